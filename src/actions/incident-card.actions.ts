@@ -1,0 +1,60 @@
+import type { App, BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
+import { IncidentNotFoundError } from '../incidents/errors.js';
+import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import type { ListenerDeps } from '../slack/deps.js';
+import { openModal } from '../slack/open-modal.js';
+import { encodeModalMetadata, parseIncidentRef } from '../slack/payloads.js';
+import { reportErrors } from '../slack/report-error.js';
+import { ACTION } from '../templates/ids.js';
+import { resolveModal, statusUpdateModal } from '../templates/modals.js';
+
+type CardAction = ButtonAction | StaticSelectAction;
+
+/** The buttons and the severity select on the incident card. */
+export function register(app: App, deps: ListenerDeps): void {
+  const { incidents } = deps;
+
+  const on = (
+    actionId: string,
+    work: (a: {
+      incidentId: number;
+      userId: string;
+      action: CardAction;
+      body: BlockAction;
+      client: import('@slack/web-api').WebClient;
+    }) => Promise<{ warnings: string[] } | null | undefined>,
+  ) => {
+    app.action<BlockAction<CardAction>>(actionId, async ({ ack, body, action, respond, client, logger }) => {
+      await ack();
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      await reportErrors(logger, tell, async () => {
+        const value = action.type === 'button' ? action.value : undefined;
+        const incidentId = parseIncidentRef(value, action.block_id);
+        if (!incidentId) throw new IncidentNotFoundError();
+        const r = await work({ incidentId, userId: body.user.id, action, body, client });
+        if (r?.warnings.length) await tell(`:warning: Recorded, but ${r.warnings.join('; ')}.`);
+      });
+    });
+  };
+
+  on(ACTION.acknowledge, ({ incidentId, userId }) => incidents.acknowledge(incidentId, userId));
+  on(ACTION.markMitigated, ({ incidentId, userId }) => incidents.markMitigated(incidentId, userId));
+  on(ACTION.changeSeverity, async ({ incidentId, userId, action }) => {
+    const raw = action.type === 'static_select' ? Number(action.selected_option?.value) : Number.NaN;
+    const severity = SEVERITIES.find((s) => s === raw) as Severity | undefined;
+    if (severity === undefined) return null;
+    return incidents.changeSeverity(incidentId, userId, severity);
+  });
+  on(ACTION.postUpdate, async ({ incidentId, body, client }) => {
+    const i = await incidents.get(incidentId);
+    const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
+    await openModal(client, body.trigger_id, statusUpdateModal(i, meta, new Date()));
+    return null;
+  });
+  on(ACTION.resolve, async ({ incidentId, body, client }) => {
+    const i = await incidents.get(incidentId);
+    const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
+    await openModal(client, body.trigger_id, resolveModal(i, meta));
+    return null;
+  });
+}

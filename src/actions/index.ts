@@ -1,0 +1,7 @@
+import type { App } from '@slack/bolt';
+import type { ListenerDeps } from '../slack/deps.js';
+import { register as registerCard } from './incident-card.actions.js';
+
+export function register(app: App, deps: ListenerDeps): void {
+  registerCard(app, deps);
+}

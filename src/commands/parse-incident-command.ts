@@ -1,0 +1,75 @@
+import { parseSeverityToken, type Severity } from '../incidents/severity.js';
+
+export const TITLE_MAX = 150;
+
+export type IncidentCommand =
+  | { kind: 'help' }
+  | { kind: 'declare'; severity: Severity; title: string }
+  | { kind: 'set_severity'; severity: Severity }
+  | { kind: 'list' }
+  | { kind: 'ack' }
+  | { kind: 'update' }
+  | { kind: 'mitigated' }
+  | { kind: 'resolve'; summary: string | null }
+  | { kind: 'status' }
+  | { kind: 'timeline' };
+
+export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; error: string };
+
+const SUBCOMMANDS: Record<string, IncidentCommand['kind']> = {
+  help: 'help',
+  list: 'list',
+  ls: 'list',
+  ack: 'ack',
+  acknowledge: 'ack',
+  update: 'update',
+  mitigated: 'mitigated',
+  mitigate: 'mitigated',
+  resolve: 'resolve',
+  resolved: 'resolve',
+  status: 'status',
+  timeline: 'timeline',
+};
+
+/**
+ * Parses the text after `/incident`. `sev1 db down` declares; `sev0` alone changes severity (inside an incident
+ * channel); the words above are subcommands. Errors are sentences for the person who typed it.
+ */
+export function parseIncidentCommand(raw: string): ParseResult {
+  const text = raw.replace(/\s+/g, ' ').trim();
+  if (!text) return { ok: true, command: { kind: 'help' } };
+  const space = text.indexOf(' ');
+  const first = space === -1 ? text : text.slice(0, space);
+  const rest = space === -1 ? '' : text.slice(space + 1).trim();
+
+  const sev = parseSeverityToken(first);
+  if (sev.ok) {
+    if (!rest) return { ok: true, command: { kind: 'set_severity', severity: sev.severity } };
+    if ([...rest].length > TITLE_MAX) {
+      return {
+        ok: false,
+        error: `The title is ${[...rest].length} characters long; keep it to ${TITLE_MAX} or fewer (details go in status updates).`,
+      };
+    }
+    return { ok: true, command: { kind: 'declare', severity: sev.severity, title: rest } };
+  }
+  if (sev.looksLikeSeverity) {
+    return {
+      ok: false,
+      error: `\`${first}\` is not a severity. Use sev0, sev1, sev2 or sev3 (SEV-0 is the most severe).`,
+    };
+  }
+
+  const kind = SUBCOMMANDS[first.toLowerCase()];
+  if (!kind) {
+    return {
+      ok: false,
+      error: `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\`.`,
+    };
+  }
+  if (kind === 'resolve') return { ok: true, command: { kind: 'resolve', summary: rest || null } };
+  if (rest && kind !== 'help') {
+    return { ok: false, error: `\`/incident ${first.toLowerCase()}\` takes nothing after it.` };
+  }
+  return { ok: true, command: { kind } as IncidentCommand };
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s ? s : undefined));
+
+const schema = z
+  .object({
+    SLACK_BOT_TOKEN: optionalString.refine((s) => !s || /^xox[bp]-/.test(s), 'must be a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_APP_TOKEN: optionalString.refine(
+      (s) => !s || s.startsWith('xapp-'),
+      'must be an app-level token starting with xapp-',
+    ),
+    SLACK_API_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: optionalString,
+    DATABASE_URL: optionalString.refine(
+      (s) => !s || /^postgres(ql)?:\/\//.test(s),
+      'must be a postgres:// or postgresql:// URL',
+    ),
+    DATA_DIR: z.string().min(1).default('./.data'),
+    INCIDENTS_CHANNEL: optionalString,
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    // Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode.
+    if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+    if (!c.SLACK_BOT_TOKEN && (c.SLACK_SIGNING_SECRET || c.SLACK_APP_TOKEN)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_BOT_TOKEN'],
+        message: 'is required (xoxb-…, from OAuth & Permissions)',
+      });
+    }
+  });
+
+export type SlackMode = 'http' | 'socket' | 'setup';
+
+export interface Config {
+  readonly slack: {
+    readonly mode: SlackMode;
+    readonly botToken?: string;
+    readonly signingSecret?: string;
+    readonly appToken?: string;
+    readonly apiUrl?: string;
+  };
+  readonly port: number;
+  readonly host?: string;
+  readonly databaseUrl?: string;
+  readonly dataDir: string;
+  readonly incidentsChannel?: string;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and checks every variable at once; names each bad one. Secrets never appear in messages. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`));
+  }
+  const c = parsed.data;
+  const mode: SlackMode = !c.SLACK_BOT_TOKEN ? 'setup' : c.SLACK_APP_TOKEN ? 'socket' : 'http';
+  return Object.freeze({
+    slack: Object.freeze({
+      mode,
+      botToken: c.SLACK_BOT_TOKEN,
+      signingSecret: c.SLACK_SIGNING_SECRET,
+      appToken: c.SLACK_APP_TOKEN,
+      apiUrl: c.SLACK_API_URL,
+    }),
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    dataDir: c.DATA_DIR,
+    incidentsChannel: c.INCIDENTS_CHANNEL,
+    logLevel: c.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Database } from '../store/db.js';
+
+export interface HealthRoute {
+  path: string;
+  method: string;
+  handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+};
+
+/** `GET /alive`: the process answers. No database, always 200. */
+export const aliveRoute: HealthRoute = {
+  path: '/alive',
+  method: 'GET',
+  handler: (_req, res) => json(res, 200, { status: 'alive' }),
+};
+
+/** `GET /health`: the database answers within a second and a half; 200, or 503 with what is wrong. */
+export function healthRoute(db: Database, mode: string): HealthRoute {
+  return {
+    path: '/health',
+    method: 'GET',
+    handler: async (_req, res) => {
+      const started = Date.now();
+      try {
+        await Promise.race([
+          db.query('SELECT 1'),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error('database did not answer within 1500 ms')), 1500).unref(),
+          ),
+        ]);
+        json(res, 200, {
+          status: 'ok',
+          mode,
+          database: { kind: db.kind, status: 'ok', latencyMs: Date.now() - started },
+        });
+      } catch (err) {
+        json(res, 503, {
+          status: 'unhealthy',
+          mode,
+          database: { kind: db.kind, status: 'unreachable', error: err instanceof Error ? err.message : String(err) },
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/** An error fit to show a person: `message` says what happened and, where they can act, what to do. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export class IncidentNotFoundError extends DomainError {
+  constructor() {
+    super('incident_not_found', 'That incident no longer exists.');
+  }
+}
+
+export class NotAnIncidentChannelError extends DomainError {
+  constructor(what: string) {
+    super(
+      'not_incident_channel',
+      `\`/incident ${what}\` works inside an incident channel (the \`#inc-…\` channel the bot made). Run it there, or use \`/incident list\` to find the incident.`,
+    );
+  }
+}
+
+export class DatabaseUnavailableError extends DomainError {
+  constructor(what: string) {
+    super(
+      'database_unavailable',
+      `${what}: the bot's database cannot be reached. Follow the runbook by hand for now: open a channel, page on-call, and post updates with the communication template. Ask an admin to check the bot's /health endpoint.`,
+    );
+  }
+}
+
+/** Slack refused a call we needed; the message names what to fix where possible. */
+export class ChatPlatformError extends DomainError {
+  constructor(
+    readonly slackError: string,
+    message: string,
+  ) {
+    super('chat_platform_error', message);
+  }
+}
+
+/** The incident already is in the state asked for (double click, second person). Not an error, just a note. */
+export class AlreadyDoneError extends DomainError {
+  constructor(message: string) {
+    super('already_done', message);
+  }
+}

@@ -1,0 +1,336 @@
+import type { Database, Queryable } from '../store/db.js';
+import { isDatabaseUnavailable } from '../store/db.js';
+import { insertEvent, listEvents } from '../store/event.repo.js';
+import {
+  deleteIncident,
+  findRecentSameDeclaration,
+  getIncident,
+  getIncidentByChannel,
+  type IncidentPatch,
+  insertIncident,
+  listOpenIncidents,
+  nextIncidentNumber,
+  updateIncident,
+} from '../store/incident.repo.js';
+import { claimRequestKey } from '../store/request-key.repo.js';
+import { AlreadyDoneError, DatabaseUnavailableError, DomainError, IncidentNotFoundError } from './errors.js';
+import type { IncidentChat, IncidentNotice } from './ports.js';
+import { type Severity, severityLabel } from './severity.js';
+import type { Incident, IncidentEvent, IncidentPhase, StatusUpdateInput } from './types.js';
+import { INCIDENT_PHASES } from './types.js';
+
+export interface Logger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export interface DeclareInput {
+  teamId: string;
+  reporterId: string;
+  title: string;
+  severity: Severity;
+  /** Unique per Slack request (the trigger id): a retry of the same request finds it taken. */
+  requestKey: string;
+}
+
+export type DeclareResult =
+  | { kind: 'declared'; incident: Incident; warnings: string[] }
+  /** The same person declared the same title moments ago (a double send): the existing incident. */
+  | { kind: 'existing'; incident: Incident }
+  /** A retry of a request already handled: nothing to say. */
+  | { kind: 'retry' };
+
+export interface ChangeResult {
+  incident: Incident;
+  /** Parts that were recorded but could not be shown in Slack. */
+  warnings: string[];
+}
+
+/** A person double-sending the same declaration within this window gets the existing incident. */
+const SAME_DECLARATION_WINDOW_SECONDS = 120;
+
+const phaseIndex = (p: IncidentPhase) => INCIDENT_PHASES.indexOf(p);
+/** Phases only move forward. */
+const advance = (current: IncidentPhase, to: IncidentPhase): IncidentPhase =>
+  phaseIndex(to) > phaseIndex(current) ? to : current;
+
+export class IncidentService {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: IncidentChat,
+    private readonly log: Logger = console,
+  ) {}
+
+  /** Runs a database step; an unreachable database becomes a message a person can act on. */
+  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(what);
+      throw err;
+    }
+  }
+
+  async declare(input: DeclareInput): Promise<DeclareResult> {
+    const created = await this.guard("Couldn't record the incident", () =>
+      this.db.transaction(async (tx) => {
+        // Serialise identical declarations by the same person so a double send cannot make two incidents.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`,
+        ]);
+        if (!(await claimRequestKey(tx, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
+        const same = await findRecentSameDeclaration(
+          tx,
+          input.teamId,
+          input.reporterId,
+          input.title,
+          SAME_DECLARATION_WINDOW_SECONDS,
+        );
+        if (same) return { kind: 'existing' as const, incident: same };
+        const number = await nextIncidentNumber(tx, input.teamId);
+        const incident = await insertIncident(tx, { ...input, number });
+        await insertEvent(tx, incident.id, 'declared', input.reporterId, {
+          title: input.title,
+          severity: input.severity,
+        });
+        return { kind: 'new' as const, incident };
+      }),
+    );
+    if (created.kind !== 'new') return created;
+
+    let incident = created.incident;
+    let channel: { channelId: string; channelName: string };
+    try {
+      channel = await this.chat.openChannel(incident);
+    } catch (err) {
+      // No channel, no incident: remove the row so nothing half-made is left behind.
+      await this.db.transaction((tx) => deleteIncident(tx, incident.id)).catch((e) => this.log.error(e));
+      throw err;
+    }
+    try {
+      incident = await this.db.transaction(async (tx) => {
+        const updated = await updateIncident(tx, incident.id, channel);
+        await insertEvent(tx, incident.id, 'channel_created', null, { ...channel });
+        return updated;
+      });
+    } catch (err) {
+      await this.chat.abandonChannel(channel.channelId).catch((e) => this.log.error(e));
+      await this.db.transaction((tx) => deleteIncident(tx, incident.id)).catch(() => {});
+      if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError("Couldn't record the incident");
+      throw err;
+    }
+
+    const warnings: string[] = [];
+    try {
+      const cardTs = await this.chat.postCard(incident);
+      incident = await this.db.transaction((tx) => updateIncident(tx, incident.id, { cardTs }));
+    } catch (err) {
+      warnings.push(`the incident card could not be posted (${describe(err)})`);
+      this.log.error('postCard failed', err);
+    }
+    try {
+      await this.chat.announce(incident);
+    } catch (err) {
+      warnings.push(`the announcement could not be posted (${describe(err)})`);
+      this.log.warn('announce failed', err);
+    }
+    return { kind: 'declared', incident, warnings };
+  }
+
+  async findByChannel(channelId: string): Promise<Incident | null> {
+    return this.guard("Couldn't look up the incident", () => getIncidentByChannel(this.db, channelId));
+  }
+
+  async get(id: number): Promise<Incident> {
+    const found = await this.guard("Couldn't look up the incident", () => getIncident(this.db, id));
+    if (!found) throw new IncidentNotFoundError();
+    return found;
+  }
+
+  async listOpen(teamId: string): Promise<Incident[]> {
+    return this.guard("Couldn't list incidents", () => listOpenIncidents(this.db, teamId));
+  }
+
+  async timeline(incidentId: number): Promise<IncidentEvent[]> {
+    return this.guard("Couldn't read the timeline", () => listEvents(this.db, incidentId));
+  }
+
+  /**
+   * The shape of every change: lock the incident, decide (may throw AlreadyDoneError), write the patch and its event
+   * in one transaction, then show it in Slack. A request key makes Slack retries and double submits no-ops.
+   */
+  private async change(
+    incidentId: number,
+    what: string,
+    requestKey: string | undefined,
+    decide: (current: Incident) => {
+      patch: IncidentPatch;
+      events: { kind: IncidentEvent['kind']; actorId: string | null; details?: Record<string, unknown> }[];
+      notice?: IncidentNotice;
+    },
+  ): Promise<ChangeResult | null> {
+    const result = await this.guard(`Couldn't ${what}`, () =>
+      this.db.transaction(async (tx: Queryable) => {
+        if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
+        const current = await getIncident(tx, incidentId, { forUpdate: true });
+        if (!current) throw new IncidentNotFoundError();
+        const d = decide(current);
+        const incident = await updateIncident(tx, incidentId, d.patch);
+        for (const e of d.events) await insertEvent(tx, incidentId, e.kind, e.actorId, e.details ?? {});
+        return { incident, notice: d.notice };
+      }),
+    );
+    if (!result) return null;
+    const warnings: string[] = [];
+    try {
+      await this.chat.refreshCard(result.incident);
+    } catch (err) {
+      warnings.push(`the card could not be updated (${describe(err)})`);
+      this.log.warn('refreshCard failed', err);
+    }
+    if (result.notice) {
+      try {
+        await this.chat.notify(result.incident, result.notice);
+      } catch (err) {
+        warnings.push(`the notice could not be posted (${describe(err)})`);
+        this.log.warn('notify failed', err);
+      }
+    }
+    return { incident: result.incident, warnings };
+  }
+
+  changeSeverity(incidentId: number, actorId: string, to: Severity, requestKey?: string) {
+    return this.change(incidentId, 'change the severity', requestKey, (cur) => {
+      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is resolved; its severity is final.');
+      if (cur.severity === to) throw new AlreadyDoneError(`The incident is already ${severityLabel(to)}.`);
+      return {
+        patch: { severity: to },
+        events: [{ kind: 'severity_changed', actorId, details: { from: cur.severity, to } }],
+        notice: { kind: 'severity_changed', from: cur.severity, to, actorId },
+      };
+    });
+  }
+
+  acknowledge(incidentId: number, actorId: string, requestKey?: string) {
+    return this.change(incidentId, 'acknowledge the incident', requestKey, (cur) => {
+      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+      if (cur.acknowledgedAt && cur.commanderId === actorId) {
+        throw new AlreadyDoneError('You have already acknowledged this incident; you are its commander.');
+      }
+      const now = new Date();
+      const first = !cur.acknowledgedAt;
+      return {
+        patch: {
+          commanderId: actorId,
+          acknowledgedAt: cur.acknowledgedAt ?? now,
+          acknowledgedBy: cur.acknowledgedBy ?? actorId,
+          phase: advance(cur.phase, 'assessment'),
+        },
+        events: [
+          {
+            kind: 'acknowledged',
+            actorId,
+            details: {
+              commander: actorId,
+              previousCommander: cur.commanderId,
+              ...(first ? { secondsToAcknowledge: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000) } : {}),
+            },
+          },
+        ],
+        notice: { kind: 'acknowledged', actorId, previousCommanderId: cur.commanderId },
+      };
+    });
+  }
+
+  postStatusUpdate(incidentId: number, authorId: string, update: StatusUpdateInput, requestKey?: string) {
+    return this.change(incidentId, 'post the status update', requestKey, (cur) => {
+      if (cur.status === 'resolved' && update.status !== 'resolved') {
+        throw new DomainError('incident_resolved', 'This incident is resolved; it takes no more status updates.');
+      }
+      const now = new Date();
+      let phase = cur.phase;
+      if (update.status === 'investigating' && update.mitigationSteps.trim()) phase = advance(phase, 'mitigation');
+      if (update.status === 'mitigated') phase = advance(phase, 'resolution');
+      if (update.status === 'resolved') phase = advance(phase, 'postmortem');
+      const patch: IncidentPatch = {
+        status: update.status,
+        phase,
+        affected: update.affected,
+        currentImpact: update.currentImpact,
+        currentStatus: update.currentStatus,
+        mitigationSteps: update.mitigationSteps,
+        nextUpdateAt: update.nextUpdateAt,
+        lastUpdateAt: now,
+        customerImpact: update.customerImpact,
+        dataLossRisk: update.dataLossRisk,
+      };
+      if (update.status !== 'investigating' && !cur.mitigatedAt) patch.mitigatedAt = now;
+      if (update.status === 'resolved' && !cur.resolvedAt) {
+        patch.resolvedAt = now;
+        patch.resolvedBy = authorId;
+        patch.resolutionSummary = cur.resolutionSummary ?? (update.currentStatus || 'Resolved');
+      }
+      const events: { kind: IncidentEvent['kind']; actorId: string | null; details?: Record<string, unknown> }[] = [
+        {
+          kind: 'status_update',
+          actorId: authorId,
+          details: { ...update, nextUpdateAt: update.nextUpdateAt?.toISOString() ?? null },
+        },
+      ];
+      if (phase !== cur.phase)
+        events.push({ kind: 'phase_changed', actorId: authorId, details: { from: cur.phase, to: phase } });
+      return { patch, events, notice: { kind: 'status_update', update, authorId } };
+    });
+  }
+
+  markMitigated(incidentId: number, actorId: string, requestKey?: string) {
+    return this.change(incidentId, 'mark the incident mitigated', requestKey, (cur) => {
+      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+      if (cur.status === 'mitigated') throw new AlreadyDoneError('This incident is already marked mitigated.');
+      const phase = advance(cur.phase, 'resolution');
+      return {
+        patch: { status: 'mitigated', mitigatedAt: new Date(), phase },
+        events: [
+          { kind: 'mitigated', actorId },
+          ...(phase !== cur.phase
+            ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }]
+            : []),
+        ],
+        notice: { kind: 'mitigated', actorId },
+      };
+    });
+  }
+
+  resolve(incidentId: number, actorId: string, summary: string, requestKey?: string) {
+    return this.change(incidentId, 'resolve the incident', requestKey, (cur) => {
+      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+      const now = new Date();
+      return {
+        patch: {
+          status: 'resolved',
+          resolvedAt: now,
+          resolvedBy: actorId,
+          resolutionSummary: summary,
+          mitigatedAt: cur.mitigatedAt ?? now,
+          phase: 'postmortem',
+        },
+        events: [
+          {
+            kind: 'resolved',
+            actorId,
+            details: { summary, secondsToResolve: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000) },
+          },
+          { kind: 'phase_changed', actorId, details: { from: cur.phase, to: 'postmortem' } },
+        ],
+        notice: { kind: 'resolved', actorId, summary },
+      };
+    });
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof DomainError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

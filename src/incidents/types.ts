@@ -1,0 +1,86 @@
+import type { Severity } from './severity.js';
+
+export const INCIDENT_STATUSES = ['investigating', 'mitigated', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** The runbook's incident process, in order. */
+export const INCIDENT_PHASES = ['detection', 'assessment', 'mitigation', 'resolution', 'postmortem'] as const;
+export type IncidentPhase = (typeof INCIDENT_PHASES)[number];
+
+export const STATUS_LABELS: Record<IncidentStatus, string> = {
+  investigating: 'Investigating',
+  mitigated: 'Mitigated',
+  resolved: 'Resolved',
+};
+
+export const PHASE_LABELS: Record<IncidentPhase, string> = {
+  detection: 'Detection',
+  assessment: 'Assessment',
+  mitigation: 'Mitigation',
+  resolution: 'Resolution',
+  postmortem: 'Post-mortem',
+};
+
+export interface Incident {
+  id: number;
+  teamId: string;
+  number: number;
+  title: string;
+  severity: Severity;
+  status: IncidentStatus;
+  phase: IncidentPhase;
+  reporterId: string;
+  commanderId: string | null;
+  channelId: string | null;
+  channelName: string | null;
+  cardTs: string | null;
+  createdAt: Date;
+  acknowledgedAt: Date | null;
+  acknowledgedBy: string | null;
+  mitigatedAt: Date | null;
+  resolvedAt: Date | null;
+  resolvedBy: string | null;
+  resolutionSummary: string | null;
+  customerImpact: boolean;
+  dataLossRisk: boolean;
+  affected: string | null;
+  currentImpact: string | null;
+  currentStatus: string | null;
+  mitigationSteps: string | null;
+  nextUpdateAt: Date | null;
+  lastUpdateAt: Date | null;
+}
+
+export const EVENT_KINDS = [
+  'declared',
+  'channel_created',
+  'severity_changed',
+  'acknowledged',
+  'status_update',
+  'mitigated',
+  'resolved',
+  'phase_changed',
+  'note',
+] as const;
+export type IncidentEventKind = (typeof EVENT_KINDS)[number];
+
+export interface IncidentEvent {
+  id: number;
+  incidentId: number;
+  at: Date;
+  actorId: string | null;
+  kind: IncidentEventKind;
+  details: Record<string, unknown>;
+}
+
+/** What a person writes in the status update form (the runbook's communication template). */
+export interface StatusUpdateInput {
+  status: IncidentStatus;
+  affected: string;
+  currentImpact: string;
+  currentStatus: string;
+  mitigationSteps: string;
+  nextUpdateAt: Date | null;
+  customerImpact: boolean;
+  dataLossRisk: boolean;
+}

@@ -1,0 +1,55 @@
+import { App, type Logger, LogLevel } from '@slack/bolt';
+import { register as registerActions } from '../actions/index.js';
+import { register as registerCommands } from '../commands/index.js';
+import type { Config } from '../config.js';
+import { register as registerEvents } from '../events/index.js';
+import { aliveRoute, healthRoute } from '../http/health.js';
+import { IncidentService } from '../incidents/incident.service.js';
+import type { Database } from '../store/db.js';
+import { register as registerViews } from '../views/index.js';
+import { SlackChat } from './slack-chat.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger?: Logger;
+}
+
+const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
+
+/**
+ * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
+ */
+export function createApp({ config, db, logger }: AppDeps): App {
+  const { slack } = config;
+  if (slack.mode === 'setup') throw new Error('createApp needs Slack credentials; see setup mode in app.ts');
+  const routes = [aliveRoute, healthRoute(db, slack.mode)];
+  const app = new App({
+    token: slack.botToken,
+    ...(slack.mode === 'socket'
+      ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: config.port } }
+      : { signingSecret: slack.signingSecret }),
+    customRoutes: routes,
+    logLevel: LOG_LEVELS[config.logLevel],
+    ...(logger ? { logger } : {}),
+    clientOptions: {
+      ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/` } : {}),
+      // At 3 a.m. a call should succeed or fail within seconds, not retry for half an hour (the SDK default).
+      retryConfig: { retries: 3, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
+      timeout: 10_000,
+    },
+  });
+
+  const chat = new SlackChat(app.client, { incidentsChannel: config.incidentsChannel });
+  const incidents = new IncidentService(db, chat, app.logger);
+  const deps = { incidents };
+  registerCommands(app, deps);
+  registerActions(app, deps);
+  registerViews(app, deps);
+  registerEvents(app);
+
+  app.error(async (err) => {
+    app.logger.error('unhandled listener error', err);
+  });
+  return app;
+}

@@ -1,0 +1,123 @@
+import type { WebClient } from '@slack/web-api';
+import { incidentChannelName } from '../incidents/channel-name.js';
+import type { IncidentChat, IncidentNotice } from '../incidents/ports.js';
+import { severityWithResponse } from '../incidents/severity.js';
+import type { Incident } from '../incidents/types.js';
+import { renderIncidentCard } from '../templates/incident-card.js';
+import { renderAnnouncement, renderNotice } from '../templates/notices.js';
+import { truncate } from '../templates/text.js';
+import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
+
+export interface SlackChatOptions {
+  /** Channel (ID, or name for public channels) where new incidents and status updates are announced. */
+  incidentsChannel?: string;
+  /** How many alternative names to try when `inc-42-db-down` is taken. */
+  maxNameAttempts?: number;
+}
+
+/** The domain's IncidentChat, implemented with the Slack Web API and the pure templates. */
+export class SlackChat implements IncidentChat {
+  constructor(
+    private readonly client: WebClient,
+    private readonly opts: SlackChatOptions = {},
+  ) {}
+
+  private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toChatPlatformError(err, doing);
+    }
+  }
+
+  async openChannel(incident: Incident): Promise<{ channelId: string; channelName: string }> {
+    const attempts = this.opts.maxNameAttempts ?? 20;
+    let created: { id: string; name: string } | undefined;
+    for (let n = 1; n <= attempts && !created; n++) {
+      const name = incidentChannelName(incident.number, incident.title, n);
+      try {
+        const res = await this.client.conversations.create({ name });
+        created = { id: res.channel!.id!, name: res.channel!.name ?? name };
+      } catch (err) {
+        if (slackErrorCode(err) === 'name_taken') continue;
+        throw toChatPlatformError(err, 'create the incident channel');
+      }
+    }
+    if (!created) {
+      throw toChatPlatformError(
+        Object.assign(new Error('name_taken'), { code: 'slack_webapi_platform_error', data: { error: 'name_taken' } }),
+        `create the incident channel (${attempts} names were taken)`,
+      );
+    }
+    const topic = truncate(`${severityWithResponse(incident.severity)} · #${incident.number} ${incident.title}`, 250);
+    await this.call('set the channel topic', () => this.client.conversations.setTopic({ channel: created.id, topic }));
+    try {
+      await this.client.conversations.invite({ channel: created.id, users: incident.reporterId });
+    } catch (err) {
+      const code = slackErrorCode(err);
+      // The reporter may be the installer who is already in, or a bot/app user: neither stops the incident.
+      if (code !== 'already_in_channel' && code !== 'cant_invite_self') {
+        throw toChatPlatformError(err, 'invite you to the incident channel');
+      }
+    }
+    return { channelId: created.id, channelName: created.name };
+  }
+
+  async abandonChannel(channelId: string): Promise<void> {
+    await this.client.conversations.archive({ channel: channelId });
+  }
+
+  async postCard(incident: Incident): Promise<string> {
+    const channel = incident.channelId!;
+    const card = renderIncidentCard(incident, new Date());
+    const res = await this.call('post the incident card', () =>
+      this.client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }),
+    );
+    const ts = res.ts!;
+    try {
+      await this.client.pins.add({ channel, timestamp: ts });
+    } catch (err) {
+      if (slackErrorCode(err) !== 'already_pinned') throw toChatPlatformError(err, 'pin the incident card');
+    }
+    return ts;
+  }
+
+  async refreshCard(incident: Incident): Promise<void> {
+    if (!incident.channelId || !incident.cardTs) return;
+    const card = renderIncidentCard(incident, new Date());
+    await this.call('update the incident card', () =>
+      this.client.chat.update({
+        channel: incident.channelId!,
+        ts: incident.cardTs!,
+        text: card.text,
+        blocks: card.blocks,
+      }),
+    );
+  }
+
+  async announce(incident: Incident): Promise<void> {
+    if (!this.opts.incidentsChannel) return;
+    const msg = renderAnnouncement(incident);
+    await this.call(`announce the incident in ${this.opts.incidentsChannel}`, () =>
+      this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async notify(incident: Incident, notice: IncidentNotice): Promise<void> {
+    if (!incident.channelId) return;
+    const msg = renderNotice(incident, notice);
+    await this.call('post in the incident channel', () =>
+      this.client.chat.postMessage({
+        channel: incident.channelId!,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      }),
+    );
+    if ((notice.kind === 'status_update' || notice.kind === 'resolved') && this.opts.incidentsChannel) {
+      await this.call(`post the update in ${this.opts.incidentsChannel}`, () =>
+        this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
+      );
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { ChatPlatformError } from '../incidents/errors.js';
+
+interface PlatformErrorLike {
+  code?: string;
+  data?: { error?: string; needed?: string; provided?: string };
+  statusCode?: number;
+  retryAfter?: number;
+}
+
+/** What to tell a person when Slack says no. */
+const HINTS: Record<string, string> = {
+  missing_scope: 'the Slack app is missing a permission',
+  not_in_channel: 'the bot is not a member of that channel: invite it with `/invite @Incident Bot`',
+  channel_not_found: 'the channel does not exist or the bot cannot see it',
+  is_archived: 'the channel is archived',
+  restricted_action: 'a workspace admin has restricted this action for apps',
+  invalid_auth: 'the bot token is invalid: check SLACK_BOT_TOKEN',
+  not_authed: 'no bot token was sent: check SLACK_BOT_TOKEN',
+  account_inactive: 'the bot token belongs to a deactivated app or user',
+  token_revoked: 'the bot token was revoked: reinstall the app',
+  ratelimited: 'Slack is rate limiting the bot; try again in a minute',
+  expired_trigger_id: 'the form took too long to open; try again',
+  invalid_name_specials: 'the channel name has characters Slack does not allow',
+  name_taken: 'a channel with that name already exists',
+};
+
+/** Turns a Web API failure into a ChatPlatformError whose message says what to do; anything else passes through. */
+export function toChatPlatformError(err: unknown, doing: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & PlatformErrorLike;
+  if (e.code === 'slack_webapi_platform_error' && e.data?.error) {
+    const code = e.data.error;
+    let hint = HINTS[code] ?? `Slack answered \`${code}\``;
+    if (code === 'missing_scope' && e.data.needed) {
+      hint = `the Slack app is missing the \`${e.data.needed}\` scope: add it under OAuth & Permissions (manifest.yml lists every scope) and reinstall the app`;
+    }
+    return new ChatPlatformError(code, `Couldn't ${doing}: ${hint}.`);
+  }
+  if (e.code === 'slack_webapi_http_error') {
+    return new ChatPlatformError(
+      'http_error',
+      `Couldn't ${doing}: Slack answered HTTP ${e.statusCode ?? '?'} after retries. Try again shortly.`,
+    );
+  }
+  if (e.code === 'slack_webapi_request_error') {
+    return new ChatPlatformError('request_error', `Couldn't ${doing}: Slack could not be reached. Try again shortly.`);
+  }
+  if (e.code === 'slack_webapi_rate_limited_error') {
+    return new ChatPlatformError(
+      'ratelimited',
+      `Couldn't ${doing}: Slack is rate limiting the bot; try again in ${e.retryAfter ?? 60} seconds.`,
+    );
+  }
+  return err;
+}
+
+export function slackErrorCode(err: unknown): string | undefined {
+  const e = err as PlatformErrorLike | undefined;
+  return e?.data?.error;
+}

@@ -1,0 +1,89 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App } from '@slack/bolt';
+import { type Config, loadConfig } from './config.js';
+import { aliveRoute, healthRoute } from './http/health.js';
+import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
+import { createApp } from './slack/create-app.js';
+import { createPgliteDatabase, createPostgresDatabase, type Database } from './store/db.js';
+import { migrate } from './store/migrate.js';
+
+export interface RunningBot {
+  config: Config;
+  db: Database;
+  app?: App;
+  /** The HTTP port actually bound (PORT=0 picks a free one). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+async function openDatabase(config: Config): Promise<Database> {
+  const db = config.databaseUrl
+    ? createPostgresDatabase(config.databaseUrl)
+    : await createPgliteDatabase(config.dataDir);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close().catch(() => {});
+    const where = config.databaseUrl ? redactUrl(config.databaseUrl) : `the embedded database in ${config.dataDir}`;
+    throw new StartupError(
+      `Cannot open ${where}: ${err instanceof Error ? err.message : String(err)}. Check DATABASE_URL (or DATA_DIR) and that the database is running.`,
+    );
+  }
+  return db;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/** Starts the bot as `npm start` does: config, database (migrated), then Slack (HTTP or Socket Mode) or set-up mode. */
+export async function start(
+  env: NodeJS.ProcessEnv = process.env,
+  log: (line: string) => void = console.log,
+): Promise<RunningBot> {
+  const config = loadConfig(env);
+  const db = await openDatabase(config);
+  const dbName = config.databaseUrl
+    ? `Postgres (${redactUrl(config.databaseUrl)})`
+    : `embedded PGlite in ${config.dataDir}`;
+
+  if (config.slack.mode === 'setup') {
+    const server = await startSetupServer(config.port, config.host, [aliveRoute, healthRoute(db, 'setup')]);
+    const port = (server.address() as AddressInfo).port;
+    log(SETUP_INSTRUCTIONS);
+    log(`Set-up mode: instructions at http://localhost:${port}/ ; health at /alive and /health. Database: ${dbName}.`);
+    return {
+      config,
+      db,
+      port,
+      async stop() {
+        await new Promise<void>((r) => server.close(() => r()));
+        await db.close();
+      },
+    };
+  }
+
+  const app = createApp({ config, db });
+  let port = config.port;
+  if (config.slack.mode === 'http') {
+    const server = (await app.start(config.port)) as Server;
+    port = (server.address() as AddressInfo).port;
+    log(`Incident bot listening for Slack on http://localhost:${port}/slack/events (HTTP mode). Database: ${dbName}.`);
+  } else {
+    await app.start();
+    log(`Incident bot connected to Slack over Socket Mode; health on port ${port}. Database: ${dbName}.`);
+  }
+  return {
+    config,
+    db,
+    app,
+    port,
+    async stop() {
+      await app.stop();
+      await db.close();
+    },
+  };
+}

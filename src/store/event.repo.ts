@@ -1,0 +1,40 @@
+import type { IncidentEvent, IncidentEventKind } from '../incidents/types.js';
+import type { Queryable } from './db.js';
+
+interface EventRow {
+  id: number;
+  incident_id: number;
+  at: Date | string;
+  actor_id: string | null;
+  kind: string;
+  details: Record<string, unknown> | string;
+}
+
+export async function insertEvent(
+  q: Queryable,
+  incidentId: number,
+  kind: IncidentEventKind,
+  actorId: string | null,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await q.query('INSERT INTO incident_events (incident_id, kind, actor_id, details) VALUES ($1, $2, $3, $4)', [
+    incidentId,
+    kind,
+    actorId,
+    JSON.stringify(details),
+  ]);
+}
+
+export async function listEvents(q: Queryable, incidentId: number): Promise<IncidentEvent[]> {
+  const { rows } = await q.query<EventRow>('SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY at, id', [
+    incidentId,
+  ]);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    incidentId: Number(r.incident_id),
+    at: r.at instanceof Date ? r.at : new Date(r.at),
+    actorId: r.actor_id,
+    kind: r.kind as IncidentEventKind,
+    details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
+  }));
+}

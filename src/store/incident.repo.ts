@@ -1,0 +1,193 @@
+import type { Severity } from '../incidents/severity.js';
+import type { Incident, IncidentPhase, IncidentStatus } from '../incidents/types.js';
+import type { Queryable } from './db.js';
+
+interface IncidentRow {
+  id: number;
+  team_id: string;
+  number: number;
+  title: string;
+  severity: number;
+  status: string;
+  phase: string;
+  reporter_id: string;
+  commander_id: string | null;
+  channel_id: string | null;
+  channel_name: string | null;
+  card_ts: string | null;
+  created_at: Date | string;
+  acknowledged_at: Date | string | null;
+  acknowledged_by: string | null;
+  mitigated_at: Date | string | null;
+  resolved_at: Date | string | null;
+  resolved_by: string | null;
+  resolution_summary: string | null;
+  customer_impact: boolean;
+  data_loss_risk: boolean;
+  affected: string | null;
+  current_impact: string | null;
+  current_status: string | null;
+  mitigation_steps: string | null;
+  next_update_at: Date | string | null;
+  last_update_at: Date | string | null;
+}
+
+const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+
+function toIncident(r: IncidentRow): Incident {
+  return {
+    id: Number(r.id),
+    teamId: r.team_id,
+    number: Number(r.number),
+    title: r.title,
+    severity: Number(r.severity) as Severity,
+    status: r.status as IncidentStatus,
+    phase: r.phase as IncidentPhase,
+    reporterId: r.reporter_id,
+    commanderId: r.commander_id,
+    channelId: r.channel_id,
+    channelName: r.channel_name,
+    cardTs: r.card_ts,
+    createdAt: date(r.created_at)!,
+    acknowledgedAt: date(r.acknowledged_at),
+    acknowledgedBy: r.acknowledged_by,
+    mitigatedAt: date(r.mitigated_at),
+    resolvedAt: date(r.resolved_at),
+    resolvedBy: r.resolved_by,
+    resolutionSummary: r.resolution_summary,
+    customerImpact: r.customer_impact,
+    dataLossRisk: r.data_loss_risk,
+    affected: r.affected,
+    currentImpact: r.current_impact,
+    currentStatus: r.current_status,
+    mitigationSteps: r.mitigation_steps,
+    nextUpdateAt: date(r.next_update_at),
+    lastUpdateAt: date(r.last_update_at),
+  };
+}
+
+/** Takes the next per-workspace incident number; the counter row stays locked until the transaction ends. */
+export async function nextIncidentNumber(q: Queryable, teamId: string): Promise<number> {
+  const { rows } = await q.query<{ last_number: number }>(
+    `INSERT INTO incident_counters (team_id, last_number) VALUES ($1, 1)
+     ON CONFLICT (team_id) DO UPDATE SET last_number = incident_counters.last_number + 1
+     RETURNING last_number`,
+    [teamId],
+  );
+  return Number(rows[0]!.last_number);
+}
+
+export interface NewIncident {
+  teamId: string;
+  number: number;
+  title: string;
+  severity: Severity;
+  reporterId: string;
+}
+
+export async function insertIncident(q: Queryable, n: NewIncident): Promise<Incident> {
+  const { rows } = await q.query<IncidentRow>(
+    `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id)
+     VALUES ($1, $2, $3, $4, 'investigating', 'detection', $5) RETURNING *`,
+    [n.teamId, n.number, n.title, n.severity, n.reporterId],
+  );
+  return toIncident(rows[0]!);
+}
+
+export async function getIncident(
+  q: Queryable,
+  id: number,
+  opts: { forUpdate?: boolean } = {},
+): Promise<Incident | null> {
+  const { rows } = await q.query<IncidentRow>(
+    `SELECT * FROM incidents WHERE id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0] ? toIncident(rows[0]) : null;
+}
+
+export async function getIncidentByChannel(q: Queryable, channelId: string): Promise<Incident | null> {
+  const { rows } = await q.query<IncidentRow>('SELECT * FROM incidents WHERE channel_id = $1', [channelId]);
+  return rows[0] ? toIncident(rows[0]) : null;
+}
+
+/** Open incidents that are fully set up (have their channel), most severe first, then newest. */
+export async function listOpenIncidents(q: Queryable, teamId: string, limit = 50): Promise<Incident[]> {
+  const { rows } = await q.query<IncidentRow>(
+    `SELECT * FROM incidents
+     WHERE team_id = $1 AND status <> 'resolved' AND channel_id IS NOT NULL
+     ORDER BY severity ASC, created_at DESC LIMIT $2`,
+    [teamId, limit],
+  );
+  return rows.map(toIncident);
+}
+
+/** An open incident the same person declared with the same title in the last `withinSeconds`. */
+export async function findRecentSameDeclaration(
+  q: Queryable,
+  teamId: string,
+  reporterId: string,
+  title: string,
+  withinSeconds: number,
+): Promise<Incident | null> {
+  const { rows } = await q.query<IncidentRow>(
+    `SELECT * FROM incidents
+     WHERE team_id = $1 AND reporter_id = $2 AND lower(title) = lower($3) AND status <> 'resolved'
+       AND created_at > now() - make_interval(secs => $4)
+     ORDER BY created_at DESC LIMIT 1`,
+    [teamId, reporterId, title, withinSeconds],
+  );
+  return rows[0] ? toIncident(rows[0]) : null;
+}
+
+const COLUMNS = {
+  severity: 'severity',
+  status: 'status',
+  phase: 'phase',
+  commanderId: 'commander_id',
+  channelId: 'channel_id',
+  channelName: 'channel_name',
+  cardTs: 'card_ts',
+  acknowledgedAt: 'acknowledged_at',
+  acknowledgedBy: 'acknowledged_by',
+  mitigatedAt: 'mitigated_at',
+  resolvedAt: 'resolved_at',
+  resolvedBy: 'resolved_by',
+  resolutionSummary: 'resolution_summary',
+  customerImpact: 'customer_impact',
+  dataLossRisk: 'data_loss_risk',
+  affected: 'affected',
+  currentImpact: 'current_impact',
+  currentStatus: 'current_status',
+  mitigationSteps: 'mitigation_steps',
+  nextUpdateAt: 'next_update_at',
+  lastUpdateAt: 'last_update_at',
+} as const satisfies Partial<Record<keyof Incident, string>>;
+
+export type IncidentPatch = Partial<Pick<Incident, keyof typeof COLUMNS>>;
+
+export async function updateIncident(q: Queryable, id: number, patch: IncidentPatch): Promise<Incident> {
+  const sets: string[] = [];
+  const params: unknown[] = [id];
+  for (const [key, value] of Object.entries(patch)) {
+    const col = COLUMNS[key as keyof typeof COLUMNS];
+    if (!col || value === undefined) continue;
+    params.push(value);
+    sets.push(`${col} = $${params.length}`);
+  }
+  if (sets.length === 0) {
+    const current = await getIncident(q, id);
+    if (!current) throw new Error(`incident ${id} not found`);
+    return current;
+  }
+  const { rows } = await q.query<IncidentRow>(
+    `UPDATE incidents SET ${sets.join(', ')} WHERE id = $1 RETURNING *`,
+    params,
+  );
+  if (!rows[0]) throw new Error(`incident ${id} not found`);
+  return toIncident(rows[0]);
+}
+
+export async function deleteIncident(q: Queryable, id: number): Promise<void> {
+  await q.query('DELETE FROM incidents WHERE id = $1', [id]);
+}

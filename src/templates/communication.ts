@@ -1,0 +1,78 @@
+import type { KnownBlock } from '@slack/types';
+import { severityLabel } from '../incidents/severity.js';
+import { type Incident, STATUS_LABELS, type StatusUpdateInput } from '../incidents/types.js';
+import type { Message } from './incident-card.js';
+import { LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+
+/** The runbook's communication template, filled in: the plain text that goes to email, status pages and DMs. */
+export function communicationTemplate(i: Incident, u: StatusUpdateInput): string {
+  return [
+    `SUBJECT: [${severityLabel(i.severity)}] ${i.title}`,
+    '',
+    `SEVERITY: ${severityLabel(i.severity)}`,
+    `STATUS: ${STATUS_LABELS[u.status]}`,
+    `STARTED: ${utcStamp(i.createdAt)}`,
+    `AFFECTED: ${u.affected || '-'}`,
+    `CURRENT IMPACT: ${u.currentImpact || '-'}`,
+    '',
+    'CURRENT STATUS:',
+    u.currentStatus || '-',
+    '',
+    'MITIGATION STEPS:',
+    u.mitigationSteps || '-',
+    '',
+    `NEXT UPDATE: ${u.nextUpdateAt ? utcStamp(u.nextUpdateAt) : 'with the next change'}`,
+  ].join('\n');
+}
+
+/** A status update as posted in Slack: the template's fields in its order, user text escaped. Pure. */
+export function renderStatusUpdate(i: Incident, u: StatusUpdateInput, authorId: string): Message {
+  const head = `*SUBJECT: [${severityLabel(i.severity)}] ${mrkdwnClip(i.title, 200)}*`;
+  const facts = [
+    `*SEVERITY:* ${severityLabel(i.severity)}`,
+    `*STATUS:* ${STATUS_LABELS[u.status]}`,
+    `*STARTED:* ${utcStamp(i.createdAt)}`,
+    `*AFFECTED:* ${u.affected ? mrkdwnClip(u.affected, 600) : '-'}`,
+    `*CURRENT IMPACT:* ${u.currentImpact ? mrkdwnClip(u.currentImpact, 1500) : '-'}`,
+  ].join('\n');
+  const flags = [
+    u.customerImpact ? ':warning: Customer impact' : null,
+    u.dataLossRisk ? ':rotating_light: Data-loss risk' : null,
+  ]
+    .filter(Boolean)
+    .join('  ·  ');
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: head } },
+    { type: 'section', text: { type: 'mrkdwn', text: facts } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*CURRENT STATUS:*\n${u.currentStatus ? mrkdwnClip(u.currentStatus, LIMITS.sectionText - 40) : '-'}`,
+      },
+    },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*MITIGATION STEPS:*\n${u.mitigationSteps ? mrkdwnClip(u.mitigationSteps, LIMITS.sectionText - 40) : '-'}`,
+      },
+    },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*NEXT UPDATE:* ${u.nextUpdateAt ? utcStamp(u.nextUpdateAt) : 'with the next change'}`,
+      },
+    },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: [`Posted by ${mention(authorId)}`, flags].filter(Boolean).join('  ·  ') }],
+    },
+  ];
+  const text = truncate(
+    communicationTemplate(i, u).replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!),
+    3000,
+  );
+  return { text, blocks };
+}

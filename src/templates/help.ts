@@ -1,0 +1,25 @@
+import type { Message } from './incident-card.js';
+
+export const USAGE = [
+  '*Declare an incident*',
+  '`/incident sev1 db down` — severity `sev0`..`sev3` (SEV-0 most severe), then a title of up to 150 characters.',
+  '',
+  '*Anywhere*',
+  '`/incident list` — open incidents',
+  '`/incident help` — this message',
+  '',
+  '*Inside an incident channel*',
+  '`/incident sev0` — change the severity',
+  '`/incident ack` — acknowledge and become commander',
+  '`/incident update` — post a status update (the runbook communication template)',
+  '`/incident mitigated` — mark mitigated',
+  '`/incident resolve [summary]` — resolve with a one-line summary',
+  '`/incident status` — show the incident card (only to you)',
+  '`/incident timeline` — everything that happened, in order',
+].join('\n');
+
+/** `/incident help`, or the usage shown after a mistake. Pure. */
+export function renderHelp(problem?: string): Message {
+  const text = problem ? `:warning: ${problem}\n\n${USAGE}` : USAGE;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}

@@ -1,0 +1,42 @@
+/** Every callback_id, block_id and action_id the bot uses. Builders, listeners and tests import these. */
+export const ACTION = {
+  acknowledge: 'incident_acknowledge',
+  changeSeverity: 'incident_change_severity',
+  postUpdate: 'incident_post_update',
+  markMitigated: 'incident_mark_mitigated',
+  resolve: 'incident_resolve',
+} as const;
+
+export const VIEW = {
+  statusUpdate: 'incident_status_update',
+  resolve: 'incident_resolve_modal',
+} as const;
+
+export const BLOCK = {
+  cardActions: 'incident_card_actions',
+  updStatus: 'upd_status',
+  updAffected: 'upd_affected',
+  updImpact: 'upd_impact',
+  updCurrentStatus: 'upd_current_status',
+  updMitigation: 'upd_mitigation',
+  updNextUpdate: 'upd_next_update',
+  updFlags: 'upd_flags',
+  resolveSummary: 'resolve_summary',
+} as const;
+
+/** action_ids of inputs inside modals (one per block). */
+export const INPUT = {
+  status: 'status',
+  affected: 'affected',
+  impact: 'impact',
+  currentStatus: 'current_status',
+  mitigation: 'mitigation',
+  nextUpdate: 'next_update',
+  flags: 'flags',
+  summary: 'summary',
+} as const;
+
+export const FLAG = {
+  customerImpact: 'customer_impact',
+  dataLossRisk: 'data_loss_risk',
+} as const;

@@ -1,0 +1,136 @@
+import type { ActionsBlock, KnownBlock, PlainTextOption } from '@slack/types';
+import { SEVERITIES, SEVERITY_LEVELS, severityLabel, severityWithResponse } from '../incidents/severity.js';
+import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import { ACTION, BLOCK } from './ids.js';
+import { ago, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
+
+export interface Message {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+const STATUS_EMOJI = {
+  investigating: ':red_circle:',
+  mitigated: ':large_yellow_circle:',
+  resolved: ':white_check_mark:',
+};
+
+export function severityOption(s: (typeof SEVERITIES)[number]): PlainTextOption {
+  const l = SEVERITY_LEVELS[s];
+  return {
+    text: { type: 'plain_text', text: truncate(`${l.label} (${l.name})`, LIMITS.optionText) },
+    value: String(s),
+  };
+}
+
+/** `#42 db down` as a header-safe string. */
+export function incidentName(i: Pick<Incident, 'number' | 'title'>): string {
+  return `#${i.number} ${i.title}`;
+}
+
+/** The pinned card: everything a responder needs at a glance, and the buttons to act. Pure. */
+export function renderIncidentCard(i: Incident, now: Date): Message {
+  const fields = [
+    `*Severity*\n${severityWithResponse(i.severity)}`,
+    `*Status*\n${STATUS_EMOJI[i.status]} ${STATUS_LABELS[i.status]}`,
+    `*Phase*\n${PHASE_LABELS[i.phase]}`,
+    `*Started*\n${slackDate(i.createdAt, utcStamp(i.createdAt))} (${ago(i.createdAt, now)})`,
+    `*Commander*\n${mention(i.commanderId)}`,
+    `*Reported by*\n${mention(i.reporterId)}`,
+  ];
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: truncate(`${severityLabel(i.severity)} · ${incidentName(i)}`, LIMITS.headerText),
+        emoji: true,
+      },
+    },
+    { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
+  ];
+
+  const facts: string[] = [];
+  if (i.acknowledgedAt)
+    facts.push(`Acknowledged after ${humanDuration(i.createdAt, i.acknowledgedAt)} by ${mention(i.acknowledgedBy)}`);
+  if (i.resolvedAt)
+    facts.push(`Resolved after ${humanDuration(i.createdAt, i.resolvedAt)} by ${mention(i.resolvedBy)}`);
+  if (i.customerImpact) facts.push(':warning: Customer impact');
+  if (i.dataLossRisk) facts.push(':rotating_light: Data-loss risk');
+  if (i.nextUpdateAt && i.status !== 'resolved')
+    facts.push(`Next update due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}`);
+  if (facts.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwnSafeJoin(facts) }] });
+
+  if (i.currentStatus || i.affected || i.currentImpact) {
+    const lines = [
+      i.affected ? `*Affected:* ${mrkdwnClip(i.affected, 500)}` : null,
+      i.currentImpact ? `*Current impact:* ${mrkdwnClip(i.currentImpact, 800)}` : null,
+      i.currentStatus ? `*Current status:* ${mrkdwnClip(i.currentStatus, 1500)}` : null,
+    ].filter(Boolean);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), LIMITS.sectionText) } });
+  }
+  if (i.status === 'resolved' && i.resolutionSummary) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Resolution:* ${mrkdwnClip(i.resolutionSummary, LIMITS.sectionText - 20)}` },
+    });
+  }
+  if (i.status !== 'resolved') blocks.push(cardActions(i));
+
+  const text = `${severityLabel(i.severity)} incident #${i.number}: ${mrkdwnClip(i.title, 300)} — ${STATUS_LABELS[i.status]}`;
+  return { text, blocks };
+}
+
+function mrkdwnSafeJoin(parts: string[]): string {
+  return truncate(parts.join('  ·  '), LIMITS.sectionText);
+}
+
+function cardActions(i: Incident): ActionsBlock {
+  const value = String(i.id);
+  const elements: ActionsBlock['elements'] = [];
+  if (!i.acknowledgedAt) {
+    elements.push({
+      type: 'button',
+      action_id: ACTION.acknowledge,
+      text: { type: 'plain_text', text: 'Acknowledge' },
+      style: 'primary',
+      value,
+    });
+  } else {
+    elements.push({
+      type: 'button',
+      action_id: ACTION.acknowledge,
+      text: { type: 'plain_text', text: 'Take command' },
+      value,
+    });
+  }
+  elements.push({
+    type: 'static_select',
+    action_id: ACTION.changeSeverity,
+    placeholder: { type: 'plain_text', text: 'Change severity' },
+    options: SEVERITIES.map(severityOption),
+    initial_option: severityOption(i.severity),
+  });
+  elements.push({
+    type: 'button',
+    action_id: ACTION.postUpdate,
+    text: { type: 'plain_text', text: 'Post status update' },
+    value,
+  });
+  if (i.status === 'investigating') {
+    elements.push({
+      type: 'button',
+      action_id: ACTION.markMitigated,
+      text: { type: 'plain_text', text: 'Mark mitigated' },
+      value,
+    });
+  }
+  elements.push({
+    type: 'button',
+    action_id: ACTION.resolve,
+    text: { type: 'plain_text', text: 'Resolve' },
+    style: 'danger',
+    value,
+  });
+  return { type: 'actions', block_id: `${BLOCK.cardActions}:${i.id}`, elements };
+}

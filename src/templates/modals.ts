@@ -1,0 +1,150 @@
+import type { ModalView } from '@slack/types';
+import { severityLabel } from '../incidents/severity.js';
+import { INCIDENT_STATUSES, type Incident, STATUS_LABELS } from '../incidents/types.js';
+import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
+import { LIMITS, truncate } from './text.js';
+
+const statusOption = (s: (typeof INCIDENT_STATUSES)[number]) => ({
+  text: { type: 'plain_text' as const, text: STATUS_LABELS[s] },
+  value: s,
+});
+
+const flagOptions = {
+  [FLAG.customerImpact]: {
+    text: { type: 'plain_text' as const, text: 'Customer impact' },
+    description: { type: 'plain_text' as const, text: 'Customers (e.g. enterprise tenants) are affected' },
+    value: FLAG.customerImpact,
+  },
+  [FLAG.dataLossRisk]: {
+    text: { type: 'plain_text' as const, text: 'Data-loss risk' },
+    description: { type: 'plain_text' as const, text: 'Data may be lost or corrupted' },
+    value: FLAG.dataLossRisk,
+  },
+};
+
+const modalTitle = (s: string) => ({ type: 'plain_text' as const, text: truncate(s, LIMITS.modalTitle) });
+
+/** The runbook's communication template as a form, prefilled from the incident's last update. Pure. */
+export function statusUpdateModal(i: Incident, privateMetadata: string, now: Date): ModalView {
+  const next = i.nextUpdateAt && i.nextUpdateAt > now ? i.nextUpdateAt : new Date(now.getTime() + 30 * 60_000);
+  const status = i.status;
+  const initialFlags = [
+    ...(i.customerImpact ? [flagOptions[FLAG.customerImpact]] : []),
+    ...(i.dataLossRisk ? [flagOptions[FLAG.dataLossRisk]] : []),
+  ];
+  const text = (
+    blockId: string,
+    actionId: string,
+    label: string,
+    initial: string | null,
+    multiline: boolean,
+    placeholder: string,
+  ) => ({
+    type: 'input' as const,
+    block_id: blockId,
+    label: { type: 'plain_text' as const, text: label },
+    element: {
+      type: 'plain_text_input' as const,
+      action_id: actionId,
+      multiline,
+      max_length: multiline ? 2900 : 500,
+      placeholder: { type: 'plain_text' as const, text: placeholder },
+      ...(initial ? { initial_value: truncate(initial, multiline ? 2900 : 500) } : {}),
+    },
+  });
+  return {
+    type: 'modal',
+    callback_id: VIEW.statusUpdate,
+    private_metadata: privateMetadata,
+    title: modalTitle('Status update'),
+    submit: { type: 'plain_text', text: 'Post update' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'context',
+        elements: [
+          { type: 'plain_text', text: truncate(`[${severityLabel(i.severity)}] #${i.number} ${i.title}`, 2000) },
+        ],
+      },
+      {
+        type: 'input',
+        block_id: BLOCK.updStatus,
+        label: { type: 'plain_text', text: 'Status' },
+        element: {
+          type: 'static_select',
+          action_id: INPUT.status,
+          options: INCIDENT_STATUSES.map(statusOption),
+          initial_option: statusOption(status),
+        },
+      },
+      text(BLOCK.updAffected, INPUT.affected, 'Affected', i.affected, false, 'Users / services affected'),
+      text(BLOCK.updImpact, INPUT.impact, 'Current impact', i.currentImpact, false, 'What users see'),
+      text(
+        BLOCK.updCurrentStatus,
+        INPUT.currentStatus,
+        'Current status',
+        i.currentStatus,
+        true,
+        "What's happening now",
+      ),
+      {
+        ...text(BLOCK.updMitigation, INPUT.mitigation, 'Mitigation steps', i.mitigationSteps, true, "What we're doing"),
+        optional: true,
+      },
+      {
+        type: 'input',
+        block_id: BLOCK.updNextUpdate,
+        label: { type: 'plain_text', text: 'Next update' },
+        element: {
+          type: 'datetimepicker',
+          action_id: INPUT.nextUpdate,
+          initial_date_time: Math.floor(next.getTime() / 1000),
+        },
+      },
+      {
+        type: 'input',
+        block_id: BLOCK.updFlags,
+        optional: true,
+        label: { type: 'plain_text', text: 'Flags' },
+        element: {
+          type: 'checkboxes',
+          action_id: INPUT.flags,
+          options: [flagOptions[FLAG.customerImpact], flagOptions[FLAG.dataLossRisk]],
+          ...(initialFlags.length ? { initial_options: initialFlags } : {}),
+        },
+      },
+    ],
+  };
+}
+
+/** Resolve asks for a one-line summary. Pure. */
+export function resolveModal(i: Incident, privateMetadata: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.resolve,
+    private_metadata: privateMetadata,
+    title: modalTitle(`Resolve #${i.number}`),
+    submit: { type: 'plain_text', text: 'Resolve' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'context',
+        elements: [
+          { type: 'plain_text', text: truncate(`[${severityLabel(i.severity)}] #${i.number} ${i.title}`, 2000) },
+        ],
+      },
+      {
+        type: 'input',
+        block_id: BLOCK.resolveSummary,
+        label: { type: 'plain_text', text: 'One-line summary' },
+        hint: { type: 'plain_text', text: 'What fixed it. The post-mortem comes next.' },
+        element: {
+          type: 'plain_text_input',
+          action_id: INPUT.summary,
+          max_length: 300,
+          placeholder: { type: 'plain_text', text: 'Restarted the node; connection pool leak' },
+        },
+      },
+    ],
+  };
+}

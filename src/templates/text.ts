@@ -1,0 +1,63 @@
+import { formatDistanceStrict, formatDuration, intervalToDuration } from 'date-fns';
+
+/** Slack limits we build to (Block Kit reference). */
+export const LIMITS = {
+  blocksPerMessage: 50,
+  sectionText: 3000,
+  fieldText: 2000,
+  headerText: 150,
+  buttonLabel: 75,
+  modalTitle: 24,
+  optionText: 75,
+  contextElements: 10,
+  messageText: 40_000,
+  plainInputInitial: 3000,
+} as const;
+
+/** Escapes user text for mrkdwn so `<!channel>` or `<@U123>` is shown, never acted on. */
+export function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Cuts to at most `max` characters (by code point, so emoji are never split), ending with an ellipsis when cut. */
+export function truncate(s: string, max: number): string {
+  const chars = [...s];
+  if (chars.length <= max) return s;
+  return `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+/** Escapes, then truncates without cutting an entity like `&amp;` in half. */
+export function mrkdwnClip(s: string, max: number): string {
+  const escaped = escapeMrkdwn(s);
+  if ([...escaped].length <= max) return escaped;
+  let out = truncate(escaped, max);
+  out = out.replace(/&[a-z]{0,3}…$/, '…');
+  return out;
+}
+
+export const mention = (userId: string | null | undefined) => (userId ? `<@${userId}>` : '_nobody yet_');
+export const channelLink = (channelId: string) => `<#${channelId}>`;
+
+/** "5 minutes ago" */
+export function ago(then: Date, now: Date): string {
+  return formatDistanceStrict(then, now, { addSuffix: true });
+}
+
+/** "1 hour 5 minutes", "45 seconds" */
+export function humanDuration(from: Date, to: Date): string {
+  const ms = Math.max(0, to.getTime() - from.getTime());
+  if (ms < 60_000) return `${Math.round(ms / 1000)} seconds`;
+  const d = intervalToDuration({ start: from, end: to });
+  return formatDuration(d, { format: ['days', 'hours', 'minutes'] }) || '0 minutes';
+}
+
+/** Slack date token: renders in each reader's own time zone; `fallback` is shown where tokens are not supported. */
+export function slackDate(d: Date, fallback?: string): string {
+  const ts = Math.floor(d.getTime() / 1000);
+  return `<!date^${ts}^{date_short_pretty} {time}|${fallback ?? d.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
+}
+
+/** "2026-11-27 23:14 UTC" for plain text (communication template, channel topic). */
+export function utcStamp(d: Date): string {
+  return `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}

@@ -1,0 +1,77 @@
+import type { KnownBlock } from '@slack/types';
+import { severityLabel } from '../incidents/severity.js';
+import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import type { Message } from './incident-card.js';
+import { humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+
+const sev = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 3 ? severityLabel(v as 0 | 1 | 2 | 3) : String(v));
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** One line for one event, user text escaped. */
+export function describeEvent(e: IncidentEvent): string {
+  const who = e.actorId ? mention(e.actorId) : 'The bot';
+  const d = e.details;
+  switch (e.kind) {
+    case 'declared':
+      return `${who} declared *${sev(d.severity)}*: ${mrkdwnClip(str(d.title), 200)}`;
+    case 'channel_created':
+      return `Channel #${mrkdwnClip(str(d.channelName), 80)} created`;
+    case 'severity_changed':
+      return `${who} changed severity ${sev(d.from)} → ${sev(d.to)}`;
+    case 'acknowledged':
+      return `${who} acknowledged and became commander`;
+    case 'status_update': {
+      const status = STATUS_LABELS[d.status as keyof typeof STATUS_LABELS] ?? str(d.status);
+      return `${who} posted a status update (${status}): ${mrkdwnClip(str(d.currentStatus), 300) || '-'}`;
+    }
+    case 'mitigated':
+      return `${who} marked the incident mitigated`;
+    case 'resolved':
+      return `${who} resolved the incident: ${mrkdwnClip(str(d.summary), 300)}`;
+    case 'phase_changed':
+      return `Phase ${PHASE_LABELS[d.from as keyof typeof PHASE_LABELS] ?? str(d.from)} → ${PHASE_LABELS[d.to as keyof typeof PHASE_LABELS] ?? str(d.to)}`;
+    case 'note':
+      return `${who}: ${mrkdwnClip(str(d.text), 500)}`;
+  }
+}
+
+/** `/incident timeline`: every event, oldest first, packed into sections under Slack's limits. Pure. */
+export function renderTimeline(i: Incident, events: IncidentEvent[]): Message {
+  const lines = events.map(
+    (e) => `\`${utcStamp(e.at).slice(11, 16)}\` +${humanDuration(i.createdAt, e.at)} — ${describeEvent(e)}`,
+  );
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(`Timeline · #${i.number} ${i.title}`, LIMITS.headerText) },
+    },
+  ];
+  let chunk = '';
+  const maxSections = LIMITS.blocksPerMessage - 2;
+  let sections = 0;
+  let dropped = 0;
+  for (const line of lines) {
+    const l = truncate(line, LIMITS.sectionText);
+    if (chunk && chunk.length + 1 + l.length > LIMITS.sectionText) {
+      if (sections < maxSections) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+      sections++;
+      chunk = '';
+    }
+    chunk = chunk ? `${chunk}\n${l}` : l;
+  }
+  if (chunk) {
+    if (sections < maxSections) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+    sections++;
+  }
+  if (sections > maxSections) dropped = sections - maxSections;
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `${events.length} events · started ${utcStamp(i.createdAt)}${dropped ? ` · the latest ${dropped} part(s) did not fit` : ''}`,
+      },
+    ],
+  });
+  return { text: truncate(`Timeline of incident #${i.number}:\n${lines.join('\n')}`, LIMITS.messageText), blocks };
+}

@@ -1,0 +1,7 @@
+import type { App } from '@slack/bolt';
+import type { ListenerDeps } from '../slack/deps.js';
+import { register as registerForms } from './incident-forms.view.js';
+
+export function register(app: App, deps: ListenerDeps): void {
+  registerForms(app, deps);
+}

@@ -1,0 +1,321 @@
+import { createHmac } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, LogLevel } from '@slack/bolt';
+import { WebClient, LogLevel as WebLogLevel } from '@slack/web-api';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSlack } from '../support/fake-slack.js';
+import {
+  makeBlockAction,
+  makeViewSubmission,
+  postInteraction,
+  postSlashCommand,
+  signSlackRequest,
+  stateValue,
+} from '../support/slack-request.js';
+
+const TOKEN = 'xoxb-test-token';
+
+describe('FakeSlack', () => {
+  let fake: FakeSlack;
+  let client: WebClient;
+
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    client = new WebClient(TOKEN, { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  afterEach(() => {
+    fake.reset();
+  });
+
+  it('serves its API under /api/', () => {
+    expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/$/);
+  });
+
+  it('answers auth.test like Slack', async () => {
+    const res = await client.auth.test();
+    expect(res).toMatchObject({ ok: true, team_id: 'T0TEST', user_id: 'UBOT', bot_id: 'BBOT', team: 'Test Team' });
+  });
+
+  it('creates channels, rejects taken and invalid names', async () => {
+    const created = await client.conversations.create({ name: 'inc-2024-db-outage' });
+    expect(created.ok).toBe(true);
+    const id = created.channel?.id ?? '';
+    expect(id).toMatch(/^C[A-Z0-9]+$/);
+    expect(created.channel).toMatchObject({ name: 'inc-2024-db-outage', is_channel: true, creator: 'UBOT' });
+    expect(fake.channelByName('inc-2024-db-outage')?.members.has('UBOT')).toBe(true);
+
+    await expect(client.conversations.create({ name: 'inc-2024-db-outage' })).rejects.toMatchObject({
+      code: 'slack_webapi_platform_error',
+      data: { ok: false, error: 'name_taken' },
+    });
+    await expect(client.conversations.create({ name: 'Has Spaces' })).rejects.toMatchObject({
+      data: { error: 'invalid_name_specials' },
+    });
+    await expect(client.conversations.create({ name: 'x'.repeat(81) })).rejects.toMatchObject({
+      data: { error: 'invalid_name_maxlength' },
+    });
+    await expect(client.conversations.create({ name: '' })).rejects.toMatchObject({
+      data: { error: 'invalid_name_required' },
+    });
+
+    await client.conversations.setTopic({ channel: id, topic: 'SEV2 | investigating' });
+    await client.conversations.invite({ channel: id, users: 'U0AAA,U0BBB' });
+    await expect(client.conversations.invite({ channel: id, users: 'U0AAA' })).rejects.toMatchObject({
+      data: { error: 'already_in_channel' },
+    });
+    await expect(client.conversations.info({ channel: 'C9NOPE' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+    const channel = fake.channels.get(id);
+    expect(channel?.topic).toBe('SEV2 | investigating');
+    expect([...(channel?.members ?? [])].sort()).toEqual(['U0AAA', 'U0BBB', 'UBOT']);
+  });
+
+  it('posts and updates messages, with channel membership checks', async () => {
+    const incidents = fake.addChannel('incidents');
+    const outside = fake.addChannel('random', { botIsMember: false });
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: '*SEV1* database down' } }];
+
+    const posted = await client.chat.postMessage({ channel: incidents, text: 'SEV1: database down', blocks });
+    expect(posted).toMatchObject({ ok: true, channel: incidents, message: { text: 'SEV1: database down', blocks } });
+    expect(posted.ts).toMatch(/^\d{10}\.\d{6}$/);
+    const second = await client.chat.postMessage({ channel: incidents, text: 'second', thread_ts: posted.ts });
+    expect(Number(second.ts)).toBeGreaterThan(Number(posted.ts));
+    expect(second.message?.thread_ts).toBe(posted.ts);
+
+    await client.chat.update({ channel: incidents, ts: posted.ts!, text: 'SEV1: mitigated', blocks: [] });
+    expect(fake.messagesIn(incidents).map((m) => m.text)).toEqual(['SEV1: mitigated', 'second']);
+    expect(fake.message(incidents, posted.ts!)?.history[0]?.text).toBe('SEV1: database down');
+
+    await expect(client.chat.update({ channel: incidents, ts: '1.000000', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'message_not_found' },
+    });
+    await expect(client.chat.postMessage({ channel: outside, text: 'hi' })).rejects.toMatchObject({
+      data: { error: 'not_in_channel' },
+    });
+    await expect(client.chat.postMessage({ channel: 'C0UNKNOWN', text: 'hi' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+    const dm = await client.chat.postMessage({ channel: 'U0ONCALL', text: 'you are paged' });
+    expect(fake.messagesIn('U0ONCALL').map((m) => m.ts)).toEqual([dm.ts]);
+
+    await client.pins.add({ channel: incidents, timestamp: posted.ts! });
+    await expect(client.pins.add({ channel: incidents, timestamp: posted.ts! })).rejects.toMatchObject({
+      data: { error: 'already_pinned' },
+    });
+    expect(fake.channels.get(incidents)?.pins).toEqual([posted.ts]);
+
+    const link = await client.chat.getPermalink({ channel: incidents, message_ts: posted.ts! });
+    expect(link.permalink).toBe(`https://test.slack.com/archives/${incidents}/p${posted.ts!.replace('.', '')}`);
+  });
+
+  it('opens and updates views', async () => {
+    const view = {
+      type: 'modal' as const,
+      callback_id: 'cb',
+      title: { type: 'plain_text' as const, text: 'T' },
+      blocks: [],
+    };
+    const opened = await client.views.open({ trigger_id: '1.2.abc', view });
+    expect(opened.view).toMatchObject({ id: expect.stringMatching(/^V/), callback_id: 'cb' });
+    await expect(client.views.open({ trigger_id: '1.2.abc', view })).rejects.toMatchObject({
+      data: { error: 'exchanged_trigger_id' },
+    });
+    await client.views.update({ view_id: opened.view!.id!, view: { ...view, callback_id: 'cb2' } });
+    expect(fake.views.get(opened.view!.id!)?.view.callback_id).toBe('cb2');
+  });
+
+  it('answers unknown methods with unknown_method', async () => {
+    await expect(client.apiCall('nope.nothing')).rejects.toMatchObject({ data: { error: 'unknown_method' } });
+  });
+
+  it('records calls with parsed args and token, and waits for them', async () => {
+    const incidents = fake.addChannel('incidents', { id: 'C0INCIDENTS' });
+    const pending = fake.waitFor('chat.postMessage', (c) => c.args.text === 'later');
+    await client.chat.postMessage({ channel: incidents, text: 'now', blocks: [{ type: 'divider' }] });
+    await client.chat.postMessage({ channel: 'C0INCIDENTS', text: 'later' });
+    const call = await pending;
+    expect(call).toMatchObject({ method: 'chat.postMessage', token: TOKEN, args: { channel: 'C0INCIDENTS' } });
+    expect(call.at).toBeGreaterThan(0);
+
+    const [first] = fake.callsTo('chat.postMessage');
+    expect(first?.args.blocks).toEqual([{ type: 'divider' }]);
+    expect(first?.response).toMatchObject({ ok: true });
+    await expect(fake.waitForCount('chat.postMessage', 2)).resolves.toHaveLength(2);
+    await expect(fake.waitFor('conversations.archive', undefined, 50)).rejects.toThrow(
+      /conversations\.archive.*chat\.postMessage x2/,
+    );
+  });
+
+  it('injects Slack errors, 5xx and delays, and records failed attempts', async () => {
+    fake.failNext('chat.postMessage', { error: 'missing_scope', needed: 'chat:write', provided: 'commands' });
+    fake.addChannel('incidents', { id: 'C0INCIDENTS' });
+    await expect(client.chat.postMessage({ channel: 'C0INCIDENTS', text: 'x' })).rejects.toMatchObject({
+      data: { ok: false, error: 'missing_scope', needed: 'chat:write', provided: 'commands' },
+    });
+    fake.failNext('auth.test', { status: 503 });
+    await expect(client.auth.test()).rejects.toMatchObject({ code: 'slack_webapi_http_error', statusCode: 503 });
+    fake.failNext('auth.test', { delayMs: 150 });
+    const started = Date.now();
+    await client.auth.test();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(fake.callsTo('chat.postMessage')[0]?.failed).toMatchObject({ error: 'missing_scope' });
+    expect(fake.callsTo('auth.test').map((c) => Boolean(c.failed))).toEqual([true, false]);
+    expect(fake.callsTo('auth.test')[1]?.delayedMs).toBe(150);
+  });
+
+  it('lets WebClient retry a 429 after Retry-After and succeed', async () => {
+    const retrying = new WebClient(TOKEN, {
+      slackApiUrl: fake.url,
+      retryConfig: { retries: 2, minTimeout: 0 },
+      logLevel: WebLogLevel.ERROR,
+    });
+    const incidents = fake.addChannel('incidents');
+    fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    const started = Date.now();
+    const res = await retrying.chat.postMessage({ channel: incidents, text: 'after the rate limit' });
+    expect(res.ok).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    const attempts = fake.callsTo('chat.postMessage');
+    expect(attempts).toHaveLength(2);
+    expect(attempts[0]?.failed).toEqual({ status: 429, retryAfter: 1 });
+    expect(attempts[1]?.failed).toBeUndefined();
+    expect(fake.messagesIn(incidents)).toHaveLength(1);
+  });
+
+  it('records POSTs to response URLs', async () => {
+    const url = fake.responseUrl('cmd-1');
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/response\/cmd-1$/);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', text: 'Declared' }),
+    });
+    expect(await res.json()).toEqual({ ok: true });
+    const call = await fake.waitFor('response_url');
+    expect(call).toMatchObject({ key: 'cmd-1', args: { response_type: 'ephemeral', text: 'Declared' } });
+  });
+});
+
+describe('signSlackRequest', () => {
+  it('matches an independently computed v0 signature', () => {
+    const secret = '8f742231b10e8888abcd99yyyzzz85a5';
+    const body = 'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&command=%2Fincident&text=declare+sev1';
+    const ts = 1531420618;
+    const expected = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    expect(signSlackRequest(secret, body, ts)).toEqual({
+      'x-slack-signature': expected,
+      'x-slack-request-timestamp': '1531420618',
+    });
+  });
+
+  it('defaults the timestamp to now', () => {
+    const { 'x-slack-request-timestamp': ts } = signSlackRequest('s', '');
+    expect(Math.abs(Number(ts) - Date.now() / 1000)).toBeLessThan(5);
+  });
+});
+
+describe('slack-request against a real Bolt app', () => {
+  const secret = 'test-signing-secret';
+  let fake: FakeSlack;
+  let app: App;
+  let baseUrl: string;
+  const seen: { kind: string; body: Record<string, unknown> }[] = [];
+
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    app = new App({
+      token: TOKEN,
+      signingSecret: secret,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } },
+    });
+    app.command('/incident', async ({ ack, body, respond }) => {
+      await ack();
+      seen.push({ kind: 'command', body });
+      await respond({ response_type: 'ephemeral', text: `got ${body.text}` });
+    });
+    app.action('incident_acknowledge', async ({ ack, body }) => {
+      await ack();
+      seen.push({ kind: 'action', body: body as unknown as Record<string, unknown> });
+    });
+    app.view('incident_resolve_modal', async ({ ack, view }) => {
+      seen.push({ kind: 'view', body: view as unknown as Record<string, unknown> });
+      await ack({ response_action: 'errors', errors: { resolve_summary: 'too short' } });
+    });
+    const server = (await app.start(0)) as Server;
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await app.stop();
+    await fake.close();
+  });
+
+  it('delivers a signed slash command and records respond()', async () => {
+    const res = await postSlashCommand(baseUrl, secret, {
+      text: 'declare sev2 checkout is down',
+      response_url: fake.responseUrl('c1'),
+    });
+    expect(res.status).toBe(200);
+    const responded = await fake.waitFor('response_url', (c) => c.key === 'c1');
+    expect(responded.args).toEqual({ response_type: 'ephemeral', text: 'got declare sev2 checkout is down' });
+    expect(seen.find((s) => s.kind === 'command')?.body).toMatchObject({
+      command: '/incident',
+      user_id: 'U0REPORTER',
+      trigger_id: res.sent.trigger_id,
+    });
+  });
+
+  it('rejects a bad signature with 401', async () => {
+    const res = await postSlashCommand(
+      baseUrl,
+      secret,
+      { response_url: fake.responseUrl() },
+      { signature: 'v0=deadbeef' },
+    );
+    expect(res.status).toBe(401);
+  });
+
+  it('delivers block_actions and view_submission payloads', async () => {
+    const action = await postInteraction(
+      baseUrl,
+      secret,
+      makeBlockAction({
+        userId: 'U0ONCALL',
+        channelId: 'C0000001',
+        messageTs: '1700000000.000100',
+        actionId: 'incident_acknowledge',
+        blockId: 'incident_card_actions',
+        value: 'inc-42',
+        responseUrl: fake.responseUrl(),
+      }),
+    );
+    expect(action.status).toBe(200);
+    expect(seen.find((s) => s.kind === 'action')?.body).toMatchObject({
+      type: 'block_actions',
+      actions: [{ action_id: 'incident_acknowledge', value: 'inc-42' }],
+      container: { message_ts: '1700000000.000100' },
+    });
+
+    const submitted = await postInteraction(
+      baseUrl,
+      secret,
+      makeViewSubmission({
+        userId: 'U0ONCALL',
+        callbackId: 'incident_resolve_modal',
+        privateMetadata: JSON.stringify({ incidentId: 42 }),
+        values: { resolve_summary: { summary: stateValue.plainText('fixed it') } },
+      }),
+    );
+    expect(submitted.status).toBe(200);
+    expect(submitted.json).toEqual({ response_action: 'errors', errors: { resolve_summary: 'too short' } });
+    expect(seen.find((s) => s.kind === 'view')?.body).toMatchObject({
+      private_metadata: '{"incidentId":42}',
+      state: { values: { resolve_summary: { summary: { type: 'plain_text_input', value: 'fixed it' } } } },
+    });
+  });
+});
