@@ -233,19 +233,11 @@ export class FakeSlack {
   }
 
   /** Clears recorded calls, pending failures and all state (channels, messages, views, users, counters). */
+  /** Forgets recorded calls and pending failures; channels, messages and id counters stay (ids never repeat). */
   reset(): void {
     this.calls.length = 0;
     this.failures.clear();
-    this.channels.clear();
-    this.views.clear();
-    this.users.clear();
-    this.messages.clear();
-    this.dms.clear();
     this.ephemerals.length = 0;
-    this.usedTriggers.clear();
-    this.channelCounter = 0;
-    this.tsCounter = 0;
-    this.viewCounter = 0;
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ACTION } from '../../src/templates/ids.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { TEST_REPORTER_ID } from '../support/slack-request.js';
+
+const allText = (msg: { text?: string; blocks?: unknown[] }) => JSON.stringify([msg.text ?? '', msg.blocks ?? []]);
+
+/** Every string Slack parses for mentions: the fallback text and each mrkdwn object (plain_text is shown literally). */
+function mrkdwnTexts(msg: { text?: string; blocks?: unknown[] }): string[] {
+  const out: string[] = [msg.text ?? ''];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'mrkdwn' && typeof o.text === 'string') out.push(o.text);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(msg.blocks ?? []);
+  return out;
+}
+
+describe('declaring an incident with /incident sev1 db down', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ incidentsChannel: true });
+  });
+  afterAll(async () => bot?.stop());
+  beforeEach(() => bot.fake.reset());
+
+  it('acks at once, records it, makes the channel, posts and pins the card, announces it and tells the reporter', async () => {
+    const res = await bot.command('sev1 db down');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+
+    const reply = await bot.fake.waitFor('response_url');
+    const create = bot.fake.callsTo('conversations.create').filter((c) => !c.failed);
+    expect(create).toHaveLength(1);
+    const channelName = create[0]!.args.name as string;
+    expect(channelName).toMatch(/^inc-\d+-db-down$/);
+    const channel = bot.fake.channelByName(channelName)!;
+    expect(channel.topic).toContain('SEV-1 · respond within 15 minutes');
+    expect(channel.members.has(TEST_REPORTER_ID)).toBe(true);
+
+    const card = bot.fake.messagesIn(channel.id)[0]!;
+    const cardText = allText(card);
+    expect(cardText).toContain('db down');
+    expect(cardText).toContain('SEV-1 · respond within 15 minutes');
+    expect(cardText).toContain('Investigating');
+    expect(cardText).toContain('Detection');
+    expect(cardText).toMatch(/ago/);
+    for (const id of Object.values(ACTION)) expect(cardText).toContain(id);
+    expect(channel.pins).toContain(card.ts);
+
+    const announce = bot.fake.messagesIn(INCIDENTS_CHANNEL_ID);
+    expect(announce).toHaveLength(1);
+    expect(allText(announce[0]!)).toContain(`<#${channel.id}>`);
+
+    expect(reply.args.response_type).toBe('ephemeral');
+    expect(reply.args.text).toContain(`<#${channel.id}>`);
+
+    const { rows } = await bot.db.query<{ number: number; title: string; severity: number; status: string; phase: string; reporter_id: string; card_ts: string }>(
+      'SELECT * FROM incidents WHERE channel_id = $1',
+      [channel.id],
+    );
+    expect(rows[0]).toMatchObject({ title: 'db down', severity: 1, status: 'investigating', phase: 'detection', reporter_id: TEST_REPORTER_ID, card_ts: card.ts });
+    expect(channelName).toBe(`inc-${rows[0]!.number}-db-down`);
+  });
+
+  it.each([
+    ['SEV0 all machines down', 0],
+    ['sev-2 slow responses', 2],
+    ['Sev3 typo on pricing page', 3],
+  ])('accepts severity spelled %s', async (text, severity) => {
+    await bot.command(text);
+    await bot.fake.waitFor('response_url');
+    const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    const ch = bot.fake.channelByName(created.args.name as string)!;
+    expect(allText(bot.fake.messagesIn(ch.id)[0]!)).toContain(`SEV-${severity}`);
+  });
+
+  it('numbers incidents per workspace and picks another channel name when taken', async () => {
+    const first = await bot.db.query<{ n: number }>("SELECT coalesce(max(number), 0) AS n FROM incidents WHERE team_id = 'T0TEST'");
+    const next = Number(first.rows[0]!.n) + 1;
+    bot.fake.addChannel(`inc-${next}-cache-down`, {});
+    await bot.command('sev2 cache down');
+    await bot.fake.waitFor('response_url');
+    expect(bot.fake.channelByName(`inc-${next}-cache-down-2`)).toBeDefined();
+  });
+
+  it('keeps emoji and non-Latin titles, and never lets a title ping anyone', async () => {
+    await bot.command('sev1 <!channel> db down 🔥 <@U123> データベース');
+    await bot.fake.waitFor('response_url');
+    const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    const ch = bot.fake.channelByName(created.args.name as string)!;
+    const card = bot.fake.messagesIn(ch.id)[0]!;
+    const announce = bot.fake.messagesIn(INCIDENTS_CHANNEL_ID).at(-1)!;
+    for (const m of [card, announce]) {
+      for (const t of mrkdwnTexts(m)) {
+        expect(t).not.toContain('<!channel>');
+        expect(t).not.toContain('<@U123>');
+      }
+      expect(allText(m)).toContain('🔥');
+    }
+    // The header is plain text (not parsed for mentions) and keeps the title as typed.
+    expect(allText(card)).toContain('データベース');
+    expect(allText(card)).toContain('&lt;!channel&gt;');
+  });
+
+  it('gives a title with no Latin letters the channel inc-<n>', async () => {
+    await bot.command('sev2 データベース 🔥');
+    await bot.fake.waitFor('response_url');
+    const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    expect(created.args.name).toMatch(/^inc-\d+$/);
+  });
+});
+
+describe('bad input: a clear private message, nothing stored, no channel', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot();
+  });
+  afterAll(async () => bot?.stop());
+
+  const count = async () => Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
+
+  it.each([
+    ['sev9 x', /not a severity.*sev0, sev1, sev2 or sev3/s],
+    ['sev1', /add a title/],
+    [`sev1 ${'x'.repeat(151)}`, /151 characters.*150/],
+    ['db is down', /start with its severity/],
+  ])('/incident %s', async (text, message) => {
+    const before = await count();
+    bot.fake.reset();
+    const res = await bot.command(text);
+    expect(res.status).toBe(200);
+    let shown: string;
+    if (res.text) {
+      const body = JSON.parse(res.text) as { text: string; response_type: string };
+      expect(body.response_type).toBe('ephemeral');
+      shown = body.text;
+    } else {
+      shown = (await bot.fake.waitFor('response_url')).args.text as string;
+    }
+    expect(shown).toMatch(message);
+    expect(shown).toContain('/incident sev1 db down'); // the usage
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await count()).toBe(before);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+  });
+
+  it('/incident and /incident help show the usage', async () => {
+    for (const text of ['', 'help']) {
+      const res = await bot.command(text);
+      const body = JSON.parse(res.text) as { text: string };
+      expect(body.text).toContain('/incident sev1 db down');
+      expect(body.text).toContain('/incident timeline');
+    }
+  });
+
+  it('commands that need an incident channel say where to use them', async () => {
+    for (const text of ['ack', 'update', 'mitigated', 'resolve', 'status', 'timeline']) {
+      bot.fake.reset();
+      await bot.command(text);
+      const reply = await bot.fake.waitFor('response_url');
+      expect(reply.args.text).toMatch(/inside an incident channel/);
+    }
+  });
+});

@@ -1,0 +1,148 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App } from '@slack/bolt';
+import { loadConfig } from '../../src/config.js';
+import { createApp } from '../../src/slack/create-app.js';
+import { createPgliteDatabase, createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { FakeSlack } from './fake-slack.js';
+import {
+  makeBlockAction,
+  makeViewSubmission,
+  type PostOptions,
+  postInteraction,
+  postSlashCommand,
+  type SlashCommandInput,
+  TEST_REPORTER_ID,
+} from './slack-request.js';
+import { createTestSchema } from './test-db.js';
+
+export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
+export const INCIDENTS_CHANNEL_ID = 'C0INCIDENTS';
+
+export interface HarnessOptions {
+  database?: 'postgres' | 'pglite';
+  /** Overrides DATABASE_URL (e.g. a proxy that a test can cut). */
+  databaseUrl?: string;
+  incidentsChannel?: boolean;
+}
+
+export interface BotHarness {
+  baseUrl: string;
+  fake: FakeSlack;
+  db: Database;
+  app: App;
+  /** Types `/incident <text>` as `user` in `channel`; returns the HTTP answer (the ack). */
+  command(text: string, over?: Partial<SlashCommandInput>, opts?: PostOptions): ReturnType<typeof postSlashCommand>;
+  /** Clicks a button (or picks a select option) on a message the bot posted. */
+  click(a: {
+    channelId: string;
+    messageTs: string;
+    actionId: string;
+    blockId?: string;
+    value?: string;
+    selectedOption?: { value: string; text: string };
+    userId?: string;
+    triggerId?: string;
+  }): ReturnType<typeof postInteraction>;
+  submit(a: {
+    callbackId: string;
+    privateMetadata: string;
+    values: Record<string, Record<string, unknown>>;
+    userId?: string;
+    viewId?: string;
+  }): ReturnType<typeof postInteraction>;
+  /** The response_url calls (private replies) seen so far. */
+  replies(): { text: string; blocks?: unknown[]; response_type?: string }[];
+  stop(): Promise<void>;
+}
+
+let responseKey = 0;
+
+export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
+  const fake = await FakeSlack.start();
+  if (opts.incidentsChannel) fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
+  fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+
+  let dropSchema: (() => Promise<void>) | undefined;
+  let db: Database;
+  let databaseUrl: string | undefined;
+  if ((opts.database ?? 'postgres') === 'postgres') {
+    if (opts.databaseUrl) {
+      databaseUrl = opts.databaseUrl;
+    } else {
+      const s = await createTestSchema('e2e');
+      dropSchema = s.drop;
+      databaseUrl = s.url;
+    }
+    db = createPostgresDatabase(databaseUrl);
+  } else {
+    db = await createPgliteDatabase(undefined);
+  }
+  await migrate(db);
+
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: 'xoxb-e2e-token',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.url,
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
+  });
+  const app = createApp({ config, db });
+  const server = (await app.start(0)) as Server;
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    baseUrl,
+    fake,
+    db,
+    app,
+    command: (text, over = {}, postOpts) =>
+      postSlashCommand(
+        baseUrl,
+        SIGNING_SECRET,
+        { text, response_url: fake.responseUrl(`r${++responseKey}`), ...over },
+        postOpts,
+      ),
+    click: (a) =>
+      postInteraction(
+        baseUrl,
+        SIGNING_SECRET,
+        makeBlockAction({
+          userId: a.userId ?? TEST_REPORTER_ID,
+          channelId: a.channelId,
+          messageTs: a.messageTs,
+          actionId: a.actionId,
+          blockId: a.blockId ?? 'b',
+          value: a.value,
+          selectedOption: a.selectedOption,
+          responseUrl: fake.responseUrl(`a${++responseKey}`),
+          triggerId: a.triggerId,
+        }),
+      ),
+    submit: (a) =>
+      postInteraction(
+        baseUrl,
+        SIGNING_SECRET,
+        makeViewSubmission({
+          userId: a.userId ?? TEST_REPORTER_ID,
+          callbackId: a.callbackId,
+          privateMetadata: a.privateMetadata,
+          values: a.values,
+          viewId: a.viewId,
+        }),
+      ),
+    replies: () =>
+      fake
+        .callsTo('response_url')
+        .map((c) => c.args as { text: string; blocks?: unknown[]; response_type?: string }),
+    async stop() {
+      await app.stop();
+      await db.close();
+      await fake.close();
+      await dropSchema?.();
+    },
+  };
+}
