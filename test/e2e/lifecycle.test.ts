@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeModalMetadata } from '../../src/slack/payloads.js';
+import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
+
+const RESPONDER = 'U0RESPONDER';
+const text = (m: { text?: string; blocks?: unknown[] } | undefined) => JSON.stringify([m?.text ?? '', m?.blocks ?? []]);
+
+function statusValues(over: { status?: string; next?: number; flags?: string[]; mitigation?: string } = {}) {
+  return {
+    [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect(over.status ?? 'investigating') },
+    [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('EU tenants, API') },
+    [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('500 errors on all endpoints') },
+    [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('Pool exhausted on node 1 <!here>') },
+    [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText(over.mitigation ?? 'Restarting node 1') },
+    [BLOCK.updNextUpdate]: {
+      [INPUT.nextUpdate]: stateValue.datetimepicker(over.next ?? Math.floor(Date.now() / 1000) + 1800),
+    },
+    [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes((over.flags ?? []).map((value) => ({ value }))) },
+  };
+}
+
+describe.each(['postgres', 'pglite'] as const)('an incident from declare to post-mortem (%s)', (database) => {
+  let bot: BotHarness;
+  let channelId: string;
+  let cardTs: string;
+  let incidentId: number;
+  let meta: string;
+
+  const card = () => bot.fake.message(channelId, cardTs);
+  const lastInChannel = () => bot.fake.messagesIn(channelId).at(-1);
+  const incident = async () =>
+    (await bot.db.query<Record<string, unknown>>('SELECT * FROM incidents WHERE id = $1', [incidentId])).rows[0]!;
+  const events = async () =>
+    (await bot.db.query<{ kind: string; actor_id: string }>('SELECT kind, actor_id FROM incident_events WHERE incident_id = $1 ORDER BY id', [incidentId])).rows;
+  const inChannel = (t: string, over = {}) => bot.command(t, { channel_id: channelId, ...over });
+
+  beforeAll(async () => {
+    bot = await startBot({ database, incidentsChannel: true });
+    await bot.command('sev2 checkout latency');
+    await bot.fake.waitFor('response_url');
+    const create = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    channelId = bot.fake.channelByName(create.args.name as string)!.id;
+    cardTs = bot.fake.messagesIn(channelId)[0]!.ts;
+    incidentId = Number((await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId])).rows[0]!.id);
+    meta = encodeModalMetadata({ incidentId, channelId });
+  });
+  afterAll(async () => bot?.stop());
+
+  it('Acknowledge makes the clicker commander and records time to acknowledge', async () => {
+    bot.fake.reset();
+    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.acknowledge, value: String(incidentId), userId: RESPONDER });
+    await bot.fake.waitFor('chat.update');
+    const row = await incident();
+    expect(row.commander_id).toBe(RESPONDER);
+    expect(row.acknowledged_at).not.toBeNull();
+    expect(row.phase).toBe('assessment');
+    expect(text(card())).toContain(`<@${RESPONDER}>`);
+    expect(text(card())).toContain('Assessment');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    expect(text(lastInChannel())).toContain('time to acknowledge');
+  });
+
+  it('a double click on Acknowledge posts no second notice', async () => {
+    bot.fake.reset();
+    const before = bot.fake.messagesIn(channelId).length;
+    await Promise.all([
+      bot.click({ channelId, messageTs: cardTs, actionId: ACTION.acknowledge, value: String(incidentId), userId: RESPONDER }),
+      bot.click({ channelId, messageTs: cardTs, actionId: ACTION.acknowledge, value: String(incidentId), userId: RESPONDER }),
+    ]);
+    const replies = await bot.fake.waitForCount('response_url', 2);
+    expect(replies.every((r) => /already acknowledged/.test(r.args.text as string))).toBe(true);
+    expect(bot.fake.messagesIn(channelId).length).toBe(before);
+  });
+
+  it('the severity select changes severity, updates the card, posts a notice and records who', async () => {
+    bot.fake.reset();
+    await bot.click({
+      channelId,
+      messageTs: cardTs,
+      actionId: ACTION.changeSeverity,
+      blockId: `${BLOCK.cardActions}:${incidentId}`,
+      selectedOption: { value: '1', text: 'SEV-1 (High)' },
+      userId: RESPONDER,
+    });
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    expect((await incident()).severity).toBe(1);
+    expect(text(card())).toContain('SEV-1 · respond within 15 minutes');
+    expect(text(lastInChannel())).toMatch(/raised from \*SEV-2\* to \*SEV-1/);
+    expect((await events()).at(-1)).toEqual({ kind: 'severity_changed', actor_id: RESPONDER });
+  });
+
+  it('/incident sev0 in the channel changes severity; the same severity again says so', async () => {
+    bot.fake.reset();
+    await inChannel('SEV-0');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    expect((await incident()).severity).toBe(0);
+    bot.fake.reset();
+    await inChannel('sev0');
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/already SEV-0/);
+    expect(bot.fake.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('/incident ack by someone else hands over command', async () => {
+    bot.fake.reset();
+    await inChannel('ack');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    expect((await incident()).commander_id).toBe(TEST_REPORTER_ID);
+    expect(text(lastInChannel())).toContain(`took command from <@${RESPONDER}>`);
+  });
+
+  it('Post status update opens the template form; a bad form shows errors inline; a good one posts the template', async () => {
+    bot.fake.reset();
+    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.postUpdate, value: String(incidentId) });
+    const open = await bot.fake.waitFor('views.open');
+    const view = open.args.view as { callback_id: string; private_metadata: string; blocks: { block_id?: string }[] };
+    expect(view.callback_id).toBe(VIEW.statusUpdate);
+    const ids = view.blocks.map((b) => b.block_id);
+    for (const b of [BLOCK.updStatus, BLOCK.updAffected, BLOCK.updImpact, BLOCK.updCurrentStatus, BLOCK.updMitigation, BLOCK.updNextUpdate, BLOCK.updFlags]) {
+      expect(ids).toContain(b);
+    }
+
+    const past = await bot.submit({ callbackId: VIEW.statusUpdate, privateMetadata: view.private_metadata, values: statusValues({ next: Math.floor(Date.now() / 1000) - 3600 }) });
+    expect(past.json).toEqual({ response_action: 'errors', errors: { [BLOCK.updNextUpdate]: expect.stringMatching(/future/) } });
+
+    const ok = await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: view.private_metadata,
+      values: statusValues({ flags: [FLAG.customerImpact] }),
+      viewId: 'VSTATUS1',
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toBe('');
+    const posted = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    const body = text(posted.args as never);
+    for (const label of ['SUBJECT: [SEV-0] checkout latency', 'SEVERITY:', 'STATUS:', 'STARTED:', 'AFFECTED:', 'CURRENT IMPACT:', 'CURRENT STATUS:', 'MITIGATION STEPS:', 'NEXT UPDATE:']) {
+      expect(body).toContain(label);
+    }
+    expect(body).not.toContain('<!here>');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    const row = await incident();
+    expect(row).toMatchObject({ customer_impact: true, data_loss_risk: false, affected: 'EU tenants, API', phase: 'mitigation' });
+    expect(text(card())).toContain('Customer impact');
+
+    // The same submission again (a retry or a double submit) posts nothing more.
+    bot.fake.reset();
+    await bot.submit({ callbackId: VIEW.statusUpdate, privateMetadata: view.private_metadata, values: statusValues({ flags: [FLAG.customerImpact] }), viewId: 'VSTATUS1' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bot.fake.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('/incident update opens the same form, prefilled', async () => {
+    bot.fake.reset();
+    await inChannel('update');
+    const open = await bot.fake.waitFor('views.open');
+    expect(JSON.stringify(open.args.view)).toContain('EU tenants, API');
+  });
+
+  it('/incident status shows the card privately; /incident list shows it among open incidents', async () => {
+    bot.fake.reset();
+    await inChannel('status');
+    const status = await bot.fake.waitFor('response_url');
+    expect(status.args.response_type).toBe('ephemeral');
+    expect(text(status.args as never)).toContain('checkout latency');
+    bot.fake.reset();
+    await bot.command('list');
+    const list = await bot.fake.waitFor('response_url');
+    expect(text(list.args as never)).toContain(`<#${channelId}>`);
+  });
+
+  it('Mark mitigated moves status and phase; a second click says it is already mitigated', async () => {
+    bot.fake.reset();
+    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.markMitigated, value: String(incidentId), userId: RESPONDER });
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    expect(await incident()).toMatchObject({ status: 'mitigated', phase: 'resolution' });
+    expect(text(card())).toContain('Mitigated');
+    bot.fake.reset();
+    await inChannel('mitigated');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already marked mitigated/);
+  });
+
+  it('Resolve asks for a summary, then posts it with time to acknowledge and to resolve', async () => {
+    bot.fake.reset();
+    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.resolve, value: String(incidentId) });
+    const open = await bot.fake.waitFor('views.open');
+    const view = open.args.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe(VIEW.resolve);
+    const empty = await bot.submit({ callbackId: VIEW.resolve, privateMetadata: view.private_metadata, values: { [BLOCK.resolveSummary]: { [INPUT.summary]: stateValue.plainText('  ') } } });
+    expect(empty.json).toMatchObject({ response_action: 'errors' });
+    await bot.submit({ callbackId: VIEW.resolve, privateMetadata: view.private_metadata, values: { [BLOCK.resolveSummary]: { [INPUT.summary]: stateValue.plainText('Restarted node 1; pool leak fixed') } } });
+    const posted = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    expect(text(posted.args as never)).toMatch(/Time to acknowledge/);
+    expect(text(posted.args as never)).toMatch(/Time to resolve/);
+    expect(await incident()).toMatchObject({ status: 'resolved', phase: 'postmortem', resolution_summary: 'Restarted node 1; pool leak fixed' });
+    expect(text(card())).toContain('Resolved');
+    expect(text(card())).not.toContain(ACTION.resolve);
+    bot.fake.reset();
+    await inChannel('resolve');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already resolved/);
+  });
+
+  it('/incident timeline lists every change in order', async () => {
+    bot.fake.reset();
+    await inChannel('timeline');
+    const t = text((await bot.fake.waitFor('response_url')).args as never);
+    const order = ['declared', 'acknowledged', 'changed severity', 'status update', 'mitigated', 'resolved'];
+    let at = -1;
+    for (const word of order) {
+      const i = t.indexOf(word, at + 1);
+      expect(i, word).toBeGreaterThan(at);
+      at = i;
+    }
+    expect((await events()).map((e) => e.kind)).toEqual([
+      'declared',
+      'channel_created',
+      'acknowledged',
+      'severity_changed',
+      'severity_changed',
+      'acknowledged',
+      'status_update',
+      'phase_changed',
+      'mitigated',
+      'phase_changed',
+      'resolved',
+      'phase_changed',
+    ]);
+  });
+
+  it('/incident resolve <summary> resolves in one step', async () => {
+    bot.fake.reset();
+    await bot.command('sev3 typo on pricing page');
+    await bot.fake.waitFor('response_url');
+    const ch = bot.fake.channelByName(bot.fake.callsTo('conversations.create').find((c) => !c.failed)!.args.name as string)!;
+    bot.fake.reset();
+    await bot.command('resolve fixed the typo', { channel_id: ch.id });
+    const posted = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === ch.id);
+    expect(text(posted.args as never)).toContain('fixed the typo');
+    expect(text(posted.args as never)).toContain('never acknowledged');
+  });
+});
