@@ -125,6 +125,12 @@ export class IncidentService {
     try {
       const cardTs = await this.chat.postCard(incident);
       incident = await this.db.transaction((tx) => updateIncident(tx, incident.id, { cardTs }));
+      try {
+        await this.chat.pinCard(incident);
+      } catch (err) {
+        warnings.push(`the card could not be pinned (${describe(err)})`);
+        this.log.warn('pinCard failed', err);
+      }
     } catch (err) {
       warnings.push(`the incident card could not be posted (${describe(err)})`);
       this.log.error('postCard failed', err);

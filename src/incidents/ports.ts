@@ -18,8 +18,10 @@ export interface IncidentChat {
   openChannel(incident: Incident): Promise<{ channelId: string; channelName: string }>;
   /** Best-effort clean-up of a channel made for an incident that could not be recorded. */
   abandonChannel(channelId: string): Promise<void>;
-  /** Posts and pins the incident card; returns its message ts. */
+  /** Posts the incident card; returns its message ts. */
   postCard(incident: Incident): Promise<string>;
+  /** Pins the posted card. */
+  pinCard(incident: Incident): Promise<void>;
   /** Re-renders the pinned card from the incident's current state. */
   refreshCard(incident: Incident): Promise<void>;
   /** Announces a new incident in the incidents channel, when one is configured. */

@@ -73,13 +73,16 @@ export class SlackChat implements IncidentChat {
     const res = await this.call('post the incident card', () =>
       this.client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }),
     );
-    const ts = res.ts!;
+    return res.ts!;
+  }
+
+  async pinCard(incident: Incident): Promise<void> {
+    if (!incident.channelId || !incident.cardTs) return;
     try {
-      await this.client.pins.add({ channel, timestamp: ts });
+      await this.client.pins.add({ channel: incident.channelId, timestamp: incident.cardTs });
     } catch (err) {
       if (slackErrorCode(err) !== 'already_pinned') throw toChatPlatformError(err, 'pin the incident card');
     }
-    return ts;
   }
 
   async refreshCard(incident: Incident): Promise<void> {

@@ -59,11 +59,23 @@ describe('declaring an incident with /incident sev1 db down', () => {
     expect(reply.args.response_type).toBe('ephemeral');
     expect(reply.args.text).toContain(`<#${channel.id}>`);
 
-    const { rows } = await bot.db.query<{ number: number; title: string; severity: number; status: string; phase: string; reporter_id: string; card_ts: string }>(
-      'SELECT * FROM incidents WHERE channel_id = $1',
-      [channel.id],
-    );
-    expect(rows[0]).toMatchObject({ title: 'db down', severity: 1, status: 'investigating', phase: 'detection', reporter_id: TEST_REPORTER_ID, card_ts: card.ts });
+    const { rows } = await bot.db.query<{
+      number: number;
+      title: string;
+      severity: number;
+      status: string;
+      phase: string;
+      reporter_id: string;
+      card_ts: string;
+    }>('SELECT * FROM incidents WHERE channel_id = $1', [channel.id]);
+    expect(rows[0]).toMatchObject({
+      title: 'db down',
+      severity: 1,
+      status: 'investigating',
+      phase: 'detection',
+      reporter_id: TEST_REPORTER_ID,
+      card_ts: card.ts,
+    });
     expect(channelName).toBe(`inc-${rows[0]!.number}-db-down`);
   });
 
@@ -80,7 +92,9 @@ describe('declaring an incident with /incident sev1 db down', () => {
   });
 
   it('numbers incidents per workspace and picks another channel name when taken', async () => {
-    const first = await bot.db.query<{ n: number }>("SELECT coalesce(max(number), 0) AS n FROM incidents WHERE team_id = 'T0TEST'");
+    const first = await bot.db.query<{ n: number }>(
+      "SELECT coalesce(max(number), 0) AS n FROM incidents WHERE team_id = 'T0TEST'",
+    );
     const next = Number(first.rows[0]!.n) + 1;
     bot.fake.addChannel(`inc-${next}-cache-down`, {});
     await bot.command('sev2 cache down');
@@ -122,7 +136,8 @@ describe('bad input: a clear private message, nothing stored, no channel', () =>
   });
   afterAll(async () => bot?.stop());
 
-  const count = async () => Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
+  const count = async () =>
+    Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
 
   it.each([
     ['sev9 x', /not a severity.*sev0, sev1, sev2 or sev3/s],

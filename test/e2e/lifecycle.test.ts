@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeModalMetadata } from '../../src/slack/payloads.js';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
 import { stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
@@ -26,14 +25,18 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
   let channelId: string;
   let cardTs: string;
   let incidentId: number;
-  let meta: string;
 
   const card = () => bot.fake.message(channelId, cardTs);
   const lastInChannel = () => bot.fake.messagesIn(channelId).at(-1);
   const incident = async () =>
     (await bot.db.query<Record<string, unknown>>('SELECT * FROM incidents WHERE id = $1', [incidentId])).rows[0]!;
   const events = async () =>
-    (await bot.db.query<{ kind: string; actor_id: string }>('SELECT kind, actor_id FROM incident_events WHERE incident_id = $1 ORDER BY id', [incidentId])).rows;
+    (
+      await bot.db.query<{ kind: string; actor_id: string }>(
+        'SELECT kind, actor_id FROM incident_events WHERE incident_id = $1 ORDER BY id',
+        [incidentId],
+      )
+    ).rows;
   const inChannel = (t: string, over = {}) => bot.command(t, { channel_id: channelId, ...over });
 
   beforeAll(async () => {
@@ -43,14 +46,21 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     const create = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
     channelId = bot.fake.channelByName(create.args.name as string)!.id;
     cardTs = bot.fake.messagesIn(channelId)[0]!.ts;
-    incidentId = Number((await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId])).rows[0]!.id);
-    meta = encodeModalMetadata({ incidentId, channelId });
+    incidentId = Number(
+      (await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId])).rows[0]!.id,
+    );
   });
   afterAll(async () => bot?.stop());
 
   it('Acknowledge makes the clicker commander and records time to acknowledge', async () => {
     bot.fake.reset();
-    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.acknowledge, value: String(incidentId), userId: RESPONDER });
+    await bot.click({
+      channelId,
+      messageTs: cardTs,
+      actionId: ACTION.acknowledge,
+      value: String(incidentId),
+      userId: RESPONDER,
+    });
     await bot.fake.waitFor('chat.update');
     const row = await incident();
     expect(row.commander_id).toBe(RESPONDER);
@@ -66,8 +76,20 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     bot.fake.reset();
     const before = bot.fake.messagesIn(channelId).length;
     await Promise.all([
-      bot.click({ channelId, messageTs: cardTs, actionId: ACTION.acknowledge, value: String(incidentId), userId: RESPONDER }),
-      bot.click({ channelId, messageTs: cardTs, actionId: ACTION.acknowledge, value: String(incidentId), userId: RESPONDER }),
+      bot.click({
+        channelId,
+        messageTs: cardTs,
+        actionId: ACTION.acknowledge,
+        value: String(incidentId),
+        userId: RESPONDER,
+      }),
+      bot.click({
+        channelId,
+        messageTs: cardTs,
+        actionId: ACTION.acknowledge,
+        value: String(incidentId),
+        userId: RESPONDER,
+      }),
     ]);
     const replies = await bot.fake.waitForCount('response_url', 2);
     expect(replies.every((r) => /already acknowledged/.test(r.args.text as string))).toBe(true);
@@ -118,12 +140,27 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     const view = open.args.view as { callback_id: string; private_metadata: string; blocks: { block_id?: string }[] };
     expect(view.callback_id).toBe(VIEW.statusUpdate);
     const ids = view.blocks.map((b) => b.block_id);
-    for (const b of [BLOCK.updStatus, BLOCK.updAffected, BLOCK.updImpact, BLOCK.updCurrentStatus, BLOCK.updMitigation, BLOCK.updNextUpdate, BLOCK.updFlags]) {
+    for (const b of [
+      BLOCK.updStatus,
+      BLOCK.updAffected,
+      BLOCK.updImpact,
+      BLOCK.updCurrentStatus,
+      BLOCK.updMitigation,
+      BLOCK.updNextUpdate,
+      BLOCK.updFlags,
+    ]) {
       expect(ids).toContain(b);
     }
 
-    const past = await bot.submit({ callbackId: VIEW.statusUpdate, privateMetadata: view.private_metadata, values: statusValues({ next: Math.floor(Date.now() / 1000) - 3600 }) });
-    expect(past.json).toEqual({ response_action: 'errors', errors: { [BLOCK.updNextUpdate]: expect.stringMatching(/future/) } });
+    const past = await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: view.private_metadata,
+      values: statusValues({ next: Math.floor(Date.now() / 1000) - 3600 }),
+    });
+    expect(past.json).toEqual({
+      response_action: 'errors',
+      errors: { [BLOCK.updNextUpdate]: expect.stringMatching(/future/) },
+    });
 
     const ok = await bot.submit({
       callbackId: VIEW.statusUpdate,
@@ -135,18 +172,38 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     expect(ok.text).toBe('');
     const posted = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     const body = text(posted.args as never);
-    for (const label of ['SUBJECT: [SEV-0] checkout latency', 'SEVERITY:', 'STATUS:', 'STARTED:', 'AFFECTED:', 'CURRENT IMPACT:', 'CURRENT STATUS:', 'MITIGATION STEPS:', 'NEXT UPDATE:']) {
+    for (const label of [
+      'SUBJECT: [SEV-0] checkout latency',
+      'SEVERITY:',
+      'STATUS:',
+      'STARTED:',
+      'AFFECTED:',
+      'CURRENT IMPACT:',
+      'CURRENT STATUS:',
+      'MITIGATION STEPS:',
+      'NEXT UPDATE:',
+    ]) {
       expect(body).toContain(label);
     }
     expect(body).not.toContain('<!here>');
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
     const row = await incident();
-    expect(row).toMatchObject({ customer_impact: true, data_loss_risk: false, affected: 'EU tenants, API', phase: 'mitigation' });
+    expect(row).toMatchObject({
+      customer_impact: true,
+      data_loss_risk: false,
+      affected: 'EU tenants, API',
+      phase: 'mitigation',
+    });
     expect(text(card())).toContain('Customer impact');
 
     // The same submission again (a retry or a double submit) posts nothing more.
     bot.fake.reset();
-    await bot.submit({ callbackId: VIEW.statusUpdate, privateMetadata: view.private_metadata, values: statusValues({ flags: [FLAG.customerImpact] }), viewId: 'VSTATUS1' });
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: view.private_metadata,
+      values: statusValues({ flags: [FLAG.customerImpact] }),
+      viewId: 'VSTATUS1',
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(bot.fake.callsTo('chat.postMessage')).toHaveLength(0);
   });
@@ -172,7 +229,13 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Mark mitigated moves status and phase; a second click says it is already mitigated', async () => {
     bot.fake.reset();
-    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.markMitigated, value: String(incidentId), userId: RESPONDER });
+    await bot.click({
+      channelId,
+      messageTs: cardTs,
+      actionId: ACTION.markMitigated,
+      value: String(incidentId),
+      userId: RESPONDER,
+    });
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     expect(await incident()).toMatchObject({ status: 'mitigated', phase: 'resolution' });
     expect(text(card())).toContain('Mitigated');
@@ -187,13 +250,27 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     const open = await bot.fake.waitFor('views.open');
     const view = open.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe(VIEW.resolve);
-    const empty = await bot.submit({ callbackId: VIEW.resolve, privateMetadata: view.private_metadata, values: { [BLOCK.resolveSummary]: { [INPUT.summary]: stateValue.plainText('  ') } } });
+    const empty = await bot.submit({
+      callbackId: VIEW.resolve,
+      privateMetadata: view.private_metadata,
+      values: { [BLOCK.resolveSummary]: { [INPUT.summary]: stateValue.plainText('  ') } },
+    });
     expect(empty.json).toMatchObject({ response_action: 'errors' });
-    await bot.submit({ callbackId: VIEW.resolve, privateMetadata: view.private_metadata, values: { [BLOCK.resolveSummary]: { [INPUT.summary]: stateValue.plainText('Restarted node 1; pool leak fixed') } } });
+    await bot.submit({
+      callbackId: VIEW.resolve,
+      privateMetadata: view.private_metadata,
+      values: {
+        [BLOCK.resolveSummary]: { [INPUT.summary]: stateValue.plainText('Restarted node 1; pool leak fixed') },
+      },
+    });
     const posted = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     expect(text(posted.args as never)).toMatch(/Time to acknowledge/);
     expect(text(posted.args as never)).toMatch(/Time to resolve/);
-    expect(await incident()).toMatchObject({ status: 'resolved', phase: 'postmortem', resolution_summary: 'Restarted node 1; pool leak fixed' });
+    expect(await incident()).toMatchObject({
+      status: 'resolved',
+      phase: 'postmortem',
+      resolution_summary: 'Restarted node 1; pool leak fixed',
+    });
     expect(text(card())).toContain('Resolved');
     expect(text(card())).not.toContain(ACTION.resolve);
     bot.fake.reset();
@@ -232,7 +309,9 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     bot.fake.reset();
     await bot.command('sev3 typo on pricing page');
     await bot.fake.waitFor('response_url');
-    const ch = bot.fake.channelByName(bot.fake.callsTo('conversations.create').find((c) => !c.failed)!.args.name as string)!;
+    const ch = bot.fake.channelByName(
+      bot.fake.callsTo('conversations.create').find((c) => !c.failed)!.args.name as string,
+    )!;
     bot.fake.reset();
     await bot.command('resolve fixed the typo', { channel_id: ch.id });
     const posted = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === ch.id);

@@ -135,9 +135,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
         }),
       ),
     replies: () =>
-      fake
-        .callsTo('response_url')
-        .map((c) => c.args as { text: string; blocks?: unknown[]; response_type?: string }),
+      fake.callsTo('response_url').map((c) => c.args as { text: string; blocks?: unknown[]; response_type?: string }),
     async stop() {
       await app.stop();
       await db.close();

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import {
+  encodeSlashCommand,
+  makeSlashCommand,
+  postSlashCommand,
+  postToSlackApp,
+  signSlackRequest,
+} from '../support/slack-request.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { createTestSchema } from '../support/test-db.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('requests Slack did not sign, retries and double sends', () => {
+  let bot: BotHarness;
+  const count = async () =>
+    Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
+  beforeAll(async () => {
+    bot = await startBot();
+  });
+  afterAll(async () => bot?.stop());
+  beforeEach(() => bot.fake.reset());
+
+  it('rejects a bad signature and a stale timestamp; nothing is created', async () => {
+    const fields = makeSlashCommand({ text: 'sev1 forged', response_url: bot.fake.responseUrl('x') });
+    const body = encodeSlashCommand(fields);
+    const bad = await postToSlackApp(bot.baseUrl, SIGNING_SECRET, body, 'application/x-www-form-urlencoded', {
+      signature: `v0=${'0'.repeat(64)}`,
+    });
+    expect(bad.status).toBe(401);
+    const wrongSecret = signSlackRequest('not-the-secret', body);
+    const bad2 = await postToSlackApp(bot.baseUrl, SIGNING_SECRET, body, 'application/x-www-form-urlencoded', {
+      signature: wrongSecret['x-slack-signature'],
+    });
+    expect(bad2.status).toBe(401);
+    const stale = await postToSlackApp(bot.baseUrl, SIGNING_SECRET, body, 'application/x-www-form-urlencoded', {
+      timestamp: Math.floor(Date.now() / 1000) - 10 * 60,
+    });
+    expect(stale.status).toBe(401);
+    await sleep(200);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    expect(await count()).toBe(0);
+  });
+
+  it('a Slack retry of the same command (X-Slack-Retry-Num) opens one incident', async () => {
+    const first = await bot.command('sev1 retried command');
+    const again = await postSlashCommand(bot.baseUrl, SIGNING_SECRET, first.sent, {
+      retryNum: 1,
+      retryReason: 'http_timeout',
+    });
+    const third = await postSlashCommand(bot.baseUrl, SIGNING_SECRET, first.sent, {
+      retryNum: 2,
+      retryReason: 'http_timeout',
+    });
+    expect([first.status, again.status, third.status]).toEqual([200, 200, 200]);
+    await bot.fake.waitFor('response_url');
+    await sleep(300);
+    expect(bot.fake.callsTo('conversations.create').filter((c) => !c.failed)).toHaveLength(1);
+    expect(bot.fake.callsTo('response_url')).toHaveLength(1);
+    expect((await bot.db.query("SELECT * FROM incidents WHERE title = 'retried command'")).rows).toHaveLength(1);
+  });
+
+  it('the same person sending the same declaration twice at once gets one incident and a note', async () => {
+    await Promise.all([bot.command('sev1 sent twice'), bot.command('sev1 Sent twice')]);
+    const replies = await bot.fake.waitForCount('response_url', 2);
+    expect(replies.map((r) => r.args.text as string).filter((t) => /No second incident/.test(t))).toHaveLength(1);
+    expect((await bot.db.query("SELECT * FROM incidents WHERE lower(title) = 'sent twice'")).rows).toHaveLength(1);
+    expect(bot.fake.callsTo('conversations.create').filter((c) => !c.failed)).toHaveLength(1);
+  });
+
+  it('different people declaring at once get distinct numbers and channels', async () => {
+    await Promise.all(Array.from({ length: 8 }, (_, i) => bot.command(`sev2 parallel ${i}`, { user_id: `U0PAR${i}` })));
+    await bot.fake.waitForCount('response_url', 8);
+    const { rows } = await bot.db.query<{ number: number; channel_id: string }>(
+      "SELECT number, channel_id FROM incidents WHERE title LIKE 'parallel %'",
+    );
+    expect(new Set(rows.map((r) => r.number)).size).toBe(8);
+    expect(new Set(rows.map((r) => r.channel_id)).size).toBe(8);
+  });
+});
+
+describe('Slack API faults', () => {
+  let bot: BotHarness;
+  const count = async () =>
+    Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
+  beforeAll(async () => {
+    bot = await startBot();
+  });
+  afterAll(async () => bot?.stop());
+  beforeEach(() => bot.fake.reset());
+
+  it('missing scope on channel creation: the user is told which scope to add; no incident is left', async () => {
+    const before = await count();
+    bot.fake.failNext('conversations.create', {
+      error: 'missing_scope',
+      needed: 'channels:manage',
+      provided: 'commands',
+    });
+    await bot.command('sev1 no scope');
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/channels:manage/);
+    expect(reply.args.text).toMatch(/reinstall/);
+    expect(await count()).toBe(before);
+  });
+
+  it('a 429 with Retry-After is waited out and the card still lands', async () => {
+    bot.fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    await bot.command('sev2 rate limited');
+    const reply = await bot.fake.waitFor('response_url', undefined, 8000);
+    expect(reply.args.text).toMatch(/is open/);
+    expect(reply.args.text).not.toMatch(/could not/);
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => c.failed)).toHaveLength(1);
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => !c.failed).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a 5xx is retried', async () => {
+    bot.fake.failNext('conversations.create', { status: 503 }, 2);
+    await bot.command('sev2 flaky slack');
+    const reply = await bot.fake.waitFor('response_url', undefined, 8000);
+    expect(reply.args.text).toMatch(/is open/);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(3);
+  });
+
+  it('Slack down for good: a clear message, no incident', async () => {
+    const before = await count();
+    bot.fake.failNext('conversations.create', { status: 500 }, 10);
+    await bot.command('sev1 slack is down');
+    const reply = await bot.fake.waitFor('response_url', undefined, 15_000);
+    expect(reply.args.text).toMatch(/Couldn't create the incident channel: Slack answered HTTP 500/);
+    expect(await count()).toBe(before);
+  }, 20_000);
+
+  it('the card could not be pinned: the incident stands and the reporter hears what failed', async () => {
+    bot.fake.failNext('pins.add', { error: 'missing_scope', needed: 'pins:write', provided: 'commands' });
+    await bot.command('sev3 pin fails');
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/is open/);
+    expect(reply.args.text).toMatch(/pins:write/);
+  });
+});
+
+describe('Postgres unreachable', () => {
+  let bot: BotHarness;
+  let proxy: TcpProxy;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const s = await createTestSchema('e2e');
+    drop = s.drop;
+    proxy = await TcpProxy.start('127.0.0.1', 5432);
+    const url = s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
+    bot = await startBot({ databaseUrl: url });
+  });
+  afterAll(async () => {
+    await bot?.stop().catch(() => {});
+    await drop?.();
+  });
+
+  it('within 3 s the user is told to follow the runbook by hand; no channel is made', async () => {
+    await proxy.cut();
+    const started = Date.now();
+    const res = await bot.command('sev0 everything is down');
+    expect(res.status).toBe(200);
+    const reply = await bot.fake.waitFor('response_url', undefined, 5000);
+    expect(reply.at - started).toBeLessThan(3000);
+    expect(reply.args.text).toMatch(/could not be recorded|Couldn't record the incident/);
+    expect(reply.args.text).toMatch(/runbook by hand/);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+
+    const health = await fetch(`${bot.baseUrl}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ database: { status: 'unreachable' } });
+    expect((await fetch(`${bot.baseUrl}/alive`)).status).toBe(200);
+  });
+});
