@@ -5,7 +5,7 @@ import { severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderNotice } from '../templates/notices.js';
-import { truncate } from '../templates/text.js';
+import { mrkdwnClip } from '../templates/text.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 export interface SlackChatOptions {
@@ -49,7 +49,8 @@ export class SlackChat implements IncidentChat {
         `create the incident channel (${attempts} names were taken)`,
       );
     }
-    const topic = truncate(`${severityWithResponse(incident.severity)} · #${incident.number} ${incident.title}`, 250);
+    // Topics render mentions and links, so the title is escaped here too.
+    const topic = mrkdwnClip(`${severityWithResponse(incident.severity)} · #${incident.number} ${incident.title}`, 250);
     await this.call('set the channel topic', () => this.client.conversations.setTopic({ channel: created.id, topic }));
     try {
       await this.client.conversations.invite({ channel: created.id, users: incident.reporterId });

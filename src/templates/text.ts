@@ -54,7 +54,7 @@ export function humanDuration(from: Date, to: Date): string {
 /** Slack date token: renders in each reader's own time zone; `fallback` is shown where tokens are not supported. */
 export function slackDate(d: Date, fallback?: string): string {
   const ts = Math.floor(d.getTime() / 1000);
-  return `<!date^${ts}^{date_short_pretty} {time}|${fallback ?? d.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
+  return `<!date^${ts}^{date_short_pretty} {time}|${fallback ?? utcStamp(d)}>`;
 }
 
 /** "2026-11-27 23:14 UTC" for plain text (communication template, channel topic). */

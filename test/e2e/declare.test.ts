@@ -116,6 +116,8 @@ describe('declaring an incident with /incident sev1 db down', () => {
       }
       expect(allText(m)).toContain('🔥');
     }
+    expect(ch.topic).not.toContain('<!channel>');
+    expect(ch.topic).toContain('&lt;!channel&gt;');
     // The header is plain text (not parsed for mentions) and keeps the title as typed.
     expect(allText(card)).toContain('データベース');
     expect(allText(card)).toContain('&lt;!channel&gt;');
