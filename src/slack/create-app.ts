@@ -24,20 +24,21 @@ export function createApp({ config, db, logger }: AppDeps): App {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createApp needs Slack credentials; see setup mode in app.ts');
   const routes = [aliveRoute, healthRoute(db, slack.mode)];
+  const clientOptions = {
+    ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/` } : {}),
+    // At 3 a.m. a call should succeed or fail within seconds, not retry for half an hour (the SDK default).
+    retryConfig: { retries: 3, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
+    timeout: 10_000,
+  };
   const app = new App({
     token: slack.botToken,
     ...(slack.mode === 'socket'
-      ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: config.port } }
+      ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: config.port, clientOptions } }
       : { signingSecret: slack.signingSecret }),
     customRoutes: routes,
     logLevel: LOG_LEVELS[config.logLevel],
     ...(logger ? { logger } : {}),
-    clientOptions: {
-      ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/` } : {}),
-      // At 3 a.m. a call should succeed or fail within seconds, not retry for half an hour (the SDK default).
-      retryConfig: { retries: 3, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
-      timeout: 10_000,
-    },
+    clientOptions,
   });
 
   const chat = new SlackChat(app.client, { incidentsChannel: config.incidentsChannel });

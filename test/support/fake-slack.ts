@@ -234,6 +234,9 @@ export class FakeSlack {
 
   /** Clears recorded calls, pending failures and all state (channels, messages, views, users, counters). */
   /** Forgets recorded calls and pending failures; channels, messages and id counters stay (ids never repeat). */
+  /** Where `apps.connections.open` sends a Socket Mode client (a test's own WebSocket server). */
+  socketModeUrl: string | undefined;
+
   reset(): void {
     this.calls.length = 0;
     this.failures.clear();
@@ -556,7 +559,7 @@ export class FakeSlack {
       result = { ok: true };
     } else if (!token) {
       result = slackError('not_authed');
-    } else if (!token.startsWith('xox')) {
+    } else if (!token.startsWith('xox') && !token.startsWith('xapp-')) {
       result = slackError('invalid_auth');
     } else {
       const handler = this.handlers[method];
@@ -596,6 +599,9 @@ export class FakeSlack {
 
     return {
       'api.test': (args) => ({ ok: true, args }),
+
+      'apps.connections.open': () =>
+        this.socketModeUrl ? { ok: true, url: this.socketModeUrl } : slackError('invalid_auth'),
 
       'auth.test': () => ({
         ok: true,

@@ -1,0 +1,65 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { type RunningBot, start } from '../../src/start.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { makeSlashCommand } from '../support/slack-request.js';
+import { createTestSchema } from '../support/test-db.js';
+
+/** Slack's side of Socket Mode: a WebSocket server that says hello and sends envelopes. */
+describe('Socket Mode (SLACK_APP_TOKEN)', () => {
+  let fake: FakeSlack;
+  let wss: WebSocketServer;
+  let bot: RunningBot;
+  let drop: () => Promise<void>;
+  let socket: WebSocket;
+  const received: Record<string, unknown>[] = [];
+  let connected: Promise<WebSocket>;
+
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    fake.socketModeUrl = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/link`;
+    connected = new Promise((resolve) => {
+      wss.on('connection', (ws) => {
+        ws.on('message', (data) => received.push(JSON.parse(String(data)) as Record<string, unknown>));
+        ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0TESTAPP' } }));
+        resolve(ws);
+      });
+    });
+    const s = await createTestSchema('sock');
+    drop = s.drop;
+    bot = await start(
+      {
+        PORT: '0',
+        DATABASE_URL: s.url,
+        SLACK_BOT_TOKEN: 'xoxb-socket',
+        SLACK_APP_TOKEN: 'xapp-1-socket',
+        SLACK_API_URL: fake.url,
+        LOG_LEVEL: 'error',
+      },
+      () => {},
+    );
+    socket = await connected;
+  });
+  afterAll(async () => {
+    await bot?.stop().catch(() => {});
+    wss?.close();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('connects with the app token, acks a slash command envelope and declares the incident', async () => {
+    expect(bot.config.slack.mode).toBe('socket');
+    const open = fake.callsTo('apps.connections.open')[0]!;
+    expect(open.token).toBe('xapp-1-socket');
+    const payload = makeSlashCommand({ text: 'sev1 socket mode works', response_url: fake.responseUrl('sock') });
+    socket.send(JSON.stringify({ envelope_id: 'env-1', type: 'slash_commands', accepts_response_payload: true, payload }));
+    const reply = await fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/is open/);
+    expect(received.some((m) => m.envelope_id === 'env-1')).toBe(true);
+    expect(fake.callsTo('conversations.create')[0]!.args.name).toMatch(/^inc-1-socket-mode-works$/);
+  });
+});
