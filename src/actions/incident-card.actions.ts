@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
-import { IncidentNotFoundError } from '../incidents/errors.js';
+import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
 import { SEVERITIES, type Severity } from '../incidents/severity.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { openModal } from '../slack/open-modal.js';
@@ -37,22 +37,26 @@ export function register(app: App, deps: ListenerDeps): void {
     });
   };
 
-  on(ACTION.acknowledge, ({ incidentId, userId }) => incidents.acknowledge(incidentId, userId));
-  on(ACTION.markMitigated, ({ incidentId, userId }) => incidents.markMitigated(incidentId, userId));
-  on(ACTION.changeSeverity, async ({ incidentId, userId, action }) => {
+  // A click's trigger_id is unique; a Slack retry of the same click carries it again and is a silent no-op.
+  const key = (body: BlockAction) => `action:${body.trigger_id}`;
+  on(ACTION.acknowledge, ({ incidentId, userId, body }) => incidents.acknowledge(incidentId, userId, key(body)));
+  on(ACTION.markMitigated, ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)));
+  on(ACTION.changeSeverity, async ({ incidentId, userId, action, body }) => {
     const raw = action.type === 'static_select' ? Number(action.selected_option?.value) : Number.NaN;
     const severity = SEVERITIES.find((s) => s === raw) as Severity | undefined;
     if (severity === undefined) return null;
-    return incidents.changeSeverity(incidentId, userId, severity);
+    return incidents.changeSeverity(incidentId, userId, severity, key(body));
   });
   on(ACTION.postUpdate, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);
+    if (i.status === 'resolved') throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
     const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
     await openModal(client, body.trigger_id, statusUpdateModal(i, meta, new Date()));
     return null;
   });
   on(ACTION.resolve, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);
+    if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
     const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
     await openModal(client, body.trigger_id, resolveModal(i, meta));
     return null;

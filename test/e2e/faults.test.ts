@@ -69,6 +69,22 @@ describe('requests Slack did not sign, retries and double sends', () => {
     expect(bot.fake.callsTo('conversations.create').filter((c) => !c.failed)).toHaveLength(1);
   });
 
+  it('a Slack retry of the same click (same trigger_id) is a silent no-op', async () => {
+    await bot.command('sev2 click retry');
+    await bot.fake.waitFor('response_url');
+    const ch = bot.fake.channelByName(bot.fake.callsTo('conversations.create').find((c) => !c.failed)!.args.name as string)!;
+    const card = bot.fake.messagesIn(ch.id)[0]!;
+    const id = (await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [ch.id])).rows[0]!.id;
+    bot.fake.reset();
+    const click = { channelId: ch.id, messageTs: card.ts, actionId: 'incident_acknowledge', value: String(id), userId: 'U0ONCALL', triggerId: 'trig.retry.1' };
+    await bot.click(click);
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === ch.id);
+    await bot.click(click);
+    await sleep(300);
+    expect(bot.fake.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(bot.fake.callsTo('response_url')).toHaveLength(0);
+  });
+
   it('different people declaring at once get distinct numbers and channels', async () => {
     await Promise.all(Array.from({ length: 8 }, (_, i) => bot.command(`sev2 parallel ${i}`, { user_id: `U0PAR${i}` })));
     await bot.fake.waitForCount('response_url', 8);

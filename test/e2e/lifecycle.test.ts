@@ -96,6 +96,14 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     expect(bot.fake.messagesIn(channelId).length).toBe(before);
   });
 
+  it('a bad incident reference in a button answers privately and changes nothing', async () => {
+    bot.fake.reset();
+    const before = bot.fake.messagesIn(channelId).length;
+    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.markMitigated, value: 'x', userId: RESPONDER });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/no longer exists/);
+    expect(bot.fake.messagesIn(channelId).length).toBe(before);
+  });
+
   it('the severity select changes severity, updates the card, posts a notice and records who', async () => {
     bot.fake.reset();
     await bot.click({
