@@ -1,0 +1,31 @@
+/**
+ * The baseline for bench/ack.ts: a Bolt app that does nothing but ack `/incident`. Same Bolt version, same receiver
+ * (HTTPReceiver), same signature checks as the bot; no database, no services, no other listeners.
+ *
+ * Env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL (the fake Slack), PORT (0 picks a free one).
+ * Prints `Bare Bolt listening on http://127.0.0.1:<port>/slack/events` when ready.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App } from '@slack/bolt';
+
+const token = process.env.SLACK_BOT_TOKEN;
+const signingSecret = process.env.SLACK_SIGNING_SECRET;
+const slackApiUrl = process.env.SLACK_API_URL;
+if (!token || !signingSecret || !slackApiUrl) {
+  console.error('bare-bolt needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_API_URL');
+  process.exit(1);
+}
+
+const app = new App({ token, signingSecret, clientOptions: { slackApiUrl } });
+app.command('/incident', async ({ ack }) => ack());
+
+const server = (await app.start({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' })) as Server;
+const { port } = server.address() as AddressInfo;
+console.log(`Bare Bolt listening on http://127.0.0.1:${port}/slack/events`);
+
+const stop = () => {
+  app.stop().finally(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
