@@ -5,6 +5,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { openModal } from '../slack/open-modal.js';
 import { encodeModalMetadata, parseIncidentRef } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
+import { BUSY_TEXT } from '../slack/work-gate.js';
 import { ACTION } from '../templates/ids.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
 
@@ -25,15 +26,22 @@ export function register(app: App, deps: ListenerDeps): void {
     }) => Promise<{ warnings: string[] } | null | undefined>,
   ) => {
     app.action<BlockAction<CardAction>>(actionId, async ({ ack, body, action, respond, client, logger }) => {
+      const ticket = deps.gate.reserve();
       await ack();
       const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      await reportErrors(logger, tell, async () => {
-        const value = action.type === 'button' ? action.value : undefined;
-        const incidentId = parseIncidentRef(value, action.block_id);
-        if (!incidentId) throw new IncidentNotFoundError();
-        const r = await work({ incidentId, userId: body.user.id, action, body, client });
-        if (r?.warnings.length) await tell(`:warning: Recorded, but ${r.warnings.join('; ')}.`);
-      });
+      if (!ticket) {
+        await tell(BUSY_TEXT).catch((err) => logger.warn('could not send the busy notice', err));
+        return;
+      }
+      await ticket.run(() =>
+        reportErrors(logger, tell, async () => {
+          const value = action.type === 'button' ? action.value : undefined;
+          const incidentId = parseIncidentRef(value, action.block_id);
+          if (!incidentId) throw new IncidentNotFoundError();
+          const r = await work({ incidentId, userId: body.user.id, action, body, client });
+          if (r?.warnings.length) await tell(`:warning: Recorded, but ${r.warnings.join('; ')}.`);
+        }),
+      );
     });
   };
 
@@ -49,7 +57,8 @@ export function register(app: App, deps: ListenerDeps): void {
   });
   on(ACTION.postUpdate, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);
-    if (i.status === 'resolved') throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
+    if (i.status === 'resolved')
+      throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
     const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
     await openModal(client, body.trigger_id, statusUpdateModal(i, meta, new Date()));
     return null;

@@ -6,6 +6,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { openModal } from '../slack/open-modal.js';
 import { encodeModalMetadata } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
+import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
@@ -32,20 +33,27 @@ export function register(app: App, deps: ListenerDeps): void {
       await ack({ response_type: 'ephemeral', text: renderHelp().text });
       return;
     }
+    const ticket = deps.gate.reserve();
+    if (!ticket) {
+      await ack({ response_type: 'ephemeral', text: BUSY_TEXT });
+      return;
+    }
     await ack();
-    await reportErrors(
-      logger,
-      (text) => ephemeral(respond, text),
-      () =>
-        run(cmd, {
-          deps,
-          client,
-          respond,
-          teamId: command.team_id,
-          userId: command.user_id,
-          channelId: command.channel_id,
-          triggerId: command.trigger_id,
-        }),
+    const ctx: Ctx = {
+      deps,
+      client,
+      respond,
+      teamId: command.team_id,
+      userId: command.user_id,
+      channelId: command.channel_id,
+      triggerId: command.trigger_id,
+    };
+    await ticket.run(() =>
+      reportErrors(
+        logger,
+        (text) => ephemeral(respond, text),
+        () => run(cmd, ctx),
+      ),
     );
   });
 }

@@ -39,10 +39,16 @@ export function healthRoute(db: Database, mode: string): HealthRoute {
           database: { kind: db.kind, status: 'ok', latencyMs: Date.now() - started },
         });
       } catch (err) {
+        // An exhausted pool means load, not an outage: say so, so an orchestrator does not restart a busy bot blindly.
+        const busy = db.saturated();
         json(res, 503, {
-          status: 'unhealthy',
+          status: busy ? 'overloaded' : 'unhealthy',
           mode,
-          database: { kind: db.kind, status: 'unreachable', error: err instanceof Error ? err.message : String(err) },
+          database: {
+            kind: db.kind,
+            status: busy ? 'busy' : 'unreachable',
+            error: err instanceof Error ? err.message : String(err),
+          },
         });
       }
     },

@@ -49,3 +49,12 @@ export class AlreadyDoneError extends DomainError {
     super('already_done', message);
   }
 }
+
+export class OverloadedError extends DomainError {
+  constructor(what: string) {
+    super(
+      'overloaded',
+      `${what}: the bot is overloaded right now and nothing was changed. Try again in a minute; if this is a real incident, follow the runbook by hand meanwhile.`,
+    );
+  }
+}

@@ -2,6 +2,7 @@ import type { Database, Queryable } from '../store/db.js';
 import { isDatabaseUnavailable } from '../store/db.js';
 import { insertEvent, listEvents } from '../store/event.repo.js';
 import {
+  deleteAbandonedIncidents,
   deleteIncident,
   findRecentSameDeclaration,
   getIncident,
@@ -13,7 +14,13 @@ import {
   updateIncident,
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import { AlreadyDoneError, DatabaseUnavailableError, DomainError, IncidentNotFoundError } from './errors.js';
+import {
+  AlreadyDoneError,
+  DatabaseUnavailableError,
+  DomainError,
+  IncidentNotFoundError,
+  OverloadedError,
+} from './errors.js';
 import type { IncidentChat, IncidentNotice } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
 import type { Incident, IncidentEvent, IncidentPhase, StatusUpdateInput } from './types.js';
@@ -49,6 +56,19 @@ export interface ChangeResult {
 
 /** A person double-sending the same declaration within this window gets the existing incident. */
 const SAME_DECLARATION_WINDOW_SECONDS = 120;
+/** A declaration still without a channel after this long failed half-way; its row is removed. */
+const ABANDONED_AFTER_SECONDS = 120;
+
+async function retry<T>(fn: () => Promise<T>, attempts = 3, delayMs = 200): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, delayMs * i));
+    }
+  }
+}
 
 const phaseIndex = (p: IncidentPhase) => INCIDENT_PHASES.indexOf(p);
 /** Phases only move forward. */
@@ -67,7 +87,14 @@ export class IncidentService {
     try {
       return await fn();
     } catch (err) {
-      if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(what);
+      if (isDatabaseUnavailable(err)) {
+        if (this.db.saturated()) {
+          this.log.warn(`${what}: database pool exhausted`, err);
+          throw new OverloadedError(what);
+        }
+        this.log.error(`${what}: database unreachable`, err);
+        throw new DatabaseUnavailableError(what);
+      }
       throw err;
     }
   }
@@ -80,6 +107,7 @@ export class IncidentService {
           `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`,
         ]);
         if (!(await claimRequestKey(tx, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
+        await deleteAbandonedIncidents(tx, input.teamId, ABANDONED_AFTER_SECONDS);
         const same = await findRecentSameDeclaration(
           tx,
           input.teamId,
@@ -105,7 +133,7 @@ export class IncidentService {
       channel = await this.chat.openChannel(incident);
     } catch (err) {
       // No channel, no incident: remove the row so nothing half-made is left behind.
-      await this.db.transaction((tx) => deleteIncident(tx, incident.id)).catch((e) => this.log.error(e));
+      await this.removeHalfMade(incident.id);
       throw err;
     }
     try {
@@ -115,25 +143,33 @@ export class IncidentService {
         return updated;
       });
     } catch (err) {
-      await this.chat.abandonChannel(channel.channelId).catch((e) => this.log.error(e));
-      await this.db.transaction((tx) => deleteIncident(tx, incident.id)).catch(() => {});
-      if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError("Couldn't record the incident");
-      throw err;
+      await this.chat.abandonChannel(channel.channelId).catch((e) => this.log.error('abandonChannel failed', e));
+      await this.removeHalfMade(incident.id);
+      return this.guard("Couldn't record the incident", () => Promise.reject(err));
     }
 
     const warnings: string[] = [];
+    let cardTs: string | undefined;
     try {
-      const cardTs = await this.chat.postCard(incident);
-      incident = await this.db.transaction((tx) => updateIncident(tx, incident.id, { cardTs }));
+      cardTs = await this.chat.postCard(incident);
+    } catch (err) {
+      warnings.push(`the incident card could not be posted (${describe(err)})`);
+      this.log.error('postCard failed', err);
+    }
+    if (cardTs) {
+      const ts = cardTs;
       try {
-        await this.chat.pinCard(incident);
+        incident = await retry(() => this.db.transaction((tx) => updateIncident(tx, incident.id, { cardTs: ts })));
+      } catch (err) {
+        warnings.push('the card was posted but could not be linked to the incident, so it will not update');
+        this.log.error('saving the card ts failed', err);
+      }
+      try {
+        await this.chat.pinCard({ ...incident, cardTs: ts });
       } catch (err) {
         warnings.push(`the card could not be pinned (${describe(err)})`);
         this.log.warn('pinCard failed', err);
       }
-    } catch (err) {
-      warnings.push(`the incident card could not be posted (${describe(err)})`);
-      this.log.error('postCard failed', err);
     }
     try {
       await this.chat.announce(incident);
@@ -142,6 +178,16 @@ export class IncidentService {
       this.log.warn('announce failed', err);
     }
     return { kind: 'declared', incident, warnings };
+  }
+
+  /** Deletes the row of a declaration that failed half-way; retried, since the database may be busy. */
+  private async removeHalfMade(id: number): Promise<void> {
+    try {
+      await retry(() => this.db.transaction((tx) => deleteIncident(tx, id)));
+    } catch (err) {
+      // Left for deleteAbandonedIncidents: it is invisible meanwhile (no channel) and removed on a later declaration.
+      this.log.error(`could not remove half-made incident ${id}`, err);
+    }
   }
 
   async findByChannel(channelId: string): Promise<Incident | null> {

@@ -8,11 +8,14 @@ import { IncidentService } from '../incidents/incident.service.js';
 import type { Database } from '../store/db.js';
 import { register as registerViews } from '../views/index.js';
 import { SlackChat } from './slack-chat.js';
+import { WorkGate } from './work-gate.js';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger?: Logger;
+  /** Admission control for post-ack work (defaults: 16 at once, 256 waiting). */
+  limits?: { maxActive: number; maxWaiting: number };
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -20,7 +23,7 @@ const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.
 /**
  * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
  */
-export function createApp({ config, db, logger }: AppDeps): App {
+export function createApp({ config, db, logger, limits }: AppDeps): App {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createApp needs Slack credentials; see setup mode in app.ts');
   const routes = [aliveRoute, healthRoute(db, slack.mode)];
@@ -43,7 +46,8 @@ export function createApp({ config, db, logger }: AppDeps): App {
 
   const chat = new SlackChat(app.client, { incidentsChannel: config.incidentsChannel });
   const incidents = new IncidentService(db, chat, app.logger);
-  const deps = { incidents };
+  const gate = new WorkGate(limits?.maxActive ?? 16, limits?.maxWaiting ?? 256);
+  const deps = { incidents, gate };
   registerCommands(app, deps);
   registerActions(app, deps);
   registerViews(app, deps);

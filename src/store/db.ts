@@ -10,6 +10,8 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  /** True when every connection is in use: a connect timeout then means load, not an outage. */
+  saturated(): boolean;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -42,8 +44,10 @@ export function createPostgresDatabase(url: string, opts: PostgresOptions = {}):
     },
   });
   const base = wrap(pool);
+  const max = opts.max ?? 10;
   return {
     kind: 'postgres',
+    saturated: () => pool.totalCount >= max && pool.idleCount === 0,
     query: base.query,
     exec: base.exec,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -89,6 +93,7 @@ export async function createPgliteDatabase(dataDir: string | undefined): Promise
   const base = wrap(db);
   return {
     kind: 'pglite',
+    saturated: () => false,
     query: base.query,
     exec: base.exec,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),

@@ -134,6 +134,7 @@ export async function findRecentSameDeclaration(
     `SELECT * FROM incidents
      WHERE team_id = $1 AND reporter_id = $2 AND lower(title) = lower($3) AND status <> 'resolved'
        AND created_at > now() - make_interval(secs => $4)
+       AND (channel_id IS NOT NULL OR created_at > now() - interval '30 seconds')
      ORDER BY created_at DESC LIMIT 1`,
     [teamId, reporterId, title, withinSeconds],
   );
@@ -190,4 +191,12 @@ export async function updateIncident(q: Queryable, id: number, patch: IncidentPa
 
 export async function deleteIncident(q: Queryable, id: number): Promise<void> {
   await q.query('DELETE FROM incidents WHERE id = $1', [id]);
+}
+
+/** Removes declarations that never got a channel (they failed half-way) and are older than `olderThanSeconds`. */
+export async function deleteAbandonedIncidents(q: Queryable, teamId: string, olderThanSeconds: number): Promise<void> {
+  await q.query(
+    `DELETE FROM incidents WHERE team_id = $1 AND channel_id IS NULL AND created_at < now() - make_interval(secs => $2)`,
+    [teamId, olderThanSeconds],
+  );
 }

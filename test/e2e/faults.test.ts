@@ -72,11 +72,21 @@ describe('requests Slack did not sign, retries and double sends', () => {
   it('a Slack retry of the same click (same trigger_id) is a silent no-op', async () => {
     await bot.command('sev2 click retry');
     await bot.fake.waitFor('response_url');
-    const ch = bot.fake.channelByName(bot.fake.callsTo('conversations.create').find((c) => !c.failed)!.args.name as string)!;
+    const ch = bot.fake.channelByName(
+      bot.fake.callsTo('conversations.create').find((c) => !c.failed)!.args.name as string,
+    )!;
     const card = bot.fake.messagesIn(ch.id)[0]!;
-    const id = (await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [ch.id])).rows[0]!.id;
+    const id = (await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [ch.id])).rows[0]!
+      .id;
     bot.fake.reset();
-    const click = { channelId: ch.id, messageTs: card.ts, actionId: 'incident_acknowledge', value: String(id), userId: 'U0ONCALL', triggerId: 'trig.retry.1' };
+    const click = {
+      channelId: ch.id,
+      messageTs: card.ts,
+      actionId: 'incident_acknowledge',
+      value: String(id),
+      userId: 'U0ONCALL',
+      triggerId: 'trig.retry.1',
+    };
     await bot.click(click);
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === ch.id);
     await bot.click(click);
@@ -153,6 +163,34 @@ describe('Slack API faults', () => {
     const reply = await bot.fake.waitFor('response_url');
     expect(reply.args.text).toMatch(/is open/);
     expect(reply.args.text).toMatch(/pins:write/);
+  });
+});
+
+describe('a flood of requests', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ limits: { maxActive: 1, maxWaiting: 1 } });
+  });
+  afterAll(async () => bot?.stop());
+
+  it('beyond what it can work on, the bot refuses at once with a clear message and finishes what it accepted', async () => {
+    bot.fake.failNext('conversations.create', { delayMs: 800 }, 2);
+    const first = await bot.command('sev1 flood one', { user_id: 'U0F1' });
+    const second = await bot.command('sev1 flood two', { user_id: 'U0F2' });
+    const third = await bot.command('sev1 flood three', { user_id: 'U0F3' });
+    expect([first.text, second.text]).toEqual(['', '']);
+    expect(third.status).toBe(200);
+    expect(third.ms).toBeLessThan(500);
+    expect(JSON.parse(third.text)).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringMatching(/overloaded.*try again/i),
+    });
+    const replies = await bot.fake.waitForCount('response_url', 2, undefined, 8000);
+    expect(replies.every((r) => /is open/.test(r.args.text as string))).toBe(true);
+    const { rows } = await bot.db.query<{ title: string }>(
+      "SELECT title FROM incidents WHERE title LIKE 'flood%' ORDER BY id",
+    );
+    expect(rows.map((r) => r.title)).toEqual(['flood one', 'flood two']);
   });
 });
 

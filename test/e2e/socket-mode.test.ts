@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { type RunningBot, start } from '../../src/start.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { makeSlashCommand } from '../support/slack-request.js';
@@ -56,7 +56,9 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     const open = fake.callsTo('apps.connections.open')[0]!;
     expect(open.token).toBe('xapp-1-socket');
     const payload = makeSlashCommand({ text: 'sev1 socket mode works', response_url: fake.responseUrl('sock') });
-    socket.send(JSON.stringify({ envelope_id: 'env-1', type: 'slash_commands', accepts_response_payload: true, payload }));
+    socket.send(
+      JSON.stringify({ envelope_id: 'env-1', type: 'slash_commands', accepts_response_payload: true, payload }),
+    );
     const reply = await fake.waitFor('response_url');
     expect(reply.args.text).toMatch(/is open/);
     expect(received.some((m) => m.envelope_id === 'env-1')).toBe(true);

@@ -60,7 +60,8 @@ describe('start-up', () => {
 
     it('explains what is needed, serves the manifest and health, on the embedded database', async () => {
       const out = lines.join('\n');
-      for (const v of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'manifest.yml']) expect(out).toContain(v);
+      for (const v of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'manifest.yml'])
+        expect(out).toContain(v);
       const base = `http://127.0.0.1:${bot.port}`;
       expect(await (await fetch(`${base}/`)).text()).toContain('From an app manifest');
       expect(await (await fetch(`${base}/manifest.yml`)).text()).toContain('command: /incident');
@@ -79,7 +80,14 @@ describe('start-up', () => {
       const s = await createTestSchema('e2e');
       drop = s.drop;
       bot = await start(
-        { PORT: '0', DATABASE_URL: s.url, SLACK_BOT_TOKEN: 'xoxb-x', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: 'http://127.0.0.1:1/api/', LOG_LEVEL: 'error' },
+        {
+          PORT: '0',
+          DATABASE_URL: s.url,
+          SLACK_BOT_TOKEN: 'xoxb-x',
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: 'http://127.0.0.1:1/api/',
+          LOG_LEVEL: 'error',
+        },
         () => {},
       );
     });
@@ -92,7 +100,11 @@ describe('start-up', () => {
       const base = `http://127.0.0.1:${bot.port}`;
       expect((await fetch(`${base}/alive`)).status).toBe(200);
       const health = await fetch(`${base}/health`);
-      expect(await health.json()).toMatchObject({ status: 'ok', mode: 'http', database: { kind: 'postgres', status: 'ok' } });
+      expect(await health.json()).toMatchObject({
+        status: 'ok',
+        mode: 'http',
+        database: { kind: 'postgres', status: 'ok' },
+      });
       const body = JSON.stringify({ type: 'url_verification', token: 't', challenge: 'c-123' });
       const res = await postToSlackApp(base, SIGNING_SECRET, body, 'application/json');
       expect(res.status).toBe(200);
@@ -116,7 +128,14 @@ describe('@mentions', () => {
       type: 'event_callback',
       event_id: 'Ev0001',
       event_time: Math.floor(Date.now() / 1000),
-      event: { type: 'app_mention', user: 'U0REPORTER', text: '<@UBOT> help', ts: '1700000000.000100', channel: 'C0GENERAL', event_ts: '1700000000.000100' },
+      event: {
+        type: 'app_mention',
+        user: 'U0REPORTER',
+        text: '<@UBOT> help',
+        ts: '1700000000.000100',
+        channel: 'C0GENERAL',
+        event_ts: '1700000000.000100',
+      },
       authorizations: [{ team_id: 'T0TEST', user_id: 'UBOT', is_bot: true }],
     });
     const res = await postToSlackApp(bot.baseUrl, SIGNING_SECRET, body, 'application/json');

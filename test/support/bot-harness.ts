@@ -25,6 +25,7 @@ export interface HarnessOptions {
   /** Overrides DATABASE_URL (e.g. a proxy that a test can cut). */
   databaseUrl?: string;
   incidentsChannel?: boolean;
+  limits?: { maxActive: number; maxWaiting: number };
 }
 
 export interface BotHarness {
@@ -90,7 +91,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
   });
-  const app = createApp({ config, db });
+  const app = createApp({ config, db, ...(opts.limits ? { limits: opts.limits } : {}) });
   const server = (await app.start(0)) as Server;
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OverloadedError } from '../../src/incidents/errors.js';
+import { IncidentService } from '../../src/incidents/incident.service.js';
+import type { IncidentChat } from '../../src/incidents/ports.js';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createTestSchema } from '../support/test-db.js';
+
+const quiet = { info() {}, warn() {}, error() {} };
+const noChat: IncidentChat = {
+  openChannel: async () => ({ channelId: 'C1', channelName: 'inc-1' }),
+  abandonChannel: async () => {},
+  postCard: async () => '1.1',
+  pinCard: async () => {},
+  refreshCard: async () => {},
+  announce: async () => {},
+  notify: async () => {},
+};
+
+describe('an exhausted connection pool', () => {
+  let db: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const s = await createTestSchema('ovl');
+    drop = s.drop;
+    db = createPostgresDatabase(s.url, { max: 1, connectionTimeoutMillis: 300 });
+    await migrate(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await drop?.();
+  });
+
+  it('is reported as overload (try again), not as an unreachable database', async () => {
+    const service = new IncidentService(db, noChat, quiet);
+    let release!: () => void;
+    const held = db.transaction(() => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(db.saturated()).toBe(true); // the one connection is in use
+    const attempt = service.declare({ teamId: 'T1', reporterId: 'U1', title: 'busy', severity: 1, requestKey: 'k1' });
+    await expect(attempt).rejects.toBeInstanceOf(OverloadedError);
+    await expect(attempt).rejects.toThrow(/overloaded.*nothing was changed/);
+    release();
+    await held;
+    const ok = await service.declare({ teamId: 'T1', reporterId: 'U1', title: 'busy', severity: 1, requestKey: 'k2' });
+    expect(ok.kind).toBe('declared');
+  });
+});
