@@ -1,0 +1,473 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { incidentChannelName } from '../../src/incidents/channel-name.js';
+import {
+  AlreadyDoneError,
+  DatabaseUnavailableError,
+  DomainError,
+  IncidentNotFoundError,
+} from '../../src/incidents/errors.js';
+import { type DeclareInput, IncidentService, type Logger } from '../../src/incidents/incident.service.js';
+import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
+import { createPostgresDatabase } from '../../src/store/db.js';
+import { forEachDatabase } from './databases.js';
+
+type ChatMethod = keyof IncidentChat;
+interface ChatCall {
+  method: ChatMethod;
+  incident?: Incident;
+  channelId?: string;
+  notice?: IncidentNotice;
+}
+
+/** A recording fake of the domain's own chat port. `fail[method]` makes that method throw; `channelIds` are handed out in order. */
+function makeChat() {
+  let channels = 0;
+  const chat = {
+    calls: [] as ChatCall[],
+    fail: {} as Partial<Record<ChatMethod, Error>>,
+    channelIds: [] as string[],
+    methods: () => chat.calls.map((c) => c.method),
+    notices: () => chat.calls.flatMap((c) => (c.notice ? [c.notice] : [])),
+    check(method: ChatMethod) {
+      const err = chat.fail[method];
+      if (err) throw err;
+    },
+    async openChannel(incident: Incident) {
+      chat.calls.push({ method: 'openChannel', incident });
+      chat.check('openChannel');
+      channels += 1;
+      const channelId = chat.channelIds.shift() ?? `CINC${channels}${randomUUID().slice(0, 6).toUpperCase()}`;
+      return { channelId, channelName: incidentChannelName(incident.number, incident.title) };
+    },
+    async abandonChannel(channelId: string) {
+      chat.calls.push({ method: 'abandonChannel', channelId });
+      chat.check('abandonChannel');
+    },
+    async postCard(incident: Incident) {
+      chat.calls.push({ method: 'postCard', incident });
+      chat.check('postCard');
+      return `1700000000.${String(chat.calls.length).padStart(6, '0')}`;
+    },
+    async pinCard(incident: Incident) {
+      chat.calls.push({ method: 'pinCard', incident });
+      chat.check('pinCard');
+    },
+    async refreshCard(incident: Incident) {
+      chat.calls.push({ method: 'refreshCard', incident });
+      chat.check('refreshCard');
+    },
+    async announce(incident: Incident) {
+      chat.calls.push({ method: 'announce', incident });
+      chat.check('announce');
+    },
+    async notify(incident: Incident, notice: IncidentNotice) {
+      chat.calls.push({ method: 'notify', incident, notice });
+      chat.check('notify');
+    },
+  };
+  const port: IncidentChat = chat;
+  return Object.assign(chat, { port });
+}
+
+function makeLogger() {
+  const lines: { level: string; args: unknown[] }[] = [];
+  const log: Logger = {
+    info: (...args) => lines.push({ level: 'info', args }),
+    warn: (...args) => lines.push({ level: 'warn', args }),
+    error: (...args) => lines.push({ level: 'error', args }),
+  };
+  return { log, lines };
+}
+
+const update = (o: Partial<StatusUpdateInput> = {}): StatusUpdateInput => ({
+  status: 'investigating',
+  affected: 'EU checkout',
+  currentImpact: '30% of requests fail',
+  currentStatus: 'Primary refuses connections',
+  mitigationSteps: '',
+  nextUpdateAt: new Date(Date.now() + 30 * 60_000),
+  customerImpact: true,
+  dataLossRisk: false,
+  ...o,
+});
+
+forEachDatabase(
+  (ctx) => {
+    let chat: ReturnType<typeof makeChat>;
+    let logger: ReturnType<typeof makeLogger>;
+    let service: IncidentService;
+
+    beforeEach(async () => {
+      await ctx.truncate();
+      chat = makeChat();
+      logger = makeLogger();
+      service = new IncidentService(ctx.db, chat.port, logger.log);
+    });
+
+    const input = (o: Partial<DeclareInput> = {}): DeclareInput => ({
+      teamId: 'T0001',
+      reporterId: 'UREP',
+      title: 'db down',
+      severity: 1,
+      requestKey: randomUUID(),
+      ...o,
+    });
+    const declared = async (o: Partial<DeclareInput> = {}) => {
+      const r = await service.declare(input(o));
+      if (r.kind !== 'declared') throw new Error(`expected declared, got ${r.kind}`);
+      return r;
+    };
+    const count = async (table: string) =>
+      Number((await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n);
+    const kinds = async (id: number) => (await service.timeline(id)).map((e) => e.kind);
+
+    describe('declare', () => {
+      it('records the incident, opens its channel, posts the card, stores its ts and announces', async () => {
+        const r = await declared({ title: 'DB down', severity: 0 });
+        expect(r.warnings).toEqual([]);
+        const i = r.incident;
+        expect(i).toMatchObject({
+          teamId: 'T0001',
+          number: 1,
+          title: 'DB down',
+          severity: 0,
+          status: 'investigating',
+          phase: 'detection',
+          reporterId: 'UREP',
+          commanderId: null,
+          channelName: 'inc-1-db-down',
+        });
+        expect(i.channelId).toMatch(/^CINC/);
+        expect(i.cardTs).toMatch(/^1700000000\.\d{6}$/);
+        expect(chat.methods()).toEqual(['openChannel', 'postCard', 'pinCard', 'announce']);
+        expect(chat.calls[0]!.incident).toMatchObject({ id: i.id, number: 1, channelId: null });
+        expect(chat.calls[1]!.incident).toMatchObject({ id: i.id, channelId: i.channelId, cardTs: null });
+        expect(chat.calls[2]!.incident).toEqual(i);
+        expect(chat.calls[3]!.incident).toEqual(i);
+        expect(await service.get(i.id)).toEqual(i);
+        expect(await service.findByChannel(i.channelId!)).toEqual(i);
+        const events = await service.timeline(i.id);
+        expect(events.map((e) => [e.kind, e.actorId, e.details])).toEqual([
+          ['declared', 'UREP', { title: 'DB down', severity: 0 }],
+          ['channel_created', null, { channelId: i.channelId, channelName: 'inc-1-db-down' }],
+        ]);
+      });
+
+      it('numbers incidents per workspace', async () => {
+        expect((await declared({ title: 'a' })).incident.number).toBe(1);
+        expect((await declared({ title: 'b' })).incident.number).toBe(2);
+        expect((await declared({ title: 'c', teamId: 'T0002' })).incident.number).toBe(1);
+      });
+
+      it('treats the same request key twice as a retry: no second incident, nothing posted', async () => {
+        const requestKey = randomUUID();
+        await declared({ requestKey });
+        chat.calls.length = 0;
+        expect(await service.declare(input({ requestKey, title: 'something else' }))).toEqual({ kind: 'retry' });
+        expect(chat.calls).toEqual([]);
+        expect(await count('incidents')).toBe(1);
+      });
+
+      it('gives the existing incident when the same person declares the same title again (any case)', async () => {
+        const first = await declared({ title: 'db down' });
+        chat.calls.length = 0;
+        const again = await service.declare(input({ title: 'DB Down' }));
+        expect(again.kind).toBe('existing');
+        if (again.kind === 'existing') expect(again.incident).toEqual(first.incident);
+        expect(chat.calls).toEqual([]);
+        expect(await count('incidents')).toBe(1);
+      });
+
+      it('opens a new incident for another reporter or another title', async () => {
+        await declared({ title: 'db down' });
+        expect((await declared({ title: 'db down', reporterId: 'UOTHER' })).incident.number).toBe(2);
+        expect((await declared({ title: 'db still down' })).incident.number).toBe(3);
+      });
+
+      it('leaves no incident behind when the channel cannot be opened, and passes the error on', async () => {
+        const boom = new DomainError('chat_platform_error', 'Slack said no');
+        chat.fail.openChannel = boom;
+        await expect(service.declare(input())).rejects.toBe(boom);
+        expect(await count('incidents')).toBe(0);
+        expect(await count('incident_events')).toBe(0);
+        expect(chat.methods()).toEqual(['openChannel']);
+        // The person can try again at once.
+        delete chat.fail.openChannel;
+        const r = await declared();
+        expect(r.incident.channelId).toBeTruthy();
+        expect(await count('incidents')).toBe(1);
+      });
+
+      it('abandons the channel and removes the incident when the channel cannot be recorded', async () => {
+        const taken = (await declared({ title: 'first' })).incident.channelId!;
+        chat.calls.length = 0;
+        chat.channelIds.push(taken); // the unique index on channel_id refuses it
+        await expect(service.declare(input({ title: 'second' }))).rejects.toThrow();
+        expect(chat.calls.map((c) => [c.method, c.channelId])).toEqual([
+          ['openChannel', undefined],
+          ['abandonChannel', taken],
+        ]);
+        expect(await count('incidents')).toBe(1);
+      });
+
+      it('still declares, with warnings, when the card or the announcement cannot be posted', async () => {
+        chat.fail.postCard = new Error('not_in_channel');
+        chat.fail.announce = new Error('channel_not_found');
+        const r = await declared();
+        expect(r.incident.cardTs).toBeNull();
+        expect(r.incident.channelId).toBeTruthy();
+        expect(r.warnings).toEqual([
+          'the incident card could not be posted (not_in_channel)',
+          'the announcement could not be posted (channel_not_found)',
+        ]);
+        expect(logger.lines.map((l) => l.level)).toEqual(['error', 'warn']);
+      });
+
+      it('keeps the card ts, with a warning, when the card cannot be pinned', async () => {
+        chat.fail.pinCard = new Error('missing_scope');
+        const r = await declared();
+        expect(r.incident.cardTs).toMatch(/^1700000000\./);
+        expect((await service.get(r.incident.id)).cardTs).toBe(r.incident.cardTs);
+        expect(r.warnings).toEqual(['the card could not be pinned (missing_scope)']);
+        expect(chat.methods()).toEqual(['openChannel', 'postCard', 'pinCard', 'announce']);
+      });
+
+      if (ctx.kind === 'postgres') {
+        it('makes one incident of two identical declarations sent at once', async () => {
+          const other = new IncidentService(ctx.test.connectAgain(), chat.port, logger.log);
+          const results = await Promise.all([service.declare(input()), other.declare(input())]);
+          expect(results.map((r) => r.kind).sort()).toEqual(['declared', 'existing']);
+          expect(await count('incidents')).toBe(1);
+          expect(chat.methods().filter((m) => m === 'openChannel')).toHaveLength(1);
+        });
+      }
+    });
+
+    describe('changes', () => {
+      let incident: Incident;
+      beforeEach(async () => {
+        incident = (await declared()).incident;
+        chat.calls.length = 0;
+      });
+
+      it('acknowledge makes the person commander, stamps the time and moves to assessment', async () => {
+        const r = await service.acknowledge(incident.id, 'UCMD');
+        expect(r?.warnings).toEqual([]);
+        const i = r!.incident;
+        expect(i).toMatchObject({ commanderId: 'UCMD', acknowledgedBy: 'UCMD', phase: 'assessment' });
+        expect(i.acknowledgedAt).toBeInstanceOf(Date);
+        expect(i.acknowledgedAt!.getTime()).toBeGreaterThanOrEqual(incident.createdAt.getTime() - 1000);
+        const ack = (await service.timeline(incident.id)).find((e) => e.kind === 'acknowledged')!;
+        expect(ack.actorId).toBe('UCMD');
+        expect(ack.details).toMatchObject({ commander: 'UCMD', previousCommander: null });
+        expect(typeof ack.details.secondsToAcknowledge).toBe('number');
+        expect(ack.details.secondsToAcknowledge).toBeGreaterThanOrEqual(0);
+        expect(ack.details.secondsToAcknowledge).toBeLessThan(60);
+        expect(chat.methods()).toEqual(['refreshCard', 'notify']);
+        expect(chat.calls[0]!.incident).toEqual(i);
+        expect(chat.notices()).toEqual([{ kind: 'acknowledged', actorId: 'UCMD', previousCommanderId: null }]);
+        expect(await service.get(incident.id)).toEqual(i);
+      });
+
+      it('a second acknowledge by the commander is AlreadyDoneError and changes nothing', async () => {
+        const first = (await service.acknowledge(incident.id, 'UCMD'))!.incident;
+        chat.calls.length = 0;
+        await expect(service.acknowledge(incident.id, 'UCMD')).rejects.toBeInstanceOf(AlreadyDoneError);
+        await expect(service.acknowledge(incident.id, 'UCMD')).rejects.toMatchObject({ code: 'already_done' });
+        expect(await service.get(incident.id)).toEqual(first);
+        expect(chat.calls).toEqual([]);
+        expect((await kinds(incident.id)).filter((k) => k === 'acknowledged')).toHaveLength(1);
+      });
+
+      it('acknowledge by someone else hands over command but keeps the first acknowledgement', async () => {
+        const first = (await service.acknowledge(incident.id, 'UCMD'))!.incident;
+        const second = (await service.acknowledge(incident.id, 'UNEW'))!.incident;
+        expect(second).toMatchObject({
+          commanderId: 'UNEW',
+          acknowledgedBy: 'UCMD',
+          acknowledgedAt: first.acknowledgedAt,
+        });
+        const acks = (await service.timeline(incident.id)).filter((e) => e.kind === 'acknowledged');
+        expect(acks[1]!.details).toEqual({ commander: 'UNEW', previousCommander: 'UCMD' });
+        expect(chat.notices().at(-1)).toEqual({ kind: 'acknowledged', actorId: 'UNEW', previousCommanderId: 'UCMD' });
+      });
+
+      it('changeSeverity records from and to; the same severity is AlreadyDoneError', async () => {
+        const i = (await service.changeSeverity(incident.id, 'UCMD', 0))!.incident;
+        expect(i.severity).toBe(0);
+        const e = (await service.timeline(incident.id)).find((x) => x.kind === 'severity_changed')!;
+        expect(e).toMatchObject({ actorId: 'UCMD', details: { from: 1, to: 0 } });
+        expect(chat.notices()).toEqual([{ kind: 'severity_changed', from: 1, to: 0, actorId: 'UCMD' }]);
+        await expect(service.changeSeverity(incident.id, 'UCMD', 0)).rejects.toThrow(AlreadyDoneError);
+        await expect(service.changeSeverity(incident.id, 'UCMD', 0)).rejects.toThrow('already SEV-0');
+      });
+
+      it('a request key makes a repeated change a no-op', async () => {
+        expect(await service.changeSeverity(incident.id, 'UCMD', 2, 'act:1')).not.toBeNull();
+        expect(await service.changeSeverity(incident.id, 'UCMD', 3, 'act:1')).toBeNull();
+        expect((await service.get(incident.id)).severity).toBe(2);
+        expect((await kinds(incident.id)).filter((k) => k === 'severity_changed')).toHaveLength(1);
+      });
+
+      it('a refused change does not use up its request key', async () => {
+        await expect(service.changeSeverity(incident.id, 'UCMD', 1, 'act:2')).rejects.toThrow(AlreadyDoneError);
+        expect(await service.changeSeverity(incident.id, 'UCMD', 0, 'act:2')).not.toBeNull();
+      });
+
+      it('a status update stores the fields and flags and moves the phase', async () => {
+        const u = update({ mitigationSteps: 'Failing over to the replica', dataLossRisk: true });
+        const i = (await service.postStatusUpdate(incident.id, 'UCMD', u))!.incident;
+        expect(i).toMatchObject({
+          status: 'investigating',
+          phase: 'mitigation',
+          affected: 'EU checkout',
+          currentImpact: '30% of requests fail',
+          currentStatus: 'Primary refuses connections',
+          mitigationSteps: 'Failing over to the replica',
+          customerImpact: true,
+          dataLossRisk: true,
+          mitigatedAt: null,
+        });
+        expect(i.nextUpdateAt).toEqual(u.nextUpdateAt);
+        expect(i.lastUpdateAt).toBeInstanceOf(Date);
+        const events = await service.timeline(incident.id);
+        const su = events.find((e) => e.kind === 'status_update')!;
+        expect(su.details).toMatchObject({ status: 'investigating', currentStatus: 'Primary refuses connections' });
+        expect(su.details.nextUpdateAt).toBe(u.nextUpdateAt!.toISOString());
+        expect(events.at(-1)).toMatchObject({
+          kind: 'phase_changed',
+          details: { from: 'detection', to: 'mitigation' },
+        });
+        expect(chat.notices()).toEqual([{ kind: 'status_update', update: u, authorId: 'UCMD' }]);
+      });
+
+      it('a status update saying mitigated marks the incident mitigated and moves to resolution', async () => {
+        const i = (await service.postStatusUpdate(incident.id, 'UCMD', update({ status: 'mitigated' })))!.incident;
+        expect(i.status).toBe('mitigated');
+        expect(i.phase).toBe('resolution');
+        expect(i.mitigatedAt).toBeInstanceOf(Date);
+        expect(await kinds(incident.id)).toEqual(['declared', 'channel_created', 'status_update', 'phase_changed']);
+      });
+
+      it('a status update on a resolved incident is refused unless it says resolved', async () => {
+        await service.resolve(incident.id, 'UCMD', 'fixed');
+        await expect(service.postStatusUpdate(incident.id, 'UCMD', update())).rejects.toMatchObject({
+          code: 'incident_resolved',
+        });
+      });
+
+      it('markMitigated sets status, time and phase; twice is AlreadyDoneError', async () => {
+        const i = (await service.markMitigated(incident.id, 'UCMD'))!.incident;
+        expect(i).toMatchObject({ status: 'mitigated', phase: 'resolution' });
+        expect(i.mitigatedAt).toBeInstanceOf(Date);
+        expect(chat.notices()).toEqual([{ kind: 'mitigated', actorId: 'UCMD' }]);
+        await expect(service.markMitigated(incident.id, 'UCMD')).rejects.toThrow(AlreadyDoneError);
+        expect((await service.listOpen('T0001')).map((x) => x.id)).toEqual([incident.id]);
+      });
+
+      it('resolve sets the time, summary and post-mortem phase; twice is AlreadyDoneError', async () => {
+        const i = (await service.resolve(incident.id, 'UCMD', 'Restarted the primary'))!.incident;
+        expect(i).toMatchObject({
+          status: 'resolved',
+          phase: 'postmortem',
+          resolvedBy: 'UCMD',
+          resolutionSummary: 'Restarted the primary',
+        });
+        expect(i.resolvedAt).toBeInstanceOf(Date);
+        expect(i.mitigatedAt).toEqual(i.resolvedAt);
+        const resolved = (await service.timeline(incident.id)).find((e) => e.kind === 'resolved')!;
+        expect(resolved.details).toMatchObject({ summary: 'Restarted the primary' });
+        expect(resolved.details.secondsToResolve).toBeGreaterThanOrEqual(0);
+        expect(chat.notices()).toEqual([{ kind: 'resolved', actorId: 'UCMD', summary: 'Restarted the primary' }]);
+        await expect(service.resolve(incident.id, 'UCMD', 'again')).rejects.toThrow(AlreadyDoneError);
+        expect((await service.get(incident.id)).resolutionSummary).toBe('Restarted the primary');
+        expect(await service.listOpen('T0001')).toEqual([]);
+      });
+
+      it('a resolved incident refuses acknowledge, severity changes and mitigation', async () => {
+        await service.resolve(incident.id, 'UCMD', 'fixed');
+        await expect(service.acknowledge(incident.id, 'UCMD')).rejects.toThrow(AlreadyDoneError);
+        await expect(service.changeSeverity(incident.id, 'UCMD', 0)).rejects.toThrow(AlreadyDoneError);
+        await expect(service.markMitigated(incident.id, 'UCMD')).rejects.toThrow(AlreadyDoneError);
+      });
+
+      it('records every change in the timeline, in order', async () => {
+        await service.acknowledge(incident.id, 'UCMD');
+        await service.changeSeverity(incident.id, 'UCMD', 0);
+        await service.postStatusUpdate(incident.id, 'UCMD', update({ mitigationSteps: 'failover' }));
+        await service.markMitigated(incident.id, 'UCMD');
+        await service.resolve(incident.id, 'UCMD', 'fixed');
+        const events = await service.timeline(incident.id);
+        expect(events.filter((e) => e.kind !== 'phase_changed').map((e) => e.kind)).toEqual([
+          'declared',
+          'channel_created',
+          'acknowledged',
+          'severity_changed',
+          'status_update',
+          'mitigated',
+          'resolved',
+        ]);
+        // Each phase change follows the one before it and the last one ends in the post-mortem.
+        const phases = events.filter((e) => e.kind === 'phase_changed').map((e) => [e.details.from, e.details.to]);
+        expect(phases.length).toBeGreaterThanOrEqual(3);
+        for (let k = 1; k < phases.length; k++) expect(phases[k]![0]).toBe(phases[k - 1]![1]);
+        expect(phases.at(-1)).toEqual(['resolution', 'postmortem']);
+        expect(phases).toContainEqual(['mitigation', 'resolution']);
+        for (let k = 1; k < events.length; k++) {
+          expect(events[k]!.at.getTime()).toBeGreaterThanOrEqual(events[k - 1]!.at.getTime());
+        }
+      });
+
+      it('keeps a change and reports warnings when the card or notice cannot be shown', async () => {
+        chat.fail.refreshCard = new Error('message_not_found');
+        chat.fail.notify = new Error('not_in_channel');
+        const r = await service.markMitigated(incident.id, 'UCMD');
+        expect(r!.warnings).toEqual([
+          'the card could not be updated (message_not_found)',
+          'the notice could not be posted (not_in_channel)',
+        ]);
+        expect((await service.get(incident.id)).status).toBe('mitigated');
+      });
+
+      it('a change to an unknown incident is IncidentNotFoundError', async () => {
+        await expect(service.acknowledge(999_999, 'UCMD')).rejects.toBeInstanceOf(IncidentNotFoundError);
+        await expect(service.get(999_999)).rejects.toBeInstanceOf(IncidentNotFoundError);
+        expect(await service.findByChannel('CNOPE')).toBeNull();
+      });
+    });
+  },
+  { migrate: true },
+);
+
+describe('IncidentService with an unreachable database', () => {
+  const db = createPostgresDatabase('postgresql://postgres@127.0.0.1:1/test');
+  afterAll(() => db.close());
+
+  it('declare throws DatabaseUnavailableError within 3 s and posts nothing', async () => {
+    const chat = makeChat();
+    const service = new IncidentService(db, chat.port, makeLogger().log);
+    const started = Date.now();
+    const err = await service
+      .declare({ teamId: 'T1', reporterId: 'U1', title: 'db down', severity: 1, requestKey: 'k' })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(err).toBeInstanceOf(DatabaseUnavailableError);
+    expect((err as DatabaseUnavailableError).code).toBe('database_unavailable');
+    expect((err as Error).message).toMatch(/^Couldn't record the incident: the bot's database cannot be reached/);
+    expect(chat.calls).toEqual([]);
+  });
+
+  it('other operations report DatabaseUnavailableError too', async () => {
+    const chat = makeChat();
+    const service = new IncidentService(db, chat.port, makeLogger().log);
+    await expect(service.acknowledge(1, 'U1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await expect(service.listOpen('T1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await expect(service.findByChannel('C1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(chat.calls).toEqual([]);
+  });
+});

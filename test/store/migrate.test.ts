@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { loadMigrations, type Migration, migrate } from '../../src/store/migrate.js';
+import { forEachDatabase } from './databases.js';
+
+const TABLES = ['incident_counters', 'incident_events', 'incidents', 'request_keys', 'schema_migrations'];
+
+describe('loadMigrations', () => {
+  it('reads the numbered SQL files in order', async () => {
+    const all = await loadMigrations();
+    expect(all.length).toBeGreaterThanOrEqual(1);
+    expect(all[0]).toMatchObject({ version: 1, name: '001_incidents.sql' });
+    expect(all[0]!.sql).toContain('CREATE TABLE incidents');
+    const versions = all.map((m) => m.version);
+    expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+    expect(new Set(versions).size).toBe(versions.length);
+  });
+});
+
+forEachDatabase(
+  (ctx) => {
+    const tables = async (db = ctx.db) => {
+      const { rows } = await db.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+      );
+      return rows.map((r) => r.table_name);
+    };
+    const recorded = async (db = ctx.db) => {
+      const { rows } = await db.query<{ version: number; name: string; applied_at: Date }>(
+        'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
+      );
+      return rows;
+    };
+
+    it('applies 001 on an empty database, records it, and creates the tables', async () => {
+      const { db } = await ctx.fresh();
+      expect(await tables(db)).toEqual([]);
+      expect(await migrate(db)).toEqual([1]);
+      expect(await tables(db)).toEqual(TABLES);
+      const rows = await recorded(db);
+      expect(rows.map((r) => [Number(r.version), r.name])).toEqual([[1, '001_incidents.sql']]);
+      expect(rows[0]!.applied_at).toBeInstanceOf(Date);
+    });
+
+    it('applies nothing the second time', async () => {
+      const { db } = await ctx.fresh();
+      expect(await migrate(db)).toEqual([1]);
+      expect(await migrate(db)).toEqual([]);
+      expect(await recorded(db)).toHaveLength(1);
+    });
+
+    it('applies only the migrations not yet recorded, in order', async () => {
+      const { db } = await ctx.fresh();
+      const base = await loadMigrations();
+      await migrate(db, base);
+      const more: Migration[] = [
+        { version: 3, name: '003_c.sql', sql: 'ALTER TABLE t2 ADD COLUMN c int;' },
+        { version: 2, name: '002_b.sql', sql: 'CREATE TABLE t2 (a int); CREATE TABLE t2b (a int);' },
+      ].sort((a, b) => a.version - b.version);
+      expect(await migrate(db, [...base, ...more])).toEqual([2, 3]);
+      expect(await migrate(db, [...base, ...more])).toEqual([]);
+      expect((await recorded(db)).map((r) => Number(r.version))).toEqual([1, 2, 3]);
+    });
+
+    it('rolls back every migration of a run when one fails', async () => {
+      const { db } = await ctx.fresh();
+      const base = await loadMigrations();
+      const broken: Migration = { version: 2, name: '002_broken.sql', sql: 'CREATE TABLE nope (a int); SELEC 1;' };
+      await expect(migrate(db, [...base, broken])).rejects.toThrow();
+      expect(await tables(db)).toEqual([]);
+      expect(await migrate(db, base)).toEqual([1]);
+    });
+
+    it('each fresh database lives in its own schema', async () => {
+      const a = await ctx.fresh();
+      const b = await ctx.fresh();
+      const schemaOf = async (db: typeof a.db) =>
+        (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+      expect(await schemaOf(a.db)).toBe(a.schema);
+      expect(await schemaOf(b.db)).toBe(b.schema);
+      expect(a.schema).toMatch(/^t_[0-9a-f]{12}$/);
+      expect(a.schema).not.toBe(b.schema);
+      await migrate(a.db);
+      expect(await tables(a.db)).toEqual(TABLES);
+      expect(await tables(b.db)).toEqual([]);
+    });
+
+    it('the suite database is migrated and usable', async () => {
+      expect(await tables()).toEqual(TABLES);
+      expect(await migrate(ctx.db)).toEqual([]);
+    });
+
+    if (ctx.kind === 'postgres') {
+      it('two concurrent migrate() calls on one schema both succeed and apply 001 once (advisory lock)', async () => {
+        const fresh = await ctx.fresh();
+        const a = fresh.db;
+        const b = fresh.connectAgain();
+        expect(a).not.toBe(b);
+        const results = await Promise.all([migrate(a), migrate(b)]);
+        expect(results.flat()).toEqual([1]);
+        expect([...results].sort((x, y) => x.length - y.length)).toEqual([[], [1]]);
+        expect(await recorded(a)).toHaveLength(1);
+        expect(await tables(b)).toEqual(TABLES);
+      });
+
+      it('five concurrent runs still apply once', async () => {
+        const fresh = await ctx.fresh();
+        const dbs = [fresh.db, ...Array.from({ length: 4 }, () => fresh.connectAgain())];
+        const results = await Promise.all(dbs.map((d) => migrate(d)));
+        expect(results.flat()).toEqual([1]);
+      });
+    }
+  },
+  { migrate: true },
+);

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const BOT = 'xoxb-1111-2222-S3CR3TBOTTOKEN';
+const SIGNING = 'signing-s3cr3t-0123456789abcdef';
+const APP = 'xapp-1-A111-S3CR3TAPPTOKEN';
+
+/** Calls loadConfig and returns the ConfigError it throws. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`expected loadConfig(${JSON.stringify(Object.keys(env))}) to throw`);
+}
+
+describe('loadConfig', () => {
+  it('runs in setup mode with no Slack variables, with defaults', () => {
+    const c = loadConfig({});
+    expect(c.slack.mode).toBe('setup');
+    expect(c.slack.botToken).toBeUndefined();
+    expect(c.port).toBe(3000);
+    expect(c.dataDir).toBe('./.data');
+    expect(c.logLevel).toBe('info');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.incidentsChannel).toBeUndefined();
+  });
+
+  it('treats empty and blank Slack variables as unset', () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: '', SLACK_SIGNING_SECRET: '  ', SLACK_APP_TOKEN: '' }).slack.mode).toBe(
+      'setup',
+    );
+  });
+
+  it('uses HTTP mode with a bot token and a signing secret', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING });
+    expect(c.slack).toEqual({
+      mode: 'http',
+      botToken: BOT,
+      signingSecret: SIGNING,
+      appToken: undefined,
+      apiUrl: undefined,
+    });
+  });
+
+  it('uses Socket Mode with a bot token and an xapp- token, with or without a signing secret', () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_APP_TOKEN: APP }).slack.mode).toBe('socket');
+    const both = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_APP_TOKEN: APP, SLACK_SIGNING_SECRET: SIGNING });
+    expect(both.slack.mode).toBe('socket');
+    expect(both.slack.appToken).toBe(APP);
+  });
+
+  it('trims surrounding whitespace from tokens (pasted values)', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: ` ${BOT}\n`, SLACK_SIGNING_SECRET: `${SIGNING} ` });
+    expect(c.slack.botToken).toBe(BOT);
+    expect(c.slack.signingSecret).toBe(SIGNING);
+  });
+
+  it('reads every other variable', () => {
+    const c = loadConfig({
+      SLACK_BOT_TOKEN: BOT,
+      SLACK_SIGNING_SECRET: SIGNING,
+      SLACK_API_URL: 'http://127.0.0.1:4000/api/',
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test',
+      DATA_DIR: '/var/lib/incident-bot',
+      INCIDENTS_CHANNEL: 'C0INCIDENTS',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: 'postgresql://postgres@127.0.0.1:5432/test',
+      dataDir: '/var/lib/incident-bot',
+      incidentsChannel: 'C0INCIDENTS',
+      logLevel: 'debug',
+    });
+    expect(c.slack.apiUrl).toBe('http://127.0.0.1:4000/api/');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/x' }).databaseUrl).toBe('postgres://u:p@db/x');
+  });
+
+  it('accepts port 0 (any free port) and 65535', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+  });
+
+  it('returns a frozen object, including the slack part', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.slack)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (c.slack as { mode: string }).mode = 'setup';
+    }).toThrow(TypeError);
+  });
+
+  describe('errors', () => {
+    it('a bot token without a signing secret or app token names SLACK_SIGNING_SECRET', () => {
+      const e = configError({ SLACK_BOT_TOKEN: BOT });
+      expect(e.problems).toHaveLength(1);
+      expect(e.problems[0]).toMatch(/^SLACK_SIGNING_SECRET /);
+      expect(e.message).toContain('SLACK_SIGNING_SECRET');
+      expect(e.name).toBe('ConfigError');
+    });
+
+    it.each([{ SLACK_SIGNING_SECRET: SIGNING }, { SLACK_APP_TOKEN: APP }])(
+      'a signing secret or app token without a bot token names SLACK_BOT_TOKEN (%#)',
+      (env) => {
+        const e = configError(env);
+        expect(e.problems).toHaveLength(1);
+        expect(e.problems[0]).toMatch(/^SLACK_BOT_TOKEN /);
+      },
+    );
+
+    it.each([
+      ['SLACK_BOT_TOKEN', { SLACK_BOT_TOKEN: 'xapp-not-a-bot-token', SLACK_SIGNING_SECRET: SIGNING }, 'xoxb-'],
+      ['SLACK_APP_TOKEN', { SLACK_BOT_TOKEN: BOT, SLACK_APP_TOKEN: 'xoxb-wrong-kind' }, 'xapp-'],
+      ['PORT', { PORT: 'eighty' }, ''],
+      ['PORT', { PORT: '70000' }, ''],
+      ['PORT', { PORT: '-1' }, ''],
+      ['PORT', { PORT: '80.5' }, ''],
+      ['DATABASE_URL', { DATABASE_URL: 'mysql://db/x' }, 'postgres'],
+      ['DATABASE_URL', { DATABASE_URL: '127.0.0.1:5432/test' }, 'postgres'],
+      ['SLACK_API_URL', { SLACK_API_URL: 'ftp://slack' }, 'http'],
+      ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, ''],
+    ] as const)('names %s for a bad value (%j)', (name, env, hint) => {
+      const e = configError(env);
+      expect(e.problems.some((p) => p.startsWith(`${name} `))).toBe(true);
+      expect(e.message).toContain(name);
+      if (hint) expect(e.message).toContain(hint);
+    });
+
+    it('names every bad variable at once', () => {
+      const e = configError({ PORT: 'x', DATABASE_URL: 'nope', LOG_LEVEL: 'loud', SLACK_API_URL: 'slack' });
+      const names = e.problems.map((p) => p.split(' ')[0]).sort();
+      expect(names).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT', 'SLACK_API_URL']);
+      for (const n of names) expect(e.message).toContain(`  - ${n} `);
+    });
+
+    it('names a bad variable and half-configured Slack credentials together', () => {
+      const e = configError({ SLACK_BOT_TOKEN: BOT, DATA_DIR: '', DATABASE_URL: 'mysql://x' });
+      const names = e.problems.map((p) => p.split(' ')[0]).sort();
+      expect(names).toEqual(['DATABASE_URL', 'DATA_DIR', 'SLACK_SIGNING_SECRET']);
+    });
+
+    it('never puts secret values in the message', () => {
+      const cases: NodeJS.ProcessEnv[] = [
+        { SLACK_BOT_TOKEN: BOT },
+        { SLACK_SIGNING_SECRET: SIGNING },
+        { SLACK_APP_TOKEN: APP },
+        { SLACK_BOT_TOKEN: 'not-a-token-S3CR3TVALUE', SLACK_SIGNING_SECRET: SIGNING },
+        { SLACK_BOT_TOKEN: BOT, SLACK_APP_TOKEN: 'xoxp-S3CR3TUSERTOKEN' },
+        { DATABASE_URL: 'mysql://admin:S3CR3TPASSWORD@db/x', SLACK_BOT_TOKEN: BOT },
+      ];
+      for (const env of cases) {
+        const e = configError(env);
+        const shown = `${e.message}\n${e.problems.join('\n')}\n${String(e.stack)}`;
+        expect(shown).not.toMatch(/S3CR3T/);
+        expect(shown).not.toContain(SIGNING);
+      }
+    });
+  });
+});
+
+describe('review fixes', () => {
+  it('treats a blank PORT as unset (3000), not as port 0', () => {
+    expect(loadConfig({ PORT: '' }).port).toBe(3000);
+    expect(loadConfig({ PORT: '  ' }).port).toBe(3000);
+  });
+  it('names half-set Slack credentials even when another variable is also wrong', () => {
+    try {
+      loadConfig({ SLACK_SIGNING_SECRET: 'x', PORT: 'x' });
+      expect.unreachable();
+    } catch (err) {
+      const msg = (err as Error).message;
+      expect(msg).toMatch(/PORT/);
+      expect(msg).toMatch(/SLACK_BOT_TOKEN is required/);
+    }
+  });
+});

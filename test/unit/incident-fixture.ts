@@ -1,0 +1,84 @@
+import type { Incident, IncidentEvent, StatusUpdateInput } from '../../src/incidents/types.js';
+
+export const CREATED_AT = new Date('2026-11-27T23:14:00.000Z');
+export const REPORTER = 'UREPORTER1';
+export const COMMANDER = 'UCOMMANDER1';
+export const CHANNEL = 'CINC42';
+
+/** An open, unacknowledged SEV-1 incident #42 "db down"; override any field. */
+export function makeIncident(overrides: Partial<Incident> = {}): Incident {
+  return {
+    id: 7,
+    teamId: 'T0001',
+    number: 42,
+    title: 'db down',
+    severity: 1,
+    status: 'investigating',
+    phase: 'detection',
+    reporterId: REPORTER,
+    commanderId: null,
+    channelId: CHANNEL,
+    channelName: 'inc-42-db-down',
+    cardTs: '1700000000.000100',
+    createdAt: CREATED_AT,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    mitigatedAt: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    resolutionSummary: null,
+    customerImpact: false,
+    dataLossRisk: false,
+    affected: null,
+    currentImpact: null,
+    currentStatus: null,
+    mitigationSteps: null,
+    nextUpdateAt: null,
+    lastUpdateAt: null,
+    ...overrides,
+  };
+}
+
+/** The same incident, acknowledged by COMMANDER after `ackMinutes` and resolved after `resolveMinutes`. */
+export function makeResolvedIncident(overrides: Partial<Incident> = {}, ackMinutes = 4, resolveMinutes = 65): Incident {
+  const at = (m: number) => new Date(CREATED_AT.getTime() + m * 60_000);
+  return makeIncident({
+    status: 'resolved',
+    phase: 'postmortem',
+    commanderId: COMMANDER,
+    acknowledgedAt: at(ackMinutes),
+    acknowledgedBy: COMMANDER,
+    mitigatedAt: at(resolveMinutes - 5),
+    resolvedAt: at(resolveMinutes),
+    resolvedBy: COMMANDER,
+    resolutionSummary: 'Restarted the primary; pool leak',
+    ...overrides,
+  });
+}
+
+export function makeUpdate(overrides: Partial<StatusUpdateInput> = {}): StatusUpdateInput {
+  return {
+    status: 'investigating',
+    affected: 'EU customers, checkout API',
+    currentImpact: 'Checkout fails for 30% of requests',
+    currentStatus: 'Primary database is refusing connections',
+    mitigationSteps: 'Failing over to the replica',
+    nextUpdateAt: new Date('2026-11-27T23:45:00.000Z'),
+    customerImpact: true,
+    dataLossRisk: false,
+    ...overrides,
+  };
+}
+
+let nextEventId = 1;
+export function makeEvent(overrides: Partial<IncidentEvent> = {}): IncidentEvent {
+  return {
+    id: nextEventId++,
+    incidentId: 7,
+    at: new Date(CREATED_AT.getTime() + 60_000),
+    actorId: REPORTER,
+    kind: 'note',
+    details: { text: 'a note' },
+    ...overrides,
+  };
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { COMMANDS } from '../../src/commands/index.js';
+import { EVENTS } from '../../src/events/index.js';
+
+interface Manifest {
+  display_information?: { name?: string };
+  features?: {
+    bot_user?: { display_name?: string };
+    slash_commands?: { command: string; url?: string; description?: string; should_escape?: boolean }[];
+  };
+  oauth_config?: { scopes?: { bot?: string[] } };
+  settings?: {
+    event_subscriptions?: { request_url?: string; bot_events?: string[] };
+    interactivity?: { is_enabled?: boolean; request_url?: string };
+    socket_mode_enabled?: boolean;
+  };
+}
+
+const manifest = parse(readFileSync(fileURLToPath(new URL('../../manifest.yml', import.meta.url)), 'utf8')) as Manifest;
+const commands = (manifest.features?.slash_commands ?? []).map((c) => c.command);
+const events = manifest.settings?.event_subscriptions?.bot_events ?? [];
+const scopes = manifest.oauth_config?.scopes?.bot ?? [];
+
+describe('manifest.yml', () => {
+  it('parses and names the app and its bot user', () => {
+    expect(manifest.display_information?.name).toBeTruthy();
+    expect(manifest.features?.bot_user?.display_name).toBeTruthy();
+  });
+
+  it('every slash command in the manifest has a listener', () => {
+    expect(commands.length).toBeGreaterThan(0);
+    for (const c of commands) expect(COMMANDS as readonly string[]).toContain(c);
+  });
+
+  it('every listened-to slash command is in the manifest', () => {
+    for (const c of COMMANDS) expect(commands).toContain(c);
+    expect(new Set(commands).size).toBe(commands.length);
+  });
+
+  it('every bot event in the manifest has a listener', () => {
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(EVENTS as readonly string[]).toContain(e);
+  });
+
+  it('every listened-to event is subscribed in the manifest', () => {
+    for (const e of EVENTS) expect(events).toContain(e);
+  });
+
+  it('enables interactivity (buttons and modals) and uses HTTP, not Socket Mode', () => {
+    expect(manifest.settings?.interactivity?.is_enabled).toBe(true);
+    expect(manifest.settings?.socket_mode_enabled).toBe(false);
+  });
+
+  it('points commands, events and interactivity at the same Bolt endpoint', () => {
+    const urls = [
+      ...(manifest.features?.slash_commands ?? []).map((c) => c.url),
+      manifest.settings?.event_subscriptions?.request_url,
+      manifest.settings?.interactivity?.request_url,
+    ];
+    for (const url of urls) expect(url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+    expect(new Set(urls).size).toBe(1);
+  });
+
+  it('asks for the scopes the bot uses', () => {
+    for (const s of ['commands', 'chat:write', 'channels:manage', 'pins:write']) expect(scopes).toContain(s);
+    // Each subscribed event needs its read scope.
+    if (events.includes('app_mention')) expect(scopes).toContain('app_mentions:read');
+  });
+
+  it('does not escape slash command text (the parser reads raw text)', () => {
+    for (const c of manifest.features?.slash_commands ?? []) expect(c.should_escape).toBe(false);
+  });
+});

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { parseIncidentCommand, TITLE_MAX } from '../../src/commands/parse-incident-command.js';
+
+const ok = (raw: string) => {
+  const r = parseIncidentCommand(raw);
+  if (!r.ok) throw new Error(`expected ${JSON.stringify(raw)} to parse, got error: ${r.error}`);
+  return r.command;
+};
+
+const err = (raw: string) => {
+  const r = parseIncidentCommand(raw);
+  if (r.ok) throw new Error(`expected ${JSON.stringify(raw)} to fail, got ${JSON.stringify(r.command)}`);
+  return r.error;
+};
+
+describe('parseIncidentCommand', () => {
+  describe('declare', () => {
+    it('reads `sev1 db down` as a SEV-1 declaration titled "db down"', () => {
+      expect(ok('sev1 db down')).toEqual({ kind: 'declare', severity: 1, title: 'db down' });
+    });
+
+    it.each([
+      ['SEV1 db down', 1],
+      ['sev-1 db down', 1],
+      ['Sev_2 db down', 2],
+      ['SEV-0 db down', 0],
+      ['sev3 db down', 3],
+      ['sEv_3 db down', 3],
+    ] as const)('accepts the severity spelling in %j', (raw, severity) => {
+      expect(ok(raw)).toEqual({ kind: 'declare', severity, title: 'db down' });
+    });
+
+    it('ignores leading, trailing and repeated whitespace, tabs and newlines', () => {
+      expect(ok('   sev2    db \t  down \n ')).toEqual({ kind: 'declare', severity: 2, title: 'db down' });
+      expect(ok('\tsev0\n\nwhole   site\tdown')).toEqual({ kind: 'declare', severity: 0, title: 'whole site down' });
+    });
+
+    it('keeps the case of the title', () => {
+      expect(ok('sev1 DB Down in EU-West')).toEqual({ kind: 'declare', severity: 1, title: 'DB Down in EU-West' });
+    });
+
+    it.each(['sev9 x', 'sev4 db down', 'SEV-10 db down', 'sev-1x db down', 'sev db down'])(
+      'rejects %j with an error that names sev0..sev3',
+      (raw) => {
+        const e = err(raw);
+        for (const s of ['sev0', 'sev1', 'sev2', 'sev3']) expect(e).toContain(s);
+        expect(e).toContain(raw.split(' ')[0]);
+      },
+    );
+
+    it(`accepts a title of exactly ${TITLE_MAX} characters`, () => {
+      const title = 'a'.repeat(150);
+      expect(TITLE_MAX).toBe(150);
+      expect(ok(`sev2 ${title}`)).toEqual({ kind: 'declare', severity: 2, title });
+    });
+
+    it('rejects a title of 151 characters, naming the limit of 150 and the actual length', () => {
+      const e = err(`sev2 ${'a'.repeat(151)}`);
+      expect(e).toContain('150');
+      expect(e).toContain('151');
+    });
+
+    it('counts the title by code point, so 150 emoji fit and 151 do not', () => {
+      const fire = '🔥'.repeat(150); // 300 UTF-16 units
+      expect(fire.length).toBe(300);
+      expect(ok(`sev1 ${fire}`)).toEqual({ kind: 'declare', severity: 1, title: fire });
+      expect(err(`sev1 ${'🔥'.repeat(151)}`)).toContain('150');
+    });
+
+    it.each([
+      '🔥 db down 🔥',
+      'データベース停止',
+      'Ошибка базы данных',
+      'café crème brûlée',
+      'قاعدة البيانات معطلة',
+      '<!channel> & <@U123> db down',
+    ])('keeps the title %j exactly as written', (title) => {
+      expect(ok(`sev1 ${title}`)).toEqual({ kind: 'declare', severity: 1, title });
+    });
+  });
+
+  describe('severity alone', () => {
+    it.each([
+      ['sev0', 0],
+      ['SEV-1', 1],
+      ['Sev_2', 2],
+      ['  sev3  ', 3],
+    ] as const)(
+      '%j is a set_severity command (the listener explains the missing title outside incidents)',
+      (raw, s) => {
+        expect(ok(raw)).toEqual({ kind: 'set_severity', severity: s });
+      },
+    );
+  });
+
+  describe('help', () => {
+    it.each(['', '   ', '\n\t', 'help', 'HELP', ' Help '])('%j shows help', (raw) => {
+      expect(ok(raw)).toEqual({ kind: 'help' });
+    });
+  });
+
+  describe('subcommands', () => {
+    it.each([
+      ['list', 'list'],
+      ['ls', 'list'],
+      ['LIST', 'list'],
+      ['ack', 'ack'],
+      ['acknowledge', 'ack'],
+      ['Ack', 'ack'],
+      ['update', 'update'],
+      ['mitigated', 'mitigated'],
+      ['mitigate', 'mitigated'],
+      ['status', 'status'],
+      ['timeline', 'timeline'],
+      ['  timeline  ', 'timeline'],
+    ] as const)('%j -> %s', (raw, kind) => {
+      expect(ok(raw)).toEqual({ kind });
+    });
+
+    it('resolve without a summary asks for one (summary null)', () => {
+      expect(ok('resolve')).toEqual({ kind: 'resolve', summary: null });
+      expect(ok('resolved')).toEqual({ kind: 'resolve', summary: null });
+      expect(ok('  RESOLVE  ')).toEqual({ kind: 'resolve', summary: null });
+    });
+
+    it('resolve with a summary keeps it, whitespace collapsed', () => {
+      expect(ok('resolve restarted the   primary; pool leak')).toEqual({
+        kind: 'resolve',
+        summary: 'restarted the primary; pool leak',
+      });
+      expect(ok('resolve 🔧 修正済み')).toEqual({ kind: 'resolve', summary: '🔧 修正済み' });
+    });
+
+    it.each(['list all', 'ack now', 'update please', 'mitigated yes', 'status now', 'timeline full', 'ls -la'])(
+      '%j with trailing words is an error naming the subcommand',
+      (raw) => {
+        const e = err(raw);
+        const word = raw.split(' ')[0]!.toLowerCase();
+        expect(e).toContain(`/incident ${word}`);
+        expect(e).toMatch(/takes nothing after it/);
+      },
+    );
+  });
+
+  describe('unknown words', () => {
+    it.each(['database is down', 'foo', 'declare db down', 'p1 db down'])(
+      '%j is an error suggesting `/incident sev1 …`',
+      (raw) => {
+        const e = err(raw);
+        expect(e).toContain(raw.split(' ')[0]);
+        expect(e).toContain(`/incident sev1 ${raw}`);
+      },
+    );
+  });
+});
+
+describe('review fixes', () => {
+  it('reads `sev 1 db down` as `sev1 db down`', () => {
+    expect(parseIncidentCommand('sev 1 db down')).toEqual({
+      ok: true,
+      command: { kind: 'declare', severity: 1, title: 'db down' },
+    });
+    expect(parseIncidentCommand('SEV 0')).toEqual({ ok: true, command: { kind: 'set_severity', severity: 0 } });
+  });
+  it('caps `/incident resolve <summary>` like the resolve form', () => {
+    const r = parseIncidentCommand(`resolve ${'x'.repeat(301)}`);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatch(/300/);
+    expect(parseIncidentCommand(`resolve ${'x'.repeat(300)}`).ok).toBe(true);
+  });
+});

@@ -1,0 +1,395 @@
+import type { ActionsBlock, HeaderBlock, SectionBlock } from '@slack/types';
+import { describe, expect, it } from 'vitest';
+import { communicationTemplate, renderStatusUpdate } from '../../src/templates/communication.js';
+import { renderHelp } from '../../src/templates/help.js';
+import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
+import { type Message, renderIncidentCard } from '../../src/templates/incident-card.js';
+import { renderIncidentList } from '../../src/templates/incident-list.js';
+import { resolveModal, statusUpdateModal } from '../../src/templates/modals.js';
+import { renderAnnouncement, renderDeclaredReply, renderNotice, renderResolved } from '../../src/templates/notices.js';
+import { renderTimeline } from '../../src/templates/timeline.js';
+import { limitProblems, mrkdwnTexts } from './block-kit-limits.js';
+import {
+  CHANNEL,
+  COMMANDER,
+  CREATED_AT,
+  makeEvent,
+  makeIncident,
+  makeResolvedIncident,
+  makeUpdate,
+  REPORTER,
+} from './incident-fixture.js';
+
+const minutes = (m: number) => new Date(CREATED_AT.getTime() + m * 60_000);
+const NOW = minutes(5);
+
+const header = (m: Message) => m.blocks.find((b): b is HeaderBlock => b.type === 'header');
+const actions = (m: Message) => m.blocks.find((b): b is ActionsBlock => b.type === 'actions');
+const allMrkdwn = (m: Message) => mrkdwnTexts(m).map((t) => t.text);
+
+describe('renderIncidentCard', () => {
+  const card = renderIncidentCard(makeIncident(), NOW);
+  const fields = (card.blocks.find((b) => b.type === 'section' && 'fields' in b) as SectionBlock).fields!;
+  const fieldTexts = fields.map((f) => f.text);
+
+  it('has a header with severity, number and title', () => {
+    expect(card.blocks[0]!.type).toBe('header');
+    expect(header(card)!.text.text).toBe('SEV-1 · #42 db down');
+  });
+
+  it('shows severity with the response time, status, phase, start, commander and reporter', () => {
+    expect(fieldTexts).toContain('*Severity*\nSEV-1 · respond within 15 minutes');
+    expect(fieldTexts).toContain('*Status*\n:red_circle: Investigating');
+    expect(fieldTexts).toContain('*Phase*\nDetection');
+    expect(fieldTexts).toContain('*Commander*\n_nobody yet_');
+    expect(fieldTexts).toContain(`*Reported by*\n<@${REPORTER}>`);
+    const started = fieldTexts.find((t) => t.startsWith('*Started*'))!;
+    expect(started).toContain('5 minutes ago');
+    expect(started).toContain(`<!date^${CREATED_AT.getTime() / 1000}^`);
+    expect(started).toContain('2026-11-27 23:14 UTC');
+  });
+
+  it.each([
+    [0, 'SEV-0 · respond within 5 minutes'],
+    [2, 'SEV-2 · respond within 1 hour'],
+    [3, 'SEV-3 · respond within 4 hours'],
+  ] as const)('shows SEV-%i with its response time', (severity, expected) => {
+    const c = renderIncidentCard(makeIncident({ severity }), NOW);
+    expect(header(c)!.text.text.startsWith(`SEV-${severity} · #42`)).toBe(true);
+    expect(allMrkdwn(c)).toContain(`*Severity*\n${expected}`);
+  });
+
+  it('offers Acknowledge, Change severity, Post status update, Mark mitigated and Resolve', () => {
+    const a = actions(card)!;
+    expect(a.block_id).toBe(`${BLOCK.cardActions}:7`);
+    expect(a.elements.map((e) => e.action_id)).toEqual([
+      ACTION.acknowledge,
+      ACTION.changeSeverity,
+      ACTION.postUpdate,
+      ACTION.markMitigated,
+      ACTION.resolve,
+    ]);
+    const labels = a.elements.map((e) => (e.type === 'button' ? e.text.text : e.type));
+    expect(labels).toEqual(['Acknowledge', 'static_select', 'Post status update', 'Mark mitigated', 'Resolve']);
+    for (const e of a.elements) if (e.type === 'button') expect(e.value).toBe('7');
+  });
+
+  it('preselects the current severity in the severity menu, as one of its options', () => {
+    for (const severity of [0, 1, 2, 3] as const) {
+      const select = actions(renderIncidentCard(makeIncident({ severity }), NOW))!.elements.find(
+        (e) => e.action_id === ACTION.changeSeverity,
+      );
+      expect(select?.type).toBe('static_select');
+      if (select?.type !== 'static_select') return;
+      expect(select.options!.map((o) => o.value)).toEqual(['0', '1', '2', '3']);
+      expect(select.initial_option?.value).toBe(String(severity));
+      expect(select.options).toContainEqual(select.initial_option);
+    }
+  });
+
+  it('turns Acknowledge into Take command once acknowledged, and shows time to acknowledge', () => {
+    const c = renderIncidentCard(
+      makeIncident({
+        commanderId: COMMANDER,
+        acknowledgedAt: minutes(4),
+        acknowledgedBy: COMMANDER,
+        phase: 'assessment',
+      }),
+      NOW,
+    );
+    const ack = actions(c)!.elements.find((e) => e.action_id === ACTION.acknowledge);
+    expect(ack?.type === 'button' && ack.text.text).toBe('Take command');
+    expect(allMrkdwn(c)).toContain(`*Commander*\n<@${COMMANDER}>`);
+    expect(allMrkdwn(c)).toContain('*Phase*\nAssessment');
+    expect(allMrkdwn(c).join('\n')).toContain(`Acknowledged after 4 minutes by <@${COMMANDER}>`);
+  });
+
+  it('drops Mark mitigated once mitigated', () => {
+    const c = renderIncidentCard(makeIncident({ status: 'mitigated', phase: 'resolution' }), NOW);
+    expect(actions(c)!.elements.map((e) => e.action_id)).not.toContain(ACTION.markMitigated);
+    expect(allMrkdwn(c)).toContain('*Status*\n:large_yellow_circle: Mitigated');
+  });
+
+  it('has no actions once resolved, and shows the resolution', () => {
+    const c = renderIncidentCard(makeResolvedIncident(), minutes(70));
+    expect(actions(c)).toBeUndefined();
+    const text = allMrkdwn(c).join('\n');
+    expect(text).toContain('*Resolution:* Restarted the primary; pool leak');
+    expect(text).toContain(`Resolved after 1 hour 5 minutes by <@${COMMANDER}>`);
+    expect(text).toContain('*Phase*\nPost-mortem');
+    expect(c.text).toContain('Resolved');
+  });
+
+  it('shows flags, the next update and the latest status', () => {
+    const c = renderIncidentCard(
+      makeIncident({
+        customerImpact: true,
+        dataLossRisk: true,
+        nextUpdateAt: minutes(30),
+        affected: 'EU checkout',
+        currentImpact: '30% errors',
+        currentStatus: 'failing over',
+      }),
+      NOW,
+    );
+    const text = allMrkdwn(c).join('\n');
+    expect(text).toContain(':warning: Customer impact');
+    expect(text).toContain(':rotating_light: Data-loss risk');
+    expect(text).toContain(`Next update due <!date^${minutes(30).getTime() / 1000}^`);
+    expect(text).toContain('*Affected:* EU checkout');
+    expect(text).toContain('*Current impact:* 30% errors');
+    expect(text).toContain('*Current status:* failing over');
+  });
+
+  it('has a text fallback naming severity, number, title and status', () => {
+    expect(card.text).toBe('SEV-1 incident #42: db down — Investigating');
+  });
+});
+
+describe('communicationTemplate', () => {
+  it('lays out exactly the runbook template, in order', () => {
+    const text = communicationTemplate(makeIncident(), makeUpdate());
+    expect(text.split('\n')).toEqual([
+      'SUBJECT: [SEV-1] db down',
+      '',
+      'SEVERITY: SEV-1',
+      'STATUS: Investigating',
+      'STARTED: 2026-11-27 23:14 UTC',
+      'AFFECTED: EU customers, checkout API',
+      'CURRENT IMPACT: Checkout fails for 30% of requests',
+      '',
+      'CURRENT STATUS:',
+      'Primary database is refusing connections',
+      '',
+      'MITIGATION STEPS:',
+      'Failing over to the replica',
+      '',
+      'NEXT UPDATE: 2026-11-27 23:45 UTC',
+    ]);
+  });
+
+  it('fills empty parts with "-" and says when the next update comes without a time', () => {
+    const text = communicationTemplate(
+      makeIncident({ severity: 0 }),
+      makeUpdate({ status: 'mitigated', affected: '', currentImpact: '', mitigationSteps: '', nextUpdateAt: null }),
+    );
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('SUBJECT: [SEV-0] db down');
+    expect(lines).toContain('STATUS: Mitigated');
+    expect(lines).toContain('AFFECTED: -');
+    expect(lines).toContain('CURRENT IMPACT: -');
+    expect(lines[lines.indexOf('MITIGATION STEPS:') + 1]).toBe('-');
+    expect(lines.at(-1)).toBe('NEXT UPDATE: with the next change');
+  });
+
+  it('keeps the template order in the Slack post of a status update', () => {
+    const msg = renderStatusUpdate(makeIncident(), makeUpdate({ dataLossRisk: true }), COMMANDER);
+    const joined = allMrkdwn(msg).join('\n');
+    const order = ['SUBJECT:', 'SEVERITY:', 'STATUS:', 'STARTED:', 'AFFECTED:', 'CURRENT IMPACT:'];
+    order.push('CURRENT STATUS:', 'MITIGATION STEPS:', 'NEXT UPDATE:');
+    const positions = order.map((o) => joined.indexOf(`*${o}`));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(joined).toContain(`Posted by <@${COMMANDER}>`);
+    expect(joined).toContain(':warning: Customer impact');
+    expect(joined).toContain(':rotating_light: Data-loss risk');
+    expect(msg.text).toBe(communicationTemplate(makeIncident(), makeUpdate({ dataLossRisk: true })));
+  });
+});
+
+describe('notices', () => {
+  const resolved = makeResolvedIncident();
+
+  it('renderResolved shows time to acknowledge and time to resolve, in blocks and fallback', () => {
+    const msg = renderResolved(resolved, COMMANDER, 'Restarted the primary');
+    const fields = allMrkdwn(msg);
+    expect(fields).toContain('*Time to acknowledge*\n4 minutes');
+    expect(fields).toContain('*Time to resolve*\n1 hour 5 minutes');
+    expect(msg.text).toBe(
+      'Incident #42 resolved: Restarted the primary (time to acknowledge: 4 minutes; time to resolve: 1 hour 5 minutes)',
+    );
+    expect(fields.join('\n')).toContain('Post-mortem');
+  });
+
+  it('renderResolved says "never acknowledged" and counts seconds under a minute', () => {
+    const i = makeIncident({ status: 'resolved', resolvedAt: new Date(CREATED_AT.getTime() + 45_000) });
+    const msg = renderResolved(i, COMMANDER, 'false alarm');
+    expect(allMrkdwn(msg)).toContain('*Time to acknowledge*\nnever acknowledged');
+    expect(allMrkdwn(msg)).toContain('*Time to resolve*\n45 seconds');
+  });
+
+  it('severity change says raised or lowered', () => {
+    const up = renderNotice(resolved, { kind: 'severity_changed', from: 2, to: 0, actorId: COMMANDER });
+    expect(up.text).toContain('raised');
+    expect(up.text).toContain('*SEV-2*');
+    expect(up.text).toContain('SEV-0 · respond within 5 minutes');
+    const down = renderNotice(resolved, { kind: 'severity_changed', from: 0, to: 3, actorId: COMMANDER });
+    expect(down.text).toContain('lowered');
+  });
+
+  it('acknowledged mentions the new commander, and whom they took over from', () => {
+    const first = renderNotice(resolved, { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: null });
+    expect(first.text).toContain(`<@${COMMANDER}> acknowledged`);
+    expect(first.text).toContain('time to acknowledge: 4 minutes');
+    const take = renderNotice(resolved, { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: REPORTER });
+    expect(take.text).toContain(`<@${COMMANDER}> took command from <@${REPORTER}>`);
+  });
+
+  it('announcement links the channel and names severity with response time', () => {
+    const msg = renderAnnouncement(makeIncident());
+    expect(msg.text).toContain(`<#${CHANNEL}>`);
+    expect(msg.text).toContain('SEV-1 · respond within 15 minutes');
+    expect(msg.text).toContain('incident #42: db down');
+    expect(msg.text).toContain(`Declared by <@${REPORTER}>`);
+  });
+
+  it('declared reply links the channel and adds warnings', () => {
+    expect(renderDeclaredReply(makeIncident(), [])).toContain(`Incident #42 (SEV-1) is open: <#${CHANNEL}>`);
+    const warned = renderDeclaredReply(makeIncident({ channelId: null }), ['the card could not be posted']);
+    expect(warned).toContain('its channel');
+    expect(warned).toContain(':warning: But the card could not be posted.');
+  });
+});
+
+describe('renderIncidentList and renderHelp', () => {
+  it('says when nothing is open', () => {
+    const msg = renderIncidentList([], NOW);
+    expect(msg.text).toBe('No open incidents. :tada:');
+    expect(msg.blocks).toHaveLength(1);
+  });
+
+  it('lists each incident with severity, number, title, channel, status and commander, in the order given', () => {
+    const msg = renderIncidentList(
+      [makeIncident({ severity: 0, number: 3 }), makeIncident({ id: 9, number: 5, commanderId: COMMANDER })],
+      NOW,
+    );
+    expect(header(msg)!.text.text).toBe('Open incidents (2)');
+    const rows = allMrkdwn(msg);
+    expect(rows[0]).toContain('*SEV-0* · #3 db down');
+    expect(rows[0]).toContain(`<#${CHANNEL}>`);
+    expect(rows[0]).toContain('Investigating · Detection · started 5 minutes ago · commander _nobody yet_');
+    expect(rows[1]).toContain(`commander <@${COMMANDER}>`);
+    expect(msg.text).toBe('Open incidents: SEV-0 #3, SEV-1 #5');
+  });
+
+  it('stays within 50 blocks for 200 open incidents and says how many more there are', () => {
+    const many = Array.from({ length: 200 }, (_, k) => makeIncident({ id: k + 1, number: k + 1 }));
+    const msg = renderIncidentList(many, NOW);
+    expect(msg.blocks.length).toBeLessThanOrEqual(50);
+    expect(allMrkdwn(msg).at(-1)).toBe('…and 152 more.');
+    expect(limitProblems(msg, 'message')).toEqual([]);
+  });
+
+  it('help lists every subcommand and shows a problem first', () => {
+    const help = renderHelp();
+    for (const cmd of ['sev1 db down', 'list', 'help', 'sev0', 'ack', 'update', 'mitigated', 'resolve', 'status']) {
+      expect(help.text).toContain(`/incident ${cmd}`);
+    }
+    expect(help.text).toContain('/incident timeline');
+    const withProblem = renderHelp('`sev9` is not a severity.');
+    expect(withProblem.text.startsWith(':warning: `sev9` is not a severity.\n\n')).toBe(true);
+  });
+});
+
+describe('renderTimeline', () => {
+  it('lists events oldest first with time, offset and who did what', () => {
+    const events = [
+      makeEvent({ kind: 'declared', at: CREATED_AT, details: { title: 'db down', severity: 1 } }),
+      makeEvent({ kind: 'acknowledged', at: minutes(4), actorId: COMMANDER, details: {} }),
+      makeEvent({ kind: 'severity_changed', at: minutes(6), actorId: COMMANDER, details: { from: 1, to: 0 } }),
+      makeEvent({
+        kind: 'phase_changed',
+        at: minutes(6),
+        actorId: null,
+        details: { from: 'detection', to: 'assessment' },
+      }),
+    ];
+    const msg = renderTimeline(makeIncident(), events);
+    expect(header(msg)!.text.text).toBe('Timeline · #42 db down');
+    const lines = allMrkdwn(msg)[0]!.split('\n');
+    expect(lines).toEqual([
+      `\`23:14\` +0 seconds — <@${REPORTER}> declared *SEV-1*: db down`,
+      `\`23:18\` +4 minutes — <@${COMMANDER}> acknowledged and became commander`,
+      `\`23:20\` +6 minutes — <@${COMMANDER}> changed severity SEV-1 → SEV-0`,
+      '`23:20` +6 minutes — Phase Detection → Assessment',
+    ]);
+    expect(allMrkdwn(msg).at(-1)).toBe('4 events · started 2026-11-27 23:14 UTC');
+    expect(msg.text.startsWith('Timeline of incident #42:\n')).toBe(true);
+  });
+});
+
+describe('modals', () => {
+  const meta = '{"incidentId":7,"channelId":"CINC42"}';
+  type InputBlock = Extract<ModalBlock, { type: 'input' }>;
+  type ModalBlock = ReturnType<typeof statusUpdateModal>['blocks'][number];
+  const inputs = (blocks: ModalBlock[]) => blocks.filter((b): b is InputBlock => b.type === 'input');
+  const byBlock = (blocks: ModalBlock[], id: string) => inputs(blocks).find((b) => b.block_id === id)!;
+  // biome-ignore lint/suspicious/noExplicitAny: reads element fields that differ per element type
+  const el = (b: InputBlock) => b.element as any;
+
+  it('status update modal has its callback_id, metadata and every block/input from ids.ts', () => {
+    const view = statusUpdateModal(makeIncident(), meta, NOW);
+    expect(view.callback_id).toBe(VIEW.statusUpdate);
+    expect(view.private_metadata).toBe(meta);
+    expect(view.title.text).toBe('Status update');
+    const pairs = inputs(view.blocks).map((b) => [b.block_id, el(b).action_id]);
+    expect(pairs).toEqual([
+      [BLOCK.updStatus, INPUT.status],
+      [BLOCK.updAffected, INPUT.affected],
+      [BLOCK.updImpact, INPUT.impact],
+      [BLOCK.updCurrentStatus, INPUT.currentStatus],
+      [BLOCK.updMitigation, INPUT.mitigation],
+      [BLOCK.updNextUpdate, INPUT.nextUpdate],
+      [BLOCK.updFlags, INPUT.flags],
+    ]);
+    expect(byBlock(view.blocks, BLOCK.updMitigation).optional).toBe(true);
+    expect(byBlock(view.blocks, BLOCK.updFlags).optional).toBe(true);
+    expect(byBlock(view.blocks, BLOCK.updAffected).optional).toBeFalsy();
+    expect(el(byBlock(view.blocks, BLOCK.updFlags)).options.map((o: { value: string }) => o.value)).toEqual([
+      FLAG.customerImpact,
+      FLAG.dataLossRisk,
+    ]);
+  });
+
+  it('status update modal is prefilled from the incident', () => {
+    const i = makeIncident({
+      status: 'mitigated',
+      affected: 'EU checkout',
+      currentImpact: '30% errors',
+      currentStatus: 'failing over',
+      mitigationSteps: 'replica promoted',
+      nextUpdateAt: minutes(45),
+      customerImpact: true,
+      dataLossRisk: false,
+    });
+    const view = statusUpdateModal(i, meta, NOW);
+    expect(el(byBlock(view.blocks, BLOCK.updStatus)).initial_option.value).toBe('mitigated');
+    expect(el(byBlock(view.blocks, BLOCK.updAffected)).initial_value).toBe('EU checkout');
+    expect(el(byBlock(view.blocks, BLOCK.updImpact)).initial_value).toBe('30% errors');
+    expect(el(byBlock(view.blocks, BLOCK.updCurrentStatus)).initial_value).toBe('failing over');
+    expect(el(byBlock(view.blocks, BLOCK.updMitigation)).initial_value).toBe('replica promoted');
+    expect(el(byBlock(view.blocks, BLOCK.updNextUpdate)).initial_date_time).toBe(minutes(45).getTime() / 1000);
+    const flags = el(byBlock(view.blocks, BLOCK.updFlags));
+    expect(flags.initial_options.map((o: { value: string }) => o.value)).toEqual([FLAG.customerImpact]);
+    expect(flags.options).toContainEqual(flags.initial_options[0]);
+  });
+
+  it('status update modal proposes a next update 30 minutes out when none is set or it is past', () => {
+    for (const nextUpdateAt of [null, minutes(1)]) {
+      const view = statusUpdateModal(makeIncident({ nextUpdateAt }), meta, NOW);
+      expect(el(byBlock(view.blocks, BLOCK.updNextUpdate)).initial_date_time).toBe(minutes(35).getTime() / 1000);
+      expect(el(byBlock(view.blocks, BLOCK.updAffected)).initial_value).toBeUndefined();
+      expect(el(byBlock(view.blocks, BLOCK.updFlags)).initial_options).toBeUndefined();
+    }
+  });
+
+  it('resolve modal has its callback_id, title with the number, and the summary input', () => {
+    const view = resolveModal(makeIncident(), meta);
+    expect(view.callback_id).toBe(VIEW.resolve);
+    expect(view.private_metadata).toBe(meta);
+    expect(view.title.text).toBe('Resolve #42');
+    const summary = byBlock(view.blocks, BLOCK.resolveSummary);
+    expect(el(summary).action_id).toBe(INPUT.summary);
+    expect(el(summary).max_length).toBe(300);
+  });
+});
