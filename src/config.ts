@@ -6,42 +6,41 @@ const optionalString = z
   .optional()
   .transform((s) => (s ? s : undefined));
 
-const schema = z
-  .object({
-    SLACK_BOT_TOKEN: optionalString.refine((s) => !s || /^xox[bp]-/.test(s), 'must be a bot token starting with xoxb-'),
-    SLACK_SIGNING_SECRET: optionalString,
-    SLACK_APP_TOKEN: optionalString.refine(
-      (s) => !s || s.startsWith('xapp-'),
-      'must be an app-level token starting with xapp-',
-    ),
-    SLACK_API_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    HOST: optionalString,
-    DATABASE_URL: optionalString.refine(
-      (s) => !s || /^postgres(ql)?:\/\//.test(s),
-      'must be a postgres:// or postgresql:// URL',
-    ),
-    DATA_DIR: z.string().min(1).default('./.data'),
-    INCIDENTS_CHANNEL: optionalString,
-    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  })
-  .superRefine((c, ctx) => {
-    // Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode.
-    if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message: 'is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
-      });
-    }
-    if (!c.SLACK_BOT_TOKEN && (c.SLACK_SIGNING_SECRET || c.SLACK_APP_TOKEN)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_BOT_TOKEN'],
-        message: 'is required (xoxb-…, from OAuth & Permissions)',
-      });
-    }
-  });
+const schema = z.object({
+  SLACK_BOT_TOKEN: optionalString.refine((s) => !s || /^xox[bp]-/.test(s), 'must be a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString.refine(
+    (s) => !s || s.startsWith('xapp-'),
+    'must be an app-level token starting with xapp-',
+  ),
+  SLACK_API_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
+  PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(65535).default(3000),
+  ),
+  HOST: optionalString,
+  DATABASE_URL: optionalString.refine(
+    (s) => !s || /^postgres(ql)?:\/\//.test(s),
+    'must be a postgres:// or postgresql:// URL',
+  ),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  INCIDENTS_CHANNEL: optionalString,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+/** Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode. Checked on the raw
+ * environment so these problems are named even when another variable is also wrong. */
+function credentialProblems(env: NodeJS.ProcessEnv): string[] {
+  const set = (k: string) => Boolean(env[k]?.trim());
+  const problems: string[] = [];
+  if (set('SLACK_BOT_TOKEN') && !set('SLACK_APP_TOKEN') && !set('SLACK_SIGNING_SECRET')) {
+    problems.push('SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (!set('SLACK_BOT_TOKEN') && (set('SLACK_SIGNING_SECRET') || set('SLACK_APP_TOKEN'))) {
+    problems.push('SLACK_BOT_TOKEN is required (xoxb-…, from OAuth & Permissions)');
+  }
+  return problems;
+}
 
 export type SlackMode = 'http' | 'socket' | 'setup';
 
@@ -71,8 +70,12 @@ export class ConfigError extends Error {
 /** Reads and checks every variable at once; names each bad one. Secrets never appear in messages. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`));
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`)),
+    ...credentialProblems(env),
+  ];
+  if (!parsed.success || problems.length) {
+    throw new ConfigError(problems);
   }
   const c = parsed.data;
   const mode: SlackMode = !c.SLACK_BOT_TOKEN ? 'setup' : c.SLACK_APP_TOKEN ? 'socket' : 'http';

@@ -1,6 +1,7 @@
 import { parseSeverityToken, type Severity } from '../incidents/severity.js';
 
 export const TITLE_MAX = 150;
+export const RESOLVE_SUMMARY_MAX = 300;
 
 export type IncidentCommand =
   | { kind: 'help' }
@@ -36,7 +37,11 @@ const SUBCOMMANDS: Record<string, IncidentCommand['kind']> = {
  * channel); the words above are subcommands. Errors are sentences for the person who typed it.
  */
 export function parseIncidentCommand(raw: string): ParseResult {
-  const text = raw.replace(/\s+/g, ' ').trim();
+  // `sev 1 db down` is read as `sev1 db down`.
+  const text = raw
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
   if (!text) return { ok: true, command: { kind: 'help' } };
   const space = text.indexOf(' ');
   const first = space === -1 ? text : text.slice(0, space);
@@ -67,7 +72,15 @@ export function parseIncidentCommand(raw: string): ParseResult {
       error: `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\`.`,
     };
   }
-  if (kind === 'resolve') return { ok: true, command: { kind: 'resolve', summary: rest || null } };
+  if (kind === 'resolve') {
+    if ([...rest].length > RESOLVE_SUMMARY_MAX) {
+      return {
+        ok: false,
+        error: `Keep the resolve summary to ${RESOLVE_SUMMARY_MAX} characters; details go in the post-mortem.`,
+      };
+    }
+    return { ok: true, command: { kind: 'resolve', summary: rest || null } };
+  }
   if (rest && kind !== 'help') {
     return { ok: false, error: `\`/incident ${first.toLowerCase()}\` takes nothing after it.` };
   }

@@ -272,12 +272,13 @@ export class IncidentService {
       }
       const now = new Date();
       const first = !cur.acknowledgedAt;
+      const phase = advance(cur.phase, 'assessment');
       return {
         patch: {
           commanderId: actorId,
           acknowledgedAt: cur.acknowledgedAt ?? now,
           acknowledgedBy: cur.acknowledgedBy ?? actorId,
-          phase: advance(cur.phase, 'assessment'),
+          phase,
         },
         events: [
           {
@@ -289,6 +290,9 @@ export class IncidentService {
               ...(first ? { secondsToAcknowledge: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000) } : {}),
             },
           },
+          ...(phase !== cur.phase
+            ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }]
+            : []),
         ],
         notice: { kind: 'acknowledged', actorId, previousCommanderId: cur.commanderId },
       };

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, STATUS_LABELS, type StatusUpdateInput } from '../incidents/types.js';
 import type { Message } from './incident-card.js';
-import { LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+import { LIMITS, mention, mrkdwnClip, utcStamp } from './text.js';
 
 /** The runbook's communication template, filled in: the plain text that goes to email, status pages and DMs. */
 export function communicationTemplate(i: Incident, u: StatusUpdateInput): string {
@@ -70,9 +70,6 @@ export function renderStatusUpdate(i: Incident, u: StatusUpdateInput, authorId: 
       elements: [{ type: 'mrkdwn', text: [`Posted by ${mention(authorId)}`, flags].filter(Boolean).join('  ·  ') }],
     },
   ];
-  const text = truncate(
-    communicationTemplate(i, u).replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!),
-    3000,
-  );
+  const text = mrkdwnClip(communicationTemplate(i, u), LIMITS.sectionText);
   return { text, blocks };
 }

@@ -26,13 +26,15 @@ export function truncate(s: string, max: number): string {
   return `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
+/** Truncates text that is already escaped without cutting an entity like `&amp;` in half. */
+export function clipEscaped(escaped: string, max: number): string {
+  if ([...escaped].length <= max) return escaped;
+  return truncate(escaped, max).replace(/&[a-z]{0,3}…$/, '…');
+}
+
 /** Escapes, then truncates without cutting an entity like `&amp;` in half. */
 export function mrkdwnClip(s: string, max: number): string {
-  const escaped = escapeMrkdwn(s);
-  if ([...escaped].length <= max) return escaped;
-  let out = truncate(escaped, max);
-  out = out.replace(/&[a-z]{0,3}…$/, '…');
-  return out;
+  return clipEscaped(escapeMrkdwn(s), max);
 }
 
 export const mention = (userId: string | null | undefined) => (userId ? `<@${userId}>` : '_nobody yet_');

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import type { Message } from './incident-card.js';
-import { humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+import { clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
 
 const sev = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 3 ? severityLabel(v as 0 | 1 | 2 | 3) : String(v));
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -51,7 +51,7 @@ export function renderTimeline(i: Incident, events: IncidentEvent[]): Message {
   let sections = 0;
   let dropped = 0;
   for (const line of lines) {
-    const l = truncate(line, LIMITS.sectionText);
+    const l = clipEscaped(line, LIMITS.sectionText);
     if (chunk && chunk.length + 1 + l.length > LIMITS.sectionText) {
       if (sections < maxSections) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
       sections++;
@@ -73,5 +73,5 @@ export function renderTimeline(i: Incident, events: IncidentEvent[]): Message {
       },
     ],
   });
-  return { text: truncate(`Timeline of incident #${i.number}:\n${lines.join('\n')}`, LIMITS.messageText), blocks };
+  return { text: clipEscaped(`Timeline of incident #${i.number}:\n${lines.join('\n')}`, LIMITS.messageText), blocks };
 }

@@ -64,9 +64,12 @@ export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<St
   };
 }
 
+export const SUMMARY_MAX = 300;
+
 export function parseResolveSummary(values: StateValues): ParsedForm<string> {
   const v = textValue.safeParse(get(values, BLOCK.resolveSummary, INPUT.summary)).data?.value?.trim() ?? '';
   if (!v) return { ok: false, errors: { [BLOCK.resolveSummary]: 'Write one line on what fixed it.' } };
-  if (v.length > 300) return { ok: false, errors: { [BLOCK.resolveSummary]: 'Keep the summary to 300 characters.' } };
+  if ([...v].length > SUMMARY_MAX)
+    return { ok: false, errors: { [BLOCK.resolveSummary]: `Keep the summary to ${SUMMARY_MAX} characters.` } };
   return { ok: true, value: v.replace(/\s+/g, ' ') };
 }

@@ -301,6 +301,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
       'declared',
       'channel_created',
       'acknowledged',
+      'phase_changed',
       'severity_changed',
       'severity_changed',
       'acknowledged',
