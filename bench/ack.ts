@@ -138,9 +138,16 @@ function readLog(c: Child, lines: string[], chunk: string): void {
  * `ready` on its stdout.
  */
 function startChild(name: string, script: string, env: Record<string, string>, ready: RegExp): Promise<Child> {
-  const proc = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './bench/gc-probe.ts', script], {
+  // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile both apps under load
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...extra, '--expose-gc', '--import', 'tsx', '--import', './bench/gc-probe.ts', script];
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let markExited: () => void = () => {};

@@ -14,7 +14,11 @@ export interface AppDeps {
   config: Config;
   db: Database;
   logger?: Logger;
-  /** Admission control for post-ack work (defaults: 16 at once, 256 waiting). */
+  /**
+   * Admission control for post-ack work. Defaults: 2 at once, 64 waiting. Slack allows about 20 channel creations a
+   * minute (conversations.create is Tier 2), so 2 declarations in flight already outrun what Slack accepts; keeping
+   * the number small keeps acks fast under a flood (bench/ack).
+   */
   limits?: { maxActive: number; maxWaiting: number };
 }
 
@@ -39,6 +43,8 @@ export function createApp({ config, db, logger, limits }: AppDeps): App {
       ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: config.port, clientOptions } }
       : { signingSecret: slack.signingSecret }),
     customRoutes: routes,
+    // No listener uses conversation context; the default in-memory store only costs time and memory per request.
+    convoStore: false,
     logLevel: LOG_LEVELS[config.logLevel],
     ...(logger ? { logger } : {}),
     clientOptions,
@@ -46,7 +52,7 @@ export function createApp({ config, db, logger, limits }: AppDeps): App {
 
   const chat = new SlackChat(app.client, { incidentsChannel: config.incidentsChannel });
   const incidents = new IncidentService(db, chat, app.logger);
-  const gate = new WorkGate(limits?.maxActive ?? 16, limits?.maxWaiting ?? 256);
+  const gate = new WorkGate(limits?.maxActive ?? 2, limits?.maxWaiting ?? 64);
   const deps = { incidents, gate };
   registerCommands(app, deps);
   registerActions(app, deps);
