@@ -25,6 +25,7 @@ const schema = z.object({
   ),
   DATA_DIR: z.string().min(1).default('./.data'),
   INCIDENTS_CHANNEL: optionalString,
+  RUNBOOK_FILE: optionalString,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -57,6 +58,8 @@ export interface Config {
   readonly databaseUrl?: string;
   readonly dataDir: string;
   readonly incidentsChannel?: string;
+  /** The runbook (YAML); unset: the bundled ATOM runbook. */
+  readonly runbookFile?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,
     incidentsChannel: c.INCIDENTS_CHANNEL,
+    runbookFile: c.RUNBOOK_FILE,
     logLevel: c.LOG_LEVEL,
   });
 }

@@ -4,6 +4,7 @@ import type { App } from '@slack/bolt';
 import { type Config, loadConfig } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
+import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from './runbook/runbook.js';
 import { createApp } from './slack/create-app.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from './store/db.js';
 import { migrate } from './store/migrate.js';
@@ -45,6 +46,13 @@ export async function start(
   log: (line: string) => void = console.log,
 ): Promise<RunningBot> {
   const config = loadConfig(env);
+  let runbook: Runbook;
+  try {
+    runbook = await loadRunbook(config.runbookFile ?? DEFAULT_RUNBOOK_FILE);
+  } catch (err) {
+    if (err instanceof RunbookError) throw new StartupError(err.message);
+    throw err;
+  }
   const db = await openDatabase(config);
   const dbName = config.databaseUrl
     ? `Postgres (${redactUrl(config.databaseUrl)})`
@@ -66,7 +74,7 @@ export async function start(
     };
   }
 
-  const app = createApp({ config, db });
+  const { app, timers } = createApp({ config, db, runbook });
   let port = config.port;
   if (config.slack.mode === 'http') {
     const server = (await app.start(config.port)) as Server;
@@ -76,6 +84,7 @@ export async function start(
     await app.start();
     log(`Incident bot connected to Slack over Socket Mode; health on port ${port}. Database: ${dbName}.`);
   }
+  timers.start();
   return {
     config,
     db,
@@ -83,6 +92,7 @@ export async function start(
     port,
     async stop() {
       await app.stop();
+      await timers.stop();
       await db.close();
     },
   };

@@ -55,6 +55,14 @@ export function register(app: App, deps: ListenerDeps): void {
     if (severity === undefined) return null;
     return incidents.changeSeverity(incidentId, userId, severity, key(body));
   });
+  // The page's "Open the incident channel" is a link button; Slack still sends the click, which only needs an ack.
+  app.action(ACTION.openChannel, async ({ ack }) => {
+    await ack();
+  });
+  on(ACTION.escalate, async ({ incidentId, userId, body }) => {
+    await incidents.escalateNow(incidentId, userId, key(body));
+    return null;
+  });
   on(ACTION.postUpdate, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);
     if (i.status === 'resolved')

@@ -112,7 +112,7 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx): Pro
       );
       return;
     }
-    throw new NotAnIncidentChannelError(cmd.kind === 'mitigated' ? 'mitigated' : cmd.kind);
+    throw new NotAnIncidentChannelError(cmd.kind === 'data_loss' ? 'data-loss' : cmd.kind);
   }
   await inIncident(cmd, incident, c, key);
 }
@@ -153,6 +153,15 @@ async function inIncident(
     case 'status': {
       const card = renderIncidentCard(i, new Date());
       await ephemeral(c.respond, card.text, card.blocks);
+      return;
+    }
+    case 'impact':
+      return warn(await incidents.setFlag(i.id, c.userId, 'customer_impact', key));
+    case 'data_loss':
+      return warn(await incidents.setFlag(i.id, c.userId, 'data_loss_risk', key));
+    case 'escalate': {
+      const role = await incidents.escalateNow(i.id, c.userId, key);
+      if (role) await ephemeral(c.respond, `:arrow_double_up: Paging *${role}* now.`);
       return;
     }
     case 'timeline': {

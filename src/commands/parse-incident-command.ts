@@ -13,7 +13,10 @@ export type IncidentCommand =
   | { kind: 'mitigated' }
   | { kind: 'resolve'; summary: string | null }
   | { kind: 'status' }
-  | { kind: 'timeline' };
+  | { kind: 'timeline' }
+  | { kind: 'impact' }
+  | { kind: 'data_loss' }
+  | { kind: 'escalate' };
 
 export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; error: string };
 
@@ -30,6 +33,12 @@ const SUBCOMMANDS: Record<string, IncidentCommand['kind']> = {
   resolved: 'resolve',
   status: 'status',
   timeline: 'timeline',
+  impact: 'impact',
+  'customer-impact': 'impact',
+  'data-loss': 'data_loss',
+  dataloss: 'data_loss',
+  escalate: 'escalate',
+  page: 'escalate',
 };
 
 /**

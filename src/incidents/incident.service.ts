@@ -21,7 +21,8 @@ import {
   IncidentNotFoundError,
   OverloadedError,
 } from './errors.js';
-import type { IncidentChat, IncidentNotice } from './ports.js';
+import type { EscalationService } from './escalation.service.js';
+import type { EscalationView, IncidentChat, IncidentNotice } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
 import type { Incident, IncidentEvent, IncidentPhase, StatusUpdateInput } from './types.js';
 import { INCIDENT_PHASES } from './types.js';
@@ -80,7 +81,19 @@ export class IncidentService {
     private readonly db: Database,
     private readonly chat: IncidentChat,
     private readonly log: Logger = console,
+    /** Escalation timers, kept in step with every change (inside the same transaction). */
+    private readonly escalation?: EscalationService,
   ) {}
+
+  private async escalationView(incident: Incident): Promise<EscalationView | undefined> {
+    if (!this.escalation) return undefined;
+    try {
+      return await this.escalation.view(this.db, incident);
+    } catch (err) {
+      this.log.warn('could not read the escalation state for the card', err);
+      return undefined;
+    }
+  }
 
   /** Runs a database step; an unreachable database becomes a message a person can act on. */
   private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -137,11 +150,15 @@ export class IncidentService {
       throw err;
     }
     try {
+      let due: Date | null = null;
       incident = await this.db.transaction(async (tx) => {
         const updated = await updateIncident(tx, incident.id, channel);
         await insertEvent(tx, incident.id, 'channel_created', null, { ...channel });
+        // The incident is whole now: its escalation timers start in this same transaction.
+        due = (await this.escalation?.sync(tx, updated)) ?? null;
         return updated;
       });
+      this.escalation?.scheduled(due);
     } catch (err) {
       await this.chat.abandonChannel(channel.channelId).catch((e) => this.log.error('abandonChannel failed', e));
       await this.removeHalfMade(incident.id);
@@ -151,7 +168,7 @@ export class IncidentService {
     const warnings: string[] = [];
     let cardTs: string | undefined;
     try {
-      cardTs = await this.chat.postCard(incident);
+      cardTs = await this.chat.postCard(incident, await this.escalationView(incident));
     } catch (err) {
       warnings.push(`the incident card could not be posted (${describe(err)})`);
       this.log.error('postCard failed', err);
@@ -230,13 +247,15 @@ export class IncidentService {
         const d = decide(current);
         const incident = await updateIncident(tx, incidentId, d.patch);
         for (const e of d.events) await insertEvent(tx, incidentId, e.kind, e.actorId, e.details ?? {});
-        return { incident, notice: d.notice };
+        const due = (await this.escalation?.sync(tx, incident)) ?? null;
+        return { incident, notice: d.notice, due };
       }),
     );
     if (!result) return null;
+    this.escalation?.scheduled(result.due);
     const warnings: string[] = [];
     try {
-      await this.chat.refreshCard(result.incident);
+      await this.chat.refreshCard(result.incident, await this.escalationView(result.incident));
     } catch (err) {
       warnings.push(`the card could not be updated (${describe(err)})`);
       this.log.warn('refreshCard failed', err);
@@ -356,6 +375,31 @@ export class IncidentService {
         notice: { kind: 'mitigated', actorId },
       };
     });
+  }
+
+  /** `/incident impact` and `/incident data-loss`: flags that page the engineering manager or the CTO at once. */
+  setFlag(incidentId: number, actorId: string, flag: 'customer_impact' | 'data_loss_risk', requestKey?: string) {
+    return this.change(incidentId, 'set the flag', requestKey, (cur) => {
+      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+      const already = flag === 'customer_impact' ? cur.customerImpact : cur.dataLossRisk;
+      if (already) {
+        throw new AlreadyDoneError(
+          flag === 'customer_impact' ? 'Customer impact is already flagged.' : 'Data-loss risk is already flagged.',
+        );
+      }
+      return {
+        patch: flag === 'customer_impact' ? { customerImpact: true } : { dataLossRisk: true },
+        events: [{ kind: 'flag_set', actorId, details: { flag } }],
+        notice: { kind: 'flag_set', flag, actorId },
+      };
+    });
+  }
+
+  /** "Escalate now": pages the next role in the contact order. */
+  async escalateNow(incidentId: number, actorId: string, requestKey?: string): Promise<string | null> {
+    if (!this.escalation) throw new DomainError('no_escalation', 'Escalation is not configured for this bot.');
+    const escalation = this.escalation;
+    return this.guard("Couldn't escalate", () => escalation.escalateNow(incidentId, actorId, requestKey));
   }
 
   resolve(incidentId: number, actorId: string, summary: string, requestKey?: string) {

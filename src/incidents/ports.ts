@@ -7,7 +7,24 @@ export type IncidentNotice =
   | { kind: 'acknowledged'; actorId: string; previousCommanderId: string | null }
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
   | { kind: 'mitigated'; actorId: string }
-  | { kind: 'resolved'; actorId: string; summary: string };
+  | { kind: 'resolved'; actorId: string; summary: string }
+  | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string }
+  | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[] }
+  | { kind: 'page_skipped'; roleName: string; reason: string }
+  | { kind: 'escalation_requested'; roleName: string; actorId: string }
+  | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date };
+
+/** What the card shows about escalation: who was paged, and what comes next. */
+export interface EscalationView {
+  paged: { roleName: string; at: Date }[];
+  next: { roleName: string; reason: string; dueAt: Date } | null;
+}
+
+/** A page: a direct message to one person, with the communication template and an Acknowledge button. */
+export interface PageMessage {
+  roleName: string;
+  reason: string;
+}
 
 /**
  * The domain's view of the chat platform. src/slack implements it with the Web API and the templates; the domain
@@ -19,13 +36,29 @@ export interface IncidentChat {
   /** Best-effort clean-up of a channel made for an incident that could not be recorded. */
   abandonChannel(channelId: string): Promise<void>;
   /** Posts the incident card; returns its message ts. */
-  postCard(incident: Incident): Promise<string>;
+  postCard(incident: Incident, escalation?: EscalationView): Promise<string>;
   /** Pins the posted card. */
   pinCard(incident: Incident): Promise<void>;
   /** Re-renders the pinned card from the incident's current state. */
-  refreshCard(incident: Incident): Promise<void>;
+  refreshCard(incident: Incident, escalation?: EscalationView): Promise<void>;
   /** Announces a new incident in the incidents channel, when one is configured. */
   announce(incident: Incident): Promise<void>;
   /** Posts what happened in the incident channel (and, for status updates, the incidents channel). */
   notify(incident: Incident, notice: IncidentNotice): Promise<void>;
+  /** Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart. */
+  resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }>;
+  /** Sends one person a page. Throws UnreachableContactError when Slack says the person cannot be reached. */
+  sendPage(incident: Incident, page: PageMessage, userId: string): Promise<void>;
+  /** Invites people to the incident channel; returns those Slack could not invite. */
+  inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }>;
+}
+
+/** Slack answered that this person cannot be reached (unknown user, deactivated, not allowed). */
+export class UnreachableContactError extends Error {
+  constructor(
+    readonly userId: string,
+    readonly reason: string,
+  ) {
+    super(`${userId} cannot be reached: ${reason}`);
+  }
 }

@@ -60,6 +60,11 @@ export const EVENT_KINDS = [
   'mitigated',
   'resolved',
   'phase_changed',
+  'flag_set',
+  'paged',
+  'page_skipped',
+  'escalation_requested',
+  'reminder_sent',
   'note',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];

@@ -4,7 +4,10 @@ import { register as registerCommands } from '../commands/index.js';
 import type { Config } from '../config.js';
 import { register as registerEvents } from '../events/index.js';
 import { aliveRoute, healthRoute } from '../http/health.js';
+import { EscalationService } from '../incidents/escalation.service.js';
 import { IncidentService } from '../incidents/incident.service.js';
+import { TimerLoop, type TimerLoopOptions } from '../incidents/timer-loop.js';
+import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { register as registerViews } from '../views/index.js';
 import { SlackChat } from './slack-chat.js';
@@ -13,6 +16,9 @@ import { WorkGate } from './work-gate.js';
 export interface AppDeps {
   config: Config;
   db: Database;
+  runbook: Runbook;
+  /** Escalation timer loop tuning (tests shorten the idle poll). */
+  timers?: Partial<TimerLoopOptions>;
   logger?: Logger;
   /**
    * Admission control for post-ack work. Defaults: 2 at once, 64 waiting. Slack allows about 20 channel creations a
@@ -27,7 +33,13 @@ const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.
 /**
  * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
  */
-export function createApp({ config, db, logger, limits }: AppDeps): App {
+export interface Bot {
+  app: App;
+  /** Runs due escalation timers; start it with the app, stop it before closing the database. */
+  timers: TimerLoop;
+}
+
+export function createApp({ config, db, logger, limits, runbook, timers: timerOptions }: AppDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createApp needs Slack credentials; see setup mode in app.ts');
   const routes = [aliveRoute, healthRoute(db, slack.mode)];
@@ -51,7 +63,10 @@ export function createApp({ config, db, logger, limits }: AppDeps): App {
   });
 
   const chat = new SlackChat(app.client, { incidentsChannel: config.incidentsChannel });
-  const incidents = new IncidentService(db, chat, app.logger);
+  const escalation = new EscalationService(db, chat, runbook, app.logger);
+  const incidents = new IncidentService(db, chat, app.logger, escalation);
+  const timers = new TimerLoop(db, (job) => escalation.fire(job), app.logger, timerOptions);
+  escalation.onScheduled = (at) => timers.poke(at);
   const gate = new WorkGate(limits?.maxActive ?? 2, limits?.maxWaiting ?? 64);
   const deps = { incidents, gate };
   registerCommands(app, deps);
@@ -62,5 +77,5 @@ export function createApp({ config, db, logger, limits }: AppDeps): App {
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return app;
+  return { app, timers };
 }

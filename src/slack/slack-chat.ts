@@ -1,10 +1,16 @@
 import type { WebClient } from '@slack/web-api';
 import { incidentChannelName } from '../incidents/channel-name.js';
-import type { IncidentChat, IncidentNotice } from '../incidents/ports.js';
+import {
+  type EscalationView,
+  type IncidentChat,
+  type IncidentNotice,
+  type PageMessage,
+  UnreachableContactError,
+} from '../incidents/ports.js';
 import { severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
-import { renderAnnouncement, renderNotice } from '../templates/notices.js';
+import { renderAnnouncement, renderNotice, renderPage } from '../templates/notices.js';
 import { mrkdwnClip } from '../templates/text.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
@@ -68,9 +74,9 @@ export class SlackChat implements IncidentChat {
     await this.client.conversations.archive({ channel: channelId });
   }
 
-  async postCard(incident: Incident): Promise<string> {
+  async postCard(incident: Incident, escalation?: EscalationView): Promise<string> {
     const channel = incident.channelId!;
-    const card = renderIncidentCard(incident, new Date());
+    const card = renderIncidentCard(incident, new Date(), escalation);
     const res = await this.call('post the incident card', () =>
       this.client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }),
     );
@@ -86,9 +92,9 @@ export class SlackChat implements IncidentChat {
     }
   }
 
-  async refreshCard(incident: Incident): Promise<void> {
+  async refreshCard(incident: Incident, escalation?: EscalationView): Promise<void> {
     if (!incident.channelId || !incident.cardTs) return;
-    const card = renderIncidentCard(incident, new Date());
+    const card = renderIncidentCard(incident, new Date(), escalation);
     await this.call('update the incident card', () =>
       this.client.chat.update({
         channel: incident.channelId!,
@@ -124,4 +130,75 @@ export class SlackChat implements IncidentChat {
       );
     }
   }
+
+  async resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }> {
+    const userIds: string[] = [];
+    const unresolved: string[] = [];
+    for (const id of ids) {
+      if (!id.startsWith('S')) {
+        if (!userIds.includes(id)) userIds.push(id);
+        continue;
+      }
+      try {
+        const res = await this.client.usergroups.users.list({ usergroup: id });
+        const members = res.users ?? [];
+        if (members.length === 0) unresolved.push(id);
+        for (const u of members) if (!userIds.includes(u)) userIds.push(u);
+      } catch (err) {
+        const code = slackErrorCode(err);
+        if (code === 'no_such_subteam' || code === 'subteam_not_found' || code === 'missing_scope' || code === 'not_allowed_token_type') {
+          unresolved.push(id);
+          continue;
+        }
+        throw toChatPlatformError(err, `expand the user group ${id}`);
+      }
+    }
+    return { userIds, unresolved };
+  }
+
+  async sendPage(incident: Incident, page: PageMessage, userId: string): Promise<void> {
+    const link = incident.channelId ? `https://slack.com/app_redirect?channel=${incident.channelId}` : undefined;
+    const msg = renderPage(incident, page, link);
+    try {
+      await this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false });
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code && UNREACHABLE.has(code)) throw new UnreachableContactError(userId, code);
+      throw toChatPlatformError(err, `page ${userId}`);
+    }
+  }
+
+  async inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }> {
+    const unreachable: string[] = [];
+    if (!incident.channelId) return { unreachable };
+    for (const user of userIds) {
+      try {
+        await this.client.conversations.invite({ channel: incident.channelId, users: user });
+      } catch (err) {
+        const code = slackErrorCode(err);
+        if (code === 'already_in_channel' || code === 'cant_invite_self') continue;
+        if (code && UNREACHABLE.has(code)) {
+          unreachable.push(user);
+          continue;
+        }
+        throw toChatPlatformError(err, 'invite the paged people to the incident channel');
+      }
+    }
+    return { unreachable };
+  }
 }
+
+/** Slack's answers that mean "this person cannot be reached", as opposed to Slack failing. */
+const UNREACHABLE = new Set([
+  'user_not_found',
+  'users_not_found',
+  'channel_not_found',
+  'cannot_dm_bot',
+  'user_disabled',
+  'user_is_restricted',
+  'user_is_bot',
+  'cant_invite',
+  'ura_max_channels',
+  'invalid_users',
+  'no_user',
+]);

@@ -14,6 +14,9 @@ export const USAGE = [
   '`/incident update` — post a status update (the runbook communication template)',
   '`/incident mitigated` — mark mitigated',
   '`/incident resolve [summary]` — resolve with a one-line summary',
+  '`/incident impact` — flag customer impact (pages the engineering manager)',
+  '`/incident data-loss` — flag a data-loss risk (pages the CTO)',
+  '`/incident escalate` — page the next role in the contact order now',
   '`/incident status` — show the incident card (only to you)',
   '`/incident timeline` — everything that happened, in order',
 ].join('\n');

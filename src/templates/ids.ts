@@ -5,6 +5,8 @@ export const ACTION = {
   postUpdate: 'incident_post_update',
   markMitigated: 'incident_mark_mitigated',
   resolve: 'incident_resolve',
+  escalate: 'incident_escalate',
+  openChannel: 'incident_open_channel',
 } as const;
 
 export const VIEW = {
@@ -14,6 +16,7 @@ export const VIEW = {
 
 export const BLOCK = {
   cardActions: 'incident_card_actions',
+  pageActions: 'incident_page_actions',
   updStatus: 'upd_status',
   updAffected: 'upd_affected',
   updImpact: 'upd_impact',

@@ -1,4 +1,5 @@
 import type { ActionsBlock, KnownBlock, PlainTextOption } from '@slack/types';
+import type { EscalationView } from '../incidents/ports.js';
 import { SEVERITIES, SEVERITY_LEVELS, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { ACTION, BLOCK } from './ids.js';
@@ -29,7 +30,7 @@ export function incidentName(i: Pick<Incident, 'number' | 'title'>): string {
 }
 
 /** The pinned card: everything a responder needs at a glance, and the buttons to act. Pure. */
-export function renderIncidentCard(i: Incident, now: Date): Message {
+export function renderIncidentCard(i: Incident, now: Date, escalation?: EscalationView): Message {
   const fields = [
     `*Severity*\n${severityWithResponse(i.severity)}`,
     `*Status*\n${STATUS_EMOJI[i.status]} ${STATUS_LABELS[i.status]}`,
@@ -60,6 +61,18 @@ export function renderIncidentCard(i: Incident, now: Date): Message {
   if (i.nextUpdateAt && i.status !== 'resolved')
     facts.push(`Next update due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}`);
   if (facts.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwnSafeJoin(facts) }] });
+  if (escalation && (escalation.paged.length || escalation.next)) {
+    const paged = escalation.paged.length
+      ? `:pager: Paged: ${escalation.paged.map((p) => `${mrkdwnClip(p.roleName, 60)} (${ago(p.at, now)})`).join(', ')}`
+      : ':pager: Nobody paged yet';
+    const next = escalation.next
+      ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))} if ${escalation.next.reason.replace(/^nobody acknowledged/, 'nobody acknowledges').replace(/^not resolved/, 'still not resolved')}`
+      : null;
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: truncate([paged, next].filter(Boolean).join('  ·  '), LIMITS.sectionText) }],
+    });
+  }
 
   if (i.currentStatus || i.affected || i.currentImpact) {
     const lines = [
@@ -124,6 +137,9 @@ function cardActions(i: Incident): ActionsBlock {
       text: { type: 'plain_text', text: 'Mark mitigated' },
       value,
     });
+  }
+  if (i.status === 'investigating') {
+    elements.push({ type: 'button', action_id: ACTION.escalate, text: { type: 'plain_text', text: 'Escalate now' }, value });
   }
   elements.push({
     type: 'button',

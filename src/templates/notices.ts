@@ -1,10 +1,11 @@
 import type { KnownBlock } from '@slack/types';
-import type { IncidentNotice } from '../incidents/ports.js';
+import type { IncidentNotice, PageMessage } from '../incidents/ports.js';
 import { severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
-import { renderStatusUpdate } from './communication.js';
+import { communicationTemplate, renderStatusUpdate } from './communication.js';
+import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
-import { channelLink, humanDuration, mention, mrkdwnClip } from './text.js';
+import { channelLink, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, utcStamp } from './text.js';
 
 const simple = (text: string): Message => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 
@@ -33,7 +34,75 @@ export function renderNotice(i: Incident, n: IncidentNotice): Message {
       );
     case 'resolved':
       return renderResolved(i, n.actorId, n.summary);
+    case 'flag_set':
+      return simple(
+        n.flag === 'customer_impact'
+          ? `:warning: ${mention(n.actorId)} flagged *customer impact*.`
+          : `:rotating_light: ${mention(n.actorId)} flagged a *data-loss risk*.`,
+      );
+    case 'paged': {
+      const who = n.userIds.length ? n.userIds.map(mention).join(', ') : 'nobody could be reached';
+      const lines = [`:pager: Paged *${mrkdwnClip(n.roleName, 100)}* (${who}) because ${n.reason}.`];
+      if (n.unreachable.length) {
+        lines.push(
+          `:warning: Could not reach ${n.unreachable.map((u) => (/^[UW]/.test(u) ? mention(u) : `\`${u}\``)).join(', ')}: check the contacts of this role in the runbook file.`,
+        );
+      }
+      return simple(lines.join('\n'));
+    }
+    case 'page_skipped':
+      return simple(
+        `:warning: Would have paged *${mrkdwnClip(n.roleName, 100)}* because ${n.reason}, but nobody is configured for that role. Add contacts under \`escalation.roles\` in the runbook file.`,
+      );
+    case 'escalation_requested':
+      return simple(`:arrow_double_up: ${mention(n.actorId)} escalated to *${mrkdwnClip(n.roleName, 100)}*.`);
+    case 'reminder':
+      return simple(
+        `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the next status update was due ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}. Post one with \`/incident update\`.`,
+      );
   }
+}
+
+/** The page a contact receives by direct message: the runbook's communication template, a link, Acknowledge. */
+export function renderPage(i: Incident, page: PageMessage, channelLinkUrl?: string): Message {
+  const template = communicationTemplate(i, {
+    status: i.status,
+    affected: i.affected ?? '',
+    currentImpact: i.currentImpact ?? '',
+    currentStatus: i.currentStatus ?? '',
+    mitigationSteps: i.mitigationSteps ?? '',
+    nextUpdateAt: i.nextUpdateAt,
+    customerImpact: i.customerImpact,
+    dataLossRisk: i.dataLossRisk,
+  });
+  const where = i.channelId ? channelLink(i.channelId) : 'the incident channel';
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `:pager: You are paged as *${mrkdwnClip(page.roleName, 100)}* because ${page.reason}. Join ${where}.`,
+      },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${mrkdwnClip(template, LIMITS.sectionText - 10)}\`\`\`` } },
+    {
+      type: 'actions',
+      block_id: `${BLOCK.pageActions}:${i.id}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION.acknowledge,
+          text: { type: 'plain_text', text: 'Acknowledge' },
+          style: 'primary',
+          value: String(i.id),
+        },
+        ...(channelLinkUrl
+          ? [{ type: 'button' as const, action_id: ACTION.openChannel, text: { type: 'plain_text' as const, text: 'Open the incident channel' }, url: channelLinkUrl }]
+          : []),
+      ],
+    },
+  ];
+  return { text: mrkdwnClip(`Paged (${page.roleName}): ${template}`, 3000), blocks };
 }
 
 export function renderResolved(i: Incident, actorId: string, summary: string): Message {

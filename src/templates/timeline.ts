@@ -30,6 +30,18 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} resolved the incident: ${mrkdwnClip(str(d.summary), 300)}`;
     case 'phase_changed':
       return `Phase ${PHASE_LABELS[d.from as keyof typeof PHASE_LABELS] ?? str(d.from)} → ${PHASE_LABELS[d.to as keyof typeof PHASE_LABELS] ?? str(d.to)}`;
+    case 'flag_set':
+      return `${who} flagged ${d.flag === 'data_loss_risk' ? 'a data-loss risk' : 'customer impact'}`;
+    case 'paged': {
+      const users = Array.isArray(d.userIds) ? (d.userIds as string[]).map(mention).join(', ') : '';
+      return `Paged ${mrkdwnClip(str(d.role), 60)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}`;
+    }
+    case 'page_skipped':
+      return `Could not page ${mrkdwnClip(str(d.role), 60)}: ${mrkdwnClip(str(d.reason), 200)}`;
+    case 'escalation_requested':
+      return `${who} escalated to ${mrkdwnClip(str(d.role), 60)}`;
+    case 'reminder_sent':
+      return 'Reminded the commander that a status update is due';
     case 'note':
       return `${who}: ${mrkdwnClip(str(d.text), 500)}`;
   }

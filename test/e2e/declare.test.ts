@@ -23,7 +23,7 @@ function mrkdwnTexts(msg: { text?: string; blocks?: unknown[] }): string[] {
 describe('declaring an incident with /incident sev1 db down', () => {
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot({ incidentsChannel: true });
+    bot = await startBot({ incidentsChannel: true, timers: false });
   });
   afterAll(async () => bot?.stop());
   beforeEach(() => bot.fake.reset());
@@ -49,7 +49,9 @@ describe('declaring an incident with /incident sev1 db down', () => {
     expect(cardText).toContain('Investigating');
     expect(cardText).toContain('Detection');
     expect(cardText).toMatch(/ago/);
-    for (const id of Object.values(ACTION)) expect(cardText).toContain(id);
+    for (const id of [ACTION.acknowledge, ACTION.changeSeverity, ACTION.postUpdate, ACTION.markMitigated, ACTION.escalate, ACTION.resolve]) {
+      expect(cardText).toContain(id);
+    }
     expect(channel.pins).toContain(card.ts);
 
     const announce = bot.fake.messagesIn(INCIDENTS_CHANNEL_ID);
@@ -134,7 +136,7 @@ describe('declaring an incident with /incident sev1 db down', () => {
 describe('bad input: a clear private message, nothing stored, no channel', () => {
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot();
+    bot = await startBot({ timers: false });
   });
   afterAll(async () => bot?.stop());
 

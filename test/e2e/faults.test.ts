@@ -17,7 +17,7 @@ describe('requests Slack did not sign, retries and double sends', () => {
   const count = async () =>
     Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
   beforeAll(async () => {
-    bot = await startBot();
+    bot = await startBot({ timers: false });
   });
   afterAll(async () => bot?.stop());
   beforeEach(() => bot.fake.reset());
@@ -111,7 +111,7 @@ describe('Slack API faults', () => {
   const count = async () =>
     Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
   beforeAll(async () => {
-    bot = await startBot();
+    bot = await startBot({ timers: false });
   });
   afterAll(async () => bot?.stop());
   beforeEach(() => bot.fake.reset());
@@ -169,7 +169,7 @@ describe('Slack API faults', () => {
 describe('a flood of requests', () => {
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot({ limits: { maxActive: 1, maxWaiting: 1 } });
+    bot = await startBot({ limits: { maxActive: 1, maxWaiting: 1 }, timers: false });
   });
   afterAll(async () => bot?.stop());
 
@@ -203,7 +203,7 @@ describe('Postgres unreachable', () => {
     drop = s.drop;
     proxy = await TcpProxy.start('127.0.0.1', 5432);
     const url = s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
-    bot = await startBot({ databaseUrl: url });
+    bot = await startBot({ databaseUrl: url, timers: false });
   });
   afterAll(async () => {
     await bot?.stop().catch(() => {});

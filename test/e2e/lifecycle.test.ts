@@ -40,7 +40,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
   const inChannel = (t: string, over = {}) => bot.command(t, { channel_id: channelId, ...over });
 
   beforeAll(async () => {
-    bot = await startBot({ database, incidentsChannel: true });
+    bot = await startBot({ database, incidentsChannel: true, timers: false });
     await bot.command('sev2 checkout latency');
     await bot.fake.waitFor('response_url');
     const create = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;

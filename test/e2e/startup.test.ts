@@ -116,7 +116,7 @@ describe('start-up', () => {
 describe('@mentions', () => {
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot();
+    bot = await startBot({ timers: false });
   });
   afterAll(async () => bot?.stop());
 

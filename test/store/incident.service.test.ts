@@ -66,6 +66,13 @@ function makeChat() {
       chat.calls.push({ method: 'notify', incident, notice });
       chat.check('notify');
     },
+    async resolveContacts(ids: string[]) {
+      return { userIds: ids, unresolved: [] };
+    },
+    async sendPage() {},
+    async inviteToChannel() {
+      return { unreachable: [] };
+    },
   };
   const port: IncidentChat = chat;
   return Object.assign(chat, { port });

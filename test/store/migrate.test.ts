@@ -2,7 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { loadMigrations, type Migration, migrate } from '../../src/store/migrate.js';
 import { forEachDatabase } from './databases.js';
 
-const TABLES = ['incident_counters', 'incident_events', 'incidents', 'request_keys', 'schema_migrations'];
+const TABLES = [
+  'escalation_jobs',
+  'incident_counters',
+  'incident_events',
+  'incidents',
+  'page_deliveries',
+  'pages',
+  'request_keys',
+  'schema_migrations',
+];
+/** Every shipped migration's version, in order (1, 2, …). */
+const ALL = (await loadMigrations()).map((m) => m.version);
+const NAMES = (await loadMigrations()).map((m) => [m.version, m.name]);
 
 describe('loadMigrations', () => {
   it('reads the numbered SQL files in order', async () => {
@@ -32,21 +44,22 @@ forEachDatabase(
       return rows;
     };
 
-    it('applies 001 on an empty database, records it, and creates the tables', async () => {
+    it('applies every migration on an empty database, records it, and creates the tables', async () => {
       const { db } = await ctx.fresh();
       expect(await tables(db)).toEqual([]);
-      expect(await migrate(db)).toEqual([1]);
+      expect(await migrate(db)).toEqual(ALL);
+      expect(ALL[0]).toBe(1);
       expect(await tables(db)).toEqual(TABLES);
       const rows = await recorded(db);
-      expect(rows.map((r) => [Number(r.version), r.name])).toEqual([[1, '001_incidents.sql']]);
+      expect(rows.map((r) => [Number(r.version), r.name])).toEqual(NAMES);
       expect(rows[0]!.applied_at).toBeInstanceOf(Date);
     });
 
     it('applies nothing the second time', async () => {
       const { db } = await ctx.fresh();
-      expect(await migrate(db)).toEqual([1]);
+      expect(await migrate(db)).toEqual(ALL);
       expect(await migrate(db)).toEqual([]);
-      expect(await recorded(db)).toHaveLength(1);
+      expect(await recorded(db)).toHaveLength(ALL.length);
     });
 
     it('applies only the migrations not yet recorded, in order', async () => {
@@ -54,21 +67,21 @@ forEachDatabase(
       const base = await loadMigrations();
       await migrate(db, base);
       const more: Migration[] = [
-        { version: 3, name: '003_c.sql', sql: 'ALTER TABLE t2 ADD COLUMN c int;' },
-        { version: 2, name: '002_b.sql', sql: 'CREATE TABLE t2 (a int); CREATE TABLE t2b (a int);' },
+        { version: 901, name: '901_c.sql', sql: 'ALTER TABLE t2 ADD COLUMN c int;' },
+        { version: 900, name: '900_b.sql', sql: 'CREATE TABLE t2 (a int); CREATE TABLE t2b (a int);' },
       ].sort((a, b) => a.version - b.version);
-      expect(await migrate(db, [...base, ...more])).toEqual([2, 3]);
+      expect(await migrate(db, [...base, ...more])).toEqual([900, 901]);
       expect(await migrate(db, [...base, ...more])).toEqual([]);
-      expect((await recorded(db)).map((r) => Number(r.version))).toEqual([1, 2, 3]);
+      expect((await recorded(db)).map((r) => Number(r.version))).toEqual([...ALL, 900, 901]);
     });
 
     it('rolls back every migration of a run when one fails', async () => {
       const { db } = await ctx.fresh();
       const base = await loadMigrations();
-      const broken: Migration = { version: 2, name: '002_broken.sql', sql: 'CREATE TABLE nope (a int); SELEC 1;' };
+      const broken: Migration = { version: 999, name: '999_broken.sql', sql: 'CREATE TABLE nope (a int); SELEC 1;' };
       await expect(migrate(db, [...base, broken])).rejects.toThrow();
       expect(await tables(db)).toEqual([]);
-      expect(await migrate(db, base)).toEqual([1]);
+      expect(await migrate(db, base)).toEqual(ALL);
     });
 
     it('each fresh database lives in its own schema', async () => {
@@ -91,15 +104,15 @@ forEachDatabase(
     });
 
     if (ctx.kind === 'postgres') {
-      it('two concurrent migrate() calls on one schema both succeed and apply 001 once (advisory lock)', async () => {
+      it('two concurrent migrate() calls on one schema both succeed and apply each migration once (advisory lock)', async () => {
         const fresh = await ctx.fresh();
         const a = fresh.db;
         const b = fresh.connectAgain();
         expect(a).not.toBe(b);
         const results = await Promise.all([migrate(a), migrate(b)]);
-        expect(results.flat()).toEqual([1]);
-        expect([...results].sort((x, y) => x.length - y.length)).toEqual([[], [1]]);
-        expect(await recorded(a)).toHaveLength(1);
+        expect(results.flat()).toEqual(ALL);
+        expect([...results].sort((x, y) => x.length - y.length)).toEqual([[], ALL]);
+        expect(await recorded(a)).toHaveLength(ALL.length);
         expect(await tables(b)).toEqual(TABLES);
       });
 
@@ -107,7 +120,7 @@ forEachDatabase(
         const fresh = await ctx.fresh();
         const dbs = [fresh.db, ...Array.from({ length: 4 }, () => fresh.connectAgain())];
         const results = await Promise.all(dbs.map((d) => migrate(d)));
-        expect(results.flat()).toEqual([1]);
+        expect(results.flat()).toEqual(ALL);
       });
     }
   },

@@ -15,6 +15,9 @@ const noChat: IncidentChat = {
   refreshCard: async () => {},
   announce: async () => {},
   notify: async () => {},
+  resolveContacts: async (ids) => ({ userIds: ids, unresolved: [] }),
+  sendPage: async () => {},
+  inviteToChannel: async () => ({ unreachable: [] }),
 };
 
 describe('an exhausted connection pool', () => {

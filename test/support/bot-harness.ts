@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { loadConfig } from '../../src/config.js';
+import type { TimerLoop } from '../../src/incidents/timer-loop.js';
+import type { Runbook } from '../../src/runbook/runbook.js';
 import { createApp } from '../../src/slack/create-app.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -16,6 +18,7 @@ import {
   TEST_REPORTER_ID,
 } from './slack-request.js';
 import { createTestSchema } from './test-db.js';
+import { testRunbook } from './test-runbook.js';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const INCIDENTS_CHANNEL_ID = 'C0INCIDENTS';
@@ -26,10 +29,14 @@ export interface HarnessOptions {
   databaseUrl?: string;
   incidentsChannel?: boolean;
   limits?: { maxActive: number; maxWaiting: number };
+  runbook?: Runbook;
+  /** Start the escalation timer loop (default true). */
+  timers?: boolean;
 }
 
 export interface BotHarness {
   baseUrl: string;
+  timers: TimerLoop;
   fake: FakeSlack;
   db: Database;
   app: App;
@@ -91,12 +98,20 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
   });
-  const app = createApp({ config, db, ...(opts.limits ? { limits: opts.limits } : {}) });
+  const { app, timers } = createApp({
+    config,
+    db,
+    runbook: opts.runbook ?? testRunbook(),
+    timers: { maxSleepMs: 200 },
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
+  if (opts.timers !== false) timers.start();
   const server = (await app.start(0)) as Server;
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     baseUrl,
+    timers,
     fake,
     db,
     app,
@@ -139,6 +154,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       fake.callsTo('response_url').map((c) => c.args as { text: string; blocks?: unknown[]; response_type?: string }),
     async stop() {
       await app.stop();
+      await timers.stop();
       await db.close();
       await fake.close();
       await dropSchema?.();

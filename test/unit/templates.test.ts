@@ -59,7 +59,7 @@ describe('renderIncidentCard', () => {
     expect(allMrkdwn(c)).toContain(`*Severity*\n${expected}`);
   });
 
-  it('offers Acknowledge, Change severity, Post status update, Mark mitigated and Resolve', () => {
+  it('offers Acknowledge, Change severity, Post status update, Mark mitigated, Escalate now and Resolve', () => {
     const a = actions(card)!;
     expect(a.block_id).toBe(`${BLOCK.cardActions}:7`);
     expect(a.elements.map((e) => e.action_id)).toEqual([
@@ -67,10 +67,11 @@ describe('renderIncidentCard', () => {
       ACTION.changeSeverity,
       ACTION.postUpdate,
       ACTION.markMitigated,
+      ACTION.escalate,
       ACTION.resolve,
     ]);
     const labels = a.elements.map((e) => (e.type === 'button' ? e.text.text : e.type));
-    expect(labels).toEqual(['Acknowledge', 'static_select', 'Post status update', 'Mark mitigated', 'Resolve']);
+    expect(labels).toEqual(['Acknowledge', 'static_select', 'Post status update', 'Mark mitigated', 'Escalate now', 'Resolve']);
     for (const e of a.elements) if (e.type === 'button') expect(e.value).toBe('7');
   });
 

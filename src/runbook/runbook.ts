@@ -1,0 +1,149 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Severity } from '../incidents/severity.js';
+import { parseDuration } from './duration.js';
+
+export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
+
+const duration = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a duration; write e.g. 30s, 15m, 4h or 1h30m` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const contact = z
+  .string()
+  .regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)');
+
+const role = z.object({ name: z.string().min(1), contacts: z.array(contact).default([]) }).strict();
+
+const severity = z
+  .object({ name: z.string().min(1), definition: z.string().default(''), respond_within: duration })
+  .strict();
+
+const roleRef = z.string().min(1);
+
+const schema = z
+  .object({
+    name: z.string().min(1),
+    severities: z.object({ 'SEV-0': severity, 'SEV-1': severity, 'SEV-2': severity, 'SEV-3': severity }).strict(),
+    escalation: z
+      .object({
+        order: z.array(roleRef).min(1),
+        roles: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'role ids are lowercase words like senior_devops'), role),
+        rules: z
+          .object({
+            on_declare: roleRef,
+            unresolved: z.object({ after: duration, page: roleRef }).strict(),
+            customer_impact: roleRef,
+            critical: roleRef,
+            unacknowledged: roleRef,
+          })
+          .strict(),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((rb, ctx) => {
+    const known = new Set(Object.keys(rb.escalation.roles));
+    const check = (id: string, path: (string | number)[]) => {
+      if (!known.has(id)) {
+        ctx.addIssue({ code: 'custom', path, message: `unknown role "${id}"; known roles: ${[...known].join(', ')}` });
+      }
+    };
+    rb.escalation.order.forEach((id, i) => check(id, ['escalation', 'order', i]));
+    const r = rb.escalation.rules;
+    check(r.on_declare, ['escalation', 'rules', 'on_declare']);
+    check(r.unresolved.page, ['escalation', 'rules', 'unresolved', 'page']);
+    check(r.customer_impact, ['escalation', 'rules', 'customer_impact']);
+    check(r.critical, ['escalation', 'rules', 'critical']);
+    check(r.unacknowledged, ['escalation', 'rules', 'unacknowledged']);
+  });
+
+export interface RoleDef {
+  id: string;
+  name: string;
+  contacts: string[];
+}
+
+/** The runbook as the bot uses it: durations in ms, roles by id. */
+export interface Runbook {
+  name: string;
+  severities: Record<Severity, { name: string; definition: string; respondWithinMs: number }>;
+  escalation: {
+    order: string[];
+    roles: Record<string, RoleDef>;
+    rules: {
+      onDeclare: string;
+      unresolved: { afterMs: number; page: string };
+      customerImpact: string;
+      critical: string;
+      unacknowledged: string;
+    };
+  };
+}
+
+export class RunbookError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`The runbook file ${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'RunbookError';
+  }
+}
+
+/** Validates runbook data (already parsed from YAML); every problem names its entry. */
+export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new RunbookError(
+      file,
+      parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`),
+    );
+  }
+  const rb = parsed.data;
+  const sev = (k: 'SEV-0' | 'SEV-1' | 'SEV-2' | 'SEV-3') => ({
+    name: rb.severities[k].name,
+    definition: rb.severities[k].definition,
+    respondWithinMs: rb.severities[k].respond_within,
+  });
+  return {
+    name: rb.name,
+    severities: { 0: sev('SEV-0'), 1: sev('SEV-1'), 2: sev('SEV-2'), 3: sev('SEV-3') },
+    escalation: {
+      order: rb.escalation.order,
+      roles: Object.fromEntries(
+        Object.entries(rb.escalation.roles).map(([id, r]) => [id, { id, name: r.name, contacts: r.contacts }]),
+      ),
+      rules: {
+        onDeclare: rb.escalation.rules.on_declare,
+        unresolved: { afterMs: rb.escalation.rules.unresolved.after, page: rb.escalation.rules.unresolved.page },
+        customerImpact: rb.escalation.rules.customer_impact,
+        critical: rb.escalation.rules.critical,
+        unacknowledged: rb.escalation.rules.unacknowledged,
+      },
+    },
+  };
+}
+
+export async function loadRunbook(file = DEFAULT_RUNBOOK_FILE): Promise<Runbook> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new RunbookError(file, [`cannot read it: ${(err as Error).message}`]);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new RunbookError(file, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  return parseRunbook(data, file);
+}

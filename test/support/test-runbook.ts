@@ -1,0 +1,41 @@
+import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+
+export const CONTACTS = {
+  on_call: ['U0ONCALL'],
+  senior_devops: ['U0SENIOR'],
+  engineering_manager: ['U0MANAGER'],
+  cto: ['U0CTO'],
+};
+
+export interface TestRunbookOptions {
+  /** respond_within per severity, e.g. { 1: '2s' } (default: long, so it does not fire in a test). */
+  respond?: Partial<Record<0 | 1 | 2 | 3, string>>;
+  unresolvedAfter?: string;
+  contacts?: Partial<Record<keyof typeof CONTACTS, string[]>>;
+}
+
+/** The ATOM escalation shape with durations short enough for a test to really wait for them. */
+export function testRunbook(o: TestRunbookOptions = {}): Runbook {
+  const contacts = { ...CONTACTS, ...o.contacts };
+  const sev = (n: 0 | 1 | 2 | 3, name: string) => ({ name, definition: '', respond_within: o.respond?.[n] ?? '1h' });
+  return parseRunbook({
+    name: 'test runbook',
+    severities: { 'SEV-0': sev(0, 'Critical'), 'SEV-1': sev(1, 'High'), 'SEV-2': sev(2, 'Medium'), 'SEV-3': sev(3, 'Low') },
+    escalation: {
+      order: ['on_call', 'senior_devops', 'engineering_manager', 'cto'],
+      roles: {
+        on_call: { name: 'On-Call Engineer', contacts: contacts.on_call },
+        senior_devops: { name: 'Senior DevOps Engineer', contacts: contacts.senior_devops },
+        engineering_manager: { name: 'Engineering Manager', contacts: contacts.engineering_manager },
+        cto: { name: 'CTO', contacts: contacts.cto },
+      },
+      rules: {
+        on_declare: 'on_call',
+        unresolved: { after: o.unresolvedAfter ?? '1h', page: 'senior_devops' },
+        customer_impact: 'engineering_manager',
+        critical: 'cto',
+        unacknowledged: 'on_call',
+      },
+    },
+  });
+}
