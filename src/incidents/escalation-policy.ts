@@ -74,12 +74,19 @@ export function desiredJobs(i: Incident, rb: Runbook, now: Date): JobSpec[] {
         dueAt: at(rb.severities[i.severity].respondWithinMs),
       });
     }
-    if (i.customerImpact) jobs.push({ key: 'customer_impact', rule: 'customer_impact', role: r.customerImpact, dueAt: now });
-    if (i.severity === 0 || i.dataLossRisk) jobs.push({ key: 'critical', rule: 'critical', role: r.critical, dueAt: now });
+    if (i.customerImpact)
+      jobs.push({ key: 'customer_impact', rule: 'customer_impact', role: r.customerImpact, dueAt: now });
+    if (i.severity === 0 || i.dataLossRisk)
+      jobs.push({ key: 'critical', rule: 'critical', role: r.critical, dueAt: now });
   }
   // The commander is reminded when the promised next update passes with no new update (mitigated incidents too).
   if (i.nextUpdateAt && (!i.lastUpdateAt || i.lastUpdateAt < i.nextUpdateAt)) {
-    jobs.push({ key: `next_update:${i.nextUpdateAt.toISOString()}`, rule: 'next_update', role: null, dueAt: i.nextUpdateAt });
+    jobs.push({
+      key: `next_update:${i.nextUpdateAt.toISOString()}`,
+      rule: 'next_update',
+      role: null,
+      dueAt: i.nextUpdateAt,
+    });
   }
   return jobs;
 }
@@ -97,7 +104,11 @@ export const MOVABLE_RULES: ReadonlySet<EscalationRule> = new Set(['unacknowledg
  * The roles a firing job pages. `unacknowledged` pages its role again together with the next role in the contact
  * order that has not been paged yet.
  */
-export function rolesToPage(job: { rule: string; role: string | null }, rb: Runbook, pagedRoles: ReadonlySet<string>): string[] {
+export function rolesToPage(
+  job: { rule: string; role: string | null },
+  rb: Runbook,
+  pagedRoles: ReadonlySet<string>,
+): string[] {
   if (!job.role) return [];
   if (job.rule !== 'unacknowledged') return [job.role];
   const order = rb.escalation.order;

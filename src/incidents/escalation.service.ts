@@ -20,7 +20,14 @@ import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, IncidentNotFoundError } from './errors.js';
-import { desiredJobs, type EscalationRule, nextRoleToPage, rolesToPage, ruleReason, stillHolds } from './escalation-policy.js';
+import {
+  desiredJobs,
+  type EscalationRule,
+  nextRoleToPage,
+  rolesToPage,
+  ruleReason,
+  stillHolds,
+} from './escalation-policy.js';
 import type { Logger } from './incident.service.js';
 import { type EscalationView, type IncidentChat, UnreachableContactError } from './ports.js';
 import type { Incident } from './types.js';
@@ -114,8 +121,13 @@ export class EscalationService {
     } catch (err) {
       const delay = retryDelayMs(job.attempts);
       this.log.warn(`escalation job ${job.id} (${job.key}) failed, retrying in ${delay} ms`, err);
-      await retryJob(this.db, job.id, new Date(Date.now() + delay), err instanceof Error ? err.message : String(err)).catch(
-        (e) => this.log.error('could not reschedule an escalation job; its lease will expire and it will run again', e),
+      await retryJob(
+        this.db,
+        job.id,
+        new Date(Date.now() + delay),
+        err instanceof Error ? err.message : String(err),
+      ).catch((e) =>
+        this.log.error('could not reschedule an escalation job; its lease will expire and it will run again', e),
       );
     }
   }
@@ -141,9 +153,16 @@ export class EscalationService {
     const reason = ruleReason(job.rule as EscalationRule, this.runbook, incident);
 
     if (job.rule === 'next_update') {
-      await this.chat.notify(incident, { kind: 'reminder', commanderId: incident.commanderId, nextUpdateAt: incident.nextUpdateAt! });
+      await this.chat.notify(incident, {
+        kind: 'reminder',
+        commanderId: incident.commanderId,
+        nextUpdateAt: incident.nextUpdateAt!,
+      });
       await this.db.transaction(async (tx) => {
-        await insertEvent(tx, incident.id, 'reminder_sent', null, { to: incident.commanderId, nextUpdateAt: incident.nextUpdateAt });
+        await insertEvent(tx, incident.id, 'reminder_sent', null, {
+          to: incident.commanderId,
+          nextUpdateAt: incident.nextUpdateAt,
+        });
         await finishJob(tx, job.id, 'done');
       });
       return;
@@ -153,18 +172,30 @@ export class EscalationService {
     await finishJob(this.db, job.id, 'done');
     const view = await this.view(this.db, incident);
     const current = (await getIncident(this.db, incident.id)) ?? incident;
-    await this.chat.refreshCard(current, view).catch((err) => this.log.warn('could not refresh the card after a page', err));
+    await this.chat
+      .refreshCard(current, view)
+      .catch((err) => this.log.warn('could not refresh the card after a page', err));
   }
 
   /** Pages one role: a DM to each contact, an invitation to the channel, and a line in the channel saying why. */
-  private async page(incident: Incident, job: EscalationJob, pageId: number, role: string, reason: string): Promise<void> {
+  private async page(
+    incident: Incident,
+    job: EscalationJob,
+    pageId: number,
+    role: string,
+    reason: string,
+  ): Promise<void> {
     const def = this.runbook.escalation.roles[role];
     const roleName = this.roleName(role);
     if (await pageAnnounced(this.db, pageId)) return;
     if (!def || def.contacts.length === 0) {
       await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason });
       await this.db.transaction(async (tx) => {
-        await insertEvent(tx, incident.id, 'page_skipped', null, { role, rule: job.rule, reason: 'nobody is configured' });
+        await insertEvent(tx, incident.id, 'page_skipped', null, {
+          role,
+          rule: job.rule,
+          reason: 'nobody is configured',
+        });
         await markPageAnnounced(tx, pageId);
       });
       return;
@@ -191,7 +222,13 @@ export class EscalationService {
     for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
     await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable });
     await this.db.transaction(async (tx) => {
-      await insertEvent(tx, incident.id, 'paged', null, { role, rule: job.rule, reason, userIds: reached, unreachable });
+      await insertEvent(tx, incident.id, 'paged', null, {
+        role,
+        rule: job.rule,
+        reason,
+        userIds: reached,
+        unreachable,
+      });
       await markPageAnnounced(tx, pageId);
     });
   }

@@ -16,9 +16,7 @@ const duration = z.string().transform((s, ctx) => {
   return ms;
 });
 
-const contact = z
-  .string()
-  .regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)');
+const contact = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)');
 
 const role = z.object({ name: z.string().min(1), contacts: z.array(contact).default([]) }).strict();
 

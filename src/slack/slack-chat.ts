@@ -146,7 +146,12 @@ export class SlackChat implements IncidentChat {
         for (const u of members) if (!userIds.includes(u)) userIds.push(u);
       } catch (err) {
         const code = slackErrorCode(err);
-        if (code === 'no_such_subteam' || code === 'subteam_not_found' || code === 'missing_scope' || code === 'not_allowed_token_type') {
+        if (
+          code === 'no_such_subteam' ||
+          code === 'subteam_not_found' ||
+          code === 'missing_scope' ||
+          code === 'not_allowed_token_type'
+        ) {
           unresolved.push(id);
           continue;
         }

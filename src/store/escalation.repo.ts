@@ -83,7 +83,12 @@ export async function syncJobs(
 }
 
 /** A by-hand escalation; false when that role was already escalated to by hand. */
-export async function insertManualJob(q: Queryable, incidentId: number, role: string, requestedBy: string): Promise<boolean> {
+export async function insertManualJob(
+  q: Queryable,
+  incidentId: number,
+  role: string,
+  requestedBy: string,
+): Promise<boolean> {
   const { rows } = await q.query<{ id: number }>(
     `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, requested_by)
      VALUES ($1, $2, 'manual', $3, now(), $4) ON CONFLICT (incident_id, key) DO NOTHING RETURNING id`,
@@ -146,12 +151,20 @@ export async function getJobForUpdate(q: Queryable, id: number): Promise<Escalat
 }
 
 export async function pagedRoles(q: Queryable, incidentId: number): Promise<Set<string>> {
-  const { rows } = await q.query<{ role: string }>('SELECT DISTINCT role FROM pages WHERE incident_id = $1', [incidentId]);
+  const { rows } = await q.query<{ role: string }>('SELECT DISTINCT role FROM pages WHERE incident_id = $1', [
+    incidentId,
+  ]);
   return new Set(rows.map((r) => r.role));
 }
 
 /** Records that a job pages a role (idempotent); returns the page id. */
-export async function upsertPage(q: Queryable, incidentId: number, jobId: number, role: string, rule: string): Promise<number> {
+export async function upsertPage(
+  q: Queryable,
+  incidentId: number,
+  jobId: number,
+  role: string,
+  rule: string,
+): Promise<number> {
   const { rows } = await q.query<{ id: number }>(
     `INSERT INTO pages (incident_id, job_id, role, rule) VALUES ($1, $2, $3, $4)
      ON CONFLICT (job_id, role) DO UPDATE SET role = EXCLUDED.role RETURNING id`,
@@ -161,7 +174,9 @@ export async function upsertPage(q: Queryable, incidentId: number, jobId: number
 }
 
 export async function deliveredTo(q: Queryable, pageId: number): Promise<Set<string>> {
-  const { rows } = await q.query<{ user_id: string }>('SELECT user_id FROM page_deliveries WHERE page_id = $1', [pageId]);
+  const { rows } = await q.query<{ user_id: string }>('SELECT user_id FROM page_deliveries WHERE page_id = $1', [
+    pageId,
+  ]);
   return new Set(rows.map((r) => r.user_id));
 }
 
@@ -197,7 +212,9 @@ export async function escalationSummary(q: Queryable, incidentId: number): Promi
 }
 
 export async function pageAnnounced(q: Queryable, pageId: number): Promise<boolean> {
-  const { rows } = await q.query<{ announced_at: Date | null }>('SELECT announced_at FROM pages WHERE id = $1', [pageId]);
+  const { rows } = await q.query<{ announced_at: Date | null }>('SELECT announced_at FROM pages WHERE id = $1', [
+    pageId,
+  ]);
   return Boolean(rows[0]?.announced_at);
 }
 

@@ -139,7 +139,12 @@ function cardActions(i: Incident): ActionsBlock {
     });
   }
   if (i.status === 'investigating') {
-    elements.push({ type: 'button', action_id: ACTION.escalate, text: { type: 'plain_text', text: 'Escalate now' }, value });
+    elements.push({
+      type: 'button',
+      action_id: ACTION.escalate,
+      text: { type: 'plain_text', text: 'Escalate now' },
+      value,
+    });
   }
   elements.push({
     type: 'button',

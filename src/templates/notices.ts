@@ -97,7 +97,14 @@ export function renderPage(i: Incident, page: PageMessage, channelLinkUrl?: stri
           value: String(i.id),
         },
         ...(channelLinkUrl
-          ? [{ type: 'button' as const, action_id: ACTION.openChannel, text: { type: 'plain_text' as const, text: 'Open the incident channel' }, url: channelLinkUrl }]
+          ? [
+              {
+                type: 'button' as const,
+                action_id: ACTION.openChannel,
+                text: { type: 'plain_text' as const, text: 'Open the incident channel' },
+                url: channelLinkUrl,
+              },
+            ]
           : []),
       ],
     },

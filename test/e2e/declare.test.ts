@@ -49,7 +49,14 @@ describe('declaring an incident with /incident sev1 db down', () => {
     expect(cardText).toContain('Investigating');
     expect(cardText).toContain('Detection');
     expect(cardText).toMatch(/ago/);
-    for (const id of [ACTION.acknowledge, ACTION.changeSeverity, ACTION.postUpdate, ACTION.markMitigated, ACTION.escalate, ACTION.resolve]) {
+    for (const id of [
+      ACTION.acknowledge,
+      ACTION.changeSeverity,
+      ACTION.postUpdate,
+      ACTION.markMitigated,
+      ACTION.escalate,
+      ACTION.resolve,
+    ]) {
       expect(cardText).toContain(id);
     }
     expect(channel.pins).toContain(card.ts);

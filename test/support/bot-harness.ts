@@ -30,6 +30,8 @@ export interface HarnessOptions {
   incidentsChannel?: boolean;
   limits?: { maxActive: number; maxWaiting: number };
   runbook?: Runbook;
+  /** Share a fake Slack between two bots (e.g. two replicas); it is then not closed by stop(). */
+  fake?: FakeSlack;
   /** Start the escalation timer loop (default true). */
   timers?: boolean;
 }
@@ -68,9 +70,11 @@ export interface BotHarness {
 let responseKey = 0;
 
 export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
-  const fake = await FakeSlack.start();
-  if (opts.incidentsChannel) fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
-  fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+  const fake = opts.fake ?? (await FakeSlack.start());
+  if (!opts.fake) {
+    if (opts.incidentsChannel) fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+  }
 
   let dropSchema: (() => Promise<void>) | undefined;
   let db: Database;
@@ -156,7 +160,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       await app.stop();
       await timers.stop();
       await db.close();
-      await fake.close();
+      if (!opts.fake) await fake.close();
       await dropSchema?.();
     },
   };

@@ -234,6 +234,12 @@ export class FakeSlack {
 
   /** Clears recorded calls, pending failures and all state (channels, messages, views, users, counters). */
   /** Forgets recorded calls and pending failures; channels, messages and id counters stay (ids never repeat). */
+  /** User IDs Slack does not know (deleted or mistyped): a DM to one is channel_not_found, an invite user_not_found. */
+  readonly unknownUsers = new Set<string>();
+
+  /** User groups (S…) and their members, for usergroups.users.list. */
+  readonly usergroups = new Map<string, string[]>();
+
   /** Where `apps.connections.open` sends a Socket Mode client (a test's own WebSocket server). */
   socketModeUrl: string | undefined;
 
@@ -449,7 +455,9 @@ export class FakeSlack {
   private resolvePostTarget(raw: unknown): { id: string; channel?: FakeChannel } | { error: string } {
     const value = str(raw);
     if (!value) return { error: 'channel_not_found' };
-    if (/^[UW][A-Z0-9]+$/.test(value)) return { id: this.dmFor(value) };
+    if (/^[UW][A-Z0-9]+$/.test(value)) {
+      return this.unknownUsers.has(value) ? { error: 'channel_not_found' } : { id: this.dmFor(value) };
+    }
     if (value.startsWith('D') && [...this.dms.values()].includes(value)) return { id: value };
     const channel = this.channels.get(value) ?? (/^[CG][A-Z0-9]+$/.test(value) ? undefined : this.channelByName(value));
     if (!channel) return { error: 'channel_not_found' };
@@ -657,7 +665,7 @@ export class FakeSlack {
           .filter((u) => u.length > 0);
         if (users.length === 0) return slackError('no_user');
         if (users.includes(BOT_USER_ID)) return slackError('cant_invite_self');
-        const invalid = users.filter((u) => !/^[UW][A-Z0-9]+$/.test(u));
+        const invalid = users.filter((u) => !/^[UW][A-Z0-9]+$/.test(u) || this.unknownUsers.has(u));
         if (invalid.length > 0) {
           return slackError('user_not_found', {
             errors: invalid.map((user) => ({ user, ok: false, error: 'user_not_found' })),
@@ -827,6 +835,11 @@ export class FakeSlack {
         if (hash !== undefined && hash !== existing.view.hash) return slackError('hash_conflict');
         existing.view = this.viewJson(existing.id, args.view as SlackArgs);
         return { ok: true, view: existing.view };
+      },
+
+      'usergroups.users.list': (args) => {
+        const members = this.usergroups.get(str(args.usergroup) ?? '');
+        return members ? { ok: true, users: [...members] } : slackError('no_such_subteam');
       },
 
       'users.info': (args) => {

@@ -20,7 +20,12 @@ export function testRunbook(o: TestRunbookOptions = {}): Runbook {
   const sev = (n: 0 | 1 | 2 | 3, name: string) => ({ name, definition: '', respond_within: o.respond?.[n] ?? '1h' });
   return parseRunbook({
     name: 'test runbook',
-    severities: { 'SEV-0': sev(0, 'Critical'), 'SEV-1': sev(1, 'High'), 'SEV-2': sev(2, 'Medium'), 'SEV-3': sev(3, 'Low') },
+    severities: {
+      'SEV-0': sev(0, 'Critical'),
+      'SEV-1': sev(1, 'High'),
+      'SEV-2': sev(2, 'Medium'),
+      'SEV-3': sev(3, 'Low'),
+    },
     escalation: {
       order: ['on_call', 'senior_devops', 'engineering_manager', 'cto'],
       roles: {

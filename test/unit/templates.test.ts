@@ -71,7 +71,14 @@ describe('renderIncidentCard', () => {
       ACTION.resolve,
     ]);
     const labels = a.elements.map((e) => (e.type === 'button' ? e.text.text : e.type));
-    expect(labels).toEqual(['Acknowledge', 'static_select', 'Post status update', 'Mark mitigated', 'Escalate now', 'Resolve']);
+    expect(labels).toEqual([
+      'Acknowledge',
+      'static_select',
+      'Post status update',
+      'Mark mitigated',
+      'Escalate now',
+      'Resolve',
+    ]);
     for (const e of a.elements) if (e.type === 'button') expect(e.value).toBe('7');
   });
 

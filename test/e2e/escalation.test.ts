@@ -1,0 +1,378 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeModalMetadata } from '../../src/slack/payloads.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { stateValue } from '../support/slack-request.js';
+import { testRunbook } from '../support/test-runbook.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` passes (it throws until then), at most `ms`. */
+async function eventually(check: () => Promise<void> | void, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await sleep(50);
+    }
+  }
+}
+const dmsTo = (bot: BotHarness, user: string) =>
+  bot.fake.callsTo('chat.postMessage').filter((c) => !c.failed && c.args.channel === user);
+const json = (c: RecordedCall | undefined) => JSON.stringify(c?.args ?? {});
+
+interface Declared {
+  id: number;
+  channelId: string;
+  cardTs: string;
+}
+
+async function declare(bot: BotHarness, text: string, user = 'U0REPORTER'): Promise<Declared> {
+  const before = bot.fake.callsTo('conversations.create').filter((c) => !c.failed).length;
+  await bot.command(text, { user_id: user });
+  const created = await bot.fake.waitForCount('conversations.create', before + 1);
+  const name = created.at(-1)!.args.name as string;
+  const channelId = bot.fake.channelByName(name)!.id;
+  await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
+    'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
+    [channelId],
+  );
+  return { id: Number(rows[0]!.id), channelId, cardTs: rows[0]!.card_ts };
+}
+
+const channelSays = (bot: BotHarness, channelId: string, re: RegExp) =>
+  bot.fake
+    .callsTo('chat.postMessage')
+    .filter((c) => !c.failed && c.args.channel === channelId && re.test(String(c.args.text)));
+
+describe.each(['postgres', 'pglite'] as const)('escalation by the contact order (%s)', (database) => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ database, runbook: testRunbook({ unresolvedAfter: '2s', respond: { 1: '60s' } }) });
+  });
+  afterAll(async () => bot?.stop());
+
+  it('pages on-call at declare: a DM with the communication template and Acknowledge, an invitation, a line in the channel', async () => {
+    const inc = await declare(bot, 'sev1 payments failing');
+    const dm = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0ONCALL' && json(c).includes('payments failing'),
+    );
+    const body = json(dm);
+    for (const line of [
+      'SUBJECT: [SEV-1] payments failing',
+      'SEVERITY: SEV-1',
+      'STATUS: Investigating',
+      'STARTED:',
+      'AFFECTED:',
+      'CURRENT IMPACT:',
+      'CURRENT STATUS:',
+      'MITIGATION STEPS:',
+      'NEXT UPDATE:',
+    ]) {
+      expect(body).toContain(line);
+    }
+    expect(body).toContain(ACTION.acknowledge);
+    expect(body).toContain(`<#${inc.channelId}>`);
+    await bot.fake.waitFor(
+      'conversations.invite',
+      (c) => c.args.channel === inc.channelId && c.args.users === 'U0ONCALL',
+    );
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === inc.channelId &&
+        /Paged \*On-Call Engineer\* \(<@U0ONCALL>\) because a new incident was declared/.test(String(c.args.text)),
+    );
+    await eventually(async () => {
+      const events = await bot.db.query<{ kind: string }>(
+        "SELECT kind FROM incident_events WHERE incident_id = $1 AND kind = 'paged'",
+        [inc.id],
+      );
+      expect(events.rows).toHaveLength(1);
+    });
+  });
+
+  it('pages senior DevOps once when the incident is still unresolved after the configured time, not before', async () => {
+    const inc = await declare(bot, 'sev2 slow checkout');
+    await sleep(1000);
+    expect(dmsTo(bot, 'U0SENIOR').filter((c) => json(c).includes('slow checkout'))).toHaveLength(0);
+    const dm = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0SENIOR' && json(c).includes('slow checkout'),
+      4000,
+    );
+    const { rows } = await bot.db.query<{ created_at: Date }>('SELECT created_at FROM incidents WHERE id = $1', [
+      inc.id,
+    ]);
+    const late = dm.at - new Date(rows[0]!.created_at).getTime() - 2000;
+    expect(late).toBeGreaterThanOrEqual(-50);
+    expect(late).toBeLessThan(1500);
+    await sleep(1500);
+    expect(dmsTo(bot, 'U0SENIOR').filter((c) => json(c).includes('slow checkout'))).toHaveLength(1);
+    expect(
+      channelSays(bot, inc.channelId, /Senior DevOps Engineer.*not resolved 2 seconds after it was declared/),
+    ).toHaveLength(1);
+  });
+
+  it('mitigating cancels the pending escalation', async () => {
+    const inc = await declare(bot, 'sev2 mitigated quickly');
+    await bot.command('mitigated', { channel_id: inc.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /mitigated/.test(String(c.args.text)),
+    );
+    await sleep(2800);
+    expect(dmsTo(bot, 'U0SENIOR').filter((c) => json(c).includes('mitigated quickly'))).toHaveLength(0);
+    const { rows } = await bot.db.query<{ key: string; state: string }>(
+      'SELECT key, state FROM escalation_jobs WHERE incident_id = $1 ORDER BY key',
+      [inc.id],
+    );
+    expect(rows.find((r) => r.key === 'unresolved')?.state).toBe('cancelled');
+  });
+});
+
+describe('escalation rules', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({
+      runbook: testRunbook({
+        respond: { 0: '60s', 1: '2s', 2: '60s', 3: '60s' },
+        contacts: { senior_devops: ['U0SENIOR', 'S0SREGROUP'] },
+      }),
+    });
+    bot.fake.usergroups.set('S0SREGROUP', ['U0SRE1', 'U0SENIOR']);
+  });
+  afterAll(async () => bot?.stop());
+
+  it('SEV-0 pages the CTO at once, and a user group is expanded to its members', async () => {
+    const inc = await declare(bot, 'sev0 all machines down');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0CTO' && json(c).includes('all machines down'),
+    );
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*CTO\*/.test(String(c.args.text)),
+    );
+    // Escalate now goes to the next role not yet paged: senior DevOps (a user plus a group holding them and one more).
+    await bot.click({
+      channelId: inc.channelId,
+      messageTs: inc.cardTs,
+      actionId: ACTION.escalate,
+      value: String(inc.id),
+      userId: 'U0ONCALL',
+    });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0SRE1' && json(c).includes('all machines down'),
+    );
+    expect(dmsTo(bot, 'U0SENIOR').filter((c) => json(c).includes('all machines down'))).toHaveLength(1);
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === inc.channelId &&
+        /<@U0ONCALL> escalated to \*Senior DevOps Engineer\*/.test(String(c.args.text)),
+    );
+  });
+
+  it('nobody acknowledging within the response time pages on-call again together with the next role', async () => {
+    const inc = await declare(bot, 'sev1 auth broken');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL' && json(c).includes('auth broken'));
+    await bot.fake.waitForCount(
+      'chat.postMessage',
+      2,
+      (c) => c.args.channel === 'U0ONCALL' && json(c).includes('auth broken'),
+      5000,
+    );
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0SENIOR' && json(c).includes('auth broken'),
+      3000,
+    );
+    expect(
+      channelSays(bot, inc.channelId, /nobody acknowledged within the SEV-1 response time \(2 seconds\)/).length,
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('acknowledging stops the response-time timer', async () => {
+    const inc = await declare(bot, 'sev1 acked in time');
+    await bot.click({
+      channelId: inc.channelId,
+      messageTs: inc.cardTs,
+      actionId: ACTION.acknowledge,
+      value: String(inc.id),
+      userId: 'U0ONCALL',
+    });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /acknowledged/.test(String(c.args.text)),
+    );
+    await sleep(2800);
+    expect(dmsTo(bot, 'U0ONCALL').filter((c) => json(c).includes('acked in time'))).toHaveLength(1);
+    expect(dmsTo(bot, 'U0SENIOR').filter((c) => json(c).includes('acked in time'))).toHaveLength(0);
+  });
+
+  it('a severity change reschedules the response-time timer by the new response time', async () => {
+    const inc = await declare(bot, 'sev3 minor glitch');
+    await bot.command('sev1', { channel_id: inc.channelId });
+    await bot.fake.waitForCount(
+      'chat.postMessage',
+      2,
+      (c) => c.args.channel === 'U0ONCALL' && json(c).includes('minor glitch'),
+      5000,
+    );
+  });
+
+  it('customer impact pages the engineering manager at once, once; data-loss risk pages the CTO', async () => {
+    const inc = await declare(bot, 'sev2 enterprise tenant errors');
+    await bot.command('impact', { channel_id: inc.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0MANAGER' && json(c).includes('enterprise tenant errors'),
+    );
+    bot.fake.reset();
+    await bot.command('impact', { channel_id: inc.channelId });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already flagged/);
+    await bot.command('data-loss', { channel_id: inc.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0CTO' && json(c).includes('enterprise tenant errors'),
+    );
+    await sleep(500);
+    expect(dmsTo(bot, 'U0MANAGER')).toHaveLength(0);
+  });
+
+  it('customer impact from the status update form pages the engineering manager', async () => {
+    const inc = await declare(bot, 'sev2 form impact');
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: encodeModalMetadata({ incidentId: inc.id, channelId: inc.channelId }),
+      values: {
+        [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect('investigating') },
+        [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('enterprise tenants') },
+        [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('timeouts') },
+        [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('looking') },
+        [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText('') },
+        [BLOCK.updNextUpdate]: { [INPUT.nextUpdate]: stateValue.datetimepicker(Math.floor(Date.now() / 1000) + 1800) },
+        [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes([{ value: 'customer_impact' }]) },
+      },
+    });
+    const dm = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0MANAGER' && json(c).includes('form impact'),
+    );
+    expect(json(dm)).toContain('AFFECTED: enterprise tenants');
+  });
+
+  it('reminds the commander when the promised next update passes without a new one', async () => {
+    const inc = await declare(bot, 'sev2 reminder due');
+    await bot.command('ack', { channel_id: inc.channelId, user_id: 'U0CMDR' });
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: encodeModalMetadata({ incidentId: inc.id, channelId: inc.channelId }),
+      values: {
+        [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect('investigating') },
+        [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('api') },
+        [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('some errors') },
+        [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('digging') },
+        [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText('') },
+        [BLOCK.updNextUpdate]: { [INPUT.nextUpdate]: stateValue.datetimepicker(Math.floor(Date.now() / 1000) + 2) },
+        [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes([]) },
+      },
+    });
+    const reminder = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /the next status update was due/.test(String(c.args.text)),
+      5000,
+    );
+    expect(reminder.args.text).toContain('<@U0CMDR>');
+  });
+
+  it('/incident escalate walks the contact order and then says everyone has been paged', async () => {
+    const inc = await declare(bot, 'sev2 walk the order');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0ONCALL' && json(c).includes('walk the order'),
+    );
+    for (const user of ['U0SENIOR', 'U0MANAGER', 'U0CTO']) {
+      await bot.command('escalate', { channel_id: inc.channelId });
+      await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === user && json(c).includes('walk the order'));
+    }
+    bot.fake.reset();
+    await bot.command('escalate', { channel_id: inc.channelId });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
+      /Every role in the contact order has been paged/,
+    );
+  });
+
+  it('the card shows who was paged and what comes next', async () => {
+    const inc = await declare(bot, 'sev2 card shows paging');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*On-Call/.test(String(c.args.text)),
+    );
+    await bot.fake.waitFor('chat.update', (c) => c.args.ts === inc.cardTs && /Paged: On-Call Engineer/.test(json(c)));
+    const card = bot.fake.message(inc.channelId, inc.cardTs)!;
+    // SEV-2 responds within 60 s in this runbook: next is on-call again if nobody acknowledges by then.
+    expect(JSON.stringify(card.blocks)).toMatch(
+      /Next: On-Call Engineer <!date\^\d+\^[^>]*> if nobody acknowledges within the SEV-2 response time/,
+    );
+  });
+});
+
+describe('contacts that cannot be paged', () => {
+  let bot: BotHarness;
+  afterEach(async () => bot?.stop());
+
+  it('a role with nobody in it is skipped with a warning in the channel', async () => {
+    bot = await startBot({ runbook: testRunbook({ contacts: { on_call: [] } }) });
+    const inc = await declare(bot, 'sev2 nobody on call');
+    const warn = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /nobody is configured for that role/.test(String(c.args.text)),
+    );
+    expect(warn.args.text).toContain('On-Call Engineer');
+  });
+
+  it('an unknown user and an empty group are reported in the channel', async () => {
+    bot = await startBot({ runbook: testRunbook({ contacts: { on_call: ['U0GONE', 'S0EMPTY', 'U0ONCALL'] } }) });
+    bot.fake.usergroups.set('S0EMPTY', []);
+    // Slack answers a DM to a user that does not exist with channel_not_found.
+    bot.fake.unknownUsers.add('U0GONE');
+    const inc = await declare(bot, 'sev2 stale contacts');
+    const line = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*On-Call Engineer\*/.test(String(c.args.text)),
+    );
+    expect(line.args.text).toContain('(<@U0ONCALL>)');
+    expect(line.args.text).toMatch(/Could not reach .*`S0EMPTY`.*<@U0GONE>|Could not reach .*<@U0GONE>.*`S0EMPTY`/);
+    expect(dmsTo(bot, 'U0ONCALL')).toHaveLength(1);
+  });
+
+  it('a Slack 500 while paging is retried until the page goes through, and sent once', async () => {
+    bot = await startBot({ runbook: testRunbook({ unresolvedAfter: '1500ms' }) });
+    const inc = await declare(bot, 'sev2 slack flaky while paging');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*On-Call/.test(String(c.args.text)),
+    );
+    bot.fake.failNext('chat.postMessage', { status: 500 }, 5);
+    const dm = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR', 15_000);
+    expect(json(dm)).toContain('slack flaky while paging');
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => c.failed).length).toBe(5);
+    await sleep(500);
+    expect(dmsTo(bot, 'U0SENIOR')).toHaveLength(1);
+    const { rows } = await bot.db.query<{ attempts: number; state: string }>(
+      "SELECT attempts, state FROM escalation_jobs WHERE incident_id = $1 AND key = 'unresolved'",
+      [inc.id],
+    );
+    expect(rows[0]).toMatchObject({ state: 'done' });
+    expect(Number(rows[0]!.attempts)).toBeGreaterThanOrEqual(2);
+  }, 25_000);
+});
