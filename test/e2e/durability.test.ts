@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import { FakeSlack, type RecordedCall } from '../support/fake-slack.js';
+import { postSlashCommand } from '../support/slack-request.js';
+import { createTestSchema } from '../support/test-db.js';
+import { CONTACTS, testRunbook } from '../support/test-runbook.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const json = (c: RecordedCall) => JSON.stringify(c.args);
+const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+
+/** The runbook file a person would write, with durations short enough to wait for. */
+function runbookYaml(unresolvedAfter: string): string {
+  const sev = (name: string) => ({ name, definition: '', respond_within: '1h' });
+  return stringify({
+    name: 'durability test',
+    severities: { 'SEV-0': sev('Critical'), 'SEV-1': sev('High'), 'SEV-2': sev('Medium'), 'SEV-3': sev('Low') },
+    escalation: {
+      order: ['on_call', 'senior_devops', 'engineering_manager', 'cto'],
+      roles: {
+        on_call: { name: 'On-Call Engineer', contacts: CONTACTS.on_call },
+        senior_devops: { name: 'Senior DevOps Engineer', contacts: CONTACTS.senior_devops },
+        engineering_manager: { name: 'Engineering Manager', contacts: CONTACTS.engineering_manager },
+        cto: { name: 'CTO', contacts: CONTACTS.cto },
+      },
+      rules: {
+        on_declare: 'on_call',
+        unresolved: { after: unresolvedAfter, page: 'senior_devops' },
+        customer_impact: 'engineering_manager',
+        critical: 'cto',
+        unacknowledged: 'on_call',
+      },
+    },
+  });
+}
+
+/** `npm start`'s entry point as a real process; resolves with its port once it says it is listening. */
+function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(TSX, ['src/app.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`bot did not start:\n${out}`)), 20_000);
+    const onData = (d: Buffer) => {
+      out += String(d);
+      const m = /localhost:(\d+)\/slack\/events/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`bot exited with ${code}:\n${out}`)));
+  });
+}
+
+describe('escalation timers survive a kill -9', () => {
+  let fake: FakeSlack;
+  let dir: string;
+  let drop: () => Promise<void>;
+  let env: Record<string, string>;
+  const procs: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    dir = await mkdtemp(join(tmpdir(), 'bot-durable-'));
+    await writeFile(join(dir, 'runbook.yml'), runbookYaml('4s'));
+    const s = await createTestSchema('dur');
+    drop = s.drop;
+    env = {
+      SLACK_BOT_TOKEN: 'xoxb-durable',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      DATABASE_URL: s.url,
+      RUNBOOK_FILE: join(dir, 'runbook.yml'),
+      PORT: '0',
+      LOG_LEVEL: 'error',
+    };
+  });
+  afterAll(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await fake?.close();
+    await drop?.();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a page due while the bot was dead is sent once by the next process', async () => {
+    const first = await startProcess(env);
+    procs.push(first.proc);
+    const declaredAt = Date.now();
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'sev2 survives restarts',
+      response_url: fake.responseUrl('dur'),
+    });
+    await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL' && json(c).includes('survives restarts'), 10_000);
+    first.proc.kill('SIGKILL');
+    await new Promise((r) => first.proc.once('exit', r));
+    await sleep(1000);
+    expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0SENIOR')).toHaveLength(0);
+
+    const second = await startProcess(env);
+    procs.push(second.proc);
+    const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR', 15_000);
+    expect(json(dm)).toContain('survives restarts');
+    expect(dm.at - declaredAt).toBeGreaterThanOrEqual(4000);
+    await sleep(1500);
+    expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0SENIOR')).toHaveLength(1);
+    expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL')).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('two bot processes on one database', () => {
+  let a: BotHarness;
+  let b: BotHarness;
+  let fake: FakeSlack;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    const s = await createTestSchema('two');
+    drop = s.drop;
+    const runbook = testRunbook({ unresolvedAfter: '1500ms' });
+    a = await startBot({ fake, databaseUrl: s.url, runbook });
+    b = await startBot({ fake, databaseUrl: s.url, runbook });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('page each contact exactly once', async () => {
+    const titles = Array.from({ length: 8 }, (_, i) => `twin replicas ${i}`);
+    await Promise.all(titles.map((t, i) => (i % 2 ? a : b).command(`sev2 ${t}`, { user_id: `U0TWIN${i}` })));
+    await fake.waitForCount('chat.postMessage', titles.length, (c) => c.args.channel === 'U0SENIOR', 10_000);
+    await sleep(1500);
+    for (const t of titles) {
+      const to = (user: string) => fake.callsTo('chat.postMessage').filter((c) => c.args.channel === user && json(c).includes(`${t}"`) || (c.args.channel === user && json(c).includes(`${t}\\n`)));
+      expect(to('U0ONCALL'), t).toHaveLength(1);
+      expect(to('U0SENIOR'), t).toHaveLength(1);
+    }
+    const { rows } = await a.db.query<{ n: number }>("SELECT count(*)::int AS n FROM escalation_jobs WHERE state = 'done'");
+    expect(Number(rows[0]!.n)).toBe(titles.length * 2);
+  }, 30_000);
+});
