@@ -46,22 +46,31 @@ const schema = z
       })
       .strict(),
   })
-  .strict()
-  .superRefine((rb, ctx) => {
-    const known = new Set(Object.keys(rb.escalation.roles));
-    const check = (id: string, path: (string | number)[]) => {
-      if (!known.has(id)) {
-        ctx.addIssue({ code: 'custom', path, message: `unknown role "${id}"; known roles: ${[...known].join(', ')}` });
-      }
-    };
-    rb.escalation.order.forEach((id, i) => check(id, ['escalation', 'order', i]));
-    const r = rb.escalation.rules;
-    check(r.on_declare, ['escalation', 'rules', 'on_declare']);
-    check(r.unresolved.page, ['escalation', 'rules', 'unresolved', 'page']);
-    check(r.customer_impact, ['escalation', 'rules', 'customer_impact']);
-    check(r.critical, ['escalation', 'rules', 'critical']);
-    check(r.unacknowledged, ['escalation', 'rules', 'unacknowledged']);
-  });
+  .strict();
+
+/**
+ * Role references must name a defined role. Checked on the raw data so that these problems are reported together
+ * with any other (zod skips refinements once a field is invalid).
+ */
+function referenceProblems(data: unknown): string[] {
+  const esc = (data as { escalation?: unknown } | null)?.escalation as
+    | { order?: unknown; roles?: unknown; rules?: Record<string, unknown> }
+    | undefined;
+  if (!esc || typeof esc !== 'object' || !esc.roles || typeof esc.roles !== 'object') return [];
+  const known = Object.keys(esc.roles);
+  const out: string[] = [];
+  const check = (id: unknown, path: string) => {
+    if (typeof id === 'string' && !known.includes(id))
+      out.push(`${path}: unknown role "${id}"; known roles: ${known.join(', ')}`);
+  };
+  if (Array.isArray(esc.order)) esc.order.forEach((id, i) => check(id, `escalation.order.${i}`));
+  const rules = esc.rules && typeof esc.rules === 'object' ? esc.rules : {};
+  for (const name of ['on_declare', 'customer_impact', 'critical', 'unacknowledged'])
+    check(rules[name], `escalation.rules.${name}`);
+  const unresolved = rules.unresolved as { page?: unknown } | undefined;
+  if (unresolved && typeof unresolved === 'object') check(unresolved.page, 'escalation.rules.unresolved.page');
+  return out;
+}
 
 export interface RoleDef {
   id: string;
@@ -99,12 +108,13 @@ export class RunbookError extends Error {
 /** Validates runbook data (already parsed from YAML); every problem names its entry. */
 export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
   const parsed = schema.safeParse(data);
-  if (!parsed.success) {
-    throw new RunbookError(
-      file,
-      parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`),
-    );
-  }
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)),
+    ...referenceProblems(data),
+  ];
+  if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
   const sev = (k: 'SEV-0' | 'SEV-1' | 'SEV-2' | 'SEV-3') => ({
     name: rb.severities[k].name,

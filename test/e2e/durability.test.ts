@@ -41,7 +41,10 @@ function runbookYaml(unresolvedAfter: string): string {
 
 /** `npm start`'s entry point as a real process; resolves with its port once it says it is listening. */
 function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(TSX, ['src/app.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(TSX, ['src/app.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`bot did not start:\n${out}`)), 20_000);
@@ -98,7 +101,11 @@ describe('escalation timers survive a kill -9', () => {
       text: 'sev2 survives restarts',
       response_url: fake.responseUrl('dur'),
     });
-    await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL' && json(c).includes('survives restarts'), 10_000);
+    await fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0ONCALL' && json(c).includes('survives restarts'),
+      10_000,
+    );
     first.proc.kill('SIGKILL');
     await new Promise((r) => first.proc.once('exit', r));
     await sleep(1000);
@@ -142,11 +149,20 @@ describe('two bot processes on one database', () => {
     await fake.waitForCount('chat.postMessage', titles.length, (c) => c.args.channel === 'U0SENIOR', 10_000);
     await sleep(1500);
     for (const t of titles) {
-      const to = (user: string) => fake.callsTo('chat.postMessage').filter((c) => c.args.channel === user && json(c).includes(`${t}"`) || (c.args.channel === user && json(c).includes(`${t}\\n`)));
+      const to = (user: string) =>
+        fake
+          .callsTo('chat.postMessage')
+          .filter(
+            (c) =>
+              (c.args.channel === user && json(c).includes(`${t}"`)) ||
+              (c.args.channel === user && json(c).includes(`${t}\\n`)),
+          );
       expect(to('U0ONCALL'), t).toHaveLength(1);
       expect(to('U0SENIOR'), t).toHaveLength(1);
     }
-    const { rows } = await a.db.query<{ n: number }>("SELECT count(*)::int AS n FROM escalation_jobs WHERE state = 'done'");
+    const { rows } = await a.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM escalation_jobs WHERE state = 'done'",
+    );
     expect(Number(rows[0]!.n)).toBe(titles.length * 2);
   }, 30_000);
 });

@@ -38,6 +38,31 @@ describe('start-up', () => {
     expect(r.stderr).not.toContain('shh-very-secret');
   });
 
+  it('a bad runbook file is named, entry by entry, and the process exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
+    const file = join(dir, 'runbook.yml');
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const atom = await readFile('runbooks/atom.yml', 'utf8');
+    await writeFile(
+      file,
+      atom
+        .replace('order: [on_call, senior_devops, engineering_manager, cto]', 'order: [on_call, vp]')
+        .replace('after: 30m', 'after: soon')
+        .replace(
+          /on_call:\n {6}name: On-Call Engineer\n {6}contacts: \[\]/,
+          'on_call:\n      name: On-Call Engineer\n      contacts: ["@alice"]',
+        ),
+    );
+    const r = await startProcess({ RUNBOOK_FILE: file });
+    await rm(dir, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
+    expect(r.stderr).toContain('escalation.order.1: unknown role "vp"');
+    expect(r.stderr).toContain('escalation.rules.unresolved.after: "soon" is not a duration');
+    expect(r.stderr).toContain('escalation.roles.on_call.contacts.0: must be a Slack user ID');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('an unreachable DATABASE_URL is reported and exits 1', async () => {
     const r = await startProcess({ DATABASE_URL: 'postgresql://postgres:hunter2@127.0.0.1:1/test' });
     expect(r.code).toBe(1);

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import {
+  desiredJobs,
+  nextRoleToPage,
+  rolesToPage,
+  ruleReason,
+  stillHolds,
+} from '../../src/incidents/escalation-policy.js';
+import { testRunbook } from '../support/test-runbook.js';
+import { makeIncident } from './incident-fixture.js';
+
+const rb = testRunbook({ unresolvedAfter: '30m', respond: { 0: '5m', 1: '15m', 2: '1h', 3: '4h' } });
+const T0 = new Date('2026-11-27T03:00:00Z');
+const NOW = new Date('2026-11-27T03:01:00Z');
+const keys = (i: ReturnType<typeof makeIncident>) => desiredJobs(i, rb, NOW).map((j) => j.key);
+
+describe('desiredJobs', () => {
+  it('a fresh SEV-1: page on-call now, senior DevOps at 30 minutes, on-call again at 15 minutes if unacknowledged', () => {
+    const jobs = desiredJobs(
+      makeIncident({ severity: 1, createdAt: T0, acknowledgedAt: null, status: 'investigating' }),
+      rb,
+      NOW,
+    );
+    expect(jobs.map((j) => [j.key, j.role, j.dueAt.toISOString()])).toEqual([
+      ['declared', 'on_call', '2026-11-27T03:00:00.000Z'],
+      ['unresolved', 'senior_devops', '2026-11-27T03:30:00.000Z'],
+      ['unacknowledged', 'on_call', '2026-11-27T03:15:00.000Z'],
+    ]);
+  });
+  it('SEV-0 or data-loss risk adds the CTO now; customer impact adds the engineering manager now', () => {
+    expect(keys(makeIncident({ severity: 0, createdAt: T0, status: 'investigating' }))).toContain('critical');
+    expect(keys(makeIncident({ severity: 2, dataLossRisk: true, createdAt: T0, status: 'investigating' }))).toContain(
+      'critical',
+    );
+    const withImpact = desiredJobs(
+      makeIncident({ severity: 2, customerImpact: true, createdAt: T0, status: 'investigating' }),
+      rb,
+      NOW,
+    );
+    expect(withImpact.find((j) => j.key === 'customer_impact')).toMatchObject({
+      role: 'engineering_manager',
+      dueAt: NOW,
+    });
+  });
+  it('acknowledged: no response-time timer; mitigated: no escalation at all; resolved: nothing', () => {
+    expect(keys(makeIncident({ createdAt: T0, acknowledgedAt: NOW, status: 'investigating' }))).not.toContain(
+      'unacknowledged',
+    );
+    expect(keys(makeIncident({ createdAt: T0, status: 'mitigated', nextUpdateAt: null }))).toEqual([]);
+    expect(
+      keys(makeIncident({ createdAt: T0, status: 'resolved', nextUpdateAt: new Date(NOW.getTime() + 1000) })),
+    ).toEqual([]);
+  });
+  it('a next update with no newer update gives a reminder keyed by its time', () => {
+    const next = new Date('2026-11-27T03:30:00Z');
+    const i = makeIncident({ createdAt: T0, status: 'investigating', nextUpdateAt: next, lastUpdateAt: NOW });
+    expect(keys(i)).toContain('next_update:2026-11-27T03:30:00.000Z');
+    expect(keys({ ...i, lastUpdateAt: new Date('2026-11-27T03:31:00Z') })).not.toContain(
+      'next_update:2026-11-27T03:30:00.000Z',
+    );
+  });
+  it('stillHolds re-checks the reason against the current state', () => {
+    const i = makeIncident({ severity: 1, createdAt: T0, acknowledgedAt: null, status: 'investigating' });
+    expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, i, rb, NOW)).toBe(true);
+    expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, { ...i, acknowledgedAt: NOW }, rb, NOW)).toBe(
+      false,
+    );
+    expect(stillHolds({ key: 'manual:cto', rule: 'manual' }, { ...i, status: 'mitigated' }, rb, NOW)).toBe(false);
+  });
+});
+
+describe('who is paged', () => {
+  it('unacknowledged pages its role again with the next role not yet paged', () => {
+    expect(rolesToPage({ rule: 'unacknowledged', role: 'on_call' }, rb, new Set(['on_call']))).toEqual([
+      'on_call',
+      'senior_devops',
+    ]);
+    expect(rolesToPage({ rule: 'unacknowledged', role: 'on_call' }, rb, new Set(['on_call', 'senior_devops']))).toEqual(
+      ['on_call', 'engineering_manager'],
+    );
+    expect(rolesToPage({ rule: 'unresolved', role: 'senior_devops' }, rb, new Set())).toEqual(['senior_devops']);
+  });
+  it('escalate now takes the next role in the contact order, or none when all were paged', () => {
+    expect(nextRoleToPage(rb, new Set(['on_call']))).toBe('senior_devops');
+    expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager', 'cto']))).toBeNull();
+  });
+  it('reasons read as the runbook says them', () => {
+    expect(ruleReason('unresolved', rb, { severity: 1 })).toBe('not resolved 30 minutes after it was declared');
+    expect(ruleReason('unacknowledged', rb, { severity: 2 })).toBe(
+      'nobody acknowledged within the SEV-2 response time (1 hour)',
+    );
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { describeDuration, parseDuration } from '../../src/runbook/duration.js';
+import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+
+const base = () => ({
+  name: 'rb',
+  severities: {
+    'SEV-0': { name: 'Critical', respond_within: '5m' },
+    'SEV-1': { name: 'High', respond_within: '15m' },
+    'SEV-2': { name: 'Medium', respond_within: '1h' },
+    'SEV-3': { name: 'Low', respond_within: '4h' },
+  },
+  escalation: {
+    order: ['on_call', 'senior_devops'],
+    roles: {
+      on_call: { name: 'On-Call Engineer', contacts: ['U0123ABC', 'S0GROUP1'] },
+      senior_devops: { name: 'Senior DevOps', contacts: [] as string[] },
+    },
+    rules: {
+      on_declare: 'on_call',
+      unresolved: { after: '30m', page: 'senior_devops' },
+      customer_impact: 'senior_devops',
+      critical: 'senior_devops',
+      unacknowledged: 'on_call',
+    },
+  },
+});
+
+const problems = (data: unknown): string[] => {
+  try {
+    parseRunbook(data, 'rb.yml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(RunbookError);
+    expect((err as Error).message).toContain('rb.yml');
+    return (err as RunbookError).problems;
+  }
+  return [];
+};
+
+describe('durations', () => {
+  it.each([
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['4h', 14_400_000],
+    ['1d', 86_400_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    [' 2s ', 2000],
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it.each(['', '30', 'm', '1.5h', '-5m', '5 minutes', '0s', '10x'])('%j is not a duration', (t) =>
+    expect(parseDuration(t)).toBeNull(),
+  );
+  it('describes durations for people', () => {
+    expect(describeDuration(900_000)).toBe('15 minutes');
+    expect(describeDuration(3_600_000)).toBe('1 hour');
+    expect(describeDuration(5_400_000)).toBe('1 hour 30 minutes');
+  });
+});
+
+describe('the runbook file', () => {
+  it('the bundled ATOM runbook loads and matches the runbook text (response times, contact order, 30 minutes)', async () => {
+    const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    expect(rb.severities[0].respondWithinMs).toBe(5 * 60_000);
+    expect(rb.severities[1].respondWithinMs).toBe(15 * 60_000);
+    expect(rb.severities[2].respondWithinMs).toBe(60 * 60_000);
+    expect(rb.severities[3].respondWithinMs).toBe(4 * 60 * 60_000);
+    expect(rb.escalation.order).toEqual(['on_call', 'senior_devops', 'engineering_manager', 'cto']);
+    expect(rb.escalation.rules.unresolved).toEqual({ afterMs: 30 * 60_000, page: 'senior_devops' });
+    expect(rb.escalation.rules.customerImpact).toBe('engineering_manager');
+    expect(rb.escalation.rules.critical).toBe('cto');
+    expect(rb.escalation.roles.senior_devops!.name).toBe('Senior DevOps Engineer');
+  });
+
+  it('accepts user and user-group IDs', () => {
+    expect(parseRunbook(base()).escalation.roles.on_call!.contacts).toEqual(['U0123ABC', 'S0GROUP1']);
+  });
+
+  it('names a contact that is not a Slack ID', () => {
+    const rb = base();
+    rb.escalation.roles.on_call.contacts = ['U0123ABC', '@alice'];
+    expect(problems(rb)).toEqual([
+      'escalation.roles.on_call.contacts.1: must be a Slack user ID (U…/W…) or user-group ID (S…)',
+    ]);
+  });
+
+  it('names an unknown role wherever it is used', () => {
+    const rb = base();
+    rb.escalation.order.push('vp');
+    rb.escalation.rules.critical = 'ceo';
+    const p = problems(rb);
+    expect(p).toContain('escalation.order.2: unknown role "vp"; known roles: on_call, senior_devops');
+    expect(p).toContain('escalation.rules.critical: unknown role "ceo"; known roles: on_call, senior_devops');
+  });
+
+  it('names a malformed duration', () => {
+    const rb = base();
+    rb.escalation.rules.unresolved.after = 'half an hour';
+    rb.severities['SEV-1'].respond_within = '15';
+    const p = problems(rb);
+    expect(p).toContain(
+      'escalation.rules.unresolved.after: "half an hour" is not a duration; write e.g. 30s, 15m, 4h or 1h30m',
+    );
+    expect(p).toContain('severities.SEV-1.respond_within: "15" is not a duration; write e.g. 30s, 15m, 4h or 1h30m');
+  });
+
+  it('names a missing severity and an unknown key', () => {
+    const rb = base() as Record<string, unknown> & ReturnType<typeof base>;
+    delete (rb.severities as Record<string, unknown>)['SEV-3'];
+    (rb as Record<string, unknown>).escalations = {};
+    const p = problems(rb);
+    expect(p.some((x) => x.startsWith('severities.SEV-3:'))).toBe(true);
+    expect(p.some((x) => /escalations/.test(x))).toBe(true);
+  });
+
+  it('a missing file or bad YAML is a RunbookError naming the file', async () => {
+    await expect(loadRunbook('/nonexistent/runbook.yml')).rejects.toThrow(
+      /\/nonexistent\/runbook.yml.*cannot read it/s,
+    );
+  });
+});
