@@ -26,7 +26,7 @@ export function ruleReason(rule: EscalationRule, rb: Runbook, i: Pick<Incident, 
     case 'declared':
       return 'a new incident was declared';
     case 'unresolved':
-      return `not resolved ${describeMs(rb.escalation.rules.unresolved.afterMs)} after it was declared`;
+      return `it is still not resolved ${describeMs(rb.escalation.rules.unresolved.afterMs)} after it was declared`;
     case 'unacknowledged':
       return `nobody acknowledged within the SEV-${i.severity} response time (${describeMs(rb.severities[i.severity].respondWithinMs)})`;
     case 'customer_impact':
@@ -34,7 +34,7 @@ export function ruleReason(rule: EscalationRule, rb: Runbook, i: Pick<Incident, 
     case 'critical':
       return 'the incident is SEV-0 or at risk of data loss';
     case 'manual':
-      return 'escalated by hand';
+      return 'someone escalated by hand';
     case 'next_update':
       return 'the promised status update is overdue';
   }
@@ -51,6 +51,13 @@ function describeMs(ms: number): string {
     if (ms >= size && ms % size === 0) return `${ms / size} ${name}${ms / size === 1 ? '' : 's'}`;
   }
   return `${Math.round(ms / 1000)} seconds`;
+}
+
+/** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
+export function ruleUnless(rule: string): string | null {
+  if (rule === 'unresolved') return 'mitigated or resolved by then';
+  if (rule === 'unacknowledged') return 'acknowledged by then';
+  return null;
 }
 
 /**

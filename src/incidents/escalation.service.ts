@@ -26,6 +26,7 @@ import {
   nextRoleToPage,
   rolesToPage,
   ruleReason,
+  ruleUnless,
   stillHolds,
 } from './escalation-policy.js';
 import type { Logger } from './incident.service.js';
@@ -80,6 +81,7 @@ export class EscalationService {
         ? {
             roleName: this.roleName(s.next.role),
             reason: ruleReason(s.next.rule as EscalationRule, this.runbook, incident),
+            unless: ruleUnless(s.next.rule),
             dueAt: s.next.dueAt,
           }
         : null,

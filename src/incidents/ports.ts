@@ -17,7 +17,7 @@ export type IncidentNotice =
 /** What the card shows about escalation: who was paged, and what comes next. */
 export interface EscalationView {
   paged: { roleName: string; at: Date }[];
-  next: { roleName: string; reason: string; dueAt: Date } | null;
+  next: { roleName: string; reason: string; unless: string | null; dueAt: Date } | null;
 }
 
 /** A page: a direct message to one person, with the communication template and an Acknowledge button. */

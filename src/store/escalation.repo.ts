@@ -200,7 +200,7 @@ export async function escalationSummary(q: Queryable, incidentId: number): Promi
   );
   const next = await q.query<{ role: string | null; rule: string; due_at: Date | string }>(
     `SELECT role, rule, due_at FROM escalation_jobs
-     WHERE incident_id = $1 AND state = 'pending' AND rule <> 'next_update'
+     WHERE incident_id = $1 AND state = 'pending' AND rule <> 'next_update' AND fired_at IS NULL
      ORDER BY due_at LIMIT 1`,
     [incidentId],
   );

@@ -66,7 +66,7 @@ export function renderIncidentCard(i: Incident, now: Date, escalation?: Escalati
       ? `:pager: Paged: ${escalation.paged.map((p) => `${mrkdwnClip(p.roleName, 60)} (${ago(p.at, now)})`).join(', ')}`
       : ':pager: Nobody paged yet';
     const next = escalation.next
-      ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))} if ${escalation.next.reason.replace(/^nobody acknowledged/, 'nobody acknowledges').replace(/^not resolved/, 'still not resolved')}`
+      ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}`
       : null;
     blocks.push({
       type: 'context',

@@ -85,7 +85,9 @@ describe('who is paged', () => {
     expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager', 'cto']))).toBeNull();
   });
   it('reasons read as the runbook says them', () => {
-    expect(ruleReason('unresolved', rb, { severity: 1 })).toBe('not resolved 30 minutes after it was declared');
+    expect(ruleReason('unresolved', rb, { severity: 1 })).toBe(
+      'it is still not resolved 30 minutes after it was declared',
+    );
     expect(ruleReason('unacknowledged', rb, { severity: 2 })).toBe(
       'nobody acknowledged within the SEV-2 response time (1 hour)',
     );
