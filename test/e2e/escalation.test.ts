@@ -218,6 +218,32 @@ describe('escalation rules', () => {
     expect(dmsTo(bot, 'U0SENIOR').filter((c) => json(c).includes('acked in time'))).toHaveLength(0);
   });
 
+  it('Acknowledge in the page DM acknowledges the incident and stops the response-time timer', async () => {
+    const inc = await declare(bot, 'sev1 acked from the page');
+    const dm = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0ONCALL' && json(c).includes('acked from the page'),
+    );
+    const dmTs = (dm.response as { ts: string }).ts;
+    await bot.click({
+      channelId: 'D0ONCALL',
+      messageTs: dmTs,
+      actionId: ACTION.acknowledge,
+      value: String(inc.id),
+      userId: 'U0ONCALL',
+    });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /<@U0ONCALL> acknowledged/.test(String(c.args.text)),
+    );
+    const { rows } = await bot.db.query<{ commander_id: string }>('SELECT commander_id FROM incidents WHERE id = $1', [
+      inc.id,
+    ]);
+    expect(rows[0]!.commander_id).toBe('U0ONCALL');
+    await sleep(2500);
+    expect(dmsTo(bot, 'U0ONCALL').filter((c) => json(c).includes('acked from the page'))).toHaveLength(1);
+  });
+
   it('a severity change reschedules the response-time timer by the new response time', async () => {
     const inc = await declare(bot, 'sev3 minor glitch');
     await bot.command('sev1', { channel_id: inc.channelId });
