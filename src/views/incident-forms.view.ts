@@ -1,69 +1,73 @@
 import type { App } from '@slack/bolt';
+import type { ChangeResult } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { parseModalMetadata } from '../slack/payloads.js';
+import { type ModalMetadata, parseModalMetadata } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
-import { parseResolveSummary, parseStatusUpdate } from './parse-status-update.js';
+import { type ParsedForm, parseResolveSummary, parseStatusUpdate } from './parse-status-update.js';
 
-const STALE_FORM = { response_action: 'errors' as const };
+const STALE_TEXT = 'This form is out of date; close it and open a new one.';
 const BUSY_FORM_TEXT = 'The bot is overloaded right now; nothing was posted. Submit again in a minute.';
 
-/** Submissions of the status update and resolve forms. Validation errors show inline; the rest after ack. */
-export function register(app: App, deps: ListenerDeps): void {
-  const { incidents } = deps;
+type StateValues = Parameters<typeof parseStatusUpdate>[0];
 
-  app.view(VIEW.statusUpdate, async ({ ack, view, body, client, logger }) => {
+interface FormSpec<T> {
+  callbackId: string;
+  /** The block that shows form-wide problems (stale form, overload). */
+  mainBlock: string;
+  parse: (values: StateValues) => ParsedForm<T>;
+  submit: (meta: ModalMetadata, userId: string, value: T, requestKey: string) => Promise<ChangeResult | null>;
+  /** "Update recorded" / "Resolved": what is said before the warnings of a partly shown change. */
+  done: string;
+}
+
+/**
+ * One modal submission: validation errors show inline (the modal stays open); the change runs after the ack, and any
+ * problem then reaches the person privately in the incident channel. The view id makes a double submit a no-op.
+ */
+function onForm<T>(app: App, deps: ListenerDeps, spec: FormSpec<T>): void {
+  app.view(spec.callbackId, async ({ ack, view, body, client, logger }) => {
     const meta = parseModalMetadata(view.private_metadata);
-    const parsed = parseStatusUpdate(view.state.values as never, new Date());
     if (!meta) {
-      await ack({ ...STALE_FORM, errors: { upd_status: 'This form is out of date; close it and open a new one.' } });
+      await ack({ response_action: 'errors', errors: { [spec.mainBlock]: STALE_TEXT } });
       return;
     }
+    const parsed = spec.parse(view.state.values as unknown as StateValues);
     if (!parsed.ok) {
       await ack({ response_action: 'errors', errors: parsed.errors });
       return;
     }
     const ticket = deps.gate.reserve();
     if (!ticket) {
-      await ack({ response_action: 'errors', errors: { [BLOCK.updCurrentStatus]: BUSY_FORM_TEXT } });
+      await ack({ response_action: 'errors', errors: { [spec.mainBlock]: BUSY_FORM_TEXT } });
       return;
     }
     await ack();
     const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
     await ticket.run(() =>
       reportErrors(logger, tell, async () => {
-        const r = await incidents.postStatusUpdate(meta.incidentId, body.user.id, parsed.value, `view:${view.id}`);
-        if (r?.warnings.length) await tell(`:warning: Update recorded, but ${r.warnings.join('; ')}.`);
+        const r = await spec.submit(meta, body.user.id, parsed.value, `view:${view.id}`);
+        if (r?.warnings.length) await tell(`:warning: ${spec.done}, but ${r.warnings.join('; ')}.`);
       }),
     );
   });
+}
 
-  app.view(VIEW.resolve, async ({ ack, view, body, client, logger }) => {
-    const meta = parseModalMetadata(view.private_metadata);
-    const parsed = parseResolveSummary(view.state.values as never);
-    if (!meta) {
-      await ack({
-        ...STALE_FORM,
-        errors: { resolve_summary: 'This form is out of date; close it and open a new one.' },
-      });
-      return;
-    }
-    if (!parsed.ok) {
-      await ack({ response_action: 'errors', errors: parsed.errors });
-      return;
-    }
-    const ticket = deps.gate.reserve();
-    if (!ticket) {
-      await ack({ response_action: 'errors', errors: { [BLOCK.resolveSummary]: BUSY_FORM_TEXT } });
-      return;
-    }
-    await ack();
-    const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
-    await ticket.run(() =>
-      reportErrors(logger, tell, async () => {
-        const r = await incidents.resolve(meta.incidentId, body.user.id, parsed.value, `view:${view.id}`);
-        if (r?.warnings.length) await tell(`:warning: Resolved, but ${r.warnings.join('; ')}.`);
-      }),
-    );
+/** Submissions of the status update and resolve forms. */
+export function register(app: App, deps: ListenerDeps): void {
+  const { incidents } = deps;
+  onForm(app, deps, {
+    callbackId: VIEW.statusUpdate,
+    mainBlock: BLOCK.updCurrentStatus,
+    parse: (values) => parseStatusUpdate(values, new Date()),
+    submit: (meta, user, value, key) => incidents.postStatusUpdate(meta.incidentId, user, value, key),
+    done: 'Update recorded',
+  });
+  onForm(app, deps, {
+    callbackId: VIEW.resolve,
+    mainBlock: BLOCK.resolveSummary,
+    parse: parseResolveSummary,
+    submit: (meta, user, value, key) => incidents.resolve(meta.incidentId, user, value, key),
+    done: 'Resolved',
   });
 }

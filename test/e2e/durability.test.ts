@@ -8,36 +8,11 @@ import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harnes
 import { FakeSlack, type RecordedCall } from '../support/fake-slack.js';
 import { postSlashCommand } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
-import { CONTACTS, testRunbook } from '../support/test-runbook.js';
+import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (c: RecordedCall) => JSON.stringify(c.args);
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-
-/** The runbook file a person would write, with durations short enough to wait for. */
-function runbookYaml(unresolvedAfter: string): string {
-  const sev = (name: string) => ({ name, definition: '', respond_within: '1h' });
-  return stringify({
-    name: 'durability test',
-    severities: { 'SEV-0': sev('Critical'), 'SEV-1': sev('High'), 'SEV-2': sev('Medium'), 'SEV-3': sev('Low') },
-    escalation: {
-      order: ['on_call', 'senior_devops', 'engineering_manager', 'cto'],
-      roles: {
-        on_call: { name: 'On-Call Engineer', contacts: CONTACTS.on_call },
-        senior_devops: { name: 'Senior DevOps Engineer', contacts: CONTACTS.senior_devops },
-        engineering_manager: { name: 'Engineering Manager', contacts: CONTACTS.engineering_manager },
-        cto: { name: 'CTO', contacts: CONTACTS.cto },
-      },
-      rules: {
-        on_declare: 'on_call',
-        unresolved: { after: unresolvedAfter, page: 'senior_devops' },
-        customer_impact: 'engineering_manager',
-        critical: 'cto',
-        unacknowledged: 'on_call',
-      },
-    },
-  });
-}
 
 /** `npm start`'s entry point as a real process; resolves with its port once it says it is listening. */
 function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
@@ -73,7 +48,7 @@ describe('escalation timers survive a kill -9', () => {
     fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     dir = await mkdtemp(join(tmpdir(), 'bot-durable-'));
-    await writeFile(join(dir, 'runbook.yml'), runbookYaml('4s'));
+    await writeFile(join(dir, 'runbook.yml'), stringify(testRunbookData({ unresolvedAfter: '4s' })));
     const s = await createTestSchema('dur');
     drop = s.drop;
     env = {

@@ -14,11 +14,11 @@ export interface TestRunbookOptions {
   contacts?: Partial<Record<keyof typeof CONTACTS, string[]>>;
 }
 
-/** The ATOM escalation shape with durations short enough for a test to really wait for them. */
-export function testRunbook(o: TestRunbookOptions = {}): Runbook {
+/** The runbook file's content (as a person writes it) with durations short enough for a test to wait for them. */
+export function testRunbookData(o: TestRunbookOptions = {}) {
   const contacts = { ...CONTACTS, ...o.contacts };
   const sev = (n: 0 | 1 | 2 | 3, name: string) => ({ name, definition: '', respond_within: o.respond?.[n] ?? '1h' });
-  return parseRunbook({
+  return {
     name: 'test runbook',
     severities: {
       'SEV-0': sev(0, 'Critical'),
@@ -42,5 +42,10 @@ export function testRunbook(o: TestRunbookOptions = {}): Runbook {
         unacknowledged: 'on_call',
       },
     },
-  });
+  };
+}
+
+/** testRunbookData, validated as the bot validates the file. */
+export function testRunbook(o: TestRunbookOptions = {}): Runbook {
+  return parseRunbook(testRunbookData(o));
 }
