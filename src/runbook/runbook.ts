@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Severity } from '../incidents/severity.js';
 import { parseDuration } from './duration.js';
+import { type Playbook, playbooksSchema } from './playbooks.js';
 
 export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
 
@@ -45,6 +46,7 @@ const schema = z
           .strict(),
       })
       .strict(),
+    playbooks: playbooksSchema.optional(),
   })
   .strict();
 
@@ -63,7 +65,9 @@ function referenceProblems(data: unknown): string[] {
     if (typeof id === 'string' && !known.includes(id))
       out.push(`${path}: unknown role "${id}"; known roles: ${known.join(', ')}`);
   };
-  if (Array.isArray(esc.order)) esc.order.forEach((id, i) => check(id, `escalation.order.${i}`));
+  if (Array.isArray(esc.order)) {
+    for (const [i, id] of esc.order.entries()) check(id, `escalation.order.${i}`);
+  }
   const rules = esc.rules && typeof esc.rules === 'object' ? esc.rules : {};
   for (const name of ['on_declare', 'customer_impact', 'critical', 'unacknowledged'])
     check(rules[name], `escalation.rules.${name}`);
@@ -93,6 +97,8 @@ export interface Runbook {
       unacknowledged: string;
     };
   };
+  /** Common incidents and issues, in file order. */
+  playbooks: Playbook[];
 }
 
 export class RunbookError extends Error {
@@ -137,6 +143,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
         unacknowledged: rb.escalation.rules.unacknowledged,
       },
     },
+    playbooks: rb.playbooks ?? [],
   };
 }
 

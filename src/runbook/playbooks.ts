@@ -1,0 +1,372 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/**
+ * Playbooks: the runbook's common incidents and issues as steps the bot can show and run. A step is text, an HTTP
+ * check of one of the app's health endpoints, or a command given as an argv template (never a shell string) whose
+ * `{name}` placeholders are filled from values checked against a parameter kind.
+ */
+
+/** What a parameter value may look like. Every pattern is anchored and bounded, and none allows a leading '-'
+ * (option injection), whitespace or shell characters. */
+export const PARAM_KINDS = {
+  node_id: { pattern: /^[a-z0-9][a-z0-9-]{1,63}$/, hint: 'a node id from `atom-cli nodes list`, e.g. 148e2d4b0c9e89' },
+  version: { pattern: /^v?\d{1,6}(\.\d{1,6}){0,2}$/, hint: 'a version from `atom-cli deployments`, e.g. v42 or v2.3' },
+  count: { pattern: /^[1-9]\d?$/, hint: 'a number of machines from 1 to 99' },
+  cpu: { pattern: /^([1-9]|1[0-6])$/, hint: 'a number of CPUs from 1 to 16' },
+  memory: { pattern: /^[1-9]\d{2,4}$/, hint: 'memory in MB, e.g. 2048' },
+  lines: { pattern: /^[1-9]\d{0,3}$/, hint: 'a number of log lines from 1 to 9999' },
+  revision: { pattern: /^[0-9a-f]{4,40}$/, hint: 'an alembic revision id from `alembic history`, e.g. 3f2a9c1b7d4e' },
+} as const satisfies Record<string, { pattern: RegExp; hint: string }>;
+
+export type ParamKind = keyof typeof PARAM_KINDS;
+const KIND_NAMES = Object.keys(PARAM_KINDS) as [ParamKind, ...ParamKind[]];
+
+/** Longest value accepted for any parameter, checked before the pattern. */
+export const MAX_PARAM_LENGTH = 64;
+
+/** Programs a command step may start with. `atom-cli` is replaced at run time by the ATOM_CLI setting. */
+export const KNOWN_BINARIES = ['atom-cli', 'alembic'] as const;
+
+/** Commands that change production: a step running one must say so (and, for some, need a second person). */
+export const GUARDED_COMMANDS: readonly { prefix: readonly string[]; approval: boolean }[] = [
+  { prefix: ['atom-cli', 'nodes', 'restart'], approval: false },
+  { prefix: ['atom-cli', 'nodes', 'stop'], approval: false },
+  { prefix: ['atom-cli', 'scale'], approval: false },
+  { prefix: ['atom-cli', 'rollback'], approval: false },
+  { prefix: ['atom-cli', 'deploy'], approval: false },
+  { prefix: ['atom-cli', 'regions', 'set'], approval: false },
+  { prefix: ['atom-cli', 'secrets', 'set'], approval: false },
+  { prefix: ['atom-cli', 'secrets', 'unset'], approval: false },
+  { prefix: ['alembic', 'upgrade'], approval: false },
+  { prefix: ['alembic', 'downgrade'], approval: true },
+];
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2 * 60_000;
+/** The runbook's health check timeout. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+
+export interface ParamSpec {
+  kind: ParamKind;
+  default?: string;
+}
+
+export interface TextStep {
+  type: 'text';
+  text: string;
+}
+
+export interface HttpStep {
+  type: 'http';
+  text: string;
+  /** A path on the app, e.g. /api/health; the base URL comes from configuration. */
+  path: string;
+  expectStatus: number;
+  timeoutMs: number;
+}
+
+export interface CommandStep {
+  type: 'command';
+  text: string;
+  /** argv template: literal arguments and `{name}` placeholders; run[0] is a known binary. */
+  run: string[];
+  params: Record<string, ParamSpec>;
+  destructive: boolean;
+  approval: boolean;
+  timeoutMs: number;
+  warning?: string;
+}
+
+export type PlaybookStep = TextStep | HttpStep | CommandStep;
+
+export interface Playbook {
+  id: string;
+  title: string;
+  kind: 'incident' | 'issue';
+  /** Words and phrases that suggest this playbook from an incident title. */
+  match: string[];
+  symptoms: string[];
+  detection: PlaybookStep[];
+  mitigation: PlaybookStep[];
+  resolution: PlaybookStep[];
+  prevention: string[];
+}
+
+const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/g;
+/** One argument: safe literal characters and `{name}` placeholders. No spaces, quotes or shell characters. */
+const ARGUMENT = /^(?:[A-Za-z0-9._:/=@%+,-]|\{[a-z][a-z0-9_]*\})+$/;
+
+const text = z.string().trim().min(1);
+
+const duration = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a duration; write e.g. 30s, 2m or 1m30s` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const kind = z.enum(KIND_NAMES, {
+  error: (iss) => `unknown parameter kind ${JSON.stringify(iss.input)}; kinds: ${KIND_NAMES.join(', ')}`,
+});
+
+/** `name: kind` or `name: { kind, default }`. YAML numbers are taken as text. */
+const paramSpec = z.preprocess(
+  (v) => (typeof v === 'string' ? { kind: v } : v),
+  z
+    .object({
+      kind,
+      default: z
+        .union([z.string(), z.number()])
+        .transform((d) => String(d))
+        .optional(),
+    })
+    .strict(),
+);
+
+const argument = z.preprocess(
+  (v) => (typeof v === 'number' ? String(v) : v),
+  z
+    .string()
+    .regex(
+      ARGUMENT,
+      'must be one argument: letters, digits and . _ : / = @ % + , - and {name} placeholders, with no spaces, quotes ' +
+        'or shell characters (the command is not run by a shell)',
+    ),
+);
+
+const argv = z
+  .array(argument, {
+    error: (iss) =>
+      typeof iss.input === 'string'
+        ? 'must be a list of arguments such as [atom-cli, nodes, restart, "{node_id}"], not a shell string'
+        : undefined,
+  })
+  .min(1)
+  .superRefine((run, ctx) => {
+    const first = run[0];
+    if (first !== undefined && !(KNOWN_BINARIES as readonly string[]).includes(first))
+      ctx.addIssue({
+        code: 'custom',
+        path: [0],
+        message: `"${first}" is not a known program; a command starts with ${KNOWN_BINARIES.join(' or ')}`,
+      });
+  });
+
+const httpCheck = z
+  .object({
+    path: z
+      .string()
+      .regex(
+        /^\/(?!\/)[A-Za-z0-9._~/-]{0,200}$/,
+        'must be a path on the app such as /api/health (the base URL comes from configuration)',
+      ),
+    expect_status: z.number().int().min(100).max(599).default(200),
+  })
+  .strict();
+
+const COMMAND_ONLY = ['params', 'destructive', 'approval', 'warning'] as const;
+
+const stepObject = z
+  .object({
+    text,
+    http: httpCheck.optional(),
+    run: argv.optional(),
+    params: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'parameter names are lowercase words'), paramSpec)
+      .optional(),
+    destructive: z.boolean().optional(),
+    approval: z.boolean().optional(),
+    timeout: duration.optional(),
+    warning: text.optional(),
+  })
+  .strict()
+  .superRefine((step, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (step.http && step.run) issue(['http'], 'a step is an HTTP check (http) or a command (run), not both');
+    if (!step.run) {
+      for (const key of COMMAND_ONLY)
+        if (step[key] !== undefined) issue([key], `only a command step (one with run) has ${key}`);
+      return;
+    }
+    const params = step.params ?? {};
+    const used = new Set<string>();
+    step.run.forEach((arg, i) => {
+      for (const [, name] of arg.matchAll(PLACEHOLDER)) {
+        used.add(name!);
+        if (!Object.hasOwn(params, name!))
+          issue(
+            ['run', i],
+            `"{${name}}" is not declared; add params: { ${name}: <kind> } (kinds: ${KIND_NAMES.join(', ')})`,
+          );
+      }
+    });
+    for (const [name, spec] of Object.entries(params)) {
+      if (!used.has(name)) issue(['params', name], `"${name}" is declared but run has no {${name}}`);
+      if (spec.default !== undefined) {
+        const problem = valueProblem(spec.kind, spec.default);
+        if (problem) issue(['params', name, 'default'], problem);
+      }
+    }
+    for (const guard of GUARDED_COMMANDS) {
+      if (!guard.prefix.every((word, i) => step.run?.[i] === word)) continue;
+      const command = guard.prefix.join(' ');
+      if (!step.destructive) issue(['destructive'], `"${command}" changes production: mark the step destructive: true`);
+      if (guard.approval && !step.approval)
+        issue(['approval'], `"${command}" needs a second person: mark the step approval: true`);
+    }
+  });
+
+/** A plain string is a text step. */
+const step = z.preprocess((v) => (typeof v === 'string' ? { text: v } : v), stepObject);
+
+const keyword = z
+  .string()
+  .trim()
+  .min(1)
+  .max(60)
+  .regex(/^[\p{L}\p{N}]/u, 'a keyword starts with a letter or digit');
+
+const playbook = z
+  .object({
+    title: text,
+    kind: z.enum(['incident', 'issue']),
+    match: z.array(keyword).default([]),
+    symptoms: z.array(text).default([]),
+    detection: z.array(step).default([]),
+    mitigation: z.array(step).default([]),
+    resolution: z.array(step).default([]),
+    prevention: z.array(text).default([]),
+  })
+  .strict();
+
+type StepInput = z.output<typeof stepObject>;
+
+function toStep(s: StepInput): PlaybookStep {
+  if (s.http)
+    return {
+      type: 'http',
+      text: s.text,
+      path: s.http.path,
+      expectStatus: s.http.expect_status,
+      timeoutMs: s.timeout ?? DEFAULT_HTTP_TIMEOUT_MS,
+    };
+  if (!s.run) return { type: 'text', text: s.text };
+  return {
+    type: 'command',
+    text: s.text,
+    run: s.run,
+    params: s.params ?? {},
+    destructive: s.destructive ?? false,
+    approval: s.approval ?? false,
+    timeoutMs: s.timeout ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    ...(s.warning === undefined ? {} : { warning: s.warning }),
+  };
+}
+
+/** The `playbooks:` section of the runbook file: a map from playbook id (a slug) to the playbook. */
+export const playbooksSchema = z
+  .record(
+    z
+      .string()
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/)
+      .max(64),
+    playbook,
+    {
+      error: (iss) =>
+        iss.code === 'invalid_key'
+          ? 'playbook ids are slugs like database-connection-failures (at most 64)'
+          : undefined,
+    },
+  )
+  .superRefine((all, ctx) => {
+    const owner = new Map<string, string>();
+    for (const [id, pb] of Object.entries(all))
+      pb.match.forEach((kw, i) => {
+        const key = kw.toLowerCase().replace(/\s+/g, ' ');
+        const other = owner.get(key);
+        if (other)
+          ctx.addIssue({ code: 'custom', path: [id, 'match', i], message: `"${kw}" is already a keyword of ${other}` });
+        else owner.set(key, id);
+      });
+  })
+  .transform((all): Playbook[] =>
+    Object.entries(all).map(([id, pb]) => ({
+      id,
+      title: pb.title,
+      kind: pb.kind,
+      match: pb.match,
+      symptoms: pb.symptoms,
+      detection: pb.detection.map(toStep),
+      mitigation: pb.mitigation.map(toStep),
+      resolution: pb.resolution.map(toStep),
+      prevention: pb.prevention,
+    })),
+  );
+
+function expected(kind: ParamKind): string {
+  const k = PARAM_KINDS[kind];
+  return `expected ${k.hint} (pattern ${k.pattern.source})`;
+}
+
+function valueProblem(kind: ParamKind, value: string): string | null {
+  if (value.length > MAX_PARAM_LENGTH) return `too long (${value.length} characters); ${expected(kind)}`;
+  if (!PARAM_KINDS[kind].pattern.test(value)) return `${JSON.stringify(value)} is not valid; ${expected(kind)}`;
+  return null;
+}
+
+export type ParamCheck = { ok: true; argv: string[] } | { ok: false; errors: Record<string, string> };
+
+/**
+ * Checks values (or the declared defaults) against each parameter's kind and fills the step's argv template.
+ * Errors are keyed by parameter name, each showing the expected pattern; a value for an undeclared name is an error.
+ * run[0] is returned as written (`atom-cli`): the runner substitutes the binary.
+ */
+export function validateParams(step: CommandStep, values: Readonly<Record<string, string | undefined>>): ParamCheck {
+  const errors: Record<string, string> = {};
+  const filled: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(step.params)) {
+    const given = Object.hasOwn(values, name) ? values[name] : undefined;
+    const value = given === undefined || given === '' ? spec.default : given;
+    const problem = value === undefined ? `required; ${expected(spec.kind)}` : valueProblem(spec.kind, value);
+    if (problem) errors[name] = problem;
+    else filled[name] = value!;
+  }
+  for (const name of Object.keys(values))
+    if (!Object.hasOwn(step.params, name)) errors[name] = 'not a parameter of this step';
+  if (Object.keys(errors).length) return { ok: false, errors };
+  return { ok: true, argv: step.run.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => filled[name]!)) };
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A keyword as a case-insensitive whole-word pattern; spaces match any run of spaces, a plural 's' is allowed. */
+function keywordPattern(kw: string): RegExp {
+  const body = kw.trim().split(/\s+/).map(escapeRegExp).join('\\s+');
+  return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?:e?s)?(?![\\p{L}\\p{N}])`, 'giu');
+}
+
+/**
+ * The id of the playbook whose keywords best fit an incident title, or null. Overlapping matches go to the longest
+ * keyword ("redis connection" beats "connection"); each playbook scores the number of words its matches cover; ties go
+ * to the playbook matched earliest in the title, then to the one first in the file.
+ */
+export function suggestPlaybook(title: string, playbooks: readonly Pick<Playbook, 'id' | 'match'>[]): string | null {
+  const found: { start: number; end: number; index: number; words: number }[] = [];
+  playbooks.forEach((pb, index) => {
+    for (const kw of pb.match)
+      for (const m of title.matchAll(keywordPattern(kw)))
+        found.push({ start: m.index, end: m.index + m[0].length, index, words: kw.trim().split(/\s+/).length });
+  });
+  found.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start || a.index - b.index);
+  const kept: typeof found = [];
+  for (const f of found) if (!kept.some((k) => f.start < k.end && k.start < f.end)) kept.push(f);
+  const score = new Map<number, { words: number; first: number }>();
+  for (const k of kept) {
+    const s = score.get(k.index) ?? { words: 0, first: Number.POSITIVE_INFINITY };
+    score.set(k.index, { words: s.words + k.words, first: Math.min(s.first, k.start) });
+  }
+  const best = [...score.entries()].sort(([ia, a], [ib, b]) => b.words - a.words || a.first - b.first || ia - ib)[0];
+  return best ? playbooks[best[0]]!.id : null;
+}

@@ -1,0 +1,493 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CommandStep,
+  KNOWN_BINARIES,
+  MAX_PARAM_LENGTH,
+  PARAM_KINDS,
+  type Playbook,
+  type PlaybookStep,
+  suggestPlaybook,
+  validateParams,
+} from '../../src/runbook/playbooks.js';
+import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+
+const base = (playbooks: unknown) => ({
+  name: 'rb',
+  severities: {
+    'SEV-0': { name: 'Critical', respond_within: '5m' },
+    'SEV-1': { name: 'High', respond_within: '15m' },
+    'SEV-2': { name: 'Medium', respond_within: '1h' },
+    'SEV-3': { name: 'Low', respond_within: '4h' },
+  },
+  escalation: {
+    order: ['on_call'],
+    roles: { on_call: { name: 'On-Call Engineer' } },
+    rules: {
+      on_declare: 'on_call',
+      unresolved: { after: '30m', page: 'on_call' },
+      customer_impact: 'on_call',
+      critical: 'on_call',
+      unacknowledged: 'on_call',
+    },
+  },
+  playbooks,
+});
+
+/** One playbook whose mitigation is the given steps. */
+const withSteps = (...mitigation: unknown[]) =>
+  base({ 'db-down': { title: 'Database Connection Failures', kind: 'incident', mitigation } });
+
+const problems = (data: unknown): string[] => {
+  try {
+    parseRunbook(data, 'rb.yml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(RunbookError);
+    return (err as RunbookError).problems;
+  }
+  return [];
+};
+
+const commands = (pb: Playbook): CommandStep[] =>
+  [...pb.detection, ...pb.mitigation, ...pb.resolution].filter((s): s is CommandStep => s.type === 'command');
+const line = (s: CommandStep) => s.run.join(' ');
+const steps = (pb: Playbook): PlaybookStep[] => [...pb.detection, ...pb.mitigation, ...pb.resolution];
+
+const INCIDENTS = [
+  'Database Connection Failures',
+  'High Error Rates (> 10%)',
+  'Slow Response Times (> 3s p95)',
+  'LLM Provider Outage',
+  'Redis Connection Errors',
+  'Memory Leaks (High Memory Usage)',
+];
+const ISSUES = [
+  'Build Failures',
+  'Migration Failures',
+  'Health Check Failures',
+  'Machine Auto-Stops',
+  'Rate Limiting Errors',
+  'Agent Execution Failures',
+  'Connection Pool Exhaustion',
+  'Slow Query Performance',
+  'OAuth Callback Failures',
+  'Stripe Webhook Failures',
+];
+
+describe('the bundled ATOM playbooks', () => {
+  let playbooks: Playbook[];
+  const byTitle = (title: string) => playbooks.find((p) => p.title === title)!;
+  beforeAll(async () => {
+    playbooks = (await loadRunbook(DEFAULT_RUNBOOK_FILE)).playbooks;
+  });
+
+  it("has the runbook's six incidents and ten issues, in its order", () => {
+    expect(playbooks.filter((p) => p.kind === 'incident').map((p) => p.title)).toEqual(INCIDENTS);
+    expect(playbooks.filter((p) => p.kind === 'issue').map((p) => p.title)).toEqual(ISSUES);
+    expect(playbooks).toHaveLength(16);
+    for (const p of playbooks) {
+      expect(p.symptoms.length, p.id).toBeGreaterThan(0);
+      expect(p.resolution.length, p.id).toBeGreaterThan(0);
+      expect(p.match.length, p.id).toBeGreaterThan(0);
+    }
+    for (const p of playbooks.filter((x) => x.kind === 'incident')) {
+      expect(p.detection.length, p.id).toBeGreaterThan(0);
+      expect(p.mitigation.length, p.id).toBeGreaterThan(0);
+      expect(p.prevention.length, p.id).toBeGreaterThan(0);
+    }
+  });
+
+  it('runs only known programs, as plain arguments with no shell characters', () => {
+    const all = playbooks.flatMap(commands);
+    expect(all.length).toBeGreaterThan(20);
+    for (const s of all) {
+      expect(KNOWN_BINARIES, line(s)).toContain(s.run[0]);
+      for (const arg of s.run) {
+        expect(arg, line(s)).not.toMatch(/[\s|;&$`<>'"\\*?()!#~[\]]/);
+        expect(arg, line(s)).toMatch(/^(?:[A-Za-z0-9._:/=@%+,-]|\{[a-z_]+\})+$/);
+      }
+    }
+  });
+
+  it('marks restart, scale, rollback, secrets changes and migration rollback destructive; nothing else', () => {
+    const destructive =
+      /^(atom-cli (nodes (restart|stop)|scale|rollback|deploy|secrets (set|unset))|alembic downgrade)\b/;
+    for (const s of playbooks.flatMap(commands)) expect(s.destructive, line(s)).toBe(destructive.test(line(s)));
+    expect(playbooks.flatMap(commands).filter((s) => s.destructive).length).toBeGreaterThan(10);
+  });
+
+  it('alembic downgrade needs a second person and carries the data-loss warning', () => {
+    const downgrades = playbooks.flatMap(commands).filter((s) => line(s).startsWith('alembic downgrade'));
+    expect(downgrades.map(line)).toEqual(['alembic downgrade -1', 'alembic downgrade {revision}']);
+    for (const s of downgrades) {
+      expect(s).toMatchObject({ destructive: true, approval: true });
+      expect(s.warning).toBe(
+        'Database rollbacks can cause data loss if migration involved data changes. Always backup before rollback.',
+      );
+    }
+    expect(playbooks.flatMap(commands).filter((s) => s.approval)).toEqual(downgrades);
+  });
+
+  it('the database playbook follows the runbook (health endpoint, logs, secrets, restart, scale)', () => {
+    const db = byTitle('Database Connection Failures');
+    expect(db.symptoms).toContain('Logs show "could not connect to server"');
+    expect(db.detection[0]).toMatchObject({ type: 'http', path: '/api/health', expectStatus: 200, timeoutMs: 10_000 });
+    const logs = commands(db).find((s) => s.run[1] === 'logs')!;
+    expect(line(logs)).toBe('atom-cli logs --lines {lines}');
+    expect(logs.params).toEqual({ lines: { kind: 'lines', default: '100' } });
+    expect(logs.text).toMatch(/"database" or "connection"/);
+    expect(
+      commands(db)
+        .filter((s) => db.mitigation.includes(s))
+        .map(line),
+    ).toEqual(['atom-cli secrets list', 'atom-cli nodes restart {node_id}', 'atom-cli scale --count {count}']);
+    const scale = commands(db).find((s) => s.run[1] === 'scale')!;
+    expect(scale.params.count).toEqual({ kind: 'count', default: '2' });
+    expect(commands(db).find((s) => s.run[2] === 'restart')!.timeoutMs).toBe(2 * 60_000);
+    expect(db.resolution.map((s) => s.text)).toContain('If pool exhausted: Increase pool_size or scale app');
+  });
+
+  it('other spot checks against the runbook text', () => {
+    const cmds = (title: string) => commands(byTitle(title)).map(line);
+    expect(cmds('High Error Rates (> 10%)')).toEqual(
+      expect.arrayContaining([
+        'atom-cli deployments',
+        'atom-cli rollback {version}',
+        'atom-cli scale --cpu {cpu} --memory {memory}',
+      ]),
+    );
+    expect(cmds('Slow Response Times (> 3s p95)')).toContain('atom-cli logs --service api --lines {lines}');
+    expect(cmds('Memory Leaks (High Memory Usage)')).toContain('atom-cli scale --memory {memory}');
+    expect(cmds('Machine Auto-Stops')).toEqual([
+      'atom-cli nodes list',
+      'atom-cli nodes start {node_id}',
+      'atom-cli scale --min {count}',
+    ]);
+    expect(cmds('Connection Pool Exhaustion')).toEqual([
+      'atom-cli nodes restart {node_id}',
+      'atom-cli scale --count {count}',
+    ]);
+    expect(steps(byTitle('Machine Auto-Stops')).find((s) => s.type === 'http')).toMatchObject({ path: '/alive' });
+    expect(
+      steps(byTitle('Health Check Failures'))
+        .filter((s) => s.type === 'http')
+        .map((s) => (s.type === 'http' ? s.path : '')),
+    ).toEqual(['/api/health', '/alive', '/health']);
+    expect(byTitle('Build Failures').resolution.map((s) => s.text)).toContain(
+      'Check .dockerignore has !requirements*.txt at END',
+    );
+    expect(byTitle('Migration Failures').resolution.map((s) => s.text)).toContain(
+      'Set release_command = "" in infrastructure.config',
+    );
+  });
+
+  it('every parameter default matches its kind and fills the template', () => {
+    for (const s of playbooks.flatMap(commands)) {
+      const needed = Object.entries(s.params).filter(([, p]) => p.default === undefined);
+      const values = Object.fromEntries(needed.map(([name, p]) => [name, SAMPLES[p.kind]]));
+      const r = validateParams(s, values);
+      expect(r.ok, line(s)).toBe(true);
+      if (r.ok) expect(r.argv.join(' '), line(s)).not.toMatch(/[{}]/);
+    }
+  });
+});
+
+const SAMPLES: Record<keyof typeof PARAM_KINDS, string> = {
+  node_id: '148e2d4b0c9e89',
+  version: 'v42',
+  count: '3',
+  cpu: '2',
+  memory: '2048',
+  lines: '100',
+  revision: '3f2a9c1b7d4e',
+};
+
+describe('suggestPlaybook', () => {
+  let playbooks: Playbook[];
+  beforeAll(async () => {
+    playbooks = (await loadRunbook(DEFAULT_RUNBOOK_FILE)).playbooks;
+  });
+
+  it.each([
+    ['DB down', 'database-connection-failures'],
+    ['Database unreachable from api-service', 'database-connection-failures'],
+    ['Connection refused on checkout', 'database-connection-failures'],
+    ['Redis connection errors', 'redis-connection-errors'],
+    ['redis down, connection refused', 'redis-connection-errors'],
+    ['Memory climbing on web-platform', 'memory-leaks'],
+    ['OOM kills on api', 'memory-leaks'],
+    ['Dashboard slow', 'slow-response-times'],
+    ['Latency through the roof', 'slow-response-times'],
+    ['P95 at 4s', 'slow-response-times'],
+    ['Elevated 5xx', 'high-error-rates'],
+    ['500s on checkout', 'high-error-rates'],
+    ['Error rate 12%', 'high-error-rates'],
+    ['OpenAI outage', 'llm-provider-outage'],
+    ['anthropic errors', 'llm-provider-outage'],
+    ['LLM calls failing', 'llm-provider-outage'],
+    ['Migration failed on deploy', 'migration-failures'],
+    ['alembic DuplicateTable', 'migration-failures'],
+    ['Build broken: checksum not found', 'build-failures'],
+    ['Health checks failing after deploy', 'health-check-failures'],
+    ['Rate limit hit for tenant acme', 'rate-limiting-errors'],
+    ['429 Too Many Requests', 'rate-limiting-errors'],
+    ['OAuth callback broken for Google', 'oauth-callback-failures'],
+    ['Stripe payments not recorded', 'stripe-webhook-failures'],
+    ['Webhooks returning 500', 'stripe-webhook-failures'],
+    ['DB connection pool exhausted', 'connection-pool-exhaustion'],
+    ['Slow queries on the agents table', 'slow-query-performance'],
+    ['api machines auto-stopped', 'machine-auto-stops'],
+    ['Agent execution failing', 'agent-execution-failures'],
+  ])('%j -> %s', (title, id) => expect(suggestPlaybook(title, playbooks)).toBe(id));
+
+  it('matches whole words only, and nothing is null', () => {
+    expect(suggestPlaybook('Rebuild the docs site', playbooks)).toBeNull();
+    expect(suggestPlaybook('Typo on pricing page', playbooks)).toBeNull();
+    expect(suggestPlaybook('', playbooks)).toBeNull();
+    expect(suggestPlaybook('database', [])).toBeNull();
+  });
+
+  it('uses the keywords from the file', () => {
+    const custom = [
+      { id: 'a', match: ['kafka'] },
+      { id: 'b', match: ['consumer lag'] },
+    ];
+    expect(suggestPlaybook('Kafka down', custom)).toBe('a');
+    expect(suggestPlaybook('Consumer   LAG growing', custom)).toBe('b');
+    expect(suggestPlaybook('database', custom)).toBeNull();
+  });
+});
+
+describe('validateParams', () => {
+  const restart: CommandStep = {
+    type: 'command',
+    text: 'Restart node',
+    run: ['atom-cli', 'nodes', 'restart', '{node_id}'],
+    params: { node_id: { kind: 'node_id' } },
+    destructive: true,
+    approval: false,
+    timeoutMs: 120_000,
+  };
+  const logs: CommandStep = {
+    ...restart,
+    run: ['atom-cli', 'logs', '--lines', '{lines}'],
+    params: { lines: { kind: 'lines', default: '100' } },
+    destructive: false,
+  };
+
+  it('fills the template with a good value', () => {
+    expect(validateParams(restart, { node_id: '148e2d4b0c9e89' })).toEqual({
+      ok: true,
+      argv: ['atom-cli', 'nodes', 'restart', '148e2d4b0c9e89'],
+    });
+    expect(validateParams(logs, {})).toEqual({ ok: true, argv: ['atom-cli', 'logs', '--lines', '100'] });
+    expect(validateParams(logs, { lines: '250' })).toEqual({ ok: true, argv: ['atom-cli', 'logs', '--lines', '250'] });
+  });
+
+  it.each(Object.entries(SAMPLES))('accepts a good %s', (kind, value) => {
+    expect(PARAM_KINDS[kind as keyof typeof PARAM_KINDS].pattern.test(value)).toBe(true);
+  });
+
+  it.each([
+    ['; rm -rf /'],
+    ['$(id)'],
+    ['`id`'],
+    ['a b'],
+    ['node1\n'],
+    ['node1\nrm'],
+    ['--force'],
+    ['-rf'],
+    ['x'.repeat(500)],
+    ['node1|id'],
+    ['node1&&id'],
+    ['../etc'],
+    ['NODE1'],
+  ])('rejects %j, naming the expected pattern', (value) => {
+    const r = validateParams(restart, { node_id: value });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.node_id).toContain(PARAM_KINDS.node_id.pattern.source);
+  });
+
+  it.each(
+    Object.keys(PARAM_KINDS).flatMap((kind) =>
+      ['; rm -rf /', '$(id)', '`id`', 'a b', '1\n', '--force', '-1', '1'.repeat(MAX_PARAM_LENGTH + 1), ''].map(
+        (v) => [kind, v] as const,
+      ),
+    ),
+  )('no %s accepts %j', (kind, value) => {
+    const step: CommandStep = { ...restart, run: ['atom-cli', 'x', '{v}'], params: { v: { kind } } as never };
+    expect(validateParams(step, { v: value }).ok).toBe(false);
+  });
+
+  it('says what is missing, too long or unknown', () => {
+    const r = validateParams(restart, { node: 'x' });
+    expect(r).toEqual({
+      ok: false,
+      errors: {
+        node_id: expect.stringMatching(/^required; expected a node id .*\(pattern \^\[a-z0-9\]/),
+        node: 'not a parameter of this step',
+      },
+    });
+    const long = validateParams(restart, { node_id: 'a'.repeat(500) });
+    expect(long.ok || long.errors.node_id).toMatch(/^too long \(500 characters\)/);
+    const bad = validateParams(logs, { lines: '100; reboot' });
+    expect(bad.ok || bad.errors.lines).toBe(
+      `"100; reboot" is not valid; expected a number of log lines from 1 to 9999 (pattern ^[1-9]\\d{0,3}$)`,
+    );
+  });
+
+  it('does not take names from the object prototype', () => {
+    const step: CommandStep = {
+      ...restart,
+      run: ['atom-cli', '{constructor}'],
+      params: { constructor: { kind: 'count' as const } },
+    };
+    expect(validateParams(step, {}).ok).toBe(false);
+    expect(validateParams(restart, JSON.parse('{"__proto__": {"node_id": "x1"}}')).ok).toBe(false);
+  });
+});
+
+describe('playbook schema errors name the entry', () => {
+  const restart = { text: 'Restart', run: ['atom-cli', 'nodes', 'restart', '{node_id}'], destructive: true };
+
+  it('accepts a minimal playbook with text, http and command steps, and defaults', () => {
+    const rb = parseRunbook(
+      withSteps(
+        'Check the Neon status page',
+        { text: 'Health', http: { path: '/api/health' } },
+        {
+          ...restart,
+          params: { node_id: 'node_id' },
+          timeout: '30s',
+        },
+      ),
+    );
+    expect(rb.playbooks).toEqual([
+      {
+        id: 'db-down',
+        title: 'Database Connection Failures',
+        kind: 'incident',
+        match: [],
+        symptoms: [],
+        detection: [],
+        mitigation: [
+          { type: 'text', text: 'Check the Neon status page' },
+          { type: 'http', text: 'Health', path: '/api/health', expectStatus: 200, timeoutMs: 10_000 },
+          { ...restart, type: 'command', params: { node_id: { kind: 'node_id' } }, approval: false, timeoutMs: 30_000 },
+        ],
+        resolution: [],
+        prevention: [],
+      },
+    ]);
+  });
+
+  it('a runbook without playbooks has none', () => {
+    const { playbooks: _, ...rest } = base({});
+    expect(parseRunbook(rest).playbooks).toEqual([]);
+  });
+
+  it('a bad parameter kind', () => {
+    expect(problems(withSteps({ ...restart, params: { node_id: 'machine' } }))).toEqual([
+      'playbooks.db-down.mitigation.0.params.node_id.kind: unknown parameter kind "machine"; ' +
+        'kinds: node_id, version, count, cpu, memory, lines, revision',
+    ]);
+  });
+
+  it('a placeholder without a params entry, and a param the template does not use', () => {
+    const p = problems(
+      withSteps({ ...restart, run: ['atom-cli', 'logs', '--lines', '{x}'], params: { lines: 'lines' } }),
+    );
+    expect(p).toContain(
+      'playbooks.db-down.mitigation.0.run.3: "{x}" is not declared; add params: { x: <kind> } (kinds: node_id, ' +
+        'version, count, cpu, memory, lines, revision)',
+    );
+    expect(p).toContain('playbooks.db-down.mitigation.0.params.lines: "lines" is declared but run has no {lines}');
+  });
+
+  it('a shell string instead of an argv list', () => {
+    expect(problems(withSteps({ text: 'Restart', run: 'atom-cli nodes restart {node_id} | tee log' }))).toEqual([
+      'playbooks.db-down.mitigation.0.run: must be a list of arguments such as ' +
+        '[atom-cli, nodes, restart, "{node_id}"], not a shell string',
+    ]);
+  });
+
+  it.each([['atom-cli logs | grep ERROR'], ['$(id)'], ['a b'], ['`id`'], ['x;y'], ['"quoted"'], ['{not a param}']])(
+    'an argument with shell characters or spaces: %j',
+    (arg) => {
+      const p = problems(withSteps({ text: 'Logs', run: ['atom-cli', arg] }));
+      expect(p).toHaveLength(1);
+      expect(p[0]).toMatch(/^playbooks\.db-down\.mitigation\.0\.run\.1: must be one argument/);
+    },
+  );
+
+  it('an unknown program', () => {
+    expect(problems(withSteps({ text: 'Shell', run: ['bash', '-c', 'reboot'] }))).toEqual([
+      'playbooks.db-down.mitigation.0.run.0: "bash" is not a known program; a command starts with atom-cli or alembic',
+    ]);
+  });
+
+  it('a production change not marked destructive, and a downgrade without approval', () => {
+    expect(problems(withSteps({ ...restart, destructive: false, params: { node_id: 'node_id' } }))).toEqual([
+      'playbooks.db-down.mitigation.0.destructive: "atom-cli nodes restart" changes production: mark the step ' +
+        'destructive: true',
+    ]);
+    expect(problems(withSteps({ text: 'Set', run: ['atom-cli', 'secrets', 'set', 'KEY=value'] }))).toEqual([
+      'playbooks.db-down.mitigation.0.destructive: "atom-cli secrets set" changes production: mark the step ' +
+        'destructive: true',
+    ]);
+    expect(problems(withSteps({ text: 'Down', run: ['alembic', 'downgrade', '-1'], destructive: true }))).toEqual([
+      'playbooks.db-down.mitigation.0.approval: "alembic downgrade" needs a second person: ' +
+        'mark the step approval: true',
+    ]);
+  });
+
+  it('a default that does not fit its kind, a bad timeout, an http path that is a URL', () => {
+    const p = problems(
+      withSteps(
+        { ...restart, params: { node_id: { kind: 'node_id', default: '--all' } } },
+        { text: 'Logs', run: ['atom-cli', 'status'], timeout: 'two minutes' },
+        { text: 'Health', http: { path: 'https://evil.example/api/health' } },
+      ),
+    );
+    expect(p).toEqual([
+      expect.stringMatching(
+        /^playbooks\.db-down\.mitigation\.0\.params\.node_id\.default: "--all" is not valid; expected/,
+      ),
+      'playbooks.db-down.mitigation.1.timeout: "two minutes" is not a duration; write e.g. 30s, 2m or 1m30s',
+      'playbooks.db-down.mitigation.2.http.path: must be a path on the app such as /api/health (the base URL comes ' +
+        'from configuration)',
+    ]);
+  });
+
+  it('command-only fields on a text step, and http with run', () => {
+    const p = problems(
+      withSteps(
+        { text: 'Careful', destructive: true },
+        { text: 'Both', http: { path: '/alive' }, run: ['atom-cli', 'status'] },
+      ),
+    );
+    expect(p).toEqual([
+      'playbooks.db-down.mitigation.0.destructive: only a command step (one with run) has destructive',
+      'playbooks.db-down.mitigation.1.http: a step is an HTTP check (http) or a command (run), not both',
+    ]);
+  });
+
+  it('a bad id, a bad kind, an unknown key, and a keyword used twice', () => {
+    const p = problems(
+      base({
+        'DB Down': { title: 'x', kind: 'incident' },
+        redis: { title: 'Redis', kind: 'outage', steps: [] },
+      }),
+    );
+    expect(p).toContain('playbooks.DB Down: playbook ids are slugs like database-connection-failures (at most 64)');
+    expect(p.some((x) => x.startsWith('playbooks.redis.kind:'))).toBe(true);
+    expect(p.some((x) => x.startsWith('playbooks.redis:') && x.includes('steps'))).toBe(true);
+    expect(
+      problems(
+        base({
+          a: { title: 'A', kind: 'issue', match: ['Redis'] },
+          b: { title: 'B', kind: 'issue', match: ['upstash', 'redis'] },
+        }),
+      ),
+    ).toEqual(['playbooks.b.match.1: "redis" is already a keyword of a']);
+  });
+});
