@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '../src/store/db.js';
@@ -34,6 +34,11 @@ const READY_TIMEOUT_MS = 30_000;
 const LEAD_MS = 4000;
 /** A phase gives up this long after its last due time; jobs still not done then are missed. */
 const GRACE_MS = 30_000;
+/**
+ * After the deadline, a phase waits this much longer for its late jobs (counted as missed, but it tells late from
+ * lost, and the next phase starts on idle bots).
+ */
+const DRAIN_MS = 60_000;
 /** After the last job is done, the trailing Slack calls (the card update) get this long. */
 const SETTLE_MS = 1000;
 const POLL_MS = 100;
@@ -144,7 +149,9 @@ function readLog(c: Child, lines: string[], chunk: string): void {
 
 /** Starts `node --import tsx src/app.ts` (the child pid is the bot's own process) and waits for its ready line. */
 function startBot(name: 'A' | 'B', env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+  // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile both bots
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/app.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -237,6 +244,11 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** CPU time used by the whole machine (all processes, all cores), in ms. */
 function hostBusyMs(): number {
   const t = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -283,7 +295,7 @@ interface PhaseResult {
   /** Time between the steps of one job: where the time from claim to done goes. */
   steps: { claimToDm: Lateness; dmToChannelPost: Lateness; channelPostToDone: Lateness; doneToCardUpdate: Lateness };
   states: Record<string, number>;
-  /** Jobs not done at the deadline, or done without a DM to the contact. */
+  /** Jobs not done by the deadline, or without a DM to the contact by then. */
   missed: number;
   /** DMs to the contact beyond one per incident. */
   duplicates: number;
@@ -296,11 +308,17 @@ interface PhaseResult {
   pagesBy: { A: number; B: number; other: number };
   /** Jobs done per second, from the first due time to the last finish. */
   jobsPerSecond: number | null;
-  cpuPct: { A: number | null; B: number | null; host: number | null };
+  /** CPU used from the first due time until no job was pending, in % of one core (host: all cores, each 100). */
+  cpuPct: { A: number | null; B: number | null; bench: number | null; host: number | null };
+  /** CPU time both bots used in that window, per job. */
+  botCpuMsPerJob: number | null;
   slackCalls: Record<string, number>;
   slackOkFalse: number;
   botLog: { errors: number; warnings: number };
+  /** Some jobs were not done by the deadline. */
   timedOut: boolean;
+  /** Jobs still not done after the extra DRAIN_MS: lost, not just late. */
+  neverDone: number;
 }
 
 // -------------------------------------------------------------------------------------------------------------------
@@ -371,7 +389,6 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
 
   const callsBefore = fake.calls.length;
   const logBefore = { errors: bots.A.errorLines + bots.B.errorLines, warnings: bots.A.warnLines + bots.B.warnLines };
-  const cpu0 = { A: cpuMs(bots.A.pid), B: cpuMs(bots.B.pid), host: hostBusyMs(), wall: Date.now() };
   const dueStart = Date.now() + LEAD_MS;
   const dues = numbers.map((_, i) => new Date(dueStart + Math.round((i * spec.spreadMs) / n)).toISOString());
   const lastDue = dueStart + spec.spreadMs;
@@ -397,7 +414,9 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
   if (inserted.length !== n) throw new BenchBroken(`inserted ${inserted.length} timers, not ${n}`);
   if (leadMs < 500) console.log(`  warning: the rows were committed only ${leadMs} ms before the first due time`);
 
-  // Wait until no job of this phase is pending, or the deadline.
+  // CPU is counted from the first due time until no job of this phase is pending (or the wait ends).
+  await new Promise((r) => setTimeout(r, Math.max(0, dueStart - Date.now())));
+  const cpu0 = { A: cpuMs(bots.A.pid), B: cpuMs(bots.B.pid), bench: selfCpuMs(), host: hostBusyMs(), at: Date.now() };
   const deadline = lastDue + GRACE_MS;
   let timedOut = false;
   for (;;) {
@@ -407,21 +426,26 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
       `SELECT count(*)::int AS pending FROM escalation_jobs WHERE id = ANY($1) AND state = 'pending'`,
       [inserted],
     );
-    if (Number(rows[0]?.pending ?? 0) === 0) break;
-    if (Date.now() > deadline) {
+    const pending = Number(rows[0]?.pending ?? 0);
+    if (pending === 0) break;
+    if (Date.now() > deadline && !timedOut) {
       timedOut = true;
-      break;
+      console.log(`  ${pending} jobs not done ${GRACE_MS / 1000} s after the last due time; waiting for them`);
     }
+    if (Date.now() > deadline + DRAIN_MS) break;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const wall = Date.now() - cpu0.wall;
-  const pct = (ms: number) => round((ms / wall) * 100, 0);
-  const cpuPct = {
-    A: pct(cpuMs(bots.A.pid) - cpu0.A),
-    B: pct(cpuMs(bots.B.pid) - cpu0.B),
-    host: pct(hostBusyMs() - cpu0.host),
+  const used = {
+    A: cpuMs(bots.A.pid) - cpu0.A,
+    B: cpuMs(bots.B.pid) - cpu0.B,
+    bench: selfCpuMs() - cpu0.bench,
+    host: hostBusyMs() - cpu0.host,
   };
+  const activeMs = Date.now() - cpu0.at;
+  const pct = (ms: number) => round((ms / activeMs) * 100, 0);
+  const cpuPct = { A: pct(used.A), B: pct(used.B), bench: pct(used.bench), host: pct(used.host) };
+  const botCpuMsPerJob = round((used.A + used.B) / n);
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
 
   // ---- what the database says
   const { rows: jobRows } = await db.query<JobRow>(
@@ -486,6 +510,7 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
   const done: number[] = [];
   const dmLate: number[] = [];
   let missed = 0;
+  let neverDone = 0;
   let retried = 0;
   let lastFinish = 0;
   const lastErrors = new Set<string>();
@@ -513,7 +538,8 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
     gap(gaps.dmToPost, dmAt, postAt);
     gap(gaps.postToDone, postAt, finishedAt);
     gap(gaps.doneToCard, finishedAt, firstAt.card.get(j.channel_id));
-    if (j.state !== 'done' || !sent?.length) missed++;
+    if (j.state !== 'done') neverDone++;
+    if (finishedAt === null || finishedAt > deadline || dmAt === null || dmAt > deadline) missed++;
     if (Number(j.attempts) > 1) retried++;
     if (j.last_error && lastErrors.size < 3) lastErrors.add(j.last_error.slice(0, 160));
   }
@@ -547,6 +573,7 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
     pagesBy,
     jobsPerSecond: lastFinish > dueStart ? round((done.length * 1000) / (lastFinish - dueStart)) : null,
     cpuPct,
+    botCpuMsPerJob,
     slackCalls,
     slackOkFalse,
     botLog: {
@@ -554,6 +581,7 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
       warnings: bots.A.warnLines + bots.B.warnLines - logBefore.warnings,
     },
     timedOut,
+    neverDone,
   };
 }
 
@@ -589,15 +617,18 @@ function printReport(results: PhaseResult[]): void {
 
   console.log('\nCorrectness and load');
   console.log(
-    `${'phase'.padEnd(8)}${'done'.padStart(6)}${'missed'.padStart(8)}${'dup DMs'.padStart(9)}${'dup posts'.padStart(11)}` +
+    `${'phase'.padEnd(8)}${'in time'.padStart(8)}${'missed'.padStart(8)}${'dup DMs'.padStart(9)}` +
+      `${'dup posts'.padStart(11)}` +
       `${'retried'.padStart(9)}${'by A/B'.padStart(11)}${'jobs/s'.padStart(8)}${'cpu% A'.padStart(8)}` +
-      `${'cpu% B'.padStart(8)}${'host%'.padStart(7)}${'err/warn'.padStart(10)}`,
+      `${'cpu% B'.padStart(8)}${'bench%'.padStart(8)}${'host%'.padStart(7)}${'ms/job'.padStart(8)}` +
+      `${'err/warn'.padStart(10)}`,
   );
   for (const r of results) {
     console.log(
-      `${r.phase.padEnd(8)}${fmt(r.states.done ?? 0, 6)}${fmt(r.missed, 8)}${fmt(r.duplicates, 9)}` +
+      `${r.phase.padEnd(8)}${fmt(r.jobs - r.missed, 8)}${fmt(r.missed, 8)}${fmt(r.duplicates, 9)}` +
         `${fmt(r.duplicateChannelPosts, 11)}${fmt(r.retried, 9)}${fmt(`${r.pagesBy.A}/${r.pagesBy.B}`, 11)}` +
-        `${fmt(r.jobsPerSecond, 8)}${fmt(r.cpuPct.A, 8)}${fmt(r.cpuPct.B, 8)}${fmt(r.cpuPct.host, 7)}` +
+        `${fmt(r.jobsPerSecond, 8)}${fmt(r.cpuPct.A, 8)}${fmt(r.cpuPct.B, 8)}${fmt(r.cpuPct.bench, 8)}` +
+        `${fmt(r.cpuPct.host, 7)}${fmt(r.botCpuMsPerJob, 8)}` +
         `${fmt(`${r.botLog.errors}/${r.botLog.warnings}`, 10)}`,
     );
   }
@@ -607,8 +638,10 @@ function printReport(results: PhaseResult[]): void {
       .join(', ');
     console.log(
       `  ${r.phase}: due ${r.spreadMs ? `evenly over ${r.spreadMs} ms` : 'all at one instant'}, rows committed ` +
-        `${r.leadMs} ms ahead; jobs ${states}${r.timedOut ? ' (deadline passed)' : ''}; ${r.pageRows} pages rows, ` +
-        `${r.deliveryRows} deliveries; Slack ${JSON.stringify(r.slackCalls)}${r.slackOkFalse ? `, ${r.slackOkFalse} ok:false` : ''}`,
+        `${r.leadMs} ms ahead; jobs ${states}${r.timedOut ? ` (${r.neverDone} never done)` : ''}; ` +
+        `${r.pageRows} pages rows, ` +
+        `${r.deliveryRows} deliveries; Slack ${JSON.stringify(r.slackCalls)}` +
+        `${r.slackOkFalse ? `, ${r.slackOkFalse} ok:false` : ''}`,
     );
     const st = (l: Lateness) => `${l.p50}/${l.p99}`;
     console.log(
@@ -631,8 +664,8 @@ function printReport(results: PhaseResult[]): void {
   const worst = Math.max(...results.map((r) => r.pageDm.max ?? Number.POSITIVE_INFINITY));
   console.log(
     `\nFor comparison: Grafana OnCall audits escalations with a 5-minute tolerance (${GRAFANA_TOLERANCE_MS} ms) and ` +
-      `Monzo Response polls once a minute (up to ${MONZO_POLL_MS} ms late). The latest page DM here was ${round(worst)} ms ` +
-      `after its due time.`,
+      `Monzo Response polls once a minute (up to ${MONZO_POLL_MS} ms late). The latest page DM here was ` +
+      `${round(worst)} ms after its due time.`,
   );
 }
 
@@ -703,7 +736,14 @@ async function main(): Promise<number> {
     if (started[1].status === 'fulfilled') bots.B = started[1].value;
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     const ctx: Ctx = { db, fake, bots: { A: bots.A!, B: bots.B! }, jobs };
-    console.log(`ready: bot A pid ${bots.A!.pid} port ${bots.A!.port}, bot B pid ${bots.B!.pid} port ${bots.B!.port}`);
+    // What the rest of the machine is doing while the bots idle: other load makes the figures noisy.
+    const host0 = { busy: hostBusyMs(), at: Date.now() };
+    await new Promise((r) => setTimeout(r, 1000));
+    const backgroundHostPct = round(((hostBusyMs() - host0.busy) / (Date.now() - host0.at)) * 100, 0);
+    console.log(
+      `ready: bot A pid ${bots.A!.pid} port ${bots.A!.port}, bot B pid ${bots.B!.pid} port ${bots.B!.port}; ` +
+        `host% with the bots idle: ${backgroundHostPct} (${availableParallelism()} cores, each 100)`,
+    );
 
     const results: PhaseResult[] = [];
     for (const [i, spec] of PHASES.entries()) {
@@ -735,6 +775,8 @@ async function main(): Promise<number> {
       jobs,
       node: process.version,
       code: version,
+      cores: availableParallelism(),
+      backgroundHostPct,
       phases: results,
       botLog: { A: botLog(bots.A!), B: botLog(bots.B!) },
       targets: Object.fromEntries(

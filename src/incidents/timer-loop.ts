@@ -1,5 +1,5 @@
 import type { Database } from '../store/db.js';
-import { claimDueJobs, type EscalationJob, nextDueAt } from '../store/escalation.repo.js';
+import { claimDueJobs, type EscalationJob, extendLeases, nextDueAt } from '../store/escalation.repo.js';
 import type { Logger } from './incident.service.js';
 
 export interface TimerLoopOptions {
@@ -25,6 +25,8 @@ export class TimerLoop {
   private wake: (() => void) | null = null;
   private wakeAt = 0;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightIds = new Set<number>();
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Database,
@@ -39,6 +41,16 @@ export class TimerLoop {
     if (this.running) return;
     this.running = true;
     this.loopDone = this.loop();
+    // A job can outlast its lease (Slack retrying slowly): renew the leases of running jobs well before they end.
+    this.heartbeat = setInterval(
+      () => {
+        extendLeases(this.db, [...this.inFlightIds], this.opts.leaseMs).catch((err) =>
+          this.log.warn('escalation timers: could not renew leases', err),
+        );
+      },
+      Math.max(100, Math.floor(this.opts.leaseMs / 3)),
+    );
+    this.heartbeat.unref();
   }
 
   /** Stops claiming; waits for the jobs already running. */
@@ -47,6 +59,8 @@ export class TimerLoop {
     this.wake?.();
     await this.loopDone;
     await Promise.allSettled([...this.inFlight]);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   /** Something may be due at `at`: wake now if that is sooner than planned. */
@@ -83,10 +97,12 @@ export class TimerLoop {
         }
       }
       for (const job of claimed) {
+        this.inFlightIds.add(job.id);
         const p: Promise<void> = this.run(job)
           .catch((err) => this.log.error(`escalation job ${job.id} failed`, err))
           .finally(() => {
             this.inFlight.delete(p);
+            this.inFlightIds.delete(job.id);
             this.wake?.();
           });
         this.inFlight.add(p);

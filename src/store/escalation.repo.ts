@@ -229,3 +229,13 @@ export async function pendingManualRoles(q: Queryable, incidentId: number): Prom
   );
   return new Set(rows.map((r) => r.role));
 }
+
+/** Keeps the lease of jobs this process is still running, so no other process takes them over mid-job. */
+export async function extendLeases(q: Queryable, ids: number[], leaseMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await q.query(
+    `UPDATE escalation_jobs SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
+     WHERE id = ANY($1::int[]) AND state = 'pending'`,
+    [ids, leaseMs],
+  );
+}

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TimerLoop } from '../../src/incidents/timer-loop.js';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import type { EscalationJob } from '../../src/store/escalation.repo.js';
+import { insertIncident } from '../../src/store/incident.repo.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createTestSchema } from '../support/test-db.js';
+
+const quiet = { info() {}, warn() {}, error() {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('TimerLoop on Postgres', () => {
+  let a: Database;
+  let b: Database;
+  let drop: () => Promise<void>;
+  let incidentId: number;
+  beforeAll(async () => {
+    const s = await createTestSchema('loop');
+    drop = s.drop;
+    a = createPostgresDatabase(s.url);
+    b = createPostgresDatabase(s.url);
+    await migrate(a);
+    incidentId = (await insertIncident(a, { teamId: 'T1', number: 1, title: 'x', severity: 1, reporterId: 'U1' })).id;
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await drop?.();
+  });
+
+  const addJob = async (key: string, dueInMs: number) => {
+    const { rows } = await a.query<{ id: number }>(
+      `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+       VALUES ($1, $2, 'manual', 'on_call', clock_timestamp() + make_interval(secs => $3::double precision / 1000)) RETURNING id`,
+      [incidentId, key, dueInMs],
+    );
+    return Number(rows[0]!.id);
+  };
+
+  it('fires a job at its due time, once, with two loops on one database', async () => {
+    const runs: { loop: string; id: number; at: number }[] = [];
+    const handler = (loop: string, db: Database) => async (job: EscalationJob) => {
+      runs.push({ loop, id: job.id, at: Date.now() });
+      await db.query(`UPDATE escalation_jobs SET state = 'done' WHERE id = $1`, [job.id]);
+    };
+    const l1 = new TimerLoop(a, handler('a', a), quiet, { maxSleepMs: 200 });
+    const l2 = new TimerLoop(b, handler('b', b), quiet, { maxSleepMs: 200 });
+    l1.start();
+    l2.start();
+    const ids = await Promise.all(Array.from({ length: 30 }, (_, i) => addJob(`once-${i}`, 600)));
+    const due = Date.now() + 600;
+    await sleep(1500);
+    await l1.stop();
+    await l2.stop();
+    expect(runs.map((r) => r.id).sort((x, y) => x - y)).toEqual([...ids].sort((x, y) => x - y));
+    expect(Math.max(...runs.map((r) => r.at)) - due).toBeLessThan(500);
+  });
+
+  it('a job that outlasts its lease is not taken over by the other process (the lease is renewed)', async () => {
+    const runs: string[] = [];
+    const slow = (loop: string, db: Database) => async (job: EscalationJob) => {
+      runs.push(loop);
+      await sleep(1500); // three leases long
+      await db.query(`UPDATE escalation_jobs SET state = 'done' WHERE id = $1`, [job.id]);
+    };
+    const l1 = new TimerLoop(a, slow('a', a), quiet, { maxSleepMs: 100, leaseMs: 500 });
+    const l2 = new TimerLoop(b, slow('b', b), quiet, { maxSleepMs: 100, leaseMs: 500 });
+    l1.start();
+    l2.start();
+    await addJob('slow', 0);
+    await sleep(2500);
+    await l1.stop();
+    await l2.stop();
+    expect(runs).toHaveLength(1);
+  });
+
+  it('a job claimed by a process that died runs again once its lease ends', async () => {
+    const id = await addJob('orphan', 0);
+    // A process claimed it and died: the lease is set, nobody finishes it.
+    await a.query(
+      `UPDATE escalation_jobs SET locked_until = clock_timestamp() + interval '700 milliseconds', attempts = 1 WHERE id = $1`,
+      [id],
+    );
+    const runs: number[] = [];
+    const loop = new TimerLoop(
+      b,
+      async (job) => {
+        runs.push(Date.now());
+        await b.query(`UPDATE escalation_jobs SET state = 'done' WHERE id = $1`, [job.id]);
+      },
+      quiet,
+      { maxSleepMs: 100 },
+    );
+    const started = Date.now();
+    loop.start();
+    await sleep(1500);
+    await loop.stop();
+    expect(runs).toHaveLength(1);
+    expect(runs[0]! - started).toBeGreaterThanOrEqual(600);
+  });
+});
