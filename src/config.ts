@@ -26,6 +26,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   INCIDENTS_CHANNEL: optionalString,
   RUNBOOK_FILE: optionalString,
+  ATOM_CLI: optionalString,
+  HEALTH_BASE_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -60,6 +62,10 @@ export interface Config {
   readonly incidentsChannel?: string;
   /** The runbook (YAML); unset: the bundled ATOM runbook. */
   readonly runbookFile?: string;
+  /** The atom CLI binary that the runbook's `atom-cli` commands run. */
+  readonly atomCli: string;
+  /** Base URL of the app whose health endpoints the playbooks check. */
+  readonly healthBaseUrl?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -96,6 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: c.DATA_DIR,
     incidentsChannel: c.INCIDENTS_CHANNEL,
     runbookFile: c.RUNBOOK_FILE,
+    atomCli: c.ATOM_CLI ?? 'atom-cli',
+    healthBaseUrl: c.HEALTH_BASE_URL,
     logLevel: c.LOG_LEVEL,
   });
 }

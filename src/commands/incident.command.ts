@@ -12,6 +12,7 @@ import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
 import { renderDeclaredReply } from '../templates/notices.js';
+import { renderPlaybookList } from '../templates/playbook.js';
 import { renderTimeline } from '../templates/timeline.js';
 import { type IncidentCommand, parseIncidentCommand } from './parse-incident-command.js';
 
@@ -91,6 +92,12 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx): Pro
       await ephemeral(c.respond, renderDeclaredReply(r.incident, r.warnings));
       return;
     }
+    case 'playbook': {
+      if (cmd.name) break;
+      const msg = renderPlaybookList(c.deps.playbooks.list());
+      await ephemeral(c.respond, msg.text, msg.blocks);
+      return;
+    }
     case 'list': {
       const open = await incidents.listOpen(c.teamId);
       const msg = renderIncidentList(open, new Date());
@@ -162,6 +169,22 @@ async function inIncident(
     case 'escalate': {
       const role = await incidents.escalateNow(i.id, c.userId, key);
       if (role) await ephemeral(c.respond, `:arrow_double_up: Paging *${role}* now.`);
+      return;
+    }
+    case 'playbook': {
+      const playbooks = c.deps.playbooks;
+      const found = cmd.name ? playbooks.find(cmd.name) : null;
+      if (!found) {
+        const msg = renderPlaybookList(
+          playbooks.list(),
+          `There is no playbook \`${cmd.name ?? ''}\`. Pick one of these:`,
+        );
+        await ephemeral(c.respond, msg.text, msg.blocks);
+        return;
+      }
+      const r = await playbooks.attach(i.id, found.id, c.userId);
+      if (r.already)
+        await ephemeral(c.respond, `:information_source: *${found.title}* is already attached to this incident.`);
       return;
     }
     case 'timeline': {

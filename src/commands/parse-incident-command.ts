@@ -16,7 +16,8 @@ export type IncidentCommand =
   | { kind: 'timeline' }
   | { kind: 'impact' }
   | { kind: 'data_loss' }
-  | { kind: 'escalate' };
+  | { kind: 'escalate' }
+  | { kind: 'playbook'; name: string | null };
 
 export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; error: string };
 
@@ -39,6 +40,8 @@ const SUBCOMMANDS: Record<string, IncidentCommand['kind']> = {
   dataloss: 'data_loss',
   escalate: 'escalate',
   page: 'escalate',
+  playbook: 'playbook',
+  playbooks: 'playbook',
 };
 
 /**
@@ -90,6 +93,7 @@ export function parseIncidentCommand(raw: string): ParseResult {
     }
     return { ok: true, command: { kind: 'resolve', summary: rest || null } };
   }
+  if (kind === 'playbook') return { ok: true, command: { kind: 'playbook', name: rest || null } };
   if (rest && kind !== 'help') {
     return { ok: false, error: `\`/incident ${first.toLowerCase()}\` takes nothing after it.` };
   }

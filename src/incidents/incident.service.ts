@@ -83,6 +83,8 @@ export class IncidentService {
     private readonly log: Logger = console,
     /** Escalation timers, kept in step with every change (inside the same transaction). */
     private readonly escalation?: EscalationService,
+    /** Called once a declared incident is whole (channel, card); e.g. to suggest a playbook. Failures are logged. */
+    private readonly afterDeclare?: (incident: Incident) => Promise<void>,
   ) {}
 
   private async escalationView(incident: Incident): Promise<EscalationView | undefined> {
@@ -193,6 +195,13 @@ export class IncidentService {
     } catch (err) {
       warnings.push(`the announcement could not be posted (${describe(err)})`);
       this.log.warn('announce failed', err);
+    }
+    if (this.afterDeclare) {
+      try {
+        await this.afterDeclare(incident);
+      } catch (err) {
+        this.log.warn('after-declare step failed', err);
+      }
     }
     return { kind: 'declared', incident, warnings };
   }

@@ -1,3 +1,4 @@
+import type { Playbook } from '../runbook/playbooks.js';
 import type { Severity } from './severity.js';
 import type { Incident, StatusUpdateInput } from './types.js';
 
@@ -61,4 +62,39 @@ export class UnreachableContactError extends Error {
   ) {
     super(`${userId} cannot be reached: ${reason}`);
   }
+}
+
+/** A run of a playbook step, as the channel sees it. */
+export interface RunView {
+  runId: number;
+  playbookTitle: string;
+  stepText: string;
+  /** What runs: the argv (redacted), or the URL checked. */
+  target: string[];
+  kind: 'command' | 'http';
+  requestedBy: string;
+  state: 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found';
+  tail: string;
+  exitCode: number | null;
+  durationMs: number;
+  bytes: number;
+  /** The whole output was longer than the message shows (it is attached as a file). */
+  truncated: boolean;
+  /** For HTTP checks: the status and latency line; for a missing binary: what to set. */
+  detail?: string;
+}
+
+/** What running the runbook needs from the chat platform. */
+export interface PlaybookChat {
+  /** Posts a playbook in the incident channel with a Run button per command step; returns its ts. */
+  postPlaybook(
+    incident: Incident,
+    playbook: Playbook,
+    opts: { suggested: boolean; attachedBy: string | null },
+  ): Promise<string>;
+  /** Posts a run's message (in the playbook's thread when there is one); returns its ts. */
+  postRun(incident: Incident, threadTs: string | null, run: RunView): Promise<string>;
+  updateRun(incident: Incident, ts: string, run: RunView): Promise<void>;
+  /** Attaches the full output of a run as a file in the thread. */
+  uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void>;
 }

@@ -65,6 +65,9 @@ export const EVENT_KINDS = [
   'page_skipped',
   'escalation_requested',
   'reminder_sent',
+  'playbook_attached',
+  'step_run',
+  'step_refused',
   'note',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];

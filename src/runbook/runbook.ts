@@ -47,6 +47,11 @@ const schema = z
       })
       .strict(),
     playbooks: playbooksSchema.optional(),
+    /** Who may run destructive steps (responders) and approve the ones that need a second person (approvers). */
+    access: z
+      .object({ responders: z.array(contact).default([]), approvers: z.array(contact).default([]) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -99,6 +104,7 @@ export interface Runbook {
   };
   /** Common incidents and issues, in file order. */
   playbooks: Playbook[];
+  access: { responders: string[]; approvers: string[] };
 }
 
 export class RunbookError extends Error {
@@ -144,6 +150,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
       },
     },
     playbooks: rb.playbooks ?? [],
+    access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },
   };
 }
 

@@ -6,7 +6,9 @@ import { register as registerEvents } from '../events/index.js';
 import { aliveRoute, healthRoute } from '../http/health.js';
 import { EscalationService } from '../incidents/escalation.service.js';
 import { IncidentService } from '../incidents/incident.service.js';
+import { PlaybookService } from '../incidents/playbook.service.js';
 import { TimerLoop, type TimerLoopOptions } from '../incidents/timer-loop.js';
+import type { Incident } from '../incidents/types.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { register as registerViews } from '../views/index.js';
@@ -64,11 +66,22 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
 
   const chat = new SlackChat(app.client, { incidentsChannel: config.incidentsChannel });
   const escalation = new EscalationService(db, chat, runbook, app.logger);
-  const incidents = new IncidentService(db, chat, app.logger, escalation);
+  const playbooks = new PlaybookService(
+    db,
+    chat,
+    runbook,
+    { atomCli: config.atomCli, ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}) },
+    app.logger,
+  );
+  const suggestPlaybook = async (incident: Incident) => {
+    const suggested = playbooks.suggestionFor(incident.title);
+    if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
+  };
+  const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
   const timers = new TimerLoop(db, (job) => escalation.fire(job), app.logger, timerOptions);
   escalation.onScheduled = (at) => timers.poke(at);
   const gate = new WorkGate(limits?.maxActive ?? 2, limits?.maxWaiting ?? 64);
-  const deps = { incidents, gate };
+  const deps = { incidents, playbooks, gate };
   registerCommands(app, deps);
   registerActions(app, deps);
   registerViews(app, deps);

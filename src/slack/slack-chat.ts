@@ -5,12 +5,16 @@ import {
   type IncidentChat,
   type IncidentNotice,
   type PageMessage,
+  type PlaybookChat,
+  type RunView,
   UnreachableContactError,
 } from '../incidents/ports.js';
 import { severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
+import type { Playbook } from '../runbook/playbooks.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderNotice, renderPage } from '../templates/notices.js';
+import { renderPlaybook, renderRun } from '../templates/playbook.js';
 import { mrkdwnClip } from '../templates/text.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
@@ -21,8 +25,8 @@ export interface SlackChatOptions {
   maxNameAttempts?: number;
 }
 
-/** The domain's IncidentChat, implemented with the Slack Web API and the pure templates. */
-export class SlackChat implements IncidentChat {
+/** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
+export class SlackChat implements IncidentChat, PlaybookChat {
   constructor(
     private readonly client: WebClient,
     private readonly opts: SlackChatOptions = {},
@@ -129,6 +133,54 @@ export class SlackChat implements IncidentChat {
         this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
       );
     }
+  }
+
+  async postPlaybook(
+    incident: Incident,
+    playbook: Playbook,
+    opts: { suggested: boolean; attachedBy: string | null },
+  ): Promise<string> {
+    const msg = renderPlaybook(playbook, opts);
+    const res = await this.call('post the playbook', () =>
+      this.client.chat.postMessage({
+        channel: incident.channelId!,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      }),
+    );
+    return res.ts!;
+  }
+
+  async postRun(incident: Incident, threadTs: string | null, run: RunView): Promise<string> {
+    const msg = renderRun(run);
+    const res = await this.call('post the run', () =>
+      this.client.chat.postMessage({
+        channel: incident.channelId!,
+        text: msg.text,
+        blocks: msg.blocks,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        unfurl_links: false,
+      }),
+    );
+    return res.ts!;
+  }
+
+  async updateRun(incident: Incident, ts: string, run: RunView): Promise<void> {
+    const msg = renderRun(run);
+    await this.call('update the run', () =>
+      this.client.chat.update({ channel: incident.channelId!, ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void> {
+    await this.call('attach the full output', () =>
+      this.client.filesUploadV2(
+        threadTs
+          ? { channel_id: incident.channelId!, thread_ts: threadTs, filename, title: filename, content }
+          : { channel_id: incident.channelId!, filename, title: filename, content },
+      ),
+    );
   }
 
   async resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }> {

@@ -6,12 +6,14 @@ export const ACTION = {
   markMitigated: 'incident_mark_mitigated',
   resolve: 'incident_resolve',
   escalate: 'incident_escalate',
+  runStep: 'playbook_run_step',
   openChannel: 'incident_open_channel',
 } as const;
 
 export const VIEW = {
   statusUpdate: 'incident_status_update',
   resolve: 'incident_resolve_modal',
+  runParams: 'playbook_run_params',
 } as const;
 
 export const BLOCK = {
@@ -25,6 +27,8 @@ export const BLOCK = {
   updNextUpdate: 'upd_next_update',
   updFlags: 'upd_flags',
   resolveSummary: 'resolve_summary',
+  /** `param:<name>` blocks in the run form. */
+  paramPrefix: 'param:',
 } as const;
 
 /** action_ids of inputs inside modals (one per block). */
@@ -37,6 +41,7 @@ export const INPUT = {
   nextUpdate: 'next_update',
   flags: 'flags',
   summary: 'summary',
+  param: 'value',
 } as const;
 
 export const FLAG = {

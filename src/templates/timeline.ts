@@ -42,6 +42,17 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} escalated to ${mrkdwnClip(str(d.role), 60)}`;
     case 'reminder_sent':
       return 'Reminded the commander that a status update is due';
+    case 'playbook_attached':
+      return `${e.actorId ? `${who} attached` : 'Suggested'} the playbook ${mrkdwnClip(str(d.playbook), 80)}`;
+    case 'step_run': {
+      const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
+      const code = typeof d.exitCode === 'number' ? `, exit ${d.exitCode}` : '';
+      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}`;
+    }
+    case 'step_refused': {
+      const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
+      return `${who} was refused \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.refusal), 200)}`;
+    }
     case 'note':
       return `${who}: ${mrkdwnClip(str(d.text), 500)}`;
   }

@@ -6,11 +6,13 @@ const TABLES = [
   'escalation_jobs',
   'incident_counters',
   'incident_events',
+  'incident_playbooks',
   'incidents',
   'page_deliveries',
   'pages',
   'request_keys',
   'schema_migrations',
+  'step_runs',
 ];
 /** Every shipped migration's version, in order (1, 2, …). */
 const ALL = (await loadMigrations()).map((m) => m.version);

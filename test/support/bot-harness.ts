@@ -30,6 +30,8 @@ export interface HarnessOptions {
   incidentsChannel?: boolean;
   limits?: { maxActive: number; maxWaiting: number };
   runbook?: Runbook;
+  /** More environment for the bot's config (e.g. ATOM_CLI, HEALTH_BASE_URL). */
+  env?: Record<string, string>;
   /** Share a fake Slack between two bots (e.g. two replicas); it is then not closed by stop(). */
   fake?: FakeSlack;
   /** Start the escalation timer loop (default true). */
@@ -101,6 +103,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     LOG_LEVEL: 'error',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
+    ...opts.env,
   });
   const { app, timers } = createApp({
     config,

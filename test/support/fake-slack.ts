@@ -232,8 +232,14 @@ export class FakeSlack {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Clears recorded calls, pending failures and all state (channels, messages, views, users, counters). */
   /** Forgets recorded calls and pending failures; channels, messages and id counters stay (ids never repeat). */
+  /** Files uploaded with files.uploadV2, by id: name, content, and where they were shared. */
+  readonly uploads = new Map<
+    string,
+    { id: string; filename: string; content: string; channel: string | undefined; threadTs: string | undefined }
+  >();
+  private fileCounter = 0;
+
   /** User IDs Slack does not know (deleted or mistyped): a DM to one is channel_not_found, an invite user_not_found. */
   readonly unknownUsers = new Set<string>();
 
@@ -518,6 +524,15 @@ export class FakeSlack {
         method = decodeURIComponent(url.pathname.slice('/api/'.length));
         args = { ...Object.fromEntries([...url.searchParams].map(([k, v]) => [k, parseFormValue(v)])) };
         Object.assign(args, parseBody(raw, contentType));
+      } else if (url.pathname.startsWith('/upload/')) {
+        // The second step of files.uploadV2: the file's bytes go to the URL getUploadURLExternal gave.
+        const id = decodeURIComponent(url.pathname.slice('/upload/'.length));
+        const pending = this.uploads.get(id);
+        if (pending) pending.content = raw;
+        this.record({ method: 'file_upload', args: { id, bytes: raw.length }, token: undefined, at });
+        res.writeHead(pending ? 200 : 404, { 'content-type': 'text/plain' });
+        res.end(pending ? `OK - ${raw.length}` : 'unknown upload');
+        return;
       } else if (url.pathname.startsWith('/response/')) {
         method = 'response_url';
         key = decodeURIComponent(url.pathname.slice('/response/'.length));
@@ -835,6 +850,31 @@ export class FakeSlack {
         if (hash !== undefined && hash !== existing.view.hash) return slackError('hash_conflict');
         existing.view = this.viewJson(existing.id, args.view as SlackArgs);
         return { ok: true, view: existing.view };
+      },
+
+      'files.getUploadURLExternal': (args) => {
+        const id = `F${String(++this.fileCounter).padStart(7, '0')}`;
+        this.uploads.set(id, {
+          id,
+          filename: str(args.filename) ?? '',
+          content: '',
+          channel: undefined,
+          threadTs: undefined,
+        });
+        return { ok: true, upload_url: `http://127.0.0.1:${this.port}/upload/${id}`, file_id: id };
+      },
+
+      'files.completeUploadExternal': (args) => {
+        const files = (Array.isArray(args.files) ? args.files : []) as { id: string; title?: string }[];
+        const done = [];
+        for (const f of files) {
+          const u = this.uploads.get(f.id);
+          if (!u) return slackError('file_not_found');
+          u.channel = str(args.channel_id);
+          u.threadTs = str(args.thread_ts);
+          done.push({ id: u.id, name: u.filename, title: f.title ?? u.filename });
+        }
+        return { ok: true, files: done };
       },
 
       'usergroups.users.list': (args) => {

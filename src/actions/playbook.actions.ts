@@ -1,0 +1,40 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { z } from 'zod';
+import { DomainError } from '../incidents/errors.js';
+import type { ListenerDeps } from '../slack/deps.js';
+import { openModal } from '../slack/open-modal.js';
+import { reportErrors } from '../slack/report-error.js';
+import { ACTION } from '../templates/ids.js';
+import { runParamsModal } from '../templates/playbook.js';
+import { encodeRunMetadata } from '../views/playbook-run.view.js';
+
+const stepRefSchema = z.object({ p: z.string().min(1).max(100), s: z.string().regex(/^[a-z]+\.\d{1,3}$/) });
+
+/** A Run/Check button on a playbook step: steps with parameters open a form; the others run at once. */
+export function register(app: App, deps: ListenerDeps): void {
+  app.action<BlockAction<ButtonAction>>(ACTION.runStep, async ({ ack, body, action, respond, client, logger }) => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    await reportErrors(logger, tell, async () => {
+      let ref: z.infer<typeof stepRefSchema>;
+      try {
+        ref = stepRefSchema.parse(JSON.parse(action.value ?? ''));
+      } catch {
+        throw new DomainError(
+          'bad_step',
+          'That button is out of date; attach the playbook again with `/incident playbook`.',
+        );
+      }
+      const channelId = body.channel?.id ?? '';
+      const incident = await deps.incidents.findByChannel(channelId);
+      if (!incident) throw new DomainError('not_incident_channel', 'Run playbook steps from the incident channel.');
+      const { playbook, step } = deps.playbooks.step(ref.p, ref.s);
+      if (step.type === 'command' && Object.keys(step.params).length > 0) {
+        const meta = encodeRunMetadata({ incidentId: incident.id, channelId, playbookId: ref.p, stepKey: ref.s });
+        await openModal(client, body.trigger_id, runParamsModal(step, playbook, meta));
+        return;
+      }
+      await deps.playbooks.run(incident.id, ref.p, ref.s, body.user.id);
+    });
+  });
+}

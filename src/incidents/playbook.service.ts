@@ -1,0 +1,304 @@
+import { httpCheck } from '../ops/http-check.js';
+import { redact } from '../ops/redact.js';
+import { runCommand } from '../ops/run-command.js';
+import {
+  type CommandStep,
+  type HttpStep,
+  type Playbook,
+  type PlaybookStep,
+  suggestPlaybook,
+  validateParams,
+} from '../runbook/playbooks.js';
+import type { Runbook } from '../runbook/runbook.js';
+import type { Database } from '../store/db.js';
+import { insertEvent } from '../store/event.repo.js';
+import { getIncident } from '../store/incident.repo.js';
+import {
+  attachPlaybook,
+  findRunningStep,
+  finishStepRun,
+  insertRefusedStep,
+  insertRunningStep,
+  playbookMessage,
+  setPlaybookMessage,
+  setRunThread,
+} from '../store/step-run.repo.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
+import type { Logger } from './incident.service.js';
+import type { IncidentChat, PlaybookChat, RunView } from './ports.js';
+import type { Incident } from './types.js';
+
+export const PHASES = ['detection', 'mitigation', 'resolution'] as const;
+export type PlaybookPhase = (typeof PHASES)[number];
+
+/** `mitigation.2`: the third step of the mitigation list. */
+export function stepKey(phase: PlaybookPhase, index: number): string {
+  return `${phase}.${index}`;
+}
+
+export class ParamsError extends DomainError {
+  constructor(readonly errors: Record<string, string>) {
+    super(
+      'bad_params',
+      `Nothing was run: ${Object.entries(errors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+export interface PlaybookServiceOptions {
+  /** The binary that `atom-cli` in the runbook stands for (ATOM_CLI). */
+  atomCli: string;
+  /** Base URL the runbook's health endpoints are checked against (HEALTH_BASE_URL). */
+  healthBaseUrl?: string;
+  /** Extra variables for commands (e.g. the CLI's own credentials); nothing else of the bot's environment is passed. */
+  commandEnv?: Record<string, string>;
+}
+
+/** Playbooks from the runbook file: suggest, attach, and run their steps with the output in the incident channel. */
+export class PlaybookService {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: IncidentChat & PlaybookChat,
+    private readonly runbook: Runbook,
+    private readonly opts: PlaybookServiceOptions,
+    private readonly log: Logger = console,
+  ) {}
+
+  list(): Playbook[] {
+    return this.runbook.playbooks;
+  }
+
+  /** By id, or by a title or part of one (case-insensitive). */
+  find(query: string): Playbook | null {
+    const q = query.trim().toLowerCase();
+    if (!q) return null;
+    return (
+      this.runbook.playbooks.find((p) => p.id === q) ??
+      this.runbook.playbooks.find((p) => p.title.toLowerCase() === q) ??
+      this.runbook.playbooks.find((p) => p.title.toLowerCase().includes(q) || p.id.includes(q)) ??
+      null
+    );
+  }
+
+  suggestionFor(title: string): Playbook | null {
+    const id = suggestPlaybook(title, this.runbook.playbooks);
+    return id ? (this.runbook.playbooks.find((p) => p.id === id) ?? null) : null;
+  }
+
+  step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep } {
+    const playbook = this.runbook.playbooks.find((p) => p.id === playbookId);
+    const [phase, index] = key.split('.');
+    const step =
+      playbook && PHASES.includes(phase as PlaybookPhase) ? playbook[phase as PlaybookPhase][Number(index)] : undefined;
+    if (!playbook || !step)
+      throw new DomainError('step_not_found', 'That playbook step no longer exists in the runbook file.');
+    return { playbook, step };
+  }
+
+  /** Posts a playbook in the incident channel (once per incident). */
+  async attach(
+    incidentId: number,
+    playbookId: string,
+    actorId: string | null,
+    suggested = false,
+  ): Promise<{ already: boolean }> {
+    const playbook = this.runbook.playbooks.find((p) => p.id === playbookId);
+    if (!playbook) throw new DomainError('playbook_not_found', `There is no playbook \`${playbookId}\`.`);
+    const incident = await this.incident(incidentId);
+    const fresh = await this.db.transaction(async (tx) => {
+      const added = await attachPlaybook(tx, incidentId, playbookId, actorId);
+      if (added) await insertEvent(tx, incidentId, 'playbook_attached', actorId, { playbook: playbookId, suggested });
+      return added;
+    });
+    if (!fresh) return { already: true };
+    const ts = await this.chat.postPlaybook(incident, playbook, { suggested, attachedBy: actorId });
+    await setPlaybookMessage(this.db, incidentId, playbookId, ts);
+    return { already: false };
+  }
+
+  /** Why this person may not run this step, or null when they may. Refusals name who can. */
+  async refusal(step: CommandStep | HttpStep, userId: string): Promise<string | null> {
+    if (step.type !== 'command' || (!step.destructive && !step.approval)) return null;
+    if (step.approval) {
+      const approvers = this.runbook.access.approvers;
+      return `This step needs approval by a second person${approvers.length ? ` (${approvers.map(who).join(', ')})` : ''}, and approval requests are not available in the bot yet: run it by hand, following the runbook, with an approver watching.`;
+    }
+    const responders = this.runbook.access.responders;
+    if (responders.length === 0) {
+      return 'This step changes production and only responders may run it, but no responders are configured: add them under `access.responders` in the runbook file.';
+    }
+    const { userIds } = await this.chat.resolveContacts(responders);
+    if (userIds.includes(userId)) return null;
+    return `This step changes production; only responders may run it: ${responders.map(who).join(', ')}.`;
+  }
+
+  /** Runs a step for an incident; the output goes to the incident channel, under the playbook. */
+  async run(
+    incidentId: number,
+    playbookId: string,
+    key: string,
+    userId: string,
+    values: Record<string, string> = {},
+  ): Promise<void> {
+    const { playbook, step } = this.step(playbookId, key);
+    if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
+    const incident = await this.incident(incidentId);
+    let target: string[];
+    if (step.type === 'command') {
+      const checked = validateParams(step, values);
+      if (!checked.ok) throw new ParamsError(checked.errors);
+      target = checked.argv.map((a, i) => (i === 0 && a === 'atom-cli' ? this.opts.atomCli : a));
+    } else {
+      if (!this.opts.healthBaseUrl) {
+        throw new DomainError(
+          'no_health_url',
+          'Set HEALTH_BASE_URL (e.g. https://tenant.atomagentos.com) so the bot knows where to check the health endpoints.',
+        );
+      }
+      target = [new URL(step.path, this.opts.healthBaseUrl).toString()];
+    }
+    const shown = target.map(redact);
+    const refused = await this.refusal(step, userId);
+    if (refused) {
+      await this.db.transaction(async (tx) => {
+        await insertRefusedStep(tx, {
+          incidentId,
+          playbookId,
+          stepKey: key,
+          kind: step.type,
+          target: shown,
+          requestedBy: userId,
+          refusal: refused,
+        });
+        await insertEvent(tx, incidentId, 'step_refused', userId, {
+          playbook: playbookId,
+          step: key,
+          target: shown,
+          refusal: refused,
+        });
+      });
+      throw new DomainError('not_allowed', refused);
+    }
+    const run = await insertRunningStep(this.db, {
+      incidentId,
+      playbookId,
+      stepKey: key,
+      kind: step.type,
+      target: shown,
+      requestedBy: userId,
+    });
+    if (!run) {
+      const other = await findRunningStep(this.db, incidentId, playbookId, key);
+      throw new AlreadyDoneError(
+        `That step is already running${other ? `, started by ${who(other.requestedBy)}` : ''}: its output is in the thread under the playbook.`,
+      );
+    }
+    const threadTs = await playbookMessage(this.db, incidentId, playbookId);
+    const view: RunView = {
+      runId: run.id,
+      playbookTitle: playbook.title,
+      stepText: step.text,
+      target: shown,
+      kind: step.type,
+      requestedBy: userId,
+      state: 'running',
+      tail: '',
+      exitCode: null,
+      durationMs: 0,
+      bytes: 0,
+      truncated: false,
+    };
+    let ts: string | null = null;
+    try {
+      ts = await this.chat.postRun(incident, threadTs, view);
+      await setRunThread(this.db, run.id, ts);
+    } catch (err) {
+      this.log.warn('could not post the run message; running anyway', err);
+    }
+    // Updates go one after another, so a slow progress update can never land after the final one.
+    let chain: Promise<void> = Promise.resolve();
+    const update = (v: RunView): Promise<void> => {
+      if (!ts) return chain;
+      const at = ts;
+      chain = chain.then(() => this.chat.updateRun(incident, at, v).catch((e) => this.log.warn('updateRun failed', e)));
+      return chain;
+    };
+
+    let final: RunView;
+    let digest: string | null = null;
+    let full = '';
+    if (step.type === 'command') {
+      const r = await runCommand(target, {
+        timeoutMs: step.timeoutMs,
+        env: this.opts.commandEnv ?? {},
+        onOutput: (snap) => update({ ...view, tail: snap.tail, bytes: snap.bytes, durationMs: snap.elapsedMs }),
+      });
+      digest = r.digest;
+      full = r.full;
+      const state = r.notFound ? 'not_found' : r.timedOut ? 'timed_out' : r.exitCode === 0 ? 'succeeded' : 'failed';
+      final = {
+        ...view,
+        state,
+        tail: r.tail,
+        exitCode: r.exitCode,
+        durationMs: r.durationMs,
+        bytes: r.bytes,
+        truncated: r.full.length > r.tail.length,
+        ...(r.notFound
+          ? { detail: `\`${target[0]}\` is not installed or not on PATH. Set ATOM_CLI to the path of the atom CLI.` }
+          : r.timedOut
+            ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
+            : r.error
+              ? { detail: r.error }
+              : {}),
+      };
+    } else {
+      const r = await httpCheck(target[0]!, { timeoutMs: step.timeoutMs, expectStatus: step.expectStatus });
+      final = {
+        ...view,
+        state: r.ok ? 'succeeded' : 'failed',
+        tail: r.body ?? '',
+        exitCode: null,
+        durationMs: r.latencyMs,
+        bytes: 0,
+        truncated: false,
+        detail: `${r.status ? `HTTP ${r.status}` : 'no answer'} in ${Math.round(r.latencyMs)} ms${r.error ? ` — ${r.error}` : ''}`,
+      };
+    }
+    await this.db.transaction(async (tx) => {
+      await finishStepRun(tx, run.id, {
+        state: final.state,
+        exitCode: final.exitCode,
+        durationMs: final.durationMs,
+        digest,
+        tail: final.tail,
+      });
+      await insertEvent(tx, incidentId, 'step_run', userId, {
+        playbook: playbookId,
+        step: key,
+        target: shown,
+        state: final.state,
+        exitCode: final.exitCode,
+        durationMs: Math.round(final.durationMs),
+        digest,
+      });
+    });
+    if (ts) await update(final);
+    else await this.chat.postRun(incident, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
+    if (final.truncated && full) {
+      await this.chat
+        .uploadOutput(incident, threadTs, `run-${run.id}-${playbookId}-${key}.txt`, full)
+        .catch((e) => this.log.warn('could not attach the full output', e));
+    }
+  }
+
+  private async incident(id: number): Promise<Incident> {
+    const i = await getIncident(this.db, id);
+    if (!i) throw new IncidentNotFoundError();
+    return i;
+  }
+}
+
+const who = (id: string) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);

@@ -1,0 +1,94 @@
+/**
+ * Reads the deployment history that `atom-cli deployments` prints (runbook, "Rollback Procedures").
+ *
+ * The runbook shows the command but no sample of its output, so the default pattern fits this table: newest first,
+ * a `*` in the CURRENT column for the release serving traffic, ISO 8601 UTC dates (test/fixtures/atom-cli prints it):
+ *
+ *   CURRENT  VERSION  STATUS       CREATED               DESCRIPTION
+ *   *        v58      complete     2025-11-27T21:04:11Z  Deploy web-platform image deployment-01JDXK4V9Q
+ *            v57      complete     2025-11-26T16:40:02Z  Deploy web-platform image deployment-01JDV0MZ3A
+ *            v56      failed       2025-11-26T15:58:47Z  Health checks failed, rolled back automatically
+ *
+ * If the real CLI prints something else, pass another pattern. It is matched against each line on its own, and
+ * uses named groups: `version` (required), `current` (optional: the row is current when it matched something
+ * non-empty), `date` (optional: anything Date.parse reads), `status` (optional). Lines that do not match (headers,
+ * blank lines, notices) are skipped. Example for a table that says `(current)` after the version instead:
+ *
+ *   /^(?<version>v\d+)\s+(?<current>\(current\))?\s*(?<status>\w+)\s+(?<date>\S+)/
+ */
+
+export const DEFAULT_DEPLOYMENT_PATTERN =
+  /^\s*(?<current>\*)?\s*(?<version>v\d+)\s+(?<status>[A-Za-z_-]+)\s+(?<date>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?=\s|$)/;
+
+/**
+ * A version we will hand to `atom-cli rollback <version>`: no leading dash (it would read as an option), no blank,
+ * no control character.
+ */
+const SAFE_VERSION = /^[A-Za-z0-9][A-Za-z0-9._:+-]*$/;
+
+/** Statuses that make a deployment a bad rollback target. Compared in lower case. */
+const UNHEALTHY_STATUSES = new Set(['failed', 'error', 'rolled_back', 'rolledback', 'cancelled', 'canceled']);
+
+export interface Deployment {
+  version: string;
+  current: boolean;
+  createdAt?: Date;
+  status?: string;
+  /** The line as printed. */
+  raw: string;
+}
+
+export interface ParseDeploymentsOptions {
+  /** A RegExp, or its source (as a config variable would hold it). */
+  pattern?: RegExp | string;
+}
+
+export function parseDeployments(output: string, options: ParseDeploymentsOptions = {}): Deployment[] {
+  const pattern = compileDeploymentPattern(options.pattern ?? DEFAULT_DEPLOYMENT_PATTERN);
+  const deployments: Deployment[] = [];
+  for (const raw of output.split(/\r?\n/)) {
+    const groups = pattern.exec(raw)?.groups;
+    const version = groups?.version?.trim();
+    if (!groups || !version || !SAFE_VERSION.test(version)) continue;
+    const deployment: Deployment = { version, current: Boolean(groups.current?.trim()), raw };
+    const status = groups.status?.trim();
+    if (status) deployment.status = status;
+    const createdAt = groups.date ? new Date(groups.date.trim()) : undefined;
+    if (createdAt && !Number.isNaN(createdAt.getTime())) deployment.createdAt = createdAt;
+    deployments.push(deployment);
+  }
+  return deployments;
+}
+
+/**
+ * What a "roll back" button should offer: the first deployment listed after the current one (the listing is newest
+ * first) whose status is not a failure. Undefined when no deployment is marked current or nothing older is healthy.
+ */
+export function findRollbackTarget(deployments: readonly Deployment[]): Deployment | undefined {
+  const current = deployments.findIndex((deployment) => deployment.current);
+  if (current === -1) return undefined;
+  return deployments
+    .slice(current + 1)
+    .find((deployment) => !UNHEALTHY_STATUSES.has((deployment.status ?? '').toLowerCase()));
+}
+
+/**
+ * Checks a deployments pattern (for loadConfig to fail fast) and returns it without the stateful `g`/`y` flags.
+ * Throws a TypeError if it does not compile or has no named group `version`.
+ */
+export function compileDeploymentPattern(pattern: RegExp | string): RegExp {
+  const source = typeof pattern === 'string' ? pattern : pattern.source;
+  const flags = typeof pattern === 'string' ? '' : pattern.flags.replace(/[gy]/g, '');
+  let matcher: RegExp;
+  try {
+    matcher = new RegExp(source, flags);
+  } catch (error) {
+    throw new TypeError(`The deployments pattern is not a valid regular expression: ${(error as Error).message}`);
+  }
+  // An empty alternative makes every group appear in the match, so we can read their names.
+  const names = Object.keys(new RegExp(`${source}|`, flags).exec('')?.groups ?? {});
+  if (!names.includes('version')) {
+    throw new TypeError(`The deployments pattern needs a named group "version": /${source}/`);
+  }
+  return matcher;
+}

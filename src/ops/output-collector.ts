@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Keeps what a command printed, already redacted, within fixed memory:
+ * - the head of the output, up to `maxFullBytes` (cut on a line boundary), for a file or a log;
+ * - a rolling tail, the last lines that fit in `maxTailChars`, for a Slack message;
+ * - a sha256 of everything (kept or not), so two runs can be compared and a stored copy checked.
+ */
+
+export interface OutputCollectorOptions {
+  maxTailChars: number;
+  maxFullBytes: number;
+}
+
+export interface CollectedOutput {
+  tail: string;
+  full: string;
+  truncated: boolean;
+  /** UTF-8 bytes of redacted output seen, kept or not. */
+  redactedBytes: number;
+  digest: string;
+}
+
+export interface OutputCollector {
+  push(text: string): void;
+  /** The last complete lines that fit in maxTailChars, without the final newline. */
+  tail(): string;
+  finish(): CollectedOutput;
+}
+
+export function createOutputCollector({ maxTailChars, maxFullBytes }: OutputCollectorOptions): OutputCollector {
+  const hash = createHash('sha256');
+  const head: string[] = [];
+  let headBytes = 0;
+  let redactedBytes = 0;
+  let truncated = false;
+  // The recent text; once trimmed it keeps two characters more than the tail needs, so that we can still tell
+  // whether its first kept character starts a line.
+  let recent = '';
+  let trimmed = false;
+
+  const keepHead = (text: string, bytes: number): void => {
+    if (truncated) return;
+    if (headBytes + bytes <= maxFullBytes) {
+      head.push(text);
+      headBytes += bytes;
+      return;
+    }
+    truncated = true;
+    const fit = cutOnLine(text, maxFullBytes - headBytes);
+    head.push(fit);
+    headBytes += Buffer.byteLength(fit);
+  };
+
+  return {
+    push(text) {
+      if (text === '') return;
+      const bytes = Buffer.byteLength(text);
+      redactedBytes += bytes;
+      hash.update(text);
+      keepHead(text, bytes);
+      recent += text;
+      if (recent.length > maxTailChars * 2 + 2) {
+        recent = recent.slice(-(maxTailChars + 2));
+        trimmed = true;
+      }
+    },
+    tail() {
+      return tailOf(recent, trimmed, maxTailChars);
+    },
+    finish() {
+      const tail = tailOf(recent, trimmed, maxTailChars);
+      let full = head.join('');
+      if (truncated) {
+        const marker = `[output truncated: kept the first ${headBytes} of ${redactedBytes} bytes; the last lines follow]`;
+        full = `${full}${full === '' || full.endsWith('\n') ? '' : '\n'}${marker}\n${tail}`;
+      }
+      return { tail, full, truncated, redactedBytes, digest: hash.digest('hex') };
+    },
+  };
+}
+
+/** The last lines of `text` that fit in `max` characters; a single longer line keeps its end, after an ellipsis. */
+export function tailOf(text: string, trimmed: boolean, max: number): string {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  if (!trimmed && body.length <= max) return body;
+  const start = body.length - max;
+  if (start <= 0) return body;
+  // If the character before `start` is a newline, the cut already falls on a line boundary.
+  const newline = body.indexOf('\n', start - 1);
+  if (newline === -1) return `…${body.slice(body.length - max + 1)}`;
+  return body.slice(newline + 1);
+}
+
+/** The longest prefix of `text` within `maxBytes` UTF-8 bytes that ends with a newline (or any prefix if none). */
+function cutOnLine(text: string, maxBytes: number): string {
+  if (maxBytes <= 0) return '';
+  const prefix = Buffer.from(text).subarray(0, maxBytes).toString('utf8');
+  const newline = prefix.lastIndexOf('\n');
+  if (newline !== -1) return prefix.slice(0, newline + 1);
+  // No line ends in the room left: keep what fits, minus a character the byte cut may have split.
+  return prefix.endsWith('\uFFFD') ? prefix.slice(0, -1) : prefix;
+}

@@ -1,0 +1,210 @@
+/**
+ * Masks secrets in command output before it goes anywhere (Slack, logs, the database).
+ *
+ * What is masked, and what it becomes:
+ * - `NAME=value` / `NAME: value` at the start of a line (what `atom-cli secrets list` and `env` print) when NAME
+ *   looks like a secret name (contains KEY, SECRET, TOKEN, PASS, PWD, DSN, PRIVATE, CREDENTIAL, SIGNATURE, COOKIE,
+ *   SALT; or URL/URI and the value carries credentials) -> `NAME=***` (the name is kept);
+ * - the same `NAME=value` inside a line or a query string (`?api_key=...&token=...`) and JSON `"password": "..."`;
+ * - credentials in URLs of any scheme: `postgresql://user:pass@host` -> `postgresql://user:***@host`;
+ * - Anthropic `sk-ant-...` -> `sk-ant-***`, OpenAI `sk-...` / `sk-proj-...` -> `sk-***`;
+ * - Slack `xoxb-` / `xoxp-` / `xoxa-` / `xoxe-` / `xoxr-` / `xoxs-` / `xoxo-` / `xapp-` tokens -> `xoxb-***`;
+ * - AWS access key ids `AKIA...` / `ASIA...` -> `AKIA***`, and the value after `aws_secret_access_key`;
+ * - Stripe `sk_live_` / `sk_test_` / `rk_live_` / `rk_test_` -> `sk_live_***`, webhook secrets `whsec_***`;
+ * - GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`) and JWTs (`eyJ...eyJ...`);
+ * - `Authorization: Bearer|Basic|Token ...`, `X-Api-Key: ...`, and `Bearer <token>` anywhere;
+ * - PEM private key blocks: the body between BEGIN and END becomes one `***` line.
+ *
+ * It errs on the side of masking too much (`BYPASS_CACHE=true` is masked): an over-masked line costs a responder
+ * a second look, a leaked key costs a rotation. Rules work line by line and never across a newline, so the
+ * streaming redactor can apply them to whole blocks of complete lines at once.
+ */
+
+export const MASK = '***';
+
+const SECRET_NAME_WORDS = /KEY|SECRET|TOKEN|PASS|PWD|DSN|PRIVATE|CREDENTIAL|SIGNATURE|COOKIE|SALT/i;
+const NOT_SECRET_NAMES = new Set(['PWD', 'OLDPWD']);
+const URL_NAME = /UR[LI]/i;
+const URL_WITH_CREDENTIALS = /:\/\/[^\s/@]+@/;
+
+/** True when a variable name looks like it holds a secret (`OPENAI_API_KEY`, `db_password`, `SENTRY_DSN`). */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME_WORDS.test(name) && !NOT_SECRET_NAMES.has(name.toUpperCase());
+}
+
+function shouldMaskValue(name: string, value: string): boolean {
+  if (value === '' || value === MASK || value === `"${MASK}"` || value === `'${MASK}'`) return false;
+  if (isSecretName(name)) return true;
+  return URL_NAME.test(name) && URL_WITH_CREDENTIALS.test(value);
+}
+
+/** What String.prototype.replace passes: the match, the groups, then offset and the whole text. */
+type Replacer = (match: string, ...args: never[]) => string;
+
+const NAME_CHAR = /[A-Za-z0-9_.-]/;
+const NAME_START = /[A-Za-z_]/;
+const NAME_BOUNDARY = /[\s,;{(&?|]/;
+const MAX_NAME_CHARS = 128;
+
+/** Replacer for `=value` matches: masks the value when the name just before the `=` looks secret. */
+function maskAssignment(match: string, value: string, offset: number, text: string): string {
+  let start = offset;
+  const limit = Math.max(0, offset - MAX_NAME_CHARS);
+  while (start > limit && NAME_CHAR.test(text.charAt(start - 1))) start -= 1;
+  const name = text.slice(start, offset);
+  if (!NAME_START.test(name.charAt(0))) return match;
+  if (start > 0 && !NAME_BOUNDARY.test(text.charAt(start - 1))) return match;
+  return shouldMaskValue(name, value) ? `=${MASK}` : match;
+}
+
+interface Rule {
+  pattern: RegExp;
+  replace: string | Replacer;
+}
+
+const RULES: readonly Rule[] = [
+  // A PEM private key on one line (escaped newlines in JSON or an env file).
+  {
+    pattern: /(-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----)[^\r\n]*?(-----END \2PRIVATE KEY-----)/g,
+    replace: `$1${MASK}$3`,
+  },
+  // NAME=value or NAME: value at the start of a line; the whole rest of the line is the value.
+  {
+    pattern: /^([ \t]*(?:export[ \t]+)?["']?)([A-Za-z_][A-Za-z0-9_.-]*)(["']?[ \t]*[=:][ \t]*)([^\r\n]+)/gm,
+    replace: (match: string, lead: string, name: string, sep: string, value: string) =>
+      shouldMaskValue(name, value.trim()) ? `${lead}${name}${sep}${MASK}` : match,
+  },
+  // JSON: "password": "value"
+  {
+    pattern: /("([A-Za-z0-9_.-]+)"[ \t]*:[ \t]*)"((?:[^"\\\r\n]|\\.)*)"/g,
+    replace: (match: string, lead: string, name: string, value: string) =>
+      shouldMaskValue(name, value) ? `${lead}"${MASK}"` : match,
+  },
+  // NAME=value inside a line, in a query string or a command line. The pattern starts at the `=` (a literal is
+  // found fast) and the replacer reads the name backwards: scanning every word for a name is several times slower.
+  { pattern: /=("[^"\r\n]*"|'[^'\r\n]*'|[^\s&,;'"]+)/g, replace: maskAssignment },
+  // Credentials in a URL, any scheme: the password goes up to the last @ before the path.
+  { pattern: /(:\/\/[^\s:/@?#]*):[^\s/?#]*@/g, replace: `$1:${MASK}@` },
+  { pattern: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{8,}/g, replace: `sk-ant-${MASK}` },
+  { pattern: /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g, replace: `sk-${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])(xox[abeoprs]|xapp)-[A-Za-z0-9-]{4,}/g, replace: `$1-${MASK}` },
+  { pattern: /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g, replace: `$1${MASK}` },
+  { pattern: /(aws_secret_access_key["']?[ \t]*[=:][ \t]*["']?)[A-Za-z0-9/+=]{16,}/gi, replace: `$1${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])([sr]k_(?:live|test)_)[A-Za-z0-9]{8,}/g, replace: `$1${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])whsec_[A-Za-z0-9+/=]{8,}/g, replace: `whsec_${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])(gh[oprsu]_)[A-Za-z0-9]{20,}/g, replace: `$1${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}/g, replace: `github_pat_${MASK}` },
+  { pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, replace: MASK },
+  {
+    pattern: /(authorization["']?[ \t]*[:=][ \t]*["']?)(?:(Bearer|Basic|Token|Digest|Bot)[ \t]+)?[^\s"',]+/gi,
+    replace: (_match: string, lead: string, scheme: string | undefined) =>
+      `${lead}${scheme ? `${scheme} ` : ''}${MASK}`,
+  },
+  { pattern: /((?:x-)?api[-_]?key["']?[ \t]*:[ \t]*["']?)[^\s"',]+/gi, replace: `$1${MASK}` },
+  { pattern: /\b(Bearer[ \t]+)[A-Za-z0-9._~+/=-]{8,}/g, replace: `$1${MASK}` },
+];
+
+function applyRules(text: string): string {
+  let out = text;
+  for (const rule of RULES) {
+    // A string replacement keeps `$1`; a function gets the groups. Both keep the text when nothing matches.
+    out =
+      typeof rule.replace === 'string'
+        ? out.replace(rule.pattern, rule.replace)
+        : out.replace(rule.pattern, rule.replace as (substring: string, ...args: unknown[]) => string);
+  }
+  return out;
+}
+
+const PRIVATE_KEY_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+const PRIVATE_KEY_END = /-----END [A-Z0-9 ]*PRIVATE KEY-----/;
+
+export interface Redactor {
+  /** Takes the next chunk; returns the redacted complete lines (ending in `\n`), or '' while a line is open. */
+  push(chunk: string): string;
+  /** Returns the redacted remainder (the last line, without a newline). Call once at the end. */
+  flush(): string;
+}
+
+export interface RedactorOptions {
+  /**
+   * A line longer than this is cut (at the last blank if there is one in its second half) so memory stays bounded.
+   * A secret that straddles such a cut may be only partly masked. Default 64 KiB.
+   */
+  maxLineChars?: number;
+}
+
+/**
+ * Redacts a stream line by line: a secret split across two chunks is masked because nothing is released until its
+ * line is complete. Feed it decoded text (use a StringDecoder so a UTF-8 character is never split).
+ */
+export function createRedactor(options: RedactorOptions = {}): Redactor {
+  const maxLineChars = options.maxLineChars ?? 64 * 1024;
+  let pending = '';
+  let inPrivateKey = false;
+  let privateKeyMasked = false;
+
+  const redactBlock = (block: string): string => {
+    if (!inPrivateKey && !block.includes('PRIVATE KEY-----')) return applyRules(block);
+    // Slow path, only around PEM blocks: walk the lines and keep state across calls.
+    const lines = block.split('\n');
+    const out: string[] = [];
+    for (const [index, line] of lines.entries()) {
+      const isLast = index === lines.length - 1;
+      if (isLast && line === '') {
+        out.push('');
+        continue;
+      }
+      if (inPrivateKey) {
+        const end = line.match(PRIVATE_KEY_END);
+        if (end) {
+          inPrivateKey = false;
+          out.push(end[0] + applyRules(line.slice((end.index ?? 0) + end[0].length)));
+        } else if (!privateKeyMasked) {
+          privateKeyMasked = true;
+          out.push(MASK);
+        }
+        continue;
+      }
+      const begin = PRIVATE_KEY_END.test(line) ? null : line.match(PRIVATE_KEY_BEGIN);
+      if (begin) {
+        // Whatever follows the BEGIN marker on its line is key material.
+        inPrivateKey = true;
+        privateKeyMasked = false;
+        out.push(applyRules(line.slice(0, begin.index)) + begin[0]);
+      } else {
+        out.push(applyRules(line));
+      }
+    }
+    return out.join('\n');
+  };
+
+  return {
+    push(chunk) {
+      pending += chunk;
+      const cut = pending.lastIndexOf('\n');
+      if (cut !== -1) {
+        const complete = pending.slice(0, cut + 1);
+        pending = pending.slice(cut + 1);
+        return redactBlock(complete);
+      }
+      if (pending.length <= maxLineChars) return '';
+      const blank = Math.max(pending.lastIndexOf(' '), pending.lastIndexOf('\t'));
+      const at = blank >= maxLineChars / 2 ? blank + 1 : pending.length - 512;
+      const head = pending.slice(0, at);
+      pending = pending.slice(at);
+      return redactBlock(head);
+    },
+    flush() {
+      const rest = pending;
+      pending = '';
+      return rest === '' ? '' : redactBlock(rest);
+    },
+  };
+}
+
+/** Masks every secret in `text`. Same rules as the streaming redactor. */
+export function redact(text: string): string {
+  const redactor = createRedactor({ maxLineChars: Number.POSITIVE_INFINITY });
+  return redactor.push(text) + redactor.flush();
+}

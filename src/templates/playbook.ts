@@ -1,0 +1,221 @@
+import type { KnownBlock, ModalView } from '@slack/types';
+import type { RunView } from '../incidents/ports.js';
+import type { CommandStep, Playbook, PlaybookStep } from '../runbook/playbooks.js';
+import { PARAM_KINDS } from '../runbook/playbooks.js';
+import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
+import type { Message } from './incident-card.js';
+import { LIMITS, mention, mrkdwnClip, truncate } from './text.js';
+
+const PHASES = [
+  ['detection', 'Detection'],
+  ['mitigation', 'Mitigation'],
+  ['resolution', 'Resolution'],
+] as const;
+
+/** A Run button's value: which step of which playbook. Parsed back with parseStepRef. */
+export const stepRef = (playbookId: string, key: string) => JSON.stringify({ p: playbookId, s: key });
+
+/** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
+export const commandTemplate = (step: CommandStep) => step.run.join(' ');
+
+function stepLine(step: PlaybookStep, n: number): string {
+  const head = `*${n}.* ${mrkdwnClip(step.text, 600)}`;
+  if (step.type === 'command') {
+    const flags = [
+      step.destructive ? ':warning: changes production' : null,
+      step.approval ? 'needs approval' : null,
+    ].filter(Boolean);
+    return `${head}\n\`${mrkdwnClip(commandTemplate(step), 400)}\`${flags.length ? `  _${flags.join(' · ')}_` : ''}${
+      step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
+    }`;
+  }
+  if (step.type === 'http') return `${head}\n\`GET ${mrkdwnClip(step.path, 200)}\` (expects ${step.expectStatus})`;
+  return head;
+}
+
+function runButton(playbook: Playbook, step: CommandStep | Exclude<PlaybookStep, CommandStep>, key: string) {
+  if (step.type === 'text') return undefined;
+  const destructive = step.type === 'command' && step.destructive;
+  return {
+    type: 'button' as const,
+    action_id: ACTION.runStep,
+    text: { type: 'plain_text' as const, text: step.type === 'http' ? 'Check' : 'Run' },
+    value: stepRef(playbook.id, key),
+    ...(destructive ? { style: 'danger' as const } : {}),
+    // A destructive step without parameters runs on click: Slack asks first, naming exactly what will run.
+    ...(destructive && Object.keys(step.params).length === 0
+      ? {
+          confirm: {
+            title: { type: 'plain_text' as const, text: 'Run in production?' },
+            text: {
+              type: 'mrkdwn' as const,
+              text: truncate(`This runs \`${commandTemplate(step)}\`.${step.warning ? `\n${step.warning}` : ''}`, 300),
+            },
+            confirm: { type: 'plain_text' as const, text: 'Run it' },
+            deny: { type: 'plain_text' as const, text: 'Cancel' },
+            style: 'danger' as const,
+          },
+        }
+      : {}),
+  };
+}
+
+/** A playbook in the incident channel: symptoms, then each phase's steps in order, with Run/Check buttons. Pure. */
+export function renderPlaybook(playbook: Playbook, opts: { suggested: boolean; attachedBy: string | null }): Message {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(`Playbook: ${playbook.title}`, LIMITS.headerText) } },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: opts.suggested
+            ? `Suggested from the incident title. \`/incident playbook\` lists the others.`
+            : `Attached by ${mention(opts.attachedBy)}.`,
+        },
+      ],
+    },
+  ];
+  if (playbook.symptoms.length) {
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: truncate(
+          `*Symptoms*\n${playbook.symptoms.map((s) => `• ${mrkdwnClip(s, 300)}`).join('\n')}`,
+          LIMITS.sectionText,
+        ),
+      },
+    });
+  }
+  const room = LIMITS.blocksPerMessage - 4;
+  let hidden = 0;
+  for (const [phase, label] of PHASES) {
+    const steps = playbook[phase];
+    if (!steps.length) continue;
+    if (blocks.length >= room) {
+      hidden += steps.length;
+      continue;
+    }
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${label}*` } });
+    steps.forEach((step, i) => {
+      if (blocks.length >= room) {
+        hidden++;
+        return;
+      }
+      const button = runButton(playbook, step, `${phase}.${i}`);
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: truncate(stepLine(step, i + 1), LIMITS.sectionText) },
+        ...(button ? { accessory: button } : {}),
+      });
+    });
+  }
+  if (playbook.prevention.length && blocks.length < room) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: truncate(
+            `*Prevention:* ${playbook.prevention.map((p) => mrkdwnClip(p, 200)).join(' · ')}`,
+            LIMITS.sectionText,
+          ),
+        },
+      ],
+    });
+  }
+  if (hidden) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `${hidden} more step(s) did not fit; see the runbook file.` }],
+    });
+  }
+  return { text: `Playbook: ${mrkdwnClip(playbook.title, 200)}`, blocks };
+}
+
+/** `/incident playbook`: the playbooks in the runbook file, with their ids to attach them. Pure. */
+export function renderPlaybookList(playbooks: Playbook[], problem?: string): Message {
+  const lines = playbooks.map((p) => `• \`${p.id}\` — ${mrkdwnClip(p.title, 120)}`);
+  const intro = problem ? `:warning: ${problem}\n` : '';
+  const text = `${intro}*Playbooks* (attach one with \`/incident playbook <id>\` in an incident channel):\n${lines.join('\n')}`;
+  return {
+    text: truncate(text, LIMITS.sectionText),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } }],
+  };
+}
+
+const STATE_LINE: Record<RunView['state'], string> = {
+  running: ':hourglass_flowing_sand: Running',
+  succeeded: ':white_check_mark: Succeeded',
+  failed: ':x: Failed',
+  timed_out: ':alarm_clock: Timed out',
+  not_found: ':x: Could not run',
+};
+
+/** A run's message: what runs, who asked, then the output's last lines within Slack's limits. Pure. */
+export function renderRun(run: RunView): Message {
+  const what = run.kind === 'http' ? `GET ${run.target[0] ?? ''}` : run.target.join(' ');
+  const facts = [
+    `${STATE_LINE[run.state]} \`${mrkdwnClip(what, 500)}\``,
+    `requested by ${mention(run.requestedBy)}`,
+    run.state === 'running' ? null : run.exitCode !== null ? `exit ${run.exitCode}` : null,
+    run.state === 'running' && run.durationMs === 0 ? null : `${(run.durationMs / 1000).toFixed(1)} s`,
+  ].filter(Boolean);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(facts.join(' · '), LIMITS.sectionText) } },
+  ];
+  if (run.detail) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwnClip(run.detail, 2000) }] });
+  if (run.tail) {
+    // Fence safely: the tail is escaped and cut to fit a section with its fences.
+    const body = mrkdwnClip(run.tail.replace(/```/g, "'''"), LIMITS.sectionText - 10);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${body}\`\`\`` } });
+  }
+  if (run.truncated) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: `Last lines shown; the full output (${run.bytes} bytes) is attached as a file.` },
+      ],
+    });
+  }
+  return { text: truncate(`${STATE_LINE[run.state]}: ${what}`.replace(/[<>&]/g, ''), 500), blocks };
+}
+
+/** The form that asks a step's parameters; errors show inline per parameter. Pure. */
+export function runParamsModal(step: CommandStep, playbook: Playbook, privateMetadata: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.runParams,
+    private_metadata: privateMetadata,
+    title: { type: 'plain_text', text: step.destructive ? 'Confirm the run' : 'Run a step' },
+    submit: { type: 'plain_text', text: 'Run' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: truncate(
+            `*${mrkdwnClip(playbook.title, 150)}*\n${mrkdwnClip(step.text, 600)}\nRuns \`${mrkdwnClip(commandTemplate(step), 400)}\`${
+              step.destructive ? '\n:warning: This changes production.' : ''
+            }${step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''}`,
+            LIMITS.sectionText,
+          ),
+        },
+      },
+      ...Object.entries(step.params).map(([name, spec]) => ({
+        type: 'input' as const,
+        block_id: `${BLOCK.paramPrefix}${name}`,
+        label: { type: 'plain_text' as const, text: truncate(name, 2000) },
+        hint: { type: 'plain_text' as const, text: truncate(PARAM_KINDS[spec.kind].hint, 2000) },
+        element: {
+          type: 'plain_text_input' as const,
+          action_id: INPUT.param,
+          max_length: 64,
+          ...(spec.default ? { initial_value: spec.default } : {}),
+        },
+      })),
+    ],
+  };
+}

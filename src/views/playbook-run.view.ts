@@ -1,0 +1,70 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import { validateParams } from '../runbook/playbooks.js';
+import type { ListenerDeps } from '../slack/deps.js';
+import { reportErrors } from '../slack/report-error.js';
+import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
+
+const runMetadata = z.object({
+  incidentId: z.number().int().positive(),
+  channelId: z.string().min(1),
+  playbookId: z.string().min(1),
+  stepKey: z.string().min(1),
+});
+export type RunMetadata = z.infer<typeof runMetadata>;
+
+export const encodeRunMetadata = (m: RunMetadata) => JSON.stringify(m);
+
+function parseRunMetadata(raw: string | undefined): RunMetadata | null {
+  try {
+    const r = runMetadata.safeParse(JSON.parse(raw ?? ''));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+type Values = Record<string, Record<string, { value?: string | null }>>;
+
+/** The parameters form of a playbook step: bad values show inline with the expected pattern; nothing runs. */
+export function register(app: App, deps: ListenerDeps): void {
+  app.view(VIEW.runParams, async ({ ack, view, body, client, logger }) => {
+    const meta = parseRunMetadata(view.private_metadata);
+    const values = view.state.values as unknown as Values;
+    const params: Record<string, string> = {};
+    for (const [blockId, inputs] of Object.entries(values)) {
+      if (!blockId.startsWith(BLOCK.paramPrefix)) continue;
+      params[blockId.slice(BLOCK.paramPrefix.length)] = inputs[INPUT.param]?.value ?? '';
+    }
+    const firstBlock = Object.keys(values)[0] ?? `${BLOCK.paramPrefix}value`;
+    if (!meta) {
+      await ack({
+        response_action: 'errors',
+        errors: { [firstBlock]: 'This form is out of date; close it and press Run again.' },
+      });
+      return;
+    }
+    let step: ReturnType<typeof deps.playbooks.step>['step'];
+    try {
+      step = deps.playbooks.step(meta.playbookId, meta.stepKey).step;
+    } catch {
+      await ack({ response_action: 'errors', errors: { [firstBlock]: 'This step is no longer in the runbook file.' } });
+      return;
+    }
+    if (step.type === 'command') {
+      const checked = validateParams(step, params);
+      if (!checked.ok) {
+        const errors = Object.fromEntries(
+          Object.entries(checked.errors).map(([name, msg]) => [`${BLOCK.paramPrefix}${name}`, msg.slice(0, 150)]),
+        );
+        await ack({ response_action: 'errors', errors });
+        return;
+      }
+    }
+    await ack();
+    const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
+    await reportErrors(logger, tell, () =>
+      deps.playbooks.run(meta.incidentId, meta.playbookId, meta.stepKey, body.user.id, params),
+    );
+  });
+}
