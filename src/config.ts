@@ -27,6 +27,10 @@ const schema = z.object({
   INCIDENTS_CHANNEL: optionalString,
   RUNBOOK_FILE: optionalString,
   ATOM_CLI: optionalString,
+  COMMAND_ENV: optionalString.refine(
+    (s) => !s || s.split(',').every((n) => /^[A-Z_][A-Z0-9_]*$/.test(n.trim())),
+    'must be a comma-separated list of variable names, e.g. ATOM_API_TOKEN,ATOM_APP',
+  ),
   HEALTH_BASE_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -66,6 +70,11 @@ export interface Config {
   readonly atomCli: string;
   /** Base URL of the app whose health endpoints the playbooks check. */
   readonly healthBaseUrl?: string;
+  /**
+   * Variables passed to runbook commands (named in COMMAND_ENV, e.g. the CLI's own token). Nothing else of the bot's
+   * environment reaches a command.
+   */
+  readonly commandEnv: Readonly<Record<string, string>>;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -104,6 +113,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runbookFile: c.RUNBOOK_FILE,
     atomCli: c.ATOM_CLI ?? 'atom-cli',
     healthBaseUrl: c.HEALTH_BASE_URL,
+    commandEnv: Object.freeze(
+      Object.fromEntries(
+        (c.COMMAND_ENV ?? '')
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n && env[n] !== undefined)
+          .map((n) => [n, env[n] as string]),
+      ),
+    ),
     logLevel: c.LOG_LEVEL,
   });
 }

@@ -70,7 +70,11 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
     db,
     chat,
     runbook,
-    { atomCli: config.atomCli, ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}) },
+    {
+      atomCli: config.atomCli,
+      commandEnv: { ...config.commandEnv },
+      ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
+    },
     app.logger,
   );
   const suggestPlaybook = async (incident: Incident) => {

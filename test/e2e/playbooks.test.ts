@@ -1,0 +1,365 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { stateValue } from '../support/slack-request.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+const RESPONDER = 'U0RESPONDER';
+const json = (c: RecordedCall | undefined) => JSON.stringify(c?.args ?? {});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A small runbook whose playbook has one step of each kind, with short timeouts. */
+function runbookWithPlaybook(): Runbook {
+  return parseRunbook({
+    ...testRunbookData(),
+    access: { responders: [RESPONDER], approvers: ['U0APPROVER'] },
+    playbooks: {
+      'db-connection': {
+        title: 'Database Connection Failures',
+        kind: 'incident',
+        match: ['db down', 'database', 'connection'],
+        symptoms: ['500 errors on all endpoints'],
+        detection: [
+          { text: 'Check the app status', run: ['atom-cli', 'status'], timeout: '2s' },
+          {
+            text: 'Read the logs',
+            run: ['atom-cli', 'logs', '--lines', '{lines}'],
+            params: { lines: { kind: 'lines', default: '100' } },
+            timeout: '5s',
+          },
+          { text: 'Check health', http: { path: '/api/health' } },
+        ],
+        mitigation: [
+          {
+            text: 'Restart the node',
+            run: ['atom-cli', 'nodes', 'restart', '{node_id}'],
+            params: { node_id: 'node_id' },
+            destructive: true,
+            timeout: '5s',
+          },
+          {
+            text: 'Rollback the last migration',
+            run: ['alembic', 'downgrade', '-1'],
+            destructive: true,
+            approval: true,
+            warning: 'May lose data',
+          },
+        ],
+        resolution: ['Find the root cause'],
+        prevention: ['Pool monitoring'],
+      },
+    },
+  });
+}
+
+interface Ctx {
+  bot: BotHarness;
+  channelId: string;
+  incidentId: number;
+  playbookTs: string;
+}
+
+async function declareWithPlaybook(bot: BotHarness, title: string): Promise<Ctx> {
+  const before = bot.fake.callsTo('conversations.create').filter((c) => !c.failed).length;
+  const replies = bot.fake.callsTo('response_url').length;
+  await bot.command(`sev1 ${title}`);
+  await bot.fake.waitForCount('response_url', replies + 1);
+  const created = await bot.fake.waitForCount('conversations.create', before + 1);
+  const channelId = bot.fake.channelByName(created.at(-1)!.args.name as string)!.id;
+  const pb = await bot.fake.waitFor(
+    'chat.postMessage',
+    (c) => c.args.channel === channelId && /^Playbook:/.test(String(c.args.text)),
+  );
+  const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
+  return { bot, channelId, incidentId: Number(rows[0]!.id), playbookTs: (pb.response as { ts: string }).ts };
+}
+
+const runValue = (key: string) => JSON.stringify({ p: 'db-connection', s: key });
+const click = (c: Ctx, key: string, userId = 'U0REPORTER', triggerId?: string) =>
+  c.bot.click({
+    channelId: c.channelId,
+    messageTs: c.playbookTs,
+    actionId: ACTION.runStep,
+    value: runValue(key),
+    userId,
+    ...(triggerId ? { triggerId } : {}),
+  });
+
+/** The run message in the playbook's thread, once it reaches `state`. */
+async function runMessage(c: Ctx, re: RegExp, ms = 8000) {
+  return c.bot.fake.waitFor('chat.update', (u) => u.args.channel === c.channelId && re.test(json(u)), ms);
+}
+
+describe('playbooks from the incident channel', () => {
+  let bot: BotHarness;
+  let dir: string;
+  let log: string;
+  let health: Server;
+  let healthStatus = 200;
+  const cliRuns = async () =>
+    (await readFile(log, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { argv: string[] }).argv);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bot-pb-'));
+    log = join(dir, 'atom-cli.log');
+    health = createServer((req, res) => {
+      res.writeHead(req.url === '/api/health' ? healthStatus : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: healthStatus === 200 ? 'ok' : 'database unreachable' }));
+    });
+    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+    bot = await startBot({
+      runbook: runbookWithPlaybook(),
+      timers: false,
+      env: {
+        ATOM_CLI,
+        HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
+        COMMAND_ENV: 'ATOM_CLI_LOG',
+        ATOM_CLI_LOG: log,
+      },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await new Promise((r) => health?.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('suggests the playbook from the title at declare, with Run buttons on command steps', async () => {
+    const c = await declareWithPlaybook(bot, 'db down');
+    const msg = bot.fake.message(c.channelId, c.playbookTs)!;
+    const blocks = JSON.stringify(msg.blocks);
+    expect(blocks).toContain('Database Connection Failures');
+    expect(blocks).toContain('Suggested from the incident title');
+    expect((blocks.match(new RegExp(ACTION.runStep, 'g')) ?? []).length).toBe(5);
+    expect(blocks).toContain('atom-cli nodes restart {node_id}');
+    const { rows } = await bot.db.query<{ kind: string }>(
+      "SELECT kind FROM incident_events WHERE incident_id = $1 AND kind = 'playbook_attached'",
+      [c.incidentId],
+    );
+    expect(rows).toHaveLength(1);
+  });
+
+  it('/incident playbook lists them; an unknown name lists them with a note; a name attaches one', async () => {
+    const c = await declareWithPlaybook(bot, 'database is slow to connect');
+    bot.fake.reset();
+    await bot.command('playbook');
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain('`db-connection`');
+    bot.fake.reset();
+    await bot.command('playbook nosuch', { channel_id: c.channelId });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/There is no playbook `nosuch`.*db-connection/s);
+    bot.fake.reset();
+    await bot.command('playbook db-connection', { channel_id: c.channelId });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already attached/);
+  });
+
+  it('runs a read-only step: output streams into the thread, with exit code and duration, and is recorded', async () => {
+    const c = await declareWithPlaybook(bot, 'db down again');
+    await click(c, 'detection.0');
+    const started = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && m.args.thread_ts === c.playbookTs,
+    );
+    expect(json(started)).toContain(`${ATOM_CLI} status`);
+    const done = await runMessage(c, /Succeeded/);
+    expect(json(done)).toMatch(/exit 0/);
+    expect((await cliRuns()).some((a) => a.join(' ') === 'status')).toBe(true);
+    const { rows } = await bot.db.query<{
+      state: string;
+      exit_code: number;
+      output_digest: string;
+      requested_by: string;
+    }>('SELECT state, exit_code, output_digest, requested_by FROM step_runs WHERE incident_id = $1', [c.incidentId]);
+    expect(rows[0]).toMatchObject({ state: 'succeeded', exit_code: 0, requested_by: 'U0REPORTER' });
+    expect(rows[0]!.output_digest).toMatch(/^[0-9a-f]{64}$/);
+    bot.fake.reset();
+    await bot.command('timeline', { channel_id: c.channelId });
+    expect(json(await bot.fake.waitFor('response_url'))).toMatch(/ran `.*atom-cli status`: succeeded, exit 0/);
+  });
+
+  it('asks parameters in a form; bad values show inline with the pattern and nothing runs; good ones run, redacted', async () => {
+    const c = await declareWithPlaybook(bot, 'db down with logs');
+    bot.fake.reset();
+    await click(c, 'detection.1');
+    const open = await bot.fake.waitFor('views.open');
+    const view = open.args.view as { callback_id: string; private_metadata: string; blocks: { block_id?: string }[] };
+    expect(view.callback_id).toBe(VIEW.runParams);
+    const before = (await cliRuns()).length;
+    for (const bad of ['; rm -rf /', '$(id)', '100 200', '-5', '1\n2', 'x'.repeat(200)]) {
+      const res = await bot.submit({
+        callbackId: VIEW.runParams,
+        privateMetadata: view.private_metadata,
+        values: { [`${BLOCK.paramPrefix}lines`]: { [INPUT.param]: stateValue.plainText(bad) } },
+      });
+      expect(res.json, bad).toMatchObject({
+        response_action: 'errors',
+        errors: { [`${BLOCK.paramPrefix}lines`]: expect.stringMatching(/pattern|too long/) },
+      });
+    }
+    await sleep(200);
+    expect((await cliRuns()).length).toBe(before);
+    await bot.submit({
+      callbackId: VIEW.runParams,
+      privateMetadata: view.private_metadata,
+      values: { [`${BLOCK.paramPrefix}lines`]: { [INPUT.param]: stateValue.plainText('20') } },
+    });
+    const done = await runMessage(c, /Succeeded/);
+    expect((await cliRuns()).at(-1)).toEqual(['logs', '--lines', '20']);
+    const shown = json(done);
+    for (const secret of [
+      'hunter2',
+      'sk-proj-Xq3TbV9mK2pL7wR4nZ8cY1hF6dJ0sA5gE',
+      'sk-ant-api03-Hn4Kd8Wq2Zr6Tp0Lm5Xv9Bc3Fj7Gs1Ya',
+    ]) {
+      expect(shown).not.toContain(secret);
+    }
+  });
+
+  it('checks a health endpoint and reports status and latency', async () => {
+    const c = await declareWithPlaybook(bot, 'db down health');
+    healthStatus = 503;
+    await click(c, 'detection.2');
+    const done = await runMessage(c, /Failed/);
+    expect(json(done)).toMatch(/HTTP 503 in \d+ ms/);
+    healthStatus = 200;
+  });
+
+  it('a destructive step is refused to someone without the responder role, and the attempt is recorded; a responder runs it', async () => {
+    const c = await declareWithPlaybook(bot, 'db down restart');
+    bot.fake.reset();
+    await click(c, 'mitigation.0', 'U0SOMEONE');
+    const open = await bot.fake.waitFor('views.open');
+    const view = open.args.view as { private_metadata: string; title: { text: string } };
+    expect(view.title.text).toBe('Confirm the run');
+    const before = (await cliRuns()).length;
+    await bot.submit({
+      callbackId: VIEW.runParams,
+      privateMetadata: view.private_metadata,
+      userId: 'U0SOMEONE',
+      values: { [`${BLOCK.paramPrefix}node_id`]: { [INPUT.param]: stateValue.plainText('3d8d9e1b2c4f89') } },
+    });
+    const refusal = await bot.fake.waitFor('chat.postEphemeral', (m) => m.args.user === 'U0SOMEONE');
+    expect(refusal.args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
+    expect((await cliRuns()).length).toBe(before);
+    const { rows } = await bot.db.query<{ state: string; requested_by: string }>(
+      'SELECT state, requested_by FROM step_runs WHERE incident_id = $1',
+      [c.incidentId],
+    );
+    expect(rows).toEqual([{ state: 'refused', requested_by: 'U0SOMEONE' }]);
+
+    await bot.submit({
+      callbackId: VIEW.runParams,
+      privateMetadata: view.private_metadata,
+      userId: RESPONDER,
+      values: { [`${BLOCK.paramPrefix}node_id`]: { [INPUT.param]: stateValue.plainText('3d8d9e1b2c4f89') } },
+    });
+    await runMessage(c, /Succeeded/);
+    expect((await cliRuns()).at(-1)).toEqual(['nodes', 'restart', '3d8d9e1b2c4f89']);
+  });
+
+  it('a step that needs a second person is not run, and says who approves', async () => {
+    const c = await declareWithPlaybook(bot, 'db down migration');
+    bot.fake.reset();
+    await click(c, 'mitigation.1', RESPONDER);
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/needs approval by a second person \(<@U0APPROVER>\)/);
+  });
+});
+
+describe('commands that fail, hang, flood, or are missing', () => {
+  let dir: string;
+  const bots: BotHarness[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bot-pb2-'));
+  });
+  afterAll(async () => {
+    for (const b of bots) await b.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const start = async (env: Record<string, string>) => {
+    const b = await startBot({ runbook: runbookWithPlaybook(), timers: false, env: { ATOM_CLI, ...env } });
+    bots.push(b);
+    return b;
+  };
+
+  it('a non-zero exit is reported with the output', async () => {
+    const c = await declareWithPlaybook(
+      await start({ COMMAND_ENV: 'ATOM_CLI_FAIL', ATOM_CLI_FAIL: '1' }),
+      'db down failing cli',
+    );
+    await click(c, 'detection.0');
+    const done = await runMessage(c, /Failed/);
+    expect(json(done)).toMatch(/exit 3/);
+    expect(json(done)).toMatch(/Error/);
+  });
+
+  it('a command that hangs is killed at the step timeout and reported', async () => {
+    const c = await declareWithPlaybook(
+      await start({ COMMAND_ENV: 'ATOM_CLI_HANG', ATOM_CLI_HANG: '1' }),
+      'db down hanging cli',
+    );
+    await click(c, 'detection.0');
+    const done = await runMessage(c, /Timed out/, 10_000);
+    expect(json(done)).toMatch(/Killed after the step's timeout \(2 s\)/);
+  });
+
+  it('a missing CLI says so, naming ATOM_CLI', async () => {
+    const c = await declareWithPlaybook(await start({ ATOM_CLI: '/nonexistent/atom-cli' }), 'db down no cli');
+    await click(c, 'detection.0');
+    const done = await runMessage(c, /Could not run/);
+    expect(json(done)).toMatch(/not installed or not on PATH\. Set ATOM_CLI/);
+  });
+
+  it('10 MB of output: the bot stays responsive, the message is cut, the file holds the rest', async () => {
+    const bot = await start({ COMMAND_ENV: 'ATOM_CLI_FLOOD_MB', ATOM_CLI_FLOOD_MB: '10' });
+    const c = await declareWithPlaybook(bot, 'db down flood');
+    await click(c, 'detection.1');
+    const open = await bot.fake.waitFor('views.open');
+    await bot.submit({
+      callbackId: VIEW.runParams,
+      privateMetadata: (open.args.view as { private_metadata: string }).private_metadata,
+      values: { [`${BLOCK.paramPrefix}lines`]: { [INPUT.param]: stateValue.plainText('100') } },
+    });
+    const t0 = Date.now();
+    const alive = await fetch(`${bot.baseUrl}/alive`);
+    expect(alive.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const done = await runMessage(c, /Succeeded/, 20_000);
+    for (const b of (done.args.blocks as { text?: { text: string } }[]) ?? [])
+      expect((b.text?.text ?? '').length).toBeLessThanOrEqual(3000);
+    expect(json(done)).toMatch(/full output .* is attached as a file/);
+    await bot.fake.waitFor('files.completeUploadExternal', undefined, 10_000);
+    const file = [...bot.fake.uploads.values()].at(-1)!;
+    expect(file.channel).toBe(c.channelId);
+    expect(file.content.length).toBeGreaterThan(1_000_000);
+  }, 30_000);
+
+  it('a second click while the step runs is told it is already running', async () => {
+    const bot = await start({ COMMAND_ENV: 'ATOM_CLI_SLOW_MS', ATOM_CLI_SLOW_MS: '300' });
+    const c = await declareWithPlaybook(bot, 'db down slow');
+    await click(c, 'detection.0', 'U0FIRST');
+    await bot.fake.waitFor('chat.postMessage', (m) => m.args.thread_ts === c.playbookTs);
+    bot.fake.reset();
+    await click(c, 'detection.0', 'U0SECOND');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already running, started by <@U0FIRST>/);
+    const updates = await bot.fake.waitForCount('chat.update', 2, (u) => u.args.channel === c.channelId, 8000);
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('the bundled ATOM runbook', () => {
+  it('suggests its playbooks from typical titles', async () => {
+    const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    expect(rb.playbooks).toHaveLength(16);
+  });
+});
