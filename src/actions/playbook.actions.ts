@@ -5,8 +5,8 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { openModal } from '../slack/open-modal.js';
 import { reportErrors } from '../slack/report-error.js';
 import { ACTION } from '../templates/ids.js';
-import { runParamsModal } from '../templates/playbook.js';
-import { encodeRunMetadata } from '../views/playbook-run.view.js';
+import { denyModal, runParamsModal } from '../templates/playbook.js';
+import { encodeDenyMetadata, encodeRunMetadata } from '../views/playbook-run.view.js';
 
 const stepRefSchema = z.object({ p: z.string().min(1).max(100), s: z.string().regex(/^[a-z]+\.\d{1,3}$/) });
 
@@ -34,7 +34,35 @@ export function register(app: App, deps: ListenerDeps): void {
         await openModal(client, body.trigger_id, runParamsModal(step, playbook, meta));
         return;
       }
-      await deps.playbooks.run(incident.id, ref.p, ref.s, body.user.id);
+      const r = await deps.playbooks.run(incident.id, ref.p, ref.s, body.user.id);
+      if (r.kind === 'approval_requested')
+        await tell(':raised_hand: Approval requested: an approver must approve before it runs.');
+    });
+  });
+
+  const approvalId = (value: string | undefined) => {
+    const id = Number(value);
+    if (!Number.isInteger(id) || id <= 0)
+      throw new DomainError('bad_approval', 'That approval request is out of date.');
+    return id;
+  };
+
+  app.action<BlockAction<ButtonAction>>(ACTION.approveStep, async ({ ack, body, action, respond, logger }) => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    await reportErrors(logger, tell, () => deps.playbooks.approve(approvalId(action.value), body.user.id));
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION.denyStep, async ({ ack, body, action, respond, client, logger }) => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    await reportErrors(logger, tell, async () => {
+      const id = approvalId(action.value);
+      await openModal(
+        client,
+        body.trigger_id,
+        denyModal(id, encodeDenyMetadata({ approvalId: id, channelId: body.channel?.id ?? '' })),
+      );
     });
   });
 }

@@ -15,17 +15,22 @@ import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
 import {
   attachPlaybook,
+  decideApproval,
   findRunningStep,
   finishStepRun,
+  getApproval,
+  insertApproval,
   insertRefusedStep,
   insertRunningStep,
   playbookMessage,
+  type StepApproval,
+  setApprovalMessage,
   setPlaybookMessage,
   setRunThread,
 } from '../store/step-run.repo.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { Logger } from './incident.service.js';
-import type { IncidentChat, PlaybookChat, RunView } from './ports.js';
+import type { ApprovalView, IncidentChat, PlaybookChat, RunView } from './ports.js';
 import type { Incident } from './types.js';
 
 export const PHASES = ['detection', 'mitigation', 'resolution'] as const;
@@ -118,69 +123,227 @@ export class PlaybookService {
     return { already: false };
   }
 
-  /** Why this person may not run this step, or null when they may. Refusals name who can. */
+  /** Why this person may not run (or ask to run) this step, or null when they may. Refusals name who can. */
   async refusal(step: CommandStep | HttpStep, userId: string): Promise<string | null> {
     if (step.type !== 'command' || (!step.destructive && !step.approval)) return null;
-    if (step.approval) {
-      const approvers = this.runbook.access.approvers;
-      return `This step needs approval by a second person${approvers.length ? ` (${approvers.map(who).join(', ')})` : ''}, and approval requests are not available in the bot yet: run it by hand, following the runbook, with an approver watching.`;
-    }
     const responders = this.runbook.access.responders;
     if (responders.length === 0) {
       return 'This step changes production and only responders may run it, but no responders are configured: add them under `access.responders` in the runbook file.';
     }
-    const { userIds } = await this.chat.resolveContacts(responders);
-    if (userIds.includes(userId)) return null;
+    if (await this.isIn(responders, userId)) return null;
     return `This step changes production; only responders may run it: ${responders.map(who).join(', ')}.`;
   }
 
-  /** Runs a step for an incident; the output goes to the incident channel, under the playbook. */
+  private async isIn(contacts: string[], userId: string): Promise<boolean> {
+    if (contacts.includes(userId)) return true;
+    if (!contacts.some((c) => c.startsWith('S'))) return false;
+    const { userIds } = await this.chat.resolveContacts(contacts);
+    return userIds.includes(userId);
+  }
+
+  /** The argv (or URL) a step runs with these values; throws ParamsError naming each bad value. */
+  private target(step: CommandStep | HttpStep, values: Record<string, string>): string[] {
+    if (step.type === 'command') {
+      const checked = validateParams(step, values);
+      if (!checked.ok) throw new ParamsError(checked.errors);
+      return checked.argv.map((a, i) => (i === 0 && a === 'atom-cli' ? this.opts.atomCli : a));
+    }
+    if (!this.opts.healthBaseUrl) {
+      throw new DomainError(
+        'no_health_url',
+        'Set HEALTH_BASE_URL (e.g. https://tenant.atomagentos.com) so the bot knows where to check the health endpoints.',
+      );
+    }
+    return [new URL(step.path, this.opts.healthBaseUrl).toString()];
+  }
+
+  private async recordRefusal(
+    incidentId: number,
+    playbookId: string,
+    key: string,
+    kind: 'command' | 'http',
+    shown: string[],
+    userId: string,
+    refusal: string,
+  ): Promise<never> {
+    await this.db.transaction(async (tx) => {
+      await insertRefusedStep(tx, {
+        incidentId,
+        playbookId,
+        stepKey: key,
+        kind,
+        target: shown,
+        requestedBy: userId,
+        refusal,
+      });
+      await insertEvent(tx, incidentId, 'step_refused', userId, {
+        playbook: playbookId,
+        step: key,
+        target: shown,
+        refusal,
+      });
+    });
+    throw new DomainError('not_allowed', refusal);
+  }
+
+  private approvalView(a: StepApproval, playbook: Playbook, step: CommandStep, shown: string[]): ApprovalView {
+    return {
+      approvalId: a.id,
+      playbookTitle: playbook.title,
+      stepText: step.text,
+      target: shown,
+      ...(step.warning ? { warning: step.warning } : {}),
+      requestedBy: a.requestedBy,
+      approvers: this.runbook.access.approvers,
+      state: a.state,
+      decidedBy: a.decidedBy,
+      reason: a.reason,
+    };
+  }
+
+  /** A second person with the approver role lets a requested step run; it then runs as the requester asked. */
+  async approve(approvalId: number, userId: string): Promise<void> {
+    const a = await getApproval(this.db, approvalId);
+    if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
+    const { playbook, step } = this.step(a.playbookId, a.stepKey);
+    if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
+    if (a.state !== 'pending')
+      throw new AlreadyDoneError(`This request was already ${a.state} by ${who(a.decidedBy ?? '')}.`);
+    const shown = this.target(step, a.params).map(redact);
+    if (userId === a.requestedBy) {
+      throw new DomainError('same_person', 'A different person must approve: you asked for this run.');
+    }
+    const approvers = this.runbook.access.approvers;
+    if (!(await this.isIn(approvers, userId))) {
+      const why = approvers.length
+        ? `Only approvers may approve this: ${approvers.map(who).join(', ')}.`
+        : 'No approvers are configured: add them under `access.approvers` in the runbook file.';
+      await this.recordRefusal(a.incidentId, a.playbookId, a.stepKey, 'command', shown, userId, why);
+    }
+    const decided = await this.db.transaction(async (tx) => {
+      const d = await decideApproval(tx, approvalId, 'approved', userId, null);
+      if (d)
+        await insertEvent(tx, a.incidentId, 'approval_decided', userId, {
+          approval: approvalId,
+          state: 'approved',
+          target: shown,
+        });
+      return d;
+    });
+    if (!decided) throw new AlreadyDoneError('This request was already decided.');
+    const incident = await this.incident(a.incidentId);
+    if (decided.messageTs) {
+      await this.chat
+        .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
+        .catch((e) => this.log.warn('updateApproval failed', e));
+    }
+    await this.execute(incident, playbook, step, a.stepKey, this.target(step, a.params), a.requestedBy, userId);
+  }
+
+  /** An approver (or the requester, withdrawing) turns a request down, saying why. */
+  async deny(approvalId: number, userId: string, reason: string): Promise<void> {
+    const a = await getApproval(this.db, approvalId);
+    if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
+    const { playbook, step } = this.step(a.playbookId, a.stepKey);
+    if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
+    if (a.state !== 'pending')
+      throw new AlreadyDoneError(`This request was already ${a.state} by ${who(a.decidedBy ?? '')}.`);
+    const approvers = this.runbook.access.approvers;
+    if (userId !== a.requestedBy && !(await this.isIn(approvers, userId))) {
+      throw new DomainError(
+        'not_allowed',
+        `Only approvers (or the person who asked) may deny this: ${approvers.map(who).join(', ')}.`,
+      );
+    }
+    const shown = this.target(step, a.params).map(redact);
+    const decided = await this.db.transaction(async (tx) => {
+      const d = await decideApproval(tx, approvalId, 'denied', userId, reason);
+      if (d)
+        await insertEvent(tx, a.incidentId, 'approval_decided', userId, {
+          approval: approvalId,
+          state: 'denied',
+          reason,
+          target: shown,
+        });
+      return d;
+    });
+    if (!decided) throw new AlreadyDoneError('This request was already decided.');
+    if (decided.messageTs) {
+      const incident = await this.incident(a.incidentId);
+      await this.chat
+        .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
+        .catch((e) => this.log.warn('updateApproval failed', e));
+    }
+  }
+
+  /**
+   * Runs a step for an incident; the output goes to the incident channel, under the playbook. A step that needs a
+   * second person is not run: an approval request is posted instead.
+   */
   async run(
     incidentId: number,
     playbookId: string,
     key: string,
     userId: string,
     values: Record<string, string> = {},
-  ): Promise<void> {
+  ): Promise<{ kind: 'ran' } | { kind: 'approval_requested' }> {
     const { playbook, step } = this.step(playbookId, key);
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
     const incident = await this.incident(incidentId);
-    let target: string[];
-    if (step.type === 'command') {
-      const checked = validateParams(step, values);
-      if (!checked.ok) throw new ParamsError(checked.errors);
-      target = checked.argv.map((a, i) => (i === 0 && a === 'atom-cli' ? this.opts.atomCli : a));
-    } else {
-      if (!this.opts.healthBaseUrl) {
-        throw new DomainError(
-          'no_health_url',
-          'Set HEALTH_BASE_URL (e.g. https://tenant.atomagentos.com) so the bot knows where to check the health endpoints.',
-        );
-      }
-      target = [new URL(step.path, this.opts.healthBaseUrl).toString()];
-    }
+    const target = this.target(step, values);
     const shown = target.map(redact);
     const refused = await this.refusal(step, userId);
-    if (refused) {
-      await this.db.transaction(async (tx) => {
-        await insertRefusedStep(tx, {
+    if (refused) await this.recordRefusal(incidentId, playbookId, key, step.type, shown, userId, refused);
+    if (step.type === 'command' && step.approval) {
+      if (this.runbook.access.approvers.length === 0) {
+        await this.recordRefusal(
+          incidentId,
+          playbookId,
+          key,
+          'command',
+          shown,
+          userId,
+          'This step needs approval by a second person, but no approvers are configured: add them under `access.approvers` in the runbook file.',
+        );
+      }
+      const a = await this.db.transaction(async (tx) => {
+        const created = await insertApproval(tx, {
           incidentId,
           playbookId,
           stepKey: key,
-          kind: step.type,
-          target: shown,
+          params: values,
           requestedBy: userId,
-          refusal: refused,
         });
-        await insertEvent(tx, incidentId, 'step_refused', userId, {
+        await insertEvent(tx, incidentId, 'approval_requested', userId, {
+          approval: created.id,
           playbook: playbookId,
           step: key,
           target: shown,
-          refusal: refused,
         });
+        return created;
       });
-      throw new DomainError('not_allowed', refused);
+      const threadTs = await playbookMessage(this.db, incidentId, playbookId);
+      const ts = await this.chat.postApproval(incident, threadTs, this.approvalView(a, playbook, step, shown));
+      await setApprovalMessage(this.db, a.id, ts);
+      return { kind: 'approval_requested' };
     }
+    await this.execute(incident, playbook, step, key, target, userId, null);
+    return { kind: 'ran' };
+  }
+
+  /** Runs a checked, allowed step and reports it in the thread. */
+  private async execute(
+    incident: Incident,
+    playbook: Playbook,
+    step: CommandStep | HttpStep,
+    key: string,
+    target: string[],
+    userId: string,
+    approvedBy: string | null,
+  ): Promise<void> {
+    const incidentId = incident.id;
+    const playbookId = playbook.id;
+    const shown = target.map(redact);
     const run = await insertRunningStep(this.db, {
       incidentId,
       playbookId,
@@ -209,6 +372,7 @@ export class PlaybookService {
       durationMs: 0,
       bytes: 0,
       truncated: false,
+      ...(approvedBy ? { approvedBy } : {}),
     };
     let ts: string | null = null;
     try {

@@ -82,6 +82,22 @@ export interface RunView {
   truncated: boolean;
   /** For HTTP checks: the status and latency line; for a missing binary: what to set. */
   detail?: string;
+  /** Set when a second person approved the run. */
+  approvedBy?: string;
+}
+
+/** A request to run a step that needs a second person. */
+export interface ApprovalView {
+  approvalId: number;
+  playbookTitle: string;
+  stepText: string;
+  target: string[];
+  warning?: string;
+  requestedBy: string;
+  approvers: string[];
+  state: 'pending' | 'approved' | 'denied';
+  decidedBy: string | null;
+  reason: string | null;
 }
 
 /** What running the runbook needs from the chat platform. */
@@ -95,6 +111,9 @@ export interface PlaybookChat {
   /** Posts a run's message (in the playbook's thread when there is one); returns its ts. */
   postRun(incident: Incident, threadTs: string | null, run: RunView): Promise<string>;
   updateRun(incident: Incident, ts: string, run: RunView): Promise<void>;
+  /** Posts an approval request with Approve and Deny buttons; returns its ts. */
+  postApproval(incident: Incident, threadTs: string | null, approval: ApprovalView): Promise<string>;
+  updateApproval(incident: Incident, ts: string, approval: ApprovalView): Promise<void>;
   /** Attaches the full output of a run as a file in the thread. */
   uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void>;
 }

@@ -68,6 +68,8 @@ export const EVENT_KINDS = [
   'playbook_attached',
   'step_run',
   'step_refused',
+  'approval_requested',
+  'approval_decided',
   'note',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { incidentChannelName } from '../incidents/channel-name.js';
 import {
+  type ApprovalView,
   type EscalationView,
   type IncidentChat,
   type IncidentNotice,
@@ -14,7 +15,7 @@ import type { Incident } from '../incidents/types.js';
 import type { Playbook } from '../runbook/playbooks.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderNotice, renderPage } from '../templates/notices.js';
-import { renderPlaybook, renderRun } from '../templates/playbook.js';
+import { renderApproval, renderPlaybook, renderRun } from '../templates/playbook.js';
 import { mrkdwnClip } from '../templates/text.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
@@ -169,6 +170,30 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   async updateRun(incident: Incident, ts: string, run: RunView): Promise<void> {
     const msg = renderRun(run);
     await this.call('update the run', () =>
+      this.client.chat.update({ channel: incident.channelId!, ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async postApproval(incident: Incident, threadTs: string | null, approval: ApprovalView): Promise<string> {
+    const msg = renderApproval(approval);
+    const res = await this.call('post the approval request', () =>
+      threadTs
+        ? this.client.chat.postMessage({
+            channel: incident.channelId!,
+            text: msg.text,
+            blocks: msg.blocks,
+            thread_ts: threadTs,
+            // The request is shown in the channel too, so approvers see it without opening the thread.
+            reply_broadcast: true,
+          })
+        : this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),
+    );
+    return res.ts!;
+  }
+
+  async updateApproval(incident: Incident, ts: string, approval: ApprovalView): Promise<void> {
+    const msg = renderApproval(approval);
+    await this.call('update the approval request', () =>
       this.client.chat.update({ channel: incident.channelId!, ts, text: msg.text, blocks: msg.blocks }),
     );
   }

@@ -143,3 +143,79 @@ export async function playbookMessage(q: Queryable, incidentId: number, playbook
   );
   return rows[0]?.message_ts ?? null;
 }
+
+export interface StepApproval {
+  id: number;
+  incidentId: number;
+  playbookId: string;
+  stepKey: string;
+  params: Record<string, string>;
+  requestedBy: string;
+  state: 'pending' | 'approved' | 'denied';
+  decidedBy: string | null;
+  reason: string | null;
+  messageTs: string | null;
+}
+
+interface ApprovalRow {
+  id: number;
+  incident_id: number;
+  playbook_id: string;
+  step_key: string;
+  params: Record<string, string> | string;
+  requested_by: string;
+  state: StepApproval['state'];
+  decided_by: string | null;
+  reason: string | null;
+  message_ts: string | null;
+}
+
+const toApproval = (r: ApprovalRow): StepApproval => ({
+  id: Number(r.id),
+  incidentId: Number(r.incident_id),
+  playbookId: r.playbook_id,
+  stepKey: r.step_key,
+  params: typeof r.params === 'string' ? (JSON.parse(r.params) as Record<string, string>) : r.params,
+  requestedBy: r.requested_by,
+  state: r.state,
+  decidedBy: r.decided_by,
+  reason: r.reason,
+  messageTs: r.message_ts,
+});
+
+export async function insertApproval(
+  q: Queryable,
+  a: { incidentId: number; playbookId: string; stepKey: string; params: Record<string, string>; requestedBy: string },
+): Promise<StepApproval> {
+  const { rows } = await q.query<ApprovalRow>(
+    `INSERT INTO step_approvals (incident_id, playbook_id, step_key, params, requested_by)
+     VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    [a.incidentId, a.playbookId, a.stepKey, JSON.stringify(a.params), a.requestedBy],
+  );
+  return toApproval(rows[0]!);
+}
+
+export async function getApproval(q: Queryable, id: number): Promise<StepApproval | null> {
+  const { rows } = await q.query<ApprovalRow>('SELECT * FROM step_approvals WHERE id = $1', [id]);
+  return rows[0] ? toApproval(rows[0]) : null;
+}
+
+/** Decides a pending request; null when it was already decided (a second click, or someone faster). */
+export async function decideApproval(
+  q: Queryable,
+  id: number,
+  state: 'approved' | 'denied',
+  decidedBy: string,
+  reason: string | null,
+): Promise<StepApproval | null> {
+  const { rows } = await q.query<ApprovalRow>(
+    `UPDATE step_approvals SET state = $2, decided_by = $3, reason = $4, decided_at = now()
+     WHERE id = $1 AND state = 'pending' RETURNING *`,
+    [id, state, decidedBy, reason],
+  );
+  return rows[0] ? toApproval(rows[0]) : null;
+}
+
+export async function setApprovalMessage(q: Queryable, id: number, ts: string): Promise<void> {
+  await q.query('UPDATE step_approvals SET message_ts = $2 WHERE id = $1', [id, ts]);
+}

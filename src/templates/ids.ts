@@ -7,6 +7,8 @@ export const ACTION = {
   resolve: 'incident_resolve',
   escalate: 'incident_escalate',
   runStep: 'playbook_run_step',
+  approveStep: 'playbook_approve_step',
+  denyStep: 'playbook_deny_step',
   openChannel: 'incident_open_channel',
 } as const;
 
@@ -14,6 +16,7 @@ export const VIEW = {
   statusUpdate: 'incident_status_update',
   resolve: 'incident_resolve_modal',
   runParams: 'playbook_run_params',
+  denyReason: 'playbook_deny_reason',
 } as const;
 
 export const BLOCK = {
@@ -29,6 +32,7 @@ export const BLOCK = {
   resolveSummary: 'resolve_summary',
   /** `param:<name>` blocks in the run form. */
   paramPrefix: 'param:',
+  denyReason: 'deny_reason',
 } as const;
 
 /** action_ids of inputs inside modals (one per block). */

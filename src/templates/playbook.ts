@@ -1,5 +1,5 @@
 import type { KnownBlock, ModalView } from '@slack/types';
-import type { RunView } from '../incidents/ports.js';
+import type { ApprovalView, RunView } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import { PARAM_KINDS } from '../runbook/playbooks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
@@ -159,6 +159,7 @@ export function renderRun(run: RunView): Message {
   const facts = [
     `${STATE_LINE[run.state]} \`${mrkdwnClip(what, 500)}\``,
     `requested by ${mention(run.requestedBy)}`,
+    run.approvedBy ? `approved by ${mention(run.approvedBy)}` : null,
     run.state === 'running' ? null : run.exitCode !== null ? `exit ${run.exitCode}` : null,
     run.state === 'running' && run.durationMs === 0 ? null : `${(run.durationMs / 1000).toFixed(1)} s`,
   ].filter(Boolean);
@@ -216,6 +217,75 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
           ...(spec.default ? { initial_value: spec.default } : {}),
         },
       })),
+    ],
+  };
+}
+
+/** A request to run a step that needs a second person: what would run, the warning, Approve and Deny. Pure. */
+export function renderApproval(a: ApprovalView): Message {
+  const what = a.target.join(' ');
+  const lines = [
+    `:raised_hand: ${mention(a.requestedBy)} asks to run \`${mrkdwnClip(what, 500)}\` (${mrkdwnClip(a.stepText, 300)}).`,
+    a.warning ? `:rotating_light: ${mrkdwnClip(a.warning, 500)}` : null,
+    a.state === 'pending'
+      ? `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map((u) => (u.startsWith('S') ? `<!subteam^${u}>` : mention(u))).join(', ')}` : ''}.`
+      : a.state === 'approved'
+        ? `:white_check_mark: Approved by ${mention(a.decidedBy)}; running it now.`
+        : `:no_entry: Denied by ${mention(a.decidedBy)}${a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : ''}.`,
+  ].filter(Boolean);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), LIMITS.sectionText) } },
+  ];
+  if (a.state === 'pending') {
+    blocks.push({
+      type: 'actions',
+      block_id: `approval:${a.approvalId}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION.approveStep,
+          text: { type: 'plain_text', text: 'Approve and run' },
+          style: 'primary',
+          value: String(a.approvalId),
+          confirm: {
+            title: { type: 'plain_text', text: 'Approve this run?' },
+            text: {
+              type: 'mrkdwn',
+              text: truncate(`This runs \`${what}\` in production.${a.warning ? `\n${a.warning}` : ''}`, 300),
+            },
+            confirm: { type: 'plain_text', text: 'Approve and run' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+          },
+        },
+        {
+          type: 'button',
+          action_id: ACTION.denyStep,
+          text: { type: 'plain_text', text: 'Deny' },
+          style: 'danger',
+          value: String(a.approvalId),
+        },
+      ],
+    });
+  }
+  return { text: truncate(`Approval requested: ${what}`.replace(/[<>&]/g, ''), 500), blocks };
+}
+
+/** Deny asks why. Pure. */
+export function denyModal(approvalId: number, privateMetadata: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.denyReason,
+    private_metadata: privateMetadata,
+    title: { type: 'plain_text', text: 'Deny the run' },
+    submit: { type: 'plain_text', text: 'Deny' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: BLOCK.denyReason,
+        label: { type: 'plain_text', text: `Why? (request #${approvalId})` },
+        element: { type: 'plain_text_input', action_id: INPUT.summary, max_length: 300 },
+      },
     ],
   };
 }

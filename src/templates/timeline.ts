@@ -53,6 +53,12 @@ export function describeEvent(e: IncidentEvent): string {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
       return `${who} was refused \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.refusal), 200)}`;
     }
+    case 'approval_requested': {
+      const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
+      return `${who} asked for approval to run \`${mrkdwnClip(target, 300)}\``;
+    }
+    case 'approval_decided':
+      return `${who} ${d.state === 'approved' ? 'approved' : 'denied'} request #${String(d.approval)}${d.reason ? `: ${mrkdwnClip(str(d.reason), 200)}` : ''}`;
     case 'note':
       return `${who}: ${mrkdwnClip(str(d.text), 500)}`;
   }

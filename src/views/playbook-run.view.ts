@@ -63,8 +63,42 @@ export function register(app: App, deps: ListenerDeps): void {
     }
     await ack();
     const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
-    await reportErrors(logger, tell, () =>
-      deps.playbooks.run(meta.incidentId, meta.playbookId, meta.stepKey, body.user.id, params),
-    );
+    await reportErrors(logger, tell, async () => {
+      const r = await deps.playbooks.run(meta.incidentId, meta.playbookId, meta.stepKey, body.user.id, params);
+      if (r.kind === 'approval_requested')
+        await tell(':raised_hand: Approval requested: an approver must approve before it runs.');
+    });
+  });
+}
+
+const denyMetadata = z.object({ approvalId: z.number().int().positive(), channelId: z.string().min(1) });
+export const encodeDenyMetadata = (m: z.infer<typeof denyMetadata>) => JSON.stringify(m);
+
+/** Deny's reason form. */
+export function registerDeny(app: App, deps: ListenerDeps): void {
+  app.view(VIEW.denyReason, async ({ ack, view, body, client, logger }) => {
+    let meta: z.infer<typeof denyMetadata> | null = null;
+    try {
+      meta = denyMetadata.parse(JSON.parse(view.private_metadata ?? ''));
+    } catch {
+      meta = null;
+    }
+    const values = view.state.values as unknown as Values;
+    const reason = (values[BLOCK.denyReason]?.[INPUT.summary]?.value ?? '').trim();
+    if (!meta) {
+      await ack({ response_action: 'errors', errors: { [BLOCK.denyReason]: 'This form is out of date; close it.' } });
+      return;
+    }
+    if (!reason) {
+      await ack({
+        response_action: 'errors',
+        errors: { [BLOCK.denyReason]: 'Say why, so the requester knows what to do instead.' },
+      });
+      return;
+    }
+    await ack();
+    const m = meta;
+    const tell = (text: string) => client.chat.postEphemeral({ channel: m.channelId, user: body.user.id, text });
+    await reportErrors(logger, tell, () => deps.playbooks.deny(m.approvalId, body.user.id, reason));
   });
 }

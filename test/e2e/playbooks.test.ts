@@ -52,6 +52,15 @@ function runbookWithPlaybook(): Runbook {
             approval: true,
             warning: 'May lose data',
           },
+          {
+            text: 'Roll back the release',
+            run: ['atom-cli', 'rollback', '{version}'],
+            params: { version: 'version' },
+            destructive: true,
+            approval: true,
+            warning: 'Users see the old version',
+            timeout: '5s',
+          },
         ],
         resolution: ['Find the root cause'],
         prevention: ['Pool monitoring'],
@@ -141,7 +150,7 @@ describe('playbooks from the incident channel', () => {
     const blocks = JSON.stringify(msg.blocks);
     expect(blocks).toContain('Database Connection Failures');
     expect(blocks).toContain('Suggested from the incident title');
-    expect((blocks.match(new RegExp(ACTION.runStep, 'g')) ?? []).length).toBe(5);
+    expect((blocks.match(new RegExp(ACTION.runStep, 'g')) ?? []).length).toBe(6);
     expect(blocks).toContain('atom-cli nodes restart {node_id}');
     const { rows } = await bot.db.query<{ kind: string }>(
       "SELECT kind FROM incident_events WHERE incident_id = $1 AND kind = 'playbook_attached'",
@@ -267,12 +276,89 @@ describe('playbooks from the incident channel', () => {
     expect((await cliRuns()).at(-1)).toEqual(['nodes', 'restart', '3d8d9e1b2c4f89']);
   });
 
-  it('a step that needs a second person is not run, and says who approves', async () => {
-    const c = await declareWithPlaybook(bot, 'db down migration');
+  it('a step that needs a second person runs only after a different approver approves; deny records who and why', async () => {
+    const c = await declareWithPlaybook(bot, 'db down bad release');
+    const requestRollback = async () => {
+      bot.fake.reset();
+      await click(c, 'mitigation.2', RESPONDER);
+      const open = await bot.fake.waitFor('views.open');
+      await bot.submit({
+        callbackId: VIEW.runParams,
+        privateMetadata: (open.args.view as { private_metadata: string }).private_metadata,
+        userId: RESPONDER,
+        values: { [`${BLOCK.paramPrefix}version`]: { [INPUT.param]: stateValue.plainText('v57') } },
+      });
+      const req = await bot.fake.waitFor(
+        'chat.postMessage',
+        (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+      );
+      expect(json(req)).toContain('Users see the old version');
+      expect(json(req)).toContain('<@U0APPROVER>');
+      return { ts: (req.response as { ts: string }).ts, id: /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]! };
+    };
+    const before = (await cliRuns()).length;
+    const req = await requestRollback();
+    const approve = (userId: string) =>
+      bot.click({ channelId: c.channelId, messageTs: req.ts, actionId: ACTION.approveStep, value: req.id, userId });
+
     bot.fake.reset();
-    await click(c, 'mitigation.1', RESPONDER);
-    const reply = await bot.fake.waitFor('response_url');
-    expect(reply.args.text).toMatch(/needs approval by a second person \(<@U0APPROVER>\)/);
+    await approve(RESPONDER);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/A different person must approve/);
+    bot.fake.reset();
+    await approve('U0BYSTANDER');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
+      /Only approvers may approve this: <@U0APPROVER>/,
+    );
+    await sleep(200);
+    expect((await cliRuns()).length).toBe(before);
+
+    bot.fake.reset();
+    await approve('U0APPROVER');
+    const done = await runMessage(c, /Succeeded/);
+    expect(json(done)).toContain('approved by <@U0APPROVER>');
+    expect((await cliRuns()).at(-1)).toEqual(['rollback', 'v57']);
+    await bot.fake.waitFor('chat.update', (u) => u.args.ts === req.ts && /Approved by <@U0APPROVER>/.test(json(u)));
+    bot.fake.reset();
+    await approve('U0APPROVER');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already approved/);
+
+    const second = await requestRollback();
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: second.ts,
+      actionId: ACTION.denyStep,
+      value: second.id,
+      userId: 'U0APPROVER',
+    });
+    const denyForm = await bot.fake.waitFor('views.open');
+    const meta = (denyForm.args.view as { private_metadata: string }).private_metadata;
+    const empty = await bot.submit({
+      callbackId: VIEW.denyReason,
+      privateMetadata: meta,
+      userId: 'U0APPROVER',
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText(' ') } },
+    });
+    expect(empty.json).toMatchObject({ response_action: 'errors' });
+    await bot.submit({
+      callbackId: VIEW.denyReason,
+      privateMetadata: meta,
+      userId: 'U0APPROVER',
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText('roll forward instead') } },
+    });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === second.ts && /Denied by <@U0APPROVER>: roll forward instead/.test(json(u)),
+    );
+    const { rows } = await bot.db.query<{ state: string; decided_by: string; reason: string | null }>(
+      'SELECT state, decided_by, reason FROM step_approvals WHERE incident_id = $1 ORDER BY id',
+      [c.incidentId],
+    );
+    expect(rows).toEqual([
+      { state: 'approved', decided_by: 'U0APPROVER', reason: null },
+      { state: 'denied', decided_by: 'U0APPROVER', reason: 'roll forward instead' },
+    ]);
+    expect((await cliRuns()).filter((a) => a[0] === 'rollback')).toHaveLength(1);
   });
 });
 

@@ -12,6 +12,7 @@ const TABLES = [
   'pages',
   'request_keys',
   'schema_migrations',
+  'step_approvals',
   'step_runs',
 ];
 /** Every shipped migration's version, in order (1, 2, …). */
