@@ -27,6 +27,14 @@ const schema = z.object({
   INCIDENTS_CHANNEL: optionalString,
   RUNBOOK_FILE: optionalString,
   ATOM_CLI: optionalString,
+  DEPLOYMENTS_PATTERN: optionalString.refine((s) => {
+    if (!s) return true;
+    try {
+      return /\(\?<version>/.test(s) && Boolean(new RegExp(s));
+    } catch {
+      return false;
+    }
+  }, 'must be a regular expression with a named group (?<version>…)'),
   COMMAND_ENV: optionalString.refine(
     (s) => !s || s.split(',').every((n) => /^[A-Z_][A-Z0-9_]*$/.test(n.trim())),
     'must be a comma-separated list of variable names, e.g. ATOM_API_TOKEN,ATOM_APP',
@@ -75,6 +83,8 @@ export interface Config {
    * environment reaches a command.
    */
   readonly commandEnv: Readonly<Record<string, string>>;
+  /** How to read `atom-cli deployments`: a regular expression with named groups version, current, status, date. */
+  readonly deploymentsPattern?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -113,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runbookFile: c.RUNBOOK_FILE,
     atomCli: c.ATOM_CLI ?? 'atom-cli',
     healthBaseUrl: c.HEALTH_BASE_URL,
+    deploymentsPattern: c.DEPLOYMENTS_PATTERN,
     commandEnv: Object.freeze(
       Object.fromEntries(
         (c.COMMAND_ENV ?? '')

@@ -40,6 +40,27 @@ export function register(app: App, deps: ListenerDeps): void {
     });
   });
 
+  // Roll back: the card's button lists the deployments; a version's button (after Slack's confirm) rolls back to it.
+  app.action<BlockAction<ButtonAction>>(ACTION.rollback, async ({ ack, body, respond, logger }) => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    await reportErrors(logger, tell, async () => {
+      const incident = await deps.incidents.findByChannel(body.channel?.id ?? '');
+      if (!incident) throw new DomainError('not_incident_channel', 'Roll back from the incident channel.');
+      await deps.playbooks.showDeployments(incident.id, body.user.id);
+    });
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION.rollbackTo, async ({ ack, body, action, respond, logger }) => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    await reportErrors(logger, tell, async () => {
+      const incident = await deps.incidents.findByChannel(body.channel?.id ?? '');
+      if (!incident) throw new DomainError('not_incident_channel', 'Roll back from the incident channel.');
+      await deps.playbooks.rollbackTo(incident.id, action.value ?? '', body.user.id);
+    });
+  });
+
   const approvalId = (value: string | undefined) => {
     const id = Number(value);
     if (!Number.isInteger(id) || id <= 0)

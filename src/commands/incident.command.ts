@@ -187,6 +187,9 @@ async function inIncident(
         await ephemeral(c.respond, `:information_source: *${found.title}* is already attached to this incident.`);
       return;
     }
+    case 'rollback':
+      await c.deps.playbooks.showDeployments(i.id, c.userId);
+      return;
     case 'timeline': {
       const msg = renderTimeline(i, await incidents.timeline(i.id));
       await ephemeral(c.respond, msg.text, msg.blocks);

@@ -17,7 +17,8 @@ export type IncidentCommand =
   | { kind: 'impact' }
   | { kind: 'data_loss' }
   | { kind: 'escalate' }
-  | { kind: 'playbook'; name: string | null };
+  | { kind: 'playbook'; name: string | null }
+  | { kind: 'rollback' };
 
 export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; error: string };
 
@@ -42,6 +43,7 @@ const SUBCOMMANDS: Record<string, IncidentCommand['kind']> = {
   page: 'escalate',
   playbook: 'playbook',
   playbooks: 'playbook',
+  rollback: 'rollback',
 };
 
 /**

@@ -1,3 +1,4 @@
+import { findRollbackTarget, parseDeployments } from '../ops/deployments.js';
 import { httpCheck } from '../ops/http-check.js';
 import { redact } from '../ops/redact.js';
 import { runCommand } from '../ops/run-command.js';
@@ -41,6 +42,70 @@ export function stepKey(phase: PlaybookPhase, index: number): string {
   return `${phase}.${index}`;
 }
 
+/**
+ * The runbook's Rollback Procedures and post-deployment verification as a built-in playbook, so a rollback is run,
+ * recorded and shown exactly like any other step.
+ */
+export const ROLLBACK: Playbook = {
+  id: 'rollback',
+  title: 'Roll back a deployment',
+  kind: 'issue',
+  match: [],
+  symptoms: [],
+  detection: [
+    {
+      type: 'command',
+      text: 'View deployment history',
+      run: ['atom-cli', 'deployments'],
+      params: {},
+      destructive: false,
+      approval: false,
+      timeoutMs: 30_000,
+    },
+  ],
+  mitigation: [
+    {
+      type: 'command',
+      text: 'Rollback to specific version',
+      run: ['atom-cli', 'rollback', '{version}'],
+      params: { version: { kind: 'version' } },
+      destructive: true,
+      approval: false,
+      timeoutMs: 10 * 60_000,
+    },
+  ],
+  resolution: [
+    {
+      type: 'command',
+      text: 'Check app status',
+      run: ['atom-cli', 'status'],
+      params: {},
+      destructive: false,
+      approval: false,
+      timeoutMs: 30_000,
+    },
+    { type: 'http', text: 'Verify health endpoints', path: '/api/health', expectStatus: 200, timeoutMs: 10_000 },
+    { type: 'http', text: 'Verify health endpoints', path: '/alive', expectStatus: 200, timeoutMs: 10_000 },
+    { type: 'http', text: 'Verify health endpoints', path: '/health', expectStatus: 200, timeoutMs: 10_000 },
+    {
+      type: 'command',
+      text: 'View recent logs',
+      run: ['atom-cli', 'logs', '--lines', '50'],
+      params: {},
+      destructive: false,
+      approval: false,
+      timeoutMs: 30_000,
+    },
+  ],
+  prevention: [],
+};
+
+export const ROLLBACK_STEPS = {
+  deployments: 'detection.0',
+  rollback: 'mitigation.0',
+  verify: ['resolution.0', 'resolution.1', 'resolution.2', 'resolution.3', 'resolution.4'],
+} as const;
+
 export class ParamsError extends DomainError {
   constructor(readonly errors: Record<string, string>) {
     super(
@@ -59,6 +124,8 @@ export interface PlaybookServiceOptions {
   healthBaseUrl?: string;
   /** Extra variables for commands (e.g. the CLI's own credentials); nothing else of the bot's environment is passed. */
   commandEnv?: Record<string, string>;
+  /** How to read `atom-cli deployments` (DEPLOYMENTS_PATTERN); the default fits the CLI's table. */
+  deploymentsPattern?: string;
 }
 
 /** Playbooks from the runbook file: suggest, attach, and run their steps with the output in the incident channel. */
@@ -93,7 +160,7 @@ export class PlaybookService {
   }
 
   step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep } {
-    const playbook = this.runbook.playbooks.find((p) => p.id === playbookId);
+    const playbook = playbookId === ROLLBACK.id ? ROLLBACK : this.runbook.playbooks.find((p) => p.id === playbookId);
     const [phase, index] = key.split('.');
     const step =
       playbook && PHASES.includes(phase as PlaybookPhase) ? playbook[phase as PlaybookPhase][Number(index)] : undefined;
@@ -340,7 +407,7 @@ export class PlaybookService {
     target: string[],
     userId: string,
     approvedBy: string | null,
-  ): Promise<void> {
+  ): Promise<{ view: RunView; full: string }> {
     const incidentId = incident.id;
     const playbookId = playbook.id;
     const shown = target.map(redact);
@@ -456,6 +523,92 @@ export class PlaybookService {
         .uploadOutput(incident, threadTs, `run-${run.id}-${playbookId}-${key}.txt`, full)
         .catch((e) => this.log.warn('could not attach the full output', e));
     }
+    return { view: final, full };
+  }
+
+  /**
+   * Roll back, step 1: runs `atom-cli deployments` (recorded like any run) and posts the recent versions, the current
+   * one marked, each with a "Roll back to vN" button.
+   */
+  async showDeployments(incidentId: number, userId: string): Promise<void> {
+    const incident = await this.incident(incidentId);
+    const { playbook, step } = this.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
+    if (step.type !== 'command') throw new Error('rollback playbook is malformed');
+    const { view, full } = await this.execute(
+      incident,
+      playbook,
+      step,
+      ROLLBACK_STEPS.deployments,
+      this.target(step, {}),
+      userId,
+      null,
+    );
+    if (view.state !== 'succeeded') return; // the run message says what went wrong
+    const deployments = parseDeployments(
+      full,
+      this.opts.deploymentsPattern ? { pattern: this.opts.deploymentsPattern } : {},
+    );
+    if (deployments.length === 0) {
+      throw new DomainError(
+        'no_deployments',
+        "Couldn't read any version from `atom-cli deployments`. If its format changed, set DEPLOYMENTS_PATTERN (a regular expression with a named group `version`, and optionally `current`, `status` and `date`).",
+      );
+    }
+    await this.chat.postDeployments(
+      incident,
+      deployments.slice(0, 10),
+      findRollbackTarget(deployments)?.version ?? null,
+    );
+  }
+
+  /**
+   * Roll back, step 2: `atom-cli rollback <version>` (responders only), then the runbook's post-deployment
+   * verification: `atom-cli status`, the health endpoints and `atom-cli logs --lines 50`, each reported pass or fail.
+   */
+  async rollbackTo(incidentId: number, version: string, userId: string): Promise<void> {
+    const incident = await this.incident(incidentId);
+    const { playbook, step } = this.step(ROLLBACK.id, ROLLBACK_STEPS.rollback);
+    if (step.type !== 'command') throw new Error('rollback playbook is malformed');
+    const target = this.target(step, { version });
+    const refused = await this.refusal(step, userId);
+    if (refused)
+      await this.recordRefusal(
+        incidentId,
+        ROLLBACK.id,
+        ROLLBACK_STEPS.rollback,
+        'command',
+        target.map(redact),
+        userId,
+        refused,
+      );
+    const rolled = await this.execute(incident, playbook, step, ROLLBACK_STEPS.rollback, target, userId, null);
+    if (rolled.view.state !== 'succeeded') {
+      await this.chat.postVerification(incident, version, [
+        {
+          name: `atom-cli rollback ${version}`,
+          ok: false,
+          detail: rolled.view.detail ?? `exit ${rolled.view.exitCode}`,
+        },
+      ]);
+      return;
+    }
+    const checks: { name: string; ok: boolean; detail: string }[] = [];
+    for (const key of ROLLBACK_STEPS.verify) {
+      const { step: check } = this.step(ROLLBACK.id, key);
+      if (check.type === 'text') continue;
+      if (check.type === 'http' && !this.opts.healthBaseUrl) {
+        checks.push({ name: `GET ${check.path}`, ok: false, detail: 'not checked: set HEALTH_BASE_URL' });
+        continue;
+      }
+      const r = await this.execute(incident, playbook, check, key, this.target(check, {}), userId, null);
+      const name = check.type === 'http' ? `GET ${check.path}` : r.view.target.join(' ');
+      checks.push({
+        name,
+        ok: r.view.state === 'succeeded',
+        detail: r.view.detail ?? (r.view.exitCode !== null ? `exit ${r.view.exitCode}` : r.view.state),
+      });
+    }
+    await this.chat.postVerification(incident, version, checks);
   }
 
   private async incident(id: number): Promise<Incident> {

@@ -114,6 +114,21 @@ export interface PlaybookChat {
   /** Posts an approval request with Approve and Deny buttons; returns its ts. */
   postApproval(incident: Incident, threadTs: string | null, approval: ApprovalView): Promise<string>;
   updateApproval(incident: Incident, ts: string, approval: ApprovalView): Promise<void>;
+  /** Posts the recent deployments, the current one marked, with a "Roll back to vN" button on the others. */
+  postDeployments(incident: Incident, deployments: DeploymentView[], suggested: string | null): Promise<void>;
+  /** Posts the result of a rollback and of each post-deployment check. */
+  postVerification(
+    incident: Incident,
+    version: string,
+    checks: { name: string; ok: boolean; detail: string }[],
+  ): Promise<void>;
   /** Attaches the full output of a run as a file in the thread. */
   uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void>;
+}
+
+export interface DeploymentView {
+  version: string;
+  current: boolean;
+  status?: string;
+  createdAt?: Date;
 }

@@ -73,6 +73,7 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
     {
       atomCli: config.atomCli,
       commandEnv: { ...config.commandEnv },
+      ...(config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {}),
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
     },
     app.logger,

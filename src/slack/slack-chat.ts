@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { incidentChannelName } from '../incidents/channel-name.js';
 import {
   type ApprovalView,
+  type DeploymentView,
   type EscalationView,
   type IncidentChat,
   type IncidentNotice,
@@ -15,7 +16,13 @@ import type { Incident } from '../incidents/types.js';
 import type { Playbook } from '../runbook/playbooks.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderNotice, renderPage } from '../templates/notices.js';
-import { renderApproval, renderPlaybook, renderRun } from '../templates/playbook.js';
+import {
+  renderApproval,
+  renderDeployments,
+  renderPlaybook,
+  renderRun,
+  renderVerification,
+} from '../templates/playbook.js';
 import { mrkdwnClip } from '../templates/text.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
@@ -195,6 +202,24 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     const msg = renderApproval(approval);
     await this.call('update the approval request', () =>
       this.client.chat.update({ channel: incident.channelId!, ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async postDeployments(incident: Incident, deployments: DeploymentView[], suggested: string | null): Promise<void> {
+    const msg = renderDeployments(deployments, suggested);
+    await this.call('post the deployments', () =>
+      this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async postVerification(
+    incident: Incident,
+    version: string,
+    checks: { name: string; ok: boolean; detail: string }[],
+  ): Promise<void> {
+    const msg = renderVerification(version, checks);
+    await this.call('post the rollback verification', () =>
+      this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),
     );
   }
 

@@ -18,6 +18,7 @@ export const USAGE = [
   '`/incident data-loss` — flag a data-loss risk (pages the CTO)',
   '`/incident escalate` — page the next role in the contact order now',
   '`/incident playbook [name]` — list the playbooks, or attach one (its steps get Run buttons)',
+  '`/incident rollback` — list recent deployments with a one-click roll back (also the Roll back button)',
   '`/incident status` — show the incident card (only to you)',
   '`/incident timeline` — everything that happened, in order',
 ].join('\n');

@@ -9,6 +9,8 @@ export const ACTION = {
   runStep: 'playbook_run_step',
   approveStep: 'playbook_approve_step',
   denyStep: 'playbook_deny_step',
+  rollback: 'incident_rollback',
+  rollbackTo: 'incident_rollback_to',
   openChannel: 'incident_open_channel',
 } as const;
 

@@ -1,5 +1,5 @@
 import type { KnownBlock, ModalView } from '@slack/types';
-import type { ApprovalView, RunView } from '../incidents/ports.js';
+import type { ApprovalView, DeploymentView, RunView } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import { PARAM_KINDS } from '../runbook/playbooks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
@@ -288,4 +288,64 @@ export function denyModal(approvalId: number, privateMetadata: string): ModalVie
       },
     ],
   };
+}
+
+/** `atom-cli deployments`, read: recent versions, the current one marked, "Roll back to vN" on the others. Pure. */
+export function renderDeployments(deployments: DeploymentView[], suggested: string | null): Message {
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: '*Recent deployments* (newest first). Rolling back takes 3-5 minutes; the bot then checks status, health and logs.',
+      },
+    },
+  ];
+  for (const d of deployments.slice(0, LIMITS.blocksPerMessage - 2)) {
+    const when = d.createdAt ? ` · ${d.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '';
+    const line = `${d.current ? ':large_green_circle: *current* ' : ''}\`${mrkdwnClip(d.version, 40)}\`${d.status ? ` · ${mrkdwnClip(d.status, 40)}` : ''}${when}${d.version === suggested ? ' · _last good before current_' : ''}`;
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: line },
+      ...(d.current
+        ? {}
+        : {
+            accessory: {
+              type: 'button' as const,
+              action_id: ACTION.rollbackTo,
+              text: { type: 'plain_text' as const, text: truncate(`Roll back to ${d.version}`, LIMITS.buttonLabel) },
+              value: d.version,
+              ...(d.version === suggested ? { style: 'primary' as const } : {}),
+              confirm: {
+                title: { type: 'plain_text' as const, text: 'Roll back production?' },
+                text: { type: 'mrkdwn' as const, text: truncate(`This runs \`atom-cli rollback ${d.version}\`.`, 300) },
+                confirm: { type: 'plain_text' as const, text: 'Roll back' },
+                deny: { type: 'plain_text' as const, text: 'Cancel' },
+                style: 'danger' as const,
+              },
+            },
+          }),
+    });
+  }
+  return {
+    text: `Recent deployments: ${deployments.map((d) => `${d.version}${d.current ? ' (current)' : ''}`).join(', ')}`.slice(
+      0,
+      3000,
+    ),
+    blocks,
+  };
+}
+
+/** The rollback's result and each post-deployment check, pass or fail. Pure. */
+export function renderVerification(version: string, checks: { name: string; ok: boolean; detail: string }[]): Message {
+  const allOk = checks.length > 0 && checks.every((c) => c.ok);
+  const head = allOk
+    ? `:white_check_mark: Rolled back to \`${mrkdwnClip(version, 40)}\`; every post-deployment check passed.`
+    : `:x: Rollback to \`${mrkdwnClip(version, 40)}\`: ${checks.filter((c) => !c.ok).length} check(s) failed.`;
+  const lines = checks.map(
+    (c) =>
+      `${c.ok ? ':white_check_mark: pass' : ':x: fail'} · \`${mrkdwnClip(c.name, 200)}\` — ${mrkdwnClip(c.detail, 300)}`,
+  );
+  const text = truncate(`${head}\n${lines.join('\n')}`, LIMITS.sectionText);
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }

@@ -123,7 +123,9 @@ describe('playbooks from the incident channel', () => {
     dir = await mkdtemp(join(tmpdir(), 'bot-pb-'));
     log = join(dir, 'atom-cli.log');
     health = createServer((req, res) => {
-      res.writeHead(req.url === '/api/health' ? healthStatus : 404, { 'content-type': 'application/json' });
+      res.writeHead(['/api/health', '/alive', '/health'].includes(req.url ?? '') ? healthStatus : 404, {
+        'content-type': 'application/json',
+      });
       res.end(JSON.stringify({ status: healthStatus === 200 ? 'ok' : 'database unreachable' }));
     });
     await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
@@ -359,6 +361,112 @@ describe('playbooks from the incident channel', () => {
       { state: 'denied', decided_by: 'U0APPROVER', reason: 'roll forward instead' },
     ]);
     expect((await cliRuns()).filter((a) => a[0] === 'rollback')).toHaveLength(1);
+  });
+});
+
+describe('roll back with one click', () => {
+  let bot: BotHarness;
+  let dir: string;
+  let log: string;
+  let health: Server;
+  const cliRuns = async () =>
+    (await readFile(log, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { argv: string[] }).argv.join(' '));
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
+    log = join(dir, 'atom-cli.log');
+    health = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+    });
+    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+    bot = await startBot({
+      runbook: runbookWithPlaybook(),
+      timers: false,
+      env: {
+        ATOM_CLI,
+        HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
+        COMMAND_ENV: 'ATOM_CLI_LOG',
+        ATOM_CLI_LOG: log,
+      },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await new Promise((r) => health?.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the card button lists deployments; a version button rolls back (responders only) and verifies status, health and logs', async () => {
+    const c = await declareWithPlaybook(bot, 'db down after deploy');
+    const { rows } = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [
+      c.incidentId,
+    ]);
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: rows[0]!.card_ts,
+      actionId: ACTION.rollback,
+      value: String(c.incidentId),
+      userId: 'U0SOMEONE',
+    });
+    const list = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Recent deployments/.test(String(m.args.text)),
+    );
+    const body = json(list);
+    expect(body).toMatch(/current\* `v58`/);
+    expect(body).toContain('Roll back to v57');
+    expect(body).not.toContain('Roll back to v58');
+    expect(body).toContain('atom-cli rollback v57');
+    const listTs = (list.response as { ts: string }).ts;
+    const rollTo = (userId: string) =>
+      bot.click({ channelId: c.channelId, messageTs: listTs, actionId: ACTION.rollbackTo, value: 'v57', userId });
+
+    bot.fake.reset();
+    await rollTo('U0SOMEONE');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/only responders may run it/);
+    expect((await cliRuns()).filter((a) => a.startsWith('rollback'))).toHaveLength(0);
+
+    bot.fake.reset();
+    await rollTo(RESPONDER);
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    expect(verification.args.text).toMatch(/Rolled back to `v57`; every post-deployment check passed/);
+    for (const check of ['status', 'GET /api/health', 'GET /alive', 'GET /health', 'logs --lines 50'])
+      expect(verification.args.text).toContain(check);
+    const runs = await cliRuns();
+    expect(runs.indexOf('rollback v57')).toBeGreaterThan(runs.lastIndexOf('deployments'));
+    expect(runs.slice(runs.indexOf('rollback v57'))).toEqual(['rollback v57', 'status', 'logs --lines 50']);
+    const recorded = await bot.db.query<{ step_key: string; state: string }>(
+      "SELECT step_key, state FROM step_runs WHERE incident_id = $1 AND playbook_id = 'rollback' ORDER BY id",
+      [c.incidentId],
+    );
+    expect(recorded.rows.map((r) => `${r.step_key}:${r.state}`)).toEqual([
+      'detection.0:succeeded',
+      'mitigation.0:refused',
+      'mitigation.0:succeeded',
+      'resolution.0:succeeded',
+      'resolution.1:succeeded',
+      'resolution.2:succeeded',
+      'resolution.3:succeeded',
+      'resolution.4:succeeded',
+    ]);
+  });
+
+  it('/incident rollback lists the deployments too', async () => {
+    const c = await declareWithPlaybook(bot, 'db down typed rollback');
+    bot.fake.reset();
+    await bot.command('rollback', { channel_id: c.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Recent deployments/.test(String(m.args.text)),
+    );
   });
 });
 

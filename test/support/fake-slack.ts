@@ -293,7 +293,7 @@ export class FakeSlack {
   async waitFor(
     method: string,
     predicate?: (call: RecordedCall) => boolean,
-    timeoutMs = 5000,
+    timeoutMs = 10_000,
     opts: WaitOptions = {},
   ): Promise<RecordedCall> {
     const [first] = await this.waitForCount(method, 1, predicate, timeoutMs, opts);
@@ -305,7 +305,7 @@ export class FakeSlack {
     method: string,
     n: number,
     predicate?: (call: RecordedCall) => boolean,
-    timeoutMs = 5000,
+    timeoutMs = 10_000,
     opts: WaitOptions = {},
   ): Promise<RecordedCall[]> {
     const includeFailed = opts.includeFailed ?? false;
