@@ -154,6 +154,10 @@ describe('playbooks from the incident channel', () => {
     expect(blocks).toContain('Suggested from the incident title');
     expect((blocks.match(new RegExp(ACTION.runStep, 'g')) ?? []).length).toBe(6);
     expect(blocks).toContain('atom-cli nodes restart {node_id}');
+    // A destructive step without parameters runs on click, so Slack confirms first, naming exactly what runs.
+    expect(blocks).toMatch(
+      /"confirm":\{"title":\{"type":"plain_text","text":"Run in production\?"\},"text":\{"type":"mrkdwn","text":"This runs `alembic downgrade -1`\.\\nMay lose data"/,
+    );
     const { rows } = await bot.db.query<{ kind: string }>(
       "SELECT kind FROM incident_events WHERE incident_id = $1 AND kind = 'playbook_attached'",
       [c.incidentId],
