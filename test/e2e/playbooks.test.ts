@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,44 +107,56 @@ async function runMessage(c: Ctx, re: RegExp, ms = 8000) {
   return c.bot.fake.waitFor('chat.update', (u) => u.args.channel === c.channelId && re.test(json(u)), ms);
 }
 
+/** A bot with the test playbook, the fake atom-cli (logging its argv) and a local app whose health we control. */
+async function startPlaybookBot(status: () => number) {
+  const dir = await mkdtemp(join(tmpdir(), 'bot-pb-'));
+  const log = join(dir, 'atom-cli.log');
+  const health = createServer((req, res) => {
+    const code = status();
+    res.writeHead(['/api/health', '/alive', '/health'].includes(req.url ?? '') ? code : 404, {
+      'content-type': 'application/json',
+    });
+    res.end(JSON.stringify({ status: code === 200 ? 'ok' : 'database unreachable' }));
+  });
+  await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+  const bot = await startBot({
+    runbook: runbookWithPlaybook(),
+    timers: false,
+    env: {
+      ATOM_CLI,
+      HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
+      COMMAND_ENV: 'ATOM_CLI_LOG',
+      ATOM_CLI_LOG: log,
+    },
+  });
+  return {
+    bot,
+    /** The argv of every atom-cli run so far, oldest first. */
+    async cliRuns(): Promise<string[][]> {
+      return (await readFile(log, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { argv: string[] }).argv);
+    },
+    async stop() {
+      await bot.stop();
+      await new Promise((r) => health.close(r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('playbooks from the incident channel', () => {
   let bot: BotHarness;
-  let dir: string;
-  let log: string;
-  let health: Server;
+  let env: Awaited<ReturnType<typeof startPlaybookBot>>;
   let healthStatus = 200;
-  const cliRuns = async () =>
-    (await readFile(log, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { argv: string[] }).argv);
+  const cliRuns = () => env.cliRuns();
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bot-pb-'));
-    log = join(dir, 'atom-cli.log');
-    health = createServer((req, res) => {
-      res.writeHead(['/api/health', '/alive', '/health'].includes(req.url ?? '') ? healthStatus : 404, {
-        'content-type': 'application/json',
-      });
-      res.end(JSON.stringify({ status: healthStatus === 200 ? 'ok' : 'database unreachable' }));
-    });
-    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
-    bot = await startBot({
-      runbook: runbookWithPlaybook(),
-      timers: false,
-      env: {
-        ATOM_CLI,
-        HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
-        COMMAND_ENV: 'ATOM_CLI_LOG',
-        ATOM_CLI_LOG: log,
-      },
-    });
+    env = await startPlaybookBot(() => healthStatus);
+    bot = env.bot;
   });
-  afterAll(async () => {
-    await bot?.stop();
-    await new Promise((r) => health?.close(r));
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => env?.stop());
 
   it('suggests the playbook from the title at declare, with Run buttons on command steps', async () => {
     const c = await declareWithPlaybook(bot, 'db down');
@@ -370,38 +382,13 @@ describe('playbooks from the incident channel', () => {
 
 describe('roll back with one click', () => {
   let bot: BotHarness;
-  let dir: string;
-  let log: string;
-  let health: Server;
-  const cliRuns = async () =>
-    (await readFile(log, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { argv: string[] }).argv.join(' '));
+  let env: Awaited<ReturnType<typeof startPlaybookBot>>;
+  const cliRuns = async () => (await env.cliRuns()).map((argv) => argv.join(' '));
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
-    log = join(dir, 'atom-cli.log');
-    health = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"status":"ok"}');
-    });
-    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
-    bot = await startBot({
-      runbook: runbookWithPlaybook(),
-      timers: false,
-      env: {
-        ATOM_CLI,
-        HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
-        COMMAND_ENV: 'ATOM_CLI_LOG',
-        ATOM_CLI_LOG: log,
-      },
-    });
+    env = await startPlaybookBot(() => 200);
+    bot = env.bot;
   });
-  afterAll(async () => {
-    await bot?.stop();
-    await new Promise((r) => health?.close(r));
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => env?.stop());
 
   it('the card button lists deployments; a version button rolls back (responders only) and verifies status, health and logs', async () => {
     const c = await declareWithPlaybook(bot, 'db down after deploy');
