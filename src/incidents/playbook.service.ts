@@ -208,6 +208,13 @@ export class PlaybookService {
     return userIds.includes(userId);
   }
 
+  /** What a step would run with these values, redacted, for a confirmation; throws ParamsError on bad values. */
+  preview(playbookId: string, key: string, values: Record<string, string>): string[] {
+    const { step } = this.step(playbookId, key);
+    if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
+    return this.target(step, values).map(redact);
+  }
+
   /** The argv (or URL) a step runs with these values; throws ParamsError naming each bad value. */
   private target(step: CommandStep | HttpStep, values: Record<string, string>): string[] {
     if (step.type === 'command') {

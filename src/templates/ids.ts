@@ -18,6 +18,7 @@ export const VIEW = {
   statusUpdate: 'incident_status_update',
   resolve: 'incident_resolve_modal',
   runParams: 'playbook_run_params',
+  runConfirm: 'playbook_run_confirm',
   denyReason: 'playbook_deny_reason',
 } as const;
 

@@ -349,3 +349,34 @@ export function renderVerification(version: string, checks: { name: string; ok: 
   const text = truncate(`${head}\n${lines.join('\n')}`, LIMITS.sectionText);
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
+
+/** The last look before a destructive step runs: the exact command, values filled in. Pure. */
+export function confirmRunModal(
+  step: CommandStep,
+  playbook: Playbook,
+  argv: string[],
+  privateMetadata: string,
+): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEW.runConfirm,
+    private_metadata: privateMetadata,
+    title: { type: 'plain_text', text: 'Run in production?' },
+    submit: { type: 'plain_text', text: 'Run it' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: truncate(
+            `*${mrkdwnClip(playbook.title, 150)}* — ${mrkdwnClip(step.text, 400)}\nThis runs:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
+              step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
+            }${step.approval ? '\nA second person must approve it before it runs.' : ''}`,
+            LIMITS.sectionText,
+          ),
+        },
+      },
+    ],
+  };
+}

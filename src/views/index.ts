@@ -1,10 +1,11 @@
 import type { App } from '@slack/bolt';
 import type { ListenerDeps } from '../slack/deps.js';
 import { register as registerForms } from './incident-forms.view.js';
-import { registerDeny, register as registerRun } from './playbook-run.view.js';
+import { registerConfirm, registerDeny, register as registerRun } from './playbook-run.view.js';
 
 export function register(app: App, deps: ListenerDeps): void {
   registerForms(app, deps);
   registerRun(app, deps);
   registerDeny(app, deps);
+  registerConfirm(app, deps);
 }

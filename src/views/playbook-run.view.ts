@@ -4,12 +4,15 @@ import { validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { reportErrors } from '../slack/report-error.js';
 import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
+import { confirmRunModal } from '../templates/playbook.js';
 
 const runMetadata = z.object({
   incidentId: z.number().int().positive(),
   channelId: z.string().min(1),
   playbookId: z.string().min(1),
   stepKey: z.string().min(1),
+  /** Set on the confirmation of a destructive step: the values already checked. */
+  params: z.record(z.string(), z.string()).optional(),
 });
 export type RunMetadata = z.infer<typeof runMetadata>;
 
@@ -60,8 +63,37 @@ export function register(app: App, deps: ListenerDeps): void {
         await ack({ response_action: 'errors', errors });
         return;
       }
+      if (step.destructive) {
+        // One more look, with the exact command, before anything changes production.
+        const { playbook } = deps.playbooks.step(meta.playbookId, meta.stepKey);
+        const argv = deps.playbooks.preview(meta.playbookId, meta.stepKey, params);
+        await ack({
+          response_action: 'update',
+          view: confirmRunModal(step, playbook, argv, encodeRunMetadata({ ...meta, params })),
+        });
+        return;
+      }
     }
     await ack();
+    const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
+    await reportErrors(logger, tell, async () => {
+      const r = await deps.playbooks.run(meta.incidentId, meta.playbookId, meta.stepKey, body.user.id, params);
+      if (r.kind === 'approval_requested')
+        await tell(':raised_hand: Approval requested: an approver must approve before it runs.');
+    });
+  });
+}
+
+/** The confirmation of a destructive step: runs it with the values checked on the form before. */
+export function registerConfirm(app: App, deps: ListenerDeps): void {
+  app.view(VIEW.runConfirm, async ({ ack, view, body, client, logger }) => {
+    const meta = parseRunMetadata(view.private_metadata);
+    if (!meta?.params) {
+      await ack({ response_action: 'clear' });
+      return;
+    }
+    await ack();
+    const params = meta.params;
     const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
     await reportErrors(logger, tell, async () => {
       const r = await deps.playbooks.run(meta.incidentId, meta.playbookId, meta.stepKey, body.user.id, params);

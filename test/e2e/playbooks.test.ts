@@ -102,6 +102,34 @@ const click = (c: Ctx, key: string, userId = 'U0REPORTER', triggerId?: string) =
     ...(triggerId ? { triggerId } : {}),
   });
 
+/**
+ * Submits a destructive step's parameters; the form turns into a confirmation showing the exact command, which is
+ * then confirmed. Returns that command as the confirmation showed it.
+ */
+async function submitAndConfirm(
+  bot: BotHarness,
+  privateMetadata: string,
+  userId: string,
+  values: Record<string, string>,
+) {
+  const res = await bot.submit({
+    callbackId: VIEW.runParams,
+    privateMetadata,
+    userId,
+    values: Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [`${BLOCK.paramPrefix}${k}`, { [INPUT.param]: stateValue.plainText(v) }]),
+    ),
+  });
+  const next = res.json as {
+    response_action: string;
+    view: { callback_id: string; private_metadata: string; blocks: unknown[] };
+  };
+  expect(next.response_action).toBe('update');
+  expect(next.view.callback_id).toBe(VIEW.runConfirm);
+  await bot.submit({ callbackId: VIEW.runConfirm, privateMetadata: next.view.private_metadata, userId, values: {} });
+  return JSON.stringify(next.view.blocks);
+}
+
 /** The run message in the playbook's thread, once it reaches `state`. */
 async function runMessage(c: Ctx, re: RegExp, ms = 8000) {
   return c.bot.fake.waitFor('chat.update', (u) => u.args.channel === c.channelId && re.test(json(u)), ms);
@@ -269,12 +297,8 @@ describe('playbooks from the incident channel', () => {
     const view = open.args.view as { private_metadata: string; title: { text: string } };
     expect(view.title.text).toBe('Confirm the run');
     const before = (await cliRuns()).length;
-    await bot.submit({
-      callbackId: VIEW.runParams,
-      privateMetadata: view.private_metadata,
-      userId: 'U0SOMEONE',
-      values: { [`${BLOCK.paramPrefix}node_id`]: { [INPUT.param]: stateValue.plainText('3d8d9e1b2c4f89') } },
-    });
+    const shown = await submitAndConfirm(bot, view.private_metadata, 'U0SOMEONE', { node_id: '3d8d9e1b2c4f89' });
+    expect(shown).toContain(`${ATOM_CLI} nodes restart 3d8d9e1b2c4f89`);
     const refusal = await bot.fake.waitFor('chat.postEphemeral', (m) => m.args.user === 'U0SOMEONE');
     expect(refusal.args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
     expect((await cliRuns()).length).toBe(before);
@@ -284,12 +308,7 @@ describe('playbooks from the incident channel', () => {
     );
     expect(rows).toEqual([{ state: 'refused', requested_by: 'U0SOMEONE' }]);
 
-    await bot.submit({
-      callbackId: VIEW.runParams,
-      privateMetadata: view.private_metadata,
-      userId: RESPONDER,
-      values: { [`${BLOCK.paramPrefix}node_id`]: { [INPUT.param]: stateValue.plainText('3d8d9e1b2c4f89') } },
-    });
+    await submitAndConfirm(bot, view.private_metadata, RESPONDER, { node_id: '3d8d9e1b2c4f89' });
     await runMessage(c, /Succeeded/);
     expect((await cliRuns()).at(-1)).toEqual(['nodes', 'restart', '3d8d9e1b2c4f89']);
   });
@@ -300,12 +319,13 @@ describe('playbooks from the incident channel', () => {
       bot.fake.reset();
       await click(c, 'mitigation.2', RESPONDER);
       const open = await bot.fake.waitFor('views.open');
-      await bot.submit({
-        callbackId: VIEW.runParams,
-        privateMetadata: (open.args.view as { private_metadata: string }).private_metadata,
-        userId: RESPONDER,
-        values: { [`${BLOCK.paramPrefix}version`]: { [INPUT.param]: stateValue.plainText('v57') } },
-      });
+      const shown = await submitAndConfirm(
+        bot,
+        (open.args.view as { private_metadata: string }).private_metadata,
+        RESPONDER,
+        { version: 'v57' },
+      );
+      expect(shown).toContain('A second person must approve it before it runs');
       const req = await bot.fake.waitFor(
         'chat.postMessage',
         (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
