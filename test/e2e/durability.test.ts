@@ -12,11 +12,11 @@ import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (c: RecordedCall) => JSON.stringify(c.args);
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 
 /** `npm start`'s entry point as a real process; resolves with its port once it says it is listening. */
 function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(TSX, ['src/app.ts'], {
+  // node itself with tsx's loader, not the tsx CLI: the CLI is a wrapper, and SIGKILL to it would leave the bot alive.
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
