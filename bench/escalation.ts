@@ -9,27 +9,45 @@
  * (src/app.ts) as child processes, Postgres on 127.0.0.1:5432 in a fresh schema that is dropped at the end. See
  * bench/README.md (bench/escalation) for what each figure means and the targets.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Database } from '../src/store/db.js';
 import { createPostgresDatabase } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { FakeSlack, type RecordedCall } from '../test/support/fake-slack.js';
+import {
+  assertAlive,
+  BenchBroken,
+  BenchSchema,
+  BOT_READY,
+  type Child,
+  type Columns,
+  codeVersion,
+  cpuMs,
+  fmt,
+  hostBusyMs,
+  logKindsByCount,
+  logSummary,
+  percentile,
+  round,
+  runBench,
+  SIGNING_SECRET,
+  selfCpuMs,
+  sleep,
+  startChild,
+  startChildren,
+  tableHeader,
+  tableRow,
+} from './lib.js';
 
 // -------------------------------------------------------------------------------------------------------------------
 // Settings
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PG_BASE_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 /** One token per bot process: the fake records the token of each call, which tells which process sent a page. */
 const TOKENS = { A: 'xoxb-bench-escalation-a', B: 'xoxb-bench-escalation-b' } as const;
 const SEED_TOKEN = 'xoxb-bench-escalation-seed';
 const ON_CALL = 'U0ONCALL';
-const READY_TIMEOUT_MS = 30_000;
 /** The first timer is due this long after the rows are written, so the bots see them as future timers. */
 const LEAD_MS = 4000;
 /** A phase gives up this long after its last due time; jobs still not done then are missed. */
@@ -75,18 +93,6 @@ function parseArgs(argv: string[]): { jobs: number } {
   return { jobs };
 }
 
-class BenchBroken extends Error {}
-
-/** The commit the bot's code is at, with `+dirty` when src/ has uncommitted changes; `unknown` outside git. */
-function codeVersion(): string {
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? '+dirty' : ''}`;
-  } catch {
-    return 'unknown';
-  }
-}
-
 const RUNBOOK_YAML = `name: bench escalation runbook
 severities:
   SEV-0: { name: Critical, respond_within: 1h }
@@ -109,165 +115,7 @@ escalation:
 `;
 
 // -------------------------------------------------------------------------------------------------------------------
-// Bot processes
-
-interface Child {
-  name: 'A' | 'B';
-  proc: ChildProcess;
-  pid: number;
-  port: number;
-  stdout: string[];
-  stderr: string[];
-  errorLines: number;
-  warnLines: number;
-  /** First line of each kind of error/warning entry (digits masked) -> count. */
-  logKinds: Map<string, number>;
-  exitCode: number | null | undefined;
-  exited: Promise<void>;
-}
-
-const TAIL_LINES = 60;
-const ERROR_ENTRY = /^(\[ERROR\]|Uncaught|Unhandled|(\w*Error|TypeError)\b)/;
-const WARN_ENTRY = /^\[WARN\]/;
-const READY = /listening for Slack on http:\/\/localhost:(\d+)\/slack\/events/;
-
-function readLog(c: Child, lines: string[], chunk: string): void {
-  for (const line of chunk.split('\n')) {
-    if (line.length === 0) continue;
-    const isError = ERROR_ENTRY.test(line);
-    const isWarn = !isError && WARN_ENTRY.test(line);
-    if (isError) c.errorLines++;
-    if (isWarn) c.warnLines++;
-    if (isError || isWarn) {
-      const kind = line.replace(/\d+/g, 'N').slice(0, 160);
-      if (c.logKinds.has(kind) || c.logKinds.size < 20) c.logKinds.set(kind, (c.logKinds.get(kind) ?? 0) + 1);
-    }
-    lines.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
-    if (lines.length > TAIL_LINES) lines.shift();
-  }
-}
-
-/** Starts `node --import tsx src/app.ts` (the child pid is the bot's own process) and waits for its ready line. */
-function startBot(name: 'A' | 'B', env: Record<string, string>): Promise<Child> {
-  // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile both bots
-  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/app.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let markExited: () => void = () => {};
-  const child: Child = {
-    name,
-    proc,
-    pid: proc.pid ?? -1,
-    port: 0,
-    stdout: [],
-    stderr: [],
-    errorLines: 0,
-    warnLines: 0,
-    logKinds: new Map(),
-    exitCode: undefined,
-    exited: new Promise<void>((r) => {
-      markExited = r;
-    }),
-  };
-  return new Promise<Child>((resolve, reject) => {
-    let pending = '';
-    const timer = setTimeout(() => {
-      reject(new BenchBroken(`bot ${name} did not print its ready line within ${READY_TIMEOUT_MS / 1000} s`));
-    }, READY_TIMEOUT_MS);
-    proc.stdout?.setEncoding('utf8');
-    proc.stderr?.setEncoding('utf8');
-    proc.stdout?.on('data', (chunk: string) => {
-      readLog(child, child.stdout, chunk);
-      if (child.port !== 0) return;
-      pending += chunk;
-      const m = READY.exec(pending);
-      if (m) {
-        child.port = Number(m[1]);
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    proc.stderr?.on('data', (chunk: string) => readLog(child, child.stderr, chunk));
-    proc.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new BenchBroken(`bot ${name} could not be started: ${err.message}`));
-    });
-    proc.on('exit', (code, signal) => {
-      child.exitCode = code ?? (signal ? -1 : null);
-      markExited();
-      if (child.port === 0) {
-        clearTimeout(timer);
-        reject(new BenchBroken(`bot ${name} exited (${signal ?? `code ${code}`}) before it was ready`));
-      }
-    });
-  }).catch((err: unknown) => {
-    dumpChild(child);
-    proc.kill('SIGKILL');
-    throw err;
-  });
-}
-
-function dumpChild(c: Child): void {
-  console.error(`\n--- bot ${c.name} (pid ${c.pid}) stderr, last lines ---\n${c.stderr.join('\n') || '(empty)'}`);
-  console.error(`--- bot ${c.name} stdout, last lines ---\n${c.stdout.join('\n') || '(empty)'}\n`);
-}
-
-async function stopBot(c: Child | undefined): Promise<void> {
-  if (!c || c.exitCode !== undefined) return;
-  c.proc.kill('SIGTERM');
-  const stuck = await Promise.race([
-    c.exited.then(() => false),
-    new Promise<boolean>((r) => setTimeout(() => r(true), 5000).unref()),
-  ]);
-  if (stuck) {
-    c.proc.kill('SIGKILL');
-    await c.exited;
-  }
-}
-
-function assertAlive(c: Child): void {
-  if (c.exitCode !== undefined) {
-    dumpChild(c);
-    throw new BenchBroken(`bot ${c.name} exited (code ${c.exitCode}) during the bench`);
-  }
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU time (user + system) of a process, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-function selfCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/** CPU time used by the whole machine (all processes, all cores), in ms. */
-function hostBusyMs(): number {
-  const t = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const busy = t.slice(0, 8).reduce((a, b) => a + b, 0) - (t[3] ?? 0) - (t[4] ?? 0);
-  return (busy * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-// -------------------------------------------------------------------------------------------------------------------
 // Figures
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
-}
-
-const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
-const fmt = (v: number | string | null | undefined, width: number) =>
-  (v === null || v === undefined ? '-' : String(v)).padStart(width);
 
 interface Lateness {
   n: number;
@@ -415,7 +263,7 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
   if (leadMs < 500) console.log(`  warning: the rows were committed only ${leadMs} ms before the first due time`);
 
   // CPU is counted from the first due time until no job of this phase is pending (or the wait ends).
-  await new Promise((r) => setTimeout(r, Math.max(0, dueStart - Date.now())));
+  await sleep(Math.max(0, dueStart - Date.now()));
   const cpu0 = { A: cpuMs(bots.A.pid), B: cpuMs(bots.B.pid), bench: selfCpuMs(), host: hostBusyMs(), at: Date.now() };
   const deadline = lastDue + GRACE_MS;
   let timedOut = false;
@@ -433,7 +281,7 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
       console.log(`  ${pending} jobs not done ${GRACE_MS / 1000} s after the last due time; waiting for them`);
     }
     if (Date.now() > deadline + DRAIN_MS) break;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleep(POLL_MS);
   }
   const used = {
     A: cpuMs(bots.A.pid) - cpu0.A,
@@ -445,7 +293,7 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec, offset: number): Promise<Phas
   const pct = (ms: number) => round((ms / activeMs) * 100, 0);
   const cpuPct = { A: pct(used.A), B: pct(used.B), bench: pct(used.bench), host: pct(used.host) };
   const botCpuMsPerJob = round((used.A + used.B) / n);
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  await sleep(SETTLE_MS);
 
   // ---- what the database says
   const { rows: jobRows } = await db.query<JobRow>(
@@ -594,6 +442,23 @@ const met = (r: PhaseResult) => ({
   missed: r.missed === 0,
 });
 
+const CORRECTNESS_COLUMNS: Columns = [
+  ['phase', 8],
+  ['in time', 8],
+  ['missed', 8],
+  ['dup DMs', 9],
+  ['dup posts', 11],
+  ['retried', 9],
+  ['by A/B', 11],
+  ['jobs/s', 8],
+  ['cpu% A', 8],
+  ['cpu% B', 8],
+  ['bench%', 8],
+  ['host%', 7],
+  ['ms/job', 8],
+  ['err/warn', 10],
+];
+
 function printReport(results: PhaseResult[]): void {
   console.log('\nLateness after the due time, ms (claim: fired_at - due_at in the database; page DM: the fake Slack');
   console.log('received the DM to the on-call contact; done: finished_at - due_at)');
@@ -616,20 +481,25 @@ function printReport(results: PhaseResult[]): void {
   }
 
   console.log('\nCorrectness and load');
-  console.log(
-    `${'phase'.padEnd(8)}${'in time'.padStart(8)}${'missed'.padStart(8)}${'dup DMs'.padStart(9)}` +
-      `${'dup posts'.padStart(11)}` +
-      `${'retried'.padStart(9)}${'by A/B'.padStart(11)}${'jobs/s'.padStart(8)}${'cpu% A'.padStart(8)}` +
-      `${'cpu% B'.padStart(8)}${'bench%'.padStart(8)}${'host%'.padStart(7)}${'ms/job'.padStart(8)}` +
-      `${'err/warn'.padStart(10)}`,
-  );
+  console.log(tableHeader(CORRECTNESS_COLUMNS));
   for (const r of results) {
     console.log(
-      `${r.phase.padEnd(8)}${fmt(r.jobs - r.missed, 8)}${fmt(r.missed, 8)}${fmt(r.duplicates, 9)}` +
-        `${fmt(r.duplicateChannelPosts, 11)}${fmt(r.retried, 9)}${fmt(`${r.pagesBy.A}/${r.pagesBy.B}`, 11)}` +
-        `${fmt(r.jobsPerSecond, 8)}${fmt(r.cpuPct.A, 8)}${fmt(r.cpuPct.B, 8)}${fmt(r.cpuPct.bench, 8)}` +
-        `${fmt(r.cpuPct.host, 7)}${fmt(r.botCpuMsPerJob, 8)}` +
-        `${fmt(`${r.botLog.errors}/${r.botLog.warnings}`, 10)}`,
+      tableRow(CORRECTNESS_COLUMNS, [
+        r.phase,
+        r.jobs - r.missed,
+        r.missed,
+        r.duplicates,
+        r.duplicateChannelPosts,
+        r.retried,
+        `${r.pagesBy.A}/${r.pagesBy.B}`,
+        r.jobsPerSecond,
+        r.cpuPct.A,
+        r.cpuPct.B,
+        r.cpuPct.bench,
+        r.cpuPct.host,
+        r.botCpuMsPerJob,
+        `${r.botLog.errors}/${r.botLog.warnings}`,
+      ]),
     );
   }
   for (const r of results) {
@@ -672,145 +542,93 @@ function printReport(results: PhaseResult[]): void {
 // -------------------------------------------------------------------------------------------------------------------
 // Main
 
-async function main(): Promise<number> {
+runBench(async (atExit) => {
   const { jobs } = parseArgs(process.argv.slice(2));
-  const schema = `bench_escalation_${process.pid}_${Date.now().toString(36)}`;
-  const admin = createPostgresDatabase(PG_BASE_URL, { max: 1 });
-  const databaseUrl = `${PG_BASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const tmp = mkdtempSync(join(tmpdir(), 'bench-escalation-'));
-  let db: Database | undefined;
-  let fake: FakeSlack | undefined;
-  const bots: { A?: Child; B?: Child } = {};
-  let schemaCreated = false;
-  const cleanup = async () => {
-    await Promise.all([stopBot(bots.A), stopBot(bots.B)]);
-    await fake?.close().catch(() => {});
-    await db?.close().catch(() => {});
-    if (schemaCreated) {
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch((e: unknown) => {
-        console.error(`could not drop schema ${schema}: ${e instanceof Error ? e.message : String(e)}`);
-      });
-    }
-    await admin.close().catch(() => {});
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    console.error('interrupted; cleaning up');
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  atExit(() => rmSync(tmp, { recursive: true, force: true }));
+  const schema = await BenchSchema.create('escalation');
+  atExit(() => schema.drop());
+  const db = createPostgresDatabase(schema.databaseUrl, { max: 2, queryTimeoutMillis: 30_000 });
+  atExit(() => db.close());
+  await migrate(db);
+  const fake = await FakeSlack.start();
+  atExit(() => fake.close());
+  const runbookFile = join(tmp, 'runbook.yml');
+  writeFileSync(runbookFile, RUNBOOK_YAML);
+  const version = codeVersion();
+  console.log(
+    `bench/escalation: ${jobs} timers per phase, two bots on one database; node ${process.version}; ` +
+      `code ${version}; schema ${schema.name}`,
+  );
 
-  try {
-    try {
-      await admin.query(`CREATE SCHEMA ${schema}`);
-    } catch (err) {
-      throw new BenchBroken(`cannot use Postgres at ${PG_BASE_URL}: ${err instanceof Error ? err.message : err}`);
-    }
-    schemaCreated = true;
-    db = createPostgresDatabase(databaseUrl, { max: 2, queryTimeoutMillis: 30_000 });
-    await migrate(db);
-    fake = await FakeSlack.start();
-    const runbookFile = join(tmp, 'runbook.yml');
-    writeFileSync(runbookFile, RUNBOOK_YAML);
-    const version = codeVersion();
-    console.log(
-      `bench/escalation: ${jobs} timers per phase, two bots on one database; node ${process.version}; ` +
-        `code ${version}; schema ${schema}`,
-    );
-
-    const env = (token: string) => ({
-      SLACK_BOT_TOKEN: token,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: fake!.url,
-      PORT: '0',
-      DATABASE_URL: databaseUrl,
-      RUNBOOK_FILE: runbookFile,
-      LOG_LEVEL: 'warn',
+  const bot = (name: string, token: string) =>
+    startChild(name, {
+      script: 'src/app.ts',
+      env: {
+        SLACK_BOT_TOKEN: token,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: fake.url,
+        PORT: '0',
+        DATABASE_URL: schema.databaseUrl,
+        RUNBOOK_FILE: runbookFile,
+        LOG_LEVEL: 'warn',
+      },
+      ready: BOT_READY,
     });
-    const started = await Promise.allSettled([startBot('A', env(TOKENS.A)), startBot('B', env(TOKENS.B))]);
-    if (started[0].status === 'fulfilled') bots.A = started[0].value;
-    if (started[1].status === 'fulfilled') bots.B = started[1].value;
-    for (const s of started) if (s.status === 'rejected') throw s.reason;
-    const ctx: Ctx = { db, fake, bots: { A: bots.A!, B: bots.B! }, jobs };
-    // What the rest of the machine is doing while the bots idle: other load makes the figures noisy.
-    const host0 = { busy: hostBusyMs(), at: Date.now() };
-    await new Promise((r) => setTimeout(r, 1000));
-    const backgroundHostPct = round(((hostBusyMs() - host0.busy) / (Date.now() - host0.at)) * 100, 0);
-    console.log(
-      `ready: bot A pid ${bots.A!.pid} port ${bots.A!.port}, bot B pid ${bots.B!.pid} port ${bots.B!.port}; ` +
-        `host% with the bots idle: ${backgroundHostPct} (${availableParallelism()} cores, each 100)`,
-    );
+  const [botA, botB] = await startChildren([bot('bot A', TOKENS.A), bot('bot B', TOKENS.B)], atExit);
+  const bots = { A: botA, B: botB };
+  const ctx: Ctx = { db, fake, bots, jobs };
+  // What the rest of the machine is doing while the bots idle: other load makes the figures noisy.
+  const host0 = { busy: hostBusyMs(), at: Date.now() };
+  await sleep(1000);
+  const backgroundHostPct = round(((hostBusyMs() - host0.busy) / (Date.now() - host0.at)) * 100, 0);
+  console.log(
+    `ready: bot A pid ${bots.A.pid} port ${bots.A.port}, bot B pid ${bots.B.pid} port ${bots.B.port}; ` +
+      `host% with the bots idle: ${backgroundHostPct} (${availableParallelism()} cores, each 100)`,
+  );
 
-    const results: PhaseResult[] = [];
-    for (const [i, spec] of PHASES.entries()) {
-      console.log(`running ${spec.name}: ${jobs} timers due ${spec.spreadMs ? `over ${spec.spreadMs} ms` : 'at once'}`);
-      const r = await runPhase(ctx, spec, i * jobs);
-      console.log(
-        `  claim p99 ${r.claim.p99} ms, page DM p99 ${r.pageDm.p99} ms, max ${r.pageDm.max} ms; ` +
-          `${r.duplicates} duplicates, ${r.missed} missed`,
-      );
-      results.push(r);
-    }
-
-    printReport(results);
-    const botLog = (c: Child) => ({
-      errors: c.errorLines,
-      warnings: c.warnLines,
-      kinds: Object.fromEntries(c.logKinds),
-    });
+  const results: PhaseResult[] = [];
+  for (const [i, spec] of PHASES.entries()) {
+    console.log(`running ${spec.name}: ${jobs} timers due ${spec.spreadMs ? `over ${spec.spreadMs} ms` : 'at once'}`);
+    const r = await runPhase(ctx, spec, i * jobs);
     console.log(
-      `\nBot logs over the whole run: A ${bots.A!.errorLines} errors, ${bots.A!.warnLines} warnings; B ` +
-        `${bots.B!.errorLines} errors, ${bots.B!.warnLines} warnings`,
+      `  claim p99 ${r.claim.p99} ms, page DM p99 ${r.pageDm.p99} ms, max ${r.pageDm.max} ms; ` +
+        `${r.duplicates} duplicates, ${r.missed} missed`,
     );
-    for (const c of [bots.A!, bots.B!]) {
-      for (const [kind, n] of [...c.logKinds].sort((a, b) => b[1] - a[1]))
-        console.log(`  ${c.name} ${fmt(n, 5)} x ${kind}`);
-    }
-    const result = {
-      bench: 'escalation',
-      jobs,
-      node: process.version,
-      code: version,
-      cores: availableParallelism(),
-      backgroundHostPct,
-      phases: results,
-      botLog: { A: botLog(bots.A!), B: botLog(bots.B!) },
-      targets: Object.fromEntries(
-        results.map((r) => {
-          const m = met(r);
-          return [
-            r.phase,
-            {
-              claimP99Ms: { max: TARGET_P99_MS, value: r.claim.p99, met: m.p99 },
-              duplicates: { max: 0, value: r.duplicates, met: m.duplicates },
-              missed: { max: 0, value: r.missed, met: m.missed },
-            },
-          ];
-        }),
-      ),
-      comparison: { grafanaOnCallToleranceMs: GRAFANA_TOLERANCE_MS, monzoResponsePollMs: MONZO_POLL_MS },
-    };
-    console.log(`\n${JSON.stringify(result)}`);
-    return 0;
-  } catch (err) {
-    if (err instanceof BenchBroken) {
-      console.error(`bench broken: ${err.message}`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    if (!interrupted) await cleanup();
+    results.push(r);
   }
-}
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error('bench crashed:', err);
-    process.exit(1);
-  },
-);
+  printReport(results);
+  console.log(
+    `\nBot logs over the whole run: A ${bots.A.errorLines} errors, ${bots.A.warnLines} warnings; B ` +
+      `${bots.B.errorLines} errors, ${bots.B.warnLines} warnings`,
+  );
+  for (const [name, c] of Object.entries(bots)) {
+    for (const [kind, n] of logKindsByCount(c)) console.log(`  ${name} ${fmt(n, 5)} x ${kind}`);
+  }
+  const result = {
+    bench: 'escalation',
+    jobs,
+    node: process.version,
+    code: version,
+    cores: availableParallelism(),
+    backgroundHostPct,
+    phases: results,
+    botLog: { A: logSummary(bots.A), B: logSummary(bots.B) },
+    targets: Object.fromEntries(
+      results.map((r) => {
+        const m = met(r);
+        return [
+          r.phase,
+          {
+            claimP99Ms: { max: TARGET_P99_MS, value: r.claim.p99, met: m.p99 },
+            duplicates: { max: 0, value: r.duplicates, met: m.duplicates },
+            missed: { max: 0, value: r.missed, met: m.missed },
+          },
+        ];
+      }),
+    ),
+    comparison: { grafanaOnCallToleranceMs: GRAFANA_TOLERANCE_MS, monzoResponsePollMs: MONZO_POLL_MS },
+  };
+  console.log(`\n${JSON.stringify(result)}`);
+});

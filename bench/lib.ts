@@ -1,0 +1,392 @@
+/**
+ * What bench/ack.ts and bench/escalation.ts share: running a bench (clean-up on exit and on Ctrl-C, exit codes), a
+ * fresh Postgres schema, the app's child processes (start, ready line, logs, stop), CPU readings and figures.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PG_BASE_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
+const READY_TIMEOUT_MS = 30_000;
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// -------------------------------------------------------------------------------------------------------------------
+// Running a bench
+
+/** The bench itself broke (not the app's figures): it prints the reason and exits 1. */
+export class BenchBroken extends Error {}
+
+/** Registers a clean-up step; runBench runs them last registered first. */
+export type AtExit = (step: () => unknown) => void;
+
+/**
+ * Runs `body`, then its clean-up steps, last registered first (so children stop before the schema they use is
+ * dropped), and exits: 0 when the body returned, 1 on BenchBroken or a crash, 130 on SIGINT/SIGTERM. Every exit waits
+ * for the clean-up to finish.
+ */
+export function runBench(body: (atExit: AtExit) => Promise<void>): void {
+  const steps: (() => unknown)[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => {
+    cleaning ??= (async () => {
+      for (const step of steps.splice(0).reverse()) {
+        try {
+          await step();
+        } catch {
+          // one step failing (a fake that will not close) must not keep the others from running
+        }
+      }
+    })();
+    return cleaning;
+  };
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error('interrupted; cleaning up');
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const main = async (): Promise<number> => {
+    try {
+      await body((step) => steps.push(step));
+      return 0;
+    } catch (err) {
+      // Once interrupted, the clean-up stops the children and closes the pools under the body: not a failure.
+      if (interrupted) return 130;
+      if (err instanceof BenchBroken) {
+        console.error(`bench broken: ${err.message}`);
+        return 1;
+      }
+      throw err;
+    } finally {
+      await cleanup();
+    }
+  };
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error('bench crashed:', err);
+      process.exit(1);
+    },
+  );
+}
+
+/** The commit the bot's code is at, with `+dirty` when src/ has uncommitted changes; `unknown` outside git. */
+export function codeVersion(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------------
+// A fresh Postgres schema
+
+/** A schema `bench_<bench>_<pid>_<time>` on PG_BASE_URL, and an admin connection to it. */
+export class BenchSchema {
+  /** PG_BASE_URL with the schema as search_path: the apps' DATABASE_URL. */
+  readonly databaseUrl: string;
+
+  private constructor(
+    readonly name: string,
+    readonly admin: pg.Client,
+  ) {
+    this.databaseUrl = `${PG_BASE_URL}?options=${encodeURIComponent(`-c search_path=${name}`)}`;
+  }
+
+  static async create(bench: string): Promise<BenchSchema> {
+    const name = `bench_${bench}_${process.pid}_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: PG_BASE_URL });
+    try {
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA ${name}`);
+    } catch (err) {
+      await admin.end().catch(() => {});
+      throw new BenchBroken(`cannot use Postgres at ${PG_BASE_URL}: ${err instanceof Error ? err.message : err}`);
+    }
+    return new BenchSchema(name, admin);
+  }
+
+  /** Drops the schema (a failure is printed, not thrown) and closes the admin connection. */
+  async drop(): Promise<void> {
+    await this.admin.query(`DROP SCHEMA IF EXISTS ${this.name} CASCADE`).catch((e: unknown) => {
+      console.error(`could not drop schema ${this.name}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    await this.admin.end().catch(() => {});
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------------
+// Child processes
+
+export interface Child {
+  /** As printed in messages: `bot`, `bare Bolt`, `bot A`. */
+  name: string;
+  proc: ChildProcess;
+  pid: number;
+  port: number;
+  stdout: string[];
+  stderr: string[];
+  /** Error log entries (`[ERROR] …` from Bolt's logger, or an uncaught error) on stderr or stdout. */
+  errorLines: number;
+  /** Warning log entries (`[WARN] …`). */
+  warnLines: number;
+  /** First line of each kind of error/warning entry (digits masked) -> count. */
+  logKinds: Map<string, number>;
+  /** Waiting for the next `[gc-probe]` line (see bench/gc-probe.ts). */
+  gcWaiters: ((heap: Heap) => void)[];
+  exitCode: number | null | undefined;
+  exited: Promise<void>;
+}
+
+export interface ChildOptions {
+  /** The script node runs, relative to the repository: `src/app.ts`. */
+  script: string;
+  /** The whole environment of the child, with PATH and HOME added. */
+  env: Record<string, string>;
+  /** Matches the ready line on stdout; its first group is the port. */
+  ready: RegExp;
+  /** Preload bench/gc-probe.ts (with --expose-gc), for gcProbe(). */
+  gcProbe?: boolean;
+  /** Also mask 6-character hex words (error references such as `reference 1A2B3C`) in the log kinds. */
+  maskRefs?: boolean;
+}
+
+/** The ready line of the bot (src/app.ts) in HTTP mode. */
+export const BOT_READY = /listening for Slack on http:\/\/localhost:(\d+)\/slack\/events/;
+
+const TAIL_LINES = 60;
+const ERROR_ENTRY = /^(\[ERROR\]|Uncaught|Unhandled|(\w*Error|TypeError)\b)/;
+const WARN_ENTRY = /^\[WARN\]/;
+const MAX_LOG_KINDS = 20;
+const GC_PROBE_PREFIX = '[gc-probe] ';
+
+/** Keeps the last lines of a child's stream and counts its error/warning log entries by kind. */
+function readLog(c: Child, lines: string[], chunk: string, maskRefs: boolean): void {
+  for (const line of chunk.split('\n')) {
+    if (line.length === 0) continue;
+    if (line.startsWith(GC_PROBE_PREFIX)) {
+      const heap = JSON.parse(line.slice(GC_PROBE_PREFIX.length)) as Heap;
+      for (const w of c.gcWaiters.splice(0)) w(heap);
+      continue;
+    }
+    const isError = ERROR_ENTRY.test(line);
+    const isWarn = !isError && WARN_ENTRY.test(line);
+    if (isError) c.errorLines++;
+    if (isWarn) c.warnLines++;
+    if (isError || isWarn) {
+      const kind = (maskRefs ? line.replace(/\b[0-9A-F]{6}\b/g, '…') : line).replace(/\d+/g, 'N').slice(0, 160);
+      if (c.logKinds.has(kind) || c.logKinds.size < MAX_LOG_KINDS)
+        c.logKinds.set(kind, (c.logKinds.get(kind) ?? 0) + 1);
+    }
+    lines.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+    if (lines.length > TAIL_LINES) lines.shift();
+  }
+}
+
+/** Starts `node --import tsx <script>` (so the child pid IS the app) and waits for its ready line. */
+export function startChild(name: string, opts: ChildOptions): Promise<Child> {
+  // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the apps
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = opts.gcProbe
+    ? [...extra, '--expose-gc', '--import', 'tsx', '--import', './bench/gc-probe.ts', opts.script]
+    : [...extra, '--import', 'tsx', opts.script];
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let markExited: () => void = () => {};
+  const child: Child = {
+    name,
+    proc,
+    pid: proc.pid ?? -1,
+    port: 0,
+    stdout: [],
+    stderr: [],
+    errorLines: 0,
+    warnLines: 0,
+    logKinds: new Map(),
+    gcWaiters: [],
+    exitCode: undefined,
+    exited: new Promise<void>((r) => {
+      markExited = r;
+    }),
+  };
+  const maskRefs = opts.maskRefs ?? false;
+  return new Promise<Child>((resolve, reject) => {
+    let pending = '';
+    const timer = setTimeout(() => {
+      reject(new BenchBroken(`${name} did not print its ready line within ${READY_TIMEOUT_MS / 1000} s`));
+    }, READY_TIMEOUT_MS);
+    proc.stdout?.setEncoding('utf8');
+    proc.stderr?.setEncoding('utf8');
+    proc.stdout?.on('data', (chunk: string) => {
+      readLog(child, child.stdout, chunk, maskRefs);
+      if (child.port !== 0) return;
+      pending += chunk;
+      const m = opts.ready.exec(pending);
+      if (m) {
+        child.port = Number(m[1]);
+        pending = '';
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    proc.stderr?.on('data', (chunk: string) => readLog(child, child.stderr, chunk, maskRefs));
+    proc.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new BenchBroken(`${name} could not be started: ${err.message}`));
+    });
+    proc.on('exit', (code, signal) => {
+      child.exitCode = code ?? (signal ? -1 : null);
+      markExited();
+      if (child.port === 0) {
+        clearTimeout(timer);
+        reject(new BenchBroken(`${name} exited (${signal ?? `code ${code}`}) before it was ready`));
+      }
+    });
+  }).catch((err: unknown) => {
+    dumpChild(child);
+    proc.kill('SIGKILL');
+    throw err;
+  });
+}
+
+/**
+ * Starts several children side by side and registers one clean-up step that stops those that started (even when
+ * another failed); then throws the first failure.
+ */
+export async function startChildren<T extends readonly Promise<Child>[]>(
+  starts: readonly [...T],
+  atExit: AtExit,
+): Promise<{ -readonly [K in keyof T]: Child }> {
+  const settled = await Promise.allSettled(starts);
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  atExit(() => Promise.all(started.map(stopChild)));
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  return started as { -readonly [K in keyof T]: Child };
+}
+
+function dumpChild(c: Child): void {
+  console.error(`\n--- ${c.name} (pid ${c.pid}) stderr, last lines ---\n${c.stderr.join('\n') || '(empty)'}`);
+  console.error(`--- ${c.name} stdout, last lines ---\n${c.stdout.join('\n') || '(empty)'}\n`);
+}
+
+/** SIGTERM, then SIGKILL if it has not exited 5 s later. */
+async function stopChild(c: Child): Promise<void> {
+  if (c.exitCode !== undefined) return;
+  c.proc.kill('SIGTERM');
+  const stuck = await Promise.race([
+    c.exited.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), 5000).unref()),
+  ]);
+  if (stuck) {
+    c.proc.kill('SIGKILL');
+    await c.exited;
+  }
+}
+
+/** Throws BenchBroken (after printing its last lines) if the child has exited. */
+export function assertAlive(c: Child): void {
+  if (c.exitCode !== undefined) {
+    dumpChild(c);
+    throw new BenchBroken(`${c.name} exited (code ${c.exitCode}) during the bench`);
+  }
+}
+
+/** The child's error/warning log entries, for the final JSON line. */
+export function logSummary(c: Child): { errors: number; warnings: number; kinds: Record<string, number> } {
+  return { errors: c.errorLines, warnings: c.warnLines, kinds: Object.fromEntries(c.logKinds) };
+}
+
+/** The child's kinds of error/warning entries, most frequent first. */
+export function logKindsByCount(c: Child): [string, number][] {
+  return [...c.logKinds].sort((a, b) => b[1] - a[1]);
+}
+
+/** process.memoryUsage() of a child right after a full GC, in bytes (see bench/gc-probe.ts). */
+export interface Heap {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+}
+
+/** Asks a child started with `gcProbe` for a full GC and its heap figures; undefined if it does not answer in 5 s. */
+export async function gcProbe(c: Child): Promise<Heap | undefined> {
+  const answer = new Promise<Heap>((resolve) => c.gcWaiters.push(resolve));
+  c.proc.kill('SIGUSR2');
+  return Promise.race([answer, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
+}
+
+// -------------------------------------------------------------------------------------------------------------------
+// CPU readings
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) of a process, in ms. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU time used by the whole machine (all processes, all cores), in ms. */
+export function hostBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const t = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...
+  const busy = t.slice(0, 8).reduce((a, b) => a + b, 0) - (t[3] ?? 0) - (t[4] ?? 0);
+  return (busy * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU time used by this (the bench) process, in ms. */
+export function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+// -------------------------------------------------------------------------------------------------------------------
+// Figures
+
+/** The nearest-rank percentile of an ascending list; NaN when it is empty. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+/** `n` to `digits` decimals; null when it is not finite (printed as `-`, JSON null). */
+export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
+
+/** A table cell: right-aligned in `width`, `-` when there is no value. */
+export const fmt = (v: number | string | null | undefined, width: number) =>
+  (v === null || v === undefined ? '-' : String(v)).padStart(width);
+
+/** The columns of a text table: each heading and width. The first column is left-aligned, the others right-aligned. */
+export type Columns = readonly (readonly [heading: string, width: number])[];
+
+/** One line of a text table: `cells` in the `columns`' widths, `-` for an empty cell after the first. */
+export function tableRow(columns: Columns, cells: readonly (number | string | null | undefined)[]): string {
+  return columns
+    .map(([, width], i) => (i === 0 ? String(cells[0] ?? '-').padEnd(width) : fmt(cells[i], width)))
+    .join('');
+}
+
+/** The headings line of a text table. */
+export function tableHeader(columns: Columns): string {
+  const headings = columns.map(([heading]) => heading);
+  return tableRow(columns, headings);
+}
