@@ -1,7 +1,6 @@
 import { findRollbackTarget, parseDeployments } from '../ops/deployments.js';
 import { httpCheck } from '../ops/http-check.js';
 import { redact } from '../ops/redact.js';
-import { runCommand } from '../ops/run-command.js';
 import {
   type CommandStep,
   type HttpStep,
@@ -468,6 +467,8 @@ export class PlaybookService {
     let digest: string | null = null;
     let full = '';
     if (step.type === 'command') {
+      // Loaded on first use: execa is only needed once someone runs a step, so an idle bot does not carry it.
+      const { runCommand } = await import('../ops/run-command.js');
       const r = await runCommand(target, {
         timeoutMs: step.timeoutMs,
         env: this.opts.commandEnv ?? {},
