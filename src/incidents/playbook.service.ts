@@ -427,8 +427,11 @@ export class PlaybookService {
     });
     if (!run) {
       const other = await findRunningStep(this.db, incidentId, playbookId, key);
+      const link = other?.threadTs ? await this.chat.permalink(incident, other.threadTs).catch(() => null) : null;
       throw new AlreadyDoneError(
-        `That step is already running${other ? `, started by ${who(other.requestedBy)}` : ''}: its output is in the thread under the playbook.`,
+        `That step is already running${other ? `, started by ${who(other.requestedBy)}` : ''}: ${
+          link ? `<${link}|see its output>` : 'its output is in the thread under the playbook'
+        }.`,
       );
     }
     const threadTs = await playbookMessage(this.db, incidentId, playbookId);

@@ -122,6 +122,8 @@ export interface PlaybookChat {
     version: string,
     checks: { name: string; ok: boolean; detail: string }[],
   ): Promise<void>;
+  /** A link to a message in the incident channel. */
+  permalink(incident: Incident, ts: string): Promise<string>;
   /** Attaches the full output of a run as a file in the thread. */
   uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void>;
 }

@@ -223,6 +223,13 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
+  async permalink(incident: Incident, ts: string): Promise<string> {
+    const res = await this.call('link the message', () =>
+      this.client.chat.getPermalink({ channel: incident.channelId!, message_ts: ts }),
+    );
+    return res.permalink!;
+  }
+
   async uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void> {
     await this.call('attach the full output', () =>
       this.client.filesUploadV2(

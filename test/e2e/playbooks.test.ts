@@ -556,7 +556,9 @@ describe('commands that fail, hang, flood, or are missing', () => {
     await bot.fake.waitFor('chat.postMessage', (m) => m.args.thread_ts === c.playbookTs);
     bot.fake.reset();
     await click(c, 'detection.0', 'U0SECOND');
-    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already running, started by <@U0FIRST>/);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
+      /already running, started by <@U0FIRST>: <https:\/\/test\.slack\.com\/archives\/C\w+\/p\d+\|see its output>/,
+    );
     const updates = await bot.fake.waitForCount('chat.update', 2, (u) => u.args.channel === c.channelId, 8000);
     expect(updates.length).toBeGreaterThanOrEqual(2);
   });
