@@ -2,6 +2,7 @@ import type { ActionsBlock, KnownBlock, PlainTextOption } from '@slack/types';
 import type { EscalationView } from '../incidents/ports.js';
 import { SEVERITIES, SEVERITY_LEVELS, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import { ago, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
 
@@ -101,22 +102,11 @@ function mrkdwnSafeJoin(parts: string[]): string {
 function cardActions(i: Incident): ActionsBlock {
   const value = String(i.id);
   const elements: ActionsBlock['elements'] = [];
-  if (!i.acknowledgedAt) {
-    elements.push({
-      type: 'button',
-      action_id: ACTION.acknowledge,
-      text: { type: 'plain_text', text: 'Acknowledge' },
-      style: 'primary',
-      value,
-    });
-  } else {
-    elements.push({
-      type: 'button',
-      action_id: ACTION.acknowledge,
-      text: { type: 'plain_text', text: 'Take command' },
-      value,
-    });
-  }
+  elements.push(
+    i.acknowledgedAt
+      ? button(ACTION.acknowledge, 'Take command', value)
+      : button(ACTION.acknowledge, 'Acknowledge', value, 'primary'),
+  );
   elements.push({
     type: 'static_select',
     action_id: ACTION.changeSeverity,
@@ -124,34 +114,12 @@ function cardActions(i: Incident): ActionsBlock {
     options: SEVERITIES.map(severityOption),
     initial_option: severityOption(i.severity),
   });
-  elements.push({
-    type: 'button',
-    action_id: ACTION.postUpdate,
-    text: { type: 'plain_text', text: 'Post status update' },
-    value,
-  });
+  elements.push(button(ACTION.postUpdate, 'Post status update', value));
   if (i.status === 'investigating') {
-    elements.push({
-      type: 'button',
-      action_id: ACTION.markMitigated,
-      text: { type: 'plain_text', text: 'Mark mitigated' },
-      value,
-    });
+    elements.push(button(ACTION.markMitigated, 'Mark mitigated', value));
+    elements.push(button(ACTION.escalate, 'Escalate now', value));
   }
-  if (i.status === 'investigating') {
-    elements.push({
-      type: 'button',
-      action_id: ACTION.escalate,
-      text: { type: 'plain_text', text: 'Escalate now' },
-      value,
-    });
-  }
-  elements.push({
-    type: 'button',
-    action_id: ACTION.resolve,
-    text: { type: 'plain_text', text: 'Resolve' },
-    style: 'danger',
-    value,
-  });
+  elements.push(button(ACTION.rollback, 'Roll back', value));
+  elements.push(button(ACTION.resolve, 'Resolve', value, 'danger'));
   return { type: 'actions', block_id: `${BLOCK.cardActions}:${i.id}`, elements };
 }

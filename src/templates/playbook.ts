@@ -2,6 +2,7 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import type { ApprovalView, DeploymentView, RunView } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import { PARAM_KINDS } from '../runbook/playbooks.js';
+import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { LIMITS, mention, mrkdwnClip, truncate } from './text.js';
@@ -185,13 +186,11 @@ export function renderRun(run: RunView): Message {
 
 /** The form that asks a step's parameters; errors show inline per parameter. Pure. */
 export function runParamsModal(step: CommandStep, playbook: Playbook, privateMetadata: string): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEW.runParams,
-    private_metadata: privateMetadata,
-    title: { type: 'plain_text', text: step.destructive ? 'Confirm the run' : 'Run a step' },
-    submit: { type: 'plain_text', text: 'Run' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.runParams,
+    privateMetadata,
+    title: step.destructive ? 'Confirm the run' : 'Run a step',
+    submit: 'Run',
     blocks: [
       {
         type: 'section',
@@ -218,7 +217,7 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
         },
       })),
     ],
-  };
+  });
 }
 
 /** A request to run a step that needs a second person: what would run, the warning, Approve and Deny. Pure. */
@@ -272,13 +271,11 @@ export function renderApproval(a: ApprovalView): Message {
 
 /** Deny asks why. Pure. */
 export function denyModal(approvalId: number, privateMetadata: string): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEW.denyReason,
-    private_metadata: privateMetadata,
-    title: { type: 'plain_text', text: 'Deny the run' },
-    submit: { type: 'plain_text', text: 'Deny' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.denyReason,
+    privateMetadata,
+    title: 'Deny the run',
+    submit: 'Deny',
     blocks: [
       {
         type: 'input',
@@ -287,7 +284,7 @@ export function denyModal(approvalId: number, privateMetadata: string): ModalVie
         element: { type: 'plain_text_input', action_id: INPUT.summary, max_length: 300 },
       },
     ],
-  };
+  });
 }
 
 /** `atom-cli deployments`, read: recent versions, the current one marked, "Roll back to vN" on the others. Pure. */
@@ -357,13 +354,11 @@ export function confirmRunModal(
   argv: string[],
   privateMetadata: string,
 ): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEW.runConfirm,
-    private_metadata: privateMetadata,
-    title: { type: 'plain_text', text: 'Run in production?' },
-    submit: { type: 'plain_text', text: 'Run it' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.runConfirm,
+    privateMetadata,
+    title: 'Run in production?',
+    submit: 'Run it',
     blocks: [
       {
         type: 'section',
@@ -378,5 +373,5 @@ export function confirmRunModal(
         },
       },
     ],
-  };
+  });
 }

@@ -55,6 +55,7 @@ describe('declaring an incident with /incident sev1 db down', () => {
       ACTION.postUpdate,
       ACTION.markMitigated,
       ACTION.escalate,
+      ACTION.rollback,
       ACTION.resolve,
     ]) {
       expect(cardText).toContain(id);

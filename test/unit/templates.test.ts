@@ -59,7 +59,7 @@ describe('renderIncidentCard', () => {
     expect(allMrkdwn(c)).toContain(`*Severity*\n${expected}`);
   });
 
-  it('offers Acknowledge, Change severity, Post status update, Mark mitigated, Escalate now and Resolve', () => {
+  it('offers Acknowledge, Change severity, Post status update, Mark mitigated, Escalate now, Roll back and Resolve', () => {
     const a = actions(card)!;
     expect(a.block_id).toBe(`${BLOCK.cardActions}:7`);
     expect(a.elements.map((e) => e.action_id)).toEqual([
@@ -68,6 +68,7 @@ describe('renderIncidentCard', () => {
       ACTION.postUpdate,
       ACTION.markMitigated,
       ACTION.escalate,
+      ACTION.rollback,
       ACTION.resolve,
     ]);
     const labels = a.elements.map((e) => (e.type === 'button' ? e.text.text : e.type));
@@ -75,10 +76,7 @@ describe('renderIncidentCard', () => {
       'Acknowledge',
       'static_select',
       'Post status update',
-      'Mark mitigated',
-      'Escalate now',
-      'Resolve',
-    ]);
+      'Mark mitigated', 'Escalate now', 'Roll back', 'Resolve']);
     for (const e of a.elements) if (e.type === 'button') expect(e.value).toBe('7');
   });
 
