@@ -76,7 +76,11 @@ describe('renderIncidentCard', () => {
       'Acknowledge',
       'static_select',
       'Post status update',
-      'Mark mitigated', 'Escalate now', 'Roll back', 'Resolve']);
+      'Mark mitigated',
+      'Escalate now',
+      'Roll back',
+      'Resolve',
+    ]);
     for (const e of a.elements) if (e.type === 'button') expect(e.value).toBe('7');
   });
 
