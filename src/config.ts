@@ -27,6 +27,7 @@ const schema = z.object({
   INCIDENTS_CHANNEL: optionalString,
   RUNBOOK_FILE: optionalString,
   ATOM_CLI: optionalString,
+  ALEMBIC_CLI: optionalString,
   DEPLOYMENTS_PATTERN: optionalString.refine((s) => {
     if (!s) return true;
     try {
@@ -76,6 +77,11 @@ export interface Config {
   readonly runbookFile?: string;
   /** The atom CLI binary that the runbook's `atom-cli` commands run. */
   readonly atomCli: string;
+  /**
+   * What the runbook's `alembic …` steps run. The runbook runs alembic inside the app machine (`atom-cli ssh console`,
+   * `cd /app/backend-saas`); point this at a wrapper that does so. Default `alembic` on the bot's host.
+   */
+  readonly alembicCli: string;
   /** Base URL of the app whose health endpoints the playbooks check. */
   readonly healthBaseUrl?: string;
   /**
@@ -122,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     incidentsChannel: c.INCIDENTS_CHANNEL,
     runbookFile: c.RUNBOOK_FILE,
     atomCli: c.ATOM_CLI ?? 'atom-cli',
+    alembicCli: c.ALEMBIC_CLI ?? 'alembic',
     healthBaseUrl: c.HEALTH_BASE_URL,
     deploymentsPattern: c.DEPLOYMENTS_PATTERN,
     commandEnv: Object.freeze(

@@ -119,6 +119,8 @@ export class ParamsError extends DomainError {
 export interface PlaybookServiceOptions {
   /** The binary that `atom-cli` in the runbook stands for (ATOM_CLI). */
   atomCli: string;
+  /** What `alembic` in the runbook stands for (ALEMBIC_CLI), e.g. a wrapper that runs it in the app machine. */
+  alembicCli?: string;
   /** Base URL the runbook's health endpoints are checked against (HEALTH_BASE_URL). */
   healthBaseUrl?: string;
   /** Extra variables for commands (e.g. the CLI's own credentials); nothing else of the bot's environment is passed. */
@@ -219,7 +221,9 @@ export class PlaybookService {
     if (step.type === 'command') {
       const checked = validateParams(step, values);
       if (!checked.ok) throw new ParamsError(checked.errors);
-      return checked.argv.map((a, i) => (i === 0 && a === 'atom-cli' ? this.opts.atomCli : a));
+      return checked.argv.map((a, i) =>
+        i > 0 ? a : a === 'atom-cli' ? this.opts.atomCli : a === 'alembic' ? (this.opts.alembicCli ?? a) : a,
+      );
     }
     if (!this.opts.healthBaseUrl) {
       throw new DomainError(

@@ -72,6 +72,7 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
     runbook,
     {
       atomCli: config.atomCli,
+      alembicCli: config.alembicCli,
       commandEnv: { ...config.commandEnv },
       ...(config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {}),
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),

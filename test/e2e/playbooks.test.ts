@@ -152,6 +152,8 @@ async function startPlaybookBot(status: () => number) {
     timers: false,
     env: {
       ATOM_CLI,
+      // The fake CLI stands in for the wrapper that runs alembic in the app machine.
+      ALEMBIC_CLI: ATOM_CLI,
       HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
       COMMAND_ENV: 'ATOM_CLI_LOG',
       ATOM_CLI_LOG: log,
@@ -311,6 +313,32 @@ describe('playbooks from the incident channel', () => {
     await submitAndConfirm(bot, view.private_metadata, RESPONDER, { node_id: '3d8d9e1b2c4f89' });
     await runMessage(c, /Succeeded/);
     expect((await cliRuns()).at(-1)).toEqual(['nodes', 'restart', '3d8d9e1b2c4f89']);
+  });
+
+  it('the migration rollback (alembic downgrade -1) needs approval, carries the data-loss warning, and runs through ALEMBIC_CLI', async () => {
+    const c = await declareWithPlaybook(bot, 'db down bad migration');
+    bot.fake.reset();
+    await click(c, 'mitigation.1', RESPONDER);
+    const req = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+    );
+    expect(json(req)).toContain(`${ATOM_CLI} downgrade -1`);
+    expect(json(req)).toContain('May lose data');
+    const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: (req.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: id,
+      userId: 'U0APPROVER',
+    });
+    await runMessage(c, /downgrade -1/);
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.channel === c.channelId && /(Succeeded|Failed)/.test(json(u)) && json(u).includes('downgrade -1'),
+    );
+    expect((await cliRuns()).at(-1)).toEqual(['downgrade', '-1']);
   });
 
   it('a step that needs a second person runs only after a different approver approves; deny records who and why', async () => {
