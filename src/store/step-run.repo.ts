@@ -38,18 +38,18 @@ const toRun = (r: Row): StepRun => ({
   threadTs: r.thread_ts,
 });
 
+/** Which step of which incident, what it runs (redacted) and who asked. */
+export interface StepRunInput {
+  incidentId: number;
+  playbookId: string;
+  stepKey: string;
+  kind: 'command' | 'http';
+  target: string[];
+  requestedBy: string;
+}
+
 /** Starts a run; null when the same step is already running for this incident. */
-export async function insertRunningStep(
-  q: Queryable,
-  r: {
-    incidentId: number;
-    playbookId: string;
-    stepKey: string;
-    kind: 'command' | 'http';
-    target: string[];
-    requestedBy: string;
-  },
-): Promise<StepRun | null> {
+export async function insertRunningStep(q: Queryable, r: StepRunInput): Promise<StepRun | null> {
   const { rows } = await q.query<Row>(
     `INSERT INTO step_runs (incident_id, playbook_id, step_key, kind, target, requested_by, state)
      VALUES ($1, $2, $3, $4, $5, $6, 'running')
@@ -90,18 +90,7 @@ export async function finishStepRun(
 }
 
 /** A refused attempt (no role, bad parameters) is recorded too. */
-export async function insertRefusedStep(
-  q: Queryable,
-  r: {
-    incidentId: number;
-    playbookId: string;
-    stepKey: string;
-    kind: 'command' | 'http';
-    target: string[];
-    requestedBy: string;
-    refusal: string;
-  },
-): Promise<void> {
+export async function insertRefusedStep(q: Queryable, r: StepRunInput & { refusal: string }): Promise<void> {
   await q.query(
     `INSERT INTO step_runs (incident_id, playbook_id, step_key, kind, target, requested_by, state, refusal, finished_at)
      VALUES ($1, $2, $3, $4, $5, $6, 'refused', $7, now())`,

@@ -1,8 +1,9 @@
-import type { ModalView } from '@slack/types';
+import type { KnownBlock, ModalView } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { INCIDENT_STATUSES, type Incident, STATUS_LABELS } from '../incidents/types.js';
+import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
-import { LIMITS, truncate } from './text.js';
+import { truncate } from './text.js';
 
 const statusOption = (s: (typeof INCIDENT_STATUSES)[number]) => ({
   text: { type: 'plain_text' as const, text: STATUS_LABELS[s] },
@@ -22,7 +23,11 @@ const flagOptions = {
   },
 };
 
-const modalTitle = (s: string) => ({ type: 'plain_text' as const, text: truncate(s, LIMITS.modalTitle) });
+/** The incident a form is about, as its first line. */
+const incidentContext = (i: Incident): KnownBlock => ({
+  type: 'context',
+  elements: [{ type: 'plain_text', text: truncate(`[${severityLabel(i.severity)}] #${i.number} ${i.title}`, 2000) }],
+});
 
 /** The runbook's communication template as a form, prefilled from the incident's last update. Pure. */
 export function statusUpdateModal(i: Incident, privateMetadata: string, now: Date): ModalView {
@@ -52,20 +57,13 @@ export function statusUpdateModal(i: Incident, privateMetadata: string, now: Dat
       ...(initial ? { initial_value: truncate(initial, multiline ? 2900 : 500) } : {}),
     },
   });
-  return {
-    type: 'modal',
-    callback_id: VIEW.statusUpdate,
-    private_metadata: privateMetadata,
-    title: modalTitle('Status update'),
-    submit: { type: 'plain_text', text: 'Post update' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.statusUpdate,
+    privateMetadata,
+    title: 'Status update',
+    submit: 'Post update',
     blocks: [
-      {
-        type: 'context',
-        elements: [
-          { type: 'plain_text', text: truncate(`[${severityLabel(i.severity)}] #${i.number} ${i.title}`, 2000) },
-        ],
-      },
+      incidentContext(i),
       {
         type: 'input',
         block_id: BLOCK.updStatus,
@@ -114,25 +112,18 @@ export function statusUpdateModal(i: Incident, privateMetadata: string, now: Dat
         },
       },
     ],
-  };
+  });
 }
 
 /** Resolve asks for a one-line summary. Pure. */
 export function resolveModal(i: Incident, privateMetadata: string): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEW.resolve,
-    private_metadata: privateMetadata,
-    title: modalTitle(`Resolve #${i.number}`),
-    submit: { type: 'plain_text', text: 'Resolve' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return modal({
+    callbackId: VIEW.resolve,
+    privateMetadata,
+    title: `Resolve #${i.number}`,
+    submit: 'Resolve',
     blocks: [
-      {
-        type: 'context',
-        elements: [
-          { type: 'plain_text', text: truncate(`[${severityLabel(i.severity)}] #${i.number} ${i.title}`, 2000) },
-        ],
-      },
+      incidentContext(i),
       {
         type: 'input',
         block_id: BLOCK.resolveSummary,
@@ -146,5 +137,5 @@ export function resolveModal(i: Incident, privateMetadata: string): ModalView {
         },
       },
     ],
-  };
+  });
 }
