@@ -213,19 +213,14 @@ function recordSent(r: LoadResult, id: string, sent: Sent): void {
   r.status.push(sent.status);
 }
 
+function emptyLoadResult(): LoadResult {
+  return { sent: 0, ids: [], sentAt: [], latencyMs: [], status: [], elapsedMs: 0, capped: false, endedAt: 0 };
+}
+
 /** A closed loop: `concurrency` workers each send, wait for the ack, send again, until `seconds` are up. */
 async function closedLoop(port: number, concurrency: number, seconds: number, batch: Batch): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const r: LoadResult = {
-    sent: 0,
-    ids: [],
-    sentAt: [],
-    latencyMs: [],
-    status: [],
-    elapsedMs: 0,
-    capped: false,
-    endedAt: 0,
-  };
+  const r = emptyLoadResult();
   let next = 0;
   const started = performance.now();
   const end = started + seconds * 1000;
@@ -250,16 +245,7 @@ async function closedLoop(port: number, concurrency: number, seconds: number, ba
 /** One request at a time, one every `intervalMs` (or as soon as the previous ack arrives if it is slower). */
 async function paced(port: number, batch: Batch, intervalMs: number): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const r: LoadResult = {
-    sent: 0,
-    ids: [],
-    sentAt: [],
-    latencyMs: [],
-    status: [],
-    elapsedMs: 0,
-    capped: false,
-    endedAt: 0,
-  };
+  const r = emptyLoadResult();
   const started = performance.now();
   for (let i = 0; i < batch.size; i++) {
     const due = started + i * intervalMs;
