@@ -1,23 +1,24 @@
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database, Queryable } from '../store/db.js';
 import {
-  deliveredTo,
+  announcePage,
+  cancelJobs,
+  claimDueJobs,
   type EscalationJob,
   escalationSummary,
   finishJob,
-  getJobForUpdate,
+  finishReminder,
   insertManualJob,
-  markPageAnnounced,
-  pageAnnounced,
+  insertPages,
   pagedRoles,
+  pagesOfIncidents,
   pendingManualRoles,
-  recordDelivery,
+  recordDeliveries,
   retryJob,
   syncJobs,
-  upsertPage,
 } from '../store/escalation.repo.js';
 import { insertEvent } from '../store/event.repo.js';
-import { getIncident } from '../store/incident.repo.js';
+import { getIncident, getIncidents } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, IncidentNotFoundError } from './errors.js';
 import {
@@ -30,8 +31,22 @@ import {
   stillHolds,
 } from './escalation-policy.js';
 import type { Logger } from './incident.service.js';
+import { Lanes } from './lanes.js';
 import { type EscalationView, type IncidentChat, UnreachableContactError } from './ports.js';
 import type { Incident } from './types.js';
+
+/** A claimed timer and what it was decided to do, under the incident's lock, when it fired. */
+export interface FiredJob {
+  id: number;
+  job: EscalationJob;
+  /** The incident as it was when the timer fired. */
+  incident: Incident;
+  /** The roles this job pages, each with what an earlier attempt already did. */
+  pages: { pageId: number; role: string; announced: boolean; deliveredTo: ReadonlySet<string> }[];
+}
+
+/** Slack calls the escalation work makes at once, per process. */
+const SLACK_CONCURRENCY = 16;
 
 /** Delay before a failed page is tried again: 1 s, 2 s, 4 s … capped at a minute. */
 export function retryDelayMs(attempts: number): number {
@@ -46,6 +61,8 @@ export function retryDelayMs(attempts: number): number {
 export class EscalationService {
   /** Told when a timer may be due sooner than the loop planned to wake. */
   onScheduled: (dueAt: Date) => void = () => {};
+  /** Slack calls of fired timers: pages to people first, then the channel lines and cards. */
+  private readonly lanes = new Lanes(SLACK_CONCURRENCY);
 
   constructor(
     private readonly db: Database,
@@ -116,11 +133,71 @@ export class EscalationService {
     return roleName;
   }
 
-  /** Runs one claimed job. Never throws: a failure is recorded and the job tried again later. */
-  async fire(job: EscalationJob): Promise<void> {
+  /**
+   * Fires due timers: in one transaction, locks up to `limit` of them and their incidents (skipping any another
+   * transaction holds), leases them, re-checks each reason against the incident as it is now, cancels the ones whose
+   * reason is gone and records which roles the others page. Returns the work to carry out (`run`).
+   */
+  async claim(limit: number, leaseMs: number): Promise<FiredJob[]> {
+    const now = new Date();
+    return this.lanes.whilePaused(() =>
+      this.db.transaction(async (tx) => {
+        const jobs = await claimDueJobs(tx, limit, leaseMs);
+        if (jobs.length === 0) return [];
+        const incidents = await getIncidents(tx, [...new Set(jobs.map((j) => j.incidentId))]); // locked by the claim
+        const stored = await pagesOfIncidents(tx, [...incidents.keys()]);
+        const paged = new Map<number, Set<string>>();
+        for (const p of stored) {
+          const set = paged.get(p.incidentId) ?? new Set<string>();
+          set.add(p.role);
+          paged.set(p.incidentId, set);
+        }
+        const cancelled: number[] = [];
+        const fired: FiredJob[] = [];
+        const newPages: { incidentId: number; jobId: number; role: string; rule: string }[] = [];
+        for (const job of jobs) {
+          const incident = incidents.get(job.incidentId)!;
+          if (!stillHolds(job, incident, this.runbook, now)) {
+            cancelled.push(job.id);
+            continue;
+          }
+          const work: FiredJob = { id: job.id, job, incident, pages: [] };
+          fired.push(work);
+          if (job.rule === 'next_update') continue;
+          // A retried job pages the roles it chose the first time; a new one chooses now.
+          const earlier = stored.filter((p) => p.jobId === job.id);
+          const incidentPaged = paged.get(incident.id) ?? new Set<string>();
+          const roles = earlier.length ? earlier.map((p) => p.role) : rolesToPage(job, this.runbook, incidentPaged);
+          for (const role of roles) {
+            const e = earlier.find((p) => p.role === role);
+            if (e) {
+              work.pages.push({ pageId: e.id, role, announced: e.announced, deliveredTo: e.deliveredTo });
+            } else {
+              newPages.push({ incidentId: incident.id, jobId: job.id, role, rule: job.rule });
+              work.pages.push({ pageId: 0, role, announced: false, deliveredTo: new Set() });
+            }
+            incidentPaged.add(role);
+          }
+          paged.set(incident.id, incidentPaged);
+        }
+        await cancelJobs(tx, cancelled);
+        const inserted = await insertPages(tx, newPages);
+        const byJob = new Map(fired.map((f) => [f.id, f]));
+        for (const row of inserted) {
+          const page = byJob.get(row.jobId)?.pages.find((p) => p.role === row.role);
+          if (page) page.pageId = row.id;
+        }
+        return fired;
+      }),
+    );
+  }
+
+  /** Carries out a fired timer. Never throws: a failure is recorded and the job tried again later. */
+  async run(work: FiredJob): Promise<void> {
     try {
-      await this.run(job);
+      await this.carryOut(work);
     } catch (err) {
+      const { job } = work;
       const delay = retryDelayMs(job.attempts);
       this.log.warn(`escalation job ${job.id} (${job.key}) failed, retrying in ${delay} ms`, err);
       await retryJob(
@@ -134,48 +211,33 @@ export class EscalationService {
     }
   }
 
-  private async run(job: EscalationJob): Promise<void> {
-    const now = new Date();
-    const plan = await this.db.transaction(async (tx) => {
-      const incident = await getIncident(tx, job.incidentId, { forUpdate: true });
-      const fresh = await getJobForUpdate(tx, job.id);
-      if (!fresh || fresh.state !== 'pending') return null;
-      if (!incident || !stillHolds(job, incident, this.runbook, now)) {
-        await finishJob(tx, job.id, 'cancelled');
-        return null;
-      }
-      if (job.rule === 'next_update') return { incident, pages: [] as { pageId: number; role: string }[] };
-      const roles = rolesToPage(job, this.runbook, await pagedRoles(tx, incident.id));
-      const pages: { pageId: number; role: string }[] = [];
-      for (const role of roles) pages.push({ pageId: await upsertPage(tx, incident.id, job.id, role, job.rule), role });
-      return { incident, pages };
-    });
-    if (!plan) return;
-    const { incident } = plan;
-    const reason = ruleReason(job.rule as EscalationRule, this.runbook, incident);
-
+  private async carryOut({ job, incident, pages }: FiredJob): Promise<void> {
     if (job.rule === 'next_update') {
-      await this.chat.notify(incident, {
-        kind: 'reminder',
-        commanderId: incident.commanderId,
-        nextUpdateAt: incident.nextUpdateAt!,
-      });
-      await this.db.transaction(async (tx) => {
-        await insertEvent(tx, incident.id, 'reminder_sent', null, {
-          to: incident.commanderId,
-          nextUpdateAt: incident.nextUpdateAt,
-        });
-        await finishJob(tx, job.id, 'done');
-      });
+      await this.lanes.run('urgent', () =>
+        this.chat.notify(incident, {
+          kind: 'reminder',
+          commanderId: incident.commanderId,
+          nextUpdateAt: incident.nextUpdateAt!,
+        }),
+      );
+      await this.lanes.run('follow_up', () =>
+        finishReminder(this.db, job.id, {
+          incidentId: incident.id,
+          details: { to: incident.commanderId, nextUpdateAt: incident.nextUpdateAt },
+        }),
+      );
       return;
     }
-
-    for (const { pageId, role } of plan.pages) await this.page(incident, job, pageId, role, reason);
-    await finishJob(this.db, job.id, 'done');
-    const view = await this.view(this.db, incident);
-    const current = (await getIncident(this.db, incident.id)) ?? incident;
-    await this.chat
-      .refreshCard(current, view)
+    const reason = ruleReason(job.rule as EscalationRule, this.runbook, incident);
+    // The last page's record also ends the job (one statement); with nothing left to announce, end it here.
+    const open = pages.filter((p) => !p.announced);
+    for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);
+    if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
+    await this.lanes
+      .run('follow_up', async () => {
+        const [view, current] = await Promise.all([this.view(this.db, incident), getIncident(this.db, incident.id)]);
+        await this.chat.refreshCard(current ?? incident, view);
+      })
       .catch((err) => this.log.warn('could not refresh the card after a page', err));
   }
 
@@ -183,55 +245,60 @@ export class EscalationService {
   private async page(
     incident: Incident,
     job: EscalationJob,
-    pageId: number,
-    role: string,
+    page: FiredJob['pages'][number],
     reason: string,
+    lastOfJob: boolean,
   ): Promise<void> {
+    const { role } = page;
+    const finishes = lastOfJob ? job.id : null;
     const def = this.runbook.escalation.roles[role];
     const roleName = this.roleName(role);
-    if (await pageAnnounced(this.db, pageId)) return;
     if (!def || def.contacts.length === 0) {
-      await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason });
-      await this.db.transaction(async (tx) => {
-        await insertEvent(tx, incident.id, 'page_skipped', null, {
-          role,
-          rule: job.rule,
-          reason: 'nobody is configured',
-        });
-        await markPageAnnounced(tx, pageId);
+      await this.lanes.run('urgent', async () => {
+        await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason });
+        const details = { role, rule: job.rule, reason: 'nobody is configured' };
+        await announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'page_skipped', details }, finishes);
       });
       return;
     }
-    const { userIds, unresolved } = await this.chat.resolveContacts(def.contacts);
-    const done = await deliveredTo(this.db, pageId);
+    const { userIds, unresolved } = await this.lanes.run('urgent', () => this.chat.resolveContacts(def.contacts));
     const unreachable = [...unresolved];
     const reached: string[] = [];
-    for (const userId of userIds) {
-      if (done.has(userId)) {
-        reached.push(userId);
-        continue;
+    // Every contact at once: nobody waits for the others' DMs.
+    const sent = await Promise.allSettled(
+      userIds.map(async (userId) => {
+        if (page.deliveredTo.has(userId)) return true;
+        try {
+          await this.lanes.run('urgent', () => this.chat.sendPage(incident, { roleName, reason }, userId));
+          return true;
+        } catch (err) {
+          if (err instanceof UnreachableContactError) return false;
+          throw err; // Slack failing: the job is retried
+        }
+      }),
+    );
+    const attempted: string[] = [];
+    let failure: unknown = null;
+    sent.forEach((r, i) => {
+      const userId = userIds[i]!;
+      if (r.status === 'rejected') {
+        failure ??= r.reason;
+        return;
       }
-      try {
-        await this.chat.sendPage(incident, { roleName, reason }, userId);
-        reached.push(userId);
-      } catch (err) {
-        if (!(err instanceof UnreachableContactError)) throw err; // Slack failing: the job is retried
-        unreachable.push(userId);
-      }
-      await recordDelivery(this.db, pageId, userId);
-    }
-    const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
-    for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
-    await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable });
-    await this.db.transaction(async (tx) => {
-      await insertEvent(tx, incident.id, 'paged', null, {
-        role,
-        rule: job.rule,
-        reason,
-        userIds: reached,
-        unreachable,
-      });
-      await markPageAnnounced(tx, pageId);
+      attempted.push(userId);
+      if (r.value) reached.push(userId);
+      else unreachable.push(userId);
+    });
+    // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
+    const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
+    await this.lanes.run('urgent', () => recordDeliveries(this.db, page.pageId, fresh));
+    if (failure) throw failure;
+    await this.lanes.run('follow_up', async () => {
+      const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
+      for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
+      await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable });
+      const details = { role, rule: job.rule, reason, userIds: reached, unreachable };
+      await announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes);
     });
   }
 }

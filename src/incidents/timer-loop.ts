@@ -1,24 +1,39 @@
 import type { Database } from '../store/db.js';
-import { claimDueJobs, type EscalationJob, extendLeases, nextDueAt } from '../store/escalation.repo.js';
+import { extendLeases, nextDueAt } from '../store/escalation.repo.js';
 import type { Logger } from './incident.service.js';
 
 export interface TimerLoopOptions {
   /** Longest sleep between looks at the table: how soon a timer added by another process is seen at worst. */
   maxSleepMs: number;
-  /** Jobs run at once by this process. */
-  maxInFlight: number;
+  /** Timers claimed by one transaction at most. */
+  batchSize: number;
+  /** Timers this process holds (claimed, not yet finished) at most; it claims no more until some finish. */
+  maxHeld: number;
   /** How long a claimed job stays invisible to other processes; a crashed process's jobs run again after it. */
   leaseMs: number;
 }
 
-const DEFAULTS: TimerLoopOptions = { maxSleepMs: 1000, maxInFlight: 20, leaseMs: 60_000 };
+const DEFAULTS: TimerLoopOptions = { maxSleepMs: 1000, batchSize: 250, maxHeld: 2000, leaseMs: 60_000 };
+
+/** When due timers are there but locked by another process's claim, look again this soon. */
+const CONTENDED_SLEEP_MS = 5;
+
+/** What the loop runs: a claim of due timers (locking, leasing and deciding in one transaction), and their work. */
+export interface TimerSource<W extends { id: number }> {
+  /** Claims at most `limit` due timers for `leaseMs`; returns what each must do. */
+  claim(limit: number, leaseMs: number): Promise<W[]>;
+  /** Carries out one claimed timer: finishes it, or reschedules it on failure. */
+  run(work: W): Promise<void>;
+}
 
 /**
  * Runs due timers from Postgres. Each process claims due rows with FOR UPDATE SKIP LOCKED and a lease, so two
  * processes never run the same job, and sleeps until the next due time (capped) or until poked. The state lives in
- * the table: the in-memory sleep is only a wake-up, so a restart loses nothing.
+ * the table: the in-memory sleep is only a wake-up, so a restart loses nothing. A claim takes every due timer up to
+ * a batch, so a thousand timers due at once are all fired (decided) within one or two transactions; carrying them out
+ * (Slack calls) is limited by the source.
  */
-export class TimerLoop {
+export class TimerLoop<W extends { id: number }> {
   private readonly opts: TimerLoopOptions;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -26,15 +41,17 @@ export class TimerLoop {
   private wakeAt = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightIds = new Set<number>();
+  private readonly maxSleepMs: number;
   private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Database,
-    private readonly run: (job: EscalationJob) => Promise<void>,
+    private readonly source: TimerSource<W>,
     private readonly log: Logger = console,
     opts: Partial<TimerLoopOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts };
+    this.maxSleepMs = this.opts.maxSleepMs;
   }
 
   start(): void {
@@ -84,32 +101,28 @@ export class TimerLoop {
   }
 
   private async loop(): Promise<void> {
+    // Claimed in this round and not started yet: every due timer is fired (claimed and decided) before the work of
+    // the first ones starts competing with the claims for this event loop.
+    let fired: W[] = [];
     while (this.running) {
-      const room = this.opts.maxInFlight - this.inFlight.size;
-      let claimed: EscalationJob[] = [];
+      const room = Math.min(this.opts.batchSize, this.opts.maxHeld - this.inFlight.size - fired.length);
+      let claimed: W[] = [];
       if (room > 0) {
         try {
-          claimed = await claimDueJobs(this.db, room, this.opts.leaseMs);
+          claimed = await this.source.claim(room, this.opts.leaseMs);
         } catch (err) {
-          this.log.warn('escalation timers: could not read the table; retrying', err);
-          await this.sleep(this.opts.maxSleepMs);
+          this.log.warn('escalation timers: could not claim due timers; retrying', err);
+          fired = this.startAll(fired);
+          await this.sleep(this.maxSleepMs);
           continue;
         }
       }
-      for (const job of claimed) {
-        this.inFlightIds.add(job.id);
-        const p: Promise<void> = this.run(job)
-          .catch((err) => this.log.error(`escalation job ${job.id} failed`, err))
-          .finally(() => {
-            this.inFlight.delete(p);
-            this.inFlightIds.delete(job.id);
-            this.wake?.();
-          });
-        this.inFlight.add(p);
-      }
+      for (const work of claimed) this.inFlightIds.add(work.id); // leases renewed from now on
+      fired.push(...claimed);
       if (claimed.length > 0 && claimed.length === room) continue; // more may be due right now
-      if (this.inFlight.size >= this.opts.maxInFlight) {
-        await this.sleep(this.opts.maxSleepMs); // woken when a job finishes
+      fired = this.startAll(fired);
+      if (this.inFlight.size >= this.opts.maxHeld) {
+        await this.sleep(this.maxSleepMs); // woken when a job finishes
         continue;
       }
       let next: Date | null = null;
@@ -118,8 +131,26 @@ export class TimerLoop {
       } catch {
         // the next claim reports it
       }
-      const ms = next ? Math.max(0, Math.min(this.opts.maxSleepMs, next.getTime() - Date.now())) : this.opts.maxSleepMs;
+      let ms = next ? Math.max(0, Math.min(this.maxSleepMs, next.getTime() - Date.now())) : this.maxSleepMs;
+      // Due but not claimed: another process holds them for a moment (or holds their incident). Not a busy loop.
+      if (ms === 0 && claimed.length === 0) ms = CONTENDED_SLEEP_MS;
       if (this.running && ms > 0) await this.sleep(ms);
     }
+    this.startAll(fired); // stopping: what was claimed still runs (stop() waits for it)
+  }
+
+  private startAll(works: W[]): W[] {
+    for (const work of works) {
+      const p: Promise<void> = this.source
+        .run(work)
+        .catch((err) => this.log.error(`escalation job ${work.id} failed`, err))
+        .finally(() => {
+          this.inFlight.delete(p);
+          this.inFlightIds.delete(work.id);
+          if (this.inFlight.size === this.opts.maxHeld - 1) this.wake?.();
+        });
+      this.inFlight.add(p);
+    }
+    return [];
   }
 }

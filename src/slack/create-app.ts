@@ -4,6 +4,7 @@ import { register as registerCommands } from '../commands/index.js';
 import type { Config } from '../config.js';
 import { register as registerEvents } from '../events/index.js';
 import { aliveRoute, healthRoute } from '../http/health.js';
+import type { FiredJob } from '../incidents/escalation.service.js';
 import { EscalationService } from '../incidents/escalation.service.js';
 import { IncidentService } from '../incidents/incident.service.js';
 import { PlaybookService } from '../incidents/playbook.service.js';
@@ -38,7 +39,7 @@ const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.
 export interface Bot {
   app: App;
   /** Runs due escalation timers; start it with the app, stop it before closing the database. */
-  timers: TimerLoop;
+  timers: TimerLoop<FiredJob>;
 }
 
 export function createApp({ config, db, logger, limits, runbook, timers: timerOptions }: AppDeps): Bot {
@@ -84,7 +85,7 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
     if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
   };
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
-  const timers = new TimerLoop(db, (job) => escalation.fire(job), app.logger, timerOptions);
+  const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
   escalation.onScheduled = (at) => timers.poke(at);
   const gate = new WorkGate(limits?.maxActive ?? 2, limits?.maxWaiting ?? 64);
   const deps = { incidents, playbooks, gate };

@@ -98,26 +98,31 @@ export async function insertManualJob(
 }
 
 /**
- * Claims due jobs for this worker: a lease (`locked_until`) so that a second process skips them, and a process that
- * dies mid-job (kill -9) only delays them until the lease runs out.
+ * Claims up to `limit` due jobs, earliest first, for this process, in one statement: locks each job and its incident
+ * for the transaction (SKIP LOCKED: a job whose row or incident another transaction holds is left for later, and the
+ * statement never waits, so it cannot deadlock with a change to an incident), and sets a lease (`locked_until`) so
+ * that another process skips them after the commit; a process that dies mid-job (kill -9) only delays them until the
+ * lease runs out. `fired_at` is the first time a job was taken.
  */
 export async function claimDueJobs(q: Queryable, limit: number, leaseMs: number): Promise<EscalationJob[]> {
   const { rows } = await q.query<JobRow>(
-    `UPDATE escalation_jobs j
-     SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
-         attempts = j.attempts + 1,
-         fired_at = coalesce(j.fired_at, clock_timestamp())
-     WHERE j.id IN (
-       SELECT id FROM escalation_jobs
-       WHERE state = 'pending' AND due_at <= clock_timestamp() AND (locked_until IS NULL OR locked_until < clock_timestamp())
-       ORDER BY due_at
+    `WITH due AS (
+       SELECT j.id FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
+       WHERE j.state = 'pending' AND j.due_at <= clock_timestamp()
+         AND (j.locked_until IS NULL OR j.locked_until < clock_timestamp())
+       ORDER BY j.due_at
        LIMIT $1
-       FOR UPDATE SKIP LOCKED
+       FOR UPDATE OF j, i SKIP LOCKED
      )
-     RETURNING j.*`,
+     UPDATE escalation_jobs
+     SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
+         attempts = attempts + 1,
+         fired_at = coalesce(fired_at, clock_timestamp())
+     WHERE id IN (SELECT id FROM due)
+     RETURNING *`,
     [limit, leaseMs],
   );
-  return rows.map(toJob).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+  return rows.map(toJob).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
 }
 
 /** When the next pending job is due (including ones leased by a process that may have died). */
@@ -127,6 +132,110 @@ export async function nextDueAt(q: Queryable): Promise<Date | null> {
   );
   const at = rows[0]?.at ?? null;
   return at === null ? null : toDate(at);
+}
+
+/** A page a job decided on, as stored: whether the channel has been told, and who has been reached already. */
+export interface StoredPage {
+  id: number;
+  incidentId: number;
+  jobId: number;
+  role: string;
+  announced: boolean;
+  deliveredTo: Set<string>;
+}
+
+/** The pages of some incidents, with their deliveries (a retried job knows whom it reached before). */
+export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Promise<StoredPage[]> {
+  if (incidentIds.length === 0) return [];
+  const { rows } = await q.query<{
+    id: number;
+    incident_id: number;
+    job_id: number;
+    role: string;
+    announced_at: Date | string | null;
+    delivered: string[] | null;
+  }>(
+    `SELECT p.id, p.incident_id, p.job_id, p.role, p.announced_at,
+            (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered
+     FROM pages p WHERE p.incident_id = ANY($1::int[]) ORDER BY p.id`,
+    [incidentIds],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    incidentId: Number(r.incident_id),
+    jobId: Number(r.job_id),
+    role: r.role,
+    announced: r.announced_at !== null,
+    deliveredTo: new Set(r.delivered ?? []),
+  }));
+}
+
+/** Records the roles jobs page, in one statement (new ones only: the caller holds the jobs' locks); returns them. */
+export async function insertPages(
+  q: Queryable,
+  pages: { incidentId: number; jobId: number; role: string; rule: string }[],
+): Promise<{ id: number; jobId: number; role: string }[]> {
+  if (pages.length === 0) return [];
+  const { rows } = await q.query<{ id: number; job_id: number; role: string }>(
+    `INSERT INTO pages (incident_id, job_id, role, rule)
+     SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[])
+     RETURNING id, job_id, role`,
+    [pages.map((p) => p.incidentId), pages.map((p) => p.jobId), pages.map((p) => p.role), pages.map((p) => p.rule)],
+  );
+  return rows.map((r) => ({ id: Number(r.id), jobId: Number(r.job_id), role: r.role }));
+}
+
+export async function cancelJobs(q: Queryable, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await q.query(
+    `UPDATE escalation_jobs SET state = 'cancelled', finished_at = now(), locked_until = NULL WHERE id = ANY($1::int[])`,
+    [ids],
+  );
+}
+
+/** Records whom a page reached (or tried to reach). */
+export async function recordDeliveries(q: Queryable, pageId: number, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await q.query(
+    `INSERT INTO page_deliveries (page_id, user_id) SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING`,
+    [pageId, userIds],
+  );
+}
+
+/**
+ * The channel has been told about a page: its timeline event and the mark that stops a retried job from saying it
+ * again, and, for a job's last page, the job's end: one statement, so all or none are written.
+ */
+export async function announcePage(
+  q: Queryable,
+  pageId: number,
+  event: { incidentId: number; kind: 'paged' | 'page_skipped'; details: Record<string, unknown> },
+  finishJobId: number | null,
+): Promise<void> {
+  await q.query(
+    `WITH ev AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details) VALUES ($2, $3, NULL, $4::jsonb)
+     ), fin AS (
+       UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL WHERE id = $5
+     )
+     UPDATE pages SET announced_at = now() WHERE id = $1`,
+    [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId],
+  );
+}
+
+/** A reminder job is done: its timeline event and the job's end, in one statement. */
+export async function finishReminder(
+  q: Queryable,
+  jobId: number,
+  event: { incidentId: number; details: Record<string, unknown> },
+): Promise<void> {
+  await q.query(
+    `WITH ev AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details) VALUES ($2, 'reminder_sent', NULL, $3::jsonb)
+     )
+     UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL WHERE id = $1`,
+    [jobId, event.incidentId, JSON.stringify(event.details)],
+  );
 }
 
 export async function finishJob(q: Queryable, id: number, state: 'done' | 'cancelled'): Promise<void> {
@@ -145,11 +254,6 @@ export async function retryJob(q: Queryable, id: number, dueAt: Date, error: str
   ]);
 }
 
-export async function getJobForUpdate(q: Queryable, id: number): Promise<EscalationJob | null> {
-  const { rows } = await q.query<JobRow>('SELECT * FROM escalation_jobs WHERE id = $1 FOR UPDATE', [id]);
-  return rows[0] ? toJob(rows[0]) : null;
-}
-
 export async function pagedRoles(q: Queryable, incidentId: number): Promise<Set<string>> {
   const { rows } = await q.query<{ role: string }>('SELECT DISTINCT role FROM pages WHERE incident_id = $1', [
     incidentId,
@@ -157,69 +261,34 @@ export async function pagedRoles(q: Queryable, incidentId: number): Promise<Set<
   return new Set(rows.map((r) => r.role));
 }
 
-/** Records that a job pages a role (idempotent); returns the page id. */
-export async function upsertPage(
-  q: Queryable,
-  incidentId: number,
-  jobId: number,
-  role: string,
-  rule: string,
-): Promise<number> {
-  const { rows } = await q.query<{ id: number }>(
-    `INSERT INTO pages (incident_id, job_id, role, rule) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (job_id, role) DO UPDATE SET role = EXCLUDED.role RETURNING id`,
-    [incidentId, jobId, role, rule],
-  );
-  return Number(rows[0]!.id);
-}
-
-export async function deliveredTo(q: Queryable, pageId: number): Promise<Set<string>> {
-  const { rows } = await q.query<{ user_id: string }>('SELECT user_id FROM page_deliveries WHERE page_id = $1', [
-    pageId,
-  ]);
-  return new Set(rows.map((r) => r.user_id));
-}
-
-export async function recordDelivery(q: Queryable, pageId: number, userId: string): Promise<void> {
-  await q.query('INSERT INTO page_deliveries (page_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-    pageId,
-    userId,
-  ]);
-}
-
 export interface EscalationSummary {
   paged: { role: string; rule: string; at: Date }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
 }
 
-/** What the card shows: who has been paged, and the next pending page with its time. */
+/** What the card shows: who has been paged, and the next pending page with its time (one statement). */
 export async function escalationSummary(q: Queryable, incidentId: number): Promise<EscalationSummary> {
-  const paged = await q.query<{ role: string; rule: string; created_at: Date | string }>(
-    'SELECT role, rule, created_at FROM pages WHERE incident_id = $1 ORDER BY created_at, id',
+  const { rows } = await q.query<{
+    paged: { role: string; rule: string; at: string }[] | string | null;
+    next: { role: string | null; rule: string; due_at: string } | string | null;
+  }>(
+    `SELECT
+       (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at) ORDER BY p.created_at, p.id)
+        FROM pages p WHERE p.incident_id = $1) AS paged,
+       (SELECT row_to_json(n) FROM (
+          SELECT role, rule, due_at FROM escalation_jobs
+          WHERE incident_id = $1 AND state = 'pending' AND rule <> 'next_update' AND fired_at IS NULL
+          ORDER BY due_at LIMIT 1) n) AS next`,
     [incidentId],
   );
-  const next = await q.query<{ role: string | null; rule: string; due_at: Date | string }>(
-    `SELECT role, rule, due_at FROM escalation_jobs
-     WHERE incident_id = $1 AND state = 'pending' AND rule <> 'next_update' AND fired_at IS NULL
-     ORDER BY due_at LIMIT 1`,
-    [incidentId],
-  );
-  const n = next.rows[0];
+  const json = <T>(v: T | string | null | undefined): T | null =>
+    v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : v;
+  const paged = json(rows[0]?.paged) ?? [];
+  const n = json(rows[0]?.next);
   return {
-    paged: paged.rows.map((r) => ({ role: r.role, rule: r.rule, at: toDate(r.created_at) })),
-    next: n ? { role: n.role, rule: n.rule, dueAt: toDate(n.due_at) } : null,
+    paged: paged.map((r) => ({ role: r.role, rule: r.rule, at: new Date(r.at) })),
+    next: n ? { role: n.role, rule: n.rule, dueAt: new Date(n.due_at) } : null,
   };
-}
-
-export async function pageAnnounced(q: Queryable, pageId: number): Promise<boolean> {
-  const { rows } = await q.query<{ announced_at: Date | null }>('SELECT announced_at FROM pages WHERE id = $1', [
-    pageId,
-  ]);
-  return Boolean(rows[0]?.announced_at);
-}
-
-export async function markPageAnnounced(q: Queryable, pageId: number): Promise<void> {
-  await q.query('UPDATE pages SET announced_at = now() WHERE id = $1', [pageId]);
 }
 
 export async function pendingManualRoles(q: Queryable, incidentId: number): Promise<Set<string>> {

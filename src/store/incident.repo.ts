@@ -106,6 +106,12 @@ export async function getIncident(
   return rows[0] ? toIncident(rows[0]) : null;
 }
 
+export async function getIncidents(q: Queryable, ids: number[]): Promise<Map<number, Incident>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await q.query<IncidentRow>('SELECT * FROM incidents WHERE id = ANY($1::int[])', [ids]);
+  return new Map(rows.map((r) => [Number(r.id), toIncident(r)]));
+}
+
 export async function getIncidentByChannel(q: Queryable, channelId: string): Promise<Incident | null> {
   const { rows } = await q.query<IncidentRow>('SELECT * FROM incidents WHERE channel_id = $1', [channelId]);
   return rows[0] ? toIncident(rows[0]) : null;

@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TimerLoop } from '../../src/incidents/timer-loop.js';
+import { TimerLoop, type TimerSource } from '../../src/incidents/timer-loop.js';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
-import type { EscalationJob } from '../../src/store/escalation.repo.js';
+import { claimDueJobs, type EscalationJob } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createTestSchema } from '../support/test-db.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The loop's source with a test handler: claims as the bot does and runs `run`. */
+const source = (db: Database, run: (job: EscalationJob) => Promise<void>): TimerSource<EscalationJob> => ({
+  claim: (limit, leaseMs) => db.transaction((tx) => claimDueJobs(tx, limit, leaseMs)),
+  run,
+});
 
 describe('TimerLoop on Postgres', () => {
   let a: Database;
@@ -43,8 +49,8 @@ describe('TimerLoop on Postgres', () => {
       runs.push({ loop, id: job.id, at: Date.now() });
       await db.query(`UPDATE escalation_jobs SET state = 'done' WHERE id = $1`, [job.id]);
     };
-    const l1 = new TimerLoop(a, handler('a', a), quiet, { maxSleepMs: 200 });
-    const l2 = new TimerLoop(b, handler('b', b), quiet, { maxSleepMs: 200 });
+    const l1 = new TimerLoop(a, source(a, handler('a', a)), quiet, { maxSleepMs: 200 });
+    const l2 = new TimerLoop(b, source(b, handler('b', b)), quiet, { maxSleepMs: 200 });
     l1.start();
     l2.start();
     const ids = await Promise.all(Array.from({ length: 30 }, (_, i) => addJob(`once-${i}`, 600)));
@@ -63,8 +69,8 @@ describe('TimerLoop on Postgres', () => {
       await sleep(1500); // three leases long
       await db.query(`UPDATE escalation_jobs SET state = 'done' WHERE id = $1`, [job.id]);
     };
-    const l1 = new TimerLoop(a, slow('a', a), quiet, { maxSleepMs: 100, leaseMs: 500 });
-    const l2 = new TimerLoop(b, slow('b', b), quiet, { maxSleepMs: 100, leaseMs: 500 });
+    const l1 = new TimerLoop(a, source(a, slow('a', a)), quiet, { maxSleepMs: 100, leaseMs: 500 });
+    const l2 = new TimerLoop(b, source(b, slow('b', b)), quiet, { maxSleepMs: 100, leaseMs: 500 });
     l1.start();
     l2.start();
     await addJob('slow', 0);
@@ -84,10 +90,10 @@ describe('TimerLoop on Postgres', () => {
     const runs: number[] = [];
     const loop = new TimerLoop(
       b,
-      async (job) => {
+      source(b, async (job) => {
         runs.push(Date.now());
         await b.query(`UPDATE escalation_jobs SET state = 'done' WHERE id = $1`, [job.id]);
-      },
+      }),
       quiet,
       { maxSleepMs: 100 },
     );

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { loadConfig } from '../../src/config.js';
+import type { FiredJob } from '../../src/incidents/escalation.service.js';
 import type { TimerLoop } from '../../src/incidents/timer-loop.js';
 import type { Runbook } from '../../src/runbook/runbook.js';
 import { createApp } from '../../src/slack/create-app.js';
@@ -40,7 +41,7 @@ export interface HarnessOptions {
 
 export interface BotHarness {
   baseUrl: string;
-  timers: TimerLoop;
+  timers: TimerLoop<FiredJob>;
   fake: FakeSlack;
   db: Database;
   app: App;

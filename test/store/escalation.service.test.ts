@@ -1,0 +1,193 @@
+import { beforeEach, expect, it } from 'vitest';
+import { EscalationService } from '../../src/incidents/escalation.service.js';
+import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import type { Incident } from '../../src/incidents/types.js';
+import type { Database } from '../../src/store/db.js';
+import { insertIncident } from '../../src/store/incident.repo.js';
+import { testRunbook } from '../support/test-runbook.js';
+import { forEachDatabase } from './databases.js';
+
+const quiet = { info() {}, warn() {}, error() {} };
+const LEASE_MS = 60_000;
+
+/** The chat port, recording what the escalation work sends; `failPages` makes that many page DMs fail like a 500. */
+function recordingChat() {
+  const chat = {
+    pages: [] as { incidentId: number; userId: string; roleName: string }[],
+    notices: [] as IncidentNotice[],
+    invites: [] as string[][],
+    cards: 0,
+    failPages: 0,
+  };
+  const port: Pick<IncidentChat, 'notify' | 'resolveContacts' | 'sendPage' | 'inviteToChannel' | 'refreshCard'> = {
+    async notify(_i, notice) {
+      chat.notices.push(notice);
+    },
+    async resolveContacts(ids) {
+      return { userIds: ids, unresolved: [] };
+    },
+    async sendPage(incident, page, userId) {
+      if (chat.failPages > 0) {
+        chat.failPages--;
+        throw new Error('Slack answered 500');
+      }
+      chat.pages.push({ incidentId: incident.id, userId, roleName: page.roleName });
+    },
+    async inviteToChannel(_i, userIds) {
+      chat.invites.push(userIds);
+      return { unreachable: [] };
+    },
+    async refreshCard() {
+      chat.cards++;
+    },
+  };
+  return { chat, port: port as IncidentChat };
+}
+
+async function openIncident(db: Database, patch: Partial<Incident> = {}): Promise<Incident> {
+  const i = await insertIncident(db, {
+    teamId: 'T1',
+    number: Math.floor(Math.random() * 1e9),
+    title: 'db down',
+    severity: 1,
+    reporterId: 'U0REPORTER',
+  });
+  await db.query(`UPDATE incidents SET channel_id = 'CINC1', card_ts = '1.1' WHERE id = $1`, [i.id]);
+  if (patch.acknowledgedAt) {
+    await db.query('UPDATE incidents SET acknowledged_at = $2 WHERE id = $1', [i.id, patch.acknowledgedAt]);
+  }
+  return { ...i, ...patch, channelId: 'CINC1', cardTs: '1.1' };
+}
+
+async function addJob(db: Database, incidentId: number, key: string, role: string, dueInMs = -1) {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+     VALUES ($1, $2, $2, $3, clock_timestamp() + make_interval(secs => $4::double precision / 1000)) RETURNING id`,
+    [incidentId, key, role, dueInMs],
+  );
+  return Number(rows[0]!.id);
+}
+
+const jobState = async (db: Database, id: number) =>
+  (
+    await db.query<{ state: string; attempts: number }>('SELECT state, attempts FROM escalation_jobs WHERE id = $1', [
+      id,
+    ])
+  ).rows[0];
+
+forEachDatabase((suite) => {
+  const runbook = testRunbook();
+  let db: Database;
+  let rec: ReturnType<typeof recordingChat>;
+  let svc: EscalationService;
+  beforeEach(async () => {
+    await suite.truncate();
+    db = suite.db;
+    rec = recordingChat();
+    svc = new EscalationService(db, rec.port, runbook, quiet);
+  });
+
+  it('a claim fires only due timers, once: it leases them and records the roles they page', async () => {
+    const i = await openIncident(db);
+    const due = await addJob(db, i.id, 'declared', 'on_call');
+    const later = await addJob(db, i.id, 'unresolved', 'senior_devops', 60_000);
+    const fired = await svc.claim(100, LEASE_MS);
+    expect(fired.map((f) => f.id)).toEqual([due]);
+    expect(fired[0]!.pages.map((p) => p.role)).toEqual(['on_call']);
+    expect(fired[0]!.pages[0]!.pageId).toBeGreaterThan(0);
+    expect(await svc.claim(100, LEASE_MS)).toEqual([]); // leased: not claimed again
+    await svc.run(fired[0]!);
+    expect(rec.chat.pages).toEqual([{ incidentId: i.id, userId: 'U0ONCALL', roleName: 'On-Call Engineer' }]);
+    expect(rec.chat.invites).toEqual([['U0ONCALL']]);
+    expect(rec.chat.notices.map((n) => n.kind)).toEqual(['paged']);
+    expect(rec.chat.cards).toBe(1);
+    expect(await jobState(db, due)).toMatchObject({ state: 'done', attempts: 1 });
+    expect(await jobState(db, later)).toMatchObject({ state: 'pending', attempts: 0 });
+    const { rows } = await db.query<{ kind: string }>('SELECT kind FROM incident_events WHERE incident_id = $1', [
+      i.id,
+    ]);
+    expect(rows.map((r) => r.kind)).toEqual(['paged']);
+  });
+
+  it('a timer whose reason is gone is cancelled when it fires, and pages nobody', async () => {
+    const i = await openIncident(db, { acknowledgedAt: new Date() });
+    const id = await addJob(db, i.id, 'unacknowledged', 'on_call');
+    expect(await svc.claim(100, LEASE_MS)).toEqual([]);
+    expect(await jobState(db, id)).toMatchObject({ state: 'cancelled' });
+    expect(rec.chat.pages).toEqual([]);
+  });
+
+  it('a retried job pages the roles it chose the first time, and does not page twice whom it reached', async () => {
+    const i = await openIncident(db);
+    // Nobody acknowledged: on-call again, with the next role in the contact order (senior DevOps).
+    const id = await addJob(db, i.id, 'unacknowledged', 'on_call');
+    const [first] = await svc.claim(100, LEASE_MS);
+    expect(first!.pages.map((p) => p.role)).toEqual(['on_call', 'senior_devops']);
+    rec.chat.failPages = 1; // the on-call DM fails (Slack 500); the job is rescheduled
+    await svc.run(first!);
+    expect(await jobState(db, id)).toMatchObject({ state: 'pending' });
+    expect(rec.chat.pages).toEqual([]);
+    // Make it due again now. senior DevOps now counts as paged for the incident, yet the retry must not move on to
+    // the engineering manager.
+    await db.query("UPDATE escalation_jobs SET due_at = clock_timestamp() - interval '1 second' WHERE id = $1", [id]);
+    const [again] = await svc.claim(100, LEASE_MS);
+    expect(again!.pages.map((p) => p.role)).toEqual(['on_call', 'senior_devops']);
+    await svc.run(again!);
+    expect(rec.chat.pages.map((p) => p.userId)).toEqual(['U0ONCALL', 'U0SENIOR']);
+    expect(await jobState(db, id)).toMatchObject({ state: 'done', attempts: 2 });
+    const pages = await db.query('SELECT role FROM pages WHERE incident_id = $1 ORDER BY id', [i.id]);
+    expect(pages.rows).toEqual([{ role: 'on_call' }, { role: 'senior_devops' }]);
+  });
+
+  it('a thousand timers due at once are fired by a few claims, each page recorded once', async () => {
+    await db.query(
+      `WITH inc AS (
+         INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, channel_id, card_ts)
+         SELECT 'T1', g, 'db down ' || g, 2, 'investigating', 'detection', 'U0REPORTER', 'C' || g, '1.1'
+         FROM generate_series(1, 1000) g RETURNING id
+       )
+       INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+       SELECT id, 'declared', 'declared', 'on_call', clock_timestamp() - interval '1 second' FROM inc`,
+    );
+    const sizes: number[] = [];
+    for (;;) {
+      const fired = await svc.claim(250, LEASE_MS);
+      if (fired.length === 0) break;
+      sizes.push(fired.length);
+    }
+    expect(sizes).toEqual([250, 250, 250, 250]);
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pages');
+    expect(rows[0]!.n).toBe(1000);
+  });
+
+  if (suite.kind === 'postgres') {
+    it('a claim skips a timer whose incident another transaction holds, without waiting, and takes it after', async () => {
+      const i = await openIncident(db);
+      const id = await addJob(db, i.id, 'declared', 'on_call');
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => {
+        locked = r;
+      });
+      const tx = db.transaction(
+        // another connection from the pool
+        async (t) => {
+          await t.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [i.id]); // someone acknowledging, say
+          locked();
+          await held;
+        },
+      );
+      await isLocked;
+      const started = Date.now();
+      expect(await svc.claim(100, LEASE_MS)).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(1000);
+      release();
+      await tx;
+      const fired = await svc.claim(100, LEASE_MS);
+      expect(fired.map((f) => f.id)).toEqual([id]);
+    });
+  }
+});
