@@ -1,7 +1,8 @@
-import type { App, BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
 import { SEVERITIES, type Severity } from '../incidents/severity.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { encodeModalMetadata, parseIncidentRef } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
@@ -12,7 +13,7 @@ import { resolveModal, statusUpdateModal } from '../templates/modals.js';
 type CardAction = ButtonAction | StaticSelectAction;
 
 /** The buttons and the severity select on the incident card. */
-export function register(app: App, deps: ListenerDeps): void {
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
 
   const on = (

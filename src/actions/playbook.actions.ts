@@ -1,7 +1,8 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { reportErrors } from '../slack/report-error.js';
 import { ACTION } from '../templates/ids.js';
@@ -11,7 +12,7 @@ import { encodeDenyMetadata, encodeRunMetadata } from '../views/playbook-run.vie
 const stepRefSchema = z.object({ p: z.string().min(1).max(100), s: z.string().regex(/^[a-z]+\.\d{1,3}$/) });
 
 /** A Run/Check button on a playbook step: steps with parameters open a form; the others run at once. */
-export function register(app: App, deps: ListenerDeps): void {
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.runStep, async ({ ack, body, action, respond, client, logger }) => {
     await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });

@@ -342,9 +342,17 @@ export function validateParams(step: CommandStep, values: Readonly<Record<string
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A keyword as a case-insensitive whole-word pattern; spaces match any run of spaces, a plural 's' is allowed. */
+/** Compiled keyword patterns: a Unicode pattern costs far more to build than to run, and keywords are few. */
+const patterns = new Map<string, RegExp>();
+
 function keywordPattern(kw: string): RegExp {
-  const body = kw.trim().split(/\s+/).map(escapeRegExp).join('\\s+');
-  return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?:e?s)?(?![\\p{L}\\p{N}])`, 'giu');
+  let re = patterns.get(kw);
+  if (!re) {
+    const body = kw.trim().split(/\s+/).map(escapeRegExp).join('\\s+');
+    re = new RegExp(`(?<![\\p{L}\\p{N}])${body}(?:e?s)?(?![\\p{L}\\p{N}])`, 'giu');
+    patterns.set(kw, re);
+  }
+  return re;
 }
 
 /**
@@ -354,10 +362,15 @@ function keywordPattern(kw: string): RegExp {
  */
 export function suggestPlaybook(title: string, playbooks: readonly Pick<Playbook, 'id' | 'match'>[]): string | null {
   const found: { start: number; end: number; index: number; words: number }[] = [];
+  // A keyword's first word must appear in the title for its pattern to match: skip the rest (Unicode patterns cost
+  // about 10 µs each to run). Only for printable ASCII titles, where lower case and Unicode case folding agree.
+  const lower = /[^ -~\t]/.test(title) ? null : title.toLowerCase();
   playbooks.forEach((pb, index) => {
-    for (const kw of pb.match)
+    for (const kw of pb.match) {
+      if (lower !== null && !lower.includes(kw.trim().split(/\s+/)[0]!.toLowerCase())) continue;
       for (const m of title.matchAll(keywordPattern(kw)))
         found.push({ start: m.index, end: m.index + m[0].length, index, words: kw.trim().split(/\s+/).length });
+    }
   });
   found.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start || a.index - b.index);
   const kept: typeof found = [];

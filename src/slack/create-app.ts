@@ -13,6 +13,7 @@ import type { Incident } from '../incidents/types.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { register as registerViews } from '../views/index.js';
+import { ListenerRouter } from './listener-router.js';
 import { SlackChat } from './slack-chat.js';
 import { WorkGate } from './work-gate.js';
 
@@ -90,8 +91,11 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
   const gate = new WorkGate(limits?.maxActive ?? 2, limits?.maxWaiting ?? 64);
   const deps = { incidents, playbooks, gate };
   registerCommands(app, deps);
-  registerActions(app, deps);
-  registerViews(app, deps);
+  // Block actions and view submissions go through one Bolt listener each (see ListenerRouter).
+  const router = new ListenerRouter();
+  registerActions(router, deps);
+  registerViews(router, deps);
+  router.install(app);
   registerEvents(app);
 
   app.error(async (err) => {

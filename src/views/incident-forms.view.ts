@@ -1,6 +1,6 @@
-import type { App } from '@slack/bolt';
 import type { ChangeResult } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
 import { type ModalMetadata, parseModalMetadata } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
@@ -25,7 +25,7 @@ interface FormSpec<T> {
  * One modal submission: validation errors show inline (the modal stays open); the change runs after the ack, and any
  * problem then reaches the person privately in the incident channel. The view id makes a double submit a no-op.
  */
-function onForm<T>(app: App, deps: ListenerDeps, spec: FormSpec<T>): void {
+function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>): void {
   app.view(spec.callbackId, async ({ ack, view, body, client, logger }) => {
     const meta = parseModalMetadata(view.private_metadata);
     if (!meta) {
@@ -54,7 +54,7 @@ function onForm<T>(app: App, deps: ListenerDeps, spec: FormSpec<T>): void {
 }
 
 /** Submissions of the status update and resolve forms. */
-export function register(app: App, deps: ListenerDeps): void {
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
   onForm(app, deps, {
     callbackId: VIEW.statusUpdate,

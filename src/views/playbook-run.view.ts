@@ -1,7 +1,7 @@
-import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
 import { reportErrors } from '../slack/report-error.js';
 import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
 import { confirmRunModal } from '../templates/playbook.js';
@@ -30,7 +30,7 @@ function parseRunMetadata(raw: string | undefined): RunMetadata | null {
 type Values = Record<string, Record<string, { value?: string | null }>>;
 
 /** The parameters form of a playbook step: bad values show inline with the expected pattern; nothing runs. */
-export function register(app: App, deps: ListenerDeps): void {
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.view(VIEW.runParams, async ({ ack, view, body, client, logger }) => {
     const meta = parseRunMetadata(view.private_metadata);
     const values = view.state.values as unknown as Values;
@@ -85,7 +85,7 @@ export function register(app: App, deps: ListenerDeps): void {
 }
 
 /** The confirmation of a destructive step: runs it with the values checked on the form before. */
-export function registerConfirm(app: App, deps: ListenerDeps): void {
+export function registerConfirm(app: ListenerRegistry, deps: ListenerDeps): void {
   app.view(VIEW.runConfirm, async ({ ack, view, body, client, logger }) => {
     const meta = parseRunMetadata(view.private_metadata);
     if (!meta?.params) {
@@ -107,7 +107,7 @@ const denyMetadata = z.object({ approvalId: z.number().int().positive(), channel
 export const encodeDenyMetadata = (m: z.infer<typeof denyMetadata>) => JSON.stringify(m);
 
 /** Deny's reason form. */
-export function registerDeny(app: App, deps: ListenerDeps): void {
+export function registerDeny(app: ListenerRegistry, deps: ListenerDeps): void {
   app.view(VIEW.denyReason, async ({ ack, view, body, client, logger }) => {
     let meta: z.infer<typeof denyMetadata> | null = null;
     try {

@@ -237,6 +237,10 @@ describe('suggestPlaybook', () => {
     ['Slow queries on the agents table', 'slow-query-performance'],
     ['api machines auto-stopped', 'machine-auto-stops'],
     ['Agent execution failing', 'agent-execution-failures'],
+    // Titles beyond ASCII take the full Unicode match, not the lower-case pre-check
+    ['🔥 Redis connection errors', 'redis-connection-errors'],
+    ['Datenbank-Ausfall: DB down für Kunden', 'database-connection-failures'],
+    ['Ｐ95 à 4 s — slow checkout', 'slow-response-times'],
   ])('%j -> %s', (title, id) => expect(suggestPlaybook(title, playbooks)).toBe(id));
 
   it('matches whole words only, and nothing is null', () => {
