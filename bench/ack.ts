@@ -6,7 +6,7 @@
  *   npx tsx bench/ack.ts --seconds 5
  *
  * Everything runs on loopback: a fake Slack Web API (test/support/fake-slack.ts) inside this process, the bot
- * (src/app.ts) and a bare Bolt app (bench/bare-bolt.ts) as child processes, Postgres on 127.0.0.1:5432 in a fresh
+ * (built: dist/app.js, as npm start runs it) and a bare Bolt app (bench/bare-bolt.mjs) as child processes, Postgres on 127.0.0.1:5432 in a fresh
  * schema that is dropped at the end. See bench/README.md for what each figure means and the targets.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,8 @@ import {
   BenchBroken,
   BenchSchema,
   BOT_READY,
+  BOT_SCRIPT,
+  buildBot,
   type Columns,
   codeVersion,
   cpuMs,
@@ -588,17 +590,18 @@ runBench(async (atExit) => {
     `bench/ack: ${seconds} s per load phase${quick ? ' (--quick)' : ''}, concurrency ${CONCURRENCIES.join(' and ')}; ` +
       `node ${process.version}; code ${version}; schema ${schema.name}`,
   );
+  buildBot();
   const [bot, bare] = await startChildren(
     [
       startChild('bot', {
-        script: 'src/app.ts',
+        script: BOT_SCRIPT,
         env: { ...slackEnv, PORT: '0', DATABASE_URL: schema.databaseUrl, INCIDENTS_CHANNEL: ANNOUNCE_CHANNEL_ID },
         ready: BOT_READY,
         gcProbe: true,
         maskRefs: true,
       }),
       startChild('bare Bolt', {
-        script: 'bench/bare-bolt.ts',
+        script: 'bench/bare-bolt.mjs',
         env: { ...slackEnv, PORT: '0' },
         ready: /Bare Bolt listening on http:\/\/[^:]+:(\d+)\//,
         gcProbe: true,

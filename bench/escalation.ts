@@ -6,7 +6,7 @@
  *   npx tsx bench/escalation.ts --jobs 200     # fewer timers per phase
  *
  * Everything runs on loopback: a fake Slack Web API (test/support/fake-slack.ts) inside this process, two bots
- * (src/app.ts) as child processes, Postgres on 127.0.0.1:5432 in a fresh schema that is dropped at the end. See
+ * (built: dist/app.js, as npm start runs it) as child processes, Postgres on 127.0.0.1:5432 in a fresh schema that is dropped at the end. See
  * bench/README.md (bench/escalation) for what each figure means and the targets.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ import {
   BenchBroken,
   BenchSchema,
   BOT_READY,
+  BOT_SCRIPT,
+  buildBot,
   type Child,
   type Columns,
   codeVersion,
@@ -561,9 +563,10 @@ runBench(async (atExit) => {
       `code ${version}; schema ${schema.name}`,
   );
 
+  buildBot();
   const bot = (name: string, token: string) =>
     startChild(name, {
-      script: 'src/app.ts',
+      script: BOT_SCRIPT,
       env: {
         SLACK_BOT_TOKEN: token,
         SLACK_SIGNING_SECRET: SIGNING_SECRET,

@@ -142,26 +142,26 @@ export interface Child {
   warnLines: number;
   /** First line of each kind of error/warning entry (digits masked) -> count. */
   logKinds: Map<string, number>;
-  /** Waiting for the next `[gc-probe]` line (see bench/gc-probe.ts). */
+  /** Waiting for the next `[gc-probe]` line (see bench/gc-probe.mjs). */
   gcWaiters: ((heap: Heap) => void)[];
   exitCode: number | null | undefined;
   exited: Promise<void>;
 }
 
 export interface ChildOptions {
-  /** The script node runs, relative to the repository: `src/app.ts`. */
+  /** The script node runs, relative to the repository: `dist/app.js` (BOT_SCRIPT), `bench/bare-bolt.mjs`. */
   script: string;
   /** The whole environment of the child, with PATH and HOME added. */
   env: Record<string, string>;
   /** Matches the ready line on stdout; its first group is the port. */
   ready: RegExp;
-  /** Preload bench/gc-probe.ts (with --expose-gc), for gcProbe(). */
+  /** Preload bench/gc-probe.mjs (with --expose-gc), for gcProbe(). */
   gcProbe?: boolean;
   /** Also mask 6-character hex words (error references such as `reference 1A2B3C`) in the log kinds. */
   maskRefs?: boolean;
 }
 
-/** The ready line of the bot (src/app.ts) in HTTP mode. */
+/** The ready line of the bot in HTTP mode. */
 export const BOT_READY = /listening for Slack on http:\/\/localhost:(\d+)\/slack\/events/;
 
 const TAIL_LINES = 60;
@@ -193,13 +193,30 @@ function readLog(c: Child, lines: string[], chunk: string, maskRefs: boolean): v
   }
 }
 
-/** Starts `node --import tsx <script>` (so the child pid IS the app) and waits for its ready line. */
+/**
+ * Builds the bot (`npm run build`: TypeScript to dist/) so that the bench runs it as `npm start` does, with plain
+ * node and no TypeScript loader.
+ */
+export function buildBot(): void {
+  const started = Date.now();
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log(`built dist/ with npm run build in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** The built bot's entry point, as `npm start` runs it (call buildBot first). */
+export const BOT_SCRIPT = 'dist/app.js';
+
+/**
+ * Starts `node <script>` (so the child pid IS the app; a `.ts` script runs with `--import tsx`) and waits for its
+ * ready line.
+ */
 export function startChild(name: string, opts: ChildOptions): Promise<Child> {
   // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the apps
   const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const loader = opts.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const args = opts.gcProbe
-    ? [...extra, '--expose-gc', '--import', 'tsx', '--import', './bench/gc-probe.ts', opts.script]
-    : [...extra, '--import', 'tsx', opts.script];
+    ? [...extra, '--expose-gc', ...loader, '--import', './bench/gc-probe.mjs', opts.script]
+    : [...extra, ...loader, opts.script];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env },
@@ -314,7 +331,7 @@ export function logKindsByCount(c: Child): [string, number][] {
   return [...c.logKinds].sort((a, b) => b[1] - a[1]);
 }
 
-/** process.memoryUsage() of a child right after a full GC, in bytes (see bench/gc-probe.ts). */
+/** process.memoryUsage() of a child right after a full GC, in bytes (see bench/gc-probe.mjs). */
 export interface Heap {
   heapUsed: number;
   heapTotal: number;

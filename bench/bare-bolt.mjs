@@ -2,11 +2,11 @@
  * The baseline for bench/ack.ts: a Bolt app that does nothing but ack `/incident`. Same Bolt version, same receiver
  * (HTTPReceiver), same signature checks as the bot; no database, no services, no other listeners.
  *
+ * Plain JavaScript, run by plain node like the built bot (dist/app.js), so neither pays for a TypeScript loader.
+ *
  * Env: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL (the fake Slack), PORT (0 picks a free one).
  * Prints `Bare Bolt listening on http://127.0.0.1:<port>/slack/events` when ready.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { App } from '@slack/bolt';
 
 const token = process.env.SLACK_BOT_TOKEN;
@@ -20,8 +20,8 @@ if (!token || !signingSecret || !slackApiUrl) {
 const app = new App({ token, signingSecret, clientOptions: { slackApiUrl } });
 app.command('/incident', async ({ ack }) => ack());
 
-const server = (await app.start({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' })) as Server;
-const { port } = server.address() as AddressInfo;
+const server = await app.start({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
+const { port } = server.address();
 console.log(`Bare Bolt listening on http://127.0.0.1:${port}/slack/events`);
 
 const stop = () => {

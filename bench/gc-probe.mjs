@@ -1,5 +1,5 @@
 /**
- * Preloaded into the bench's children (`node --expose-gc --import tsx --import ./bench/gc-probe.ts …`); no part of
+ * Preloaded into the bench's children (`node --expose-gc --import ./bench/gc-probe.mjs …`); no part of
  * the bot. On SIGUSR2 it runs a full garbage collection and prints one line
  * `[gc-probe] {"heapUsed":…,"heapTotal":…,"external":…,"arrayBuffers":…,"rss":…}` (bytes), so bench/ack.ts can tell
  * memory the process still holds (live objects) from heap it merely has not given back to the OS.
