@@ -178,7 +178,7 @@ export class IncidentService {
     if (cardTs) {
       const ts = cardTs;
       try {
-        incident = await retry(() => this.db.transaction((tx) => updateIncident(tx, incident.id, { cardTs: ts })));
+        incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
       } catch (err) {
         warnings.push('the card was posted but could not be linked to the incident, so it will not update');
         this.log.error('saving the card ts failed', err);

@@ -15,7 +15,7 @@ import type { Database } from '../store/db.js';
 import { register as registerViews } from '../views/index.js';
 import { ListenerRouter } from './listener-router.js';
 import { SlackChat } from './slack-chat.js';
-import { WorkGate } from './work-gate.js';
+import { eventLoopBusy, WorkGate } from './work-gate.js';
 
 export interface AppDeps {
   config: Config;
@@ -88,7 +88,7 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
   const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
   escalation.onScheduled = (at) => timers.poke(at);
-  const gate = new WorkGate(limits?.maxActive ?? 2, limits?.maxWaiting ?? 64);
+  const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
   const deps = { incidents, playbooks, gate };
   registerCommands(app, deps);
   // Block actions and view submissions go through one Bolt listener each (see ListenerRouter).

@@ -55,31 +55,46 @@ export async function syncJobs(
   const { rows } = await q.query<JobRow>('SELECT * FROM escalation_jobs WHERE incident_id = $1', [incidentId]);
   const existing = new Map(rows.map((r) => [r.key, toJob(r)]));
   const wanted = new Set(desired.map((d) => d.key));
+  const added: JobSpec[] = [];
+  /** Due time of every job pending once this is done, by key. */
+  const pendingDue = new Map<string, number>();
   for (const d of desired) {
     const e = existing.get(d.key);
     if (!e) {
-      await q.query(
-        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (incident_id, key) DO NOTHING`,
-        [incidentId, d.key, d.rule, d.role, d.dueAt],
-      );
+      added.push(d);
+      pendingDue.set(d.key, d.dueAt.getTime());
     } else if (e.state === 'pending' && MOVABLE_RULES.has(d.rule) && e.dueAt.getTime() !== d.dueAt.getTime()) {
       await q.query('UPDATE escalation_jobs SET due_at = $2 WHERE id = $1', [e.id, d.dueAt]);
+      pendingDue.set(d.key, d.dueAt.getTime());
     }
   }
+  if (added.length > 0) {
+    await q.query(
+      `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[])
+       ON CONFLICT (incident_id, key) DO NOTHING`,
+      [
+        incidentId,
+        added.map((d) => d.key),
+        added.map((d) => d.rule),
+        added.map((d) => d.role),
+        added.map((d) => d.dueAt.toISOString()),
+      ],
+    );
+  }
+  const cancelled: number[] = [];
   for (const e of existing.values()) {
     if (e.state !== 'pending') continue;
     const keep = e.rule === 'manual' ? keepManual : wanted.has(e.key);
-    if (!keep) {
-      await q.query(`UPDATE escalation_jobs SET state = 'cancelled', finished_at = now() WHERE id = $1`, [e.id]);
-    }
+    if (!keep) cancelled.push(e.id);
+    else if (!pendingDue.has(e.key)) pendingDue.set(e.key, e.dueAt.getTime());
   }
-  const next = await q.query<{ due_at: Date | string | null }>(
-    `SELECT min(due_at) AS due_at FROM escalation_jobs WHERE incident_id = $1 AND state = 'pending'`,
-    [incidentId],
-  );
-  const due = next.rows[0]?.due_at ?? null;
-  return due === null ? null : toDate(due);
+  if (cancelled.length > 0) {
+    await q.query(`UPDATE escalation_jobs SET state = 'cancelled', finished_at = now() WHERE id = ANY($1::int[])`, [
+      cancelled,
+    ]);
+  }
+  return pendingDue.size ? new Date(Math.min(...pendingDue.values())) : null;
 }
 
 /** A by-hand escalation; false when that role was already escalated to by hand. */

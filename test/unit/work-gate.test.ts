@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkGate } from '../../src/slack/work-gate.js';
+import { eventLoopBusy, WorkGate } from '../../src/slack/work-gate.js';
 
 const deferred = () => {
   let resolve!: () => void;
@@ -43,5 +43,48 @@ describe('WorkGate', () => {
     const gate = new WorkGate(1, 0);
     await expect(gate.reserve()!.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(gate.load).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('works on one at a time while the process is busy, and on up to maxActive again when it is not', async () => {
+    let busy = 0.95;
+    const gate = new WorkGate(3, 10, () => busy);
+    const started: number[] = [];
+    const blockers = Array.from({ length: 5 }, deferred);
+    const runs = blockers.map((b, i) =>
+      gate.reserve()!.run(async () => {
+        started.push(i);
+        await b.promise;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual([0]);
+    expect(gate.load).toEqual({ active: 1, waiting: 4 });
+    blockers[0]!.resolve();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual([0, 1]); // still busy: one at a time, but waiting work moves on
+    busy = 0.1;
+    blockers[1]!.resolve();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(gate.load).toEqual({ active: 3, waiting: 0 });
+    for (const b of blockers) b.resolve();
+    await Promise.all(runs);
+    expect(gate.load).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('refuses by the configured capacity, not by the busy limit', () => {
+    const gate = new WorkGate(3, 2, () => 1);
+    const tickets = Array.from({ length: 6 }, () => gate.reserve());
+    expect(tickets.map(Boolean)).toEqual([true, true, true, true, true, false]);
+  });
+
+  it('eventLoopBusy reads near 1 while the loop is blocked and near 0 while it idles', async () => {
+    const busy = eventLoopBusy(50);
+    const spin = Date.now() + 120;
+    while (Date.now() < spin) {} // block the loop
+    await new Promise((r) => setImmediate(r));
+    expect(busy()).toBeGreaterThan(0.8);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(busy()).toBeLessThan(0.3);
   });
 });
