@@ -6,19 +6,26 @@ import { performance } from 'node:perf_hooks';
  * and every accepted request finishes, instead of everything timing out together under a flood.
  *
  * `busy` (optional) tells how busy the process is, from 0 to 1. While it is at `busyAt` or above, only one request is
- * worked on at a time: the work is CPU-bound then (more at once would only take turns with the acks, which Slack
- * needs within 3 s), and when it waits on Slack instead, the process is idle and up to `maxActive` run at once.
+ * worked on at a time, and the next waiting one starts `busyPauseMs` after it: the work is CPU-bound then, and work
+ * that keeps the loop busy delays the acks Slack needs within 3 s; acks come first, and the queue still moves (Slack
+ * itself takes only about 20 new channels a minute). When the work waits on Slack instead, the process is idle and up
+ * to `maxActive` run at once, back to back.
  */
 export class WorkGate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
+  private pause: NodeJS.Timeout | null = null;
 
   constructor(
     readonly maxActive: number,
     readonly maxWaiting: number,
     private readonly busy: () => number = () => 0,
-    private readonly busyAt = 0.8,
+    private readonly opts: { busyAt?: number; busyPauseMs?: number } = {},
   ) {}
+
+  private get isBusy(): boolean {
+    return this.busy() >= (this.opts.busyAt ?? 0.8);
+  }
 
   get load(): { active: number; waiting: number } {
     return { active: this.active, waiting: this.waiting.length };
@@ -26,14 +33,14 @@ export class WorkGate {
 
   /** How many may run at once right now. */
   get limit(): number {
-    return this.busy() >= this.busyAt ? Math.min(1, this.maxActive) : this.maxActive;
+    return this.isBusy ? Math.min(1, this.maxActive) : this.maxActive;
   }
 
   /** Reserves a place, or returns null when full. Call `run` on the ticket right away. */
   reserve(): { run<T>(fn: () => Promise<T>): Promise<T> } | null {
     if (this.active + this.waiting.length >= this.maxActive + this.maxWaiting) return null;
     let ready: Promise<void>;
-    if (this.waiting.length === 0 && this.active < this.limit) {
+    if (this.waiting.length === 0 && !this.pause && this.active < this.limit) {
       this.active++;
       ready = Promise.resolve();
     } else {
@@ -54,6 +61,19 @@ export class WorkGate {
   }
 
   private startWaiting(): void {
+    if (this.pause || this.waiting.length === 0) return;
+    const pauseMs = this.opts.busyPauseMs ?? 250;
+    if (pauseMs > 0 && this.isBusy) {
+      this.pause = setTimeout(() => {
+        this.pause = null;
+        this.startNow();
+      }, pauseMs);
+      return;
+    }
+    this.startNow();
+  }
+
+  private startNow(): void {
     // Always at least one, so that waiting work moves on however busy the process is.
     const limit = Math.max(1, this.limit);
     while (this.waiting.length > 0 && this.active < limit) {

@@ -47,7 +47,7 @@ describe('WorkGate', () => {
 
   it('works on one at a time while the process is busy, and on up to maxActive again when it is not', async () => {
     let busy = 0.95;
-    const gate = new WorkGate(3, 10, () => busy);
+    const gate = new WorkGate(3, 10, () => busy, { busyPauseMs: 0 });
     const started: number[] = [];
     const blockers = Array.from({ length: 5 }, deferred);
     const runs = blockers.map((b, i) =>
@@ -70,6 +70,20 @@ describe('WorkGate', () => {
     for (const b of blockers) b.resolve();
     await Promise.all(runs);
     expect(gate.load).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('while busy, starts the next waiting request only after a pause, so acks get the loop first', async () => {
+    const gate = new WorkGate(2, 10, () => 1, { busyPauseMs: 60 });
+    const startedAt: number[] = [];
+    const runs = [0, 1, 2].map(() =>
+      gate.reserve()!.run(async () => {
+        startedAt.push(Date.now());
+      }),
+    );
+    await Promise.all(runs);
+    expect(startedAt).toHaveLength(3);
+    expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(55);
+    expect(startedAt[2]! - startedAt[1]!).toBeGreaterThanOrEqual(55);
   });
 
   it('refuses by the configured capacity, not by the busy limit', () => {
