@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
  * and at most `maxWaiting` wait; beyond that a request is refused at once with a clear message, so acks stay fast
  * and every accepted request finishes, instead of everything timing out together under a flood.
  *
- * `busy` (optional) tells how busy the process is, from 0 to 1. While it is at `busyAt` or above, only one request is
+ * `busy` (optional) tells how busy the process is, from 0 to 1. While it is at `busyAt` (0.5) or above, only one request is
  * worked on at a time, and the next waiting one starts `busyPauseMs` after it: the work is CPU-bound then, and work
  * that keeps the loop busy delays the acks Slack needs within 3 s; acks come first, and the queue still moves (Slack
  * itself takes only about 20 new channels a minute). When the work waits on Slack instead, the process is idle and up
@@ -24,7 +24,7 @@ export class WorkGate {
   ) {}
 
   private get isBusy(): boolean {
-    return this.busy() >= (this.opts.busyAt ?? 0.8);
+    return this.busy() >= (this.opts.busyAt ?? 0.5);
   }
 
   get load(): { active: number; waiting: number } {
