@@ -60,6 +60,8 @@ const PACED_INTERVAL_MS = 100;
 const PACED_WARMUP = 3;
 /** After a load phase, the bot's backlog is done when every acked command got its reply, or nothing moved this long. */
 const DRAIN_QUIET_MS = 5000;
+/** Each concurrency's load is split into this many rounds per target, alternating bare and ours. */
+const ROUNDS = 5;
 const REQUEST_TIMEOUT_MS = 15_000;
 const TARGET_ACK_RATIO = 1.25;
 const TARGET_CARD_P95_MS = 250;
@@ -217,6 +219,20 @@ function recordSent(r: LoadResult, id: string, sent: Sent): void {
 
 function emptyLoadResult(): LoadResult {
   return { sent: 0, ids: [], sentAt: [], latencyMs: [], status: [], elapsedMs: 0, capped: false, endedAt: 0 };
+}
+
+/** Adds one round's result to the pooled result of its target. */
+function poolInto(into: LoadResult, r: LoadResult): void {
+  for (let i = 0; i < r.ids.length; i++) {
+    into.ids.push(r.ids[i]!);
+    into.sentAt.push(r.sentAt[i]!);
+    into.latencyMs.push(r.latencyMs[i]!);
+    into.status.push(r.status[i]!);
+  }
+  into.sent += r.sent;
+  into.elapsedMs += r.elapsedMs;
+  into.capped ||= r.capped;
+  into.endedAt = Math.max(into.endedAt, r.endedAt);
 }
 
 /** A closed loop: `concurrency` workers each send, wait for the ack, send again, until `seconds` are up. */
@@ -625,38 +641,59 @@ runBench(async (atExit) => {
   const acks: AckFigures[] = [];
   const cards: CardFigures[] = [];
 
-  const loadPhase = async (target: 'bare' | 'ours', concurrency: number) => {
-    const child = target === 'bare' ? bare : bot;
-    const tag = `${target === 'bare' ? 'b' : 'o'}${concurrency}x`;
-    const batch = makeBatch(fake, tag, cap);
-    const errorLogsBefore = child.errorLines;
-    const cpu0 = { target: cpuMs(child.pid), bench: selfCpuMs(), host: hostBusyMs() };
-    const health =
-      target === 'ours' ? probeLater(child.port, '/health', (seconds * 1000) / 2) : Promise.resolve(undefined);
-    const r = await closedLoop(child.port, concurrency, seconds, batch);
-    const cpu = {
-      target: cpuMs(child.pid) - cpu0.target,
-      bench: selfCpuMs() - cpu0.bench,
-      host: hostBusyMs() - cpu0.host,
-    };
-    assertAlive(child);
-    const figures = ackFigures(target, `c${concurrency}`, concurrency, r, cpu);
-    acks.push(figures);
-    console.log(
-      `  ${target === 'bare' ? 'bare Bolt' : 'our bot'} c${concurrency}: ${r.sent} requests, ack p99 ${figures.p99} ms, ` +
-        `${figures.rps} req/s`,
-    );
-    if (target === 'ours') {
-      const drained = await drain(index, r, drainCapMs);
-      assertAlive(child);
-      const c = cardFigures(`load c${concurrency}`, r, index, drained, child.errorLines - errorLogsBefore);
-      c.healthMidLoad = (await health) ?? null;
-      cards.push(c);
+  /**
+   * One concurrency, both targets, in ROUNDS rounds of seconds / ROUNDS each, alternating bare and ours (ABBA…):
+   * on a shared machine the speed available drifts by tens of percent over seconds, so back-to-back 10 s phases
+   * compared the machine's moods as much as the two apps. Each target still gets `seconds` of load in all, and the
+   * figures pool every round. After each of our rounds the bot's backlog is drained before anything else runs.
+   */
+  const loadPhases = async (concurrency: number) => {
+    const pooled = { bare: emptyLoadResult(), ours: emptyLoadResult() };
+    const cpu = { bare: { target: 0, bench: 0, host: 0 }, ours: { target: 0, bench: 0, host: 0 } };
+    const drainedAll = { ms: 0, complete: true };
+    const errorLogsBefore = bot.errorLines;
+    let health: Promise<Probe> | undefined;
+    const roundSeconds = seconds / ROUNDS;
+    for (let round = 0; round < ROUNDS; round++) {
+      const order: ('bare' | 'ours')[] = round % 2 === 0 ? ['bare', 'ours'] : ['ours', 'bare'];
+      for (const target of order) {
+        const child = target === 'bare' ? bare : bot;
+        const batch = makeBatch(
+          fake,
+          `${target === 'bare' ? 'b' : 'o'}${concurrency}r${round}x`,
+          Math.ceil(cap / ROUNDS),
+        );
+        const cpu0 = { target: cpuMs(child.pid), bench: selfCpuMs(), host: hostBusyMs() };
+        if (target === 'ours' && !health) health = probeLater(child.port, '/health', (roundSeconds * 1000) / 2);
+        const r = await closedLoop(child.port, concurrency, roundSeconds, batch);
+        cpu[target].target += cpuMs(child.pid) - cpu0.target;
+        cpu[target].bench += selfCpuMs() - cpu0.bench;
+        cpu[target].host += hostBusyMs() - cpu0.host;
+        assertAlive(child);
+        poolInto(pooled[target], r);
+        if (target === 'ours') {
+          const drained = await drain(index, r, drainCapMs);
+          assertAlive(child);
+          drainedAll.ms += drained.ms;
+          drainedAll.complete &&= drained.complete;
+        }
+      }
+    }
+    for (const target of ['bare', 'ours'] as const) {
+      const figures = ackFigures(target, `c${concurrency}`, concurrency, pooled[target], cpu[target]);
+      acks.push(figures);
       console.log(
-        `    backlog drained ${drained.complete ? 'in' : 'NOT within'} ${drained.ms} ms; ` +
-          `${c.cards}/${c.declared} cards, card p95 ${c.p95} ms`,
+        `  ${target === 'bare' ? 'bare Bolt' : 'our bot'} c${concurrency}: ${figures.requests} requests in ${ROUNDS} ` +
+          `rounds, ack p99 ${figures.p99} ms, ${figures.rps} req/s`,
       );
     }
+    const c = cardFigures(`load c${concurrency}`, pooled.ours, index, drainedAll, bot.errorLines - errorLogsBefore);
+    c.healthMidLoad = (await health) ?? null;
+    cards.push(c);
+    console.log(
+      `    backlog drained after each round, ${drainedAll.ms} ms in all; ${c.cards}/${c.declared} cards, ` +
+        `card p95 ${c.p95} ms`,
+    );
   };
 
   const pacedPhase = async (label: string) => {
@@ -679,13 +716,10 @@ runBench(async (atExit) => {
   };
 
   console.log('running:');
-  // The paced phase first, on a fresh bot; then bare and ours back to back per concurrency, so both see about the
-  // same background load on a shared machine.
+  // The paced phase first, on a fresh bot; then bare and ours in alternating rounds per concurrency, so both see
+  // about the same background load on a shared machine.
   const pacedBefore = await pacedPhase('fresh');
-  for (const c of CONCURRENCIES) {
-    await loadPhase('bare', c);
-    await loadPhase('ours', c);
-  }
+  for (const c of CONCURRENCIES) await loadPhases(c);
   const pacedAfter = await pacedPhase('after-load');
   await sleep(1000);
   const after = { bot: readMem(bot.pid), bare: readMem(bare.pid) };
