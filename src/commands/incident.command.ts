@@ -1,8 +1,9 @@
-import type { App, RespondFn } from '@slack/bolt';
+import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { encodeModalMetadata } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
@@ -22,7 +23,7 @@ const ephemeral = (respond: RespondFn, text: string, blocks?: unknown[]) =>
   respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks: blocks as never } : {}) });
 
 /** `/incident …`: parse, ack at once, one service call, render. */
-export function register(app: App, deps: ListenerDeps): void {
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.command(INCIDENT_COMMAND, async ({ command, ack, respond, client, logger }) => {
     const parsed = parseIncidentCommand(command.text ?? '');
     if (!parsed.ok) {

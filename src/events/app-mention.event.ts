@@ -1,8 +1,8 @@
-import type { App } from '@slack/bolt';
+import type { ListenerRegistry } from '../slack/listener-router.js';
 import { renderHelp } from '../templates/help.js';
 
 /** `@Incident Bot` in a channel: answer in the thread with how to use the bot. */
-export function register(app: App): void {
+export function register(app: ListenerRegistry): void {
   app.event('app_mention', async ({ event, client, logger }) => {
     try {
       await client.chat.postMessage({

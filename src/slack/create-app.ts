@@ -90,13 +90,13 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
   escalation.onScheduled = (at) => timers.poke(at);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
   const deps = { incidents, playbooks, gate };
-  registerCommands(app, deps);
-  // Block actions and view submissions go through one Bolt listener each (see ListenerRouter).
+  // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
+  registerCommands(router, deps);
   registerActions(router, deps);
   registerViews(router, deps);
+  registerEvents(router);
   router.install(app);
-  registerEvents(app);
 
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);

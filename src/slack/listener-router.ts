@@ -1,57 +1,81 @@
-import type { AllMiddlewareArgs, App, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs, App } from '@slack/bolt';
 
-type ActionArgs = SlackActionMiddlewareArgs & AllMiddlewareArgs;
-type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
+type Args = AnyMiddlewareArgs & AllMiddlewareArgs;
 // biome-ignore lint/suspicious/noExplicitAny: handlers are typed where they are written (app.action<…>(id, fn)).
 type AnyListener = (args: any) => Promise<void>;
 
-/** Where listeners register their block actions and view submissions: the subset of Bolt's App they use. */
-export type ListenerRegistry = Pick<App, 'action' | 'view'>;
+/** Where listeners register: the subset of Bolt's App they use, with the same signatures. */
+export type ListenerRegistry = Pick<App, 'command' | 'action' | 'view' | 'event'>;
+
+type Kind = 'command' | 'action' | 'view' | 'event';
 
 /**
- * Bolt runs the matchers of every registered listener on every request, so each listener adds to the time of every
- * ack. The bot's block actions and view submissions go through one Bolt listener each, which dispatches on
- * `action_id` / `callback_id`. Handlers register on the router exactly as on the app (`router.action(id, fn)`), with a
- * string id and one function; `install` registers the two Bolt listeners, matching only the ids registered.
+ * Bolt runs the matchers of every registered listener on every request (a middleware chain each), so each listener
+ * adds to the time of every ack. The bot's listeners register on this router exactly as on the app
+ * (`router.command('/incident', fn)`, `router.action(id, fn)`, with a string id and one function), and `install`
+ * puts one global middleware in front of Bolt's listeners that looks the request up by command name, action_id,
+ * view callback_id or event type and runs its function with Bolt's own arguments (ack, respond, client, logger…).
+ * A request nobody registered for goes on to Bolt unchanged.
  */
 export class ListenerRouter implements ListenerRegistry {
-  private readonly actions = new Map<string, AnyListener>();
-  private readonly views = new Map<string, AnyListener>();
+  private readonly routes: Record<Kind, Map<string, AnyListener>> = {
+    command: new Map(),
+    action: new Map(),
+    view: new Map(),
+    event: new Map(),
+  };
+
+  readonly command = ((name: unknown, ...listeners: AnyListener[]) => {
+    this.add('command', name, listeners);
+  }) as App['command'];
 
   readonly action = ((id: unknown, ...listeners: AnyListener[]) => {
-    this.add(this.actions, 'action', id, listeners);
+    this.add('action', id, listeners);
   }) as App['action'];
 
   readonly view = ((id: unknown, ...listeners: AnyListener[]) => {
-    this.add(this.views, 'view', id, listeners);
+    this.add('view', id, listeners);
   }) as App['view'];
 
-  private add(map: Map<string, AnyListener>, kind: string, id: unknown, listeners: AnyListener[]): void {
+  readonly event = ((type: unknown, ...listeners: AnyListener[]) => {
+    this.add('event', type, listeners);
+  }) as App['event'];
+
+  /** What is registered, by kind (for checks against manifest.yml). */
+  registered(kind: Kind): string[] {
+    return [...this.routes[kind].keys()];
+  }
+
+  private add(kind: Kind, id: unknown, listeners: AnyListener[]): void {
     if (typeof id !== 'string' || listeners.length !== 1) {
       throw new Error(`ListenerRouter.${kind}: register one function under a string id`);
     }
-    if (map.has(id)) throw new Error(`ListenerRouter.${kind}: ${id} is registered twice`);
-    map.set(id, listeners[0]!);
+    if (this.routes[kind].has(id)) throw new Error(`ListenerRouter.${kind}: ${id} is registered twice`);
+    this.routes[kind].set(id, listeners[0]!);
+  }
+
+  /** The function registered for this request, if any. */
+  route(args: Pick<Args, 'body'> & Partial<Record<'command' | 'action' | 'view' | 'event', unknown>>) {
+    const body = args.body as { type?: string; command?: string };
+    if (typeof body.command === 'string' && args.command) return this.routes.command.get(body.command);
+    if (body.type === 'block_actions' && args.action) {
+      const id = (args.action as { action_id?: unknown }).action_id;
+      return typeof id === 'string' ? this.routes.action.get(id) : undefined;
+    }
+    if (body.type === 'view_submission' && args.view) {
+      return this.routes.view.get((args.view as { callback_id: string }).callback_id);
+    }
+    if (body.type === 'event_callback' && args.event) {
+      return this.routes.event.get((args.event as { type: string }).type);
+    }
+    return undefined;
   }
 
   install(app: App): void {
-    if (this.actions.size > 0) {
-      app.action(exactly([...this.actions.keys()]), async (args: ActionArgs) => {
-        const id = 'action_id' in args.action ? args.action.action_id : undefined;
-        const listener = id === undefined ? undefined : this.actions.get(id);
-        if (listener) await listener(args);
-      });
-    }
-    if (this.views.size > 0) {
-      app.view(exactly([...this.views.keys()]), async (args: ViewArgs) => {
-        const listener = this.views.get(args.view.callback_id);
-        if (listener) await listener(args);
-      });
-    }
+    app.use(async (args) => {
+      const listener = this.route(args as Args);
+      if (listener) await listener(args);
+      else await args.next();
+    });
   }
-}
-
-/** A pattern matching exactly one of `ids`. */
-function exactly(ids: string[]): RegExp {
-  return new RegExp(`^(?:${ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
 }

@@ -16,24 +16,47 @@ describe('ListenerRouter', () => {
     ).toThrow(/one function/);
   });
 
-  it('installs one Bolt listener per kind, matching exactly the ids registered', () => {
+  it('finds the function for a command, a block action, a view submission and an event; nothing for the rest', () => {
     const r = new ListenerRouter();
-    r.action('incident_acknowledge', async () => {});
-    r.action('playbook_run_step', async () => {});
-    r.view('incident_resolve_modal', async () => {});
-    const installed: { kind: string; pattern: RegExp }[] = [];
-    const app = {
-      action: (pattern: RegExp) => installed.push({ kind: 'action', pattern }),
-      view: (pattern: RegExp) => installed.push({ kind: 'view', pattern }),
+    const fns = {
+      command: async () => {},
+      action: async () => {},
+      view: async () => {},
+      event: async () => {},
     };
-    r.install(app as never);
-    expect(installed.map((i) => i.kind)).toEqual(['action', 'view']);
-    const [action, view] = installed.map((i) => i.pattern);
-    expect(action!.test('incident_acknowledge')).toBe(true);
-    expect(action!.test('playbook_run_step')).toBe(true);
-    expect(action!.test('incident_acknowledge_x')).toBe(false);
-    expect(action!.test('x_incident_acknowledge')).toBe(false);
-    expect(view!.test('incident_resolve_modal')).toBe(true);
-    expect(view!.test('incident_acknowledge')).toBe(false);
+    r.command('/incident', fns.command);
+    r.action('incident_acknowledge', fns.action);
+    r.view('incident_resolve_modal', fns.view);
+    r.event('app_mention', fns.event);
+    expect(r.route({ body: { command: '/incident' } as never, command: {} })).toBe(fns.command);
+    expect(r.route({ body: { command: '/other' } as never, command: {} })).toBeUndefined();
+    const action = (id: string) => ({ body: { type: 'block_actions' } as never, action: { action_id: id } });
+    expect(r.route(action('incident_acknowledge'))).toBe(fns.action);
+    expect(r.route(action('incident_acknowledge_x'))).toBeUndefined();
+    const view = (type: string) => ({ body: { type } as never, view: { callback_id: 'incident_resolve_modal' } });
+    expect(r.route(view('view_submission'))).toBe(fns.view);
+    expect(r.route(view('view_closed'))).toBeUndefined();
+    const event = (type: string) => ({ body: { type: 'event_callback' } as never, event: { type } });
+    expect(r.route(event('app_mention'))).toBe(fns.event);
+    expect(r.route(event('message'))).toBeUndefined();
+    expect(r.registered('command')).toEqual(['/incident']);
+  });
+
+  it('installs one global middleware that runs the function, or hands unknown requests on to Bolt', async () => {
+    const r = new ListenerRouter();
+    const ran: string[] = [];
+    r.command('/incident', async () => {
+      ran.push('incident');
+    });
+    let middleware!: (args: unknown) => Promise<void>;
+    r.install({ use: (m: typeof middleware) => (middleware = m) } as never);
+    let nexted = 0;
+    const next = async () => {
+      nexted++;
+    };
+    await middleware({ body: { command: '/incident' }, command: {}, next });
+    await middleware({ body: { command: '/unknown' }, command: {}, next });
+    expect(ran).toEqual(['incident']);
+    expect(nexted).toBe(1);
   });
 });

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMMANDS } from '../../src/commands/index.js';
-import { EVENTS } from '../../src/events/index.js';
+import { COMMANDS, register as registerCommands } from '../../src/commands/index.js';
+import { EVENTS, register as registerEvents } from '../../src/events/index.js';
+import { ListenerRouter } from '../../src/slack/listener-router.js';
 
 interface Manifest {
   display_information?: { name?: string };
@@ -47,6 +48,14 @@ describe('manifest.yml', () => {
 
   it('every listened-to event is subscribed in the manifest', () => {
     for (const e of EVENTS) expect(events).toContain(e);
+  });
+
+  it('the commands and events the app registers are exactly COMMANDS and EVENTS', () => {
+    const router = new ListenerRouter();
+    registerCommands(router, {} as never);
+    registerEvents(router);
+    expect(router.registered('command').sort()).toEqual([...COMMANDS].sort());
+    expect(router.registered('event').sort()).toEqual([...EVENTS].sort());
   });
 
   it('enables interactivity (buttons and modals) and uses HTTP, not Socket Mode', () => {
