@@ -5,7 +5,8 @@ import { type Config, loadConfig } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from './runbook/runbook.js';
-import { createApp } from './slack/create-app.js';
+import { type BotIdentity, BotIdentityError, fetchBotIdentity } from './slack/bot-identity.js';
+import { createApp, slackClientOptions } from './slack/create-app.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
@@ -74,7 +75,21 @@ export async function start(
     };
   }
 
-  const { app, timers } = createApp({ config, db, runbook });
+  // Not set-up mode: the config schema has made sure of the token.
+  const botToken = config.slack.botToken ?? '';
+  let identity: BotIdentity;
+  try {
+    identity = await fetchBotIdentity(
+      botToken,
+      config.slack.apiUrl ?? 'https://slack.com/api/',
+      slackClientOptions(config.slack.apiUrl),
+    );
+  } catch (err) {
+    await db.close().catch(() => {});
+    if (err instanceof BotIdentityError) throw new StartupError(err.message);
+    throw err;
+  }
+  const { app, timers } = createApp({ config, db, runbook, identity });
   let port = config.port;
   if (config.slack.mode === 'http') {
     const server = (await app.start(config.port)) as Server;

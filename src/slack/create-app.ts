@@ -13,6 +13,7 @@ import type { Incident } from '../incidents/types.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { register as registerViews } from '../views/index.js';
+import type { BotIdentity } from './bot-identity.js';
 import { ListenerRouter } from './listener-router.js';
 import { SlackChat } from './slack-chat.js';
 import { eventLoopBusy, WorkGate } from './work-gate.js';
@@ -25,11 +26,23 @@ export interface AppDeps {
   timers?: Partial<TimerLoopOptions>;
   logger?: Logger;
   /**
-   * Admission control for post-ack work. Defaults: 2 at once, 64 waiting. Slack allows about 20 channel creations a
-   * minute (conversations.create is Tier 2), so 2 declarations in flight already outrun what Slack accepts; keeping
-   * the number small keeps acks fast under a flood (bench/ack).
+   * Admission control for post-ack work. Defaults: 4 at once (1 while the process is busy), 64 waiting. Slack allows
+   * about 20 channel creations a minute (conversations.create is Tier 2); keeping the number small keeps acks fast
+   * under a flood (bench/ack).
    */
   limits?: { maxActive: number; maxWaiting: number };
+  /** Who the bot is (auth.test, asked by start() before this); without it Bolt asks Slack itself. */
+  identity?: BotIdentity;
+}
+
+/** Web API client options of the app and of the start-up token check. */
+export function slackClientOptions(apiUrl: string | undefined) {
+  return {
+    ...(apiUrl ? { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
+    // At 3 a.m. a call should succeed or fail within seconds, not retry for half an hour (the SDK default).
+    retryConfig: { retries: 3, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
+    timeout: 10_000,
+  };
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -43,18 +56,14 @@ export interface Bot {
   timers: TimerLoop<FiredJob>;
 }
 
-export function createApp({ config, db, logger, limits, runbook, timers: timerOptions }: AppDeps): Bot {
+export function createApp({ config, db, logger, limits, runbook, timers: timerOptions, identity }: AppDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createApp needs Slack credentials; see setup mode in app.ts');
   const routes = [aliveRoute, healthRoute(db, slack.mode)];
-  const clientOptions = {
-    ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/` } : {}),
-    // At 3 a.m. a call should succeed or fail within seconds, not retry for half an hour (the SDK default).
-    retryConfig: { retries: 3, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
-    timeout: 10_000,
-  };
+  const clientOptions = slackClientOptions(slack.apiUrl);
   const app = new App({
     token: slack.botToken,
+    ...(identity ? { botId: identity.botId, botUserId: identity.botUserId } : {}),
     ...(slack.mode === 'socket'
       ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: config.port, clientOptions } }
       : { signingSecret: slack.signingSecret }),

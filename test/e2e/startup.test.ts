@@ -6,10 +6,22 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBot, start } from '../../src/start.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import { FakeSlack } from '../support/fake-slack.js';
 import { postToSlackApp } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 
 const run = promisify(execFile);
+
+/** A migrated-on-start database for a process that gets as far as Slack: a fresh schema, dropped after the file. */
+const schemas: (() => Promise<void>)[] = [];
+async function testDatabaseUrl(): Promise<string> {
+  const s = await createTestSchema('startup');
+  schemas.push(s.drop);
+  return s.url;
+}
+afterAll(async () => {
+  for (const drop of schemas) await drop();
+});
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 
 /** Runs `npm start`'s entry point with only the given environment (plus PATH), as a person would. */
@@ -63,6 +75,36 @@ describe('start-up', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a Slack Web API that cannot be reached at start is reported and exits 1, without a stack trace', async () => {
+    const r = await startProcess({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 's',
+      SLACK_API_URL: 'http://127.0.0.1:9/api/', // nothing listens on the discard port
+      DATABASE_URL: await testDatabaseUrl(),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Could not reach Slack's Web API at http://127.0.0.1:9/api/ to check SLACK_BOT_TOKEN");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a bot token Slack refuses is reported and exits 1', async () => {
+    const fake = await FakeSlack.start();
+    fake.failNext('auth.test', { error: 'invalid_auth' });
+    try {
+      const r = await startProcess({
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_SIGNING_SECRET: 's',
+        SLACK_API_URL: fake.url,
+        DATABASE_URL: await testDatabaseUrl(),
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Slack refused SLACK_BOT_TOKEN (invalid_auth)');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('an unreachable DATABASE_URL is reported and exits 1', async () => {
     const r = await startProcess({ DATABASE_URL: 'postgresql://postgres:hunter2@127.0.0.1:1/test' });
     expect(r.code).toBe(1);
@@ -100,17 +142,19 @@ describe('start-up', () => {
 
   describe('HTTP mode through start()', () => {
     let bot: RunningBot;
+    let fake: FakeSlack;
     let drop: () => Promise<void>;
     beforeAll(async () => {
       const s = await createTestSchema('e2e');
       drop = s.drop;
+      fake = await FakeSlack.start();
       bot = await start(
         {
           PORT: '0',
           DATABASE_URL: s.url,
           SLACK_BOT_TOKEN: 'xoxb-x',
           SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_API_URL: 'http://127.0.0.1:1/api/',
+          SLACK_API_URL: fake.url,
           LOG_LEVEL: 'error',
         },
         () => {},
@@ -118,7 +162,12 @@ describe('start-up', () => {
     });
     afterAll(async () => {
       await bot?.stop();
+      await fake?.close();
       await drop?.();
+    });
+
+    it('checks the bot token once at start (auth.test), so Bolt does not ask again in the background', () => {
+      expect(fake.calls.filter((c) => c.method === 'auth.test')).toHaveLength(1);
     });
 
     it('serves /alive, /health with Postgres, and answers Slack URL verification', async () => {
@@ -168,4 +217,48 @@ describe('@mentions', () => {
     const reply = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === '1700000000.000100');
     expect(reply.args.text).toContain('/incident sev1 db down');
   });
+});
+
+describe('npm start: the built bot (dist/app.js)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await run('npm', ['run', 'build', '--silent'], { timeout: 90_000 });
+    dir = await mkdtemp(join(tmpdir(), 'bot-dist-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts with plain node, applies the copied migrations and serves set-up mode', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['dist/app.js'], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no set-up line; output: ${out}`)), 30_000);
+        const read = (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /http:\/\/localhost:(\d+)\//.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        };
+        child.stdout.on('data', read);
+        child.stderr.on('data', read);
+        child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      expect(out).toContain('Set-up mode');
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', database: { kind: 'pglite', status: 'ok' } });
+      const manifest = await fetch(`http://127.0.0.1:${port}/manifest.yml`);
+      expect(await manifest.text()).toContain('/incident');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 60_000);
 });
