@@ -6,10 +6,11 @@ import { performance } from 'node:perf_hooks';
  * and every accepted request finishes, instead of everything timing out together under a flood.
  *
  * `busy` (optional) tells how busy the process is, from 0 to 1. While it is at `busyAt` (0.5) or above, only one request is
- * worked on at a time, and the next waiting one starts `busyPauseMs` after it: the work is CPU-bound then, and work
- * that keeps the loop busy delays the acks Slack needs within 3 s; acks come first, and the queue still moves (Slack
- * itself takes only about 20 new channels a minute). When the work waits on Slack instead, the process is idle and up
- * to `maxActive` run at once, back to back.
+ * worked on at a time: the work is CPU-bound then, and work that keeps the loop busy delays the acks Slack needs within
+ * 3 s. If moreover a backlog waits (at least `maxActive`: a flood, not a few people at once), the next one starts
+ * `busyPauseMs` (1 s) after the last: acks come first, and the queue still moves about as fast as Slack lets an app
+ * create channels (about 20 a minute). When the work waits on Slack instead, the process is idle and up to `maxActive`
+ * run at once, back to back.
  */
 export class WorkGate {
   private active = 0;
@@ -62,8 +63,9 @@ export class WorkGate {
 
   private startWaiting(): void {
     if (this.pause || this.waiting.length === 0) return;
-    const pauseMs = this.opts.busyPauseMs ?? 250;
-    if (pauseMs > 0 && this.isBusy) {
+    const pauseMs = this.opts.busyPauseMs ?? 1000;
+    // A backlog (more waiting than could ever run at once) in a busy process: a flood, not a few people at once.
+    if (pauseMs > 0 && this.waiting.length >= this.maxActive && this.isBusy) {
       this.pause = setTimeout(() => {
         this.pause = null;
         this.startNow();

@@ -72,8 +72,8 @@ describe('WorkGate', () => {
     expect(gate.load).toEqual({ active: 0, waiting: 0 });
   });
 
-  it('while busy, starts the next waiting request only after a pause, so acks get the loop first', async () => {
-    const gate = new WorkGate(2, 10, () => 1, { busyPauseMs: 60 });
+  it('while busy with a backlog, starts the next waiting request only after a pause, so acks get the loop first', async () => {
+    const gate = new WorkGate(1, 10, () => 1, { busyPauseMs: 60 });
     const startedAt: number[] = [];
     const runs = [0, 1, 2].map(() =>
       gate.reserve()!.run(async () => {
@@ -84,6 +84,18 @@ describe('WorkGate', () => {
     expect(startedAt).toHaveLength(3);
     expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(55);
     expect(startedAt[2]! - startedAt[1]!).toBeGreaterThanOrEqual(55);
+  });
+
+  it('while busy without a backlog (fewer waiting than maxActive), starts the next one at once', async () => {
+    const gate = new WorkGate(3, 10, () => 1, { busyPauseMs: 500 });
+    const startedAt: number[] = [];
+    const runs = [0, 1].map(() =>
+      gate.reserve()!.run(async () => {
+        startedAt.push(Date.now());
+      }),
+    );
+    await Promise.all(runs);
+    expect(startedAt[1]! - startedAt[0]!).toBeLessThan(100);
   });
 
   it('refuses by the configured capacity, not by the busy limit', () => {
