@@ -79,11 +79,7 @@ export async function start(
   const botToken = config.slack.botToken ?? '';
   let identity: BotIdentity;
   try {
-    identity = await fetchBotIdentity(
-      botToken,
-      config.slack.apiUrl ?? 'https://slack.com/api/',
-      slackClientOptions(config.slack.apiUrl),
-    );
+    identity = await fetchBotIdentity(botToken, slackClientOptions(config.slack.apiUrl));
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof BotIdentityError) throw new StartupError(err.message);

@@ -278,14 +278,45 @@ export class PlaybookService {
     };
   }
 
-  /** A second person with the approver role lets a requested step run; it then runs as the requester asked. */
-  async approve(approvalId: number, userId: string): Promise<void> {
+  /** An approval request that is still waiting for a decision, with its command step; otherwise a clear refusal. */
+  private async pendingApproval(approvalId: number) {
     const a = await getApproval(this.db, approvalId);
     if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
     const { playbook, step } = this.step(a.playbookId, a.stepKey);
     if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
     if (a.state !== 'pending')
       throw new AlreadyDoneError(`This request was already ${a.state} by ${who(a.decidedBy ?? '')}.`);
+    return { a, playbook, step };
+  }
+
+  /** Records the decision and its timeline event, once: a second decision finds it already made. */
+  private async decide(
+    incidentId: number,
+    approvalId: number,
+    state: 'approved' | 'denied',
+    userId: string,
+    reason: string | null,
+    shown: string[],
+  ) {
+    const decided = await this.db.transaction(async (tx) => {
+      const d = await decideApproval(tx, approvalId, state, userId, reason);
+      if (d) {
+        await insertEvent(tx, incidentId, 'approval_decided', userId, {
+          approval: approvalId,
+          state,
+          ...(reason === null ? {} : { reason }),
+          target: shown,
+        });
+      }
+      return d;
+    });
+    if (!decided) throw new AlreadyDoneError('This request was already decided.');
+    return decided;
+  }
+
+  /** A second person with the approver role lets a requested step run; it then runs as the requester asked. */
+  async approve(approvalId: number, userId: string): Promise<void> {
+    const { a, playbook, step } = await this.pendingApproval(approvalId);
     const shown = this.target(step, a.params).map(redact);
     if (userId === a.requestedBy) {
       throw new DomainError('same_person', 'A different person must approve: you asked for this run.');
@@ -297,17 +328,7 @@ export class PlaybookService {
         : 'No approvers are configured: add them under `access.approvers` in the runbook file.';
       await this.recordRefusal(a.incidentId, a.playbookId, a.stepKey, 'command', shown, userId, why);
     }
-    const decided = await this.db.transaction(async (tx) => {
-      const d = await decideApproval(tx, approvalId, 'approved', userId, null);
-      if (d)
-        await insertEvent(tx, a.incidentId, 'approval_decided', userId, {
-          approval: approvalId,
-          state: 'approved',
-          target: shown,
-        });
-      return d;
-    });
-    if (!decided) throw new AlreadyDoneError('This request was already decided.');
+    const decided = await this.decide(a.incidentId, approvalId, 'approved', userId, null, shown);
     const incident = await this.incident(a.incidentId);
     if (decided.messageTs) {
       await this.chat
@@ -319,12 +340,7 @@ export class PlaybookService {
 
   /** An approver (or the requester, withdrawing) turns a request down, saying why. */
   async deny(approvalId: number, userId: string, reason: string): Promise<void> {
-    const a = await getApproval(this.db, approvalId);
-    if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
-    const { playbook, step } = this.step(a.playbookId, a.stepKey);
-    if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
-    if (a.state !== 'pending')
-      throw new AlreadyDoneError(`This request was already ${a.state} by ${who(a.decidedBy ?? '')}.`);
+    const { a, playbook, step } = await this.pendingApproval(approvalId);
     const approvers = this.runbook.access.approvers;
     if (userId !== a.requestedBy && !(await this.isIn(approvers, userId))) {
       throw new DomainError(
@@ -333,18 +349,7 @@ export class PlaybookService {
       );
     }
     const shown = this.target(step, a.params).map(redact);
-    const decided = await this.db.transaction(async (tx) => {
-      const d = await decideApproval(tx, approvalId, 'denied', userId, reason);
-      if (d)
-        await insertEvent(tx, a.incidentId, 'approval_decided', userId, {
-          approval: approvalId,
-          state: 'denied',
-          reason,
-          target: shown,
-        });
-      return d;
-    });
-    if (!decided) throw new AlreadyDoneError('This request was already decided.');
+    const decided = await this.decide(a.incidentId, approvalId, 'denied', userId, reason, shown);
     if (decided.messageTs) {
       const incident = await this.incident(a.incidentId);
       await this.chat

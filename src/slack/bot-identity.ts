@@ -25,12 +25,9 @@ export class BotIdentityError extends Error {}
  * call itself, in the background, and an unreachable Slack at that moment crashed the process with a stack trace a
  * few seconds after it said it was listening.
  */
-export async function fetchBotIdentity(
-  token: string,
-  apiUrl: string,
-  clientOptions: WebClientOptions,
-): Promise<BotIdentity> {
-  const client = new WebClient(token, { ...clientOptions, logLevel: undefined, logger: quietLogger });
+export async function fetchBotIdentity(token: string, clientOptions: WebClientOptions): Promise<BotIdentity> {
+  const apiUrl = clientOptions.slackApiUrl ?? 'https://slack.com/api/';
+  const client = new WebClient(token, { ...clientOptions, logger: quietLogger });
   try {
     const res = await client.auth.test();
     if (!res.bot_id || !res.user_id) {

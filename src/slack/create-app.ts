@@ -47,15 +47,15 @@ export function slackClientOptions(apiUrl: string | undefined) {
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
 
-/**
- * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
- */
 export interface Bot {
   app: App;
   /** Runs due escalation timers; start it with the app, stop it before closing the database. */
   timers: TimerLoop<FiredJob>;
 }
 
+/**
+ * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
+ */
 export function createApp({ config, db, logger, limits, runbook, timers: timerOptions, identity }: AppDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createApp needs Slack credentials; see setup mode in app.ts');

@@ -39,14 +39,7 @@ const toRun = (r: Row): StepRun => ({
 });
 
 /** Which step of which incident, what it runs (redacted) and who asked. */
-export interface StepRunInput {
-  incidentId: number;
-  playbookId: string;
-  stepKey: string;
-  kind: 'command' | 'http';
-  target: string[];
-  requestedBy: string;
-}
+export type StepRunInput = Pick<StepRun, 'incidentId' | 'playbookId' | 'stepKey' | 'kind' | 'target' | 'requestedBy'>;
 
 /** Starts a run; null when the same step is already running for this incident. */
 export async function insertRunningStep(q: Queryable, r: StepRunInput): Promise<StepRun | null> {
