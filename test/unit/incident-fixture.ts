@@ -1,6 +1,10 @@
 import type { Incident, IncidentEvent, StatusUpdateInput } from '../../src/incidents/types.js';
 
 export const CREATED_AT = new Date('2026-11-27T23:14:00.000Z');
+/** `m` minutes after the fixture incident was declared. */
+export const minutes = (m: number) => new Date(CREATED_AT.getTime() + m * 60_000);
+/** "Now" in the template tests: five minutes into the incident. */
+export const NOW = minutes(5);
 export const REPORTER = 'UREPORTER1';
 export const COMMANDER = 'UCOMMANDER1';
 export const CHANNEL = 'CINC42';

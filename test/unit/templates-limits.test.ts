@@ -13,11 +13,12 @@ import { escapingProblems, limitProblems, mrkdwnTexts, plainTexts } from './bloc
 import {
   CHANNEL,
   COMMANDER,
-  CREATED_AT,
   makeEvent,
   makeIncident,
   makeResolvedIncident,
   makeUpdate,
+  minutes,
+  NOW,
   REPORTER,
 } from './incident-fixture.js';
 
@@ -26,8 +27,6 @@ import {
  * user text in mrkdwn and fallbacks, and text kept as written. Spot checks of each builder are in templates.test.ts.
  */
 
-const minutes = (m: number) => new Date(CREATED_AT.getTime() + m * 60_000);
-const NOW = minutes(5);
 const KNOWN_USERS = [REPORTER, COMMANDER] as const;
 
 const header = (m: Message) => m.blocks.find((b): b is HeaderBlock => b.type === 'header');

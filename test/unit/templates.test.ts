@@ -17,11 +17,10 @@ import {
   makeIncident,
   makeResolvedIncident,
   makeUpdate,
+  minutes,
+  NOW,
   REPORTER,
 } from './incident-fixture.js';
-
-const minutes = (m: number) => new Date(CREATED_AT.getTime() + m * 60_000);
-const NOW = minutes(5);
 
 const header = (m: Message) => m.blocks.find((b): b is HeaderBlock => b.type === 'header');
 const actions = (m: Message) => m.blocks.find((b): b is ActionsBlock => b.type === 'actions');
