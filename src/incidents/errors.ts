@@ -9,6 +9,18 @@ export class DomainError extends Error {
   }
 }
 
+/** Parameter values that do not fit their kinds, by parameter name; nothing was run. */
+export class ParamsError extends DomainError {
+  constructor(readonly errors: Record<string, string>) {
+    super(
+      'bad_params',
+      `Nothing was run: ${Object.entries(errors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; ')}`,
+    );
+  }
+}
+
 export class IncidentNotFoundError extends DomainError {
   constructor() {
     super('incident_not_found', 'That incident no longer exists.');
