@@ -1,13 +1,12 @@
 import { findRollbackTarget, parseDeployments } from '../ops/deployments.js';
-import { httpCheck } from '../ops/http-check.js';
 import { redact } from '../ops/redact.js';
+import { type RunnerOptions, runnerFor } from '../ops/step-runners.js';
 import {
   type CommandStep,
-  type HttpStep,
   type Playbook,
   type PlaybookStep,
+  type RunnableStep,
   suggestPlaybook,
-  validateParams,
 } from '../runbook/playbooks.js';
 import { PHASES, type PlaybookPhase, ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
@@ -29,20 +28,12 @@ import {
   setPlaybookMessage,
   setRunThread,
 } from '../store/step-run.repo.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError, ParamsError } from './errors.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { Logger } from './incident.service.js';
 import type { ApprovalView, IncidentChat, PlaybookChat, RunView } from './ports.js';
 import type { Incident } from './types.js';
 
-export interface PlaybookServiceOptions {
-  /** The binary that `atom-cli` in the runbook stands for (ATOM_CLI). */
-  atomCli: string;
-  /** What `alembic` in the runbook stands for (ALEMBIC_CLI), e.g. a wrapper that runs it in the app machine. */
-  alembicCli?: string;
-  /** Base URL the runbook's health endpoints are checked against (HEALTH_BASE_URL). */
-  healthBaseUrl?: string;
-  /** Extra variables for commands (e.g. the CLI's own credentials); nothing else of the bot's environment is passed. */
-  commandEnv?: Record<string, string>;
+export interface PlaybookServiceOptions extends RunnerOptions {
   /** How to read `atom-cli deployments` (DEPLOYMENTS_PATTERN); the default fits the CLI's table. */
   deploymentsPattern?: string;
 }
@@ -110,7 +101,7 @@ export class PlaybookService {
   }
 
   /** Why this person may not run (or ask to run) this step, or null when they may. Refusals name who can. */
-  async refusal(step: CommandStep | HttpStep, userId: string): Promise<string | null> {
+  async refusal(step: RunnableStep, userId: string): Promise<string | null> {
     if (step.type !== 'command' || (!step.destructive && !step.approval)) return null;
     const responders = this.runbook.access.responders;
     if (responders.length === 0) {
@@ -135,28 +126,15 @@ export class PlaybookService {
   }
 
   /** The argv (or URL) a step runs with these values; throws ParamsError naming each bad value. */
-  private target(step: CommandStep | HttpStep, values: Record<string, string>): string[] {
-    if (step.type === 'command') {
-      const checked = validateParams(step, values);
-      if (!checked.ok) throw new ParamsError(checked.errors);
-      return checked.argv.map((a, i) =>
-        i > 0 ? a : a === 'atom-cli' ? this.opts.atomCli : a === 'alembic' ? (this.opts.alembicCli ?? a) : a,
-      );
-    }
-    if (!this.opts.healthBaseUrl) {
-      throw new DomainError(
-        'no_health_url',
-        'Set HEALTH_BASE_URL (e.g. https://tenant.atomagentos.com) so the bot knows where to check the health endpoints.',
-      );
-    }
-    return [new URL(step.path, this.opts.healthBaseUrl).toString()];
+  private target(step: RunnableStep, values: Record<string, string>): string[] {
+    return runnerFor(step).target(step, values, this.opts);
   }
 
   private async recordRefusal(
     incidentId: number,
     playbookId: string,
     key: string,
-    kind: 'command' | 'http',
+    kind: RunnableStep['type'],
     shown: string[],
     userId: string,
     refusal: string,
@@ -335,7 +313,7 @@ export class PlaybookService {
   private async execute(
     incident: Incident,
     playbook: Playbook,
-    step: CommandStep | HttpStep,
+    step: RunnableStep,
     key: string,
     target: string[],
     userId: string,
@@ -393,49 +371,13 @@ export class PlaybookService {
       return chain;
     };
 
-    let final: RunView;
-    let digest: string | null = null;
-    let full = '';
-    if (step.type === 'command') {
-      // Loaded on first use: execa is only needed once someone runs a step, so an idle bot does not carry it.
-      const { runCommand } = await import('../ops/run-command.js');
-      const r = await runCommand(target, {
-        timeoutMs: step.timeoutMs,
-        env: this.opts.commandEnv ?? {},
-        onOutput: (snap) => update({ ...view, tail: snap.tail, bytes: snap.bytes, durationMs: snap.elapsedMs }),
-      });
-      digest = r.digest;
-      full = r.full;
-      const state = r.notFound ? 'not_found' : r.timedOut ? 'timed_out' : r.exitCode === 0 ? 'succeeded' : 'failed';
-      final = {
-        ...view,
-        state,
-        tail: r.tail,
-        exitCode: r.exitCode,
-        durationMs: r.durationMs,
-        bytes: r.bytes,
-        truncated: r.full.length > r.tail.length,
-        ...(r.notFound
-          ? { detail: `\`${target[0]}\` is not installed or not on PATH. Set ATOM_CLI to the path of the atom CLI.` }
-          : r.timedOut
-            ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
-            : r.error
-              ? { detail: r.error }
-              : {}),
-      };
-    } else {
-      const r = await httpCheck(target[0]!, { timeoutMs: step.timeoutMs, expectStatus: step.expectStatus });
-      final = {
-        ...view,
-        state: r.ok ? 'succeeded' : 'failed',
-        tail: r.body ?? '',
-        exitCode: null,
-        durationMs: r.latencyMs,
-        bytes: 0,
-        truncated: false,
-        detail: `${r.status ? `HTTP ${r.status}` : 'no answer'} in ${Math.round(r.latencyMs)} ms${r.error ? ` — ${r.error}` : ''}`,
-      };
-    }
+    const { digest, full, ...outcome } = await runnerFor(step).run(
+      target,
+      step,
+      (p) => void update({ ...view, tail: p.tail, bytes: p.bytes, durationMs: p.elapsedMs }),
+      this.opts,
+    );
+    const final: RunView = { ...view, ...outcome };
     await this.db.transaction(async (tx) => {
       await finishStepRun(tx, run.id, {
         state: final.state,
