@@ -152,11 +152,13 @@ export class PlaybookService {
     if (!run) {
       const other = await findRunningStep(this.db, incidentId, playbookId, key);
       const link = other?.threadTs ? await this.chat.permalink(incident, other.threadTs).catch(() => null) : null;
-      throw new AlreadyDoneError(
-        `That step is already running${other ? `, started by ${who(other.requestedBy)}` : ''}: ${
-          link ? `<${link}|see its output>` : 'its output is in the thread under the playbook'
-        }.`,
-      );
+      throw new AlreadyDoneError([
+        'That step is already running',
+        ...(other ? [', started by ', { people: [other.requestedBy] }] : []),
+        ': ',
+        link ? { link, label: 'see its output' } : 'its output is in the thread under the playbook',
+        '.',
+      ]);
     }
     const threadTs = await playbookMessage(this.db, incidentId, playbookId);
     const view: RunView = {
@@ -231,5 +233,3 @@ export class PlaybookService {
     return i;
   }
 }
-
-const who = (id: string) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);

@@ -13,7 +13,7 @@ import {
   type StepApproval,
   setApprovalMessage,
 } from '../store/step-run.repo.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase, plainText } from './errors.js';
 import type { Logger } from './incident.service.js';
 import type { ApprovalView, IncidentChat, PlaybookChat, RunView } from './ports.js';
 import type { Incident } from './types.js';
@@ -56,14 +56,16 @@ export class StepApprovals {
   ) {}
 
   /** Why this person may not run (or ask to run) this step, or null when they may. Refusals name who can. */
-  async refusal(step: RunnableStep, userId: string): Promise<string | null> {
+  async refusal(step: RunnableStep, userId: string): Promise<Phrase | null> {
     if (step.type !== 'command' || (!step.destructive && !step.approval)) return null;
     const responders = this.runbook.access.responders;
     if (responders.length === 0) {
-      return 'This step changes production and only responders may run it, but no responders are configured: add them under `access.responders` in the runbook file.';
+      return [
+        'This step changes production and only responders may run it, but no responders are configured: add them under `access.responders` in the runbook file.',
+      ];
     }
     if (await this.isIn(responders, userId)) return null;
-    return `This step changes production; only responders may run it: ${responders.map(who).join(', ')}.`;
+    return ['This step changes production; only responders may run it: ', { people: responders }, '.'];
   }
 
   private async isIn(contacts: string[], userId: string): Promise<boolean> {
@@ -74,7 +76,8 @@ export class StepApprovals {
   }
 
   /** Records a refused attempt and its timeline event, then throws the refusal for the person who asked. */
-  async recordRefusal(r: StepRequest, userId: string, refusal: string): Promise<never> {
+  async recordRefusal(r: StepRequest, userId: string, phrase: Phrase): Promise<never> {
+    const refusal = plainText(phrase);
     await this.db.transaction(async (tx) => {
       await insertRefusedStep(tx, {
         incidentId: r.incidentId,
@@ -92,7 +95,7 @@ export class StepApprovals {
         refusal,
       });
     });
-    throw new DomainError('not_allowed', refusal);
+    throw new DomainError('not_allowed', phrase);
   }
 
   /** Throws (and records) the refusal when this person may not run or ask for this step. */
@@ -111,11 +114,9 @@ export class StepApprovals {
     userId: string,
   ): Promise<void> {
     if (this.runbook.access.approvers.length === 0) {
-      await this.recordRefusal(
-        r,
-        userId,
+      await this.recordRefusal(r, userId, [
         'This step needs approval by a second person, but no approvers are configured: add them under `access.approvers` in the runbook file.',
-      );
+      ]);
     }
     const a = await this.db.transaction(async (tx) => {
       const created = await insertApproval(tx, {
@@ -160,7 +161,11 @@ export class StepApprovals {
     const { playbook, step } = this.runs.step(a.playbookId, a.stepKey);
     if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
     if (a.state !== 'pending')
-      throw new AlreadyDoneError(`This request was already ${a.state} by ${who(a.decidedBy ?? '')}.`);
+      throw new AlreadyDoneError([
+        `This request was already ${a.state} by `,
+        a.decidedBy ? { people: [a.decidedBy] } : 'someone',
+        '.',
+      ]);
     return { a, playbook, step };
   }
 
@@ -199,9 +204,9 @@ export class StepApprovals {
     }
     const approvers = this.runbook.access.approvers;
     if (!(await this.isIn(approvers, userId))) {
-      const why = approvers.length
-        ? `Only approvers may approve this: ${approvers.map(who).join(', ')}.`
-        : 'No approvers are configured: add them under `access.approvers` in the runbook file.';
+      const why: Phrase = approvers.length
+        ? ['Only approvers may approve this: ', { people: approvers }, '.']
+        : ['No approvers are configured: add them under `access.approvers` in the runbook file.'];
       const r = { incidentId: a.incidentId, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
       await this.recordRefusal(r, userId, why);
     }
@@ -220,10 +225,11 @@ export class StepApprovals {
     const { a, playbook, step } = await this.pendingApproval(approvalId);
     const approvers = this.runbook.access.approvers;
     if (userId !== a.requestedBy && !(await this.isIn(approvers, userId))) {
-      throw new DomainError(
-        'not_allowed',
-        `Only approvers (or the person who asked) may deny this: ${approvers.map(who).join(', ')}.`,
-      );
+      throw new DomainError('not_allowed', [
+        'Only approvers (or the person who asked) may deny this: ',
+        { people: approvers },
+        '.',
+      ]);
     }
     const shown = this.runs.target(step, a.params).map(redact);
     const decided = await this.decide(a.incidentId, approvalId, 'denied', userId, reason, shown);
@@ -241,5 +247,3 @@ export class StepApprovals {
     return i;
   }
 }
-
-const who = (id: string) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);

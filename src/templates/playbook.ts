@@ -5,7 +5,7 @@ import { PARAM_KINDS } from '../runbook/playbooks.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
-import { LIMITS, mention, mrkdwnClip, truncate } from './text.js';
+import { LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
 
 const PHASES = [
   ['detection', 'Detection'],
@@ -250,7 +250,7 @@ export function renderApproval(a: ApprovalView): Message {
     `:raised_hand: ${mention(a.requestedBy)} asks to run \`${mrkdwnClip(what, 500)}\` (${mrkdwnClip(a.stepText, 300)}).`,
     a.warning ? `:rotating_light: ${mrkdwnClip(a.warning, 500)}` : null,
     a.state === 'pending'
-      ? `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map((u) => (u.startsWith('S') ? `<!subteam^${u}>` : mention(u))).join(', ')}` : ''}.`
+      ? `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map(mentionContact).join(', ')}` : ''}.`
       : a.state === 'approved'
         ? `:white_check_mark: Approved by ${mention(a.decidedBy)}; running it now.`
         : `:no_entry: Denied by ${mention(a.decidedBy)}${a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : ''}.`,
