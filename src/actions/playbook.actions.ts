@@ -48,7 +48,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await reportErrors(logger, tell, async () => {
       const incident = await deps.incidents.findByChannel(body.channel?.id ?? '');
       if (!incident) throw new DomainError('not_incident_channel', 'Roll back from the incident channel.');
-      await deps.playbooks.showDeployments(incident.id, body.user.id);
+      await deps.rollback.showDeployments(incident.id, body.user.id);
     });
   });
 
@@ -58,7 +58,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await reportErrors(logger, tell, async () => {
       const incident = await deps.incidents.findByChannel(body.channel?.id ?? '');
       if (!incident) throw new DomainError('not_incident_channel', 'Roll back from the incident channel.');
-      await deps.playbooks.rollbackTo(incident.id, action.value ?? '', body.user.id);
+      await deps.rollback.rollbackTo(incident.id, action.value ?? '', body.user.id);
     });
   });
 
@@ -72,7 +72,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.approveStep, async ({ ack, body, action, respond, logger }) => {
     await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    await reportErrors(logger, tell, () => deps.playbooks.approve(approvalId(action.value), body.user.id));
+    await reportErrors(logger, tell, () => deps.approvals.approve(approvalId(action.value), body.user.id));
   });
 
   app.action<BlockAction<ButtonAction>>(ACTION.denyStep, async ({ ack, body, action, respond, client, logger }) => {

@@ -189,7 +189,7 @@ async function inIncident(
       return;
     }
     case 'rollback':
-      await c.deps.playbooks.showDeployments(i.id, c.userId);
+      await c.deps.rollback.showDeployments(i.id, c.userId);
       return;
     case 'timeline': {
       const msg = renderTimeline(i, await incidents.timeline(i.id));

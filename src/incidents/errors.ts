@@ -1,11 +1,40 @@
+/**
+ * Words for a person, in pieces: text, people named by id (users U…/W…, user groups S…), and links. The domain never
+ * writes chat markup; the chat surface renders people and links its own way (in Slack: mentions and `<url|label>`).
+ */
+export type Phrase = readonly (string | { people: readonly string[] } | { link: string; label: string })[];
+
+/** A phrase as plain text, people by id: for logs and records. */
+export function plainText(phrase: Phrase): string {
+  return phrase
+    .map((p) => (typeof p === 'string' ? p : 'people' in p ? p.people.join(', ') : `${p.label} (${p.link})`))
+    .join('');
+}
+
 /** An error fit to show a person: `message` says what happened and, where they can act, what to do. */
 export class DomainError extends Error {
+  /** The message in pieces, for the chat surface to render; `message` is the same as plain text. */
+  readonly phrase: Phrase;
+
   constructor(
     readonly code: string,
-    message: string,
+    message: string | Phrase,
   ) {
-    super(message);
+    super(typeof message === 'string' ? message : plainText(message));
+    this.phrase = typeof message === 'string' ? [message] : message;
     this.name = 'DomainError';
+  }
+}
+
+/** Parameter values that do not fit their kinds, by parameter name; nothing was run. */
+export class ParamsError extends DomainError {
+  constructor(readonly errors: Record<string, string>) {
+    super(
+      'bad_params',
+      `Nothing was run: ${Object.entries(errors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; ')}`,
+    );
   }
 }
 
@@ -45,7 +74,7 @@ export class ChatPlatformError extends DomainError {
 
 /** The incident already is in the state asked for (double click, second person). Not an error, just a note. */
 export class AlreadyDoneError extends DomainError {
-  constructor(message: string) {
+  constructor(message: string | Phrase) {
     super('already_done', message);
   }
 }

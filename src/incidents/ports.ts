@@ -1,4 +1,4 @@
-import type { Playbook } from '../runbook/playbooks.js';
+import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Severity } from './severity.js';
 import type { Incident, StatusUpdateInput } from './types.js';
 
@@ -71,7 +71,7 @@ export interface RunView {
   stepText: string;
   /** What runs: the argv (redacted), or the URL checked. */
   target: string[];
-  kind: 'command' | 'http';
+  kind: RunnableStep['type'];
   requestedBy: string;
   state: 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found';
   tail: string;

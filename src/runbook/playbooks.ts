@@ -77,7 +77,10 @@ export interface CommandStep {
   warning?: string;
 }
 
-export type PlaybookStep = TextStep | HttpStep | CommandStep;
+/** The steps the bot can run, one runner each (src/ops/step-runners.ts). */
+export type RunnableStep = HttpStep | CommandStep;
+
+export type PlaybookStep = TextStep | RunnableStep;
 
 export interface Playbook {
   id: string;

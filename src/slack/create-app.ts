@@ -8,6 +8,7 @@ import type { FiredJob } from '../incidents/escalation.service.js';
 import { EscalationService } from '../incidents/escalation.service.js';
 import { IncidentService } from '../incidents/incident.service.js';
 import { PlaybookService } from '../incidents/playbook.service.js';
+import { RollbackService } from '../incidents/rollback.service.js';
 import { TimerLoop, type TimerLoopOptions } from '../incidents/timer-loop.js';
 import type { Incident } from '../incidents/types.js';
 import type { Runbook } from '../runbook/runbook.js';
@@ -85,11 +86,14 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
       atomCli: config.atomCli,
       alembicCli: config.alembicCli,
       commandEnv: { ...config.commandEnv },
-      ...(config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {}),
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
     },
     app.logger,
   );
+  const rollback = new RollbackService(db, chat, playbooks, playbooks.approvals, {
+    ...(config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {}),
+    ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
+  });
   const suggestPlaybook = async (incident: Incident) => {
     const suggested = playbooks.suggestionFor(incident.title);
     if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
@@ -98,7 +102,7 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
   const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
   escalation.onScheduled = (at) => timers.poke(at);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
-  const deps = { incidents, playbooks, gate };
+  const deps = { incidents, playbooks, approvals: playbooks.approvals, rollback, gate };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
   registerCommands(router, deps);

@@ -1,11 +1,15 @@
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
+import type { RollbackService } from '../incidents/rollback.service.js';
+import type { StepApprovals } from '../incidents/step-approvals.service.js';
 import type { WorkGate } from './work-gate.js';
 
 /** What listeners may use: services only, never the database or Slack client directly. */
 export interface ListenerDeps {
   incidents: IncidentService;
   playbooks: PlaybookService;
+  approvals: StepApprovals;
+  rollback: RollbackService;
   /** Admission control for work done after the ack. */
   gate: WorkGate;
 }

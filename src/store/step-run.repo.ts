@@ -1,3 +1,4 @@
+import type { RunnableStep } from '../runbook/playbooks.js';
 import type { Queryable } from './db.js';
 
 export type StepRunState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'refused';
@@ -7,7 +8,7 @@ export interface StepRun {
   incidentId: number;
   playbookId: string;
   stepKey: string;
-  kind: 'command' | 'http';
+  kind: RunnableStep['type'];
   target: string[];
   requestedBy: string;
   state: StepRunState;
@@ -19,7 +20,7 @@ interface Row {
   incident_id: number;
   playbook_id: string;
   step_key: string;
-  kind: 'command' | 'http';
+  kind: RunnableStep['type'];
   target: string[] | string;
   requested_by: string;
   state: StepRunState;

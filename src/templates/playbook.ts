@@ -1,11 +1,11 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import type { ApprovalView, DeploymentView, RunView } from '../incidents/ports.js';
-import type { CommandStep, Playbook, PlaybookStep } from '../runbook/playbooks.js';
+import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { PARAM_KINDS } from '../runbook/playbooks.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
-import { LIMITS, mention, mrkdwnClip, truncate } from './text.js';
+import { LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
 
 const PHASES = [
   ['detection', 'Detection'],
@@ -19,19 +19,42 @@ export const stepRef = (playbookId: string, key: string) => JSON.stringify({ p: 
 /** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
 export const commandTemplate = (step: CommandStep) => step.run.join(' ');
 
+interface KindView<S extends RunnableStep> {
+  /** The label of the step's button in the playbook. */
+  button: string;
+  /** What the step does, under its text in the playbook (mrkdwn, escaped). */
+  line: (step: S) => string;
+  /** What a run runs (target redacted), in one line of plain text. */
+  what: (target: string[]) => string;
+}
+
+/** Each kind of step the bot runs, as the channel shows it: its line in the playbook, its button, and what it runs. */
+const STEP_KINDS: { [K in RunnableStep['type']]: KindView<Extract<RunnableStep, { type: K }>> } = {
+  command: {
+    button: 'Run',
+    line: (step) => {
+      const flags = [
+        step.destructive ? ':warning: changes production' : null,
+        step.approval ? 'needs approval' : null,
+      ].filter(Boolean);
+      return `\`${mrkdwnClip(commandTemplate(step), 400)}\`${flags.length ? `  _${flags.join(' · ')}_` : ''}${
+        step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
+      }`;
+    },
+    what: (target) => target.join(' '),
+  },
+  http: {
+    button: 'Check',
+    line: (step) => `\`GET ${mrkdwnClip(step.path, 200)}\` (expects ${step.expectStatus})`,
+    what: (target) => `GET ${target[0] ?? ''}`,
+  },
+};
+
+const kindView = <S extends RunnableStep>(step: S) => STEP_KINDS[step.type] as unknown as KindView<S>;
+
 function stepLine(step: PlaybookStep, n: number): string {
   const head = `*${n}.* ${mrkdwnClip(step.text, 600)}`;
-  if (step.type === 'command') {
-    const flags = [
-      step.destructive ? ':warning: changes production' : null,
-      step.approval ? 'needs approval' : null,
-    ].filter(Boolean);
-    return `${head}\n\`${mrkdwnClip(commandTemplate(step), 400)}\`${flags.length ? `  _${flags.join(' · ')}_` : ''}${
-      step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
-    }`;
-  }
-  if (step.type === 'http') return `${head}\n\`GET ${mrkdwnClip(step.path, 200)}\` (expects ${step.expectStatus})`;
-  return head;
+  return step.type === 'text' ? head : `${head}\n${kindView(step).line(step)}`;
 }
 
 function runButton(playbook: Playbook, step: CommandStep | Exclude<PlaybookStep, CommandStep>, key: string) {
@@ -40,7 +63,7 @@ function runButton(playbook: Playbook, step: CommandStep | Exclude<PlaybookStep,
   return {
     type: 'button' as const,
     action_id: ACTION.runStep,
-    text: { type: 'plain_text' as const, text: step.type === 'http' ? 'Check' : 'Run' },
+    text: { type: 'plain_text' as const, text: kindView(step).button },
     value: stepRef(playbook.id, key),
     ...(destructive ? { style: 'danger' as const } : {}),
     // A destructive step without parameters runs on click: Slack asks first, naming exactly what will run.
@@ -156,7 +179,7 @@ const STATE_LINE: Record<RunView['state'], string> = {
 
 /** A run's message: what runs, who asked, then the output's last lines within Slack's limits. Pure. */
 export function renderRun(run: RunView): Message {
-  const what = run.kind === 'http' ? `GET ${run.target[0] ?? ''}` : run.target.join(' ');
+  const what = STEP_KINDS[run.kind].what(run.target);
   const facts = [
     `${STATE_LINE[run.state]} \`${mrkdwnClip(what, 500)}\``,
     `requested by ${mention(run.requestedBy)}`,
@@ -227,7 +250,7 @@ export function renderApproval(a: ApprovalView): Message {
     `:raised_hand: ${mention(a.requestedBy)} asks to run \`${mrkdwnClip(what, 500)}\` (${mrkdwnClip(a.stepText, 300)}).`,
     a.warning ? `:rotating_light: ${mrkdwnClip(a.warning, 500)}` : null,
     a.state === 'pending'
-      ? `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map((u) => (u.startsWith('S') ? `<!subteam^${u}>` : mention(u))).join(', ')}` : ''}.`
+      ? `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map(mentionContact).join(', ')}` : ''}.`
       : a.state === 'approved'
         ? `:white_check_mark: Approved by ${mention(a.decidedBy)}; running it now.`
         : `:no_entry: Denied by ${mention(a.decidedBy)}${a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : ''}.`,

@@ -1,4 +1,5 @@
 import { formatDistanceStrict, formatDuration, intervalToDuration } from 'date-fns';
+import type { Phrase } from '../incidents/errors.js';
 
 /** Slack limits we build to (Block Kit reference). */
 export const LIMITS = {
@@ -38,6 +39,22 @@ export function mrkdwnClip(s: string, max: number): string {
 }
 
 export const mention = (userId: string | null | undefined) => (userId ? `<@${userId}>` : '_nobody yet_');
+
+/** A user (U…/W…) or a user group (S…) as a mention. */
+export const mentionContact = (id: string) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
+
+/** A domain phrase in mrkdwn: people become mentions, links Slack links; the words are the domain's own. */
+export function renderPhrase(phrase: Phrase): string {
+  return phrase
+    .map((p) =>
+      typeof p === 'string'
+        ? p
+        : 'people' in p
+          ? p.people.map(mentionContact).join(', ')
+          : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,
+    )
+    .join('');
+}
 export const channelLink = (channelId: string) => `<#${channelId}>`;
 
 /** "5 minutes ago" */

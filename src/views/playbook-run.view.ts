@@ -131,6 +131,6 @@ export function registerDeny(app: ListenerRegistry, deps: ListenerDeps): void {
     await ack();
     const m = meta;
     const tell = (text: string) => client.chat.postEphemeral({ channel: m.channelId, user: body.user.id, text });
-    await reportErrors(logger, tell, () => deps.playbooks.deny(m.approvalId, body.user.id, reason));
+    await reportErrors(logger, tell, () => deps.approvals.deny(m.approvalId, body.user.id, reason));
   });
 }

@@ -1,0 +1,249 @@
+import { redact } from '../ops/redact.js';
+import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
+import type { Runbook } from '../runbook/runbook.js';
+import type { Database } from '../store/db.js';
+import { insertEvent } from '../store/event.repo.js';
+import { getIncident } from '../store/incident.repo.js';
+import {
+  decideApproval,
+  getApproval,
+  insertApproval,
+  insertRefusedStep,
+  playbookMessage,
+  type StepApproval,
+  setApprovalMessage,
+} from '../store/step-run.repo.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase, plainText } from './errors.js';
+import type { Logger } from './incident.service.js';
+import type { ApprovalView, IncidentChat, PlaybookChat, RunView } from './ports.js';
+import type { Incident } from './types.js';
+
+/** What approving needs from running steps (the playbook service): find a step, fill it in, run it. */
+export interface StepRuns {
+  step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep };
+  target(step: RunnableStep, values: Record<string, string>): string[];
+  execute(
+    incident: Incident,
+    playbook: Playbook,
+    step: RunnableStep,
+    key: string,
+    target: string[],
+    userId: string,
+    approvedBy: string | null,
+  ): Promise<{ view: RunView; full: string }>;
+}
+
+/** Where a step is asked for: which incident, playbook and step, and what it would run (redacted). */
+export interface StepRequest {
+  incidentId: number;
+  playbookId: string;
+  key: string;
+  kind: RunnableStep['type'];
+  shown: string[];
+}
+
+/**
+ * Who may run a step that changes production (responders), and the second person some steps need (approvers):
+ * refusals are recorded and name who can; requests are posted with Approve and Deny, and run once approved.
+ */
+export class StepApprovals {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: IncidentChat & PlaybookChat,
+    private readonly runbook: Runbook,
+    private readonly runs: StepRuns,
+    private readonly log: Logger = console,
+  ) {}
+
+  /** Why this person may not run (or ask to run) this step, or null when they may. Refusals name who can. */
+  async refusal(step: RunnableStep, userId: string): Promise<Phrase | null> {
+    if (step.type !== 'command' || (!step.destructive && !step.approval)) return null;
+    const responders = this.runbook.access.responders;
+    if (responders.length === 0) {
+      return [
+        'This step changes production and only responders may run it, but no responders are configured: add them under `access.responders` in the runbook file.',
+      ];
+    }
+    if (await this.isIn(responders, userId)) return null;
+    return ['This step changes production; only responders may run it: ', { people: responders }, '.'];
+  }
+
+  private async isIn(contacts: string[], userId: string): Promise<boolean> {
+    if (contacts.includes(userId)) return true;
+    if (!contacts.some((c) => c.startsWith('S'))) return false;
+    const { userIds } = await this.chat.resolveContacts(contacts);
+    return userIds.includes(userId);
+  }
+
+  /** Records a refused attempt and its timeline event, then throws the refusal for the person who asked. */
+  async recordRefusal(r: StepRequest, userId: string, phrase: Phrase): Promise<never> {
+    const refusal = plainText(phrase);
+    await this.db.transaction(async (tx) => {
+      await insertRefusedStep(tx, {
+        incidentId: r.incidentId,
+        playbookId: r.playbookId,
+        stepKey: r.key,
+        kind: r.kind,
+        target: r.shown,
+        requestedBy: userId,
+        refusal,
+      });
+      await insertEvent(tx, r.incidentId, 'step_refused', userId, {
+        playbook: r.playbookId,
+        step: r.key,
+        target: r.shown,
+        refusal,
+      });
+    });
+    throw new DomainError('not_allowed', phrase);
+  }
+
+  /** Throws (and records) the refusal when this person may not run or ask for this step. */
+  async checkAllowed(r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
+    const refused = await this.refusal(step, userId);
+    if (refused) await this.recordRefusal(r, userId, refused);
+  }
+
+  /** Posts a request for a second person to approve running this step with these values. */
+  async request(
+    incident: Incident,
+    playbook: Playbook,
+    step: CommandStep,
+    r: StepRequest,
+    values: Record<string, string>,
+    userId: string,
+  ): Promise<void> {
+    if (this.runbook.access.approvers.length === 0) {
+      await this.recordRefusal(r, userId, [
+        'This step needs approval by a second person, but no approvers are configured: add them under `access.approvers` in the runbook file.',
+      ]);
+    }
+    const a = await this.db.transaction(async (tx) => {
+      const created = await insertApproval(tx, {
+        incidentId: r.incidentId,
+        playbookId: r.playbookId,
+        stepKey: r.key,
+        params: values,
+        requestedBy: userId,
+      });
+      await insertEvent(tx, r.incidentId, 'approval_requested', userId, {
+        approval: created.id,
+        playbook: r.playbookId,
+        step: r.key,
+        target: r.shown,
+      });
+      return created;
+    });
+    const threadTs = await playbookMessage(this.db, r.incidentId, r.playbookId);
+    const ts = await this.chat.postApproval(incident, threadTs, this.approvalView(a, playbook, step, r.shown));
+    await setApprovalMessage(this.db, a.id, ts);
+  }
+
+  private approvalView(a: StepApproval, playbook: Playbook, step: CommandStep, shown: string[]): ApprovalView {
+    return {
+      approvalId: a.id,
+      playbookTitle: playbook.title,
+      stepText: step.text,
+      target: shown,
+      ...(step.warning ? { warning: step.warning } : {}),
+      requestedBy: a.requestedBy,
+      approvers: this.runbook.access.approvers,
+      state: a.state,
+      decidedBy: a.decidedBy,
+      reason: a.reason,
+    };
+  }
+
+  /** An approval request that is still waiting for a decision, with its command step; otherwise a clear refusal. */
+  private async pendingApproval(approvalId: number) {
+    const a = await getApproval(this.db, approvalId);
+    if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
+    const { playbook, step } = this.runs.step(a.playbookId, a.stepKey);
+    if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
+    if (a.state !== 'pending')
+      throw new AlreadyDoneError([
+        `This request was already ${a.state} by `,
+        a.decidedBy ? { people: [a.decidedBy] } : 'someone',
+        '.',
+      ]);
+    return { a, playbook, step };
+  }
+
+  /** Records the decision and its timeline event, once: a second decision finds it already made. */
+  private async decide(
+    incidentId: number,
+    approvalId: number,
+    state: 'approved' | 'denied',
+    userId: string,
+    reason: string | null,
+    shown: string[],
+  ) {
+    const decided = await this.db.transaction(async (tx) => {
+      const d = await decideApproval(tx, approvalId, state, userId, reason);
+      if (d) {
+        await insertEvent(tx, incidentId, 'approval_decided', userId, {
+          approval: approvalId,
+          state,
+          ...(reason === null ? {} : { reason }),
+          target: shown,
+        });
+      }
+      return d;
+    });
+    if (!decided) throw new AlreadyDoneError('This request was already decided.');
+    return decided;
+  }
+
+  /** A second person with the approver role lets a requested step run; it then runs as the requester asked. */
+  async approve(approvalId: number, userId: string): Promise<void> {
+    const { a, playbook, step } = await this.pendingApproval(approvalId);
+    const target = this.runs.target(step, a.params);
+    const shown = target.map(redact);
+    if (userId === a.requestedBy) {
+      throw new DomainError('same_person', 'A different person must approve: you asked for this run.');
+    }
+    const approvers = this.runbook.access.approvers;
+    if (!(await this.isIn(approvers, userId))) {
+      const why: Phrase = approvers.length
+        ? ['Only approvers may approve this: ', { people: approvers }, '.']
+        : ['No approvers are configured: add them under `access.approvers` in the runbook file.'];
+      const r = { incidentId: a.incidentId, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
+      await this.recordRefusal(r, userId, why);
+    }
+    const decided = await this.decide(a.incidentId, approvalId, 'approved', userId, null, shown);
+    const incident = await this.incident(a.incidentId);
+    if (decided.messageTs) {
+      await this.chat
+        .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
+        .catch((e) => this.log.warn('updateApproval failed', e));
+    }
+    await this.runs.execute(incident, playbook, step, a.stepKey, target, a.requestedBy, userId);
+  }
+
+  /** An approver (or the requester, withdrawing) turns a request down, saying why. */
+  async deny(approvalId: number, userId: string, reason: string): Promise<void> {
+    const { a, playbook, step } = await this.pendingApproval(approvalId);
+    const approvers = this.runbook.access.approvers;
+    if (userId !== a.requestedBy && !(await this.isIn(approvers, userId))) {
+      throw new DomainError('not_allowed', [
+        'Only approvers (or the person who asked) may deny this: ',
+        { people: approvers },
+        '.',
+      ]);
+    }
+    const shown = this.runs.target(step, a.params).map(redact);
+    const decided = await this.decide(a.incidentId, approvalId, 'denied', userId, reason, shown);
+    if (decided.messageTs) {
+      const incident = await this.incident(a.incidentId);
+      await this.chat
+        .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
+        .catch((e) => this.log.warn('updateApproval failed', e));
+    }
+  }
+
+  private async incident(id: number): Promise<Incident> {
+    const i = await getIncident(this.db, id);
+    if (!i) throw new IncidentNotFoundError();
+    return i;
+  }
+}

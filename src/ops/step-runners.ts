@@ -1,0 +1,116 @@
+import { DomainError, ParamsError } from '../incidents/errors.js';
+import type { RunView } from '../incidents/ports.js';
+import { type CommandStep, type HttpStep, type RunnableStep, validateParams } from '../runbook/playbooks.js';
+import { httpCheck } from './http-check.js';
+
+/**
+ * Playbook step kinds as a table of runners, as Grafana OnCall maps each escalation step kind to its handler. A
+ * runner knows two things about its kind: what a step runs with given values (`target`, shown before and recorded
+ * after), and how to run it (`run`, reporting progress, ending in an outcome). Recording, posting and finishing a run
+ * are the same for every kind and live in the playbook service.
+ */
+
+export interface RunnerOptions {
+  /** The binary that `atom-cli` in the runbook stands for (ATOM_CLI). */
+  atomCli: string;
+  /** What `alembic` in the runbook stands for (ALEMBIC_CLI), e.g. a wrapper that runs it in the app machine. */
+  alembicCli?: string;
+  /** Base URL the runbook's health endpoints are checked against (HEALTH_BASE_URL). */
+  healthBaseUrl?: string;
+  /** Extra variables for commands (e.g. the CLI's own credentials); nothing else of the bot's environment is passed. */
+  commandEnv?: Record<string, string>;
+}
+
+/** What a running step has shown so far. */
+export interface StepProgress {
+  tail: string;
+  bytes: number;
+  elapsedMs: number;
+}
+
+/** How a run ended, as the channel shows it, with the whole output kept apart. */
+export type StepOutcome = Pick<RunView, 'tail' | 'exitCode' | 'durationMs' | 'bytes' | 'truncated' | 'detail'> & {
+  state: Exclude<RunView['state'], 'running'>;
+  /** A digest of the whole output, recorded with the run; null when the kind has none. */
+  digest: string | null;
+  /** The whole output (redacted), attached as a file when the message shows only its end. */
+  full: string;
+};
+
+export interface StepRunner<S extends RunnableStep> {
+  /** What the step runs with these values (an argv, or a URL); throws ParamsError naming each bad value. */
+  target(step: S, values: Record<string, string>, opts: RunnerOptions): string[];
+  run(target: string[], step: S, onProgress: (p: StepProgress) => void, opts: RunnerOptions): Promise<StepOutcome>;
+}
+
+type RunnerTable = { [K in RunnableStep['type']]: StepRunner<Extract<RunnableStep, { type: K }>> };
+
+const command: StepRunner<CommandStep> = {
+  target(step, values, opts) {
+    const checked = validateParams(step, values);
+    if (!checked.ok) throw new ParamsError(checked.errors);
+    return checked.argv.map((a, i) =>
+      i > 0 ? a : a === 'atom-cli' ? opts.atomCli : a === 'alembic' ? (opts.alembicCli ?? a) : a,
+    );
+  },
+  async run(target, step, onProgress, opts) {
+    // Loaded on first use: execa is only needed once someone runs a step, so an idle bot does not carry it.
+    const { runCommand } = await import('./run-command.js');
+    const r = await runCommand(target, {
+      timeoutMs: step.timeoutMs,
+      env: opts.commandEnv ?? {},
+      onOutput: (snap) => onProgress({ tail: snap.tail, bytes: snap.bytes, elapsedMs: snap.elapsedMs }),
+    });
+    return {
+      state: r.notFound ? 'not_found' : r.timedOut ? 'timed_out' : r.exitCode === 0 ? 'succeeded' : 'failed',
+      tail: r.tail,
+      exitCode: r.exitCode,
+      durationMs: r.durationMs,
+      bytes: r.bytes,
+      truncated: r.full.length > r.tail.length,
+      digest: r.digest,
+      full: r.full,
+      ...(r.notFound
+        ? { detail: `\`${target[0]}\` is not installed or not on PATH. Set ATOM_CLI to the path of the atom CLI.` }
+        : r.timedOut
+          ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
+          : r.error
+            ? { detail: r.error }
+            : {}),
+    };
+  },
+};
+
+const http: StepRunner<HttpStep> = {
+  target(step, _values, opts) {
+    if (!opts.healthBaseUrl) {
+      throw new DomainError(
+        'no_health_url',
+        'Set HEALTH_BASE_URL (e.g. https://tenant.atomagentos.com) so the bot knows where to check the health endpoints.',
+      );
+    }
+    return [new URL(step.path, opts.healthBaseUrl).toString()];
+  },
+  async run(target, step) {
+    const r = await httpCheck(target[0]!, { timeoutMs: step.timeoutMs, expectStatus: step.expectStatus });
+    return {
+      state: r.ok ? 'succeeded' : 'failed',
+      tail: r.body ?? '',
+      exitCode: null,
+      durationMs: r.latencyMs,
+      bytes: 0,
+      truncated: false,
+      digest: null,
+      full: '',
+      detail: `${r.status ? `HTTP ${r.status}` : 'no answer'} in ${Math.round(r.latencyMs)} ms${r.error ? ` — ${r.error}` : ''}`,
+    };
+  },
+};
+
+/** One runner per step kind: a new kind that has no runner does not compile. */
+export const RUNNERS = { command, http } satisfies RunnerTable;
+
+/** The runner for a step's kind. */
+export function runnerFor<S extends RunnableStep>(step: S): StepRunner<S> {
+  return RUNNERS[step.type] as unknown as StepRunner<S>;
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError, plainText } from '../../src/incidents/errors.js';
+import { renderPhrase } from '../../src/templates/text.js';
+
+describe('domain phrases: the domain names people by id, the template renders mentions', () => {
+  const phrase = [
+    'Only approvers may approve this: ',
+    { people: ['U0APPROVER', 'S0ONCALL'] },
+    '; ',
+    { link: 'https://x.slack.com/archives/C1/p1', label: 'see its output' },
+    '.',
+  ] as const;
+
+  it('renders users and user groups as mentions, and links as Slack links', () => {
+    expect(renderPhrase(phrase)).toBe(
+      'Only approvers may approve this: <@U0APPROVER>, <!subteam^S0ONCALL>; <https://x.slack.com/archives/C1/p1|see its output>.',
+    );
+  });
+
+  it('keeps a plain-text message, people by id, for logs and records', () => {
+    const err = new DomainError('not_allowed', phrase);
+    expect(err.message).toBe(
+      'Only approvers may approve this: U0APPROVER, S0ONCALL; see its output (https://x.slack.com/archives/C1/p1).',
+    );
+    expect(plainText(err.phrase)).toBe(err.message);
+    expect(new DomainError('x', 'words').phrase).toEqual(['words']);
+  });
+});
