@@ -32,6 +32,7 @@ import {
   logKindsByCount,
   logSummary,
   percentile,
+  printTable,
   round,
   runBench,
   SIGNING_SECRET,
@@ -39,8 +40,6 @@ import {
   sleep,
   startChild,
   startChildren,
-  tableHeader,
-  tableRow,
 } from './lib.js';
 
 // -------------------------------------------------------------------------------------------------------------------
@@ -444,6 +443,18 @@ const met = (r: PhaseResult) => ({
   missed: r.missed === 0,
 });
 
+/** Three lines per phase (claim, page DM, done); the measure is left-aligned after a gap. */
+const LATENESS_COLUMNS: Columns = [
+  ['phase', 8],
+  ['jobs', 6],
+  ['  measure', 11, 'left'],
+  ['n', 6],
+  ['p50', 9],
+  ['p90', 9],
+  ['p99', 9],
+  ['max', 9],
+];
+
 const CORRECTNESS_COLUMNS: Columns = [
   ['phase', 8],
   ['in time', 8],
@@ -461,49 +472,37 @@ const CORRECTNESS_COLUMNS: Columns = [
   ['err/warn', 10],
 ];
 
-function printReport(results: PhaseResult[]): void {
-  console.log('\nLateness after the due time, ms (claim: fired_at - due_at in the database; page DM: the fake Slack');
-  console.log('received the DM to the on-call contact; done: finished_at - due_at)');
-  console.log(
-    `${'phase'.padEnd(8)}${'jobs'.padStart(6)}  ${'measure'.padEnd(9)}${'n'.padStart(6)}${'p50'.padStart(9)}` +
-      `${'p90'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}`,
-  );
-  for (const r of results) {
-    const rows: [string, Lateness][] = [
-      ['claim', r.claim],
-      ['page DM', r.pageDm],
-      ['done', r.done],
-    ];
-    rows.forEach(([label, l], i) => {
-      console.log(
-        `${(i === 0 ? r.phase : '').padEnd(8)}${i === 0 ? fmt(r.jobs, 6) : ''.padStart(6)}  ${label.padEnd(9)}` +
-          `${fmt(l.n, 6)}${fmt(l.p50, 9)}${fmt(l.p90, 9)}${fmt(l.p99, 9)}${fmt(l.max, 9)}`,
-      );
-    });
-  }
+const latenessCells = (l: Lateness) => [l.n, l.p50, l.p90, l.p99, l.max];
 
-  console.log('\nCorrectness and load');
-  console.log(tableHeader(CORRECTNESS_COLUMNS));
-  for (const r of results) {
-    console.log(
-      tableRow(CORRECTNESS_COLUMNS, [
-        r.phase,
-        r.jobs - r.missed,
-        r.missed,
-        r.duplicates,
-        r.duplicateChannelPosts,
-        r.retried,
-        `${r.pagesBy.A}/${r.pagesBy.B}`,
-        r.jobsPerSecond,
-        r.cpuPct.A,
-        r.cpuPct.B,
-        r.cpuPct.bench,
-        r.cpuPct.host,
-        r.botCpuMsPerJob,
-        `${r.botLog.errors}/${r.botLog.warnings}`,
-      ]),
-    );
-  }
+function printReport(results: PhaseResult[]): void {
+  printTable(
+    'Lateness after the due time, ms (claim: fired_at - due_at in the database; page DM: the fake Slack\n' +
+      'received the DM to the on-call contact; done: finished_at - due_at)',
+    LATENESS_COLUMNS,
+    results.flatMap((r) => [
+      [r.phase, r.jobs, '  claim', ...latenessCells(r.claim)],
+      ['', '', '  page DM', ...latenessCells(r.pageDm)],
+      ['', '', '  done', ...latenessCells(r.done)],
+    ]),
+    (cells) => cells,
+  );
+
+  printTable('Correctness and load', CORRECTNESS_COLUMNS, results, (r) => [
+    r.phase,
+    r.jobs - r.missed,
+    r.missed,
+    r.duplicates,
+    r.duplicateChannelPosts,
+    r.retried,
+    `${r.pagesBy.A}/${r.pagesBy.B}`,
+    r.jobsPerSecond,
+    r.cpuPct.A,
+    r.cpuPct.B,
+    r.cpuPct.bench,
+    r.cpuPct.host,
+    r.botCpuMsPerJob,
+    `${r.botLog.errors}/${r.botLog.warnings}`,
+  ]);
   for (const r of results) {
     const states = Object.entries(r.states)
       .map(([s, c]) => `${c} ${s}`)
