@@ -8,7 +8,7 @@ import { renderIncidentList } from '../../src/templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../../src/templates/modals.js';
 import { renderAnnouncement, renderDeclaredReply, renderNotice, renderResolved } from '../../src/templates/notices.js';
 import { renderTimeline } from '../../src/templates/timeline.js';
-import { limitProblems, mrkdwnTexts } from './block-kit-limits.js';
+import { limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
 import {
   CHANNEL,
   COMMANDER,
@@ -20,7 +20,7 @@ import {
   minutes,
   NOW,
   REPORTER,
-} from './incident-fixture.js';
+} from '../support/incident-fixture.js';
 
 const header = (m: Message) => m.blocks.find((b): b is HeaderBlock => b.type === 'header');
 const actions = (m: Message) => m.blocks.find((b): b is ActionsBlock => b.type === 'actions');
