@@ -4,6 +4,7 @@ import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { stateValue } from '../support/slack-request.js';
+import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 import { testRunbook } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,12 +69,7 @@ describe.each(['postgres', 'pglite'] as const)('escalation by the contact order 
       'SUBJECT: [SEV-1] payments failing',
       'SEVERITY: SEV-1',
       'STATUS: Investigating',
-      'STARTED:',
-      'AFFECTED:',
-      'CURRENT IMPACT:',
-      'CURRENT STATUS:',
-      'MITIGATION STEPS:',
-      'NEXT UPDATE:',
+      ...COMMUNICATION_HEADINGS,
     ]) {
       expect(body).toContain(line);
     }

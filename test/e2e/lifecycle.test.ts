@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { incidentRow } from '../support/incident-row.js';
 import { stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 
 const RESPONDER = 'U0RESPONDER';
 const text = (m: { text?: string; blocks?: unknown[] } | undefined) => JSON.stringify([m?.text ?? '', m?.blocks ?? []]);
@@ -28,8 +30,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   const card = () => bot.fake.message(channelId, cardTs);
   const lastInChannel = () => bot.fake.messagesIn(channelId).at(-1);
-  const incident = async () =>
-    (await bot.db.query<Record<string, unknown>>('SELECT * FROM incidents WHERE id = $1', [incidentId])).rows[0]!;
+  const incident = async () => (await incidentRow(bot.db, { id: incidentId }))!;
   const events = async () =>
     (
       await bot.db.query<{ kind: string; actor_id: string }>(
@@ -180,17 +181,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     expect(ok.text).toBe('');
     const posted = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     const body = text(posted.args as never);
-    for (const label of [
-      'SUBJECT: [SEV-0] checkout latency',
-      'SEVERITY:',
-      'STATUS:',
-      'STARTED:',
-      'AFFECTED:',
-      'CURRENT IMPACT:',
-      'CURRENT STATUS:',
-      'MITIGATION STEPS:',
-      'NEXT UPDATE:',
-    ]) {
+    for (const label of ['SUBJECT: [SEV-0] checkout latency', ...COMMUNICATION_HEADINGS]) {
       expect(body).toContain(label);
     }
     expect(body).not.toContain('<!here>');
