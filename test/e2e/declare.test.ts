@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mrkdwnTexts } from '../support/block-kit-limits.js';
-import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
-import { incidentRow } from '../support/incident-row.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
+import { countIncidents, incidentRow } from '../support/incident-row.js';
 import { TEST_REPORTER_ID } from '../support/slack-request.js';
 import { CARD_ACTION_IDS } from '../support/template-parts.js';
 
@@ -14,12 +14,7 @@ const mentionable = (msg: { text?: string; blocks?: unknown[] }) => [
 ];
 
 describe('declaring an incident with /incident sev1 db down', () => {
-  let bot: BotHarness;
-  beforeAll(async () => {
-    bot = await startBot({ incidentsChannel: true, timers: false });
-  });
-  afterAll(async () => bot?.stop());
-  beforeEach(() => bot.fake.reset());
+  const bot = useBot({ incidentsChannel: true, timers: false });
 
   it('acks at once, records it, makes the channel, posts and pins the card, announces it and tells the reporter', async () => {
     const res = await bot.command('sev1 db down');
@@ -123,8 +118,7 @@ describe('bad input: a clear private message, nothing stored, no channel', () =>
   });
   afterAll(async () => bot?.stop());
 
-  const count = async () =>
-    Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
+  const count = () => countIncidents(bot.db);
 
   it.each([
     ['sev9 x', /not a severity.*sev0, sev1, sev2 or sev3/s],

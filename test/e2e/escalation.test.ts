@@ -156,13 +156,7 @@ describe('escalation rules', () => {
       (c) => c.args.channel === inc.channelId && /Paged \*CTO\*/.test(String(c.args.text)),
     );
     // Escalate now goes to the next role not yet paged: senior DevOps (a user plus a group holding them and one more).
-    await bot.click({
-      channelId: inc.channelId,
-      messageTs: inc.cardTs,
-      actionId: ACTION.escalate,
-      value: String(inc.id),
-      userId: 'U0ONCALL',
-    });
+    await bot.clickCard(inc, ACTION.escalate, 'U0ONCALL');
     await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === 'U0SRE1' && json(c).includes('all machines down'),
@@ -198,13 +192,7 @@ describe('escalation rules', () => {
   it('acknowledging stops the response-time timer', async () => {
     // SEV-3 responds within 4 s in this runbook: room to acknowledge first even on a slow machine.
     const inc = await declare(bot, 'sev3 acked in time');
-    await bot.click({
-      channelId: inc.channelId,
-      messageTs: inc.cardTs,
-      actionId: ACTION.acknowledge,
-      value: String(inc.id),
-      userId: 'U0ONCALL',
-    });
+    await bot.clickCard(inc, ACTION.acknowledge, 'U0ONCALL');
     await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === inc.channelId && /acknowledged/.test(String(c.args.text)),

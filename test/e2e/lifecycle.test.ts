@@ -39,6 +39,8 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
       )
     ).rows;
   const inChannel = (t: string, over = {}) => bot.command(t, { channel_id: channelId, ...over });
+  const clickCard = (actionId: string, userId?: string) =>
+    bot.clickCard({ id: incidentId, channelId, cardTs }, actionId, userId);
 
   beforeAll(async () => {
     bot = await startBot({ database, incidentsChannel: true, timers: false });
@@ -55,13 +57,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Acknowledge makes the clicker commander and records time to acknowledge', async () => {
     bot.fake.reset();
-    await bot.click({
-      channelId,
-      messageTs: cardTs,
-      actionId: ACTION.acknowledge,
-      value: String(incidentId),
-      userId: RESPONDER,
-    });
+    await clickCard(ACTION.acknowledge, RESPONDER);
     await bot.fake.waitFor('chat.update');
     const row = await incident();
     expect(row.commander_id).toBe(RESPONDER);
@@ -76,22 +72,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
   it('a double click on Acknowledge posts no second notice', async () => {
     bot.fake.reset();
     const before = bot.fake.messagesIn(channelId).length;
-    await Promise.all([
-      bot.click({
-        channelId,
-        messageTs: cardTs,
-        actionId: ACTION.acknowledge,
-        value: String(incidentId),
-        userId: RESPONDER,
-      }),
-      bot.click({
-        channelId,
-        messageTs: cardTs,
-        actionId: ACTION.acknowledge,
-        value: String(incidentId),
-        userId: RESPONDER,
-      }),
-    ]);
+    await Promise.all([clickCard(ACTION.acknowledge, RESPONDER), clickCard(ACTION.acknowledge, RESPONDER)]);
     const replies = await bot.fake.waitForCount('response_url', 2);
     expect(replies.every((r) => /already acknowledged/.test(r.args.text as string))).toBe(true);
     expect(bot.fake.messagesIn(channelId).length).toBe(before);
@@ -144,7 +125,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Post status update opens the template form; a bad form shows errors inline; a good one posts the template', async () => {
     bot.fake.reset();
-    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.postUpdate, value: String(incidentId) });
+    await clickCard(ACTION.postUpdate);
     const open = await bot.fake.waitFor('views.open');
     const view = open.args.view as { callback_id: string; private_metadata: string; blocks: { block_id?: string }[] };
     expect(view.callback_id).toBe(VIEW.statusUpdate);
@@ -228,13 +209,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Mark mitigated moves status and phase; a second click says it is already mitigated', async () => {
     bot.fake.reset();
-    await bot.click({
-      channelId,
-      messageTs: cardTs,
-      actionId: ACTION.markMitigated,
-      value: String(incidentId),
-      userId: RESPONDER,
-    });
+    await clickCard(ACTION.markMitigated, RESPONDER);
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     expect(await incident()).toMatchObject({ status: 'mitigated', phase: 'resolution' });
     expect(text(card())).toContain('Mitigated');
@@ -245,7 +220,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Resolve asks for a summary, then posts it with time to acknowledge and to resolve', async () => {
     bot.fake.reset();
-    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.resolve, value: String(incidentId) });
+    await clickCard(ACTION.resolve);
     const open = await bot.fake.waitFor('views.open');
     const view = open.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe(VIEW.resolve);

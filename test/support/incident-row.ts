@@ -42,3 +42,9 @@ export async function incidentRow(
       : await db.query<IncidentRow>('SELECT * FROM incidents WHERE channel_id = $1', [where.channelId]);
   return rows[0];
 }
+
+/** How many incidents the database holds. */
+export async function countIncidents(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents');
+  return Number(rows[0]!.n);
+}
