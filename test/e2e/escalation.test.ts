@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeModalMetadata } from '../../src/slack/payloads.js';
-import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { ACTION, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
-import { stateValue } from '../support/slack-request.js';
+import { statusFormValues } from '../support/status-form.js';
 import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 import { testRunbook } from '../support/test-runbook.js';
 
@@ -268,15 +268,12 @@ describe('escalation rules', () => {
     await bot.submit({
       callbackId: VIEW.statusUpdate,
       privateMetadata: encodeModalMetadata({ incidentId: inc.id, channelId: inc.channelId }),
-      values: {
-        [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect('investigating') },
-        [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('enterprise tenants') },
-        [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('timeouts') },
-        [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('looking') },
-        [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText('') },
-        [BLOCK.updNextUpdate]: { [INPUT.nextUpdate]: stateValue.datetimepicker(Math.floor(Date.now() / 1000) + 1800) },
-        [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes([{ value: 'customer_impact' }]) },
-      },
+      values: statusFormValues({
+        affected: 'enterprise tenants',
+        impact: 'timeouts',
+        currentStatus: 'looking',
+        flags: ['customer_impact'],
+      }),
     });
     const dm = await bot.fake.waitFor(
       'chat.postMessage',
@@ -291,15 +288,12 @@ describe('escalation rules', () => {
     await bot.submit({
       callbackId: VIEW.statusUpdate,
       privateMetadata: encodeModalMetadata({ incidentId: inc.id, channelId: inc.channelId }),
-      values: {
-        [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect('investigating') },
-        [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('api') },
-        [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('some errors') },
-        [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('digging') },
-        [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText('') },
-        [BLOCK.updNextUpdate]: { [INPUT.nextUpdate]: stateValue.datetimepicker(Math.floor(Date.now() / 1000) + 2) },
-        [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes([]) },
-      },
+      values: statusFormValues({
+        affected: 'api',
+        impact: 'some errors',
+        currentStatus: 'digging',
+        next: Math.floor(Date.now() / 1000) + 2,
+      }),
     });
     const reminder = await bot.fake.waitFor(
       'chat.postMessage',

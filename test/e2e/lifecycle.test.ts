@@ -3,24 +3,20 @@ import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
 import { incidentRow } from '../support/incident-row.js';
 import { stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { type StatusFormInput, statusFormValues } from '../support/status-form.js';
 import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 
 const RESPONDER = 'U0RESPONDER';
 const text = (m: { text?: string; blocks?: unknown[] } | undefined) => JSON.stringify([m?.text ?? '', m?.blocks ?? []]);
 
-function statusValues(over: { status?: string; next?: number; flags?: string[]; mitigation?: string } = {}) {
-  return {
-    [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect(over.status ?? 'investigating') },
-    [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('EU tenants, API') },
-    [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('500 errors on all endpoints') },
-    [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('Pool exhausted on node 1 <!here>') },
-    [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText(over.mitigation ?? 'Restarting node 1') },
-    [BLOCK.updNextUpdate]: {
-      [INPUT.nextUpdate]: stateValue.datetimepicker(over.next ?? Math.floor(Date.now() / 1000) + 1800),
-    },
-    [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes((over.flags ?? []).map((value) => ({ value }))) },
-  };
-}
+const statusValues = (over: Pick<StatusFormInput, 'next' | 'flags'> = {}) =>
+  statusFormValues({
+    affected: 'EU tenants, API',
+    impact: '500 errors on all endpoints',
+    currentStatus: 'Pool exhausted on node 1 <!here>',
+    mitigation: 'Restarting node 1',
+    ...over,
+  });
 
 describe.each(['postgres', 'pglite'] as const)('an incident from declare to post-mortem (%s)', (database) => {
   let bot: BotHarness;

@@ -1,37 +1,10 @@
 import type { Queryable } from '../../src/store/db.js';
+import type { IncidentRow } from '../../src/store/incident.repo.js';
 
-/** A row of the incidents table as the database returns it: the stored data a test asserts on, column by column. */
-export interface IncidentRow {
-  id: number;
-  team_id: string;
-  number: number;
-  title: string;
-  severity: number;
-  status: string;
-  phase: string;
-  reporter_id: string;
-  commander_id: string | null;
-  channel_id: string | null;
-  channel_name: string | null;
-  card_ts: string | null;
-  created_at: Date;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-  mitigated_at: Date | null;
-  resolved_at: Date | null;
-  resolved_by: string | null;
-  resolution_summary: string | null;
-  customer_impact: boolean;
-  data_loss_risk: boolean;
-  affected: string | null;
-  current_impact: string | null;
-  current_status: string | null;
-  mitigation_steps: string | null;
-  next_update_at: Date | null;
-  last_update_at: Date | null;
-}
-
-/** The incidents row with this id, or of this channel; undefined when there is none. */
+/**
+ * The incidents row with this id, or of this channel, as stored (the repository's own row type); undefined when there
+ * is none.
+ */
 export async function incidentRow(
   db: Queryable,
   where: { id: number } | { channelId: string },
