@@ -1,5 +1,5 @@
 /**
- * The baseline for bench/ack.ts: a Bolt app that does nothing but ack `/incident`. Same Bolt version, same receiver
+ * The baseline for bench/ack: a Bolt app that does nothing but ack `/incident`. Same Bolt version, same receiver
  * (HTTPReceiver), same signature checks as the bot; no database, no services, no other listeners.
  *
  * Plain JavaScript, run by plain node like the built bot (dist/app.js), so neither pays for a TypeScript loader.

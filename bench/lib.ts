@@ -1,5 +1,5 @@
 /**
- * What bench/ack.ts and bench/escalation.ts share: running a bench (clean-up on exit and on Ctrl-C, exit codes), a
+ * What bench/ack/ and bench/escalation/ share: running a bench (clean-up on exit and on Ctrl-C, exit codes), a
  * fresh Postgres schema, the app's child processes (start, ready line, logs, stop), CPU readings and figures.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -392,18 +392,41 @@ export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.t
 export const fmt = (v: number | string | null | undefined, width: number) =>
   (v === null || v === undefined ? '-' : String(v)).padStart(width);
 
-/** The columns of a text table: each heading and width. The first column is left-aligned, the others right-aligned. */
-export type Columns = readonly (readonly [heading: string, width: number])[];
+/** What a table cell holds: `-` is printed when there is nothing. */
+export type Cell = number | string | null | undefined;
 
-/** One line of a text table: `cells` in the `columns`' widths, `-` for an empty cell after the first. */
-export function tableRow(columns: Columns, cells: readonly (number | string | null | undefined)[]): string {
+/**
+ * The columns of a text table: each heading and width. The first column, and any marked `left`, is left-aligned; the
+ * others are right-aligned.
+ */
+export type Columns = readonly (readonly [heading: string, width: number, align?: 'left'])[];
+
+/** One line of a text table: `cells` in the `columns`' widths, `-` for an empty cell. */
+function tableRow(columns: Columns, cells: readonly Cell[]): string {
   return columns
-    .map(([, width], i) => (i === 0 ? String(cells[0] ?? '-').padEnd(width) : fmt(cells[i], width)))
+    .map(([, width, align], i) =>
+      i === 0 || align === 'left' ? String(cells[i] ?? '-').padEnd(width) : fmt(cells[i], width),
+    )
     .join('');
 }
 
-/** The headings line of a text table. */
-export function tableHeader(columns: Columns): string {
-  const headings = columns.map(([heading]) => heading);
-  return tableRow(columns, headings);
+/**
+ * Prints a text table after a blank line: `title`, the headings, then a line per row with its `cells`, followed by
+ * its `note` when one is given (`  (hit the request cap)`).
+ */
+export function printTable<R>(
+  title: string,
+  columns: Columns,
+  rows: readonly R[],
+  cells: (row: R) => readonly Cell[],
+  note?: (row: R) => string,
+): void {
+  console.log(`\n${title}`);
+  console.log(
+    tableRow(
+      columns,
+      columns.map(([heading]) => heading),
+    ),
+  );
+  for (const r of rows) console.log(`${tableRow(columns, cells(r))}${note?.(r) ?? ''}`);
 }

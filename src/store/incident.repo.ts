@@ -2,7 +2,7 @@ import type { Severity } from '../incidents/severity.js';
 import type { Incident, IncidentPhase, IncidentStatus } from '../incidents/types.js';
 import type { Queryable } from './db.js';
 
-interface IncidentRow {
+export interface IncidentRow {
   id: number;
   team_id: string;
   number: number;

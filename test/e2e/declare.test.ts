@@ -1,32 +1,20 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION } from '../../src/templates/ids.js';
-import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mrkdwnTexts } from '../support/block-kit-limits.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
+import { countIncidents, incidentRow } from '../support/incident-row.js';
 import { TEST_REPORTER_ID } from '../support/slack-request.js';
+import { CARD_ACTION_IDS } from '../support/template-parts.js';
 
 const allText = (msg: { text?: string; blocks?: unknown[] }) => JSON.stringify([msg.text ?? '', msg.blocks ?? []]);
 
 /** Every string Slack parses for mentions: the fallback text and each mrkdwn object (plain_text is shown literally). */
-function mrkdwnTexts(msg: { text?: string; blocks?: unknown[] }): string[] {
-  const out: string[] = [msg.text ?? ''];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (o.type === 'mrkdwn' && typeof o.text === 'string') out.push(o.text);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(msg.blocks ?? []);
-  return out;
-}
+const mentionable = (msg: { text?: string; blocks?: unknown[] }) => [
+  msg.text ?? '',
+  ...mrkdwnTexts(msg.blocks ?? []).map((t) => t.text),
+];
 
 describe('declaring an incident with /incident sev1 db down', () => {
-  let bot: BotHarness;
-  beforeAll(async () => {
-    bot = await startBot({ incidentsChannel: true, timers: false });
-  });
-  afterAll(async () => bot?.stop());
-  beforeEach(() => bot.fake.reset());
+  const bot = useBot({ incidentsChannel: true, timers: false });
 
   it('acks at once, records it, makes the channel, posts and pins the card, announces it and tells the reporter', async () => {
     const res = await bot.command('sev1 db down');
@@ -49,17 +37,7 @@ describe('declaring an incident with /incident sev1 db down', () => {
     expect(cardText).toContain('Investigating');
     expect(cardText).toContain('Detection');
     expect(cardText).toMatch(/ago/);
-    for (const id of [
-      ACTION.acknowledge,
-      ACTION.changeSeverity,
-      ACTION.postUpdate,
-      ACTION.markMitigated,
-      ACTION.escalate,
-      ACTION.rollback,
-      ACTION.resolve,
-    ]) {
-      expect(cardText).toContain(id);
-    }
+    for (const id of CARD_ACTION_IDS) expect(cardText).toContain(id);
     expect(channel.pins).toContain(card.ts);
 
     const announce = bot.fake.messagesIn(INCIDENTS_CHANNEL_ID);
@@ -69,16 +47,8 @@ describe('declaring an incident with /incident sev1 db down', () => {
     expect(reply.args.response_type).toBe('ephemeral');
     expect(reply.args.text).toContain(`<#${channel.id}>`);
 
-    const { rows } = await bot.db.query<{
-      number: number;
-      title: string;
-      severity: number;
-      status: string;
-      phase: string;
-      reporter_id: string;
-      card_ts: string;
-    }>('SELECT * FROM incidents WHERE channel_id = $1', [channel.id]);
-    expect(rows[0]).toMatchObject({
+    const row = await incidentRow(bot.db, { channelId: channel.id });
+    expect(row).toMatchObject({
       title: 'db down',
       severity: 1,
       status: 'investigating',
@@ -86,7 +56,7 @@ describe('declaring an incident with /incident sev1 db down', () => {
       reporter_id: TEST_REPORTER_ID,
       card_ts: card.ts,
     });
-    expect(channelName).toBe(`inc-${rows[0]!.number}-db-down`);
+    expect(channelName).toBe(`inc-${row!.number}-db-down`);
   });
 
   it.each([
@@ -120,7 +90,7 @@ describe('declaring an incident with /incident sev1 db down', () => {
     const card = bot.fake.messagesIn(ch.id)[0]!;
     const announce = bot.fake.messagesIn(INCIDENTS_CHANNEL_ID).at(-1)!;
     for (const m of [card, announce]) {
-      for (const t of mrkdwnTexts(m)) {
+      for (const t of mentionable(m)) {
         expect(t).not.toContain('<!channel>');
         expect(t).not.toContain('<@U123>');
       }
@@ -148,8 +118,7 @@ describe('bad input: a clear private message, nothing stored, no channel', () =>
   });
   afterAll(async () => bot?.stop());
 
-  const count = async () =>
-    Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
+  const count = () => countIncidents(bot.db);
 
   it.each([
     ['sev9 x', /not a severity.*sev0, sev1, sev2 or sev3/s],

@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeModalMetadata } from '../../src/slack/payloads.js';
-import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { ACTION, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
-import { stateValue } from '../support/slack-request.js';
+import { statusFormValues } from '../support/status-form.js';
+import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 import { testRunbook } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,12 +69,7 @@ describe.each(['postgres', 'pglite'] as const)('escalation by the contact order 
       'SUBJECT: [SEV-1] payments failing',
       'SEVERITY: SEV-1',
       'STATUS: Investigating',
-      'STARTED:',
-      'AFFECTED:',
-      'CURRENT IMPACT:',
-      'CURRENT STATUS:',
-      'MITIGATION STEPS:',
-      'NEXT UPDATE:',
+      ...COMMUNICATION_HEADINGS,
     ]) {
       expect(body).toContain(line);
     }
@@ -160,13 +156,7 @@ describe('escalation rules', () => {
       (c) => c.args.channel === inc.channelId && /Paged \*CTO\*/.test(String(c.args.text)),
     );
     // Escalate now goes to the next role not yet paged: senior DevOps (a user plus a group holding them and one more).
-    await bot.click({
-      channelId: inc.channelId,
-      messageTs: inc.cardTs,
-      actionId: ACTION.escalate,
-      value: String(inc.id),
-      userId: 'U0ONCALL',
-    });
+    await bot.clickCard(inc, ACTION.escalate, 'U0ONCALL');
     await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === 'U0SRE1' && json(c).includes('all machines down'),
@@ -202,13 +192,7 @@ describe('escalation rules', () => {
   it('acknowledging stops the response-time timer', async () => {
     // SEV-3 responds within 4 s in this runbook: room to acknowledge first even on a slow machine.
     const inc = await declare(bot, 'sev3 acked in time');
-    await bot.click({
-      channelId: inc.channelId,
-      messageTs: inc.cardTs,
-      actionId: ACTION.acknowledge,
-      value: String(inc.id),
-      userId: 'U0ONCALL',
-    });
+    await bot.clickCard(inc, ACTION.acknowledge, 'U0ONCALL');
     await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === inc.channelId && /acknowledged/.test(String(c.args.text)),
@@ -284,15 +268,12 @@ describe('escalation rules', () => {
     await bot.submit({
       callbackId: VIEW.statusUpdate,
       privateMetadata: encodeModalMetadata({ incidentId: inc.id, channelId: inc.channelId }),
-      values: {
-        [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect('investigating') },
-        [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('enterprise tenants') },
-        [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('timeouts') },
-        [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('looking') },
-        [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText('') },
-        [BLOCK.updNextUpdate]: { [INPUT.nextUpdate]: stateValue.datetimepicker(Math.floor(Date.now() / 1000) + 1800) },
-        [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes([{ value: 'customer_impact' }]) },
-      },
+      values: statusFormValues({
+        affected: 'enterprise tenants',
+        impact: 'timeouts',
+        currentStatus: 'looking',
+        flags: ['customer_impact'],
+      }),
     });
     const dm = await bot.fake.waitFor(
       'chat.postMessage',
@@ -307,15 +288,12 @@ describe('escalation rules', () => {
     await bot.submit({
       callbackId: VIEW.statusUpdate,
       privateMetadata: encodeModalMetadata({ incidentId: inc.id, channelId: inc.channelId }),
-      values: {
-        [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect('investigating') },
-        [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('api') },
-        [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('some errors') },
-        [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('digging') },
-        [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText('') },
-        [BLOCK.updNextUpdate]: { [INPUT.nextUpdate]: stateValue.datetimepicker(Math.floor(Date.now() / 1000) + 2) },
-        [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes([]) },
-      },
+      values: statusFormValues({
+        affected: 'api',
+        impact: 'some errors',
+        currentStatus: 'digging',
+        next: Math.floor(Date.now() / 1000) + 2,
+      }),
     });
     const reminder = await bot.fake.waitFor(
       'chat.postMessage',

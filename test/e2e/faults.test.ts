@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BotHarness, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
+import { countIncidents } from '../support/incident-row.js';
 import {
   encodeSlashCommand,
   makeSlashCommand,
@@ -13,14 +14,8 @@ import { createTestSchema } from '../support/test-db.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('requests Slack did not sign, retries and double sends', () => {
-  let bot: BotHarness;
-  const count = async () =>
-    Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
-  beforeAll(async () => {
-    bot = await startBot({ timers: false });
-  });
-  afterAll(async () => bot?.stop());
-  beforeEach(() => bot.fake.reset());
+  const bot = useBot({ timers: false });
+  const count = () => countIncidents(bot.db);
 
   it('rejects a bad signature and a stale timestamp; nothing is created', async () => {
     const fields = makeSlashCommand({ text: 'sev1 forged', response_url: bot.fake.responseUrl('x') });
@@ -107,14 +102,8 @@ describe('requests Slack did not sign, retries and double sends', () => {
 });
 
 describe('Slack API faults', () => {
-  let bot: BotHarness;
-  const count = async () =>
-    Number((await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n);
-  beforeAll(async () => {
-    bot = await startBot({ timers: false });
-  });
-  afterAll(async () => bot?.stop());
-  beforeEach(() => bot.fake.reset());
+  const bot = useBot({ timers: false });
+  const count = () => countIncidents(bot.db);
 
   it('missing scope on channel creation: the user is told which scope to add; no incident is left', async () => {
     const before = await count();

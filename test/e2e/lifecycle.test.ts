@@ -1,24 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { incidentRow } from '../support/incident-row.js';
 import { stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { type StatusFormInput, statusFormValues } from '../support/status-form.js';
+import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 
 const RESPONDER = 'U0RESPONDER';
 const text = (m: { text?: string; blocks?: unknown[] } | undefined) => JSON.stringify([m?.text ?? '', m?.blocks ?? []]);
 
-function statusValues(over: { status?: string; next?: number; flags?: string[]; mitigation?: string } = {}) {
-  return {
-    [BLOCK.updStatus]: { [INPUT.status]: stateValue.staticSelect(over.status ?? 'investigating') },
-    [BLOCK.updAffected]: { [INPUT.affected]: stateValue.plainText('EU tenants, API') },
-    [BLOCK.updImpact]: { [INPUT.impact]: stateValue.plainText('500 errors on all endpoints') },
-    [BLOCK.updCurrentStatus]: { [INPUT.currentStatus]: stateValue.plainText('Pool exhausted on node 1 <!here>') },
-    [BLOCK.updMitigation]: { [INPUT.mitigation]: stateValue.plainText(over.mitigation ?? 'Restarting node 1') },
-    [BLOCK.updNextUpdate]: {
-      [INPUT.nextUpdate]: stateValue.datetimepicker(over.next ?? Math.floor(Date.now() / 1000) + 1800),
-    },
-    [BLOCK.updFlags]: { [INPUT.flags]: stateValue.checkboxes((over.flags ?? []).map((value) => ({ value }))) },
-  };
-}
+const statusValues = (over: Pick<StatusFormInput, 'next' | 'flags'> = {}) =>
+  statusFormValues({
+    affected: 'EU tenants, API',
+    impact: '500 errors on all endpoints',
+    currentStatus: 'Pool exhausted on node 1 <!here>',
+    mitigation: 'Restarting node 1',
+    ...over,
+  });
 
 describe.each(['postgres', 'pglite'] as const)('an incident from declare to post-mortem (%s)', (database) => {
   let bot: BotHarness;
@@ -28,8 +26,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   const card = () => bot.fake.message(channelId, cardTs);
   const lastInChannel = () => bot.fake.messagesIn(channelId).at(-1);
-  const incident = async () =>
-    (await bot.db.query<Record<string, unknown>>('SELECT * FROM incidents WHERE id = $1', [incidentId])).rows[0]!;
+  const incident = async () => (await incidentRow(bot.db, { id: incidentId }))!;
   const events = async () =>
     (
       await bot.db.query<{ kind: string; actor_id: string }>(
@@ -38,6 +35,8 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
       )
     ).rows;
   const inChannel = (t: string, over = {}) => bot.command(t, { channel_id: channelId, ...over });
+  const clickCard = (actionId: string, userId?: string) =>
+    bot.clickCard({ id: incidentId, channelId, cardTs }, actionId, userId);
 
   beforeAll(async () => {
     bot = await startBot({ database, incidentsChannel: true, timers: false });
@@ -54,13 +53,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Acknowledge makes the clicker commander and records time to acknowledge', async () => {
     bot.fake.reset();
-    await bot.click({
-      channelId,
-      messageTs: cardTs,
-      actionId: ACTION.acknowledge,
-      value: String(incidentId),
-      userId: RESPONDER,
-    });
+    await clickCard(ACTION.acknowledge, RESPONDER);
     await bot.fake.waitFor('chat.update');
     const row = await incident();
     expect(row.commander_id).toBe(RESPONDER);
@@ -75,22 +68,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
   it('a double click on Acknowledge posts no second notice', async () => {
     bot.fake.reset();
     const before = bot.fake.messagesIn(channelId).length;
-    await Promise.all([
-      bot.click({
-        channelId,
-        messageTs: cardTs,
-        actionId: ACTION.acknowledge,
-        value: String(incidentId),
-        userId: RESPONDER,
-      }),
-      bot.click({
-        channelId,
-        messageTs: cardTs,
-        actionId: ACTION.acknowledge,
-        value: String(incidentId),
-        userId: RESPONDER,
-      }),
-    ]);
+    await Promise.all([clickCard(ACTION.acknowledge, RESPONDER), clickCard(ACTION.acknowledge, RESPONDER)]);
     const replies = await bot.fake.waitForCount('response_url', 2);
     expect(replies.every((r) => /already acknowledged/.test(r.args.text as string))).toBe(true);
     expect(bot.fake.messagesIn(channelId).length).toBe(before);
@@ -143,7 +121,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Post status update opens the template form; a bad form shows errors inline; a good one posts the template', async () => {
     bot.fake.reset();
-    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.postUpdate, value: String(incidentId) });
+    await clickCard(ACTION.postUpdate);
     const open = await bot.fake.waitFor('views.open');
     const view = open.args.view as { callback_id: string; private_metadata: string; blocks: { block_id?: string }[] };
     expect(view.callback_id).toBe(VIEW.statusUpdate);
@@ -180,17 +158,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     expect(ok.text).toBe('');
     const posted = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     const body = text(posted.args as never);
-    for (const label of [
-      'SUBJECT: [SEV-0] checkout latency',
-      'SEVERITY:',
-      'STATUS:',
-      'STARTED:',
-      'AFFECTED:',
-      'CURRENT IMPACT:',
-      'CURRENT STATUS:',
-      'MITIGATION STEPS:',
-      'NEXT UPDATE:',
-    ]) {
+    for (const label of ['SUBJECT: [SEV-0] checkout latency', ...COMMUNICATION_HEADINGS]) {
       expect(body).toContain(label);
     }
     expect(body).not.toContain('<!here>');
@@ -237,13 +205,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Mark mitigated moves status and phase; a second click says it is already mitigated', async () => {
     bot.fake.reset();
-    await bot.click({
-      channelId,
-      messageTs: cardTs,
-      actionId: ACTION.markMitigated,
-      value: String(incidentId),
-      userId: RESPONDER,
-    });
+    await clickCard(ACTION.markMitigated, RESPONDER);
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     expect(await incident()).toMatchObject({ status: 'mitigated', phase: 'resolution' });
     expect(text(card())).toContain('Mitigated');
@@ -254,7 +216,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
 
   it('Resolve asks for a summary, then posts it with time to acknowledge and to resolve', async () => {
     bot.fake.reset();
-    await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.resolve, value: String(incidentId) });
+    await clickCard(ACTION.resolve);
     const open = await bot.fake.waitFor('views.open');
     const view = open.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe(VIEW.resolve);

@@ -24,48 +24,33 @@ interface ChatCall {
 /** A recording fake of the domain's own chat port. `fail[method]` makes that method throw; `channelIds` are handed out in order. */
 function makeChat() {
   let channels = 0;
+  /** Records the call, then throws if the test made this method fail. */
+  const record = (method: ChatMethod, call: Omit<ChatCall, 'method'> = {}) => {
+    chat.calls.push({ method, ...call });
+    const err = chat.fail[method];
+    if (err) throw err;
+  };
   const chat = {
     calls: [] as ChatCall[],
     fail: {} as Partial<Record<ChatMethod, Error>>,
     channelIds: [] as string[],
     methods: () => chat.calls.map((c) => c.method),
     notices: () => chat.calls.flatMap((c) => (c.notice ? [c.notice] : [])),
-    check(method: ChatMethod) {
-      const err = chat.fail[method];
-      if (err) throw err;
-    },
     async openChannel(incident: Incident) {
-      chat.calls.push({ method: 'openChannel', incident });
-      chat.check('openChannel');
+      record('openChannel', { incident });
       channels += 1;
       const channelId = chat.channelIds.shift() ?? `CINC${channels}${randomUUID().slice(0, 6).toUpperCase()}`;
       return { channelId, channelName: incidentChannelName(incident.number, incident.title) };
     },
-    async abandonChannel(channelId: string) {
-      chat.calls.push({ method: 'abandonChannel', channelId });
-      chat.check('abandonChannel');
-    },
+    abandonChannel: async (channelId: string) => record('abandonChannel', { channelId }),
     async postCard(incident: Incident) {
-      chat.calls.push({ method: 'postCard', incident });
-      chat.check('postCard');
+      record('postCard', { incident });
       return `1700000000.${String(chat.calls.length).padStart(6, '0')}`;
     },
-    async pinCard(incident: Incident) {
-      chat.calls.push({ method: 'pinCard', incident });
-      chat.check('pinCard');
-    },
-    async refreshCard(incident: Incident) {
-      chat.calls.push({ method: 'refreshCard', incident });
-      chat.check('refreshCard');
-    },
-    async announce(incident: Incident) {
-      chat.calls.push({ method: 'announce', incident });
-      chat.check('announce');
-    },
-    async notify(incident: Incident, notice: IncidentNotice) {
-      chat.calls.push({ method: 'notify', incident, notice });
-      chat.check('notify');
-    },
+    pinCard: async (incident: Incident) => record('pinCard', { incident }),
+    refreshCard: async (incident: Incident) => record('refreshCard', { incident }),
+    announce: async (incident: Incident) => record('announce', { incident }),
+    notify: async (incident: Incident, notice: IncidentNotice) => record('notify', { incident, notice }),
     async resolveContacts(ids: string[]) {
       return { userIds: ids, unresolved: [] };
     },

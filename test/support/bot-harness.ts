@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { FiredJob } from '../../src/incidents/escalation.service.js';
 import type { TimerLoop } from '../../src/incidents/timer-loop.js';
@@ -39,6 +40,13 @@ export interface HarnessOptions {
   timers?: boolean;
 }
 
+/** An incident's card: the channel and message it is in, and the incident it belongs to. */
+export interface CardRef {
+  id: number;
+  channelId: string;
+  cardTs: string;
+}
+
 export interface BotHarness {
   baseUrl: string;
   timers: TimerLoop<FiredJob>;
@@ -58,6 +66,8 @@ export interface BotHarness {
     userId?: string;
     triggerId?: string;
   }): ReturnType<typeof postInteraction>;
+  /** Clicks a button on an incident's card (its value is the incident id), as `userId` (default: the reporter). */
+  clickCard(card: CardRef, actionId: string, userId?: string): ReturnType<typeof postInteraction>;
   submit(a: {
     callbackId: string;
     privateMetadata: string;
@@ -71,6 +81,24 @@ export interface BotHarness {
 }
 
 let responseKey = 0;
+
+/**
+ * A bot for the enclosing describe: started before its tests, stopped after them, its fake Slack reset before each
+ * test. The returned object is filled in once the bot has started, so the tests use it as they would startBot's.
+ */
+export function useBot(opts: HarnessOptions = {}): BotHarness {
+  const bot = {} as BotHarness;
+  let started = false;
+  beforeAll(async () => {
+    Object.assign(bot, await startBot(opts));
+    started = true;
+  });
+  afterAll(async () => {
+    if (started) await bot.stop();
+  });
+  beforeEach(() => bot.fake.reset());
+  return bot;
+}
 
 export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
   const fake = opts.fake ?? (await FakeSlack.start());
@@ -117,6 +145,23 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
   const server = (await app.start(0)) as Server;
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const click: BotHarness['click'] = (a) =>
+    postInteraction(
+      baseUrl,
+      SIGNING_SECRET,
+      makeBlockAction({
+        userId: a.userId ?? TEST_REPORTER_ID,
+        channelId: a.channelId,
+        messageTs: a.messageTs,
+        actionId: a.actionId,
+        blockId: a.blockId ?? 'b',
+        value: a.value,
+        selectedOption: a.selectedOption,
+        responseUrl: fake.responseUrl(`a${++responseKey}`),
+        triggerId: a.triggerId,
+      }),
+    );
+
   return {
     baseUrl,
     timers,
@@ -130,22 +175,9 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
         { text, response_url: fake.responseUrl(`r${++responseKey}`), ...over },
         postOpts,
       ),
-    click: (a) =>
-      postInteraction(
-        baseUrl,
-        SIGNING_SECRET,
-        makeBlockAction({
-          userId: a.userId ?? TEST_REPORTER_ID,
-          channelId: a.channelId,
-          messageTs: a.messageTs,
-          actionId: a.actionId,
-          blockId: a.blockId ?? 'b',
-          value: a.value,
-          selectedOption: a.selectedOption,
-          responseUrl: fake.responseUrl(`a${++responseKey}`),
-          triggerId: a.triggerId,
-        }),
-      ),
+    click,
+    clickCard: (card, actionId, userId) =>
+      click({ channelId: card.channelId, messageTs: card.cardTs, actionId, value: String(card.id), userId }),
     submit: (a) =>
       postInteraction(
         baseUrl,

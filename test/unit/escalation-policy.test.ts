@@ -6,8 +6,8 @@ import {
   ruleReason,
   stillHolds,
 } from '../../src/incidents/escalation-policy.js';
+import { makeIncident } from '../support/incident-fixture.js';
 import { testRunbook } from '../support/test-runbook.js';
-import { makeIncident } from './incident-fixture.js';
 
 const rb = testRunbook({ unresolvedAfter: '30m', respond: { 0: '5m', 1: '15m', 2: '1h', 3: '4h' } });
 const T0 = new Date('2026-11-27T03:00:00Z');

@@ -10,28 +10,9 @@ import {
   validateParams,
 } from '../../src/runbook/playbooks.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+import { testRunbookData } from '../support/test-runbook.js';
 
-const base = (playbooks: unknown) => ({
-  name: 'rb',
-  severities: {
-    'SEV-0': { name: 'Critical', respond_within: '5m' },
-    'SEV-1': { name: 'High', respond_within: '15m' },
-    'SEV-2': { name: 'Medium', respond_within: '1h' },
-    'SEV-3': { name: 'Low', respond_within: '4h' },
-  },
-  escalation: {
-    order: ['on_call'],
-    roles: { on_call: { name: 'On-Call Engineer' } },
-    rules: {
-      on_declare: 'on_call',
-      unresolved: { after: '30m', page: 'on_call' },
-      customer_impact: 'on_call',
-      critical: 'on_call',
-      unacknowledged: 'on_call',
-    },
-  },
-  playbooks,
-});
+const base = (playbooks: unknown) => ({ ...testRunbookData(), playbooks });
 
 /** One playbook whose mitigation is the given steps. */
 const withSteps = (...mitigation: unknown[]) =>

@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { describeDuration, parseDuration } from '../../src/runbook/duration.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+import { testRunbookData } from '../support/test-runbook.js';
 
-const base = () => ({
-  name: 'rb',
-  severities: {
-    'SEV-0': { name: 'Critical', respond_within: '5m' },
-    'SEV-1': { name: 'High', respond_within: '15m' },
-    'SEV-2': { name: 'Medium', respond_within: '1h' },
-    'SEV-3': { name: 'Low', respond_within: '4h' },
-  },
-  escalation: {
-    order: ['on_call', 'senior_devops'],
-    roles: {
-      on_call: { name: 'On-Call Engineer', contacts: ['U0123ABC', 'S0GROUP1'] },
-      senior_devops: { name: 'Senior DevOps', contacts: [] as string[] },
-    },
-    rules: {
-      on_declare: 'on_call',
-      unresolved: { after: '30m', page: 'senior_devops' },
-      customer_impact: 'senior_devops',
-      critical: 'senior_devops',
-      unacknowledged: 'on_call',
-    },
-  },
-});
+const base = () => testRunbookData({ contacts: { on_call: ['U0123ABC', 'S0GROUP1'] } });
 
 const problems = (data: unknown): string[] => {
   try {
@@ -88,8 +67,9 @@ describe('the runbook file', () => {
     rb.escalation.order.push('vp');
     rb.escalation.rules.critical = 'ceo';
     const p = problems(rb);
-    expect(p).toContain('escalation.order.2: unknown role "vp"; known roles: on_call, senior_devops');
-    expect(p).toContain('escalation.rules.critical: unknown role "ceo"; known roles: on_call, senior_devops');
+    const known = 'known roles: on_call, senior_devops, engineering_manager, cto';
+    expect(p).toContain(`escalation.order.4: unknown role "vp"; ${known}`);
+    expect(p).toContain(`escalation.rules.critical: unknown role "ceo"; ${known}`);
   });
 
   it('names a malformed duration', () => {

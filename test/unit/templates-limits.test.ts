@@ -9,7 +9,7 @@ import { renderIncidentList } from '../../src/templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../../src/templates/modals.js';
 import { renderAnnouncement, renderNotice, renderResolved } from '../../src/templates/notices.js';
 import { renderTimeline } from '../../src/templates/timeline.js';
-import { escapingProblems, limitProblems, mrkdwnTexts, plainTexts } from './block-kit-limits.js';
+import { escapingProblems, limitProblems, mrkdwnTexts, plainTexts } from '../support/block-kit-limits.js';
 import {
   CHANNEL,
   COMMANDER,
@@ -20,7 +20,7 @@ import {
   minutes,
   NOW,
   REPORTER,
-} from './incident-fixture.js';
+} from '../support/incident-fixture.js';
 
 /**
  * Every builder in src/templates, fed hostile and non-Latin input, walked block by block: Slack's limits, escaping of

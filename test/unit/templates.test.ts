@@ -8,7 +8,7 @@ import { renderIncidentList } from '../../src/templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../../src/templates/modals.js';
 import { renderAnnouncement, renderDeclaredReply, renderNotice, renderResolved } from '../../src/templates/notices.js';
 import { renderTimeline } from '../../src/templates/timeline.js';
-import { limitProblems, mrkdwnTexts } from './block-kit-limits.js';
+import { limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
 import {
   CHANNEL,
   COMMANDER,
@@ -20,7 +20,8 @@ import {
   minutes,
   NOW,
   REPORTER,
-} from './incident-fixture.js';
+} from '../support/incident-fixture.js';
+import { CARD_ACTION_IDS, COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 
 const header = (m: Message) => m.blocks.find((b): b is HeaderBlock => b.type === 'header');
 const actions = (m: Message) => m.blocks.find((b): b is ActionsBlock => b.type === 'actions');
@@ -61,15 +62,7 @@ describe('renderIncidentCard', () => {
   it('offers Acknowledge, Change severity, Post status update, Mark mitigated, Escalate now, Roll back and Resolve', () => {
     const a = actions(card)!;
     expect(a.block_id).toBe(`${BLOCK.cardActions}:7`);
-    expect(a.elements.map((e) => e.action_id)).toEqual([
-      ACTION.acknowledge,
-      ACTION.changeSeverity,
-      ACTION.postUpdate,
-      ACTION.markMitigated,
-      ACTION.escalate,
-      ACTION.rollback,
-      ACTION.resolve,
-    ]);
+    expect(a.elements.map((e) => e.action_id)).toEqual([...CARD_ACTION_IDS]);
     const labels = a.elements.map((e) => (e.type === 'button' ? e.text.text : e.type));
     expect(labels).toEqual([
       'Acknowledge',
@@ -194,9 +187,7 @@ describe('communicationTemplate', () => {
   it('keeps the template order in the Slack post of a status update', () => {
     const msg = renderStatusUpdate(makeIncident(), makeUpdate({ dataLossRisk: true }), COMMANDER);
     const joined = allMrkdwn(msg).join('\n');
-    const order = ['SUBJECT:', 'SEVERITY:', 'STATUS:', 'STARTED:', 'AFFECTED:', 'CURRENT IMPACT:'];
-    order.push('CURRENT STATUS:', 'MITIGATION STEPS:', 'NEXT UPDATE:');
-    const positions = order.map((o) => joined.indexOf(`*${o}`));
+    const positions = COMMUNICATION_HEADINGS.map((o) => joined.indexOf(`*${o}`));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(joined).toContain(`Posted by <@${COMMANDER}>`);
