@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { Severity } from '../incidents/severity.js';
+import type { SeverityDefs } from '../incidents/severity.js';
 import { parseDuration } from './duration.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 
@@ -90,7 +90,7 @@ export interface RoleDef {
 /** The runbook as the bot uses it: durations in ms, roles by id. */
 export interface Runbook {
   name: string;
-  severities: Record<Severity, { name: string; definition: string; respondWithinMs: number }>;
+  severities: SeverityDefs;
   escalation: {
     order: string[];
     roles: Record<string, RoleDef>;

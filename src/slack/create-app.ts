@@ -75,7 +75,10 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
     clientOptions,
   });
 
-  const chat = new SlackChat(app.client, { incidentsChannel: config.incidentsChannel });
+  const chat = new SlackChat(app.client, {
+    incidentsChannel: config.incidentsChannel,
+    severities: runbook.severities,
+  });
   const escalation = new EscalationService(db, chat, runbook, app.logger);
   const playbooks = new PlaybookService(
     db,
@@ -98,7 +101,7 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
   const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
   escalation.onScheduled = (at) => timers.poke(at);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
-  const deps = { incidents, playbooks, gate };
+  const deps = { incidents, playbooks, gate, severities: runbook.severities };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
   registerCommands(router, deps);

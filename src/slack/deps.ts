@@ -1,5 +1,6 @@
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
+import type { SeverityDefs } from '../incidents/severity.js';
 import type { WorkGate } from './work-gate.js';
 
 /** What listeners may use: services only, never the database or Slack client directly. */
@@ -8,4 +9,6 @@ export interface ListenerDeps {
   playbooks: PlaybookService;
   /** Admission control for work done after the ack. */
   gate: WorkGate;
+  /** The runbook's severity levels, for the templates that show a severity (names, response times). */
+  severities: SeverityDefs;
 }
