@@ -1,3 +1,4 @@
+import { describeDuration } from '../runbook/duration.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Incident } from './types.js';
 
@@ -26,9 +27,9 @@ export function ruleReason(rule: EscalationRule, rb: Runbook, i: Pick<Incident, 
     case 'declared':
       return 'a new incident was declared';
     case 'unresolved':
-      return `it is still not resolved ${describeMs(rb.escalation.rules.unresolved.afterMs)} after it was declared`;
+      return `it is still not resolved ${describeDuration(rb.escalation.rules.unresolved.afterMs)} after it was declared`;
     case 'unacknowledged':
-      return `nobody acknowledged within the SEV-${i.severity} response time (${describeMs(rb.severities[i.severity].respondWithinMs)})`;
+      return `nobody acknowledged within the SEV-${i.severity} response time (${describeDuration(rb.severities[i.severity].respondWithinMs)})`;
     case 'customer_impact':
       return 'customer impact was flagged';
     case 'critical':
@@ -38,19 +39,6 @@ export function ruleReason(rule: EscalationRule, rb: Runbook, i: Pick<Incident, 
     case 'next_update':
       return 'the promised status update is overdue';
   }
-}
-
-function describeMs(ms: number): string {
-  const units: [number, string][] = [
-    [86_400_000, 'day'],
-    [3_600_000, 'hour'],
-    [60_000, 'minute'],
-    [1000, 'second'],
-  ];
-  for (const [size, name] of units) {
-    if (ms >= size && ms % size === 0) return `${ms / size} ${name}${ms / size === 1 ? '' : 's'}`;
-  }
-  return `${Math.round(ms / 1000)} seconds`;
 }
 
 /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
