@@ -23,8 +23,11 @@ import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, IncidentNotFoundError } from './errors.js';
 import {
   desiredJobs,
-  type EscalationRule,
+  keptByHand,
+  MOVABLE_RULES,
   nextRoleToPage,
+  REMINDER_RULES,
+  remindsCommander,
   rolesToPage,
   ruleReason,
   ruleUnless,
@@ -77,12 +80,10 @@ export class EscalationService {
 
   /** Inside the transaction that changed `incident`: make its timers match its state. */
   async sync(tx: Queryable, incident: Incident): Promise<Date | null> {
-    return syncJobs(
-      tx,
-      incident.id,
-      desiredJobs(incident, this.runbook, new Date()),
-      incident.status === 'investigating',
-    );
+    return syncJobs(tx, incident.id, desiredJobs(incident, this.runbook, new Date()), {
+      movable: MOVABLE_RULES,
+      kept: keptByHand(incident),
+    });
   }
 
   /** After the transaction commits: wake the timer loop if something is due before it would wake. */
@@ -91,13 +92,13 @@ export class EscalationService {
   }
 
   async view(q: Queryable, incident: Incident): Promise<EscalationView> {
-    const s = await escalationSummary(q, incident.id);
+    const s = await escalationSummary(q, incident.id, REMINDER_RULES);
     return {
       paged: s.paged.map((p) => ({ roleName: this.roleName(p.role), at: p.at })),
       next: s.next
         ? {
             roleName: this.roleName(s.next.role),
-            reason: ruleReason(s.next.rule as EscalationRule, this.runbook, incident),
+            reason: ruleReason(s.next.rule, this.runbook, incident),
             unless: ruleUnless(s.next.rule),
             dueAt: s.next.dueAt,
           }
@@ -163,7 +164,7 @@ export class EscalationService {
           }
           const work: FiredJob = { id: job.id, job, incident, pages: [] };
           fired.push(work);
-          if (job.rule === 'next_update') continue;
+          if (remindsCommander(job.rule)) continue;
           // A retried job pages the roles it chose the first time; a new one chooses now.
           const earlier = stored.filter((p) => p.jobId === job.id);
           const incidentPaged = paged.get(incident.id) ?? new Set<string>();
@@ -212,7 +213,7 @@ export class EscalationService {
   }
 
   private async carryOut({ job, incident, pages }: FiredJob): Promise<void> {
-    if (job.rule === 'next_update') {
+    if (remindsCommander(job.rule)) {
       await this.lanes.run('urgent', () =>
         this.chat.notify(incident, {
           kind: 'reminder',
@@ -228,7 +229,7 @@ export class EscalationService {
       );
       return;
     }
-    const reason = ruleReason(job.rule as EscalationRule, this.runbook, incident);
+    const reason = ruleReason(job.rule, this.runbook, incident);
     // The last page's record also ends the job (one statement); with nothing left to announce, end it here.
     const open = pages.filter((p) => !p.announced);
     for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);
