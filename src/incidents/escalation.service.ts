@@ -33,9 +33,8 @@ import {
   ruleUnless,
   stillHolds,
 } from './escalation-policy.js';
-import type { Logger } from './incident.service.js';
 import { Lanes } from './lanes.js';
-import { type EscalationView, type IncidentChat, UnreachableContactError } from './ports.js';
+import { type EscalationView, type IncidentChat, type Logger, UnreachableContactError } from './ports.js';
 import type { Incident } from './types.js';
 
 /** A claimed timer and what it was decided to do, under the incident's lock, when it fired. */
@@ -62,8 +61,6 @@ export function retryDelayMs(attempts: number): number {
  * still holds (`fire`).
  */
 export class EscalationService {
-  /** Told when a timer may be due sooner than the loop planned to wake. */
-  onScheduled: (dueAt: Date) => void = () => {};
   /** Slack calls of fired timers: pages to people first, then the channel lines and cards. */
   private readonly lanes = new Lanes(SLACK_CONCURRENCY);
 
@@ -72,6 +69,8 @@ export class EscalationService {
     private readonly chat: IncidentChat,
     private readonly runbook: Runbook,
     private readonly log: Logger = console,
+    /** Told when a timer may be due sooner than the timer loop planned to wake (the loop's `poke`). */
+    private readonly onScheduled: (dueAt: Date) => void = () => {},
   ) {}
 
   roleName(role: string | null): string {

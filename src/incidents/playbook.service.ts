@@ -29,8 +29,7 @@ import {
   setRunThread,
 } from '../store/step-run.repo.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
-import type { Logger } from './incident.service.js';
-import type { ApprovalView, IncidentChat, PlaybookChat, RunView } from './ports.js';
+import type { ApprovalView, IncidentChat, Logger, PlaybookChat, RunView } from './ports.js';
 import type { Incident } from './types.js';
 
 export const PHASES = ['detection', 'mitigation', 'resolution'] as const;

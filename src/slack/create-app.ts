@@ -79,7 +79,9 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
     incidentsChannel: config.incidentsChannel,
     severities: runbook.severities,
   });
-  const escalation = new EscalationService(db, chat, runbook, app.logger);
+  // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
+  // once requests arrive, after both exist.
+  const escalation = new EscalationService(db, chat, runbook, app.logger, (at) => timers.poke(at));
   const playbooks = new PlaybookService(
     db,
     chat,
@@ -99,7 +101,6 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
   };
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
   const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
-  escalation.onScheduled = (at) => timers.poke(at);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
   const deps = { incidents, playbooks, gate, severities: runbook.severities };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
