@@ -159,7 +159,7 @@ async function inIncident(
       await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, new Date()));
       return;
     case 'status': {
-      const card = renderIncidentCard(i, new Date());
+      const card = renderIncidentCard(i, new Date(), c.deps.severities);
       await ephemeral(c.respond, card.text, card.blocks);
       return;
     }

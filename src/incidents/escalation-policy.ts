@@ -1,4 +1,5 @@
-import type { Runbook } from '../runbook/runbook.js';
+import { describeDuration } from '../runbook/duration.js';
+import type { SeverityDefs } from './severity.js';
 import type { Incident } from './types.js';
 
 export const ESCALATION_RULES = [
@@ -12,6 +13,130 @@ export const ESCALATION_RULES = [
 ] as const;
 export type EscalationRule = (typeof ESCALATION_RULES)[number];
 
+/** A rule as the runbook file sets it, parsed: the roles it pages and, for a timed rule, how long after declaring. */
+export interface RuleSettings {
+  roles: string[];
+  afterMs: number | null;
+}
+
+/** What the policy reads from the runbook (the Runbook of runbook/runbook.ts has this shape and more). */
+export interface PolicyRunbook {
+  severities: SeverityDefs;
+  escalation: {
+    /** Escalation Contact Order. */
+    order: string[];
+    /** By rule name; a rule the file does not set is absent. */
+    rules: Readonly<Partial<Record<EscalationRule, RuleSettings>>>;
+  };
+}
+
+/** One escalation rule: everything the bot knows about it, in one place. */
+export interface RuleDef {
+  /**
+   * How the rule is written under `escalation.rules` in the runbook file: `role` is one role id (`critical: cto`),
+   * `after` is `{ after: <duration>, page: <role> }`. null: not set in the file.
+   */
+  readonly file: { readonly key: string; readonly form: 'role' | 'after' } | null;
+  /** When its timer is due for the incident as it is now; null when the rule wants no timer now. */
+  due(i: Incident, rb: PolicyRunbook, now: Date): Date | null;
+  /** The timer's key (once per key and incident); the rule's name unless it can recur. */
+  key?(i: Incident): string;
+  /** For timers made by hand rather than from the incident's state: kept while this holds. */
+  keptWhile?(i: Incident): boolean;
+  /** Why it pages, in words for the channel and the page itself. */
+  reason(rb: PolicyRunbook, i: Pick<Incident, 'severity'>): string;
+  /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
+  readonly unless: string | null;
+  /** Whether its due time follows the incident (a severity change moves it); the others keep the time they were set. */
+  readonly movable: boolean;
+  /**
+   * Whom it pages: `roles` the roles the rule names (a by-hand rule: the role it was made for); `role_and_next` its
+   * role again together with the next role in the contact order not paged yet; `commander` nobody: it reminds the
+   * commander in the channel.
+   */
+  readonly pages: 'roles' | 'role_and_next' | 'commander';
+}
+
+const investigating = (i: Incident) => i.status === 'investigating';
+const after = (i: Incident, ms: number) => new Date(i.createdAt.getTime() + ms);
+
+/** The runbook's Escalation Procedures, one row per rule. */
+export const RULES = {
+  declared: {
+    file: { key: 'on_declare', form: 'role' },
+    due: (i) => (investigating(i) ? i.createdAt : null),
+    reason: () => 'a new incident was declared',
+    unless: null,
+    movable: false,
+    pages: 'roles',
+  },
+  unresolved: {
+    file: { key: 'unresolved', form: 'after' },
+    due: (i, rb) => (investigating(i) ? after(i, rb.escalation.rules.unresolved?.afterMs ?? 0) : null),
+    reason: (rb) =>
+      `it is still not resolved ${describeDuration(rb.escalation.rules.unresolved?.afterMs ?? 0)} after it was declared`,
+    unless: 'mitigated or resolved by then',
+    movable: true,
+    pages: 'roles',
+  },
+  unacknowledged: {
+    file: { key: 'unacknowledged', form: 'role' },
+    due: (i, rb) =>
+      investigating(i) && !i.acknowledgedAt ? after(i, rb.severities[i.severity].respondWithinMs) : null,
+    reason: (rb, i) =>
+      `nobody acknowledged within the SEV-${i.severity} response time (${describeDuration(rb.severities[i.severity].respondWithinMs)})`,
+    unless: 'acknowledged by then',
+    movable: true,
+    pages: 'role_and_next',
+  },
+  customer_impact: {
+    file: { key: 'customer_impact', form: 'role' },
+    due: (i, _rb, now) => (investigating(i) && i.customerImpact ? now : null),
+    reason: () => 'customer impact was flagged',
+    unless: null,
+    movable: false,
+    pages: 'roles',
+  },
+  critical: {
+    file: { key: 'critical', form: 'role' },
+    due: (i, _rb, now) => (investigating(i) && (i.severity === 0 || i.dataLossRisk) ? now : null),
+    reason: () => 'the incident is SEV-0 or at risk of data loss',
+    unless: null,
+    movable: false,
+    pages: 'roles',
+  },
+  manual: {
+    file: null,
+    due: () => null,
+    keptWhile: investigating,
+    reason: () => 'someone escalated by hand',
+    unless: null,
+    movable: false,
+    pages: 'roles',
+  },
+  next_update: {
+    file: null,
+    // The commander is reminded when the promised next update passes with no new update (mitigated incidents too).
+    due: (i) => (i.nextUpdateAt && (!i.lastUpdateAt || i.lastUpdateAt < i.nextUpdateAt) ? i.nextUpdateAt : null),
+    key: (i) => `next_update:${i.nextUpdateAt?.toISOString()}`,
+    reason: () => 'the promised status update is overdue',
+    unless: null,
+    movable: false,
+    pages: 'commander',
+  },
+} as const satisfies Record<EscalationRule, RuleDef>;
+
+/** The rules the runbook file sets under `escalation.rules`, with the key and form each is written in. */
+export const FILE_RULES = ESCALATION_RULES.flatMap((rule) => {
+  const file = (RULES[rule] as RuleDef).file;
+  return file ? [{ rule, ...file }] : [];
+});
+
+/** The row of a stored job's rule; undefined for a rule this version does not know. */
+export function ruleDef(rule: string): RuleDef | undefined {
+  return (ESCALATION_RULES as readonly string[]).includes(rule) ? RULES[rule as EscalationRule] : undefined;
+}
+
 /** A timer that should exist for an incident in its current state. */
 export interface JobSpec {
   key: string;
@@ -21,43 +146,18 @@ export interface JobSpec {
 }
 
 /** Why a page was sent, in words for the channel and the page itself. */
-export function ruleReason(rule: EscalationRule, rb: Runbook, i: Pick<Incident, 'severity'>): string {
-  switch (rule) {
-    case 'declared':
-      return 'a new incident was declared';
-    case 'unresolved':
-      return `it is still not resolved ${describeMs(rb.escalation.rules.unresolved.afterMs)} after it was declared`;
-    case 'unacknowledged':
-      return `nobody acknowledged within the SEV-${i.severity} response time (${describeMs(rb.severities[i.severity].respondWithinMs)})`;
-    case 'customer_impact':
-      return 'customer impact was flagged';
-    case 'critical':
-      return 'the incident is SEV-0 or at risk of data loss';
-    case 'manual':
-      return 'someone escalated by hand';
-    case 'next_update':
-      return 'the promised status update is overdue';
-  }
-}
-
-function describeMs(ms: number): string {
-  const units: [number, string][] = [
-    [86_400_000, 'day'],
-    [3_600_000, 'hour'],
-    [60_000, 'minute'],
-    [1000, 'second'],
-  ];
-  for (const [size, name] of units) {
-    if (ms >= size && ms % size === 0) return `${ms / size} ${name}${ms / size === 1 ? '' : 's'}`;
-  }
-  return `${Math.round(ms / 1000)} seconds`;
+export function ruleReason(rule: string, rb: PolicyRunbook, i: Pick<Incident, 'severity'>): string {
+  return ruleDef(rule)?.reason(rb, i) ?? `the escalation rule "${rule}" fired`;
 }
 
 /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
 export function ruleUnless(rule: string): string | null {
-  if (rule === 'unresolved') return 'mitigated or resolved by then';
-  if (rule === 'unacknowledged') return 'acknowledged by then';
-  return null;
+  return ruleDef(rule)?.unless ?? null;
+}
+
+/** The role a rule's timer is stored with (the first it pages; shown on the card as "Next: …"). */
+function ruleRole(rule: EscalationRule, rb: PolicyRunbook): string | null {
+  return rb.escalation.rules[rule]?.roles[0] ?? null;
 }
 
 /**
@@ -65,47 +165,40 @@ export function ruleUnless(rule: string): string | null {
  * this with what is stored tells what to add, cancel or move; re-checking it when a timer fires tells whether the
  * reason still holds.
  */
-export function desiredJobs(i: Incident, rb: Runbook, now: Date): JobSpec[] {
+export function desiredJobs(i: Incident, rb: PolicyRunbook, now: Date): JobSpec[] {
   if (i.status === 'resolved') return [];
   const jobs: JobSpec[] = [];
-  const r = rb.escalation.rules;
-  if (i.status === 'investigating') {
-    const at = (ms: number) => new Date(i.createdAt.getTime() + ms);
-    jobs.push({ key: 'declared', rule: 'declared', role: r.onDeclare, dueAt: i.createdAt });
-    jobs.push({ key: 'unresolved', rule: 'unresolved', role: r.unresolved.page, dueAt: at(r.unresolved.afterMs) });
-    if (!i.acknowledgedAt) {
-      jobs.push({
-        key: 'unacknowledged',
-        rule: 'unacknowledged',
-        role: r.unacknowledged,
-        dueAt: at(rb.severities[i.severity].respondWithinMs),
-      });
-    }
-    if (i.customerImpact)
-      jobs.push({ key: 'customer_impact', rule: 'customer_impact', role: r.customerImpact, dueAt: now });
-    if (i.severity === 0 || i.dataLossRisk)
-      jobs.push({ key: 'critical', rule: 'critical', role: r.critical, dueAt: now });
-  }
-  // The commander is reminded when the promised next update passes with no new update (mitigated incidents too).
-  if (i.nextUpdateAt && (!i.lastUpdateAt || i.lastUpdateAt < i.nextUpdateAt)) {
-    jobs.push({
-      key: `next_update:${i.nextUpdateAt.toISOString()}`,
-      rule: 'next_update',
-      role: null,
-      dueAt: i.nextUpdateAt,
-    });
+  for (const rule of ESCALATION_RULES) {
+    const def: RuleDef = RULES[rule];
+    const dueAt = def.due(i, rb, now);
+    if (dueAt) jobs.push({ key: def.key?.(i) ?? rule, rule, role: ruleRole(rule, rb), dueAt });
   }
   return jobs;
 }
 
 /** Whether a stored job's reason still holds for the incident as it is now. */
-export function stillHolds(job: { key: string; rule: string }, i: Incident, rb: Runbook, now: Date): boolean {
-  if (job.rule === 'manual') return i.status === 'investigating';
+export function stillHolds(job: { key: string; rule: string }, i: Incident, rb: PolicyRunbook, now: Date): boolean {
+  const def = ruleDef(job.rule);
+  if (!def) return false;
+  if (def.keptWhile) return def.keptWhile(i);
   return desiredJobs(i, rb, now).some((d) => d.key === job.key);
 }
 
 /** Rules whose due time follows the incident (severity changes move it); the others keep the time they were set. */
-export const MOVABLE_RULES: ReadonlySet<EscalationRule> = new Set(['unacknowledged', 'unresolved']);
+export const MOVABLE_RULES: ReadonlySet<string> = new Set(ESCALATION_RULES.filter((r) => RULES[r].movable));
+
+/** Rules that remind the commander instead of paging anyone (not shown as "Next" on the card). */
+export const REMINDER_RULES: readonly string[] = ESCALATION_RULES.filter((r) => RULES[r].pages === 'commander');
+
+/** Made-by-hand rules whose pending timers the incident, as it is now, keeps although its state does not ask for them. */
+export function keptByHand(i: Incident): ReadonlySet<string> {
+  return new Set(ESCALATION_RULES.filter((r) => (RULES[r] as RuleDef).keptWhile?.(i) ?? false));
+}
+
+/** Whether a fired job reminds the commander instead of paging. */
+export function remindsCommander(rule: string): boolean {
+  return ruleDef(rule)?.pages === 'commander';
+}
 
 /**
  * The roles a firing job pages. `unacknowledged` pages its role again together with the next role in the contact
@@ -113,18 +206,20 @@ export const MOVABLE_RULES: ReadonlySet<EscalationRule> = new Set(['unacknowledg
  */
 export function rolesToPage(
   job: { rule: string; role: string | null },
-  rb: Runbook,
+  rb: PolicyRunbook,
   pagedRoles: ReadonlySet<string>,
 ): string[] {
-  if (!job.role) return [];
-  if (job.rule !== 'unacknowledged') return [job.role];
+  const def = ruleDef(job.rule);
+  if (!def || def.pages === 'commander' || !job.role) return [];
+  if (def.pages === 'roles') {
+    return [...(rb.escalation.rules[job.rule as EscalationRule]?.roles ?? [job.role])];
+  }
   const order = rb.escalation.order;
-  const after = order.slice(order.indexOf(job.role) + 1);
-  const next = after.find((r) => !pagedRoles.has(r));
+  const next = order.slice(order.indexOf(job.role) + 1).find((r) => !pagedRoles.has(r));
   return next ? [job.role, next] : [job.role];
 }
 
 /** The next role in the contact order that has not been paged, for "Escalate now". */
-export function nextRoleToPage(rb: Runbook, pagedRoles: ReadonlySet<string>): string | null {
+export function nextRoleToPage(rb: PolicyRunbook, pagedRoles: ReadonlySet<string>): string | null {
   return rb.escalation.order.find((r) => !pagedRoles.has(r)) ?? null;
 }

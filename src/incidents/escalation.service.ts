@@ -23,16 +23,18 @@ import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, IncidentNotFoundError } from './errors.js';
 import {
   desiredJobs,
-  type EscalationRule,
+  keptByHand,
+  MOVABLE_RULES,
   nextRoleToPage,
+  REMINDER_RULES,
+  remindsCommander,
   rolesToPage,
   ruleReason,
   ruleUnless,
   stillHolds,
 } from './escalation-policy.js';
-import type { Logger } from './incident.service.js';
 import { Lanes } from './lanes.js';
-import { type EscalationView, type IncidentChat, UnreachableContactError } from './ports.js';
+import { type EscalationView, type IncidentChat, type Logger, UnreachableContactError } from './ports.js';
 import type { Incident } from './types.js';
 
 /** A claimed timer and what it was decided to do, under the incident's lock, when it fired. */
@@ -59,8 +61,6 @@ export function retryDelayMs(attempts: number): number {
  * still holds (`fire`).
  */
 export class EscalationService {
-  /** Told when a timer may be due sooner than the loop planned to wake. */
-  onScheduled: (dueAt: Date) => void = () => {};
   /** Slack calls of fired timers: pages to people first, then the channel lines and cards. */
   private readonly lanes = new Lanes(SLACK_CONCURRENCY);
 
@@ -69,6 +69,8 @@ export class EscalationService {
     private readonly chat: IncidentChat,
     private readonly runbook: Runbook,
     private readonly log: Logger = console,
+    /** Told when a timer may be due sooner than the timer loop planned to wake (the loop's `poke`). */
+    private readonly onScheduled: (dueAt: Date) => void = () => {},
   ) {}
 
   roleName(role: string | null): string {
@@ -77,12 +79,10 @@ export class EscalationService {
 
   /** Inside the transaction that changed `incident`: make its timers match its state. */
   async sync(tx: Queryable, incident: Incident): Promise<Date | null> {
-    return syncJobs(
-      tx,
-      incident.id,
-      desiredJobs(incident, this.runbook, new Date()),
-      incident.status === 'investigating',
-    );
+    return syncJobs(tx, incident.id, desiredJobs(incident, this.runbook, new Date()), {
+      movable: MOVABLE_RULES,
+      kept: keptByHand(incident),
+    });
   }
 
   /** After the transaction commits: wake the timer loop if something is due before it would wake. */
@@ -91,13 +91,13 @@ export class EscalationService {
   }
 
   async view(q: Queryable, incident: Incident): Promise<EscalationView> {
-    const s = await escalationSummary(q, incident.id);
+    const s = await escalationSummary(q, incident.id, REMINDER_RULES);
     return {
       paged: s.paged.map((p) => ({ roleName: this.roleName(p.role), at: p.at })),
       next: s.next
         ? {
             roleName: this.roleName(s.next.role),
-            reason: ruleReason(s.next.rule as EscalationRule, this.runbook, incident),
+            reason: ruleReason(s.next.rule, this.runbook, incident),
             unless: ruleUnless(s.next.rule),
             dueAt: s.next.dueAt,
           }
@@ -163,7 +163,7 @@ export class EscalationService {
           }
           const work: FiredJob = { id: job.id, job, incident, pages: [] };
           fired.push(work);
-          if (job.rule === 'next_update') continue;
+          if (remindsCommander(job.rule)) continue;
           // A retried job pages the roles it chose the first time; a new one chooses now.
           const earlier = stored.filter((p) => p.jobId === job.id);
           const incidentPaged = paged.get(incident.id) ?? new Set<string>();
@@ -212,7 +212,7 @@ export class EscalationService {
   }
 
   private async carryOut({ job, incident, pages }: FiredJob): Promise<void> {
-    if (job.rule === 'next_update') {
+    if (remindsCommander(job.rule)) {
       await this.lanes.run('urgent', () =>
         this.chat.notify(incident, {
           kind: 'reminder',
@@ -228,7 +228,7 @@ export class EscalationService {
       );
       return;
     }
-    const reason = ruleReason(job.rule as EscalationRule, this.runbook, incident);
+    const reason = ruleReason(job.rule, this.runbook, incident);
     // The last page's record also ends the job (one statement); with nothing left to announce, end it here.
     const open = pages.filter((p) => !p.announced);
     for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);

@@ -22,16 +22,10 @@ import {
   OverloadedError,
 } from './errors.js';
 import type { EscalationService } from './escalation.service.js';
-import type { EscalationView, IncidentChat, IncidentNotice } from './ports.js';
+import type { EscalationView, IncidentChat, IncidentNotice, Logger } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
 import type { Incident, IncidentEvent, IncidentPhase, StatusUpdateInput } from './types.js';
 import { INCIDENT_PHASES } from './types.js';
-
-export interface Logger {
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-}
 
 export interface DeclareInput {
   teamId: string;

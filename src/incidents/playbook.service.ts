@@ -16,8 +16,7 @@ import {
   setRunThread,
 } from '../store/step-run.repo.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
-import type { Logger } from './incident.service.js';
-import type { IncidentChat, PlaybookChat, RunView } from './ports.js';
+import type { IncidentChat, Logger, PlaybookChat, RunView } from './ports.js';
 import { StepApprovals } from './step-approvals.service.js';
 import type { Incident } from './types.js';
 

@@ -2,6 +2,13 @@ import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Severity } from './severity.js';
 import type { Incident, StatusUpdateInput } from './types.js';
 
+/** Where the domain writes what went wrong (Bolt's logger, or console). */
+export interface Logger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
 /** What happened, for the chat surface to show. The domain says what; the chat adapter decides how. */
 export type IncidentNotice =
   | { kind: 'severity_changed'; from: Severity; to: Severity; actorId: string }

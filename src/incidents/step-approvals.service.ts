@@ -14,8 +14,7 @@ import {
   setApprovalMessage,
 } from '../store/step-run.repo.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase, plainText } from './errors.js';
-import type { Logger } from './incident.service.js';
-import type { ApprovalView, IncidentChat, PlaybookChat, RunView } from './ports.js';
+import type { ApprovalView, IncidentChat, Logger, PlaybookChat, RunView } from './ports.js';
 import type { Incident } from './types.js';
 
 /** What approving needs from running steps (the playbook service): find a step, fill it in, run it. */

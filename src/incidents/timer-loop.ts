@@ -1,6 +1,6 @@
 import type { Database } from '../store/db.js';
 import { extendLeases, nextDueAt } from '../store/escalation.repo.js';
-import type { Logger } from './incident.service.js';
+import type { Logger } from './ports.js';
 
 export interface TimerLoopOptions {
   /** Longest sleep between looks at the table: how soon a timer added by another process is seen at worst. */

@@ -1,3 +1,5 @@
+import { formatDuration } from 'date-fns';
+
 /** Durations as written in the runbook file: `30s`, `15m`, `4h`, `1d`, `1h30m`, `500ms`. */
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -9,20 +11,23 @@ export function parseDuration(text: string): number | null {
   return total > 0 ? total : null;
 }
 
-/** 900000 -> "15 minutes", 3600000 -> "1 hour", 2000 -> "2 seconds". */
+/**
+ * 900000 -> "15 minutes", 3600000 -> "1 hour", 5400000 -> "1 hour 30 minutes", 1000 -> "1 second": the one way a
+ * length of time is put in words (response times, escalation reasons, time to acknowledge). date-fns does the
+ * plurals; parts under a second are dropped unless that is all there is.
+ */
 export function describeDuration(ms: number): string {
-  const parts: string[] = [];
-  const take = (size: number, unit: string) => {
-    const n = Math.floor(ms / size);
-    if (n > 0) {
-      parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
-      ms -= n * size;
-    }
+  if (ms === 0) return '0 seconds';
+  if (ms < UNIT_MS.s) return `${ms} ms`;
+  let rest = ms;
+  const take = (size: number) => {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    return n;
   };
-  take(UNIT_MS.d, 'day');
-  take(UNIT_MS.h, 'hour');
-  take(UNIT_MS.m, 'minute');
-  take(UNIT_MS.s, 'second');
-  if (parts.length === 0) return `${ms} ms`;
-  return parts.join(' ');
+  const days = take(UNIT_MS.d);
+  const hours = take(UNIT_MS.h);
+  const minutes = take(UNIT_MS.m);
+  const seconds = take(UNIT_MS.s);
+  return formatDuration({ days, hours, minutes, seconds }, { delimiter: ' ' });
 }

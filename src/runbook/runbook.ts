@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { Severity } from '../incidents/severity.js';
+import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents/escalation-policy.js';
+import type { SeverityDefs } from '../incidents/severity.js';
 import { parseDuration } from './duration.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 
@@ -27,6 +28,22 @@ const severity = z
 
 const roleRef = z.string().min(1);
 
+/** How each form of escalation rule is written in the file, parsed into the policy's RuleSettings. */
+const RULE_FORMS = {
+  role: roleRef.transform((r): RuleSettings => ({ roles: [r], afterMs: null })),
+  after: z
+    .object({ after: duration, page: roleRef })
+    .strict()
+    .transform((v): RuleSettings => ({ roles: [v.page], afterMs: v.after })),
+};
+
+/** `escalation.rules`: one entry per rule of the escalation policy that the file sets, under its file key. */
+const rulesSchema = z
+  .object(
+    Object.fromEntries(FILE_RULES.map((r) => [r.key, RULE_FORMS[r.form]])) as Record<string, z.ZodType<RuleSettings>>,
+  )
+  .strict();
+
 const schema = z
   .object({
     name: z.string().min(1),
@@ -35,15 +52,7 @@ const schema = z
       .object({
         order: z.array(roleRef).min(1),
         roles: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'role ids are lowercase words like senior_devops'), role),
-        rules: z
-          .object({
-            on_declare: roleRef,
-            unresolved: z.object({ after: duration, page: roleRef }).strict(),
-            customer_impact: roleRef,
-            critical: roleRef,
-            unacknowledged: roleRef,
-          })
-          .strict(),
+        rules: rulesSchema,
       })
       .strict(),
     playbooks: playbooksSchema.optional(),
@@ -74,10 +83,12 @@ function referenceProblems(data: unknown): string[] {
     for (const [i, id] of esc.order.entries()) check(id, `escalation.order.${i}`);
   }
   const rules = esc.rules && typeof esc.rules === 'object' ? esc.rules : {};
-  for (const name of ['on_declare', 'customer_impact', 'critical', 'unacknowledged'])
-    check(rules[name], `escalation.rules.${name}`);
-  const unresolved = rules.unresolved as { page?: unknown } | undefined;
-  if (unresolved && typeof unresolved === 'object') check(unresolved.page, 'escalation.rules.unresolved.page');
+  for (const { key, form } of FILE_RULES) {
+    const entry = rules[key];
+    if (form === 'role') check(entry, `escalation.rules.${key}`);
+    else if (entry && typeof entry === 'object')
+      check((entry as { page?: unknown }).page, `escalation.rules.${key}.page`);
+  }
   return out;
 }
 
@@ -90,17 +101,12 @@ export interface RoleDef {
 /** The runbook as the bot uses it: durations in ms, roles by id. */
 export interface Runbook {
   name: string;
-  severities: Record<Severity, { name: string; definition: string; respondWithinMs: number }>;
+  severities: SeverityDefs;
   escalation: {
     order: string[];
     roles: Record<string, RoleDef>;
-    rules: {
-      onDeclare: string;
-      unresolved: { afterMs: number; page: string };
-      customerImpact: string;
-      critical: string;
-      unacknowledged: string;
-    };
+    /** By rule name (the policy's RULES), as the file sets them. */
+    rules: Readonly<Partial<Record<EscalationRule, RuleSettings>>>;
   };
   /** Common incidents and issues, in file order. */
   playbooks: Playbook[];
@@ -141,13 +147,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
       roles: Object.fromEntries(
         Object.entries(rb.escalation.roles).map(([id, r]) => [id, { id, name: r.name, contacts: r.contacts }]),
       ),
-      rules: {
-        onDeclare: rb.escalation.rules.on_declare,
-        unresolved: { afterMs: rb.escalation.rules.unresolved.after, page: rb.escalation.rules.unresolved.page },
-        customerImpact: rb.escalation.rules.customer_impact,
-        critical: rb.escalation.rules.critical,
-        unacknowledged: rb.escalation.rules.unacknowledged,
-      },
+      rules: Object.fromEntries(FILE_RULES.map(({ rule, key }) => [rule, rb.escalation.rules[key]])),
     },
     playbooks: rb.playbooks ?? [],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },

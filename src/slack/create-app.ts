@@ -76,8 +76,13 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
     clientOptions,
   });
 
-  const chat = new SlackChat(app.client, { incidentsChannel: config.incidentsChannel });
-  const escalation = new EscalationService(db, chat, runbook, app.logger);
+  const chat = new SlackChat(app.client, {
+    incidentsChannel: config.incidentsChannel,
+    severities: runbook.severities,
+  });
+  // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
+  // once requests arrive, after both exist.
+  const escalation = new EscalationService(db, chat, runbook, app.logger, (at) => timers.poke(at));
   const playbooks = new PlaybookService(
     db,
     chat,
@@ -100,9 +105,8 @@ export function createApp({ config, db, logger, limits, runbook, timers: timerOp
   };
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
   const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
-  escalation.onScheduled = (at) => timers.poke(at);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
-  const deps = { incidents, playbooks, approvals: playbooks.approvals, rollback, gate };
+  const deps = { incidents, playbooks, approvals: playbooks.approvals, rollback, gate, severities: runbook.severities };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
   registerCommands(router, deps);

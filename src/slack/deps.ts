@@ -1,6 +1,7 @@
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
 import type { RollbackService } from '../incidents/rollback.service.js';
+import type { SeverityDefs } from '../incidents/severity.js';
 import type { StepApprovals } from '../incidents/step-approvals.service.js';
 import type { WorkGate } from './work-gate.js';
 
@@ -12,4 +13,6 @@ export interface ListenerDeps {
   rollback: RollbackService;
   /** Admission control for work done after the ack. */
   gate: WorkGate;
+  /** The runbook's severity levels, for the templates that show a severity (names, response times). */
+  severities: SeverityDefs;
 }

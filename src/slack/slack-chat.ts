@@ -11,7 +11,7 @@ import {
   type RunView,
   UnreachableContactError,
 } from '../incidents/ports.js';
-import { severityWithResponse } from '../incidents/severity.js';
+import { type SeverityDefs, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import type { Playbook } from '../runbook/playbooks.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
@@ -27,6 +27,8 @@ import { mrkdwnClip } from '../templates/text.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 export interface SlackChatOptions {
+  /** The runbook's severity levels: names and response times shown on the card, topic, notices and pages. */
+  severities: SeverityDefs;
   /** Channel (ID, or name for public channels) where new incidents and status updates are announced. */
   incidentsChannel?: string;
   /** How many alternative names to try when `inc-42-db-down` is taken. */
@@ -37,7 +39,7 @@ export interface SlackChatOptions {
 export class SlackChat implements IncidentChat, PlaybookChat {
   constructor(
     private readonly client: WebClient,
-    private readonly opts: SlackChatOptions = {},
+    private readonly opts: SlackChatOptions,
   ) {}
 
   private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
@@ -68,7 +70,10 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       );
     }
     // Topics render mentions and links, so the title is escaped here too.
-    const topic = mrkdwnClip(`${severityWithResponse(incident.severity)} · #${incident.number} ${incident.title}`, 250);
+    const topic = mrkdwnClip(
+      `${severityWithResponse(incident.severity, this.opts.severities)} · #${incident.number} ${incident.title}`,
+      250,
+    );
     await this.call('set the channel topic', () => this.client.conversations.setTopic({ channel: created.id, topic }));
     try {
       await this.client.conversations.invite({ channel: created.id, users: incident.reporterId });
@@ -88,7 +93,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async postCard(incident: Incident, escalation?: EscalationView): Promise<string> {
     const channel = incident.channelId!;
-    const card = renderIncidentCard(incident, new Date(), escalation);
+    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation);
     const res = await this.call('post the incident card', () =>
       this.client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }),
     );
@@ -106,7 +111,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async refreshCard(incident: Incident, escalation?: EscalationView): Promise<void> {
     if (!incident.channelId || !incident.cardTs) return;
-    const card = renderIncidentCard(incident, new Date(), escalation);
+    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation);
     await this.call('update the incident card', () =>
       this.client.chat.update({
         channel: incident.channelId!,
@@ -119,7 +124,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async announce(incident: Incident): Promise<void> {
     if (!this.opts.incidentsChannel) return;
-    const msg = renderAnnouncement(incident);
+    const msg = renderAnnouncement(incident, this.opts.severities);
     await this.call(`announce the incident in ${this.opts.incidentsChannel}`, () =>
       this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
     );
@@ -127,7 +132,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async notify(incident: Incident, notice: IncidentNotice): Promise<void> {
     if (!incident.channelId) return;
-    const msg = renderNotice(incident, notice);
+    const msg = renderNotice(incident, notice, this.opts.severities);
     await this.call('post in the incident channel', () =>
       this.client.chat.postMessage({
         channel: incident.channelId!,
@@ -272,7 +277,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async sendPage(incident: Incident, page: PageMessage, userId: string): Promise<void> {
     const link = incident.channelId ? `https://slack.com/app_redirect?channel=${incident.channelId}` : undefined;
-    const msg = renderPage(incident, page, link);
+    const msg = renderPage(incident, page, this.opts.severities, link);
     try {
       await this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false });
     } catch (err) {

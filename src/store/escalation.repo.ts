@@ -1,4 +1,3 @@
-import { type JobSpec, MOVABLE_RULES } from '../incidents/escalation-policy.js';
 import type { Queryable } from './db.js';
 
 export interface EscalationJob {
@@ -41,21 +40,30 @@ const toJob = (r: JobRow): EscalationJob => ({
   requestedBy: r.requested_by,
 });
 
+/** A timer the incident's state asks for. */
+export interface DesiredJob {
+  key: string;
+  rule: string;
+  role: string | null;
+  dueAt: Date;
+}
+
 /**
  * Makes the stored timers of one incident match `desired` (call inside the transaction that changed the incident):
  * adds missing ones (a key already used, even done or cancelled, is never added again: once per reason), moves the
- * due time of movable pending ones, cancels pending ones whose reason is gone. Returns the earliest pending due time.
+ * due time of pending ones whose rule is `movable`, cancels pending ones whose reason is gone (except those of the
+ * rules in `kept`: timers made by hand that the incident still keeps). Returns the earliest pending due time.
  */
 export async function syncJobs(
   q: Queryable,
   incidentId: number,
-  desired: JobSpec[],
-  keepManual: boolean,
+  desired: DesiredJob[],
+  rules: { movable: ReadonlySet<string>; kept: ReadonlySet<string> },
 ): Promise<Date | null> {
   const { rows } = await q.query<JobRow>('SELECT * FROM escalation_jobs WHERE incident_id = $1', [incidentId]);
   const existing = new Map(rows.map((r) => [r.key, toJob(r)]));
   const wanted = new Set(desired.map((d) => d.key));
-  const added: JobSpec[] = [];
+  const added: DesiredJob[] = [];
   /** Due time of every job pending once this is done, by key. */
   const pendingDue = new Map<string, number>();
   for (const d of desired) {
@@ -63,7 +71,7 @@ export async function syncJobs(
     if (!e) {
       added.push(d);
       pendingDue.set(d.key, d.dueAt.getTime());
-    } else if (e.state === 'pending' && MOVABLE_RULES.has(d.rule) && e.dueAt.getTime() !== d.dueAt.getTime()) {
+    } else if (e.state === 'pending' && rules.movable.has(d.rule) && e.dueAt.getTime() !== d.dueAt.getTime()) {
       await q.query('UPDATE escalation_jobs SET due_at = $2 WHERE id = $1', [e.id, d.dueAt]);
       pendingDue.set(d.key, d.dueAt.getTime());
     }
@@ -85,7 +93,7 @@ export async function syncJobs(
   const cancelled: number[] = [];
   for (const e of existing.values()) {
     if (e.state !== 'pending') continue;
-    const keep = e.rule === 'manual' ? keepManual : wanted.has(e.key);
+    const keep = wanted.has(e.key) || rules.kept.has(e.rule);
     if (!keep) cancelled.push(e.id);
     else if (!pendingDue.has(e.key)) pendingDue.set(e.key, e.dueAt.getTime());
   }
@@ -281,8 +289,15 @@ export interface EscalationSummary {
   next: { role: string | null; rule: string; dueAt: Date } | null;
 }
 
-/** What the card shows: who has been paged, and the next pending page with its time (one statement). */
-export async function escalationSummary(q: Queryable, incidentId: number): Promise<EscalationSummary> {
+/**
+ * What the card shows: who has been paged, and the next pending page with its time (one statement). Timers of the
+ * `reminders` rules page nobody and are not a next page.
+ */
+export async function escalationSummary(
+  q: Queryable,
+  incidentId: number,
+  reminders: readonly string[],
+): Promise<EscalationSummary> {
   const { rows } = await q.query<{
     paged: { role: string; rule: string; at: string }[] | string | null;
     next: { role: string | null; rule: string; due_at: string } | string | null;
@@ -292,9 +307,9 @@ export async function escalationSummary(q: Queryable, incidentId: number): Promi
         FROM pages p WHERE p.incident_id = $1) AS paged,
        (SELECT row_to_json(n) FROM (
           SELECT role, rule, due_at FROM escalation_jobs
-          WHERE incident_id = $1 AND state = 'pending' AND rule <> 'next_update' AND fired_at IS NULL
+          WHERE incident_id = $1 AND state = 'pending' AND rule <> ALL($2::text[]) AND fired_at IS NULL
           ORDER BY due_at LIMIT 1) n) AS next`,
-    [incidentId],
+    [incidentId, reminders],
   );
   const json = <T>(v: T | string | null | undefined): T | null =>
     v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : v;

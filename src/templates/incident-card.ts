@@ -1,6 +1,12 @@
 import type { ActionsBlock, KnownBlock, PlainTextOption } from '@slack/types';
 import type { EscalationView } from '../incidents/ports.js';
-import { SEVERITIES, SEVERITY_LEVELS, severityLabel, severityWithResponse } from '../incidents/severity.js';
+import {
+  SEVERITIES,
+  type Severity,
+  type SeverityDefs,
+  severityLabel,
+  severityWithResponse,
+} from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
@@ -17,10 +23,10 @@ const STATUS_EMOJI = {
   resolved: ':white_check_mark:',
 };
 
-export function severityOption(s: (typeof SEVERITIES)[number]): PlainTextOption {
-  const l = SEVERITY_LEVELS[s];
+/** An option of the severity select: "SEV-1 (High)", named as the runbook names it. */
+export function severityOption(s: Severity, severities: SeverityDefs): PlainTextOption {
   return {
-    text: { type: 'plain_text', text: truncate(`${l.label} (${l.name})`, LIMITS.optionText) },
+    text: { type: 'plain_text', text: truncate(`${severityLabel(s)} (${severities[s].name})`, LIMITS.optionText) },
     value: String(s),
   };
 }
@@ -30,10 +36,18 @@ export function incidentName(i: Pick<Incident, 'number' | 'title'>): string {
   return `#${i.number} ${i.title}`;
 }
 
-/** The pinned card: everything a responder needs at a glance, and the buttons to act. Pure. */
-export function renderIncidentCard(i: Incident, now: Date, escalation?: EscalationView): Message {
+/**
+ * The pinned card: everything a responder needs at a glance, and the buttons to act. Severity names and response
+ * times come from the runbook (`severities`), as the escalation timers do. Pure.
+ */
+export function renderIncidentCard(
+  i: Incident,
+  now: Date,
+  severities: SeverityDefs,
+  escalation?: EscalationView,
+): Message {
   const fields = [
-    `*Severity*\n${severityWithResponse(i.severity)}`,
+    `*Severity*\n${severityWithResponse(i.severity, severities)}`,
     `*Status*\n${STATUS_EMOJI[i.status]} ${STATUS_LABELS[i.status]}`,
     `*Phase*\n${PHASE_LABELS[i.phase]}`,
     `*Started*\n${slackDate(i.createdAt, utcStamp(i.createdAt))} (${ago(i.createdAt, now)})`,
@@ -89,7 +103,7 @@ export function renderIncidentCard(i: Incident, now: Date, escalation?: Escalati
       text: { type: 'mrkdwn', text: `*Resolution:* ${mrkdwnClip(i.resolutionSummary, LIMITS.sectionText - 20)}` },
     });
   }
-  if (i.status !== 'resolved') blocks.push(cardActions(i));
+  if (i.status !== 'resolved') blocks.push(cardActions(i, severities));
 
   const text = `${severityLabel(i.severity)} incident #${i.number}: ${mrkdwnClip(i.title, 300)} — ${STATUS_LABELS[i.status]}`;
   return { text, blocks };
@@ -99,7 +113,7 @@ function mrkdwnSafeJoin(parts: string[]): string {
   return truncate(parts.join('  ·  '), LIMITS.sectionText);
 }
 
-function cardActions(i: Incident): ActionsBlock {
+function cardActions(i: Incident, severities: SeverityDefs): ActionsBlock {
   const value = String(i.id);
   const elements: ActionsBlock['elements'] = [];
   elements.push(
@@ -111,8 +125,8 @@ function cardActions(i: Incident): ActionsBlock {
     type: 'static_select',
     action_id: ACTION.changeSeverity,
     placeholder: { type: 'plain_text', text: 'Change severity' },
-    options: SEVERITIES.map(severityOption),
-    initial_option: severityOption(i.severity),
+    options: SEVERITIES.map((s) => severityOption(s, severities)),
+    initial_option: severityOption(i.severity, severities),
   });
   elements.push(button(ACTION.postUpdate, 'Post status update', value));
   if (i.status === 'investigating') {

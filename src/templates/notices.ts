@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { IncidentNotice, PageMessage } from '../incidents/ports.js';
-import { severityLabel, severityWithResponse } from '../incidents/severity.js';
+import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
@@ -9,13 +9,13 @@ import { channelLink, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, utc
 
 const simple = (text: string): Message => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 
-/** What the incident channel is told when something changes. Pure. */
-export function renderNotice(i: Incident, n: IncidentNotice): Message {
+/** What the incident channel is told when something changes; response times from the runbook's `severities`. Pure. */
+export function renderNotice(i: Incident, n: IncidentNotice, severities: SeverityDefs): Message {
   switch (n.kind) {
     case 'severity_changed': {
       const direction = n.to < n.from ? ':arrow_up: raised' : ':arrow_down: lowered';
       return simple(
-        `Severity ${direction} from *${severityLabel(n.from)}* to *${severityWithResponse(n.to)}* by ${mention(n.actorId)}.`,
+        `Severity ${direction} from *${severityLabel(n.from)}* to *${severityWithResponse(n.to, severities)}* by ${mention(n.actorId)}.`,
       );
     }
     case 'acknowledged':
@@ -63,8 +63,12 @@ export function renderNotice(i: Incident, n: IncidentNotice): Message {
   }
 }
 
-/** The page a contact receives by direct message: the runbook's communication template, a link, Acknowledge. */
-export function renderPage(i: Incident, page: PageMessage, channelLinkUrl?: string): Message {
+/**
+ * The page a contact receives by direct message: the severity with the runbook's response time, the communication
+ * template, a link, Acknowledge.
+ */
+export function renderPage(i: Incident, page: PageMessage, severities: SeverityDefs, channelLinkUrl?: string): Message {
+  const severity = severityWithResponse(i.severity, severities);
   const template = communicationTemplate(i, {
     status: i.status,
     affected: i.affected ?? '',
@@ -81,7 +85,7 @@ export function renderPage(i: Incident, page: PageMessage, channelLinkUrl?: stri
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `:pager: You are paged as *${mrkdwnClip(page.roleName, 100)}* because ${page.reason}. Join ${where}.`,
+        text: `:pager: You are paged as *${mrkdwnClip(page.roleName, 100)}* because ${page.reason}. Join ${where}.\n*${severity}*`,
       },
     },
     { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${mrkdwnClip(template, LIMITS.sectionText - 10)}\`\`\`` } },
@@ -109,7 +113,7 @@ export function renderPage(i: Incident, page: PageMessage, channelLinkUrl?: stri
       ],
     },
   ];
-  return { text: mrkdwnClip(`Paged (${page.roleName}): ${template}`, 3000), blocks };
+  return { text: mrkdwnClip(`Paged (${page.roleName}; ${severity}): ${template}`, 3000), blocks };
 }
 
 export function renderResolved(i: Incident, actorId: string, summary: string): Message {
@@ -148,9 +152,9 @@ export function renderResolved(i: Incident, actorId: string, summary: string): M
 }
 
 /** The incidents channel hears of a new incident, with a link to its channel. */
-export function renderAnnouncement(i: Incident): Message {
+export function renderAnnouncement(i: Incident, severities: SeverityDefs): Message {
   const where = i.channelId ? channelLink(i.channelId) : 'its channel';
-  const text = `:rotating_light: *${severityWithResponse(i.severity)}* — incident #${i.number}: ${mrkdwnClip(i.title, 300)}\nDeclared by ${mention(i.reporterId)}. Join ${where} to help.`;
+  const text = `:rotating_light: *${severityWithResponse(i.severity, severities)}* — incident #${i.number}: ${mrkdwnClip(i.title, 300)}\nDeclared by ${mention(i.reporterId)}. Join ${where} to help.`;
   return simple(text);
 }
 

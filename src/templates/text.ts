@@ -1,5 +1,6 @@
-import { formatDistanceStrict, formatDuration, intervalToDuration } from 'date-fns';
+import { formatDistanceStrict } from 'date-fns';
 import type { Phrase } from '../incidents/errors.js';
+import { describeDuration } from '../runbook/duration.js';
 
 /** Slack limits we build to (Block Kit reference). */
 export const LIMITS = {
@@ -62,12 +63,11 @@ export function ago(then: Date, now: Date): string {
   return formatDistanceStrict(then, now, { addSuffix: true });
 }
 
-/** "1 hour 5 minutes", "45 seconds" */
+/** Time between two moments: "1 hour 5 minutes" (whole minutes from a minute on), "45 seconds", "1 second". */
 export function humanDuration(from: Date, to: Date): string {
   const ms = Math.max(0, to.getTime() - from.getTime());
-  if (ms < 60_000) return `${Math.round(ms / 1000)} seconds`;
-  const d = intervalToDuration({ start: from, end: to });
-  return formatDuration(d, { format: ['days', 'hours', 'minutes'] }) || '0 minutes';
+  if (ms < 60_000) return describeDuration(Math.round(ms / 1000) * 1000);
+  return describeDuration(Math.floor(ms / 60_000) * 60_000);
 }
 
 /** Slack date token: renders in each reader's own time zone; `fallback` is shown where tokens are not supported. */

@@ -7,8 +7,8 @@ import {
   DomainError,
   IncidentNotFoundError,
 } from '../../src/incidents/errors.js';
-import { type DeclareInput, IncidentService, type Logger } from '../../src/incidents/incident.service.js';
-import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import { type DeclareInput, IncidentService } from '../../src/incidents/incident.service.js';
+import type { IncidentChat, IncidentNotice, Logger } from '../../src/incidents/ports.js';
 import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
 import { createPostgresDatabase } from '../../src/store/db.js';
 import { forEachDatabase } from './databases.js';

@@ -7,8 +7,11 @@ export const CONTACTS = {
   cto: ['U0CTO'],
 };
 
+/** The bundled runbook's response times (runbooks/atom.yml), so a template says what the real file would. */
+const RESPOND_WITHIN = { 0: '5m', 1: '15m', 2: '1h', 3: '4h' } as const;
+
 export interface TestRunbookOptions {
-  /** respond_within per severity, e.g. { 1: '2s' } (default: long, so it does not fire in a test). */
+  /** respond_within per severity, e.g. { 1: '2s' } (default: the bundled runbook's, long enough not to fire in a test). */
   respond?: Partial<Record<0 | 1 | 2 | 3, string>>;
   unresolvedAfter?: string;
   contacts?: Partial<Record<keyof typeof CONTACTS, string[]>>;
@@ -17,7 +20,11 @@ export interface TestRunbookOptions {
 /** The runbook file's content (as a person writes it) with durations short enough for a test to wait for them. */
 export function testRunbookData(o: TestRunbookOptions = {}) {
   const contacts = { ...CONTACTS, ...o.contacts };
-  const sev = (n: 0 | 1 | 2 | 3, name: string) => ({ name, definition: '', respond_within: o.respond?.[n] ?? '1h' });
+  const sev = (n: 0 | 1 | 2 | 3, name: string) => ({
+    name,
+    definition: '',
+    respond_within: o.respond?.[n] ?? RESPOND_WITHIN[n],
+  });
   return {
     name: 'test runbook',
     severities: {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   desiredJobs,
+  ESCALATION_RULES,
+  FILE_RULES,
+  keptByHand,
+  MOVABLE_RULES,
   nextRoleToPage,
+  REMINDER_RULES,
+  RULES,
   rolesToPage,
   ruleReason,
   stillHolds,
@@ -91,5 +97,27 @@ describe('who is paged', () => {
     expect(ruleReason('unacknowledged', rb, { severity: 2 })).toBe(
       'nobody acknowledged within the SEV-2 response time (1 hour)',
     );
+  });
+});
+
+describe('the rule table', () => {
+  it('every rule has one row, and the runbook file keys of those it sets are distinct', () => {
+    expect(Object.keys(RULES).sort()).toEqual([...ESCALATION_RULES].sort());
+    const keysInFile = FILE_RULES.map((r) => r.key);
+    expect(new Set(keysInFile).size).toBe(keysInFile.length);
+    expect(keysInFile).toEqual(['on_declare', 'unresolved', 'unacknowledged', 'customer_impact', 'critical']);
+  });
+
+  it('derives the movable and reminder rules, and what a by-hand escalation is kept for', () => {
+    expect([...MOVABLE_RULES].sort()).toEqual(['unacknowledged', 'unresolved']);
+    expect(REMINDER_RULES).toEqual(['next_update']);
+    expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual']);
+    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual([]);
+  });
+
+  it('a stored job of a rule this version does not know no longer holds, and pages nobody', () => {
+    const i = makeIncident({ createdAt: T0, status: 'investigating' });
+    expect(stillHolds({ key: 'retired', rule: 'retired' }, i, rb, NOW)).toBe(false);
+    expect(rolesToPage({ rule: 'retired', role: 'cto' }, rb, new Set())).toEqual([]);
   });
 });

@@ -44,9 +44,9 @@ describe('the runbook file', () => {
     expect(rb.severities[2].respondWithinMs).toBe(60 * 60_000);
     expect(rb.severities[3].respondWithinMs).toBe(4 * 60 * 60_000);
     expect(rb.escalation.order).toEqual(['on_call', 'senior_devops', 'engineering_manager', 'cto']);
-    expect(rb.escalation.rules.unresolved).toEqual({ afterMs: 30 * 60_000, page: 'senior_devops' });
-    expect(rb.escalation.rules.customerImpact).toBe('engineering_manager');
-    expect(rb.escalation.rules.critical).toBe('cto');
+    expect(rb.escalation.rules.unresolved).toEqual({ afterMs: 30 * 60_000, roles: ['senior_devops'] });
+    expect(rb.escalation.rules.customer_impact?.roles).toEqual(['engineering_manager']);
+    expect(rb.escalation.rules.critical?.roles).toEqual(['cto']);
     expect(rb.escalation.roles.senior_devops!.name).toBe('Senior DevOps Engineer');
   });
 
@@ -90,6 +90,18 @@ describe('the runbook file', () => {
     const p = problems(rb);
     expect(p.some((x) => x.startsWith('severities.SEV-3:'))).toBe(true);
     expect(p.some((x) => /escalations/.test(x))).toBe(true);
+  });
+
+  it('escalation.rules takes the rules of the escalation policy, each under its key: no more, no fewer', () => {
+    const rb = base();
+    const rules = rb.escalation.rules as Record<string, unknown>;
+    delete rules.customer_impact;
+    rules.on_weekends = 'on_call';
+    rules.unresolved = { after: '30m', page: 'nobody' };
+    const p = problems(rb);
+    expect(p.some((x) => x.startsWith('escalation.rules.customer_impact:'))).toBe(true);
+    expect(p.some((x) => /escalation\.rules.*on_weekends/.test(x))).toBe(true);
+    expect(p).toContain('escalation.rules.unresolved.page: unknown role "nobody"; known roles: on_call, senior_devops');
   });
 
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {

@@ -2,6 +2,7 @@ import type { HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import type { IncidentNotice } from '../../src/incidents/ports.js';
 import type { Incident, IncidentEvent } from '../../src/incidents/types.js';
+import { loadRunbook } from '../../src/runbook/runbook.js';
 import { renderStatusUpdate } from '../../src/templates/communication.js';
 import { renderHelp } from '../../src/templates/help.js';
 import { type Message, renderIncidentCard } from '../../src/templates/incident-card.js';
@@ -21,6 +22,9 @@ import {
   NOW,
   REPORTER,
 } from '../support/incident-fixture.js';
+
+/** The bundled runbook's severity levels (SEV-1: High, respond within 15 minutes). */
+const SEV = (await loadRunbook()).severities;
 
 /**
  * Every builder in src/templates, fed hostile and non-Latin input, walked block by block: Slack's limits, escaping of
@@ -68,13 +72,13 @@ function allMessages(i: Incident, events: IncidentEvent[]): Record<string, Messa
   ];
   const resolved = makeResolvedIncident({ ...i, status: 'resolved' });
   return {
-    card: renderIncidentCard(i, NOW),
-    cardAcknowledged: renderIncidentCard({ ...i, commanderId: COMMANDER, acknowledgedAt: minutes(4) }, NOW),
-    cardResolved: renderIncidentCard(resolved, NOW),
+    card: renderIncidentCard(i, NOW, SEV),
+    cardAcknowledged: renderIncidentCard({ ...i, commanderId: COMMANDER, acknowledgedAt: minutes(4) }, NOW, SEV),
+    cardResolved: renderIncidentCard(resolved, NOW, SEV),
     statusUpdate: renderStatusUpdate(i, update, COMMANDER),
-    ...Object.fromEntries(notices.map((n, k) => [`notice:${n.kind}:${k}`, renderNotice(resolved, n)])),
+    ...Object.fromEntries(notices.map((n, k) => [`notice:${n.kind}:${k}`, renderNotice(resolved, n, SEV)])),
     resolved: renderResolved(resolved, COMMANDER, i.resolutionSummary ?? i.title),
-    announcement: renderAnnouncement(i),
+    announcement: renderAnnouncement(i, SEV),
     list: renderIncidentList([i, { ...i, id: 8, number: 43 }], NOW),
     timeline: renderTimeline(i, events),
     help: renderHelp(),
@@ -242,7 +246,7 @@ describe('emoji and non-Latin text', () => {
 
   it('never splits an emoji when cutting', () => {
     const long = makeIncident({ title: '🔥'.repeat(150) });
-    const h = header(renderIncidentCard(long, NOW))!.text.text;
+    const h = header(renderIncidentCard(long, NOW, SEV))!.text.text;
     expect([...h].length).toBe(150);
     expect(h).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
     expect(h.endsWith('🔥…')).toBe(true);

@@ -1,5 +1,6 @@
 import type { ActionsBlock, HeaderBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
+import { loadRunbook } from '../../src/runbook/runbook.js';
 import { communicationTemplate, renderStatusUpdate } from '../../src/templates/communication.js';
 import { renderHelp } from '../../src/templates/help.js';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
@@ -23,12 +24,15 @@ import {
 } from '../support/incident-fixture.js';
 import { CARD_ACTION_IDS, COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 
+/** The bundled runbook's severity levels (SEV-1: High, respond within 15 minutes). */
+const SEV = (await loadRunbook()).severities;
+
 const header = (m: Message) => m.blocks.find((b): b is HeaderBlock => b.type === 'header');
 const actions = (m: Message) => m.blocks.find((b): b is ActionsBlock => b.type === 'actions');
 const allMrkdwn = (m: Message) => mrkdwnTexts(m).map((t) => t.text);
 
 describe('renderIncidentCard', () => {
-  const card = renderIncidentCard(makeIncident(), NOW);
+  const card = renderIncidentCard(makeIncident(), NOW, SEV);
   const fields = (card.blocks.find((b) => b.type === 'section' && 'fields' in b) as SectionBlock).fields!;
   const fieldTexts = fields.map((f) => f.text);
 
@@ -54,7 +58,7 @@ describe('renderIncidentCard', () => {
     [2, 'SEV-2 · respond within 1 hour'],
     [3, 'SEV-3 · respond within 4 hours'],
   ] as const)('shows SEV-%i with its response time', (severity, expected) => {
-    const c = renderIncidentCard(makeIncident({ severity }), NOW);
+    const c = renderIncidentCard(makeIncident({ severity }), NOW, SEV);
     expect(header(c)!.text.text.startsWith(`SEV-${severity} · #42`)).toBe(true);
     expect(allMrkdwn(c)).toContain(`*Severity*\n${expected}`);
   });
@@ -78,7 +82,7 @@ describe('renderIncidentCard', () => {
 
   it('preselects the current severity in the severity menu, as one of its options', () => {
     for (const severity of [0, 1, 2, 3] as const) {
-      const select = actions(renderIncidentCard(makeIncident({ severity }), NOW))!.elements.find(
+      const select = actions(renderIncidentCard(makeIncident({ severity }), NOW, SEV))!.elements.find(
         (e) => e.action_id === ACTION.changeSeverity,
       );
       expect(select?.type).toBe('static_select');
@@ -98,6 +102,7 @@ describe('renderIncidentCard', () => {
         phase: 'assessment',
       }),
       NOW,
+      SEV,
     );
     const ack = actions(c)!.elements.find((e) => e.action_id === ACTION.acknowledge);
     expect(ack?.type === 'button' && ack.text.text).toBe('Take command');
@@ -107,13 +112,13 @@ describe('renderIncidentCard', () => {
   });
 
   it('drops Mark mitigated once mitigated', () => {
-    const c = renderIncidentCard(makeIncident({ status: 'mitigated', phase: 'resolution' }), NOW);
+    const c = renderIncidentCard(makeIncident({ status: 'mitigated', phase: 'resolution' }), NOW, SEV);
     expect(actions(c)!.elements.map((e) => e.action_id)).not.toContain(ACTION.markMitigated);
     expect(allMrkdwn(c)).toContain('*Status*\n:large_yellow_circle: Mitigated');
   });
 
   it('has no actions once resolved, and shows the resolution', () => {
-    const c = renderIncidentCard(makeResolvedIncident(), minutes(70));
+    const c = renderIncidentCard(makeResolvedIncident(), minutes(70), SEV);
     expect(actions(c)).toBeUndefined();
     const text = allMrkdwn(c).join('\n');
     expect(text).toContain('*Resolution:* Restarted the primary; pool leak');
@@ -133,6 +138,7 @@ describe('renderIncidentCard', () => {
         currentStatus: 'failing over',
       }),
       NOW,
+      SEV,
     );
     const text = allMrkdwn(c).join('\n');
     expect(text).toContain(':warning: Customer impact');
@@ -219,24 +225,28 @@ describe('notices', () => {
   });
 
   it('severity change says raised or lowered', () => {
-    const up = renderNotice(resolved, { kind: 'severity_changed', from: 2, to: 0, actorId: COMMANDER });
+    const up = renderNotice(resolved, { kind: 'severity_changed', from: 2, to: 0, actorId: COMMANDER }, SEV);
     expect(up.text).toContain('raised');
     expect(up.text).toContain('*SEV-2*');
     expect(up.text).toContain('SEV-0 · respond within 5 minutes');
-    const down = renderNotice(resolved, { kind: 'severity_changed', from: 0, to: 3, actorId: COMMANDER });
+    const down = renderNotice(resolved, { kind: 'severity_changed', from: 0, to: 3, actorId: COMMANDER }, SEV);
     expect(down.text).toContain('lowered');
   });
 
   it('acknowledged mentions the new commander, and whom they took over from', () => {
-    const first = renderNotice(resolved, { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: null });
+    const first = renderNotice(resolved, { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: null }, SEV);
     expect(first.text).toContain(`<@${COMMANDER}> acknowledged`);
     expect(first.text).toContain('time to acknowledge: 4 minutes');
-    const take = renderNotice(resolved, { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: REPORTER });
+    const take = renderNotice(
+      resolved,
+      { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: REPORTER },
+      SEV,
+    );
     expect(take.text).toContain(`<@${COMMANDER}> took command from <@${REPORTER}>`);
   });
 
   it('announcement links the channel and names severity with response time', () => {
-    const msg = renderAnnouncement(makeIncident());
+    const msg = renderAnnouncement(makeIncident(), SEV);
     expect(msg.text).toContain(`<#${CHANNEL}>`);
     expect(msg.text).toContain('SEV-1 · respond within 15 minutes');
     expect(msg.text).toContain('incident #42: db down');

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { testRunbook } from '../support/test-runbook.js';
+
+const allText = (msg: { text?: string; blocks?: unknown[] } | undefined) =>
+  JSON.stringify([msg?.text ?? '', msg?.blocks ?? []]);
+
+/**
+ * The runbook file is the one source of severity names and response times: edit SEV-1's respond_within and the card,
+ * the channel topic, the page, the notices and the escalation timer all say the same.
+ */
+describe('severity response times come from the runbook file', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ incidentsChannel: true, runbook: testRunbook({ respond: { 1: '7m', 2: '2h' } }) });
+  });
+  afterAll(async () => bot?.stop());
+
+  it('the card, the topic, the announcement, the page DM and the timer agree on a SEV-1 edited to 7 minutes', async () => {
+    await bot.command('sev1 payments down');
+    const created = await bot.fake.waitFor('conversations.create');
+    const channel = bot.fake.channelByName(created.args.name as string)!;
+    await bot.fake.waitFor('pins.add', (c) => c.args.channel === channel.id);
+    const expected = 'SEV-1 · respond within 7 minutes';
+
+    expect(channel.topic).toContain(expected);
+    const card = bot.fake.messagesIn(channel.id)[0];
+    expect(allText(card)).toContain(expected);
+    expect(allText(card)).not.toContain('15 minutes');
+    const announcement = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && String(c.args.text).includes('payments down'),
+    );
+    expect(String(announcement.args.text)).toContain(expected);
+    const page = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0ONCALL' && JSON.stringify(c.args).includes('payments down'),
+    );
+    expect(JSON.stringify(page.args)).toContain(expected);
+
+    const { rows } = await bot.db.query<{ created_at: Date; due_at: Date }>(
+      `SELECT i.created_at, j.due_at FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
+       WHERE i.channel_id = $1 AND j.key = 'unacknowledged'`,
+      [channel.id],
+    );
+    expect(new Date(rows[0]!.due_at).getTime() - new Date(rows[0]!.created_at).getTime()).toBe(7 * 60_000);
+  });
+
+  it('a severity change notice and the severity select use the runbook too', async () => {
+    await bot.command('sev3 slow page');
+    const created = await bot.fake.waitFor('conversations.create', (c) => String(c.args.name).includes('slow-page'));
+    const channel = bot.fake.channelByName(created.args.name as string)!;
+    await bot.fake.waitFor('pins.add', (c) => c.args.channel === channel.id);
+    await bot.command('sev2', { channel_id: channel.id });
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channel.id && /raised/.test(String(c.args.text)),
+    );
+    expect(String(notice.args.text)).toContain('SEV-2 · respond within 2 hours');
+    const { rows } = await bot.db.query<{ created_at: Date; due_at: Date }>(
+      `SELECT i.created_at, j.due_at FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
+       WHERE i.channel_id = $1 AND j.key = 'unacknowledged'`,
+      [channel.id],
+    );
+    expect(new Date(rows[0]!.due_at).getTime() - new Date(rows[0]!.created_at).getTime()).toBe(2 * 3_600_000);
+  });
+});
