@@ -24,15 +24,6 @@ export class NotAnIncidentChannelError extends DomainError {
   }
 }
 
-export class DatabaseUnavailableError extends DomainError {
-  constructor(what: string) {
-    super(
-      'database_unavailable',
-      `${what}: the bot's database cannot be reached. Follow the runbook by hand for now: open a channel, page on-call, and post updates with the communication template. Ask an admin to check the bot's /health endpoint.`,
-    );
-  }
-}
-
 /** Slack refused a call we needed; the message names what to fix where possible. */
 export class ChatPlatformError extends DomainError {
   constructor(
@@ -47,14 +38,5 @@ export class ChatPlatformError extends DomainError {
 export class AlreadyDoneError extends DomainError {
   constructor(message: string) {
     super('already_done', message);
-  }
-}
-
-export class OverloadedError extends DomainError {
-  constructor(what: string) {
-    super(
-      'overloaded',
-      `${what}: the bot is overloaded right now and nothing was changed. Try again in a minute; if this is a real incident, follow the runbook by hand meanwhile.`,
-    );
   }
 }
