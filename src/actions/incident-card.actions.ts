@@ -4,7 +4,7 @@ import { SEVERITIES, type Severity } from '../incidents/severity.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { encodeModalMetadata, parseIncidentRef } from '../slack/payloads.js';
+import { modalMetadata, parseIncidentRef } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { ACTION } from '../templates/ids.js';
@@ -68,14 +68,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const i = await incidents.get(incidentId);
     if (i.status === 'resolved')
       throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
-    const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
+    const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
     await openModal(client, body.trigger_id, statusUpdateModal(i, meta, new Date()));
     return null;
   });
   on(ACTION.resolve, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);
     if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
-    const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
+    const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
     await openModal(client, body.trigger_id, resolveModal(i, meta));
     return null;
   });

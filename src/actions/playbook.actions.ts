@@ -1,15 +1,12 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
-import { z } from 'zod';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
+import { approvalRef, denyMetadata, runMetadata, stepRef } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
 import { ACTION } from '../templates/ids.js';
 import { denyModal, runParamsModal } from '../templates/playbook.js';
-import { encodeDenyMetadata, encodeRunMetadata } from '../views/playbook-run.view.js';
-
-const stepRefSchema = z.object({ p: z.string().min(1).max(100), s: z.string().regex(/^[a-z]+\.\d{1,3}$/) });
 
 /** A Run/Check button on a playbook step: steps with parameters open a form; the others run at once. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
@@ -17,10 +14,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await ack();
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     await reportErrors(logger, tell, async () => {
-      let ref: z.infer<typeof stepRefSchema>;
-      try {
-        ref = stepRefSchema.parse(JSON.parse(action.value ?? ''));
-      } catch {
+      const ref = stepRef.decode(action.value);
+      if (!ref) {
         throw new DomainError(
           'bad_step',
           'That button is out of date; attach the playbook again with `/incident playbook`.',
@@ -31,7 +26,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       if (!incident) throw new DomainError('not_incident_channel', 'Run playbook steps from the incident channel.');
       const { playbook, step } = deps.playbooks.step(ref.p, ref.s);
       if (step.type === 'command' && Object.keys(step.params).length > 0) {
-        const meta = encodeRunMetadata({ incidentId: incident.id, channelId, playbookId: ref.p, stepKey: ref.s });
+        const meta = runMetadata.encode({ incidentId: incident.id, channelId, playbookId: ref.p, stepKey: ref.s });
         await openModal(client, body.trigger_id, runParamsModal(step, playbook, meta));
         return;
       }
@@ -63,9 +58,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   });
 
   const approvalId = (value: string | undefined) => {
-    const id = Number(value);
-    if (!Number.isInteger(id) || id <= 0)
-      throw new DomainError('bad_approval', 'That approval request is out of date.');
+    const id = approvalRef.decode(value);
+    if (!id) throw new DomainError('bad_approval', 'That approval request is out of date.');
     return id;
   };
 
@@ -83,7 +77,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await openModal(
         client,
         body.trigger_id,
-        denyModal(id, encodeDenyMetadata({ approvalId: id, channelId: body.channel?.id ?? '' })),
+        denyModal(id, denyMetadata.encode({ approvalId: id, channelId: body.channel?.id ?? '' })),
       );
     });
   });

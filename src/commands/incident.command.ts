@@ -5,7 +5,7 @@ import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { encodeModalMetadata } from '../slack/payloads.js';
+import { modalMetadata } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderHelp } from '../templates/help.js';
@@ -135,7 +135,7 @@ async function inIncident(
   const warn = async (r: { warnings: string[] } | null) => {
     if (r?.warnings.length) await ephemeral(c.respond, `:warning: Recorded, but ${r.warnings.join('; ')}.`);
   };
-  const meta = encodeModalMetadata({ incidentId: i.id, channelId: i.channelId! });
+  const meta = modalMetadata.encode({ incidentId: i.id, channelId: i.channelId! });
   switch (cmd.kind) {
     case 'set_severity':
       return warn(await incidents.changeSeverity(i.id, c.userId, cmd.severity, key));

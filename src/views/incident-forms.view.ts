@@ -1,7 +1,7 @@
 import type { ChangeResult } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { type ModalMetadata, parseModalMetadata } from '../slack/payloads.js';
+import { type ModalMetadata, modalMetadata } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { type ParsedForm, parseResolveSummary, parseStatusUpdate } from './parse-status-update.js';
@@ -27,7 +27,7 @@ interface FormSpec<T> {
  */
 function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>): void {
   app.view(spec.callbackId, async ({ ack, view, body, client, logger }) => {
-    const meta = parseModalMetadata(view.private_metadata);
+    const meta = modalMetadata.decode(view.private_metadata);
     if (!meta) {
       await ack({ response_action: 'errors', errors: { [spec.mainBlock]: STALE_TEXT } });
       return;

@@ -1,38 +1,17 @@
-import { z } from 'zod';
 import { validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
+import { denyMetadata, runMetadata } from '../slack/payloads.js';
 import { reportErrors } from '../slack/report-error.js';
 import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
 import { confirmRunModal } from '../templates/playbook.js';
-
-const runMetadata = z.object({
-  incidentId: z.number().int().positive(),
-  channelId: z.string().min(1),
-  playbookId: z.string().min(1),
-  stepKey: z.string().min(1),
-  /** Set on the confirmation of a destructive step: the values already checked. */
-  params: z.record(z.string(), z.string()).optional(),
-});
-export type RunMetadata = z.infer<typeof runMetadata>;
-
-export const encodeRunMetadata = (m: RunMetadata) => JSON.stringify(m);
-
-function parseRunMetadata(raw: string | undefined): RunMetadata | null {
-  try {
-    const r = runMetadata.safeParse(JSON.parse(raw ?? ''));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
-}
 
 type Values = Record<string, Record<string, { value?: string | null }>>;
 
 /** The parameters form of a playbook step: bad values show inline with the expected pattern; nothing runs. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.view(VIEW.runParams, async ({ ack, view, body, client, logger }) => {
-    const meta = parseRunMetadata(view.private_metadata);
+    const meta = runMetadata.decode(view.private_metadata);
     const values = view.state.values as unknown as Values;
     const params: Record<string, string> = {};
     for (const [blockId, inputs] of Object.entries(values)) {
@@ -69,7 +48,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         const argv = deps.playbooks.preview(meta.playbookId, meta.stepKey, params);
         await ack({
           response_action: 'update',
-          view: confirmRunModal(step, playbook, argv, encodeRunMetadata({ ...meta, params })),
+          view: confirmRunModal(step, playbook, argv, runMetadata.encode({ ...meta, params })),
         });
         return;
       }
@@ -87,7 +66,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
 /** The confirmation of a destructive step: runs it with the values checked on the form before. */
 export function registerConfirm(app: ListenerRegistry, deps: ListenerDeps): void {
   app.view(VIEW.runConfirm, async ({ ack, view, body, client, logger }) => {
-    const meta = parseRunMetadata(view.private_metadata);
+    const meta = runMetadata.decode(view.private_metadata);
     if (!meta?.params) {
       await ack({ response_action: 'clear' });
       return;
@@ -103,18 +82,10 @@ export function registerConfirm(app: ListenerRegistry, deps: ListenerDeps): void
   });
 }
 
-const denyMetadata = z.object({ approvalId: z.number().int().positive(), channelId: z.string().min(1) });
-export const encodeDenyMetadata = (m: z.infer<typeof denyMetadata>) => JSON.stringify(m);
-
 /** Deny's reason form. */
 export function registerDeny(app: ListenerRegistry, deps: ListenerDeps): void {
   app.view(VIEW.denyReason, async ({ ack, view, body, client, logger }) => {
-    let meta: z.infer<typeof denyMetadata> | null = null;
-    try {
-      meta = denyMetadata.parse(JSON.parse(view.private_metadata ?? ''));
-    } catch {
-      meta = null;
-    }
+    const meta = denyMetadata.decode(view.private_metadata);
     const values = view.state.values as unknown as Values;
     const reason = (values[BLOCK.denyReason]?.[INPUT.summary]?.value ?? '').trim();
     if (!meta) {
