@@ -3,10 +3,10 @@ import type { WebClient } from '@slack/web-api';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { modalMetadata } from '../slack/payloads.js';
-import { reportErrors } from '../slack/report-error.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
@@ -35,12 +35,6 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_type: 'ephemeral', text: renderHelp().text });
       return;
     }
-    const ticket = deps.gate.reserve();
-    if (!ticket) {
-      await ack({ response_type: 'ephemeral', text: BUSY_TEXT });
-      return;
-    }
-    await ack();
     const ctx: Ctx = {
       deps,
       client,
@@ -50,15 +44,15 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       channelId: command.channel_id,
       triggerId: command.trigger_id,
     };
-    await ticket.run(() =>
-      reportErrors(
-        logger,
-        (text) => ephemeral(respond, text),
-        () => run(cmd, ctx),
-      ),
-    );
+    await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell: replyTo(respond) }, () => run(cmd, ctx), {
+      admit: 'gate',
+      refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
+    });
   });
 }
+
+const notHere = (what: string) =>
+  `\`/incident ${what}\` works inside an incident channel (the \`#inc-…\` channel the bot made). Run it there, or use \`/incident list\` to find the incident.`;
 
 interface Ctx {
   deps: ListenerDeps;
@@ -120,7 +114,7 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx): Pro
       );
       return;
     }
-    throw new NotAnIncidentChannelError(cmd.kind === 'data_loss' ? 'data-loss' : cmd.kind);
+    throw new NotAnIncidentChannelError(notHere(cmd.kind === 'data_loss' ? 'data-loss' : cmd.kind));
   }
   await inIncident(cmd, incident, c, key);
 }

@@ -15,12 +15,10 @@ export class IncidentNotFoundError extends DomainError {
   }
 }
 
+/** Something that works only in an incident channel was asked elsewhere; `message` says where to go instead. */
 export class NotAnIncidentChannelError extends DomainError {
-  constructor(what: string) {
-    super(
-      'not_incident_channel',
-      `\`/incident ${what}\` works inside an incident channel (the \`#inc-…\` channel the bot made). Run it there, or use \`/incident list\` to find the incident.`,
-    );
+  constructor(message: string) {
+    super('not_incident_channel', message);
   }
 }
 
