@@ -20,8 +20,16 @@ export function ephemeralIn(client: WebClient, channel: string, user: string, th
     client.chat.postEphemeral({ channel, user, ...(threadTs ? { thread_ts: threadTs } : {}), ...asMessage(msg) });
 }
 
-/** What a listener's work may return: a change that was recorded but not fully shown in Slack. */
-export type WorkResult = Promise<{ warnings: string[] } | null | undefined> | Promise<void>;
+/**
+ * What a listener's work returns. A change the services recorded but could not fully show in Slack comes back with
+ * `warnings` (ChangeResult), which the person is told; anything else is not looked at.
+ */
+export type WorkResult = Promise<unknown>;
+
+const warningsOf = (r: unknown): string[] => {
+  const w = (r as { warnings?: unknown } | null | undefined)?.warnings;
+  return Array.isArray(w) ? w.filter((x): x is string => typeof x === 'string') : [];
+};
 
 export interface AfterAckArgs {
   /** Bolt's ack, called without a payload once the request is admitted. */
@@ -66,8 +74,8 @@ export async function afterAck(
   await ack();
   const run = () =>
     reportErrors(logger, tell, async () => {
-      const r = await work();
-      if (r?.warnings.length) await tell(`:warning: ${done}, but ${r.warnings.join('; ')}.`);
+      const warnings = warningsOf(await work());
+      if (warnings.length) await tell(`:warning: ${done}, but ${warnings.join('; ')}.`);
     });
   await (ticket ? ticket.run(run) : run());
 }
