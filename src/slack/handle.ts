@@ -34,7 +34,8 @@ const warningsOf = (r: unknown): string[] => {
 export interface AfterAckArgs {
   /** Bolt's ack, called without a payload once the request is admitted. */
   ack: () => Promise<void>;
-  gate: WorkGate;
+  /** Needed for `admit: 'gate'`. */
+  gate?: WorkGate;
   logger: Pick<Logger, 'error' | 'warn'>;
   tell: Tell;
 }
@@ -64,7 +65,8 @@ export async function afterAck(
   work: () => WorkResult,
   { admit, refuse, done = 'Recorded' }: AfterAckOptions,
 ): Promise<void> {
-  const ticket = admit === 'gate' ? gate.reserve() : undefined;
+  if (admit === 'gate' && !gate) throw new Error("afterAck: admit 'gate' needs the work gate");
+  const ticket = admit === 'gate' ? gate!.reserve() : undefined;
   if (ticket === null) {
     if (refuse) return refuse();
     await ack();
