@@ -65,13 +65,16 @@ export async function afterAck(
   work: () => WorkResult,
   { admit, refuse, done = 'Recorded' }: AfterAckOptions,
 ): Promise<void> {
-  if (admit === 'gate' && !gate) throw new Error("afterAck: admit 'gate' needs the work gate");
-  const ticket = admit === 'gate' ? gate!.reserve() : undefined;
-  if (ticket === null) {
-    if (refuse) return refuse();
-    await ack();
-    await tell(BUSY_TEXT).catch((err) => logger.warn('could not send the busy notice', err));
-    return;
+  let ticket: ReturnType<WorkGate['reserve']> | undefined;
+  if (admit === 'gate') {
+    if (!gate) throw new Error("afterAck: admit 'gate' needs the work gate");
+    ticket = gate.reserve();
+    if (!ticket) {
+      if (refuse) return refuse();
+      await ack();
+      await tell(BUSY_TEXT).catch((err) => logger.warn('could not send the busy notice', err));
+      return;
+    }
   }
   await ack();
   const run = () =>
