@@ -1,49 +1,42 @@
 import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
 import { SEVERITIES, type Severity } from '../incidents/severity.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { afterAck, replyTo, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { encodeModalMetadata, parseIncidentRef } from '../slack/payloads.js';
-import { reportErrors } from '../slack/report-error.js';
-import { BUSY_TEXT } from '../slack/work-gate.js';
+import { modalMetadata, parseIncidentRef } from '../slack/payloads.js';
 import { ACTION } from '../templates/ids.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
 
 type CardAction = ButtonAction | StaticSelectAction;
 
+interface CardClick {
+  incidentId: number;
+  userId: string;
+  action: CardAction;
+  body: BlockAction;
+  client: WebClient;
+}
+
 /** The buttons and the severity select on the incident card. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
 
-  const on = (
-    actionId: string,
-    work: (a: {
-      incidentId: number;
-      userId: string;
-      action: CardAction;
-      body: BlockAction;
-      client: import('@slack/web-api').WebClient;
-    }) => Promise<{ warnings: string[] } | null | undefined>,
-  ) => {
-    app.action<BlockAction<CardAction>>(actionId, async ({ ack, body, action, respond, client, logger }) => {
-      const ticket = deps.gate.reserve();
-      await ack();
-      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      if (!ticket) {
-        await tell(BUSY_TEXT).catch((err) => logger.warn('could not send the busy notice', err));
-        return;
-      }
-      await ticket.run(() =>
-        reportErrors(logger, tell, async () => {
+  const on = (actionId: string, work: (click: CardClick) => WorkResult) => {
+    app.action<BlockAction<CardAction>>(actionId, ({ ack, body, action, respond, client, logger }) =>
+      afterAck(
+        { ack: () => ack(), gate: deps.gate, logger, tell: replyTo(respond) },
+        () => {
           const value = action.type === 'button' ? action.value : undefined;
           const incidentId = parseIncidentRef(value, action.block_id);
           if (!incidentId) throw new IncidentNotFoundError();
-          const r = await work({ incidentId, userId: body.user.id, action, body, client });
-          if (r?.warnings.length) await tell(`:warning: Recorded, but ${r.warnings.join('; ')}.`);
-        }),
-      );
-    });
+          return work({ incidentId, userId: body.user.id, action, body, client });
+        },
+        { admit: 'gate' },
+      ),
+    );
   };
 
   // A click's trigger_id is unique; a Slack retry of the same click carries it again and is a silent no-op.
@@ -62,21 +55,18 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   });
   on(ACTION.escalate, async ({ incidentId, userId, body }) => {
     await incidents.escalateNow(incidentId, userId, key(body));
-    return null;
   });
   on(ACTION.postUpdate, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);
     if (i.status === 'resolved')
       throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
-    const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
+    const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
     await openModal(client, body.trigger_id, statusUpdateModal(i, meta, new Date()));
-    return null;
   });
   on(ACTION.resolve, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);
     if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
-    const meta = encodeModalMetadata({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
+    const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
     await openModal(client, body.trigger_id, resolveModal(i, meta));
-    return null;
   });
 }

@@ -1,90 +1,77 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
-import { z } from 'zod';
+import type { WebClient } from '@slack/web-api';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
+import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { reportErrors } from '../slack/report-error.js';
+import { approvalRef, denyMetadata, runMetadata, stepRef } from '../slack/payloads.js';
+import { runStep } from '../slack/run-step.js';
 import { ACTION } from '../templates/ids.js';
 import { denyModal, runParamsModal } from '../templates/playbook.js';
-import { encodeDenyMetadata, encodeRunMetadata } from '../views/playbook-run.view.js';
 
-const stepRefSchema = z.object({ p: z.string().min(1).max(100), s: z.string().regex(/^[a-z]+\.\d{1,3}$/) });
+interface Click {
+  body: BlockAction<ButtonAction>;
+  action: ButtonAction;
+  client: WebClient;
+  tell: Tell;
+}
 
-/** A Run/Check button on a playbook step: steps with parameters open a form; the others run at once. */
+const ROLLBACK_HERE = 'Roll back from the incident channel.';
+
+/** The buttons of playbook steps, approvals and roll back. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
-  app.action<BlockAction<ButtonAction>>(ACTION.runStep, async ({ ack, body, action, respond, client, logger }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    await reportErrors(logger, tell, async () => {
-      let ref: z.infer<typeof stepRefSchema>;
-      try {
-        ref = stepRefSchema.parse(JSON.parse(action.value ?? ''));
-      } catch {
-        throw new DomainError(
-          'bad_step',
-          'That button is out of date; attach the playbook again with `/incident playbook`.',
-        );
-      }
-      const channelId = body.channel?.id ?? '';
-      const incident = await deps.incidents.findByChannel(channelId);
-      if (!incident) throw new DomainError('not_incident_channel', 'Run playbook steps from the incident channel.');
-      const { playbook, step } = deps.playbooks.step(ref.p, ref.s);
-      if (step.type === 'command' && Object.keys(step.params).length > 0) {
-        const meta = encodeRunMetadata({ incidentId: incident.id, channelId, playbookId: ref.p, stepKey: ref.s });
-        await openModal(client, body.trigger_id, runParamsModal(step, playbook, meta));
-        return;
-      }
-      const r = await deps.playbooks.run(incident.id, ref.p, ref.s, body.user.id);
-      if (r.kind === 'approval_requested')
-        await tell(':raised_hand: Approval requested: an approver must approve before it runs.');
+  const on = (actionId: string, work: (click: Click) => WorkResult) => {
+    app.action<BlockAction<ButtonAction>>(actionId, ({ ack, body, action, respond, client, logger }) => {
+      const tell = replyTo(respond);
+      // Admitted always: these run runbook commands (a step, an approved step, a roll back) that may take minutes, and
+      // through the work gate each would hold one of its few places all that time, turning incident changes away.
+      return afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => work({ body, action, client, tell }), {
+        admit: 'always',
+      });
     });
+  };
+
+  // A Run/Check button on a playbook step: steps with parameters open a form; the others run at once.
+  on(ACTION.runStep, async ({ body, action, client, tell }) => {
+    const ref = stepRef.decode(action.value);
+    if (!ref) {
+      throw new DomainError(
+        'bad_step',
+        'That button is out of date; attach the playbook again with `/incident playbook`.',
+      );
+    }
+    const channelId = body.channel?.id ?? '';
+    const incident = await incidentInChannel(deps, channelId, 'Run playbook steps from the incident channel.');
+    const { playbook, step } = deps.playbooks.step(ref.p, ref.s);
+    if (step.type === 'command' && Object.keys(step.params).length > 0) {
+      const meta = runMetadata.encode({ incidentId: incident.id, channelId, playbookId: ref.p, stepKey: ref.s });
+      await openModal(client, body.trigger_id, runParamsModal(step, playbook, meta));
+      return;
+    }
+    await runStep(deps, tell, { incidentId: incident.id, playbookId: ref.p, stepKey: ref.s }, body.user.id);
   });
 
   // Roll back: the card's button lists the deployments; a version's button (after Slack's confirm) rolls back to it.
-  app.action<BlockAction<ButtonAction>>(ACTION.rollback, async ({ ack, body, respond, logger }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    await reportErrors(logger, tell, async () => {
-      const incident = await deps.incidents.findByChannel(body.channel?.id ?? '');
-      if (!incident) throw new DomainError('not_incident_channel', 'Roll back from the incident channel.');
-      await deps.rollback.showDeployments(incident.id, body.user.id);
-    });
+  on(ACTION.rollback, async ({ body }) => {
+    const incident = await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE);
+    await deps.rollback.showDeployments(incident.id, body.user.id);
   });
-
-  app.action<BlockAction<ButtonAction>>(ACTION.rollbackTo, async ({ ack, body, action, respond, logger }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    await reportErrors(logger, tell, async () => {
-      const incident = await deps.incidents.findByChannel(body.channel?.id ?? '');
-      if (!incident) throw new DomainError('not_incident_channel', 'Roll back from the incident channel.');
-      await deps.rollback.rollbackTo(incident.id, action.value ?? '', body.user.id);
-    });
+  on(ACTION.rollbackTo, async ({ body, action }) => {
+    const incident = await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE);
+    await deps.rollback.rollbackTo(incident.id, action.value ?? '', body.user.id);
   });
 
   const approvalId = (value: string | undefined) => {
-    const id = Number(value);
-    if (!Number.isInteger(id) || id <= 0)
-      throw new DomainError('bad_approval', 'That approval request is out of date.');
+    const id = approvalRef.decode(value);
+    if (!id) throw new DomainError('bad_approval', 'That approval request is out of date.');
     return id;
   };
-
-  app.action<BlockAction<ButtonAction>>(ACTION.approveStep, async ({ ack, body, action, respond, logger }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    await reportErrors(logger, tell, () => deps.approvals.approve(approvalId(action.value), body.user.id));
-  });
-
-  app.action<BlockAction<ButtonAction>>(ACTION.denyStep, async ({ ack, body, action, respond, client, logger }) => {
-    await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    await reportErrors(logger, tell, async () => {
-      const id = approvalId(action.value);
-      await openModal(
-        client,
-        body.trigger_id,
-        denyModal(id, encodeDenyMetadata({ approvalId: id, channelId: body.channel?.id ?? '' })),
-      );
-    });
+  on(ACTION.approveStep, ({ body, action }) => deps.approvals.approve(approvalId(action.value), body.user.id));
+  on(ACTION.denyStep, async ({ body, action, client }) => {
+    const id = approvalId(action.value);
+    const meta = denyMetadata.encode({ approvalId: id, channelId: body.channel?.id ?? '' });
+    await openModal(client, body.trigger_id, denyModal(id, meta));
   });
 }

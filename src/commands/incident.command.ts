@@ -1,12 +1,12 @@
-import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
+import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { encodeModalMetadata } from '../slack/payloads.js';
-import { reportErrors } from '../slack/report-error.js';
+import { modalMetadata } from '../slack/payloads.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
@@ -15,14 +15,133 @@ import { resolveModal, statusUpdateModal } from '../templates/modals.js';
 import { renderDeclaredReply } from '../templates/notices.js';
 import { renderPlaybookList } from '../templates/playbook.js';
 import { renderTimeline } from '../templates/timeline.js';
-import { type IncidentCommand, parseIncidentCommand } from './parse-incident-command.js';
+import { parseIncidentCommand } from './parse-incident-command.js';
+import {
+  type IncidentCommand,
+  needsIncident,
+  SUBCOMMANDS,
+  type SubcommandKind,
+  type SubcommandSpec,
+  type Subcommands,
+} from './subcommands.js';
 
 export const INCIDENT_COMMAND = '/incident';
 
-const ephemeral = (respond: RespondFn, text: string, blocks?: unknown[]) =>
-  respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks: blocks as never } : {}) });
+interface Ctx {
+  deps: ListenerDeps;
+  client: WebClient;
+  tell: Tell;
+  teamId: string;
+  userId: string;
+  triggerId: string;
+  /** The trigger_id is unique per command; a Slack retry carries it again and changes nothing twice. */
+  key: string;
+}
 
-/** `/incident …`: parse, ack at once, one service call, render. */
+type CommandOf<K extends SubcommandKind> = Extract<IncidentCommand, { kind: K }>;
+/** What a handler gets as the channel's incident: by the table's `where`. */
+type IncidentFor<K extends SubcommandKind> = {
+  anywhere: null;
+  'incident channel': Incident;
+  'anywhere / incident channel': Incident | null;
+}[Subcommands[K]['where']];
+
+/** What each subcommand does, under its key in SUBCOMMANDS. `help` is answered in the ack. */
+const HANDLERS: {
+  [K in Exclude<SubcommandKind, 'help'>]: (cmd: CommandOf<K>, c: Ctx, incident: IncidentFor<K>) => WorkResult;
+} = {
+  async declare(cmd, c) {
+    const r = await c.deps.incidents.declare({
+      teamId: c.teamId,
+      reporterId: c.userId,
+      title: cmd.title,
+      severity: cmd.severity,
+      requestKey: c.triggerId,
+    });
+    if (r.kind === 'retry') return;
+    if (r.kind === 'existing') {
+      const where = r.incident.channelId ? ` in <#${r.incident.channelId}>` : '';
+      await c.tell(
+        `:information_source: You declared this a moment ago: incident #${r.incident.number}${where}. No second incident was opened.`,
+      );
+      return;
+    }
+    await c.tell(renderDeclaredReply(r.incident, r.warnings));
+  },
+  async list(_cmd, c) {
+    await c.tell(renderIncidentList(await c.deps.incidents.listOpen(c.teamId), new Date()));
+  },
+  set_severity: (cmd, c, i) => c.deps.incidents.changeSeverity(i.id, c.userId, cmd.severity, c.key),
+  ack: (_cmd, c, i) => c.deps.incidents.acknowledge(i.id, c.userId, c.key),
+  async update(_cmd, c, i) {
+    if (i.status === 'resolved') {
+      await c.tell(':information_source: This incident is resolved; it takes no more status updates.');
+      return;
+    }
+    await openModal(c.client, c.triggerId, statusUpdateModal(i, formMetadata(i), new Date()));
+  },
+  mitigated: (_cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key),
+  async resolve(cmd, c, i) {
+    if (cmd.summary) return c.deps.incidents.resolve(i.id, c.userId, cmd.summary, c.key);
+    if (i.status === 'resolved') await c.tell(':information_source: This incident is already resolved.');
+    else await openModal(c.client, c.triggerId, resolveModal(i, formMetadata(i)));
+    return null;
+  },
+  impact: (_cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'customer_impact', c.key),
+  data_loss: (_cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'data_loss_risk', c.key),
+  async escalate(_cmd, c, i) {
+    const role = await c.deps.incidents.escalateNow(i.id, c.userId, c.key);
+    if (role) await c.tell(`:arrow_double_up: Paging *${role}* now.`);
+  },
+  async playbook(cmd, c, i) {
+    const { playbooks } = c.deps;
+    // Without a name (anywhere): the list. With one (in an incident channel): attach it.
+    if (!cmd.name || !i) {
+      await c.tell(renderPlaybookList(playbooks.list()));
+      return;
+    }
+    const found = playbooks.find(cmd.name);
+    if (!found) {
+      await c.tell(renderPlaybookList(playbooks.list(), `There is no playbook \`${cmd.name}\`. Pick one of these:`));
+      return;
+    }
+    const r = await playbooks.attach(i.id, found.id, c.userId);
+    if (r.already) await c.tell(`:information_source: *${found.title}* is already attached to this incident.`);
+  },
+  async rollback(_cmd, c, i) {
+    await c.deps.rollback.showDeployments(i.id, c.userId);
+  },
+  async status(_cmd, c, i) {
+    await c.tell(renderIncidentCard(i, new Date(), c.deps.severities));
+  },
+  async timeline(_cmd, c, i) {
+    await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id)));
+  },
+};
+
+const formMetadata = (i: Incident) => modalMetadata.encode({ incidentId: i.id, channelId: i.channelId! });
+
+const notHere = (what: string) =>
+  `\`/incident ${what}\` works inside an incident channel (the \`#inc-…\` channel the bot made). Run it there, or use \`/incident list\` to find the incident.`;
+
+/** Finds the channel's incident when the table says the command needs it, then runs the command's handler. */
+async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx, channelId: string): Promise<WorkResult> {
+  const spec: SubcommandSpec = SUBCOMMANDS[cmd.kind];
+  let incident: Incident | null = null;
+  if (needsIncident(cmd)) {
+    try {
+      incident = await incidentInChannel(c.deps, channelId, notHere(spec.names[0] ?? cmd.kind));
+    } catch (err) {
+      if (!(err instanceof NotAnIncidentChannelError && spec.elsewhere)) throw err;
+      await c.tell(renderHelp(spec.elsewhere(cmd)).text);
+      return;
+    }
+  }
+  const handler = HANDLERS[cmd.kind] as (cmd: IncidentCommand, c: Ctx, incident: Incident | null) => WorkResult;
+  return handler(cmd, c, incident);
+}
+
+/** `/incident …`: parse, ack (the usage at once for help and mistakes), one service call, render. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.command(INCIDENT_COMMAND, async ({ command, ack, respond, client, logger }) => {
     const parsed = parseIncidentCommand(command.text ?? '');
@@ -35,166 +154,19 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_type: 'ephemeral', text: renderHelp().text });
       return;
     }
-    const ticket = deps.gate.reserve();
-    if (!ticket) {
-      await ack({ response_type: 'ephemeral', text: BUSY_TEXT });
-      return;
-    }
-    await ack();
+    const tell = replyTo(respond);
     const ctx: Ctx = {
       deps,
       client,
-      respond,
+      tell,
       teamId: command.team_id,
       userId: command.user_id,
-      channelId: command.channel_id,
       triggerId: command.trigger_id,
+      key: `cmd:${command.trigger_id}`,
     };
-    await ticket.run(() =>
-      reportErrors(
-        logger,
-        (text) => ephemeral(respond, text),
-        () => run(cmd, ctx),
-      ),
-    );
+    await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => run(cmd, ctx, command.channel_id), {
+      admit: 'gate',
+      refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
+    });
   });
-}
-
-interface Ctx {
-  deps: ListenerDeps;
-  client: WebClient;
-  respond: RespondFn;
-  teamId: string;
-  userId: string;
-  channelId: string;
-  triggerId: string;
-}
-
-async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx): Promise<void> {
-  const { incidents } = c.deps;
-  const key = `cmd:${c.triggerId}`;
-  switch (cmd.kind) {
-    case 'declare': {
-      const r = await incidents.declare({
-        teamId: c.teamId,
-        reporterId: c.userId,
-        title: cmd.title,
-        severity: cmd.severity,
-        requestKey: c.triggerId,
-      });
-      if (r.kind === 'retry') return;
-      if (r.kind === 'existing') {
-        await ephemeral(
-          c.respond,
-          `:information_source: You declared this a moment ago: incident #${r.incident.number}${r.incident.channelId ? ` in <#${r.incident.channelId}>` : ''}. No second incident was opened.`,
-        );
-        return;
-      }
-      await ephemeral(c.respond, renderDeclaredReply(r.incident, r.warnings));
-      return;
-    }
-    case 'playbook': {
-      if (cmd.name) break;
-      const msg = renderPlaybookList(c.deps.playbooks.list());
-      await ephemeral(c.respond, msg.text, msg.blocks);
-      return;
-    }
-    case 'list': {
-      const open = await incidents.listOpen(c.teamId);
-      const msg = renderIncidentList(open, new Date());
-      await ephemeral(c.respond, msg.text, msg.blocks);
-      return;
-    }
-    default:
-      break;
-  }
-
-  const incident = await incidents.findByChannel(c.channelId);
-  if (!incident) {
-    if (cmd.kind === 'set_severity') {
-      await ephemeral(
-        c.respond,
-        renderHelp(
-          `To declare an incident, add a title after the severity, e.g. \`/incident sev${cmd.severity} db down\`. (\`/incident sev${cmd.severity}\` alone changes the severity inside an incident channel.)`,
-        ).text,
-      );
-      return;
-    }
-    throw new NotAnIncidentChannelError(cmd.kind === 'data_loss' ? 'data-loss' : cmd.kind);
-  }
-  await inIncident(cmd, incident, c, key);
-}
-
-async function inIncident(
-  cmd: Exclude<IncidentCommand, { kind: 'help' | 'declare' | 'list' }>,
-  i: Incident,
-  c: Ctx,
-  key: string,
-) {
-  const { incidents } = c.deps;
-  const warn = async (r: { warnings: string[] } | null) => {
-    if (r?.warnings.length) await ephemeral(c.respond, `:warning: Recorded, but ${r.warnings.join('; ')}.`);
-  };
-  const meta = encodeModalMetadata({ incidentId: i.id, channelId: i.channelId! });
-  switch (cmd.kind) {
-    case 'set_severity':
-      return warn(await incidents.changeSeverity(i.id, c.userId, cmd.severity, key));
-    case 'ack':
-      return warn(await incidents.acknowledge(i.id, c.userId, key));
-    case 'mitigated':
-      return warn(await incidents.markMitigated(i.id, c.userId, key));
-    case 'resolve':
-      if (cmd.summary) return warn(await incidents.resolve(i.id, c.userId, cmd.summary, key));
-      if (i.status === 'resolved') {
-        await ephemeral(c.respond, ':information_source: This incident is already resolved.');
-        return;
-      }
-      await openModal(c.client, c.triggerId, resolveModal(i, meta));
-      return;
-    case 'update':
-      if (i.status === 'resolved') {
-        await ephemeral(c.respond, ':information_source: This incident is resolved; it takes no more status updates.');
-        return;
-      }
-      await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, new Date()));
-      return;
-    case 'status': {
-      const card = renderIncidentCard(i, new Date(), c.deps.severities);
-      await ephemeral(c.respond, card.text, card.blocks);
-      return;
-    }
-    case 'impact':
-      return warn(await incidents.setFlag(i.id, c.userId, 'customer_impact', key));
-    case 'data_loss':
-      return warn(await incidents.setFlag(i.id, c.userId, 'data_loss_risk', key));
-    case 'escalate': {
-      const role = await incidents.escalateNow(i.id, c.userId, key);
-      if (role) await ephemeral(c.respond, `:arrow_double_up: Paging *${role}* now.`);
-      return;
-    }
-    case 'playbook': {
-      const playbooks = c.deps.playbooks;
-      const found = cmd.name ? playbooks.find(cmd.name) : null;
-      if (!found) {
-        const msg = renderPlaybookList(
-          playbooks.list(),
-          `There is no playbook \`${cmd.name ?? ''}\`. Pick one of these:`,
-        );
-        await ephemeral(c.respond, msg.text, msg.blocks);
-        return;
-      }
-      const r = await playbooks.attach(i.id, found.id, c.userId);
-      if (r.already)
-        await ephemeral(c.respond, `:information_source: *${found.title}* is already attached to this incident.`);
-      return;
-    }
-    case 'rollback':
-      await c.deps.rollback.showDeployments(i.id, c.userId);
-      return;
-    case 'timeline': {
-      const msg = renderTimeline(i, await incidents.timeline(i.id));
-      await ephemeral(c.respond, msg.text, msg.blocks);
-      return;
-    }
-  }
 }

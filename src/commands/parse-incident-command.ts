@@ -1,54 +1,35 @@
-import { parseSeverityToken, type Severity } from '../incidents/severity.js';
+import { parseSeverityToken } from '../incidents/severity.js';
+import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
 
-export const TITLE_MAX = 150;
-export const RESOLVE_SUMMARY_MAX = 300;
-
-export type IncidentCommand =
-  | { kind: 'help' }
-  | { kind: 'declare'; severity: Severity; title: string }
-  | { kind: 'set_severity'; severity: Severity }
-  | { kind: 'list' }
-  | { kind: 'ack' }
-  | { kind: 'update' }
-  | { kind: 'mitigated' }
-  | { kind: 'resolve'; summary: string | null }
-  | { kind: 'status' }
-  | { kind: 'timeline' }
-  | { kind: 'impact' }
-  | { kind: 'data_loss' }
-  | { kind: 'escalate' }
-  | { kind: 'playbook'; name: string | null }
-  | { kind: 'rollback' };
+export { type IncidentCommand, RESOLVE_SUMMARY_MAX, TITLE_MAX } from './subcommands.js';
 
 export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; error: string };
 
-const SUBCOMMANDS: Record<string, IncidentCommand['kind']> = {
-  help: 'help',
-  list: 'list',
-  ls: 'list',
-  ack: 'ack',
-  acknowledge: 'ack',
-  update: 'update',
-  mitigated: 'mitigated',
-  mitigate: 'mitigated',
-  resolve: 'resolve',
-  resolved: 'resolve',
-  status: 'status',
-  timeline: 'timeline',
-  impact: 'impact',
-  'customer-impact': 'impact',
-  'data-loss': 'data_loss',
-  dataloss: 'data_loss',
-  escalate: 'escalate',
-  page: 'escalate',
-  playbook: 'playbook',
-  playbooks: 'playbook',
-  rollback: 'rollback',
+/** Every name and alias of the table, lower case, to its row. */
+const BY_NAME = new Map(SUBCOMMAND_ROWS.flatMap(([kind, spec]) => spec.names.map((n) => [n, [kind, spec]] as const)));
+
+/** The rows chosen by a leading severity: the one that takes a text (declare) and the one that does not. */
+const BY_SEVERITY = {
+  withText: SUBCOMMAND_ROWS.find(([, s]) => s.args === 'severity' && s.text)!,
+  alone: SUBCOMMAND_ROWS.find(([, s]) => s.args === 'severity' && !s.text)!,
 };
+
+/** The row's command with its text, or the error for a text it cannot take. */
+function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, rest: string, extra = {}): ParseResult {
+  if (!spec.text) {
+    if (rest && spec.args === 'none') return { ok: false, error: `\`/incident ${typed}\` takes nothing after it.` };
+    return { ok: true, command: { kind, ...extra } as IncidentCommand };
+  }
+  const length = [...rest].length;
+  if (spec.text.max !== undefined && length > spec.text.max) {
+    return { ok: false, error: spec.text.tooLong?.(length) ?? `Keep it to ${spec.text.max} characters.` };
+  }
+  return { ok: true, command: { kind, ...extra, [spec.text.field]: rest || null } as IncidentCommand };
+}
 
 /**
  * Parses the text after `/incident`. `sev1 db down` declares; `sev0` alone changes severity (inside an incident
- * channel); the words above are subcommands. Errors are sentences for the person who typed it.
+ * channel); the names in SUBCOMMANDS are subcommands. Errors are sentences for the person who typed it.
  */
 export function parseIncidentCommand(raw: string): ParseResult {
   // `sev 1 db down` is read as `sev1 db down`.
@@ -63,14 +44,8 @@ export function parseIncidentCommand(raw: string): ParseResult {
 
   const sev = parseSeverityToken(first);
   if (sev.ok) {
-    if (!rest) return { ok: true, command: { kind: 'set_severity', severity: sev.severity } };
-    if ([...rest].length > TITLE_MAX) {
-      return {
-        ok: false,
-        error: `The title is ${[...rest].length} characters long; keep it to ${TITLE_MAX} or fewer (details go in status updates).`,
-      };
-    }
-    return { ok: true, command: { kind: 'declare', severity: sev.severity, title: rest } };
+    const [kind, spec] = rest ? BY_SEVERITY.withText : BY_SEVERITY.alone;
+    return withText(kind, spec, first, rest, { severity: sev.severity });
   }
   if (sev.looksLikeSeverity) {
     return {
@@ -79,25 +54,12 @@ export function parseIncidentCommand(raw: string): ParseResult {
     };
   }
 
-  const kind = SUBCOMMANDS[first.toLowerCase()];
-  if (!kind) {
+  const row = BY_NAME.get(first.toLowerCase());
+  if (!row) {
     return {
       ok: false,
       error: `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\`.`,
     };
   }
-  if (kind === 'resolve') {
-    if ([...rest].length > RESOLVE_SUMMARY_MAX) {
-      return {
-        ok: false,
-        error: `Keep the resolve summary to ${RESOLVE_SUMMARY_MAX} characters; details go in the post-mortem.`,
-      };
-    }
-    return { ok: true, command: { kind: 'resolve', summary: rest || null } };
-  }
-  if (kind === 'playbook') return { ok: true, command: { kind: 'playbook', name: rest || null } };
-  if (rest && kind !== 'help') {
-    return { ok: false, error: `\`/incident ${first.toLowerCase()}\` takes nothing after it.` };
-  }
-  return { ok: true, command: { kind } as IncidentCommand };
+  return withText(row[0], row[1], first.toLowerCase(), rest);
 }

@@ -1,17 +1,19 @@
+import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { renderHelp } from '../templates/help.js';
 
 /** `@Incident Bot` in a channel: answer in the thread with how to use the bot. */
 export function register(app: ListenerRegistry): void {
   app.event('app_mention', async ({ event, client, logger }) => {
-    try {
-      await client.chat.postMessage({
-        channel: event.channel,
-        thread_ts: event.thread_ts ?? event.ts,
-        text: renderHelp().text,
-      });
-    } catch (err) {
-      logger.warn('could not answer a mention', err);
-    }
+    const thread = event.thread_ts ?? event.ts;
+    await afterAck(
+      // Bolt acknowledges Events API requests itself; a problem is told privately in the thread.
+      { ack: async () => {}, logger, tell: ephemeralIn(client, event.channel, event.user ?? '', thread) },
+      async () => {
+        await client.chat.postMessage({ channel: event.channel, thread_ts: thread, text: renderHelp().text });
+      },
+      // Admitted always: one message, no database, nothing worth queueing behind incident changes.
+      { admit: 'always' },
+    );
   });
 }

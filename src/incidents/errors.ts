@@ -44,21 +44,10 @@ export class IncidentNotFoundError extends DomainError {
   }
 }
 
+/** Something that works only in an incident channel was asked elsewhere; `message` says where to go instead. */
 export class NotAnIncidentChannelError extends DomainError {
-  constructor(what: string) {
-    super(
-      'not_incident_channel',
-      `\`/incident ${what}\` works inside an incident channel (the \`#inc-…\` channel the bot made). Run it there, or use \`/incident list\` to find the incident.`,
-    );
-  }
-}
-
-export class DatabaseUnavailableError extends DomainError {
-  constructor(what: string) {
-    super(
-      'database_unavailable',
-      `${what}: the bot's database cannot be reached. Follow the runbook by hand for now: open a channel, page on-call, and post updates with the communication template. Ask an admin to check the bot's /health endpoint.`,
-    );
+  constructor(message: string) {
+    super('not_incident_channel', message);
   }
 }
 
@@ -76,14 +65,5 @@ export class ChatPlatformError extends DomainError {
 export class AlreadyDoneError extends DomainError {
   constructor(message: string | Phrase) {
     super('already_done', message);
-  }
-}
-
-export class OverloadedError extends DomainError {
-  constructor(what: string) {
-    super(
-      'overloaded',
-      `${what}: the bot is overloaded right now and nothing was changed. Try again in a minute; if this is a real incident, follow the runbook by hand meanwhile.`,
-    );
   }
 }

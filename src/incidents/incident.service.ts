@@ -1,5 +1,4 @@
 import type { Database, Queryable } from '../store/db.js';
-import { isDatabaseUnavailable } from '../store/db.js';
 import { insertEvent, listEvents } from '../store/event.repo.js';
 import {
   deleteAbandonedIncidents,
@@ -14,13 +13,7 @@ import {
   updateIncident,
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import {
-  AlreadyDoneError,
-  DatabaseUnavailableError,
-  DomainError,
-  IncidentNotFoundError,
-  OverloadedError,
-} from './errors.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { EscalationService } from './escalation.service.js';
 import type { EscalationView, IncidentChat, IncidentNotice, Logger } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
@@ -91,49 +84,30 @@ export class IncidentService {
     }
   }
 
-  /** Runs a database step; an unreachable database becomes a message a person can act on. */
-  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isDatabaseUnavailable(err)) {
-        if (this.db.saturated()) {
-          this.log.warn(`${what}: database pool exhausted`, err);
-          throw new OverloadedError(what);
-        }
-        this.log.error(`${what}: database unreachable`, err);
-        throw new DatabaseUnavailableError(what);
-      }
-      throw err;
-    }
-  }
-
   async declare(input: DeclareInput): Promise<DeclareResult> {
-    const created = await this.guard("Couldn't record the incident", () =>
-      this.db.transaction(async (tx) => {
-        // Serialise identical declarations by the same person so a double send cannot make two incidents.
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-          `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`,
-        ]);
-        if (!(await claimRequestKey(tx, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
-        await deleteAbandonedIncidents(tx, input.teamId, ABANDONED_AFTER_SECONDS);
-        const same = await findRecentSameDeclaration(
-          tx,
-          input.teamId,
-          input.reporterId,
-          input.title,
-          SAME_DECLARATION_WINDOW_SECONDS,
-        );
-        if (same) return { kind: 'existing' as const, incident: same };
-        const number = await nextIncidentNumber(tx, input.teamId);
-        const incident = await insertIncident(tx, { ...input, number });
-        await insertEvent(tx, incident.id, 'declared', input.reporterId, {
-          title: input.title,
-          severity: input.severity,
-        });
-        return { kind: 'new' as const, incident };
-      }),
-    );
+    const created = await this.db.transaction(async (tx) => {
+      // Serialise identical declarations by the same person so a double send cannot make two incidents.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`,
+      ]);
+      if (!(await claimRequestKey(tx, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
+      await deleteAbandonedIncidents(tx, input.teamId, ABANDONED_AFTER_SECONDS);
+      const same = await findRecentSameDeclaration(
+        tx,
+        input.teamId,
+        input.reporterId,
+        input.title,
+        SAME_DECLARATION_WINDOW_SECONDS,
+      );
+      if (same) return { kind: 'existing' as const, incident: same };
+      const number = await nextIncidentNumber(tx, input.teamId);
+      const incident = await insertIncident(tx, { ...input, number });
+      await insertEvent(tx, incident.id, 'declared', input.reporterId, {
+        title: input.title,
+        severity: input.severity,
+      });
+      return { kind: 'new' as const, incident };
+    });
     if (created.kind !== 'new') return created;
 
     let incident = created.incident;
@@ -158,7 +132,7 @@ export class IncidentService {
     } catch (err) {
       await this.chat.abandonChannel(channel.channelId).catch((e) => this.log.error('abandonChannel failed', e));
       await this.removeHalfMade(incident.id);
-      return this.guard("Couldn't record the incident", () => Promise.reject(err));
+      throw err;
     }
 
     const warnings: string[] = [];
@@ -211,21 +185,21 @@ export class IncidentService {
   }
 
   async findByChannel(channelId: string): Promise<Incident | null> {
-    return this.guard("Couldn't look up the incident", () => getIncidentByChannel(this.db, channelId));
+    return getIncidentByChannel(this.db, channelId);
   }
 
   async get(id: number): Promise<Incident> {
-    const found = await this.guard("Couldn't look up the incident", () => getIncident(this.db, id));
+    const found = await getIncident(this.db, id);
     if (!found) throw new IncidentNotFoundError();
     return found;
   }
 
   async listOpen(teamId: string): Promise<Incident[]> {
-    return this.guard("Couldn't list incidents", () => listOpenIncidents(this.db, teamId));
+    return listOpenIncidents(this.db, teamId);
   }
 
   async timeline(incidentId: number): Promise<IncidentEvent[]> {
-    return this.guard("Couldn't read the timeline", () => listEvents(this.db, incidentId));
+    return listEvents(this.db, incidentId);
   }
 
   /**
@@ -234,7 +208,6 @@ export class IncidentService {
    */
   private async change(
     incidentId: number,
-    what: string,
     requestKey: string | undefined,
     decide: (current: Incident) => {
       patch: IncidentPatch;
@@ -242,18 +215,16 @@ export class IncidentService {
       notice?: IncidentNotice;
     },
   ): Promise<ChangeResult | null> {
-    const result = await this.guard(`Couldn't ${what}`, () =>
-      this.db.transaction(async (tx: Queryable) => {
-        if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
-        const current = await getIncident(tx, incidentId, { forUpdate: true });
-        if (!current) throw new IncidentNotFoundError();
-        const d = decide(current);
-        const incident = await updateIncident(tx, incidentId, d.patch);
-        for (const e of d.events) await insertEvent(tx, incidentId, e.kind, e.actorId, e.details ?? {});
-        const due = (await this.escalation?.sync(tx, incident)) ?? null;
-        return { incident, notice: d.notice, due };
-      }),
-    );
+    const result = await this.db.transaction(async (tx: Queryable) => {
+      if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
+      const current = await getIncident(tx, incidentId, { forUpdate: true });
+      if (!current) throw new IncidentNotFoundError();
+      const d = decide(current);
+      const incident = await updateIncident(tx, incidentId, d.patch);
+      for (const e of d.events) await insertEvent(tx, incidentId, e.kind, e.actorId, e.details ?? {});
+      const due = (await this.escalation?.sync(tx, incident)) ?? null;
+      return { incident, notice: d.notice, due };
+    });
     if (!result) return null;
     this.escalation?.scheduled(result.due);
     const warnings: string[] = [];
@@ -275,7 +246,7 @@ export class IncidentService {
   }
 
   changeSeverity(incidentId: number, actorId: string, to: Severity, requestKey?: string) {
-    return this.change(incidentId, 'change the severity', requestKey, (cur) => {
+    return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is resolved; its severity is final.');
       if (cur.severity === to) throw new AlreadyDoneError(`The incident is already ${severityLabel(to)}.`);
       return {
@@ -287,7 +258,7 @@ export class IncidentService {
   }
 
   acknowledge(incidentId: number, actorId: string, requestKey?: string) {
-    return this.change(incidentId, 'acknowledge the incident', requestKey, (cur) => {
+    return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       if (cur.acknowledgedAt && cur.commanderId === actorId) {
         throw new AlreadyDoneError('You have already acknowledged this incident; you are its commander.');
@@ -322,7 +293,7 @@ export class IncidentService {
   }
 
   postStatusUpdate(incidentId: number, authorId: string, update: StatusUpdateInput, requestKey?: string) {
-    return this.change(incidentId, 'post the status update', requestKey, (cur) => {
+    return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved' && update.status !== 'resolved') {
         throw new DomainError('incident_resolved', 'This incident is resolved; it takes no more status updates.');
       }
@@ -363,7 +334,7 @@ export class IncidentService {
   }
 
   markMitigated(incidentId: number, actorId: string, requestKey?: string) {
-    return this.change(incidentId, 'mark the incident mitigated', requestKey, (cur) => {
+    return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       if (cur.status === 'mitigated') throw new AlreadyDoneError('This incident is already marked mitigated.');
       const phase = advance(cur.phase, 'resolution');
@@ -382,7 +353,7 @@ export class IncidentService {
 
   /** `/incident impact` and `/incident data-loss`: flags that page the engineering manager or the CTO at once. */
   setFlag(incidentId: number, actorId: string, flag: 'customer_impact' | 'data_loss_risk', requestKey?: string) {
-    return this.change(incidentId, 'set the flag', requestKey, (cur) => {
+    return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       const already = flag === 'customer_impact' ? cur.customerImpact : cur.dataLossRisk;
       if (already) {
@@ -402,11 +373,11 @@ export class IncidentService {
   async escalateNow(incidentId: number, actorId: string, requestKey?: string): Promise<string | null> {
     if (!this.escalation) throw new DomainError('no_escalation', 'Escalation is not configured for this bot.');
     const escalation = this.escalation;
-    return this.guard("Couldn't escalate", () => escalation.escalateNow(incidentId, actorId, requestKey));
+    return escalation.escalateNow(incidentId, actorId, requestKey);
   }
 
   resolve(incidentId: number, actorId: string, summary: string, requestKey?: string) {
-    return this.change(incidentId, 'resolve the incident', requestKey, (cur) => {
+    return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       const now = new Date();
       return {

@@ -1,19 +1,61 @@
 import { z } from 'zod';
 
-/** What the bot keeps in a modal's private_metadata. */
-const modalMetadata = z.object({ incidentId: z.number().int().positive(), channelId: z.string().min(1) });
-export type ModalMetadata = z.infer<typeof modalMetadata>;
-
-export const encodeModalMetadata = (m: ModalMetadata): string => JSON.stringify(m);
-
-export function parseModalMetadata(raw: string | undefined): ModalMetadata | null {
-  try {
-    const r = modalMetadata.safeParse(JSON.parse(raw ?? ''));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
+/**
+ * Every value the bot hands Slack to carry back to it (a modal's private_metadata, a button's value) is encoded and
+ * decoded here, each from one zod schema. Decoding never throws: a stale, edited or foreign value is `null`, and the
+ * listener says "out of date" in its own words.
+ */
+export interface Codec<T> {
+  encode(value: T): string;
+  decode(raw: string | undefined): T | null;
 }
+
+export function jsonCodec<S extends z.ZodType>(schema: S): Codec<z.infer<S>> {
+  return {
+    encode: (value) => JSON.stringify(value),
+    decode(raw) {
+      if (raw === undefined) return null;
+      try {
+        const r = schema.safeParse(JSON.parse(raw));
+        return r.success ? r.data : null;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+const incidentId = z.number().int().positive();
+const channelId = z.string().min(1);
+
+/** The status update and resolve forms: which incident, and where to answer. */
+const modalSchema = z.object({ incidentId, channelId });
+export type ModalMetadata = z.infer<typeof modalSchema>;
+export const modalMetadata = jsonCodec(modalSchema);
+
+/** Kept for callers that only encode (tests build form submissions with it). */
+export const encodeModalMetadata = modalMetadata.encode;
+
+/** A playbook step's parameters form and its confirmation: which step, for which incident. */
+const runSchema = z.object({
+  incidentId,
+  channelId,
+  playbookId: z.string().min(1),
+  stepKey: z.string().min(1),
+  /** Set on the confirmation of a destructive step: the values already checked. */
+  params: z.record(z.string(), z.string()).optional(),
+});
+export type RunMetadata = z.infer<typeof runSchema>;
+export const runMetadata = jsonCodec(runSchema);
+
+/** Deny's reason form: which approval request, and where to answer. */
+export const denyMetadata = jsonCodec(z.object({ approvalId: z.number().int().positive(), channelId }));
+
+/** A Run/Check button's value: the playbook id and the step key (`mitigation.2`). */
+export const stepRef = jsonCodec(z.object({ p: z.string().min(1).max(100), s: z.string().regex(/^[a-z]+\.\d{1,3}$/) }));
+
+/** Approve and Deny buttons carry the approval request's id. */
+export const approvalRef = jsonCodec(z.number().int().positive());
 
 /** Buttons carry the incident id as their value; selects carry it in the block_id (`incident_card_actions:42`). */
 export function parseIncidentRef(value: string | undefined, blockId?: string): number | null {

@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@slack/bolt';
 import { AlreadyDoneError, DomainError } from '../incidents/errors.js';
+import { DatabaseBusyError, DatabaseUnavailableError } from '../store/db.js';
 import { renderPhrase } from '../templates/text.js';
+
+/** The database cannot be reached: whatever was asked, the person must go on by hand. */
+export const DATABASE_UNAVAILABLE_TEXT =
+  ":warning: This could not be recorded: the bot's database cannot be reached. Follow the runbook by hand for now: open a channel, page on-call, and post updates with the communication template. Ask an admin to check the bot's /health endpoint.";
+
+/** Every database connection is in use: nothing was done, and a minute later it will likely work. */
+export const DATABASE_BUSY_TEXT =
+  ':warning: The bot is overloaded right now and nothing was changed. Try again in a minute; if this is a real incident, follow the runbook by hand meanwhile.';
 
 /**
  * The one place that turns an error into words for the person who acted. Domain errors are shown as they are;
@@ -9,6 +18,14 @@ import { renderPhrase } from '../templates/text.js';
  */
 export function errorText(err: unknown, logger: Pick<Logger, 'error'>): string {
   if (err instanceof AlreadyDoneError) return `:information_source: ${renderPhrase(err.phrase)}`;
+  if (err instanceof DatabaseUnavailableError) {
+    logger.error('the database cannot be reached', err);
+    return DATABASE_UNAVAILABLE_TEXT;
+  }
+  if (err instanceof DatabaseBusyError) {
+    logger.error('the database connection pool is exhausted', err);
+    return DATABASE_BUSY_TEXT;
+  }
   if (err instanceof DomainError) return `:warning: ${renderPhrase(err.phrase)}`;
   const ref = randomBytes(3).toString('hex').toUpperCase();
   logger.error(`[ref ${ref}] unexpected error`, err);

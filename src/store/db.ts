@@ -16,6 +16,36 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * The database cannot be reached (refused, dropped, timed out): an outage, not a bug in a query. Thrown by `query` and
+ * `transaction`; the Slack edge turns it into "follow the runbook by hand".
+ */
+export class DatabaseUnavailableError extends Error {
+  readonly code = 'database_unavailable';
+  constructor(cause: unknown) {
+    super(`the bot's database cannot be reached (${cause instanceof Error ? cause.message : String(cause)})`, {
+      cause,
+    });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** Every connection is in use and none came free in time: load, not an outage. Nothing was done; try again. */
+export class DatabaseBusyError extends Error {
+  readonly code = 'database_busy';
+  constructor(cause: unknown) {
+    super('the database is overloaded: every connection is in use, so nothing was changed', { cause });
+    this.name = 'DatabaseBusyError';
+  }
+}
+
+/** A connection failure as one of the two typed errors above (busy when the pool is full); anything else unchanged. */
+function typed(err: unknown, saturated: () => boolean): unknown {
+  if (err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError) return err;
+  if (!isDatabaseUnavailable(err)) return err;
+  return saturated() ? new DatabaseBusyError(err) : new DatabaseUnavailableError(err);
+}
+
 export interface PostgresOptions {
   /** How long to wait for a connection before giving up (the user must hear back within Slack's 3 s). */
   connectionTimeoutMillis?: number;
@@ -34,24 +64,38 @@ export function createPostgresDatabase(url: string, opts: PostgresOptions = {}):
   });
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  const max = opts.max ?? 10;
+  const saturated = () => pool.totalCount >= max && pool.idleCount === 0;
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
-      const res = await c.query(text, params as unknown[] | undefined);
-      return { rows: res.rows as R[] };
+      try {
+        const res = await c.query(text, params as unknown[] | undefined);
+        return { rows: res.rows as R[] };
+      } catch (err) {
+        throw typed(err, saturated);
+      }
     },
     async exec(sql: string) {
-      await c.query(sql);
+      try {
+        await c.query(sql);
+      } catch (err) {
+        throw typed(err, saturated);
+      }
     },
   });
   const base = wrap(pool);
-  const max = opts.max ?? 10;
   return {
     kind: 'postgres',
-    saturated: () => pool.totalCount >= max && pool.idleCount === 0,
+    saturated,
     query: base.query,
     exec: base.exec,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw typed(err, saturated);
+      }
       let broken = false;
       try {
         await client.query('BEGIN');
@@ -64,7 +108,7 @@ export function createPostgresDatabase(url: string, opts: PostgresOptions = {}):
         } catch {
           broken = true;
         }
-        throw err;
+        throw typed(err, saturated);
       } finally {
         client.release(broken);
       }
@@ -81,6 +125,7 @@ export async function createPgliteDatabase(dataDir: string | undefined): Promise
   const { PGlite } = await import('@electric-sql/pglite');
   const db: PGlite = dataDir ? new PGlite(dataDir) : new PGlite();
   await db.waitReady;
+  // Embedded: no connection to lose and no pool to exhaust, so its errors stay as they are.
   const wrap = (c: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
       const res = await c.query<R>(text, params as unknown[] | undefined);

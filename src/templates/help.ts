@@ -1,26 +1,21 @@
+import { SUBCOMMAND_ROWS, type SubcommandSpec } from '../commands/subcommands.js';
 import type { Message } from './incident-card.js';
 
+const lines = (keep: (spec: SubcommandSpec) => boolean) =>
+  SUBCOMMAND_ROWS.filter(([, spec]) => keep(spec)).map(([, spec]) => spec.usage);
+
+const declares = (spec: SubcommandSpec) => spec.args === 'severity' && spec.text !== undefined;
+
+/** The usage, from the subcommand table: declaring first, then what works anywhere, then inside an incident channel. */
 export const USAGE = [
   '*Declare an incident*',
-  '`/incident sev1 db down` — severity `sev0`..`sev3` (SEV-0 most severe), then a title of up to 150 characters.',
+  ...lines(declares),
   '',
   '*Anywhere*',
-  '`/incident list` — open incidents',
-  '`/incident help` — this message',
+  ...lines((s) => !declares(s) && s.where === 'anywhere'),
   '',
   '*Inside an incident channel*',
-  '`/incident sev0` — change the severity',
-  '`/incident ack` — acknowledge and become commander',
-  '`/incident update` — post a status update (the runbook communication template)',
-  '`/incident mitigated` — mark mitigated',
-  '`/incident resolve [summary]` — resolve with a one-line summary',
-  '`/incident impact` — flag customer impact (pages the engineering manager)',
-  '`/incident data-loss` — flag a data-loss risk (pages the CTO)',
-  '`/incident escalate` — page the next role in the contact order now',
-  '`/incident playbook [name]` — list the playbooks, or attach one (its steps get Run buttons)',
-  '`/incident rollback` — list recent deployments with a one-click roll back (also the Roll back button)',
-  '`/incident status` — show the incident card (only to you)',
-  '`/incident timeline` — everything that happened, in order',
+  ...lines((s) => !declares(s) && s.where !== 'anywhere'),
 ].join('\n');
 
 /** `/incident help`, or the usage shown after a mistake. Pure. */

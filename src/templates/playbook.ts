@@ -2,6 +2,7 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import type { ApprovalView, DeploymentView, RunView } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { PARAM_KINDS } from '../runbook/playbooks.js';
+import { approvalRef, stepRef } from '../slack/payloads.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
@@ -12,9 +13,6 @@ const PHASES = [
   ['mitigation', 'Mitigation'],
   ['resolution', 'Resolution'],
 ] as const;
-
-/** A Run button's value: which step of which playbook. Parsed back with parseStepRef. */
-export const stepRef = (playbookId: string, key: string) => JSON.stringify({ p: playbookId, s: key });
 
 /** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
 export const commandTemplate = (step: CommandStep) => step.run.join(' ');
@@ -64,7 +62,7 @@ function runButton(playbook: Playbook, step: CommandStep | Exclude<PlaybookStep,
     type: 'button' as const,
     action_id: ACTION.runStep,
     text: { type: 'plain_text' as const, text: kindView(step).button },
-    value: stepRef(playbook.id, key),
+    value: stepRef.encode({ p: playbook.id, s: key }),
     ...(destructive ? { style: 'danger' as const } : {}),
     // A destructive step without parameters runs on click: Slack asks first, naming exactly what will run.
     ...(destructive && Object.keys(step.params).length === 0
@@ -268,7 +266,7 @@ export function renderApproval(a: ApprovalView): Message {
           action_id: ACTION.approveStep,
           text: { type: 'plain_text', text: 'Approve and run' },
           style: 'primary',
-          value: String(a.approvalId),
+          value: approvalRef.encode(a.approvalId),
           confirm: {
             title: { type: 'plain_text', text: 'Approve this run?' },
             text: {
@@ -284,7 +282,7 @@ export function renderApproval(a: ApprovalView): Message {
           action_id: ACTION.denyStep,
           text: { type: 'plain_text', text: 'Deny' },
           style: 'danger',
-          value: String(a.approvalId),
+          value: approvalRef.encode(a.approvalId),
         },
       ],
     });

@@ -1,8 +1,8 @@
 import type { ChangeResult } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { type ModalMetadata, parseModalMetadata } from '../slack/payloads.js';
-import { reportErrors } from '../slack/report-error.js';
+import { type ModalMetadata, modalMetadata } from '../slack/payloads.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { type ParsedForm, parseResolveSummary, parseStatusUpdate } from './parse-status-update.js';
 
@@ -27,7 +27,7 @@ interface FormSpec<T> {
  */
 function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>): void {
   app.view(spec.callbackId, async ({ ack, view, body, client, logger }) => {
-    const meta = parseModalMetadata(view.private_metadata);
+    const meta = modalMetadata.decode(view.private_metadata);
     if (!meta) {
       await ack({ response_action: 'errors', errors: { [spec.mainBlock]: STALE_TEXT } });
       return;
@@ -37,18 +37,15 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
       await ack({ response_action: 'errors', errors: parsed.errors });
       return;
     }
-    const ticket = deps.gate.reserve();
-    if (!ticket) {
-      await ack({ response_action: 'errors', errors: { [spec.mainBlock]: BUSY_FORM_TEXT } });
-      return;
-    }
-    await ack();
-    const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
-    await ticket.run(() =>
-      reportErrors(logger, tell, async () => {
-        const r = await spec.submit(meta, body.user.id, parsed.value, `view:${view.id}`);
-        if (r?.warnings.length) await tell(`:warning: ${spec.done}, but ${r.warnings.join('; ')}.`);
-      }),
+    const tell = ephemeralIn(client, meta.channelId, body.user.id);
+    await afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell },
+      () => spec.submit(meta, body.user.id, parsed.value, `view:${view.id}`),
+      {
+        admit: 'gate',
+        refuse: () => ack({ response_action: 'errors', errors: { [spec.mainBlock]: BUSY_FORM_TEXT } }),
+        done: spec.done,
+      },
     );
   });
 }

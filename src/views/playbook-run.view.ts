@@ -1,38 +1,23 @@
-import { z } from 'zod';
 import { validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { reportErrors } from '../slack/report-error.js';
+import { denyMetadata, runMetadata } from '../slack/payloads.js';
+import { runStep } from '../slack/run-step.js';
 import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
 import { confirmRunModal } from '../templates/playbook.js';
 
-const runMetadata = z.object({
-  incidentId: z.number().int().positive(),
-  channelId: z.string().min(1),
-  playbookId: z.string().min(1),
-  stepKey: z.string().min(1),
-  /** Set on the confirmation of a destructive step: the values already checked. */
-  params: z.record(z.string(), z.string()).optional(),
-});
-export type RunMetadata = z.infer<typeof runMetadata>;
-
-export const encodeRunMetadata = (m: RunMetadata) => JSON.stringify(m);
-
-function parseRunMetadata(raw: string | undefined): RunMetadata | null {
-  try {
-    const r = runMetadata.safeParse(JSON.parse(raw ?? ''));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
-}
-
 type Values = Record<string, Record<string, { value?: string | null }>>;
 
-/** The parameters form of a playbook step: bad values show inline with the expected pattern; nothing runs. */
+/**
+ * The playbook forms: a step's parameters, the confirmation of a destructive step, and the reason for a denial.
+ * Admitted always, like the playbook buttons: a step runs a runbook command that may take minutes, which must not hold
+ * one of the work gate's few places meanwhile.
+ */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
+  // The parameters form of a step: bad values show inline with the expected pattern; nothing runs.
   app.view(VIEW.runParams, async ({ ack, view, body, client, logger }) => {
-    const meta = parseRunMetadata(view.private_metadata);
+    const meta = runMetadata.decode(view.private_metadata);
     const values = view.state.values as unknown as Values;
     const params: Record<string, string> = {};
     for (const [blockId, inputs] of Object.entries(values)) {
@@ -47,13 +32,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       });
       return;
     }
-    let step: ReturnType<typeof deps.playbooks.step>['step'];
+    let found: ReturnType<typeof deps.playbooks.step>;
     try {
-      step = deps.playbooks.step(meta.playbookId, meta.stepKey).step;
+      found = deps.playbooks.step(meta.playbookId, meta.stepKey);
     } catch {
       await ack({ response_action: 'errors', errors: { [firstBlock]: 'This step is no longer in the runbook file.' } });
       return;
     }
+    const { playbook, step } = found;
     if (step.type === 'command') {
       const checked = validateParams(step, params);
       if (!checked.ok) {
@@ -65,56 +51,38 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       }
       if (step.destructive) {
         // One more look, with the exact command, before anything changes production.
-        const { playbook } = deps.playbooks.step(meta.playbookId, meta.stepKey);
         const argv = deps.playbooks.preview(meta.playbookId, meta.stepKey, params);
         await ack({
           response_action: 'update',
-          view: confirmRunModal(step, playbook, argv, encodeRunMetadata({ ...meta, params })),
+          view: confirmRunModal(step, playbook, argv, runMetadata.encode({ ...meta, params })),
         });
         return;
       }
     }
-    await ack();
-    const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
-    await reportErrors(logger, tell, async () => {
-      const r = await deps.playbooks.run(meta.incidentId, meta.playbookId, meta.stepKey, body.user.id, params);
-      if (r.kind === 'approval_requested')
-        await tell(':raised_hand: Approval requested: an approver must approve before it runs.');
-    });
+    const tell = ephemeralIn(client, meta.channelId, body.user.id);
+    await afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell },
+      () => runStep(deps, tell, { ...meta, params }, body.user.id),
+      { admit: 'always' },
+    );
   });
-}
 
-/** The confirmation of a destructive step: runs it with the values checked on the form before. */
-export function registerConfirm(app: ListenerRegistry, deps: ListenerDeps): void {
+  // The confirmation of a destructive step: runs it with the values checked on the form before.
   app.view(VIEW.runConfirm, async ({ ack, view, body, client, logger }) => {
-    const meta = parseRunMetadata(view.private_metadata);
+    const meta = runMetadata.decode(view.private_metadata);
     if (!meta?.params) {
       await ack({ response_action: 'clear' });
       return;
     }
-    await ack();
-    const params = meta.params;
-    const tell = (text: string) => client.chat.postEphemeral({ channel: meta.channelId, user: body.user.id, text });
-    await reportErrors(logger, tell, async () => {
-      const r = await deps.playbooks.run(meta.incidentId, meta.playbookId, meta.stepKey, body.user.id, params);
-      if (r.kind === 'approval_requested')
-        await tell(':raised_hand: Approval requested: an approver must approve before it runs.');
+    const tell = ephemeralIn(client, meta.channelId, body.user.id);
+    await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => runStep(deps, tell, meta, body.user.id), {
+      admit: 'always',
     });
   });
-}
 
-const denyMetadata = z.object({ approvalId: z.number().int().positive(), channelId: z.string().min(1) });
-export const encodeDenyMetadata = (m: z.infer<typeof denyMetadata>) => JSON.stringify(m);
-
-/** Deny's reason form. */
-export function registerDeny(app: ListenerRegistry, deps: ListenerDeps): void {
+  // Deny's reason form.
   app.view(VIEW.denyReason, async ({ ack, view, body, client, logger }) => {
-    let meta: z.infer<typeof denyMetadata> | null = null;
-    try {
-      meta = denyMetadata.parse(JSON.parse(view.private_metadata ?? ''));
-    } catch {
-      meta = null;
-    }
+    const meta = denyMetadata.decode(view.private_metadata);
     const values = view.state.values as unknown as Values;
     const reason = (values[BLOCK.denyReason]?.[INPUT.summary]?.value ?? '').trim();
     if (!meta) {
@@ -128,9 +96,10 @@ export function registerDeny(app: ListenerRegistry, deps: ListenerDeps): void {
       });
       return;
     }
-    await ack();
-    const m = meta;
-    const tell = (text: string) => client.chat.postEphemeral({ channel: m.channelId, user: body.user.id, text });
-    await reportErrors(logger, tell, () => deps.approvals.deny(m.approvalId, body.user.id, reason));
+    await afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell: ephemeralIn(client, meta.channelId, body.user.id) },
+      () => deps.approvals.deny(meta.approvalId, body.user.id, reason),
+      { admit: 'always' },
+    );
   });
 }

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { incidentChannelName } from '../../src/incidents/channel-name.js';
-import {
-  AlreadyDoneError,
-  DatabaseUnavailableError,
-  DomainError,
-  IncidentNotFoundError,
-} from '../../src/incidents/errors.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError } from '../../src/incidents/errors.js';
 import { type DeclareInput, IncidentService } from '../../src/incidents/incident.service.js';
 import type { IncidentChat, IncidentNotice, Logger } from '../../src/incidents/ports.js';
 import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
-import { createPostgresDatabase } from '../../src/store/db.js';
+import { errorText } from '../../src/slack/report-error.js';
+import { createPostgresDatabase, DatabaseUnavailableError } from '../../src/store/db.js';
 import { forEachDatabase } from './databases.js';
 
 type ChatMethod = keyof IncidentChat;
@@ -450,7 +446,11 @@ describe('IncidentService with an unreachable database', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     expect(err).toBeInstanceOf(DatabaseUnavailableError);
     expect((err as DatabaseUnavailableError).code).toBe('database_unavailable');
-    expect((err as Error).message).toMatch(/^Couldn't record the incident: the bot's database cannot be reached/);
+    expect((err as Error).message).toMatch(/^the bot's database cannot be reached/);
+    // What the person reads: the typed store error becomes the outage words at the Slack edge.
+    expect(errorText(err, makeLogger().log)).toMatch(
+      /^:warning: This could not be recorded: the bot's database cannot be reached\. Follow the runbook by hand/,
+    );
     expect(chat.calls).toEqual([]);
   });
 

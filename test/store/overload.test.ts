@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OverloadedError } from '../../src/incidents/errors.js';
 import { IncidentService } from '../../src/incidents/incident.service.js';
 import type { IncidentChat } from '../../src/incidents/ports.js';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { createPostgresDatabase, type Database, DatabaseBusyError } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createTestSchema } from '../support/test-db.js';
 
@@ -41,7 +40,7 @@ describe('an exhausted connection pool', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(db.saturated()).toBe(true); // the one connection is in use
     const attempt = service.declare({ teamId: 'T1', reporterId: 'U1', title: 'busy', severity: 1, requestKey: 'k1' });
-    await expect(attempt).rejects.toBeInstanceOf(OverloadedError);
+    await expect(attempt).rejects.toBeInstanceOf(DatabaseBusyError);
     await expect(attempt).rejects.toThrow(/overloaded.*nothing was changed/);
     release();
     await held;

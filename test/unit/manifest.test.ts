@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMMANDS, register as registerCommands } from '../../src/commands/index.js';
+import { SUBCOMMAND_ROWS, usageForm } from '../../src/commands/subcommands.js';
 import { EVENTS, register as registerEvents } from '../../src/events/index.js';
 import { ListenerRouter } from '../../src/slack/listener-router.js';
 
@@ -10,7 +11,13 @@ interface Manifest {
   display_information?: { name?: string };
   features?: {
     bot_user?: { display_name?: string };
-    slash_commands?: { command: string; url?: string; description?: string; should_escape?: boolean }[];
+    slash_commands?: {
+      command: string;
+      url?: string;
+      description?: string;
+      usage_hint?: string;
+      should_escape?: boolean;
+    }[];
   };
   oauth_config?: { scopes?: { bot?: string[] } };
   settings?: {
@@ -81,5 +88,12 @@ describe('manifest.yml', () => {
 
   it('does not escape slash command text (the parser reads raw text)', () => {
     for (const c of manifest.features?.slash_commands ?? []) expect(c.should_escape).toBe(false);
+  });
+
+  it('the usage hint of /incident lists every subcommand of the table, in its order, within the 1000 characters Slack allows', () => {
+    const incident = manifest.features?.slash_commands?.find((c) => c.command === '/incident');
+    const expected = SUBCOMMAND_ROWS.map(([, spec]) => usageForm(spec)).join(' | ');
+    expect(incident?.usage_hint).toBe(expected);
+    expect(expected.length).toBeLessThanOrEqual(1000);
   });
 });

@@ -101,7 +101,9 @@ describe('the runbook file', () => {
     const p = problems(rb);
     expect(p.some((x) => x.startsWith('escalation.rules.customer_impact:'))).toBe(true);
     expect(p.some((x) => /escalation\.rules.*on_weekends/.test(x))).toBe(true);
-    expect(p).toContain('escalation.rules.unresolved.page: unknown role "nobody"; known roles: on_call, senior_devops, engineering_manager, cto');
+    expect(p).toContain(
+      'escalation.rules.unresolved.page: unknown role "nobody"; known roles: on_call, senior_devops, engineering_manager, cto',
+    );
   });
 
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {

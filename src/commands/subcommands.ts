@@ -1,0 +1,165 @@
+import type { Severity } from '../incidents/severity.js';
+
+export const TITLE_MAX = 150;
+export const RESOLVE_SUMMARY_MAX = 300;
+
+/** A parsed `/incident …`: the subcommand's key in SUBCOMMANDS and its argument, named as the table says. */
+export type IncidentCommand =
+  | { kind: 'help' }
+  | { kind: 'declare'; severity: Severity; title: string }
+  | { kind: 'set_severity'; severity: Severity }
+  | { kind: 'list' }
+  | { kind: 'ack' }
+  | { kind: 'update' }
+  | { kind: 'mitigated' }
+  | { kind: 'resolve'; summary: string | null }
+  | { kind: 'status' }
+  | { kind: 'timeline' }
+  | { kind: 'impact' }
+  | { kind: 'data_loss' }
+  | { kind: 'escalate' }
+  | { kind: 'playbook'; name: string | null }
+  | { kind: 'rollback' };
+
+export type SubcommandKind = IncidentCommand['kind'];
+
+export interface SubcommandSpec {
+  /** The words that choose it: its name first, then aliases. Empty for the forms that start with a severity. */
+  names: readonly string[];
+  /**
+   * `none`: nothing may follow. `text`: free text may follow, kept as `text.field` (ignored without `text`).
+   * `severity`: the form starts with a severity (`sev1`) instead of a name; with `text`, a text must follow it.
+   */
+  args: 'none' | 'text' | 'severity';
+  text?: { field: 'title' | 'summary' | 'name'; max?: number; tooLong?: (length: number) => string };
+  /** Where it works. The last: anywhere as it is, only in an incident channel with its text. */
+  where: 'anywhere' | 'incident channel' | 'anywhere / incident channel';
+  /** Its line in `/incident help`: the form in backticks, then what it does. */
+  usage: string;
+  /** Said with the usage outside an incident channel, instead of "works inside an incident channel". */
+  elsewhere?: (cmd: IncidentCommand) => string;
+}
+
+/**
+ * Every subcommand of `/incident`, in the order of the help. The parser, the help text, the "works only in an incident
+ * channel" check, the manifest's usage hint and the README's table are derived from (or checked against) this table;
+ * what each does is in incident.command.ts, under the same keys.
+ */
+export const SUBCOMMANDS = {
+  declare: {
+    names: [],
+    args: 'severity',
+    text: {
+      field: 'title',
+      max: TITLE_MAX,
+      tooLong: (n) =>
+        `The title is ${n} characters long; keep it to ${TITLE_MAX} or fewer (details go in status updates).`,
+    },
+    where: 'anywhere',
+    usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters.`,
+  },
+  list: { names: ['list', 'ls'], args: 'none', where: 'anywhere', usage: '`/incident list` — open incidents' },
+  help: { names: ['help'], args: 'text', where: 'anywhere', usage: '`/incident help` — this message' },
+  set_severity: {
+    names: [],
+    args: 'severity',
+    where: 'incident channel',
+    usage: '`/incident sev0` — change the severity',
+    elsewhere: (cmd) => {
+      const sev = cmd.kind === 'set_severity' ? cmd.severity : 1;
+      return `To declare an incident, add a title after the severity, e.g. \`/incident sev${sev} db down\`. (\`/incident sev${sev}\` alone changes the severity inside an incident channel.)`;
+    },
+  },
+  ack: {
+    names: ['ack', 'acknowledge'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident ack` — acknowledge and become commander',
+  },
+  update: {
+    names: ['update'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident update` — post a status update (the runbook communication template)',
+  },
+  mitigated: {
+    names: ['mitigated', 'mitigate'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident mitigated` — mark mitigated',
+  },
+  resolve: {
+    names: ['resolve', 'resolved'],
+    args: 'text',
+    text: {
+      field: 'summary',
+      max: RESOLVE_SUMMARY_MAX,
+      tooLong: () => `Keep the resolve summary to ${RESOLVE_SUMMARY_MAX} characters; details go in the post-mortem.`,
+    },
+    where: 'incident channel',
+    usage: '`/incident resolve [summary]` — resolve with a one-line summary',
+  },
+  impact: {
+    names: ['impact', 'customer-impact'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident impact` — flag customer impact (pages the engineering manager)',
+  },
+  data_loss: {
+    names: ['data-loss', 'dataloss'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident data-loss` — flag a data-loss risk (pages the CTO)',
+  },
+  escalate: {
+    names: ['escalate', 'page'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident escalate` — page the next role in the contact order now',
+  },
+  playbook: {
+    names: ['playbook', 'playbooks'],
+    args: 'text',
+    text: { field: 'name' },
+    where: 'anywhere / incident channel',
+    usage: '`/incident playbook [name]` — list the playbooks, or attach one (its steps get Run buttons)',
+  },
+  rollback: {
+    names: ['rollback'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident rollback` — list recent deployments with a one-click roll back (also the Roll back button)',
+  },
+  status: {
+    names: ['status'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident status` — show the incident card (only to you)',
+  },
+  timeline: {
+    names: ['timeline'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident timeline` — everything that happened, in order',
+  },
+} as const satisfies Record<SubcommandKind, SubcommandSpec>;
+
+export type Subcommands = typeof SUBCOMMANDS;
+
+/** The rows in table order, typed as specs. */
+export const SUBCOMMAND_ROWS = Object.entries(SUBCOMMANDS) as [SubcommandKind, SubcommandSpec][];
+
+/** What a usage line shows a person typing after `/incident` (`resolve [summary]`, `sev1 db down`). */
+export function usageForm(spec: Pick<SubcommandSpec, 'usage'>): string {
+  const m = /^`\/incident ?([^`]*)`/.exec(spec.usage);
+  if (!m) throw new Error(`usage line without its form in backticks: ${spec.usage}`);
+  return m[1]!;
+}
+
+/** Whether this command, as typed, needs the incident of the channel it was typed in. */
+export function needsIncident(cmd: IncidentCommand): boolean {
+  const { where, text } = SUBCOMMANDS[cmd.kind] as SubcommandSpec;
+  if (where === 'anywhere') return false;
+  if (where === 'incident channel') return true;
+  return text !== undefined && (cmd as Record<string, unknown>)[text.field] != null;
+}

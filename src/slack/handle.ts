@@ -1,0 +1,86 @@
+import type { Logger, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Message } from '../templates/incident-card.js';
+import { reportErrors } from './report-error.js';
+import { BUSY_TEXT, type WorkGate } from './work-gate.js';
+
+/** Says something privately to the person who acted: a line of text, or a rendered message. */
+export type Tell = (msg: string | Message) => Promise<unknown>;
+
+const asMessage = (msg: string | Message) => (typeof msg === 'string' ? { text: msg } : msg);
+
+/** Private reply through the request's response_url: slash commands and buttons on messages. */
+export function replyTo(respond: RespondFn): Tell {
+  return (msg) => respond({ response_type: 'ephemeral', replace_original: false, ...asMessage(msg) });
+}
+
+/** Private message in a channel (or thread): modal submissions, which have no response_url. */
+export function ephemeralIn(client: WebClient, channel: string, user: string, threadTs?: string): Tell {
+  return (msg) =>
+    client.chat.postEphemeral({ channel, user, ...(threadTs ? { thread_ts: threadTs } : {}), ...asMessage(msg) });
+}
+
+/**
+ * What a listener's work returns. A change the services recorded but could not fully show in Slack comes back with
+ * `warnings` (ChangeResult), which the person is told; anything else is not looked at.
+ */
+export type WorkResult = Promise<unknown>;
+
+const warningsOf = (r: unknown): string[] => {
+  const w = (r as { warnings?: unknown } | null | undefined)?.warnings;
+  return Array.isArray(w) ? w.filter((x): x is string => typeof x === 'string') : [];
+};
+
+export interface AfterAckArgs {
+  /** Bolt's ack, called without a payload once the request is admitted. */
+  ack: () => Promise<void>;
+  /** Needed for `admit: 'gate'`. */
+  gate?: WorkGate;
+  logger: Pick<Logger, 'error' | 'warn'>;
+  tell: Tell;
+}
+
+export interface AfterAckOptions {
+  /**
+   * `gate`: the work takes a place in the work gate (few at once, a bounded queue), and is refused when it is full.
+   * `always`: it runs at once, outside the gate; the caller says why.
+   */
+  admit: 'gate' | 'always';
+  /**
+   * How to refuse when the gate is full, in place of the ack (a command answers in its ack, a form shows the error
+   * inline). Default: ack, then tell BUSY_TEXT.
+   */
+  refuse?: () => Promise<void>;
+  /** What a partly shown change says before its warnings: "Recorded" (default), "Update recorded", "Resolved". */
+  done?: string;
+}
+
+/**
+ * The one pipeline every listener runs after parsing: admission, ack (well within Slack's 3 s, before any slow I/O),
+ * the work, its warnings, and any error in words through `tell` (errorText: domain errors as they are, database
+ * outages as "follow the runbook by hand", anything else with a reference id).
+ */
+export async function afterAck(
+  { ack, gate, logger, tell }: AfterAckArgs,
+  work: () => WorkResult,
+  { admit, refuse, done = 'Recorded' }: AfterAckOptions,
+): Promise<void> {
+  let ticket: ReturnType<WorkGate['reserve']> | undefined;
+  if (admit === 'gate') {
+    if (!gate) throw new Error("afterAck: admit 'gate' needs the work gate");
+    ticket = gate.reserve();
+    if (!ticket) {
+      if (refuse) return refuse();
+      await ack();
+      await tell(BUSY_TEXT).catch((err) => logger.warn('could not send the busy notice', err));
+      return;
+    }
+  }
+  await ack();
+  const run = () =>
+    reportErrors(logger, tell, async () => {
+      const warnings = warningsOf(await work());
+      if (warnings.length) await tell(`:warning: ${done}, but ${warnings.join('; ')}.`);
+    });
+  await (ticket ? ticket.run(run) : run());
+}

@@ -1,0 +1,16 @@
+import type { ListenerDeps } from './deps.js';
+import type { Tell } from './handle.js';
+
+const APPROVAL_REQUESTED_TEXT = ':raised_hand: Approval requested: an approver must approve before it runs.';
+
+/** Runs a playbook step for the person who asked (a Run button, the parameters form, its confirmation). */
+export async function runStep(
+  deps: Pick<ListenerDeps, 'playbooks'>,
+  tell: Tell,
+  step: { incidentId: number; playbookId: string; stepKey: string; params?: Record<string, string> | undefined },
+  userId: string,
+): Promise<void> {
+  const { incidentId, playbookId, stepKey, params } = step;
+  const r = await deps.playbooks.run(incidentId, playbookId, stepKey, userId, params);
+  if (r.kind === 'approval_requested') await tell(APPROVAL_REQUESTED_TEXT);
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { AlreadyDoneError } from '../../src/incidents/errors.js';
+import { afterAck } from '../../src/slack/handle.js';
+import { BUSY_TEXT, WorkGate } from '../../src/slack/work-gate.js';
+import { DatabaseBusyError, DatabaseUnavailableError } from '../../src/store/db.js';
+
+function harness(gate = new WorkGate(1, 0)) {
+  const seen: string[] = [];
+  const told: string[] = [];
+  const args = {
+    ack: async () => {
+      seen.push('ack');
+    },
+    gate,
+    logger: { error() {}, warn() {} },
+    tell: async (m: string | { text: string }) => {
+      told.push(typeof m === 'string' ? m : m.text);
+    },
+  };
+  return { args, seen, told };
+}
+
+describe('afterAck', () => {
+  it('acks before the work, then tells the warnings of a partly shown change', async () => {
+    const h = harness();
+    await afterAck(
+      h.args,
+      async () => {
+        h.seen.push('work');
+        return { warnings: ['the card could not be updated'] };
+      },
+      { admit: 'gate', done: 'Update recorded' },
+    );
+    expect(h.seen).toEqual(['ack', 'work']);
+    expect(h.told).toEqual([':warning: Update recorded, but the card could not be updated.']);
+  });
+
+  it('with the gate full: refuse in place of the ack, or ack and tell BUSY_TEXT; the work does not run', async () => {
+    const gate = new WorkGate(1, 0);
+    const held = gate.reserve()!;
+    let release!: () => void;
+    const holding = held.run(() => new Promise<void>((r) => (release = r)));
+    const h = harness(gate);
+    let ran = false;
+    const work = async () => {
+      ran = true;
+    };
+    await afterAck(h.args, work, { admit: 'gate' });
+    expect(h.seen).toEqual(['ack']);
+    expect(h.told).toEqual([BUSY_TEXT]);
+    let refused = false;
+    await afterAck(h.args, work, {
+      admit: 'gate',
+      refuse: async () => {
+        refused = true;
+      },
+    });
+    expect(refused).toBe(true);
+    expect(h.seen).toEqual(['ack']);
+    // Admitted always: runs although the gate is full.
+    await afterAck(h.args, work, { admit: 'always' });
+    expect(ran).toBe(true);
+    release();
+    await holding;
+  });
+
+  it('tells an error in errorText words: domain, database outage, overload, unexpected', async () => {
+    const h = harness();
+    const fail = (err: unknown) => afterAck(h.args, () => Promise.reject(err), { admit: 'always' });
+    await fail(new AlreadyDoneError('This incident is already resolved.'));
+    await fail(new DatabaseUnavailableError(new Error('connect ECONNREFUSED')));
+    await fail(new DatabaseBusyError(new Error('timeout exceeded when trying to connect')));
+    await fail(new Error('boom'));
+    expect(h.told[0]).toBe(':information_source: This incident is already resolved.');
+    expect(h.told[1]).toMatch(
+      /could not be recorded: the bot's database cannot be reached\. Follow the runbook by hand/,
+    );
+    expect(h.told[2]).toMatch(/overloaded right now and nothing was changed\. Try again in a minute/);
+    expect(h.told[3]).toMatch(/Something went wrong on the bot's side \(reference [0-9A-F]{6}\)/);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  approvalRef,
+  denyMetadata,
+  jsonCodec,
+  modalMetadata,
+  parseIncidentRef,
+  runMetadata,
+  stepRef,
+} from '../../src/slack/payloads.js';
+
+describe('jsonCodec', () => {
+  const codec = jsonCodec(z.object({ n: z.number().int() }));
+
+  it('decodes what it encoded', () => {
+    expect(codec.decode(codec.encode({ n: 3 }))).toEqual({ n: 3 });
+  });
+
+  it('is null on junk, never a throw', () => {
+    for (const raw of [undefined, '', 'not json', '{"n":1.5}', '{"m":1}', 'null', '[]']) {
+      expect(codec.decode(raw)).toBeNull();
+    }
+  });
+});
+
+describe('the payloads Slack carries back', () => {
+  it('round-trip', () => {
+    const modal = { incidentId: 4, channelId: 'C1' };
+    expect(modalMetadata.decode(modalMetadata.encode(modal))).toEqual(modal);
+    const run = { incidentId: 4, channelId: 'C1', playbookId: 'db', stepKey: 'mitigation.1', params: { node: 'n1' } };
+    expect(runMetadata.decode(runMetadata.encode(run))).toEqual(run);
+    const deny = { approvalId: 9, channelId: 'C1' };
+    expect(denyMetadata.decode(denyMetadata.encode(deny))).toEqual(deny);
+    expect(stepRef.decode(stepRef.encode({ p: 'db', s: 'detection.2' }))).toEqual({ p: 'db', s: 'detection.2' });
+    expect(approvalRef.decode(approvalRef.encode(12))).toBe(12);
+  });
+
+  it('keep the values buttons already in Slack carry', () => {
+    expect(stepRef.encode({ p: 'db', s: 'detection.2' })).toBe('{"p":"db","s":"detection.2"}');
+    expect(approvalRef.encode(12)).toBe('12');
+  });
+
+  it('refuse values out of shape', () => {
+    expect(modalMetadata.decode('{"incidentId":0,"channelId":"C1"}')).toBeNull();
+    expect(runMetadata.decode('{"incidentId":1,"channelId":"C1","playbookId":"","stepKey":"a.1"}')).toBeNull();
+    expect(stepRef.decode('{"p":"db","s":"Detection.2"}')).toBeNull();
+    expect(approvalRef.decode('-1')).toBeNull();
+    expect(approvalRef.decode('abc')).toBeNull();
+  });
+
+  it('an incident ref comes from a button value or a select block_id', () => {
+    expect(parseIncidentRef('42')).toBe(42);
+    expect(parseIncidentRef(undefined, 'incident_card_actions:7')).toBe(7);
+    expect(parseIncidentRef(undefined, 'incident_card_actions')).toBeNull();
+  });
+});
