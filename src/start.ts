@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
+import { createBot } from './bot.js';
 import { type Config, loadConfig } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from './runbook/runbook.js';
 import { type BotIdentity, BotIdentityError, fetchBotIdentity } from './slack/bot-identity.js';
-import { createApp, slackClientOptions } from './slack/create-app.js';
+import { slackClientOptions } from './slack/client-options.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
@@ -85,7 +86,7 @@ export async function start(
     if (err instanceof BotIdentityError) throw new StartupError(err.message);
     throw err;
   }
-  const { app, timers } = createApp({ config, db, runbook, identity });
+  const { app, timers } = createBot({ config, db, runbook, identity });
   let port = config.port;
   if (config.slack.mode === 'http') {
     const server = (await app.start(config.port)) as Server;

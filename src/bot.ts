@@ -1,25 +1,26 @@
 import { App, type Logger, LogLevel } from '@slack/bolt';
-import { register as registerActions } from '../actions/index.js';
-import { register as registerCommands } from '../commands/index.js';
-import type { Config } from '../config.js';
-import { register as registerEvents } from '../events/index.js';
-import { aliveRoute, healthRoute } from '../http/health.js';
-import type { FiredJob } from '../incidents/escalation.service.js';
-import { EscalationService } from '../incidents/escalation.service.js';
-import { IncidentService } from '../incidents/incident.service.js';
-import { PlaybookService } from '../incidents/playbook.service.js';
-import { RollbackService } from '../incidents/rollback.service.js';
-import { TimerLoop, type TimerLoopOptions } from '../incidents/timer-loop.js';
-import type { Incident } from '../incidents/types.js';
-import type { Runbook } from '../runbook/runbook.js';
-import type { Database } from '../store/db.js';
-import { register as registerViews } from '../views/index.js';
-import type { BotIdentity } from './bot-identity.js';
-import { ListenerRouter } from './listener-router.js';
-import { SlackChat } from './slack-chat.js';
-import { eventLoopBusy, WorkGate } from './work-gate.js';
+import { register as registerActions } from './actions/index.js';
+import { register as registerCommands } from './commands/index.js';
+import type { Config } from './config.js';
+import { register as registerEvents } from './events/index.js';
+import { aliveRoute, healthRoute } from './http/health.js';
+import type { FiredJob } from './incidents/escalation.service.js';
+import { EscalationService } from './incidents/escalation.service.js';
+import { IncidentService } from './incidents/incident.service.js';
+import { PlaybookService } from './incidents/playbook.service.js';
+import { RollbackService } from './incidents/rollback.service.js';
+import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
+import type { Incident } from './incidents/types.js';
+import type { Runbook } from './runbook/runbook.js';
+import type { BotIdentity } from './slack/bot-identity.js';
+import { slackClientOptions } from './slack/client-options.js';
+import { ListenerRouter } from './slack/listener-router.js';
+import { SlackChat } from './slack/slack-chat.js';
+import { eventLoopBusy, WorkGate } from './slack/work-gate.js';
+import type { Database } from './store/db.js';
+import { register as registerViews } from './views/index.js';
 
-export interface AppDeps {
+export interface BotDeps {
   config: Config;
   db: Database;
   runbook: Runbook;
@@ -36,16 +37,6 @@ export interface AppDeps {
   identity?: BotIdentity;
 }
 
-/** Web API client options of the app and of the start-up token check. */
-export function slackClientOptions(apiUrl: string | undefined) {
-  return {
-    ...(apiUrl ? { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
-    // At 3 a.m. a call should succeed or fail within seconds, not retry for half an hour (the SDK default).
-    retryConfig: { retries: 3, factor: 2, minTimeout: 250, maxTimeout: 2000, randomize: true },
-    timeout: 10_000,
-  };
-}
-
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
 
 export interface Bot {
@@ -57,9 +48,9 @@ export interface Bot {
 /**
  * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
  */
-export function createApp({ config, db, logger, limits, runbook, timers: timerOptions, identity }: AppDeps): Bot {
+export function createBot({ config, db, logger, limits, runbook, timers: timerOptions, identity }: BotDeps): Bot {
   const { slack } = config;
-  if (slack.mode === 'setup') throw new Error('createApp needs Slack credentials; see setup mode in app.ts');
+  if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
   const routes = [aliveRoute, healthRoute(db, slack.mode)];
   const clientOptions = slackClientOptions(slack.apiUrl);
   const app = new App({
