@@ -6,9 +6,9 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { modalMetadata, parseIncidentRef } from '../slack/payloads.js';
 import { ACTION } from '../templates/ids.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
+import { modalMetadata, parseIncidentRef } from '../templates/payloads.js';
 
 type CardAction = ButtonAction | StaticSelectAction;
 

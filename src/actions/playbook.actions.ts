@@ -6,9 +6,9 @@ import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.j
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { approvalRef, denyMetadata, runMetadata, stepRef } from '../slack/payloads.js';
 import { runStep } from '../slack/run-step.js';
 import { ACTION } from '../templates/ids.js';
+import { approvalRef, denyMetadata, runMetadata, stepRef } from '../templates/payloads.js';
 import { denyModal, runParamsModal } from '../templates/playbook.js';
 
 interface Click {

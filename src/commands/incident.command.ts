@@ -6,13 +6,13 @@ import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.j
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { modalMetadata } from '../slack/payloads.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
 import { renderDeclaredReply } from '../templates/notices.js';
+import { modalMetadata } from '../templates/payloads.js';
 import { renderPlaybookList } from '../templates/playbook.js';
 import { renderTimeline } from '../templates/timeline.js';
 import { parseIncidentCommand } from './parse-incident-command.js';
@@ -23,6 +23,7 @@ import {
   type SubcommandKind,
   type SubcommandSpec,
   type Subcommands,
+  USAGE,
 } from './subcommands.js';
 
 export const INCIDENT_COMMAND = '/incident';
@@ -133,7 +134,7 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx, chan
       incident = await incidentInChannel(c.deps, channelId, notHere(spec.names[0] ?? cmd.kind));
     } catch (err) {
       if (!(err instanceof NotAnIncidentChannelError && spec.elsewhere)) throw err;
-      await c.tell(renderHelp(spec.elsewhere(cmd)).text);
+      await c.tell(renderHelp(USAGE, spec.elsewhere(cmd)).text);
       return;
     }
   }
@@ -146,12 +147,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.command(INCIDENT_COMMAND, async ({ command, ack, respond, client, logger }) => {
     const parsed = parseIncidentCommand(command.text ?? '');
     if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: renderHelp(parsed.error).text });
+      await ack({ response_type: 'ephemeral', text: renderHelp(USAGE, parsed.error).text });
       return;
     }
     const cmd = parsed.command;
     if (cmd.kind === 'help') {
-      await ack({ response_type: 'ephemeral', text: renderHelp().text });
+      await ack({ response_type: 'ephemeral', text: renderHelp(USAGE).text });
       return;
     }
     const tell = replyTo(respond);

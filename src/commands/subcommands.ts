@@ -163,3 +163,20 @@ export function needsIncident(cmd: IncidentCommand): boolean {
   if (where === 'incident channel') return true;
   return text !== undefined && (cmd as Record<string, unknown>)[text.field] != null;
 }
+
+const lines = (keep: (spec: SubcommandSpec) => boolean) =>
+  SUBCOMMAND_ROWS.filter(([, spec]) => keep(spec)).map(([, spec]) => spec.usage);
+
+const declares = (spec: SubcommandSpec) => spec.args === 'severity' && spec.text !== undefined;
+
+/** The usage, from the subcommand table: declaring first, then what works anywhere, then inside an incident channel. */
+export const USAGE = [
+  '*Declare an incident*',
+  ...lines(declares),
+  '',
+  '*Anywhere*',
+  ...lines((s) => !declares(s) && s.where === 'anywhere'),
+  '',
+  '*Inside an incident channel*',
+  ...lines((s) => !declares(s) && s.where !== 'anywhere'),
+].join('\n');

@@ -1,3 +1,4 @@
+import { USAGE } from '../commands/subcommands.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { renderHelp } from '../templates/help.js';
@@ -10,7 +11,7 @@ export function register(app: ListenerRegistry): void {
       // Bolt acknowledges Events API requests itself; a problem is told privately in the thread.
       { ack: async () => {}, logger, tell: ephemeralIn(client, event.channel, event.user ?? '', thread) },
       async () => {
-        await client.chat.postMessage({ channel: event.channel, thread_ts: thread, text: renderHelp().text });
+        await client.chat.postMessage({ channel: event.channel, thread_ts: thread, text: renderHelp(USAGE).text });
       },
       // Admitted always: one message, no database, nothing worth queueing behind incident changes.
       { admit: 'always' },

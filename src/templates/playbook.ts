@@ -2,10 +2,10 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import type { ApprovalView, DeploymentView, RunView } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { PARAM_KINDS } from '../runbook/playbooks.js';
-import { approvalRef, stepRef } from '../slack/payloads.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
+import { approvalRef, stepRef } from './payloads.js';
 import { LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
 
 const PHASES = [

@@ -2,8 +2,8 @@ import type { ChangeResult } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { type ModalMetadata, modalMetadata } from '../slack/payloads.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
+import { type ModalMetadata, modalMetadata } from '../templates/payloads.js';
 import { type ParsedForm, parseResolveSummary, parseStatusUpdate } from './parse-status-update.js';
 
 const STALE_TEXT = 'This form is out of date; close it and open a new one.';

@@ -2,9 +2,9 @@ import { validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { denyMetadata, runMetadata } from '../slack/payloads.js';
 import { runStep } from '../slack/run-step.js';
 import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
+import { denyMetadata, runMetadata } from '../templates/payloads.js';
 import { confirmRunModal } from '../templates/playbook.js';
 
 type Values = Record<string, Record<string, { value?: string | null }>>;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encodeModalMetadata } from '../../src/slack/payloads.js';
 import { ACTION, VIEW } from '../../src/templates/ids.js';
+import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { statusFormValues } from '../support/status-form.js';

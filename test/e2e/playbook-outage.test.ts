@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { approvalRef, stepRef } from '../../src/slack/payloads.js';
 import { ACTION } from '../../src/templates/ids.js';
+import { approvalRef, stepRef } from '../../src/templates/payloads.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestSchema } from '../support/test-db.js';

@@ -8,7 +8,7 @@ import {
   parseIncidentRef,
   runMetadata,
   stepRef,
-} from '../../src/slack/payloads.js';
+} from '../../src/templates/payloads.js';
 
 describe('jsonCodec', () => {
   const codec = jsonCodec(z.object({ n: z.number().int() }));

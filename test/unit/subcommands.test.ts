@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseIncidentCommand } from '../../src/commands/parse-incident-command.js';
-import { SUBCOMMAND_ROWS, usageForm } from '../../src/commands/subcommands.js';
-import { USAGE } from '../../src/templates/help.js';
+import { SUBCOMMAND_ROWS, USAGE, usageForm } from '../../src/commands/subcommands.js';
 
 const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 

@@ -1,5 +1,6 @@
 import type { HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
+import { USAGE } from '../../src/commands/subcommands.js';
 import type { IncidentNotice } from '../../src/incidents/ports.js';
 import type { Incident, IncidentEvent } from '../../src/incidents/types.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
@@ -81,8 +82,8 @@ function allMessages(i: Incident, events: IncidentEvent[]): Record<string, Messa
     announcement: renderAnnouncement(i, SEV),
     list: renderIncidentList([i, { ...i, id: 8, number: 43 }], NOW),
     timeline: renderTimeline(i, events),
-    help: renderHelp(),
-    helpWithProblem: renderHelp('`sev9` is not a severity.'),
+    help: renderHelp(USAGE),
+    helpWithProblem: renderHelp(USAGE, '`sev9` is not a severity.'),
   };
 }
 

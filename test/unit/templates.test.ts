@@ -1,5 +1,6 @@
 import type { ActionsBlock, HeaderBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
+import { USAGE } from '../../src/commands/subcommands.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { communicationTemplate, renderStatusUpdate } from '../../src/templates/communication.js';
 import { renderHelp } from '../../src/templates/help.js';
@@ -291,12 +292,12 @@ describe('renderIncidentList and renderHelp', () => {
   });
 
   it('help lists every subcommand and shows a problem first', () => {
-    const help = renderHelp();
+    const help = renderHelp(USAGE);
     for (const cmd of ['sev1 db down', 'list', 'help', 'sev0', 'ack', 'update', 'mitigated', 'resolve', 'status']) {
       expect(help.text).toContain(`/incident ${cmd}`);
     }
     expect(help.text).toContain('/incident timeline');
-    const withProblem = renderHelp('`sev9` is not a severity.');
+    const withProblem = renderHelp(USAGE, '`sev9` is not a severity.');
     expect(withProblem.text.startsWith(':warning: `sev9` is not a severity.\n\n')).toBe(true);
   });
 });
