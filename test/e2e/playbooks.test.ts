@@ -453,6 +453,71 @@ describe('playbooks from the incident channel', () => {
     ]);
     expect((await cliRuns()).filter((a) => a[0] === 'rollback')).toHaveLength(1);
   });
+
+  it('a playbook rollback to a version that does not exist is reported failed, and nothing is verified', async () => {
+    const c = await declareWithPlaybook(bot, 'db down unknown release');
+    await env.scenario({ nodes: 'running', logs: 'clean' });
+    bot.fake.reset();
+    await click(c, 'mitigation.2', RESPONDER);
+    const open = await bot.fake.waitFor('views.open');
+    const meta = (open.args.view as { private_metadata: string }).private_metadata;
+    await submitAndConfirm(bot, meta, RESPONDER, { version: 'v99' });
+    const req = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+    );
+    const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    const before = (await cliRuns()).length;
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: (req.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: id,
+      userId: 'U0APPROVER',
+    });
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    expect(verification.args.text).toBe(
+      ':x: Rollback to `v99`: 1 check(s) failed.\n:x: fail · `atom-cli rollback v99` — expected exit 0; exit 1',
+    );
+    expect((await cliRuns()).slice(before).map((a) => a.join(' '))).toEqual(['rollback v99']);
+  });
+
+  it('a playbook rollback is verified too: a stopped machine fails its check', async () => {
+    const c = await declareWithPlaybook(bot, 'db down stopped machine');
+    await env.scenario({ nodes: 'one-stopped', logs: 'clean' });
+    bot.fake.reset();
+    await click(c, 'mitigation.2', RESPONDER);
+    const open = await bot.fake.waitFor('views.open');
+    const meta = (open.args.view as { private_metadata: string }).private_metadata;
+    await submitAndConfirm(bot, meta, RESPONDER, { version: 'v55' });
+    const req = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+    );
+    const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: (req.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: id,
+      userId: 'U0APPROVER',
+    });
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    const text = String(verification.args.text);
+    expect(text).toMatch(/^:x: Rollback to `v55`: 1 check\(s\) failed\./);
+    expect(text).toContain(
+      'fail · `atom-cli nodes list` — expected machines show "running"; 1 of 2 machine(s) not running: 91857e3c4f1a28 stopped',
+    );
+    expect(text).toContain('pass · `atom-cli logs --lines 50` — expected no errors in recent logs; no error lines');
+  });
 });
 
 describe('roll back with one click', () => {
