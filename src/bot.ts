@@ -86,10 +86,12 @@ export function createBot({ config, db, logger, limits, runbook, timers: timerOp
     },
     app.logger,
   );
-  const rollback = new RollbackService(db, chat, playbooks, playbooks.approvals, {
-    ...(config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {}),
-    ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
-  });
+  const rollback = new RollbackService(
+    db,
+    chat,
+    playbooks,
+    config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {},
+  );
   const suggestPlaybook = async (incident: Incident) => {
     const suggested = playbooks.suggestionFor(incident.title);
     if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);

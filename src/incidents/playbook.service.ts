@@ -1,7 +1,7 @@
 import { redact } from '../ops/redact.js';
 import { type RunnerOptions, runnerFor } from '../ops/step-runners.js';
 import { type Playbook, type PlaybookStep, type RunnableStep, suggestPlaybook } from '../runbook/playbooks.js';
-import { PHASES, type PlaybookPhase, ROLLBACK } from '../runbook/rollback-playbook.js';
+import { isRollbackStep, PHASES, type PlaybookPhase, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
@@ -18,14 +18,18 @@ import {
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { IncidentChat, Logger, PlaybookChat, RunView } from './ports.js';
 import { StepApprovals } from './step-approvals.service.js';
+import type { RunResult, StepRuns } from './step-runs.js';
 import type { Incident } from './types.js';
+import { PostDeploymentVerification } from './verification.service.js';
 
 export type PlaybookServiceOptions = RunnerOptions;
 
 /** Playbooks from the runbook file: suggest, attach, and run their steps with the output in the incident channel. */
-export class PlaybookService {
+export class PlaybookService implements StepRuns {
   /** Who may run what, and the second person some steps need. */
   readonly approvals: StepApprovals;
+  /** The runbook's post-deployment checks, run after every rollback. */
+  readonly verification: PostDeploymentVerification;
 
   constructor(
     private readonly db: Database,
@@ -35,6 +39,7 @@ export class PlaybookService {
     private readonly log: Logger = console,
   ) {
     this.approvals = new StepApprovals(db, chat, runbook, this, log);
+    this.verification = new PostDeploymentVerification(chat, this);
   }
 
   list(): Playbook[] {
@@ -123,8 +128,26 @@ export class PlaybookService {
       await this.approvals.request(incident, playbook, step, request, values, userId);
       return { kind: 'approval_requested' };
     }
-    await this.execute(incident, playbook, step, key, target, userId, null);
+    await this.perform(incident, playbook, step, key, target, userId, null);
     return { kind: 'ran' };
+  }
+
+  /**
+   * Runs a step a person asked for, at once or once approved. A rollback (`atom-cli rollback …`, from the card or a
+   * playbook) is followed by the runbook's post-deployment verification.
+   */
+  async perform(
+    incident: Incident,
+    playbook: Playbook,
+    step: RunnableStep,
+    key: string,
+    target: string[],
+    userId: string,
+    approvedBy: string | null,
+  ): Promise<RunResult> {
+    const r = await this.execute(incident, playbook, step, key, target, userId, approvedBy);
+    if (isRollbackStep(step)) await this.verification.afterRollback(incident, target, r.view, userId);
+    return r;
   }
 
   /** Runs a checked, allowed step and reports it in the thread. */
@@ -136,7 +159,7 @@ export class PlaybookService {
     target: string[],
     userId: string,
     approvedBy: string | null,
-  ): Promise<{ view: RunView; full: string }> {
+  ): Promise<RunResult> {
     const incidentId = incident.id;
     const playbookId = playbook.id;
     const shown = target.map(redact);

@@ -124,15 +124,19 @@ export interface PlaybookChat {
   /** Posts the recent deployments, the current one marked, with a "Roll back to vN" button on the others. */
   postDeployments(incident: Incident, deployments: DeploymentView[], suggested: string | null): Promise<void>;
   /** Posts the result of a rollback and of each post-deployment check. */
-  postVerification(
-    incident: Incident,
-    version: string,
-    checks: { name: string; ok: boolean; detail: string }[],
-  ): Promise<void>;
+  postVerification(incident: Incident, version: string, checks: CheckResult[]): Promise<void>;
   /** A link to a message in the incident channel. */
   permalink(incident: Incident, ts: string): Promise<string>;
   /** Attaches the full output of a run as a file in the thread. */
   uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void>;
+}
+
+/** One post-deployment check: what was checked, what the runbook expects, and what was seen. */
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  expected: string;
+  detail: string;
 }
 
 export interface DeploymentView {

@@ -1,19 +1,15 @@
 import { findRollbackTarget, parseDeployments } from '../ops/deployments.js';
-import { redact } from '../ops/redact.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import { DomainError, IncidentNotFoundError } from './errors.js';
 import type { PlaybookService } from './playbook.service.js';
 import type { PlaybookChat } from './ports.js';
-import type { StepApprovals } from './step-approvals.service.js';
 import type { Incident } from './types.js';
 
 export interface RollbackOptions {
   /** How to read `atom-cli deployments` (DEPLOYMENTS_PATTERN); the default fits the CLI's table. */
   deploymentsPattern?: string;
-  /** Whether HEALTH_BASE_URL is set: without it the health endpoints are reported not checked. */
-  healthBaseUrl?: string;
 }
 
 /**
@@ -25,7 +21,6 @@ export class RollbackService {
     private readonly db: Database,
     private readonly chat: PlaybookChat,
     private readonly playbooks: PlaybookService,
-    private readonly approvals: StepApprovals,
     private readonly opts: RollbackOptions = {},
   ) {}
 
@@ -66,62 +61,10 @@ export class RollbackService {
 
   /**
    * Roll back, step 2: `atom-cli rollback <version>` (responders only), then the runbook's post-deployment
-   * verification: `atom-cli status`, the health endpoints and `atom-cli logs --lines 50`, each reported pass or fail.
+   * verification (POST_DEPLOYMENT_VERIFICATION), each check reported pass or fail with its expected result.
    */
   async rollbackTo(incidentId: number, version: string, userId: string): Promise<void> {
-    const incident = await this.incident(incidentId);
-    const { playbook, step } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.rollback);
-    if (step.type !== 'command') throw new Error('rollback playbook is malformed');
-    const target = this.playbooks.target(step, { version });
-    await this.approvals.checkAllowed(
-      { incidentId, playbookId: ROLLBACK.id, key: ROLLBACK_STEPS.rollback, kind: step.type, shown: target.map(redact) },
-      step,
-      userId,
-    );
-    const rolled = await this.playbooks.execute(
-      incident,
-      playbook,
-      step,
-      ROLLBACK_STEPS.rollback,
-      target,
-      userId,
-      null,
-    );
-    if (rolled.view.state !== 'succeeded') {
-      await this.chat.postVerification(incident, version, [
-        {
-          name: `atom-cli rollback ${version}`,
-          ok: false,
-          detail: rolled.view.detail ?? `exit ${rolled.view.exitCode}`,
-        },
-      ]);
-      return;
-    }
-    const checks: { name: string; ok: boolean; detail: string }[] = [];
-    for (const key of ROLLBACK_STEPS.verify) {
-      const { step: check } = this.playbooks.step(ROLLBACK.id, key);
-      if (check.type === 'text') continue;
-      if (check.type === 'http' && !this.opts.healthBaseUrl) {
-        checks.push({ name: `GET ${check.path}`, ok: false, detail: 'not checked: set HEALTH_BASE_URL' });
-        continue;
-      }
-      const r = await this.playbooks.execute(
-        incident,
-        playbook,
-        check,
-        key,
-        this.playbooks.target(check, {}),
-        userId,
-        null,
-      );
-      const name = check.type === 'http' ? `GET ${check.path}` : r.view.target.join(' ');
-      checks.push({
-        name,
-        ok: r.view.state === 'succeeded',
-        detail: r.view.detail ?? (r.view.exitCode !== null ? `exit ${r.view.exitCode}` : r.view.state),
-      });
-    }
-    await this.chat.postVerification(incident, version, checks);
+    await this.playbooks.run(incidentId, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId, { version });
   }
 
   private async incident(id: number): Promise<Incident> {

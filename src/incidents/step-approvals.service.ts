@@ -1,5 +1,5 @@
 import { redact } from '../ops/redact.js';
-import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
+import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
@@ -14,23 +14,9 @@ import {
   setApprovalMessage,
 } from '../store/step-run.repo.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase, plainText } from './errors.js';
-import type { ApprovalView, IncidentChat, Logger, PlaybookChat, RunView } from './ports.js';
+import type { ApprovalView, IncidentChat, Logger, PlaybookChat } from './ports.js';
+import type { StepRuns } from './step-runs.js';
 import type { Incident } from './types.js';
-
-/** What approving needs from running steps (the playbook service): find a step, fill it in, run it. */
-export interface StepRuns {
-  step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep };
-  target(step: RunnableStep, values: Record<string, string>): string[];
-  execute(
-    incident: Incident,
-    playbook: Playbook,
-    step: RunnableStep,
-    key: string,
-    target: string[],
-    userId: string,
-    approvedBy: string | null,
-  ): Promise<{ view: RunView; full: string }>;
-}
 
 /** Where a step is asked for: which incident, playbook and step, and what it would run (redacted). */
 export interface StepRequest {
@@ -216,7 +202,7 @@ export class StepApprovals {
         .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
         .catch((e) => this.log.warn('updateApproval failed', e));
     }
-    await this.runs.execute(incident, playbook, step, a.stepKey, target, a.requestedBy, userId);
+    await this.runs.perform(incident, playbook, step, a.stepKey, target, a.requestedBy, userId);
   }
 
   /** An approver (or the requester, withdrawing) turns a request down, saying why. */

@@ -1,4 +1,4 @@
-import type { Playbook } from './playbooks.js';
+import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from './playbooks.js';
 
 export const PHASES = ['detection', 'mitigation', 'resolution'] as const;
 export type PlaybookPhase = (typeof PHASES)[number];
@@ -7,6 +7,64 @@ export type PlaybookPhase = (typeof PHASES)[number];
 export function stepKey(phase: PlaybookPhase, index: number): string {
   return `${phase}.${index}`;
 }
+
+/** How a check reads its command's output, beyond the command succeeding (src/ops/output-checks.ts). */
+export type OutputCheck = 'no_error_lines' | 'machines_running';
+
+export interface VerificationCheck {
+  /** How the report names it: the runbook's command or request. */
+  name: string;
+  /** What runs: a command or a health endpoint, run and recorded like any playbook step. */
+  step: RunnableStep;
+  /** The runbook's expected result, shown with pass or fail. */
+  expected: string;
+  /** Read the output too: the check fails when it shows errors, or a machine not running. */
+  output?: OutputCheck;
+}
+
+const readOnly = (text: string, run: string[]): CommandStep => ({
+  type: 'command',
+  text,
+  run,
+  params: {},
+  destructive: false,
+  approval: false,
+  timeoutMs: 30_000,
+});
+
+/**
+ * The runbook's Post-Deployment Verification, as data: run after every rollback (the one-click rollback and any
+ * playbook step that runs `atom-cli rollback`), each check reported pass or fail with its expected result.
+ */
+export const POST_DEPLOYMENT_VERIFICATION: readonly VerificationCheck[] = [
+  {
+    name: 'atom-cli status',
+    step: readOnly('Check app status', ['atom-cli', 'status']),
+    expected: 'the status is shown (exit 0)',
+  },
+  {
+    name: 'GET /api/health',
+    step: { type: 'http', text: 'Verify health endpoints', path: '/api/health', expectStatus: 200, timeoutMs: 10_000 },
+    expected: '200 OK',
+  },
+  {
+    name: 'GET /api/alive',
+    step: { type: 'http', text: 'Verify health endpoints', path: '/api/alive', expectStatus: 200, timeoutMs: 10_000 },
+    expected: '200 OK',
+  },
+  {
+    name: 'atom-cli nodes list',
+    step: readOnly('Check node status', ['atom-cli', 'nodes', 'list']),
+    expected: 'machines show "running"',
+    output: 'machines_running',
+  },
+  {
+    name: 'atom-cli logs --lines 50',
+    step: readOnly('View recent logs', ['atom-cli', 'logs', '--lines', '50']),
+    expected: 'no errors in recent logs',
+    output: 'no_error_lines',
+  },
+];
 
 /**
  * The runbook's Rollback Procedures and post-deployment verification as a built-in playbook, so a rollback is run,
@@ -40,34 +98,18 @@ export const ROLLBACK: Playbook = {
       timeoutMs: 10 * 60_000,
     },
   ],
-  resolution: [
-    {
-      type: 'command',
-      text: 'Check app status',
-      run: ['atom-cli', 'status'],
-      params: {},
-      destructive: false,
-      approval: false,
-      timeoutMs: 30_000,
-    },
-    { type: 'http', text: 'Verify health endpoints', path: '/api/health', expectStatus: 200, timeoutMs: 10_000 },
-    { type: 'http', text: 'Verify health endpoints', path: '/alive', expectStatus: 200, timeoutMs: 10_000 },
-    { type: 'http', text: 'Verify health endpoints', path: '/health', expectStatus: 200, timeoutMs: 10_000 },
-    {
-      type: 'command',
-      text: 'View recent logs',
-      run: ['atom-cli', 'logs', '--lines', '50'],
-      params: {},
-      destructive: false,
-      approval: false,
-      timeoutMs: 30_000,
-    },
-  ],
+  resolution: POST_DEPLOYMENT_VERIFICATION.map((c) => c.step),
   prevention: [],
 };
 
 export const ROLLBACK_STEPS = {
   deployments: 'detection.0',
   rollback: 'mitigation.0',
-  verify: ['resolution.0', 'resolution.1', 'resolution.2', 'resolution.3', 'resolution.4'],
+  /** The post-deployment checks, in the order of POST_DEPLOYMENT_VERIFICATION. */
+  verify: POST_DEPLOYMENT_VERIFICATION.map((_, i) => stepKey('resolution', i)),
 } as const;
+
+/** A step that rolls production back (`atom-cli rollback …`): the post-deployment verification follows it. */
+export function isRollbackStep(step: PlaybookStep): step is CommandStep {
+  return step.type === 'command' && step.run[0] === 'atom-cli' && step.run[1] === 'rollback';
+}

@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { incidentChannelName } from '../incidents/channel-name.js';
 import {
   type ApprovalView,
+  type CheckResult,
   type DeploymentView,
   type EscalationView,
   type IncidentChat,
@@ -217,11 +218,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postVerification(
-    incident: Incident,
-    version: string,
-    checks: { name: string; ok: boolean; detail: string }[],
-  ): Promise<void> {
+  async postVerification(incident: Incident, version: string, checks: CheckResult[]): Promise<void> {
     const msg = renderVerification(version, checks);
     await this.call('post the rollback verification', () =>
       this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),

@@ -1,5 +1,5 @@
 import type { KnownBlock, ModalView } from '@slack/types';
-import type { ApprovalView, DeploymentView, RunView } from '../incidents/ports.js';
+import type { ApprovalView, CheckResult, DeploymentView, RunView } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { PARAM_KINDS } from '../runbook/playbooks.js';
 import { modal } from './blocks.js';
@@ -315,7 +315,7 @@ export function renderDeployments(deployments: DeploymentView[], suggested: stri
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: '*Recent deployments* (newest first). Rolling back takes 3-5 minutes; the bot then checks status, health and logs.',
+        text: '*Recent deployments* (newest first). Rolling back takes 3-5 minutes; the bot then checks status, health, nodes and logs.',
       },
     },
   ];
@@ -355,14 +355,14 @@ export function renderDeployments(deployments: DeploymentView[], suggested: stri
 }
 
 /** The rollback's result and each post-deployment check, pass or fail. Pure. */
-export function renderVerification(version: string, checks: { name: string; ok: boolean; detail: string }[]): Message {
+export function renderVerification(version: string, checks: CheckResult[]): Message {
   const allOk = checks.length > 0 && checks.every((c) => c.ok);
   const head = allOk
     ? `:white_check_mark: Rolled back to \`${mrkdwnClip(version, 40)}\`; every post-deployment check passed.`
     : `:x: Rollback to \`${mrkdwnClip(version, 40)}\`: ${checks.filter((c) => !c.ok).length} check(s) failed.`;
   const lines = checks.map(
     (c) =>
-      `${c.ok ? ':white_check_mark: pass' : ':x: fail'} · \`${mrkdwnClip(c.name, 200)}\` — ${mrkdwnClip(c.detail, 300)}`,
+      `${c.ok ? ':white_check_mark: pass' : ':x: fail'} · \`${mrkdwnClip(c.name, 200)}\` — expected ${mrkdwnClip(c.expected, 100)}; ${mrkdwnClip(c.detail, 500)}`,
   );
   const text = truncate(`${head}\n${lines.join('\n')}`, LIMITS.sectionText);
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -135,13 +135,23 @@ async function runMessage(c: Ctx, re: RegExp, ms = 8000) {
   return c.bot.fake.waitFor('chat.update', (u) => u.args.channel === c.channelId && re.test(json(u)), ms);
 }
 
-/** A bot with the test playbook, the fake atom-cli (logging its argv) and a local app whose health we control. */
+/** What the fake atom-cli shows (see test/fixtures/atom-cli): every machine running or one stopped, logs with errors. */
+interface CliScenario {
+  nodes?: 'running' | 'one-stopped';
+  logs?: 'errors' | 'clean';
+}
+
+/**
+ * A bot with the test playbook, the fake atom-cli (logging its argv, showing the scenario set) and a local app whose
+ * health we control. The app answers the runbook's health endpoints, /api/health and /api/alive, and 404 elsewhere.
+ */
 async function startPlaybookBot(status: () => number) {
   const dir = await mkdtemp(join(tmpdir(), 'bot-pb-'));
   const log = join(dir, 'atom-cli.log');
+  const scenarioFile = join(dir, 'scenario.json');
   const health = createServer((req, res) => {
     const code = status();
-    res.writeHead(['/api/health', '/alive', '/health'].includes(req.url ?? '') ? code : 404, {
+    res.writeHead(['/api/health', '/api/alive'].includes(req.url ?? '') ? code : 404, {
       'content-type': 'application/json',
     });
     res.end(JSON.stringify({ status: code === 200 ? 'ok' : 'database unreachable' }));
@@ -155,12 +165,15 @@ async function startPlaybookBot(status: () => number) {
       // The fake CLI stands in for the wrapper that runs alembic in the app machine.
       ALEMBIC_CLI: ATOM_CLI,
       HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
-      COMMAND_ENV: 'ATOM_CLI_LOG',
+      COMMAND_ENV: 'ATOM_CLI_LOG,ATOM_CLI_SCENARIO',
       ATOM_CLI_LOG: log,
+      ATOM_CLI_SCENARIO: scenarioFile,
     },
   });
   return {
     bot,
+    /** What the fake atom-cli shows from its next run on. */
+    scenario: (s: CliScenario) => writeFile(scenarioFile, JSON.stringify(s)),
     /** The argv of every atom-cli run so far, oldest first. */
     async cliRuns(): Promise<string[][]> {
       return (await readFile(log, 'utf8').catch(() => ''))
@@ -379,10 +392,24 @@ describe('playbooks from the incident channel', () => {
     expect((await cliRuns()).length).toBe(before);
 
     bot.fake.reset();
+    await env.scenario({ nodes: 'running', logs: 'clean' });
     await approve('U0APPROVER');
     const done = await runMessage(c, /Succeeded/);
     expect(json(done)).toContain('approved by <@U0APPROVER>');
-    expect((await cliRuns()).at(-1)).toEqual(['rollback', 'v57']);
+    // A playbook step that rolls back is followed by the runbook's post-deployment verification, like the card's.
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    expect(verification.args.text).toMatch(/Rolled back to `v57`; every post-deployment check passed/);
+    const runs = (await cliRuns()).map((a) => a.join(' '));
+    expect(runs.slice(runs.indexOf('rollback v57'))).toEqual([
+      'rollback v57',
+      'status',
+      'nodes list',
+      'logs --lines 50',
+    ]);
     await bot.fake.waitFor('chat.update', (u) => u.args.ts === req.ts && /Approved by <@U0APPROVER>/.test(json(u)));
     bot.fake.reset();
     await approve('U0APPROVER');
@@ -426,6 +453,71 @@ describe('playbooks from the incident channel', () => {
     ]);
     expect((await cliRuns()).filter((a) => a[0] === 'rollback')).toHaveLength(1);
   });
+
+  it('a playbook rollback to a version that does not exist is reported failed, and nothing is verified', async () => {
+    const c = await declareWithPlaybook(bot, 'db down unknown release');
+    await env.scenario({ nodes: 'running', logs: 'clean' });
+    bot.fake.reset();
+    await click(c, 'mitigation.2', RESPONDER);
+    const open = await bot.fake.waitFor('views.open');
+    const meta = (open.args.view as { private_metadata: string }).private_metadata;
+    await submitAndConfirm(bot, meta, RESPONDER, { version: 'v99' });
+    const req = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+    );
+    const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    const before = (await cliRuns()).length;
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: (req.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: id,
+      userId: 'U0APPROVER',
+    });
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    expect(verification.args.text).toBe(
+      ':x: Rollback to `v99`: 1 check(s) failed.\n:x: fail · `atom-cli rollback v99` — expected exit 0; exit 1',
+    );
+    expect((await cliRuns()).slice(before).map((a) => a.join(' '))).toEqual(['rollback v99']);
+  });
+
+  it('a playbook rollback is verified too: a stopped machine fails its check', async () => {
+    const c = await declareWithPlaybook(bot, 'db down stopped machine');
+    await env.scenario({ nodes: 'one-stopped', logs: 'clean' });
+    bot.fake.reset();
+    await click(c, 'mitigation.2', RESPONDER);
+    const open = await bot.fake.waitFor('views.open');
+    const meta = (open.args.view as { private_metadata: string }).private_metadata;
+    await submitAndConfirm(bot, meta, RESPONDER, { version: 'v55' });
+    const req = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+    );
+    const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: (req.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: id,
+      userId: 'U0APPROVER',
+    });
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    const text = String(verification.args.text);
+    expect(text).toMatch(/^:x: Rollback to `v55`: 1 check\(s\) failed\./);
+    expect(text).toContain(
+      'fail · `atom-cli nodes list` — expected machines show "running"; 1 of 2 machine(s) not running: 91857e3c4f1a28 stopped',
+    );
+    expect(text).toContain('pass · `atom-cli logs --lines 50` — expected no errors in recent logs; no error lines');
+  });
 });
 
 describe('roll back with one click', () => {
@@ -438,7 +530,8 @@ describe('roll back with one click', () => {
   });
   afterAll(async () => env?.stop());
 
-  it('the card button lists deployments; a version button rolls back (responders only) and verifies status, health and logs', async () => {
+  it('the card button lists deployments; a version button rolls back (responders only) and verifies status, health, nodes and logs', async () => {
+    await env.scenario({ nodes: 'running', logs: 'clean' });
     const c = await declareWithPlaybook(bot, 'db down after deploy');
     const { rows } = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [
       c.incidentId,
@@ -477,11 +570,23 @@ describe('roll back with one click', () => {
       15_000,
     );
     expect(verification.args.text).toMatch(/Rolled back to `v57`; every post-deployment check passed/);
-    for (const check of ['status', 'GET /api/health', 'GET /alive', 'GET /health', 'logs --lines 50'])
+    // The runbook's Post-Deployment Verification, each check with its expected result.
+    for (const check of [
+      'pass · `atom-cli status` — expected the status is shown (exit 0); exit 0',
+      'pass · `GET /api/health` — expected 200 OK; HTTP 200',
+      'pass · `GET /api/alive` — expected 200 OK; HTTP 200',
+      'pass · `atom-cli nodes list` — expected machines show "running"; 2 machine(s) running',
+      'pass · `atom-cli logs --lines 50` — expected no errors in recent logs; no error lines',
+    ])
       expect(verification.args.text).toContain(check);
     const runs = await cliRuns();
     expect(runs.indexOf('rollback v57')).toBeGreaterThan(runs.lastIndexOf('deployments'));
-    expect(runs.slice(runs.indexOf('rollback v57'))).toEqual(['rollback v57', 'status', 'logs --lines 50']);
+    expect(runs.slice(runs.indexOf('rollback v57'))).toEqual([
+      'rollback v57',
+      'status',
+      'nodes list',
+      'logs --lines 50',
+    ]);
     const recorded = await bot.db.query<{ step_key: string; state: string }>(
       "SELECT step_key, state FROM step_runs WHERE incident_id = $1 AND playbook_id = 'rollback' ORDER BY id",
       [c.incidentId],
@@ -496,6 +601,37 @@ describe('roll back with one click', () => {
       'resolution.3:succeeded',
       'resolution.4:succeeded',
     ]);
+  });
+
+  it('after a rollback, a stopped machine and errors in the logs fail their checks, naming the machine and the lines', async () => {
+    await env.scenario({ nodes: 'one-stopped', logs: 'errors' });
+    const c = await declareWithPlaybook(bot, 'db down after a bad deploy');
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: c.playbookTs,
+      actionId: ACTION.rollbackTo,
+      value: 'v57',
+      userId: RESPONDER,
+    });
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    const text = String(verification.args.text);
+    expect(text).toMatch(/Rollback to `v57`: 2 check\(s\) failed/);
+    expect(text).toContain('pass · `atom-cli status`');
+    expect(text).toContain('pass · `GET /api/alive`');
+    expect(text).toContain(
+      'fail · `atom-cli nodes list` — expected machines show "running"; 1 of 2 machine(s) not running: 91857e3c4f1a28 stopped',
+    );
+    expect(text).toMatch(
+      /fail · `atom-cli logs --lines 50` — expected no errors in recent logs; 14 error line\(s\): \S+ ERROR \[api\] OpenAI request failed: 401 invalid key .* \| \S+ ERROR \[api\] anthropic fallback failed .* \| \S+ ERROR \[api\] OpenAI request failed/,
+    );
+    // The lines shown are the redacted output.
+    expect(text).not.toContain('sk-proj-Xq3TbV9mK2pL7wR4nZ8cY1hF6dJ0sA5gE');
+    expect(text).not.toContain('sk-ant-api03-Hn4Kd8Wq2Zr6Tp0Lm5Xv9Bc3Fj7Gs1Ya');
   });
 
   it('/incident rollback lists the deployments too', async () => {

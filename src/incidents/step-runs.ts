@@ -1,0 +1,37 @@
+import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
+import type { RunView } from './ports.js';
+import type { Incident } from './types.js';
+
+/** A step's run as it ended, with the whole output (redacted). */
+export interface RunResult {
+  view: RunView;
+  full: string;
+}
+
+/**
+ * What approvals, rollback and verification need from running steps (the playbook service): find a step, fill it in,
+ * run it. `execute` runs exactly one step; `perform` is a step a person asked for, with what follows it (the
+ * post-deployment verification after a rollback).
+ */
+export interface StepRuns {
+  step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep };
+  target(step: RunnableStep, values: Record<string, string>): string[];
+  execute(
+    incident: Incident,
+    playbook: Playbook,
+    step: RunnableStep,
+    key: string,
+    target: string[],
+    userId: string,
+    approvedBy: string | null,
+  ): Promise<RunResult>;
+  perform(
+    incident: Incident,
+    playbook: Playbook,
+    step: RunnableStep,
+    key: string,
+    target: string[],
+    userId: string,
+    approvedBy: string | null,
+  ): Promise<RunResult>;
+}
