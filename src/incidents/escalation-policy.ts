@@ -33,8 +33,8 @@ export interface PolicyRunbook {
 /** One escalation rule: everything the bot knows about it, in one place. */
 export interface RuleDef {
   /**
-   * How the rule is written under `escalation.rules` in the runbook file: `role` is one role id (`critical: cto`),
-   * `after` is `{ after: <duration>, page: <role> }`. null: not set in the file.
+   * How the rule is written under `escalation.rules` in the runbook file: `role` is a role id or a list of them
+   * (`critical: [senior_devops, cto]`), `after` is `{ after: <duration>, page: <role> }`. null: not set in the file.
    */
   readonly file: { readonly key: string; readonly form: 'role' | 'after' } | null;
   /** When its timer is due for the incident as it is now; null when the rule wants no timer now. */

@@ -30,7 +30,10 @@ const roleRef = z.string().min(1);
 
 /** How each form of escalation rule is written in the file, parsed into the policy's RuleSettings. */
 const RULE_FORMS = {
-  role: roleRef.transform((r): RuleSettings => ({ roles: [r], afterMs: null })),
+  /** One role (`critical: cto`) or several paged together (`critical: [senior_devops, cto]`). */
+  role: z
+    .union([roleRef, z.array(roleRef).min(1)])
+    .transform((r): RuleSettings => ({ roles: typeof r === 'string' ? [r] : r, afterMs: null })),
   after: z
     .object({ after: duration, page: roleRef })
     .strict()
@@ -85,7 +88,9 @@ function referenceProblems(data: unknown): string[] {
   const rules = esc.rules && typeof esc.rules === 'object' ? esc.rules : {};
   for (const { key, form } of FILE_RULES) {
     const entry = rules[key];
-    if (form === 'role') check(entry, `escalation.rules.${key}`);
+    if (form === 'role' && Array.isArray(entry)) {
+      for (const [i, id] of entry.entries()) check(id, `escalation.rules.${key}.${i}`);
+    } else if (form === 'role') check(entry, `escalation.rules.${key}`);
     else if (entry && typeof entry === 'object')
       check((entry as { page?: unknown }).page, `escalation.rules.${key}.page`);
   }

@@ -14,6 +14,8 @@ export interface TestRunbookOptions {
   /** respond_within per severity, e.g. { 1: '2s' } (default: the bundled runbook's, long enough not to fire in a test). */
   respond?: Partial<Record<0 | 1 | 2 | 3, string>>;
   unresolvedAfter?: string;
+  /** The roles SEV-0 and data-loss risk page at once (default: the CTO). */
+  critical?: string | string[];
   contacts?: Partial<Record<keyof typeof CONTACTS, string[]>>;
 }
 
@@ -45,7 +47,7 @@ export function testRunbookData(o: TestRunbookOptions = {}) {
         on_declare: 'on_call',
         unresolved: { after: o.unresolvedAfter ?? '1h', page: 'senior_devops' },
         customer_impact: 'engineering_manager',
-        critical: 'cto',
+        critical: o.critical ?? 'cto',
         unacknowledged: 'on_call',
       },
     },

@@ -86,6 +86,13 @@ describe('who is paged', () => {
     );
     expect(rolesToPage({ rule: 'unresolved', role: 'senior_devops' }, rb, new Set())).toEqual(['senior_devops']);
   });
+  it('a rule naming several roles pages them all at once (SEV-0: senior engineering and the CTO)', () => {
+    const both = testRunbook({ critical: ['senior_devops', 'cto'] });
+    const sev0 = makeIncident({ severity: 0, createdAt: T0, status: 'investigating' });
+    const job = desiredJobs(sev0, both, NOW).find((j) => j.rule === 'critical')!;
+    expect(job).toMatchObject({ role: 'senior_devops', dueAt: NOW });
+    expect(rolesToPage(job, both, new Set(['on_call']))).toEqual(['senior_devops', 'cto']);
+  });
   it('escalate now takes the next role in the contact order, or none when all were paged', () => {
     expect(nextRoleToPage(rb, new Set(['on_call']))).toBe('senior_devops');
     expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager', 'cto']))).toBeNull();

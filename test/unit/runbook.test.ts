@@ -67,7 +67,7 @@ describe('the runbook file', () => {
     expect(rb.escalation.order).toEqual(['on_call', 'senior_devops', 'engineering_manager', 'cto']);
     expect(rb.escalation.rules.unresolved).toEqual({ afterMs: 30 * 60_000, roles: ['senior_devops'] });
     expect(rb.escalation.rules.customer_impact?.roles).toEqual(['engineering_manager']);
-    expect(rb.escalation.rules.critical?.roles).toEqual(['cto']);
+    expect(rb.escalation.rules.critical?.roles).toEqual(['senior_devops', 'cto']);
     expect(rb.escalation.roles.senior_devops!.name).toBe('Senior DevOps Engineer');
   });
 
@@ -122,6 +122,18 @@ describe('the runbook file', () => {
     expect(p.some((x) => x.startsWith('escalation.rules.customer_impact:'))).toBe(true);
     expect(p.some((x) => /escalation\.rules.*on_weekends/.test(x))).toBe(true);
     expect(p).toContain('escalation.rules.unresolved.page: unknown role "nobody"; known roles: on_call, senior_devops');
+  });
+
+  it('a rule may page a list of roles; each unknown one is named', () => {
+    const rb = base();
+    (rb.escalation.rules as Record<string, unknown>).critical = ['senior_devops', 'on_call'];
+    expect(parseRunbook(rb).escalation.rules.critical?.roles).toEqual(['senior_devops', 'on_call']);
+    (rb.escalation.rules as Record<string, unknown>).critical = ['senior_devops', 'ceo'];
+    expect(problems(rb)).toEqual([
+      'escalation.rules.critical.1: unknown role "ceo"; known roles: on_call, senior_devops',
+    ]);
+    (rb.escalation.rules as Record<string, unknown>).critical = [];
+    expect(problems(rb).some((x) => x.startsWith('escalation.rules.critical'))).toBe(true);
   });
 
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {

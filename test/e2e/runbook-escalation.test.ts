@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { testRunbook } from '../support/test-runbook.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const json = (c: { args: unknown } | undefined) => JSON.stringify(c?.args ?? {});
+
+async function declare(bot: BotHarness, text: string): Promise<{ id: number; channelId: string }> {
+  const before = bot.fake.callsTo('conversations.create').filter((c) => !c.failed).length;
+  await bot.command(text, { user_id: 'U0REPORTER' });
+  const created = await bot.fake.waitForCount('conversations.create', before + 1);
+  const channelId = bot.fake.channelByName(created.at(-1)!.args.name as string)!.id;
+  await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
+  return { id: Number(rows[0]!.id), channelId };
+}
+
+const dmsAbout = (bot: BotHarness, user: string, title: string) =>
+  bot.fake.callsTo('chat.postMessage').filter((c) => !c.failed && c.args.channel === user && json(c).includes(title));
+
+/** The runbook's "When to Escalate" items, as the bundled runbook file sets them. */
+describe('escalation as the runbook says it', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ runbook: testRunbook({ critical: ['senior_devops', 'cto'] }) });
+  });
+  afterAll(async () => bot?.stop());
+
+  it('SEV-0: senior DevOps and the CTO are paged at once, each once', async () => {
+    const inc = await declare(bot, 'sev0 everything is down');
+    for (const user of ['U0SENIOR', 'U0CTO']) {
+      await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === user && json(c).includes('everything is down'),
+      );
+    }
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*Senior DevOps Engineer\*.*SEV-0/.test(String(c.args.text)),
+    );
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*CTO\*.*SEV-0/.test(String(c.args.text)),
+    );
+    await sleep(300);
+    expect(dmsAbout(bot, 'U0SENIOR', 'everything is down')).toHaveLength(1);
+    expect(dmsAbout(bot, 'U0CTO', 'everything is down')).toHaveLength(1);
+    expect(dmsAbout(bot, 'U0MANAGER', 'everything is down')).toHaveLength(0);
+  });
+});
