@@ -8,6 +8,7 @@ export const ESCALATION_RULES = [
   'unacknowledged',
   'customer_impact',
   'critical',
+  'data_loss',
   'manual',
   'next_update',
 ] as const;
@@ -34,9 +35,10 @@ export interface PolicyRunbook {
 export interface RuleDef {
   /**
    * How the rule is written under `escalation.rules` in the runbook file: `role` is a role id or a list of them
-   * (`critical: [senior_devops, cto]`), `after` is `{ after: <duration>, page: <role> }`. null: not set in the file.
+   * (`critical: [senior_devops, cto]`), `after` is `{ after: <duration>, page: <role> }`; an `optional` rule the file
+   * leaves out pages nobody. null: not set in the file.
    */
-  readonly file: { readonly key: string; readonly form: 'role' | 'after' } | null;
+  readonly file: { readonly key: string; readonly form: 'role' | 'after'; readonly optional?: boolean } | null;
   /** When its timer is due for the incident as it is now; null when the rule wants no timer now. */
   due(i: Incident, rb: PolicyRunbook, now: Date): Date | null;
   /** The timer's key (once per key and incident); the rule's name unless it can recur. */
@@ -101,6 +103,15 @@ export const RULES = {
     file: { key: 'critical', form: 'role' },
     due: (i, _rb, now) => (investigating(i) && (i.severity === 0 || i.dataLossRisk) ? now : null),
     reason: () => 'the incident is SEV-0 or at risk of data loss',
+    unless: null,
+    movable: false,
+    pages: 'roles',
+  },
+  data_loss: {
+    // "Data loss risk: escalate immediately, involve database team" (critical covers the immediate escalation).
+    file: { key: 'data_loss', form: 'role', optional: true },
+    due: (i, _rb, now) => (investigating(i) && i.dataLossRisk ? now : null),
+    reason: () => 'a data-loss risk was flagged',
     unless: null,
     movable: false,
     pages: 'roles',
@@ -170,6 +181,7 @@ export function desiredJobs(i: Incident, rb: PolicyRunbook, now: Date): JobSpec[
   const jobs: JobSpec[] = [];
   for (const rule of ESCALATION_RULES) {
     const def: RuleDef = RULES[rule];
+    if (def.file && !rb.escalation.rules[rule]) continue; // an optional rule the runbook file leaves out
     const dueAt = def.due(i, rb, now);
     if (dueAt) jobs.push({ key: def.key?.(i) ?? rule, rule, role: ruleRole(rule, rb), dueAt });
   }

@@ -43,7 +43,9 @@ const RULE_FORMS = {
 /** `escalation.rules`: one entry per rule of the escalation policy that the file sets, under its file key. */
 const rulesSchema = z
   .object(
-    Object.fromEntries(FILE_RULES.map((r) => [r.key, RULE_FORMS[r.form]])) as Record<string, z.ZodType<RuleSettings>>,
+    Object.fromEntries(
+      FILE_RULES.map((r) => [r.key, r.optional ? RULE_FORMS[r.form].optional() : RULE_FORMS[r.form]]),
+    ) as Record<string, z.ZodType<RuleSettings | undefined>>,
   )
   .strict();
 
@@ -152,7 +154,9 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
       roles: Object.fromEntries(
         Object.entries(rb.escalation.roles).map(([id, r]) => [id, { id, name: r.name, contacts: r.contacts }]),
       ),
-      rules: Object.fromEntries(FILE_RULES.map(({ rule, key }) => [rule, rb.escalation.rules[key]])),
+      rules: Object.fromEntries(
+        FILE_RULES.flatMap(({ rule, key }) => (rb.escalation.rules[key] ? [[rule, rb.escalation.rules[key]]] : [])),
+      ),
     },
     playbooks: rb.playbooks ?? [],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },

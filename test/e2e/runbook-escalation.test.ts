@@ -22,7 +22,9 @@ const dmsAbout = (bot: BotHarness, user: string, title: string) =>
 describe('escalation as the runbook says it', () => {
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot({ runbook: testRunbook({ critical: ['senior_devops', 'cto'] }) });
+    bot = await startBot({
+      runbook: testRunbook({ critical: ['senior_devops', 'cto'], dataLoss: 'database_team' }),
+    });
   });
   afterAll(async () => bot?.stop());
 
@@ -46,5 +48,31 @@ describe('escalation as the runbook says it', () => {
     expect(dmsAbout(bot, 'U0SENIOR', 'everything is down')).toHaveLength(1);
     expect(dmsAbout(bot, 'U0CTO', 'everything is down')).toHaveLength(1);
     expect(dmsAbout(bot, 'U0MANAGER', 'everything is down')).toHaveLength(0);
+  });
+
+  it('a data-loss risk involves the database team at once, as well as senior DevOps and the CTO', async () => {
+    const inc = await declare(bot, 'sev2 replica lagging');
+    await bot.command('data-loss', { channel_id: inc.channelId });
+    for (const user of ['U0DBTEAM', 'U0SENIOR', 'U0CTO']) {
+      await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === user && json(c).includes('replica lagging'));
+    }
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === inc.channelId &&
+        /Paged \*Database Team\* \(<@U0DBTEAM>\) because a data-loss risk was flagged/.test(String(c.args.text)),
+    );
+    await sleep(300);
+    expect(dmsAbout(bot, 'U0DBTEAM', 'replica lagging')).toHaveLength(1);
+  });
+
+  it('a SEV-0 without a data-loss risk does not page the database team', async () => {
+    await declare(bot, 'sev0 login page down');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0CTO' && json(c).includes('login page down'),
+    );
+    await sleep(300);
+    expect(dmsAbout(bot, 'U0DBTEAM', 'login page down')).toHaveLength(0);
   });
 });

@@ -5,6 +5,7 @@ export const CONTACTS = {
   senior_devops: ['U0SENIOR'],
   engineering_manager: ['U0MANAGER'],
   cto: ['U0CTO'],
+  database_team: ['U0DBTEAM'],
 };
 
 /** The bundled runbook's response times (runbooks/atom.yml), so a template says what the real file would. */
@@ -16,6 +17,8 @@ export interface TestRunbookOptions {
   unresolvedAfter?: string;
   /** The roles SEV-0 and data-loss risk page at once (default: the CTO). */
   critical?: string | string[];
+  /** The roles a data-loss risk also pages (default: none, as in a file without data_loss). */
+  dataLoss?: string | string[];
   contacts?: Partial<Record<keyof typeof CONTACTS, string[]>>;
 }
 
@@ -42,6 +45,7 @@ export function testRunbookData(o: TestRunbookOptions = {}) {
         senior_devops: { name: 'Senior DevOps Engineer', contacts: contacts.senior_devops },
         engineering_manager: { name: 'Engineering Manager', contacts: contacts.engineering_manager },
         cto: { name: 'CTO', contacts: contacts.cto },
+        database_team: { name: 'Database Team', contacts: contacts.database_team },
       },
       rules: {
         on_declare: 'on_call',
@@ -49,6 +53,7 @@ export function testRunbookData(o: TestRunbookOptions = {}) {
         customer_impact: 'engineering_manager',
         critical: o.critical ?? 'cto',
         unacknowledged: 'on_call',
+        ...(o.dataLoss ? { data_loss: o.dataLoss } : {}),
       },
     },
   };

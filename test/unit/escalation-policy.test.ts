@@ -93,6 +93,19 @@ describe('who is paged', () => {
     expect(job).toMatchObject({ role: 'senior_devops', dueAt: NOW });
     expect(rolesToPage(job, both, new Set(['on_call']))).toEqual(['senior_devops', 'cto']);
   });
+  it('a data-loss risk also pages the database team when the runbook names it; a file without data_loss does not', () => {
+    const withDb = testRunbook({ dataLoss: 'database_team' });
+    const atRisk = makeIncident({ severity: 2, dataLossRisk: true, createdAt: T0, status: 'investigating' });
+    expect(desiredJobs(atRisk, withDb, NOW).find((j) => j.rule === 'data_loss')).toMatchObject({
+      key: 'data_loss',
+      role: 'database_team',
+      dueAt: NOW,
+    });
+    expect(keys(atRisk)).not.toContain('data_loss');
+    const sev0 = makeIncident({ severity: 0, createdAt: T0, status: 'investigating' });
+    expect(desiredJobs(sev0, withDb, NOW).map((j) => j.rule)).not.toContain('data_loss');
+    expect(ruleReason('data_loss', withDb, atRisk)).toBe('a data-loss risk was flagged');
+  });
   it('escalate now takes the next role in the contact order, or none when all were paged', () => {
     expect(nextRoleToPage(rb, new Set(['on_call']))).toBe('senior_devops');
     expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager', 'cto']))).toBeNull();
@@ -112,7 +125,14 @@ describe('the rule table', () => {
     expect(Object.keys(RULES).sort()).toEqual([...ESCALATION_RULES].sort());
     const keysInFile = FILE_RULES.map((r) => r.key);
     expect(new Set(keysInFile).size).toBe(keysInFile.length);
-    expect(keysInFile).toEqual(['on_declare', 'unresolved', 'unacknowledged', 'customer_impact', 'critical']);
+    expect(keysInFile).toEqual([
+      'on_declare',
+      'unresolved',
+      'unacknowledged',
+      'customer_impact',
+      'critical',
+      'data_loss',
+    ]);
   });
 
   it('derives the movable and reminder rules, and what a by-hand escalation is kept for', () => {

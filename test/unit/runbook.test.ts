@@ -68,6 +68,9 @@ describe('the runbook file', () => {
     expect(rb.escalation.rules.unresolved).toEqual({ afterMs: 30 * 60_000, roles: ['senior_devops'] });
     expect(rb.escalation.rules.customer_impact?.roles).toEqual(['engineering_manager']);
     expect(rb.escalation.rules.critical?.roles).toEqual(['senior_devops', 'cto']);
+    expect(rb.escalation.rules.data_loss?.roles).toEqual(['database_team']);
+    expect(rb.escalation.roles.database_team?.name).toBe('Database Team');
+    expect(rb.escalation.order).not.toContain('database_team');
     expect(rb.escalation.roles.senior_devops!.name).toBe('Senior DevOps Engineer');
   });
 
@@ -134,6 +137,15 @@ describe('the runbook file', () => {
     ]);
     (rb.escalation.rules as Record<string, unknown>).critical = [];
     expect(problems(rb).some((x) => x.startsWith('escalation.rules.critical'))).toBe(true);
+  });
+
+  it('data_loss may be left out (nobody extra is paged) or name a role, which must exist', () => {
+    expect(parseRunbook(base()).escalation.rules.data_loss).toBeUndefined();
+    const rb = base();
+    (rb.escalation.rules as Record<string, unknown>).data_loss = 'database_team';
+    expect(problems(rb)).toEqual([
+      'escalation.rules.data_loss: unknown role "database_team"; known roles: on_call, senior_devops',
+    ]);
   });
 
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {
