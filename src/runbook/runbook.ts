@@ -33,11 +33,12 @@ const RULE_FORMS = {
   /** One role (`critical: cto`) or several paged together (`critical: [senior_devops, cto]`). */
   role: z
     .union([roleRef, z.array(roleRef).min(1)])
-    .transform((r): RuleSettings => ({ roles: typeof r === 'string' ? [r] : r, afterMs: null })),
+    .transform((r): RuleSettings => ({ roles: typeof r === 'string' ? [r] : r, afterMs: null, until: null })),
+  /** `{ after: 30m, page: senior_devops, until: resolved }`; until (resolved or mitigated) defaults to resolved. */
   after: z
-    .object({ after: duration, page: roleRef })
+    .object({ after: duration, page: roleRef, until: z.enum(['resolved', 'mitigated']).default('resolved') })
     .strict()
-    .transform((v): RuleSettings => ({ roles: [v.page], afterMs: v.after })),
+    .transform((v): RuleSettings => ({ roles: [v.page], afterMs: v.after, until: v.until })),
 };
 
 /** `escalation.rules`: one entry per rule of the escalation policy that the file sets, under its file key. */

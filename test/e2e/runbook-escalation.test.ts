@@ -76,3 +76,52 @@ describe('escalation as the runbook says it', () => {
     expect(dmsAbout(bot, 'U0DBTEAM', 'login page down')).toHaveLength(0);
   });
 });
+
+describe('"escalate if unresolved in 30 minutes": mitigated is not resolved', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ runbook: testRunbook({ unresolvedAfter: '2s' }) });
+  });
+  afterAll(async () => bot?.stop());
+
+  it('a mitigated incident still pages senior DevOps when the time passes; the card said "unless resolved"', async () => {
+    const inc = await declare(bot, 'sev2 mitigated not fixed');
+    await bot.command('mitigated', { channel_id: inc.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /marked the incident \*mitigated\*/.test(String(c.args.text)),
+    );
+    const card = await bot.fake.waitFor(
+      'chat.update',
+      (c) => c.args.channel === inc.channelId && /Mitigated/.test(json(c)),
+    );
+    expect(json(card)).toContain('unless resolved by then');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0SENIOR' && json(c).includes('mitigated not fixed'),
+      6000,
+    );
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === inc.channelId &&
+        /Paged \*Senior DevOps Engineer\*.*not resolved 2 seconds after it was declared/.test(String(c.args.text)),
+    );
+  });
+
+  it('resolving cancels it', async () => {
+    const inc = await declare(bot, 'sev2 resolved quickly');
+    await bot.command('resolve fixed the config', { channel_id: inc.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /resolved/.test(String(c.args.text)),
+    );
+    await sleep(2800);
+    expect(dmsAbout(bot, 'U0SENIOR', 'resolved quickly')).toHaveLength(0);
+    const { rows } = await bot.db.query<{ state: string }>(
+      "SELECT state FROM escalation_jobs WHERE incident_id = $1 AND key = 'unresolved'",
+      [inc.id],
+    );
+    expect(rows[0]?.state).toBe('cancelled');
+  });
+});

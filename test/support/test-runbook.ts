@@ -15,6 +15,8 @@ export interface TestRunbookOptions {
   /** respond_within per severity, e.g. { 1: '2s' } (default: the bundled runbook's, long enough not to fire in a test). */
   respond?: Partial<Record<0 | 1 | 2 | 3, string>>;
   unresolvedAfter?: string;
+  /** What stops the unresolved timer (default: the file's default, resolved). */
+  unresolvedUntil?: 'resolved' | 'mitigated';
   /** The roles SEV-0 and data-loss risk page at once (default: the CTO). */
   critical?: string | string[];
   /** The roles a data-loss risk also pages (default: none, as in a file without data_loss). */
@@ -49,7 +51,11 @@ export function testRunbookData(o: TestRunbookOptions = {}) {
       },
       rules: {
         on_declare: 'on_call',
-        unresolved: { after: o.unresolvedAfter ?? '1h', page: 'senior_devops' },
+        unresolved: {
+          after: o.unresolvedAfter ?? '1h',
+          page: 'senior_devops',
+          ...(o.unresolvedUntil ? { until: o.unresolvedUntil } : {}),
+        },
         customer_impact: 'engineering_manager',
         critical: o.critical ?? 'cto',
         unacknowledged: 'on_call',

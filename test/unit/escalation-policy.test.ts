@@ -10,6 +10,7 @@ import {
   RULES,
   rolesToPage,
   ruleReason,
+  ruleUnless,
   stillHolds,
 } from '../../src/incidents/escalation-policy.js';
 import { testRunbook } from '../support/test-runbook.js';
@@ -48,14 +49,33 @@ describe('desiredJobs', () => {
       dueAt: NOW,
     });
   });
-  it('acknowledged: no response-time timer; mitigated: no escalation at all; resolved: nothing', () => {
+  it('acknowledged: no response-time timer; mitigated (with until: mitigated): no escalation at all; resolved: nothing', () => {
     expect(keys(makeIncident({ createdAt: T0, acknowledgedAt: NOW, status: 'investigating' }))).not.toContain(
       'unacknowledged',
     );
-    expect(keys(makeIncident({ createdAt: T0, status: 'mitigated', nextUpdateAt: null }))).toEqual([]);
+    const untilMitigated = testRunbook({ unresolvedAfter: '30m', unresolvedUntil: 'mitigated' });
+    expect(
+      desiredJobs(makeIncident({ createdAt: T0, status: 'mitigated', nextUpdateAt: null }), untilMitigated, NOW).map(
+        (j) => j.key,
+      ),
+    ).toEqual([]);
     expect(
       keys(makeIncident({ createdAt: T0, status: 'resolved', nextUpdateAt: new Date(NOW.getTime() + 1000) })),
     ).toEqual([]);
+  });
+  it('by default only resolving stops the unresolved timer: a mitigated incident keeps it, and the card says so', () => {
+    const mitigated = makeIncident({ createdAt: T0, status: 'mitigated', nextUpdateAt: null });
+    expect(desiredJobs(mitigated, rb, NOW).map((j) => [j.key, j.role, j.dueAt.toISOString()])).toEqual([
+      ['unresolved', 'senior_devops', '2026-11-27T03:30:00.000Z'],
+    ]);
+    expect(stillHolds({ key: 'unresolved', rule: 'unresolved' }, mitigated, rb, NOW)).toBe(true);
+    expect(stillHolds({ key: 'unresolved', rule: 'unresolved' }, { ...mitigated, status: 'resolved' }, rb, NOW)).toBe(
+      false,
+    );
+    expect(ruleUnless('unresolved', rb)).toBe('resolved by then');
+    const untilMitigated = testRunbook({ unresolvedUntil: 'mitigated' });
+    expect(stillHolds({ key: 'unresolved', rule: 'unresolved' }, mitigated, untilMitigated, NOW)).toBe(false);
+    expect(ruleUnless('unresolved', untilMitigated)).toBe('mitigated or resolved by then');
   });
   it('a next update with no newer update gives a reminder keyed by its time', () => {
     const next = new Date('2026-11-27T03:30:00Z');

@@ -65,7 +65,11 @@ describe('the runbook file', () => {
     expect(rb.severities[2].respondWithinMs).toBe(60 * 60_000);
     expect(rb.severities[3].respondWithinMs).toBe(4 * 60 * 60_000);
     expect(rb.escalation.order).toEqual(['on_call', 'senior_devops', 'engineering_manager', 'cto']);
-    expect(rb.escalation.rules.unresolved).toEqual({ afterMs: 30 * 60_000, roles: ['senior_devops'] });
+    expect(rb.escalation.rules.unresolved).toEqual({
+      afterMs: 30 * 60_000,
+      roles: ['senior_devops'],
+      until: 'resolved',
+    });
     expect(rb.escalation.rules.customer_impact?.roles).toEqual(['engineering_manager']);
     expect(rb.escalation.rules.critical?.roles).toEqual(['senior_devops', 'cto']);
     expect(rb.escalation.rules.data_loss?.roles).toEqual(['database_team']);
@@ -146,6 +150,15 @@ describe('the runbook file', () => {
     expect(problems(rb)).toEqual([
       'escalation.rules.data_loss: unknown role "database_team"; known roles: on_call, senior_devops',
     ]);
+  });
+
+  it('unresolved.until is resolved unless the file says mitigated; nothing else is accepted', () => {
+    expect(parseRunbook(base()).escalation.rules.unresolved?.until).toBe('resolved');
+    const rb = base();
+    (rb.escalation.rules.unresolved as Record<string, unknown>).until = 'mitigated';
+    expect(parseRunbook(rb).escalation.rules.unresolved?.until).toBe('mitigated');
+    (rb.escalation.rules.unresolved as Record<string, unknown>).until = 'acknowledged';
+    expect(problems(rb).some((x) => x.startsWith('escalation.rules.unresolved.until:'))).toBe(true);
   });
 
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {
