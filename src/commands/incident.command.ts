@@ -32,7 +32,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const cmd = parsed.command;
     if (cmd.kind === 'help') {
-      await ack({ response_type: 'ephemeral', text: renderHelp().text });
+      await ack({ response_type: 'ephemeral', text: renderHelp(undefined, deps.severities).text });
       return;
     }
     const ticket = deps.gate.reserve();

@@ -23,7 +23,14 @@ const contact = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID
 const role = z.object({ name: z.string().min(1), contacts: z.array(contact).default([]) }).strict();
 
 const severity = z
-  .object({ name: z.string().min(1), definition: z.string().default(''), respond_within: duration })
+  .object({
+    name: z.string().min(1),
+    definition: z.string().default(''),
+    /** Shown where a person picks a severity (the select, /incident help). */
+    impact: z.string().default(''),
+    examples: z.array(z.string().min(1)).default([]),
+    respond_within: duration,
+  })
   .strict();
 
 const roleRef = z.string().min(1);
@@ -145,6 +152,8 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
   const sev = (k: 'SEV-0' | 'SEV-1' | 'SEV-2' | 'SEV-3') => ({
     name: rb.severities[k].name,
     definition: rb.severities[k].definition,
+    impact: rb.severities[k].impact,
+    examples: rb.severities[k].examples,
     respondWithinMs: rb.severities[k].respond_within,
   });
   return {

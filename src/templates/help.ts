@@ -1,4 +1,6 @@
+import type { SeverityDefs } from '../incidents/severity.js';
 import type { Message } from './incident-card.js';
+import { renderSeverityLevels } from './severities.js';
 
 export const USAGE = [
   '*Declare an incident*',
@@ -23,8 +25,9 @@ export const USAGE = [
   '`/incident timeline` — everything that happened, in order',
 ].join('\n');
 
-/** `/incident help`, or the usage shown after a mistake. Pure. */
-export function renderHelp(problem?: string): Message {
-  const text = problem ? `:warning: ${problem}\n\n${USAGE}` : USAGE;
+/** `/incident help`, or the usage shown after a mistake; with `severities`, the runbook's levels after it. Pure. */
+export function renderHelp(problem?: string, severities?: SeverityDefs): Message {
+  const usage = severities ? `${USAGE}\n\n${renderSeverityLevels(severities)}` : USAGE;
+  const text = problem ? `:warning: ${problem}\n\n${usage}` : usage;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }

@@ -64,6 +64,9 @@ describe('the runbook file', () => {
     expect(rb.severities[1].respondWithinMs).toBe(15 * 60_000);
     expect(rb.severities[2].respondWithinMs).toBe(60 * 60_000);
     expect(rb.severities[3].respondWithinMs).toBe(4 * 60 * 60_000);
+    expect(rb.severities[1].impact).toBe('Many users affected, critical paths broken');
+    expect(rb.severities[1].examples).toEqual(['Agent execution failing', 'auth broken', 'payment processing down']);
+    expect(rb.severities[0].examples).toEqual(['All machines down', 'database unavailable', 'data corruption']);
     expect(rb.escalation.order).toEqual(['on_call', 'senior_devops', 'engineering_manager', 'cto']);
     expect(rb.escalation.rules.unresolved).toEqual({
       afterMs: 30 * 60_000,
@@ -159,6 +162,13 @@ describe('the runbook file', () => {
     expect(parseRunbook(rb).escalation.rules.unresolved?.until).toBe('mitigated');
     (rb.escalation.rules.unresolved as Record<string, unknown>).until = 'acknowledged';
     expect(problems(rb).some((x) => x.startsWith('escalation.rules.unresolved.until:'))).toBe(true);
+  });
+
+  it('severity impact and examples are optional; examples are a list of words', () => {
+    expect(parseRunbook(base()).severities[1]).toMatchObject({ impact: '', examples: [] });
+    const rb = base();
+    (rb.severities['SEV-1'] as Record<string, unknown>).examples = 'auth broken';
+    expect(problems(rb).some((x) => x.startsWith('severities.SEV-1.examples:'))).toBe(true);
   });
 
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {
