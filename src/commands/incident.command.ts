@@ -152,7 +152,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const cmd = parsed.command;
     if (cmd.kind === 'help') {
-      await ack({ response_type: 'ephemeral', text: renderHelp(USAGE).text });
+      await ack({ response_type: 'ephemeral', text: renderHelp(USAGE, undefined, deps.severities).text });
       return;
     }
     const tell = replyTo(respond);

@@ -109,7 +109,7 @@ export const SUBCOMMANDS = {
     names: ['data-loss', 'dataloss'],
     args: 'none',
     where: 'incident channel',
-    usage: '`/incident data-loss` — flag a data-loss risk (pages the CTO)',
+    usage: '`/incident data-loss` — flag a data-loss risk (pages senior DevOps, the CTO and the database team)',
   },
   escalate: {
     names: ['escalate', 'page'],

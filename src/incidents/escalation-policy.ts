@@ -8,6 +8,7 @@ export const ESCALATION_RULES = [
   'unacknowledged',
   'customer_impact',
   'critical',
+  'data_loss',
   'manual',
   'next_update',
 ] as const;
@@ -17,6 +18,8 @@ export type EscalationRule = (typeof ESCALATION_RULES)[number];
 export interface RuleSettings {
   roles: string[];
   afterMs: number | null;
+  /** A timed rule: what stops it. `resolved` (the runbook's "if unresolved"): mitigating does not. */
+  until: 'resolved' | 'mitigated' | null;
 }
 
 /** What the policy reads from the runbook (the Runbook of runbook/runbook.ts has this shape and more). */
@@ -33,10 +36,11 @@ export interface PolicyRunbook {
 /** One escalation rule: everything the bot knows about it, in one place. */
 export interface RuleDef {
   /**
-   * How the rule is written under `escalation.rules` in the runbook file: `role` is one role id (`critical: cto`),
-   * `after` is `{ after: <duration>, page: <role> }`. null: not set in the file.
+   * How the rule is written under `escalation.rules` in the runbook file: `role` is a role id or a list of them
+   * (`critical: [senior_devops, cto]`), `after` is `{ after: <duration>, page: <role> }`; an `optional` rule the file
+   * leaves out pages nobody. null: not set in the file.
    */
-  readonly file: { readonly key: string; readonly form: 'role' | 'after' } | null;
+  readonly file: { readonly key: string; readonly form: 'role' | 'after'; readonly optional?: boolean } | null;
   /** When its timer is due for the incident as it is now; null when the rule wants no timer now. */
   due(i: Incident, rb: PolicyRunbook, now: Date): Date | null;
   /** The timer's key (once per key and incident); the rule's name unless it can recur. */
@@ -46,7 +50,7 @@ export interface RuleDef {
   /** Why it pages, in words for the channel and the page itself. */
   reason(rb: PolicyRunbook, i: Pick<Incident, 'severity'>): string;
   /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
-  readonly unless: string | null;
+  unless(rb: PolicyRunbook): string | null;
   /** Whether its due time follows the incident (a severity change moves it); the others keep the time they were set. */
   readonly movable: boolean;
   /**
@@ -66,16 +70,22 @@ export const RULES = {
     file: { key: 'on_declare', form: 'role' },
     due: (i) => (investigating(i) ? i.createdAt : null),
     reason: () => 'a new incident was declared',
-    unless: null,
+    unless: () => null,
     movable: false,
     pages: 'roles',
   },
   unresolved: {
     file: { key: 'unresolved', form: 'after' },
-    due: (i, rb) => (investigating(i) ? after(i, rb.escalation.rules.unresolved?.afterMs ?? 0) : null),
+    // Mitigated incidents too unless the runbook file says `until: mitigated`: mitigated is not resolved.
+    due: (i, rb) => {
+      const s = rb.escalation.rules.unresolved;
+      const open = investigating(i) || (i.status === 'mitigated' && s?.until !== 'mitigated');
+      return open ? after(i, s?.afterMs ?? 0) : null;
+    },
     reason: (rb) =>
       `it is still not resolved ${describeDuration(rb.escalation.rules.unresolved?.afterMs ?? 0)} after it was declared`,
-    unless: 'mitigated or resolved by then',
+    unless: (rb) =>
+      rb.escalation.rules.unresolved?.until === 'mitigated' ? 'mitigated or resolved by then' : 'resolved by then',
     movable: true,
     pages: 'roles',
   },
@@ -85,7 +95,7 @@ export const RULES = {
       investigating(i) && !i.acknowledgedAt ? after(i, rb.severities[i.severity].respondWithinMs) : null,
     reason: (rb, i) =>
       `nobody acknowledged within the SEV-${i.severity} response time (${describeDuration(rb.severities[i.severity].respondWithinMs)})`,
-    unless: 'acknowledged by then',
+    unless: () => 'acknowledged by then',
     movable: true,
     pages: 'role_and_next',
   },
@@ -93,7 +103,7 @@ export const RULES = {
     file: { key: 'customer_impact', form: 'role' },
     due: (i, _rb, now) => (investigating(i) && i.customerImpact ? now : null),
     reason: () => 'customer impact was flagged',
-    unless: null,
+    unless: () => null,
     movable: false,
     pages: 'roles',
   },
@@ -101,7 +111,16 @@ export const RULES = {
     file: { key: 'critical', form: 'role' },
     due: (i, _rb, now) => (investigating(i) && (i.severity === 0 || i.dataLossRisk) ? now : null),
     reason: () => 'the incident is SEV-0 or at risk of data loss',
-    unless: null,
+    unless: () => null,
+    movable: false,
+    pages: 'roles',
+  },
+  data_loss: {
+    // "Data loss risk: escalate immediately, involve database team" (critical covers the immediate escalation).
+    file: { key: 'data_loss', form: 'role', optional: true },
+    due: (i, _rb, now) => (investigating(i) && i.dataLossRisk ? now : null),
+    reason: () => 'a data-loss risk was flagged',
+    unless: () => null,
     movable: false,
     pages: 'roles',
   },
@@ -110,7 +129,7 @@ export const RULES = {
     due: () => null,
     keptWhile: investigating,
     reason: () => 'someone escalated by hand',
-    unless: null,
+    unless: () => null,
     movable: false,
     pages: 'roles',
   },
@@ -120,7 +139,7 @@ export const RULES = {
     due: (i) => (i.nextUpdateAt && (!i.lastUpdateAt || i.lastUpdateAt < i.nextUpdateAt) ? i.nextUpdateAt : null),
     key: (i) => `next_update:${i.nextUpdateAt?.toISOString()}`,
     reason: () => 'the promised status update is overdue',
-    unless: null,
+    unless: () => null,
     movable: false,
     pages: 'commander',
   },
@@ -151,8 +170,8 @@ export function ruleReason(rule: string, rb: PolicyRunbook, i: Pick<Incident, 's
 }
 
 /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
-export function ruleUnless(rule: string): string | null {
-  return ruleDef(rule)?.unless ?? null;
+export function ruleUnless(rule: string, rb: PolicyRunbook): string | null {
+  return ruleDef(rule)?.unless(rb) ?? null;
 }
 
 /** The role a rule's timer is stored with (the first it pages; shown on the card as "Next: …"). */
@@ -170,6 +189,7 @@ export function desiredJobs(i: Incident, rb: PolicyRunbook, now: Date): JobSpec[
   const jobs: JobSpec[] = [];
   for (const rule of ESCALATION_RULES) {
     const def: RuleDef = RULES[rule];
+    if (def.file && !rb.escalation.rules[rule]) continue; // an optional rule the runbook file leaves out
     const dueAt = def.due(i, rb, now);
     if (dueAt) jobs.push({ key: def.key?.(i) ?? rule, rule, role: ruleRole(rule, rb), dueAt });
   }

@@ -98,7 +98,7 @@ export class EscalationService {
         ? {
             roleName: this.roleName(s.next.role),
             reason: ruleReason(s.next.rule, this.runbook, incident),
-            unless: ruleUnless(s.next.rule),
+            unless: ruleUnless(s.next.rule, this.runbook),
             dueAt: s.next.dueAt,
           }
         : null,

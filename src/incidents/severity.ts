@@ -8,6 +8,10 @@ export type Severity = (typeof SEVERITIES)[number];
 export interface SeverityDef {
   readonly name: string; // "High"
   readonly definition: string;
+  /** Who is affected ("Many users affected, critical paths broken"). */
+  readonly impact: string;
+  /** What such an incident looks like ("Agent execution failing", "auth broken"). */
+  readonly examples: readonly string[];
   readonly respondWithinMs: number;
 }
 

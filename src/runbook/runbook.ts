@@ -23,24 +23,37 @@ const contact = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID
 const role = z.object({ name: z.string().min(1), contacts: z.array(contact).default([]) }).strict();
 
 const severity = z
-  .object({ name: z.string().min(1), definition: z.string().default(''), respond_within: duration })
+  .object({
+    name: z.string().min(1),
+    definition: z.string().default(''),
+    /** Shown where a person picks a severity (the select, /incident help). */
+    impact: z.string().default(''),
+    examples: z.array(z.string().min(1)).default([]),
+    respond_within: duration,
+  })
   .strict();
 
 const roleRef = z.string().min(1);
 
 /** How each form of escalation rule is written in the file, parsed into the policy's RuleSettings. */
 const RULE_FORMS = {
-  role: roleRef.transform((r): RuleSettings => ({ roles: [r], afterMs: null })),
+  /** One role (`critical: cto`) or several paged together (`critical: [senior_devops, cto]`). */
+  role: z
+    .union([roleRef, z.array(roleRef).min(1)])
+    .transform((r): RuleSettings => ({ roles: typeof r === 'string' ? [r] : r, afterMs: null, until: null })),
+  /** `{ after: 30m, page: senior_devops, until: resolved }`; until (resolved or mitigated) defaults to resolved. */
   after: z
-    .object({ after: duration, page: roleRef })
+    .object({ after: duration, page: roleRef, until: z.enum(['resolved', 'mitigated']).default('resolved') })
     .strict()
-    .transform((v): RuleSettings => ({ roles: [v.page], afterMs: v.after })),
+    .transform((v): RuleSettings => ({ roles: [v.page], afterMs: v.after, until: v.until })),
 };
 
 /** `escalation.rules`: one entry per rule of the escalation policy that the file sets, under its file key. */
 const rulesSchema = z
   .object(
-    Object.fromEntries(FILE_RULES.map((r) => [r.key, RULE_FORMS[r.form]])) as Record<string, z.ZodType<RuleSettings>>,
+    Object.fromEntries(
+      FILE_RULES.map((r) => [r.key, r.optional ? RULE_FORMS[r.form].optional() : RULE_FORMS[r.form]]),
+    ) as Record<string, z.ZodType<RuleSettings | undefined>>,
   )
   .strict();
 
@@ -85,7 +98,9 @@ function referenceProblems(data: unknown): string[] {
   const rules = esc.rules && typeof esc.rules === 'object' ? esc.rules : {};
   for (const { key, form } of FILE_RULES) {
     const entry = rules[key];
-    if (form === 'role') check(entry, `escalation.rules.${key}`);
+    if (form === 'role' && Array.isArray(entry)) {
+      for (const [i, id] of entry.entries()) check(id, `escalation.rules.${key}.${i}`);
+    } else if (form === 'role') check(entry, `escalation.rules.${key}`);
     else if (entry && typeof entry === 'object')
       check((entry as { page?: unknown }).page, `escalation.rules.${key}.page`);
   }
@@ -137,6 +152,8 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
   const sev = (k: 'SEV-0' | 'SEV-1' | 'SEV-2' | 'SEV-3') => ({
     name: rb.severities[k].name,
     definition: rb.severities[k].definition,
+    impact: rb.severities[k].impact,
+    examples: rb.severities[k].examples,
     respondWithinMs: rb.severities[k].respond_within,
   });
   return {
@@ -147,7 +164,9 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
       roles: Object.fromEntries(
         Object.entries(rb.escalation.roles).map(([id, r]) => [id, { id, name: r.name, contacts: r.contacts }]),
       ),
-      rules: Object.fromEntries(FILE_RULES.map(({ rule, key }) => [rule, rb.escalation.rules[key]])),
+      rules: Object.fromEntries(
+        FILE_RULES.flatMap(({ rule, key }) => (rb.escalation.rules[key] ? [[rule, rb.escalation.rules[key]]] : [])),
+      ),
     },
     playbooks: rb.playbooks ?? [],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },

@@ -1,15 +1,10 @@
-import type { ActionsBlock, KnownBlock, PlainTextOption } from '@slack/types';
+import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { EscalationView } from '../incidents/ports.js';
-import {
-  SEVERITIES,
-  type Severity,
-  type SeverityDefs,
-  severityLabel,
-  severityWithResponse,
-} from '../incidents/severity.js';
+import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
+import { severityOption } from './severities.js';
 import { ago, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
 
 export interface Message {
@@ -22,14 +17,6 @@ const STATUS_EMOJI = {
   mitigated: ':large_yellow_circle:',
   resolved: ':white_check_mark:',
 };
-
-/** An option of the severity select: "SEV-1 (High)", named as the runbook names it. */
-export function severityOption(s: Severity, severities: SeverityDefs): PlainTextOption {
-  return {
-    text: { type: 'plain_text', text: truncate(`${severityLabel(s)} (${severities[s].name})`, LIMITS.optionText) },
-    value: String(s),
-  };
-}
 
 /** `#42 db down` as a header-safe string. */
 export function incidentName(i: Pick<Incident, 'number' | 'title'>): string {

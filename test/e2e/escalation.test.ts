@@ -54,7 +54,10 @@ const channelSays = (bot: BotHarness, channelId: string, re: RegExp) =>
 describe.each(['postgres', 'pglite'] as const)('escalation by the contact order (%s)', (database) => {
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot({ database, runbook: testRunbook({ unresolvedAfter: '3s', respond: { 1: '60s' } }) });
+    bot = await startBot({
+      database,
+      runbook: testRunbook({ unresolvedAfter: '3s', unresolvedUntil: 'mitigated', respond: { 1: '60s' } }),
+    });
   });
   afterAll(async () => bot?.stop());
 
@@ -115,7 +118,7 @@ describe.each(['postgres', 'pglite'] as const)('escalation by the contact order 
     ).toHaveLength(1);
   });
 
-  it('mitigating cancels the pending escalation', async () => {
+  it('mitigating cancels the pending escalation (unresolved: { until: mitigated })', async () => {
     const inc = await declare(bot, 'sev2 mitigated quickly');
     await bot.command('mitigated', { channel_id: inc.channelId });
     await bot.fake.waitFor(

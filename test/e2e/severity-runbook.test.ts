@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
-import { testRunbook } from '../support/test-runbook.js';
+import { testRunbookData } from '../support/test-runbook.js';
 
 const allText = (msg: { text?: string; blocks?: unknown[] } | undefined) =>
   JSON.stringify([msg?.text ?? '', msg?.blocks ?? []]);
@@ -12,7 +14,9 @@ const allText = (msg: { text?: string; blocks?: unknown[] } | undefined) =>
 describe('severity response times come from the runbook file', () => {
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot({ incidentsChannel: true, runbook: testRunbook({ respond: { 1: '7m', 2: '2h' } }) });
+    const data = testRunbookData({ respond: { 1: '7m', 2: '2h' } });
+    Object.assign(data.severities['SEV-1'], { impact: 'Many users affected', examples: ['auth broken'] });
+    bot = await startBot({ incidentsChannel: true, runbook: parseRunbook(data) });
   });
   afterAll(async () => bot?.stop());
 
@@ -63,5 +67,21 @@ describe('severity response times come from the runbook file', () => {
       [channel.id],
     );
     expect(new Date(rows[0]!.due_at).getTime() - new Date(rows[0]!.created_at).getTime()).toBe(2 * 3_600_000);
+  });
+
+  it('where a person picks a severity: /incident help and the card select show the runbook levels', async () => {
+    const res = await bot.command('help');
+    const body = JSON.parse(res.text) as { text: string };
+    expect(body.text).toContain('/incident sev1 db down');
+    expect(body.text).toContain(
+      '• *SEV-1 High* — respond within 7 minutes. Impact: Many users affected. Examples: auth broken.',
+    );
+    expect(body.text).toContain('• *SEV-2 Medium* — respond within 2 hours.');
+    const card = bot.fake
+      .callsTo('chat.postMessage')
+      .find((c) => !c.failed && JSON.stringify(c.args.blocks ?? []).includes(ACTION.changeSeverity));
+    expect(JSON.stringify(card?.args.blocks)).toContain(
+      '"text":{"type":"plain_text","text":"SEV-1 (High)"},"description":{"type":"plain_text","text":"Many users affected; e.g. auth broken"}',
+    );
   });
 });

@@ -5,6 +5,7 @@ export const CONTACTS = {
   senior_devops: ['U0SENIOR'],
   engineering_manager: ['U0MANAGER'],
   cto: ['U0CTO'],
+  database_team: ['U0DBTEAM'],
 };
 
 /** The bundled runbook's response times (runbooks/atom.yml), so a template says what the real file would. */
@@ -14,6 +15,12 @@ export interface TestRunbookOptions {
   /** respond_within per severity, e.g. { 1: '2s' } (default: the bundled runbook's, long enough not to fire in a test). */
   respond?: Partial<Record<0 | 1 | 2 | 3, string>>;
   unresolvedAfter?: string;
+  /** What stops the unresolved timer (default: the file's default, resolved). */
+  unresolvedUntil?: 'resolved' | 'mitigated';
+  /** The roles SEV-0 and data-loss risk page at once (default: the CTO). */
+  critical?: string | string[];
+  /** The roles a data-loss risk also pages (default: none, as in a file without data_loss). */
+  dataLoss?: string | string[];
   contacts?: Partial<Record<keyof typeof CONTACTS, string[]>>;
 }
 
@@ -40,13 +47,19 @@ export function testRunbookData(o: TestRunbookOptions = {}) {
         senior_devops: { name: 'Senior DevOps Engineer', contacts: contacts.senior_devops },
         engineering_manager: { name: 'Engineering Manager', contacts: contacts.engineering_manager },
         cto: { name: 'CTO', contacts: contacts.cto },
+        database_team: { name: 'Database Team', contacts: contacts.database_team },
       },
       rules: {
         on_declare: 'on_call',
-        unresolved: { after: o.unresolvedAfter ?? '1h', page: 'senior_devops' },
+        unresolved: {
+          after: o.unresolvedAfter ?? '1h',
+          page: 'senior_devops',
+          ...(o.unresolvedUntil ? { until: o.unresolvedUntil } : {}),
+        },
         customer_impact: 'engineering_manager',
-        critical: 'cto',
+        critical: o.critical ?? 'cto',
         unacknowledged: 'on_call',
+        ...(o.dataLoss ? { data_loss: o.dataLoss } : {}),
       },
     },
   };

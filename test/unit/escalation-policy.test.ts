@@ -10,6 +10,7 @@ import {
   RULES,
   rolesToPage,
   ruleReason,
+  ruleUnless,
   stillHolds,
 } from '../../src/incidents/escalation-policy.js';
 import { makeIncident } from '../support/incident-fixture.js';
@@ -48,14 +49,33 @@ describe('desiredJobs', () => {
       dueAt: NOW,
     });
   });
-  it('acknowledged: no response-time timer; mitigated: no escalation at all; resolved: nothing', () => {
+  it('acknowledged: no response-time timer; mitigated (with until: mitigated): no escalation at all; resolved: nothing', () => {
     expect(keys(makeIncident({ createdAt: T0, acknowledgedAt: NOW, status: 'investigating' }))).not.toContain(
       'unacknowledged',
     );
-    expect(keys(makeIncident({ createdAt: T0, status: 'mitigated', nextUpdateAt: null }))).toEqual([]);
+    const untilMitigated = testRunbook({ unresolvedAfter: '30m', unresolvedUntil: 'mitigated' });
+    expect(
+      desiredJobs(makeIncident({ createdAt: T0, status: 'mitigated', nextUpdateAt: null }), untilMitigated, NOW).map(
+        (j) => j.key,
+      ),
+    ).toEqual([]);
     expect(
       keys(makeIncident({ createdAt: T0, status: 'resolved', nextUpdateAt: new Date(NOW.getTime() + 1000) })),
     ).toEqual([]);
+  });
+  it('by default only resolving stops the unresolved timer: a mitigated incident keeps it, and the card says so', () => {
+    const mitigated = makeIncident({ createdAt: T0, status: 'mitigated', nextUpdateAt: null });
+    expect(desiredJobs(mitigated, rb, NOW).map((j) => [j.key, j.role, j.dueAt.toISOString()])).toEqual([
+      ['unresolved', 'senior_devops', '2026-11-27T03:30:00.000Z'],
+    ]);
+    expect(stillHolds({ key: 'unresolved', rule: 'unresolved' }, mitigated, rb, NOW)).toBe(true);
+    expect(stillHolds({ key: 'unresolved', rule: 'unresolved' }, { ...mitigated, status: 'resolved' }, rb, NOW)).toBe(
+      false,
+    );
+    expect(ruleUnless('unresolved', rb)).toBe('resolved by then');
+    const untilMitigated = testRunbook({ unresolvedUntil: 'mitigated' });
+    expect(stillHolds({ key: 'unresolved', rule: 'unresolved' }, mitigated, untilMitigated, NOW)).toBe(false);
+    expect(ruleUnless('unresolved', untilMitigated)).toBe('mitigated or resolved by then');
   });
   it('a next update with no newer update gives a reminder keyed by its time', () => {
     const next = new Date('2026-11-27T03:30:00Z');
@@ -86,6 +106,26 @@ describe('who is paged', () => {
     );
     expect(rolesToPage({ rule: 'unresolved', role: 'senior_devops' }, rb, new Set())).toEqual(['senior_devops']);
   });
+  it('a rule naming several roles pages them all at once (SEV-0: senior engineering and the CTO)', () => {
+    const both = testRunbook({ critical: ['senior_devops', 'cto'] });
+    const sev0 = makeIncident({ severity: 0, createdAt: T0, status: 'investigating' });
+    const job = desiredJobs(sev0, both, NOW).find((j) => j.rule === 'critical')!;
+    expect(job).toMatchObject({ role: 'senior_devops', dueAt: NOW });
+    expect(rolesToPage(job, both, new Set(['on_call']))).toEqual(['senior_devops', 'cto']);
+  });
+  it('a data-loss risk also pages the database team when the runbook names it; a file without data_loss does not', () => {
+    const withDb = testRunbook({ dataLoss: 'database_team' });
+    const atRisk = makeIncident({ severity: 2, dataLossRisk: true, createdAt: T0, status: 'investigating' });
+    expect(desiredJobs(atRisk, withDb, NOW).find((j) => j.rule === 'data_loss')).toMatchObject({
+      key: 'data_loss',
+      role: 'database_team',
+      dueAt: NOW,
+    });
+    expect(keys(atRisk)).not.toContain('data_loss');
+    const sev0 = makeIncident({ severity: 0, createdAt: T0, status: 'investigating' });
+    expect(desiredJobs(sev0, withDb, NOW).map((j) => j.rule)).not.toContain('data_loss');
+    expect(ruleReason('data_loss', withDb, atRisk)).toBe('a data-loss risk was flagged');
+  });
   it('escalate now takes the next role in the contact order, or none when all were paged', () => {
     expect(nextRoleToPage(rb, new Set(['on_call']))).toBe('senior_devops');
     expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager', 'cto']))).toBeNull();
@@ -105,7 +145,14 @@ describe('the rule table', () => {
     expect(Object.keys(RULES).sort()).toEqual([...ESCALATION_RULES].sort());
     const keysInFile = FILE_RULES.map((r) => r.key);
     expect(new Set(keysInFile).size).toBe(keysInFile.length);
-    expect(keysInFile).toEqual(['on_declare', 'unresolved', 'unacknowledged', 'customer_impact', 'critical']);
+    expect(keysInFile).toEqual([
+      'on_declare',
+      'unresolved',
+      'unacknowledged',
+      'customer_impact',
+      'critical',
+      'data_loss',
+    ]);
   });
 
   it('derives the movable and reminder rules, and what a by-hand escalation is kept for', () => {

@@ -43,10 +43,20 @@ describe('the runbook file', () => {
     expect(rb.severities[1].respondWithinMs).toBe(15 * 60_000);
     expect(rb.severities[2].respondWithinMs).toBe(60 * 60_000);
     expect(rb.severities[3].respondWithinMs).toBe(4 * 60 * 60_000);
+    expect(rb.severities[1].impact).toBe('Many users affected, critical paths broken');
+    expect(rb.severities[1].examples).toEqual(['Agent execution failing', 'auth broken', 'payment processing down']);
+    expect(rb.severities[0].examples).toEqual(['All machines down', 'database unavailable', 'data corruption']);
     expect(rb.escalation.order).toEqual(['on_call', 'senior_devops', 'engineering_manager', 'cto']);
-    expect(rb.escalation.rules.unresolved).toEqual({ afterMs: 30 * 60_000, roles: ['senior_devops'] });
+    expect(rb.escalation.rules.unresolved).toEqual({
+      afterMs: 30 * 60_000,
+      roles: ['senior_devops'],
+      until: 'resolved',
+    });
     expect(rb.escalation.rules.customer_impact?.roles).toEqual(['engineering_manager']);
-    expect(rb.escalation.rules.critical?.roles).toEqual(['cto']);
+    expect(rb.escalation.rules.critical?.roles).toEqual(['senior_devops', 'cto']);
+    expect(rb.escalation.rules.data_loss?.roles).toEqual(['database_team']);
+    expect(rb.escalation.roles.database_team?.name).toBe('Database Team');
+    expect(rb.escalation.order).not.toContain('database_team');
     expect(rb.escalation.roles.senior_devops!.name).toBe('Senior DevOps Engineer');
   });
 
@@ -104,6 +114,43 @@ describe('the runbook file', () => {
     expect(p).toContain(
       'escalation.rules.unresolved.page: unknown role "nobody"; known roles: on_call, senior_devops, engineering_manager, cto',
     );
+  });
+
+  it('a rule may page a list of roles; each unknown one is named', () => {
+    const rb = base();
+    (rb.escalation.rules as Record<string, unknown>).critical = ['senior_devops', 'on_call'];
+    expect(parseRunbook(rb).escalation.rules.critical?.roles).toEqual(['senior_devops', 'on_call']);
+    (rb.escalation.rules as Record<string, unknown>).critical = ['senior_devops', 'ceo'];
+    expect(problems(rb)).toEqual([
+      'escalation.rules.critical.1: unknown role "ceo"; known roles: on_call, senior_devops',
+    ]);
+    (rb.escalation.rules as Record<string, unknown>).critical = [];
+    expect(problems(rb).some((x) => x.startsWith('escalation.rules.critical'))).toBe(true);
+  });
+
+  it('data_loss may be left out (nobody extra is paged) or name a role, which must exist', () => {
+    expect(parseRunbook(base()).escalation.rules.data_loss).toBeUndefined();
+    const rb = base();
+    (rb.escalation.rules as Record<string, unknown>).data_loss = 'database_team';
+    expect(problems(rb)).toEqual([
+      'escalation.rules.data_loss: unknown role "database_team"; known roles: on_call, senior_devops',
+    ]);
+  });
+
+  it('unresolved.until is resolved unless the file says mitigated; nothing else is accepted', () => {
+    expect(parseRunbook(base()).escalation.rules.unresolved?.until).toBe('resolved');
+    const rb = base();
+    (rb.escalation.rules.unresolved as Record<string, unknown>).until = 'mitigated';
+    expect(parseRunbook(rb).escalation.rules.unresolved?.until).toBe('mitigated');
+    (rb.escalation.rules.unresolved as Record<string, unknown>).until = 'acknowledged';
+    expect(problems(rb).some((x) => x.startsWith('escalation.rules.unresolved.until:'))).toBe(true);
+  });
+
+  it('severity impact and examples are optional; examples are a list of words', () => {
+    expect(parseRunbook(base()).severities[1]).toMatchObject({ impact: '', examples: [] });
+    const rb = base();
+    (rb.severities['SEV-1'] as Record<string, unknown>).examples = 'auth broken';
+    expect(problems(rb).some((x) => x.startsWith('severities.SEV-1.examples:'))).toBe(true);
   });
 
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {
