@@ -79,10 +79,16 @@ export interface CommandStep {
 
 export type PlaybookStep = TextStep | HttpStep | CommandStep;
 
+/**
+ * `incident` and `issue`: the runbook's common incidents and issues. `procedure`: a procedure the runbook keeps apart
+ * (a database rollback, emergency access), attached on purpose and never suggested from a title.
+ */
+export const PLAYBOOK_KINDS = ['incident', 'issue', 'procedure'] as const;
+
 export interface Playbook {
   id: string;
   title: string;
-  kind: 'incident' | 'issue';
+  kind: (typeof PLAYBOOK_KINDS)[number];
   /** Words and phrases that suggest this playbook from an incident title. */
   match: string[];
   symptoms: string[];
@@ -231,7 +237,7 @@ const keyword = z
 const playbook = z
   .object({
     title: text,
-    kind: z.enum(['incident', 'issue']),
+    kind: z.enum(PLAYBOOK_KINDS),
     match: z.array(keyword).default([]),
     symptoms: z.array(text).default([]),
     detection: z.array(step).default([]),
@@ -239,7 +245,11 @@ const playbook = z
     resolution: z.array(step).default([]),
     prevention: z.array(text).default([]),
   })
-  .strict();
+  .strict()
+  .refine((pb) => pb.kind !== 'procedure' || pb.match.length === 0, {
+    path: ['match'],
+    message: 'a procedure is attached on purpose, never suggested from a title: leave out match',
+  });
 
 type StepInput = z.output<typeof stepObject>;
 

@@ -72,6 +72,7 @@ const ISSUES = [
   'OAuth Callback Failures',
   'Stripe Webhook Failures',
 ];
+const PROCEDURES = ['Database Rollback'];
 
 describe('the bundled ATOM playbooks', () => {
   let playbooks: Playbook[];
@@ -80,11 +81,16 @@ describe('the bundled ATOM playbooks', () => {
     playbooks = (await loadRunbook(DEFAULT_RUNBOOK_FILE)).playbooks;
   });
 
-  it("has the runbook's six incidents and ten issues, in its order", () => {
+  it("has the runbook's six incidents and ten issues, in its order, and its separate procedures", () => {
     expect(playbooks.filter((p) => p.kind === 'incident').map((p) => p.title)).toEqual(INCIDENTS);
     expect(playbooks.filter((p) => p.kind === 'issue').map((p) => p.title)).toEqual(ISSUES);
-    expect(playbooks).toHaveLength(16);
-    for (const p of playbooks) {
+    expect(playbooks.filter((p) => p.kind === 'procedure').map((p) => p.title)).toEqual(PROCEDURES);
+    expect(playbooks).toHaveLength(17);
+    for (const p of playbooks.filter((x) => x.kind === 'procedure')) {
+      expect(p.match, p.id).toEqual([]);
+      expect(p.mitigation.length, p.id).toBeGreaterThan(0);
+    }
+    for (const p of playbooks.filter((x) => x.kind !== 'procedure')) {
       expect(p.symptoms.length, p.id).toBeGreaterThan(0);
       expect(p.resolution.length, p.id).toBeGreaterThan(0);
       expect(p.match.length, p.id).toBeGreaterThan(0);
@@ -178,6 +184,45 @@ describe('the bundled ATOM playbooks', () => {
     expect(byTitle('Migration Failures').resolution.map((s) => s.text)).toContain(
       'Set release_command = "" in infrastructure.config',
     );
+  });
+
+  it("Migration Failures gives the runbook's resolution first and only refers to the database rollback", () => {
+    const mf = byTitle('Migration Failures');
+    expect(mf.symptoms).toEqual([
+      'Error: release command failed - aborting deployment',
+      'sqlalchemy.exc.ProgrammingError: (psycopg2.errors.DuplicateTable)',
+    ]);
+    expect(steps(mf)[0]).toEqual({ type: 'text', text: 'Set release_command = "" in infrastructure.config' });
+    expect(
+      steps(mf)
+        .slice(0, 3)
+        .map((s) => s.text),
+    ).toEqual([
+      'Set release_command = "" in infrastructure.config',
+      'Migrations will run in lifespan() instead',
+      'Or make migrations idempotent (check if exists)',
+    ]);
+    expect(commands(mf)).toEqual([]);
+    const refer = steps(mf).find((s) => s.text.includes('database-rollback'))!;
+    expect(refer.type).toBe('text');
+    expect(refer.text).toContain('`/incident playbook database-rollback`');
+    expect(refer.text).toContain('Database rollbacks can cause data loss if migration involved data changes');
+  });
+
+  it('the database rollback is its own procedure, as the runbook orders it, never suggested', () => {
+    const rb = playbooks.find((p) => p.id === 'database-rollback')!;
+    expect(rb).toMatchObject({ title: 'Database Rollback', kind: 'procedure', match: [] });
+    expect(steps(rb)[0]!.text).toMatch(/`atom-cli console` \(SSH into machine\), then `cd \/app`/);
+    expect(rb.mitigation[0]!.text).toMatch(/^Always backup before rollback/);
+    expect(commands(rb).map(line)).toEqual([
+      'alembic current',
+      'alembic downgrade -1',
+      'alembic downgrade {revision}',
+      'alembic current',
+      'atom-cli nodes restart {node_id}',
+    ]);
+    for (const title of ['database rollback', 'alembic downgrade', 'roll back the migration', 'rollback'])
+      expect(suggestPlaybook(title, playbooks), title).not.toBe('database-rollback');
   });
 
   it('every parameter default matches its kind and fills the template', () => {
@@ -472,6 +517,14 @@ describe('playbook schema errors name the entry', () => {
     expect(p).toEqual([
       'playbooks.db-down.mitigation.0.destructive: only a command step (one with run) has destructive',
       'playbooks.db-down.mitigation.1.http: a step is an HTTP check (http) or a command (run), not both',
+    ]);
+  });
+
+  it('a procedure with match keywords', () => {
+    expect(
+      problems(base({ 'db-rollback': { title: 'Database Rollback', kind: 'procedure', match: ['rollback'] } })),
+    ).toEqual([
+      'playbooks.db-rollback.match: a procedure is attached on purpose, never suggested from a title: leave out match',
     ]);
   });
 
