@@ -225,6 +225,26 @@ describe('the bundled ATOM playbooks', () => {
       expect(suggestPlaybook(title, playbooks), title).not.toBe('database-rollback');
   });
 
+  it('Agent Execution Failures checks the governance cache read-only, and restarts in a step of its own', () => {
+    const agent = byTitle('Agent Execution Failures');
+    const i = agent.resolution.findIndex((s) => s.text.startsWith('Verify agent governance cache'));
+    const check = agent.resolution[i]!;
+    expect(check).toMatchObject({ type: 'command', run: ['atom-cli', 'logs', '--lines', '{lines}'] });
+    expect(check).toMatchObject({ destructive: false, approval: false });
+    expect(check.text).toMatch(/governance errors/);
+    const restart = agent.resolution[i + 1]!;
+    expect(restart).toMatchObject({ type: 'command', run: ['atom-cli', 'nodes', 'restart', '{node_id}'] });
+    expect(restart).toMatchObject({ destructive: true });
+    expect(restart.text).toMatch(/may need restart/);
+    expect(agent.resolution.map((s) => s.text)).toEqual([
+      'Check agent maturity level vs action complexity',
+      check.text,
+      restart.text,
+      'Check LLM provider status (https://status.openai.com/, https://status.anthropic.com/)',
+      'Review agent configuration',
+    ]);
+  });
+
   it('every parameter default matches its kind and fills the template', () => {
     for (const s of playbooks.flatMap(commands)) {
       const needed = Object.entries(s.params).filter(([, p]) => p.default === undefined);
