@@ -31,6 +31,7 @@ export const KNOWN_BINARIES = ['atom-cli', 'alembic'] as const;
 /** Commands that change production: a step running one must say so (and, for some, need a second person). */
 export const GUARDED_COMMANDS: readonly { prefix: readonly string[]; approval: boolean }[] = [
   { prefix: ['atom-cli', 'nodes', 'restart'], approval: false },
+  { prefix: ['atom-cli', 'nodes', 'restart', '--all'], approval: true },
   { prefix: ['atom-cli', 'nodes', 'stop'], approval: false },
   { prefix: ['atom-cli', 'scale'], approval: false },
   { prefix: ['atom-cli', 'rollback'], approval: false },

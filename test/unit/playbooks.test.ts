@@ -72,7 +72,7 @@ const ISSUES = [
   'OAuth Callback Failures',
   'Stripe Webhook Failures',
 ];
-const PROCEDURES = ['Database Rollback'];
+const PROCEDURES = ['Database Rollback', 'Emergency Access'];
 
 describe('the bundled ATOM playbooks', () => {
   let playbooks: Playbook[];
@@ -85,7 +85,7 @@ describe('the bundled ATOM playbooks', () => {
     expect(playbooks.filter((p) => p.kind === 'incident').map((p) => p.title)).toEqual(INCIDENTS);
     expect(playbooks.filter((p) => p.kind === 'issue').map((p) => p.title)).toEqual(ISSUES);
     expect(playbooks.filter((p) => p.kind === 'procedure').map((p) => p.title)).toEqual(PROCEDURES);
-    expect(playbooks).toHaveLength(17);
+    expect(playbooks).toHaveLength(18);
     for (const p of playbooks.filter((x) => x.kind === 'procedure')) {
       expect(p.match, p.id).toEqual([]);
       expect(p.mitigation.length, p.id).toBeGreaterThan(0);
@@ -121,7 +121,7 @@ describe('the bundled ATOM playbooks', () => {
     expect(playbooks.flatMap(commands).filter((s) => s.destructive).length).toBeGreaterThan(10);
   });
 
-  it('alembic downgrade needs a second person and carries the data-loss warning', () => {
+  it('alembic downgrade and the emergency restart of every node need a second person; downgrades warn of data loss', () => {
     const downgrades = playbooks.flatMap(commands).filter((s) => line(s).startsWith('alembic downgrade'));
     expect(downgrades.map(line)).toEqual(['alembic downgrade -1', 'alembic downgrade {revision}']);
     for (const s of downgrades) {
@@ -130,7 +130,12 @@ describe('the bundled ATOM playbooks', () => {
         'Database rollbacks can cause data loss if migration involved data changes. Always backup before rollback.',
       );
     }
-    expect(playbooks.flatMap(commands).filter((s) => s.approval)).toEqual(downgrades);
+    expect(
+      playbooks
+        .flatMap(commands)
+        .filter((s) => s.approval)
+        .map(line),
+    ).toEqual(['alembic downgrade -1', 'alembic downgrade {revision}', 'atom-cli nodes restart --all']);
   });
 
   it('the database playbook follows the runbook (health endpoint, logs, secrets, restart, scale)', () => {
@@ -243,6 +248,28 @@ describe('the bundled ATOM playbooks', () => {
       'Check LLM provider status (https://status.openai.com/, https://status.anthropic.com/)',
       'Review agent configuration',
     ]);
+  });
+
+  it("Emergency Access offers the runbook's emergency restart and rollback, destructive, never suggested", () => {
+    const em = playbooks.find((p) => p.id === 'emergency-access')!;
+    expect(em).toMatchObject({ title: 'Emergency Access', kind: 'procedure', match: [] });
+    expect(em.mitigation[0]).toEqual({ type: 'text', text: 'Console access (emergency only): `atom-cli console`' });
+    const [restart, rollback] = em.mitigation.slice(1) as CommandStep[];
+    expect(restart).toMatchObject({ run: ['atom-cli', 'nodes', 'restart', '--all'], params: {} });
+    expect(restart).toMatchObject({ destructive: true, approval: true });
+    expect(rollback).toMatchObject({ run: ['atom-cli', 'rollback'], params: {}, destructive: true, approval: false });
+    expect(rollback!.warning).toMatch(/^Emergency only\. Names no version/);
+    expect(rollback!.warning).toContain('atom-cli rollback <version>');
+    expect(em.resolution.every((s) => s.type !== 'command' || !s.destructive)).toBe(true);
+    expect(commands(em).map(line)).toEqual([
+      'atom-cli nodes restart --all',
+      'atom-cli rollback',
+      'atom-cli status',
+      'atom-cli nodes list',
+      'atom-cli logs --lines 50',
+    ]);
+    for (const title of ['emergency', 'restart all nodes', 'emergency rollback', 'everything down'])
+      expect(suggestPlaybook(title, playbooks), title).not.toBe('emergency-access');
   });
 
   it('every parameter default matches its kind and fills the template', () => {
@@ -505,6 +532,12 @@ describe('playbook schema errors name the entry', () => {
     ]);
     expect(problems(withSteps({ text: 'Down', run: ['alembic', 'downgrade', '-1'], destructive: true }))).toEqual([
       'playbooks.db-down.mitigation.0.approval: "alembic downgrade" needs a second person: ' +
+        'mark the step approval: true',
+    ]);
+    expect(
+      problems(withSteps({ text: 'All', run: ['atom-cli', 'nodes', 'restart', '--all'], destructive: true })),
+    ).toEqual([
+      'playbooks.db-down.mitigation.0.approval: "atom-cli nodes restart --all" needs a second person: ' +
         'mark the step approval: true',
     ]);
   });
