@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandStep,
@@ -270,6 +271,25 @@ describe('the bundled ATOM playbooks', () => {
     ]);
     for (const title of ['emergency', 'restart all nodes', 'emergency rollback', 'everything down'])
       expect(suggestPlaybook(title, playbooks), title).not.toBe('emergency-access');
+  });
+
+  it('says where alembic runs as the runbook does: after `atom-cli console` and `cd /app`', async () => {
+    const rb = playbooks.find((p) => p.id === 'database-rollback')!;
+    expect(rb.detection[0]!.text).toContain(
+      '`atom-cli console` (SSH into machine), then `cd /app` (navigate to backend)',
+    );
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `ALEMBIC_CLI` |'))!;
+    expect(row).toContain('after `atom-cli console` (SSH into machine) and `cd /app` (navigate to backend)');
+    const config = await readFile(new URL('../../src/config.ts', import.meta.url), 'utf8');
+    for (const [name, text] of [
+      ['README.md', readme],
+      ['src/config.ts', config],
+      ['runbooks/atom.yml', await readFile(DEFAULT_RUNBOOK_FILE, 'utf8')],
+    ] as const) {
+      expect(text, name).not.toContain('atom-cli ssh console');
+      expect(text, name).not.toContain('/app/backend-saas');
+    }
   });
 
   it('every parameter default matches its kind and fills the template', () => {
