@@ -81,10 +81,11 @@ export interface CommandStep {
 export type PlaybookStep = TextStep | HttpStep | CommandStep;
 
 /**
- * `incident` and `issue`: the runbook's common incidents and issues. `procedure`: a procedure the runbook keeps apart
- * (a database rollback, emergency access), attached on purpose and never suggested from a title.
+ * `incident` and `issue`: the runbook's common incidents and issues. `security`: its security incidents, suggested
+ * ahead of any other match. `procedure`: a procedure the runbook keeps apart (a database rollback, emergency access),
+ * attached on purpose and never suggested from a title.
  */
-export const PLAYBOOK_KINDS = ['incident', 'issue', 'procedure'] as const;
+export const PLAYBOOK_KINDS = ['incident', 'issue', 'security', 'procedure'] as const;
 
 export interface Playbook {
   id: string;
@@ -366,12 +367,19 @@ function keywordPattern(kw: string): RegExp {
   return re;
 }
 
+/** Kinds suggested ahead of any other match: an attack reads like an ordinary fault ("DDoS: rate limit alerts"). */
+const SUGGESTED_FIRST: ReadonlySet<Playbook['kind']> = new Set(['security']);
+
 /**
  * The id of the playbook whose keywords best fit an incident title, or null. Overlapping matches go to the longest
- * keyword ("redis connection" beats "connection"); each playbook scores the number of words its matches cover; ties go
- * to the playbook matched earliest in the title, then to the one first in the file.
+ * keyword ("redis connection" beats "connection"); a matched security playbook wins; otherwise each playbook scores
+ * the number of words its matches cover; ties go to the playbook matched earliest in the title, then to the one first
+ * in the file.
  */
-export function suggestPlaybook(title: string, playbooks: readonly Pick<Playbook, 'id' | 'match'>[]): string | null {
+export function suggestPlaybook(
+  title: string,
+  playbooks: readonly (Pick<Playbook, 'id' | 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+): string | null {
   const found: { start: number; end: number; index: number; words: number }[] = [];
   // A keyword's first word must appear in the title for its pattern to match: skip the rest (Unicode patterns cost
   // about 10 µs each to run). Only for printable ASCII titles, where lower case and Unicode case folding agree.
@@ -391,6 +399,9 @@ export function suggestPlaybook(title: string, playbooks: readonly Pick<Playbook
     const s = score.get(k.index) ?? { words: 0, first: Number.POSITIVE_INFINITY };
     score.set(k.index, { words: s.words + k.words, first: Math.min(s.first, k.start) });
   }
-  const best = [...score.entries()].sort(([ia, a], [ib, b]) => b.words - a.words || a.first - b.first || ia - ib)[0];
+  const first = (i: number) => (SUGGESTED_FIRST.has(playbooks[i]!.kind ?? 'incident') ? 1 : 0);
+  const best = [...score.entries()].sort(
+    ([ia, a], [ib, b]) => first(ib) - first(ia) || b.words - a.words || a.first - b.first || ia - ib,
+  )[0];
   return best ? playbooks[best[0]]!.id : null;
 }

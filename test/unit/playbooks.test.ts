@@ -73,6 +73,7 @@ const ISSUES = [
   'OAuth Callback Failures',
   'Stripe Webhook Failures',
 ];
+const SECURITY = ['Unauthorized Access', 'Data Exposure', 'DDoS Attack'];
 const PROCEDURES = ['Database Rollback', 'Emergency Access'];
 
 describe('the bundled ATOM playbooks', () => {
@@ -85,13 +86,18 @@ describe('the bundled ATOM playbooks', () => {
   it("has the runbook's six incidents and ten issues, in its order, and its separate procedures", () => {
     expect(playbooks.filter((p) => p.kind === 'incident').map((p) => p.title)).toEqual(INCIDENTS);
     expect(playbooks.filter((p) => p.kind === 'issue').map((p) => p.title)).toEqual(ISSUES);
+    expect(playbooks.filter((p) => p.kind === 'security').map((p) => p.title)).toEqual(SECURITY);
     expect(playbooks.filter((p) => p.kind === 'procedure').map((p) => p.title)).toEqual(PROCEDURES);
-    expect(playbooks).toHaveLength(18);
+    expect(playbooks).toHaveLength(21);
+    for (const p of playbooks.filter((x) => x.kind === 'security')) {
+      for (const part of ['match', 'symptoms', 'detection', 'mitigation', 'prevention'] as const)
+        expect(p[part].length, `${p.id} ${part}`).toBeGreaterThan(0);
+    }
     for (const p of playbooks.filter((x) => x.kind === 'procedure')) {
       expect(p.match, p.id).toEqual([]);
       expect(p.mitigation.length, p.id).toBeGreaterThan(0);
     }
-    for (const p of playbooks.filter((x) => x.kind !== 'procedure')) {
+    for (const p of playbooks.filter((x) => x.kind === 'incident' || x.kind === 'issue')) {
       expect(p.symptoms.length, p.id).toBeGreaterThan(0);
       expect(p.resolution.length, p.id).toBeGreaterThan(0);
       expect(p.match.length, p.id).toBeGreaterThan(0);
@@ -292,6 +298,47 @@ describe('the bundled ATOM playbooks', () => {
     }
   });
 
+  it("the security incidents carry the runbook's symptoms, response and prevention; nothing they run changes production", () => {
+    const parts = (title: string) => {
+      const p = byTitle(title);
+      return {
+        kind: p.kind,
+        symptoms: p.symptoms,
+        prevention: p.prevention,
+        response: p.mitigation.map((s) => s.text),
+      };
+    };
+    expect(parts('Unauthorized Access')).toEqual({
+      kind: 'security',
+      symptoms: ['Suspicious login attempts', 'Data breaches'],
+      response: ['Revoke sessions', 'Force password reset'],
+      prevention: ['MFA', 'Rate limiting', 'Audit logging'],
+    });
+    expect(parts('Data Exposure')).toMatchObject({
+      kind: 'security',
+      symptoms: ['Sensitive data in logs', 'Unauthorized queries'],
+      prevention: ['Log redaction', 'Query validation'],
+    });
+    expect(parts('Data Exposure').response).toEqual([
+      expect.stringMatching(/^Rotate secrets: /),
+      expect.stringContaining('`atom-cli secrets set KEY=value`'),
+      expect.stringMatching(/^Audit logs: /),
+    ]);
+    expect(parts('DDoS Attack')).toMatchObject({
+      kind: 'security',
+      symptoms: ['Spike in requests', 'Rate limit alerts'],
+      prevention: ['Rate limiting', 'CAPTCHA'],
+    });
+    expect(parts('DDoS Attack').response[0]).toBe('Enable Cloud DDoS protection');
+    const security = playbooks.filter((p) => p.kind === 'security');
+    expect([...new Set(security.flatMap(commands).map(line))].sort()).toEqual([
+      'atom-cli logs --lines {lines}',
+      'atom-cli secrets list',
+      'atom-cli status',
+    ]);
+    expect(security.flatMap(commands).some((s) => s.destructive || s.approval)).toBe(false);
+  });
+
   it('every parameter default matches its kind and fills the template', () => {
     for (const s of playbooks.flatMap(commands)) {
       const needed = Object.entries(s.params).filter(([, p]) => p.default === undefined);
@@ -349,6 +396,24 @@ describe('suggestPlaybook', () => {
     ['Slow queries on the agents table', 'slow-query-performance'],
     ['api machines auto-stopped', 'machine-auto-stops'],
     ['Agent execution failing', 'agent-execution-failures'],
+    ['db down', 'database-connection-failures'],
+    ['redis', 'redis-connection-errors'],
+    ['OOM', 'memory-leaks'],
+    ['rate limit exceeded', 'rate-limiting-errors'],
+    ['memory leak on api', 'memory-leaks'],
+    ['connection leak in the api', 'database-connection-failures'],
+    ['SLA breach on p95', 'slow-response-times'],
+    // Security incidents win over any other match
+    ['DDoS attack on api', 'ddos-attack'],
+    ['ddos', 'ddos-attack'],
+    ['DDoS: rate limit alerts, 429 Too Many Requests', 'ddos-attack'],
+    ['Spike in requests', 'ddos-attack'],
+    ['unauthorized access to admin', 'unauthorized-access'],
+    ['Suspicious login attempts on acme', 'unauthorized-access'],
+    ['Possible data breach', 'unauthorized-access'],
+    ['customer data exposed', 'data-exposure'],
+    ['API key leaked in logs', 'data-exposure'],
+    ['Unauthorized queries on the tenants table', 'data-exposure'],
     // Titles beyond ASCII take the full Unicode match, not the lower-case pre-check
     ['🔥 Redis connection errors', 'redis-connection-errors'],
     ['Datenbank-Ausfall: DB down für Kunden', 'database-connection-failures'],
@@ -360,6 +425,16 @@ describe('suggestPlaybook', () => {
     expect(suggestPlaybook('Typo on pricing page', playbooks)).toBeNull();
     expect(suggestPlaybook('', playbooks)).toBeNull();
     expect(suggestPlaybook('database', [])).toBeNull();
+  });
+
+  it('a security playbook wins over a match with more words, wherever it is in the file', () => {
+    const custom = [
+      { id: 'rate', kind: 'issue' as const, match: ['rate limit alerts', 'too many requests'] },
+      { id: 'attack', kind: 'security' as const, match: ['ddos'] },
+    ];
+    expect(suggestPlaybook('too many requests: rate limit alerts (ddos?)', custom)).toBe('attack');
+    expect(suggestPlaybook('too many requests: rate limit alerts', custom)).toBe('rate');
+    expect(suggestPlaybook('ddos', [{ id: 'plain', match: ['ddos'] }])).toBe('plain');
   });
 
   it('uses the keywords from the file', () => {
