@@ -78,8 +78,8 @@ export interface Config {
   /** The atom CLI binary that the runbook's `atom-cli` commands run. */
   readonly atomCli: string;
   /**
-   * What the runbook's `alembic …` steps run. The runbook runs alembic inside the app machine (`atom-cli ssh console`,
-   * `cd /app/backend-saas`); point this at a wrapper that does so. Default `alembic` on the bot's host.
+   * What the runbook's `alembic …` steps run. The runbook runs alembic on the app machine, after `atom-cli console`
+   * and `cd /app`; point this at a wrapper that does so. Default `alembic` on the bot's host.
    */
   readonly alembicCli: string;
   /** Base URL of the app whose health endpoints the playbooks check. */

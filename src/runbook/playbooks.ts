@@ -31,6 +31,7 @@ export const KNOWN_BINARIES = ['atom-cli', 'alembic'] as const;
 /** Commands that change production: a step running one must say so (and, for some, need a second person). */
 export const GUARDED_COMMANDS: readonly { prefix: readonly string[]; approval: boolean }[] = [
   { prefix: ['atom-cli', 'nodes', 'restart'], approval: false },
+  { prefix: ['atom-cli', 'nodes', 'restart', '--all'], approval: true },
   { prefix: ['atom-cli', 'nodes', 'stop'], approval: false },
   { prefix: ['atom-cli', 'scale'], approval: false },
   { prefix: ['atom-cli', 'rollback'], approval: false },
@@ -82,10 +83,17 @@ export type RunnableStep = HttpStep | CommandStep;
 
 export type PlaybookStep = TextStep | RunnableStep;
 
+/**
+ * `incident` and `issue`: the runbook's common incidents and issues. `security`: its security incidents, suggested
+ * ahead of any other match. `procedure`: a procedure the runbook keeps apart (a database rollback, emergency access),
+ * attached on purpose and never suggested from a title.
+ */
+export const PLAYBOOK_KINDS = ['incident', 'issue', 'security', 'procedure'] as const;
+
 export interface Playbook {
   id: string;
   title: string;
-  kind: 'incident' | 'issue';
+  kind: (typeof PLAYBOOK_KINDS)[number];
   /** Words and phrases that suggest this playbook from an incident title. */
   match: string[];
   symptoms: string[];
@@ -234,7 +242,7 @@ const keyword = z
 const playbook = z
   .object({
     title: text,
-    kind: z.enum(['incident', 'issue']),
+    kind: z.enum(PLAYBOOK_KINDS),
     match: z.array(keyword).default([]),
     symptoms: z.array(text).default([]),
     detection: z.array(step).default([]),
@@ -242,7 +250,11 @@ const playbook = z
     resolution: z.array(step).default([]),
     prevention: z.array(text).default([]),
   })
-  .strict();
+  .strict()
+  .refine((pb) => pb.kind !== 'procedure' || pb.match.length === 0, {
+    path: ['match'],
+    message: 'a procedure is attached on purpose, never suggested from a title: leave out match',
+  });
 
 type StepInput = z.output<typeof stepObject>;
 
@@ -358,12 +370,19 @@ function keywordPattern(kw: string): RegExp {
   return re;
 }
 
+/** Kinds suggested ahead of any other match: an attack reads like an ordinary fault ("DDoS: rate limit alerts"). */
+const SUGGESTED_FIRST: ReadonlySet<Playbook['kind']> = new Set(['security']);
+
 /**
  * The id of the playbook whose keywords best fit an incident title, or null. Overlapping matches go to the longest
- * keyword ("redis connection" beats "connection"); each playbook scores the number of words its matches cover; ties go
- * to the playbook matched earliest in the title, then to the one first in the file.
+ * keyword ("redis connection" beats "connection"); a matched security playbook wins; otherwise each playbook scores
+ * the number of words its matches cover; ties go to the playbook matched earliest in the title, then to the one first
+ * in the file.
  */
-export function suggestPlaybook(title: string, playbooks: readonly Pick<Playbook, 'id' | 'match'>[]): string | null {
+export function suggestPlaybook(
+  title: string,
+  playbooks: readonly (Pick<Playbook, 'id' | 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+): string | null {
   const found: { start: number; end: number; index: number; words: number }[] = [];
   // A keyword's first word must appear in the title for its pattern to match: skip the rest (Unicode patterns cost
   // about 10 µs each to run). Only for printable ASCII titles, where lower case and Unicode case folding agree.
@@ -383,6 +402,9 @@ export function suggestPlaybook(title: string, playbooks: readonly Pick<Playbook
     const s = score.get(k.index) ?? { words: 0, first: Number.POSITIVE_INFINITY };
     score.set(k.index, { words: s.words + k.words, first: Math.min(s.first, k.start) });
   }
-  const best = [...score.entries()].sort(([ia, a], [ib, b]) => b.words - a.words || a.first - b.first || ia - ib)[0];
+  const first = (i: number) => (SUGGESTED_FIRST.has(playbooks[i]!.kind ?? 'incident') ? 1 : 0);
+  const best = [...score.entries()].sort(
+    ([ia, a], [ib, b]) => first(ib) - first(ia) || b.words - a.words || a.first - b.first || ia - ib,
+  )[0];
   return best ? playbooks[best[0]]!.id : null;
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandStep,
@@ -53,6 +54,8 @@ const ISSUES = [
   'OAuth Callback Failures',
   'Stripe Webhook Failures',
 ];
+const SECURITY = ['Unauthorized Access', 'Data Exposure', 'DDoS Attack'];
+const PROCEDURES = ['Database Rollback', 'Emergency Access'];
 
 describe('the bundled ATOM playbooks', () => {
   let playbooks: Playbook[];
@@ -61,11 +64,21 @@ describe('the bundled ATOM playbooks', () => {
     playbooks = (await loadRunbook(DEFAULT_RUNBOOK_FILE)).playbooks;
   });
 
-  it("has the runbook's six incidents and ten issues, in its order", () => {
+  it("has the runbook's six incidents and ten issues, in its order, and its separate procedures", () => {
     expect(playbooks.filter((p) => p.kind === 'incident').map((p) => p.title)).toEqual(INCIDENTS);
     expect(playbooks.filter((p) => p.kind === 'issue').map((p) => p.title)).toEqual(ISSUES);
-    expect(playbooks).toHaveLength(16);
-    for (const p of playbooks) {
+    expect(playbooks.filter((p) => p.kind === 'security').map((p) => p.title)).toEqual(SECURITY);
+    expect(playbooks.filter((p) => p.kind === 'procedure').map((p) => p.title)).toEqual(PROCEDURES);
+    expect(playbooks).toHaveLength(21);
+    for (const p of playbooks.filter((x) => x.kind === 'security')) {
+      for (const part of ['match', 'symptoms', 'detection', 'mitigation', 'prevention'] as const)
+        expect(p[part].length, `${p.id} ${part}`).toBeGreaterThan(0);
+    }
+    for (const p of playbooks.filter((x) => x.kind === 'procedure')) {
+      expect(p.match, p.id).toEqual([]);
+      expect(p.mitigation.length, p.id).toBeGreaterThan(0);
+    }
+    for (const p of playbooks.filter((x) => x.kind === 'incident' || x.kind === 'issue')) {
       expect(p.symptoms.length, p.id).toBeGreaterThan(0);
       expect(p.resolution.length, p.id).toBeGreaterThan(0);
       expect(p.match.length, p.id).toBeGreaterThan(0);
@@ -96,7 +109,7 @@ describe('the bundled ATOM playbooks', () => {
     expect(playbooks.flatMap(commands).filter((s) => s.destructive).length).toBeGreaterThan(10);
   });
 
-  it('alembic downgrade needs a second person and carries the data-loss warning', () => {
+  it('alembic downgrade and the emergency restart of every node need a second person; downgrades warn of data loss', () => {
     const downgrades = playbooks.flatMap(commands).filter((s) => line(s).startsWith('alembic downgrade'));
     expect(downgrades.map(line)).toEqual(['alembic downgrade -1', 'alembic downgrade {revision}']);
     for (const s of downgrades) {
@@ -105,7 +118,12 @@ describe('the bundled ATOM playbooks', () => {
         'Database rollbacks can cause data loss if migration involved data changes. Always backup before rollback.',
       );
     }
-    expect(playbooks.flatMap(commands).filter((s) => s.approval)).toEqual(downgrades);
+    expect(
+      playbooks
+        .flatMap(commands)
+        .filter((s) => s.approval)
+        .map(line),
+    ).toEqual(['alembic downgrade -1', 'alembic downgrade {revision}', 'atom-cli nodes restart --all']);
   });
 
   it('the database playbook follows the runbook (health endpoint, logs, secrets, restart, scale)', () => {
@@ -159,6 +177,147 @@ describe('the bundled ATOM playbooks', () => {
     expect(byTitle('Migration Failures').resolution.map((s) => s.text)).toContain(
       'Set release_command = "" in infrastructure.config',
     );
+  });
+
+  it("Migration Failures gives the runbook's resolution first and only refers to the database rollback", () => {
+    const mf = byTitle('Migration Failures');
+    expect(mf.symptoms).toEqual([
+      'Error: release command failed - aborting deployment',
+      'sqlalchemy.exc.ProgrammingError: (psycopg2.errors.DuplicateTable)',
+    ]);
+    expect(steps(mf)[0]).toEqual({ type: 'text', text: 'Set release_command = "" in infrastructure.config' });
+    expect(
+      steps(mf)
+        .slice(0, 3)
+        .map((s) => s.text),
+    ).toEqual([
+      'Set release_command = "" in infrastructure.config',
+      'Migrations will run in lifespan() instead',
+      'Or make migrations idempotent (check if exists)',
+    ]);
+    expect(commands(mf)).toEqual([]);
+    const refer = steps(mf).find((s) => s.text.includes('database-rollback'))!;
+    expect(refer.type).toBe('text');
+    expect(refer.text).toContain('`/incident playbook database-rollback`');
+    expect(refer.text).toContain('Database rollbacks can cause data loss if migration involved data changes');
+  });
+
+  it('the database rollback is its own procedure, as the runbook orders it, never suggested', () => {
+    const rb = playbooks.find((p) => p.id === 'database-rollback')!;
+    expect(rb).toMatchObject({ title: 'Database Rollback', kind: 'procedure', match: [] });
+    expect(steps(rb)[0]!.text).toMatch(/`atom-cli console` \(SSH into machine\), then `cd \/app`/);
+    expect(rb.mitigation[0]!.text).toMatch(/^Always backup before rollback/);
+    expect(commands(rb).map(line)).toEqual([
+      'alembic current',
+      'alembic downgrade -1',
+      'alembic downgrade {revision}',
+      'alembic current',
+      'atom-cli nodes restart {node_id}',
+    ]);
+    for (const title of ['database rollback', 'alembic downgrade', 'roll back the migration', 'rollback'])
+      expect(suggestPlaybook(title, playbooks), title).not.toBe('database-rollback');
+  });
+
+  it('Agent Execution Failures checks the governance cache read-only, and restarts in a step of its own', () => {
+    const agent = byTitle('Agent Execution Failures');
+    const i = agent.resolution.findIndex((s) => s.text.startsWith('Verify agent governance cache'));
+    const check = agent.resolution[i]!;
+    expect(check).toMatchObject({ type: 'command', run: ['atom-cli', 'logs', '--lines', '{lines}'] });
+    expect(check).toMatchObject({ destructive: false, approval: false });
+    expect(check.text).toMatch(/governance errors/);
+    const restart = agent.resolution[i + 1]!;
+    expect(restart).toMatchObject({ type: 'command', run: ['atom-cli', 'nodes', 'restart', '{node_id}'] });
+    expect(restart).toMatchObject({ destructive: true });
+    expect(restart.text).toMatch(/may need restart/);
+    expect(agent.resolution.map((s) => s.text)).toEqual([
+      'Check agent maturity level vs action complexity',
+      check.text,
+      restart.text,
+      'Check LLM provider status (https://status.openai.com/, https://status.anthropic.com/)',
+      'Review agent configuration',
+    ]);
+  });
+
+  it("Emergency Access offers the runbook's emergency restart and rollback, destructive, never suggested", () => {
+    const em = playbooks.find((p) => p.id === 'emergency-access')!;
+    expect(em).toMatchObject({ title: 'Emergency Access', kind: 'procedure', match: [] });
+    expect(em.mitigation[0]).toEqual({ type: 'text', text: 'Console access (emergency only): `atom-cli console`' });
+    const [restart, rollback] = em.mitigation.slice(1) as CommandStep[];
+    expect(restart).toMatchObject({ run: ['atom-cli', 'nodes', 'restart', '--all'], params: {} });
+    expect(restart).toMatchObject({ destructive: true, approval: true });
+    expect(rollback).toMatchObject({ run: ['atom-cli', 'rollback'], params: {}, destructive: true, approval: false });
+    expect(rollback!.warning).toMatch(/^Emergency only\. Names no version/);
+    expect(rollback!.warning).toContain('atom-cli rollback <version>');
+    expect(em.resolution.every((s) => s.type !== 'command' || !s.destructive)).toBe(true);
+    expect(commands(em).map(line)).toEqual([
+      'atom-cli nodes restart --all',
+      'atom-cli rollback',
+      'atom-cli status',
+      'atom-cli nodes list',
+      'atom-cli logs --lines 50',
+    ]);
+    for (const title of ['emergency', 'restart all nodes', 'emergency rollback', 'everything down'])
+      expect(suggestPlaybook(title, playbooks), title).not.toBe('emergency-access');
+  });
+
+  it('says where alembic runs as the runbook does: after `atom-cli console` and `cd /app`', async () => {
+    const rb = playbooks.find((p) => p.id === 'database-rollback')!;
+    expect(rb.detection[0]!.text).toContain(
+      '`atom-cli console` (SSH into machine), then `cd /app` (navigate to backend)',
+    );
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `ALEMBIC_CLI` |'))!;
+    expect(row).toContain('after `atom-cli console` (SSH into machine) and `cd /app` (navigate to backend)');
+    const config = await readFile(new URL('../../src/config.ts', import.meta.url), 'utf8');
+    for (const [name, text] of [
+      ['README.md', readme],
+      ['src/config.ts', config],
+      ['runbooks/atom.yml', await readFile(DEFAULT_RUNBOOK_FILE, 'utf8')],
+    ] as const) {
+      expect(text, name).not.toContain('atom-cli ssh console');
+      expect(text, name).not.toContain('/app/backend-saas');
+    }
+  });
+
+  it("the security incidents carry the runbook's symptoms, response and prevention; nothing they run changes production", () => {
+    const parts = (title: string) => {
+      const p = byTitle(title);
+      return {
+        kind: p.kind,
+        symptoms: p.symptoms,
+        prevention: p.prevention,
+        response: p.mitigation.map((s) => s.text),
+      };
+    };
+    expect(parts('Unauthorized Access')).toEqual({
+      kind: 'security',
+      symptoms: ['Suspicious login attempts', 'Data breaches'],
+      response: ['Revoke sessions', 'Force password reset'],
+      prevention: ['MFA', 'Rate limiting', 'Audit logging'],
+    });
+    expect(parts('Data Exposure')).toMatchObject({
+      kind: 'security',
+      symptoms: ['Sensitive data in logs', 'Unauthorized queries'],
+      prevention: ['Log redaction', 'Query validation'],
+    });
+    expect(parts('Data Exposure').response).toEqual([
+      expect.stringMatching(/^Rotate secrets: /),
+      expect.stringContaining('`atom-cli secrets set KEY=value`'),
+      expect.stringMatching(/^Audit logs: /),
+    ]);
+    expect(parts('DDoS Attack')).toMatchObject({
+      kind: 'security',
+      symptoms: ['Spike in requests', 'Rate limit alerts'],
+      prevention: ['Rate limiting', 'CAPTCHA'],
+    });
+    expect(parts('DDoS Attack').response[0]).toBe('Enable Cloud DDoS protection');
+    const security = playbooks.filter((p) => p.kind === 'security');
+    expect([...new Set(security.flatMap(commands).map(line))].sort()).toEqual([
+      'atom-cli logs --lines {lines}',
+      'atom-cli secrets list',
+      'atom-cli status',
+    ]);
+    expect(security.flatMap(commands).some((s) => s.destructive || s.approval)).toBe(false);
   });
 
   it('every parameter default matches its kind and fills the template', () => {
@@ -218,6 +377,24 @@ describe('suggestPlaybook', () => {
     ['Slow queries on the agents table', 'slow-query-performance'],
     ['api machines auto-stopped', 'machine-auto-stops'],
     ['Agent execution failing', 'agent-execution-failures'],
+    ['db down', 'database-connection-failures'],
+    ['redis', 'redis-connection-errors'],
+    ['OOM', 'memory-leaks'],
+    ['rate limit exceeded', 'rate-limiting-errors'],
+    ['memory leak on api', 'memory-leaks'],
+    ['connection leak in the api', 'database-connection-failures'],
+    ['SLA breach on p95', 'slow-response-times'],
+    // Security incidents win over any other match
+    ['DDoS attack on api', 'ddos-attack'],
+    ['ddos', 'ddos-attack'],
+    ['DDoS: rate limit alerts, 429 Too Many Requests', 'ddos-attack'],
+    ['Spike in requests', 'ddos-attack'],
+    ['unauthorized access to admin', 'unauthorized-access'],
+    ['Suspicious login attempts on acme', 'unauthorized-access'],
+    ['Possible data breach', 'unauthorized-access'],
+    ['customer data exposed', 'data-exposure'],
+    ['API key leaked in logs', 'data-exposure'],
+    ['Unauthorized queries on the tenants table', 'data-exposure'],
     // Titles beyond ASCII take the full Unicode match, not the lower-case pre-check
     ['🔥 Redis connection errors', 'redis-connection-errors'],
     ['Datenbank-Ausfall: DB down für Kunden', 'database-connection-failures'],
@@ -229,6 +406,16 @@ describe('suggestPlaybook', () => {
     expect(suggestPlaybook('Typo on pricing page', playbooks)).toBeNull();
     expect(suggestPlaybook('', playbooks)).toBeNull();
     expect(suggestPlaybook('database', [])).toBeNull();
+  });
+
+  it('a security playbook wins over a match with more words, wherever it is in the file', () => {
+    const custom = [
+      { id: 'rate', kind: 'issue' as const, match: ['rate limit alerts', 'too many requests'] },
+      { id: 'attack', kind: 'security' as const, match: ['ddos'] },
+    ];
+    expect(suggestPlaybook('too many requests: rate limit alerts (ddos?)', custom)).toBe('attack');
+    expect(suggestPlaybook('too many requests: rate limit alerts', custom)).toBe('rate');
+    expect(suggestPlaybook('ddos', [{ id: 'plain', match: ['ddos'] }])).toBe('plain');
   });
 
   it('uses the keywords from the file', () => {
@@ -423,6 +610,12 @@ describe('playbook schema errors name the entry', () => {
       'playbooks.db-down.mitigation.0.approval: "alembic downgrade" needs a second person: ' +
         'mark the step approval: true',
     ]);
+    expect(
+      problems(withSteps({ text: 'All', run: ['atom-cli', 'nodes', 'restart', '--all'], destructive: true })),
+    ).toEqual([
+      'playbooks.db-down.mitigation.0.approval: "atom-cli nodes restart --all" needs a second person: ' +
+        'mark the step approval: true',
+    ]);
   });
 
   it('a default that does not fit its kind, a bad timeout, an http path that is a URL', () => {
@@ -453,6 +646,14 @@ describe('playbook schema errors name the entry', () => {
     expect(p).toEqual([
       'playbooks.db-down.mitigation.0.destructive: only a command step (one with run) has destructive',
       'playbooks.db-down.mitigation.1.http: a step is an HTTP check (http) or a command (run), not both',
+    ]);
+  });
+
+  it('a procedure with match keywords', () => {
+    expect(
+      problems(base({ 'db-rollback': { title: 'Database Rollback', kind: 'procedure', match: ['rollback'] } })),
+    ).toEqual([
+      'playbooks.db-rollback.match: a procedure is attached on purpose, never suggested from a title: leave out match',
     ]);
   });
 
