@@ -77,7 +77,7 @@ describe('the runbook file', () => {
     rb.escalation.order.push('vp');
     rb.escalation.rules.critical = 'ceo';
     const p = problems(rb);
-    const known = 'known roles: on_call, senior_devops, engineering_manager, cto';
+    const known = 'known roles: on_call, senior_devops, engineering_manager, cto, database_team';
     expect(p).toContain(`escalation.order.4: unknown role "vp"; ${known}`);
     expect(p).toContain(`escalation.rules.critical: unknown role "ceo"; ${known}`);
   });
@@ -112,7 +112,7 @@ describe('the runbook file', () => {
     expect(p.some((x) => x.startsWith('escalation.rules.customer_impact:'))).toBe(true);
     expect(p.some((x) => /escalation\.rules.*on_weekends/.test(x))).toBe(true);
     expect(p).toContain(
-      'escalation.rules.unresolved.page: unknown role "nobody"; known roles: on_call, senior_devops, engineering_manager, cto',
+      'escalation.rules.unresolved.page: unknown role "nobody"; known roles: on_call, senior_devops, engineering_manager, cto, database_team',
     );
   });
 
@@ -122,7 +122,7 @@ describe('the runbook file', () => {
     expect(parseRunbook(rb).escalation.rules.critical?.roles).toEqual(['senior_devops', 'on_call']);
     (rb.escalation.rules as Record<string, unknown>).critical = ['senior_devops', 'ceo'];
     expect(problems(rb)).toEqual([
-      'escalation.rules.critical.1: unknown role "ceo"; known roles: on_call, senior_devops',
+      'escalation.rules.critical.1: unknown role "ceo"; known roles: on_call, senior_devops, engineering_manager, cto, database_team',
     ]);
     (rb.escalation.rules as Record<string, unknown>).critical = [];
     expect(problems(rb).some((x) => x.startsWith('escalation.rules.critical'))).toBe(true);
@@ -132,8 +132,10 @@ describe('the runbook file', () => {
     expect(parseRunbook(base()).escalation.rules.data_loss).toBeUndefined();
     const rb = base();
     (rb.escalation.rules as Record<string, unknown>).data_loss = 'database_team';
+    expect(problems(rb)).toEqual([]);
+    (rb.escalation.rules as Record<string, unknown>).data_loss = 'dba';
     expect(problems(rb)).toEqual([
-      'escalation.rules.data_loss: unknown role "database_team"; known roles: on_call, senior_devops',
+      'escalation.rules.data_loss: unknown role "dba"; known roles: on_call, senior_devops, engineering_manager, cto, database_team',
     ]);
   });
 
