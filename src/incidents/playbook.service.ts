@@ -18,7 +18,7 @@ import {
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { IncidentChat, Logger, PlaybookChat, RunView } from './ports.js';
 import { StepApprovals } from './step-approvals.service.js';
-import type { RunResult, StepRuns } from './step-runs.js';
+import type { RunResult, StepRun, StepRuns } from './step-runs.js';
 import type { Incident } from './types.js';
 import { PostDeploymentVerification } from './verification.service.js';
 
@@ -128,7 +128,7 @@ export class PlaybookService implements StepRuns {
       await this.approvals.request(incident, playbook, step, request, values, userId);
       return { kind: 'approval_requested' };
     }
-    await this.perform(incident, playbook, step, key, target, userId, null);
+    await this.perform({ incident, playbook, step, key, target, userId, approvedBy: null });
     return { kind: 'ran' };
   }
 
@@ -136,30 +136,14 @@ export class PlaybookService implements StepRuns {
    * Runs a step a person asked for, at once or once approved. A rollback (`atom-cli rollback …`, from the card or a
    * playbook) is followed by the runbook's post-deployment verification.
    */
-  async perform(
-    incident: Incident,
-    playbook: Playbook,
-    step: RunnableStep,
-    key: string,
-    target: string[],
-    userId: string,
-    approvedBy: string | null,
-  ): Promise<RunResult> {
-    const r = await this.execute(incident, playbook, step, key, target, userId, approvedBy);
-    if (isRollbackStep(step)) await this.verification.afterRollback(incident, target, r.view, userId);
+  async perform(run: StepRun): Promise<RunResult> {
+    const r = await this.execute(run);
+    if (isRollbackStep(run.step)) await this.verification.afterRollback(run.incident, run.target, r.view, run.userId);
     return r;
   }
 
   /** Runs a checked, allowed step and reports it in the thread. */
-  async execute(
-    incident: Incident,
-    playbook: Playbook,
-    step: RunnableStep,
-    key: string,
-    target: string[],
-    userId: string,
-    approvedBy: string | null,
-  ): Promise<RunResult> {
+  async execute({ incident, playbook, step, key, target, userId, approvedBy }: StepRun): Promise<RunResult> {
     const incidentId = incident.id;
     const playbookId = playbook.id;
     const shown = target.map(redact);

@@ -32,15 +32,15 @@ export class RollbackService {
     const incident = await this.incident(incidentId);
     const { playbook, step } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
     if (step.type !== 'command') throw new Error('rollback playbook is malformed');
-    const { view, full } = await this.playbooks.execute(
+    const { view, full } = await this.playbooks.execute({
       incident,
       playbook,
       step,
-      ROLLBACK_STEPS.deployments,
-      this.playbooks.target(step, {}),
+      key: ROLLBACK_STEPS.deployments,
+      target: this.playbooks.target(step, {}),
       userId,
-      null,
-    );
+      approvedBy: null,
+    });
     if (view.state !== 'succeeded') return; // the run message says what went wrong
     const deployments = parseDeployments(
       full,

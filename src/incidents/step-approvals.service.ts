@@ -202,7 +202,15 @@ export class StepApprovals {
         .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
         .catch((e) => this.log.warn('updateApproval failed', e));
     }
-    await this.runs.perform(incident, playbook, step, a.stepKey, target, a.requestedBy, userId);
+    await this.runs.perform({
+      incident,
+      playbook,
+      step,
+      key: a.stepKey,
+      target,
+      userId: a.requestedBy,
+      approvedBy: userId,
+    });
   }
 
   /** An approver (or the requester, withdrawing) turns a request down, saying why. */

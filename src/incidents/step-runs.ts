@@ -8,6 +8,17 @@ export interface RunResult {
   full: string;
 }
 
+/** One run of a step: which, with what (the argv filled in), asked for by whom, approved by whom (or nobody). */
+export interface StepRun {
+  incident: Incident;
+  playbook: Playbook;
+  step: RunnableStep;
+  key: string;
+  target: string[];
+  userId: string;
+  approvedBy: string | null;
+}
+
 /**
  * What approvals, rollback and verification need from running steps (the playbook service): find a step, fill it in,
  * run it. `execute` runs exactly one step; `perform` is a step a person asked for, with what follows it (the
@@ -16,22 +27,6 @@ export interface RunResult {
 export interface StepRuns {
   step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep };
   target(step: RunnableStep, values: Record<string, string>): string[];
-  execute(
-    incident: Incident,
-    playbook: Playbook,
-    step: RunnableStep,
-    key: string,
-    target: string[],
-    userId: string,
-    approvedBy: string | null,
-  ): Promise<RunResult>;
-  perform(
-    incident: Incident,
-    playbook: Playbook,
-    step: RunnableStep,
-    key: string,
-    target: string[],
-    userId: string,
-    approvedBy: string | null,
-  ): Promise<RunResult>;
+  execute(run: StepRun): Promise<RunResult>;
+  perform(run: StepRun): Promise<RunResult>;
 }

@@ -38,7 +38,15 @@ export class PostDeploymentVerification {
       let run: { view: RunView; full: string };
       try {
         const target = this.runs.target(check.step, {});
-        run = await this.runs.execute(incident, ROLLBACK, check.step, ROLLBACK_STEPS.verify[i]!, target, userId, null);
+        run = await this.runs.execute({
+          incident,
+          playbook: ROLLBACK,
+          step: check.step,
+          key: ROLLBACK_STEPS.verify[i]!,
+          target,
+          userId,
+          approvedBy: null,
+        });
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         results.push({ name, expected, ok: false, detail: `not checked: ${err.message}` });
