@@ -130,6 +130,20 @@ async function submitAndConfirm(
   return JSON.stringify(next.view.blocks);
 }
 
+/** The approval request posted in the incident channel: the request message and its approval id. */
+async function approvalRequest(c: Ctx) {
+  const req = await c.bot.fake.waitFor(
+    'chat.postMessage',
+    (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+  );
+  const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+  return { req, ts: (req.response as { ts: string }).ts, id };
+}
+
+/** Clicks Approve and run on an approval request. */
+const approve = (c: Ctx, r: { ts: string; id: string }, userId = 'U0APPROVER') =>
+  c.bot.click({ channelId: c.channelId, messageTs: r.ts, actionId: ACTION.approveStep, value: r.id, userId });
+
 /** The run message in the playbook's thread, once it reaches `state`. */
 async function runMessage(c: Ctx, re: RegExp, ms = 8000) {
   return c.bot.fake.waitFor('chat.update', (u) => u.args.channel === c.channelId && re.test(json(u)), ms);
@@ -332,20 +346,10 @@ describe('playbooks from the incident channel', () => {
     const c = await declareWithPlaybook(bot, 'db down bad migration');
     bot.fake.reset();
     await click(c, 'mitigation.1', RESPONDER);
-    const req = await bot.fake.waitFor(
-      'chat.postMessage',
-      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
-    );
-    expect(json(req)).toContain(`${ATOM_CLI} downgrade -1`);
-    expect(json(req)).toContain('May lose data');
-    const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: (req.response as { ts: string }).ts,
-      actionId: ACTION.approveStep,
-      value: id,
-      userId: 'U0APPROVER',
-    });
+    const request = await approvalRequest(c);
+    expect(json(request.req)).toContain(`${ATOM_CLI} downgrade -1`);
+    expect(json(request.req)).toContain('May lose data');
+    await approve(c, request);
     await runMessage(c, /downgrade -1/);
     await bot.fake.waitFor(
       'chat.update',
@@ -462,19 +466,9 @@ describe('playbooks from the incident channel', () => {
     const open = await bot.fake.waitFor('views.open');
     const meta = (open.args.view as { private_metadata: string }).private_metadata;
     await submitAndConfirm(bot, meta, RESPONDER, { version: 'v99' });
-    const req = await bot.fake.waitFor(
-      'chat.postMessage',
-      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
-    );
-    const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    const request = await approvalRequest(c);
     const before = (await cliRuns()).length;
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: (req.response as { ts: string }).ts,
-      actionId: ACTION.approveStep,
-      value: id,
-      userId: 'U0APPROVER',
-    });
+    await approve(c, request);
     const verification = await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
@@ -494,18 +488,7 @@ describe('playbooks from the incident channel', () => {
     const open = await bot.fake.waitFor('views.open');
     const meta = (open.args.view as { private_metadata: string }).private_metadata;
     await submitAndConfirm(bot, meta, RESPONDER, { version: 'v55' });
-    const req = await bot.fake.waitFor(
-      'chat.postMessage',
-      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
-    );
-    const id = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: (req.response as { ts: string }).ts,
-      actionId: ACTION.approveStep,
-      value: id,
-      userId: 'U0APPROVER',
-    });
+    await approve(c, await approvalRequest(c));
     const verification = await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
