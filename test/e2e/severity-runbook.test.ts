@@ -11,6 +11,16 @@ const allText = (msg: { text?: string; blocks?: unknown[] } | undefined) =>
  * The runbook file is the one source of severity names and response times: edit SEV-1's respond_within and the card,
  * the channel topic, the page, the notices and the escalation timer all say the same.
  */
+/** How long after the incident's creation its response-time (unacknowledged) timer is due, in ms. */
+async function responseTimerMs(bot: BotHarness, channelId: string): Promise<number> {
+  const { rows } = await bot.db.query<{ created_at: Date; due_at: Date }>(
+    `SELECT i.created_at, j.due_at FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
+     WHERE i.channel_id = $1 AND j.key = 'unacknowledged'`,
+    [channelId],
+  );
+  return new Date(rows[0]!.due_at).getTime() - new Date(rows[0]!.created_at).getTime();
+}
+
 describe('severity response times come from the runbook file', () => {
   let bot: BotHarness;
   beforeAll(async () => {
@@ -42,12 +52,7 @@ describe('severity response times come from the runbook file', () => {
     );
     expect(JSON.stringify(page.args)).toContain(expected);
 
-    const { rows } = await bot.db.query<{ created_at: Date; due_at: Date }>(
-      `SELECT i.created_at, j.due_at FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
-       WHERE i.channel_id = $1 AND j.key = 'unacknowledged'`,
-      [channel.id],
-    );
-    expect(new Date(rows[0]!.due_at).getTime() - new Date(rows[0]!.created_at).getTime()).toBe(7 * 60_000);
+    expect(await responseTimerMs(bot, channel.id)).toBe(7 * 60_000);
   });
 
   it('a severity change notice and the severity select use the runbook too', async () => {
@@ -61,12 +66,7 @@ describe('severity response times come from the runbook file', () => {
       (c) => c.args.channel === channel.id && /raised/.test(String(c.args.text)),
     );
     expect(String(notice.args.text)).toContain('SEV-2 · respond within 2 hours');
-    const { rows } = await bot.db.query<{ created_at: Date; due_at: Date }>(
-      `SELECT i.created_at, j.due_at FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
-       WHERE i.channel_id = $1 AND j.key = 'unacknowledged'`,
-      [channel.id],
-    );
-    expect(new Date(rows[0]!.due_at).getTime() - new Date(rows[0]!.created_at).getTime()).toBe(2 * 3_600_000);
+    expect(await responseTimerMs(bot, channel.id)).toBe(2 * 3_600_000);
   });
 
   it('where a person picks a severity: /incident help and the card select show the runbook levels', async () => {
