@@ -28,6 +28,10 @@ import {
 
 export const INCIDENT_COMMAND = '/incident';
 
+const ROLL_BACK = /^\s*roll[\s-]?back\s*$/i;
+const ROLL_BACK_HINT =
+  "To roll back a deployment, use `/incident rollback` (or the card's *Roll back* button): it lists the recent versions with one-click buttons. Nothing was attached. Playbooks about rollback:";
+
 interface Ctx {
   deps: ListenerDeps;
   client: WebClient;
@@ -101,11 +105,21 @@ const HANDLERS: {
       await c.tell(renderPlaybookList(playbooks.list()));
       return;
     }
-    const found = playbooks.find(cmd.name);
-    if (!found) {
-      await c.tell(renderPlaybookList(playbooks.list(), `There is no playbook \`${cmd.name}\`. Pick one of these:`));
+    const matches = playbooks.matching(cmd.name);
+    const named = cmd.name.trim().toLowerCase();
+    // "rollback" means a deployment rollback to most people: that is /incident rollback, never a playbook by chance.
+    if (ROLL_BACK.test(named) && !matches.some((p) => p.id === named || p.title.toLowerCase() === named)) {
+      await c.tell(renderPlaybookList(matches, ROLL_BACK_HINT));
       return;
     }
+    if (matches.length !== 1) {
+      const problem = matches.length
+        ? `\`${cmd.name}\` fits ${matches.length} playbooks; name one by its id:`
+        : `There is no playbook \`${cmd.name}\`. Pick one of these:`;
+      await c.tell(renderPlaybookList(matches.length ? matches : playbooks.list(), problem));
+      return;
+    }
+    const found = matches[0]!;
     const r = await playbooks.attach(i.id, found.id, c.userId);
     if (r.already) await c.tell(`:information_source: *${found.title}* is already attached to this incident.`);
   },

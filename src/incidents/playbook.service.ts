@@ -47,15 +47,16 @@ export class PlaybookService implements StepRuns {
   }
 
   /** By id, or by a title or part of one (case-insensitive). */
-  find(query: string): Playbook | null {
+  /**
+   * The playbooks a person means by `query`: the one with that id or title, else every one whose id or title contains
+   * it (several: the person picks; a partial word never attaches one of many by chance).
+   */
+  matching(query: string): Playbook[] {
     const q = query.trim().toLowerCase();
-    if (!q) return null;
-    return (
-      this.runbook.playbooks.find((p) => p.id === q) ??
-      this.runbook.playbooks.find((p) => p.title.toLowerCase() === q) ??
-      this.runbook.playbooks.find((p) => p.title.toLowerCase().includes(q) || p.id.includes(q)) ??
-      null
-    );
+    if (!q) return [];
+    const exact = this.runbook.playbooks.find((p) => p.id === q || p.title.toLowerCase() === q);
+    if (exact) return [exact];
+    return this.runbook.playbooks.filter((p) => p.title.toLowerCase().includes(q) || p.id.includes(q));
   }
 
   suggestionFor(title: string): Playbook | null {

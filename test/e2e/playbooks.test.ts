@@ -65,6 +65,16 @@ function runbookWithPlaybook(): Runbook {
         resolution: ['Find the root cause'],
         prevention: ['Pool monitoring'],
       },
+      'redis-connection': {
+        title: 'Redis Connection Failures',
+        kind: 'issue',
+        match: ['redis'],
+        symptoms: ['Cache misses'],
+        detection: ['Check the Redis status page'],
+        mitigation: [],
+        resolution: [],
+        prevention: [],
+      },
     },
   });
 }
@@ -245,6 +255,27 @@ describe('playbooks from the incident channel', () => {
     bot.fake.reset();
     await bot.command('playbook db-connection', { channel_id: c.channelId });
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already attached/);
+  });
+
+  it('/incident playbook rollback points to /incident rollback and attaches nothing; a partial name fitting several lists them', async () => {
+    const c = await declareWithPlaybook(bot, 'database is slow again');
+    const attached = async () =>
+      (await bot.db.query('SELECT 1 FROM incident_playbooks WHERE incident_id = $1', [c.incidentId])).rows.length;
+    const before = await attached();
+    bot.fake.reset();
+    await bot.command('playbook rollback', { channel_id: c.channelId });
+    const reply = String((await bot.fake.waitFor('response_url')).args.text);
+    expect(reply).toContain('To roll back a deployment, use `/incident rollback`');
+    expect(reply).toContain('Nothing was attached');
+    bot.fake.reset();
+    await bot.command('playbook roll back', { channel_id: c.channelId });
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toContain('`/incident rollback`');
+    bot.fake.reset();
+    await bot.command('playbook connection', { channel_id: c.channelId });
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toMatch(
+      /`connection` fits 2 playbooks; name one by its id.*db-connection.*redis-connection/s,
+    );
+    expect(await attached()).toBe(before);
   });
 
   it('runs a read-only step: output streams into the thread, with exit code and duration, and is recorded', async () => {
