@@ -9,7 +9,8 @@
  * - credentials in URLs of any scheme: `postgresql://user:pass@host` -> `postgresql://user:***@host`;
  * - Anthropic `sk-ant-...` -> `sk-ant-***`, OpenAI `sk-...` / `sk-proj-...` -> `sk-***`;
  * - Slack `xoxb-` / `xoxp-` / `xoxa-` / `xoxe-` / `xoxr-` / `xoxs-` / `xoxo-` / `xapp-` tokens -> `xoxb-***`;
- * - AWS access key ids `AKIA...` / `ASIA...` -> `AKIA***`, and the value after `aws_secret_access_key`;
+ * - AWS access key ids `AKIA...` / `ASIA...` -> `AKIA***`, the value after `aws_secret_access_key`, and a bare
+ *   40-character secret access key (see `looksLikeAwsSecret`: a git SHA is kept) -> `***`;
  * - Stripe `sk_live_` / `sk_test_` / `rk_live_` / `rk_test_` -> `sk_live_***`, webhook secrets `whsec_***`;
  * - GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`) and JWTs (`eyJ...eyJ...`);
  * - `Authorization: Bearer|Basic|Token ...`, `X-Api-Key: ...`, and `Bearer <token>` anywhere;
@@ -36,6 +37,15 @@ function shouldMaskValue(name: string, value: string): boolean {
   if (value === '' || value === MASK || value === `"${MASK}"` || value === `'${MASK}'`) return false;
   if (isSecretName(name)) return true;
   return URL_NAME.test(name) && URL_WITH_CREDENTIALS.test(value);
+}
+
+/**
+ * An AWS secret access key is 40 characters of base64 (`A-Z a-z 0-9 / +`) with nothing around it. So is a git SHA
+ * (40 lowercase hex) and many a word or path: a key is told apart by mixing upper case, lower case and digits, which
+ * a random 40-character key does all but about once in a thousand, and a SHA (one case only) never does.
+ */
+function looksLikeAwsSecret(candidate: string): boolean {
+  return /[A-Z]/.test(candidate) && /[a-z]/.test(candidate) && /[0-9]/.test(candidate);
 }
 
 /** What String.prototype.replace passes: the match, the groups, then offset and the whole text. */
@@ -90,6 +100,11 @@ const RULES: readonly Rule[] = [
   { pattern: /(?<![A-Za-z0-9])(xox[abeoprs]|xapp)-[A-Za-z0-9-]{4,}/g, replace: `$1-${MASK}` },
   { pattern: /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g, replace: `$1${MASK}` },
   { pattern: /(aws_secret_access_key["']?[ \t]*[=:][ \t]*["']?)[A-Za-z0-9/+=]{16,}/gi, replace: `$1${MASK}` },
+  // A bare AWS secret access key: exactly 40 base64 characters, not part of a longer token or blob.
+  {
+    pattern: /(?<![A-Za-z0-9/+_.-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/g,
+    replace: (match: string) => (looksLikeAwsSecret(match) ? MASK : match),
+  },
   { pattern: /(?<![A-Za-z0-9])([sr]k_(?:live|test)_)[A-Za-z0-9]{8,}/g, replace: `$1${MASK}` },
   { pattern: /(?<![A-Za-z0-9])whsec_[A-Za-z0-9+/=]{8,}/g, replace: `whsec_${MASK}` },
   { pattern: /(?<![A-Za-z0-9])(gh[oprsu]_)[A-Za-z0-9]{20,}/g, replace: `$1${MASK}` },
