@@ -14,12 +14,16 @@
  * - Stripe `sk_live_` / `sk_test_` / `rk_live_` / `rk_test_` -> `sk_live_***`, webhook secrets `whsec_***`;
  * - GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`) and JWTs (`eyJ...eyJ...`);
  * - `Authorization: Bearer|Basic|Token ...`, `X-Api-Key: ...`, and `Bearer <token>` anywhere;
- * - PEM private key blocks: the body between BEGIN and END becomes one `***` line.
+ * - PEM private key blocks: the body between BEGIN and END becomes one `***` line;
+ * - the value column of a secrets table (`NAME  DIGEST  VALUE` then rows, see secrets-table.ts) -> `***`.
  *
  * It errs on the side of masking too much (`BYPASS_CACHE=true` is masked): an over-masked line costs a responder
  * a second look, a leaked key costs a rotation. Rules work line by line and never across a newline, so the
- * streaming redactor can apply them to whole blocks of complete lines at once.
+ * streaming redactor can apply them to whole blocks of complete lines at once; only a PEM block and a secrets table
+ * span lines, and the redactor keeps state for them.
  */
+
+import { TABLE_HEADER_HINT, type TableColumns, tableHeader, valueStart } from './secrets-table.js';
 
 export const MASK = '***';
 
@@ -134,6 +138,14 @@ function applyRules(text: string): string {
 const PRIVATE_KEY_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 const PRIVATE_KEY_END = /-----END [A-Z0-9 ]*PRIVATE KEY-----/;
 
+/** A row of a secrets table with its value (and what follows it on the line) masked; see secrets-table.ts. */
+function maskTableRow(line: string, columns: TableColumns): string {
+  const start = valueStart(line, columns);
+  if (start === null) return applyRules(line);
+  const end = line.endsWith('\r') ? line.length - 1 : line.length;
+  return `${applyRules(line.slice(0, start))}${MASK}${line.slice(end)}`;
+}
+
 export interface Redactor {
   /** Takes the next chunk; returns the redacted complete lines (ending in `\n`), or '' while a line is open. */
   push(chunk: string): string;
@@ -152,16 +164,53 @@ export interface RedactorOptions {
 /**
  * Redacts a stream line by line: a secret split across two chunks is masked because nothing is released until its
  * line is complete. Feed it decoded text (use a StringDecoder so a UTF-8 character is never split).
+ *
+ * Two things span lines, so the redactor keeps state between chunks for them: a PEM private key (the lines between
+ * BEGIN and END), and a secrets table (after a `NAME  DIGEST  VALUE` header, the value column of every row, up to
+ * the next blank line).
  */
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   const maxLineChars = options.maxLineChars ?? 64 * 1024;
   let pending = '';
   let inPrivateKey = false;
   let privateKeyMasked = false;
+  let table: TableColumns | null = null;
+
+  /** The line redacted, or null for a line of a PEM body past its first (the body shows as one `***` line). */
+  const redactLine = (line: string): string | null => {
+    if (inPrivateKey) {
+      const end = line.match(PRIVATE_KEY_END);
+      if (end) {
+        inPrivateKey = false;
+        return end[0] + applyRules(line.slice((end.index ?? 0) + end[0].length));
+      }
+      if (privateKeyMasked) return null;
+      privateKeyMasked = true;
+      return MASK;
+    }
+    const begin = PRIVATE_KEY_END.test(line) ? null : line.match(PRIVATE_KEY_BEGIN);
+    if (begin) {
+      // Whatever follows the BEGIN marker on its line is key material.
+      inPrivateKey = true;
+      privateKeyMasked = false;
+      return applyRules(line.slice(0, begin.index)) + begin[0];
+    }
+    if (table) {
+      if (line.trim() === '') {
+        table = null;
+        return line;
+      }
+      return maskTableRow(line, table);
+    }
+    table = tableHeader(line);
+    return applyRules(line);
+  };
 
   const redactBlock = (block: string): string => {
-    if (!inPrivateKey && !block.includes('PRIVATE KEY-----')) return applyRules(block);
-    // Slow path, only around PEM blocks: walk the lines and keep state across calls.
+    if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !TABLE_HEADER_HINT.test(block)) {
+      return applyRules(block);
+    }
+    // Slow path, only around PEM blocks and secrets tables: walk the lines and keep state across calls.
     const lines = block.split('\n');
     const out: string[] = [];
     for (const [index, line] of lines.entries()) {
@@ -170,26 +219,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         out.push('');
         continue;
       }
-      if (inPrivateKey) {
-        const end = line.match(PRIVATE_KEY_END);
-        if (end) {
-          inPrivateKey = false;
-          out.push(end[0] + applyRules(line.slice((end.index ?? 0) + end[0].length)));
-        } else if (!privateKeyMasked) {
-          privateKeyMasked = true;
-          out.push(MASK);
-        }
-        continue;
-      }
-      const begin = PRIVATE_KEY_END.test(line) ? null : line.match(PRIVATE_KEY_BEGIN);
-      if (begin) {
-        // Whatever follows the BEGIN marker on its line is key material.
-        inPrivateKey = true;
-        privateKeyMasked = false;
-        out.push(applyRules(line.slice(0, begin.index)) + begin[0]);
-      } else {
-        out.push(applyRules(line));
-      }
+      const redacted = redactLine(line);
+      if (redacted !== null) out.push(redacted);
     }
     return out.join('\n');
   };

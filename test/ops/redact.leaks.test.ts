@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from '../../src/ops/redact.js';
+import { createRedactor, redact } from '../../src/ops/redact.js';
 
 const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -25,5 +25,67 @@ describe('redact: a bare AWS secret access key', () => {
     ['a 39-character string', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE'],
   ])('leaves %s alone', (_what, input) => {
     expect(redact(input)).toBe(input);
+  });
+});
+
+/** `atom-cli secrets list` as a table: the values have no name or prefix on their line to be found by. */
+const TABLE = [
+  'NAME                   DIGEST            VALUE',
+  'DATABASE_URL           3f2a9c1d8e7b6a50  postgresql://atom_app:hunter2@ep-calm-river-123456.us-east-2.aws.neon.tech/atom',
+  'NEXTAUTH_SECRET        9b1e44c0a7d3f215  7f3c9a1e5b2d4c6e8f0a1b3c5d7e9f11',
+  'REDIS_PASSWORD         0c5d8e2f4a6b1397  AbCdEf0123456789upstash',
+  'AWS_SECRET_ACCESS_KEY  e4a1b7c9d2f05836  wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'SES_REGION             5a6b7c8d9e0f1a2b  us-east-1',
+  'A_VERY_LONG_NAME_THAT_PUSHES_THE_COLUMNS  77aa88bb99cc00dd  correct horse battery staple',
+  'NO_DIGEST                                 s3cr3t-value-1',
+  '',
+  'Run `atom-cli secrets set NAME=VALUE` to change one.',
+  '',
+].join('\n');
+
+const MASKED_TABLE = [
+  'NAME                   DIGEST            VALUE',
+  'DATABASE_URL           3f2a9c1d8e7b6a50  ***',
+  'NEXTAUTH_SECRET        9b1e44c0a7d3f215  ***',
+  'REDIS_PASSWORD         0c5d8e2f4a6b1397  ***',
+  'AWS_SECRET_ACCESS_KEY  e4a1b7c9d2f05836  ***',
+  'SES_REGION             5a6b7c8d9e0f1a2b  ***',
+  'A_VERY_LONG_NAME_THAT_PUSHES_THE_COLUMNS  ***',
+  'NO_DIGEST                                 ***',
+  '',
+  'Run `atom-cli secrets set NAME=VALUE` to change one.',
+  '',
+].join('\n');
+
+describe('redact: the value column of a secrets table', () => {
+  it('masks every value and keeps names, digests and what follows the table', () => {
+    expect(redact(TABLE)).toBe(MASKED_TABLE);
+  });
+
+  it('masks the value column whatever its header calls the other columns', () => {
+    const listing = 'Name     Digest    Created At   Value\nAPI_KEY  1a2b3c4d  2 days ago   plainvalue42\n';
+    expect(redact(listing)).toBe('Name     Digest    Created At   Value\nAPI_KEY  1a2b3c4d  2 days ago   ***\n');
+  });
+
+  it('reads a table whose columns are one blank apart', () => {
+    const listing = 'NAME DIGEST VALUE\nAPI_TOKEN 1a2b3c4d tok-live-0042\nPLAIN 5e6f7a8b hunter22 and more\n';
+    expect(redact(listing)).toBe('NAME DIGEST VALUE\nAPI_TOKEN 1a2b3c4d ***\nPLAIN 5e6f7a8b ***\n');
+  });
+
+  it('masks rows that arrive in later chunks, split anywhere', () => {
+    for (let cut = 1; cut < TABLE.length; cut += 7) {
+      const redactor = createRedactor();
+      const out = redactor.push(TABLE.slice(0, cut)) + redactor.push(TABLE.slice(cut)) + redactor.flush();
+      expect(out).toBe(MASKED_TABLE);
+    }
+    const byLine = createRedactor();
+    let out = '';
+    for (const line of TABLE.split(/(?<=\n)/)) out += byLine.push(line);
+    expect(out + byLine.flush()).toBe(MASKED_TABLE);
+  });
+
+  it('leaves prose and other tables alone', () => {
+    const text = 'the NAME of the VALUE\nCURRENT  VERSION  STATUS\n*        v58      complete\n';
+    expect(redact(text)).toBe(text);
   });
 });
