@@ -156,9 +156,45 @@ export interface Redactor {
 export interface RedactorOptions {
   /**
    * A line longer than this is cut (at the last blank if there is one in its second half) so memory stays bounded.
-   * A secret that straddles such a cut may be only partly masked. Default 64 KiB.
+   * A secret found by a pattern that straddles such a cut may be only partly masked; a known value never is.
+   * Default 64 KiB.
    */
   maxLineChars?: number;
+  /** Values the caller knows are secret, masked wherever they appear (see `knownValues`). */
+  known?: readonly string[];
+}
+
+/**
+ * Known values shorter than this are not masked by value: a 3-letter region or a `true` would mask ordinary words
+ * all over the output, and a secret that short is not worth guarding this way. (The pattern rules still apply.)
+ */
+export const MIN_KNOWN_VALUE_CHARS = 6;
+
+interface KnownValues {
+  pattern: RegExp;
+  /** Length of the longest piece: a cut of an overlong line keeps at least this much back. */
+  longest: number;
+}
+
+/**
+ * One pattern for values the bot knows are secret (what it passed in a command's environment, its own tokens).
+ * Each line of a value is a piece of its own, so masking still works line by line, and a value's URL-encoded form
+ * (as it appears in a connection string) is masked too. Longest first, so a value containing another goes whole.
+ */
+function knownValues(values: readonly string[]): KnownValues | null {
+  const pieces = new Set<string>();
+  for (const value of values) {
+    for (const line of value.split(/\r?\n/)) {
+      const piece = line.trim();
+      if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
+      pieces.add(piece);
+      pieces.add(encodeURIComponent(piece));
+    }
+  }
+  if (pieces.size === 0) return null;
+  const sorted = [...pieces].sort((a, b) => b.length - a.length);
+  const alternatives = sorted.map((piece) => piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return { pattern: new RegExp(alternatives.join('|'), 'g'), longest: sorted[0]?.length ?? 0 };
 }
 
 /**
@@ -170,7 +206,12 @@ export interface RedactorOptions {
  * the next blank line).
  */
 export function createRedactor(options: RedactorOptions = {}): Redactor {
-  const maxLineChars = options.maxLineChars ?? 64 * 1024;
+  return makeRedactor(options.maxLineChars ?? 64 * 1024, knownValues(options.known ?? []));
+}
+
+function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor {
+  // Known values go first, before a rule can mask part of one and leave the rest unrecognizable.
+  const maskKnown = (text: string): string => (known ? text.replace(known.pattern, MASK) : text);
   let pending = '';
   let inPrivateKey = false;
   let privateKeyMasked = false;
@@ -206,7 +247,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return applyRules(line);
   };
 
-  const redactBlock = (block: string): string => {
+  const redactBlock = (text: string): string => {
+    const block = maskKnown(text);
     if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !TABLE_HEADER_HINT.test(block)) {
       return applyRules(block);
     }
@@ -235,8 +277,16 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         return redactBlock(complete);
       }
       if (pending.length <= maxLineChars) return '';
+      // Mask the known values now, and keep back enough that one still arriving is not cut in two.
+      pending = maskKnown(pending);
       const blank = Math.max(pending.lastIndexOf(' '), pending.lastIndexOf('\t'));
-      const at = blank >= maxLineChars / 2 ? blank + 1 : pending.length - 512;
+      const hold = (known?.longest ?? 1) - 1;
+      const at = Math.max(
+        1,
+        blank >= maxLineChars / 2
+          ? Math.min(blank + 1, pending.length - hold)
+          : pending.length - Math.max(Math.min(512, Math.floor(maxLineChars / 2)), hold),
+      );
       const head = pending.slice(0, at);
       pending = pending.slice(at);
       return redactBlock(head);
@@ -253,4 +303,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 export function redact(text: string): string {
   const redactor = createRedactor({ maxLineChars: Number.POSITIVE_INFINITY });
   return redactor.push(text) + redactor.flush();
+}
+
+/** `redact` that also masks the `known` values; the pattern is built once, for many texts (`argv.map(...)`). */
+export function redactWith(known: readonly string[]): (text: string) => string {
+  const values = knownValues(known);
+  return (text) => {
+    const redactor = makeRedactor(Number.POSITIVE_INFINITY, values);
+    return redactor.push(text) + redactor.flush();
+  };
 }

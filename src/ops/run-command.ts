@@ -4,11 +4,13 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { createOutputCollector } from './output-collector.js';
-import { createRedactor, redact } from './redact.js';
+import { createRedactor, redactWith } from './redact.js';
 
 /**
  * Runs one runbook command: argv only (never a shell), a minimal environment, a hard timeout, and output that is
- * redacted before anything outside this module sees it.
+ * redacted before anything outside this module sees it. Besides the pattern rules of redact.ts, every value passed
+ * in `env` and every one of `secrets` is masked by value (if at least MIN_KNOWN_VALUE_CHARS long). The tail shown
+ * while it runs, the result's tail and full output, its digest and its error all come from the same redacted text.
  *
  * Limits worth knowing:
  * - On timeout or cancel the child gets SIGTERM, then SIGKILL after `killGraceMs`. Only the child is signalled: a
@@ -37,6 +39,11 @@ export interface RunCommandOptions {
    * environment (tokens, database URLs) reaches the child.
    */
   env?: Readonly<Record<string, string>>;
+  /**
+   * Values to mask wherever the output shows them (the bot's own tokens and passwords), on top of the values of
+   * `env`, which are always masked.
+   */
+  secrets?: readonly string[];
   /** May return a promise; it is not awaited, and a rejection is ignored. */
   onOutput?: (snapshot: OutputSnapshot) => unknown;
   /** Minimum time between two onOutput calls. Default 1 000. */
@@ -120,8 +127,9 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     };
   }
 
+  const known = [...Object.values(opts.env ?? {}), ...(opts.secrets ?? [])];
   const decoder = new StringDecoder('utf8');
-  const redactor = createRedactor();
+  const redactor = createRedactor({ known });
   const collector = createOutputCollector({ maxTailChars: opts.maxTailChars, maxFullBytes: opts.maxFullBytes });
   let bytes = 0;
 
@@ -202,7 +210,9 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     timedOut: result.timedOut,
     canceled: result.isCanceled,
     notFound: couldNotRun && result.code === 'ENOENT' && isDirectory(opts.cwd),
-    ...(couldNotRun ? { error: redact(result.shortMessage ?? result.message ?? 'the command could not run') } : {}),
+    ...(couldNotRun
+      ? { error: redactWith(known)(result.shortMessage ?? result.message ?? 'the command could not run') }
+      : {}),
     durationMs: Math.round(performance.now() - started),
     tail: output.tail,
     full: output.full,

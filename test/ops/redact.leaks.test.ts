@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, redact } from '../../src/ops/redact.js';
+import { createRedactor, redact, redactWith } from '../../src/ops/redact.js';
 
 const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -87,5 +87,45 @@ describe('redact: the value column of a secrets table', () => {
   it('leaves prose and other tables alone', () => {
     const text = 'the NAME of the VALUE\nCURRENT  VERSION  STATUS\n*        v58      complete\n';
     expect(redact(text)).toBe(text);
+  });
+});
+
+describe('redact: values the bot knows', () => {
+  const TOKEN = 'Zq81-plain-looking-value';
+
+  it('masks each known value wherever it appears, the longest first', () => {
+    const mask = redactWith([TOKEN, `${TOKEN}-suffix`, 'p@ss word/1']);
+    expect(mask(`a ${TOKEN}-suffix b ${TOKEN} c`)).toBe('a *** b *** c');
+    expect(mask('url p%40ss%20word%2F1 and p@ss word/1')).toBe('url *** and ***');
+  });
+
+  it('does not mask values under six characters, which would hide ordinary words', () => {
+    expect(redactWith(['iad', 'true', 'admin'])('admin in iad: true')).toBe('admin in iad: true');
+  });
+
+  it('masks each line of a known value that spans lines', () => {
+    const pem = 'MIIEowIBAAKCAQEA7x\nq2Lm9XvPqWn3Rt5Yb0\nshort';
+    expect(redactWith([pem])('key:\nMIIEowIBAAKCAQEA7x\nq2Lm9XvPqWn3Rt5Yb0\nshort\n')).toBe('key:\n***\n***\nshort\n');
+  });
+
+  it('masks a known value split across two chunks, wherever the cut falls', () => {
+    const text = `first line\nthe token ${TOKEN} is in use\nlast`;
+    for (let cut = 1; cut < text.length; cut += 1) {
+      const redactor = createRedactor({ known: [TOKEN] });
+      const out = redactor.push(text.slice(0, cut)) + redactor.push(text.slice(cut)) + redactor.flush();
+      expect(out).toBe('first line\nthe token *** is in use\nlast');
+    }
+  });
+
+  it('masks a known value that straddles the cut of an overlong line', () => {
+    for (let pad = 0; pad < 40; pad += 1) {
+      const redactor = createRedactor({ maxLineChars: 64, known: [TOKEN] });
+      const line = `${'x'.repeat(40 + pad)}${TOKEN}${'y'.repeat(30)}`;
+      let out = '';
+      for (const char of line) out += redactor.push(char);
+      out += redactor.flush();
+      expect(out).not.toContain(TOKEN.slice(-8));
+      expect(out.replace('***', TOKEN)).toBe(line);
+    }
   });
 });
