@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { createOutputCollector } from './output-collector.js';
+import { terminateGroup, trackGroup } from './process-group.js';
 import { createRedactor, redactWith } from './redact.js';
 
 /**
@@ -13,9 +14,11 @@ import { createRedactor, redactWith } from './redact.js';
  * while it runs, the result's tail and full output, its digest and its error all come from the same redacted text.
  *
  * Limits worth knowing:
- * - On timeout or cancel the child gets SIGTERM, then SIGKILL after `killGraceMs`. Only the child is signalled: a
- *   grandchild it started in the background is not. If such a process keeps stdout/stderr open after the child
- *   exits, we stop reading after `stdioGraceMs` rather than wait for it.
+ * - The command runs in a process group of its own. On timeout or cancel the whole group gets SIGTERM, then SIGKILL
+ *   after `killGraceMs` if any of it is left, so a child it started dies with it (process-group.ts). When the bot
+ *   exits, the groups still running get SIGTERM.
+ * - A command that ends by itself is not signalled: a background process it leaves behind is its own business. If
+ *   such a process keeps stdout/stderr open, we stop reading `stdioGraceMs` after the command exits.
  * - `onOutput` is best effort: it is throttled, its errors (thrown or rejected) are ignored, and it is not called
  *   after the command ends; the result carries the final tail.
  */
@@ -142,12 +145,23 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     all: true,
     buffer: false,
     reject: false,
-    timeout: opts.timeoutMs,
-    killSignal: 'SIGTERM',
-    forceKillAfterDelay: opts.killGraceMs,
-    cancelSignal: opts.signal,
+    // Its own process group, so a timeout or a cancel stops what it started too (execa would signal it alone).
+    detached: true,
     windowsHide: true,
   });
+
+  // Why the bot stopped the command, if it did.
+  let stopped: 'timeout' | 'cancel' | undefined;
+  const pgid = subprocess.pid;
+  const untrack = pgid === undefined ? () => {} : trackGroup(pgid);
+  const stop = (reason: 'timeout' | 'cancel'): void => {
+    if (stopped || pgid === undefined || subprocess.exitCode !== null || subprocess.signalCode !== null) return;
+    stopped = reason;
+    terminateGroup(pgid, opts.killGraceMs, untrack);
+  };
+  const timeoutTimer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+  const onAbort = (): void => stop('cancel');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const progress = throttle(opts.outputIntervalMs, () => {
     const onOutput = opts.onOutput;
@@ -189,6 +203,9 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
   // A background grandchild can hold the pipes open after the child exits; do not wait on it forever.
   let stdioTimer: NodeJS.Timeout | undefined;
   subprocess.once('exit', () => {
+    clearTimeout(timeoutTimer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (!stopped) untrack();
     stdioTimer = setTimeout(() => {
       subprocess.stdout?.destroy();
       subprocess.stderr?.destroy();
@@ -197,18 +214,22 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
 
   const [result] = await Promise.all([subprocess, consume()]);
   clearTimeout(stdioTimer);
+  // The command never started (no 'exit'): nothing to time out or cancel.
+  clearTimeout(timeoutTimer);
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (!stopped) untrack();
   progress.cancel();
   collector.push(redactor.push(decoder.end()));
   collector.push(redactor.flush());
   const output = collector.finish();
 
   const exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;
-  const couldNotRun = exitCode === null && result.signal === undefined && !result.timedOut && !result.isCanceled;
+  const couldNotRun = exitCode === null && result.signal === undefined && stopped === undefined;
   return {
     exitCode,
     ...(result.signal === undefined ? {} : { signal: result.signal }),
-    timedOut: result.timedOut,
-    canceled: result.isCanceled,
+    timedOut: stopped === 'timeout',
+    canceled: stopped === 'cancel',
     notFound: couldNotRun && result.code === 'ENOENT' && isDirectory(opts.cwd),
     ...(couldNotRun
       ? { error: redactWith(known)(result.shortMessage ?? result.message ?? 'the command could not run') }
