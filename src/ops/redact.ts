@@ -23,7 +23,7 @@
  * span lines, and the redactor keeps state for them.
  */
 
-import { TABLE_HEADER_HINT, type TableColumns, tableHeader, valueStart } from './secrets-table.js';
+import { holdsTableHeader, type TableColumns, tableHeader, valueStart } from './secrets-table.js';
 
 export const MASK = '***';
 
@@ -249,7 +249,7 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
 
   const redactBlock = (text: string): string => {
     const block = maskKnown(text);
-    if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !TABLE_HEADER_HINT.test(block)) {
+    if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !holdsTableHeader(block)) {
       return applyRules(block);
     }
     // Slow path, only around PEM blocks and secrets tables: walk the lines and keep state across calls.

@@ -9,8 +9,8 @@
  * redactor masks the whole value column of the rows that follow such a header, up to the next blank line.
  */
 
-/** A block that may hold the header of a secrets table; only then are its lines looked at one by one. */
-export const TABLE_HEADER_HINT = /\b(?:NAME|KEY)\b[^\n]*\bVALUE\b/i;
+/** A line shaped like a table header: two to eight capitalized words (bounded, so finding it stays linear). */
+const HEADER_SHAPE = /^[ \t]*[A-Z][A-Za-z_]*(?:[ \t]+[A-Z][A-Za-z_]*){1,7}[ \t]*\r?$/gm;
 const HEADER_WORD = /^[A-Z][A-Za-z_]*$/;
 /** A ruler under a header (`----  ------`), which has no value to mask. */
 const TABLE_RULER = /^[\s\-=+|:]*$/;
@@ -18,9 +18,7 @@ const WIDE_GAP = /\t| {2,}/;
 
 /** Where the values are in a secrets table, read from its header. */
 export interface TableColumns {
-  /** What separates two columns: two blanks or a tab when the header is laid out so, else any blank. */
-  gap: RegExp;
-  /** Columns laid out at fixed offsets (two blanks or a tab apart); else only the field count tells. */
+  /** Columns two blanks or a tab apart, at fixed offsets; else one blank apart, and only the field count tells. */
   aligned: boolean;
   /** The value is the index-th field of a row... */
   index: number;
@@ -33,21 +31,16 @@ interface Field {
   end: number;
 }
 
-/** The fields of a line, separated by `gap`, and where each starts and ends. */
-function fields(line: string, gap: RegExp): Field[] {
-  const out: Field[] = [];
-  let at = line.search(/\S/);
-  while (at !== -1 && at < line.length) {
-    const rest = line.slice(at);
-    const next = rest.search(gap);
-    const text = next === -1 ? rest.trimEnd() : rest.slice(0, next);
-    out.push({ at, end: at + text.length });
-    if (next === -1) break;
-    const following = rest.slice(next).search(/\S/);
-    if (following === -1) break;
-    at += next + following;
-  }
-  return out;
+/** The fields of a line and where each starts and ends; in an aligned table a field may hold single blanks. */
+function fields(line: string, aligned: boolean): Field[] {
+  const field = aligned ? /\S(?:\S| (?=\S))*/g : /\S+/g;
+  return [...line.matchAll(field)].map((m) => ({ at: m.index, end: m.index + m[0].length }));
+}
+
+/** True when `block` holds the header of a secrets table; only then are its lines looked at one by one. */
+export function holdsTableHeader(block: string): boolean {
+  for (const match of block.matchAll(HEADER_SHAPE)) if (tableHeader(match[0])) return true;
+  return false;
 }
 
 /**
@@ -58,12 +51,12 @@ export function tableHeader(line: string): TableColumns | null {
   const words = line.trim().split(/\s+/);
   if (words.length < 2 || words.length > 8 || !words.every((w) => HEADER_WORD.test(w))) return null;
   const aligned = line.trim().split(WIDE_GAP).length >= 2;
-  const gap = aligned ? WIDE_GAP : /\s/;
-  const names = fields(line, gap).map((f) => line.slice(f.at, f.end));
+  const columns = fields(line, aligned);
+  const names = columns.map((f) => line.slice(f.at, f.end));
   const name = names.findIndex((n) => /^(?:name|key)$/i.test(n));
   const value = names.findIndex((n) => /^value$/i.test(n));
   if (name === -1 || value <= name) return null;
-  return { gap, aligned, index: value, offset: fields(line, gap)[value]?.at ?? 0 };
+  return { aligned, index: value, offset: columns[value]?.at ?? 0 };
 }
 
 /**
@@ -76,7 +69,7 @@ export function tableHeader(line: string): TableColumns | null {
  */
 export function valueStart(line: string, columns: TableColumns): number | null {
   if (TABLE_RULER.test(line)) return null;
-  const row = fields(line, columns.gap);
+  const row = fields(line, columns.aligned);
   const exact = columns.aligned ? row.find((f) => f.at === columns.offset)?.at : undefined;
   const candidates =
     exact !== undefined
