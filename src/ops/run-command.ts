@@ -214,7 +214,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
 
   const [result] = await Promise.all([subprocess, consume()]);
   clearTimeout(stdioTimer);
-  // The command never started (no 'exit'): nothing to time out or cancel.
+  // Again here for a command that never started, which has no 'exit' event.
   clearTimeout(timeoutTimer);
   opts.signal?.removeEventListener('abort', onAbort);
   if (!stopped) untrack();
