@@ -1,7 +1,7 @@
 import { App, type Logger, LogLevel } from '@slack/bolt';
 import { register as registerActions } from './actions/index.js';
 import { register as registerCommands } from './commands/index.js';
-import type { Config } from './config.js';
+import { type Config, configSecrets } from './config.js';
 import { register as registerEvents } from './events/index.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import type { FiredJob } from './incidents/escalation.service.js';
@@ -82,6 +82,7 @@ export function createBot({ config, db, logger, limits, runbook, timers: timerOp
       atomCli: config.atomCli,
       alembicCli: config.alembicCli,
       commandEnv: { ...config.commandEnv },
+      secrets: configSecrets(config),
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
     },
     app.logger,

@@ -143,3 +143,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
   });
 }
+
+/**
+ * The values of the configuration that are secret: the Slack tokens and signing secret, the database password
+ * (as written in the URL and decoded), and every COMMAND_ENV value. Runbook output is masked by these values.
+ */
+export function configSecrets(config: Config): string[] {
+  const values = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken];
+  if (config.databaseUrl) {
+    try {
+      const password = new URL(config.databaseUrl).password;
+      values.push(password, decodeURIComponent(password));
+    } catch {
+      // A URL the schema let through but URL cannot read: its password is still masked by the URL rule.
+    }
+  }
+  values.push(...Object.values(config.commandEnv));
+  return values.filter((v): v is string => Boolean(v));
+}

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { redact } from './redact.js';
+import { redactWith } from './redact.js';
 
 /**
  * One health-endpoint probe, as the runbook's `curl https://[tenant].atomagentos.com/api/health` does. It never
@@ -14,6 +14,8 @@ export interface HttpCheckOptions {
   headers?: Readonly<Record<string, string>>;
   /** Characters of the body kept in the result (redacted). Default 300; 0 does not read the body. */
   maxBodyChars?: number;
+  /** Values masked in the body and the error wherever they appear (the bot's own tokens), as runCommand does. */
+  secrets?: readonly string[];
 }
 
 export interface HttpCheckResult {
@@ -28,6 +30,7 @@ export interface HttpCheckResult {
 }
 
 export async function httpCheck(url: string, options: HttpCheckOptions): Promise<HttpCheckResult> {
+  const redact = redactWith(options.secrets ?? []);
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   let target: URL;
@@ -51,10 +54,11 @@ export async function httpCheck(url: string, options: HttpCheckOptions): Promise
       signal,
     });
   } catch (error) {
-    return { ok: false, latencyMs: elapsed(), error: describeFetchError(error, options.timeoutMs) };
+    return { ok: false, latencyMs: elapsed(), error: redact(describeFetchError(error, options.timeoutMs)) };
   }
   const latencyMs = elapsed();
-  const body = await readStart(response, options.maxBodyChars ?? 300);
+  const start = await readStart(response, options.maxBodyChars ?? 300);
+  const body = start === undefined ? undefined : redact(start);
   const ok = isExpected(response.status, options.expectStatus);
   return {
     ok,
@@ -97,7 +101,7 @@ async function readStart(response: Response, maxChars: number): Promise<string |
     await reader.cancel().catch(() => {});
   }
   const start = text.slice(0, maxChars).trim();
-  return start === '' ? undefined : redact(start);
+  return start === '' ? undefined : start;
 }
 
 function describeFetchError(error: unknown, timeoutMs: number): string {
@@ -117,6 +121,5 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
     default:
       break;
   }
-  const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return redact(message);
+  return cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

@@ -9,16 +9,21 @@
  * - credentials in URLs of any scheme: `postgresql://user:pass@host` -> `postgresql://user:***@host`;
  * - Anthropic `sk-ant-...` -> `sk-ant-***`, OpenAI `sk-...` / `sk-proj-...` -> `sk-***`;
  * - Slack `xoxb-` / `xoxp-` / `xoxa-` / `xoxe-` / `xoxr-` / `xoxs-` / `xoxo-` / `xapp-` tokens -> `xoxb-***`;
- * - AWS access key ids `AKIA...` / `ASIA...` -> `AKIA***`, and the value after `aws_secret_access_key`;
+ * - AWS access key ids `AKIA...` / `ASIA...` -> `AKIA***`, the value after `aws_secret_access_key`, and a bare
+ *   40-character secret access key (see `looksLikeAwsSecret`: a git SHA is kept) -> `***`;
  * - Stripe `sk_live_` / `sk_test_` / `rk_live_` / `rk_test_` -> `sk_live_***`, webhook secrets `whsec_***`;
  * - GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`) and JWTs (`eyJ...eyJ...`);
  * - `Authorization: Bearer|Basic|Token ...`, `X-Api-Key: ...`, and `Bearer <token>` anywhere;
- * - PEM private key blocks: the body between BEGIN and END becomes one `***` line.
+ * - PEM private key blocks: the body between BEGIN and END becomes one `***` line;
+ * - the value column of a secrets table (`NAME  DIGEST  VALUE` then rows, see secrets-table.ts) -> `***`.
  *
  * It errs on the side of masking too much (`BYPASS_CACHE=true` is masked): an over-masked line costs a responder
  * a second look, a leaked key costs a rotation. Rules work line by line and never across a newline, so the
- * streaming redactor can apply them to whole blocks of complete lines at once.
+ * streaming redactor can apply them to whole blocks of complete lines at once; only a PEM block and a secrets table
+ * span lines, and the redactor keeps state for them.
  */
+
+import { holdsTableHeader, type TableColumns, tableHeader, valueStart } from './secrets-table.js';
 
 export const MASK = '***';
 
@@ -36,6 +41,15 @@ function shouldMaskValue(name: string, value: string): boolean {
   if (value === '' || value === MASK || value === `"${MASK}"` || value === `'${MASK}'`) return false;
   if (isSecretName(name)) return true;
   return URL_NAME.test(name) && URL_WITH_CREDENTIALS.test(value);
+}
+
+/**
+ * An AWS secret access key is 40 characters of base64 (`A-Z a-z 0-9 / +`) with nothing around it. So is a git SHA
+ * (40 lowercase hex) and many a word or path: a key is told apart by mixing upper case, lower case and digits, which
+ * a random 40-character key does all but about once in a thousand, and a SHA (one case only) never does.
+ */
+function looksLikeAwsSecret(candidate: string): boolean {
+  return /[A-Z]/.test(candidate) && /[a-z]/.test(candidate) && /[0-9]/.test(candidate);
 }
 
 /** What String.prototype.replace passes: the match, the groups, then offset and the whole text. */
@@ -90,6 +104,11 @@ const RULES: readonly Rule[] = [
   { pattern: /(?<![A-Za-z0-9])(xox[abeoprs]|xapp)-[A-Za-z0-9-]{4,}/g, replace: `$1-${MASK}` },
   { pattern: /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g, replace: `$1${MASK}` },
   { pattern: /(aws_secret_access_key["']?[ \t]*[=:][ \t]*["']?)[A-Za-z0-9/+=]{16,}/gi, replace: `$1${MASK}` },
+  // A bare AWS secret access key: exactly 40 base64 characters, not part of a longer token or blob.
+  {
+    pattern: /(?<![A-Za-z0-9/+_.-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/g,
+    replace: (match: string) => (looksLikeAwsSecret(match) ? MASK : match),
+  },
   { pattern: /(?<![A-Za-z0-9])([sr]k_(?:live|test)_)[A-Za-z0-9]{8,}/g, replace: `$1${MASK}` },
   { pattern: /(?<![A-Za-z0-9])whsec_[A-Za-z0-9+/=]{8,}/g, replace: `whsec_${MASK}` },
   { pattern: /(?<![A-Za-z0-9])(gh[oprsu]_)[A-Za-z0-9]{20,}/g, replace: `$1${MASK}` },
@@ -119,6 +138,14 @@ function applyRules(text: string): string {
 const PRIVATE_KEY_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 const PRIVATE_KEY_END = /-----END [A-Z0-9 ]*PRIVATE KEY-----/;
 
+/** A row of a secrets table with its value (and what follows it on the line) masked; see secrets-table.ts. */
+function maskTableRow(line: string, columns: TableColumns): string {
+  const start = valueStart(line, columns);
+  if (start === null) return applyRules(line);
+  const end = line.endsWith('\r') ? line.length - 1 : line.length;
+  return `${applyRules(line.slice(0, start))}${MASK}${line.slice(end)}`;
+}
+
 export interface Redactor {
   /** Takes the next chunk; returns the redacted complete lines (ending in `\n`), or '' while a line is open. */
   push(chunk: string): string;
@@ -129,24 +156,103 @@ export interface Redactor {
 export interface RedactorOptions {
   /**
    * A line longer than this is cut (at the last blank if there is one in its second half) so memory stays bounded.
-   * A secret that straddles such a cut may be only partly masked. Default 64 KiB.
+   * A secret found by a pattern that straddles such a cut may be only partly masked; a known value never is.
+   * Default 64 KiB.
    */
   maxLineChars?: number;
+  /** Values the caller knows are secret, masked wherever they appear (see `knownValues`). */
+  known?: readonly string[];
+}
+
+/**
+ * Known values shorter than this are not masked by value: a 3-letter region or a `true` would mask ordinary words
+ * all over the output, and a secret that short is not worth guarding this way. (The pattern rules still apply.)
+ */
+export const MIN_KNOWN_VALUE_CHARS = 6;
+
+interface KnownValues {
+  pattern: RegExp;
+  /** Length of the longest piece: a cut of an overlong line keeps at least this much back. */
+  longest: number;
+}
+
+/**
+ * One pattern for values the bot knows are secret (what it passed in a command's environment, its own tokens).
+ * Each line of a value is a piece of its own, so masking still works line by line, and a value's URL-encoded form
+ * (as it appears in a connection string) is masked too. Longest first, so a value containing another goes whole.
+ */
+function knownValues(values: readonly string[]): KnownValues | null {
+  const pieces = new Set<string>();
+  for (const value of values) {
+    for (const line of value.split(/\r?\n/)) {
+      const piece = line.trim();
+      if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
+      pieces.add(piece);
+      pieces.add(encodeURIComponent(piece));
+    }
+  }
+  if (pieces.size === 0) return null;
+  const sorted = [...pieces].sort((a, b) => b.length - a.length);
+  const alternatives = sorted.map((piece) => piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return { pattern: new RegExp(alternatives.join('|'), 'g'), longest: sorted[0]?.length ?? 0 };
 }
 
 /**
  * Redacts a stream line by line: a secret split across two chunks is masked because nothing is released until its
  * line is complete. Feed it decoded text (use a StringDecoder so a UTF-8 character is never split).
+ *
+ * Two things span lines, so the redactor keeps state between chunks for them: a PEM private key (the lines between
+ * BEGIN and END), and a secrets table (after a `NAME  DIGEST  VALUE` header, the value column of every row, up to
+ * the next blank line).
  */
 export function createRedactor(options: RedactorOptions = {}): Redactor {
-  const maxLineChars = options.maxLineChars ?? 64 * 1024;
+  return makeRedactor(options.maxLineChars ?? 64 * 1024, knownValues(options.known ?? []));
+}
+
+function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor {
+  // Known values go first, before a rule can mask part of one and leave the rest unrecognizable.
+  const maskKnown = (text: string): string => (known ? text.replace(known.pattern, MASK) : text);
   let pending = '';
   let inPrivateKey = false;
   let privateKeyMasked = false;
+  let table: TableColumns | null = null;
 
-  const redactBlock = (block: string): string => {
-    if (!inPrivateKey && !block.includes('PRIVATE KEY-----')) return applyRules(block);
-    // Slow path, only around PEM blocks: walk the lines and keep state across calls.
+  /** The line redacted, or null for a line of a PEM body past its first (the body shows as one `***` line). */
+  const redactLine = (line: string): string | null => {
+    if (inPrivateKey) {
+      const end = line.match(PRIVATE_KEY_END);
+      if (end) {
+        inPrivateKey = false;
+        return end[0] + applyRules(line.slice((end.index ?? 0) + end[0].length));
+      }
+      if (privateKeyMasked) return null;
+      privateKeyMasked = true;
+      return MASK;
+    }
+    const begin = PRIVATE_KEY_END.test(line) ? null : line.match(PRIVATE_KEY_BEGIN);
+    if (begin) {
+      // Whatever follows the BEGIN marker on its line is key material.
+      inPrivateKey = true;
+      privateKeyMasked = false;
+      return applyRules(line.slice(0, begin.index)) + begin[0];
+    }
+    if (table) {
+      if (line.trim() === '') {
+        table = null;
+        return line;
+      }
+      return maskTableRow(line, table);
+    }
+    table = tableHeader(line);
+    return applyRules(line);
+  };
+
+  const redactBlock = (text: string): string => {
+    const block = maskKnown(text);
+    if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !holdsTableHeader(block)) {
+      return applyRules(block);
+    }
+    // Slow path, only around PEM blocks and secrets tables: walk the lines and keep state across calls.
     const lines = block.split('\n');
     const out: string[] = [];
     for (const [index, line] of lines.entries()) {
@@ -155,26 +261,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         out.push('');
         continue;
       }
-      if (inPrivateKey) {
-        const end = line.match(PRIVATE_KEY_END);
-        if (end) {
-          inPrivateKey = false;
-          out.push(end[0] + applyRules(line.slice((end.index ?? 0) + end[0].length)));
-        } else if (!privateKeyMasked) {
-          privateKeyMasked = true;
-          out.push(MASK);
-        }
-        continue;
-      }
-      const begin = PRIVATE_KEY_END.test(line) ? null : line.match(PRIVATE_KEY_BEGIN);
-      if (begin) {
-        // Whatever follows the BEGIN marker on its line is key material.
-        inPrivateKey = true;
-        privateKeyMasked = false;
-        out.push(applyRules(line.slice(0, begin.index)) + begin[0]);
-      } else {
-        out.push(applyRules(line));
-      }
+      const redacted = redactLine(line);
+      if (redacted !== null) out.push(redacted);
     }
     return out.join('\n');
   };
@@ -189,8 +277,16 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         return redactBlock(complete);
       }
       if (pending.length <= maxLineChars) return '';
+      // Mask the known values now, and keep back enough that one still arriving is not cut in two.
+      pending = maskKnown(pending);
       const blank = Math.max(pending.lastIndexOf(' '), pending.lastIndexOf('\t'));
-      const at = blank >= maxLineChars / 2 ? blank + 1 : pending.length - 512;
+      const hold = (known?.longest ?? 1) - 1;
+      const at = Math.max(
+        1,
+        blank >= maxLineChars / 2
+          ? Math.min(blank + 1, pending.length - hold)
+          : pending.length - Math.max(Math.min(512, Math.floor(maxLineChars / 2)), hold),
+      );
       const head = pending.slice(0, at);
       pending = pending.slice(at);
       return redactBlock(head);
@@ -207,4 +303,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 export function redact(text: string): string {
   const redactor = createRedactor({ maxLineChars: Number.POSITIVE_INFINITY });
   return redactor.push(text) + redactor.flush();
+}
+
+/** `redact` that also masks the `known` values; the pattern is built once, for many texts (`argv.map(...)`). */
+export function redactWith(known: readonly string[]): (text: string) => string {
+  const values = knownValues(known);
+  return (text) => {
+    const redactor = makeRedactor(Number.POSITIVE_INFINITY, values);
+    return redactor.push(text) + redactor.flush();
+  };
 }

@@ -4,16 +4,21 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { createOutputCollector } from './output-collector.js';
-import { createRedactor, redact } from './redact.js';
+import { terminateGroup, trackGroup } from './process-group.js';
+import { createRedactor, redactWith } from './redact.js';
 
 /**
  * Runs one runbook command: argv only (never a shell), a minimal environment, a hard timeout, and output that is
- * redacted before anything outside this module sees it.
+ * redacted before anything outside this module sees it. Besides the pattern rules of redact.ts, every value passed
+ * in `env` and every one of `secrets` is masked by value (if at least MIN_KNOWN_VALUE_CHARS long). The tail shown
+ * while it runs, the result's tail and full output, its digest and its error all come from the same redacted text.
  *
  * Limits worth knowing:
- * - On timeout or cancel the child gets SIGTERM, then SIGKILL after `killGraceMs`. Only the child is signalled: a
- *   grandchild it started in the background is not. If such a process keeps stdout/stderr open after the child
- *   exits, we stop reading after `stdioGraceMs` rather than wait for it.
+ * - The command runs in a process group of its own. On timeout or cancel the whole group gets SIGTERM, then SIGKILL
+ *   after `killGraceMs` if any of it is left, so a child it started dies with it (process-group.ts). When the bot
+ *   exits, the groups still running get SIGTERM.
+ * - A command that ends by itself is not signalled: a background process it leaves behind is its own business. If
+ *   such a process keeps stdout/stderr open, we stop reading `stdioGraceMs` after the command exits.
  * - `onOutput` is best effort: it is throttled, its errors (thrown or rejected) are ignored, and it is not called
  *   after the command ends; the result carries the final tail.
  */
@@ -37,6 +42,11 @@ export interface RunCommandOptions {
    * environment (tokens, database URLs) reaches the child.
    */
   env?: Readonly<Record<string, string>>;
+  /**
+   * Values to mask wherever the output shows them (the bot's own tokens and passwords), on top of the values of
+   * `env`, which are always masked.
+   */
+  secrets?: readonly string[];
   /** May return a promise; it is not awaited, and a rejection is ignored. */
   onOutput?: (snapshot: OutputSnapshot) => unknown;
   /** Minimum time between two onOutput calls. Default 1 000. */
@@ -120,8 +130,9 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     };
   }
 
+  const known = [...Object.values(opts.env ?? {}), ...(opts.secrets ?? [])];
   const decoder = new StringDecoder('utf8');
-  const redactor = createRedactor();
+  const redactor = createRedactor({ known });
   const collector = createOutputCollector({ maxTailChars: opts.maxTailChars, maxFullBytes: opts.maxFullBytes });
   let bytes = 0;
 
@@ -134,12 +145,23 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     all: true,
     buffer: false,
     reject: false,
-    timeout: opts.timeoutMs,
-    killSignal: 'SIGTERM',
-    forceKillAfterDelay: opts.killGraceMs,
-    cancelSignal: opts.signal,
+    // Its own process group, so a timeout or a cancel stops what it started too (execa would signal it alone).
+    detached: true,
     windowsHide: true,
   });
+
+  // Why the bot stopped the command, if it did.
+  let stopped: 'timeout' | 'cancel' | undefined;
+  const pgid = subprocess.pid;
+  const untrack = pgid === undefined ? () => {} : trackGroup(pgid);
+  const stop = (reason: 'timeout' | 'cancel'): void => {
+    if (stopped || pgid === undefined || subprocess.exitCode !== null || subprocess.signalCode !== null) return;
+    stopped = reason;
+    terminateGroup(pgid, opts.killGraceMs, untrack);
+  };
+  const timeoutTimer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+  const onAbort = (): void => stop('cancel');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const progress = throttle(opts.outputIntervalMs, () => {
     const onOutput = opts.onOutput;
@@ -181,6 +203,9 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
   // A background grandchild can hold the pipes open after the child exits; do not wait on it forever.
   let stdioTimer: NodeJS.Timeout | undefined;
   subprocess.once('exit', () => {
+    clearTimeout(timeoutTimer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (!stopped) untrack();
     stdioTimer = setTimeout(() => {
       subprocess.stdout?.destroy();
       subprocess.stderr?.destroy();
@@ -189,20 +214,26 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
 
   const [result] = await Promise.all([subprocess, consume()]);
   clearTimeout(stdioTimer);
+  // Again here for a command that never started, which has no 'exit' event.
+  clearTimeout(timeoutTimer);
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (!stopped) untrack();
   progress.cancel();
   collector.push(redactor.push(decoder.end()));
   collector.push(redactor.flush());
   const output = collector.finish();
 
   const exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;
-  const couldNotRun = exitCode === null && result.signal === undefined && !result.timedOut && !result.isCanceled;
+  const couldNotRun = exitCode === null && result.signal === undefined && stopped === undefined;
   return {
     exitCode,
     ...(result.signal === undefined ? {} : { signal: result.signal }),
-    timedOut: result.timedOut,
-    canceled: result.isCanceled,
+    timedOut: stopped === 'timeout',
+    canceled: stopped === 'cancel',
     notFound: couldNotRun && result.code === 'ENOENT' && isDirectory(opts.cwd),
-    ...(couldNotRun ? { error: redact(result.shortMessage ?? result.message ?? 'the command could not run') } : {}),
+    ...(couldNotRun
+      ? { error: redactWith(known)(result.shortMessage ?? result.message ?? 'the command could not run') }
+      : {}),
     durationMs: Math.round(performance.now() - started),
     tail: output.tail,
     full: output.full,

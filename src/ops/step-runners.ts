@@ -17,8 +17,13 @@ export interface RunnerOptions {
   alembicCli?: string;
   /** Base URL the runbook's health endpoints are checked against (HEALTH_BASE_URL). */
   healthBaseUrl?: string;
-  /** Extra variables for commands (e.g. the CLI's own credentials); nothing else of the bot's environment is passed. */
+  /**
+   * Extra variables for commands (e.g. the CLI's own credentials); nothing else of the bot's environment is passed.
+   * Their values are masked in the output.
+   */
   commandEnv?: Record<string, string>;
+  /** Values of the bot's own configuration (tokens, passwords) masked wherever a step's output shows them. */
+  secrets?: readonly string[];
 }
 
 /** What a running step has shown so far. */
@@ -59,6 +64,7 @@ const command: StepRunner<CommandStep> = {
     const r = await runCommand(target, {
       timeoutMs: step.timeoutMs,
       env: opts.commandEnv ?? {},
+      secrets: opts.secrets ?? [],
       onOutput: (snap) => onProgress({ tail: snap.tail, bytes: snap.bytes, elapsedMs: snap.elapsedMs }),
     });
     return {
@@ -91,8 +97,12 @@ const http: StepRunner<HttpStep> = {
     }
     return [new URL(step.path, opts.healthBaseUrl).toString()];
   },
-  async run(target, step) {
-    const r = await httpCheck(target[0]!, { timeoutMs: step.timeoutMs, expectStatus: step.expectStatus });
+  async run(target, step, _onProgress, opts) {
+    const r = await httpCheck(target[0]!, {
+      timeoutMs: step.timeoutMs,
+      expectStatus: step.expectStatus,
+      secrets: [...(opts.secrets ?? []), ...Object.values(opts.commandEnv ?? {})],
+    });
     return {
       state: r.ok ? 'succeeded' : 'failed',
       tail: r.body ?? '',

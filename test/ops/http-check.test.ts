@@ -21,6 +21,10 @@ beforeAll(async () => {
         response.writeHead(302, { location: '/signin' });
         response.end();
         return;
+      case '/api/echo-token':
+        response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end('auth failed for tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c');
+        return;
       case '/slow':
         // Never answers.
         return;
@@ -39,6 +43,14 @@ afterAll(async () => {
 });
 
 describe('httpCheck', () => {
+  it('masks the values it is told are secret in the body', async () => {
+    const result = await httpCheck(`${base}/api/echo-token`, {
+      timeoutMs: 2_000,
+      secrets: ['tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c'],
+    });
+    expect(result).toMatchObject({ ok: false, status: 500, body: 'auth failed for ***' });
+  });
+
   it('is ok on a 200', async () => {
     const result = await httpCheck(`${base}/api/health`, { timeoutMs: 2_000 });
     expect(result).toMatchObject({ ok: true, status: 200, body: '{"status":"ok","db":"ok","redis":"ok"}' });

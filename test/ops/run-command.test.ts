@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type OutputSnapshot, runCommand } from '../../src/ops/run-command.js';
@@ -140,7 +140,12 @@ describe('runCommand', () => {
   });
 
   it('does not wait for a background process that keeps the output open', async () => {
-    const result = await runCommand(['sh', '-c', 'echo started; sleep 5 & exit 0'], { stdioGraceMs: 200 });
+    const pidFile = join(log.dir, 'sleep.pid');
+    const result = await runCommand(['sh', '-c', `echo started; sleep 5 & echo $! > ${pidFile}; exit 0`], {
+      stdioGraceMs: 200,
+    });
+    // The command ended by itself, so its background process is left alone; stop it here, not 5 s later.
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
     expect(result.exitCode).toBe(0);
     expect(result.full).toBe('started\n');
     expect(result.durationMs).toBeLessThan(2_000);

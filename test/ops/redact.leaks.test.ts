@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { createRedactor, redact, redactWith } from '../../src/ops/redact.js';
+
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+describe('redact: a bare AWS secret access key', () => {
+  it.each([
+    ['alone on a line', AWS_SECRET, '***'],
+    ['in prose', `created key ${AWS_SECRET} for ci`, 'created key *** for ci'],
+    ['in a table column', `AKIAIOSFODNN7EXAMPLE  ${AWS_SECRET}  Active`, 'AKIA***  ***  Active'],
+    ['without / or +', 'secret 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 here', 'secret *** here'],
+    ['with +', 'k=1 Abc+def/GHI0123456789jklmnoPQRSTuvwxYZ12', 'k=1 ***'],
+    ['quoted', `"${AWS_SECRET}"`, '"***"'],
+  ])('is masked %s', (_where, input, expected) => {
+    expect(redact(input)).toBe(expected);
+  });
+
+  it.each([
+    ['a git SHA', 'HEAD is now at 9fceb02d0ae598e95dc970b74767f19372d61af8 fix: retry'],
+    ['an upper-case hex SHA', 'commit 9FCEB02D0AE598E95DC970B74767F19372D61AF8'],
+    ['a 64-hex digest', 'sha256:9fceb02d0ae598e95dc970b74767f19372d61af89fceb02d0ae598e95dc970b7'],
+    ['a longer base64 blob', `data ${AWS_SECRET}${AWS_SECRET}`],
+    ['a 40-letter word run', 'Pneumonoultramicroscopicsilicovolcanoconiosisx'],
+    ['a path', '/srv/atom/releases/v58/backend/app/main1'],
+    ['a 39-character string', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE'],
+  ])('leaves %s alone', (_what, input) => {
+    expect(redact(input)).toBe(input);
+  });
+});
+
+/** `atom-cli secrets list` as a table: the values have no name or prefix on their line to be found by. */
+const TABLE = [
+  'NAME                   DIGEST            VALUE',
+  'DATABASE_URL           3f2a9c1d8e7b6a50  postgresql://atom_app:hunter2@ep-calm-river-123456.us-east-2.aws.neon.tech/atom',
+  'NEXTAUTH_SECRET        9b1e44c0a7d3f215  7f3c9a1e5b2d4c6e8f0a1b3c5d7e9f11',
+  'REDIS_PASSWORD         0c5d8e2f4a6b1397  AbCdEf0123456789upstash',
+  'AWS_SECRET_ACCESS_KEY  e4a1b7c9d2f05836  wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'SES_REGION             5a6b7c8d9e0f1a2b  us-east-1',
+  'A_VERY_LONG_NAME_THAT_PUSHES_THE_COLUMNS  77aa88bb99cc00dd  correct horse battery staple',
+  'NO_DIGEST                                 s3cr3t-value-1',
+  '',
+  'Run `atom-cli secrets set NAME=VALUE` to change one.',
+  '',
+].join('\n');
+
+const MASKED_TABLE = [
+  'NAME                   DIGEST            VALUE',
+  'DATABASE_URL           3f2a9c1d8e7b6a50  ***',
+  'NEXTAUTH_SECRET        9b1e44c0a7d3f215  ***',
+  'REDIS_PASSWORD         0c5d8e2f4a6b1397  ***',
+  'AWS_SECRET_ACCESS_KEY  e4a1b7c9d2f05836  ***',
+  'SES_REGION             5a6b7c8d9e0f1a2b  ***',
+  'A_VERY_LONG_NAME_THAT_PUSHES_THE_COLUMNS  ***',
+  'NO_DIGEST                                 ***',
+  '',
+  'Run `atom-cli secrets set NAME=VALUE` to change one.',
+  '',
+].join('\n');
+
+describe('redact: the value column of a secrets table', () => {
+  it('masks every value and keeps names, digests and what follows the table', () => {
+    expect(redact(TABLE)).toBe(MASKED_TABLE);
+  });
+
+  it('masks the value column whatever its header calls the other columns', () => {
+    const listing = 'Name     Digest    Created At   Value\nAPI_KEY  1a2b3c4d  2 days ago   plainvalue42\n';
+    expect(redact(listing)).toBe('Name     Digest    Created At   Value\nAPI_KEY  1a2b3c4d  2 days ago   ***\n');
+  });
+
+  it('reads a table whose columns are one blank apart', () => {
+    const listing = 'NAME DIGEST VALUE\nAPI_TOKEN 1a2b3c4d tok-live-0042\nPLAIN 5e6f7a8b hunter22 and more\n';
+    expect(redact(listing)).toBe('NAME DIGEST VALUE\nAPI_TOKEN 1a2b3c4d ***\nPLAIN 5e6f7a8b ***\n');
+  });
+
+  it('masks rows that arrive in later chunks, split anywhere', () => {
+    for (let cut = 1; cut < TABLE.length; cut += 7) {
+      const redactor = createRedactor();
+      const out = redactor.push(TABLE.slice(0, cut)) + redactor.push(TABLE.slice(cut)) + redactor.flush();
+      expect(out).toBe(MASKED_TABLE);
+    }
+    const byLine = createRedactor();
+    let out = '';
+    for (const line of TABLE.split(/(?<=\n)/)) out += byLine.push(line);
+    expect(out + byLine.flush()).toBe(MASKED_TABLE);
+  });
+
+  it('leaves prose and other tables alone', () => {
+    const text = 'the NAME of the VALUE\nCURRENT  VERSION  STATUS\n*        v58      complete\n';
+    expect(redact(text)).toBe(text);
+  });
+});
+
+describe('redact: values the bot knows', () => {
+  const TOKEN = 'Zq81-plain-looking-value';
+
+  it('masks each known value wherever it appears, the longest first', () => {
+    const mask = redactWith([TOKEN, `${TOKEN}-suffix`, 'p@ss word/1']);
+    expect(mask(`a ${TOKEN}-suffix b ${TOKEN} c`)).toBe('a *** b *** c');
+    expect(mask('url p%40ss%20word%2F1 and p@ss word/1')).toBe('url *** and ***');
+  });
+
+  it('does not mask values under six characters, which would hide ordinary words', () => {
+    expect(redactWith(['iad', 'true', 'admin'])('admin in iad: true')).toBe('admin in iad: true');
+  });
+
+  it('masks each line of a known value that spans lines', () => {
+    const pem = 'MIIEowIBAAKCAQEA7x\nq2Lm9XvPqWn3Rt5Yb0\nshort';
+    expect(redactWith([pem])('key:\nMIIEowIBAAKCAQEA7x\nq2Lm9XvPqWn3Rt5Yb0\nshort\n')).toBe('key:\n***\n***\nshort\n');
+  });
+
+  it('masks a known value split across two chunks, wherever the cut falls', () => {
+    const text = `first line\nthe token ${TOKEN} is in use\nlast`;
+    for (let cut = 1; cut < text.length; cut += 1) {
+      const redactor = createRedactor({ known: [TOKEN] });
+      const out = redactor.push(text.slice(0, cut)) + redactor.push(text.slice(cut)) + redactor.flush();
+      expect(out).toBe('first line\nthe token *** is in use\nlast');
+    }
+  });
+
+  it('masks a known value that straddles the cut of an overlong line', () => {
+    for (let pad = 0; pad < 40; pad += 1) {
+      const redactor = createRedactor({ maxLineChars: 64, known: [TOKEN] });
+      const line = `${'x'.repeat(40 + pad)}${TOKEN}${'y'.repeat(30)}`;
+      let out = '';
+      for (const char of line) out += redactor.push(char);
+      out += redactor.flush();
+      expect(out).not.toContain(TOKEN.slice(-8));
+      expect(out.replace('***', TOKEN)).toBe(line);
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { configSecrets, loadConfig } from '../../src/config.js';
+import { runCommand } from '../../src/ops/run-command.js';
+import { RUNNERS } from '../../src/ops/step-runners.js';
+import type { CommandStep } from '../../src/runbook/playbooks.js';
+import { ATOM_CLI, FAKE_SECRETS, secretFragments } from './fake-atom-cli.js';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+describe('runCommand: secrets the pattern rules cannot name', () => {
+  it('masks the value column of `secrets list` as a table, in what is shown and what is recorded', async () => {
+    const snapshots: string[] = [];
+    const result = await runCommand([ATOM_CLI, 'secrets', 'list'], {
+      env: { ATOM_CLI_SECRETS_FORMAT: 'table' },
+      onOutput: (snapshot) => {
+        snapshots.push(snapshot.tail);
+      },
+    });
+    expect(result.exitCode).toBe(0);
+    for (const text of [result.tail, result.full, ...snapshots]) {
+      for (const fragment of secretFragments()) expect(text).not.toContain(fragment);
+      expect(text).not.toContain(FAKE_SECRETS.awsSecret);
+    }
+    const lines = result.full.trimEnd().split('\n');
+    expect(lines[0]).toBe('NAME                   DIGEST            VALUE');
+    expect(lines.slice(1).every((line) => /^[A-Z_]+ +[0-9a-f]{16} {2}\*\*\*$/.test(line))).toBe(true);
+    expect(lines).toHaveLength(8);
+    // The tail recorded with the run and the digest are of the same masked text.
+    expect(result.tail).toBe(result.full.trimEnd());
+    expect(result.digest).toBe(sha256(result.full));
+  });
+});
+
+describe('runCommand: values the bot knows', () => {
+  // A name no rule calls secret: only its value, which the bot passed, can tell.
+  const CONNECT = 'tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c';
+
+  it('masks the value of a variable it passed to the command, printed in two pieces', async () => {
+    const snapshots: string[] = [];
+    const result = await runCommand([ATOM_CLI, 'print-env', 'ATOM_CONNECT'], {
+      env: { ATOM_CONNECT: CONNECT },
+      onOutput: (snapshot) => {
+        snapshots.push(snapshot.tail);
+      },
+    });
+    expect(result.full).toBe('connecting with *** as ATOM_CONNECT\nconnected\n');
+    expect(result.tail).toBe(result.full.trimEnd());
+    expect(result.digest).toBe(sha256(result.full));
+    for (const text of snapshots) expect(text).not.toContain('pk_0d1e2f3a4b5c');
+  });
+
+  it('masks the values in `env` output, but not values too short to tell from ordinary words', async () => {
+    const result = await runCommand([ATOM_CLI, 'env'], { env: { ATOM_CONNECT: CONNECT, ATOM_REGION: 'iad' } });
+    expect(result.full).toContain('ATOM_CONNECT=***\n');
+    expect(result.full).toContain('ATOM_REGION=iad\n');
+    expect(result.full).not.toContain(CONNECT);
+  });
+
+  it('masks the secrets it is given (the bot’s own tokens) wherever the command prints them', async () => {
+    const signingSecret = '8f14e45fceea167a5a36dedd4bea2543';
+    const result = await runCommand([ATOM_CLI, 'args', `--note=${signingSecret}`, signingSecret], {
+      secrets: [signingSecret, 'abc'],
+    });
+    expect(JSON.parse(result.full)).toEqual(['--note=***', '***']);
+  });
+
+  it('masks a known value in the error of a command that could not run', async () => {
+    const result = await runCommand(['atom-cli-that-does-not-exist', 'pk_0d1e2f3a4b5c'], {
+      secrets: ['pk_0d1e2f3a4b5c'],
+    });
+    expect(result.notFound).toBe(true);
+    expect(result.error).toContain('***');
+    expect(result.error).not.toContain('pk_0d1e2f3a4b5c');
+  });
+});
+
+describe('the command runner: the bot’s configuration', () => {
+  it('gathers the Slack tokens, the signing secret, the database password and the COMMAND_ENV values', () => {
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1-2-bottoken',
+      SLACK_SIGNING_SECRET: '8f14e45fceea167a5a36dedd4bea2543',
+      DATABASE_URL: 'postgres://app:p%40ss-word-9@db:5432/incidents',
+      COMMAND_ENV: 'ATOM_CONNECT',
+      ATOM_CONNECT: 'tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c',
+    });
+    expect(configSecrets(config)).toEqual([
+      'xoxb-1-2-bottoken',
+      '8f14e45fceea167a5a36dedd4bea2543',
+      'p%40ss-word-9',
+      'p@ss-word-9',
+      'tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c',
+    ]);
+  });
+
+  it('masks them in the outcome of a command step: the tail shown and recorded, and the full output', async () => {
+    const step = { type: 'command', text: 'args', run: [], timeoutMs: 10_000 } as unknown as CommandStep;
+    const outcome = await RUNNERS.command.run(
+      [ATOM_CLI, 'args', 'p@ss-word-9', 'tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c'],
+      step,
+      () => {},
+      {
+        atomCli: ATOM_CLI,
+        commandEnv: { ATOM_CONNECT: 'tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c' },
+        secrets: ['p@ss-word-9'],
+      },
+    );
+    expect(outcome.state).toBe('succeeded');
+    expect(outcome.tail).toBe('["***","***"]');
+    expect(outcome.full).toBe('["***","***"]\n');
+    expect(outcome.digest).toBe(sha256(outcome.full));
+  });
+});
