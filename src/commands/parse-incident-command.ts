@@ -1,4 +1,5 @@
 import { parseSeverityToken } from '../incidents/severity.js';
+import { cleanText } from '../incidents/text.js';
 import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
 
 export { type IncidentCommand, RESOLVE_SUMMARY_MAX, TITLE_MAX } from './subcommands.js';
@@ -29,11 +30,12 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
 
 /**
  * Parses the text after `/incident`. `sev1 db down` declares; `sev0` alone changes severity (inside an incident
- * channel); the names in SUBCOMMANDS are subcommands. Errors are sentences for the person who typed it.
+ * channel); the names in SUBCOMMANDS are subcommands. Errors are sentences for the person who typed it. The text is
+ * one line: control characters are dropped and every run of white space is one space.
  */
 export function parseIncidentCommand(raw: string): ParseResult {
-  // `sev 1 db down` is read as `sev1 db down`.
-  const text = raw
+  // `sev 1 db down` is read as `sev1 db down`. Control characters (a NUL, which Postgres refuses) are dropped.
+  const text = cleanText(raw)
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
