@@ -1,5 +1,5 @@
 import { parseSeverityToken } from '../incidents/severity.js';
-import { cleanText } from '../incidents/text.js';
+import { cleanText, cleanTitle, isBlank } from '../incidents/text.js';
 import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
 
 export { type IncidentCommand, RESOLVE_SUMMARY_MAX, TITLE_MAX } from './subcommands.js';
@@ -15,17 +15,23 @@ const BY_SEVERITY = {
   alone: SUBCOMMAND_ROWS.find(([, s]) => s.args === 'severity' && !s.text)!,
 };
 
+const NO_VISIBLE_TITLE =
+  'The title shows nothing: it is only invisible characters. Write a title after the severity, e.g. `/incident sev1 db down`.';
+
 /** The row's command with its text, or the error for a text it cannot take. */
 function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, rest: string, extra = {}): ParseResult {
   if (!spec.text) {
     if (rest && spec.args === 'none') return { ok: false, error: `\`/incident ${typed}\` takes nothing after it.` };
     return { ok: true, command: { kind, ...extra } as IncidentCommand };
   }
-  const length = [...rest].length;
+  // Bidi controls could make a title read as something else; a title that shows nothing is no title.
+  const text = spec.text.field === 'title' ? cleanTitle(rest).replace(/\s+/g, ' ').trim() : rest;
+  if (spec.text.field === 'title' && isBlank(text)) return { ok: false, error: NO_VISIBLE_TITLE };
+  const length = [...text].length;
   if (spec.text.max !== undefined && length > spec.text.max) {
     return { ok: false, error: spec.text.tooLong?.(length) ?? `Keep it to ${spec.text.max} characters.` };
   }
-  return { ok: true, command: { kind, ...extra, [spec.text.field]: rest || null } as IncidentCommand };
+  return { ok: true, command: { kind, ...extra, [spec.text.field]: text || null } as IncidentCommand };
 }
 
 /**

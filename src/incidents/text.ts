@@ -15,6 +15,16 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const LINE_BREAKS = /\r\n?/g;
 const TAB_AND_BREAKS = /[\t\n\r]/g;
 
+/** Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), LRM and RLM. */
+const BIDI_CONTROLS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * What shows nothing on its own: white space, default-ignorable code points (zero-width spaces and joiners, word
+ * joiner, BOM, soft hyphen, variation selectors, Hangul fillers, tags, bidi controls), format and control characters,
+ * combining marks without a base, and the blank braille pattern.
+ */
+const INVISIBLE = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{M}\u2800]*$/u;
+
 export interface CleanTextOptions {
   /** Keep tabs and line breaks (a status update's fields); otherwise each becomes a space. */
   multiline?: boolean;
@@ -40,4 +50,14 @@ const ANY_CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 export function hasControlCharacters(raw: string): boolean {
   LONE_SURROGATE.lastIndex = 0;
   return ANY_CONTROL.test(raw) || LONE_SURROGATE.test(raw);
+}
+
+/** A title as it is stored: clean, single-line, without bidi controls (which could reorder how it reads). */
+export function cleanTitle(raw: string): string {
+  return cleanText(raw).replace(BIDI_CONTROLS, '');
+}
+
+/** Whether the text shows nothing: empty, or only white space and invisible characters. */
+export function isBlank(text: string): boolean {
+  return INVISIBLE.test(text);
 }

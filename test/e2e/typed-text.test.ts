@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { useBot } from '../support/bot-harness.js';
-import { incidentRow } from '../support/incident-row.js';
+import { countIncidents, incidentRow } from '../support/incident-row.js';
 import { statusFormValues } from '../support/status-form.js';
 
 const NUL = '\u0000';
@@ -52,5 +52,22 @@ describe('control characters in typed text', () => {
       current_status: 'pool\nexhausted',
       mitigation_steps: 'restart',
     });
+  });
+
+  it('a title of only zero-width and bidi characters is refused like an empty one: nothing stored, no channel', async () => {
+    const before = await countIncidents(bot.db);
+    const res = await bot.command('sev1 \u200B\u202E\u2066\uFEFF\u200D');
+    expect(res.status).toBe(200);
+    expect(res.json?.response_type).toBe('ephemeral');
+    expect(res.json?.text).toMatch(/title/i);
+    expect(await countIncidents(bot.db)).toBe(before);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+  });
+
+  it('bidi controls are stripped from a stored title', async () => {
+    await declare('\u202Enwod bd\u202C api');
+    const create = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    const channelId = bot.fake.channelByName(create.args.name as string)!.id;
+    expect((await incidentRow(bot.db, { channelId }))?.title).toBe('nwod bd api');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIncidentCommand } from '../../src/commands/parse-incident-command.js';
-import { cleanText, hasControlCharacters } from '../../src/incidents/text.js';
+import { cleanText, cleanTitle, hasControlCharacters, isBlank } from '../../src/incidents/text.js';
 import { BLOCK, INPUT } from '../../src/templates/ids.js';
 import { parseDenyReason, parseStepParams } from '../../src/views/parse-playbook-forms.js';
 import { parseResolveSummary, parseStatusUpdate } from '../../src/views/parse-status-update.js';
@@ -28,7 +28,31 @@ describe('cleanText', () => {
   });
 });
 
-describe('hasControlCharacters', () => {
+describe('cleanTitle and isBlank', () => {
+  it('strips bidi embeddings, overrides, isolates and marks from a title', () => {
+    expect(cleanTitle('\u202Eknird\u202C db \u2066down\u2069\u200E\u200F')).toBe('knird db down');
+  });
+
+  it.each([
+    ['zero-width spaces', '\u200B\u200B\u200B'],
+    ['zero-width joiners and non-joiners', '\u200C\u200D\u2060'],
+    ['a byte order mark', '\uFEFF'],
+    ['soft hyphens', '\u00AD\u00AD'],
+    ['Hangul fillers', '\u3164\u115F\u1160\uFFA0'],
+    ['a blank braille pattern', '\u2800'],
+    ['variation selectors', '\uFE0F\uFE0E'],
+    ['tag characters', '\u{E0041}\u{E0042}'],
+    ['combining marks without a base', '\u0301\u0308'],
+    ['bidi controls', '\u202E\u2066\u200F'],
+    ['odd spaces', '\u00A0\u2003\u3000'],
+  ])('is blank with only %s', (_what, text) => {
+    expect(isBlank(text)).toBe(true);
+  });
+
+  it.each(['db down', '🔥', 'é', '停止', '\u200Bx'])('is not blank with %j', (text) => {
+    expect(isBlank(text)).toBe(false);
+  });
+
   it('finds control characters and lone surrogates, which a step parameter is refused for', () => {
     expect(hasControlCharacters('v42')).toBe(false);
     for (const bad of [`v42${NUL}`, 'v42\n', 'v4\t2', 'v42\u0085', 'v42\uD800'])
@@ -42,6 +66,24 @@ describe('typed text is cleaned by every parser', () => {
       ok: true,
       command: { kind: 'declare', severity: 1, title: 'db down' },
     });
+  });
+
+  it('drops bidi controls from a declared title', () => {
+    expect(parseIncidentCommand('sev1 \u202Enwod bd\u202C')).toEqual({
+      ok: true,
+      command: { kind: 'declare', severity: 1, title: 'nwod bd' },
+    });
+  });
+
+  it.each([
+    ['zero-width spaces', '\u200B\u200B'],
+    ['bidi controls', '\u202E\u2066'],
+    ['a BOM and a zero-width joiner', '\uFEFF\u200D'],
+    ['Hangul fillers', '\u3164\u3164'],
+  ])('refuses a title made only of %s, like an empty title', (_what, title) => {
+    const r = parseIncidentCommand(`sev1 ${title}`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/title/i);
   });
 
   it('resolves with a NUL-free summary', () => {
