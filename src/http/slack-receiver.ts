@@ -1,0 +1,55 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type App, HTTPReceiver, type HTTPReceiverOptions, type Logger } from '@slack/bolt';
+
+/** How far a request's `X-Slack-Request-Timestamp` may be from this machine's clock, either way: five minutes. */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+
+/**
+ * How many seconds the request's timestamp is away from now, when it is further than MAX_CLOCK_SKEW_SECONDS (in the
+ * past or the future); null when it is within, or missing or not a number (Bolt's own check refuses those).
+ */
+export function clockSkew(header: string | string[] | undefined, nowMs: number): number | null {
+  if (typeof header !== 'string') return null;
+  const ts = Number(header);
+  if (header.trim() === '' || !Number.isFinite(ts)) return null;
+  const skew = Math.round(ts - nowMs / 1000);
+  return Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS ? skew : null;
+}
+
+export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
+  /** The clock the timestamps are checked against (tests move it). */
+  now?: () => number;
+}
+
+/**
+ * Bolt's HTTP receiver, with the request timestamp checked in both directions. Bolt verifies the `v0` signature and
+ * refuses a timestamp more than five minutes in the past, but takes one from any time in the future: a request signed
+ * with a timestamp ahead of time could be replayed until then. This receiver answers a request whose timestamp is more
+ * than five minutes off either way with 401, as Bolt answers a bad signature, before Bolt reads it; every other request
+ * goes to Bolt's own listener unchanged, signature verification and all.
+ */
+export class SlackHttpReceiver extends HTTPReceiver {
+  private log: Pick<Logger, 'warn'> | undefined;
+
+  constructor({ now = Date.now, ...options }: SlackHttpReceiverOptions) {
+    super(options);
+    if (options.signatureVerification === false) throw new Error('SlackHttpReceiver checks signed requests only');
+    const verifyAndHandle = this.requestListener;
+    this.requestListener = (req: IncomingMessage, res: ServerResponse) => {
+      const skew = req.method === 'POST' ? clockSkew(req.headers['x-slack-request-timestamp'], now()) : null;
+      if (skew === null) return verifyAndHandle(req, res);
+      this.log?.warn(
+        `Refused a request: its x-slack-request-timestamp is ${Math.abs(skew)} s in the ${skew > 0 ? 'future' : 'past'}, more than ${MAX_CLOCK_SKEW_SECONDS} s from this machine's clock`,
+      );
+      // The body is not read: drain it so the connection can be reused.
+      req.resume();
+      res.writeHead(401);
+      res.end();
+    };
+  }
+
+  override init(app: App): void {
+    this.log = app.logger;
+    super.init(app);
+  }
+}
