@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type App, HTTPReceiver, type HTTPReceiverOptions, type Logger } from '@slack/bolt';
+import { type App, HTTPReceiver, type HTTPReceiverOptions, type Logger, type ReceiverEvent } from '@slack/bolt';
 
 /** How far a request's `X-Slack-Request-Timestamp` may be from this machine's clock, either way: five minutes. */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -16,6 +16,33 @@ export function clockSkew(header: string | string[] | undefined, nowMs: number):
   return Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS ? skew : null;
 }
 
+/**
+ * The app as the receiver sees it, acknowledging every request it is given. Slack waits 3 s for an answer to each
+ * request and then shows the person an error; Bolt leaves unanswered what it has no listener for (answered 404 after
+ * 3 s, with an error logged) or cannot read (a payload without `user` throws before any middleware: 500). Here a
+ * request still unanswered when the app is done with it is acknowledged with an empty 200, and one the app could not
+ * read is logged as a warning and acknowledged the same way: Slack gets an answer at once and never a 5xx.
+ */
+export function acknowledgingEverything(app: App, logger: Pick<Logger, 'warn' | 'debug'>): App {
+  const processEvent = async (event: ReceiverEvent): Promise<void> => {
+    let acked = false;
+    const ack: ReceiverEvent['ack'] = (response) => {
+      acked = true;
+      return event.ack(response);
+    };
+    try {
+      await app.processEvent({ ...event, ack });
+    } catch (err) {
+      logger.warn(`Ignored a request the app could not read (${(err as Error)?.message ?? err})`);
+    }
+    if (acked) return;
+    logger.debug('Acknowledged a request nothing answered');
+    await ack().catch((err) => logger.debug(`Could not acknowledge it: ${(err as Error)?.message ?? err}`));
+  };
+  // Everything else the receiver might ask of the app is the app's own.
+  return Object.assign(Object.create(app) as App, { processEvent });
+}
+
 export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
   /** The clock the timestamps are checked against (tests move it). */
   now?: () => number;
@@ -26,7 +53,8 @@ export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
  * refuses a timestamp more than five minutes in the past, but takes one from any time in the future: a request signed
  * with a timestamp ahead of time could be replayed until then. This receiver answers a request whose timestamp is more
  * than five minutes off either way with 401, as Bolt answers a bad signature, before Bolt reads it; every other request
- * goes to Bolt's own listener unchanged, signature verification and all.
+ * goes to Bolt's own listener unchanged, signature verification and all. Every request it hands to the app is
+ * answered (acknowledgingEverything).
  */
 export class SlackHttpReceiver extends HTTPReceiver {
   private log: Pick<Logger, 'warn'> | undefined;
@@ -50,6 +78,6 @@ export class SlackHttpReceiver extends HTTPReceiver {
 
   override init(app: App): void {
     this.log = app.logger;
-    super.init(app);
+    super.init(acknowledgingEverything(app, app.logger));
   }
 }

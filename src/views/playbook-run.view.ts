@@ -19,7 +19,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   // The parameters form of a step: bad values show inline with the expected pattern; nothing runs.
   app.view(VIEW.runParams, async ({ ack, view, body, client, logger }) => {
     const meta = runMetadata.decode(view.private_metadata);
-    const values = view.state.values as unknown as Values;
+    const values = (view.state?.values ?? {}) as unknown as Values;
     const firstBlock = Object.keys(values)[0] ?? `${BLOCK.paramPrefix}value`;
     if (!meta) {
       await ack({
@@ -85,7 +85,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   // Deny's reason form.
   app.view(VIEW.denyReason, async ({ ack, view, body, client, logger }) => {
     const meta = denyMetadata.decode(view.private_metadata);
-    const reason = parseDenyReason(view.state.values as unknown as Values);
+    const reason = parseDenyReason((view.state?.values ?? {}) as unknown as Values);
     if (!meta) {
       await ack({ response_action: 'errors', errors: { [BLOCK.denyReason]: 'This form is out of date; close it.' } });
       return;
