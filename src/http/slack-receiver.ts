@@ -1,5 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type App, HTTPReceiver, type HTTPReceiverOptions, type Logger, type ReceiverEvent } from '@slack/bolt';
+import {
+  type App,
+  HTTPReceiver,
+  type HTTPReceiverOptions,
+  type Logger,
+  type ReceiverEvent,
+  SocketModeReceiver,
+} from '@slack/bolt';
+import type { WebClientOptions } from '@slack/web-api';
+import type { Config } from '../config.js';
 
 /** How far a request's `X-Slack-Request-Timestamp` may be from this machine's clock, either way: five minutes. */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -80,4 +89,41 @@ export class SlackHttpReceiver extends HTTPReceiver {
     this.log = app.logger;
     super.init(acknowledgingEverything(app, app.logger));
   }
+}
+
+/**
+ * Bolt's Socket Mode receiver, with every envelope it hands to the app answered (acknowledgingEverything): Slack
+ * resends an envelope nobody acknowledged, and Bolt logs a payload it cannot read as an error.
+ */
+export class SlackSocketReceiver extends SocketModeReceiver {
+  override init(app: App): void {
+    super.init(acknowledgingEverything(app, app.logger));
+  }
+}
+
+export interface ReceiverSetup {
+  port: number;
+  clientOptions: WebClientOptions;
+  customRoutes: NonNullable<HTTPReceiverOptions['customRoutes']>;
+  logLevel: NonNullable<HTTPReceiverOptions['logLevel']>;
+  logger?: Logger;
+}
+
+/** The App options that choose its receiver: Socket Mode with an app token, HTTP with a signing secret. */
+export function slackReceiver(
+  slack: Config['slack'],
+  { port, clientOptions, customRoutes, logLevel, logger }: ReceiverSetup,
+): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
+  const common = { customRoutes, logLevel, ...(logger ? { logger } : {}) };
+  if (slack.mode === 'socket') {
+    // loadConfig chose Socket Mode because there is an app token.
+    const receiver = new SlackSocketReceiver({
+      appToken: slack.appToken ?? '',
+      installerOptions: { port, clientOptions },
+      ...common,
+    });
+    return { socketMode: true, receiver };
+  }
+  // loadConfig requires a signing secret in HTTP mode; the receiver refuses to be built without one.
+  return { receiver: new SlackHttpReceiver({ signingSecret: slack.signingSecret ?? '', ...common }) };
 }
