@@ -4,6 +4,7 @@ import { register as registerCommands } from './commands/index.js';
 import { type Config, configSecrets } from './config.js';
 import { register as registerEvents } from './events/index.js';
 import { aliveRoute, healthRoute } from './http/health.js';
+import { slackReceiver } from './http/slack-receiver.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
 import { IncidentService } from './incidents/incident.service.js';
@@ -56,10 +57,13 @@ export function createBot({ config, db, logger, limits, runbook, timers: timerOp
   const app = new App({
     token: slack.botToken,
     ...(identity ? { botId: identity.botId, botUserId: identity.botUserId } : {}),
-    ...(slack.mode === 'socket'
-      ? { socketMode: true, appToken: slack.appToken, installerOptions: { port: config.port, clientOptions } }
-      : { signingSecret: slack.signingSecret }),
-    customRoutes: routes,
+    ...slackReceiver(slack, {
+      port: config.port,
+      clientOptions,
+      customRoutes: routes,
+      logLevel: LOG_LEVELS[config.logLevel],
+      ...(logger ? { logger } : {}),
+    }),
     // No listener uses conversation context; the default in-memory store only costs time and memory per request.
     convoStore: false,
     logLevel: LOG_LEVELS[config.logLevel],

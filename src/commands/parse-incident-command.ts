@@ -1,4 +1,5 @@
 import { parseSeverityToken } from '../incidents/severity.js';
+import { cleanText, cleanTitle, isBlank } from '../incidents/text.js';
 import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
 
 export { type IncidentCommand, RESOLVE_SUMMARY_MAX, TITLE_MAX } from './subcommands.js';
@@ -14,26 +15,33 @@ const BY_SEVERITY = {
   alone: SUBCOMMAND_ROWS.find(([, s]) => s.args === 'severity' && !s.text)!,
 };
 
+const NO_VISIBLE_TITLE =
+  'The title shows nothing: it is only invisible characters. Write a title after the severity, e.g. `/incident sev1 db down`.';
+
 /** The row's command with its text, or the error for a text it cannot take. */
 function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, rest: string, extra = {}): ParseResult {
   if (!spec.text) {
     if (rest && spec.args === 'none') return { ok: false, error: `\`/incident ${typed}\` takes nothing after it.` };
     return { ok: true, command: { kind, ...extra } as IncidentCommand };
   }
-  const length = [...rest].length;
+  // Bidi controls could make a title read as something else; a title that shows nothing is no title.
+  const text = spec.text.field === 'title' ? cleanTitle(rest).replace(/\s+/g, ' ').trim() : rest;
+  if (spec.text.field === 'title' && isBlank(text)) return { ok: false, error: NO_VISIBLE_TITLE };
+  const length = [...text].length;
   if (spec.text.max !== undefined && length > spec.text.max) {
     return { ok: false, error: spec.text.tooLong?.(length) ?? `Keep it to ${spec.text.max} characters.` };
   }
-  return { ok: true, command: { kind, ...extra, [spec.text.field]: rest || null } as IncidentCommand };
+  return { ok: true, command: { kind, ...extra, [spec.text.field]: text || null } as IncidentCommand };
 }
 
 /**
  * Parses the text after `/incident`. `sev1 db down` declares; `sev0` alone changes severity (inside an incident
- * channel); the names in SUBCOMMANDS are subcommands. Errors are sentences for the person who typed it.
+ * channel); the names in SUBCOMMANDS are subcommands. Errors are sentences for the person who typed it. The text is
+ * one line: control characters are dropped and every run of white space is one space.
  */
 export function parseIncidentCommand(raw: string): ParseResult {
-  // `sev 1 db down` is read as `sev1 db down`.
-  const text = raw
+  // `sev 1 db down` is read as `sev1 db down`. Control characters (a NUL, which Postgres refuses) are dropped.
+  const text = cleanText(raw)
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');

@@ -15,7 +15,9 @@ type Kind = 'command' | 'action' | 'view' | 'event';
  * (`router.command('/incident', fn)`, `router.action(id, fn)`, with a string id and one function), and `install`
  * puts one global middleware in front of Bolt's listeners that looks the request up by command name, action_id,
  * view callback_id or event type and runs its function with Bolt's own arguments (ack, respond, client, logger…).
- * A request nobody registered for goes on to Bolt unchanged.
+ * What no listener takes (an unknown action id, `view_closed`, a shortcut, a message action, a command of another
+ * app, an event not subscribed to) and a command or interaction without the user who sent it have no meaning here:
+ * they are acknowledged at once and ignored, with a debug line. Nothing is handed on to Bolt's own listeners.
  */
 export class ListenerRouter implements ListenerRegistry {
   private readonly routes: Record<Kind, Map<string, AnyListener>> = {
@@ -73,9 +75,38 @@ export class ListenerRouter implements ListenerRegistry {
 
   install(app: App): void {
     app.use(async (args) => {
-      const listener = this.route(args as Args);
-      if (listener) await listener(args);
-      else await args.next();
+      const listener = fromSomeone(args.body) ? this.route(args as Args) : undefined;
+      if (listener) {
+        await listener(args);
+        return;
+      }
+      args.logger.debug(`Ignored a request no listener takes: ${describe(args.body)}`);
+      // Events API requests are acknowledged by Bolt before the middleware; everything else is answered here.
+      if ('ack' in args && typeof args.ack === 'function') await args.ack();
     });
   }
+}
+
+/** Whether a command or an interaction says who sent it (Events API requests name no sender at the top). */
+function fromSomeone(body: unknown): boolean {
+  const b = body as { type?: unknown; command?: unknown; user_id?: unknown; user?: { id?: unknown } | null };
+  if (typeof b.command === 'string') return typeof b.user_id === 'string' && b.user_id !== '';
+  if (b.type === 'event_callback') return true;
+  return typeof b.user?.id === 'string' && b.user.id !== '';
+}
+
+/** What the request was, for the debug line: its type and the id that found no listener. */
+function describe(body: unknown): string {
+  const b = body as {
+    type?: unknown;
+    command?: unknown;
+    callback_id?: unknown;
+    actions?: { action_id?: unknown }[];
+    view?: { callback_id?: unknown };
+    event?: { type?: unknown };
+    action_id?: unknown;
+  };
+  if (typeof b.command === 'string') return `command ${b.command}`;
+  const id = b.actions?.[0]?.action_id ?? b.view?.callback_id ?? b.event?.type ?? b.callback_id ?? b.action_id;
+  return `${String(b.type ?? 'untyped')}${id === undefined ? '' : ` ${String(id)}`}`;
 }

@@ -32,7 +32,8 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
       await ack({ response_action: 'errors', errors: { [spec.mainBlock]: STALE_TEXT } });
       return;
     }
-    const parsed = spec.parse(view.state.values as unknown as StateValues);
+    // A form with no state at all is read as an empty one: its errors show inline.
+    const parsed = spec.parse((view.state?.values ?? {}) as unknown as StateValues);
     if (!parsed.ok) {
       await ack({ response_action: 'errors', errors: parsed.errors });
       return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cleanText } from '../incidents/text.js';
 import { INCIDENT_STATUSES, type StatusUpdateInput } from '../incidents/types.js';
 import { BLOCK, FLAG, INPUT } from '../templates/ids.js';
 
@@ -16,8 +17,9 @@ export type ParsedForm<T> = { ok: true; value: T } | { ok: false; errors: Record
 /** The status update form -> StatusUpdateInput, or per-block errors to show inline in the modal. */
 export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<StatusUpdateInput> {
   const errors: Record<string, string> = {};
+  // Multi-line fields: tabs and line breaks stay, other control characters (a NUL, which Postgres refuses) go.
   const text = (block: string, action: string) =>
-    (textValue.safeParse(get(values, block, action)).data?.value ?? '').trim();
+    cleanText(textValue.safeParse(get(values, block, action)).data?.value ?? '', { multiline: true }).trim();
 
   const statusRaw = selectValue.safeParse(get(values, BLOCK.updStatus, INPUT.status)).data?.selected_option?.value;
   const status = INCIDENT_STATUSES.find((s) => s === statusRaw);
@@ -67,7 +69,7 @@ export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<St
 export const SUMMARY_MAX = 300;
 
 export function parseResolveSummary(values: StateValues): ParsedForm<string> {
-  const v = textValue.safeParse(get(values, BLOCK.resolveSummary, INPUT.summary)).data?.value?.trim() ?? '';
+  const v = cleanText(textValue.safeParse(get(values, BLOCK.resolveSummary, INPUT.summary)).data?.value ?? '').trim();
   if (!v) return { ok: false, errors: { [BLOCK.resolveSummary]: 'Write one line on what fixed it.' } };
   if ([...v].length > SUMMARY_MAX)
     return { ok: false, errors: { [BLOCK.resolveSummary]: `Keep the summary to ${SUMMARY_MAX} characters.` } };

@@ -3,11 +3,12 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { runStep } from '../slack/run-step.js';
-import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
+import { BLOCK, VIEW } from '../templates/ids.js';
 import { denyMetadata, runMetadata } from '../templates/payloads.js';
 import { confirmRunModal } from '../templates/playbook.js';
+import { parseDenyReason, parseStepParams } from './parse-playbook-forms.js';
 
-type Values = Record<string, Record<string, { value?: string | null }>>;
+type Values = Parameters<typeof parseStepParams>[0];
 
 /**
  * The playbook forms: a step's parameters, the confirmation of a destructive step, and the reason for a denial.
@@ -18,12 +19,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   // The parameters form of a step: bad values show inline with the expected pattern; nothing runs.
   app.view(VIEW.runParams, async ({ ack, view, body, client, logger }) => {
     const meta = runMetadata.decode(view.private_metadata);
-    const values = view.state.values as unknown as Values;
-    const params: Record<string, string> = {};
-    for (const [blockId, inputs] of Object.entries(values)) {
-      if (!blockId.startsWith(BLOCK.paramPrefix)) continue;
-      params[blockId.slice(BLOCK.paramPrefix.length)] = inputs[INPUT.param]?.value ?? '';
-    }
+    const values = (view.state?.values ?? {}) as unknown as Values;
     const firstBlock = Object.keys(values)[0] ?? `${BLOCK.paramPrefix}value`;
     if (!meta) {
       await ack({
@@ -39,6 +35,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors: { [firstBlock]: 'This step is no longer in the runbook file.' } });
       return;
     }
+    const typed = parseStepParams(values);
+    if (!typed.ok) {
+      await ack({ response_action: 'errors', errors: typed.errors });
+      return;
+    }
+    const params = typed.value;
     const { playbook, step } = found;
     if (step.type === 'command') {
       const checked = validateParams(step, params);
@@ -83,22 +85,18 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   // Deny's reason form.
   app.view(VIEW.denyReason, async ({ ack, view, body, client, logger }) => {
     const meta = denyMetadata.decode(view.private_metadata);
-    const values = view.state.values as unknown as Values;
-    const reason = (values[BLOCK.denyReason]?.[INPUT.summary]?.value ?? '').trim();
+    const reason = parseDenyReason((view.state?.values ?? {}) as unknown as Values);
     if (!meta) {
       await ack({ response_action: 'errors', errors: { [BLOCK.denyReason]: 'This form is out of date; close it.' } });
       return;
     }
-    if (!reason) {
-      await ack({
-        response_action: 'errors',
-        errors: { [BLOCK.denyReason]: 'Say why, so the requester knows what to do instead.' },
-      });
+    if (!reason.ok) {
+      await ack({ response_action: 'errors', errors: reason.errors });
       return;
     }
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell: ephemeralIn(client, meta.channelId, body.user.id) },
-      () => deps.approvals.deny(meta.approvalId, body.user.id, reason),
+      () => deps.approvals.deny(meta.approvalId, body.user.id, reason.value),
       { admit: 'always' },
     );
   });

@@ -64,4 +64,28 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     expect(received.some((m) => m.envelope_id === 'env-1')).toBe(true);
     expect(fake.callsTo('conversations.create')[0]!.args.name).toMatch(/^inc-1-socket-mode-works$/);
   });
+
+  it.each([
+    ['a button nobody registered', { type: 'block_actions', user: { id: 'U0REPORTER' }, team: { id: 'T0TEST' } }],
+    ['a button without a user or a team', { type: 'block_actions', actions: [{ action_id: 'incident_acknowledge' }] }],
+    ['a payload of no known type', { hello: 'world' }],
+  ])('acknowledges %s at once, posting nothing', async (_what, payload) => {
+    const envelopeId = `env-${Math.random().toString(36).slice(2)}`;
+    // Let the declaration of the first test finish its Slack calls.
+    for (let n = -1; n !== fake.calls.length; ) {
+      n = fake.calls.length;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const before = fake.calls.length;
+    socket.send(
+      JSON.stringify({ envelope_id: envelopeId, type: 'interactive', accepts_response_payload: true, payload }),
+    );
+    const started = Date.now();
+    while (!received.some((m) => m.envelope_id === envelopeId) && Date.now() - started < 2500) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(received.some((m) => m.envelope_id === envelopeId)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(fake.calls.slice(before).map((c) => c.method)).toEqual([]);
+  });
 });

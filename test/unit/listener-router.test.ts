@@ -42,7 +42,7 @@ describe('ListenerRouter', () => {
     expect(r.registered('command')).toEqual(['/incident']);
   });
 
-  it('installs one global middleware that runs the function, or hands unknown requests on to Bolt', async () => {
+  it('installs one global middleware that runs the function, or acknowledges and ignores what nobody registered', async () => {
     const r = new ListenerRouter();
     const ran: string[] = [];
     r.command('/incident', async () => {
@@ -51,12 +51,31 @@ describe('ListenerRouter', () => {
     let middleware!: (args: unknown) => Promise<void>;
     r.install({ use: (m: typeof middleware) => (middleware = m) } as never);
     let nexted = 0;
-    const next = async () => {
-      nexted++;
-    };
-    await middleware({ body: { command: '/incident' }, command: {}, next });
-    await middleware({ body: { command: '/unknown' }, command: {}, next });
+    let acked = 0;
+    const debug: string[] = [];
+    const args = (body: object) => ({
+      body,
+      command: {},
+      next: async () => {
+        nexted++;
+      },
+      ack: async () => {
+        acked++;
+      },
+      logger: { debug: (line: string) => debug.push(line) },
+    });
+    await middleware(args({ command: '/incident', user_id: 'U1' }));
     expect(ran).toEqual(['incident']);
-    expect(nexted).toBe(1);
+    expect(acked).toBe(0);
+    await middleware(args({ command: '/unknown', user_id: 'U1' }));
+    // A command without the person who typed it has no meaning either.
+    await middleware(args({ command: '/incident' }));
+    expect(ran).toEqual(['incident']);
+    expect(acked).toBe(2);
+    expect(nexted).toBe(0);
+    expect(debug).toEqual([
+      'Ignored a request no listener takes: command /unknown',
+      'Ignored a request no listener takes: command /incident',
+    ]);
   });
 });

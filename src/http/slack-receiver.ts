@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type App,
+  HTTPReceiver,
+  type HTTPReceiverOptions,
+  type Logger,
+  type ReceiverEvent,
+  SocketModeReceiver,
+} from '@slack/bolt';
+import type { WebClientOptions } from '@slack/web-api';
+import type { Config } from '../config.js';
+
+/** How far a request's `X-Slack-Request-Timestamp` may be from this machine's clock, either way: five minutes. */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+
+/**
+ * How many seconds the request's timestamp is away from now, when it is further than MAX_CLOCK_SKEW_SECONDS (in the
+ * past or the future); null when it is within, or missing or not a number (Bolt's own check refuses those).
+ */
+export function clockSkew(header: string | string[] | undefined, nowMs: number): number | null {
+  if (typeof header !== 'string') return null;
+  const ts = Number(header);
+  if (header.trim() === '' || !Number.isFinite(ts)) return null;
+  const skew = Math.round(ts - nowMs / 1000);
+  return Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS ? skew : null;
+}
+
+/**
+ * The app as the receiver sees it, acknowledging every request it is given. Slack waits 3 s for an answer to each
+ * request and then shows the person an error; Bolt leaves unanswered what it has no listener for (answered 404 after
+ * 3 s, with an error logged) or cannot read (a payload without `user` throws before any middleware: 500). Here a
+ * request still unanswered when the app is done with it is acknowledged with an empty 200, and one the app could not
+ * read is logged as a warning and acknowledged the same way: Slack gets an answer at once and never a 5xx.
+ */
+export function acknowledgingEverything(app: App, logger: Pick<Logger, 'warn' | 'debug'>): App {
+  const processEvent = async (event: ReceiverEvent): Promise<void> => {
+    let acked = false;
+    const ack: ReceiverEvent['ack'] = (response) => {
+      acked = true;
+      return event.ack(response);
+    };
+    try {
+      await app.processEvent({ ...event, ack });
+    } catch (err) {
+      logger.warn(`Ignored a request the app could not read (${(err as Error)?.message ?? err})`);
+    }
+    if (acked) return;
+    logger.debug('Acknowledged a request nothing answered');
+    await ack().catch((err) => logger.debug(`Could not acknowledge it: ${(err as Error)?.message ?? err}`));
+  };
+  // Everything else the receiver might ask of the app is the app's own.
+  return Object.assign(Object.create(app) as App, { processEvent });
+}
+
+export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
+  /** The clock the timestamps are checked against (tests move it). */
+  now?: () => number;
+}
+
+/**
+ * Bolt's HTTP receiver, with the request timestamp checked in both directions. Bolt verifies the `v0` signature and
+ * refuses a timestamp more than five minutes in the past, but takes one from any time in the future: a request signed
+ * with a timestamp ahead of time could be replayed until then. This receiver answers a request whose timestamp is more
+ * than five minutes off either way with 401, as Bolt answers a bad signature, before Bolt reads it; every other request
+ * goes to Bolt's own listener unchanged, signature verification and all. Every request it hands to the app is
+ * answered (acknowledgingEverything).
+ */
+export class SlackHttpReceiver extends HTTPReceiver {
+  private log: Pick<Logger, 'warn'> | undefined;
+
+  constructor({ now = Date.now, ...options }: SlackHttpReceiverOptions) {
+    super(options);
+    if (options.signatureVerification === false) throw new Error('SlackHttpReceiver checks signed requests only');
+    const verifyAndHandle = this.requestListener;
+    this.requestListener = (req: IncomingMessage, res: ServerResponse) => {
+      const skew = req.method === 'POST' ? clockSkew(req.headers['x-slack-request-timestamp'], now()) : null;
+      if (skew === null) return verifyAndHandle(req, res);
+      this.log?.warn(
+        `Refused a request: its x-slack-request-timestamp is ${Math.abs(skew)} s in the ${skew > 0 ? 'future' : 'past'}, more than ${MAX_CLOCK_SKEW_SECONDS} s from this machine's clock`,
+      );
+      // The body is not read: drain it so the connection can be reused.
+      req.resume();
+      res.writeHead(401);
+      res.end();
+    };
+  }
+
+  override init(app: App): void {
+    this.log = app.logger;
+    super.init(acknowledgingEverything(app, app.logger));
+  }
+}
+
+/**
+ * Bolt's Socket Mode receiver, with every envelope it hands to the app answered (acknowledgingEverything): Slack
+ * resends an envelope nobody acknowledged, and Bolt logs a payload it cannot read as an error.
+ */
+export class SlackSocketReceiver extends SocketModeReceiver {
+  override init(app: App): void {
+    super.init(acknowledgingEverything(app, app.logger));
+  }
+}
+
+export interface ReceiverSetup {
+  port: number;
+  clientOptions: WebClientOptions;
+  customRoutes: NonNullable<HTTPReceiverOptions['customRoutes']>;
+  logLevel: NonNullable<HTTPReceiverOptions['logLevel']>;
+  logger?: Logger;
+}
+
+/** The App options that choose its receiver: Socket Mode with an app token, HTTP with a signing secret. */
+export function slackReceiver(
+  slack: Config['slack'],
+  { port, clientOptions, customRoutes, logLevel, logger }: ReceiverSetup,
+): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
+  const common = { customRoutes, logLevel, ...(logger ? { logger } : {}) };
+  if (slack.mode === 'socket') {
+    // loadConfig chose Socket Mode because there is an app token.
+    const receiver = new SlackSocketReceiver({
+      appToken: slack.appToken ?? '',
+      installerOptions: { port, clientOptions },
+      ...common,
+    });
+    return { socketMode: true, receiver };
+  }
+  // loadConfig requires a signing secret in HTTP mode; the receiver refuses to be built without one.
+  return { receiver: new SlackHttpReceiver({ signingSecret: slack.signingSecret ?? '', ...common }) };
+}

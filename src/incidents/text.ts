@@ -1,0 +1,63 @@
+/**
+ * Text a person types (a title, a status update, a summary, a reason, a step parameter) is cleaned here, once, before
+ * it is stored. Postgres refuses a NUL byte in `text` and in `jsonb`, and a lone UTF-16 surrogate in `jsonb`; other
+ * control characters are invisible noise in Slack. Every parser of typed text goes through `cleanText`.
+ */
+
+/**
+ * C0 controls, DEL and C1 controls. Tab (U+0009), line feed (U+000A) and carriage return (U+000D) are listed apart:
+ * multi-line text keeps tabs and line breaks.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this module removes.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LINE_BREAKS = /\r\n?/g;
+const TAB_AND_BREAKS = /[\t\n\r]/g;
+
+/** Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), LRM and RLM. */
+const BIDI_CONTROLS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * What shows nothing on its own: white space, default-ignorable code points (zero-width spaces and joiners, word
+ * joiner, BOM, soft hyphen, variation selectors, Hangul fillers, tags, bidi controls), format and control characters,
+ * combining marks without a base, and the blank braille pattern.
+ */
+const INVISIBLE = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{M}\u2800]*$/u;
+
+export interface CleanTextOptions {
+  /** Keep tabs and line breaks (a status update's fields); otherwise each becomes a space. */
+  multiline?: boolean;
+}
+
+/**
+ * The text without control characters (NUL among them) and with any lone surrogate replaced by U+FFFD; line breaks
+ * become `\n`. Single-line text gets a space for each tab or line break. Nothing else changes: trimming and collapsing
+ * spaces are each parser's business.
+ */
+export function cleanText(raw: string, { multiline = false }: CleanTextOptions = {}): string {
+  const text = raw.replace(LONE_SURROGATE, '\uFFFD').replace(CONTROL, '');
+  return multiline ? text.replace(LINE_BREAKS, '\n') : text.replace(TAB_AND_BREAKS, ' ');
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this module removes.
+const ANY_CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/**
+ * Whether single-line text holds any control character (tabs and line breaks too) or a lone surrogate: a value that
+ * must be taken exactly as typed (a step parameter) is refused for it rather than changed.
+ */
+export function hasControlCharacters(raw: string): boolean {
+  LONE_SURROGATE.lastIndex = 0;
+  return ANY_CONTROL.test(raw) || LONE_SURROGATE.test(raw);
+}
+
+/** A title as it is stored: clean, single-line, without bidi controls (which could reorder how it reads). */
+export function cleanTitle(raw: string): string {
+  return cleanText(raw).replace(BIDI_CONTROLS, '');
+}
+
+/** Whether the text shows nothing: empty, or only white space and invisible characters. */
+export function isBlank(text: string): boolean {
+  return INVISIBLE.test(text);
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from '../../src/http/slack-receiver.js';
+
+describe('clockSkew', () => {
+  const now = 1_800_000_000_000;
+  const at = (offset: number) => String(now / 1000 + offset);
+
+  it('is null within five minutes either way', () => {
+    expect(MAX_CLOCK_SKEW_SECONDS).toBe(300);
+    for (const offset of [0, 1, -1, 299, -299, 300, -300]) expect(clockSkew(at(offset), now)).toBeNull();
+  });
+
+  it('is the offset in seconds beyond five minutes, in the future or the past', () => {
+    expect(clockSkew(at(301), now)).toBe(301);
+    expect(clockSkew(at(600), now)).toBe(600);
+    expect(clockSkew(at(-301), now)).toBe(-301);
+    expect(clockSkew(at(-86_400), now)).toBe(-86_400);
+  });
+
+  it('leaves a missing, repeated or malformed header to the signature check', () => {
+    for (const header of [undefined, '', '  ', 'soon', 'NaN', ['1', '2']]) expect(clockSkew(header, now)).toBeNull();
+  });
+});
