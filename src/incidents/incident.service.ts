@@ -14,7 +14,7 @@ import {
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
-import type { EscalationService } from './escalation.service.js';
+import type { EscalateResult, EscalationService } from './escalation.service.js';
 import type { EscalationView, IncidentChat, IncidentNotice, Logger } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
 import type { Incident, IncidentEvent, IncidentPhase, StatusUpdateInput } from './types.js';
@@ -369,11 +369,14 @@ export class IncidentService {
     });
   }
 
-  /** "Escalate now": pages the next role in the contact order. */
-  async escalateNow(incidentId: number, actorId: string, requestKey?: string): Promise<string | null> {
+  /** "Escalate now": pages the role the person meant (the card's, else the next in the contact order), once. */
+  async escalateNow(
+    incidentId: number,
+    actorId: string,
+    request: { requestKey?: string; shownRole?: string } = {},
+  ): Promise<EscalateResult | null> {
     if (!this.escalation) throw new DomainError('no_escalation', 'Escalation is not configured for this bot.');
-    const escalation = this.escalation;
-    return escalation.escalateNow(incidentId, actorId, requestKey);
+    return this.escalation.escalateNow(incidentId, actorId, request);
   }
 
   resolve(incidentId: number, actorId: string, summary: string, requestKey?: string) {

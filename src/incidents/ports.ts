@@ -26,6 +26,8 @@ export type IncidentNotice =
 export interface EscalationView {
   paged: { roleName: string; at: Date }[];
   next: { roleName: string; reason: string; unless: string | null; dueAt: Date } | null;
+  /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
+  escalateTo: { role: string; roleName: string } | null;
 }
 
 /** A page: a direct message to one person, with the communication template and an Acknowledge button. */
