@@ -6,10 +6,11 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
+import { renderCommandHeld } from '../templates/commander.js';
 import { renderAlreadyEscalated } from '../templates/escalation.js';
 import { ACTION } from '../templates/ids.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
-import { escalateRef, modalMetadata, parseIncidentRef } from '../templates/payloads.js';
+import { ackRef, escalateRef, modalMetadata, parseIncidentRef } from '../templates/payloads.js';
 
 type CardAction = ButtonAction | StaticSelectAction;
 
@@ -33,7 +34,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         { ack: () => ack(), gate: deps.gate, logger, tell },
         () => {
           const value = action.type === 'button' ? action.value : undefined;
-          const incidentId = parseIncidentRef(value, action.block_id) ?? escalateRef.decode(value)?.incidentId;
+          const incidentId =
+            parseIncidentRef(value, action.block_id) ??
+            escalateRef.decode(value)?.incidentId ??
+            ackRef.decode(value)?.incidentId;
           if (!incidentId) throw new IncidentNotFoundError();
           return work({ incidentId, userId: body.user.id, action, body, client, tell });
         },
@@ -44,7 +48,16 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
 
   // A click's trigger_id is unique; a Slack retry of the same click carries it again and is a silent no-op.
   const key = (body: BlockAction) => `action:${body.trigger_id}`;
-  on(ACTION.acknowledge, ({ incidentId, userId, body }) => incidents.acknowledge(incidentId, userId, key(body)));
+  // Acknowledge (card, page): the first makes the commander; later ones are told who commands and offered Take
+  // command, whose value names the commander it showed.
+  on(ACTION.acknowledge, async ({ incidentId, userId, action, body, tell }) => {
+    const takeFrom = ackRef.decode(action.type === 'button' ? action.value : undefined)?.takeFrom;
+    const r = takeFrom
+      ? await incidents.takeCommand(incidentId, userId, takeFrom, key(body))
+      : await incidents.acknowledge(incidentId, userId, key(body));
+    if (r?.kind === 'commanded') await tell(renderCommandHeld(r));
+    return r;
+  });
   on(ACTION.markMitigated, ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)));
   on(ACTION.changeSeverity, async ({ incidentId, userId, action, body }) => {
     const raw = action.type === 'static_select' ? Number(action.selected_option?.value) : Number.NaN;

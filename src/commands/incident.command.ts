@@ -7,6 +7,7 @@ import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
+import { renderCommandHeld } from '../templates/commander.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
@@ -74,7 +75,11 @@ const HANDLERS: {
     await c.tell(renderIncidentList(await c.deps.incidents.listOpen(c.teamId), new Date()));
   },
   set_severity: (cmd, c, i) => c.deps.incidents.changeSeverity(i.id, c.userId, cmd.severity, c.key),
-  ack: (_cmd, c, i) => c.deps.incidents.acknowledge(i.id, c.userId, c.key),
+  async ack(_cmd, c, i) {
+    const r = await c.deps.incidents.acknowledge(i.id, c.userId, c.key);
+    if (r?.kind === 'commanded') await c.tell(renderCommandHeld(r));
+    return r;
+  },
   async update(_cmd, c, i) {
     if (i.status === 'resolved') {
       await c.tell(':information_source: This incident is resolved; it takes no more status updates.');

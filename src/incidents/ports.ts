@@ -13,6 +13,8 @@ export interface Logger {
 export type IncidentNotice =
   | { kind: 'severity_changed'; from: Severity; to: Severity; actorId: string }
   | { kind: 'acknowledged'; actorId: string; previousCommanderId: string | null }
+  /** Someone took command on purpose (Take command) from the commander. */
+  | { kind: 'command_taken'; actorId: string; previousCommanderId: string }
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
   | { kind: 'mitigated'; actorId: string }
   | { kind: 'resolved'; actorId: string; summary: string }

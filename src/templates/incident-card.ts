@@ -4,7 +4,7 @@ import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } fr
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
-import { escalateRef } from './payloads.js';
+import { ackRef, escalateRef } from './payloads.js';
 import { severityOption } from './severities.js';
 import { ago, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
 
@@ -112,9 +112,10 @@ function mrkdwnSafeJoin(parts: string[]): string {
 function cardActions(i: Incident, severities: SeverityDefs, escalateTo: string | null): ActionsBlock {
   const value = String(i.id);
   const elements: ActionsBlock['elements'] = [];
+  // Once acknowledged, the button takes command from the commander it shows (its value carries them).
   elements.push(
     i.acknowledgedAt
-      ? button(ACTION.acknowledge, 'Take command', value)
+      ? button(ACTION.acknowledge, 'Take command', ackRef.encode({ incidentId: i.id, takeFrom: i.commanderId }))
       : button(ACTION.acknowledge, 'Acknowledge', value, 'primary'),
   );
   elements.push({

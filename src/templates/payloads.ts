@@ -82,3 +82,21 @@ export const escalateRef: Codec<{ incidentId: number; role: string | null }> = (
     },
   };
 })();
+
+/**
+ * The Acknowledge button (card, page) carries the incident id (`42`); Take command (the acknowledged card, and the
+ * private reply to a later acknowledgement) also the commander it showed, `{"i":42,"from":"U…"}`, so a click takes
+ * command from that person or, if command changed hands meanwhile, from nobody.
+ */
+export const ackRef: Codec<{ incidentId: number; takeFrom: string | null }> = (() => {
+  const json = jsonCodec(z.object({ i: incidentId, from: z.string().regex(/^[UW][A-Z0-9]{2,30}$/) }));
+  return {
+    encode: ({ incidentId: i, takeFrom }) => (takeFrom ? json.encode({ i, from: takeFrom }) : String(i)),
+    decode(raw) {
+      const ref = json.decode(raw);
+      if (ref) return { incidentId: ref.i, takeFrom: ref.from };
+      const id = raw === undefined ? null : parseIncidentRef(raw);
+      return id ? { incidentId: id, takeFrom: null } : null;
+    },
+  };
+})();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  ackRef,
   approvalRef,
   denyMetadata,
   escalateRef,
@@ -64,5 +65,12 @@ describe('the payloads Slack carries back', () => {
     expect(escalateRef.decode('7')).toEqual({ incidentId: 7, role: null });
     for (const junk of [undefined, '', 'x', '{"i":0,"r":"cto"}', '{"i":7,"r":""}'])
       expect(escalateRef.decode(junk)).toBeNull();
+  });
+
+  it('Take command carries the commander it showed; Acknowledge the incident id alone', () => {
+    expect(ackRef.encode({ incidentId: 7, takeFrom: 'U0CMDR' })).toBe('{"i":7,"from":"U0CMDR"}');
+    expect(ackRef.decode('{"i":7,"from":"U0CMDR"}')).toEqual({ incidentId: 7, takeFrom: 'U0CMDR' });
+    expect(ackRef.decode('7')).toEqual({ incidentId: 7, takeFrom: null });
+    for (const junk of [undefined, 'x', '{"i":7,"from":"<!channel>"}']) expect(ackRef.decode(junk)).toBeNull();
   });
 });
