@@ -103,13 +103,14 @@ export class PlaybookService implements StepRuns {
 
   /**
    * At the first click, before any parameters form or confirmation: refuses (and records) a step this person may not
-   * run, naming who can. The record shows the command as the runbook writes it, its parameters unfilled.
+   * run, naming who can, or one that changes production on a resolved incident. The record shows the command as the runbook writes it, its parameters unfilled.
    */
   async checkMayRun(incidentId: number, playbookId: string, key: string, userId: string): Promise<void> {
     const { step } = this.step(playbookId, key);
     if (step.type !== 'command') return;
-    const shown = step.run.map(redact);
-    await this.approvals.checkAllowed({ incidentId, playbookId, key, kind: step.type, shown }, step, userId);
+    const request = { incidentId, playbookId, key, kind: step.type, shown: step.run.map(redact) };
+    await this.approvals.checkAllowed(request, step, userId);
+    await this.approvals.checkOpen(await this.incident(incidentId), request, step, userId);
   }
 
   /** The argv (or URL) a step runs with these values; throws ParamsError naming each bad value. */
@@ -135,6 +136,7 @@ export class PlaybookService implements StepRuns {
     const shown = shownTarget(step, target);
     const request = { incidentId, playbookId, key, kind: step.type, shown };
     await this.approvals.checkAllowed(request, step, userId);
+    await this.approvals.checkOpen(incident, request, step, userId);
     if (step.type === 'command' && step.approval) {
       await this.approvals.request(incident, playbook, step, request, values, userId);
       return { kind: 'approval_requested' };

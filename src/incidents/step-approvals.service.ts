@@ -83,6 +83,18 @@ export class StepApprovals {
     throw new DomainError('not_allowed', phrase);
   }
 
+  /**
+   * Throws (and records) the refusal of a step that changes production on a resolved incident. Refused rather than
+   * confirmed: a resolved incident is in its post-mortem, its escalation and updates are over, so a change to
+   * production now is a new incident by the runbook's process, tracked, paged and announced as one.
+   */
+  async checkOpen(incident: Incident, r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
+    if (incident.status !== 'resolved' || step.type !== 'command' || (!step.destructive && !step.approval)) return;
+    await this.recordRefusal(r, userId, [
+      `This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (\`/incident sev2 <title>\`) and attach the playbook there (\`/incident playbook ${r.playbookId}\`).`,
+    ]);
+  }
+
   /** Throws (and records) the refusal when this person may not run or ask for this step. */
   async checkAllowed(r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
     const refused = await this.refusal(step, userId);
@@ -195,8 +207,10 @@ export class StepApprovals {
       const r = { incidentId: a.incidentId, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
       await this.recordRefusal(r, userId, why);
     }
-    const decided = await this.decide(a.incidentId, approvalId, 'approved', userId, null, shown);
     const incident = await this.incident(a.incidentId);
+    const request = { incidentId: a.incidentId, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
+    await this.checkOpen(incident, request, step, userId);
+    const decided = await this.decide(a.incidentId, approvalId, 'approved', userId, null, shown);
     if (decided.messageTs) {
       await this.chat
         .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))

@@ -336,6 +336,62 @@ describe('playbooks from the incident channel', () => {
     expect((await cliRuns()).at(-1)).toEqual(['nodes', 'restart', '3d8d9e1b2c4f89']);
   });
 
+  it('on a resolved incident nothing that changes production runs: steps and rollbacks are refused, and recorded', async () => {
+    const c = await declareWithPlaybook(bot, 'db down then resolved');
+    // Asked for before the incident was resolved, approved after.
+    await click(c, 'mitigation.1', RESPONDER);
+    const req = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+    );
+    const approvalId = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    await bot.command('resolve pool restarted', { channel_id: c.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Incident #\d+ resolved/.test(String(m.args.text)),
+    );
+    const before = (await cliRuns()).length;
+    bot.fake.reset();
+    // A destructive step with parameters: refused at the click, before its form.
+    await click(c, 'mitigation.0', RESPONDER);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+    // A step that needs a second person: no approval request.
+    bot.fake.reset();
+    await click(c, 'mitigation.1', RESPONDER);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => json(m).includes(ACTION.approveStep))).toHaveLength(0);
+    // A rollback to a version.
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: c.playbookTs,
+      actionId: ACTION.rollbackTo,
+      value: 'v57',
+      userId: RESPONDER,
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: (req.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: approvalId,
+      userId: 'U0APPROVER',
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect((await cliRuns()).length).toBe(before);
+    const { rows } = await bot.db.query<{ kind: string; details: { step: string } }>(
+      "SELECT kind, details FROM incident_events WHERE incident_id = $1 AND kind = 'step_refused' ORDER BY id",
+      [c.incidentId],
+    );
+    expect(rows.map((r) => r.details.step)).toEqual(['mitigation.0', 'mitigation.1', 'mitigation.0', 'mitigation.1']);
+    // Reading still works during the post-mortem.
+    bot.fake.reset();
+    await click(c, 'detection.0', RESPONDER);
+    await runMessage(c, /Succeeded/);
+  });
+
   it('the migration rollback (alembic downgrade -1) needs approval, carries the data-loss warning, and runs through ALEMBIC_CLI', async () => {
     const c = await declareWithPlaybook(bot, 'db down bad migration');
     bot.fake.reset();
