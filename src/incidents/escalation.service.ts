@@ -161,9 +161,8 @@ export class EscalationService {
       const taken = new Set([...(await pagedRoles(tx, incidentId)), ...(await pendingManualRoles(tx, incidentId))]);
       let meant = shownRole && order.includes(shownRole) ? shownRole : undefined;
       if (!meant) {
-        const last = await lastManualRequest(tx, incidentId);
-        const window = this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS;
-        if (last && order.includes(last.role) && Date.now() - last.at.getTime() < window) meant = last.role;
+        const last = await lastManualRequest(tx, incidentId, this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS);
+        if (last && order.includes(last.role)) meant = last.role;
       }
       const role = meant ?? nextRoleToPage(this.runbook, taken);
       if (!role) {

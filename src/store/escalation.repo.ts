@@ -327,15 +327,21 @@ export async function escalationSummary(
   };
 }
 
-/** The latest escalation to a role by hand that was not cancelled: who asked, and when. */
+/**
+ * The latest escalation to a role by hand, not cancelled, made within the last `withinMs` (by the database's clock,
+ * the one that stamped it): who asked, and when.
+ */
 export async function lastManualRequest(
   q: Queryable,
   incidentId: number,
+  withinMs: number,
 ): Promise<{ role: string; requestedBy: string | null; at: Date } | null> {
   const { rows } = await q.query<{ role: string; requested_by: string | null; created_at: Date | string }>(
     `SELECT role, requested_by, created_at FROM escalation_jobs
-     WHERE incident_id = $1 AND rule = 'manual' AND state <> 'cancelled' ORDER BY created_at DESC, id DESC LIMIT 1`,
-    [incidentId],
+     WHERE incident_id = $1 AND rule = 'manual' AND state <> 'cancelled'
+       AND created_at > clock_timestamp() - make_interval(secs => $2::double precision / 1000)
+     ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [incidentId, withinMs],
   );
   const r = rows[0];
   return r ? { role: r.role, requestedBy: r.requested_by, at: toDate(r.created_at) } : null;
