@@ -36,6 +36,8 @@ export interface BotDeps {
   limits?: { maxActive: number; maxWaiting: number };
   /** Who the bot is (auth.test, asked by start() before this); without it Bolt asks Slack itself. */
   identity?: BotIdentity;
+  /** Escalation tuning (tests shorten how long a typed `/incident escalate` counts as a repeat). */
+  escalation?: { repeatWindowMs?: number };
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -49,7 +51,16 @@ export interface Bot {
 /**
  * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
  */
-export function createBot({ config, db, logger, limits, runbook, timers: timerOptions, identity }: BotDeps): Bot {
+export function createBot({
+  config,
+  db,
+  logger,
+  limits,
+  runbook,
+  timers: timerOptions,
+  identity,
+  escalation: escalationOptions,
+}: BotDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
   const routes = [aliveRoute, healthRoute(db, slack.mode)];
@@ -77,7 +88,7 @@ export function createBot({ config, db, logger, limits, runbook, timers: timerOp
   });
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
-  const escalation = new EscalationService(db, chat, runbook, app.logger, (at) => timers.poke(at));
+  const escalation = new EscalationService(db, chat, runbook, app.logger, (at) => timers.poke(at), escalationOptions);
   const playbooks = new PlaybookService(
     db,
     chat,

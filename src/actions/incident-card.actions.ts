@@ -3,12 +3,14 @@ import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
 import { SEVERITIES, type Severity } from '../incidents/severity.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, replyTo, type WorkResult } from '../slack/handle.js';
+import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
+import { renderCommandHeld } from '../templates/commander.js';
+import { renderAlreadyEscalated } from '../templates/escalation.js';
 import { ACTION } from '../templates/ids.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
-import { modalMetadata, parseIncidentRef } from '../templates/payloads.js';
+import { ackRef, escalateRef, modalMetadata, parseIncidentRef } from '../templates/payloads.js';
 
 type CardAction = ButtonAction | StaticSelectAction;
 
@@ -18,6 +20,7 @@ interface CardClick {
   action: CardAction;
   body: BlockAction;
   client: WebClient;
+  tell: Tell;
 }
 
 /** The buttons and the severity select on the incident card. */
@@ -25,23 +28,36 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
 
   const on = (actionId: string, work: (click: CardClick) => WorkResult) => {
-    app.action<BlockAction<CardAction>>(actionId, ({ ack, body, action, respond, client, logger }) =>
-      afterAck(
-        { ack: () => ack(), gate: deps.gate, logger, tell: replyTo(respond) },
+    app.action<BlockAction<CardAction>>(actionId, ({ ack, body, action, respond, client, logger }) => {
+      const tell = replyTo(respond);
+      return afterAck(
+        { ack: () => ack(), gate: deps.gate, logger, tell },
         () => {
           const value = action.type === 'button' ? action.value : undefined;
-          const incidentId = parseIncidentRef(value, action.block_id);
+          const incidentId =
+            parseIncidentRef(value, action.block_id) ??
+            escalateRef.decode(value)?.incidentId ??
+            ackRef.decode(value)?.incidentId;
           if (!incidentId) throw new IncidentNotFoundError();
-          return work({ incidentId, userId: body.user.id, action, body, client });
+          return work({ incidentId, userId: body.user.id, action, body, client, tell });
         },
         { admit: 'gate' },
-      ),
-    );
+      );
+    });
   };
 
   // A click's trigger_id is unique; a Slack retry of the same click carries it again and is a silent no-op.
   const key = (body: BlockAction) => `action:${body.trigger_id}`;
-  on(ACTION.acknowledge, ({ incidentId, userId, body }) => incidents.acknowledge(incidentId, userId, key(body)));
+  // Acknowledge (card, page): the first makes the commander; later ones are told who commands and offered Take
+  // command, whose value names the commander it showed.
+  on(ACTION.acknowledge, async ({ incidentId, userId, action, body, tell }) => {
+    const takeFrom = ackRef.decode(action.type === 'button' ? action.value : undefined)?.takeFrom;
+    const r = takeFrom
+      ? await incidents.takeCommand(incidentId, userId, takeFrom, key(body))
+      : await incidents.acknowledge(incidentId, userId, key(body));
+    if (r?.kind === 'commanded') await tell(renderCommandHeld(r));
+    return r;
+  });
   on(ACTION.markMitigated, ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)));
   on(ACTION.changeSeverity, async ({ incidentId, userId, action, body }) => {
     const raw = action.type === 'static_select' ? Number(action.selected_option?.value) : Number.NaN;
@@ -53,8 +69,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action(ACTION.openChannel, async ({ ack }) => {
     await ack();
   });
-  on(ACTION.escalate, async ({ incidentId, userId, body }) => {
-    await incidents.escalateNow(incidentId, userId, key(body));
+  // Escalate now pages the role the button showed (its value carries it), or says that role was paged meanwhile.
+  on(ACTION.escalate, async ({ incidentId, userId, action, body, tell }) => {
+    const shownRole = escalateRef.decode(action.type === 'button' ? action.value : undefined)?.role ?? undefined;
+    const r = await incidents.escalateNow(incidentId, userId, {
+      requestKey: key(body),
+      ...(shownRole ? { shownRole } : {}),
+    });
+    if (r?.kind === 'already') await tell(renderAlreadyEscalated(r, new Date()));
   });
   on(ACTION.postUpdate, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);

@@ -45,6 +45,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const channelId = body.channel?.id ?? '';
     const incident = await incidentInChannel(deps, channelId, 'Run playbook steps from the incident channel.');
     const { playbook, step } = deps.playbooks.step(ref.p, ref.s);
+    // Someone who may not run it is refused now, not after filling its form and confirming.
+    await deps.playbooks.checkMayRun(incident.id, ref.p, ref.s, body.user.id);
     if (step.type === 'command' && Object.keys(step.params).length > 0) {
       const meta = runMetadata.encode({ incidentId: incident.id, channelId, playbookId: ref.p, stepKey: ref.s });
       await openModal(client, body.trigger_id, runParamsModal(step, playbook, meta));

@@ -7,6 +7,8 @@ import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
+import { renderCommandHeld } from '../templates/commander.js';
+import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
@@ -77,7 +79,11 @@ const HANDLERS: {
     await c.tell(renderIncidentList(await c.deps.incidents.listOpen(c.teamId), new Date()));
   },
   set_severity: (cmd, c, i) => c.deps.incidents.changeSeverity(i.id, c.userId, cmd.severity, c.key),
-  ack: (_cmd, c, i) => c.deps.incidents.acknowledge(i.id, c.userId, c.key),
+  async ack(_cmd, c, i) {
+    const r = await c.deps.incidents.acknowledge(i.id, c.userId, c.key);
+    if (r?.kind === 'commanded') await c.tell(renderCommandHeld(r));
+    return r;
+  },
   async update(_cmd, c, i) {
     if (i.status === 'resolved') {
       await c.tell(':information_source: This incident is resolved; it takes no more status updates.');
@@ -95,8 +101,8 @@ const HANDLERS: {
   impact: (_cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'customer_impact', c.key),
   data_loss: (_cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'data_loss_risk', c.key),
   async escalate(_cmd, c, i) {
-    const role = await c.deps.incidents.escalateNow(i.id, c.userId, c.key);
-    if (role) await c.tell(`:arrow_double_up: Paging *${role}* now.`);
+    const r = await c.deps.incidents.escalateNow(i.id, c.userId, { requestKey: c.key });
+    if (r) await c.tell(r.kind === 'paging' ? renderEscalationReply(r) : renderAlreadyEscalated(r, new Date()));
   },
   async playbook(cmd, c, i) {
     const { playbooks } = c.deps;

@@ -10,6 +10,8 @@ import {
   finishReminder,
   insertManualJob,
   insertPages,
+  lastManualRequest,
+  latestPageOf,
   pagedRoles,
   pagesOfIncidents,
   pendingManualRoles,
@@ -47,6 +49,31 @@ export interface FiredJob {
   pages: { pageId: number; role: string; announced: boolean; deliveredTo: ReadonlySet<string> }[];
 }
 
+/** What "Escalate now" did. */
+export type EscalateResult =
+  /** The role is being paged now. */
+  | { kind: 'paging'; role: string; roleName: string }
+  /**
+   * The role the person meant had been paged (or asked for by hand) meanwhile: nobody was paged. `by` asked for it
+   * by hand, else `reason` says why it was paged; `next` is the role a deliberate second escalation would page.
+   */
+  | {
+      kind: 'already';
+      incidentId: number;
+      roleName: string;
+      pending: boolean;
+      at: Date;
+      by: string | null;
+      reason: string | null;
+      next: { role: string; roleName: string } | null;
+    };
+
+/**
+ * A typed `/incident escalate` shows nothing to the person before they type it. Within this long of a by-hand
+ * escalation it is taken as aimed at the same role (a second person, or the same one typing again), not the next.
+ */
+export const ESCALATE_REPEAT_WINDOW_MS = 60_000;
+
 /** Slack calls the escalation work makes at once, per process. */
 const SLACK_CONCURRENCY = 16;
 
@@ -71,6 +98,7 @@ export class EscalationService {
     private readonly log: Logger = console,
     /** Told when a timer may be due sooner than the timer loop planned to wake (the loop's `poke`). */
     private readonly onScheduled: (dueAt: Date) => void = () => {},
+    private readonly opts: { repeatWindowMs?: number } = {},
   ) {}
 
   roleName(role: string | null): string {
@@ -102,11 +130,27 @@ export class EscalationService {
             dueAt: s.next.dueAt,
           }
         : null,
+      escalateTo: this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested])),
     };
   }
 
-  /** "Escalate now": pages the next role in the contact order at once. Returns that role's name. */
-  async escalateNow(incidentId: number, actorId: string, requestKey?: string): Promise<string | null> {
+  private escalateTo(taken: ReadonlySet<string>): { role: string; roleName: string } | null {
+    const role = nextRoleToPage(this.runbook, taken);
+    return role ? { role, roleName: this.roleName(role) } : null;
+  }
+
+  /**
+   * "Escalate now": pages the role the person meant, at once. `shownRole` is the role the card showed as next (its
+   * button carries it); without it (a typed command), the role of a by-hand escalation made moments ago, else the
+   * next role in the contact order. If that role has been paged (or asked for) meanwhile, nobody is paged and the
+   * result says so: two clicks, or two people, never escalate two levels. Null for a retry of the same request.
+   */
+  async escalateNow(
+    incidentId: number,
+    actorId: string,
+    { requestKey, shownRole }: { requestKey?: string; shownRole?: string } = {},
+  ): Promise<EscalateResult | null> {
+    const { order } = this.runbook.escalation;
     const result = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
       const incident = await getIncident(tx, incidentId, { forUpdate: true });
@@ -115,22 +159,42 @@ export class EscalationService {
         throw new AlreadyDoneError(`This incident is ${incident.status}; there is nobody left to escalate to for it.`);
       }
       const taken = new Set([...(await pagedRoles(tx, incidentId)), ...(await pendingManualRoles(tx, incidentId))]);
-      const role = nextRoleToPage(this.runbook, taken);
+      let meant = shownRole && order.includes(shownRole) ? shownRole : undefined;
+      if (!meant) {
+        const last = await lastManualRequest(tx, incidentId, this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS);
+        if (last && order.includes(last.role)) meant = last.role;
+      }
+      const role = meant ?? nextRoleToPage(this.runbook, taken);
       if (!role) {
-        const names = this.runbook.escalation.order.map((r) => this.roleName(r)).join(', ');
+        const names = order.map((r) => this.roleName(r)).join(', ');
         throw new AlreadyDoneError(`Every role in the contact order has been paged already (${names}).`);
+      }
+      if (taken.has(role)) {
+        const before = await latestPageOf(tx, incidentId, role);
+        const already: EscalateResult = {
+          kind: 'already',
+          incidentId,
+          roleName: this.roleName(role),
+          pending: before?.pending ?? true,
+          at: before?.at ?? new Date(),
+          by: before?.requestedBy ?? null,
+          reason: before && before.rule !== 'manual' ? ruleReason(before.rule, this.runbook, incident) : null,
+          next: this.escalateTo(taken),
+        };
+        return { done: false as const, already };
       }
       await insertManualJob(tx, incidentId, role, actorId);
       await insertEvent(tx, incidentId, 'escalation_requested', actorId, { role });
-      return { role, incident };
+      return { done: true as const, role, incident };
     });
     if (!result) return null;
+    if (!result.done) return result.already;
     this.onScheduled(new Date());
     const roleName = this.roleName(result.role);
     await this.chat
       .notify(result.incident, { kind: 'escalation_requested', roleName, actorId })
       .catch((err) => this.log.warn('could not post the escalation notice', err));
-    return roleName;
+    return { kind: 'paging', role: result.role, roleName };
   }
 
   /**

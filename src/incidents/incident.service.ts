@@ -13,12 +13,19 @@ import {
   updateIncident,
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
+import {
+  advance,
+  CommandHeld,
+  type CommandResult,
+  type Decision,
+  decideAcknowledge,
+  decideTakeCommand,
+} from './commander.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
-import type { EscalationService } from './escalation.service.js';
-import type { EscalationView, IncidentChat, IncidentNotice, Logger } from './ports.js';
+import type { EscalateResult, EscalationService } from './escalation.service.js';
+import type { EscalationView, IncidentChat, Logger } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
-import type { Incident, IncidentEvent, IncidentPhase, StatusUpdateInput } from './types.js';
-import { INCIDENT_PHASES } from './types.js';
+import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
 
 export interface DeclareInput {
   teamId: string;
@@ -57,11 +64,6 @@ async function retry<T>(fn: () => Promise<T>, attempts = 3, delayMs = 200): Prom
     }
   }
 }
-
-const phaseIndex = (p: IncidentPhase) => INCIDENT_PHASES.indexOf(p);
-/** Phases only move forward. */
-const advance = (current: IncidentPhase, to: IncidentPhase): IncidentPhase =>
-  phaseIndex(to) > phaseIndex(current) ? to : current;
 
 export class IncidentService {
   constructor(
@@ -209,11 +211,7 @@ export class IncidentService {
   private async change(
     incidentId: number,
     requestKey: string | undefined,
-    decide: (current: Incident) => {
-      patch: IncidentPatch;
-      events: { kind: IncidentEvent['kind']; actorId: string | null; details?: Record<string, unknown> }[];
-      notice?: IncidentNotice;
-    },
+    decide: (current: Incident) => Decision,
   ): Promise<ChangeResult | null> {
     const result = await this.db.transaction(async (tx: Queryable) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
@@ -257,39 +255,35 @@ export class IncidentService {
     });
   }
 
-  acknowledge(incidentId: number, actorId: string, requestKey?: string) {
-    return this.change(incidentId, requestKey, (cur) => {
-      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
-      if (cur.acknowledgedAt && cur.commanderId === actorId) {
-        throw new AlreadyDoneError('You have already acknowledged this incident; you are its commander.');
+  /** The first acknowledgement makes the commander; a later one is told who commands (`commanded`). */
+  acknowledge(incidentId: number, actorId: string, requestKey?: string): Promise<CommandResult<ChangeResult> | null> {
+    return this.commandChange(incidentId, requestKey, (cur) => decideAcknowledge(cur, actorId));
+  }
+
+  /** Take command on purpose from `from`, the commander the person was shown; recorded and announced. */
+  takeCommand(
+    incidentId: number,
+    actorId: string,
+    from: string,
+    requestKey?: string,
+  ): Promise<CommandResult<ChangeResult> | null> {
+    return this.commandChange(incidentId, requestKey, (cur) => decideTakeCommand(cur, actorId, from));
+  }
+
+  private async commandChange(
+    incidentId: number,
+    requestKey: string | undefined,
+    decide: (cur: Incident) => Decision,
+  ): Promise<CommandResult<ChangeResult> | null> {
+    try {
+      const r = await this.change(incidentId, requestKey, decide);
+      return r && { kind: 'changed', ...r };
+    } catch (err) {
+      if (err instanceof CommandHeld) {
+        return { kind: 'commanded', incident: err.incident, incidentId, commanderId: err.commanderId, warnings: [] };
       }
-      const now = new Date();
-      const first = !cur.acknowledgedAt;
-      const phase = advance(cur.phase, 'assessment');
-      return {
-        patch: {
-          commanderId: actorId,
-          acknowledgedAt: cur.acknowledgedAt ?? now,
-          acknowledgedBy: cur.acknowledgedBy ?? actorId,
-          phase,
-        },
-        events: [
-          {
-            kind: 'acknowledged',
-            actorId,
-            details: {
-              commander: actorId,
-              previousCommander: cur.commanderId,
-              ...(first ? { secondsToAcknowledge: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000) } : {}),
-            },
-          },
-          ...(phase !== cur.phase
-            ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }]
-            : []),
-        ],
-        notice: { kind: 'acknowledged', actorId, previousCommanderId: cur.commanderId },
-      };
-    });
+      throw err;
+    }
   }
 
   postStatusUpdate(incidentId: number, authorId: string, update: StatusUpdateInput, requestKey?: string) {
@@ -369,11 +363,14 @@ export class IncidentService {
     });
   }
 
-  /** "Escalate now": pages the next role in the contact order. */
-  async escalateNow(incidentId: number, actorId: string, requestKey?: string): Promise<string | null> {
+  /** "Escalate now": pages the role the person meant (the card's, else the next in the contact order), once. */
+  async escalateNow(
+    incidentId: number,
+    actorId: string,
+    request: { requestKey?: string; shownRole?: string } = {},
+  ): Promise<EscalateResult | null> {
     if (!this.escalation) throw new DomainError('no_escalation', 'Escalation is not configured for this bot.');
-    const escalation = this.escalation;
-    return escalation.escalateNow(incidentId, actorId, requestKey);
+    return this.escalation.escalateNow(incidentId, actorId, request);
   }
 
   resolve(incidentId: number, actorId: string, summary: string, requestKey?: string) {

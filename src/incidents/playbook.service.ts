@@ -1,5 +1,5 @@
 import { redact } from '../ops/redact.js';
-import { type RunnerOptions, runnerFor } from '../ops/step-runners.js';
+import { type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
 import { type Playbook, type PlaybookStep, type RunnableStep, suggestPlaybook } from '../runbook/playbooks.js';
 import { isRollbackStep, PHASES, type PlaybookPhase, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
@@ -95,11 +95,23 @@ export class PlaybookService implements StepRuns {
     return { already: false };
   }
 
-  /** What a step would run with these values, redacted, for a confirmation; throws ParamsError on bad values. */
+  /** What a step would run with these values, as shown, for a confirmation; throws ParamsError on bad values. */
   preview(playbookId: string, key: string, values: Record<string, string>): string[] {
     const { step } = this.step(playbookId, key);
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
-    return this.target(step, values).map(redact);
+    return shownTarget(step, this.target(step, values));
+  }
+
+  /**
+   * At the first click, before any parameters form or confirmation: refuses (and records) a step this person may not
+   * run, naming who can, or one that changes production on a resolved incident. The record shows the command as the runbook writes it, its parameters unfilled.
+   */
+  async checkMayRun(incidentId: number, playbookId: string, key: string, userId: string): Promise<void> {
+    const { step } = this.step(playbookId, key);
+    if (step.type !== 'command') return;
+    const request = { incidentId, playbookId, key, kind: step.type, shown: step.run.map(redact) };
+    await this.approvals.checkAllowed(request, step, userId);
+    await this.approvals.checkOpen(await this.incident(incidentId), request, step, userId);
   }
 
   /** The argv (or URL) a step runs with these values; throws ParamsError naming each bad value. */
@@ -122,9 +134,10 @@ export class PlaybookService implements StepRuns {
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
     const incident = await this.incident(incidentId);
     const target = this.target(step, values);
-    const shown = target.map(redact);
+    const shown = shownTarget(step, target);
     const request = { incidentId, playbookId, key, kind: step.type, shown };
     await this.approvals.checkAllowed(request, step, userId);
+    await this.approvals.checkOpen(incident, request, step, userId);
     if (step.type === 'command' && step.approval) {
       await this.approvals.request(incident, playbook, step, request, values, userId);
       return { kind: 'approval_requested' };
@@ -147,7 +160,7 @@ export class PlaybookService implements StepRuns {
   async execute({ incident, playbook, step, key, target, userId, approvedBy }: StepRun): Promise<RunResult> {
     const incidentId = incident.id;
     const playbookId = playbook.id;
-    const shown = target.map(redact);
+    const shown = shownTarget(step, target);
     const run = await insertRunningStep(this.db, {
       incidentId,
       playbookId,

@@ -13,6 +13,8 @@ export interface Logger {
 export type IncidentNotice =
   | { kind: 'severity_changed'; from: Severity; to: Severity; actorId: string }
   | { kind: 'acknowledged'; actorId: string; previousCommanderId: string | null }
+  /** Someone took command on purpose (Take command) from the commander. */
+  | { kind: 'command_taken'; actorId: string; previousCommanderId: string }
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
   | { kind: 'mitigated'; actorId: string }
   | { kind: 'resolved'; actorId: string; summary: string }
@@ -26,6 +28,8 @@ export type IncidentNotice =
 export interface EscalationView {
   paged: { roleName: string; at: Date }[];
   next: { roleName: string; reason: string; unless: string | null; dueAt: Date } | null;
+  /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
+  escalateTo: { role: string; roleName: string } | null;
 }
 
 /** A page: a direct message to one person, with the communication template and an Acknowledge button. */

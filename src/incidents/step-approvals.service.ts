@@ -1,4 +1,4 @@
-import { redact } from '../ops/redact.js';
+import { shownTarget } from '../ops/step-runners.js';
 import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
@@ -81,6 +81,18 @@ export class StepApprovals {
       });
     });
     throw new DomainError('not_allowed', phrase);
+  }
+
+  /**
+   * Throws (and records) the refusal of a step that changes production on a resolved incident. Refused rather than
+   * confirmed: a resolved incident is in its post-mortem, its escalation and updates are over, so a change to
+   * production now is a new incident by the runbook's process, tracked, paged and announced as one.
+   */
+  async checkOpen(incident: Incident, r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
+    if (incident.status !== 'resolved' || step.type !== 'command' || (!step.destructive && !step.approval)) return;
+    await this.recordRefusal(r, userId, [
+      `This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (\`/incident sev2 <title>\`) and attach the playbook there (\`/incident playbook ${r.playbookId}\`).`,
+    ]);
   }
 
   /** Throws (and records) the refusal when this person may not run or ask for this step. */
@@ -183,7 +195,7 @@ export class StepApprovals {
   async approve(approvalId: number, userId: string): Promise<void> {
     const { a, playbook, step } = await this.pendingApproval(approvalId);
     const target = this.runs.target(step, a.params);
-    const shown = target.map(redact);
+    const shown = shownTarget(step, target);
     if (userId === a.requestedBy) {
       throw new DomainError('same_person', 'A different person must approve: you asked for this run.');
     }
@@ -195,8 +207,10 @@ export class StepApprovals {
       const r = { incidentId: a.incidentId, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
       await this.recordRefusal(r, userId, why);
     }
-    const decided = await this.decide(a.incidentId, approvalId, 'approved', userId, null, shown);
     const incident = await this.incident(a.incidentId);
+    const request = { incidentId: a.incidentId, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
+    await this.checkOpen(incident, request, step, userId);
+    const decided = await this.decide(a.incidentId, approvalId, 'approved', userId, null, shown);
     if (decided.messageTs) {
       await this.chat
         .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
@@ -224,7 +238,7 @@ export class StepApprovals {
         '.',
       ]);
     }
-    const shown = this.runs.target(step, a.params).map(redact);
+    const shown = shownTarget(step, this.runs.target(step, a.params));
     const decided = await this.decide(a.incidentId, approvalId, 'denied', userId, reason, shown);
     if (decided.messageTs) {
       const incident = await this.incident(a.incidentId);

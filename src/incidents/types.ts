@@ -56,6 +56,7 @@ export const EVENT_KINDS = [
   'channel_created',
   'severity_changed',
   'acknowledged',
+  'command_taken',
   'status_update',
   'mitigated',
   'resolved',

@@ -2,6 +2,7 @@ import { DomainError, ParamsError } from '../incidents/errors.js';
 import type { RunView } from '../incidents/ports.js';
 import { type CommandStep, type HttpStep, type RunnableStep, validateParams } from '../runbook/playbooks.js';
 import { httpCheck } from './http-check.js';
+import { redact } from './redact.js';
 
 /**
  * Playbook step kinds as a table of runners, as Grafana OnCall maps each escalation step kind to its handler. A
@@ -116,6 +117,15 @@ const http: StepRunner<HttpStep> = {
     };
   },
 };
+
+/**
+ * What a person is shown of a target (run messages, confirmations, approval requests, the timeline, the record): a
+ * command as the runbook names it (`atom-cli …`, never the path ATOM_CLI points at, which is what runs), redacted.
+ */
+export function shownTarget(step: RunnableStep, target: string[]): string[] {
+  const named = step.type === 'command' && step.run[0] !== undefined ? [step.run[0], ...target.slice(1)] : target;
+  return named.map(redact);
+}
 
 /** One runner per step kind: a new kind that has no runner does not compile. */
 export const RUNNERS = { command, http } satisfies RunnerTable;

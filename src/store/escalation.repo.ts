@@ -287,6 +287,8 @@ export async function pagedRoles(q: Queryable, incidentId: number): Promise<Set<
 export interface EscalationSummary {
   paged: { role: string; rule: string; at: Date }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
+  /** Roles escalated to by hand whose page has not gone out yet. */
+  requested: string[];
 }
 
 /**
@@ -301,6 +303,7 @@ export async function escalationSummary(
   const { rows } = await q.query<{
     paged: { role: string; rule: string; at: string }[] | string | null;
     next: { role: string | null; rule: string; due_at: string } | string | null;
+    requested: string[] | null;
   }>(
     `SELECT
        (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at) ORDER BY p.created_at, p.id)
@@ -308,7 +311,9 @@ export async function escalationSummary(
        (SELECT row_to_json(n) FROM (
           SELECT role, rule, due_at FROM escalation_jobs
           WHERE incident_id = $1 AND state = 'pending' AND rule <> ALL($2::text[]) AND fired_at IS NULL
-          ORDER BY due_at LIMIT 1) n) AS next`,
+          ORDER BY due_at LIMIT 1) n) AS next,
+       (SELECT array_agg(role) FROM escalation_jobs
+        WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending') AS requested`,
     [incidentId, reminders],
   );
   const json = <T>(v: T | string | null | undefined): T | null =>
@@ -318,7 +323,49 @@ export async function escalationSummary(
   return {
     paged: paged.map((r) => ({ role: r.role, rule: r.rule, at: new Date(r.at) })),
     next: n ? { role: n.role, rule: n.rule, dueAt: new Date(n.due_at) } : null,
+    requested: rows[0]?.requested ?? [],
   };
+}
+
+/**
+ * The latest escalation to a role by hand, not cancelled, made within the last `withinMs` (by the database's clock,
+ * the one that stamped it): who asked, and when.
+ */
+export async function lastManualRequest(
+  q: Queryable,
+  incidentId: number,
+  withinMs: number,
+): Promise<{ role: string; requestedBy: string | null; at: Date } | null> {
+  const { rows } = await q.query<{ role: string; requested_by: string | null; created_at: Date | string }>(
+    `SELECT role, requested_by, created_at FROM escalation_jobs
+     WHERE incident_id = $1 AND rule = 'manual' AND state <> 'cancelled'
+       AND created_at > clock_timestamp() - make_interval(secs => $2::double precision / 1000)
+     ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [incidentId, withinMs],
+  );
+  const r = rows[0];
+  return r ? { role: r.role, requestedBy: r.requested_by, at: toDate(r.created_at) } : null;
+}
+
+/**
+ * The latest time a role was paged, or asked for by hand and not paged yet (`pending`): by which rule, and who asked
+ * for a by-hand escalation. Null when the role has not been paged.
+ */
+export async function latestPageOf(
+  q: Queryable,
+  incidentId: number,
+  role: string,
+): Promise<{ rule: string; requestedBy: string | null; at: Date; pending: boolean } | null> {
+  const { rows } = await q.query<{ rule: string; requested_by: string | null; at: Date | string; pending: boolean }>(
+    `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at, p.id IS NULL AS pending
+     FROM escalation_jobs j LEFT JOIN pages p ON p.job_id = j.id AND p.role = $2
+     WHERE j.incident_id = $1
+       AND (p.id IS NOT NULL OR (j.rule = 'manual' AND j.role = $2 AND j.state = 'pending'))
+     ORDER BY at DESC LIMIT 1`,
+    [incidentId, role],
+  );
+  const r = rows[0];
+  return r ? { rule: r.rule, requestedBy: r.requested_by, at: toDate(r.at), pending: r.pending } : null;
 }
 
 export async function pendingManualRoles(q: Queryable, incidentId: number): Promise<Set<string>> {

@@ -25,6 +25,10 @@ export const VIEW = {
 export const BLOCK = {
   cardActions: 'incident_card_actions',
   pageActions: 'incident_page_actions',
+  /** The private reply offering to page the next role (`incident_escalate_offer:42`). */
+  escalateOffer: 'incident_escalate_offer',
+  /** The private reply offering Take command (`incident_take_command:42`). */
+  takeCommand: 'incident_take_command',
   updStatus: 'upd_status',
   updAffected: 'upd_affected',
   updImpact: 'upd_impact',

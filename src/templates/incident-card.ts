@@ -4,6 +4,7 @@ import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } fr
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
+import { ackRef, escalateRef } from './payloads.js';
 import { severityOption } from './severities.js';
 import { ago, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
 
@@ -63,16 +64,24 @@ export function renderIncidentCard(
   if (i.nextUpdateAt && i.status !== 'resolved')
     facts.push(`Next update due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}`);
   if (facts.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwnSafeJoin(facts) }] });
-  if (escalation && (escalation.paged.length || escalation.next)) {
+  const escalateTo = i.status === 'investigating' ? (escalation?.escalateTo ?? null) : null;
+  if (escalation && (escalation.paged.length || escalation.next || escalateTo)) {
     const paged = escalation.paged.length
       ? `:pager: Paged: ${escalation.paged.map((p) => `${mrkdwnClip(p.roleName, 60)} (${ago(p.at, now)})`).join(', ')}`
       : ':pager: Nobody paged yet';
     const next = escalation.next
       ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}`
       : null;
+    // What the Escalate now button pages: it carries this role, so a click pages it or, if paged meanwhile, nobody.
+    const escalateNow = escalateTo ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}` : null;
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: truncate([paged, next].filter(Boolean).join('  ·  '), LIMITS.sectionText) }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: truncate([paged, next, escalateNow].filter(Boolean).join('  ·  '), LIMITS.sectionText),
+        },
+      ],
     });
   }
 
@@ -90,7 +99,7 @@ export function renderIncidentCard(
       text: { type: 'mrkdwn', text: `*Resolution:* ${mrkdwnClip(i.resolutionSummary, LIMITS.sectionText - 20)}` },
     });
   }
-  if (i.status !== 'resolved') blocks.push(cardActions(i, severities));
+  if (i.status !== 'resolved') blocks.push(cardActions(i, severities, escalateTo?.role ?? null));
 
   const text = `${severityLabel(i.severity)} incident #${i.number}: ${mrkdwnClip(i.title, 300)} — ${STATUS_LABELS[i.status]}`;
   return { text, blocks };
@@ -100,12 +109,13 @@ function mrkdwnSafeJoin(parts: string[]): string {
   return truncate(parts.join('  ·  '), LIMITS.sectionText);
 }
 
-function cardActions(i: Incident, severities: SeverityDefs): ActionsBlock {
+function cardActions(i: Incident, severities: SeverityDefs, escalateTo: string | null): ActionsBlock {
   const value = String(i.id);
   const elements: ActionsBlock['elements'] = [];
+  // Once acknowledged, the button takes command from the commander it shows (its value carries them).
   elements.push(
     i.acknowledgedAt
-      ? button(ACTION.acknowledge, 'Take command', value)
+      ? button(ACTION.acknowledge, 'Take command', ackRef.encode({ incidentId: i.id, takeFrom: i.commanderId }))
       : button(ACTION.acknowledge, 'Acknowledge', value, 'primary'),
   );
   elements.push({
@@ -118,7 +128,7 @@ function cardActions(i: Incident, severities: SeverityDefs): ActionsBlock {
   elements.push(button(ACTION.postUpdate, 'Post status update', value));
   if (i.status === 'investigating') {
     elements.push(button(ACTION.markMitigated, 'Mark mitigated', value));
-    elements.push(button(ACTION.escalate, 'Escalate now', value));
+    elements.push(button(ACTION.escalate, 'Escalate now', escalateRef.encode({ incidentId: i.id, role: escalateTo })));
   }
   elements.push(button(ACTION.rollback, 'Roll back', value));
   elements.push(button(ACTION.resolve, 'Resolve', value, 'danger'));

@@ -26,6 +26,8 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
               i.acknowledgedAt ? ` (time to acknowledge: ${humanDuration(i.createdAt, i.acknowledgedAt)})` : ''
             }.`,
       );
+    case 'command_taken':
+      return simple(`:raising_hand: ${mention(n.actorId)} took command from ${mention(n.previousCommanderId)}.`);
     case 'status_update':
       return renderStatusUpdate(i, n.update, n.authorId);
     case 'mitigated':

@@ -64,3 +64,39 @@ export function parseIncidentRef(value: string | undefined, blockId?: string): n
   const m = /:(\d+)$/.exec(blockId ?? '');
   return m ? Number(m[1]) : null;
 }
+
+/**
+ * The Escalate now button (on the card, and offered in a private reply): the incident and the role it showed as next,
+ * `{"i":42,"r":"cto"}`, so a click pages that role or, if it was paged meanwhile, nobody. A card posted before the
+ * button carried a role holds the incident id alone (`42`): role null.
+ */
+export const escalateRef: Codec<{ incidentId: number; role: string | null }> = (() => {
+  const json = jsonCodec(z.object({ i: incidentId, r: z.string().min(1).max(100) }));
+  return {
+    encode: ({ incidentId: i, role }) => (role ? json.encode({ i, r: role }) : String(i)),
+    decode(raw) {
+      const ref = json.decode(raw);
+      if (ref) return { incidentId: ref.i, role: ref.r };
+      const id = raw === undefined ? null : parseIncidentRef(raw);
+      return id ? { incidentId: id, role: null } : null;
+    },
+  };
+})();
+
+/**
+ * The Acknowledge button (card, page) carries the incident id (`42`); Take command (the acknowledged card, and the
+ * private reply to a later acknowledgement) also the commander it showed, `{"i":42,"from":"U…"}`, so a click takes
+ * command from that person or, if command changed hands meanwhile, from nobody.
+ */
+export const ackRef: Codec<{ incidentId: number; takeFrom: string | null }> = (() => {
+  const json = jsonCodec(z.object({ i: incidentId, from: z.string().regex(/^[UW][A-Z0-9]{2,30}$/) }));
+  return {
+    encode: ({ incidentId: i, takeFrom }) => (takeFrom ? json.encode({ i, from: takeFrom }) : String(i)),
+    decode(raw) {
+      const ref = json.decode(raw);
+      if (ref) return { incidentId: ref.i, takeFrom: ref.from };
+      const id = raw === undefined ? null : parseIncidentRef(raw);
+      return id ? { incidentId: id, takeFrom: null } : null;
+    },
+  };
+})();

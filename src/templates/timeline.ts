@@ -20,6 +20,8 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} changed severity ${sev(d.from)} → ${sev(d.to)}`;
     case 'acknowledged':
       return `${who} acknowledged and became commander`;
+    case 'command_taken':
+      return `${who} took command${typeof d.from === 'string' ? ` from ${mention(d.from)}` : ''}`;
     case 'status_update': {
       const status = STATUS_LABELS[d.status as keyof typeof STATUS_LABELS] ?? str(d.status);
       return `${who} posted a status update (${status}): ${mrkdwnClip(str(d.currentStatus), 300) || '-'}`;

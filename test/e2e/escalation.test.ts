@@ -143,6 +143,8 @@ describe('escalation rules', () => {
         respond: { 0: '60s', 1: '2s', 2: '60s', 3: '4s' },
         contacts: { senior_devops: ['U0SENIOR', 'S0SREGROUP'] },
       }),
+      // The walk below types `/incident escalate` again as soon as each page is out, on purpose: no repeat window.
+      escalation: { repeatWindowMs: 0 },
     });
     bot.fake.usergroups.set('S0SREGROUP', ['U0SRE1', 'U0SENIOR']);
   });

@@ -111,9 +111,21 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
     expect(bot.fake.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
-  it('/incident ack by someone else hands over command', async () => {
+  it('/incident ack by someone else is offered Take command, which hands over command', async () => {
     bot.fake.reset();
     await inChannel('ack');
+    const offer = await bot.fake.waitFor('response_url');
+    expect(offer.args.text).toContain(`<@${RESPONDER}> is the commander`);
+    const row = (offer.args.blocks as { block_id: string; elements?: { action_id: string; value: string }[] }[]).find(
+      (b) => b.elements,
+    )!;
+    await bot.click({
+      channelId,
+      messageTs: cardTs,
+      actionId: row.elements![0]!.action_id,
+      blockId: row.block_id,
+      value: row.elements![0]!.value,
+    });
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     expect((await incident()).commander_id).toBe(TEST_REPORTER_ID);
     expect(text(lastInChannel())).toContain(`took command from <@${RESPONDER}>`);
@@ -266,7 +278,7 @@ describe.each(['postgres', 'pglite'] as const)('an incident from declare to post
       'phase_changed',
       'severity_changed',
       'severity_changed',
-      'acknowledged',
+      'command_taken',
       'status_update',
       'phase_changed',
       'mitigated',

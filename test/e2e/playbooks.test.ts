@@ -285,7 +285,9 @@ describe('playbooks from the incident channel', () => {
       'chat.postMessage',
       (m) => m.args.channel === c.channelId && m.args.thread_ts === c.playbookTs,
     );
-    expect(json(started)).toContain(`${ATOM_CLI} status`);
+    // Shown as the runbook names it, while ATOM_CLI's binary is what runs.
+    expect(json(started)).toContain('atom-cli status');
+    expect(json(started)).not.toContain(ATOM_CLI);
     const done = await runMessage(c, /Succeeded/);
     expect(json(done)).toMatch(/exit 0/);
     expect((await cliRuns()).some((a) => a.join(' ') === 'status')).toBe(true);
@@ -300,6 +302,7 @@ describe('playbooks from the incident channel', () => {
     bot.fake.reset();
     await bot.command('timeline', { channel_id: c.channelId });
     expect(json(await bot.fake.waitFor('response_url'))).toMatch(/ran `.*atom-cli status`: succeeded, exit 0/);
+    expect(json(bot.fake.callsTo('response_url').at(-1))).not.toContain(ATOM_CLI);
   });
 
   it('asks parameters in a form; bad values show inline with the pattern and nothing runs; good ones run, redacted', async () => {
@@ -349,28 +352,89 @@ describe('playbooks from the incident channel', () => {
     healthStatus = 200;
   });
 
-  it('a destructive step is refused to someone without the responder role, and the attempt is recorded; a responder runs it', async () => {
+  it('a destructive step is refused at the first click to someone without the responder role, recorded; a responder runs it', async () => {
     const c = await declareWithPlaybook(bot, 'db down restart');
     bot.fake.reset();
+    const before = (await cliRuns()).length;
     await click(c, 'mitigation.0', 'U0SOMEONE');
+    // Refused before the parameters form opens: nothing to fill in, nothing to confirm.
+    const refusal = await bot.fake.waitFor('response_url');
+    expect(refusal.args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
+    expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+    expect((await cliRuns()).length).toBe(before);
+    const { rows } = await bot.db.query<{ state: string; requested_by: string; target: string[] }>(
+      'SELECT state, requested_by, target FROM step_runs WHERE incident_id = $1',
+      [c.incidentId],
+    );
+    expect(rows).toEqual([
+      { state: 'refused', requested_by: 'U0SOMEONE', target: ['atom-cli', 'nodes', 'restart', '{node_id}'] },
+    ]);
+
+    await click(c, 'mitigation.0', RESPONDER);
     const open = await bot.fake.waitFor('views.open');
     const view = open.args.view as { private_metadata: string; title: { text: string } };
     expect(view.title.text).toBe('Confirm the run');
-    const before = (await cliRuns()).length;
-    const shown = await submitAndConfirm(bot, view.private_metadata, 'U0SOMEONE', { node_id: '3d8d9e1b2c4f89' });
-    expect(shown).toContain(`${ATOM_CLI} nodes restart 3d8d9e1b2c4f89`);
-    const refusal = await bot.fake.waitFor('chat.postEphemeral', (m) => m.args.user === 'U0SOMEONE');
-    expect(refusal.args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
-    expect((await cliRuns()).length).toBe(before);
-    const { rows } = await bot.db.query<{ state: string; requested_by: string }>(
-      'SELECT state, requested_by FROM step_runs WHERE incident_id = $1',
-      [c.incidentId],
-    );
-    expect(rows).toEqual([{ state: 'refused', requested_by: 'U0SOMEONE' }]);
-
-    await submitAndConfirm(bot, view.private_metadata, RESPONDER, { node_id: '3d8d9e1b2c4f89' });
+    const shown = await submitAndConfirm(bot, view.private_metadata, RESPONDER, { node_id: '3d8d9e1b2c4f89' });
+    expect(shown).toContain('atom-cli nodes restart 3d8d9e1b2c4f89');
+    expect(shown).not.toContain(ATOM_CLI);
     await runMessage(c, /Succeeded/);
     expect((await cliRuns()).at(-1)).toEqual(['nodes', 'restart', '3d8d9e1b2c4f89']);
+  });
+
+  it('on a resolved incident nothing that changes production runs: steps and rollbacks are refused, and recorded', async () => {
+    const c = await declareWithPlaybook(bot, 'db down then resolved');
+    // Asked for before the incident was resolved, approved after.
+    await click(c, 'mitigation.1', RESPONDER);
+    const req = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
+    );
+    const approvalId = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    await bot.command('resolve pool restarted', { channel_id: c.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Incident #\d+ resolved/.test(String(m.args.text)),
+    );
+    const before = (await cliRuns()).length;
+    bot.fake.reset();
+    // A destructive step with parameters: refused at the click, before its form.
+    await click(c, 'mitigation.0', RESPONDER);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+    // A step that needs a second person: no approval request.
+    bot.fake.reset();
+    await click(c, 'mitigation.1', RESPONDER);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => json(m).includes(ACTION.approveStep))).toHaveLength(0);
+    // A rollback to a version.
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: c.playbookTs,
+      actionId: ACTION.rollbackTo,
+      value: 'v57',
+      userId: RESPONDER,
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: (req.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: approvalId,
+      userId: 'U0APPROVER',
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect((await cliRuns()).length).toBe(before);
+    const { rows } = await bot.db.query<{ kind: string; details: { step: string } }>(
+      "SELECT kind, details FROM incident_events WHERE incident_id = $1 AND kind = 'step_refused' ORDER BY id",
+      [c.incidentId],
+    );
+    expect(rows.map((r) => r.details.step)).toEqual(['mitigation.0', 'mitigation.1', 'mitigation.0', 'mitigation.1']);
+    // Reading still works during the post-mortem.
+    bot.fake.reset();
+    await click(c, 'detection.0', RESPONDER);
+    await runMessage(c, /Succeeded/);
   });
 
   it('the migration rollback (alembic downgrade -1) needs approval, carries the data-loss warning, and runs through ALEMBIC_CLI', async () => {
@@ -378,7 +442,8 @@ describe('playbooks from the incident channel', () => {
     bot.fake.reset();
     await click(c, 'mitigation.1', RESPONDER);
     const request = await approvalRequest(c);
-    expect(json(request.req)).toContain(`${ATOM_CLI} downgrade -1`);
+    expect(json(request.req)).toContain('alembic downgrade -1');
+    expect(json(request.req)).not.toContain(ATOM_CLI);
     expect(json(request.req)).toContain('May lose data');
     await approve(c, request);
     await runMessage(c, /downgrade -1/);

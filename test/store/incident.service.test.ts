@@ -269,17 +269,31 @@ forEachDatabase(
         expect((await kinds(incident.id)).filter((k) => k === 'acknowledged')).toHaveLength(1);
       });
 
-      it('acknowledge by someone else hands over command but keeps the first acknowledgement', async () => {
+      it('acknowledge by someone else changes nothing and names the commander', async () => {
         const first = (await service.acknowledge(incident.id, 'UCMD'))!.incident;
-        const second = (await service.acknowledge(incident.id, 'UNEW'))!.incident;
+        chat.calls.length = 0;
+        const second = await service.acknowledge(incident.id, 'UNEW');
+        expect(second).toMatchObject({ kind: 'commanded', commanderId: 'UCMD', incidentId: incident.id });
+        expect(await service.get(incident.id)).toEqual(first);
+        expect(chat.calls).toEqual([]);
+        expect((await kinds(incident.id)).filter((k) => k === 'acknowledged')).toHaveLength(1);
+      });
+
+      it('take command hands over command on purpose but keeps the first acknowledgement', async () => {
+        const first = (await service.acknowledge(incident.id, 'UCMD'))!.incident;
+        const second = (await service.takeCommand(incident.id, 'UNEW', 'UCMD'))!.incident;
         expect(second).toMatchObject({
           commanderId: 'UNEW',
           acknowledgedBy: 'UCMD',
           acknowledgedAt: first.acknowledgedAt,
         });
-        const acks = (await service.timeline(incident.id)).filter((e) => e.kind === 'acknowledged');
-        expect(acks[1]!.details).toEqual({ commander: 'UNEW', previousCommander: 'UCMD' });
-        expect(chat.notices().at(-1)).toEqual({ kind: 'acknowledged', actorId: 'UNEW', previousCommanderId: 'UCMD' });
+        const taken = (await service.timeline(incident.id)).filter((e) => e.kind === 'command_taken');
+        expect(taken.map((e) => [e.actorId, e.details])).toEqual([['UNEW', { from: 'UCMD', to: 'UNEW' }]]);
+        expect(chat.notices().at(-1)).toEqual({ kind: 'command_taken', actorId: 'UNEW', previousCommanderId: 'UCMD' });
+        // Shown an older commander: nothing changes, and the one now is named.
+        const stale = await service.takeCommand(incident.id, 'UTHIRD', 'UCMD');
+        expect(stale).toMatchObject({ kind: 'commanded', commanderId: 'UNEW' });
+        expect((await service.get(incident.id)).commanderId).toBe('UNEW');
       });
 
       it('changeSeverity records from and to; the same severity is AlreadyDoneError', async () => {

@@ -38,6 +38,8 @@ export interface HarnessOptions {
   fake?: FakeSlack;
   /** Start the escalation timer loop (default true). */
   timers?: boolean;
+  /** Escalation tuning passed to createBot (e.g. how long a typed escalate counts as a repeat). */
+  escalation?: { repeatWindowMs?: number };
 }
 
 /** An incident's card: the channel and message it is in, and the incident it belongs to. */
@@ -140,6 +142,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     runbook: opts.runbook ?? testRunbook(),
     timers: { maxSleepMs: 200 },
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.escalation ? { escalation: opts.escalation } : {}),
   });
   if (opts.timers !== false) timers.start();
   const server = (await app.start(0)) as Server;

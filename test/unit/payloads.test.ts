@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  ackRef,
   approvalRef,
   denyMetadata,
+  escalateRef,
   jsonCodec,
   modalMetadata,
   parseIncidentRef,
@@ -53,5 +55,22 @@ describe('the payloads Slack carries back', () => {
     expect(parseIncidentRef('42')).toBe(42);
     expect(parseIncidentRef(undefined, 'incident_card_actions:7')).toBe(7);
     expect(parseIncidentRef(undefined, 'incident_card_actions')).toBeNull();
+  });
+
+  it('the Escalate now button carries the role it showed; a button without one is read as the incident id', () => {
+    const ref = { incidentId: 7, role: 'engineering_manager' };
+    expect(escalateRef.encode(ref)).toBe('{"i":7,"r":"engineering_manager"}');
+    expect(escalateRef.decode(escalateRef.encode(ref))).toEqual(ref);
+    expect(escalateRef.encode({ incidentId: 7, role: null })).toBe('7');
+    expect(escalateRef.decode('7')).toEqual({ incidentId: 7, role: null });
+    for (const junk of [undefined, '', 'x', '{"i":0,"r":"cto"}', '{"i":7,"r":""}'])
+      expect(escalateRef.decode(junk)).toBeNull();
+  });
+
+  it('Take command carries the commander it showed; Acknowledge the incident id alone', () => {
+    expect(ackRef.encode({ incidentId: 7, takeFrom: 'U0CMDR' })).toBe('{"i":7,"from":"U0CMDR"}');
+    expect(ackRef.decode('{"i":7,"from":"U0CMDR"}')).toEqual({ incidentId: 7, takeFrom: 'U0CMDR' });
+    expect(ackRef.decode('7')).toEqual({ incidentId: 7, takeFrom: null });
+    for (const junk of [undefined, 'x', '{"i":7,"from":"<!channel>"}']) expect(ackRef.decode(junk)).toBeNull();
   });
 });

@@ -1,0 +1,80 @@
+import type { IncidentPatch } from '../store/incident.repo.js';
+import { AlreadyDoneError } from './errors.js';
+import type { IncidentNotice } from './ports.js';
+import { INCIDENT_PHASES, type Incident, type IncidentEvent, type IncidentPhase } from './types.js';
+
+/** What a change writes: the patch, its timeline events, and what the channel is told. */
+export interface Decision {
+  patch: IncidentPatch;
+  events: { kind: IncidentEvent['kind']; actorId: string | null; details?: Record<string, unknown> }[];
+  notice?: IncidentNotice;
+}
+
+/** Someone else already commands the incident: nothing changed; the person may take command on purpose. */
+export class CommandHeld extends Error {
+  constructor(
+    readonly incident: Incident,
+    readonly commanderId: string,
+  ) {
+    super(`the incident is commanded by ${commanderId}`);
+  }
+}
+
+/** Acknowledge, or take command: the change made, or, when nothing changed, who commands. */
+export type CommandResult<C> =
+  | (C & { kind: 'changed' })
+  /** Someone else commands `incident` (`commanderId`); the reply offers Take command from them. */
+  | { kind: 'commanded'; incident: Incident; incidentId: number; commanderId: string; warnings: string[] };
+
+const phaseIndex = (p: IncidentPhase) => INCIDENT_PHASES.indexOf(p);
+/** Phases only move forward. */
+export const advance = (current: IncidentPhase, to: IncidentPhase): IncidentPhase =>
+  phaseIndex(to) > phaseIndex(current) ? to : current;
+
+/**
+ * The first acknowledgement makes the commander and stamps the time to acknowledge. A later one changes nothing: it
+ * throws CommandHeld naming the commander (taking command is a separate, explicit act), or AlreadyDoneError for the
+ * commander themself.
+ */
+export function decideAcknowledge(cur: Incident, actorId: string, now = new Date()): Decision {
+  if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+  if (cur.acknowledgedAt && cur.commanderId === actorId) {
+    throw new AlreadyDoneError('You have already acknowledged this incident; you are its commander.');
+  }
+  if (cur.acknowledgedAt && cur.commanderId) throw new CommandHeld(cur, cur.commanderId);
+  const phase = advance(cur.phase, 'assessment');
+  return {
+    patch: { commanderId: actorId, acknowledgedAt: now, acknowledgedBy: actorId, phase },
+    events: [
+      {
+        kind: 'acknowledged',
+        actorId,
+        details: {
+          commander: actorId,
+          previousCommander: cur.commanderId,
+          secondsToAcknowledge: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000),
+        },
+      },
+      ...(phase !== cur.phase
+        ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }]
+        : []),
+    ],
+    notice: { kind: 'acknowledged', actorId, previousCommanderId: cur.commanderId },
+  };
+}
+
+/**
+ * "Take command" from the commander the person was shown (`from`). If the commander changed meanwhile, nothing
+ * changes (CommandHeld names the one now); an incident nobody has acknowledged is acknowledged instead.
+ */
+export function decideTakeCommand(cur: Incident, actorId: string, from: string): Decision {
+  if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+  if (cur.commanderId === actorId) throw new AlreadyDoneError('You are already the commander of this incident.');
+  if (!cur.acknowledgedAt || !cur.commanderId) return decideAcknowledge(cur, actorId);
+  if (cur.commanderId !== from) throw new CommandHeld(cur, cur.commanderId);
+  return {
+    patch: { commanderId: actorId },
+    events: [{ kind: 'command_taken', actorId, details: { from: cur.commanderId, to: actorId } }],
+    notice: { kind: 'command_taken', actorId, previousCommanderId: cur.commanderId },
+  };
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ACTION } from '../../src/templates/ids.js';
+import { type BotHarness, type CardRef, useBot } from '../support/bot-harness.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const json = (v: unknown) => JSON.stringify(v ?? {});
+const pagesTo = (bot: BotHarness, user: string, title: string) =>
+  bot.fake
+    .callsTo('chat.postMessage')
+    .filter((c) => !c.failed && c.args.channel === user && json(c.args).includes(title));
+
+async function declare(bot: BotHarness, text: string): Promise<CardRef> {
+  await bot.command(text);
+  const created = await bot.fake.waitFor('conversations.create');
+  const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+  await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
+    'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
+    [channelId],
+  );
+  return { id: Number(rows[0]!.id), channelId, cardTs: rows[0]!.card_ts };
+}
+
+/** The card's Escalate now button as Slack holds it now. */
+function escalateButton(bot: BotHarness, card: CardRef): { value?: string; block_id: string } {
+  const blocks = bot.fake.message(card.channelId, card.cardTs)!.blocks as {
+    type: string;
+    block_id: string;
+    elements?: { action_id?: string; value?: string }[];
+  }[];
+  const row = blocks.find((b) => b.elements?.some((e) => e.action_id === ACTION.escalate))!;
+  const button = row.elements!.find((e) => e.action_id === ACTION.escalate)!;
+  return { value: button.value, block_id: row.block_id };
+}
+
+describe('Escalate now pages the role the card showed, once', () => {
+  const bot = useBot();
+
+  it('a double click on the card (two trigger ids) after senior DevOps was paged pages the engineering manager only', async () => {
+    const card = await declare(bot, 'sev2 double escalate');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.command('escalate', { channel_id: card.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /Paged \*Senior DevOps Engineer\*/.test(String(c.args.text)),
+    );
+    await bot.fake.waitFor(
+      'chat.update',
+      (c) => c.args.ts === card.cardTs && /Senior DevOps Engineer \(/.test(json(c.args.blocks)),
+    );
+    const shown = json(bot.fake.message(card.channelId, card.cardTs)!.blocks);
+    const button = escalateButton(bot, card);
+    bot.fake.reset();
+    const click = (user: string) =>
+      bot.click({
+        channelId: card.channelId,
+        messageTs: card.cardTs,
+        actionId: ACTION.escalate,
+        blockId: button.block_id,
+        value: button.value,
+        userId: user,
+      });
+    await Promise.all([click('U0RESP1'), click('U0RESP2')]);
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0MANAGER');
+    await sleep(1500);
+    expect(pagesTo(bot, 'U0CTO', 'double escalate')).toHaveLength(0);
+    const reply = await bot.fake.waitFor('response_url', (c) => /Engineering Manager/.test(String(c.args.text)));
+    expect(reply.args.text).toMatch(/already|being paged/);
+    expect(reply.args.text).toMatch(/nobody else was paged/);
+    expect(pagesTo(bot, 'U0MANAGER', 'double escalate')).toHaveLength(1);
+    const { rows } = await bot.db.query<{ role: string }>(
+      `SELECT role FROM escalation_jobs WHERE incident_id = $1 AND rule = 'manual' ORDER BY id`,
+      [card.id],
+    );
+    expect(rows.map((r) => r.role)).toEqual(['senior_devops', 'engineering_manager']);
+    // The card said whom the button would page.
+    expect(shown).toContain('Escalate now: Engineering Manager');
+  });
+
+  it('/incident escalate typed twice pages one role; the second is told who was already paged', async () => {
+    const card = await declare(bot, 'sev2 typed twice');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await bot.fake.waitFor('response_url', (c) => /Paging \*Senior DevOps Engineer\* now/.test(String(c.args.text)));
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR');
+    await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0RESP2' });
+    const told = await bot.fake.waitFor('response_url', (c) => /already/.test(String(c.args.text)));
+    expect(told.args.text).toMatch(/Senior DevOps Engineer/);
+    expect(told.args.text).toContain('<@U0RESP1>');
+    expect(told.args.text).toMatch(/nobody else was paged/);
+    // The reply offers the next role explicitly.
+    expect(json(told.args.blocks)).toContain('Page Engineering Manager now');
+    await sleep(1500);
+    expect(pagesTo(bot, 'U0MANAGER', 'typed twice')).toHaveLength(0);
+  });
+});

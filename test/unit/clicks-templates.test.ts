@@ -1,0 +1,107 @@
+import type { ActionsBlock, Button } from '@slack/types';
+import { describe, expect, it } from 'vitest';
+import { loadRunbook } from '../../src/runbook/runbook.js';
+import { renderCommandHeld } from '../../src/templates/commander.js';
+import { renderAlreadyEscalated } from '../../src/templates/escalation.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { type Message, renderIncidentCard } from '../../src/templates/incident-card.js';
+import { ackRef, escalateRef } from '../../src/templates/payloads.js';
+import { describeEvent } from '../../src/templates/timeline.js';
+import { limitProblems } from '../support/block-kit-limits.js';
+import { COMMANDER, makeEvent, makeIncident, minutes, NOW } from '../support/incident-fixture.js';
+
+const SEV = (await loadRunbook()).severities;
+const buttons = (m: Message) =>
+  m.blocks.filter((b): b is ActionsBlock => b.type === 'actions').flatMap((b) => b.elements as Button[]);
+const find = (m: Message, actionId: string) => buttons(m).find((e) => e.action_id === actionId);
+
+describe('the card carries what it showed', () => {
+  const escalation = {
+    paged: [{ roleName: 'On-Call Engineer', at: minutes(1) }],
+    next: null,
+    escalateTo: { role: 'senior_devops', roleName: 'Senior DevOps Engineer' },
+  };
+
+  it('says whom Escalate now pages, and its button carries that role', () => {
+    const card = renderIncidentCard(makeIncident(), NOW, SEV, escalation);
+    expect(JSON.stringify(card.blocks)).toContain('Escalate now: Senior DevOps Engineer');
+    expect(escalateRef.decode(find(card, ACTION.escalate)?.value)).toEqual({ incidentId: 7, role: 'senior_devops' });
+  });
+
+  it('with every role paged, Escalate now carries no role (and says so when clicked)', () => {
+    const card = renderIncidentCard(makeIncident(), NOW, SEV, { ...escalation, escalateTo: null });
+    expect(JSON.stringify(card.blocks)).not.toContain('Escalate now:');
+    expect(find(card, ACTION.escalate)?.value).toBe('7');
+  });
+
+  it('once acknowledged, Take command carries the commander it shows', () => {
+    const card = renderIncidentCard(
+      makeIncident({ commanderId: COMMANDER, acknowledgedAt: minutes(2), acknowledgedBy: COMMANDER }),
+      NOW,
+      SEV,
+    );
+    expect(ackRef.decode(find(card, ACTION.acknowledge)?.value)).toEqual({ incidentId: 7, takeFrom: COMMANDER });
+  });
+});
+
+describe('private replies', () => {
+  it('an escalation already made names the role, who asked and when, and offers the next role', () => {
+    const m = renderAlreadyEscalated(
+      {
+        kind: 'already',
+        incidentId: 7,
+        roleName: 'Engineering Manager',
+        pending: false,
+        at: minutes(4),
+        by: 'U0ALICE',
+        reason: null,
+        next: { role: 'cto', roleName: 'CTO' },
+      },
+      NOW,
+    );
+    expect(m.text).toContain('*Engineering Manager* was already paged 1 minute ago (escalated by <@U0ALICE>)');
+    expect(m.text).toContain('nobody else was paged');
+    const offer = find(m, ACTION.escalate)!;
+    expect(offer.text.text).toBe('Page CTO now');
+    expect(escalateRef.decode(offer.value)).toEqual({ incidentId: 7, role: 'cto' });
+    expect(limitProblems(m, 'message')).toEqual([]);
+  });
+
+  it('a role paged by a rule says why; with nobody left there is no button', () => {
+    const m = renderAlreadyEscalated(
+      {
+        kind: 'already',
+        incidentId: 7,
+        roleName: 'CTO',
+        pending: true,
+        at: minutes(5),
+        by: null,
+        reason: 'the incident is SEV-0 or at risk of data loss',
+        next: null,
+      },
+      NOW,
+    );
+    expect(m.text).toContain('*CTO* is already being paged (because the incident is SEV-0 or at risk of data loss');
+    expect(buttons(m)).toEqual([]);
+    expect(JSON.stringify(m.blocks)).toContain('Every role in the contact order has been paged.');
+  });
+
+  it('a later acknowledgement names the commander and offers Take command from them', () => {
+    const m = renderCommandHeld({
+      kind: 'commanded',
+      incident: makeIncident(),
+      incidentId: 7,
+      commanderId: COMMANDER,
+      warnings: [],
+    });
+    expect(m.text).toContain(`<@${COMMANDER}> is the commander`);
+    const take = find(m, ACTION.acknowledge)!;
+    expect(take.text.text).toBe('Take command');
+    expect(ackRef.decode(take.value)).toEqual({ incidentId: 7, takeFrom: COMMANDER });
+  });
+
+  it('the timeline says who took command from whom', () => {
+    const e = makeEvent({ kind: 'command_taken', actorId: 'U0NEW', details: { from: COMMANDER, to: 'U0NEW' } });
+    expect(describeEvent(e)).toBe(`<@U0NEW> took command from <@${COMMANDER}>`);
+  });
+});
