@@ -1,5 +1,5 @@
-import { redact } from '../ops/redact.js';
-import { type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
+import { redactWith } from '../ops/redact.js';
+import { knownSecrets, type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
 import { type Playbook, type PlaybookStep, type RunnableStep, suggestPlaybook } from '../runbook/playbooks.js';
 import { isRollbackStep, PHASES, type PlaybookPhase, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
@@ -38,6 +38,7 @@ export class PlaybookService implements StepRuns {
     private readonly opts: PlaybookServiceOptions,
     private readonly log: Logger = console,
   ) {
+    this.mask = redactWith(knownSecrets(opts));
     this.approvals = new StepApprovals(db, chat, runbook, this, log);
     this.verification = new PostDeploymentVerification(chat, this);
   }
@@ -99,7 +100,7 @@ export class PlaybookService implements StepRuns {
   preview(playbookId: string, key: string, values: Record<string, string>): string[] {
     const { step } = this.step(playbookId, key);
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
-    return shownTarget(step, this.target(step, values));
+    return this.shown(step, this.target(step, values));
   }
 
   /**
@@ -109,9 +110,19 @@ export class PlaybookService implements StepRuns {
   async checkMayRun(incidentId: number, playbookId: string, key: string, userId: string): Promise<void> {
     const { step } = this.step(playbookId, key);
     if (step.type !== 'command') return;
-    const request = { incidentId, playbookId, key, kind: step.type, shown: step.run.map(redact) };
+    const request = { incidentId, playbookId, key, kind: step.type, shown: step.run.map(this.mask) };
     await this.approvals.checkAllowed(request, step, userId);
     await this.approvals.checkOpen(await this.incident(incidentId), request, step, userId);
+  }
+
+  /**
+   * What a person is shown of a target, and of any text from a run: secrets masked by pattern and, by value, the
+   * ones the bot knows (its tokens, every COMMAND_ENV value), so a known value typed as a parameter is never stored.
+   */
+  readonly mask: (text: string) => string;
+
+  shown(step: RunnableStep, target: string[]): string[] {
+    return shownTarget(step, target, this.mask);
   }
 
   /** The argv (or URL) a step runs with these values; throws ParamsError naming each bad value. */
@@ -134,7 +145,7 @@ export class PlaybookService implements StepRuns {
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
     const incident = await this.incident(incidentId);
     const target = this.target(step, values);
-    const shown = shownTarget(step, target);
+    const shown = this.shown(step, target);
     const request = { incidentId, playbookId, key, kind: step.type, shown };
     await this.approvals.checkAllowed(request, step, userId);
     await this.approvals.checkOpen(incident, request, step, userId);
@@ -160,7 +171,7 @@ export class PlaybookService implements StepRuns {
   async execute({ incident, playbook, step, key, target, userId, approvedBy }: StepRun): Promise<RunResult> {
     const incidentId = incident.id;
     const playbookId = playbook.id;
-    const shown = shownTarget(step, target);
+    const shown = this.shown(step, target);
     const run = await insertRunningStep(this.db, {
       incidentId,
       playbookId,

@@ -1,4 +1,3 @@
-import { shownTarget } from '../ops/step-runners.js';
 import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
@@ -195,7 +194,7 @@ export class StepApprovals {
   async approve(approvalId: number, userId: string): Promise<void> {
     const { a, playbook, step } = await this.pendingApproval(approvalId);
     const target = this.runs.target(step, a.params);
-    const shown = shownTarget(step, target);
+    const shown = this.runs.shown(step, target);
     if (userId === a.requestedBy) {
       throw new DomainError('same_person', 'A different person must approve: you asked for this run.');
     }
@@ -238,7 +237,7 @@ export class StepApprovals {
         '.',
       ]);
     }
-    const shown = shownTarget(step, this.runs.target(step, a.params));
+    const shown = this.runs.shown(step, this.runs.target(step, a.params));
     const decided = await this.decide(a.incidentId, approvalId, 'denied', userId, reason, shown);
     if (decided.messageTs) {
       const incident = await this.incident(a.incidentId);

@@ -27,6 +27,10 @@ export interface StepRun {
 export interface StepRuns {
   step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep };
   target(step: RunnableStep, values: Record<string, string>): string[];
+  /** What a person is shown of a target (the command as the runbook names it), secrets masked. */
+  shown(step: RunnableStep, target: string[]): string[];
+  /** Masks secrets in a text shown to a person: by pattern, and by value the ones the bot knows. */
+  mask(text: string): string;
   execute(run: StepRun): Promise<RunResult>;
   perform(run: StepRun): Promise<RunResult>;
 }

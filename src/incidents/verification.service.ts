@@ -1,5 +1,4 @@
 import { OUTPUT_CHECKS } from '../ops/output-checks.js';
-import { redact } from '../ops/redact.js';
 import { POST_DEPLOYMENT_VERIFICATION, ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import { DomainError } from './errors.js';
 import type { CheckResult, PlaybookChat, RunView } from './ports.js';
@@ -14,12 +13,12 @@ import type { Incident } from './types.js';
 export class PostDeploymentVerification {
   constructor(
     private readonly chat: PlaybookChat,
-    private readonly runs: Pick<StepRuns, 'target' | 'execute'>,
+    private readonly runs: Pick<StepRuns, 'target' | 'execute' | 'mask'>,
   ) {}
 
   /** After a rollback step ran (`target`, as run): reports that it failed, or verifies and reports every check. */
   async afterRollback(incident: Incident, target: string[], rolled: RunView, userId: string): Promise<void> {
-    const command = ['atom-cli', ...target.slice(1)].map(redact).join(' ');
+    const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
     const version = target.slice(2).find((a) => !a.startsWith('-')) ?? 'the previous release';
     if (rolled.state !== 'succeeded') {
       await this.chat.postVerification(incident, version, [

@@ -102,7 +102,7 @@ const http: StepRunner<HttpStep> = {
     const r = await httpCheck(target[0]!, {
       timeoutMs: step.timeoutMs,
       expectStatus: step.expectStatus,
-      secrets: [...(opts.secrets ?? []), ...Object.values(opts.commandEnv ?? {})],
+      secrets: knownSecrets(opts),
     });
     return {
       state: r.ok ? 'succeeded' : 'failed',
@@ -122,9 +122,14 @@ const http: StepRunner<HttpStep> = {
  * What a person is shown of a target (run messages, confirmations, approval requests, the timeline, the record): a
  * command as the runbook names it (`atom-cli …`, never the path ATOM_CLI points at, which is what runs), redacted.
  */
-export function shownTarget(step: RunnableStep, target: string[]): string[] {
+export function shownTarget(step: RunnableStep, target: string[], mask: (text: string) => string = redact): string[] {
   const named = step.type === 'command' && step.run[0] !== undefined ? [step.run[0], ...target.slice(1)] : target;
-  return named.map(redact);
+  return named.map(mask);
+}
+
+/** The values the bot knows are secret (its own tokens, every COMMAND_ENV value): masked by value wherever shown. */
+export function knownSecrets(opts: Pick<RunnerOptions, 'secrets' | 'commandEnv'>): string[] {
+  return [...(opts.secrets ?? []), ...Object.values(opts.commandEnv ?? {})];
 }
 
 /** One runner per step kind: a new kind that has no runner does not compile. */

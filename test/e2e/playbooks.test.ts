@@ -740,6 +740,29 @@ describe('commands that fail, hang, flood, or are missing', () => {
     return b;
   };
 
+  it('a value the bot knows is secret, typed as a parameter, is masked in every message and in the record', async () => {
+    const secret = 'tenant-7hq2lm9xvpq';
+    const b = await start({ COMMAND_ENV: 'ATOM_API_TOKEN', ATOM_API_TOKEN: secret });
+    const c = await declareWithPlaybook(b, 'db down secret node');
+    b.fake.reset();
+    await click(c, 'mitigation.0', RESPONDER);
+    const open = await b.fake.waitFor('views.open');
+    const shown = await submitAndConfirm(
+      b,
+      (open.args.view as { private_metadata: string }).private_metadata,
+      RESPONDER,
+      { node_id: secret },
+    );
+    await runMessage(c, /(Succeeded|Failed)/);
+    expect(shown).not.toContain(secret);
+    for (const call of b.fake.calls) expect(json(call)).not.toContain(secret);
+    const { rows } = await b.db.query<{ target: string[] }>('SELECT target FROM step_runs WHERE incident_id = $1', [
+      c.incidentId,
+    ]);
+    expect(rows.map((r) => r.target.join(' '))).toContain('atom-cli nodes restart ***');
+    expect(JSON.stringify(rows)).not.toContain(secret);
+  });
+
   it('a non-zero exit is reported with the output', async () => {
     const c = await declareWithPlaybook(
       await start({ COMMAND_ENV: 'ATOM_CLI_FAIL', ATOM_CLI_FAIL: '1' }),
