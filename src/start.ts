@@ -49,10 +49,11 @@ function redactUrl(url: string): string {
  */
 export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<RunningBot> {
   const config = loadConfig(env);
-  const logger = boltLogger(
-    createLogger({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}) }),
-  );
-  const say = log ?? ((line: string) => logger.info(line));
+  const root = createLogger({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}) });
+  const logger = boltLogger(root);
+  // Where the bot is and how to reach it is said whatever LOG_LEVEL is, as one line of the same log.
+  const startup = root.child({}, { level: 'info' });
+  const say = log ?? ((line: string) => startup.info(line));
   let runbook: Runbook;
   try {
     runbook = await loadRunbook(config.runbookFile ?? DEFAULT_RUNBOOK_FILE);

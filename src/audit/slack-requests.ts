@@ -7,9 +7,12 @@ import { parseIncidentRef } from '../templates/payloads.js';
 /** Who, what and where of one Slack request, before it is handled; its outcome is added after. */
 export type DescribedRequest = Omit<AuditEntry, 'outcome' | 'reason' | 'requestId'>;
 
-/** What each button does, as the audit names it; a button not listed (a link) is not audited. */
+/**
+ * What each button does, as the audit names it: as the subcommand that does the same (`ack`, `set_severity`,
+ * `escalate`), so one name finds both. A button not listed (a link) is not audited.
+ */
 const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
-  [ACTION.acknowledge]: { action: 'acknowledge', carriesIncident: true },
+  [ACTION.acknowledge]: { action: 'ack', carriesIncident: true },
   [ACTION.changeSeverity]: { action: 'set_severity', carriesIncident: true },
   [ACTION.postUpdate]: { action: 'update_form', carriesIncident: true },
   [ACTION.markMitigated]: { action: 'mitigated', carriesIncident: true },

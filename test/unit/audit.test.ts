@@ -33,7 +33,7 @@ describe('describeRequest', () => {
     });
     expect(describeRequest(click(ACTION.acknowledge, '42'))).toMatchObject({
       actor: 'U2',
-      action: 'acknowledge',
+      action: 'ack',
       surface: 'button',
       incidentId: 42,
       channelId: 'C2',
