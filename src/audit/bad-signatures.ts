@@ -15,6 +15,19 @@ export function remoteAddress(req: IncomingMessage): string {
   return (first || req.socket.remoteAddress || 'unknown').slice(0, 64);
 }
 
+/** Slack's window for a request timestamp, either way. */
+const TIMESTAMP_WINDOW_MS = 5 * 60_000;
+
+/** Why the receiver most likely refused it, from what the request carries (Bolt does not say). */
+function whyRefused(req: IncomingMessage, now: number): string {
+  if (req.headers['x-slack-signature'] === undefined) return 'the request is not signed';
+  const ts = Number(req.headers['x-slack-request-timestamp']);
+  if (!Number.isFinite(ts) || Math.abs(now - ts * 1000) > TIMESTAMP_WINDOW_MS) {
+    return 'the request timestamp is missing or more than 5 minutes off';
+  }
+  return 'the request signature does not verify';
+}
+
 /**
  * Audits every request to the Slack endpoint that Bolt's HTTP receiver refuses with 401 (a missing, bad or stale
  * signature), by watching the status of each response: Bolt has no hook of its own there. The receiver is Bolt's
@@ -54,13 +67,12 @@ export function auditBadSignatures(
       return;
     }
     written += 1;
-    const signed = req.headers['x-slack-signature'] !== undefined;
     void trail.record({
       actor: `ip:${remoteAddress(req)}`,
       action: 'bad_signature',
       surface: 'http',
       outcome: 'refused',
-      reason: signed ? 'the request signature does not verify' : 'the request is not signed',
+      reason: whyRefused(req, now()),
       details: {
         timestamp: req.headers['x-slack-request-timestamp'],
         userAgent: req.headers['user-agent'],

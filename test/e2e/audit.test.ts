@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
-import { useBot } from '../support/bot-harness.js';
+import { SIGNING_SECRET, useBot } from '../support/bot-harness.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -121,6 +121,15 @@ describe('the audit', () => {
     const row = await waitForRow((l) => l.action === 'bad_signature');
     expect(row).toMatchObject({ surface: 'http', outcome: 'refused', reason: 'the request signature does not verify' });
     expect(row.actor).toMatch(/^ip:.*127\.0\.0\.1$/);
+
+    const stale = await postSlashCommand(
+      bot.baseUrl,
+      SIGNING_SECRET,
+      { text: 'sev1 replayed', response_url: bot.fake.responseUrl('stale') },
+      { timestamp: Math.floor(Date.now() / 1000) - 600 },
+    );
+    expect(stale.status).toBe(401);
+    await waitForRow((l) => l.action === 'bad_signature' && /timestamp/.test(l.reason ?? ''));
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
   });
 

@@ -3,10 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditBadSignatures } from '../../src/audit/bad-signatures.js';
-import { currentRequest, noteOutcome, withRequest } from '../../src/audit/request-context.js';
+import { currentRequest, noteOutcome, type RequestContext, withRequest } from '../../src/audit/request-context.js';
 import { describeRequest } from '../../src/audit/slack-requests.js';
 import { auditRoute } from '../../src/http/audit-route.js';
 import type { AuditEntry, AuditRow } from '../../src/incidents/audit.service.js';
+import { AlreadyDoneError, DomainError } from '../../src/incidents/errors.js';
+import { afterAck } from '../../src/slack/handle.js';
+import { WorkGate } from '../../src/slack/work-gate.js';
+import { DatabaseBusyError } from '../../src/store/db.js';
 import { ACTION, BLOCK, VIEW } from '../../src/templates/ids.js';
 
 describe('describeRequest', () => {
@@ -72,6 +76,48 @@ describe('the request context', () => {
       noteOutcome('ok');
     });
     expect(ctx).toEqual({ requestId: 'r', outcome: { outcome: 'refused', reason: 'busy' } });
+  });
+});
+
+describe('the outcome afterAck notes for the audit', () => {
+  const silent = { error() {}, warn() {} };
+  const outcomeOf = async (work: () => Promise<unknown>, gate = new WorkGate(4, 4)) => {
+    const ctx: RequestContext = { requestId: 'r' };
+    await withRequest(ctx, () =>
+      afterAck({ ack: async () => {}, gate, logger: silent, tell: async () => {} }, work, { admit: 'gate' }),
+    );
+    return ctx.outcome;
+  };
+
+  it('ok, with the warnings of a change partly shown', async () => {
+    expect(await outcomeOf(async () => null)).toEqual({ outcome: 'ok' });
+    expect(await outcomeOf(async () => ({ warnings: ['the card could not be pinned'] }))).toEqual({
+      outcome: 'ok',
+      reason: 'the card could not be pinned',
+    });
+  });
+
+  it('refused when the work gate is full or the database pool is exhausted, or by a domain rule with its code', async () => {
+    expect(await outcomeOf(async () => null, new WorkGate(0, 0))).toEqual({
+      outcome: 'refused',
+      reason: 'overloaded: the work gate is full',
+    });
+    expect((await outcomeOf(() => Promise.reject(new DatabaseBusyError(new Error('timeout')))))?.outcome).toBe(
+      'refused',
+    );
+    expect(await outcomeOf(() => Promise.reject(new DomainError('not_allowed', 'Only responders.')))).toEqual({
+      outcome: 'refused',
+      reason: 'not_allowed: Only responders.',
+    });
+  });
+
+  it('noop when already done, failed when unexpected (a throw before any promise included)', async () => {
+    expect((await outcomeOf(() => Promise.reject(new AlreadyDoneError('Already resolved.'))))?.outcome).toBe('noop');
+    expect(
+      await outcomeOf(() => {
+        throw new Error('boom');
+      }),
+    ).toEqual({ outcome: 'failed', reason: 'unexpected: boom' });
   });
 });
 
