@@ -2,6 +2,7 @@ import { App, type Logger, LogLevel } from '@slack/bolt';
 import { register as registerActions } from './actions/index.js';
 import { auditBadSignatures } from './audit/bad-signatures.js';
 import { auditRequests } from './audit/middleware.js';
+import { withRequest } from './audit/request-context.js';
 import { register as registerCommands } from './commands/index.js';
 import type { Config } from './config.js';
 import { register as registerEvents } from './events/index.js';
@@ -108,7 +109,13 @@ export function createBot({ config, db, logger, limits, runbook, timers: timerOp
     if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
   };
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
-  const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
+  // A fired timer's log lines carry its incident, as a request's do.
+  const fire = {
+    claim: (limit: number, leaseMs: number) => escalation.claim(limit, leaseMs),
+    run: (work: FiredJob) =>
+      withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
+  };
+  const timers = new TimerLoop(db, fire, app.logger, timerOptions);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
   const deps = {
     incidents,
