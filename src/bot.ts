@@ -1,10 +1,15 @@
 import { App, type Logger, LogLevel } from '@slack/bolt';
 import { register as registerActions } from './actions/index.js';
+import { auditBadSignatures } from './audit/bad-signatures.js';
+import { auditRequests } from './audit/middleware.js';
+import { withRequest } from './audit/request-context.js';
 import { register as registerCommands } from './commands/index.js';
 import { type Config, configSecrets } from './config.js';
 import { register as registerEvents } from './events/index.js';
+import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { slackReceiver } from './http/slack-receiver.js';
+import { AuditTrail } from './incidents/audit.service.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
 import { IncidentService } from './incidents/incident.service.js';
@@ -63,7 +68,14 @@ export function createBot({
 }: BotDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
-  const routes = [aliveRoute, healthRoute(db, slack.mode)];
+  // The audit is written through app.logger, which exists only once the app does: the trail asks for it when it writes.
+  const contacts = { resolveContacts: (ids: string[]) => chat.resolveContacts(ids) };
+  const audit: AuditTrail = new AuditTrail(db, contacts, runbook.access.approvers, {
+    info: (...a: unknown[]) => app.logger.info(...a),
+    warn: (...a: unknown[]) => app.logger.warn(...a),
+    error: (...a: unknown[]) => app.logger.error(...a),
+  });
+  const routes = [aliveRoute, healthRoute(db, slack.mode), auditRoute(audit, config.adminToken)];
   const clientOptions = slackClientOptions(slack.apiUrl);
   const app = new App({
     token: slack.botToken,
@@ -113,11 +125,28 @@ export function createBot({
     if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
   };
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
-  const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
+  // A fired timer's log lines carry its incident, as a request's do.
+  const fire = {
+    claim: (limit: number, leaseMs: number) => escalation.claim(limit, leaseMs),
+    run: (work: FiredJob) =>
+      withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
+  };
+  const timers = new TimerLoop(db, fire, app.logger, timerOptions);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
-  const deps = { incidents, playbooks, approvals: playbooks.approvals, rollback, gate, severities: runbook.severities };
+  const deps = {
+    incidents,
+    playbooks,
+    approvals: playbooks.approvals,
+    rollback,
+    gate,
+    severities: runbook.severities,
+    audit,
+  };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
+  // Before every listener: the request's id for the logs, and its audit row once handled.
+  app.use(auditRequests(audit));
+  auditBadSignatures(app, audit);
   registerCommands(router, deps);
   registerActions(router, deps);
   registerViews(router, deps);

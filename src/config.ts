@@ -42,6 +42,8 @@ const schema = z.object({
   ),
   HEALTH_BASE_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_FORMAT: optionalString.pipe(z.enum(['json', 'pretty']).optional()),
+  ADMIN_TOKEN: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
 });
 
 /** Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode. Checked on the raw
@@ -92,6 +94,10 @@ export interface Config {
   /** How to read `atom-cli deployments`: a regular expression with named groups version, current, status, date. */
   readonly deploymentsPattern?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Unset: pretty on a terminal, JSON lines otherwise. */
+  readonly logFormat?: 'json' | 'pretty';
+  /** Bearer token for `GET /audit.jsonl`; unset, the route answers 404. */
+  readonly adminToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     ),
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
+    adminToken: c.ADMIN_TOKEN,
   });
 }
 

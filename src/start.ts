@@ -2,9 +2,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { createBot } from './bot.js';
-import { type Config, loadConfig } from './config.js';
+import { type Config, configSecrets, loadConfig } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
+import { boltLogger, createLogger } from './log/logger.js';
+import { redactWith } from './ops/redact.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from './runbook/runbook.js';
 import { type BotIdentity, BotIdentityError, fetchBotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
@@ -42,12 +44,22 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
-/** Starts the bot as `npm start` does: config, database (migrated), then Slack (HTTP or Socket Mode) or set-up mode. */
-export async function start(
-  env: NodeJS.ProcessEnv = process.env,
-  log: (line: string) => void = console.log,
-): Promise<RunningBot> {
+/**
+ * Starts the bot as `npm start` does: config, logger, database (migrated), then Slack (HTTP or Socket Mode) or set-up
+ * mode. `log` receives the start-up lines (default: the logger, at info).
+ */
+export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<RunningBot> {
   const config = loadConfig(env);
+  const root = createLogger({
+    level: config.logLevel,
+    ...(config.logFormat ? { format: config.logFormat } : {}),
+    // The values the bot knows are secret (its tokens, the database password, COMMAND_ENV values), by value too.
+    mask: redactWith(configSecrets(config)),
+  });
+  const logger = boltLogger(root);
+  // Where the bot is and how to reach it is said whatever LOG_LEVEL is, as one line of the same log.
+  const startup = root.child({}, { level: 'info' });
+  const say = log ?? ((line: string) => startup.info(line));
   let runbook: Runbook;
   try {
     runbook = await loadRunbook(config.runbookFile ?? DEFAULT_RUNBOOK_FILE);
@@ -63,8 +75,8 @@ export async function start(
   if (config.slack.mode === 'setup') {
     const server = await startSetupServer(config.port, config.host, [aliveRoute, healthRoute(db, 'setup')]);
     const port = (server.address() as AddressInfo).port;
-    log(SETUP_INSTRUCTIONS);
-    log(`Set-up mode: instructions at http://localhost:${port}/ ; health at /alive and /health. Database: ${dbName}.`);
+    say(SETUP_INSTRUCTIONS);
+    say(`Set-up mode: instructions at http://localhost:${port}/ ; health at /alive and /health. Database: ${dbName}.`);
     return {
       config,
       db,
@@ -86,15 +98,15 @@ export async function start(
     if (err instanceof BotIdentityError) throw new StartupError(err.message);
     throw err;
   }
-  const { app, timers } = createBot({ config, db, runbook, identity });
+  const { app, timers } = createBot({ config, db, runbook, identity, logger });
   let port = config.port;
   if (config.slack.mode === 'http') {
     const server = (await app.start(config.port)) as Server;
     port = (server.address() as AddressInfo).port;
-    log(`Incident bot listening for Slack on http://localhost:${port}/slack/events (HTTP mode). Database: ${dbName}.`);
+    say(`Incident bot listening for Slack on http://localhost:${port}/slack/events (HTTP mode). Database: ${dbName}.`);
   } else {
     await app.start();
-    log(`Incident bot connected to Slack over Socket Mode; health on port ${port}. Database: ${dbName}.`);
+    say(`Incident bot connected to Slack over Socket Mode; health on port ${port}. Database: ${dbName}.`);
   }
   timers.start();
   return {

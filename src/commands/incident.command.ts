@@ -1,4 +1,6 @@
 import type { WebClient } from '@slack/web-api';
+import { noteIncident } from '../audit/request-context.js';
+import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -7,6 +9,7 @@ import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
+import { renderIncidentAudit } from '../templates/audit.js';
 import { renderCommandHeld } from '../templates/commander.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { renderHelp } from '../templates/help.js';
@@ -66,6 +69,7 @@ const HANDLERS: {
       requestKey: c.triggerId,
     });
     if (r.kind === 'retry') return;
+    noteIncident(r.incident.id);
     if (r.kind === 'existing') {
       const where = r.incident.channelId ? ` in <#${r.incident.channelId}>` : '';
       await c.tell(
@@ -137,6 +141,9 @@ const HANDLERS: {
   },
   async timeline(_cmd, c, i) {
     await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id)));
+  },
+  async audit(_cmd, c, i) {
+    await c.tell(renderIncidentAudit(i, await c.deps.audit.forIncident(i.id, c.userId), INCIDENT_AUDIT_MAX));
   },
 };
 

@@ -15,6 +15,7 @@ export type IncidentCommand =
   | { kind: 'resolve'; summary: string | null }
   | { kind: 'status' }
   | { kind: 'timeline' }
+  | { kind: 'audit' }
   | { kind: 'impact' }
   | { kind: 'data_loss' }
   | { kind: 'escalate' }
@@ -141,6 +142,12 @@ export const SUBCOMMANDS = {
     args: 'none',
     where: 'incident channel',
     usage: '`/incident timeline` — everything that happened, in order',
+  },
+  audit: {
+    names: ['audit'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident audit` — who did what and what was refused, only to you (approvers only)',
   },
 } as const satisfies Record<SubcommandKind, SubcommandSpec>;
 

@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../incidents/audit.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
 import type { RollbackService } from '../incidents/rollback.service.js';
@@ -15,4 +16,6 @@ export interface ListenerDeps {
   gate: WorkGate;
   /** The runbook's severity levels, for the templates that show a severity (names, response times). */
   severities: SeverityDefs;
+  /** The audit, for `/incident audit`. */
+  audit: AuditTrail;
 }

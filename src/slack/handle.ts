@@ -1,5 +1,7 @@
 import type { Logger, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { noteError } from '../audit/outcome.js';
+import { noteOutcome } from '../audit/request-context.js';
 import type { Message } from '../templates/incident-card.js';
 import { reportErrors } from './report-error.js';
 import { BUSY_TEXT, type WorkGate } from './work-gate.js';
@@ -70,6 +72,7 @@ export async function afterAck(
     if (!gate) throw new Error("afterAck: admit 'gate' needs the work gate");
     ticket = gate.reserve();
     if (!ticket) {
+      noteOutcome('refused', 'overloaded: the work gate is full');
       if (refuse) return refuse();
       await ack();
       await tell(BUSY_TEXT).catch((err) => logger.warn('could not send the busy notice', err));
@@ -79,7 +82,15 @@ export async function afterAck(
   await ack();
   const run = () =>
     reportErrors(logger, tell, async () => {
-      const warnings = warningsOf(await work());
+      let result: unknown;
+      try {
+        result = await work();
+      } catch (err) {
+        noteError(err); // how it ended, for the request's audit row
+        throw err;
+      }
+      const warnings = warningsOf(result);
+      noteOutcome('ok', warnings.length ? warnings.join('; ') : undefined);
       if (warnings.length) await tell(`:warning: ${done}, but ${warnings.join('; ')}.`);
     });
   await (ticket ? ticket.run(run) : run());

@@ -1,3 +1,4 @@
+import { noteIncident } from '../audit/request-context.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from './deps.js';
@@ -13,5 +14,6 @@ export async function incidentInChannel(
 ): Promise<Incident> {
   const incident = channelId ? await deps.incidents.findByChannel(channelId) : null;
   if (!incident) throw new NotAnIncidentChannelError(notHere);
+  noteIncident(incident.id);
   return incident;
 }

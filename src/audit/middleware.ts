@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs } from '@slack/bolt';
+import type { AuditTrail } from '../incidents/audit.service.js';
+import { noteError } from './outcome.js';
+import { type RequestContext, withRequest } from './request-context.js';
+import { describeRequest } from './slack-requests.js';
+
+/**
+ * Bolt global middleware, installed before every listener: gives the request an id (every log line written while it
+ * runs carries it), and once the listener is done writes its audit row: who, what and where from the payload, the
+ * outcome as the listener pipeline noted it (afterAck), or `answered` when the listener answered in its ack (help,
+ * usage, an inline form error). The row is written after the ack, so it never slows one.
+ */
+export function auditRequests(trail: Pick<AuditTrail, 'record'>) {
+  return async ({ body, next, context }: AnyMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const described = describeRequest(body as Record<string, unknown>);
+    const ctx: RequestContext = {
+      requestId: randomBytes(6).toString('hex'),
+      ...(described?.incidentId ? { incidentId: described.incidentId } : {}),
+    };
+    await withRequest(ctx, async () => {
+      try {
+        await next();
+      } catch (err) {
+        noteError(err);
+        throw err;
+      } finally {
+        if (described) {
+          const { outcome = 'answered', reason } = ctx.outcome ?? {};
+          const retry = typeof context.retryNum === 'number' ? { retryNum: context.retryNum } : {};
+          await trail.record({
+            ...described,
+            ...(ctx.incidentId !== undefined ? { incidentId: ctx.incidentId } : {}),
+            outcome,
+            ...(reason !== undefined ? { reason } : {}),
+            requestId: ctx.requestId,
+            details: { ...described.details, ...retry },
+          });
+        }
+      }
+    });
+  };
+}

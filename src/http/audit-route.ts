@@ -1,0 +1,97 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { remoteAddress } from '../audit/bad-signatures.js';
+import { AUDIT_PAGE_MAX, type AuditRow, type AuditTrail } from '../incidents/audit.service.js';
+import type { HealthRoute } from './health.js';
+
+export const AUDIT_PATH = '/audit.jsonl';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** The bearer token matches, compared in constant time (by digest, so the lengths need not match). */
+function authorized(req: IncomingMessage, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m !== null && timingSafeEqual(digest(m[1]!), digest(token));
+}
+
+const problem = (res: ServerResponse, status: number, error: string, message: string) => {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+  });
+  res.end(JSON.stringify({ error, message }));
+};
+
+/** A row as one line of the export: who, what, where, when, outcome. */
+const line = (r: AuditRow) =>
+  `${JSON.stringify({
+    id: r.id,
+    at: r.at.toISOString(),
+    actor: r.actor,
+    action: r.action,
+    surface: r.surface,
+    team: r.teamId,
+    channel: r.channelId,
+    incident: r.incidentId,
+    outcome: r.outcome,
+    reason: r.reason,
+    requestId: r.requestId,
+    details: r.details,
+  })}\n`;
+
+/**
+ * `GET /audit.jsonl?since=<ISO time>[&after=<cursor>][&limit=<n>]`: the audit as JSON lines, oldest first, one page
+ * of at most `limit` rows (default and most AUDIT_PAGE_MAX). When more rows may follow, the `Link` header (rel=next)
+ * and `X-Next-Cursor` give the next page. `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it (and the refusal
+ * is audited), 404 when no ADMIN_TOKEN is configured.
+ */
+export function auditRoute(trail: Pick<AuditTrail, 'page' | 'record'>, adminToken: string | undefined): HealthRoute {
+  return {
+    path: AUDIT_PATH,
+    method: 'GET',
+    handler: async (req, res) => {
+      if (!adminToken) return problem(res, 404, 'not_found', 'Set ADMIN_TOKEN to export the audit.');
+      if (!authorized(req, adminToken)) {
+        await trail.record({
+          actor: `ip:${remoteAddress(req)}`,
+          action: 'audit_export',
+          surface: 'http',
+          outcome: 'refused',
+          reason: req.headers.authorization ? 'wrong admin token' : 'no admin token',
+        });
+        return problem(res, 401, 'unauthorized', 'Send Authorization: Bearer <ADMIN_TOKEN>.');
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const sinceText = url.searchParams.get('since');
+      const since = sinceText ? new Date(sinceText) : new Date(0);
+      if (Number.isNaN(since.getTime())) {
+        return problem(res, 400, 'bad_since', 'since must be an ISO time, e.g. 2026-11-30T00:00:00Z.');
+      }
+      const after = Number(url.searchParams.get('after') ?? 0);
+      const limit = Number(url.searchParams.get('limit') ?? AUDIT_PAGE_MAX);
+      if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 1) {
+        return problem(res, 400, 'bad_cursor', 'after and limit must be whole numbers (limit at least 1).');
+      }
+      let rows: AuditRow[];
+      try {
+        rows = await trail.page(since, after, limit);
+      } catch (err) {
+        return problem(res, 503, 'unavailable', err instanceof Error ? err.message : String(err));
+      }
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-ndjson; charset=utf-8',
+        'cache-control': 'no-store',
+      };
+      const last = rows.at(-1);
+      if (last && rows.length >= Math.min(limit, AUDIT_PAGE_MAX)) {
+        const next = new URLSearchParams({ since: since.toISOString(), after: String(last.id), limit: String(limit) });
+        headers['x-next-cursor'] = String(last.id);
+        headers.link = `<${AUDIT_PATH}?${next}>; rel="next"`;
+      }
+      res.writeHead(200, headers);
+      for (const r of rows) res.write(line(r));
+      res.end();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { SIGNING_SECRET, useBot } from '../support/bot-harness.js';
+import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const ADMIN_TOKEN = 'audit-admin-token-0123456789';
+const RESPONDER = 'U0RESPONDER';
+const APPROVER = 'U0APPROVER';
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+
+interface Line {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  surface: string;
+  channel: string | null;
+  incident: number | null;
+  outcome: string;
+  reason: string | null;
+  details: Record<string, unknown>;
+}
+
+const runbook = () =>
+  parseRunbook({
+    ...testRunbookData(),
+    access: { responders: [RESPONDER], approvers: [APPROVER] },
+    playbooks: {
+      restart: {
+        title: 'Restart the app',
+        kind: 'incident',
+        match: ['restart me'],
+        mitigation: [{ text: 'Restart every node', run: ['atom-cli', 'restart'], destructive: true, timeout: '5s' }],
+      },
+    },
+  });
+
+describe('the audit', () => {
+  const bot = useBot({ runbook: runbook(), env: { ADMIN_TOKEN, ATOM_CLI } });
+  const started = new Date(Date.now() - 1000).toISOString();
+
+  const exportAudit = (query: string, token: string | null = ADMIN_TOKEN) =>
+    fetch(`${bot.baseUrl}/audit.jsonl?${query}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+  const lines = async (query = `since=${encodeURIComponent(started)}`): Promise<Line[]> => {
+    const res = await exportAudit(query);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/x-ndjson/);
+    return (await res.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line);
+  };
+
+  /** The export, once a row matching `pred` is in it (rows are written once the request is handled, after its ack). */
+  const waitForRow = async (pred: (l: Line) => boolean, ms = 8000): Promise<Line> => {
+    const until = Date.now() + ms;
+    for (;;) {
+      const found = (await lines()).find(pred);
+      if (found) return found;
+      if (Date.now() > until) throw new Error('no such audit row');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  /** Declares an incident with the restart playbook attached; its channel, id and the playbook's message. */
+  const declare = async (title: string) => {
+    await bot.command(`sev1 ${title}`);
+    const created = await bot.fake.waitFor('conversations.create');
+    const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    const pb = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /^Playbook:/.test(String(c.args.text)),
+    );
+    const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
+    return { channelId, incidentId: Number(rows[0]!.id), playbookTs: (pb.response as { ts: string }).ts };
+  };
+
+  it('records a declaration and a refused destructive run, with who, what, where and the outcome', async () => {
+    const inc = await declare('restart me now');
+    const declared = await waitForRow((l) => l.action === 'declare');
+    expect(declared).toMatchObject({
+      actor: TEST_REPORTER_ID,
+      surface: 'command',
+      channel: 'C0GENERAL',
+      incident: inc.incidentId,
+      outcome: 'ok',
+      details: { command: '/incident sev1 restart me now' },
+    });
+    expect(Number.isNaN(Date.parse(declared.at))).toBe(false);
+
+    await bot.click({
+      channelId: inc.channelId,
+      messageTs: inc.playbookTs,
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'restart', s: 'mitigation.0' }),
+      userId: 'U0SOMEONE',
+    });
+    const refused = await waitForRow((l) => l.action === 'playbook_run');
+    expect(refused).toMatchObject({
+      actor: 'U0SOMEONE',
+      surface: 'button',
+      channel: inc.channelId,
+      incident: inc.incidentId,
+      outcome: 'refused',
+    });
+    expect(refused.reason).toMatch(/^not_allowed: .*only responders may run it/);
+  });
+
+  it('records a request with a bad signature, refused with 401', async () => {
+    const res = await postSlashCommand(
+      bot.baseUrl,
+      'not-the-signing-secret',
+      { text: 'sev1 forged', response_url: bot.fake.responseUrl('forged') },
+      {},
+    );
+    expect(res.status).toBe(401);
+    const row = await waitForRow((l) => l.action === 'bad_signature');
+    expect(row).toMatchObject({ surface: 'http', outcome: 'refused', reason: 'the request signature does not verify' });
+    expect(row.actor).toMatch(/^ip:.*127\.0\.0\.1$/);
+
+    const stale = await postSlashCommand(
+      bot.baseUrl,
+      SIGNING_SECRET,
+      { text: 'sev1 replayed', response_url: bot.fake.responseUrl('stale') },
+      { timestamp: Math.floor(Date.now() / 1000) - 600 },
+    );
+    expect(stale.status).toBe(401);
+    await waitForRow((l) => l.action === 'bad_signature' && /timestamp/.test(l.reason ?? ''));
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+  });
+
+  it('/audit.jsonl refuses a missing or wrong token, and records the refusal', async () => {
+    expect((await exportAudit('', null)).status).toBe(401);
+    const wrong = await exportAudit('', 'audit-admin-token-0123456788');
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await wrong.text()).not.toContain('audit_log');
+    const row = await waitForRow((l) => l.action === 'audit_export' && l.reason === 'wrong admin token');
+    expect(row).toMatchObject({ surface: 'http', outcome: 'refused' });
+  });
+
+  it('pages with a next cursor', async () => {
+    const all = await lines();
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const first = await exportAudit(`since=${encodeURIComponent(started)}&limit=2`);
+    const page = (await first.text()).trim().split('\n');
+    expect(page).toHaveLength(2);
+    const cursor = first.headers.get('x-next-cursor');
+    expect(cursor).toBe(String(all[1]!.id));
+    const next = first.headers.get('link')?.match(/^<\/audit\.jsonl\?([^>]+)>; rel="next"$/)?.[1];
+    expect(next).toBeDefined();
+    const second = await lines(next!);
+    expect(second[0]!.id).toBe(all[2]!.id);
+    expect((await exportAudit('since=yesterday')).status).toBe(400);
+  });
+
+  it('/incident audit shows an approver the incident rows, privately; anyone else is refused (and that is audited)', async () => {
+    const inc = await declare('restart me again');
+    await waitForRow((l) => l.action === 'declare' && l.incident === inc.incidentId);
+
+    await bot.command('audit', { channel_id: inc.channelId, user_id: 'U0SOMEONE' });
+    const refusal = await bot.fake.waitFor('response_url', (c) => /approvers/.test(String(c.args.text)));
+    expect(refusal.args.text).toContain(`Only approvers may read the audit: <@${APPROVER}>`);
+    await waitForRow((l) => l.action === 'audit' && l.actor === 'U0SOMEONE' && l.outcome === 'refused');
+
+    await bot.command('audit', { channel_id: inc.channelId, user_id: APPROVER });
+    const shown = await bot.fake.waitFor('response_url', (c) => /^Audit of/.test(String(c.args.text)));
+    expect(shown.args.response_type).toBe('ephemeral');
+    const text = String(shown.args.text);
+    expect(text).toContain(`Audit of incident #`);
+    expect(text).toMatch(new RegExp(`<@${TEST_REPORTER_ID}> \\*declare\\* \\(command\\) ok`));
+    expect(text).toMatch(/<@U0SOMEONE> \*audit\* \(command\) refused: not_allowed/);
+    await waitForRow((l) => l.action === 'audit' && l.actor === APPROVER && l.outcome === 'ok');
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { AuditTrail } from '../../src/incidents/audit.service.js';
+import { DomainError } from '../../src/incidents/errors.js';
+import { insertAudit, listAudit, listIncidentAudit } from '../../src/store/audit.repo.js';
+import { insertIncident, nextIncidentNumber, updateIncident } from '../../src/store/incident.repo.js';
+import { forEachDatabase } from './databases.js';
+
+const silent = { info() {}, warn() {}, error() {} };
+
+forEachDatabase(
+  (ctx) => {
+    const incidentIn = (channelId: string) =>
+      ctx.db.transaction(async (tx) => {
+        const number = await nextIncidentNumber(tx, 'T1');
+        const i = await insertIncident(tx, { teamId: 'T1', number, title: 'db down', severity: 1, reporterId: 'U1' });
+        return updateIncident(tx, i.id, { channelId, channelName: `inc-${number}` });
+      });
+
+    describe('audit_log', () => {
+      it('is append-only: UPDATE and DELETE are refused', async () => {
+        await insertAudit(ctx.db, { actor: 'U1', action: 'ack', surface: 'button', outcome: 'ok' });
+        await expect(ctx.db.query("UPDATE audit_log SET outcome = 'refused'")).rejects.toThrow(/append-only/);
+        await expect(ctx.db.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+        const { rows } = await ctx.db.query<{ outcome: string }>('SELECT outcome FROM audit_log');
+        expect(rows.map((r) => r.outcome)).toContain('ok');
+      });
+
+      it("takes the incident of the channel when the row names none, and lists an incident's rows", async () => {
+        const inc = await incidentIn('C0AUDIT1');
+        await insertAudit(ctx.db, {
+          actor: 'U2',
+          action: 'escalate',
+          surface: 'command',
+          channelId: 'C0AUDIT1',
+          outcome: 'refused',
+          reason: 'x',
+        });
+        await insertAudit(ctx.db, {
+          actor: 'U3',
+          action: 'list',
+          surface: 'command',
+          channelId: 'C0ELSEWHERE',
+          outcome: 'ok',
+        });
+        const rows = await listIncidentAudit(ctx.db, inc.id, 50);
+        expect(rows).toEqual([
+          expect.objectContaining({
+            actor: 'U2',
+            action: 'escalate',
+            incidentId: inc.id,
+            outcome: 'refused',
+            reason: 'x',
+          }),
+        ]);
+        const page = await listAudit(ctx.db, { since: new Date(0), afterId: 0, limit: 1000 });
+        expect(page.find((r) => r.actor === 'U3')?.incidentId).toBeNull();
+      });
+
+      it('the trail masks and clips what it stores, and shows an incident only to approvers', async () => {
+        const inc = await incidentIn('C0AUDIT2');
+        const trail = new AuditTrail(
+          ctx.db,
+          { resolveContacts: async () => ({ userIds: ['U0INGROUP'], unresolved: [] }) },
+          ['U0APPROVER', 'S0GROUP'],
+          silent,
+        );
+        await trail.record({
+          actor: 'U4',
+          action: 'declare',
+          surface: 'command',
+          channelId: 'C0AUDIT2',
+          outcome: 'ok',
+          details: { command: `/incident sev1 leaked xoxb-1111-2222-abcdefabcdef ${'x'.repeat(2000)}` },
+        });
+        const [row] = await trail.forIncident(inc.id, 'U0APPROVER');
+        expect(String(row?.details.command)).toMatch(/^\/incident sev1 leaked xoxb-\*\*\* x+…$/);
+        expect(String(row?.details.command).length).toBeLessThanOrEqual(501);
+        expect(await trail.forIncident(inc.id, 'U0INGROUP')).toHaveLength(1);
+        await expect(trail.forIncident(inc.id, 'U0SOMEONE')).rejects.toThrow(DomainError);
+      });
+
+      it('a row that cannot be stored is logged, and the action is not failed', async () => {
+        const logged: unknown[][] = [];
+        const down = { ...ctx.db, query: () => Promise.reject(new Error('database down')) };
+        const trail = new AuditTrail(down, { resolveContacts: async () => ({ userIds: [], unresolved: [] }) }, [], {
+          ...silent,
+          error: (...a: unknown[]) => logged.push(a),
+        });
+        await trail.record({ actor: 'U5', action: 'ack', surface: 'button', outcome: 'ok' });
+        expect(logged[0]?.[0]).toBe('audit row not stored');
+      });
+    });
+  },
+  { migrate: true },
+);
