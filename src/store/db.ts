@@ -90,33 +90,55 @@ export function createPostgresDatabase(url: string, opts: PostgresOptions = {}):
     query: base.query,
     exec: base.exec,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw typed(err, saturated);
-      }
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
+      // Postgres ends one side of a deadlock (or a serialization conflict) and the other goes on: the loser is run
+      // again. A transaction's body only touches the database (Slack comes after the commit), so that is safe.
+      for (let attempt = 1; ; attempt++) {
         try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
+          return await once(fn);
+        } catch (err) {
+          if (attempt >= TRANSACTION_ATTEMPTS || !isConflict(err)) throw err;
+          await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
         }
-        throw typed(err, saturated);
-      } finally {
-        client.release(broken);
       }
     },
     async close() {
       await pool.end();
     },
   };
+
+  async function once<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw typed(err, saturated);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(wrap(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw typed(err, saturated);
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/** How many times a transaction runs at most when Postgres ends it for a deadlock or a serialization conflict. */
+const TRANSACTION_ATTEMPTS = 3;
+
+/** A deadlock (40P01) or serialization failure (40001): nothing was done, and running it again is the remedy. */
+function isConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }
 
 /** The embedded default: PGlite (Postgres compiled to WASM) keeping its files in dataDir. Same SQL as Postgres. */
