@@ -4,10 +4,12 @@ import { register as registerCommands } from './commands/index.js';
 import type { Config } from './config.js';
 import { register as registerEvents } from './events/index.js';
 import { aliveRoute, healthRoute } from './http/health.js';
+import { ChannelBudget } from './incidents/channel-budget.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
+import { UserLimits } from './incidents/rate-limits.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
 import type { Incident } from './incidents/types.js';
@@ -15,9 +17,14 @@ import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { ListenerRouter } from './slack/listener-router.js';
+import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { eventLoopBusy, WorkGate } from './slack/work-gate.js';
 import type { Database } from './store/db.js';
+import type { GuardedKv } from './store/kv.js';
+import { KvCache } from './store/kv-cache.js';
+import { openKv } from './store/kv-redis.js';
+import { RequestDedupe } from './store/request-dedupe.js';
 import { register as registerViews } from './views/index.js';
 
 export interface BotDeps {
@@ -35,6 +42,8 @@ export interface BotDeps {
   limits?: { maxActive: number; maxWaiting: number };
   /** Who the bot is (auth.test, asked by start() before this); without it Bolt asks Slack itself. */
   identity?: BotIdentity;
+  /** What replicas share (rate limits, channel budget, repeated requests, caches); default: as config.kv says. */
+  kv?: GuardedKv;
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -43,15 +52,29 @@ export interface Bot {
   app: App;
   /** Runs due escalation timers; start it with the app, stop it before closing the database. */
   timers: TimerLoop<FiredJob>;
+  /** The shared key-value store; close it after the app stops. */
+  kv: GuardedKv;
 }
 
 /**
  * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
  */
-export function createBot({ config, db, logger, limits, runbook, timers: timerOptions, identity }: BotDeps): Bot {
+export function createBot({
+  config,
+  db,
+  logger,
+  limits,
+  runbook,
+  timers: timerOptions,
+  identity,
+  kv: sharedKv,
+}: BotDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
-  const routes = [aliveRoute, healthRoute(db, slack.mode)];
+  // The store logs through the app's logger, which exists once the app does (before any call to the store).
+  const kv =
+    sharedKv ?? openKv(config.kv, { warn: (...a) => app.logger.warn(...a), info: (...a) => app.logger.info(...a) });
+  const routes = [aliveRoute, healthRoute(db, slack.mode, kv)];
   const clientOptions = slackClientOptions(slack.apiUrl);
   const app = new App({
     token: slack.botToken,
@@ -70,6 +93,8 @@ export function createBot({ config, db, logger, limits, runbook, timers: timerOp
   const chat = new SlackChat(app.client, {
     incidentsChannel: config.incidentsChannel,
     severities: runbook.severities,
+    channelBudget: new ChannelBudget(kv, config.rateLimits.channelCreate),
+    cache: new KvCache(kv),
   });
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
@@ -99,17 +124,27 @@ export function createBot({ config, db, logger, limits, runbook, timers: timerOp
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
   const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
-  const deps = { incidents, playbooks, approvals: playbooks.approvals, rollback, gate, severities: runbook.severities };
+  const userLimits = new UserLimits(kv, config.rateLimits);
+  const deps = {
+    incidents,
+    playbooks,
+    approvals: playbooks.approvals,
+    rollback,
+    gate,
+    limits: userLimits,
+    severities: runbook.severities,
+  };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
   registerCommands(router, deps);
   registerActions(router, deps);
   registerViews(router, deps);
   registerEvents(router);
+  app.use(oncePerRequest(new RequestDedupe(kv)));
   router.install(app);
 
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers };
+  return { app, timers, kv };
 }

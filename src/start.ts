@@ -86,7 +86,7 @@ export async function start(
     if (err instanceof BotIdentityError) throw new StartupError(err.message);
     throw err;
   }
-  const { app, timers } = createBot({ config, db, runbook, identity });
+  const { app, timers, kv } = createBot({ config, db, runbook, identity });
   let port = config.port;
   if (config.slack.mode === 'http') {
     const server = (await app.start(config.port)) as Server;
@@ -105,6 +105,7 @@ export async function start(
     async stop() {
       await app.stop();
       await timers.stop();
+      await kv.close();
       await db.close();
     },
   };

@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import type { ChannelBudget } from '../incidents/channel-budget.js';
 import { incidentChannelName } from '../incidents/channel-name.js';
 import {
   type ApprovalView,
@@ -15,6 +16,7 @@ import {
 import { type SeverityDefs, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import type { Playbook } from '../runbook/playbooks.js';
+import type { KvCache } from '../store/kv-cache.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderNotice, renderPage } from '../templates/notices.js';
 import {
@@ -34,6 +36,10 @@ export interface SlackChatOptions {
   incidentsChannel?: string;
   /** How many alternative names to try when `inc-42-db-down` is taken. */
   maxNameAttempts?: number;
+  /** Slack's channel-creation limit, shared by every replica: each conversations.create takes one. */
+  channelBudget?: ChannelBudget;
+  /** Keeps user-group members for a minute, shared by every replica. */
+  cache?: KvCache;
 }
 
 /** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
@@ -56,6 +62,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     let created: { id: string; name: string } | undefined;
     for (let n = 1; n <= attempts && !created; n++) {
       const name = incidentChannelName(incident.number, incident.title, n);
+      await this.opts.channelBudget?.take();
       try {
         const res = await this.client.conversations.create({ name });
         created = { id: res.channel!.id!, name: res.channel!.name ?? name };
@@ -251,8 +258,8 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         continue;
       }
       try {
-        const res = await this.client.usergroups.users.list({ usergroup: id });
-        const members = res.users ?? [];
+        const list = async () => (await this.client.usergroups.users.list({ usergroup: id })).users ?? [];
+        const members = this.opts.cache ? await this.opts.cache.get(`usergroup:${id}`, list) : await list();
         if (members.length === 0) unresolved.push(id);
         for (const u of members) if (!userIds.includes(u)) userIds.push(u);
       } catch (err) {
