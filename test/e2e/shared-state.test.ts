@@ -1,0 +1,180 @@
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slackClientOptions } from '../../src/slack/client-options.js';
+import { SlackChat } from '../../src/slack/slack-chat.js';
+import { KvCache } from '../../src/store/kv-cache.js';
+import { openKv } from '../../src/store/kv-redis.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { countIncidents } from '../support/incident-row.js';
+import { createTestSchema } from '../support/test-db.js';
+import { testRunbook } from '../support/test-runbook.js';
+import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const created = (fake: FakeSlack) => fake.callsTo('conversations.create').filter((c) => !c.failed);
+
+describe('two replicas sharing Redis', () => {
+  let a: BotHarness;
+  let b: BotHarness;
+  let fake: FakeSlack;
+  let drop: () => Promise<void>;
+  const prefix = testKeyPrefix('e2e');
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    const s = await createTestSchema('shared');
+    drop = s.drop;
+    const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, DECLARE_RATE_LIMIT: '2/1m' };
+    a = await startBot({ fake, databaseUrl: s.url, env, timers: false });
+    b = await startBot({ fake, databaseUrl: s.url, env, timers: false });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('/health names Redis', async () => {
+    const res = await fetch(`${a.baseUrl}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', redis: { kind: 'redis', status: 'ok' } });
+  });
+
+  it("a person's declarations count on both replicas; past the limit they are told when to try again, and nothing is opened", async () => {
+    fake.reset();
+    await a.command('sev2 limited one', { user_id: 'U0LIMITED' });
+    await b.command('sev2 limited two', { user_id: 'U0LIMITED' });
+    await fake.waitForCount('response_url', 2);
+    const before = await countIncidents(a.db);
+    await a.command('sev2 limited three', { user_id: 'U0LIMITED' });
+    const replies = await fake.waitForCount('response_url', 3);
+    expect(replies[2]!.args.text).toMatch(/declared 2 incidents in the last minute/);
+    expect(replies[2]!.args.text).toMatch(/try again in \d+ seconds?/);
+    expect(created(fake)).toHaveLength(2);
+    expect(await countIncidents(a.db)).toBe(before);
+    // Someone else still can.
+    await b.command('sev2 someone else', { user_id: 'U0OTHER' });
+    await fake.waitForCount('response_url', 4);
+    expect(created(fake)).toHaveLength(3);
+  });
+
+  it('the same command delivered to both replicas is handled once', async () => {
+    fake.reset();
+    const triggerId = `${Date.now()}.1.twice`;
+    await Promise.all([
+      a.command('sev2 delivered twice', { user_id: 'U0TWICE', trigger_id: triggerId }),
+      b.command('sev2 delivered twice', { user_id: 'U0TWICE', trigger_id: triggerId }),
+    ]);
+    await fake.waitFor('response_url');
+    await sleep(500);
+    expect(fake.callsTo('response_url')).toHaveLength(1);
+    expect(created(fake)).toHaveLength(1);
+    // The first check was Redis's: the request is recorded there, seen by both replicas.
+    const kv = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 1000 }, { warn: () => {}, info: () => {} });
+    expect(await kv.get(`seen:trigger:${triggerId}`)).toBe('1');
+    await kv.close();
+  });
+});
+
+describe('Redis unreachable', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({
+      // Port 1 on localhost: nothing listens there.
+      env: { REDIS_URL: 'redis://127.0.0.1:1', DECLARE_RATE_LIMIT: '1/1m', CHANNEL_CREATE_LIMIT: '1/1m' },
+      timers: false,
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('every command still works, with the limits off', async () => {
+    await bot.command('sev2 without redis one');
+    await bot.command('sev2 without redis two');
+    const replies = await bot.fake.waitForCount('response_url', 2);
+    for (const r of replies) expect(r.args.text).toMatch(/is open/);
+    expect(created(bot.fake)).toHaveLength(2);
+  });
+
+  it('/health says degraded, still 200', async () => {
+    const res = await fetch(`${bot.baseUrl}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: 'degraded',
+      database: { status: 'ok' },
+      redis: { kind: 'redis', status: 'degraded' },
+    });
+  });
+});
+
+describe('Upstash over REST', () => {
+  let front: UpstashRestFront;
+  let bot: BotHarness;
+  beforeAll(async () => {
+    front = await UpstashRestFront.start();
+    bot = await startBot({
+      env: {
+        UPSTASH_REDIS_REST_URL: front.url,
+        UPSTASH_REDIS_REST_TOKEN: front.token,
+        REDIS_KEY_PREFIX: testKeyPrefix('e2e-rest'),
+        CHANNEL_CREATE_LIMIT: '2/1m',
+      },
+      timers: false,
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await front?.close();
+  });
+
+  it("/health names Upstash, and Slack's channel budget refuses the third channel in a minute", async () => {
+    expect(await (await fetch(`${bot.baseUrl}/health`)).json()).toMatchObject({
+      status: 'ok',
+      redis: { kind: 'upstash', status: 'ok' },
+    });
+    const before = await countIncidents(bot.db);
+    for (const [i, user] of ['U0ONE', 'U0TWO', 'U0THREE'].entries()) {
+      await bot.command(`sev2 budget ${i}`, { user_id: user });
+      await bot.fake.waitForCount('response_url', i + 1);
+    }
+    const replies = bot.fake.callsTo('response_url');
+    expect(replies[2]!.args.text).toMatch(/only 2 channels a minute.*declare again in \d+ seconds?/);
+    expect(created(bot.fake)).toHaveLength(2);
+    expect(await countIncidents(bot.db)).toBe(before + 2);
+  });
+});
+
+describe('user-group members', () => {
+  it('are asked of Slack once a minute, for every replica', async () => {
+    const fake = await FakeSlack.start();
+    fake.usergroups.set('S0SRE', ['U0SRE1', 'U0SRE2']);
+    const prefix = testKeyPrefix('groups');
+    const quiet = { warn: () => {}, info: () => {} };
+    const stores = [
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 1000 }, quiet),
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 1000 }, quiet),
+    ];
+    const chats = stores.map(
+      (kv) =>
+        new SlackChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {
+          severities: testRunbook().severities,
+          cache: new KvCache(kv),
+        }),
+    );
+    try {
+      for (const chat of [...chats, ...chats]) {
+        expect(await chat.resolveContacts(['S0SRE', 'U0ONCALL'])).toEqual({
+          userIds: ['U0SRE1', 'U0SRE2', 'U0ONCALL'],
+          unresolved: [],
+        });
+      }
+      expect(fake.callsTo('usergroups.users.list')).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await fake.close();
+    }
+  });
+});
