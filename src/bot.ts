@@ -140,7 +140,9 @@ export function createBot({
   registerActions(router, deps);
   registerViews(router, deps);
   registerEvents(router);
-  app.use(oncePerRequest(new RequestDedupe(kv)));
+  // Across replicas, a first check against requests already seen; in one process Postgres's request keys suffice, and
+  // a key per request kept for minutes would only cost memory.
+  if (kv.kind !== 'in-process') app.use(oncePerRequest(new RequestDedupe(kv)));
   router.install(app);
 
   app.error(async (err) => {
