@@ -1,14 +1,17 @@
+import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
 import { KvCache } from '../../src/store/kv-cache.js';
 import { openKv } from '../../src/store/kv-redis.js';
+import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { countIncidents } from '../support/incident-row.js';
 import { createTestSchema } from '../support/test-db.js';
-import { testRunbook } from '../support/test-runbook.js';
+import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -176,5 +179,65 @@ describe('user-group members', () => {
       await Promise.all(stores.map((s) => s.close()));
       await fake.close();
     }
+  });
+});
+
+describe('runbook command runs per person', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({
+      runbook: parseRunbook({
+        ...testRunbookData(),
+        playbooks: {
+          status: {
+            title: 'Status',
+            kind: 'incident',
+            match: ['status check'],
+            symptoms: ['slow'],
+            detection: [{ text: 'Check the app status', run: ['atom-cli', 'status'], timeout: '5s' }],
+            mitigation: ['Wait'],
+            resolution: ['Find the cause'],
+            prevention: ['Monitoring'],
+          },
+        },
+      }),
+      timers: false,
+      env: { ATOM_CLI: join(process.cwd(), 'test', 'fixtures', 'atom-cli'), RUN_RATE_LIMIT: '1/1m' },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('past RUN_RATE_LIMIT nothing runs, and the person is told when to try again', async () => {
+    await bot.command('sev2 status check');
+    const created = await bot.fake.waitFor('conversations.create', (c) => !c.failed);
+    const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    const playbook = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /^Playbook:/.test(String(c.args.text)),
+    );
+    const run = () =>
+      bot.click({
+        channelId,
+        messageTs: (playbook.response as { ts: string }).ts,
+        actionId: ACTION.runStep,
+        value: JSON.stringify({ p: 'status', s: 'detection.0' }),
+        userId: 'U0RUNNER',
+      });
+    await run();
+    // The first run finishes.
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await bot.db.query<{ state: string }>('SELECT state FROM step_runs');
+      if (rows.length === 1 && rows[0]!.state !== 'running') break;
+      await sleep(100);
+    }
+    const replies = bot.fake.callsTo('response_url').length;
+    await run();
+    const refused = await bot.fake.waitForCount('response_url', replies + 1);
+    expect(refused.at(-1)!.args.text).toMatch(/run 1 runbook commands in the last minute.*try again in \d+ seconds?/);
+    await sleep(300);
+    const runs = await bot.db.query<{ state: string }>('SELECT state FROM step_runs');
+    expect(runs.rows).toEqual([{ state: 'succeeded' }]);
   });
 });
