@@ -66,7 +66,8 @@ export class RateLimitedError extends DomainError {
 /** "in 40 seconds": whole seconds, rounded up, at least one. */
 export const tryAgainIn = (ms: number) => describeDuration(Math.max(1, Math.ceil(ms / 1000)) * 1000);
 
-const per = (spec: RateSpec) => describeDuration(spec.windowMs).replace(/^1 /, '');
+/** "minute", "30 seconds", "1 minute 30 seconds": the window as in "in the last …". */
+const per = (spec: RateSpec) => describeDuration(spec.windowMs).replace(/^1 (\w+)$/, '$1');
 
 /** What one person may do how often, across every replica: declarations, and runbook commands run. */
 export class UserLimits {

@@ -28,7 +28,13 @@ describe('two replicas sharing Redis', () => {
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     const s = await createTestSchema('shared');
     drop = s.drop;
-    const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, DECLARE_RATE_LIMIT: '2/1m' };
+    // A generous timeout: on a loaded machine a slow answer would turn the limits off.
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      REDIS_TIMEOUT_MS: '2000',
+      DECLARE_RATE_LIMIT: '2/1m',
+    };
     a = await startBot({ fake, databaseUrl: s.url, env, timers: false });
     b = await startBot({ fake, databaseUrl: s.url, env, timers: false });
   });
@@ -75,7 +81,7 @@ describe('two replicas sharing Redis', () => {
     expect(fake.callsTo('response_url')).toHaveLength(1);
     expect(created(fake)).toHaveLength(1);
     // The first check was Redis's: the request is recorded there, seen by both replicas.
-    const kv = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 1000 }, { warn: () => {}, info: () => {} });
+    const kv = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, { warn: () => {}, info: () => {} });
     expect(await kv.get(`seen:trigger:${triggerId}`)).toBe('1');
     await kv.close();
   });
@@ -123,6 +129,7 @@ describe('Upstash over REST', () => {
         UPSTASH_REDIS_REST_URL: front.url,
         UPSTASH_REDIS_REST_TOKEN: front.token,
         REDIS_KEY_PREFIX: testKeyPrefix('e2e-rest'),
+        REDIS_TIMEOUT_MS: '2000',
         CHANNEL_CREATE_LIMIT: '2/1m',
       },
       timers: false,
@@ -157,8 +164,8 @@ describe('user-group members', () => {
     const prefix = testKeyPrefix('groups');
     const quiet = { warn: () => {}, info: () => {} };
     const stores = [
-      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 1000 }, quiet),
-      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 1000 }, quiet),
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
     ];
     const chats = stores.map(
       (kv) =>

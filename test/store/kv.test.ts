@@ -19,11 +19,11 @@ afterAll(async () => {
 
 const backings: [string, () => GuardedKv][] = [
   ['in-process', () => new GuardedKv('in-process', new MemoryKv(), quiet)],
-  ['redis://', () => openKv({ redisUrl: TEST_REDIS_URL, prefix: testKeyPrefix('kv'), timeoutMs: 1000 }, quiet)],
+  ['redis://', () => openKv({ redisUrl: TEST_REDIS_URL, prefix: testKeyPrefix('kv'), timeoutMs: 2000 }, quiet)],
   [
     'Upstash REST',
     () =>
-      openKv({ upstash: { url: front.url, token: front.token }, prefix: testKeyPrefix('kv'), timeoutMs: 1000 }, quiet),
+      openKv({ upstash: { url: front.url, token: front.token }, prefix: testKeyPrefix('kv'), timeoutMs: 2000 }, quiet),
   ],
 ];
 
@@ -87,9 +87,9 @@ describe.each(backings)('the key-value store (%s)', (_name, open) => {
 describe('two stores on one Redis', () => {
   it('see each other under the same prefix, and not under another', async () => {
     const prefix = testKeyPrefix('shared');
-    const a = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 1000 }, quiet);
-    const b = openKv({ upstash: { url: front.url, token: front.token }, prefix, timeoutMs: 1000 }, quiet);
-    const other = openKv({ redisUrl: TEST_REDIS_URL, prefix: testKeyPrefix('other'), timeoutMs: 1000 }, quiet);
+    const a = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
+    const b = openKv({ upstash: { url: front.url, token: front.token }, prefix, timeoutMs: 2000 }, quiet);
+    const other = openKv({ redisUrl: TEST_REDIS_URL, prefix: testKeyPrefix('other'), timeoutMs: 2000 }, quiet);
     expect(await a.setIfAbsent('k', 'from a', 10_000)).toBe(true);
     expect(await b.setIfAbsent('k', 'from b', 10_000)).toBe(false);
     expect(await b.get('k')).toBe('from a');
@@ -116,7 +116,7 @@ describe('the @upstash/redis client over both protocols', () => {
   });
 
   it('the REST front refuses a wrong token, and the store counts as unavailable', async () => {
-    const kv = openKv({ upstash: { url: front.url, token: 'wrong' }, prefix: testKeyPrefix(), timeoutMs: 1000 }, quiet);
+    const kv = openKv({ upstash: { url: front.url, token: 'wrong' }, prefix: testKeyPrefix(), timeoutMs: 2000 }, quiet);
     await expect(kv.get('x')).rejects.toThrow(/unavailable.*Unauthorized/);
     expect(await kv.health()).toMatchObject({ kind: 'upstash', status: 'degraded' });
   });

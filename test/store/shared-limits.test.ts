@@ -29,6 +29,17 @@ describe('rate limits as configured', () => {
     expect(await limit.take('U1')).toEqual({ ok: true });
   });
 
+  it('names the window as people say it', async () => {
+    const refusal = async (windowMs: number) => {
+      const limits = new UserLimits(new MemoryKv(), { declare: { limit: 1, windowMs }, run: null });
+      await limits.declare('U1');
+      return (await limits.declare('U1').catch((e: Error) => e)) as Error;
+    };
+    expect((await refusal(60_000)).message).toMatch(/in the last minute,/);
+    expect((await refusal(30_000)).message).toMatch(/in the last 30 seconds,/);
+    expect((await refusal(90_000)).message).toMatch(/in the last 1 minute 30 seconds,/);
+  });
+
   it('a limit that is off never refuses', async () => {
     const limit = new RateLimit(new MemoryKv(), 'x', null);
     for (let i = 0; i < 100; i++) expect(await limit.take('U1')).toEqual({ ok: true });
@@ -48,8 +59,8 @@ describe('shared by replicas', () => {
   function replicas(): [GuardedKv, GuardedKv] {
     const prefix = testKeyPrefix('replicas');
     return [
-      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 1000 }, quiet),
-      openKv({ upstash: { url: front.url, token: front.token }, prefix, timeoutMs: 1000 }, quiet),
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+      openKv({ upstash: { url: front.url, token: front.token }, prefix, timeoutMs: 2000 }, quiet),
     ];
   }
 
