@@ -9,6 +9,17 @@ const INCR_WITH_EXPIRY = `local n = redis.call('INCR', KEYS[1])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`;
 
+/**
+ * The client over a Requester of one's own. Its constructor takes no options in that form, so the one the store needs
+ * is set here: values come back as stored, not parsed as JSON.
+ */
+class RequesterRedis extends Redis {
+  constructor(requester: RedisRequester) {
+    super(requester);
+    this.opts = { automaticDeserialization: false };
+  }
+}
+
 /** The shared store in Redis, through `@upstash/redis`: over Upstash's REST API, or a plain connection. */
 export class RedisKv implements KeyValue {
   constructor(
@@ -19,7 +30,7 @@ export class RedisKv implements KeyValue {
   ) {}
 
   async get(key: string): Promise<string | null> {
-    // The client parses values that look like JSON; the store's values are strings, so turn them back.
+    // Both clients are made not to parse values as JSON; should one still, the value is turned back into its string.
     const v = await this.redis.get<unknown>(this.prefix + key);
     return v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v);
   }
@@ -75,6 +86,7 @@ export function openKv(settings: KvSettings, log: Pick<Logger, 'warn' | 'info'>)
       signal: () => AbortSignal.timeout(settings.timeoutMs),
       enableTelemetry: false,
       enableAutoPipelining: false,
+      automaticDeserialization: false,
     });
     return new GuardedKv('upstash', new RedisKv(redis, settings.prefix), log, guard);
   }
@@ -82,7 +94,7 @@ export function openKv(settings: KvSettings, log: Pick<Logger, 'warn' | 'info'>)
     const requester = new RedisRequester(new URL(settings.redisUrl), settings.timeoutMs);
     return new GuardedKv(
       'redis',
-      new RedisKv(new Redis(requester), settings.prefix, () => requester.close()),
+      new RedisKv(new RequesterRedis(requester), settings.prefix, () => requester.close()),
       log,
       guard,
     );

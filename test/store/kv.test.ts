@@ -45,7 +45,7 @@ describe.each(backings)('the key-value store (%s)', (_name, open) => {
   });
 
   it('keeps values that look like JSON as the strings they are', async () => {
-    for (const v of ['123', '["U1","U2"]', '{"a":1}', 'true', 'null x', 'é ✓']) {
+    for (const v of ['123', '1.50', '"quoted"', '["U1","U2"]', '{"a":1}', 'true', 'null', 'null x', 'é ✓']) {
       await kv.set(`json:${v}`, v, 10_000);
       expect(await kv.get(`json:${v}`)).toBe(v);
     }
