@@ -92,11 +92,13 @@ export class GuardedKv implements KeyValue {
       return result;
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      if (!this.down) {
+      // The next try is `retryMs` after this failure, not after this call began (a timeout may have taken a while).
+      if (this.down) this.down.triedAt = Date.now();
+      else {
         this.log.warn(
           `${this.kind} store unavailable (${what}: ${error}); rate limits, the shared channel budget and caches are off until it is back`,
         );
-        this.down = { since: now, triedAt: now, error };
+        this.down = { since: now, triedAt: Date.now(), error };
       }
       throw new KvUnavailableError(error);
     } finally {

@@ -155,6 +155,28 @@ describe('Upstash over REST', () => {
     expect(created(bot.fake)).toHaveLength(2);
     expect(await countIncidents(bot.db)).toBe(before + 2);
   });
+
+  it('hung: a declaration still works, /health says degraded, and it comes back by itself', async () => {
+    front.hold();
+    try {
+      bot.fake.reset();
+      const started = Date.now();
+      await bot.command('sev2 upstash hung', { user_id: 'U0HUNG' });
+      const reply = await bot.fake.waitFor('response_url');
+      expect(reply.args.text).toMatch(/is open/);
+      // One timeout (2 s here), the first call's; every later call that request makes fails at once.
+      expect(Date.now() - started).toBeLessThan(3500);
+      const health = await fetch(`${bot.baseUrl}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'degraded', redis: { kind: 'upstash', status: 'degraded' } });
+    } finally {
+      front.release();
+    }
+    expect(await (await fetch(`${bot.baseUrl}/health`)).json()).toMatchObject({
+      status: 'ok',
+      redis: { kind: 'upstash', status: 'ok' },
+    });
+  });
 });
 
 describe('user-group members', () => {

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ChannelBudget } from '../../src/incidents/channel-budget.js';
 import { UserLimits } from '../../src/incidents/rate-limits.js';
-import { KvUnavailableError } from '../../src/store/kv.js';
+import { GuardedKv, type KeyValue, KvUnavailableError } from '../../src/store/kv.js';
 import { KvCache } from '../../src/store/kv-cache.js';
 import { openKv } from '../../src/store/kv-redis.js';
 import { RequestDedupe } from '../../src/store/request-dedupe.js';
@@ -99,6 +99,24 @@ describe('Upstash slow or hung (REST)', () => {
       await kv.close();
       await front.close();
     }
+  });
+});
+
+describe('the guard', () => {
+  it('waits the retry interval after a failure ends, not after it began', async () => {
+    const hung: KeyValue = {
+      get: () => new Promise(() => {}),
+      setIfAbsent: () => new Promise(() => {}),
+      set: () => new Promise(() => {}),
+      incr: () => new Promise(() => {}),
+      ping: () => new Promise(() => {}),
+      close: async () => {},
+    };
+    const kv = new GuardedKv('redis', hung, recordingLog(), { timeoutMs: 300, retryMs: 200 });
+    await expect(kv.get('a')).rejects.toBeInstanceOf(KvUnavailableError);
+    const started = Date.now();
+    await expect(kv.get('a')).rejects.toBeInstanceOf(KvUnavailableError);
+    expect(Date.now() - started).toBeLessThan(100);
   });
 });
 
