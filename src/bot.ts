@@ -93,7 +93,6 @@ export function createBot({
   const chat = new SlackChat(app.client, {
     incidentsChannel: config.incidentsChannel,
     severities: runbook.severities,
-    channelBudget: new ChannelBudget(kv, config.rateLimits.channelCreate),
     cache: new KvCache(kv),
   });
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
@@ -124,7 +123,7 @@ export function createBot({
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
   const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
-  const userLimits = new UserLimits(kv, config.rateLimits);
+  const userLimits = new UserLimits(kv, config.rateLimits, new ChannelBudget(kv, config.rateLimits.channelCreate));
   const deps = {
     incidents,
     playbooks,

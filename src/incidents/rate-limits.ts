@@ -69,17 +69,28 @@ export const tryAgainIn = (ms: number) => describeDuration(Math.max(1, Math.ceil
 /** "minute", "30 seconds", "1 minute 30 seconds": the window as in "in the last …". */
 const per = (spec: RateSpec) => describeDuration(spec.windowMs).replace(/^1 (\w+)$/, '$1');
 
-/** What one person may do how often, across every replica: declarations, and runbook commands run. */
+/**
+ * What one person may do how often, across every replica: declarations, and runbook commands run. Checked before
+ * anything is done, so a refusal leaves nothing behind (not even a used incident number).
+ */
 export class UserLimits {
   private readonly declarations: RateLimit;
   private readonly runs: RateLimit;
 
-  constructor(kv: KeyValue, specs: { declare: RateSpec | null; run: RateSpec | null }) {
+  constructor(
+    kv: KeyValue,
+    specs: { declare: RateSpec | null; run: RateSpec | null },
+    /** A declaration makes a channel: Slack's budget for them (ChannelBudget) is checked after the person's limit. */
+    private readonly channels?: { take(): Promise<void> },
+  ) {
     this.declarations = new RateLimit(kv, 'declare', specs.declare);
     this.runs = new RateLimit(kv, 'run', specs.run);
   }
 
-  /** Throws RateLimitedError when `userId` has declared as many incidents as allowed in the window. */
+  /**
+   * Throws RateLimitedError when `userId` has declared as many incidents as allowed in the window, or when Slack's
+   * channel budget is spent.
+   */
   async declare(userId: string): Promise<void> {
     const r = await this.declarations.take(userId);
     const spec = this.declarations.limit;
@@ -89,6 +100,7 @@ export class UserLimits {
         `You have declared ${spec.limit} incidents in the last ${per(spec)}, as many as the bot allows one person. Nothing was opened; try again in ${tryAgainIn(r.retryAfterMs)}. If these are separate real incidents, ask someone else to declare meanwhile.`,
       );
     }
+    await this.channels?.take();
   }
 
   /** Throws RateLimitedError when `userId` has run as many runbook commands as allowed in the window. */

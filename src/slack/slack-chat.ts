@@ -1,5 +1,4 @@
 import type { WebClient } from '@slack/web-api';
-import type { ChannelBudget } from '../incidents/channel-budget.js';
 import { incidentChannelName } from '../incidents/channel-name.js';
 import {
   type ApprovalView,
@@ -36,8 +35,6 @@ export interface SlackChatOptions {
   incidentsChannel?: string;
   /** How many alternative names to try when `inc-42-db-down` is taken. */
   maxNameAttempts?: number;
-  /** Slack's channel-creation limit, shared by every replica: each conversations.create takes one. */
-  channelBudget?: ChannelBudget;
   /** Keeps user-group members for a minute, shared by every replica. */
   cache?: KvCache;
 }
@@ -62,7 +59,6 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     let created: { id: string; name: string } | undefined;
     for (let n = 1; n <= attempts && !created; n++) {
       const name = incidentChannelName(incident.number, incident.title, n);
-      await this.opts.channelBudget?.take();
       try {
         const res = await this.client.conversations.create({ name });
         created = { id: res.channel!.id!, name: res.channel!.name ?? name };

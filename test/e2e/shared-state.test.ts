@@ -154,6 +154,9 @@ describe('Upstash over REST', () => {
     expect(replies[2]!.args.text).toMatch(/only 2 channels a minute.*declare again in \d+ seconds?/);
     expect(created(bot.fake)).toHaveLength(2);
     expect(await countIncidents(bot.db)).toBe(before + 2);
+    // Refused before anything was written: no incident number was used.
+    const { rows } = await bot.db.query<{ n: number }>('SELECT max(last_number) AS n FROM incident_counters');
+    expect(Number(rows[0]!.n)).toBe(before + 2);
   });
 
   it('hung: a declaration still works, /health says degraded, and it comes back by itself', async () => {
