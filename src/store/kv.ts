@@ -65,10 +65,6 @@ export class GuardedKv implements KeyValue {
     this.retryMs = opts.retryMs ?? 2000;
   }
 
-  get isDown(): boolean {
-    return this.down !== null;
-  }
-
   private async guard<T>(what: string, fn: () => Promise<T>, force = false): Promise<T> {
     const now = Date.now();
     if (this.down && !force) {
