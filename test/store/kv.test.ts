@@ -1,4 +1,5 @@
 import { Redis } from '@upstash/redis';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuardedKv, type KeyValue } from '../../src/store/kv.js';
 import { MemoryKv } from '../../src/store/kv-memory.js';
@@ -97,6 +98,34 @@ describe('two stores on one Redis', () => {
     expect(await a.incr('n', 10_000)).toBe(1);
     expect(await b.incr('n', 10_000)).toBe(2);
     await Promise.all([a.close(), b.close(), other.close()]);
+  });
+});
+
+describe('what Redis itself holds', () => {
+  it('is what the store wrote, with its expiry, as redis-cli reads it', async () => {
+    const url = new URL(TEST_REDIS_URL);
+    const cli = async (...args: string[]) =>
+      (await execa('redis-cli', ['-h', url.hostname, '-p', url.port || '6379', ...args])).stdout.trim();
+    for (const kv of [
+      { prefix: testKeyPrefix('cli'), via: 'redis' as const },
+      { prefix: testKeyPrefix('cli'), via: 'upstash' as const },
+    ]) {
+      const store = openKv(
+        kv.via === 'redis'
+          ? { redisUrl: TEST_REDIS_URL, prefix: kv.prefix, timeoutMs: 2000 }
+          : { upstash: { url: front.url, token: front.token }, prefix: kv.prefix, timeoutMs: 2000 },
+        quiet,
+      );
+      await store.set('v', 'é "x" [1]', 60_000);
+      await store.incr('n', 60_000);
+      await store.incr('n', 60_000);
+      expect(await cli('GET', `${kv.prefix}v`)).toBe('é "x" [1]');
+      expect(await cli('GET', `${kv.prefix}n`)).toBe('2');
+      const ttl = Number(await cli('PTTL', `${kv.prefix}n`));
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      await store.close();
+    }
   });
 });
 
