@@ -10,10 +10,12 @@ import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { slackReceiver } from './http/slack-receiver.js';
 import { AuditTrail } from './incidents/audit.service.js';
+import { ChannelBudget } from './incidents/channel-budget.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
+import { UserLimits } from './incidents/rate-limits.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
 import type { Incident } from './incidents/types.js';
@@ -21,9 +23,14 @@ import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { ListenerRouter } from './slack/listener-router.js';
+import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { eventLoopBusy, WorkGate } from './slack/work-gate.js';
 import type { Database } from './store/db.js';
+import type { GuardedKv } from './store/kv.js';
+import { KvCache } from './store/kv-cache.js';
+import { openKv } from './store/kv-redis.js';
+import { RequestDedupe } from './store/request-dedupe.js';
 import { register as registerViews } from './views/index.js';
 
 export interface BotDeps {
@@ -43,6 +50,8 @@ export interface BotDeps {
   identity?: BotIdentity;
   /** Escalation tuning (tests shorten how long a typed `/incident escalate` counts as a repeat). */
   escalation?: { repeatWindowMs?: number };
+  /** What replicas share (rate limits, channel budget, repeated requests, caches); default: as config.kv says. */
+  kv?: GuardedKv;
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -51,6 +60,8 @@ export interface Bot {
   app: App;
   /** Runs due escalation timers; start it with the app, stop it before closing the database. */
   timers: TimerLoop<FiredJob>;
+  /** The shared key-value store; close it after the app stops. */
+  kv: GuardedKv;
 }
 
 /**
@@ -65,6 +76,7 @@ export function createBot({
   timers: timerOptions,
   identity,
   escalation: escalationOptions,
+  kv: sharedKv,
 }: BotDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
@@ -75,7 +87,10 @@ export function createBot({
     warn: (...a: unknown[]) => app.logger.warn(...a),
     error: (...a: unknown[]) => app.logger.error(...a),
   });
-  const routes = [aliveRoute, healthRoute(db, slack.mode), auditRoute(audit, config.adminToken)];
+  // The store logs through the app's logger, which exists once the app does (before any call to the store).
+  const kv =
+    sharedKv ?? openKv(config.kv, { warn: (...a) => app.logger.warn(...a), info: (...a) => app.logger.info(...a) });
+  const routes = [aliveRoute, healthRoute(db, slack.mode, kv), auditRoute(audit, config.adminToken)];
   const clientOptions = slackClientOptions(slack.apiUrl);
   const app = new App({
     token: slack.botToken,
@@ -97,6 +112,7 @@ export function createBot({
   const chat = new SlackChat(app.client, {
     incidentsChannel: config.incidentsChannel,
     severities: runbook.severities,
+    cache: new KvCache(kv),
   });
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
@@ -133,6 +149,7 @@ export function createBot({
   };
   const timers = new TimerLoop(db, fire, app.logger, timerOptions);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
+  const userLimits = new UserLimits(kv, config.rateLimits, new ChannelBudget(kv, config.rateLimits.channelCreate));
   const deps = {
     incidents,
     playbooks,
@@ -141,6 +158,7 @@ export function createBot({
     gate,
     severities: runbook.severities,
     audit,
+    limits: userLimits,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
@@ -151,10 +169,13 @@ export function createBot({
   registerActions(router, deps);
   registerViews(router, deps);
   registerEvents(router);
+  // Across replicas, a first check against requests already seen; in one process Postgres's request keys suffice, and
+  // a key per request kept for minutes would only cost memory.
+  if (kv.kind !== 'in-process') app.use(oncePerRequest(new RequestDedupe(kv)));
   router.install(app);
 
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers };
+  return { app, timers, kv };
 }

@@ -1,10 +1,26 @@
 import { z } from 'zod';
+import { parseRate, type RateSpec } from './incidents/rate-limits.js';
+import type { KvSettings } from './store/kv-redis.js';
 
 const optionalString = z
   .string()
   .transform((s) => s.trim())
   .optional()
   .transform((s) => (s ? s : undefined));
+
+/** A rate limit as `count/duration` (`5/1m`), or `off`. */
+const rate = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const r = parseRate(s.trim() || fallback);
+      if (r === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a count per duration, e.g. 5/1m or 20/30s, or off' });
+        return z.NEVER;
+      }
+      return r === 'off' ? null : r;
+    });
 
 const schema = z.object({
   SLACK_BOT_TOKEN: optionalString.refine((s) => !s || /^xox[bp]-/.test(s), 'must be a bot token starting with xoxb-'),
@@ -44,6 +60,17 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_FORMAT: optionalString.pipe(z.enum(['json', 'pretty']).optional()),
   ADMIN_TOKEN: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
+  REDIS_URL: optionalString.refine((s) => !s || /^rediss?:\/\/.+/.test(s), 'must be a redis:// or rediss:// URL'),
+  UPSTASH_REDIS_REST_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
+  UPSTASH_REDIS_REST_TOKEN: optionalString,
+  REDIS_KEY_PREFIX: z.string().default('incident-bot:'),
+  REDIS_TIMEOUT_MS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(10).max(10_000).default(250),
+  ),
+  DECLARE_RATE_LIMIT: rate('5/1m'),
+  RUN_RATE_LIMIT: rate('10/1m'),
+  CHANNEL_CREATE_LIMIT: rate('20/1m'),
 });
 
 /** Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode. Checked on the raw
@@ -56,6 +83,12 @@ function credentialProblems(env: NodeJS.ProcessEnv): string[] {
   }
   if (!set('SLACK_BOT_TOKEN') && (set('SLACK_SIGNING_SECRET') || set('SLACK_APP_TOKEN'))) {
     problems.push('SLACK_BOT_TOKEN is required (xoxb-…, from OAuth & Permissions)');
+  }
+  if (set('UPSTASH_REDIS_REST_URL') !== set('UPSTASH_REDIS_REST_TOKEN')) {
+    problems.push('UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together: set both, or neither');
+  }
+  if (set('REDIS_URL') && set('UPSTASH_REDIS_REST_URL')) {
+    problems.push('set REDIS_URL or UPSTASH_REDIS_REST_URL, not both');
   }
   return problems;
 }
@@ -98,6 +131,13 @@ export interface Config {
   readonly logFormat?: 'json' | 'pretty';
   /** Bearer token for `GET /audit.jsonl`; unset, the route answers 404. */
   readonly adminToken?: string;
+  /**
+   * Where replicas share what may be lost (rate limits, the channel budget, repeated requests, caches): Upstash's REST
+   * API, a Redis (REDIS_URL), or neither: this process alone, for a single replica.
+   */
+  readonly kv: Readonly<KvSettings>;
+  /** Per-person limits and Slack's channel-creation budget; null: off. */
+  readonly rateLimits: Readonly<{ declare: RateSpec | null; run: RateSpec | null; channelCreate: RateSpec | null }>;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +189,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
     adminToken: c.ADMIN_TOKEN,
+    kv: Object.freeze({
+      ...(c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN
+        ? { upstash: { url: c.UPSTASH_REDIS_REST_URL, token: c.UPSTASH_REDIS_REST_TOKEN } }
+        : {}),
+      ...(c.REDIS_URL ? { redisUrl: c.REDIS_URL } : {}),
+      prefix: c.REDIS_KEY_PREFIX,
+      timeoutMs: c.REDIS_TIMEOUT_MS,
+    }),
+    rateLimits: Object.freeze({
+      declare: c.DECLARE_RATE_LIMIT,
+      run: c.RUN_RATE_LIMIT,
+      channelCreate: c.CHANNEL_CREATE_LIMIT,
+    }),
   });
 }
 
@@ -166,6 +219,16 @@ export function configSecrets(config: Config): string[] {
       // A URL the schema let through but URL cannot read: its password is still masked by the URL rule.
     }
   }
+  if (config.kv.upstash) values.push(config.kv.upstash.token);
+  if (config.kv.redisUrl) {
+    try {
+      const password = new URL(config.kv.redisUrl).password;
+      values.push(password, decodeURIComponent(password));
+    } catch {
+      // Masked by the URL rule all the same.
+    }
+  }
+  if (config.adminToken) values.push(config.adminToken);
   values.push(...Object.values(config.commandEnv));
   return values.filter((v): v is string => Boolean(v));
 }

@@ -62,6 +62,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   });
   on(ACTION.rollbackTo, async ({ body, action }) => {
     const incident = await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE);
+    await deps.limits.run(body.user.id);
     await deps.rollback.rollbackTo(incident.id, action.value ?? '', body.user.id);
   });
 

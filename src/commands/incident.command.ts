@@ -61,6 +61,7 @@ const HANDLERS: {
   [K in Exclude<SubcommandKind, 'help'>]: (cmd: CommandOf<K>, c: Ctx, incident: IncidentFor<K>) => WorkResult;
 } = {
   async declare(cmd, c) {
+    await c.deps.limits.declare(c.userId);
     const r = await c.deps.incidents.declare({
       teamId: c.teamId,
       reporterId: c.userId,

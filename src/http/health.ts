@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../store/db.js';
+import type { GuardedKv } from '../store/kv.js';
 
 export interface HealthRoute {
   path: string;
@@ -19,13 +20,17 @@ export const aliveRoute: HealthRoute = {
   handler: (_req, res) => json(res, 200, { status: 'alive' }),
 };
 
-/** `GET /health`: the database answers within a second and a half; 200, or 503 with what is wrong. */
-export function healthRoute(db: Database, mode: string): HealthRoute {
+/**
+ * `GET /health`: the database answers within a second and a half; 200, or 503 with what is wrong. With a shared store
+ * (`kv`), it is named too, and `degraded` while it cannot be reached: still 200, for the bot works without it.
+ */
+export function healthRoute(db: Database, mode: string, kv?: GuardedKv): HealthRoute {
   return {
     path: '/health',
     method: 'GET',
     handler: async (_req, res) => {
       const started = Date.now();
+      const shared = kv?.health();
       try {
         await Promise.race([
           db.query('SELECT 1'),
@@ -33,10 +38,13 @@ export function healthRoute(db: Database, mode: string): HealthRoute {
             setTimeout(() => reject(new Error('database did not answer within 1500 ms')), 1500).unref(),
           ),
         ]);
+        const database = { kind: db.kind, status: 'ok', latencyMs: Date.now() - started };
+        const redis = await shared;
         json(res, 200, {
-          status: 'ok',
+          status: redis?.status === 'degraded' ? 'degraded' : 'ok',
           mode,
-          database: { kind: db.kind, status: 'ok', latencyMs: Date.now() - started },
+          database,
+          ...(redis ? { redis } : {}),
         });
       } catch (err) {
         // An exhausted pool means load, not an outage: say so, so an orchestrator does not restart a busy bot blindly.
@@ -49,6 +57,7 @@ export function healthRoute(db: Database, mode: string): HealthRoute {
             status: busy ? 'busy' : 'unreachable',
             error: err instanceof Error ? err.message : String(err),
           },
+          ...(shared ? { redis: await shared } : {}),
         });
       }
     },

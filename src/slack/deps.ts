@@ -1,6 +1,7 @@
 import type { AuditTrail } from '../incidents/audit.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
+import type { UserLimits } from '../incidents/rate-limits.js';
 import type { RollbackService } from '../incidents/rollback.service.js';
 import type { SeverityDefs } from '../incidents/severity.js';
 import type { StepApprovals } from '../incidents/step-approvals.service.js';
@@ -14,6 +15,8 @@ export interface ListenerDeps {
   rollback: RollbackService;
   /** Admission control for work done after the ack. */
   gate: WorkGate;
+  /** How often one person may declare and run runbook commands (shared by every replica). */
+  limits: UserLimits;
   /** The runbook's severity levels, for the templates that show a severity (names, response times). */
   severities: SeverityDefs;
   /** The audit, for `/incident audit`. */

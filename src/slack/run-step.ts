@@ -5,12 +5,13 @@ const APPROVAL_REQUESTED_TEXT = ':raised_hand: Approval requested: an approver m
 
 /** Runs a playbook step for the person who asked (a Run button, the parameters form, its confirmation). */
 export async function runStep(
-  deps: Pick<ListenerDeps, 'playbooks'>,
+  deps: Pick<ListenerDeps, 'playbooks' | 'limits'>,
   tell: Tell,
   step: { incidentId: number; playbookId: string; stepKey: string; params?: Record<string, string> | undefined },
   userId: string,
 ): Promise<void> {
   const { incidentId, playbookId, stepKey, params } = step;
+  await deps.limits.run(userId);
   const r = await deps.playbooks.run(incidentId, playbookId, stepKey, userId, params);
   if (r.kind === 'approval_requested') await tell(APPROVAL_REQUESTED_TEXT);
 }

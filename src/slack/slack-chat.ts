@@ -15,6 +15,7 @@ import {
 import { type SeverityDefs, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import type { Playbook } from '../runbook/playbooks.js';
+import type { KvCache } from '../store/kv-cache.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderNotice, renderPage } from '../templates/notices.js';
 import {
@@ -34,6 +35,8 @@ export interface SlackChatOptions {
   incidentsChannel?: string;
   /** How many alternative names to try when `inc-42-db-down` is taken. */
   maxNameAttempts?: number;
+  /** Keeps user-group members for a minute, shared by every replica. */
+  cache?: KvCache;
 }
 
 /** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
@@ -251,8 +254,8 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         continue;
       }
       try {
-        const res = await this.client.usergroups.users.list({ usergroup: id });
-        const members = res.users ?? [];
+        const list = async () => (await this.client.usergroups.users.list({ usergroup: id })).users ?? [];
+        const members = this.opts.cache ? await this.opts.cache.get(`usergroup:${id}`, list) : await list();
         if (members.length === 0) unresolved.push(id);
         for (const u of members) if (!userIds.includes(u)) userIds.push(u);
       } catch (err) {

@@ -93,6 +93,22 @@ describe('the command runner: the bot’s configuration', () => {
     ]);
   });
 
+  it('gathers the Redis password, the Upstash token and the admin token too', () => {
+    const base = { SLACK_BOT_TOKEN: 'xoxb-1-2-bottoken', SLACK_SIGNING_SECRET: '8f14e45fceea167a5a36dedd4bea2543' };
+    const redis = loadConfig({
+      ...base,
+      REDIS_URL: 'redis://default:r3dis-pass-word@cache:6379',
+      ADMIN_TOKEN: 'admin-token-0123456789',
+    });
+    expect(configSecrets(redis)).toEqual(expect.arrayContaining(['r3dis-pass-word', 'admin-token-0123456789']));
+    const upstash = loadConfig({
+      ...base,
+      UPSTASH_REDIS_REST_URL: 'https://eu1-example.upstash.io',
+      UPSTASH_REDIS_REST_TOKEN: 'AXXXupstashtoken0123456789',
+    });
+    expect(configSecrets(upstash)).toContain('AXXXupstashtoken0123456789');
+  });
+
   it('masks them in the outcome of a command step: the tail shown and recorded, and the full output', async () => {
     const step = { type: 'command', text: 'args', run: [], timeoutMs: 10_000 } as unknown as CommandStep;
     const outcome = await RUNNERS.command.run(

@@ -132,11 +132,15 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     SLACK_API_URL: fake.url,
     PORT: '0',
     LOG_LEVEL: 'error',
+    // Tests declare and run far faster than people do; a test of the limits sets them through `env`.
+    DECLARE_RATE_LIMIT: 'off',
+    RUN_RATE_LIMIT: 'off',
+    CHANNEL_CREATE_LIMIT: 'off',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
   });
-  const { app, timers } = createBot({
+  const { app, timers, kv } = createBot({
     config,
     db,
     runbook: opts.runbook ?? testRunbook(),
@@ -198,6 +202,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     async stop() {
       await app.stop();
       await timers.stop();
+      await kv.close();
       await db.close();
       if (!opts.fake) await fake.close();
       await dropSchema?.();

@@ -9,7 +9,8 @@ export class TcpProxy {
     readonly port: number,
   ) {}
 
-  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  /** `listenPort`: a port of one's own choosing (default: any free one). */
+  static async start(targetHost: string, targetPort: number, listenPort = 0): Promise<TcpProxy> {
     const sockets = new Set<Socket>();
     const server = createServer((client) => {
       const upstream = createConnection(targetPort, targetHost);
@@ -25,7 +26,7 @@ export class TcpProxy {
       client.on('error', end).on('close', end);
       upstream.on('error', end).on('close', end);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', () => r()));
     const proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
     for (const s of sockets) proxy.sockets.add(s);
     (proxy as unknown as { track: Set<Socket> }).track = sockets;

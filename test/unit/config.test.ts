@@ -182,4 +182,55 @@ describe('review fixes', () => {
       expect(msg).toMatch(/SLACK_BOT_TOKEN is required/);
     }
   });
+
+  describe('shared state and rate limits', () => {
+    it('keeps state in the process by default, with the documented limits', () => {
+      const c = loadConfig({});
+      expect(c.kv).toEqual({ prefix: 'incident-bot:', timeoutMs: 250 });
+      expect(c.rateLimits).toEqual({
+        declare: { limit: 5, windowMs: 60_000 },
+        run: { limit: 10, windowMs: 60_000 },
+        channelCreate: { limit: 20, windowMs: 60_000 },
+      });
+    });
+
+    it('takes REDIS_URL, or both Upstash variables', () => {
+      expect(loadConfig({ REDIS_URL: 'redis://:pw@cache:6380/2' }).kv.redisUrl).toBe('redis://:pw@cache:6380/2');
+      expect(
+        loadConfig({ UPSTASH_REDIS_REST_URL: 'https://eu1.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'AX-S3CR3T' }).kv
+          .upstash,
+      ).toEqual({ url: 'https://eu1.upstash.io', token: 'AX-S3CR3T' });
+    });
+
+    it('reads limits as count/duration or off, and tunes the store', () => {
+      const c = loadConfig({
+        DECLARE_RATE_LIMIT: '3/30s',
+        RUN_RATE_LIMIT: 'off',
+        CHANNEL_CREATE_LIMIT: '0',
+        REDIS_KEY_PREFIX: 'bot-a:',
+        REDIS_TIMEOUT_MS: '500',
+      });
+      expect(c.rateLimits).toEqual({ declare: { limit: 3, windowMs: 30_000 }, run: null, channelCreate: null });
+      expect(c.kv).toEqual({ prefix: 'bot-a:', timeoutMs: 500 });
+    });
+
+    it('names each bad variable, never the token', () => {
+      const msg = configError({
+        REDIS_URL: 'http://cache:6379',
+        DECLARE_RATE_LIMIT: 'five a minute',
+        UPSTASH_REDIS_REST_TOKEN: 'AX-S3CR3TVALUE',
+      }).message;
+      expect(msg).toMatch(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+      expect(msg).toMatch(/DECLARE_RATE_LIMIT must be a count per duration, e\.g\. 5\/1m/);
+      expect(msg).toMatch(/UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together/);
+      expect(msg).not.toMatch(/S3CR3T/);
+      expect(
+        configError({
+          REDIS_URL: 'redis://cache:6379',
+          UPSTASH_REDIS_REST_URL: 'https://eu1.upstash.io',
+          UPSTASH_REDIS_REST_TOKEN: 'AX',
+        }).message,
+      ).toMatch(/REDIS_URL or UPSTASH_REDIS_REST_URL, not both/);
+    });
+  });
 });

@@ -1,0 +1,117 @@
+import { describeDuration } from '../runbook/duration.js';
+import type { KeyValue } from '../store/kv.js';
+import { DomainError } from './errors.js';
+
+/** At most `limit` in each `windowMs` (written `5/1m` in the configuration); null: no limit. */
+export interface RateSpec {
+  limit: number;
+  windowMs: number;
+}
+
+/** `5/1m`, `20/30s`; `off` or `0` for none. Null when the text is not one of these. */
+export function parseRate(text: string): RateSpec | null | 'off' {
+  const s = text.trim().toLowerCase();
+  if (s === 'off' || s === '0') return 'off';
+  const m = /^(\d+)\s*\/\s*(\d+)(ms|s|m|h)$/.exec(s);
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[3] as 'ms' | 's' | 'm' | 'h'];
+  const limit = Number(m[1]);
+  const windowMs = Number(m[2]) * unit;
+  return limit > 0 && windowMs > 0 ? { limit, windowMs } : null;
+}
+
+export type Take = { ok: true } | { ok: false; retryAfterMs: number };
+
+/**
+ * A counter per subject and fixed window in the shared store, so every replica counts against the same limit. When
+ * the store cannot be reached the limit is off (GuardedKv logs it once): a rate limit never stops the bot working.
+ */
+export class RateLimit {
+  constructor(
+    private readonly kv: KeyValue,
+    private readonly name: string,
+    private readonly spec: RateSpec | null,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get limit(): RateSpec | null {
+    return this.spec;
+  }
+
+  async take(subject: string): Promise<Take> {
+    if (!this.spec) return { ok: true };
+    const { limit, windowMs } = this.spec;
+    const now = this.now();
+    const window = Math.floor(now / windowMs);
+    let count: number;
+    try {
+      count = await this.kv.incr(`rate:${this.name}:${subject}:${window}`, windowMs + 1000);
+    } catch {
+      return { ok: true };
+    }
+    return count <= limit ? { ok: true } : { ok: false, retryAfterMs: (window + 1) * windowMs - now };
+  }
+}
+
+/** Over a rate limit: nothing was done, and the person is told when to try again. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    readonly retryAfterMs: number,
+    message: string,
+  ) {
+    super('rate_limited', message);
+  }
+}
+
+/** "in 40 seconds": whole seconds, rounded up, at least one. */
+export const tryAgainIn = (ms: number) => describeDuration(Math.max(1, Math.ceil(ms / 1000)) * 1000);
+
+/** "minute", "30 seconds", "1 minute 30 seconds": the window as in "in the last …". */
+const per = (spec: RateSpec) => describeDuration(spec.windowMs).replace(/^1 (\w+)$/, '$1');
+
+/**
+ * What one person may do how often, across every replica: declarations, and runbook commands run. Checked before
+ * anything is done, so a refusal leaves nothing behind (not even a used incident number).
+ */
+export class UserLimits {
+  private readonly declarations: RateLimit;
+  private readonly runs: RateLimit;
+
+  constructor(
+    kv: KeyValue,
+    specs: { declare: RateSpec | null; run: RateSpec | null },
+    /** A declaration makes a channel: Slack's budget for them (ChannelBudget) is checked after the person's limit. */
+    private readonly channels?: { take(): Promise<void> },
+  ) {
+    this.declarations = new RateLimit(kv, 'declare', specs.declare);
+    this.runs = new RateLimit(kv, 'run', specs.run);
+  }
+
+  /**
+   * Throws RateLimitedError when `userId` has declared as many incidents as allowed in the window, or when Slack's
+   * channel budget is spent.
+   */
+  async declare(userId: string): Promise<void> {
+    const r = await this.declarations.take(userId);
+    const spec = this.declarations.limit;
+    if (!r.ok && spec) {
+      throw new RateLimitedError(
+        r.retryAfterMs,
+        `You have declared ${spec.limit} incidents in the last ${per(spec)}, as many as the bot allows one person. Nothing was opened; try again in ${tryAgainIn(r.retryAfterMs)}. If these are separate real incidents, ask someone else to declare meanwhile.`,
+      );
+    }
+    await this.channels?.take();
+  }
+
+  /** Throws RateLimitedError when `userId` has run as many runbook commands as allowed in the window. */
+  async run(userId: string): Promise<void> {
+    const r = await this.runs.take(userId);
+    const spec = this.runs.limit;
+    if (!r.ok && spec) {
+      throw new RateLimitedError(
+        r.retryAfterMs,
+        `You have run ${spec.limit} runbook commands in the last ${per(spec)}, as many as the bot allows one person. Nothing was run; try again in ${tryAgainIn(r.retryAfterMs)}.`,
+      );
+    }
+  }
+}

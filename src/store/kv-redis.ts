@@ -1,0 +1,103 @@
+import { Redis } from '@upstash/redis';
+import type { Logger } from '../incidents/ports.js';
+import { GuardedKv, type KeyValue } from './kv.js';
+import { MemoryKv } from './kv-memory.js';
+import { RedisRequester } from './redis-requester.js';
+
+/** Adds one; the first increment (or a key left without expiry) sets the time to live. One round trip, atomic. */
+const INCR_WITH_EXPIRY = `local n = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+/**
+ * The client over a Requester of one's own. Its constructor takes no options in that form, so the one the store needs
+ * is set here: values come back as stored, not parsed as JSON.
+ */
+class RequesterRedis extends Redis {
+  constructor(requester: RedisRequester) {
+    super(requester);
+    this.opts = { automaticDeserialization: false };
+  }
+}
+
+/** The shared store in Redis, through `@upstash/redis`: over Upstash's REST API, or a plain connection. */
+export class RedisKv implements KeyValue {
+  constructor(
+    private readonly redis: Redis,
+    /** Put before every key, so several bots (or test files) can share one Redis. */
+    private readonly prefix: string,
+    private readonly onClose: () => void = () => {},
+  ) {}
+
+  async get(key: string): Promise<string | null> {
+    // Both clients are made not to parse values as JSON; should one still, the value is turned back into its string.
+    const v = await this.redis.get<unknown>(this.prefix + key);
+    return v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.prefix + key, value, { nx: true, px: Math.max(1, Math.round(ttlMs)) })) !== null;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.prefix + key, value, { px: Math.max(1, Math.round(ttlMs)) });
+  }
+
+  async incr(key: string, ttlMs: number): Promise<number> {
+    const n = await this.redis.eval<[string], unknown>(
+      INCR_WITH_EXPIRY,
+      [this.prefix + key],
+      [String(Math.max(1, Math.round(ttlMs)))],
+    );
+    return Number(n);
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    this.onClose();
+  }
+}
+
+export interface KvSettings {
+  /** Upstash's REST API: UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN. */
+  upstash?: { url: string; token: string };
+  /** A Redis of one's own: REDIS_URL (`redis://…` or `rediss://…`). */
+  redisUrl?: string;
+  prefix: string;
+  timeoutMs: number;
+}
+
+/**
+ * The store the settings name, guarded (a short timeout; calls fail at once while it is down). Upstash's REST API
+ * and a plain Redis go through the same client, the latter with RedisRequester; neither: in this process, for one
+ * replica. Nothing connects here: the first call does.
+ */
+export function openKv(settings: KvSettings, log: Pick<Logger, 'warn' | 'info'>): GuardedKv {
+  const guard = { timeoutMs: settings.timeoutMs };
+  if (settings.upstash) {
+    const redis = new Redis({
+      url: settings.upstash.url,
+      token: settings.upstash.token,
+      // The guard bounds every call; the client must neither retry nor hang on its own.
+      retry: false,
+      signal: () => AbortSignal.timeout(settings.timeoutMs),
+      enableTelemetry: false,
+      enableAutoPipelining: false,
+      automaticDeserialization: false,
+    });
+    return new GuardedKv('upstash', new RedisKv(redis, settings.prefix), log, guard);
+  }
+  if (settings.redisUrl) {
+    const requester = new RedisRequester(new URL(settings.redisUrl), settings.timeoutMs);
+    return new GuardedKv(
+      'redis',
+      new RedisKv(new RequesterRedis(requester), settings.prefix, () => requester.close()),
+      log,
+      guard,
+    );
+  }
+  return new GuardedKv('in-process', new MemoryKv(), log, guard);
+}

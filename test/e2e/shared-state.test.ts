@@ -1,0 +1,275 @@
+import { join } from 'node:path';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { slackClientOptions } from '../../src/slack/client-options.js';
+import { SlackChat } from '../../src/slack/slack-chat.js';
+import { KvCache } from '../../src/store/kv-cache.js';
+import { openKv } from '../../src/store/kv-redis.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { countIncidents } from '../support/incident-row.js';
+import { createTestSchema } from '../support/test-db.js';
+import { testRunbook, testRunbookData } from '../support/test-runbook.js';
+import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const created = (fake: FakeSlack) => fake.callsTo('conversations.create').filter((c) => !c.failed);
+
+describe('two replicas sharing Redis', () => {
+  let a: BotHarness;
+  let b: BotHarness;
+  let fake: FakeSlack;
+  let drop: () => Promise<void>;
+  const prefix = testKeyPrefix('e2e');
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    const s = await createTestSchema('shared');
+    drop = s.drop;
+    // A generous timeout: on a loaded machine a slow answer would turn the limits off.
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      REDIS_TIMEOUT_MS: '2000',
+      DECLARE_RATE_LIMIT: '2/1m',
+    };
+    a = await startBot({ fake, databaseUrl: s.url, env, timers: false });
+    b = await startBot({ fake, databaseUrl: s.url, env, timers: false });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('/health names Redis', async () => {
+    const res = await fetch(`${a.baseUrl}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', redis: { kind: 'redis', status: 'ok' } });
+  });
+
+  it("a person's declarations count on both replicas; past the limit they are told when to try again, and nothing is opened", async () => {
+    fake.reset();
+    await a.command('sev2 limited one', { user_id: 'U0LIMITED' });
+    await b.command('sev2 limited two', { user_id: 'U0LIMITED' });
+    await fake.waitForCount('response_url', 2);
+    const before = await countIncidents(a.db);
+    await a.command('sev2 limited three', { user_id: 'U0LIMITED' });
+    const replies = await fake.waitForCount('response_url', 3);
+    expect(replies[2]!.args.text).toMatch(/declared 2 incidents in the last minute/);
+    expect(replies[2]!.args.text).toMatch(/try again in \d+ seconds?/);
+    expect(created(fake)).toHaveLength(2);
+    expect(await countIncidents(a.db)).toBe(before);
+    // Someone else still can.
+    await b.command('sev2 someone else', { user_id: 'U0OTHER' });
+    await fake.waitForCount('response_url', 4);
+    expect(created(fake)).toHaveLength(3);
+  });
+
+  it('the same command delivered to both replicas is handled once', async () => {
+    fake.reset();
+    const triggerId = `${Date.now()}.1.twice`;
+    await Promise.all([
+      a.command('sev2 delivered twice', { user_id: 'U0TWICE', trigger_id: triggerId }),
+      b.command('sev2 delivered twice', { user_id: 'U0TWICE', trigger_id: triggerId }),
+    ]);
+    await fake.waitFor('response_url');
+    await sleep(500);
+    expect(fake.callsTo('response_url')).toHaveLength(1);
+    expect(created(fake)).toHaveLength(1);
+    // The first check was Redis's: the request is recorded there, seen by both replicas.
+    const kv = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, { warn: () => {}, info: () => {} });
+    expect(await kv.get(`seen:trigger:${triggerId}`)).toBe('1');
+    await kv.close();
+  });
+});
+
+describe('Redis unreachable', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({
+      // Port 1 on localhost: nothing listens there.
+      env: { REDIS_URL: 'redis://127.0.0.1:1', DECLARE_RATE_LIMIT: '1/1m', CHANNEL_CREATE_LIMIT: '1/1m' },
+      timers: false,
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('every command still works, with the limits off', async () => {
+    await bot.command('sev2 without redis one');
+    await bot.command('sev2 without redis two');
+    const replies = await bot.fake.waitForCount('response_url', 2);
+    for (const r of replies) expect(r.args.text).toMatch(/is open/);
+    expect(created(bot.fake)).toHaveLength(2);
+  });
+
+  it('/health says degraded, still 200', async () => {
+    const res = await fetch(`${bot.baseUrl}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: 'degraded',
+      database: { status: 'ok' },
+      redis: { kind: 'redis', status: 'degraded' },
+    });
+  });
+});
+
+describe('Upstash over REST', () => {
+  let front: UpstashRestFront;
+  let bot: BotHarness;
+  beforeAll(async () => {
+    front = await UpstashRestFront.start();
+    bot = await startBot({
+      env: {
+        UPSTASH_REDIS_REST_URL: front.url,
+        UPSTASH_REDIS_REST_TOKEN: front.token,
+        REDIS_KEY_PREFIX: testKeyPrefix('e2e-rest'),
+        REDIS_TIMEOUT_MS: '2000',
+        CHANNEL_CREATE_LIMIT: '2/1m',
+      },
+      timers: false,
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await front?.close();
+  });
+
+  it("/health names Upstash, and Slack's channel budget refuses the third channel in a minute", async () => {
+    expect(await (await fetch(`${bot.baseUrl}/health`)).json()).toMatchObject({
+      status: 'ok',
+      redis: { kind: 'upstash', status: 'ok' },
+    });
+    const before = await countIncidents(bot.db);
+    for (const [i, user] of ['U0ONE', 'U0TWO', 'U0THREE'].entries()) {
+      await bot.command(`sev2 budget ${i}`, { user_id: user });
+      await bot.fake.waitForCount('response_url', i + 1);
+    }
+    const replies = bot.fake.callsTo('response_url');
+    expect(replies[2]!.args.text).toMatch(/only 2 channels a minute.*declare again in \d+ seconds?/);
+    expect(created(bot.fake)).toHaveLength(2);
+    expect(await countIncidents(bot.db)).toBe(before + 2);
+    // Refused before anything was written: no incident number was used.
+    const { rows } = await bot.db.query<{ n: number }>('SELECT max(last_number) AS n FROM incident_counters');
+    expect(Number(rows[0]!.n)).toBe(before + 2);
+  });
+
+  it('hung: a declaration still works, /health says degraded, and it comes back by itself', async () => {
+    front.hold();
+    try {
+      bot.fake.reset();
+      const started = Date.now();
+      await bot.command('sev2 upstash hung', { user_id: 'U0HUNG' });
+      const reply = await bot.fake.waitFor('response_url');
+      expect(reply.args.text).toMatch(/is open/);
+      // One timeout (2 s here), the first call's; every later call that request makes fails at once.
+      expect(Date.now() - started).toBeLessThan(3500);
+      const health = await fetch(`${bot.baseUrl}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'degraded', redis: { kind: 'upstash', status: 'degraded' } });
+    } finally {
+      front.release();
+    }
+    expect(await (await fetch(`${bot.baseUrl}/health`)).json()).toMatchObject({
+      status: 'ok',
+      redis: { kind: 'upstash', status: 'ok' },
+    });
+  });
+});
+
+describe('user-group members', () => {
+  it('are asked of Slack once a minute, for every replica', async () => {
+    const fake = await FakeSlack.start();
+    fake.usergroups.set('S0SRE', ['U0SRE1', 'U0SRE2']);
+    const prefix = testKeyPrefix('groups');
+    const quiet = { warn: () => {}, info: () => {} };
+    const stores = [
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+    ];
+    const chats = stores.map(
+      (kv) =>
+        new SlackChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {
+          severities: testRunbook().severities,
+          cache: new KvCache(kv),
+        }),
+    );
+    try {
+      for (const chat of [...chats, ...chats]) {
+        expect(await chat.resolveContacts(['S0SRE', 'U0ONCALL'])).toEqual({
+          userIds: ['U0SRE1', 'U0SRE2', 'U0ONCALL'],
+          unresolved: [],
+        });
+      }
+      expect(fake.callsTo('usergroups.users.list')).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await fake.close();
+    }
+  });
+});
+
+describe('runbook command runs per person', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({
+      runbook: parseRunbook({
+        ...testRunbookData(),
+        playbooks: {
+          status: {
+            title: 'Status',
+            kind: 'incident',
+            match: ['status check'],
+            symptoms: ['slow'],
+            detection: [{ text: 'Check the app status', run: ['atom-cli', 'status'], timeout: '5s' }],
+            mitigation: ['Wait'],
+            resolution: ['Find the cause'],
+            prevention: ['Monitoring'],
+          },
+        },
+      }),
+      timers: false,
+      env: { ATOM_CLI: join(process.cwd(), 'test', 'fixtures', 'atom-cli'), RUN_RATE_LIMIT: '1/1m' },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('past RUN_RATE_LIMIT nothing runs, and the person is told when to try again', async () => {
+    await bot.command('sev2 status check');
+    const created = await bot.fake.waitFor('conversations.create', (c) => !c.failed);
+    const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    const playbook = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /^Playbook:/.test(String(c.args.text)),
+    );
+    const run = () =>
+      bot.click({
+        channelId,
+        messageTs: (playbook.response as { ts: string }).ts,
+        actionId: ACTION.runStep,
+        value: JSON.stringify({ p: 'status', s: 'detection.0' }),
+        userId: 'U0RUNNER',
+      });
+    await run();
+    // The first run finishes.
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await bot.db.query<{ state: string }>('SELECT state FROM step_runs');
+      if (rows.length === 1 && rows[0]!.state !== 'running') break;
+      await sleep(100);
+    }
+    const replies = bot.fake.callsTo('response_url').length;
+    await run();
+    const refused = await bot.fake.waitForCount('response_url', replies + 1);
+    expect(refused.at(-1)!.args.text).toMatch(/run 1 runbook commands in the last minute.*try again in \d+ seconds?/);
+    await sleep(300);
+    const runs = await bot.db.query<{ state: string }>('SELECT state FROM step_runs');
+    expect(runs.rows).toEqual([{ state: 'succeeded' }]);
+  });
+});

@@ -1,0 +1,145 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ChannelBudget } from '../../src/incidents/channel-budget.js';
+import { UserLimits } from '../../src/incidents/rate-limits.js';
+import { GuardedKv, type KeyValue, KvUnavailableError } from '../../src/store/kv.js';
+import { KvCache } from '../../src/store/kv-cache.js';
+import { openKv } from '../../src/store/kv-redis.js';
+import { RequestDedupe } from '../../src/store/request-dedupe.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A port nothing listens on (for now). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+function recordingLog() {
+  const lines: { level: 'warn' | 'info'; text: string }[] = [];
+  return {
+    lines,
+    warn: (...a: unknown[]) => lines.push({ level: 'warn', text: a.map(String).join(' ') }),
+    info: (...a: unknown[]) => lines.push({ level: 'info', text: a.map(String).join(' ') }),
+  };
+}
+
+describe('Redis down, then back (redis://)', () => {
+  it('fails fast while down, logs it once, says degraded, and recovers by itself', async () => {
+    const port = await closedPort();
+    const log = recordingLog();
+    const kv = openKv({ redisUrl: `redis://127.0.0.1:${port}`, prefix: testKeyPrefix('down'), timeoutMs: 250 }, log);
+
+    await expect(kv.incr('n', 10_000)).rejects.toBeInstanceOf(KvUnavailableError);
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) await expect(kv.get('x')).rejects.toBeInstanceOf(KvUnavailableError);
+    expect(Date.now() - started).toBeLessThan(200);
+    expect(await kv.health()).toMatchObject({ kind: 'redis', status: 'degraded' });
+    expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    expect(log.lines[0]!.text).toMatch(/rate limits.*off/);
+
+    // Redis comes back on the same address: the next call after the retry interval finds it.
+    const proxy = await TcpProxy.start('127.0.0.1', 6379, port);
+    try {
+      expect(await kv.health()).toMatchObject({ kind: 'redis', status: 'ok' });
+      expect(await kv.incr('n', 10_000)).toBe(1);
+      expect(log.lines.filter((l) => l.level === 'info')).toHaveLength(1);
+      expect(log.lines.filter((l) => l.level === 'info')[0]!.text).toMatch(/reachable again/);
+      expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+
+      // Cut again: down again (logged again, once), and back again without a ping.
+      await proxy.cut();
+      await expect(kv.get('n')).rejects.toBeInstanceOf(KvUnavailableError);
+      expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
+    } finally {
+      await proxy.cut().catch(() => {});
+    }
+    const again = await TcpProxy.start('127.0.0.1', 6379, port);
+    try {
+      await sleep(2100);
+      expect(await kv.incr('n', 10_000)).toBe(2);
+    } finally {
+      await again.cut();
+      await kv.close();
+    }
+  });
+});
+
+describe('Upstash slow or hung (REST)', () => {
+  it('gives up after the timeout, fails at once meanwhile, and recovers when it answers again', async () => {
+    const front = await UpstashRestFront.start();
+    const log = recordingLog();
+    const kv = openKv(
+      { upstash: { url: front.url, token: front.token }, prefix: testKeyPrefix('slow'), timeoutMs: 250 },
+      log,
+    );
+    try {
+      expect(await kv.setIfAbsent('k', 'v', 10_000)).toBe(true);
+      front.hold();
+      let started = Date.now();
+      await expect(kv.get('k')).rejects.toBeInstanceOf(KvUnavailableError);
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(200);
+      expect(waited).toBeLessThan(1000);
+      started = Date.now();
+      await expect(kv.get('k')).rejects.toBeInstanceOf(KvUnavailableError);
+      expect(Date.now() - started).toBeLessThan(50);
+      expect(await kv.health()).toMatchObject({ kind: 'upstash', status: 'degraded' });
+
+      front.release();
+      expect(await kv.health()).toMatchObject({ kind: 'upstash', status: 'ok' });
+      expect(await kv.get('k')).toBe('v');
+      expect(log.lines.map((l) => l.level)).toEqual(['warn', 'info']);
+    } finally {
+      await kv.close();
+      await front.close();
+    }
+  });
+});
+
+describe('the guard', () => {
+  it('waits the retry interval after a failure ends, not after it began', async () => {
+    const hung: KeyValue = {
+      get: () => new Promise(() => {}),
+      setIfAbsent: () => new Promise(() => {}),
+      set: () => new Promise(() => {}),
+      incr: () => new Promise(() => {}),
+      ping: () => new Promise(() => {}),
+      close: async () => {},
+    };
+    const kv = new GuardedKv('redis', hung, recordingLog(), { timeoutMs: 300, retryMs: 200 });
+    await expect(kv.get('a')).rejects.toBeInstanceOf(KvUnavailableError);
+    const started = Date.now();
+    await expect(kv.get('a')).rejects.toBeInstanceOf(KvUnavailableError);
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+});
+
+describe('every use goes on without the store', () => {
+  it('limits are off, every request counts as new, the cache loads each time', async () => {
+    const kv = openKv(
+      { redisUrl: `redis://127.0.0.1:${await closedPort()}`, prefix: testKeyPrefix(), timeoutMs: 250 },
+      recordingLog(),
+    );
+    const tight = { limit: 1, windowMs: 60_000 };
+    const limits = new UserLimits(kv, { declare: tight, run: tight });
+    const budget = new ChannelBudget(kv, tight);
+    const dedupe = new RequestDedupe(kv);
+    const cache = new KvCache(kv);
+    let loads = 0;
+    for (let i = 0; i < 3; i++) {
+      await limits.declare('U1');
+      await limits.run('U1');
+      await budget.take();
+      expect(await dedupe.first('trigger:1')).toBe(true);
+      expect(await cache.get('usergroup:S1', async () => ++loads)).toBe(loads);
+    }
+    expect(loads).toBe(3);
+    await kv.close();
+  });
+});

@@ -1,0 +1,165 @@
+import { Redis } from '@upstash/redis';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GuardedKv, type KeyValue } from '../../src/store/kv.js';
+import { MemoryKv } from '../../src/store/kv-memory.js';
+import { openKv } from '../../src/store/kv-redis.js';
+import { RedisRequester } from '../../src/store/redis-requester.js';
+import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
+
+const quiet = { warn: () => {}, info: () => {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let front: UpstashRestFront;
+beforeAll(async () => {
+  front = await UpstashRestFront.start();
+});
+afterAll(async () => {
+  await front.close();
+});
+
+const backings: [string, () => GuardedKv][] = [
+  ['in-process', () => new GuardedKv('in-process', new MemoryKv(), quiet)],
+  ['redis://', () => openKv({ redisUrl: TEST_REDIS_URL, prefix: testKeyPrefix('kv'), timeoutMs: 2000 }, quiet)],
+  [
+    'Upstash REST',
+    () =>
+      openKv({ upstash: { url: front.url, token: front.token }, prefix: testKeyPrefix('kv'), timeoutMs: 2000 }, quiet),
+  ],
+];
+
+describe.each(backings)('the key-value store (%s)', (_name, open) => {
+  let kv: GuardedKv;
+  beforeAll(() => {
+    kv = open();
+  });
+  afterAll(async () => {
+    await kv.close();
+  });
+
+  it('gets what was set, and null for what was not', async () => {
+    expect(await kv.get('missing')).toBeNull();
+    await kv.set('a', 'one', 10_000);
+    expect(await kv.get('a')).toBe('one');
+    await kv.set('a', 'two', 10_000);
+    expect(await kv.get('a')).toBe('two');
+  });
+
+  it('keeps values that look like JSON as the strings they are', async () => {
+    for (const v of ['123', '1.50', '"quoted"', '["U1","U2"]', '{"a":1}', 'true', 'null', 'null x', 'é ✓']) {
+      await kv.set(`json:${v}`, v, 10_000);
+      expect(await kv.get(`json:${v}`)).toBe(v);
+    }
+  });
+
+  it('sets if absent only once', async () => {
+    expect(await kv.setIfAbsent('once', 'first', 10_000)).toBe(true);
+    expect(await kv.setIfAbsent('once', 'second', 10_000)).toBe(false);
+    expect(await kv.get('once')).toBe('first');
+  });
+
+  it('counts up, and the count expires with the first increment', async () => {
+    expect(await kv.incr('n', 300)).toBe(1);
+    expect(await kv.incr('n', 300)).toBe(2);
+    expect(await kv.incr('n', 300)).toBe(3);
+    await sleep(450);
+    expect(await kv.incr('n', 300)).toBe(1);
+  });
+
+  it('forgets what has expired', async () => {
+    await kv.set('short', 'x', 100);
+    expect(await kv.setIfAbsent('short-nx', 'x', 100)).toBe(true);
+    await sleep(250);
+    expect(await kv.get('short')).toBeNull();
+    expect(await kv.setIfAbsent('short-nx', 'y', 100)).toBe(true);
+  });
+
+  it('answers a ping, and /health says ok', async () => {
+    await kv.ping();
+    expect(await kv.health()).toMatchObject({ status: 'ok' });
+  });
+
+  it('counts the same key exactly once per call under concurrency', async () => {
+    const counts = await Promise.all(Array.from({ length: 50 }, () => kv.incr('concurrent', 10_000)));
+    expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+});
+
+describe('two stores on one Redis', () => {
+  it('see each other under the same prefix, and not under another', async () => {
+    const prefix = testKeyPrefix('shared');
+    const a = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
+    const b = openKv({ upstash: { url: front.url, token: front.token }, prefix, timeoutMs: 2000 }, quiet);
+    const other = openKv({ redisUrl: TEST_REDIS_URL, prefix: testKeyPrefix('other'), timeoutMs: 2000 }, quiet);
+    expect(await a.setIfAbsent('k', 'from a', 10_000)).toBe(true);
+    expect(await b.setIfAbsent('k', 'from b', 10_000)).toBe(false);
+    expect(await b.get('k')).toBe('from a');
+    expect(await other.get('k')).toBeNull();
+    expect(await a.incr('n', 10_000)).toBe(1);
+    expect(await b.incr('n', 10_000)).toBe(2);
+    await Promise.all([a.close(), b.close(), other.close()]);
+  });
+});
+
+describe('what Redis itself holds', () => {
+  it('is what the store wrote, with its expiry, as redis-cli reads it', async () => {
+    const url = new URL(TEST_REDIS_URL);
+    const cli = async (...args: string[]) =>
+      (await execa('redis-cli', ['-h', url.hostname, '-p', url.port || '6379', ...args])).stdout.trim();
+    for (const kv of [
+      { prefix: testKeyPrefix('cli'), via: 'redis' as const },
+      { prefix: testKeyPrefix('cli'), via: 'upstash' as const },
+    ]) {
+      const store = openKv(
+        kv.via === 'redis'
+          ? { redisUrl: TEST_REDIS_URL, prefix: kv.prefix, timeoutMs: 2000 }
+          : { upstash: { url: front.url, token: front.token }, prefix: kv.prefix, timeoutMs: 2000 },
+        quiet,
+      );
+      await store.set('v', 'é "x" [1]', 60_000);
+      await store.incr('n', 60_000);
+      await store.incr('n', 60_000);
+      expect(await cli('GET', `${kv.prefix}v`)).toBe('é "x" [1]');
+      expect(await cli('GET', `${kv.prefix}n`)).toBe('2');
+      const ttl = Number(await cli('PTTL', `${kv.prefix}n`));
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      await store.close();
+    }
+  });
+});
+
+describe('the @upstash/redis client over both protocols', () => {
+  const clients: [string, () => Redis][] = [
+    ['RedisRequester', () => new Redis(new RedisRequester(new URL(TEST_REDIS_URL)))],
+    ['the REST front', () => new Redis({ url: front.url, token: front.token, enableTelemetry: false })],
+  ];
+  it.each(clients)('runs pipelines and transactions (%s)', async (_name, make) => {
+    const redis = make();
+    const k = `${testKeyPrefix('pipe')}k`;
+    const piped = await redis.pipeline().set(k, 'v', { px: 10_000 }).get(k).incr(`${k}:n`).exec();
+    expect(piped).toEqual(['OK', 'v', 1]);
+    const tx = await redis.multi().incr(`${k}:n`).incr(`${k}:n`).exec();
+    expect(tx).toEqual([2, 3]);
+    await redis.del(k, `${k}:n`);
+  });
+
+  it('the REST front refuses a wrong token, and the store counts as unavailable', async () => {
+    const kv = openKv({ upstash: { url: front.url, token: 'wrong' }, prefix: testKeyPrefix(), timeoutMs: 2000 }, quiet);
+    await expect(kv.get('x')).rejects.toThrow(/unavailable.*Unauthorized/);
+    expect(await kv.health()).toMatchObject({ kind: 'upstash', status: 'degraded' });
+  });
+});
+
+/** The port's contract is what the use modules rely on; MemoryKv also takes a clock for the tests that need one. */
+describe('the in-process store', () => {
+  it('expires by its clock', async () => {
+    let now = 1_000;
+    const kv: KeyValue = new MemoryKv(() => now);
+    await kv.incr('n', 1_000);
+    now += 999;
+    expect(await kv.incr('n', 1_000)).toBe(2);
+    now += 1;
+    expect(await kv.incr('n', 1_000)).toBe(1);
+  });
+});

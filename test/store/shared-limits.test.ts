@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChannelBudget } from '../../src/incidents/channel-budget.js';
+import { parseRate, RateLimit, RateLimitedError, UserLimits } from '../../src/incidents/rate-limits.js';
+import type { GuardedKv } from '../../src/store/kv.js';
+import { MemoryKv } from '../../src/store/kv-memory.js';
+import { openKv } from '../../src/store/kv-redis.js';
+import { RequestDedupe } from '../../src/store/request-dedupe.js';
+import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
+
+const quiet = { warn: () => {}, info: () => {} };
+
+describe('rate limits as configured', () => {
+  it('reads count/duration, and off', () => {
+    expect(parseRate('5/1m')).toEqual({ limit: 5, windowMs: 60_000 });
+    expect(parseRate(' 20 / 30s ')).toEqual({ limit: 20, windowMs: 30_000 });
+    expect(parseRate('off')).toBe('off');
+    expect(parseRate('0')).toBe('off');
+    for (const bad of ['5', '5/', '/1m', '5/1y', '0/1m', 'five/1m', '5/0s']) expect(parseRate(bad)).toBeNull();
+  });
+
+  it('refuses past the limit in a window, says when the window ends, and allows again then', async () => {
+    let now = 60_000 * 1000 + 20_000; // 20 s into a minute
+    const limit = new RateLimit(new MemoryKv(() => now), 'x', { limit: 2, windowMs: 60_000 }, () => now);
+    expect(await limit.take('U1')).toEqual({ ok: true });
+    expect(await limit.take('U1')).toEqual({ ok: true });
+    expect(await limit.take('U1')).toEqual({ ok: false, retryAfterMs: 40_000 });
+    expect(await limit.take('U2')).toEqual({ ok: true });
+    now += 40_000;
+    expect(await limit.take('U1')).toEqual({ ok: true });
+  });
+
+  it('names the window as people say it', async () => {
+    const refusal = async (windowMs: number) => {
+      const limits = new UserLimits(new MemoryKv(), { declare: { limit: 1, windowMs }, run: null });
+      await limits.declare('U1');
+      return (await limits.declare('U1').catch((e: Error) => e)) as Error;
+    };
+    expect((await refusal(60_000)).message).toMatch(/in the last minute,/);
+    expect((await refusal(30_000)).message).toMatch(/in the last 30 seconds,/);
+    expect((await refusal(90_000)).message).toMatch(/in the last 1 minute 30 seconds,/);
+  });
+
+  it('a limit that is off never refuses', async () => {
+    const limit = new RateLimit(new MemoryKv(), 'x', null);
+    for (let i = 0; i < 100; i++) expect(await limit.take('U1')).toEqual({ ok: true });
+  });
+});
+
+describe('shared by replicas', () => {
+  let front: UpstashRestFront;
+  beforeAll(async () => {
+    front = await UpstashRestFront.start();
+  });
+  afterAll(async () => {
+    await front.close();
+  });
+
+  /** Two replicas' stores on one Redis: one over redis://, one over the REST front, under one prefix. */
+  function replicas(): [GuardedKv, GuardedKv] {
+    const prefix = testKeyPrefix('replicas');
+    return [
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+      openKv({ upstash: { url: front.url, token: front.token }, prefix, timeoutMs: 2000 }, quiet),
+    ];
+  }
+
+  it("a person's declarations count on every replica; the one over the limit is told when to try again", async () => {
+    const [a, b] = replicas();
+    const spec = { limit: 3, windowMs: 60_000 };
+    const onA = new UserLimits(a, { declare: spec, run: null });
+    const onB = new UserLimits(b, { declare: spec, run: null });
+    await onA.declare('U1');
+    await onB.declare('U1');
+    await onA.declare('U1');
+    const refused = await onB.declare('U1').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).message).toMatch(/declared 3 incidents in the last minute/);
+    expect((refused as RateLimitedError).message).toMatch(/Nothing was opened; try again in \d+ seconds?\./);
+    expect((refused as RateLimitedError).retryAfterMs).toBeGreaterThan(0);
+    expect((refused as RateLimitedError).retryAfterMs).toBeLessThanOrEqual(60_000);
+    // Someone else is not limited by it, and runs are unlimited here.
+    await onA.declare('U2');
+    for (let i = 0; i < 10; i++) await onB.run('U1');
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('runbook command runs have their own limit', async () => {
+    const [a, b] = replicas();
+    const specs = { declare: null, run: { limit: 2, windowMs: 60_000 } };
+    await new UserLimits(a, specs).run('U1');
+    await new UserLimits(b, specs).run('U1');
+    await expect(new UserLimits(a, specs).run('U1')).rejects.toThrow(
+      /run 2 runbook commands in the last minute.*Nothing was run; try again in \d+ seconds?\./,
+    );
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("Slack's channel budget is one for all replicas", async () => {
+    const [a, b] = replicas();
+    const spec = { limit: 20, windowMs: 60_000 };
+    // One clock for both, 30 s into a window, so all 30 fall in it.
+    const now = () => 60_000 * 2_000_000 + 30_000;
+    const budgets = [new ChannelBudget(a, spec, now), new ChannelBudget(b, spec, now)];
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => budgets[i % 2]!.take()));
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused).toHaveLength(10);
+    expect(String(refused[0]!.reason.message)).toMatch(
+      /only 20 channels a minute.*No incident was opened; declare again in 30 seconds/,
+    );
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a request seen by one replica is not new to the other', async () => {
+    const [a, b] = replicas();
+    const [onA, onB] = [new RequestDedupe(a), new RequestDedupe(b)];
+    expect(await onA.first('trigger:1.2.abc')).toBe(true);
+    expect(await onB.first('trigger:1.2.abc')).toBe(false);
+    expect(await onA.first('trigger:1.2.abc')).toBe(false);
+    expect(await onB.first('trigger:3.4.def')).toBe(true);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
