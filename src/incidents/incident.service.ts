@@ -29,8 +29,15 @@ export interface DeclareInput {
   requestKey: string;
 }
 
+/** A part of a declaration that did not happen in Slack, and Slack's reason (with its fix, where there is one). */
+export interface DeclareProblem {
+  step: 'card' | 'pin' | 'link' | 'announce';
+  reason: string;
+}
+
 export type DeclareResult =
-  | { kind: 'declared'; incident: Incident; warnings: string[] }
+  /** `warnings` says each of `problems` in a sentence. */
+  | { kind: 'declared'; incident: Incident; warnings: string[]; problems: DeclareProblem[] }
   /** The same person declared the same title moments ago (a double send): the existing incident. */
   | { kind: 'existing'; incident: Incident }
   /** A retry of a request already handled: nothing to say. */
@@ -136,11 +143,16 @@ export class IncidentService {
     }
 
     const warnings: string[] = [];
+    const problems: DeclareProblem[] = [];
+    const failed = (step: DeclareProblem['step'], sentence: string, err: unknown) => {
+      warnings.push(`${sentence} (${describe(err)})`);
+      problems.push({ step, reason: describe(err) });
+    };
     let cardTs: string | undefined;
     try {
       cardTs = await this.chat.postCard(incident, await this.escalationView(incident));
     } catch (err) {
-      warnings.push(`the incident card could not be posted (${describe(err)})`);
+      failed('card', 'the incident card could not be posted', err);
       this.log.error('postCard failed', err);
     }
     if (cardTs) {
@@ -149,19 +161,20 @@ export class IncidentService {
         incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
       } catch (err) {
         warnings.push('the card was posted but could not be linked to the incident, so it will not update');
+        problems.push({ step: 'link', reason: describe(err) });
         this.log.error('saving the card ts failed', err);
       }
       try {
         await this.chat.pinCard({ ...incident, cardTs: ts });
       } catch (err) {
-        warnings.push(`the card could not be pinned (${describe(err)})`);
+        failed('pin', 'the card could not be pinned', err);
         this.log.warn('pinCard failed', err);
       }
     }
     try {
       await this.chat.announce(incident);
     } catch (err) {
-      warnings.push(`the announcement could not be posted (${describe(err)})`);
+      failed('announce', 'the announcement could not be posted', err);
       this.log.warn('announce failed', err);
     }
     if (this.afterDeclare) {
@@ -171,7 +184,7 @@ export class IncidentService {
         this.log.warn('after-declare step failed', err);
       }
     }
-    return { kind: 'declared', incident, warnings };
+    return { kind: 'declared', incident, warnings, problems };
   }
 
   /** Deletes the row of a declaration that failed half-way; retried, since the database may be busy. */

@@ -260,6 +260,17 @@ describe('notices', () => {
     expect(warned).toContain('its channel');
     expect(warned).toContain(':warning: But the card could not be posted.');
   });
+
+  it('declared reply without a card says so and points to the commands, never to the buttons', () => {
+    const reply = renderDeclaredReply(makeIncident(), [
+      { step: 'card', reason: "Couldn't post the incident card: the channel does not exist or the bot cannot see it." },
+      { step: 'pin', reason: 'no' },
+    ]);
+    expect(reply).not.toContain('has the buttons');
+    expect(reply).toContain(`is open: <#${CHANNEL}>, but its card could not be posted there`);
+    expect(reply).toContain('`/incident ack`');
+    expect(reply).toContain(':warning: But the card could not be pinned (no).');
+  });
 });
 
 describe('renderIncidentList and renderHelp', () => {
