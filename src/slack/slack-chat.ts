@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { incidentChannelName } from '../incidents/channel-name.js';
+import { ChatPlatformError } from '../incidents/errors.js';
 import {
   type ApprovalView,
   type CheckResult,
@@ -125,10 +126,16 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async announce(incident: Incident): Promise<void> {
     if (!this.opts.incidentsChannel) return;
+    const channel = this.opts.incidentsChannel;
     const msg = renderAnnouncement(incident, this.opts.severities);
-    await this.call(`announce the incident in ${this.opts.incidentsChannel}`, () =>
-      this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
-    );
+    try {
+      await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      const fix = ANNOUNCE_FIXES[slackErrorCode(err) ?? ''];
+      const named = /^[CG][A-Z0-9]+$/.test(channel) ? `<#${channel}>` : `#${channel}`;
+      if (fix) throw new ChatPlatformError(slackErrorCode(err)!, `Couldn't post in ${named}: ${fix(named)}.`);
+      throw toChatPlatformError(err, `announce the incident in ${named}`);
+    }
   }
 
   async notify(incident: Incident, notice: IncidentNotice): Promise<void> {
@@ -303,6 +310,15 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return { unreachable };
   }
 }
+
+/** Why the incidents channel (INCIDENTS_CHANNEL) refused the announcement, and how to fix it. */
+const ANNOUNCE_FIXES: Record<string, (channel: string) => string> = {
+  not_in_channel: (c) =>
+    `the bot is not a member of ${c}. Invite it there (\`/invite @Incident Bot\` in ${c}), or, for a public channel, add the \`chat:write.public\` scope to the Slack app and reinstall it`,
+  channel_not_found: (c) =>
+    `Slack does not know ${c}, or it is private and the bot is not in it. Check INCIDENTS_CHANNEL (a channel ID such as C0123456789), and invite the bot (\`/invite @Incident Bot\`) if the channel is private`,
+  is_archived: (c) => `${c} is archived. Unarchive it, or point INCIDENTS_CHANNEL at a live channel`,
+};
 
 /** Slack's answers that mean "this person cannot be reached", as opposed to Slack failing. */
 const UNREACHABLE = new Set([

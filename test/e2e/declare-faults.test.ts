@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { useBot } from '../support/bot-harness.js';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+import { BOT_USER_ID } from '../support/fake-slack.js';
 import { incidentRow } from '../support/incident-row.js';
 
 const createdChannel = (bot: ReturnType<typeof useBot>) =>
@@ -19,5 +20,25 @@ describe('declaring when a Slack step after the channel fails', () => {
     expect(reply).toContain(`is open: <#${channel.id}>, but its card could not be posted there`);
     expect(reply).toMatch(/the channel does not exist or the bot cannot see it/);
     expect(reply).toMatch(/`\/incident ack`.*`\/incident update`.*`\/incident resolve`.*`\/incident status`/);
+  });
+
+  it('the announcement is refused (not_in_channel): the declarer is told, with the channel named and both fixes', async () => {
+    const incidents = bot.fake.channels.get(INCIDENTS_CHANNEL_ID)!;
+    const announced = bot.fake.messagesIn(INCIDENTS_CHANNEL_ID).length;
+    incidents.members.delete(BOT_USER_ID);
+    try {
+      await bot.command('sev2 announce fails');
+      const reply = (await bot.fake.waitFor('response_url')).args.text as string;
+      const channel = createdChannel(bot);
+      expect(bot.fake.messagesIn(INCIDENTS_CHANNEL_ID)).toHaveLength(announced);
+      expect(reply).toContain(`is open: <#${channel.id}>`);
+      expect(reply).toMatch(/It was not announced in the incidents channel/);
+      expect(reply).toContain(`the bot is not a member of <#${INCIDENTS_CHANNEL_ID}>`);
+      expect(reply).toContain('`/invite @Incident Bot`');
+      expect(reply).toContain('`chat:write.public`');
+      expect(reply).toContain(`post a link to <#${channel.id}> there`);
+    } finally {
+      incidents.members.add(BOT_USER_ID);
+    }
   });
 });
