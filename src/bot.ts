@@ -97,7 +97,7 @@ export function createBot({ config, db, logger, limits, runbook, timers: timerOp
     if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
   };
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
-  const timers = new TimerLoop(db, escalation, app.logger, timerOptions);
+  const timers = new TimerLoop(db, escalation, app.logger, timerOptions, [incidents.declarations]);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
   const deps = { incidents, playbooks, approvals: playbooks.approvals, rollback, gate, severities: runbook.severities };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).

@@ -4,6 +4,7 @@ import { ChatPlatformError } from '../incidents/errors.js';
 import {
   type ApprovalView,
   type CheckResult,
+  type DeclarationReport,
   type DeploymentView,
   type EscalationView,
   type IncidentChat,
@@ -17,7 +18,7 @@ import { type SeverityDefs, severityWithResponse } from '../incidents/severity.j
 import type { Incident } from '../incidents/types.js';
 import type { Playbook } from '../runbook/playbooks.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
-import { renderAnnouncement, renderNotice, renderPage } from '../templates/notices.js';
+import { renderAnnouncement, renderDeclarationReport, renderNotice, renderPage } from '../templates/notices.js';
 import {
   renderApproval,
   renderDeployments,
@@ -52,7 +53,10 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
-  async openChannel(incident: Incident): Promise<{ channelId: string; channelName: string }> {
+  async openChannel(
+    incident: Incident,
+    onCreated?: (channel: { channelId: string; channelName: string }) => Promise<void>,
+  ): Promise<{ channelId: string; channelName: string }> {
     const attempts = this.opts.maxNameAttempts ?? 20;
     let created: { id: string; name: string } | undefined;
     for (let n = 1; n <= attempts && !created; n++) {
@@ -71,6 +75,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         `create the incident channel (${attempts} names were taken)`,
       );
     }
+    await onCreated?.({ channelId: created.id, channelName: created.name });
     // Topics render mentions and links, so the title is escaped here too.
     const topic = mrkdwnClip(
       `${severityWithResponse(incident.severity, this.opts.severities)} · #${incident.number} ${incident.title}`,
@@ -90,7 +95,18 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   }
 
   async abandonChannel(channelId: string): Promise<void> {
-    await this.client.conversations.archive({ channel: channelId });
+    try {
+      await this.client.conversations.archive({ channel: channelId });
+    } catch (err) {
+      if (slackErrorCode(err) !== 'already_archived') throw toChatPlatformError(err, 'archive the channel');
+    }
+  }
+
+  async tellDeclarer(report: DeclarationReport): Promise<void> {
+    const text = renderDeclarationReport(report, this.opts.severities);
+    await this.call('tell the declarer', () =>
+      this.client.chat.postMessage({ channel: report.incident.reporterId, text, unfurl_links: false }),
+    );
   }
 
   async postCard(incident: Incident, escalation?: EscalationView): Promise<string> {

@@ -1,6 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { DeclareProblem } from '../incidents/incident.service.js';
-import type { IncidentNotice, PageMessage } from '../incidents/ports.js';
+import type { DeclarationReport, DeclareProblem, IncidentNotice, PageMessage } from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
@@ -197,4 +196,19 @@ export function renderDeclaredReply(i: Incident, problems: readonly (string | De
   });
   if (rest.length) lines.push(`:warning: But ${rest.join('; ')}.`);
   return lines.join('\n');
+}
+
+/**
+ * A direct message to the declarer of a declaration that was interrupted (the bot restarted or lost its database
+ * half-way) and settled later by the bot.
+ */
+export function renderDeclarationReport(r: DeclarationReport, severities: SeverityDefs): string {
+  const i = r.incident;
+  const what = `*${mrkdwnClip(i.title, 300)}* (${severityWithResponse(i.severity, severities)}), declared ${slackDate(i.createdAt)}`;
+  const channel = !r.channel
+    ? ''
+    : r.channel.archived
+      ? ` Its channel ${channelLink(r.channel.id)} is archived.`
+      : ` Its channel ${channelLink(r.channel.id)} could not be archived: archive it by hand.`;
+  return `:warning: Your incident ${what}, was interrupted before it was complete (the bot restarted or lost its database), so it was not kept: there is no incident #${i.number}.${channel} If it is still happening, declare it again (\`/incident sev${i.severity} ${mrkdwnClip(i.title, 150)}\`), and follow the runbook by hand meanwhile.`;
 }

@@ -3,6 +3,7 @@ import { loadMigrations, type Migration, migrate } from '../../src/store/migrate
 import { forEachDatabase } from './databases.js';
 
 const TABLES = [
+  'declarations',
   'escalation_jobs',
   'incident_counters',
   'incident_events',
