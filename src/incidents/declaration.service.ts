@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../store/db.js';
 import {
   claimStaleDeclarations,
+  type DeclarationRow,
   endDeclaration,
   holdDeclaration,
+  markDeclarationStep,
   renewDeclaration,
   startDeclaration,
 } from '../store/declaration.repo.js';
@@ -77,8 +79,8 @@ export function describe(err: unknown): string {
  * Declaring an incident: a row, a Slack channel, timers, a card, an announcement. An incident exists whole or not at
  * all: its row is written `declaring` (out of sight) and made whole, with its channel and its timers, in one
  * transaction. Whatever stops a declaration half-way (Slack refusing, the database lost, the process killed) leaves a
- * `declarations` row whose lease runs out; `sweep` (run by every process's timer loop) then abandons it cleanly and
- * tells the declarer.
+ * `declarations` row whose lease runs out; `sweep` (run by every process's timer loop) then abandons it cleanly if it
+ * never became whole, or finishes it (card, pin, announcement) if it did, and tells the declarer either way.
  */
 export class DeclarationService {
   constructor(
@@ -187,9 +189,14 @@ export class DeclarationService {
     return { kind: 'declared', ...result };
   }
 
-  /** The Slack side of a whole incident: card, pin, announcement, what comes after. Failures are reported, not thrown. */
+  /**
+   * The Slack side of a whole incident: card, pin, announcement, what comes after. Failures are reported, not thrown.
+   * Steps in `done` (and the card, when the incident has one) were done by an earlier attempt and are skipped; each
+   * step is recorded as done once tried, so a process finishing an interrupted declaration does each once.
+   */
   private async complete(
     whole: Incident,
+    done: ReadonlySet<string> = new Set(),
   ): Promise<{ incident: Incident; warnings: string[]; problems: DeclareProblem[] }> {
     let incident = whole;
     const warnings: string[] = [];
@@ -198,41 +205,60 @@ export class DeclarationService {
       warnings.push(`${sentence} (${describe(err)})`);
       problems.push({ step, reason: describe(err) });
     };
-    let cardTs: string | undefined;
-    try {
-      cardTs = await this.chat.postCard(incident, await this.escalationView(incident));
-    } catch (err) {
-      failed('card', 'the incident card could not be posted', err);
-      this.log.error('postCard failed', err);
+    const step = async (name: string, fn: () => Promise<void>) => {
+      if (done.has(name)) return;
+      await fn();
+      await markDeclarationStep(this.db, incident.id, name).catch((err) =>
+        this.log.warn(`could not record step ${name} of declaration ${incident.id}`, err),
+      );
+    };
+    let cardTs = incident.cardTs ?? undefined;
+    if (!cardTs) {
+      try {
+        cardTs = await this.chat.postCard(incident, await this.escalationView(incident));
+      } catch (err) {
+        failed('card', 'the incident card could not be posted', err);
+        this.log.error('postCard failed', err);
+      }
+      if (cardTs) {
+        const ts = cardTs;
+        try {
+          incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
+        } catch (err) {
+          warnings.push('the card was posted but could not be linked to the incident, so it will not update');
+          problems.push({ step: 'link', reason: describe(err) });
+          this.log.error('saving the card ts failed', err);
+        }
+      }
     }
     if (cardTs) {
       const ts = cardTs;
-      try {
-        incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
-      } catch (err) {
-        warnings.push('the card was posted but could not be linked to the incident, so it will not update');
-        problems.push({ step: 'link', reason: describe(err) });
-        this.log.error('saving the card ts failed', err);
-      }
-      try {
-        await this.chat.pinCard({ ...incident, cardTs: ts });
-      } catch (err) {
-        failed('pin', 'the card could not be pinned', err);
-        this.log.warn('pinCard failed', err);
-      }
+      await step('pin', async () => {
+        try {
+          await this.chat.pinCard({ ...incident, cardTs: ts });
+        } catch (err) {
+          failed('pin', 'the card could not be pinned', err);
+          this.log.warn('pinCard failed', err);
+        }
+      });
     }
-    try {
-      await this.chat.announce(incident);
-    } catch (err) {
-      failed('announce', 'the announcement could not be posted', err);
-      this.log.warn('announce failed', err);
-    }
-    if (this.afterDeclare) {
+    await step('announce', async () => {
       try {
-        await this.afterDeclare(incident);
+        await this.chat.announce(incident);
       } catch (err) {
-        this.log.warn('after-declare step failed', err);
+        failed('announce', 'the announcement could not be posted', err);
+        this.log.warn('announce failed', err);
       }
+    });
+    const after = this.afterDeclare;
+    if (after) {
+      await step('after', async () => {
+        try {
+          await after(incident);
+        } catch (err) {
+          this.log.warn('after-declare step failed', err);
+        }
+      });
     }
     return { incident, warnings, problems };
   }
@@ -264,8 +290,8 @@ export class DeclarationService {
   }
 
   /**
-   * Settles declarations whose holder is gone (its lease ran out): one that never became whole is abandoned and its
-   * declarer told. Run by the timer loop of every process, at start and then on each round; two processes never take
+   * Settles declarations whose holder is gone (its lease ran out): one that never became whole is abandoned, one that
+   * did is finished; its declarer is told either way. Run by the timer loop of every process, at start and then on each round; two processes never take
    * the same declaration.
    */
   async sweep(): Promise<void> {
@@ -273,7 +299,7 @@ export class DeclarationService {
     const stale = await claimStaleDeclarations(this.db, owner, SWEEP_BATCH, this.leaseMs);
     for (const d of stale) {
       try {
-        await this.settle(d.incidentId, owner);
+        await this.settle(d, owner);
       } catch (err) {
         this.log.warn(`could not settle interrupted declaration ${d.incidentId}; trying again later`, err);
         if (d.attempts >= MAX_ATTEMPTS) {
@@ -284,14 +310,15 @@ export class DeclarationService {
     }
   }
 
-  private async settle(incidentId: number, owner: string): Promise<void> {
-    const incident = await getIncident(this.db, incidentId);
-    if (!incident) return endDeclaration(this.db, incidentId, owner);
-    if (!(await isDeclaring(this.db, incidentId))) {
-      // Whole: nothing to take back.
-      return endDeclaration(this.db, incidentId, owner);
-    }
-    await this.abandon(incident, owner);
+  private async settle(d: DeclarationRow, owner: string): Promise<void> {
+    const incident = await getIncident(this.db, d.incidentId);
+    if (!incident) return endDeclaration(this.db, d.incidentId, owner);
+    if (await isDeclaring(this.db, d.incidentId)) return this.abandon(incident, owner);
+    // Whole, but its process stopped before the card, the announcement or the reply: finish, then tell the declarer
+    // (a failure to tell leaves it for a later round, which skips the steps already done).
+    const r = await this.complete(incident, new Set(d.done));
+    await this.chat.tellDeclarer({ kind: 'finished', incident: r.incident, problems: r.problems });
+    await endDeclaration(this.db, d.incidentId, owner);
   }
 
   /** A declaration that never became whole: archive its channel, tell the declarer, remove it (number given back). */

@@ -79,7 +79,9 @@ export interface DeclareProblem {
 /** How an interrupted declaration ended, for its declarer. */
 export type DeclarationReport =
   /** It never became whole, so it was not kept (its row removed, its channel archived when it had one). */
-  { kind: 'abandoned'; incident: Incident; channel: { id: string; archived: boolean } | null };
+  | { kind: 'abandoned'; incident: Incident; channel: { id: string; archived: boolean } | null }
+  /** It was whole; the rest (card, pin, announcement) was done after the interruption. `problems` as in declare. */
+  | { kind: 'finished'; incident: Incident; problems: DeclareProblem[] };
 
 /** Slack answered that this person cannot be reached (unknown user, deactivated, not allowed). */
 export class UnreachableContactError extends Error {

@@ -1,9 +1,10 @@
 import type { Queryable } from './db.js';
 
-/** A declaration not yet finished: its incident, and how many times a lease on it was taken. */
+/** A declaration not yet finished: its incident, how many times a lease on it was taken, the steps done. */
 export interface DeclarationRow {
   incidentId: number;
   attempts: number;
+  done: string[];
 }
 
 const secs = (ms: number) => ms / 1000;
@@ -48,18 +49,23 @@ export async function claimStaleDeclarations(
   limit: number,
   leaseMs: number,
 ): Promise<DeclarationRow[]> {
-  const { rows } = await q.query<{ incident_id: number; attempts: number }>(
+  const { rows } = await q.query<{ incident_id: number; attempts: number; done: string[] }>(
     `UPDATE declarations SET owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
      WHERE incident_id IN (
        SELECT incident_id FROM declarations WHERE lease_until <= now()
        ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED)
-     RETURNING incident_id, attempts`,
+     RETURNING incident_id, attempts, done`,
     [owner, secs(leaseMs), limit],
   );
-  return rows.map((r) => ({ incidentId: Number(r.incident_id), attempts: Number(r.attempts) }));
+  return rows.map((r) => ({ incidentId: Number(r.incident_id), attempts: Number(r.attempts), done: r.done ?? [] }));
 }
 
 /** The declaration is finished: forgets it (if `owner` still holds it). */
 export async function endDeclaration(q: Queryable, incidentId: number, owner: string): Promise<void> {
   await q.query('DELETE FROM declarations WHERE incident_id = $1 AND owner = $2', [incidentId, owner]);
+}
+
+/** Records that a step of the declaration was done (or tried and reported), so nobody does it again. */
+export async function markDeclarationStep(q: Queryable, incidentId: number, step: string): Promise<void> {
+  await q.query('UPDATE declarations SET done = array_append(done, $2) WHERE incident_id = $1', [incidentId, step]);
 }

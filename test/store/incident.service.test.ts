@@ -8,7 +8,12 @@ import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
 import { errorText } from '../../src/slack/report-error.js';
 import { createPostgresDatabase, DatabaseUnavailableError } from '../../src/store/db.js';
 import { startDeclaration } from '../../src/store/declaration.repo.js';
-import { insertIncident, nextIncidentNumber, recordDeclaringChannel } from '../../src/store/incident.repo.js';
+import {
+  insertIncident,
+  markDeclared,
+  nextIncidentNumber,
+  recordDeclaringChannel,
+} from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
 type ChatMethod = keyof IncidentChat;
@@ -254,6 +259,30 @@ forEachDatabase(
         chat.calls.length = 0;
         await service.declarations.sweep();
         expect(chat.calls).toEqual([]);
+      });
+
+      it('a whole declaration whose holder died before its card is finished by the sweep, each step once', async () => {
+        const whole = await ctx.db.transaction(async (tx) => {
+          const number = await nextIncidentNumber(tx, 'T0001');
+          const i = await insertIncident(
+            tx,
+            { teamId: 'T0001', number, title: 'killed', severity: 1, reporterId: 'UREP' },
+            { declaring: true },
+          );
+          await startDeclaration(tx, i.id, 'a-process-that-died', 0);
+          return (await markDeclared(tx, i.id, { channelId: 'CWHOLE', channelName: 'inc-1-killed' }))!;
+        });
+        await ctx.db.query("UPDATE declarations SET done = '{announce}'"); // it had announced before it died
+        const reports: DeclarationReport[] = [];
+        chat.tellDeclarer = async (r: DeclarationReport) => {
+          reports.push(r);
+        };
+        await service.declarations.sweep();
+        expect(chat.methods()).toEqual(['postCard', 'pinCard']);
+        const finished = await service.get(whole.id);
+        expect(finished.cardTs).toMatch(/^1700000000\./);
+        expect(reports).toEqual([{ kind: 'finished', incident: finished, problems: [] }]);
+        expect(await count('declarations')).toBe(0);
       });
 
       it('a declaration whose holder is alive is left alone by the sweep', async () => {
