@@ -99,7 +99,7 @@ describe('escalation timers survive a kill -9', () => {
   }, 60_000);
 });
 
-describe('a declaration interrupted by kill -9 between its channel and its card', () => {
+describe('a declaration interrupted by kill -9', () => {
   let fake: FakeSlack;
   let db: Database;
   let drop: () => Promise<void>;
@@ -130,7 +130,7 @@ describe('a declaration interrupted by kill -9 between its channel and its card'
     await drop?.();
   });
 
-  it('is finished by the next process: card posted, recorded and pinned, announced once, declarer told', async () => {
+  it('one killed between its channel and its card is finished by the next process: card posted, recorded and pinned, announced once, declarer told', async () => {
     const first = await startProcess(env);
     procs.push(first.proc);
     // Slack holds every message: the card never lands while the first process lives.
@@ -168,6 +168,43 @@ describe('a declaration interrupted by kill -9 between its channel and its card'
     expect(rows[0]!.card_ts).toBe(cards[0]!.ts);
     expect(fake.channels.get(channel)!.pins).toEqual([cards[0]!.ts]);
     expect(fake.messagesIn('C0INCIDENTS').filter((m) => json2(m).includes('killed before the card'))).toHaveLength(1);
+    expect((await db.query('SELECT * FROM declarations')).rows).toHaveLength(0);
+  }, 90_000);
+
+  it('one killed before it was whole is abandoned by the next process: channel archived, row gone, declarer told', async () => {
+    fake.reset();
+    const first = await startProcess(env);
+    procs.push(first.proc);
+    // The channel is made (and recorded), then Slack holds its topic: the incident never becomes whole.
+    fake.failNext('conversations.setTopic', { delayMs: 120_000 });
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'sev2 killed before it was whole',
+      response_url: fake.responseUrl('kill2'),
+    });
+    const half = async () =>
+      (
+        await db.query<{ id: number; channel_id: string | null }>(
+          "SELECT id, channel_id FROM incidents WHERE title = 'killed before it was whole' AND declaring",
+        )
+      ).rows[0];
+    let row = await half();
+    for (let i = 0; !row?.channel_id && i < 200; i++) {
+      await sleep(50);
+      row = await half();
+    }
+    expect(row?.channel_id).toBeTruthy();
+    first.proc.kill('SIGKILL');
+    await new Promise((r) => first.proc.once('exit', r));
+    fake.reset();
+
+    const second = await startProcess(env);
+    procs.push(second.proc);
+    const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 40_000);
+    expect(dm.args.text).toMatch(/killed before it was whole/);
+    expect(dm.args.text).toMatch(/was not kept/);
+    expect(dm.args.text).toContain(`Its channel <#${row!.channel_id}> is archived.`);
+    expect(fake.channels.get(row!.channel_id!)!.isArchived).toBe(true);
+    expect((await db.query('SELECT * FROM incidents WHERE id = $1', [row!.id])).rows).toHaveLength(0);
     expect((await db.query('SELECT * FROM declarations')).rows).toHaveLength(0);
   }, 90_000);
 });
