@@ -22,9 +22,9 @@ import {
   updateIncident,
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import { DomainError } from './errors.js';
+import { ChatPlatformError, DomainError } from './errors.js';
 import type { EscalationService } from './escalation.service.js';
-import type { DeclareProblem, EscalationView, IncidentChat, Logger } from './ports.js';
+import type { DeclarationReport, DeclareProblem, EscalationView, IncidentChat, Logger } from './ports.js';
 import type { Severity } from './severity.js';
 import type { Incident } from './types.js';
 
@@ -56,7 +56,7 @@ const SAME_DECLARATION_WINDOW_SECONDS = 120;
 export const DECLARATION_LEASE_MS = 15_000;
 /** Declarations taken by one sweep at most. */
 const SWEEP_BATCH = 20;
-/** A declaration the sweep failed to settle this many times is dropped from the table (and logged). */
+/** The attempt at settling a declaration after which its declarer not being reachable no longer holds it up. */
 const MAX_ATTEMPTS = 20;
 
 async function retry<T>(fn: () => Promise<T>, attempts = 3, delayMs = 200): Promise<T> {
@@ -291,54 +291,62 @@ export class DeclarationService {
 
   /**
    * Settles declarations whose holder is gone (its lease ran out): one that never became whole is abandoned, one that
-   * did is finished; its declarer is told either way. Run by the timer loop of every process, at start and then on each round; two processes never take
-   * the same declaration.
+   * did is finished; its declarer is told either way. Run by the timer loop of every process, at start and then on
+   * each round; two processes never take the same declaration.
    */
   async sweep(): Promise<void> {
     const owner = randomUUID();
     const stale = await claimStaleDeclarations(this.db, owner, SWEEP_BATCH, this.leaseMs);
     for (const d of stale) {
       try {
-        await this.settle(d, owner);
+        await this.settle(d, owner, d.attempts >= MAX_ATTEMPTS);
       } catch (err) {
+        // Its lease runs out again and a later round takes it, skipping the steps already done.
         this.log.warn(`could not settle interrupted declaration ${d.incidentId}; trying again later`, err);
-        if (d.attempts >= MAX_ATTEMPTS) {
-          this.log.error(`giving up on interrupted declaration ${d.incidentId} after ${d.attempts} attempts`);
-          await endDeclaration(this.db, d.incidentId, owner).catch(() => {});
-        }
       }
     }
   }
 
-  private async settle(d: DeclarationRow, owner: string): Promise<void> {
+  /** `last`: the last attempt, which settles the declaration even if its declarer cannot be told. */
+  private async settle(d: DeclarationRow, owner: string, last: boolean): Promise<void> {
     const incident = await getIncident(this.db, d.incidentId);
     if (!incident) return endDeclaration(this.db, d.incidentId, owner);
-    if (await isDeclaring(this.db, d.incidentId)) return this.abandon(incident, owner);
-    // Whole, but its process stopped before the card, the announcement or the reply: finish, then tell the declarer
-    // (a failure to tell leaves it for a later round, which skips the steps already done).
+    if (await isDeclaring(this.db, d.incidentId)) return this.abandon(incident, owner, last);
+    // Whole, but its process stopped before the card, the announcement or the reply: finish, then tell the declarer.
     const r = await this.complete(incident, new Set(d.done));
-    await this.chat.tellDeclarer({ kind: 'finished', incident: r.incident, problems: r.problems });
+    await this.tell({ kind: 'finished', incident: r.incident, problems: r.problems }, last);
     await endDeclaration(this.db, d.incidentId, owner);
   }
 
   /** A declaration that never became whole: archive its channel, tell the declarer, remove it (number given back). */
-  private async abandon(incident: Incident, owner: string): Promise<void> {
+  private async abandon(incident: Incident, owner: string, last: boolean): Promise<void> {
     const channel = incident.channelId
       ? { id: incident.channelId, archived: await this.archive(incident.channelId) }
       : null;
-    const removed = await this.db.transaction(async (tx) => {
-      if (!(await holdDeclaration(tx, incident.id, owner))) return false;
-      await deleteAbandonedIncident(tx, incident);
-      return true;
+    await this.tell({ kind: 'abandoned', incident, channel }, last);
+    await this.db.transaction(async (tx) => {
+      if (await holdDeclaration(tx, incident.id, owner)) await deleteAbandonedIncident(tx, incident);
     });
-    if (!removed) return;
+  }
+
+  /**
+   * Tells the declarer how it ended. A failure Slack may get over (HTTP 5xx, network, rate limit) is thrown, for a
+   * later round, unless this is the last attempt; any other (the person cannot be reached) is logged.
+   */
+  private async tell(report: DeclarationReport, last: boolean): Promise<void> {
     try {
-      await this.chat.tellDeclarer({ kind: 'abandoned', incident, channel });
+      await this.chat.tellDeclarer(report);
     } catch (err) {
-      this.log.warn(`could not tell ${incident.reporterId} that declaration ${incident.id} was given up`, err);
+      const passing =
+        !(err instanceof DomainError) || (err instanceof ChatPlatformError && PASSING.has(err.slackError));
+      if (passing && !last) throw err;
+      this.log.warn(`could not tell ${report.incident.reporterId} how declaration ${report.incident.id} ended`, err);
     }
   }
 }
+
+/** Slack failures that pass (see toChatPlatformError): worth trying again later. */
+const PASSING = new Set(['http_error', 'request_error', 'ratelimited']);
 
 /** The declaration's lease ran out and another process took it over (and gives it up): nothing was kept. */
 class TakenOverError extends DomainError {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { incidentChannelName } from '../../src/incidents/channel-name.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError } from '../../src/incidents/errors.js';
+import { AlreadyDoneError, ChatPlatformError, DomainError, IncidentNotFoundError } from '../../src/incidents/errors.js';
 import { type DeclareInput, IncidentService } from '../../src/incidents/incident.service.js';
 import type { DeclarationReport, IncidentChat, IncidentNotice, Logger } from '../../src/incidents/ports.js';
 import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
@@ -259,6 +259,32 @@ forEachDatabase(
         chat.calls.length = 0;
         await service.declarations.sweep();
         expect(chat.calls).toEqual([]);
+      });
+
+      it('a declarer Slack cannot reach does not hold an abandoned declaration up; a passing Slack failure does', async () => {
+        const halfMade = (title: string) =>
+          ctx.db.transaction(async (tx) => {
+            const number = await nextIncidentNumber(tx, 'T0001');
+            const i = await insertIncident(
+              tx,
+              { teamId: 'T0001', number, title, severity: 1, reporterId: 'UREP' },
+              { declaring: true },
+            );
+            await startDeclaration(tx, i.id, 'a-process-that-died', 0);
+          });
+        await halfMade('slack flaky');
+        chat.fail.tellDeclarer = new ChatPlatformError(
+          'http_error',
+          "Couldn't tell the declarer: Slack answered HTTP 503.",
+        );
+        await service.declarations.sweep();
+        expect([await count('incidents'), await count('declarations')]).toEqual([1, 1]); // tried again later
+        await ctx.db.query('DELETE FROM incidents');
+        await halfMade('gone person');
+        chat.fail.tellDeclarer = new ChatPlatformError('channel_not_found', "Couldn't tell the declarer.");
+        await service.declarations.sweep();
+        expect([await count('incidents'), await count('declarations')]).toEqual([0, 0]);
+        expect(logger.lines.some((l) => String(l.args[0]).startsWith('could not tell UREP'))).toBe(true);
       });
 
       it('a whole declaration whose holder died before its card is finished by the sweep, each step once', async () => {
