@@ -204,6 +204,9 @@ describe('a declaration interrupted by kill -9', () => {
     expect(dm.args.text).toMatch(/was not kept/);
     expect(dm.args.text).toContain(`Its channel <#${row!.channel_id}> is archived.`);
     expect(fake.channels.get(row!.channel_id!)!.isArchived).toBe(true);
+    // The declarer is told first, then the row goes.
+    const gone = async () => (await db.query('SELECT * FROM incidents WHERE id = $1', [row!.id])).rows.length === 0;
+    for (let i = 0; !(await gone()) && i < 100; i++) await sleep(50);
     expect((await db.query('SELECT * FROM incidents WHERE id = $1', [row!.id])).rows).toHaveLength(0);
     expect((await db.query('SELECT * FROM declarations')).rows).toHaveLength(0);
   }, 90_000);
