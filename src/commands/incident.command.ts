@@ -78,7 +78,7 @@ const HANDLERS: {
       );
       return;
     }
-    await c.tell(renderDeclaredReply(r.incident, r.warnings));
+    await c.tell(renderDeclaredReply(r.incident, r.problems));
   },
   async list(_cmd, c) {
     await c.tell(renderIncidentList(await c.deps.incidents.listOpen(c.teamId), new Date()));

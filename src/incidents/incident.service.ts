@@ -1,15 +1,10 @@
 import type { Database, Queryable } from '../store/db.js';
 import { insertEvent, listEvents } from '../store/event.repo.js';
 import {
-  deleteAbandonedIncidents,
-  deleteIncident,
-  findRecentSameDeclaration,
   getIncident,
   getIncidentByChannel,
   type IncidentPatch,
-  insertIncident,
   listOpenIncidents,
-  nextIncidentNumber,
   updateIncident,
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
@@ -21,48 +16,19 @@ import {
   decideAcknowledge,
   decideTakeCommand,
 } from './commander.js';
+import { DeclarationService, type DeclareInput, type DeclareResult } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { EscalateResult, EscalationService } from './escalation.service.js';
 import type { EscalationView, IncidentChat, Logger } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
 
-export interface DeclareInput {
-  teamId: string;
-  reporterId: string;
-  title: string;
-  severity: Severity;
-  /** Unique per Slack request (the trigger id): a retry of the same request finds it taken. */
-  requestKey: string;
-}
-
-export type DeclareResult =
-  | { kind: 'declared'; incident: Incident; warnings: string[] }
-  /** The same person declared the same title moments ago (a double send): the existing incident. */
-  | { kind: 'existing'; incident: Incident }
-  /** A retry of a request already handled: nothing to say. */
-  | { kind: 'retry' };
+export type { DeclareInput, DeclareResult } from './declaration.service.js';
 
 export interface ChangeResult {
   incident: Incident;
   /** Parts that were recorded but could not be shown in Slack. */
   warnings: string[];
-}
-
-/** A person double-sending the same declaration within this window gets the existing incident. */
-const SAME_DECLARATION_WINDOW_SECONDS = 120;
-/** A declaration still without a channel after this long failed half-way; its row is removed. */
-const ABANDONED_AFTER_SECONDS = 120;
-
-async function retry<T>(fn: () => Promise<T>, attempts = 3, delayMs = 200): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, delayMs * i));
-    }
-  }
 }
 
 export class IncidentService {
@@ -73,8 +39,13 @@ export class IncidentService {
     /** Escalation timers, kept in step with every change (inside the same transaction). */
     private readonly escalation?: EscalationService,
     /** Called once a declared incident is whole (channel, card); e.g. to suggest a playbook. Failures are logged. */
-    private readonly afterDeclare?: (incident: Incident) => Promise<void>,
-  ) {}
+    afterDeclare?: (incident: Incident) => Promise<void>,
+  ) {
+    this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare);
+  }
+
+  /** Declarations, and the sweep that settles interrupted ones (run by the timer loop). */
+  readonly declarations: DeclarationService;
 
   private async escalationView(incident: Incident): Promise<EscalationView | undefined> {
     if (!this.escalation) return undefined;
@@ -86,104 +57,9 @@ export class IncidentService {
     }
   }
 
-  async declare(input: DeclareInput): Promise<DeclareResult> {
-    const created = await this.db.transaction(async (tx) => {
-      // Serialise identical declarations by the same person so a double send cannot make two incidents.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`,
-      ]);
-      if (!(await claimRequestKey(tx, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
-      await deleteAbandonedIncidents(tx, input.teamId, ABANDONED_AFTER_SECONDS);
-      const same = await findRecentSameDeclaration(
-        tx,
-        input.teamId,
-        input.reporterId,
-        input.title,
-        SAME_DECLARATION_WINDOW_SECONDS,
-      );
-      if (same) return { kind: 'existing' as const, incident: same };
-      const number = await nextIncidentNumber(tx, input.teamId);
-      const incident = await insertIncident(tx, { ...input, number });
-      await insertEvent(tx, incident.id, 'declared', input.reporterId, {
-        title: input.title,
-        severity: input.severity,
-      });
-      return { kind: 'new' as const, incident };
-    });
-    if (created.kind !== 'new') return created;
-
-    let incident = created.incident;
-    let channel: { channelId: string; channelName: string };
-    try {
-      channel = await this.chat.openChannel(incident);
-    } catch (err) {
-      // No channel, no incident: remove the row so nothing half-made is left behind.
-      await this.removeHalfMade(incident.id);
-      throw err;
-    }
-    try {
-      let due: Date | null = null;
-      incident = await this.db.transaction(async (tx) => {
-        const updated = await updateIncident(tx, incident.id, channel);
-        await insertEvent(tx, incident.id, 'channel_created', null, { ...channel });
-        // The incident is whole now: its escalation timers start in this same transaction.
-        due = (await this.escalation?.sync(tx, updated)) ?? null;
-        return updated;
-      });
-      this.escalation?.scheduled(due);
-    } catch (err) {
-      await this.chat.abandonChannel(channel.channelId).catch((e) => this.log.error('abandonChannel failed', e));
-      await this.removeHalfMade(incident.id);
-      throw err;
-    }
-
-    const warnings: string[] = [];
-    let cardTs: string | undefined;
-    try {
-      cardTs = await this.chat.postCard(incident, await this.escalationView(incident));
-    } catch (err) {
-      warnings.push(`the incident card could not be posted (${describe(err)})`);
-      this.log.error('postCard failed', err);
-    }
-    if (cardTs) {
-      const ts = cardTs;
-      try {
-        incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
-      } catch (err) {
-        warnings.push('the card was posted but could not be linked to the incident, so it will not update');
-        this.log.error('saving the card ts failed', err);
-      }
-      try {
-        await this.chat.pinCard({ ...incident, cardTs: ts });
-      } catch (err) {
-        warnings.push(`the card could not be pinned (${describe(err)})`);
-        this.log.warn('pinCard failed', err);
-      }
-    }
-    try {
-      await this.chat.announce(incident);
-    } catch (err) {
-      warnings.push(`the announcement could not be posted (${describe(err)})`);
-      this.log.warn('announce failed', err);
-    }
-    if (this.afterDeclare) {
-      try {
-        await this.afterDeclare(incident);
-      } catch (err) {
-        this.log.warn('after-declare step failed', err);
-      }
-    }
-    return { kind: 'declared', incident, warnings };
-  }
-
-  /** Deletes the row of a declaration that failed half-way; retried, since the database may be busy. */
-  private async removeHalfMade(id: number): Promise<void> {
-    try {
-      await retry(() => this.db.transaction((tx) => deleteIncident(tx, id)));
-    } catch (err) {
-      // Left for deleteAbandonedIncidents: it is invisible meanwhile (no channel) and removed on a later declaration.
-      this.log.error(`could not remove half-made incident ${id}`, err);
-    }
+  /** Declares an incident: whole (record, channel, timers) or not at all. See DeclarationService. */
+  declare(input: DeclareInput): Promise<DeclareResult> {
+    return this.declarations.declare(input);
   }
 
   async findByChannel(channelId: string): Promise<Incident | null> {

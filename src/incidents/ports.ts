@@ -43,8 +43,15 @@ export interface PageMessage {
  * never imports Slack.
  */
 export interface IncidentChat {
-  /** Creates the incident's channel (choosing another name when taken), sets its topic and invites the reporter. */
-  openChannel(incident: Incident): Promise<{ channelId: string; channelName: string }>;
+  /**
+   * Creates the incident's channel (choosing another name when taken), sets its topic and invites the reporter.
+   * `onCreated` is awaited as soon as the channel exists, before the rest (so it can be recorded, and archived should
+   * the declaration be given up); when it throws, so does openChannel.
+   */
+  openChannel(
+    incident: Incident,
+    onCreated?: (channel: { channelId: string; channelName: string }) => Promise<void>,
+  ): Promise<{ channelId: string; channelName: string }>;
   /** Best-effort clean-up of a channel made for an incident that could not be recorded. */
   abandonChannel(channelId: string): Promise<void>;
   /** Posts the incident card; returns its message ts. */
@@ -53,6 +60,8 @@ export interface IncidentChat {
   pinCard(incident: Incident): Promise<void>;
   /** Re-renders the pinned card from the incident's current state. */
   refreshCard(incident: Incident, escalation?: EscalationView): Promise<void>;
+  /** Tells a declarer privately how a declaration that was interrupted (the bot restarted, the database went) ended. */
+  tellDeclarer(report: DeclarationReport): Promise<void>;
   /** Announces a new incident in the incidents channel, when one is configured. */
   announce(incident: Incident): Promise<void>;
   /** Posts what happened in the incident channel (and, for status updates, the incidents channel). */
@@ -64,6 +73,19 @@ export interface IncidentChat {
   /** Invites people to the incident channel; returns those Slack could not invite. */
   inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }>;
 }
+
+/** A part of a declaration that did not happen in Slack, and Slack's reason (with its fix, where there is one). */
+export interface DeclareProblem {
+  step: 'card' | 'pin' | 'link' | 'announce';
+  reason: string;
+}
+
+/** How an interrupted declaration ended, for its declarer. */
+export type DeclarationReport =
+  /** It never became whole, so it was not kept (its row removed, its channel archived when it had one). */
+  | { kind: 'abandoned'; incident: Incident; channel: { id: string; archived: boolean } | null }
+  /** It was whole; the rest (card, pin, announcement) was done after the interruption. `problems` as in declare. */
+  | { kind: 'finished'; incident: Incident; problems: DeclareProblem[] };
 
 /** Slack answered that this person cannot be reached (unknown user, deactivated, not allowed). */
 export class UnreachableContactError extends Error {

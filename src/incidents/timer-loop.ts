@@ -27,6 +27,14 @@ export interface TimerSource<W extends { id: number }> {
 }
 
 /**
+ * Work kept in Postgres that the loop looks for on start and then on each round (at most once per `maxSleepMs`),
+ * e.g. declarations whose process died half-way. A sweep claims its own rows; one runs at a time per process.
+ */
+export interface Sweep {
+  sweep(): Promise<void>;
+}
+
+/**
  * Runs due timers from Postgres. Each process claims due rows with FOR UPDATE SKIP LOCKED and a lease, so two
  * processes never run the same job, and sleeps until the next due time (capped) or until poked. The state lives in
  * the table: the in-memory sleep is only a wake-up, so a restart loses nothing. A claim takes every due timer up to
@@ -43,12 +51,15 @@ export class TimerLoop<W extends { id: number }> {
   private readonly inFlightIds = new Set<number>();
   private readonly maxSleepMs: number;
   private heartbeat: NodeJS.Timeout | null = null;
+  private lastSweepAt = 0;
+  private sweeping: Promise<void> | null = null;
 
   constructor(
     private readonly db: Database,
     private readonly source: TimerSource<W>,
     private readonly log: Logger = console,
     opts: Partial<TimerLoopOptions> = {},
+    private readonly sweeps: readonly Sweep[] = [],
   ) {
     this.opts = { ...DEFAULTS, ...opts };
     this.maxSleepMs = this.opts.maxSleepMs;
@@ -75,7 +86,7 @@ export class TimerLoop<W extends { id: number }> {
     this.running = false;
     this.wake?.();
     await this.loopDone;
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight, this.sweeping]);
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
   }
@@ -105,6 +116,7 @@ export class TimerLoop<W extends { id: number }> {
     // the first ones starts competing with the claims for this event loop.
     let fired: W[] = [];
     while (this.running) {
+      this.sweep();
       const room = Math.min(this.opts.batchSize, this.opts.maxHeld - this.inFlight.size - fired.length);
       let claimed: W[] = [];
       if (room > 0) {
@@ -137,6 +149,23 @@ export class TimerLoop<W extends { id: number }> {
       if (this.running && ms > 0) await this.sleep(ms);
     }
     this.startAll(fired); // stopping: what was claimed still runs (stop() waits for it)
+  }
+
+  /** Starts the sweeps unless they are running or ran less than `maxSleepMs` ago; never waits for them. */
+  private sweep(): void {
+    if (this.sweeps.length === 0 || this.sweeping || Date.now() - this.lastSweepAt < this.maxSleepMs) return;
+    this.lastSweepAt = Date.now();
+    this.sweeping = (async () => {
+      for (const s of this.sweeps) {
+        try {
+          await s.sweep();
+        } catch (err) {
+          this.log.warn('timer loop: a sweep failed; trying again on a later round', err);
+        }
+      }
+    })().finally(() => {
+      this.sweeping = null;
+    });
   }
 
   private startAll(works: W[]): W[] {

@@ -1,8 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import { incidentChannelName } from '../incidents/channel-name.js';
+import { ChatPlatformError } from '../incidents/errors.js';
 import {
   type ApprovalView,
   type CheckResult,
+  type DeclarationReport,
   type DeploymentView,
   type EscalationView,
   type IncidentChat,
@@ -17,7 +19,7 @@ import type { Incident } from '../incidents/types.js';
 import type { Playbook } from '../runbook/playbooks.js';
 import type { KvCache } from '../store/kv-cache.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
-import { renderAnnouncement, renderNotice, renderPage } from '../templates/notices.js';
+import { renderAnnouncement, renderDeclarationReport, renderNotice, renderPage } from '../templates/notices.js';
 import {
   renderApproval,
   renderDeployments,
@@ -54,7 +56,10 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
-  async openChannel(incident: Incident): Promise<{ channelId: string; channelName: string }> {
+  async openChannel(
+    incident: Incident,
+    onCreated?: (channel: { channelId: string; channelName: string }) => Promise<void>,
+  ): Promise<{ channelId: string; channelName: string }> {
     const attempts = this.opts.maxNameAttempts ?? 20;
     let created: { id: string; name: string } | undefined;
     for (let n = 1; n <= attempts && !created; n++) {
@@ -73,6 +78,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         `create the incident channel (${attempts} names were taken)`,
       );
     }
+    await onCreated?.({ channelId: created.id, channelName: created.name });
     // Topics render mentions and links, so the title is escaped here too.
     const topic = mrkdwnClip(
       `${severityWithResponse(incident.severity, this.opts.severities)} · #${incident.number} ${incident.title}`,
@@ -92,7 +98,18 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   }
 
   async abandonChannel(channelId: string): Promise<void> {
-    await this.client.conversations.archive({ channel: channelId });
+    try {
+      await this.client.conversations.archive({ channel: channelId });
+    } catch (err) {
+      if (slackErrorCode(err) !== 'already_archived') throw toChatPlatformError(err, 'archive the channel');
+    }
+  }
+
+  async tellDeclarer(report: DeclarationReport): Promise<void> {
+    const text = renderDeclarationReport(report, this.opts.severities);
+    await this.call('tell the declarer', () =>
+      this.client.chat.postMessage({ channel: report.incident.reporterId, text, unfurl_links: false }),
+    );
   }
 
   async postCard(incident: Incident, escalation?: EscalationView): Promise<string> {
@@ -128,10 +145,16 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async announce(incident: Incident): Promise<void> {
     if (!this.opts.incidentsChannel) return;
+    const channel = this.opts.incidentsChannel;
     const msg = renderAnnouncement(incident, this.opts.severities);
-    await this.call(`announce the incident in ${this.opts.incidentsChannel}`, () =>
-      this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
-    );
+    try {
+      await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      const fix = ANNOUNCE_FIXES[slackErrorCode(err) ?? ''];
+      const named = /^[CG][A-Z0-9]+$/.test(channel) ? `<#${channel}>` : `#${channel}`;
+      if (fix) throw new ChatPlatformError(slackErrorCode(err)!, `Couldn't post in ${named}: ${fix(named)}.`);
+      throw toChatPlatformError(err, `announce the incident in ${named}`);
+    }
   }
 
   async notify(incident: Incident, notice: IncidentNotice): Promise<void> {
@@ -306,6 +329,15 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return { unreachable };
   }
 }
+
+/** Why the incidents channel (INCIDENTS_CHANNEL) refused the announcement, and how to fix it. */
+const ANNOUNCE_FIXES: Record<string, (channel: string) => string> = {
+  not_in_channel: (c) =>
+    `the bot is not a member of ${c}. Invite it there (\`/invite @Incident Bot\` in ${c}), or, for a public channel, add the \`chat:write.public\` scope to the Slack app and reinstall it`,
+  channel_not_found: (c) =>
+    `Slack does not know ${c}, or it is private and the bot is not in it. Check INCIDENTS_CHANNEL (a channel ID such as C0123456789), and invite the bot (\`/invite @Incident Bot\`) if the channel is private`,
+  is_archived: (c) => `${c} is archived. Unarchive it, or point INCIDENTS_CHANNEL at a live channel`,
+};
 
 /** Slack's answers that mean "this person cannot be reached", as opposed to Slack failing. */
 const UNREACHABLE = new Set([

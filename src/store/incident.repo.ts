@@ -30,6 +30,7 @@ export interface IncidentRow {
   mitigation_steps: string | null;
   next_update_at: Date | string | null;
   last_update_at: Date | string | null;
+  declaring?: boolean;
 }
 
 const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -85,13 +86,51 @@ export interface NewIncident {
   reporterId: string;
 }
 
-export async function insertIncident(q: Queryable, n: NewIncident): Promise<Incident> {
+/** Inserts an open incident; `declaring` keeps it out of sight until markDeclared makes it whole. */
+export async function insertIncident(
+  q: Queryable,
+  n: NewIncident,
+  opts: { declaring?: boolean } = {},
+): Promise<Incident> {
   const { rows } = await q.query<IncidentRow>(
-    `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id)
-     VALUES ($1, $2, $3, $4, 'investigating', 'detection', $5) RETURNING *`,
-    [n.teamId, n.number, n.title, n.severity, n.reporterId],
+    `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring)
+     VALUES ($1, $2, $3, $4, 'investigating', 'detection', $5, $6) RETURNING *`,
+    [n.teamId, n.number, n.title, n.severity, n.reporterId, opts.declaring ?? false],
   );
   return toIncident(rows[0]!);
+}
+
+/** Records the channel of an incident still being declared (it stays out of sight). */
+export async function recordDeclaringChannel(
+  q: Queryable,
+  id: number,
+  channel: { channelId: string; channelName: string },
+): Promise<void> {
+  await q.query('UPDATE incidents SET channel_id = $2, channel_name = $3 WHERE id = $1 AND declaring', [
+    id,
+    channel.channelId,
+    channel.channelName,
+  ]);
+}
+
+/** Makes a declared incident whole with its channel: from now on it is listed and found by its channel. */
+export async function markDeclared(
+  q: Queryable,
+  id: number,
+  channel: { channelId: string; channelName: string },
+): Promise<Incident | null> {
+  const { rows } = await q.query<IncidentRow>(
+    `UPDATE incidents SET declaring = false, channel_id = $2, channel_name = $3 WHERE id = $1 AND declaring
+     RETURNING *`,
+    [id, channel.channelId, channel.channelName],
+  );
+  return rows[0] ? toIncident(rows[0]) : null;
+}
+
+/** Whether an incident is still being declared (not whole yet); null when there is no such incident. */
+export async function isDeclaring(q: Queryable, id: number): Promise<boolean | null> {
+  const { rows } = await q.query<{ declaring: boolean }>('SELECT declaring FROM incidents WHERE id = $1', [id]);
+  return rows[0] ? rows[0].declaring : null;
 }
 
 export async function getIncident(
@@ -113,15 +152,17 @@ export async function getIncidents(q: Queryable, ids: number[]): Promise<Map<num
 }
 
 export async function getIncidentByChannel(q: Queryable, channelId: string): Promise<Incident | null> {
-  const { rows } = await q.query<IncidentRow>('SELECT * FROM incidents WHERE channel_id = $1', [channelId]);
+  const { rows } = await q.query<IncidentRow>('SELECT * FROM incidents WHERE channel_id = $1 AND NOT declaring', [
+    channelId,
+  ]);
   return rows[0] ? toIncident(rows[0]) : null;
 }
 
-/** Open incidents that are fully set up (have their channel), most severe first, then newest. */
+/** Open incidents that are whole (declared, with their channel), most severe first, then newest. */
 export async function listOpenIncidents(q: Queryable, teamId: string, limit = 50): Promise<Incident[]> {
   const { rows } = await q.query<IncidentRow>(
     `SELECT * FROM incidents
-     WHERE team_id = $1 AND status <> 'resolved' AND channel_id IS NOT NULL
+     WHERE team_id = $1 AND status <> 'resolved' AND channel_id IS NOT NULL AND NOT declaring
      ORDER BY severity ASC, created_at DESC LIMIT $2`,
     [teamId, limit],
   );
@@ -140,7 +181,7 @@ export async function findRecentSameDeclaration(
     `SELECT * FROM incidents
      WHERE team_id = $1 AND reporter_id = $2 AND lower(title) = lower($3) AND status <> 'resolved'
        AND created_at > now() - make_interval(secs => $4)
-       AND (channel_id IS NOT NULL OR created_at > now() - interval '30 seconds')
+       AND (NOT declaring OR created_at > now() - interval '30 seconds')
      ORDER BY created_at DESC LIMIT 1`,
     [teamId, reporterId, title, withinSeconds],
   );
@@ -199,10 +240,14 @@ export async function deleteIncident(q: Queryable, id: number): Promise<void> {
   await q.query('DELETE FROM incidents WHERE id = $1', [id]);
 }
 
-/** Removes declarations that never got a channel (they failed half-way) and are older than `olderThanSeconds`. */
-export async function deleteAbandonedIncidents(q: Queryable, teamId: string, olderThanSeconds: number): Promise<void> {
-  await q.query(
-    `DELETE FROM incidents WHERE team_id = $1 AND channel_id IS NULL AND created_at < now() - make_interval(secs => $2)`,
-    [teamId, olderThanSeconds],
-  );
+/**
+ * Removes an incident whose declaration was given up, with its events and timers, and gives its number back when no
+ * later one was taken, so the next declaration in the workspace gets it.
+ */
+export async function deleteAbandonedIncident(q: Queryable, incident: { id: number; teamId: string; number: number }) {
+  await q.query('DELETE FROM incidents WHERE id = $1', [incident.id]);
+  await q.query('UPDATE incident_counters SET last_number = last_number - 1 WHERE team_id = $1 AND last_number = $2', [
+    incident.teamId,
+    incident.number,
+  ]);
 }

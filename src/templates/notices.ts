@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { IncidentNotice, PageMessage } from '../incidents/ports.js';
+import type { DeclarationReport, DeclareProblem, IncidentNotice, PageMessage } from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
@@ -160,9 +160,60 @@ export function renderAnnouncement(i: Incident, severities: SeverityDefs): Messa
   return simple(text);
 }
 
-/** The private reply to whoever declared it. */
-export function renderDeclaredReply(i: Incident, warnings: string[]): string {
+/** What `/incident` commands do without the card's buttons, for a declarer whose card could not be posted. */
+const WITHOUT_BUTTONS =
+  '`/incident ack` to take command, `/incident update` for a status update, `/incident resolve` when it is over; `/incident status` shows you the card and `/incident help` lists every command';
+
+const sentence = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
+
+/**
+ * The private reply to whoever declared it. `problems` are the parts that did not happen in Slack: the card and the
+ * announcement are each said with what to do; anything else is listed after "But".
+ */
+export function renderDeclaredReply(i: Incident, problems: readonly (string | DeclareProblem)[]): string {
   const where = i.channelId ? channelLink(i.channelId) : 'its channel';
-  const base = `Incident #${i.number} (${severityLabel(i.severity)}) is open: ${where}. The card there has the buttons; \`/incident help\` lists the commands.`;
-  return warnings.length ? `${base}\n:warning: But ${warnings.join('; ')}.` : base;
+  const of = (step: DeclareProblem['step']) =>
+    problems.find((p): p is DeclareProblem => typeof p !== 'string' && p.step === step);
+  const card = of('card');
+  const announce = of('announce');
+  const lines = card
+    ? [
+        `Incident #${i.number} (${severityLabel(i.severity)}) is open: ${where}, but its card could not be posted there, so it has no card and no buttons. ${sentence(card.reason)}`,
+        `Work from ${where} with the commands meanwhile: ${WITHOUT_BUTTONS}.`,
+      ]
+    : [
+        `Incident #${i.number} (${severityLabel(i.severity)}) is open: ${where}. The card there has the buttons; \`/incident help\` lists the commands.`,
+      ];
+  if (announce) {
+    lines.push(
+      `:warning: It was not announced in the incidents channel: ${sentence(announce.reason)} Until that is fixed, tell them yourself: post a link to ${where} there.`,
+    );
+  }
+  const rest = problems.flatMap((p) => {
+    if (typeof p === 'string') return [p];
+    if (p.step === 'pin') return [`the card could not be pinned (${p.reason})`];
+    if (p.step === 'link')
+      return ['the card was posted but could not be linked to the incident, so it will not update'];
+    return [];
+  });
+  if (rest.length) lines.push(`:warning: But ${rest.join('; ')}.`);
+  return lines.join('\n');
+}
+
+/**
+ * A direct message to the declarer of a declaration that was interrupted (the bot restarted or lost its database
+ * half-way) and settled later by the bot.
+ */
+export function renderDeclarationReport(r: DeclarationReport, severities: SeverityDefs): string {
+  const i = r.incident;
+  if (r.kind === 'finished') {
+    return `:information_source: The bot was interrupted (it restarted) while declaring your incident *${mrkdwnClip(i.title, 300)}*; it has finished it now.\n${renderDeclaredReply(i, r.problems)}`;
+  }
+  const what = `*${mrkdwnClip(i.title, 300)}* (${severityWithResponse(i.severity, severities)}), declared ${slackDate(i.createdAt)}`;
+  const channel = !r.channel
+    ? ''
+    : r.channel.archived
+      ? ` Its channel ${channelLink(r.channel.id)} is archived.`
+      : ` Its channel ${channelLink(r.channel.id)} could not be archived: archive it by hand.`;
+  return `:warning: Your incident ${what}, was interrupted before it was complete (the bot restarted or lost its database), so it was not kept: there is no incident #${i.number}.${channel} If it is still happening, declare it again (\`/incident sev${i.severity} ${mrkdwnClip(i.title, 150)}\`), and follow the runbook by hand meanwhile.`;
 }

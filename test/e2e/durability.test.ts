@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { FakeSlack, type RecordedCall } from '../support/fake-slack.js';
-import { postSlashCommand } from '../support/slack-request.js';
+import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (c: RecordedCall) => JSON.stringify(c.args);
+const json2 = (m: { text?: string; blocks?: unknown[] }) => JSON.stringify([m.text ?? '', m.blocks ?? []]);
 
 /** `npm start`'s entry point as a real process; resolves with its port once it says it is listening. */
 function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
@@ -95,6 +97,119 @@ describe('escalation timers survive a kill -9', () => {
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0SENIOR')).toHaveLength(1);
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL')).toHaveLength(1);
   }, 60_000);
+});
+
+describe('a declaration interrupted by kill -9', () => {
+  let fake: FakeSlack;
+  let db: Database;
+  let drop: () => Promise<void>;
+  let env: Record<string, string>;
+  const procs: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    fake.addChannel('incidents', { id: 'C0INCIDENTS', botIsMember: true });
+    const s = await createTestSchema('dur');
+    drop = s.drop;
+    db = createPostgresDatabase(s.url);
+    env = {
+      SLACK_BOT_TOKEN: 'xoxb-durable',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      DATABASE_URL: s.url,
+      INCIDENTS_CHANNEL: 'C0INCIDENTS',
+      PORT: '0',
+      LOG_LEVEL: 'error',
+    };
+  });
+  afterAll(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await fake?.close();
+    await db?.close();
+    await drop?.();
+  });
+
+  it('one killed between its channel and its card is finished by the next process: card posted, recorded and pinned, announced once, declarer told', async () => {
+    const first = await startProcess(env);
+    procs.push(first.proc);
+    // Slack holds every message: the card never lands while the first process lives.
+    fake.failNext('chat.postMessage', { delayMs: 120_000 }, 20);
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'sev1 killed before the card',
+      response_url: fake.responseUrl('kill'),
+    });
+    const whole = async () =>
+      (
+        await db.query<{ id: number; channel_id: string | null }>(
+          "SELECT id, channel_id FROM incidents WHERE title = 'killed before the card' AND NOT declaring",
+        )
+      ).rows[0];
+    let row = await whole();
+    for (let i = 0; !row?.channel_id && i < 200; i++) {
+      await sleep(50);
+      row = await whole();
+    }
+    expect(row?.channel_id).toBeTruthy();
+    first.proc.kill('SIGKILL');
+    await new Promise((r) => first.proc.once('exit', r));
+    fake.reset(); // Slack answers normally again
+    const channel = row!.channel_id!;
+    expect(fake.messagesIn(channel)).toHaveLength(0);
+
+    const second = await startProcess(env);
+    procs.push(second.proc);
+    const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 40_000);
+    expect(dm.args.text).toMatch(/interrupted/);
+    expect(dm.args.text).toContain(`is open: <#${channel}>. The card there has the buttons`);
+    const cards = fake.messagesIn(channel).filter((m) => json2(m).includes('incident_acknowledge'));
+    expect(cards).toHaveLength(1);
+    const { rows } = await db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [row!.id]);
+    expect(rows[0]!.card_ts).toBe(cards[0]!.ts);
+    expect(fake.channels.get(channel)!.pins).toEqual([cards[0]!.ts]);
+    expect(fake.messagesIn('C0INCIDENTS').filter((m) => json2(m).includes('killed before the card'))).toHaveLength(1);
+    expect((await db.query('SELECT * FROM declarations')).rows).toHaveLength(0);
+  }, 90_000);
+
+  it('one killed before it was whole is abandoned by the next process: channel archived, row gone, declarer told', async () => {
+    fake.reset();
+    const first = await startProcess(env);
+    procs.push(first.proc);
+    // The channel is made (and recorded), then Slack holds its topic: the incident never becomes whole.
+    fake.failNext('conversations.setTopic', { delayMs: 120_000 });
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'sev2 killed before it was whole',
+      response_url: fake.responseUrl('kill2'),
+    });
+    const half = async () =>
+      (
+        await db.query<{ id: number; channel_id: string | null }>(
+          "SELECT id, channel_id FROM incidents WHERE title = 'killed before it was whole' AND declaring",
+        )
+      ).rows[0];
+    let row = await half();
+    for (let i = 0; !row?.channel_id && i < 200; i++) {
+      await sleep(50);
+      row = await half();
+    }
+    expect(row?.channel_id).toBeTruthy();
+    first.proc.kill('SIGKILL');
+    await new Promise((r) => first.proc.once('exit', r));
+    fake.reset();
+
+    const second = await startProcess(env);
+    procs.push(second.proc);
+    const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 40_000);
+    expect(dm.args.text).toMatch(/killed before it was whole/);
+    expect(dm.args.text).toMatch(/was not kept/);
+    expect(dm.args.text).toContain(`Its channel <#${row!.channel_id}> is archived.`);
+    expect(fake.channels.get(row!.channel_id!)!.isArchived).toBe(true);
+    // The declarer is told first, then the row goes.
+    const gone = async () => (await db.query('SELECT * FROM incidents WHERE id = $1', [row!.id])).rows.length === 0;
+    for (let i = 0; !(await gone()) && i < 100; i++) await sleep(50);
+    expect((await db.query('SELECT * FROM incidents WHERE id = $1', [row!.id])).rows).toHaveLength(0);
+    expect((await db.query('SELECT * FROM declarations')).rows).toHaveLength(0);
+  }, 90_000);
 });
 
 describe('two bot processes on one database', () => {

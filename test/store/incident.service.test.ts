@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { incidentChannelName } from '../../src/incidents/channel-name.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError } from '../../src/incidents/errors.js';
+import { AlreadyDoneError, ChatPlatformError, DomainError, IncidentNotFoundError } from '../../src/incidents/errors.js';
 import { type DeclareInput, IncidentService } from '../../src/incidents/incident.service.js';
-import type { IncidentChat, IncidentNotice, Logger } from '../../src/incidents/ports.js';
+import type { DeclarationReport, IncidentChat, IncidentNotice, Logger } from '../../src/incidents/ports.js';
 import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
 import { errorText } from '../../src/slack/report-error.js';
 import { createPostgresDatabase, DatabaseUnavailableError } from '../../src/store/db.js';
+import { startDeclaration } from '../../src/store/declaration.repo.js';
+import {
+  insertIncident,
+  markDeclared,
+  nextIncidentNumber,
+  recordDeclaringChannel,
+} from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
 type ChatMethod = keyof IncidentChat;
@@ -46,6 +53,7 @@ function makeChat() {
     pinCard: async (incident: Incident) => record('pinCard', { incident }),
     refreshCard: async (incident: Incident) => record('refreshCard', { incident }),
     announce: async (incident: Incident) => record('announce', { incident }),
+    tellDeclarer: async (report: DeclarationReport) => record('tellDeclarer', { incident: report.incident }),
     notify: async (incident: Incident, notice: IncidentNotice) => record('notify', { incident, notice }),
     async resolveContacts(ids: string[]) {
       return { userIds: ids, unresolved: [] };
@@ -220,6 +228,108 @@ forEachDatabase(
         expect((await service.get(r.incident.id)).cardTs).toBe(r.incident.cardTs);
         expect(r.warnings).toEqual(['the card could not be pinned (missing_scope)']);
         expect(chat.methods()).toEqual(['openChannel', 'postCard', 'pinCard', 'announce']);
+      });
+
+      it('a declaration whose holder is gone is removed by the sweep: unlisted, number given back, declarer told', async () => {
+        await declared({ title: 'first' });
+        // A declaration that stopped after its row and channel were written: its process died or lost the database.
+        const half = await ctx.db.transaction(async (tx) => {
+          const number = await nextIncidentNumber(tx, 'T0001');
+          const i = await insertIncident(
+            tx,
+            { teamId: 'T0001', number, title: 'half made', severity: 1, reporterId: 'UREP' },
+            { declaring: true },
+          );
+          await recordDeclaringChannel(tx, i.id, { channelId: 'CHALF', channelName: 'inc-2-half-made' });
+          await startDeclaration(tx, i.id, 'a-process-that-died', 0);
+          return i;
+        });
+        expect(half.number).toBe(2);
+        expect((await service.listOpen('T0001')).map((i) => i.title)).toEqual(['first']);
+        expect(await service.findByChannel('CHALF')).toBeNull();
+        chat.calls.length = 0;
+        await service.declarations.sweep();
+        expect(chat.calls.map((c) => [c.method, c.channelId ?? c.incident?.title])).toEqual([
+          ['abandonChannel', 'CHALF'],
+          ['tellDeclarer', 'half made'],
+        ]);
+        expect(await count('incidents')).toBe(1);
+        expect(await count('declarations')).toBe(0);
+        expect((await declared({ title: 'next' })).incident.number).toBe(2);
+        chat.calls.length = 0;
+        await service.declarations.sweep();
+        expect(chat.calls).toEqual([]);
+      });
+
+      it('a declarer Slack cannot reach does not hold an abandoned declaration up; a passing Slack failure does', async () => {
+        const halfMade = (title: string) =>
+          ctx.db.transaction(async (tx) => {
+            const number = await nextIncidentNumber(tx, 'T0001');
+            const i = await insertIncident(
+              tx,
+              { teamId: 'T0001', number, title, severity: 1, reporterId: 'UREP' },
+              { declaring: true },
+            );
+            await startDeclaration(tx, i.id, 'a-process-that-died', 0);
+          });
+        await halfMade('slack flaky');
+        chat.fail.tellDeclarer = new ChatPlatformError(
+          'http_error',
+          "Couldn't tell the declarer: Slack answered HTTP 503.",
+        );
+        await service.declarations.sweep();
+        expect([await count('incidents'), await count('declarations')]).toEqual([1, 1]); // tried again later
+        await ctx.db.query('DELETE FROM incidents');
+        await halfMade('gone person');
+        chat.fail.tellDeclarer = new ChatPlatformError('channel_not_found', "Couldn't tell the declarer.");
+        await service.declarations.sweep();
+        expect([await count('incidents'), await count('declarations')]).toEqual([0, 0]);
+        expect(logger.lines.some((l) => String(l.args[0]).startsWith('could not tell UREP'))).toBe(true);
+      });
+
+      it('a whole declaration whose holder died before its card is finished by the sweep, each step once', async () => {
+        const whole = await ctx.db.transaction(async (tx) => {
+          const number = await nextIncidentNumber(tx, 'T0001');
+          const i = await insertIncident(
+            tx,
+            { teamId: 'T0001', number, title: 'killed', severity: 1, reporterId: 'UREP' },
+            { declaring: true },
+          );
+          await startDeclaration(tx, i.id, 'a-process-that-died', 0);
+          return (await markDeclared(tx, i.id, { channelId: 'CWHOLE', channelName: 'inc-1-killed' }))!;
+        });
+        await ctx.db.query("UPDATE declarations SET done = '{announce}'"); // it had announced before it died
+        const reports: DeclarationReport[] = [];
+        chat.tellDeclarer = async (r: DeclarationReport) => {
+          reports.push(r);
+        };
+        await service.declarations.sweep();
+        expect(chat.methods()).toEqual(['postCard', 'pinCard']);
+        const finished = await service.get(whole.id);
+        expect(finished.cardTs).toMatch(/^1700000000\./);
+        expect(reports).toEqual([{ kind: 'finished', incident: finished, problems: [] }]);
+        expect(await count('declarations')).toBe(0);
+      });
+
+      it('a declaration whose holder is alive is left alone by the sweep', async () => {
+        let release!: () => void;
+        const held = new Promise<void>((r) => {
+          release = r;
+        });
+        const open = chat.openChannel;
+        chat.openChannel = async (incident: Incident) => {
+          await held;
+          return open(incident);
+        };
+        const declaring = service.declare(input({ title: 'slow slack' }));
+        while ((await count('declarations')) === 0) await new Promise((r) => setTimeout(r, 10));
+        await service.declarations.sweep();
+        expect(await count('incidents')).toBe(1);
+        release();
+        const r = await declaring;
+        expect(r.kind).toBe('declared');
+        expect(await count('declarations')).toBe(0);
+        expect((await service.listOpen('T0001')).map((i) => i.title)).toEqual(['slow slack']);
       });
 
       if (ctx.kind === 'postgres') {

@@ -4,6 +4,7 @@ import { forEachDatabase } from './databases.js';
 
 const TABLES = [
   'audit_log',
+  'declarations',
   'escalation_jobs',
   'incident_counters',
   'incident_events',

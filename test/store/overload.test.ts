@@ -9,6 +9,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 const noChat: IncidentChat = {
   openChannel: async () => ({ channelId: 'C1', channelName: 'inc-1' }),
   abandonChannel: async () => {},
+  tellDeclarer: async () => {},
   postCard: async () => '1.1',
   pinCard: async () => {},
   refreshCard: async () => {},

@@ -1,44 +1,70 @@
 import type { AddressInfo } from 'node:net';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
-/** A TCP proxy a test can cut, to make a real database unreachable mid-test. */
+/** A TCP proxy a test can cut, to make a real database unreachable mid-test, and restore. */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
+  private server: Server;
   private constructor(
-    private server: Server,
+    private readonly targetHost: string,
+    private readonly targetPort: number,
     readonly port: number,
-  ) {}
+  ) {
+    this.server = this.listen();
+  }
 
   /** `listenPort`: a port of one's own choosing (default: any free one). */
   static async start(targetHost: string, targetPort: number, listenPort = 0): Promise<TcpProxy> {
-    const sockets = new Set<Socket>();
-    const server = createServer((client) => {
-      const upstream = createConnection(targetPort, targetHost);
-      sockets.add(client);
-      sockets.add(upstream);
+    let port = listenPort;
+    if (!port) {
+      const probe = createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+      port = (probe.address() as AddressInfo).port;
+      await new Promise<void>((r) => probe.close(() => r()));
+    }
+    const proxy = new TcpProxy(targetHost, targetPort, port);
+    await proxy.listening();
+    return proxy;
+  }
+
+  private listen(): Server {
+    return createServer((client) => {
+      const upstream = createConnection(this.targetPort, this.targetHost);
+      this.sockets.add(client);
+      this.sockets.add(upstream);
       client.pipe(upstream).pipe(client);
       const end = () => {
         client.destroy();
         upstream.destroy();
-        sockets.delete(client);
-        sockets.delete(upstream);
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
       };
       client.on('error', end).on('close', end);
       upstream.on('error', end).on('close', end);
     });
-    await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', () => r()));
-    const proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
-    for (const s of sockets) proxy.sockets.add(s);
-    (proxy as unknown as { track: Set<Socket> }).track = sockets;
-    return proxy;
+  }
+
+  private listening(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   /** Stops accepting and drops every open connection: the database is now unreachable. */
   async cut(): Promise<void> {
-    const track = (this as unknown as { track: Set<Socket> }).track;
     await new Promise<void>((r) => {
       this.server.close(() => r());
-      for (const s of track) s.destroy();
+      for (const s of this.sockets) s.destroy();
     });
+  }
+
+  /** Accepts connections again, on the same port: the database is back. */
+  async restore(): Promise<void> {
+    this.server = this.listen();
+    await this.listening();
   }
 }

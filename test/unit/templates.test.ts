@@ -8,7 +8,13 @@ import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type Message, renderIncidentCard } from '../../src/templates/incident-card.js';
 import { renderIncidentList } from '../../src/templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../../src/templates/modals.js';
-import { renderAnnouncement, renderDeclaredReply, renderNotice, renderResolved } from '../../src/templates/notices.js';
+import {
+  renderAnnouncement,
+  renderDeclarationReport,
+  renderDeclaredReply,
+  renderNotice,
+  renderResolved,
+} from '../../src/templates/notices.js';
 import { renderTimeline } from '../../src/templates/timeline.js';
 import { limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
 import {
@@ -259,6 +265,34 @@ describe('notices', () => {
     const warned = renderDeclaredReply(makeIncident({ channelId: null }), ['the card could not be posted']);
     expect(warned).toContain('its channel');
     expect(warned).toContain(':warning: But the card could not be posted.');
+  });
+
+  it('tells the declarer how an interrupted declaration ended', () => {
+    const gone = renderDeclarationReport(
+      {
+        kind: 'abandoned',
+        incident: makeIncident({ title: '<!channel> db' }),
+        channel: { id: CHANNEL, archived: true },
+      },
+      SEV,
+    );
+    expect(gone).toContain('so it was not kept: there is no incident #42.');
+    expect(gone).toContain(`Its channel <#${CHANNEL}> is archived.`);
+    expect(gone).not.toContain('<!channel>');
+    const done = renderDeclarationReport({ kind: 'finished', incident: makeIncident(), problems: [] }, SEV);
+    expect(done).toContain('it has finished it now.');
+    expect(done).toContain(`Incident #42 (SEV-1) is open: <#${CHANNEL}>. The card there has the buttons`);
+  });
+
+  it('declared reply without a card says so and points to the commands, never to the buttons', () => {
+    const reply = renderDeclaredReply(makeIncident(), [
+      { step: 'card', reason: "Couldn't post the incident card: the channel does not exist or the bot cannot see it." },
+      { step: 'pin', reason: 'no' },
+    ]);
+    expect(reply).not.toContain('has the buttons');
+    expect(reply).toContain(`is open: <#${CHANNEL}>, but its card could not be posted there`);
+    expect(reply).toContain('`/incident ack`');
+    expect(reply).toContain(':warning: But the card could not be pinned (no).');
   });
 });
 

@@ -1,0 +1,359 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../store/db.js';
+import {
+  claimStaleDeclarations,
+  type DeclarationRow,
+  endDeclaration,
+  holdDeclaration,
+  markDeclarationStep,
+  renewDeclaration,
+  startDeclaration,
+} from '../store/declaration.repo.js';
+import { insertEvent } from '../store/event.repo.js';
+import {
+  deleteAbandonedIncident,
+  findRecentSameDeclaration,
+  getIncident,
+  insertIncident,
+  isDeclaring,
+  markDeclared,
+  nextIncidentNumber,
+  recordDeclaringChannel,
+  updateIncident,
+} from '../store/incident.repo.js';
+import { claimRequestKey } from '../store/request-key.repo.js';
+import { ChatPlatformError, DomainError } from './errors.js';
+import type { EscalationService } from './escalation.service.js';
+import type { DeclarationReport, DeclareProblem, EscalationView, IncidentChat, Logger } from './ports.js';
+import type { Severity } from './severity.js';
+import type { Incident } from './types.js';
+
+export interface DeclareInput {
+  teamId: string;
+  reporterId: string;
+  title: string;
+  severity: Severity;
+  /** Unique per Slack request (the trigger id): a retry of the same request finds it taken. */
+  requestKey: string;
+}
+
+export type DeclareResult =
+  /** `warnings` says each of `problems` in a sentence. */
+  | { kind: 'declared'; incident: Incident; warnings: string[]; problems: DeclareProblem[] }
+  /** The same person declared the same title moments ago (a double send): the existing incident. */
+  | { kind: 'existing'; incident: Incident }
+  /** A retry of a request already handled: nothing to say. */
+  | { kind: 'retry' };
+
+type Channel = { channelId: string; channelName: string };
+
+/** A person double-sending the same declaration within this window gets the existing incident. */
+const SAME_DECLARATION_WINDOW_SECONDS = 120;
+/**
+ * How long a process holds a declaration it works on without renewing it. The holder renews it every third of this;
+ * once it runs out (the process died, or lost the database), the timer loop of any process takes the declaration.
+ */
+export const DECLARATION_LEASE_MS = 15_000;
+/** Declarations taken by one sweep at most. */
+const SWEEP_BATCH = 20;
+/** The attempt at settling a declaration after which its declarer not being reachable no longer holds it up. */
+const MAX_ATTEMPTS = 20;
+
+async function retry<T>(fn: () => Promise<T>, attempts = 3, delayMs = 200): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, delayMs * i));
+    }
+  }
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * Declaring an incident: a row, a Slack channel, timers, a card, an announcement. An incident exists whole or not at
+ * all: its row is written `declaring` (out of sight) and made whole, with its channel and its timers, in one
+ * transaction. Whatever stops a declaration half-way (Slack refusing, the database lost, the process killed) leaves a
+ * `declarations` row whose lease runs out; `sweep` (run by every process's timer loop) then abandons it cleanly if it
+ * never became whole, or finishes it (card, pin, announcement) if it did, and tells the declarer either way.
+ */
+export class DeclarationService {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: IncidentChat,
+    private readonly log: Logger = console,
+    private readonly escalation?: EscalationService,
+    /** Called once a declared incident is whole (channel, card); e.g. to suggest a playbook. Failures are logged. */
+    private readonly afterDeclare?: (incident: Incident) => Promise<void>,
+    private readonly leaseMs = DECLARATION_LEASE_MS,
+  ) {}
+
+  private async escalationView(incident: Incident): Promise<EscalationView | undefined> {
+    if (!this.escalation) return undefined;
+    try {
+      return await this.escalation.view(this.db, incident);
+    } catch (err) {
+      this.log.warn('could not read the escalation state for the card', err);
+      return undefined;
+    }
+  }
+
+  async declare(input: DeclareInput): Promise<DeclareResult> {
+    const owner = randomUUID();
+    const created = await this.db.transaction(async (tx) => {
+      // Serialise identical declarations by the same person so a double send cannot make two incidents.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`,
+      ]);
+      if (!(await claimRequestKey(tx, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
+      const same = await findRecentSameDeclaration(
+        tx,
+        input.teamId,
+        input.reporterId,
+        input.title,
+        SAME_DECLARATION_WINDOW_SECONDS,
+      );
+      if (same) return { kind: 'existing' as const, incident: same };
+      const number = await nextIncidentNumber(tx, input.teamId);
+      const incident = await insertIncident(tx, { ...input, number }, { declaring: true });
+      await insertEvent(tx, incident.id, 'declared', input.reporterId, {
+        title: input.title,
+        severity: input.severity,
+      });
+      await startDeclaration(tx, incident.id, owner, this.leaseMs);
+      return { kind: 'new' as const, incident };
+    });
+    if (created.kind !== 'new') return created;
+
+    // Holding the declaration while working on it: a lease renewed in the database, not a timer that matters.
+    const heartbeat = setInterval(
+      () => {
+        renewDeclaration(this.db, created.incident.id, owner, this.leaseMs).catch((err) =>
+          this.log.warn(`could not renew the lease on declaration ${created.incident.id}`, err),
+        );
+      },
+      Math.floor(this.leaseMs / 3),
+    );
+    heartbeat.unref();
+    try {
+      return await this.build(created.incident, owner);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async build(declaring: Incident, owner: string): Promise<DeclareResult> {
+    let made: Channel | undefined;
+    let channel: Channel;
+    try {
+      channel = await this.chat.openChannel(declaring, async (c) => {
+        made = c;
+        await recordDeclaringChannel(this.db, declaring.id, c);
+      });
+    } catch (err) {
+      // No channel, no incident: nothing half-made is left behind.
+      if (made) await this.archive(made.channelId);
+      await this.giveUp(declaring, owner);
+      throw err;
+    }
+    let incident: Incident;
+    try {
+      let due: Date | null = null;
+      incident = await this.db.transaction(async (tx) => {
+        if (!(await holdDeclaration(tx, declaring.id, owner))) throw new TakenOverError();
+        const whole = await markDeclared(tx, declaring.id, channel);
+        if (!whole) throw new TakenOverError();
+        await insertEvent(tx, whole.id, 'channel_created', null, { ...channel });
+        // The incident is whole now: its escalation timers start in this same transaction.
+        due = (await this.escalation?.sync(tx, whole)) ?? null;
+        return whole;
+      });
+      this.escalation?.scheduled(due);
+    } catch (err) {
+      await this.archive(channel.channelId);
+      if (!(err instanceof TakenOverError)) await this.giveUp(declaring, owner);
+      throw err;
+    }
+
+    const result = await this.complete(incident);
+    try {
+      await endDeclaration(this.db, incident.id, owner);
+    } catch (err) {
+      this.log.warn(`could not close declaration ${incident.id}; the timer loop will`, err);
+    }
+    return { kind: 'declared', ...result };
+  }
+
+  /**
+   * The Slack side of a whole incident: card, pin, announcement, what comes after. Failures are reported, not thrown.
+   * Steps in `done` (and the card, when the incident has one) were done by an earlier attempt and are skipped; each
+   * step is recorded as done once tried, so a process finishing an interrupted declaration does each once.
+   */
+  private async complete(
+    whole: Incident,
+    done: ReadonlySet<string> = new Set(),
+  ): Promise<{ incident: Incident; warnings: string[]; problems: DeclareProblem[] }> {
+    let incident = whole;
+    const warnings: string[] = [];
+    const problems: DeclareProblem[] = [];
+    const failed = (step: DeclareProblem['step'], sentence: string, err: unknown) => {
+      warnings.push(`${sentence} (${describe(err)})`);
+      problems.push({ step, reason: describe(err) });
+    };
+    const step = async (name: string, fn: () => Promise<void>) => {
+      if (done.has(name)) return;
+      await fn();
+      await markDeclarationStep(this.db, incident.id, name).catch((err) =>
+        this.log.warn(`could not record step ${name} of declaration ${incident.id}`, err),
+      );
+    };
+    let cardTs = incident.cardTs ?? undefined;
+    if (!cardTs) {
+      try {
+        cardTs = await this.chat.postCard(incident, await this.escalationView(incident));
+      } catch (err) {
+        failed('card', 'the incident card could not be posted', err);
+        this.log.error('postCard failed', err);
+      }
+      if (cardTs) {
+        const ts = cardTs;
+        try {
+          incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
+        } catch (err) {
+          warnings.push('the card was posted but could not be linked to the incident, so it will not update');
+          problems.push({ step: 'link', reason: describe(err) });
+          this.log.error('saving the card ts failed', err);
+        }
+      }
+    }
+    if (cardTs) {
+      const ts = cardTs;
+      await step('pin', async () => {
+        try {
+          await this.chat.pinCard({ ...incident, cardTs: ts });
+        } catch (err) {
+          failed('pin', 'the card could not be pinned', err);
+          this.log.warn('pinCard failed', err);
+        }
+      });
+    }
+    await step('announce', async () => {
+      try {
+        await this.chat.announce(incident);
+      } catch (err) {
+        failed('announce', 'the announcement could not be posted', err);
+        this.log.warn('announce failed', err);
+      }
+    });
+    const after = this.afterDeclare;
+    if (after) {
+      await step('after', async () => {
+        try {
+          await after(incident);
+        } catch (err) {
+          this.log.warn('after-declare step failed', err);
+        }
+      });
+    }
+    return { incident, warnings, problems };
+  }
+
+  private async archive(channelId: string): Promise<boolean> {
+    try {
+      await this.chat.abandonChannel(channelId);
+      return true;
+    } catch (err) {
+      this.log.error('abandonChannel failed', err);
+      return false;
+    }
+  }
+
+  /**
+   * Removes the row of a declaration that failed half-way (giving its number back), if `owner` still holds it;
+   * retried, since the database may be busy. When the database is gone, the sweep does it once it is back.
+   */
+  private async giveUp(incident: Incident, owner: string): Promise<void> {
+    try {
+      await retry(() =>
+        this.db.transaction(async (tx) => {
+          if (await holdDeclaration(tx, incident.id, owner)) await deleteAbandonedIncident(tx, incident);
+        }),
+      );
+    } catch (err) {
+      this.log.error(`could not remove half-made incident ${incident.id}; the timer loop will once it can`, err);
+    }
+  }
+
+  /**
+   * Settles declarations whose holder is gone (its lease ran out): one that never became whole is abandoned, one that
+   * did is finished; its declarer is told either way. Run by the timer loop of every process, at start and then on
+   * each round; two processes never take the same declaration.
+   */
+  async sweep(): Promise<void> {
+    const owner = randomUUID();
+    const stale = await claimStaleDeclarations(this.db, owner, SWEEP_BATCH, this.leaseMs);
+    for (const d of stale) {
+      try {
+        await this.settle(d, owner, d.attempts >= MAX_ATTEMPTS);
+      } catch (err) {
+        // Its lease runs out again and a later round takes it, skipping the steps already done.
+        this.log.warn(`could not settle interrupted declaration ${d.incidentId}; trying again later`, err);
+      }
+    }
+  }
+
+  /** `last`: the last attempt, which settles the declaration even if its declarer cannot be told. */
+  private async settle(d: DeclarationRow, owner: string, last: boolean): Promise<void> {
+    const incident = await getIncident(this.db, d.incidentId);
+    if (!incident) return endDeclaration(this.db, d.incidentId, owner);
+    if (await isDeclaring(this.db, d.incidentId)) return this.abandon(incident, owner, last);
+    // Whole, but its process stopped before the card, the announcement or the reply: finish, then tell the declarer.
+    const r = await this.complete(incident, new Set(d.done));
+    await this.tell({ kind: 'finished', incident: r.incident, problems: r.problems }, last);
+    await endDeclaration(this.db, d.incidentId, owner);
+  }
+
+  /** A declaration that never became whole: archive its channel, tell the declarer, remove it (number given back). */
+  private async abandon(incident: Incident, owner: string, last: boolean): Promise<void> {
+    const channel = incident.channelId
+      ? { id: incident.channelId, archived: await this.archive(incident.channelId) }
+      : null;
+    await this.tell({ kind: 'abandoned', incident, channel }, last);
+    await this.db.transaction(async (tx) => {
+      if (await holdDeclaration(tx, incident.id, owner)) await deleteAbandonedIncident(tx, incident);
+    });
+  }
+
+  /**
+   * Tells the declarer how it ended. A failure Slack may get over (HTTP 5xx, network, rate limit) is thrown, for a
+   * later round, unless this is the last attempt; any other (the person cannot be reached) is logged.
+   */
+  private async tell(report: DeclarationReport, last: boolean): Promise<void> {
+    try {
+      await this.chat.tellDeclarer(report);
+    } catch (err) {
+      const passing =
+        !(err instanceof DomainError) || (err instanceof ChatPlatformError && PASSING.has(err.slackError));
+      if (passing && !last) throw err;
+      this.log.warn(`could not tell ${report.incident.reporterId} how declaration ${report.incident.id} ended`, err);
+    }
+  }
+}
+
+/** Slack failures that pass (see toChatPlatformError): worth trying again later. */
+const PASSING = new Set(['http_error', 'request_error', 'ratelimited']);
+
+/** The declaration's lease ran out and another process took it over (and gives it up): nothing was kept. */
+class TakenOverError extends DomainError {
+  constructor() {
+    super(
+      'declaration_taken_over',
+      'This declaration took too long and was given up, so nothing was kept. Declare it again; if this is a real incident, follow the runbook by hand meanwhile.',
+    );
+  }
+}
