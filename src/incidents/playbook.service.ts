@@ -1,8 +1,9 @@
 import { redactWith } from '../ops/redact.js';
 import { knownSecrets, type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
-import { type Playbook, type PlaybookStep, type RunnableStep, suggestPlaybook } from '../runbook/playbooks.js';
+import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { isRollbackStep, PHASES, type PlaybookPhase, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
+import { suggestPlaybook } from '../runbook/suggest-playbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';

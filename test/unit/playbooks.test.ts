@@ -7,10 +7,10 @@ import {
   PARAM_KINDS,
   type Playbook,
   type PlaybookStep,
-  suggestPlaybook,
   validateParams,
 } from '../../src/runbook/playbooks.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+import { suggestPlaybook } from '../../src/runbook/suggest-playbook.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const base = (playbooks: unknown) => ({ ...testRunbookData(), playbooks });

@@ -1,0 +1,56 @@
+import type { Playbook } from './playbooks.js';
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Compiled keyword patterns: a Unicode pattern costs far more to build than to run, and keywords are few. */
+const patterns = new Map<string, RegExp>();
+
+/** A keyword as a case-insensitive whole-word pattern; spaces match any run of spaces, a plural 's' is allowed. */
+function keywordPattern(kw: string): RegExp {
+  let re = patterns.get(kw);
+  if (!re) {
+    const body = kw.trim().split(/\s+/).map(escapeRegExp).join('\\s+');
+    re = new RegExp(`(?<![\\p{L}\\p{N}])${body}(?:e?s)?(?![\\p{L}\\p{N}])`, 'giu');
+    patterns.set(kw, re);
+  }
+  return re;
+}
+
+/** Kinds suggested ahead of any other match: an attack reads like an ordinary fault ("DDoS: rate limit alerts"). */
+const SUGGESTED_FIRST: ReadonlySet<Playbook['kind']> = new Set(['security']);
+
+/**
+ * The id of the playbook whose keywords best fit an incident title, or null. Overlapping matches go to the longest
+ * keyword ("redis connection" beats "connection"); a matched security playbook wins; otherwise each playbook scores
+ * the number of words its matches cover; ties go to the playbook matched earliest in the title, then to the one first
+ * in the file.
+ */
+export function suggestPlaybook(
+  title: string,
+  playbooks: readonly (Pick<Playbook, 'id' | 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+): string | null {
+  const found: { start: number; end: number; index: number; words: number }[] = [];
+  // A keyword's first word must appear in the title for its pattern to match: skip the rest (Unicode patterns cost
+  // about 10 µs each to run). Only for printable ASCII titles, where lower case and Unicode case folding agree.
+  const lower = /[^ -~\t]/.test(title) ? null : title.toLowerCase();
+  playbooks.forEach((pb, index) => {
+    for (const kw of pb.match) {
+      if (lower !== null && !lower.includes(kw.trim().split(/\s+/)[0]!.toLowerCase())) continue;
+      for (const m of title.matchAll(keywordPattern(kw)))
+        found.push({ start: m.index, end: m.index + m[0].length, index, words: kw.trim().split(/\s+/).length });
+    }
+  });
+  found.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start || a.index - b.index);
+  const kept: typeof found = [];
+  for (const f of found) if (!kept.some((k) => f.start < k.end && k.start < f.end)) kept.push(f);
+  const score = new Map<number, { words: number; first: number }>();
+  for (const k of kept) {
+    const s = score.get(k.index) ?? { words: 0, first: Number.POSITIVE_INFINITY };
+    score.set(k.index, { words: s.words + k.words, first: Math.min(s.first, k.start) });
+  }
+  const first = (i: number) => (SUGGESTED_FIRST.has(playbooks[i]!.kind ?? 'incident') ? 1 : 0);
+  const best = [...score.entries()].sort(
+    ([ia, a], [ib, b]) => first(ib) - first(ia) || b.words - a.words || a.first - b.first || ia - ib,
+  )[0];
+  return best ? playbooks[best[0]]!.id : null;
+}
