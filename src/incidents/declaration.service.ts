@@ -93,14 +93,8 @@ export class DeclarationService {
     private readonly leaseMs = DECLARATION_LEASE_MS,
   ) {}
 
-  private async escalationView(incident: Incident): Promise<EscalationView | undefined> {
-    if (!this.escalation) return undefined;
-    try {
-      return await this.escalation.view(this.db, incident);
-    } catch (err) {
-      this.log.warn('could not read the escalation state for the card', err);
-      return undefined;
-    }
+  private escalationView(incident: Incident): Promise<EscalationView | undefined> {
+    return this.escalation ? this.escalation.cardView(incident) : Promise.resolve(undefined);
   }
 
   async declare(input: DeclareInput): Promise<DeclareResult> {

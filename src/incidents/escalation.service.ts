@@ -118,6 +118,16 @@ export class EscalationService {
     if (dueAt) this.onScheduled(dueAt);
   }
 
+  /** The card's escalation line; undefined (the card shows none) when it cannot be read, which is logged. */
+  async cardView(incident: Incident): Promise<EscalationView | undefined> {
+    try {
+      return await this.view(this.db, incident);
+    } catch (err) {
+      this.log.warn('could not read the escalation state for the card', err);
+      return undefined;
+    }
+  }
+
   async view(q: Queryable, incident: Incident): Promise<EscalationView> {
     const s = await escalationSummary(q, incident.id, REMINDER_RULES);
     return {

@@ -47,14 +47,8 @@ export class IncidentService {
   /** Declarations, and the sweep that settles interrupted ones (run by the timer loop). */
   readonly declarations: DeclarationService;
 
-  private async escalationView(incident: Incident): Promise<EscalationView | undefined> {
-    if (!this.escalation) return undefined;
-    try {
-      return await this.escalation.view(this.db, incident);
-    } catch (err) {
-      this.log.warn('could not read the escalation state for the card', err);
-      return undefined;
-    }
+  private escalationView(incident: Incident): Promise<EscalationView | undefined> {
+    return this.escalation ? this.escalation.cardView(incident) : Promise.resolve(undefined);
   }
 
   /** Declares an incident: whole (record, channel, timers) or not at all. See DeclarationService. */

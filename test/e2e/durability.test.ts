@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { FakeSlack, type RecordedCall } from '../support/fake-slack.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
@@ -37,6 +37,23 @@ function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess
     proc.stderr!.on('data', onData);
     proc.on('exit', (code) => reject(new Error(`bot exited with ${code}:\n${out}`)));
   });
+}
+
+/** The incident row titled `title` (still declaring, or whole) once its channel is recorded; waits up to 10 s. */
+async function rowWithChannel(db: Queryable, title: string, declaring: boolean) {
+  const read = async () =>
+    (
+      await db.query<{ id: number; channel_id: string | null }>(
+        'SELECT id, channel_id FROM incidents WHERE title = $1 AND declaring = $2',
+        [title, declaring],
+      )
+    ).rows[0];
+  let row = await read();
+  for (let i = 0; !row?.channel_id && i < 200; i++) {
+    await sleep(50);
+    row = await read();
+  }
+  return row;
 }
 
 describe('escalation timers survive a kill -9', () => {
@@ -139,17 +156,7 @@ describe('a declaration interrupted by kill -9', () => {
       text: 'sev1 killed before the card',
       response_url: fake.responseUrl('kill'),
     });
-    const whole = async () =>
-      (
-        await db.query<{ id: number; channel_id: string | null }>(
-          "SELECT id, channel_id FROM incidents WHERE title = 'killed before the card' AND NOT declaring",
-        )
-      ).rows[0];
-    let row = await whole();
-    for (let i = 0; !row?.channel_id && i < 200; i++) {
-      await sleep(50);
-      row = await whole();
-    }
+    const row = await rowWithChannel(db, 'killed before the card', false);
     expect(row?.channel_id).toBeTruthy();
     first.proc.kill('SIGKILL');
     await new Promise((r) => first.proc.once('exit', r));
@@ -181,17 +188,7 @@ describe('a declaration interrupted by kill -9', () => {
       text: 'sev2 killed before it was whole',
       response_url: fake.responseUrl('kill2'),
     });
-    const half = async () =>
-      (
-        await db.query<{ id: number; channel_id: string | null }>(
-          "SELECT id, channel_id FROM incidents WHERE title = 'killed before it was whole' AND declaring",
-        )
-      ).rows[0];
-    let row = await half();
-    for (let i = 0; !row?.channel_id && i < 200; i++) {
-      await sleep(50);
-      row = await half();
-    }
+    const row = await rowWithChannel(db, 'killed before it was whole', true);
     expect(row?.channel_id).toBeTruthy();
     first.proc.kill('SIGKILL');
     await new Promise((r) => first.proc.once('exit', r));
