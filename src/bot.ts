@@ -62,6 +62,8 @@ export interface Bot {
   timers: TimerLoop<FiredJob>;
   /** The shared key-value store; close it after the app stops. */
   kv: GuardedKv;
+  /** The audit; flush it after the app stops, before the database closes. */
+  audit: Pick<AuditTrail, 'flush'>;
 }
 
 /**
@@ -177,5 +179,5 @@ export function createBot({
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers, kv };
+  return { app, timers, kv, audit };
 }

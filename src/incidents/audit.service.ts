@@ -1,5 +1,5 @@
 import { redact } from '../ops/redact.js';
-import { type AuditEntry, type AuditRow, insertAudit, listAudit, listIncidentAudit } from '../store/audit.repo.js';
+import { type AuditEntry, type AuditRow, insertAudits, listAudit, listIncidentAudit } from '../store/audit.repo.js';
 import type { Database } from '../store/db.js';
 import { DomainError } from './errors.js';
 import type { IncidentChat, Logger } from './ports.js';
@@ -11,6 +11,8 @@ const MAX_TEXT = 500;
 /** The most rows one page of the export, or `/incident audit`, shows. */
 export const AUDIT_PAGE_MAX = 1000;
 export const INCIDENT_AUDIT_MAX = 50;
+/** The most rows one INSERT writes. */
+const AUDIT_BATCH_MAX = 500;
 
 const clip = (s: string) => {
   const masked = redact(s);
@@ -39,18 +41,45 @@ export class AuditTrail {
     private readonly log: Logger = console,
   ) {}
 
-  async record(entry: AuditEntry): Promise<void> {
+  /** Rows waiting for the statement in flight to end; each resolves its `record` once stored (or logged). */
+  private pending: { row: AuditEntry; done: () => void }[] = [];
+  private writing: Promise<void> | null = null;
+
+  /**
+   * Appends a row. Rows recorded while a write is in flight go together in the next statement (one INSERT for many):
+   * under a flood, the audit costs a statement per batch, not per request. Resolves once the row is stored.
+   */
+  record(entry: AuditEntry): Promise<void> {
     const row: AuditEntry = {
       ...entry,
       ...(entry.reason !== undefined ? { reason: clip(entry.reason) } : {}),
       details: clipDetails(entry.details),
     };
-    this.log.info(`audit: ${row.action} by ${row.actor}: ${row.outcome}${row.reason ? ` (${row.reason})` : ''}`);
-    try {
-      await insertAudit(this.db, row);
-    } catch (err) {
-      this.log.error('audit row not stored', { audit: row }, err);
+    return new Promise<void>((done) => {
+      this.pending.push({ row, done });
+      this.writing ??= this.drain();
+    });
+  }
+
+  /** Resolves once every row recorded so far is stored (or logged): before the database closes. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, AUDIT_BATCH_MAX);
+      try {
+        await insertAudits(
+          this.db,
+          batch.map((b) => b.row),
+        );
+      } catch (err) {
+        for (const b of batch) this.log.error('audit row not stored', { audit: b.row }, err);
+      }
+      for (const b of batch) b.done();
     }
+    this.writing = null;
   }
 
   /** One page of the export: rows at or after `since`, after the cursor `afterId`, oldest first. */

@@ -63,28 +63,41 @@ const toRow = (r: Raw): AuditRow => ({
 });
 
 /**
- * Appends one row. Without an incident id, the incident whose channel it happened in (if any) is recorded, so what
- * was done in an incident channel belongs to that incident. The only statement that writes the table.
+ * Appends rows, in order, in one statement. Without an incident id, the incident whose channel it happened in (if
+ * any) is recorded, so what was done in an incident channel belongs to that incident. The only statement that writes
+ * the table.
  */
-export async function insertAudit(q: Queryable, e: AuditEntry): Promise<void> {
+export async function insertAudits(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const col = <T>(f: (e: AuditEntry) => T) => entries.map(f);
   await q.query(
     `INSERT INTO audit_log (actor, action, surface, team_id, channel_id, incident_id, outcome, reason, request_id, details)
-     VALUES ($1, $2, $3, $4, $5,
-       COALESCE($6::integer, (SELECT id FROM incidents WHERE channel_id = $5::text)),
-       $7, $8, $9, $10)`,
+     SELECT r.actor, r.action, r.surface, r.team_id, r.channel_id,
+       COALESCE(r.incident_id, (SELECT i.id FROM incidents i WHERE i.channel_id = r.channel_id)),
+       r.outcome, r.reason, r.request_id, r.details
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[], $8::text[],
+                 $9::text[], $10::jsonb[])
+       WITH ORDINALITY AS r(actor, action, surface, team_id, channel_id, incident_id, outcome, reason, request_id,
+                            details, ord)
+     ORDER BY r.ord`,
     [
-      e.actor,
-      e.action,
-      e.surface,
-      e.teamId ?? null,
-      e.channelId ?? null,
-      e.incidentId ?? null,
-      e.outcome,
-      e.reason ?? null,
-      e.requestId ?? null,
-      JSON.stringify(e.details ?? {}),
+      col((e) => e.actor),
+      col((e) => e.action),
+      col((e) => e.surface),
+      col((e) => e.teamId ?? null),
+      col((e) => e.channelId ?? null),
+      col((e) => e.incidentId ?? null),
+      col((e) => e.outcome),
+      col((e) => e.reason ?? null),
+      col((e) => e.requestId ?? null),
+      col((e) => JSON.stringify(e.details ?? {})),
     ],
   );
+}
+
+/** Appends one row (see insertAudits). */
+export function insertAudit(q: Queryable, e: AuditEntry): Promise<void> {
+  return insertAudits(q, [e]);
 }
 
 /** Rows at or after `since`, after the row `afterId` (the cursor), oldest first, at most `limit`. */

@@ -79,6 +79,34 @@ forEachDatabase(
         await expect(trail.forIncident(inc.id, 'U0SOMEONE')).rejects.toThrow(DomainError);
       });
 
+      it('rows recorded at once go in few statements, in the order they were recorded, all stored', async () => {
+        let statements = 0;
+        const counting = {
+          ...ctx.db,
+          query: (text: string, params?: readonly unknown[]) => {
+            if (text.includes('INSERT INTO audit_log')) statements++;
+            return ctx.db.query(text, params);
+          },
+        };
+        const trail = new AuditTrail(
+          counting as typeof ctx.db,
+          { resolveContacts: async () => ({ userIds: [], unresolved: [] }) },
+          [],
+          silent,
+        );
+        const actors = Array.from({ length: 200 }, (_, n) => `U0BATCH${n}`);
+        await Promise.all(
+          actors.map((actor) => trail.record({ actor, action: 'list', surface: 'command', outcome: 'ok' })),
+        );
+        await trail.flush();
+        expect(statements).toBeGreaterThan(0);
+        expect(statements).toBeLessThanOrEqual(3);
+        const { rows } = await ctx.db.query<{ actor: string }>(
+          "SELECT actor FROM audit_log WHERE actor LIKE 'U0BATCH%' ORDER BY id",
+        );
+        expect(rows.map((r) => r.actor)).toEqual(actors);
+      });
+
       it('a row that cannot be stored is logged, and the action is not failed', async () => {
         const logged: unknown[][] = [];
         const down = { ...ctx.db, query: () => Promise.reject(new Error('database down')) };

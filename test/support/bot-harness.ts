@@ -140,7 +140,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
   });
-  const { app, timers, kv } = createBot({
+  const { app, timers, kv, audit } = createBot({
     config,
     db,
     runbook: opts.runbook ?? testRunbook(),
@@ -202,6 +202,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     async stop() {
       await app.stop();
       await timers.stop();
+      await audit.flush();
       await kv.close();
       await db.close();
       if (!opts.fake) await fake.close();
