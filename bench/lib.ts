@@ -9,6 +9,12 @@ import pg from 'pg';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PG_BASE_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * The per-person limits and the channel budget, off for the bot under test: every request of a bench comes from one
+ * user, and a bench measures what the bot itself can do, not how soon it refuses a person who floods it.
+ */
+export const LIMITS_OFF = { DECLARE_RATE_LIMIT: 'off', RUN_RATE_LIMIT: 'off', CHANNEL_CREATE_LIMIT: 'off' } as const;
+
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 const READY_TIMEOUT_MS = 30_000;
 

@@ -23,6 +23,7 @@ import {
   cpuMs,
   gcProbe,
   hostBusyMs,
+  LIMITS_OFF,
   runBench,
   SIGNING_SECRET,
   selfCpuMs,
@@ -166,7 +167,13 @@ runBench(async (atExit) => {
     [
       startChild('bot', {
         script: BOT_SCRIPT,
-        env: { ...slackEnv, PORT: '0', DATABASE_URL: schema.databaseUrl, INCIDENTS_CHANNEL: ANNOUNCE_CHANNEL_ID },
+        env: {
+          ...slackEnv,
+          ...LIMITS_OFF,
+          PORT: '0',
+          DATABASE_URL: schema.databaseUrl,
+          INCIDENTS_CHANNEL: ANNOUNCE_CHANNEL_ID,
+        },
         ready: BOT_READY,
         gcProbe: true,
         maskRefs: true,
