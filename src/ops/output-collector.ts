@@ -47,9 +47,12 @@ export function createOutputCollector({ maxTailChars, maxFullBytes }: OutputColl
       return;
     }
     truncated = true;
-    const fit = cutOnLine(text, maxFullBytes - headBytes);
+    // Cut on the last line boundary of the whole head, not only of this chunk: the head kept so far may end inside a
+    // line that this chunk finishes past the room left (which chunk a line ends in depends on the pipe).
+    const fit = cutOnLine(head.join('') + text, maxFullBytes);
+    head.length = 0;
     head.push(fit);
-    headBytes += Buffer.byteLength(fit);
+    headBytes = Buffer.byteLength(fit);
   };
 
   return {
