@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { App } from '@slack/bolt';
 import type { AuditTrail } from '../incidents/audit.service.js';
+import { PerMinuteBudget } from './per-minute.js';
 
 /** Bolt's HTTP endpoint for Slack's requests (its default; the bot sets no other). */
 const SLACK_ENDPOINT = '/slack/events';
@@ -43,30 +44,20 @@ export function auditBadSignatures(
   const inner = receiver?.requestListener;
   if (!receiver || typeof inner !== 'function') return;
 
-  let windowStart = now();
-  let written = 0;
-  let suppressed = 0;
+  const budget = new PerMinuteBudget(rowsPerMinute, now);
   const refused = (req: IncomingMessage) => {
-    if (now() - windowStart >= 60_000) {
-      if (suppressed > 0) {
-        void trail.record({
-          actor: 'unknown',
-          action: 'bad_signature',
-          surface: 'http',
-          outcome: 'refused',
-          reason: `${suppressed} more requests with a bad signature in the minute before, not written one by one`,
-          details: { suppressed },
-        });
-      }
-      windowStart = now();
-      written = 0;
-      suppressed = 0;
+    const { write, heldBefore } = budget.take();
+    if (heldBefore > 0) {
+      void trail.record({
+        actor: 'unknown',
+        action: 'bad_signature',
+        surface: 'http',
+        outcome: 'refused',
+        reason: `${heldBefore} more requests with a bad signature in the minute before, not written one by one`,
+        details: { suppressed: heldBefore },
+      });
     }
-    if (written >= rowsPerMinute) {
-      suppressed += 1;
-      return;
-    }
-    written += 1;
+    if (!write) return;
     void trail.record({
       actor: `ip:${remoteAddress(req)}`,
       action: 'bad_signature',
