@@ -11,7 +11,7 @@ import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from '.
 import { type BotIdentity, BotIdentityError, fetchBotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from './store/db.js';
-import { migrate } from './store/migrate.js';
+import { MigrationMismatchError, migrate } from './store/migrate.js';
 
 export interface RunningBot {
   config: Config;
@@ -33,6 +33,7 @@ async function openDatabase(config: Config): Promise<Database> {
   } catch (err) {
     await db.close().catch(() => {});
     const where = config.databaseUrl ? redactUrl(config.databaseUrl) : `the embedded database in ${config.dataDir}`;
+    if (err instanceof MigrationMismatchError) throw new StartupError(`Not starting on ${where}. ${err.message}`);
     throw new StartupError(
       `Cannot open ${where}: ${err instanceof Error ? err.message : String(err)}. Check DATABASE_URL (or DATA_DIR) and that the database is running.`,
     );

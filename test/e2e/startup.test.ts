@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBot, start } from '../../src/start.js';
+import { type RunningBot, StartupError, start } from '../../src/start.js';
+import { createPostgresDatabase } from '../../src/store/db.js';
+import { loadMigrations, migrate } from '../../src/store/migrate.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { postToSlackApp } from '../support/slack-request.js';
@@ -110,6 +112,50 @@ describe('start-up', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Cannot open postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test/);
     expect(r.stderr).not.toContain('hunter2');
+  });
+
+  describe('migrations that do not belong to this code', () => {
+    /** A database migrated with this code's migrations and `more`, then changed by `tamper`. */
+    async function migratedDatabase(more: { version: number; name: string; sql: string }[], tamper = '') {
+      const url = await testDatabaseUrl();
+      const db = createPostgresDatabase(url);
+      try {
+        await migrate(db, [...(await loadMigrations()), ...more]);
+        if (tamper) await db.exec(tamper);
+      } finally {
+        await db.close();
+      }
+      return url;
+    }
+
+    it('a database migrated by a newer version is refused, naming the migration, and the process exits 1', async () => {
+      const url = await migratedDatabase([
+        { version: 900, name: '900_future.sql', sql: 'CREATE TABLE future (a int);' },
+      ]);
+      const r = await startProcess({ DATABASE_URL: url, PORT: '0' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Not starting on postgresql://');
+      expect(r.stderr).toContain(
+        'The database has migration 900_future.sql, which this version of the bot does not have',
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('an applied migration edited since is refused at start, naming the file', async () => {
+      const url = await migratedDatabase(
+        [],
+        `UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 3`,
+      );
+      const err = await start({ DATABASE_URL: url, PORT: '0' }, () => {}).then(
+        async (bot) => {
+          await bot.stop();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StartupError);
+      expect((err as Error).message).toContain('The migration 003_playbooks.sql was changed after it was applied');
+    });
   });
 
   describe('with no Slack credentials (set-up mode)', () => {
