@@ -250,8 +250,13 @@ describe('start-up', () => {
         expect(res.status).toBe(200);
         const announced = await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'C0INCIDENTS');
         expect(JSON.stringify(announced.args)).toContain('announced by name');
-        // The declaration finished (its reply sent) before the bot stops.
+        // The declaration finished, its audit row written, before the bot stops.
         expect((await fake.waitFor('response_url')).args.text).toMatch(/is open/);
+        await expect
+          .poll(async () => (await bot.db.query(`SELECT 1 FROM audit_log WHERE action = 'declare'`)).rows.length, {
+            timeout: 10_000,
+          })
+          .toBe(1);
       } finally {
         await bot.stop();
       }
