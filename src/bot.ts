@@ -99,6 +99,7 @@ export function createBot({
     ...(identity ? { botId: identity.botId, botUserId: identity.botUserId } : {}),
     ...slackReceiver(slack, {
       port: config.port,
+      ...(config.host ? { host: config.host } : {}),
       clientOptions,
       customRoutes: routes,
       logLevel: LOG_LEVELS[config.logLevel],

@@ -8,6 +8,57 @@ const optionalString = z
   .optional()
   .transform((s) => (s ? s : undefined));
 
+/** A value as it appears in a message (never used for secrets). */
+const shown = (s: string | undefined) => JSON.stringify(s ?? '');
+
+/** An optional string checked by `problem`, which says in plain words what is wrong (undefined: fine). */
+const checked = (problem: (s: string) => string | undefined) =>
+  optionalString.superRefine((s, ctx) => {
+    const message = s === undefined ? undefined : problem(s);
+    if (message) ctx.addIssue({ code: 'custom', message });
+  });
+
+/** A whole number within bounds; unset or blank: the default. */
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const s = raw?.trim();
+      if (!s) return fallback;
+      const n = Number(s);
+      if (!/^\d+$/.test(s) || n < min || n > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a whole number between ${min} and ${max}, got ${shown(raw)}`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** One of a few words (any case); unset or blank: undefined. */
+const oneOf = <const T extends string>(values: readonly T[]) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const s = raw?.trim().toLowerCase();
+      if (!s) return undefined;
+      if (!(values as readonly string[]).includes(s)) {
+        ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}, got ${shown(raw)}` });
+        return z.NEVER;
+      }
+      return s as T;
+    });
+
+const httpUrl = (example: string) =>
+  checked((s) =>
+    /^https?:\/\/[^/\s]+/.test(s)
+      ? undefined
+      : `must be an http:// or https:// URL such as ${example}, got ${shown(s)}`,
+  );
+
 /** A rate limit as `count/duration` (`5/1m`), or `off`. */
 const rate = (fallback: string) =>
   z
@@ -16,58 +67,137 @@ const rate = (fallback: string) =>
     .transform((s, ctx) => {
       const r = parseRate(s.trim() || fallback);
       if (r === null) {
-        ctx.addIssue({ code: 'custom', message: 'must be a count per duration, e.g. 5/1m or 20/30s, or off' });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a count per duration, e.g. 5/1m or 20/30s, or off, got ${shown(s)}`,
+        });
         return z.NEVER;
       }
       return r === 'off' ? null : r;
     });
 
+/** Where each token is found in the app's settings, for the messages. */
+const BOT_TOKEN_HELP = 'the Bot User OAuth Token (xoxb-…) from OAuth & Permissions';
+const APP_TOKEN_HELP =
+  'an app-level token (xapp-…) with the connections:write scope, from Basic Information → App-Level Tokens';
+
+/** Token values are secret: the messages say what kind of token was given, never the token. */
+function botTokenProblem(s: string): string | undefined {
+  if (s.startsWith('xoxb-')) return undefined;
+  if (s.startsWith('xoxp-')) return `is a user token (xoxp-…), which acts as a person: use ${BOT_TOKEN_HELP} instead`;
+  if (s.startsWith('xapp-'))
+    return `is an app-level token (xapp-…), which goes in SLACK_APP_TOKEN: use ${BOT_TOKEN_HELP}`;
+  return `must be ${BOT_TOKEN_HELP}; the value set does not start with xoxb-`;
+}
+
+function appTokenProblem(s: string): string | undefined {
+  if (s.startsWith('xapp-')) return undefined;
+  if (s.startsWith('xox')) return `is a bot or user token (xox…-), not an app-level token: use ${APP_TOKEN_HELP}`;
+  return `must be ${APP_TOKEN_HELP}; the value set does not start with xapp-`;
+}
+
+/** Where a person finds a channel's ID in Slack, for the messages. */
+export const CHANNEL_ID_HELP =
+  "a channel ID such as C0123456789 (in Slack, click the channel's name: the ID is at the bottom of About)";
+
+/**
+ * INCIDENTS_CHANNEL as written: a channel ID (`C0123456789`, or a pasted `<#C0123456789|incidents>` or channel link
+ * `https://acme.slack.com/archives/C0123456789`) stays an ID; a
+ * name (`#incidents`, or `incidents`) becomes `#incidents`, which start-up resolves to its ID. Anything else is
+ * undefined.
+ */
+export function readIncidentsChannel(s: string): string | undefined {
+  const link =
+    /^<#([CG][A-Z0-9]{6,})(\|[^>]*)?>$/.exec(s) ??
+    /^https:\/\/[\w.-]+\.slack\.com\/archives\/([CG][A-Z0-9]{6,})\/?$/.exec(s);
+  if (link) return link[1];
+  if (/^[CG][A-Z0-9]{6,}$/.test(s)) return s;
+  const name = s.startsWith('#') ? s.slice(1).toLowerCase() : s;
+  return /^[\p{Ll}\p{Lo}\p{N}_-][\p{Ll}\p{Lo}\p{N}._-]{0,79}$/u.test(name) ? `#${name}` : undefined;
+}
+
+/** The channel name INCIDENTS_CHANNEL gives (without `#`), or undefined when it is an ID (or unset). */
+export function incidentsChannelName(config: Pick<Config, 'incidentsChannel'>): string | undefined {
+  return config.incidentsChannel?.startsWith('#') ? config.incidentsChannel.slice(1) : undefined;
+}
+
+function deploymentsPatternProblem(s: string): string | undefined {
+  try {
+    new RegExp(s);
+  } catch (err) {
+    return `is not a regular expression JavaScript can read (${(err as Error).message})`;
+  }
+  return /\(\?<version>/.test(s) ? undefined : 'must have a named group (?<version>…) that captures the version';
+}
+
+function commandEnvProblem(s: string): string | undefined {
+  const bad = s
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  if (!bad.length) return undefined;
+  return (
+    'must be variable names separated by commas, such as ATOM_API_TOKEN,ATOM_APP; ' +
+    `${bad.map((n) => (n ? shown(n) : 'an empty name')).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not`
+  );
+}
+
 const schema = z.object({
-  SLACK_BOT_TOKEN: optionalString.refine((s) => !s || /^xox[bp]-/.test(s), 'must be a bot token starting with xoxb-'),
+  SLACK_BOT_TOKEN: checked(botTokenProblem),
   SLACK_SIGNING_SECRET: optionalString,
-  SLACK_APP_TOKEN: optionalString.refine(
-    (s) => !s || s.startsWith('xapp-'),
-    'must be an app-level token starting with xapp-',
+  SLACK_APP_TOKEN: checked(appTokenProblem),
+  SLACK_API_URL: httpUrl('https://slack.com/api/'),
+  PORT: wholeNumber(0, 65535, 3000),
+  HOST: checked((s) => {
+    if (/^[^:]+:\d+$/.test(s)) return `is only the address to listen on: put the port in PORT, got ${shown(s)}`;
+    return /^[A-Za-z0-9._%:-]+$/.test(s)
+      ? undefined
+      : `must be an address to listen on, such as 0.0.0.0 (every IPv4 interface), :: or 127.0.0.1, got ${shown(s)}`;
+  }),
+  // The URL holds the password: the message never repeats it.
+  DATABASE_URL: checked((s) =>
+    /^postgres(ql)?:\/\/\S+/.test(s)
+      ? undefined
+      : 'must be a PostgreSQL URL such as postgres://user:password@db.example.com:5432/incidents ' +
+        '(or leave it unset for the embedded database in DATA_DIR)',
   ),
-  SLACK_API_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
-  PORT: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.coerce.number().int().min(0).max(65535).default(3000),
-  ),
-  HOST: optionalString,
-  DATABASE_URL: optionalString.refine(
-    (s) => !s || /^postgres(ql)?:\/\//.test(s),
-    'must be a postgres:// or postgresql:// URL',
-  ),
-  DATA_DIR: z.string().min(1).default('./.data'),
-  INCIDENTS_CHANNEL: optionalString,
+  DATA_DIR: z
+    .string()
+    .optional()
+    .superRefine((s, ctx) => {
+      if (s !== undefined && !s.trim())
+        ctx.addIssue({
+          code: 'custom',
+          message: 'is set but empty: set it to the directory for the embedded database, or unset it for ./.data',
+        });
+    })
+    .transform((s) => s?.trim() || './.data'),
+  INCIDENTS_CHANNEL: checked((s) =>
+    readIncidentsChannel(s)
+      ? undefined
+      : `must be ${CHANNEL_ID_HELP} or a channel name such as #incidents, got ${shown(s)}`,
+  ).transform((s) => (s === undefined ? undefined : readIncidentsChannel(s))),
   RUNBOOK_FILE: optionalString,
   ATOM_CLI: optionalString,
   ALEMBIC_CLI: optionalString,
-  DEPLOYMENTS_PATTERN: optionalString.refine((s) => {
-    if (!s) return true;
-    try {
-      return /\(\?<version>/.test(s) && Boolean(new RegExp(s));
-    } catch {
-      return false;
-    }
-  }, 'must be a regular expression with a named group (?<version>…)'),
-  COMMAND_ENV: optionalString.refine(
-    (s) => !s || s.split(',').every((n) => /^[A-Z_][A-Z0-9_]*$/.test(n.trim())),
-    'must be a comma-separated list of variable names, e.g. ATOM_API_TOKEN,ATOM_APP',
+  DEPLOYMENTS_PATTERN: checked(deploymentsPatternProblem),
+  COMMAND_ENV: checked(commandEnvProblem),
+  HEALTH_BASE_URL: httpUrl('https://tenant.atomagentos.com'),
+  LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error']),
+  LOG_FORMAT: oneOf(['json', 'pretty']),
+  ADMIN_TOKEN: checked((s) =>
+    s.length >= 16 ? undefined : 'must be at least 16 characters long (for example the output of openssl rand -hex 24)',
   ),
-  HEALTH_BASE_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  LOG_FORMAT: optionalString.pipe(z.enum(['json', 'pretty']).optional()),
-  ADMIN_TOKEN: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
-  REDIS_URL: optionalString.refine((s) => !s || /^rediss?:\/\/.+/.test(s), 'must be a redis:// or rediss:// URL'),
-  UPSTASH_REDIS_REST_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
+  // May hold a password: not repeated.
+  REDIS_URL: checked((s) =>
+    /^rediss?:\/\/\S+/.test(s)
+      ? undefined
+      : 'must be a Redis URL such as redis://:password@cache.example.com:6379 (or rediss:// for TLS)',
+  ),
+  UPSTASH_REDIS_REST_URL: httpUrl('https://eu1-example-12345.upstash.io'),
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   REDIS_KEY_PREFIX: z.string().default('incident-bot:'),
-  REDIS_TIMEOUT_MS: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.coerce.number().int().min(10).max(10_000).default(250),
-  ),
+  REDIS_TIMEOUT_MS: wholeNumber(10, 10_000, 250),
   DECLARE_RATE_LIMIT: rate('5/1m'),
   RUN_RATE_LIMIT: rate('10/1m'),
   CHANNEL_CREATE_LIMIT: rate('20/1m'),
@@ -79,16 +209,24 @@ function credentialProblems(env: NodeJS.ProcessEnv): string[] {
   const set = (k: string) => Boolean(env[k]?.trim());
   const problems: string[] = [];
   if (set('SLACK_BOT_TOKEN') && !set('SLACK_APP_TOKEN') && !set('SLACK_SIGNING_SECRET')) {
-    problems.push('SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+    problems.push(
+      'SLACK_SIGNING_SECRET is required in HTTP mode: set it to the Signing Secret from Basic Information → App ' +
+        'Credentials (or set SLACK_APP_TOKEN instead, for Socket Mode)',
+    );
   }
   if (!set('SLACK_BOT_TOKEN') && (set('SLACK_SIGNING_SECRET') || set('SLACK_APP_TOKEN'))) {
-    problems.push('SLACK_BOT_TOKEN is required (xoxb-…, from OAuth & Permissions)');
+    problems.push(
+      `SLACK_BOT_TOKEN is required with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: set it to ${BOT_TOKEN_HELP} ` +
+        '(or unset them all for set-up mode)',
+    );
   }
   if (set('UPSTASH_REDIS_REST_URL') !== set('UPSTASH_REDIS_REST_TOKEN')) {
     problems.push('UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together: set both, or neither');
   }
   if (set('REDIS_URL') && set('UPSTASH_REDIS_REST_URL')) {
-    problems.push('set REDIS_URL or UPSTASH_REDIS_REST_URL, not both');
+    problems.push(
+      'REDIS_URL and UPSTASH_REDIS_REST_URL are both set: set REDIS_URL or UPSTASH_REDIS_REST_URL, not both',
+    );
   }
   return problems;
 }
@@ -107,6 +245,10 @@ export interface Config {
   readonly host?: string;
   readonly databaseUrl?: string;
   readonly dataDir: string;
+  /**
+   * Where incidents are announced: a channel ID, or `#name` as written in INCIDENTS_CHANNEL, which start() resolves
+   * to the ID before the bot runs (see incidentsChannelName).
+   */
   readonly incidentsChannel?: string;
   /** The runbook (YAML); unset: the bundled ATOM runbook. */
   readonly runbookFile?: string;
@@ -186,7 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           .map((n) => [n, env[n] as string]),
       ),
     ),
-    logLevel: c.LOG_LEVEL,
+    logLevel: c.LOG_LEVEL ?? 'info',
     logFormat: c.LOG_FORMAT,
     adminToken: c.ADMIN_TOKEN,
     kv: Object.freeze({

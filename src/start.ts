@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { createBot } from './bot.js';
-import { type Config, configSecrets, loadConfig } from './config.js';
+import { type Config, configSecrets, incidentsChannelName, loadConfig } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
 import { boltLogger, createLogger } from './log/logger.js';
@@ -10,8 +10,9 @@ import { redactWith } from './ops/redact.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from './runbook/runbook.js';
 import { type BotIdentity, BotIdentityError, fetchBotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
+import { findChannelId, IncidentsChannelError } from './slack/incidents-channel.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from './store/db.js';
-import { migrate } from './store/migrate.js';
+import { MigrationMismatchError, migrate } from './store/migrate.js';
 
 export interface RunningBot {
   config: Config;
@@ -33,11 +34,52 @@ async function openDatabase(config: Config): Promise<Database> {
   } catch (err) {
     await db.close().catch(() => {});
     const where = config.databaseUrl ? redactUrl(config.databaseUrl) : `the embedded database in ${config.dataDir}`;
+    if (err instanceof MigrationMismatchError) throw new StartupError(`Not starting on ${where}. ${err.message}`);
     throw new StartupError(
       `Cannot open ${where}: ${err instanceof Error ? err.message : String(err)}. Check DATABASE_URL (or DATA_DIR) and that the database is running.`,
     );
   }
   return db;
+}
+
+/**
+ * Why the HTTP server could not listen, as what to set: a port in use, a port that needs privileges, a HOST that is
+ * not this machine's. Undefined for any other error.
+ */
+function listenError(err: unknown, config: Config): StartupError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  const where = `Cannot listen on ${config.host ? `HOST ${config.host}` : 'every interface'}, PORT ${config.port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new StartupError(`${where}: another process is using that port. Stop it, or set PORT to a free port.`);
+    case 'EACCES':
+      return new StartupError(
+        `${where}: this process may not use that port (ports below 1024 need privileges). Set PORT to 1024 or above.`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new StartupError(
+        `${where}: that address is not one of this machine's. Set HOST to one of its addresses (0.0.0.0 for every ` +
+          'IPv4 interface), or unset it to listen on every interface.',
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartupError(
+        `${where}: this machine cannot resolve that name. Set HOST to an address such as 0.0.0.0 or 127.0.0.1, or ` +
+          'unset it to listen on every interface.',
+      );
+    default:
+      return undefined;
+  }
+}
+
+/** Runs `fn`; when it fails, closes what is open (`cleanup`) and turns a listen error into a StartupError. */
+async function listening<T>(config: Config, fn: () => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    await cleanup().catch(() => {});
+    throw listenError(err, config) ?? err;
+  }
 }
 
 function redactUrl(url: string): string {
@@ -73,7 +115,11 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
     : `embedded PGlite in ${config.dataDir}`;
 
   if (config.slack.mode === 'setup') {
-    const server = await startSetupServer(config.port, config.host, [aliveRoute, healthRoute(db, 'setup')]);
+    const server = await listening(
+      config,
+      () => startSetupServer(config.port, config.host, [aliveRoute, healthRoute(db, 'setup')]),
+      () => db.close(),
+    );
     const port = (server.address() as AddressInfo).port;
     say(SETUP_INSTRUCTIONS);
     say(`Set-up mode: instructions at http://localhost:${port}/ ; health at /alive and /health. Database: ${dbName}.`);
@@ -98,19 +144,41 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
     if (err instanceof BotIdentityError) throw new StartupError(err.message);
     throw err;
   }
-  const { app, timers, kv, audit } = createBot({ config, db, runbook, identity, logger });
+  // A channel given by name is looked up once, now: a name Slack does not know stops the start, not the first incident.
+  let botConfig = config;
+  const channelName = incidentsChannelName(config);
+  if (channelName) {
+    try {
+      const id = await findChannelId(botToken, slackClientOptions(config.slack.apiUrl), channelName);
+      botConfig = Object.freeze({ ...config, incidentsChannel: id });
+      say(`INCIDENTS_CHANNEL #${channelName} is ${id} (INCIDENTS_CHANNEL=${id} saves this look-up at start).`);
+    } catch (err) {
+      await db.close().catch(() => {});
+      if (err instanceof IncidentsChannelError) throw new StartupError(err.message);
+      throw err;
+    }
+  }
+  const { app, timers, kv, audit } = createBot({ config: botConfig, db, runbook, identity, logger });
+  const closeAll = async () => {
+    await kv.close().catch(() => {});
+    await db.close();
+  };
   let port = config.port;
+  // Where a person on this machine reaches it: a wildcard address reads as localhost, an IPv6 one in brackets.
+  const host = config.host;
+  const shown = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   if (config.slack.mode === 'http') {
-    const server = (await app.start(config.port)) as Server;
+    const listen = config.host ? { port: config.port, host: config.host } : config.port;
+    const server = (await listening(config, () => app.start(listen), closeAll)) as Server;
     port = (server.address() as AddressInfo).port;
-    say(`Incident bot listening for Slack on http://localhost:${port}/slack/events (HTTP mode). Database: ${dbName}.`);
+    say(`Incident bot listening for Slack on http://${shown}:${port}/slack/events (HTTP mode). Database: ${dbName}.`);
   } else {
-    await app.start();
-    say(`Incident bot connected to Slack over Socket Mode; health on port ${port}. Database: ${dbName}.`);
+    await listening(config, () => app.start(), closeAll);
+    say(`Incident bot connected to Slack over Socket Mode; health on ${shown} port ${port}. Database: ${dbName}.`);
   }
   timers.start();
   return {
-    config,
+    config: botConfig,
     db,
     app,
     port,

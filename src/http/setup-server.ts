@@ -16,8 +16,9 @@ To connect it to Slack:
        SLACK_SIGNING_SECRET  Signing Secret, from Basic Information -> App Credentials
      or, for Socket Mode (no public URL needed; enable Socket Mode in the app settings):
        SLACK_APP_TOKEN       App-level token (xapp-...) with the connections:write scope
-  3. Optionally INCIDENTS_CHANNEL (a channel ID such as C0123456789) to announce incidents,
-     and DATABASE_URL for Postgres (without it an embedded database is kept in DATA_DIR).
+  3. Optionally INCIDENTS_CHANNEL (a channel ID such as C0123456789, or a name such as
+     #incidents) to announce incidents, and DATABASE_URL for Postgres (without it an
+     embedded database is kept in DATA_DIR).
   4. Run npm start again.
 `;
 

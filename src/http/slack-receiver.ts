@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
   type App,
   HTTPReceiver,
@@ -6,6 +6,7 @@ import {
   type Logger,
   type ReceiverEvent,
   SocketModeReceiver,
+  type SocketModeReceiverOptions,
 } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Config } from '../config.js';
@@ -96,13 +97,42 @@ export class SlackHttpReceiver extends HTTPReceiver {
  * resends an envelope nobody acknowledged, and Bolt logs a payload it cannot read as an error.
  */
 export class SlackSocketReceiver extends SocketModeReceiver {
+  private readonly host: string | undefined;
+
+  constructor({ host, ...options }: SocketModeReceiverOptions & { host?: string }) {
+    super(options);
+    this.host = host;
+  }
+
   override init(app: App): void {
     super.init(acknowledgingEverything(app, app.logger));
+  }
+
+  /**
+   * Bolt's start listens for the custom routes (health) on the port alone, on every interface, and does not wait:
+   * a port in use would crash the process later. Here the server listens on HOST when set, and start waits for it,
+   * failing with the listen error, before Socket Mode connects.
+   */
+  override async start(): ReturnType<SocketModeReceiver['start']> {
+    const own = this as unknown as { httpServer?: Server; httpServerPort?: number };
+    const server = own.httpServer;
+    if (server) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: own.httpServerPort, ...(this.host ? { host: this.host } : {}) }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    return this.client.start();
   }
 }
 
 export interface ReceiverSetup {
   port: number;
+  /** The address the HTTP server listens on (HOST); every interface when unset. */
+  host?: string;
   clientOptions: WebClientOptions;
   customRoutes: NonNullable<HTTPReceiverOptions['customRoutes']>;
   logLevel: NonNullable<HTTPReceiverOptions['logLevel']>;
@@ -112,13 +142,14 @@ export interface ReceiverSetup {
 /** The App options that choose its receiver: Socket Mode with an app token, HTTP with a signing secret. */
 export function slackReceiver(
   slack: Config['slack'],
-  { port, clientOptions, customRoutes, logLevel, logger }: ReceiverSetup,
+  { port, host, clientOptions, customRoutes, logLevel, logger }: ReceiverSetup,
 ): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
   const common = { customRoutes, logLevel, ...(logger ? { logger } : {}) };
   if (slack.mode === 'socket') {
     // loadConfig chose Socket Mode because there is an app token.
     const receiver = new SlackSocketReceiver({
       appToken: slack.appToken ?? '',
+      ...(host ? { host } : {}),
       installerOptions: { port, clientOptions },
       ...common,
     });

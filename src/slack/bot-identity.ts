@@ -54,8 +54,8 @@ export async function fetchBotIdentity(token: string, clientOptions: WebClientOp
   }
 }
 
-/** The check's own failures are reported by its error; the client's retry warnings would only repeat it. */
-const quietLogger = {
+/** The start-up checks' own failures are reported by their errors; the client's retry warnings would only repeat them. */
+export const quietLogger = {
   debug() {},
   info() {},
   warn() {},

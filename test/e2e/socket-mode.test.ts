@@ -1,10 +1,19 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type RunningBot, start } from '../../src/start.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { makeSlashCommand } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
+
+/** A port nothing listens on just now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
 
 /** Slack's side of Socket Mode: a WebSocket server that says hello and sends envelopes. */
 describe('Socket Mode (SLACK_APP_TOKEN)', () => {
@@ -15,6 +24,7 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
   let socket: WebSocket;
   const received: Record<string, unknown>[] = [];
   let connected: Promise<WebSocket>;
+  let healthPort: number;
 
   beforeAll(async () => {
     fake = await FakeSlack.start();
@@ -31,9 +41,11 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     });
     const s = await createTestSchema('sock');
     drop = s.drop;
+    healthPort = await freePort();
     bot = await start(
       {
-        PORT: '0',
+        PORT: String(healthPort),
+        HOST: '127.0.0.1',
         DATABASE_URL: s.url,
         SLACK_BOT_TOKEN: 'xoxb-socket',
         SLACK_APP_TOKEN: 'xapp-1-socket',
@@ -49,6 +61,14 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     wss?.close();
     await fake?.close();
     await drop?.();
+  });
+
+  it('serves /alive on PORT at HOST only (127.0.0.2 is refused)', async () => {
+    expect(bot.port).toBe(healthPort);
+    expect((await fetch(`http://127.0.0.1:${healthPort}/alive`)).status).toBe(200);
+    await expect(fetch(`http://127.0.0.2:${healthPort}/alive`)).rejects.toMatchObject({
+      cause: { code: 'ECONNREFUSED' },
+    });
   });
 
   it('connects with the app token, acks a slash command envelope and declares the incident', async () => {

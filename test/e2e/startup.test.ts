@@ -1,13 +1,16 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBot, start } from '../../src/start.js';
+import { type RunningBot, StartupError, start } from '../../src/start.js';
+import { createPostgresDatabase } from '../../src/store/db.js';
+import { loadMigrations, migrate } from '../../src/store/migrate.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
-import { postToSlackApp } from '../support/slack-request.js';
+import { postSlashCommand, postToSlackApp } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 
 const run = promisify(execFile);
@@ -37,11 +40,16 @@ async function startProcess(env: Record<string, string>, timeoutMs = 20_000) {
 
 describe('start-up', () => {
   it.each([
-    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: 'abc' }, /PORT must be a whole number between 0 and 65535, got "abc"/],
     [{ SLACK_BOT_TOKEN: 'xoxb-1' }, /SLACK_SIGNING_SECRET is required/],
     [{ SLACK_SIGNING_SECRET: 'shh-very-secret' }, /SLACK_BOT_TOKEN is required/],
-    [{ SLACK_BOT_TOKEN: 'not-a-token', SLACK_SIGNING_SECRET: 's' }, /SLACK_BOT_TOKEN must be a bot token/],
-    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a postgres/],
+    [{ SLACK_BOT_TOKEN: 'not-a-token', SLACK_SIGNING_SECRET: 's' }, /SLACK_BOT_TOKEN must be the Bot User OAuth Token/],
+    [
+      { SLACK_BOT_TOKEN: 'xoxp-1-shh-very-secret', SLACK_SIGNING_SECRET: 's' },
+      /SLACK_BOT_TOKEN is a user token \(xoxp-…\), which acts as a person: use the Bot User OAuth Token \(xoxb-…\)/,
+    ],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a PostgreSQL URL/],
+    [{ INCIDENTS_CHANNEL: 'the incidents room' }, /INCIDENTS_CHANNEL must be a channel ID such as C0123456789/],
   ])('a bad variable %o is named and the process exits 1 without a stack trace', async (env, message) => {
     const r = await startProcess(env);
     expect(r.code).toBe(1);
@@ -112,6 +120,176 @@ describe('start-up', () => {
     expect(r.stderr).not.toContain('hunter2');
   });
 
+  describe('migrations that do not belong to this code', () => {
+    /** A database migrated with this code's migrations and `more`, then changed by `tamper`. */
+    async function migratedDatabase(more: { version: number; name: string; sql: string }[], tamper = '') {
+      const url = await testDatabaseUrl();
+      const db = createPostgresDatabase(url);
+      try {
+        await migrate(db, [...(await loadMigrations()), ...more]);
+        if (tamper) await db.exec(tamper);
+      } finally {
+        await db.close();
+      }
+      return url;
+    }
+
+    it('a database migrated by a newer version is refused, naming the migration, and the process exits 1', async () => {
+      const url = await migratedDatabase([
+        { version: 900, name: '900_future.sql', sql: 'CREATE TABLE future (a int);' },
+      ]);
+      const r = await startProcess({ DATABASE_URL: url, PORT: '0' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Not starting on postgresql://');
+      expect(r.stderr).toContain(
+        'The database has migration 900_future.sql, which this version of the bot does not have',
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('an applied migration edited since is refused at start, naming the file', async () => {
+      const url = await migratedDatabase(
+        [],
+        `UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 3`,
+      );
+      const err = await start({ DATABASE_URL: url, PORT: '0' }, () => {}).then(
+        async (bot) => {
+          await bot.stop();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StartupError);
+      expect((err as Error).message).toContain('The migration 003_playbooks.sql was changed after it was applied');
+    });
+  });
+
+  describe('what the server listens on (HOST, PORT)', () => {
+    /** What start() refused with. */
+    const refusal = (env: Record<string, string>) =>
+      start({ DATABASE_URL: '', ...env }, () => {}).then(
+        async (bot) => {
+          await bot.stop();
+          throw new Error('expected start() to refuse');
+        },
+        (e: unknown) => e as Error,
+      );
+
+    it('a port in use says so and what to set', async () => {
+      const { createServer } = await import('node:net');
+      const taken = createServer();
+      await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+      const port = (taken.address() as AddressInfo).port;
+      try {
+        const err = await refusal({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: await testDatabaseUrl() });
+        expect(err).toBeInstanceOf(StartupError);
+        expect(err.message).toBe(
+          `Cannot listen on HOST 127.0.0.1, PORT ${port}: another process is using that port. Stop it, or set PORT to a free port.`,
+        );
+      } finally {
+        taken.close();
+      }
+    });
+
+    it('a HOST that is not an address of this machine says so', async () => {
+      const err = await refusal({ PORT: '0', HOST: '192.0.2.1', DATABASE_URL: await testDatabaseUrl() });
+      expect(err).toBeInstanceOf(StartupError);
+      expect(err.message).toMatch(
+        /^Cannot listen on HOST 192\.0\.2\.1, PORT 0: that address is not one of this machine's/,
+      );
+    });
+  });
+
+  describe('INCIDENTS_CHANNEL given by name', () => {
+    let fake: FakeSlack;
+    beforeAll(async () => {
+      fake = await FakeSlack.start();
+      // More channels than one page of conversations.list holds, the incidents channel last.
+      for (let i = 0; i < 1100; i++) fake.addChannel(`team-${i}`, { botIsMember: false });
+      fake.addChannel('incidents', { id: 'C0INCIDENTS' });
+      fake.addChannel('war-room', { id: 'G0PRIVATE1', isPrivate: true });
+    });
+    afterAll(async () => fake?.close());
+
+    const env = async (channel: string) => ({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: await testDatabaseUrl(),
+      SLACK_BOT_TOKEN: 'xoxb-x',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      LOG_LEVEL: 'error',
+      INCIDENTS_CHANNEL: channel,
+    });
+    const refusal = async (channel: string) => {
+      const err = await start(await env(channel), () => {}).then(
+        async (bot) => {
+          await bot.stop();
+          throw new Error('expected start() to refuse');
+        },
+        (e: unknown) => e as Error,
+      );
+      expect(err).toBeInstanceOf(StartupError);
+      return err.message;
+    };
+
+    it('is resolved to its ID at start, through every page, and incidents are announced there', async () => {
+      fake.reset();
+      const lines: string[] = [];
+      const bot = await start(await env('#incidents'), (l) => lines.push(l));
+      try {
+        expect(bot.config.incidentsChannel).toBe('C0INCIDENTS');
+        expect(lines.join('\n')).toContain('INCIDENTS_CHANNEL #incidents is C0INCIDENTS');
+        const lists = fake.callsTo('conversations.list');
+        expect(lists).toHaveLength(2);
+        expect(lists[0]!.args).toMatchObject({ types: 'public_channel', exclude_archived: 'true' });
+        const res = await postSlashCommand(`http://127.0.0.1:${bot.port}`, SIGNING_SECRET, {
+          text: 'sev2 announced by name',
+          response_url: fake.responseUrl('by-name'),
+        });
+        expect(res.status).toBe(200);
+        const announced = await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'C0INCIDENTS');
+        expect(JSON.stringify(announced.args)).toContain('announced by name');
+        // The declaration finished, its audit row written, before the bot stops.
+        expect((await fake.waitFor('response_url')).args.text).toMatch(/is open/);
+        await expect
+          .poll(async () => (await bot.db.query(`SELECT 1 FROM audit_log WHERE action = 'declare'`)).rows.length, {
+            timeout: 10_000,
+          })
+          .toBe(1);
+      } finally {
+        await bot.stop();
+      }
+    });
+
+    it('a name no public channel has is refused, saying to put the ID instead', async () => {
+      const message = await refusal('#incidnets');
+      expect(message).toBe(
+        'INCIDENTS_CHANNEL is #incidnets, and the workspace has no public channel of that name (archived ones do not ' +
+          "count). Set INCIDENTS_CHANNEL to a channel ID such as C0123456789 (in Slack, click the channel's name: the " +
+          'ID is at the bottom of About); a private channel must be given by its ID, with the bot invited to it.',
+      );
+      expect(await refusal('war-room')).toContain(
+        'INCIDENTS_CHANNEL is #war-room, and the workspace has no public channel',
+      );
+    });
+
+    it('without the channels:read scope, says to put the ID or add the scope', async () => {
+      fake.failNext('conversations.list', { error: 'missing_scope', needed: 'channels:read' });
+      expect(await refusal('#incidents')).toMatch(
+        /^INCIDENTS_CHANNEL is #incidents, and finding a channel by its name needs the channels:read scope, .*Set INCIDENTS_CHANNEL to a channel ID such as C0123456789.*or add channels:read/,
+      );
+    });
+
+    it('an ID is used as given, with no look-up', async () => {
+      fake.reset();
+      const bot = await start(await env('C0INCIDENTS'), () => {});
+      await bot.stop();
+      expect(bot.config.incidentsChannel).toBe('C0INCIDENTS');
+      expect(fake.callsTo('conversations.list')).toHaveLength(0);
+    });
+  });
+
   describe('with no Slack credentials (set-up mode)', () => {
     let bot: RunningBot;
     let dir: string;
@@ -141,6 +319,7 @@ describe('start-up', () => {
   });
 
   describe('HTTP mode through start()', () => {
+    const lines: string[] = [];
     let bot: RunningBot;
     let fake: FakeSlack;
     let drop: () => Promise<void>;
@@ -151,19 +330,28 @@ describe('start-up', () => {
       bot = await start(
         {
           PORT: '0',
+          HOST: '127.0.0.1',
           DATABASE_URL: s.url,
           SLACK_BOT_TOKEN: 'xoxb-x',
           SLACK_SIGNING_SECRET: SIGNING_SECRET,
           SLACK_API_URL: fake.url,
           LOG_LEVEL: 'error',
         },
-        () => {},
+        (l) => lines.push(l),
       );
     });
     afterAll(async () => {
       await bot?.stop();
       await fake?.close();
       await drop?.();
+    });
+
+    it('listens on HOST only (127.0.0.1 answers, 127.0.0.2 is refused), and says where', async () => {
+      expect((await fetch(`http://127.0.0.1:${bot.port}/alive`)).status).toBe(200);
+      await expect(fetch(`http://127.0.0.2:${bot.port}/alive`)).rejects.toMatchObject({
+        cause: { code: 'ECONNREFUSED' },
+      });
+      expect(lines.join('\n')).toContain(`listening for Slack on http://127.0.0.1:${bot.port}/slack/events`);
     });
 
     it('checks the bot token once at start (auth.test), so Bolt does not ask again in the background', () => {

@@ -1,5 +1,12 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadMigrations, type Migration, migrate } from '../../src/store/migrate.js';
+import {
+  loadMigrations,
+  type Migration,
+  MigrationMismatchError,
+  migrate,
+  migrationChecksum,
+} from '../../src/store/migrate.js';
 import { forEachDatabase } from './databases.js';
 
 const TABLES = [
@@ -87,6 +94,87 @@ forEachDatabase(
       await expect(migrate(db, [...base, broken])).rejects.toThrow();
       expect(await tables(db)).toEqual([]);
       expect(await migrate(db, base)).toEqual(ALL);
+    });
+
+    const checksums = async (db = ctx.db) => {
+      const { rows } = await db.query<{ version: number; checksum: string | null }>(
+        'SELECT version, checksum FROM schema_migrations ORDER BY version',
+      );
+      return rows.map((r) => [Number(r.version), r.checksum]);
+    };
+    /** What migrate() throws, checked to be a refusal. */
+    const refusal = async (p: Promise<unknown>): Promise<MigrationMismatchError> => {
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(MigrationMismatchError);
+      return err as MigrationMismatchError;
+    };
+
+    it('records the SHA-256 of each migration it applies', async () => {
+      const { db } = await ctx.fresh();
+      const base = await loadMigrations();
+      await migrate(db, base);
+      const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+      expect(await checksums(db)).toEqual(base.map((m) => [m.version, sha(m.sql)]));
+      expect(migrationChecksum('SELECT 1;\r\nSELECT 2;\r\n')).toBe(sha('SELECT 1;\nSELECT 2;\n'));
+    });
+
+    it('fills in the checksums of a database migrated before they were recorded, and applies nothing again', async () => {
+      const { db } = await ctx.fresh();
+      const base = await loadMigrations();
+      // The table and rows as the earlier code left them: no checksum column.
+      await db.exec(`CREATE TABLE schema_migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      for (const m of base) {
+        await db.exec(m.sql);
+        await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      }
+      expect(await migrate(db, base)).toEqual([]);
+      expect(await checksums(db)).toEqual(base.map((m) => [m.version, migrationChecksum(m.sql)]));
+      expect(await tables(db)).toEqual(TABLES);
+      // From then on an edit is seen.
+      const edited = base.map((m) => (m.version === 2 ? { ...m, sql: `${m.sql}\n-- tweak\n` } : m));
+      expect((await refusal(migrate(db, edited))).code).toBe('migration_edited');
+    });
+
+    it('refuses a migration edited after it was applied, naming the file, and changes nothing', async () => {
+      const { db } = await ctx.fresh();
+      const base = await loadMigrations();
+      await migrate(db, base);
+      const third = base.find((m) => m.version === 3)!;
+      const edited = base.map((m) =>
+        m === third ? { ...m, sql: `${m.sql}\nALTER TABLE incidents ADD COLUMN oops int;\n` } : m,
+      );
+      const next: Migration = { version: 900, name: '900_next.sql', sql: 'CREATE TABLE next_thing (a int);' };
+      const err = await refusal(migrate(db, [...edited, next]));
+      expect(err.code).toBe('migration_edited');
+      expect(err.message).toContain(`The migration ${third.name} was changed after it was applied`);
+      expect(err.message).toContain('new numbered migration');
+      // Nothing of the run was applied: not the later migration, not the edit.
+      expect(await tables(db)).toEqual(TABLES);
+      expect((await recorded(db)).map((r) => Number(r.version))).toEqual(ALL);
+      // Line endings alone are not an edit.
+      const crlf = base.map((m) => (m === third ? { ...m, sql: m.sql.replace(/\n/g, '\r\n') } : m));
+      expect(await migrate(db, crlf)).toEqual([]);
+    });
+
+    it('refuses a database migrated by a newer version of the code, naming its migrations', async () => {
+      const { db } = await ctx.fresh();
+      const base = await loadMigrations();
+      const newer: Migration[] = [
+        { version: 900, name: '900_b.sql', sql: 'CREATE TABLE t900 (a int);' },
+        { version: 901, name: '901_c.sql', sql: 'ALTER TABLE t900 ADD COLUMN c int;' },
+      ];
+      expect(await migrate(db, [...base, ...newer])).toEqual([...ALL, 900, 901]);
+      const err = await refusal(migrate(db, base));
+      expect(err.code).toBe('database_newer');
+      expect(err.message).toContain('The database has migrations 900_b.sql, 901_c.sql');
+      expect(err.message).toContain(`its newest is ${base.at(-1)!.name}`);
+      expect(err.message).toContain('a newer version of the bot migrated this database');
+      // The code that knows them still starts.
+      expect(await migrate(db, [...base, ...newer])).toEqual([]);
     });
 
     it('each fresh database lives in its own schema', async () => {

@@ -719,10 +719,30 @@ export class FakeSlack {
         return { ok: true, members: [...channel.members], response_metadata: { next_cursor: '' } };
       },
 
+      // As Slack: `types` (default public_channel), `exclude_archived`, and pages of `limit` (default 100, at most
+      // 1000) with an opaque `cursor`; `next_cursor` is empty on the last page.
       'conversations.list': (args) => {
-        const excludeArchived = str(args.exclude_archived) === 'true';
-        const list = [...this.channels.values()].filter((c) => !excludeArchived || !c.isArchived);
-        return { ok: true, channels: list.map((c) => this.channelJson(c)), response_metadata: { next_cursor: '' } };
+        const excludeArchived = str(args.exclude_archived) === 'true' || args.exclude_archived === true;
+        const types = new Set((str(args.types) ?? 'public_channel').split(',').map((t) => t.trim()));
+        const list = [...this.channels.values()].filter(
+          (c) => (!excludeArchived || !c.isArchived) && types.has(c.isPrivate ? 'private_channel' : 'public_channel'),
+        );
+        const limit = Math.min(Math.max(Number(str(args.limit) ?? args.limit ?? 100) || 100, 1), 1000);
+        const cursor = str(args.cursor);
+        const from = cursor
+          ? Number(
+              Buffer.from(cursor, 'base64')
+                .toString()
+                .replace(/^offset:/, ''),
+            )
+          : 0;
+        if (!Number.isInteger(from) || from < 0) return slackError('invalid_cursor');
+        const next = from + limit < list.length ? Buffer.from(`offset:${from + limit}`).toString('base64') : '';
+        return {
+          ok: true,
+          channels: list.slice(from, from + limit).map((c) => this.channelJson(c)),
+          response_metadata: { next_cursor: next },
+        };
       },
 
       'conversations.archive': (args) => {

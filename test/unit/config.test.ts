@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, incidentsChannelName, loadConfig, readIncidentsChannel } from '../../src/config.js';
 
 const BOT = 'xoxb-1111-2222-S3CR3TBOTTOKEN';
 const SIGNING = 'signing-s3cr3t-0123456789abcdef';
@@ -220,7 +220,7 @@ describe('review fixes', () => {
         DECLARE_RATE_LIMIT: 'five a minute',
         UPSTASH_REDIS_REST_TOKEN: 'AX-S3CR3TVALUE',
       }).message;
-      expect(msg).toMatch(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+      expect(msg).toMatch(/REDIS_URL must be a Redis URL such as redis:\/\/:password@/);
       expect(msg).toMatch(/DECLARE_RATE_LIMIT must be a count per duration, e\.g\. 5\/1m/);
       expect(msg).toMatch(/UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together/);
       expect(msg).not.toMatch(/S3CR3T/);
@@ -232,5 +232,150 @@ describe('review fixes', () => {
         }).message,
       ).toMatch(/REDIS_URL or UPSTASH_REDIS_REST_URL, not both/);
     });
+  });
+});
+
+describe('every message says in plain words what to set', () => {
+  /** The one problem `env` has, as the person reads it. */
+  const problem = (env: NodeJS.ProcessEnv) => {
+    const e = configError(env);
+    expect(e.problems).toHaveLength(1);
+    return e.problems[0]!;
+  };
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT must be a whole number between 0 and 65535, got "abc"'],
+    [{ PORT: '70000' }, 'PORT must be a whole number between 0 and 65535, got "70000"'],
+    [{ PORT: '80.5' }, 'PORT must be a whole number between 0 and 65535, got "80.5"'],
+    [{ REDIS_TIMEOUT_MS: '5' }, 'REDIS_TIMEOUT_MS must be a whole number between 10 and 10000, got "5"'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of debug, info, warn, error, got "verbose"'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be one of json, pretty, got "xml"'],
+    [
+      { SLACK_API_URL: 'slack.com/api' },
+      'SLACK_API_URL must be an http:// or https:// URL such as https://slack.com/api/, got "slack.com/api"',
+    ],
+    [
+      { HEALTH_BASE_URL: 'tenant.example.com' },
+      'HEALTH_BASE_URL must be an http:// or https:// URL such as https://tenant.atomagentos.com, got "tenant.example.com"',
+    ],
+    [
+      { UPSTASH_REDIS_REST_URL: 'eu1.upstash.io', UPSTASH_REDIS_REST_TOKEN: 't' },
+      'UPSTASH_REDIS_REST_URL must be an http:// or https:// URL such as https://eu1-example-12345.upstash.io, got "eu1.upstash.io"',
+    ],
+    [
+      { DATABASE_URL: 'mysql://db/x' },
+      'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@db.example.com:5432/incidents (or leave it unset for the embedded database in DATA_DIR)',
+    ],
+    [
+      { REDIS_URL: 'cache:6379' },
+      'REDIS_URL must be a Redis URL such as redis://:password@cache.example.com:6379 (or rediss:// for TLS)',
+    ],
+    [
+      { DATA_DIR: ' ' },
+      'DATA_DIR is set but empty: set it to the directory for the embedded database, or unset it for ./.data',
+    ],
+    [{ HOST: '0.0.0.0:3000' }, 'HOST is only the address to listen on: put the port in PORT, got "0.0.0.0:3000"'],
+    [
+      { HOST: 'http://0.0.0.0' },
+      'HOST must be an address to listen on, such as 0.0.0.0 (every IPv4 interface), :: or 127.0.0.1, got "http://0.0.0.0"',
+    ],
+    [
+      { INCIDENTS_CHANNEL: 'Incidents Room' },
+      'INCIDENTS_CHANNEL must be a channel ID such as C0123456789 (in Slack, click the channel\'s name: the ID is at the bottom of About) or a channel name such as #incidents, got "Incidents Room"',
+    ],
+    [
+      { DEPLOYMENTS_PATTERN: '^(?<ver>v\\d+)' },
+      'DEPLOYMENTS_PATTERN must have a named group (?<version>…) that captures the version',
+    ],
+    [
+      { COMMAND_ENV: 'ATOM_API_TOKEN,atom-app,' },
+      'COMMAND_ENV must be variable names separated by commas, such as ATOM_API_TOKEN,ATOM_APP; "atom-app", an empty name are not',
+    ],
+    [
+      { DECLARE_RATE_LIMIT: 'five a minute' },
+      'DECLARE_RATE_LIMIT must be a count per duration, e.g. 5/1m or 20/30s, or off, got "five a minute"',
+    ],
+    [
+      { ADMIN_TOKEN: 'short' },
+      'ADMIN_TOKEN must be at least 16 characters long (for example the output of openssl rand -hex 24)',
+    ],
+    [
+      { SLACK_BOT_TOKEN: 'xoxp-1-S3CR3T', SLACK_SIGNING_SECRET: SIGNING },
+      'SLACK_BOT_TOKEN is a user token (xoxp-…), which acts as a person: use the Bot User OAuth Token (xoxb-…) from OAuth & Permissions instead',
+    ],
+    [
+      { SLACK_BOT_TOKEN: 'xapp-1-S3CR3T', SLACK_SIGNING_SECRET: SIGNING },
+      'SLACK_BOT_TOKEN is an app-level token (xapp-…), which goes in SLACK_APP_TOKEN: use the Bot User OAuth Token (xoxb-…) from OAuth & Permissions',
+    ],
+    [
+      { SLACK_BOT_TOKEN: 'S3CR3T', SLACK_SIGNING_SECRET: SIGNING },
+      'SLACK_BOT_TOKEN must be the Bot User OAuth Token (xoxb-…) from OAuth & Permissions; the value set does not start with xoxb-',
+    ],
+    [
+      { SLACK_BOT_TOKEN: BOT, SLACK_APP_TOKEN: 'xoxb-S3CR3T' },
+      'SLACK_APP_TOKEN is a bot or user token (xox…-), not an app-level token: use an app-level token (xapp-…) with the connections:write scope, from Basic Information → App-Level Tokens',
+    ],
+    [
+      { SLACK_BOT_TOKEN: BOT },
+      'SLACK_SIGNING_SECRET is required in HTTP mode: set it to the Signing Secret from Basic Information → App Credentials (or set SLACK_APP_TOKEN instead, for Socket Mode)',
+    ],
+    [
+      { SLACK_APP_TOKEN: APP },
+      'SLACK_BOT_TOKEN is required with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: set it to the Bot User OAuth Token (xoxb-…) from OAuth & Permissions (or unset them all for set-up mode)',
+    ],
+  ] as const)('%j', (env, message) => {
+    const p = problem(env);
+    expect(p).toBe(message);
+    // Nothing of the schema library's own wording, and no secret.
+    expect(p).not.toMatch(/Invalid|expected (string|number)|received|Too (small|big)|NaN|S3CR3T/);
+  });
+
+  it('a DEPLOYMENTS_PATTERN JavaScript cannot read says why', () => {
+    expect(problem({ DEPLOYMENTS_PATTERN: '(?<version>v\\d+' })).toMatch(
+      /^DEPLOYMENTS_PATTERN is not a regular expression JavaScript can read \(Invalid regular expression: .*\)$/,
+    );
+  });
+
+  it('reads LOG_LEVEL and LOG_FORMAT in any case, and lowercase variable names in COMMAND_ENV', () => {
+    const c = loadConfig({ LOG_LEVEL: 'WARN', LOG_FORMAT: 'Json', COMMAND_ENV: 'atom_token', atom_token: 'v' });
+    expect(c.logLevel).toBe('warn');
+    expect(c.logFormat).toBe('json');
+    expect(c.commandEnv).toEqual({ atom_token: 'v' });
+  });
+
+  it('takes HOST as an IPv4 or IPv6 address or a name', () => {
+    for (const host of ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost', 'bot.internal']) {
+      expect(loadConfig({ HOST: host }).host).toBe(host);
+    }
+  });
+});
+
+describe('INCIDENTS_CHANNEL', () => {
+  it.each([
+    ['C0123456789', 'C0123456789'],
+    ['G01ABCDEF', 'G01ABCDEF'],
+    ['<#C0123456789|incidents>', 'C0123456789'],
+    ['<#C0123456789>', 'C0123456789'],
+    ['https://acme.slack.com/archives/C0123456789', 'C0123456789'],
+    ['#incidents', '#incidents'],
+    ['incidents', '#incidents'],
+    ['#Prod-Incidents', '#prod-incidents'],
+    ['#inc_2024', '#inc_2024'],
+  ])('%s is read as %s', (value, expected) => {
+    expect(readIncidentsChannel(value)).toBe(expected);
+    const c = loadConfig({ INCIDENTS_CHANNEL: ` ${value} ` });
+    expect(c.incidentsChannel).toBe(expected);
+    expect(incidentsChannelName(c)).toBe(expected.startsWith('#') ? expected.slice(1) : undefined);
+  });
+
+  it.each([
+    '#',
+    '# incidents',
+    'INCIDENTS',
+    'https://acme.slack.com/archives/C0123456789/p1700000000000100',
+    `#${'a'.repeat(81)}`,
+  ])('%s is refused', (value) => {
+    expect(readIncidentsChannel(value)).toBeUndefined();
+    expect(configError({ INCIDENTS_CHANNEL: value }).problems[0]).toMatch(/^INCIDENTS_CHANNEL must be a channel ID/);
   });
 });

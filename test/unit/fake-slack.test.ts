@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
 import { WebClient, LogLevel as WebLogLevel } from '@slack/web-api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { FakeSlack } from '../support/fake-slack.js';
 import {
   makeBlockAction,
@@ -73,6 +73,40 @@ describe('FakeSlack', () => {
     const channel = fake.channels.get(id);
     expect(channel?.topic).toBe('SEV2 | investigating');
     expect([...(channel?.members ?? [])].sort()).toEqual(['U0AAA', 'U0BBB', 'UBOT']);
+  });
+
+  it('lists channels as Slack does: public by default, by type, archived left out on request, in pages', async () => {
+    // A fake of its own: the suite's keeps the channels of earlier tests.
+    const fake = await FakeSlack.start();
+    const client = new WebClient(TOKEN, { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
+    onTestFinished(() => fake.close());
+    const ids = Array.from({ length: 5 }, (_, i) => fake.addChannel(`pub-${i}`));
+    const secret = fake.addChannel('secret', { isPrivate: true });
+    await client.conversations.archive({ channel: ids[4]! });
+    const names = (r: { channels?: { name?: string }[] }) => (r.channels ?? []).map((c) => c.name);
+
+    expect(names(await client.conversations.list())).toEqual(['pub-0', 'pub-1', 'pub-2', 'pub-3', 'pub-4']);
+    expect(names(await client.conversations.list({ types: 'private_channel' }))).toEqual(['secret']);
+    expect(
+      await client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true }),
+    ).toMatchObject({
+      channels: [{ id: ids[0] }, { id: ids[1] }, { id: ids[2] }, { id: ids[3] }, { id: secret }],
+    });
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.conversations.list({ limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...(names(page) as string[]));
+      cursor = page.response_metadata?.next_cursor || undefined;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(['pub-0', 'pub-1', 'pub-2', 'pub-3', 'pub-4']);
+    await expect(client.conversations.list({ cursor: 'bm90LWEtY3Vyc29y' })).rejects.toMatchObject({
+      data: { error: 'invalid_cursor' },
+    });
   });
 
   it('posts and updates messages, with channel membership checks', async () => {

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * Builds dist/ from src/: TypeScript compiled by tsc (tsconfig.build.json), the SQL migrations copied beside the
+ * compiled store, and a stamp (dist/.build-stamp.json) recording a SHA-256 of the sources it was built from.
+ *
+ *   node scripts/build.mjs             build (npm run build)
+ *   node scripts/build.mjs --if-stale  build only when dist/ is missing or src/ changed since (npm start runs this
+ *                                      first, so a restart does not pay for a build)
+ *
+ * A production install (npm ci --omit=dev, the npm pack output, the Docker image) has no TypeScript: there dist/ is
+ * run as it is, and when it cannot be, this says what to do instead of failing with "tsc: not found".
+ * Plain JavaScript, so that it runs without any development dependency.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const at = (...parts) => join(root, ...parts);
+const STAMP = at('dist', '.build-stamp.json');
+/** What the output depends on besides src/. */
+const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json'];
+
+/** Every file under `dir`, relative to the root, in a stable order. */
+function filesUnder(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(full));
+    else if (entry.isFile()) out.push(relative(root, full).split(sep).join('/'));
+  }
+  return out.sort();
+}
+
+/** SHA-256 over the names and contents of src/ and the TypeScript configuration. */
+function sourcesDigest() {
+  const hash = createHash('sha256');
+  for (const file of [...filesUnder(at('src')), ...CONFIG_FILES.filter((f) => existsSync(at(f)))]) {
+    hash.update(`${file}\0`);
+    hash.update(readFileSync(at(file)));
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+function readStamp() {
+  try {
+    return JSON.parse(readFileSync(STAMP, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The TypeScript compiler of this install, or undefined when it is not installed (a production install). */
+function findTsc() {
+  try {
+    return createRequire(at('package.json')).resolve('typescript/bin/tsc');
+  } catch {
+    return undefined;
+  }
+}
+
+function fail(message) {
+  console.error(message);
+  process.exit(1);
+}
+
+const HOW_TO_BUILD =
+  'Build it where the development dependencies are installed: npm ci && npm run build (then npm prune --omit=dev ' +
+  'to drop them). Or run the Docker image, or install the package npm pack makes, which holds dist/ already built.';
+
+function build(digest, tsc) {
+  // A build cut short must not look current: the stamp goes first and comes back last.
+  rmSync(STAMP, { force: true });
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) fail(`The TypeScript build failed (tsc exited ${result.status ?? result.signal}).`);
+  cpSync(at('src', 'store', 'migrations'), at('dist', 'store', 'migrations'), { recursive: true });
+  writeFileSync(STAMP, `${JSON.stringify({ sources: digest, builtAt: new Date().toISOString() }, null, 2)}\n`);
+}
+
+const ifStale = process.argv.includes('--if-stale');
+const built = existsSync(at('dist', 'app.js'));
+
+if (!existsSync(at('src'))) {
+  // An install of the built package: nothing to build from, dist/ is what runs.
+  if (built) process.exit(0);
+  fail(`dist/app.js is missing and there is no src/ to build it from in ${root}. ${HOW_TO_BUILD}`);
+}
+
+const digest = sourcesDigest();
+if (ifStale && built && readStamp()?.sources === digest) process.exit(0);
+
+const tsc = findTsc();
+if (!tsc) {
+  fail(
+    built
+      ? 'dist/ was built from other sources than src/ holds now, and TypeScript, which builds it, is not installed ' +
+          `(npm ci --omit=dev leaves it out). ${HOW_TO_BUILD} To run the earlier build anyway: node dist/app.js`
+      : 'dist/ has not been built, and TypeScript, which builds it, is not installed (npm ci --omit=dev leaves it ' +
+          `out). ${HOW_TO_BUILD}`,
+  );
+}
+if (ifStale) console.error(built ? 'src/ changed since the last build: building dist/ …' : 'Building dist/ …');
+build(digest, tsc);

@@ -1,0 +1,170 @@
+/**
+ * `npm start` builds dist/ once: its prestart (scripts/build.mjs --if-stale) builds when dist/ is missing or src/
+ * changed, and otherwise starts at once; without TypeScript (a production install) it says what to do. Each case runs
+ * in a copy of the project in a temporary folder, so the repository's own dist/ is left alone.
+ */
+import { execFile } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = process.cwd();
+const BUILD_TIMEOUT = 240_000;
+
+/** Runs a command in `cwd` with a plain environment; its exit code and output, never a throw. */
+async function inDir(cwd: string, cmd: string, args: string[]) {
+  try {
+    const r = await run(cmd, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A copy of what building needs: package.json, the TypeScript configuration, scripts/ and (unless told) src/. */
+function copyProject(dir: string, { src = true, nodeModules = true } = {}): void {
+  for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json']) cpSync(join(ROOT, f), join(dir, f));
+  cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
+  if (src) cpSync(join(ROOT, 'src'), join(dir, 'src'), { recursive: true });
+  if (nodeModules) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+}
+
+const mtime = (file: string) => statSync(file).mtimeMs;
+const stamp = (dir: string) => JSON.parse(readFileSync(join(dir, 'dist', '.build-stamp.json'), 'utf8'));
+
+const folders: string[] = [];
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bot-build-'));
+  folders.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start builds once', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = folder();
+    copyProject(dir);
+  });
+
+  it(
+    'builds dist/ when it is missing, with the migrations and a stamp of the sources',
+    async () => {
+      const r = await inDir(dir, 'npm', ['run', 'prestart', '--silent']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('Building dist/');
+      expect(existsSync(join(dir, 'dist', 'app.js'))).toBe(true);
+      expect(existsSync(join(dir, 'dist', 'store', 'migrations', '001_incidents.sql'))).toBe(true);
+      expect(stamp(dir).sources).toMatch(/^[0-9a-f]{64}$/);
+    },
+    BUILD_TIMEOUT,
+  );
+
+  it('does not build again while src/ is unchanged', async () => {
+    const before = { app: mtime(join(dir, 'dist', 'app.js')), stamp: stamp(dir) };
+    const r = await inDir(dir, 'npm', ['run', 'prestart', '--silent']);
+    expect(r.code).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toBe('');
+    expect(mtime(join(dir, 'dist', 'app.js'))).toBe(before.app);
+    expect(stamp(dir)).toEqual(before.stamp);
+  });
+
+  it(
+    'builds again when a source file changed',
+    async () => {
+      const before = stamp(dir).sources;
+      await appendFile(join(dir, 'src', 'config.ts'), '\nexport const BUILD_PROBE = 42;\n');
+      const r = await inDir(dir, 'npm', ['run', 'prestart', '--silent']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('src/ changed since the last build');
+      expect(readFileSync(join(dir, 'dist', 'config.js'), 'utf8')).toContain('BUILD_PROBE = 42');
+      expect(stamp(dir).sources).not.toBe(before);
+    },
+    BUILD_TIMEOUT,
+  );
+
+  it('dist/ imports no development dependency', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const files = (sub: string): string[] =>
+      readdirSync(sub, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(sub, e.name)) : [join(sub, e.name)],
+      );
+    const imported = new Set<string>();
+    for (const f of files(join(dir, 'dist')).filter((f) => f.endsWith('.js'))) {
+      const code = readFileSync(f, 'utf8');
+      for (const m of code.matchAll(/^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'".][^'"]*)['"]/gm)) {
+        imported.add(m[1]!);
+      }
+      for (const m of code.matchAll(/\bimport\(\s*['"]([^'".][^'"]*)['"]\s*\)/g)) imported.add(m[1]!);
+    }
+    const packages = [...imported]
+      .filter((s) => !s.startsWith('node:'))
+      .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
+    expect(packages).toContain('@slack/bolt');
+    for (const p of packages) expect(Object.keys(pkg.dependencies), `${p} is imported by dist/`).toContain(p);
+    for (const dev of Object.keys(pkg.devDependencies)) expect(packages).not.toContain(dev);
+  });
+});
+
+describe('without TypeScript (a production install)', () => {
+  it('runs a built dist/ with no src/ beside it, silently', async () => {
+    const dir = folder();
+    copyProject(dir, { src: false, nodeModules: false });
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'app.js'), 'console.log("an earlier build");\n');
+    const r = await inDir(dir, 'node', ['scripts/build.mjs', '--if-stale']);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('with no dist/ yet, says how to build it, without a stack trace', async () => {
+    const dir = folder();
+    copyProject(dir, { nodeModules: false });
+    const r = await inDir(dir, 'npm', ['start', '--silent']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'dist/ has not been built, and TypeScript, which builds it, is not installed (npm ci --omit=dev leaves it out).',
+    );
+    expect(r.stderr).toContain('npm ci && npm run build (then npm prune --omit=dev');
+    expect(r.stderr).not.toMatch(/tsc: not found|\n\s+at /);
+  });
+
+  it('with a dist/ built from other sources, refuses to run it silently and says how to go on', async () => {
+    const dir = folder();
+    copyProject(dir, { nodeModules: false });
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'app.js'), 'console.log("an earlier build");\n');
+    const r = await inDir(dir, 'node', ['scripts/build.mjs', '--if-stale']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('dist/ was built from other sources than src/ holds now');
+    expect(r.stderr).toContain('To run the earlier build anyway: node dist/app.js');
+  });
+
+  it('with neither dist/ nor src/, says what is missing', async () => {
+    const dir = folder();
+    copyProject(dir, { src: false, nodeModules: false });
+    const r = await inDir(dir, 'node', ['scripts/build.mjs', '--if-stale']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^dist\/app\.js is missing and there is no src\/ to build it from in /);
+  });
+});
