@@ -40,6 +40,7 @@ const schema = z.object({
     'must be a postgres:// or postgresql:// URL',
   ),
   DATA_DIR: z.string().min(1).default('./.data'),
+  EMBEDDED_PG_USER: optionalString,
   INCIDENTS_CHANNEL: optionalString,
   RUNBOOK_FILE: optionalString,
   ATOM_CLI: optionalString,
@@ -107,6 +108,8 @@ export interface Config {
   readonly host?: string;
   readonly databaseUrl?: string;
   readonly dataDir: string;
+  /** The user the embedded PostgreSQL runs as when the bot runs as root (default: an existing `postgres` user). */
+  readonly embeddedPgUser?: string;
   readonly incidentsChannel?: string;
   /** The runbook (YAML); unset: the bundled ATOM runbook. */
   readonly runbookFile?: string;
@@ -171,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,
+    embeddedPgUser: c.EMBEDDED_PG_USER,
     incidentsChannel: c.INCIDENTS_CHANNEL,
     runbookFile: c.RUNBOOK_FILE,
     atomCli: c.ATOM_CLI ?? 'atom-cli',
