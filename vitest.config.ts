@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    // PGlite starts in seconds on a quiet machine, but far slower on a loaded 2-core one.
+    // An embedded PostgreSQL (a test file's own) starts in a second on a quiet machine, far slower on a loaded 2-core one.
     hookTimeout: 90_000,
     pool: 'forks',
     fileParallelism: true,

@@ -172,6 +172,11 @@ const schema = z.object({
         });
     })
     .transform((s) => s?.trim() || './.data'),
+  EMBEDDED_PG_USER: checked((s) =>
+    /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s)
+      ? undefined
+      : `must be the name of an unprivileged user on this machine, such as postgres, got ${shown(s)}`,
+  ),
   INCIDENTS_CHANNEL: checked((s) =>
     readIncidentsChannel(s)
       ? undefined
@@ -249,6 +254,8 @@ export interface Config {
    * Where incidents are announced: a channel ID, or `#name` as written in INCIDENTS_CHANNEL, which start() resolves
    * to the ID before the bot runs (see incidentsChannelName).
    */
+  /** The user the embedded PostgreSQL runs as when the bot runs as root (default: an existing `postgres` user). */
+  readonly embeddedPgUser?: string;
   readonly incidentsChannel?: string;
   /** The runbook (YAML); unset: the bundled ATOM runbook. */
   readonly runbookFile?: string;
@@ -313,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,
+    embeddedPgUser: c.EMBEDDED_PG_USER,
     incidentsChannel: c.INCIDENTS_CHANNEL,
     runbookFile: c.RUNBOOK_FILE,
     atomCli: c.ATOM_CLI ?? 'atom-cli',

@@ -11,7 +11,8 @@ import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from '.
 import { type BotIdentity, BotIdentityError, fetchBotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { findChannelId, IncidentsChannelError } from './slack/incidents-channel.js';
-import { createPgliteDatabase, createPostgresDatabase, type Database } from './store/db.js';
+import { createPostgresDatabase, type Database } from './store/db.js';
+import { createEmbeddedDatabase, EmbeddedDatabaseError } from './store/embedded-db.js';
 import { MigrationMismatchError, migrate } from './store/migrate.js';
 
 export interface RunningBot {
@@ -25,10 +26,26 @@ export interface RunningBot {
 
 export class StartupError extends Error {}
 
-async function openDatabase(config: Config): Promise<Database> {
-  const db = config.databaseUrl
-    ? createPostgresDatabase(config.databaseUrl)
-    : await createPgliteDatabase(config.dataDir);
+/**
+ * DATABASE_URL's server, or else the embedded PostgreSQL in DATA_DIR (its notices go to `say`); migrated either way.
+ * What stops the embedded one from starting is a StartupError worded for the person starting the bot.
+ */
+async function openDatabase(config: Config, say: (line: string) => void): Promise<Database> {
+  let db: Database;
+  if (config.databaseUrl) {
+    db = createPostgresDatabase(config.databaseUrl);
+  } else {
+    try {
+      db = await createEmbeddedDatabase({
+        dataDir: config.dataDir,
+        ...(config.embeddedPgUser ? { user: config.embeddedPgUser } : {}),
+        log: say,
+      });
+    } catch (err) {
+      if (err instanceof EmbeddedDatabaseError) throw new StartupError(err.message);
+      throw err;
+    }
+  }
   try {
     await migrate(db);
   } catch (err) {
@@ -109,10 +126,10 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
     if (err instanceof RunbookError) throw new StartupError(err.message);
     throw err;
   }
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, say);
   const dbName = config.databaseUrl
     ? `Postgres (${redactUrl(config.databaseUrl)})`
-    : `embedded PGlite in ${config.dataDir}`;
+    : `embedded PostgreSQL in ${db.embedded?.dataDir ?? config.dataDir}`;
 
   if (config.slack.mode === 'setup') {
     const server = await listening(

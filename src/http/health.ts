@@ -20,9 +20,18 @@ export const aliveRoute: HealthRoute = {
   handler: (_req, res) => json(res, 200, { status: 'alive' }),
 };
 
+/** The embedded server as /health reports it: up or not, its pid, where its data is, the user it runs as. */
+function embeddedServer(db: Database) {
+  const e = db.embedded;
+  if (!e) return undefined;
+  const pid = e.pid();
+  return { status: e.state(), ...(pid ? { pid } : {}), dataDir: e.dataDir, runAs: e.runAs };
+}
+
 /**
- * `GET /health`: the database answers within a second and a half; 200, or 503 with what is wrong. With a shared store
- * (`kv`), it is named too, and `degraded` while it cannot be reached: still 200, for the bot works without it.
+ * `GET /health`: the database answers within a second and a half; 200, or 503 with what is wrong. The embedded
+ * database also reports its server (up, or stopped on its own: then 503). With a shared store (`kv`), it is named
+ * too, and `degraded` while it cannot be reached: still 200, for the bot works without it.
  */
 export function healthRoute(db: Database, mode: string, kv?: GuardedKv): HealthRoute {
   return {
@@ -31,14 +40,25 @@ export function healthRoute(db: Database, mode: string, kv?: GuardedKv): HealthR
     handler: async (_req, res) => {
       const started = Date.now();
       const shared = kv?.health();
+      const server = embeddedServer(db);
       try {
+        if (server && server.status !== 'up') {
+          throw new Error(
+            `the embedded PostgreSQL server is not running (${server.status}); see ${db.embedded?.logFile}`,
+          );
+        }
         await Promise.race([
           db.query('SELECT 1'),
           new Promise((_, reject) =>
             setTimeout(() => reject(new Error('database did not answer within 1500 ms')), 1500).unref(),
           ),
         ]);
-        const database = { kind: db.kind, status: 'ok', latencyMs: Date.now() - started };
+        const database = {
+          kind: db.kind,
+          status: 'ok',
+          latencyMs: Date.now() - started,
+          ...(server ? { server } : {}),
+        };
         const redis = await shared;
         json(res, 200, {
           status: redis?.status === 'degraded' ? 'degraded' : 'ok',
@@ -56,6 +76,7 @@ export function healthRoute(db: Database, mode: string, kv?: GuardedKv): HealthR
             kind: db.kind,
             status: busy ? 'busy' : 'unreachable',
             error: err instanceof Error ? err.message : String(err),
+            ...(server ? { server } : {}),
           },
           ...(shared ? { redis: await shared } : {}),
         });

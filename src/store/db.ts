@@ -1,4 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 /** Anything that runs SQL: the database itself or a transaction. */
@@ -8,8 +7,26 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** The embedded server behind a Database of kind `embedded`, as /health reports it. */
+export interface EmbeddedServerStatus {
+  /** The cluster's directory (DATA_DIR/pg). */
+  readonly dataDir: string;
+  /** The system user the server runs as. */
+  readonly runAs: string;
+  /** The server's pid while it runs. */
+  pid(): number | undefined;
+  /** `up`, `stopped` (the bot stopped it) or `exited` (it stopped on its own). */
+  state(): 'up' | 'stopped' | 'exited';
+  readonly logFile: string;
+  /** Where to connect: the socket's directory as `host` (for psql or pg_dump: `-h <host> -U <user>`). */
+  readonly connection: { host: string; port: number; user: string; database: string };
+}
+
 export interface Database extends Queryable {
-  readonly kind: 'postgres' | 'pglite';
+  /** `postgres`: a server at DATABASE_URL. `embedded`: the PostgreSQL server the bot runs itself in DATA_DIR. */
+  readonly kind: 'postgres' | 'embedded';
+  /** Set for `embedded`. */
+  readonly embedded?: EmbeddedServerStatus;
   /** True when every connection is in use: a connect timeout then means load, not an outage. */
   saturated(): boolean;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
@@ -52,15 +69,22 @@ export interface PostgresOptions {
   /** Client-side limit on one query. */
   queryTimeoutMillis?: number;
   max?: number;
+  /** How long an unused connection is kept open (default 30 s). */
+  idleTimeoutMillis?: number;
 }
 
-export function createPostgresDatabase(url: string, opts: PostgresOptions = {}): Database {
+/** Where a server is: a `postgres://` URL, or the parts (a Unix socket's directory as `host`). */
+export type PostgresConnection =
+  | string
+  | { host: string; port: number; user: string; database: string; options?: string };
+
+export function createPostgresDatabase(connection: PostgresConnection, opts: PostgresOptions = {}): Database {
   const pool = new pg.Pool({
-    connectionString: url,
+    ...(typeof connection === 'string' ? { connectionString: connection } : connection),
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000,
     query_timeout: opts.queryTimeoutMillis ?? 5000,
     max: opts.max ?? 10,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: opts.idleTimeoutMillis ?? 30_000,
   });
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on('error', () => {});
@@ -141,35 +165,6 @@ function isConflict(err: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
-/** The embedded default: PGlite (Postgres compiled to WASM) keeping its files in dataDir. Same SQL as Postgres. */
-export async function createPgliteDatabase(dataDir: string | undefined): Promise<Database> {
-  // Loaded only when used, so a Postgres deployment never pays for the WASM module.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const db: PGlite = dataDir ? new PGlite(dataDir) : new PGlite();
-  await db.waitReady;
-  // Embedded: no connection to lose and no pool to exhaust, so its errors stay as they are.
-  const wrap = (c: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
-    async query<R>(text: string, params?: readonly unknown[]) {
-      const res = await c.query<R>(text, params as unknown[] | undefined);
-      return { rows: res.rows };
-    },
-    async exec(sql: string) {
-      await c.exec(sql);
-    },
-  });
-  const base = wrap(db);
-  return {
-    kind: 'pglite',
-    saturated: () => false,
-    query: base.query,
-    exec: base.exec,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    async close() {
-      await db.close();
-    },
-  };
-}
-
 /** Errors that mean "the database cannot be reached", as opposed to a bug in a query. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -190,6 +185,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     '08006',
   ];
   if (e.code && codes.includes(e.code)) return true;
+  // A Unix socket that is not there: the embedded server is not running.
+  if (e.code === 'ENOENT' && (e as { syscall?: string }).syscall === 'connect') return true;
   return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(
     e.message,
   );

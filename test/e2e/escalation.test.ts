@@ -51,7 +51,7 @@ const channelSays = (bot: BotHarness, channelId: string, re: RegExp) =>
     .callsTo('chat.postMessage')
     .filter((c) => !c.failed && c.args.channel === channelId && re.test(String(c.args.text)));
 
-describe.each(['postgres', 'pglite'] as const)('escalation by the contact order (%s)', (database) => {
+describe.each(['postgres', 'embedded'] as const)('escalation by the contact order (%s)', (database) => {
   let bot: BotHarness;
   beforeAll(async () => {
     bot = await startBot({

@@ -18,7 +18,7 @@ const statusValues = (over: Pick<StatusFormInput, 'next' | 'flags'> = {}) =>
     ...over,
   });
 
-describe.each(['postgres', 'pglite'] as const)('an incident from declare to post-mortem (%s)', (database) => {
+describe.each(['postgres', 'embedded'] as const)('an incident from declare to post-mortem (%s)', (database) => {
   let bot: BotHarness;
   let channelId: string;
   let cardTs: string;

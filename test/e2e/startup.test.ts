@@ -9,6 +9,7 @@ import { type RunningBot, StartupError, start } from '../../src/start.js';
 import { createPostgresDatabase } from '../../src/store/db.js';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import { tempDataDir } from '../support/embedded-db.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { postSlashCommand, postToSlackApp } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
@@ -295,7 +296,7 @@ describe('start-up', () => {
     let dir: string;
     const lines: string[] = [];
     beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'bot-setup-'));
+      dir = (await tempDataDir('bot-setup-')).dir;
       bot = await start({ PORT: '0', DATA_DIR: dir }, (l) => lines.push(l));
     });
     afterAll(async () => {
@@ -313,7 +314,11 @@ describe('start-up', () => {
       expect((await fetch(`${base}/alive`)).status).toBe(200);
       const health = await fetch(`${base}/health`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ status: 'ok', mode: 'setup', database: { kind: 'pglite' } });
+      expect(await health.json()).toMatchObject({
+        status: 'ok',
+        mode: 'setup',
+        database: { kind: 'embedded', status: 'ok', server: { status: 'up' } },
+      });
       expect((await fetch(`${base}/slack/events`, { method: 'POST' })).status).toBe(503);
     });
   });
@@ -411,7 +416,7 @@ describe('npm start: the built bot (dist/app.js)', () => {
   let dir: string;
   beforeAll(async () => {
     await run('npm', ['run', 'build', '--silent'], { timeout: 90_000 });
-    dir = await mkdtemp(join(tmpdir(), 'bot-dist-'));
+    dir = (await tempDataDir('bot-dist-')).dir;
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -442,7 +447,7 @@ describe('npm start: the built bot (dist/app.js)', () => {
       expect(out).toContain('Set-up mode');
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ status: 'ok', database: { kind: 'pglite', status: 'ok' } });
+      expect(await health.json()).toMatchObject({ status: 'ok', database: { kind: 'embedded', status: 'ok' } });
       const manifest = await fetch(`http://127.0.0.1:${port}/manifest.yml`);
       expect(await manifest.text()).toContain('/incident');
     } finally {

@@ -1,26 +1,23 @@
 /**
  * Both kinds of database the bot runs on, for store and service tests: PostgreSQL (TEST_DATABASE_URL, default
- * postgresql://postgres@127.0.0.1:5432/test) and PGlite in memory.
+ * postgresql://postgres@127.0.0.1:5432/test) and the embedded PostgreSQL the bot runs itself without DATABASE_URL.
  *
  * On Postgres every suite gets its own schema (`t_<random>`), reached with `options=-c search_path=<schema>` in the
- * URL, so test files running in parallel never see each other's rows; the schema is dropped after the suite.
+ * URL, so test files running in parallel never see each other's rows; the schema is dropped after the suite. The
+ * embedded kind starts a server of its own per suite (test/support/embedded-db.ts); its fresh databases are schemas
+ * inside it, reached the same way.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
-import {
-  createPgliteDatabase,
-  createPostgresDatabase,
-  type Database,
-  type PostgresOptions,
-  type Queryable,
-} from '../../src/store/db.js';
+import { createPostgresDatabase, type Database, type PostgresOptions } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
+import { startTestEmbedded } from '../support/embedded-db.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 export type DatabaseKind = Database['kind'];
-export const DATABASE_KINDS: readonly DatabaseKind[] = ['pglite', 'postgres'];
+export const DATABASE_KINDS: readonly DatabaseKind[] = ['embedded', 'postgres'];
 
 /** `url` with `search_path` set to `schema` for every connection. */
 export function withSearchPath(url: string, schema: string): string {
@@ -38,57 +35,64 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** One empty database: a fresh Postgres schema or a fresh in-memory PGlite. */
+/** One empty database: a fresh Postgres schema, or a fresh embedded server. */
 export interface TestDatabase {
   readonly kind: DatabaseKind;
   /** The main connection. */
   readonly db: Database;
-  /** The schema on Postgres, or inside a shared PGlite (undefined for a PGlite of its own). */
+  /** The schema (undefined for an embedded server's own public schema). */
   readonly schema?: string;
-  /**
-   * Another Database object on the same data: a second pool on the same schema for Postgres. PGlite is one
-   * in-process instance, so it returns the same object.
-   */
+  /** Another Database object on the same data: a second pool, with connections of its own. */
   connectAgain(opts?: PostgresOptions): Database;
-  /** Closes every connection and drops the schema. */
+  /** Closes every connection and drops the schema (or stops the embedded server). */
   dispose(): Promise<void>;
 }
 
 const newSchemaName = () => `t_${randomBytes(6).toString('hex')}`;
 
-/**
- * An empty schema inside an existing PGlite instance: starting a PGlite takes seconds, a schema takes a millisecond.
- * PGlite is one session, so every statement runs in a transaction that first does `SET LOCAL search_path`; the
- * instance runs one transaction at a time, so the setting never leaks to other users of the instance.
- */
-async function pgliteSchema(base: Database): Promise<TestDatabase> {
+/** An empty schema inside a running embedded server (`base`), reached through pools of its own. */
+async function embeddedSchema(base: Database, opts: PostgresOptions = {}): Promise<TestDatabase> {
+  const at = base.embedded?.connection;
+  if (!at) throw new Error('not an embedded database');
   const schema = newSchemaName();
   await base.exec(`CREATE SCHEMA ${schema}`);
-  const scoped = <T>(fn: (tx: Queryable) => Promise<T>) =>
-    base.transaction(async (tx) => {
-      await tx.exec(`SET LOCAL search_path TO ${schema}`);
-      return fn(tx);
-    });
-  const db: Database = {
-    ...base,
-    query: (text, params) => scoped((tx) => tx.query(text, params)),
-    exec: (sql) => scoped((tx) => tx.exec(sql)),
-    transaction: scoped,
-    close: async () => {},
+  const opened: Database[] = [];
+  const open = (o: PostgresOptions) => {
+    const db = createPostgresDatabase({ ...at, options: `-c search_path=${schema}` }, o);
+    opened.push(db);
+    return db;
   };
   return {
-    kind: 'pglite',
-    db,
+    kind: 'embedded',
+    db: open(opts),
     schema,
-    connectAgain: () => db,
-    dispose: () => base.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`),
+    connectAgain: (o = opts) => open(o),
+    async dispose() {
+      await Promise.allSettled(opened.map((d) => d.close()));
+      await base.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
   };
 }
 
 export async function createTestDatabase(kind: DatabaseKind, opts: PostgresOptions = {}): Promise<TestDatabase> {
-  if (kind === 'pglite') {
-    const db = await createPgliteDatabase(undefined);
-    return { kind, db, connectAgain: () => db, dispose: () => db.close() };
+  if (kind === 'embedded') {
+    const server = await startTestEmbedded();
+    const at = server.db.embedded?.connection;
+    if (!at) throw new Error('not an embedded database');
+    const opened: Database[] = [];
+    return {
+      kind,
+      db: server.db,
+      connectAgain: (o = opts) => {
+        const db = createPostgresDatabase(at, o);
+        opened.push(db);
+        return db;
+      },
+      async dispose() {
+        await Promise.allSettled(opened.map((d) => d.close()));
+        await server.dispose();
+      },
+    };
   }
   const schema = newSchemaName();
   await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
@@ -117,8 +121,8 @@ export interface DatabaseSuite {
   readonly db: Database;
   readonly test: TestDatabase;
   /**
-   * Another empty database, disposed of after the current test: a new schema on Postgres, a new schema inside the
-   * suite's PGlite instance for PGlite (see pgliteSchema).
+   * Another empty database, disposed of after the current test: a new schema on Postgres, or inside the suite's
+   * embedded server.
    */
   fresh(opts?: PostgresOptions): Promise<TestDatabase>;
   /** Deletes every row (and restarts identities) in the bot's tables. */
@@ -148,8 +152,8 @@ export function forEachDatabase(
       },
       async fresh(opts) {
         const t =
-          kind === 'pglite'
-            ? await pgliteSchema(ctx.test.db)
+          kind === 'embedded'
+            ? await embeddedSchema(ctx.test.db, opts ?? options.postgres)
             : await createTestDatabase(kind, opts ?? options.postgres);
         extra.push(t);
         return t;

@@ -160,34 +160,32 @@ forEachDatabase((suite) => {
     expect(rows[0]!.n).toBe(1000);
   });
 
-  if (suite.kind === 'postgres') {
-    it('a claim skips a timer whose incident another transaction holds, without waiting, and takes it after', async () => {
-      const i = await openIncident(db);
-      const id = await addJob(db, i.id, 'declared', 'on_call');
-      let release!: () => void;
-      const held = new Promise<void>((r) => {
-        release = r;
-      });
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => {
-        locked = r;
-      });
-      const tx = db.transaction(
-        // another connection from the pool
-        async (t) => {
-          await t.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [i.id]); // someone acknowledging, say
-          locked();
-          await held;
-        },
-      );
-      await isLocked;
-      const started = Date.now();
-      expect(await svc.claim(100, LEASE_MS)).toEqual([]);
-      expect(Date.now() - started).toBeLessThan(1000);
-      release();
-      await tx;
-      const fired = await svc.claim(100, LEASE_MS);
-      expect(fired.map((f) => f.id)).toEqual([id]);
+  it('a claim skips a timer whose incident another transaction holds, without waiting, and takes it after', async () => {
+    const i = await openIncident(db);
+    const id = await addJob(db, i.id, 'declared', 'on_call');
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
     });
-  }
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => {
+      locked = r;
+    });
+    const tx = db.transaction(
+      // another connection from the pool
+      async (t) => {
+        await t.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [i.id]); // someone acknowledging, say
+        locked();
+        await held;
+      },
+    );
+    await isLocked;
+    const started = Date.now();
+    expect(await svc.claim(100, LEASE_MS)).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(1000);
+    release();
+    await tx;
+    const fired = await svc.claim(100, LEASE_MS);
+    expect(fired.map((f) => f.id)).toEqual([id]);
+  });
 });

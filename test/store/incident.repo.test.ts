@@ -59,28 +59,26 @@ forEachDatabase(
         expect((await declare('two')).number).toBe(2);
       });
 
-      if (ctx.kind === 'postgres') {
-        it('20 concurrent declarations get 20 distinct, consecutive numbers', async () => {
-          const db = ctx.test.connectAgain({ max: 20 });
-          const teamId = `T-${randomUUID()}`;
-          const made = await Promise.all(
-            Array.from({ length: 20 }, (_, k) =>
-              db.transaction(async (tx) => {
-                const number = await nextIncidentNumber(tx, teamId);
-                // Give the others time to pile up on the counter row.
-                await tx.query('SELECT pg_sleep(0.01)');
-                return insertIncident(tx, { teamId, number, title: `t${k}`, severity: 2, reporterId: 'U' });
-              }),
-            ),
-          );
-          expect(made.map((i) => i.number).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
-          const { rows } = await db.query<{ last_number: number }>(
-            'SELECT last_number FROM incident_counters WHERE team_id = $1',
-            [teamId],
-          );
-          expect(Number(rows[0]!.last_number)).toBe(20);
-        });
-      }
+      it('20 concurrent declarations get 20 distinct, consecutive numbers', async () => {
+        const db = ctx.test.connectAgain({ max: 20 });
+        const teamId = `T-${randomUUID()}`;
+        const made = await Promise.all(
+          Array.from({ length: 20 }, (_, k) =>
+            db.transaction(async (tx) => {
+              const number = await nextIncidentNumber(tx, teamId);
+              // Give the others time to pile up on the counter row.
+              await tx.query('SELECT pg_sleep(0.01)');
+              return insertIncident(tx, { teamId, number, title: `t${k}`, severity: 2, reporterId: 'U' });
+            }),
+          ),
+        );
+        expect(made.map((i) => i.number).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+        const { rows } = await db.query<{ last_number: number }>(
+          'SELECT last_number FROM incident_counters WHERE team_id = $1',
+          [teamId],
+        );
+        expect(Number(rows[0]!.last_number)).toBe(20);
+      });
     });
 
     describe('insert and read', () => {
@@ -340,16 +338,14 @@ forEachDatabase(
         expect(await claimRequestKey(ctx.db, 'k')).toBe(true);
       });
 
-      if (ctx.kind === 'postgres') {
-        it('lets exactly one of many concurrent claims win', async () => {
-          const db = ctx.test.connectAgain({ max: 10 });
-          const key = `race:${randomUUID()}`;
-          const wins = await Promise.all(
-            Array.from({ length: 10 }, () => db.transaction((tx) => claimRequestKey(tx, key))),
-          );
-          expect(wins.filter(Boolean)).toHaveLength(1);
-        });
-      }
+      it('lets exactly one of many concurrent claims win', async () => {
+        const db = ctx.test.connectAgain({ max: 10 });
+        const key = `race:${randomUUID()}`;
+        const wins = await Promise.all(
+          Array.from({ length: 10 }, () => db.transaction((tx) => claimRequestKey(tx, key))),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+      });
     });
   },
   { migrate: true },

@@ -196,26 +196,24 @@ forEachDatabase(
       expect(await migrate(ctx.db)).toEqual([]);
     });
 
-    if (ctx.kind === 'postgres') {
-      it('two concurrent migrate() calls on one schema both succeed and apply each migration once (advisory lock)', async () => {
-        const fresh = await ctx.fresh();
-        const a = fresh.db;
-        const b = fresh.connectAgain();
-        expect(a).not.toBe(b);
-        const results = await Promise.all([migrate(a), migrate(b)]);
-        expect(results.flat()).toEqual(ALL);
-        expect([...results].sort((x, y) => x.length - y.length)).toEqual([[], ALL]);
-        expect(await recorded(a)).toHaveLength(ALL.length);
-        expect(await tables(b)).toEqual(TABLES);
-      });
+    it('two concurrent migrate() calls on one schema both succeed and apply each migration once (advisory lock)', async () => {
+      const fresh = await ctx.fresh();
+      const a = fresh.db;
+      const b = fresh.connectAgain();
+      expect(a).not.toBe(b);
+      const results = await Promise.all([migrate(a), migrate(b)]);
+      expect(results.flat()).toEqual(ALL);
+      expect([...results].sort((x, y) => x.length - y.length)).toEqual([[], ALL]);
+      expect(await recorded(a)).toHaveLength(ALL.length);
+      expect(await tables(b)).toEqual(TABLES);
+    });
 
-      it('five concurrent runs still apply once', async () => {
-        const fresh = await ctx.fresh();
-        const dbs = [fresh.db, ...Array.from({ length: 4 }, () => fresh.connectAgain())];
-        const results = await Promise.all(dbs.map((d) => migrate(d)));
-        expect(results.flat()).toEqual(ALL);
-      });
-    }
+    it('five concurrent runs still apply once', async () => {
+      const fresh = await ctx.fresh();
+      const dbs = [fresh.db, ...Array.from({ length: 4 }, () => fresh.connectAgain())];
+      const results = await Promise.all(dbs.map((d) => migrate(d)));
+      expect(results.flat()).toEqual(ALL);
+    });
   },
   { migrate: true },
 );

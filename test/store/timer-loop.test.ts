@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TimerLoop, type TimerSource } from '../../src/incidents/timer-loop.js';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { claimDueJobs, type EscalationJob } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { migrate } from '../../src/store/migrate.js';
+import { startTestEmbedded } from '../support/embedded-db.js';
 import { createTestSchema } from '../support/test-db.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -15,22 +16,33 @@ const source = (db: Database, run: (job: EscalationJob) => Promise<void>): Timer
   run,
 });
 
-describe('TimerLoop on Postgres', () => {
+/**
+ * Two loops, each with a pool of its own, as two replicas have: on Postgres, and on the embedded server (a second
+ * pool on its socket stands for the second process; the engine and its SKIP LOCKED are the same).
+ */
+describe.each(['postgres', 'embedded'] as const)('TimerLoop on %s', (kind) => {
   let a: Database;
   let b: Database;
   let drop: () => Promise<void>;
   let incidentId: number;
   beforeAll(async () => {
-    const s = await createTestSchema('loop');
-    drop = s.drop;
-    a = createPostgresDatabase(s.url);
-    b = createPostgresDatabase(s.url);
+    if (kind === 'postgres') {
+      const s = await createTestSchema('loop');
+      drop = s.drop;
+      a = createPostgresDatabase(s.url);
+      b = createPostgresDatabase(s.url);
+    } else {
+      const e = await startTestEmbedded();
+      drop = e.dispose;
+      a = e.db;
+      b = createPostgresDatabase(e.db.embedded!.connection);
+    }
     await migrate(a);
     incidentId = (await insertIncident(a, { teamId: 'T1', number: 1, title: 'x', severity: 1, reporterId: 'U1' })).id;
   });
   afterAll(async () => {
-    await a?.close();
     await b?.close();
+    await a?.close();
     await drop?.();
   });
 
@@ -42,6 +54,21 @@ describe('TimerLoop on Postgres', () => {
     );
     return Number(rows[0]!.id);
   };
+
+  it('the two loops talk to the server over sessions of their own', async () => {
+    const pid = async (db: Queryable) => (await db.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    const held = a.transaction(async (tx) => {
+      await tx.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [incidentId]);
+      const skipped = await b.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE SKIP LOCKED', [incidentId]);
+      return { skipped: skipped.rows.length, inside: await pid(tx) };
+    });
+    const { skipped, inside } = await held;
+    expect(skipped).toBe(0);
+    expect(inside).not.toBe(await pid(b));
+    expect(
+      (await b.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE SKIP LOCKED', [incidentId])).rows,
+    ).toHaveLength(1);
+  });
 
   it('fires a job at its due time, once, with two loops on one database', async () => {
     const runs: { loop: string; id: number; at: number }[] = [];

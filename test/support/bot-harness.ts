@@ -7,8 +7,9 @@ import { loadConfig } from '../../src/config.js';
 import type { FiredJob } from '../../src/incidents/escalation.service.js';
 import type { TimerLoop } from '../../src/incidents/timer-loop.js';
 import type { Runbook } from '../../src/runbook/runbook.js';
-import { createPgliteDatabase, createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
+import { startTestEmbedded } from './embedded-db.js';
 import { FakeSlack } from './fake-slack.js';
 import {
   makeBlockAction,
@@ -26,7 +27,8 @@ export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const INCIDENTS_CHANNEL_ID = 'C0INCIDENTS';
 
 export interface HarnessOptions {
-  database?: 'postgres' | 'pglite';
+  /** `embedded`: the PostgreSQL server the bot runs itself without DATABASE_URL, in a data directory of its own. */
+  database?: 'postgres' | 'embedded';
   /** Overrides DATABASE_URL (e.g. a proxy that a test can cut). */
   databaseUrl?: string;
   incidentsChannel?: boolean;
@@ -110,6 +112,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
   }
 
   let dropSchema: (() => Promise<void>) | undefined;
+  let disposeEmbedded: (() => Promise<void>) | undefined;
   let db: Database;
   let databaseUrl: string | undefined;
   if ((opts.database ?? 'postgres') === 'postgres') {
@@ -122,7 +125,9 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     }
     db = createPostgresDatabase(databaseUrl);
   } else {
-    db = await createPgliteDatabase(undefined);
+    const embedded = await startTestEmbedded();
+    db = embedded.db;
+    disposeEmbedded = embedded.dispose;
   }
   await migrate(db);
 
@@ -207,6 +212,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       await db.close();
       if (!opts.fake) await fake.close();
       await dropSchema?.();
+      await disposeEmbedded?.();
     },
   };
 }

@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test',
       DATA_DIR: '/var/lib/incident-bot',
+      EMBEDDED_PG_USER: 'incident-bot',
       INCIDENTS_CHANNEL: 'C0INCIDENTS',
       LOG_LEVEL: 'debug',
     });
@@ -75,6 +76,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       databaseUrl: 'postgresql://postgres@127.0.0.1:5432/test',
       dataDir: '/var/lib/incident-bot',
+      embeddedPgUser: 'incident-bot',
       incidentsChannel: 'C0INCIDENTS',
       logLevel: 'debug',
     });

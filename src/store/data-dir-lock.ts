@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+
+/** Who holds a data directory: the process id and, where /proc tells it, when that process started. */
+interface Holder {
+  pid: number;
+  /** Start time of the process in clock ticks since boot (/proc/<pid>/stat field 22), so a reused pid is not taken for the holder. */
+  started?: string;
+}
+
+/** Another live process holds the data directory. */
+export class DataDirInUseError extends Error {
+  constructor(readonly holderPid: number) {
+    super(`held by process ${holderPid}`);
+    this.name = 'DataDirInUseError';
+  }
+}
+
+/** When the process started, from /proc (Linux); undefined elsewhere. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses): field 3 onwards.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the process that wrote `h` still runs (same pid, and the same start time where it can be read). */
+function alive(h: Holder): boolean {
+  try {
+    process.kill(h.pid, 0);
+  } catch (err) {
+    // EPERM: the process exists but belongs to another user.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (h.started === undefined) return true;
+  const now = startTime(h.pid);
+  return now === undefined || now === h.started;
+}
+
+function parse(text: string): Holder | undefined {
+  try {
+    const h = JSON.parse(text) as Partial<Holder>;
+    return typeof h.pid === 'number' && Number.isInteger(h.pid) && h.pid > 0
+      ? { pid: h.pid, ...(typeof h.started === 'string' ? { started: h.started } : {}) }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock files this process holds. */
+const held = new Set<string>();
+
+/** A lock file held by this process; `release` removes it (only if it is still ours). */
+export interface DataDirLock {
+  readonly file: string;
+  release(): Promise<void>;
+}
+
+/**
+ * Takes `file` for this process: created exclusively, holding this process's pid and start time. A file left by a
+ * process that is gone (killed with -9, a crash, a reboot) is taken over; one held by a live process throws
+ * DataDirInUseError. Taking over renames the stale file away first, so of two processes that find the same stale file
+ * only one removes it.
+ */
+export async function lockDataDir(file: string): Promise<DataDirLock> {
+  const me: Holder = { pid: process.pid, ...(startTime(process.pid) ? { started: startTime(process.pid) } : {}) };
+  const content = `${JSON.stringify(me)}\n`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const fh = await open(file, 'wx', 0o644);
+      try {
+        await fh.writeFile(content);
+      } finally {
+        await fh.close();
+      }
+      held.add(file);
+      return {
+        file,
+        async release() {
+          if (!held.delete(file)) return;
+          const now = await readFile(file, 'utf8').catch(() => '');
+          if (now === content) await unlink(file).catch(() => {});
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue; // removed meanwhile: try again
+    const holder = parse(text);
+    // Held by a live process: another one, or this one through another lock it has not released.
+    if (holder && alive(holder) && (holder.pid !== process.pid || held.has(file))) {
+      throw new DataDirInUseError(holder.pid);
+    }
+    // Stale (or unreadable): move it away, then check it is the one we judged.
+    const aside = `${file}.stale-${process.pid}`;
+    try {
+      await rename(file, aside);
+    } catch {
+      continue;
+    }
+    const moved = await readFile(aside, 'utf8').catch(() => '');
+    if (moved !== text) {
+      // Another process took the lock between our read and the rename: put its file back.
+      await rename(aside, file).catch(() => {});
+      continue;
+    }
+    await unlink(aside).catch(() => {});
+  }
+  throw new Error(`could not take the lock file ${file}`);
+}

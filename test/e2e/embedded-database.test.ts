@@ -1,0 +1,375 @@
+/**
+ * The embedded database as people meet it: `npm start`'s entry point run as a real process (node with tsx, so the
+ * child's pid is the bot's), with no DATABASE_URL, on a data directory of its own; stopped with signals, killed with
+ * -9, started twice.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { StartupError, start } from '../../src/start.js';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
+import { seedCluster, tempDataDir } from '../support/embedded-db.js';
+
+const IS_ROOT = process.getuid?.() === 0;
+const POSTGRES_USER = (() => {
+  try {
+    return {
+      uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+      gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+    };
+  } catch {
+    return undefined;
+  }
+})();
+const STACK = /\n\s+at /;
+
+const dirs: (() => Promise<void>)[] = [];
+const apps: App[] = [];
+afterAll(async () => {
+  for (const app of apps) if (app.code === undefined) app.child.kill('SIGKILL');
+  for (const remove of dirs) await remove();
+});
+
+async function newDataDir(): Promise<string> {
+  const d = await tempDataDir('bot-embedded-');
+  dirs.push(d.remove);
+  return d.dir;
+}
+
+interface App {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  output(): string;
+  code: number | null | undefined;
+  exited: Promise<number | null>;
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+function spawnApp(dataDir: string, env: Record<string, string> = {}, as?: RunAs): App {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(as ?? {}),
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const app: App = {
+    child,
+    pid: child.pid ?? -1,
+    port: 0,
+    output: () => out,
+    code: undefined,
+    exited: new Promise((r) =>
+      child.on('exit', (code) => {
+        app.code = code;
+        r(code);
+      }),
+    ),
+  };
+  apps.push(app);
+  return app;
+}
+
+/** Starts the bot (set-up mode: no Slack credentials) and waits for its set-up line, which comes once the database is open. */
+async function startApp(dataDir: string, env: Record<string, string> = {}, as?: RunAs): Promise<App> {
+  const app = spawnApp(dataDir, env, as);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const m = /instructions at http:\/\/localhost:(\d+)\//.exec(app.output());
+    if (m) {
+      app.port = Number(m[1]);
+      return app;
+    }
+    if (app.code !== undefined) throw new Error(`the bot exited (${app.code}): ${app.output()}`);
+    if (Date.now() > deadline) throw new Error(`the bot did not start: ${app.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs the bot expecting it to refuse to start: its exit code and output. */
+async function refusedStart(dataDir: string, env: Record<string, string> = {}, as?: RunAs) {
+  const app = spawnApp(dataDir, env, as);
+  const code = await Promise.race([app.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 60_000))]);
+  if (code === 'running') app.child.kill('SIGKILL');
+  return { code, output: app.output() };
+}
+
+interface Health {
+  status: string;
+  database: {
+    kind: string;
+    status: string;
+    server?: { status: string; pid?: number; dataDir: string; runAs: string };
+  };
+}
+
+async function health(app: App): Promise<{ status: number; body: Health }> {
+  const res = await fetch(`http://127.0.0.1:${app.port}/health`);
+  return { status: res.status, body: (await res.json()) as Health };
+}
+
+async function stop(app: App, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  app.child.kill(signal);
+  return app.exited;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Every process whose command line names this data directory's cluster (the server and its children). */
+async function serverProcesses(dataDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(join(dataDir, 'pg'))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** A client of the bot's embedded server, over its socket, as psql would be. */
+function client(dataDir: string): Database {
+  return createPostgresDatabase({ host: join(dataDir, 'pg'), port: 5432, user: 'postgres', database: 'postgres' });
+}
+
+async function withClient<T>(dataDir: string, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = client(dataDir);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
+
+describe('the embedded database, in a real bot process', () => {
+  let dir: string;
+  let incidentId: number;
+
+  it('a fresh data directory: the cluster is created, /health reports it up; SIGTERM stops the server too', async () => {
+    dir = await newDataDir();
+    const app = await startApp(dir);
+    const { status, body } = await health(app);
+    expect(status).toBe(200);
+    expect(body.database).toMatchObject({
+      kind: 'embedded',
+      status: 'ok',
+      server: { status: 'up', dataDir: join(dir, 'pg'), runAs: IS_ROOT ? 'postgres' : expect.any(String) },
+    });
+    const serverPid = body.database.server?.pid ?? -1;
+    expect(alive(serverPid)).toBe(true);
+    expect(await serverProcesses(dir)).toContain(serverPid);
+    if (IS_ROOT) {
+      // PostgreSQL does not run as root: the existing postgres user runs it, owns the cluster, and the bot says so.
+      expect(app.output()).toContain('the embedded PostgreSQL runs as the existing user postgres');
+      expect((await stat(join(dir, 'pg'))).uid).toBe(POSTGRES_USER?.uid);
+    }
+    expect(app.output()).toContain(`Database: embedded PostgreSQL in ${join(dir, 'pg')}`);
+    incidentId = await withClient(
+      dir,
+      async (db) =>
+        (await insertIncident(db, { teamId: 'T1', number: 1, title: 'kept', severity: 1, reporterId: 'U1' })).id,
+    );
+
+    expect(await stop(app, 'SIGTERM')).toBe(0);
+    expect(alive(serverPid)).toBe(false);
+    expect(await serverProcesses(dir)).toEqual([]);
+    expect(await exists(join(dir, 'pg.lock'))).toBe(false);
+    expect(await exists(join(dir, 'pg', 'postmaster.pid'))).toBe(false);
+  }, 120_000);
+
+  it('starts again on the same directory with the data kept; SIGINT stops it as well', async () => {
+    const app = await startApp(dir);
+    expect((await health(app)).body.database).toMatchObject({ kind: 'embedded', status: 'ok' });
+    expect(app.output()).not.toContain('left running');
+    expect((await withClient(dir, (db) => getIncident(db, incidentId)))?.title).toBe('kept');
+    expect(await stop(app, 'SIGINT')).toBe(0);
+    expect(await serverProcesses(dir)).toEqual([]);
+  }, 120_000);
+
+  it('after kill -9 of the bot, the next start stops the server it left running and starts its own', async () => {
+    const first = await startApp(dir);
+    const left = (await health(first)).body.database.server?.pid ?? -1;
+    await stop(first, 'SIGKILL');
+    // Nothing stops a server when its bot is killed with -9: it runs on, with a stale lock beside it.
+    expect(alive(left)).toBe(true);
+    expect(await exists(join(dir, 'pg.lock'))).toBe(true);
+
+    const second = await startApp(dir);
+    expect(second.output()).toContain(`Stopped the embedded PostgreSQL (pid ${left}) an earlier bot left running`);
+    const { status, body } = await health(second);
+    expect(status).toBe(200);
+    expect(body.database.server?.pid).not.toBe(left);
+    expect(alive(left)).toBe(false);
+    expect((await withClient(dir, (db) => getIncident(db, incidentId)))?.title).toBe('kept');
+    expect(await stop(second)).toBe(0);
+    expect(await serverProcesses(dir)).toEqual([]);
+  }, 120_000);
+
+  it('when the server stops on its own, /health answers 503 and says so; the bot still stops cleanly', async () => {
+    const app = await startApp(dir);
+    const server = (await health(app)).body.database.server?.pid ?? -1;
+    process.kill(server, 'SIGKILL');
+    let h = await health(app);
+    for (let i = 0; i < 100 && h.status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      h = await health(app);
+    }
+    expect(h.status).toBe(503);
+    expect(h.body.database).toMatchObject({ kind: 'embedded', status: 'unreachable', server: { status: 'exited' } });
+    expect(JSON.stringify(h.body)).toContain(join(dir, 'pg.log'));
+    expect(app.output()).toContain('The embedded PostgreSQL stopped on its own (killed by SIGKILL)');
+    expect(await stop(app)).toBe(0);
+  }, 120_000);
+
+  it('after kill -9 of the bot and of its server, the next start recovers the data', async () => {
+    const first = await startApp(dir);
+    const server = (await health(first)).body.database.server?.pid ?? -1;
+    process.kill(server, 'SIGKILL');
+    await stop(first, 'SIGKILL');
+
+    const second = await startApp(dir);
+    expect((await health(second)).status).toBe(200);
+    expect((await withClient(dir, (db) => getIncident(db, incidentId)))?.title).toBe('kept');
+    expect(await stop(second)).toBe(0);
+    expect(await serverProcesses(dir)).toEqual([]);
+  }, 120_000);
+
+  it('a second bot on the same data directory is refused with what to do, and the first goes on', async () => {
+    const first = await startApp(dir);
+    const refused = await refusedStart(dir);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain(
+      `Another bot (pid ${first.pid}) is using the embedded database in DATA_DIR=${dir}`,
+    );
+    expect(refused.output).toContain('point them all at one PostgreSQL with DATABASE_URL');
+    expect(refused.output).not.toMatch(STACK);
+    expect((await health(first)).status).toBe(200);
+    expect(await stop(first)).toBe(0);
+    expect(await serverProcesses(dir)).toEqual([]);
+  }, 120_000);
+});
+
+describe('the embedded database, when something is in the way', () => {
+  /** start() as app.ts calls it: what it throws is what the person sees (app.ts prints a StartupError's message). */
+  const startIn = (dataDir: string, env: Record<string, string> = {}) =>
+    start({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env }, () => {});
+
+  it('a start killed while creating the cluster leaves nothing that stops the next one', async () => {
+    const dir = await newDataDir();
+    await mkdir(join(dir, 'pg.init'));
+    await writeFile(join(dir, 'pg.init', 'PG_VERSION'), '18\n');
+    const bot = await startIn(dir);
+    expect(await exists(join(dir, 'pg.init'))).toBe(false);
+    expect(bot.db.embedded?.state()).toBe('up');
+    await bot.stop();
+    expect(await serverProcesses(dir)).toEqual([]);
+  }, 60_000);
+
+  it('a postmaster.pid and socket lock naming a live process that is not its server (a pid reused after a reboot) do not stop the start', async () => {
+    const dir = await newDataDir();
+    await seedCluster(dir);
+    const owner = await stat(join(dir, 'pg'));
+    // This test process is alive and is no PostgreSQL of this cluster.
+    const stale = `${process.pid}\n${join(dir, 'pg')}\n1700000000\n5432\n${join(dir, 'pg')}\n\n  5432001    32768\nready   \n`;
+    for (const name of ['postmaster.pid', '.s.PGSQL.5432.lock']) {
+      await writeFile(join(dir, 'pg', name), stale, { mode: 0o600 });
+      await chown(join(dir, 'pg', name), owner.uid, owner.gid);
+    }
+    const bot = await startIn(dir);
+    expect(bot.db.embedded?.state()).toBe('up');
+    expect(bot.db.embedded?.pid()).not.toBe(process.pid);
+    expect((await bot.db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await bot.stop();
+    expect(await serverProcesses(dir)).toEqual([]);
+  }, 60_000);
+
+  it('a DATA_DIR that is a file is named, with what to do, and nothing is started', async () => {
+    const file = join(await newDataDir(), 'not-a-dir');
+    await writeFile(file, 'x');
+    const err = await startIn(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartupError);
+    expect((err as Error).message).toBe(
+      `The embedded database cannot be kept in DATA_DIR=${file}: a file is in the way. Set DATA_DIR to a directory the bot's user (${userInfo().username}) can write, or set DATABASE_URL to use a PostgreSQL server.`,
+    );
+  });
+
+  it.runIf(IS_ROOT)('as root, EMBEDDED_PG_USER naming no user is refused plainly', async () => {
+    const err = await startIn(await newDataDir(), { EMBEDDED_PG_USER: 'no-such-user-4821' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartupError);
+    expect((err as Error).message).toContain(
+      'EMBEDDED_PG_USER=no-such-user-4821: there is no such user on this machine',
+    );
+  });
+
+  it.runIf(IS_ROOT && POSTGRES_USER)('as root, a DATA_DIR the server user cannot reach is named', async () => {
+    const closed = join(await newDataDir(), 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    await chmod(closed, 0o700);
+    const err = await startIn(join(closed, 'data')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartupError);
+    expect((err as Error).message).toContain(
+      `runs as user postgres, which cannot reach DATA_DIR=${join(closed, 'data')}: ${closed} is closed to it`,
+    );
+    // The lock it took is given back.
+    expect(await exists(join(closed, 'data', 'pg.lock'))).toBe(false);
+  });
+
+  describe.runIf(IS_ROOT && POSTGRES_USER)('as a normal user (the postgres user)', () => {
+    const as = POSTGRES_USER as RunAs;
+
+    it('runs its server as itself', async () => {
+      const dir = await newDataDir();
+      await chown(dir, as.uid, as.gid);
+      const app = await startApp(dir, {}, as);
+      expect((await health(app)).body.database.server).toMatchObject({ status: 'up', runAs: 'postgres' });
+      expect(app.output()).not.toContain('runs as the existing user');
+      expect(await stop(app)).toBe(0);
+      expect(await serverProcesses(dir)).toEqual([]);
+    }, 120_000);
+
+    it('a DATA_DIR it cannot write is named, with what to do', async () => {
+      const dir = await newDataDir(); // root's, 0755
+      const r = await refusedStart(join(dir, 'data'), {}, as);
+      expect(r.code).toBe(1);
+      expect(r.output).toContain(
+        `The embedded database cannot be kept in DATA_DIR=${join(dir, 'data')}: permission denied`,
+      );
+      expect(r.output).not.toMatch(STACK);
+    }, 120_000);
+
+    it('EMBEDDED_PG_USER naming someone else is refused: it only applies to root', async () => {
+      const dir = await newDataDir();
+      await chown(dir, as.uid, as.gid);
+      const r = await refusedStart(dir, { EMBEDDED_PG_USER: 'root' }, as);
+      expect(r.code).toBe(1);
+      expect(r.output).toContain('EMBEDDED_PG_USER=root only applies when the bot runs as root');
+      expect(r.output).not.toMatch(STACK);
+    }, 120_000);
+  });
+});
