@@ -128,6 +128,7 @@ export function createBot({
       alembicCli: config.alembicCli,
       commandEnv: { ...config.commandEnv },
       secrets: configSecrets(config),
+      baseDir: config.commandBaseDir,
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
     },
     app.logger,

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type RateSpec } from './incidents/rate-limits.js';
 import type { KvSettings } from './store/kv-redis.js';
@@ -57,6 +58,7 @@ const schema = z.object({
     'must be a comma-separated list of variable names, e.g. ATOM_API_TOKEN,ATOM_APP',
   ),
   HEALTH_BASE_URL: optionalString.refine((s) => !s || /^https?:\/\/.+/.test(s), 'must be an http(s) URL'),
+  COMMAND_BASE_DIR: optionalString,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_FORMAT: optionalString.pipe(z.enum(['json', 'pretty']).optional()),
   ADMIN_TOKEN: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
@@ -124,6 +126,11 @@ export interface Config {
    * environment reaches a command.
    */
   readonly commandEnv: Readonly<Record<string, string>>;
+  /**
+   * The directory runbook commands run in (absolute); a command step's `cwd` is a directory under it (the runbook's
+   * "from backend-saas directory"). Default: the bot's working directory.
+   */
+  readonly commandBaseDir: string;
   /** How to read `atom-cli deployments`: a regular expression with named groups version, current, status, date. */
   readonly deploymentsPattern?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -186,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           .map((n) => [n, env[n] as string]),
       ),
     ),
+    commandBaseDir: resolve(c.COMMAND_BASE_DIR ?? '.'),
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
     adminToken: c.ADMIN_TOKEN,
