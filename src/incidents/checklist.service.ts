@@ -54,8 +54,8 @@ export class Checklists {
   }
 
   /**
-   * Refuses (with the reason) a step of a playbook that is not this host's to work: detached from the incident, or
-   * not the playbook of this run. The built-in rollback playbook is every host's.
+   * Refuses (with the reason) a step of a playbook that is not this host's to work: not attached to the incident, or
+   * detached from it, or not the playbook of this run. The built-in rollback playbook is every host's.
    */
   async checkWorkable(host: PlaybookHost, playbookId: string, q: Queryable = this.db): Promise<void> {
     if (playbookId === ROLLBACK.id) return;
@@ -65,7 +65,13 @@ export class Checklists {
       return;
     }
     const attached = await getAttachedPlaybook(q, host.incident.id, playbookId, q !== this.db);
-    if (attached?.detachedAt) {
+    if (!attached) {
+      throw new DomainError(
+        'not_attached',
+        `That playbook is not attached to this incident: attach it with \`/incident playbook ${playbookId}\`.`,
+      );
+    }
+    if (attached.detachedAt) {
       throw new DomainError('playbook_detached', [
         'This playbook was detached from the incident by ',
         ...(attached.detachedBy ? [{ people: [attached.detachedBy] }] : ['someone']),

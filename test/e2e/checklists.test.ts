@@ -354,6 +354,14 @@ describe('a playbook as a checklist in an incident', () => {
     const ts = (again.response as { ts: string }).ts;
     expect(stepButton(bot, c.channelId, ts, ACTION.stepDone, 'mitigation.0')).toBeDefined();
     expect(done.value).toBeDefined();
+
+    // A button naming a playbook this incident does not have (a message of another incident, an edited value).
+    const foreign = JSON.stringify({ p: 'long-check', s: 'detection.0' });
+    const r = await tick(c, ACTION.stepDone, 'detection.0', REPORTER, foreign);
+    expect(await privateAnswer(r.replies)).toBe(
+      ':warning: That playbook is not attached to this incident: attach it with `/incident playbook long-check`.',
+    );
+    expect(await checks(c)).toHaveLength(1);
   });
 
   it('a playbook too long for one message is shown a page at a time; the page select turns it, a tick shows its page', async () => {
