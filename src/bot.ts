@@ -15,6 +15,7 @@ import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
+import { PlaybookRuns } from './incidents/playbook-run.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
@@ -129,6 +130,7 @@ export function createBot({
       alembicCli: config.alembicCli,
       commandEnv: { ...config.commandEnv },
       secrets: configSecrets(config),
+      baseDir: config.commandBaseDir,
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
     },
     app.logger,
@@ -157,6 +159,8 @@ export function createBot({
     incidents,
     playbooks,
     approvals: playbooks.approvals,
+    checklists: playbooks.checklists,
+    runs: new PlaybookRuns(db, chat, playbooks.checklists, runbook.playbooks, app.logger),
     rollback,
     gate,
     severities: runbook.severities,

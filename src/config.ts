@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type RateSpec } from './incidents/rate-limits.js';
 import type { KvSettings } from './store/kv-redis.js';
@@ -193,6 +194,9 @@ const schema = z.object({
   ADMIN_TOKEN: checked((s) =>
     s.length >= 16 ? undefined : 'must be at least 16 characters long (for example the output of openssl rand -hex 24)',
   ),
+  COMMAND_BASE_DIR: checked((s) =>
+    s.trim() ? undefined : 'is set but empty: set it to the directory runbook commands run in, or unset it',
+  ),
   // May hold a password: not repeated.
   REDIS_URL: checked((s) =>
     /^rediss?:\/\/\S+/.test(s)
@@ -273,6 +277,11 @@ export interface Config {
    * environment reaches a command.
    */
   readonly commandEnv: Readonly<Record<string, string>>;
+  /**
+   * The directory runbook commands run in (absolute); a command step's `cwd` is a directory under it (the runbook's
+   * "from backend-saas directory"). Default: the bot's working directory.
+   */
+  readonly commandBaseDir: string;
   /** How to read `atom-cli deployments`: a regular expression with named groups version, current, status, date. */
   readonly deploymentsPattern?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -336,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           .map((n) => [n, env[n] as string]),
       ),
     ),
+    commandBaseDir: resolve(c.COMMAND_BASE_DIR ?? '.'),
     logLevel: c.LOG_LEVEL ?? 'info',
     logFormat: c.LOG_FORMAT,
     adminToken: c.ADMIN_TOKEN,

@@ -1,11 +1,13 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { DomainError } from '../incidents/errors.js';
+import { hostRef } from '../incidents/playbook-host.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
+import { playbookHostAt } from '../slack/playbook-host-at.js';
 import { runStep } from '../slack/run-step.js';
 import { ACTION } from '../templates/ids.js';
 import { approvalRef, denyMetadata, runMetadata, stepRef } from '../templates/payloads.js';
@@ -43,16 +45,17 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       );
     }
     const channelId = body.channel?.id ?? '';
-    const incident = await incidentInChannel(deps, channelId, 'Run playbook steps from the incident channel.');
+    const host = await playbookHostAt(deps, channelId, ref.r, 'Run playbook steps from the incident channel.');
     const { playbook, step } = deps.playbooks.step(ref.p, ref.s);
     // Someone who may not run it is refused now, not after filling its form and confirming.
-    await deps.playbooks.checkMayRun(incident.id, ref.p, ref.s, body.user.id);
+    await deps.playbooks.checkMayRun(host, ref.p, ref.s, body.user.id);
+    const owner = host.kind === 'run' ? { runId: host.run.id } : { incidentId: host.incident.id };
     if (step.type === 'command' && Object.keys(step.params).length > 0) {
-      const meta = runMetadata.encode({ incidentId: incident.id, channelId, playbookId: ref.p, stepKey: ref.s });
+      const meta = runMetadata.encode({ ...owner, channelId, playbookId: ref.p, stepKey: ref.s });
       await openModal(client, body.trigger_id, runParamsModal(step, playbook, meta));
       return;
     }
-    await runStep(deps, tell, { incidentId: incident.id, playbookId: ref.p, stepKey: ref.s }, body.user.id);
+    await runStep(deps, tell, { host: hostRef(host), playbookId: ref.p, stepKey: ref.s }, body.user.id);
   });
 
   // Roll back: the card's button lists the deployments; a version's button (after Slack's confirm) rolls back to it.

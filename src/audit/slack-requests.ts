@@ -23,6 +23,9 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.denyStep]: { action: 'playbook_deny_form', carriesIncident: false },
   [ACTION.rollback]: { action: 'rollback_list', carriesIncident: false },
   [ACTION.rollbackTo]: { action: 'rollback', carriesIncident: false },
+  [ACTION.stepDone]: { action: 'step_done', carriesIncident: false },
+  [ACTION.stepSkip]: { action: 'step_skip_form', carriesIncident: false },
+  [ACTION.stepUndo]: { action: 'step_undo', carriesIncident: false },
 };
 
 /** What each form's submission does, as the audit names it. */
@@ -32,6 +35,7 @@ const FORMS: Record<string, string> = {
   [VIEW.runParams]: 'playbook_run',
   [VIEW.runConfirm]: 'playbook_run_confirmed',
   [VIEW.denyReason]: 'playbook_deny',
+  [VIEW.skipReason]: 'step_skip',
 };
 
 /** The fields of a form's private_metadata that say where it belongs; whatever else it holds is left out. */
@@ -41,6 +45,8 @@ const formPlace = z.object({
   playbookId: z.string().optional(),
   stepKey: z.string().optional(),
   approvalId: z.number().int().positive().optional(),
+  /** A playbook run outside an incident (`/incident run`). */
+  runId: z.number().int().positive().optional(),
 });
 
 function readPlace(raw: unknown): z.infer<typeof formPlace> {

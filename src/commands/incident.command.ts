@@ -10,6 +10,7 @@ import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderIncidentAudit } from '../templates/audit.js';
+import { renderRunnableList, renderRunStarted } from '../templates/checklist.js';
 import { renderCommandHeld } from '../templates/commander.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { renderHelp } from '../templates/help.js';
@@ -43,6 +44,8 @@ interface Ctx {
   tell: Tell;
   teamId: string;
   userId: string;
+  /** Where it was typed. */
+  channelId: string;
   triggerId: string;
   /** The trigger_id is unique per command; a Slack retry carries it again and changes nothing twice. */
   key: string;
@@ -124,15 +127,65 @@ const HANDLERS: {
       return;
     }
     if (matches.length !== 1) {
-      const problem = matches.length
-        ? `\`${cmd.name}\` fits ${matches.length} playbooks; name one by its id:`
-        : `There is no playbook \`${cmd.name}\`. Pick one of these:`;
-      await c.tell(renderPlaybookList(matches.length ? matches : playbooks.list(), problem));
+      await c.tell(
+        renderPlaybookList(matches.length ? matches : playbooks.list(), fitsNotOne(cmd.name, matches.length)),
+      );
       return;
     }
     const found = matches[0]!;
     const r = await playbooks.attach(i.id, found.id, c.userId);
     if (r.already) await c.tell(`:information_source: *${found.title}* is already attached to this incident.`);
+  },
+  async detach(cmd, c, i) {
+    if (!cmd.name) {
+      await c.tell('Name the playbook to detach, e.g. `/incident detach database-connection-failures`.');
+      return;
+    }
+    const matches = c.deps.playbooks.matching(cmd.name);
+    if (matches.length !== 1) {
+      await c.tell(
+        renderPlaybookList(matches.length ? matches : c.deps.playbooks.list(), fitsNotOne(cmd.name, matches.length)),
+      );
+      return;
+    }
+    const found = matches[0]!;
+    await c.deps.playbooks.detach(i.id, found.id, c.userId);
+    await c.tell(
+      `:information_source: Detached *${found.title}*: its message keeps what was done, without buttons. \`/incident playbook ${found.id}\` attaches it again, where it was left.`,
+    );
+  },
+  async run(cmd, c) {
+    const { runs, playbooks } = c.deps;
+    if (!cmd.name) {
+      await c.tell(renderRunnableList(runs.runnable()));
+      return;
+    }
+    const matches = playbooks.matching(cmd.name);
+    if (matches.length !== 1) {
+      await c.tell(renderRunnableList(runs.runnable(), fitsNotOne(cmd.name, matches.length)));
+      return;
+    }
+    const found = matches[0]!;
+    // In an incident channel a playbook is the incident's: it is attached there, with the same checklist.
+    const incident = await c.deps.incidents.findByChannel(c.channelId);
+    if (incident) {
+      noteIncident(incident.id);
+      const r = await playbooks.attach(incident.id, found.id, c.userId);
+      await c.tell(
+        r.already
+          ? `:information_source: *${found.title}* is already attached to this incident.`
+          : `:information_source: In an incident channel a playbook belongs to the incident: *${found.title}* is attached here.`,
+      );
+      return;
+    }
+    const r = await runs.start({
+      teamId: c.teamId,
+      playbook: found,
+      typedIn: c.channelId,
+      userId: c.userId,
+      requestKey: c.key,
+    });
+    await c.tell(renderRunStarted(found, r.run, r.kind === 'started' ? r.link : null, r.kind === 'already'));
   },
   async rollback(_cmd, c, i) {
     await c.deps.rollback.showDeployments(i.id, c.userId);
@@ -147,6 +200,12 @@ const HANDLERS: {
     await c.tell(renderIncidentAudit(i, await c.deps.audit.forIncident(i.id, c.userId), INCIDENT_AUDIT_MAX));
   },
 };
+
+/** Why a name did not pick one playbook: it fits several, or none. */
+const fitsNotOne = (name: string, count: number) =>
+  count
+    ? `\`${name}\` fits ${count} playbooks; name one by its id:`
+    : `There is no playbook \`${name}\`. Pick one of these:`;
 
 const formMetadata = (i: Incident) => modalMetadata.encode({ incidentId: i.id, channelId: i.channelId! });
 
@@ -190,6 +249,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       tell,
       teamId: command.team_id,
       userId: command.user_id,
+      channelId: command.channel_id,
       triggerId: command.trigger_id,
       key: `cmd:${command.trigger_id}`,
     };

@@ -20,6 +20,8 @@ export type IncidentCommand =
   | { kind: 'data_loss' }
   | { kind: 'escalate' }
   | { kind: 'playbook'; name: string | null }
+  | { kind: 'detach'; name: string | null }
+  | { kind: 'run'; name: string | null }
   | { kind: 'rollback' };
 
 export type SubcommandKind = IncidentCommand['kind'];
@@ -123,7 +125,22 @@ export const SUBCOMMANDS = {
     args: 'text',
     text: { field: 'name' },
     where: 'anywhere / incident channel',
-    usage: '`/incident playbook [name]` — list the playbooks, or attach one (its steps get Run buttons)',
+    usage: '`/incident playbook [name]` — list the playbooks, or attach one (a checklist: Done, Skip, Run)',
+  },
+  run: {
+    names: ['run'],
+    args: 'text',
+    text: { field: 'name' },
+    where: 'anywhere',
+    usage:
+      '`/incident run [playbook]` — start a playbook the runbook uses outside incidents (a deployment, a backup check) in a thread here',
+  },
+  detach: {
+    names: ['detach'],
+    args: 'text',
+    text: { field: 'name' },
+    where: 'incident channel',
+    usage: '`/incident detach [playbook]` — detach a playbook from the incident (its message keeps what was done)',
   },
   rollback: {
     names: ['rollback'],

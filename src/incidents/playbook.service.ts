@@ -1,22 +1,28 @@
 import { redactWith } from '../ops/redact.js';
 import { knownSecrets, type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
+import { findStep } from '../runbook/playbook-steps.js';
 import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
-import { isRollbackStep, PHASES, type PlaybookPhase, ROLLBACK } from '../runbook/rollback-playbook.js';
+import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { suggestPlaybook } from '../runbook/suggest-playbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
-import { getIncident } from '../store/incident.repo.js';
+import { getIncident, getIncidentByChannel } from '../store/incident.repo.js';
+import { getPlaybookRun } from '../store/playbook-run.repo.js';
 import {
   attachPlaybook,
+  detachPlaybook,
   findRunningStep,
   finishStepRun,
+  getAttachedPlaybook,
   insertRunningStep,
   playbookMessage,
   setPlaybookMessage,
   setRunThread,
 } from '../store/step-run.repo.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
+import { Checklists } from './checklist.service.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError, NotAnIncidentChannelError } from './errors.js';
+import { type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { IncidentChat, Logger, PlaybookChat, RunView } from './ports.js';
 import { StepApprovals } from './step-approvals.service.js';
 import type { RunResult, StepRun, StepRuns } from './step-runs.js';
@@ -25,12 +31,17 @@ import { PostDeploymentVerification } from './verification.service.js';
 
 export type PlaybookServiceOptions = RunnerOptions;
 
-/** Playbooks from the runbook file: suggest, attach, and run their steps with the output in the incident channel. */
+/**
+ * Playbooks from the runbook file: suggest, attach (and detach), and run their steps, with the output in the incident
+ * channel, or in the thread of a playbook run outside any incident. Their checklists are `checklists`.
+ */
 export class PlaybookService implements StepRuns {
   /** Who may run what, and the second person some steps need. */
   readonly approvals: StepApprovals;
   /** The runbook's post-deployment checks, run after every rollback. */
   readonly verification: PostDeploymentVerification;
+  /** Done, Skip and Undo on each step, and each playbook message's progress. */
+  readonly checklists: Checklists;
 
   constructor(
     private readonly db: Database,
@@ -42,13 +53,13 @@ export class PlaybookService implements StepRuns {
     this.mask = redactWith(knownSecrets(opts));
     this.approvals = new StepApprovals(db, chat, runbook, this, log);
     this.verification = new PostDeploymentVerification(chat, this);
+    this.checklists = new Checklists(db, chat, runbook, log);
   }
 
   list(): Playbook[] {
     return this.runbook.playbooks;
   }
 
-  /** By id, or by a title or part of one (case-insensitive). */
   /**
    * The playbooks a person means by `query`: the one with that id or title, else every one whose id or title contains
    * it (several: the person picks; a partial word never attaches one of many by chance).
@@ -68,15 +79,41 @@ export class PlaybookService implements StepRuns {
 
   step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep } {
     const playbook = playbookId === ROLLBACK.id ? ROLLBACK : this.runbook.playbooks.find((p) => p.id === playbookId);
-    const [phase, index] = key.split('.');
-    const step =
-      playbook && PHASES.includes(phase as PlaybookPhase) ? playbook[phase as PlaybookPhase][Number(index)] : undefined;
+    const step = playbook ? findStep(playbook, key) : null;
     if (!playbook || !step)
       throw new DomainError('step_not_found', 'That playbook step no longer exists in the runbook file.');
     return { playbook, step };
   }
 
-  /** Posts a playbook in the incident channel (once per incident). */
+  /** An incident or a run outside one, by id, as it is now. */
+  async host(ref: HostRef): Promise<PlaybookHost> {
+    if (ref.kind === 'incident') return { kind: 'incident', incident: await this.incident(ref.id) };
+    const run = await getPlaybookRun(this.db, ref.id);
+    if (!run) throw new DomainError('run_not_found', 'That playbook run no longer exists.');
+    return { kind: 'run', run };
+  }
+
+  /**
+   * Whose playbook a click in a channel is about: the run its button names (which must be in this channel), else the
+   * channel's incident. Elsewhere it throws NotAnIncidentChannelError with `notHere`.
+   */
+  async hostAt(channelId: string | undefined, runId: number | undefined, notHere: string): Promise<PlaybookHost> {
+    if (runId !== undefined) {
+      const run = await getPlaybookRun(this.db, runId);
+      if (!run || run.channelId !== channelId)
+        throw new DomainError('stale', 'That button is out of date: its playbook run is not in this channel.');
+      return { kind: 'run', run };
+    }
+    const incident = channelId ? await getIncidentByChannel(this.db, channelId) : null;
+    if (!incident) throw new NotAnIncidentChannelError(notHere);
+    return { kind: 'incident', incident };
+  }
+
+  checkWorkable(host: PlaybookHost, playbookId: string): Promise<void> {
+    return this.checklists.checkWorkable(host, playbookId);
+  }
+
+  /** Posts a playbook in the incident channel (once per incident, or again once detached), with its checklist. */
   async attach(
     incidentId: number,
     playbookId: string,
@@ -92,9 +129,33 @@ export class PlaybookService implements StepRuns {
       return added;
     });
     if (!fresh) return { already: true };
-    const ts = await this.chat.postPlaybook(incident, playbook, { suggested, attachedBy: actorId });
+    const { view } = await this.checklists.view({ kind: 'incident', incident }, playbook);
+    const ts = await this.chat.postPlaybook(incident, view);
     await setPlaybookMessage(this.db, incidentId, playbookId, ts);
     return { already: false };
+  }
+
+  /**
+   * Detaches a playbook from its incident: its message keeps what was done, without buttons, and its steps can no
+   * longer be ticked or run from it. Recorded (`playbook_detached`); attaching it again carries on where it was left.
+   */
+  async detach(incidentId: number, playbookId: string, actorId: string): Promise<void> {
+    const incident = await this.incident(incidentId);
+    const attached = await getAttachedPlaybook(this.db, incidentId, playbookId);
+    if (!attached) throw new DomainError('not_attached', `\`${playbookId}\` is not attached to this incident.`);
+    const detached = await this.db.transaction(async (tx) => {
+      const done = await detachPlaybook(tx, incidentId, playbookId, actorId);
+      if (done) await insertEvent(tx, incidentId, 'playbook_detached', actorId, { playbook: playbookId });
+      return done;
+    });
+    if (!detached) {
+      throw new AlreadyDoneError([
+        `\`${playbookId}\` was already detached`,
+        ...(attached.detachedBy ? [' by ', { people: [attached.detachedBy] }] : []),
+        '.',
+      ]);
+    }
+    await this.checklists.refresh({ kind: 'incident', incident }, playbookId);
   }
 
   /** What a step would run with these values, as shown, for a confirmation; throws ParamsError on bad values. */
@@ -106,14 +167,16 @@ export class PlaybookService implements StepRuns {
 
   /**
    * At the first click, before any parameters form or confirmation: refuses (and records) a step this person may not
-   * run, naming who can, or one that changes production on a resolved incident. The record shows the command as the runbook writes it, its parameters unfilled.
+   * run, naming who can, one that changes production on a resolved incident, or one of a detached playbook. The record
+   * shows the command as the runbook writes it, its parameters unfilled.
    */
-  async checkMayRun(incidentId: number, playbookId: string, key: string, userId: string): Promise<void> {
+  async checkMayRun(host: PlaybookHost, playbookId: string, key: string, userId: string): Promise<void> {
     const { step } = this.step(playbookId, key);
+    await this.checklists.checkWorkable(host, playbookId);
     if (step.type !== 'command') return;
-    const request = { incidentId, playbookId, key, kind: step.type, shown: step.run.map(this.mask) };
+    const request = { host: hostRef(host), playbookId, key, kind: step.type, shown: step.run.map(this.mask) };
     await this.approvals.checkAllowed(request, step, userId);
-    await this.approvals.checkOpen(await this.incident(incidentId), request, step, userId);
+    await this.approvals.checkOpen(host, request, step, userId);
   }
 
   /**
@@ -132,11 +195,11 @@ export class PlaybookService implements StepRuns {
   }
 
   /**
-   * Runs a step for an incident; the output goes to the incident channel, under the playbook. A step that needs a
-   * second person is not run: an approval request is posted instead.
+   * Runs a step for an incident or a run outside one; the output goes under the playbook (in its thread). A step
+   * that needs a second person is not run: an approval request is posted instead.
    */
   async run(
-    incidentId: number,
+    host: PlaybookHost,
     playbookId: string,
     key: string,
     userId: string,
@@ -144,17 +207,17 @@ export class PlaybookService implements StepRuns {
   ): Promise<{ kind: 'ran' } | { kind: 'approval_requested' }> {
     const { playbook, step } = this.step(playbookId, key);
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
-    const incident = await this.incident(incidentId);
+    await this.checklists.checkWorkable(host, playbookId);
     const target = this.target(step, values);
     const shown = this.shown(step, target);
-    const request = { incidentId, playbookId, key, kind: step.type, shown };
+    const request = { host: hostRef(host), playbookId, key, kind: step.type, shown };
     await this.approvals.checkAllowed(request, step, userId);
-    await this.approvals.checkOpen(incident, request, step, userId);
+    await this.approvals.checkOpen(host, request, step, userId);
     if (step.type === 'command' && step.approval) {
-      await this.approvals.request(incident, playbook, step, request, values, userId);
+      await this.approvals.request(host, playbook, step, request, values, userId);
       return { kind: 'approval_requested' };
     }
-    await this.perform({ incident, playbook, step, key, target, userId, approvedBy: null });
+    await this.perform({ host, playbook, step, key, target, userId, approvedBy: null });
     return { kind: 'ran' };
   }
 
@@ -164,17 +227,23 @@ export class PlaybookService implements StepRuns {
    */
   async perform(run: StepRun): Promise<RunResult> {
     const r = await this.execute(run);
-    if (isRollbackStep(run.step)) await this.verification.afterRollback(run.incident, run.target, r.view, run.userId);
+    if (isRollbackStep(run.step)) await this.verification.afterRollback(run.host, run.target, r.view, run.userId);
     return r;
   }
 
-  /** Runs a checked, allowed step and reports it in the thread. */
-  async execute({ incident, playbook, step, key, target, userId, approvedBy }: StepRun): Promise<RunResult> {
-    const incidentId = incident.id;
+  /** The thread a host's playbook works in: the incident's playbook message, or the run's checklist. */
+  private async threadOf(host: PlaybookHost, playbookId: string): Promise<string | null> {
+    return host.kind === 'run' ? host.run.messageTs : playbookMessage(this.db, host.incident.id, playbookId);
+  }
+
+  /** Runs a checked, allowed step and reports it in the thread; the playbook's checklist shows it running, then how. */
+  async execute({ host, playbook, step, key, target, userId, approvedBy }: StepRun): Promise<RunResult> {
+    const ref = hostRef(host);
+    const place = placeOf(host);
     const playbookId = playbook.id;
     const shown = this.shown(step, target);
     const run = await insertRunningStep(this.db, {
-      incidentId,
+      host: ref,
       playbookId,
       stepKey: key,
       kind: step.type,
@@ -182,8 +251,8 @@ export class PlaybookService implements StepRuns {
       requestedBy: userId,
     });
     if (!run) {
-      const other = await findRunningStep(this.db, incidentId, playbookId, key);
-      const link = other?.threadTs ? await this.chat.permalink(incident, other.threadTs).catch(() => null) : null;
+      const other = await findRunningStep(this.db, ref, playbookId, key);
+      const link = other?.threadTs ? await this.chat.permalink(place, other.threadTs).catch(() => null) : null;
       throw new AlreadyDoneError([
         'That step is already running',
         ...(other ? [', started by ', { people: [other.requestedBy] }] : []),
@@ -192,7 +261,7 @@ export class PlaybookService implements StepRuns {
         '.',
       ]);
     }
-    const threadTs = await playbookMessage(this.db, incidentId, playbookId);
+    const threadTs = await this.threadOf(host, playbookId);
     const view: RunView = {
       runId: run.id,
       playbookTitle: playbook.title,
@@ -207,20 +276,22 @@ export class PlaybookService implements StepRuns {
       bytes: 0,
       truncated: false,
       ...(approvedBy ? { approvedBy } : {}),
+      ...(step.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
     };
     let ts: string | null = null;
     try {
-      ts = await this.chat.postRun(incident, threadTs, view);
+      ts = await this.chat.postRun(place, threadTs, view);
       await setRunThread(this.db, run.id, ts);
     } catch (err) {
       this.log.warn('could not post the run message; running anyway', err);
     }
+    const showChecklist = this.checklists.refresh(host, playbookId, { focus: key });
     // Updates go one after another, so a slow progress update can never land after the final one.
     let chain: Promise<void> = Promise.resolve();
     const update = (v: RunView): Promise<void> => {
       if (!ts) return chain;
       const at = ts;
-      chain = chain.then(() => this.chat.updateRun(incident, at, v).catch((e) => this.log.warn('updateRun failed', e)));
+      chain = chain.then(() => this.chat.updateRun(place, at, v).catch((e) => this.log.warn('updateRun failed', e)));
       return chain;
     };
 
@@ -239,7 +310,7 @@ export class PlaybookService implements StepRuns {
         digest,
         tail: final.tail,
       });
-      await insertEvent(tx, incidentId, 'step_run', userId, {
+      await recordStepEvent(tx, ref, 'step_run', userId, {
         playbook: playbookId,
         step: key,
         target: shown,
@@ -250,12 +321,15 @@ export class PlaybookService implements StepRuns {
       });
     });
     if (ts) await update(final);
-    else await this.chat.postRun(incident, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
+    else await this.chat.postRun(place, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
     if (final.truncated && full) {
       await this.chat
-        .uploadOutput(incident, threadTs, `run-${run.id}-${playbookId}-${key}.txt`, full)
+        .uploadOutput(place, threadTs, `run-${run.id}-${playbookId}-${key}.txt`, full)
         .catch((e) => this.log.warn('could not attach the full output', e));
     }
+    await showChecklist;
+    if (host.kind === 'run' && playbookId === host.run.playbookId) await this.checklists.settleRun(host, playbook);
+    await this.checklists.refresh(host, playbookId, { focus: key });
     return { view: final, full };
   }
 

@@ -117,6 +117,8 @@ export interface RunView {
   detail?: string;
   /** Set when a second person approved the run. */
   approvedBy?: string;
+  /** The directory a command ran in, as the runbook names it (relative to COMMAND_BASE_DIR). */
+  cwd?: string;
 }
 
 /** A request to run a step that needs a second person. */
@@ -133,28 +135,78 @@ export interface ApprovalView {
   reason: string | null;
 }
 
+/**
+ * Where playbook messages go: a channel (an incident's), and for a playbook run outside an incident, the thread of
+ * its checklist, where what would be a channel message of an incident (a verification, a list) goes instead. An
+ * Incident is a place: its channel, no thread.
+ */
+export interface ChatPlace {
+  channelId: string | null;
+  threadTs?: string | null;
+}
+
+/** What a checklist step shows: its state, and who brought it there and when. */
+export type StepState = 'open' | 'running' | 'failed' | 'done' | 'skipped';
+
+export interface StepStatus {
+  state: StepState;
+  /** Who ticked it (done, skipped), or who asked for its last run. */
+  by: string | null;
+  at: Date | null;
+  /** Why it was skipped. */
+  reason: string | null;
+  /** Done because its command or check succeeded: a fact, with no Undo. */
+  byRun: boolean;
+}
+
+/** A playbook's message: the playbook, whose checklist it is, each step's status, and the page of steps shown. */
+export interface ChecklistView {
+  playbook: Playbook;
+  /** The run outside any incident this checklist belongs to (its buttons carry it); null for an incident's. */
+  runId: number | null;
+  /** How it came: suggested from the incident title, attached by someone, or started outside an incident. */
+  origin: { kind: 'suggested' } | { kind: 'attached'; by: string | null } | { kind: 'run'; by: string };
+  /** By step key (`mitigation.2`); a step without an entry is open. */
+  statuses: Readonly<Record<string, StepStatus>>;
+  /** Set once the playbook was detached from its incident: the message keeps its record, without buttons. */
+  detached: { by: string | null; at: Date } | null;
+  /**
+   * For a playbook too long for one message: the page of steps to show (from 0); else the page with the step `focus`
+   * (the one just ticked or run); else the page with the next step.
+   */
+  page: number | null;
+  focus: string | null;
+}
+
+/** A line in a playbook's thread. */
+export type PlaybookNote =
+  | { kind: 'run_started'; runId: number; playbookTitle: string; startedBy: string }
+  | { kind: 'run_completed'; runId: number; playbookTitle: string; done: number; skipped: number };
+
 /** What running the runbook needs from the chat platform. */
 export interface PlaybookChat {
-  /** Posts a playbook in the incident channel with a Run button per command step; returns its ts. */
-  postPlaybook(
-    incident: Incident,
-    playbook: Playbook,
-    opts: { suggested: boolean; attachedBy: string | null },
-  ): Promise<string>;
+  /** Posts a playbook with its checklist (Done, Skip, Run, Check); returns its ts. */
+  postPlaybook(place: ChatPlace, checklist: ChecklistView): Promise<string>;
+  /** Shows a playbook message again: after a tick, a run, a page turned or a detach. */
+  updatePlaybook(place: ChatPlace, ts: string, checklist: ChecklistView): Promise<void>;
+  /** Posts a line in a playbook's thread. */
+  postNote(place: ChatPlace, threadTs: string, note: PlaybookNote): Promise<void>;
+  /** Whether this person is a member of the channel (only members tick a checklist's steps). */
+  isMember(channelId: string, userId: string): Promise<boolean>;
   /** Posts a run's message (in the playbook's thread when there is one); returns its ts. */
-  postRun(incident: Incident, threadTs: string | null, run: RunView): Promise<string>;
-  updateRun(incident: Incident, ts: string, run: RunView): Promise<void>;
+  postRun(place: ChatPlace, threadTs: string | null, run: RunView): Promise<string>;
+  updateRun(place: ChatPlace, ts: string, run: RunView): Promise<void>;
   /** Posts an approval request with Approve and Deny buttons; returns its ts. */
-  postApproval(incident: Incident, threadTs: string | null, approval: ApprovalView): Promise<string>;
-  updateApproval(incident: Incident, ts: string, approval: ApprovalView): Promise<void>;
+  postApproval(place: ChatPlace, threadTs: string | null, approval: ApprovalView): Promise<string>;
+  updateApproval(place: ChatPlace, ts: string, approval: ApprovalView): Promise<void>;
   /** Posts the recent deployments, the current one marked, with a "Roll back to vN" button on the others. */
-  postDeployments(incident: Incident, deployments: DeploymentView[], suggested: string | null): Promise<void>;
+  postDeployments(place: ChatPlace, deployments: DeploymentView[], suggested: string | null): Promise<void>;
   /** Posts the result of a rollback and of each post-deployment check. */
-  postVerification(incident: Incident, version: string, checks: CheckResult[]): Promise<void>;
-  /** A link to a message in the incident channel. */
-  permalink(incident: Incident, ts: string): Promise<string>;
+  postVerification(place: ChatPlace, version: string, checks: CheckResult[]): Promise<void>;
+  /** A link to a message in the place's channel. */
+  permalink(place: ChatPlace, ts: string): Promise<string>;
   /** Attaches the full output of a run as a file in the thread. */
-  uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void>;
+  uploadOutput(place: ChatPlace, threadTs: string | null, filename: string, content: string): Promise<void>;
 }
 
 /** One post-deployment check: what was checked, what the runbook expects, and what was seen. */

@@ -33,7 +33,7 @@ export class RollbackService {
     const { playbook, step } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
     if (step.type !== 'command') throw new Error('rollback playbook is malformed');
     const { view, full } = await this.playbooks.execute({
-      incident,
+      host: { kind: 'incident', incident },
       playbook,
       step,
       key: ROLLBACK_STEPS.deployments,
@@ -64,7 +64,8 @@ export class RollbackService {
    * verification (POST_DEPLOYMENT_VERIFICATION), each check reported pass or fail with its expected result.
    */
   async rollbackTo(incidentId: number, version: string, userId: string): Promise<void> {
-    await this.playbooks.run(incidentId, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId, { version });
+    const host = await this.playbooks.host({ kind: 'incident', id: incidentId });
+    await this.playbooks.run(host, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId, { version });
   }
 
   private async incident(id: number): Promise<Incident> {

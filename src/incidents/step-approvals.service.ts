@@ -1,8 +1,6 @@
 import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
-import { insertEvent } from '../store/event.repo.js';
-import { getIncident } from '../store/incident.repo.js';
 import {
   decideApproval,
   getApproval,
@@ -12,14 +10,14 @@ import {
   type StepApproval,
   setApprovalMessage,
 } from '../store/step-run.repo.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase, plainText } from './errors.js';
+import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.js';
+import { type HostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { ApprovalView, IncidentChat, Logger, PlaybookChat } from './ports.js';
 import type { StepRuns } from './step-runs.js';
-import type { Incident } from './types.js';
 
-/** Where a step is asked for: which incident, playbook and step, and what it would run (redacted). */
+/** Where a step is asked for: whose (an incident, a run outside one), which playbook and step, what it would run. */
 export interface StepRequest {
-  incidentId: number;
+  host: HostRef;
   playbookId: string;
   key: string;
   kind: RunnableStep['type'];
@@ -64,7 +62,7 @@ export class StepApprovals {
     const refusal = plainText(phrase);
     await this.db.transaction(async (tx) => {
       await insertRefusedStep(tx, {
-        incidentId: r.incidentId,
+        host: r.host,
         playbookId: r.playbookId,
         stepKey: r.key,
         kind: r.kind,
@@ -72,7 +70,7 @@ export class StepApprovals {
         requestedBy: userId,
         refusal,
       });
-      await insertEvent(tx, r.incidentId, 'step_refused', userId, {
+      await recordStepEvent(tx, r.host, 'step_refused', userId, {
         playbook: r.playbookId,
         step: r.key,
         target: r.shown,
@@ -87,8 +85,9 @@ export class StepApprovals {
    * confirmed: a resolved incident is in its post-mortem, its escalation and updates are over, so a change to
    * production now is a new incident by the runbook's process, tracked, paged and announced as one.
    */
-  async checkOpen(incident: Incident, r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
-    if (incident.status !== 'resolved' || step.type !== 'command' || (!step.destructive && !step.approval)) return;
+  async checkOpen(host: PlaybookHost, r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
+    if (host.kind !== 'incident' || host.incident.status !== 'resolved') return;
+    if (step.type !== 'command' || (!step.destructive && !step.approval)) return;
     await this.recordRefusal(r, userId, [
       `This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (\`/incident sev2 <title>\`) and attach the playbook there (\`/incident playbook ${r.playbookId}\`).`,
     ]);
@@ -102,7 +101,7 @@ export class StepApprovals {
 
   /** Posts a request for a second person to approve running this step with these values. */
   async request(
-    incident: Incident,
+    host: PlaybookHost,
     playbook: Playbook,
     step: CommandStep,
     r: StepRequest,
@@ -116,13 +115,13 @@ export class StepApprovals {
     }
     const a = await this.db.transaction(async (tx) => {
       const created = await insertApproval(tx, {
-        incidentId: r.incidentId,
+        host: r.host,
         playbookId: r.playbookId,
         stepKey: r.key,
         params: values,
         requestedBy: userId,
       });
-      await insertEvent(tx, r.incidentId, 'approval_requested', userId, {
+      await recordStepEvent(tx, r.host, 'approval_requested', userId, {
         approval: created.id,
         playbook: r.playbookId,
         step: r.key,
@@ -130,8 +129,9 @@ export class StepApprovals {
       });
       return created;
     });
-    const threadTs = await playbookMessage(this.db, r.incidentId, r.playbookId);
-    const ts = await this.chat.postApproval(incident, threadTs, this.approvalView(a, playbook, step, r.shown));
+    const threadTs =
+      host.kind === 'run' ? host.run.messageTs : await playbookMessage(this.db, host.incident.id, r.playbookId);
+    const ts = await this.chat.postApproval(placeOf(host), threadTs, this.approvalView(a, playbook, step, r.shown));
     await setApprovalMessage(this.db, a.id, ts);
   }
 
@@ -167,7 +167,7 @@ export class StepApprovals {
 
   /** Records the decision and its timeline event, once: a second decision finds it already made. */
   private async decide(
-    incidentId: number,
+    host: HostRef,
     approvalId: number,
     state: 'approved' | 'denied',
     userId: string,
@@ -177,7 +177,7 @@ export class StepApprovals {
     const decided = await this.db.transaction(async (tx) => {
       const d = await decideApproval(tx, approvalId, state, userId, reason);
       if (d) {
-        await insertEvent(tx, incidentId, 'approval_decided', userId, {
+        await recordStepEvent(tx, host, 'approval_decided', userId, {
           approval: approvalId,
           state,
           ...(reason === null ? {} : { reason }),
@@ -203,20 +203,21 @@ export class StepApprovals {
       const why: Phrase = approvers.length
         ? ['Only approvers may approve this: ', { people: approvers }, '.']
         : ['No approvers are configured: add them under `access.approvers` in the runbook file.'];
-      const r = { incidentId: a.incidentId, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
+      const r = { host: a.host, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
       await this.recordRefusal(r, userId, why);
     }
-    const incident = await this.incident(a.incidentId);
-    const request = { incidentId: a.incidentId, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
-    await this.checkOpen(incident, request, step, userId);
-    const decided = await this.decide(a.incidentId, approvalId, 'approved', userId, null, shown);
+    const host = await this.runs.host(a.host);
+    const request = { host: a.host, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
+    await this.checkOpen(host, request, step, userId);
+    await this.runs.checkWorkable(host, a.playbookId);
+    const decided = await this.decide(a.host, approvalId, 'approved', userId, null, shown);
     if (decided.messageTs) {
       await this.chat
-        .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
+        .updateApproval(placeOf(host), decided.messageTs, this.approvalView(decided, playbook, step, shown))
         .catch((e) => this.log.warn('updateApproval failed', e));
     }
     await this.runs.perform({
-      incident,
+      host,
       playbook,
       step,
       key: a.stepKey,
@@ -238,18 +239,12 @@ export class StepApprovals {
       ]);
     }
     const shown = this.runs.shown(step, this.runs.target(step, a.params));
-    const decided = await this.decide(a.incidentId, approvalId, 'denied', userId, reason, shown);
+    const decided = await this.decide(a.host, approvalId, 'denied', userId, reason, shown);
     if (decided.messageTs) {
-      const incident = await this.incident(a.incidentId);
+      const host = await this.runs.host(a.host);
       await this.chat
-        .updateApproval(incident, decided.messageTs, this.approvalView(decided, playbook, step, shown))
+        .updateApproval(placeOf(host), decided.messageTs, this.approvalView(decided, playbook, step, shown))
         .catch((e) => this.log.warn('updateApproval failed', e));
     }
-  }
-
-  private async incident(id: number): Promise<Incident> {
-    const i = await getIncident(this.db, id);
-    if (!i) throw new IncidentNotFoundError();
-    return i;
   }
 }

@@ -1,6 +1,6 @@
 import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
+import type { HostRef, PlaybookHost } from './playbook-host.js';
 import type { RunView } from './ports.js';
-import type { Incident } from './types.js';
 
 /** A step's run as it ended, with the whole output (redacted). */
 export interface RunResult {
@@ -8,9 +8,12 @@ export interface RunResult {
   full: string;
 }
 
-/** One run of a step: which, with what (the argv filled in), asked for by whom, approved by whom (or nobody). */
+/**
+ * One run of a step: whose (an incident's, or a playbook run's outside one), which, with what (the argv filled in),
+ * asked for by whom, approved by whom (or nobody).
+ */
 export interface StepRun {
-  incident: Incident;
+  host: PlaybookHost;
   playbook: Playbook;
   step: RunnableStep;
   key: string;
@@ -26,6 +29,10 @@ export interface StepRun {
  */
 export interface StepRuns {
   step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep };
+  /** An incident or a run outside one, as it is now. */
+  host(ref: HostRef): Promise<PlaybookHost>;
+  /** Throws when the playbook is not this host's to work any more (detached from the incident). */
+  checkWorkable(host: PlaybookHost, playbookId: string): Promise<void>;
   target(step: RunnableStep, values: Record<string, string>): string[];
   /** What a person is shown of a target (the command as the runbook names it), secrets masked. */
   shown(step: RunnableStep, target: string[]): string[];

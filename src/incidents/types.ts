@@ -71,6 +71,11 @@ export const EVENT_KINDS = [
   'step_refused',
   'approval_requested',
   'approval_decided',
+  /** A checklist step ticked Done, skipped (with its reason), or either undone by who ticked it. */
+  'step_done',
+  'step_skipped',
+  'step_undone',
+  'playbook_detached',
   'note',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];

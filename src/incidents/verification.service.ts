@@ -1,9 +1,9 @@
 import { OUTPUT_CHECKS } from '../ops/output-checks.js';
 import { POST_DEPLOYMENT_VERIFICATION, ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import { DomainError } from './errors.js';
+import { type PlaybookHost, placeOf } from './playbook-host.js';
 import type { CheckResult, PlaybookChat, RunView } from './ports.js';
 import type { StepRuns } from './step-runs.js';
-import type { Incident } from './types.js';
 
 /**
  * The runbook's post-deployment verification after a rollback: each check of POST_DEPLOYMENT_VERIFICATION is run
@@ -17,20 +17,20 @@ export class PostDeploymentVerification {
   ) {}
 
   /** After a rollback step ran (`target`, as run): reports that it failed, or verifies and reports every check. */
-  async afterRollback(incident: Incident, target: string[], rolled: RunView, userId: string): Promise<void> {
+  async afterRollback(host: PlaybookHost, target: string[], rolled: RunView, userId: string): Promise<void> {
     const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
     const version = target.slice(2).find((a) => !a.startsWith('-')) ?? 'the previous release';
     if (rolled.state !== 'succeeded') {
-      await this.chat.postVerification(incident, version, [
+      await this.chat.postVerification(placeOf(host), version, [
         { name: command, ok: false, expected: 'exit 0', detail: rolled.detail ?? `exit ${rolled.exitCode}` },
       ]);
       return;
     }
-    await this.chat.postVerification(incident, version, await this.verify(incident, userId));
+    await this.chat.postVerification(placeOf(host), version, await this.verify(host, userId));
   }
 
   /** Runs every check, one after another; a check that cannot run fails with the reason. */
-  async verify(incident: Incident, userId: string): Promise<CheckResult[]> {
+  async verify(host: PlaybookHost, userId: string): Promise<CheckResult[]> {
     const results: CheckResult[] = [];
     for (const [i, check] of POST_DEPLOYMENT_VERIFICATION.entries()) {
       const { name, expected } = check;
@@ -38,7 +38,7 @@ export class PostDeploymentVerification {
       try {
         const target = this.runs.target(check.step, {});
         run = await this.runs.execute({
-          incident,
+          host,
           playbook: ROLLBACK,
           step: check.step,
           key: ROLLBACK_STEPS.verify[i]!,

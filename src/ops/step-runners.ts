@@ -3,6 +3,7 @@ import type { RunView } from '../incidents/ports.js';
 import { type CommandStep, type HttpStep, type RunnableStep, validateParams } from '../runbook/playbooks.js';
 import { httpCheck } from './http-check.js';
 import { redact } from './redact.js';
+import { workingDirectory } from './working-directory.js';
 
 /**
  * Playbook step kinds as a table of runners, as Grafana OnCall maps each escalation step kind to its handler. A
@@ -25,6 +26,11 @@ export interface RunnerOptions {
   commandEnv?: Record<string, string>;
   /** Values of the bot's own configuration (tokens, passwords) masked wherever a step's output shows them. */
   secrets?: readonly string[];
+  /**
+   * Where commands run (COMMAND_BASE_DIR); a step's `cwd` is a directory under it. Default: the bot's working
+   * directory.
+   */
+  baseDir?: string;
 }
 
 /** What a running step has shown so far. */
@@ -60,9 +66,24 @@ const command: StepRunner<CommandStep> = {
     );
   },
   async run(target, step, onProgress, opts) {
+    const where = await workingDirectory(opts.baseDir ?? process.cwd(), step.cwd);
+    if (!where.ok) {
+      return {
+        state: 'not_found',
+        tail: '',
+        exitCode: null,
+        durationMs: 0,
+        bytes: 0,
+        truncated: false,
+        digest: null,
+        full: '',
+        detail: where.detail,
+      };
+    }
     // Loaded on first use: execa is only needed once someone runs a step, so an idle bot does not carry it.
     const { runCommand } = await import('./run-command.js');
     const r = await runCommand(target, {
+      cwd: where.dir,
       timeoutMs: step.timeoutMs,
       env: opts.commandEnv ?? {},
       secrets: opts.secrets ?? [],

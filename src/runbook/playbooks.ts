@@ -76,6 +76,11 @@ export interface CommandStep {
   approval: boolean;
   timeoutMs: number;
   warning?: string;
+  /**
+   * The directory it runs in, relative to COMMAND_BASE_DIR (the runbook's "from backend-saas directory"); without it,
+   * COMMAND_BASE_DIR itself. Never absolute and never `..`: checked when the runbook file is read.
+   */
+  cwd?: string;
 }
 
 /** The steps the bot can run, one runner each (src/ops/step-runners.ts). */
@@ -101,6 +106,11 @@ export interface Playbook {
   mitigation: PlaybookStep[];
   resolution: PlaybookStep[];
   prevention: string[];
+  /**
+   * Set when the runbook uses this playbook outside an incident too (a deployment, the weekly backup check):
+   * `/incident run <id>` starts it in a thread of its own, in `channel` or, when null, where it was typed.
+   */
+  outsideIncident: { channel: string | null } | null;
 }
 
 const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/g;
@@ -177,7 +187,22 @@ const httpCheck = z
   })
   .strict();
 
-const COMMAND_ONLY = ['params', 'destructive', 'approval', 'warning'] as const;
+const COMMAND_ONLY = ['params', 'destructive', 'approval', 'warning', 'cwd'] as const;
+
+/** One directory name: letters, digits, `.`, `_` and `-`, and not `.` or `..`. */
+const DIRECTORY_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+
+/** `cwd`: a directory under COMMAND_BASE_DIR, written relative to it, that cannot lead out of it. */
+const workingDirectory = z
+  .string()
+  .trim()
+  .superRefine((dir, ctx) => {
+    if (dir.length <= 300 && dir.split('/').every((name) => DIRECTORY_NAME.test(name))) return;
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(dir)} is not a directory under COMMAND_BASE_DIR: write it relative to that directory, such as backend-saas or apps/api (names of letters, digits, . _ -), without "..", "." or a leading or trailing "/"`,
+    });
+  });
 
 const stepObject = z
   .object({
@@ -191,6 +216,7 @@ const stepObject = z
     approval: z.boolean().optional(),
     timeout: duration.optional(),
     warning: text.optional(),
+    cwd: workingDirectory.optional(),
   })
   .strict()
   .superRefine((step, ctx) => {
@@ -239,16 +265,48 @@ const keyword = z
   .max(60)
   .regex(/^[\p{L}\p{N}]/u, 'a keyword starts with a letter or digit');
 
+/** Most steps a phase may have: a playbook is shown a page of steps at a time, and its pages must fit one message. */
+export const MAX_STEPS_PER_PHASE = 100;
+
+const steps = z
+  .array(step)
+  .max(MAX_STEPS_PER_PHASE, `at most ${MAX_STEPS_PER_PHASE} steps in a phase; split the playbook`)
+  .default([]);
+
+/** `outside_incident: true`, or `{ channel: C0123456789 }` to start it in that channel wherever it is typed. */
+const outsideIncident = z.preprocess(
+  (v) => (v === true ? {} : v === false ? null : v),
+  z
+    .object(
+      {
+        channel: z
+          .string()
+          .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123456789 (channel details, at the bottom)')
+          .optional(),
+      },
+      {
+        error: (iss) =>
+          iss.code === 'invalid_type'
+            ? 'must be true, false, or { channel: C0123456789 } (where `/incident run` starts it; without a channel, where it is typed)'
+            : undefined,
+      },
+    )
+    .strict()
+    .nullable()
+    .transform((o) => (o ? { channel: o.channel ?? null } : null)),
+);
+
 const playbook = z
   .object({
     title: text,
     kind: z.enum(PLAYBOOK_KINDS),
     match: z.array(keyword).default([]),
     symptoms: z.array(text).default([]),
-    detection: z.array(step).default([]),
-    mitigation: z.array(step).default([]),
-    resolution: z.array(step).default([]),
+    detection: steps,
+    mitigation: steps,
+    resolution: steps,
     prevention: z.array(text).default([]),
+    outside_incident: outsideIncident.optional(),
   })
   .strict()
   .refine((pb) => pb.kind !== 'procedure' || pb.match.length === 0, {
@@ -277,6 +335,7 @@ function toStep(s: StepInput): PlaybookStep {
     approval: s.approval ?? false,
     timeoutMs: s.timeout ?? DEFAULT_COMMAND_TIMEOUT_MS,
     ...(s.warning === undefined ? {} : { warning: s.warning }),
+    ...(s.cwd === undefined ? {} : { cwd: s.cwd }),
   };
 }
 
@@ -317,6 +376,7 @@ export const playbooksSchema = z
       mitigation: pb.mitigation.map(toStep),
       resolution: pb.resolution.map(toStep),
       prevention: pb.prevention,
+      outsideIncident: pb.outside_incident ?? null,
     })),
   );
 

@@ -100,6 +100,7 @@ export const ROLLBACK: Playbook = {
   ],
   resolution: POST_DEPLOYMENT_VERIFICATION.map((c) => c.step),
   prevention: [],
+  outsideIncident: null,
 };
 
 export const ROLLBACK_STEPS = {

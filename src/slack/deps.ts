@@ -1,6 +1,8 @@
 import type { AuditTrail } from '../incidents/audit.service.js';
+import type { Checklists } from '../incidents/checklist.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
+import type { PlaybookRuns } from '../incidents/playbook-run.service.js';
 import type { UserLimits } from '../incidents/rate-limits.js';
 import type { RollbackService } from '../incidents/rollback.service.js';
 import type { SeverityDefs } from '../incidents/severity.js';
@@ -12,6 +14,10 @@ export interface ListenerDeps {
   incidents: IncidentService;
   playbooks: PlaybookService;
   approvals: StepApprovals;
+  /** Done, Skip and Undo on playbook steps, and each playbook message's progress. */
+  checklists: Checklists;
+  /** Playbooks run outside any incident (`/incident run`). */
+  runs: PlaybookRuns;
   rollback: RollbackService;
   /** Admission control for work done after the ack. */
   gate: WorkGate;

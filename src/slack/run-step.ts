@@ -1,17 +1,22 @@
+import type { HostRef } from '../incidents/playbook-host.js';
 import type { ListenerDeps } from './deps.js';
 import type { Tell } from './handle.js';
 
 const APPROVAL_REQUESTED_TEXT = ':raised_hand: Approval requested: an approver must approve before it runs.';
 
-/** Runs a playbook step for the person who asked (a Run button, the parameters form, its confirmation). */
+/**
+ * Runs a playbook step for the person who asked (a Run button, the parameters form, its confirmation), for an
+ * incident or a playbook run outside one.
+ */
 export async function runStep(
   deps: Pick<ListenerDeps, 'playbooks' | 'limits'>,
   tell: Tell,
-  step: { incidentId: number; playbookId: string; stepKey: string; params?: Record<string, string> | undefined },
+  step: { host: HostRef; playbookId: string; stepKey: string; params?: Record<string, string> | undefined },
   userId: string,
 ): Promise<void> {
-  const { incidentId, playbookId, stepKey, params } = step;
+  const { playbookId, stepKey, params } = step;
   await deps.limits.run(userId);
-  const r = await deps.playbooks.run(incidentId, playbookId, stepKey, userId, params);
+  const host = await deps.playbooks.host(step.host);
+  const r = await deps.playbooks.run(host, playbookId, stepKey, userId, params);
   if (r.kind === 'approval_requested') await tell(APPROVAL_REQUESTED_TEXT);
 }

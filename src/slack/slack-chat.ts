@@ -3,6 +3,8 @@ import { incidentChannelName } from '../incidents/channel-name.js';
 import { ChatPlatformError } from '../incidents/errors.js';
 import {
   type ApprovalView,
+  type ChatPlace,
+  type ChecklistView,
   type CheckResult,
   type DeclarationReport,
   type DeploymentView,
@@ -11,22 +13,17 @@ import {
   type IncidentNotice,
   type PageMessage,
   type PlaybookChat,
+  type PlaybookNote,
   type RunView,
   UnreachableContactError,
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
-import type { Playbook } from '../runbook/playbooks.js';
 import type { KvCache } from '../store/kv-cache.js';
+import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderDeclarationReport, renderNotice, renderPage } from '../templates/notices.js';
-import {
-  renderApproval,
-  renderDeployments,
-  renderPlaybook,
-  renderRun,
-  renderVerification,
-} from '../templates/playbook.js';
+import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
 import { mrkdwnClip } from '../templates/text.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
@@ -175,15 +172,11 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
-  async postPlaybook(
-    incident: Incident,
-    playbook: Playbook,
-    opts: { suggested: boolean; attachedBy: string | null },
-  ): Promise<string> {
-    const msg = renderPlaybook(playbook, opts);
+  async postPlaybook(place: ChatPlace, checklist: ChecklistView): Promise<string> {
+    const msg = renderChecklist(checklist);
     const res = await this.call('post the playbook', () =>
       this.client.chat.postMessage({
-        channel: incident.channelId!,
+        channel: channelOf(place),
         text: msg.text,
         blocks: msg.blocks,
         unfurl_links: false,
@@ -192,11 +185,43 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return res.ts!;
   }
 
-  async postRun(incident: Incident, threadTs: string | null, run: RunView): Promise<string> {
+  async updatePlaybook(place: ChatPlace, ts: string, checklist: ChecklistView): Promise<void> {
+    const msg = renderChecklist(checklist);
+    await this.call('update the playbook', () =>
+      this.client.chat.update({ channel: channelOf(place), ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async postNote(place: ChatPlace, threadTs: string, note: PlaybookNote): Promise<void> {
+    const msg = renderPlaybookNote(note);
+    await this.call('post in the playbook thread', () =>
+      this.client.chat.postMessage({
+        channel: channelOf(place),
+        thread_ts: threadTs,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      }),
+    );
+  }
+
+  async isMember(channelId: string, userId: string): Promise<boolean> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.call('check who is in the channel', () =>
+        this.client.conversations.members({ channel: channelId, limit: 1000, ...(cursor ? { cursor } : {}) }),
+      );
+      if (page.members?.includes(userId)) return true;
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return false;
+  }
+
+  async postRun(place: ChatPlace, threadTs: string | null, run: RunView): Promise<string> {
     const msg = renderRun(run);
     const res = await this.call('post the run', () =>
       this.client.chat.postMessage({
-        channel: incident.channelId!,
+        channel: channelOf(place),
         text: msg.text,
         blocks: msg.blocks,
         ...(threadTs ? { thread_ts: threadTs } : {}),
@@ -206,64 +231,76 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return res.ts!;
   }
 
-  async updateRun(incident: Incident, ts: string, run: RunView): Promise<void> {
+  async updateRun(place: ChatPlace, ts: string, run: RunView): Promise<void> {
     const msg = renderRun(run);
     await this.call('update the run', () =>
-      this.client.chat.update({ channel: incident.channelId!, ts, text: msg.text, blocks: msg.blocks }),
+      this.client.chat.update({ channel: channelOf(place), ts, text: msg.text, blocks: msg.blocks }),
     );
   }
 
-  async postApproval(incident: Incident, threadTs: string | null, approval: ApprovalView): Promise<string> {
+  async postApproval(place: ChatPlace, threadTs: string | null, approval: ApprovalView): Promise<string> {
     const msg = renderApproval(approval);
+    const channel = channelOf(place);
     const res = await this.call('post the approval request', () =>
       threadTs
         ? this.client.chat.postMessage({
-            channel: incident.channelId!,
+            channel,
             text: msg.text,
             blocks: msg.blocks,
             thread_ts: threadTs,
             // The request is shown in the channel too, so approvers see it without opening the thread.
             reply_broadcast: true,
           })
-        : this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),
+        : this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks }),
     );
     return res.ts!;
   }
 
-  async updateApproval(incident: Incident, ts: string, approval: ApprovalView): Promise<void> {
+  async updateApproval(place: ChatPlace, ts: string, approval: ApprovalView): Promise<void> {
     const msg = renderApproval(approval);
     await this.call('update the approval request', () =>
-      this.client.chat.update({ channel: incident.channelId!, ts, text: msg.text, blocks: msg.blocks }),
+      this.client.chat.update({ channel: channelOf(place), ts, text: msg.text, blocks: msg.blocks }),
     );
   }
 
-  async postDeployments(incident: Incident, deployments: DeploymentView[], suggested: string | null): Promise<void> {
+  async postDeployments(place: ChatPlace, deployments: DeploymentView[], suggested: string | null): Promise<void> {
     const msg = renderDeployments(deployments, suggested);
     await this.call('post the deployments', () =>
-      this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),
+      this.client.chat.postMessage({
+        channel: channelOf(place),
+        text: msg.text,
+        blocks: msg.blocks,
+        ...inThread(place),
+      }),
     );
   }
 
-  async postVerification(incident: Incident, version: string, checks: CheckResult[]): Promise<void> {
+  async postVerification(place: ChatPlace, version: string, checks: CheckResult[]): Promise<void> {
     const msg = renderVerification(version, checks);
     await this.call('post the rollback verification', () =>
-      this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),
+      this.client.chat.postMessage({
+        channel: channelOf(place),
+        text: msg.text,
+        blocks: msg.blocks,
+        ...inThread(place),
+      }),
     );
   }
 
-  async permalink(incident: Incident, ts: string): Promise<string> {
+  async permalink(place: ChatPlace, ts: string): Promise<string> {
     const res = await this.call('link the message', () =>
-      this.client.chat.getPermalink({ channel: incident.channelId!, message_ts: ts }),
+      this.client.chat.getPermalink({ channel: channelOf(place), message_ts: ts }),
     );
     return res.permalink!;
   }
 
-  async uploadOutput(incident: Incident, threadTs: string | null, filename: string, content: string): Promise<void> {
+  async uploadOutput(place: ChatPlace, threadTs: string | null, filename: string, content: string): Promise<void> {
+    const channel = channelOf(place);
     await this.call('attach the full output', () =>
       this.client.filesUploadV2(
         threadTs
-          ? { channel_id: incident.channelId!, thread_ts: threadTs, filename, title: filename, content }
-          : { channel_id: incident.channelId!, filename, title: filename, content },
+          ? { channel_id: channel, thread_ts: threadTs, filename, title: filename, content }
+          : { channel_id: channel, filename, title: filename, content },
       ),
     );
   }
@@ -329,6 +366,15 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return { unreachable };
   }
 }
+
+/** The channel of a place; a playbook is only ever worked in a channel, so one without is a bug. */
+function channelOf(place: ChatPlace): string {
+  if (!place.channelId) throw new Error('a playbook message needs a channel');
+  return place.channelId;
+}
+
+/** In the place's thread, for a playbook run outside an incident (its messages stay under its checklist). */
+const inThread = (place: ChatPlace) => (place.threadTs ? { thread_ts: place.threadTs } : {});
 
 /** Why the incidents channel (INCIDENTS_CHANNEL) refused the announcement, and how to fix it. */
 const ANNOUNCE_FIXES: Record<string, (channel: string) => string> = {

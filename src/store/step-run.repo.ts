@@ -1,11 +1,14 @@
+import type { HostRef } from '../incidents/playbook-host.js';
 import type { RunnableStep } from '../runbook/playbooks.js';
 import type { Queryable } from './db.js';
+import { ownerColumn, ownerOf, ownerValues } from './owner.js';
 
 export type StepRunState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'refused';
 
 export interface StepRun {
   id: number;
-  incidentId: number;
+  /** Whose run it is: an incident's, or a playbook run's outside any incident. */
+  host: HostRef;
   playbookId: string;
   stepKey: string;
   kind: RunnableStep['type'];
@@ -17,7 +20,8 @@ export interface StepRun {
 
 interface Row {
   id: number;
-  incident_id: number;
+  incident_id: number | null;
+  run_id: number | null;
   playbook_id: string;
   step_key: string;
   kind: RunnableStep['type'];
@@ -29,7 +33,7 @@ interface Row {
 
 const toRun = (r: Row): StepRun => ({
   id: Number(r.id),
-  incidentId: Number(r.incident_id),
+  host: ownerOf(r),
   playbookId: r.playbook_id,
   stepKey: r.step_key,
   kind: r.kind,
@@ -39,32 +43,61 @@ const toRun = (r: Row): StepRun => ({
   threadTs: r.thread_ts,
 });
 
-/** Which step of which incident, what it runs (redacted) and who asked. */
-export type StepRunInput = Pick<StepRun, 'incidentId' | 'playbookId' | 'stepKey' | 'kind' | 'target' | 'requestedBy'>;
+/** Which step of whose playbook, what it runs (redacted) and who asked. */
+export type StepRunInput = Pick<StepRun, 'host' | 'playbookId' | 'stepKey' | 'kind' | 'target' | 'requestedBy'>;
 
-/** Starts a run; null when the same step is already running for this incident. */
+/** Starts a run; null when the same step is already running for this host. */
 export async function insertRunningStep(q: Queryable, r: StepRunInput): Promise<StepRun | null> {
   const { rows } = await q.query<Row>(
-    `INSERT INTO step_runs (incident_id, playbook_id, step_key, kind, target, requested_by, state)
-     VALUES ($1, $2, $3, $4, $5, $6, 'running')
-     ON CONFLICT (incident_id, playbook_id, step_key) WHERE state = 'running' DO NOTHING
+    `INSERT INTO step_runs (incident_id, run_id, playbook_id, step_key, kind, target, requested_by, state)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'running')
+     ON CONFLICT (${ownerColumn(r.host)}, playbook_id, step_key) WHERE state = 'running' DO NOTHING
      RETURNING *`,
-    [r.incidentId, r.playbookId, r.stepKey, r.kind, JSON.stringify(r.target), r.requestedBy],
+    [...ownerValues(r.host), r.playbookId, r.stepKey, r.kind, JSON.stringify(r.target), r.requestedBy],
   );
   return rows[0] ? toRun(rows[0]) : null;
 }
 
 export async function findRunningStep(
   q: Queryable,
-  incidentId: number,
+  host: HostRef,
   playbookId: string,
   stepKey: string,
 ): Promise<StepRun | null> {
   const { rows } = await q.query<Row>(
-    `SELECT * FROM step_runs WHERE incident_id = $1 AND playbook_id = $2 AND step_key = $3 AND state = 'running'`,
-    [incidentId, playbookId, stepKey],
+    `SELECT * FROM step_runs WHERE ${ownerColumn(host)} = $1 AND playbook_id = $2 AND step_key = $3
+       AND state = 'running'`,
+    [host.id, playbookId, stepKey],
   );
   return rows[0] ? toRun(rows[0]) : null;
+}
+
+/** The last run of each step of a host's playbook that was not refused: what a checklist shows of its runs. */
+export interface LastStepRun {
+  stepKey: string;
+  state: Exclude<StepRunState, 'refused'>;
+  requestedBy: string;
+  at: Date;
+}
+
+export async function lastStepRuns(q: Queryable, host: HostRef, playbookId: string): Promise<LastStepRun[]> {
+  const { rows } = await q.query<{
+    step_key: string;
+    state: LastStepRun['state'];
+    requested_by: string;
+    at: Date | string;
+  }>(
+    `SELECT DISTINCT ON (step_key) step_key, state, requested_by, COALESCE(finished_at, started_at) AS at
+     FROM step_runs WHERE ${ownerColumn(host)} = $1 AND playbook_id = $2 AND state <> 'refused'
+     ORDER BY step_key, id DESC`,
+    [host.id, playbookId],
+  );
+  return rows.map((r) => ({
+    stepKey: r.step_key,
+    state: r.state,
+    requestedBy: r.requested_by,
+    at: r.at instanceof Date ? r.at : new Date(r.at),
+  }));
 }
 
 export async function setRunThread(q: Queryable, id: number, threadTs: string): Promise<void> {
@@ -86,12 +119,17 @@ export async function finishStepRun(
 /** A refused attempt (no role, bad parameters) is recorded too. */
 export async function insertRefusedStep(q: Queryable, r: StepRunInput & { refusal: string }): Promise<void> {
   await q.query(
-    `INSERT INTO step_runs (incident_id, playbook_id, step_key, kind, target, requested_by, state, refusal, finished_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'refused', $7, now())`,
-    [r.incidentId, r.playbookId, r.stepKey, r.kind, JSON.stringify(r.target), r.requestedBy, r.refusal],
+    `INSERT INTO step_runs (incident_id, run_id, playbook_id, step_key, kind, target, requested_by, state, refusal,
+       finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'refused', $8, now())`,
+    [...ownerValues(r.host), r.playbookId, r.stepKey, r.kind, JSON.stringify(r.target), r.requestedBy, r.refusal],
   );
 }
 
+/**
+ * Attaches a playbook to an incident, or again once it was detached; false when it is attached already. Its ticks and
+ * runs stay the incident's, so a playbook attached again shows where it was left.
+ */
 export async function attachPlaybook(
   q: Queryable,
   incidentId: number,
@@ -100,8 +138,64 @@ export async function attachPlaybook(
 ): Promise<boolean> {
   const { rows } = await q.query<{ playbook_id: string }>(
     `INSERT INTO incident_playbooks (incident_id, playbook_id, attached_by) VALUES ($1, $2, $3)
-     ON CONFLICT DO NOTHING RETURNING playbook_id`,
+     ON CONFLICT (incident_id, playbook_id) DO UPDATE
+       SET attached_by = EXCLUDED.attached_by, attached_at = now(), detached_at = NULL, detached_by = NULL,
+           message_ts = NULL
+       WHERE incident_playbooks.detached_at IS NOT NULL
+     RETURNING playbook_id`,
     [incidentId, playbookId, attachedBy],
+  );
+  return rows.length === 1;
+}
+
+/** A playbook attached to an incident: who attached it, its message, and whether it was detached since. */
+export interface AttachedPlaybook {
+  playbookId: string;
+  attachedBy: string | null;
+  messageTs: string | null;
+  detachedAt: Date | null;
+  detachedBy: string | null;
+}
+
+export async function getAttachedPlaybook(
+  q: Queryable,
+  incidentId: number,
+  playbookId: string,
+  forUpdate = false,
+): Promise<AttachedPlaybook | null> {
+  const { rows } = await q.query<{
+    playbook_id: string;
+    attached_by: string | null;
+    message_ts: string | null;
+    detached_at: Date | string | null;
+    detached_by: string | null;
+  }>(
+    `SELECT playbook_id, attached_by, message_ts, detached_at, detached_by FROM incident_playbooks
+     WHERE incident_id = $1 AND playbook_id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [incidentId, playbookId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    playbookId: r.playbook_id,
+    attachedBy: r.attached_by,
+    messageTs: r.message_ts,
+    detachedAt: r.detached_at === null ? null : r.detached_at instanceof Date ? r.detached_at : new Date(r.detached_at),
+    detachedBy: r.detached_by,
+  };
+}
+
+/** Detaches a playbook from its incident; false when it was not attached, or already detached. */
+export async function detachPlaybook(
+  q: Queryable,
+  incidentId: number,
+  playbookId: string,
+  detachedBy: string,
+): Promise<boolean> {
+  const { rows } = await q.query(
+    `UPDATE incident_playbooks SET detached_at = now(), detached_by = $3
+     WHERE incident_id = $1 AND playbook_id = $2 AND detached_at IS NULL RETURNING playbook_id`,
+    [incidentId, playbookId, detachedBy],
   );
   return rows.length === 1;
 }
@@ -129,7 +223,7 @@ export async function playbookMessage(q: Queryable, incidentId: number, playbook
 
 export interface StepApproval {
   id: number;
-  incidentId: number;
+  host: HostRef;
   playbookId: string;
   stepKey: string;
   params: Record<string, string>;
@@ -142,7 +236,8 @@ export interface StepApproval {
 
 interface ApprovalRow {
   id: number;
-  incident_id: number;
+  incident_id: number | null;
+  run_id: number | null;
   playbook_id: string;
   step_key: string;
   params: Record<string, string> | string;
@@ -155,7 +250,7 @@ interface ApprovalRow {
 
 const toApproval = (r: ApprovalRow): StepApproval => ({
   id: Number(r.id),
-  incidentId: Number(r.incident_id),
+  host: ownerOf(r),
   playbookId: r.playbook_id,
   stepKey: r.step_key,
   params: typeof r.params === 'string' ? (JSON.parse(r.params) as Record<string, string>) : r.params,
@@ -168,12 +263,12 @@ const toApproval = (r: ApprovalRow): StepApproval => ({
 
 export async function insertApproval(
   q: Queryable,
-  a: { incidentId: number; playbookId: string; stepKey: string; params: Record<string, string>; requestedBy: string },
+  a: { host: HostRef; playbookId: string; stepKey: string; params: Record<string, string>; requestedBy: string },
 ): Promise<StepApproval> {
   const { rows } = await q.query<ApprovalRow>(
-    `INSERT INTO step_approvals (incident_id, playbook_id, step_key, params, requested_by)
-     VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [a.incidentId, a.playbookId, a.stepKey, JSON.stringify(a.params), a.requestedBy],
+    `INSERT INTO step_approvals (incident_id, run_id, playbook_id, step_key, params, requested_by)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+    [...ownerValues(a.host), a.playbookId, a.stepKey, JSON.stringify(a.params), a.requestedBy],
   );
   return toApproval(rows[0]!);
 }

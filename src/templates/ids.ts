@@ -9,6 +9,12 @@ export const ACTION = {
   runStep: 'playbook_run_step',
   approveStep: 'playbook_approve_step',
   denyStep: 'playbook_deny_step',
+  /** A checklist's buttons on a step: Done (text steps), Skip (asks why), Undo (for who ticked it). */
+  stepDone: 'playbook_step_done',
+  stepSkip: 'playbook_step_skip',
+  stepUndo: 'playbook_step_undo',
+  /** The page select of a playbook too long for one message. */
+  checklistPage: 'playbook_checklist_page',
   rollback: 'incident_rollback',
   rollbackTo: 'incident_rollback_to',
   openChannel: 'incident_open_channel',
@@ -20,6 +26,7 @@ export const VIEW = {
   runParams: 'playbook_run_params',
   runConfirm: 'playbook_run_confirm',
   denyReason: 'playbook_deny_reason',
+  skipReason: 'playbook_skip_reason',
 } as const;
 
 export const BLOCK = {
@@ -40,6 +47,10 @@ export const BLOCK = {
   /** `param:<name>` blocks in the run form. */
   paramPrefix: 'param:',
   denyReason: 'deny_reason',
+  skipReason: 'skip_reason',
+  /** `step:<key>`: the actions block of a checklist step. */
+  stepPrefix: 'step:',
+  checklistPages: 'checklist_pages',
 } as const;
 
 /** action_ids of inputs inside modals (one per block). */
@@ -53,6 +64,7 @@ export const INPUT = {
   flags: 'flags',
   summary: 'summary',
   param: 'value',
+  reason: 'reason',
 } as const;
 
 export const FLAG = {

@@ -36,23 +36,48 @@ export const modalMetadata = jsonCodec(modalSchema);
 /** Kept for callers that only encode (tests build form submissions with it). */
 export const encodeModalMetadata = modalMetadata.encode;
 
-/** A playbook step's parameters form and its confirmation: which step, for which incident. */
-const runSchema = z.object({
-  incidentId,
-  channelId,
-  playbookId: z.string().min(1),
-  stepKey: z.string().min(1),
-  /** Set on the confirmation of a destructive step: the values already checked. */
-  params: z.record(z.string(), z.string()).optional(),
-});
+/** A playbook run outside an incident (`/incident run`), by id. */
+const runId = z.number().int().positive();
+
+/**
+ * A playbook step's parameters form and its confirmation: which step, for which incident, or for which playbook run
+ * outside an incident (`runId`, and then no incidentId).
+ */
+const runSchema = z
+  .object({
+    incidentId: incidentId.optional(),
+    runId: runId.optional(),
+    channelId,
+    playbookId: z.string().min(1),
+    stepKey: z.string().min(1),
+    /** Set on the confirmation of a destructive step: the values already checked. */
+    params: z.record(z.string(), z.string()).optional(),
+  })
+  .refine((m) => (m.incidentId === undefined) !== (m.runId === undefined));
 export type RunMetadata = z.infer<typeof runSchema>;
 export const runMetadata = jsonCodec(runSchema);
+
+/** Whose a step is, as forms carry it: an incident's, or a playbook run's outside any incident. */
+export const hostOfMetadata = (m: { incidentId?: number | undefined; runId?: number | undefined }) =>
+  m.runId !== undefined ? { kind: 'run' as const, id: m.runId } : { kind: 'incident' as const, id: m.incidentId! };
 
 /** Deny's reason form: which approval request, and where to answer. */
 export const denyMetadata = jsonCodec(z.object({ approvalId: z.number().int().positive(), channelId }));
 
-/** A Run/Check button's value: the playbook id and the step key (`mitigation.2`). */
-export const stepRef = jsonCodec(z.object({ p: z.string().min(1).max(100), s: z.string().regex(/^[a-z]+\.\d{1,3}$/) }));
+const playbookRef = z.string().min(1).max(100);
+const stepKeyRef = z.string().regex(/^[a-z]+\.\d{1,3}$/);
+
+/**
+ * A step's buttons (Run/Check, Done, Skip, Undo): the playbook id, the step key (`mitigation.2`) and, for a playbook
+ * run outside an incident, the run's id; without it, the channel's incident.
+ */
+export const stepRef = jsonCodec(z.object({ p: playbookRef, s: stepKeyRef, r: runId.optional() }));
+
+/** The page select of a long playbook: which playbook (and run), and the page chosen. */
+export const pageRef = jsonCodec(z.object({ p: playbookRef, n: z.number().int().min(0).max(99), r: runId.optional() }));
+
+/** Skip's reason form: which step, whose (the run; else the channel's incident), and where to answer. */
+export const skipMetadata = jsonCodec(z.object({ p: playbookRef, s: stepKeyRef, r: runId.optional(), channelId }));
 
 /** Approve and Deny buttons carry the approval request's id. */
 export const approvalRef = jsonCodec(z.number().int().positive());

@@ -6,13 +6,7 @@ import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { approvalRef, stepRef } from './payloads.js';
-import { LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
-
-const PHASES = [
-  ['detection', 'Detection'],
-  ['mitigation', 'Mitigation'],
-  ['resolution', 'Resolution'],
-] as const;
+import { clipEscaped, escapeMrkdwn, LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
 
 /** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
 export const commandTemplate = (step: CommandStep) => step.run.join(' ');
@@ -35,7 +29,7 @@ const STEP_KINDS: { [K in RunnableStep['type']]: KindView<Extract<RunnableStep, 
         step.destructive ? ':warning: changes production' : null,
         step.approval ? 'needs approval' : null,
       ].filter(Boolean);
-      return `\`${mrkdwnClip(commandTemplate(step), 400)}\`${flags.length ? `  _${flags.join(' · ')}_` : ''}${
+      return `\`${mrkdwnClip(commandTemplate(step), 400)}\`${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}${flags.length ? `  _${flags.join(' · ')}_` : ''}${
         step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
       }`;
     },
@@ -50,19 +44,28 @@ const STEP_KINDS: { [K in RunnableStep['type']]: KindView<Extract<RunnableStep, 
 
 const kindView = <S extends RunnableStep>(step: S) => STEP_KINDS[step.type] as unknown as KindView<S>;
 
-function stepLine(step: PlaybookStep, n: number): string {
-  const head = `*${n}.* ${mrkdwnClip(step.text, 600)}`;
-  return step.type === 'text' ? head : `${head}\n${kindView(step).line(step)}`;
+/** What a step does, under its text: the command (and where it runs) or the check; nothing for a text step. */
+export function stepDetail(step: PlaybookStep): string | null {
+  return step.type === 'text' ? null : kindView(step).line(step);
 }
 
-function runButton(playbook: Playbook, step: CommandStep | Exclude<PlaybookStep, CommandStep>, key: string) {
+/**
+ * A step's Run or Check button (none for a text step). `runId` is the playbook run outside an incident it belongs to,
+ * carried in the button; without it the click's channel names the incident.
+ */
+export function runButton(
+  playbook: Playbook,
+  step: CommandStep | Exclude<PlaybookStep, CommandStep>,
+  key: string,
+  runId: number | null = null,
+) {
   if (step.type === 'text') return undefined;
   const destructive = step.type === 'command' && step.destructive;
   return {
     type: 'button' as const,
     action_id: ACTION.runStep,
     text: { type: 'plain_text' as const, text: kindView(step).button },
-    value: stepRef.encode({ p: playbook.id, s: key }),
+    value: stepRef.encode({ p: playbook.id, s: key, ...(runId === null ? {} : { r: runId }) }),
     ...(destructive ? { style: 'danger' as const } : {}),
     // A destructive step without parameters runs on click: Slack asks first, naming exactly what will run.
     ...(destructive && Object.keys(step.params).length === 0
@@ -71,7 +74,10 @@ function runButton(playbook: Playbook, step: CommandStep | Exclude<PlaybookStep,
             title: { type: 'plain_text' as const, text: 'Run in production?' },
             text: {
               type: 'mrkdwn' as const,
-              text: truncate(`This runs \`${commandTemplate(step)}\`.${step.warning ? `\n${step.warning}` : ''}`, 300),
+              text: clipEscaped(
+                `This runs \`${escapeMrkdwn(commandTemplate(step))}\`.${step.warning ? `\n${escapeMrkdwn(step.warning)}` : ''}`,
+                300,
+              ),
             },
             confirm: { type: 'plain_text' as const, text: 'Run it' },
             deny: { type: 'plain_text' as const, text: 'Cancel' },
@@ -80,80 +86,6 @@ function runButton(playbook: Playbook, step: CommandStep | Exclude<PlaybookStep,
         }
       : {}),
   };
-}
-
-/** A playbook in the incident channel: symptoms, then each phase's steps in order, with Run/Check buttons. Pure. */
-export function renderPlaybook(playbook: Playbook, opts: { suggested: boolean; attachedBy: string | null }): Message {
-  const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(`Playbook: ${playbook.title}`, LIMITS.headerText) } },
-    {
-      type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: opts.suggested
-            ? `Suggested from the incident title. \`/incident playbook\` lists the others.`
-            : `Attached by ${mention(opts.attachedBy)}.`,
-        },
-      ],
-    },
-  ];
-  if (playbook.symptoms.length) {
-    blocks.push({
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: truncate(
-          `*Symptoms*\n${playbook.symptoms.map((s) => `• ${mrkdwnClip(s, 300)}`).join('\n')}`,
-          LIMITS.sectionText,
-        ),
-      },
-    });
-  }
-  const room = LIMITS.blocksPerMessage - 4;
-  let hidden = 0;
-  for (const [phase, label] of PHASES) {
-    const steps = playbook[phase];
-    if (!steps.length) continue;
-    if (blocks.length >= room) {
-      hidden += steps.length;
-      continue;
-    }
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${label}*` } });
-    steps.forEach((step, i) => {
-      if (blocks.length >= room) {
-        hidden++;
-        return;
-      }
-      const button = runButton(playbook, step, `${phase}.${i}`);
-      blocks.push({
-        type: 'section',
-        text: { type: 'mrkdwn', text: truncate(stepLine(step, i + 1), LIMITS.sectionText) },
-        ...(button ? { accessory: button } : {}),
-      });
-    });
-  }
-  if (playbook.prevention.length && blocks.length < room) {
-    blocks.push({
-      type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: truncate(
-            `*Prevention:* ${playbook.prevention.map((p) => mrkdwnClip(p, 200)).join(' · ')}`,
-            LIMITS.sectionText,
-          ),
-        },
-      ],
-    });
-  }
-  if (hidden) {
-    blocks.push({
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: `${hidden} more step(s) did not fit; see the runbook file.` }],
-    });
-  }
-  return { text: `Playbook: ${mrkdwnClip(playbook.title, 200)}`, blocks };
 }
 
 /** `/incident playbook`: the playbooks in the runbook file, with their ids to attach them. Pure. */
@@ -179,7 +111,7 @@ const STATE_LINE: Record<RunView['state'], string> = {
 export function renderRun(run: RunView): Message {
   const what = STEP_KINDS[run.kind].what(run.target);
   const facts = [
-    `${STATE_LINE[run.state]} \`${mrkdwnClip(what, 500)}\``,
+    `${STATE_LINE[run.state]} \`${mrkdwnClip(what, 500)}\`${run.cwd ? ` in \`${mrkdwnClip(run.cwd, 100)}/\`` : ''}`,
     `requested by ${mention(run.requestedBy)}`,
     run.approvedBy ? `approved by ${mention(run.approvedBy)}` : null,
     run.state === 'running' ? null : run.exitCode !== null ? `exit ${run.exitCode}` : null,
@@ -218,7 +150,7 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
         text: {
           type: 'mrkdwn',
           text: truncate(
-            `*${mrkdwnClip(playbook.title, 150)}*\n${mrkdwnClip(step.text, 600)}\nRuns \`${mrkdwnClip(commandTemplate(step), 400)}\`${
+            `*${mrkdwnClip(playbook.title, 150)}*\n${mrkdwnClip(step.text, 600)}\nRuns \`${mrkdwnClip(commandTemplate(step), 400)}\`${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}${
               step.destructive ? '\n:warning: This changes production.' : ''
             }${step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''}`,
             LIMITS.sectionText,
@@ -271,7 +203,10 @@ export function renderApproval(a: ApprovalView): Message {
             title: { type: 'plain_text', text: 'Approve this run?' },
             text: {
               type: 'mrkdwn',
-              text: truncate(`This runs \`${what}\` in production.${a.warning ? `\n${a.warning}` : ''}`, 300),
+              text: clipEscaped(
+                `This runs \`${escapeMrkdwn(what)}\` in production.${a.warning ? `\n${escapeMrkdwn(a.warning)}` : ''}`,
+                300,
+              ),
             },
             confirm: { type: 'plain_text', text: 'Approve and run' },
             deny: { type: 'plain_text', text: 'Cancel' },
@@ -386,7 +321,7 @@ export function confirmRunModal(
         text: {
           type: 'mrkdwn',
           text: truncate(
-            `*${mrkdwnClip(playbook.title, 150)}* — ${mrkdwnClip(step.text, 400)}\nThis runs:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
+            `*${mrkdwnClip(playbook.title, 150)}* — ${mrkdwnClip(step.text, 400)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
               step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
             }${step.approval ? '\nA second person must approve it before it runs.' : ''}`,
             LIMITS.sectionText,

@@ -7,6 +7,10 @@ import { clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcS
 const sev = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 3 ? severityLabel(v as 0 | 1 | 2 | 3) : String(v));
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
+/** A checklist step as its event names it: "*Title* · mitigation.2 “Restart node”". */
+const stepOf = (d: Record<string, unknown>) =>
+  `*${mrkdwnClip(str(d.title) || str(d.playbook), 120)}* · ${mrkdwnClip(str(d.step), 30)} “${mrkdwnClip(str(d.text), 200)}”`;
+
 /** One line for one event, user text escaped. */
 export function describeEvent(e: IncidentEvent): string {
   const who = e.actorId ? mention(e.actorId) : 'The bot';
@@ -61,6 +65,14 @@ export function describeEvent(e: IncidentEvent): string {
     }
     case 'approval_decided':
       return `${who} ${d.state === 'approved' ? 'approved' : 'denied'} request #${String(d.approval)}${d.reason ? `: ${mrkdwnClip(str(d.reason), 200)}` : ''}`;
+    case 'step_done':
+      return `${who} marked done: ${stepOf(d)}`;
+    case 'step_skipped':
+      return `${who} skipped ${stepOf(d)}: ${mrkdwnClip(str(d.reason), 300)}`;
+    case 'step_undone':
+      return `${who} undid ${d.undid === 'skipped' ? 'the skip of' : 'done on'} ${stepOf(d)}`;
+    case 'playbook_detached':
+      return `${who} detached the playbook ${mrkdwnClip(str(d.playbook), 80)}`;
     case 'note':
       return `${who}: ${mrkdwnClip(str(d.text), 500)}`;
   }

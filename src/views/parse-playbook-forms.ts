@@ -1,4 +1,5 @@
-import { cleanText, hasControlCharacters } from '../incidents/text.js';
+import { SKIP_REASON_MAX } from '../incidents/checklist.service.js';
+import { cleanText, hasControlCharacters, isBlank } from '../incidents/text.js';
 import { BLOCK, INPUT } from '../templates/ids.js';
 import type { ParsedForm } from './parse-status-update.js';
 
@@ -27,5 +28,20 @@ export function parseDenyReason(values: Values): ParsedForm<string> {
   const reason = cleanText(values[BLOCK.denyReason]?.[INPUT.summary]?.value ?? '').trim();
   if (!reason)
     return { ok: false, errors: { [BLOCK.denyReason]: 'Say why, so the requester knows what to do instead.' } };
+  return { ok: true, value: reason };
+}
+
+/** Skip's reason form: why, one line without control characters, required (it goes on the timeline). */
+export function parseSkipReason(values: Values): ParsedForm<string> {
+  const reason = cleanText(values[BLOCK.skipReason]?.[INPUT.reason]?.value ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!reason || isBlank(reason))
+    return {
+      ok: false,
+      errors: { [BLOCK.skipReason]: 'Say why this step is skipped: it is recorded on the timeline.' },
+    };
+  if ([...reason].length > SKIP_REASON_MAX)
+    return { ok: false, errors: { [BLOCK.skipReason]: `Keep it to ${SKIP_REASON_MAX} characters.` } };
   return { ok: true, value: reason };
 }

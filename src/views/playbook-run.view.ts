@@ -2,16 +2,18 @@ import { validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
+import { playbookHostAt } from '../slack/playbook-host-at.js';
 import { runStep } from '../slack/run-step.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
-import { denyMetadata, runMetadata } from '../templates/payloads.js';
+import { denyMetadata, hostOfMetadata, runMetadata, skipMetadata } from '../templates/payloads.js';
 import { confirmRunModal } from '../templates/playbook.js';
-import { parseDenyReason, parseStepParams } from './parse-playbook-forms.js';
+import { parseDenyReason, parseSkipReason, parseStepParams } from './parse-playbook-forms.js';
 
 type Values = Parameters<typeof parseStepParams>[0];
 
 /**
- * The playbook forms: a step's parameters, the confirmation of a destructive step, and the reason for a denial.
+ * The playbook forms: a step's parameters, the confirmation of a destructive step, the reason for a denial, and the
+ * reason a checklist step is skipped.
  * Admitted always, like the playbook buttons: a step runs a runbook command that may take minutes, which must not hold
  * one of the work gate's few places meanwhile.
  */
@@ -64,7 +66,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const tell = ephemeralIn(client, meta.channelId, body.user.id);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
-      () => runStep(deps, tell, { ...meta, params }, body.user.id),
+      () => runStep(deps, tell, { ...meta, host: hostOfMetadata(meta), params }, body.user.id),
       { admit: 'always' },
     );
   });
@@ -77,9 +79,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       return;
     }
     const tell = ephemeralIn(client, meta.channelId, body.user.id);
-    await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => runStep(deps, tell, meta, body.user.id), {
-      admit: 'always',
-    });
+    await afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell },
+      () => runStep(deps, tell, { ...meta, host: hostOfMetadata(meta) }, body.user.id),
+      { admit: 'always' },
+    );
   });
 
   // Deny's reason form.
@@ -98,6 +102,28 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       { ack: () => ack(), gate: deps.gate, logger, tell: ephemeralIn(client, meta.channelId, body.user.id) },
       () => deps.approvals.deny(meta.approvalId, body.user.id, reason.value),
       { admit: 'always' },
+    );
+  });
+
+  // Skip's reason: required; the skip is recorded with it, then the checklist shows it.
+  app.view(VIEW.skipReason, async ({ ack, view, body, client, logger }) => {
+    const meta = skipMetadata.decode(view.private_metadata);
+    if (!meta) {
+      await ack({ response_action: 'errors', errors: { [BLOCK.skipReason]: 'This form is out of date; close it.' } });
+      return;
+    }
+    const reason = parseSkipReason((view.state?.values ?? {}) as unknown as Values);
+    if (!reason.ok) {
+      await ack({ response_action: 'errors', errors: reason.errors });
+      return;
+    }
+    await afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell: ephemeralIn(client, meta.channelId, body.user.id) },
+      async () => {
+        const host = await playbookHostAt(deps, meta.channelId, meta.r, 'This form is out of date; close it.');
+        await deps.checklists.skip(host, meta.p, meta.s, body.user.id, reason.value);
+      },
+      { admit: 'gate' },
     );
   });
 }

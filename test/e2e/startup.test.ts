@@ -84,6 +84,32 @@ describe('start-up', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a runbook file whose checklist fields are malformed (cwd, outside_incident) is named at start, and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
+    const file = join(dir, 'runbook.yml');
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const atom = await readFile('runbooks/atom.yml', 'utf8');
+    const broken = atom
+      .replace('    outside_incident: true\n', '    outside_incident: { channel: "#deploys" }\n')
+      .replace(
+        '      - text: Verify current revision\n        run: [alembic, current]\n',
+        '      - text: Verify current revision\n        run: [alembic, current]\n        cwd: ../../etc\n',
+      );
+    expect(broken).not.toBe(atom);
+    await writeFile(file, broken);
+    const r = await startProcess({ RUNBOOK_FILE: file });
+    await rm(dir, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
+    expect(r.stderr).toContain(
+      'playbooks.database-rollback.outside_incident.channel: must be a channel ID such as C0123456789',
+    );
+    expect(r.stderr).toContain(
+      'playbooks.database-rollback.detection.1.cwd: "../../etc" is not a directory under COMMAND_BASE_DIR',
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a Slack Web API that cannot be reached at start is reported and exits 1, without a stack trace', async () => {
     const r = await startProcess({
       SLACK_BOT_TOKEN: 'xoxb-1',

@@ -19,9 +19,12 @@ const TABLES = [
   'incidents',
   'page_deliveries',
   'pages',
+  'playbook_run_events',
+  'playbook_runs',
   'request_keys',
   'schema_migrations',
   'step_approvals',
+  'step_checks',
   'step_runs',
 ];
 /** Every shipped migration's version, in order (1, 2, …). */

@@ -84,6 +84,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/x' }).databaseUrl).toBe('postgres://u:p@db/x');
   });
 
+  it('runs runbook commands in COMMAND_BASE_DIR, made absolute; by default the working directory', () => {
+    expect(loadConfig({}).commandBaseDir).toBe(process.cwd());
+    expect(loadConfig({ COMMAND_BASE_DIR: '/srv/atom' }).commandBaseDir).toBe('/srv/atom');
+    expect(loadConfig({ COMMAND_BASE_DIR: 'checkouts/atom' }).commandBaseDir).toBe(`${process.cwd()}/checkouts/atom`);
+  });
+
   it('accepts port 0 (any free port) and 65535', () => {
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
     expect(loadConfig({ PORT: '65535' }).port).toBe(65535);

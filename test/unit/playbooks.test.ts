@@ -548,6 +548,7 @@ describe('playbook schema errors name the entry', () => {
         ],
         resolution: [],
         prevention: [],
+        outsideIncident: null,
       },
     ]);
   });
@@ -675,5 +676,61 @@ describe('playbook schema errors name the entry', () => {
         }),
       ),
     ).toEqual(['playbooks.b.match.1: "redis" is already a keyword of a']);
+  });
+});
+
+describe('checklist fields of the runbook file: cwd on command steps, outside_incident on playbooks', () => {
+  const status = { text: 'Check status', run: ['atom-cli', 'status'] };
+
+  it('cwd is a directory under COMMAND_BASE_DIR, kept as written', () => {
+    const rb = parseRunbook(withSteps({ ...status, cwd: 'backend-saas' }, { ...status, cwd: 'apps/api.v2' }));
+    expect(commands(rb.playbooks[0]!).map((s) => s.cwd)).toEqual(['backend-saas', 'apps/api.v2']);
+    expect(commands(parseRunbook(withSteps(status)).playbooks[0]!)[0]!.cwd).toBeUndefined();
+  });
+
+  it.each([
+    ['../secrets'],
+    ['backend-saas/../../etc'],
+    ['/etc'],
+    ['~/app'],
+    ['.'],
+    ['a//b'],
+    ['backend-saas/'],
+    ['back end'],
+    ['$HOME'],
+    [''],
+  ])('cwd %j, which could lead out of COMMAND_BASE_DIR or is no directory name, is refused by name', (cwd) => {
+    expect(problems(withSteps({ ...status, cwd }))).toEqual([
+      `playbooks.db-down.mitigation.0.cwd: ${JSON.stringify(cwd)} is not a directory under COMMAND_BASE_DIR: write it relative to that directory, such as backend-saas or apps/api (names of letters, digits, . _ -), without "..", "." or a leading or trailing "/"`,
+    ]);
+  });
+
+  it('cwd belongs to command steps only', () => {
+    expect(problems(withSteps({ text: 'Open the console', cwd: 'backend-saas' }))).toEqual([
+      'playbooks.db-down.mitigation.0.cwd: only a command step (one with run) has cwd',
+    ]);
+  });
+
+  it('outside_incident: true, false, or a channel ID; anything else is named', () => {
+    const pb = (outside_incident: unknown) =>
+      base({ 'backup-check': { title: 'Backup check', kind: 'procedure', outside_incident, detection: ['Look'] } });
+    expect(parseRunbook(pb(true)).playbooks[0]!.outsideIncident).toEqual({ channel: null });
+    expect(parseRunbook(pb(false)).playbooks[0]!.outsideIncident).toBeNull();
+    expect(parseRunbook(pb({ channel: 'C0DEPLOYS' })).playbooks[0]!.outsideIncident).toEqual({ channel: 'C0DEPLOYS' });
+    expect(parseRunbook(pb({})).playbooks[0]!.outsideIncident).toEqual({ channel: null });
+    expect(problems(pb('yes'))).toEqual([
+      'playbooks.backup-check.outside_incident: must be true, false, or { channel: C0123456789 } (where `/incident run` starts it; without a channel, where it is typed)',
+    ]);
+    expect(problems(pb({ channel: '#deploys' }))).toEqual([
+      'playbooks.backup-check.outside_incident.channel: must be a channel ID such as C0123456789 (channel details, at the bottom)',
+    ]);
+    expect(problems(pb({ chanel: 'C0DEPLOYS' }))).toEqual([
+      'playbooks.backup-check.outside_incident: Unrecognized key: "chanel"',
+    ]);
+  });
+
+  it('the bundled runbook runs the Database Rollback outside incidents too, as a deployment does', async () => {
+    const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    expect(rb.playbooks.filter((p) => p.outsideIncident).map((p) => p.id)).toEqual(['database-rollback']);
   });
 });

@@ -1,0 +1,60 @@
+import { stepsOf } from '../runbook/playbook-steps.js';
+import type { Playbook } from '../runbook/playbooks.js';
+import type { StepCheck } from '../store/step-check.repo.js';
+import type { LastStepRun } from '../store/step-run.repo.js';
+import type { StepStatus } from './ports.js';
+
+/**
+ * A playbook as a checklist: each step's status from what was recorded. A text step is what a person ticked (Done,
+ * or Skip with a reason). A command or HTTP step is done when its last run succeeded (running or failed before then);
+ * a person may skip it, with a reason, rather than run it.
+ */
+export function stepStatuses(
+  playbook: Playbook,
+  checks: readonly StepCheck[],
+  runs: readonly LastStepRun[],
+): Record<string, StepStatus> {
+  const out: Record<string, StepStatus> = {};
+  for (const { key, step } of stepsOf(playbook)) {
+    const check = checks.find((c) => c.stepKey === key);
+    if (check) {
+      out[key] = { state: check.state, by: check.checkedBy, at: check.checkedAt, reason: check.reason, byRun: false };
+      continue;
+    }
+    const run = step.type === 'text' ? undefined : runs.find((r) => r.stepKey === key);
+    if (!run) continue;
+    out[key] = {
+      state: run.state === 'succeeded' ? 'done' : run.state === 'running' ? 'running' : 'failed',
+      by: run.requestedBy,
+      at: run.at,
+      reason: null,
+      byRun: true,
+    };
+  }
+  return out;
+}
+
+export interface Progress {
+  total: number;
+  done: number;
+  skipped: number;
+  /** The first step neither done nor skipped, in the playbook's order; null when every step is. */
+  next: { key: string; phase: string; number: number; text: string } | null;
+  complete: boolean;
+}
+
+/** "4 of 9 done", how many were skipped, and what is next. */
+export function progressOf(playbook: Playbook, statuses: Readonly<Record<string, StepStatus>>): Progress {
+  const steps = stepsOf(playbook);
+  const state = (key: string) => statuses[key]?.state ?? 'open';
+  const done = steps.filter((s) => state(s.key) === 'done').length;
+  const skipped = steps.filter((s) => state(s.key) === 'skipped').length;
+  const next = steps.find((s) => state(s.key) !== 'done' && state(s.key) !== 'skipped');
+  return {
+    total: steps.length,
+    done,
+    skipped,
+    next: next ? { key: next.key, phase: next.phase, number: next.number, text: next.step.text } : null,
+    complete: steps.length > 0 && !next,
+  };
+}

@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import { progressOf, stepStatuses } from '../../src/incidents/checklist.js';
+import type { ChecklistView, StepStatus } from '../../src/incidents/ports.js';
+import { stepsOf } from '../../src/runbook/playbook-steps.js';
+import type { Playbook, PlaybookStep } from '../../src/runbook/playbooks.js';
+import { MAX_STEPS_PER_PHASE } from '../../src/runbook/playbooks.js';
+import { loadRunbook } from '../../src/runbook/runbook.js';
+import { CHECKLIST_PAGE_SIZE, renderChecklist, renderPlaybookNote, skipModal } from '../../src/templates/checklist.js';
+import { ACTION } from '../../src/templates/ids.js';
+import type { Message } from '../../src/templates/incident-card.js';
+import { escapingProblems, limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
+
+const WHO = 'U0TICKER';
+const AT = new Date('2026-11-30T10:04:00Z');
+const HOSTILE = '<!channel> & <@UEVIL> `rm -rf` *bold* 🚒 '.repeat(30);
+
+const text = (t: string): PlaybookStep => ({ type: 'text', text: t });
+const command = (t: string): PlaybookStep => ({
+  type: 'command',
+  text: t,
+  run: ['atom-cli', 'nodes', 'restart', '{node_id}'],
+  params: { node_id: { kind: 'node_id' } },
+  destructive: true,
+  approval: true,
+  timeoutMs: 60_000,
+  warning: HOSTILE,
+  cwd: 'backend-saas',
+});
+const http = (t: string): PlaybookStep => ({
+  type: 'http',
+  text: t,
+  path: '/api/health',
+  expectStatus: 200,
+  timeoutMs: 10_000,
+});
+
+/** The longest playbook the runbook file allows: every phase full, every kind of step, hostile text everywhere. */
+function longest(): Playbook {
+  const phase = (name: string) =>
+    Array.from({ length: MAX_STEPS_PER_PHASE }, (_, i) =>
+      [text, command, http][i % 3]!(`${name} ${i + 1}: ${HOSTILE}`),
+    );
+  return {
+    id: 'longest',
+    title: HOSTILE,
+    kind: 'procedure',
+    match: [],
+    symptoms: Array.from({ length: 40 }, () => HOSTILE),
+    detection: phase('detect'),
+    mitigation: phase('mitigate'),
+    resolution: phase('resolve'),
+    prevention: Array.from({ length: 40 }, () => HOSTILE),
+    outsideIncident: { channel: null },
+  };
+}
+
+/** Every state a step of its kind can be in, spread over the steps. */
+function statusesFor(playbook: Playbook): Record<string, StepStatus> {
+  const ticked: StepStatus[] = [
+    { state: 'open', by: null, at: null, reason: null, byRun: false },
+    { state: 'done', by: WHO, at: AT, reason: null, byRun: false },
+    { state: 'skipped', by: WHO, at: AT, reason: HOSTILE.slice(0, 300), byRun: false },
+  ];
+  const ran: StepStatus[] = [
+    ...ticked.filter((s) => s.state !== 'done'),
+    { state: 'running', by: WHO, at: AT, reason: null, byRun: true },
+    { state: 'failed', by: WHO, at: AT, reason: null, byRun: true },
+    { state: 'done', by: WHO, at: AT, reason: null, byRun: true },
+  ];
+  return Object.fromEntries(
+    stepsOf(playbook).map((s, i) => {
+      const states = s.step.type === 'text' ? ticked : ran;
+      return [s.key, states[Math.floor(i / 3) % states.length]!];
+    }),
+  );
+}
+
+const view = (playbook: Playbook, over: Partial<ChecklistView> = {}): ChecklistView => ({
+  playbook,
+  runId: 42,
+  origin: { kind: 'run', by: WHO },
+  statuses: statusesFor(playbook),
+  detached: null,
+  page: null,
+  focus: null,
+  ...over,
+});
+
+const problems = (m: Message) => [
+  ...limitProblems(m, 'message'),
+  ...mrkdwnTexts(m).flatMap(({ path, text: t }) => escapingProblems(t, [WHO]).map((p) => `${path}: ${p}`)),
+  ...escapingProblems(m.text, [WHO]).map((p) => `text: ${p}`),
+];
+
+/** The step keys a message has buttons for (Run/Check, Done, Skip, Undo), from the buttons' values. */
+function keysWithButtons(m: Message): Set<string> {
+  const keys = new Set<string>();
+  for (const match of JSON.stringify(m.blocks).matchAll(/\\"s\\":\\"([a-z]+\.\d+)\\"/g)) keys.add(match[1]!);
+  return keys;
+}
+
+describe('the checklist message within Slack’s limits', () => {
+  it('the longest playbook the file allows, buttons on every step, is shown a page at a time, each page within every limit', () => {
+    const pb = longest();
+    const steps = stepsOf(pb);
+    const pages = Math.ceil(steps.length / CHECKLIST_PAGE_SIZE);
+    expect(pages).toBe(15);
+    const seen = new Set<string>();
+    for (let page = 0; page < pages; page++) {
+      const m = renderChecklist(view(pb, { page }));
+      expect(problems(m), `page ${page}`).toEqual([]);
+      expect(m.blocks.length).toBeLessThanOrEqual(50);
+      const keys = keysWithButtons(m);
+      const shown = steps.slice(page * CHECKLIST_PAGE_SIZE, (page + 1) * CHECKLIST_PAGE_SIZE).map((s) => s.key);
+      for (const k of shown) expect(keys.has(k), `${k} on page ${page}`).toBe(true);
+      for (const k of shown) seen.add(k);
+      // The page select offers every page, this one chosen.
+      expect(JSON.stringify(m.blocks)).toContain(`"action_id":"${ACTION.checklistPage}"`);
+      expect(JSON.stringify(m.blocks)).toContain(
+        `"initial_option":{"text":{"type":"plain_text","text":"Steps ${page * 20 + 1}–`,
+      );
+    }
+    expect(seen.size).toBe(steps.length);
+  });
+
+  it('without a page asked for, shows the page with the step just acted on, else the one with the next step', () => {
+    const pb = longest();
+    const open = (): Record<string, StepStatus> =>
+      Object.fromEntries(
+        stepsOf(pb).map((s, i) => [
+          s.key,
+          i < 45
+            ? { state: 'done', by: WHO, at: AT, reason: null, byRun: false }
+            : { state: 'open', by: null, at: null, reason: null, byRun: false },
+        ]),
+      );
+    const next = renderChecklist(view(pb, { statuses: open() }));
+    expect(JSON.stringify(next.blocks)).toContain('steps 41–60 of 300 shown');
+    const focused = renderChecklist(view(pb, { statuses: open(), focus: 'resolution.99' }));
+    expect(JSON.stringify(focused.blocks)).toContain('steps 281–300 of 300 shown');
+  });
+
+  it('every playbook of the bundled runbook fits one message with its buttons, in every state', async () => {
+    const rb = await loadRunbook();
+    for (const pb of rb.playbooks) {
+      expect(stepsOf(pb).length, pb.id).toBeLessThanOrEqual(CHECKLIST_PAGE_SIZE);
+      for (const origin of [{ kind: 'suggested' }, { kind: 'attached', by: WHO }] as const) {
+        const m = renderChecklist(view(pb, { runId: null, origin }));
+        expect(problems(m), pb.id).toEqual([]);
+        expect(JSON.stringify(m.blocks)).not.toContain(ACTION.checklistPage);
+      }
+    }
+  });
+
+  it('a detached playbook keeps its record and loses every button', () => {
+    const pb = longest();
+    const m = renderChecklist(
+      view(pb, { runId: null, origin: { kind: 'attached', by: WHO }, detached: { by: WHO, at: AT } }),
+    );
+    expect(problems(m)).toEqual([]);
+    for (const id of [ACTION.runStep, ACTION.stepDone, ACTION.stepSkip, ACTION.stepUndo])
+      expect(JSON.stringify(m.blocks)).not.toContain(id);
+    expect(m.text).toMatch(/\(detached\)$/);
+  });
+
+  it('the skip form and the thread notes are within limits and escape what people typed', () => {
+    const modal = skipModal(HOSTILE, JSON.stringify({ p: 'x', s: 'detection.0', channelId: 'C1' }));
+    expect(limitProblems(modal, 'modal')).toEqual([]);
+    for (const note of [
+      renderPlaybookNote({ kind: 'run_started', runId: 3, playbookTitle: HOSTILE, startedBy: WHO }),
+      renderPlaybookNote({ kind: 'run_completed', runId: 3, playbookTitle: HOSTILE, done: 4, skipped: 1 }),
+    ])
+      expect(problems(note)).toEqual([]);
+  });
+});
+
+describe('progress', () => {
+  const pb: Playbook = {
+    id: 'p',
+    title: 'P',
+    kind: 'issue',
+    match: [],
+    symptoms: [],
+    detection: [text('Open the console'), command('Restart')],
+    mitigation: [http('Check health'), text('Notify users')],
+    resolution: [],
+    prevention: [],
+    outsideIncident: null,
+  };
+
+  it('text steps count what people ticked; steps that run count when their last run succeeded', () => {
+    const statuses = stepStatuses(
+      pb,
+      [{ id: 1, stepKey: 'detection.0', state: 'done', reason: null, checkedBy: WHO, checkedAt: AT }],
+      [
+        { stepKey: 'detection.1', state: 'failed', requestedBy: WHO, at: AT },
+        { stepKey: 'mitigation.0', state: 'succeeded', requestedBy: WHO, at: AT },
+      ],
+    );
+    expect(Object.fromEntries(Object.entries(statuses).map(([k, s]) => [k, s.state]))).toEqual({
+      'detection.0': 'done',
+      'detection.1': 'failed',
+      'mitigation.0': 'done',
+    });
+    expect(progressOf(pb, statuses)).toEqual({
+      total: 4,
+      done: 2,
+      skipped: 0,
+      next: { key: 'detection.1', phase: 'detection', number: 2, text: 'Restart' },
+      complete: false,
+    });
+    const m = renderChecklist({
+      playbook: pb,
+      runId: null,
+      origin: { kind: 'suggested' },
+      statuses,
+      detached: null,
+      page: null,
+      focus: null,
+    });
+    expect(m.text).toBe('Playbook: P — 2 of 4 done');
+    expect(JSON.stringify(m.blocks)).toContain('*Progress:* 2 of 4 done · next: *Detection 2.* Restart');
+  });
+
+  it('a skipped step that runs is skipped, whatever its runs; all done or skipped is complete', () => {
+    const statuses = stepStatuses(
+      pb,
+      [
+        { id: 1, stepKey: 'detection.0', state: 'done', reason: null, checkedBy: WHO, checkedAt: AT },
+        { id: 2, stepKey: 'detection.1', state: 'skipped', reason: 'not needed', checkedBy: WHO, checkedAt: AT },
+        { id: 3, stepKey: 'mitigation.1', state: 'done', reason: null, checkedBy: WHO, checkedAt: AT },
+      ],
+      [
+        { stepKey: 'detection.1', state: 'failed', requestedBy: WHO, at: AT },
+        { stepKey: 'mitigation.0', state: 'succeeded', requestedBy: WHO, at: AT },
+      ],
+    );
+    expect(statuses['detection.1']?.state).toBe('skipped');
+    expect(progressOf(pb, statuses)).toMatchObject({ done: 3, skipped: 1, next: null, complete: true });
+  });
+});
