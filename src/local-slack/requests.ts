@@ -403,3 +403,38 @@ export const stateValue = {
   datetimepicker: (unixSeconds: number | null) => ({ type: 'datetimepicker', selected_date_time: unixSeconds }),
   number: (value: string | null) => ({ type: 'number_input', value }),
 };
+
+// -------------------------------------------------------------------------------------------------------------------
+// Events
+
+let eventCounter = 0;
+
+/** An Events API `app_mention`: someone wrote `<@UBOT> …` in a channel. Sent as JSON, signed like the rest. */
+export function makeAppMention(input: {
+  userId: string;
+  channelId: string;
+  text: string;
+  ts: string;
+  botUserId: string;
+  threadTs?: string;
+}): Record<string, unknown> {
+  eventCounter++;
+  return {
+    token: VERIFICATION_TOKEN,
+    team_id: TEAM_ID,
+    api_app_id: APP_ID,
+    type: 'event_callback',
+    event_id: `Ev${Date.now().toString(36).toUpperCase()}${eventCounter}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: {
+      type: 'app_mention',
+      user: input.userId,
+      text: input.text,
+      ts: input.ts,
+      channel: input.channelId,
+      event_ts: input.ts,
+      ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
+    },
+    authorizations: [{ team_id: TEAM_ID, user_id: input.botUserId, is_bot: true }],
+  };
+}

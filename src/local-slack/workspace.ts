@@ -173,6 +173,27 @@ export class Workspace {
     return this.messages.get(id)?.find((m) => m.ts === ts);
   }
 
+  /** Stores a message someone (not the bot) wrote in a channel, as Slack does when a person posts. */
+  addMessage(channel: string, user: string, text: string): StoredMessage {
+    const msg: StoredMessage = {
+      channel,
+      ts: this.nextTs(),
+      user,
+      text,
+      blocks: undefined,
+      attachments: undefined,
+      metadata: undefined,
+      thread_ts: undefined,
+      edits: 0,
+      deleted: false,
+      history: [],
+    };
+    const list = this.messages.get(channel) ?? [];
+    list.push(msg);
+    this.messages.set(channel, list);
+    return msg;
+  }
+
   /** The user a DM channel is with, when `channelId` is one. */
   dmUser(channelId: string): string | undefined {
     for (const [user, dm] of this.dms) if (dm === channelId) return user;
