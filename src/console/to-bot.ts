@@ -3,13 +3,11 @@
  * the bot's `/slack/events`. It remembers whose each trigger_id and response_url is, so a modal the bot opens and a
  * private reply it sends reach the right person.
  */
+
+import { makeAppMention, makeBlockAction, makeViewSubmission, postInteraction } from '../local-slack/interactions.js';
 import type { LocalSlack } from '../local-slack/local-slack.js';
 import {
-  makeAppMention,
-  makeBlockAction,
   makeTriggerId,
-  makeViewSubmission,
-  postInteraction,
   postToSlackApp,
   type SlackAppResponse,
   sendSlashCommand,

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CallLog, type Failure, type RecordedCall, type WaitOptions } from './call-log.js';
 import { type Handler, type HandlerResult, slackError, webApiMethods } from './methods.js';
 import {
   type Ephemeral,
@@ -24,58 +25,14 @@ import {
   Workspace,
 } from './workspace.js';
 
+export type { Failure, RecordedCall, WaitOptions } from './call-log.js';
 export type { SlackArgs } from './workspace.js';
-
-/** An injected failure. See {@link LocalSlack.failNext}. */
-export type Failure =
-  /** HTTP 200 with `{ ok: false, error, ...extra }` (e.g. `{ error: 'missing_scope', needed: 'chat:write' }`). */
-  | { error: string; [extra: string]: unknown }
-  /** HTTP 429 with a `Retry-After: <seconds>` header. */
-  | { status: 429; retryAfter: number }
-  /** An HTTP 5xx with an HTML body, as Slack's edge answers when it is unwell. */
-  | { status: 500 | 502 | 503 }
-  /** Answers normally, after a delay. */
-  | { delayMs: number };
-
-export interface RecordedCall {
-  /** Web API method (`chat.postMessage`), or `'response_url'` for a POST to a {@link LocalSlack.responseUrl}. */
-  method: string;
-  args: SlackArgs;
-  /** From `Authorization: Bearer`, else the `token` field. */
-  token: string | undefined;
-  /** `Date.now()` when the request arrived. */
-  at: number;
-  /** Set when this attempt was answered by an injected failure (error, 429 or 5xx); holds that failure. */
-  failed?: Failure;
-  /** Set when the answer was held back by an injected `{ delayMs }`. */
-  delayedMs?: number;
-  /** The JSON body answered (absent for 429/5xx attempts). `response.ok === false` for Slack-level errors. */
-  response?: SlackArgs;
-  /** For `response_url` calls: the key of the URL that was posted to. */
-  key?: string;
-}
-
-export interface WaitOptions {
-  /** Also match attempts answered by an injected failure (default false: only calls answered normally). */
-  includeFailed?: boolean;
-}
 
 export interface LocalSlackOptions {
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
   /** Keep at most this many recorded calls, the latest (default: all, as tests read them). */
   keepCalls?: number;
-}
-
-interface Waiter {
-  method: string;
-  predicate: ((call: RecordedCall) => boolean) | undefined;
-  n: number;
-  includeFailed: boolean;
-  matched: RecordedCall[];
-  resolve: (calls: RecordedCall[]) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 /** Parses a form value as Slack's callers expect: JSON objects/arrays become objects, the rest stay strings. */
@@ -111,7 +68,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export class LocalSlack {
-  readonly calls: RecordedCall[] = [];
+  private readonly log: CallLog;
+  /** Every call answered, in order (at most `keepCalls`, the latest). */
+  readonly calls: RecordedCall[];
   /** The workspace the methods read and change. */
   readonly workspace = new Workspace();
   readonly channels: Map<string, LocalChannel> = this.workspace.channels;
@@ -129,10 +88,7 @@ export class LocalSlack {
   private readonly server: Server;
   private readonly port: number;
   private readonly host: string;
-  private readonly keepCalls: number;
   private readonly failures = new Map<string, Failure[]>();
-  private readonly waiters = new Set<Waiter>();
-  private readonly subscribers = new Set<(call: RecordedCall) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly handlers: Record<string, Handler>;
   private closed = false;
@@ -141,7 +97,8 @@ export class LocalSlack {
     this.server = server;
     this.port = port;
     this.host = opts.host ?? '127.0.0.1';
-    this.keepCalls = opts.keepCalls ?? Number.POSITIVE_INFINITY;
+    this.log = new CallLog(opts.keepCalls);
+    this.calls = this.log.calls;
     this.handlers = webApiMethods(this.workspace, {
       socketModeUrl: () => this.socketModeUrl,
       uploadUrl: (id) => `${this.origin}/upload/${id}`,
@@ -187,12 +144,7 @@ export class LocalSlack {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const w of this.waiters) {
-      clearTimeout(w.timer);
-      w.reject(new Error(`LocalSlack closed while waiting for ${w.method}`));
-    }
-    this.waiters.clear();
-    this.subscribers.clear();
+    this.log.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -209,8 +161,40 @@ export class LocalSlack {
    * answer. Returns a function that stops it.
    */
   subscribe(listener: (call: RecordedCall) => void): () => void {
-    this.subscribers.add(listener);
-    return () => this.subscribers.delete(listener);
+    return this.log.subscribe(listener);
+  }
+
+  /** Every recorded call to `method`, failed attempts included. */
+  callsTo(method: string): RecordedCall[] {
+    return this.log.callsTo(method);
+  }
+
+  /**
+   * Resolves with the first call to `method` (already recorded or future) that matches `predicate`.
+   * Only calls answered normally count unless `opts.includeFailed`.
+   */
+  waitFor(
+    method: string,
+    predicate?: (call: RecordedCall) => boolean,
+    timeoutMs = 10_000,
+    opts: WaitOptions = {},
+  ): Promise<RecordedCall> {
+    return this.log.waitFor(method, predicate, timeoutMs, opts);
+  }
+
+  /** Resolves with the first `n` matching calls to `method` (see {@link waitFor}) once that many were recorded. */
+  waitForCount(
+    method: string,
+    n: number,
+    predicate?: (call: RecordedCall) => boolean,
+    timeoutMs = 10_000,
+    opts: WaitOptions = {},
+  ): Promise<RecordedCall[]> {
+    return this.log.waitForCount(method, n, predicate, timeoutMs, opts);
+  }
+
+  private record(call: RecordedCall): void {
+    this.log.record(call);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -234,98 +218,6 @@ export class LocalSlack {
       if (f) return f;
     }
     return undefined;
-  }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // Recorded calls
-
-  /** Every recorded call to `method`, failed attempts included. */
-  callsTo(method: string): RecordedCall[] {
-    return this.calls.filter((c) => c.method === method);
-  }
-
-  /**
-   * Resolves with the first call to `method` (already recorded or future) that matches `predicate`.
-   * Only calls answered normally count unless `opts.includeFailed`.
-   */
-  async waitFor(
-    method: string,
-    predicate?: (call: RecordedCall) => boolean,
-    timeoutMs = 10_000,
-    opts: WaitOptions = {},
-  ): Promise<RecordedCall> {
-    const [first] = await this.waitForCount(method, 1, predicate, timeoutMs, opts);
-    return first!;
-  }
-
-  /** Resolves with the first `n` matching calls to `method` (see {@link waitFor}) once that many were recorded. */
-  waitForCount(
-    method: string,
-    n: number,
-    predicate?: (call: RecordedCall) => boolean,
-    timeoutMs = 10_000,
-    opts: WaitOptions = {},
-  ): Promise<RecordedCall[]> {
-    const includeFailed = opts.includeFailed ?? false;
-    const matches = (c: RecordedCall): boolean =>
-      c.method === method && (includeFailed || !c.failed) && (!predicate || predicate(c));
-    const already = this.calls.filter(matches);
-    if (already.length >= n) return Promise.resolve(already.slice(0, n));
-    return new Promise<RecordedCall[]>((resolve, reject) => {
-      const waiter: Waiter = {
-        method,
-        predicate,
-        n,
-        includeFailed,
-        matched: already,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(this.timeoutMessage(method, n, waiter.matched.length, timeoutMs, Boolean(predicate))));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-    });
-  }
-
-  private timeoutMessage(method: string, n: number, got: number, timeoutMs: number, withPredicate: boolean): string {
-    const counts = new Map<string, { ok: number; failed: number }>();
-    for (const c of this.calls) {
-      const e = counts.get(c.method) ?? { ok: 0, failed: 0 };
-      if (c.failed) e.failed++;
-      else e.ok++;
-      counts.set(c.method, e);
-    }
-    const summary =
-      [...counts].map(([m, e]) => `${m} x${e.ok}${e.failed ? ` (+${e.failed} failed)` : ''}`).join(', ') || 'none';
-    const what = `${n === 1 ? 'a call' : `${n} calls`} to ${method}${withPredicate ? ' matching the predicate' : ''}`;
-    return `LocalSlack: timed out after ${timeoutMs}ms waiting for ${what} (got ${got}). Recorded calls: ${summary}`;
-  }
-
-  private record(call: RecordedCall): void {
-    this.calls.push(call);
-    if (this.calls.length > this.keepCalls) this.calls.splice(0, this.calls.length - this.keepCalls);
-    for (const w of [...this.waiters]) {
-      if (w.method !== call.method || (!w.includeFailed && call.failed)) continue;
-      let ok: boolean;
-      try {
-        ok = !w.predicate || w.predicate(call);
-      } catch (err) {
-        clearTimeout(w.timer);
-        this.waiters.delete(w);
-        w.reject(err instanceof Error ? err : new Error(String(err)));
-        continue;
-      }
-      if (!ok) continue;
-      w.matched.push(call);
-      if (w.matched.length >= w.n) {
-        clearTimeout(w.timer);
-        this.waiters.delete(w);
-        w.resolve(w.matched.slice(0, w.n));
-      }
-    }
-    for (const listener of this.subscribers) listener(call);
   }
 
   // ---------------------------------------------------------------------------------------------------------------

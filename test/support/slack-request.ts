@@ -17,21 +17,23 @@ import { APP_ID, TEAM_ID } from '../../src/local-slack/workspace.js';
 export {
   type BlockActionInput,
   encodeInteraction,
-  encodeSlashCommand,
   makeBlockAction,
-  makeTriggerId,
   makeViewSubmission,
-  type PostOptions,
   postInteraction,
+  stateValue,
+  type ViewSubmissionInput,
+} from '../../src/local-slack/interactions.js';
+export {
+  encodeSlashCommand,
+  makeTriggerId,
+  type PostOptions,
   postToSlackApp,
   type SlackAppResponse,
   type SlackSignatureHeaders,
   type SlashCommandFields,
   signSlackRequest,
-  stateValue,
   TEAM_DOMAIN as TEST_TEAM_DOMAIN,
   VERIFICATION_TOKEN as TEST_VERIFICATION_TOKEN,
-  type ViewSubmissionInput,
 } from '../../src/local-slack/requests.js';
 
 export const TEST_TEAM_ID = TEAM_ID;
