@@ -187,27 +187,23 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
   process.on('SIGTERM', onSignal);
 
   const s = session;
-  try {
-    while (!quitting) {
-      await Promise.race([s.settle(), quitRequested]);
+  while (!quitting) {
+    await Promise.race([s.settle(), quitRequested]);
+    if (quitting) break;
+    try {
       const modal = s.nextModal();
       if (modal) {
         await s.runModal(modal);
         continue;
       }
-      if (quitting) break;
-      let line: string;
-      try {
-        line = await term.ask(s.prompt(), { command: true });
-      } catch (err) {
-        if (err instanceof Interrupted || err instanceof Cancelled) continue;
-        if (err instanceof EndOfInput) break;
-        throw err;
-      }
+      const line = await term.ask(s.prompt(), { command: true });
       if ((await s.handle(line)) === 'quit') break;
+    } catch (err) {
+      if (err instanceof Interrupted || err instanceof Cancelled) continue;
+      if (err instanceof EndOfInput) break;
+      // A fault of the console itself: said in a line, and the console goes on.
+      term.print(style.yellow(`That did not work: ${message(err)}`));
     }
-  } catch (err) {
-    if (!(err instanceof EndOfInput)) term.print(style.yellow(`The console stopped: ${message(err)}`));
   }
 
   term.print(style.dim('Stopping: letting the bot finish what it is doing…'));
