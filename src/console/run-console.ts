@@ -187,8 +187,10 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
   process.on('SIGTERM', onSignal);
 
   const s = session;
+  // Piped lines come at once: each waits for the bot to go quiet a little longer than a person would.
+  const [quietMs, maxMs] = term.tty ? [250, 3000] : [1000, 8000];
   while (!quitting) {
-    await Promise.race([s.settle(), quitRequested]);
+    await Promise.race([s.settle(quietMs, maxMs), quitRequested]);
     if (quitting) break;
     try {
       const modal = s.nextModal();
