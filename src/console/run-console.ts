@@ -152,7 +152,13 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
     { slack, term, style, people, numbers: new ControlNumbers(), toBot, roles },
     user,
     GENERAL_CHANNEL_ID,
-    { setupText: SETUP_INSTRUCTIONS },
+    // The set-up instructions without their first lines, which speak of set-up mode and what it serves.
+    {
+      setupText: SETUP_INSTRUCTIONS.split('\n\n')
+        .slice(1)
+        .join('\n\n')
+        .replace(' (also served at /manifest.yml here)', ''),
+    },
   );
   save();
   slack.subscribe((call) => {
