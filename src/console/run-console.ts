@@ -70,6 +70,7 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
   const loaded = loadWorkspace(file, slack.workspace);
   if (loaded.problem) write(style.yellow(loaded.problem));
   const ws = slack.workspace;
+  if (!loaded.restored) ws.startIdsAt(Date.now());
   if (!ws.channels.has(GENERAL_CHANNEL_ID)) ws.addChannel('general', { id: GENERAL_CHANNEL_ID });
   if (!ws.channels.has(INCIDENTS_CHANNEL_ID)) ws.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID });
   const people = new People(ws, () => [GENERAL_CHANNEL_ID, INCIDENTS_CHANNEL_ID]);
@@ -171,9 +172,8 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
       `You are @${user.name} in #general. Type what you would type in Slack (try ${style.cyan('/incident help')}), or ${style.cyan('/help')} for the console's commands.`,
       ...(consoleRunbook?.notes ?? []),
       ...startLines.map((l) => style.dim(l)),
-      style.dim(
-        `The bot's log: ${logFile}.${loaded.restored ? ' Channels and messages from the last run are back.' : ''}`,
-      ),
+      ...(notes.length ? [] : [style.dim(`The bot's log: ${logFile}.`)]),
+      ...(loaded.restored ? [style.dim('Channels and messages from the last run are back.')] : []),
       ...notes.map((n) => style.yellow(n)),
     ].join('\n'),
   );

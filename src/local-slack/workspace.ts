@@ -200,6 +200,19 @@ export class Workspace {
     return undefined;
   }
 
+  /**
+   * Hands out ids and timestamps from `nowMs` on, as a workspace made at that moment would: channel ids from the
+   * seconds, message timestamps from the time. A new workspace then never repeats an id an earlier one gave out
+   * (which a database may still hold, when the earlier workspace was lost).
+   */
+  startIdsAt(nowMs: number): void {
+    const seconds = Math.floor(nowMs / 1000);
+    this.counters.channel = Math.max(this.counters.channel, seconds % 100_000_000);
+    this.counters.ts = Math.max(this.counters.ts, (seconds - BASE_TS_SECONDS) * 10_000);
+    this.counters.view = Math.max(this.counters.view, seconds % 10_000_000);
+    this.counters.file = Math.max(this.counters.file, seconds % 10_000_000);
+  }
+
   nextChannelId(): string {
     let id: string;
     do {

@@ -236,6 +236,14 @@ describe("the console's local Slack on disk", () => {
       expect(back.nextChannelId()).not.toBe(c);
       expect(loadWorkspace(join(dir, 'none.json'), new Workspace())).toEqual({ restored: false });
 
+      // A workspace made later (the saved one lost) gives out ids the first did not.
+      const later = new Workspace();
+      later.startIdsAt(Date.now());
+      const fresh = later.nextChannelId();
+      expect(fresh).toMatch(/^C\d{8}$/);
+      expect(fresh).not.toBe(c);
+      expect(Number(later.nextTs().split('.')[0])).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 1);
+
       await writeFile(file, '{"version": 1, "channels": ');
       const broken = loadWorkspace(file, new Workspace());
       expect(broken.restored).toBe(false);
