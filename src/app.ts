@@ -5,11 +5,13 @@
  * manager).
  */
 import { ConfigError } from './config.js';
-import { consoleWanted, runConsole } from './console/run-console.js';
+import { consoleWanted } from './console/wanted.js';
 import { StartupError, start } from './start.js';
 
 async function main(): Promise<void> {
   if (consoleWanted(process.argv.slice(2), process.env, process.stdin.isTTY === true)) {
+    // Loaded only when it runs: the bot in Slack never pays for the console's modules.
+    const { runConsole } = await import('./console/run-console.js');
     const code = await runConsole({ env: process.env, stdin: process.stdin, stdout: process.stdout });
     process.exit(code);
   }
