@@ -136,15 +136,16 @@ export class Feed {
     if (!a.text && !(Array.isArray(a.blocks) && a.blocks.length)) return;
     const blocks = Array.isArray(a.blocks) ? a.blocks : undefined;
     const text = typeof a.text === 'string' ? a.text : undefined;
+    const kept = ctx.keepEphemeral({ channel, user, text, blocks });
     if (a.response_type === 'in_channel') {
-      ctx.printMessage(
-        `${ctx.channelLabel(channel)}`,
-        { text, blocks },
-        { channel, ts: `r${call.at}`, ephemeral: true },
-      );
+      // Posted in the channel for everyone, as the person who typed the command.
+      ctx.printMessage(`${ctx.channelLabel(channel)} · @${ctx.parts.people.nameOf(user)}`, kept, {
+        channel,
+        ts: kept.ts,
+        ephemeral: true,
+      });
       return;
     }
-    const kept = ctx.keepEphemeral({ channel, user, text, blocks });
     this.ephemeral(channel, user, kept);
   }
 
