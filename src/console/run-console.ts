@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { ConfigError, loadConfig } from '../config.js';
 import { SETUP_INSTRUCTIONS } from '../http/setup-server.js';
@@ -13,10 +13,10 @@ import { LocalSlack } from '../local-slack/local-slack.js';
 import { type RunningBot, StartupError, start } from '../start.js';
 import { ControlNumbers } from './control-numbers.js';
 import { defaultName, People, userIdFor } from './people.js';
-import { ConsoleSession } from './session.js';
+import { ConsoleSession, QuitSignal } from './session.js';
 import { type ConsoleRunbook, withStandIns } from './stand-ins.js';
 import { chooseStyle } from './style.js';
-import { Cancelled, EndOfInput, Interrupted, Terminal } from './terminal.js';
+import { Terminal } from './terminal.js';
 import { ToBot } from './to-bot.js';
 import { loadWorkspace, saveWorkspace, workspaceFile } from './workspace-file.js';
 
@@ -46,6 +46,66 @@ export interface ConsoleIo {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** The set-up instructions without their first lines, which speak of set-up mode and what it serves. */
+const SETUP_TEXT = SETUP_INSTRUCTIONS.split('\n\n')
+  .slice(1)
+  .join('\n\n')
+  .replace(' (also served at /manifest.yml here)', '');
+
+interface LocalBot {
+  bot: RunningBot;
+  signingSecret: string;
+  consoleRunbook: ConsoleRunbook | undefined;
+  startLines: string[];
+}
+
+/** start() as `npm start` runs it, with the console's credentials, its local Slack, its log and its people. */
+async function startLocalBot(
+  env: NodeJS.ProcessEnv,
+  slack: LocalSlack,
+  you: { id: string; name: string },
+  log: Writable,
+): Promise<LocalBot> {
+  const signingSecret = randomBytes(24).toString('hex');
+  const startLines: string[] = [];
+  let consoleRunbook: ConsoleRunbook | undefined;
+  const bot = await start(
+    {
+      ...env,
+      SLACK_BOT_TOKEN: `xoxb-local-${randomBytes(12).toString('hex')}`,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_APP_TOKEN: '',
+      SLACK_API_URL: slack.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID,
+    },
+    (line) => startLines.push(line),
+    {
+      logDestination: log,
+      runbook: (rb) => {
+        consoleRunbook = withStandIns(rb, you);
+        return consoleRunbook.runbook;
+      },
+    },
+  );
+  return { bot, signingSecret, consoleRunbook, startLines };
+}
+
+/** Sends the bot's log to `DATA_DIR/console/bot.log`; what went wrong, if it cannot. */
+function openLog(log: PassThrough, file: string): string | undefined {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const out = createWriteStream(file, { flags: 'a' });
+    out.on('error', () => log.unpipe(out).resume());
+    log.pipe(out);
+    return undefined;
+  } catch (err) {
+    log.resume();
+    return `The bot's log cannot be written to ${file} (${message(err)}); it is dropped.`;
+  }
+}
+
 /** Runs the console until the person leaves; the exit code. Problems are told in words, never as a stack trace. */
 export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<number> {
   const style = chooseStyle(stdout, env);
@@ -67,64 +127,33 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
   if (!ws.channels.has(INCIDENTS_CHANNEL_ID)) ws.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID });
   const people = new People(ws, () => [GENERAL_CHANNEL_ID, INCIDENTS_CHANNEL_ID]);
   const youName = defaultName(env);
-  const you = { id: userIdFor(youName), name: youName };
 
-  const signingSecret = randomBytes(24).toString('hex');
-  const log = new PassThrough();
-  const startLines: string[] = [];
-  let consoleRunbook: ConsoleRunbook | undefined;
   write(style.dim('Starting the bot with a local Slack on this machine…'));
-  let bot: RunningBot;
+  const log = new PassThrough();
+  let local: LocalBot;
   try {
-    bot = await start(
-      {
-        ...env,
-        SLACK_BOT_TOKEN: `xoxb-local-${randomBytes(12).toString('hex')}`,
-        SLACK_SIGNING_SECRET: signingSecret,
-        SLACK_APP_TOKEN: '',
-        SLACK_API_URL: slack.url,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID,
-      },
-      (line) => startLines.push(line),
-      {
-        logDestination: log,
-        runbook: (rb) => {
-          consoleRunbook = withStandIns(rb, you);
-          return consoleRunbook.runbook;
-        },
-      },
-    );
+    local = await startLocalBot(env, slack, { id: userIdFor(youName), name: youName }, log);
   } catch (err) {
     await slack.close();
-    write(
-      err instanceof ConfigError || err instanceof StartupError
-        ? message(err)
-        : `The bot could not start: ${message(err)}`,
-    );
+    const known = err instanceof ConfigError || err instanceof StartupError;
+    write(known ? message(err) : `The bot could not start: ${message(err)}`);
     return 1;
   }
+  const { bot, consoleRunbook } = local;
 
   // The database is open: the console's files may go next to it now.
   const logFile = join(config.dataDir, 'console', 'bot.log');
-  const notes: string[] = [];
-  try {
-    mkdirSync(join(config.dataDir, 'console'), { recursive: true });
-    const out = createWriteStream(logFile, { flags: 'a' });
-    out.on('error', () => log.unpipe(out).resume());
-    log.pipe(out);
-  } catch (err) {
-    log.resume();
-    notes.push(`The bot's log cannot be written to ${logFile} (${message(err)}); it is dropped.`);
-  }
-
+  const logProblem = openLog(log, logFile);
   const roles = new Map<string, string>();
   const { user } = people.ensure(youName);
   for (const p of consoleRunbook?.people ?? []) {
     people.ensureId(p.userId, p.name, p.roleName);
     roles.set(p.userId, p.roleName);
   }
+
+  const quit = new QuitSignal();
+  const term = new Terminal(stdin, stdout, stdin.isTTY === true, () => quit.request());
+  quit.onRequest(() => term.interrupt());
   let saveProblem: string | undefined;
   const save = () => {
     try {
@@ -137,21 +166,13 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
       }
     }
   };
-
-  const term = new Terminal(stdin, stdout, stdin.isTTY === true, () => quit());
   let session: ConsoleSession | undefined;
-  const toBot = new ToBot(`http://127.0.0.1:${bot.port}`, signingSecret, slack, () => session?.activity());
+  const toBot = new ToBot(`http://127.0.0.1:${bot.port}`, local.signingSecret, slack, () => session?.activity());
   session = new ConsoleSession(
     { slack, term, style, people, numbers: new ControlNumbers(), toBot, roles },
     user,
     GENERAL_CHANNEL_ID,
-    // The set-up instructions without their first lines, which speak of set-up mode and what it serves.
-    {
-      setupText: SETUP_INSTRUCTIONS.split('\n\n')
-        .slice(1)
-        .join('\n\n')
-        .replace(' (also served at /manifest.yml here)', ''),
-    },
+    { setupText: SETUP_TEXT },
   );
   save();
   slack.subscribe((call) => {
@@ -163,51 +184,19 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
       style.bold('Incident bot console: the real bot, with a local Slack standing in for Slack.'),
       `You are @${user.name} in #general. Type what you would type in Slack (try ${style.cyan('/incident help')}), or ${style.cyan('/help')} for the console's commands.`,
       ...(consoleRunbook?.notes ?? []),
-      ...startLines.map((l) => style.dim(l)),
-      ...(notes.length ? [] : [style.dim(`The bot's log: ${logFile}.`)]),
+      ...local.startLines.map((l) => style.dim(l)),
+      logProblem ? style.yellow(logProblem) : style.dim(`The bot's log: ${logFile}.`),
       ...(loaded.restored ? [style.dim('Channels and messages from the last run are back.')] : []),
-      ...notes.map((n) => style.yellow(n)),
     ].join('\n'),
   );
 
-  let quitting = false;
-  let resolveQuit: () => void = () => {};
-  const quitRequested = new Promise<void>((r) => {
-    resolveQuit = r;
-  });
-  function quit(): void {
-    quitting = true;
-    resolveQuit();
-    term.interrupt();
-  }
-  const onSignal = () => quit();
+  const onSignal = () => quit.request();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
-  const s = session;
-  // Piped lines come at once: each waits for the bot to go quiet a little longer than a person would.
-  const [quietMs, maxMs] = term.tty ? [250, 3000] : [1000, 8000];
-  while (!quitting) {
-    await Promise.race([s.settle(quietMs, maxMs), quitRequested]);
-    if (quitting) break;
-    try {
-      const modal = s.nextModal();
-      if (modal) {
-        await s.runModal(modal);
-        continue;
-      }
-      const line = await term.ask(s.prompt(), { command: true });
-      if ((await s.handle(line)) === 'quit') break;
-    } catch (err) {
-      if (err instanceof Interrupted || err instanceof Cancelled) continue;
-      if (err instanceof EndOfInput) break;
-      // A fault of the console itself: said in a line, and the console goes on.
-      term.print(style.yellow(`That did not work: ${message(err)}`));
-    }
-  }
+  await session.run(quit);
 
   term.print(style.dim('Stopping: letting the bot finish what it is doing…'));
-  await s.settle(500, 10_000);
+  await session.settle(500, 10_000);
   let code = 0;
   try {
     await bot.stop();

@@ -11,6 +11,7 @@ import { Feed, type OpenedModal } from './feed.js';
 import { ModalRunner } from './modal-runner.js';
 import { cleanName } from './people.js';
 import { press } from './press.js';
+import { Cancelled, EndOfInput, Interrupted } from './terminal.js';
 import type { Who } from './to-bot.js';
 
 const RECENT_MESSAGES = 10;
@@ -21,6 +22,31 @@ export interface SessionOptions {
 }
 
 const who = (u: LocalUser): Who => ({ id: u.id, name: u.name });
+
+/** The console is asked to stop (/quit typed is handled by the session itself): Ctrl-C twice, SIGINT, SIGTERM. */
+export class QuitSignal {
+  requested = false;
+  readonly promise: Promise<void>;
+  private resolve: () => void = () => {};
+  private readonly listeners: (() => void)[] = [];
+
+  constructor() {
+    this.promise = new Promise((r) => {
+      this.resolve = r;
+    });
+  }
+
+  onRequest(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  request(): void {
+    if (this.requested) return;
+    this.requested = true;
+    this.resolve();
+    for (const l of this.listeners) l();
+  }
+}
 
 export class ConsoleSession {
   readonly ctx: ConsoleContext;
@@ -70,11 +96,11 @@ export class ConsoleSession {
   }
 
   /** A modal the bot opened, waiting to be filled in. */
-  nextModal(): OpenedModal | undefined {
+  private nextModal(): OpenedModal | undefined {
     return this.modals.shift();
   }
 
-  runModal(m: OpenedModal): Promise<void> {
+  private runModal(m: OpenedModal): Promise<void> {
     return this.runner.run(m);
   }
 
@@ -85,6 +111,33 @@ export class ConsoleSession {
       const quietFor = Date.now() - this.lastActivity;
       if (quietFor >= quietMs) return;
       await new Promise((r) => setTimeout(r, Math.min(50, quietMs - quietFor)));
+    }
+  }
+
+  /**
+   * Reads and acts on lines until the person leaves (/quit, Ctrl-D, the end of piped input) or `quit` is requested.
+   * A modal the bot opens is filled in before the next line; piped lines wait for the bot to be quiet for longer.
+   */
+  async run(quit: QuitSignal): Promise<void> {
+    const { term } = this.parts;
+    const [quietMs, maxMs] = term.tty ? [250, 3000] : [1000, 8000];
+    while (!quit.requested) {
+      await Promise.race([this.settle(quietMs, maxMs), quit.promise]);
+      if (quit.requested) return;
+      try {
+        const modal = this.nextModal();
+        if (modal) {
+          await this.runModal(modal);
+          continue;
+        }
+        const line = await term.ask(this.prompt(), { command: true });
+        if ((await this.handle(line)) === 'quit') return;
+      } catch (err) {
+        if (err instanceof Interrupted || err instanceof Cancelled) continue;
+        if (err instanceof EndOfInput) return;
+        // A fault of the console itself: said in a line, and the console goes on.
+        this.ctx.say(`That did not work: ${err instanceof Error ? err.message : String(err)}`, 'problem');
+      }
     }
   }
 
