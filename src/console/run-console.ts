@@ -1,7 +1,8 @@
 /**
  * `npm start` without Slack credentials at a terminal, or `npm start -- --console` (`npm run console`) at any time:
- * the real bot (Bolt app in HTTP mode on loopback, listeners, domain, database, runner, timers, as start() builds it)
- * with a local Slack Web API standing in for Slack, and a person typing at the terminal instead of in Slack.
+ * the real bot (Bolt app in HTTP mode on a free port, with a signing secret only the console knows; listeners, domain,
+ * database, runner, timers, as start() builds it) with a local Slack Web API on loopback standing in for Slack, and a
+ * person typing at the terminal instead of in Slack. HOST=127.0.0.1 is passed for the bot's port too.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
