@@ -1,11 +1,20 @@
 /**
  * Composition root: `npm start` runs this. It reads the configuration, opens and migrates the database, and starts the
- * Slack app (HTTP or Socket Mode), or set-up mode when there are no Slack credentials yet.
+ * Slack app (HTTP or Socket Mode). Without Slack credentials it opens the console at a terminal (the real bot with a
+ * local Slack; also `--console` at any time), or set-up mode when nobody is at the keys (a container, a process
+ * manager).
  */
 import { ConfigError } from './config.js';
+import { consoleWanted } from './console/wanted.js';
 import { StartupError, start } from './start.js';
 
 async function main(): Promise<void> {
+  if (consoleWanted(process.argv.slice(2), process.env, process.stdin.isTTY === true)) {
+    // Loaded only when it runs: the bot in Slack never pays for the console's modules.
+    const { runConsole } = await import('./console/run-console.js');
+    const code = await runConsole({ env: process.env, stdin: process.stdin, stdout: process.stdout });
+    process.exit(code);
+  }
   try {
     const bot = await start();
     let stopping = false;

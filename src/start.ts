@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { App } from '@slack/bolt';
 import { createBot } from './bot.js';
 import { type Config, configSecrets, incidentsChannelName, loadConfig } from './config.js';
@@ -25,6 +26,14 @@ export interface RunningBot {
 }
 
 export class StartupError extends Error {}
+
+/** What the console changes about a start (`npm start` passes none). */
+export interface StartOptions {
+  /** Where the bot's log goes (default stdout): the console keeps it off the terminal people type in. */
+  logDestination?: Writable & { isTTY?: boolean };
+  /** Applied to the runbook once it is read and checked (the console fills empty roles with its own people). */
+  runbook?: (runbook: Runbook) => Runbook;
+}
 
 /**
  * DATABASE_URL's server, or else the embedded PostgreSQL in DATA_DIR (its notices go to `say`); migrated either way.
@@ -107,11 +116,16 @@ function redactUrl(url: string): string {
  * Starts the bot as `npm start` does: config, logger, database (migrated), then Slack (HTTP or Socket Mode) or set-up
  * mode. `log` receives the start-up lines (default: the logger, at info).
  */
-export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<RunningBot> {
+export async function start(
+  env: NodeJS.ProcessEnv = process.env,
+  log?: (line: string) => void,
+  options: StartOptions = {},
+): Promise<RunningBot> {
   const config = loadConfig(env);
   const root = createLogger({
     level: config.logLevel,
     ...(config.logFormat ? { format: config.logFormat } : {}),
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
     // The values the bot knows are secret (its tokens, the database password, COMMAND_ENV values), by value too.
     mask: redactWith(configSecrets(config)),
   });
@@ -122,6 +136,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
   let runbook: Runbook;
   try {
     runbook = await loadRunbook(config.runbookFile ?? DEFAULT_RUNBOOK_FILE);
+    if (options.runbook) runbook = options.runbook(runbook);
   } catch (err) {
     if (err instanceof RunbookError) throw new StartupError(err.message);
     throw err;

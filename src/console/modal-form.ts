@@ -1,0 +1,232 @@
+/**
+ * A modal (views.open) as questions in the terminal: its input blocks as fields, each asked with its label and hint,
+ * and what a person types read into `view.state.values` entries as Slack reports them. Slack's own checks happen here
+ * too, before submitting (a required field left empty, a text too long); the bot's checks come back from the
+ * submission as `response_action: errors`. Pure.
+ */
+import { parseDuration } from '../runbook/duration.js';
+import type { ControlOption } from './render-message.js';
+
+export type FieldKind = 'text' | 'select' | 'checkboxes' | 'datetime' | 'number' | 'unsupported';
+
+export interface FormField {
+  blockId: string;
+  actionId: string;
+  label: string;
+  hint?: string;
+  optional: boolean;
+  kind: FieldKind;
+  /** The Block Kit element type, e.g. `plain_text_input`, `static_select`, `radio_buttons`. */
+  elementType: string;
+  multiline?: boolean;
+  minLength?: number;
+  maxLength?: number;
+  placeholder?: string;
+  options?: ControlOption[];
+  initialText?: string;
+  initialOption?: ControlOption;
+  initialOptions?: ControlOption[];
+  /** Unix seconds. */
+  initialDateTime?: number;
+}
+
+/** A state.values entry, or why the typed answer cannot be one (the question is asked again). */
+export type Answer = { ok: true; value: Record<string, unknown> } | { ok: false; problem: string };
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const text = (v: unknown): string => (typeof obj(v).text === 'string' ? (obj(v).text as string) : '');
+
+function option(v: unknown): ControlOption | undefined {
+  const o = obj(v);
+  if (typeof o.value !== 'string') return undefined;
+  const description = text(o.description);
+  return { label: text(o.text), value: o.value, ...(description ? { description } : {}) };
+}
+
+const KINDS: Record<string, FieldKind> = {
+  plain_text_input: 'text',
+  email_text_input: 'text',
+  url_text_input: 'text',
+  static_select: 'select',
+  radio_buttons: 'select',
+  checkboxes: 'checkboxes',
+  datetimepicker: 'datetime',
+  number_input: 'number',
+};
+
+/** The input blocks of a view, in order. */
+export function formFields(view: unknown): FormField[] {
+  return arr(obj(view).blocks).flatMap((block): FormField[] => {
+    const b = obj(block);
+    if (b.type !== 'input') return [];
+    const e = obj(b.element);
+    const elementType = typeof e.type === 'string' ? e.type : 'unknown';
+    const options = arr(e.options).flatMap((o) => option(o) ?? []);
+    const initialOption = option(e.initial_option);
+    const initialOptions = arr(e.initial_options).flatMap((o) => option(o) ?? []);
+    const hint = text(b.hint);
+    const placeholder = text(e.placeholder);
+    return [
+      {
+        blockId: typeof b.block_id === 'string' ? b.block_id : '',
+        actionId: typeof e.action_id === 'string' ? e.action_id : '',
+        label: text(b.label),
+        optional: b.optional === true,
+        kind: KINDS[elementType] ?? 'unsupported',
+        elementType,
+        ...(hint ? { hint } : {}),
+        ...(placeholder ? { placeholder } : {}),
+        ...(e.multiline === true ? { multiline: true } : {}),
+        ...(typeof e.min_length === 'number' ? { minLength: e.min_length } : {}),
+        ...(typeof e.max_length === 'number' ? { maxLength: e.max_length } : {}),
+        ...(options.length ? { options } : {}),
+        ...(typeof e.initial_value === 'string' ? { initialText: e.initial_value } : {}),
+        ...(initialOption ? { initialOption } : {}),
+        ...(initialOptions.length ? { initialOptions } : {}),
+        ...(typeof e.initial_date_time === 'number' ? { initialDateTime: e.initial_date_time } : {}),
+      },
+    ];
+  });
+}
+
+/** The blocks of a view that are not inputs (what the form says before its fields). */
+export function formInfo(view: unknown): unknown[] {
+  return arr(obj(view).blocks).filter((b) => obj(b).type !== 'input');
+}
+
+/** `2026-11-30 14:30 UTC`. */
+export function utcMinute(seconds: number): string {
+  return `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** What Enter keeps, as shown in the question; undefined when Enter leaves the field empty. */
+export function defaultShown(f: FormField): string | undefined {
+  switch (f.kind) {
+    case 'text':
+    case 'number':
+      return f.initialText;
+    case 'select':
+      return f.initialOption?.label;
+    case 'checkboxes':
+      return f.initialOptions?.map((o) => o.label).join(', ');
+    case 'datetime':
+      return f.initialDateTime === undefined ? undefined : utcMinute(f.initialDateTime);
+    default:
+      return undefined;
+  }
+}
+
+/** The lines that introduce a field (after its label): options to choose from and how to answer. */
+export function fieldGuide(f: FormField): string[] {
+  const lines: string[] = [];
+  if (f.options && (f.kind === 'select' || f.kind === 'checkboxes')) {
+    f.options.forEach((o, i) => {
+      lines.push(`  ${i + 1}) ${o.label}${o.description ? ` — ${o.description}` : ''}`);
+    });
+  }
+  if (f.kind === 'select') lines.push('Type a number or a name.');
+  if (f.kind === 'checkboxes') lines.push('Type the numbers to tick, e.g. 1,2; "none" for none.');
+  if (f.kind === 'datetime') lines.push('A time in UTC: 30m (from now), 14:30 (today), or 2026-12-01 14:30.');
+  if (f.kind === 'text' && f.multiline) lines.push('One line; type \\n for a line break.');
+  if (f.kind === 'unsupported') lines.push(`(a ${f.elementType} field, which the console cannot fill; left empty)`);
+  return lines;
+}
+
+const required = (f: FormField): Answer => ({ ok: false, problem: `${f.label} is required.` });
+
+function pick(options: ControlOption[], typed: string): ControlOption | undefined {
+  const t = typed.trim().toLowerCase();
+  if (/^\d+$/.test(t)) return options[Number(t) - 1];
+  const exact = options.find((o) => o.label.toLowerCase() === t || o.value.toLowerCase() === t);
+  if (exact) return exact;
+  const starts = options.filter((o) => o.label.toLowerCase().startsWith(t));
+  return starts.length === 1 ? starts[0] : undefined;
+}
+
+const optionJson = (o: ControlOption) => ({
+  text: { type: 'plain_text', text: o.label, emoji: true },
+  value: o.value,
+});
+
+/** Reads a time typed in UTC: `30m`, `in 1h`, `+45m`, `14:30`, `2026-12-01 14:30`; unix seconds, or null. */
+export function parseTime(typed: string, now: Date): number | null {
+  const t = typed.trim().toLowerCase();
+  const relative = t.replace(/^(in|\+)\s*/, '').replace(/\s+/g, '');
+  const ms = parseDuration(relative);
+  if (ms !== null) return Math.floor((now.getTime() + ms) / 1000);
+  const hm = /^(\d{1,2}):(\d{2})$/.exec(t);
+  if (hm) {
+    const [h, m] = [Number(hm[1]), Number(hm[2])];
+    if (h > 23 || m > 59) return null;
+    const d = new Date(now);
+    d.setUTCHours(h, m, 0, 0);
+    return Math.floor(d.getTime() / 1000);
+  }
+  const full = /^(\d{4})-(\d{2})-(\d{2})[ t](\d{1,2}):(\d{2})(?: ?utc|z)?$/.exec(t);
+  if (full) {
+    const [y, mo, d, h, mi] = full.slice(1).map(Number) as [number, number, number, number, number];
+    const at = Date.UTC(y, mo - 1, d, h, mi);
+    const back = new Date(at);
+    if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59) return null;
+    return Math.floor(at / 1000);
+  }
+  return null;
+}
+
+/** What was typed for a field, as the state.values entry Slack would send; an empty answer keeps the default. */
+export function readAnswer(f: FormField, typed: string, now: Date): Answer {
+  const blank = typed.trim() === '';
+  switch (f.kind) {
+    case 'text': {
+      const value = blank ? (f.initialText ?? '') : f.multiline ? typed.trim().replace(/\\n/g, '\n') : typed.trim();
+      if (value === '' && !f.optional) return required(f);
+      const length = [...value].length;
+      if (f.maxLength !== undefined && length > f.maxLength)
+        return { ok: false, problem: `${f.label} takes at most ${f.maxLength} characters (this is ${length}).` };
+      if (value !== '' && f.minLength !== undefined && length < f.minLength)
+        return { ok: false, problem: `${f.label} needs at least ${f.minLength} characters.` };
+      return { ok: true, value: { type: f.elementType, value: value === '' ? null : value } };
+    }
+    case 'number': {
+      const value = blank ? (f.initialText ?? '') : typed.trim();
+      if (value === '') return f.optional ? { ok: true, value: { type: f.elementType, value: null } } : required(f);
+      if (!/^-?\d+(\.\d+)?$/.test(value)) return { ok: false, problem: `${f.label} is a number.` };
+      return { ok: true, value: { type: f.elementType, value } };
+    }
+    case 'select': {
+      const chosen = blank ? f.initialOption : pick(f.options ?? [], typed);
+      if (!chosen) {
+        if (blank)
+          return f.optional ? { ok: true, value: { type: f.elementType, selected_option: null } } : required(f);
+        return { ok: false, problem: `Choose 1 to ${f.options?.length ?? 0}, or type an option's name.` };
+      }
+      return { ok: true, value: { type: f.elementType, selected_option: optionJson(chosen) } };
+    }
+    case 'checkboxes': {
+      let chosen: ControlOption[];
+      if (blank) chosen = f.initialOptions ?? [];
+      else if (/^(none|-)$/i.test(typed.trim())) chosen = [];
+      else {
+        const picks = typed.split(/[,\s]+/).filter(Boolean);
+        const found = picks.map((p) => pick(f.options ?? [], p));
+        if (found.some((o) => !o))
+          return { ok: false, problem: `Type numbers from 1 to ${f.options?.length ?? 0}, separated by commas.` };
+        chosen = [...new Set(found as ControlOption[])];
+      }
+      if (chosen.length === 0 && !f.optional) return required(f);
+      return { ok: true, value: { type: f.elementType, selected_options: chosen.map(optionJson) } };
+    }
+    case 'datetime': {
+      const seconds = blank ? f.initialDateTime : parseTime(typed, now);
+      if (seconds === undefined)
+        return f.optional ? { ok: true, value: { type: f.elementType, selected_date_time: null } } : required(f);
+      if (seconds === null)
+        return { ok: false, problem: 'Type a time in UTC: 30m (from now), 14:30 (today), or 2026-12-01 14:30.' };
+      return { ok: true, value: { type: f.elementType, selected_date_time: seconds } };
+    }
+    default:
+      return { ok: true, value: { type: f.elementType } };
+  }
+}

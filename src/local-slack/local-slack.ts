@@ -1,0 +1,359 @@
+/**
+ * A local Slack Web API on loopback: what the console stands in for Slack with, and what the end-to-end tests drive
+ * the real Bolt app against.
+ *
+ * Point a WebClient (or Bolt's `clientOptions.slackApiUrl`) at `url`. It parses requests exactly as @slack/web-api
+ * sends them, records every call, keeps a workspace (channels, people, messages, pins, modals) and answers like Slack
+ * does: HTTP 200 with `{ ok: true | false, error? }`. Faults can be injected per method; `subscribe` hears each call
+ * as it is answered.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CallLog, type Failure, type RecordedCall, type WaitOptions } from './call-log.js';
+import { type Handler, type HandlerResult, slackError, webApiMethods } from './methods.js';
+import {
+  type Ephemeral,
+  type LocalChannel,
+  type LocalUser,
+  type LocalView,
+  type SlackArgs,
+  type StoredMessage,
+  str,
+  type Upload,
+  Workspace,
+} from './workspace.js';
+
+export type { Failure, RecordedCall, WaitOptions } from './call-log.js';
+export type { SlackArgs } from './workspace.js';
+
+export interface LocalSlackOptions {
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Keep at most this many recorded calls, the latest (default: all, as tests read them). */
+  keepCalls?: number;
+}
+
+/** Parses a form value as Slack's callers expect: JSON objects/arrays become objects, the rest stay strings. */
+function parseFormValue(value: string): unknown {
+  const first = value.trimStart()[0];
+  if (first !== '{' && first !== '[') return value;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'object' && parsed !== null ? parsed : value;
+  } catch {
+    return value;
+  }
+}
+
+function parseBody(raw: string, contentType: string): SlackArgs {
+  if (raw.length === 0) return {};
+  if (contentType.includes('application/json')) {
+    const parsed: unknown = JSON.parse(raw);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as SlackArgs) : {};
+  }
+  const args: SlackArgs = {};
+  for (const [k, v] of new URLSearchParams(raw)) args[k] = parseFormValue(v);
+  return args;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export class LocalSlack {
+  private readonly log: CallLog;
+  /** Every call answered, in order (at most `keepCalls`, the latest). */
+  readonly calls: RecordedCall[];
+  /** The workspace the methods read and change. */
+  readonly workspace = new Workspace();
+  readonly channels: Map<string, LocalChannel> = this.workspace.channels;
+  readonly views: Map<string, LocalView> = this.workspace.views;
+  readonly users: Map<string, LocalUser> = this.workspace.users;
+  readonly uploads: Map<string, Upload> = this.workspace.uploads;
+  /** User IDs Slack does not know (deleted or mistyped): a DM to one is channel_not_found, an invite user_not_found. */
+  readonly unknownUsers: Set<string> = this.workspace.unknownUsers;
+  /** User groups (S…) and their members, for usergroups.users.list. */
+  readonly usergroups: Map<string, string[]> = this.workspace.usergroups;
+
+  /** Where `apps.connections.open` sends a Socket Mode client (a test's own WebSocket server). */
+  socketModeUrl: string | undefined;
+
+  private readonly server: Server;
+  private readonly port: number;
+  private readonly host: string;
+  private readonly failures = new Map<string, Failure[]>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly handlers: Record<string, Handler>;
+  private closed = false;
+
+  private constructor(server: Server, port: number, opts: LocalSlackOptions) {
+    this.server = server;
+    this.port = port;
+    this.host = opts.host ?? '127.0.0.1';
+    this.log = new CallLog(opts.keepCalls);
+    this.calls = this.log.calls;
+    this.handlers = webApiMethods(this.workspace, {
+      socketModeUrl: () => this.socketModeUrl,
+      uploadUrl: (id) => `${this.origin}/upload/${id}`,
+    });
+  }
+
+  static async start(opts: LocalSlackOptions = {}): Promise<LocalSlack> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, opts.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const slack = new LocalSlack(server, port, opts);
+    server.on('request', (req, res) => {
+      slack.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`local Slack internal error: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    });
+    return slack;
+  }
+
+  private get origin(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  /** Base URL for WebClient's `slackApiUrl`, e.g. `http://127.0.0.1:PORT/api/`. */
+  get url(): string {
+    return `${this.origin}/api/`;
+  }
+
+  /** A response_url served here; POSTs to it are recorded as method `'response_url'` with this key. */
+  responseUrl(key: string = randomBytes(6).toString('hex')): string {
+    return `${this.origin}/response/${encodeURIComponent(key)}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.log.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Forgets recorded calls, pending failures and ephemeral messages; the workspace and its id counters stay. */
+  reset(): void {
+    this.calls.length = 0;
+    this.failures.clear();
+    this.workspace.ephemerals.length = 0;
+  }
+
+  /**
+   * Calls `listener` with every call as it is recorded, after the workspace changed and before the caller has its
+   * answer. Returns a function that stops it.
+   */
+  subscribe(listener: (call: RecordedCall) => void): () => void {
+    return this.log.subscribe(listener);
+  }
+
+  /** Every recorded call to `method`, failed attempts included. */
+  callsTo(method: string): RecordedCall[] {
+    return this.log.callsTo(method);
+  }
+
+  /**
+   * Resolves with the first call to `method` (already recorded or future) that matches `predicate`.
+   * Only calls answered normally count unless `opts.includeFailed`.
+   */
+  waitFor(
+    method: string,
+    predicate?: (call: RecordedCall) => boolean,
+    timeoutMs = 10_000,
+    opts: WaitOptions = {},
+  ): Promise<RecordedCall> {
+    return this.log.waitFor(method, predicate, timeoutMs, opts);
+  }
+
+  /** Resolves with the first `n` matching calls to `method` (see {@link waitFor}) once that many were recorded. */
+  waitForCount(
+    method: string,
+    n: number,
+    predicate?: (call: RecordedCall) => boolean,
+    timeoutMs = 10_000,
+    opts: WaitOptions = {},
+  ): Promise<RecordedCall[]> {
+    return this.log.waitForCount(method, n, predicate, timeoutMs, opts);
+  }
+
+  private record(call: RecordedCall): void {
+    this.log.record(call);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Fault injection
+
+  /**
+   * The next `times` requests to `method` get `failure` instead of the normal answer. Use `'*'` for any method
+   * (method-specific failures are consumed first). Failed attempts are recorded with `failed` set.
+   */
+  failNext(method: string, failure: Failure, times = 1): void {
+    const queue = this.failures.get(method) ?? [];
+    for (let i = 0; i < times; i++) queue.push(failure);
+    this.failures.set(method, queue);
+  }
+
+  private takeFailure(method: string): Failure | undefined {
+    for (const key of [method, '*']) {
+      const queue = this.failures.get(key);
+      const f = queue?.shift();
+      if (queue && queue.length === 0) this.failures.delete(key);
+      if (f) return f;
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // State
+
+  /** Adds a pre-existing channel (e.g. `#incidents`). Returns its ID. The bot is a member unless `botIsMember: false`. */
+  addChannel(
+    name: string,
+    opts: { id?: string; botIsMember?: boolean; members?: string[]; topic?: string; isPrivate?: boolean } = {},
+  ): string {
+    return this.workspace.addChannel(name, opts);
+  }
+
+  /** Registers a user for users.info (unknown U/W IDs still get a plausible generated user). */
+  addUser(id: string, fields: Partial<Omit<LocalUser, 'id'>> = {}): LocalUser {
+    return this.workspace.addUser(id, fields);
+  }
+
+  channelByName(name: string): LocalChannel | undefined {
+    return this.workspace.channelByName(name);
+  }
+
+  /** Current (post-update, non-deleted) messages in a channel, oldest first. Accepts a channel ID, DM ID or user ID. */
+  messagesIn(channel: string): StoredMessage[] {
+    return this.workspace.messagesIn(channel);
+  }
+
+  /** A stored message by channel and ts (including deleted ones), or undefined. */
+  message(channel: string, ts: string): StoredMessage | undefined {
+    return this.workspace.message(channel, ts);
+  }
+
+  /** Ephemeral messages posted so far. */
+  ephemeralMessages(): readonly Ephemeral[] {
+    return this.workspace.ephemerals;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // HTTP
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', this.origin);
+    const contentType = String(req.headers['content-type'] ?? '');
+
+    let method: string;
+    let key: string | undefined;
+    let args: SlackArgs;
+    try {
+      if (url.pathname.startsWith('/api/')) {
+        method = decodeURIComponent(url.pathname.slice('/api/'.length));
+        args = { ...Object.fromEntries([...url.searchParams].map(([k, v]) => [k, parseFormValue(v)])) };
+        Object.assign(args, parseBody(raw, contentType));
+      } else if (url.pathname.startsWith('/upload/')) {
+        // The second step of files.uploadV2: the file's bytes go to the URL getUploadURLExternal gave.
+        const id = decodeURIComponent(url.pathname.slice('/upload/'.length));
+        const pending = this.uploads.get(id);
+        if (pending) pending.content = raw;
+        this.record({ method: 'file_upload', args: { id, bytes: raw.length }, token: undefined, at });
+        res.writeHead(pending ? 200 : 404, { 'content-type': 'text/plain' });
+        res.end(pending ? `OK - ${raw.length}` : 'unknown upload');
+        return;
+      } else if (url.pathname.startsWith('/response/')) {
+        method = 'response_url';
+        key = decodeURIComponent(url.pathname.slice('/response/'.length));
+        args = parseBody(raw, contentType.includes('x-www-form-urlencoded') ? contentType : 'application/json');
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+        return;
+      }
+    } catch {
+      this.sendJson(res, { ok: false, error: 'invalid_json' });
+      return;
+    }
+
+    const auth = req.headers.authorization;
+    const bearer = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+    const token = bearer ?? str(args.token);
+    const base: RecordedCall = { method, args, token, at };
+    if (key !== undefined) base.key = key;
+
+    const failure = this.takeFailure(method);
+    if (failure && 'error' in failure) {
+      const { error, ...extra } = failure;
+      const response = { ...extra, ok: false, error };
+      this.record({ ...base, failed: failure, response });
+      this.sendJson(res, response);
+      return;
+    }
+    if (failure && 'delayMs' in failure) {
+      await this.sleep(failure.delayMs);
+      if (this.closed) return;
+      base.delayedMs = failure.delayMs;
+    } else if (failure) {
+      this.record({ ...base, failed: failure });
+      if (failure.status === 429) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(failure.retryAfter) });
+        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+      } else {
+        res.writeHead(failure.status, { 'content-type': 'text/html' });
+        res.end(`<html><body><h1>${failure.status} Server Error</h1><p>injected failure</p></body></html>`);
+      }
+      return;
+    }
+
+    let result: HandlerResult;
+    if (method === 'response_url') {
+      result = { ok: true };
+    } else if (!token) {
+      result = slackError('not_authed');
+    } else if (!token.startsWith('xox') && !token.startsWith('xapp-')) {
+      result = slackError('invalid_auth');
+    } else {
+      const handler = this.handlers[method];
+      result = handler ? handler(args) : slackError('unknown_method', { req_method: method });
+    }
+    base.response = result;
+    this.record(base);
+    this.sendJson(res, result);
+  }
+
+  private sendJson(res: ServerResponse, body: SlackArgs): void {
+    if (res.writableEnded) return;
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+}

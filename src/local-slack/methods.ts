@@ -1,0 +1,386 @@
+/**
+ * The Slack Web API methods the bot calls, answered as Slack answers them (HTTP 200 with `{ ok: true | false, error? }`)
+ * from and into a {@link Workspace}. Each method is a function of its parsed arguments.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  APP_ID,
+  BASE_TS_SECONDS,
+  BOT_ID,
+  BOT_USER_ID,
+  type LocalChannel,
+  type SlackArgs,
+  type StoredMessage,
+  str,
+  TEAM_ID,
+  type Workspace,
+} from './workspace.js';
+
+export type HandlerResult = SlackArgs & { ok: boolean };
+export type Handler = (args: SlackArgs) => HandlerResult;
+
+/** What the methods need from the server around them. */
+export interface MethodEnv {
+  /** Where `apps.connections.open` sends a Socket Mode client, if anywhere. */
+  socketModeUrl(): string | undefined;
+  /** The URL a file's bytes are sent to (files.getUploadURLExternal). */
+  uploadUrl(fileId: string): string;
+}
+
+const CHANNEL_NAME_RE = /^[a-z0-9_-]+$/;
+
+export function slackError(error: string, extra: SlackArgs = {}): HandlerResult {
+  return { ...extra, ok: false, error };
+}
+
+export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Handler> {
+  const requireChannel = (args: SlackArgs): LocalChannel | HandlerResult => {
+    const id = str(args.channel);
+    const channel = id ? ws.channels.get(id) : undefined;
+    return channel ?? slackError('channel_not_found');
+  };
+  const isError = (v: LocalChannel | HandlerResult): v is HandlerResult => 'ok' in v;
+
+  return {
+    'api.test': (args) => ({ ok: true, args }),
+
+    'apps.connections.open': () =>
+      env.socketModeUrl() ? { ok: true, url: env.socketModeUrl() } : slackError('invalid_auth'),
+
+    'auth.test': () => ({
+      ok: true,
+      url: 'https://test.slack.com/',
+      team: 'Test Team',
+      user: 'incidentbot',
+      team_id: TEAM_ID,
+      user_id: BOT_USER_ID,
+      bot_id: BOT_ID,
+      is_enterprise_install: false,
+    }),
+
+    'conversations.create': (args) => {
+      const name = str(args.name) ?? '';
+      if (name.length === 0) return slackError('invalid_name_required');
+      if (name.length > 80) return slackError('invalid_name_maxlength');
+      if (!CHANNEL_NAME_RE.test(name)) return slackError('invalid_name_specials');
+      if (ws.channelByName(name)) return slackError('name_taken');
+      const isPrivate = str(args.is_private) === 'true' || args.is_private === true;
+      const id = ws.addChannel(name, { isPrivate });
+      const channel = ws.channels.get(id)!;
+      channel.creator = BOT_USER_ID;
+      return { ok: true, channel: ws.channelJson(channel) };
+    },
+
+    'conversations.setTopic': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      if (channel.isArchived) return slackError('is_archived');
+      if (!channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      const topic = str(args.topic) ?? '';
+      if (topic.length > 250) return slackError('too_long');
+      channel.topic = topic;
+      return { ok: true, channel: ws.channelJson(channel) };
+    },
+
+    'conversations.setPurpose': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      if (!channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      channel.purpose = str(args.purpose) ?? '';
+      return { ok: true, channel: ws.channelJson(channel) };
+    },
+
+    'conversations.invite': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      if (channel.isArchived) return slackError('is_archived');
+      if (!channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      const users = (str(args.users) ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0);
+      if (users.length === 0) return slackError('no_user');
+      if (users.includes(BOT_USER_ID)) return slackError('cant_invite_self');
+      const invalid = users.filter((u) => !/^[UW][A-Z0-9]+$/.test(u) || ws.unknownUsers.has(u));
+      if (invalid.length > 0) {
+        return slackError('user_not_found', {
+          errors: invalid.map((user) => ({ user, ok: false, error: 'user_not_found' })),
+        });
+      }
+      if (users.every((u) => channel.members.has(u))) return slackError('already_in_channel');
+      for (const u of users) channel.members.add(u);
+      return { ok: true, channel: ws.channelJson(channel) };
+    },
+
+    'conversations.join': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      if (channel.isArchived) return slackError('is_archived');
+      if (channel.isPrivate && !channel.members.has(BOT_USER_ID))
+        return slackError('method_not_supported_for_channel_type');
+      const already = channel.members.has(BOT_USER_ID);
+      channel.members.add(BOT_USER_ID);
+      const result: HandlerResult = { ok: true, channel: ws.channelJson(channel) };
+      if (already) {
+        result.warning = 'already_in_channel';
+        result.response_metadata = { warnings: ['already_in_channel'] };
+      }
+      return result;
+    },
+
+    'conversations.info': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      return { ok: true, channel: ws.channelJson(channel) };
+    },
+
+    'conversations.members': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      return { ok: true, members: [...channel.members], response_metadata: { next_cursor: '' } };
+    },
+
+    // As Slack: `types` (default public_channel), `exclude_archived`, and pages of `limit` (default 100, at most
+    // 1000) with an opaque `cursor`; `next_cursor` is empty on the last page.
+    'conversations.list': (args) => {
+      const excludeArchived = str(args.exclude_archived) === 'true' || args.exclude_archived === true;
+      const types = new Set((str(args.types) ?? 'public_channel').split(',').map((t) => t.trim()));
+      const list = [...ws.channels.values()].filter(
+        (c) => (!excludeArchived || !c.isArchived) && types.has(c.isPrivate ? 'private_channel' : 'public_channel'),
+      );
+      const limit = Math.min(Math.max(Number(str(args.limit) ?? args.limit ?? 100) || 100, 1), 1000);
+      const cursor = str(args.cursor);
+      const from = cursor
+        ? Number(
+            Buffer.from(cursor, 'base64')
+              .toString()
+              .replace(/^offset:/, ''),
+          )
+        : 0;
+      if (!Number.isInteger(from) || from < 0) return slackError('invalid_cursor');
+      const next = from + limit < list.length ? Buffer.from(`offset:${from + limit}`).toString('base64') : '';
+      return {
+        ok: true,
+        channels: list.slice(from, from + limit).map((c) => ws.channelJson(c)),
+        response_metadata: { next_cursor: next },
+      };
+    },
+
+    'conversations.archive': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      if (channel.isArchived) return slackError('already_archived');
+      if (!channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      channel.isArchived = true;
+      return { ok: true };
+    },
+
+    'chat.postMessage': (args) => {
+      const target = ws.resolvePostTarget(args.channel);
+      if ('error' in target) return slackError(target.error);
+      if (target.channel?.isArchived) return slackError('is_archived');
+      if (target.channel && !target.channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      const text = str(args.text);
+      const blocks = Array.isArray(args.blocks) ? (args.blocks as unknown[]) : undefined;
+      const attachments = Array.isArray(args.attachments) ? (args.attachments as unknown[]) : undefined;
+      if (!text && !blocks?.length && !attachments?.length) return slackError('no_text');
+      const threadTs = str(args.thread_ts);
+      const msg: StoredMessage = {
+        channel: target.id,
+        ts: ws.nextTs(),
+        user: BOT_USER_ID,
+        text,
+        blocks,
+        attachments,
+        metadata: args.metadata,
+        thread_ts: threadTs,
+        edits: 0,
+        deleted: false,
+        history: [],
+      };
+      const list = ws.messages.get(target.id) ?? [];
+      list.push(msg);
+      ws.messages.set(target.id, list);
+      return { ok: true, channel: target.id, ts: msg.ts, message: ws.messageJson(msg) };
+    },
+
+    'chat.update': (args) => {
+      const target = ws.resolvePostTarget(args.channel);
+      if ('error' in target) return slackError(target.error);
+      const ts = str(args.ts);
+      const msg = ts ? ws.message(target.id, ts) : undefined;
+      if (!msg || msg.deleted) return slackError('message_not_found');
+      if (target.channel?.isArchived) return slackError('is_archived');
+      msg.history.push({ text: msg.text, blocks: msg.blocks });
+      if ('text' in args) msg.text = str(args.text);
+      if ('blocks' in args) msg.blocks = Array.isArray(args.blocks) ? (args.blocks as unknown[]) : undefined;
+      if ('attachments' in args) {
+        msg.attachments = Array.isArray(args.attachments) ? (args.attachments as unknown[]) : undefined;
+      }
+      if ('metadata' in args) msg.metadata = args.metadata;
+      msg.edits++;
+      return { ok: true, channel: target.id, ts: msg.ts, text: msg.text ?? '', message: ws.messageJson(msg) };
+    },
+
+    'chat.delete': (args) => {
+      const target = ws.resolvePostTarget(args.channel);
+      if ('error' in target) return slackError(target.error);
+      const ts = str(args.ts);
+      const msg = ts ? ws.message(target.id, ts) : undefined;
+      if (!msg || msg.deleted) return slackError('message_not_found');
+      msg.deleted = true;
+      if (target.channel) target.channel.pins = target.channel.pins.filter((p) => p !== msg.ts);
+      return { ok: true, channel: target.id, ts: msg.ts };
+    },
+
+    'chat.postEphemeral': (args) => {
+      const user = str(args.user);
+      if (!user) return slackError('user_not_found');
+      const text = str(args.text);
+      if (!text && !(Array.isArray(args.blocks) && args.blocks.length > 0)) return slackError('no_text');
+      ws.ephemerals.push({ channel: str(args.channel) ?? '', user, text, blocks: args.blocks });
+      return { ok: true, message_ts: ws.nextTs() };
+    },
+
+    'chat.getPermalink': (args) => {
+      const target = ws.resolvePostTarget(args.channel);
+      if ('error' in target) return slackError(target.error);
+      const ts = str(args.message_ts);
+      const msg = ts ? ws.message(target.id, ts) : undefined;
+      if (!msg) return slackError('message_not_found');
+      return {
+        ok: true,
+        channel: target.id,
+        permalink: `https://test.slack.com/archives/${target.id}/p${msg.ts.replace('.', '')}`,
+      };
+    },
+
+    'pins.add': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      if (!channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      const ts = str(args.timestamp);
+      const msg = ts ? ws.message(channel.id, ts) : undefined;
+      if (!msg || msg.deleted) return slackError('message_not_found');
+      if (channel.pins.includes(msg.ts)) return slackError('already_pinned');
+      channel.pins.push(msg.ts);
+      return { ok: true };
+    },
+
+    'pins.remove': (args) => {
+      const channel = requireChannel(args);
+      if (isError(channel)) return channel;
+      const ts = str(args.timestamp);
+      if (!ts || !channel.pins.includes(ts)) return slackError('not_pinned');
+      channel.pins = channel.pins.filter((p) => p !== ts);
+      return { ok: true };
+    },
+
+    'views.open': (args) => openView(ws, 'views.open', args),
+    'views.push': (args) => openView(ws, 'views.push', args),
+
+    'views.update': (args) => {
+      const viewId = str(args.view_id);
+      const externalId = str(args.external_id);
+      const existing = viewId
+        ? ws.views.get(viewId)
+        : [...ws.views.values()].find((v) => externalId !== undefined && v.view.external_id === externalId);
+      if (!existing) return slackError('not_found');
+      if (typeof args.view !== 'object' || args.view === null) return slackError('invalid_arguments');
+      const hash = str(args.hash);
+      if (hash !== undefined && hash !== existing.view.hash) return slackError('hash_conflict');
+      existing.view = viewJson(existing.id, args.view as SlackArgs);
+      return { ok: true, view: existing.view };
+    },
+
+    'files.getUploadURLExternal': (args) => {
+      const id = ws.nextFileId();
+      ws.uploads.set(id, {
+        id,
+        filename: str(args.filename) ?? '',
+        content: '',
+        channel: undefined,
+        threadTs: undefined,
+      });
+      return { ok: true, upload_url: env.uploadUrl(id), file_id: id };
+    },
+
+    'files.completeUploadExternal': (args) => {
+      const files = (Array.isArray(args.files) ? args.files : []) as { id: string; title?: string }[];
+      const done = [];
+      for (const f of files) {
+        const u = ws.uploads.get(f.id);
+        if (!u) return slackError('file_not_found');
+        u.channel = str(args.channel_id);
+        u.threadTs = str(args.thread_ts);
+        done.push({ id: u.id, name: u.filename, title: f.title ?? u.filename });
+      }
+      return { ok: true, files: done };
+    },
+
+    'usergroups.users.list': (args) => {
+      const members = ws.usergroups.get(str(args.usergroup) ?? '');
+      return members ? { ok: true, users: [...members] } : slackError('no_such_subteam');
+    },
+
+    'users.info': (args) => {
+      const id = str(args.user);
+      if (!id || !/^[UW][A-Z0-9]+$/.test(id)) return slackError('user_not_found');
+      const u = ws.user(id);
+      return {
+        ok: true,
+        user: {
+          id: u.id,
+          team_id: TEAM_ID,
+          name: u.name,
+          deleted: false,
+          real_name: u.real_name,
+          tz: u.tz,
+          tz_label: 'Greenwich Mean Time',
+          tz_offset: 0,
+          is_admin: false,
+          is_owner: false,
+          is_bot: u.is_bot,
+          is_app_user: false,
+          updated: BASE_TS_SECONDS,
+          profile: {
+            real_name: u.real_name,
+            real_name_normalized: u.real_name,
+            display_name: u.name,
+            display_name_normalized: u.name,
+            email: u.email,
+            image_48: `https://secure.gravatar.com/avatar/${u.id}.jpg?s=48`,
+            team: TEAM_ID,
+          },
+        },
+      };
+    },
+  };
+}
+
+function viewJson(id: string, given: SlackArgs): SlackArgs {
+  return {
+    team_id: TEAM_ID,
+    state: { values: {} },
+    hash: `${BASE_TS_SECONDS}.${randomBytes(4).toString('hex')}`,
+    clear_on_close: false,
+    notify_on_close: false,
+    root_view_id: id,
+    app_id: APP_ID,
+    bot_id: BOT_ID,
+    ...given,
+    id,
+  };
+}
+
+function openView(ws: Workspace, method: 'views.open' | 'views.push', args: SlackArgs): HandlerResult {
+  const triggerId = str(args.trigger_id);
+  if (!triggerId) return slackError('invalid_arguments', { response_metadata: { messages: ['missing trigger_id'] } });
+  if (typeof args.view !== 'object' || args.view === null) return slackError('invalid_arguments');
+  if (ws.usedTriggers.has(triggerId)) return slackError('exchanged_trigger_id');
+  ws.usedTriggers.add(triggerId);
+  const id = ws.nextViewId();
+  const view = viewJson(id, args.view as SlackArgs);
+  ws.views.set(id, { id, view, triggerId, openedBy: method });
+  return { ok: true, view };
+}

@@ -1,0 +1,256 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONSOLE_COMMANDS, commandList, parseConsoleInput } from '../../src/console/commands.js';
+import { ControlNumbers } from '../../src/console/control-numbers.js';
+import { formFields, formInfo, parseTime, readAnswer } from '../../src/console/modal-form.js';
+import { cleanName, defaultName, People, userIdFor } from '../../src/console/people.js';
+import type { Control } from '../../src/console/render-message.js';
+import { withStandIns } from '../../src/console/stand-ins.js';
+import { loadWorkspace, saveWorkspace, workspaceFile } from '../../src/console/workspace-file.js';
+import { Workspace } from '../../src/local-slack/workspace.js';
+import { loadRunbook } from '../../src/runbook/runbook.js';
+import { resolveModal, statusUpdateModal } from '../../src/templates/modals.js';
+import { runParamsModal } from '../../src/templates/playbook.js';
+import { makeIncident } from '../support/incident-fixture.js';
+import { testRunbook } from '../support/test-runbook.js';
+
+describe('what can be typed at the console', () => {
+  it.each([
+    ['', { kind: 'empty' }],
+    ['   ', { kind: 'empty' }],
+    ['/incident sev1 db down', { kind: 'slash', command: '/incident', text: 'sev1 db down' }],
+    ['/INCIDENT   list ', { kind: 'slash', command: '/incident', text: 'list' }],
+    ['/incident', { kind: 'slash', command: '/incident', text: '' }],
+    ['press 2', { kind: 'press', target: '2' }],
+    ['/press Approve and run', { kind: 'press', target: 'Approve and run' }],
+    ['press', { kind: 'press', target: '' }],
+    ['/as bob', { kind: 'as', name: 'bob' }],
+    ['/open #inc-1', { kind: 'open', channel: '#inc-1' }],
+    ['/channels', { kind: 'channels' }],
+    ['/help', { kind: 'help' }],
+    ['/?', { kind: 'help' }],
+    ['/quit', { kind: 'quit' }],
+    ['/exit', { kind: 'quit' }],
+    ['/setup', { kind: 'setup' }],
+    ['/foo bar', { kind: 'unknown', word: '/foo' }],
+    ['hello there', { kind: 'message', text: 'hello there' }],
+    ['@bot help', { kind: 'message', text: '@bot help' }],
+  ])('%j', (line, parsed) => {
+    expect(parseConsoleInput(line)).toEqual(parsed);
+  });
+
+  it('lists every command of the table, with its usage', () => {
+    const list = commandList();
+    expect(list).toHaveLength(CONSOLE_COMMANDS.length);
+    for (const [i, c] of CONSOLE_COMMANDS.entries()) expect(list[i]).toContain(c.usage);
+    const helpAt = list.map((l) => l.indexOf(CONSOLE_COMMANDS[list.indexOf(l)]!.help));
+    expect(new Set(helpAt).size).toBe(1);
+  });
+});
+
+describe('a modal asked field by field', () => {
+  const now = new Date('2026-11-30T10:00:00Z');
+  const incident = makeIncident();
+  const update = statusUpdateModal(incident, 'meta', now);
+  const fields = formFields(update);
+  const field = (label: string) => fields.find((f) => f.label === label)!;
+
+  it('reads the status update form: its fields, kinds, hints and defaults', () => {
+    expect(fields.map((f) => [f.label, f.kind, f.optional])).toEqual([
+      ['Status', 'select', false],
+      ['Affected', 'text', false],
+      ['Current impact', 'text', false],
+      ['Current status', 'text', false],
+      ['Mitigation steps', 'text', true],
+      ['Next update', 'datetime', false],
+      ['Flags', 'checkboxes', true],
+    ]);
+    expect(field('Status').initialOption).toEqual({ label: 'Investigating', value: 'investigating' });
+    expect(field('Next update').initialDateTime).toBe(Math.floor(now.getTime() / 1000) + 30 * 60);
+    expect(formInfo(update)).toHaveLength(1);
+    expect(formFields(resolveModal(incident, 'm'))[0]?.hint).toBe('What fixed it. The post-mortem comes next.');
+  });
+
+  it('asks again for an empty required field, as Slack does before sending', () => {
+    expect(readAnswer(field('Affected'), '', now)).toEqual({ ok: false, problem: 'Affected is required.' });
+    expect(readAnswer(field('Affected'), '  api users ', now)).toEqual({
+      ok: true,
+      value: { type: 'plain_text_input', value: 'api users' },
+    });
+    expect(readAnswer(field('Mitigation steps'), '', now)).toEqual({
+      ok: true,
+      value: { type: 'plain_text_input', value: null },
+    });
+    expect(readAnswer(field('Current status'), 'one\\ntwo', now)).toMatchObject({ value: { value: 'one\ntwo' } });
+    const long = readAnswer(field('Affected'), 'x'.repeat(501), now);
+    expect(long).toEqual({ ok: false, problem: 'Affected takes at most 500 characters (this is 501).' });
+  });
+
+  it('chooses an option by number or name, keeps the default on Enter, refuses what is not one', () => {
+    const status = field('Status');
+    const chosen = (typed: string) => readAnswer(status, typed, now);
+    expect(chosen('')).toMatchObject({ value: { selected_option: { value: 'investigating' } } });
+    expect(chosen('2')).toMatchObject({ value: { type: 'static_select', selected_option: { value: 'mitigated' } } });
+    expect(chosen('resol')).toMatchObject({ value: { selected_option: { value: 'resolved' } } });
+    expect(chosen('9')).toEqual({ ok: false, problem: "Choose 1 to 3, or type an option's name." });
+    const flags = field('Flags');
+    expect(readAnswer(flags, '1, 2', now)).toMatchObject({
+      value: { selected_options: [{ value: 'customer_impact' }, { value: 'data_loss_risk' }] },
+    });
+    expect(readAnswer(flags, 'none', now)).toMatchObject({ value: { selected_options: [] } });
+    expect(readAnswer(flags, '3', now)).toMatchObject({ ok: false });
+  });
+
+  it('reads times in UTC: from now, today, or a date', () => {
+    expect(parseTime('30m', now)).toBe(now.getTime() / 1000 + 1800);
+    expect(parseTime('in 1h', now)).toBe(now.getTime() / 1000 + 3600);
+    expect(parseTime('14:30', now)).toBe(Date.parse('2026-11-30T14:30:00Z') / 1000);
+    expect(parseTime('2026-12-01 09:05', now)).toBe(Date.parse('2026-12-01T09:05:00Z') / 1000);
+    expect(parseTime('2026-02-30 09:05', now)).toBeNull();
+    expect(parseTime('25:00', now)).toBeNull();
+    expect(parseTime('soon', now)).toBeNull();
+    expect(readAnswer(field('Next update'), 'soon', now)).toMatchObject({ ok: false });
+    expect(readAnswer(field('Next update'), '', now)).toMatchObject({
+      value: { type: 'datetimepicker', selected_date_time: now.getTime() / 1000 + 1800 },
+    });
+  });
+
+  it('reads a step parameter with its hint and default', async () => {
+    const rb = await loadRunbook();
+    const pb = rb.playbooks.find((p) => p.id === 'database-connection-failures')!;
+    const step = pb.detection.find((s) => s.type === 'command')!;
+    if (step.type !== 'command') throw new Error('a command step');
+    const [lines] = formFields(runParamsModal(step, pb, 'meta'));
+    expect(lines).toMatchObject({ label: 'lines', blockId: 'param:lines', initialText: '100', maxLength: 64 });
+    expect(lines?.hint).toBeTruthy();
+  });
+});
+
+describe('people and the runbook in the console', () => {
+  it('makes names and IDs from what is typed', () => {
+    expect(cleanName(' @Bob ')).toBe('bob');
+    expect(cleanName('Jean Luc!')).toBe('jeanluc');
+    expect(cleanName('!!!')).toBeNull();
+    expect(userIdFor('on-call')).toBe('U0ONCALL');
+    expect(userIdFor('oncall')).toBe('U0ONCALL');
+    expect(defaultName({ USER: 'Alice' })).toBe('alice');
+    expect(defaultName({ LOGNAME: 'carol' })).toBe('carol');
+    expect(defaultName({})).toBe('you');
+  });
+
+  it('finds a person by name or by the ID their name stands for, and adds a new one to the common channels', () => {
+    const ws = new Workspace();
+    const general = ws.addChannel('general');
+    const people = new People(ws, () => [general]);
+    const { user, created } = people.ensure('bob');
+    expect(created).toBe(true);
+    expect(user).toMatchObject({ id: 'U0BOB', name: 'bob' });
+    expect(ws.channels.get(general)?.members.has('U0BOB')).toBe(true);
+    expect(people.ensure('BOB').created).toBe(false);
+    people.ensureId('U0ONCALL', 'on-call', 'On-Call Engineer');
+    expect(people.find('oncall')?.id).toBe('U0ONCALL');
+    expect(people.find('on-call')?.id).toBe('U0ONCALL');
+  });
+
+  it('stands in a person for every role without contacts, and fills empty access lists', async () => {
+    const rb = await loadRunbook();
+    const { runbook, people, notes } = withStandIns(rb, { id: 'U0ALICE', name: 'alice' });
+    expect(runbook.escalation.roles.on_call?.contacts).toEqual(['U0ONCALL']);
+    expect(runbook.escalation.roles.senior_devops?.contacts).toEqual(['U0SENIORDEVOPS']);
+    expect(people.find((p) => p.userId === 'U0ONCALL')).toEqual({
+      userId: 'U0ONCALL',
+      name: 'on-call',
+      roleName: 'On-Call Engineer',
+    });
+    expect(runbook.access.responders[0]).toBe('U0ALICE');
+    expect(runbook.access.approvers).not.toContain('U0ALICE');
+    expect(runbook.access.approvers).toContain('U0SENIORDEVOPS');
+    expect(notes.join(' ')).toContain('@on-call (On-Call Engineer)');
+    expect(rb.escalation.roles.on_call?.contacts).toEqual([]);
+  });
+
+  it('keeps the contacts and access a runbook names', () => {
+    const rb = testRunbook();
+    const { runbook, people, notes } = withStandIns(rb, { id: 'U0ALICE', name: 'alice' });
+    expect(runbook.escalation.roles).toEqual(rb.escalation.roles);
+    expect(people.map((p) => p.name)).toContain('oncall');
+    expect(runbook.access.responders).toEqual(['U0ALICE']);
+    expect(runbook.access.approvers).toEqual([]);
+    expect(notes.join(' ')).not.toContain('stands in');
+  });
+});
+
+describe('numbers of controls', () => {
+  const control = (actionId: string, label: string, value?: string): Control => ({
+    kind: 'button',
+    actionId,
+    blockId: 'b',
+    label,
+    ...(value ? { value } : {}),
+  });
+
+  it('keeps a control its number while it is the same, and gives a changed one a new number', () => {
+    const numbers = new ControlNumbers();
+    const at = { channel: 'C1', ts: '1.1', ephemeral: false };
+    expect(numbers.numberFor(at, control('ack', 'Acknowledge', '7'))).toBe(1);
+    expect(numbers.numberFor(at, control('resolve', 'Resolve', '7'))).toBe(2);
+    expect(numbers.numberFor(at, control('ack', 'Acknowledge', '7'))).toBe(1);
+    expect(numbers.numberFor(at, control('ack', 'Take command', '{"take":"U1"}'))).toBe(3);
+    expect(numbers.get(2)).toEqual({ ...at, actionId: 'resolve', value: '7' });
+    expect(numbers.get(9)).toBeUndefined();
+  });
+
+  it('finds a label shown last, in the current channel first', () => {
+    const numbers = new ControlNumbers();
+    numbers.numberFor({ channel: 'C1', ts: '1', ephemeral: false }, control('ack', 'Acknowledge', '1'));
+    numbers.numberFor({ channel: 'D1', ts: '2', ephemeral: false }, control('ack', 'Acknowledge', '1'));
+    expect(numbers.byLabel('acknowledge', 'C1')).toBe(1);
+    expect(numbers.byLabel('ACK', 'D1')).toBe(2);
+    expect(numbers.byLabel('acknowledge', 'C9')).toBe(2);
+    expect(numbers.byLabel('resolve', 'C1')).toBeUndefined();
+  });
+});
+
+describe("the console's local Slack on disk", () => {
+  it('saves and restores channels, people, messages and id counters', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'console-ws-'));
+    try {
+      const file = workspaceFile(dir, 'postgresql://x/y');
+      expect(file).toMatch(/console\/slack-[0-9a-f]{10}\.json$/);
+      expect(workspaceFile(dir, undefined)).not.toBe(file);
+      const ws = new Workspace();
+      const c = ws.addChannel('inc-1-db-down', { members: ['U0ALICE'] });
+      ws.addUser('U0ALICE', { name: 'alice' });
+      ws.addMessage(c, 'U0ALICE', 'hello');
+      ws.dmFor('U0ONCALL');
+      saveWorkspace(file, ws);
+
+      const back = new Workspace();
+      expect(loadWorkspace(file, back)).toEqual({ restored: true });
+      expect(back.channelByName('inc-1-db-down')?.members.has('U0ALICE')).toBe(true);
+      expect(back.messagesIn(c).map((m) => m.text)).toEqual(['hello']);
+      expect(back.users.get('U0ALICE')?.name).toBe('alice');
+      expect(back.dmUser('D0ONCALL')).toBe('U0ONCALL');
+      expect(back.nextChannelId()).not.toBe(c);
+      expect(loadWorkspace(join(dir, 'none.json'), new Workspace())).toEqual({ restored: false });
+
+      // A workspace made later (the saved one lost) gives out ids the first did not.
+      const later = new Workspace();
+      later.startIdsAt(Date.now());
+      const fresh = later.nextChannelId();
+      expect(fresh).toMatch(/^C\d{8}$/);
+      expect(fresh).not.toBe(c);
+      expect(Number(later.nextTs().split('.')[0])).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 1);
+
+      await writeFile(file, '{"version": 1, "channels": ');
+      const broken = loadWorkspace(file, new Workspace());
+      expect(broken.restored).toBe(false);
+      expect(broken.problem).toContain('could not be read');
+      expect(await readFile(`${file}.unreadable`, 'utf8')).toContain('"version"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
