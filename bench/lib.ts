@@ -20,7 +20,8 @@ const PG_BASE_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 export const LIMITS_OFF = { DECLARE_RATE_LIMIT: 'off', RUN_RATE_LIMIT: 'off', CHANNEL_CREATE_LIMIT: 'off' } as const;
 
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
-const READY_TIMEOUT_MS = 30_000;
+/** How long a child may take to print its ready line: on a machine others load, a start took over 30 s. */
+const READY_TIMEOUT_MS = 120_000;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
