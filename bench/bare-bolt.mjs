@@ -1,6 +1,7 @@
 /**
- * The baseline for bench/ack: a Bolt app that does nothing but ack `/incident`. Same Bolt version, same receiver
- * (HTTPReceiver), same signature checks as the bot; no database, no services, no other listeners.
+ * The baseline for the benches: a Bolt app that does nothing but ack `/incident`, every button or select click
+ * (block_actions) and every modal submission (view_submission). Same Bolt version, same receiver (HTTPReceiver),
+ * same signature checks as the bot; no database, no services, no other listeners.
  *
  * Plain JavaScript, run by plain node like the built bot (dist/app.js), so neither pays for a TypeScript loader.
  *
@@ -19,6 +20,8 @@ if (!token || !signingSecret || !slackApiUrl) {
 
 const app = new App({ token, signingSecret, clientOptions: { slackApiUrl } });
 app.command('/incident', async ({ ack }) => ack());
+app.action(/.*/, async ({ ack }) => ack());
+app.view(/.*/, async ({ ack }) => ack());
 
 const server = await app.start({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
 const { port } = server.address();

@@ -1,11 +1,15 @@
 /**
- * What bench/ack/ and bench/escalation/ share: running a bench (clean-up on exit and on Ctrl-C, exit codes), a
- * fresh Postgres schema, the app's child processes (start, ready line, logs, stop), CPU readings and figures.
+ * What the benches share: running a bench (clean-up on exit and on Ctrl-C, exit codes), a fresh Postgres schema, a
+ * Redis key prefix, the app's child processes (start, ready line, logs, stop), signed requests, CPU and memory
+ * readings and figures.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { RedisRequester } from '../src/store/redis-requester.js';
+import { signSlackRequest } from '../test/support/slack-request.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PG_BASE_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -16,7 +20,8 @@ const PG_BASE_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 export const LIMITS_OFF = { DECLARE_RATE_LIMIT: 'off', RUN_RATE_LIMIT: 'off', CHANNEL_CREATE_LIMIT: 'off' } as const;
 
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
-const READY_TIMEOUT_MS = 30_000;
+/** How long a child may take to print its ready line: on a machine others load, a start took over 30 s. */
+const READY_TIMEOUT_MS = 120_000;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -132,6 +137,66 @@ export class BenchSchema {
 }
 
 // -------------------------------------------------------------------------------------------------------------------
+// A Redis key prefix
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A key prefix `bench-<bench>-<pid>-<time>:` on REDIS_URL (BENCH_REDIS_URL): what bots that share a Redis are given
+ * as REDIS_URL and REDIS_KEY_PREFIX, so that they share it with each other and with nobody else.
+ */
+export class BenchRedis {
+  private constructor(
+    readonly url: string,
+    readonly prefix: string,
+  ) {}
+
+  static async create(bench: string): Promise<BenchRedis> {
+    const r = new BenchRedis(REDIS_URL, `bench-${bench}-${process.pid}-${Date.now().toString(36)}:`);
+    try {
+      await r.command(['PING']);
+    } catch (err) {
+      throw new BenchBroken(`cannot use Redis at ${REDIS_URL}: ${err instanceof Error ? err.message : err}`);
+    }
+    return r;
+  }
+
+  /** The environment that points a bot at this Redis and prefix. */
+  get env(): { REDIS_URL: string; REDIS_KEY_PREFIX: string } {
+    return { REDIS_URL: this.url, REDIS_KEY_PREFIX: this.prefix };
+  }
+
+  /** Sends one command on a fresh connection; throws on a Redis error. */
+  async command(args: (string | number)[]): Promise<unknown> {
+    const requester = new RedisRequester(new URL(this.url), 5000);
+    try {
+      const answer = (await requester.request({ body: args })) as { result?: unknown; error?: string };
+      if (answer.error) throw new Error(answer.error);
+      return answer.result;
+    } finally {
+      requester.close();
+    }
+  }
+
+  /** Deletes every key under the prefix (a failure is printed, not thrown). */
+  async drop(): Promise<void> {
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = (await this.command(['SCAN', cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000])) as [
+          string,
+          string[],
+        ];
+        cursor = next;
+        if (keys.length) await this.command(['DEL', ...keys]);
+      } while (cursor !== '0');
+    } catch (e) {
+      console.error(`could not delete the Redis keys ${this.prefix}*: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------------
 // Child processes
 
 export interface Child {
@@ -142,9 +207,9 @@ export interface Child {
   port: number;
   stdout: string[];
   stderr: string[];
-  /** Error log entries (`[ERROR] …` from Bolt's logger, or an uncaught error) on stderr or stdout. */
+  /** Error log entries (the bot's JSON lines at level error, `[ERROR] …` from Bolt's logger, or an uncaught error). */
   errorLines: number;
-  /** Warning log entries (`[WARN] …`). */
+  /** Warning log entries (JSON lines at level warn, `[WARN] …`). */
   warnLines: number;
   /** First line of each kind of error/warning entry (digits masked) -> count. */
   logKinds: Map<string, number>;
@@ -176,6 +241,29 @@ const WARN_ENTRY = /^\[WARN\]/;
 const MAX_LOG_KINDS = 20;
 const GC_PROBE_PREFIX = '[gc-probe] ';
 
+const JSON_LEVEL = /"level":"(\w+)"/;
+const JSON_MSG = /"msg":"((?:[^"\\]|\\.)*)"/;
+const JSON_ERR_MESSAGE = /"err":\{[^{}]*?"message":"((?:[^"\\]|\\.)*)"/;
+
+/**
+ * An error or warning entry of a child's log, with the text that names its kind: a JSON line of the bot's logger
+ * (`{"level":"error",…,"msg":…}`, with its error's message), or a `[ERROR] …` / `[WARN] …` line of Bolt's console
+ * logger (bare Bolt) or an uncaught error. Null for anything else.
+ */
+function logEntry(line: string): { level: 'error' | 'warn'; text: string } | null {
+  if (line.startsWith('{')) {
+    const level = JSON_LEVEL.exec(line)?.[1];
+    const kind = level === 'error' || level === 'fatal' ? 'error' : level === 'warn' ? 'warn' : null;
+    if (!kind) return null;
+    const msg = JSON_MSG.exec(line)?.[1] ?? '';
+    const err = JSON_ERR_MESSAGE.exec(line)?.[1];
+    return { level: kind, text: `[${kind.toUpperCase()}] ${msg}${err ? ` (${err})` : ''}` };
+  }
+  if (ERROR_ENTRY.test(line)) return { level: 'error', text: line };
+  if (WARN_ENTRY.test(line)) return { level: 'warn', text: line };
+  return null;
+}
+
 /** Keeps the last lines of a child's stream and counts its error/warning log entries by kind. */
 function readLog(c: Child, lines: string[], chunk: string, maskRefs: boolean): void {
   for (const line of chunk.split('\n')) {
@@ -185,12 +273,14 @@ function readLog(c: Child, lines: string[], chunk: string, maskRefs: boolean): v
       for (const w of c.gcWaiters.splice(0)) w(heap);
       continue;
     }
-    const isError = ERROR_ENTRY.test(line);
-    const isWarn = !isError && WARN_ENTRY.test(line);
+    const entry = logEntry(line);
+    const isError = entry?.level === 'error';
+    const isWarn = entry?.level === 'warn';
     if (isError) c.errorLines++;
     if (isWarn) c.warnLines++;
-    if (isError || isWarn) {
-      const kind = (maskRefs ? line.replace(/\b[0-9A-F]{6}\b/g, '…') : line).replace(/\d+/g, 'N').slice(0, 160);
+    if (entry) {
+      const text = entry.text;
+      const kind = (maskRefs ? text.replace(/\b[0-9A-F]{6}\b/g, '…') : text).replace(/\d+/g, 'N').slice(0, 160);
       if (c.logKinds.has(kind) || c.logKinds.size < MAX_LOG_KINDS)
         c.logKinds.set(kind, (c.logKinds.get(kind) ?? 0) + 1);
     }
@@ -306,7 +396,7 @@ function dumpChild(c: Child): void {
 }
 
 /** SIGTERM, then SIGKILL if it has not exited 5 s later. */
-async function stopChild(c: Child): Promise<void> {
+export async function stopChild(c: Child): Promise<void> {
   if (c.exitCode !== undefined) return;
   c.proc.kill('SIGTERM');
   const stuck = await Promise.race([
@@ -352,6 +442,102 @@ export async function gcProbe(c: Child): Promise<Heap | undefined> {
   c.proc.kill('SIGUSR2');
   return Promise.race([answer, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
 }
+
+// -------------------------------------------------------------------------------------------------------------------
+// Signed requests
+
+export interface Answer {
+  /** HTTP status; -1 on a network error or timeout. */
+  status: number;
+  /** The response body (an ack's payload, when there is one). */
+  body: string;
+  /** Date.now() when the request was sent (after signing). */
+  sentAt: number;
+  /** From sending to the end of the response, in ms. */
+  ms: number;
+  /** Why there was no answer (status -1): `ECONNRESET`, `timeout`, … */
+  error?: string;
+}
+
+/**
+ * Signs a form body now, with Slack's v0 scheme, and POSTs it to the app's /slack/events on 127.0.0.1:`port`, as Slack
+ * sends a slash command or an interaction payload. Resolves with the answer; never rejects.
+ */
+export function postSigned(agent: http.Agent, port: number, body: string, timeoutMs = 15_000): Promise<Answer> {
+  const signed = signSlackRequest(SIGNING_SECRET, body);
+  const sentAt = Date.now();
+  const t0 = performance.now();
+  return new Promise<Answer>((resolve) => {
+    let text = '';
+    let settled = false;
+    const done = (status: number, error?: Error) => {
+      if (settled) return;
+      settled = true;
+      const answer: Answer = { status, body: text, sentAt, ms: performance.now() - t0 };
+      if (error) answer.error = (error as NodeJS.ErrnoException).code ?? error.message;
+      resolve(answer);
+    };
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/slack/events',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+          ...signed,
+        },
+      },
+      (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => done(res.statusCode ?? 0));
+        res.on('error', (e) => done(-1, e));
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => done(-1, e));
+    req.end(body);
+  });
+}
+
+/** GETs `path` on the app (a connection of its own); status -1 on a network error. */
+export function getJson(port: number, path: string, timeoutMs = 15_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve({ status: -1, body: e.message }));
+  });
+}
+
+// -------------------------------------------------------------------------------------------------------------------
+// Memory readings
+
+/** VmRSS and its peak VmHWM of a process, from /proc/<pid>/status. */
+export interface Mem {
+  rssKb: number;
+  hwmKb: number;
+}
+
+export function readMem(pid: number): Mem {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
+}
+
+/** Kilobytes to megabytes, one decimal. */
+export const mb = (kb: number) => round(kb / 1024, 1);
 
 // -------------------------------------------------------------------------------------------------------------------
 // CPU readings

@@ -1,25 +1,11 @@
 /** The figures of bench/ack: ack and card latency per phase, memory readings and the consistency check. */
-import { readFileSync } from 'node:fs';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
 import { type BenchSchema, percentile, round } from '../lib.js';
 import type { CallIndex } from './calls.js';
 import type { LoadResult, Probe } from './load.js';
 import { SLACK_ACK_DEADLINE_MS } from './settings.js';
 
-/** VmRSS and its peak VmHWM of a process, from /proc/<pid>/status. */
-export interface Mem {
-  rssKb: number;
-  hwmKb: number;
-}
-
-export function readMem(pid: number): Mem {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
-}
-
-/** Kilobytes to megabytes, one decimal. */
-export const mb = (kb: number) => round(kb / 1024, 1);
+export { type Mem, mb, readMem } from '../lib.js';
 
 export interface AckFigures {
   target: 'bare' | 'ours';

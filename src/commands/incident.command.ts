@@ -84,7 +84,8 @@ const HANDLERS: {
     await c.tell(renderDeclaredReply(r.incident, r.problems));
   },
   async list(_cmd, c) {
-    await c.tell(renderIncidentList(await c.deps.incidents.listOpen(c.teamId), new Date()));
+    const open = await c.deps.incidents.listOpen(c.teamId);
+    await c.tell(renderIncidentList(open.incidents, new Date(), open.total));
   },
   set_severity: (cmd, c, i) => c.deps.incidents.changeSeverity(i.id, c.userId, cmd.severity, c.key),
   async ack(_cmd, c, i) {

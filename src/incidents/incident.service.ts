@@ -5,6 +5,7 @@ import {
   getIncidentByChannel,
   type IncidentPatch,
   listOpenIncidents,
+  type OpenIncidents,
   updateIncident,
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
@@ -66,7 +67,8 @@ export class IncidentService {
     return found;
   }
 
-  async listOpen(teamId: string): Promise<Incident[]> {
+  /** The first open incidents (most severe, then newest), and how many are open in all. */
+  async listOpen(teamId: string): Promise<OpenIncidents> {
     return listOpenIncidents(this.db, teamId);
   }
 

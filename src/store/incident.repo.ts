@@ -158,15 +158,24 @@ export async function getIncidentByChannel(q: Queryable, channelId: string): Pro
   return rows[0] ? toIncident(rows[0]) : null;
 }
 
-/** Open incidents that are whole (declared, with their channel), most severe first, then newest. */
-export async function listOpenIncidents(q: Queryable, teamId: string, limit = 50): Promise<Incident[]> {
-  const { rows } = await q.query<IncidentRow>(
-    `SELECT * FROM incidents
+/** The first open incidents, and how many are open in all. */
+export interface OpenIncidents {
+  incidents: Incident[];
+  total: number;
+}
+
+/**
+ * Open incidents that are whole (declared, with their channel), most severe first, then newest: the first `limit`,
+ * and the count of all of them (taken before the limit, in the same query).
+ */
+export async function listOpenIncidents(q: Queryable, teamId: string, limit = 50): Promise<OpenIncidents> {
+  const { rows } = await q.query<IncidentRow & { open_total: string | number }>(
+    `SELECT *, count(*) OVER () AS open_total FROM incidents
      WHERE team_id = $1 AND status <> 'resolved' AND channel_id IS NOT NULL AND NOT declaring
      ORDER BY severity ASC, created_at DESC LIMIT $2`,
     [teamId, limit],
   );
-  return rows.map(toIncident);
+  return { incidents: rows.map(toIncident), total: Number(rows[0]?.open_total ?? 0) };
 }
 
 /** An open incident the same person declared with the same title in the last `withinSeconds`. */

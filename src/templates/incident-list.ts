@@ -4,8 +4,11 @@ import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.j
 import type { Message } from './incident-card.js';
 import { ago, channelLink, LIMITS, mention, mrkdwnClip } from './text.js';
 
-/** `/incident list`: open incidents, most severe first. Pure; stays within 50 blocks. */
-export function renderIncidentList(incidents: Incident[], now: Date): Message {
+/**
+ * `/incident list`: open incidents, most severe first. `total` is how many are open in all when `incidents` holds only
+ * the first of them. Pure; stays within 50 blocks.
+ */
+export function renderIncidentList(incidents: Incident[], now: Date, total = incidents.length): Message {
   if (incidents.length === 0) {
     return {
       text: 'No open incidents. :tada:',
@@ -15,7 +18,7 @@ export function renderIncidentList(incidents: Incident[], now: Date): Message {
   const max = LIMITS.blocksPerMessage - 2;
   const shown = incidents.slice(0, max);
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: `Open incidents (${incidents.length})` } },
+    { type: 'header', text: { type: 'plain_text', text: `Open incidents (${total})` } },
     ...shown.map(
       (i): KnownBlock => ({
         type: 'section',
@@ -26,12 +29,11 @@ export function renderIncidentList(incidents: Incident[], now: Date): Message {
       }),
     ),
   ];
-  if (incidents.length > shown.length) {
-    blocks.push({
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: `…and ${incidents.length - shown.length} more.` }],
-    });
+  const more = Math.max(0, total - shown.length);
+  if (more > 0) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${more} more.` }] });
   }
-  const text = `Open incidents: ${incidents.map((i) => `${severityLabel(i.severity)} #${i.number}`).join(', ')}`;
+  const named = shown.map((i) => `${severityLabel(i.severity)} #${i.number}`).join(', ');
+  const text = more > 0 ? `Open incidents (${total}): ${named}, and ${more} more` : `Open incidents: ${named}`;
   return { text, blocks };
 }

@@ -238,15 +238,20 @@ forEachDatabase(
         await updateIncident(ctx.db, otherTeam.id, { channelId: 'C7' });
 
         const open = await listOpenIncidents(ctx.db, TEAM);
-        expect(open.map((i) => i.title)).toEqual(['s0 new', 's0 old', 's1', 's2', 's3 mitigated']);
-        expect(open.map((i) => i.id)).toEqual([s0new.id, s0old.id, s1.id, s2.id, s3.id]);
-        expect((await listOpenIncidents(ctx.db, 'T0002')).map((i) => i.id)).toEqual([otherTeam.id]);
-        expect(await listOpenIncidents(ctx.db, 'TNONE')).toEqual([]);
+        expect(open.incidents.map((i) => i.title)).toEqual(['s0 new', 's0 old', 's1', 's2', 's3 mitigated']);
+        expect(open.incidents.map((i) => i.id)).toEqual([s0new.id, s0old.id, s1.id, s2.id, s3.id]);
+        expect(open.total).toBe(5);
+        expect((await listOpenIncidents(ctx.db, 'T0002')).incidents.map((i) => i.id)).toEqual([otherTeam.id]);
+        expect(await listOpenIncidents(ctx.db, 'TNONE')).toEqual({ incidents: [], total: 0 });
       });
 
-      it('honours the limit', async () => {
+      it('honours the limit, and counts every open incident beyond it', async () => {
         for (let k = 0; k < 5; k++) await withChannel(`i${k}`, 2, `C${k}`);
-        expect(await listOpenIncidents(ctx.db, TEAM, 3)).toHaveLength(3);
+        const resolved = await withChannel('resolved', 2, 'C9');
+        await updateIncident(ctx.db, resolved.id, { status: 'resolved' });
+        const first = await listOpenIncidents(ctx.db, TEAM, 3);
+        expect(first.incidents).toHaveLength(3);
+        expect(first.total).toBe(5);
       });
     });
 

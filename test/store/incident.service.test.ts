@@ -245,7 +245,7 @@ forEachDatabase(
           return i;
         });
         expect(half.number).toBe(2);
-        expect((await service.listOpen('T0001')).map((i) => i.title)).toEqual(['first']);
+        expect((await service.listOpen('T0001')).incidents.map((i) => i.title)).toEqual(['first']);
         expect(await service.findByChannel('CHALF')).toBeNull();
         chat.calls.length = 0;
         await service.declarations.sweep();
@@ -329,7 +329,7 @@ forEachDatabase(
         const r = await declaring;
         expect(r.kind).toBe('declared');
         expect(await count('declarations')).toBe(0);
-        expect((await service.listOpen('T0001')).map((i) => i.title)).toEqual(['slow slack']);
+        expect((await service.listOpen('T0001')).incidents.map((i) => i.title)).toEqual(['slow slack']);
       });
 
       if (ctx.kind === 'postgres') {
@@ -476,7 +476,7 @@ forEachDatabase(
         expect(i.mitigatedAt).toBeInstanceOf(Date);
         expect(chat.notices()).toEqual([{ kind: 'mitigated', actorId: 'UCMD' }]);
         await expect(service.markMitigated(incident.id, 'UCMD')).rejects.toThrow(AlreadyDoneError);
-        expect((await service.listOpen('T0001')).map((x) => x.id)).toEqual([incident.id]);
+        expect((await service.listOpen('T0001')).incidents.map((x) => x.id)).toEqual([incident.id]);
       });
 
       it('resolve sets the time, summary and post-mortem phase; twice is AlreadyDoneError', async () => {
@@ -495,7 +495,7 @@ forEachDatabase(
         expect(chat.notices()).toEqual([{ kind: 'resolved', actorId: 'UCMD', summary: 'Restarted the primary' }]);
         await expect(service.resolve(incident.id, 'UCMD', 'again')).rejects.toThrow(AlreadyDoneError);
         expect((await service.get(incident.id)).resolutionSummary).toBe('Restarted the primary');
-        expect(await service.listOpen('T0001')).toEqual([]);
+        expect(await service.listOpen('T0001')).toEqual({ incidents: [], total: 0 });
       });
 
       it('a resolved incident refuses acknowledge, severity changes and mitigation', async () => {

@@ -325,6 +325,15 @@ describe('renderIncidentList and renderHelp', () => {
     expect(limitProblems(msg, 'message')).toEqual([]);
   });
 
+  it('counts every open incident when it is given only the first of them', () => {
+    const first = Array.from({ length: 50 }, (_, k) => makeIncident({ id: k + 1, number: k + 1 }));
+    const msg = renderIncidentList(first, NOW, 500);
+    expect(header(msg)!.text.text).toBe('Open incidents (500)');
+    expect(allMrkdwn(msg).at(-1)).toBe('…and 452 more.');
+    expect(msg.text).toMatch(/^Open incidents \(500\): SEV-1 #1, SEV-1 #2, .* SEV-1 #48, and 452 more$/);
+    expect(limitProblems(msg, 'message')).toEqual([]);
+  });
+
   it('help lists every subcommand and shows a problem first', () => {
     const help = renderHelp(USAGE);
     for (const cmd of ['sev1 db down', 'list', 'help', 'sev0', 'ack', 'update', 'mitigated', 'resolve', 'status']) {

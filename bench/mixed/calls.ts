@@ -1,0 +1,49 @@
+/** What the bots did, read from the fake Slack's recorded calls as they come. */
+import type { FakeSlack, RecordedCall } from '../../test/support/fake-slack.js';
+
+export interface Reply {
+  at: number;
+  text: string;
+}
+
+export class CallIndex {
+  /** The first response_url reply of each request key. */
+  readonly replies = new Map<string, Reply>();
+  readonly methodCounts = new Map<string, number>();
+  /** When each channel was created (conversations.create answered ok), in order. */
+  readonly channelsCreatedAt: number[] = [];
+  /** chat.postEphemeral texts, counted (form submissions are answered there, having no response_url). */
+  readonly ephemerals = new Map<string, number>();
+  failedCalls = 0;
+  private seen = 0;
+
+  constructor(private readonly fake: FakeSlack) {}
+
+  update(): void {
+    const calls = this.fake.calls;
+    for (; this.seen < calls.length; this.seen++) this.add(calls[this.seen]!);
+  }
+
+  get callCount(): number {
+    return this.fake.calls.length;
+  }
+
+  get lastCallAt(): number {
+    return this.fake.calls[this.fake.calls.length - 1]?.at ?? 0;
+  }
+
+  private add(c: RecordedCall): void {
+    this.methodCounts.set(c.method, (this.methodCounts.get(c.method) ?? 0) + 1);
+    if (c.failed || c.response?.ok === false) this.failedCalls++;
+    if (c.method === 'response_url' && c.key !== undefined && !this.replies.has(c.key)) {
+      this.replies.set(c.key, { at: c.at, text: String(c.args.text ?? '') });
+    } else if (c.method === 'conversations.create' && c.response?.ok) {
+      this.channelsCreatedAt.push(c.at);
+    } else if (c.method === 'chat.postEphemeral') {
+      const text = String(c.args.text ?? '')
+        .replace(/\d+/g, 'N')
+        .slice(0, 120);
+      this.ephemerals.set(text, (this.ephemerals.get(text) ?? 0) + 1);
+    }
+  }
+}
