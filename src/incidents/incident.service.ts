@@ -8,6 +8,7 @@ import {
   updateIncident,
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
+import { insertPublicUpdate } from '../store/status-page.repo.js';
 import {
   advance,
   CommandHeld,
@@ -21,6 +22,7 @@ import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.j
 import type { EscalateResult, EscalationService } from './escalation.service.js';
 import type { EscalationView, IncidentChat, Logger } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
+import { publicUpdateOf } from './status-page.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
 
 export type { DeclareInput, DeclareResult } from './declaration.service.js';
@@ -90,6 +92,7 @@ export class IncidentService {
       const d = decide(current);
       const incident = await updateIncident(tx, incidentId, d.patch);
       for (const e of d.events) await insertEvent(tx, incidentId, e.kind, e.actorId, e.details ?? {});
+      if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
       const due = (await this.escalation?.sync(tx, incident)) ?? null;
       return { incident, notice: d.notice, due };
     });
@@ -193,7 +196,13 @@ export class IncidentService {
       ];
       if (phase !== cur.phase)
         events.push({ kind: 'phase_changed', actorId: authorId, details: { from: cur.phase, to: phase } });
-      return { patch, events, notice: { kind: 'status_update', update, authorId } };
+      const publicUpdate = publicUpdateOf(update, now);
+      return {
+        patch,
+        events,
+        notice: { kind: 'status_update', update, authorId },
+        ...(publicUpdate ? { publicUpdate } : {}),
+      };
     });
   }
 

@@ -94,4 +94,9 @@ export interface StatusUpdateInput {
   nextUpdateAt: Date | null;
   customerImpact: boolean;
   dataLossRisk: boolean;
+  /**
+   * Publish to the public status page: its AFFECTED, CURRENT IMPACT and CURRENT STATUS (with the status and the next
+   * update) become the incident's latest public update; nothing else of the update is ever public.
+   */
+  publish: boolean;
 }
