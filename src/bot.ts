@@ -9,6 +9,7 @@ import { register as registerEvents } from './events/index.js';
 import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { slackReceiver } from './http/slack-receiver.js';
+import { statusRoutes } from './http/status-route.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
 import type { FiredJob } from './incidents/escalation.service.js';
@@ -17,6 +18,7 @@ import { IncidentService } from './incidents/incident.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
 import { RollbackService } from './incidents/rollback.service.js';
+import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
 import type { Incident } from './incidents/types.js';
 import type { Runbook } from './runbook/runbook.js';
@@ -92,7 +94,22 @@ export function createBot({
   // The store logs through the app's logger, which exists once the app does (before any call to the store).
   const kv =
     sharedKv ?? openKv(config.kv, { warn: (...a) => app.logger.warn(...a), info: (...a) => app.logger.info(...a) });
-  const routes = [aliveRoute, healthRoute(db, slack.mode, kv), auditRoute(audit, config.adminToken)];
+  const warn = { warn: (...a: unknown[]) => app.logger.warn(...a) };
+  const statusPage = new StatusPage(db, runbook.severities);
+  const routes = [
+    aliveRoute,
+    healthRoute(db, slack.mode, kv),
+    auditRoute(audit, config.adminToken),
+    ...statusRoutes(
+      statusPage,
+      {
+        title: config.statusPage.title,
+        historyDays: HISTORY_DAYS,
+        ...(config.statusPage.companyUrl ? { companyStatusUrl: config.statusPage.companyUrl } : {}),
+      },
+      warn,
+    ),
+  ];
   const clientOptions = slackClientOptions(slack.apiUrl);
   const app = new App({
     token: slack.botToken,
