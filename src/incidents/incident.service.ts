@@ -20,7 +20,7 @@ import {
 import { DeclarationService, type DeclareInput, type DeclareResult } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { EscalateResult, EscalationService } from './escalation.service.js';
-import type { EscalationView, IncidentChat, Logger } from './ports.js';
+import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
 import { publicUpdateOf } from './status-page.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
@@ -42,8 +42,9 @@ export class IncidentService {
     private readonly escalation?: EscalationService,
     /** Called once a declared incident is whole (channel, card); e.g. to suggest a playbook. Failures are logged. */
     afterDeclare?: (incident: Incident) => Promise<void>,
+    private readonly metrics: IncidentMetrics = NO_METRICS,
   ) {
-    this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare);
+    this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare, undefined, metrics);
   }
 
   /** Declarations, and the sweep that settles interrupted ones (run by the timer loop). */
@@ -94,10 +95,11 @@ export class IncidentService {
       for (const e of d.events) await insertEvent(tx, incidentId, e.kind, e.actorId, e.details ?? {});
       if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
       const due = (await this.escalation?.sync(tx, incident)) ?? null;
-      return { incident, notice: d.notice, due };
+      return { before: current, incident, notice: d.notice, due };
     });
     if (!result) return null;
     this.escalation?.scheduled(result.due);
+    this.countMilestones(result.before, result.incident);
     const warnings: string[] = [];
     try {
       await this.chat.refreshCard(result.incident, await this.escalationView(result.incident));
@@ -114,6 +116,17 @@ export class IncidentService {
       }
     }
     return { incident: result.incident, warnings };
+  }
+
+  /** Time to acknowledge, mitigate and resolve, counted when a change reaches each for the first time. */
+  private countMilestones(before: Incident, after: Incident): void {
+    const since = (at: Date) => Math.max(0, (at.getTime() - after.createdAt.getTime()) / 1000);
+    if (!before.acknowledgedAt && after.acknowledgedAt)
+      this.metrics.reached('acknowledge', after.severity, since(after.acknowledgedAt));
+    if (!before.mitigatedAt && after.mitigatedAt)
+      this.metrics.reached('mitigate', after.severity, since(after.mitigatedAt));
+    if (!before.resolvedAt && after.resolvedAt)
+      this.metrics.reached('resolve', after.severity, since(after.resolvedAt));
   }
 
   changeSeverity(incidentId: number, actorId: string, to: Severity, requestKey?: string) {

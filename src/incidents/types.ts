@@ -100,3 +100,7 @@ export interface StatusUpdateInput {
    */
   publish: boolean;
 }
+
+/** Who declared an incident: a person (`/incident`, the App Home form) or an alert. */
+export const DECLARE_SOURCES = ['person', 'alert'] as const;
+export type DeclareSource = (typeof DECLARE_SOURCES)[number];
