@@ -14,6 +14,7 @@ const TABLES = [
   'pages',
   'request_keys',
   'schema_migrations',
+  'status_page_updates',
   'step_approvals',
   'step_runs',
 ];
