@@ -8,7 +8,9 @@ import { type Config, configSecrets } from './config.js';
 import { register as registerEvents } from './events/index.js';
 import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
+import { metricsRoute } from './http/metrics-route.js';
 import { slackReceiver } from './http/slack-receiver.js';
+import { statusRoutes } from './http/status-route.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
 import type { FiredJob } from './incidents/escalation.service.js';
@@ -18,8 +20,10 @@ import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
 import { RollbackService } from './incidents/rollback.service.js';
+import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
 import type { Incident } from './incidents/types.js';
+import { type BotMetrics, createMetrics } from './metrics/metrics.js';
 import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
@@ -53,6 +57,8 @@ export interface BotDeps {
   escalation?: { repeatWindowMs?: number };
   /** What replicas share (rate limits, channel budget, repeated requests, caches); default: as config.kv says. */
   kv?: GuardedKv;
+  /** The metrics served at /metrics; default: a registry of this bot's own, with the process's metrics. */
+  metrics?: BotMetrics;
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -65,6 +71,8 @@ export interface Bot {
   kv: GuardedKv;
   /** The audit; flush it after the app stops, before the database closes. */
   audit: Pick<AuditTrail, 'flush'>;
+  /** What /metrics serves. */
+  metrics: BotMetrics;
 }
 
 /**
@@ -80,6 +88,7 @@ export function createBot({
   identity,
   escalation: escalationOptions,
   kv: sharedKv,
+  metrics: givenMetrics,
 }: BotDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
@@ -93,8 +102,25 @@ export function createBot({
   // The store logs through the app's logger, which exists once the app does (before any call to the store).
   const kv =
     sharedKv ?? openKv(config.kv, { warn: (...a) => app.logger.warn(...a), info: (...a) => app.logger.info(...a) });
-  const routes = [aliveRoute, healthRoute(db, slack.mode, kv), auditRoute(audit, config.adminToken)];
-  const clientOptions = slackClientOptions(slack.apiUrl);
+  const warn = { warn: (...a: unknown[]) => app.logger.warn(...a) };
+  const metrics = givenMetrics ?? createMetrics(db, { log: warn });
+  const statusPage = new StatusPage(db, runbook.severities);
+  const routes = [
+    aliveRoute,
+    healthRoute(db, slack.mode, kv),
+    auditRoute(audit, config.adminToken),
+    metricsRoute(metrics, config.adminToken, audit),
+    ...statusRoutes(
+      statusPage,
+      {
+        title: config.statusPage.title,
+        historyDays: HISTORY_DAYS,
+        ...(config.statusPage.companyUrl ? { companyStatusUrl: config.statusPage.companyUrl } : {}),
+      },
+      warn,
+    ),
+  ];
+  const clientOptions = slackClientOptions(slack.apiUrl, metrics.slackCall);
   const app = new App({
     token: slack.botToken,
     ...(identity ? { botId: identity.botId, botUserId: identity.botUserId } : {}),
@@ -105,6 +131,7 @@ export function createBot({
       customRoutes: routes,
       logLevel: LOG_LEVELS[config.logLevel],
       ...(logger ? { logger } : {}),
+      onAck: metrics.acked,
     }),
     // No listener uses conversation context; the default in-memory store only costs time and memory per request.
     convoStore: false,
@@ -120,7 +147,15 @@ export function createBot({
   });
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
-  const escalation = new EscalationService(db, chat, runbook, app.logger, (at) => timers.poke(at), escalationOptions);
+  const escalation = new EscalationService(
+    db,
+    chat,
+    runbook,
+    app.logger,
+    (at) => timers.poke(at),
+    escalationOptions,
+    metrics,
+  );
   const playbooks = new PlaybookService(
     db,
     chat,
@@ -134,6 +169,7 @@ export function createBot({
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
     },
     app.logger,
+    metrics,
   );
   const rollback = new RollbackService(
     db,
@@ -145,7 +181,7 @@ export function createBot({
     const suggested = playbooks.suggestionFor(incident.title);
     if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
   };
-  const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
+  const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook, metrics);
   // A fired timer's log lines carry its incident, as a request's do.
   const fire = {
     claim: (limit: number, leaseMs: number) => escalation.claim(limit, leaseMs),
@@ -184,5 +220,5 @@ export function createBot({
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers, kv, audit };
+  return { app, timers, kv, audit, metrics };
 }

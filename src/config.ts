@@ -207,6 +207,10 @@ const schema = z.object({
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   REDIS_KEY_PREFIX: z.string().default('incident-bot:'),
   REDIS_TIMEOUT_MS: wholeNumber(10, 10_000, 250),
+  STATUS_PAGE_TITLE: checked((s) =>
+    s.length <= 100 ? undefined : `must be at most 100 characters (it is the page's heading), got ${s.length}`,
+  ),
+  STATUS_PAGE_URL: httpUrl('https://status.atomagentos.com'),
   DECLARE_RATE_LIMIT: rate('5/1m'),
   RUN_RATE_LIMIT: rate('10/1m'),
   CHANNEL_CREATE_LIMIT: rate('20/1m'),
@@ -241,6 +245,8 @@ function credentialProblems(env: NodeJS.ProcessEnv): string[] {
 }
 
 export type SlackMode = 'http' | 'socket' | 'setup';
+
+export const DEFAULT_STATUS_PAGE_TITLE = 'Service status';
 
 export interface Config {
   readonly slack: {
@@ -294,6 +300,8 @@ export interface Config {
    * API, a Redis (REDIS_URL), or neither: this process alone, for a single replica.
    */
   readonly kv: Readonly<KvSettings>;
+  /** The public status page (GET /status): its title, and the company's own status page it links to. */
+  readonly statusPage: Readonly<{ title: string; companyUrl?: string }>;
   /** Per-person limits and Slack's channel-creation budget; null: off. */
   readonly rateLimits: Readonly<{ declare: RateSpec | null; run: RateSpec | null; channelCreate: RateSpec | null }>;
 }
@@ -356,6 +364,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(c.REDIS_URL ? { redisUrl: c.REDIS_URL } : {}),
       prefix: c.REDIS_KEY_PREFIX,
       timeoutMs: c.REDIS_TIMEOUT_MS,
+    }),
+    statusPage: Object.freeze({
+      title: c.STATUS_PAGE_TITLE ?? DEFAULT_STATUS_PAGE_TITLE,
+      ...(c.STATUS_PAGE_URL ? { companyUrl: c.STATUS_PAGE_URL } : {}),
     }),
     rateLimits: Object.freeze({
       declare: c.DECLARE_RATE_LIMIT,

@@ -2,6 +2,7 @@ import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt'
 import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
 import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
@@ -83,7 +84,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     if (i.status === 'resolved')
       throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
     const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
-    await openModal(client, body.trigger_id, statusUpdateModal(i, meta, new Date()));
+    await openModal(
+      client,
+      body.trigger_id,
+      statusUpdateModal(i, meta, new Date(), publishesByDefault(i.severity, deps.severities)),
+    );
   });
   on(ACTION.resolve, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);

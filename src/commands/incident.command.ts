@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { noteIncident } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
+import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
@@ -98,7 +99,11 @@ const HANDLERS: {
       await c.tell(':information_source: This incident is resolved; it takes no more status updates.');
       return;
     }
-    await openModal(c.client, c.triggerId, statusUpdateModal(i, formMetadata(i), new Date()));
+    await openModal(
+      c.client,
+      c.triggerId,
+      statusUpdateModal(i, formMetadata(i), new Date(), publishesByDefault(i.severity, c.deps.severities)),
+    );
   },
   mitigated: (_cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key),
   async resolve(cmd, c, i) {

@@ -10,6 +10,7 @@ import {
 } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Config } from '../config.js';
+import type { RequestKind } from '../metrics/metrics.js';
 
 /** How far a request's `X-Slack-Request-Timestamp` may be from this machine's clock, either way: five minutes. */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -26,6 +27,32 @@ export function clockSkew(header: string | string[] | undefined, nowMs: number):
   return Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS ? skew : null;
 }
 
+/** Told how long each request took to be acknowledged, from the moment the receiver handed it to the app. */
+export type AckObserver = (kind: RequestKind, seconds: number) => void;
+
+/** What kind of request a body is: a slash command, a button or select, a form, an event, … */
+export function requestKind(body: unknown): RequestKind {
+  const b = (body ?? {}) as { command?: unknown; type?: unknown };
+  if (typeof b.command === 'string') return 'command';
+  switch (b.type) {
+    case 'block_actions':
+    case 'interactive_message':
+      return 'action';
+    case 'view_submission':
+    case 'view_closed':
+      return 'view';
+    case 'event_callback':
+      return 'event';
+    case 'shortcut':
+    case 'message_action':
+      return 'shortcut';
+    case 'block_suggestion':
+      return 'options';
+    default:
+      return 'other';
+  }
+}
+
 /**
  * The app as the receiver sees it, acknowledging every request it is given. Slack waits 3 s for an answer to each
  * request and then shows the person an error; Bolt leaves unanswered what it has no listener for (answered 404 after
@@ -33,10 +60,12 @@ export function clockSkew(header: string | string[] | undefined, nowMs: number):
  * request still unanswered when the app is done with it is acknowledged with an empty 200, and one the app could not
  * read is logged as a warning and acknowledged the same way: Slack gets an answer at once and never a 5xx.
  */
-export function acknowledgingEverything(app: App, logger: Pick<Logger, 'warn' | 'debug'>): App {
+export function acknowledgingEverything(app: App, logger: Pick<Logger, 'warn' | 'debug'>, onAck?: AckObserver): App {
   const processEvent = async (event: ReceiverEvent): Promise<void> => {
     let acked = false;
+    const started = performance.now();
     const ack: ReceiverEvent['ack'] = (response) => {
+      if (!acked) onAck?.(requestKind(event.body), (performance.now() - started) / 1000);
       acked = true;
       return event.ack(response);
     };
@@ -56,6 +85,8 @@ export function acknowledgingEverything(app: App, logger: Pick<Logger, 'warn' | 
 export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
   /** The clock the timestamps are checked against (tests move it). */
   now?: () => number;
+  /** Told how long each request took to be acknowledged (the metrics). */
+  onAck?: AckObserver;
 }
 
 /**
@@ -68,10 +99,12 @@ export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
  */
 export class SlackHttpReceiver extends HTTPReceiver {
   private log: Pick<Logger, 'warn'> | undefined;
+  private readonly onAck: AckObserver | undefined;
 
-  constructor({ now = Date.now, ...options }: SlackHttpReceiverOptions) {
+  constructor({ now = Date.now, onAck, ...options }: SlackHttpReceiverOptions) {
     super(options);
     if (options.signatureVerification === false) throw new Error('SlackHttpReceiver checks signed requests only');
+    this.onAck = onAck;
     const verifyAndHandle = this.requestListener;
     this.requestListener = (req: IncomingMessage, res: ServerResponse) => {
       const skew = req.method === 'POST' ? clockSkew(req.headers['x-slack-request-timestamp'], now()) : null;
@@ -88,7 +121,7 @@ export class SlackHttpReceiver extends HTTPReceiver {
 
   override init(app: App): void {
     this.log = app.logger;
-    super.init(acknowledgingEverything(app, app.logger));
+    super.init(acknowledgingEverything(app, app.logger, this.onAck));
   }
 }
 
@@ -98,14 +131,16 @@ export class SlackHttpReceiver extends HTTPReceiver {
  */
 export class SlackSocketReceiver extends SocketModeReceiver {
   private readonly host: string | undefined;
+  private readonly onAck: AckObserver | undefined;
 
-  constructor({ host, ...options }: SocketModeReceiverOptions & { host?: string }) {
+  constructor({ host, onAck, ...options }: SocketModeReceiverOptions & { host?: string; onAck?: AckObserver }) {
     super(options);
     this.host = host;
+    this.onAck = onAck;
   }
 
   override init(app: App): void {
-    super.init(acknowledgingEverything(app, app.logger));
+    super.init(acknowledgingEverything(app, app.logger, this.onAck));
   }
 
   /**
@@ -137,14 +172,15 @@ export interface ReceiverSetup {
   customRoutes: NonNullable<HTTPReceiverOptions['customRoutes']>;
   logLevel: NonNullable<HTTPReceiverOptions['logLevel']>;
   logger?: Logger;
+  onAck?: AckObserver;
 }
 
 /** The App options that choose its receiver: Socket Mode with an app token, HTTP with a signing secret. */
 export function slackReceiver(
   slack: Config['slack'],
-  { port, host, clientOptions, customRoutes, logLevel, logger }: ReceiverSetup,
+  { port, host, clientOptions, customRoutes, logLevel, logger, onAck }: ReceiverSetup,
 ): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
-  const common = { customRoutes, logLevel, ...(logger ? { logger } : {}) };
+  const common = { customRoutes, logLevel, ...(logger ? { logger } : {}), ...(onAck ? { onAck } : {}) };
   if (slack.mode === 'socket') {
     // loadConfig chose Socket Mode because there is an app token.
     const receiver = new SlackSocketReceiver({

@@ -1,6 +1,7 @@
 import type { IncidentPatch } from '../store/incident.repo.js';
 import { AlreadyDoneError } from './errors.js';
 import type { IncidentNotice } from './ports.js';
+import type { PublicUpdate } from './status-page.js';
 import { INCIDENT_PHASES, type Incident, type IncidentEvent, type IncidentPhase } from './types.js';
 
 /** What a change writes: the patch, its timeline events, and what the channel is told. */
@@ -8,6 +9,8 @@ export interface Decision {
   patch: IncidentPatch;
   events: { kind: IncidentEvent['kind']; actorId: string | null; details?: Record<string, unknown> }[];
   notice?: IncidentNotice;
+  /** A status update published to the status page: its public part, written with the change. */
+  publicUpdate?: PublicUpdate;
 }
 
 /** Someone else already commands the incident: nothing changed; the person may take command on purpose. */

@@ -24,9 +24,17 @@ import {
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { ChatPlatformError, DomainError } from './errors.js';
 import type { EscalationService } from './escalation.service.js';
-import type { DeclarationReport, DeclareProblem, EscalationView, IncidentChat, Logger } from './ports.js';
+import {
+  type DeclarationReport,
+  type DeclareProblem,
+  type EscalationView,
+  type IncidentChat,
+  type IncidentMetrics,
+  type Logger,
+  NO_METRICS,
+} from './ports.js';
 import type { Severity } from './severity.js';
-import type { Incident } from './types.js';
+import type { DeclareSource, Incident } from './types.js';
 
 export interface DeclareInput {
   teamId: string;
@@ -35,6 +43,8 @@ export interface DeclareInput {
   severity: Severity;
   /** Unique per Slack request (the trigger id): a retry of the same request finds it taken. */
   requestKey: string;
+  /** Who declared it, for the metrics; default a person. */
+  source?: DeclareSource;
 }
 
 export type DeclareResult =
@@ -91,6 +101,7 @@ export class DeclarationService {
     /** Called once a declared incident is whole (channel, card); e.g. to suggest a playbook. Failures are logged. */
     private readonly afterDeclare?: (incident: Incident) => Promise<void>,
     private readonly leaseMs = DECLARATION_LEASE_MS,
+    private readonly metrics: IncidentMetrics = NO_METRICS,
   ) {}
 
   private escalationView(incident: Incident): Promise<EscalationView | undefined> {
@@ -123,6 +134,7 @@ export class DeclarationService {
       return { kind: 'new' as const, incident };
     });
     if (created.kind !== 'new') return created;
+    const source = input.source ?? 'person';
 
     // Holding the declaration while working on it: a lease renewed in the database, not a timer that matters.
     const heartbeat = setInterval(
@@ -135,13 +147,13 @@ export class DeclarationService {
     );
     heartbeat.unref();
     try {
-      return await this.build(created.incident, owner);
+      return await this.build(created.incident, owner, source);
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  private async build(declaring: Incident, owner: string): Promise<DeclareResult> {
+  private async build(declaring: Incident, owner: string, source: DeclareSource): Promise<DeclareResult> {
     let made: Channel | undefined;
     let channel: Channel;
     try {
@@ -168,6 +180,7 @@ export class DeclarationService {
         return whole;
       });
       this.escalation?.scheduled(due);
+      this.metrics.declared(incident.severity, source);
     } catch (err) {
       await this.archive(channel.channelId);
       if (!(err instanceof TakenOverError)) await this.giveUp(declaring, owner);

@@ -36,7 +36,14 @@ import {
   stillHolds,
 } from './escalation-policy.js';
 import { Lanes } from './lanes.js';
-import { type EscalationView, type IncidentChat, type Logger, UnreachableContactError } from './ports.js';
+import {
+  type EscalationView,
+  type IncidentChat,
+  type IncidentMetrics,
+  type Logger,
+  NO_METRICS,
+  UnreachableContactError,
+} from './ports.js';
 import type { Incident } from './types.js';
 
 /** A claimed timer and what it was decided to do, under the incident's lock, when it fired. */
@@ -99,6 +106,7 @@ export class EscalationService {
     /** Told when a timer may be due sooner than the timer loop planned to wake (the loop's `poke`). */
     private readonly onScheduled: (dueAt: Date) => void = () => {},
     private readonly opts: { repeatWindowMs?: number } = {},
+    private readonly metrics: IncidentMetrics = NO_METRICS,
   ) {}
 
   roleName(role: string | null): string {
@@ -214,7 +222,7 @@ export class EscalationService {
    */
   async claim(limit: number, leaseMs: number): Promise<FiredJob[]> {
     const now = new Date();
-    return this.lanes.whilePaused(() =>
+    const fired = await this.lanes.whilePaused(() =>
       this.db.transaction(async (tx) => {
         const jobs = await claimDueJobs(tx, limit, leaseMs);
         if (jobs.length === 0) return [];
@@ -264,6 +272,10 @@ export class EscalationService {
         return fired;
       }),
     );
+    // How late each timer fired: the timer loop's health (a busy database, a replica down, a long poll).
+    for (const f of fired)
+      this.metrics.escalationLate(f.job.rule, Math.max(0, now.getTime() - f.job.dueAt.getTime()) / 1000);
+    return fired;
   }
 
   /** Carries out a fired timer. Never throws: a failure is recorded and the job tried again later. */
@@ -374,5 +386,6 @@ export class EscalationService {
       const details = { role, rule: job.rule, reason, userIds: reached, unreachable };
       await announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes);
     });
+    this.metrics.paged(role, job.rule);
   }
 }

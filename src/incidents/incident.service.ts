@@ -9,6 +9,7 @@ import {
   updateIncident,
 } from '../store/incident.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
+import { insertPublicUpdate } from '../store/status-page.repo.js';
 import {
   advance,
   CommandHeld,
@@ -20,8 +21,9 @@ import {
 import { DeclarationService, type DeclareInput, type DeclareResult } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { EscalateResult, EscalationService } from './escalation.service.js';
-import type { EscalationView, IncidentChat, Logger } from './ports.js';
+import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
+import { publicUpdateOf } from './status-page.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
 
 export type { DeclareInput, DeclareResult } from './declaration.service.js';
@@ -41,8 +43,9 @@ export class IncidentService {
     private readonly escalation?: EscalationService,
     /** Called once a declared incident is whole (channel, card); e.g. to suggest a playbook. Failures are logged. */
     afterDeclare?: (incident: Incident) => Promise<void>,
+    private readonly metrics: IncidentMetrics = NO_METRICS,
   ) {
-    this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare);
+    this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare, undefined, metrics);
   }
 
   /** Declarations, and the sweep that settles interrupted ones (run by the timer loop). */
@@ -92,11 +95,13 @@ export class IncidentService {
       const d = decide(current);
       const incident = await updateIncident(tx, incidentId, d.patch);
       for (const e of d.events) await insertEvent(tx, incidentId, e.kind, e.actorId, e.details ?? {});
+      if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
       const due = (await this.escalation?.sync(tx, incident)) ?? null;
-      return { incident, notice: d.notice, due };
+      return { before: current, incident, notice: d.notice, due };
     });
     if (!result) return null;
     this.escalation?.scheduled(result.due);
+    this.countMilestones(result.before, result.incident);
     const warnings: string[] = [];
     try {
       await this.chat.refreshCard(result.incident, await this.escalationView(result.incident));
@@ -113,6 +118,17 @@ export class IncidentService {
       }
     }
     return { incident: result.incident, warnings };
+  }
+
+  /** Time to acknowledge, mitigate and resolve, counted when a change reaches each for the first time. */
+  private countMilestones(before: Incident, after: Incident): void {
+    const since = (at: Date) => Math.max(0, (at.getTime() - after.createdAt.getTime()) / 1000);
+    if (!before.acknowledgedAt && after.acknowledgedAt)
+      this.metrics.reached('acknowledge', after.severity, since(after.acknowledgedAt));
+    if (!before.mitigatedAt && after.mitigatedAt)
+      this.metrics.reached('mitigate', after.severity, since(after.mitigatedAt));
+    if (!before.resolvedAt && after.resolvedAt)
+      this.metrics.reached('resolve', after.severity, since(after.resolvedAt));
   }
 
   changeSeverity(incidentId: number, actorId: string, to: Severity, requestKey?: string) {
@@ -195,7 +211,13 @@ export class IncidentService {
       ];
       if (phase !== cur.phase)
         events.push({ kind: 'phase_changed', actorId: authorId, details: { from: cur.phase, to: phase } });
-      return { patch, events, notice: { kind: 'status_update', update, authorId } };
+      const publicUpdate = publicUpdateOf(update, now);
+      return {
+        patch,
+        events,
+        notice: { kind: 'status_update', update, authorId },
+        ...(publicUpdate ? { publicUpdate } : {}),
+      };
     });
   }
 

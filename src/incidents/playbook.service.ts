@@ -23,7 +23,14 @@ import {
 import { Checklists } from './checklist.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError, NotAnIncidentChannelError } from './errors.js';
 import { type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
-import type { IncidentChat, Logger, PlaybookChat, RunView } from './ports.js';
+import {
+  type IncidentChat,
+  type IncidentMetrics,
+  type Logger,
+  NO_METRICS,
+  type PlaybookChat,
+  type RunView,
+} from './ports.js';
 import { StepApprovals } from './step-approvals.service.js';
 import type { RunResult, StepRun, StepRuns } from './step-runs.js';
 import type { Incident } from './types.js';
@@ -49,6 +56,7 @@ export class PlaybookService implements StepRuns {
     private readonly runbook: Runbook,
     private readonly opts: PlaybookServiceOptions,
     private readonly log: Logger = console,
+    private readonly metrics: IncidentMetrics = NO_METRICS,
   ) {
     this.mask = redactWith(knownSecrets(opts));
     this.approvals = new StepApprovals(db, chat, runbook, this, log);
@@ -227,7 +235,10 @@ export class PlaybookService implements StepRuns {
    */
   async perform(run: StepRun): Promise<RunResult> {
     const r = await this.execute(run);
-    if (isRollbackStep(run.step)) await this.verification.afterRollback(run.host, run.target, r.view, run.userId);
+    if (isRollbackStep(run.step)) {
+      this.metrics.rolledBack(r.view.state);
+      await this.verification.afterRollback(run.host, run.target, r.view, run.userId);
+    }
     return r;
   }
 
@@ -320,6 +331,7 @@ export class PlaybookService implements StepRuns {
         digest,
       });
     });
+    this.metrics.stepRan(playbookId, final.state);
     if (ts) await update(final);
     else await this.chat.postRun(place, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
     if (final.truncated && full) {

@@ -1,6 +1,6 @@
 import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Severity } from './severity.js';
-import type { Incident, StatusUpdateInput } from './types.js';
+import type { DeclareSource, Incident, StatusUpdateInput } from './types.js';
 
 /** Where the domain writes what went wrong (Bolt's logger, or console). */
 export interface Logger {
@@ -8,6 +8,42 @@ export interface Logger {
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
 }
+
+/** Moments of an incident whose time since its declaration is measured (MTTA, time to mitigate, MTTR). */
+export type Milestone = 'acknowledge' | 'mitigate' | 'resolve';
+
+/**
+ * What the domain counts, for the operators' metrics. src/metrics implements it with prom-client; the domain never
+ * imports a metrics library. Every call is cheap and never throws. Label values are bounded by the caller: severity
+ * levels, role ids and playbook ids from the runbook file, rule names, outcomes.
+ */
+export interface IncidentMetrics {
+  /** An incident became whole (channel, timers): declared by a person or an alert. */
+  declared(severity: Severity, source: DeclareSource): void;
+  /** An incident reached `milestone` for the first time, `seconds` after it was declared. */
+  reached(milestone: Milestone, severity: Severity, seconds: number): void;
+  /** A role was paged (`reason`: the escalation rule, e.g. `declared`, `unresolved`, `manual`). */
+  paged(role: string, reason: string): void;
+  /** A timer fired `seconds` after it was due (`rule`: the escalation rule or reminder). */
+  escalationLate(rule: string, seconds: number): void;
+  /** A playbook step ran (`outcome`: succeeded, failed, timed_out, not_found). */
+  stepRan(playbook: string, outcome: string): void;
+  /** A rollback (`atom-cli rollback`) ran (`outcome` as for a step). */
+  rolledBack(outcome: string): void;
+  /** An alert came in (`source`: the alert source's id; `level`: its level as the source names it, e.g. critical). */
+  alertReceived(source: string, level: string): void;
+}
+
+/** Metrics that go nowhere: the default wherever a service is built without them (tests of the domain). */
+export const NO_METRICS: IncidentMetrics = {
+  declared: () => {},
+  reached: () => {},
+  paged: () => {},
+  escalationLate: () => {},
+  stepRan: () => {},
+  rolledBack: () => {},
+  alertReceived: () => {},
+};
 
 /** What happened, for the chat surface to show. The domain says what; the chat adapter decides how. */
 export type IncidentNotice =

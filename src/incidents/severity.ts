@@ -13,7 +13,31 @@ export interface SeverityDef {
   /** What such an incident looks like ("Agent execution failing", "auth broken"). */
   readonly examples: readonly string[];
   readonly respondWithinMs: number;
+  /** How the public status page shows an incident of this level, and whether it is public by default. */
+  readonly statusPage: StatusPageSeverity;
 }
+
+/**
+ * A level on the public status page. `impact` is the wording the public reads instead of the level ("Partial
+ * outage"); `publish` makes an incident of this level public: listed from its declaration (title, impact, status),
+ * with "Publish to status page" ticked in its status update form.
+ */
+export interface StatusPageSeverity {
+  readonly impact: string;
+  readonly publish: boolean;
+}
+
+/**
+ * The status page's defaults when the runbook file says nothing: the runbook's own words for each level (complete
+ * outage, partial outage, degradation, cosmetic), and its top two levels public ("all users" and "many users
+ * affected": the ones whose users must be told, as the mitigation phase's "communicate status to users" asks).
+ */
+export const STATUS_PAGE_DEFAULTS: Readonly<Record<Severity, StatusPageSeverity>> = {
+  0: { impact: 'Major outage', publish: true },
+  1: { impact: 'Partial outage', publish: true },
+  2: { impact: 'Degraded performance', publish: false },
+  3: { impact: 'Minor issue', publish: false },
+};
 
 /** The runbook's severity levels, handed to whatever shows a severity (templates stay pure: data in). */
 export type SeverityDefs = Readonly<Record<Severity, SeverityDef>>;

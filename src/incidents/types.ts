@@ -99,4 +99,13 @@ export interface StatusUpdateInput {
   nextUpdateAt: Date | null;
   customerImpact: boolean;
   dataLossRisk: boolean;
+  /**
+   * Publish to the public status page: its AFFECTED, CURRENT IMPACT and CURRENT STATUS (with the status and the next
+   * update) become the incident's latest public update; nothing else of the update is ever public.
+   */
+  publish: boolean;
 }
+
+/** Who declared an incident: a person (`/incident`, the App Home form) or an alert. */
+export const DECLARE_SOURCES = ['person', 'alert'] as const;
+export type DeclareSource = (typeof DECLARE_SOURCES)[number];

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents/escalation-policy.js';
-import type { SeverityDefs } from '../incidents/severity.js';
+import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.js';
 import { parseDuration } from './duration.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 
@@ -30,6 +30,11 @@ const severity = z
     impact: z.string().default(''),
     examples: z.array(z.string().min(1)).default([]),
     respond_within: duration,
+    /** The public status page: the wording for this level, and whether its incidents are public by default. */
+    status_page: z
+      .object({ impact: z.string().trim().min(1).max(60).optional(), publish: z.boolean().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -149,16 +154,23 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
   ];
   if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
-  const sev = (k: 'SEV-0' | 'SEV-1' | 'SEV-2' | 'SEV-3') => ({
-    name: rb.severities[k].name,
-    definition: rb.severities[k].definition,
-    impact: rb.severities[k].impact,
-    examples: rb.severities[k].examples,
-    respondWithinMs: rb.severities[k].respond_within,
-  });
+  const sev = (level: 0 | 1 | 2 | 3) => {
+    const s = rb.severities[`SEV-${level}`];
+    return {
+      name: s.name,
+      definition: s.definition,
+      impact: s.impact,
+      examples: s.examples,
+      respondWithinMs: s.respond_within,
+      statusPage: {
+        impact: s.status_page?.impact ?? STATUS_PAGE_DEFAULTS[level].impact,
+        publish: s.status_page?.publish ?? STATUS_PAGE_DEFAULTS[level].publish,
+      },
+    };
+  };
   return {
     name: rb.name,
-    severities: { 0: sev('SEV-0'), 1: sev('SEV-1'), 2: sev('SEV-2'), 3: sev('SEV-3') },
+    severities: { 0: sev(0), 1: sev(1), 2: sev(2), 3: sev(3) },
     escalation: {
       order: rb.escalation.order,
       roles: Object.fromEntries(

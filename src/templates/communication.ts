@@ -5,7 +5,7 @@ import type { Message } from './incident-card.js';
 import { LIMITS, mention, mrkdwnClip, utcStamp } from './text.js';
 
 /** The runbook's communication template, filled in: the plain text that goes to email, status pages and DMs. */
-export function communicationTemplate(i: Incident, u: StatusUpdateInput): string {
+export function communicationTemplate(i: Incident, u: Omit<StatusUpdateInput, 'publish'>): string {
   return [
     `SUBJECT: [${severityLabel(i.severity)}] ${i.title}`,
     '',
@@ -67,7 +67,18 @@ export function renderStatusUpdate(i: Incident, u: StatusUpdateInput, authorId: 
     },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: [`Posted by ${mention(authorId)}`, flags].filter(Boolean).join('  ·  ') }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: [
+            `Posted by ${mention(authorId)}`,
+            flags,
+            u.publish ? ':globe_with_meridians: Published on the status page' : null,
+          ]
+            .filter(Boolean)
+            .join('  ·  '),
+        },
+      ],
     },
   ];
   const text = mrkdwnClip(communicationTemplate(i, u), LIMITS.sectionText);

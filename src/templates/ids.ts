@@ -43,6 +43,8 @@ export const BLOCK = {
   updMitigation: 'upd_mitigation',
   updNextUpdate: 'upd_next_update',
   updFlags: 'upd_flags',
+  /** "Publish to status page" in the status update form. */
+  updPublish: 'upd_publish',
   resolveSummary: 'resolve_summary',
   /** `param:<name>` blocks in the run form. */
   paramPrefix: 'param:',
@@ -62,6 +64,7 @@ export const INPUT = {
   mitigation: 'mitigation',
   nextUpdate: 'next_update',
   flags: 'flags',
+  publish: 'publish',
   summary: 'summary',
   param: 'value',
   reason: 'reason',
@@ -70,4 +73,6 @@ export const INPUT = {
 export const FLAG = {
   customerImpact: 'customer_impact',
   dataLossRisk: 'data_loss_risk',
+  /** The value of the ticked "Publish to status page" box. */
+  publish: 'publish',
 } as const;

@@ -29,8 +29,25 @@ const incidentContext = (i: Incident): KnownBlock => ({
   elements: [{ type: 'plain_text', text: truncate(`[${severityLabel(i.severity)}] #${i.number} ${i.title}`, 2000) }],
 });
 
-/** The runbook's communication template as a form, prefilled from the incident's last update. Pure. */
-export function statusUpdateModal(i: Incident, privateMetadata: string, now: Date): ModalView {
+const publishOption = {
+  text: { type: 'plain_text' as const, text: 'Publish to status page' },
+  description: {
+    type: 'plain_text' as const,
+    text: 'Public: the title, status, Affected, Current impact and Current status only',
+  },
+  value: FLAG.publish,
+};
+
+/**
+ * The runbook's communication template as a form, prefilled from the incident's last update. "Publish to status page"
+ * is ticked when `publishByDefault` (the runbook's public levels: SEV-0 and SEV-1 by default). Pure.
+ */
+export function statusUpdateModal(
+  i: Incident,
+  privateMetadata: string,
+  now: Date,
+  publishByDefault = false,
+): ModalView {
   const next = i.nextUpdateAt && i.nextUpdateAt > now ? i.nextUpdateAt : new Date(now.getTime() + 30 * 60_000);
   const status = i.status;
   const initialFlags = [
@@ -109,6 +126,18 @@ export function statusUpdateModal(i: Incident, privateMetadata: string, now: Dat
           action_id: INPUT.flags,
           options: [flagOptions[FLAG.customerImpact], flagOptions[FLAG.dataLossRisk]],
           ...(initialFlags.length ? { initial_options: initialFlags } : {}),
+        },
+      },
+      {
+        type: 'input',
+        block_id: BLOCK.updPublish,
+        optional: true,
+        label: { type: 'plain_text', text: 'Status page' },
+        element: {
+          type: 'checkboxes',
+          action_id: INPUT.publish,
+          options: [publishOption],
+          ...(publishByDefault ? { initial_options: [publishOption] } : {}),
         },
       },
     ],

@@ -45,11 +45,11 @@ export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<St
     errors[BLOCK.updNextUpdate] = 'Pick when the next update will come.';
   }
 
-  const flags = new Set(
-    (checkboxValue.safeParse(get(values, BLOCK.updFlags, INPUT.flags)).data?.selected_options ?? []).map(
-      (o) => o.value,
-    ),
-  );
+  const ticked = (block: string, action: string) =>
+    new Set((checkboxValue.safeParse(get(values, block, action)).data?.selected_options ?? []).map((o) => o.value));
+  const flags = ticked(BLOCK.updFlags, INPUT.flags);
+  // A form opened before the box existed has no such block: not published.
+  const publish = ticked(BLOCK.updPublish, INPUT.publish).has(FLAG.publish);
   if (Object.keys(errors).length || !status) return { ok: false, errors };
   return {
     ok: true,
@@ -62,6 +62,7 @@ export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<St
       nextUpdateAt,
       customerImpact: flags.has(FLAG.customerImpact),
       dataLossRisk: flags.has(FLAG.dataLossRisk),
+      publish,
     },
   };
 }

@@ -85,6 +85,20 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     expect(fake.callsTo('conversations.create')[0]!.args.name).toMatch(/^inc-1-socket-mode-works$/);
   });
 
+  it('serves the status page and the metrics on its HTTP port, as it does /health', async () => {
+    // In Socket Mode the bot's routes live on the receiver's own HTTP server (PORT; here any free port).
+    const server = (bot.app as unknown as { receiver: { httpServer: import('node:http').Server } }).receiver.httpServer;
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const page = await fetch(`${base}/status`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('socket mode works');
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(
+      /^incident_bot_incidents_declared_total\{severity="SEV-1",source="person"\} 1$/m,
+    );
+  });
+
   it.each([
     ['a button nobody registered', { type: 'block_actions', user: { id: 'U0REPORTER' }, team: { id: 'T0TEST' } }],
     ['a button without a user or a team', { type: 'block_actions', actions: [{ action_id: 'incident_acknowledge' }] }],

@@ -86,6 +86,7 @@ const update = (o: Partial<StatusUpdateInput> = {}): StatusUpdateInput => ({
   nextUpdateAt: new Date(Date.now() + 30 * 60_000),
   customerImpact: true,
   dataLossRisk: false,
+  publish: false,
   ...o,
 });
 

@@ -23,6 +23,7 @@ const TABLES = [
   'playbook_runs',
   'request_keys',
   'schema_migrations',
+  'status_page_updates',
   'step_approvals',
   'step_checks',
   'step_runs',

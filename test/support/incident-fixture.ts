@@ -70,6 +70,7 @@ export function makeUpdate(overrides: Partial<StatusUpdateInput> = {}): StatusUp
     nextUpdateAt: new Date('2026-11-27T23:45:00.000Z'),
     customerImpact: true,
     dataLossRisk: false,
+    publish: false,
     ...overrides,
   };
 }

@@ -241,6 +241,25 @@ describe('review fixes', () => {
       ).toMatch(/REDIS_URL or UPSTASH_REDIS_REST_URL, not both/);
     });
   });
+
+  describe('the status page', () => {
+    it('has a title by default and no link to another status page', () => {
+      expect(loadConfig({}).statusPage).toEqual({ title: 'Service status' });
+    });
+
+    it('reads STATUS_PAGE_TITLE and STATUS_PAGE_URL', () => {
+      const c = loadConfig({ STATUS_PAGE_TITLE: ' ATOM status ', STATUS_PAGE_URL: 'https://status.atomagentos.com' });
+      expect(c.statusPage).toEqual({ title: 'ATOM status', companyUrl: 'https://status.atomagentos.com' });
+    });
+
+    it.each([
+      [{ STATUS_PAGE_URL: 'status.atomagentos.com' }, /STATUS_PAGE_URL must be an http\(s\) URL/],
+      [{ STATUS_PAGE_URL: 'javascript:alert(1)' }, /STATUS_PAGE_URL must be an http\(s\) URL/],
+      [{ STATUS_PAGE_TITLE: 'x'.repeat(101) }, /STATUS_PAGE_TITLE must be at most 100 characters/],
+    ])('names a bad value (%j)', (env, message) => {
+      expect(configError(env).message).toMatch(message);
+    });
+  });
 });
 
 describe('every message says in plain words what to set', () => {

@@ -15,6 +15,8 @@ interface Form {
   mitigation?: string | null;
   nextUpdate?: number | null;
   flags?: string[] | null;
+  /** The "Publish to status page" box: ticked, unticked, or (undefined) a form without it. */
+  publish?: boolean;
 }
 
 /** `view.state.values` as Slack sends it for the status update modal; a field set to `undefined` is left out. */
@@ -54,6 +56,12 @@ function makeValues(overrides: Form = {}): StateValues {
         f.flags === null ? null : f.flags.map((v) => ({ text: { type: 'plain_text', text: v }, value: v })),
     });
   }
+  if (f.publish !== undefined) {
+    put(BLOCK.updPublish, INPUT.publish, {
+      type: 'checkboxes',
+      selected_options: f.publish ? [{ text: { type: 'plain_text', text: 'Publish' }, value: FLAG.publish }] : [],
+    });
+  }
   return values;
 }
 
@@ -79,7 +87,21 @@ describe('parseStatusUpdate', () => {
       nextUpdateAt: new Date(inMinutes(30) * 1000),
       customerImpact: false,
       dataLossRisk: false,
+      publish: false,
     });
+  });
+
+  it('publishes only when "Publish to status page" is ticked; a form without the box does not', () => {
+    expect(parseOk({ publish: true }).publish).toBe(true);
+    expect(parseOk({ publish: false }).publish).toBe(false);
+    expect(parseOk({ publish: undefined }).publish).toBe(false);
+    // A box ticked under another value (a forged or stale form) is not a publication.
+    const values = makeValues();
+    values[BLOCK.updPublish] = {
+      [INPUT.publish]: { type: 'checkboxes', selected_options: [{ value: FLAG.customerImpact }] },
+    };
+    const r = parseStatusUpdate(values, NOW);
+    expect(r.ok && r.value.publish).toBe(false);
   });
 
   it.each(['investigating', 'mitigated', 'resolved'] as const)('accepts status %s', (status) => {

@@ -155,6 +155,35 @@ describe('the runbook file', () => {
     expect(problems(rb).some((x) => x.startsWith('severities.SEV-1.examples:'))).toBe(true);
   });
 
+  it('the status page: the bundled levels, the defaults when a file says nothing, and bad values named', async () => {
+    const bundled = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    expect([0, 1, 2, 3].map((s) => bundled.severities[s as 0 | 1 | 2 | 3].statusPage)).toEqual([
+      { impact: 'Major outage', publish: true },
+      { impact: 'Partial outage', publish: true },
+      { impact: 'Degraded performance', publish: false },
+      { impact: 'Minor issue', publish: false },
+    ]);
+    // Without status_page, the same: the runbook's top two levels public.
+    const plain = parseRunbook(base());
+    expect(plain.severities[1].statusPage).toEqual({ impact: 'Partial outage', publish: true });
+    expect(plain.severities[2].statusPage).toEqual({ impact: 'Degraded performance', publish: false });
+    // One key set, the other defaulted.
+    const data = base();
+    data.severities['SEV-2'] = { ...data.severities['SEV-2'], status_page: { publish: true } } as never;
+    data.severities['SEV-0'] = { ...data.severities['SEV-0'], status_page: { impact: 'Everything is down' } } as never;
+    const custom = parseRunbook(data);
+    expect(custom.severities[2].statusPage).toEqual({ impact: 'Degraded performance', publish: true });
+    expect(custom.severities[0].statusPage).toEqual({ impact: 'Everything is down', publish: true });
+
+    const bad = base();
+    bad.severities['SEV-1'] = { ...bad.severities['SEV-1'], status_page: { publish: 'yes', colour: 'red' } } as never;
+    bad.severities['SEV-3'] = { ...bad.severities['SEV-3'], status_page: { impact: '' } } as never;
+    const named = problems(bad).join('\n');
+    expect(named).toMatch(/severities\.SEV-1\.status_page: .*colour/);
+    expect(named).toMatch(/severities\.SEV-1\.status_page\.publish: /);
+    expect(named).toMatch(/severities\.SEV-3\.status_page\.impact: /);
+  });
+
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {
     await expect(loadRunbook('/nonexistent/runbook.yml')).rejects.toThrow(
       /\/nonexistent\/runbook.yml.*cannot read it/s,

@@ -395,8 +395,10 @@ describe('modals', () => {
       [BLOCK.updMitigation, INPUT.mitigation],
       [BLOCK.updNextUpdate, INPUT.nextUpdate],
       [BLOCK.updFlags, INPUT.flags],
+      [BLOCK.updPublish, INPUT.publish],
     ]);
     expect(byBlock(view.blocks, BLOCK.updMitigation).optional).toBe(true);
+    expect(byBlock(view.blocks, BLOCK.updPublish).optional).toBe(true);
     expect(byBlock(view.blocks, BLOCK.updFlags).optional).toBe(true);
     expect(byBlock(view.blocks, BLOCK.updAffected).optional).toBeFalsy();
     expect(el(byBlock(view.blocks, BLOCK.updFlags)).options.map((o: { value: string }) => o.value)).toEqual([
@@ -435,6 +437,18 @@ describe('modals', () => {
       expect(el(byBlock(view.blocks, BLOCK.updAffected)).initial_value).toBeUndefined();
       expect(el(byBlock(view.blocks, BLOCK.updFlags)).initial_options).toBeUndefined();
     }
+  });
+
+  it('"Publish to status page" is ticked only when the level publishes by default', () => {
+    const publish = (view: ReturnType<typeof statusUpdateModal>) => el(byBlock(view.blocks, BLOCK.updPublish));
+    const on = publish(statusUpdateModal(makeIncident(), meta, NOW, true));
+    expect(on.type).toBe('checkboxes');
+    expect(on.options.map((o: { value: string }) => o.value)).toEqual([FLAG.publish]);
+    expect(on.options[0].text.text).toBe('Publish to status page');
+    expect(on.options[0].description.text.length).toBeLessThanOrEqual(75);
+    expect(on.initial_options).toEqual(on.options);
+    expect(publish(statusUpdateModal(makeIncident(), meta, NOW, false)).initial_options).toBeUndefined();
+    expect(publish(statusUpdateModal(makeIncident(), meta, NOW)).initial_options).toBeUndefined();
   });
 
   it('resolve modal has its callback_id, title with the number, and the summary input', () => {

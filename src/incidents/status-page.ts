@@ -1,0 +1,171 @@
+import type { Database } from '../store/db.js';
+import { listPublicIncidents, listPublicUpdates } from '../store/status-page.repo.js';
+import { SEVERITIES, type Severity, type SeverityDefs } from './severity.js';
+import type { IncidentStatus, StatusUpdateInput } from './types.js';
+
+/**
+ * The public status page's view of incidents. What is public is decided here and only here:
+ *
+ * - which incidents: those of a level the runbook makes public (`status_page.publish`, by default SEV-0 and SEV-1),
+ *   from their declaration; any other only once an update of it has been published. The rest are private and never
+ *   appear.
+ * - what of them: the title, the level in the public's words (`status_page.impact`), the status, when it started and
+ *   was resolved, and the latest *published* update: the template's AFFECTED, CURRENT IMPACT and CURRENT STATUS as the
+ *   person wrote them, with the next update. Never who (reporter, commander, authors), mitigation steps, commands,
+ *   outputs, alerts, flags, the resolution summary or any unpublished update.
+ */
+
+/** What a published status update shows publicly. */
+export interface PublicUpdate {
+  at: Date;
+  status: IncidentStatus;
+  affected: string;
+  currentImpact: string;
+  currentStatus: string;
+  nextUpdateAt: Date | null;
+}
+
+export interface PublicIncident {
+  id: number;
+  title: string;
+  /** The level in the public's words ("Partial outage"): the runbook's `status_page.impact`. */
+  impact: string;
+  /** The level behind `impact` (0 the gravest), to order and style by; never shown as "SEV-n". */
+  impactLevel: Severity;
+  status: IncidentStatus;
+  startedAt: Date;
+  resolvedAt: Date | null;
+  /** The latest published update; null while none has been. */
+  latest: PublicUpdate | null;
+}
+
+/** One entry of the feed: an incident made public, one of its published updates, or its resolution. */
+export interface FeedEntry {
+  /** Stable across reads, unique in the feed. */
+  key: string;
+  kind: 'opened' | 'update' | 'resolved';
+  at: Date;
+  incident: PublicIncident;
+  /** For `update` entries. */
+  update?: PublicUpdate;
+}
+
+export interface StatusSnapshot {
+  generatedAt: Date;
+  /** Open incidents, gravest first. */
+  active: PublicIncident[];
+  /** Resolved in the last HISTORY_DAYS days, latest first. */
+  resolved: PublicIncident[];
+  /** Newest first, at most FEED_ENTRIES. */
+  entries: FeedEntry[];
+}
+
+/** How far back the page lists resolved incidents. */
+export const HISTORY_DAYS = 7;
+/** Incidents the page lists at most (open and resolved together). */
+const MAX_INCIDENTS = 100;
+/** Entries the feed holds at most. */
+export const FEED_ENTRIES = 50;
+/** A read of the page serves every request within this long (the page is public: a crowd costs one query). */
+export const SNAPSHOT_CACHE_MS = 5000;
+
+/** The levels whose incidents are public from their declaration and publish by default. */
+export function publicLevels(severities: SeverityDefs): Severity[] {
+  return SEVERITIES.filter((s) => severities[s].statusPage.publish);
+}
+
+/** Whether the status update form ticks "Publish to status page" for an incident of this level. */
+export function publishesByDefault(severity: Severity, severities: SeverityDefs): boolean {
+  return severities[severity].statusPage.publish;
+}
+
+/** What of a status update becomes public, when it is published; null when it is not. */
+export function publicUpdateOf(u: StatusUpdateInput, at: Date): PublicUpdate | null {
+  if (!u.publish) return null;
+  return {
+    at,
+    status: u.status,
+    affected: u.affected,
+    currentImpact: u.currentImpact,
+    currentStatus: u.currentStatus,
+    nextUpdateAt: u.status === 'resolved' ? null : u.nextUpdateAt,
+  };
+}
+
+/** Reads the status page's incidents from the database, cached for a few seconds. */
+export class StatusPage {
+  private cached: { at: number; value: Promise<StatusSnapshot> } | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly severities: SeverityDefs,
+    private readonly opts: { cacheMs?: number; historyDays?: number } = {},
+  ) {}
+
+  /** The page as it is now (or as read less than SNAPSHOT_CACHE_MS ago). Throws when the database cannot be read. */
+  snapshot(): Promise<StatusSnapshot> {
+    const now = Date.now();
+    const cacheMs = this.opts.cacheMs ?? SNAPSHOT_CACHE_MS;
+    if (this.cached && now - this.cached.at < cacheMs) return this.cached.value;
+    const value = this.read(new Date(now));
+    const entry = { at: now, value };
+    this.cached = entry;
+    // A failed read is not kept: the next request tries again.
+    value.catch(() => {
+      if (this.cached === entry) this.cached = null;
+    });
+    return value;
+  }
+
+  private async read(now: Date): Promise<StatusSnapshot> {
+    const days = this.opts.historyDays ?? HISTORY_DAYS;
+    const rows = await listPublicIncidents(this.db, {
+      publicLevels: publicLevels(this.severities),
+      resolvedSince: new Date(now.getTime() - days * 86_400_000),
+      limit: MAX_INCIDENTS,
+    });
+    const incidents: PublicIncident[] = rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      impact: this.severities[r.severity].statusPage.impact,
+      impactLevel: r.severity,
+      status: r.status,
+      startedAt: r.startedAt,
+      resolvedAt: r.resolvedAt,
+      latest: r.latest,
+    }));
+    const byId = new Map(incidents.map((i) => [i.id, i]));
+    const updates = await listPublicUpdates(this.db, [...byId.keys()], FEED_ENTRIES);
+    const entries: FeedEntry[] = [
+      ...incidents.map((incident) => ({
+        key: `incident/${incident.id}/opened`,
+        kind: 'opened' as const,
+        at: incident.startedAt,
+        incident,
+      })),
+      ...updates.map((u) => {
+        const { id, incidentId, ...update } = u;
+        return {
+          key: `incident/${incidentId}/update/${id}`,
+          kind: 'update' as const,
+          at: u.at,
+          incident: byId.get(incidentId)!,
+          update,
+        };
+      }),
+      ...incidents.flatMap((incident) =>
+        incident.resolvedAt
+          ? [{ key: `incident/${incident.id}/resolved`, kind: 'resolved' as const, at: incident.resolvedAt, incident }]
+          : [],
+      ),
+    ]
+      .sort((a, b) => b.at.getTime() - a.at.getTime())
+      .slice(0, FEED_ENTRIES);
+    return {
+      generatedAt: now,
+      active: incidents.filter((i) => i.status !== 'resolved'),
+      resolved: incidents.filter((i) => i.status === 'resolved'),
+      entries,
+    };
+  }
+}

@@ -1,0 +1,116 @@
+import type { Severity } from '../incidents/severity.js';
+import type { PublicUpdate } from '../incidents/status-page.js';
+import type { IncidentStatus } from '../incidents/types.js';
+import type { Queryable } from './db.js';
+
+/**
+ * The public status page's SQL. Only these columns are ever read for it: an incident's id, title, severity, status
+ * and times, and its published updates (status_page_updates). Nothing else of the record (people, commands, outputs,
+ * internal notes, unpublished updates) is selected, so nothing else can reach the page.
+ */
+
+const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+
+interface UpdateRow {
+  incident_id: number;
+  at: Date | string;
+  status: string;
+  affected: string;
+  current_impact: string;
+  current_status: string;
+  next_update_at: Date | string | null;
+}
+
+const toUpdate = (r: UpdateRow): PublicUpdate => ({
+  at: date(r.at)!,
+  status: r.status as IncidentStatus,
+  affected: r.affected,
+  currentImpact: r.current_impact,
+  currentStatus: r.current_status,
+  nextUpdateAt: date(r.next_update_at),
+});
+
+/** Records a published update (in the transaction of the status update it comes from). */
+export async function insertPublicUpdate(q: Queryable, incidentId: number, u: PublicUpdate): Promise<void> {
+  await q.query(
+    `INSERT INTO status_page_updates (incident_id, at, status, affected, current_impact, current_status, next_update_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [incidentId, u.at, u.status, u.affected, u.currentImpact, u.currentStatus, u.nextUpdateAt],
+  );
+}
+
+/** An incident as the status page may read it. */
+export interface PublicIncidentRow {
+  id: number;
+  title: string;
+  severity: Severity;
+  status: IncidentStatus;
+  startedAt: Date;
+  resolvedAt: Date | null;
+  latest: PublicUpdate | null;
+}
+
+/**
+ * The incidents the page lists: whole ones (declared, with their channel) that are open or were resolved since
+ * `resolvedSince`, and public: of a level in `publicLevels`, or with an update published. Open ones first (most
+ * severe, then newest), then the resolved ones, latest resolved first; each with its latest published update.
+ */
+export async function listPublicIncidents(
+  q: Queryable,
+  opts: { publicLevels: readonly number[]; resolvedSince: Date; limit: number },
+): Promise<PublicIncidentRow[]> {
+  const { rows } = await q.query<
+    {
+      id: number;
+      title: string;
+      severity: number;
+      status: string;
+      created_at: Date | string;
+      resolved_at: Date | string | null;
+      update_at: Date | string | null;
+    } & Omit<UpdateRow, 'at' | 'incident_id' | 'status'> & { update_status: string | null }
+  >(
+    `SELECT i.id, i.title, i.severity, i.status, i.created_at, i.resolved_at,
+            u.at AS update_at, u.status AS update_status, u.affected, u.current_impact, u.current_status,
+            u.next_update_at
+     FROM incidents i
+     LEFT JOIN LATERAL (
+       SELECT s.at, s.status, s.affected, s.current_impact, s.current_status, s.next_update_at
+       FROM status_page_updates s WHERE s.incident_id = i.id ORDER BY s.at DESC, s.id DESC LIMIT 1
+     ) u ON true
+     WHERE NOT i.declaring AND i.channel_id IS NOT NULL
+       AND (i.status <> 'resolved' OR i.resolved_at >= $2)
+       AND (i.severity = ANY($1::int[]) OR u.at IS NOT NULL)
+     ORDER BY (i.status = 'resolved'), CASE WHEN i.status = 'resolved' THEN NULL ELSE i.severity END,
+              i.resolved_at DESC NULLS FIRST, i.created_at DESC
+     LIMIT $3`,
+    [opts.publicLevels, opts.resolvedSince, opts.limit],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    title: r.title,
+    severity: Number(r.severity) as Severity,
+    status: r.status as IncidentStatus,
+    startedAt: date(r.created_at)!,
+    resolvedAt: date(r.resolved_at),
+    latest:
+      r.update_at === null
+        ? null
+        : toUpdate({ ...r, incident_id: r.id, at: r.update_at, status: r.update_status ?? r.status }),
+  }));
+}
+
+/** The published updates of these incidents, newest first, at most `limit` (the feed's entries). */
+export async function listPublicUpdates(
+  q: Queryable,
+  incidentIds: readonly number[],
+  limit: number,
+): Promise<(PublicUpdate & { id: number; incidentId: number })[]> {
+  if (incidentIds.length === 0) return [];
+  const { rows } = await q.query<UpdateRow & { id: number }>(
+    `SELECT id, incident_id, at, status, affected, current_impact, current_status, next_update_at
+     FROM status_page_updates WHERE incident_id = ANY($1::int[]) ORDER BY at DESC, id DESC LIMIT $2`,
+    [incidentIds, limit],
+  );
+  return rows.map((r) => ({ id: Number(r.id), incidentId: Number(r.incident_id), ...toUpdate(r) }));
+}

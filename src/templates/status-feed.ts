@@ -1,0 +1,108 @@
+import type { FeedEntry, PublicIncident, PublicUpdate, StatusSnapshot } from '../incidents/status-page.js';
+import { STATUS_LABELS } from '../incidents/types.js';
+import { html } from './markup.js';
+import { utcStamp } from './text.js';
+
+/** Where the page and the feed are, as the reader reached them (absolute URLs). */
+export interface FeedOptions {
+  title: string;
+  /** The feed's own URL (`…/status.atom`). */
+  selfUrl: string;
+  /** The HTML page (`…/status`). */
+  pageUrl: string;
+  companyStatusUrl?: string;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+const updateJson = (u: PublicUpdate | null) =>
+  u && {
+    at: iso(u.at),
+    status: u.status,
+    affected: u.affected,
+    currentImpact: u.currentImpact,
+    currentStatus: u.currentStatus,
+    nextUpdateAt: iso(u.nextUpdateAt),
+  };
+
+const incidentJson = (i: PublicIncident) => ({
+  id: i.id,
+  title: i.title,
+  impact: i.impact,
+  impactLevel: i.impactLevel,
+  status: i.status,
+  startedAt: iso(i.startedAt),
+  resolvedAt: iso(i.resolvedAt),
+  latestUpdate: updateJson(i.latest),
+});
+
+/** `GET /status.json`: what the page shows, as data. Pure. */
+export function renderStatusJson(
+  s: StatusSnapshot,
+  o: { title: string; companyStatusUrl?: string; historyDays: number },
+) {
+  return {
+    title: o.title,
+    ...(o.companyStatusUrl ? { statusPage: o.companyStatusUrl } : {}),
+    generatedAt: iso(s.generatedAt),
+    historyDays: o.historyDays,
+    active: s.active.map(incidentJson),
+    resolved: s.resolved.map(incidentJson),
+  };
+}
+
+/** An entry's title: "Investigating: Checkout is slow", "Resolved: Checkout is slow". */
+function entryTitle(e: FeedEntry): string {
+  const status =
+    e.kind === 'opened' ? 'Investigating' : e.kind === 'resolved' ? 'Resolved' : STATUS_LABELS[e.update!.status];
+  return `${status}: ${e.incident.title}`;
+}
+
+/** An entry's text, plain: the impact and, for an update, the template's public fields. */
+function entryText(e: FeedEntry): string {
+  const head = `${e.incident.impact}.`;
+  if (e.kind === 'opened') return `${head} We are investigating.`;
+  if (e.kind === 'resolved') return `${head} Resolved at ${utcStamp(e.at)}.`;
+  const u = e.update!;
+  return [
+    head,
+    `Affected: ${u.affected || '-'}`,
+    `Current impact: ${u.currentImpact || '-'}`,
+    `Current status: ${u.currentStatus || '-'}`,
+    ...(u.nextUpdateAt && u.status !== 'resolved' ? [`Next update: ${utcStamp(u.nextUpdateAt)}`] : []),
+  ].join('\n');
+}
+
+/**
+ * `GET /status.atom`: an Atom 1.0 feed (RFC 4287) with an entry when an incident is made public, one per published
+ * update and one when it is resolved, newest first. Entry ids are tag URIs that never change, so feed readers and
+ * Slack's RSS app show each once. Every piece of text is escaped. Pure.
+ */
+export function renderStatusAtom(s: StatusSnapshot, o: FeedOptions): string {
+  const updated = s.entries[0]?.at ?? s.generatedAt;
+  const entries = s.entries.map(
+    (e) => html`  <entry>
+    <id>tag:incident-bot,2025:${e.key}</id>
+    <title type="text">${entryTitle(e)}</title>
+    <updated>${e.at.toISOString()}</updated>
+    <published>${e.at.toISOString()}</published>
+    <link rel="alternate" type="text/html" href="${`${o.pageUrl}#incident-${e.incident.id}`}"/>
+    <category term="${e.incident.impact}"/>
+    <summary type="text">${entryText(e)}</summary>
+  </entry>
+`,
+  );
+  return html`<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <id>${o.selfUrl}</id>
+  <title type="text">${o.title}</title>
+  <subtitle type="text">Open incidents and their public updates</subtitle>
+  <updated>${updated.toISOString()}</updated>
+  <link rel="self" type="application/atom+xml" href="${o.selfUrl}"/>
+  <link rel="alternate" type="text/html" href="${o.pageUrl}"/>
+  ${o.companyStatusUrl ? html`<link rel="related" type="text/html" href="${o.companyStatusUrl}"/>` : ''}
+  <author><name>${o.title}</name></author>
+  <generator>incident-bot</generator>
+${entries}</feed>
+`.html;
+}

@@ -1,0 +1,203 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
+import { type Exposition, parsePrometheusText } from '../support/prometheus-text.js';
+import { createTestSchema } from '../support/test-db.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const ADMIN_TOKEN = 'metrics-admin-token-0123456789';
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+const RESPONDER = 'U0RESPONDER';
+
+const runbook = () =>
+  parseRunbook({
+    ...testRunbookData(),
+    access: { responders: [RESPONDER], approvers: [] },
+    playbooks: {
+      nodes: {
+        title: 'Node trouble',
+        kind: 'incident',
+        match: ['nodes'],
+        mitigation: [{ text: 'List the nodes', run: ['atom-cli', 'nodes', 'list'], timeout: '10s' }],
+      },
+    },
+  });
+
+/**
+ * Two replicas on one database, as in production: the incidents move through one (declared, paged, acknowledged,
+ * a step run, rolled back, mitigated, resolved), and both are scraped over HTTP.
+ */
+describe('GET /metrics', () => {
+  let a: BotHarness;
+  let b: BotHarness;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const schema = await createTestSchema('metrics');
+    drop = schema.drop;
+    const env = { ADMIN_TOKEN, ATOM_CLI };
+    a = await startBot({ runbook: runbook(), databaseUrl: schema.url, env });
+    b = await startBot({ runbook: runbook(), databaseUrl: schema.url, env, timers: false });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await drop?.();
+  });
+
+  const scrape = async (bot: BotHarness, token: string | null = ADMIN_TOKEN) =>
+    fetch(`${bot.baseUrl}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  const metrics = async (bot: BotHarness): Promise<Exposition> => {
+    const res = await scrape(bot);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    return parsePrometheusText(await res.text());
+  };
+  /** Scrapes `bot` until `check` holds (counters move after the ack, when the work is done). */
+  const until = (bot: BotHarness, check: (m: Exposition) => boolean, what: string) =>
+    eventually(async () => {
+      const m = await metrics(bot);
+      return check(m) ? m : undefined;
+    }, what);
+
+  it('refuses without the admin token, or with another, and audits the refusal', async () => {
+    for (const token of [null, 'not-the-admin-token-at-all']) {
+      const res = await scrape(a, token);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await res.json()).toEqual({
+        error: 'unauthorized',
+        message: 'Send Authorization: Bearer <ADMIN_TOKEN>.',
+      });
+    }
+    const { rows } = await a.db.query<{ reason: string }>(
+      "SELECT reason FROM audit_log WHERE action = 'metrics_scrape' AND outcome = 'refused' ORDER BY id",
+    );
+    expect(rows.map((r) => r.reason)).toEqual(['no admin token', 'wrong admin token']);
+  });
+
+  it('parses as Prometheus text, with every declared metric and the process defaults', async () => {
+    const m = await metrics(a);
+    for (const [name, type] of [
+      ['incident_bot_incidents_declared_total', 'counter'],
+      ['incident_bot_open_incidents', 'gauge'],
+      ['incident_bot_time_to_acknowledge_seconds', 'histogram'],
+      ['incident_bot_time_to_mitigate_seconds', 'histogram'],
+      ['incident_bot_time_to_resolve_seconds', 'histogram'],
+      ['incident_bot_pages_sent_total', 'counter'],
+      ['incident_bot_escalation_lateness_seconds', 'histogram'],
+      ['incident_bot_playbook_step_runs_total', 'counter'],
+      ['incident_bot_rollbacks_total', 'counter'],
+      ['incident_bot_alerts_received_total', 'counter'],
+      ['incident_bot_slack_api_calls_total', 'counter'],
+      ['incident_bot_slack_api_errors_total', 'counter'],
+      ['incident_bot_request_ack_seconds', 'histogram'],
+      ['incident_bot_metrics_database_up', 'gauge'],
+      ['process_cpu_seconds_total', 'counter'],
+      ['process_resident_memory_bytes', 'gauge'],
+      ['nodejs_eventloop_lag_seconds', 'gauge'],
+    ]) {
+      expect(m.types.get(name!), name).toBe(type);
+      expect(m.help.get(name!), name).toBeTruthy();
+    }
+    expect(m.value('incident_bot_incidents_declared_total', { severity: 'SEV-0', source: 'alert' })).toBe(0);
+    expect(m.value('incident_bot_open_incidents', { severity: 'SEV-1', status: 'investigating' })).toBe(0);
+    expect(m.value('incident_bot_metrics_database_up')).toBe(1);
+  });
+
+  it('moves as an incident moves, counters on the replica that did the work, open incidents on both', async () => {
+    a.fake.reset();
+    // Slack refuses one call (the reporter is in the channel already), which the bot takes in its stride.
+    a.fake.failNext('conversations.invite', { error: 'already_in_channel' });
+    const i: Opened = await declareThroughBot(a, 'sev1 nodes keep restarting');
+    const declared = await until(
+      a,
+      (m) => m.value('incident_bot_pages_sent_total', { role: 'on_call', reason: 'declared' }) === 1,
+      'the declaration and its page',
+    ).catch(async (err) => {
+      console.error(
+        (await (await scrape(a)).text())
+          .split('\n')
+          .filter((l) => l.startsWith('incident_bot_'))
+          .join('\n'),
+      );
+      throw err;
+    });
+    expect(declared.value('incident_bot_incidents_declared_total', { severity: 'SEV-1', source: 'person' })).toBe(1);
+    expect(declared.value('incident_bot_open_incidents', { severity: 'SEV-1', status: 'investigating' })).toBe(1);
+    expect(declared.sum('incident_bot_escalation_lateness_seconds_count', { rule: 'declared' })).toBe(1);
+    expect(declared.sum('incident_bot_request_ack_seconds_count', { kind: 'command' })).toBeGreaterThanOrEqual(1);
+    expect(declared.value('incident_bot_slack_api_calls_total', { method: 'conversations.create' })).toBe(1);
+    expect(
+      declared.value('incident_bot_slack_api_errors_total', {
+        method: 'conversations.invite',
+        error: 'already_in_channel',
+      }),
+    ).toBe(1);
+    // The other replica did none of it, but reads the same open incidents from the database.
+    const other = await metrics(b);
+    expect(other.value('incident_bot_incidents_declared_total', { severity: 'SEV-1', source: 'person' })).toBe(0);
+    expect(other.value('incident_bot_open_incidents', { severity: 'SEV-1', status: 'investigating' })).toBe(1);
+
+    await a.clickCard({ id: i.incidentId, channelId: i.channelId, cardTs: i.cardTs }, ACTION.acknowledge, RESPONDER);
+    const acked = await until(
+      a,
+      (m) => m.value('incident_bot_time_to_acknowledge_seconds_count', { severity: 'SEV-1' }) === 1,
+      'the acknowledgement',
+    );
+    expect(acked.sum('incident_bot_request_ack_seconds_count', { kind: 'action' })).toBeGreaterThanOrEqual(1);
+
+    // A playbook step, then a rollback (which runs the post-deployment checks, each a step of its own).
+    const pb = a.fake.messagesIn(i.channelId).find((msg) => /^Playbook:/.test(msg.text ?? ''))!;
+    await a.click({
+      channelId: i.channelId,
+      messageTs: pb.ts,
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'nodes', s: 'mitigation.0' }),
+    });
+    await until(
+      a,
+      (m) => m.value('incident_bot_playbook_step_runs_total', { playbook: 'nodes', outcome: 'succeeded' }) === 1,
+      'the step run',
+    );
+    a.fake.reset();
+    await a.command('rollback', { channel_id: i.channelId, user_id: RESPONDER });
+    const list = await a.fake.waitFor('chat.postMessage', (c) => /Recent deployments/.test(String(c.args.text)));
+    await a.click({
+      channelId: i.channelId,
+      messageTs: (list.response as { ts: string }).ts,
+      actionId: ACTION.rollbackTo,
+      value: 'v57',
+      userId: RESPONDER,
+    });
+    const rolled = await until(
+      a,
+      (m) => m.value('incident_bot_rollbacks_total', { outcome: 'succeeded' }) === 1,
+      'the rollback',
+    );
+    expect(rolled.sum('incident_bot_playbook_step_runs_total', { playbook: 'rollback' })).toBeGreaterThanOrEqual(2);
+
+    await a.command('mitigated', { channel_id: i.channelId, user_id: RESPONDER });
+    const mitigated = await until(
+      a,
+      (m) => m.value('incident_bot_time_to_mitigate_seconds_count', { severity: 'SEV-1' }) === 1,
+      'mitigated',
+    );
+    expect(mitigated.value('incident_bot_open_incidents', { severity: 'SEV-1', status: 'mitigated' })).toBe(1);
+    expect(mitigated.value('incident_bot_open_incidents', { severity: 'SEV-1', status: 'investigating' })).toBe(0);
+
+    await a.command('resolve fixed it', { channel_id: i.channelId, user_id: RESPONDER });
+    const resolved = await until(
+      a,
+      (m) => m.value('incident_bot_time_to_resolve_seconds_count', { severity: 'SEV-1' }) === 1,
+      'resolved',
+    );
+    expect(resolved.sum('incident_bot_open_incidents')).toBe(0);
+    expect(resolved.value('incident_bot_time_to_resolve_seconds_sum', { severity: 'SEV-1' })).toBeGreaterThan(0);
+    // Mitigated first, so resolving did not count a second time to mitigate.
+    expect(resolved.value('incident_bot_time_to_mitigate_seconds_count', { severity: 'SEV-1' })).toBe(1);
+    expect((await metrics(b)).sum('incident_bot_open_incidents')).toBe(0);
+  });
+});

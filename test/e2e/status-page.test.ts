@@ -1,0 +1,249 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION, BLOCK, FLAG, INPUT } from '../../src/templates/ids.js';
+import { useBot } from '../support/bot-harness.js';
+import { declareThroughBot, eventually, type Opened, postStatusUpdate } from '../support/incident-flow.js';
+import { TEST_REPORTER_ID } from '../support/slack-request.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+const COMMANDER = 'U0COMMANDER';
+/** A machine id that `atom-cli nodes list` prints (test/fixtures/atom-cli): a command's output. */
+const NODE_ID = '3d8d9e1b2c4f89';
+
+const runbook = () =>
+  parseRunbook({
+    ...testRunbookData(),
+    playbooks: {
+      checkout: {
+        title: 'Checkout failures',
+        kind: 'incident',
+        match: ['checkout'],
+        mitigation: [{ text: 'List the nodes', run: ['atom-cli', 'nodes', 'list'], timeout: '10s' }],
+      },
+    },
+  });
+
+interface StatusJson {
+  title: string;
+  statusPage?: string;
+  active: { id: number; title: string; impact: string; status: string; latestUpdate: Record<string, string> | null }[];
+  resolved: { id: number; title: string; resolvedAt: string; latestUpdate: Record<string, string> | null }[];
+}
+
+/**
+ * Everything the record holds that is not public: people, commands and their output, mitigation steps, the resolution
+ * summary, an unpublished update, flags, an incident never published, the Slack channel. The fields written here are
+ * hostile on purpose: none of them may reach /status, /status.json or /status.atom.
+ */
+const PRIVATE = [
+  TEST_REPORTER_ID,
+  COMMANDER,
+  'SECRET-MITIGATION',
+  'SECRET-SUMMARY',
+  'PRIVATE-AFFECTED',
+  'PRIVATE-IMPACT',
+  'PRIVATE-STATUS',
+  'PRIVATE-TITLE',
+  'atom-cli',
+  NODE_ID,
+  'Customer impact',
+  'Data-loss',
+  'SEV-',
+  'inc-',
+];
+
+describe('the status page shows what was published and nothing else', () => {
+  const bot = useBot({
+    runbook: runbook(),
+    incidentsChannel: true,
+    env: {
+      ATOM_CLI,
+      STATUS_PAGE_TITLE: 'ATOM <Status> & "friends"',
+      STATUS_PAGE_URL: 'https://status.atomagentos.com',
+    },
+  });
+  const get = (path: string) => fetch(`${bot.baseUrl}${path}`);
+  const json = async () => (await (await get('/status.json')).json()) as StatusJson;
+
+  let major: Opened;
+
+  it('a SEV-1 is public from its declaration, its form ticks "Publish", and only the published text shows', async () => {
+    major = await declareThroughBot(bot, 'sev1 Checkout <b>fails</b> & "slow"');
+    // The SEV-1 is listed at once: title and impact, no update yet.
+    const listed = await eventually(async () => (await json()).active.find((i) => i.id === major.incidentId), 'it');
+    expect(listed).toMatchObject({ title: 'Checkout <b>fails</b> & "slow"', impact: 'Partial outage' });
+    expect(listed.latestUpdate).toBeNull();
+
+    await bot.command('ack', { channel_id: major.channelId, user_id: COMMANDER });
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ commander_id: string | null }>(
+        'SELECT commander_id FROM incidents WHERE id = $1',
+        [major.incidentId],
+      );
+      return rows[0]?.commander_id === COMMANDER ? true : undefined;
+    }, 'the commander');
+
+    const form = await postStatusUpdate(
+      bot,
+      major,
+      {
+        affected: 'EU <script>alert(1)</script> tenants',
+        impact: 'Half of checkouts fail',
+        currentStatus: 'Failing over to the replica\nsecond line',
+        mitigation: 'SECRET-MITIGATION: atom-cli nodes restart node-7',
+        flags: [FLAG.customerImpact, FLAG.dataLossRisk],
+        publish: true,
+      },
+      COMMANDER,
+    );
+    // The form the bot opened for a SEV-1 had "Publish to status page" ticked.
+    const box = form.blocks.find((b) => b.block_id === BLOCK.updPublish)!.element!;
+    expect(box.action_id).toBe(INPUT.publish);
+    expect((box.initial_options as { value: string }[]).map((o) => o.value)).toEqual([FLAG.publish]);
+
+    const published = await eventually(async () => {
+      const i = (await json()).active.find((x) => x.id === major.incidentId);
+      return i?.latestUpdate ? i : undefined;
+    }, 'the published update');
+    expect(published.latestUpdate).toMatchObject({
+      status: 'investigating',
+      affected: 'EU <script>alert(1)</script> tenants',
+      currentImpact: 'Half of checkouts fail',
+      currentStatus: 'Failing over to the replica\nsecond line',
+    });
+    // The channel is told the update went public.
+    const posted = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === major.channelId && String(c.args.text).includes('Half of checkouts fail'),
+    );
+    expect(JSON.stringify(posted.args.blocks)).toContain('Published on the status page');
+    expect(Object.keys(published.latestUpdate!).sort()).toEqual(
+      ['affected', 'at', 'currentImpact', 'currentStatus', 'nextUpdateAt', 'status'].sort(),
+    );
+  });
+
+  it('an unpublished update, a command run, a resolution summary and a private incident never appear', async () => {
+    // An update with the box unticked: recorded and posted in Slack, not public.
+    await postStatusUpdate(
+      bot,
+      major,
+      {
+        affected: 'PRIVATE-AFFECTED',
+        impact: 'PRIVATE-IMPACT',
+        currentStatus: 'PRIVATE-STATUS',
+        mitigation: 'SECRET-MITIGATION again',
+        publish: false,
+      },
+      COMMANDER,
+    );
+    const unpublished = await bot.fake.waitFor('chat.postMessage', (c) =>
+      String(c.args.text).includes('PRIVATE-STATUS'),
+    );
+    expect(JSON.stringify(unpublished.args.blocks)).not.toContain('status page');
+
+    // A playbook step whose output names machines.
+    const pb = bot.fake.messagesIn(major.channelId).find((m) => /^Playbook:/.test(m.text ?? ''))!;
+    await bot.click({
+      channelId: major.channelId,
+      messageTs: pb.ts,
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'checkout', s: 'mitigation.0' }),
+      userId: COMMANDER,
+    });
+    const ran = await eventually(async () => {
+      const { rows } = await bot.db.query<{ state: string }>('SELECT state FROM step_runs WHERE incident_id = $1', [
+        major.incidentId,
+      ]);
+      return rows[0] && rows[0].state !== 'running' ? rows[0].state : undefined;
+    }, 'the step run');
+    expect(ran).toBe('succeeded');
+    expect(JSON.stringify(bot.fake.messagesIn(major.channelId))).toContain(NODE_ID);
+
+    // A SEV-2 nobody published is private.
+    await declareThroughBot(bot, 'sev2 PRIVATE-TITLE replica lag');
+    // A SEV-2 with a published update is public, with that update.
+    const minor = await declareThroughBot(bot, 'sev2 Search is slow');
+    await postStatusUpdate(bot, minor, {
+      affected: 'Search',
+      impact: 'Results take seconds',
+      currentStatus: 'Reindexing',
+      publish: true,
+    });
+
+    await bot.command('resolve SECRET-SUMMARY the pool leaked', { channel_id: major.channelId, user_id: COMMANDER });
+
+    const page = await eventually(async () => {
+      const j = await json();
+      return j.resolved.some((i) => i.id === major.incidentId) && j.active.some((i) => i.id === minor.incidentId)
+        ? j
+        : undefined;
+    }, 'the resolution and the SEV-2');
+    expect(page.active.map((i) => i.title)).toEqual(['Search is slow']);
+    expect(page.active[0]!.impact).toBe('Degraded performance');
+    expect(page.resolved.map((i) => i.title)).toEqual(['Checkout <b>fails</b> & "slow"']);
+    // Its latest public update is still the published one.
+    expect(page.resolved[0]!.latestUpdate).toMatchObject({ affected: 'EU <script>alert(1)</script> tenants' });
+
+    const bodies = {
+      html: await (await get('/status')).text(),
+      json: JSON.stringify(page),
+      atom: await (await get('/status.atom')).text(),
+    };
+    for (const [name, body] of Object.entries(bodies)) {
+      for (const secret of PRIVATE) expect(body, `${name} holds ${secret}`).not.toContain(secret);
+      expect(body, name).not.toContain(major.channelId);
+    }
+    // What was published is there, escaped in the markup.
+    expect(bodies.html).toContain('EU &lt;script&gt;alert(1)&lt;/script&gt; tenants');
+    expect(bodies.html).toContain('Checkout &lt;b&gt;fails&lt;/b&gt; &amp; &quot;slow&quot;');
+    expect(bodies.html).not.toMatch(/<script|<b>fails/i);
+    expect(bodies.atom).toContain('EU &lt;script&gt;alert(1)&lt;/script&gt; tenants');
+    expect(bodies.atom).not.toMatch(/<script|<b>fails/i);
+  });
+
+  it('serves each format with its type, the configured title and link, and no script allowed', async () => {
+    const page = await get('/status');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'; style-src 'sha256-[^']+'/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await page.text();
+    expect(html).toContain('<title>ATOM &lt;Status&gt; &amp; &quot;friends&quot;</title>');
+    expect(html).toContain('<a href="https://status.atomagentos.com/">status.atomagentos.com</a>');
+
+    const feed = await get('/status.atom');
+    expect(feed.headers.get('content-type')).toBe('application/atom+xml; charset=utf-8');
+    const atom = await feed.text();
+    expect(atom).toContain(`<link rel="self" type="application/atom+xml" href="${bot.baseUrl}/status.atom"/>`);
+    expect(atom).toContain('<title type="text">ATOM &lt;Status&gt; &amp; &quot;friends&quot;</title>');
+
+    const data = await get('/status.json');
+    expect(data.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(data.headers.get('access-control-allow-origin')).toBe('*');
+    const body = (await data.json()) as StatusJson;
+    expect(body.title).toBe('ATOM <Status> & "friends"');
+    expect(body.statusPage).toBe('https://status.atomagentos.com');
+  });
+
+  it('answers 503 in words, never a stack, when the database cannot be read', async () => {
+    // The page reads what is cached for a few seconds; past that, a read of a dropped table fails like an outage.
+    await bot.db.query('ALTER TABLE status_page_updates RENAME TO status_page_updates_away');
+    try {
+      const res = await eventually(async () => {
+        const r = await get('/status.json');
+        return r.status === 503 ? r : undefined;
+      }, 'a 503');
+      expect(await res.json()).toEqual({
+        error: 'unavailable',
+        message: 'The status page cannot be read right now. Try again in a minute.',
+      });
+      const html = await get('/status');
+      expect(html.status).toBe(503);
+      expect(await html.text()).toBe('The status page cannot be read right now. Try again in a minute.');
+    } finally {
+      await bot.db.query('ALTER TABLE status_page_updates_away RENAME TO status_page_updates');
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { VIEW } from '../../src/templates/ids.js';
+import type { BotHarness } from './bot-harness.js';
+import { type StatusFormInput, statusFormValues } from './status-form.js';
+
+/** An incident opened through the bot: its row id, channel and card. */
+export interface Opened {
+  incidentId: number;
+  channelId: string;
+  cardTs: string;
+}
+
+/** `/incident <text>` as `userId`, as a person types it; resolves once the incident's channel and card exist. */
+export async function declareThroughBot(bot: BotHarness, text: string, userId?: string): Promise<Opened> {
+  const before = bot.fake.callsTo('conversations.create').length;
+  const res = await bot.command(text, userId ? { user_id: userId } : {});
+  if (res.status !== 200) throw new Error(`the slash command was answered ${res.status}`);
+  const create = (await bot.fake.waitForCount('conversations.create', before + 1)).at(-1)!;
+  const channelId = bot.fake.channelByName(String(create.args.name))!.id;
+  const card = await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
+  return { incidentId: Number(rows[0]!.id), channelId, cardTs: String(card.args.timestamp) };
+}
+
+/**
+ * Opens the status update form the way a person does (`/incident update` in the incident channel) and submits it
+ * with `form`, as `userId`. Returns the form as the bot opened it.
+ */
+export async function postStatusUpdate(
+  bot: BotHarness,
+  incident: Opened,
+  form: StatusFormInput,
+  userId?: string,
+): Promise<{ blocks: { block_id?: string; element?: Record<string, unknown> }[] }> {
+  const before = bot.fake.callsTo('views.open').length;
+  await bot.command('update', { channel_id: incident.channelId, ...(userId ? { user_id: userId } : {}) });
+  const opened = (await bot.fake.waitForCount('views.open', before + 1)).at(-1)!;
+  const view = opened.args.view as {
+    callback_id: string;
+    private_metadata: string;
+    blocks: { block_id?: string; element?: Record<string, unknown> }[];
+  };
+  const res = await bot.submit({
+    callbackId: VIEW.statusUpdate,
+    privateMetadata: view.private_metadata,
+    values: statusFormValues(form),
+    ...(userId ? { userId } : {}),
+  });
+  if (res.status !== 200 || res.text.includes('errors')) throw new Error(`the form was refused: ${res.text}`);
+  return view;
+}
+
+/** Resolves once `check` returns something other than undefined; polls every 200 ms for up to `ms`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
