@@ -151,6 +151,16 @@ function parseBody(raw: string, contentType: string): SlackArgs {
   return args;
 }
 
+/** The file's bytes in an upload body: the file part of a multipart/form-data body, else the body itself. */
+function fileBody(raw: string, contentType: string): string {
+  const boundary = /^multipart\/form-data;.*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!boundary) return raw;
+  const parts = raw.split(`--${boundary[1] ?? boundary[2]}`).slice(1, -1);
+  const file = parts.find((p) => /filename=/i.test(p.slice(0, p.indexOf('\r\n\r\n')))) ?? parts[0] ?? '';
+  const start = file.indexOf('\r\n\r\n');
+  return start === -1 ? '' : file.slice(start + 4, file.endsWith('\r\n') ? -2 : undefined);
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -233,11 +243,29 @@ export class FakeSlack {
   }
 
   /** Forgets recorded calls and pending failures; channels, messages and id counters stay (ids never repeat). */
-  /** Files uploaded with files.uploadV2, by id: name, content, and where they were shared. */
+  /**
+   * Files uploaded with files.uploadV2 (files.getUploadURLExternal, the upload, files.completeUploadExternal), by id:
+   * name, the length announced and the bytes received, the content, and where they were shared with which title and
+   * comment. `completed` once files.completeUploadExternal shared it.
+   */
   readonly uploads = new Map<
     string,
-    { id: string; filename: string; content: string; channel: string | undefined; threadTs: string | undefined }
+    {
+      id: string;
+      filename: string;
+      length: number;
+      bytes: number;
+      content: string;
+      channel: string | undefined;
+      threadTs: string | undefined;
+      title: string | undefined;
+      initialComment: string | undefined;
+      completed: boolean;
+    }
   >();
+
+  /** Home tabs published with views.publish, by user: the latest view and how many times it was published. */
+  readonly homeTabs = new Map<string, { view: SlackArgs; publishes: number }>();
   private fileCounter = 0;
 
   /** User IDs Slack does not know (deleted or mistyped): a DM to one is channel_not_found, an invite user_not_found. */
@@ -527,9 +555,14 @@ export class FakeSlack {
       } else if (url.pathname.startsWith('/upload/')) {
         // The second step of files.uploadV2: the file's bytes go to the URL getUploadURLExternal gave.
         const id = decodeURIComponent(url.pathname.slice('/upload/'.length));
+        // @slack/web-api sends the bytes as multipart/form-data (one file part); a raw body is taken as it is.
+        const content = fileBody(raw, contentType);
         const pending = this.uploads.get(id);
-        if (pending) pending.content = raw;
-        this.record({ method: 'file_upload', args: { id, bytes: raw.length }, token: undefined, at });
+        if (pending) {
+          pending.content = content;
+          pending.bytes = Buffer.byteLength(content);
+        }
+        this.record({ method: 'file_upload', args: { id, bytes: Buffer.byteLength(content) }, token: undefined, at });
         res.writeHead(pending ? 200 : 404, { 'content-type': 'text/plain' });
         res.end(pending ? `OK - ${raw.length}` : 'unknown upload');
         return;
@@ -852,29 +885,72 @@ export class FakeSlack {
         return { ok: true, view: existing.view };
       },
 
+      // Slack requires the file's name and its length in bytes up front.
       'files.getUploadURLExternal': (args) => {
+        const filename = str(args.filename);
+        const length = Number(str(args.length));
+        if (!filename || !Number.isInteger(length) || length < 1) return slackError('invalid_arguments');
         const id = `F${String(++this.fileCounter).padStart(7, '0')}`;
         this.uploads.set(id, {
           id,
-          filename: str(args.filename) ?? '',
+          filename,
+          length,
+          bytes: 0,
           content: '',
           channel: undefined,
           threadTs: undefined,
+          title: undefined,
+          initialComment: undefined,
+          completed: false,
         });
         return { ok: true, upload_url: `http://127.0.0.1:${this.port}/upload/${id}`, file_id: id };
       },
 
+      // Shares uploaded files in a channel (with a comment); a file whose bytes did not all arrive is refused.
       'files.completeUploadExternal': (args) => {
         const files = (Array.isArray(args.files) ? args.files : []) as { id: string; title?: string }[];
+        if (files.length === 0) return slackError('invalid_arguments');
+        const channel = str(args.channel_id);
+        if (channel && !this.channels.has(channel)) return slackError('channel_not_found');
         const done = [];
         for (const f of files) {
           const u = this.uploads.get(f.id);
           if (!u) return slackError('file_not_found');
-          u.channel = str(args.channel_id);
+          if (u.bytes !== u.length) return slackError('file_upload_size_mismatch');
+          u.channel = channel;
           u.threadTs = str(args.thread_ts);
-          done.push({ id: u.id, name: u.filename, title: f.title ?? u.filename });
+          u.title = f.title ?? u.filename;
+          u.initialComment = str(args.initial_comment);
+          u.completed = true;
+          done.push({ id: u.id, name: u.filename, title: u.title });
         }
         return { ok: true, files: done };
+      },
+
+      // A Home tab: a `home` view of at most 100 blocks, for a user (not the bot).
+      'views.publish': (args) => {
+        const user = str(args.user_id);
+        if (!user || !/^[UW][A-Z0-9]+$/.test(user) || this.unknownUsers.has(user)) return slackError('user_not_found');
+        if (user === BOT_USER_ID) return slackError('not_found');
+        const view = args.view as SlackArgs | undefined;
+        if (typeof view !== 'object' || view === null || view.type !== 'home') return slackError('invalid_arguments');
+        if (!Array.isArray(view.blocks) || view.blocks.length > 100) return slackError('invalid_blocks');
+        const id = this.nextViewId();
+        const before = this.homeTabs.get(user);
+        const published = this.viewJson(id, view);
+        this.homeTabs.set(user, { view: published, publishes: (before?.publishes ?? 0) + 1 });
+        return { ok: true, view: published };
+      },
+
+      // The people of the workspace: the users added with addUser, then the bot. Paged by `limit` and `cursor`.
+      'users.list': (args) => {
+        const all = [...this.users.values()].map((u) => this.userJson(u));
+        all.push(this.userJson({ ...defaultUser(BOT_USER_ID), is_bot: true }));
+        const limit = Math.max(1, Math.min(1000, Number(str(args.limit) ?? 200) || 200));
+        const start = Number(str(args.cursor) ?? 0) || 0;
+        const page = all.slice(start, start + limit);
+        const next = start + limit < all.length ? String(start + limit) : '';
+        return { ok: true, members: page, response_metadata: { next_cursor: next } };
       },
 
       'usergroups.users.list': (args) => {
@@ -884,35 +960,35 @@ export class FakeSlack {
 
       'users.info': (args) => {
         const id = str(args.user);
-        if (!id || !/^[UW][A-Z0-9]+$/.test(id)) return slackError('user_not_found');
-        const u = this.users.get(id) ?? defaultUser(id);
-        return {
-          ok: true,
-          user: {
-            id: u.id,
-            team_id: TEAM_ID,
-            name: u.name,
-            deleted: false,
-            real_name: u.real_name,
-            tz: u.tz,
-            tz_label: 'Greenwich Mean Time',
-            tz_offset: 0,
-            is_admin: false,
-            is_owner: false,
-            is_bot: u.is_bot,
-            is_app_user: false,
-            updated: BASE_TS_SECONDS,
-            profile: {
-              real_name: u.real_name,
-              real_name_normalized: u.real_name,
-              display_name: u.name,
-              display_name_normalized: u.name,
-              email: u.email,
-              image_48: `https://secure.gravatar.com/avatar/${u.id}.jpg?s=48`,
-              team: TEAM_ID,
-            },
-          },
-        };
+        if (!id || !/^[UW][A-Z0-9]+$/.test(id) || this.unknownUsers.has(id)) return slackError('user_not_found');
+        return { ok: true, user: this.userJson(this.users.get(id) ?? defaultUser(id)) };
+      },
+    };
+  }
+
+  private userJson(u: FakeUser): SlackArgs {
+    return {
+      id: u.id,
+      team_id: TEAM_ID,
+      name: u.name,
+      deleted: false,
+      real_name: u.real_name,
+      tz: u.tz,
+      tz_label: 'Greenwich Mean Time',
+      tz_offset: 0,
+      is_admin: false,
+      is_owner: false,
+      is_bot: u.is_bot,
+      is_app_user: false,
+      updated: BASE_TS_SECONDS,
+      profile: {
+        real_name: u.real_name,
+        real_name_normalized: u.real_name,
+        display_name: u.name,
+        display_name_normalized: u.name,
+        email: u.email,
+        image_48: `https://secure.gravatar.com/avatar/${u.id}.jpg?s=48`,
+        team: TEAM_ID,
       },
     };
   }
