@@ -72,6 +72,11 @@ export const EVENT_KINDS = [
   'approval_requested',
   'approval_decided',
   'note',
+  'action_item_added',
+  'action_item_closed',
+  'action_items_completed',
+  'action_item_reminded',
+  'postmortem_written',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 
