@@ -98,7 +98,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
     if (err instanceof BotIdentityError) throw new StartupError(err.message);
     throw err;
   }
-  const { app, timers, kv, audit } = createBot({ config, db, runbook, identity, logger });
+  const { app, timers, kv, audit, home } = createBot({ config, db, runbook, identity, logger });
   let port = config.port;
   if (config.slack.mode === 'http') {
     const server = (await app.start(config.port)) as Server;
@@ -117,6 +117,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
     async stop() {
       await app.stop();
       await timers.stop();
+      await home.idle();
       await audit.flush();
       await kv.close();
       await db.close();

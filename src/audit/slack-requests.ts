@@ -23,6 +23,9 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.denyStep]: { action: 'playbook_deny_form', carriesIncident: false },
   [ACTION.rollback]: { action: 'rollback_list', carriesIncident: false },
   [ACTION.rollbackTo]: { action: 'rollback', carriesIncident: false },
+  [ACTION.writePostmortem]: { action: 'postmortem_form', carriesIncident: true },
+  [ACTION.actionItemDone]: { action: 'action_done', carriesIncident: false },
+  [ACTION.homeDeclare]: { action: 'declare_form', carriesIncident: false },
 };
 
 /** What each form's submission does, as the audit names it. */
@@ -32,6 +35,8 @@ const FORMS: Record<string, string> = {
   [VIEW.runParams]: 'playbook_run',
   [VIEW.runConfirm]: 'playbook_run_confirmed',
   [VIEW.denyReason]: 'playbook_deny',
+  [VIEW.postmortem]: 'postmortem',
+  [VIEW.declare]: 'declare',
 };
 
 /** The fields of a form's private_metadata that say where it belongs; whatever else it holds is left out. */

@@ -9,12 +9,13 @@ export const AUDIT_PATH = '/audit.jsonl';
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The bearer token matches, compared in constant time (by digest, so the lengths need not match). */
-function authorized(req: IncomingMessage, token: string): boolean {
+export function authorized(req: IncomingMessage, token: string): boolean {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   return m !== null && timingSafeEqual(digest(m[1]!), digest(token));
 }
 
-const problem = (res: ServerResponse, status: number, error: string, message: string) => {
+/** A JSON error answer; a 401 says which scheme to use. */
+export const problem = (res: ServerResponse, status: number, error: string, message: string) => {
   res.writeHead(status, {
     'content-type': 'application/json',
     'cache-control': 'no-store',

@@ -12,6 +12,9 @@ export const ACTION = {
   rollback: 'incident_rollback',
   rollbackTo: 'incident_rollback_to',
   openChannel: 'incident_open_channel',
+  writePostmortem: 'incident_write_postmortem',
+  actionItemDone: 'action_item_done',
+  homeDeclare: 'home_declare_incident',
 } as const;
 
 export const VIEW = {
@@ -20,6 +23,8 @@ export const VIEW = {
   runParams: 'playbook_run_params',
   runConfirm: 'playbook_run_confirm',
   denyReason: 'playbook_deny_reason',
+  postmortem: 'incident_postmortem',
+  declare: 'incident_declare',
 } as const;
 
 export const BLOCK = {
@@ -40,6 +45,23 @@ export const BLOCK = {
   /** `param:<name>` blocks in the run form. */
   paramPrefix: 'param:',
   denyReason: 'deny_reason',
+  /** The resolved card's Write post-mortem (`incident_postmortem_actions:42`). */
+  postmortemActions: 'incident_postmortem_actions',
+  pmRootCause: 'pm_root_cause',
+  pmFactors: 'pm_factors',
+  pmWentWell: 'pm_went_well',
+  pmWentBadly: 'pm_went_badly',
+  pmRunbook: 'pm_runbook',
+  pmRunbookNote: 'pm_runbook_note',
+  pmItems: 'pm_items',
+  pmChecklist: 'pm_checklist',
+  declareSeverity: 'declare_severity',
+  declareTitle: 'declare_title',
+  declareDescription: 'declare_description',
+  /** The Home tab's Declare incident button. */
+  homeActions: 'home_actions',
+  /** An action item with its Done button (`action_item:7`). */
+  actionItem: 'action_item',
 } as const;
 
 /** action_ids of inputs inside modals (one per block). */
@@ -53,6 +75,10 @@ export const INPUT = {
   flags: 'flags',
   summary: 'summary',
   param: 'value',
+  text: 'text',
+  select: 'select',
+  checks: 'checks',
+  severity: 'severity',
 } as const;
 
 export const FLAG = {
