@@ -19,9 +19,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         if (!itemId) throw new DomainError('action_item_not_found', 'That action item no longer exists.');
         const r = await deps.actionItems.close(itemId, body.user.id, `action:${body.trigger_id}`);
         if (!r) return r;
-        // From the Home tab the tab itself shows it gone; elsewhere a private line says so.
-        if (body.container?.type === 'view') await deps.home.publish(r.incident.teamId, body.user.id);
-        else await tell(renderItemClosed(r.item, r.last, new Date()));
+        // On the Home tab, the tab shows it gone (closing refreshes the tabs of the closer and the owner); elsewhere a
+        // private line says so.
+        if (body.container?.type !== 'view') await tell(renderItemClosed(r.item, r.last, new Date()));
         return r;
       },
       { admit: 'gate', done: 'Closed' },
