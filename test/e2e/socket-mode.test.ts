@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type RunningBot, start } from '../../src/start.js';
@@ -15,6 +15,8 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
   let socket: WebSocket;
   const received: Record<string, unknown>[] = [];
   let connected: Promise<WebSocket>;
+  let port: number;
+  const ADMIN_TOKEN = 'socket-mode-admin-token';
 
   beforeAll(async () => {
     fake = await FakeSlack.start();
@@ -29,11 +31,19 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
         resolve(ws);
       });
     });
+    // A free port for the health server Socket Mode runs beside the socket (PORT=0 would hide which one it took).
+    port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
     const s = await createTestSchema('sock');
     drop = s.drop;
     bot = await start(
       {
-        PORT: '0',
+        PORT: String(port),
+        ADMIN_TOKEN,
         DATABASE_URL: s.url,
         SLACK_BOT_TOKEN: 'xoxb-socket',
         SLACK_APP_TOKEN: 'xapp-1-socket',
@@ -63,6 +73,17 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     expect(reply.args.text).toMatch(/is open/);
     expect(received.some((m) => m.envelope_id === 'env-1')).toBe(true);
     expect(fake.callsTo('conversations.create')[0]!.args.name).toMatch(/^inc-1-socket-mode-works$/);
+  });
+
+  it('serves post-mortem documents on the health port too, behind ADMIN_TOKEN', async () => {
+    const url = `http://127.0.0.1:${port}/incidents/T0TEST/1/postmortem.md`;
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({
+      error: 'not_found',
+      message: expect.stringMatching(/no post-mortem yet/),
+    });
   });
 
   it.each([
