@@ -3,6 +3,7 @@ import { loadMigrations, type Migration, migrate } from '../../src/store/migrate
 import { forEachDatabase } from './databases.js';
 
 const TABLES = [
+  'action_items',
   'audit_log',
   'declarations',
   'escalation_jobs',
@@ -12,6 +13,8 @@ const TABLES = [
   'incidents',
   'page_deliveries',
   'pages',
+  'postmortem_versions',
+  'postmortems',
   'request_keys',
   'schema_migrations',
   'step_approvals',
