@@ -106,7 +106,7 @@ describe('a scripted incident, from declare to its post-mortem', () => {
       ])
     ).rows;
   /** Waits until the incident's timeline holds `n` events of `kind`. */
-  const recorded = async (kind: string, n = 1, ms = 15_000) => {
+  const recorded = async (kind: string, n = 1, ms = 30_000) => {
     const until = Date.now() + ms;
     for (;;) {
       const got = (await events()).filter((e) => e.kind === kind).length;
@@ -222,7 +222,7 @@ describe('a scripted incident, from declare to its post-mortem', () => {
     const list = await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === channelId && /Recent deployments/.test(String(m.args.text)),
-      15_000,
+      30_000,
     );
     await bot.click({
       channelId,
@@ -234,14 +234,14 @@ describe('a scripted incident, from declare to its post-mortem', () => {
     await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
-      20_000,
+      30_000,
     );
 
     await inChannel('resolve rolled back to v57', RESPONDER);
     await recorded('resolved');
     const resolvedCard = bot.fake.message(channelId, cardTs)!;
     expect(JSON.stringify(resolvedCard.blocks)).toContain(ACTION.writePostmortem);
-  }, 60_000);
+  }, 120_000);
 
   it('Write post-mortem opens the form; the document is written from the record, posted as a file and served', async () => {
     const { meta } = await openForm(() => bot.clickCard(card(), ACTION.writePostmortem, RESPONDER));

@@ -128,16 +128,19 @@ forEachDatabase((ctx) => {
       const a = await declare('a');
       const { chat, port } = makeChat(['U0GONE']);
       const service = new ActionItemService(ctx.db, port, { info() {}, warn() {}, error() {} });
-      const soon = new Date(Date.now() + 300);
+      const later = new Date(Date.now() + 3_600_000);
       await service.add(a.id, ME, [
-        item('owned', 'U0OWNER', soon),
-        item('nobody', null, soon),
-        item('gone', 'U0GONE', soon),
+        item('owned', 'U0OWNER', later),
+        item('nobody', null, later),
+        item('gone', 'U0GONE', later),
       ]);
       expect(chat.told).toEqual([{ owner: 'U0OWNER', why: 'assigned', text: 'owned' }]);
       await service.sweep();
       expect(chat.told.filter((t) => t.why === 'due')).toEqual([]); // not due yet
-      await sleep(400);
+      // The hour passes (as the database's clock sees it).
+      await ctx.db.query(`UPDATE action_items SET remind_at = now() - interval '1 second' WHERE incident_id = $1`, [
+        a.id,
+      ]);
       await service.sweep();
       await service.sweep();
       expect(chat.told.filter((t) => t.why === 'due')).toEqual([{ owner: 'U0OWNER', why: 'due', text: 'owned' }]);
