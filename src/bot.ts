@@ -131,7 +131,13 @@ export function createBot({
     clientOptions,
   });
 
-  const home = new HomeTabs(app.client, new HomeService(db), runbook.severities, app.logger, identity?.botUserId);
+  const home = new HomeTabs(
+    app.client,
+    new HomeService(db),
+    runbook.severities,
+    app.logger,
+    identity ? { botUserId: identity.botUserId } : {},
+  );
   // Every change to an incident refreshes its card; the people part of it get their Home tabs refreshed then too.
   const chat = refreshingHomes(
     new SlackChat(app.client, {

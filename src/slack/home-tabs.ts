@@ -9,25 +9,47 @@ import { toChatPlatformError } from './slack-errors.js';
 /** Home tabs refreshed for one incident change at most (the people part of it). */
 const PEOPLE_PER_CHANGE = 100;
 
+export interface HomeTabsOptions {
+  /** The bot's own user, which has no Home tab of its own. */
+  botUserId?: string;
+  /** Background refreshes running at once: they never compete with incident work for more than this. */
+  maxActive?: number;
+  /**
+   * How long refreshes asked for wait to gather: an incident change is a burst (the card, then each page, each a
+   * refresh), and one publish per person covers the whole burst.
+   */
+  settleMs?: number;
+}
+
 /**
  * People's Home tabs: published when a person opens theirs (app_home_opened) and refreshed for the people part of an
  * incident whenever it changes. A Home tab is a view of the database that the next opening rebuilds, so a refresh is
- * best-effort: never waited on, never retried after a restart. Refreshes of one person's tab run one at a time, and
- * those asked for meanwhile are done once, afterwards.
+ * best-effort and kept in memory only: never waited on, never retried after a restart. Refreshes asked for wait a
+ * moment to gather, one person's once however often asked, and a few run at a time, after which the next are taken:
+ * under a burst of changes they stay a small, bounded load beside the incident work.
  */
 export class HomeTabs {
-  private readonly running = new Map<string, { again: boolean }>();
-  /** Work started and not finished: incidents' people being looked up, tabs being published. */
+  /** People whose tab is to be refreshed, by `team:user`, in the order asked. */
+  private readonly queue = new Map<string, { teamId: string; userId: string }>();
+  /** People whose tab is being published now. */
+  private readonly publishing = new Set<string>();
+  private active = 0;
+  private settling = false;
+  /** Work started and not finished: incidents' people being looked up, the settle wait, tabs being published. */
   private readonly busy = new Set<Promise<void>>();
+  private readonly maxActive: number;
+  private readonly settleMs: number;
 
   constructor(
     private readonly client: WebClient,
     private readonly home: HomeService,
     private readonly severities: SeverityDefs,
     private readonly log: Logger,
-    /** The bot's own user, which has no Home tab of its own. */
-    private readonly botUserId?: string,
-  ) {}
+    private readonly opts: HomeTabsOptions = {},
+  ) {
+    this.maxActive = opts.maxActive ?? 2;
+    this.settleMs = opts.settleMs ?? 250;
+  }
 
   /** Builds and publishes a person's Home tab now. */
   async publish(teamId: string, userId: string): Promise<void> {
@@ -43,9 +65,11 @@ export class HomeTabs {
   /** Refreshes these people's Home tabs in the background. */
   refresh(teamId: string, userIds: readonly string[]): void {
     for (const userId of new Set(userIds)) {
-      if (!/^[UW][A-Z0-9]{2,}$/.test(userId) || userId === this.botUserId) continue;
-      this.schedule(teamId, userId);
+      if (!/^[UW][A-Z0-9]{2,}$/.test(userId) || userId === this.opts.botUserId) continue;
+      const key = `${teamId}:${userId}`;
+      if (!this.queue.has(key)) this.queue.set(key, { teamId, userId });
     }
+    this.settle();
   }
 
   /** An incident changed: refresh the Home tabs of the people part of it. */
@@ -60,7 +84,7 @@ export class HomeTabs {
     );
   }
 
-  /** Resolves once nothing is being refreshed (for an orderly stop, before the database closes). */
+  /** Resolves once nothing is being refreshed or waiting to be (for an orderly stop, before the database closes). */
   async idle(): Promise<void> {
     while (this.busy.size > 0) await Promise.allSettled([...this.busy]);
   }
@@ -70,27 +94,38 @@ export class HomeTabs {
     work.finally(() => this.busy.delete(work)).catch(() => {});
   }
 
-  private schedule(teamId: string, userId: string): void {
-    const key = `${teamId}:${userId}`;
-    const current = this.running.get(key);
-    if (current) {
-      current.again = true;
-      return;
-    }
-    const state = { again: true };
-    this.running.set(key, state);
+  /** Lets the refreshes asked for gather for a moment, then starts them (one wait at a time). */
+  private settle(): void {
+    if (this.settling || this.queue.size === 0) return;
+    this.settling = true;
     this.track(
-      (async () => {
-        while (state.again) {
-          state.again = false;
-          try {
-            await this.publish(teamId, userId);
-          } catch (err) {
-            this.log.warn(`could not refresh the Home tab of ${userId}`, err);
-          }
-        }
-        this.running.delete(key);
-      })(),
+      new Promise<void>((resolve) => setTimeout(resolve, this.settleMs).unref()).then(() => {
+        this.settling = false;
+        this.pump();
+      }),
     );
+  }
+
+  /**
+   * Starts queued refreshes while fewer than `maxActive` run; each that ends takes the next. A person whose tab is
+   * being published waits for that one to end, so their latest view is always the one published last.
+   */
+  private pump(): void {
+    for (const [key, job] of this.queue) {
+      if (this.active >= this.maxActive) return;
+      if (this.publishing.has(key)) continue;
+      this.queue.delete(key);
+      this.publishing.add(key);
+      this.active++;
+      this.track(
+        this.publish(job.teamId, job.userId)
+          .catch((err) => this.log.warn(`could not refresh the Home tab of ${job.userId}`, err))
+          .finally(() => {
+            this.active--;
+            this.publishing.delete(key);
+            this.pump();
+          }),
+      );
+    }
   }
 }

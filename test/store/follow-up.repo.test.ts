@@ -23,7 +23,6 @@ import { forEachDatabase } from './databases.js';
 
 const TEAM = 'T0001';
 const ME = 'U0ME';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A recording fake of the domain's follow-up port; `unreachable` owners throw as Slack's answer would. */
 function makeChat(unreachable: string[] = []) {
