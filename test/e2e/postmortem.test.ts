@@ -239,8 +239,12 @@ describe('a scripted incident, from declare to its post-mortem', () => {
 
     await inChannel('resolve rolled back to v57', RESPONDER);
     await recorded('resolved');
-    const resolvedCard = bot.fake.message(channelId, cardTs)!;
-    expect(JSON.stringify(resolvedCard.blocks)).toContain(ACTION.writePostmortem);
+    // The resolved card offers Write post-mortem.
+    await bot.fake.waitFor(
+      'chat.update',
+      (c) => c.args.ts === cardTs && json(c).includes(ACTION.writePostmortem),
+      30_000,
+    );
   }, 120_000);
 
   it('Write post-mortem opens the form; the document is written from the record, posted as a file and served', async () => {
@@ -393,6 +397,11 @@ describe('a scripted incident, from declare to its post-mortem', () => {
       });
     }
     await recorded('action_items_completed');
+    // The list, then a private "Done" for each click.
+    const done = await bot.fake.waitForCount('response_url', 3);
+    const said = done.slice(1).map((r) => String(r.args.text));
+    expect(said.every((t) => t.startsWith(':white_check_mark: Done: '))).toBe(true);
+    expect(said.filter((t) => t.endsWith('That was the last open action item of its incident.'))).toHaveLength(1);
     const notice = await bot.fake.waitFor(
       'chat.postMessage',
       (m) =>
