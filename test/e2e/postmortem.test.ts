@@ -420,5 +420,12 @@ describe('a scripted incident, from declare to its post-mortem', () => {
     });
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already closed by <@U0OWNER>/);
     expect((await events()).filter((e) => e.kind === 'action_item_closed')).toHaveLength(2);
+    // Audited as a no-op (the row is written once the request is done: waited for before the bot stops).
+    for (let n = 0; n < 100; n++) {
+      const { rows } = await bot.db.query(`SELECT 1 FROM audit_log WHERE action = 'action_done' AND outcome = 'noop'`);
+      if (rows.length) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the second Done was not audited');
   });
 });
