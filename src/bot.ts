@@ -9,15 +9,20 @@ import { register as registerEvents } from './events/index.js';
 import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
+import { postmortemRoute } from './http/postmortem-route.js';
 import { slackReceiver } from './http/slack-receiver.js';
 import { statusRoutes } from './http/status-route.js';
+import { ActionItemService } from './incidents/action-items.service.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
+import { HomeService } from './incidents/home.service.js';
 import { IncidentService } from './incidents/incident.service.js';
+import { IncidentNotes } from './incidents/incident-notes.js';
 import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
+import { PostmortemService } from './incidents/postmortem.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
@@ -27,6 +32,9 @@ import { type BotMetrics, createMetrics } from './metrics/metrics.js';
 import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
+import { SlackFollowUpChat } from './slack/follow-up-chat.js';
+import { refreshingHomes } from './slack/home-refreshing-chat.js';
+import { HomeTabs } from './slack/home-tabs.js';
 import { ListenerRouter } from './slack/listener-router.js';
 import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackChat } from './slack/slack-chat.js';
@@ -36,6 +44,7 @@ import type { GuardedKv } from './store/kv.js';
 import { KvCache } from './store/kv-cache.js';
 import { openKv } from './store/kv-redis.js';
 import { RequestDedupe } from './store/request-dedupe.js';
+import { postmortemWriter } from './templates/postmortem-markdown.js';
 import { register as registerViews } from './views/index.js';
 
 export interface BotDeps {
@@ -73,6 +82,8 @@ export interface Bot {
   audit: Pick<AuditTrail, 'flush'>;
   /** What /metrics serves. */
   metrics: BotMetrics;
+  /** Home tab refreshes in the background; wait for them after the app stops. */
+  home: Pick<HomeTabs, 'idle'>;
 }
 
 /**
@@ -105,6 +116,10 @@ export function createBot({
   const warn = { warn: (...a: unknown[]) => app.logger.warn(...a) };
   const metrics = givenMetrics ?? createMetrics(db, { log: warn });
   const statusPage = new StatusPage(db, runbook.severities);
+  // The post-mortem route reads through the service made below, once the app exists (requests come after).
+  const documents: Pick<PostmortemService, 'document'> = {
+    document: (team, n, v) => postmortems.document(team, n, v),
+  };
   const routes = [
     aliveRoute,
     healthRoute(db, slack.mode, kv),
@@ -119,6 +134,7 @@ export function createBot({
       },
       warn,
     ),
+    postmortemRoute(documents, audit, config.adminToken),
   ];
   const clientOptions = slackClientOptions(slack.apiUrl, metrics.slackCall);
   const app = new App({
@@ -140,11 +156,24 @@ export function createBot({
     clientOptions,
   });
 
-  const chat = new SlackChat(app.client, {
-    incidentsChannel: config.incidentsChannel,
-    severities: runbook.severities,
-    cache: new KvCache(kv),
-  });
+  const home = new HomeTabs(
+    app.client,
+    new HomeService(db),
+    runbook.severities,
+    app.logger,
+    identity ? { botUserId: identity.botUserId } : {},
+  );
+  // Every change to an incident refreshes its card; the people part of it get their Home tabs refreshed then too.
+  const chat = refreshingHomes(
+    new SlackChat(app.client, {
+      incidentsChannel: config.incidentsChannel,
+      severities: runbook.severities,
+      cache: new KvCache(kv),
+    }),
+    (incident) => home.incidentChanged(incident),
+  );
+  // The people directory (owners typed as @name) and names change rarely: kept ten minutes.
+  const followUps = new SlackFollowUpChat(app.client, home, new KvCache(kv, 10 * 60_000));
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
   const escalation = new EscalationService(
@@ -182,13 +211,24 @@ export function createBot({
     if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
   };
   const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook, metrics);
+  const actionItems = new ActionItemService(db, followUps, app.logger);
+  // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
+  const postmortems = new PostmortemService(
+    db,
+    followUps,
+    runbook,
+    actionItems,
+    postmortemWriter(runbook, playbooks.mask),
+    app.logger,
+  );
   // A fired timer's log lines carry its incident, as a request's do.
   const fire = {
     claim: (limit: number, leaseMs: number) => escalation.claim(limit, leaseMs),
     run: (work: FiredJob) =>
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
   };
-  const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations]);
+  // Action item reminders are rows with a due time, swept on every round of the loop, as declarations are.
+  const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations, actionItems]);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
   const userLimits = new UserLimits(kv, config.rateLimits, new ChannelBudget(kv, config.rateLimits.channelCreate));
   const deps = {
@@ -202,6 +242,10 @@ export function createBot({
     severities: runbook.severities,
     audit,
     limits: userLimits,
+    postmortems,
+    actionItems,
+    notes: new IncidentNotes(db, followUps, app.logger),
+    home,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
@@ -211,7 +255,7 @@ export function createBot({
   registerCommands(router, deps);
   registerActions(router, deps);
   registerViews(router, deps);
-  registerEvents(router);
+  registerEvents(router, deps);
   // Across replicas, a first check against requests already seen; in one process Postgres's request keys suffice, and
   // a key per request kept for minutes would only cost memory.
   if (kv.kind !== 'in-process') app.use(oncePerRequest(new RequestDedupe(kv)));
@@ -220,5 +264,5 @@ export function createBot({
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers, kv, audit, metrics };
+  return { app, timers, kv, audit, metrics, home };
 }

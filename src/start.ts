@@ -190,7 +190,7 @@ export async function start(
       throw err;
     }
   }
-  const { app, timers, kv, audit } = createBot({ config: botConfig, db, runbook, identity, logger });
+  const { app, timers, kv, audit, home } = createBot({ config: botConfig, db, runbook, identity, logger });
   const closeAll = async () => {
     await kv.close().catch(() => {});
     await db.close();
@@ -217,6 +217,7 @@ export async function start(
     async stop() {
       await app.stop();
       await timers.stop();
+      await home.idle();
       await audit.flush();
       await kv.close();
       await db.close();

@@ -26,6 +26,9 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.stepDone]: { action: 'step_done', carriesIncident: false },
   [ACTION.stepSkip]: { action: 'step_skip_form', carriesIncident: false },
   [ACTION.stepUndo]: { action: 'step_undo', carriesIncident: false },
+  [ACTION.writePostmortem]: { action: 'postmortem_form', carriesIncident: true },
+  [ACTION.actionItemDone]: { action: 'action_done', carriesIncident: false },
+  [ACTION.homeDeclare]: { action: 'declare_form', carriesIncident: false },
 };
 
 /** What each form's submission does, as the audit names it. */
@@ -36,6 +39,8 @@ const FORMS: Record<string, string> = {
   [VIEW.runConfirm]: 'playbook_run_confirmed',
   [VIEW.denyReason]: 'playbook_deny',
   [VIEW.skipReason]: 'step_skip',
+  [VIEW.postmortem]: 'postmortem',
+  [VIEW.declare]: 'declare',
 };
 
 /** The fields of a form's private_metadata that say where it belongs; whatever else it holds is left out. */

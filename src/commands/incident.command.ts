@@ -10,6 +10,7 @@ import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
+import { renderActionItemList, renderItemsAdded } from '../templates/action-items.js';
 import { renderIncidentAudit } from '../templates/audit.js';
 import { renderRunnableList, renderRunStarted } from '../templates/checklist.js';
 import { renderCommandHeld } from '../templates/commander.js';
@@ -21,7 +22,9 @@ import { resolveModal, statusUpdateModal } from '../templates/modals.js';
 import { renderDeclaredReply } from '../templates/notices.js';
 import { modalMetadata } from '../templates/payloads.js';
 import { renderPlaybookList } from '../templates/playbook.js';
+import { postmortemModal } from '../templates/postmortem-modal.js';
 import { renderTimeline } from '../templates/timeline.js';
+import { parseActionItem } from './parse-action-item.js';
 import { parseIncidentCommand } from './parse-incident-command.js';
 import {
   type IncidentCommand,
@@ -204,6 +207,26 @@ const HANDLERS: {
   },
   async audit(_cmd, c, i) {
     await c.tell(renderIncidentAudit(i, await c.deps.audit.forIncident(i.id, c.userId), INCIDENT_AUDIT_MAX));
+  },
+  async postmortem(_cmd, c, i) {
+    const form = await c.deps.postmortems.form(i.id);
+    await openModal(c.client, c.triggerId, postmortemModal(form, formMetadata(i)));
+  },
+  async action(cmd, c, i) {
+    const parsed = parseActionItem(cmd.item ?? '', new Date());
+    if (!parsed.ok) {
+      await c.tell(`:warning: ${parsed.error}`);
+      return;
+    }
+    const { text, owner, dueAt } = parsed.item;
+    const ownerId = owner ? await c.deps.actionItems.resolveOwner(owner) : null;
+    const r = await c.deps.actionItems.add(i.id, c.userId, [{ text, ownerId, dueAt }], c.key);
+    if (r) await c.tell(renderItemsAdded(r.added, r.skipped, new Date()));
+    return r;
+  },
+  async actions(_cmd, c) {
+    const { items, total } = await c.deps.actionItems.listOpen(c.teamId, c.userId);
+    await c.tell(renderActionItemList(items, total, new Date()));
   },
 };
 

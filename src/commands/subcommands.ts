@@ -22,7 +22,10 @@ export type IncidentCommand =
   | { kind: 'playbook'; name: string | null }
   | { kind: 'detach'; name: string | null }
   | { kind: 'run'; name: string | null }
-  | { kind: 'rollback' };
+  | { kind: 'rollback' }
+  | { kind: 'postmortem' }
+  | { kind: 'action'; item: string | null }
+  | { kind: 'actions' };
 
 export type SubcommandKind = IncidentCommand['kind'];
 
@@ -34,7 +37,7 @@ export interface SubcommandSpec {
    * `severity`: the form starts with a severity (`sev1`) instead of a name; with `text`, a text must follow it.
    */
   args: 'none' | 'text' | 'severity';
-  text?: { field: 'title' | 'summary' | 'name'; max?: number; tooLong?: (length: number) => string };
+  text?: { field: 'title' | 'summary' | 'name' | 'item'; max?: number; tooLong?: (length: number) => string };
   /** Where it works. The last: anywhere as it is, only in an incident channel with its text. */
   where: 'anywhere' | 'incident channel' | 'anywhere / incident channel';
   /** Its line in `/incident help`: the form in backticks, then what it does. */
@@ -165,6 +168,27 @@ export const SUBCOMMANDS = {
     args: 'none',
     where: 'incident channel',
     usage: '`/incident audit` — who did what and what was refused, only to you (approvers only)',
+  },
+  postmortem: {
+    names: ['postmortem', 'post-mortem', 'pm'],
+    args: 'none',
+    where: 'incident channel',
+    usage:
+      "`/incident postmortem` — write the post-mortem of a resolved incident (also the card's Write post-mortem button)",
+  },
+  action: {
+    names: ['action', 'action-item'],
+    args: 'text',
+    text: { field: 'item' },
+    where: 'incident channel',
+    usage:
+      '`/incident action TEXT [@owner] [due]` — add an action item (due: YYYY-MM-DD or 3d); its owner gets a direct message',
+  },
+  actions: {
+    names: ['actions', 'action-items'],
+    args: 'none',
+    where: 'anywhere',
+    usage: '`/incident actions` — open action items across incidents, yours first, each with a Done button',
   },
 } as const satisfies Record<SubcommandKind, SubcommandSpec>;
 

@@ -14,7 +14,8 @@ export function authorized(req: IncomingMessage, token: string): boolean {
   return m !== null && timingSafeEqual(digest(m[1]!), digest(token));
 }
 
-const problem = (res: ServerResponse, status: number, error: string, message: string) => {
+/** A JSON error answer; a 401 says which scheme to use. */
+export const problem = (res: ServerResponse, status: number, error: string, message: string) => {
   res.writeHead(status, {
     'content-type': 'application/json',
     'cache-control': 'no-store',

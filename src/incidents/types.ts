@@ -77,6 +77,11 @@ export const EVENT_KINDS = [
   'step_undone',
   'playbook_detached',
   'note',
+  'action_item_added',
+  'action_item_closed',
+  'action_items_completed',
+  'action_item_reminded',
+  'postmortem_written',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 

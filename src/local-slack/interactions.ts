@@ -32,7 +32,7 @@ export async function postInteraction(
   return postToSlackApp(baseUrl, signingSecret, encodeInteraction(payload), 'application/x-www-form-urlencoded', opts);
 }
 
-function userObject(
+export function userObject(
   userId: string,
   teamId: string,
   userName?: string,
@@ -41,11 +41,11 @@ function userObject(
   return { id: userId, username: name, name, team_id: teamId };
 }
 
-function plainText(text: string): { type: 'plain_text'; text: string; emoji: true } {
+export function plainText(text: string): { type: 'plain_text'; text: string; emoji: true } {
   return { type: 'plain_text', text, emoji: true };
 }
 
-function actionTs(): string {
+export function actionTs(): string {
   const now = Date.now();
   return `${Math.floor(now / 1000)}.${String((now % 1000) * 1000 + Math.floor(Math.random() * 1000)).padStart(6, '0')}`;
 }

@@ -58,6 +58,16 @@ function parseBody(raw: string, contentType: string): SlackArgs {
   return args;
 }
 
+/** The file's bytes in an upload body: the file part of a multipart/form-data body, else the body itself. */
+function fileBody(raw: string, contentType: string): string {
+  const boundary = /^multipart\/form-data;.*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!boundary) return raw;
+  const parts = raw.split(`--${boundary[1] ?? boundary[2]}`).slice(1, -1);
+  const file = parts.find((p) => /filename=/i.test(p.slice(0, p.indexOf('\r\n\r\n')))) ?? parts[0] ?? '';
+  const start = file.indexOf('\r\n\r\n');
+  return start === -1 ? '' : file.slice(start + 4, file.endsWith('\r\n') ? -2 : undefined);
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -77,6 +87,8 @@ export class LocalSlack {
   readonly views: Map<string, LocalView> = this.workspace.views;
   readonly users: Map<string, LocalUser> = this.workspace.users;
   readonly uploads: Map<string, Upload> = this.workspace.uploads;
+  /** Home tabs published with views.publish, by user: the latest view and how many times it was published. */
+  readonly homeTabs: Map<string, { view: SlackArgs; publishes: number }> = this.workspace.homeTabs;
   /** User IDs Slack does not know (deleted or mistyped): a DM to one is channel_not_found, an invite user_not_found. */
   readonly unknownUsers: Set<string> = this.workspace.unknownUsers;
   /** User groups (S…) and their members, for usergroups.users.list. */
@@ -275,9 +287,14 @@ export class LocalSlack {
       } else if (url.pathname.startsWith('/upload/')) {
         // The second step of files.uploadV2: the file's bytes go to the URL getUploadURLExternal gave.
         const id = decodeURIComponent(url.pathname.slice('/upload/'.length));
+        // @slack/web-api sends the bytes as multipart/form-data (one file part); a raw body is taken as it is.
+        const content = fileBody(raw, contentType);
         const pending = this.uploads.get(id);
-        if (pending) pending.content = raw;
-        this.record({ method: 'file_upload', args: { id, bytes: raw.length }, token: undefined, at });
+        if (pending) {
+          pending.content = content;
+          pending.bytes = Buffer.byteLength(content);
+        }
+        this.record({ method: 'file_upload', args: { id, bytes: Buffer.byteLength(content) }, token: undefined, at });
         res.writeHead(pending ? 200 : 404, { 'content-type': 'text/plain' });
         res.end(pending ? `OK - ${raw.length}` : 'unknown upload');
         return;

@@ -8,7 +8,9 @@ import {
   BASE_TS_SECONDS,
   BOT_ID,
   BOT_USER_ID,
+  defaultUser,
   type LocalChannel,
+  type LocalUser,
   type SlackArgs,
   type StoredMessage,
   str,
@@ -293,29 +295,72 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       return { ok: true, view: existing.view };
     },
 
+    // Slack requires the file's name and its length in bytes up front.
     'files.getUploadURLExternal': (args) => {
+      const filename = str(args.filename);
+      const length = Number(str(args.length));
+      if (!filename || !Number.isInteger(length) || length < 1) return slackError('invalid_arguments');
       const id = ws.nextFileId();
       ws.uploads.set(id, {
         id,
-        filename: str(args.filename) ?? '',
+        filename,
+        length,
+        bytes: 0,
         content: '',
         channel: undefined,
         threadTs: undefined,
+        title: undefined,
+        initialComment: undefined,
+        completed: false,
       });
       return { ok: true, upload_url: env.uploadUrl(id), file_id: id };
     },
 
+    // Shares uploaded files in a channel (with a comment); a file whose bytes did not all arrive is refused.
     'files.completeUploadExternal': (args) => {
       const files = (Array.isArray(args.files) ? args.files : []) as { id: string; title?: string }[];
+      if (files.length === 0) return slackError('invalid_arguments');
+      const channel = str(args.channel_id);
+      if (channel && !ws.channels.has(channel)) return slackError('channel_not_found');
       const done = [];
       for (const f of files) {
         const u = ws.uploads.get(f.id);
         if (!u) return slackError('file_not_found');
-        u.channel = str(args.channel_id);
+        if (u.bytes !== u.length) return slackError('file_upload_size_mismatch');
+        u.channel = channel;
         u.threadTs = str(args.thread_ts);
-        done.push({ id: u.id, name: u.filename, title: f.title ?? u.filename });
+        u.title = f.title ?? u.filename;
+        u.initialComment = str(args.initial_comment);
+        u.completed = true;
+        done.push({ id: u.id, name: u.filename, title: u.title });
       }
       return { ok: true, files: done };
+    },
+
+    // A Home tab: a `home` view of at most 100 blocks, for a user (not the bot).
+    'views.publish': (args) => {
+      const user = str(args.user_id);
+      if (!user || !/^[UW][A-Z0-9]+$/.test(user) || ws.unknownUsers.has(user)) return slackError('user_not_found');
+      if (user === BOT_USER_ID) return slackError('not_found');
+      const view = args.view as SlackArgs | undefined;
+      if (typeof view !== 'object' || view === null || view.type !== 'home') return slackError('invalid_arguments');
+      if (!Array.isArray(view.blocks) || view.blocks.length > 100) return slackError('invalid_blocks');
+      const id = ws.nextViewId();
+      const before = ws.homeTabs.get(user);
+      const published = viewJson(id, view);
+      ws.homeTabs.set(user, { view: published, publishes: (before?.publishes ?? 0) + 1 });
+      return { ok: true, view: published };
+    },
+
+    // The people of the workspace: the users added with addUser, then the bot. Paged by `limit` and `cursor`.
+    'users.list': (args) => {
+      const all = [...ws.users.values()].map((u) => userJson(u));
+      all.push(userJson({ ...defaultUser(BOT_USER_ID), is_bot: true }));
+      const limit = Math.max(1, Math.min(1000, Number(str(args.limit) ?? 200) || 200));
+      const start = Number(str(args.cursor) ?? 0) || 0;
+      const page = all.slice(start, start + limit);
+      const next = start + limit < all.length ? String(start + limit) : '';
+      return { ok: true, members: page, response_metadata: { next_cursor: next } };
     },
 
     'usergroups.users.list': (args) => {
@@ -325,35 +370,35 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
 
     'users.info': (args) => {
       const id = str(args.user);
-      if (!id || !/^[UW][A-Z0-9]+$/.test(id)) return slackError('user_not_found');
-      const u = ws.user(id);
-      return {
-        ok: true,
-        user: {
-          id: u.id,
-          team_id: TEAM_ID,
-          name: u.name,
-          deleted: false,
-          real_name: u.real_name,
-          tz: u.tz,
-          tz_label: 'Greenwich Mean Time',
-          tz_offset: 0,
-          is_admin: false,
-          is_owner: false,
-          is_bot: u.is_bot,
-          is_app_user: false,
-          updated: BASE_TS_SECONDS,
-          profile: {
-            real_name: u.real_name,
-            real_name_normalized: u.real_name,
-            display_name: u.name,
-            display_name_normalized: u.name,
-            email: u.email,
-            image_48: `https://secure.gravatar.com/avatar/${u.id}.jpg?s=48`,
-            team: TEAM_ID,
-          },
-        },
-      };
+      if (!id || !/^[UW][A-Z0-9]+$/.test(id) || ws.unknownUsers.has(id)) return slackError('user_not_found');
+      return { ok: true, user: userJson(ws.user(id)) };
+    },
+  };
+}
+
+function userJson(u: LocalUser): SlackArgs {
+  return {
+    id: u.id,
+    team_id: TEAM_ID,
+    name: u.name,
+    deleted: false,
+    real_name: u.real_name,
+    tz: u.tz,
+    tz_label: 'Greenwich Mean Time',
+    tz_offset: 0,
+    is_admin: false,
+    is_owner: false,
+    is_bot: u.is_bot,
+    is_app_user: false,
+    updated: BASE_TS_SECONDS,
+    profile: {
+      real_name: u.real_name,
+      real_name_normalized: u.real_name,
+      display_name: u.name,
+      display_name_normalized: u.name,
+      email: u.email,
+      image_48: `https://secure.gravatar.com/avatar/${u.id}.jpg?s=48`,
+      team: TEAM_ID,
     },
   };
 }

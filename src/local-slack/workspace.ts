@@ -64,12 +64,22 @@ export interface Ephemeral {
   blocks: unknown;
 }
 
+/**
+ * A file uploaded with files.uploadV2 (files.getUploadURLExternal, the upload, files.completeUploadExternal): name,
+ * the length announced and the bytes received, the content, and where it was shared with which title and comment.
+ * `completed` once files.completeUploadExternal shared it.
+ */
 export interface Upload {
   id: string;
   filename: string;
+  length: number;
+  bytes: number;
   content: string;
   channel: string | undefined;
   threadTs: string | undefined;
+  title: string | undefined;
+  initialComment: string | undefined;
+  completed: boolean;
 }
 
 export const BOT_USER_ID = 'UBOT';
@@ -115,6 +125,8 @@ export class Workspace {
   readonly usedTriggers = new Set<string>();
   /** Files uploaded with files.uploadV2, by id: name, content, and where they were shared. */
   readonly uploads = new Map<string, Upload>();
+  /** Home tabs published with views.publish, by user: the latest view and how many times it was published. */
+  readonly homeTabs = new Map<string, { view: SlackArgs; publishes: number }>();
   /** User IDs Slack does not know (deleted or mistyped): a DM to one is channel_not_found, an invite user_not_found. */
   readonly unknownUsers = new Set<string>();
   /** User groups (S…) and their members, for usergroups.users.list. */

@@ -6,6 +6,7 @@ import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents
 import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.js';
 import { parseDuration } from './duration.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
+import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
 
 export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
 
@@ -79,6 +80,8 @@ const schema = z
       .object({ responders: z.array(contact).default([]), approvers: z.array(contact).default([]) })
       .strict()
       .optional(),
+    /** The post-mortem phase: its checklist, shown ticked or not in every post-mortem document. */
+    postmortem: postmortemSchema.optional(),
   })
   .strict();
 
@@ -131,6 +134,8 @@ export interface Runbook {
   /** Common incidents and issues, in file order. */
   playbooks: Playbook[];
   access: { responders: string[]; approvers: string[] };
+  /** The post-mortem checklist, in file order (empty when the file has none). */
+  postmortem: { checklist: ChecklistItem[] };
 }
 
 export class RunbookError extends Error {
@@ -182,6 +187,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
     },
     playbooks: rb.playbooks ?? [],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },
+    postmortem: { checklist: rb.postmortem?.checklist ?? [] },
   };
 }
 

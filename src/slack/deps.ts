@@ -1,12 +1,16 @@
+import type { ActionItemService } from '../incidents/action-items.service.js';
 import type { AuditTrail } from '../incidents/audit.service.js';
 import type { Checklists } from '../incidents/checklist.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
+import type { IncidentNotes } from '../incidents/incident-notes.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
 import type { PlaybookRuns } from '../incidents/playbook-run.service.js';
+import type { PostmortemService } from '../incidents/postmortem.service.js';
 import type { UserLimits } from '../incidents/rate-limits.js';
 import type { RollbackService } from '../incidents/rollback.service.js';
 import type { SeverityDefs } from '../incidents/severity.js';
 import type { StepApprovals } from '../incidents/step-approvals.service.js';
+import type { HomeTabs } from './home-tabs.js';
 import type { WorkGate } from './work-gate.js';
 
 /** What listeners may use: services only, never the database or Slack client directly. */
@@ -27,4 +31,12 @@ export interface ListenerDeps {
   severities: SeverityDefs;
   /** The audit, for `/incident audit`. */
   audit: AuditTrail;
+  /** The post-mortem: its form, its document. */
+  postmortems: PostmortemService;
+  /** Action items: added, listed, closed. */
+  actionItems: ActionItemService;
+  /** What a declarer writes in the declare form's description. */
+  notes: IncidentNotes;
+  /** People's Home tabs (published when opened, refreshed when their incidents change). */
+  home: HomeTabs;
 }

@@ -386,7 +386,7 @@ const ANNOUNCE_FIXES: Record<string, (channel: string) => string> = {
 };
 
 /** Slack's answers that mean "this person cannot be reached", as opposed to Slack failing. */
-const UNREACHABLE = new Set([
+export const UNREACHABLE = new Set([
   'user_not_found',
   'users_not_found',
   'channel_not_found',

@@ -35,7 +35,7 @@ export interface IncidentRow {
 
 const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
 
-function toIncident(r: IncidentRow): Incident {
+export function toIncident(r: IncidentRow): Incident {
   return {
     id: Number(r.id),
     teamId: r.team_id,

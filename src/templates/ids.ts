@@ -18,6 +18,9 @@ export const ACTION = {
   rollback: 'incident_rollback',
   rollbackTo: 'incident_rollback_to',
   openChannel: 'incident_open_channel',
+  writePostmortem: 'incident_write_postmortem',
+  actionItemDone: 'action_item_done',
+  homeDeclare: 'home_declare_incident',
 } as const;
 
 export const VIEW = {
@@ -27,6 +30,8 @@ export const VIEW = {
   runConfirm: 'playbook_run_confirm',
   denyReason: 'playbook_deny_reason',
   skipReason: 'playbook_skip_reason',
+  postmortem: 'incident_postmortem',
+  declare: 'incident_declare',
 } as const;
 
 export const BLOCK = {
@@ -53,6 +58,23 @@ export const BLOCK = {
   /** `step:<key>`: the actions block of a checklist step. */
   stepPrefix: 'step:',
   checklistPages: 'checklist_pages',
+  /** The resolved card's Write post-mortem (`incident_postmortem_actions:42`). */
+  postmortemActions: 'incident_postmortem_actions',
+  pmRootCause: 'pm_root_cause',
+  pmFactors: 'pm_factors',
+  pmWentWell: 'pm_went_well',
+  pmWentBadly: 'pm_went_badly',
+  pmRunbook: 'pm_runbook',
+  pmRunbookNote: 'pm_runbook_note',
+  pmItems: 'pm_items',
+  pmChecklist: 'pm_checklist',
+  declareSeverity: 'declare_severity',
+  declareTitle: 'declare_title',
+  declareDescription: 'declare_description',
+  /** The Home tab's Declare incident button. */
+  homeActions: 'home_actions',
+  /** An action item with its Done button (`action_item:7`). */
+  actionItem: 'action_item',
 } as const;
 
 /** action_ids of inputs inside modals (one per block). */
@@ -68,6 +90,10 @@ export const INPUT = {
   summary: 'summary',
   param: 'value',
   reason: 'reason',
+  text: 'text',
+  select: 'select',
+  checks: 'checks',
+  severity: 'severity',
 } as const;
 
 export const FLAG = {

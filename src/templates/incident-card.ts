@@ -100,6 +100,12 @@ export function renderIncidentCard(
     });
   }
   if (i.status !== 'resolved') blocks.push(cardActions(i, severities, escalateTo?.role ?? null));
+  else
+    blocks.push({
+      type: 'actions',
+      block_id: `${BLOCK.postmortemActions}:${i.id}`,
+      elements: [button(ACTION.writePostmortem, 'Write post-mortem', String(i.id), 'primary')],
+    });
 
   const text = `${severityLabel(i.severity)} incident #${i.number}: ${mrkdwnClip(i.title, 300)} — ${STATUS_LABELS[i.status]}`;
   return { text, blocks };

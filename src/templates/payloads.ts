@@ -125,3 +125,9 @@ export const ackRef: Codec<{ incidentId: number; takeFrom: string | null }> = ((
     },
   };
 })();
+
+/** An action item's Done button carries the item's id. */
+export const actionItemRef = jsonCodec(z.number().int().positive());
+
+/** The declare form: where it was opened from (the Home tab), so that its answer goes back there. */
+export const declareMetadata = jsonCodec(z.object({ from: z.enum(['home']) }));

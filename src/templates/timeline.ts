@@ -75,6 +75,16 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} detached the playbook ${mrkdwnClip(str(d.playbook), 80)}`;
     case 'note':
       return `${who}: ${mrkdwnClip(str(d.text), 500)}`;
+    case 'action_item_added':
+      return `${who} added an action item: ${mrkdwnClip(str(d.text), 300)}${typeof d.owner === 'string' ? ` (owner ${mention(d.owner)})` : ''}`;
+    case 'action_item_closed':
+      return `${who} closed an action item: ${mrkdwnClip(str(d.text), 300)}`;
+    case 'action_items_completed':
+      return 'Every action item of the incident is done';
+    case 'action_item_reminded':
+      return `Reminded ${typeof d.owner === 'string' ? mention(d.owner) : 'the channel'} that an action item is due: ${mrkdwnClip(str(d.text), 300)}`;
+    case 'postmortem_written':
+      return `${who} wrote the post-mortem (version ${String(d.version)})`;
   }
 }
 

@@ -25,6 +25,7 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
   const received: Record<string, unknown>[] = [];
   let connected: Promise<WebSocket>;
   let healthPort: number;
+  const ADMIN_TOKEN = 'socket-mode-admin-token';
 
   beforeAll(async () => {
     fake = await FakeSlack.start();
@@ -46,6 +47,7 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
       {
         PORT: String(healthPort),
         HOST: '127.0.0.1',
+        ADMIN_TOKEN,
         DATABASE_URL: s.url,
         SLACK_BOT_TOKEN: 'xoxb-socket',
         SLACK_APP_TOKEN: 'xapp-1-socket',
@@ -97,6 +99,17 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     expect(await metrics.text()).toMatch(
       /^incident_bot_incidents_declared_total\{severity="SEV-1",source="person"\} 1$/m,
     );
+  });
+
+  it('serves post-mortem documents on the health port too, behind ADMIN_TOKEN', async () => {
+    const url = `http://127.0.0.1:${healthPort}/incidents/T0TEST/1/postmortem.md`;
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({
+      error: 'not_found',
+      message: expect.stringMatching(/no post-mortem yet/),
+    });
   });
 
   it.each([

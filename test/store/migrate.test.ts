@@ -10,6 +10,7 @@ import {
 import { forEachDatabase } from './databases.js';
 
 const TABLES = [
+  'action_items',
   'audit_log',
   'declarations',
   'escalation_jobs',
@@ -21,6 +22,8 @@ const TABLES = [
   'pages',
   'playbook_run_events',
   'playbook_runs',
+  'postmortem_versions',
+  'postmortems',
   'request_keys',
   'schema_migrations',
   'status_page_updates',

@@ -15,6 +15,7 @@ import {
   makeBlockAction,
   makeViewSubmission,
   type PostOptions,
+  postEvent,
   postInteraction,
   postSlashCommand,
   type SlashCommandInput,
@@ -79,6 +80,8 @@ export interface BotHarness {
     userId?: string;
     viewId?: string;
   }): ReturnType<typeof postInteraction>;
+  /** Sends an Events API event (e.g. makeAppHomeOpened(user)), signed, as Slack does. */
+  event(e: Record<string, unknown>): ReturnType<typeof postEvent>;
   /** The response_url calls (private replies) seen so far. */
   replies(): { text: string; blocks?: unknown[]; response_type?: string }[];
   stop(): Promise<void>;
@@ -145,7 +148,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
   });
-  const { app, timers, kv, audit } = createBot({
+  const { app, timers, kv, audit, home } = createBot({
     config,
     db,
     runbook: opts.runbook ?? testRunbook(),
@@ -202,11 +205,13 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
           viewId: a.viewId,
         }),
       ),
+    event: (e) => postEvent(baseUrl, SIGNING_SECRET, e),
     replies: () =>
       fake.callsTo('response_url').map((c) => c.args as { text: string; blocks?: unknown[]; response_type?: string }),
     async stop() {
       await app.stop();
       await timers.stop();
+      await home.idle();
       await audit.flush();
       await kv.close();
       await db.close();

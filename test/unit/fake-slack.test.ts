@@ -221,6 +221,66 @@ describe('FakeSlack', () => {
     expect(fake.messagesIn(incidents)).toHaveLength(1);
   });
 
+  it('takes files as @slack/web-api uploads them (getUploadURLExternal, the upload, completeUploadExternal)', async () => {
+    const channel = fake.addChannel('files-here');
+    const content = '# Post-mortem\n\n| a | b |\n| --- | --- |\n| é | ✓ |\n';
+    const res = await client.filesUploadV2({
+      channel_id: channel,
+      filename: 'postmortem.md',
+      title: 'Post-mortem',
+      content,
+      initial_comment: 'Version 1',
+    });
+    const id = (res.files[0] as { files?: { id?: string }[] }).files?.[0]?.id ?? '';
+    const upload = fake.uploads.get(id)!;
+    expect(upload).toMatchObject({
+      filename: 'postmortem.md',
+      content,
+      length: Buffer.byteLength(content),
+      bytes: Buffer.byteLength(content),
+      channel,
+      title: 'Post-mortem',
+      initialComment: 'Version 1',
+      completed: true,
+    });
+    expect(fake.callsTo('file_upload')).toHaveLength(1);
+    // Slack needs the name and the length up front, and shares files only in channels it knows.
+    await expect(client.files.getUploadURLExternal({ filename: 'x.md' } as never)).rejects.toMatchObject({
+      data: { error: 'invalid_arguments' },
+    });
+    await expect(
+      client.filesUploadV2({ channel_id: 'C0NOWHERE', filename: 'x.md', content: 'x' }),
+    ).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+  });
+
+  it('publishes Home tabs: a home view of at most 100 blocks, for a person', async () => {
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }];
+    await client.views.publish({ user_id: 'U0HOME', view: { type: 'home', blocks } });
+    await client.views.publish({ user_id: 'U0HOME', view: { type: 'home', blocks } });
+    expect(fake.homeTabs.get('U0HOME')).toMatchObject({ publishes: 2, view: { type: 'home', blocks } });
+    await expect(
+      client.views.publish({ user_id: 'U0HOME', view: { type: 'home', blocks: Array(101).fill(blocks[0]) } }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_blocks' } });
+    await expect(client.views.publish({ user_id: 'UBOT', view: { type: 'home', blocks } })).rejects.toMatchObject({
+      data: { error: 'not_found' },
+    });
+  });
+
+  it('lists the people of the workspace, a page at a time, the bot marked as one', async () => {
+    for (let n = 0; n < 3; n++) fake.addUser(`U0LIST${n}`, { name: `lister${n}` });
+    const first = await client.users.list({ limit: 2 });
+    expect(first.members?.map((m) => m.id)).toHaveLength(2);
+    const cursor = first.response_metadata?.next_cursor ?? '';
+    expect(cursor).not.toBe('');
+    const rest = await client.users.list({ limit: 200, cursor });
+    const all = [...(first.members ?? []), ...(rest.members ?? [])];
+    expect(all.map((m) => m.id)).toEqual(expect.arrayContaining(['U0LIST0', 'U0LIST1', 'U0LIST2', 'UBOT']));
+    expect(all.find((m) => m.id === 'UBOT')?.is_bot).toBe(true);
+    expect(rest.response_metadata?.next_cursor).toBe('');
+  });
+
   it('records POSTs to response URLs', async () => {
     const url = fake.responseUrl('cmd-1');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/response\/cmd-1$/);

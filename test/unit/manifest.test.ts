@@ -11,6 +11,7 @@ interface Manifest {
   display_information?: { name?: string };
   features?: {
     bot_user?: { display_name?: string };
+    app_home?: { home_tab_enabled?: boolean; messages_tab_enabled?: boolean; messages_tab_read_only_enabled?: boolean };
     slash_commands?: {
       command: string;
       url?: string;
@@ -60,7 +61,7 @@ describe('manifest.yml', () => {
   it('the commands and events the app registers are exactly COMMANDS and EVENTS', () => {
     const router = new ListenerRouter();
     registerCommands(router, {} as never);
-    registerEvents(router);
+    registerEvents(router, {} as never);
     expect(router.registered('command').sort()).toEqual([...COMMANDS].sort());
     expect(router.registered('event').sort()).toEqual([...EVENTS].sort());
   });
@@ -84,6 +85,19 @@ describe('manifest.yml', () => {
     for (const s of ['commands', 'chat:write', 'channels:manage', 'pins:write']) expect(scopes).toContain(s);
     // Each subscribed event needs its read scope.
     if (events.includes('app_mention')) expect(scopes).toContain('app_mentions:read');
+  });
+
+  it('enables the Home tab (published on app_home_opened) and a Messages tab people can write in', () => {
+    expect(manifest.features?.app_home).toEqual({
+      home_tab_enabled: true,
+      messages_tab_enabled: true,
+      messages_tab_read_only_enabled: false,
+    });
+    expect(events).toContain('app_home_opened');
+  });
+
+  it('asks for the scopes of the follow-up: files for documents, users for owners typed as @name and names', () => {
+    for (const s of ['files:write', 'users:read']) expect(scopes).toContain(s);
   });
 
   it('does not escape slash command text (the parser reads raw text)', () => {

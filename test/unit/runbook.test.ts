@@ -184,6 +184,35 @@ describe('the runbook file', () => {
     expect(named).toMatch(/severities\.SEV-3\.status_page\.impact: /);
   });
 
+  it("the bundled runbook's post-mortem checklist is the runbook's Post-Mortem phase, each item ticked from the record", async () => {
+    const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    expect(rb.postmortem.checklist).toEqual([
+      { text: 'Document incident timeline', check: 'timeline' },
+      { text: 'Identify root cause', check: 'root_cause' },
+      { text: 'Create action items', check: 'action_items' },
+      { text: 'Update runbook if needed', check: 'runbook' },
+    ]);
+  });
+
+  it('postmortem.checklist takes plain items (ticked by hand) and known checks; it is optional', () => {
+    expect(parseRunbook(base()).postmortem.checklist).toEqual([]);
+    const rb = parseRunbook({
+      ...base(),
+      postmortem: { checklist: ['Share it', { text: 'Root cause', done_when: 'root_cause' }] },
+    });
+    expect(rb.postmortem.checklist).toEqual([
+      { text: 'Share it', check: null },
+      { text: 'Root cause', check: 'root_cause' },
+    ]);
+    expect(problems({ ...base(), postmortem: { checklist: [{ text: 'x', done_when: 'soon' }] } })).toEqual([
+      expect.stringMatching(/^postmortem\.checklist\.0/),
+    ]);
+    expect(problems({ ...base(), postmortem: { checklist: ['Same', 'same'] } })).toEqual([
+      expect.stringMatching(/postmortem\.checklist: two checklist items have the same text/),
+    ]);
+    expect(problems({ ...base(), postmortem: { list: [] } })).toEqual([expect.stringMatching(/^postmortem/)]);
+  });
+
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {
     await expect(loadRunbook('/nonexistent/runbook.yml')).rejects.toThrow(
       /\/nonexistent\/runbook.yml.*cannot read it/s,

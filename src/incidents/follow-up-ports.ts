@@ -1,0 +1,39 @@
+import type { ActionItem, UserLookup } from './action-items.js';
+import type { Incident } from './types.js';
+
+/** What the incident channel is told about the follow-up of an incident. */
+export type FollowUpNotice =
+  /** The incident's last open action item was closed. */
+  | { kind: 'items_completed'; actorId: string; count: number }
+  /** An item with nobody owning it is due. */
+  | { kind: 'item_due'; item: ActionItem }
+  /** What the declarer wrote about the incident in the declare form. */
+  | { kind: 'description'; actorId: string; text: string };
+
+/** A document to post in the incident channel as a file. */
+export interface PostedDocument {
+  filename: string;
+  title: string;
+  content: string;
+  /** The message the file is posted with. */
+  comment: string;
+}
+
+/**
+ * The domain's view of the chat platform for what follows an incident: post-mortems, action items, the people's own
+ * views (in Slack, the Home tab). src/slack implements it; the domain never imports Slack.
+ */
+export interface FollowUpChat {
+  /** A direct message to an item's owner: it was assigned to them, or it is due. */
+  tellOwner(incident: Incident, item: ActionItem, why: 'assigned' | 'due'): Promise<void>;
+  /** A line in the incident channel. */
+  postFollowUp(incident: Incident, notice: FollowUpNotice): Promise<void>;
+  /** Posts a document in the incident channel as a file; returns the file's id. */
+  postDocument(incident: Incident, doc: PostedDocument): Promise<string | null>;
+  /** Finds a person by the name typed after `@` (their handle, display name or full name). */
+  findUser(name: string): Promise<UserLookup>;
+  /** People's names, by id, for documents; an id that cannot be named is left out. */
+  userNames(ids: readonly string[]): Promise<Map<string, string>>;
+  /** What these people see of the incidents changed (Home tabs). Never throws and never waits. */
+  changed(teamId: string, userIds: readonly string[]): void;
+}

@@ -1,0 +1,207 @@
+import type { Runbook } from '../runbook/runbook.js';
+import { itemsOfIncident, upsertRunbookItem } from '../store/action-item.repo.js';
+import type { Database } from '../store/db.js';
+import { insertEvent, listEvents } from '../store/event.repo.js';
+import { peopleOfIncident } from '../store/home.repo.js';
+import { getIncident } from '../store/incident.repo.js';
+import {
+  getPostmortem,
+  getPostmortemDocument,
+  insertPostmortemVersion,
+  nextPostmortemVersion,
+  type PostmortemDocument,
+  savePostmortem,
+  setPostmortemFile,
+} from '../store/postmortem.repo.js';
+import { claimRequestKey } from '../store/request-key.repo.js';
+import type { ActionItem, NewActionItem } from './action-items.js';
+import type { ActionItemService } from './action-items.service.js';
+import { DomainError, IncidentNotFoundError } from './errors.js';
+import type { FollowUpChat } from './follow-up-ports.js';
+import type { Logger } from './ports.js';
+import {
+  evaluateChecklist,
+  type PostmortemAnswers,
+  type PostmortemRecord,
+  runbookItemText,
+  type StoredPostmortem,
+} from './postmortem.js';
+import type { Incident } from './types.js';
+
+export interface WrittenPostmortem {
+  incident: Incident;
+  version: number;
+  /** Action items the form added (the runbook's included). */
+  added: ActionItem[];
+  /** Recorded, but not shown in Slack (the file not posted, an owner not told). */
+  warnings: string[];
+}
+
+/** What the post-mortem form is opened with. */
+export interface PostmortemForm {
+  incident: Incident;
+  stored: StoredPostmortem | null;
+  items: ActionItem[];
+  /** The runbook's sections a person may say need an update. */
+  sections: string[];
+  /** Checklist items ticked by hand (those without a check). */
+  manualChecks: string[];
+}
+
+/** How long to wait for people's names before writing the document with their ids instead. */
+const NAMES_TIMEOUT_MS = 2000;
+
+/** The runbook's sections outside its playbooks, as the post-mortem form offers them. */
+const RUNBOOK_SECTIONS = [
+  'Incident severity levels',
+  'Incident response process',
+  'Escalation procedures',
+  'Communication template',
+  'Deployment and rollback procedures',
+  'Monitoring and alerts',
+];
+
+/**
+ * The runbook's post-mortem phase: the answers people give (root cause, factors, what went well and badly, whether the
+ * runbook needs an update), the action items, and a Markdown document written from the record, kept as a new version
+ * each time it is written and posted in the incident channel as a file.
+ */
+export class PostmortemService {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: FollowUpChat,
+    private readonly runbook: Runbook,
+    private readonly items: ActionItemService,
+    /** Writes the document from the record, every text masked (the composition root gives the Markdown template). */
+    private readonly render: (record: PostmortemRecord) => string,
+    private readonly log: Logger = console,
+  ) {}
+
+  /** What the form needs: the incident (resolved), the answers so far, its items, the runbook's sections. */
+  async form(incidentId: number): Promise<PostmortemForm> {
+    const incident = await getIncident(this.db, incidentId);
+    if (!incident) throw new IncidentNotFoundError();
+    mustBeResolved(incident);
+    const [stored, items] = await Promise.all([
+      getPostmortem(this.db, incidentId),
+      itemsOfIncident(this.db, incidentId),
+    ]);
+    return {
+      incident,
+      stored,
+      items,
+      sections: this.sections(),
+      manualChecks: this.runbook.postmortem.checklist.filter((c) => c.check === null).map((c) => c.text),
+    };
+  }
+
+  /** The sections a person may name: the runbook's own, then each playbook by title. */
+  sections(): string[] {
+    return [...RUNBOOK_SECTIONS, ...this.runbook.playbooks.map((p) => `Playbook: ${p.title}`)];
+  }
+
+  /**
+   * Saves the answers and the new action items, writes the next version of the document from the record (all in one
+   * transaction), then posts it in the incident channel and tells the new items' owners. Null for a retry.
+   */
+  async write(
+    incidentId: number,
+    userId: string,
+    answers: PostmortemAnswers,
+    newItems: readonly NewActionItem[],
+    requestKey?: string,
+  ): Promise<WrittenPostmortem | null> {
+    // People's names are asked before the transaction, so that no lock is held while Slack answers.
+    const names = await this.names(incidentId, [userId, ...newItems.flatMap((i) => (i.ownerId ? [i.ownerId] : []))]);
+    const r = await this.db.transaction(async (tx) => {
+      if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
+      const incident = await getIncident(tx, incidentId, { forUpdate: true });
+      if (!incident) throw new IncidentNotFoundError();
+      mustBeResolved(incident);
+      await savePostmortem(tx, incidentId, answers, userId);
+      const added = await this.items.addIn(tx, incident, newItems, userId);
+      const runbookText = runbookItemText(answers);
+      if (runbookText) {
+        const rb = await upsertRunbookItem(tx, incident, runbookText, userId);
+        if (rb?.added) {
+          added.push(rb.item);
+          await insertEvent(tx, incidentId, 'action_item_added', userId, {
+            item: rb.item.id,
+            text: rb.item.text,
+            owner: rb.item.ownerId,
+            dueAt: null,
+          });
+        }
+      }
+      const [events, items] = await Promise.all([listEvents(tx, incidentId), itemsOfIncident(tx, incidentId)]);
+      const version = await nextPostmortemVersion(tx, incidentId);
+      const record: PostmortemRecord = {
+        incident,
+        events,
+        answers,
+        items,
+        checklist: evaluateChecklist(this.runbook.postmortem.checklist, { events, answers, items }),
+        severities: this.runbook.severities,
+        version,
+        writtenBy: userId,
+        writtenAt: new Date(),
+        names,
+      };
+      const markdown = this.render(record);
+      await insertPostmortemVersion(tx, incidentId, version, markdown, userId);
+      // The document covers what happened before it was written; writing it is the next event.
+      await insertEvent(tx, incidentId, 'postmortem_written', userId, { version });
+      return { incident, version, markdown, added };
+    });
+    if (!r) return null;
+    const warnings: string[] = [];
+    try {
+      const fileId = await this.chat.postDocument(r.incident, {
+        filename: `postmortem-incident-${r.incident.number}-v${r.version}.md`,
+        title: `Post-mortem #${r.incident.number} ${r.incident.title} (v${r.version})`,
+        content: r.markdown,
+        comment: `:memo: <@${userId}> wrote the post-mortem of incident #${r.incident.number} (version ${r.version}).`,
+      });
+      if (fileId) await setPostmortemFile(this.db, incidentId, r.version, fileId);
+    } catch (err) {
+      this.log.warn('could not post the post-mortem document', err);
+      warnings.push(
+        `the document (version ${r.version}) is kept but could not be posted in the channel (${describe(err)})`,
+      );
+    }
+    warnings.push(...(await this.items.announce(r.incident, r.added, userId)));
+    return { incident: r.incident, version: r.version, added: r.added, warnings };
+  }
+
+  /** A version of the document of a workspace's incident (the latest without `version`); null when none. */
+  document(teamId: string, number: number, version?: number): Promise<PostmortemDocument | null> {
+    return getPostmortemDocument(this.db, teamId, number, version);
+  }
+
+  /** Names of everyone the record names; ids where Slack cannot say in time. */
+  private async names(incidentId: number, more: string[]): Promise<Map<string, string>> {
+    try {
+      const ids = [...new Set([...(await peopleOfIncident(this.db, incidentId)), ...more])];
+      return await Promise.race([
+        this.chat.userNames(ids),
+        new Promise<Map<string, string>>((resolve) => setTimeout(() => resolve(new Map()), NAMES_TIMEOUT_MS).unref()),
+      ]);
+    } catch (err) {
+      this.log.warn('could not read people’s names for the post-mortem; it shows their ids', err);
+      return new Map();
+    }
+  }
+}
+
+function mustBeResolved(incident: Incident): void {
+  if (incident.status !== 'resolved') {
+    throw new DomainError(
+      'not_resolved',
+      `Incident #${incident.number} is not resolved yet. The post-mortem comes after the resolution: resolve it first (\`/incident resolve\`). Action items can be added meanwhile with \`/incident action\`.`,
+    );
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

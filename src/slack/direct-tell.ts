@@ -1,0 +1,22 @@
+import type { RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { replyTo, type Tell } from './handle.js';
+
+const asMessage = (msg: Parameters<Tell>[0]) => (typeof msg === 'string' ? { text: msg } : msg);
+
+/** A direct message from the bot (the app's Messages tab): for surfaces with no channel to answer in. */
+export function directMessageTo(client: WebClient, user: string): Tell {
+  return (msg) => client.chat.postMessage({ channel: user, ...asMessage(msg) });
+}
+
+/**
+ * Private answer to a click: through its response_url on a message; as a direct message from the Home tab, where a
+ * click has no response_url.
+ */
+export function tellClicker(
+  body: { response_url?: string; user: { id: string } },
+  respond: RespondFn,
+  client: WebClient,
+): Tell {
+  return body.response_url ? replyTo(respond) : directMessageTo(client, body.user.id);
+}

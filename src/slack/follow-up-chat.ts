@@ -1,0 +1,146 @@
+import type { WebClient } from '@slack/web-api';
+import type { ActionItem, UserLookup } from '../incidents/action-items.js';
+import type { FollowUpChat, FollowUpNotice, PostedDocument } from '../incidents/follow-up-ports.js';
+import { UnreachableContactError } from '../incidents/ports.js';
+import type { Incident } from '../incidents/types.js';
+import type { KvCache } from '../store/kv-cache.js';
+import { renderFollowUpNotice, renderOwnerMessage } from '../templates/action-items.js';
+import type { HomeTabs } from './home-tabs.js';
+import { UNREACHABLE } from './slack-chat.js';
+import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
+
+/** One person of the workspace as the directory keeps them: the names they may be typed by, lower case. */
+interface Person {
+  id: string;
+  names: string[];
+}
+
+/** Pages of users.list read at most (200 people each): beyond that, owners are mentioned rather than typed. */
+const MAX_PAGES = 10;
+/** People named in one document at most (users.info each, cached). */
+const MAX_NAMES = 100;
+
+const lower = (s: unknown) => (typeof s === 'string' && s.trim() ? [s.trim().toLowerCase()] : []);
+
+/** The FollowUpChat of the domain, in Slack: direct messages, channel lines, files, the people directory, Home tabs. */
+export class SlackFollowUpChat implements FollowUpChat {
+  constructor(
+    private readonly client: WebClient,
+    private readonly home: HomeTabs,
+    /** Keeps the people directory and names for a while, shared by every replica. */
+    private readonly cache?: KvCache,
+  ) {}
+
+  async tellOwner(incident: Incident, item: ActionItem, why: 'assigned' | 'due'): Promise<void> {
+    if (!item.ownerId) return;
+    const msg = renderOwnerMessage(incident, item, why, new Date());
+    try {
+      await this.client.chat.postMessage({ channel: item.ownerId, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code && UNREACHABLE.has(code)) throw new UnreachableContactError(item.ownerId, code);
+      throw toChatPlatformError(err, `send <@${item.ownerId}> a direct message`);
+    }
+  }
+
+  async postFollowUp(incident: Incident, notice: FollowUpNotice): Promise<void> {
+    if (!incident.channelId) return;
+    const msg = renderFollowUpNotice(notice, new Date());
+    try {
+      await this.client.chat.postMessage({
+        channel: incident.channelId,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      });
+    } catch (err) {
+      throw toChatPlatformError(err, 'post in the incident channel');
+    }
+  }
+
+  async postDocument(incident: Incident, doc: PostedDocument): Promise<string | null> {
+    if (!incident.channelId) return null;
+    try {
+      const res = await this.client.filesUploadV2({
+        channel_id: incident.channelId,
+        filename: doc.filename,
+        title: doc.title,
+        content: doc.content,
+        initial_comment: doc.comment,
+      });
+      const done = res.files?.[0] as { files?: { id?: string }[] } | undefined;
+      return done?.files?.[0]?.id ?? null;
+    } catch (err) {
+      throw toChatPlatformError(err, 'post the post-mortem document');
+    }
+  }
+
+  async findUser(name: string): Promise<UserLookup> {
+    const wanted = name.trim().replace(/^@/, '').toLowerCase();
+    const people = await this.directory();
+    const ids = [
+      ...new Set(
+        people.filter((p) => p.names.some((n) => n === wanted || n.replace(/\s+/g, '') === wanted)).map((p) => p.id),
+      ),
+    ];
+    if (ids.length === 1) return { kind: 'found', userId: ids[0]! };
+    return ids.length ? { kind: 'ambiguous', userIds: ids } : { kind: 'unknown' };
+  }
+
+  async userNames(ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const wanted = [...new Set(ids)].filter((id) => /^[UW][A-Z0-9]{2,}$/.test(id)).slice(0, MAX_NAMES);
+    await Promise.all(
+      wanted.map(async (id) => {
+        try {
+          const load = async () => {
+            const res = await this.client.users.info({ user: id });
+            const u = res.user;
+            return u?.profile?.real_name || u?.real_name || u?.profile?.display_name || u?.name || '';
+          };
+          const name = this.cache ? await this.cache.get(`user-name:${id}`, load) : await load();
+          if (name) out.set(id, name);
+        } catch {
+          // Shown by id.
+        }
+      }),
+    );
+    return out;
+  }
+
+  changed(teamId: string, userIds: readonly string[]): void {
+    this.home.refresh(teamId, userIds);
+  }
+
+  /** Everyone in the workspace who can own an item (not bots, not deactivated), with the names they go by. */
+  private async directory(): Promise<Person[]> {
+    const load = async (): Promise<Person[]> => {
+      const people: Person[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        let res: Awaited<ReturnType<WebClient['users']['list']>>;
+        try {
+          res = await this.client.users.list({ limit: 200, ...(cursor ? { cursor } : {}) });
+        } catch (err) {
+          throw toChatPlatformError(err, 'look up the owner');
+        }
+        for (const u of res.members ?? []) {
+          if (!u.id || u.deleted || u.is_bot || u.id === 'USLACKBOT') continue;
+          people.push({
+            id: u.id,
+            names: [
+              ...lower(u.name),
+              ...lower(u.profile?.display_name),
+              ...lower(u.profile?.real_name),
+              ...lower(u.real_name),
+            ],
+          });
+        }
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) break;
+      }
+      return people;
+    };
+    return this.cache ? this.cache.get('people-directory', load) : load();
+  }
+}

@@ -1,0 +1,131 @@
+import type { WebClient } from '@slack/web-api';
+import type { HomeService } from '../incidents/home.service.js';
+import type { Logger } from '../incidents/ports.js';
+import type { SeverityDefs } from '../incidents/severity.js';
+import type { Incident } from '../incidents/types.js';
+import { renderHome } from '../templates/app-home.js';
+import { toChatPlatformError } from './slack-errors.js';
+
+/** Home tabs refreshed for one incident change at most (the people part of it). */
+const PEOPLE_PER_CHANGE = 100;
+
+export interface HomeTabsOptions {
+  /** The bot's own user, which has no Home tab of its own. */
+  botUserId?: string;
+  /** Background refreshes running at once: they never compete with incident work for more than this. */
+  maxActive?: number;
+  /**
+   * How long refreshes asked for wait to gather: an incident change is a burst (the card, then each page, each a
+   * refresh), and one publish per person covers the whole burst.
+   */
+  settleMs?: number;
+}
+
+/**
+ * People's Home tabs: published when a person opens theirs (app_home_opened) and refreshed for the people part of an
+ * incident whenever it changes. A Home tab is a view of the database that the next opening rebuilds, so a refresh is
+ * best-effort and kept in memory only: never waited on, never retried after a restart. Refreshes asked for wait a
+ * moment to gather, one person's once however often asked, and a few run at a time, after which the next are taken:
+ * under a burst of changes they stay a small, bounded load beside the incident work.
+ */
+export class HomeTabs {
+  /** People whose tab is to be refreshed, by `team:user`, in the order asked. */
+  private readonly queue = new Map<string, { teamId: string; userId: string }>();
+  /** People whose tab is being published now. */
+  private readonly publishing = new Set<string>();
+  private active = 0;
+  private settling = false;
+  /** Work started and not finished: incidents' people being looked up, the settle wait, tabs being published. */
+  private readonly busy = new Set<Promise<void>>();
+  private readonly maxActive: number;
+  private readonly settleMs: number;
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly home: HomeService,
+    private readonly severities: SeverityDefs,
+    private readonly log: Logger,
+    private readonly opts: HomeTabsOptions = {},
+  ) {
+    this.maxActive = opts.maxActive ?? 2;
+    this.settleMs = opts.settleMs ?? 250;
+  }
+
+  /** Builds and publishes a person's Home tab now. */
+  async publish(teamId: string, userId: string): Promise<void> {
+    const data = await this.home.view(teamId, userId);
+    const view = renderHome(data, new Date(), this.severities);
+    try {
+      await this.client.views.publish({ user_id: userId, view });
+    } catch (err) {
+      throw toChatPlatformError(err, 'show your Home tab');
+    }
+  }
+
+  /** Refreshes these people's Home tabs in the background. */
+  refresh(teamId: string, userIds: readonly string[]): void {
+    for (const userId of new Set(userIds)) {
+      if (!/^[UW][A-Z0-9]{2,}$/.test(userId) || userId === this.opts.botUserId) continue;
+      const key = `${teamId}:${userId}`;
+      if (!this.queue.has(key)) this.queue.set(key, { teamId, userId });
+    }
+    this.settle();
+  }
+
+  /** An incident changed: refresh the Home tabs of the people part of it. */
+  incidentChanged(incident: Incident): void {
+    this.track(
+      this.home
+        .people(incident.id)
+        .then((people) => this.refresh(incident.teamId, people.slice(0, PEOPLE_PER_CHANGE)))
+        .catch((err) =>
+          this.log.warn(`could not list the people of incident ${incident.id} to refresh Home tabs`, err),
+        ),
+    );
+  }
+
+  /** Resolves once nothing is being refreshed or waiting to be (for an orderly stop, before the database closes). */
+  async idle(): Promise<void> {
+    while (this.busy.size > 0) await Promise.allSettled([...this.busy]);
+  }
+
+  private track(work: Promise<void>): void {
+    this.busy.add(work);
+    work.finally(() => this.busy.delete(work)).catch(() => {});
+  }
+
+  /** Lets the refreshes asked for gather for a moment, then starts them (one wait at a time). */
+  private settle(): void {
+    if (this.settling || this.queue.size === 0) return;
+    this.settling = true;
+    this.track(
+      new Promise<void>((resolve) => setTimeout(resolve, this.settleMs).unref()).then(() => {
+        this.settling = false;
+        this.pump();
+      }),
+    );
+  }
+
+  /**
+   * Starts queued refreshes while fewer than `maxActive` run; each that ends takes the next. A person whose tab is
+   * being published waits for that one to end, so their latest view is always the one published last.
+   */
+  private pump(): void {
+    for (const [key, job] of this.queue) {
+      if (this.active >= this.maxActive) return;
+      if (this.publishing.has(key)) continue;
+      this.queue.delete(key);
+      this.publishing.add(key);
+      this.active++;
+      this.track(
+        this.publish(job.teamId, job.userId)
+          .catch((err) => this.log.warn(`could not refresh the Home tab of ${job.userId}`, err))
+          .finally(() => {
+            this.active--;
+            this.publishing.delete(key);
+            this.pump();
+          }),
+      );
+    }
+  }
+}

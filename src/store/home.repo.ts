@@ -1,0 +1,64 @@
+import type { Incident } from '../incidents/types.js';
+import type { Queryable } from './db.js';
+import { type IncidentRow, toIncident } from './incident.repo.js';
+
+/**
+ * Whether a person is part of an incident: declared it, commands it, did anything recorded on its timeline, was
+ * reached by one of its pages, or owns one of its action items. `$2` is the person.
+ */
+const PART_OF = `(i.reporter_id = $2 OR i.commander_id IS NOT DISTINCT FROM $2
+  OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.actor_id = $2)
+  OR EXISTS (SELECT 1 FROM pages p JOIN page_deliveries d ON d.page_id = p.id WHERE p.incident_id = i.id AND d.user_id = $2)
+  OR EXISTS (SELECT 1 FROM action_items a WHERE a.incident_id = i.id AND a.owner_id = $2))`;
+
+const WHOLE = `i.channel_id IS NOT NULL AND NOT i.declaring`;
+
+/** A workspace's open incidents, the ones `userId` is part of first, then the most severe, then the newest. */
+export async function openIncidentsFor(
+  q: Queryable,
+  teamId: string,
+  userId: string,
+  limit: number,
+): Promise<{ incidents: { incident: Incident; mine: boolean }[]; total: number }> {
+  const { rows } = await q.query<IncidentRow & { mine: boolean; total: number | string }>(
+    `SELECT i.*, ${PART_OF} AS mine, count(*) OVER () AS total
+     FROM incidents i
+     WHERE i.team_id = $1 AND i.status <> 'resolved' AND ${WHOLE}
+     ORDER BY mine DESC, i.severity ASC, i.created_at DESC
+     LIMIT $3`,
+    [teamId, userId, limit],
+  );
+  return {
+    incidents: rows.map((r) => ({ incident: toIncident(r), mine: r.mine })),
+    total: rows.length ? Number(rows[0]!.total) : 0,
+  };
+}
+
+/** Incidents resolved since `since`, latest first. */
+export async function resolvedSince(
+  q: Queryable,
+  teamId: string,
+  since: Date,
+  limit: number,
+): Promise<{ incidents: Incident[]; total: number }> {
+  const { rows } = await q.query<IncidentRow & { total: number | string }>(
+    `SELECT i.*, count(*) OVER () AS total FROM incidents i
+     WHERE i.team_id = $1 AND i.status = 'resolved' AND i.resolved_at >= $2 AND ${WHOLE}
+     ORDER BY i.resolved_at DESC LIMIT $3`,
+    [teamId, since, limit],
+  );
+  return { incidents: rows.map(toIncident), total: rows.length ? Number(rows[0]!.total) : 0 };
+}
+
+/** The people part of an incident (as PART_OF): whose Home tabs its changes refresh, whose names its document shows. */
+export async function peopleOfIncident(q: Queryable, incidentId: number): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT actor_id AS id FROM incident_events WHERE incident_id = $1 AND actor_id IS NOT NULL
+     UNION SELECT owner_id FROM action_items WHERE incident_id = $1 AND owner_id IS NOT NULL
+     UNION SELECT reporter_id FROM incidents WHERE id = $1
+     UNION SELECT commander_id FROM incidents WHERE id = $1 AND commander_id IS NOT NULL
+     UNION SELECT d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id WHERE p.incident_id = $1`,
+    [incidentId],
+  );
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,127 @@
+import type { KnownBlock, SectionBlock } from '@slack/types';
+import type { ActionItem, ActionItemWithIncident, ItemIncident } from '../incidents/action-items.js';
+import type { FollowUpNotice } from '../incidents/follow-up-ports.js';
+import { severityLabel } from '../incidents/severity.js';
+import { button } from './blocks.js';
+import { ACTION, BLOCK } from './ids.js';
+import type { Message } from './incident-card.js';
+import { actionItemRef } from './payloads.js';
+import { ago, channelLink, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
+
+/** "due <date> (overdue)" */
+export function dueText(item: Pick<ActionItem, 'dueAt' | 'state'>, now: Date): string {
+  if (!item.dueAt) return 'no due date';
+  const late = item.state === 'open' && item.dueAt <= now ? ' :warning: overdue' : '';
+  return `due ${slackDate(item.dueAt, utcStamp(item.dueAt))}${late}`;
+}
+
+/** "#42 db down in #inc-42-db-down" */
+export function incidentRef(i: ItemIncident): string {
+  return `#${i.number} ${mrkdwnClip(i.title, 120)}${i.channelId ? ` in ${channelLink(i.channelId)}` : ''}`;
+}
+
+/** One item with its Done button: what, which incident, owner, due. */
+export function itemSection(
+  { item, incident }: ActionItemWithIncident,
+  now: Date,
+  opts: { showOwner?: boolean } = {},
+): SectionBlock {
+  const facts = [
+    incidentRef(incident),
+    ...(opts.showOwner === false ? [] : [item.ownerId ? `owner ${mention(item.ownerId)}` : 'nobody owns it']),
+    dueText(item, now),
+  ];
+  return {
+    type: 'section',
+    block_id: `${BLOCK.actionItem}:${item.id}`,
+    text: {
+      type: 'mrkdwn',
+      text: truncate(`*${mrkdwnClip(item.text, 400)}*\n${facts.join(' · ')}`, LIMITS.sectionText),
+    },
+    accessory: button(ACTION.actionItemDone, 'Done', actionItemRef.encode(item.id)),
+  };
+}
+
+/** `/incident actions`: open items across incidents, the person's own first, each with Done. Pure; within 50 blocks. */
+export function renderActionItemList(items: ActionItemWithIncident[], total: number, now: Date): Message {
+  if (items.length === 0) {
+    const text = 'No open action items. :tada:';
+    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  }
+  const shown = items.slice(0, LIMITS.blocksPerMessage - 2);
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `Open action items (${total})` } },
+    ...shown.map((i) => itemSection(i, now)),
+  ];
+  if (total > shown.length) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${total - shown.length} more.` }] });
+  }
+  const text = `Open action items: ${shown.map((i) => truncate(i.item.text, 60)).join('; ')}`;
+  return { text: truncate(text, 3000), blocks };
+}
+
+/** The direct message to an item's owner: assigned to them, or due. Pure. */
+export function renderOwnerMessage(
+  incident: ItemIncident,
+  item: ActionItem,
+  why: 'assigned' | 'due',
+  now: Date,
+): Message {
+  const head =
+    why === 'assigned'
+      ? `:clipboard: ${mention(item.createdBy)} made you the owner of an action item from incident ${incidentRef(incident)}:`
+      : `:alarm_clock: An action item you own from incident ${incidentRef(incident)} is due now:`;
+  const text = `${head} ${mrkdwnClip(item.text, 300)}`;
+  return {
+    text: truncate(text, 3000),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: head } },
+      itemSection({ item, incident }, now, { showOwner: false }),
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `[${severityLabel(incident.severity)}] Your open items are in \`/incident actions\` and in the bot's Home tab.`,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** What the incident channel is told about its follow-up. Pure. */
+export function renderFollowUpNotice(notice: FollowUpNotice, now: Date): Message {
+  switch (notice.kind) {
+    case 'items_completed': {
+      const text = `:white_check_mark: Every action item of this incident is done (${notice.count}); ${mention(notice.actorId)} closed the last one.`;
+      return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    }
+    case 'item_due': {
+      const text = `:alarm_clock: An action item nobody owns is due: *${mrkdwnClip(notice.item.text, 400)}* (${dueText(notice.item, now)}). Whoever takes it, close it with its Done button in \`/incident actions\`.`;
+      return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    }
+    case 'description': {
+      const text = `:memo: *Description* from ${mention(notice.actorId)}:\n${mrkdwnClip(notice.text, LIMITS.sectionText - 100)}`;
+      return { text: truncate(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    }
+  }
+}
+
+/** The reply to `/incident action`: what was added, and what the incident already had. */
+export function renderItemsAdded(added: ActionItem[], skipped: string[], now: Date): string {
+  const lines = added.map(
+    (i) =>
+      `:white_check_mark: Added the action item *${mrkdwnClip(i.text, 300)}* (${i.ownerId ? `owner ${mention(i.ownerId)}` : 'nobody owns it'}, ${dueText(i, now)}).`,
+  );
+  for (const s of skipped)
+    lines.push(`:information_source: This incident already has the action item *${mrkdwnClip(s, 300)}*.`);
+  return lines.join('\n');
+}
+
+/** The reply to a Done click. */
+export function renderItemClosed(item: ActionItem, last: boolean, now: Date): string {
+  return `:white_check_mark: Done: *${mrkdwnClip(item.text, 300)}* (closed ${ago(item.closedAt ?? now, now)}).${
+    last ? ' That was the last open action item of its incident.' : ''
+  }`;
+}

@@ -1,0 +1,96 @@
+import type { HomeView, KnownBlock } from '@slack/types';
+import type { HomeData } from '../incidents/home.service.js';
+import { type SeverityDefs, severityLabel } from '../incidents/severity.js';
+import { type Incident, STATUS_LABELS } from '../incidents/types.js';
+import { itemSection } from './action-items.js';
+import { button } from './blocks.js';
+import { ACTION, BLOCK } from './ids.js';
+import { ago, channelLink, humanDuration, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
+
+/** Slack's limit on the blocks of a Home tab. */
+export const HOME_MAX_BLOCKS = 100;
+/** Recently resolved incidents listed at most (one block holds them). */
+const RESOLVED_SHOWN = 10;
+
+const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+const context = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+const more = (n: number, where: string): KnownBlock => context(`…and ${n} more. ${where}`);
+
+/** One open incident: severity, title, link, status, age, commander, next update due. */
+function openIncident(i: Incident, mine: boolean, now: Date, severities: SeverityDefs): KnownBlock {
+  const link = i.channelId ? channelLink(i.channelId) : '';
+  const next =
+    i.nextUpdateAt && i.status !== 'resolved'
+      ? `next update due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}${i.nextUpdateAt <= now ? ' :warning: late' : ''}`
+      : 'no update scheduled';
+  const lines = [
+    `*${severityLabel(i.severity)}* (${mrkdwnClip(severities[i.severity].name, 30)}) · *#${i.number} ${mrkdwnClip(i.title, 150)}* ${link}${mine ? '  · _you are in it_' : ''}`,
+    `${STATUS_LABELS[i.status]} · started ${ago(i.createdAt, now)} · commander ${mention(i.commanderId)} · ${next}`,
+  ];
+  return section(truncate(lines.join('\n'), 3000));
+}
+
+function resolvedLine(i: Incident): string {
+  const took = i.resolvedAt ? `, after ${humanDuration(i.createdAt, i.resolvedAt)}` : '';
+  const when = i.resolvedAt ? slackDate(i.resolvedAt, utcStamp(i.resolvedAt)) : '';
+  return `• *${severityLabel(i.severity)}* #${i.number} ${mrkdwnClip(i.title, 120)} ${i.channelId ? channelLink(i.channelId) : ''} — resolved ${when}${took}`;
+}
+
+/**
+ * How many of two lists fit in `room` blocks: each gets up to half, and what one leaves the other may take.
+ */
+export function share(a: number, b: number, room: number): [number, number] {
+  const half = Math.floor(room / 2);
+  let x = Math.min(a, half);
+  const y = Math.min(b, room - x);
+  x = Math.min(a, room - y);
+  return [x, y];
+}
+
+/**
+ * A person's Home tab: a Declare incident button; the open incidents (theirs first) with severity, title, age,
+ * commander, next update due and a link; their open action items, each with Done; the incidents resolved in the last
+ * 7 days. Within Slack's 100 blocks: long lists are cut, with a count of the rest. Pure.
+ */
+export function renderHome(data: HomeData, now: Date, severities: SeverityDefs): HomeView {
+  const top: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'Incidents' } },
+    {
+      type: 'actions',
+      block_id: BLOCK.homeActions,
+      elements: [button(ACTION.homeDeclare, 'Declare incident', 'home', 'danger')],
+    },
+    context(`Updated ${slackDate(now, utcStamp(now))}. \`/incident help\` lists every command.`),
+    { type: 'divider' },
+  ];
+  const openHead = section(`*Open incidents* (${data.openTotal})`);
+  const itemsHead = section(`*Your open action items* (${data.itemsTotal})`);
+  const resolvedHead = section(`*Resolved in the last 7 days* (${data.resolvedTotal})`);
+  const resolvedShown = data.resolved.slice(0, RESOLVED_SHOWN);
+  const resolvedBlocks: KnownBlock[] = resolvedShown.length
+    ? [section(truncate(resolvedShown.map(resolvedLine).join('\n'), 3000))]
+    : [context('Nothing resolved in the last 7 days.')];
+  if (data.resolvedTotal > resolvedShown.length)
+    resolvedBlocks.push(more(data.resolvedTotal - resolvedShown.length, ''));
+
+  // Every block but the two lists' entries: the top, three headings, two dividers, the resolved part, and for each
+  // list either its empty note or its "and N more" line.
+  const fixed = top.length + 3 + 2 + resolvedBlocks.length + 2;
+  const [openN, itemsN] = share(data.open.length, data.items.length, HOME_MAX_BLOCKS - fixed);
+
+  const blocks: KnownBlock[] = [...top, openHead];
+  if (data.open.length === 0) blocks.push(context('No open incidents. :tada:'));
+  for (const { incident, mine } of data.open.slice(0, openN))
+    blocks.push(openIncident(incident, mine, now, severities));
+  if (data.openTotal > openN && data.open.length > 0)
+    blocks.push(more(data.openTotal - openN, '`/incident list` shows them all.'));
+
+  blocks.push({ type: 'divider' }, itemsHead);
+  if (data.items.length === 0) blocks.push(context('You have no open action items.'));
+  for (const it of data.items.slice(0, itemsN)) blocks.push(itemSection(it, now, { showOwner: false }));
+  if (data.itemsTotal > itemsN && data.items.length > 0)
+    blocks.push(more(data.itemsTotal - itemsN, '`/incident actions` shows them all.'));
+
+  blocks.push({ type: 'divider' }, resolvedHead, ...resolvedBlocks);
+  return { type: 'home', blocks };
+}

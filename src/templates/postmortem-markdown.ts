@@ -1,0 +1,336 @@
+import type { ActionItem } from '../incidents/action-items.js';
+import type { PostmortemRecord } from '../incidents/postmortem.js';
+import { type Severity, severityLabel } from '../incidents/severity.js';
+import {
+  type IncidentEvent,
+  type IncidentEventKind,
+  type IncidentPhase,
+  PHASE_LABELS,
+  STATUS_LABELS,
+} from '../incidents/types.js';
+import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
+import type { Runbook } from '../runbook/runbook.js';
+import { humanDuration } from './text.js';
+
+/** What the document needs beyond the record: names for runbook ids, and the mask every shown text goes through. */
+export interface MarkdownContext {
+  /** Escalation role names by id (`on_call` -> "On-Call Engineer"). */
+  roles: ReadonlyMap<string, string>;
+  /** Playbook titles by id. */
+  playbooks: ReadonlyMap<string, string>;
+  /** Masks secrets in text: commands, outputs and whatever people typed (src/ops/redact.ts). */
+  mask: (text: string) => string;
+}
+
+type Details = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+const strs = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const isSeverity = (v: unknown): v is Severity => v === 0 || v === 1 || v === 2 || v === 3;
+
+/** "2026-11-27 23:14:05" (UTC, to the second: the timeline's time column). */
+export function utcSeconds(d: Date): string {
+  return d.toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/** Text safe in Markdown: no raw HTML (`<`, `>`, `&` as entities), masked. */
+function inline(text: string, mask: (t: string) => string): string {
+  return mask(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Text for one table cell: one line, `|` escaped. */
+function cell(text: string, mask: (t: string) => string): string {
+  return inline(text, mask).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').trim();
+}
+
+/** Code in a table cell: backticks cannot be escaped inside a code span, so they become quotes. */
+function code(text: string, mask: (t: string) => string): string {
+  const masked = mask(text).replace(/`/g, "'").replace(/\r?\n/g, ' ');
+  return `\`${masked.replace(/\|/g, '\\|')}\``;
+}
+
+/** A paragraph of what people wrote, or a note that nothing was. */
+function paragraph(text: string, mask: (t: string) => string, empty = '_None given._'): string {
+  const t = text.trim();
+  return t ? inline(t, mask) : empty;
+}
+
+function sevName(s: unknown, r: PostmortemRecord): string {
+  return isSeverity(s) ? `${severityLabel(s)} (${r.severities[s].name})` : String(s);
+}
+
+function durationMs(ms: unknown): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** "succeeded, exit 0, 1.2 s" */
+function outcome(d: Details): string {
+  return [
+    str(d.state) || 'unknown',
+    typeof d.exitCode === 'number' ? `exit ${d.exitCode}` : '',
+    durationMs(d.durationMs),
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+interface Ctx {
+  r: PostmortemRecord;
+  c: MarkdownContext;
+  who: (id: unknown) => string;
+}
+
+const role = (ctx: Ctx, id: unknown) => ctx.c.roles.get(str(id)) ?? str(id);
+
+/** "step 3 (Restart the pool) of Database Connection Failures", from a checklist event's details. */
+function checklistStep(d: Details, x: Ctx): string {
+  const title = str(d.title) || x.c.playbooks.get(str(d.playbook)) || str(d.playbook);
+  return `step ${str(d.step)} (${cell(str(d.text), x.c.mask)}) of ${cell(title, x.c.mask)}`;
+}
+
+/** What each kind of event says in the timeline's "What" column. A new kind does not compile without its line. */
+const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
+  declared: (d, x) => `Declared ${sevName(d.severity, x.r)}: ${cell(str(d.title), x.c.mask)}`,
+  channel_created: (d) => `Channel #${str(d.channelName)} created`,
+  severity_changed: (d, x) => `Severity ${sevName(d.from, x.r)} → ${sevName(d.to, x.r)}`,
+  acknowledged: () => 'Acknowledged and became commander',
+  command_taken: (d, x) => `Took command${typeof d.from === 'string' ? ` from ${x.who(d.from)}` : ''}`,
+  status_update: (d, x) => {
+    const status = STATUS_LABELS[d.status as keyof typeof STATUS_LABELS] ?? str(d.status);
+    const parts = [
+      str(d.currentStatus) && cell(str(d.currentStatus), x.c.mask),
+      str(d.affected) && `affected: ${cell(str(d.affected), x.c.mask)}`,
+      str(d.currentImpact) && `impact: ${cell(str(d.currentImpact), x.c.mask)}`,
+      d.customerImpact === true ? 'customer impact' : '',
+      d.dataLossRisk === true ? 'data-loss risk' : '',
+    ].filter(Boolean);
+    return `Status update (${status})${parts.length ? `: ${parts.join('; ')}` : ''}`;
+  },
+  mitigated: () => 'Marked mitigated',
+  resolved: (d, x) => `Resolved: ${cell(str(d.summary), x.c.mask)}`,
+  phase_changed: (d) =>
+    `Phase ${PHASE_LABELS[d.from as IncidentPhase] ?? str(d.from)} → ${PHASE_LABELS[d.to as IncidentPhase] ?? str(d.to)}`,
+  flag_set: (d) => (d.flag === 'data_loss_risk' ? 'Flagged a data-loss risk' : 'Flagged customer impact'),
+  paged: (d, x) => {
+    const reached = strs(d.userIds).map(x.who);
+    const missed = strs(d.unreachable);
+    return `Paged ${cell(role(x, d.role), x.c.mask)} (${reached.length ? reached.join(', ') : 'nobody reached'}) because ${cell(str(d.reason), x.c.mask)}${missed.length ? `; could not reach ${missed.join(', ')}` : ''}`;
+  },
+  page_skipped: (d, x) => `Could not page ${cell(role(x, d.role), x.c.mask)}: ${cell(str(d.reason), x.c.mask)}`,
+  escalation_requested: (d, x) => `Escalated to ${cell(role(x, d.role), x.c.mask)}`,
+  reminder_sent: () => 'Reminded the commander that a status update was due',
+  playbook_attached: (d, x) => {
+    const title = x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook);
+    return `${d.suggested === true ? 'Suggested' : 'Attached'} the playbook ${cell(title, x.c.mask)}`;
+  },
+  step_run: (d, x) => {
+    const target = code(strs(d.target).join(' '), x.c.mask);
+    if (d.playbook === ROLLBACK.id && d.step === ROLLBACK_STEPS.rollback)
+      return `Rolled back: ${target}, ${outcome(d)}`;
+    if (d.playbook === ROLLBACK.id && (ROLLBACK_STEPS.verify as readonly string[]).includes(str(d.step)))
+      return `Post-deployment check ${target}: ${outcome(d)}`;
+    const title = x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook);
+    return `Ran ${target} (${cell(title, x.c.mask)}, step ${str(d.step)}): ${outcome(d)}`;
+  },
+  step_refused: (d, x) =>
+    `Refused ${code(strs(d.target).join(' '), x.c.mask)}: ${cell(str(d.refusal) || str(d.reason), x.c.mask)}`,
+  approval_requested: (d, x) => `Asked for approval to run ${code(strs(d.target).join(' '), x.c.mask)}`,
+  approval_decided: (d, x) =>
+    `${d.state === 'approved' ? 'Approved' : 'Denied'} request #${String(d.approval)}${str(d.reason) ? `: ${cell(str(d.reason), x.c.mask)}` : ''}`,
+  step_done: (d, x) => `Checked off ${checklistStep(d, x)}`,
+  step_skipped: (d, x) => `Skipped ${checklistStep(d, x)}: ${cell(str(d.reason), x.c.mask)}`,
+  step_undone: (d, x) => `Undid ${d.undid === 'skipped' ? 'the skip of' : 'the check of'} ${checklistStep(d, x)}`,
+  playbook_detached: (d, x) =>
+    `Detached the playbook ${cell(x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook), x.c.mask)}`,
+  note: (d, x) => `Note: ${cell(str(d.text), x.c.mask)}`,
+  action_item_added: (d, x) => {
+    const extra = [
+      typeof d.owner === 'string' ? `owner ${x.who(d.owner)}` : '',
+      typeof d.dueAt === 'string' ? `due ${utcSeconds(new Date(d.dueAt))}` : '',
+    ].filter(Boolean);
+    return `Added action item: ${cell(str(d.text), x.c.mask)}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+  },
+  action_item_closed: (d, x) => `Closed action item: ${cell(str(d.text), x.c.mask)}`,
+  action_items_completed: (d) => `Every action item is done (${String(d.count ?? '')})`,
+  action_item_reminded: (d, x) =>
+    `Reminded ${typeof d.owner === 'string' ? x.who(d.owner) : 'the channel'} that an action item is due: ${cell(str(d.text), x.c.mask)}`,
+  postmortem_written: (d) => `Wrote the post-mortem (version ${String(d.version)})`,
+};
+
+/** The "What" of any event; a kind this version does not know (written by a newer one) shows its details. */
+export function describeEventMarkdown(e: IncidentEvent, x: Ctx): string {
+  const line = WHAT[e.kind];
+  if (line) return line(e.details, x);
+  return `${cell(String(e.kind), x.c.mask)}: ${cell(JSON.stringify(e.details), x.c.mask)}`;
+}
+
+const table = (head: string[], rows: string[][]) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+
+/** The person a flag was first raised by: the flag command, or the status update that set it. */
+function flaggedBy(events: IncidentEvent[], flag: 'customer_impact' | 'data_loss_risk'): IncidentEvent | undefined {
+  const field = flag === 'customer_impact' ? 'customerImpact' : 'dataLossRisk';
+  return events.find(
+    (e) =>
+      (e.kind === 'flag_set' && e.details.flag === flag) || (e.kind === 'status_update' && e.details[field] === true),
+  );
+}
+
+function itemRows(items: ActionItem[], x: Ctx): string[][] {
+  return items.map((it, n) => [
+    String(n + 1),
+    cell(it.text, x.c.mask),
+    it.ownerId ? x.who(it.ownerId) : '_nobody_',
+    it.dueAt ? utcSeconds(it.dueAt) : '',
+    it.state === 'done'
+      ? `done${it.closedAt ? ` ${utcSeconds(it.closedAt)}` : ''}${it.closedBy ? ` by ${x.who(it.closedBy)}` : ''}`
+      : 'open',
+  ]);
+}
+
+/**
+ * The post-mortem document, in Markdown, from the record: summary; severity and every change; impact; time to
+ * acknowledge, mitigate and resolve; the timeline (every recorded event, time in UTC, who, what); root cause and
+ * factors; what went well and badly; the runbook; action items with owners and due dates; the runbook's post-mortem
+ * checklist, each item ticked or not. Everything shown goes through `mask`. Pure.
+ */
+export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext): string {
+  const { incident: i, events, answers: a } = r;
+  const who = (id: unknown): string => {
+    if (typeof id !== 'string' || !id) return 'the bot';
+    const name = r.names.get(id);
+    return name ? `${cell(name, c.mask)} (${id})` : id;
+  };
+  const x: Ctx = { r, c, who };
+  const out: string[] = [];
+  // Blocks apart by a blank line: a line right under a table would be read as one more row of it.
+  const push = (...blocks: string[]) => out.push(blocks.join('\n\n'), '');
+
+  push(
+    `# Post-mortem: incident #${i.number} — ${inline(i.title, c.mask)}`,
+    `Version ${r.version} · written by ${who(r.writtenBy)} · ${utcSeconds(r.writtenAt)} UTC`,
+  );
+
+  // Summary
+  const resolvedLine = i.resolvedAt
+    ? `resolved ${utcSeconds(i.resolvedAt)} UTC by ${who(i.resolvedBy)}, after ${humanDuration(i.createdAt, i.resolvedAt)}`
+    : `not resolved yet (${STATUS_LABELS[i.status].toLowerCase()})`;
+  const description = events.find((e) => e.kind === 'note' && e.details.source === 'declaration');
+  push(
+    '## Summary',
+    `${sevName(i.severity, r)} incident, declared ${utcSeconds(i.createdAt)} UTC by ${who(i.reporterId)}, ${resolvedLine}. Commander: ${i.commanderId ? who(i.commanderId) : 'nobody took command'}.`,
+  );
+  if (description) push(`Description: ${paragraph(str(description.details.text), c.mask)}`);
+  if (i.resolutionSummary) push(`Resolution: ${paragraph(i.resolutionSummary, c.mask)}`);
+
+  // Severity and every change
+  const declared = events.find((e) => e.kind === 'declared');
+  const changes = events.filter((e) => e.kind === 'severity_changed');
+  const firstSeverity = declared?.details.severity ?? changes[0]?.details.from ?? i.severity;
+  const reached = [firstSeverity, ...changes.map((e) => e.details.to)].filter(isSeverity);
+  const highest = reached.length ? (Math.min(...reached) as Severity) : i.severity;
+  push(
+    '## Severity',
+    table(
+      ['Time (UTC)', 'Who', 'Severity'],
+      [
+        [
+          declared ? utcSeconds(declared.at) : utcSeconds(i.createdAt),
+          who(i.reporterId),
+          `${sevName(firstSeverity, r)} at declaration`,
+        ],
+        ...changes.map((e) => [
+          utcSeconds(e.at),
+          who(e.actorId),
+          `${sevName(e.details.from, r)} → ${sevName(e.details.to, r)}`,
+        ]),
+      ],
+    ),
+    `Final: ${sevName(i.severity, r)}. Highest: ${sevName(highest, r)}. ${changes.length} change${changes.length === 1 ? '' : 's'}.`,
+  );
+
+  // Impact
+  const customer = flaggedBy(events, 'customer_impact');
+  const dataLoss = flaggedBy(events, 'data_loss_risk');
+  const flag = (on: boolean, e: IncidentEvent | undefined) =>
+    on ? `yes${e ? ` (flagged ${utcSeconds(e.at)} UTC by ${who(e.actorId)})` : ''}` : 'no';
+  push(
+    '## Impact',
+    [
+      `- Affected: ${i.affected?.trim() ? cell(i.affected, c.mask) : '_not stated in any status update_'}`,
+      `- Customer impact: ${flag(i.customerImpact, customer)}`,
+      `- Data-loss risk: ${flag(i.dataLossRisk, dataLoss)}`,
+      `- Impact at the last status update: ${i.currentImpact?.trim() ? cell(i.currentImpact, c.mask) : '_none posted_'}`,
+      `- Status updates posted: ${events.filter((e) => e.kind === 'status_update').length}`,
+    ].join('\n'),
+  );
+
+  // Response times
+  const span = (to: Date | null, by: string | null) =>
+    to ? [humanDuration(i.createdAt, to), `${utcSeconds(to)}${by ? ` by ${who(by)}` : ''}`] : ['—', 'not yet'];
+  push(
+    '## Response times',
+    table(
+      ['Measure', 'Time', 'At (UTC)'],
+      [
+        ['Time to acknowledge', ...span(i.acknowledgedAt, i.acknowledgedBy)],
+        ['Time to mitigate', ...span(i.mitigatedAt, null)],
+        ['Time to resolve', ...span(i.resolvedAt, i.resolvedBy)],
+      ],
+    ),
+  );
+
+  // Timeline
+  push(
+    '## Timeline',
+    table(
+      ['Time (UTC)', 'Who', 'What'],
+      events.map((e) => [utcSeconds(e.at), who(e.actorId), describeEventMarkdown(e, x)]),
+    ),
+  );
+
+  push('## Root cause', paragraph(a.rootCause, c.mask, '_Not identified yet._'));
+  push('## Contributing factors', paragraph(a.factors, c.mask));
+  push('## What went well', paragraph(a.wentWell, c.mask));
+  push('## What went badly', paragraph(a.wentBadly, c.mask));
+  push(
+    '## Runbook',
+    a.runbookSection
+      ? `Needs an update: ${inline(a.runbookSection, c.mask)}${a.runbookNote.trim() ? ` — ${inline(a.runbookNote.trim(), c.mask)}` : ''}. Tracked as an action item.`
+      : 'No update needed.',
+  );
+
+  push(
+    '## Action items',
+    r.items.length
+      ? table(['#', 'Action', 'Owner', 'Due (UTC)', 'Status'], itemRows(r.items, x))
+      : '_No action items._',
+  );
+
+  push(
+    '## Post-mortem checklist',
+    r.checklist.length
+      ? r.checklist
+          .map((l) => `- [${l.done ? 'x' : ' '}] ${inline(l.text, c.mask)} (${inline(l.why, c.mask)})`)
+          .join('\n')
+      : '_The runbook file has no post-mortem checklist (`postmortem.checklist`)._',
+  );
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** The document writer for a runbook: role and playbook names from it, every text through `mask`. */
+export function postmortemWriter(
+  runbook: Pick<Runbook, 'escalation' | 'playbooks'>,
+  mask: (text: string) => string,
+): (record: PostmortemRecord) => string {
+  const ctx: MarkdownContext = {
+    roles: new Map(Object.values(runbook.escalation.roles).map((r) => [r.id, r.name])),
+    playbooks: new Map([...runbook.playbooks, ROLLBACK].map((p) => [p.id, p.title])),
+    mask,
+  };
+  return (record) => renderPostmortemMarkdown(record, ctx);
+}

@@ -1,0 +1,65 @@
+import { noteIncident } from '../audit/request-context.js';
+import type { ListenerDeps } from '../slack/deps.js';
+import { directMessageTo } from '../slack/direct-tell.js';
+import { afterAck } from '../slack/handle.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
+import { BLOCK, VIEW } from '../templates/ids.js';
+import { renderDeclaredReply } from '../templates/notices.js';
+import { declareMetadata } from '../templates/payloads.js';
+import { parseDeclareForm } from './parse-declare.js';
+
+const STALE_TEXT = 'This form is out of date; close it and open a new one.';
+const BUSY_FORM_TEXT = 'The bot is overloaded right now; nothing was declared. Submit again in a minute.';
+
+/**
+ * The declare form (from the Home tab): declares through the same service as `/incident sev1 <title>` (rate limit,
+ * channel, card, announcement, pages), then posts the description in the new channel. The answer is a direct message,
+ * for a form has no channel; the view id makes a double submit one incident.
+ */
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
+  app.view(VIEW.declare, async ({ ack, view, body, client, logger }) => {
+    if (!declareMetadata.decode(view.private_metadata)) {
+      await ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: STALE_TEXT } });
+      return;
+    }
+    const parsed = parseDeclareForm((view.state?.values ?? {}) as unknown as Parameters<typeof parseDeclareForm>[0]);
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: parsed.errors });
+      return;
+    }
+    const user = body.user.id;
+    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    const tell = directMessageTo(client, user);
+    await afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell },
+      async () => {
+        const { severity, title, description } = parsed.value;
+        await deps.limits.declare(user);
+        const r = await deps.incidents.declare({
+          teamId,
+          reporterId: user,
+          title,
+          severity,
+          requestKey: `view:${view.id}`,
+        });
+        if (r.kind === 'retry') return null;
+        noteIncident(r.incident.id);
+        if (r.kind === 'existing') {
+          const where = r.incident.channelId ? ` in <#${r.incident.channelId}>` : '';
+          await tell(
+            `:information_source: You declared this a moment ago: incident #${r.incident.number}${where}. No second incident was opened.`,
+          );
+          return null;
+        }
+        const warnings = description ? await deps.notes.describe(r.incident, user, description) : [];
+        await tell(renderDeclaredReply(r.incident, r.problems));
+        return { warnings };
+      },
+      {
+        admit: 'gate',
+        refuse: () => ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: BUSY_FORM_TEXT } }),
+        done: 'Declared',
+      },
+    );
+  });
+}

@@ -1,0 +1,80 @@
+import type { ParsedActionItem } from '../commands/parse-action-item.js';
+import type { NewActionItem } from '../incidents/action-items.js';
+import type { ActionItemService } from '../incidents/action-items.service.js';
+import { DomainError } from '../incidents/errors.js';
+import type { ListenerDeps } from '../slack/deps.js';
+import { afterAck, ephemeralIn } from '../slack/handle.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
+import { BLOCK, VIEW } from '../templates/ids.js';
+import { modalMetadata } from '../templates/payloads.js';
+import { parsePostmortemForm } from './parse-postmortem.js';
+
+const STALE_TEXT = 'This form is out of date; close it and open a new one.';
+const BUSY_FORM_TEXT = 'The bot is overloaded right now; nothing was written. Submit again in a minute.';
+/** Owners typed as @name are looked up before the form closes; Slack waits 3 s for the answer. */
+const OWNER_LOOKUP_MS = 2000;
+
+type Owners = { ok: true; items: NewActionItem[] } | { ok: false; error: string };
+
+/** Each item's owner as a user id: a mention as it is, a typed name looked up; the first problem, in words. */
+async function withOwners(items: ParsedActionItem[], actionItems: ActionItemService): Promise<Owners> {
+  const lookup = Promise.all(
+    items.map(async (it, n): Promise<NewActionItem | string> => {
+      try {
+        return { text: it.text, ownerId: it.owner ? await actionItems.resolveOwner(it.owner) : null, dueAt: it.dueAt };
+      } catch (err) {
+        if (err instanceof DomainError) return `Line ${n + 1}: ${err.message}`;
+        throw err;
+      }
+    }),
+  );
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), OWNER_LOOKUP_MS).unref());
+  let done: Awaited<typeof lookup> | 'timeout';
+  try {
+    done = await Promise.race([lookup, timeout]);
+  } catch {
+    return { ok: false, error: 'The owners could not be looked up in Slack just now; submit again, or mention them.' };
+  }
+  if (done === 'timeout')
+    return { ok: false, error: 'Looking up the owners took too long; submit again (it is quicker the second time).' };
+  const problem = done.find((d): d is string => typeof d === 'string');
+  return problem ? { ok: false, error: problem } : { ok: true, items: done as NewActionItem[] };
+}
+
+/**
+ * The post-mortem form: problems show inline (the form stays open), owners typed as @name included; then the answers,
+ * the new action items and the next version of the document are written, and the document is posted in the channel.
+ */
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
+  app.view(VIEW.postmortem, async ({ ack, view, body, client, logger }) => {
+    const meta = modalMetadata.decode(view.private_metadata);
+    if (!meta) {
+      await ack({ response_action: 'errors', errors: { [BLOCK.pmRootCause]: STALE_TEXT } });
+      return;
+    }
+    const parsed = parsePostmortemForm(
+      (view.state?.values ?? {}) as unknown as Parameters<typeof parsePostmortemForm>[0],
+      new Date(),
+    );
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: parsed.errors });
+      return;
+    }
+    const owners = await withOwners(parsed.value.items, deps.actionItems);
+    if (!owners.ok) {
+      await ack({ response_action: 'errors', errors: { [BLOCK.pmItems]: owners.error } });
+      return;
+    }
+    const user = body.user.id;
+    const tell = ephemeralIn(client, meta.channelId, user);
+    await afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell },
+      () => deps.postmortems.write(meta.incidentId, user, parsed.value.answers, owners.items, `view:${view.id}`),
+      {
+        admit: 'gate',
+        refuse: () => ack({ response_action: 'errors', errors: { [BLOCK.pmRootCause]: BUSY_FORM_TEXT } }),
+        done: 'Post-mortem written',
+      },
+    );
+  });
+}

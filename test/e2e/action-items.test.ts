@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION } from '../../src/templates/ids.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { TEST_REPORTER_ID, TEST_TEAM_ID } from '../support/slack-request.js';
+
+const OWNER = 'U0OWNER';
+const ALICE = 'U0ALICE';
+const json = (c: RecordedCall | undefined) => JSON.stringify(c?.args ?? {});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('action items', () => {
+  let bot: BotHarness;
+  let channelId: string;
+  let incidentId: number;
+  const inChannel = (text: string, userId = TEST_REPORTER_ID) =>
+    bot.command(text, { channel_id: channelId, user_id: userId });
+  const items = async () =>
+    (
+      await bot.db.query<{
+        id: number;
+        text: string;
+        owner_id: string | null;
+        state: string;
+        reminded_at: Date | null;
+      }>('SELECT id, text, owner_id, state, reminded_at FROM action_items WHERE incident_id = $1 ORDER BY id', [
+        incidentId,
+      ])
+    ).rows;
+  const kinds = async () =>
+    (
+      await bot.db.query<{ kind: string; details: Record<string, unknown> }>(
+        'SELECT kind, details FROM incident_events WHERE incident_id = $1 ORDER BY id',
+        [incidentId],
+      )
+    ).rows;
+  const dmsTo = (user: string) => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === user);
+
+  beforeAll(async () => {
+    bot = await startBot();
+    bot.fake.addUser(ALICE, { name: 'alice', real_name: 'Alice Liddell' });
+    bot.fake.addUser('U0ALICE2', { name: 'alice2', real_name: 'Alice Liddell' });
+    await bot.command('sev2 checkout slow');
+    await bot.fake.waitFor('response_url');
+    const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
+    incidentId = Number(rows[0]!.id);
+  });
+  afterAll(async () => bot?.stop());
+
+  it('/incident action adds one with its owner and due time; the owner is told by direct message, then reminded when due', async () => {
+    bot.fake.reset();
+    await inChannel(`action Rotate the leaked key <@${OWNER}> 2s`);
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/Added the action item \*Rotate the leaked key\* \(owner <@U0OWNER>, due <!date\^/);
+    const assigned = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === OWNER);
+    expect(json(assigned)).toContain(`<@${TEST_REPORTER_ID}> made you the owner of an action item`);
+    expect(json(assigned)).toContain(ACTION.actionItemDone);
+    expect((await items()).map((i) => [i.text, i.owner_id, i.state])).toEqual([
+      ['Rotate the leaked key', OWNER, 'open'],
+    ]);
+    expect((await kinds()).map((e) => e.kind)).toContain('action_item_added');
+
+    // Due in 2 s: the timer loop reminds the owner once.
+    const reminder = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === OWNER && /is due now/.test(String(c.args.text)),
+      8000,
+    );
+    expect(json(reminder)).toContain('Rotate the leaked key');
+    await sleep(800);
+    expect(dmsTo(OWNER).filter((c) => /is due now/.test(String(c.args.text)))).toHaveLength(1);
+    expect((await items())[0]!.reminded_at).not.toBeNull();
+    const reminded = (await kinds()).filter((e) => e.kind === 'action_item_reminded');
+    expect(reminded).toHaveLength(1);
+    expect(reminded[0]!.details).toMatchObject({ text: 'Rotate the leaked key', owner: OWNER });
+  });
+
+  it('the reminder is a row in Postgres, not a timer in memory: with the timer loop stopped nothing is sent, and it is sent once the loop runs again', async () => {
+    await bot.timers.stop();
+    bot.fake.reset();
+    await inChannel(`action Check the pool limits <@${OWNER}> 1s`);
+    await bot.fake.waitFor('response_url');
+    await sleep(1800);
+    expect(dmsTo(OWNER).filter((c) => /is due now/.test(String(c.args.text)))).toHaveLength(0);
+    bot.timers.start();
+    const reminder = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === OWNER && /is due now/.test(String(c.args.text)),
+      8000,
+    );
+    expect(json(reminder)).toContain('Check the pool limits');
+  });
+
+  it('an item nobody owns is reminded in the incident channel', async () => {
+    bot.fake.reset();
+    await inChannel('action Write the customer notice in 1s');
+    await bot.fake.waitFor('response_url');
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /nobody owns is due/.test(String(c.args.text)),
+      8000,
+    );
+    expect(json(notice)).toContain('Write the customer notice');
+  });
+
+  it('an owner typed as @name is looked up; an unknown or ambiguous one is refused with what to do, and nothing is stored', async () => {
+    bot.fake.reset();
+    await inChannel('action Add pool monitoring @alice 2099-06-01');
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain('(owner <@U0ALICE>');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === ALICE);
+
+    const before = (await items()).length;
+    bot.fake.reset();
+    await inChannel('action Something else @nobody');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/Nobody in this workspace is called `@nobody`/);
+    bot.fake.reset();
+    // Two people are called Alice Liddell: the owner must be mentioned.
+    await inChannel('action Something else @AliceLiddell');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
+      /`@AliceLiddell` fits several people \(<@U0ALICE>, <@U0ALICE2>\)\. Mention the owner/,
+    );
+    expect((await items()).length).toBe(before);
+  });
+
+  it('bad input gets a clear message and nothing is stored', async () => {
+    const before = (await items()).length;
+    for (const [typed, said] of [
+      ['action', /needs a text/],
+      ['action Fix it 2020-01-01', /in the past/],
+      ['action Fix it 2026-02-31', /not a date/],
+      [`action ${'x'.repeat(301)}`, /300 characters/],
+    ] as const) {
+      bot.fake.reset();
+      await inChannel(typed);
+      expect((await bot.fake.waitFor('response_url')).args.text, typed).toMatch(said);
+    }
+    bot.fake.reset();
+    await bot.command('action Fix it');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/works inside an incident channel/);
+    expect((await items()).length).toBe(before);
+  });
+
+  it('the same item twice is one item', async () => {
+    const before = (await items()).length;
+    bot.fake.reset();
+    await inChannel('action add POOL monitoring');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already has the action item/);
+    expect((await items()).length).toBe(before);
+  });
+
+  it('/incident actions lists the open items across incidents, yours first, each with Done; anywhere', async () => {
+    bot.fake.reset();
+    await bot.command('actions', { user_id: ALICE });
+    const list = await bot.fake.waitFor('response_url');
+    expect(list.args.response_type).toBe('ephemeral');
+    const body = json(list);
+    expect(body).toContain(`Open action items (${(await items()).filter((i) => i.state === 'open').length})`);
+    expect(body.indexOf('Add pool monitoring')).toBeGreaterThan(-1);
+    expect(body.indexOf('Add pool monitoring')).toBeLessThan(body.indexOf('Rotate the leaked key'));
+    expect(body.match(new RegExp(ACTION.actionItemDone, 'g'))?.length).toBe(4);
+  });
+
+  it('without ADMIN_TOKEN the post-mortem route answers 404', async () => {
+    const res = await fetch(`${bot.baseUrl}/incidents/${TEST_TEAM_ID}/1/postmortem.md`, {
+      headers: { authorization: 'Bearer whatever-token-you-like' },
+    });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: 'not_found',
+      message: 'Set ADMIN_TOKEN to read post-mortems over HTTP.',
+    });
+  });
+
+  it('/incident postmortem on an open incident says to resolve it first and opens nothing', async () => {
+    bot.fake.reset();
+    await inChannel('postmortem');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/is not resolved yet.*resolve it first/);
+    expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+    // The refusal is audited (written once the request is done, so waited for before the bot stops).
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await bot.db.query(
+        `SELECT 1 FROM audit_log WHERE action = 'postmortem' AND outcome = 'refused' AND incident_id = $1`,
+        [incidentId],
+      );
+      if (rows.length) return;
+      await sleep(50);
+    }
+    throw new Error('the refusal was not audited');
+  });
+});

@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import {
+  makeAppHomeOpened,
+  makeHomeAction,
+  postInteraction,
+  stateValue,
+  TEST_REPORTER_ID,
+} from '../support/slack-request.js';
+
+const RESPONDER = 'U0RESPONDER';
+const OTHER = 'U0OTHER';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the App Home tab', () => {
+  let bot: BotHarness;
+  /** The latest Home tab published for a person, as JSON. */
+  const homeOf = (user: string) => JSON.stringify(bot.fake.homeTabs.get(user)?.view ?? null);
+  const publishes = (user: string) => bot.fake.homeTabs.get(user)?.publishes ?? 0;
+  /** Waits until a person's Home tab has been published more than `after` times and shows `text`. */
+  async function published(user: string, after: number, text?: string, ms = 8000): Promise<string> {
+    const until = Date.now() + ms;
+    for (;;) {
+      if (publishes(user) > after && (!text || homeOf(user).includes(text))) return homeOf(user);
+      if (Date.now() > until)
+        throw new Error(
+          `no Home tab for ${user} after ${after} publishes${text ? ` showing ${text}` : ''}: ${homeOf(user)}`,
+        );
+      await sleep(30);
+    }
+  }
+  async function declare(title: string, userId = TEST_REPORTER_ID) {
+    const before = bot.fake.callsTo('conversations.create').filter((c) => !c.failed).length;
+    await bot.command(`sev2 ${title}`, { user_id: userId });
+    const created = await bot.fake.waitForCount('conversations.create', before + 1);
+    const channelId = bot.fake.channelByName(created.at(-1)!.args.name as string)!.id;
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    const { rows } = await bot.db.query<{ id: number; card_ts: string | null }>(
+      'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
+      [channelId],
+    );
+    return { id: Number(rows[0]!.id), channelId, cardTs: rows[0]!.card_ts ?? '' };
+  }
+
+  beforeAll(async () => {
+    bot = await startBot({ timers: false });
+  });
+  afterAll(async () => {
+    await sleep(200);
+    await bot?.stop();
+  });
+
+  it('is published when a person opens it, with a Declare incident button; the Messages tab publishes nothing', async () => {
+    const res = await bot.event(makeAppHomeOpened(OTHER));
+    expect(res.status).toBe(200);
+    const home = await published(OTHER, 0);
+    expect(home).toContain(ACTION.homeDeclare);
+    expect(home).toContain('No open incidents.');
+    expect(home).toContain('You have no open action items.');
+
+    await bot.event(makeAppHomeOpened(OTHER, 'messages'));
+    await sleep(300);
+    expect(publishes(OTHER)).toBe(1);
+  });
+
+  it('is refreshed for the people of an incident when it changes, theirs listed first', async () => {
+    const theirs = await declare('checkout latency', OTHER);
+    const mine = await declare('db down');
+    // Declaring refreshed each declarer's tab (they are part of their incident).
+    await published(TEST_REPORTER_ID, 0, 'db down');
+    const reporterHome = await published(TEST_REPORTER_ID, 0, 'checkout latency');
+    expect(reporterHome.indexOf('db down')).toBeLessThan(reporterHome.indexOf('checkout latency'));
+    expect(reporterHome).toMatch(/#\d+ db down\* <#C\w+> {2}· _you are in it_/);
+    // The other declarer is not part of "db down": their tab shows it from the next time they open it.
+    const opened = publishes(OTHER);
+    await bot.event(makeAppHomeOpened(OTHER));
+    const otherHome = await published(OTHER, opened, 'db down');
+    expect(otherHome.indexOf('checkout latency')).toBeLessThan(otherHome.indexOf('db down'));
+
+    // Someone acknowledges: they are part of it now, and the reporter's tab shows the new commander.
+    const before = { responder: publishes(RESPONDER), reporter: publishes(TEST_REPORTER_ID) };
+    await bot.clickCard(mine, ACTION.acknowledge, RESPONDER);
+    const responderHome = await published(RESPONDER, before.responder, `commander <@${RESPONDER}>`);
+    expect(responderHome.indexOf('db down')).toBeLessThan(responderHome.indexOf('checkout latency'));
+    await published(TEST_REPORTER_ID, before.reporter, `commander <@${RESPONDER}>`);
+
+    // Resolving moves it to the recently resolved.
+    const n = publishes(TEST_REPORTER_ID);
+    await bot.command('resolve fixed the pool', { channel_id: mine.channelId });
+    const after = await published(TEST_REPORTER_ID, n, 'Resolved in the last 7 days* (1)');
+    expect(after).toContain('Open incidents* (1)');
+    expect(theirs.id).not.toBe(mine.id);
+  });
+
+  it('Declare incident opens the declare form; submitting it declares through the same service, with the description posted', async () => {
+    bot.fake.reset();
+    await postInteraction(
+      bot.baseUrl,
+      SIGNING_SECRET,
+      makeHomeAction({ userId: RESPONDER, actionId: ACTION.homeDeclare, blockId: BLOCK.homeActions, value: 'home' }),
+    );
+    const open = await bot.fake.waitFor('views.open');
+    const view = open.args.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe(VIEW.declare);
+
+    const bad = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: view.private_metadata,
+      userId: RESPONDER,
+      values: { [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('  ') } },
+    });
+    expect(bad.json).toEqual({
+      response_action: 'errors',
+      errors: { [BLOCK.declareSeverity]: expect.any(String), [BLOCK.declareTitle]: expect.any(String) },
+    });
+    const before = bot.fake.callsTo('conversations.create').length;
+    const values = {
+      [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('1', 'SEV-1 (High)') },
+      [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('payments failing') },
+      [BLOCK.declareDescription]: {
+        [INPUT.text]: stateValue.plainText('Stripe webhooks return 500 since 10:02 <!here>'),
+      },
+    };
+    const ok = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: view.private_metadata,
+      userId: RESPONDER,
+      values,
+      viewId: 'VDECL1',
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toBe('');
+    const created = await bot.fake.waitForCount('conversations.create', before + 1);
+    const channelId = bot.fake.channelByName(created.at(-1)!.args.name as string)!.id;
+    const description = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /Description/.test(String(c.args.text)),
+    );
+    expect(String(description.args.text)).toContain('Stripe webhooks return 500 since 10:02 &lt;!here&gt;');
+    // The answer is a direct message (a form has no channel to answer in).
+    const dm = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === RESPONDER);
+    expect(JSON.stringify(dm.args)).toContain(`<#${channelId}>`);
+    const { rows } = await bot.db.query<{ severity: number; reporter_id: string; kind: string }>(
+      `SELECT i.severity, i.reporter_id, e.kind FROM incidents i JOIN incident_events e ON e.incident_id = i.id
+       WHERE i.channel_id = $1 AND e.kind = 'note'`,
+      [channelId],
+    );
+    expect(rows).toEqual([{ severity: 1, reporter_id: RESPONDER, kind: 'note' }]);
+    // The same submission again (a retry) declares nothing more.
+    await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: view.private_metadata,
+      userId: RESPONDER,
+      values,
+      viewId: 'VDECL1',
+    });
+    await sleep(300);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(before + 1);
+  });
+
+  it('lists the person’s open action items with Done; Done on the Home tab closes it and republishes the tab', async () => {
+    const i = await declare('cache misses');
+    bot.fake.reset();
+    await bot.command(`action Warm the cache <@${OTHER}> 2099-01-01`, { channel_id: i.channelId });
+    await bot.fake.waitFor('response_url');
+    const n = publishes(OTHER);
+    const home = await published(OTHER, n - 1, 'Warm the cache');
+    const itemId = /"block_id":"action_item:(\d+)"/.exec(home)![1]!;
+
+    const before = publishes(OTHER);
+    const replies = bot.fake.callsTo('response_url').length;
+    await postInteraction(
+      bot.baseUrl,
+      SIGNING_SECRET,
+      makeHomeAction({
+        userId: OTHER,
+        actionId: ACTION.actionItemDone,
+        blockId: `${BLOCK.actionItem}:${itemId}`,
+        value: itemId,
+      }),
+    );
+    const after = await published(OTHER, before, 'You have no open action items.');
+    expect(after).not.toContain('Warm the cache');
+    const { rows } = await bot.db.query<{ state: string; closed_by: string }>(
+      'SELECT state, closed_by FROM action_items WHERE id = $1',
+      [Number(itemId)],
+    );
+    expect(rows[0]).toEqual({ state: 'done', closed_by: OTHER });
+    // No response_url on the Home tab: nothing was sent to one.
+    expect(bot.fake.callsTo('response_url')).toHaveLength(replies);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { parseActionItem } from '../../src/commands/parse-action-item.js';
+import { ACTION_ITEM_MAX } from '../../src/incidents/action-items.js';
+
+const NOW = new Date('2026-11-28T15:30:00Z');
+const ok = (raw: string) => {
+  const r = parseActionItem(raw, NOW);
+  if (!r.ok) throw new Error(r.error);
+  return r.item;
+};
+const error = (raw: string) => {
+  const r = parseActionItem(raw, NOW);
+  if (r.ok) throw new Error(`parsed: ${JSON.stringify(r.item)}`);
+  return r.error;
+};
+
+describe('an action item as typed', () => {
+  it('is a text alone', () => {
+    expect(ok('  Add   pool monitoring ')).toEqual({ text: 'Add pool monitoring', owner: null, dueAt: null });
+  });
+
+  it('takes an owner as a mention (escaped or not) or as @name', () => {
+    expect(ok('Add pool monitoring <@U0ALICE>').owner).toEqual({ id: 'U0ALICE' });
+    expect(ok('Add pool monitoring <@U0ALICE|alice>').owner).toEqual({ id: 'U0ALICE' });
+    expect(ok('Add pool monitoring @alice.smith').owner).toEqual({ name: 'alice.smith' });
+    expect(ok('Add pool monitoring @alice').text).toBe('Add pool monitoring');
+  });
+
+  it('takes a due date (09:00 UTC that day) or a duration from now, with due: or in, in either order with the owner', () => {
+    expect(ok('Rotate the key 2026-12-01').dueAt).toEqual(new Date('2026-12-01T09:00:00Z'));
+    expect(ok('Rotate the key due:2026-12-01 @bob')).toMatchObject({
+      text: 'Rotate the key',
+      owner: { name: 'bob' },
+      dueAt: new Date('2026-12-01T09:00:00Z'),
+    });
+    expect(ok('Rotate the key @bob in 3d')).toMatchObject({
+      text: 'Rotate the key',
+      dueAt: new Date(NOW.getTime() + 3 * 86_400_000),
+    });
+    expect(ok('Rotate the key <@U0BOB> 2s').dueAt).toEqual(new Date(NOW.getTime() + 2000));
+    expect(ok('Rotate the key today 2026-11-28').dueAt).toEqual(new Date('2026-11-28T09:00:00Z'));
+  });
+
+  it('leaves words that only look alike in the text', () => {
+    expect(ok('Email ops@example.com about it')).toEqual({
+      text: 'Email ops@example.com about it',
+      owner: null,
+      dueAt: null,
+    });
+    expect(ok('Check the 5xx rate')).toMatchObject({ text: 'Check the 5xx rate', dueAt: null });
+  });
+
+  it('refuses, in words, what it cannot take', () => {
+    expect(error('')).toMatch(/needs a text/);
+    expect(error('@alice 3d')).toMatch(/needs a text/);
+    expect(error('Rotate the key 2026-02-30')).toMatch(/not a date/);
+    expect(error('Rotate the key 2020-01-01')).toMatch(/in the past/);
+    expect(error('Rotate the key due:soon')).toMatch(/not a due date/);
+    expect(error('x'.repeat(ACTION_ITEM_MAX + 1))).toMatch(new RegExp(`${ACTION_ITEM_MAX} characters`));
+  });
+
+  it('drops control characters', () => {
+    expect(ok('Add\u0000 monitoring').text).toBe('Add monitoring');
+  });
+});

@@ -1,0 +1,404 @@
+import { describe, expect, it } from 'vitest';
+import type { ActionItem } from '../../src/incidents/action-items.js';
+import { evaluateChecklist, type PostmortemAnswers, type PostmortemRecord } from '../../src/incidents/postmortem.js';
+import { EVENT_KINDS, type IncidentEvent, type IncidentEventKind } from '../../src/incidents/types.js';
+import { redactWith } from '../../src/ops/redact.js';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { postmortemWriter, renderPostmortemMarkdown, utcSeconds } from '../../src/templates/postmortem-markdown.js';
+import {
+  COMMANDER,
+  CREATED_AT,
+  makeEvent,
+  makeResolvedIncident,
+  minutes,
+  REPORTER,
+} from '../support/incident-fixture.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const SECRET = 'sk-proj-Xq3TbV9mK2pL7wR4nZ8cY1hF6dJ0sA5gE';
+const KNOWN = 'hunter2-database-password';
+const OWNER = 'U0OWNER';
+const sec = (s: number) => new Date(CREATED_AT.getTime() + s * 1000);
+
+const runbook = parseRunbook({
+  ...testRunbookData(),
+  playbooks: {
+    'db-connection': {
+      title: 'Database Connection Failures',
+      kind: 'incident',
+      match: ['db'],
+      detection: [{ text: 'Check the app status', run: ['atom-cli', 'status'] }],
+    },
+  },
+  postmortem: {
+    checklist: [
+      { text: 'Document incident timeline', done_when: 'timeline' },
+      { text: 'Identify root cause', done_when: 'root_cause' },
+      { text: 'Create action items', done_when: 'action_items' },
+      { text: 'Update runbook if needed', done_when: 'runbook' },
+      'Share the post-mortem with support',
+    ],
+  },
+});
+const write = postmortemWriter(runbook, redactWith([KNOWN]));
+
+/** One event of every kind, a few seconds apart, each with the details its writer records. */
+const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>]> = {
+  declared: [REPORTER, { title: 'db down', severity: 2 }],
+  channel_created: [null, { channelId: 'CINC42', channelName: 'inc-42-db-down' }],
+  severity_changed: [COMMANDER, { from: 2, to: 1 }],
+  acknowledged: [COMMANDER, {}],
+  command_taken: [REPORTER, { from: COMMANDER, to: REPORTER }],
+  status_update: [
+    COMMANDER,
+    {
+      status: 'investigating',
+      affected: 'EU tenants | API',
+      currentImpact: '500s on checkout',
+      currentStatus: `Pool exhausted; OPENAI_API_KEY=${SECRET}`,
+      customerImpact: true,
+      dataLossRisk: false,
+    },
+  ],
+  mitigated: [COMMANDER, {}],
+  resolved: [COMMANDER, { summary: 'Rolled back to v57', secondsToResolve: 3900 }],
+  phase_changed: [COMMANDER, { from: 'detection', to: 'assessment' }],
+  flag_set: [COMMANDER, { flag: 'data_loss_risk' }],
+  paged: [
+    null,
+    { role: 'on_call', rule: 'declared', reason: 'an incident was declared', userIds: ['U0ONCALL'], unreachable: [] },
+  ],
+  page_skipped: [null, { role: 'cto', rule: 'critical', reason: 'nobody is configured' }],
+  escalation_requested: [REPORTER, { role: 'senior_devops' }],
+  reminder_sent: [null, { to: COMMANDER }],
+  playbook_attached: [null, { playbook: 'db-connection', suggested: true }],
+  step_run: [
+    COMMANDER,
+    {
+      playbook: 'db-connection',
+      step: 'detection.0',
+      target: ['atom-cli', 'secrets', 'set', `OPENAI_API_KEY=${SECRET}`],
+      state: 'succeeded',
+      exitCode: 0,
+      durationMs: 1234,
+    },
+  ],
+  step_refused: [REPORTER, { target: ['atom-cli', 'nodes', 'restart', 'n1'], refusal: 'only responders may run it' }],
+  approval_requested: [REPORTER, { target: ['alembic', 'downgrade', '-1'] }],
+  approval_decided: [COMMANDER, { approval: 3, state: 'denied', reason: `no backup; pw ${KNOWN}` }],
+  step_done: [
+    COMMANDER,
+    { playbook: 'db-conn', title: 'Database Connection Failures', step: 'm1', text: 'Open the Neon console' },
+  ],
+  step_skipped: [
+    COMMANDER,
+    {
+      playbook: 'db-conn',
+      title: 'Database Connection Failures',
+      step: 'm2',
+      text: 'Create a branch',
+      reason: 'not needed',
+    },
+  ],
+  step_undone: [
+    COMMANDER,
+    {
+      playbook: 'db-conn',
+      title: 'Database Connection Failures',
+      step: 'm1',
+      text: 'Open the Neon console',
+      undid: 'done',
+    },
+  ],
+  playbook_detached: [COMMANDER, { playbook: 'db-conn' }],
+  note: [REPORTER, { text: 'Customers report <b>errors</b>', source: 'declaration' }],
+  action_item_added: [
+    COMMANDER,
+    { item: 1, text: 'Add pool monitoring', owner: OWNER, dueAt: '2026-12-01T09:00:00.000Z' },
+  ],
+  action_item_closed: [OWNER, { item: 1, text: 'Add pool monitoring' }],
+  action_items_completed: [OWNER, { count: 1 }],
+  action_item_reminded: [null, { item: 1, text: 'Add pool monitoring', owner: OWNER }],
+  postmortem_written: [COMMANDER, { version: 1 }],
+};
+
+const everyKind: IncidentEvent[] = EVENT_KINDS.map((kind, n) =>
+  makeEvent({ kind, at: sec(10 * (n + 1)), actorId: DETAILS[kind][0], details: DETAILS[kind][1] }),
+);
+
+const item = (over: Partial<ActionItem> = {}): ActionItem => ({
+  id: 1,
+  incidentId: 7,
+  teamId: 'T0001',
+  text: 'Add pool monitoring',
+  ownerId: OWNER,
+  dueAt: new Date('2026-12-01T09:00:00Z'),
+  source: 'person',
+  state: 'open',
+  createdBy: COMMANDER,
+  createdAt: minutes(70),
+  closedBy: null,
+  closedAt: null,
+  remindedAt: null,
+  ...over,
+});
+
+const answers = (over: Partial<PostmortemAnswers> = {}): PostmortemAnswers => ({
+  rootCause: 'A connection leak in the worker pool',
+  factors: 'No alert on pool usage',
+  wentWell: 'Rollback took two minutes',
+  wentBadly: `Someone pasted OPENAI_API_KEY=${SECRET} in the channel`,
+  runbookSection: null,
+  runbookNote: '',
+  checked: [],
+  ...over,
+});
+
+function record(over: Partial<PostmortemRecord> = {}): PostmortemRecord {
+  const events = over.events ?? everyKind;
+  const a = over.answers ?? answers();
+  const items = over.items ?? [
+    item(),
+    item({
+      id: 2,
+      text: 'Rotate the key',
+      ownerId: null,
+      dueAt: null,
+      state: 'done',
+      closedBy: OWNER,
+      closedAt: minutes(90),
+    }),
+  ];
+  return {
+    incident: makeResolvedIncident({
+      severity: 1,
+      affected: 'EU tenants | API',
+      currentImpact: '500s on checkout',
+      customerImpact: true,
+    }),
+    events,
+    answers: a,
+    items,
+    checklist: evaluateChecklist(runbook.postmortem.checklist, { events, answers: a, items }),
+    severities: runbook.severities,
+    version: 2,
+    writtenBy: COMMANDER,
+    writtenAt: minutes(120),
+    names: new Map([
+      [COMMANDER, 'Casey Commander'],
+      [REPORTER, 'Riley Reporter'],
+    ]),
+    ...over,
+  };
+}
+
+/** The rows of the table under a `## heading`. */
+function tableRows(md: string, heading: string): string[][] {
+  const part = md.split(`## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
+  return part
+    .split('\n')
+    .filter((l) => l.startsWith('| '))
+    .slice(2)
+    .map((l) =>
+      l
+        .slice(2, -2)
+        .split(/(?<!\\) \| /)
+        .map((c) => c.trim()),
+    );
+}
+
+describe('the post-mortem document', () => {
+  it('has every section of the runbook phase, in order', () => {
+    const md = write(record());
+    const headings = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    expect(headings).toEqual([
+      'Summary',
+      'Severity',
+      'Impact',
+      'Response times',
+      'Timeline',
+      'Root cause',
+      'Contributing factors',
+      'What went well',
+      'What went badly',
+      'Runbook',
+      'Action items',
+      'Post-mortem checklist',
+    ]);
+    expect(md).toMatch(
+      /^# Post-mortem: incident #42 — db down\n\nVersion 2 · written by Casey Commander \(UCOMMANDER1\)/,
+    );
+    expect(md).toContain('Description: Customers report &lt;b&gt;errors&lt;/b&gt;');
+    expect(md).toContain('Resolution: Restarted the primary; pool leak');
+  });
+
+  it('the timeline has one row per recorded event, in order, with the time in UTC to the second and who', () => {
+    const r = record();
+    const rows = tableRows(write(r), 'Timeline');
+    expect(rows).toHaveLength(r.events.length);
+    rows.forEach((row, n) => {
+      const e = r.events[n]!;
+      expect(row[0]).toBe(utcSeconds(e.at));
+      expect(row[0]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+      const name = e.actorId
+        ? r.names.get(e.actorId)
+          ? `${r.names.get(e.actorId)} (${e.actorId})`
+          : e.actorId
+        : 'the bot';
+      expect(row[1]).toBe(name);
+    });
+  });
+
+  it('every kind of event reads as a sentence of its own (none falls back to its raw details)', () => {
+    const rows = tableRows(write(record()), 'Timeline');
+    const what = Object.fromEntries(EVENT_KINDS.map((k, n) => [k, rows[n]![2]!]));
+    for (const k of EVENT_KINDS) expect(what[k], k).not.toMatch(new RegExp(`^${k}: \\{`));
+    expect(what.declared).toBe('Declared SEV-2 (Medium): db down');
+    expect(what.severity_changed).toBe('Severity SEV-2 (Medium) → SEV-1 (High)');
+    expect(what.paged).toBe('Paged On-Call Engineer (U0ONCALL) because an incident was declared');
+    expect(what.escalation_requested).toBe('Escalated to Senior DevOps Engineer');
+    expect(what.playbook_attached).toBe('Suggested the playbook Database Connection Failures');
+    expect(what.step_run).toMatch(
+      /^Ran `atom-cli secrets set OPENAI_API_KEY=\*\*\*` \(Database Connection Failures, step detection\.0\): succeeded, exit 0, 1\.2 s$/,
+    );
+    expect(what.status_update).toContain('affected: EU tenants \\| API');
+    expect(what.status_update).toContain('customer impact');
+    expect(what.approval_decided).toBe('Denied request #3: no backup; pw ***');
+    expect(what.action_item_added).toBe(
+      'Added action item: Add pool monitoring (owner U0OWNER, due 2026-12-01 09:00:00)',
+    );
+    expect(what.action_items_completed).toBe('Every action item is done (1)');
+  });
+
+  it('reads rollbacks and the post-deployment checks after them as such', () => {
+    const events = [
+      makeEvent({
+        kind: 'step_run',
+        at: sec(5),
+        details: {
+          playbook: 'rollback',
+          step: 'mitigation.0',
+          target: ['atom-cli', 'rollback', 'v57'],
+          state: 'succeeded',
+          exitCode: 0,
+          durationMs: 800,
+        },
+      }),
+      makeEvent({
+        kind: 'step_run',
+        at: sec(6),
+        details: {
+          playbook: 'rollback',
+          step: 'resolution.1',
+          target: ['GET', 'https://app/api/health'],
+          state: 'succeeded',
+          exitCode: null,
+          durationMs: 40,
+        },
+      }),
+    ];
+    const rows = tableRows(write(record({ events })), 'Timeline');
+    expect(rows.map((r) => r[2])).toEqual([
+      'Rolled back: `atom-cli rollback v57`, succeeded, exit 0, 800 ms',
+      'Post-deployment check `GET https://app/api/health`: succeeded, 40 ms',
+    ]);
+  });
+
+  it('an event of a kind it does not know (from a newer version) still has its row', () => {
+    const events = [
+      makeEvent({ kind: 'alert_received' as IncidentEventKind, details: { source: 'grafana', title: 'p95 > 3s' } }),
+    ];
+    const rows = tableRows(write(record({ events })), 'Timeline');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]![2]).toContain('alert_received');
+    expect(rows[0]![2]).toContain('grafana');
+  });
+
+  it('masks secrets in commands and in what people wrote, by pattern and by value', () => {
+    const md = write(record());
+    expect(md).not.toContain(SECRET);
+    expect(md).not.toContain(KNOWN);
+    expect(md).toContain('OPENAI_API_KEY=***');
+  });
+
+  it('keeps user text from breaking the tables or carrying HTML', () => {
+    const r = record({
+      incident: makeResolvedIncident({ title: 'db | down <script>alert(1)</script>', affected: 'a|b' }),
+    });
+    const md = write(r);
+    expect(md).not.toContain('<script>');
+    expect(md).toContain('&lt;script&gt;');
+    for (const row of tableRows(md, 'Timeline')) expect(row).toHaveLength(3);
+    for (const row of tableRows(md, 'Action items')) expect(row).toHaveLength(5);
+  });
+
+  it('shows the severity at declaration and every change, with the highest reached', () => {
+    const events = [
+      makeEvent({ kind: 'declared', at: sec(0), actorId: REPORTER, details: { title: 'db down', severity: 2 } }),
+      makeEvent({ kind: 'severity_changed', at: sec(60), actorId: COMMANDER, details: { from: 2, to: 0 } }),
+      makeEvent({ kind: 'severity_changed', at: sec(120), actorId: COMMANDER, details: { from: 0, to: 1 } }),
+    ];
+    const md = write(record({ events }));
+    expect(tableRows(md, 'Severity')).toEqual([
+      [utcSeconds(sec(0)), 'Riley Reporter (UREPORTER1)', 'SEV-2 (Medium) at declaration'],
+      [utcSeconds(sec(60)), 'Casey Commander (UCOMMANDER1)', 'SEV-2 (Medium) → SEV-0 (Critical)'],
+      [utcSeconds(sec(120)), 'Casey Commander (UCOMMANDER1)', 'SEV-0 (Critical) → SEV-1 (High)'],
+    ]);
+    expect(md).toContain('Final: SEV-1 (High). Highest: SEV-0 (Critical). 2 changes.');
+  });
+
+  it('gives impact from the record and the times to acknowledge, mitigate and resolve', () => {
+    const md = write(record());
+    expect(md).toContain('- Affected: EU tenants \\| API');
+    expect(md).toMatch(
+      /- Customer impact: yes \(flagged \d{4}-\d\d-\d\d [\d:]+ UTC by Casey Commander \(UCOMMANDER1\)\)/,
+    );
+    expect(md).toContain('- Data-loss risk: no');
+    expect(md).toContain('- Impact at the last status update: 500s on checkout');
+    expect(tableRows(md, 'Response times')).toEqual([
+      ['Time to acknowledge', '4 minutes', `${utcSeconds(minutes(4))} by Casey Commander (UCOMMANDER1)`],
+      ['Time to mitigate', '1 hour', utcSeconds(minutes(60))],
+      ['Time to resolve', '1 hour 5 minutes', `${utcSeconds(minutes(65))} by Casey Commander (UCOMMANDER1)`],
+    ]);
+  });
+
+  it('lists the action items with owners, due dates and state', () => {
+    expect(tableRows(write(record()), 'Action items')).toEqual([
+      ['1', 'Add pool monitoring', 'U0OWNER', '2026-12-01 09:00:00', 'open'],
+      ['2', 'Rotate the key', '_nobody_', '', `done ${utcSeconds(minutes(90))} by U0OWNER`],
+    ]);
+    expect(write(record({ items: [] }))).toContain('_No action items._');
+  });
+
+  it("ticks the runbook's checklist from the record and from the form", () => {
+    const md = write(record({ answers: answers({ checked: ['Share the post-mortem with support'] }) }));
+    const list = md.split('## Post-mortem checklist\n')[1]!;
+    expect(list).toContain(`- [x] Document incident timeline (${EVENT_KINDS.length} events on the timeline)`);
+    expect(list).toContain('- [x] Identify root cause (root cause written)');
+    expect(list).toContain('- [x] Create action items (2 action items)');
+    expect(list).toContain('- [x] Update runbook if needed (no update needed)');
+    expect(list).toContain('- [x] Share the post-mortem with support (ticked by hand)');
+
+    const open = answers({ rootCause: '', runbookSection: 'Escalation procedures' });
+    const runbookItem = item({ id: 3, source: 'runbook', text: 'Update the runbook: Escalation procedures' });
+    const md2 = write(record({ answers: open, items: [runbookItem] }));
+    const list2 = md2.split('## Post-mortem checklist\n')[1]!;
+    expect(list2).toContain('- [ ] Identify root cause (no root cause yet)');
+    expect(list2).toContain('- [ ] Update runbook if needed (Escalation procedures needs an update)');
+    expect(list2).toContain('- [ ] Share the post-mortem with support (not ticked)');
+    expect(md2).toContain('Needs an update: Escalation procedures.');
+    expect(md2).toContain('## Root cause\n\n_Not identified yet._');
+
+    const done = write(record({ answers: open, items: [{ ...runbookItem, state: 'done' }] }));
+    expect(done).toContain('- [x] Update runbook if needed (Escalation procedures: updated)');
+  });
+
+  it('says so when the runbook file has no checklist', () => {
+    const md = renderPostmortemMarkdown(record({ checklist: [] }), {
+      roles: new Map(),
+      playbooks: new Map(),
+      mask: (t) => t,
+    });
+    expect(md).toContain('_The runbook file has no post-mortem checklist (`postmortem.checklist`)._');
+  });
+});
