@@ -253,8 +253,14 @@ describe('review fixes', () => {
     });
 
     it.each([
-      [{ STATUS_PAGE_URL: 'status.atomagentos.com' }, /STATUS_PAGE_URL must be an http\(s\) URL/],
-      [{ STATUS_PAGE_URL: 'javascript:alert(1)' }, /STATUS_PAGE_URL must be an http\(s\) URL/],
+      [
+        { STATUS_PAGE_URL: 'status.atomagentos.com' },
+        /STATUS_PAGE_URL must be an http:\/\/ or https:\/\/ URL such as https:\/\/status\.atomagentos\.com/,
+      ],
+      [
+        { STATUS_PAGE_URL: 'javascript:alert(1)' },
+        /STATUS_PAGE_URL must be an http:\/\/ or https:\/\/ URL such as https:\/\/status\.atomagentos\.com/,
+      ],
       [{ STATUS_PAGE_TITLE: 'x'.repeat(101) }, /STATUS_PAGE_TITLE must be at most 100 characters/],
     ])('names a bad value (%j)', (env, message) => {
       expect(configError(env).message).toMatch(message);

@@ -66,6 +66,7 @@ describe('a modal asked field by field', () => {
       ['Mitigation steps', 'text', true],
       ['Next update', 'datetime', false],
       ['Flags', 'checkboxes', true],
+      ['Status page', 'checkboxes', true],
     ]);
     expect(field('Status').initialOption).toEqual({ label: 'Investigating', value: 'investigating' });
     expect(field('Next update').initialDateTime).toBe(Math.floor(now.getTime() / 1000) + 30 * 60);
