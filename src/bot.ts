@@ -6,9 +6,14 @@ import { withRequest } from './audit/request-context.js';
 import { register as registerCommands } from './commands/index.js';
 import { type Config, configSecrets } from './config.js';
 import { register as registerEvents } from './events/index.js';
+import { AlertAuth } from './http/alert-auth.js';
+import { alertHookRoutes } from './http/alert-hooks.js';
 import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { slackReceiver } from './http/slack-receiver.js';
+import { AlertService } from './incidents/alert.service.js';
+import { AlertCards } from './incidents/alert-cards.js';
+import type { MaintenanceWindows } from './incidents/alert-ports.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
 import type { FiredJob } from './incidents/escalation.service.js';
@@ -24,8 +29,10 @@ import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { ListenerRouter } from './slack/listener-router.js';
 import { oncePerRequest } from './slack/once-per-request.js';
+import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { eventLoopBusy, WorkGate } from './slack/work-gate.js';
+import type { DeliveryRow } from './store/alert.repo.js';
 import type { Database } from './store/db.js';
 import type { GuardedKv } from './store/kv.js';
 import { KvCache } from './store/kv-cache.js';
@@ -52,6 +59,8 @@ export interface BotDeps {
   escalation?: { repeatWindowMs?: number };
   /** What replicas share (rate limits, channel budget, repeated requests, caches); default: as config.kv says. */
   kv?: GuardedKv;
+  /** Monitoring alerts: maintenance windows (none exist yet) and how long an identical delivery is a retry. */
+  alerts?: { maintenance?: MaintenanceWindows; duplicateWindowMs?: number };
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -64,6 +73,8 @@ export interface Bot {
   kv: GuardedKv;
   /** The audit; flush it after the app stops, before the database closes. */
   audit: Pick<AuditTrail, 'flush'>;
+  /** Works the alert inbox (deliveries the hooks accepted); start it with the app, stop it with the timers. */
+  alerts: TimerLoop<DeliveryRow>;
 }
 
 /**
@@ -79,6 +90,7 @@ export function createBot({
   identity,
   escalation: escalationOptions,
   kv: sharedKv,
+  alerts: alertOptions,
 }: BotDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
@@ -92,7 +104,19 @@ export function createBot({
   // The store logs through the app's logger, which exists once the app does (before any call to the store).
   const kv =
     sharedKv ?? openKv(config.kv, { warn: (...a) => app.logger.warn(...a), info: (...a) => app.logger.info(...a) });
-  const routes = [aliveRoute, healthRoute(db, slack.mode, kv), auditRoute(audit, config.adminToken)];
+  const log = {
+    warn: (...a: unknown[]) => app.logger.warn(...a),
+    info: (...a: unknown[]) => app.logger.info(...a),
+    error: (...a: unknown[]) => app.logger.error(...a),
+  };
+  const hooks = alertHookRoutes({
+    auth: new AlertAuth(config.alerts),
+    rules: runbook.alerts,
+    // The service exists once the app does; a request comes after both.
+    accept: (delivery, body) => alerts.accept(delivery, body),
+    log,
+  });
+  const routes = [aliveRoute, healthRoute(db, slack.mode, kv), auditRoute(audit, config.adminToken), ...hooks];
   const clientOptions = slackClientOptions(slack.apiUrl);
   const app = new App({
     token: slack.botToken,
@@ -116,9 +140,19 @@ export function createBot({
     severities: runbook.severities,
     cache: new KvCache(kv),
   });
+  // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts.
+  const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
+  const incidentChat = cards.decorate(chat);
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
-  const escalation = new EscalationService(db, chat, runbook, app.logger, (at) => timers.poke(at), escalationOptions);
+  const escalation = new EscalationService(
+    db,
+    incidentChat,
+    runbook,
+    app.logger,
+    (at) => timers.poke(at),
+    escalationOptions,
+  );
   const playbooks = new PlaybookService(
     db,
     chat,
@@ -138,11 +172,42 @@ export function createBot({
     playbooks,
     config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {},
   );
+  // An incident opened from alerts gets its runbook row's playbook; any other, the one its title suggests.
   const suggestPlaybook = async (incident: Incident) => {
-    const suggested = playbooks.suggestionFor(incident.title);
-    if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
+    const suggested = (await alerts.playbookFor(incident.id)) ?? playbooks.suggestionFor(incident.title)?.id;
+    if (suggested) await playbooks.attach(incident.id, suggested, null, true);
   };
-  const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook);
+  const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook);
+  const alerts: AlertService = new AlertService(
+    db,
+    incidents,
+    new SlackAlertChat(app.client, {
+      ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}),
+      ...(identity ? { identity } : {}),
+    }),
+    cards,
+    runbook.alerts,
+    {
+      maxIncidents: config.alerts.maxIncidents,
+      wake: () => alertLoop.poke(),
+      ...(alertOptions?.maintenance ? { maintenance: alertOptions.maintenance } : {}),
+      ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
+    },
+    app.logger,
+  );
+  // The alert inbox: a few deliveries at a time (each is a short transaction and some Slack calls), so that the hooks
+  // and Slack's requests keep connections to the database.
+  const alertLoop = new TimerLoop<DeliveryRow>(
+    db,
+    {
+      claim: (limit, leaseMs) => alerts.claim(limit, leaseMs),
+      run: (d) => withRequest({ requestId: `alerts-${d.id}` }, () => alerts.run(d)),
+      renew: (ids, leaseMs) => alerts.renew(ids, leaseMs),
+      nextDueAt: () => alerts.nextDueAt(),
+    },
+    app.logger,
+    { maxSleepMs: timerOptions?.maxSleepMs ?? 1000, batchSize: 4, maxHeld: 4, leaseMs: 30_000 },
+  );
   // A fired timer's log lines carry its incident, as a request's do.
   const fire = {
     claim: (limit: number, leaseMs: number) => escalation.claim(limit, leaseMs),
@@ -161,6 +226,7 @@ export function createBot({
     severities: runbook.severities,
     audit,
     limits: userLimits,
+    alerts,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
@@ -179,5 +245,5 @@ export function createBot({
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers, kv, audit };
+  return { app, timers, kv, audit, alerts: alertLoop };
 }

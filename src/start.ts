@@ -98,7 +98,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
     if (err instanceof BotIdentityError) throw new StartupError(err.message);
     throw err;
   }
-  const { app, timers, kv, audit } = createBot({ config, db, runbook, identity, logger });
+  const { app, timers, kv, audit, alerts } = createBot({ config, db, runbook, identity, logger });
   let port = config.port;
   if (config.slack.mode === 'http') {
     const server = (await app.start(config.port)) as Server;
@@ -109,6 +109,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
     say(`Incident bot connected to Slack over Socket Mode; health on port ${port}. Database: ${dbName}.`);
   }
   timers.start();
+  alerts.start();
   return {
     config,
     db,
@@ -117,6 +118,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, log?: (line: s
     async stop() {
       await app.stop();
       await timers.stop();
+      await alerts.stop();
       await audit.flush();
       await kv.close();
       await db.close();

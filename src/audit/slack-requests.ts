@@ -23,6 +23,7 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.denyStep]: { action: 'playbook_deny_form', carriesIncident: false },
   [ACTION.rollback]: { action: 'rollback_list', carriesIncident: false },
   [ACTION.rollbackTo]: { action: 'rollback', carriesIncident: false },
+  [ACTION.declareFromAlert]: { action: 'declare_form', carriesIncident: false },
 };
 
 /** What each form's submission does, as the audit names it. */
@@ -32,6 +33,7 @@ const FORMS: Record<string, string> = {
   [VIEW.runParams]: 'playbook_run',
   [VIEW.runConfirm]: 'playbook_run_confirmed',
   [VIEW.denyReason]: 'playbook_deny',
+  [VIEW.declare]: 'declare',
 };
 
 /** The fields of a form's private_metadata that say where it belongs; whatever else it holds is left out. */

@@ -9,6 +9,7 @@ import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
+import { renderAlertList } from '../templates/alerts.js';
 import { renderIncidentAudit } from '../templates/audit.js';
 import { renderCommandHeld } from '../templates/commander.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
@@ -142,6 +143,9 @@ const HANDLERS: {
   },
   async timeline(_cmd, c, i) {
     await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id)));
+  },
+  async alerts(_cmd, c, i) {
+    await c.tell(renderAlertList(i, await c.deps.alerts.ofIncident(i.id)));
   },
   async audit(_cmd, c, i) {
     await c.tell(renderIncidentAudit(i, await c.deps.audit.forIncident(i.id, c.userId), INCIDENT_AUDIT_MAX));

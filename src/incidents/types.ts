@@ -72,6 +72,9 @@ export const EVENT_KINDS = [
   'approval_requested',
   'approval_decided',
   'note',
+  /** A monitoring alert fired in this incident (its first firing, or joining it firing; not every repeat). */
+  'alert_fired',
+  'alert_resolved',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 

@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { AlertRule } from '../incidents/alert-types.js';
 import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents/escalation-policy.js';
 import type { SeverityDefs } from '../incidents/severity.js';
+import { alertRuleProblems, alertRulesSchema, toAlertRules } from './alert-rules.js';
 import { parseDuration } from './duration.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 
@@ -74,6 +76,8 @@ const schema = z
       .object({ responders: z.array(contact).default([]), approvers: z.array(contact).default([]) })
       .strict()
       .optional(),
+    /** The runbook's Alert Thresholds table: what each monitoring alert means and what to do about it. */
+    alerts: alertRulesSchema.optional(),
   })
   .strict();
 
@@ -126,6 +130,8 @@ export interface Runbook {
   /** Common incidents and issues, in file order. */
   playbooks: Playbook[];
   access: { responders: string[]; approvers: string[] };
+  /** The Alert Thresholds table, in file order. */
+  alerts: AlertRule[];
 }
 
 export class RunbookError extends Error {
@@ -146,6 +152,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
       ? []
       : parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)),
     ...referenceProblems(data),
+    ...alertRuleProblems(data),
   ];
   if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
@@ -170,6 +177,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
     },
     playbooks: rb.playbooks ?? [],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },
+    alerts: toAlertRules(rb.alerts),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { AlertService } from '../incidents/alert.service.js';
 import type { AuditTrail } from '../incidents/audit.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
@@ -21,4 +22,6 @@ export interface ListenerDeps {
   severities: SeverityDefs;
   /** The audit, for `/incident audit`. */
   audit: AuditTrail;
+  /** Monitoring alerts: `/incident alerts`, a warning's Declare incident. */
+  alerts: AlertService;
 }

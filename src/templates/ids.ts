@@ -12,6 +12,8 @@ export const ACTION = {
   rollback: 'incident_rollback',
   rollbackTo: 'incident_rollback_to',
   openChannel: 'incident_open_channel',
+  /** A warning alert's notice: open the declare form prefilled from the alert. */
+  declareFromAlert: 'alert_declare_incident',
 } as const;
 
 export const VIEW = {
@@ -20,6 +22,7 @@ export const VIEW = {
   runParams: 'playbook_run_params',
   runConfirm: 'playbook_run_confirm',
   denyReason: 'playbook_deny_reason',
+  declare: 'incident_declare',
 } as const;
 
 export const BLOCK = {
@@ -40,6 +43,12 @@ export const BLOCK = {
   /** `param:<name>` blocks in the run form. */
   paramPrefix: 'param:',
   denyReason: 'deny_reason',
+  declareSeverity: 'declare_severity',
+  declareTitle: 'declare_title',
+  /** A warning alert's notice (`alert_notice_actions:7`). */
+  alertNoticeActions: 'alert_notice_actions',
+  /** The offer to resolve once every alert resolved (`alerts_resolved_actions:42`). */
+  alertsResolvedActions: 'alerts_resolved_actions',
 } as const;
 
 /** action_ids of inputs inside modals (one per block). */
@@ -53,6 +62,8 @@ export const INPUT = {
   flags: 'flags',
   summary: 'summary',
   param: 'value',
+  severity: 'severity',
+  title: 'title',
 } as const;
 
 export const FLAG = {

@@ -1,8 +1,9 @@
 import type { KnownBlock, ModalView } from '@slack/types';
-import { severityLabel } from '../incidents/severity.js';
+import { SEVERITIES, type Severity, type SeverityDefs, severityLabel } from '../incidents/severity.js';
 import { INCIDENT_STATUSES, type Incident, STATUS_LABELS } from '../incidents/types.js';
 import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
+import { severityOption } from './severities.js';
 import { truncate } from './text.js';
 
 const statusOption = (s: (typeof INCIDENT_STATUSES)[number]) => ({
@@ -134,6 +135,58 @@ export function resolveModal(i: Incident, privateMetadata: string): ModalView {
           action_id: INPUT.summary,
           max_length: 300,
           placeholder: { type: 'plain_text', text: 'Restarted the node; connection pool leak' },
+        },
+      },
+    ],
+  });
+}
+
+/** Longest title a declaration takes (as `/incident sev1 <title>` does). */
+export const DECLARE_TITLE_MAX = 150;
+
+/**
+ * The declare form: severity (the runbook's levels) and title, prefilled (e.g. from a warning alert: its summary and
+ * its row's severity). `about` is shown first: what the form was opened from. Pure.
+ */
+export function declareModal(m: {
+  privateMetadata: string;
+  severities: SeverityDefs;
+  title: string;
+  severity: Severity;
+  about?: string;
+}): ModalView {
+  const initialTitle = truncate(m.title.replace(/\s+/g, ' ').trim(), DECLARE_TITLE_MAX);
+  return modal({
+    callbackId: VIEW.declare,
+    privateMetadata: m.privateMetadata,
+    title: 'Declare incident',
+    submit: 'Declare',
+    blocks: [
+      ...(m.about
+        ? [{ type: 'context' as const, elements: [{ type: 'plain_text' as const, text: truncate(m.about, 2000) }] }]
+        : []),
+      {
+        type: 'input',
+        block_id: BLOCK.declareSeverity,
+        label: { type: 'plain_text', text: 'Severity' },
+        element: {
+          type: 'static_select',
+          action_id: INPUT.severity,
+          options: SEVERITIES.map((s) => severityOption(s, m.severities)),
+          initial_option: severityOption(m.severity, m.severities),
+        },
+      },
+      {
+        type: 'input',
+        block_id: BLOCK.declareTitle,
+        label: { type: 'plain_text', text: 'Title' },
+        hint: { type: 'plain_text', text: 'What is broken, in a few words. Details go in status updates.' },
+        element: {
+          type: 'plain_text_input',
+          action_id: INPUT.title,
+          max_length: DECLARE_TITLE_MAX,
+          ...(initialTitle ? { initial_value: initialTitle } : {}),
+          placeholder: { type: 'plain_text', text: 'Error rate above 5% on api-service' },
         },
       },
     ],

@@ -100,3 +100,9 @@ export const ackRef: Codec<{ incidentId: number; takeFrom: string | null }> = ((
     },
   };
 })();
+
+/** The declare form opened from a warning alert's notice: which alert, and where to answer. */
+export const declareMetadata = jsonCodec(z.object({ alertId: z.number().int().positive(), channelId }));
+
+/** A warning alert's Declare incident button carries the alert's id. */
+export const alertRef = jsonCodec(z.number().int().positive());

@@ -63,6 +63,10 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} ${d.state === 'approved' ? 'approved' : 'denied'} request #${String(d.approval)}${d.reason ? `: ${mrkdwnClip(str(d.reason), 200)}` : ''}`;
     case 'note':
       return `${who}: ${mrkdwnClip(str(d.text), 500)}`;
+    case 'alert_fired':
+      return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired: ${mrkdwnClip(str(d.summary), 200)}`;
+    case 'alert_resolved':
+      return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved`;
   }
 }
 

@@ -1,9 +1,11 @@
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
+import { register as registerDeclare } from './declare-form.view.js';
 import { register as registerForms } from './incident-forms.view.js';
 import { register as registerPlaybookForms } from './playbook-run.view.js';
 
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerForms(app, deps);
   registerPlaybookForms(app, deps);
+  registerDeclare(app, deps);
 }

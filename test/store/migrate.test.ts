@@ -3,6 +3,9 @@ import { loadMigrations, type Migration, migrate } from '../../src/store/migrate
 import { forEachDatabase } from './databases.js';
 
 const TABLES = [
+  'alert_deliveries',
+  'alert_incidents',
+  'alerts',
   'audit_log',
   'declarations',
   'escalation_jobs',
