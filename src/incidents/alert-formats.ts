@@ -174,7 +174,7 @@ const genericPayload = z.object({
     .max(200, 'must be at most 200 characters'),
   status,
   level: z.enum(ALERT_LEVELS, { error: missing('is not a level; use "critical", "warning" or "info"') }),
-  /** The alert's name (matched against the runbook's rows); default its metric. */
+  /** The alert's name (matched against the runbook's rows); default its row's name, else its metric, else its key. */
   name: text(200).optional(),
   metric: text(200).optional(),
   value: quantity.optional(),
@@ -194,7 +194,7 @@ export function parseGeneric(value: unknown, rules: readonly AlertRule[]): Parse
   if (!r.success) return { ok: false, problem: problemOf(r.error) };
   const a = r.data;
   const rule = matchRule(rules, { name: a.name ?? null, metric: a.metric ?? null, level: a.level });
-  const name = a.name || a.metric || a.key;
+  const name = a.name || rule?.name || a.metric || a.key;
   const summary =
     a.summary ||
     [

@@ -136,7 +136,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
       elements: [button(ACTION.declareFromAlert, 'Declare incident', alertRef.encode(a.id), 'primary')],
     });
   }
-  const text = `${a.status === 'resolved' ? 'Resolved' : 'Warning'} alert ${truncate(a.name, 80)}: ${mrkdwnClip(a.summary, 300)}`;
+  const text = `${a.status === 'resolved' ? 'Resolved' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}: ${mrkdwnClip(a.summary, 300)}`;
   return { text, blocks };
 }
 
@@ -189,5 +189,6 @@ export function renderAlertList(i: Incident, list: { alerts: AlertView[]; firing
     .slice(0, shown)
     .map((a) => `${a.status} ${a.name}: ${a.summary} (×${a.count})`)
     .join('\n')}`;
-  return { text: clipEscaped(mrkdwnClip(text, LIMITS.messageText), LIMITS.messageText), blocks };
+  // The fallback text counts in UTF-16 units where the limit is; half of it leaves room for any script.
+  return { text: mrkdwnClip(text, LIMITS.messageText / 2), blocks };
 }
