@@ -206,7 +206,7 @@ export function createBot({
       nextDueAt: () => alerts.nextDueAt(),
     },
     app.logger,
-    { maxSleepMs: timerOptions?.maxSleepMs ?? 1000, batchSize: 4, maxHeld: 4, leaseMs: 30_000 },
+    { maxSleepMs: timerOptions?.maxSleepMs ?? 1000, batchSize: 4, maxHeld: 4, leaseMs: 10_000 },
   );
   // A fired timer's log lines carry its incident, as a request's do.
   const fire = {
