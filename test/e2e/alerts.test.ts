@@ -306,3 +306,18 @@ describe('alerts open and track incidents', () => {
     }
   });
 });
+
+describe('alerts on the embedded database (PGlite)', () => {
+  const bot = useBot({ database: 'pglite', env: ALERTS_ENV, incidentsChannel: true, runbook: alertRunbook() });
+
+  it('records a delivery and opens its incident, as on Postgres', async () => {
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+    expect(r.status).toBe(202);
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'alertmanager')).find((i) => i.card_ts),
+    );
+    expect(json(bot.fake.message(incident.channel_id, incident.card_ts!)?.blocks)).toContain('2 firing');
+    const again = await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+    expect(again.json.status).toBe('duplicate');
+  });
+});
