@@ -195,8 +195,8 @@ export function createBot({
     },
     app.logger,
   );
-  // The alert inbox: a few deliveries at a time (each is a short transaction and some Slack calls), so that the hooks
-  // and Slack's requests keep connections to the database.
+  // The alert inbox: deliveries are worked side by side (mostly Slack calls), but recorded a few at a time
+  // (AlertService), so that the hooks and Slack's requests keep connections to the database.
   const alertLoop = new TimerLoop<DeliveryRow>(
     db,
     {
@@ -206,7 +206,7 @@ export function createBot({
       nextDueAt: () => alerts.nextDueAt(),
     },
     app.logger,
-    { maxSleepMs: timerOptions?.maxSleepMs ?? 1000, batchSize: 4, maxHeld: 4, leaseMs: 10_000 },
+    { maxSleepMs: timerOptions?.maxSleepMs ?? 1000, batchSize: 16, maxHeld: 32, leaseMs: 10_000 },
   );
   // A fired timer's log lines carry its incident, as a request's do.
   const fire = {

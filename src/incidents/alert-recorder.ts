@@ -81,7 +81,7 @@ export class AlertRecorder {
   async record(tx: Queryable, d: DeliveryRow): Promise<AlertStep[]> {
     // One group at a time (deliveries of a group are also claimed in order); the source's lock is taken below only
     // to open an incident, for storm control counts per source.
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alerts:${d.source}:${d.groupKey}`]);
+    await lockGroup(tx, d.source, d.groupKey);
     const touched: Touched[] = [];
     for (const a of d.alerts) {
       const t = await this.recordAlert(tx, d, a);
@@ -91,6 +91,8 @@ export class AlertRecorder {
     const target = await this.incidentFor(tx, d, touched, plan);
 
     const cards = new Set<number>();
+    /** Every alert incident this delivery changed: whether all its alerts have now resolved is looked at below. */
+    const changed = new Set<number>();
     for (const t of touched) {
       let ai = isOpen(t.was) ? t.was : null;
       const joins = target !== null && !ai && (target.group || needsIncident(t));
@@ -99,8 +101,9 @@ export class AlertRecorder {
         ai = target.ai;
       }
       if (ai) {
-        // A new incident's card is posted when it is declared.
-        if (!target?.created || ai.id !== target.ai.id) cards.add(ai.id);
+        changed.add(ai.id);
+        // An incident still being declared gets its card (with every alert recorded by then) once it is declared.
+        if (ai.state === 'declared') cards.add(ai.id);
         // The timeline: first firing (or joining an incident firing) and resolution; a declaring incident gets its
         // alerts' events when it is made whole.
         if (ai.state === 'declared' && ai.incidentId) {
@@ -122,8 +125,8 @@ export class AlertRecorder {
         plan.push({ kind: 'notice', alert: t.alert.id });
       }
     }
-    for (const id of cards) {
-      plan.push({ kind: 'card', alertIncident: id });
+    for (const id of changed) {
+      if (cards.has(id)) plan.push({ kind: 'card', alertIncident: id });
       const ai = id === target?.ai.id ? target.ai : touched.find((t) => t.was?.id === id)?.was;
       const counts = await alertCounts(tx, [id]);
       if (counts.firing === 0 && counts.total > 0 && !ai?.allResolvedAt) {
@@ -184,7 +187,7 @@ export class AlertRecorder {
     const lead = touched.filter(needsIncident);
     const first = lead[0];
     if (!first) return null;
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alerts:${d.source}`]);
+    await lockSource(tx, d.source);
     if ((await countRecentAlertIncidents(tx, d.source, STORM_WINDOW_MS)) >= this.maxIncidents) {
       const latest = await latestOpenAlertIncidentOfSource(tx, d.source);
       if (latest) {
@@ -222,6 +225,16 @@ export class AlertRecorder {
     };
     return { ai, group: true, created: true };
   }
+}
+
+/** Recording a group's alerts, until the transaction ends. Taken before the source's lock, never after. */
+export async function lockGroup(tx: Queryable, source: string, groupKey: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alerts:${source}:${groupKey}`]);
+}
+
+/** Opening (or joining, past the storm cap) an incident for a source, until the transaction ends. */
+export async function lockSource(tx: Queryable, source: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alerts:${source}`]);
 }
 
 /** What an alert's timeline event records. */

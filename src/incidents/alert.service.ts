@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  type AlertIncidentRow,
   type AlertRow,
   alertIncidentsOf,
   alertsOf,
@@ -7,6 +8,7 @@ import {
   claimDeliveries,
   type DeliveryRow,
   finishDelivery,
+  forgetOldHashes,
   getAlert,
   getAlertIncident,
   insertAlertIncident,
@@ -28,7 +30,7 @@ import { insertEvent } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
-import { AlertRecorder, alertEventDetails } from './alert-recorder.js';
+import { AlertRecorder, alertEventDetails, lockGroup, lockSource } from './alert-recorder.js';
 import type { AlertDelivery, AlertNoticeView, AlertRule, AlertStep, AlertView } from './alert-types.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
@@ -39,12 +41,38 @@ import type { Incident } from './types.js';
 
 /** The same body from the same source within this long is a retry of a delivery (or an HA pair's copy of it). */
 export const DUPLICATE_WINDOW_MS = 30_000;
+/** How often the hashes of old deliveries are forgotten. */
+const FORGET_EVERY_MS = 60_000;
 /** Attempts at a delivery's plan before it is given up (its alerts stay recorded and shown). */
 const MAX_ATTEMPTS = 12;
 /** Longest wait between two attempts. */
 const MAX_BACKOFF_MS = 60_000;
 /** A step waiting for a declaration in progress (here or in another process) looks again this soon. */
 const WAIT_MS = 1000;
+
+/** Deliveries recorded at once by one process (the rest of their work, mostly Slack calls, runs beside). */
+const RECORDING_SLOTS = 3;
+/** Refreshes of one incident's card from one process are at least this far apart (Slack's chat.update limits). */
+const CARD_INTERVAL_MS = 1000;
+
+/** At most `size` at once; the others wait their turn, in order. */
+class Slots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly size: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
 
 /** A step that cannot be done yet (the incident is still being declared): tried again shortly, not a failure. */
 class NotYet extends Error {}
@@ -74,7 +102,12 @@ export interface Accepted {
 export class AlertService implements TimerSource<DeliveryRow> {
   private readonly rules: ReadonlyMap<string, AlertRule>;
   private readonly recorder: AlertRecorder;
-  private readonly refreshing = new Map<number, { again: boolean; done: Promise<void> }>();
+  private readonly refreshing = new Map<number, { started: boolean; again: boolean; done: Promise<void> }>();
+  /** When each incident's card was last refreshed from here (refreshes of one card are at least a second apart). */
+  private readonly refreshedAt = new Map<number, number>();
+  private forgotAt = 0;
+  /** Deliveries recorded at once by this process: each holds a database connection while it is. */
+  private readonly recording = new Slots(RECORDING_SLOTS);
 
   constructor(
     private readonly db: Database,
@@ -92,15 +125,17 @@ export class AlertService implements TimerSource<DeliveryRow> {
   /** Writes a delivery to the inbox (durable once this resolves), then wakes the loop. */
   async accept(delivery: AlertDelivery, body: string): Promise<Accepted> {
     const hash = createHash('sha256').update(body).digest('hex');
-    const r = await this.db.transaction((tx) =>
-      insertDelivery(tx, delivery, hash, this.opts.duplicateWindowMs ?? DUPLICATE_WINDOW_MS),
-    );
+    const r = await insertDelivery(this.db, delivery, hash, this.opts.duplicateWindowMs ?? DUPLICATE_WINDOW_MS);
     if (!r.duplicate) this.opts.wake?.();
     return { delivery: r.id, duplicate: r.duplicate, alerts: delivery.alerts.length };
   }
 
-  claim(limit: number, leaseMs: number): Promise<DeliveryRow[]> {
-    return this.db.transaction((tx) => claimDeliveries(tx, limit, leaseMs));
+  async claim(limit: number, leaseMs: number): Promise<DeliveryRow[]> {
+    if (Date.now() - this.forgotAt > FORGET_EVERY_MS) {
+      this.forgotAt = Date.now();
+      await forgetOldHashes(this.db).catch((err) => this.log.warn('could not forget old delivery hashes', err));
+    }
+    return claimDeliveries(this.db, limit, leaseMs);
   }
 
   renew(ids: number[], leaseMs: number): Promise<void> {
@@ -116,11 +151,13 @@ export class AlertService implements TimerSource<DeliveryRow> {
     let d = claimed;
     try {
       if (d.state === 'received') {
-        d = await this.db.transaction(async (tx) => {
-          const current = await lockDelivery(tx, claimed.id);
-          if (current?.state !== 'received') return current ?? claimed;
-          return { ...current, state: 'recorded' as const, plan: await this.recorder.record(tx, current) };
-        });
+        d = await this.recording.run(() =>
+          this.db.transaction(async (tx) => {
+            const current = await lockDelivery(tx, claimed.id);
+            if (current?.state !== 'received') return current ?? claimed;
+            return { ...current, state: 'recorded' as const, plan: await this.recorder.record(tx, current) };
+          }),
+        );
       }
       if (d.state !== 'recorded') return;
       const done = new Set(d.done);
@@ -187,8 +224,9 @@ export class AlertService implements TimerSource<DeliveryRow> {
       // Declared by an earlier attempt (or another process): done once whole; its declaration is finished by the
       // declarations sweep if its process died.
       const declaring = await isDeclaring(this.db, ai.incidentId);
-      if (declaring === false) return setAlertIncidentState(this.db, ai.id, 'declared');
-      throw new NotYet(`incident ${ai.incidentId} is still being declared`);
+      if (declaring !== false) throw new NotYet(`incident ${ai.incidentId} is still being declared`);
+      await this.declared(ai);
+      return this.refreshCard(ai.incidentId);
     }
     const self = await this.chat.self();
     const r = await this.incidents.declare(
@@ -208,15 +246,33 @@ export class AlertService implements TimerSource<DeliveryRow> {
         },
       },
     );
-    if (r.kind === 'declared') return setAlertIncidentState(this.db, ai.id, 'declared');
+    if (r.kind === 'declared') {
+      await this.declared(ai);
+      // Alerts recorded while it was being declared may have come after its card was posted.
+      return this.refreshCard(r.incident.id);
+    }
     if (r.kind === 'existing') {
       // The bot declared the same title moments ago (another group, same summary): these alerts join it.
       await this.db.transaction(async (tx) => {
+        await lockGroup(tx, ai.source, ai.groupKey);
+        await lockSource(tx, ai.source);
         await linkDeclared(tx, ai.id, r.incident.id);
         await this.recordOpening(tx, ai.id, r.incident.id, ai.source, ai.previousIncidentId);
       });
       await this.refreshCard(r.incident.id);
     }
+  }
+
+  /**
+   * Marks an alert incident declared under its group's and its source's locks, so that a delivery being recorded
+   * meanwhile either is on the card refreshed after this, or sees it declared and refreshes the card itself.
+   */
+  private async declared(ai: AlertIncidentRow): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await lockGroup(tx, ai.source, ai.groupKey);
+      await lockSource(tx, ai.source);
+      await setAlertIncidentState(tx, ai.id, 'declared');
+    });
   }
 
   /** The timeline of an incident opened from alerts: where they came from, and each alert's firing (and resolution). */
@@ -244,24 +300,32 @@ export class AlertService implements TimerSource<DeliveryRow> {
   }
 
   /**
-   * Refreshes an incident's card; while a refresh of it runs, later ones wait for one more that starts after them
-   * (a burst of alerts costs two card updates, not one each). Each caller returns once the card shows its change.
+   * Refreshes an incident's card; while a refresh of it is waiting or running, later ones wait for one more that
+   * starts after them, and refreshes of one card are at least CARD_INTERVAL_MS apart: a burst of alerts costs a card
+   * update a second, not one each. Each caller returns once the card shows its change.
    */
   refreshCard(incidentId: number): Promise<void> {
     const running = this.refreshing.get(incidentId);
     if (running) {
-      running.again = true;
+      // One that has not started yet reads the card's state after this caller's change.
+      if (running.started) running.again = true;
       return running.done;
     }
-    const entry = { again: false, done: Promise.resolve() };
+    const entry = { started: false, again: false, done: Promise.resolve() };
     entry.done = (async () => {
       try {
         do {
           entry.again = false;
+          entry.started = false;
+          const wait = (this.refreshedAt.get(incidentId) ?? 0) + CARD_INTERVAL_MS - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          entry.started = true;
+          this.refreshedAt.set(incidentId, Date.now());
           await this.incidents.refreshCard(incidentId);
         } while (entry.again);
       } finally {
         this.refreshing.delete(incidentId);
+        if (this.refreshedAt.size > 1000) this.refreshedAt.clear();
       }
     })();
     this.refreshing.set(incidentId, entry);

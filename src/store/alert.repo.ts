@@ -57,7 +57,7 @@ const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
 });
 
 /**
- * Writes an accepted delivery (call in a transaction). The same body from the same source received within
+ * Writes an accepted delivery, in one statement. The same body from the same source received within
  * `duplicateWindowMs` is a retry of it: nothing is written and the earlier delivery's id comes back.
  */
 export async function insertDelivery(
@@ -66,20 +66,31 @@ export async function insertDelivery(
   bodyHash: string,
   duplicateWindowMs: number,
 ): Promise<{ id: number; duplicate: boolean }> {
-  await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alert-delivery:${d.source}:${bodyHash}`]);
-  const { rows: same } = await q.query<{ id: number }>(
-    `SELECT id FROM alert_deliveries
-     WHERE source = $1 AND body_hash = $2 AND received_at > clock_timestamp() - make_interval(secs => $3)
-     ORDER BY id DESC LIMIT 1`,
-    [d.source, bodyHash, ms(duplicateWindowMs)],
+  const { rows } = await q.query<{ id: number | string | null }>(
+    `WITH seen AS (
+       INSERT INTO alert_delivery_hashes AS h (source, body_hash, until)
+       VALUES ($1, $4, clock_timestamp() + make_interval(secs => $6))
+       ON CONFLICT (source, body_hash) DO UPDATE SET until = EXCLUDED.until WHERE h.until < clock_timestamp()
+       RETURNING 1
+     ), written AS (
+       INSERT INTO alert_deliveries (source, format, group_key, body_hash, alerts)
+       SELECT $1, $2, $3, $4, $5::jsonb WHERE EXISTS (SELECT 1 FROM seen)
+       RETURNING id
+     )
+     SELECT (SELECT id FROM written) AS id`,
+    [d.source, d.format, d.groupKey, bodyHash, JSON.stringify(d.alerts), ms(duplicateWindowMs)],
   );
-  if (same[0]) return { id: Number(same[0].id), duplicate: true };
-  const { rows } = await q.query<{ id: number }>(
-    `INSERT INTO alert_deliveries (source, format, group_key, body_hash, alerts)
-     VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id`,
-    [d.source, d.format, d.groupKey, bodyHash, JSON.stringify(d.alerts)],
+  if (rows[0]?.id != null) return { id: Number(rows[0].id), duplicate: false };
+  const { rows: same } = await q.query<{ id: number | string }>(
+    'SELECT id FROM alert_deliveries WHERE source = $1 AND body_hash = $2 ORDER BY id DESC LIMIT 1',
+    [d.source, bodyHash],
   );
-  return { id: Number(rows[0]!.id), duplicate: false };
+  return { id: Number(same[0]?.id ?? 0), duplicate: true };
+}
+
+/** Forgets the bodies whose window has passed (the table keeps only the recent ones). */
+export async function forgetOldHashes(q: Queryable): Promise<void> {
+  await q.query('DELETE FROM alert_delivery_hashes WHERE until < clock_timestamp()');
 }
 
 /**

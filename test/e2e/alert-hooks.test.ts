@@ -62,6 +62,12 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(again.status).toBe(202);
     expect(again.json).toMatchObject({ status: 'duplicate', delivery: first.json.delivery });
     expect(await deliveries()).toBe(before);
+    // Copies arriving at once (an Alertmanager HA pair): exactly one is written.
+    const copy = JSON.stringify(genericAlert({ key: 'ha-pair', level: 'info', metric: 'agent_execution_rate' }));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => postAlerts(bot.baseUrl, '/hooks/alerts', copy)));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
+    expect(answers.filter((a) => a.json.status === 'accepted')).toHaveLength(1);
+    expect(await deliveries()).toBe(before + 1);
   });
 
   it('takes the generic format with a bearer token, an HMAC signature, or a QStash signature (either key)', async () => {

@@ -104,9 +104,11 @@ describe('end to end with a real Prometheus Alertmanager', () => {
         [source],
       )
     ).rows;
-  const cardOf = async (source: string) => {
-    const i = await waitUntil(`the card of ${source}`, async () =>
-      (await incidentsOfSource(a.db, source)).find((x) => x.card_ts),
+  const cardOf = async (source: string, timeoutMs = 15_000) => {
+    const i = await waitUntil(
+      `the card of ${source}`,
+      async () => (await incidentsOfSource(a.db, source)).find((x) => x.card_ts),
+      timeoutMs,
     );
     return { incident: i, text: () => json(fake.message(i.channel_id, i.card_ts!)?.blocks) };
   };
@@ -308,9 +310,14 @@ describe('end to end with a real Prometheus Alertmanager', () => {
     }
     const second = await startProcess(env);
     procs.push(second);
-    const { incident } = await cardOf('am-killed');
+    // Its lease (10 s) runs out, then the second process takes the delivery.
+    const { incident } = await cardOf('am-killed', 45_000);
     expect(incident.title).toBe('Connection pool at 97%');
-    await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL' && json(c.args).includes('pool'));
+    await fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0ONCALL' && json(c.args).includes('pool'),
+      15_000,
+    );
     await fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === incident.channel_id && json(c.args).includes('Connection Pool Exhaustion'),
@@ -318,5 +325,5 @@ describe('end to end with a real Prometheus Alertmanager', () => {
     expect(created('pool')).toHaveLength(1);
     expect(await alertRows('am-killed')).toHaveLength(1);
     second.kill('SIGTERM');
-  }, 90_000);
+  }, 120_000);
 });

@@ -4,6 +4,7 @@ import { forEachDatabase } from './databases.js';
 
 const TABLES = [
   'alert_deliveries',
+  'alert_delivery_hashes',
   'alert_incidents',
   'alerts',
   'audit_log',

@@ -24,7 +24,16 @@ CREATE TABLE alert_deliveries (
 
 CREATE INDEX alert_deliveries_open_idx ON alert_deliveries (due_at) WHERE state IN ('received', 'recorded');
 CREATE INDEX alert_deliveries_group_idx ON alert_deliveries (source, group_key, id) WHERE state = 'received';
-CREATE INDEX alert_deliveries_hash_idx ON alert_deliveries (source, body_hash, received_at);
+CREATE INDEX alert_deliveries_hash_idx ON alert_deliveries (source, body_hash, id);
+
+-- The bodies seen lately, per source: the same body again before `until` is a retry. One row per body, claimed with
+-- INSERT … ON CONFLICT, so that two copies arriving at once (an Alertmanager HA pair) are told apart in one statement.
+CREATE TABLE alert_delivery_hashes (
+  source text NOT NULL,
+  body_hash text NOT NULL,
+  until timestamptz NOT NULL,
+  PRIMARY KEY (source, body_hash)
+);
 
 -- An incident opened from alerts (or, for a warning, declared from one by a person): its source and group, what it
 -- is declared with, and once declared its incident. Storm control counts these per source.
