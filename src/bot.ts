@@ -32,7 +32,7 @@ import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { eventLoopBusy, WorkGate } from './slack/work-gate.js';
-import type { DeliveryRow } from './store/alert.repo.js';
+import type { DeliveryRow } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
 import type { GuardedKv } from './store/kv.js';
 import { KvCache } from './store/kv-cache.js';

@@ -3,19 +3,18 @@ import {
   type AlertRow,
   alertCounts,
   countRecentAlertIncidents,
-  type DeliveryRow,
   insertAlert,
   insertAlertIncident,
   latestAlert,
   latestOpenAlertIncidentOfSource,
   linkAlerts,
-  markRecorded,
   markStorm,
   openAlertIncidentOfGroup,
   planNotice,
   setAllResolved,
   updateAlert,
 } from '../store/alert.repo.js';
+import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
 import type { Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import type { MaintenanceWindows } from './alert-ports.js';

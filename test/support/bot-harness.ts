@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import type { FiredJob } from '../../src/incidents/escalation.service.js';
 import type { TimerLoop } from '../../src/incidents/timer-loop.js';
 import type { Runbook } from '../../src/runbook/runbook.js';
-import type { DeliveryRow } from '../../src/store/alert.repo.js';
+import type { DeliveryRow } from '../../src/store/alert-delivery.repo.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { FakeSlack } from './fake-slack.js';
