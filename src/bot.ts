@@ -6,6 +6,8 @@ import { withRequest } from './audit/request-context.js';
 import { register as registerCommands } from './commands/index.js';
 import { type Config, configSecrets } from './config.js';
 import { register as registerEvents } from './events/index.js';
+import { AlertAuth } from './http/alert-auth.js';
+import { alertHookRoutes } from './http/alert-hooks.js';
 import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
@@ -13,6 +15,9 @@ import { postmortemRoute } from './http/postmortem-route.js';
 import { slackReceiver } from './http/slack-receiver.js';
 import { statusRoutes } from './http/status-route.js';
 import { ActionItemService } from './incidents/action-items.service.js';
+import { AlertService } from './incidents/alert.service.js';
+import { AlertCards } from './incidents/alert-cards.js';
+import type { MaintenanceWindows } from './incidents/alert-ports.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
 import type { FiredJob } from './incidents/escalation.service.js';
@@ -37,8 +42,10 @@ import { refreshingHomes } from './slack/home-refreshing-chat.js';
 import { HomeTabs } from './slack/home-tabs.js';
 import { ListenerRouter } from './slack/listener-router.js';
 import { oncePerRequest } from './slack/once-per-request.js';
+import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { eventLoopBusy, WorkGate } from './slack/work-gate.js';
+import type { DeliveryRow } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
 import type { GuardedKv } from './store/kv.js';
 import { KvCache } from './store/kv-cache.js';
@@ -68,6 +75,8 @@ export interface BotDeps {
   kv?: GuardedKv;
   /** The metrics served at /metrics; default: a registry of this bot's own, with the process's metrics. */
   metrics?: BotMetrics;
+  /** Monitoring alerts: maintenance windows (none exist yet) and how long an identical delivery is a retry. */
+  alerts?: { maintenance?: MaintenanceWindows; duplicateWindowMs?: number };
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -84,6 +93,8 @@ export interface Bot {
   metrics: BotMetrics;
   /** Home tab refreshes in the background; wait for them after the app stops. */
   home: Pick<HomeTabs, 'idle'>;
+  /** Works the alert inbox (deliveries the hooks accepted); start it with the app, stop it with the timers. */
+  alerts: TimerLoop<DeliveryRow>;
 }
 
 /**
@@ -100,6 +111,7 @@ export function createBot({
   escalation: escalationOptions,
   kv: sharedKv,
   metrics: givenMetrics,
+  alerts: alertOptions,
 }: BotDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
@@ -114,12 +126,24 @@ export function createBot({
   const kv =
     sharedKv ?? openKv(config.kv, { warn: (...a) => app.logger.warn(...a), info: (...a) => app.logger.info(...a) });
   const warn = { warn: (...a: unknown[]) => app.logger.warn(...a) };
+  const log = {
+    ...warn,
+    info: (...a: unknown[]) => app.logger.info(...a),
+    error: (...a: unknown[]) => app.logger.error(...a),
+  };
   const metrics = givenMetrics ?? createMetrics(db, { log: warn });
   const statusPage = new StatusPage(db, runbook.severities);
   // The post-mortem route reads through the service made below, once the app exists (requests come after).
   const documents: Pick<PostmortemService, 'document'> = {
     document: (team, n, v) => postmortems.document(team, n, v),
   };
+  const hooks = alertHookRoutes({
+    auth: new AlertAuth(config.alerts),
+    rules: runbook.alerts,
+    // The service exists once the app does; a request comes after both.
+    accept: (delivery, body) => alerts.accept(delivery, body),
+    log,
+  });
   const routes = [
     aliveRoute,
     healthRoute(db, slack.mode, kv),
@@ -135,6 +159,7 @@ export function createBot({
       warn,
     ),
     postmortemRoute(documents, audit, config.adminToken),
+    ...hooks,
   ];
   const clientOptions = slackClientOptions(slack.apiUrl, metrics.slackCall);
   const app = new App({
@@ -174,11 +199,14 @@ export function createBot({
   );
   // The people directory (owners typed as @name) and names change rarely: kept ten minutes.
   const followUps = new SlackFollowUpChat(app.client, home, new KvCache(kv, 10 * 60_000));
+  // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts.
+  const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
+  const incidentChat = cards.decorate(chat);
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
   const escalation = new EscalationService(
     db,
-    chat,
+    incidentChat,
     runbook,
     app.logger,
     (at) => timers.poke(at),
@@ -206,11 +234,12 @@ export function createBot({
     playbooks,
     config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {},
   );
+  // An incident opened from alerts gets its runbook row's playbook; any other, the one its title suggests.
   const suggestPlaybook = async (incident: Incident) => {
-    const suggested = playbooks.suggestionFor(incident.title);
-    if (suggested) await playbooks.attach(incident.id, suggested.id, null, true);
+    const suggested = (await alerts.playbookFor(incident.id)) ?? playbooks.suggestionFor(incident.title)?.id;
+    if (suggested) await playbooks.attach(incident.id, suggested, null, true);
   };
-  const incidents = new IncidentService(db, chat, app.logger, escalation, suggestPlaybook, metrics);
+  const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics);
   const actionItems = new ActionItemService(db, followUps, app.logger);
   // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
   const postmortems = new PostmortemService(
@@ -220,6 +249,36 @@ export function createBot({
     actionItems,
     postmortemWriter(runbook, playbooks.mask),
     app.logger,
+  );
+  const alerts: AlertService = new AlertService(
+    db,
+    incidents,
+    new SlackAlertChat(app.client, {
+      ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}),
+      ...(identity ? { identity } : {}),
+    }),
+    cards,
+    runbook.alerts,
+    {
+      maxIncidents: config.alerts.maxIncidents,
+      wake: () => alertLoop.poke(),
+      ...(alertOptions?.maintenance ? { maintenance: alertOptions.maintenance } : {}),
+      ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
+    },
+    app.logger,
+  );
+  // The alert inbox: deliveries are worked side by side (mostly Slack calls), but recorded a few at a time
+  // (AlertService), so that the hooks and Slack's requests keep connections to the database.
+  const alertLoop = new TimerLoop<DeliveryRow>(
+    db,
+    {
+      claim: (limit, leaseMs) => alerts.claim(limit, leaseMs),
+      run: (d) => withRequest({ requestId: `alerts-${d.id}` }, () => alerts.run(d)),
+      renew: (ids, leaseMs) => alerts.renew(ids, leaseMs),
+      nextDueAt: () => alerts.nextDueAt(),
+    },
+    app.logger,
+    { maxSleepMs: timerOptions?.maxSleepMs ?? 1000, batchSize: 16, maxHeld: 32, leaseMs: 10_000 },
   );
   // A fired timer's log lines carry its incident, as a request's do.
   const fire = {
@@ -246,6 +305,7 @@ export function createBot({
     actionItems,
     notes: new IncidentNotes(db, followUps, app.logger),
     home,
+    alerts,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();
@@ -264,5 +324,5 @@ export function createBot({
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers, kv, audit, metrics, home };
+  return { app, timers, kv, audit, metrics, home, alerts: alertLoop };
 }

@@ -214,6 +214,15 @@ const schema = z.object({
   DECLARE_RATE_LIMIT: rate('5/1m'),
   RUN_RATE_LIMIT: rate('10/1m'),
   CHANNEL_CREATE_LIMIT: rate('20/1m'),
+  // Monitoring alerts (POST /hooks/alertmanager, POST /hooks/alerts).
+  ALERTS_TOKEN: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
+  ALERTS_SIGNING_SECRET: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
+  QSTASH_CURRENT_SIGNING_KEY: optionalString,
+  QSTASH_NEXT_SIGNING_KEY: optionalString,
+  ALERTS_MAX_INCIDENTS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(1000).default(3),
+  ),
 });
 
 /** Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode. Checked on the raw
@@ -240,6 +249,9 @@ function credentialProblems(env: NodeJS.ProcessEnv): string[] {
     problems.push(
       'REDIS_URL and UPSTASH_REDIS_REST_URL are both set: set REDIS_URL or UPSTASH_REDIS_REST_URL, not both',
     );
+  }
+  if (set('QSTASH_CURRENT_SIGNING_KEY') !== set('QSTASH_NEXT_SIGNING_KEY')) {
+    problems.push('QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY go together: set both, or neither');
   }
   return problems;
 }
@@ -304,6 +316,19 @@ export interface Config {
   readonly statusPage: Readonly<{ title: string; companyUrl?: string }>;
   /** Per-person limits and Slack's channel-creation budget; null: off. */
   readonly rateLimits: Readonly<{ declare: RateSpec | null; run: RateSpec | null; channelCreate: RateSpec | null }>;
+  /** Monitoring alerts: how deliveries prove who sent them, and the storm cap. No way to prove it: the hooks are off. */
+  readonly alerts: Readonly<AlertsSettings>;
+}
+
+export interface AlertsSettings {
+  /** `Authorization: Bearer <token>` on both hooks (ALERTS_TOKEN). */
+  token?: string;
+  /** HMAC-SHA256 of `<timestamp>.<body>` on the generic hook (ALERTS_SIGNING_SECRET). */
+  signingSecret?: string;
+  /** Upstash QStash's signing keys: deliveries QStash signed are accepted on the generic hook. */
+  qstash?: { currentSigningKey: string; nextSigningKey: string };
+  /** Incidents opened from alerts per source in 10 minutes, at most (ALERTS_MAX_INCIDENTS). */
+  maxIncidents: number;
 }
 
 export class ConfigError extends Error {
@@ -374,6 +399,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       run: c.RUN_RATE_LIMIT,
       channelCreate: c.CHANNEL_CREATE_LIMIT,
     }),
+    alerts: Object.freeze({
+      token: c.ALERTS_TOKEN,
+      signingSecret: c.ALERTS_SIGNING_SECRET,
+      ...(c.QSTASH_CURRENT_SIGNING_KEY && c.QSTASH_NEXT_SIGNING_KEY
+        ? { qstash: { currentSigningKey: c.QSTASH_CURRENT_SIGNING_KEY, nextSigningKey: c.QSTASH_NEXT_SIGNING_KEY } }
+        : {}),
+      maxIncidents: c.ALERTS_MAX_INCIDENTS,
+    }),
   });
 }
 
@@ -401,6 +434,9 @@ export function configSecrets(config: Config): string[] {
     }
   }
   if (config.adminToken) values.push(config.adminToken);
+  const { alerts } = config;
+  values.push(alerts.token ?? '', alerts.signingSecret ?? '');
+  if (alerts.qstash) values.push(alerts.qstash.currentSigningKey, alerts.qstash.nextSigningKey);
   values.push(...Object.values(config.commandEnv));
   return values.filter((v): v is string => Boolean(v));
 }

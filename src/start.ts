@@ -190,7 +190,7 @@ export async function start(
       throw err;
     }
   }
-  const { app, timers, kv, audit, home } = createBot({ config: botConfig, db, runbook, identity, logger });
+  const { app, timers, kv, audit, home, alerts } = createBot({ config: botConfig, db, runbook, identity, logger });
   const closeAll = async () => {
     await kv.close().catch(() => {});
     await db.close();
@@ -209,6 +209,7 @@ export async function start(
     say(`Incident bot connected to Slack over Socket Mode; health on ${shown} port ${port}. Database: ${dbName}.`);
   }
   timers.start();
+  alerts.start();
   return {
     config: botConfig,
     db,
@@ -217,6 +218,7 @@ export async function start(
     async stop() {
       await app.stop();
       await timers.stop();
+      await alerts.stop();
       await home.idle();
       await audit.flush();
       await kv.close();

@@ -1,6 +1,7 @@
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { register as registerActionItems } from './action-items.actions.js';
+import { register as registerAlerts } from './alert.actions.js';
 import { register as registerHome } from './app-home.actions.js';
 import { register as registerChecklist } from './checklist.actions.js';
 import { register as registerCard } from './incident-card.actions.js';
@@ -14,4 +15,5 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerPostmortem(app, deps);
   registerActionItems(app, deps);
   registerHome(app, deps);
+  registerAlerts(app, deps);
 }

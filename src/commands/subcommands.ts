@@ -15,6 +15,7 @@ export type IncidentCommand =
   | { kind: 'resolve'; summary: string | null }
   | { kind: 'status' }
   | { kind: 'timeline' }
+  | { kind: 'alerts' }
   | { kind: 'audit' }
   | { kind: 'impact' }
   | { kind: 'data_loss' }
@@ -162,6 +163,12 @@ export const SUBCOMMANDS = {
     args: 'none',
     where: 'incident channel',
     usage: '`/incident timeline` — everything that happened, in order',
+  },
+  alerts: {
+    names: ['alerts'],
+    args: 'none',
+    where: 'incident channel',
+    usage: '`/incident alerts` — the monitoring alerts of the incident: state, first and last seen, count',
   },
   audit: {
     names: ['audit'],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../store/db.js';
+import type { Database, Queryable } from '../store/db.js';
 import {
   claimStaleDeclarations,
   type DeclarationRow,
@@ -45,6 +45,14 @@ export interface DeclareInput {
   requestKey: string;
   /** Who declared it, for the metrics; default a person. */
   source?: DeclareSource;
+}
+
+export interface DeclareOptions {
+  /**
+   * Runs in the transaction that records the incident (still being declared), so what it writes exists exactly when
+   * the incident does (e.g. the link from the alerts that opened it). When it throws, nothing is declared.
+   */
+  within?: (tx: Queryable, incident: Incident) => Promise<void>;
 }
 
 export type DeclareResult =
@@ -108,7 +116,7 @@ export class DeclarationService {
     return this.escalation ? this.escalation.cardView(incident) : Promise.resolve(undefined);
   }
 
-  async declare(input: DeclareInput): Promise<DeclareResult> {
+  async declare(input: DeclareInput, opts: DeclareOptions = {}): Promise<DeclareResult> {
     const owner = randomUUID();
     const created = await this.db.transaction(async (tx) => {
       // Serialise identical declarations by the same person so a double send cannot make two incidents.
@@ -131,6 +139,7 @@ export class DeclarationService {
         severity: input.severity,
       });
       await startDeclaration(tx, incident.id, owner, this.leaseMs);
+      await opts.within?.(tx, incident);
       return { kind: 'new' as const, incident };
     });
     if (created.kind !== 'new') return created;

@@ -18,7 +18,12 @@ import {
   decideAcknowledge,
   decideTakeCommand,
 } from './commander.js';
-import { DeclarationService, type DeclareInput, type DeclareResult } from './declaration.service.js';
+import {
+  DeclarationService,
+  type DeclareInput,
+  type DeclareOptions,
+  type DeclareResult,
+} from './declaration.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
 import type { EscalateResult, EscalationService } from './escalation.service.js';
 import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
@@ -26,7 +31,7 @@ import { type Severity, severityLabel } from './severity.js';
 import { publicUpdateOf } from './status-page.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
 
-export type { DeclareInput, DeclareResult } from './declaration.service.js';
+export type { DeclareInput, DeclareOptions, DeclareResult } from './declaration.service.js';
 
 export interface ChangeResult {
   incident: Incident;
@@ -56,8 +61,14 @@ export class IncidentService {
   }
 
   /** Declares an incident: whole (record, channel, timers) or not at all. See DeclarationService. */
-  declare(input: DeclareInput): Promise<DeclareResult> {
-    return this.declarations.declare(input);
+  declare(input: DeclareInput, opts?: DeclareOptions): Promise<DeclareResult> {
+    return this.declarations.declare(input, opts);
+  }
+
+  /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
+  async refreshCard(incidentId: number): Promise<void> {
+    const incident = await this.get(incidentId);
+    await this.chat.refreshCard(incident, await this.escalationView(incident));
   }
 
   async findByChannel(channelId: string): Promise<Incident | null> {

@@ -1,4 +1,5 @@
 import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
+import type { AlertCardView } from './alert-types.js';
 import type { Severity } from './severity.js';
 import type { DeclareSource, Incident, StatusUpdateInput } from './types.js';
 
@@ -90,12 +91,12 @@ export interface IncidentChat {
   ): Promise<{ channelId: string; channelName: string }>;
   /** Best-effort clean-up of a channel made for an incident that could not be recorded. */
   abandonChannel(channelId: string): Promise<void>;
-  /** Posts the incident card; returns its message ts. */
-  postCard(incident: Incident, escalation?: EscalationView): Promise<string>;
+  /** Posts the incident card (with its alerts, for one opened from monitoring alerts); returns its message ts. */
+  postCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<string>;
   /** Pins the posted card. */
   pinCard(incident: Incident): Promise<void>;
   /** Re-renders the pinned card from the incident's current state. */
-  refreshCard(incident: Incident, escalation?: EscalationView): Promise<void>;
+  refreshCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<void>;
   /** Tells a declarer privately how a declaration that was interrupted (the bot restarted, the database went) ended. */
   tellDeclarer(report: DeclarationReport): Promise<void>;
   /** Announces a new incident in the incidents channel, when one is configured. */

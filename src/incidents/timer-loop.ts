@@ -24,6 +24,10 @@ export interface TimerSource<W extends { id: number }> {
   claim(limit: number, leaseMs: number): Promise<W[]>;
   /** Carries out one claimed timer: finishes it, or reschedules it on failure. */
   run(work: W): Promise<void>;
+  /** Extends the leases of timers still running (default: escalation jobs'). */
+  renew?(ids: number[], leaseMs: number): Promise<void>;
+  /** When the next timer is due, leased ones when their lease ends (default: escalation jobs'). */
+  nextDueAt?(): Promise<Date | null>;
 }
 
 /**
@@ -72,9 +76,11 @@ export class TimerLoop<W extends { id: number }> {
     // A job can outlast its lease (Slack retrying slowly): renew the leases of running jobs well before they end.
     this.heartbeat = setInterval(
       () => {
-        extendLeases(this.db, [...this.inFlightIds], this.opts.leaseMs).catch((err) =>
-          this.log.warn('escalation timers: could not renew leases', err),
-        );
+        const ids = [...this.inFlightIds];
+        (this.source.renew
+          ? this.source.renew(ids, this.opts.leaseMs)
+          : extendLeases(this.db, ids, this.opts.leaseMs)
+        ).catch((err) => this.log.warn('timer loop: could not renew leases', err));
       },
       Math.max(100, Math.floor(this.opts.leaseMs / 3)),
     );
@@ -139,7 +145,7 @@ export class TimerLoop<W extends { id: number }> {
       }
       let next: Date | null = null;
       try {
-        next = await nextDueAt(this.db);
+        next = await (this.source.nextDueAt ? this.source.nextDueAt() : nextDueAt(this.db));
       } catch {
         // the next claim reports it
       }

@@ -82,6 +82,9 @@ export const EVENT_KINDS = [
   'action_items_completed',
   'action_item_reminded',
   'postmortem_written',
+  /** A monitoring alert fired in this incident (its first firing, or joining it firing; not every repeat). */
+  'alert_fired',
+  'alert_resolved',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 

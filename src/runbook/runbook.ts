@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { AlertRule } from '../incidents/alert-types.js';
 import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents/escalation-policy.js';
 import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.js';
+import { alertRuleProblems, alertRulesSchema, toAlertRules } from './alert-rules.js';
 import { parseDuration } from './duration.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
@@ -82,6 +84,8 @@ const schema = z
       .optional(),
     /** The post-mortem phase: its checklist, shown ticked or not in every post-mortem document. */
     postmortem: postmortemSchema.optional(),
+    /** The runbook's Alert Thresholds table: what each monitoring alert means and what to do about it. */
+    alerts: alertRulesSchema.optional(),
   })
   .strict();
 
@@ -136,6 +140,8 @@ export interface Runbook {
   access: { responders: string[]; approvers: string[] };
   /** The post-mortem checklist, in file order (empty when the file has none). */
   postmortem: { checklist: ChecklistItem[] };
+  /** The Alert Thresholds table, in file order. */
+  alerts: AlertRule[];
 }
 
 export class RunbookError extends Error {
@@ -156,6 +162,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
       ? []
       : parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)),
     ...referenceProblems(data),
+    ...alertRuleProblems(data),
   ];
   if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
@@ -188,6 +195,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
     playbooks: rb.playbooks ?? [],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },
     postmortem: { checklist: rb.postmortem?.checklist ?? [] },
+    alerts: toAlertRules(rb.alerts),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ActionItemService } from '../incidents/action-items.service.js';
+import type { AlertService } from '../incidents/alert.service.js';
 import type { AuditTrail } from '../incidents/audit.service.js';
 import type { Checklists } from '../incidents/checklist.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
@@ -39,4 +40,6 @@ export interface ListenerDeps {
   notes: IncidentNotes;
   /** People's Home tabs (published when opened, refreshed when their incidents change). */
   home: HomeTabs;
+  /** Monitoring alerts: `/incident alerts`, a warning's Declare incident. */
+  alerts: AlertService;
 }

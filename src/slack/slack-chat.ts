@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import type { AlertCardView } from '../incidents/alert-types.js';
 import { incidentChannelName } from '../incidents/channel-name.js';
 import { ChatPlatformError } from '../incidents/errors.js';
 import {
@@ -109,9 +110,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postCard(incident: Incident, escalation?: EscalationView): Promise<string> {
+  async postCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<string> {
     const channel = incident.channelId!;
-    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation);
+    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts);
     const res = await this.call('post the incident card', () =>
       this.client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }),
     );
@@ -127,9 +128,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
-  async refreshCard(incident: Incident, escalation?: EscalationView): Promise<void> {
+  async refreshCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<void> {
     if (!incident.channelId || !incident.cardTs) return;
-    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation);
+    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts);
     await this.call('update the incident card', () =>
       this.client.chat.update({
         channel: incident.channelId!,

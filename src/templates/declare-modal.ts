@@ -1,5 +1,5 @@
 import type { ModalView } from '@slack/types';
-import { SEVERITIES, type SeverityDefs } from '../incidents/severity.js';
+import { SEVERITIES, type Severity, type SeverityDefs } from '../incidents/severity.js';
 import { modal } from './blocks.js';
 import { BLOCK, INPUT, VIEW } from './ids.js';
 import { severityOption } from './severities.js';
@@ -7,17 +7,40 @@ import { severityOption } from './severities.js';
 /** Longest description the declare form takes. */
 export const DESCRIPTION_MAX = 2900;
 
+/** What the form is prefilled with when opened from something (a warning alert: its summary and row's severity). */
+export interface DeclarePrefill {
+  title: string;
+  severity: Severity;
+  /** Shown first: what the form was opened from. */
+  about?: string;
+}
+
 /**
- * The declare form (the Home tab's Declare incident): a severity (the runbook's levels, with their impact and examples),
- * a title, and an optional description. It declares exactly as `/incident sev1 <title>` does. Pure.
+ * The declare form (the Home tab's Declare incident, a warning alert's notice): a severity (the runbook's levels, with
+ * their impact and examples), a title, and an optional description, prefilled when opened from an alert. It declares
+ * exactly as `/incident sev1 <title>` does. Pure.
  */
-export function declareModal(severities: SeverityDefs, privateMetadata: string, titleMax: number): ModalView {
+export function declareModal(
+  severities: SeverityDefs,
+  privateMetadata: string,
+  titleMax: number,
+  prefill?: DeclarePrefill,
+): ModalView {
+  const initialTitle = prefill ? [...prefill.title.replace(/\s+/g, ' ').trim()].slice(0, titleMax).join('') : '';
   return modal({
     callbackId: VIEW.declare,
     privateMetadata,
     title: 'Declare an incident',
     submit: 'Declare',
     blocks: [
+      ...(prefill?.about
+        ? [
+            {
+              type: 'context' as const,
+              elements: [{ type: 'plain_text' as const, text: prefill.about.slice(0, 2000) }],
+            },
+          ]
+        : []),
       {
         type: 'input',
         block_id: BLOCK.declareSeverity,
@@ -28,6 +51,7 @@ export function declareModal(severities: SeverityDefs, privateMetadata: string, 
           action_id: INPUT.severity,
           placeholder: { type: 'plain_text', text: 'Pick a severity' },
           options: SEVERITIES.map((s) => severityOption(s, severities)),
+          ...(prefill ? { initial_option: severityOption(prefill.severity, severities) } : {}),
         },
       },
       {
@@ -38,6 +62,7 @@ export function declareModal(severities: SeverityDefs, privateMetadata: string, 
           type: 'plain_text_input',
           action_id: INPUT.text,
           max_length: titleMax,
+          ...(initialTitle ? { initial_value: initialTitle } : {}),
           placeholder: { type: 'plain_text', text: 'db down' },
         },
       },

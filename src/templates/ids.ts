@@ -21,6 +21,8 @@ export const ACTION = {
   writePostmortem: 'incident_write_postmortem',
   actionItemDone: 'action_item_done',
   homeDeclare: 'home_declare_incident',
+  /** A warning alert's notice: open the declare form prefilled from the alert. */
+  declareFromAlert: 'alert_declare_incident',
 } as const;
 
 export const VIEW = {
@@ -75,6 +77,10 @@ export const BLOCK = {
   homeActions: 'home_actions',
   /** An action item with its Done button (`action_item:7`). */
   actionItem: 'action_item',
+  /** A warning alert's notice (`alert_notice_actions:7`). */
+  alertNoticeActions: 'alert_notice_actions',
+  /** The offer to resolve once every alert resolved (`alerts_resolved_actions:42`). */
+  alertsResolvedActions: 'alerts_resolved_actions',
 } as const;
 
 /** action_ids of inputs inside modals (one per block). */

@@ -1,7 +1,9 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
+import type { AlertCardView } from '../incidents/alert-types.js';
 import type { EscalationView } from '../incidents/ports.js';
 import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import { renderAlertSection } from './alerts.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import { ackRef, escalateRef } from './payloads.js';
@@ -26,13 +28,15 @@ export function incidentName(i: Pick<Incident, 'number' | 'title'>): string {
 
 /**
  * The pinned card: everything a responder needs at a glance, and the buttons to act. Severity names and response
- * times come from the runbook (`severities`), as the escalation timers do. Pure.
+ * times come from the runbook (`severities`), as the escalation timers do; an incident opened from monitoring alerts
+ * shows them (`alerts`). Pure.
  */
 export function renderIncidentCard(
   i: Incident,
   now: Date,
   severities: SeverityDefs,
   escalation?: EscalationView,
+  alerts?: AlertCardView,
 ): Message {
   const fields = [
     `*Severity*\n${severityWithResponse(i.severity, severities)}`,
@@ -84,6 +88,8 @@ export function renderIncidentCard(
       ],
     });
   }
+
+  if (alerts) blocks.push(...renderAlertSection(alerts));
 
   if (i.currentStatus || i.affected || i.currentImpact) {
     const lines = [

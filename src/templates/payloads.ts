@@ -129,5 +129,16 @@ export const ackRef: Codec<{ incidentId: number; takeFrom: string | null }> = ((
 /** An action item's Done button carries the item's id. */
 export const actionItemRef = jsonCodec(z.number().int().positive());
 
-/** The declare form: where it was opened from (the Home tab), so that its answer goes back there. */
-export const declareMetadata = jsonCodec(z.object({ from: z.enum(['home']) }));
+/**
+ * The declare form: where it was opened from, so that its answer goes back there: the Home tab (answered by direct
+ * message), or a warning alert's notice (which alert, and the channel to answer in).
+ */
+export const declareMetadata = jsonCodec(
+  z.union([
+    z.object({ from: z.literal('home') }),
+    z.object({ from: z.literal('alert'), alertId: z.number().int().positive(), channelId }),
+  ]),
+);
+
+/** A warning alert's Declare incident button carries the alert's id. */
+export const alertRef = jsonCodec(z.number().int().positive());

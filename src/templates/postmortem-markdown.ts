@@ -142,6 +142,9 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   step_undone: (d, x) => `Undid ${d.undid === 'skipped' ? 'the skip of' : 'the check of'} ${checklistStep(d, x)}`,
   playbook_detached: (d, x) =>
     `Detached the playbook ${cell(x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook), x.c.mask)}`,
+  alert_fired: (d, x) =>
+    `Alert ${cell(str(d.name), x.c.mask)} (${cell(str(d.level), x.c.mask)}) fired: ${cell(str(d.summary), x.c.mask)}`,
+  alert_resolved: (d, x) => `Alert ${cell(str(d.name), x.c.mask)} resolved`,
   note: (d, x) => `Note: ${cell(str(d.text), x.c.mask)}`,
   action_item_added: (d, x) => {
     const extra = [

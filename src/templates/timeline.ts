@@ -85,6 +85,10 @@ export function describeEvent(e: IncidentEvent): string {
       return `Reminded ${typeof d.owner === 'string' ? mention(d.owner) : 'the channel'} that an action item is due: ${mrkdwnClip(str(d.text), 300)}`;
     case 'postmortem_written':
       return `${who} wrote the post-mortem (version ${String(d.version)})`;
+    case 'alert_fired':
+      return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired: ${mrkdwnClip(str(d.summary), 200)}`;
+    case 'alert_resolved':
+      return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved`;
   }
 }
 

@@ -1,24 +1,27 @@
 import { noteIncident } from '../audit/request-context.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo } from '../slack/direct-tell.js';
-import { afterAck } from '../slack/handle.js';
+import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { renderDeclaredReply } from '../templates/notices.js';
 import { declareMetadata } from '../templates/payloads.js';
+import { channelLink } from '../templates/text.js';
 import { parseDeclareForm } from './parse-declare.js';
 
 const STALE_TEXT = 'This form is out of date; close it and open a new one.';
 const BUSY_FORM_TEXT = 'The bot is overloaded right now; nothing was declared. Submit again in a minute.';
 
 /**
- * The declare form (from the Home tab): declares through the same service as `/incident sev1 <title>` (rate limit,
- * channel, card, announcement, pages), then posts the description in the new channel. The answer is a direct message,
- * for a form has no channel; the view id makes a double submit one incident.
+ * The declare form: declares through the same service as `/incident sev1 <title>` (rate limit, channel, card,
+ * announcement, pages), then posts the description in the new channel; the view id makes a double submit one
+ * incident. From the Home tab the answer is a direct message, for a form has no channel; from a warning alert's
+ * notice the alert is linked to the incident (through the alert service) and the answer goes to that channel.
  */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.view(VIEW.declare, async ({ ack, view, body, client, logger }) => {
-    if (!declareMetadata.decode(view.private_metadata)) {
+    const meta = declareMetadata.decode(view.private_metadata);
+    if (!meta) {
       await ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: STALE_TEXT } });
       return;
     }
@@ -29,21 +32,24 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const user = body.user.id;
     const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
-    const tell = directMessageTo(client, user);
+    const tell = meta.from === 'alert' ? ephemeralIn(client, meta.channelId, user) : directMessageTo(client, user);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
       async () => {
         const { severity, title, description } = parsed.value;
         await deps.limits.declare(user);
-        const r = await deps.incidents.declare({
-          teamId,
-          reporterId: user,
-          title,
-          severity,
-          requestKey: `view:${view.id}`,
-        });
+        const requestKey = `view:${view.id}`;
+        const r =
+          meta.from === 'alert'
+            ? await deps.alerts.declareFromAlert(meta.alertId, { teamId, userId: user, severity, title, requestKey })
+            : await deps.incidents.declare({ teamId, reporterId: user, title, severity, requestKey });
         if (r.kind === 'retry') return null;
         noteIncident(r.incident.id);
+        if (r.kind === 'already') {
+          const where = r.incident.channelId ? ` in ${channelLink(r.incident.channelId)}` : '';
+          await tell(`:information_source: This alert is already in incident #${r.incident.number}${where}.`);
+          return null;
+        }
         if (r.kind === 'existing') {
           const where = r.incident.channelId ? ` in <#${r.incident.channelId}>` : '';
           await tell(

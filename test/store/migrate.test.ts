@@ -11,6 +11,10 @@ import { forEachDatabase } from './databases.js';
 
 const TABLES = [
   'action_items',
+  'alert_deliveries',
+  'alert_delivery_hashes',
+  'alert_incidents',
+  'alerts',
   'audit_log',
   'declarations',
   'escalation_jobs',

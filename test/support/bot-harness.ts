@@ -2,11 +2,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createBot } from '../../src/bot.js';
+import { type BotDeps, createBot } from '../../src/bot.js';
 import { loadConfig } from '../../src/config.js';
 import type { FiredJob } from '../../src/incidents/escalation.service.js';
 import type { TimerLoop } from '../../src/incidents/timer-loop.js';
 import type { Runbook } from '../../src/runbook/runbook.js';
+import type { DeliveryRow } from '../../src/store/alert-delivery.repo.js';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { startTestEmbedded } from './embedded-db.js';
@@ -43,6 +44,10 @@ export interface HarnessOptions {
   timers?: boolean;
   /** Escalation tuning passed to createBot (e.g. how long a typed escalate counts as a repeat). */
   escalation?: { repeatWindowMs?: number };
+  /** Alert settings passed to createBot (maintenance windows, the duplicate window). */
+  alerts?: BotDeps['alerts'];
+  /** Start the alert loop (default true). */
+  alertLoop?: boolean;
 }
 
 /** An incident's card: the channel and message it is in, and the incident it belongs to. */
@@ -55,6 +60,8 @@ export interface CardRef {
 export interface BotHarness {
   baseUrl: string;
   timers: TimerLoop<FiredJob>;
+  /** The alert inbox's loop. */
+  alerts: TimerLoop<DeliveryRow>;
   fake: FakeSlack;
   db: Database;
   app: App;
@@ -148,15 +155,17 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
   });
-  const { app, timers, kv, audit, home } = createBot({
+  const { app, timers, kv, audit, home, alerts } = createBot({
     config,
     db,
     runbook: opts.runbook ?? testRunbook(),
     timers: { maxSleepMs: 200 },
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.escalation ? { escalation: opts.escalation } : {}),
+    ...(opts.alerts ? { alerts: opts.alerts } : {}),
   });
   if (opts.timers !== false) timers.start();
+  if (opts.alertLoop !== false) alerts.start();
   const server = (await app.start(0)) as Server;
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -180,6 +189,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
   return {
     baseUrl,
     timers,
+    alerts,
     fake,
     db,
     app,
@@ -211,6 +221,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     async stop() {
       await app.stop();
       await timers.stop();
+      await alerts.stop();
       await home.idle();
       await audit.flush();
       await kv.close();

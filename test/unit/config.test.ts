@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, incidentsChannelName, loadConfig, readIncidentsChannel } from '../../src/config.js';
+import {
+  ConfigError,
+  configSecrets,
+  incidentsChannelName,
+  loadConfig,
+  readIncidentsChannel,
+} from '../../src/config.js';
 
 const BOT = 'xoxb-1111-2222-S3CR3TBOTTOKEN';
 const SIGNING = 'signing-s3cr3t-0123456789abcdef';
@@ -264,6 +270,45 @@ describe('review fixes', () => {
       [{ STATUS_PAGE_TITLE: 'x'.repeat(101) }, /STATUS_PAGE_TITLE must be at most 100 characters/],
     ])('names a bad value (%j)', (env, message) => {
       expect(configError(env).message).toMatch(message);
+    });
+  });
+
+  describe('monitoring alerts', () => {
+    it('are off by default (no way to prove a sender), with a storm cap of 3', () => {
+      expect(loadConfig({}).alerts).toEqual({ token: undefined, signingSecret: undefined, maxIncidents: 3 });
+    });
+
+    it('read the token, the signing secret, both QStash keys and the cap; the secrets are masked', () => {
+      const c = loadConfig({
+        SLACK_BOT_TOKEN: BOT,
+        SLACK_SIGNING_SECRET: SIGNING,
+        ALERTS_TOKEN: 'alerts-T0KEN-0123456789',
+        ALERTS_SIGNING_SECRET: 'alerts-S1GN-0123456789',
+        QSTASH_CURRENT_SIGNING_KEY: 'sig_CURRENT123',
+        QSTASH_NEXT_SIGNING_KEY: 'sig_NEXT456',
+        ALERTS_MAX_INCIDENTS: '5',
+      });
+      expect(c.alerts).toEqual({
+        token: 'alerts-T0KEN-0123456789',
+        signingSecret: 'alerts-S1GN-0123456789',
+        qstash: { currentSigningKey: 'sig_CURRENT123', nextSigningKey: 'sig_NEXT456' },
+        maxIncidents: 5,
+      });
+      expect(configSecrets(c)).toEqual(
+        expect.arrayContaining(['alerts-T0KEN-0123456789', 'alerts-S1GN-0123456789', 'sig_CURRENT123', 'sig_NEXT456']),
+      );
+    });
+
+    it('name a short token, half the QStash keys, and a bad cap, never their values', () => {
+      const msg = configError({
+        ALERTS_TOKEN: 'SHORTT0KEN',
+        QSTASH_CURRENT_SIGNING_KEY: 'sig_L0NEKEY',
+        ALERTS_MAX_INCIDENTS: '0',
+      }).message;
+      expect(msg).toMatch(/ALERTS_TOKEN must be at least 16 characters/);
+      expect(msg).toMatch(/QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY go together/);
+      expect(msg).toMatch(/ALERTS_MAX_INCIDENTS/);
+      expect(msg).not.toMatch(/SHORTT0KEN|L0NEKEY/);
     });
   });
 });

@@ -1,0 +1,42 @@
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import { TITLE_MAX } from '../commands/subcommands.js';
+import { DomainError } from '../incidents/errors.js';
+import type { ListenerDeps } from '../slack/deps.js';
+import { afterAck, replyTo } from '../slack/handle.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
+import { openModal } from '../slack/open-modal.js';
+import { declareModal } from '../templates/declare-modal.js';
+import { ACTION } from '../templates/ids.js';
+import { alertRef, declareMetadata } from '../templates/payloads.js';
+import { channelLink } from '../templates/text.js';
+
+/** A warning alert's Declare incident button: the declare form, prefilled from the alert and its runbook row. */
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
+  app.action<BlockAction<ButtonAction>>(ACTION.declareFromAlert, ({ ack, body, action, respond, client, logger }) => {
+    const tell = replyTo(respond);
+    return afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell },
+      async () => {
+        const alertId = alertRef.decode(action.value);
+        const form = alertId ? await deps.alerts.declareForm(alertId) : null;
+        if (!alertId || !form) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
+        if (form.kind === 'declared') {
+          const where = form.incident.channelId ? ` in ${channelLink(form.incident.channelId)}` : '';
+          await tell(`:information_source: This alert is already in incident #${form.incident.number}${where}.`);
+          return;
+        }
+        const channelId = body.channel?.id ?? body.container?.channel_id ?? '';
+        await openModal(
+          client,
+          body.trigger_id,
+          declareModal(deps.severities, declareMetadata.encode({ from: 'alert', alertId, channelId }), TITLE_MAX, {
+            title: form.title,
+            severity: form.severity,
+            ...(form.about ? { about: form.about } : {}),
+          }),
+        );
+      },
+      { admit: 'gate' },
+    );
+  });
+}

@@ -1,0 +1,113 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Receiver } from '@upstash/qstash';
+import type { AlertsSettings } from '../config.js';
+
+/** The generic hook's HMAC: `X-Alerts-Signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`. */
+export const SIGNATURE_HEADER = 'x-alerts-signature';
+/** Unix seconds when the request was signed; more than five minutes off this machine's clock is refused. */
+export const TIMESTAMP_HEADER = 'x-alerts-timestamp';
+/** The JWT Upstash QStash signs each delivery with. */
+export const QSTASH_HEADER = 'upstash-signature';
+export const MAX_SKEW_SECONDS = 5 * 60;
+
+/** How a hook lets a sender prove who it is. */
+export type AuthMethod = 'bearer' | 'hmac' | 'qstash';
+
+export type AuthResult = { ok: true; method: AuthMethod } | { ok: false; reason: string };
+
+const digest = (s: string | Buffer) => createHash('sha256').update(s).digest();
+/** Equal, compared in constant time (by digest, so the lengths need not match). */
+const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
+const header = (req: IncomingMessage, name: string) => {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
+};
+
+/** The HMAC the generic hook expects for a body signed at `timestamp`, as the header carries it. */
+export function alertSignature(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/**
+ * Checks a delivery's proof of origin against what the hook accepts and the configuration has: a bearer token
+ * (ALERTS_TOKEN), an HMAC signature with a timestamp (ALERTS_SIGNING_SECRET), or a QStash signature (the QSTASH_*
+ * signing keys, checked by @upstash/qstash's Receiver: issuer, expiry and the body's hash). The first proof the
+ * request carries is the one checked; the reason never holds a secret.
+ */
+export class AlertAuth {
+  private readonly qstash: Receiver | null;
+
+  constructor(
+    private readonly settings: Pick<AlertsSettings, 'token' | 'signingSecret' | 'qstash'>,
+    private readonly now: () => number = Date.now,
+  ) {
+    const q = settings.qstash;
+    this.qstash = q
+      ? new Receiver({ currentSigningKey: q.currentSigningKey, nextSigningKey: q.nextSigningKey, devMode: false })
+      : null;
+  }
+
+  /** Whether any of `methods` is configured: a hook with none answers 404. */
+  configured(methods: readonly AuthMethod[]): boolean {
+    return methods.some((m) =>
+      m === 'bearer' ? !!this.settings.token : m === 'hmac' ? !!this.settings.signingSecret : !!this.qstash,
+    );
+  }
+
+  async check(req: IncomingMessage, body: string, methods: readonly AuthMethod[]): Promise<AuthResult> {
+    const authorization = header(req, 'authorization');
+    if (authorization !== undefined && methods.includes('bearer')) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!this.settings.token)
+        return { ok: false, reason: 'bearer tokens are not accepted (ALERTS_TOKEN is not set)' };
+      if (!m || !same(m[1]!, this.settings.token)) return { ok: false, reason: 'wrong bearer token' };
+      return { ok: true, method: 'bearer' };
+    }
+    const signature = header(req, SIGNATURE_HEADER);
+    if (signature !== undefined && methods.includes('hmac')) return this.checkHmac(req, signature, body);
+    const jwt = header(req, QSTASH_HEADER);
+    if (jwt !== undefined && methods.includes('qstash')) return this.checkQstash(jwt, body);
+    return {
+      ok: false,
+      reason: `no ${methods.map((m) => (m === 'bearer' ? 'bearer token' : m === 'hmac' ? `${SIGNATURE_HEADER} signature` : `${QSTASH_HEADER}`)).join(' or ')}`,
+    };
+  }
+
+  private checkHmac(req: IncomingMessage, signature: string, body: string): AuthResult {
+    const secret = this.settings.signingSecret;
+    if (!secret) return { ok: false, reason: 'signed requests are not accepted (ALERTS_SIGNING_SECRET is not set)' };
+    const timestamp = header(req, TIMESTAMP_HEADER)?.trim();
+    if (!timestamp || !/^\d{1,12}$/.test(timestamp)) {
+      return { ok: false, reason: `a signed request needs ${TIMESTAMP_HEADER} (Unix seconds)` };
+    }
+    const skew = Math.round(Number(timestamp) - this.now() / 1000);
+    if (Math.abs(skew) > MAX_SKEW_SECONDS) {
+      return {
+        ok: false,
+        reason: `stale timestamp: ${TIMESTAMP_HEADER} is ${Math.abs(skew)} s in the ${skew > 0 ? 'future' : 'past'}, more than ${MAX_SKEW_SECONDS} s from this machine's clock`,
+      };
+    }
+    if (!same(signature.trim(), alertSignature(secret, timestamp, body))) {
+      return { ok: false, reason: 'the signature does not match the body and timestamp' };
+    }
+    return { ok: true, method: 'hmac' };
+  }
+
+  private async checkQstash(jwt: string, body: string): Promise<AuthResult> {
+    if (!this.qstash) {
+      return {
+        ok: false,
+        reason: 'QStash deliveries are not accepted (the QSTASH_*_SIGNING_KEY variables are not set)',
+      };
+    }
+    try {
+      await this.qstash.verify({ signature: jwt, body });
+      return { ok: true, method: 'qstash' };
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : 'invalid';
+      return { ok: false, reason: `QStash signature refused (${why})` };
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CustomRoute } from '@slack/bolt';
+import { remoteAddress } from '../audit/bad-signatures.js';
+import type { Accepted } from '../incidents/alert.service.js';
+import {
+  type ParsedDelivery,
+  parseAlertmanager,
+  parseGeneric,
+  parseJson,
+  SOURCE_PATTERN,
+} from '../incidents/alert-formats.js';
+import type { AlertRule } from '../incidents/alert-types.js';
+import type { Logger } from '../incidents/ports.js';
+import { isDatabaseUnavailable } from '../store/db.js';
+import type { AlertAuth, AuthMethod } from './alert-auth.js';
+
+export const HOOKS_PREFIX = '/hooks';
+/** Bodies past this are refused (413) without being read further. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** An alert source: the path it posts to, how it proves who it is, and how its payload reads. */
+interface AlertSource {
+  path: string;
+  auth: readonly AuthMethod[];
+  /** The body's JSON as a delivery, or the problem with it; `url` carries the hook's query (`?source=`). */
+  parse(value: unknown, rules: readonly AlertRule[], url: URL): ParsedDelivery;
+}
+
+const sourceParam = (url: URL): string | null => url.searchParams.get('source');
+
+/**
+ * Where alerts come from. A new source is a row: its path, the proofs it may carry, its parser. Alertmanager (and
+ * Grafana Alerting, which sends the same format) authenticates with `http_config.authorization` (a bearer token);
+ * the generic format also with an HMAC signature or a QStash signature.
+ */
+export const ALERT_SOURCES: Record<'alertmanager' | 'generic', AlertSource> = {
+  alertmanager: {
+    path: `${HOOKS_PREFIX}/alertmanager`,
+    auth: ['bearer'],
+    parse(value, rules, url) {
+      const source = sourceParam(url) ?? 'alertmanager';
+      if (!SOURCE_PATTERN.test(source)) {
+        const message = 'source (query): must be 1 to 64 letters, digits, dots, dashes, colons or underscores';
+        return { ok: false, problem: { error: 'invalid_payload', message, problems: [message] } };
+      }
+      return parseAlertmanager(value, rules, source);
+    },
+  },
+  generic: {
+    path: `${HOOKS_PREFIX}/alerts`,
+    auth: ['bearer', 'hmac', 'qstash'],
+    parse: (value, rules) => parseGeneric(value, rules),
+  },
+};
+
+export interface AlertHookDeps {
+  auth: AlertAuth;
+  rules: readonly AlertRule[];
+  accept(delivery: Extract<ParsedDelivery, { ok: true }>['delivery'], body: string): Promise<Accepted>;
+  log: Pick<Logger, 'warn' | 'info'>;
+}
+
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** A body past the limit is still read (and dropped) up to this, so the sender hears the 413 instead of a reset. */
+const DRAIN_MAX_BYTES = 8 * MAX_BODY_BYTES;
+
+/** The body as text; null when it is over `max` bytes, whatever Content-Length said. */
+function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= max) chunks.push(c);
+      else if (size > DRAIN_MAX_BYTES) {
+        resolve(null);
+        req.destroy();
+      }
+    });
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** One hook: method, configured, size, proof of origin, JSON, payload; then the delivery is written and 202. */
+async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessage, res: ServerResponse) {
+  if (req.method !== 'POST') {
+    req.resume();
+    return reply(res, 405, { error: 'method_not_allowed', message: `${src.path} takes POST.` }, { allow: 'POST' });
+  }
+  if (!deps.auth.configured(src.auth)) {
+    req.resume();
+    return reply(res, 404, {
+      error: 'not_found',
+      message: 'Alerts are not received: set ALERTS_TOKEN (or ALERTS_SIGNING_SECRET or the QStash signing keys).',
+    });
+  }
+  const body = await readBody(req, MAX_BODY_BYTES);
+  if (body === null) {
+    return reply(res, 413, { error: 'too_large', message: `The body is over ${MAX_BODY_BYTES} bytes (1 MB).` });
+  }
+  const who = await deps.auth.check(req, body, src.auth);
+  if (!who.ok) {
+    deps.log.warn(`Refused alerts posted to ${src.path} from ${remoteAddress(req)}: ${who.reason}`);
+    return reply(
+      res,
+      401,
+      { error: 'unauthorized', message: `Refused: ${who.reason}.` },
+      src.auth.includes('bearer') ? { 'www-authenticate': 'Bearer' } : {},
+    );
+  }
+  const json = parseJson(body);
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const parsed = json.ok ? src.parse(json.value, deps.rules, url) : json;
+  if (!parsed.ok) return reply(res, 400, { ...parsed.problem });
+  const r = await deps.accept(parsed.delivery, body);
+  reply(res, 202, { status: r.duplicate ? 'duplicate' : 'accepted', delivery: r.delivery, alerts: r.alerts });
+}
+
+/**
+ * The hooks as routes of the bot's HTTP server (Bolt's receiver in HTTP mode, its health server in Socket Mode):
+ * `POST /hooks/alertmanager`, `POST /hooks/alerts`, and 404 for any other path under /hooks. Nothing a sender does
+ * gets a 5xx, save the database being unreachable (503: nothing was recorded, send it again).
+ */
+export function alertHookRoutes(deps: AlertHookDeps): CustomRoute[] {
+  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+  const guarded =
+    (fn: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+    (req: IncomingMessage, res: ServerResponse) => {
+      fn(req, res).catch((err) => {
+        const unavailable = isDatabaseUnavailable(err) || (err as { code?: string })?.code === 'database_busy';
+        deps.log.warn(`alerts posted to ${req.url} could not be recorded`, err);
+        reply(res, 503, {
+          error: 'unavailable',
+          message: unavailable
+            ? 'The database cannot be reached; nothing was recorded. Send it again.'
+            : 'The delivery could not be recorded; nothing was kept. Send it again.',
+        });
+      });
+    };
+  return [
+    ...Object.values(ALERT_SOURCES).map((src) => ({
+      path: src.path,
+      method: methods,
+      handler: guarded((req, res) => handle(src, deps, req, res)),
+    })),
+    {
+      path: `${HOOKS_PREFIX}/*rest`,
+      method: methods,
+      handler: guarded(async (req, res) => {
+        req.resume();
+        reply(res, 404, {
+          error: 'not_found',
+          message: `No hook at ${new URL(req.url ?? '/', 'http://localhost').pathname}; alerts go to ${Object.values(
+            ALERT_SOURCES,
+          )
+            .map((s) => s.path)
+            .join(' or ')}.`,
+        });
+      }),
+    },
+  ];
+}

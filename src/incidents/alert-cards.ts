@@ -1,0 +1,74 @@
+import { alertIncidentsOf, alertsOf } from '../store/alert.repo.js';
+import type { Queryable } from '../store/db.js';
+import { getIncident } from '../store/incident.repo.js';
+import type { AlertCardView, AlertRule } from './alert-types.js';
+import type { EscalationView, IncidentChat } from './ports.js';
+import type { Incident } from './types.js';
+
+/** Alerts the card lists at most; the rest are counted ("and N more") and listed by `/incident alerts`. */
+export const CARD_ALERTS_MAX = 8;
+
+/**
+ * What the card of an incident opened from (or joined by) alerts shows about them, read when the card is rendered so
+ * that every change to the incident (severity, acknowledgement) keeps the alert section.
+ */
+export class AlertCards {
+  constructor(
+    private readonly db: Queryable,
+    private readonly rules: ReadonlyMap<string, AlertRule>,
+    private readonly maxIncidents: number,
+  ) {}
+
+  /** The alert section of an incident's card; undefined for an incident that has no alerts. */
+  async view(incidentId: number): Promise<AlertCardView | undefined> {
+    const ais = await alertIncidentsOf(this.db, incidentId);
+    if (ais.length === 0) return undefined;
+    const { alerts, firing, total } = await alertsOf(
+      this.db,
+      ais.map((a) => a.id),
+      CARD_ALERTS_MAX,
+    );
+    const ruleNames = [...new Set([...ais.map((a) => a.rule), ...alerts.map((a) => a.rule)])];
+    const rules = ruleNames.flatMap((n) => {
+      const r = n ? this.rules.get(n) : undefined;
+      return r
+        ? [{ name: r.name, action: r.action, threshold: r.threshold, duration: r.duration, metric: r.metric }]
+        : [];
+    });
+    const stormy = ais.find((a) => a.storm);
+    const previousId = ais.find((a) => a.previousIncidentId !== null)?.previousIncidentId ?? null;
+    const previous = previousId ? await getIncident(this.db, previousId) : null;
+    return {
+      sources: [...new Set(ais.map((a) => a.source))],
+      firing,
+      resolved: total - firing,
+      total,
+      alerts,
+      rules,
+      storm: stormy ? { source: stormy.source, maxIncidents: this.maxIncidents } : null,
+      follows: previous ? { number: previous.number, channelId: previous.channelId } : null,
+    };
+  }
+
+  /** The incident chat with every card it posts or refreshes carrying the incident's alert section. */
+  decorate(inner: IncidentChat): IncidentChat {
+    const cards = this;
+    return {
+      openChannel: (incident, onCreated) => inner.openChannel(incident, onCreated),
+      abandonChannel: (channelId) => inner.abandonChannel(channelId),
+      async postCard(incident: Incident, escalation?: EscalationView) {
+        return inner.postCard(incident, escalation, await cards.view(incident.id));
+      },
+      pinCard: (incident) => inner.pinCard(incident),
+      async refreshCard(incident: Incident, escalation?: EscalationView) {
+        await inner.refreshCard(incident, escalation, await cards.view(incident.id));
+      },
+      tellDeclarer: (report) => inner.tellDeclarer(report),
+      announce: (incident) => inner.announce(incident),
+      notify: (incident, notice) => inner.notify(incident, notice),
+      resolveContacts: (ids) => inner.resolveContacts(ids),
+      sendPage: (incident, page, userId) => inner.sendPage(incident, page, userId),
+      inviteToChannel: (incident, userIds) => inner.inviteToChannel(incident, userIds),
+    };
+  }
+}

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { type ZodError, z } from 'zod';
+import { matchRule } from '../runbook/alert-rules.js';
+import {
+  ALERT_LEVELS,
+  ALERT_STATUSES,
+  type AlertDelivery,
+  type AlertLevel,
+  type AlertRule,
+  type IncomingAlert,
+} from './alert-types.js';
+import { cleanText } from './text.js';
+
+/**
+ * What was wrong with a delivery, for the sender: a code (`malformed_json`, `missing_field`, `unknown_status`,
+ * `unknown_level`, `invalid_payload`), a sentence naming the first problem, and every problem with its field.
+ */
+export interface PayloadProblem {
+  error: string;
+  message: string;
+  problems: string[];
+}
+
+export type ParsedDelivery = { ok: true; delivery: AlertDelivery } | { ok: false; problem: PayloadProblem };
+
+/** Longest text kept from a delivery's fields (summaries, label values); the rest is cut. */
+const MAX_TEXT = 1000;
+const MAX_LABELS = 64;
+/** A source names where alerts come from in the card and storm control: `alertmanager`, `integration-metrics`. */
+export const SOURCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+const missing = (what: string) => (iss: { input: unknown }) => (iss.input === undefined ? 'is missing' : what);
+const text = (max = MAX_TEXT) =>
+  z.string({ error: missing('must be text') }).transform((s) => clip(cleanText(s).trim(), max));
+const status = z.enum(ALERT_STATUSES, {
+  error: missing('is not a status; use "firing" or "resolved"'),
+});
+const labels = z
+  .record(z.string(), z.string({ error: 'must be text' }), { error: missing('must be an object of text values') })
+  .refine((l) => Object.keys(l).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`);
+/** A number or a text (`"12.5%"`): kept as text. */
+const quantity = z
+  .union([z.number(), z.string()], { error: 'must be a number or a text' })
+  .transform((v) => clip(String(v), 100));
+
+function clip(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
+}
+
+/** The codes a sender can act on, by what the first problem is. */
+function problemOf(err: ZodError, extra: string[] = []): PayloadProblem {
+  const problems = [...err.issues.map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`), ...extra];
+  const first = err.issues[0];
+  const field = String(first?.path.at(-1) ?? '');
+  const error =
+    first?.message === 'is missing'
+      ? 'missing_field'
+      : field === 'status'
+        ? 'unknown_status'
+        : field === 'level' || field === 'severity'
+          ? 'unknown_level'
+          : 'invalid_payload';
+  return { error, message: problems[0] ?? 'the payload is not valid', problems };
+}
+
+const levelProblem = (path: string, value: string): PayloadProblem => {
+  const message = `${path}: "${clip(value, 40)}" is not a level; use ${ALERT_LEVELS.map((l) => `"${l}"`).join(', ')}`;
+  return { error: 'unknown_level', message, problems: [message] };
+};
+
+/** JSON text to a value; a body that is not JSON is named as such. */
+export function parseJson(body: string): { ok: true; value: unknown } | { ok: false; problem: PayloadProblem } {
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch (err) {
+    const message = `the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`;
+    return { ok: false, problem: { error: 'malformed_json', message, problems: [message] } };
+  }
+}
+
+// --- Prometheus Alertmanager (and Grafana Alerting): the webhook format, version 4 ---------------------------------
+
+const amAlert = z.object({
+  status,
+  labels: labels.refine((l) => typeof l.alertname === 'string' && l.alertname.trim() !== '', {
+    message: 'must hold alertname',
+  }),
+  annotations: labels.default({}),
+  startsAt: z.string({ error: missing('must be a time') }),
+  endsAt: z.string({ error: 'must be a time' }).optional(),
+  generatorURL: z.string({ error: 'must be text' }).optional(),
+  fingerprint: z.string({ error: 'must be text' }).min(1).max(200).optional(),
+});
+
+const amPayload = z.object({
+  version: z
+    .string({ error: 'must be text' })
+    .refine((v) => v === '4', 'must be "4" (the webhook format this reads)')
+    .optional(),
+  status,
+  receiver: z.string({ error: 'must be text' }).optional(),
+  groupKey: z
+    .string({ error: missing('must be text') })
+    .min(1, 'must not be empty')
+    .max(2000),
+  groupLabels: labels.default({}),
+  commonLabels: labels.default({}),
+  commonAnnotations: labels.default({}),
+  externalURL: z.string({ error: 'must be text' }).optional(),
+  alerts: z.array(amAlert, { error: missing('must be a list of alerts') }).min(1, 'must hold at least one alert'),
+});
+
+/** Alertmanager's "zero" time, sent as endsAt of an alert with no end yet. */
+const isZeroTime = (t: string | undefined) => !t || t.startsWith('0001-01-01');
+
+/** The labels' own fingerprint, for a sender too old to send one (sorted name=value pairs, hashed). */
+function labelFingerprint(l: Record<string, string>): string {
+  const pairs = Object.keys(l)
+    .sort()
+    .map((k) => `${k}=${l[k]}`);
+  return createHash('sha256').update(pairs.join('\u0000')).digest('hex').slice(0, 16);
+}
+
+/**
+ * An Alertmanager (or Grafana) webhook delivery. The alert's level is its runbook row's (by alertname or the `metric`
+ * label), else its `severity` label (`critical`, `warning`, `info`; none: warning); an unknown severity label with no
+ * row is refused, since guessing could page someone or hide an outage.
+ */
+export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], source: string): ParsedDelivery {
+  const r = amPayload.safeParse(value);
+  if (!r.success) return { ok: false, problem: problemOf(r.error) };
+  const p = r.data;
+  const alerts: IncomingAlert[] = [];
+  for (const [i, a] of p.alerts.entries()) {
+    const name = a.labels.alertname!.trim();
+    const severity = a.labels.severity?.trim().toLowerCase();
+    const stated = ALERT_LEVELS.find((l) => l === severity) ?? null;
+    const rule = matchRule(rules, { name, metric: a.labels.metric ?? null, level: stated });
+    if (!rule && severity && !stated)
+      return { ok: false, problem: levelProblem(`alerts.${i}.labels.severity`, severity) };
+    const level: AlertLevel = rule?.level ?? stated ?? 'warning';
+    const note = (k: string) => a.annotations[k] ?? p.commonAnnotations[k];
+    const summary = note('summary') ?? note('description') ?? note('message') ?? name;
+    alerts.push({
+      fingerprint: a.fingerprint ?? labelFingerprint(a.labels),
+      name: clip(name, 200),
+      status: a.status,
+      level,
+      rule: rule?.name ?? null,
+      summary: clip(cleanText(summary).trim() || name, MAX_TEXT),
+      service: a.labels.service ?? a.labels.job ?? null,
+      metric: a.labels.metric ?? rule?.metric ?? null,
+      value: note('value') ?? null,
+      threshold: note('threshold') ?? rule?.threshold ?? null,
+      labels: a.labels,
+      url: a.generatorURL || note('runbook_url') || null,
+      startsAt: a.startsAt,
+      endsAt: isZeroTime(a.endsAt) ? null : (a.endsAt ?? null),
+    });
+  }
+  return { ok: true, delivery: { source, format: 'alertmanager', groupKey: p.groupKey, alerts } };
+}
+
+// --- The generic format: anything else (IntegrationMetrics evaluations, scripts, cron checks) -----------------------
+
+const genericPayload = z.object({
+  source: z
+    .string({ error: missing('must be text') })
+    .regex(SOURCE_PATTERN, 'must be 1 to 64 letters, digits, dots, dashes, colons or underscores'),
+  key: z
+    .string({ error: missing('must be text') })
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters'),
+  status,
+  level: z.enum(ALERT_LEVELS, { error: missing('is not a level; use "critical", "warning" or "info"') }),
+  /** The alert's name (matched against the runbook's rows); default its row's name, else its metric, else its key. */
+  name: text(200).optional(),
+  metric: text(200).optional(),
+  value: quantity.optional(),
+  threshold: quantity.optional(),
+  service: text(200).optional(),
+  summary: text().optional(),
+  labels: labels.optional(),
+  url: z.url({ error: 'must be a URL' }).max(2000).optional(),
+});
+
+/**
+ * A delivery in the generic format: one alert. Its runbook row is found by name or metric (of its own level); the
+ * row decides the level, else the alert's `level`.
+ */
+export function parseGeneric(value: unknown, rules: readonly AlertRule[]): ParsedDelivery {
+  const r = genericPayload.safeParse(value);
+  if (!r.success) return { ok: false, problem: problemOf(r.error) };
+  const a = r.data;
+  const rule = matchRule(rules, { name: a.name ?? null, metric: a.metric ?? null, level: a.level });
+  const name = a.name || rule?.name || a.metric || a.key;
+  const summary =
+    a.summary ||
+    [
+      a.service,
+      a.metric ?? name,
+      a.value !== undefined ? `is ${a.value}` : null,
+      a.threshold ? `(${a.threshold})` : null,
+    ]
+      .filter(Boolean)
+      .join(' ');
+  return {
+    ok: true,
+    delivery: {
+      source: a.source,
+      format: 'generic',
+      groupKey: a.key,
+      alerts: [
+        {
+          fingerprint: a.key,
+          name: clip(name, 200),
+          status: a.status,
+          level: rule?.level ?? a.level,
+          rule: rule?.name ?? null,
+          summary,
+          service: a.service ?? null,
+          metric: a.metric ?? rule?.metric ?? null,
+          value: a.value ?? null,
+          threshold: a.threshold ?? rule?.threshold ?? null,
+          labels: a.labels ?? {},
+          url: a.url ?? null,
+          startsAt: null,
+          endsAt: null,
+        },
+      ],
+    },
+  };
+}

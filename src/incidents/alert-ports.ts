@@ -1,0 +1,36 @@
+import type { AlertCardView, AlertNoticeView } from './alert-types.js';
+import type { Incident } from './types.js';
+
+/** What alerts need from the chat platform, beyond the incident's own (channel, card, pages). */
+export interface AlertChat {
+  /** The workspace and the bot's own user: incidents opened from alerts are declared there, reported by the bot. */
+  self(): Promise<{ teamId: string; botUserId: string }>;
+  /**
+   * Posts a warning's notice in the incidents channel, with a Declare incident button while nobody has; null when no
+   * incidents channel is configured.
+   */
+  postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null>;
+  updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void>;
+  /** Tells the incident's channel that every alert of it has resolved, and offers Resolve incident. */
+  offerResolve(incident: Incident, alerts: AlertCardView): Promise<void>;
+}
+
+/** An alert as a maintenance window is asked about it. */
+export interface MaintenanceQuery {
+  source: string;
+  name: string;
+  service: string | null;
+  labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * The runbook's Maintenance Windows (weekly, monthly, quarterly), when they are declared. During one, an alert whose
+ * runbook row says `during_maintenance: record` is recorded and shown, not declared. Maintenance windows do not exist
+ * in the bot yet: NOT_IN_MAINTENANCE is the port's only implementation, and this is where they plug in.
+ */
+export interface MaintenanceWindows {
+  inMaintenance(alert: MaintenanceQuery, at: Date): Promise<boolean>;
+}
+
+/** No maintenance window is ever declared (the bot has none yet): every alert is handled as usual. */
+export const NOT_IN_MAINTENANCE: MaintenanceWindows = { inMaintenance: async () => false };

@@ -1,0 +1,250 @@
+import {
+  type AlertIncidentRow,
+  type AlertRow,
+  alertCounts,
+  countRecentAlertIncidents,
+  insertAlert,
+  insertAlertIncident,
+  latestAlert,
+  latestOpenAlertIncidentOfSource,
+  linkAlerts,
+  markStorm,
+  openAlertIncidentOfGroup,
+  planNotice,
+  setAllResolved,
+  updateAlert,
+} from '../store/alert.repo.js';
+import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
+import type { Queryable } from '../store/db.js';
+import { insertEvent } from '../store/event.repo.js';
+import type { MaintenanceWindows } from './alert-ports.js';
+import type { AlertRule, AlertStep, IncomingAlert } from './alert-types.js';
+import { cleanTitle, isBlank } from './text.js';
+
+/** Storm control's window: at most `maxIncidents` incidents opened from one source's alerts in it. */
+export const STORM_WINDOW_MS = 10 * 60_000;
+/** Titles are cut as a typed one is limited. */
+const TITLE_MAX = 150;
+
+/** What became of one alert in a delivery. */
+type Transition = 'fired' | 'repeat' | 'resolved' | 'still_resolved';
+
+interface Touched {
+  alert: AlertRow;
+  transition: Transition;
+  /** The open alert incident it was in before this delivery (null: none). */
+  was: AlertIncidentRow | null;
+  /** The resolved incident its previous row belonged to (it fired again after that incident). */
+  previousIncidentId: number | null;
+}
+
+/** A critical alert firing outside any open incident: it needs one. */
+const needsIncident = (t: Touched) =>
+  t.alert.level === 'critical' && t.alert.status === 'firing' && !t.alert.maintenance && !isOpen(t.was);
+
+/** Still taking alerts: being declared, or declared and its incident not resolved. */
+export function isOpen(ai: AlertIncidentRow | null): ai is AlertIncidentRow {
+  if (!ai) return false;
+  return (
+    ai.state === 'declaring' || (ai.state === 'declared' && ai.incidentId !== null && ai.incidentStatus !== 'resolved')
+  );
+}
+
+/** Over: its row starts again when the alert fires (a new row, in a new incident if it is critical). */
+function isClosed(alert: AlertRow, ai: AlertIncidentRow | null): boolean {
+  if (alert.alertIncidentId !== null && ai) return !isOpen(ai);
+  return alert.status === 'resolved';
+}
+
+export function alertTitle(summary: string, name: string): string {
+  const t = cleanTitle(summary).replace(/\s+/g, ' ').trim();
+  const title = isBlank(t) ? name : t;
+  const chars = [...title];
+  return chars.length > TITLE_MAX ? `${chars.slice(0, TITLE_MAX - 1).join('')}…` : title;
+}
+
+/**
+ * Records one delivery, in the caller's transaction, and decides what it leads to (the plan). Per alert: a new row
+ * (first seen, or firing again after its incident was resolved), or its row updated (state, last seen, count). Per
+ * group: critical alerts that fire without an open incident get one (declared by the plan's first step), unless storm
+ * control sends them to the source's latest open one; every alert of a group with an incident joins it. The timeline
+ * gets each alert's first firing and its resolution (not repeats); warnings without an incident get a notice.
+ */
+export class AlertRecorder {
+  constructor(
+    private readonly rules: ReadonlyMap<string, AlertRule>,
+    private readonly maxIncidents: number,
+    private readonly maintenance: MaintenanceWindows,
+  ) {}
+
+  async record(tx: Queryable, d: DeliveryRow): Promise<AlertStep[]> {
+    // One group at a time (deliveries of a group are also claimed in order); the source's lock is taken below only
+    // to open an incident, for storm control counts per source.
+    await lockGroup(tx, d.source, d.groupKey);
+    const touched: Touched[] = [];
+    for (const a of d.alerts) {
+      const t = await this.recordAlert(tx, d, a);
+      if (t) touched.push(t);
+    }
+    const plan: AlertStep[] = [];
+    const target = await this.incidentFor(tx, d, touched, plan);
+
+    const cards = new Set<number>();
+    /** Every alert incident this delivery changed: whether all its alerts have now resolved is looked at below. */
+    const changed = new Set<number>();
+    for (const t of touched) {
+      let ai = isOpen(t.was) ? t.was : null;
+      const joins = target !== null && !ai && (target.group || needsIncident(t));
+      if (target && joins) {
+        await linkAlerts(tx, [t.alert.id], target.ai.id);
+        ai = target.ai;
+      }
+      if (ai) {
+        changed.add(ai.id);
+        // An incident still being declared gets its card (with every alert recorded by then) once it is declared.
+        if (ai.state === 'declared') cards.add(ai.id);
+        // The timeline: first firing (or joining an incident firing) and resolution; a declaring incident gets its
+        // alerts' events when it is made whole.
+        if (ai.state === 'declared' && ai.incidentId) {
+          const kind =
+            t.transition === 'resolved'
+              ? 'alert_resolved'
+              : t.alert.status === 'firing' && (t.transition === 'fired' || joins)
+                ? 'alert_fired'
+                : null;
+          if (kind) await insertEvent(tx, ai.incidentId, kind, null, alertEventDetails(t.alert));
+        }
+        continue;
+      }
+      const notice = t.alert.level === 'warning' && !t.alert.maintenance;
+      if (notice && t.alert.status === 'firing' && !t.alert.noticePlanned) {
+        await planNotice(tx, t.alert.id);
+        plan.push({ kind: 'notice', alert: t.alert.id });
+      } else if (notice && t.alert.noticePlanned && (t.transition === 'fired' || t.transition === 'resolved')) {
+        plan.push({ kind: 'notice', alert: t.alert.id });
+      }
+    }
+    for (const id of changed) {
+      if (cards.has(id)) plan.push({ kind: 'card', alertIncident: id });
+      const ai = id === target?.ai.id ? target.ai : touched.find((t) => t.was?.id === id)?.was;
+      const counts = await alertCounts(tx, [id]);
+      if (counts.firing === 0 && counts.total > 0 && !ai?.allResolvedAt) {
+        await setAllResolved(tx, id, true);
+        plan.push({ kind: 'all_resolved', alertIncident: id });
+      } else if (counts.firing > 0 && ai?.allResolvedAt) {
+        await setAllResolved(tx, id, false);
+      }
+    }
+    await markRecorded(tx, d.id, plan);
+    return plan;
+  }
+
+  /** Records one alert of the delivery; null when this delivery was recorded for it already. */
+  private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert): Promise<Touched | null> {
+    const latest = await latestAlert(tx, d.source, a.fingerprint);
+    const rule = a.rule ? this.rules.get(a.rule) : undefined;
+    const maintenance =
+      rule?.duringMaintenance === 'record' &&
+      (await this.maintenance.inMaintenance(
+        { source: d.source, name: a.name, service: a.service, labels: a.labels },
+        new Date(),
+      ));
+    if (!latest || (a.status === 'firing' && isClosed(latest.alert, latest.alertIncident))) {
+      const alert = await insertAlert(tx, d.source, d.groupKey, a, d.id, maintenance);
+      const previousIncidentId =
+        latest?.alertIncident?.incidentStatus === 'resolved' ? latest.alertIncident.incidentId : null;
+      return { alert, transition: a.status === 'firing' ? 'fired' : 'still_resolved', was: null, previousIncidentId };
+    }
+    if (latest.alert.lastDeliveryId >= d.id) return null;
+    const before = latest.alert.status;
+    const alert = await updateAlert(tx, latest.alert.id, a, d.id, maintenance);
+    const transition: Transition =
+      before === 'firing'
+        ? a.status === 'firing'
+          ? 'repeat'
+          : 'resolved'
+        : a.status === 'firing'
+          ? 'fired'
+          : 'still_resolved';
+    return { alert, transition, was: latest.alertIncident, previousIncidentId: null };
+  }
+
+  /**
+   * The alert incident this delivery's alerts go to: the group's open one; else, when a critical alert fires outside
+   * any open incident (and not in a maintenance window its row heeds), a new one, or past the storm cap the source's
+   * latest open one, marked a storm. `group`: it is the group's own (every alert of the delivery joins it);
+   * `created`: it is new (its card comes with its declaration).
+   */
+  private async incidentFor(
+    tx: Queryable,
+    d: DeliveryRow,
+    touched: Touched[],
+    plan: AlertStep[],
+  ): Promise<{ ai: AlertIncidentRow; group: boolean; created: boolean } | null> {
+    const own = await openAlertIncidentOfGroup(tx, d.source, d.groupKey);
+    if (own) return { ai: own, group: true, created: false };
+    const lead = touched.filter(needsIncident);
+    const first = lead[0];
+    if (!first) return null;
+    await lockSource(tx, d.source);
+    if ((await countRecentAlertIncidents(tx, d.source, STORM_WINDOW_MS)) >= this.maxIncidents) {
+      const latest = await latestOpenAlertIncidentOfSource(tx, d.source);
+      if (latest) {
+        if (!latest.storm) await markStorm(tx, latest.id);
+        return { ai: { ...latest, storm: true }, group: false, created: false };
+      }
+      // Nothing open to join: a new incident all the same, for no critical alert goes without one.
+    }
+    const rule = first.alert.rule ? this.rules.get(first.alert.rule) : undefined;
+    const previous = lead.map((t) => t.previousIncidentId).find((id) => id !== null) ?? null;
+    const id = await insertAlertIncident(tx, {
+      source: d.source,
+      groupKey: d.groupKey,
+      title: alertTitle(first.alert.summary, first.alert.name),
+      severity: rule?.severity ?? 1,
+      rule: rule?.name ?? null,
+      previousIncidentId: previous,
+    });
+    plan.push({ kind: 'declare', alertIncident: id });
+    const ai: AlertIncidentRow = {
+      id,
+      source: d.source,
+      groupKey: d.groupKey,
+      state: 'declaring',
+      incidentId: null,
+      previousIncidentId: previous,
+      title: '',
+      severity: rule?.severity ?? 1,
+      rule: rule?.name ?? null,
+      declaredBy: null,
+      storm: false,
+      allResolvedAt: null,
+      createdAt: new Date(),
+      incidentStatus: null,
+    };
+    return { ai, group: true, created: true };
+  }
+}
+
+/** Recording a group's alerts, until the transaction ends. Taken before the source's lock, never after. */
+export async function lockGroup(tx: Queryable, source: string, groupKey: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alerts:${source}:${groupKey}`]);
+}
+
+/** Opening (or joining, past the storm cap) an incident for a source, until the transaction ends. */
+export async function lockSource(tx: Queryable, source: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alerts:${source}`]);
+}
+
+/** What an alert's timeline event records. */
+export function alertEventDetails(a: AlertRow): Record<string, unknown> {
+  return {
+    alert: a.id,
+    name: a.name,
+    level: a.level,
+    summary: a.summary,
+    source: a.source,
+    ...(a.status === 'resolved' && a.resolvedAt ? { resolvedAt: a.resolvedAt.toISOString() } : {}),
+    firstSeen: a.firstSeen.toISOString(),
+  };
+}

@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AlertIncidentRow,
+  type AlertRow,
+  alertsOfAlertIncident,
+  getAlert,
+  getAlertIncident,
+  linkDeclared,
+  linkIncident,
+  recordNotice,
+  setAlertIncidentState,
+} from '../store/alert.repo.js';
+import type { Database, Queryable } from '../store/db.js';
+import { insertEvent } from '../store/event.repo.js';
+import { getIncident, isDeclaring } from '../store/incident.repo.js';
+import type { AlertCards } from './alert-cards.js';
+import type { AlertChat } from './alert-ports.js';
+import { alertEventDetails, lockGroup, lockSource } from './alert-recorder.js';
+import type { AlertNoticeView, AlertRule, AlertStep } from './alert-types.js';
+import { AlreadyDoneError, DomainError } from './errors.js';
+import type { IncidentService } from './incident.service.js';
+import type { Logger } from './ports.js';
+
+/** Refreshes of one incident's card from one process are at least this far apart (Slack's chat.update limits). */
+const CARD_INTERVAL_MS = 1000;
+
+/** A step that cannot be done yet (the incident is still being declared): tried again shortly, not a failure. */
+export class NotYet extends Error {}
+
+/**
+ * What a recorded delivery does outside the database, step by step (AlertStep): declare an alert incident through the
+ * incident service (reported by the bot, on behalf of the source), refresh a card, post or update a warning's notice,
+ * tell the channel every alert resolved (or resolve, for a row that says auto_resolve). Each can run again after an
+ * interruption and does its work once: declaring checks the alert incident's link, the notice its recorded message.
+ */
+export class AlertSteps {
+  private readonly refreshing = new Map<number, { started: boolean; again: boolean; done: Promise<void> }>();
+  /** When each incident's card was last refreshed from here (refreshes of one card are at least a second apart). */
+  private readonly refreshedAt = new Map<number, number>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly incidents: IncidentService,
+    private readonly chat: AlertChat,
+    private readonly cards: AlertCards,
+    private readonly rules: ReadonlyMap<string, AlertRule>,
+    private readonly log: Logger = console,
+  ) {}
+
+  run(step: AlertStep): Promise<void> {
+    switch (step.kind) {
+      case 'declare':
+        return this.declare(step.alertIncident);
+      case 'card':
+        return this.card(step.alertIncident);
+      case 'notice':
+        return this.notice(step.alert);
+      case 'all_resolved':
+        return this.allResolved(step.alertIncident);
+    }
+  }
+
+  /** The incident of an alert incident once it is declared; null when there is none to act on. */
+  private async declaredIncident(alertIncidentId: number): Promise<{ incidentId: number } | null> {
+    const ai = await getAlertIncident(this.db, alertIncidentId);
+    if (!ai || ai.state === 'failed') return null;
+    if (ai.state === 'declaring') throw new NotYet(`alert incident ${ai.id} is still being declared`);
+    return ai.incidentId === null ? null : { incidentId: ai.incidentId };
+  }
+
+  /** Declares the incident of an alert incident, through the incident service, as if the bot had typed it. */
+  async declare(alertIncidentId: number): Promise<void> {
+    const ai = await getAlertIncident(this.db, alertIncidentId);
+    if (ai?.state !== 'declaring') return;
+    if (ai.incidentId !== null) {
+      // Declared by an earlier attempt (or another process): done once whole; its declaration is finished by the
+      // declarations sweep if its process died.
+      const declaring = await isDeclaring(this.db, ai.incidentId);
+      if (declaring !== false) throw new NotYet(`incident ${ai.incidentId} is still being declared`);
+      await this.declared(ai);
+      return this.refreshCard(ai.incidentId);
+    }
+    const self = await this.chat.self();
+    const r = await this.incidents.declare(
+      {
+        teamId: self.teamId,
+        reporterId: self.botUserId,
+        title: ai.title,
+        severity: ai.severity,
+        requestKey: `alerts:${ai.id}:${randomUUID()}`,
+      },
+      {
+        within: async (tx, incident) => {
+          if (!(await linkIncident(tx, ai.id, incident.id))) {
+            throw new DomainError('alert_incident_taken', 'Another process is declaring this alert incident.');
+          }
+          await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId);
+        },
+      },
+    );
+    if (r.kind === 'declared') {
+      await this.declared(ai);
+      // Alerts recorded while it was being declared may have come after its card was posted.
+      return this.refreshCard(r.incident.id);
+    }
+    if (r.kind === 'existing') {
+      // The bot declared the same title moments ago (another group, same summary): these alerts join it.
+      await this.db.transaction(async (tx) => {
+        await lockGroup(tx, ai.source, ai.groupKey);
+        await lockSource(tx, ai.source);
+        await linkDeclared(tx, ai.id, r.incident.id);
+        await this.recordOpening(tx, ai.id, r.incident.id, ai.source, ai.previousIncidentId);
+      });
+      await this.refreshCard(r.incident.id);
+    }
+  }
+
+  /**
+   * Marks an alert incident declared under its group's and its source's locks, so that a delivery being recorded
+   * meanwhile either is on the card refreshed after this, or sees it declared and refreshes the card itself.
+   */
+  private async declared(ai: AlertIncidentRow): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await lockGroup(tx, ai.source, ai.groupKey);
+      await lockSource(tx, ai.source);
+      await setAlertIncidentState(tx, ai.id, 'declared');
+    });
+  }
+
+  /** The timeline of an incident opened from alerts: where they came from, and each alert's firing (and resolution). */
+  async recordOpening(
+    tx: Queryable,
+    alertIncidentId: number,
+    incidentId: number,
+    source: string,
+    previousIncidentId: number | null,
+  ): Promise<void> {
+    const alerts = await alertsOfAlertIncident(tx, alertIncidentId);
+    const previous = previousIncidentId ? await getIncident(tx, previousIncidentId) : null;
+    await insertEvent(tx, incidentId, 'note', null, {
+      text: `Opened from ${alerts.length === 1 ? 'an alert' : `${alerts.length} alerts`} of ${source}${previous ? `; the same alert opened incident #${previous.number} before, resolved` : ''}`,
+    });
+    for (const a of alerts) {
+      await insertEvent(tx, incidentId, 'alert_fired', null, alertEventDetails({ ...a, status: 'firing' }));
+      if (a.status === 'resolved') await insertEvent(tx, incidentId, 'alert_resolved', null, alertEventDetails(a));
+    }
+  }
+
+  async card(alertIncidentId: number): Promise<void> {
+    const declared = await this.declaredIncident(alertIncidentId);
+    if (declared) await this.refreshCard(declared.incidentId);
+  }
+
+  /**
+   * Refreshes an incident's card; while a refresh of it is waiting or running, later ones wait for one more that
+   * starts after them, and refreshes of one card are at least CARD_INTERVAL_MS apart: a burst of alerts costs a card
+   * update a second, not one each. Each caller returns once the card shows its change.
+   */
+  refreshCard(incidentId: number): Promise<void> {
+    const running = this.refreshing.get(incidentId);
+    if (running) {
+      // One that has not started yet reads the card's state after this caller's change.
+      if (running.started) running.again = true;
+      return running.done;
+    }
+    const entry = { started: false, again: false, done: Promise.resolve() };
+    entry.done = (async () => {
+      try {
+        do {
+          entry.again = false;
+          entry.started = false;
+          const wait = (this.refreshedAt.get(incidentId) ?? 0) + CARD_INTERVAL_MS - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          entry.started = true;
+          this.refreshedAt.set(incidentId, Date.now());
+          await this.incidents.refreshCard(incidentId);
+        } while (entry.again);
+      } finally {
+        this.refreshing.delete(incidentId);
+        if (this.refreshedAt.size > 1000) this.refreshedAt.clear();
+      }
+    })();
+    this.refreshing.set(incidentId, entry);
+    return entry.done;
+  }
+
+  async notice(alertId: number): Promise<void> {
+    const alert = await getAlert(this.db, alertId);
+    if (!alert) return;
+    const view = await this.noticeView(alert);
+    if (alert.notice) return this.chat.updateAlertNotice(alert.notice, view);
+    const posted = await this.chat.postAlertNotice(view);
+    if (posted) await recordNotice(this.db, alert.id, posted.channel, posted.ts);
+    else this.log.info(`warning alert ${alert.name} (${alert.source}) recorded; no INCIDENTS_CHANNEL for its notice`);
+  }
+
+  async noticeView(alert: AlertRow): Promise<AlertNoticeView> {
+    const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
+    const ai = alert.alertIncidentId ? await getAlertIncident(this.db, alert.alertIncidentId) : null;
+    const incident = ai?.incidentId ? await getIncident(this.db, ai.incidentId) : null;
+    return {
+      alert,
+      rule: rule
+        ? {
+            name: rule.name,
+            action: rule.action,
+            threshold: rule.threshold,
+            duration: rule.duration,
+            severity: rule.severity,
+          }
+        : null,
+      declared: incident
+        ? { number: incident.number, channelId: incident.channelId, by: ai?.declaredBy ?? incident.reporterId }
+        : null,
+    };
+  }
+
+  async allResolved(alertIncidentId: number): Promise<void> {
+    const declared = await this.declaredIncident(alertIncidentId);
+    const ai = declared ? await getAlertIncident(this.db, alertIncidentId) : null;
+    // Gone, or an alert fired again since: nothing to say.
+    if (!declared || !ai?.allResolvedAt) return;
+    const incident = await getIncident(this.db, declared.incidentId);
+    if (!incident || incident.status === 'resolved') return;
+    if (ai.rule && this.rules.get(ai.rule)?.autoResolve) {
+      const self = await this.chat.self();
+      try {
+        const r = await this.incidents.resolve(
+          incident.id,
+          self.botUserId,
+          'Every alert of this incident resolved (the runbook resolves it on its own: auto_resolve).',
+          `alerts-resolved:${ai.id}:${ai.allResolvedAt.getTime()}`,
+        );
+        for (const w of r?.warnings ?? []) this.log.warn(`auto-resolving incident ${incident.id}: ${w}`);
+      } catch (err) {
+        if (!(err instanceof AlreadyDoneError)) throw err;
+      }
+      return;
+    }
+    const view = await this.cards.view(incident.id);
+    if (view) await this.chat.offerResolve(incident, view);
+  }
+}

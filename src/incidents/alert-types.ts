@@ -1,0 +1,126 @@
+import type { Severity } from './severity.js';
+
+/** How urgent an alert is: critical opens an incident, warning asks a person, info is recorded. */
+export const ALERT_LEVELS = ['critical', 'warning', 'info'] as const;
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+export const ALERT_STATUSES = ['firing', 'resolved'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** What a row of the runbook's Alert Thresholds table says to do during a maintenance window. */
+export const MAINTENANCE_BEHAVIOURS = ['declare', 'record'] as const;
+export type MaintenanceBehaviour = (typeof MAINTENANCE_BEHAVIOURS)[number];
+
+/** One row of the runbook's Alert Thresholds table (the runbook file's `alerts:`). */
+export interface AlertRule {
+  /** The alert's name as monitoring sends it (Alertmanager's `alertname`), e.g. `HighErrorRate`. */
+  name: string;
+  /** The metric it watches, e.g. `error_rate`. */
+  metric: string;
+  /** As the runbook writes it: `> 10%`. */
+  threshold: string;
+  /** How long the threshold must hold, as written (`2m`), and in ms. */
+  duration: string;
+  durationMs: number;
+  level: AlertLevel;
+  /** The runbook's action text: "Check logs, identify root cause". */
+  action: string;
+  /** The playbook (id) it points to, suggested on the incident. */
+  playbook: string | null;
+  /** The severity an incident opened from it is declared with (and a warning's form starts with). */
+  severity: Severity;
+  /** Resolve the incident once every alert of it has resolved (otherwise the channel is offered Resolve). */
+  autoResolve: boolean;
+  /** During a maintenance window: declare as usual, or only record and show. */
+  duringMaintenance: MaintenanceBehaviour;
+}
+
+/** One alert as a delivery carried it, whatever the format, before it is recorded. */
+export interface IncomingAlert {
+  /** Identity within its source: Alertmanager's fingerprint, or the generic format's `key`. */
+  fingerprint: string;
+  /** The alert's name: Alertmanager's `alertname`, or the generic `metric` (else its key). */
+  name: string;
+  status: AlertStatus;
+  /** As classified at intake: the matching rule's level, else the alert's own. */
+  level: AlertLevel;
+  /** The matching rule's name, if a row matched. */
+  rule: string | null;
+  summary: string;
+  service: string | null;
+  metric: string | null;
+  value: string | null;
+  threshold: string | null;
+  labels: Record<string, string>;
+  url: string | null;
+  /** When the alert started and ended, as the source says (ISO); null when it does not say. */
+  startsAt: string | null;
+  endsAt: string | null;
+}
+
+/** A delivery as the hooks accept it: one request's alerts, from one source, of one group. */
+export interface AlertDelivery {
+  /** `alertmanager` (or the hook's `?source=`), or the generic format's `source`. */
+  source: string;
+  format: 'alertmanager' | 'generic';
+  /** Alerts of one group go to one incident: Alertmanager's groupKey, or the generic `key`. */
+  groupKey: string;
+  alerts: IncomingAlert[];
+}
+
+/** An alert as recorded, as the card and `/incident alerts` show it. */
+export interface AlertView {
+  id: number;
+  source: string;
+  name: string;
+  level: AlertLevel;
+  status: AlertStatus;
+  summary: string;
+  service: string | null;
+  metric: string | null;
+  value: string | null;
+  threshold: string | null;
+  url: string | null;
+  firstSeen: Date;
+  lastSeen: Date;
+  resolvedAt: Date | null;
+  /** How many deliveries carried it while firing. */
+  count: number;
+  /** Recorded during a maintenance window and, as its rule says, not declared. */
+  maintenance: boolean;
+}
+
+/** What the incident card shows about the alerts of an incident opened from (or joined by) alerts. */
+export interface AlertCardView {
+  sources: string[];
+  firing: number;
+  resolved: number;
+  total: number;
+  /** The alerts shown (firing first, latest first); `total - alerts.length` more are not shown. */
+  alerts: AlertView[];
+  /** The runbook rows of these alerts: their action text, threshold and duration. */
+  rules: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'metric'>[];
+  /** Storm control sent further critical alerts of its source here. */
+  storm: { source: string; maxIncidents: number } | null;
+  /** The resolved incident the same alerts opened before. */
+  follows: { number: number; channelId: string | null } | null;
+}
+
+/** A warning alert's notice in the incidents channel. */
+export interface AlertNoticeView {
+  alert: AlertView;
+  rule: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'severity'> | null;
+  /** Set once someone declared an incident from it. */
+  declared: { number: number; channelId: string | null; by: string } | null;
+}
+
+/**
+ * What a recorded delivery still has to do outside the database, in order; each step is done once (recorded as done)
+ * and can be tried again: declare an alert incident, refresh its card, post or update a warning's notice, tell the
+ * channel that every alert resolved (or resolve, when the row says auto_resolve).
+ */
+export type AlertStep =
+  | { kind: 'declare'; alertIncident: number }
+  | { kind: 'card'; alertIncident: number }
+  | { kind: 'notice'; alert: number }
+  | { kind: 'all_resolved'; alertIncident: number };

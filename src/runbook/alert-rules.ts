@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { ALERT_LEVELS, type AlertLevel, type AlertRule, MAINTENANCE_BEHAVIOURS } from '../incidents/alert-types.js';
+import { parseSeverityToken } from '../incidents/severity.js';
+import { parseDuration } from './duration.js';
+
+const severity = z.string().transform((s, ctx) => {
+  const r = parseSeverityToken(s);
+  if (!r.ok) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a severity; write SEV-0, SEV-1, SEV-2 or SEV-3` });
+    return z.NEVER;
+  }
+  return r.severity;
+});
+
+const duration = z.string().refine((s) => parseDuration(s) !== null, {
+  message: 'is not a duration; write e.g. 1m, 5m, 1h or 1d',
+});
+
+/** One row of the runbook's Alert Thresholds table, as the runbook file writes it. */
+const row = z
+  .object({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_:.-]*$/, 'must be an alert name such as HighErrorRate'),
+    metric: z.string().regex(/^[A-Za-z][A-Za-z0-9_:.-]*$/, 'must be a metric name such as error_rate'),
+    threshold: z.string().min(1),
+    duration,
+    level: z.enum(ALERT_LEVELS),
+    action: z.string().min(1),
+    playbook: z.string().min(1).optional(),
+    /** Default SEV-1. */
+    severity: severity.optional(),
+    auto_resolve: z.boolean().default(false),
+    /** Default declare. */
+    during_maintenance: z.enum(MAINTENANCE_BEHAVIOURS).default('declare'),
+  })
+  .strict();
+
+/** `alerts:` in the runbook file: the Alert Thresholds table, one row per alert, names unique. */
+export const alertRulesSchema = z.array(row).superRefine((rows, ctx) => {
+  const seen = new Set<string>();
+  for (const [i, r] of rows.entries()) {
+    const key = r.name.toLowerCase();
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${r.name}" is named twice` });
+    seen.add(key);
+  }
+});
+
+export function toAlertRules(rows: z.infer<typeof alertRulesSchema> | undefined): AlertRule[] {
+  return (rows ?? []).map((r) => ({
+    name: r.name,
+    metric: r.metric,
+    threshold: r.threshold,
+    duration: r.duration.trim(),
+    durationMs: parseDuration(r.duration) ?? 0,
+    level: r.level,
+    action: r.action,
+    playbook: r.playbook ?? null,
+    severity: r.severity ?? 1,
+    autoResolve: r.auto_resolve,
+    duringMaintenance: r.during_maintenance,
+  }));
+}
+
+/** Playbook references of the rows that name no playbook of the file; checked on the raw data, like roles. */
+export function alertRuleProblems(data: unknown): string[] {
+  const d = data as { alerts?: unknown; playbooks?: unknown } | null;
+  if (!d || !Array.isArray(d.alerts)) return [];
+  const known = d.playbooks && typeof d.playbooks === 'object' ? Object.keys(d.playbooks) : [];
+  const out: string[] = [];
+  for (const [i, r] of d.alerts.entries()) {
+    const p = (r as { playbook?: unknown } | null)?.playbook;
+    if (typeof p === 'string' && !known.includes(p)) {
+      out.push(`alerts.${i}.playbook: unknown playbook "${p}"; the file's playbooks: ${known.join(', ') || 'none'}`);
+    }
+  }
+  return out;
+}
+
+const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/**
+ * The row an alert matches: by its name (alertname), else by its metric. The runbook has a row per level for some
+ * metrics (error rate: critical over 10%, warning over 5%), so by metric an alert that says its level gets the row of
+ * that level (none: no row), and one that does not, the first row of the metric. Names and metrics are compared
+ * ignoring case and punctuation (`HighErrorRate`, `high-error-rate`).
+ */
+export function matchRule(
+  rules: readonly AlertRule[],
+  alert: { name?: string | null; metric?: string | null; level?: AlertLevel | null },
+): AlertRule | null {
+  if (alert.name) {
+    const byName = rules.find((r) => norm(r.name) === norm(alert.name!));
+    if (byName) return byName;
+  }
+  const metric = alert.metric ? norm(alert.metric) : null;
+  if (!metric) return null;
+  const byMetric = rules.filter((r) => norm(r.metric) === metric);
+  if (alert.level) return byMetric.find((r) => r.level === alert.level) ?? null;
+  return byMetric[0] ?? null;
+}

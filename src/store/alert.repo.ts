@@ -1,0 +1,376 @@
+import type { AlertLevel, AlertStatus, AlertView, IncomingAlert } from '../incidents/alert-types.js';
+import type { Severity } from '../incidents/severity.js';
+import type { IncidentStatus } from '../incidents/types.js';
+import type { Queryable } from './db.js';
+
+const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
+const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+const ms = (n: number) => n / 1000;
+
+// --- Alert incidents ---------------------------------------------------------------------------------------------
+
+export interface AlertIncidentRow {
+  id: number;
+  source: string;
+  groupKey: string;
+  state: 'declaring' | 'declared' | 'failed';
+  incidentId: number | null;
+  previousIncidentId: number | null;
+  title: string;
+  severity: Severity;
+  rule: string | null;
+  declaredBy: string | null;
+  storm: boolean;
+  allResolvedAt: Date | null;
+  createdAt: Date;
+  /** The incident's status, when it has one. */
+  incidentStatus: IncidentStatus | null;
+}
+
+interface AlertIncidentDbRow {
+  id: number;
+  source: string;
+  group_key: string;
+  state: AlertIncidentRow['state'];
+  incident_id: number | null;
+  previous_incident_id: number | null;
+  title: string;
+  severity: number;
+  rule: string | null;
+  declared_by: string | null;
+  storm: boolean;
+  all_resolved_at: Date | string | null;
+  created_at: Date | string;
+  incident_status: IncidentStatus | null;
+}
+
+const toAlertIncident = (r: AlertIncidentDbRow): AlertIncidentRow => ({
+  id: Number(r.id),
+  source: r.source,
+  groupKey: r.group_key,
+  state: r.state,
+  incidentId: r.incident_id === null ? null : Number(r.incident_id),
+  previousIncidentId: r.previous_incident_id === null ? null : Number(r.previous_incident_id),
+  title: r.title,
+  severity: Number(r.severity) as Severity,
+  rule: r.rule,
+  declaredBy: r.declared_by,
+  storm: r.storm,
+  allResolvedAt: toDateOrNull(r.all_resolved_at),
+  createdAt: toDate(r.created_at),
+  incidentStatus: r.incident_status,
+});
+
+const AI_SELECT = `SELECT ai.*, i.status AS incident_status FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id`;
+/** Still taking alerts: being declared, or declared and its incident not resolved. */
+const AI_OPEN = `(ai.state = 'declaring' OR (ai.state = 'declared' AND i.id IS NOT NULL AND i.status <> 'resolved'))`;
+
+export async function getAlertIncident(q: Queryable, id: number): Promise<AlertIncidentRow | null> {
+  const { rows } = await q.query<AlertIncidentDbRow>(`${AI_SELECT} WHERE ai.id = $1`, [id]);
+  return rows[0] ? toAlertIncident(rows[0]) : null;
+}
+
+/** The alert incidents of an incident (usually one), oldest first. */
+export async function alertIncidentsOf(q: Queryable, incidentId: number): Promise<AlertIncidentRow[]> {
+  const { rows } = await q.query<AlertIncidentDbRow>(`${AI_SELECT} WHERE ai.incident_id = $1 ORDER BY ai.id`, [
+    incidentId,
+  ]);
+  return rows.map(toAlertIncident);
+}
+
+/** The open alert incident of a group, if any (the latest). */
+export async function openAlertIncidentOfGroup(
+  q: Queryable,
+  source: string,
+  groupKey: string,
+): Promise<AlertIncidentRow | null> {
+  const { rows } = await q.query<AlertIncidentDbRow>(
+    `${AI_SELECT} WHERE ai.source = $1 AND ai.group_key = $2 AND ${AI_OPEN} ORDER BY ai.id DESC LIMIT 1`,
+    [source, groupKey],
+  );
+  return rows[0] ? toAlertIncident(rows[0]) : null;
+}
+
+/** The latest open alert incident the bot opened for a source: where a storm's further critical alerts go. */
+export async function latestOpenAlertIncidentOfSource(q: Queryable, source: string): Promise<AlertIncidentRow | null> {
+  const { rows } = await q.query<AlertIncidentDbRow>(
+    `${AI_SELECT} WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN} ORDER BY ai.id DESC LIMIT 1`,
+    [source],
+  );
+  return rows[0] ? toAlertIncident(rows[0]) : null;
+}
+
+/** Incidents the bot opened from a source's alerts in the last `windowMs` (given up ones do not count). */
+export async function countRecentAlertIncidents(q: Queryable, source: string, windowMs: number): Promise<number> {
+  const { rows } = await q.query<{ n: string | number }>(
+    `SELECT count(*) AS n FROM alert_incidents
+     WHERE source = $1 AND declared_by IS NULL AND state <> 'failed'
+       AND created_at > clock_timestamp() - make_interval(secs => $2)`,
+    [source, ms(windowMs)],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export interface NewAlertIncident {
+  source: string;
+  groupKey: string;
+  title: string;
+  severity: Severity;
+  rule: string | null;
+  previousIncidentId: number | null;
+  /** Declared by a person (from a warning's notice): declared at once, with its incident. */
+  declaredBy?: { userId: string; incidentId: number };
+}
+
+export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Promise<number> {
+  const { rows } = await q.query<{ id: number }>(
+    `INSERT INTO alert_incidents (source, group_key, title, severity, rule, previous_incident_id, declared_by,
+       incident_id, state)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [
+      n.source,
+      n.groupKey,
+      n.title,
+      n.severity,
+      n.rule,
+      n.previousIncidentId,
+      n.declaredBy?.userId ?? null,
+      n.declaredBy?.incidentId ?? null,
+      n.declaredBy ? 'declared' : 'declaring',
+    ],
+  );
+  return Number(rows[0]!.id);
+}
+
+/** Links an alert incident being declared to its incident's row; false when another declaration linked it first. */
+export async function linkIncident(q: Queryable, id: number, incidentId: number): Promise<boolean> {
+  const { rows } = await q.query(
+    `UPDATE alert_incidents SET incident_id = $2 WHERE id = $1 AND incident_id IS NULL AND state = 'declaring'
+     RETURNING id`,
+    [id, incidentId],
+  );
+  return rows.length === 1;
+}
+
+export async function setAlertIncidentState(q: Queryable, id: number, state: AlertIncidentRow['state']) {
+  await q.query('UPDATE alert_incidents SET state = $2 WHERE id = $1', [id, state]);
+}
+
+/** Declared with an existing incident (the same title moments ago): linked and declared at once. */
+export async function linkDeclared(q: Queryable, id: number, incidentId: number): Promise<void> {
+  await q.query(`UPDATE alert_incidents SET incident_id = $2, state = 'declared' WHERE id = $1`, [id, incidentId]);
+}
+
+export async function markStorm(q: Queryable, id: number): Promise<void> {
+  await q.query('UPDATE alert_incidents SET storm = true WHERE id = $1', [id]);
+}
+
+export async function setAllResolved(q: Queryable, id: number, resolved: boolean): Promise<void> {
+  await q.query(
+    `UPDATE alert_incidents SET all_resolved_at = CASE WHEN $2 THEN clock_timestamp() ELSE NULL END WHERE id = $1`,
+    [id, resolved],
+  );
+}
+
+/** How many of an alert incident's alerts fire and how many there are. */
+export async function alertCounts(q: Queryable, alertIncidentIds: number[]) {
+  const { rows } = await q.query<{ firing: string | number; total: string | number }>(
+    `SELECT count(*) FILTER (WHERE status = 'firing') AS firing, count(*) AS total
+     FROM alerts WHERE alert_incident_id = ANY($1::int[])`,
+    [alertIncidentIds],
+  );
+  return { firing: Number(rows[0]?.firing ?? 0), total: Number(rows[0]?.total ?? 0) };
+}
+
+// --- Alerts ------------------------------------------------------------------------------------------------------
+
+export interface AlertRow extends AlertView {
+  fingerprint: string;
+  groupKey: string;
+  rule: string | null;
+  labels: Record<string, string>;
+  alertIncidentId: number | null;
+  lastDeliveryId: number;
+  noticePlanned: boolean;
+  notice: { channel: string; ts: string } | null;
+}
+
+interface AlertDbRow {
+  id: number;
+  source: string;
+  fingerprint: string;
+  group_key: string;
+  name: string;
+  level: AlertLevel;
+  rule: string | null;
+  status: AlertStatus;
+  summary: string;
+  service: string | null;
+  metric: string | null;
+  value: string | null;
+  threshold: string | null;
+  url: string | null;
+  labels: Record<string, string> | string;
+  alert_incident_id: number | null;
+  first_seen: Date | string;
+  last_seen: Date | string;
+  resolved_at: Date | string | null;
+  count: number;
+  last_delivery_id: number | string;
+  maintenance: boolean;
+  notice_planned: boolean;
+  notice_channel: string | null;
+  notice_ts: string | null;
+}
+
+const toAlert = (r: AlertDbRow): AlertRow => ({
+  id: Number(r.id),
+  source: r.source,
+  fingerprint: r.fingerprint,
+  groupKey: r.group_key,
+  name: r.name,
+  level: r.level,
+  rule: r.rule,
+  status: r.status,
+  summary: r.summary,
+  service: r.service,
+  metric: r.metric,
+  value: r.value,
+  threshold: r.threshold,
+  url: r.url,
+  labels: json(r.labels),
+  alertIncidentId: r.alert_incident_id === null ? null : Number(r.alert_incident_id),
+  firstSeen: toDate(r.first_seen),
+  lastSeen: toDate(r.last_seen),
+  resolvedAt: toDateOrNull(r.resolved_at),
+  count: Number(r.count),
+  lastDeliveryId: Number(r.last_delivery_id),
+  maintenance: r.maintenance,
+  noticePlanned: r.notice_planned,
+  notice: r.notice_channel && r.notice_ts ? { channel: r.notice_channel, ts: r.notice_ts } : null,
+});
+
+/** An alert's latest row, with its alert incident (and that incident's status) when it has one. */
+export async function latestAlert(
+  q: Queryable,
+  source: string,
+  fingerprint: string,
+): Promise<{ alert: AlertRow; alertIncident: AlertIncidentRow | null } | null> {
+  const { rows } = await q.query<AlertDbRow>(
+    'SELECT * FROM alerts WHERE source = $1 AND fingerprint = $2 ORDER BY id DESC LIMIT 1',
+    [source, fingerprint],
+  );
+  if (!rows[0]) return null;
+  const alert = toAlert(rows[0]);
+  return { alert, alertIncident: alert.alertIncidentId ? await getAlertIncident(q, alert.alertIncidentId) : null };
+}
+
+export async function getAlert(q: Queryable, id: number): Promise<AlertRow | null> {
+  const { rows } = await q.query<AlertDbRow>('SELECT * FROM alerts WHERE id = $1', [id]);
+  return rows[0] ? toAlert(rows[0]) : null;
+}
+
+/** The fields a delivery sets on an alert's row. */
+const alertValues = (a: IncomingAlert) => [
+  a.name,
+  a.level,
+  a.rule,
+  a.status,
+  a.summary,
+  a.service,
+  a.metric,
+  a.value,
+  a.threshold,
+  a.url,
+  JSON.stringify(a.labels),
+];
+
+export async function insertAlert(
+  q: Queryable,
+  source: string,
+  groupKey: string,
+  a: IncomingAlert,
+  deliveryId: number,
+  maintenance: boolean,
+): Promise<AlertRow> {
+  const { rows } = await q.query<AlertDbRow>(
+    `INSERT INTO alerts (name, level, rule, status, summary, service, metric, value, threshold, url, labels,
+       source, fingerprint, group_key, last_delivery_id, maintenance, count, resolved_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16,
+       CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END, CASE WHEN $4 = 'resolved' THEN clock_timestamp() END)
+     RETURNING *`,
+    [...alertValues(a), source, a.fingerprint, groupKey, deliveryId, maintenance],
+  );
+  return toAlert(rows[0]!);
+}
+
+/** A delivery seen again for an alert: its state, last seen, and one more to its count when it fires. */
+export async function updateAlert(
+  q: Queryable,
+  id: number,
+  a: IncomingAlert,
+  deliveryId: number,
+  maintenance: boolean,
+): Promise<AlertRow> {
+  const { rows } = await q.query<AlertDbRow>(
+    `UPDATE alerts SET name = $1, level = $2, rule = $3, status = $4, summary = $5, service = $6, metric = $7,
+       value = $8, threshold = $9, url = $10, labels = $11::jsonb, last_delivery_id = $13, last_seen = clock_timestamp(),
+       count = count + CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
+       resolved_at = CASE WHEN $4 = 'resolved' THEN coalesce(resolved_at, clock_timestamp()) END,
+       maintenance = maintenance OR $14
+     WHERE id = $12 RETURNING *`,
+    [...alertValues(a), id, deliveryId, maintenance],
+  );
+  return toAlert(rows[0]!);
+}
+
+export async function linkAlerts(q: Queryable, alertIds: number[], alertIncidentId: number): Promise<void> {
+  if (alertIds.length === 0) return;
+  await q.query('UPDATE alerts SET alert_incident_id = $2 WHERE id = ANY($1::int[])', [alertIds, alertIncidentId]);
+}
+
+/** The firing alerts of a group not in an open alert incident (a person declaring from one takes them all). */
+export async function looseAlertsOfGroup(q: Queryable, source: string, groupKey: string): Promise<AlertRow[]> {
+  const { rows } = await q.query<AlertDbRow>(
+    `SELECT a.* FROM alerts a
+     LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id LEFT JOIN incidents i ON i.id = ai.incident_id
+     WHERE a.source = $1 AND a.group_key = $2 AND a.status = 'firing'
+       AND (a.alert_incident_id IS NULL OR NOT ${AI_OPEN})
+       AND a.id = (SELECT max(b.id) FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint)`,
+    [source, groupKey],
+  );
+  return rows.map(toAlert);
+}
+
+export async function planNotice(q: Queryable, alertId: number): Promise<void> {
+  await q.query('UPDATE alerts SET notice_planned = true WHERE id = $1', [alertId]);
+}
+
+export async function recordNotice(q: Queryable, alertId: number, channel: string, ts: string): Promise<void> {
+  await q.query('UPDATE alerts SET notice_channel = $2, notice_ts = $3 WHERE id = $1', [alertId, channel, ts]);
+}
+
+/** Alerts of some alert incidents: firing first, then the latest seen; at most `limit`, and how many there are. */
+export async function alertsOf(
+  q: Queryable,
+  alertIncidentIds: number[],
+  limit: number,
+): Promise<{ alerts: AlertRow[]; firing: number; total: number }> {
+  if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0 };
+  const { rows } = await q.query<AlertDbRow>(
+    `SELECT * FROM alerts WHERE alert_incident_id = ANY($1::int[])
+     ORDER BY (status = 'firing') DESC, last_seen DESC, id DESC LIMIT $2`,
+    [alertIncidentIds, limit],
+  );
+  const counts = await alertCounts(q, alertIncidentIds);
+  return { alerts: rows.map(toAlert), ...counts };
+}
+
+/** Every alert event of the incident's timeline needs: the alerts linked, with their state. */
+export async function alertsOfAlertIncident(q: Queryable, alertIncidentId: number): Promise<AlertRow[]> {
+  const { rows } = await q.query<AlertDbRow>('SELECT * FROM alerts WHERE alert_incident_id = $1 ORDER BY id', [
+    alertIncidentId,
+  ]);
+  return rows.map(toAlert);
+}

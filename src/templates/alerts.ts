@@ -1,0 +1,194 @@
+import type { KnownBlock } from '@slack/types';
+import type { AlertCardView, AlertNoticeView, AlertView } from '../incidents/alert-types.js';
+import type { Incident } from '../incidents/types.js';
+import { button } from './blocks.js';
+import { ACTION, BLOCK } from './ids.js';
+import type { Message } from './incident-card.js';
+import { alertRef } from './payloads.js';
+import { channelLink, clipEscaped, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+
+const STATE_EMOJI = { firing: ':red_circle:', resolved: ':white_check_mark:' } as const;
+const LEVEL_LABEL = { critical: 'critical', warning: 'warning', info: 'info' } as const;
+
+/** A time as each reader's clock shows it (Slack's date token), `10:07 UTC` where tokens are not shown. */
+const at = (d: Date) => `<!date^${Math.floor(d.getTime() / 1000)}^{date_short} {time}|${utcStamp(d)}>`;
+
+/** A link whose label is escaped and whose URL cannot break out of the link. */
+const link = (url: string | null, label: string) =>
+  url && /^https?:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${label}>` : label;
+
+/** What the alert measured: `error_rate 12% (> 10%)`. */
+function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string {
+  const parts = [
+    a.metric ? mrkdwnClip(a.metric, 60) : null,
+    a.value ? mrkdwnClip(a.value, 30) : null,
+    a.threshold ? `(${mrkdwnClip(a.threshold, 40)})` : null,
+  ].filter(Boolean);
+  return parts.join(' ');
+}
+
+/** One alert in one line: state, name, service, what it measured, its summary, first and last seen, count. */
+export function alertLine(a: AlertView): string {
+  const name = link(a.url, `*${mrkdwnClip(a.name, 80)}*`);
+  const what = measured(a);
+  const line = [
+    `${STATE_EMOJI[a.status]} ${name}`,
+    a.service ? mrkdwnClip(a.service, 40) : null,
+    what || null,
+    a.summary !== a.name ? mrkdwnClip(a.summary, 160) : null,
+    `${a.status}${a.maintenance ? ' (maintenance: not declared)' : ''}`,
+    `first ${at(a.firstSeen)}`,
+    `last ${at(a.lastSeen)}`,
+    `×${a.count}`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  return clipEscaped(line, 600);
+}
+
+/** Lines packed into as few sections as fit, each under Slack's 3000 characters. */
+function packLines(lines: string[], maxSections: number): { blocks: KnownBlock[]; shown: number } {
+  const blocks: KnownBlock[] = [];
+  let chunk = '';
+  let shown = 0;
+  for (const line of lines) {
+    if (chunk && chunk.length + 1 + line.length > LIMITS.sectionText) {
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+      chunk = '';
+      if (blocks.length >= maxSections) return { blocks, shown };
+    }
+    chunk = chunk ? `${chunk}\n${line}` : line;
+    shown++;
+  }
+  if (chunk) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+  return { blocks, shown };
+}
+
+const counted = (v: AlertCardView) =>
+  `${v.firing} firing · ${v.resolved} resolved · from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}`;
+
+/**
+ * The card's alert section: the alerts' state, first and last seen and count, the runbook's action for them, a storm
+ * and the incident they opened before when there is one. At most the alerts the view holds, then "and N more". Pure.
+ */
+export function renderAlertSection(v: AlertCardView): KnownBlock[] {
+  const head = [
+    `:rotating_light: *Alerts* · ${counted(v)}`,
+    ...v.rules.map(
+      (r) =>
+        `*Runbook:* ${mrkdwnClip(r.name, 60)} ${mrkdwnClip(r.threshold, 40)} for ${mrkdwnClip(r.duration, 10)} — ${mrkdwnClip(r.action, 200)}`,
+    ),
+    v.storm
+      ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} opened ${v.storm.maxIncidents} incidents in 10 minutes; its further critical alerts join this one.`
+      : null,
+    v.follows
+      ? `:leftwards_arrow_with_hook: The same alert opened incident #${v.follows.number}${v.follows.channelId ? ` (${channelLink(v.follows.channelId)})` : ''} before; it was resolved and fired again.`
+      : null,
+  ].filter(Boolean);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(head.join('\n'), LIMITS.sectionText) } },
+  ];
+  const lines = v.alerts.map(alertLine);
+  const { blocks: listed, shown } = packLines(lines, 1);
+  blocks.push(...listed);
+  const more = v.total - shown;
+  if (more > 0) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `…and ${more} more: \`/incident alerts\` lists every one.` }],
+    });
+  }
+  return blocks;
+}
+
+/** A warning alert in the incidents channel: what fired and what the runbook says, and Declare incident. Pure. */
+export function renderAlertNotice(n: AlertNoticeView): Message {
+  const a = n.alert;
+  const emoji = a.status === 'resolved' ? ':white_check_mark:' : ':warning:';
+  const title = `${emoji} *${LEVEL_LABEL[a.level] === 'warning' ? 'Warning' : 'Alert'}:* ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)} — ${mrkdwnClip(a.summary, 300)}`;
+  const facts = [
+    `*Source* ${mrkdwnClip(a.source, 40)}`,
+    a.service ? `*Service* ${mrkdwnClip(a.service, 60)}` : null,
+    measured(a) ? `*Measured* ${measured(a)}` : null,
+    n.rule ? `*Threshold* ${mrkdwnClip(n.rule.threshold, 40)} for ${mrkdwnClip(n.rule.duration, 10)}` : null,
+  ].filter(Boolean);
+  const lines = [
+    title,
+    facts.join(' · '),
+    n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, 300)}` : null,
+    `${a.status === 'resolved' ? `Resolved ${a.resolvedAt ? at(a.resolvedAt) : ''}` : 'Firing'} · first ${at(a.firstSeen)} · last ${at(a.lastSeen)} · ×${a.count}`,
+  ].filter(Boolean);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
+  ];
+  if (n.declared) {
+    const where = n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : '';
+    blocks.push({
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: `Declared as incident #${n.declared.number}${where} by ${mention(n.declared.by)}.` },
+      ],
+    });
+  } else {
+    blocks.push({
+      type: 'actions',
+      block_id: `${BLOCK.alertNoticeActions}:${a.id}`,
+      elements: [button(ACTION.declareFromAlert, 'Declare incident', alertRef.encode(a.id), 'primary')],
+    });
+  }
+  const text = `${a.status === 'resolved' ? 'Resolved' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}: ${mrkdwnClip(a.summary, 300)}`;
+  return { text, blocks };
+}
+
+/** Every alert of the incident resolved: said in its channel, with Resolve incident. Pure. */
+export function renderAllResolved(i: Incident, v: AlertCardView): Message {
+  const last = v.alerts.map((a) => a.resolvedAt).filter((d): d is Date => d !== null);
+  const latest = last.length ? new Date(Math.max(...last.map((d) => d.getTime()))) : null;
+  const text = `:white_check_mark: Every alert of this incident has resolved (${v.total === 1 ? 'its alert' : `all ${v.total}`}${latest ? `, the last ${at(latest)}` : ''}). If the incident is over, resolve it; if not, carry on: an alert that fires again shows here.`;
+  return {
+    text: `Every alert of incident #${i.number} has resolved.`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      {
+        type: 'actions',
+        block_id: `${BLOCK.alertsResolvedActions}:${i.id}`,
+        elements: [button(ACTION.resolve, 'Resolve incident', String(i.id), 'primary')],
+      },
+    ],
+  };
+}
+
+/** `/incident alerts`: every alert of the incident, firing first; past Slack's limits, how many more. Pure. */
+export function renderAlertList(i: Incident, list: { alerts: AlertView[]; firing: number; total: number }): Message {
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(`Alerts · #${i.number} ${i.title}`, LIMITS.headerText) },
+    },
+  ];
+  if (list.total === 0) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: 'No monitoring alert is linked to this incident: it was not opened from alerts.' },
+    });
+    return { text: `Incident #${i.number} has no alerts.`, blocks };
+  }
+  const { blocks: listed, shown } = packLines(list.alerts.map(alertLine), LIMITS.blocksPerMessage - 3);
+  blocks.push(...listed);
+  const more = list.total - shown;
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `${list.total} alert${list.total === 1 ? '' : 's'} · ${list.firing} firing · ${list.total - list.firing} resolved${more > 0 ? ` · ${more} more not shown (the latest first)` : ''}`,
+      },
+    ],
+  });
+  const text = `Alerts of incident #${i.number}:\n${list.alerts
+    .slice(0, shown)
+    .map((a) => `${a.status} ${a.name}: ${a.summary} (×${a.count})`)
+    .join('\n')}`;
+  // The fallback text counts in UTF-16 units where the limit is; half of it leaves room for any script.
+  return { text: mrkdwnClip(text, LIMITS.messageText / 2), blocks };
+}

@@ -1,0 +1,257 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type RunningBot, start } from '../../src/start.js';
+import {
+  ALERTS_ENV,
+  ALERTS_SIGNING_SECRET,
+  ALERTS_TOKEN,
+  alertmanagerFixture,
+  genericAlert,
+  type PostedAlert,
+  postAlerts,
+  QSTASH_NEXT,
+} from '../support/alert-request.js';
+import { startBot, useBot } from '../support/bot-harness.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { createTestSchema } from '../support/test-db.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the alert hooks at the HTTP edge', () => {
+  const bot = useBot({ env: ALERTS_ENV, incidentsChannel: true });
+  const deliveries = async () =>
+    Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alert_deliveries')).rows[0]!.n);
+  const alerts = async () => Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alerts')).rows[0]!.n);
+  /** Posts, expects the status, and that nothing was recorded and nothing opened in Slack. */
+  const refused = async (status: number, post: () => Promise<PostedAlert>) => {
+    const before = await deliveries();
+    const r = await post();
+    expect(r.status, r.text).toBe(status);
+    expect(r.json, r.text).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    expect(r.text).not.toMatch(/at .*\.ts:\d+|Error: /);
+    await sleep(50);
+    expect(await deliveries()).toBe(before);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    return r;
+  };
+
+  it('takes a real Alertmanager delivery with its bearer token: 202, written before the answer', async () => {
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+    expect(r.status).toBe(202);
+    expect(r.json).toMatchObject({ status: 'accepted', alerts: 2, delivery: expect.any(Number) });
+    const { rows } = await bot.db.query<{ source: string; group_key: string; format: string }>(
+      'SELECT source, group_key, format FROM alert_deliveries WHERE id = $1',
+      [r.json.delivery],
+    );
+    expect(rows[0]).toEqual({
+      source: 'alertmanager',
+      format: 'alertmanager',
+      group_key: '{}:{alertname="HighErrorRate", service="api-service"}',
+    });
+    await bot.fake.waitFor('conversations.create');
+    expect(await alerts()).toBe(2);
+  });
+
+  it('recognises a retried delivery (the same body moments later): 202, not written twice', async () => {
+    const body = JSON.stringify(genericAlert({ key: 'retried', level: 'info', metric: 'agent_execution_rate' }));
+    const first = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(first.json.status).toBe('accepted');
+    const before = await deliveries();
+    const again = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(again.status).toBe(202);
+    expect(again.json).toMatchObject({ status: 'duplicate', delivery: first.json.delivery });
+    expect(await deliveries()).toBe(before);
+    // Copies arriving at once (an Alertmanager HA pair): exactly one is written.
+    const copy = JSON.stringify(genericAlert({ key: 'ha-pair', level: 'info', metric: 'agent_execution_rate' }));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => postAlerts(bot.baseUrl, '/hooks/alerts', copy)));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
+    expect(answers.filter((a) => a.json.status === 'accepted')).toHaveLength(1);
+    expect(await deliveries()).toBe(before + 1);
+  });
+
+  it('takes the generic format with a bearer token, an HMAC signature, or a QStash signature (either key)', async () => {
+    const info = (key: string) => genericAlert({ key, level: 'info', metric: 'agent_execution_rate' });
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', info('bearer'))).status).toBe(202);
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', info('hmac'), { hmac: {} })).status).toBe(202);
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', info('qstash'), { qstash: {} })).status).toBe(202);
+    const next = await postAlerts(bot.baseUrl, '/hooks/alerts', info('qstash-next'), { qstash: { key: QSTASH_NEXT } });
+    expect(next.status).toBe(202);
+    const { rows } = await bot.db.query<{ group_key: string }>(
+      `SELECT group_key FROM alert_deliveries WHERE group_key IN ('bearer', 'hmac', 'qstash', 'qstash-next')`,
+    );
+    expect(rows.map((r) => r.group_key).sort()).toEqual(['bearer', 'hmac', 'qstash', 'qstash-next']);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+  });
+
+  it('401 for a missing or wrong token or signature, and for a stale timestamp; nothing recorded', async () => {
+    const am = alertmanagerFixture('group-firing');
+    const g = genericAlert({ key: 'refused' });
+    const now = Math.floor(Date.now() / 1000);
+    await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alertmanager', am, { token: null }));
+    await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alertmanager', am, { token: `${ALERTS_TOKEN}x` }));
+    await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alertmanager', am, { token: null, headers: { authorization: 'Basic Ym90OnB3' } }),
+    );
+    // Alertmanager's hook takes the bearer token only.
+    await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alertmanager', am, { hmac: {} }));
+    await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alerts', g, { token: null }));
+    await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { hmac: { secret: `${ALERTS_SIGNING_SECRET}x` } }),
+    );
+    await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alerts', g, { hmac: { signature: 'sha256=00' } }));
+    await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { key: 'sig_somebody_else_0123456789abcdef' } }),
+    );
+    await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { body: JSON.stringify(genericAlert({ key: 'other' })) } }),
+    );
+    await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { expiresIn: -60 } }));
+    const stale = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { hmac: { timestamp: now - 6 * 60 } }),
+    );
+    expect(stale.json.message).toMatch(/stale timestamp: x-alerts-timestamp is 3\d\d s in the past/);
+    const future = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { hmac: { timestamp: now + 6 * 60 } }),
+    );
+    expect(future.json.message).toMatch(/in the future/);
+    // A correct signature of a replayed request is still refused once its timestamp is stale.
+    const body = JSON.stringify(g);
+    const r = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', body, { hmac: { timestamp: now - 301 } }),
+    );
+    expect(r.json.error).toBe('unauthorized');
+  });
+
+  it('400 naming the problem: malformed JSON, a missing field, an unknown status or level', async () => {
+    const post = (path: string, body: unknown) => postAlerts(bot.baseUrl, path, body as object);
+    const json = await refused(400, () => post('/hooks/alerts', '{"source": "x", '));
+    expect(json.json.error).toBe('malformed_json');
+    const noKey = await refused(400, () => post('/hooks/alerts', { ...genericAlert(), key: undefined }));
+    expect(noKey.json).toMatchObject({ error: 'missing_field', message: 'key: is missing' });
+    const status = await refused(400, () => post('/hooks/alerts', genericAlert({ status: 'burning' })));
+    expect(status.json).toMatchObject({ error: 'unknown_status', message: expect.stringMatching(/^status: /) });
+    const level = await refused(400, () => post('/hooks/alerts', genericAlert({ level: 'urgent' })));
+    expect(level.json).toMatchObject({ error: 'unknown_level', message: expect.stringMatching(/^level: /) });
+    const many = await refused(400, () => post('/hooks/alerts', { source: 'x' }));
+    expect(many.json.problems).toEqual(
+      expect.arrayContaining(['key: is missing', 'status: is missing', 'level: is missing']),
+    );
+    expect((await refused(400, () => post('/hooks/alerts', [genericAlert()]))).json.error).toBe('invalid_payload');
+
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+      alerts: Record<string, unknown>[];
+    };
+    const noGroup = await refused(400, () => post('/hooks/alertmanager', { ...am, groupKey: undefined }));
+    expect(noGroup.json).toMatchObject({ error: 'missing_field', message: 'groupKey: is missing' });
+    const badAlert = { ...am, alerts: [{ ...am.alerts[0], status: 'pending' }] };
+    const amStatus = await refused(400, () => post('/hooks/alertmanager', badAlert));
+    expect(amStatus.json).toMatchObject({
+      error: 'unknown_status',
+      message: expect.stringMatching(/^alerts\.0\.status: /),
+    });
+    const page = {
+      ...am,
+      alerts: [{ ...am.alerts[0], labels: { alertname: 'SomethingElse', severity: 'page' } }],
+    };
+    const amLevel = await refused(400, () => post('/hooks/alertmanager', page));
+    expect(amLevel.json).toMatchObject({
+      error: 'unknown_level',
+      message: expect.stringMatching(/^alerts\.0\.labels\.severity: "page" is not a level/),
+    });
+    const empty = await refused(400, () => post('/hooks/alertmanager', { ...am, alerts: [] }));
+    expect(empty.json.message).toBe('alerts: must hold at least one alert');
+  });
+
+  it('413 for a body over 1 MB, 404 for an unknown path under /hooks, 405 for another method', async () => {
+    const huge = JSON.stringify(genericAlert({ summary: 'x'.repeat(1024 * 1024) }));
+    const big = await refused(413, () => postAlerts(bot.baseUrl, '/hooks/alerts', huge));
+    expect(big.json.error).toBe('too_large');
+    await refused(404, () => postAlerts(bot.baseUrl, '/hooks/prometheus', genericAlert()));
+    await refused(404, () => postAlerts(bot.baseUrl, '/hooks/alertmanager/v2', genericAlert()));
+    const get = await fetch(`${bot.baseUrl}/hooks/alerts`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+  });
+
+  it('a hook with no way to prove a sender configured answers 404', async () => {
+    const plain = await startBot({ alertLoop: false });
+    try {
+      const r = await postAlerts(plain.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+      expect(r.status).toBe(404);
+      expect(r.json.message).toMatch(/set ALERTS_TOKEN/);
+    } finally {
+      await plain.stop();
+    }
+  });
+});
+
+/** A free TCP port on this machine. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the alert hooks in Socket Mode', () => {
+  let fake: FakeSlack;
+  let wss: WebSocketServer;
+  let bot: RunningBot;
+  let drop: () => Promise<void>;
+  let port: number;
+
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    fake.socketModeUrl = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/link`;
+    const connected = new Promise<WebSocket>((resolve) => {
+      wss.on('connection', (ws) => {
+        ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0TESTAPP' } }));
+        resolve(ws);
+      });
+    });
+    const s = await createTestSchema('hooksock');
+    drop = s.drop;
+    port = await freePort();
+    bot = await start(
+      {
+        PORT: String(port),
+        DATABASE_URL: s.url,
+        SLACK_BOT_TOKEN: 'xoxb-socket',
+        SLACK_APP_TOKEN: 'xapp-1-socket',
+        SLACK_API_URL: fake.url,
+        LOG_LEVEL: 'error',
+        ...ALERTS_ENV,
+      },
+      () => {},
+    );
+    await connected;
+  });
+  afterAll(async () => {
+    await bot?.stop().catch(() => {});
+    wss?.close();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('serves the hooks on PORT beside /health, and records what they take', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const r = await postAlerts(base, '/hooks/alerts', genericAlert({ key: 'socket', level: 'info' }), { hmac: {} });
+    expect(r.status).toBe(202);
+    expect((await postAlerts(base, '/hooks/alerts', genericAlert(), { token: 'nope-nope-nope-nope' })).status).toBe(
+      401,
+    );
+    expect((await postAlerts(base, '/hooks/elsewhere', genericAlert())).status).toBe(404);
+    const { rows } = await bot.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM alert_deliveries WHERE group_key = 'socket'`,
+    );
+    expect(Number(rows[0]!.n)).toBe(1);
+  });
+});

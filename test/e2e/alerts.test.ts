@@ -1,0 +1,323 @@
+import { describe, expect, it } from 'vitest';
+import type { MaintenanceWindows } from '../../src/incidents/alert-ports.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { ALERTS_ENV, alertmanagerFixture, genericAlert, postAlerts } from '../support/alert-request.js';
+import {
+  alertRunbook,
+  type IncidentOfAlert,
+  inboxDone,
+  incidentsOfSource,
+  waitUntil,
+} from '../support/alert-runbook.js';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+import { BOT_USER_ID } from '../support/fake-slack.js';
+import { TEST_REPORTER_ID } from '../support/slack-request.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+
+/** One alert delivery in the generic format, signed with the bearer token. */
+const post = (baseUrl: string, over: Record<string, unknown>) =>
+  postAlerts(baseUrl, '/hooks/alerts', genericAlert(over));
+
+describe('alerts open and track incidents', () => {
+  let maintenance = false;
+  const windows: MaintenanceWindows = { inMaintenance: async () => maintenance };
+  const bot = useBot({
+    env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
+    incidentsChannel: true,
+    runbook: alertRunbook(),
+    // Alertmanager repeats a group with the same body: here every delivery counts, however soon it comes.
+    alerts: { maintenance: windows, duplicateWindowMs: 1 },
+  });
+  const card = (i: IncidentOfAlert) => bot.fake.message(i.channel_id, i.card_ts!);
+  const cardText = (i: IncidentOfAlert) => json(card(i)?.blocks);
+  const one = async (source: string) => {
+    await inboxDone(bot.db);
+    const list = await incidentsOfSource(bot.db, source);
+    expect(list).toHaveLength(1);
+    return list[0]!;
+  };
+  const alertRows = async (source: string) =>
+    (
+      await bot.db.query<{ fingerprint: string; status: string; count: number; alert_incident_id: number | null }>(
+        'SELECT fingerprint, status, count, alert_incident_id FROM alerts WHERE source = $1 ORDER BY id',
+        [source],
+      )
+    ).rows;
+
+  it('a critical Alertmanager group opens one incident: channel, card with its alerts, playbook, page', async () => {
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+    expect(r.status).toBe(202);
+    const incident = await one('alertmanager');
+    // Declared as if typed: by the bot, titled from the summary, the row's severity (HighErrorRate: SEV-1).
+    expect(incident).toMatchObject({
+      title: 'Error rate above 10% on api-service',
+      severity: 1,
+      reporter_id: BOT_USER_ID,
+    });
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(1);
+    await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'alertmanager'))[0]?.card_ts);
+    const withCard = (await incidentsOfSource(bot.db, 'alertmanager'))[0]!;
+    const text = cardText(withCard);
+    expect(text).toContain('*Alerts* · 2 firing · 0 resolved · from alertmanager');
+    expect(text).toContain('Check logs, identify root cause');
+    expect(text).toContain('HighErrorRate');
+    expect(text).toContain('×1');
+    // The row's playbook is suggested, on-call paged by the existing rules, the incident announced.
+    const playbook = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident.channel_id && json(c.args).includes('High Error Rates'),
+    );
+    expect(json(playbook.args)).toContain('Suggested');
+    const page = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    expect(json(page.args)).toContain('Error rate above 10% on api-service');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    const { rows: events } = await bot.db.query<{ kind: string }>(
+      `SELECT kind FROM incident_events WHERE incident_id = $1 AND kind IN ('note', 'alert_fired') ORDER BY id`,
+      [incident.id],
+    );
+    expect(events.map((e) => e.kind)).toEqual(['note', 'alert_fired', 'alert_fired']);
+  });
+
+  it('repeats and group updates do not open more; the card counts; resolved alerts update it and offer Resolve', async () => {
+    const before = await one('alertmanager');
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+    await inboxDone(bot.db);
+    expect(await one('alertmanager')).toMatchObject({ id: before.id });
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    expect((await alertRows('alertmanager')).map((a) => a.count)).toEqual([3, 3]);
+    await waitUntil('the card to count 3', async () => cardText(before).includes('×3'));
+
+    // One of the two resolves: the card says so; not every alert has resolved, so nothing is offered yet.
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-one-resolved'));
+    await inboxDone(bot.db);
+    await waitUntil('the card to show one resolved', async () => cardText(before).includes('1 firing · 1 resolved'));
+    const offers = () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === before.channel_id && json(c.args).includes('Every alert of this incident'));
+    expect(offers()).toHaveLength(0);
+
+    // Then the other: the channel is told and offered Resolve incident (the incident stays open).
+    const am = JSON.parse(alertmanagerFixture('group-one-resolved'));
+    am.status = 'resolved';
+    am.alerts[0].status = 'resolved';
+    am.alerts[0].endsAt = new Date().toISOString();
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', am);
+    const offer = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === before.channel_id && json(c.args).includes('Every alert of this incident'),
+    );
+    const button = offer.args.blocks[1].elements[0];
+    expect(button).toMatchObject({ action_id: ACTION.resolve, text: { text: 'Resolve incident' } });
+    await waitUntil('the card to show both resolved', async () => cardText(before).includes('0 firing · 2 resolved'));
+    expect((await one('alertmanager')).status).toBe('investigating');
+    const { rows } = await bot.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM incident_events WHERE incident_id = $1 AND kind = 'alert_resolved'`,
+      [before.id],
+    );
+    expect(rows[0]!.n).toBe(2);
+
+    // Its button opens the resolve form.
+    await bot.click({
+      channelId: before.channel_id,
+      messageTs: offer.response!.ts,
+      actionId: ACTION.resolve,
+      value: button.value,
+    });
+    const form = await bot.fake.waitFor('views.open');
+    expect(form.args.view.callback_id).toBe(VIEW.resolve);
+    // `/incident alerts` lists both, with their counts.
+    await bot.command('alerts', { channel_id: before.channel_id });
+    const reply = await waitUntil('the alert list', async () =>
+      bot.replies().find((m) => json(m).includes('Alerts · #')),
+    );
+    expect(json(reply)).toContain('2 alerts · 0 firing · 2 resolved');
+  });
+
+  it('a row with auto_resolve resolves its incident once every alert resolved', async () => {
+    const alert = {
+      source: 'queue-checks',
+      key: 'backlog',
+      metric: 'queue_backlog',
+      summary: 'Queue backlog over 10000',
+    };
+    await post(bot.baseUrl, { ...alert, value: 12000 });
+    const incident = await one('queue-checks');
+    expect(incident.severity).toBe(2);
+    await post(bot.baseUrl, { ...alert, status: 'resolved', value: 40 });
+    await waitUntil('the incident to resolve', async () => (await one('queue-checks')).status === 'resolved');
+    const { rows } = await bot.db.query<{ resolved_by: string }>('SELECT resolved_by FROM incidents WHERE id = $1', [
+      incident.id,
+    ]);
+    expect(rows[0]!.resolved_by).toBe(BOT_USER_ID);
+  });
+
+  it('a warning posts a notice in the incidents channel whose button declares, prefilled', async () => {
+    const warning = {
+      source: 'integration-metrics',
+      key: 'api-error-rate-warning',
+      level: 'warning',
+      value: '7%',
+      threshold: '> 5%',
+      summary: 'Error rate above 5% on api-service',
+    };
+    await post(bot.baseUrl, warning);
+    await inboxDone(bot.db);
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('ElevatedErrorRate'),
+    );
+    expect(json(notice.args)).toContain('Check logs for patterns');
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    const actions = notice.args.blocks.find((b: { type: string }) => b.type === 'actions');
+    const button = actions.elements[0];
+    expect(button).toMatchObject({ action_id: ACTION.declareFromAlert, text: { text: 'Declare incident' } });
+
+    await bot.click({
+      channelId: INCIDENTS_CHANNEL_ID,
+      messageTs: notice.response!.ts,
+      actionId: ACTION.declareFromAlert,
+      blockId: actions.block_id,
+      value: button.value,
+    });
+    const opened = await bot.fake.waitFor('views.open');
+    const view = opened.args.view;
+    expect(view.callback_id).toBe(VIEW.declare);
+    const blocks = json(view.blocks);
+    expect(blocks).toContain('"initial_value":"Error rate above 5% on api-service"');
+    expect(blocks).toContain('"initial_option":{"text":{"type":"plain_text","text":"SEV-2 (Medium)"}');
+
+    const submitted = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: view.private_metadata,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '2' } } },
+        [BLOCK.declareTitle]: {
+          [INPUT.text]: { type: 'plain_text_input', value: 'Errors creeping up on api-service' },
+        },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    const incident = await waitUntil('the declared incident', async () =>
+      (await incidentsOfSource(bot.db, 'integration-metrics')).find((i) => i.card_ts),
+    );
+    expect(incident).toMatchObject({
+      title: 'Errors creeping up on api-service',
+      severity: 2,
+      reporter_id: TEST_REPORTER_ID,
+    });
+    expect(cardText(incident)).toContain('ElevatedErrorRate');
+    // The notice now says who declared it, and offers no second declaration.
+    await waitUntil('the notice to be updated', async () =>
+      json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.response!.ts)?.blocks).includes(
+        `Declared as incident #${incident.number}`,
+      ),
+    );
+    expect(json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.response!.ts)?.blocks)).not.toContain(
+      ACTION.declareFromAlert,
+    );
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident.channel_id && json(c.args).includes('High Error Rates'),
+    );
+  });
+
+  it('info is recorded only', async () => {
+    await post(bot.baseUrl, {
+      source: 'business',
+      key: 'agents',
+      level: 'info',
+      metric: 'agent_execution_rate',
+      value: '4/hour',
+    });
+    await inboxDone(bot.db);
+    expect(await alertRows('business')).toMatchObject([{ status: 'firing', count: 1, alert_incident_id: null }]);
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => json(c.args).includes('agent_execution_rate'))).toEqual(
+      [],
+    );
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+  });
+
+  it('storm control: at most ALERTS_MAX_INCIDENTS incidents per source in 10 minutes; no alert is dropped', async () => {
+    for (let n = 1; n <= 6; n++) {
+      const r = await post(bot.baseUrl, {
+        source: 'storm',
+        key: `node-${n}`,
+        summary: `Node ${n} failing health checks`,
+      });
+      expect(r.status).toBe(202);
+    }
+    await inboxDone(bot.db);
+    const incidents = await incidentsOfSource(bot.db, 'storm');
+    expect(incidents).toHaveLength(2);
+    const rows = await alertRows('storm');
+    expect(rows).toHaveLength(6);
+    expect(rows.every((a) => a.alert_incident_id !== null)).toBe(true);
+    const latest = incidents[1]!;
+    await waitUntil('the storm on the card', async () => cardText(latest).includes('Alert storm'));
+    expect(cardText(latest)).toContain('5 firing');
+    await bot.command('alerts', { channel_id: latest.channel_id });
+    const reply = await waitUntil('the alert list', async () =>
+      bot.replies().find((m) => json(m).includes('Alerts · #')),
+    );
+    for (let n = 2; n <= 6; n++) expect(json(reply)).toContain(`Node ${n} failing`);
+  });
+
+  it('an alert firing again after its incident was resolved opens a new incident that links the earlier one', async () => {
+    const alert = { source: 'refire', key: 'db-pool', metric: 'database_pool_usage', summary: 'DB pool at 95%' };
+    await post(bot.baseUrl, { ...alert, value: '95%' });
+    const first = await one('refire');
+    await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'refire'))[0]?.card_ts);
+    await bot.command('resolve pool recovered', { channel_id: first.channel_id });
+    await waitUntil('the resolution', async () => (await one('refire')).status === 'resolved');
+    await post(bot.baseUrl, { ...alert, value: '97%' });
+    await inboxDone(bot.db);
+    const both = await incidentsOfSource(bot.db, 'refire');
+    expect(both).toHaveLength(2);
+    const second = await waitUntil('the second card', async () =>
+      (await incidentsOfSource(bot.db, 'refire')).find((i) => i.id !== first.id && i.card_ts),
+    );
+    expect(cardText(second)).toContain(`The same alert opened incident #${first.number}`);
+    expect((await alertRows('refire')).map((a) => a.count)).toEqual([1, 1]);
+  });
+
+  it('during a maintenance window, a row that says record is recorded and shown, not declared', async () => {
+    maintenance = true;
+    try {
+      await post(bot.baseUrl, {
+        source: 'maintenance',
+        key: 'health',
+        metric: 'app_health_check_failures',
+        summary: 'Health checks failing on node-1',
+      });
+      await inboxDone(bot.db);
+      expect(await incidentsOfSource(bot.db, 'maintenance')).toHaveLength(0);
+      const { rows } = await bot.db.query<{ maintenance: boolean }>(
+        `SELECT maintenance FROM alerts WHERE source = 'maintenance'`,
+      );
+      expect(rows).toEqual([{ maintenance: true }]);
+      // A row that declares during maintenance still does.
+      await post(bot.baseUrl, { source: 'maintenance', key: 'errors', summary: 'Errors during maintenance' });
+      expect(await one('maintenance')).toMatchObject({ title: 'Errors during maintenance' });
+    } finally {
+      maintenance = false;
+    }
+  });
+});
+
+describe('alerts on the embedded database', () => {
+  const bot = useBot({ database: 'embedded', env: ALERTS_ENV, incidentsChannel: true, runbook: alertRunbook() });
+
+  it('records a delivery and opens its incident, as on Postgres', async () => {
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+    expect(r.status).toBe(202);
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'alertmanager')).find((i) => i.card_ts),
+    );
+    expect(json(bot.fake.message(incident.channel_id, incident.card_ts!)?.blocks)).toContain('2 firing');
+    const again = await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
+    expect(again.json.status).toBe('duplicate');
+  });
+});

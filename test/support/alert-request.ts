@@ -1,0 +1,109 @@
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+
+export const ALERTS_TOKEN = 'alerts-token-0123456789abcdef';
+export const ALERTS_SIGNING_SECRET = 'alerts-signing-secret-0123456789';
+export const QSTASH_CURRENT = 'sig_current_0123456789abcdefghij';
+export const QSTASH_NEXT = 'sig_next_0123456789abcdefghijklmn';
+
+/** The bot's environment for taking alerts: every proof of origin on. */
+export const ALERTS_ENV = {
+  ALERTS_TOKEN,
+  ALERTS_SIGNING_SECRET,
+  QSTASH_CURRENT_SIGNING_KEY: QSTASH_CURRENT,
+  QSTASH_NEXT_SIGNING_KEY: QSTASH_NEXT,
+};
+
+/** A payload Alertmanager 0.25 sent (test/fixtures/alertmanager/<name>.json), as text. */
+export function alertmanagerFixture(name: 'group-firing' | 'group-one-resolved'): string {
+  return readFileSync(fileURLToPath(new URL(`../fixtures/alertmanager/${name}.json`, import.meta.url)), 'utf8');
+}
+
+export interface PostedAlert {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON answers field by field
+  json: any;
+  text: string;
+}
+
+export interface AlertAuthOptions {
+  /** `Authorization: Bearer <token>` (default ALERTS_TOKEN; null: none). */
+  token?: string | null;
+  /** Signs `<timestamp>.<body>` with the secret; `timestamp` in Unix seconds (default now). */
+  hmac?: { secret?: string; timestamp?: number; signature?: string };
+  /** Signs as QStash does (a JWT with the body's hash) with `key` (default the current signing key). */
+  qstash?: { key?: string; url?: string; expiresIn?: number; body?: string };
+  headers?: Record<string, string>;
+  method?: string;
+}
+
+/** The JWT Upstash QStash puts in `Upstash-Signature`: HS256, issuer Upstash, subject the URL, the body's SHA-256. */
+export async function qstashSignature(
+  body: string,
+  o: { key?: string; url?: string; expiresIn?: number } = {},
+): Promise<string> {
+  const hash = createHash('sha256').update(body).digest('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ body: hash })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer('Upstash')
+    .setSubject(o.url ?? 'http://127.0.0.1/hooks/alerts')
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + (o.expiresIn ?? 300))
+    .setJti(`jwt_${randomUUID()}`)
+    .sign(new TextEncoder().encode(o.key ?? QSTASH_CURRENT));
+}
+
+/** POSTs a delivery to a hook as a sender does; returns the status and the JSON answer. */
+export async function postAlerts(
+  baseUrl: string,
+  path: string,
+  body: string | object,
+  o: AlertAuthOptions = {},
+): Promise<PostedAlert> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
+  if (o.hmac) {
+    const ts = String(o.hmac.timestamp ?? Math.floor(Date.now() / 1000));
+    headers['x-alerts-timestamp'] = ts;
+    headers['x-alerts-signature'] =
+      o.hmac.signature ??
+      `sha256=${createHmac('sha256', o.hmac.secret ?? ALERTS_SIGNING_SECRET)
+        .update(`${ts}.${text}`)
+        .digest('hex')}`;
+  } else if (o.qstash) {
+    headers['upstash-signature'] = await qstashSignature(o.qstash.body ?? text, o.qstash);
+  } else if (o.token !== null) {
+    headers.authorization = `Bearer ${o.token ?? ALERTS_TOKEN}`;
+  }
+  const res = await fetch(`${baseUrl}${path}`, { method: o.method ?? 'POST', headers, body: text });
+  const answer = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(answer);
+  } catch {
+    // not JSON: the test looks at `text`
+  }
+  return { status: res.status, json, text: answer };
+}
+
+/** A delivery in the generic format, with overrides. */
+export function genericAlert(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    source: 'integration-metrics',
+    key: 'api-error-rate',
+    status: 'firing',
+    level: 'critical',
+    metric: 'error_rate',
+    value: '12.5%',
+    threshold: '> 10%',
+    service: 'api-service',
+    summary: 'Error rate above 10% on api-service',
+    labels: { tenant: 'acme' },
+    url: 'https://console.atomagentos.com/metrics/error_rate',
+    ...over,
+  };
+}

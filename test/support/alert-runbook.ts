@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { DEFAULT_RUNBOOK_FILE, parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import type { Queryable } from '../../src/store/db.js';
+import { type TestRunbookOptions, testRunbookData } from './test-runbook.js';
+
+const bundled = parse(readFileSync(DEFAULT_RUNBOOK_FILE, 'utf8')) as { playbooks: unknown; alerts: unknown[] };
+
+/** A row only tests use: a critical alert whose incident resolves on its own once it resolves. */
+export const AUTO_RESOLVE_ROW = {
+  name: 'QueueBacklogCritical',
+  metric: 'queue_backlog',
+  threshold: '> 10000 jobs',
+  duration: '5m',
+  level: 'critical',
+  action: 'Drain the queue',
+  playbook: 'memory-leaks',
+  severity: 'SEV-2',
+  auto_resolve: true,
+};
+
+/** The test runbook's data with the bundled runbook's playbooks and Alert Thresholds table (and AUTO_RESOLVE_ROW). */
+export function alertRunbookData(o: TestRunbookOptions = {}) {
+  return { ...testRunbookData(o), playbooks: bundled.playbooks, alerts: [...bundled.alerts, AUTO_RESOLVE_ROW] };
+}
+
+export function alertRunbook(o: TestRunbookOptions = {}): Runbook {
+  return parseRunbook(alertRunbookData(o));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `fn` returns something truthy (polling every 50 ms); throws with `what` after `timeoutMs`. */
+export async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 10_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Every delivery the inbox holds is done (recorded and its plan carried out). */
+export async function inboxDone(db: Queryable, timeoutMs = 15_000): Promise<void> {
+  await waitUntil(
+    'the alert inbox to be worked through',
+    async () => {
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM alert_deliveries WHERE state IN ('received', 'recorded')`,
+      );
+      return Number(rows[0]!.n) === 0;
+    },
+    timeoutMs,
+  );
+}
+
+export interface IncidentOfAlert {
+  id: number;
+  number: number;
+  title: string;
+  severity: number;
+  status: string;
+  reporter_id: string;
+  channel_id: string;
+  card_ts: string | null;
+}
+
+/** The incidents opened from (or joined by) a source's alerts, oldest first. */
+export async function incidentsOfSource(db: Queryable, source: string): Promise<IncidentOfAlert[]> {
+  const { rows } = await db.query<IncidentOfAlert>(
+    `SELECT DISTINCT i.id, i.number, i.title, i.severity, i.status, i.reporter_id, i.channel_id, i.card_ts
+     FROM incidents i JOIN alert_incidents ai ON ai.incident_id = i.id
+     WHERE ai.source = $1 AND NOT i.declaring ORDER BY i.id`,
+    [source],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id), number: Number(r.number), severity: Number(r.severity) }));
+}

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { parseAlertmanager, parseGeneric, parseJson } from '../../src/incidents/alert-formats.js';
+import type { AlertDelivery } from '../../src/incidents/alert-types.js';
+import { matchRule } from '../../src/runbook/alert-rules.js';
+import { loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+import { alertmanagerFixture, genericAlert } from '../support/alert-request.js';
+import { alertRunbookData } from '../support/alert-runbook.js';
+
+const RULES = (await loadRunbook()).alerts;
+const am = () =>
+  JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+    alerts: Record<string, unknown>[];
+  };
+
+function delivery(r: ReturnType<typeof parseGeneric>): AlertDelivery {
+  if (!r.ok) throw new Error(`expected a delivery, got ${JSON.stringify(r.problem)}`);
+  return r.delivery;
+}
+
+describe("the runbook's Alert Thresholds table (alerts:)", () => {
+  it('the bundled runbook holds every row of the table, with its level, action, playbook and severity', () => {
+    const byName = Object.fromEntries(RULES.map((r) => [r.name, r]));
+    expect(RULES.filter((r) => r.level === 'critical').map((r) => [r.metric, r.threshold, r.duration])).toEqual([
+      ['app_health_check_failures', '> 50% failures', '1m'],
+      ['database_pool_usage', '> 90% pool usage', '2m'],
+      ['error_rate', '> 10%', '2m'],
+      ['cpu_usage', '> 90%', '5m'],
+      ['memory_usage', '> 95%', '5m'],
+      ['disk_usage', '> 95%', '5m'],
+    ]);
+    expect(RULES.filter((r) => r.level === 'warning')).toHaveLength(5);
+    expect(RULES.filter((r) => r.level === 'info')).toHaveLength(3);
+    expect(byName.HighErrorRate).toMatchObject({
+      action: 'Check logs, identify root cause',
+      playbook: 'high-error-rates',
+      severity: 1,
+      durationMs: 120_000,
+      autoResolve: false,
+      duringMaintenance: 'declare',
+    });
+    expect(byName.AppHealthCheckFailing).toMatchObject({
+      duringMaintenance: 'record',
+      playbook: 'health-check-failures',
+    });
+    expect(byName.LowDailyActiveTenants).toMatchObject({
+      threshold: '< 5',
+      durationMs: 86_400_000,
+      action: 'Review engagement',
+    });
+  });
+
+  it('names each bad row: unknown playbook, duplicate name, bad duration, severity or level', () => {
+    const data = alertRunbookData();
+    const row = { name: 'X', metric: 'x', threshold: '> 1', duration: '1m', level: 'critical', action: 'Look' };
+    const problems = (alerts: unknown[]) => {
+      try {
+        parseRunbook({ ...data, alerts }, 'rb.yml');
+        return [];
+      } catch (err) {
+        expect(err).toBeInstanceOf(RunbookError);
+        return (err as RunbookError).problems;
+      }
+    };
+    expect(problems([{ ...row, playbook: 'nope' }])).toEqual([
+      expect.stringMatching(/^alerts\.0\.playbook: unknown playbook "nope"; the file's playbooks: database-connection/),
+    ]);
+    expect(problems([row, { ...row, name: 'x' }])).toEqual(['alerts.1.name: "x" is named twice']);
+    expect(problems([{ ...row, duration: '5 minutes' }])[0]).toMatch(/^alerts\.0\.duration: is not a duration/);
+    expect(problems([{ ...row, severity: 'SEV-9' }])[0]).toMatch(/^alerts\.0\.severity: "SEV-9" is not a severity/);
+    expect(problems([{ ...row, level: 'urgent' }])[0]).toMatch(/^alerts\.0\.level: /);
+    expect(problems([{ ...row, during_maintenance: 'skip' }])[0]).toMatch(/^alerts\.0\.during_maintenance: /);
+    expect(problems([{ ...row, colour: 'red' }])[0]).toMatch(/^alerts\.0: .*colour/);
+    expect(parseRunbook({ ...data, alerts: [row] }).alerts[0]).toMatchObject({ severity: 1, playbook: null });
+  });
+
+  it('matches an alert by name, else by metric (the row of its own level first), ignoring case and punctuation', () => {
+    expect(matchRule(RULES, { name: 'high-error-rate' })?.name).toBe('HighErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'warning' })?.name).toBe('ElevatedErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'critical' })?.name).toBe('HighErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'info' })).toBeNull();
+    expect(matchRule(RULES, { metric: 'ERROR-RATE' })?.name).toBe('HighErrorRate');
+    expect(matchRule(RULES, { name: 'Unknown', metric: 'unknown' })).toBeNull();
+  });
+});
+
+describe('the Alertmanager webhook format', () => {
+  it('reads a real delivery: each alert with its fingerprint, level from its row, summary, service and link', () => {
+    const r = parseAlertmanager(am(), RULES, 'alertmanager');
+    const d = delivery(r);
+    expect(d).toMatchObject({
+      source: 'alertmanager',
+      format: 'alertmanager',
+      groupKey: '{}:{alertname="HighErrorRate", service="api-service"}',
+    });
+    expect(d.alerts).toHaveLength(2);
+    expect(d.alerts[1]).toMatchObject({
+      fingerprint: '3a310acdd5c74e5a',
+      name: 'HighErrorRate',
+      status: 'firing',
+      level: 'critical',
+      rule: 'HighErrorRate',
+      summary: 'Error rate above 10% on api-service',
+      service: 'api-service',
+      metric: 'error_rate',
+      value: '12.5%',
+      threshold: '> 10%',
+      url: 'http://prometheus.example/graph?g0.expr=error_rate',
+      endsAt: null,
+    });
+    expect(d.alerts[0]).toMatchObject({ fingerprint: 'a8a496fc62f0b8a6', url: null, value: null });
+  });
+
+  it('without a row, the severity label decides (none: warning); an unknown one is refused unless a row matches', () => {
+    const level = (labels: Record<string, string>) => {
+      const p = am();
+      p.alerts = [{ ...p.alerts[0], labels }];
+      const r = parseAlertmanager(p, RULES, 'alertmanager');
+      return r.ok ? r.delivery.alerts[0]!.level : r.problem;
+    };
+    expect(level({ alertname: 'Custom', severity: 'Critical' })).toBe('critical');
+    expect(level({ alertname: 'Custom', severity: 'info' })).toBe('info');
+    expect(level({ alertname: 'Custom' })).toBe('warning');
+    expect(level({ alertname: 'HighErrorRate', severity: 'page' })).toBe('critical');
+    expect(level({ alertname: 'Custom', severity: 'page' })).toMatchObject({
+      error: 'unknown_level',
+      message: 'alerts.0.labels.severity: "page" is not a level; use "critical", "warning", "info"',
+    });
+  });
+
+  it('computes a fingerprint from the labels when the sender sends none, whatever their order', () => {
+    const p = am();
+    const one = { ...p.alerts[0], fingerprint: undefined, labels: { alertname: 'A', b: '1', c: '2' } };
+    const two = { ...p.alerts[0], fingerprint: undefined, labels: { c: '2', alertname: 'A', b: '1' } };
+    const a = delivery(parseAlertmanager({ ...p, alerts: [one] }, RULES, 'alertmanager'));
+    const b = delivery(parseAlertmanager({ ...p, alerts: [two] }, RULES, 'alertmanager'));
+    expect(a.alerts[0]!.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.alerts[0]!.fingerprint).toBe(b.alerts[0]!.fingerprint);
+  });
+
+  it('names what is wrong: version, alertname, labels that are not text', () => {
+    const p = am();
+    expect(parseAlertmanager({ ...p, version: '5' }, RULES, 'x')).toMatchObject({
+      ok: false,
+      problem: { error: 'invalid_payload', message: 'version: must be "4" (the webhook format this reads)' },
+    });
+    const noName = { ...p, alerts: [{ ...p.alerts[0], labels: { severity: 'critical' } }] };
+    expect(parseAlertmanager(noName, RULES, 'x')).toMatchObject({
+      problem: { message: 'alerts.0.labels: must hold alertname' },
+    });
+    const numbers = { ...p, alerts: [{ ...p.alerts[0], labels: { alertname: 'A', n: 1 } }] };
+    expect(parseAlertmanager(numbers, RULES, 'x')).toMatchObject({
+      problem: { message: 'alerts.0.labels.n: must be text' },
+    });
+  });
+});
+
+describe('the generic format', () => {
+  it('reads one alert: its row by metric and level, the row name as its name, value as text', () => {
+    const d = delivery(parseGeneric(genericAlert({ level: 'warning', value: 7.5 }), RULES));
+    expect(d).toMatchObject({ source: 'integration-metrics', format: 'generic', groupKey: 'api-error-rate' });
+    expect(d.alerts[0]).toMatchObject({
+      fingerprint: 'api-error-rate',
+      name: 'ElevatedErrorRate',
+      rule: 'ElevatedErrorRate',
+      level: 'warning',
+      value: '7.5',
+      labels: { tenant: 'acme' },
+      url: 'https://console.atomagentos.com/metrics/error_rate',
+    });
+  });
+
+  it('keeps the level it was sent when no row of that level matches, and makes a summary when none is sent', () => {
+    const d = delivery(parseGeneric(genericAlert({ level: 'info', summary: undefined, threshold: undefined }), RULES));
+    expect(d.alerts[0]).toMatchObject({
+      level: 'info',
+      rule: null,
+      name: 'error_rate',
+      summary: 'api-service error_rate is 12.5%',
+    });
+  });
+
+  it('names what is wrong', () => {
+    const problem = (over: Record<string, unknown>) => {
+      const r = parseGeneric(genericAlert(over), RULES);
+      return r.ok ? null : r.problem;
+    };
+    expect(problem({ source: 'has spaces' })?.message).toMatch(/^source: must be 1 to 64 letters/);
+    expect(problem({ url: 'not a url' })?.message).toBe('url: must be a URL');
+    expect(problem({ labels: { a: 1 } })?.message).toBe('labels.a: must be text');
+    expect(problem({ key: '' })?.message).toBe('key: must not be empty');
+    expect(problem({ status: 'ok' })).toMatchObject({
+      error: 'unknown_status',
+      message: 'status: is not a status; use "firing" or "resolved"',
+    });
+    expect(parseJson('{')).toMatchObject({ ok: false, problem: { error: 'malformed_json' } });
+  });
+});

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { TITLE_MAX } from '../../src/commands/subcommands.js';
+import type { AlertCardView, AlertNoticeView, AlertView } from '../../src/incidents/alert-types.js';
+import { loadRunbook } from '../../src/runbook/runbook.js';
+import {
+  alertLine,
+  renderAlertList,
+  renderAlertNotice,
+  renderAlertSection,
+  renderAllResolved,
+} from '../../src/templates/alerts.js';
+import { declareModal } from '../../src/templates/declare-modal.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { renderIncidentCard } from '../../src/templates/incident-card.js';
+import { escapingProblems, limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
+import { makeIncident, minutes, NOW, REPORTER } from '../support/incident-fixture.js';
+
+const SEV = (await loadRunbook()).severities;
+const HOSTILE = '<!channel> & <@U0EVIL> <https://evil.example|click> *bold* ' + 'ñ日本語🚨'.repeat(40);
+
+function makeAlert(over: Partial<AlertView> = {}): AlertView {
+  return {
+    id: 1,
+    source: 'alertmanager',
+    name: 'HighErrorRate',
+    level: 'critical',
+    status: 'firing',
+    summary: 'Error rate above 10% on api-service',
+    service: 'api-service',
+    metric: 'error_rate',
+    value: '12.5%',
+    threshold: '> 10%',
+    url: null,
+    firstSeen: minutes(0),
+    lastSeen: minutes(4),
+    resolvedAt: null,
+    count: 3,
+    maintenance: false,
+    ...over,
+  };
+}
+
+function makeView(n: number, over: Partial<AlertView> = {}, shown = 8): AlertCardView {
+  const alerts = Array.from({ length: Math.min(n, shown) }, (_, i) =>
+    makeAlert({ id: i + 1, status: i % 3 === 0 ? 'resolved' : 'firing', ...over }),
+  );
+  return {
+    sources: ['alertmanager'],
+    firing: n - Math.ceil(n / 3),
+    resolved: Math.ceil(n / 3),
+    total: n,
+    alerts,
+    rules: [
+      {
+        name: 'HighErrorRate',
+        metric: 'error_rate',
+        threshold: '> 10%',
+        duration: '2m',
+        action: 'Check logs, identify root cause',
+      },
+    ],
+    storm: null,
+    follows: null,
+  };
+}
+
+const allText = (m: { text: string; blocks: unknown[] }) => [m.text, ...mrkdwnTexts(m).map((t) => t.text)].join('\n');
+
+describe('the alert section of the card', () => {
+  it('shows each alert with its state, first and last seen and count, and the runbook action', () => {
+    const card = renderIncidentCard(makeIncident(), NOW, SEV, undefined, makeView(2));
+    const text = allText(card);
+    expect(text).toContain('*Alerts* · 1 firing · 1 resolved · from alertmanager');
+    expect(text).toContain('*Runbook:* HighErrorRate &gt; 10% for 2m — Check logs, identify root cause');
+    expect(text).toMatch(/:red_circle: \*HighErrorRate\* · api-service · error_rate 12.5% \(&gt; 10%\)/);
+    expect(text).toContain('first <!date^');
+    expect(text).toContain('×3');
+    expect(limitProblems(card, 'message')).toEqual([]);
+  });
+
+  it('stays within Block Kit limits with many alerts and long hostile text: capped, then "and N more"', () => {
+    for (const n of [8, 9, 50, 5000]) {
+      const view = makeView(n, { name: HOSTILE, summary: HOSTILE, service: HOSTILE, metric: HOSTILE, value: HOSTILE });
+      view.storm = { source: HOSTILE, maxIncidents: 3 };
+      view.follows = { number: 7, channelId: 'C0OLD' };
+      view.rules = Array.from({ length: 20 }, () => ({ ...view.rules[0]!, action: HOSTILE, name: HOSTILE }));
+      const card = renderIncidentCard(makeIncident({ title: HOSTILE }), NOW, SEV, undefined, view);
+      expect(limitProblems(card, 'message'), `${n} alerts`).toEqual([]);
+      for (const t of mrkdwnTexts(card)) expect(escapingProblems(t.text, [REPORTER]), t.path).toEqual([]);
+      const shown = (allText(card).match(/×3/g) ?? []).length;
+      const more = n - shown;
+      if (more > 0) expect(allText(card)).toContain(`…and ${more} more: \`/incident alerts\` lists every one.`);
+      else expect(allText(card)).not.toContain('more:');
+    }
+  });
+
+  it('says when a storm sent alerts here, and which incident the same alert opened before', () => {
+    const view = makeView(3);
+    view.storm = { source: 'alertmanager', maxIncidents: 3 };
+    view.follows = { number: 41, channelId: 'C0OLD' };
+    const text = allText({ text: '', blocks: renderAlertSection(view) });
+    expect(text).toContain(':cyclone: *Alert storm:* alertmanager opened 3 incidents in 10 minutes');
+    expect(text).toContain('The same alert opened incident #41 (<#C0OLD>) before');
+  });
+
+  it('links an alert to its source only with a safe URL', () => {
+    expect(alertLine(makeAlert({ url: 'https://grafana.example/d/1?x=1' }))).toContain(
+      '<https://grafana.example/d/1?x=1|*HighErrorRate*>',
+    );
+    expect(alertLine(makeAlert({ url: 'https://evil.example/|<!channel>' }))).not.toContain('<https');
+  });
+});
+
+describe('the warning notice, the all-resolved offer, the alert list and the declare form', () => {
+  const notice = (over: Partial<AlertNoticeView> = {}): AlertNoticeView => ({
+    alert: makeAlert({ level: 'warning', name: 'ElevatedErrorRate', value: '7%', threshold: '> 5%' }),
+    rule: {
+      name: 'ElevatedErrorRate',
+      action: 'Check logs for patterns',
+      threshold: '> 5%',
+      duration: '5m',
+      severity: 2,
+    },
+    declared: null,
+    ...over,
+  });
+
+  it('a notice shows the alert and the runbook action, with Declare incident until someone declares', () => {
+    const m = renderAlertNotice(notice());
+    expect(allText(m)).toContain('*Runbook action:* Check logs for patterns');
+    expect(allText(m)).toContain('*Threshold* &gt; 5% for 5m');
+    const actions = m.blocks.find((b) => b.type === 'actions');
+    expect(actions).toMatchObject({
+      block_id: `${BLOCK.alertNoticeActions}:1`,
+      elements: [{ action_id: ACTION.declareFromAlert, value: '1', text: { text: 'Declare incident' } }],
+    });
+    const declared = renderAlertNotice(notice({ declared: { number: 12, channelId: 'C0INC12', by: 'U0ALICE' } }));
+    expect(allText(declared)).toContain('Declared as incident #12 in <#C0INC12> by <@U0ALICE>.');
+    expect(declared.blocks.some((b) => b.type === 'actions')).toBe(false);
+    const hostile = renderAlertNotice({
+      ...notice(),
+      alert: makeAlert({ name: HOSTILE, summary: HOSTILE, source: HOSTILE, service: HOSTILE }),
+    });
+    expect(limitProblems(hostile, 'message')).toEqual([]);
+    for (const t of mrkdwnTexts(hostile)) expect(escapingProblems(t.text, ['U0ALICE'])).toEqual([]);
+    expect(escapingProblems(hostile.text, [])).toEqual([]);
+  });
+
+  it('the offer to resolve carries the Resolve incident button of the incident', () => {
+    const m = renderAllResolved(makeIncident(), makeView(2, { status: 'resolved', resolvedAt: minutes(9) }));
+    expect(m.blocks[1]).toMatchObject({
+      elements: [{ action_id: ACTION.resolve, value: '7', text: { text: 'Resolve incident' } }],
+    });
+    expect(allText(m)).toContain('Every alert of this incident has resolved (all 2, the last <!date^');
+  });
+
+  it('`/incident alerts` lists every alert it can within Slack limits and counts the rest', () => {
+    for (const n of [0, 1, 300]) {
+      const alerts = Array.from({ length: n }, (_, i) => makeAlert({ id: i, summary: `${HOSTILE} ${i}` }));
+      const m = renderAlertList(makeIncident(), { alerts, firing: n, total: n + 7 * Math.sign(n) });
+      expect(limitProblems(m, 'message'), `${n} alerts`).toEqual([]);
+      expect(m.text.length).toBeLessThanOrEqual(40_000);
+      if (n === 0) expect(allText(m)).toContain('not opened from alerts');
+      if (n === 300) expect(allText(m)).toMatch(/307 alerts · 300 firing · 7 resolved · \d+ more not shown/);
+    }
+  });
+
+  it('the declare form is prefilled and within limits, its title cut to what a declaration takes', () => {
+    const v = declareModal(SEV, '{"from":"alert","alertId":1,"channelId":"C1"}', TITLE_MAX, {
+      title: `${HOSTILE}\n${HOSTILE}`,
+      severity: 2,
+      about: HOSTILE,
+    });
+    expect(v.callback_id).toBe(VIEW.declare);
+    expect(limitProblems(v, 'modal')).toEqual([]);
+    const input = JSON.stringify(v.blocks);
+    expect(input).toContain(`"action_id":"${INPUT.text}"`);
+    expect(input).toContain('"initial_option":{"text":{"type":"plain_text","text":"SEV-2 (Medium)"}');
+    const title = (v.blocks[2] as { element: { initial_value: string } }).element.initial_value;
+    expect([...title].length).toBeLessThanOrEqual(TITLE_MAX);
+    expect(title).not.toContain('\n');
+  });
+});
