@@ -25,7 +25,7 @@ import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
-import { AlertRecorder } from './alert-recorder.js';
+import { AlertRecorder, lockGroup } from './alert-recorder.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
 import type { AlertDelivery, AlertRule, AlertView } from './alert-types.js';
 import { DomainError } from './errors.js';
@@ -247,6 +247,8 @@ export class AlertService implements TimerSource<DeliveryRow> {
       },
       {
         within: async (tx, incident) => {
+          // As a delivery of the group being recorded would: one at a time.
+          await lockGroup(tx, alert.source, alert.groupKey);
           const id = await insertAlertIncident(tx, {
             source: alert.source,
             groupKey: alert.groupKey,
