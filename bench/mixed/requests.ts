@@ -16,7 +16,7 @@ import {
 } from '../../test/support/slack-request.js';
 import { statusFormValues } from '../../test/support/status-form.js';
 import type { OpenIncident } from './cards.js';
-import { GENERAL_CHANNEL_ID, type Kind, MIX, MIX_BLOCK } from './settings.js';
+import { GENERAL_CHANNEL_ID, type Kind, MIX } from './settings.js';
 
 export interface Req {
   kind: Kind;
@@ -37,7 +37,7 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** `n` kinds: blocks of MIX_BLOCK with each kind as often as MIX says, shuffled. `noDeclare`: status instead. */
+/** `n` kinds: blocks of 400 with each kind as often as MIX says, shuffled. `noDeclare`: status instead. */
 export function kindSequence(n: number, seed: number, noDeclare = false): Kind[] {
   const rand = seeded(seed);
   const block: Kind[] = MIX.flatMap(([kind, count]) =>
@@ -54,9 +54,6 @@ export function kindSequence(n: number, seed: number, noDeclare = false): Kind[]
   }
   return out.slice(0, n);
 }
-
-export const expectedPerBlock = (kind: Kind) => MIX.find(([k]) => k === kind)?.[1] ?? 0;
-export { MIX_BLOCK };
 
 /**
  * Builds request `i` of a run. `tag` makes the response_url keys, trigger ids and view ids of one run its own

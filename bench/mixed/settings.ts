@@ -44,7 +44,6 @@ export const MIX: readonly (readonly [Kind, number])[] = [
   ['update_submit', 142],
   ['declare', 2],
 ];
-export const MIX_BLOCK = MIX.reduce((n, [, w]) => n + w, 0);
 
 export const KIND_LABELS: Record<Kind, string> = {
   status: '/incident status',
