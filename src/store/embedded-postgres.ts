@@ -171,7 +171,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedServerOptions): Promis
     const socketDir = await socketDirectory(clusterDir, user);
     await clearStaleSocket(socketDir);
     await rotate(logFile);
-    const child = await launch(bin, clusterDir, socketDir, logFile, user, dataDir);
+    const child = await launchWhenFree(bin, clusterDir, socketDir, logFile, user, dataDir);
     return server({ dataDir, clusterDir, logFile, socketDir, user, created, child, lock, say });
   } catch (err) {
     if (created) await rm(clusterDir, { recursive: true, force: true }).catch(() => {});
@@ -180,6 +180,25 @@ export async function startEmbeddedPostgres(opts: EmbeddedServerOptions): Promis
     throw new EmbeddedDatabaseError(
       `The embedded database in DATA_DIR=${dataDir} could not be started: ${reason(err)}. Set DATABASE_URL to use a PostgreSQL server instead.`,
     );
+  }
+}
+
+/** How long a start waits for the processes of a killed server to let go of its shared memory. */
+const SHARED_MEMORY_WAIT_MS = 15_000;
+
+/**
+ * Starts the server; when the processes of a server killed with -9 still hold its shared memory (they leave within
+ * moments of noticing), PostgreSQL refuses to start, and it is tried again until they have gone.
+ */
+async function launchWhenFree(...args: Parameters<typeof launch>): Promise<ChildProcess> {
+  const until = Date.now() + SHARED_MEMORY_WAIT_MS;
+  for (;;) {
+    try {
+      return await launch(...args);
+    } catch (err) {
+      if (!/pre-existing shared memory block/.test(reason(err)) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 

@@ -477,7 +477,12 @@ describe('npm start: the built bot (dist/app.js)', () => {
       const manifest = await fetch(`http://127.0.0.1:${port}/manifest.yml`);
       expect(await manifest.text()).toContain('/incident');
     } finally {
-      child.kill('SIGTERM');
+      // Its embedded server writes a last checkpoint as it stops: wait, before the directory is removed.
+      const exited = new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
     }
   }, 60_000);
 });
