@@ -94,7 +94,7 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     const page = await fetch(`${base}/status`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('socket mode works');
-    const metrics = await fetch(`${base}/metrics`);
+    const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(
       /^incident_bot_incidents_declared_total\{severity="SEV-1",source="person"\} 1$/m,
