@@ -10,16 +10,17 @@ export function refreshingHomes<C extends Pick<IncidentChat, 'postCard' | 'refre
   chat: C,
   changed: (incident: Incident) => void,
 ): C {
-  const postCard: IncidentChat['postCard'] = async (incident, escalation) => {
+  // Whatever else the card is given (an alert section) passes through unchanged.
+  const postCard: IncidentChat['postCard'] = async (incident, ...rest) => {
     try {
-      return await chat.postCard(incident, escalation);
+      return await chat.postCard(incident, ...rest);
     } finally {
       changed(incident);
     }
   };
-  const refreshCard: IncidentChat['refreshCard'] = async (incident, escalation) => {
+  const refreshCard: IncidentChat['refreshCard'] = async (incident, ...rest) => {
     try {
-      await chat.refreshCard(incident, escalation);
+      await chat.refreshCard(incident, ...rest);
     } finally {
       changed(incident);
     }
