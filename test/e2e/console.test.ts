@@ -125,6 +125,9 @@ describe('the console in a terminal', () => {
     c.type('2020-01-01 10:00');
     await c.waitFor('Flags: ', { from: at });
     c.type('');
+    // SEV-1: Publish to status page is on by default; Enter keeps it.
+    await c.waitFor(/Status page[^\n]*: $/, { from: at });
+    c.type('');
     // Only the field the bot refused is asked again.
     seen = await c.waitFor(/The next update must be in the future\.[\s\S]*Next update \[[^\]]+\]: $/, { from: at });
     expect(seen.slice(seen.lastIndexOf('The bot did not take the form'))).not.toContain('Affected: ');
