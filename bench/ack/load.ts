@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
-import { encodeSlashCommand, makeSlashCommand, signSlackRequest } from '../../test/support/slack-request.js';
-import { BenchBroken, round, SIGNING_SECRET, sleep } from '../lib.js';
+import { encodeSlashCommand, makeSlashCommand } from '../../test/support/slack-request.js';
+import { type Answer, BenchBroken, postSigned, round, sleep } from '../lib.js';
 import type { CallIndex } from './calls.js';
 import { DRAIN_QUIET_MS, REQUEST_TIMEOUT_MS } from './settings.js';
 
@@ -37,45 +37,9 @@ export function makeBatch(fake: FakeSlack, prefix: string, n: number): Batch {
   return { size: n, id, body: (i) => parts.join(id(i)) };
 }
 
-interface Sent {
-  /** HTTP status; -1 on a network error or timeout. */
-  status: number;
-  /** Date.now() when the request was sent (after signing). */
-  sentAt: number;
-  /** From sending to the end of the response. */
-  ms: number;
-}
-
-/** Signs `body` now and POSTs it to the app's /slack/events, as Slack sends a slash command. */
-export function post(agent: http.Agent, port: number, body: string): Promise<Sent> {
-  const signed = signSlackRequest(SIGNING_SECRET, body);
-  const sentAt = Date.now();
-  const t0 = performance.now();
-  return new Promise<Sent>((resolve) => {
-    const done = (status: number) => resolve({ status, sentAt, ms: performance.now() - t0 });
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/slack/events',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(body),
-          ...signed,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => done(res.statusCode ?? 0));
-        res.on('error', () => done(-1));
-      },
-    );
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('timeout')));
-    req.on('error', () => done(-1));
-    req.end(body);
-  });
+/** Signs `body` now and POSTs it to the app's /slack/events, as Slack sends a slash command (bench/lib.ts's postSigned). */
+export function post(agent: http.Agent, port: number, body: string): Promise<Answer> {
+  return postSigned(agent, port, body, REQUEST_TIMEOUT_MS);
 }
 
 export interface Probe {
@@ -113,7 +77,7 @@ export interface LoadResult {
   endedAt: number;
 }
 
-function recordSent(r: LoadResult, id: string, sent: Sent): void {
+function recordSent(r: LoadResult, id: string, sent: Answer): void {
   r.ids.push(id);
   r.sentAt.push(sent.sentAt);
   r.latencyMs.push(sent.ms);
