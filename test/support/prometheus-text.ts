@@ -23,7 +23,9 @@ export interface Exposition {
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL_NAME = '[a-zA-Z_][a-zA-Z0-9_]*';
-const VALUE = '(?:[+-]?(?:\\d+\\.?\\d*(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?)|[+-]?Inf|NaN)';
+// Prometheus reads values with Go's strconv.ParseFloat, which takes NaN and Inf in any case (prom-client writes
+// "Nan" for an event-loop lag not yet sampled).
+const VALUE = '(?:[+-]?(?:\\d+\\.?\\d*(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?)|[+-]?[iI][nN][fF]|[nN][aA][nN])';
 const SAMPLE = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (${VALUE})(?: (-?\\d+))?$`);
 const LABEL = new RegExp(`^(${LABEL_NAME})="((?:[^"\\\\\\n]|\\\\[\\\\"n])*)"(?:,|$)`);
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
@@ -42,7 +44,10 @@ function parseLabels(text: string, line: string): Record<string, string> {
   return labels;
 }
 
-const num = (v: string) => (v.endsWith('Inf') ? (v.startsWith('-') ? -Infinity : Infinity) : Number(v));
+const num = (v: string) => {
+  if (/inf$/i.test(v)) return v.startsWith('-') ? -Infinity : Infinity;
+  return /^nan$/i.test(v) ? Number.NaN : Number(v);
+};
 
 /** The family a sample belongs to: `x_bucket`, `x_sum`, `x_count` of a histogram (or summary) `x` are `x`. */
 function familyOf(name: string, types: Map<string, string>): string | undefined {
