@@ -44,7 +44,7 @@ import { ListenerRouter } from './slack/listener-router.js';
 import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
-import { eventLoopBusy, WorkGate } from './slack/work-gate.js';
+import { type GateLimits, workGates } from './slack/work-gate.js';
 import type { DeliveryRow } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
 import type { GuardedKv } from './store/kv.js';
@@ -62,11 +62,13 @@ export interface BotDeps {
   timers?: Partial<TimerLoopOptions>;
   logger?: Logger;
   /**
-   * Admission control for post-ack work. Defaults: 4 at once (1 while the process is busy), 64 waiting. Slack allows
+   * Admission control for declarations (the heavy gate). Defaults: 4 at once (1 while the process is busy), 64 waiting. Slack allows
    * about 20 channel creations a minute (conversations.create is Tier 2); keeping the number small keeps acks fast
    * under a flood (bench/ack).
    */
-  limits?: { maxActive: number; maxWaiting: number };
+  limits?: GateLimits;
+  /** The light gate's limits (everything but declarations). Default: 32 at once, 2000 waiting. */
+  lightLimits?: GateLimits;
   /** Who the bot is (auth.test, asked by start() before this); without it Bolt asks Slack itself. */
   identity?: BotIdentity;
   /** Escalation tuning (tests shorten how long a typed `/incident escalate` counts as a repeat). */
@@ -105,6 +107,7 @@ export function createBot({
   db,
   logger,
   limits,
+  lightLimits,
   runbook,
   timers: timerOptions,
   identity,
@@ -288,7 +291,7 @@ export function createBot({
   };
   // Action item reminders are rows with a due time, swept on every round of the loop, as declarations are.
   const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations, actionItems]);
-  const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
+  const gate = workGates(limits, lightLimits);
   const userLimits = new UserLimits(kv, config.rateLimits, new ChannelBudget(kv, config.rateLimits.channelCreate));
   const deps = {
     incidents,

@@ -286,8 +286,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       triggerId: command.trigger_id,
       key: `cmd:${command.trigger_id}`,
     };
+    const spec: SubcommandSpec = SUBCOMMANDS[cmd.kind];
     await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => run(cmd, ctx, command.channel_id), {
-      admit: 'gate',
+      admit: spec.heavy ? 'heavy' : 'gate',
       refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
     });
   });

@@ -45,6 +45,8 @@ export interface SubcommandSpec {
   usage: string;
   /** Said with the usage outside an incident channel, instead of "works inside an incident channel". */
   elsewhere?: (cmd: IncidentCommand) => string;
+  /** Its work takes the heavy gate (few at once, held back while the process is busy) instead of the light one. */
+  heavy?: true;
 }
 
 /**
@@ -63,6 +65,7 @@ export const SUBCOMMANDS = {
         `The title is ${n} characters long; keep it to ${TITLE_MAX} or fewer (details go in status updates).`,
     },
     where: 'anywhere',
+    heavy: true,
     usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters.`,
   },
   list: { names: ['list', 'ls'], args: 'none', where: 'anywhere', usage: '`/incident list` — open incidents' },

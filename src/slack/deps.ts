@@ -12,7 +12,7 @@ import type { RollbackService } from '../incidents/rollback.service.js';
 import type { SeverityDefs } from '../incidents/severity.js';
 import type { StepApprovals } from '../incidents/step-approvals.service.js';
 import type { HomeTabs } from './home-tabs.js';
-import type { WorkGate } from './work-gate.js';
+import type { WorkGates } from './work-gate.js';
 
 /** What listeners may use: services only, never the database or Slack client directly. */
 export interface ListenerDeps {
@@ -24,8 +24,8 @@ export interface ListenerDeps {
   /** Playbooks run outside any incident (`/incident run`). */
   runs: PlaybookRuns;
   rollback: RollbackService;
-  /** Admission control for work done after the ack. */
-  gate: WorkGate;
+  /** Admission control for work done after the ack: the light and the heavy gate. */
+  gate: WorkGates;
   /** How often one person may declare and run runbook commands (shared by every replica). */
   limits: UserLimits;
   /** The runbook's severity levels, for the templates that show a severity (names, response times). */

@@ -4,7 +4,7 @@ import { noteError } from '../audit/outcome.js';
 import { noteOutcome } from '../audit/request-context.js';
 import type { Message } from '../templates/incident-card.js';
 import { reportErrors } from './report-error.js';
-import { BUSY_TEXT, type WorkGate } from './work-gate.js';
+import { BUSY_TEXT, type WorkGate, type WorkGates } from './work-gate.js';
 
 /** Says something privately to the person who acted: a line of text, or a rendered message. */
 export type Tell = (msg: string | Message) => Promise<unknown>;
@@ -36,18 +36,19 @@ const warningsOf = (r: unknown): string[] => {
 export interface AfterAckArgs {
   /** Bolt's ack, called without a payload once the request is admitted. */
   ack: () => Promise<void>;
-  /** Needed for `admit: 'gate'`. */
-  gate?: WorkGate;
+  /** Needed for `admit: 'gate'` and `'heavy'`. */
+  gate?: WorkGates;
   logger: Pick<Logger, 'error' | 'warn'>;
   tell: Tell;
 }
 
 export interface AfterAckOptions {
   /**
-   * `gate`: the work takes a place in the work gate (few at once, a bounded queue), and is refused when it is full.
-   * `always`: it runs at once, outside the gate; the caller says why.
+   * `gate`: the work takes a place in the light gate (many at once, a long queue), refused only when that is full.
+   * `heavy`: a place in the heavy gate (declarations: few at once, a short queue, held back while the process is busy).
+   * `always`: it runs at once, outside the gates; the caller says why.
    */
-  admit: 'gate' | 'always';
+  admit: 'gate' | 'heavy' | 'always';
   /**
    * How to refuse when the gate is full, in place of the ack (a command answers in its ack, a form shows the error
    * inline). Default: ack, then tell BUSY_TEXT.
@@ -68,11 +69,11 @@ export async function afterAck(
   { admit, refuse, done = 'Recorded' }: AfterAckOptions,
 ): Promise<void> {
   let ticket: ReturnType<WorkGate['reserve']> | undefined;
-  if (admit === 'gate') {
-    if (!gate) throw new Error("afterAck: admit 'gate' needs the work gate");
-    ticket = gate.reserve();
+  if (admit !== 'always') {
+    if (!gate) throw new Error(`afterAck: admit '${admit}' needs the work gates`);
+    ticket = (admit === 'heavy' ? gate.heavy : gate.light).reserve();
     if (!ticket) {
-      noteOutcome('refused', 'overloaded: the work gate is full');
+      noteOutcome('refused', `overloaded: the ${admit === 'heavy' ? 'heavy' : 'light'} work gate is full`);
       if (refuse) return refuse();
       await ack();
       await tell(BUSY_TEXT).catch((err) => logger.warn('could not send the busy notice', err));

@@ -86,6 +86,34 @@ export class WorkGate {
 }
 
 /**
+ * The two gates every listener's work goes through (afterAck's `admit`):
+ * - `light`: most work (status, lists, clicks, forms). Many at once and a long queue, never held back for the process
+ *   being busy: this work is a few queries and Slack calls each, so refusing it under load refuses what on-call
+ *   people need most (bench/mixed: at 100 requests a second per bot the busy rule refused two requests in three).
+ * - `heavy`: declarations, which create a channel and post several messages each, and which Slack limits to about
+ *   20 channels a minute: few at once, a short queue, one at a time with pauses while the process is busy.
+ */
+export interface WorkGates {
+  light: WorkGate;
+  heavy: WorkGate;
+}
+
+export interface GateLimits {
+  maxActive: number;
+  maxWaiting: number;
+}
+
+export const LIGHT_LIMITS: GateLimits = { maxActive: 32, maxWaiting: 2000 };
+export const HEAVY_LIMITS: GateLimits = { maxActive: 4, maxWaiting: 64 };
+
+export function workGates(heavy: GateLimits = HEAVY_LIMITS, light: GateLimits = LIGHT_LIMITS): WorkGates {
+  return {
+    light: new WorkGate(light.maxActive, light.maxWaiting),
+    heavy: new WorkGate(heavy.maxActive, heavy.maxWaiting, eventLoopBusy()),
+  };
+}
+
+/**
  * The event loop's utilisation (0..1) over the last `windowMs` or so, from Node's own counters
  * (performance.eventLoopUtilization): sampled when asked, so it needs no timer.
  */

@@ -62,7 +62,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         return { warnings };
       },
       {
-        admit: 'gate',
+        admit: 'heavy',
         refuse: () => ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: BUSY_FORM_TEXT } }),
         done: 'Declared',
       },

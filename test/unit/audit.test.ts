@@ -84,7 +84,11 @@ describe('the outcome afterAck notes for the audit', () => {
   const outcomeOf = async (work: () => Promise<unknown>, gate = new WorkGate(4, 4)) => {
     const ctx: RequestContext = { requestId: 'r' };
     await withRequest(ctx, () =>
-      afterAck({ ack: async () => {}, gate, logger: silent, tell: async () => {} }, work, { admit: 'gate' }),
+      afterAck(
+        { ack: async () => {}, gate: { light: gate, heavy: gate }, logger: silent, tell: async () => {} },
+        work,
+        { admit: 'gate' },
+      ),
     );
     return ctx.outcome;
   };
@@ -100,7 +104,7 @@ describe('the outcome afterAck notes for the audit', () => {
   it('refused when the work gate is full or the database pool is exhausted, or by a domain rule with its code', async () => {
     expect(await outcomeOf(async () => null, new WorkGate(0, 0))).toEqual({
       outcome: 'refused',
-      reason: 'overloaded: the work gate is full',
+      reason: 'overloaded: the light work gate is full',
     });
     expect((await outcomeOf(() => Promise.reject(new DatabaseBusyError(new Error('timeout')))))?.outcome).toBe(
       'refused',

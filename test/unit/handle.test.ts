@@ -4,7 +4,9 @@ import { afterAck } from '../../src/slack/handle.js';
 import { BUSY_TEXT, WorkGate } from '../../src/slack/work-gate.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../../src/store/db.js';
 
-function harness(gate = new WorkGate(1, 0)) {
+const both = (gate: WorkGate) => ({ light: gate, heavy: gate });
+
+function harness(gate = both(new WorkGate(1, 0))) {
   const seen: string[] = [];
   const told: string[] = [];
   const args = {
@@ -40,7 +42,7 @@ describe('afterAck', () => {
     const held = gate.reserve()!;
     let release!: () => void;
     const holding = held.run(() => new Promise<void>((r) => (release = r)));
-    const h = harness(gate);
+    const h = harness(both(gate));
     let ran = false;
     const work = async () => {
       ran = true;
@@ -62,6 +64,23 @@ describe('afterAck', () => {
     expect(ran).toBe(true);
     release();
     await holding;
+  });
+
+  it("'gate' takes the light gate and 'heavy' the heavy one: a full heavy gate refuses declarations only", async () => {
+    const heavy = new WorkGate(1, 0);
+    const held = heavy.reserve()!;
+    let release!: () => void;
+    const holding = held.run(() => new Promise<void>((r) => (release = r)));
+    const h = harness({ light: new WorkGate(1, 0), heavy });
+    const ran: string[] = [];
+    await afterAck(h.args, async () => ran.push('light'), { admit: 'gate' });
+    await afterAck(h.args, async () => ran.push('heavy'), { admit: 'heavy' });
+    expect(ran).toEqual(['light']);
+    expect(h.told).toEqual([BUSY_TEXT]);
+    release();
+    await holding;
+    await afterAck(h.args, async () => ran.push('heavy'), { admit: 'heavy' });
+    expect(ran).toEqual(['light', 'heavy']);
   });
 
   it('tells an error in errorText words: domain, database outage, overload, unexpected', async () => {
