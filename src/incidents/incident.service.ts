@@ -67,8 +67,22 @@ export class IncidentService {
 
   /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
   async refreshCard(incidentId: number): Promise<void> {
-    const incident = await this.get(incidentId);
-    await this.chat.refreshCard(incident, await this.escalationView(incident));
+    await this.showLatest(await this.get(incidentId));
+  }
+
+  /**
+   * Shows `shown` on the card, then reads the incident again: when another change (in this process or another
+   * replica) committed meanwhile, its card update may have reached Slack before this one, leaving this older state on
+   * the card, so the card is rendered again from the newer row. Whoever updates last also checks last, so the card
+   * ends as the database has it (bench/mixed found a card showing the commander one change behind without this).
+   */
+  private async showLatest(shown: Incident): Promise<void> {
+    for (let round = 0; round < 3; round++) {
+      await this.chat.refreshCard(shown, await this.escalationView(shown));
+      const now = await getIncident(this.db, shown.id);
+      if (!now || JSON.stringify(now) === JSON.stringify(shown)) return;
+      shown = now;
+    }
   }
 
   async findByChannel(channelId: string): Promise<Incident | null> {
@@ -115,7 +129,7 @@ export class IncidentService {
     this.countMilestones(result.before, result.incident);
     const warnings: string[] = [];
     try {
-      await this.chat.refreshCard(result.incident, await this.escalationView(result.incident));
+      await this.showLatest(result.incident);
     } catch (err) {
       warnings.push(`the card could not be updated (${describe(err)})`);
       this.log.warn('refreshCard failed', err);

@@ -424,6 +424,26 @@ forEachDatabase(
         expect((await kinds(incident.id)).filter((k) => k === 'severity_changed')).toHaveLength(1);
       });
 
+      it('two changes at once: when the older card update reaches Slack last, the card is shown again as it is now', async () => {
+        // The severity change's card update is slow; the acknowledgement commits after it and its update lands first.
+        const shown: Incident[] = [];
+        let first = true;
+        chat.port.refreshCard = async (i: Incident) => {
+          if (first) {
+            first = false;
+            await new Promise((r) => setTimeout(r, 300));
+          }
+          shown.push(i);
+        };
+        const sev = service.changeSeverity(incident.id, 'UCMD', 2, 'act:race-sev');
+        await new Promise((r) => setTimeout(r, 50));
+        await service.acknowledge(incident.id, 'UCMD', 'act:race-ack');
+        await sev;
+        const last = shown.at(-1)!;
+        expect(last).toMatchObject({ severity: 2, commanderId: 'UCMD' });
+        expect(last).toEqual(await service.get(incident.id));
+      });
+
       it('a refused change does not use up its request key', async () => {
         await expect(service.changeSeverity(incident.id, 'UCMD', 1, 'act:2')).rejects.toThrow(AlreadyDoneError);
         expect(await service.changeSeverity(incident.id, 'UCMD', 0, 'act:2')).not.toBeNull();
