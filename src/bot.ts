@@ -265,6 +265,7 @@ export function createBot({
     {
       maxIncidents: config.alerts.maxIncidents,
       wake: () => alertLoop.poke(),
+      metrics,
       ...(alertOptions?.maintenance ? { maintenance: alertOptions.maintenance } : {}),
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
     },

@@ -30,7 +30,7 @@ import { AlertSteps, NotYet } from './alert-steps.js';
 import type { AlertDelivery, AlertRule, AlertView } from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
-import type { Logger } from './ports.js';
+import type { IncidentMetrics, Logger } from './ports.js';
 import type { Severity } from './severity.js';
 import type { TimerSource } from './timer-loop.js';
 import type { Incident } from './types.js';
@@ -73,6 +73,8 @@ export interface AlertServiceOptions {
   duplicateWindowMs?: number;
   /** Wakes the alert loop: a delivery was just accepted. */
   wake?: () => void;
+  /** Counts each alert of an accepted delivery (a sender's retry of the same body is not counted again). */
+  metrics?: Pick<IncidentMetrics, 'alertReceived'>;
 }
 
 /** What `accept` did with a delivery: written (its id), or recognised as a retry of an earlier one. */
@@ -115,7 +117,10 @@ export class AlertService implements TimerSource<DeliveryRow> {
   async accept(delivery: AlertDelivery, body: string): Promise<Accepted> {
     const hash = createHash('sha256').update(body).digest('hex');
     const r = await insertDelivery(this.db, delivery, hash, this.opts.duplicateWindowMs ?? DUPLICATE_WINDOW_MS);
-    if (!r.duplicate) this.opts.wake?.();
+    if (!r.duplicate) {
+      for (const a of delivery.alerts) this.opts.metrics?.alertReceived(delivery.source, a.level);
+      this.opts.wake?.();
+    }
     return { delivery: r.id, duplicate: r.duplicate, alerts: delivery.alerts.length };
   }
 

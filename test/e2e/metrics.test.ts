@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
 import { type Exposition, parsePrometheusText } from '../support/prometheus-text.js';
@@ -37,7 +38,7 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     const schema = await createTestSchema('metrics');
     drop = schema.drop;
-    const env = { ADMIN_TOKEN, ATOM_CLI };
+    const env = { ADMIN_TOKEN, ATOM_CLI, ...ALERTS_ENV };
     a = await startBot({ runbook: runbook(), databaseUrl: schema.url, env });
     b = await startBot({ runbook: runbook(), databaseUrl: schema.url, env, timers: false });
   });
@@ -199,5 +200,15 @@ describe('GET /metrics', () => {
     // Mitigated first, so resolving did not count a second time to mitigate.
     expect(resolved.value('incident_bot_time_to_mitigate_seconds_count', { severity: 'SEV-1' })).toBe(1);
     expect((await metrics(b)).sum('incident_bot_open_incidents')).toBe(0);
+  });
+
+  it('counts each alert received, by source and level, once however often its sender retries the same delivery', async () => {
+    const delivery = genericAlert({ key: 'metrics-disk', level: 'info', source: 'metrics-probe' });
+    for (let n = 0; n < 2; n++) expect((await postAlerts(a.baseUrl, '/hooks/alerts', delivery)).status).toBe(202);
+    expect((await postAlerts(a.baseUrl, '/hooks/alerts', { ...delivery, level: 'warning' })).status).toBe(202);
+    const m = await metrics(a);
+    expect(m.value('incident_bot_alerts_received_total', { source: 'metrics-probe', level: 'info' })).toBe(1);
+    expect(m.value('incident_bot_alerts_received_total', { source: 'metrics-probe', level: 'warning' })).toBe(1);
+    expect((await metrics(b)).sum('incident_bot_alerts_received_total')).toBe(0);
   });
 });
