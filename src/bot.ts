@@ -94,7 +94,7 @@ export interface Bot {
   /** What /metrics serves. */
   metrics: BotMetrics;
   /** Home tab refreshes in the background; wait for them after the app stops. */
-  home: Pick<HomeTabs, 'idle'>;
+  home: Pick<HomeTabs, 'idle' | 'forget'>;
   /** Works the alert inbox (deliveries the hooks accepted); start it with the app, stop it with the timers. */
   alerts: TimerLoop<DeliveryRow>;
 }

@@ -219,6 +219,7 @@ export async function start(
       await app.stop();
       await timers.stop();
       await alerts.stop();
+      home.forget(); // the refreshes held back: best-effort, the next opening of a tab rebuilds it
       await home.idle();
       await audit.flush();
       await kv.close();

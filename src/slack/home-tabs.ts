@@ -19,6 +19,19 @@ export interface HomeTabsOptions {
    * refresh), and one publish per person covers the whole burst.
    */
   settleMs?: number;
+  /**
+   * A person's tab is refreshed at most once in this long (default 5 s): under a stream of changes (people clicking
+   * on many incidents at once) the tab is published once per interval with the latest view, not once per change.
+   * Opening the tab always publishes it at once.
+   */
+  minIntervalMs?: number;
+  /**
+   * Background publishes a minute, at most, with bursts of up to `burst` (default 100 a minute, bursts of 20):
+   * views.publish is a Tier 4 method (100+ a minute per workspace), and a tab refresh never spends what the
+   * incident work needs.
+   */
+  perMinute?: number;
+  burst?: number;
 }
 
 /**
@@ -39,6 +52,16 @@ export class HomeTabs {
   private readonly busy = new Set<Promise<void>>();
   private readonly maxActive: number;
   private readonly settleMs: number;
+  private readonly minIntervalMs: number;
+  /** When each person's tab was last published in the background, by `team:user` (forgotten after the interval). */
+  private readonly publishedAt = new Map<string, number>();
+  /** The token bucket of background publishes. */
+  private tokens: number;
+  private tokensAt = Date.now();
+  private readonly perMinute: number;
+  private readonly burst: number;
+  /** The pending wake-up for people held back by the interval or the bucket: when, and its timer. */
+  private wake: { at: number; timer: NodeJS.Timeout; done: () => void } | null = null;
 
   constructor(
     private readonly client: WebClient,
@@ -49,6 +72,10 @@ export class HomeTabs {
   ) {
     this.maxActive = opts.maxActive ?? 2;
     this.settleMs = opts.settleMs ?? 250;
+    this.minIntervalMs = opts.minIntervalMs ?? 5000;
+    this.perMinute = opts.perMinute ?? 100;
+    this.burst = opts.burst ?? 20;
+    this.tokens = this.burst;
   }
 
   /** Builds and publishes a person's Home tab now. */
@@ -89,6 +116,47 @@ export class HomeTabs {
     while (this.busy.size > 0) await Promise.allSettled([...this.busy]);
   }
 
+  /** Drops what waits (held back by the interval or the bucket): for a stop that does not wait for them. */
+  forget(): void {
+    this.queue.clear();
+    if (this.wake) {
+      clearTimeout(this.wake.timer);
+      this.wake.done();
+      this.wake = null;
+    }
+  }
+
+  /** Takes a token for a background publish, if the bucket has one. */
+  private takeToken(now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) * this.perMinute) / 60_000);
+    this.tokensAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Pumps again at `at` (the earliest of the wake-ups asked for). */
+  private wakeAt(at: number): void {
+    if (this.wake && this.wake.at <= at) return;
+    if (this.wake) {
+      clearTimeout(this.wake.timer);
+      this.wake.done();
+    }
+    let done!: () => void;
+    const waited = new Promise<void>((r) => (done = r));
+    const timer = setTimeout(
+      () => {
+        this.wake = null;
+        done();
+        this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    timer.unref();
+    this.wake = { at, timer, done };
+    this.track(waited);
+  }
+
   private track(work: Promise<void>): void {
     this.busy.add(work);
     work.finally(() => this.busy.delete(work)).catch(() => {});
@@ -111,9 +179,22 @@ export class HomeTabs {
    * being published waits for that one to end, so their latest view is always the one published last.
    */
   private pump(): void {
+    const now = Date.now();
+    for (const [key, at] of this.publishedAt) if (now - at >= this.minIntervalMs) this.publishedAt.delete(key);
+    let nextAt = Number.POSITIVE_INFINITY;
     for (const [key, job] of this.queue) {
       if (this.active >= this.maxActive) return;
       if (this.publishing.has(key)) continue;
+      const last = this.publishedAt.get(key);
+      if (last !== undefined) {
+        nextAt = Math.min(nextAt, last + this.minIntervalMs);
+        continue;
+      }
+      if (!this.takeToken(now)) {
+        nextAt = Math.min(nextAt, now + Math.ceil(60_000 / this.perMinute));
+        break;
+      }
+      this.publishedAt.set(key, now);
       this.queue.delete(key);
       this.publishing.add(key);
       this.active++;
@@ -127,5 +208,6 @@ export class HomeTabs {
           }),
       );
     }
+    if (nextAt !== Number.POSITIVE_INFINITY) this.wakeAt(nextAt);
   }
 }

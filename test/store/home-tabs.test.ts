@@ -34,7 +34,7 @@ forEachDatabase(
     });
 
     it('runs at most maxActive publishes at once, and a person asked for again while publishing is published after', async () => {
-      const home = tabs({ maxActive: 2, settleMs: 10 });
+      const home = tabs({ maxActive: 2, settleMs: 10, minIntervalMs: 100 });
       fake.failNext('views.publish', { delayMs: 150 }, 6);
       const people = ['U0A', 'U0B', 'U0C', 'U0D', 'U0E'];
       home.refresh('T0001', people);
@@ -49,6 +49,48 @@ forEachDatabase(
         expect(overlapping.length).toBeLessThanOrEqual(1);
       }
       expect(calls.map((c) => c.args.user_id).filter((u) => u === 'U0A')).toHaveLength(2);
+    });
+
+    it('a person changed often is published once per interval, with the latest view, and the last change is not lost', async () => {
+      const home = tabs({ settleMs: 10, minIntervalMs: 400 });
+      const started = Date.now();
+      for (let n = 0; n < 8; n++) {
+        home.refresh('T0001', ['U0BUSY']);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await home.idle();
+      const at = fake.callsTo('views.publish').map((c) => c.at - started);
+      // 8 changes over 800 ms: at once, then at most one each 400 ms, the last after the last change.
+      expect(at.length).toBeGreaterThanOrEqual(2);
+      expect(at.length).toBeLessThanOrEqual(4);
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(390);
+      expect(at.at(-1)!).toBeGreaterThanOrEqual(700);
+    });
+
+    it('background publishes keep to a rate a minute with a burst; the rest follow as tokens come back', async () => {
+      const home = tabs({ settleMs: 10, perMinute: 600, burst: 3 }); // a token each 100 ms
+      const people = Array.from({ length: 6 }, (_, i) => `U0P${i}`);
+      const started = Date.now();
+      home.refresh('T0001', people);
+      await home.idle();
+      const calls = fake.callsTo('views.publish');
+      expect(calls.map((c) => c.args.user_id).sort()).toEqual([...people].sort());
+      const at = calls.map((c) => c.at - started).sort((x, y) => x - y);
+      expect(at[2]!).toBeLessThan(150); // the burst at once
+      expect(at[5]!).toBeGreaterThanOrEqual(280); // three more tokens: about 300 ms
+    });
+
+    it('forget drops what is held back, so a stop does not wait for it', async () => {
+      const home = tabs({ settleMs: 10, minIntervalMs: 60_000 });
+      home.refresh('T0001', ['U0HELD']);
+      await home.idle();
+      home.refresh('T0001', ['U0HELD']);
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      home.forget();
+      await home.idle();
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(fake.homeTabs.get('U0HELD')!.publishes).toBe(1);
     });
   },
   { only: ['postgres'] },

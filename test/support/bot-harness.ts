@@ -222,6 +222,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       await app.stop();
       await timers.stop();
       await alerts.stop();
+      home.forget();
       await home.idle();
       await audit.flush();
       await kv.close();
