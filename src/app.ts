@@ -25,8 +25,9 @@ async function main(): Promise<void> {
       await bot.stop().catch((err) => console.error('error while stopping', err));
       process.exit(0);
     };
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    // SIGHUP too (the terminal it ran in was closed): its default would end the process without stopping the
+    // embedded database's server.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupError) {
       console.error(err.message);

@@ -194,6 +194,7 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
   const onSignal = () => quit.request();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // the terminal was closed
   await session.run(quit);
 
   term.print(style.dim('Stopping: letting the bot finish what it is doing…'));
@@ -210,6 +211,7 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
   log.end();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
   term.print(
     code === 0 ? 'Stopped. The database is closed; the next start finds everything where it was.' : 'Stopped.',
   );

@@ -221,6 +221,14 @@ describe('the embedded database, in a real bot process', () => {
     expect(await serverProcesses(dir)).toEqual([]);
   }, 400_000);
 
+  it('SIGHUP (the terminal closed) stops the bot and its server as SIGTERM does', async () => {
+    const app = await startApp(dir);
+    expect((await health(app)).body.database).toMatchObject({ kind: 'embedded', status: 'ok' });
+    expect(await stop(app, 'SIGHUP')).toBe(0);
+    expect(await serverProcesses(dir)).toEqual([]);
+    expect(await exists(join(dir, 'pg', 'postmaster.pid'))).toBe(false);
+  }, 400_000);
+
   it('after kill -9 of the bot, the next start stops the server it left running and starts its own', async () => {
     const first = await startApp(dir);
     const left = (await health(first)).body.database.server?.pid ?? -1;
