@@ -66,7 +66,7 @@ const text = (v: unknown): string => {
   return typeof t === 'string' ? t : '';
 };
 
-const EMOJI: Record<string, string> = {
+export const EMOJI: Record<string, string> = {
   warning: '⚠️',
   information_source: 'ℹ️',
   rotating_light: '🚨',
@@ -92,6 +92,18 @@ const EMOJI: Record<string, string> = {
   eyes: '👀',
   thumbsup: '👍',
   '+1': '👍',
+  memo: '📝',
+  clipboard: '📋',
+  arrow_forward: '▶️',
+  fast_forward: '⏩',
+  leftwards_arrow_with_hook: '↩️',
+  white_large_square: '⬜',
+  no_entry_sign: '🚫',
+  globe_with_meridians: '🌐',
+  cyclone: '🌀',
+  bell: '🔔',
+  lock: '🔒',
+  wrench: '🔧',
 };
 
 function decodeEntities(s: string): string {

@@ -1,7 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   type Control,
   controlsOf,
+  EMOJI,
   inlineMrkdwn,
   type RenderOptions,
   renderMessage,
@@ -271,5 +274,21 @@ describe('the console style', () => {
     expect(visibleWidth('🔴 x')).toBe(4);
     expect(visibleWidth('⚠️')).toBe(2);
     expect(visibleWidth('·')).toBe(1);
+  });
+});
+
+describe('emoji codes', () => {
+  it('every emoji code the bot writes in its messages has its emoji in the console', () => {
+    const dirs = ['templates', 'incidents', 'slack', 'commands', 'actions', 'views', 'runbook'];
+    const codes = new Set<string>();
+    for (const d of dirs) {
+      for (const f of readdirSync(join('src', d))) {
+        if (!f.endsWith('.ts')) continue;
+        const text = readFileSync(join('src', d, f), 'utf8');
+        for (const m of text.matchAll(/['`\s(]:([a-z][a-z0-9_+-]*):/g)) codes.add(m[1]!);
+      }
+    }
+    expect(codes.size).toBeGreaterThan(10);
+    expect([...codes].filter((c) => !(c in EMOJI))).toEqual([]);
   });
 });
