@@ -64,11 +64,6 @@ function problemOf(err: ZodError, extra: string[] = []): PayloadProblem {
   return { error, message: problems[0] ?? 'the payload is not valid', problems };
 }
 
-const levelProblem = (path: string, value: string): PayloadProblem => {
-  const message = `${path}: "${clip(value, 40)}" is not a level; use ${ALERT_LEVELS.map((l) => `"${l}"`).join(', ')}`;
-  return { error: 'unknown_level', message, problems: [message] };
-};
-
 /** JSON text to a value; a body that is not JSON is named as such. */
 export function parseJson(body: string): { ok: true; value: unknown } | { ok: false; problem: PayloadProblem } {
   try {
@@ -123,25 +118,43 @@ function labelFingerprint(l: Record<string, string>): string {
 }
 
 /**
+ * The `severity` label values seen in the wild (Prometheus mixins, Grafana, PagerDuty's and Opsgenie's words), by the
+ * level they mean. A value in none of these is taken as a warning: a notice people see, with a Declare button, which
+ * neither pages anyone on a guess nor drops the alert (a 400 makes Alertmanager give up on it after its retries).
+ */
+const SEVERITY_WORDS: Record<AlertLevel, readonly string[]> = {
+  critical: ['critical', 'crit', 'page', 'pager', 'emergency', 'disaster', 'fatal', 'sev0', 'sev1', 'p1'],
+  warning: ['warning', 'warn', 'error', 'err', 'high', 'major', 'average', 'sev2', 'p2', 'p3'],
+  info: ['info', 'informational', 'information', 'low', 'minor', 'none', 'notice', 'debug', 'ok', 'sev3', 'p4', 'p5'],
+};
+
+function levelOfSeverity(severity: string): AlertLevel | null {
+  for (const level of ALERT_LEVELS) if (SEVERITY_WORDS[level].includes(severity)) return level;
+  return null;
+}
+
+/**
  * An Alertmanager (or Grafana) webhook delivery. The alert's level is its runbook row's (by alertname or the `metric`
- * label), else its `severity` label (`critical`, `warning`, `info`; none: warning); an unknown severity label with no
- * row is refused, since guessing could page someone or hide an outage.
+ * label), else its `severity` label (critical, warning, info, or a common word for one of them: `page`, `error`,
+ * `minor`…; none: warning). Any other severity label with no row: a warning, its summary saying so.
  */
 export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], source: string): ParsedDelivery {
   const r = amPayload.safeParse(value);
   if (!r.success) return { ok: false, problem: problemOf(r.error) };
   const p = r.data;
   const alerts: IncomingAlert[] = [];
-  for (const [i, a] of p.alerts.entries()) {
+  for (const a of p.alerts) {
     const name = a.labels.alertname!.trim();
     const severity = a.labels.severity?.trim().toLowerCase();
-    const stated = ALERT_LEVELS.find((l) => l === severity) ?? null;
+    const stated = severity ? levelOfSeverity(severity) : null;
     const rule = matchRule(rules, { name, metric: a.labels.metric ?? null, level: stated });
-    if (!rule && severity && !stated)
-      return { ok: false, problem: levelProblem(`alerts.${i}.labels.severity`, severity) };
     const level: AlertLevel = rule?.level ?? stated ?? 'warning';
     const note = (k: string) => a.annotations[k] ?? p.commonAnnotations[k];
-    const summary = note('summary') ?? note('description') ?? note('message') ?? name;
+    const unknown =
+      !rule && severity && !stated
+        ? ` (severity "${clip(severity, 40)}" is not a level the bot knows: taken as a warning; add a row for ${clip(name, 60)} to the runbook file's alerts, or use critical, warning or info)`
+        : '';
+    const summary = `${note('summary') ?? note('description') ?? note('message') ?? name}${unknown}`;
     alerts.push({
       fingerprint: a.fingerprint ?? labelFingerprint(a.labels),
       name: clip(name, 200),

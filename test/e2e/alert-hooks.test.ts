@@ -150,15 +150,14 @@ describe('the alert hooks at the HTTP edge', () => {
       error: 'unknown_status',
       message: expect.stringMatching(/^alerts\.0\.status: /),
     });
-    const page = {
+    // A severity label the bot does not know is taken (as a warning, saying so), not refused: a 400 would make
+    // Alertmanager drop the alert.
+    const odd = {
       ...am,
-      alerts: [{ ...am.alerts[0], labels: { alertname: 'SomethingElse', severity: 'page' } }],
+      alerts: [{ ...am.alerts[0], labels: { alertname: 'SomethingElse', severity: 'purple' } }],
     };
-    const amLevel = await refused(400, () => post('/hooks/alertmanager', page));
-    expect(amLevel.json).toMatchObject({
-      error: 'unknown_level',
-      message: expect.stringMatching(/^alerts\.0\.labels\.severity: "page" is not a level/),
-    });
+    const amLevel = await post('/hooks/alertmanager', odd);
+    expect(amLevel.status).toBe(202);
     const empty = await refused(400, () => post('/hooks/alertmanager', { ...am, alerts: [] }));
     expect(empty.json.message).toBe('alerts: must hold at least one alert');
   });

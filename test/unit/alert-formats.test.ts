@@ -110,21 +110,27 @@ describe('the Alertmanager webhook format', () => {
     expect(d.alerts[0]).toMatchObject({ fingerprint: 'a8a496fc62f0b8a6', url: null, value: null });
   });
 
-  it('without a row, the severity label decides (none: warning); an unknown one is refused unless a row matches', () => {
-    const level = (labels: Record<string, string>) => {
+  it('without a row, the severity label decides (common words too; none: warning); an unknown one is a warning that says so', () => {
+    const parsed = (labels: Record<string, string>) => {
       const p = am();
       p.alerts = [{ ...p.alerts[0], labels }];
-      const r = parseAlertmanager(p, RULES, 'alertmanager');
-      return r.ok ? r.delivery.alerts[0]!.level : r.problem;
+      return delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts[0]!;
     };
+    const level = (labels: Record<string, string>) => parsed(labels).level;
     expect(level({ alertname: 'Custom', severity: 'Critical' })).toBe('critical');
     expect(level({ alertname: 'Custom', severity: 'info' })).toBe('info');
     expect(level({ alertname: 'Custom' })).toBe('warning');
     expect(level({ alertname: 'HighErrorRate', severity: 'page' })).toBe('critical');
-    expect(level({ alertname: 'Custom', severity: 'page' })).toMatchObject({
-      error: 'unknown_level',
-      message: 'alerts.0.labels.severity: "page" is not a level; use "critical", "warning", "info"',
-    });
+    expect(level({ alertname: 'Custom', severity: 'page' })).toBe('critical');
+    expect(level({ alertname: 'Custom', severity: 'error' })).toBe('warning');
+    expect(level({ alertname: 'Custom', severity: 'minor' })).toBe('info');
+    expect(parsed({ alertname: 'Custom', severity: 'page' }).summary).not.toMatch(/not a level/);
+    const odd = parsed({ alertname: 'Custom', severity: 'purple' });
+    expect(odd.level).toBe('warning');
+    expect(odd.summary).toMatch(
+      /severity "purple" is not a level the bot knows: taken as a warning; add a row for Custom/,
+    );
+    expect(odd.labels.severity).toBe('purple');
   });
 
   it('computes a fingerprint from the labels when the sender sends none, whatever their order', () => {
