@@ -264,6 +264,7 @@ export function createBot({
     runbook.alerts,
     {
       maxIncidents: config.alerts.maxIncidents,
+      deliveryRetentionMs: config.alerts.deliveryRetentionMs,
       wake: () => alertLoop.poke(),
       metrics,
       ...(alertOptions?.maintenance ? { maintenance: alertOptions.maintenance } : {}),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type RateSpec } from './incidents/rate-limits.js';
+import { parseDuration } from './runbook/duration.js';
 import type { KvSettings } from './store/kv-redis.js';
 
 const optionalString = z
@@ -59,6 +60,20 @@ const httpUrl = (example: string) =>
       ? undefined
       : `must be an http:// or https:// URL such as ${example}, got ${shown(s)}`,
   );
+
+/** A duration such as `30d`, `12h` or `90m`. */
+const durationVar = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const ms = parseDuration(s.trim() || fallback);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration such as 30d, 12h or 90m, got ${shown(s)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
 
 /** A rate limit as `count/duration` (`5/1m`), or `off`. */
 const rate = (fallback: string) =>
@@ -223,6 +238,7 @@ const schema = z.object({
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
     z.coerce.number().int().min(1).max(1000).default(3),
   ),
+  ALERT_DELIVERY_RETENTION: durationVar('30d'),
 });
 
 /** Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode. Checked on the raw
@@ -329,6 +345,8 @@ export interface AlertsSettings {
   qstash?: { currentSigningKey: string; nextSigningKey: string };
   /** Incidents opened from alerts per source in 10 minutes, at most (ALERTS_MAX_INCIDENTS). */
   maxIncidents: number;
+  /** Finished deliveries are deleted from the inbox this long after (ALERT_DELIVERY_RETENTION, default 30d). */
+  deliveryRetentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -406,6 +424,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { qstash: { currentSigningKey: c.QSTASH_CURRENT_SIGNING_KEY, nextSigningKey: c.QSTASH_NEXT_SIGNING_KEY } }
         : {}),
       maxIncidents: c.ALERTS_MAX_INCIDENTS,
+      deliveryRetentionMs: c.ALERT_DELIVERY_RETENTION,
     }),
   });
 }

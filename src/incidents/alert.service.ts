@@ -14,6 +14,7 @@ import {
   type DeliveryRow,
   finishDelivery,
   forgetOldHashes,
+  purgeFinishedDeliveries,
   insertDelivery,
   lockDelivery,
   markStepDone,
@@ -39,6 +40,7 @@ import type { Incident } from './types.js';
 export const DUPLICATE_WINDOW_MS = 30_000;
 /** How often the hashes of old deliveries are forgotten. */
 const FORGET_EVERY_MS = 60_000;
+export const DELIVERY_RETENTION_MS = 30 * 86_400_000;
 /** Attempts at a delivery's plan before it is given up (its alerts stay recorded and shown). */
 const MAX_ATTEMPTS = 12;
 /** Longest wait between two attempts. */
@@ -73,6 +75,8 @@ export interface AlertServiceOptions {
   duplicateWindowMs?: number;
   /** Wakes the alert loop: a delivery was just accepted. */
   wake?: () => void;
+  /** Finished deliveries are deleted from the inbox this long after (ALERT_DELIVERY_RETENTION); default 30 days. */
+  deliveryRetentionMs?: number;
   /** Counts each alert of an accepted delivery (a sender's retry of the same body is not counted again). */
   metrics?: Pick<IncidentMetrics, 'alertReceived'>;
 }
@@ -128,6 +132,9 @@ export class AlertService implements TimerSource<DeliveryRow> {
     if (Date.now() - this.forgotAt > FORGET_EVERY_MS) {
       this.forgotAt = Date.now();
       await forgetOldHashes(this.db).catch((err) => this.log.warn('could not forget old delivery hashes', err));
+      await purgeFinishedDeliveries(this.db, this.opts.deliveryRetentionMs ?? DELIVERY_RETENTION_MS).catch((err) =>
+        this.log.warn('could not delete old alert deliveries', err),
+      );
     }
     return claimDeliveries(this.db, limit, leaseMs);
   }

@@ -83,6 +83,24 @@ export async function forgetOldHashes(q: Queryable): Promise<void> {
 }
 
 /**
+ * Deletes deliveries finished (done or failed) more than `retentionMs` ago, at most `batch` at a time; returns how
+ * many. Their alerts stay in `alerts`, the incidents' timelines keep what they did: only the inbox's copy goes.
+ */
+export async function purgeFinishedDeliveries(q: Queryable, retentionMs: number, batch = 5000): Promise<number> {
+  const { rows } = await q.query<{ n: number }>(
+    `WITH gone AS (
+       DELETE FROM alert_deliveries WHERE id IN (
+         SELECT id FROM alert_deliveries
+         WHERE state IN ('done', 'failed') AND finished_at < clock_timestamp() - make_interval(secs => $1)
+         LIMIT $2)
+       RETURNING 1)
+     SELECT count(*)::int AS n FROM gone`,
+    [retentionMs / 1000, batch],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
  * Claims up to `limit` deliveries that are due, oldest first, for `leaseMs` (SKIP LOCKED: two processes never take
  * the same one). A delivery not yet recorded is taken only once every earlier delivery of its group is recorded, so a
  * group's alerts are recorded in the order they came (a resolution never before its firing).

@@ -275,7 +275,12 @@ describe('review fixes', () => {
 
   describe('monitoring alerts', () => {
     it('are off by default (no way to prove a sender), with a storm cap of 3', () => {
-      expect(loadConfig({}).alerts).toEqual({ token: undefined, signingSecret: undefined, maxIncidents: 3 });
+      expect(loadConfig({}).alerts).toEqual({
+        token: undefined,
+        signingSecret: undefined,
+        maxIncidents: 3,
+        deliveryRetentionMs: 30 * 86_400_000,
+      });
     });
 
     it('read the token, the signing secret, both QStash keys and the cap; the secrets are masked', () => {
@@ -287,12 +292,14 @@ describe('review fixes', () => {
         QSTASH_CURRENT_SIGNING_KEY: 'sig_CURRENT123',
         QSTASH_NEXT_SIGNING_KEY: 'sig_NEXT456',
         ALERTS_MAX_INCIDENTS: '5',
+        ALERT_DELIVERY_RETENTION: '7d',
       });
       expect(c.alerts).toEqual({
         token: 'alerts-T0KEN-0123456789',
         signingSecret: 'alerts-S1GN-0123456789',
         qstash: { currentSigningKey: 'sig_CURRENT123', nextSigningKey: 'sig_NEXT456' },
         maxIncidents: 5,
+        deliveryRetentionMs: 7 * 86_400_000,
       });
       expect(configSecrets(c)).toEqual(
         expect.arrayContaining(['alerts-T0KEN-0123456789', 'alerts-S1GN-0123456789', 'sig_CURRENT123', 'sig_NEXT456']),
@@ -304,10 +311,12 @@ describe('review fixes', () => {
         ALERTS_TOKEN: 'SHORTT0KEN',
         QSTASH_CURRENT_SIGNING_KEY: 'sig_L0NEKEY',
         ALERTS_MAX_INCIDENTS: '0',
+        ALERT_DELIVERY_RETENTION: 'a month',
       }).message;
       expect(msg).toMatch(/ALERTS_TOKEN must be at least 16 characters/);
       expect(msg).toMatch(/QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY go together/);
       expect(msg).toMatch(/ALERTS_MAX_INCIDENTS/);
+      expect(msg).toMatch(/ALERT_DELIVERY_RETENTION must be a duration such as 30d, 12h or 90m, got "a month"/);
       expect(msg).not.toMatch(/SHORTT0KEN|L0NEKEY/);
     });
   });
