@@ -253,6 +253,8 @@ export function createBot({
     postmortemWriter(runbook, playbooks.mask),
     app.logger,
   );
+  // Slack's channel-creation budget, one for people's declarations and alerts' (every replica shares it via kv).
+  const channelBudget = new ChannelBudget(kv, config.rateLimits.channelCreate);
   const alerts: AlertService = new AlertService(
     db,
     incidents,
@@ -265,6 +267,7 @@ export function createBot({
     {
       maxIncidents: config.alerts.maxIncidents,
       deliveryRetentionMs: config.alerts.deliveryRetentionMs,
+      channels: channelBudget,
       wake: () => alertLoop.poke(),
       metrics,
       ...(alertOptions?.maintenance ? { maintenance: alertOptions.maintenance } : {}),
@@ -294,7 +297,7 @@ export function createBot({
   // Action item reminders are rows with a due time, swept on every round of the loop, as declarations are.
   const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations, actionItems]);
   const gate = workGates(limits, lightLimits);
-  const userLimits = new UserLimits(kv, config.rateLimits, new ChannelBudget(kv, config.rateLimits.channelCreate));
+  const userLimits = new UserLimits(kv, config.rateLimits, channelBudget);
   const deps = {
     incidents,
     playbooks,

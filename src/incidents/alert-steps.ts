@@ -20,12 +20,23 @@ import type { AlertNoticeView, AlertRule, AlertStep } from './alert-types.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
 import type { Logger } from './ports.js';
+import { RateLimitedError } from './rate-limits.js';
 
 /** Refreshes of one incident's card from one process are at least this far apart (Slack's chat.update limits). */
 const CARD_INTERVAL_MS = 1000;
 
-/** A step that cannot be done yet (the incident is still being declared): tried again shortly, not a failure. */
-export class NotYet extends Error {}
+/**
+ * A step that cannot be done yet (the incident is still being declared, or Slack's channel budget is spent): tried
+ * again after `delayMs` (default: shortly), not a failure.
+ */
+export class NotYet extends Error {
+  constructor(
+    message: string,
+    readonly delayMs?: number,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * What a recorded delivery does outside the database, step by step (AlertStep): declare an alert incident through the
@@ -45,6 +56,8 @@ export class AlertSteps {
     private readonly cards: AlertCards,
     private readonly rules: ReadonlyMap<string, AlertRule>,
     private readonly log: Logger = console,
+    /** Slack's channel-creation budget, shared with people's declarations (ChannelBudget). */
+    private readonly channels?: { take(): Promise<void> },
   ) {}
 
   run(step: AlertStep): Promise<void> {
@@ -79,6 +92,15 @@ export class AlertSteps {
       if (declaring !== false) throw new NotYet(`incident ${ai.incidentId} is still being declared`);
       await this.declared(ai);
       return this.refreshCard(ai.incidentId);
+    }
+    try {
+      await this.channels?.take();
+    } catch (err) {
+      // The budget is spent (a storm, or people declaring too): the alert incident waits its turn, never dropped.
+      if (err instanceof RateLimitedError) {
+        throw new NotYet(`Slack's channel budget is spent; declaring again in ${err.retryAfterMs} ms`, err.retryAfterMs);
+      }
+      throw err;
     }
     const self = await this.chat.self();
     const r = await this.incidents.declare(

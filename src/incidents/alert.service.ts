@@ -75,6 +75,8 @@ export interface AlertServiceOptions {
   duplicateWindowMs?: number;
   /** Wakes the alert loop: a delivery was just accepted. */
   wake?: () => void;
+  /** Slack's channel-creation budget, shared with people's declarations: past it, an alert incident waits its turn. */
+  channels?: { take(): Promise<void> };
   /** Finished deliveries are deleted from the inbox this long after (ALERT_DELIVERY_RETENTION); default 30 days. */
   deliveryRetentionMs?: number;
   /** Counts each alert of an accepted delivery (a sender's retry of the same body is not counted again). */
@@ -114,7 +116,7 @@ export class AlertService implements TimerSource<DeliveryRow> {
   ) {
     this.rules = new Map(rules.map((r) => [r.name, r]));
     this.recorder = new AlertRecorder(this.rules, opts.maxIncidents, opts.maintenance ?? NOT_IN_MAINTENANCE);
-    this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log);
+    this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels);
   }
 
   /** Writes a delivery to the inbox (durable once this resolves), then wakes the loop. */
@@ -177,7 +179,9 @@ export class AlertService implements TimerSource<DeliveryRow> {
     const reason = err instanceof Error ? err.message : String(err);
     try {
       // Waiting for a declaration is not a failed attempt.
-      if (err instanceof NotYet) return await retryDelivery(this.db, d.id, WAIT_MS, reason, { counted: false });
+      if (err instanceof NotYet) {
+        return await retryDelivery(this.db, d.id, err.delayMs ?? WAIT_MS, reason, { counted: false });
+      }
       if (d.attempts < MAX_ATTEMPTS) {
         this.log.warn(`alert delivery ${d.id}: attempt ${d.attempts} failed; trying again`, err);
         return await retryDelivery(this.db, d.id, Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (d.attempts - 1)), reason);
