@@ -172,6 +172,22 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(smtp.messages).toHaveLength(1);
   }, 20_000);
 
+  it('acknowledging in Slack after PagerDuty was triggered acknowledges it there (same dedup key), once', async () => {
+    const card = await declareThroughBot(bot, 'sev2 acknowledged after the trigger');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger');
+    await bot.clickCard(
+      { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
+      ACTION.acknowledge,
+      'U0ONCALL',
+    );
+    const ack = await pd.waitFor((e) => e.event_action === 'acknowledge');
+    expect(ack).toMatchObject({ dedup_key: trigger.dedup_key, routing_key: OLIVE_KEY });
+    await sleep(1000);
+    expect(pd.taken('acknowledge')).toHaveLength(1);
+    const health = await (await fetch(`${bot.baseUrl}/health`)).json();
+    expect(health).toMatchObject({ notify: { email: true, pagerduty: { events: pd.eventsUrl, webhook: true } } });
+  }, 20_000);
+
   it('acknowledged in PagerDuty: acknowledges the incident as that person (by email), stops the rest, shows in Slack', async () => {
     const card = await declareThroughBot(bot, 'sev0 everything is down');
     const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
