@@ -11,6 +11,7 @@ import { alertHookRoutes } from './http/alert-hooks.js';
 import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
+import { pagerdutyHookRoute } from './http/pagerduty-hook.js';
 import { postmortemRoute } from './http/postmortem-route.js';
 import { slackReceiver } from './http/slack-receiver.js';
 import { statusRoutes } from './http/status-route.js';
@@ -25,6 +26,8 @@ import { EscalationService } from './incidents/escalation.service.js';
 import { HomeService } from './incidents/home.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { IncidentNotes } from './incidents/incident-notes.js';
+import { NotificationService } from './incidents/notification.service.js';
+import { PagerDutyWebhooks } from './incidents/pagerduty-webhook.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
 import { PostmortemService } from './incidents/postmortem.service.js';
@@ -34,6 +37,8 @@ import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
 import type { Incident } from './incidents/types.js';
 import { type BotMetrics, createMetrics } from './metrics/metrics.js';
+import { SmtpEmail } from './notify/email.js';
+import { PagerDutyEvents, PagerDutyUsers } from './notify/pagerduty.js';
 import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
@@ -147,9 +152,19 @@ export function createBot({
     accept: (delivery, body) => alerts.accept(delivery, body),
     log,
   });
+  const { notify } = config;
+  // The PagerDuty webhook acts through the services made below, once the app exists (requests come after).
+  const pagerdutyHook = pagerdutyHookRoute({
+    secret: notify.pagerdutyWebhookSecret,
+    handle: (event) => pagerdutyWebhooks.handle(event),
+    log,
+  });
   const routes = [
     aliveRoute,
-    healthRoute(db, slack.mode, kv),
+    healthRoute(db, slack.mode, kv, {
+      email: Boolean(notify.smtpUrl && notify.emailFrom),
+      pagerduty: { events: notify.pagerdutyEventsUrl, webhook: Boolean(notify.pagerdutyWebhookSecret) },
+    }),
     auditRoute(audit, config.adminToken),
     metricsRoute(metrics, config.adminToken, audit),
     ...statusRoutes(
@@ -162,6 +177,8 @@ export function createBot({
       warn,
     ),
     postmortemRoute(documents, audit, config.adminToken),
+    // Before the hooks' catch-all for /hooks/*.
+    pagerdutyHook,
     ...hooks,
   ];
   const clientOptions = slackClientOptions(slack.apiUrl, metrics.slackCall);
@@ -205,6 +222,19 @@ export function createBot({
   // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts.
   const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
   const incidentChat = cards.decorate(chat);
+  // How pages reach people after the Slack DM: email and PagerDuty steps are timers of their own, swept by the loop.
+  const notifications: NotificationService = new NotificationService(
+    db,
+    incidentChat,
+    runbook,
+    {
+      email:
+        notify.smtpUrl && notify.emailFrom ? new SmtpEmail(notify.smtpUrl, notify.emailFrom, runbook.severities) : null,
+      pagerduty: new PagerDutyEvents(notify.pagerdutyEventsUrl),
+    },
+    app.logger,
+    (id) => incidents.refreshCard(id),
+  );
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
   const escalation = new EscalationService(
@@ -215,6 +245,7 @@ export function createBot({
     (at) => timers.poke(at),
     escalationOptions,
     metrics,
+    notifications,
   );
   const playbooks = new PlaybookService(
     db,
@@ -243,6 +274,14 @@ export function createBot({
     if (suggested) await playbooks.attach(incident.id, suggested, null, true);
   };
   const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics);
+  const pagerdutyWebhooks = new PagerDutyWebhooks(
+    db,
+    incidentChat,
+    incidents,
+    runbook,
+    notify.pagerdutyApiToken ? new PagerDutyUsers(notify.pagerdutyApiUrl, notify.pagerdutyApiToken) : null,
+    app.logger,
+  );
   const actionItems = new ActionItemService(db, followUps, app.logger);
   // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
   const postmortems = new PostmortemService(
@@ -294,8 +333,13 @@ export function createBot({
     run: (work: FiredJob) =>
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
   };
-  // Action item reminders are rows with a due time, swept on every round of the loop, as declarations are.
-  const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations, actionItems]);
+  // Action item reminders and notification steps are rows with a due time, swept on every round of the loop, as
+  // declarations are.
+  const timers = new TimerLoop(db, fire, app.logger, timerOptions, [
+    incidents.declarations,
+    actionItems,
+    notifications,
+  ]);
   const gate = workGates(limits, lightLimits);
   const userLimits = new UserLimits(kv, config.rateLimits, channelBudget);
   const deps = {

@@ -234,6 +234,22 @@ const schema = z.object({
   ALERTS_SIGNING_SECRET: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
   QSTASH_CURRENT_SIGNING_KEY: optionalString,
   QSTASH_NEXT_SIGNING_KEY: optionalString,
+  // How pages reach people besides Slack: email over SMTP, PagerDuty's Events API v2 and its v3 webhooks.
+  // The URL holds the password: the message never repeats it.
+  SMTP_URL: checked((s) =>
+    /^smtps?:\/\/[^/\s]+/.test(s)
+      ? undefined
+      : 'must be an SMTP URL such as smtp://user:password@smtp.example.com:587 or smtps://user:password@email-smtp.eu-west-1.amazonaws.com:465',
+  ),
+  EMAIL_FROM: checked((s) =>
+    /^([^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(s)
+      ? undefined
+      : `must be an email address such as incidents@example.com or "Incident Bot <incidents@example.com>", got ${shown(s)}`,
+  ),
+  PAGERDUTY_EVENTS_URL: httpUrl('https://events.pagerduty.com/v2/enqueue'),
+  PAGERDUTY_WEBHOOK_SECRET: optionalString,
+  PAGERDUTY_API_TOKEN: optionalString,
+  PAGERDUTY_API_URL: httpUrl('https://api.pagerduty.com'),
   ALERTS_MAX_INCIDENTS: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
     z.coerce.number().int().min(1).max(1000).default(3),
@@ -264,6 +280,11 @@ function credentialProblems(env: NodeJS.ProcessEnv): string[] {
   if (set('REDIS_URL') && set('UPSTASH_REDIS_REST_URL')) {
     problems.push(
       'REDIS_URL and UPSTASH_REDIS_REST_URL are both set: set REDIS_URL or UPSTASH_REDIS_REST_URL, not both',
+    );
+  }
+  if (set('SMTP_URL') && !set('EMAIL_FROM')) {
+    problems.push(
+      'EMAIL_FROM is required with SMTP_URL: set it to the address pages are sent from, e.g. incidents@example.com',
     );
   }
   if (set('QSTASH_CURRENT_SIGNING_KEY') !== set('QSTASH_NEXT_SIGNING_KEY')) {
@@ -334,6 +355,25 @@ export interface Config {
   readonly rateLimits: Readonly<{ declare: RateSpec | null; run: RateSpec | null; channelCreate: RateSpec | null }>;
   /** Monitoring alerts: how deliveries prove who sent them, and the storm cap. No way to prove it: the hooks are off. */
   readonly alerts: Readonly<AlertsSettings>;
+  /** Email and PagerDuty for pages; unset parts are off (a step by that method is recorded as not configured). */
+  readonly notify: Readonly<NotifySettings>;
+}
+
+export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+export const DEFAULT_PAGERDUTY_API_URL = 'https://api.pagerduty.com';
+
+export interface NotifySettings {
+  /** smtp://user:pass@host:port or smtps://… (SMTP_URL); unset: no email. */
+  smtpUrl?: string;
+  /** The From of page emails (EMAIL_FROM). */
+  emailFrom?: string;
+  /** Where Events API v2 events are posted (PAGERDUTY_EVENTS_URL). */
+  pagerdutyEventsUrl: string;
+  /** The v3 webhook subscription's secret (PAGERDUTY_WEBHOOK_SECRET); unset: POST /hooks/pagerduty answers 404. */
+  pagerdutyWebhookSecret?: string;
+  /** A read-only REST API key (PAGERDUTY_API_TOKEN): finds the email of whoever acknowledged in PagerDuty. */
+  pagerdutyApiToken?: string;
+  pagerdutyApiUrl: string;
 }
 
 export interface AlertsSettings {
@@ -426,6 +466,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxIncidents: c.ALERTS_MAX_INCIDENTS,
       deliveryRetentionMs: c.ALERT_DELIVERY_RETENTION,
     }),
+    notify: Object.freeze({
+      smtpUrl: c.SMTP_URL,
+      emailFrom: c.EMAIL_FROM,
+      pagerdutyEventsUrl: c.PAGERDUTY_EVENTS_URL ?? DEFAULT_PAGERDUTY_EVENTS_URL,
+      pagerdutyWebhookSecret: c.PAGERDUTY_WEBHOOK_SECRET,
+      pagerdutyApiToken: c.PAGERDUTY_API_TOKEN,
+      pagerdutyApiUrl: c.PAGERDUTY_API_URL ?? DEFAULT_PAGERDUTY_API_URL,
+    }),
   });
 }
 
@@ -456,6 +504,16 @@ export function configSecrets(config: Config): string[] {
   const { alerts } = config;
   values.push(alerts.token ?? '', alerts.signingSecret ?? '');
   if (alerts.qstash) values.push(alerts.qstash.currentSigningKey, alerts.qstash.nextSigningKey);
+  const { notify } = config;
+  if (notify.smtpUrl) {
+    try {
+      const password = new URL(notify.smtpUrl).password;
+      values.push(password, decodeURIComponent(password));
+    } catch {
+      // Masked by the URL rule all the same.
+    }
+  }
+  values.push(notify.pagerdutyWebhookSecret ?? '', notify.pagerdutyApiToken ?? '');
   values.push(...Object.values(config.commandEnv));
   return values.filter((v): v is string => Boolean(v));
 }

@@ -60,7 +60,7 @@ export interface AlertHookDeps {
   log: Pick<Logger, 'warn' | 'info'>;
 }
 
-function reply(
+export function reply(
   res: ServerResponse,
   status: number,
   body: Record<string, unknown>,
@@ -75,7 +75,7 @@ function reply(
 const DRAIN_MAX_BYTES = 8 * MAX_BODY_BYTES;
 
 /** The body as text; null when it is over `max` bytes, whatever Content-Length said. */
-function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+export function readBody(req: IncomingMessage, max: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -33,7 +33,13 @@ function embeddedServer(db: Database) {
  * database also reports its server (up, or stopped on its own: then 503). With a shared store (`kv`), it is named
  * too, and `degraded` while it cannot be reached: still 200, for the bot works without it.
  */
-export function healthRoute(db: Database, mode: string, kv?: GuardedKv): HealthRoute {
+export function healthRoute(
+  db: Database,
+  mode: string,
+  kv?: GuardedKv,
+  /** How pages reach people besides Slack: whether email is set up, where PagerDuty events go, whether its webhook is. */
+  notify?: { email: boolean; pagerduty: { events: string; webhook: boolean } },
+): HealthRoute {
   return {
     path: '/health',
     method: 'GET',
@@ -65,6 +71,7 @@ export function healthRoute(db: Database, mode: string, kv?: GuardedKv): HealthR
           mode,
           database,
           ...(redis ? { redis } : {}),
+          ...(notify ? { notify } : {}),
         });
       } catch (err) {
         // An exhausted pool means load, not an outage: say so, so an orchestrator does not restart a busy bot blindly.

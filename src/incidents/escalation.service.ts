@@ -36,6 +36,7 @@ import {
   stillHolds,
 } from './escalation-policy.js';
 import { Lanes } from './lanes.js';
+import type { NotificationService } from './notification.service.js';
 import {
   type EscalationView,
   type IncidentChat,
@@ -107,6 +108,8 @@ export class EscalationService {
     private readonly onScheduled: (dueAt: Date) => void = () => {},
     private readonly opts: { repeatWindowMs?: number } = {},
     private readonly metrics: IncidentMetrics = NO_METRICS,
+    /** How pages reach people after the Slack DM (the runbook's notify: rules); none: the DM only. */
+    private readonly notifications?: NotificationService,
   ) {}
 
   roleName(role: string | null): string {
@@ -115,6 +118,7 @@ export class EscalationService {
 
   /** Inside the transaction that changed `incident`: make its timers match its state. */
   async sync(tx: Queryable, incident: Incident): Promise<Date | null> {
+    await this.notifications?.sync(tx, incident);
     return syncJobs(tx, incident.id, desiredJobs(incident, this.runbook, new Date()), {
       movable: MOVABLE_RULES,
       kept: keptByHand(incident),
@@ -149,6 +153,7 @@ export class EscalationService {
           }
         : null,
       escalateTo: this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested])),
+      ...(this.notifications ? { notified: await this.notifications.cardLines(q, incident.id) } : {}),
     };
   }
 
@@ -379,6 +384,11 @@ export class EscalationService {
     const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
     await this.lanes.run('urgent', () => recordDeliveries(this.db, page.pageId, fresh));
     if (failure) throw failure;
+    // The later steps of the notify: rules (email, PagerDuty …), as timers due from the page's time; idempotent.
+    if (this.notifications) {
+      const n = this.notifications;
+      await this.lanes.run('urgent', () => n.paged({ incident, pageId: page.pageId, role }, userIds, reached));
+    }
     await this.lanes.run('follow_up', async () => {
       const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
       for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);

@@ -59,7 +59,21 @@ export type IncidentNotice =
   | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[] }
   | { kind: 'page_skipped'; roleName: string; reason: string }
   | { kind: 'escalation_requested'; roleName: string; actorId: string }
-  | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date };
+  | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
+  /** A page's later step (email, PagerDuty, Slack again) failed after its attempts, or could not be used (skipped). */
+  | {
+      kind: 'notify_failed';
+      roleName: string;
+      userId: string | null;
+      method: string;
+      action: 'notify' | 'acknowledge' | 'resolve';
+      detail: string;
+      /** 0: not tried (not configured, no address). */
+      attempts: number;
+    }
+  /** Someone acknowledged the role's PagerDuty incident; `userId` when the runbook's people: knows them. */
+  | { kind: 'pagerduty_acknowledged'; roleName: string; name: string; userId: string | null; commander: boolean }
+  | { kind: 'pagerduty_resolved'; roleName: string; name: string };
 
 /** What the card shows about escalation: who was paged, and what comes next. */
 export interface EscalationView {
@@ -67,6 +81,14 @@ export interface EscalationView {
   next: { roleName: string; reason: string; unless: string | null; dueAt: Date } | null;
   /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
   escalateTo: { role: string; roleName: string } | null;
+  /** Each person paged with more than the Slack DM: every method and its outcome ("Slack ✓, email ✓, PagerDuty ✗"). */
+  notified?: {
+    roleName: string;
+    userId: string;
+    name: string | null;
+    methods: { via: 'slack' | 'email' | 'pagerduty'; outcome: 'sent' | 'failed' | 'skipped' }[];
+    at: Date;
+  }[];
 }
 
 /** A page: a direct message to one person, with the communication template and an Acknowledge button. */

@@ -85,6 +85,13 @@ export const EVENT_KINDS = [
   /** A monitoring alert fired in this incident (its first firing, or joining it firing; not every repeat). */
   'alert_fired',
   'alert_resolved',
+  /** A page's later step reached someone (email, PagerDuty, Slack again), or PagerDuty took an acknowledge/resolve. */
+  'notified',
+  /** A page's later step failed after its attempts, or could not be used (no address, not configured). */
+  'notify_failed',
+  /** Someone acknowledged, or resolved, the role's incident in PagerDuty. */
+  'pagerduty_acknowledged',
+  'pagerduty_resolved',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 

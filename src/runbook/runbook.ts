@@ -7,6 +7,15 @@ import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents
 import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.js';
 import { alertRuleProblems, alertRulesSchema, toAlertRules } from './alert-rules.js';
 import { parseDuration } from './duration.js';
+import {
+  type NotifyStep,
+  notifyProblems,
+  notifySchema,
+  type Person,
+  pagerdutySchema,
+  peopleSchema,
+  toPeople,
+} from './people.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
 
@@ -23,7 +32,16 @@ const duration = z.string().transform((s, ctx) => {
 
 const contact = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)');
 
-const role = z.object({ name: z.string().min(1), contacts: z.array(contact).default([]) }).strict();
+const role = z
+  .object({
+    name: z.string().min(1),
+    contacts: z.array(contact).default([]),
+    /** The role's PagerDuty service; a person's own routing key wins. */
+    pagerduty: pagerdutySchema.optional(),
+    /** How the role's contacts are reached (a person's own `notify` wins); default: the Slack DM only. */
+    notify: notifySchema.optional(),
+  })
+  .strict();
 
 const severity = z
   .object({
@@ -86,6 +104,8 @@ const schema = z
     postmortem: postmortemSchema.optional(),
     /** The runbook's Alert Thresholds table: what each monitoring alert means and what to do about it. */
     alerts: alertRulesSchema.optional(),
+    /** Contact methods by Slack user ID: name, email, phone (shown), PagerDuty routing key, own notification rules. */
+    people: peopleSchema.optional(),
   })
   .strict();
 
@@ -123,6 +143,10 @@ export interface RoleDef {
   id: string;
   name: string;
   contacts: string[];
+  /** The role's PagerDuty routing key (a person's own wins); null: none. */
+  pagerdutyRoutingKey?: string | null;
+  /** The role's notification rules; null or absent: the Slack DM only. */
+  notify?: NotifyStep[] | null;
 }
 
 /** The runbook as the bot uses it: durations in ms, roles by id. */
@@ -142,6 +166,8 @@ export interface Runbook {
   postmortem: { checklist: ChecklistItem[] };
   /** The Alert Thresholds table, in file order. */
   alerts: AlertRule[];
+  /** Contact methods and notification rules by Slack user ID (empty when the file has none). */
+  people: Readonly<Record<string, Person>>;
 }
 
 export class RunbookError extends Error {
@@ -163,6 +189,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
       : parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)),
     ...referenceProblems(data),
     ...alertRuleProblems(data),
+    ...notifyProblems(data),
   ];
   if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
@@ -186,7 +213,16 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
     escalation: {
       order: rb.escalation.order,
       roles: Object.fromEntries(
-        Object.entries(rb.escalation.roles).map(([id, r]) => [id, { id, name: r.name, contacts: r.contacts }]),
+        Object.entries(rb.escalation.roles).map(([id, r]) => [
+          id,
+          {
+            id,
+            name: r.name,
+            contacts: r.contacts,
+            pagerdutyRoutingKey: r.pagerduty?.routing_key ?? null,
+            notify: r.notify ?? null,
+          },
+        ]),
       ),
       rules: Object.fromEntries(
         FILE_RULES.flatMap(({ rule, key }) => (rb.escalation.rules[key] ? [[rule, rb.escalation.rules[key]]] : [])),
@@ -196,6 +232,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },
     postmortem: { checklist: rb.postmortem?.checklist ?? [] },
     alerts: toAlertRules(rb.alerts),
+    people: toPeople(rb.people),
   };
 }
 

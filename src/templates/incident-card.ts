@@ -6,6 +6,7 @@ import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.j
 import { renderAlertSection } from './alerts.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
+import { renderNotifiedLines } from './notified.js';
 import { ackRef, escalateRef } from './payloads.js';
 import { severityOption } from './severities.js';
 import { ago, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
@@ -88,6 +89,8 @@ export function renderIncidentCard(
       ],
     });
   }
+  const notified = renderNotifiedLines(escalation?.notified);
+  if (notified) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notified }] });
 
   if (alerts) blocks.push(...renderAlertSection(alerts));
 

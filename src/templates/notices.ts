@@ -62,6 +62,29 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return simple(
         `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the next status update was due ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}. Post one with \`/incident update\`.`,
       );
+    case 'notify_failed': {
+      const who = n.userId ? ` (${mention(n.userId)})` : '';
+      const what = n.action === 'notify' ? `by ${n.method}` : `${n.method} ${n.action}`;
+      const head = n.attempts
+        ? `:warning: Could not reach *${mrkdwnClip(n.roleName, 100)}*${who} ${what} after ${n.attempts} attempt${n.attempts === 1 ? '' : 's'}`
+        : `:warning: Could not page *${mrkdwnClip(n.roleName, 100)}*${who} ${what}`;
+      return simple(`${head}: ${mrkdwnClip(n.detail, 500)}. The other methods go on.`);
+    }
+    case 'pagerduty_acknowledged': {
+      const who = n.userId ? `${mention(n.userId)} (${mrkdwnClip(n.name, 80)})` : mrkdwnClip(n.name, 80);
+      const tail = n.commander
+        ? ' and is now commander'
+        : n.userId
+          ? ''
+          : ': nobody under people: in the runbook file has their email, so nobody here became commander';
+      return simple(
+        `:pager: ${who} acknowledged the page of *${mrkdwnClip(n.roleName, 100)}* in PagerDuty${tail}. Its remaining notifications are stopped.`,
+      );
+    }
+    case 'pagerduty_resolved':
+      return simple(
+        `:pager: ${mrkdwnClip(n.name, 80)} resolved the PagerDuty incident of *${mrkdwnClip(n.roleName, 100)}*. The incident here stays open: resolve it with \`/incident resolve\` when it is over.`,
+      );
   }
 }
 

@@ -88,6 +88,15 @@ function checklistStep(d: Details, x: Ctx): string {
   return `step ${str(d.step)} (${cell(str(d.text), x.c.mask)}) of ${cell(title, x.c.mask)}`;
 }
 
+const methodName = (via: unknown) => (via === 'pagerduty' ? 'PagerDuty' : via === 'email' ? 'email' : 'Slack');
+
+/** A later step of a page that reached someone, or PagerDuty taking an acknowledge or resolve. */
+function notifiedLine(d: Details, x: Ctx): string {
+  if (d.action === 'acknowledge' || d.action === 'resolve')
+    return `Sent PagerDuty ${str(d.action)} for ${role(x, d.role)}`;
+  return `Notified ${role(x, d.role)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''} by ${methodName(d.via)}`;
+}
+
 /** What each kind of event says in the timeline's "What" column. A new kind does not compile without its line. */
 const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   declared: (d, x) => `Declared ${sevName(d.severity, x.r)}: ${cell(str(d.title), x.c.mask)}`,
@@ -145,6 +154,12 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   alert_fired: (d, x) =>
     `Alert ${cell(str(d.name), x.c.mask)} (${cell(str(d.level), x.c.mask)}) fired: ${cell(str(d.summary), x.c.mask)}`,
   alert_resolved: (d, x) => `Alert ${cell(str(d.name), x.c.mask)} resolved`,
+  notified: (d, x) => notifiedLine(d, x),
+  notify_failed: (d, x) =>
+    `${d.skipped ? 'Could not use' : 'Failed'} ${methodName(d.via)}${d.action !== 'notify' ? ` ${str(d.action)}` : ''} for ${role(x, d.role)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''}: ${cell(str(d.detail), x.c.mask)}`,
+  pagerduty_acknowledged: (d, x) =>
+    `Acknowledged in PagerDuty by ${cell(str(d.name), x.c.mask)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''} for ${role(x, d.role)}`,
+  pagerduty_resolved: (d, x) => `Resolved in PagerDuty by ${cell(str(d.name), x.c.mask)} for ${role(x, d.role)}`,
   note: (d, x) => `Note: ${cell(str(d.text), x.c.mask)}`,
   action_item_added: (d, x) => {
     const extra = [

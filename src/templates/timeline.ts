@@ -11,6 +11,8 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const stepOf = (d: Record<string, unknown>) =>
   `*${mrkdwnClip(str(d.title) || str(d.playbook), 120)}* · ${mrkdwnClip(str(d.step), 30)} “${mrkdwnClip(str(d.text), 200)}”`;
 
+const methodName = (via: unknown) => (via === 'pagerduty' ? 'PagerDuty' : via === 'email' ? 'email' : 'Slack');
+
 /** One line for one event, user text escaped. */
 export function describeEvent(e: IncidentEvent): string {
   const who = e.actorId ? mention(e.actorId) : 'The bot';
@@ -89,6 +91,23 @@ export function describeEvent(e: IncidentEvent): string {
       return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired: ${mrkdwnClip(str(d.summary), 200)}`;
     case 'alert_resolved':
       return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved`;
+    case 'notified': {
+      if (d.action === 'acknowledge' || d.action === 'resolve')
+        return `Sent PagerDuty ${str(d.action)} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
+      const to = typeof d.userId === 'string' ? ` (${mention(d.userId)})` : '';
+      return `Notified ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}${to} by ${methodName(d.via)} ✓`;
+    }
+    case 'notify_failed': {
+      const to = typeof d.userId === 'string' ? ` (${mention(d.userId)})` : '';
+      const what = `${methodName(d.via)}${d.action !== 'notify' ? ` ${str(d.action)}` : ''}`;
+      return `${d.skipped ? 'Could not use' : 'Failed'} ${what} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}${to}: ${mrkdwnClip(str(d.detail), 200)}`;
+    }
+    case 'pagerduty_acknowledged': {
+      const as = typeof d.userId === 'string' ? ` (${mention(d.userId)})` : '';
+      return `Acknowledged in PagerDuty by ${mrkdwnClip(str(d.name), 80)}${as} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
+    }
+    case 'pagerduty_resolved':
+      return `Resolved in PagerDuty by ${mrkdwnClip(str(d.name), 80)} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
   }
 }
 

@@ -113,6 +113,13 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   playbook_detached: [COMMANDER, { playbook: 'db-conn' }],
   alert_fired: [null, { name: 'HighErrorRate', level: 'critical', summary: 'Error rate above 10%' }],
   alert_resolved: [null, { name: 'HighErrorRate' }],
+  notified: [null, { role: 'on_call', userId: 'U0ONCALL', via: 'email', action: 'notify' }],
+  notify_failed: [
+    null,
+    { role: 'on_call', userId: 'U0ONCALL', via: 'email', action: 'notify', detail: 'SMTP 451', attempts: 4 },
+  ],
+  pagerduty_acknowledged: [null, { role: 'on_call', name: 'Olive Oncall', userId: 'U0ONCALL' }],
+  pagerduty_resolved: [null, { role: 'on_call', name: 'Olive Oncall' }],
   note: [REPORTER, { text: 'Customers report <b>errors</b>', source: 'declaration' }],
   action_item_added: [
     COMMANDER,

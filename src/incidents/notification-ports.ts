@@ -1,0 +1,52 @@
+import type { Incident } from './types.js';
+
+/** What a page says, whichever way it reaches the person. */
+export interface PageNotification {
+  roleName: string;
+  reason: string;
+  /** Who is reached: their Slack user ID, and their name from the runbook's `people:` when it has one. */
+  person: { id: string; name: string | null };
+}
+
+/** Where a PagerDuty event goes: the service's routing key, and the incident of the bot and role it is about. */
+export interface PagerDutyTarget {
+  routingKey: string;
+  dedupKey: string;
+}
+
+/** Email through SMTP. Throws DeliveryError. */
+export interface EmailPort {
+  sendPage(incident: Incident, page: PageNotification, to: string): Promise<void>;
+}
+
+/** PagerDuty's Events API v2. Throws DeliveryError. */
+export interface PagerDutyPort {
+  trigger(incident: Incident, page: PageNotification, target: PagerDutyTarget): Promise<void>;
+  /** Acknowledge or resolve what a trigger opened (same dedup key). */
+  follow(action: 'acknowledge' | 'resolve', target: PagerDutyTarget): Promise<void>;
+}
+
+/** PagerDuty's REST API, when a token is configured: the email of a PagerDuty user, to find them in `people:`. */
+export interface PagerDutyDirectory {
+  emailOf(pagerdutyUserId: string): Promise<string | null>;
+}
+
+/** The ways out besides Slack; null: not configured (a step by it is recorded as skipped, and said in the channel). */
+export interface NotificationSenders {
+  email: EmailPort | null;
+  pagerduty: PagerDutyPort | null;
+}
+
+/**
+ * A method failed. `permanent`: trying again cannot help (PagerDuty's 400, an SMTP 5xx, an unreachable person);
+ * otherwise the step is tried again with backoff.
+ */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}

@@ -1,0 +1,345 @@
+import { type NotifyVia, stepsFor } from '../runbook/people.js';
+import type { Runbook } from '../runbook/runbook.js';
+import type { Database, Queryable } from '../store/db.js';
+import { getIncidents } from '../store/incident.repo.js';
+import {
+  cancelNotifications,
+  claimDueNotifications,
+  type DeliveryOutcome,
+  extendNotificationLeases,
+  finishNotification,
+  type NotificationJob,
+  pageDeliveries,
+  pagerdutyRecipients,
+  recordDirectMessages,
+  recordSentAction,
+  recordTriggered,
+  retryNotification,
+  type StepRow,
+  scheduleSteps,
+  syncNotifications,
+} from '../store/notification.repo.js';
+import { ruleReason } from './escalation-policy.js';
+import {
+  DeliveryError,
+  type NotificationSenders,
+  type PageNotification,
+  type PagerDutyTarget,
+} from './notification-ports.js';
+import { type IncidentChat, type Logger, UnreachableContactError } from './ports.js';
+import type { Incident } from './types.js';
+
+/** Attempts of one step before it is reported failed. */
+export const MAX_NOTIFY_ATTEMPTS = 4;
+/** Timers claimed by one sweep at most. */
+const SWEEP_BATCH = 64;
+/** How long a claimed timer is invisible to other processes; longer than any send's own timeout. */
+const NOTIFY_LEASE_MS = 60_000;
+
+/** Delay before a failed step is tried again: 1 s, 2 s, 4 s … capped at a minute. */
+export function notifyRetryDelayMs(attempts: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
+}
+
+/** The PagerDuty dedup key of an incident and role: repeated pages of a role update one PagerDuty incident. */
+export function dedupKeyOf(incident: Pick<Incident, 'teamId' | 'number'>, role: string): string {
+  return `incident-bot/${incident.teamId}/${incident.number}/${role}`;
+}
+
+/** The page just sent, as the escalation service knows it. */
+export interface SentPage {
+  incident: Incident;
+  pageId: number;
+  role: string;
+}
+
+/** What one person's page line on the card shows: each method with its outcome, and the latest time. */
+export interface NotifiedLine {
+  roleName: string;
+  userId: string;
+  name: string | null;
+  methods: { via: NotifyVia; outcome: DeliveryOutcome }[];
+  at: Date;
+}
+
+/** What a method does with a due step, and how it reads. A new method is a row here and a value of NotifyVia. */
+interface Method {
+  label: string;
+  /** Sends; `skip` (a reason) when the method cannot be used for this person (not configured, no address). */
+  send(ctx: StepContext): Promise<{ skip: string } | undefined>;
+}
+
+interface StepContext {
+  incident: Incident;
+  job: NotificationJob;
+  page: PageNotification;
+  dedupKey: string;
+}
+
+/**
+ * How pages reach people after the Slack DM: each later step of the runbook's `notify:` rules is a row with a due
+ * time (scheduled with the page, idempotently), swept by the timer loop: claimed under a lease with its incident
+ * locked, re-checked (still unacknowledged, not resolved), sent, and finished with its delivery and timeline event in
+ * one statement. A failed step is tried again with backoff, then reported in the channel; it never stops the others.
+ * PagerDuty hears acknowledge and resolve for what it opened, through rows of their own.
+ */
+export class NotificationService {
+  private readonly methods: Record<NotifyVia, Method>;
+  private readonly running = new Set<number>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly chat: IncidentChat,
+    private readonly runbook: Runbook,
+    private readonly senders: NotificationSenders,
+    private readonly log: Logger = console,
+    /** Re-renders an incident's card (its page line changed). */
+    private readonly refreshCard: (incidentId: number) => Promise<void> = async () => {},
+    private readonly opts: { maxAttempts?: number; leaseMs?: number } = {},
+  ) {
+    this.methods = {
+      slack: {
+        label: 'Slack',
+        send: async ({ incident, page, job }) => {
+          try {
+            await this.chat.sendPage(incident, { roleName: page.roleName, reason: page.reason }, job.userId!);
+          } catch (err) {
+            if (err instanceof UnreachableContactError) throw new DeliveryError(err.reason, true);
+            throw err;
+          }
+          return undefined;
+        },
+      },
+      email: {
+        label: 'email',
+        send: async ({ incident, page, job }) => {
+          const to = this.runbook.people[job.userId ?? '']?.email;
+          if (!to) return { skip: `no email address for ${job.userId} under people: in the runbook file` };
+          if (!this.senders.email) return { skip: 'email is not configured (set SMTP_URL and EMAIL_FROM)' };
+          await this.senders.email.sendPage(incident, page, to);
+          return undefined;
+        },
+      },
+      pagerduty: {
+        label: 'PagerDuty',
+        send: async ({ incident, page, job, dedupKey }) => {
+          const routingKey = this.routingKeyOf(job.role, job.userId);
+          if (!routingKey)
+            return { skip: `no PagerDuty routing key for ${job.userId} or the role in the runbook file` };
+          if (!this.senders.pagerduty) return { skip: 'PagerDuty is not configured' };
+          await this.senders.pagerduty.trigger(incident, page, { routingKey, dedupKey });
+          await recordTriggered(this.db, { dedupKey, incidentId: incident.id, role: job.role });
+          return undefined;
+        },
+      },
+    };
+  }
+
+  private roleName(role: string): string {
+    return this.runbook.escalation.roles[role]?.name ?? role;
+  }
+
+  /** A person's routing key wins over the role's. */
+  private routingKeyOf(role: string, userId: string | null): string | null {
+    return (
+      (userId ? this.runbook.people[userId]?.pagerdutyRoutingKey : null) ??
+      this.runbook.escalation.roles[role]?.pagerdutyRoutingKey ??
+      null
+    );
+  }
+
+  /**
+   * After a page's DMs: records them, and schedules each person's later steps (their own rules, else the role's).
+   * Steps are due from the page's time, once each: a retried page schedules nothing twice. `userIds` are everyone
+   * the page is for, reached in Slack or not (`reached`): a DM Slack could not deliver is what the others are for.
+   */
+  async paged(page: SentPage, userIds: string[], reached: string[]): Promise<void> {
+    const def = this.runbook.escalation.roles[page.role];
+    const dedupKey = dedupKeyOf(page.incident, page.role);
+    const steps: StepRow[] = [];
+    for (const userId of userIds) {
+      const rules = stepsFor(this.runbook.people[userId], def?.notify ?? null);
+      rules.forEach((s, n) => {
+        if (s.via === 'slack' && s.afterMs === 0) return; // the DM just sent
+        steps.push({
+          incidentId: page.incident.id,
+          pageId: page.pageId,
+          key: `step:${page.pageId}:${userId}:${n}`,
+          role: page.role,
+          userId,
+          via: s.via,
+          afterMs: s.afterMs,
+          dedupKey,
+        });
+      });
+    }
+    await recordDirectMessages(
+      this.db,
+      { incidentId: page.incident.id, pageId: page.pageId, role: page.role },
+      reached,
+    );
+    await scheduleSteps(this.db, steps);
+  }
+
+  /** Inside the transaction that changed the incident: acknowledging or resolving stops the steps still to come. */
+  async sync(tx: Queryable, incident: Incident): Promise<void> {
+    await syncNotifications(tx, incident);
+  }
+
+  /** Whether a step's page still wants it: not resolved, nobody acknowledged since (here or in PagerDuty). */
+  private stillWanted(job: NotificationJob, incident: Incident): boolean {
+    if (job.action !== 'notify') return true;
+    if (incident.status === 'resolved') return false;
+    if (incident.acknowledgedAt && job.pagedAt && incident.acknowledgedAt >= job.pagedAt) return false;
+    return !job.acknowledgedInPagerDuty;
+  }
+
+  /** The timer loop's sweep: claims due steps, cancels those no longer wanted, sends the others side by side. */
+  async sweep(): Promise<void> {
+    const claimed = await this.db.transaction(async (tx) => {
+      const jobs = await claimDueNotifications(tx, SWEEP_BATCH, this.opts.leaseMs ?? NOTIFY_LEASE_MS);
+      if (jobs.length === 0) return [];
+      const incidents = await getIncidents(tx, [...new Set(jobs.map((j) => j.incidentId))]); // locked by the claim
+      const cancelled: number[] = [];
+      const work: { job: NotificationJob; incident: Incident }[] = [];
+      for (const job of jobs) {
+        const incident = incidents.get(job.incidentId);
+        if (!incident || !this.stillWanted(job, incident)) cancelled.push(job.id);
+        else work.push({ job, incident });
+      }
+      await cancelNotifications(tx, cancelled);
+      return work;
+    });
+    if (claimed.length === 0) return;
+    for (const { job } of claimed) this.running.add(job.id);
+    const renew = setInterval(
+      () => {
+        extendNotificationLeases(this.db, [...this.running], this.opts.leaseMs ?? NOTIFY_LEASE_MS).catch((err) =>
+          this.log.warn('could not renew the leases of notifications being sent', err),
+        );
+      },
+      Math.floor((this.opts.leaseMs ?? NOTIFY_LEASE_MS) / 3),
+    );
+    renew.unref();
+    try {
+      const refresh = new Set<number>();
+      await Promise.allSettled(
+        claimed.map(async ({ job, incident }) => {
+          try {
+            if (await this.run(job, incident)) refresh.add(incident.id);
+          } finally {
+            this.running.delete(job.id);
+          }
+        }),
+      );
+      await Promise.allSettled(
+        [...refresh].map((id) =>
+          this.refreshCard(id).catch((err) => this.log.warn('could not refresh the card after a notification', err)),
+        ),
+      );
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  /** Sends one step, and records its end or its next attempt. Never throws. True when the card's line changed. */
+  private async run(job: NotificationJob, incident: Incident): Promise<boolean> {
+    const dedupKey = job.dedupKey ?? dedupKeyOf(incident, job.role);
+    const person = { id: job.userId ?? '', name: job.userId ? (this.runbook.people[job.userId]?.name ?? null) : null };
+    const reason = job.rule ? ruleReason(job.rule, this.runbook, incident) : 'the incident is open';
+    const page: PageNotification = { roleName: this.roleName(job.role), reason, person };
+    const label = this.methods[job.via].label;
+    let outcome: { sent: true } | { skip: string } | { failed: string };
+    try {
+      if (job.action === 'notify') {
+        const r = await this.methods[job.via].send({ incident, job, page, dedupKey });
+        outcome = r ?? { sent: true };
+      } else {
+        outcome = (await this.follow(job, dedupKey)) ?? { sent: true };
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const permanent = err instanceof DeliveryError && err.permanent;
+      if (!permanent && job.attempts < (this.opts.maxAttempts ?? MAX_NOTIFY_ATTEMPTS)) {
+        const delay = notifyRetryDelayMs(job.attempts);
+        this.log.warn(`${label} ${job.action} for incident ${incident.id} failed, retrying in ${delay} ms: ${message}`);
+        await retryNotification(this.db, job.id, new Date(Date.now() + delay), message).catch((e) =>
+          this.log.error('could not reschedule a notification; its lease will expire and it will run again', e),
+        );
+        return false;
+      }
+      outcome = { failed: message };
+    }
+    const base = { role: job.role, roleName: page.roleName, userId: job.userId, via: job.via, action: job.action };
+    try {
+      if ('sent' in outcome) {
+        await finishNotification(this.db, job, 'sent', null, { kind: 'notified', details: base });
+        return job.action === 'notify';
+      }
+      const skipped = 'skip' in outcome;
+      const detail = 'skip' in outcome ? outcome.skip : outcome.failed;
+      await finishNotification(this.db, job, skipped ? 'skipped' : 'failed', detail, {
+        kind: 'notify_failed',
+        details: { ...base, detail, skipped, attempts: job.attempts },
+      });
+      await this.chat
+        .notify(incident, {
+          kind: 'notify_failed',
+          roleName: page.roleName,
+          userId: job.userId,
+          method: label,
+          action: job.action,
+          detail,
+          attempts: skipped ? 0 : job.attempts,
+        })
+        .catch((err) => this.log.warn('could not report a failed notification in the channel', err));
+      return job.action === 'notify';
+    } catch (err) {
+      this.log.error(`could not record notification ${job.id}; its lease will expire and it will run again`, err);
+      return false;
+    }
+  }
+
+  /** Acknowledge or resolve, sent to every PagerDuty service the role's triggers went to. */
+  private async follow(job: NotificationJob, dedupKey: string): Promise<{ skip: string } | undefined> {
+    if (!this.senders.pagerduty) return { skip: 'PagerDuty is not configured' };
+    const users = await pagerdutyRecipients(this.db, job.incidentId, dedupKey);
+    const keys = new Set<string>();
+    for (const u of users.length ? users : [null]) {
+      const key = this.routingKeyOf(job.role, u);
+      if (key) keys.add(key);
+    }
+    if (keys.size === 0) return { skip: 'no PagerDuty routing key for the role in the runbook file any more' };
+    const action = job.action as 'acknowledge' | 'resolve';
+    for (const routingKey of keys) {
+      const target: PagerDutyTarget = { routingKey, dedupKey };
+      await this.senders.pagerduty.follow(action, target);
+    }
+    await recordSentAction(this.db, dedupKey, action);
+    return undefined;
+  }
+
+  /** Each person's methods on each page, for the card: "paged Olive: Slack ✓, email ✓, PagerDuty ✓ 02:14". */
+  async cardLines(q: Queryable, incidentId: number): Promise<NotifiedLine[]> {
+    const rows = await pageDeliveries(q, incidentId);
+    const lines = new Map<string, NotifiedLine>();
+    for (const r of rows) {
+      if (!r.userId) continue;
+      const k = `${r.pageId}:${r.userId}`;
+      const line = lines.get(k) ?? {
+        roleName: this.roleName(r.role),
+        userId: r.userId,
+        name: this.runbook.people[r.userId]?.name ?? null,
+        methods: [],
+        at: r.at,
+      };
+      const same = line.methods.find((m) => m.via === r.via);
+      if (same) same.outcome = r.outcome === 'sent' ? 'sent' : same.outcome;
+      else line.methods.push({ via: r.via, outcome: r.outcome });
+      if (r.at > line.at) line.at = r.at;
+      lines.set(k, line);
+    }
+    // A page that only sent the Slack DM (the default rules) needs no line: the card's Paged line says it.
+    return [...lines.values()].filter((l) => l.methods.some((m) => m.via !== 'slack' || m.outcome !== 'sent'));
+  }
+}

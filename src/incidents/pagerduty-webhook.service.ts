@@ -1,0 +1,130 @@
+import type { Runbook } from '../runbook/runbook.js';
+import type { Database } from '../store/db.js';
+import { insertEvent } from '../store/event.repo.js';
+import { getIncident } from '../store/incident.repo.js';
+import {
+  lockPagerDutyIncident,
+  recordPagerDutyAcknowledged,
+  recordPagerDutyResolved,
+} from '../store/notification.repo.js';
+import { DomainError } from './errors.js';
+import type { PagerDutyDirectory } from './notification-ports.js';
+import type { IncidentChat, Logger } from './ports.js';
+import type { Incident } from './types.js';
+
+/** What the bot reads of a PagerDuty v3 webhook event. */
+export interface PagerDutyWebhookEvent {
+  id: string | null;
+  /** e.g. incident.acknowledged, incident.resolved, pagey.ping. */
+  type: string;
+  /** The incident's `incident_key`: the dedup key the bot triggered it with. */
+  incidentKey: string | null;
+  /** Who did it (a user_reference): PagerDuty's id and name. */
+  agent: { id: string | null; name: string | null } | null;
+}
+
+export type WebhookOutcome =
+  | { status: 'ignored'; reason: string }
+  | { status: 'acknowledged' | 'resolved'; incidentId: number };
+
+/** The event types the bot acts on; every other one is answered 200 and ignored. */
+export const PAGERDUTY_EVENT_TYPES = ['incident.acknowledged', 'incident.resolved'] as const;
+
+/** What the webhook needs of the incident service: acknowledging as a person, and the card. */
+export interface IncidentAcknowledger {
+  acknowledge(incidentId: number, actorId: string, requestKey?: string): Promise<{ kind: string } | null>;
+  refreshCard(incidentId: number): Promise<void>;
+}
+
+/**
+ * PagerDuty v3 webhooks about the incidents the bot opened there. `incident.acknowledged` acknowledges the bot's
+ * incident as the person who did it (found under people: by email through the REST API when a token is set, else by
+ * name), which stops the role's remaining notifications and shows in the channel and on the card; someone the runbook
+ * does not know is recorded as "acknowledged in PagerDuty by <name>" (their page's notifications stop; nobody here
+ * becomes commander). `incident.resolved` is recorded on the timeline and said in the channel, but does not resolve
+ * the bot's incident: a PagerDuty incident is one role's page, and the incident here is resolved with its summary by
+ * the people working it.
+ */
+export class PagerDutyWebhooks {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: IncidentChat,
+    private readonly incidents: IncidentAcknowledger,
+    private readonly runbook: Runbook,
+    private readonly directory: PagerDutyDirectory | null,
+    private readonly log: Logger = console,
+  ) {}
+
+  private roleName(role: string): string {
+    return this.runbook.escalation.roles[role]?.name ?? role;
+  }
+
+  /** The Slack user PagerDuty's user is, by email (REST API) or else by name; null when nobody matches. */
+  private async personOf(agent: PagerDutyWebhookEvent['agent']): Promise<string | null> {
+    if (!agent) return null;
+    const people = Object.values(this.runbook.people);
+    if (this.directory && agent.id) {
+      try {
+        const email = (await this.directory.emailOf(agent.id))?.toLowerCase();
+        const found = email ? people.find((p) => p.email?.toLowerCase() === email) : undefined;
+        if (found) return found.id;
+      } catch (err) {
+        this.log.warn('could not look up the PagerDuty user who acknowledged', err);
+      }
+    }
+    const name = agent.name?.trim().toLowerCase();
+    const named = name ? people.filter((p) => p.name?.toLowerCase() === name) : [];
+    return named.length === 1 ? named[0]!.id : null;
+  }
+
+  async handle(e: PagerDutyWebhookEvent): Promise<WebhookOutcome> {
+    if (!(PAGERDUTY_EVENT_TYPES as readonly string[]).includes(e.type))
+      return { status: 'ignored', reason: `${e.type} is not acted on` };
+    if (!e.incidentKey) return { status: 'ignored', reason: 'the incident has no incident_key' };
+    const name = e.agent?.name?.trim() || 'someone';
+    const userId = e.type === 'incident.acknowledged' ? await this.personOf(e.agent) : null;
+    const done = await this.db.transaction(async (tx) => {
+      const pd = await lockPagerDutyIncident(tx, e.incidentKey!);
+      if (!pd) return { ignored: 'not an incident this bot opened' };
+      const incident = await getIncident(tx, pd.incidentId, { forUpdate: true });
+      if (!incident) return { ignored: 'its incident is gone' };
+      if (incident.status === 'resolved') return { ignored: 'the incident is resolved' };
+      const details = { role: pd.role, roleName: this.roleName(pd.role), name, userId, eventId: e.id };
+      if (e.type === 'incident.acknowledged') {
+        if (pd.acknowledgedAt) return { ignored: 'already acknowledged' };
+        await recordPagerDutyAcknowledged(tx, pd.dedupKey, { name, userId });
+        await insertEvent(tx, incident.id, 'pagerduty_acknowledged', userId, details);
+      } else {
+        if (pd.resolvedAt) return { ignored: 'already resolved' };
+        await recordPagerDutyResolved(tx, pd.dedupKey);
+        await insertEvent(tx, incident.id, 'pagerduty_resolved', null, details);
+      }
+      return { incident, role: pd.role };
+    });
+    if ('ignored' in done) return { status: 'ignored', reason: done.ignored ?? '' };
+    const { incident, role } = done as { incident: Incident; role: string };
+    const roleName = this.roleName(role);
+    if (e.type === 'incident.resolved') {
+      await this.chat
+        .notify(incident, { kind: 'pagerduty_resolved', roleName, name })
+        .catch((err) => this.log.warn('could not post the PagerDuty resolution', err));
+      return { status: 'resolved', incidentId: incident.id };
+    }
+    let commander = false;
+    if (userId) {
+      try {
+        const r = await this.incidents.acknowledge(incident.id, userId, e.id ? `pagerduty:${e.id}` : undefined);
+        commander = r?.kind === 'changed';
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+      }
+    }
+    await this.chat
+      .notify(incident, { kind: 'pagerduty_acknowledged', roleName, name, userId, commander })
+      .catch((err) => this.log.warn('could not post the PagerDuty acknowledgement', err));
+    await this.incidents
+      .refreshCard(incident.id)
+      .catch((err) => this.log.warn('could not refresh the card after a PagerDuty acknowledgement', err));
+    return { status: 'acknowledged', incidentId: incident.id };
+  }
+}

@@ -1,0 +1,54 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import { DeliveryError, type EmailPort, type PageNotification } from '../incidents/notification-ports.js';
+import type { SeverityDefs } from '../incidents/severity.js';
+import type { Incident } from '../incidents/types.js';
+import { renderPageEmail } from '../templates/page-notifications.js';
+
+/** SMTP answers 5xx for what will not work on a second try (unknown mailbox, refused sender, bad login). */
+function isPermanent(err: unknown): boolean {
+  const code = (err as { responseCode?: unknown })?.responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
+
+/** The error in words, without the server's full transcript (which can name the account). */
+function describe(err: unknown): string {
+  const e = err as { responseCode?: number; code?: string; response?: string; message?: string };
+  if (e?.responseCode) return `SMTP ${e.responseCode}: ${(e.response ?? e.message ?? '').slice(0, 300)}`;
+  return `${e?.code ? `${e.code}: ` : ''}${(e?.message ?? String(err)).slice(0, 300)}`;
+}
+
+/**
+ * Pages by email through any SMTP server (SMTP_URL: smtp://user:pass@host:587 with STARTTLS when offered, or smtps://
+ * for TLS from the start), Amazon SES's SMTP interface included. A connection per message: pages are few.
+ */
+export class SmtpEmail implements EmailPort {
+  private readonly transport: Transporter;
+
+  constructor(
+    smtpUrl: string,
+    private readonly from: string,
+    private readonly severities: SeverityDefs,
+  ) {
+    const url = new URL(smtpUrl);
+    this.transport = nodemailer.createTransport({
+      host: url.hostname,
+      port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
+      secure: url.protocol === 'smtps:',
+      ...(url.username
+        ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+        : {}),
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 20_000,
+    });
+  }
+
+  async sendPage(incident: Incident, page: PageNotification, to: string): Promise<void> {
+    const { subject, text } = renderPageEmail(incident, page, this.severities);
+    try {
+      await this.transport.sendMail({ from: this.from, to, subject, text });
+    } catch (err) {
+      throw new DeliveryError(describe(err), isPermanent(err));
+    }
+  }
+}

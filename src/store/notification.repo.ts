@@ -1,0 +1,386 @@
+import type { NotifyVia } from '../runbook/people.js';
+import type { Queryable } from './db.js';
+
+export type NotifyAction = 'notify' | 'acknowledge' | 'resolve';
+export type DeliveryOutcome = 'sent' | 'failed' | 'skipped';
+
+/** A claimed notification timer, with what its decision needs: the page's time and the incident as it is now. */
+export interface NotificationJob {
+  id: number;
+  incidentId: number;
+  pageId: number | null;
+  key: string;
+  role: string;
+  userId: string | null;
+  via: NotifyVia;
+  action: NotifyAction;
+  dedupKey: string | null;
+  dueAt: Date;
+  attempts: number;
+  /** When the page was sent (null for acknowledge and resolve). */
+  pagedAt: Date | null;
+  /** Why the page was sent (the escalation rule), for the message. */
+  rule: string | null;
+  /** Whether PagerDuty has acknowledged this role's incident since the page. */
+  acknowledgedInPagerDuty: boolean;
+}
+
+interface JobRow {
+  id: number;
+  incident_id: number;
+  page_id: number | null;
+  key: string;
+  role: string;
+  user_id: string | null;
+  via: NotifyVia;
+  action: NotifyAction;
+  dedup_key: string | null;
+  due_at: Date | string;
+  attempts: number;
+  paged_at: Date | string | null;
+  rule: string | null;
+  pd_acknowledged: boolean;
+}
+
+const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+
+/** A step of a rule for one person paged: how long after the page it is due. */
+export interface StepRow {
+  incidentId: number;
+  pageId: number;
+  key: string;
+  role: string;
+  userId: string;
+  via: NotifyVia;
+  afterMs: number;
+  dedupKey: string;
+}
+
+/**
+ * Schedules the later steps of a page, due that long after the page was recorded (so a page retried later keeps its
+ * times), each once: a key already used is never added again.
+ */
+export async function scheduleSteps(q: Queryable, steps: StepRow[]): Promise<void> {
+  if (steps.length === 0) return;
+  await q.query(
+    `INSERT INTO notification_jobs (incident_id, page_id, key, role, user_id, via, dedup_key, due_at)
+     SELECT s.incident_id, s.page_id, s.key, s.role, s.user_id, s.via, s.dedup_key,
+            p.created_at + make_interval(secs => s.after_ms::double precision / 1000)
+     FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+       AS s (incident_id, page_id, key, role, user_id, via, dedup_key, after_ms)
+     JOIN pages p ON p.id = s.page_id
+     ON CONFLICT (incident_id, key) DO NOTHING`,
+    [
+      steps.map((s) => s.incidentId),
+      steps.map((s) => s.pageId),
+      steps.map((s) => s.key),
+      steps.map((s) => s.role),
+      steps.map((s) => s.userId),
+      steps.map((s) => s.via),
+      steps.map((s) => s.dedupKey),
+      steps.map((s) => s.afterMs),
+    ],
+  );
+}
+
+/** The page's Slack DMs, as deliveries (once per page and person). */
+export async function recordDirectMessages(
+  q: Queryable,
+  page: { incidentId: number; pageId: number; role: string },
+  userIds: string[],
+): Promise<void> {
+  if (userIds.length === 0) return;
+  await q.query(
+    `INSERT INTO notification_deliveries (incident_id, page_id, role, user_id, via, outcome)
+     SELECT $1, $2, $3, u, 'slack', 'sent' FROM unnest($4::text[]) AS u
+     ON CONFLICT DO NOTHING`,
+    [page.incidentId, page.pageId, page.role, userIds],
+  );
+}
+
+/**
+ * Claims up to `limit` due notification timers in one statement: locks each and its incident for the transaction
+ * (SKIP LOCKED: never waits, so it cannot deadlock with a change to the incident) and leases them, so another process
+ * skips them after the commit; a process that dies mid-send only delays them until the lease ends. An acknowledge or
+ * resolve waits while a trigger for the same PagerDuty incident is being sent, so PagerDuty hears them in order.
+ */
+export async function claimDueNotifications(q: Queryable, limit: number, leaseMs: number): Promise<NotificationJob[]> {
+  const { rows } = await q.query<JobRow>(
+    `WITH due AS (
+       SELECT n.id FROM notification_jobs n JOIN incidents i ON i.id = n.incident_id
+       WHERE n.state = 'pending' AND n.due_at <= clock_timestamp()
+         AND (n.locked_until IS NULL OR n.locked_until < clock_timestamp())
+         AND (n.action = 'notify' OR NOT EXISTS (
+           SELECT 1 FROM notification_jobs t
+           WHERE t.incident_id = n.incident_id AND t.dedup_key = n.dedup_key AND t.action = 'notify'
+             AND t.via = 'pagerduty' AND t.state = 'pending' AND t.locked_until > clock_timestamp()))
+       ORDER BY n.due_at
+       LIMIT $1
+       FOR UPDATE OF n, i SKIP LOCKED
+     ), claimed AS (
+       UPDATE notification_jobs
+       SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
+           attempts = attempts + 1
+       WHERE id IN (SELECT id FROM due)
+       RETURNING *
+     )
+     SELECT c.*, p.created_at AS paged_at, p.rule,
+            EXISTS (SELECT 1 FROM pagerduty_incidents d
+                    WHERE d.dedup_key = c.dedup_key AND d.acknowledged_at >= p.created_at) AS pd_acknowledged
+     FROM claimed c LEFT JOIN pages p ON p.id = c.page_id`,
+    [limit, leaseMs],
+  );
+  return rows
+    .map(
+      (r): NotificationJob => ({
+        id: Number(r.id),
+        incidentId: Number(r.incident_id),
+        pageId: r.page_id === null ? null : Number(r.page_id),
+        key: r.key,
+        role: r.role,
+        userId: r.user_id,
+        via: r.via,
+        action: r.action,
+        dedupKey: r.dedup_key,
+        dueAt: toDate(r.due_at),
+        attempts: Number(r.attempts),
+        pagedAt: r.paged_at === null ? null : toDate(r.paged_at),
+        rule: r.rule,
+        acknowledgedInPagerDuty: r.pd_acknowledged,
+      }),
+    )
+    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
+}
+
+export async function cancelNotifications(q: Queryable, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await q.query(
+    `UPDATE notification_jobs SET state = 'cancelled', finished_at = now(), locked_until = NULL
+     WHERE id = ANY($1::int[]) AND state = 'pending'`,
+    [ids],
+  );
+}
+
+/** Keeps the leases of timers this process is still sending. */
+export async function extendNotificationLeases(q: Queryable, ids: number[], leaseMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await q.query(
+    `UPDATE notification_jobs SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
+     WHERE id = ANY($1::int[]) AND state = 'pending'`,
+    [ids, leaseMs],
+  );
+}
+
+/** A failed attempt: try again at `dueAt`. */
+export async function retryNotification(q: Queryable, id: number, dueAt: Date, error: string): Promise<void> {
+  await q.query(
+    `UPDATE notification_jobs SET due_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1 AND state = 'pending'`,
+    [id, dueAt, error.slice(0, 1000)],
+  );
+}
+
+/**
+ * A timer's end, in one statement: its delivery (outcome and detail), its timeline event, and its state, so that all
+ * or none are written and a timer finished is never sent again.
+ */
+export async function finishNotification(
+  q: Queryable,
+  job: NotificationJob,
+  outcome: DeliveryOutcome,
+  detail: string | null,
+  event: { kind: string; details: Record<string, unknown> } | null,
+): Promise<void> {
+  await q.query(
+    `WITH d AS (
+       INSERT INTO notification_deliveries (incident_id, page_id, job_id, role, user_id, via, action, outcome, detail, attempts)
+       VALUES ($2, $3, $1, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
+     ), ev AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details)
+       SELECT $2, $11, NULL, $12::jsonb WHERE $11::text IS NOT NULL
+     )
+     UPDATE notification_jobs
+     SET state = $13, finished_at = now(), locked_until = NULL, last_error = CASE WHEN $8 = 'sent' THEN NULL ELSE $9 END
+     WHERE id = $1`,
+    [
+      job.id,
+      job.incidentId,
+      job.pageId,
+      job.role,
+      job.userId,
+      job.via,
+      job.action,
+      outcome,
+      detail?.slice(0, 1000) ?? null,
+      job.attempts,
+      event?.kind ?? null,
+      JSON.stringify(event?.details ?? {}),
+      outcome === 'failed' ? 'failed' : 'done',
+    ],
+  );
+}
+
+/** PagerDuty took a trigger for this incident and role. */
+export async function recordTriggered(
+  q: Queryable,
+  t: { dedupKey: string; incidentId: number; role: string },
+): Promise<void> {
+  await q.query(
+    `INSERT INTO pagerduty_incidents (dedup_key, incident_id, role) VALUES ($1, $2, $3)
+     ON CONFLICT (dedup_key) DO NOTHING`,
+    [t.dedupKey, t.incidentId, t.role],
+  );
+}
+
+/** PagerDuty took an acknowledge or resolve the bot sent. */
+export async function recordSentAction(
+  q: Queryable,
+  dedupKey: string,
+  action: 'acknowledge' | 'resolve',
+): Promise<void> {
+  await q.query(
+    action === 'acknowledge'
+      ? `UPDATE pagerduty_incidents SET acknowledged_at = coalesce(acknowledged_at, now()) WHERE dedup_key = $1`
+      : `UPDATE pagerduty_incidents SET resolved_at = coalesce(resolved_at, now()) WHERE dedup_key = $1`,
+    [dedupKey],
+  );
+}
+
+export interface PagerDutyIncident {
+  dedupKey: string;
+  incidentId: number;
+  role: string;
+  acknowledgedAt: Date | null;
+  resolvedAt: Date | null;
+}
+
+/** The PagerDuty incident the bot opened under this dedup key, locked for the transaction; null: not one of ours. */
+export async function lockPagerDutyIncident(q: Queryable, dedupKey: string): Promise<PagerDutyIncident | null> {
+  const { rows } = await q.query<{
+    dedup_key: string;
+    incident_id: number;
+    role: string;
+    acknowledged_at: Date | string | null;
+    resolved_at: Date | string | null;
+  }>('SELECT * FROM pagerduty_incidents WHERE dedup_key = $1 FOR UPDATE', [dedupKey]);
+  const r = rows[0];
+  return r
+    ? {
+        dedupKey: r.dedup_key,
+        incidentId: Number(r.incident_id),
+        role: r.role,
+        acknowledgedAt: r.acknowledged_at === null ? null : toDate(r.acknowledged_at),
+        resolvedAt: r.resolved_at === null ? null : toDate(r.resolved_at),
+      }
+    : null;
+}
+
+/** PagerDuty says someone acknowledged: recorded, and the role's remaining steps cancelled. */
+export async function recordPagerDutyAcknowledged(
+  q: Queryable,
+  dedupKey: string,
+  by: { name: string; userId: string | null },
+): Promise<number> {
+  await q.query(
+    `UPDATE pagerduty_incidents SET acknowledged_at = now(), acknowledged_by = $2, acknowledged_user = $3
+     WHERE dedup_key = $1`,
+    [dedupKey, by.name, by.userId],
+  );
+  const { rows } = await q.query(
+    `UPDATE notification_jobs SET state = 'cancelled', finished_at = now(), locked_until = NULL
+     WHERE dedup_key = $1 AND action = 'notify' AND state = 'pending' RETURNING id`,
+    [dedupKey],
+  );
+  return rows.length;
+}
+
+export async function recordPagerDutyResolved(q: Queryable, dedupKey: string): Promise<void> {
+  await q.query('UPDATE pagerduty_incidents SET resolved_at = coalesce(resolved_at, now()) WHERE dedup_key = $1', [
+    dedupKey,
+  ]);
+}
+
+/**
+ * Inside the transaction that changed the incident: an acknowledgement stops the remaining steps of the pages sent
+ * before it, and asks PagerDuty to acknowledge what they triggered; a resolution stops every step, and resolves every
+ * PagerDuty incident the incident opened. A trigger being sent right now counts as sent. Returns whether anything is
+ * due now.
+ */
+export async function syncNotifications(
+  q: Queryable,
+  incident: { id: number; status: string; acknowledgedAt: Date | null },
+): Promise<boolean> {
+  const resolved = incident.status === 'resolved';
+  if (!resolved && !incident.acknowledgedAt) return false;
+  const ackAt = resolved ? null : incident.acknowledgedAt;
+  const stop = await q.query(
+    `UPDATE notification_jobs n SET state = 'cancelled', finished_at = now(), locked_until = NULL
+     FROM pages p
+     WHERE n.incident_id = $1 AND n.action = 'notify' AND n.state = 'pending'
+       AND (n.locked_until IS NULL OR n.locked_until < clock_timestamp())
+       AND p.id = n.page_id AND ($2::timestamptz IS NULL OR p.created_at <= $2)
+     RETURNING n.id`,
+    [incident.id, ackAt],
+  );
+  const action = resolved ? 'resolve' : 'acknowledge';
+  const follow = await q.query(
+    `INSERT INTO notification_jobs (incident_id, key, role, via, action, dedup_key, due_at)
+     SELECT DISTINCT ON (n.dedup_key) n.incident_id, 'pd:' || $2 || ':' || n.dedup_key, n.role, 'pagerduty', $2,
+            n.dedup_key, now()
+     FROM notification_jobs n JOIN pages p ON p.id = n.page_id
+     LEFT JOIN pagerduty_incidents d ON d.dedup_key = n.dedup_key
+     WHERE n.incident_id = $1 AND n.via = 'pagerduty' AND n.action = 'notify'
+       AND (n.state = 'done' OR (n.state = 'pending' AND n.locked_until > clock_timestamp()))
+       AND ($3::timestamptz IS NULL OR p.created_at <= $3)
+       AND ($2 = 'resolve' OR d.acknowledged_at IS NULL)
+       AND (d.resolved_at IS NULL)
+     ON CONFLICT (incident_id, key) DO NOTHING
+     RETURNING id`,
+    [incident.id, action, ackAt],
+  );
+  return stop.rows.length + follow.rows.length > 0;
+}
+
+/** One method's outcome for one person on one page, for the card. */
+export interface PageDelivery {
+  pageId: number;
+  role: string;
+  userId: string | null;
+  via: NotifyVia;
+  outcome: DeliveryOutcome;
+  at: Date;
+}
+
+/** Every page delivery of an incident (the DMs and the later steps), oldest first. */
+export async function pageDeliveries(q: Queryable, incidentId: number): Promise<PageDelivery[]> {
+  const { rows } = await q.query<{
+    page_id: number;
+    role: string;
+    user_id: string | null;
+    via: NotifyVia;
+    outcome: DeliveryOutcome;
+    at: Date | string;
+  }>(
+    `SELECT page_id, role, user_id, via, outcome, at FROM notification_deliveries
+     WHERE incident_id = $1 AND action = 'notify' AND page_id IS NOT NULL ORDER BY at, id`,
+    [incidentId],
+  );
+  return rows.map((r) => ({
+    pageId: Number(r.page_id),
+    role: r.role,
+    userId: r.user_id,
+    via: r.via,
+    outcome: r.outcome,
+    at: toDate(r.at),
+  }));
+}
+
+/** The people whose PagerDuty steps under this dedup key were sent (or are being sent): whose services to follow up. */
+export async function pagerdutyRecipients(q: Queryable, incidentId: number, dedupKey: string): Promise<string[]> {
+  const { rows } = await q.query<{ user_id: string }>(
+    `SELECT DISTINCT user_id FROM notification_jobs
+     WHERE incident_id = $1 AND dedup_key = $2 AND via = 'pagerduty' AND action = 'notify' AND user_id IS NOT NULL
+       AND (state = 'done' OR (state = 'pending' AND attempts > 0))`,
+    [incidentId, dedupKey],
+  );
+  return rows.map((r) => r.user_id);
+}

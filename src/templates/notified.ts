@@ -1,0 +1,22 @@
+import type { EscalationView } from '../incidents/ports.js';
+import { LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+
+const METHOD = { slack: 'Slack', email: 'email', pagerduty: 'PagerDuty' } as const;
+const MARK = { sent: '✓', failed: '✗', skipped: '(not set up)' } as const;
+/** The latest lines the card shows; older pages are on the timeline. */
+const MAX_LINES = 5;
+
+/**
+ * The card's page lines, one per person paged with more than the Slack DM: "paged Olive: Slack ✓, email ✓,
+ * PagerDuty ✓ 02:14" (UTC time of the latest delivery). Null when there is none. Pure.
+ */
+export function renderNotifiedLines(notified: EscalationView['notified']): string | null {
+  if (!notified?.length) return null;
+  const lines = notified.slice(-MAX_LINES).map((n) => {
+    const who = n.name ? mrkdwnClip(n.name, 60) : mention(n.userId);
+    const methods = n.methods.map((m) => `${METHOD[m.via]} ${MARK[m.outcome]}`).join(', ');
+    return `:telephone_receiver: paged ${who} (${mrkdwnClip(n.roleName, 60)}): ${methods} ${utcStamp(n.at).slice(11, 16)}`;
+  });
+  const more = notified.length > MAX_LINES ? `\n_and ${notified.length - MAX_LINES} earlier on the timeline_` : '';
+  return truncate(lines.join('\n') + more, LIMITS.sectionText);
+}

@@ -1,0 +1,77 @@
+import type { PageNotification } from '../incidents/notification-ports.js';
+import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
+import type { Incident } from '../incidents/types.js';
+import { communicationTemplate } from './communication.js';
+
+/** A link that opens the incident's channel in Slack (the app, or the browser). */
+export function channelUrl(i: Pick<Incident, 'teamId' | 'channelId'>): string | null {
+  return i.channelId
+    ? `https://slack.com/app_redirect?team=${encodeURIComponent(i.teamId)}&channel=${encodeURIComponent(i.channelId)}`
+    : null;
+}
+
+/** The runbook's communication template as the incident stands now. */
+function template(i: Incident): string {
+  return communicationTemplate(i, {
+    status: i.status,
+    affected: i.affected ?? '',
+    currentImpact: i.currentImpact ?? '',
+    currentStatus: i.currentStatus ?? '',
+    mitigationSteps: i.mitigationSteps ?? '',
+    nextUpdateAt: i.nextUpdateAt,
+    customerImpact: i.customerImpact,
+    dataLossRisk: i.dataLossRisk,
+  });
+}
+
+/** A page by email: why, where to go, and the communication template. Plain text. Pure. */
+export function renderPageEmail(
+  i: Incident,
+  page: PageNotification,
+  severities: SeverityDefs,
+): { subject: string; text: string } {
+  const link = channelUrl(i);
+  const hello = page.person.name ? `${page.person.name}, you` : 'You';
+  const text = [
+    `${hello} are paged as ${page.roleName} because ${page.reason}.`,
+    `${severityWithResponse(i.severity, severities)}.`,
+    link ? `Join the incident channel${i.channelName ? ` #${i.channelName}` : ''}: ${link}` : null,
+    'Acknowledge in Slack (the Acknowledge button of the page or of the card) to stop further notifications.',
+    '',
+    template(i),
+  ]
+    .filter((l) => l !== null)
+    .join('\n');
+  const subject = `[${severityLabel(i.severity)}] Paged: #${i.number} ${i.title}`
+    .replace(/[\r\n]+/g, ' ')
+    .slice(0, 200);
+  return { subject, text };
+}
+
+const PD_SEVERITY = { 0: 'critical', 1: 'critical', 2: 'error', 3: 'warning' } as const;
+
+/** The Events API v2 payload of a page (without routing key and action). Pure. */
+export function pagerdutyPayload(i: Incident, page: PageNotification) {
+  const summary = `[${severityLabel(i.severity)}] #${i.number} ${i.title}: paging ${page.roleName} because ${page.reason}`;
+  const link = channelUrl(i);
+  return {
+    payload: {
+      summary: summary.slice(0, 1024),
+      severity: PD_SEVERITY[i.severity],
+      source: i.channelName ? `#${i.channelName}` : `incident #${i.number}`,
+      component: page.roleName,
+      custom_details: {
+        incident: `#${i.number} ${i.title}`,
+        severity: severityLabel(i.severity),
+        status: i.status,
+        role: page.roleName,
+        reason: page.reason,
+        paged: page.person.name ?? page.person.id,
+        ...(link ? { channel: link } : {}),
+        communication: template(i),
+      },
+    },
+    client: 'Incident Bot',
+    ...(link ? { client_url: link, links: [{ href: link, text: 'Incident channel in Slack' }] } : {}),
+  };
+}

@@ -1,0 +1,348 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { FakePagerDuty } from '../support/fake-pagerduty.js';
+import { FakeSmtp } from '../support/fake-smtp.js';
+import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const OLIVE_KEY = '0123456789abcdef0123456789abcdef';
+const CTO_KEY = 'fedcba9876543210fedcba9876543210';
+const SECRET = 'pagerduty-webhook-secret-0123';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The test runbook, with contact methods and short notification rules: on-call by email after 1 s, PagerDuty after 2 s. */
+function notifyRunbook() {
+  const data = testRunbookData();
+  const roles = data.escalation.roles;
+  return parseRunbook({
+    ...data,
+    people: {
+      U0ONCALL: {
+        name: 'Olive',
+        email: 'olive@example.com',
+        phone: '+1 555 0100',
+        pagerduty: { routing_key: OLIVE_KEY },
+      },
+      U0CTO: { name: 'Carol', email: 'carol@example.com' },
+    },
+    escalation: {
+      ...data.escalation,
+      roles: {
+        ...roles,
+        on_call: {
+          ...roles.on_call,
+          notify: [{ via: 'slack' }, { via: 'email', after: '1s' }, { via: 'pagerduty', after: '2s' }],
+        },
+        // PagerDuty first, then email: an acknowledgement in PagerDuty stops the email.
+        cto: {
+          ...roles.cto,
+          pagerduty: { routing_key: CTO_KEY },
+          notify: [{ via: 'slack' }, { via: 'pagerduty', after: '1s' }, { via: 'email', after: '4s' }],
+        },
+      },
+    },
+  });
+}
+
+const events = async (bot: BotHarness, id: number) =>
+  (
+    await bot.db.query<{ kind: string; actor_id: string | null; details: Record<string, unknown> }>(
+      'SELECT kind, actor_id, details FROM incident_events WHERE incident_id = $1 ORDER BY id',
+      [id],
+    )
+  ).rows;
+const said = (bot: BotHarness, channel: string, re: RegExp) =>
+  bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && re.test(JSON.stringify(c.args)));
+/** The card as last posted or updated. */
+const cardText = (bot: BotHarness, card: Opened) => {
+  const calls = [...bot.fake.callsTo('chat.postMessage'), ...bot.fake.callsTo('chat.update')].filter(
+    (c) =>
+      c.args.channel === card.channelId &&
+      (c.args.ts === card.cardTs || JSON.stringify(c.args).includes('incident_acknowledge')),
+  );
+  return JSON.stringify(calls.at(-1)?.args ?? {});
+};
+
+describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
+  let bot: BotHarness;
+  let smtp: FakeSmtp;
+  let pd: FakePagerDuty;
+
+  beforeAll(async () => {
+    smtp = await FakeSmtp.start();
+    pd = await FakePagerDuty.start();
+    pd.users.set('PCAROL1', { name: 'Carol C', email: 'Carol@Example.com' });
+    bot = await startBot({
+      runbook: notifyRunbook(),
+      env: {
+        SMTP_URL: smtp.url,
+        EMAIL_FROM: 'Incident Bot <incidents@example.com>',
+        PAGERDUTY_EVENTS_URL: pd.eventsUrl,
+        PAGERDUTY_WEBHOOK_SECRET: SECRET,
+        PAGERDUTY_API_TOKEN: 'pd-rest-token-read-only',
+        PAGERDUTY_API_URL: pd.apiUrl,
+      },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await smtp?.close();
+    await pd?.close();
+  });
+  beforeEach(() => {
+    bot.fake.reset();
+    smtp.reset();
+    pd.reset();
+  });
+
+  it('Slack at once, email after 1 s, PagerDuty after 2 s; the card and timeline show each; resolving resolves PagerDuty', async () => {
+    const started = Date.now();
+    const card = await declareThroughBot(bot, 'sev2 checkout is slow');
+    const dm = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    expect(dm.at - started).toBeLessThan(1000);
+
+    const mail = await smtp.waitFor((m) => m.to.includes('olive@example.com'));
+    expect(mail.at - started).toBeGreaterThanOrEqual(1000);
+    expect(mail.from).toBe('incidents@example.com');
+    expect(mail.subject).toContain('checkout is slow');
+    expect(mail.text).toContain('Olive, you are paged as On-Call Engineer because');
+    expect(mail.text).toContain('SUBJECT: [SEV-2');
+    expect(mail.text).toContain(`https://slack.com/app_redirect?team=`);
+    expect(mail.text).toContain(`channel=${card.channelId}`);
+
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger');
+    expect(trigger.at - started).toBeGreaterThanOrEqual(2000);
+    expect(trigger.routing_key).toBe(OLIVE_KEY);
+    expect(trigger.dedup_key).toMatch(/\/on_call$/);
+    expect(trigger.payload?.severity).toBe('error');
+    expect(trigger.payload?.summary).toContain('checkout is slow');
+    expect(trigger.payload?.source).toMatch(/^#inc-/);
+
+    // The card: "paged Olive (On-Call Engineer): Slack ✓, email ✓, PagerDuty ✓ hh:mm".
+    await eventually(
+      async () =>
+        /paged Olive \(On-Call Engineer\): Slack ✓, email ✓, PagerDuty ✓ \d\d:\d\d/.test(cardText(bot, card))
+          ? true
+          : undefined,
+      'the card line',
+    );
+    const notified = (await events(bot, card.incidentId)).filter((e) => e.kind === 'notified');
+    expect(notified.map((e) => e.details.via)).toEqual(['email', 'pagerduty']);
+
+    await bot.command('resolve fixed the pool', { channel_id: card.channelId });
+    const resolve = await pd.waitFor((e) => e.event_action === 'resolve');
+    expect(resolve.dedup_key).toBe(trigger.dedup_key);
+    expect(resolve.routing_key).toBe(OLIVE_KEY);
+    await sleep(800);
+    expect(pd.taken('resolve')).toHaveLength(1);
+    expect(pd.taken('trigger')).toHaveLength(1);
+    expect(smtp.messages).toHaveLength(1);
+  }, 30_000);
+
+  it('acknowledging in Slack stops the steps still to come', async () => {
+    const card = await declareThroughBot(bot, 'sev2 acknowledged at once');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.clickCard(
+      { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
+      ACTION.acknowledge,
+      'U0ONCALL',
+    );
+    await sleep(3000);
+    expect(smtp.messages).toHaveLength(0);
+    expect(pd.events).toHaveLength(0);
+    const { rows } = await bot.db.query<{ state: string }>(
+      'SELECT state FROM notification_jobs WHERE incident_id = $1 ORDER BY id',
+      [card.incidentId],
+    );
+    expect(rows.map((r) => r.state)).toEqual(['cancelled', 'cancelled']);
+  }, 20_000);
+
+  it('acknowledging after the email: PagerDuty is never triggered, so nothing is acknowledged there', async () => {
+    const card = await declareThroughBot(bot, 'sev2 acknowledged after the email');
+    await smtp.waitFor((m) => m.subject.includes('after the email'));
+    await bot.clickCard(
+      { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
+      ACTION.acknowledge,
+      'U0ONCALL',
+    );
+    await sleep(2500);
+    expect(pd.events).toHaveLength(0);
+    expect(smtp.messages).toHaveLength(1);
+  }, 20_000);
+
+  it('acknowledging in Slack after PagerDuty was triggered acknowledges it there (same dedup key), once', async () => {
+    const card = await declareThroughBot(bot, 'sev2 acknowledged after the trigger');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger');
+    await bot.clickCard(
+      { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
+      ACTION.acknowledge,
+      'U0ONCALL',
+    );
+    const ack = await pd.waitFor((e) => e.event_action === 'acknowledge');
+    expect(ack).toMatchObject({ dedup_key: trigger.dedup_key, routing_key: OLIVE_KEY });
+    await sleep(1000);
+    expect(pd.taken('acknowledge')).toHaveLength(1);
+    const health = await (await fetch(`${bot.baseUrl}/health`)).json();
+    expect(health).toMatchObject({ notify: { email: true, pagerduty: { events: pd.eventsUrl, webhook: true } } });
+  }, 20_000);
+
+  it('acknowledged in PagerDuty: acknowledges the incident as that person (by email), stops the rest, shows in Slack', async () => {
+    const card = await declareThroughBot(bot, 'sev0 everything is down');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    expect(trigger.dedup_key).toMatch(/\/cto$/);
+    const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, ['an-old-secret', SECRET], {
+      type: 'incident.acknowledged',
+      incidentKey: trigger.dedup_key,
+      agent: { id: 'PCAROL1', summary: 'Carol C' },
+    });
+    expect(r).toEqual({ status: 200, json: { status: 'acknowledged', incidentId: card.incidentId } });
+    expect(pd.apiCalls).toEqual(['/users/PCAROL1 Token token=pd-rest-token-read-only']);
+    const { rows } = await bot.db.query<{ commander_id: string }>('SELECT commander_id FROM incidents WHERE id = $1', [
+      card.incidentId,
+    ]);
+    expect(rows[0]!.commander_id).toBe('U0CTO');
+    await eventually(
+      async () =>
+        said(bot, card.channelId, /acknowledged the page of \*CTO\* in PagerDuty and is now commander/).length
+          ? true
+          : undefined,
+      'the channel told',
+    );
+    const evs = await events(bot, card.incidentId);
+    expect(evs.find((e) => e.kind === 'pagerduty_acknowledged')).toMatchObject({
+      actor_id: 'U0CTO',
+      details: { name: 'Carol C' },
+    });
+    expect(evs.find((e) => e.kind === 'acknowledged')?.actor_id).toBe('U0CTO');
+    // Carol's email (due 4 s after her page) never goes; PagerDuty is not sent its own acknowledgement back.
+    await sleep(4500);
+    expect(smtp.messages.filter((m) => m.to.includes('carol@example.com'))).toHaveLength(0);
+    expect(pd.taken('acknowledge', trigger.dedup_key)).toHaveLength(0);
+    expect(pd.taken('trigger', trigger.dedup_key)).toHaveLength(1);
+    // The same webhook again (PagerDuty retries) changes nothing.
+    const again = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
+      type: 'incident.acknowledged',
+      incidentKey: trigger.dedup_key,
+      agent: { id: 'PCAROL1', summary: 'Carol C' },
+    });
+    expect(again.json).toMatchObject({ status: 'ignored' });
+  }, 30_000);
+
+  it('acknowledged in PagerDuty by someone the runbook does not know: recorded by name; their steps stop', async () => {
+    const card = await declareThroughBot(bot, 'sev0 unknown acknowledger');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
+      type: 'incident.acknowledged',
+      incidentKey: trigger.dedup_key,
+      agent: { id: 'PZED0001', summary: 'Zed Stranger' },
+    });
+    expect(r.json).toMatchObject({ status: 'acknowledged' });
+    await eventually(
+      async () =>
+        said(bot, card.channelId, /Zed Stranger acknowledged the page of \*CTO\* in PagerDuty: nobody under people/)
+          .length
+          ? true
+          : undefined,
+      'the channel told',
+    );
+    const evs = await events(bot, card.incidentId);
+    expect(evs.find((e) => e.kind === 'pagerduty_acknowledged')).toMatchObject({
+      actor_id: null,
+      details: { name: 'Zed Stranger' },
+    });
+    expect(evs.find((e) => e.kind === 'acknowledged')).toBeUndefined();
+    await sleep(4500);
+    expect(smtp.messages.filter((m) => m.to.includes('carol@example.com'))).toHaveLength(0);
+  }, 30_000);
+
+  it('a bad signature is refused with 401 and changes nothing; bad JSON is 400; other event types are 200 and ignored', async () => {
+    const card = await declareThroughBot(bot, 'sev0 forged acknowledgement');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const before = await events(bot, card.incidentId);
+    const forged = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, 'not-the-secret', {
+      type: 'incident.acknowledged',
+      incidentKey: trigger.dedup_key,
+      agent: { id: 'PCAROL1', summary: 'Carol C' },
+    });
+    expect(forged.status).toBe(401);
+    expect(String(forged.json.message)).toMatch(/no signature in X-PagerDuty-Signature matches/);
+    const unsigned = await fetch(`${bot.baseUrl}/hooks/pagerduty`, { method: 'POST', body: '{}' });
+    expect(unsigned.status).toBe(401);
+    expect((await events(bot, card.incidentId)).length).toBe(before.length);
+
+    const bad = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, { type: 'x' }, { body: '{"event": ' });
+    expect(bad.status).toBe(400);
+    expect(String(bad.json.message)).toMatch(/^The body is not JSON/);
+    const shapeless = await pd.sendWebhook(
+      `${bot.baseUrl}/hooks/pagerduty`,
+      SECRET,
+      { type: 'x' },
+      { body: '{"hello":1}' },
+    );
+    expect(shapeless.status).toBe(400);
+    expect(String(shapeless.json.message)).toMatch(/Not a PagerDuty v3 webhook/);
+    const ping = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, { type: 'pagey.ping' });
+    expect(ping).toMatchObject({ status: 200, json: { status: 'ignored' } });
+    const other = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
+      type: 'incident.annotated',
+      incidentKey: trigger.dedup_key,
+    });
+    expect(other).toMatchObject({ status: 200, json: { status: 'ignored' } });
+    // Still unacknowledged: Carol's email goes at 4 s.
+    await smtp.waitFor((m) => m.to.includes('carol@example.com'), 8000);
+    const { rows } = await bot.db.query<{ acknowledged_at: Date | null }>(
+      'SELECT acknowledged_at FROM incidents WHERE id = $1',
+      [card.incidentId],
+    );
+    expect(rows[0]!.acknowledged_at).toBeNull();
+  }, 30_000);
+
+  it('an SMTP server that keeps failing is tried again with backoff, then reported in the channel; PagerDuty still goes', async () => {
+    smtp.failNext(100);
+    const card = await declareThroughBot(bot, 'sev2 mail server down');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger', 10_000);
+    expect(trigger.routing_key).toBe(OLIVE_KEY);
+    const notice = await eventually(
+      async () => said(bot, card.channelId, /Could not reach \*On-Call Engineer\*.*by email after 4 attempts/)[0],
+      'the failure reported',
+      20_000,
+    );
+    expect(JSON.stringify(notice.args)).toContain('SMTP 451');
+    expect(smtp.attempts).toBe(4);
+    expect(smtp.messages).toHaveLength(0);
+    const failed = (await events(bot, card.incidentId)).filter((e) => e.kind === 'notify_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.details).toMatchObject({ via: 'email', attempts: 4 });
+    await eventually(
+      async () =>
+        /Slack ✓, email ✗, PagerDuty ✓|Slack ✓, PagerDuty ✓, email ✗/.test(cardText(bot, card)) ? true : undefined,
+      'the card line with the failure',
+    );
+  }, 40_000);
+
+  it('PagerDuty answering 429 then 500 is tried again; a 400 is not', async () => {
+    pd.answerNext(429, 500);
+    const card = await declareThroughBot(bot, 'sev2 pagerduty busy');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger', 15_000);
+    expect(pd.posts).toBe(3);
+    expect(trigger.dedup_key).toMatch(/\/on_call$/);
+    pd.reset();
+    pd.answerNext(400);
+    const second = await declareThroughBot(bot, 'sev2 pagerduty refuses');
+    await eventually(
+      async () =>
+        said(
+          bot,
+          second.channelId,
+          /Could not reach \*On-Call Engineer\*.*by PagerDuty after 1 attempt: PagerDuty refused the event \(400\)/,
+        )[0],
+      'the refusal reported',
+      10_000,
+    );
+    await sleep(2500);
+    expect(pd.posts).toBe(1);
+    void card;
+  }, 40_000);
+});

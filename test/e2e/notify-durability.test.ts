@@ -1,0 +1,179 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { SIGNING_SECRET } from '../support/bot-harness.js';
+import { FakePagerDuty } from '../support/fake-pagerduty.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { FakeSmtp } from '../support/fake-smtp.js';
+import { postSlashCommand } from '../support/slack-request.js';
+import { createTestSchema } from '../support/test-db.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const KEY = '0123456789abcdef0123456789abcdef';
+
+/** `npm start`'s entry point as a real process; resolves with its port once it says it is listening. */
+function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
+  // node itself with tsx's loader, not the tsx CLI: SIGKILL to the CLI would leave the bot alive.
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`bot did not start:\n${out}`)), 20_000);
+    const onData = (d: Buffer) => {
+      out += String(d);
+      const m = /localhost:(\d+)\/slack\/events/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`bot exited with ${code}:\n${out}`)));
+  });
+}
+
+describe('notification steps survive a kill -9', () => {
+  let fake: FakeSlack;
+  let smtp: FakeSmtp;
+  let pd: FakePagerDuty;
+  let db: Database;
+  let dir: string;
+  let drop: () => Promise<void>;
+  let env: Record<string, string>;
+  const procs: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    smtp = await FakeSmtp.start();
+    pd = await FakePagerDuty.start();
+    dir = await mkdtemp(join(tmpdir(), 'bot-notify-'));
+    const data = testRunbookData();
+    await writeFile(
+      join(dir, 'runbook.yml'),
+      stringify({
+        ...data,
+        people: { U0ONCALL: { name: 'Olive', email: 'olive@example.com', pagerduty: { routing_key: KEY } } },
+        escalation: {
+          ...data.escalation,
+          roles: {
+            ...data.escalation.roles,
+            on_call: {
+              ...data.escalation.roles.on_call,
+              notify: [{ via: 'slack' }, { via: 'email', after: '2s' }, { via: 'pagerduty', after: '6s' }],
+            },
+          },
+        },
+      }),
+    );
+    const s = await createTestSchema('ndur');
+    drop = s.drop;
+    db = createPostgresDatabase(s.url);
+    env = {
+      SLACK_BOT_TOKEN: 'xoxb-durable',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      DATABASE_URL: s.url,
+      RUNBOOK_FILE: join(dir, 'runbook.yml'),
+      SMTP_URL: smtp.url,
+      EMAIL_FROM: 'incidents@example.com',
+      PAGERDUTY_EVENTS_URL: pd.eventsUrl,
+      PORT: '0',
+      LOG_LEVEL: 'error',
+    };
+  });
+  afterAll(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await fake?.close();
+    await smtp?.close();
+    await pd?.close();
+    await db?.close();
+    await drop?.();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('killed between the email and the PagerDuty step: after a restart, PagerDuty is triggered once and nothing is sent twice', async () => {
+    const first = await startProcess(env);
+    procs.push(first.proc);
+    const declaredAt = Date.now();
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'sev2 phones survive restarts',
+      response_url: fake.responseUrl('ndur'),
+    });
+    await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL', 10_000);
+    await smtp.waitFor((m) => m.to.includes('olive@example.com'), 10_000);
+    first.proc.kill('SIGKILL');
+    await new Promise((r) => first.proc.once('exit', r));
+    expect(pd.events).toHaveLength(0);
+
+    // Down until the PagerDuty step is overdue.
+    await sleep(Math.max(0, declaredAt + 7000 - Date.now()));
+    expect(pd.events).toHaveLength(0);
+    const second = await startProcess(env);
+    procs.push(second.proc);
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger', 15_000);
+    expect(trigger.routing_key).toBe(KEY);
+    await sleep(2000);
+    expect(pd.taken('trigger')).toHaveLength(1);
+    expect(smtp.messages).toHaveLength(1);
+    expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL')).toHaveLength(1);
+    const { rows } = await db.query<{ via: string; state: string; attempts: number }>(
+      'SELECT via, state, attempts FROM notification_jobs ORDER BY id',
+    );
+    expect(rows.map((r) => [r.via, r.state, Number(r.attempts)])).toEqual([
+      ['email', 'done', 1],
+      ['pagerduty', 'done', 1],
+    ]);
+    const { rows: deliveries } = await db.query<{ via: string; outcome: string }>(
+      'SELECT via, outcome FROM notification_deliveries ORDER BY id',
+    );
+    expect(deliveries).toEqual([
+      { via: 'slack', outcome: 'sent' },
+      { via: 'email', outcome: 'sent' },
+      { via: 'pagerduty', outcome: 'sent' },
+    ]);
+  }, 60_000);
+});
+
+const run = promisify(execFile);
+const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+
+describe('start-up with contact methods', () => {
+  it('a bad PagerDuty routing key or email under people: is named, without the key, and the process exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
+    const file = join(dir, 'runbook.yml');
+    const atom = await readFile('runbooks/atom.yml', 'utf8');
+    await writeFile(
+      file,
+      `${atom}\npeople:\n  U0OLIVE:\n    name: Olive\n    email: olive-at-example\n    pagerduty: { routing_key: shh-not-a-routing-key }\n`,
+    );
+    let r: { code: number; stderr: string };
+    try {
+      const ok = await run(TSX, ['src/app.ts'], {
+        env: { PATH: process.env.PATH ?? '', RUNBOOK_FILE: file },
+        timeout: 20_000,
+      });
+      r = { code: 0, stderr: ok.stderr };
+    } catch (err) {
+      r = err as { code: number; stderr: string };
+    }
+    await rm(dir, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
+    expect(r.stderr).toMatch(/people\.U0OLIVE\.email: must be an email address/);
+    expect(r.stderr).toMatch(
+      /people\.U0OLIVE\.pagerduty\.routing_key: must be a PagerDuty integration key: 32 letters/,
+    );
+    expect(r.stderr).not.toContain('shh-not-a-routing-key');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
+});
