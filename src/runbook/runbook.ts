@@ -4,11 +4,13 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AlertRule } from '../incidents/alert-types.js';
 import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents/escalation-policy.js';
+import type { Rotation } from '../incidents/rotation.js';
 import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.js';
 import { alertRuleProblems, alertRulesSchema, toAlertRules } from './alert-rules.js';
 import { parseDuration } from './duration.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
+import { rotationSchema } from './rotation-schema.js';
 
 export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
 
@@ -23,7 +25,10 @@ const duration = z.string().transform((s, ctx) => {
 
 const contact = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)');
 
-const role = z.object({ name: z.string().min(1), contacts: z.array(contact).default([]) }).strict();
+/** A role: fixed contacts, a rotation (who is on call is computed), or both (the contacts are paged besides). */
+const role = z
+  .object({ name: z.string().min(1), contacts: z.array(contact).default([]), rotation: rotationSchema.optional() })
+  .strict();
 
 const severity = z
   .object({
@@ -122,7 +127,10 @@ function referenceProblems(data: unknown): string[] {
 export interface RoleDef {
   id: string;
   name: string;
+  /** Paged every time (after the people on call, when the role has a rotation). */
   contacts: string[];
+  /** Who is on call is computed from it at the moment of a page (src/incidents/rotation.ts). */
+  rotation?: Rotation;
 }
 
 /** The runbook as the bot uses it: durations in ms, roles by id. */
@@ -186,7 +194,10 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
     escalation: {
       order: rb.escalation.order,
       roles: Object.fromEntries(
-        Object.entries(rb.escalation.roles).map(([id, r]) => [id, { id, name: r.name, contacts: r.contacts }]),
+        Object.entries(rb.escalation.roles).map(([id, r]) => [
+          id,
+          { id, name: r.name, contacts: r.contacts, ...(r.rotation ? { rotation: r.rotation } : {}) },
+        ]),
       ),
       rules: Object.fromEntries(
         FILE_RULES.flatMap(({ rule, key }) => (rb.escalation.rules[key] ? [[rule, rb.escalation.rules[key]]] : [])),
