@@ -25,6 +25,7 @@ import { EscalationService } from './incidents/escalation.service.js';
 import { HomeService } from './incidents/home.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { IncidentNotes } from './incidents/incident-notes.js';
+import { OnCallService } from './incidents/oncall.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
 import { PostmortemService } from './incidents/postmortem.service.js';
@@ -41,6 +42,7 @@ import { SlackFollowUpChat } from './slack/follow-up-chat.js';
 import { refreshingHomes } from './slack/home-refreshing-chat.js';
 import { HomeTabs } from './slack/home-tabs.js';
 import { ListenerRouter } from './slack/listener-router.js';
+import { SlackOnCallChat } from './slack/oncall-chat.js';
 import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
@@ -202,6 +204,14 @@ export function createBot({
   // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts.
   const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
   const incidentChat = cards.decorate(chat);
+  // Who is on call is computed from the runbook file's rotations and the overrides in Postgres, when a page fires.
+  const oncall = new OnCallService(
+    db,
+    runbook,
+    new SlackOnCallChat(app.client),
+    { ...config.oncall, ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}) },
+    app.logger,
+  );
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
   const escalation = new EscalationService(
@@ -212,6 +222,7 @@ export function createBot({
     (at) => timers.poke(at),
     escalationOptions,
     metrics,
+    oncall,
   );
   const playbooks = new PlaybookService(
     db,
@@ -286,8 +297,9 @@ export function createBot({
     run: (work: FiredJob) =>
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
   };
-  // Action item reminders are rows with a due time, swept on every round of the loop, as declarations are.
-  const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations, actionItems]);
+  // Action item reminders are rows with a due time, swept on every round of the loop, as declarations are; so are
+  // on-call hand-off notices (a row per role and hand-off, recorded shortly before it).
+  const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations, actionItems, oncall]);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
   const userLimits = new UserLimits(kv, config.rateLimits, new ChannelBudget(kv, config.rateLimits.channelCreate));
   const deps = {
@@ -306,6 +318,7 @@ export function createBot({
     notes: new IncidentNotes(db, followUps, app.logger),
     home,
     alerts,
+    oncall,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();

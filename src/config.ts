@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type RateSpec } from './incidents/rate-limits.js';
+import { parseDuration } from './runbook/duration.js';
 import type { KvSettings } from './store/kv-redis.js';
 
 const optionalString = z
@@ -59,6 +60,20 @@ const httpUrl = (example: string) =>
       ? undefined
       : `must be an http:// or https:// URL such as ${example}, got ${shown(s)}`,
   );
+
+/** A length of time as the runbook file writes it (`15m`, `7d`, `1h30m`), in ms; unset or blank: the default. */
+const durationVar = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const ms = parseDuration(raw?.trim() || fallback);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration such as 30s, 15m, 4h or 7d, got ${shown(raw)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
 
 /** A rate limit as `count/duration` (`5/1m`), or `off`. */
 const rate = (fallback: string) =>
@@ -223,6 +238,9 @@ const schema = z.object({
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
     z.coerce.number().int().min(1).max(1000).default(3),
   ),
+  // On-call rotations: the longest override or swap, and how long before a hand-off its notice goes out.
+  ONCALL_OVERRIDE_MAX: durationVar('7d'),
+  ONCALL_HANDOFF_NOTICE: durationVar('15m'),
 });
 
 /** Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode. Checked on the raw
@@ -318,6 +336,8 @@ export interface Config {
   readonly rateLimits: Readonly<{ declare: RateSpec | null; run: RateSpec | null; channelCreate: RateSpec | null }>;
   /** Monitoring alerts: how deliveries prove who sent them, and the storm cap. No way to prove it: the hooks are off. */
   readonly alerts: Readonly<AlertsSettings>;
+  /** On-call: the longest override or swap (ONCALL_OVERRIDE_MAX), the hand-off notice's lead (ONCALL_HANDOFF_NOTICE). */
+  readonly oncall: Readonly<{ overrideMaxMs: number; handoffNoticeMs: number }>;
 }
 
 export interface AlertsSettings {
@@ -407,6 +427,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : {}),
       maxIncidents: c.ALERTS_MAX_INCIDENTS,
     }),
+    oncall: Object.freeze({ overrideMaxMs: c.ONCALL_OVERRIDE_MAX, handoffNoticeMs: c.ONCALL_HANDOFF_NOTICE }),
   });
 }
 

@@ -36,6 +36,7 @@ import {
   stillHolds,
 } from './escalation-policy.js';
 import { Lanes } from './lanes.js';
+import { fixedContacts, type OnCallResolver } from './oncall.service.js';
 import {
   type EscalationView,
   type IncidentChat,
@@ -107,6 +108,8 @@ export class EscalationService {
     private readonly onScheduled: (dueAt: Date) => void = () => {},
     private readonly opts: { repeatWindowMs?: number } = {},
     private readonly metrics: IncidentMetrics = NO_METRICS,
+    /** Whom a role pages when its page fires: its rotation's people on call then, and its fixed contacts. */
+    private readonly oncall: OnCallResolver = fixedContacts(runbook),
   ) {}
 
   roleName(role: string | null): string {
@@ -337,9 +340,10 @@ export class EscalationService {
   ): Promise<void> {
     const { role } = page;
     const finishes = lastOfJob ? job.id : null;
-    const def = this.runbook.escalation.roles[role];
+    // Asked when the page fires: a timer that fires just after a hand-off pages the new person.
+    const contacts = await this.oncall.contactsFor(role, new Date());
     const roleName = this.roleName(role);
-    if (!def || def.contacts.length === 0) {
+    if (contacts.length === 0) {
       await this.lanes.run('urgent', async () => {
         await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason });
         const details = { role, rule: job.rule, reason: 'nobody is configured' };
@@ -347,7 +351,7 @@ export class EscalationService {
       });
       return;
     }
-    const { userIds, unresolved } = await this.lanes.run('urgent', () => this.chat.resolveContacts(def.contacts));
+    const { userIds, unresolved } = await this.lanes.run('urgent', () => this.chat.resolveContacts(contacts));
     const unreachable = [...unresolved];
     const reached: string[] = [];
     // Every contact at once: nobody waits for the others' DMs.

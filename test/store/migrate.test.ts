@@ -22,6 +22,8 @@ const TABLES = [
   'incident_events',
   'incident_playbooks',
   'incidents',
+  'oncall_handoffs',
+  'oncall_overrides',
   'page_deliveries',
   'pages',
   'playbook_run_events',
