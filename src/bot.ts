@@ -27,6 +27,7 @@ import { HomeService } from './incidents/home.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { IncidentNotes } from './incidents/incident-notes.js';
 import { NotificationService } from './incidents/notification.service.js';
+import { OnCallService } from './incidents/oncall.service.js';
 import { PagerDutyWebhooks } from './incidents/pagerduty-webhook.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
@@ -46,6 +47,7 @@ import { SlackFollowUpChat } from './slack/follow-up-chat.js';
 import { refreshingHomes } from './slack/home-refreshing-chat.js';
 import { HomeTabs } from './slack/home-tabs.js';
 import { ListenerRouter } from './slack/listener-router.js';
+import { SlackOnCallChat } from './slack/oncall-chat.js';
 import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
@@ -235,6 +237,14 @@ export function createBot({
     app.logger,
     (id) => incidents.refreshCard(id),
   );
+  // Who is on call is computed from the runbook file's rotations and the overrides in Postgres, when a page fires.
+  const oncall = new OnCallService(
+    db,
+    runbook,
+    new SlackOnCallChat(app.client),
+    { ...config.oncall, ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}) },
+    app.logger,
+  );
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
   const escalation = new EscalationService(
@@ -246,6 +256,7 @@ export function createBot({
     escalationOptions,
     metrics,
     notifications,
+    oncall,
   );
   const playbooks = new PlaybookService(
     db,
@@ -334,11 +345,12 @@ export function createBot({
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
   };
   // Action item reminders and notification steps are rows with a due time, swept on every round of the loop, as
-  // declarations are.
+  // declarations are; so are on-call hand-off notices (a row per role and hand-off, recorded shortly before it).
   const timers = new TimerLoop(db, fire, app.logger, timerOptions, [
     incidents.declarations,
     actionItems,
     notifications,
+    oncall,
   ]);
   const gate = workGates(limits, lightLimits);
   const userLimits = new UserLimits(kv, config.rateLimits, channelBudget);
@@ -358,6 +370,7 @@ export function createBot({
     notes: new IncidentNotes(db, followUps, app.logger),
     home,
     alerts,
+    oncall,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();

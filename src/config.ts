@@ -61,15 +61,15 @@ const httpUrl = (example: string) =>
       : `must be an http:// or https:// URL such as ${example}, got ${shown(s)}`,
   );
 
-/** A duration such as `30d`, `12h` or `90m`. */
+/** A length of time as the runbook file writes it (`15m`, `7d`, `1h30m`), in ms; unset or blank: the default. */
 const durationVar = (fallback: string) =>
   z
     .string()
-    .default(fallback)
-    .transform((s, ctx) => {
-      const ms = parseDuration(s.trim() || fallback);
+    .optional()
+    .transform((raw, ctx) => {
+      const ms = parseDuration(raw?.trim() || fallback);
       if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `must be a duration such as 30d, 12h or 90m, got ${shown(s)}` });
+        ctx.addIssue({ code: 'custom', message: `must be a duration such as 30s, 15m, 4h or 7d, got ${shown(raw)}` });
         return z.NEVER;
       }
       return ms;
@@ -255,6 +255,9 @@ const schema = z.object({
     z.coerce.number().int().min(1).max(1000).default(3),
   ),
   ALERT_DELIVERY_RETENTION: durationVar('30d'),
+  // On-call rotations: the longest override or swap, and how long before a hand-off its notice goes out.
+  ONCALL_OVERRIDE_MAX: durationVar('7d'),
+  ONCALL_HANDOFF_NOTICE: durationVar('15m'),
 });
 
 /** Half-configured Slack credentials are a mistake worth failing on; none at all is set-up mode. Checked on the raw
@@ -355,6 +358,8 @@ export interface Config {
   readonly rateLimits: Readonly<{ declare: RateSpec | null; run: RateSpec | null; channelCreate: RateSpec | null }>;
   /** Monitoring alerts: how deliveries prove who sent them, and the storm cap. No way to prove it: the hooks are off. */
   readonly alerts: Readonly<AlertsSettings>;
+  /** On-call: the longest override or swap (ONCALL_OVERRIDE_MAX), the hand-off notice's lead (ONCALL_HANDOFF_NOTICE). */
+  readonly oncall: Readonly<{ overrideMaxMs: number; handoffNoticeMs: number }>;
   /** Email and PagerDuty for pages; unset parts are off (a step by that method is recorded as not configured). */
   readonly notify: Readonly<NotifySettings>;
 }
@@ -474,6 +479,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pagerdutyApiToken: c.PAGERDUTY_API_TOKEN,
       pagerdutyApiUrl: c.PAGERDUTY_API_URL ?? DEFAULT_PAGERDUTY_API_URL,
     }),
+    oncall: Object.freeze({ overrideMaxMs: c.ONCALL_OVERRIDE_MAX, handoffNoticeMs: c.ONCALL_HANDOFF_NOTICE }),
   });
 }
 

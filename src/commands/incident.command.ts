@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { noteIncident } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
+import { PERSON_DAYS } from '../incidents/oncall.service.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -21,12 +22,19 @@ import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
 import { renderDeclaredReply } from '../templates/notices.js';
+import {
+  renderOnCallBoard,
+  renderOverrideConfirm,
+  renderOverrideRecorded,
+  renderPersonShifts,
+} from '../templates/oncall.js';
 import { modalMetadata } from '../templates/payloads.js';
 import { renderPlaybookList } from '../templates/playbook.js';
 import { postmortemModal } from '../templates/postmortem-modal.js';
 import { renderTimeline } from '../templates/timeline.js';
 import { parseActionItem } from './parse-action-item.js';
 import { parseIncidentCommand } from './parse-incident-command.js';
+import { parseOnCall } from './parse-oncall.js';
 import {
   type IncidentCommand,
   needsIncident,
@@ -231,6 +239,42 @@ const HANDLERS: {
   async actions(_cmd, c) {
     const { items, total } = await c.deps.actionItems.listOpen(c.teamId, c.userId);
     await c.tell(renderActionItemList(items, total, new Date()));
+  },
+  async oncall(cmd, c) {
+    const parsed = parseOnCall(cmd.args);
+    if (!parsed.ok) {
+      await c.tell(`:warning: ${parsed.error}`);
+      return;
+    }
+    const p = parsed.command;
+    const now = new Date();
+    if (p.kind === 'board') {
+      await c.tell(renderOnCallBoard(await c.deps.oncall.board(now)));
+      return;
+    }
+    // People typed as @name are looked up as action item owners are.
+    const userId = await c.deps.actionItems.resolveOwner(p.who);
+    if (p.kind === 'person') {
+      await c.tell(renderPersonShifts(userId, await c.deps.oncall.shiftsOf(userId, now), PERSON_DAYS));
+      return;
+    }
+    const otherId = p.kind === 'swap' ? await c.deps.actionItems.resolveOwner(p.other) : null;
+    const r = await c.deps.oncall.override(
+      {
+        kind: p.kind,
+        userId,
+        otherId,
+        role: p.role,
+        end: p.end,
+        actorId: c.userId,
+        confirmed: false,
+        requestKey: c.key,
+      },
+      now,
+    );
+    if (r.kind === 'confirm') await c.tell(renderOverrideConfirm({ ...r, kind: p.kind, userId, otherId }));
+    else if (r.kind === 'recorded')
+      await c.tell(renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, endsAt: r.override.endsAt }));
   },
 };
 

@@ -26,7 +26,8 @@ export type IncidentCommand =
   | { kind: 'rollback' }
   | { kind: 'postmortem' }
   | { kind: 'action'; item: string | null }
-  | { kind: 'actions' };
+  | { kind: 'actions' }
+  | { kind: 'oncall'; args: string | null };
 
 export type SubcommandKind = IncidentCommand['kind'];
 
@@ -38,7 +39,7 @@ export interface SubcommandSpec {
    * `severity`: the form starts with a severity (`sev1`) instead of a name; with `text`, a text must follow it.
    */
   args: 'none' | 'text' | 'severity';
-  text?: { field: 'title' | 'summary' | 'name' | 'item'; max?: number; tooLong?: (length: number) => string };
+  text?: { field: 'title' | 'summary' | 'name' | 'item' | 'args'; max?: number; tooLong?: (length: number) => string };
   /** Where it works. The last: anywhere as it is, only in an incident channel with its text. */
   where: 'anywhere' | 'incident channel' | 'anywhere / incident channel';
   /** Its line in `/incident help`: the form in backticks, then what it does. */
@@ -199,6 +200,14 @@ export const SUBCOMMANDS = {
     args: 'none',
     where: 'anywhere',
     usage: '`/incident actions` — open action items across incidents, yours first, each with a Done button',
+  },
+  oncall: {
+    names: ['oncall', 'on-call'],
+    args: 'text',
+    text: { field: 'args', max: 300 },
+    where: 'anywhere',
+    usage:
+      '`/incident oncall [@person]` — who is on call for each role, until when and who is next; with a person, their shifts in the next 14 days. `oncall override @person [role] 2h` (or `until 18:00`) takes a shift; `oncall swap @a @b [role] 2h` trades two',
   },
 } as const satisfies Record<SubcommandKind, SubcommandSpec>;
 

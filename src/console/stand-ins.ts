@@ -28,8 +28,9 @@ export function withStandIns(rb: Runbook, you: { id: string; name: string }): Co
   const standIns: string[] = [];
   const roles = Object.fromEntries(
     Object.entries(rb.escalation.roles).map(([id, role]) => {
-      if (role.contacts.length > 0) {
-        for (const c of role.contacts) {
+      if (role.contacts.length > 0 || role.rotation) {
+        const rotation = role.rotation ? [...role.rotation.people, ...(role.rotation.layer?.people ?? [])] : [];
+        for (const c of [...role.contacts, ...rotation]) {
           if (/^[UW]/.test(c) && !people.some((p) => p.userId === c)) {
             people.push({ userId: c, name: c.replace(/^[UW]0?/, '').toLowerCase(), roleName: role.name });
           }

@@ -98,7 +98,10 @@ export class AlertSteps {
     } catch (err) {
       // The budget is spent (a storm, or people declaring too): the alert incident waits its turn, never dropped.
       if (err instanceof RateLimitedError) {
-        throw new NotYet(`Slack's channel budget is spent; declaring again in ${err.retryAfterMs} ms`, err.retryAfterMs);
+        throw new NotYet(
+          `Slack's channel budget is spent; declaring again in ${err.retryAfterMs} ms`,
+          err.retryAfterMs,
+        );
       }
       throw err;
     }

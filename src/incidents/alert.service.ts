@@ -14,11 +14,11 @@ import {
   type DeliveryRow,
   finishDelivery,
   forgetOldHashes,
-  purgeFinishedDeliveries,
   insertDelivery,
   lockDelivery,
   markStepDone,
   nextDeliveryDueAt,
+  purgeFinishedDeliveries,
   renewDeliveries,
   retryDelivery,
 } from '../store/alert-delivery.repo.js';

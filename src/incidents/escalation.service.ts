@@ -37,6 +37,7 @@ import {
 } from './escalation-policy.js';
 import { Lanes } from './lanes.js';
 import type { NotificationService } from './notification.service.js';
+import { fixedContacts, type OnCallResolver } from './oncall.service.js';
 import {
   type EscalationView,
   type IncidentChat,
@@ -110,6 +111,8 @@ export class EscalationService {
     private readonly metrics: IncidentMetrics = NO_METRICS,
     /** How pages reach people after the Slack DM (the runbook's notify: rules); none: the DM only. */
     private readonly notifications?: NotificationService,
+    /** Whom a role pages when its page fires: its rotation's people on call then, and its fixed contacts. */
+    private readonly oncall: OnCallResolver = fixedContacts(runbook),
   ) {}
 
   roleName(role: string | null): string {
@@ -342,9 +345,10 @@ export class EscalationService {
   ): Promise<void> {
     const { role } = page;
     const finishes = lastOfJob ? job.id : null;
-    const def = this.runbook.escalation.roles[role];
+    // Asked when the page fires: a timer that fires just after a hand-off pages the new person.
+    const contacts = await this.oncall.contactsFor(role, new Date());
     const roleName = this.roleName(role);
-    if (!def || def.contacts.length === 0) {
+    if (contacts.length === 0) {
       await this.lanes.run('urgent', async () => {
         await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason });
         const details = { role, rule: job.rule, reason: 'nobody is configured' };
@@ -352,7 +356,7 @@ export class EscalationService {
       });
       return;
     }
-    const { userIds, unresolved } = await this.lanes.run('urgent', () => this.chat.resolveContacts(def.contacts));
+    const { userIds, unresolved } = await this.lanes.run('urgent', () => this.chat.resolveContacts(contacts));
     const unreachable = [...unresolved];
     const reached: string[] = [];
     // Every contact at once: nobody waits for the others' DMs.

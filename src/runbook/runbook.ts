@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AlertRule } from '../incidents/alert-types.js';
 import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents/escalation-policy.js';
+import type { Rotation } from '../incidents/rotation.js';
 import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.js';
 import { alertRuleProblems, alertRulesSchema, toAlertRules } from './alert-rules.js';
 import { parseDuration } from './duration.js';
@@ -18,6 +19,7 @@ import {
 } from './people.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
+import { rotationSchema } from './rotation-schema.js';
 
 export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
 
@@ -36,6 +38,8 @@ const role = z
   .object({
     name: z.string().min(1),
     contacts: z.array(contact).default([]),
+    /** Who is on call is computed from it at the moment of a page; the contacts are paged besides. */
+    rotation: rotationSchema.optional(),
     /** The role's PagerDuty service; a person's own routing key wins. */
     pagerduty: pagerdutySchema.optional(),
     /** How the role's contacts are reached (a person's own `notify` wins); default: the Slack DM only. */
@@ -142,11 +146,14 @@ function referenceProblems(data: unknown): string[] {
 export interface RoleDef {
   id: string;
   name: string;
+  /** Paged every time (after the people on call, when the role has a rotation). */
   contacts: string[];
   /** The role's PagerDuty routing key (a person's own wins); null: none. */
   pagerdutyRoutingKey?: string | null;
   /** The role's notification rules; null or absent: the Slack DM only. */
   notify?: NotifyStep[] | null;
+  /** Who is on call is computed from it at the moment of a page (src/incidents/rotation.ts). */
+  rotation?: Rotation;
 }
 
 /** The runbook as the bot uses it: durations in ms, roles by id. */
@@ -221,6 +228,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
             contacts: r.contacts,
             pagerdutyRoutingKey: r.pagerduty?.routing_key ?? null,
             notify: r.notify ?? null,
+            ...(r.rotation ? { rotation: r.rotation } : {}),
           },
         ]),
       ),

@@ -4,6 +4,7 @@ import type { AuditTrail } from '../incidents/audit.service.js';
 import type { Checklists } from '../incidents/checklist.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { IncidentNotes } from '../incidents/incident-notes.js';
+import type { OnCallService } from '../incidents/oncall.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
 import type { PlaybookRuns } from '../incidents/playbook-run.service.js';
 import type { PostmortemService } from '../incidents/postmortem.service.js';
@@ -42,4 +43,6 @@ export interface ListenerDeps {
   home: HomeTabs;
   /** Monitoring alerts: `/incident alerts`, a warning's Declare incident. */
   alerts: AlertService;
+  /** On-call rotations: who is on call, overrides and swaps. */
+  oncall: OnCallService;
 }

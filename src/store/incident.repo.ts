@@ -178,6 +178,17 @@ export async function listOpenIncidents(q: Queryable, teamId: string, limit = 50
   return { incidents: rows.map(toIncident), total: Number(rows[0]?.open_total ?? 0) };
 }
 
+/** Open incidents of every workspace, whole ones only, most severe first (what an incoming on-call inherits). */
+export async function listOpenIncidentsEverywhere(q: Queryable, limit = 50): Promise<OpenIncidents> {
+  const { rows } = await q.query<IncidentRow & { open_total: string | number }>(
+    `SELECT *, count(*) OVER () AS open_total FROM incidents
+     WHERE status <> 'resolved' AND channel_id IS NOT NULL AND NOT declaring
+     ORDER BY severity ASC, created_at DESC LIMIT $1`,
+    [limit],
+  );
+  return { incidents: rows.map(toIncident), total: Number(rows[0]?.open_total ?? 0) };
+}
+
 /** An open incident the same person declared with the same title in the last `withinSeconds`. */
 export async function findRecentSameDeclaration(
   q: Queryable,

@@ -23,6 +23,9 @@ export const ACTION = {
   homeDeclare: 'home_declare_incident',
   /** A warning alert's notice: open the declare form prefilled from the alert. */
   declareFromAlert: 'alert_declare_incident',
+  /** Confirm or Cancel an on-call override for someone outside the role's rotation. */
+  oncallConfirm: 'oncall_override_confirm',
+  oncallCancel: 'oncall_override_cancel',
 } as const;
 
 export const VIEW = {
@@ -37,6 +40,8 @@ export const VIEW = {
 } as const;
 
 export const BLOCK = {
+  /** The Confirm/Cancel of an override for someone outside the rotation. */
+  oncallConfirm: 'oncall_override_actions',
   cardActions: 'incident_card_actions',
   pageActions: 'incident_page_actions',
   /** The private reply offering to page the next role (`incident_escalate_offer:42`). */

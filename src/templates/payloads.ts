@@ -142,3 +142,20 @@ export const declareMetadata = jsonCodec(
 
 /** A warning alert's Declare incident button carries the alert's id. */
 export const alertRef = jsonCodec(z.number().int().positive());
+
+/**
+ * An on-call override waiting for Confirm: its kind, role, people and end (an instant), `{"k":"override","r":"on_call",
+ * "u":"U…","e":"2026-12-01T09:00:00.000Z"}`; a swap has the other person in `o`.
+ */
+export const overrideRef = jsonCodec(
+  z.object({
+    k: z.enum(['override', 'swap']),
+    r: z.string().min(1).max(100),
+    u: z.string().regex(/^[UW][A-Z0-9]{2,30}$/),
+    o: z
+      .string()
+      .regex(/^[UW][A-Z0-9]{2,30}$/)
+      .optional(),
+    e: z.iso.datetime(),
+  }),
+);

@@ -84,6 +84,45 @@ describe('start-up', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a bad on-call rotation (nobody in it, unknown time zone, bad hand-off time, unknown day) is named at start, and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
+    const file = join(dir, 'runbook.yml');
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const atom = await readFile('runbooks/atom.yml', 'utf8');
+    const rotation = (id: string, body: string) =>
+      `    ${id}:\n      name: ${id}\n      contacts: []\n      rotation:\n${body
+        .split('\n')
+        .map((l) => `        ${l}`)
+        .join('\n')}\n`;
+    const broken = atom.replace(
+      '    # "Data loss risk: ... involve database team".',
+      rotation(
+        'on_call',
+        'people: []\nshift: weekly\nhandoff: { day: monday, time_zone: Europe/London }\nstart: 2026-01-05',
+      ).replace('    on_call:', '    on_call_two:') +
+        rotation(
+          'night',
+          'people: [U0EXAMPLE1]\nshift: daily\nhandoff: { time: "25:00", time_zone: Mars/Olympus }\nstart: 2026-01-05',
+        ) +
+        rotation(
+          'weekend',
+          'people: [U0EXAMPLE1]\nshift: weekly\nhandoff: { day: funday, time_zone: UTC }\nstart: 2026-01-05',
+        ) +
+        '    # "Data loss risk: ... involve database team".',
+    );
+    expect(broken).not.toBe(atom);
+    await writeFile(file, broken);
+    const r = await startProcess({ RUNBOOK_FILE: file });
+    await rm(dir, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
+    expect(r.stderr).toContain('escalation.roles.on_call_two.rotation.people: a rotation needs at least one person');
+    expect(r.stderr).toContain('escalation.roles.night.rotation.handoff.time_zone: "Mars/Olympus" is not a time zone');
+    expect(r.stderr).toContain('escalation.roles.night.rotation.handoff.time: "25:00" is not a time of day');
+    expect(r.stderr).toContain('escalation.roles.weekend.rotation.handoff.day: unknown day "funday"');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a runbook file whose checklist fields are malformed (cwd, outside_incident) is named at start, and exits 1', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
     const file = join(dir, 'runbook.yml');

@@ -24,6 +24,8 @@ const TABLES = [
   'incidents',
   'notification_deliveries',
   'notification_jobs',
+  'oncall_handoffs',
+  'oncall_overrides',
   'page_deliveries',
   'pagerduty_incidents',
   'pages',

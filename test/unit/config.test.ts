@@ -316,7 +316,7 @@ describe('review fixes', () => {
       expect(msg).toMatch(/ALERTS_TOKEN must be at least 16 characters/);
       expect(msg).toMatch(/QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY go together/);
       expect(msg).toMatch(/ALERTS_MAX_INCIDENTS/);
-      expect(msg).toMatch(/ALERT_DELIVERY_RETENTION must be a duration such as 30d, 12h or 90m, got "a month"/);
+      expect(msg).toMatch(/ALERT_DELIVERY_RETENTION must be a duration such as 30s, 15m, 4h or 7d, got "a month"/);
       expect(msg).not.toMatch(/SHORTT0KEN|L0NEKEY/);
     });
   });

@@ -1,0 +1,87 @@
+import type { OwnerRef } from '../incidents/action-items.js';
+import type { OverrideEnd } from '../incidents/oncall.service.js';
+import { parseDuration } from '../runbook/duration.js';
+
+/** `/incident oncall …` as typed: the board, a person's shifts, an override or a swap. */
+export type OnCallCommand =
+  | { kind: 'board' }
+  | { kind: 'person'; who: OwnerRef }
+  | { kind: 'override'; who: OwnerRef; role: string | null; end: OverrideEnd }
+  | { kind: 'swap'; who: OwnerRef; other: OwnerRef; role: string | null; end: OverrideEnd };
+
+export type OnCallParse = { ok: true; command: OnCallCommand } | { ok: false; error: string };
+
+export const ONCALL_FORMS =
+  '`/incident oncall` (who is on call), `/incident oncall @person` (their shifts), ' +
+  '`/incident oncall override @person [role] 2h` (or `until 18:00`, `until 2026-12-01 09:00`), ' +
+  '`/incident oncall swap @a @b [role] 2h`';
+
+const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
+const NAME = /^@([\p{L}\p{N}._-]{1,80})$/u;
+
+function person(raw: string | undefined): OwnerRef | null {
+  if (!raw) return null;
+  const m = MENTION.exec(raw);
+  if (m) return { id: m[1]! };
+  const n = NAME.exec(raw);
+  return n ? { name: n[1]! } : null;
+}
+
+/** `18:00`, `2026-12-01 09:00`, `2026-12-01T09:00`. */
+function untilOf(words: string[]): OverrideEnd | string {
+  const text = words.join(' ');
+  const m = /^(?:(\d{4})-(\d{2})-(\d{2})[ T])?([01]?\d|2[0-3]):([0-5]\d)$/.exec(text);
+  if (!m) return `\`until ${text}\` is not a time: write \`until 18:00\` or \`until 2026-12-01 09:00\`.`;
+  const time = { h: Number(m[4]), m: Number(m[5]) };
+  if (!m[1]) return { kind: 'until', date: null, time };
+  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  const check = new Date(Date.UTC(y, mo, d));
+  if (check.getUTCMonth() !== mo || check.getUTCDate() !== d) return `\`${m[1]}-${m[2]}-${m[3]}\` is not a date.`;
+  return { kind: 'until', date: { y, mo, d }, time };
+}
+
+/** The role words and the end at the end of an override: `[role] 2h`, `[role] for 2h`, `[role] until 18:00`. */
+function roleAndEnd(words: string[]): { role: string | null; end: OverrideEnd } | string {
+  const until = words.findIndex((w) => w.toLowerCase() === 'until');
+  let roleWords: string[];
+  let end: OverrideEnd | string;
+  if (until !== -1) {
+    roleWords = words.slice(0, until);
+    end = untilOf(words.slice(until + 1));
+  } else {
+    const last = words.at(-1);
+    const ms = last ? parseDuration(last) : null;
+    if (ms === null) return 'Say how long: a length (`2h`, `30m`, `1d`) or `until 18:00` / `until 2026-12-01 09:00`.';
+    roleWords = words.slice(0, -1);
+    if (roleWords.at(-1)?.toLowerCase() === 'for') roleWords.pop();
+    end = { kind: 'for', ms };
+  }
+  if (typeof end === 'string') return end;
+  return { role: roleWords.length ? roleWords.join(' ') : null, end };
+}
+
+/** Reads what follows `/incident oncall`. Errors are sentences for the person who typed it. */
+export function parseOnCall(raw: string | null): OnCallParse {
+  const words = (raw ?? '').trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return { ok: true, command: { kind: 'board' } };
+  const first = words[0]!.toLowerCase();
+  const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
+  if (first === 'override' || first === 'swap') {
+    const who = person(words[1]);
+    if (!who)
+      return bad(
+        `Name the person after \`${first}\` with @, e.g. \`/incident oncall ${first} @alice${first === 'swap' ? ' @bob' : ''} 2h\`.`,
+      );
+    const other = first === 'swap' ? person(words[2]) : null;
+    if (first === 'swap' && !other) return bad('A swap names two people: `/incident oncall swap @alice @bob 2h`.');
+    const rest = roleAndEnd(words.slice(first === 'swap' ? 3 : 2));
+    if (typeof rest === 'string') return bad(rest);
+    return {
+      ok: true,
+      command: other ? { kind: 'swap', who, other, ...rest } : { kind: 'override', who, ...rest },
+    };
+  }
+  const who = person(words[0]);
+  if (who && words.length === 1) return { ok: true, command: { kind: 'person', who } };
+  return bad(`I don't know \`oncall ${words.join(' ')}\`.`);
+}

@@ -1,0 +1,367 @@
+import { describeDuration } from '../runbook/duration.js';
+import type { RoleDef, Runbook } from '../runbook/runbook.js';
+import type { Database } from '../store/db.js';
+import { listOpenIncidentsEverywhere } from '../store/incident.repo.js';
+import {
+  claimHandoffs,
+  type HandoffRow,
+  insertOverride,
+  markHandoff,
+  overridesEndingAfter,
+  recordHandoffs,
+  retryHandoff,
+} from '../store/oncall.repo.js';
+import { claimRequestKey } from '../store/request-key.repo.js';
+import { DomainError } from './errors.js';
+import { retryDelayMs } from './escalation.service.js';
+import { type Logger, UnreachableContactError } from './ports.js';
+import {
+  atLocal,
+  type ClockTime,
+  type ExtraLayer,
+  handoffsBetween,
+  layerActive,
+  localParts,
+  type Override,
+  pageesAt,
+  type Rotation,
+  type Segment,
+  scheduledAt,
+  segments,
+} from './rotation.js';
+import type { Sweep } from './timer-loop.js';
+import type { Incident } from './types.js';
+
+/** Whom a role pages at a moment: what the escalation service asks when a page fires. */
+export interface OnCallResolver {
+  contactsFor(role: string, at: Date): Promise<string[]>;
+}
+
+/** The runbook's fixed contacts, for a bot without rotations (and the escalation service's default). */
+export const fixedContacts = (rb: Pick<Runbook, 'escalation'>): OnCallResolver => ({
+  contactsFor: async (role) => [...(rb.escalation.roles[role]?.contacts ?? [])],
+});
+
+/** The end of an override as typed: a length from now, or a wall-clock time (today or a given day). */
+export type OverrideEnd =
+  | { kind: 'for'; ms: number }
+  | { kind: 'until'; date: { y: number; mo: number; d: number } | null; time: ClockTime }
+  | { kind: 'at'; at: Date };
+
+export interface OverrideRequest {
+  kind: 'override' | 'swap';
+  /** Who takes over (override), or the first of the two who trade (swap). */
+  userId: string;
+  otherId: string | null;
+  /** The role as typed (id or name); null: the only rotation, or the one the people are in. */
+  role: string | null;
+  end: OverrideEnd;
+  actorId: string;
+  /** Set once the person confirmed an override for someone outside the rotation. */
+  confirmed: boolean;
+  requestKey?: string;
+}
+
+export type OverrideOutcome =
+  | { kind: 'recorded'; override: Override; roleName: string; timeZone: string }
+  /** Nothing recorded: someone named is not in the role's rotation; the person is asked to confirm. */
+  | { kind: 'confirm'; role: string; roleName: string; notIn: string[]; endsAt: Date; timeZone: string }
+  /** A Slack retry of a request already recorded. */
+  | { kind: 'retry' };
+
+/** One role on `/incident oncall`. */
+export interface RoleBoard {
+  role: string;
+  roleName: string;
+  /** Null: the role has fixed contacts only. */
+  rotation: {
+    timeZone: string;
+    now: Segment;
+    /** Null when nothing changes within the look-ahead. */
+    next: Segment | null;
+    /** The second layer: who it is now, and whether its hours hold now. */
+    layer: { name: string; userId: string; on: boolean; hours: ExtraLayer['hours']; days: ExtraLayer['days'] } | null;
+  } | null;
+  contacts: string[];
+}
+
+/** A stretch of someone's time on call, for `/incident oncall @person`. */
+export interface PersonShift extends Segment {
+  roleName: string;
+  timeZone: string;
+}
+
+/** What a hand-off notice says. */
+export interface HandoffNotice {
+  roleName: string;
+  at: Date;
+  timeZone: string;
+  outgoingId: string | null;
+  incomingId: string;
+  /** When the incoming person's time on call ends, as it stands. */
+  until: Date | null;
+  /** The open incidents they inherit (the first ones), and how many are open in all. */
+  incidents: Incident[];
+  openTotal: number;
+}
+
+/** The domain's way to tell people about hand-offs; src/slack implements it. */
+export interface OnCallChat {
+  postHandoff(channelId: string, notice: HandoffNotice): Promise<void>;
+  /** A direct message to the incoming person; UnreachableContactError when they cannot get one. */
+  tellIncoming(userId: string, notice: HandoffNotice): Promise<void>;
+}
+
+export interface OnCallOptions {
+  overrideMaxMs: number;
+  handoffNoticeMs: number;
+  /** Where hand-off notices go for a rotation that names no `handoff_channel`. */
+  incidentsChannel?: string;
+  leaseMs?: number;
+}
+
+/** How far ahead `/incident oncall` looks for the next person, and how long a missed notice is still worth sending. */
+const LOOK_AHEAD_MS = 62 * 86_400_000;
+const NOTICE_STALE_MS = 3_600_000;
+const HANDOFF_BATCH = 20;
+export const PERSON_DAYS = 14;
+const PERSON_SHIFTS_PER_ROLE = 20;
+
+type RotationRole = RoleDef & { rotation: Rotation };
+
+const slug = (s: string) =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '_');
+
+/**
+ * On-call: who each role pages now (its rotation, the overrides and swaps people made, its fixed contacts), the
+ * board `/incident oncall` shows, overrides, and hand-off notices. Notices are rows (one per role and hand-off time)
+ * that the timer loop's sweep records shortly before each hand-off and sends once, from one replica.
+ */
+export class OnCallService implements OnCallResolver, Sweep {
+  constructor(
+    private readonly db: Database,
+    private readonly runbook: Pick<Runbook, 'escalation'>,
+    private readonly chat: OnCallChat,
+    private readonly opts: OnCallOptions,
+    private readonly log: Logger = console,
+  ) {}
+
+  private rotations(): RotationRole[] {
+    return Object.values(this.runbook.escalation.roles).filter((r): r is RotationRole => Boolean(r.rotation));
+  }
+
+  private async overrides(since: Date): Promise<Map<string, Override[]>> {
+    const byRole = new Map<string, Override[]>();
+    if (this.rotations().length === 0) return byRole;
+    for (const o of await overridesEndingAfter(this.db, since)) byRole.set(o.role, [...(byRole.get(o.role) ?? []), o]);
+    return byRole;
+  }
+
+  async contactsFor(role: string, at: Date): Promise<string[]> {
+    const def = this.runbook.escalation.roles[role];
+    if (!def) return [];
+    if (!def.rotation) return [...def.contacts];
+    const overrides = (await this.overrides(at)).get(role) ?? [];
+    return pageesAt(def, overrides, at);
+  }
+
+  /** Every role: who is on call now, until when, who is next (rotations), or its fixed contacts. */
+  async board(now: Date): Promise<RoleBoard[]> {
+    const overrides = await this.overrides(now);
+    return this.runbook.escalation.order
+      .concat(Object.keys(this.runbook.escalation.roles).filter((r) => !this.runbook.escalation.order.includes(r)))
+      .flatMap((id): RoleBoard[] => {
+        const def = this.runbook.escalation.roles[id];
+        if (!def) return [];
+        const rot = def.rotation;
+        if (!rot) return [{ role: id, roleName: def.name, rotation: null, contacts: def.contacts }];
+        const segs = segments(rot, overrides.get(id) ?? [], now, new Date(now.getTime() + LOOK_AHEAD_MS), 2);
+        const layer = rot.layer
+          ? {
+              name: rot.layer.name,
+              userId: scheduledAt(rot.layer, now),
+              on: layerActive(rot.layer, now),
+              hours: rot.layer.hours,
+              days: rot.layer.days,
+            }
+          : null;
+        return [
+          {
+            role: id,
+            roleName: def.name,
+            rotation: { timeZone: rot.timeZone, now: segs[0]!, next: segs[1] ?? null, layer },
+            contacts: def.contacts,
+          },
+        ];
+      });
+  }
+
+  /** A person's time on call in the next `days` days, role by role. */
+  async shiftsOf(userId: string, now: Date, days = PERSON_DAYS): Promise<PersonShift[]> {
+    const overrides = await this.overrides(now);
+    const until = new Date(now.getTime() + days * 86_400_000);
+    return this.rotations().flatMap((def) =>
+      segments(def.rotation, overrides.get(def.id) ?? [], now, until, 10_000)
+        .filter((s) => s.userId === userId)
+        .slice(0, PERSON_SHIFTS_PER_ROLE)
+        .map((s) => ({ ...s, roleName: def.name, timeZone: def.rotation.timeZone })),
+    );
+  }
+
+  /** The role an override names, or the one it must mean. */
+  private roleFor(typed: string | null, people: string[]): RotationRole {
+    const rotations = this.rotations();
+    const names = () => rotations.map((r) => `\`${r.id}\``).join(', ');
+    if (rotations.length === 0)
+      throw new DomainError(
+        'no_rotation',
+        'No role has a rotation in the runbook file, so there is no shift to override. Add `rotation:` to a role under `escalation.roles`.',
+      );
+    if (typed) {
+      const found = Object.values(this.runbook.escalation.roles).find(
+        (r) => slug(r.id) === slug(typed) || slug(r.name) === slug(typed),
+      );
+      if (!found)
+        throw new DomainError('unknown_role', `There is no role \`${typed}\`. Roles with a rotation: ${names()}.`);
+      if (!found.rotation)
+        throw new DomainError(
+          'no_rotation',
+          `*${found.name}* has no rotation: its contacts are fixed in the runbook file. Roles with a rotation: ${names()}.`,
+        );
+      return found as RotationRole;
+    }
+    if (rotations.length === 1) return rotations[0]!;
+    const theirs = rotations.filter((r) => people.some((p) => r.rotation.people.includes(p)));
+    if (theirs.length === 1) return theirs[0]!;
+    throw new DomainError('which_role', `Name the role after the people: one of ${names()}.`);
+  }
+
+  /** When an override typed now ends, in the role's time zone. */
+  private endOf(end: OverrideEnd, timeZone: string, now: Date): Date {
+    if (end.kind === 'at') return end.at;
+    if (end.kind === 'for') return new Date(now.getTime() + end.ms);
+    if (end.date) return atLocal(end.date.y, end.date.mo, end.date.d, end.time, timeZone);
+    // A time alone: its next occurrence.
+    const p = localParts(now, timeZone);
+    const today = atLocal(p.y, p.mo, p.d, end.time, timeZone);
+    return today > now ? today : atLocal(p.y, p.mo, p.d + 1, end.time, timeZone);
+  }
+
+  /**
+   * Records an override or a swap from now until its end. Refused, with the reason: an end in the past, longer than
+   * ONCALL_OVERRIDE_MAX, a swap with oneself. Someone outside the role's rotation: not recorded until confirmed.
+   */
+  async override(req: OverrideRequest, now = new Date()): Promise<OverrideOutcome> {
+    const people = [req.userId, ...(req.otherId ? [req.otherId] : [])];
+    const def = this.roleFor(req.role, people);
+    const { timeZone } = def.rotation;
+    if (req.otherId === req.userId)
+      throw new DomainError('swap_self', 'A swap needs two different people: `/incident oncall swap @a @b 2h`.');
+    const endsAt = this.endOf(req.end, timeZone, now);
+    if (endsAt <= now)
+      throw new DomainError(
+        'override_past',
+        `That ends in the past (${endsAt.toISOString().replace('T', ' ').slice(0, 16)} UTC): nothing was recorded. Give a length (\`2h\`) or a time to come (\`until 18:00\`).`,
+      );
+    if (endsAt.getTime() - now.getTime() > this.opts.overrideMaxMs)
+      throw new DomainError(
+        'override_too_long',
+        `That is longer than an override may be (${describeDuration(this.opts.overrideMaxMs)}, ONCALL_OVERRIDE_MAX): nothing was recorded. Change the rotation in the runbook file for longer.`,
+      );
+    const members = new Set([...def.rotation.people, ...(def.rotation.layer?.people ?? [])]);
+    const notIn = people.filter((p) => !members.has(p));
+    if (notIn.length && !req.confirmed)
+      return { kind: 'confirm', role: def.id, roleName: def.name, notIn, endsAt, timeZone };
+    const override = await this.db.transaction(async (tx) => {
+      if (req.requestKey && !(await claimRequestKey(tx, req.requestKey))) return null;
+      return insertOverride(tx, {
+        role: def.id,
+        kind: req.kind,
+        userId: req.userId,
+        otherId: req.otherId,
+        startsAt: now,
+        endsAt,
+        createdBy: req.actorId,
+      });
+    });
+    if (!override) return { kind: 'retry' };
+    return { kind: 'recorded', override, roleName: def.name, timeZone };
+  }
+
+  /** Records the notices of hand-offs coming within ONCALL_HANDOFF_NOTICE (or just past), then sends those due. */
+  async sweep(): Promise<void> {
+    const rotations = this.rotations();
+    if (rotations.length === 0) return;
+    const now = new Date();
+    const lead = this.opts.handoffNoticeMs;
+    const overrides = await this.overrides(new Date(now.getTime() - lead));
+    const due = rotations.flatMap((def) =>
+      handoffsBetween(
+        def.rotation,
+        overrides.get(def.id) ?? [],
+        new Date(now.getTime() - lead),
+        new Date(now.getTime() + lead),
+      ).map((h) => ({ role: def.id, at: h.at, outgoingId: h.from.userId, incomingId: h.to.userId })),
+    );
+    await recordHandoffs(this.db, due);
+    const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
+    for (const h of claimed) await this.send(h, overrides.get(h.role) ?? []);
+  }
+
+  private async send(h: HandoffRow, overrides: readonly Override[]): Promise<void> {
+    const def = this.runbook.escalation.roles[h.role];
+    try {
+      if (!def?.rotation) return await markHandoff(this.db, h, 'done', 'the role has no rotation any more');
+      if (Date.now() - h.handoffAt.getTime() > NOTICE_STALE_MS)
+        return await markHandoff(this.db, h, 'done', 'too late to announce');
+      const stretch = segments(
+        def.rotation,
+        overrides,
+        h.handoffAt,
+        new Date(h.handoffAt.getTime() + LOOK_AHEAD_MS),
+        1,
+      );
+      const open = await listOpenIncidentsEverywhere(this.db, 10);
+      const notice: HandoffNotice = {
+        roleName: def.name,
+        at: h.handoffAt,
+        timeZone: def.rotation.timeZone,
+        outgoingId: h.outgoingId,
+        incomingId: h.incomingId,
+        until: stretch[0]?.userId === h.incomingId ? stretch[0].end : null,
+        incidents: open.incidents,
+        openTotal: open.total,
+      };
+      const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;
+      if (channel && !h.channelPosted) {
+        await this.chat.postHandoff(channel, notice);
+        await markHandoff(this.db, h, 'channel');
+      }
+      if (!h.dmSent) {
+        try {
+          await this.chat.tellIncoming(h.incomingId, notice);
+        } catch (err) {
+          if (!(err instanceof UnreachableContactError)) throw err;
+          this.log.warn(`the incoming on-call ${h.incomingId} of ${h.role} cannot get a direct message`, err);
+        }
+        await markHandoff(this.db, h, 'dm');
+      }
+      await markHandoff(this.db, h, 'done');
+    } catch (err) {
+      const delay = retryDelayMs(h.attempts);
+      this.log.warn(
+        `the hand-off notice of ${h.role} at ${h.handoffAt.toISOString()} failed; retrying in ${delay} ms`,
+        err,
+      );
+      await retryHandoff(
+        this.db,
+        h,
+        new Date(Date.now() + delay),
+        err instanceof Error ? err.message : String(err),
+      ).catch((e) => this.log.error('could not reschedule a hand-off notice; its lease will run out', e));
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { WebClient } from '@slack/web-api';
+import type { HandoffNotice, OnCallChat } from '../incidents/oncall.service.js';
+import { UnreachableContactError } from '../incidents/ports.js';
+import { renderHandoffDm, renderHandoffNotice } from '../templates/oncall.js';
+import { UNREACHABLE } from './slack-chat.js';
+import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
+
+/** The OnCallChat of the domain, in Slack: the hand-off line in a channel, the incoming person's direct message. */
+export class SlackOnCallChat implements OnCallChat {
+  constructor(private readonly client: WebClient) {}
+
+  async postHandoff(channelId: string, notice: HandoffNotice): Promise<void> {
+    const msg = renderHandoffNotice(notice);
+    try {
+      await this.client.chat.postMessage({
+        channel: channelId,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      });
+    } catch (err) {
+      throw toChatPlatformError(err, 'post the on-call hand-off notice');
+    }
+  }
+
+  async tellIncoming(userId: string, notice: HandoffNotice): Promise<void> {
+    const msg = renderHandoffDm(notice);
+    try {
+      await this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false });
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code && UNREACHABLE.has(code)) throw new UnreachableContactError(userId, code);
+      throw toChatPlatformError(err, `send <@${userId}> a direct message`);
+    }
+  }
+}

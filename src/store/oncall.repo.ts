@@ -1,0 +1,144 @@
+import type { Override } from '../incidents/rotation.js';
+import type { Queryable } from './db.js';
+
+interface OverrideRow {
+  id: number;
+  role: string;
+  kind: 'override' | 'swap';
+  user_id: string;
+  other_id: string | null;
+  starts_at: Date;
+  ends_at: Date;
+  created_by: string;
+  created_at: Date;
+}
+
+const toOverride = (r: OverrideRow): Override => ({
+  id: Number(r.id),
+  role: r.role,
+  kind: r.kind,
+  userId: r.user_id,
+  otherId: r.other_id,
+  startsAt: new Date(r.starts_at),
+  endsAt: new Date(r.ends_at),
+  createdBy: r.created_by,
+  createdAt: new Date(r.created_at),
+});
+
+export type NewOverride = Pick<Override, 'role' | 'kind' | 'userId' | 'otherId' | 'startsAt' | 'endsAt' | 'createdBy'>;
+
+export async function insertOverride(q: Queryable, o: NewOverride): Promise<Override> {
+  const { rows } = await q.query<OverrideRow>(
+    `INSERT INTO oncall_overrides (role, kind, user_id, other_id, starts_at, ends_at, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+    [o.role, o.kind, o.userId, o.otherId, o.startsAt, o.endsAt, o.createdBy],
+  );
+  return toOverride(rows[0]!);
+}
+
+/** Overrides and swaps that end after `after` (those that still matter), of every role, oldest made first. */
+export async function overridesEndingAfter(q: Queryable, after: Date): Promise<Override[]> {
+  const { rows } = await q.query<OverrideRow>(
+    'SELECT * FROM oncall_overrides WHERE ends_at > $1 ORDER BY created_at, id',
+    [after],
+  );
+  return rows.map(toOverride);
+}
+
+export interface HandoffRow {
+  role: string;
+  handoffAt: Date;
+  outgoingId: string | null;
+  incomingId: string;
+  channelPosted: boolean;
+  dmSent: boolean;
+  attempts: number;
+}
+
+/** Records the notices of coming hand-offs; a hand-off already recorded (by any replica) is left as it is. */
+export async function recordHandoffs(
+  q: Queryable,
+  handoffs: readonly { role: string; at: Date; outgoingId: string | null; incomingId: string }[],
+): Promise<number> {
+  if (handoffs.length === 0) return 0;
+  const { rows } = await q.query(
+    `INSERT INTO oncall_handoffs (role, handoff_at, outgoing_id, incoming_id)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[])
+     ON CONFLICT (role, handoff_at) DO NOTHING RETURNING role`,
+    [
+      handoffs.map((h) => h.role),
+      handoffs.map((h) => h.at),
+      handoffs.map((h) => h.outgoingId),
+      handoffs.map((h) => h.incomingId),
+    ],
+  );
+  return rows.length;
+}
+
+/** Claims hand-off notices not sent yet (none another replica holds), for `leaseMs`. */
+export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number): Promise<HandoffRow[]> {
+  const { rows } = await q.query<{
+    role: string;
+    handoff_at: Date;
+    outgoing_id: string | null;
+    incoming_id: string;
+    channel_posted_at: Date | null;
+    dm_sent_at: Date | null;
+    attempts: number;
+  }>(
+    `WITH due AS (
+       SELECT role, handoff_at FROM oncall_handoffs
+       WHERE done_at IS NULL AND (leased_until IS NULL OR leased_until < clock_timestamp())
+       ORDER BY handoff_at LIMIT $1
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE oncall_handoffs h
+     SET leased_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
+         attempts = h.attempts + 1
+     FROM due WHERE h.role = due.role AND h.handoff_at = due.handoff_at
+     RETURNING h.*`,
+    [limit, leaseMs],
+  );
+  return rows.map((r) => ({
+    role: r.role,
+    handoffAt: new Date(r.handoff_at),
+    outgoingId: r.outgoing_id,
+    incomingId: r.incoming_id,
+    channelPosted: r.channel_posted_at !== null,
+    dmSent: r.dm_sent_at !== null,
+    attempts: Number(r.attempts),
+  }));
+}
+
+/** Marks a part of a hand-off notice sent (`channel` or `dm`), or the whole notice done (given up on, or sent). */
+export async function markHandoff(
+  q: Queryable,
+  key: { role: string; handoffAt: Date },
+  part: 'channel' | 'dm' | 'done',
+  error?: string,
+): Promise<void> {
+  const set = {
+    channel: 'channel_posted_at = clock_timestamp()',
+    dm: 'dm_sent_at = clock_timestamp()',
+    done: 'done_at = clock_timestamp(), leased_until = NULL',
+  }[part];
+  await q.query(
+    `UPDATE oncall_handoffs SET ${set}, last_error = coalesce($3, last_error) WHERE role = $1 AND handoff_at = $2`,
+    [key.role, key.handoffAt, error ?? null],
+  );
+}
+
+/** A failed attempt: tried again once `retryAt` comes. */
+export async function retryHandoff(
+  q: Queryable,
+  key: { role: string; handoffAt: Date },
+  retryAt: Date,
+  error: string,
+): Promise<void> {
+  await q.query('UPDATE oncall_handoffs SET leased_until = $3, last_error = $4 WHERE role = $1 AND handoff_at = $2', [
+    key.role,
+    key.handoffAt,
+    retryAt,
+    error,
+  ]);
+}

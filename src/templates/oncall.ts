@@ -1,0 +1,174 @@
+import { TZDate } from '@date-fns/tz';
+import type { KnownBlock } from '@slack/types';
+import { format } from 'date-fns';
+import type { HandoffNotice, PersonShift, RoleBoard } from '../incidents/oncall.service.js';
+import { type ClockTime, type Segment, WEEKDAYS } from '../incidents/rotation.js';
+import { severityLabel } from '../incidents/severity.js';
+import { button } from './blocks.js';
+import { ACTION, BLOCK } from './ids.js';
+import type { Message } from './incident-card.js';
+import { overrideRef } from './payloads.js';
+import { channelLink, LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
+
+/** `Mon 12 Jan 09:00 (Europe/London)`: a moment on the rotation's own clock (seconds only when it has some). */
+export function rotationTime(t: Date, timeZone: string): string {
+  const z = new TZDate(t.getTime(), timeZone);
+  return `${format(z, z.getSeconds() ? 'EEE d MMM HH:mm:ss' : 'EEE d MMM HH:mm')} (${timeZone})`;
+}
+
+const clock = (c: ClockTime) => `${String(c.h).padStart(2, '0')}:${String(c.m).padStart(2, '0')}`;
+
+/** Why someone holds a stretch: an override or a swap, and who made it. */
+function mark(s: Pick<Segment, 'via' | 'override'>): string {
+  if (!s.override) return '';
+  const by = mention(s.override.createdBy);
+  return s.via === 'override' ? ` :repeat: _override by ${by}_` : ` :left_right_arrow: _swap by ${by}_`;
+}
+
+const section = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) },
+});
+
+function roleLines(r: RoleBoard): string {
+  const name = `*${mrkdwnClip(r.roleName, 100)}*`;
+  const contacts = r.contacts.length ? r.contacts.map(mentionContact).join(', ') : '';
+  if (!r.rotation) return `${name}: ${contacts || '_nobody configured_'} (fixed contacts)`;
+  const { now, next, timeZone, layer } = r.rotation;
+  const lines = [
+    `${name}: ${mention(now.userId)}${mark(now)} until ${next ? rotationTime(now.end, timeZone) : '_no change ahead_'}`,
+  ];
+  if (next) lines.push(`   Next: ${mention(next.userId)}${mark(next)}`);
+  if (layer) {
+    const hours = layer.hours ? ` ${clock(layer.hours.from)}–${clock(layer.hours.to)}` : '';
+    const days = layer.days ? ` ${layer.days.map((d) => WEEKDAYS[d]!.slice(0, 3)).join(' ')}` : '';
+    lines.push(
+      `   ${mrkdwnClip(layer.name, 60)} (${(hours + days).trim() || 'all day'}): ${mention(layer.userId)}${layer.on ? '' : ' _(off now)_'}`,
+    );
+  }
+  if (contacts) lines.push(`   Also paged: ${contacts}`);
+  return lines.join('\n');
+}
+
+/** `/incident oncall`: each role, who is on call now, until when, who is next. */
+export function renderOnCallBoard(roles: readonly RoleBoard[]): Message {
+  if (roles.length === 0) return { text: 'The runbook file has no roles.', blocks: [] };
+  const blocks: KnownBlock[] = [section(':pager: *Who is on call now*')];
+  for (const r of roles.slice(0, 45)) blocks.push(section(roleLines(r)));
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: '`/incident oncall @person` lists their shifts · `/incident oncall override @person 2h` takes a shift',
+      },
+    ],
+  });
+  const text = roles
+    .map((r) => (r.rotation ? `${r.roleName}: <@${r.rotation.now.userId}>` : `${r.roleName}: fixed contacts`))
+    .join('; ');
+  return { text: truncate(`Who is on call now: ${text}`, 3000), blocks };
+}
+
+/** `/incident oncall @person`: their time on call in the days ahead. */
+export function renderPersonShifts(userId: string, shifts: readonly PersonShift[], days: number): Message {
+  if (shifts.length === 0) {
+    const text = `${mention(userId)} is not on call in any rotation in the next ${days} days.`;
+    return { text, blocks: [section(text)] };
+  }
+  const lines = shifts
+    .slice(0, 60)
+    .map(
+      (s) =>
+        `• *${mrkdwnClip(s.roleName, 80)}*: ${rotationTime(s.start, s.timeZone)} → ${rotationTime(s.end, s.timeZone)}${mark(s)}`,
+    );
+  const head = `:calendar: ${mention(userId)} on call in the next ${days} days`;
+  const blocks: KnownBlock[] = [section(head)];
+  for (let i = 0; i < lines.length; i += 20) blocks.push(section(lines.slice(i, i + 20).join('\n')));
+  return { text: `${head}: ${shifts.length} shift${shifts.length === 1 ? '' : 's'}`, blocks };
+}
+
+/** What an override or swap did, for the person who made it. */
+export function renderOverrideRecorded(r: {
+  kind: 'override' | 'swap';
+  userId: string;
+  otherId: string | null;
+  roleName: string;
+  endsAt: Date;
+  timeZone: string;
+}): string {
+  const role = `*${mrkdwnClip(r.roleName, 100)}*`;
+  const until = rotationTime(r.endsAt, r.timeZone);
+  return r.kind === 'swap'
+    ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts until ${until}.`
+    : `:repeat: ${mention(r.userId)} is on call for ${role} until ${until} (an override; the rotation takes over again then).`;
+}
+
+export interface OverrideConfirm {
+  kind: 'override' | 'swap';
+  role: string;
+  roleName: string;
+  userId: string;
+  otherId: string | null;
+  notIn: string[];
+  endsAt: Date;
+  timeZone: string;
+}
+
+/** Asks before recording an override for someone outside the role's rotation: Confirm or Cancel. */
+export function renderOverrideConfirm(c: OverrideConfirm): Message {
+  const who = c.notIn.map(mention).join(' and ');
+  const text = `${who} ${c.notIn.length === 1 ? 'is' : 'are'} not in the *${mrkdwnClip(c.roleName, 100)}* rotation. ${
+    c.kind === 'swap' ? 'Swap anyway' : `Put ${mention(c.userId)} on call anyway`
+  }, until ${rotationTime(c.endsAt, c.timeZone)}?`;
+  const value = overrideRef.encode({
+    k: c.kind,
+    r: c.role,
+    u: c.userId,
+    ...(c.otherId ? { o: c.otherId } : {}),
+    e: c.endsAt.toISOString(),
+  });
+  return {
+    text: `:warning: ${text}`,
+    blocks: [
+      section(`:warning: ${text}`),
+      {
+        type: 'actions',
+        block_id: BLOCK.oncallConfirm,
+        elements: [
+          button(ACTION.oncallConfirm, 'Confirm', value, 'primary'),
+          button(ACTION.oncallCancel, 'Cancel', value),
+        ],
+      },
+    ],
+  };
+}
+
+function inherited(n: HandoffNotice): string {
+  if (n.incidents.length === 0) return 'No open incidents.';
+  const lines = n.incidents.map(
+    (i) =>
+      `• ${severityLabel(i.severity)} #${i.number} ${mrkdwnClip(i.title, 120)}${i.channelId ? ` ${channelLink(i.channelId)}` : ''}`,
+  );
+  const more = n.openTotal > n.incidents.length ? `\n…and ${n.openTotal - n.incidents.length} more` : '';
+  return `Open incidents (${n.openTotal}):\n${lines.join('\n')}${more}`;
+}
+
+/** The channel's hand-off notice. */
+export function renderHandoffNotice(n: HandoffNotice): Message {
+  const role = `*${mrkdwnClip(n.roleName, 100)}*`;
+  const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
+  const from = n.outgoingId ? ` from ${mention(n.outgoingId)}` : '';
+  const head = `:pager: Hand-off at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} takes ${role}${from}${until}.`;
+  return { text: head, blocks: [section(head), section(inherited(n))] };
+}
+
+/** The incoming person's direct message: their shift, and what they inherit. */
+export function renderHandoffDm(n: HandoffNotice): Message {
+  const role = `*${mrkdwnClip(n.roleName, 100)}*`;
+  const until = n.until ? ` until ${rotationTime(n.until, n.timeZone)}` : '';
+  const head = `:pager: You are on call for ${role} from ${rotationTime(n.at, n.timeZone)}${until}${
+    n.outgoingId ? `, taking over from ${mention(n.outgoingId)}` : ''
+  }.`;
+  return { text: head, blocks: [section(head), section(inherited(n))] };
+}

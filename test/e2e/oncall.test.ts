@@ -1,0 +1,244 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
+import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { createTestSchema } from '../support/test-db.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const json = (v: unknown) => JSON.stringify(v);
+
+/** The test runbook with a rotation on on_call (no fixed contacts), and the given response time for SEV-1. */
+function rotationRunbook(rotation: Record<string, unknown>, respond = '15m'): Runbook {
+  const data = testRunbookData({ respond: { 1: respond } });
+  const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
+  roles.on_call = { name: 'On-Call Engineer', contacts: [], rotation };
+  return parseRunbook(data);
+}
+
+/** Types a command and returns the private reply it gets. */
+async function ask(bot: BotHarness, text: string, user = 'U0REPORTER') {
+  const before = bot.fake.callsTo('response_url').length;
+  const res = await bot.command(text, { user_id: user });
+  expect(res.status).toBe(200);
+  const replies = await bot.fake.waitForCount('response_url', before + 1);
+  return replies.at(-1)!.args as { text: string; blocks?: unknown[]; replace_original?: boolean };
+}
+
+const overrides = async (bot: BotHarness) =>
+  (
+    await bot.db.query<{ user_id: string; created_by: string; kind: string; other_id: string | null }>(
+      'SELECT user_id, created_by, kind, other_id FROM oncall_overrides ORDER BY id',
+    )
+  ).rows;
+
+describe('/incident oncall with a weekly rotation', () => {
+  const bot = useBot({
+    runbook: rotationRunbook({
+      people: ['U0ALICE', 'U0BOB'],
+      shift: 'weekly',
+      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+      start: '2026-01-05',
+    }),
+    env: { ONCALL_OVERRIDE_MAX: '7d' },
+  });
+  const now = () => new Date();
+  const rb = () =>
+    rotationRunbook({
+      people: ['U0ALICE', 'U0BOB'],
+      shift: 'weekly',
+      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+      start: '2026-01-05',
+    }).escalation.roles.on_call!.rotation!;
+
+  it('shows each role: who is on call now, until when (the Monday hand-off, London time), who is next', async () => {
+    const r = rb();
+    const current = scheduledAt(r, now());
+    const other = current === 'U0ALICE' ? 'U0BOB' : 'U0ALICE';
+    const reply = await ask(bot, 'oncall');
+    const body = json(reply.blocks);
+    expect(body).toContain(`*On-Call Engineer*: <@${current}> until Mon `);
+    expect(body).toContain('09:00 (Europe/London)');
+    expect(body).toContain(`Next: <@${other}>`);
+    expect(body).toContain('*Senior DevOps Engineer*: <@U0SENIOR> (fixed contacts)');
+    expect(reply.text).toContain(`On-Call Engineer: <@${current}>`);
+  });
+
+  it('an override is recorded with who made it, and the board marks it', async () => {
+    const reply = await ask(bot, 'oncall override <@U0BOB|bob> 2h', 'U0BOSS');
+    expect(reply.text).toMatch(/<@U0BOB> is on call for \*On-Call Engineer\* until .* \(Europe\/London\)/);
+    expect(await overrides(bot)).toEqual([
+      { user_id: 'U0BOB', created_by: 'U0BOSS', kind: 'override', other_id: null },
+    ]);
+    const board = json((await ask(bot, 'oncall')).blocks);
+    expect(board).toContain('*On-Call Engineer*: <@U0BOB> :repeat: _override by <@U0BOSS>_ until');
+  });
+
+  it('refuses an override in the past, or longer than ONCALL_OVERRIDE_MAX, saying why; nothing is recorded', async () => {
+    const before = (await overrides(bot)).length;
+    const past = await ask(bot, 'oncall override <@U0BOB> until 2020-01-01 09:00');
+    expect(past.text).toContain('That ends in the past');
+    const long = await ask(bot, 'oncall override <@U0BOB> on_call 8d');
+    expect(long.text).toContain('longer than an override may be (7 days, ONCALL_OVERRIDE_MAX)');
+    const bad = await ask(bot, 'oncall override <@U0BOB> soon');
+    expect(bad.text).toContain('Say how long');
+    const role = await ask(bot, 'oncall override <@U0BOB> cto 1h');
+    expect(role.text).toContain('*CTO* has no rotation');
+    expect(await overrides(bot)).toHaveLength(before);
+  });
+
+  it('asks before putting someone outside the rotation on call: Cancel records nothing, Confirm records it', async () => {
+    const before = (await overrides(bot)).length;
+    const question = await ask(bot, 'oncall override <@U0ZED> 1h', 'U0BOSS');
+    expect(question.text).toContain('<@U0ZED> is not in the *On-Call Engineer* rotation');
+    const body = json(question.blocks);
+    expect(body).toContain(ACTION.oncallConfirm);
+    expect(await overrides(bot)).toHaveLength(before);
+    const actions = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
+      (b) => b.type === 'actions',
+    )!;
+    const value = actions.elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+
+    const n = bot.fake.callsTo('response_url').length;
+    await bot.click({
+      channelId: 'C0GENERAL',
+      messageTs: '1.1',
+      actionId: ACTION.oncallCancel,
+      value,
+      userId: 'U0BOSS',
+    });
+    const cancelled = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
+    expect(cancelled.text).toContain('Cancelled');
+    expect(await overrides(bot)).toHaveLength(before);
+
+    await bot.click({
+      channelId: 'C0GENERAL',
+      messageTs: '1.1',
+      actionId: ACTION.oncallConfirm,
+      value,
+      userId: 'U0BOSS',
+    });
+    const done = (await bot.fake.waitForCount('response_url', n + 2)).at(-1)!.args;
+    expect(done.replace_original).toBe(true);
+    expect(done.text).toContain('<@U0ZED> is on call for *On-Call Engineer*');
+    expect((await overrides(bot)).at(-1)).toEqual({
+      user_id: 'U0ZED',
+      created_by: 'U0BOSS',
+      kind: 'override',
+      other_id: null,
+    });
+  });
+
+  it('a swap between two people of the rotation is recorded at once', async () => {
+    const reply = await ask(bot, 'oncall swap <@U0ALICE> <@U0BOB> for 3h', 'U0ALICE');
+    expect(reply.text).toContain('<@U0ALICE> and <@U0BOB> trade their *On-Call Engineer* shifts until');
+    expect((await overrides(bot)).at(-1)).toMatchObject({ kind: 'swap', user_id: 'U0ALICE', other_id: 'U0BOB' });
+  });
+
+  it("`/incident oncall @person` lists that person's shifts in the next 14 days", async () => {
+    const reply = await ask(bot, 'oncall <@U0ALICE>');
+    expect(reply.text).toMatch(/<@U0ALICE> on call in the next 14 days: \d+ shifts?/);
+    expect(json(reply.blocks)).toContain('*On-Call Engineer*: ');
+    const nobody = await ask(bot, 'oncall <@U0NOBODY>');
+    expect(nobody.text).toContain('<@U0NOBODY> is not on call in any rotation in the next 14 days');
+  });
+});
+
+describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
+  const SHIFT_MS = 4000;
+  let a: BotHarness;
+  let b: BotHarness;
+  let fake: FakeSlack;
+  let drop: () => Promise<void>;
+  let runbook: Runbook;
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
+    const s = await createTestSchema('oncall');
+    drop = s.drop;
+    runbook = rotationRunbook(
+      { people: ['U0ALICE', 'U0BOB'], shift: '4s', handoff: { time_zone: 'UTC' }, start: new Date().toISOString() },
+      '5s',
+    );
+    const env = { ONCALL_HANDOFF_NOTICE: '1s' };
+    a = await startBot({ fake, databaseUrl: s.url, runbook, incidentsChannel: true, env });
+    b = await startBot({ fake, databaseUrl: s.url, runbook, incidentsChannel: true, env });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('an escalation timer that fires just after a hand-off pages the new person', async () => {
+    const rotation = runbook.escalation.roles.on_call!.rotation!;
+    // Declare just after a hand-off: the response-time timer (5 s) fires in the next shift (4 s long).
+    const shift = shiftAt(rotation, new Date());
+    await sleep(shift.end.getTime() - Date.now() + 300);
+    const declaredAt = new Date();
+    const first = scheduledAt(rotation, declaredAt);
+    const second = first === 'U0ALICE' ? 'U0BOB' : 'U0ALICE';
+    await a.command('sev1 checkout down', { user_id: 'U0REPORTER' });
+    const paged = async () =>
+      (
+        await a.db.query<{ details: { rule: string; role: string; userIds: string[] } }>(
+          "SELECT details FROM incident_events WHERE kind = 'paged' ORDER BY id",
+        )
+      ).rows.map((r) => r.details);
+    for (let i = 0; i < 160 && !(await paged()).some((d) => d.rule === 'unacknowledged'); i++) await sleep(50);
+    const pages = await paged();
+    expect(pages.find((d) => d.rule === 'declared')).toMatchObject({ role: 'on_call', userIds: [first] });
+    expect(pages.find((d) => d.rule === 'unacknowledged' && d.role === 'on_call')).toMatchObject({
+      userIds: [second],
+    });
+    const dm = fake
+      .callsTo('chat.postMessage')
+      .filter(
+        (c) =>
+          c.args.channel === second && json(c.args).includes('checkout down') && json(c.args).includes('Acknowledge'),
+      );
+    expect(dm.length).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+
+  it('each hand-off is announced once in the incidents channel and to the incoming person, listing open incidents', async () => {
+    await sleep(2 * SHIFT_MS + 1500);
+    const { rows } = await a.db.query<{ handoff_at: Date; incoming_id: string; done_at: Date | null }>(
+      'SELECT handoff_at, incoming_id, done_at FROM oncall_handoffs ORDER BY handoff_at',
+    );
+    const done = rows.filter((r) => r.done_at);
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    const notices = fake
+      .callsTo('chat.postMessage')
+      .filter((c) => !c.failed && c.args.channel === INCIDENTS_CHANNEL_ID && /Hand-off at/.test(String(c.args.text)));
+    // Exactly one notice per recorded hand-off, though two replicas sweep.
+    expect(notices).toHaveLength(done.length);
+    expect(new Set(notices.map((n) => n.args.text)).size).toBe(notices.length);
+    for (const r of done) {
+      const dms = fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === r.incoming_id && /You are on call for/.test(String(c.args.text)));
+      expect(dms.length).toBeGreaterThanOrEqual(1);
+    }
+    // The notice went out before its hand-off, and lists the incident still open.
+    const last = done.at(-1)!;
+    const notice = notices.filter((n) => String(n.args.text).includes(`<@${last.incoming_id}> takes`)).at(-1)!;
+    expect(notice.at).toBeLessThan(new Date(last.handoff_at).getTime());
+    expect(json(notice.args.blocks)).toContain('checkout down');
+    const dm = fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === last.incoming_id && /You are on call for/.test(String(c.args.text)))
+      .at(-1)!;
+    expect(json(dm.args.blocks)).toContain('checkout down');
+    // Each DM once per hand-off: as many as the hand-offs to that person.
+    for (const who of ['U0ALICE', 'U0BOB']) {
+      const dms = fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === who && /You are on call for/.test(String(c.args.text)));
+      expect(dms).toHaveLength(done.filter((r) => r.incoming_id === who).length);
+    }
+  }, 30_000);
+});

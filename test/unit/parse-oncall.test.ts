@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parseOnCall } from '../../src/commands/parse-oncall.js';
+
+describe('parseOnCall', () => {
+  it('reads the board, a person, overrides and swaps', () => {
+    expect(parseOnCall('')).toEqual({ ok: true, command: { kind: 'board' } });
+    expect(parseOnCall('<@U0ALICE|alice>')).toEqual({ ok: true, command: { kind: 'person', who: { id: 'U0ALICE' } } });
+    expect(parseOnCall('@alice')).toEqual({ ok: true, command: { kind: 'person', who: { name: 'alice' } } });
+    expect(parseOnCall('override <@U0BOB> 2h')).toEqual({
+      ok: true,
+      command: { kind: 'override', who: { id: 'U0BOB' }, role: null, end: { kind: 'for', ms: 7_200_000 } },
+    });
+    expect(parseOnCall('override @bob senior devops for 30m')).toMatchObject({
+      ok: true,
+      command: { role: 'senior devops', end: { kind: 'for', ms: 1_800_000 } },
+    });
+    expect(parseOnCall('override <@U0BOB> on_call until 18:00')).toMatchObject({
+      command: { role: 'on_call', end: { kind: 'until', date: null, time: { h: 18, m: 0 } } },
+    });
+    expect(parseOnCall('override <@U0BOB> until 2026-12-01 09:00')).toMatchObject({
+      command: { role: null, end: { kind: 'until', date: { y: 2026, mo: 11, d: 1 }, time: { h: 9, m: 0 } } },
+    });
+    expect(parseOnCall('swap <@U0A1> <@U0B1> 1d')).toMatchObject({
+      command: { kind: 'swap', who: { id: 'U0A1' }, other: { id: 'U0B1' }, end: { kind: 'for', ms: 86_400_000 } },
+    });
+  });
+
+  it('says what is wrong, with the forms', () => {
+    for (const [text, error] of [
+      ['override 2h', 'Name the person after `override`'],
+      ['override <@U0BOB>', 'Say how long'],
+      ['override <@U0BOB> until tea time', '`until tea time` is not a time'],
+      ['override <@U0BOB> until 2026-02-30 09:00', '`2026-02-30` is not a date'],
+      ['swap <@U0A1> 2h', 'A swap names two people'],
+      ['who', "I don't know `oncall who`"],
+    ] as const) {
+      const r = parseOnCall(text);
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toContain(error);
+        expect(r.error).toContain('Forms:');
+      }
+    }
+  });
+});
