@@ -339,6 +339,10 @@ const SAMPLES: Record<keyof typeof PARAM_KINDS, string> = {
   memory: '2048',
   lines: '100',
   revision: '3f2a9c1b7d4e',
+  secret: 'postgresql://atom_app:n3w-Pa55word@ep-cool-lake-654321.us-east-2.aws.neon.tech/atom?sslmode=require',
+  s3_bucket: 'atom-saas',
+  s3_key: 'tenant-abc/file.pdf',
+  s3_version_id: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
 };
 
 describe('suggestPlaybook', () => {
@@ -481,7 +485,7 @@ describe('validateParams', () => {
 
   it.each(
     Object.keys(PARAM_KINDS).flatMap((kind) =>
-      ['; rm -rf /', '$(id)', '`id`', 'a b', '1\n', '--force', '-1', '1'.repeat(MAX_PARAM_LENGTH + 1), ''].map(
+      ['; rm -rf /', '$(id)', '`id`', 'a b', '1\n', '--force', '-1', '1'.repeat(1025), ''].map(
         (v) => [kind, v] as const,
       ),
     ),
@@ -561,7 +565,7 @@ describe('playbook schema errors name the entry', () => {
   it('a bad parameter kind', () => {
     expect(problems(withSteps({ ...restart, params: { node_id: 'machine' } }))).toEqual([
       'playbooks.db-down.mitigation.0.params.node_id.kind: unknown parameter kind "machine"; ' +
-        'kinds: node_id, version, count, cpu, memory, lines, revision',
+        'kinds: node_id, version, count, cpu, memory, lines, revision, secret, s3_bucket, s3_key, s3_version_id',
     ]);
   });
 
@@ -571,7 +575,7 @@ describe('playbook schema errors name the entry', () => {
     );
     expect(p).toContain(
       'playbooks.db-down.mitigation.0.run.3: "{x}" is not declared; add params: { x: <kind> } (kinds: node_id, ' +
-        'version, count, cpu, memory, lines, revision)',
+        'version, count, cpu, memory, lines, revision, secret, s3_bucket, s3_key, s3_version_id)',
     );
     expect(p).toContain('playbooks.db-down.mitigation.0.params.lines: "lines" is declared but run has no {lines}');
   });
@@ -594,7 +598,7 @@ describe('playbook schema errors name the entry', () => {
 
   it('an unknown program', () => {
     expect(problems(withSteps({ text: 'Shell', run: ['bash', '-c', 'reboot'] }))).toEqual([
-      'playbooks.db-down.mitigation.0.run.0: "bash" is not a known program; a command starts with atom-cli or alembic',
+      'playbooks.db-down.mitigation.0.run.0: "bash" is not a known program; a command starts with atom-cli, alembic or aws',
     ]);
   });
 
