@@ -220,6 +220,7 @@ export function createBot({
     {
       atomCli: config.atomCli,
       alembicCli: config.alembicCli,
+      awsCli: config.awsCli,
       commandEnv: { ...config.commandEnv },
       secrets: configSecrets(config),
       baseDir: config.commandBaseDir,
@@ -234,6 +235,8 @@ export function createBot({
     playbooks,
     config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {},
   );
+  // A deployment whose post-deployment verification failed offers the one-click rollback where it ran.
+  playbooks.rollbackOffer = (host, userId) => rollback.showDeploymentsAt(host, userId);
   // An incident opened from alerts gets its runbook row's playbook; any other, the one its title suggests.
   const suggestPlaybook = async (incident: Incident) => {
     const suggested = (await alerts.playbookFor(incident.id)) ?? playbooks.suggestionFor(incident.title)?.id;

@@ -156,6 +156,8 @@ export interface RunView {
   approvedBy?: string;
   /** The directory a command ran in, as the runbook names it (relative to COMMAND_BASE_DIR). */
   cwd?: string;
+  /** The runbook's expected result of the step. */
+  expected?: string;
 }
 
 /** A request to run a step that needs a second person. */
@@ -236,15 +238,29 @@ export interface PlaybookChat {
   /** Posts an approval request with Approve and Deny buttons; returns its ts. */
   postApproval(place: ChatPlace, threadTs: string | null, approval: ApprovalView): Promise<string>;
   updateApproval(place: ChatPlace, ts: string, approval: ApprovalView): Promise<void>;
-  /** Posts the recent deployments, the current one marked, with a "Roll back to vN" button on the others. */
-  postDeployments(place: ChatPlace, deployments: DeploymentView[], suggested: string | null): Promise<void>;
-  /** Posts the result of a rollback and of each post-deployment check. */
-  postVerification(place: ChatPlace, version: string, checks: CheckResult[]): Promise<void>;
+  /**
+   * Posts the recent deployments, the current one marked, with a "Roll back to vN" button on the others (carrying
+   * `runId` for a playbook run outside an incident).
+   */
+  postDeployments(
+    place: ChatPlace,
+    deployments: DeploymentView[],
+    suggested: string | null,
+    runId?: number | null,
+  ): Promise<void>;
+  /**
+   * Posts the result of a rollback (to `subject`, a version) or a deployment (`{ deployed }`, the command as shown) and
+   * of each post-deployment check.
+   */
+  postVerification(place: ChatPlace, subject: VerificationSubject, checks: CheckResult[]): Promise<void>;
   /** A link to a message in the place's channel. */
   permalink(place: ChatPlace, ts: string): Promise<string>;
   /** Attaches the full output of a run as a file in the thread. */
   uploadOutput(place: ChatPlace, threadTs: string | null, filename: string, content: string): Promise<void>;
 }
+
+/** What a post-deployment verification follows: a rollback to a version, or a deployment (its command as shown). */
+export type VerificationSubject = string | { deployed: string };
 
 /** One post-deployment check: what was checked, what the runbook expects, and what was seen. */
 export interface CheckResult {

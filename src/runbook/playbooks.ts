@@ -552,3 +552,54 @@ export function validateParams(step: CommandStep, values: Readonly<Record<string
   if (Object.keys(errors).length) return { ok: false, errors };
   return { ok: true, argv: step.run.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => filled[name]!)) };
 }
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The values of a step's masked parameters (a `secret`) as they appear in an argv filled from its template: each
+ * argument whose template holds a masked placeholder is read back against that template (`DATABASE_URL={url}` gives
+ * the URL). Masked by value wherever the run is shown, recorded, or its output read.
+ */
+export function maskedValues(step: CommandStep, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  step.run.forEach((template, i) => {
+    const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+    if (!names.some((n) => step.params[n] && isMaskedKind(step.params[n].kind))) return;
+    const filled = argv[i];
+    if (filled === undefined) return;
+    out.push(filled);
+    const re = new RegExp(`^${template.split(PLACEHOLDER).map((part, j) => (j % 2 ? '(.*)' : escapeRegExp(part))).join('')}$`);
+    const m = re.exec(filled);
+    if (!m) return;
+    names.forEach((n, j) => {
+      const value = m[j + 1];
+      if (value && step.params[n] && isMaskedKind(step.params[n].kind)) out.push(value);
+    });
+  });
+  return out;
+}
+
+/** An argv as a person is shown it: each argument holding a masked parameter is its template with `***` there. */
+export function maskArguments(step: CommandStep, argv: readonly string[]): string[] {
+  return argv.map((arg, i) => {
+    const template = step.run[i];
+    if (template === undefined) return arg;
+    let masked = false;
+    const shown = template.replace(PLACEHOLDER, (whole, name: string) => {
+      const spec = step.params[name];
+      if (!spec || !isMaskedKind(spec.kind)) return whole;
+      masked = true;
+      return '***';
+    });
+    if (!masked) return arg;
+    // Other placeholders of the same argument: shown as filled only when the argument holds nothing else masked.
+    return shown.includes('{') ? '***' : shown;
+  });
+}
+
+/** The names of a step's parameters whose kind is masked. */
+export function maskedParams(step: CommandStep): string[] {
+  return Object.entries(step.params)
+    .filter(([, spec]) => isMaskedKind(spec.kind))
+    .map(([name]) => name);
+}

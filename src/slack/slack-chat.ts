@@ -7,6 +7,7 @@ import {
   type ChatPlace,
   type ChecklistView,
   type CheckResult,
+  type VerificationSubject,
   type DeclarationReport,
   type DeploymentView,
   type EscalationView,
@@ -264,8 +265,13 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postDeployments(place: ChatPlace, deployments: DeploymentView[], suggested: string | null): Promise<void> {
-    const msg = renderDeployments(deployments, suggested);
+  async postDeployments(
+    place: ChatPlace,
+    deployments: DeploymentView[],
+    suggested: string | null,
+    runId: number | null = null,
+  ): Promise<void> {
+    const msg = renderDeployments(deployments, suggested, runId);
     await this.call('post the deployments', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),
@@ -276,9 +282,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postVerification(place: ChatPlace, version: string, checks: CheckResult[]): Promise<void> {
-    const msg = renderVerification(version, checks);
-    await this.call('post the rollback verification', () =>
+  async postVerification(place: ChatPlace, subject: VerificationSubject, checks: CheckResult[]): Promise<void> {
+    const msg = renderVerification(subject, checks);
+    await this.call('post the post-deployment verification', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),
         text: msg.text,

@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandStep,
   KNOWN_BINARIES,
-  MAX_PARAM_LENGTH,
   PARAM_KINDS,
   type Playbook,
   type PlaybookStep,
