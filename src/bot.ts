@@ -29,6 +29,7 @@ import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
 import { PostmortemService } from './incidents/postmortem.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
+import { RecoveryObjectiveCards } from './incidents/recovery-objectives.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
@@ -201,7 +202,9 @@ export function createBot({
   const followUps = new SlackFollowUpChat(app.client, home, new KvCache(kv, 10 * 60_000));
   // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts.
   const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
-  const incidentChat = cards.decorate(chat);
+  // ...and the recovery objectives (RTO, RPO) of its procedure, for an incident with Disaster Recovery attached.
+  const objectiveCards = new RecoveryObjectiveCards(db, runbook.playbooks);
+  const incidentChat = cards.decorate(objectiveCards.decorate(chat));
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.
   const escalation = new EscalationService(
@@ -243,6 +246,10 @@ export function createBot({
     if (suggested) await playbooks.attach(incident.id, suggested, null, true);
   };
   const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics);
+  // Attaching a procedure with recovery objectives puts them on the card at once.
+  playbooks.onAttached = async (incidentId, playbookId) => {
+    if (objectiveCards.shows(playbookId)) await incidents.refreshCard(incidentId);
+  };
   const actionItems = new ActionItemService(db, followUps, app.logger);
   // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
   const postmortems = new PostmortemService(

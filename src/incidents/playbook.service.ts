@@ -2,7 +2,7 @@ import { redactWith } from '../ops/redact.js';
 import { createSealer, isSealed, type Sealer } from '../ops/sealed-values.js';
 import { knownSecrets, type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
 import { findStep } from '../runbook/playbook-steps.js';
-import { type Playbook, type PlaybookStep, type RunnableStep, maskedParams } from '../runbook/playbooks.js';
+import { maskedParams, type Playbook, type PlaybookStep, type RunnableStep } from '../runbook/playbooks.js';
 import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { suggestPlaybook } from '../runbook/suggest-playbook.js';
@@ -142,6 +142,9 @@ export class PlaybookService implements StepRuns {
     const { view } = await this.checklists.view({ kind: 'incident', incident }, playbook);
     const ts = await this.chat.postPlaybook(incident, view);
     await setPlaybookMessage(this.db, incidentId, playbookId, ts);
+    await this.onAttached?.(incidentId, playbookId).catch((e) =>
+      this.log.warn('could not show the attached playbook on the card', e),
+    );
     return { already: false };
   }
 
@@ -291,6 +294,9 @@ export class PlaybookService implements StepRuns {
    * deployments, each with Roll back to vN), set by the composition root once the rollback service exists.
    */
   rollbackOffer: ((host: PlaybookHost, userId: string) => Promise<void>) | null = null;
+
+  /** What follows attaching a playbook to an incident (its card shows the recovery objectives of some). */
+  onAttached: ((incidentId: number, playbookId: string) => Promise<void>) | null = null;
 
   /** The thread a host's playbook works in: the incident's playbook message, or the run's checklist. */
   private async threadOf(host: PlaybookHost, playbookId: string): Promise<string | null> {

@@ -1,4 +1,4 @@
-import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
+import type { Playbook, RecoveryObjectives, RunnableStep } from '../runbook/playbooks.js';
 import type { AlertCardView } from './alert-types.js';
 import type { Severity } from './severity.js';
 import type { DeclareSource, Incident, StatusUpdateInput } from './types.js';
@@ -69,6 +69,11 @@ export interface EscalationView {
   escalateTo: { role: string; roleName: string } | null;
 }
 
+/** What the card shows of a procedure's recovery objectives (Disaster Recovery: RTO 2-4 hours, RPO 5 minutes). */
+export interface ObjectivesView extends RecoveryObjectives {
+  playbookTitle: string;
+}
+
 /** A page: a direct message to one person, with the communication template and an Acknowledge button. */
 export interface PageMessage {
   roleName: string;
@@ -91,12 +96,25 @@ export interface IncidentChat {
   ): Promise<{ channelId: string; channelName: string }>;
   /** Best-effort clean-up of a channel made for an incident that could not be recorded. */
   abandonChannel(channelId: string): Promise<void>;
-  /** Posts the incident card (with its alerts, for one opened from monitoring alerts); returns its message ts. */
-  postCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<string>;
+  /**
+   * Posts the incident card (with its alerts, for one opened from monitoring alerts, and the recovery objectives of
+   * its playbook, for one that has them); returns its message ts.
+   */
+  postCard(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+  ): Promise<string>;
   /** Pins the posted card. */
   pinCard(incident: Incident): Promise<void>;
   /** Re-renders the pinned card from the incident's current state. */
-  refreshCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<void>;
+  refreshCard(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+  ): Promise<void>;
   /** Tells a declarer privately how a declaration that was interrupted (the bot restarted, the database went) ended. */
   tellDeclarer(report: DeclarationReport): Promise<void>;
   /** Announces a new incident in the incidents channel, when one is configured. */

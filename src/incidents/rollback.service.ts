@@ -3,8 +3,8 @@ import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import { DomainError, IncidentNotFoundError } from './errors.js';
-import { type PlaybookHost, placeOf } from './playbook-host.js';
 import type { PlaybookService } from './playbook.service.js';
+import { type PlaybookHost, placeOf } from './playbook-host.js';
 import type { PlaybookChat } from './ports.js';
 import type { Incident } from './types.js';
 

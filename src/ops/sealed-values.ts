@@ -24,7 +24,9 @@ export const isSealed = (value: string): boolean => value.startsWith(PREFIX);
 export function createSealer(secrets: readonly string[]): Sealer {
   const material = secrets.filter((s) => s.length > 0);
   const key = material.length
-    ? createHash('sha256').update(`incident-bot sealed step parameters v1\0${material.join('\0')}`).digest()
+    ? createHash('sha256')
+        .update(`incident-bot sealed step parameters v1\0${material.join('\0')}`)
+        .digest()
     : randomBytes(32);
   return {
     seal(value) {

@@ -130,14 +130,14 @@ const command: StepRunner<CommandStep> = {
       ...(verdict
         ? { detail: verdict.detail }
         : r.notFound
-        ? {
-            detail: `\`${target[0]}\` is not installed or not on PATH. Set ${setting} to the path of the \`${step.run[0]}\` program.`,
-          }
-        : r.timedOut
-          ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
-          : r.error
-            ? { detail: r.error }
-            : {}),
+          ? {
+              detail: `\`${target[0]}\` is not installed or not on PATH. Set ${setting} to the path of the \`${step.run[0]}\` program.`,
+            }
+          : r.timedOut
+            ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
+            : r.error
+              ? { detail: r.error }
+              : {}),
     };
   },
 };

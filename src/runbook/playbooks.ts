@@ -311,8 +311,7 @@ const stepObject = z
     expect: text.optional(),
     check: z
       .enum(OUTPUT_CHECK_NAMES, {
-        error: (iss) =>
-          `unknown output check ${JSON.stringify(iss.input)}; checks: ${OUTPUT_CHECK_NAMES.join(', ')}`,
+        error: (iss) => `unknown output check ${JSON.stringify(iss.input)}; checks: ${OUTPUT_CHECK_NAMES.join(', ')}`,
       })
       .optional(),
   })
@@ -342,7 +341,10 @@ const stepObject = z
     for (const [name, spec] of Object.entries(params)) {
       if (!used.has(name)) issue(['params', name], `"${name}" is declared but run has no {${name}}`);
       if (spec.default !== undefined && isMaskedKind(spec.kind))
-        issue(['params', name, 'default'], `a ${spec.kind} is typed when the step runs: the runbook file holds no value`);
+        issue(
+          ['params', name, 'default'],
+          `a ${spec.kind} is typed when the step runs: the runbook file holds no value`,
+        );
       else if (spec.default !== undefined) {
         const problem = valueProblem(spec.kind, spec.default);
         if (problem) issue(['params', name, 'default'], problem);
@@ -568,7 +570,12 @@ export function maskedValues(step: CommandStep, argv: readonly string[]): string
     const filled = argv[i];
     if (filled === undefined) return;
     out.push(filled);
-    const re = new RegExp(`^${template.split(PLACEHOLDER).map((part, j) => (j % 2 ? '(.*)' : escapeRegExp(part))).join('')}$`);
+    const re = new RegExp(
+      `^${template
+        .split(PLACEHOLDER)
+        .map((part, j) => (j % 2 ? '(.*)' : escapeRegExp(part)))
+        .join('')}$`,
+    );
     const m = re.exec(filled);
     if (!m) return;
     names.forEach((n, j) => {

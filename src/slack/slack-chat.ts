@@ -7,17 +7,18 @@ import {
   type ChatPlace,
   type ChecklistView,
   type CheckResult,
-  type VerificationSubject,
   type DeclarationReport,
   type DeploymentView,
   type EscalationView,
   type IncidentChat,
   type IncidentNotice,
+  type ObjectivesView,
   type PageMessage,
   type PlaybookChat,
   type PlaybookNote,
   type RunView,
   UnreachableContactError,
+  type VerificationSubject,
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
@@ -111,9 +112,14 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<string> {
+  async postCard(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+  ): Promise<string> {
     const channel = incident.channelId!;
-    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts);
+    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
     const res = await this.call('post the incident card', () =>
       this.client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }),
     );
@@ -129,9 +135,14 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
-  async refreshCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<void> {
+  async refreshCard(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+  ): Promise<void> {
     if (!incident.channelId || !incident.cardTs) return;
-    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts);
+    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
     await this.call('update the incident card', () =>
       this.client.chat.update({
         channel: incident.channelId!,

@@ -1,7 +1,7 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import type { ApprovalView, CheckResult, DeploymentView, RunView, VerificationSubject } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
-import { PARAM_KINDS, maxLengthOf } from '../runbook/playbooks.js';
+import { maxLengthOf, PARAM_KINDS } from '../runbook/playbooks.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
