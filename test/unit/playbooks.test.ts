@@ -54,7 +54,20 @@ const ISSUES = [
   'Stripe Webhook Failures',
 ];
 const SECURITY = ['Unauthorized Access', 'Data Exposure', 'DDoS Attack'];
-const PROCEDURES = ['Database Rollback', 'Emergency Access'];
+const PROCEDURES = [
+  'Database Rollback',
+  'Emergency Access',
+  'Deployment: Main App (web-platform)',
+  'Deployment: Backend API (api-service)',
+  'Database Recovery: Restore from Backup',
+  'Storage Recovery (S3): Restore Deleted Object',
+  'Redis Recovery: Redis Cache Cleared',
+  'Disaster Recovery: Complete Site Failure',
+  'Weekly Backup Verification',
+  'Security Monitoring: Daily Checks',
+  'Security Monitoring: Weekly Checks',
+  'Security Monitoring: Monthly Checks',
+];
 
 describe('the bundled ATOM playbooks', () => {
   let playbooks: Playbook[];
@@ -68,14 +81,15 @@ describe('the bundled ATOM playbooks', () => {
     expect(playbooks.filter((p) => p.kind === 'issue').map((p) => p.title)).toEqual(ISSUES);
     expect(playbooks.filter((p) => p.kind === 'security').map((p) => p.title)).toEqual(SECURITY);
     expect(playbooks.filter((p) => p.kind === 'procedure').map((p) => p.title)).toEqual(PROCEDURES);
-    expect(playbooks).toHaveLength(21);
+    expect(playbooks).toHaveLength(31);
     for (const p of playbooks.filter((x) => x.kind === 'security')) {
       for (const part of ['match', 'symptoms', 'detection', 'mitigation', 'prevention'] as const)
         expect(p[part].length, `${p.id} ${part}`).toBeGreaterThan(0);
     }
     for (const p of playbooks.filter((x) => x.kind === 'procedure')) {
       expect(p.match, p.id).toEqual([]);
-      expect(p.mitigation.length, p.id).toBeGreaterThan(0);
+      // A checklist of checks (backup verification, security monitoring) has only detection steps.
+      expect(p.detection.length + p.mitigation.length, p.id).toBeGreaterThan(0);
     }
     for (const p of playbooks.filter((x) => x.kind === 'incident' || x.kind === 'issue')) {
       expect(p.symptoms.length, p.id).toBeGreaterThan(0);
@@ -103,7 +117,7 @@ describe('the bundled ATOM playbooks', () => {
 
   it('marks restart, scale, rollback, secrets changes and migration rollback destructive; nothing else', () => {
     const destructive =
-      /^(atom-cli (nodes (restart|stop)|scale|rollback|deploy|secrets (set|unset))|alembic downgrade)\b/;
+      /^(atom-cli (nodes (restart|stop)|scale|rollback|deploy|secrets (set|unset))|alembic downgrade|aws s3 cp)\b/;
     for (const s of playbooks.flatMap(commands)) expect(s.destructive, line(s)).toBe(destructive.test(line(s)));
     expect(playbooks.flatMap(commands).filter((s) => s.destructive).length).toBeGreaterThan(10);
   });
@@ -122,7 +136,13 @@ describe('the bundled ATOM playbooks', () => {
         .flatMap(commands)
         .filter((s) => s.approval)
         .map(line),
-    ).toEqual(['alembic downgrade -1', 'alembic downgrade {revision}', 'atom-cli nodes restart --all']);
+    ).toEqual([
+      'alembic downgrade -1',
+      'alembic downgrade {revision}',
+      'atom-cli nodes restart --all',
+      'atom-cli secrets set DATABASE_URL={database_url}',
+      'atom-cli secrets set DATABASE_URL={database_url}',
+    ]);
   });
 
   it('the database playbook follows the runbook (health endpoint, logs, secrets, restart, scale)', () => {
@@ -734,6 +754,17 @@ describe('checklist fields of the runbook file: cwd on command steps, outside_in
 
   it('the bundled runbook runs the Database Rollback outside incidents too, as a deployment does', async () => {
     const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
-    expect(rb.playbooks.filter((p) => p.outsideIncident).map((p) => p.id)).toEqual(['database-rollback']);
+    expect(rb.playbooks.filter((p) => p.outsideIncident).map((p) => p.id)).toEqual([
+      'database-rollback',
+      'deploy-web-platform',
+      'deploy-api-service',
+      'restore-from-backup',
+      'restore-s3-object',
+      'redis-cache-cleared',
+      'backup-verification',
+      'security-checks-daily',
+      'security-checks-weekly',
+      'security-checks-monthly',
+    ]);
   });
 });
