@@ -284,7 +284,7 @@ export class PlaybookService implements StepRuns {
     } else if (isDeployStep(run.step) && r.view.state === 'succeeded') {
       const shown = this.shown(run.step, run.target).join(' ');
       const passed = await this.verification.afterDeploy(run.host, run.playbook, shown, run.userId);
-      if (!passed && this.rollbackOffer) await this.rollbackOffer(run.host, run.userId);
+      if (passed === false && this.rollbackOffer) await this.rollbackOffer(run.host, run.userId);
     }
     return r;
   }

@@ -32,7 +32,7 @@ export function isDeployStep(step: PlaybookStep): step is CommandStep {
 
 /**
  * A playbook's own post-deployment verification: its steps the bot runs that state the runbook's expected result
- * (`expect`), in order. Empty: the playbook has none, and the built-in checks are run instead.
+ * (`expect`), in order. Empty: the playbook lists none, and its deploy steps are not followed by a verification.
  */
 export function verificationOf(playbook: Playbook): PlacedCheck[] {
   return stepsOf(playbook).flatMap(({ key, step }) =>
@@ -51,9 +51,9 @@ export function verificationOf(playbook: Playbook): PlacedCheck[] {
 }
 
 /**
- * The runbook's post-deployment verification after a rollback or a deployment: each check is run and recorded as a
- * playbook step (of the deploying playbook when it lists the checks, so its checklist ticks them; else of the built-in
- * rollback playbook), then one message reports pass or fail for each, with the expected result.
+ * The runbook's post-deployment verification after a rollback (the built-in checks, recorded as steps of the built-in
+ * rollback playbook) or a deployment (the deploying playbook's own checks, so its checklist ticks them): each check is
+ * run and recorded, then one message reports pass or fail for each, with the expected result.
  */
 export class PostDeploymentVerification {
   constructor(
@@ -75,12 +75,13 @@ export class PostDeploymentVerification {
   }
 
   /**
-   * After a deployment step succeeded: runs the deploying playbook's verification (or the built-in one), reports each
-   * check, and returns whether every check passed.
+   * After a deployment step succeeded: runs the deploying playbook's verification (its steps with an expected result),
+   * reports each check, and returns whether every check passed; null when the playbook lists no verification.
    */
-  async afterDeploy(host: PlaybookHost, playbook: Playbook, shown: string, userId: string): Promise<boolean> {
+  async afterDeploy(host: PlaybookHost, playbook: Playbook, shown: string, userId: string): Promise<boolean | null> {
     const own = verificationOf(playbook);
-    const results = await this.verify(host, userId, own.length ? own : BUILT_IN);
+    if (own.length === 0) return null;
+    const results = await this.verify(host, userId, own);
     await this.chat.postVerification(placeOf(host), { deployed: shown }, results);
     return results.every((r) => r.ok);
   }
