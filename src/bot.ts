@@ -33,6 +33,7 @@ import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
 import { PostmortemService } from './incidents/postmortem.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
+import { RecoveryObjectiveCards } from './incidents/recovery-objectives.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
@@ -223,7 +224,9 @@ export function createBot({
   const followUps = new SlackFollowUpChat(app.client, home, new KvCache(kv, 10 * 60_000));
   // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts.
   const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
-  const incidentChat = cards.decorate(chat);
+  // ...and the recovery objectives (RTO, RPO) of its procedure, for an incident with Disaster Recovery attached.
+  const objectiveCards = new RecoveryObjectiveCards(db, runbook.playbooks);
+  const incidentChat = cards.decorate(objectiveCards.decorate(chat));
   // How pages reach people after the Slack DM: email and PagerDuty steps are timers of their own, swept by the loop.
   const notifications: NotificationService = new NotificationService(
     db,
@@ -265,6 +268,7 @@ export function createBot({
     {
       atomCli: config.atomCli,
       alembicCli: config.alembicCli,
+      awsCli: config.awsCli,
       commandEnv: { ...config.commandEnv },
       secrets: configSecrets(config),
       baseDir: config.commandBaseDir,
@@ -279,6 +283,8 @@ export function createBot({
     playbooks,
     config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {},
   );
+  // A deployment whose post-deployment verification failed offers the one-click rollback where it ran.
+  playbooks.rollbackOffer = (host, userId) => rollback.showDeploymentsAt(host, userId);
   // An incident opened from alerts gets its runbook row's playbook; any other, the one its title suggests.
   const suggestPlaybook = async (incident: Incident) => {
     const suggested = (await alerts.playbookFor(incident.id)) ?? playbooks.suggestionFor(incident.title)?.id;
@@ -293,6 +299,10 @@ export function createBot({
     notify.pagerdutyApiToken ? new PagerDutyUsers(notify.pagerdutyApiUrl, notify.pagerdutyApiToken) : null,
     app.logger,
   );
+  // Attaching a procedure with recovery objectives puts them on the card at once.
+  playbooks.onAttached = async (incidentId, playbookId) => {
+    if (objectiveCards.shows(playbookId)) await incidents.refreshCard(incidentId);
+  };
   const actionItems = new ActionItemService(db, followUps, app.logger);
   // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
   const postmortems = new PostmortemService(

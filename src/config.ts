@@ -201,6 +201,7 @@ const schema = z.object({
   RUNBOOK_FILE: optionalString,
   ATOM_CLI: optionalString,
   ALEMBIC_CLI: optionalString,
+  AWS_CLI: optionalString,
   DEPLOYMENTS_PATTERN: checked(deploymentsPatternProblem),
   COMMAND_ENV: checked(commandEnvProblem),
   HEALTH_BASE_URL: httpUrl('https://tenant.atomagentos.com'),
@@ -328,6 +329,8 @@ export interface Config {
    * and `cd /app`; point this at a wrapper that does so. Default `alembic` on the bot's host.
    */
   readonly alembicCli: string;
+  /** What the runbook's `aws …` steps run (S3 object recovery, the weekly backup check). Default `aws`. */
+  readonly awsCli: string;
   /** Base URL of the app whose health endpoints the playbooks check. */
   readonly healthBaseUrl?: string;
   /**
@@ -430,6 +433,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runbookFile: c.RUNBOOK_FILE,
     atomCli: c.ATOM_CLI ?? 'atom-cli',
     alembicCli: c.ALEMBIC_CLI ?? 'alembic',
+    awsCli: c.AWS_CLI ?? 'aws',
     healthBaseUrl: c.HEALTH_BASE_URL,
     deploymentsPattern: c.DEPLOYMENTS_PATTERN,
     commandEnv: Object.freeze(

@@ -10,7 +10,7 @@ import { openModal } from '../slack/open-modal.js';
 import { playbookHostAt } from '../slack/playbook-host-at.js';
 import { runStep } from '../slack/run-step.js';
 import { ACTION } from '../templates/ids.js';
-import { approvalRef, denyMetadata, runMetadata, stepRef } from '../templates/payloads.js';
+import { approvalRef, denyMetadata, rollbackRef, runMetadata, stepRef } from '../templates/payloads.js';
 import { denyModal, runParamsModal } from '../templates/playbook.js';
 
 interface Click {
@@ -64,9 +64,13 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await deps.rollback.showDeployments(incident.id, body.user.id);
   });
   on(ACTION.rollbackTo, async ({ body, action }) => {
-    const incident = await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE);
+    // In a playbook run's thread (a deployment that failed its checks) the button names the run; else the incident.
+    const inRun = rollbackRef.decode(action.value);
+    const host = inRun
+      ? await playbookHostAt(deps, body.channel?.id, inRun.r, ROLLBACK_HERE)
+      : ({ kind: 'incident', incident: await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE) } as const);
     await deps.limits.run(body.user.id);
-    await deps.rollback.rollbackTo(incident.id, action.value ?? '', body.user.id);
+    await deps.rollback.rollbackAt(host, inRun ? inRun.v : (action.value ?? ''), body.user.id);
   });
 
   const approvalId = (value: string | undefined) => {

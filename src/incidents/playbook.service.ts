@@ -1,7 +1,8 @@
 import { redactWith } from '../ops/redact.js';
+import { createSealer, isSealed, type Sealer } from '../ops/sealed-values.js';
 import { knownSecrets, type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
 import { findStep } from '../runbook/playbook-steps.js';
-import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
+import { maskedParams, type Playbook, type PlaybookStep, type RunnableStep } from '../runbook/playbooks.js';
 import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { suggestPlaybook } from '../runbook/suggest-playbook.js';
@@ -34,7 +35,7 @@ import {
 import { StepApprovals } from './step-approvals.service.js';
 import type { RunResult, StepRun, StepRuns } from './step-runs.js';
 import type { Incident } from './types.js';
-import { PostDeploymentVerification } from './verification.service.js';
+import { isDeployStep, PostDeploymentVerification } from './verification.service.js';
 
 export type PlaybookServiceOptions = RunnerOptions;
 
@@ -59,6 +60,7 @@ export class PlaybookService implements StepRuns {
     private readonly metrics: IncidentMetrics = NO_METRICS,
   ) {
     this.mask = redactWith(knownSecrets(opts));
+    this.sealer = createSealer(opts.secrets ?? []);
     this.approvals = new StepApprovals(db, chat, runbook, this, log);
     this.verification = new PostDeploymentVerification(chat, this);
     this.checklists = new Checklists(db, chat, runbook, log);
@@ -140,6 +142,9 @@ export class PlaybookService implements StepRuns {
     const { view } = await this.checklists.view({ kind: 'incident', incident }, playbook);
     const ts = await this.chat.postPlaybook(incident, view);
     await setPlaybookMessage(this.db, incidentId, playbookId, ts);
+    await this.onAttached?.(incidentId, playbookId).catch((e) =>
+      this.log.warn('could not show the attached playbook on the card', e),
+    );
     return { already: false };
   }
 
@@ -197,9 +202,47 @@ export class PlaybookService implements StepRuns {
     return shownTarget(step, target, this.mask);
   }
 
-  /** The argv (or URL) a step runs with these values; throws ParamsError naming each bad value. */
+  private readonly sealer: Sealer;
+
+  /**
+   * The values with every secret parameter sealed, for what must carry them beyond this request (a confirmation
+   * form's metadata, an approval request's row): never in clear.
+   */
+  sealParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
+    if (step.type !== 'command') return values;
+    const out = { ...values };
+    for (const name of maskedParams(step)) {
+      const v = out[name];
+      if (v !== undefined && v !== '' && !isSealed(v)) out[name] = this.sealer.seal(v);
+    }
+    return out;
+  }
+
+  /** The values with sealed secret parameters opened; one that cannot be opened is refused with what to do. */
+  private openParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
+    if (step.type !== 'command') return values;
+    const out = { ...values };
+    for (const name of maskedParams(step)) {
+      const v = out[name];
+      if (v === undefined || !isSealed(v)) continue;
+      const opened = this.sealer.open(v);
+      if (opened === null) {
+        throw new DomainError(
+          'sealed_value',
+          `The \`${name}\` typed for this step can no longer be read (the bot's keys changed since): run the step again and type it anew.`,
+        );
+      }
+      out[name] = opened;
+    }
+    return out;
+  }
+
+  /**
+   * The argv (or URL) a step runs with these values (secret ones clear or sealed); throws ParamsError naming each bad
+   * value.
+   */
   target(step: RunnableStep, values: Record<string, string>): string[] {
-    return runnerFor(step).target(step, values, this.opts);
+    return runnerFor(step).target(step, this.openParams(step, values), this.opts);
   }
 
   /**
@@ -222,7 +265,7 @@ export class PlaybookService implements StepRuns {
     await this.approvals.checkAllowed(request, step, userId);
     await this.approvals.checkOpen(host, request, step, userId);
     if (step.type === 'command' && step.approval) {
-      await this.approvals.request(host, playbook, step, request, values, userId);
+      await this.approvals.request(host, playbook, step, request, this.sealParams(step, values), userId);
       return { kind: 'approval_requested' };
     }
     await this.perform({ host, playbook, step, key, target, userId, approvedBy: null });
@@ -238,9 +281,22 @@ export class PlaybookService implements StepRuns {
     if (isRollbackStep(run.step)) {
       this.metrics.rolledBack(r.view.state);
       await this.verification.afterRollback(run.host, run.target, r.view, run.userId);
+    } else if (isDeployStep(run.step) && r.view.state === 'succeeded') {
+      const shown = this.shown(run.step, run.target).join(' ');
+      const passed = await this.verification.afterDeploy(run.host, run.playbook, shown, run.userId);
+      if (passed === false && this.rollbackOffer) await this.rollbackOffer(run.host, run.userId);
     }
     return r;
   }
+
+  /**
+   * What a deployment whose post-deployment verification failed offers: the one-click rollback (the recent
+   * deployments, each with Roll back to vN), set by the composition root once the rollback service exists.
+   */
+  rollbackOffer: ((host: PlaybookHost, userId: string) => Promise<void>) | null = null;
+
+  /** What follows attaching a playbook to an incident (its card shows the recovery objectives of some). */
+  onAttached: ((incidentId: number, playbookId: string) => Promise<void>) | null = null;
 
   /** The thread a host's playbook works in: the incident's playbook message, or the run's checklist. */
   private async threadOf(host: PlaybookHost, playbookId: string): Promise<string | null> {
@@ -288,6 +344,7 @@ export class PlaybookService implements StepRuns {
       truncated: false,
       ...(approvedBy ? { approvedBy } : {}),
       ...(step.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
+      ...(step.expect ? { expected: step.expect } : {}),
     };
     let ts: string | null = null;
     try {

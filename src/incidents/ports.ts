@@ -1,4 +1,4 @@
-import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
+import type { Playbook, RecoveryObjectives, RunnableStep } from '../runbook/playbooks.js';
 import type { AlertCardView } from './alert-types.js';
 import type { Severity } from './severity.js';
 import type { DeclareSource, Incident, StatusUpdateInput } from './types.js';
@@ -91,6 +91,11 @@ export interface EscalationView {
   }[];
 }
 
+/** What the card shows of a procedure's recovery objectives (Disaster Recovery: RTO 2-4 hours, RPO 5 minutes). */
+export interface ObjectivesView extends RecoveryObjectives {
+  playbookTitle: string;
+}
+
 /** A page: a direct message to one person, with the communication template and an Acknowledge button. */
 export interface PageMessage {
   roleName: string;
@@ -113,12 +118,25 @@ export interface IncidentChat {
   ): Promise<{ channelId: string; channelName: string }>;
   /** Best-effort clean-up of a channel made for an incident that could not be recorded. */
   abandonChannel(channelId: string): Promise<void>;
-  /** Posts the incident card (with its alerts, for one opened from monitoring alerts); returns its message ts. */
-  postCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<string>;
+  /**
+   * Posts the incident card (with its alerts, for one opened from monitoring alerts, and the recovery objectives of
+   * its playbook, for one that has them); returns its message ts.
+   */
+  postCard(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+  ): Promise<string>;
   /** Pins the posted card. */
   pinCard(incident: Incident): Promise<void>;
   /** Re-renders the pinned card from the incident's current state. */
-  refreshCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<void>;
+  refreshCard(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+  ): Promise<void>;
   /** Tells a declarer privately how a declaration that was interrupted (the bot restarted, the database went) ended. */
   tellDeclarer(report: DeclarationReport): Promise<void>;
   /** Announces a new incident in the incidents channel, when one is configured. */
@@ -178,6 +196,8 @@ export interface RunView {
   approvedBy?: string;
   /** The directory a command ran in, as the runbook names it (relative to COMMAND_BASE_DIR). */
   cwd?: string;
+  /** The runbook's expected result of the step. */
+  expected?: string;
 }
 
 /** A request to run a step that needs a second person. */
@@ -258,15 +278,29 @@ export interface PlaybookChat {
   /** Posts an approval request with Approve and Deny buttons; returns its ts. */
   postApproval(place: ChatPlace, threadTs: string | null, approval: ApprovalView): Promise<string>;
   updateApproval(place: ChatPlace, ts: string, approval: ApprovalView): Promise<void>;
-  /** Posts the recent deployments, the current one marked, with a "Roll back to vN" button on the others. */
-  postDeployments(place: ChatPlace, deployments: DeploymentView[], suggested: string | null): Promise<void>;
-  /** Posts the result of a rollback and of each post-deployment check. */
-  postVerification(place: ChatPlace, version: string, checks: CheckResult[]): Promise<void>;
+  /**
+   * Posts the recent deployments, the current one marked, with a "Roll back to vN" button on the others (carrying
+   * `runId` for a playbook run outside an incident).
+   */
+  postDeployments(
+    place: ChatPlace,
+    deployments: DeploymentView[],
+    suggested: string | null,
+    runId?: number | null,
+  ): Promise<void>;
+  /**
+   * Posts the result of a rollback (to `subject`, a version) or a deployment (`{ deployed }`, the command as shown) and
+   * of each post-deployment check.
+   */
+  postVerification(place: ChatPlace, subject: VerificationSubject, checks: CheckResult[]): Promise<void>;
   /** A link to a message in the place's channel. */
   permalink(place: ChatPlace, ts: string): Promise<string>;
   /** Attaches the full output of a run as a file in the thread. */
   uploadOutput(place: ChatPlace, threadTs: string | null, filename: string, content: string): Promise<void>;
 }
+
+/** What a post-deployment verification follows: a rollback to a version, or a deployment (its command as shown). */
+export type VerificationSubject = string | { deployed: string };
 
 /** One post-deployment check: what was checked, what the runbook expects, and what was seen. */
 export interface CheckResult {

@@ -4,6 +4,7 @@ import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import { DomainError, IncidentNotFoundError } from './errors.js';
 import type { PlaybookService } from './playbook.service.js';
+import { type PlaybookHost, placeOf } from './playbook-host.js';
 import type { PlaybookChat } from './ports.js';
 import type { Incident } from './types.js';
 
@@ -30,10 +31,18 @@ export class RollbackService {
    */
   async showDeployments(incidentId: number, userId: string): Promise<void> {
     const incident = await this.incident(incidentId);
+    await this.showDeploymentsAt({ kind: 'incident', incident }, userId);
+  }
+
+  /**
+   * The same for any host: an incident, or a playbook run outside one (a deployment whose post-deployment verification
+   * failed offers its rollback so), whose buttons then carry the run.
+   */
+  async showDeploymentsAt(host: PlaybookHost, userId: string): Promise<void> {
     const { playbook, step } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
     if (step.type !== 'command') throw new Error('rollback playbook is malformed');
     const { view, full } = await this.playbooks.execute({
-      host: { kind: 'incident', incident },
+      host,
       playbook,
       step,
       key: ROLLBACK_STEPS.deployments,
@@ -53,9 +62,10 @@ export class RollbackService {
       );
     }
     await this.chat.postDeployments(
-      incident,
+      placeOf(host),
       deployments.slice(0, 10),
       findRollbackTarget(deployments)?.version ?? null,
+      host.kind === 'run' ? host.run.id : null,
     );
   }
 
@@ -65,6 +75,11 @@ export class RollbackService {
    */
   async rollbackTo(incidentId: number, version: string, userId: string): Promise<void> {
     const host = await this.playbooks.host({ kind: 'incident', id: incidentId });
+    await this.rollbackAt(host, version, userId);
+  }
+
+  /** Roll back, step 2, for any host (an incident, or a playbook run outside one). */
+  async rollbackAt(host: PlaybookHost, version: string, userId: string): Promise<void> {
     await this.playbooks.run(host, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId, { version });
   }
 

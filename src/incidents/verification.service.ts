@@ -1,14 +1,59 @@
 import { OUTPUT_CHECKS } from '../ops/output-checks.js';
-import { POST_DEPLOYMENT_VERIFICATION, ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
+import { stepsOf } from '../runbook/playbook-steps.js';
+import type { CommandStep, Playbook, PlaybookStep } from '../runbook/playbooks.js';
+import {
+  POST_DEPLOYMENT_VERIFICATION,
+  ROLLBACK,
+  ROLLBACK_STEPS,
+  type VerificationCheck,
+} from '../runbook/rollback-playbook.js';
 import { DomainError } from './errors.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
 import type { CheckResult, PlaybookChat, RunView } from './ports.js';
 import type { StepRuns } from './step-runs.js';
 
+/** One check to run: as POST_DEPLOYMENT_VERIFICATION writes it, and the playbook step it is recorded as. */
+interface PlacedCheck extends VerificationCheck {
+  playbook: Playbook;
+  key: string;
+}
+
+/** The built-in post-deployment verification, recorded as steps of the built-in rollback playbook. */
+const BUILT_IN: readonly PlacedCheck[] = POST_DEPLOYMENT_VERIFICATION.map((c, i) => ({
+  ...c,
+  playbook: ROLLBACK,
+  key: ROLLBACK_STEPS.verify[i]!,
+}));
+
+/** A deployment (`atom-cli deploy …`): the post-deployment verification follows it once it succeeded. */
+export function isDeployStep(step: PlaybookStep): step is CommandStep {
+  return step.type === 'command' && step.run[0] === 'atom-cli' && step.run[1] === 'deploy';
+}
+
 /**
- * The runbook's post-deployment verification after a rollback: each check of POST_DEPLOYMENT_VERIFICATION is run
- * and recorded as a step of the built-in rollback playbook, then one message reports pass or fail for each, with the
- * expected result.
+ * A playbook's own post-deployment verification: its steps the bot runs that state the runbook's expected result
+ * (`expect`), in order. Empty: the playbook lists none, and its deploy steps are not followed by a verification.
+ */
+export function verificationOf(playbook: Playbook): PlacedCheck[] {
+  return stepsOf(playbook).flatMap(({ key, step }) =>
+    step.type !== 'text' && step.expect
+      ? [
+          {
+            name: step.type === 'http' ? `GET ${step.path}` : step.run.join(' '),
+            step,
+            expected: step.expect,
+            playbook,
+            key,
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * The runbook's post-deployment verification after a rollback (the built-in checks, recorded as steps of the built-in
+ * rollback playbook) or a deployment (the deploying playbook's own checks, so its checklist ticks them): each check is
+ * run and recorded, then one message reports pass or fail for each, with the expected result.
  */
 export class PostDeploymentVerification {
   constructor(
@@ -29,19 +74,31 @@ export class PostDeploymentVerification {
     await this.chat.postVerification(placeOf(host), version, await this.verify(host, userId));
   }
 
+  /**
+   * After a deployment step succeeded: runs the deploying playbook's verification (its steps with an expected result),
+   * reports each check, and returns whether every check passed; null when the playbook lists no verification.
+   */
+  async afterDeploy(host: PlaybookHost, playbook: Playbook, shown: string, userId: string): Promise<boolean | null> {
+    const own = verificationOf(playbook);
+    if (own.length === 0) return null;
+    const results = await this.verify(host, userId, own);
+    await this.chat.postVerification(placeOf(host), { deployed: shown }, results);
+    return results.every((r) => r.ok);
+  }
+
   /** Runs every check, one after another; a check that cannot run fails with the reason. */
-  async verify(host: PlaybookHost, userId: string): Promise<CheckResult[]> {
+  async verify(host: PlaybookHost, userId: string, checks: readonly PlacedCheck[] = BUILT_IN): Promise<CheckResult[]> {
     const results: CheckResult[] = [];
-    for (const [i, check] of POST_DEPLOYMENT_VERIFICATION.entries()) {
+    for (const check of checks) {
       const { name, expected } = check;
       let run: { view: RunView; full: string };
       try {
         const target = this.runs.target(check.step, {});
         run = await this.runs.execute({
           host,
-          playbook: ROLLBACK,
+          playbook: check.playbook,
           step: check.step,
-          key: ROLLBACK_STEPS.verify[i]!,
+          key: check.key,
           target,
           userId,
           approvedBy: null,
@@ -53,6 +110,7 @@ export class PostDeploymentVerification {
       }
       const { view, full } = run;
       const ran = view.state === 'succeeded';
+      // A step of the runbook file reads its own output (`check`); the built-in checks are read here.
       const verdict = ran && check.output ? OUTPUT_CHECKS[check.output](full) : null;
       results.push({
         name,

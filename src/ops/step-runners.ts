@@ -1,7 +1,16 @@
 import { DomainError, ParamsError } from '../incidents/errors.js';
 import type { RunView } from '../incidents/ports.js';
-import { type CommandStep, type HttpStep, type RunnableStep, validateParams } from '../runbook/playbooks.js';
+import {
+  type CommandStep,
+  type HttpStep,
+  type KnownBinary,
+  maskArguments,
+  maskedValues,
+  type RunnableStep,
+  validateParams,
+} from '../runbook/playbooks.js';
 import { httpCheck } from './http-check.js';
+import { OUTPUT_CHECKS } from './output-checks.js';
 import { redact } from './redact.js';
 import { workingDirectory } from './working-directory.js';
 
@@ -17,6 +26,8 @@ export interface RunnerOptions {
   atomCli: string;
   /** What `alembic` in the runbook stands for (ALEMBIC_CLI), e.g. a wrapper that runs it in the app machine. */
   alembicCli?: string;
+  /** What `aws` in the runbook stands for (AWS_CLI). */
+  awsCli?: string;
   /** Base URL the runbook's health endpoints are checked against (HEALTH_BASE_URL). */
   healthBaseUrl?: string;
   /**
@@ -57,13 +68,20 @@ export interface StepRunner<S extends RunnableStep> {
 
 type RunnerTable = { [K in RunnableStep['type']]: StepRunner<Extract<RunnableStep, { type: K }>> };
 
+/** Each program a runbook command starts with: what runs instead (its setting) and the setting's name. */
+const BINARIES: Record<KnownBinary, { setting: string; binary: (opts: RunnerOptions) => string }> = {
+  'atom-cli': { setting: 'ATOM_CLI', binary: (o) => o.atomCli },
+  alembic: { setting: 'ALEMBIC_CLI', binary: (o) => o.alembicCli ?? 'alembic' },
+  aws: { setting: 'AWS_CLI', binary: (o) => o.awsCli ?? 'aws' },
+};
+
+const binaryOf = (name: string) => (Object.hasOwn(BINARIES, name) ? BINARIES[name as KnownBinary] : undefined);
+
 const command: StepRunner<CommandStep> = {
   target(step, values, opts) {
     const checked = validateParams(step, values);
     if (!checked.ok) throw new ParamsError(checked.errors);
-    return checked.argv.map((a, i) =>
-      i > 0 ? a : a === 'atom-cli' ? opts.atomCli : a === 'alembic' ? (opts.alembicCli ?? a) : a,
-    );
+    return checked.argv.map((a, i) => (i > 0 ? a : (binaryOf(a)?.binary(opts) ?? a)));
   },
   async run(target, step, onProgress, opts) {
     const where = await workingDirectory(opts.baseDir ?? process.cwd(), step.cwd);
@@ -86,11 +104,22 @@ const command: StepRunner<CommandStep> = {
       cwd: where.dir,
       timeoutMs: step.timeoutMs,
       env: opts.commandEnv ?? {},
-      secrets: opts.secrets ?? [],
+      // A secret typed as a parameter is masked by value in the output too, should the command print it.
+      secrets: [...(opts.secrets ?? []), ...maskedValues(step, target)],
       onOutput: (snap) => onProgress({ tail: snap.tail, bytes: snap.bytes, elapsedMs: snap.elapsedMs }),
     });
+    const ran = !r.notFound && !r.timedOut && r.exitCode === 0;
+    // A step that reads its output (machines running, no error lines) fails on what it finds, and says what.
+    const verdict = ran && step.check ? OUTPUT_CHECKS[step.check](r.full) : null;
+    const setting = binaryOf(step.run[0] ?? '')?.setting ?? 'ATOM_CLI';
     return {
-      state: r.notFound ? 'not_found' : r.timedOut ? 'timed_out' : r.exitCode === 0 ? 'succeeded' : 'failed',
+      state: r.notFound
+        ? 'not_found'
+        : r.timedOut
+          ? 'timed_out'
+          : r.exitCode === 0 && (verdict?.ok ?? true)
+            ? 'succeeded'
+            : 'failed',
       tail: r.tail,
       exitCode: r.exitCode,
       durationMs: r.durationMs,
@@ -98,13 +127,17 @@ const command: StepRunner<CommandStep> = {
       truncated: r.full.length > r.tail.length,
       digest: r.digest,
       full: r.full,
-      ...(r.notFound
-        ? { detail: `\`${target[0]}\` is not installed or not on PATH. Set ATOM_CLI to the path of the atom CLI.` }
-        : r.timedOut
-          ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
-          : r.error
-            ? { detail: r.error }
-            : {}),
+      ...(verdict
+        ? { detail: verdict.detail }
+        : r.notFound
+          ? {
+              detail: `\`${target[0]}\` is not installed or not on PATH. Set ${setting} to the path of the \`${step.run[0]}\` program.`,
+            }
+          : r.timedOut
+            ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
+            : r.error
+              ? { detail: r.error }
+              : {}),
     };
   },
 };
@@ -144,8 +177,10 @@ const http: StepRunner<HttpStep> = {
  * command as the runbook names it (`atom-cli …`, never the path ATOM_CLI points at, which is what runs), redacted.
  */
 export function shownTarget(step: RunnableStep, target: string[], mask: (text: string) => string = redact): string[] {
-  const named = step.type === 'command' && step.run[0] !== undefined ? [step.run[0], ...target.slice(1)] : target;
-  return named.map(mask);
+  if (step.type !== 'command') return target.map(mask);
+  const named = step.run[0] !== undefined ? [step.run[0], ...target.slice(1)] : target;
+  // A secret parameter shows as `***` in its argument (`DATABASE_URL=***`), whatever it is.
+  return maskArguments(step, named).map(mask);
 }
 
 /** The values the bot knows are secret (its own tokens, every COMMAND_ENV value): masked by value wherever shown. */

@@ -7,8 +7,31 @@ import { parseDuration } from './duration.js';
  * `{name}` placeholders are filled from values checked against a parameter kind.
  */
 
-/** What a parameter value may look like. Every pattern is anchored and bounded, and none allows a leading '-'
- * (option injection), whitespace or shell characters. */
+/**
+ * What a parameter value may look like: one row per kind. Every pattern is anchored and bounded, and none allows a
+ * leading '-' (option injection) or shell characters. `maxLength` (default MAX_PARAM_LENGTH) is checked before the
+ * pattern. A `masked` kind holds a secret: its value is never shown or stored in clear (messages, confirmations,
+ * approvals, the timeline, the database, logs), is never echoed in a refusal, and has no default in the runbook file.
+ */
+export interface ParamKindRow {
+  pattern: RegExp;
+  hint: string;
+  /** The expected pattern as a refusal shows it, where the regular expression itself is too long to read. */
+  shape?: string;
+  maxLength?: number;
+  masked?: boolean;
+}
+
+/** S3 bucket names (AWS's general purpose bucket naming rules): 3 to 63 lowercase letters, digits, `.` and `-`,
+ * starting and ending with a letter or digit, no `..`, `.-` or `-.`, not shaped like an IP address, and none of the
+ * prefixes and suffixes AWS reserves. */
+const S3_BUCKET =
+  /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(?:\.\.|\.-|-\.))(?!\d{1,3}(?:\.\d{1,3}){3}$)(?!.*(?:-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** S3 object keys: AWS's safe characters (letters, digits, `. _ - /`) and `= + , @ :`, so no space, control or shell
+ * character; no `.` or `..` path segment; not starting with `/` or `-`; at most 1024 characters. */
+const S3_KEY = /^(?![-/])(?!(?:.*\/)?\.{1,2}(?:\/|$))[A-Za-z0-9._/=+,@:-]{1,1024}$/;
+
 export const PARAM_KINDS = {
   node_id: { pattern: /^[a-z0-9][a-z0-9-]{1,63}$/, hint: 'a node id from `atom-cli nodes list`, e.g. 148e2d4b0c9e89' },
   version: { pattern: /^v?\d{1,6}(\.\d{1,6}){0,2}$/, hint: 'a version from `atom-cli deployments`, e.g. v42 or v2.3' },
@@ -17,16 +40,55 @@ export const PARAM_KINDS = {
   memory: { pattern: /^[1-9]\d{2,4}$/, hint: 'memory in MB, e.g. 2048' },
   lines: { pattern: /^[1-9]\d{0,3}$/, hint: 'a number of log lines from 1 to 9999' },
   revision: { pattern: /^[0-9a-f]{4,40}$/, hint: 'an alembic revision id from `alembic history`, e.g. 3f2a9c1b7d4e' },
-} as const satisfies Record<string, { pattern: RegExp; hint: string }>;
+  /** A database connection URL (the runbook's `atom-cli secrets set DATABASE_URL=<new-url>`), masked everywhere. */
+  secret: {
+    pattern:
+      /^postgres(?:ql)?:\/\/[A-Za-z0-9._~%-]{1,128}(?::[A-Za-z0-9._~%!$&'()*+,;=-]{1,256})?@[A-Za-z0-9.-]{1,253}(?::\d{1,5})?\/[A-Za-z0-9_.-]{1,63}(?:\?[A-Za-z0-9_.~%=&-]{0,256})?$/,
+    hint: 'the new database URL, postgresql://user:password@host/database (from the Neon console); never shown again',
+    shape: 'postgresql://user:password@host[:port]/database[?options]',
+    maxLength: 1024,
+    masked: true,
+  },
+  s3_bucket: {
+    pattern: S3_BUCKET,
+    hint: 'an S3 bucket name, e.g. atom-saas',
+    shape: '3-63 of a-z 0-9 . - (a letter or digit at each end, no "..", not an IP address)',
+    maxLength: 63,
+  },
+  s3_key: {
+    pattern: S3_KEY,
+    hint: 'an S3 object key, e.g. tenant-abc/file.pdf',
+    shape: 'letters, digits and . _ - / = + , @ : with no ".." or "." segment, not starting with / or -',
+    maxLength: 1024,
+  },
+  s3_version_id: {
+    pattern: /^(?:null|[A-Za-z0-9._+=][A-Za-z0-9._+/=-]{0,1023})$/,
+    hint: 'a VersionId from `aws s3api list-object-versions`, e.g. 3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
+    maxLength: 1024,
+  },
+} as const satisfies Record<string, ParamKindRow>;
 
 export type ParamKind = keyof typeof PARAM_KINDS;
 const KIND_NAMES = Object.keys(PARAM_KINDS) as [ParamKind, ...ParamKind[]];
 
-/** Longest value accepted for any parameter, checked before the pattern. */
+/** Longest value accepted for a parameter whose kind sets no maxLength, checked before the pattern. */
 export const MAX_PARAM_LENGTH = 64;
 
-/** Programs a command step may start with. `atom-cli` is replaced at run time by the ATOM_CLI setting. */
-export const KNOWN_BINARIES = ['atom-cli', 'alembic'] as const;
+/** The row of a kind, as the ParamKindRow type (the table is `as const`). */
+export const kindRow = (kind: ParamKind): ParamKindRow => PARAM_KINDS[kind];
+
+/** The longest value a kind takes. */
+export const maxLengthOf = (kind: ParamKind): number => kindRow(kind).maxLength ?? MAX_PARAM_LENGTH;
+
+/** Whether values of this kind are secrets, masked wherever shown or stored. */
+export const isMaskedKind = (kind: ParamKind): boolean => kindRow(kind).masked === true;
+
+/**
+ * Programs a command step may start with, each replaced at run time by its setting: `atom-cli` by ATOM_CLI, `alembic`
+ * by ALEMBIC_CLI, `aws` by AWS_CLI.
+ */
+export const KNOWN_BINARIES = ['atom-cli', 'alembic', 'aws'] as const;
+export type KnownBinary = (typeof KNOWN_BINARIES)[number];
 
 /** Commands that change production: a step running one must say so (and, for some, need a second person). */
 export const GUARDED_COMMANDS: readonly { prefix: readonly string[]; approval: boolean }[] = [
@@ -41,6 +103,13 @@ export const GUARDED_COMMANDS: readonly { prefix: readonly string[]; approval: b
   { prefix: ['atom-cli', 'secrets', 'unset'], approval: false },
   { prefix: ['alembic', 'upgrade'], approval: false },
   { prefix: ['alembic', 'downgrade'], approval: true },
+  { prefix: ['aws', 's3', 'cp'], approval: false },
+  { prefix: ['aws', 's3', 'mv'], approval: false },
+  { prefix: ['aws', 's3', 'rm'], approval: false },
+  { prefix: ['aws', 's3', 'sync'], approval: false },
+  { prefix: ['aws', 's3api', 'put-object'], approval: false },
+  { prefix: ['aws', 's3api', 'delete-object'], approval: false },
+  { prefix: ['aws', 's3api', 'copy-object'], approval: false },
 ];
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 2 * 60_000;
@@ -57,9 +126,15 @@ export interface TextStep {
   text: string;
 }
 
+/** How a command's output is read besides its exit code (src/ops/output-checks.ts). */
+export const OUTPUT_CHECK_NAMES = ['no_error_lines', 'machines_running'] as const;
+export type OutputCheck = (typeof OUTPUT_CHECK_NAMES)[number];
+
 export interface HttpStep {
   type: 'http';
   text: string;
+  /** The runbook's expected result, shown with the step and its run (e.g. "Health endpoints return 200 OK"). */
+  expect?: string;
   /** A path on the app, e.g. /api/health; the base URL comes from configuration. */
   path: string;
   expectStatus: number;
@@ -81,6 +156,10 @@ export interface CommandStep {
    * COMMAND_BASE_DIR itself. Never absolute and never `..`: checked when the runbook file is read.
    */
   cwd?: string;
+  /** The runbook's expected result, shown with the step and its run (e.g. 'Machines show "running" state'). */
+  expect?: string;
+  /** Read the output too: the run fails when the output shows what the check looks for (errors, a stopped machine). */
+  check?: OutputCheck;
 }
 
 /** The steps the bot can run, one runner each (src/ops/step-runners.ts). */
@@ -111,6 +190,18 @@ export interface Playbook {
    * `/incident run <id>` starts it in a thread of its own, in `channel` or, when null, where it was typed.
    */
   outsideIncident: { channel: string | null } | null;
+  /**
+   * The runbook's recovery objectives for this procedure (Disaster Recovery: RTO 2-4 hours, RPO 5 minutes): the card
+   * of an incident with this playbook shows the time elapsed against the RTO.
+   */
+  objectives?: RecoveryObjectives | null;
+}
+
+export interface RecoveryObjectives {
+  /** Recovery Time Objective: from `minMs` to `maxMs` (equal when the runbook gives one figure). */
+  rto: { minMs: number; maxMs: number } | null;
+  /** Recovery Point Objective: how much data may be lost, as a length of time. */
+  rpo: { ms: number; note: string | null } | null;
 }
 
 const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/g;
@@ -171,7 +262,7 @@ const argv = z
       ctx.addIssue({
         code: 'custom',
         path: [0],
-        message: `"${first}" is not a known program; a command starts with ${KNOWN_BINARIES.join(' or ')}`,
+        message: `"${first}" is not a known program; a command starts with ${KNOWN_BINARIES.slice(0, -1).join(', ')} or ${KNOWN_BINARIES.at(-1)}`,
       });
   });
 
@@ -187,7 +278,7 @@ const httpCheck = z
   })
   .strict();
 
-const COMMAND_ONLY = ['params', 'destructive', 'approval', 'warning', 'cwd'] as const;
+const COMMAND_ONLY = ['params', 'destructive', 'approval', 'warning', 'cwd', 'check'] as const;
 
 /** One directory name: letters, digits, `.`, `_` and `-`, and not `.` or `..`. */
 const DIRECTORY_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
@@ -217,11 +308,19 @@ const stepObject = z
     timeout: duration.optional(),
     warning: text.optional(),
     cwd: workingDirectory.optional(),
+    expect: text.optional(),
+    check: z
+      .enum(OUTPUT_CHECK_NAMES, {
+        error: (iss) => `unknown output check ${JSON.stringify(iss.input)}; checks: ${OUTPUT_CHECK_NAMES.join(', ')}`,
+      })
+      .optional(),
   })
   .strict()
   .superRefine((step, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     if (step.http && step.run) issue(['http'], 'a step is an HTTP check (http) or a command (run), not both');
+    if (step.expect !== undefined && !step.http && !step.run)
+      issue(['expect'], 'only a step the bot runs (run or http) has an expected result');
     if (!step.run) {
       for (const key of COMMAND_ONLY)
         if (step[key] !== undefined) issue([key], `only a command step (one with run) has ${key}`);
@@ -241,7 +340,12 @@ const stepObject = z
     });
     for (const [name, spec] of Object.entries(params)) {
       if (!used.has(name)) issue(['params', name], `"${name}" is declared but run has no {${name}}`);
-      if (spec.default !== undefined) {
+      if (spec.default !== undefined && isMaskedKind(spec.kind))
+        issue(
+          ['params', name, 'default'],
+          `a ${spec.kind} is typed when the step runs: the runbook file holds no value`,
+        );
+      else if (spec.default !== undefined) {
         const problem = valueProblem(spec.kind, spec.default);
         if (problem) issue(['params', name, 'default'], problem);
       }
@@ -296,6 +400,27 @@ const outsideIncident = z.preprocess(
     .transform((o) => (o ? { channel: o.channel ?? null } : null)),
 );
 
+/** `rto: 2h-4h` (a range, as the runbook gives it) or `rto: 4h`. */
+const rto = z.string().transform((v, ctx) => {
+  const [from, to, ...rest] = v.split('-').map((p) => p.trim());
+  const minMs = from ? parseDuration(from) : null;
+  const maxMs = to === undefined ? minMs : parseDuration(to);
+  if (rest.length || minMs === null || maxMs === null || maxMs < minMs) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a recovery time objective; write a duration or a range, e.g. 4h or 2h-4h`,
+    });
+    return z.NEVER;
+  }
+  return { minMs, maxMs };
+});
+
+/** `rpo: 5m`, or `rpo: { within: 5m, note: Neon continuous backups }`. */
+const rpo = z.preprocess(
+  (v) => (typeof v === 'string' ? { within: v } : v),
+  z.object({ within: duration, note: text.optional() }).strict(),
+);
+
 const playbook = z
   .object({
     title: text,
@@ -307,6 +432,8 @@ const playbook = z
     resolution: steps,
     prevention: z.array(text).default([]),
     outside_incident: outsideIncident.optional(),
+    rto: rto.optional(),
+    rpo: rpo.optional(),
   })
   .strict()
   .refine((pb) => pb.kind !== 'procedure' || pb.match.length === 0, {
@@ -324,6 +451,7 @@ function toStep(s: StepInput): PlaybookStep {
       path: s.http.path,
       expectStatus: s.http.expect_status,
       timeoutMs: s.timeout ?? DEFAULT_HTTP_TIMEOUT_MS,
+      ...(s.expect === undefined ? {} : { expect: s.expect }),
     };
   if (!s.run) return { type: 'text', text: s.text };
   return {
@@ -336,6 +464,8 @@ function toStep(s: StepInput): PlaybookStep {
     timeoutMs: s.timeout ?? DEFAULT_COMMAND_TIMEOUT_MS,
     ...(s.warning === undefined ? {} : { warning: s.warning }),
     ...(s.cwd === undefined ? {} : { cwd: s.cwd }),
+    ...(s.expect === undefined ? {} : { expect: s.expect }),
+    ...(s.check === undefined ? {} : { check: s.check }),
   };
 }
 
@@ -377,17 +507,28 @@ export const playbooksSchema = z
       resolution: pb.resolution.map(toStep),
       prevention: pb.prevention,
       outsideIncident: pb.outside_incident ?? null,
+      ...(pb.rto || pb.rpo
+        ? {
+            objectives: {
+              rto: pb.rto ?? null,
+              rpo: pb.rpo ? { ms: pb.rpo.within, note: pb.rpo.note ?? null } : null,
+            },
+          }
+        : {}),
     })),
   );
 
 function expected(kind: ParamKind): string {
-  const k = PARAM_KINDS[kind];
-  return `expected ${k.hint} (pattern ${k.pattern.source})`;
+  const k = kindRow(kind);
+  return `expected ${k.hint} (pattern ${k.shape ?? k.pattern.source})`;
 }
 
-function valueProblem(kind: ParamKind, value: string): string | null {
-  if (value.length > MAX_PARAM_LENGTH) return `too long (${value.length} characters); ${expected(kind)}`;
-  if (!PARAM_KINDS[kind].pattern.test(value)) return `${JSON.stringify(value)} is not valid; ${expected(kind)}`;
+/** What is wrong with a value for its kind, or null. A masked kind's value is never repeated in the answer. */
+export function valueProblem(kind: ParamKind, value: string): string | null {
+  const max = maxLengthOf(kind);
+  if (value.length > max) return `too long (${value.length} characters); at most ${max}, ${expected(kind)}`;
+  if (!PARAM_KINDS[kind].pattern.test(value))
+    return `${isMaskedKind(kind) ? 'The value' : JSON.stringify(value)} is not valid; ${expected(kind)}`;
   return null;
 }
 
@@ -412,4 +553,60 @@ export function validateParams(step: CommandStep, values: Readonly<Record<string
     if (!Object.hasOwn(step.params, name)) errors[name] = 'not a parameter of this step';
   if (Object.keys(errors).length) return { ok: false, errors };
   return { ok: true, argv: step.run.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => filled[name]!)) };
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The values of a step's masked parameters (a `secret`) as they appear in an argv filled from its template: each
+ * argument whose template holds a masked placeholder is read back against that template (`DATABASE_URL={url}` gives
+ * the URL). Masked by value wherever the run is shown, recorded, or its output read.
+ */
+export function maskedValues(step: CommandStep, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  step.run.forEach((template, i) => {
+    const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+    if (!names.some((n) => step.params[n] && isMaskedKind(step.params[n].kind))) return;
+    const filled = argv[i];
+    if (filled === undefined) return;
+    out.push(filled);
+    const re = new RegExp(
+      `^${template
+        .split(PLACEHOLDER)
+        .map((part, j) => (j % 2 ? '(.*)' : escapeRegExp(part)))
+        .join('')}$`,
+    );
+    const m = re.exec(filled);
+    if (!m) return;
+    names.forEach((n, j) => {
+      const value = m[j + 1];
+      if (value && step.params[n] && isMaskedKind(step.params[n].kind)) out.push(value);
+    });
+  });
+  return out;
+}
+
+/** An argv as a person is shown it: each argument holding a masked parameter is its template with `***` there. */
+export function maskArguments(step: CommandStep, argv: readonly string[]): string[] {
+  return argv.map((arg, i) => {
+    const template = step.run[i];
+    if (template === undefined) return arg;
+    let masked = false;
+    const shown = template.replace(PLACEHOLDER, (whole, name: string) => {
+      const spec = step.params[name];
+      if (!spec || !isMaskedKind(spec.kind)) return whole;
+      masked = true;
+      return '***';
+    });
+    if (!masked) return arg;
+    // Other placeholders of the same argument: shown as filled only when the argument holds nothing else masked.
+    return shown.includes('{') ? '***' : shown;
+  });
+}
+
+/** The names of a step's parameters whose kind is masked. */
+export function maskedParams(step: CommandStep): string[] {
+  return Object.entries(step.params)
+    .filter(([, spec]) => isMaskedKind(spec.kind))
+    .map(([name]) => name);
 }

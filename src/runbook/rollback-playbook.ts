@@ -1,4 +1,6 @@
-import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from './playbooks.js';
+import type { CommandStep, OutputCheck, Playbook, PlaybookStep, RunnableStep } from './playbooks.js';
+
+export type { OutputCheck } from './playbooks.js';
 
 export const PHASES = ['detection', 'mitigation', 'resolution'] as const;
 export type PlaybookPhase = (typeof PHASES)[number];
@@ -7,9 +9,6 @@ export type PlaybookPhase = (typeof PHASES)[number];
 export function stepKey(phase: PlaybookPhase, index: number): string {
   return `${phase}.${index}`;
 }
-
-/** How a check reads its command's output, beyond the command succeeding (src/ops/output-checks.ts). */
-export type OutputCheck = 'no_error_lines' | 'machines_running';
 
 export interface VerificationCheck {
   /** How the report names it: the runbook's command or request. */

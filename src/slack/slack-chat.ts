@@ -12,11 +12,13 @@ import {
   type EscalationView,
   type IncidentChat,
   type IncidentNotice,
+  type ObjectivesView,
   type PageMessage,
   type PlaybookChat,
   type PlaybookNote,
   type RunView,
   UnreachableContactError,
+  type VerificationSubject,
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
@@ -110,9 +112,14 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<string> {
+  async postCard(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+  ): Promise<string> {
     const channel = incident.channelId!;
-    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts);
+    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
     const res = await this.call('post the incident card', () =>
       this.client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }),
     );
@@ -128,9 +135,14 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
-  async refreshCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<void> {
+  async refreshCard(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+  ): Promise<void> {
     if (!incident.channelId || !incident.cardTs) return;
-    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts);
+    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
     await this.call('update the incident card', () =>
       this.client.chat.update({
         channel: incident.channelId!,
@@ -264,8 +276,13 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postDeployments(place: ChatPlace, deployments: DeploymentView[], suggested: string | null): Promise<void> {
-    const msg = renderDeployments(deployments, suggested);
+  async postDeployments(
+    place: ChatPlace,
+    deployments: DeploymentView[],
+    suggested: string | null,
+    runId: number | null = null,
+  ): Promise<void> {
+    const msg = renderDeployments(deployments, suggested, runId);
     await this.call('post the deployments', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),
@@ -276,9 +293,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postVerification(place: ChatPlace, version: string, checks: CheckResult[]): Promise<void> {
-    const msg = renderVerification(version, checks);
-    await this.call('post the rollback verification', () =>
+  async postVerification(place: ChatPlace, subject: VerificationSubject, checks: CheckResult[]): Promise<void> {
+    const msg = renderVerification(subject, checks);
+    await this.call('post the post-deployment verification', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),
         text: msg.text,

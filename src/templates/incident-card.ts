@@ -1,8 +1,9 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { AlertCardView } from '../incidents/alert-types.js';
-import type { EscalationView } from '../incidents/ports.js';
+import type { EscalationView, ObjectivesView } from '../incidents/ports.js';
 import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import { describeDuration } from '../runbook/duration.js';
 import { renderAlertSection } from './alerts.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
@@ -38,6 +39,7 @@ export function renderIncidentCard(
   severities: SeverityDefs,
   escalation?: EscalationView,
   alerts?: AlertCardView,
+  objectives?: ObjectivesView,
 ): Message {
   const fields = [
     `*Severity*\n${severityWithResponse(i.severity, severities)}`,
@@ -93,6 +95,7 @@ export function renderIncidentCard(
   if (notified) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notified }] });
 
   if (alerts) blocks.push(...renderAlertSection(alerts));
+  if (objectives) blocks.push(renderObjectives(i, objectives, now));
 
   if (i.currentStatus || i.affected || i.currentImpact) {
     const lines = [
@@ -118,6 +121,53 @@ export function renderIncidentCard(
 
   const text = `${severityLabel(i.severity)} incident #${i.number}: ${mrkdwnClip(i.title, 300)} — ${STATUS_LABELS[i.status]}`;
   return { text, blocks };
+}
+
+/** `2 hours` or `2-4 hours`: an objective as the runbook writes it. */
+function span(minMs: number, maxMs: number): string {
+  if (minMs === maxMs) return describeDuration(minMs);
+  const [lo, hi] = [describeDuration(minMs), describeDuration(maxMs)];
+  const unit = / (\S+)$/.exec(hi)?.[1];
+  // "2 hours" and "4 hours" read "2-4 hours"; different units stay whole.
+  return unit && lo.endsWith(` ${unit}`) && !lo.includes(' ', lo.indexOf(' ') + 1)
+    ? `${lo.slice(0, lo.indexOf(' '))}-${hi}`
+    : `${lo} to ${hi}`;
+}
+
+/**
+ * The recovery objectives of the incident's procedure (Disaster Recovery): the time elapsed since declaration against
+ * the RTO (and by when it is due, in each reader's time zone), then the RPO. Resolved: how long recovery took.
+ */
+function renderObjectives(i: Incident, o: ObjectivesView, now: Date): KnownBlock {
+  const end = i.resolvedAt ?? now;
+  const elapsed = Math.max(0, end.getTime() - i.createdAt.getTime());
+  const parts: string[] = [];
+  if (o.rto) {
+    const rto = `RTO ${span(o.rto.minMs, o.rto.maxMs)}`;
+    const taken = humanDuration(i.createdAt, end);
+    const due = new Date(i.createdAt.getTime() + o.rto.maxMs);
+    const state =
+      elapsed > o.rto.maxMs
+        ? `:rotating_light: past the RTO by ${humanDuration(due, end)}`
+        : elapsed > o.rto.minMs
+          ? ':warning: past the lower bound'
+          : null;
+    parts.push(
+      i.resolvedAt
+        ? `:stopwatch: ${rto}: recovered in ${taken}${state ? ` (${state})` : ' (within the RTO)'}`
+        : `:stopwatch: ${rto}: ${taken} elapsed, due by ${slackDate(due, utcStamp(due))}${state ? ` · ${state}` : ''}`,
+    );
+  }
+  if (o.rpo) parts.push(`RPO ${describeDuration(o.rpo.ms)}${o.rpo.note ? ` (${mrkdwnClip(o.rpo.note, 100)})` : ''}`);
+  return {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: truncate(`*${mrkdwnClip(o.playbookTitle, 80)}* · ${parts.join('  ·  ')}`, LIMITS.sectionText),
+      },
+    ],
+  };
 }
 
 function mrkdwnSafeJoin(parts: string[]): string {

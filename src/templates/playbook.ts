@@ -1,15 +1,18 @@
 import type { KnownBlock, ModalView } from '@slack/types';
-import type { ApprovalView, CheckResult, DeploymentView, RunView } from '../incidents/ports.js';
+import type { ApprovalView, CheckResult, DeploymentView, RunView, VerificationSubject } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
-import { PARAM_KINDS } from '../runbook/playbooks.js';
+import { maxLengthOf, PARAM_KINDS } from '../runbook/playbooks.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
-import { approvalRef, stepRef } from './payloads.js';
+import { approvalRef, rollbackRef, stepRef } from './payloads.js';
 import { clipEscaped, escapeMrkdwn, LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
 
 /** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
 export const commandTemplate = (step: CommandStep) => step.run.join(' ');
+
+/** The runbook's expected result of a step, under its line. */
+const expectedLine = (step: RunnableStep) => (step.expect ? `\nExpected: ${mrkdwnClip(step.expect, 300)}` : '');
 
 interface KindView<S extends RunnableStep> {
   /** The label of the step's button in the playbook. */
@@ -31,13 +34,13 @@ const STEP_KINDS: { [K in RunnableStep['type']]: KindView<Extract<RunnableStep, 
       ].filter(Boolean);
       return `\`${mrkdwnClip(commandTemplate(step), 400)}\`${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}${flags.length ? `  _${flags.join(' · ')}_` : ''}${
         step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
-      }`;
+      }${expectedLine(step)}`;
     },
     what: (target) => target.join(' '),
   },
   http: {
     button: 'Check',
-    line: (step) => `\`GET ${mrkdwnClip(step.path, 200)}\` (expects ${step.expectStatus})`,
+    line: (step) => `\`GET ${mrkdwnClip(step.path, 200)}\` (expects ${step.expectStatus})${expectedLine(step)}`,
     what: (target) => `GET ${target[0] ?? ''}`,
   },
 };
@@ -120,7 +123,13 @@ export function renderRun(run: RunView): Message {
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: truncate(facts.join(' · '), LIMITS.sectionText) } },
   ];
-  if (run.detail) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwnClip(run.detail, 2000) }] });
+  if (run.expected || run.detail) {
+    const seen = [
+      run.expected ? `Expected: ${mrkdwnClip(run.expected, 300)}` : null,
+      run.detail ? mrkdwnClip(run.detail, 2000) : null,
+    ].filter(Boolean);
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: seen.join(' — ') }] });
+  }
   if (run.tail) {
     // Fence safely: the tail is escaped and cut to fit a section with its fences.
     const body = mrkdwnClip(run.tail.replace(/```/g, "'''"), LIMITS.sectionText - 10);
@@ -165,7 +174,7 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
         element: {
           type: 'plain_text_input' as const,
           action_id: INPUT.param,
-          max_length: 64,
+          max_length: maxLengthOf(spec.kind),
           ...(spec.default ? { initial_value: spec.default } : {}),
         },
       })),
@@ -244,7 +253,11 @@ export function denyModal(approvalId: number, privateMetadata: string): ModalVie
 }
 
 /** `atom-cli deployments`, read: recent versions, the current one marked, "Roll back to vN" on the others. Pure. */
-export function renderDeployments(deployments: DeploymentView[], suggested: string | null): Message {
+export function renderDeployments(
+  deployments: DeploymentView[],
+  suggested: string | null,
+  runId: number | null = null,
+): Message {
   const blocks: KnownBlock[] = [
     {
       type: 'section',
@@ -267,7 +280,8 @@ export function renderDeployments(deployments: DeploymentView[], suggested: stri
               type: 'button' as const,
               action_id: ACTION.rollbackTo,
               text: { type: 'plain_text' as const, text: truncate(`Roll back to ${d.version}`, LIMITS.buttonLabel) },
-              value: d.version,
+              // In a playbook run outside an incident, the button names the run too (its channel has no incident).
+              value: runId === null ? d.version : rollbackRef.encode({ v: d.version, r: runId }),
               ...(d.version === suggested ? { style: 'primary' as const } : {}),
               confirm: {
                 title: { type: 'plain_text' as const, text: 'Roll back production?' },
@@ -289,12 +303,18 @@ export function renderDeployments(deployments: DeploymentView[], suggested: stri
   };
 }
 
-/** The rollback's result and each post-deployment check, pass or fail. Pure. */
-export function renderVerification(version: string, checks: CheckResult[]): Message {
+/** The rollback's (or deployment's) result and each post-deployment check, pass or fail. Pure. */
+export function renderVerification(subject: VerificationSubject, checks: CheckResult[]): Message {
   const allOk = checks.length > 0 && checks.every((c) => c.ok);
-  const head = allOk
-    ? `:white_check_mark: Rolled back to \`${mrkdwnClip(version, 40)}\`; every post-deployment check passed.`
-    : `:x: Rollback to \`${mrkdwnClip(version, 40)}\`: ${checks.filter((c) => !c.ok).length} check(s) failed.`;
+  const failed = checks.filter((c) => !c.ok).length;
+  const head =
+    typeof subject === 'string'
+      ? allOk
+        ? `:white_check_mark: Rolled back to \`${mrkdwnClip(subject, 40)}\`; every post-deployment check passed.`
+        : `:x: Rollback to \`${mrkdwnClip(subject, 40)}\`: ${failed} check(s) failed.`
+      : allOk
+        ? `:white_check_mark: Deployed with \`${mrkdwnClip(subject.deployed, 200)}\`; every post-deployment check passed.`
+        : `:x: Deployed with \`${mrkdwnClip(subject.deployed, 200)}\`: ${failed} post-deployment check(s) failed. Roll back from the list of deployments below.`;
   const lines = checks.map(
     (c) =>
       `${c.ok ? ':white_check_mark: pass' : ':x: fail'} · \`${mrkdwnClip(c.name, 200)}\` — expected ${mrkdwnClip(c.expected, 100)}; ${mrkdwnClip(c.detail, 500)}`,

@@ -48,7 +48,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       const checked = validateParams(step, params);
       if (!checked.ok) {
         const errors = Object.fromEntries(
-          Object.entries(checked.errors).map(([name, msg]) => [`${BLOCK.paramPrefix}${name}`, msg.slice(0, 150)]),
+          Object.entries(checked.errors).map(([name, msg]) => [`${BLOCK.paramPrefix}${name}`, msg.slice(0, 300)]),
         );
         await ack({ response_action: 'errors', errors });
         return;
@@ -58,7 +58,13 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         const argv = deps.playbooks.preview(meta.playbookId, meta.stepKey, params);
         await ack({
           response_action: 'update',
-          view: confirmRunModal(step, playbook, argv, runMetadata.encode({ ...meta, params })),
+          // A secret parameter goes into the form's metadata (which Slack keeps) sealed, never in clear.
+          view: confirmRunModal(
+            step,
+            playbook,
+            argv,
+            runMetadata.encode({ ...meta, params: deps.playbooks.sealParams(step, params) }),
+          ),
         });
         return;
       }

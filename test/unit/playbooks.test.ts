@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CommandStep,
   KNOWN_BINARIES,
-  MAX_PARAM_LENGTH,
   PARAM_KINDS,
   type Playbook,
   type PlaybookStep,
@@ -55,7 +54,20 @@ const ISSUES = [
   'Stripe Webhook Failures',
 ];
 const SECURITY = ['Unauthorized Access', 'Data Exposure', 'DDoS Attack'];
-const PROCEDURES = ['Database Rollback', 'Emergency Access'];
+const PROCEDURES = [
+  'Database Rollback',
+  'Emergency Access',
+  'Deployment: Main App (web-platform)',
+  'Deployment: Backend API (api-service)',
+  'Database Recovery: Restore from Backup',
+  'Storage Recovery (S3): Restore Deleted Object',
+  'Redis Recovery: Redis Cache Cleared',
+  'Disaster Recovery: Complete Site Failure',
+  'Weekly Backup Verification',
+  'Security Monitoring: Daily Checks',
+  'Security Monitoring: Weekly Checks',
+  'Security Monitoring: Monthly Checks',
+];
 
 describe('the bundled ATOM playbooks', () => {
   let playbooks: Playbook[];
@@ -69,14 +81,15 @@ describe('the bundled ATOM playbooks', () => {
     expect(playbooks.filter((p) => p.kind === 'issue').map((p) => p.title)).toEqual(ISSUES);
     expect(playbooks.filter((p) => p.kind === 'security').map((p) => p.title)).toEqual(SECURITY);
     expect(playbooks.filter((p) => p.kind === 'procedure').map((p) => p.title)).toEqual(PROCEDURES);
-    expect(playbooks).toHaveLength(21);
+    expect(playbooks).toHaveLength(31);
     for (const p of playbooks.filter((x) => x.kind === 'security')) {
       for (const part of ['match', 'symptoms', 'detection', 'mitigation', 'prevention'] as const)
         expect(p[part].length, `${p.id} ${part}`).toBeGreaterThan(0);
     }
     for (const p of playbooks.filter((x) => x.kind === 'procedure')) {
       expect(p.match, p.id).toEqual([]);
-      expect(p.mitigation.length, p.id).toBeGreaterThan(0);
+      // A checklist of checks (backup verification, security monitoring) has only detection steps.
+      expect(p.detection.length + p.mitigation.length, p.id).toBeGreaterThan(0);
     }
     for (const p of playbooks.filter((x) => x.kind === 'incident' || x.kind === 'issue')) {
       expect(p.symptoms.length, p.id).toBeGreaterThan(0);
@@ -104,7 +117,7 @@ describe('the bundled ATOM playbooks', () => {
 
   it('marks restart, scale, rollback, secrets changes and migration rollback destructive; nothing else', () => {
     const destructive =
-      /^(atom-cli (nodes (restart|stop)|scale|rollback|deploy|secrets (set|unset))|alembic downgrade)\b/;
+      /^(atom-cli (nodes (restart|stop)|scale|rollback|deploy|secrets (set|unset))|alembic downgrade|aws s3 cp)\b/;
     for (const s of playbooks.flatMap(commands)) expect(s.destructive, line(s)).toBe(destructive.test(line(s)));
     expect(playbooks.flatMap(commands).filter((s) => s.destructive).length).toBeGreaterThan(10);
   });
@@ -123,7 +136,13 @@ describe('the bundled ATOM playbooks', () => {
         .flatMap(commands)
         .filter((s) => s.approval)
         .map(line),
-    ).toEqual(['alembic downgrade -1', 'alembic downgrade {revision}', 'atom-cli nodes restart --all']);
+    ).toEqual([
+      'alembic downgrade -1',
+      'alembic downgrade {revision}',
+      'atom-cli nodes restart --all',
+      'atom-cli secrets set DATABASE_URL={database_url}',
+      'atom-cli secrets set DATABASE_URL={database_url}',
+    ]);
   });
 
   it('the database playbook follows the runbook (health endpoint, logs, secrets, restart, scale)', () => {
@@ -339,6 +358,10 @@ const SAMPLES: Record<keyof typeof PARAM_KINDS, string> = {
   memory: '2048',
   lines: '100',
   revision: '3f2a9c1b7d4e',
+  secret: 'postgresql://atom_app:n3w-Pa55word@ep-cool-lake-654321.us-east-2.aws.neon.tech/atom?sslmode=require',
+  s3_bucket: 'atom-saas',
+  s3_key: 'tenant-abc/file.pdf',
+  s3_version_id: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
 };
 
 describe('suggestPlaybook', () => {
@@ -481,7 +504,7 @@ describe('validateParams', () => {
 
   it.each(
     Object.keys(PARAM_KINDS).flatMap((kind) =>
-      ['; rm -rf /', '$(id)', '`id`', 'a b', '1\n', '--force', '-1', '1'.repeat(MAX_PARAM_LENGTH + 1), ''].map(
+      ['; rm -rf /', '$(id)', '`id`', 'a b', '1\n', '--force', '-1', '1'.repeat(1025), ''].map(
         (v) => [kind, v] as const,
       ),
     ),
@@ -561,7 +584,7 @@ describe('playbook schema errors name the entry', () => {
   it('a bad parameter kind', () => {
     expect(problems(withSteps({ ...restart, params: { node_id: 'machine' } }))).toEqual([
       'playbooks.db-down.mitigation.0.params.node_id.kind: unknown parameter kind "machine"; ' +
-        'kinds: node_id, version, count, cpu, memory, lines, revision',
+        'kinds: node_id, version, count, cpu, memory, lines, revision, secret, s3_bucket, s3_key, s3_version_id',
     ]);
   });
 
@@ -571,7 +594,7 @@ describe('playbook schema errors name the entry', () => {
     );
     expect(p).toContain(
       'playbooks.db-down.mitigation.0.run.3: "{x}" is not declared; add params: { x: <kind> } (kinds: node_id, ' +
-        'version, count, cpu, memory, lines, revision)',
+        'version, count, cpu, memory, lines, revision, secret, s3_bucket, s3_key, s3_version_id)',
     );
     expect(p).toContain('playbooks.db-down.mitigation.0.params.lines: "lines" is declared but run has no {lines}');
   });
@@ -594,7 +617,7 @@ describe('playbook schema errors name the entry', () => {
 
   it('an unknown program', () => {
     expect(problems(withSteps({ text: 'Shell', run: ['bash', '-c', 'reboot'] }))).toEqual([
-      'playbooks.db-down.mitigation.0.run.0: "bash" is not a known program; a command starts with atom-cli or alembic',
+      'playbooks.db-down.mitigation.0.run.0: "bash" is not a known program; a command starts with atom-cli, alembic or aws',
     ]);
   });
 
@@ -731,6 +754,17 @@ describe('checklist fields of the runbook file: cwd on command steps, outside_in
 
   it('the bundled runbook runs the Database Rollback outside incidents too, as a deployment does', async () => {
     const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
-    expect(rb.playbooks.filter((p) => p.outsideIncident).map((p) => p.id)).toEqual(['database-rollback']);
+    expect(rb.playbooks.filter((p) => p.outsideIncident).map((p) => p.id)).toEqual([
+      'database-rollback',
+      'deploy-web-platform',
+      'deploy-api-service',
+      'restore-from-backup',
+      'restore-s3-object',
+      'redis-cache-cleared',
+      'backup-verification',
+      'security-checks-daily',
+      'security-checks-weekly',
+      'security-checks-monthly',
+    ]);
   });
 });

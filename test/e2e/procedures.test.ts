@@ -1,0 +1,448 @@
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import type { RecordedCall } from '../../src/local-slack/call-log.js';
+import { DEFAULT_RUNBOOK_FILE, parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { elementsOf, json, stepButton } from '../support/checklist-helpers.js';
+import { declareThroughBot, eventually } from '../support/incident-flow.js';
+import { stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
+
+const FIXTURES = join(process.cwd(), 'test', 'fixtures');
+const REPORTER = 'U0REPORTER';
+const RESPONDER = 'U0RESPONDER';
+const APPROVER = 'U0APPROVER';
+const GENERAL = TEST_GENERAL_CHANNEL_ID;
+/** The new DATABASE_URL typed into the restore form: it must never be shown or stored in clear. */
+const NEW_PASSWORD = 'Zr8-qLw2VvN4tXkP';
+const NEW_URL = `postgresql://atom_restore:${NEW_PASSWORD}@ep-quiet-dawn-778899.us-east-2.aws.neon.tech/atom_recovered`;
+
+/**
+ * The runbook's procedures as the bundled runbook file writes them, run end to end through the real app: signed
+ * requests, the local Slack, the fake atom-cli and aws, and a health endpoint of our own.
+ */
+describe('the runbook procedures, run from Slack', () => {
+  let bot: BotHarness;
+  let dir: string;
+  let base: string;
+  let atomLog: string;
+  let awsLog: string;
+  let health: Server;
+  /** Every Slack call the bot made in this file (the fake's log is reset before each request helper). */
+  const allCalls: RecordedCall[] = [];
+  /** Every line logged while the file ran. */
+  const logged: string[] = [];
+  const spies: { mockRestore(): void }[] = [];
+
+  beforeAll(async () => {
+    for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      const original = console[level].bind(console);
+      spies.push(
+        vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+          logged.push(
+            args
+              .map((a) => (typeof a === 'string' ? a : JSON.stringify(a, Object.getOwnPropertyNames(a ?? {}))))
+              .join(' '),
+          );
+          if (level === 'error') original(...args);
+        }),
+      );
+    }
+    dir = await mkdtemp(join(tmpdir(), 'bot-procedures-'));
+    base = join(dir, 'app');
+    atomLog = join(dir, 'atom-cli.log');
+    awsLog = join(dir, 'aws.log');
+    await mkdir(join(base, 'backend-saas'), { recursive: true });
+    await writeFile(join(base, 'backend-saas', 'infrastructure.config'), 'app = "atom-saas-api"\n');
+    health = createServer((req, res) => {
+      res.writeHead(['/api/health', '/api/alive', '/api/v1/health'].includes(req.url ?? '') ? 200 : 404);
+      res.end('{"status":"ok"}');
+    });
+    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+    const data = parseYaml(await readFile(DEFAULT_RUNBOOK_FILE, 'utf8')) as Record<string, unknown>;
+    const runbook = parseRunbook({ ...data, access: { responders: [RESPONDER], approvers: [APPROVER] } });
+    bot = await startBot({
+      runbook,
+      timers: false,
+      env: {
+        ATOM_CLI: join(FIXTURES, 'atom-cli'),
+        AWS_CLI: join(FIXTURES, 'aws'),
+        COMMAND_BASE_DIR: base,
+        COMMAND_ENV: 'ATOM_CLI_LOG,AWS_CLI_LOG',
+        ATOM_CLI_LOG: atomLog,
+        AWS_CLI_LOG: awsLog,
+        HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
+        LOG_LEVEL: 'debug',
+      },
+    });
+    bot.fake.subscribe((c) => allCalls.push(c));
+    bot.fake.channels.get(GENERAL)!.members.add(REPORTER).add(RESPONDER).add(APPROVER);
+  });
+  afterAll(async () => {
+    for (const s of spies) s.mockRestore();
+    await bot?.stop();
+    await new Promise((resolve) => health?.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const cliRuns = async (file: string) =>
+    (await readFile(file, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { argv: string[]; cwd: string });
+
+  /** `/incident run <id>` in #general: the checklist's ts and the run's id. */
+  async function start(id: string) {
+    bot.fake.reset();
+    await bot.command(`run ${id}`, { channel_id: GENERAL, user_id: REPORTER });
+    const posted = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook:/.test(String(m.args.text)));
+    const ts = (posted.response as { ts: string }).ts;
+    const runId = await eventually(async () => {
+      const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM playbook_runs WHERE message_ts = $1', [ts]);
+      return rows[0] ? Number(rows[0].id) : undefined;
+    }, 'the run to be recorded');
+    return { ts, runId, posted };
+  }
+
+  const runButton = (ts: string, key: string) =>
+    elementsOf(bot, GENERAL, ts, ACTION.runStep).find((x) => JSON.parse(x.element.value!).s === key)!.element.value!;
+
+  async function clickRun(ts: string, key: string, userId = RESPONDER) {
+    await bot.click({ channelId: GENERAL, messageTs: ts, actionId: ACTION.runStep, value: runButton(ts, key), userId });
+  }
+
+  /** Clicks Run on a step with parameters and submits its form; returns the bot's answer to the submission. */
+  async function submitParams(ts: string, key: string, values: Record<string, string>, userId = RESPONDER) {
+    const before = bot.fake.callsTo('views.open').length;
+    await clickRun(ts, key, userId);
+    const form = (await bot.fake.waitForCount('views.open', before + 1)).at(-1)!;
+    const view = form.args.view as { private_metadata: string };
+    const res = await bot.submit({
+      callbackId: VIEW.runParams,
+      privateMetadata: view.private_metadata,
+      userId,
+      values: Object.fromEntries(
+        Object.entries(values).map(([name, v]) => [
+          `${BLOCK.paramPrefix}${name}`,
+          { [INPUT.param]: stateValue.plainText(v) },
+        ]),
+      ),
+    });
+    return { form, res, json: res.json as Record<string, unknown> };
+  }
+
+  it('deploys the main app, runs the post-deployment verification with each expected result, and offers the rollback when a check fails', async () => {
+    const { ts, runId } = await start('deploy-web-platform');
+    // The Prerequisites Checklist: text steps with Done and Skip.
+    expect(json(bot.fake.callsTo('chat.postMessage')[0])).toContain('All tests passing locally');
+    expect(stepButton(bot, GENERAL, ts, ACTION.stepDone, 'detection.7')).toBeDefined();
+    // The deploy is destructive: Slack confirms first, naming the command and the expected duration.
+    const deploy = elementsOf(bot, GENERAL, ts, ACTION.runStep).find(
+      (x) => JSON.parse(x.element.value!).s === 'mitigation.0',
+    )!;
+    expect(JSON.stringify(deploy.element)).toContain('This runs `atom-cli deploy`.');
+    expect(JSON.stringify(deploy.element)).toContain('Expected duration: 3-5 minutes');
+    // Each verification step shows the runbook's expected result.
+    expect(json(bot.fake.callsTo('chat.postMessage')[0])).toContain('Expected: Machines show \\"running\\" state');
+
+    bot.fake.reset();
+    await clickRun(ts, 'mitigation.0');
+    const report = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => /post-deployment check/.test(String(m.args.text)),
+      20_000,
+    );
+    expect(report.args.thread_ts).toBe(ts);
+    const text = String(report.args.text);
+    // The fake CLI's logs have ERROR lines: that check fails; the others pass, each with its expected result.
+    expect(text).toMatch(/Deployed with `atom-cli deploy`: 1 post-deployment check\(s\) failed/);
+    expect(text).toMatch(/:white_check_mark: pass · `atom-cli status` — expected The status is shown/);
+    expect(text).toMatch(/pass · `GET \/api\/health` — expected Health endpoints return 200 OK/);
+    expect(text).toMatch(/pass · `GET \/api\/alive` — expected Health endpoints return 200 OK/);
+    expect(text).toMatch(
+      /pass · `atom-cli nodes list` — expected Machines show "running" state; 2 machine\(s\) running/,
+    );
+    expect(text).toMatch(/:x: fail · `atom-cli logs --lines 50` — expected No errors in recent logs; \d+ error line/);
+    // The one-click rollback is offered in the thread, its buttons naming the run.
+    const list = await bot.fake.waitFor('chat.postMessage', (m) => /^Recent deployments/.test(String(m.args.text)));
+    expect(list.args.thread_ts).toBe(ts);
+    const listTs = (list.response as { ts: string }).ts;
+    const back = elementsOf(bot, GENERAL, listTs, ACTION.rollbackTo).find((x) =>
+      JSON.stringify(x.element).includes('v57'),
+    )!;
+    expect(JSON.parse(back.element.value!)).toEqual({ v: 'v57', r: runId });
+    expect((await cliRuns(atomLog)).map((r) => r.argv.join(' '))).toEqual(
+      expect.arrayContaining(['deploy', 'status', 'nodes list', 'logs --lines 50', 'deployments']),
+    );
+    // The checklist ticked the checks that passed, and shows the failed one.
+    await bot.fake.waitFor('chat.update', (u) => u.args.ts === ts && /5 of 16 done/.test(String(u.args.text)), 10_000);
+
+    // Rolling back from the thread: atom-cli rollback v57, then the post-deployment checks again.
+    bot.fake.reset();
+    await bot.click({
+      channelId: GENERAL,
+      messageTs: listTs,
+      actionId: ACTION.rollbackTo,
+      value: back.element.value!,
+      userId: RESPONDER,
+    });
+    const rolled = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => /Rollback to `v57`|Rolled back to `v57`/.test(String(m.args.text)),
+      20_000,
+    );
+    expect(rolled.args.thread_ts).toBe(ts);
+    expect((await cliRuns(atomLog)).map((r) => r.argv.join(' '))).toContain('rollback v57');
+    const events = await bot.db.query<{ kind: string; details: { playbook?: string } }>(
+      'SELECT kind, details FROM playbook_run_events WHERE run_id = $1 ORDER BY id',
+      [runId],
+    );
+    expect(
+      events.rows.filter((e) => e.kind === 'step_run' && e.details.playbook === 'rollback').length,
+    ).toBeGreaterThan(5);
+  });
+
+  it('deploys the backend API from the backend-saas directory', async () => {
+    const { ts } = await start('deploy-api-service');
+    bot.fake.reset();
+    await clickRun(ts, 'mitigation.0');
+    await bot.fake.waitFor('chat.postMessage', (m) => /post-deployment check/.test(String(m.args.text)), 20_000);
+    const deploys = (await cliRuns(atomLog))
+      .filter((r) => r.argv[0] === 'deploy' && r.argv[1] === '--config')
+      .map(({ argv, cwd }) => ({ argv, cwd }));
+    expect(deploys).toEqual([
+      { argv: ['deploy', '--config', 'infrastructure.config'], cwd: await realpath(join(base, 'backend-saas')) },
+    ]);
+  });
+
+  it('restores from backup: the new DATABASE_URL is a secret, refused when not a postgres URL, approved by a second person, and never in clear anywhere', async () => {
+    const { ts, runId } = await start('restore-from-backup');
+    expect(json(bot.fake.callsTo('chat.postMessage')[0])).toContain('https://console.neon.tech');
+
+    // Not a postgres URL: refused in the form with the expected pattern, without repeating the value; nothing runs.
+    const before = (await cliRuns(atomLog)).length;
+    const bad = await submitParams(ts, 'mitigation.1', { database_url: `mysql://root:${NEW_PASSWORD}@db/atom` });
+    expect(bad.json).toMatchObject({ response_action: 'errors' });
+    const error = String((bad.json.errors as Record<string, string>)[`${BLOCK.paramPrefix}database_url`]);
+    expect(error).toMatch(/^The value is not valid; expected .*pattern postgresql:\/\/user:password@host/);
+    expect(error).not.toContain(NEW_PASSWORD);
+    expect((await cliRuns(atomLog)).length).toBe(before);
+
+    // A good URL: the confirmation names the command with the secret masked, and carries it sealed.
+    const good = await submitParams(ts, 'mitigation.1', { database_url: NEW_URL });
+    const confirm = good.json as { response_action: string; view: { private_metadata: string; callback_id: string } };
+    expect(confirm).toMatchObject({ response_action: 'update', view: { callback_id: VIEW.runConfirm } });
+    expect(JSON.stringify(confirm.view)).toContain('atom-cli secrets set DATABASE_URL=***');
+    expect(JSON.stringify(confirm)).not.toContain(NEW_PASSWORD);
+    bot.fake.reset();
+    await bot.submit({
+      callbackId: VIEW.runConfirm,
+      privateMetadata: confirm.view.private_metadata,
+      userId: RESPONDER,
+      values: {},
+    });
+    // It needs a second person: the request shows the command masked.
+    const request = await bot.fake.waitFor('chat.postMessage', (m) => json(m).includes(ACTION.approveStep));
+    expect(json(request)).toContain('atom-cli secrets set DATABASE_URL=***');
+    const approvalId = /"value":"(\d+)"/.exec(json(request).replace(/\\/g, ''))![1]!;
+    await bot.click({
+      channelId: GENERAL,
+      messageTs: (request.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: approvalId,
+      userId: APPROVER,
+    });
+    const done = await bot.fake.waitFor(
+      'chat.update',
+      (u) => /Succeeded/.test(json(u)) && json(u).includes('secrets set'),
+      10_000,
+    );
+    // The fake CLI echoed the value: the run shows it masked.
+    expect(json(done)).toContain('new value ***');
+    // The CLI got the real value.
+    expect((await cliRuns(atomLog)).at(-1)!.argv).toEqual(['secrets', 'set', `DATABASE_URL=${NEW_URL}`]);
+
+    // Then the restart, and the data integrity check.
+    bot.fake.reset();
+    await clickRun(ts, 'resolution.0', REPORTER);
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => /Succeeded/.test(json(u)) && json(u).includes('/api/v1/health'),
+      10_000,
+    );
+
+    // Nowhere in clear: Slack calls, log lines, the run's timeline, any database row.
+    const everything = JSON.stringify(allCalls.map((c) => c.args));
+    expect(everything).not.toContain(NEW_PASSWORD);
+    expect(everything).not.toContain('ep-quiet-dawn-778899');
+    expect(logged.length).toBeGreaterThan(0);
+    for (const line of logged) {
+      expect(line).not.toContain(NEW_PASSWORD);
+      expect(line).not.toContain('ep-quiet-dawn-778899');
+    }
+    const timeline = await bot.db.query<{ details: unknown }>(
+      'SELECT details FROM playbook_run_events WHERE run_id = $1',
+      [runId],
+    );
+    expect(JSON.stringify(timeline.rows)).toContain('DATABASE_URL=***');
+    const tables = await bot.db.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+    );
+    expect(tables.rows.length).toBeGreaterThan(10);
+    for (const { table_name } of tables.rows) {
+      const rows = await bot.db.query<{ row: string }>(`SELECT t::text AS row FROM "${table_name}" t`);
+      for (const { row } of rows.rows) {
+        expect(row, table_name).not.toContain(NEW_PASSWORD);
+        expect(row, table_name).not.toContain('ep-quiet-dawn-778899');
+      }
+    }
+  });
+
+  it('restores a deleted S3 object with the aws CLI; bad bucket names, keys and version ids are refused in the form', async () => {
+    const { ts } = await start('restore-s3-object');
+    const before = (await cliRuns(awsLog)).length;
+    for (const [values, field, message] of [
+      [{ bucket: 'Atom_Saas', key: 'tenant-abc/file.pdf' }, 'bucket', /not valid; expected an S3 bucket name/],
+      [{ bucket: '192.168.1.10', key: 'tenant-abc/file.pdf' }, 'bucket', /not valid/],
+      [{ bucket: 'atom-saas', key: 'tenant-abc/../other-tenant/file.pdf' }, 'key', /no "\.\." or "\." segment/],
+      [{ bucket: 'atom-saas', key: '-rf' }, 'key', /not valid/],
+    ] as const) {
+      const r = await submitParams(ts, 'detection.0', values);
+      expect(r.json).toMatchObject({ response_action: 'errors' });
+      expect(String((r.json.errors as Record<string, string>)[`${BLOCK.paramPrefix}${field}`])).toMatch(message);
+    }
+    // A control character in a key is refused before the kind is looked at.
+    const ctl = await submitParams(ts, 'detection.0', { bucket: 'atom-saas', key: 'tenant-abc/\u0007file.pdf' });
+    expect(JSON.stringify(ctl.json)).toMatch(/control character/);
+    const version = await submitParams(ts, 'mitigation.0', {
+      bucket: 'atom-saas',
+      key: 'tenant-abc/file.pdf',
+      version_id: '--version',
+    });
+    expect(String((version.json.errors as Record<string, string>)[`${BLOCK.paramPrefix}version_id`])).toMatch(
+      /expected a VersionId/,
+    );
+    expect((await cliRuns(awsLog)).length).toBe(before);
+
+    // 1. List object versions.
+    bot.fake.reset();
+    await submitParams(ts, 'detection.0', { bucket: 'atom-saas', key: 'tenant-abc/file.pdf' });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => /Succeeded/.test(json(u)) && json(u).includes('list-object-versions'),
+      10_000,
+    );
+    // 2. Restore the specific version.
+    bot.fake.reset();
+    await submitParams(ts, 'mitigation.0', {
+      bucket: 'atom-saas',
+      key: 'tenant-abc/file.pdf',
+      version_id: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
+    });
+    await bot.fake.waitFor('chat.update', (u) => /Succeeded/.test(json(u)) && json(u).includes('get-object'), 10_000);
+    // 3. Upload it: destructive, so confirmed first.
+    bot.fake.reset();
+    const up = await submitParams(ts, 'mitigation.1', { bucket: 'atom-saas', key: 'tenant-abc/file.pdf' });
+    const confirm = up.json as { view: { private_metadata: string } };
+    expect(JSON.stringify(confirm.view)).toContain('aws s3 cp restored-object s3://atom-saas/tenant-abc/file.pdf');
+    await bot.submit({
+      callbackId: VIEW.runConfirm,
+      privateMetadata: confirm.view.private_metadata,
+      userId: RESPONDER,
+      values: {},
+    });
+    await bot.fake.waitFor('chat.update', (u) => /Succeeded/.test(json(u)) && json(u).includes('s3 cp'), 10_000);
+    const cwd = await realpath(base);
+    expect((await cliRuns(awsLog)).slice(before)).toEqual([
+      { argv: ['s3api', 'list-object-versions', '--bucket', 'atom-saas', '--prefix', 'tenant-abc/file.pdf'], cwd },
+      {
+        argv: [
+          's3api',
+          'get-object',
+          '--bucket',
+          'atom-saas',
+          '--key',
+          'tenant-abc/file.pdf',
+          '--version-id',
+          '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
+          'restored-object',
+        ],
+        cwd,
+      },
+      { argv: ['s3', 'cp', 'restored-object', 's3://atom-saas/tenant-abc/file.pdf'], cwd },
+    ]);
+  });
+
+  it('runs the weekly backup verification and the security monitoring checks as checklists', async () => {
+    const backup = await start('backup-verification');
+    bot.fake.reset();
+    await submitParams(backup.ts, 'detection.2', {});
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => /Succeeded/.test(json(u)) && json(u).includes('list-object-versions'),
+      10_000,
+    );
+    expect((await cliRuns(awsLog)).at(-1)!.argv).toEqual([
+      's3api',
+      'list-object-versions',
+      '--bucket',
+      'atom-saas',
+      '--max-items',
+      '50',
+    ]);
+    for (const key of ['detection.0', 'detection.1', 'detection.3']) {
+      await bot.click({
+        channelId: GENERAL,
+        messageTs: backup.ts,
+        actionId: ACTION.stepDone,
+        value: stepButton(bot, GENERAL, backup.ts, ACTION.stepDone, key)!,
+        userId: REPORTER,
+      });
+    }
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.thread_ts === backup.ts && /done or skipped|complete/i.test(String(m.args.text)),
+      10_000,
+    );
+
+    for (const [id, first] of [
+      ['security-checks-daily', 'Review error logs for security issues'],
+      ['security-checks-weekly', 'Review access logs for anomalies'],
+      ['security-checks-monthly', 'Run security scans (npm audit, pip-audit)'],
+    ] as const) {
+      const r = await start(id);
+      expect(json(r.posted)).toContain(first);
+      expect(stepButton(bot, GENERAL, r.ts, ACTION.stepSkip, 'detection.0')).toBeDefined();
+    }
+  });
+
+  it('shows the Disaster Recovery RTO on the card as time elapsed against it, and the RPO', async () => {
+    const opened = await declareThroughBot(bot, 'sev0 complete site failure in iad', REPORTER);
+    bot.fake.reset();
+    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
+    const card = await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === opened.cardTs && json(u).includes('RTO'),
+      10_000,
+    );
+    expect(json(card)).toMatch(
+      /Disaster Recovery: Complete Site Failure\* · :stopwatch: RTO 2-4 hours: \d+ seconds? elapsed, due by <!date\^\d+/,
+    );
+    expect(json(card)).toContain('RPO 5 minutes (Neon continuous backups)');
+  });
+
+  it('a DDoS title suggests DDoS Attack, not Rate Limiting Errors', async () => {
+    bot.fake.reset();
+    const opened = await declareThroughBot(bot, 'sev1 DDoS: rate limit alerts everywhere', REPORTER);
+    const playbook = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === opened.channelId && /^Playbook:/.test(String(m.args.text)),
+    );
+    expect(String(playbook.args.text)).toMatch(/^Playbook: DDoS Attack/);
+  });
+});
