@@ -89,7 +89,7 @@ const HANDLERS: {
     await c.tell(renderDeclaredReply(r.incident, r.problems));
   },
   async list(_cmd, c) {
-    const open = await c.deps.incidents.listOpen(c.teamId);
+    const open = await c.deps.incidents.listOpen(c.teamId, c.userId);
     await c.tell(renderIncidentList(open.incidents, new Date(), open.total));
   },
   set_severity: (cmd, c, i) => c.deps.incidents.changeSeverity(i.id, c.userId, cmd.severity, c.key),

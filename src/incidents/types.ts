@@ -49,6 +49,13 @@ export interface Incident {
   mitigationSteps: string | null;
   nextUpdateAt: Date | null;
   lastUpdateAt: Date | null;
+  /**
+   * A private (security) incident: a private channel, announced nowhere public, listed only to its people, never on
+   * the status page. Made public on purpose (`/incident public`); nothing makes a public one private.
+   */
+  private: boolean;
+  /** The maintenance window that was open when it was declared (its title), or null. */
+  maintenance: string | null;
 }
 
 export const EVENT_KINDS = [
@@ -85,6 +92,10 @@ export const EVENT_KINDS = [
   /** A monitoring alert fired in this incident (its first firing, or joining it firing; not every repeat). */
   'alert_fired',
   'alert_resolved',
+  /** A private incident made public (who asked, when); it is then announced and listed. */
+  'made_public',
+  /** Someone joined the channel of a private incident made public, with its Join button. */
+  'joined',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 

@@ -7,6 +7,14 @@ import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents
 import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.js';
 import { alertRuleProblems, alertRulesSchema, toAlertRules } from './alert-rules.js';
 import { parseDuration } from './duration.js';
+import {
+  type Maintenance,
+  maintenanceProblems,
+  maintenanceSchema,
+  type PrivateAnnounce,
+  privateIncidentsSchema,
+  toMaintenance,
+} from './maintenance.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
 
@@ -86,6 +94,10 @@ const schema = z
     postmortem: postmortemSchema.optional(),
     /** The runbook's Alert Thresholds table: what each monitoring alert means and what to do about it. */
     alerts: alertRulesSchema.optional(),
+    /** The runbook's Maintenance Windows: schedule, task lists, notice, and the Before/During/After process. */
+    maintenance: maintenanceSchema.optional(),
+    /** Private (security) incidents: what the incidents channel is told of one. */
+    private_incidents: privateIncidentsSchema.optional(),
   })
   .strict();
 
@@ -142,6 +154,10 @@ export interface Runbook {
   postmortem: { checklist: ChecklistItem[] };
   /** The Alert Thresholds table, in file order. */
   alerts: AlertRule[];
+  /** Maintenance windows (none scheduled when the file has no `maintenance:`). */
+  maintenance: Maintenance;
+  /** Private incidents: `none`, the incidents channel hears nothing; `notice`, that one was declared. */
+  privateIncidents: { announce: PrivateAnnounce };
 }
 
 export class RunbookError extends Error {
@@ -163,9 +179,12 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
       : parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)),
     ...referenceProblems(data),
     ...alertRuleProblems(data),
+    ...maintenanceProblems(data),
   ];
   if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
+  // The maintenance checklists are playbooks (procedures run outside incidents), after the file's own.
+  const maintenance = toMaintenance(rb.maintenance);
   const sev = (level: 0 | 1 | 2 | 3) => {
     const s = rb.severities[`SEV-${level}`];
     return {
@@ -192,10 +211,12 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
         FILE_RULES.flatMap(({ rule, key }) => (rb.escalation.rules[key] ? [[rule, rb.escalation.rules[key]]] : [])),
       ),
     },
-    playbooks: rb.playbooks ?? [],
+    playbooks: [...(rb.playbooks ?? []), ...maintenance.playbooks],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },
     postmortem: { checklist: rb.postmortem?.checklist ?? [] },
     alerts: toAlertRules(rb.alerts),
+    maintenance: maintenance.maintenance,
+    privateIncidents: { announce: rb.private_incidents?.announce ?? 'none' },
   };
 }
 

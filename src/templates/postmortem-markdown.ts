@@ -145,6 +145,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   alert_fired: (d, x) =>
     `Alert ${cell(str(d.name), x.c.mask)} (${cell(str(d.level), x.c.mask)}) fired: ${cell(str(d.summary), x.c.mask)}`,
   alert_resolved: (d, x) => `Alert ${cell(str(d.name), x.c.mask)} resolved`,
+  made_public: () => 'Made the private incident public (announced and listed from then on)',
+  joined: () => 'Joined the channel (Join button)',
   note: (d, x) => `Note: ${cell(str(d.text), x.c.mask)}`,
   action_item_added: (d, x) => {
     const extra = [

@@ -89,6 +89,10 @@ export function describeEvent(e: IncidentEvent): string {
       return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired: ${mrkdwnClip(str(d.summary), 200)}`;
     case 'alert_resolved':
       return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved`;
+    case 'made_public':
+      return `${who} made the private incident public: it is announced and listed from now on`;
+    case 'joined':
+      return `${who} joined the channel`;
   }
 }
 

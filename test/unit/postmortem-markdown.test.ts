@@ -113,6 +113,8 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   playbook_detached: [COMMANDER, { playbook: 'db-conn' }],
   alert_fired: [null, { name: 'HighErrorRate', level: 'critical', summary: 'Error rate above 10%' }],
   alert_resolved: [null, { name: 'HighErrorRate' }],
+  made_public: [COMMANDER, {}],
+  joined: [REPORTER, {}],
   note: [REPORTER, { text: 'Customers report <b>errors</b>', source: 'declaration' }],
   action_item_added: [
     COMMANDER,
