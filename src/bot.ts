@@ -25,9 +25,11 @@ import { EscalationService } from './incidents/escalation.service.js';
 import { HomeService } from './incidents/home.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { IncidentNotes } from './incidents/incident-notes.js';
+import { MaintenanceService } from './incidents/maintenance.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
 import { PostmortemService } from './incidents/postmortem.service.js';
+import { PrivateIncidents } from './incidents/private-incidents.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
@@ -44,6 +46,7 @@ import { ListenerRouter } from './slack/listener-router.js';
 import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
+import { SlackMaintenanceChat } from './slack/slack-maintenance-chat.js';
 import { eventLoopBusy, WorkGate } from './slack/work-gate.js';
 import type { DeliveryRow } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
@@ -75,7 +78,7 @@ export interface BotDeps {
   kv?: GuardedKv;
   /** The metrics served at /metrics; default: a registry of this bot's own, with the process's metrics. */
   metrics?: BotMetrics;
-  /** Monitoring alerts: maintenance windows (none exist yet) and how long an identical delivery is a retry. */
+  /** Monitoring alerts: maintenance windows (default: the runbook's) and how long an identical delivery is a retry. */
   alerts?: { maintenance?: MaintenanceWindows; duplicateWindowMs?: number };
 }
 
@@ -194,6 +197,7 @@ export function createBot({
       incidentsChannel: config.incidentsChannel,
       severities: runbook.severities,
       cache: new KvCache(kv),
+      privateAnnounce: runbook.privateIncidents.announce,
     }),
     (incident) => home.incidentChanged(incident),
   );
@@ -239,7 +243,12 @@ export function createBot({
     const suggested = (await alerts.playbookFor(incident.id)) ?? playbooks.suggestionFor(incident.title)?.id;
     if (suggested) await playbooks.attach(incident.id, suggested, null, true);
   };
-  const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics);
+  // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.
+  const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics, {
+    sensitive: (title) => playbooks.suggestionFor(title)?.kind === 'security',
+    // The card of an incident declared while a maintenance window is open says so (made below; called later).
+    maintenanceNow: (q) => maintenance.openNow(q),
+  });
   const actionItems = new ActionItemService(db, followUps, app.logger);
   // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
   const postmortems = new PostmortemService(
@@ -262,7 +271,7 @@ export function createBot({
     {
       maxIncidents: config.alerts.maxIncidents,
       wake: () => alertLoop.poke(),
-      ...(alertOptions?.maintenance ? { maintenance: alertOptions.maintenance } : {}),
+      maintenance: alertOptions?.maintenance ?? { inMaintenance: (a, at) => maintenance.inMaintenance(a, at) },
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
     },
     app.logger,
@@ -286,8 +295,20 @@ export function createBot({
     run: (work: FiredJob) =>
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
   };
-  // Action item reminders are rows with a due time, swept on every round of the loop, as declarations are.
-  const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations, actionItems]);
+  const runs = new PlaybookRuns(db, chat, playbooks.checklists, runbook.playbooks, app.logger);
+  // Maintenance windows: planned, noticed, opened (with their checklist) and closed by the timer loop's sweep.
+  const maintenance: MaintenanceService = new MaintenanceService(
+    db,
+    new SlackMaintenanceChat(app.client),
+    runs,
+    runbook.maintenance,
+    runbook.playbooks,
+    config.incidentsChannel ?? null,
+    app.logger,
+  );
+  // Action item reminders and maintenance windows are rows with a due time, swept on every round of the loop, as
+  // declarations are.
+  const timers = new TimerLoop(db, fire, app.logger, timerOptions, [incidents.declarations, actionItems, maintenance]);
   const gate = new WorkGate(limits?.maxActive ?? 4, limits?.maxWaiting ?? 64, eventLoopBusy());
   const userLimits = new UserLimits(kv, config.rateLimits, new ChannelBudget(kv, config.rateLimits.channelCreate));
   const deps = {
@@ -295,7 +316,7 @@ export function createBot({
     playbooks,
     approvals: playbooks.approvals,
     checklists: playbooks.checklists,
-    runs: new PlaybookRuns(db, chat, playbooks.checklists, runbook.playbooks, app.logger),
+    runs,
     rollback,
     gate,
     severities: runbook.severities,
@@ -306,6 +327,9 @@ export function createBot({
     notes: new IncidentNotes(db, followUps, app.logger),
     home,
     alerts,
+    privateIncidents: new PrivateIncidents(db, incidentChat, incidents, app.logger),
+    incidentsChannel: config.incidentsChannel ?? null,
+    maintenance,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();

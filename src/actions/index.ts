@@ -7,6 +7,7 @@ import { register as registerChecklist } from './checklist.actions.js';
 import { register as registerCard } from './incident-card.actions.js';
 import { register as registerPlaybook } from './playbook.actions.js';
 import { register as registerPostmortem } from './postmortem.actions.js';
+import { register as registerPrivate } from './private-incident.actions.js';
 
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerCard(app, deps);
@@ -16,4 +17,5 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerActionItems(app, deps);
   registerHome(app, deps);
   registerAlerts(app, deps);
+  registerPrivate(app, deps);
 }

@@ -24,7 +24,9 @@ import { renderDeclaredReply } from '../templates/notices.js';
 import { modalMetadata } from '../templates/payloads.js';
 import { renderPlaybookList } from '../templates/playbook.js';
 import { postmortemModal } from '../templates/postmortem-modal.js';
+import { renderMakePublicOffer } from '../templates/private-incidents.js';
 import { renderTimeline } from '../templates/timeline.js';
+import { maintenanceCommand } from './maintenance.command.js';
 import { parseActionItem } from './parse-action-item.js';
 import { parseIncidentCommand } from './parse-incident-command.js';
 import {
@@ -43,7 +45,7 @@ const ROLL_BACK = /^\s*roll[\s-]?back\s*$/i;
 const ROLL_BACK_HINT =
   "To roll back a deployment, use `/incident rollback` (or the card's *Roll back* button): it lists the recent versions with one-click buttons. Nothing was attached. Playbooks about rollback:";
 
-interface Ctx {
+export interface Ctx {
   deps: ListenerDeps;
   client: WebClient;
   tell: Tell;
@@ -76,6 +78,7 @@ const HANDLERS: {
       title: cmd.title,
       severity: cmd.severity,
       requestKey: c.triggerId,
+      private: cmd.private,
     });
     if (r.kind === 'retry') return;
     noteIncident(r.incident.id);
@@ -232,6 +235,14 @@ const HANDLERS: {
     const { items, total } = await c.deps.actionItems.listOpen(c.teamId, c.userId);
     await c.tell(renderActionItemList(items, total, new Date()));
   },
+  async public(_cmd, c, i) {
+    if (!i.private) {
+      await c.tell(`:information_source: Incident #${i.number} is public already; nothing makes it private.`);
+      return;
+    }
+    await c.tell(renderMakePublicOffer(i, c.deps.incidentsChannel));
+  },
+  maintenance: (cmd, c) => maintenanceCommand(cmd.what, c),
 };
 
 /** Why a name did not pick one playbook: it fits several, or none. */

@@ -21,8 +21,8 @@ import {
 import {
   DeclarationService,
   type DeclareInput,
-  type DeclarePolicy,
   type DeclareOptions,
+  type DeclarePolicy,
   type DeclareResult,
 } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';

@@ -59,7 +59,9 @@ export type IncidentNotice =
   | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[] }
   | { kind: 'page_skipped'; roleName: string; reason: string }
   | { kind: 'escalation_requested'; roleName: string; actorId: string }
-  | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date };
+  | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
+  /** A private incident was made public (`announced`: the incidents channel was told). */
+  | { kind: 'made_public'; actorId: string; announced: boolean };
 
 /** What the card shows about escalation: who was paged, and what comes next. */
 export interface EscalationView {
@@ -99,8 +101,12 @@ export interface IncidentChat {
   refreshCard(incident: Incident, escalation?: EscalationView, alerts?: AlertCardView): Promise<void>;
   /** Tells a declarer privately how a declaration that was interrupted (the bot restarted, the database went) ended. */
   tellDeclarer(report: DeclarationReport): Promise<void>;
-  /** Announces a new incident in the incidents channel, when one is configured. */
-  announce(incident: Incident): Promise<void>;
+  /**
+   * Announces a new incident in the incidents channel, when one is configured: a private one not at all, or only as
+   * "a private incident was declared" (the runbook file's setting); one just made public (by `madePublicBy`) with a
+   * Join button, for its channel stays private.
+   */
+  announce(incident: Incident, madePublicBy?: string): Promise<void>;
   /** Posts what happened in the incident channel (and, for status updates, the incidents channel). */
   notify(incident: Incident, notice: IncidentNotice): Promise<void>;
   /** Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart. */

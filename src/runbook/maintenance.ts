@@ -99,7 +99,10 @@ const scheduleSchema = z
       return { kind: 'interval', everyMs: every.everyMs, forMs: s.for };
     }
     if (s.from === undefined || s.to === undefined)
-      return issue(s.from === undefined ? 'from' : 'to', 'a weekly or monthly window says from and to (UTC), e.g. 02:00');
+      return issue(
+        s.from === undefined ? 'from' : 'to',
+        'a weekly or monthly window says from and to (UTC), e.g. 02:00',
+      );
     if (s.for !== undefined) return issue('for', 'a weekly or monthly window takes from and to, not for');
     if (s.from === s.to) return issue('to', 'must differ from from');
     if (every.nth === null) {
@@ -144,7 +147,11 @@ const MAINTENANCE_LABELS = { detection: 'Before', mitigation: 'During', resoluti
 
 /** The maintenance section as the bot uses it, and the playbooks its checklists are (appended to the file's). */
 export function toMaintenance(m: MaintenanceInput | undefined): { maintenance: Maintenance; playbooks: Playbook[] } {
-  if (!m) return { maintenance: { noticeBeforeMs: 24 * 3_600_000, channel: null, windows: [], processPlaybookId: null }, playbooks: [] };
+  if (!m)
+    return {
+      maintenance: { noticeBeforeMs: 24 * 3_600_000, channel: null, windows: [], processPlaybookId: null },
+      playbooks: [],
+    };
   const before = (m.process?.before ?? []).map(toStep);
   const during = (m.process?.during ?? []).map(toStep);
   const after = (m.process?.after ?? []).map(toStep);
@@ -251,7 +258,8 @@ export function nextOccurrence(s: MaintenanceSchedule, at: Date): { startsAt: Da
 /** The playbook ids the maintenance section makes must not be the file's own; checked on the raw data. */
 export function maintenanceProblems(data: unknown): string[] {
   const d = data as { maintenance?: { windows?: unknown; process?: unknown }; playbooks?: unknown } | null;
-  if (!d?.maintenance || typeof d.maintenance !== 'object' || !d.playbooks || typeof d.playbooks !== 'object') return [];
+  if (!d?.maintenance || typeof d.maintenance !== 'object' || !d.playbooks || typeof d.playbooks !== 'object')
+    return [];
   const windows = d.maintenance.windows && typeof d.maintenance.windows === 'object' ? d.maintenance.windows : {};
   const made = [...Object.keys(windows).map((k) => [`maintenance-${k}`, `maintenance.windows.${k}`])];
   if (d.maintenance.process) made.push(['maintenance', 'maintenance.process']);

@@ -4,9 +4,11 @@ import type { AuditTrail } from '../incidents/audit.service.js';
 import type { Checklists } from '../incidents/checklist.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { IncidentNotes } from '../incidents/incident-notes.js';
+import type { MaintenanceService } from '../incidents/maintenance.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
 import type { PlaybookRuns } from '../incidents/playbook-run.service.js';
 import type { PostmortemService } from '../incidents/postmortem.service.js';
+import type { PrivateIncidents } from '../incidents/private-incidents.service.js';
 import type { UserLimits } from '../incidents/rate-limits.js';
 import type { RollbackService } from '../incidents/rollback.service.js';
 import type { SeverityDefs } from '../incidents/severity.js';
@@ -42,4 +44,10 @@ export interface ListenerDeps {
   home: HomeTabs;
   /** Monitoring alerts: `/incident alerts`, a warning's Declare incident. */
   alerts: AlertService;
+  /** Private incidents: made public, joined. */
+  privateIncidents: PrivateIncidents;
+  /** Where the incidents channel is (for what `/incident public` says), when there is one. */
+  incidentsChannel: string | null;
+  /** Maintenance windows: the schedule, opened and closed by hand. */
+  maintenance: MaintenanceService;
 }
