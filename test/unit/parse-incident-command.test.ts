@@ -31,12 +31,27 @@ describe('parseIncidentCommand', () => {
     });
 
     it('ignores leading, trailing and repeated whitespace, tabs and newlines', () => {
-      expect(ok('   sev2    db \t  down \n ')).toEqual({ kind: 'declare', severity: 2, title: 'db down', private: false });
-      expect(ok('\tsev0\n\nwhole   site\tdown')).toEqual({ kind: 'declare', severity: 0, title: 'whole site down', private: false });
+      expect(ok('   sev2    db \t  down \n ')).toEqual({
+        kind: 'declare',
+        severity: 2,
+        title: 'db down',
+        private: false,
+      });
+      expect(ok('\tsev0\n\nwhole   site\tdown')).toEqual({
+        kind: 'declare',
+        severity: 0,
+        title: 'whole site down',
+        private: false,
+      });
     });
 
     it('keeps the case of the title', () => {
-      expect(ok('sev1 DB Down in EU-West')).toEqual({ kind: 'declare', severity: 1, title: 'DB Down in EU-West', private: false });
+      expect(ok('sev1 DB Down in EU-West')).toEqual({
+        kind: 'declare',
+        severity: 1,
+        title: 'DB Down in EU-West',
+        private: false,
+      });
     });
 
     it.each(['sev9 x', 'sev4 db down', 'SEV-10 db down', 'sev-1x db down', 'sev db down'])(
@@ -173,7 +188,10 @@ describe('review fixes', () => {
 describe('declare flags', () => {
   it('reads `--private` before the title', () => {
     const r = parseIncidentCommand('sev1 --private leaked credentials');
-    expect(r).toEqual({ ok: true, command: { kind: 'declare', severity: 1, title: 'leaked credentials', private: true } });
+    expect(r).toEqual({
+      ok: true,
+      command: { kind: 'declare', severity: 1, title: 'leaked credentials', private: true },
+    });
     expect(parseIncidentCommand('SEV-2 --PRIVATE   odd logins')).toEqual({
       ok: true,
       command: { kind: 'declare', severity: 2, title: 'odd logins', private: true },
