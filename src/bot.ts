@@ -26,12 +26,14 @@ import { EscalationService } from './incidents/escalation.service.js';
 import { HomeService } from './incidents/home.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { IncidentNotes } from './incidents/incident-notes.js';
+import { MaintenanceService } from './incidents/maintenance.service.js';
 import { NotificationService } from './incidents/notification.service.js';
 import { OnCallService } from './incidents/oncall.service.js';
 import { PagerDutyWebhooks } from './incidents/pagerduty-webhook.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
 import { PostmortemService } from './incidents/postmortem.service.js';
+import { PrivateIncidents } from './incidents/private-incidents.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
 import { RecoveryObjectiveCards } from './incidents/recovery-objectives.js';
 import { RollbackService } from './incidents/rollback.service.js';
@@ -52,6 +54,7 @@ import { SlackOnCallChat } from './slack/oncall-chat.js';
 import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
+import { SlackMaintenanceChat } from './slack/slack-maintenance-chat.js';
 import { type GateLimits, workGates } from './slack/work-gate.js';
 import type { DeliveryRow } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
@@ -85,7 +88,7 @@ export interface BotDeps {
   kv?: GuardedKv;
   /** The metrics served at /metrics; default: a registry of this bot's own, with the process's metrics. */
   metrics?: BotMetrics;
-  /** Monitoring alerts: maintenance windows (none exist yet) and how long an identical delivery is a retry. */
+  /** Monitoring alerts: maintenance windows (default: the runbook's) and how long an identical delivery is a retry. */
   alerts?: { maintenance?: MaintenanceWindows; duplicateWindowMs?: number };
 }
 
@@ -217,6 +220,7 @@ export function createBot({
       incidentsChannel: config.incidentsChannel,
       severities: runbook.severities,
       cache: new KvCache(kv),
+      privateAnnounce: runbook.privateIncidents.announce,
     }),
     (incident) => home.incidentChanged(incident),
   );
@@ -290,7 +294,12 @@ export function createBot({
     const suggested = (await alerts.playbookFor(incident.id)) ?? playbooks.suggestionFor(incident.title)?.id;
     if (suggested) await playbooks.attach(incident.id, suggested, null, true);
   };
-  const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics);
+  // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.
+  const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics, {
+    sensitive: (title) => playbooks.suggestionFor(title)?.kind === 'security',
+    // The card of an incident declared while a maintenance window is open says so (made below; called later).
+    maintenanceNow: (q) => maintenance.openNow(q),
+  });
   const pagerdutyWebhooks = new PagerDutyWebhooks(
     db,
     incidentChat,
@@ -330,7 +339,7 @@ export function createBot({
       channels: channelBudget,
       wake: () => alertLoop.poke(),
       metrics,
-      ...(alertOptions?.maintenance ? { maintenance: alertOptions.maintenance } : {}),
+      maintenance: alertOptions?.maintenance ?? { inMaintenance: (a, at) => maintenance.inMaintenance(a, at) },
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
     },
     app.logger,
@@ -354,13 +363,26 @@ export function createBot({
     run: (work: FiredJob) =>
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
   };
-  // Action item reminders and notification steps are rows with a due time, swept on every round of the loop, as
-  // declarations are; so are on-call hand-off notices (a row per role and hand-off, recorded shortly before it).
+  const runs = new PlaybookRuns(db, chat, playbooks.checklists, runbook.playbooks, app.logger);
+  // Maintenance windows: planned, noticed, opened (with their checklist) and closed by the timer loop's sweep.
+  const maintenance: MaintenanceService = new MaintenanceService(
+    db,
+    new SlackMaintenanceChat(app.client),
+    runs,
+    runbook.maintenance,
+    runbook.playbooks,
+    config.incidentsChannel ?? null,
+    app.logger,
+  );
+  // Action item reminders, notification steps and maintenance windows are rows with a due time, swept on every round
+  // of the loop, as declarations are; so are on-call hand-off notices (a row per role and hand-off, recorded shortly
+  // before it).
   const timers = new TimerLoop(db, fire, app.logger, timerOptions, [
     incidents.declarations,
     actionItems,
     notifications,
     oncall,
+    maintenance,
   ]);
   const gate = workGates(limits, lightLimits);
   const userLimits = new UserLimits(kv, config.rateLimits, channelBudget);
@@ -369,7 +391,7 @@ export function createBot({
     playbooks,
     approvals: playbooks.approvals,
     checklists: playbooks.checklists,
-    runs: new PlaybookRuns(db, chat, playbooks.checklists, runbook.playbooks, app.logger),
+    runs,
     rollback,
     gate,
     severities: runbook.severities,
@@ -381,6 +403,9 @@ export function createBot({
     home,
     alerts,
     oncall,
+    privateIncidents: new PrivateIncidents(db, incidentChat, incidents, app.logger),
+    incidentsChannel: config.incidentsChannel ?? null,
+    maintenance,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();

@@ -8,6 +8,7 @@ import { register as registerCard } from './incident-card.actions.js';
 import { register as registerOnCall } from './oncall.actions.js';
 import { register as registerPlaybook } from './playbook.actions.js';
 import { register as registerPostmortem } from './postmortem.actions.js';
+import { register as registerPrivate } from './private-incident.actions.js';
 
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerCard(app, deps);
@@ -18,4 +19,5 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerHome(app, deps);
   registerAlerts(app, deps);
   registerOnCall(app, deps);
+  registerPrivate(app, deps);
 }

@@ -31,7 +31,9 @@ import {
 import { modalMetadata } from '../templates/payloads.js';
 import { renderPlaybookList } from '../templates/playbook.js';
 import { postmortemModal } from '../templates/postmortem-modal.js';
+import { renderMakePublicOffer } from '../templates/private-incidents.js';
 import { renderTimeline } from '../templates/timeline.js';
+import { maintenanceCommand } from './maintenance.command.js';
 import { parseActionItem } from './parse-action-item.js';
 import { parseIncidentCommand } from './parse-incident-command.js';
 import { parseOnCall } from './parse-oncall.js';
@@ -51,7 +53,7 @@ const ROLL_BACK = /^\s*roll[\s-]?back\s*$/i;
 const ROLL_BACK_HINT =
   "To roll back a deployment, use `/incident rollback` (or the card's *Roll back* button): it lists the recent versions with one-click buttons. Nothing was attached. Playbooks about rollback:";
 
-interface Ctx {
+export interface Ctx {
   deps: ListenerDeps;
   client: WebClient;
   tell: Tell;
@@ -84,6 +86,7 @@ const HANDLERS: {
       title: cmd.title,
       severity: cmd.severity,
       requestKey: c.triggerId,
+      private: cmd.private,
     });
     if (r.kind === 'retry') return;
     noteIncident(r.incident.id);
@@ -97,7 +100,7 @@ const HANDLERS: {
     await c.tell(renderDeclaredReply(r.incident, r.problems));
   },
   async list(_cmd, c) {
-    const open = await c.deps.incidents.listOpen(c.teamId);
+    const open = await c.deps.incidents.listOpen(c.teamId, c.userId);
     await c.tell(renderIncidentList(open.incidents, new Date(), open.total));
   },
   set_severity: (cmd, c, i) => c.deps.incidents.changeSeverity(i.id, c.userId, cmd.severity, c.key),
@@ -276,6 +279,14 @@ const HANDLERS: {
     else if (r.kind === 'recorded')
       await c.tell(renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, endsAt: r.override.endsAt }));
   },
+  async public(_cmd, c, i) {
+    if (!i.private) {
+      await c.tell(`:information_source: Incident #${i.number} is public already; nothing makes it private.`);
+      return;
+    }
+    await c.tell(renderMakePublicOffer(i, c.deps.incidentsChannel));
+  },
+  maintenance: (cmd, c) => maintenanceCommand(cmd.what, c),
 };
 
 /** Why a name did not pick one playbook: it fits several, or none. */

@@ -24,8 +24,26 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
     if (rest && spec.args === 'none') return { ok: false, error: `\`/incident ${typed}\` takes nothing after it.` };
     return { ok: true, command: { kind, ...extra } as IncidentCommand };
   }
+  // Flags come first (`--private db down`): each a boolean field, false when absent.
+  const flags: Record<string, boolean> = Object.fromEntries((spec.flags ?? []).map((f) => [f, false]));
+  let body = rest;
+  for (;;) {
+    const m = /^--([a-z-]+)(?:\s+|$)/i.exec(body);
+    if (!m) break;
+    const flag = m[1]!.toLowerCase();
+    if (!(flag in flags)) {
+      const known = (spec.flags ?? []).map((f) => `\`--${f}\``).join(', ');
+      return {
+        ok: false,
+        error: `\`--${flag}\` is not a flag of \`/incident ${typed}\`${known ? `; it takes ${known}` : ''}.`,
+      };
+    }
+    flags[flag] = true;
+    body = body.slice(m[0].length);
+  }
+  extra = { ...extra, ...flags };
   // Bidi controls could make a title read as something else; a title that shows nothing is no title.
-  const text = spec.text.field === 'title' ? cleanTitle(rest).replace(/\s+/g, ' ').trim() : rest;
+  const text = spec.text.field === 'title' ? cleanTitle(body).replace(/\s+/g, ' ').trim() : body;
   if (spec.text.field === 'title' && isBlank(text)) return { ok: false, error: NO_VISIBLE_TITLE };
   const length = [...text].length;
   if (spec.text.max !== undefined && length > spec.text.max) {

@@ -6,7 +6,7 @@ export const RESOLVE_SUMMARY_MAX = 300;
 /** A parsed `/incident …`: the subcommand's key in SUBCOMMANDS and its argument, named as the table says. */
 export type IncidentCommand =
   | { kind: 'help' }
-  | { kind: 'declare'; severity: Severity; title: string }
+  | { kind: 'declare'; severity: Severity; title: string; private: boolean }
   | { kind: 'set_severity'; severity: Severity }
   | { kind: 'list' }
   | { kind: 'ack' }
@@ -27,7 +27,9 @@ export type IncidentCommand =
   | { kind: 'postmortem' }
   | { kind: 'action'; item: string | null }
   | { kind: 'actions' }
-  | { kind: 'oncall'; args: string | null };
+  | { kind: 'oncall'; args: string | null }
+  | { kind: 'public' }
+  | { kind: 'maintenance'; what: string | null };
 
 export type SubcommandKind = IncidentCommand['kind'];
 
@@ -39,7 +41,13 @@ export interface SubcommandSpec {
    * `severity`: the form starts with a severity (`sev1`) instead of a name; with `text`, a text must follow it.
    */
   args: 'none' | 'text' | 'severity';
-  text?: { field: 'title' | 'summary' | 'name' | 'item' | 'args'; max?: number; tooLong?: (length: number) => string };
+  text?: {
+    field: 'title' | 'summary' | 'name' | 'item' | 'args' | 'what';
+    max?: number;
+    tooLong?: (length: number) => string;
+  };
+  /** Flags that may come before the text (`--private`), each a boolean field of the command, false when absent. */
+  flags?: readonly string[];
   /** Where it works. The last: anywhere as it is, only in an incident channel with its text. */
   where: 'anywhere' | 'incident channel' | 'anywhere / incident channel';
   /** Its line in `/incident help`: the form in backticks, then what it does. */
@@ -65,9 +73,10 @@ export const SUBCOMMANDS = {
       tooLong: (n) =>
         `The title is ${n} characters long; keep it to ${TITLE_MAX} or fewer (details go in status updates).`,
     },
+    flags: ['private'],
     where: 'anywhere',
     heavy: true,
-    usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters.`,
+    usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters; \`/incident sev1 --private <title>\` (or a security title) declares a private incident.`,
   },
   list: { names: ['list', 'ls'], args: 'none', where: 'anywhere', usage: '`/incident list` — open incidents' },
   help: { names: ['help'], args: 'text', where: 'anywhere', usage: '`/incident help` — this message' },
@@ -208,6 +217,21 @@ export const SUBCOMMANDS = {
     where: 'anywhere',
     usage:
       '`/incident oncall [@person]` — who is on call for each role, until when and who is next; with a person, their shifts in the next 14 days. `oncall override @person [role] 2h` (or `until 18:00`) takes a shift; `oncall swap @a @b [role] 2h` trades two',
+  },
+  maintenance: {
+    names: ['maintenance', 'maint'],
+    args: 'text',
+    text: { field: 'what', max: 120 },
+    where: 'anywhere',
+    usage:
+      '`/incident maintenance schedule, start [window], end` — the next maintenance windows; open one now (a window of the runbook, or a title), or close it',
+  },
+  public: {
+    names: ['public'],
+    args: 'none',
+    where: 'incident channel',
+    usage:
+      '`/incident public` — make a private incident public (announced and listed; asks to confirm; cannot be undone)',
   },
 } as const satisfies Record<SubcommandKind, SubcommandSpec>;
 

@@ -64,7 +64,7 @@ export class AlertCards {
         await inner.refreshCard(incident, escalation, await cards.view(incident.id));
       },
       tellDeclarer: (report) => inner.tellDeclarer(report),
-      announce: (incident) => inner.announce(incident),
+      announce: (incident, madePublicBy) => inner.announce(incident, madePublicBy),
       notify: (incident, notice) => inner.notify(incident, notice),
       resolveContacts: (ids) => inner.resolveContacts(ids),
       sendPage: (incident, page, userId) => inner.sendPage(incident, page, userId),

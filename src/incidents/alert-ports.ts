@@ -24,13 +24,13 @@ export interface MaintenanceQuery {
 }
 
 /**
- * The runbook's Maintenance Windows (weekly, monthly, quarterly), when they are declared. During one, an alert whose
- * runbook row says `during_maintenance: record` is recorded and shown, not declared. Maintenance windows do not exist
- * in the bot yet: NOT_IN_MAINTENANCE is the port's only implementation, and this is where they plug in.
+ * The runbook's Maintenance Windows (weekly, monthly, quarterly). During one, an alert whose runbook row says
+ * `during_maintenance: record` is recorded and shown, not declared. MaintenanceService implements it from the
+ * windows' rows; NOT_IN_MAINTENANCE is for a bot built without them.
  */
 export interface MaintenanceWindows {
   inMaintenance(alert: MaintenanceQuery, at: Date): Promise<boolean>;
 }
 
-/** No maintenance window is ever declared (the bot has none yet): every alert is handled as usual. */
+/** No maintenance window is ever open: every alert is handled as usual. */
 export const NOT_IN_MAINTENANCE: MaintenanceWindows = { inMaintenance: async () => false };

@@ -45,6 +45,16 @@ export interface DeclareInput {
   requestKey: string;
   /** Who declared it, for the metrics; default a person. */
   source?: DeclareSource;
+  /** Declared private (`--private`, the form's Private box); a security title makes it private too (DeclarePolicy). */
+  private?: boolean;
+}
+
+/** What decides, as an incident is declared, whether it is private and which maintenance window it falls in. */
+export interface DeclarePolicy {
+  /** Whether a title calls for a private incident (its suggested playbook is a security one). */
+  sensitive?(title: string): boolean;
+  /** The title of the maintenance window open now, if any (read in the declaring transaction). */
+  maintenanceNow?(q: Queryable): Promise<string | null>;
 }
 
 export interface DeclareOptions {
@@ -110,6 +120,7 @@ export class DeclarationService {
     private readonly afterDeclare?: (incident: Incident) => Promise<void>,
     private readonly leaseMs = DECLARATION_LEASE_MS,
     private readonly metrics: IncidentMetrics = NO_METRICS,
+    private readonly policy: DeclarePolicy = {},
   ) {}
 
   private escalationView(incident: Incident): Promise<EscalationView | undefined> {
@@ -133,10 +144,18 @@ export class DeclarationService {
       );
       if (same) return { kind: 'existing' as const, incident: same };
       const number = await nextIncidentNumber(tx, input.teamId);
-      const incident = await insertIncident(tx, { ...input, number }, { declaring: true });
+      const sensitive = this.policy.sensitive?.(input.title) ?? false;
+      const maintenance = (await this.policy.maintenanceNow?.(tx)) ?? null;
+      const incident = await insertIncident(
+        tx,
+        { ...input, number, private: input.private === true || sensitive, maintenance },
+        { declaring: true },
+      );
       await insertEvent(tx, incident.id, 'declared', input.reporterId, {
         title: input.title,
         severity: input.severity,
+        ...(incident.private ? { private: input.private === true ? 'asked' : 'security' } : {}),
+        ...(maintenance ? { maintenance } : {}),
       });
       await startDeclaration(tx, incident.id, owner, this.leaseMs);
       await opts.within?.(tx, incident);

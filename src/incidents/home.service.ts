@@ -28,7 +28,7 @@ export class HomeService {
     const [open, items, resolved] = await Promise.all([
       openIncidentsFor(this.db, teamId, userId, READ.open),
       openItems(this.db, teamId, userId, READ.items, { ownedOnly: true }),
-      resolvedSince(this.db, teamId, new Date(now.getTime() - RECENTLY_RESOLVED_MS), READ.resolved),
+      resolvedSince(this.db, teamId, new Date(now.getTime() - RECENTLY_RESOLVED_MS), READ.resolved, userId),
     ]);
     return {
       open: open.incidents,

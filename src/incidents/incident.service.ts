@@ -22,6 +22,7 @@ import {
   DeclarationService,
   type DeclareInput,
   type DeclareOptions,
+  type DeclarePolicy,
   type DeclareResult,
 } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
@@ -31,7 +32,7 @@ import { type Severity, severityLabel } from './severity.js';
 import { publicUpdateOf } from './status-page.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
 
-export type { DeclareInput, DeclareOptions, DeclareResult } from './declaration.service.js';
+export type { DeclareInput, DeclareOptions, DeclarePolicy, DeclareResult } from './declaration.service.js';
 
 export interface ChangeResult {
   incident: Incident;
@@ -49,8 +50,9 @@ export class IncidentService {
     /** Called once a declared incident is whole (channel, card); e.g. to suggest a playbook. Failures are logged. */
     afterDeclare?: (incident: Incident) => Promise<void>,
     private readonly metrics: IncidentMetrics = NO_METRICS,
+    policy: DeclarePolicy = {},
   ) {
-    this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare, undefined, metrics);
+    this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare, undefined, metrics, policy);
   }
 
   /** Declarations, and the sweep that settles interrupted ones (run by the timer loop). */
@@ -95,9 +97,9 @@ export class IncidentService {
     return found;
   }
 
-  /** The first open incidents (most severe, then newest), and how many are open in all. */
-  async listOpen(teamId: string): Promise<OpenIncidents> {
-    return listOpenIncidents(this.db, teamId);
+  /** The first open incidents `userId` may see (most severe, then newest), and how many of them are open in all. */
+  async listOpen(teamId: string, userId: string | null = null): Promise<OpenIncidents> {
+    return listOpenIncidents(this.db, teamId, undefined, userId);
   }
 
   async timeline(incidentId: number): Promise<IncidentEvent[]> {

@@ -73,7 +73,9 @@ export type IncidentNotice =
     }
   /** Someone acknowledged the role's PagerDuty incident; `userId` when the runbook's people: knows them. */
   | { kind: 'pagerduty_acknowledged'; roleName: string; name: string; userId: string | null; commander: boolean }
-  | { kind: 'pagerduty_resolved'; roleName: string; name: string };
+  | { kind: 'pagerduty_resolved'; roleName: string; name: string }
+  /** A private incident was made public (`announced`: the incidents channel was told). */
+  | { kind: 'made_public'; actorId: string; announced: boolean };
 
 /** What the card shows about escalation: who was paged, and what comes next. */
 export interface EscalationView {
@@ -139,8 +141,12 @@ export interface IncidentChat {
   ): Promise<void>;
   /** Tells a declarer privately how a declaration that was interrupted (the bot restarted, the database went) ended. */
   tellDeclarer(report: DeclarationReport): Promise<void>;
-  /** Announces a new incident in the incidents channel, when one is configured. */
-  announce(incident: Incident): Promise<void>;
+  /**
+   * Announces a new incident in the incidents channel, when one is configured: a private one not at all, or only as
+   * "a private incident was declared" (the runbook file's setting); one just made public (by `madePublicBy`) with a
+   * Join button, for its channel stays private.
+   */
+  announce(incident: Incident, madePublicBy?: string): Promise<void>;
   /** Posts what happened in the incident channel (and, for status updates, the incidents channel). */
   notify(incident: Incident, notice: IncidentNotice): Promise<void>;
   /** Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart. */

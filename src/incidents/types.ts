@@ -49,6 +49,13 @@ export interface Incident {
   mitigationSteps: string | null;
   nextUpdateAt: Date | null;
   lastUpdateAt: Date | null;
+  /**
+   * A private (security) incident: a private channel, announced nowhere public, listed only to its people, never on
+   * the status page. Made public on purpose (`/incident public`); nothing makes a public one private.
+   */
+  private: boolean;
+  /** The maintenance window that was open when it was declared (its title), or null. */
+  maintenance: string | null;
 }
 
 export const EVENT_KINDS = [
@@ -92,6 +99,10 @@ export const EVENT_KINDS = [
   /** Someone acknowledged, or resolved, the role's incident in PagerDuty. */
   'pagerduty_acknowledged',
   'pagerduty_resolved',
+  /** A private incident made public (who asked, when); it is then announced and listed. */
+  'made_public',
+  /** Someone joined the channel of a private incident made public, with its Join button. */
+  'joined',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 

@@ -190,6 +190,8 @@ export interface Playbook {
    * `/incident run <id>` starts it in a thread of its own, in `channel` or, when null, where it was typed.
    */
   outsideIncident: { channel: string | null } | null;
+  /** How the checklist names its three phases, when not Detection, Mitigation, Resolution (a maintenance window's). */
+  phaseLabels?: Readonly<Record<'detection' | 'mitigation' | 'resolution', string>>;
   /**
    * The runbook's recovery objectives for this procedure (Disaster Recovery: RTO 2-4 hours, RPO 5 minutes): the card
    * of an incident with this playbook shows the time elapsed against the RTO.
@@ -372,7 +374,7 @@ const keyword = z
 /** Most steps a phase may have: a playbook is shown a page of steps at a time, and its pages must fit one message. */
 export const MAX_STEPS_PER_PHASE = 100;
 
-const steps = z
+export const steps = z
   .array(step)
   .max(MAX_STEPS_PER_PHASE, `at most ${MAX_STEPS_PER_PHASE} steps in a phase; split the playbook`)
   .default([]);
@@ -441,9 +443,9 @@ const playbook = z
     message: 'a procedure is attached on purpose, never suggested from a title: leave out match',
   });
 
-type StepInput = z.output<typeof stepObject>;
+export type StepInput = z.output<typeof stepObject>;
 
-function toStep(s: StepInput): PlaybookStep {
+export function toStep(s: StepInput): PlaybookStep {
   if (s.http)
     return {
       type: 'http',

@@ -9,6 +9,14 @@ import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.j
 import { alertRuleProblems, alertRulesSchema, toAlertRules } from './alert-rules.js';
 import { parseDuration } from './duration.js';
 import {
+  type Maintenance,
+  maintenanceProblems,
+  maintenanceSchema,
+  type PrivateAnnounce,
+  privateIncidentsSchema,
+  toMaintenance,
+} from './maintenance.js';
+import {
   type NotifyStep,
   notifyProblems,
   notifySchema,
@@ -110,6 +118,10 @@ const schema = z
     alerts: alertRulesSchema.optional(),
     /** Contact methods by Slack user ID: name, email, phone (shown), PagerDuty routing key, own notification rules. */
     people: peopleSchema.optional(),
+    /** The runbook's Maintenance Windows: schedule, task lists, notice, and the Before/During/After process. */
+    maintenance: maintenanceSchema.optional(),
+    /** Private (security) incidents: what the incidents channel is told of one. */
+    private_incidents: privateIncidentsSchema.optional(),
   })
   .strict();
 
@@ -175,6 +187,10 @@ export interface Runbook {
   alerts: AlertRule[];
   /** Contact methods and notification rules by Slack user ID (empty when the file has none). */
   people: Readonly<Record<string, Person>>;
+  /** Maintenance windows (none scheduled when the file has no `maintenance:`). */
+  maintenance: Maintenance;
+  /** Private incidents: `none`, the incidents channel hears nothing; `notice`, that one was declared. */
+  privateIncidents: { announce: PrivateAnnounce };
 }
 
 export class RunbookError extends Error {
@@ -197,9 +213,12 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
     ...referenceProblems(data),
     ...alertRuleProblems(data),
     ...notifyProblems(data),
+    ...maintenanceProblems(data),
   ];
   if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
+  // The maintenance checklists are playbooks (procedures run outside incidents), after the file's own.
+  const maintenance = toMaintenance(rb.maintenance);
   const sev = (level: 0 | 1 | 2 | 3) => {
     const s = rb.severities[`SEV-${level}`];
     return {
@@ -236,11 +255,13 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
         FILE_RULES.flatMap(({ rule, key }) => (rb.escalation.rules[key] ? [[rule, rb.escalation.rules[key]]] : [])),
       ),
     },
-    playbooks: rb.playbooks ?? [],
+    playbooks: [...(rb.playbooks ?? []), ...maintenance.playbooks],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },
     postmortem: { checklist: rb.postmortem?.checklist ?? [] },
     alerts: toAlertRules(rb.alerts),
     people: toPeople(rb.people),
+    maintenance: maintenance.maintenance,
+    privateIncidents: { announce: rb.private_incidents?.announce ?? 'none' },
   };
 }
 

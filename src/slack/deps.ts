@@ -4,10 +4,12 @@ import type { AuditTrail } from '../incidents/audit.service.js';
 import type { Checklists } from '../incidents/checklist.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { IncidentNotes } from '../incidents/incident-notes.js';
+import type { MaintenanceService } from '../incidents/maintenance.service.js';
 import type { OnCallService } from '../incidents/oncall.service.js';
 import type { PlaybookService } from '../incidents/playbook.service.js';
 import type { PlaybookRuns } from '../incidents/playbook-run.service.js';
 import type { PostmortemService } from '../incidents/postmortem.service.js';
+import type { PrivateIncidents } from '../incidents/private-incidents.service.js';
 import type { UserLimits } from '../incidents/rate-limits.js';
 import type { RollbackService } from '../incidents/rollback.service.js';
 import type { SeverityDefs } from '../incidents/severity.js';
@@ -45,4 +47,10 @@ export interface ListenerDeps {
   alerts: AlertService;
   /** On-call rotations: who is on call, overrides and swaps. */
   oncall: OnCallService;
+  /** Private incidents: made public, joined. */
+  privateIncidents: PrivateIncidents;
+  /** Where the incidents channel is (for what `/incident public` says), when there is one. */
+  incidentsChannel: string | null;
+  /** Maintenance windows: the schedule, opened and closed by hand. */
+  maintenance: MaintenanceService;
 }

@@ -22,11 +22,13 @@ import {
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
+import type { PrivateAnnounce } from '../runbook/maintenance.js';
 import type { KvCache } from '../store/kv-cache.js';
 import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderDeclarationReport, renderNotice, renderPage } from '../templates/notices.js';
 import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
+import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
 import { mrkdwnClip } from '../templates/text.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
@@ -39,6 +41,8 @@ export interface SlackChatOptions {
   maxNameAttempts?: number;
   /** Keeps user-group members for a minute, shared by every replica. */
   cache?: KvCache;
+  /** What the incidents channel hears of a private incident (the runbook's `private_incidents.announce`). */
+  privateAnnounce?: PrivateAnnounce;
 }
 
 /** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
@@ -65,7 +69,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     for (let n = 1; n <= attempts && !created; n++) {
       const name = incidentChannelName(incident.number, incident.title, n);
       try {
-        const res = await this.client.conversations.create({ name });
+        // A private incident's channel is private from the start: Slack cannot make a public channel private later
+        // without losing what was said, and nothing of it may be seen meanwhile.
+        const res = await this.client.conversations.create({ name, is_private: incident.private });
         created = { id: res.channel!.id!, name: res.channel!.name ?? name };
       } catch (err) {
         if (slackErrorCode(err) === 'name_taken') continue;
@@ -153,10 +159,16 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async announce(incident: Incident): Promise<void> {
+  async announce(incident: Incident, madePublicBy?: string): Promise<void> {
     if (!this.opts.incidentsChannel) return;
+    // A private incident is announced nowhere; at most, as the runbook file says, that one exists.
+    if (incident.private && (this.opts.privateAnnounce ?? 'none') === 'none') return;
     const channel = this.opts.incidentsChannel;
-    const msg = renderAnnouncement(incident, this.opts.severities);
+    const msg = incident.private
+      ? renderPrivateNotice(incident, this.opts.severities)
+      : madePublicBy
+        ? renderMadePublicAnnouncement(incident, this.opts.severities, madePublicBy)
+        : renderAnnouncement(incident, this.opts.severities);
     try {
       await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
     } catch (err) {
@@ -178,7 +190,12 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         unfurl_links: false,
       }),
     );
-    if ((notice.kind === 'status_update' || notice.kind === 'resolved') && this.opts.incidentsChannel) {
+    // The incidents channel hears updates of public incidents only.
+    if (
+      (notice.kind === 'status_update' || notice.kind === 'resolved') &&
+      this.opts.incidentsChannel &&
+      !incident.private
+    ) {
       await this.call(`post the update in ${this.opts.incidentsChannel}`, () =>
         this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
       );

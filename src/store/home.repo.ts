@@ -1,15 +1,13 @@
 import type { Incident } from '../incidents/types.js';
 import type { Queryable } from './db.js';
 import { type IncidentRow, toIncident } from './incident.repo.js';
+import { partOf, visibleTo } from './incident-members.repo.js';
 
 /**
  * Whether a person is part of an incident: declared it, commands it, did anything recorded on its timeline, was
- * reached by one of its pages, or owns one of its action items. `$2` is the person.
+ * reached by one of its pages, owns one of its action items, or was let in by the bot. `$2` is the person.
  */
-const PART_OF = `(i.reporter_id = $2 OR i.commander_id IS NOT DISTINCT FROM $2
-  OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.actor_id = $2)
-  OR EXISTS (SELECT 1 FROM pages p JOIN page_deliveries d ON d.page_id = p.id WHERE p.incident_id = i.id AND d.user_id = $2)
-  OR EXISTS (SELECT 1 FROM action_items a WHERE a.incident_id = i.id AND a.owner_id = $2))`;
+const PART_OF = partOf('$2');
 
 const WHOLE = `i.channel_id IS NOT NULL AND NOT i.declaring`;
 
@@ -23,7 +21,7 @@ export async function openIncidentsFor(
   const { rows } = await q.query<IncidentRow & { mine: boolean; total: number | string }>(
     `SELECT i.*, ${PART_OF} AS mine, count(*) OVER () AS total
      FROM incidents i
-     WHERE i.team_id = $1 AND i.status <> 'resolved' AND ${WHOLE}
+     WHERE i.team_id = $1 AND i.status <> 'resolved' AND ${WHOLE} AND ${visibleTo('$2')}
      ORDER BY mine DESC, i.severity ASC, i.created_at DESC
      LIMIT $3`,
     [teamId, userId, limit],
@@ -40,12 +38,14 @@ export async function resolvedSince(
   teamId: string,
   since: Date,
   limit: number,
+  /** Who is asking; null: nobody in particular, who sees public incidents only. */
+  userId: string | null = null,
 ): Promise<{ incidents: Incident[]; total: number }> {
   const { rows } = await q.query<IncidentRow & { total: number | string }>(
     `SELECT i.*, count(*) OVER () AS total FROM incidents i
-     WHERE i.team_id = $1 AND i.status = 'resolved' AND i.resolved_at >= $2 AND ${WHOLE}
+     WHERE i.team_id = $1 AND i.status = 'resolved' AND i.resolved_at >= $2 AND ${WHOLE} AND ${visibleTo('$4')}
      ORDER BY i.resolved_at DESC LIMIT $3`,
-    [teamId, since, limit],
+    [teamId, since, limit, userId],
   );
   return { incidents: rows.map(toIncident), total: rows.length ? Number(rows[0]!.total) : 0 };
 }
@@ -57,7 +57,8 @@ export async function peopleOfIncident(q: Queryable, incidentId: number): Promis
      UNION SELECT owner_id FROM action_items WHERE incident_id = $1 AND owner_id IS NOT NULL
      UNION SELECT reporter_id FROM incidents WHERE id = $1
      UNION SELECT commander_id FROM incidents WHERE id = $1 AND commander_id IS NOT NULL
-     UNION SELECT d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id WHERE p.incident_id = $1`,
+     UNION SELECT d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id WHERE p.incident_id = $1
+     UNION SELECT user_id FROM incident_members WHERE incident_id = $1`,
     [incidentId],
   );
   return rows.map((r) => r.id);

@@ -1,6 +1,7 @@
 import type { Severity } from '../incidents/severity.js';
 import type { Incident, IncidentPhase, IncidentStatus } from '../incidents/types.js';
 import type { Queryable } from './db.js';
+import { visibleTo } from './incident-members.repo.js';
 
 export interface IncidentRow {
   id: number;
@@ -30,6 +31,8 @@ export interface IncidentRow {
   mitigation_steps: string | null;
   next_update_at: Date | string | null;
   last_update_at: Date | string | null;
+  private: boolean;
+  maintenance: string | null;
   declaring?: boolean;
 }
 
@@ -64,6 +67,8 @@ export function toIncident(r: IncidentRow): Incident {
     mitigationSteps: r.mitigation_steps,
     nextUpdateAt: date(r.next_update_at),
     lastUpdateAt: date(r.last_update_at),
+    private: r.private,
+    maintenance: r.maintenance,
   };
 }
 
@@ -84,6 +89,10 @@ export interface NewIncident {
   title: string;
   severity: Severity;
   reporterId: string;
+  /** A private (security) incident; default public. */
+  private?: boolean;
+  /** The maintenance window open as it is declared (its title). */
+  maintenance?: string | null;
 }
 
 /** Inserts an open incident; `declaring` keeps it out of sight until markDeclared makes it whole. */
@@ -93,9 +102,18 @@ export async function insertIncident(
   opts: { declaring?: boolean } = {},
 ): Promise<Incident> {
   const { rows } = await q.query<IncidentRow>(
-    `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring)
-     VALUES ($1, $2, $3, $4, 'investigating', 'detection', $5, $6) RETURNING *`,
-    [n.teamId, n.number, n.title, n.severity, n.reporterId, opts.declaring ?? false],
+    `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring, private, maintenance)
+     VALUES ($1, $2, $3, $4, 'investigating', 'detection', $5, $6, $7, $8) RETURNING *`,
+    [
+      n.teamId,
+      n.number,
+      n.title,
+      n.severity,
+      n.reporterId,
+      opts.declaring ?? false,
+      n.private ?? false,
+      n.maintenance ?? null,
+    ],
   );
   return toIncident(rows[0]!);
 }
@@ -165,15 +183,23 @@ export interface OpenIncidents {
 }
 
 /**
- * Open incidents that are whole (declared, with their channel), most severe first, then newest: the first `limit`,
- * and the count of all of them (taken before the limit, in the same query).
+ * Open incidents that are whole (declared, with their channel) and that `userId` may see (every public one, a
+ * private one only to its people: see visibleTo; without a person, public ones only), most severe first, then newest: the first `limit`, and the count
+ * of all of them (taken before the limit, in the same query).
  */
-export async function listOpenIncidents(q: Queryable, teamId: string, limit = 50): Promise<OpenIncidents> {
+export async function listOpenIncidents(
+  q: Queryable,
+  teamId: string,
+  limit = 50,
+  /** Who is asking; null: nobody in particular, who sees public incidents only. */
+  userId: string | null = null,
+): Promise<OpenIncidents> {
   const { rows } = await q.query<IncidentRow & { open_total: string | number }>(
-    `SELECT *, count(*) OVER () AS open_total FROM incidents
-     WHERE team_id = $1 AND status <> 'resolved' AND channel_id IS NOT NULL AND NOT declaring
-     ORDER BY severity ASC, created_at DESC LIMIT $2`,
-    [teamId, limit],
+    `SELECT i.*, count(*) OVER () AS open_total FROM incidents i
+     WHERE i.team_id = $1 AND i.status <> 'resolved' AND i.channel_id IS NOT NULL AND NOT i.declaring
+       AND ${visibleTo('$2')}
+     ORDER BY i.severity ASC, i.created_at DESC LIMIT $3`,
+    [teamId, userId, limit],
   );
   return { incidents: rows.map(toIncident), total: Number(rows[0]?.open_total ?? 0) };
 }
@@ -254,6 +280,18 @@ export async function updateIncident(q: Queryable, id: number, patch: IncidentPa
   );
   if (!rows[0]) throw new Error(`incident ${id} not found`);
   return toIncident(rows[0]);
+}
+
+/**
+ * Makes a private incident public (the only change of `private` there is: a trigger refuses the other way). Null
+ * when it was public already.
+ */
+export async function makeIncidentPublic(q: Queryable, id: number): Promise<Incident | null> {
+  const { rows } = await q.query<IncidentRow>(
+    'UPDATE incidents SET private = false WHERE id = $1 AND private RETURNING *',
+    [id],
+  );
+  return rows[0] ? toIncident(rows[0]) : null;
 }
 
 export async function deleteIncident(q: Queryable, id: number): Promise<void> {

@@ -78,7 +78,7 @@ export async function listPublicIncidents(
        SELECT s.at, s.status, s.affected, s.current_impact, s.current_status, s.next_update_at
        FROM status_page_updates s WHERE s.incident_id = i.id ORDER BY s.at DESC, s.id DESC LIMIT 1
      ) u ON true
-     WHERE NOT i.declaring AND i.channel_id IS NOT NULL
+     WHERE NOT i.declaring AND i.channel_id IS NOT NULL AND NOT i.private
        AND (i.status <> 'resolved' OR i.resolved_at >= $2)
        AND (i.severity = ANY($1::int[]) OR u.at IS NOT NULL)
      ORDER BY (i.status = 'resolved'), CASE WHEN i.status = 'resolved' THEN NULL ELSE i.severity END,

@@ -12,6 +12,10 @@ import { LIMITS, mention, mrkdwnClip, slackDate, truncate } from './text.js';
 
 const PHASE_LABELS = { detection: 'Detection', mitigation: 'Mitigation', resolution: 'Resolution' } as const;
 
+/** A phase's heading: the playbook's own (a maintenance window's Before, During, After), else the runbook's. */
+const phaseLabel = (playbook: Playbook, phase: string): string =>
+  (playbook.phaseLabels ?? PHASE_LABELS)[phase as keyof typeof PHASE_LABELS] ?? phase;
+
 /**
  * Steps shown per message. A step takes two blocks (its text, and its Done/Skip/Undo buttons), and the rest of the
  * message at most nine (header, origin, symptoms, progress, three phase labels, prevention, the page select): 9 + 2 ×
@@ -86,13 +90,13 @@ function tickButtons(step: PlaybookStep, status: StepStatus | undefined, value: 
     : [button(ACTION.stepSkip, 'Skip…', value)];
 }
 
-function progressLine(p: Progress): string {
+function progressLine(p: Progress, playbook: Playbook): string {
   if (p.total === 0) return 'This playbook has no steps.';
   if (p.complete)
     return `:white_check_mark: *All ${p.total} steps are done or skipped* (${p.done} done, ${p.skipped} skipped).`;
   const skipped = p.skipped ? ` · ${p.skipped} skipped` : '';
   const next = p.next
-    ? ` · next: *${PHASE_LABELS[p.next.phase as keyof typeof PHASE_LABELS] ?? p.next.phase} ${p.next.number}.* ${mrkdwnClip(p.next.text, 200)}`
+    ? ` · next: *${phaseLabel(playbook, p.next.phase)} ${p.next.number}.* ${mrkdwnClip(p.next.text, 200)}`
     : '';
   return `*Progress:* ${p.done} of ${p.total} done${skipped}${next}`;
 }
@@ -149,14 +153,14 @@ export function renderChecklist(view: ChecklistView): Message {
       : '';
   blocks.push({
     type: 'section',
-    text: { type: 'mrkdwn', text: truncate(progressLine(progress) + range, LIMITS.sectionText) },
+    text: { type: 'mrkdwn', text: truncate(progressLine(progress, playbook) + range, LIMITS.sectionText) },
   });
 
   let phase: string | null = null;
   for (const placed of shown) {
     if (placed.phase !== phase) {
       phase = placed.phase;
-      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${PHASE_LABELS[placed.phase]}*` } });
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${phaseLabel(playbook, placed.phase)}*` } });
     }
     const status = view.statuses[placed.key];
     const run = interactive ? runButton(playbook, placed.step, placed.key, runId) : undefined;
@@ -202,7 +206,7 @@ export function renderChecklist(view: ChecklistView): Message {
 function pageSelect(view: ChecklistView, pages: PlacedStep[][], page: number): ActionsBlock {
   const options = pages.map((steps, n) => {
     const first = n * CHECKLIST_PAGE_SIZE + 1;
-    const phases = [...new Set(steps.map((s) => PHASE_LABELS[s.phase]))].join(', ');
+    const phases = [...new Set(steps.map((s) => phaseLabel(view.playbook, s.phase)))].join(', ');
     return {
       text: { type: 'plain_text' as const, text: truncate(`Steps ${first}–${first + steps.length - 1}`, 75) },
       description: { type: 'plain_text' as const, text: truncate(phases, 75) },

@@ -1,7 +1,7 @@
 import type { ModalView } from '@slack/types';
 import { SEVERITIES, type Severity, type SeverityDefs } from '../incidents/severity.js';
 import { modal } from './blocks.js';
-import { BLOCK, INPUT, VIEW } from './ids.js';
+import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
 import { severityOption } from './severities.js';
 
 /** Longest description the declare form takes. */
@@ -79,6 +79,30 @@ export function declareModal(
           max_length: DESCRIPTION_MAX,
         },
       },
+      // Not from an alert: its notice in the incidents channel follows the incident it opens.
+      ...(prefill ? [] : [privateBox]),
     ],
   });
 }
+
+/** The Private box: a private (security) incident, as `--private` declares. */
+const privateBox = {
+  type: 'input' as const,
+  block_id: BLOCK.declarePrivate,
+  optional: true,
+  label: { type: 'plain_text' as const, text: 'Visibility' },
+  element: {
+    type: 'checkboxes' as const,
+    action_id: INPUT.checks,
+    options: [
+      {
+        text: { type: 'plain_text' as const, text: 'Private (security incident)' },
+        description: {
+          type: 'plain_text' as const,
+          text: 'A private channel; not announced, listed only to its people, never on the status page.',
+        },
+        value: FLAG.private,
+      },
+    ],
+  },
+};

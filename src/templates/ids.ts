@@ -26,6 +26,10 @@ export const ACTION = {
   /** Confirm or Cancel an on-call override for someone outside the role's rotation. */
   oncallConfirm: 'oncall_override_confirm',
   oncallCancel: 'oncall_override_cancel',
+  /** `/incident public`'s confirmation: make the private incident public. */
+  makePublic: 'incident_make_public',
+  /** The announcement of an incident made public: join its (private) channel. */
+  joinIncident: 'incident_join',
 } as const;
 
 export const VIEW = {
@@ -78,6 +82,12 @@ export const BLOCK = {
   declareSeverity: 'declare_severity',
   declareTitle: 'declare_title',
   declareDescription: 'declare_description',
+  /** The declare form's Private box. */
+  declarePrivate: 'declare_private',
+  /** `/incident public`'s confirmation (`incident_make_public_actions:42`). */
+  makePublicActions: 'incident_make_public_actions',
+  /** An announcement's Join button (`incident_join_actions:42`). */
+  joinActions: 'incident_join_actions',
   /** The Home tab's Declare incident button. */
   homeActions: 'home_actions',
   /** An action item with its Done button (`action_item:7`). */
@@ -112,4 +122,6 @@ export const FLAG = {
   dataLossRisk: 'data_loss_risk',
   /** The value of the ticked "Publish to status page" box. */
   publish: 'publish',
+  /** The value of the declare form's ticked Private box. */
+  private: 'private',
 } as const;

@@ -66,6 +66,8 @@ export function renderIncidentCard(
     facts.push(`Acknowledged after ${humanDuration(i.createdAt, i.acknowledgedAt)} by ${mention(i.acknowledgedBy)}`);
   if (i.resolvedAt)
     facts.push(`Resolved after ${humanDuration(i.createdAt, i.resolvedAt)} by ${mention(i.resolvedBy)}`);
+  if (i.private) facts.push(':lock: Private: announced nowhere, listed only to its people (`/incident public`)');
+  if (i.maintenance) facts.push(`:construction: Declared during *${mrkdwnClip(i.maintenance, 100)}*`);
   if (i.customerImpact) facts.push(':warning: Customer impact');
   if (i.dataLossRisk) facts.push(':rotating_light: Data-loss risk');
   if (i.nextUpdateAt && i.status !== 'resolved')

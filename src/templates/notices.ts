@@ -5,6 +5,7 @@ import type { Incident } from '../incidents/types.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
+import { renderMadePublicNotice } from './private-incidents.js';
 import { channelLink, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, utcStamp } from './text.js';
 
 const simple = (text: string): Message => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
@@ -58,6 +59,8 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'escalation_requested':
       return simple(`:arrow_double_up: ${mention(n.actorId)} escalated to *${mrkdwnClip(n.roleName, 100)}*.`);
+    case 'made_public':
+      return renderMadePublicNotice(n.actorId, n.announced);
     case 'reminder':
       return simple(
         `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the next status update was due ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}. Post one with \`/incident update\`.`,

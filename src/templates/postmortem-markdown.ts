@@ -160,6 +160,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   pagerduty_acknowledged: (d, x) =>
     `Acknowledged in PagerDuty by ${cell(str(d.name), x.c.mask)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''} for ${role(x, d.role)}`,
   pagerduty_resolved: (d, x) => `Resolved in PagerDuty by ${cell(str(d.name), x.c.mask)} for ${role(x, d.role)}`,
+  made_public: () => 'Made the private incident public (announced and listed from then on)',
+  joined: () => 'Joined the channel (Join button)',
   note: (d, x) => `Note: ${cell(str(d.text), x.c.mask)}`,
   action_item_added: (d, x) => {
     const extra = [

@@ -108,6 +108,10 @@ export function describeEvent(e: IncidentEvent): string {
     }
     case 'pagerduty_resolved':
       return `Resolved in PagerDuty by ${mrkdwnClip(str(d.name), 80)} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
+    case 'made_public':
+      return `${who} made the private incident public: it is announced and listed from now on`;
+    case 'joined':
+      return `${who} joined the channel`;
   }
 }
 

@@ -36,13 +36,20 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
       async () => {
-        const { severity, title, description } = parsed.value;
+        const { severity, title, description, private: isPrivate } = parsed.value;
         await deps.limits.declare(user);
         const requestKey = `view:${view.id}`;
         const r =
           meta.from === 'alert'
             ? await deps.alerts.declareFromAlert(meta.alertId, { teamId, userId: user, severity, title, requestKey })
-            : await deps.incidents.declare({ teamId, reporterId: user, title, severity, requestKey });
+            : await deps.incidents.declare({
+                teamId,
+                reporterId: user,
+                title,
+                severity,
+                requestKey,
+                private: isPrivate,
+              });
         if (r.kind === 'retry') return null;
         noteIncident(r.incident.id);
         if (r.kind === 'already') {

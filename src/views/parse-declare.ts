@@ -3,18 +3,21 @@ import { TITLE_MAX } from '../commands/subcommands.js';
 import { SEVERITIES, type Severity } from '../incidents/severity.js';
 import { cleanText, cleanTitle, isBlank } from '../incidents/text.js';
 import { DESCRIPTION_MAX } from '../templates/declare-modal.js';
-import { BLOCK, INPUT } from '../templates/ids.js';
+import { BLOCK, FLAG, INPUT } from '../templates/ids.js';
 import type { ParsedForm } from './parse-status-update.js';
 
 type StateValues = Record<string, Record<string, Record<string, unknown>>>;
 
 const textValue = z.object({ value: z.string().nullish() }).passthrough();
 const selectValue = z.object({ selected_option: z.object({ value: z.string() }).nullish() }).passthrough();
+const checksValue = z.object({ selected_options: z.array(z.object({ value: z.string() })).nullish() }).passthrough();
 
 export interface DeclareFormValue {
   severity: Severity;
   title: string;
   description: string;
+  /** The Private box was ticked. */
+  private: boolean;
 }
 
 /** The declare form -> severity, title and description, or per-block errors to show inline. */
@@ -36,5 +39,10 @@ export function parseDeclareForm(values: StateValues): ParsedForm<DeclareFormVal
   if ([...description].length > DESCRIPTION_MAX)
     errors[BLOCK.declareDescription] = `Keep the description to ${DESCRIPTION_MAX} characters.`;
   if (Object.keys(errors).length || severity === undefined) return { ok: false, errors };
-  return { ok: true, value: { severity, title, description: isBlank(description) ? '' : description } };
+  const ticked = checksValue.safeParse(values[BLOCK.declarePrivate]?.[INPUT.checks]).data?.selected_options ?? [];
+  const isPrivate = ticked.some((o) => o.value === FLAG.private);
+  return {
+    ok: true,
+    value: { severity, title, description: isBlank(description) ? '' : description, private: isPrivate },
+  };
 }

@@ -39,6 +39,8 @@ export function makeIncident(overrides: Partial<Incident> = {}): Incident {
     mitigationSteps: null,
     nextUpdateAt: null,
     lastUpdateAt: null,
+    private: false,
+    maintenance: null,
     ...overrides,
   };
 }

@@ -16,7 +16,7 @@ const err = (raw: string) => {
 describe('parseIncidentCommand', () => {
   describe('declare', () => {
     it('reads `sev1 db down` as a SEV-1 declaration titled "db down"', () => {
-      expect(ok('sev1 db down')).toEqual({ kind: 'declare', severity: 1, title: 'db down' });
+      expect(ok('sev1 db down')).toEqual({ kind: 'declare', severity: 1, title: 'db down', private: false });
     });
 
     it.each([
@@ -27,16 +27,31 @@ describe('parseIncidentCommand', () => {
       ['sev3 db down', 3],
       ['sEv_3 db down', 3],
     ] as const)('accepts the severity spelling in %j', (raw, severity) => {
-      expect(ok(raw)).toEqual({ kind: 'declare', severity, title: 'db down' });
+      expect(ok(raw)).toEqual({ kind: 'declare', severity, title: 'db down', private: false });
     });
 
     it('ignores leading, trailing and repeated whitespace, tabs and newlines', () => {
-      expect(ok('   sev2    db \t  down \n ')).toEqual({ kind: 'declare', severity: 2, title: 'db down' });
-      expect(ok('\tsev0\n\nwhole   site\tdown')).toEqual({ kind: 'declare', severity: 0, title: 'whole site down' });
+      expect(ok('   sev2    db \t  down \n ')).toEqual({
+        kind: 'declare',
+        severity: 2,
+        title: 'db down',
+        private: false,
+      });
+      expect(ok('\tsev0\n\nwhole   site\tdown')).toEqual({
+        kind: 'declare',
+        severity: 0,
+        title: 'whole site down',
+        private: false,
+      });
     });
 
     it('keeps the case of the title', () => {
-      expect(ok('sev1 DB Down in EU-West')).toEqual({ kind: 'declare', severity: 1, title: 'DB Down in EU-West' });
+      expect(ok('sev1 DB Down in EU-West')).toEqual({
+        kind: 'declare',
+        severity: 1,
+        title: 'DB Down in EU-West',
+        private: false,
+      });
     });
 
     it.each(['sev9 x', 'sev4 db down', 'SEV-10 db down', 'sev-1x db down', 'sev db down'])(
@@ -51,7 +66,7 @@ describe('parseIncidentCommand', () => {
     it(`accepts a title of exactly ${TITLE_MAX} characters`, () => {
       const title = 'a'.repeat(150);
       expect(TITLE_MAX).toBe(150);
-      expect(ok(`sev2 ${title}`)).toEqual({ kind: 'declare', severity: 2, title });
+      expect(ok(`sev2 ${title}`)).toEqual({ kind: 'declare', severity: 2, title, private: false });
     });
 
     it('rejects a title of 151 characters, naming the limit of 150 and the actual length', () => {
@@ -63,7 +78,7 @@ describe('parseIncidentCommand', () => {
     it('counts the title by code point, so 150 emoji fit and 151 do not', () => {
       const fire = '🔥'.repeat(150); // 300 UTF-16 units
       expect(fire.length).toBe(300);
-      expect(ok(`sev1 ${fire}`)).toEqual({ kind: 'declare', severity: 1, title: fire });
+      expect(ok(`sev1 ${fire}`)).toEqual({ kind: 'declare', severity: 1, title: fire, private: false });
       expect(err(`sev1 ${'🔥'.repeat(151)}`)).toContain('150');
     });
 
@@ -75,7 +90,7 @@ describe('parseIncidentCommand', () => {
       'قاعدة البيانات معطلة',
       '<!channel> & <@U123> db down',
     ])('keeps the title %j exactly as written', (title) => {
-      expect(ok(`sev1 ${title}`)).toEqual({ kind: 'declare', severity: 1, title });
+      expect(ok(`sev1 ${title}`)).toEqual({ kind: 'declare', severity: 1, title, private: false });
     });
   });
 
@@ -158,7 +173,7 @@ describe('review fixes', () => {
   it('reads `sev 1 db down` as `sev1 db down`', () => {
     expect(parseIncidentCommand('sev 1 db down')).toEqual({
       ok: true,
-      command: { kind: 'declare', severity: 1, title: 'db down' },
+      command: { kind: 'declare', severity: 1, title: 'db down', private: false },
     });
     expect(parseIncidentCommand('SEV 0')).toEqual({ ok: true, command: { kind: 'set_severity', severity: 0 } });
   });
@@ -167,5 +182,31 @@ describe('review fixes', () => {
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatch(/300/);
     expect(parseIncidentCommand(`resolve ${'x'.repeat(300)}`).ok).toBe(true);
+  });
+});
+
+describe('declare flags', () => {
+  it('reads `--private` before the title', () => {
+    const r = parseIncidentCommand('sev1 --private leaked credentials');
+    expect(r).toEqual({
+      ok: true,
+      command: { kind: 'declare', severity: 1, title: 'leaked credentials', private: true },
+    });
+    expect(parseIncidentCommand('SEV-2 --PRIVATE   odd logins')).toEqual({
+      ok: true,
+      command: { kind: 'declare', severity: 2, title: 'odd logins', private: true },
+    });
+  });
+  it('refuses an unknown flag, naming the one it takes, and a flag without a title', () => {
+    const bad = parseIncidentCommand('sev1 --secret db down');
+    expect(bad).toEqual({ ok: false, error: expect.stringContaining('`--private`') });
+    expect(parseIncidentCommand('sev1 --private')).toEqual({ ok: false, error: expect.stringContaining('title') });
+  });
+  it('reads maintenance and public', () => {
+    expect(parseIncidentCommand('maintenance start quarterly')).toEqual({
+      ok: true,
+      command: { kind: 'maintenance', what: 'start quarterly' },
+    });
+    expect(parseIncidentCommand('public')).toEqual({ ok: true, command: { kind: 'public' } });
   });
 });

@@ -120,6 +120,8 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   ],
   pagerduty_acknowledged: [null, { role: 'on_call', name: 'Olive Oncall', userId: 'U0ONCALL' }],
   pagerduty_resolved: [null, { role: 'on_call', name: 'Olive Oncall' }],
+  made_public: [COMMANDER, {}],
+  joined: [REPORTER, {}],
   note: [REPORTER, { text: 'Customers report <b>errors</b>', source: 'declaration' }],
   action_item_added: [
     COMMANDER,

@@ -64,14 +64,14 @@ describe('typed text is cleaned by every parser', () => {
   it('declares with a NUL-free title', () => {
     expect(parseIncidentCommand(`sev1 db${NUL} down${NUL}`)).toEqual({
       ok: true,
-      command: { kind: 'declare', severity: 1, title: 'db down' },
+      command: { kind: 'declare', severity: 1, title: 'db down', private: false },
     });
   });
 
   it('drops bidi controls from a declared title', () => {
     expect(parseIncidentCommand('sev1 \u202Enwod bd\u202C')).toEqual({
       ok: true,
-      command: { kind: 'declare', severity: 1, title: 'nwod bd' },
+      command: { kind: 'declare', severity: 1, title: 'nwod bd', private: false },
     });
   });
 

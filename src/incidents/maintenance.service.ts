@@ -1,0 +1,208 @@
+import { describeDuration } from '../runbook/duration.js';
+import { describeSchedule, type Maintenance, nextOccurrence } from '../runbook/maintenance.js';
+import type { Playbook } from '../runbook/playbooks.js';
+import type { Database, Queryable } from '../store/db.js';
+import {
+  advanceWindow,
+  claimDueWindows,
+  endOpenWindows,
+  type MaintenanceStage,
+  type MaintenanceWindowRow,
+  openWindows,
+  pendingWindows,
+  planWindow,
+} from '../store/maintenance.repo.js';
+import type { MaintenanceQuery, MaintenanceWindows } from './alert-ports.js';
+import { AlreadyDoneError, DomainError } from './errors.js';
+import type { PlaybookRuns } from './playbook-run.service.js';
+import type { Logger } from './ports.js';
+import type { Sweep } from './timer-loop.js';
+
+/** What the channel is told of a window: the notice ahead of it, its start (with its checklist), its end. */
+export type MaintenanceMessage =
+  | { kind: 'notice'; window: MaintenanceWindowRow }
+  | { kind: 'started'; window: MaintenanceWindowRow; checklist: string | null }
+  | { kind: 'ended'; window: MaintenanceWindowRow };
+
+/** The chat side of maintenance windows (src/slack implements it). */
+export interface MaintenanceChat {
+  /** The workspace and the bot's user (a window's checklist is a run started by the bot). */
+  self(): Promise<{ teamId: string; botUserId: string }>;
+  post(channelId: string, message: MaintenanceMessage): Promise<void>;
+}
+
+/** `/incident maintenance schedule`. */
+export interface ScheduleView {
+  open: MaintenanceWindowRow[];
+  next: { key: string; title: string; describe: string; startsAt: Date; endsAt: Date }[];
+  byHand: { key: string; title: string }[];
+  noticeBefore: string;
+}
+
+/** Windows claimed by one sweep at most, and how long one stays with the replica that claimed it. */
+const BATCH = 10;
+const LEASE_MS = 30_000;
+
+/**
+ * The runbook's Maintenance Windows, as durable rows swept by the timer loop (never a timer in memory): each
+ * occurrence of a scheduled window is planned as a row (one per window and start, whichever replica comes first),
+ * and the sweep says, once each, its notice (`notice_before` ahead), its start with its checklist (a playbook run:
+ * Before, the window's tasks and During, After) and its end. A window is also opened and closed by hand. While one is
+ * open, incidents declared say so on their card, and alerts whose runbook row says `during_maintenance: record` are
+ * recorded without declaring.
+ */
+export class MaintenanceService implements Sweep, MaintenanceWindows {
+  /** The start of the occurrence planned last, by window: a replica plans each once (the unique key does the rest). */
+  private readonly planned = new Map<string, number>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly chat: MaintenanceChat,
+    private readonly runs: Pick<PlaybookRuns, 'start'>,
+    private readonly maintenance: Maintenance,
+    private readonly playbooks: readonly Playbook[],
+    /** Where windows are said when the runbook file names no channel (INCIDENTS_CHANNEL). */
+    private readonly defaultChannel: string | null,
+    private readonly log: Logger = console,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private get channel(): string | null {
+    return this.maintenance.channel ?? this.defaultChannel;
+  }
+
+  /** The title of the window open now, for a declaration (read in its transaction). */
+  async openNow(q: Queryable = this.db): Promise<string | null> {
+    return (await openWindows(q, this.now()))[0]?.title ?? null;
+  }
+
+  /** The alert port: whether a window is open at `at`. */
+  async inMaintenance(_alert: MaintenanceQuery, at: Date): Promise<boolean> {
+    return (await openWindows(this.db, at)).length > 0;
+  }
+
+  schedule(): Promise<ScheduleView> {
+    const now = this.now();
+    return pendingWindows(this.db, now).then((pending) => ({
+      open: pending.filter((w) => w.startsAt <= now),
+      next: this.maintenance.windows
+        .flatMap((w) => {
+          if (!w.schedule) return [];
+          let occ = nextOccurrence(w.schedule, now);
+          // The one open now is listed as open: the next is the one after it.
+          if (occ.startsAt <= now) occ = nextOccurrence(w.schedule, occ.endsAt);
+          return [{ key: w.key, title: w.title, describe: describeSchedule(w.schedule), ...occ }];
+        })
+        .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime()),
+      byHand: this.maintenance.windows.filter((w) => !w.schedule).map((w) => ({ key: w.key, title: w.title })),
+      noticeBefore: describeDuration(this.maintenance.noticeBeforeMs),
+    }));
+  }
+
+  /**
+   * Opens a window now, by hand: a window of the runbook named by its key (`quarterly`), or one under a title of its
+   * own (with the maintenance process as its checklist). Its start is said by the sweep, as a scheduled one's.
+   */
+  async start(what: string | null, userId: string, typedIn: string): Promise<MaintenanceWindowRow> {
+    const key = what?.trim().toLowerCase() ?? '';
+    const def = this.maintenance.windows.find((w) => w.key === key || w.title.toLowerCase() === key);
+    const title = def?.title ?? (what?.trim() || 'Maintenance');
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['maintenance:start']);
+      const open = await openWindows(tx, this.now());
+      if (open[0]) {
+        throw new AlreadyDoneError(
+          `*${open[0].title}* is open already (since ${open[0].startsAt.toISOString().slice(0, 16).replace('T', ' ')} UTC); \`/incident maintenance end\` closes it.`,
+        );
+      }
+      const made = await planWindow(tx, {
+        windowKey: def?.key ?? null,
+        title,
+        playbookId: def?.playbookId ?? this.maintenance.processPlaybookId,
+        channelId: this.channel ?? typedIn,
+        noticeAt: null,
+        startsAt: this.now(),
+        endsAt: null,
+        scheduled: false,
+        openedBy: userId,
+      });
+      if (!made) throw new DomainError('maintenance_not_started', 'The window could not be opened; try again.');
+      return made;
+    });
+  }
+
+  /** Closes the windows open now (by hand, or a scheduled one early); the sweep says so. */
+  async end(userId: string): Promise<MaintenanceWindowRow[]> {
+    const ended = await endOpenWindows(this.db, this.now(), userId);
+    if (ended.length === 0) throw new DomainError('no_maintenance', 'No maintenance window is open.');
+    return ended;
+  }
+
+  /** The timer loop's sweep: plan the next occurrences, then say what is due of each window. */
+  async sweep(): Promise<void> {
+    await this.plan();
+    const due = await claimDueWindows(this.db, BATCH, LEASE_MS);
+    for (const w of due) {
+      try {
+        await this.act(w);
+      } catch (err) {
+        // Its lease runs out and a later round says it (to the people it was not said to yet: stages are per step).
+        this.log.warn(`maintenance window ${w.id}: could not post its ${w.stage} step; trying again later`, err);
+      }
+    }
+  }
+
+  private async plan(): Promise<void> {
+    const now = this.now();
+    for (const w of this.maintenance.windows) {
+      if (!w.schedule) continue;
+      const occ = nextOccurrence(w.schedule, now);
+      if (this.planned.get(w.key) === occ.startsAt.getTime()) continue;
+      await planWindow(this.db, {
+        windowKey: w.key,
+        title: w.title,
+        playbookId: w.playbookId,
+        channelId: this.channel,
+        noticeAt: new Date(occ.startsAt.getTime() - this.maintenance.noticeBeforeMs),
+        startsAt: occ.startsAt,
+        endsAt: occ.endsAt,
+        scheduled: true,
+      });
+      this.planned.set(w.key, occ.startsAt.getTime());
+    }
+  }
+
+  /** Says the step due of a claimed window, then records it said. */
+  private async act(w: MaintenanceWindowRow): Promise<void> {
+    const now = this.now();
+    const ended = w.endsAt !== null && w.endsAt <= now;
+    let to: MaintenanceStage;
+    if (w.stage === 'open') to = 'closed';
+    else if (w.startsAt <= now) to = ended && w.scheduled ? 'closed' : 'open';
+    else to = 'noticed';
+    if (w.stage !== 'open' && to === 'closed') {
+      // A scheduled window that passed entirely while no bot ran: nothing is said late.
+      this.log.warn(`maintenance window ${w.id} (${w.title}) passed while no bot was running; nothing was posted`);
+    } else if (w.channelId) {
+      if (to === 'noticed') await this.chat.post(w.channelId, { kind: 'notice', window: w });
+      if (to === 'open') await this.opened(w, w.channelId);
+      if (to === 'closed') await this.chat.post(w.channelId, { kind: 'ended', window: w });
+    }
+    await advanceWindow(this.db, w.id, w.stage, to);
+  }
+
+  /** Its start, then its checklist as a playbook run (once: the run's request key is the window's). */
+  private async opened(w: MaintenanceWindowRow, channelId: string): Promise<void> {
+    const playbook = w.playbookId ? this.playbooks.find((p) => p.id === w.playbookId) : undefined;
+    await this.chat.post(channelId, { kind: 'started', window: w, checklist: playbook?.title ?? null });
+    if (!playbook) return;
+    const me = await this.chat.self();
+    await this.runs.start({
+      teamId: me.teamId,
+      playbook,
+      typedIn: channelId,
+      userId: w.openedBy ?? me.botUserId,
+      requestKey: `maintenance:${w.id}`,
+    });
+  }
+}

@@ -1,0 +1,156 @@
+import type { Queryable } from './db.js';
+
+export const MAINTENANCE_STAGES = ['planned', 'noticed', 'open', 'closed'] as const;
+export type MaintenanceStage = (typeof MAINTENANCE_STAGES)[number];
+
+/** One maintenance window: an occurrence of a scheduled one, or one opened by hand. */
+export interface MaintenanceWindowRow {
+  id: number;
+  windowKey: string | null;
+  title: string;
+  playbookId: string | null;
+  channelId: string | null;
+  noticeAt: Date | null;
+  startsAt: Date;
+  endsAt: Date | null;
+  stage: MaintenanceStage;
+  scheduled: boolean;
+  openedBy: string | null;
+  closedBy: string | null;
+}
+
+interface Row {
+  id: number;
+  window_key: string | null;
+  title: string;
+  playbook_id: string | null;
+  channel_id: string | null;
+  notice_at: Date | string | null;
+  starts_at: Date | string;
+  ends_at: Date | string | null;
+  stage: string;
+  scheduled: boolean;
+  opened_by: string | null;
+  closed_by: string | null;
+}
+
+const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+
+const toWindow = (r: Row): MaintenanceWindowRow => ({
+  id: Number(r.id),
+  windowKey: r.window_key,
+  title: r.title,
+  playbookId: r.playbook_id,
+  channelId: r.channel_id,
+  noticeAt: date(r.notice_at),
+  startsAt: date(r.starts_at)!,
+  endsAt: date(r.ends_at),
+  stage: r.stage as MaintenanceStage,
+  scheduled: r.scheduled,
+  openedBy: r.opened_by,
+  closedBy: r.closed_by,
+});
+
+export interface NewWindow {
+  windowKey: string | null;
+  title: string;
+  playbookId: string | null;
+  channelId: string | null;
+  noticeAt: Date | null;
+  startsAt: Date;
+  endsAt: Date | null;
+  scheduled: boolean;
+  openedBy?: string | null;
+}
+
+/**
+ * Plans an occurrence of a scheduled window: one row per (window, start), whichever replica comes first (the others'
+ * inserts do nothing). Returns whether this call made it.
+ */
+export async function planWindow(q: Queryable, w: NewWindow): Promise<MaintenanceWindowRow | null> {
+  const { rows } = await q.query<Row>(
+    `INSERT INTO maintenance_windows (window_key, title, playbook_id, channel_id, notice_at, starts_at, ends_at,
+       scheduled, opened_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (window_key, starts_at) WHERE scheduled DO NOTHING
+     RETURNING *`,
+    [
+      w.windowKey,
+      w.title,
+      w.playbookId,
+      w.channelId,
+      w.noticeAt,
+      w.startsAt,
+      w.endsAt,
+      w.scheduled,
+      w.openedBy ?? null,
+    ],
+  );
+  return rows[0] ? toWindow(rows[0]) : null;
+}
+
+/** The windows open at `at` (started, not ended), earliest first. */
+export async function openWindows(q: Queryable, at: Date): Promise<MaintenanceWindowRow[]> {
+  const { rows } = await q.query<Row>(
+    `SELECT * FROM maintenance_windows
+     WHERE stage <> 'closed' AND starts_at <= $1 AND (ends_at IS NULL OR ends_at > $1)
+     ORDER BY starts_at, id`,
+    [at],
+  );
+  return rows.map(toWindow);
+}
+
+/** Windows opened by hand and not closed, and scheduled ones not yet over: what `schedule` shows besides the plan. */
+export async function pendingWindows(q: Queryable, now: Date): Promise<MaintenanceWindowRow[]> {
+  const { rows } = await q.query<Row>(
+    `SELECT * FROM maintenance_windows WHERE stage <> 'closed' AND (ends_at IS NULL OR ends_at > $1)
+     ORDER BY starts_at, id`,
+    [now],
+  );
+  return rows.map(toWindow);
+}
+
+/** Ends the windows open now (by hand): their end is posted by the sweep. */
+export async function endOpenWindows(q: Queryable, at: Date, by: string): Promise<MaintenanceWindowRow[]> {
+  const { rows } = await q.query<Row>(
+    `UPDATE maintenance_windows SET ends_at = $1, closed_by = $2
+     WHERE stage <> 'closed' AND starts_at <= $1 AND (ends_at IS NULL OR ends_at > $1)
+     RETURNING *`,
+    [at, by],
+  );
+  return rows.map(toWindow);
+}
+
+/**
+ * Claims windows with something due (their notice, start or end), for `leaseMs`: skipped by other replicas meanwhile
+ * (SKIP LOCKED, then the lease), so each is said by one.
+ */
+export async function claimDueWindows(q: Queryable, limit: number, leaseMs: number): Promise<MaintenanceWindowRow[]> {
+  const { rows } = await q.query<Row>(
+    `UPDATE maintenance_windows SET lease_until = now() + make_interval(secs => $2 / 1000.0)
+     WHERE id IN (
+       SELECT id FROM maintenance_windows
+       WHERE stage <> 'closed' AND (lease_until IS NULL OR lease_until < now())
+         AND ((stage = 'planned' AND notice_at <= now())
+           OR (stage IN ('planned', 'noticed') AND starts_at <= now())
+           OR (stage = 'open' AND ends_at <= now()))
+       ORDER BY starts_at FOR UPDATE SKIP LOCKED LIMIT $1)
+     RETURNING *`,
+    [limit, leaseMs],
+  );
+  return rows.map(toWindow);
+}
+
+/** Moves a claimed window on to `to` (from `from`, as it was claimed) and lets go of it. */
+export async function advanceWindow(
+  q: Queryable,
+  id: number,
+  from: MaintenanceStage,
+  to: MaintenanceStage,
+): Promise<boolean> {
+  const { rows } = await q.query<{ id: number }>(
+    `UPDATE maintenance_windows SET stage = $3, lease_until = NULL WHERE id = $1 AND stage = $2 RETURNING id`,
+    [id, from, to],
+  );
+  return rows.length > 0;
+}

@@ -1,0 +1,49 @@
+import type { KnownBlock } from '@slack/types';
+import type { MaintenanceMessage, ScheduleView } from '../incidents/maintenance.service.js';
+import type { Message } from './incident-card.js';
+import { ago, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+
+const section = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) },
+});
+
+const span = (w: { startsAt: Date; endsAt: Date | null }) =>
+  w.endsAt ? `${utcStamp(w.startsAt)} – ${utcStamp(w.endsAt)}` : `${utcStamp(w.startsAt)}, until ended by hand`;
+
+/** A maintenance window's notice, start and end, in the incidents channel. Pure. */
+export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Message {
+  const title = `*${mrkdwnClip(m.window.title, 100)}*`;
+  switch (m.kind) {
+    case 'notice': {
+      const text = `:wrench: ${title} is scheduled: ${span(m.window)} (${ago(m.window.startsAt, now)}). Notify users of the maintenance now; the checklist is posted here when it starts.`;
+      return { text, blocks: [section(text)] };
+    }
+    case 'started': {
+      const by = m.window.openedBy ? ` by ${mention(m.window.openedBy)}` : '';
+      const until = m.window.endsAt ? `until ${utcStamp(m.window.endsAt)}` : 'until `/incident maintenance end`';
+      const text = `:construction: ${title} has started${by}, ${until}. Incidents declared meanwhile say so on their card; alerts the runbook marks \`during_maintenance: record\` are recorded, not declared.${m.checklist ? ' The checklist (Before, During, After) follows.' : ''}`;
+      return { text, blocks: [section(text)] };
+    }
+    case 'ended': {
+      const by = m.window.closedBy ? ` (ended by ${mention(m.window.closedBy)})` : '';
+      const text = `:white_check_mark: ${title} has ended${by}. Alerts are handled as usual again.`;
+      return { text, blocks: [section(text)] };
+    }
+  }
+}
+
+/** `/incident maintenance schedule`: the open windows, then the next of each scheduled one, then those by hand. */
+export function renderMaintenanceSchedule(s: ScheduleView, now: Date): string {
+  const lines: string[] = ['*Maintenance windows* (UTC)'];
+  for (const w of s.open) lines.push(`• :construction: *${mrkdwnClip(w.title, 100)}* is open: ${span(w)}`);
+  for (const w of s.next)
+    lines.push(`• *${mrkdwnClip(w.title, 100)}* (${w.describe}): next ${span(w)}, ${ago(w.startsAt, now)}`);
+  for (const w of s.byHand)
+    lines.push(`• *${mrkdwnClip(w.title, 100)}*: no schedule in the runbook; \`/incident maintenance start ${w.key}\``);
+  if (lines.length === 1) lines.push('The runbook file has no maintenance windows (`maintenance:`).');
+  lines.push(
+    `The notice is posted ${s.noticeBefore} before a scheduled window. \`/incident maintenance start [window or title]\` opens one now, \`/incident maintenance end\` closes it.`,
+  );
+  return lines.join('\n');
+}

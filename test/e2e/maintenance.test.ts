@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MaintenanceMessage, MaintenanceService } from '../../src/incidents/maintenance.service.js';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const json = (v: unknown) => JSON.stringify(v);
+
+const PROCESS = { before: ['Notify users'], during: ['Watch the metrics'], after: ['Smoke test critical paths'] };
+
+/** A runbook file with maintenance windows (and the bundled alert rows, which record some alerts during them). */
+const runbookWith = (windows: Record<string, unknown>, noticeBefore = '2s') =>
+  parseRunbook({ ...alertRunbookData(), maintenance: { notice_before: noticeBefore, process: PROCESS, windows } });
+
+describe('scheduled maintenance windows', () => {
+  const runbook = runbookWith({
+    tick: { title: 'Tick maintenance', schedule: { every: '8s', for: '3s' }, tasks: ['Restart machines'] },
+  });
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ incidentsChannel: true, runbook });
+  });
+  afterAll(async () => {
+    await sleep(300);
+    await bot?.stop();
+  });
+
+  it('posts the notice ahead, the start with its checklist, and the end: once each, with a second replica sweeping', async () => {
+    // A second replica's sweep on the same database, racing the bot's timer loop for the same rows.
+    const theirs: MaintenanceMessage[] = [];
+    const other = new MaintenanceService(
+      bot.db,
+      {
+        self: async () => ({ teamId: 'T0TEST', botUserId: 'U0BOT2' }),
+        post: async (_channel, m) => {
+          theirs.push(m);
+        },
+      },
+      { start: async () => ({ kind: 'already', run: {} as never }) },
+      runbook.maintenance,
+      runbook.playbooks,
+      INCIDENTS_CHANNEL_ID,
+      { info() {}, warn() {}, error() {} },
+    );
+    let racing = true;
+    const race = (async () => {
+      while (racing) {
+        await other.sweep();
+        await sleep(150);
+      }
+    })();
+    let window: { id: number; starts_at: Date; ends_at: Date };
+    try {
+      // Really waits: the notice 2 s ahead, the start, the end 3 s later (windows every 8 s).
+      window = await waitUntil(
+        'a window said through to its end',
+        async () =>
+          (
+            await bot.db.query<{ id: number; starts_at: Date; ends_at: Date }>(
+              `SELECT id, starts_at, ends_at FROM maintenance_windows WHERE window_key = 'tick' AND stage = 'closed'
+               ORDER BY id LIMIT 1`,
+            )
+          ).rows[0],
+        25_000,
+      );
+    } finally {
+      racing = false;
+      await race;
+    }
+    await sleep(300);
+    expect(new Date(window.ends_at).getTime() - new Date(window.starts_at).getTime()).toBe(3000);
+    // Each step of every window was said once in all, by one replica or the other (the bot's loop stopped to count).
+    await bot.timers.stop();
+    const stages = (
+      await bot.db.query<{ stage: string; n: string }>(
+        `SELECT stage, count(*) AS n FROM maintenance_windows WHERE window_key = 'tick' GROUP BY stage`,
+      )
+    ).rows;
+    const rowsIn = (...s: string[]) => stages.filter((r) => s.includes(r.stage)).reduce((t, r) => t + Number(r.n), 0);
+    const ours = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    const said = (kind: MaintenanceMessage['kind'], text: string) => ({
+      ours: ours.filter((c) => json(c.args).includes(text)).length,
+      theirs: theirs.filter((m) => m.kind === kind).length,
+    });
+    const total = (x: { ours: number; theirs: number }) => x.ours + x.theirs;
+    expect(total(said('started', 'has started'))).toBe(rowsIn('open', 'closed'));
+    expect(total(said('ended', 'has ended'))).toBe(rowsIn('closed'));
+    expect(total(said('notice', 'is scheduled'))).toBeLessThanOrEqual(rowsIn('noticed', 'open', 'closed'));
+    expect(total(said('notice', 'is scheduled'))).toBeGreaterThanOrEqual(rowsIn('noticed', 'open', 'closed') - 1);
+
+    // When the bot said a start, its checklist followed: Before, the window's tasks and During, After.
+    if (said('started', 'has started').ours > 0) {
+      const checklist = ours.find((c) => json(c.args).includes('Restart machines'));
+      expect(checklist).toBeDefined();
+      for (const phase of ['*Before*', '*During*', '*After*', 'Notify users', 'Smoke test critical paths'])
+        expect(json(checklist!.args)).toContain(phase);
+    }
+  }, 40_000);
+});
+
+describe('maintenance windows by hand', () => {
+  // A scheduled window open one second a day (at midnight UTC), for the schedule to show; and one by hand only.
+  const runbook = runbookWith(
+    {
+      daily: { title: 'Daily check', schedule: { every: '1d', for: '1s' }, tasks: ['Check backups'] },
+      quarterly: { title: 'Quarterly Maintenance', tasks: ['Disaster recovery drill'] },
+    },
+    '1h',
+  );
+  let bot: BotHarness;
+  let asked = 0;
+  const ask = async (text: string, over: Record<string, string> = {}) => {
+    const key = `m${++asked}`;
+    await bot.command(text, { ...over, response_url: bot.fake.responseUrl(key) });
+    const reply = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === key);
+    return json(reply.args);
+  };
+  beforeAll(async () => {
+    bot = await startBot({ incidentsChannel: true, runbook, env: ALERTS_ENV });
+  });
+  afterAll(async () => {
+    await sleep(300);
+    await bot?.stop();
+  });
+
+  it('shows the schedule, opens and closes a window; meanwhile cards say so and recorded alerts do not declare', async () => {
+    const schedule = await ask('maintenance schedule');
+    expect(schedule).toContain('Daily check');
+    expect(schedule).toContain('every 1 day for 1 second');
+    expect(schedule).toContain('/incident maintenance start quarterly');
+    expect(await ask('maintenance sideways')).toContain('is not a maintenance command');
+    expect(await ask('maintenance end')).toContain('No maintenance window is open');
+
+    expect(await ask('maintenance start quarterly')).toContain('Quarterly Maintenance');
+    const started = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('has started'),
+    );
+    expect(json(started.args)).toContain('Quarterly Maintenance');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Disaster recovery drill'),
+    );
+    expect(await ask('maintenance start')).toContain('open already');
+
+    // An incident declared meanwhile says so on its card.
+    await bot.command('sev2 db slow during the drill');
+    const incident = await waitUntil('the card', async () => {
+      const { rows } = await bot.db.query<{ channel_id: string; card_ts: string | null; maintenance: string }>(
+        "SELECT channel_id, card_ts, maintenance FROM incidents WHERE title = 'db slow during the drill'",
+      );
+      return rows[0]?.card_ts ? rows[0] : null;
+    });
+    expect(incident.maintenance).toBe('Quarterly Maintenance');
+    expect(json(bot.fake.message(incident.channel_id, incident.card_ts!)?.blocks)).toContain(
+      'Declared during *Quarterly Maintenance*',
+    );
+
+    // A critical alert whose row says `during_maintenance: record` is recorded, not declared.
+    const r = await postAlerts(
+      bot.baseUrl,
+      '/hooks/alerts',
+      genericAlert({ source: 'during', key: 'health', metric: 'app_health_check_failures', summary: 'Health failing' }),
+    );
+    expect(r.status).toBe(202);
+    await inboxDone(bot.db);
+    expect(await incidentsOfSource(bot.db, 'during')).toHaveLength(0);
+    const alerts = await bot.db.query("SELECT maintenance FROM alerts WHERE source = 'during'");
+    expect(alerts.rows).toEqual([{ maintenance: true }]);
+
+    expect(await ask('maintenance end')).toContain('Ended *Quarterly Maintenance*');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('has ended'),
+    );
+    // Once it ended, the same alert declares.
+    await postAlerts(
+      bot.baseUrl,
+      '/hooks/alerts',
+      genericAlert({ source: 'after', key: 'health', metric: 'app_health_check_failures', summary: 'Health failing' }),
+    );
+    await inboxDone(bot.db);
+    expect(await incidentsOfSource(bot.db, 'after')).toHaveLength(1);
+  }, 40_000);
+});

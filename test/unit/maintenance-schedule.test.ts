@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { describeSchedule, type MaintenanceSchedule, nextOccurrence } from '../../src/runbook/maintenance.js';
+import { loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const at = (iso: string) => new Date(iso);
+const span = (s: MaintenanceSchedule, iso: string) => {
+  const o = nextOccurrence(s, at(iso));
+  return [o.startsAt.toISOString(), o.endsAt.toISOString()];
+};
+
+describe('maintenance schedules', () => {
+  const weekly: MaintenanceSchedule = { kind: 'weekly', weekday: 0, fromMin: 120, toMin: 240 };
+  const monthly: MaintenanceSchedule = { kind: 'monthly', nth: 1, weekday: 0, fromMin: 120, toMin: 360, months: null };
+
+  it('weekly: Sundays 02:00–04:00 UTC, the open one while it is open', () => {
+    expect(span(weekly, '2026-03-04T12:00:00Z')).toEqual(['2026-03-08T02:00:00.000Z', '2026-03-08T04:00:00.000Z']);
+    expect(span(weekly, '2026-03-08T03:59:00Z')).toEqual(['2026-03-08T02:00:00.000Z', '2026-03-08T04:00:00.000Z']);
+    expect(span(weekly, '2026-03-08T04:00:00Z')[0]).toBe('2026-03-15T02:00:00.000Z');
+    expect(describeSchedule(weekly)).toBe('Sundays 02:00–04:00 UTC');
+  });
+
+  it('monthly: the first Sunday 02:00–06:00 UTC; the last weekday; some months only', () => {
+    expect(span(monthly, '2026-03-02T00:00:00Z')).toEqual(['2026-04-05T02:00:00.000Z', '2026-04-05T06:00:00.000Z']);
+    expect(span(monthly, '2026-02-15T00:00:00Z')[0]).toBe('2026-03-01T02:00:00.000Z');
+    expect(span({ ...monthly, nth: -1, weekday: 5 }, '2026-01-01T00:00:00Z')[0]).toBe('2026-01-30T02:00:00.000Z');
+    expect(span({ ...monthly, months: [1, 4, 7, 10] }, '2026-02-01T00:00:00Z')[0]).toBe('2026-04-05T02:00:00.000Z');
+    expect(describeSchedule(monthly)).toBe('first Sunday of the month 02:00–06:00 UTC');
+  });
+
+  it('a window past midnight, and every <duration>', () => {
+    const late: MaintenanceSchedule = { kind: 'weekly', weekday: 6, fromMin: 23 * 60, toMin: 60 };
+    expect(span(late, '2026-03-08T00:30:00Z')).toEqual(['2026-03-07T23:00:00.000Z', '2026-03-08T01:00:00.000Z']);
+    const every: MaintenanceSchedule = { kind: 'interval', everyMs: 10_000, forMs: 4_000 };
+    expect(span(every, '1970-01-01T00:00:12Z')).toEqual(['1970-01-01T00:00:10.000Z', '1970-01-01T00:00:14.000Z']);
+    expect(span(every, '1970-01-01T00:00:15Z')[0]).toBe('1970-01-01T00:00:20.000Z');
+  });
+});
+
+describe('the maintenance section of the runbook file', () => {
+  const problems = (maintenance: unknown, extra: Record<string, unknown> = {}) => {
+    try {
+      parseRunbook({ ...testRunbookData(), ...extra, maintenance });
+      return [];
+    } catch (err) {
+      if (err instanceof RunbookError) return err.problems;
+      throw err;
+    }
+  };
+
+  it('the bundled file has the runbook windows, the notice 24 hours ahead and the process as checklists', async () => {
+    const rb = await loadRunbook();
+    expect(rb.maintenance.noticeBeforeMs).toBe(24 * 3_600_000);
+    expect(rb.maintenance.windows.map((w) => [w.key, w.schedule && describeSchedule(w.schedule)])).toEqual([
+      ['weekly', 'Sundays 02:00–04:00 UTC'],
+      ['monthly', 'first Sunday of the month 02:00–06:00 UTC'],
+      ['quarterly', null],
+    ]);
+    const weekly = rb.playbooks.find((p) => p.id === 'maintenance-weekly')!;
+    expect(weekly.kind).toBe('procedure');
+    expect(weekly.outsideIncident).toEqual({ channel: null });
+    expect(weekly.detection.map((s) => s.text)[0]).toBe('Notify users 24 hours in advance');
+    expect(weekly.mitigation.map((s) => s.text)).toContain('Backup verification');
+    expect(weekly.resolution.map((s) => s.text)).toContain('Smoke test critical paths');
+    expect(rb.privateIncidents).toEqual({ announce: 'none' });
+  });
+
+  it('names each malformed entry', () => {
+    expect(
+      problems({ windows: { weekly: { title: 'W', schedule: { every: 'funday', from: '02:00', to: '04:00' } } } }),
+    ).toEqual([expect.stringMatching(/^maintenance\.windows\.weekly\.schedule\.every: must be a weekday/)]);
+    expect(
+      problems({ windows: { w: { title: 'W', schedule: { every: 'sunday', from: '2am', to: '04:00' } } } })[0],
+    ).toMatch(/^maintenance\.windows\.w\.schedule\.from: must be a time of day/);
+    expect(problems({ windows: { w: { title: 'W', schedule: { every: '10s' } } } })[0]).toMatch(/\.for: /);
+    expect(problems({ notice_before: 'a day' })[0]).toMatch(/^maintenance\.notice_before: /);
+    expect(
+      problems({ windows: { w: { title: 'W', tasks: [{ text: 'x', run: 'atom-cli nodes restart' }] } } })[0],
+    ).toMatch(/^maintenance\.windows\.w\.tasks\.0\.run: /);
+    expect(problems({}, { private_incidents: { announce: 'loud' } })[0]).toMatch(/^private_incidents\.announce: /);
+    expect(
+      problems(
+        { process: { before: ['x'] } },
+        { playbooks: { maintenance: { title: 'Mine', kind: 'procedure', detection: ['y'] } } },
+      ),
+    ).toEqual([expect.stringContaining('maintenance.process: its checklist is the playbook "maintenance"')]);
+  });
+});
