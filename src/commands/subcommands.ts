@@ -76,7 +76,7 @@ export const SUBCOMMANDS = {
     flags: ['private'],
     where: 'anywhere',
     heavy: true,
-    usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters; \`/incident sev1 --private <title>\` (or a security title) declares a private incident.`,
+    usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters; \`/incident sev1 --private suspicious logins\` (or a security title) declares a private incident.`,
   },
   list: { names: ['list', 'ls'], args: 'none', where: 'anywhere', usage: '`/incident list` — open incidents' },
   help: { names: ['help'], args: 'text', where: 'anywhere', usage: '`/incident help` — this message' },

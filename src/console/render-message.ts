@@ -104,6 +104,13 @@ export const EMOJI: Record<string, string> = {
   bell: '🔔',
   lock: '🔒',
   wrench: '🔧',
+  unlock: '🔓',
+  construction: '🚧',
+  stopwatch: '⏱️',
+  telephone_receiver: '📞',
+  repeat: '🔁',
+  left_right_arrow: '↔️',
+  calendar: '📆',
 };
 
 function decodeEntities(s: string): string {

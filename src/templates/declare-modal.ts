@@ -99,7 +99,7 @@ const privateBox = {
         text: { type: 'plain_text' as const, text: 'Private (security incident)' },
         description: {
           type: 'plain_text' as const,
-          text: 'A private channel; not announced, listed only to its people, never on the status page.',
+          text: 'A private channel, not announced, listed only to its people.',
         },
         value: FLAG.private,
       },

@@ -833,6 +833,6 @@ describe('commands that fail, hang, flood, or are missing', () => {
 describe('the bundled ATOM runbook', () => {
   it('suggests its playbooks from typical titles', async () => {
     const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
-    expect(rb.playbooks).toHaveLength(31);
+    expect(rb.playbooks).toHaveLength(35);
   });
 });

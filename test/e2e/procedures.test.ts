@@ -137,9 +137,9 @@ describe('the runbook procedures, run from Slack', () => {
   }
 
   it('deploys the main app, runs the post-deployment verification with each expected result, and offers the rollback when a check fails', async () => {
-    const { ts, runId } = await start('deploy-web-platform');
+    const { ts, runId, posted } = await start('deploy-web-platform');
     // The Prerequisites Checklist: text steps with Done and Skip.
-    expect(json(bot.fake.callsTo('chat.postMessage')[0])).toContain('All tests passing locally');
+    expect(json(posted)).toContain('All tests passing locally');
     expect(stepButton(bot, GENERAL, ts, ACTION.stepDone, 'detection.7')).toBeDefined();
     // The deploy is destructive: Slack confirms first, naming the command and the expected duration.
     const deploy = elementsOf(bot, GENERAL, ts, ACTION.runStep).find(
@@ -148,7 +148,7 @@ describe('the runbook procedures, run from Slack', () => {
     expect(JSON.stringify(deploy.element)).toContain('This runs `atom-cli deploy`.');
     expect(JSON.stringify(deploy.element)).toContain('Expected duration: 3-5 minutes');
     // Each verification step shows the runbook's expected result.
-    expect(json(bot.fake.callsTo('chat.postMessage')[0])).toContain('Expected: Machines show \\"running\\" state');
+    expect(json(posted)).toContain('Expected: Machines show \\"running\\" state');
 
     bot.fake.reset();
     await clickRun(ts, 'mitigation.0');
@@ -221,8 +221,8 @@ describe('the runbook procedures, run from Slack', () => {
   });
 
   it('restores from backup: the new DATABASE_URL is a secret, refused when not a postgres URL, approved by a second person, and never in clear anywhere', async () => {
-    const { ts, runId } = await start('restore-from-backup');
-    expect(json(bot.fake.callsTo('chat.postMessage')[0])).toContain('https://console.neon.tech');
+    const { ts, runId, posted } = await start('restore-from-backup');
+    expect(json(posted)).toContain('https://console.neon.tech');
 
     // Not a postgres URL: refused in the form with the expected pattern, without repeating the value; nothing runs.
     const before = (await cliRuns(atomLog)).length;

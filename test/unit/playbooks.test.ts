@@ -67,6 +67,10 @@ const PROCEDURES = [
   'Security Monitoring: Daily Checks',
   'Security Monitoring: Weekly Checks',
   'Security Monitoring: Monthly Checks',
+  'Weekly Maintenance (Sundays 02:00–04:00 UTC)',
+  'Monthly Maintenance (first Sunday of the month 02:00–06:00 UTC)',
+  'Quarterly Maintenance',
+  'Maintenance Process',
 ];
 
 describe('the bundled ATOM playbooks', () => {
@@ -81,7 +85,7 @@ describe('the bundled ATOM playbooks', () => {
     expect(playbooks.filter((p) => p.kind === 'issue').map((p) => p.title)).toEqual(ISSUES);
     expect(playbooks.filter((p) => p.kind === 'security').map((p) => p.title)).toEqual(SECURITY);
     expect(playbooks.filter((p) => p.kind === 'procedure').map((p) => p.title)).toEqual(PROCEDURES);
-    expect(playbooks).toHaveLength(31);
+    expect(playbooks).toHaveLength(35);
     for (const p of playbooks.filter((x) => x.kind === 'security')) {
       for (const part of ['match', 'symptoms', 'detection', 'mitigation', 'prevention'] as const)
         expect(p[part].length, `${p.id} ${part}`).toBeGreaterThan(0);
@@ -765,6 +769,10 @@ describe('checklist fields of the runbook file: cwd on command steps, outside_in
       'security-checks-daily',
       'security-checks-weekly',
       'security-checks-monthly',
+      'maintenance-weekly',
+      'maintenance-monthly',
+      'maintenance-quarterly',
+      'maintenance',
     ]);
   });
 });

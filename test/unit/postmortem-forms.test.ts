@@ -132,7 +132,7 @@ describe('the declare form', () => {
     } as never);
     expect(r).toEqual({
       ok: true,
-      value: { severity: 1, title: 'db down', description: 'Checkout fails\nsince 10:02' },
+      value: { severity: 1, title: 'db down', description: 'Checkout fails\nsince 10:02', private: false },
     });
   });
 
