@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Receiver } from '@upstash/qstash';
+import type { Receiver } from '@upstash/qstash';
 import type { AlertsSettings } from '../config.js';
 
 /** The generic hook's HMAC: `X-Alerts-Signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`. */
@@ -37,16 +37,25 @@ export function alertSignature(secret: string, timestamp: string, body: string):
  * request carries is the one checked; the reason never holds a secret.
  */
 export class AlertAuth {
-  private readonly qstash: Receiver | null;
+  /** Made at the first QStash delivery: @upstash/qstash is loaded only by a bot that takes them. */
+  private receiver: Promise<Receiver> | null = null;
 
   constructor(
     private readonly settings: Pick<AlertsSettings, 'token' | 'signingSecret' | 'qstash'>,
     private readonly now: () => number = Date.now,
-  ) {
-    const q = settings.qstash;
-    this.qstash = q
-      ? new Receiver({ currentSigningKey: q.currentSigningKey, nextSigningKey: q.nextSigningKey, devMode: false })
-      : null;
+  ) {}
+
+  private get qstash(): boolean {
+    return !!this.settings.qstash;
+  }
+
+  private qstashReceiver(): Promise<Receiver> {
+    const q = this.settings.qstash!;
+    this.receiver ??= import('@upstash/qstash').then(
+      ({ Receiver }) =>
+        new Receiver({ currentSigningKey: q.currentSigningKey, nextSigningKey: q.nextSigningKey, devMode: false }),
+    );
+    return this.receiver;
   }
 
   /** Whether any of `methods` is configured: a hook with none answers 404. */
@@ -103,7 +112,7 @@ export class AlertAuth {
       };
     }
     try {
-      await this.qstash.verify({ signature: jwt, body });
+      await (await this.qstashReceiver()).verify({ signature: jwt, body });
       return { ok: true, method: 'qstash' };
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : 'invalid';

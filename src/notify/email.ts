@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { DeliveryError, type EmailPort, type PageNotification } from '../incidents/notification-ports.js';
 import type { SeverityDefs } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
@@ -22,31 +22,39 @@ function describe(err: unknown): string {
  * for TLS from the start), Amazon SES's SMTP interface included. A connection per message: pages are few.
  */
 export class SmtpEmail implements EmailPort {
-  private readonly transport: Transporter;
+  /** Made at the first page: nodemailer is loaded only by a bot that sends email (it costs a few MB resident). */
+  private transport: Promise<Transporter> | null = null;
 
   constructor(
-    smtpUrl: string,
+    private readonly smtpUrl: string,
     private readonly from: string,
     private readonly severities: SeverityDefs,
   ) {
-    const url = new URL(smtpUrl);
-    this.transport = nodemailer.createTransport({
-      host: url.hostname,
-      port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
-      secure: url.protocol === 'smtps:',
-      ...(url.username
-        ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
-        : {}),
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 20_000,
+    new URL(smtpUrl); // a bad URL is refused now, not at the first page
+  }
+
+  private connect(): Promise<Transporter> {
+    this.transport ??= import('nodemailer').then(({ default: nodemailer }) => {
+      const url = new URL(this.smtpUrl);
+      return nodemailer.createTransport({
+        host: url.hostname,
+        port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
+        secure: url.protocol === 'smtps:',
+        ...(url.username
+          ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+          : {}),
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 20_000,
+      });
     });
+    return this.transport;
   }
 
   async sendPage(incident: Incident, page: PageNotification, to: string): Promise<void> {
     const { subject, text } = renderPageEmail(incident, page, this.severities);
     try {
-      await this.transport.sendMail({ from: this.from, to, subject, text });
+      await (await this.connect()).sendMail({ from: this.from, to, subject, text });
     } catch (err) {
       throw new DeliveryError(describe(err), isPermanent(err));
     }

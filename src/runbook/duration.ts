@@ -1,4 +1,4 @@
-import { formatDuration } from 'date-fns';
+import { formatDuration } from 'date-fns/formatDuration';
 
 /** Durations as written in the runbook file: `30s`, `15m`, `4h`, `1d`, `1h30m`, `500ms`. */
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

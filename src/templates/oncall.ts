@@ -1,6 +1,6 @@
 import { TZDate } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import type { HandoffNotice, PersonShift, RoleBoard } from '../incidents/oncall.service.js';
 import { type ClockTime, type Segment, WEEKDAYS } from '../incidents/rotation.js';
 import { severityLabel } from '../incidents/severity.js';

@@ -1,4 +1,4 @@
-import { formatDistanceStrict } from 'date-fns';
+import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import type { Phrase } from '../incidents/errors.js';
 import { describeDuration } from '../runbook/duration.js';
 
