@@ -49,4 +49,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/alive').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node itself, not npm start: signals reach the bot directly, and dist/ is already built.
-CMD ["node", "dist/app.js"]
+CMD ["node", "--max-semi-space-size=4", "dist/app.js"]

@@ -302,6 +302,13 @@ export function buildBot(): void {
 /** The built bot's entry point, as `npm start` runs it (call buildBot first). */
 export const BOT_SCRIPT = 'dist/app.js';
 
+/** The node flags `npm start` runs the bot with (package.json's start script), so that the benches run it the same. */
+export const START_NODE_FLAGS: string[] = (
+  JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((t) => t.startsWith('--'));
+
 /**
  * Starts `node <script>` (so the child pid IS the app; a `.ts` script runs with `--import tsx`) and waits for its
  * ready line.
@@ -310,6 +317,7 @@ export function startChild(name: string, opts: ChildOptions): Promise<Child> {
   // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the apps
   const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const loader = opts.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  if (opts.script === BOT_SCRIPT) extra.unshift(...START_NODE_FLAGS);
   const args = opts.gcProbe
     ? [...extra, '--expose-gc', ...loader, '--import', './bench/gc-probe.mjs', opts.script]
     : [...extra, ...loader, opts.script];

@@ -30,6 +30,7 @@ import {
   round,
   runBench,
   SIGNING_SECRET,
+  START_NODE_FLAGS,
   sleep,
 } from '../lib.js';
 
@@ -130,7 +131,7 @@ async function stopBot(child: ChildProcess): Promise<void> {
 async function measure(s: Scenario, fake: FakeSlack, atExit: (step: () => unknown) => void): Promise<Result> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [BOT_SCRIPT], {
+  const child = spawn(process.execPath, [...START_NODE_FLAGS, BOT_SCRIPT], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
