@@ -312,7 +312,10 @@ export function createBot({
   playbooks.onAttached = async (incidentId, playbookId) => {
     if (objectiveCards.shows(playbookId)) await incidents.refreshCard(incidentId);
   };
-  const actionItems = new ActionItemService(db, followUps, app.logger);
+  // The owners of a private incident's items are let into its channel (recorded), as paged people are.
+  const actionItems = new ActionItemService(db, followUps, app.logger, {
+    invite: (incident, userIds) => incidentChat.inviteToChannel(incident, userIds),
+  });
   // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
   const postmortems = new PostmortemService(
     db,

@@ -5,10 +5,10 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
+import { alreadyInIncident } from '../templates/alerts.js';
 import { declareModal } from '../templates/declare-modal.js';
 import { ACTION } from '../templates/ids.js';
 import { alertRef, declareMetadata } from '../templates/payloads.js';
-import { channelLink } from '../templates/text.js';
 
 /** A warning alert's Declare incident button: the declare form, prefilled from the alert and its runbook row. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
@@ -21,8 +21,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         const form = alertId ? await deps.alerts.declareForm(alertId) : null;
         if (!alertId || !form) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
         if (form.kind === 'declared') {
-          const where = form.incident.channelId ? ` in ${channelLink(form.incident.channelId)}` : '';
-          await tell(`:information_source: This alert is already in incident #${form.incident.number}${where}.`);
+          await tell(alreadyInIncident(form.incident));
           return;
         }
         const channelId = body.channel?.id ?? body.container?.channel_id ?? '';

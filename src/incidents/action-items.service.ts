@@ -13,6 +13,7 @@ import {
 import type { Database, Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
+import { addMember } from '../store/incident-members.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import type { ActionItem, ActionItemWithIncident, NewActionItem, OwnerRef } from './action-items.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
@@ -61,7 +62,14 @@ export class ActionItemService implements Sweep {
     private readonly db: Database,
     private readonly chat: FollowUpChat,
     private readonly log: Logger = console,
-    private readonly opts: { leaseMs?: number } = {},
+    private readonly opts: {
+      leaseMs?: number;
+      /**
+       * Invites people into an incident's channel (Slack's conversations.invite): the owners of a private incident's
+       * items are let in, so the direct message naming the incident leads somewhere they can work.
+       */
+      invite?: (incident: Incident, userIds: string[]) => Promise<{ unreachable: string[] }>;
+    } = {},
   ) {}
 
   /** The person an owner reference names: a mention carries the id; a typed name is looked up. */
@@ -115,9 +123,16 @@ export class ActionItemService implements Sweep {
     return added;
   }
 
-  /** After items were recorded: each owner gets a direct message, and what people see is refreshed. */
+  /**
+   * After items were recorded: each owner gets a direct message, and what people see is refreshed. The owner of an
+   * item of a private incident is invited into its channel first (recorded as a member, `member_added` on its
+   * timeline): the person who chose them is in the channel and gave them work there, the message names the incident
+   * anyway, and the bot's lists already count an item's owner as one of its people; a link to a channel they cannot
+   * open would only send them to ask around, which says more about the incident than the invitation does.
+   */
   async announce(incident: Incident, added: readonly ActionItem[], actorId: string): Promise<string[]> {
     const warnings: string[] = [];
+    if (incident.private) warnings.push(...(await this.letOwnersIn(incident, added, actorId)));
     for (const item of added) {
       if (!item.ownerId) continue;
       try {
@@ -128,6 +143,32 @@ export class ActionItemService implements Sweep {
       }
     }
     this.chat.changed(incident.teamId, [actorId, ...added.flatMap((i) => (i.ownerId ? [i.ownerId] : []))]);
+    return warnings;
+  }
+
+  /** Invites the owners of a private incident's new items into its channel, and records those let in. */
+  private async letOwnersIn(incident: Incident, added: readonly ActionItem[], actorId: string): Promise<string[]> {
+    const owners = [...new Set(added.flatMap((i) => (i.ownerId && i.ownerId !== actorId ? [i.ownerId] : [])))];
+    if (!owners.length || !incident.channelId || !this.opts.invite) return [];
+    const warnings: string[] = [];
+    let unreachable: string[] = [];
+    try {
+      ({ unreachable } = await this.opts.invite(incident, owners));
+    } catch (err) {
+      this.log.warn(`could not invite the owners of incident ${incident.id}'s action items`, err);
+      return [
+        `the owners could not be invited into this private channel (${(err as Error).message}); invite them by hand`,
+      ];
+    }
+    for (const user of unreachable) warnings.push(`<@${user}> could not be invited into this private channel`);
+    const invited = owners.filter((u) => !unreachable.includes(u));
+    await this.db.transaction(async (tx) => {
+      for (const user of invited) {
+        if (await addMember(tx, incident.id, user)) {
+          await insertEvent(tx, incident.id, 'member_added', actorId, { userId: user, why: 'action_item_owner' });
+        }
+      }
+    });
     return warnings;
   }
 

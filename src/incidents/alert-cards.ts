@@ -46,7 +46,11 @@ export class AlertCards {
       alerts,
       rules,
       storm: stormy ? { source: stormy.source, maxIncidents: this.maxIncidents } : null,
-      follows: previous ? { number: previous.number, channelId: previous.channelId } : null,
+      follows: !previous
+        ? null
+        : previous.private
+          ? { private: true }
+          : { number: previous.number, channelId: previous.channelId },
     };
   }
 

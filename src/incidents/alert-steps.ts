@@ -163,7 +163,7 @@ export class AlertSteps {
     const alerts = await alertsOfAlertIncident(tx, alertIncidentId);
     const previous = previousIncidentId ? await getIncident(tx, previousIncidentId) : null;
     await insertEvent(tx, incidentId, 'note', null, {
-      text: `Opened from ${alerts.length === 1 ? 'an alert' : `${alerts.length} alerts`} of ${source}${previous ? `; the same alert opened incident #${previous.number} before, resolved` : ''}`,
+      text: `Opened from ${alerts.length === 1 ? 'an alert' : `${alerts.length} alerts`} of ${source}${previous ? `; the same alert opened ${previous.private ? 'a private incident' : `incident #${previous.number}`} before, resolved` : ''}`,
     });
     for (const a of alerts) {
       await insertEvent(tx, incidentId, 'alert_fired', null, alertEventDetails({ ...a, status: 'firing' }));
@@ -234,9 +234,12 @@ export class AlertSteps {
             severity: rule.severity,
           }
         : null,
-      declared: incident
-        ? { number: incident.number, channelId: incident.channelId, by: ai?.declaredBy ?? incident.reporterId }
-        : null,
+      // The incidents channel is everyone's: a private incident is not named there.
+      declared: !incident
+        ? null
+        : incident.private
+          ? { private: true }
+          : { number: incident.number, channelId: incident.channelId, by: ai?.declaredBy ?? incident.reporterId },
     };
   }
 

@@ -102,16 +102,19 @@ export interface AlertCardView {
   rules: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'metric'>[];
   /** Storm control sent further critical alerts of its source here. */
   storm: { source: string; maxIncidents: number } | null;
-  /** The resolved incident the same alerts opened before. */
-  follows: { number: number; channelId: string | null } | null;
+  /** The resolved incident the same alerts opened before; a private one is not named (it may not be this one's people's). */
+  follows: { number: number; channelId: string | null } | { private: true } | null;
 }
 
 /** A warning alert's notice in the incidents channel. */
 export interface AlertNoticeView {
   alert: AlertView;
   rule: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'severity'> | null;
-  /** Set once someone declared an incident from it. */
-  declared: { number: number; channelId: string | null; by: string } | null;
+  /**
+   * Set once someone declared an incident from it (or it joined one). A private incident is not named in the
+   * incidents channel: neither its number, nor its channel, nor who declared it.
+   */
+  declared: { number: number; channelId: string | null; by: string } | { private: true } | null;
 }
 
 /**

@@ -247,7 +247,15 @@ export class AlertService implements TimerSource<DeliveryRow> {
    */
   async declareFromAlert(
     alertId: number,
-    input: { teamId: string; userId: string; title: string; severity: Severity; requestKey: string },
+    input: {
+      teamId: string;
+      userId: string;
+      title: string;
+      severity: Severity;
+      requestKey: string;
+      /** The form's Private box: a private (security) incident; its notice then does not name it. */
+      private?: boolean;
+    },
   ): Promise<DeclareResult | { kind: 'already'; incident: Incident }> {
     const form = await this.declareForm(alertId);
     if (!form) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
@@ -260,6 +268,7 @@ export class AlertService implements TimerSource<DeliveryRow> {
         title: input.title,
         severity: input.severity,
         requestKey: input.requestKey,
+        ...(input.private ? { private: true } : {}),
       },
       {
         within: async (tx, incident) => {

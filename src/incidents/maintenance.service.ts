@@ -1,10 +1,19 @@
 import { describeDuration } from '../runbook/duration.js';
-import { describeSchedule, type Maintenance, nextOccurrence } from '../runbook/maintenance.js';
+import {
+  combinedKey,
+  describeSchedule,
+  holding,
+  type Maintenance,
+  type MaintenanceWindowDef,
+  nextOccurrence,
+  takesPrecedence,
+} from '../runbook/maintenance.js';
 import type { Playbook } from '../runbook/playbooks.js';
 import type { Database, Queryable } from '../store/db.js';
 import {
   advanceWindow,
   claimDueWindows,
+  dropPlanned,
   endOpenWindows,
   type MaintenanceStage,
   type MaintenanceWindowRow,
@@ -20,8 +29,9 @@ import type { Sweep } from './timer-loop.js';
 
 /** What the channel is told of a window: the notice ahead of it, its start (with its checklist), its end. */
 export type MaintenanceMessage =
-  | { kind: 'notice'; window: MaintenanceWindowRow }
-  | { kind: 'started'; window: MaintenanceWindowRow; checklist: string | null }
+  /** `takesIn`: the titles of the smaller windows this one takes in (their tasks are on its checklist). */
+  | { kind: 'notice'; window: MaintenanceWindowRow; takesIn?: string[] }
+  | { kind: 'started'; window: MaintenanceWindowRow; checklist: string | null; takesIn?: string[] }
   | { kind: 'ended'; window: MaintenanceWindowRow };
 
 /** The chat side of maintenance windows (src/slack implements it). */
@@ -34,7 +44,15 @@ export interface MaintenanceChat {
 /** `/incident maintenance schedule`. */
 export interface ScheduleView {
   open: MaintenanceWindowRow[];
-  next: { key: string; title: string; describe: string; startsAt: Date; endsAt: Date }[];
+  next: {
+    key: string;
+    title: string;
+    describe: string;
+    startsAt: Date;
+    endsAt: Date;
+    /** The larger window that takes this occurrence in (one notice, one checklist with both task lists). */
+    takenInBy?: string;
+  }[];
   byHand: { key: string; title: string }[];
   noticeBefore: string;
 }
@@ -91,7 +109,16 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
           let occ = nextOccurrence(w.schedule, now);
           // The one open now is listed as open: the next is the one after it.
           if (occ.startsAt <= now) occ = nextOccurrence(w.schedule, occ.endsAt);
-          return [{ key: w.key, title: w.title, describe: describeSchedule(w.schedule), ...occ }];
+          const by = this.takenIn(w, occ);
+          return [
+            {
+              key: w.key,
+              title: w.title,
+              describe: describeSchedule(w.schedule),
+              ...occ,
+              ...(by ? { takenInBy: by.title } : {}),
+            },
+          ];
         })
         .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime()),
       byHand: this.maintenance.windows.filter((w) => !w.schedule).map((w) => ({ key: w.key, title: w.title })),
@@ -152,16 +179,61 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
     }
   }
 
+  /**
+   * The larger scheduled window whose occurrence holds the whole of `occ` (of window `w`), if one does: the monthly
+   * window on the first Sunday (02:00–06:00) holds the weekly one (02:00–04:00). Read from the schedules alone, so
+   * every replica reads the same and the smaller occurrence is never planned by any.
+   */
+  private takenIn(w: MaintenanceWindowDef, occ: { startsAt: Date; endsAt: Date }): MaintenanceWindowDef | null {
+    let found: MaintenanceWindowDef | null = null;
+    for (const big of this.maintenance.windows) {
+      if (!big.schedule || !takesPrecedence(big, w) || !holding(big.schedule, occ)) continue;
+      // Of several that hold it, the largest: it takes in the others too.
+      if (!found || takesPrecedence(big, found)) found = big;
+    }
+    return found;
+  }
+
+  /** The smaller scheduled windows an occurrence of `big` takes in (in the file's order). */
+  private takesIn(big: MaintenanceWindowDef, occ: { startsAt: Date; endsAt: Date }): MaintenanceWindowDef[] {
+    return this.maintenance.windows.filter((small) => {
+      if (!small.schedule || !takesPrecedence(big, small)) return false;
+      const theirs = nextOccurrence(small.schedule, occ.startsAt);
+      return theirs.startsAt >= occ.startsAt && theirs.endsAt <= occ.endsAt && this.takenIn(small, theirs) === big;
+    });
+  }
+
+  /** What a scheduled window's row takes in, read again from the schedules when it is said. */
+  private takesInOf(w: MaintenanceWindowRow): MaintenanceWindowDef[] {
+    const def = w.scheduled ? this.maintenance.windows.find((d) => d.key === w.windowKey) : undefined;
+    return def && w.endsAt ? this.takesIn(def, { startsAt: w.startsAt, endsAt: w.endsAt }) : [];
+  }
+
   private async plan(): Promise<void> {
     const now = this.now();
     for (const w of this.maintenance.windows) {
       if (!w.schedule) continue;
       const occ = nextOccurrence(w.schedule, now);
       if (this.planned.get(w.key) === occ.startsAt.getTime()) continue;
+      if (this.takenIn(w, occ)) {
+        // Said as part of the larger window; a row planned before this version knew is left unsaid.
+        await dropPlanned(this.db, w.key, occ.startsAt);
+        this.planned.set(w.key, occ.startsAt.getTime());
+        continue;
+      }
+      const smaller = this.takesIn(w, occ);
+      const combined = smaller.length
+        ? this.maintenance.combined[
+            combinedKey(
+              w.key,
+              smaller.map((d) => d.key),
+            )
+          ]
+        : undefined;
       await planWindow(this.db, {
         windowKey: w.key,
         title: w.title,
-        playbookId: w.playbookId,
+        playbookId: combined ?? w.playbookId,
         channelId: this.channel,
         noticeAt: new Date(occ.startsAt.getTime() - this.maintenance.noticeBeforeMs),
         startsAt: occ.startsAt,
@@ -184,17 +256,24 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
       // A scheduled window that passed entirely while no bot ran: nothing is said late.
       this.log.warn(`maintenance window ${w.id} (${w.title}) passed while no bot was running; nothing was posted`);
     } else if (w.channelId) {
-      if (to === 'noticed') await this.chat.post(w.channelId, { kind: 'notice', window: w });
-      if (to === 'open') await this.opened(w, w.channelId);
+      const takesIn = this.takesInOf(w).map((d) => d.title);
+      const also = takesIn.length ? { takesIn } : {};
+      if (to === 'noticed') await this.chat.post(w.channelId, { kind: 'notice', window: w, ...also });
+      if (to === 'open') await this.opened(w, w.channelId, takesIn);
       if (to === 'closed') await this.chat.post(w.channelId, { kind: 'ended', window: w });
     }
     await advanceWindow(this.db, w.id, w.stage, to);
   }
 
   /** Its start, then its checklist as a playbook run (once: the run's request key is the window's). */
-  private async opened(w: MaintenanceWindowRow, channelId: string): Promise<void> {
+  private async opened(w: MaintenanceWindowRow, channelId: string, takesIn: string[]): Promise<void> {
     const playbook = w.playbookId ? this.playbooks.find((p) => p.id === w.playbookId) : undefined;
-    await this.chat.post(channelId, { kind: 'started', window: w, checklist: playbook?.title ?? null });
+    await this.chat.post(channelId, {
+      kind: 'started',
+      window: w,
+      checklist: playbook?.title ?? null,
+      ...(takesIn.length ? { takesIn } : {}),
+    });
     if (!playbook) return;
     const me = await this.chat.self();
     await this.runs.start({

@@ -44,7 +44,7 @@ export class PlaybookRuns {
 
   /** The playbooks the runbook file marks as used outside incidents (`outside_incident`). */
   runnable(): Playbook[] {
-    return this.playbooks.filter((p) => p.outsideIncident);
+    return this.playbooks.filter((p) => p.outsideIncident && !p.unlisted);
   }
 
   /**

@@ -66,8 +66,9 @@ export class PlaybookService implements StepRuns {
     this.checklists = new Checklists(db, chat, runbook, log);
   }
 
+  /** The playbooks people are offered (not the checklists the bot makes for itself). */
   list(): Playbook[] {
-    return this.runbook.playbooks;
+    return this.runbook.playbooks.filter((p) => !p.unlisted);
   }
 
   /**
@@ -79,7 +80,7 @@ export class PlaybookService implements StepRuns {
     if (!q) return [];
     const exact = this.runbook.playbooks.find((p) => p.id === q || p.title.toLowerCase() === q);
     if (exact) return [exact];
-    return this.runbook.playbooks.filter((p) => p.title.toLowerCase().includes(q) || p.id.includes(q));
+    return this.runbook.playbooks.filter((p) => !p.unlisted && (p.title.toLowerCase().includes(q) || p.id.includes(q)));
   }
 
   suggestionFor(title: string): Playbook | null {

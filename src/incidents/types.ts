@@ -103,6 +103,8 @@ export const EVENT_KINDS = [
   'made_public',
   /** Someone joined the channel of a private incident made public, with its Join button. */
   'joined',
+  /** The bot invited someone into a private incident's channel (`why`: `action_item_owner`), recorded as a member. */
+  'member_added',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 

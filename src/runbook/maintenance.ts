@@ -36,6 +36,11 @@ export interface Maintenance {
   /** Where notices and checklists go; null: INCIDENTS_CHANNEL. */
   channel: string | null;
   windows: MaintenanceWindowDef[];
+  /**
+   * The checklists of a window that takes in smaller ones (the monthly window on the first Sunday takes in the weekly
+   * one): by `combinedKey(larger, taken in)`, the id of the playbook with both task lists.
+   */
+  combined: Readonly<Record<string, string>>;
   /** The checklist of a window opened by hand under a title of its own (the process without a task list). */
   processPlaybookId: string | null;
 }
@@ -149,7 +154,13 @@ const MAINTENANCE_LABELS = { detection: 'Before', mitigation: 'During', resoluti
 export function toMaintenance(m: MaintenanceInput | undefined): { maintenance: Maintenance; playbooks: Playbook[] } {
   if (!m)
     return {
-      maintenance: { noticeBeforeMs: 24 * 3_600_000, channel: null, windows: [], processPlaybookId: null },
+      maintenance: {
+        noticeBeforeMs: 24 * 3_600_000,
+        channel: null,
+        windows: [],
+        combined: {},
+        processPlaybookId: null,
+      },
       playbooks: [],
     };
   const before = (m.process?.before ?? []).map(toStep);
@@ -178,6 +189,27 @@ export function toMaintenance(m: MaintenanceInput | undefined): { maintenance: M
   const playbooks = windows.map((w) =>
     playbook(w.playbookId, w.schedule ? `${w.title} (${describeSchedule(w.schedule)})` : w.title, w.tasks),
   );
+  // A window that may take in smaller ones gets a checklist for each set of them it may take in: its own tasks, then
+  // theirs, each task saying its window.
+  const combined: Record<string, string> = {};
+  const titled = (w: (typeof windows)[number]) =>
+    w.tasks.map((t): PlaybookStep => ({ ...t, text: `${w.title}: ${t.text}` }));
+  for (const big of windows) {
+    const fits = windows.filter((small) => small !== big && mayTakeIn(big, small));
+    for (const set of subsets(fits)) {
+      const key = combinedKey(
+        big.key,
+        set.map((w) => w.key),
+      );
+      const id = `maintenance-${key}`;
+      combined[key] = id;
+      const title = `${big.title} with ${set.map((w) => w.title).join(', ')}`;
+      playbooks.push({
+        ...playbook(id, title, [...titled(big), ...set.flatMap(titled)]),
+        unlisted: true,
+      });
+    }
+  }
   const withProcess = m.process !== undefined;
   if (withProcess) playbooks.push(playbook('maintenance', 'Maintenance Process', []));
   return {
@@ -185,10 +217,68 @@ export function toMaintenance(m: MaintenanceInput | undefined): { maintenance: M
       noticeBeforeMs: m.notice_before,
       channel: m.channel ?? null,
       windows: windows.map(({ tasks: _, ...w }) => w),
+      combined,
       processPlaybookId: withProcess ? 'maintenance' : null,
     },
     playbooks,
   };
+}
+
+/** The key of a window with the windows it takes in (`monthly+weekly`), in the file's order of keys. */
+export const combinedKey = (larger: string, takenIn: readonly string[]) => [larger, ...[...takenIn].sort()].join('+');
+
+/** Every non-empty subset (at most 4 windows are considered: 15 sets). */
+function subsets<T>(items: readonly T[]): T[][] {
+  const some = items.slice(0, 4);
+  const out: T[][] = [];
+  for (let mask = 1; mask < 1 << some.length; mask++) out.push(some.filter((_, i) => mask & (1 << i)));
+  return out;
+}
+
+/** How long an occurrence of a schedule lasts. */
+export function scheduleLengthMs(s: MaintenanceSchedule): number {
+  if (s.kind === 'interval') return s.forMs;
+  return (s.toMin > s.fromMin ? s.toMin - s.fromMin : s.toMin + 1440 - s.fromMin) * 60_000;
+}
+
+/**
+ * Whether window `big` is the one that takes `small` in when an occurrence of each overlaps that way: the longer one
+ * (of two as long, the first key). Pure.
+ */
+export function takesPrecedence(
+  big: { key: string; schedule: MaintenanceSchedule | null },
+  small: { key: string; schedule: MaintenanceSchedule | null },
+): boolean {
+  if (!big.schedule || !small.schedule || big.key === small.key) return false;
+  const a = scheduleLengthMs(big.schedule);
+  const b = scheduleLengthMs(small.schedule);
+  return a > b || (a === b && big.key < small.key);
+}
+
+/** Whether an occurrence of `big` may ever hold a whole occurrence of `small` (read from the schedules alone). */
+function mayTakeIn(
+  big: { key: string; schedule: MaintenanceSchedule | null },
+  small: { key: string; schedule: MaintenanceSchedule | null },
+): boolean {
+  const b = big.schedule;
+  const s = small.schedule;
+  if (!b || !s || !takesPrecedence(big, small)) return false;
+  if (b.kind === 'interval' || s.kind === 'interval') return b.kind === 'interval' && s.kind === 'interval';
+  const within =
+    b.fromMin <= s.fromMin && scheduleLengthMs(s) + (s.fromMin - b.fromMin) * 60_000 <= scheduleLengthMs(b);
+  return within && b.weekday === s.weekday;
+}
+
+/**
+ * The occurrence of `big` that holds the whole occurrence `occ` of another window, if one does: `big`'s occurrence
+ * open at occ's start (or the next, which then cannot hold it). Pure.
+ */
+export function holding(
+  big: MaintenanceSchedule,
+  occ: { startsAt: Date; endsAt: Date },
+): { startsAt: Date; endsAt: Date } | null {
+  const b = nextOccurrence(big, occ.startsAt);
+  return b.startsAt <= occ.startsAt && b.endsAt >= occ.endsAt ? b : null;
 }
 
 const hhmm = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;

@@ -197,6 +197,11 @@ export interface Playbook {
    * of an incident with this playbook shows the time elapsed against the RTO.
    */
   objectives?: RecoveryObjectives | null;
+  /**
+   * Made by the bot, not listed or offered to people (`/incident playbook`, `/incident run`): the checklist of a
+   * maintenance window that takes in a smaller one (both task lists in one).
+   */
+  unlisted?: true;
 }
 
 export interface RecoveryObjectives {

@@ -89,6 +89,18 @@ export async function planWindow(q: Queryable, w: NewWindow): Promise<Maintenanc
   return rows[0] ? toWindow(rows[0]) : null;
 }
 
+/**
+ * Closes, unsaid, the planned occurrence of a scheduled window that a larger one takes in (planned before the bot
+ * knew to): nothing of it is posted, the larger window says it. A notice already said is left to run its course.
+ */
+export async function dropPlanned(q: Queryable, windowKey: string, startsAt: Date): Promise<void> {
+  await q.query(
+    `UPDATE maintenance_windows SET stage = 'closed'
+     WHERE scheduled AND window_key = $1 AND starts_at = $2 AND stage = 'planned'`,
+    [windowKey, startsAt],
+  );
+}
+
 /** The windows open at `at` (started, not ended), earliest first. */
 export async function openWindows(q: Queryable, at: Date): Promise<MaintenanceWindowRow[]> {
   const { rows } = await q.query<Row>(

@@ -82,7 +82,7 @@ export function renderAlertSection(v: AlertCardView): KnownBlock[] {
       ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} opened ${v.storm.maxIncidents} incidents in 10 minutes; its further critical alerts join this one.`
       : null,
     v.follows
-      ? `:leftwards_arrow_with_hook: The same alert opened incident #${v.follows.number}${v.follows.channelId ? ` (${channelLink(v.follows.channelId)})` : ''} before; it was resolved and fired again.`
+      ? `:leftwards_arrow_with_hook: The same alert opened ${'private' in v.follows ? 'a private incident' : `incident #${v.follows.number}${v.follows.channelId ? ` (${channelLink(v.follows.channelId)})` : ''}`} before; it was resolved and fired again.`
       : null,
   ].filter(Boolean);
   const blocks: KnownBlock[] = [
@@ -122,13 +122,11 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
   ];
   if (n.declared) {
-    const where = n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : '';
-    blocks.push({
-      type: 'context',
-      elements: [
-        { type: 'mrkdwn', text: `Declared as incident #${n.declared.number}${where} by ${mention(n.declared.by)}.` },
-      ],
-    });
+    const said =
+      'private' in n.declared
+        ? ':lock: A private incident was declared from this alert.'
+        : `Declared as incident #${n.declared.number}${n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : ''} by ${mention(n.declared.by)}.`;
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: said }] });
   } else {
     blocks.push({
       type: 'actions',
@@ -138,6 +136,18 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
   }
   const text = `${a.status === 'resolved' ? 'Resolved' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}: ${mrkdwnClip(a.summary, 300)}`;
   return { text, blocks };
+}
+
+/**
+ * The answer to Declare incident on an alert already in an open incident, told to whoever clicked (anyone in the
+ * incidents channel): a private incident is not named. Pure.
+ */
+export function alreadyInIncident(incident: Incident): string {
+  if (incident.private) {
+    return ':lock: This alert is already in a private incident. If you should be part of it, ask the security responders to invite you.';
+  }
+  const where = incident.channelId ? ` in ${channelLink(incident.channelId)}` : '';
+  return `:information_source: This alert is already in incident #${incident.number}${where}.`;
 }
 
 /** Every alert of the incident resolved: said in its channel, with Resolve incident. Pure. */

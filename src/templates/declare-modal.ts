@@ -79,8 +79,8 @@ export function declareModal(
           max_length: DESCRIPTION_MAX,
         },
       },
-      // Not from an alert: its notice in the incidents channel follows the incident it opens.
-      ...(prefill ? [] : [privateBox]),
+      // From an alert too: its notice in the incidents channel then says only that a private incident was declared.
+      privateBox,
     ],
   });
 }

@@ -14,15 +14,19 @@ const span = (w: { startsAt: Date; endsAt: Date | null }) =>
 /** A maintenance window's notice, start and end, in the incidents channel. Pure. */
 export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Message {
   const title = `*${mrkdwnClip(m.window.title, 100)}*`;
+  const takesIn =
+    m.kind !== 'ended' && m.takesIn?.length
+      ? ` It takes in ${m.takesIn.map((t) => `*${mrkdwnClip(t, 100)}*`).join(', ')}, due in the same hours: one window, one checklist with ${m.takesIn.length === 1 ? 'both task lists' : 'every task list'}.`
+      : '';
   switch (m.kind) {
     case 'notice': {
-      const text = `:wrench: ${title} is scheduled: ${span(m.window)} (${ago(m.window.startsAt, now)}). Notify users of the maintenance now; the checklist is posted here when it starts.`;
+      const text = `:wrench: ${title} is scheduled: ${span(m.window)} (${ago(m.window.startsAt, now)}).${takesIn} Notify users of the maintenance now; the checklist is posted here when it starts.`;
       return { text, blocks: [section(text)] };
     }
     case 'started': {
       const by = m.window.openedBy ? ` by ${mention(m.window.openedBy)}` : '';
       const until = m.window.endsAt ? `until ${utcStamp(m.window.endsAt)}` : 'until `/incident maintenance end`';
-      const text = `:construction: ${title} has started${by}, ${until}. Incidents declared meanwhile say so on their card; alerts the runbook marks \`during_maintenance: record\` are recorded, not declared.${m.checklist ? ' The checklist (Before, During, After) follows.' : ''}`;
+      const text = `:construction: ${title} has started${by}, ${until}.${takesIn} Incidents declared meanwhile say so on their card; alerts the runbook marks \`during_maintenance: record\` are recorded, not declared.${m.checklist ? ' The checklist (Before, During, After) follows.' : ''}`;
       return { text, blocks: [section(text)] };
     }
     case 'ended': {
@@ -33,14 +37,21 @@ export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Mess
   }
 }
 
+/** "Quarterly" for the window `quarterly`: its key, capitalised. */
+const byHandLabel = (w: { key: string }) => w.key.charAt(0).toUpperCase() + w.key.slice(1);
+
 /** `/incident maintenance schedule`: the open windows, then the next of each scheduled one, then those by hand. */
 export function renderMaintenanceSchedule(s: ScheduleView, now: Date): string {
   const lines: string[] = ['*Maintenance windows* (UTC)'];
   for (const w of s.open) lines.push(`• :construction: *${mrkdwnClip(w.title, 100)}* is open: ${span(w)}`);
-  for (const w of s.next)
-    lines.push(`• *${mrkdwnClip(w.title, 100)}* (${w.describe}): next ${span(w)}, ${ago(w.startsAt, now)}`);
+  for (const w of s.next) {
+    const within = w.takenInBy ? ` (taken in by *${mrkdwnClip(w.takenInBy, 100)}*: one notice, one checklist)` : '';
+    lines.push(`• *${mrkdwnClip(w.title, 100)}* (${w.describe}): next ${span(w)}, ${ago(w.startsAt, now)}${within}`);
+  }
   for (const w of s.byHand)
-    lines.push(`• *${mrkdwnClip(w.title, 100)}*: no schedule in the runbook; \`/incident maintenance start ${w.key}\``);
+    lines.push(
+      `• *${mrkdwnClip(w.title, 100)}*: the runbook gives it no day or time. ${byHandLabel(w)}: opened by hand with \`/incident maintenance start ${w.key}\``,
+    );
   if (lines.length === 1) lines.push('The runbook file has no maintenance windows (`maintenance:`).');
   lines.push(
     `The notice is posted ${s.noticeBefore} before a scheduled window. \`/incident maintenance start [window or title]\` opens one now, \`/incident maintenance end\` closes it.`,

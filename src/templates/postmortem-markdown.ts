@@ -162,6 +162,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   pagerduty_resolved: (d, x) => `Resolved in PagerDuty by ${cell(str(d.name), x.c.mask)} for ${role(x, d.role)}`,
   made_public: () => 'Made the private incident public (announced and listed from then on)',
   joined: () => 'Joined the channel (Join button)',
+  member_added: (d, x) =>
+    `Let ${typeof d.userId === 'string' ? x.who(d.userId) : 'someone'} into the channel${d.why === 'action_item_owner' ? ' (owner of an action item)' : ''}`,
   note: (d, x) => `Note: ${cell(str(d.text), x.c.mask)}`,
   action_item_added: (d, x) => {
     const extra = [

@@ -112,6 +112,8 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} made the private incident public: it is announced and listed from now on`;
     case 'joined':
       return `${who} joined the channel`;
+    case 'member_added':
+      return `${who} let ${typeof d.userId === 'string' ? mention(d.userId) : 'someone'} into the channel${d.why === 'action_item_owner' ? ' (owner of an action item)' : ''}`;
   }
 }
 

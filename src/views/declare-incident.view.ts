@@ -3,10 +3,10 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo } from '../slack/direct-tell.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
+import { alreadyInIncident } from '../templates/alerts.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { renderDeclaredReply } from '../templates/notices.js';
 import { declareMetadata } from '../templates/payloads.js';
-import { channelLink } from '../templates/text.js';
 import { parseDeclareForm } from './parse-declare.js';
 
 const STALE_TEXT = 'This form is out of date; close it and open a new one.';
@@ -41,7 +41,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         const requestKey = `view:${view.id}`;
         const r =
           meta.from === 'alert'
-            ? await deps.alerts.declareFromAlert(meta.alertId, { teamId, userId: user, severity, title, requestKey })
+            ? await deps.alerts.declareFromAlert(meta.alertId, {
+                teamId,
+                userId: user,
+                severity,
+                title,
+                requestKey,
+                private: isPrivate,
+              })
             : await deps.incidents.declare({
                 teamId,
                 reporterId: user,
@@ -53,8 +60,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         if (r.kind === 'retry') return null;
         noteIncident(r.incident.id);
         if (r.kind === 'already') {
-          const where = r.incident.channelId ? ` in ${channelLink(r.incident.channelId)}` : '';
-          await tell(`:information_source: This alert is already in incident #${r.incident.number}${where}.`);
+          await tell(alreadyInIncident(r.incident));
           return null;
         }
         if (r.kind === 'existing') {

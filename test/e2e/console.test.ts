@@ -4,10 +4,12 @@
  * atom-cli of the repository for the runbook's commands.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { buttonNumber, ConsoleProcess } from '../support/console-process.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -218,6 +220,65 @@ describe('the console in a terminal', () => {
 });
 
 describe('npm start without a terminal', () => {
+  it('runs the deployment procedure with the sample atom-cli, through its post-deployment verification', async () => {
+    // The bundled runbook's procedure as it is, against a health endpoint that answers 200.
+    const health = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+    });
+    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+    try {
+      const bundled = parse(await readFile(join(process.cwd(), 'runbooks', 'atom.yml'), 'utf8')) as {
+        playbooks: Record<string, unknown>;
+      };
+      const file = join(dir, 'runbook-deploy.yml');
+      await writeFile(
+        file,
+        stringify({
+          ...testRunbookData(),
+          playbooks: { 'deploy-web-platform': bundled.playbooks['deploy-web-platform'] },
+          access: { responders: ['U0ALICE'], approvers: [] },
+        }),
+      );
+      const c = start({
+        env: {
+          RUNBOOK_FILE: file,
+          HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
+          DATA_DIR: join(dir, 'data-deploy'),
+        },
+      });
+      await c.waitFor(READY, { timeoutMs: 60_000 });
+      let at = c.mark();
+      c.type('/incident run deploy-web-platform');
+      const seen = await c.waitFor(/Critical paths functional[^\n]*\n[\s\S]*alice in #general> /, { from: at });
+      // The standard deployment: confirmed, run by the sample atom-cli, then the verification, one line per check.
+      at = c.mark();
+      c.type(`press ${buttonNumber(seen, /Standard deployment[^[]*/)}`);
+      await c.waitFor('(y/n) ', { from: at });
+      c.type('y');
+      const report = await c.waitFor(/every post-deployment check passed[\s\S]*atom-cli logs --lines 50/, {
+        from: at,
+        timeoutMs: 60_000,
+      });
+      expect(report).toMatch(/Release v59 deployed/);
+      for (const check of [
+        'atom-cli status',
+        '/api/health',
+        '/api/alive',
+        'atom-cli nodes list',
+        'atom-cli logs --lines 50',
+      ])
+        expect(report).toContain(check);
+      expect(report).not.toMatch(/fail ·/);
+      at = c.mark();
+      c.type('/quit');
+      await c.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
+      expect(c.text).not.toMatch(STACK);
+    } finally {
+      health.close();
+    }
+  }, 180_000);
+
   it('keeps set-up mode when standard input is not a terminal and --console is not given', async () => {
     const c = start({ tty: false, env: { PORT: '0' } });
     await c.waitFor('Set-up mode: instructions at http://localhost:', { timeoutMs: 60_000 });

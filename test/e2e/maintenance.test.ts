@@ -100,6 +100,107 @@ describe('scheduled maintenance windows', () => {
   }, 40_000);
 });
 
+describe('overlapping maintenance windows', () => {
+  // As the runbook's weekly (02:00-04:00) and monthly (first Sunday 02:00-06:00) windows, shortened: every other
+  // small window falls within a big one.
+  const runbook = runbookWith(
+    {
+      small: { title: 'Small maintenance', schedule: { every: '6s', for: '2s' }, tasks: ['Small tasks'] },
+      big: { title: 'Big maintenance', schedule: { every: '12s', for: '5s' }, tasks: ['Big tasks'] },
+    },
+    '1s',
+  );
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ incidentsChannel: true, runbook });
+  });
+  afterAll(async () => {
+    await sleep(300);
+    await bot?.stop();
+  });
+
+  it('the larger takes the smaller in: one notice, one start and one checklist with both task lists, once across replicas', async () => {
+    const theirs: MaintenanceMessage[] = [];
+    const other = new MaintenanceService(
+      bot.db,
+      {
+        self: async () => ({ teamId: 'T0TEST', botUserId: 'U0BOT2' }),
+        post: async (_channel, m) => {
+          theirs.push(m);
+        },
+      },
+      { start: async () => ({ kind: 'already', run: {} as never }) },
+      runbook.maintenance,
+      runbook.playbooks,
+      INCIDENTS_CHANNEL_ID,
+      { info() {}, warn() {}, error() {} },
+    );
+    let racing = true;
+    const race = (async () => {
+      while (racing) {
+        await other.sweep();
+        await sleep(150);
+      }
+    })();
+    try {
+      // Really waits for a big window the bot itself opened: its checklist carries both task lists.
+      await waitUntil(
+        'the combined checklist',
+        async () =>
+          bot.fake.callsTo('chat.postMessage').find((c) => json(c.args).includes('Small maintenance: Small tasks')),
+        40_000,
+      );
+      await waitUntil(
+        'a big window said through to its end',
+        async () =>
+          (await bot.db.query("SELECT 1 FROM maintenance_windows WHERE window_key = 'big' AND stage = 'closed'"))
+            .rows[0],
+        20_000,
+      );
+    } finally {
+      racing = false;
+      await race;
+    }
+    await sleep(300);
+    await bot.timers.stop();
+
+    const rows = (
+      await bot.db.query<{ window_key: string; starts_at: Date; stage: string; playbook_id: string }>(
+        'SELECT window_key, starts_at, stage, playbook_id FROM maintenance_windows ORDER BY starts_at, id',
+      )
+    ).rows;
+    const bigStarts = rows.filter((r) => r.window_key === 'big').map((r) => new Date(r.starts_at).getTime());
+    expect(bigStarts.length).toBeGreaterThan(0);
+    // No small window of its own where a big one starts; the big one's checklist is the combined one.
+    for (const r of rows.filter((x) => x.window_key === 'small'))
+      expect(bigStarts).not.toContain(new Date(r.starts_at).getTime());
+    for (const r of rows.filter((x) => x.window_key === 'big')) expect(r.playbook_id).toBe('maintenance-big+small');
+    // Small windows between the big ones are said on their own.
+    expect(rows.some((r) => r.window_key === 'small' && r.stage !== 'planned')).toBe(true);
+
+    // Each start was said once in all, and every big start says what it takes in.
+    const ours = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    const opened = rows.filter((r) => r.stage === 'open' || r.stage === 'closed');
+    const starts = [
+      ...ours.filter((c) => json(c.args).includes('has started')).map((c) => json(c.args)),
+      ...theirs.filter((m) => m.kind === 'started').map((m) => json(m)),
+    ];
+    expect(starts).toHaveLength(opened.length);
+    const bigSaid = starts.filter((t) => t.includes('Big maintenance'));
+    expect(bigSaid).toHaveLength(opened.filter((r) => r.window_key === 'big').length);
+    for (const t of bigSaid) expect(t).toContain('Small maintenance');
+    // One checklist per big window the bot opened, with both lists; never a small checklist at the same time.
+    const combined = ours.filter((c) => json(c.args).includes('Small maintenance: Small tasks'));
+    for (const c of combined) expect(json(c.args)).toContain('Big maintenance: Big tasks');
+    const runs = (
+      await bot.db.query<{ playbook_id: string; n: number }>(
+        'SELECT playbook_id, count(*)::int AS n FROM playbook_runs GROUP BY playbook_id',
+      )
+    ).rows;
+    expect(runs.find((r) => r.playbook_id === 'maintenance-big+small')?.n).toBe(combined.length);
+  }, 80_000);
+});
+
 describe('maintenance windows by hand', () => {
   // A scheduled window open one second a day (at midnight UTC), for the schedule to show; and one by hand only.
   const runbook = runbookWith(
@@ -129,7 +230,7 @@ describe('maintenance windows by hand', () => {
     const schedule = await ask('maintenance schedule');
     expect(schedule).toContain('Daily check');
     expect(schedule).toContain('every 1 day for 1 second');
-    expect(schedule).toContain('/incident maintenance start quarterly');
+    expect(schedule).toContain('Quarterly: opened by hand with `/incident maintenance start quarterly`');
     expect(await ask('maintenance sideways')).toContain('is not a maintenance command');
     expect(await ask('maintenance end')).toContain('No maintenance window is open');
 

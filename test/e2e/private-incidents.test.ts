@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
+import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
-import { makeAppHomeOpened, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { makeAppHomeOpened, stateValue, TEST_REPORTER_ID, TEST_TEAM_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const OUTSIDER = 'U0OUTSIDER';
+const OWNER = 'U0ITEMOWNER';
+const ADMIN_TOKEN = 'admin-token-for-private-incidents';
 const ON_CALL = 'U0ONCALL';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,11 +28,50 @@ const runbook = parseRunbook({
   private_incidents: { announce: 'notice' },
 });
 
+/** A private incident and the words that name it (its channel id, title, number as said in messages). */
+interface Secret {
+  channel: { id: string; members: Set<string> };
+  words: string[];
+}
+
+/**
+ * Every message, update, ephemeral, Home tab and file the bot sent: anything naming a private incident went only to
+ * its channel or to people in its channel. Returns how many calls were checked.
+ */
+function expectNoLeaks(bot: BotHarness, secrets: Secret[]): number {
+  const methods = [
+    'chat.postMessage',
+    'chat.update',
+    'chat.postEphemeral',
+    'views.publish',
+    'files.completeUploadExternal',
+  ];
+  const checked = methods.flatMap((m) => bot.fake.callsTo(m).map((c) => ({ m, args: c.args })));
+  for (const { m, args } of checked) {
+    const body = JSON.stringify(args).toLowerCase();
+    for (const s of secrets) {
+      const named = s.words.find((w) => body.includes(w.toLowerCase()));
+      if (!named) continue;
+      const where =
+        m === 'views.publish'
+          ? String(args.user_id)
+          : m === 'chat.postEphemeral'
+            ? String(args.user)
+            : m === 'files.completeUploadExternal'
+              ? String(args.channel_id)
+              : String(args.channel);
+      const allowed = where === s.channel.id || s.channel.members.has(where);
+      expect(allowed, `${m} to ${where} names "${named}"`).toBe(true);
+    }
+  }
+  return checked.length;
+}
+
 describe('private (security) incidents', () => {
   let bot: BotHarness;
 
   beforeAll(async () => {
-    bot = await startBot({ incidentsChannel: true, runbook });
+    bot = await startBot({ incidentsChannel: true, runbook, env: { ADMIN_TOKEN } });
   });
   afterAll(async () => {
     await sleep(300);
@@ -49,6 +93,7 @@ describe('private (security) incidents', () => {
     return { ...rows[0]!, id: Number(rows[0]!.id), channel, createArgs: call.args };
   }
 
+  let securityIncident: Awaited<ReturnType<typeof declare>>;
   let asked = 0;
   /** Types `/incident <text>` and returns the private reply to it (through its own response_url). */
   const ask = async (text: string, over: Record<string, string> = {}) => {
@@ -74,6 +119,7 @@ describe('private (security) incidents', () => {
   it('never shows a private incident to anyone outside it, until it is made public on purpose', async () => {
     const keys = await declare('sev1 --private leaked deploy keys');
     const security = await declare('sev2 unauthorized access on the admin console');
+    securityIncident = security;
     const open = await declare('sev1 checkout is slow', OUTSIDER);
     // Private channels from the start; the public one is public.
     expect(String(keys.createArgs.is_private)).toBe('true');
@@ -135,20 +181,74 @@ describe('private (security) incidents', () => {
       channel: i.channel,
       words: [i.channel.id, i === keys ? 'leaked deploy keys' : 'unauthorized access'],
     }));
-    const checked = ['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'views.publish'].flatMap((m) =>
-      bot.fake.callsTo(m).map((c) => ({ m, args: c.args })),
+    expect(expectNoLeaks(bot, secrets)).toBeGreaterThan(10);
+  });
+
+  it("lets an action item's owner into the channel (recorded); its post-mortem is posted there and nowhere else", async () => {
+    const security = securityIncident;
+    const inChannel = { channel_id: security.channel.id };
+    expect(security.channel.members.has(OWNER)).toBe(false);
+    await bot.command(`action Rotate the admin console keys <@${OWNER}> 2099-01-01`, inChannel);
+    await bot.fake.waitFor(
+      'conversations.invite',
+      (c) => c.args.channel === security.channel.id && c.args.users === OWNER,
     );
-    expect(checked.length).toBeGreaterThan(10);
-    for (const { m, args } of checked) {
-      const body = JSON.stringify(args).toLowerCase();
-      for (const s of secrets) {
-        if (!s.words.some((w) => body.includes(w.toLowerCase()))) continue;
-        const to = String(m === 'views.publish' ? args.user_id : args.channel);
-        const where = m === 'chat.postEphemeral' ? String(args.user) : to;
-        const allowed = where === s.channel.id || s.channel.members.has(where);
-        expect(allowed, `${m} to ${where} mentions ${s.words[1]}`).toBe(true);
-      }
-    }
+    // Invited before the direct message naming the incident.
+    const dm = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === OWNER);
+    expect(JSON.stringify(dm.args)).toContain('unauthorized access');
+    expect(security.channel.members.has(OWNER)).toBe(true);
+    const members = await bot.db.query('SELECT user_id FROM incident_members WHERE incident_id = $1', [security.id]);
+    expect(members.rows).toEqual([{ user_id: OWNER }]);
+    const added = await bot.db.query<{ actor_id: string; details: Record<string, unknown> }>(
+      "SELECT actor_id, details FROM incident_events WHERE incident_id = $1 AND kind = 'member_added'",
+      [security.id],
+    );
+    expect(added.rows).toEqual([{ actor_id: TEST_REPORTER_ID, details: { userId: OWNER, why: 'action_item_owner' } }]);
+    // Another item for the same owner invites nobody again and records nothing more.
+    const invites = bot.fake.callsTo('conversations.invite').length;
+    await bot.command(`action Review the admin console's access log <@${OWNER}>`, inChannel);
+    await bot.fake.waitForCount('chat.postMessage', 2, (c) => c.args.channel === OWNER);
+    expect(
+      (
+        await bot.db.query("SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = 'member_added'", [
+          security.id,
+        ])
+      ).rows,
+    ).toHaveLength(1);
+    expect(bot.fake.callsTo('conversations.invite').length).toBeLessThanOrEqual(invites + 1);
+
+    // The post-mortem: written in the channel, posted as a file there only; served to the admin token.
+    const opens = bot.fake.callsTo('views.open').length;
+    await bot.command('postmortem', inChannel);
+    const opened = (await bot.fake.waitForCount('views.open', opens + 1)).at(-1)!;
+    const view = opened.args.view as { private_metadata: string };
+    const submitted = await bot.submit({
+      callbackId: VIEW.postmortem,
+      privateMetadata: view.private_metadata,
+      viewId: 'VPRIVPM01',
+      values: {
+        [BLOCK.pmRootCause]: { [INPUT.text]: stateValue.plainText('A leaked admin session cookie') },
+        [BLOCK.pmFactors]: { [INPUT.text]: stateValue.plainText('No session binding') },
+        [BLOCK.pmWentWell]: { [INPUT.text]: stateValue.plainText('Sessions revoked within minutes') },
+        [BLOCK.pmWentBadly]: { [INPUT.text]: stateValue.plainText('Detection took an hour') },
+        [BLOCK.pmRunbook]: { [INPUT.select]: stateValue.staticSelect(NO_RUNBOOK_UPDATE) },
+        [BLOCK.pmItems]: { [INPUT.text]: stateValue.plainText('') },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    const file = await bot.fake.waitFor('files.completeUploadExternal');
+    expect(file.args.channel_id).toBe(security.channel.id);
+    expect(bot.fake.callsTo('files.completeUploadExternal')).toHaveLength(1);
+    const doc = await fetch(`${bot.baseUrl}/incidents/${TEST_TEAM_ID}/${security.number}/postmortem.md`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(doc.status).toBe(200);
+    expect(await doc.text()).toContain('unauthorized access on the admin console');
+    expect((await fetch(`${bot.baseUrl}/incidents/${TEST_TEAM_ID}/${security.number}/postmortem.md`)).status).toBe(401);
+    await sleep(300);
+
+    // Nothing of it reached anyone outside the channel.
+    expectNoLeaks(bot, [{ channel: security.channel, words: [security.channel.id, 'unauthorized access'] }]);
   });
 
   it('is made public by an explicit, confirmed, recorded action; then announced with Join and listed', async () => {
@@ -206,5 +306,137 @@ describe('private (security) incidents', () => {
 
     // Asking again says it is public already.
     expect(await ask('public', { channel_id: incident.channelId })).toContain('public already');
+  });
+});
+
+describe('alerts that lead to private incidents', () => {
+  let bot: BotHarness;
+  const alertsRunbook = parseRunbook({ ...alertRunbookData(), private_incidents: { announce: 'notice' } });
+  const post = (over: Record<string, unknown>) => postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
+
+  beforeAll(async () => {
+    bot = await startBot({ incidentsChannel: true, runbook: alertsRunbook, env: { ...ALERTS_ENV } });
+  });
+  afterAll(async () => {
+    await sleep(300);
+    await bot?.stop();
+  });
+
+  it('never names the incident in the incidents channel, to outsiders, on the status page or Home tabs', async () => {
+    // A critical alert with a security title opens a private incident.
+    await post({
+      source: 'auth-monitor',
+      key: 'admin-logins',
+      summary: 'Suspicious login attempts on the admin console',
+    });
+    const [critical] = await waitUntil('the private alert incident', async () => {
+      const list = await incidentsOfSource(bot.db, 'auth-monitor');
+      return list[0]?.card_ts ? list : null;
+    });
+    const criticalRow = await bot.db.query('SELECT private FROM incidents WHERE id = $1', [critical!.id]);
+    expect(criticalRow.rows[0]).toEqual({ private: true });
+
+    // A warning: its notice, then Declare incident with the form's Private box ticked (a title that is not a
+    // security one: the box alone makes it private).
+    await post({
+      source: 'export-monitor',
+      key: 'export-errors',
+      level: 'warning',
+      value: '7%',
+      threshold: '> 5%',
+      summary: 'Error rate above 5% on the export API',
+    });
+    await inboxDone(bot.db);
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && JSON.stringify(c.args).includes('export API'),
+    );
+    const actions = notice.args.blocks.find((b: { type: string }) => b.type === 'actions');
+    const button = actions.elements[0];
+    await bot.click({
+      channelId: INCIDENTS_CHANNEL_ID,
+      messageTs: notice.response!.ts,
+      actionId: ACTION.declareFromAlert,
+      blockId: actions.block_id,
+      value: button.value,
+    });
+    const opened = await bot.fake.waitFor('views.open');
+    const view = opened.args.view;
+    expect(JSON.stringify(view.blocks)).toContain(BLOCK.declarePrivate);
+    const submitted = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: view.private_metadata,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('2') },
+        [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('export API returns other tenants rows') },
+        [BLOCK.declarePrivate]: { [INPUT.checks]: stateValue.checkboxes([{ value: FLAG.private }]) },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    const [declared] = await waitUntil('the incident declared from the warning', async () => {
+      const list = await incidentsOfSource(bot.db, 'export-monitor');
+      return list[0]?.card_ts ? list : null;
+    });
+    const declaredRow = await bot.db.query('SELECT private FROM incidents WHERE id = $1', [declared!.id]);
+    expect(declaredRow.rows[0]).toEqual({ private: true });
+    expect(bot.fake.channels.get(declared!.channel_id)!.isPrivate).toBe(true);
+
+    // The notice says a private incident was declared, and names nothing of it.
+    await waitUntil('the notice to be updated', async () =>
+      JSON.stringify(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.response!.ts)?.blocks).includes(
+        'A private incident was declared from this alert',
+      ),
+    );
+    const updated = JSON.stringify(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.response!.ts)?.blocks);
+    expect(updated).not.toContain(`#${declared!.number}`);
+    expect(updated).not.toContain(declared!.channel_id);
+    expect(updated).not.toContain(ACTION.declareFromAlert);
+
+    // An outsider clicking an old copy of the button is told it is in a private incident, not which.
+    const replies = bot.replies().length;
+    await bot.click({
+      channelId: INCIDENTS_CHANNEL_ID,
+      messageTs: notice.response!.ts,
+      actionId: ACTION.declareFromAlert,
+      blockId: actions.block_id,
+      value: button.value,
+      userId: OUTSIDER,
+    });
+    const answer = await waitUntil('the answer to the outsider', async () => bot.replies()[replies]);
+    expect(answer.text).toContain('private incident');
+    expect(JSON.stringify(answer)).not.toContain(declared!.channel_id);
+    expect(JSON.stringify(answer)).not.toContain(`#${declared!.number}`);
+
+    // The alerts are listed in the incident's own channel only (`/incident alerts` works there alone).
+    const key = 'alerts-outside';
+    await bot.command('alerts', { user_id: OUTSIDER, response_url: bot.fake.responseUrl(key) });
+    const outside = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === key);
+    expect(JSON.stringify(outside.args)).not.toContain('export API returns');
+
+    // Status page and an outsider's Home tab: nothing of either.
+    const status = await (await fetch(`${bot.baseUrl}/status.json`)).text();
+    for (const word of ['Suspicious login', 'export API returns', critical!.channel_id, declared!.channel_id]) {
+      expect(status).not.toContain(word);
+    }
+    const before = bot.fake.homeTabs.get(OUTSIDER)?.publishes ?? 0;
+    await bot.event(makeAppHomeOpened(OUTSIDER));
+    const tab = await waitUntil('the outsider Home tab', async () => {
+      const t = bot.fake.homeTabs.get(OUTSIDER);
+      return t && t.publishes > before ? t : null;
+    });
+    expect(JSON.stringify(tab.view)).not.toContain('export API returns');
+    expect(JSON.stringify(tab.view)).not.toContain('Suspicious login');
+    await sleep(300);
+
+    // Everything the bot sent: what names either incident went to its channel or its people.
+    const channelOf = (id: string) => bot.fake.channels.get(id)!;
+    const n = expectNoLeaks(bot, [
+      {
+        channel: channelOf(critical!.channel_id),
+        words: [critical!.channel_id, 'Suspicious login attempts on the admin console'],
+      },
+      { channel: channelOf(declared!.channel_id), words: [declared!.channel_id, 'export API returns'] },
+    ]);
+    expect(n).toBeGreaterThan(5);
   });
 });

@@ -4,6 +4,7 @@ import type { AlertCardView, AlertNoticeView, AlertView } from '../../src/incide
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import {
   alertLine,
+  alreadyInIncident,
   renderAlertList,
   renderAlertNotice,
   renderAlertSection,
@@ -101,6 +102,11 @@ describe('the alert section of the card', () => {
     const text = allText({ text: '', blocks: renderAlertSection(view) });
     expect(text).toContain(':cyclone: *Alert storm:* alertmanager opened 3 incidents in 10 minutes');
     expect(text).toContain('The same alert opened incident #41 (<#C0OLD>) before');
+    // A private one is not named: its number and channel are its people's.
+    view.follows = { private: true };
+    const hidden = allText({ text: '', blocks: renderAlertSection(view) });
+    expect(hidden).toContain('The same alert opened a private incident before');
+    expect(hidden).not.toContain('#41');
   });
 
   it('links an alert to its source only with a safe URL', () => {
@@ -137,6 +143,15 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     const declared = renderAlertNotice(notice({ declared: { number: 12, channelId: 'C0INC12', by: 'U0ALICE' } }));
     expect(allText(declared)).toContain('Declared as incident #12 in <#C0INC12> by <@U0ALICE>.');
     expect(declared.blocks.some((b) => b.type === 'actions')).toBe(false);
+    // A private incident: said, never named (no number, channel or declarer), and no second Declare.
+    const secret = renderAlertNotice(notice({ declared: { private: true } }));
+    expect(allText(secret)).toContain('A private incident was declared from this alert.');
+    expect(allText(secret)).not.toMatch(/#\d|<#|<@/);
+    expect(secret.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(alreadyInIncident(makeIncident({ number: 9, channelId: 'C0SECRET', private: true }))).not.toMatch(
+      /#9|C0SECRET/,
+    );
+    expect(alreadyInIncident(makeIncident({ number: 9, channelId: 'C0OPEN' }))).toContain('incident #9 in <#C0OPEN>');
     const hostile = renderAlertNotice({
       ...notice(),
       alert: makeAlert({ name: HOSTILE, summary: HOSTILE, source: HOSTILE, service: HOSTILE }),
@@ -179,5 +194,7 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     const title = (v.blocks[2] as { element: { initial_value: string } }).element.initial_value;
     expect([...title].length).toBeLessThanOrEqual(TITLE_MAX);
     expect(title).not.toContain('\n');
+    // From an alert too, the form has the Private box.
+    expect(input).toContain(BLOCK.declarePrivate);
   });
 });

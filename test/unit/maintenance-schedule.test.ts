@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeSchedule, type MaintenanceSchedule, nextOccurrence } from '../../src/runbook/maintenance.js';
+import {
+  describeSchedule,
+  holding,
+  type MaintenanceSchedule,
+  nextOccurrence,
+  takesPrecedence,
+} from '../../src/runbook/maintenance.js';
 import { loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -34,6 +40,36 @@ describe('maintenance schedules', () => {
     const every: MaintenanceSchedule = { kind: 'interval', everyMs: 10_000, forMs: 4_000 };
     expect(span(every, '1970-01-01T00:00:12Z')).toEqual(['1970-01-01T00:00:10.000Z', '1970-01-01T00:00:14.000Z']);
     expect(span(every, '1970-01-01T00:00:15Z')[0]).toBe('1970-01-01T00:00:20.000Z');
+  });
+});
+
+describe('overlapping windows', () => {
+  const weekly: MaintenanceSchedule = { kind: 'weekly', weekday: 0, fromMin: 120, toMin: 240 };
+  const monthly: MaintenanceSchedule = { kind: 'monthly', nth: 1, weekday: 0, fromMin: 120, toMin: 360, months: null };
+
+  it('the monthly window holds the weekly one on the first Sunday only, and takes precedence', () => {
+    const first = nextOccurrence(weekly, at('2026-03-01T00:00:00Z'));
+    expect(first.startsAt.toISOString()).toBe('2026-03-01T02:00:00.000Z');
+    expect(holding(monthly, first)?.endsAt.toISOString()).toBe('2026-03-01T06:00:00.000Z');
+    expect(holding(monthly, nextOccurrence(weekly, at('2026-03-02T00:00:00Z')))).toBeNull();
+    expect(takesPrecedence({ key: 'monthly', schedule: monthly }, { key: 'weekly', schedule: weekly })).toBe(true);
+    expect(takesPrecedence({ key: 'weekly', schedule: weekly }, { key: 'monthly', schedule: monthly })).toBe(false);
+    expect(takesPrecedence({ key: 'quarterly', schedule: null }, { key: 'weekly', schedule: weekly })).toBe(false);
+  });
+
+  it('the bundled file has one unlisted checklist with both task lists, each task saying its window', async () => {
+    const rb = await loadRunbook();
+    expect(rb.maintenance.combined).toEqual({ 'monthly+weekly': 'maintenance-monthly+weekly' });
+    const both = rb.playbooks.find((p) => p.id === 'maintenance-monthly+weekly')!;
+    expect(both.unlisted).toBe(true);
+    const texts = both.mitigation.map((s) => s.text);
+    expect(texts).toContain('Monthly Maintenance: Dependency updates');
+    expect(texts).toContain('Weekly Maintenance: Backup verification');
+    expect(texts.indexOf('Monthly Maintenance: Runbook updates')).toBeLessThan(
+      texts.indexOf('Weekly Maintenance: Database maintenance (Neon)'),
+    );
+    expect(both.detection.length).toBeGreaterThan(0);
+    expect(both.resolution.length).toBeGreaterThan(0);
   });
 });
 

@@ -122,6 +122,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   pagerduty_resolved: [null, { role: 'on_call', name: 'Olive Oncall' }],
   made_public: [COMMANDER, {}],
   joined: [REPORTER, {}],
+  member_added: [REPORTER, { userId: 'U0OWNER', why: 'action_item_owner' }],
   note: [REPORTER, { text: 'Customers report <b>errors</b>', source: 'declaration' }],
   action_item_added: [
     COMMANDER,
