@@ -1,4 +1,5 @@
-import type { Queryable } from './db.js';
+import type { Database, Queryable } from './db.js';
+import { withIncidentFirst } from './event.repo.js';
 
 export interface EscalationJob {
   id: number;
@@ -230,34 +231,38 @@ export async function recordDeliveries(q: Queryable, pageId: number, userIds: st
  * again, and, for a job's last page, the job's end: one statement, so all or none are written.
  */
 export async function announcePage(
-  q: Queryable,
+  db: Database,
   pageId: number,
   event: { incidentId: number; kind: 'paged' | 'page_skipped'; details: Record<string, unknown> },
   finishJobId: number | null,
 ): Promise<void> {
-  await q.query(
-    `WITH ev AS (
+  await withIncidentFirst(db, event.incidentId, (q) =>
+    q.query(
+      `WITH ev AS (
        INSERT INTO incident_events (incident_id, kind, actor_id, details) VALUES ($2, $3, NULL, $4::jsonb)
      ), fin AS (
        UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL WHERE id = $5
      )
      UPDATE pages SET announced_at = now() WHERE id = $1`,
-    [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId],
+      [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId],
+    ),
   );
 }
 
 /** A reminder job is done: its timeline event and the job's end, in one statement. */
 export async function finishReminder(
-  q: Queryable,
+  db: Database,
   jobId: number,
   event: { incidentId: number; details: Record<string, unknown> },
 ): Promise<void> {
-  await q.query(
-    `WITH ev AS (
+  await withIncidentFirst(db, event.incidentId, (q) =>
+    q.query(
+      `WITH ev AS (
        INSERT INTO incident_events (incident_id, kind, actor_id, details) VALUES ($2, 'reminder_sent', NULL, $3::jsonb)
      )
      UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL WHERE id = $1`,
-    [jobId, event.incidentId, JSON.stringify(event.details)],
+      [jobId, event.incidentId, JSON.stringify(event.details)],
+    ),
   );
 }
 

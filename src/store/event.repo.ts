@@ -1,5 +1,5 @@
 import type { IncidentEvent, IncidentEventKind } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import type { Database, Queryable } from './db.js';
 
 interface EventRow {
   id: number;
@@ -37,4 +37,17 @@ export async function listEvents(q: Queryable, incidentId: number): Promise<Inci
     kind: r.kind as IncidentEventKind,
     details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
   }));
+}
+
+/**
+ * Runs `work` in a transaction that first takes the incident's row (FOR KEY SHARE, as the timeline event's foreign
+ * key would): a change of the incident locks it first and its escalation or notification jobs after, so work that writes an event and
+ * a job must take them in that order too, or the two wait on each other ("deadlock detected": the event's key lock
+ * behind the change's, the change's job update behind this one's).
+ */
+export async function withIncidentFirst(db: Database, incidentId: number, work: (q: Queryable) => Promise<unknown>) {
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT 1 FROM incidents WHERE id = $1 FOR KEY SHARE', [incidentId]);
+    await work(tx);
+  });
 }

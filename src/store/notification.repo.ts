@@ -1,5 +1,6 @@
 import type { NotifyVia } from '../runbook/people.js';
-import type { Queryable } from './db.js';
+import type { Database, Queryable } from './db.js';
+import { withIncidentFirst } from './event.repo.js';
 
 export type NotifyAction = 'notify' | 'acknowledge' | 'resolve';
 export type DeliveryOutcome = 'sent' | 'failed' | 'skipped';
@@ -184,14 +185,16 @@ export async function retryNotification(q: Queryable, id: number, dueAt: Date, e
  * or none are written and a timer finished is never sent again.
  */
 export async function finishNotification(
-  q: Queryable,
+  db: Database,
   job: NotificationJob,
   outcome: DeliveryOutcome,
   detail: string | null,
   event: { kind: string; details: Record<string, unknown> } | null,
 ): Promise<void> {
-  await q.query(
-    `WITH d AS (
+  // The incident first, as a change of it does (then its notification jobs): see withIncidentFirst.
+  await withIncidentFirst(db, job.incidentId, (q) =>
+    q.query(
+      `WITH d AS (
        INSERT INTO notification_deliveries (incident_id, page_id, job_id, role, user_id, via, action, outcome, detail, attempts)
        VALUES ($2, $3, $1, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
      ), ev AS (
@@ -201,21 +204,22 @@ export async function finishNotification(
      UPDATE notification_jobs
      SET state = $13, finished_at = now(), locked_until = NULL, last_error = CASE WHEN $8 = 'sent' THEN NULL ELSE $9 END
      WHERE id = $1`,
-    [
-      job.id,
-      job.incidentId,
-      job.pageId,
-      job.role,
-      job.userId,
-      job.via,
-      job.action,
-      outcome,
-      detail?.slice(0, 1000) ?? null,
-      job.attempts,
-      event?.kind ?? null,
-      JSON.stringify(event?.details ?? {}),
-      outcome === 'failed' ? 'failed' : 'done',
-    ],
+      [
+        job.id,
+        job.incidentId,
+        job.pageId,
+        job.role,
+        job.userId,
+        job.via,
+        job.action,
+        outcome,
+        detail?.slice(0, 1000) ?? null,
+        job.attempts,
+        event?.kind ?? null,
+        JSON.stringify(event?.details ?? {}),
+        outcome === 'failed' ? 'failed' : 'done',
+      ],
+    ),
   );
 }
 
