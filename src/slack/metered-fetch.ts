@@ -19,7 +19,9 @@ export function slackMethod(url: string, apiUrl: string): string {
  * The Web API client's `fetch`, counting every HTTP attempt (retries included) and its error: Slack's own
  * (`{ ok: false, error }`, read from a copy of the body), `ratelimited` for a 429, `http_<status>` for another status,
  * `timeout` or `request_error` when no answer came. Every WebClient Bolt makes is built from the same client options,
- * so this one hook sees the app's calls and each request's. The answer is handed back untouched.
+ * so this one hook sees the app's calls and each request's. The answer is read once, as text, and handed back as a
+ * `Response` with the same status, headers, body and `url` (a clone would tee the body through two streams and parse
+ * every answer twice; the body is parsed here only when it says `"ok": false`).
  */
 export function meteredFetch(
   apiUrl: string,
@@ -38,17 +40,30 @@ export function meteredFetch(
     }
     if (res.status === 429) sink(method, 'ratelimited');
     else if (res.status !== 200) sink(method, `http_${res.status}`);
-    else sink(method, await slackError(res));
+    else if (!(res.headers.get('content-type') ?? '').includes('json')) sink(method, null);
+    else {
+      const text = await res.text();
+      sink(method, slackError(text));
+      const copy = new Response(text, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: [...res.headers.entries()],
+      });
+      Object.defineProperty(copy, 'url', { value: res.url });
+      return copy;
+    }
     return res;
   };
 }
 
-/** Slack's `error` from a 200 answer's JSON body (read from a clone), or null when it says ok (or is not JSON). */
-async function slackError(res: Awaited<ReturnType<FetchFunction>>): Promise<string | null> {
-  const copy = (res as { clone?: () => typeof res }).clone?.();
-  if (!copy || !(res.headers.get('content-type') ?? '').includes('json')) return null;
+/** An answer that may say `"ok": false`; any other JSON answer is not parsed. */
+const NOT_OK = /"ok"\s*:\s*false/;
+
+/** Slack's `error` from a 200 answer's JSON body, or null when it says ok (or is not JSON). */
+function slackError(text: string): string | null {
+  if (!NOT_OK.test(text)) return null;
   try {
-    const body = (await copy.json()) as { ok?: unknown; error?: unknown };
+    const body = JSON.parse(text) as { ok?: unknown; error?: unknown };
     if (body.ok !== false) return null;
     return typeof body.error === 'string' && METHOD.test(body.error) ? body.error : 'unknown';
   } catch {

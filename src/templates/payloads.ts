@@ -85,9 +85,12 @@ export const skipMetadata = jsonCodec(z.object({ p: playbookRef, s: stepKeyRef, 
 /** Approve and Deny buttons carry the approval request's id. */
 export const approvalRef = jsonCodec(z.number().int().positive());
 
+/** An incident id as a button carries it (`"42"`); built once, as a zod schema costs more to build than to run. */
+const incidentRef = z.coerce.number().int().positive();
+
 /** Buttons carry the incident id as their value; selects carry it in the block_id (`incident_card_actions:42`). */
 export function parseIncidentRef(value: string | undefined, blockId?: string): number | null {
-  const fromValue = z.coerce.number().int().positive().safeParse(value);
+  const fromValue = incidentRef.safeParse(value);
   if (value !== undefined && fromValue.success) return fromValue.data;
   const m = /:(\d+)$/.exec(blockId ?? '');
   return m ? Number(m[1]) : null;
