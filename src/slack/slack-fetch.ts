@@ -41,7 +41,11 @@ function send(
 ): Promise<Response | 'redirect'> {
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const headers: Record<string, string> = { ...init.headers };
+  // Whatever form the caller gave them in (a plain object, a Headers, pairs), as fetch takes them.
+  const headers: Record<string, string> = {};
+  new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach((v, k) => {
+    headers[k] = v;
+  });
   if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length'))
     headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
