@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,34 +10,12 @@ import { ALERTS_TOKEN } from '../support/alert-request.js';
 import { alertRunbook, alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type AlertToPost, freePort, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import { startBotProcess } from '../support/bot-process.js';
 import { BOT_USER_ID, FakeSlack, type RecordedCall } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A real bot process (`npm start`'s entry point under tsx), listening on `port`. */
-function startProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    // Starting under tsx takes seconds, and far longer on a loaded machine.
-    const timer = setTimeout(() => reject(new Error(`bot did not start:\n${out}`)), 60_000);
-    const onData = (d: Buffer) => {
-      out += String(d);
-      if (/localhost:\d+\/slack\/events/.test(out)) {
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`bot exited with ${code}:\n${out}`)));
-  });
-}
 
 describe('end to end with a real Prometheus Alertmanager', () => {
   let fake: FakeSlack;
@@ -282,7 +260,7 @@ describe('end to end with a real Prometheus Alertmanager', () => {
     await holder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock(hashtext($1))', ['alerts:am-killed']);
-      const first = await startProcess(env);
+      const first = (await startBotProcess(env)).proc;
       procs.push(first);
       await am.post([
         {
@@ -309,7 +287,7 @@ describe('end to end with a real Prometheus Alertmanager', () => {
       await holder.query('SELECT pg_advisory_unlock_all()');
       await holder.end();
     }
-    const second = await startProcess(env);
+    const second = (await startBotProcess(env)).proc;
     procs.push(second);
     // Its lease (10 s) runs out, then the second process takes the delivery.
     const { incident } = await cardOf('am-killed', 45_000);

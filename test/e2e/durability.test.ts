@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import { startBotProcess } from '../support/bot-process.js';
 import { FakeSlack, type RecordedCall } from '../support/fake-slack.js';
+import { eventually } from '../support/incident-flow.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
@@ -14,30 +16,6 @@ import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (c: RecordedCall) => JSON.stringify(c.args);
 const json2 = (m: { text?: string; blocks?: unknown[] }) => JSON.stringify([m.text ?? '', m.blocks ?? []]);
-
-/** `npm start`'s entry point as a real process; resolves with its port once it says it is listening. */
-function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
-  // node itself with tsx's loader, not the tsx CLI: the CLI is a wrapper, and SIGKILL to it would leave the bot alive.
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`bot did not start:\n${out}`)), 20_000);
-    const onData = (d: Buffer) => {
-      out += String(d);
-      const m = /localhost:(\d+)\/slack\/events/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`bot exited with ${code}:\n${out}`)));
-  });
-}
 
 /** The incident row titled `title` (still declaring, or whole) once its channel is recorded; waits up to 10 s. */
 async function rowWithChannel(db: Queryable, title: string, declaring: boolean) {
@@ -88,7 +66,7 @@ describe('escalation timers survive a kill -9', () => {
   });
 
   it('a page due while the bot was dead is sent once by the next process', async () => {
-    const first = await startProcess(env);
+    const first = await startBotProcess(env);
     procs.push(first.proc);
     const declaredAt = Date.now();
     await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
@@ -105,7 +83,7 @@ describe('escalation timers survive a kill -9', () => {
     await sleep(1000);
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0SENIOR')).toHaveLength(0);
 
-    const second = await startProcess(env);
+    const second = await startBotProcess(env);
     procs.push(second.proc);
     const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR', 15_000);
     expect(json(dm)).toContain('survives restarts');
@@ -148,7 +126,7 @@ describe('a declaration interrupted by kill -9', () => {
   });
 
   it('one killed between its channel and its card is finished by the next process: card posted, recorded and pinned, announced once, declarer told', async () => {
-    const first = await startProcess(env);
+    const first = await startBotProcess(env);
     procs.push(first.proc);
     // Slack holds every message: the card never lands while the first process lives.
     fake.failNext('chat.postMessage', { delayMs: 120_000 }, 20);
@@ -164,7 +142,7 @@ describe('a declaration interrupted by kill -9', () => {
     const channel = row!.channel_id!;
     expect(fake.messagesIn(channel)).toHaveLength(0);
 
-    const second = await startProcess(env);
+    const second = await startBotProcess(env);
     procs.push(second.proc);
     const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 40_000);
     expect(dm.args.text).toMatch(/interrupted/);
@@ -175,12 +153,16 @@ describe('a declaration interrupted by kill -9', () => {
     expect(rows[0]!.card_ts).toBe(cards[0]!.ts);
     expect(fake.channels.get(channel)!.pins).toEqual([cards[0]!.ts]);
     expect(fake.messagesIn('C0INCIDENTS').filter((m) => json2(m).includes('killed before the card'))).toHaveLength(1);
-    expect((await db.query('SELECT * FROM declarations')).rows).toHaveLength(0);
+    // The declaration's row goes once the declarer is told (the last step): a moment after the DM.
+    await eventually(
+      async () => ((await db.query('SELECT * FROM declarations')).rows.length === 0 ? true : undefined),
+      'the declaration finished',
+    );
   }, 90_000);
 
   it('one killed before it was whole is abandoned by the next process: channel archived, row gone, declarer told', async () => {
     fake.reset();
-    const first = await startProcess(env);
+    const first = await startBotProcess(env);
     procs.push(first.proc);
     // The channel is made (and recorded), then Slack holds its topic: the incident never becomes whole.
     fake.failNext('conversations.setTopic', { delayMs: 120_000 });
@@ -194,7 +176,7 @@ describe('a declaration interrupted by kill -9', () => {
     await new Promise((r) => first.proc.once('exit', r));
     fake.reset();
 
-    const second = await startProcess(env);
+    const second = await startBotProcess(env);
     procs.push(second.proc);
     const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 40_000);
     expect(dm.args.text).toMatch(/killed before it was whole/);

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
+import { startBotProcess } from '../support/bot-process.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
@@ -16,30 +17,6 @@ import { testRunbookData } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KEY = '0123456789abcdef0123456789abcdef';
-
-/** `npm start`'s entry point as a real process; resolves with its port once it says it is listening. */
-function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
-  // node itself with tsx's loader, not the tsx CLI: SIGKILL to the CLI would leave the bot alive.
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`bot did not start:\n${out}`)), 20_000);
-    const onData = (d: Buffer) => {
-      out += String(d);
-      const m = /localhost:(\d+)\/slack\/events/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`bot exited with ${code}:\n${out}`)));
-  });
-}
 
 describe('notification steps survive a kill -9', () => {
   let fake: FakeSlack;
@@ -102,7 +79,7 @@ describe('notification steps survive a kill -9', () => {
   });
 
   it('killed between the email and the PagerDuty step: after a restart, PagerDuty is triggered once and nothing is sent twice', async () => {
-    const first = await startProcess(env);
+    const first = await startBotProcess(env);
     procs.push(first.proc);
     const declaredAt = Date.now();
     await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
@@ -118,7 +95,7 @@ describe('notification steps survive a kill -9', () => {
     // Down until the PagerDuty step is overdue.
     await sleep(Math.max(0, declaredAt + 7000 - Date.now()));
     expect(pd.events).toHaveLength(0);
-    const second = await startProcess(env);
+    const second = await startBotProcess(env);
     procs.push(second.proc);
     const trigger = await pd.waitFor((e) => e.event_action === 'trigger', 15_000);
     expect(trigger.routing_key).toBe(KEY);

@@ -1,0 +1,31 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/**
+ * `npm start`'s entry point as a real process (node itself with tsx's loader, not the tsx CLI: the CLI is a wrapper,
+ * and SIGKILL to it would leave the bot alive); resolves with the process and its port once it says it is listening.
+ * Starting under tsx takes seconds, and far longer on a loaded machine: `timeoutMs` (60 s) is generous on purpose.
+ */
+export function startBotProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`bot did not start:\n${out}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += String(d);
+      const m = /localhost:(\d+)\/slack\/events/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`bot exited with ${code}:\n${out}`)));
+  });
+}
