@@ -5,6 +5,7 @@ import { listOpenIncidentsEverywhere } from '../store/incident.repo.js';
 import {
   claimHandoffs,
   type HandoffRow,
+  holdHandoff,
   insertOverride,
   markHandoff,
   overridesEndingAfter,
@@ -110,6 +111,8 @@ export interface OnCallChat {
   postHandoff(channelId: string, notice: HandoffNotice): Promise<void>;
   /** A direct message to the incoming person; UnreachableContactError when they cannot get one. */
   tellIncoming(userId: string, notice: HandoffNotice): Promise<void>;
+  /** A direct message to the outgoing person, at the hand-off: their shift ended, who took over, what is open. */
+  tellOutgoing(userId: string, notice: HandoffNotice): Promise<void>;
 }
 
 export interface OnCallOptions {
@@ -311,6 +314,21 @@ export class OnCallService implements OnCallResolver, Sweep {
     for (const h of claimed) await this.send(h, overrides.get(h.role) ?? []);
   }
 
+  /** A hand-off direct message; a person Slack cannot reach is logged, and the notice goes on. */
+  private async tellPerson(
+    who: 'incoming' | 'outgoing',
+    userId: string,
+    h: HandoffRow,
+    notice: HandoffNotice,
+  ): Promise<void> {
+    try {
+      await (who === 'incoming' ? this.chat.tellIncoming(userId, notice) : this.chat.tellOutgoing(userId, notice));
+    } catch (err) {
+      if (!(err instanceof UnreachableContactError)) throw err;
+      this.log.warn(`the ${who} on-call ${userId} of ${h.role} cannot get a direct message`, err);
+    }
+  }
+
   private async send(h: HandoffRow, overrides: readonly Override[]): Promise<void> {
     const def = this.runbook.escalation.roles[h.role];
     try {
@@ -341,13 +359,14 @@ export class OnCallService implements OnCallResolver, Sweep {
         await markHandoff(this.db, h, 'channel');
       }
       if (!h.dmSent) {
-        try {
-          await this.chat.tellIncoming(h.incomingId, notice);
-        } catch (err) {
-          if (!(err instanceof UnreachableContactError)) throw err;
-          this.log.warn(`the incoming on-call ${h.incomingId} of ${h.role} cannot get a direct message`, err);
-        }
+        await this.tellPerson('incoming', h.incomingId, h, notice);
         await markHandoff(this.db, h, 'dm');
+      }
+      if (h.outgoingId && !h.outgoingDmSent) {
+        // "Your shift ended" is said when it has: the notice waits for the hand-off, then lists what is open then.
+        if (Date.now() < h.handoffAt.getTime()) return await holdHandoff(this.db, h, h.handoffAt);
+        await this.tellPerson('outgoing', h.outgoingId, h, notice);
+        await markHandoff(this.db, h, 'outgoing');
       }
       await markHandoff(this.db, h, 'done');
     } catch (err) {

@@ -172,3 +172,11 @@ export function renderHandoffDm(n: HandoffNotice): Message {
   }.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }
+
+/** The outgoing person's direct message, at the hand-off: their shift ended, who took over, what is still open. */
+export function renderHandoffOutgoingDm(n: HandoffNotice): Message {
+  const role = `*${mrkdwnClip(n.roleName, 100)}*`;
+  const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
+  const head = `:wave: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
+  return { text: head, blocks: [section(head), section(inherited(n))] };
+}

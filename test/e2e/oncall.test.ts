@@ -241,4 +241,35 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
       expect(dms).toHaveLength(done.filter((r) => r.incoming_id === who).length);
     }
   }, 30_000);
+
+  it('the outgoing person is told once, at the hand-off: their shift ended, who took over, what is open', async () => {
+    await sleep(SHIFT_MS + 500);
+    const { rows } = await a.db.query<{
+      handoff_at: Date;
+      outgoing_id: string;
+      incoming_id: string;
+      outgoing_dm_sent_at: Date | null;
+    }>(
+      `SELECT handoff_at, outgoing_id, incoming_id, outgoing_dm_sent_at FROM oncall_handoffs
+       WHERE done_at IS NOT NULL ORDER BY handoff_at`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    const ended = (who: string) =>
+      fake
+        .callsTo('chat.postMessage')
+        .filter((c) => !c.failed && c.args.channel === who && /shift ended at/.test(String(c.args.text)));
+    for (const r of rows) {
+      expect(r.outgoing_dm_sent_at).not.toBeNull();
+      const dm = ended(r.outgoing_id).filter((c) => String(c.args.text).includes(`<@${r.incoming_id}> is on call now`));
+      // Said at the hand-off, never before it (the incoming person heard a second earlier).
+      const at = dm.map((c) => c.at).filter((t) => t >= new Date(r.handoff_at).getTime() - 5);
+      expect(at.length).toBeGreaterThanOrEqual(1);
+    }
+    // Once per hand-off, though two replicas sweep: as many as the hand-offs from that person.
+    for (const who of ['U0ALICE', 'U0BOB'])
+      expect(ended(who)).toHaveLength(rows.filter((r) => r.outgoing_id === who).length);
+    const last = ended(rows.at(-1)!.outgoing_id).at(-1)!;
+    expect(json(last.args.blocks)).toContain('checkout down');
+    expect(String(last.args.text)).toContain('Your *On-Call Engineer* shift ended at');
+  }, 30_000);
 });
