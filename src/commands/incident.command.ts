@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { noteIncident } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
-import { PERSON_DAYS } from '../incidents/oncall.service.js';
+import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -268,6 +268,7 @@ const HANDLERS: {
         userId,
         otherId,
         role: p.role,
+        start: p.start ? { kind: 'typed', ...p.start } : null,
         end: p.end,
         actorId: c.userId,
         confirmed: false,
@@ -277,7 +278,7 @@ const HANDLERS: {
     );
     if (r.kind === 'confirm') await c.tell(renderOverrideConfirm({ ...r, kind: p.kind, userId, otherId }));
     else if (r.kind === 'recorded')
-      await c.tell(renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, endsAt: r.override.endsAt }));
+      await c.tell(renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, ...startAndEnd(r.override, now) }));
   },
   async public(_cmd, c, i) {
     if (!i.private) {

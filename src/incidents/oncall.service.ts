@@ -1,3 +1,5 @@
+import { TZDate } from '@date-fns/tz';
+import { format } from 'date-fns';
 import { describeDuration } from '../runbook/duration.js';
 import type { RoleDef, Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
@@ -43,11 +45,17 @@ export const fixedContacts = (rb: Pick<Runbook, 'escalation'>): OnCallResolver =
   contactsFor: async (role) => [...(rb.escalation.roles[role]?.contacts ?? [])],
 });
 
-/** The end of an override as typed: a length from now, or a wall-clock time (today or a given day). */
-export type OverrideEnd =
-  | { kind: 'for'; ms: number }
-  | { kind: 'until'; date: { y: number; mo: number; d: number } | null; time: ClockTime }
-  | { kind: 'at'; at: Date };
+/** A wall-clock time as typed, in the rotation's time zone: a time of day (its next occurrence), or a day and time. */
+export interface WallTime {
+  date: { y: number; mo: number; d: number } | null;
+  time: ClockTime;
+}
+
+/** The end of an override as typed: a length from its start, or a wall-clock time (the next after its start). */
+export type OverrideEnd = { kind: 'for'; ms: number } | ({ kind: 'until' } & WallTime) | { kind: 'at'; at: Date };
+
+/** The start of an override that starts later: as typed, or an instant (a confirmation carries it). */
+export type OverrideStart = ({ kind: 'typed' } & WallTime) | { kind: 'at'; at: Date };
 
 export interface OverrideRequest {
   kind: 'override' | 'swap';
@@ -56,6 +64,8 @@ export interface OverrideRequest {
   otherId: string | null;
   /** The role as typed (id or name); null: the only rotation, or the one the people are in. */
   role: string | null;
+  /** Null: from now. */
+  start?: OverrideStart | null;
   end: OverrideEnd;
   actorId: string;
   /** Set once the person confirmed an override for someone outside the rotation. */
@@ -66,9 +76,24 @@ export interface OverrideRequest {
 export type OverrideOutcome =
   | { kind: 'recorded'; override: Override; roleName: string; timeZone: string }
   /** Nothing recorded: someone named is not in the role's rotation; the person is asked to confirm. */
-  | { kind: 'confirm'; role: string; roleName: string; notIn: string[]; endsAt: Date; timeZone: string }
+  | {
+      kind: 'confirm';
+      role: string;
+      roleName: string;
+      notIn: string[];
+      /** Null: from now. */
+      startsAt: Date | null;
+      endsAt: Date;
+      timeZone: string;
+    }
   /** A Slack retry of a request already recorded. */
   | { kind: 'retry' };
+
+/** An override's times as said back: its start only when it starts later than `now`. */
+export const startAndEnd = (o: { startsAt: Date; endsAt: Date }, now: Date) => ({
+  startsAt: o.startsAt.getTime() > now.getTime() + 1000 ? o.startsAt : null,
+  endsAt: o.endsAt,
+});
 
 /** One role on `/incident oncall`. */
 export interface RoleBoard {
@@ -131,6 +156,10 @@ export const PERSON_DAYS = 14;
 const PERSON_SHIFTS_PER_ROLE = 20;
 
 type RotationRole = RoleDef & { rotation: Rotation };
+
+/** `Mon 12 Jan 09:00 (Europe/London)`: a moment on the rotation's clock, for a refusal's reason. */
+const rotationStamp = (t: Date, timeZone: string) =>
+  `${format(new TZDate(t.getTime(), timeZone), 'EEE d MMM yyyy HH:mm')} (${timeZone})`;
 
 const slug = (s: string) =>
   s
@@ -242,20 +271,25 @@ export class OnCallService implements OnCallResolver, Sweep {
     throw new DomainError('which_role', `Name the role after the people: one of ${names()}.`);
   }
 
-  /** When an override typed now ends, in the role's time zone. */
-  private endOf(end: OverrideEnd, timeZone: string, now: Date): Date {
+  /** The next occurrence of a wall-clock time after `after` (a time alone), or the day and time given. */
+  private wallTime(w: WallTime, timeZone: string, after: Date): Date {
+    if (w.date) return atLocal(w.date.y, w.date.mo, w.date.d, w.time, timeZone);
+    const p = localParts(after, timeZone);
+    const today = atLocal(p.y, p.mo, p.d, w.time, timeZone);
+    return today > after ? today : atLocal(p.y, p.mo, p.d + 1, w.time, timeZone);
+  }
+
+  /** When an override ends, in the role's time zone: from its start. */
+  private endOf(end: OverrideEnd, timeZone: string, start: Date): Date {
     if (end.kind === 'at') return end.at;
-    if (end.kind === 'for') return new Date(now.getTime() + end.ms);
-    if (end.date) return atLocal(end.date.y, end.date.mo, end.date.d, end.time, timeZone);
-    // A time alone: its next occurrence.
-    const p = localParts(now, timeZone);
-    const today = atLocal(p.y, p.mo, p.d, end.time, timeZone);
-    return today > now ? today : atLocal(p.y, p.mo, p.d + 1, end.time, timeZone);
+    if (end.kind === 'for') return new Date(start.getTime() + end.ms);
+    return this.wallTime(end, timeZone, start);
   }
 
   /**
-   * Records an override or a swap from now until its end. Refused, with the reason: an end in the past, longer than
-   * ONCALL_OVERRIDE_MAX, a swap with oneself. Someone outside the role's rotation: not recorded until confirmed.
+   * Records an override or a swap from now (or a later start) until its end. Refused, with the reason: a start in the
+   * past, an end in the past or before the start, longer than ONCALL_OVERRIDE_MAX, a swap with oneself. Someone
+   * outside the role's rotation: not recorded until confirmed.
    */
   async override(req: OverrideRequest, now = new Date()): Promise<OverrideOutcome> {
     const people = [req.userId, ...(req.otherId ? [req.otherId] : [])];
@@ -263,13 +297,32 @@ export class OnCallService implements OnCallResolver, Sweep {
     const { timeZone } = def.rotation;
     if (req.otherId === req.userId)
       throw new DomainError('swap_self', 'A swap needs two different people: `/incident oncall swap @a @b 2h`.');
-    const endsAt = this.endOf(req.end, timeZone, now);
+    const stamp = (t: Date) => rotationStamp(t, timeZone);
+    let later: Date | null = null;
+    if (req.start?.kind === 'typed') {
+      later = this.wallTime(req.start, timeZone, now);
+      if (later < now)
+        throw new DomainError(
+          'override_start_past',
+          `That starts in the past (${stamp(later)}): nothing was recorded. Leave out \`from\` to start now.`,
+        );
+    } else if (req.start?.kind === 'at' && req.start.at > now) {
+      // A confirmed override whose start came while the person was asked starts now.
+      later = req.start.at;
+    }
+    const startsAt = later ?? now;
+    const endsAt = this.endOf(req.end, timeZone, startsAt);
+    if (later && endsAt <= later)
+      throw new DomainError(
+        'override_end_before_start',
+        `That ends (${stamp(endsAt)}) before it starts (${stamp(later)}): nothing was recorded.`,
+      );
     if (endsAt <= now)
       throw new DomainError(
         'override_past',
         `That ends in the past (${endsAt.toISOString().replace('T', ' ').slice(0, 16)} UTC): nothing was recorded. Give a length (\`2h\`) or a time to come (\`until 18:00\`).`,
       );
-    if (endsAt.getTime() - now.getTime() > this.opts.overrideMaxMs)
+    if (endsAt.getTime() - startsAt.getTime() > this.opts.overrideMaxMs)
       throw new DomainError(
         'override_too_long',
         `That is longer than an override may be (${describeDuration(this.opts.overrideMaxMs)}, ONCALL_OVERRIDE_MAX): nothing was recorded. Change the rotation in the runbook file for longer.`,
@@ -277,7 +330,7 @@ export class OnCallService implements OnCallResolver, Sweep {
     const members = new Set([...def.rotation.people, ...(def.rotation.layer?.people ?? [])]);
     const notIn = people.filter((p) => !members.has(p));
     if (notIn.length && !req.confirmed)
-      return { kind: 'confirm', role: def.id, roleName: def.name, notIn, endsAt, timeZone };
+      return { kind: 'confirm', role: def.id, roleName: def.name, notIn, startsAt: later, endsAt, timeZone };
     const override = await this.db.transaction(async (tx) => {
       if (req.requestKey && !(await claimRequestKey(tx, req.requestKey))) return null;
       return insertOverride(tx, {
@@ -285,7 +338,7 @@ export class OnCallService implements OnCallResolver, Sweep {
         kind: req.kind,
         userId: req.userId,
         otherId: req.otherId,
-        startsAt: now,
+        startsAt,
         endsAt,
         createdBy: req.actorId,
       });

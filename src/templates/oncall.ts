@@ -94,14 +94,16 @@ export function renderOverrideRecorded(r: {
   userId: string;
   otherId: string | null;
   roleName: string;
+  /** Null: from now. */
+  startsAt?: Date | null;
   endsAt: Date;
   timeZone: string;
 }): string {
   const role = `*${mrkdwnClip(r.roleName, 100)}*`;
-  const until = rotationTime(r.endsAt, r.timeZone);
+  const until = `${r.startsAt ? `from ${rotationTime(r.startsAt, r.timeZone)} ` : ''}until ${rotationTime(r.endsAt, r.timeZone)}`;
   return r.kind === 'swap'
-    ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts until ${until}.`
-    : `:repeat: ${mention(r.userId)} is on call for ${role} until ${until} (an override; the rotation takes over again then).`;
+    ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts ${until}.`
+    : `:repeat: ${mention(r.userId)} ${r.startsAt ? 'will be' : 'is'} on call for ${role} ${until} (an override; the rotation takes over again then).`;
 }
 
 export interface OverrideConfirm {
@@ -111,6 +113,8 @@ export interface OverrideConfirm {
   userId: string;
   otherId: string | null;
   notIn: string[];
+  /** Null: from now. */
+  startsAt: Date | null;
   endsAt: Date;
   timeZone: string;
 }
@@ -120,12 +124,13 @@ export function renderOverrideConfirm(c: OverrideConfirm): Message {
   const who = c.notIn.map(mention).join(' and ');
   const text = `${who} ${c.notIn.length === 1 ? 'is' : 'are'} not in the *${mrkdwnClip(c.roleName, 100)}* rotation. ${
     c.kind === 'swap' ? 'Swap anyway' : `Put ${mention(c.userId)} on call anyway`
-  }, until ${rotationTime(c.endsAt, c.timeZone)}?`;
+  }, ${c.startsAt ? `from ${rotationTime(c.startsAt, c.timeZone)} ` : ''}until ${rotationTime(c.endsAt, c.timeZone)}?`;
   const value = overrideRef.encode({
     k: c.kind,
     r: c.role,
     u: c.userId,
     ...(c.otherId ? { o: c.otherId } : {}),
+    ...(c.startsAt ? { s: c.startsAt.toISOString() } : {}),
     e: c.endsAt.toISOString(),
   });
   return {

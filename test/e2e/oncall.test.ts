@@ -89,6 +89,61 @@ describe('/incident oncall with a weekly rotation', () => {
     expect(await overrides(bot)).toHaveLength(before);
   });
 
+  it('an override that starts later: `from … until …` and `from … for …`, recorded with its start', async () => {
+    const reply = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 until 2030-01-07 18:00', 'U0BOSS');
+    expect(reply.text).toBe(
+      ':repeat: <@U0BOB> will be on call for *On-Call Engineer* from Mon 7 Jan 10:00 (Europe/London) until Mon 7 Jan 18:00 (Europe/London) (an override; the rotation takes over again then).',
+    );
+    const forEight = await ask(bot, 'oncall override <@U0ALICE> on call from 2030-07-01 09:00 for 8h', 'U0BOSS');
+    expect(forEight.text).toContain('from Mon 1 Jul 09:00 (Europe/London) until Mon 1 Jul 17:00 (Europe/London)');
+    const { rows } = await bot.db.query<{ user_id: string; starts_at: Date; ends_at: Date }>(
+      'SELECT user_id, starts_at, ends_at FROM oncall_overrides ORDER BY id DESC LIMIT 2',
+    );
+    // London is on GMT in January and on BST (UTC+1) in July.
+    expect(rows.map((r) => [r.user_id, r.starts_at.toISOString(), r.ends_at.toISOString()])).toEqual([
+      ['U0ALICE', '2030-07-01T08:00:00.000Z', '2030-07-01T16:00:00.000Z'],
+      ['U0BOB', '2030-01-07T10:00:00.000Z', '2030-01-07T18:00:00.000Z'],
+    ]);
+  });
+
+  it('refuses a later override that ends before it starts, starts in the past, or lasts past ONCALL_OVERRIDE_MAX', async () => {
+    const before = (await overrides(bot)).length;
+    const backwards = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 until 2030-01-07 09:00');
+    expect(backwards.text).toContain(
+      'That ends (Mon 7 Jan 2030 09:00 (Europe/London)) before it starts (Mon 7 Jan 2030 10:00 (Europe/London)): nothing was recorded.',
+    );
+    const past = await ask(bot, 'oncall override <@U0BOB> from 2020-01-01 09:00 for 1h');
+    expect(past.text).toContain('That starts in the past (Wed 1 Jan 2020 09:00 (Europe/London))');
+    const long = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 for 8d');
+    expect(long.text).toContain('longer than an override may be (7 days, ONCALL_OVERRIDE_MAX)');
+    const open = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00');
+    expect(open.text).toContain('Say when it ends after the start');
+    expect(await overrides(bot)).toHaveLength(before);
+  });
+
+  it('a later override for someone outside the rotation keeps its start through Confirm', async () => {
+    const question = await ask(bot, 'oncall override <@U0ZOE> from 2030-02-04 09:00 for 2h', 'U0BOSS');
+    expect(question.text).toContain('from Mon 4 Feb 09:00 (Europe/London) until Mon 4 Feb 11:00 (Europe/London)?');
+    const actions = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
+      (b) => b.type === 'actions',
+    )!;
+    const value = actions.elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const n = bot.fake.callsTo('response_url').length;
+    await bot.click({
+      channelId: 'C0GENERAL',
+      messageTs: '1.1',
+      actionId: ACTION.oncallConfirm,
+      value,
+      userId: 'U0BOSS',
+    });
+    const done = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
+    expect(done.text).toContain('<@U0ZOE> will be on call for *On-Call Engineer* from Mon 4 Feb 09:00');
+    const { rows } = await bot.db.query<{ user_id: string; starts_at: Date }>(
+      'SELECT user_id, starts_at FROM oncall_overrides ORDER BY id DESC LIMIT 1',
+    );
+    expect(rows[0]).toEqual({ user_id: 'U0ZOE', starts_at: new Date('2030-02-04T09:00:00Z') });
+  });
+
   it('asks before putting someone outside the rotation on call: Cancel records nothing, Confirm records it', async () => {
     const before = (await overrides(bot)).length;
     const question = await ask(bot, 'oncall override <@U0ZED> 1h', 'U0BOSS');
