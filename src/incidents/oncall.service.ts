@@ -24,6 +24,7 @@ import {
   type ExtraLayer,
   handoffsBetween,
   layerActive,
+  layerSegments,
   localParts,
   type Override,
   pageesAt,
@@ -115,6 +116,8 @@ export interface RoleBoard {
 export interface PersonShift extends Segment {
   roleName: string;
   timeZone: string;
+  /** The second layer's name, for a shift in it (its hours only); null: the rotation itself. */
+  layerName: string | null;
 }
 
 /** What a hand-off notice says. */
@@ -231,16 +234,34 @@ export class OnCallService implements OnCallResolver, Sweep {
       });
   }
 
-  /** A person's time on call in the next `days` days, role by role. */
+  /** A person's time on call in the next `days` days, role by role: the rotations, then their second layers' hours. */
   async shiftsOf(userId: string, now: Date, days = PERSON_DAYS): Promise<PersonShift[]> {
     const overrides = await this.overrides(now);
     const until = new Date(now.getTime() + days * 86_400_000);
-    return this.rotations().flatMap((def) =>
-      segments(def.rotation, overrides.get(def.id) ?? [], now, until, 10_000)
+    return this.rotations().flatMap((def) => {
+      const { timeZone, layer } = def.rotation;
+      const first = segments(def.rotation, overrides.get(def.id) ?? [], now, until, 10_000)
         .filter((s) => s.userId === userId)
         .slice(0, PERSON_SHIFTS_PER_ROLE)
-        .map((s) => ({ ...s, roleName: def.name, timeZone: def.rotation.timeZone })),
-    );
+        .map((s): PersonShift => ({ ...s, roleName: def.name, timeZone, layerName: null }));
+      const second =
+        layer && layer.people.includes(userId)
+          ? layerSegments(layer, now, until, 10_000)
+              .filter((s) => s.userId === userId)
+              .slice(0, PERSON_SHIFTS_PER_ROLE)
+              .map(
+                (s): PersonShift => ({
+                  ...s,
+                  via: 'rotation',
+                  override: null,
+                  roleName: def.name,
+                  timeZone: layer.timeZone,
+                  layerName: layer.name,
+                }),
+              )
+          : [];
+      return [...first, ...second].sort((a, b) => a.start.getTime() - b.start.getTime());
+    });
   }
 
   /** The role an override names, or the one it must mean. */

@@ -80,7 +80,7 @@ export function renderPersonShifts(userId: string, shifts: readonly PersonShift[
     .slice(0, 60)
     .map(
       (s) =>
-        `• *${mrkdwnClip(s.roleName, 80)}*: ${rotationTime(s.start, s.timeZone)} → ${rotationTime(s.end, s.timeZone)}${mark(s)}`,
+        `• *${mrkdwnClip(s.roleName, 80)}*${s.layerName ? ` · ${mrkdwnClip(s.layerName, 60)} (second layer)` : ''}: ${rotationTime(s.start, s.timeZone)} → ${rotationTime(s.end, s.timeZone)}${mark(s)}`,
     );
   const head = `:calendar: ${mention(userId)} on call in the next ${days} days`;
   const blocks: KnownBlock[] = [section(head)];

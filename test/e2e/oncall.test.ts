@@ -328,3 +328,35 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
     expect(String(last.args.text)).toContain('Your *On-Call Engineer* shift ended at');
   }, 30_000);
 });
+
+describe('/incident oncall @person with a second layer', () => {
+  const bot = useBot({
+    runbook: rotationRunbook({
+      people: ['U0ALICE', 'U0BOB'],
+      shift: 'weekly',
+      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+      start: '2026-01-05',
+      layer: {
+        name: 'Daytime shadow',
+        people: ['U0SHADOWA', 'U0SHADOWB'],
+        shift: 'daily',
+        hours: { from: '09:00', to: '17:00' },
+        days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+      },
+    }),
+  });
+
+  it("lists the second layer's shifts, its hours only, named as such", async () => {
+    const reply = await ask(bot, 'oncall <@U0SHADOWA>');
+    expect(reply.text).toMatch(/<@U0SHADOWA> on call in the next 14 days: \d+ shifts/);
+    const body = json(reply.blocks);
+    expect(body).toContain('*On-Call Engineer* · Daytime shadow (second layer): ');
+    expect(body).toContain('17:00 (Europe/London)');
+    // Weekdays only, one day in two: four to six in 14 days.
+    const lines = (body.match(/Daytime shadow \(second layer\)/g) ?? []).length;
+    expect(lines).toBeGreaterThanOrEqual(4);
+    expect(lines).toBeLessThanOrEqual(6);
+    // Someone in the first layer only lists no second-layer shift.
+    expect(json((await ask(bot, 'oncall <@U0ALICE>')).blocks)).not.toContain('second layer');
+  });
+});
