@@ -36,14 +36,24 @@ import {
 import type { Sweep } from './timer-loop.js';
 import type { Incident } from './types.js';
 
-/** Whom a role pages at a moment: what the escalation service asks when a page fires. */
+/** Who a role pages at a moment, and until when its person on call stays (null: fixed contacts, or no change ahead). */
+export interface OnCallNow {
+  userIds: string[];
+  until: Date | null;
+}
+
+/** Whom a role pages at a moment: what the escalation service asks when a page fires, and what the card shows. */
 export interface OnCallResolver {
   contactsFor(role: string, at: Date): Promise<string[]>;
+  /** Each role's people at `at` (one read of the overrides for all of them). */
+  onCallNow(roles: readonly string[], at: Date): Promise<Map<string, OnCallNow>>;
 }
 
 /** The runbook's fixed contacts, for a bot without rotations (and the escalation service's default). */
 export const fixedContacts = (rb: Pick<Runbook, 'escalation'>): OnCallResolver => ({
   contactsFor: async (role) => [...(rb.escalation.roles[role]?.contacts ?? [])],
+  onCallNow: async (roles) =>
+    new Map(roles.map((r) => [r, { userIds: [...(rb.escalation.roles[r]?.contacts ?? [])], until: null }])),
 });
 
 /** A wall-clock time as typed, in the rotation's time zone: a time of day (its next occurrence), or a day and time. */
@@ -201,6 +211,25 @@ export class OnCallService implements OnCallResolver, Sweep {
     if (!def.rotation) return [...def.contacts];
     const overrides = (await this.overrides(at)).get(role) ?? [];
     return pageesAt(def, overrides, at);
+  }
+
+  async onCallNow(roles: readonly string[], at: Date): Promise<Map<string, OnCallNow>> {
+    const out = new Map<string, OnCallNow>();
+    const wanted = roles.filter((r) => this.runbook.escalation.roles[r]);
+    if (wanted.length === 0) return out;
+    const overrides = wanted.some((r) => this.runbook.escalation.roles[r]!.rotation) ? await this.overrides(at) : null;
+    for (const role of wanted) {
+      const def = this.runbook.escalation.roles[role]!;
+      if (!def.rotation) {
+        out.set(role, { userIds: [...def.contacts], until: null });
+        continue;
+      }
+      const ovs = overrides?.get(role) ?? [];
+      const ahead = segments(def.rotation, ovs, at, new Date(at.getTime() + LOOK_AHEAD_MS), 8);
+      const change = ahead.find((seg) => seg.userId !== ahead[0]?.userId);
+      out.set(role, { userIds: pageesAt(def, ovs, at), until: change?.start ?? null });
+    }
+    return out;
   }
 
   /** Every role: who is on call now, until when, who is next (rotations), or its fixed contacts. */
