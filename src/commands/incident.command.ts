@@ -15,7 +15,7 @@ import { renderActionItemList, renderItemsAdded } from '../templates/action-item
 import { renderAlertList } from '../templates/alerts.js';
 import { renderIncidentAudit } from '../templates/audit.js';
 import { renderRunnableList, renderRunStarted } from '../templates/checklist.js';
-import { renderCommandHeld } from '../templates/commander.js';
+import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
@@ -107,6 +107,7 @@ const HANDLERS: {
   async ack(_cmd, c, i) {
     const r = await c.deps.incidents.acknowledge(i.id, c.userId, c.key);
     if (r?.kind === 'commanded') await c.tell(renderCommandHeld(r));
+    if (r?.kind === 'page_acknowledged') await c.tell(renderPageAcknowledged(r));
     return r;
   },
   async update(_cmd, c, i) {

@@ -36,7 +36,7 @@ import {
   stillHolds,
 } from './escalation-policy.js';
 import { Lanes } from './lanes.js';
-import type { NotificationService } from './notification.service.js';
+import type { NotificationService, OwnPageAck } from './notification.service.js';
 import { fixedContacts, type OnCallResolver } from './oncall.service.js';
 import {
   type EscalationView,
@@ -132,6 +132,21 @@ export class EscalationService {
   /** After the transaction commits: wake the timer loop if something is due before it would wake. */
   scheduled(dueAt: Date | null): void {
     if (dueAt) this.onScheduled(dueAt);
+  }
+
+  /**
+   * A paged person acknowledged their own page of an incident already acknowledged: its remaining notification steps
+   * stop, PagerDuty hears acknowledge for its role, the timeline and the channel say so. Null: nothing to acknowledge.
+   */
+  async acknowledgeOwnPage(incidentId: number, userId: string): Promise<OwnPageAck | null> {
+    if (!this.notifications) return null;
+    const r = await this.notifications.acknowledgeOwnPage(incidentId, userId);
+    if (!r) return null;
+    this.onScheduled(new Date()); // the PagerDuty acknowledge is due now
+    await this.chat
+      .notify(r.incident, { kind: 'page_acknowledged', roleNames: r.roleNames, actorId: userId })
+      .catch((err) => this.log.warn('could not post the page acknowledgement', err));
+    return r;
   }
 
   /** The card's escalation line; undefined (the card shows none) when it cannot be read, which is logged. */
