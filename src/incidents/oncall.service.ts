@@ -194,6 +194,16 @@ export class OnCallService implements OnCallResolver, Sweep {
     private readonly log: Logger = console,
   ) {}
 
+  /** The roles with a rotation (id and name), in the contact order: what an override may name. */
+  rotationRoles(): { id: string; name: string; timeZone: string }[] {
+    const { order, roles } = this.runbook.escalation;
+    const ids = [...order, ...Object.keys(roles).filter((r) => !order.includes(r))];
+    return ids.flatMap((id) => {
+      const rot = roles[id]?.rotation;
+      return rot ? [{ id, name: roles[id]!.name, timeZone: rot.timeZone }] : [];
+    });
+  }
+
   private rotations(): RotationRole[] {
     return Object.values(this.runbook.escalation.roles).filter((r): r is RotationRole => Boolean(r.rotation));
   }
