@@ -182,6 +182,6 @@ export function renderHandoffDm(n: HandoffNotice): Message {
 export function renderHandoffOutgoingDm(n: HandoffNotice): Message {
   const role = `*${mrkdwnClip(n.roleName, 100)}*`;
   const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
-  const head = `:wave: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
+  const head = `:pager: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }
