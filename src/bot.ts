@@ -207,9 +207,17 @@ export function createBot({
     clientOptions,
   });
 
+  // Who is on call is computed from the runbook file's rotations and the overrides in Postgres, when a page fires.
+  const oncall = new OnCallService(
+    db,
+    runbook,
+    new SlackOnCallChat(app.client),
+    { ...config.oncall, ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}) },
+    app.logger,
+  );
   const home = new HomeTabs(
     app.client,
-    new HomeService(db),
+    new HomeService(db, oncall),
     runbook.severities,
     app.logger,
     identity ? { botUserId: identity.botUserId } : {},
@@ -243,14 +251,6 @@ export function createBot({
     },
     app.logger,
     (id) => incidents.refreshCard(id),
-  );
-  // Who is on call is computed from the runbook file's rotations and the overrides in Postgres, when a page fires.
-  const oncall = new OnCallService(
-    db,
-    runbook,
-    new SlackOnCallChat(app.client),
-    { ...config.oncall, ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}) },
-    app.logger,
   );
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.

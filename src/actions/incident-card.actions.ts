@@ -7,7 +7,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { renderCommandHeld } from '../templates/commander.js';
+import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
 import { renderAlreadyEscalated } from '../templates/escalation.js';
 import { ACTION } from '../templates/ids.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
@@ -57,6 +57,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       ? await incidents.takeCommand(incidentId, userId, takeFrom, key(body))
       : await incidents.acknowledge(incidentId, userId, key(body));
     if (r?.kind === 'commanded') await tell(renderCommandHeld(r));
+    if (r?.kind === 'page_acknowledged') await tell(renderPageAcknowledged(r));
     return r;
   });
   on(ACTION.markMitigated, ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)));

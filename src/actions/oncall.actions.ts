@@ -1,5 +1,6 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { DomainError } from '../incidents/errors.js';
+import { startAndEnd } from '../incidents/oncall.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { tellClicker } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
@@ -22,6 +23,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           userId: ref.u,
           otherId: ref.o ?? null,
           role: ref.r,
+          start: ref.s ? { kind: 'at', at: new Date(ref.s) } : null,
           end: { kind: 'at', at: new Date(ref.e) },
           actorId: body.user.id,
           confirmed: true,
@@ -33,7 +35,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           userId: ref.u,
           otherId: ref.o ?? null,
           roleName: r.roleName,
-          endsAt: r.override.endsAt,
+          ...startAndEnd(r.override, new Date()),
           timeZone: r.timeZone,
         });
         // The question is replaced by what was done, so it cannot be confirmed twice.

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { noteIncident } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
-import { PERSON_DAYS } from '../incidents/oncall.service.js';
+import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -15,7 +15,7 @@ import { renderActionItemList, renderItemsAdded } from '../templates/action-item
 import { renderAlertList } from '../templates/alerts.js';
 import { renderIncidentAudit } from '../templates/audit.js';
 import { renderRunnableList, renderRunStarted } from '../templates/checklist.js';
-import { renderCommandHeld } from '../templates/commander.js';
+import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
@@ -107,6 +107,7 @@ const HANDLERS: {
   async ack(_cmd, c, i) {
     const r = await c.deps.incidents.acknowledge(i.id, c.userId, c.key);
     if (r?.kind === 'commanded') await c.tell(renderCommandHeld(r));
+    if (r?.kind === 'page_acknowledged') await c.tell(renderPageAcknowledged(r));
     return r;
   },
   async update(_cmd, c, i) {
@@ -268,6 +269,7 @@ const HANDLERS: {
         userId,
         otherId,
         role: p.role,
+        start: p.start ? { kind: 'typed', ...p.start } : null,
         end: p.end,
         actorId: c.userId,
         confirmed: false,
@@ -277,7 +279,7 @@ const HANDLERS: {
     );
     if (r.kind === 'confirm') await c.tell(renderOverrideConfirm({ ...r, kind: p.kind, userId, otherId }));
     else if (r.kind === 'recorded')
-      await c.tell(renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, endsAt: r.override.endsAt }));
+      await c.tell(renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, ...startAndEnd(r.override, now) }));
   },
   async public(_cmd, c, i) {
     if (!i.private) {

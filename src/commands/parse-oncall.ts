@@ -1,19 +1,20 @@
 import type { OwnerRef } from '../incidents/action-items.js';
-import type { OverrideEnd } from '../incidents/oncall.service.js';
+import type { OverrideEnd, WallTime } from '../incidents/oncall.service.js';
 import { parseDuration } from '../runbook/duration.js';
 
 /** `/incident oncall …` as typed: the board, a person's shifts, an override or a swap. */
 export type OnCallCommand =
   | { kind: 'board' }
   | { kind: 'person'; who: OwnerRef }
-  | { kind: 'override'; who: OwnerRef; role: string | null; end: OverrideEnd }
-  | { kind: 'swap'; who: OwnerRef; other: OwnerRef; role: string | null; end: OverrideEnd };
+  | { kind: 'override'; who: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd }
+  | { kind: 'swap'; who: OwnerRef; other: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd };
 
 export type OnCallParse = { ok: true; command: OnCallCommand } | { ok: false; error: string };
 
 export const ONCALL_FORMS =
   '`/incident oncall` (who is on call), `/incident oncall @person` (their shifts), ' +
-  '`/incident oncall override @person [role] 2h` (or `until 18:00`, `until 2026-12-01 09:00`), ' +
+  '`/incident oncall override @person [role] 2h` (or `until 18:00`, `until 2026-12-01 09:00`; ' +
+  'later: `from 20:00 until 23:00`, `from 2026-12-01 09:00 for 8h`), ' +
   '`/incident oncall swap @a @b [role] 2h`';
 
 const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
@@ -27,37 +28,64 @@ function person(raw: string | undefined): OwnerRef | null {
   return n ? { name: n[1]! } : null;
 }
 
-/** `18:00`, `2026-12-01 09:00`, `2026-12-01T09:00`. */
-function untilOf(words: string[]): OverrideEnd | string {
-  const text = words.join(' ');
+/** `18:00`, `2026-12-01 09:00`, `2026-12-01T09:00`: a wall-clock time, read in the rotation's time zone. */
+export function wallTimeOf(text: string, word: 'until' | 'from'): WallTime | string {
   const m = /^(?:(\d{4})-(\d{2})-(\d{2})[ T])?([01]?\d|2[0-3]):([0-5]\d)$/.exec(text);
-  if (!m) return `\`until ${text}\` is not a time: write \`until 18:00\` or \`until 2026-12-01 09:00\`.`;
+  if (!m) return `\`${word} ${text}\` is not a time: write \`${word} 18:00\` or \`${word} 2026-12-01 09:00\`.`;
   const time = { h: Number(m[4]), m: Number(m[5]) };
-  if (!m[1]) return { kind: 'until', date: null, time };
+  if (!m[1]) return { date: null, time };
   const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
   const check = new Date(Date.UTC(y, mo, d));
   if (check.getUTCMonth() !== mo || check.getUTCDate() !== d) return `\`${m[1]}-${m[2]}-${m[3]}\` is not a date.`;
-  return { kind: 'until', date: { y, mo, d }, time };
+  return { date: { y, mo, d }, time };
 }
 
-/** The role words and the end at the end of an override: `[role] 2h`, `[role] for 2h`, `[role] until 18:00`. */
-function roleAndEnd(words: string[]): { role: string | null; end: OverrideEnd } | string {
-  const until = words.findIndex((w) => w.toLowerCase() === 'until');
-  let roleWords: string[];
-  let end: OverrideEnd | string;
-  if (until !== -1) {
-    roleWords = words.slice(0, until);
-    end = untilOf(words.slice(until + 1));
-  } else {
-    const last = words.at(-1);
-    const ms = last ? parseDuration(last) : null;
-    if (ms === null) return 'Say how long: a length (`2h`, `30m`, `1d`) or `until 18:00` / `until 2026-12-01 09:00`.';
-    roleWords = words.slice(0, -1);
-    if (roleWords.at(-1)?.toLowerCase() === 'for') roleWords.pop();
-    end = { kind: 'for', ms };
+const HOW_LONG = 'Say how long: a length (`2h`, `30m`, `1d`) or `until 18:00` / `until 2026-12-01 09:00`.';
+
+/** The end as typed after the start (or the role): `2h`, `for 2h`, `until 18:00`, `until 2026-12-01 09:00`. */
+export function endOf(words: string[]): OverrideEnd | string {
+  const first = words[0]?.toLowerCase();
+  if (first === 'until') {
+    const w = wallTimeOf(words.slice(1).join(' '), 'until');
+    return typeof w === 'string' ? w : { kind: 'until', ...w };
   }
-  if (typeof end === 'string') return end;
-  return { role: roleWords.length ? roleWords.join(' ') : null, end };
+  const rest = first === 'for' ? words.slice(1) : words;
+  const ms = rest.length === 1 ? parseDuration(rest[0]!) : null;
+  return ms === null ? HOW_LONG : { kind: 'for', ms };
+}
+
+type Timing = { role: string | null; start: WallTime | null; end: OverrideEnd };
+
+/**
+ * The role words and the time after the people: `[role] 2h`, `[role] for 2h`, `[role] until 18:00`, and, for one
+ * that starts later, `[role] from 20:00 until 23:00` or `[role] from 2026-12-01 09:00 for 8h`.
+ */
+function roleAndTiming(words: string[]): Timing | string {
+  const lower = words.map((w) => w.toLowerCase());
+  const from = lower.indexOf('from');
+  const role = (ws: string[]) => (ws.length ? ws.join(' ') : null);
+  if (from !== -1) {
+    const after = lower.slice(from + 1);
+    const stop = after.findIndex((w) => w === 'until' || w === 'for');
+    if (stop === -1)
+      return 'Say when it ends after the start: `from 20:00 until 23:00` or `from 2026-12-01 09:00 for 8h`.';
+    const start = wallTimeOf(words.slice(from + 1, from + 1 + stop).join(' '), 'from');
+    if (typeof start === 'string') return start;
+    const end = endOf(words.slice(from + 1 + stop));
+    if (typeof end === 'string') return end;
+    return { role: role(words.slice(0, from)), start, end };
+  }
+  const until = lower.indexOf('until');
+  if (until !== -1) {
+    const end = endOf(words.slice(until));
+    return typeof end === 'string' ? end : { role: role(words.slice(0, until)), start: null, end };
+  }
+  const last = words.at(-1);
+  const ms = last ? parseDuration(last) : null;
+  if (ms === null) return HOW_LONG;
+  const roleWords = words.slice(0, -1);
+  if (roleWords.at(-1)?.toLowerCase() === 'for') roleWords.pop();
+  return { role: role(roleWords), start: null, end: { kind: 'for', ms } };
 }
 
 /** Reads what follows `/incident oncall`. Errors are sentences for the person who typed it. */
@@ -74,7 +102,7 @@ export function parseOnCall(raw: string | null): OnCallParse {
       );
     const other = first === 'swap' ? person(words[2]) : null;
     if (first === 'swap' && !other) return bad('A swap names two people: `/incident oncall swap @alice @bob 2h`.');
-    const rest = roleAndEnd(words.slice(first === 'swap' ? 3 : 2));
+    const rest = roleAndTiming(words.slice(first === 'swap' ? 3 : 2));
     if (typeof rest === 'string') return bad(rest);
     return {
       ok: true,

@@ -26,8 +26,20 @@ export class CommandHeld extends Error {
 /** Acknowledge, or take command: the change made, or, when nothing changed, who commands. */
 export type CommandResult<C> =
   | (C & { kind: 'changed' })
-  /** Someone else commands `incident` (`commanderId`); the reply offers Take command from them. */
-  | { kind: 'commanded'; incident: Incident; incidentId: number; commanderId: string; warnings: string[] };
+  /**
+   * Someone else commands `incident` (`commanderId`); the reply offers Take command from them. `pageAcknowledged`: the
+   * person acknowledged their own page meanwhile (the roles it paged them as).
+   */
+  | {
+      kind: 'commanded';
+      incident: Incident;
+      incidentId: number;
+      commanderId: string;
+      warnings: string[];
+      pageAcknowledged?: string[];
+    }
+  /** The commander acknowledged their own later page (as `roleNames`): its remaining notifications stopped. */
+  | { kind: 'page_acknowledged'; incident: Incident; incidentId: number; roleNames: string[]; warnings: string[] };
 
 const phaseIndex = (p: IncidentPhase) => INCIDENT_PHASES.indexOf(p);
 /** Phases only move forward. */

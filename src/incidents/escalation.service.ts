@@ -36,7 +36,7 @@ import {
   stillHolds,
 } from './escalation-policy.js';
 import { Lanes } from './lanes.js';
-import type { NotificationService } from './notification.service.js';
+import type { NotificationService, OwnPageAck } from './notification.service.js';
 import { fixedContacts, type OnCallResolver } from './oncall.service.js';
 import {
   type EscalationView,
@@ -44,6 +44,7 @@ import {
   type IncidentMetrics,
   type Logger,
   NO_METRICS,
+  type OnCallPeople,
   UnreachableContactError,
 } from './ports.js';
 import type { Incident } from './types.js';
@@ -133,6 +134,21 @@ export class EscalationService {
     if (dueAt) this.onScheduled(dueAt);
   }
 
+  /**
+   * A paged person acknowledged their own page of an incident already acknowledged: its remaining notification steps
+   * stop, PagerDuty hears acknowledge for its role, the timeline and the channel say so. Null: nothing to acknowledge.
+   */
+  async acknowledgeOwnPage(incidentId: number, userId: string): Promise<OwnPageAck | null> {
+    if (!this.notifications) return null;
+    const r = await this.notifications.acknowledgeOwnPage(incidentId, userId);
+    if (!r) return null;
+    this.onScheduled(new Date()); // the PagerDuty acknowledge is due now
+    await this.chat
+      .notify(r.incident, { kind: 'page_acknowledged', roleNames: r.roleNames, actorId: userId })
+      .catch((err) => this.log.warn('could not post the page acknowledgement', err));
+    return r;
+  }
+
   /** The card's escalation line; undefined (the card shows none) when it cannot be read, which is logged. */
   async cardView(incident: Incident): Promise<EscalationView | undefined> {
     try {
@@ -145,6 +161,10 @@ export class EscalationService {
 
   async view(q: Queryable, incident: Incident): Promise<EscalationView> {
     const s = await escalationSummary(q, incident.id, REMINDER_RULES);
+    const escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested]));
+    const who = await this.whoIsOn([s.next?.role ?? null, escalateTo?.role ?? null]);
+    const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
+    const toWho = escalateTo ? who.get(escalateTo.role) : undefined;
     return {
       paged: s.paged.map((p) => ({ roleName: this.roleName(p.role), at: p.at })),
       next: s.next
@@ -153,11 +173,24 @@ export class EscalationService {
             reason: ruleReason(s.next.rule, this.runbook, incident),
             unless: ruleUnless(s.next.rule, this.runbook),
             dueAt: s.next.dueAt,
+            ...(nextWho ? { who: nextWho } : {}),
           }
         : null,
-      escalateTo: this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested])),
+      escalateTo: escalateTo && toWho ? { ...escalateTo, who: toWho } : escalateTo,
       ...(this.notifications ? { notified: await this.notifications.cardLines(q, incident.id) } : {}),
     };
+  }
+
+  /** Who the roles the card names would page now; nothing (logged) when it cannot be read: the card shows roles. */
+  private async whoIsOn(roles: (string | null)[]): Promise<Map<string, OnCallPeople>> {
+    const wanted = [...new Set(roles.filter((r): r is string => Boolean(r)))];
+    if (wanted.length === 0) return new Map();
+    try {
+      return await this.oncall.onCallNow(wanted, new Date());
+    } catch (err) {
+      this.log.warn('could not read who is on call for the card', err);
+      return new Map();
+    }
   }
 
   private escalateTo(taken: ReadonlySet<string>): { role: string; roleName: string } | null {

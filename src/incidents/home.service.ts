@@ -2,6 +2,7 @@ import { openItems } from '../store/action-item.repo.js';
 import type { Database } from '../store/db.js';
 import { openIncidentsFor, peopleOfIncident, resolvedSince } from '../store/home.repo.js';
 import type { ActionItemWithIncident } from './action-items.js';
+import { type OnCallService, PERSON_DAYS, type PersonShift, type RoleBoard } from './oncall.service.js';
 import type { Incident } from './types.js';
 
 /** How far back "recently resolved" looks. */
@@ -15,6 +16,16 @@ export interface HomeData {
   itemsTotal: number;
   resolved: Incident[];
   resolvedTotal: number;
+  /** The On call section: null when no role has a rotation. */
+  oncall?: HomeOnCall | null;
+}
+
+/** Who is on call now for each role with a rotation, and the person's own next shift (or the one they are in). */
+export interface HomeOnCall {
+  roles: (RoleBoard & { rotation: NonNullable<RoleBoard['rotation']> })[];
+  mine: PersonShift | null;
+  /** How far ahead `mine` was looked for. */
+  days: number;
 }
 
 /** Lists are read up to these lengths; the view shows what fits and counts the rest. */
@@ -22,13 +33,26 @@ const READ = { open: 100, items: 100, resolved: 20 } as const;
 
 /** The read side of a person's Home tab. */
 export class HomeService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Rotations: the On call section (none without). */
+    private readonly oncall?: Pick<OnCallService, 'board' | 'shiftsOf' | 'rotationRoles'>,
+  ) {}
+
+  private async onCall(userId: string, now: Date): Promise<HomeOnCall | null> {
+    if (!this.oncall || this.oncall.rotationRoles().length === 0) return null;
+    const [board, shifts] = await Promise.all([this.oncall.board(now), this.oncall.shiftsOf(userId, now, PERSON_DAYS)]);
+    const roles = board.filter((r): r is HomeOnCall['roles'][number] => r.rotation !== null);
+    const mine = [...shifts].sort((a, b) => a.start.getTime() - b.start.getTime())[0] ?? null;
+    return { roles, mine, days: PERSON_DAYS };
+  }
 
   async view(teamId: string, userId: string, now = new Date()): Promise<HomeData> {
-    const [open, items, resolved] = await Promise.all([
+    const [open, items, resolved, oncall] = await Promise.all([
       openIncidentsFor(this.db, teamId, userId, READ.open),
       openItems(this.db, teamId, userId, READ.items, { ownedOnly: true }),
       resolvedSince(this.db, teamId, new Date(now.getTime() - RECENTLY_RESOLVED_MS), READ.resolved, userId),
+      this.onCall(userId, now),
     ]);
     return {
       open: open.incidents,
@@ -37,6 +61,7 @@ export class HomeService {
       itemsTotal: items.total,
       resolved: resolved.incidents,
       resolvedTotal: resolved.total,
+      oncall,
     };
   }
 

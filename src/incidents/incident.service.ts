@@ -170,9 +170,32 @@ export class IncidentService {
     });
   }
 
-  /** The first acknowledgement makes the commander; a later one is told who commands (`commanded`). */
-  acknowledge(incidentId: number, actorId: string, requestKey?: string): Promise<CommandResult<ChangeResult> | null> {
-    return this.commandChange(incidentId, requestKey, (cur) => decideAcknowledge(cur, actorId));
+  /**
+   * The first acknowledgement makes the commander; a later one is told who commands (`commanded`). A later one by
+   * someone paged since (the `unresolved` rule paging senior DevOps) also acknowledges their own page: its remaining
+   * notifications stop (`ownPage: false` leaves pages alone, for an acknowledgement that came from PagerDuty).
+   */
+  async acknowledge(
+    incidentId: number,
+    actorId: string,
+    requestKey?: string,
+    { ownPage = true }: { ownPage?: boolean } = {},
+  ): Promise<CommandResult<ChangeResult> | null> {
+    const own = ownPage ? ((await this.escalation?.acknowledgeOwnPage(incidentId, actorId)) ?? null) : null;
+    const refresh = () =>
+      this.showLatest(own!.incident).catch((err) => this.log.warn('could not refresh the card after a page ack', err));
+    try {
+      const r = await this.commandChange(incidentId, requestKey, (cur) => decideAcknowledge(cur, actorId));
+      if (own && r?.kind === 'commanded') {
+        await refresh();
+        return { ...r, pageAcknowledged: own.roleNames };
+      }
+      return r;
+    } catch (err) {
+      if (!(own && err instanceof AlreadyDoneError)) throw err;
+      await refresh();
+      return { kind: 'page_acknowledged', incident: own.incident, incidentId, roleNames: own.roleNames, warnings: [] };
+    }
   }
 
   /** Take command on purpose from `from`, the commander the person was shown; recorded and announced. */

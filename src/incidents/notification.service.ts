@@ -1,8 +1,10 @@
 import { type NotifyVia, stepsFor } from '../runbook/people.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database, Queryable } from '../store/db.js';
-import { getIncidents } from '../store/incident.repo.js';
+import { insertEvent } from '../store/event.repo.js';
+import { getIncident, getIncidents } from '../store/incident.repo.js';
 import {
+  acknowledgeOwnPages,
   cancelNotifications,
   claimDueNotifications,
   type DeliveryOutcome,
@@ -51,6 +53,12 @@ export interface SentPage {
   incident: Incident;
   pageId: number;
   role: string;
+}
+
+/** A person's acknowledgement of their own page: the incident, and the roles they were paged as. */
+export interface OwnPageAck {
+  incident: Incident;
+  roleNames: string[];
 }
 
 /** What one person's page line on the card shows: each method with its outcome, and the latest time. */
@@ -179,6 +187,29 @@ export class NotificationService {
       reached,
     );
     await scheduleSteps(this.db, steps);
+  }
+
+  /**
+   * A paged person acknowledged their own page (its DM's Acknowledge, or `/incident ack`) of an incident someone had
+   * acknowledged already: the pages that reached them since stop their remaining steps, PagerDuty hears acknowledge
+   * for what they triggered, and the timeline records it. Null when there is nothing of theirs to acknowledge (the
+   * incident is not acknowledged yet: acknowledging it stops every page; or they were not paged since).
+   */
+  async acknowledgeOwnPage(incidentId: number, userId: string): Promise<OwnPageAck | null> {
+    return this.db.transaction(async (tx) => {
+      const incident = await getIncident(tx, incidentId, { forUpdate: true });
+      if (!incident || incident.status === 'resolved' || !incident.acknowledgedAt) return null;
+      const pages = await acknowledgeOwnPages(tx, incidentId, userId, incident.acknowledgedAt);
+      if (pages.length === 0) return null;
+      const roles = [...new Set(pages.map((p) => p.role))];
+      const roleNames = roles.map((r) => this.roleName(r));
+      await insertEvent(tx, incidentId, 'page_acknowledged', userId, {
+        roles,
+        roleNames,
+        pageIds: pages.map((p) => p.pageId),
+      });
+      return { incident, roleNames };
+    });
   }
 
   /** Inside the transaction that changed the incident: acknowledging or resolving stops the steps still to come. */

@@ -1,26 +1,19 @@
+import { TZDate } from '@date-fns/tz';
+import { format } from 'date-fns';
 import { describeDuration } from '../runbook/duration.js';
 import type { RoleDef, Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
-import { listOpenIncidentsEverywhere } from '../store/incident.repo.js';
-import {
-  claimHandoffs,
-  type HandoffRow,
-  insertOverride,
-  markHandoff,
-  overridesEndingAfter,
-  recordHandoffs,
-  retryHandoff,
-} from '../store/oncall.repo.js';
+import { insertOverride, overridesEndingAfter } from '../store/oncall.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { DomainError } from './errors.js';
-import { retryDelayMs } from './escalation.service.js';
-import { type Logger, UnreachableContactError } from './ports.js';
+import { HandoffNotices, LOOK_AHEAD_MS, type OnCallChat } from './oncall-handoffs.js';
+import type { Logger } from './ports.js';
 import {
   atLocal,
   type ClockTime,
   type ExtraLayer,
-  handoffsBetween,
   layerActive,
+  layerSegments,
   localParts,
   type Override,
   pageesAt,
@@ -30,23 +23,40 @@ import {
   segments,
 } from './rotation.js';
 import type { Sweep } from './timer-loop.js';
-import type { Incident } from './types.js';
 
-/** Whom a role pages at a moment: what the escalation service asks when a page fires. */
+export type { HandoffNotice, OnCallChat } from './oncall-handoffs.js';
+
+/** Who a role pages at a moment, and until when its person on call stays (null: fixed contacts, or no change ahead). */
+export interface OnCallNow {
+  userIds: string[];
+  until: Date | null;
+}
+
+/** Whom a role pages at a moment: what the escalation service asks when a page fires, and what the card shows. */
 export interface OnCallResolver {
   contactsFor(role: string, at: Date): Promise<string[]>;
+  /** Each role's people at `at` (one read of the overrides for all of them). */
+  onCallNow(roles: readonly string[], at: Date): Promise<Map<string, OnCallNow>>;
 }
 
 /** The runbook's fixed contacts, for a bot without rotations (and the escalation service's default). */
 export const fixedContacts = (rb: Pick<Runbook, 'escalation'>): OnCallResolver => ({
   contactsFor: async (role) => [...(rb.escalation.roles[role]?.contacts ?? [])],
+  onCallNow: async (roles) =>
+    new Map(roles.map((r) => [r, { userIds: [...(rb.escalation.roles[r]?.contacts ?? [])], until: null }])),
 });
 
-/** The end of an override as typed: a length from now, or a wall-clock time (today or a given day). */
-export type OverrideEnd =
-  | { kind: 'for'; ms: number }
-  | { kind: 'until'; date: { y: number; mo: number; d: number } | null; time: ClockTime }
-  | { kind: 'at'; at: Date };
+/** A wall-clock time as typed, in the rotation's time zone: a time of day (its next occurrence), or a day and time. */
+export interface WallTime {
+  date: { y: number; mo: number; d: number } | null;
+  time: ClockTime;
+}
+
+/** The end of an override as typed: a length from its start, or a wall-clock time (the next after its start). */
+export type OverrideEnd = { kind: 'for'; ms: number } | ({ kind: 'until' } & WallTime) | { kind: 'at'; at: Date };
+
+/** The start of an override that starts later: as typed, or an instant (a confirmation carries it). */
+export type OverrideStart = ({ kind: 'typed' } & WallTime) | { kind: 'at'; at: Date };
 
 export interface OverrideRequest {
   kind: 'override' | 'swap';
@@ -55,6 +65,8 @@ export interface OverrideRequest {
   otherId: string | null;
   /** The role as typed (id or name); null: the only rotation, or the one the people are in. */
   role: string | null;
+  /** Null: from now. */
+  start?: OverrideStart | null;
   end: OverrideEnd;
   actorId: string;
   /** Set once the person confirmed an override for someone outside the rotation. */
@@ -65,9 +77,24 @@ export interface OverrideRequest {
 export type OverrideOutcome =
   | { kind: 'recorded'; override: Override; roleName: string; timeZone: string }
   /** Nothing recorded: someone named is not in the role's rotation; the person is asked to confirm. */
-  | { kind: 'confirm'; role: string; roleName: string; notIn: string[]; endsAt: Date; timeZone: string }
+  | {
+      kind: 'confirm';
+      role: string;
+      roleName: string;
+      notIn: string[];
+      /** Null: from now. */
+      startsAt: Date | null;
+      endsAt: Date;
+      timeZone: string;
+    }
   /** A Slack retry of a request already recorded. */
   | { kind: 'retry' };
+
+/** An override's times as said back: its start only when it starts later than `now`. */
+export const startAndEnd = (o: { startsAt: Date; endsAt: Date }, now: Date) => ({
+  startsAt: o.startsAt.getTime() > now.getTime() + 1000 ? o.startsAt : null,
+  endsAt: o.endsAt,
+});
 
 /** One role on `/incident oncall`. */
 export interface RoleBoard {
@@ -89,27 +116,8 @@ export interface RoleBoard {
 export interface PersonShift extends Segment {
   roleName: string;
   timeZone: string;
-}
-
-/** What a hand-off notice says. */
-export interface HandoffNotice {
-  roleName: string;
-  at: Date;
-  timeZone: string;
-  outgoingId: string | null;
-  incomingId: string;
-  /** When the incoming person's time on call ends, as it stands. */
-  until: Date | null;
-  /** The open incidents they inherit (the first ones), and how many are open in all. */
-  incidents: Incident[];
-  openTotal: number;
-}
-
-/** The domain's way to tell people about hand-offs; src/slack implements it. */
-export interface OnCallChat {
-  postHandoff(channelId: string, notice: HandoffNotice): Promise<void>;
-  /** A direct message to the incoming person; UnreachableContactError when they cannot get one. */
-  tellIncoming(userId: string, notice: HandoffNotice): Promise<void>;
+  /** The second layer's name, for a shift in it (its hours only); null: the rotation itself. */
+  layerName: string | null;
 }
 
 export interface OnCallOptions {
@@ -120,14 +128,14 @@ export interface OnCallOptions {
   leaseMs?: number;
 }
 
-/** How far ahead `/incident oncall` looks for the next person, and how long a missed notice is still worth sending. */
-const LOOK_AHEAD_MS = 62 * 86_400_000;
-const NOTICE_STALE_MS = 3_600_000;
-const HANDOFF_BATCH = 20;
 export const PERSON_DAYS = 14;
 const PERSON_SHIFTS_PER_ROLE = 20;
 
-type RotationRole = RoleDef & { rotation: Rotation };
+export type RotationRole = RoleDef & { rotation: Rotation };
+
+/** `Mon 12 Jan 09:00 (Europe/London)`: a moment on the rotation's clock, for a refusal's reason. */
+const rotationStamp = (t: Date, timeZone: string) =>
+  `${format(new TZDate(t.getTime(), timeZone), 'EEE d MMM yyyy HH:mm')} (${timeZone})`;
 
 const slug = (s: string) =>
   s
@@ -137,17 +145,33 @@ const slug = (s: string) =>
 
 /**
  * On-call: who each role pages now (its rotation, the overrides and swaps people made, its fixed contacts), the
- * board `/incident oncall` shows, overrides, and hand-off notices. Notices are rows (one per role and hand-off time)
- * that the timer loop's sweep records shortly before each hand-off and sends once, from one replica.
+ * board `/incident oncall` shows, overrides, and hand-off notices (its sweep: see oncall-handoffs.ts).
  */
 export class OnCallService implements OnCallResolver, Sweep {
   constructor(
     private readonly db: Database,
     private readonly runbook: Pick<Runbook, 'escalation'>,
-    private readonly chat: OnCallChat,
+    chat: OnCallChat,
     private readonly opts: OnCallOptions,
-    private readonly log: Logger = console,
-  ) {}
+    log: Logger = console,
+  ) {
+    this.handoffs = new HandoffNotices(db, runbook, chat, opts, log, {
+      rotations: () => this.rotations(),
+      overrides: (since) => this.overrides(since),
+    });
+  }
+
+  private readonly handoffs: HandoffNotices;
+
+  /** The roles with a rotation (id and name), in the contact order: what an override may name. */
+  rotationRoles(): { id: string; name: string; timeZone: string }[] {
+    const { order, roles } = this.runbook.escalation;
+    const ids = [...order, ...Object.keys(roles).filter((r) => !order.includes(r))];
+    return ids.flatMap((id) => {
+      const rot = roles[id]?.rotation;
+      return rot ? [{ id, name: roles[id]!.name, timeZone: rot.timeZone }] : [];
+    });
+  }
 
   private rotations(): RotationRole[] {
     return Object.values(this.runbook.escalation.roles).filter((r): r is RotationRole => Boolean(r.rotation));
@@ -166,6 +190,25 @@ export class OnCallService implements OnCallResolver, Sweep {
     if (!def.rotation) return [...def.contacts];
     const overrides = (await this.overrides(at)).get(role) ?? [];
     return pageesAt(def, overrides, at);
+  }
+
+  async onCallNow(roles: readonly string[], at: Date): Promise<Map<string, OnCallNow>> {
+    const out = new Map<string, OnCallNow>();
+    const wanted = roles.filter((r) => this.runbook.escalation.roles[r]);
+    if (wanted.length === 0) return out;
+    const overrides = wanted.some((r) => this.runbook.escalation.roles[r]!.rotation) ? await this.overrides(at) : null;
+    for (const role of wanted) {
+      const def = this.runbook.escalation.roles[role]!;
+      if (!def.rotation) {
+        out.set(role, { userIds: [...def.contacts], until: null });
+        continue;
+      }
+      const ovs = overrides?.get(role) ?? [];
+      const ahead = segments(def.rotation, ovs, at, new Date(at.getTime() + LOOK_AHEAD_MS), 8);
+      const change = ahead.find((seg) => seg.userId !== ahead[0]?.userId);
+      out.set(role, { userIds: pageesAt(def, ovs, at), until: change?.start ?? null });
+    }
+    return out;
   }
 
   /** Every role: who is on call now, until when, who is next (rotations), or its fixed contacts. */
@@ -199,16 +242,34 @@ export class OnCallService implements OnCallResolver, Sweep {
       });
   }
 
-  /** A person's time on call in the next `days` days, role by role. */
+  /** A person's time on call in the next `days` days, role by role: the rotations, then their second layers' hours. */
   async shiftsOf(userId: string, now: Date, days = PERSON_DAYS): Promise<PersonShift[]> {
     const overrides = await this.overrides(now);
     const until = new Date(now.getTime() + days * 86_400_000);
-    return this.rotations().flatMap((def) =>
-      segments(def.rotation, overrides.get(def.id) ?? [], now, until, 10_000)
+    return this.rotations().flatMap((def) => {
+      const { timeZone, layer } = def.rotation;
+      const first = segments(def.rotation, overrides.get(def.id) ?? [], now, until, 10_000)
         .filter((s) => s.userId === userId)
         .slice(0, PERSON_SHIFTS_PER_ROLE)
-        .map((s) => ({ ...s, roleName: def.name, timeZone: def.rotation.timeZone })),
-    );
+        .map((s): PersonShift => ({ ...s, roleName: def.name, timeZone, layerName: null }));
+      const second =
+        layer && layer.people.includes(userId)
+          ? layerSegments(layer, now, until, 10_000)
+              .filter((s) => s.userId === userId)
+              .slice(0, PERSON_SHIFTS_PER_ROLE)
+              .map(
+                (s): PersonShift => ({
+                  ...s,
+                  via: 'rotation',
+                  override: null,
+                  roleName: def.name,
+                  timeZone: layer.timeZone,
+                  layerName: layer.name,
+                }),
+              )
+          : [];
+      return [...first, ...second].sort((a, b) => a.start.getTime() - b.start.getTime());
+    });
   }
 
   /** The role an override names, or the one it must mean. */
@@ -239,20 +300,25 @@ export class OnCallService implements OnCallResolver, Sweep {
     throw new DomainError('which_role', `Name the role after the people: one of ${names()}.`);
   }
 
-  /** When an override typed now ends, in the role's time zone. */
-  private endOf(end: OverrideEnd, timeZone: string, now: Date): Date {
+  /** The next occurrence of a wall-clock time after `after` (a time alone), or the day and time given. */
+  private wallTime(w: WallTime, timeZone: string, after: Date): Date {
+    if (w.date) return atLocal(w.date.y, w.date.mo, w.date.d, w.time, timeZone);
+    const p = localParts(after, timeZone);
+    const today = atLocal(p.y, p.mo, p.d, w.time, timeZone);
+    return today > after ? today : atLocal(p.y, p.mo, p.d + 1, w.time, timeZone);
+  }
+
+  /** When an override ends, in the role's time zone: from its start. */
+  private endOf(end: OverrideEnd, timeZone: string, start: Date): Date {
     if (end.kind === 'at') return end.at;
-    if (end.kind === 'for') return new Date(now.getTime() + end.ms);
-    if (end.date) return atLocal(end.date.y, end.date.mo, end.date.d, end.time, timeZone);
-    // A time alone: its next occurrence.
-    const p = localParts(now, timeZone);
-    const today = atLocal(p.y, p.mo, p.d, end.time, timeZone);
-    return today > now ? today : atLocal(p.y, p.mo, p.d + 1, end.time, timeZone);
+    if (end.kind === 'for') return new Date(start.getTime() + end.ms);
+    return this.wallTime(end, timeZone, start);
   }
 
   /**
-   * Records an override or a swap from now until its end. Refused, with the reason: an end in the past, longer than
-   * ONCALL_OVERRIDE_MAX, a swap with oneself. Someone outside the role's rotation: not recorded until confirmed.
+   * Records an override or a swap from now (or a later start) until its end. Refused, with the reason: a start in the
+   * past, an end in the past or before the start, longer than ONCALL_OVERRIDE_MAX, a swap with oneself. Someone
+   * outside the role's rotation: not recorded until confirmed.
    */
   async override(req: OverrideRequest, now = new Date()): Promise<OverrideOutcome> {
     const people = [req.userId, ...(req.otherId ? [req.otherId] : [])];
@@ -260,13 +326,32 @@ export class OnCallService implements OnCallResolver, Sweep {
     const { timeZone } = def.rotation;
     if (req.otherId === req.userId)
       throw new DomainError('swap_self', 'A swap needs two different people: `/incident oncall swap @a @b 2h`.');
-    const endsAt = this.endOf(req.end, timeZone, now);
+    const stamp = (t: Date) => rotationStamp(t, timeZone);
+    let later: Date | null = null;
+    if (req.start?.kind === 'typed') {
+      later = this.wallTime(req.start, timeZone, now);
+      if (later < now)
+        throw new DomainError(
+          'override_start_past',
+          `That starts in the past (${stamp(later)}): nothing was recorded. Leave out \`from\` to start now.`,
+        );
+    } else if (req.start?.kind === 'at' && req.start.at > now) {
+      // A confirmed override whose start came while the person was asked starts now.
+      later = req.start.at;
+    }
+    const startsAt = later ?? now;
+    const endsAt = this.endOf(req.end, timeZone, startsAt);
+    if (later && endsAt <= later)
+      throw new DomainError(
+        'override_end_before_start',
+        `That ends (${stamp(endsAt)}) before it starts (${stamp(later)}): nothing was recorded.`,
+      );
     if (endsAt <= now)
       throw new DomainError(
         'override_past',
         `That ends in the past (${endsAt.toISOString().replace('T', ' ').slice(0, 16)} UTC): nothing was recorded. Give a length (\`2h\`) or a time to come (\`until 18:00\`).`,
       );
-    if (endsAt.getTime() - now.getTime() > this.opts.overrideMaxMs)
+    if (endsAt.getTime() - startsAt.getTime() > this.opts.overrideMaxMs)
       throw new DomainError(
         'override_too_long',
         `That is longer than an override may be (${describeDuration(this.opts.overrideMaxMs)}, ONCALL_OVERRIDE_MAX): nothing was recorded. Change the rotation in the runbook file for longer.`,
@@ -274,7 +359,7 @@ export class OnCallService implements OnCallResolver, Sweep {
     const members = new Set([...def.rotation.people, ...(def.rotation.layer?.people ?? [])]);
     const notIn = people.filter((p) => !members.has(p));
     if (notIn.length && !req.confirmed)
-      return { kind: 'confirm', role: def.id, roleName: def.name, notIn, endsAt, timeZone };
+      return { kind: 'confirm', role: def.id, roleName: def.name, notIn, startsAt: later, endsAt, timeZone };
     const override = await this.db.transaction(async (tx) => {
       if (req.requestKey && !(await claimRequestKey(tx, req.requestKey))) return null;
       return insertOverride(tx, {
@@ -282,7 +367,7 @@ export class OnCallService implements OnCallResolver, Sweep {
         kind: req.kind,
         userId: req.userId,
         otherId: req.otherId,
-        startsAt: now,
+        startsAt,
         endsAt,
         createdBy: req.actorId,
       });
@@ -292,76 +377,7 @@ export class OnCallService implements OnCallResolver, Sweep {
   }
 
   /** Records the notices of hand-offs coming within ONCALL_HANDOFF_NOTICE (or just past), then sends those due. */
-  async sweep(): Promise<void> {
-    const rotations = this.rotations();
-    if (rotations.length === 0) return;
-    const now = new Date();
-    const lead = this.opts.handoffNoticeMs;
-    const overrides = await this.overrides(new Date(now.getTime() - lead));
-    const due = rotations.flatMap((def) =>
-      handoffsBetween(
-        def.rotation,
-        overrides.get(def.id) ?? [],
-        new Date(now.getTime() - lead),
-        new Date(now.getTime() + lead),
-      ).map((h) => ({ role: def.id, at: h.at, outgoingId: h.from.userId, incomingId: h.to.userId })),
-    );
-    await recordHandoffs(this.db, due);
-    const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
-    for (const h of claimed) await this.send(h, overrides.get(h.role) ?? []);
-  }
-
-  private async send(h: HandoffRow, overrides: readonly Override[]): Promise<void> {
-    const def = this.runbook.escalation.roles[h.role];
-    try {
-      if (!def?.rotation) return await markHandoff(this.db, h, 'done', 'the role has no rotation any more');
-      if (Date.now() - h.handoffAt.getTime() > NOTICE_STALE_MS)
-        return await markHandoff(this.db, h, 'done', 'too late to announce');
-      const stretch = segments(
-        def.rotation,
-        overrides,
-        h.handoffAt,
-        new Date(h.handoffAt.getTime() + LOOK_AHEAD_MS),
-        1,
-      );
-      const open = await listOpenIncidentsEverywhere(this.db, 10);
-      const notice: HandoffNotice = {
-        roleName: def.name,
-        at: h.handoffAt,
-        timeZone: def.rotation.timeZone,
-        outgoingId: h.outgoingId,
-        incomingId: h.incomingId,
-        until: stretch[0]?.userId === h.incomingId ? stretch[0].end : null,
-        incidents: open.incidents,
-        openTotal: open.total,
-      };
-      const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;
-      if (channel && !h.channelPosted) {
-        await this.chat.postHandoff(channel, notice);
-        await markHandoff(this.db, h, 'channel');
-      }
-      if (!h.dmSent) {
-        try {
-          await this.chat.tellIncoming(h.incomingId, notice);
-        } catch (err) {
-          if (!(err instanceof UnreachableContactError)) throw err;
-          this.log.warn(`the incoming on-call ${h.incomingId} of ${h.role} cannot get a direct message`, err);
-        }
-        await markHandoff(this.db, h, 'dm');
-      }
-      await markHandoff(this.db, h, 'done');
-    } catch (err) {
-      const delay = retryDelayMs(h.attempts);
-      this.log.warn(
-        `the hand-off notice of ${h.role} at ${h.handoffAt.toISOString()} failed; retrying in ${delay} ms`,
-        err,
-      );
-      await retryHandoff(
-        this.db,
-        h,
-        new Date(Date.now() + delay),
-        err instanceof Error ? err.message : String(err),
-      ).catch((e) => this.log.error('could not reschedule a hand-off notice; its lease will run out', e));
-    }
+  sweep(): Promise<void> {
+    return this.handoffs.sweep();
   }
 }

@@ -32,7 +32,12 @@ export const PAGERDUTY_EVENT_TYPES = ['incident.acknowledged', 'incident.resolve
 
 /** What the webhook needs of the incident service: acknowledging as a person, and the card. */
 export interface IncidentAcknowledger {
-  acknowledge(incidentId: number, actorId: string, requestKey?: string): Promise<{ kind: string } | null>;
+  acknowledge(
+    incidentId: number,
+    actorId: string,
+    requestKey?: string,
+    opts?: { ownPage?: boolean },
+  ): Promise<{ kind: string } | null>;
   refreshCard(incidentId: number): Promise<void>;
 }
 
@@ -113,7 +118,10 @@ export class PagerDutyWebhooks {
     let commander = false;
     if (userId) {
       try {
-        const r = await this.incidents.acknowledge(incident.id, userId, e.id ? `pagerduty:${e.id}` : undefined);
+        // The page's steps stopped with the PagerDuty acknowledgement, said in the channel below: not said twice.
+        const r = await this.incidents.acknowledge(incident.id, userId, e.id ? `pagerduty:${e.id}` : undefined, {
+          ownPage: false,
+        });
         commander = r?.kind === 'changed';
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;

@@ -73,16 +73,24 @@ export type IncidentNotice =
     }
   /** Someone acknowledged the role's PagerDuty incident; `userId` when the runbook's people: knows them. */
   | { kind: 'pagerduty_acknowledged'; roleName: string; name: string; userId: string | null; commander: boolean }
+  /** A paged person acknowledged their own page: its remaining notifications stopped. */
+  | { kind: 'page_acknowledged'; roleNames: string[]; actorId: string }
   | { kind: 'pagerduty_resolved'; roleName: string; name: string }
   /** A private incident was made public (`announced`: the incidents channel was told). */
   | { kind: 'made_public'; actorId: string; announced: boolean };
 
+/** Whom a role would page now (its person on call first), and until when that person is on call (null: no end). */
+export interface OnCallPeople {
+  userIds: string[];
+  until: Date | null;
+}
+
 /** What the card shows about escalation: who was paged, and what comes next. */
 export interface EscalationView {
   paged: { roleName: string; at: Date }[];
-  next: { roleName: string; reason: string; unless: string | null; dueAt: Date } | null;
+  next: { roleName: string; reason: string; unless: string | null; dueAt: Date; who?: OnCallPeople } | null;
   /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
-  escalateTo: { role: string; roleName: string } | null;
+  escalateTo: { role: string; roleName: string; who?: OnCallPeople } | null;
   /** Each person paged with more than the Slack DM: every method and its outcome ("Slack ✓, email ✓, PagerDuty ✗"). */
   notified?: {
     roleName: string;

@@ -175,6 +175,58 @@ export function layerActive(layer: ExtraLayer, t: Date): boolean {
   return from < to ? now >= from && now < to : now >= from || now < to;
 }
 
+/** The stretches of time the second layer is on (its days and hours, in its time zone) within `[from, to)`. */
+export function layerWindows(layer: ExtraLayer, from: Date, to: Date): { start: Date; end: Date }[] {
+  const out: { start: Date; end: Date }[] = [];
+  const p = localParts(from, layer.timeZone);
+  const midnight = { h: 0, m: 0 };
+  // From the day before: a window that wraps midnight may have begun then.
+  for (let k = -1; ; k++) {
+    const dayStart = atLocal(p.y, p.mo, p.d + k, midnight, layer.timeZone);
+    if (dayStart >= to) break;
+    const dow = new Date(Date.UTC(p.y, p.mo, p.d + k)).getUTCDay();
+    if (layer.days && !layer.days.includes(dow)) continue;
+    const at = (c: ClockTime, plus = 0) => atLocal(p.y, p.mo, p.d + k + plus, c, layer.timeZone);
+    const h = layer.hours;
+    const pieces: [Date, Date][] = !h
+      ? [[dayStart, at(midnight, 1)]]
+      : minutes(h.from) < minutes(h.to)
+        ? [[at(h.from), at(h.to)]]
+        : [
+            [dayStart, at(h.to)],
+            [at(h.from), at(midnight, 1)],
+          ];
+    for (const [a, b] of pieces) {
+      const start = a < from ? from : a;
+      const end = b > to ? to : b;
+      if (start >= end) continue;
+      const last = out.at(-1);
+      if (last && last.end.getTime() === start.getTime()) last.end = end;
+      else out.push({ start, end });
+    }
+  }
+  return out;
+}
+
+/** Who the second layer has on within `[from, to)`: its people's stretches while its hours hold, at most `limit`. */
+export function layerSegments(
+  layer: ExtraLayer,
+  from: Date,
+  to: Date,
+  limit = 100,
+): { userId: string; start: Date; end: Date }[] {
+  const out: { userId: string; start: Date; end: Date }[] = [];
+  for (const w of layerWindows(layer, from, to)) {
+    for (const s of segments(layer, [], w.start, w.end, limit)) {
+      const last = out.at(-1);
+      if (last && last.userId === s.userId && last.end.getTime() === s.start.getTime()) last.end = s.end;
+      else if (out.length < limit) out.push({ userId: s.userId, start: s.start, end: s.end });
+      else return out;
+    }
+  }
+  return out;
+}
+
 const byCreation = (a: Override, b: Override) => a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id;
 const holds = (o: Override, t: Date) => o.startsAt <= t && t < o.endsAt;
 

@@ -99,6 +99,8 @@ export const EVENT_KINDS = [
   /** Someone acknowledged, or resolved, the role's incident in PagerDuty. */
   'pagerduty_acknowledged',
   'pagerduty_resolved',
+  /** A paged person acknowledged their own page after the incident was acknowledged: its remaining steps stopped. */
+  'page_acknowledged',
   /** A private incident made public (who asked, when); it is then announced and listed. */
   'made_public',
   /** Someone joined the channel of a private incident made public, with its Join button. */

@@ -81,7 +81,7 @@ export class HomeTabs {
   /** Builds and publishes a person's Home tab now. */
   async publish(teamId: string, userId: string): Promise<void> {
     const data = await this.home.view(teamId, userId);
-    const view = renderHome(data, new Date(), this.severities);
+    const view = renderHome(data, new Date(), this.severities, userId);
     try {
       await this.client.views.publish({ user_id: userId, view });
     } catch (err) {

@@ -1,11 +1,12 @@
 import type { WebClient } from '@slack/web-api';
 import type { HandoffNotice, OnCallChat } from '../incidents/oncall.service.js';
 import { UnreachableContactError } from '../incidents/ports.js';
-import { renderHandoffDm, renderHandoffNotice } from '../templates/oncall.js';
+import type { Message } from '../templates/incident-card.js';
+import { renderHandoffDm, renderHandoffNotice, renderHandoffOutgoingDm } from '../templates/oncall.js';
 import { UNREACHABLE } from './slack-chat.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
-/** The OnCallChat of the domain, in Slack: the hand-off line in a channel, the incoming person's direct message. */
+/** The OnCallChat of the domain, in Slack: the hand-off line in a channel, the incoming and outgoing people's direct messages. */
 export class SlackOnCallChat implements OnCallChat {
   constructor(private readonly client: WebClient) {}
 
@@ -23,8 +24,15 @@ export class SlackOnCallChat implements OnCallChat {
     }
   }
 
-  async tellIncoming(userId: string, notice: HandoffNotice): Promise<void> {
-    const msg = renderHandoffDm(notice);
+  tellIncoming(userId: string, notice: HandoffNotice): Promise<void> {
+    return this.tell(userId, renderHandoffDm(notice));
+  }
+
+  tellOutgoing(userId: string, notice: HandoffNotice): Promise<void> {
+    return this.tell(userId, renderHandoffOutgoingDm(notice));
+  }
+
+  private async tell(userId: string, msg: Message): Promise<void> {
     try {
       await this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false });
     } catch (err) {

@@ -388,3 +388,45 @@ export async function pagerdutyRecipients(q: Queryable, incidentId: number, dedu
   );
   return rows.map((r) => r.user_id);
 }
+
+/**
+ * The person acknowledged their own page: the pages of the incident that reached them (a DM, or steps scheduled for
+ * them) sent after the incident's acknowledgement (`after`; earlier ones stopped with it) and not acknowledged yet
+ * are marked; their steps still to come stop (one being sent right now counts as sent); PagerDuty is asked to
+ * acknowledge what they triggered, once per page and role. Returns the pages marked.
+ */
+export async function acknowledgeOwnPages(
+  q: Queryable,
+  incidentId: number,
+  userId: string,
+  after: Date,
+): Promise<{ pageId: number; role: string }[]> {
+  const { rows } = await q.query<{ id: number; role: string }>(
+    `UPDATE pages p SET acknowledged_at = clock_timestamp(), acknowledged_by = $2
+     WHERE p.incident_id = $1 AND p.acknowledged_at IS NULL AND p.created_at > $3
+       AND (EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2)
+            OR EXISTS (SELECT 1 FROM notification_jobs n WHERE n.page_id = p.id AND n.user_id = $2))
+     RETURNING p.id, p.role`,
+    [incidentId, userId, after],
+  );
+  const pageIds = rows.map((r) => Number(r.id));
+  if (pageIds.length === 0) return [];
+  await q.query(
+    `UPDATE notification_jobs SET state = 'cancelled', finished_at = now(), locked_until = NULL
+     WHERE page_id = ANY($1::int[]) AND action = 'notify' AND state = 'pending'
+       AND (locked_until IS NULL OR locked_until < clock_timestamp())`,
+    [pageIds],
+  );
+  await q.query(
+    `INSERT INTO notification_jobs (incident_id, key, role, via, action, dedup_key, due_at)
+     SELECT DISTINCT ON (n.dedup_key) n.incident_id, 'pd:acknowledge:page:' || n.page_id || ':' || n.dedup_key, n.role,
+            'pagerduty', 'acknowledge', n.dedup_key, now()
+     FROM notification_jobs n LEFT JOIN pagerduty_incidents d ON d.dedup_key = n.dedup_key
+     WHERE n.page_id = ANY($1::int[]) AND n.via = 'pagerduty' AND n.action = 'notify'
+       AND (n.state = 'done' OR (n.state = 'pending' AND n.locked_until > clock_timestamp()))
+       AND d.acknowledged_at IS NULL AND d.resolved_at IS NULL
+     ON CONFLICT (incident_id, key) DO NOTHING`,
+    [pageIds],
+  );
+  return rows.map((r) => ({ pageId: Number(r.id), role: r.role }));
+}

@@ -52,6 +52,8 @@ export interface HandoffRow {
   incomingId: string;
   channelPosted: boolean;
   dmSent: boolean;
+  /** The outgoing person's direct message, sent at the hand-off itself. */
+  outgoingDmSent: boolean;
   attempts: number;
 }
 
@@ -84,6 +86,7 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     incoming_id: string;
     channel_posted_at: Date | null;
     dm_sent_at: Date | null;
+    outgoing_dm_sent_at: Date | null;
     attempts: number;
   }>(
     `WITH due AS (
@@ -106,20 +109,25 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     incomingId: r.incoming_id,
     channelPosted: r.channel_posted_at !== null,
     dmSent: r.dm_sent_at !== null,
+    outgoingDmSent: r.outgoing_dm_sent_at !== null,
     attempts: Number(r.attempts),
   }));
 }
 
-/** Marks a part of a hand-off notice sent (`channel` or `dm`), or the whole notice done (given up on, or sent). */
+/**
+ * Marks a part of a hand-off notice sent (`channel`, the incoming person's `dm`, the `outgoing` person's), or the
+ * whole notice done (given up on, or sent).
+ */
 export async function markHandoff(
   q: Queryable,
   key: { role: string; handoffAt: Date },
-  part: 'channel' | 'dm' | 'done',
+  part: 'channel' | 'dm' | 'outgoing' | 'done',
   error?: string,
 ): Promise<void> {
   const set = {
     channel: 'channel_posted_at = clock_timestamp()',
     dm: 'dm_sent_at = clock_timestamp()',
+    outgoing: 'outgoing_dm_sent_at = clock_timestamp()',
     done: 'done_at = clock_timestamp(), leased_until = NULL',
   }[part];
   await q.query(
@@ -141,4 +149,12 @@ export async function retryHandoff(
     retryAt,
     error,
   ]);
+}
+
+/** The part still to send waits for the hand-off itself: no replica claims the notice again before `until`. */
+export async function holdHandoff(q: Queryable, key: { role: string; handoffAt: Date }, until: Date): Promise<void> {
+  await q.query(
+    'UPDATE oncall_handoffs SET leased_until = $3, attempts = 0 WHERE role = $1 AND handoff_at = $2 AND done_at IS NULL',
+    [key.role, key.handoffAt, until],
+  );
 }

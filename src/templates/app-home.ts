@@ -1,10 +1,11 @@
 import type { HomeView, KnownBlock } from '@slack/types';
-import type { HomeData } from '../incidents/home.service.js';
+import type { HomeData, HomeOnCall } from '../incidents/home.service.js';
 import { type SeverityDefs, severityLabel } from '../incidents/severity.js';
 import { type Incident, STATUS_LABELS } from '../incidents/types.js';
 import { itemSection } from './action-items.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
+import { rotationTime } from './oncall.js';
 import { ago, channelLink, humanDuration, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
 
 /** Slack's limit on the blocks of a Home tab. */
@@ -36,6 +37,46 @@ function resolvedLine(i: Incident): string {
   return `• *${severityLabel(i.severity)}* #${i.number} ${mrkdwnClip(i.title, 120)} ${i.channelId ? channelLink(i.channelId) : ''} — resolved ${when}${took}`;
 }
 
+/** Roles listed at most in the On call section (one section holds them). */
+const ONCALL_ROLES_SHOWN = 12;
+
+/**
+ * The On call section: who is on call now for each role with a rotation (until when, and the second layer's person
+ * while on), the person's own next shift, and Take on-call / Override, which open the override form.
+ */
+function onCallBlocks(o: HomeOnCall, userId: string, now: Date): KnownBlock[] {
+  const lines = o.roles.slice(0, ONCALL_ROLES_SHOWN).map(({ roleName, rotation: r }) => {
+    const you = r.now.userId === userId ? ' _(you)_' : '';
+    const until = r.next ? ` until ${rotationTime(r.now.end, r.timeZone)}` : '';
+    const why = r.now.override ? (r.now.via === 'override' ? ' :repeat:' : ' :left_right_arrow:') : '';
+    const layer = r.layer?.on ? ` · ${mrkdwnClip(r.layer.name, 40)}: ${mention(r.layer.userId)}` : '';
+    const next = r.next ? ` · next ${mention(r.next.userId)}` : '';
+    return `*${mrkdwnClip(roleName, 60)}*: ${mention(r.now.userId)}${you}${why}${until}${next}${layer}`;
+  });
+  if (o.roles.length > ONCALL_ROLES_SHOWN) lines.push(`…and ${o.roles.length - ONCALL_ROLES_SHOWN} more roles`);
+  const m = o.mine;
+  const where = m ? `*${mrkdwnClip(m.roleName, 60)}*${m.layerName ? ` (${mrkdwnClip(m.layerName, 40)})` : ''}` : '';
+  const mine = !m
+    ? `You have no shift in the next ${o.days} days.`
+    : m.start <= now
+      ? `You are on call now for ${where} until ${rotationTime(m.end, m.timeZone)}.`
+      : `Your next shift: ${where} from ${rotationTime(m.start, m.timeZone)} until ${rotationTime(m.end, m.timeZone)}.`;
+  return [
+    section('*On call*'),
+    section(truncate(lines.join('\n'), 3000)),
+    context(`${mine} \`/incident oncall\` shows every role.`),
+    {
+      type: 'actions',
+      block_id: BLOCK.homeOnCall,
+      elements: [
+        button(ACTION.homeTakeOnCall, 'Take on-call', 'take', 'primary'),
+        button(ACTION.homeOverride, 'Override', 'override'),
+      ],
+    },
+    { type: 'divider' },
+  ];
+}
+
 /**
  * How many of two lists fit in `room` blocks: each gets up to half, and what one leaves the other may take.
  */
@@ -48,11 +89,12 @@ export function share(a: number, b: number, room: number): [number, number] {
 }
 
 /**
- * A person's Home tab: a Declare incident button; the open incidents (theirs first) with severity, title, age,
+ * A person's Home tab: a Declare incident button; who is on call (with rotations), their next shift, Take on-call
+ * and Override; the open incidents (theirs first) with severity, title, age,
  * commander, next update due and a link; their open action items, each with Done; the incidents resolved in the last
  * 7 days. Within Slack's 100 blocks: long lists are cut, with a count of the rest. Pure.
  */
-export function renderHome(data: HomeData, now: Date, severities: SeverityDefs): HomeView {
+export function renderHome(data: HomeData, now: Date, severities: SeverityDefs, userId = ''): HomeView {
   const top: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: 'Incidents' } },
     {
@@ -62,6 +104,7 @@ export function renderHome(data: HomeData, now: Date, severities: SeverityDefs):
     },
     context(`Updated ${slackDate(now, utcStamp(now))}. \`/incident help\` lists every command.`),
     { type: 'divider' },
+    ...(data.oncall ? onCallBlocks(data.oncall, userId, now) : []),
   ];
   const openHead = section(`*Open incidents* (${data.openTotal})`);
   const itemsHead = section(`*Your open action items* (${data.itemsTotal})`);

@@ -2,6 +2,7 @@ import type { CommandResult } from '../incidents/commander.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
+import { roleList } from './notices.js';
 import { ackRef } from './payloads.js';
 import { mention } from './text.js';
 
@@ -10,7 +11,8 @@ import { mention } from './text.js';
  * incident, and a Take command button that takes it from them on purpose. Pure.
  */
 export function renderCommandHeld(r: Extract<CommandResult<unknown>, { kind: 'commanded' }>): Message {
-  const text = `:information_source: ${mention(r.commanderId)} is the commander of this incident; nothing was changed. To take command from them, press *Take command*: the channel will be told.`;
+  const page = r.pageAcknowledged?.length ? `${pageAcknowledgedLine(r.pageAcknowledged)}\n` : '';
+  const text = `${page}:information_source: ${mention(r.commanderId)} is the commander of this incident; ${page ? 'command was not changed' : 'nothing was changed'}. To take command from them, press *Take command*: the channel will be told.`;
   return {
     text,
     blocks: [
@@ -28,4 +30,12 @@ export function renderCommandHeld(r: Extract<CommandResult<unknown>, { kind: 'co
       },
     ],
   };
+}
+
+const pageAcknowledgedLine = (roleNames: readonly string[]) =>
+  `:white_check_mark: You acknowledged your page as ${roleList(roleNames)}: its remaining notifications (email, PagerDuty) are stopped.`;
+
+/** The private reply to the commander who acknowledged their own later page. Pure. */
+export function renderPageAcknowledged(r: Extract<CommandResult<unknown>, { kind: 'page_acknowledged' }>): string {
+  return `${pageAcknowledgedLine(r.roleNames)} You are the commander already.`;
 }

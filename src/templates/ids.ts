@@ -26,6 +26,9 @@ export const ACTION = {
   /** Confirm or Cancel an on-call override for someone outside the role's rotation. */
   oncallConfirm: 'oncall_override_confirm',
   oncallCancel: 'oncall_override_cancel',
+  /** The Home tab's On call section: Take on-call (yourself) and Override (anyone); both open the override form. */
+  homeTakeOnCall: 'home_take_oncall',
+  homeOverride: 'home_oncall_override',
   /** `/incident public`'s confirmation: make the private incident public. */
   makePublic: 'incident_make_public',
   /** The announcement of an incident made public: join its (private) channel. */
@@ -41,6 +44,9 @@ export const VIEW = {
   skipReason: 'playbook_skip_reason',
   postmortem: 'incident_postmortem',
   declare: 'incident_declare',
+  /** The Home tab's override form, and its second step for someone outside the rotation. */
+  oncallOverride: 'oncall_override',
+  oncallOverrideConfirm: 'oncall_override_confirm_form',
 } as const;
 
 export const BLOCK = {
@@ -90,6 +96,13 @@ export const BLOCK = {
   joinActions: 'incident_join_actions',
   /** The Home tab's Declare incident button. */
   homeActions: 'home_actions',
+  /** The Home tab's Take on-call and Override buttons. */
+  homeOnCall: 'home_oncall_actions',
+  /** The override form: who, which role, from when (optional), until when or for how long. */
+  ocPerson: 'oc_person',
+  ocRole: 'oc_role',
+  ocFrom: 'oc_from',
+  ocUntil: 'oc_until',
   /** An action item with its Done button (`action_item:7`). */
   actionItem: 'action_item',
   /** A warning alert's notice (`alert_notice_actions:7`). */
@@ -115,6 +128,7 @@ export const INPUT = {
   select: 'select',
   checks: 'checks',
   severity: 'severity',
+  person: 'person',
 } as const;
 
 export const FLAG = {

@@ -1,6 +1,6 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { AlertCardView } from '../incidents/alert-types.js';
-import type { EscalationView, ObjectivesView } from '../incidents/ports.js';
+import type { EscalationView, ObjectivesView, OnCallPeople } from '../incidents/ports.js';
 import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
@@ -79,10 +79,14 @@ export function renderIncidentCard(
       ? `:pager: Paged: ${escalation.paged.map((p) => `${mrkdwnClip(p.roleName, 60)} (${ago(p.at, now)})`).join(', ')}`
       : ':pager: Nobody paged yet';
     const next = escalation.next
-      ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}`
+      ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)}${whoLine(escalation.next.who)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}`
       : null;
     // What the Escalate now button pages: it carries this role, so a click pages it or, if paged meanwhile, nobody.
-    const escalateNow = escalateTo ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}` : null;
+    // The people are said once: when the next timer pages the same role, they are on its Next.
+    const sameRole = escalateTo && escalation.next && escalateTo.roleName === escalation.next.roleName;
+    const escalateNow = escalateTo
+      ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}${sameRole ? '' : whoLine(escalateTo.who)}`
+      : null;
     blocks.push({
       type: 'context',
       elements: [
@@ -123,6 +127,19 @@ export function renderIncidentCard(
 
   const text = `${severityLabel(i.severity)} incident #${i.number}: ${mrkdwnClip(i.title, 300)} — ${STATUS_LABELS[i.status]}`;
   return { text, blocks };
+}
+
+/** People named at most on one escalation line; the rest are counted. */
+const WHO_SHOWN = 3;
+
+/** ` (<@U1>, on call until <date>)`: whom a role would page now; empty when nobody is known. */
+function whoLine(who: OnCallPeople | undefined): string {
+  if (!who || who.userIds.length === 0) return '';
+  // A user group is named, not mentioned: the card would ping all of it whenever it is posted.
+  const names = who.userIds.slice(0, WHO_SHOWN).map((id) => (id.startsWith('S') ? `\`${id}\`` : mention(id)));
+  const more = who.userIds.length > WHO_SHOWN ? ` +${who.userIds.length - WHO_SHOWN} more` : '';
+  const until = who.until ? `, on call until ${slackDate(who.until, utcStamp(who.until))}` : '';
+  return ` (${names.join(', ')}${more}${until})`;
 }
 
 /** `2 hours` or `2-4 hours`: an objective as the runbook writes it. */

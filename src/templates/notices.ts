@@ -84,12 +84,20 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
         `:pager: ${who} acknowledged the page of *${mrkdwnClip(n.roleName, 100)}* in PagerDuty${tail}. Its remaining notifications are stopped.`,
       );
     }
+    case 'page_acknowledged':
+      return simple(
+        `:pager: ${mention(n.actorId)} acknowledged the page of ${roleList(n.roleNames)}: its remaining notifications are stopped.`,
+      );
     case 'pagerduty_resolved':
       return simple(
         `:pager: ${mrkdwnClip(n.name, 80)} resolved the PagerDuty incident of *${mrkdwnClip(n.roleName, 100)}*. The incident here stays open: resolve it with \`/incident resolve\` when it is over.`,
       );
   }
 }
+
+/** `*Senior DevOps Engineer*` or `*A* and *B*`. */
+export const roleList = (names: readonly string[]) =>
+  names.map((n) => `*${mrkdwnClip(n, 100)}*`).join(' and ') || 'their role';
 
 /**
  * The page a contact receives by direct message: the severity with the runbook's response time, the communication

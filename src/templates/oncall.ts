@@ -80,7 +80,7 @@ export function renderPersonShifts(userId: string, shifts: readonly PersonShift[
     .slice(0, 60)
     .map(
       (s) =>
-        `• *${mrkdwnClip(s.roleName, 80)}*: ${rotationTime(s.start, s.timeZone)} → ${rotationTime(s.end, s.timeZone)}${mark(s)}`,
+        `• *${mrkdwnClip(s.roleName, 80)}*${s.layerName ? ` · ${mrkdwnClip(s.layerName, 60)} (second layer)` : ''}: ${rotationTime(s.start, s.timeZone)} → ${rotationTime(s.end, s.timeZone)}${mark(s)}`,
     );
   const head = `:calendar: ${mention(userId)} on call in the next ${days} days`;
   const blocks: KnownBlock[] = [section(head)];
@@ -94,14 +94,16 @@ export function renderOverrideRecorded(r: {
   userId: string;
   otherId: string | null;
   roleName: string;
+  /** Null: from now. */
+  startsAt?: Date | null;
   endsAt: Date;
   timeZone: string;
 }): string {
   const role = `*${mrkdwnClip(r.roleName, 100)}*`;
-  const until = rotationTime(r.endsAt, r.timeZone);
+  const until = `${r.startsAt ? `from ${rotationTime(r.startsAt, r.timeZone)} ` : ''}until ${rotationTime(r.endsAt, r.timeZone)}`;
   return r.kind === 'swap'
-    ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts until ${until}.`
-    : `:repeat: ${mention(r.userId)} is on call for ${role} until ${until} (an override; the rotation takes over again then).`;
+    ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts ${until}.`
+    : `:repeat: ${mention(r.userId)} ${r.startsAt ? 'will be' : 'is'} on call for ${role} ${until} (an override; the rotation takes over again then).`;
 }
 
 export interface OverrideConfirm {
@@ -111,6 +113,8 @@ export interface OverrideConfirm {
   userId: string;
   otherId: string | null;
   notIn: string[];
+  /** Null: from now. */
+  startsAt: Date | null;
   endsAt: Date;
   timeZone: string;
 }
@@ -120,12 +124,13 @@ export function renderOverrideConfirm(c: OverrideConfirm): Message {
   const who = c.notIn.map(mention).join(' and ');
   const text = `${who} ${c.notIn.length === 1 ? 'is' : 'are'} not in the *${mrkdwnClip(c.roleName, 100)}* rotation. ${
     c.kind === 'swap' ? 'Swap anyway' : `Put ${mention(c.userId)} on call anyway`
-  }, until ${rotationTime(c.endsAt, c.timeZone)}?`;
+  }, ${c.startsAt ? `from ${rotationTime(c.startsAt, c.timeZone)} ` : ''}until ${rotationTime(c.endsAt, c.timeZone)}?`;
   const value = overrideRef.encode({
     k: c.kind,
     r: c.role,
     u: c.userId,
     ...(c.otherId ? { o: c.otherId } : {}),
+    ...(c.startsAt ? { s: c.startsAt.toISOString() } : {}),
     e: c.endsAt.toISOString(),
   });
   return {
@@ -170,5 +175,13 @@ export function renderHandoffDm(n: HandoffNotice): Message {
   const head = `:pager: You are on call for ${role} from ${rotationTime(n.at, n.timeZone)}${until}${
     n.outgoingId ? `, taking over from ${mention(n.outgoingId)}` : ''
   }.`;
+  return { text: head, blocks: [section(head), section(inherited(n))] };
+}
+
+/** The outgoing person's direct message, at the hand-off: their shift ended, who took over, what is still open. */
+export function renderHandoffOutgoingDm(n: HandoffNotice): Message {
+  const role = `*${mrkdwnClip(n.roleName, 100)}*`;
+  const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
+  const head = `:pager: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }

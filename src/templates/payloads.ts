@@ -151,7 +151,8 @@ export const alertRef = jsonCodec(z.number().int().positive());
 
 /**
  * An on-call override waiting for Confirm: its kind, role, people and end (an instant), `{"k":"override","r":"on_call",
- * "u":"U…","e":"2026-12-01T09:00:00.000Z"}`; a swap has the other person in `o`.
+ * "u":"U…","e":"2026-12-01T09:00:00.000Z"}`; a swap has the other person in `o`, one that starts later its start in
+ * `s`.
  */
 export const overrideRef = jsonCodec(
   z.object({
@@ -162,6 +163,8 @@ export const overrideRef = jsonCodec(
       .string()
       .regex(/^[UW][A-Z0-9]{2,30}$/)
       .optional(),
+    /** The start of an override that starts later; absent: from now. */
+    s: z.iso.datetime().optional(),
     e: z.iso.datetime(),
   }),
 );

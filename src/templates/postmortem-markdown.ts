@@ -159,6 +159,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
     `${d.skipped ? 'Could not use' : 'Failed'} ${methodName(d.via)}${d.action !== 'notify' ? ` ${str(d.action)}` : ''} for ${role(x, d.role)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''}: ${cell(str(d.detail), x.c.mask)}`,
   pagerduty_acknowledged: (d, x) =>
     `Acknowledged in PagerDuty by ${cell(str(d.name), x.c.mask)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''} for ${role(x, d.role)}`,
+  page_acknowledged: (d, x) =>
+    `Acknowledged the page${Array.isArray(d.roleNames) ? ` (${d.roleNames.map((r) => cell(str(r), x.c.mask)).join(', ')})` : ''}: its remaining notifications stopped`,
   pagerduty_resolved: (d, x) => `Resolved in PagerDuty by ${cell(str(d.name), x.c.mask)} for ${role(x, d.role)}`,
   made_public: () => 'Made the private incident public (announced and listed from then on)',
   joined: () => 'Joined the channel (Join button)',

@@ -106,6 +106,10 @@ export function describeEvent(e: IncidentEvent): string {
       const as = typeof d.userId === 'string' ? ` (${mention(d.userId)})` : '';
       return `Acknowledged in PagerDuty by ${mrkdwnClip(str(d.name), 80)}${as} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
     }
+    case 'page_acknowledged': {
+      const roles = Array.isArray(d.roleNames) ? d.roleNames.map((r) => mrkdwnClip(str(r), 60)).join(', ') : '';
+      return `${who} acknowledged the page${roles ? ` (${roles})` : ''}: its remaining notifications stopped`;
+    }
     case 'pagerduty_resolved':
       return `Resolved in PagerDuty by ${mrkdwnClip(str(d.name), 80)} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
     case 'made_public':

@@ -2,6 +2,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { register as registerDeclare } from './declare-incident.view.js';
 import { register as registerForms } from './incident-forms.view.js';
+import { register as registerOnCallOverride } from './oncall-override.view.js';
 import { register as registerPlaybookForms } from './playbook-run.view.js';
 import { register as registerPostmortem } from './postmortem.view.js';
 
@@ -10,4 +11,5 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerPlaybookForms(app, deps);
   registerPostmortem(app, deps);
   registerDeclare(app, deps);
+  registerOnCallOverride(app, deps);
 }

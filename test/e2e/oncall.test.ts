@@ -89,6 +89,61 @@ describe('/incident oncall with a weekly rotation', () => {
     expect(await overrides(bot)).toHaveLength(before);
   });
 
+  it('an override that starts later: `from … until …` and `from … for …`, recorded with its start', async () => {
+    const reply = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 until 2030-01-07 18:00', 'U0BOSS');
+    expect(reply.text).toBe(
+      ':repeat: <@U0BOB> will be on call for *On-Call Engineer* from Mon 7 Jan 10:00 (Europe/London) until Mon 7 Jan 18:00 (Europe/London) (an override; the rotation takes over again then).',
+    );
+    const forEight = await ask(bot, 'oncall override <@U0ALICE> on call from 2030-07-01 09:00 for 8h', 'U0BOSS');
+    expect(forEight.text).toContain('from Mon 1 Jul 09:00 (Europe/London) until Mon 1 Jul 17:00 (Europe/London)');
+    const { rows } = await bot.db.query<{ user_id: string; starts_at: Date; ends_at: Date }>(
+      'SELECT user_id, starts_at, ends_at FROM oncall_overrides ORDER BY id DESC LIMIT 2',
+    );
+    // London is on GMT in January and on BST (UTC+1) in July.
+    expect(rows.map((r) => [r.user_id, r.starts_at.toISOString(), r.ends_at.toISOString()])).toEqual([
+      ['U0ALICE', '2030-07-01T08:00:00.000Z', '2030-07-01T16:00:00.000Z'],
+      ['U0BOB', '2030-01-07T10:00:00.000Z', '2030-01-07T18:00:00.000Z'],
+    ]);
+  });
+
+  it('refuses a later override that ends before it starts, starts in the past, or lasts past ONCALL_OVERRIDE_MAX', async () => {
+    const before = (await overrides(bot)).length;
+    const backwards = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 until 2030-01-07 09:00');
+    expect(backwards.text).toContain(
+      'That ends (Mon 7 Jan 2030 09:00 (Europe/London)) before it starts (Mon 7 Jan 2030 10:00 (Europe/London)): nothing was recorded.',
+    );
+    const past = await ask(bot, 'oncall override <@U0BOB> from 2020-01-01 09:00 for 1h');
+    expect(past.text).toContain('That starts in the past (Wed 1 Jan 2020 09:00 (Europe/London))');
+    const long = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 for 8d');
+    expect(long.text).toContain('longer than an override may be (7 days, ONCALL_OVERRIDE_MAX)');
+    const open = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00');
+    expect(open.text).toContain('Say when it ends after the start');
+    expect(await overrides(bot)).toHaveLength(before);
+  });
+
+  it('a later override for someone outside the rotation keeps its start through Confirm', async () => {
+    const question = await ask(bot, 'oncall override <@U0ZOE> from 2030-02-04 09:00 for 2h', 'U0BOSS');
+    expect(question.text).toContain('from Mon 4 Feb 09:00 (Europe/London) until Mon 4 Feb 11:00 (Europe/London)?');
+    const actions = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
+      (b) => b.type === 'actions',
+    )!;
+    const value = actions.elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const n = bot.fake.callsTo('response_url').length;
+    await bot.click({
+      channelId: 'C0GENERAL',
+      messageTs: '1.1',
+      actionId: ACTION.oncallConfirm,
+      value,
+      userId: 'U0BOSS',
+    });
+    const done = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
+    expect(done.text).toContain('<@U0ZOE> will be on call for *On-Call Engineer* from Mon 4 Feb 09:00');
+    const { rows } = await bot.db.query<{ user_id: string; starts_at: Date }>(
+      'SELECT user_id, starts_at FROM oncall_overrides ORDER BY id DESC LIMIT 1',
+    );
+    expect(rows[0]).toEqual({ user_id: 'U0ZOE', starts_at: new Date('2030-02-04T09:00:00Z') });
+  });
+
   it('asks before putting someone outside the rotation on call: Cancel records nothing, Confirm records it', async () => {
     const before = (await overrides(bot)).length;
     const question = await ask(bot, 'oncall override <@U0ZED> 1h', 'U0BOSS');
@@ -241,4 +296,67 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
       expect(dms).toHaveLength(done.filter((r) => r.incoming_id === who).length);
     }
   }, 30_000);
+
+  it('the outgoing person is told once, at the hand-off: their shift ended, who took over, what is open', async () => {
+    await sleep(SHIFT_MS + 500);
+    const { rows } = await a.db.query<{
+      handoff_at: Date;
+      outgoing_id: string;
+      incoming_id: string;
+      outgoing_dm_sent_at: Date | null;
+    }>(
+      `SELECT handoff_at, outgoing_id, incoming_id, outgoing_dm_sent_at FROM oncall_handoffs
+       WHERE done_at IS NOT NULL ORDER BY handoff_at`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    const ended = (who: string) =>
+      fake
+        .callsTo('chat.postMessage')
+        .filter((c) => !c.failed && c.args.channel === who && /shift ended at/.test(String(c.args.text)));
+    for (const r of rows) {
+      expect(r.outgoing_dm_sent_at).not.toBeNull();
+      const dm = ended(r.outgoing_id).filter((c) => String(c.args.text).includes(`<@${r.incoming_id}> is on call now`));
+      // Said at the hand-off, never before it (the incoming person heard a second earlier).
+      const at = dm.map((c) => c.at).filter((t) => t >= new Date(r.handoff_at).getTime() - 5);
+      expect(at.length).toBeGreaterThanOrEqual(1);
+    }
+    // Once per hand-off, though two replicas sweep: as many as the hand-offs from that person.
+    for (const who of ['U0ALICE', 'U0BOB'])
+      expect(ended(who)).toHaveLength(rows.filter((r) => r.outgoing_id === who).length);
+    const last = ended(rows.at(-1)!.outgoing_id).at(-1)!;
+    expect(json(last.args.blocks)).toContain('checkout down');
+    expect(String(last.args.text)).toContain('Your *On-Call Engineer* shift ended at');
+  }, 30_000);
+});
+
+describe('/incident oncall @person with a second layer', () => {
+  const bot = useBot({
+    runbook: rotationRunbook({
+      people: ['U0ALICE', 'U0BOB'],
+      shift: 'weekly',
+      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+      start: '2026-01-05',
+      layer: {
+        name: 'Daytime shadow',
+        people: ['U0SHADOWA', 'U0SHADOWB'],
+        shift: 'daily',
+        hours: { from: '09:00', to: '17:00' },
+        days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+      },
+    }),
+  });
+
+  it("lists the second layer's shifts, its hours only, named as such", async () => {
+    const reply = await ask(bot, 'oncall <@U0SHADOWA>');
+    expect(reply.text).toMatch(/<@U0SHADOWA> on call in the next 14 days: \d+ shifts/);
+    const body = json(reply.blocks);
+    expect(body).toContain('*On-Call Engineer* · Daytime shadow (second layer): ');
+    expect(body).toContain('17:00 (Europe/London)');
+    // Weekdays only, one day in two: four to six in 14 days.
+    const lines = (body.match(/Daytime shadow \(second layer\)/g) ?? []).length;
+    expect(lines).toBeGreaterThanOrEqual(4);
+    expect(lines).toBeLessThanOrEqual(6);
+    // Someone in the first layer only lists no second-layer shift.
+    expect(json((await ask(bot, 'oncall <@U0ALICE>')).blocks)).not.toContain('second layer');
+  });
 });

@@ -8,7 +8,13 @@ describe('parseOnCall', () => {
     expect(parseOnCall('@alice')).toEqual({ ok: true, command: { kind: 'person', who: { name: 'alice' } } });
     expect(parseOnCall('override <@U0BOB> 2h')).toEqual({
       ok: true,
-      command: { kind: 'override', who: { id: 'U0BOB' }, role: null, end: { kind: 'for', ms: 7_200_000 } },
+      command: {
+        kind: 'override',
+        who: { id: 'U0BOB' },
+        role: null,
+        start: null,
+        end: { kind: 'for', ms: 7_200_000 },
+      },
     });
     expect(parseOnCall('override @bob senior devops for 30m')).toMatchObject({
       ok: true,
@@ -20,6 +26,24 @@ describe('parseOnCall', () => {
     expect(parseOnCall('override <@U0BOB> until 2026-12-01 09:00')).toMatchObject({
       command: { role: null, end: { kind: 'until', date: { y: 2026, mo: 11, d: 1 }, time: { h: 9, m: 0 } } },
     });
+    expect(parseOnCall('override <@U0BOB> from 20:00 until 23:30')).toMatchObject({
+      command: {
+        role: null,
+        start: { date: null, time: { h: 20, m: 0 } },
+        end: { kind: 'until', date: null, time: { h: 23, m: 30 } },
+      },
+    });
+    expect(parseOnCall('override <@U0BOB> senior devops from 2026-12-01 09:00 for 8h')).toMatchObject({
+      command: {
+        role: 'senior devops',
+        start: { date: { y: 2026, mo: 11, d: 1 }, time: { h: 9, m: 0 } },
+        end: { kind: 'for', ms: 8 * 3_600_000 },
+      },
+    });
+    expect(parseOnCall('swap <@U0A1> <@U0B1> from 08:00 for 1h')).toMatchObject({
+      command: { kind: 'swap', start: { time: { h: 8, m: 0 } }, end: { kind: 'for', ms: 3_600_000 } },
+    });
+    expect(parseOnCall('override <@U0BOB> 2h')).toMatchObject({ command: { start: null } });
     expect(parseOnCall('swap <@U0A1> <@U0B1> 1d')).toMatchObject({
       command: { kind: 'swap', who: { id: 'U0A1' }, other: { id: 'U0B1' }, end: { kind: 'for', ms: 86_400_000 } },
     });
@@ -32,6 +56,11 @@ describe('parseOnCall', () => {
       ['override <@U0BOB> until tea time', '`until tea time` is not a time'],
       ['override <@U0BOB> until 2026-02-30 09:00', '`2026-02-30` is not a date'],
       ['swap <@U0A1> 2h', 'A swap names two people'],
+      ['override <@U0BOB> from 20:00', 'Say when it ends after the start'],
+      ['override <@U0BOB> from tonight until 23:00', '`from tonight` is not a time'],
+      ['override <@U0BOB> from 20:00 until later', '`until later` is not a time'],
+      ['override <@U0BOB> from 20:00 for ever', 'Say how long'],
+      ['override <@U0BOB> from 2026-13-01 09:00 for 1h', '`2026-13-01` is not a date'],
       ['who', "I don't know `oncall who`"],
     ] as const) {
       const r = parseOnCall(text);

@@ -120,6 +120,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   ],
   pagerduty_acknowledged: [null, { role: 'on_call', name: 'Olive Oncall', userId: 'U0ONCALL' }],
   pagerduty_resolved: [null, { role: 'on_call', name: 'Olive Oncall' }],
+  page_acknowledged: ['U0ONCALL', { roles: ['senior_devops'], roleNames: ['Senior DevOps Engineer'], pageIds: [3] }],
   made_public: [COMMANDER, {}],
   joined: [REPORTER, {}],
   member_added: [REPORTER, { userId: 'U0OWNER', why: 'action_item_owner' }],

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   handoffsBetween,
   layerActive,
+  layerSegments,
+  layerWindows,
   type Override,
   onCallAt,
   pageesAt,
@@ -300,6 +302,67 @@ describe('the second layer', () => {
     expect(layerActive(night.layer!, at('2026-01-02T23:00:00Z'))).toBe(true);
     expect(layerActive(night.layer!, at('2026-01-02T05:59:00Z'))).toBe(true);
     expect(layerActive(night.layer!, at('2026-01-02T12:00:00Z'))).toBe(false);
+  });
+});
+
+describe("the second layer's stretches", () => {
+  const layered = rot({
+    people: ['U0ALICE'],
+    shift: 'weekly',
+    handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+    start: '2026-01-05',
+    layer: {
+      name: 'Daytime shadow',
+      people: ['U0SHADOWA', 'U0SHADOWB'],
+      shift: 'daily',
+      hours: { from: '09:00', to: '17:00' },
+      days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+    },
+  });
+  const iso = (xs: { start: Date; end: Date; userId?: string }[]) =>
+    xs.map((x) => [x.userId, x.start.toISOString(), x.end.toISOString()].filter(Boolean));
+
+  it('are its hours on its days, local time, cut to the range asked; each day its own person', () => {
+    const layer = layered.layer!;
+    // From Friday noon to Tuesday noon: Friday afternoon, then Monday's day, then Tuesday morning.
+    expect(iso(layerWindows(layer, at('2026-01-09T12:00:00Z'), at('2026-01-13T12:00:00Z')))).toEqual([
+      ['2026-01-09T12:00:00.000Z', '2026-01-09T17:00:00.000Z'],
+      ['2026-01-12T09:00:00.000Z', '2026-01-12T17:00:00.000Z'],
+      ['2026-01-13T09:00:00.000Z', '2026-01-13T12:00:00.000Z'],
+    ]);
+    expect(iso(layerSegments(layer, at('2026-01-09T12:00:00Z'), at('2026-01-13T12:00:00Z')))).toEqual([
+      [scheduledAt(layer, at('2026-01-09T12:00:00Z')), '2026-01-09T12:00:00.000Z', '2026-01-09T17:00:00.000Z'],
+      [scheduledAt(layer, at('2026-01-12T12:00:00Z')), '2026-01-12T09:00:00.000Z', '2026-01-12T17:00:00.000Z'],
+      [scheduledAt(layer, at('2026-01-13T10:00:00Z')), '2026-01-13T09:00:00.000Z', '2026-01-13T12:00:00.000Z'],
+    ]);
+    // In summer the hours are BST: 08:00 to 16:00 UTC.
+    expect(iso(layerWindows(layer, at('2026-07-07T00:00:00Z'), at('2026-07-08T00:00:00Z')))).toEqual([
+      ['2026-07-07T08:00:00.000Z', '2026-07-07T16:00:00.000Z'],
+    ]);
+  });
+
+  it('an overnight window runs across midnight as one stretch; a layer without hours is on all day', () => {
+    const night = rot({
+      people: ['U0A1'],
+      shift: 'daily',
+      handoff: { time_zone: 'UTC' },
+      start: '2026-01-01',
+      layer: { people: ['U0N1'], hours: { from: '22:00', to: '06:00' } },
+    });
+    expect(iso(layerWindows(night.layer!, at('2026-01-02T03:00:00Z'), at('2026-01-03T12:00:00Z')))).toEqual([
+      ['2026-01-02T03:00:00.000Z', '2026-01-02T06:00:00.000Z'],
+      ['2026-01-02T22:00:00.000Z', '2026-01-03T06:00:00.000Z'],
+    ]);
+    const allDay = rot({
+      people: ['U0A1'],
+      shift: 'daily',
+      handoff: { time_zone: 'UTC' },
+      start: '2026-01-01',
+      layer: { people: ['U0N1'] },
+    });
+    expect(iso(layerSegments(allDay.layer!, at('2026-01-02T03:00:00Z'), at('2026-01-05T03:00:00Z')))).toEqual([
+      ['U0N1', '2026-01-02T03:00:00.000Z', '2026-01-05T03:00:00.000Z'],
+    ]);
   });
 });
 

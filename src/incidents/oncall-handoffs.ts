@@ -1,0 +1,157 @@
+import type { Runbook } from '../runbook/runbook.js';
+import type { Database } from '../store/db.js';
+import { listOpenIncidentsEverywhere } from '../store/incident.repo.js';
+import {
+  claimHandoffs,
+  type HandoffRow,
+  holdHandoff,
+  markHandoff,
+  recordHandoffs,
+  retryHandoff,
+} from '../store/oncall.repo.js';
+import { retryDelayMs } from './escalation.service.js';
+import type { OnCallOptions, RotationRole } from './oncall.service.js';
+import { type Logger, UnreachableContactError } from './ports.js';
+import { handoffsBetween, type Override, segments } from './rotation.js';
+import type { Incident } from './types.js';
+
+/** What a hand-off notice says. */
+export interface HandoffNotice {
+  roleName: string;
+  at: Date;
+  timeZone: string;
+  outgoingId: string | null;
+  incomingId: string;
+  /** When the incoming person's time on call ends, as it stands. */
+  until: Date | null;
+  /** The open incidents they inherit (the first ones), and how many are open in all. */
+  incidents: Incident[];
+  openTotal: number;
+}
+
+/** The domain's way to tell people about hand-offs; src/slack implements it. */
+export interface OnCallChat {
+  postHandoff(channelId: string, notice: HandoffNotice): Promise<void>;
+  /** A direct message to the incoming person; UnreachableContactError when they cannot get one. */
+  tellIncoming(userId: string, notice: HandoffNotice): Promise<void>;
+  /** A direct message to the outgoing person, at the hand-off: their shift ended, who took over, what is open. */
+  tellOutgoing(userId: string, notice: HandoffNotice): Promise<void>;
+}
+
+/** How far ahead `/incident oncall` looks for the next person (and a notice for when the new shift ends). */
+export const LOOK_AHEAD_MS = 62 * 86_400_000;
+/** How late a notice is still worth sending, and how many one sweep claims. */
+const NOTICE_STALE_MS = 3_600_000;
+const HANDOFF_BATCH = 20;
+
+/** What the notices read of the on-call service: the roles with a rotation, and the overrides that still matter. */
+export interface RotationSource {
+  rotations(): RotationRole[];
+  overrides(since: Date): Promise<Map<string, Override[]>>;
+}
+
+/**
+ * Hand-off notices: rows (one per role and hand-off time) that the timer loop's sweep records shortly before each
+ * hand-off and sends once, from one replica: the channel line and the incoming person's direct message ahead of it,
+ * the outgoing person's at the hand-off itself (the row is held until then).
+ */
+export class HandoffNotices {
+  constructor(
+    private readonly db: Database,
+    private readonly runbook: Pick<Runbook, 'escalation'>,
+    private readonly chat: OnCallChat,
+    private readonly opts: OnCallOptions,
+    private readonly log: Logger,
+    private readonly source: RotationSource,
+  ) {}
+
+  /** Records the notices of hand-offs coming within ONCALL_HANDOFF_NOTICE (or just past), then sends those due. */
+  async sweep(): Promise<void> {
+    const rotations = this.source.rotations();
+    if (rotations.length === 0) return;
+    const now = new Date();
+    const lead = this.opts.handoffNoticeMs;
+    const overrides = await this.source.overrides(new Date(now.getTime() - lead));
+    const due = rotations.flatMap((def) =>
+      handoffsBetween(
+        def.rotation,
+        overrides.get(def.id) ?? [],
+        new Date(now.getTime() - lead),
+        new Date(now.getTime() + lead),
+      ).map((h) => ({ role: def.id, at: h.at, outgoingId: h.from.userId, incomingId: h.to.userId })),
+    );
+    await recordHandoffs(this.db, due);
+    const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
+    for (const h of claimed) await this.send(h, overrides.get(h.role) ?? []);
+  }
+
+  /** A hand-off direct message; a person Slack cannot reach is logged, and the notice goes on. */
+  private async tellPerson(
+    who: 'incoming' | 'outgoing',
+    userId: string,
+    h: HandoffRow,
+    notice: HandoffNotice,
+  ): Promise<void> {
+    try {
+      await (who === 'incoming' ? this.chat.tellIncoming(userId, notice) : this.chat.tellOutgoing(userId, notice));
+    } catch (err) {
+      if (!(err instanceof UnreachableContactError)) throw err;
+      this.log.warn(`the ${who} on-call ${userId} of ${h.role} cannot get a direct message`, err);
+    }
+  }
+
+  private async send(h: HandoffRow, overrides: readonly Override[]): Promise<void> {
+    const def = this.runbook.escalation.roles[h.role];
+    try {
+      if (!def?.rotation) return await markHandoff(this.db, h, 'done', 'the role has no rotation any more');
+      if (Date.now() - h.handoffAt.getTime() > NOTICE_STALE_MS)
+        return await markHandoff(this.db, h, 'done', 'too late to announce');
+      const stretch = segments(
+        def.rotation,
+        overrides,
+        h.handoffAt,
+        new Date(h.handoffAt.getTime() + LOOK_AHEAD_MS),
+        1,
+      );
+      const open = await listOpenIncidentsEverywhere(this.db, 10);
+      const notice: HandoffNotice = {
+        roleName: def.name,
+        at: h.handoffAt,
+        timeZone: def.rotation.timeZone,
+        outgoingId: h.outgoingId,
+        incomingId: h.incomingId,
+        until: stretch[0]?.userId === h.incomingId ? stretch[0].end : null,
+        incidents: open.incidents,
+        openTotal: open.total,
+      };
+      const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;
+      if (channel && !h.channelPosted) {
+        await this.chat.postHandoff(channel, notice);
+        await markHandoff(this.db, h, 'channel');
+      }
+      if (!h.dmSent) {
+        await this.tellPerson('incoming', h.incomingId, h, notice);
+        await markHandoff(this.db, h, 'dm');
+      }
+      if (h.outgoingId && !h.outgoingDmSent) {
+        // "Your shift ended" is said when it has: the notice waits for the hand-off, then lists what is open then.
+        if (Date.now() < h.handoffAt.getTime()) return await holdHandoff(this.db, h, h.handoffAt);
+        await this.tellPerson('outgoing', h.outgoingId, h, notice);
+        await markHandoff(this.db, h, 'outgoing');
+      }
+      await markHandoff(this.db, h, 'done');
+    } catch (err) {
+      const delay = retryDelayMs(h.attempts);
+      this.log.warn(
+        `the hand-off notice of ${h.role} at ${h.handoffAt.toISOString()} failed; retrying in ${delay} ms`,
+        err,
+      );
+      await retryHandoff(
+        this.db,
+        h,
+        new Date(Date.now() + delay),
+        err instanceof Error ? err.message : String(err),
+      ).catch((e) => this.log.error('could not reschedule a hand-off notice; its lease will run out', e));
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import type { Logger } from '@slack/bolt';
+import { DomainError } from '../incidents/errors.js';
+import { type OverrideRequest, startAndEnd } from '../incidents/oncall.service.js';
+import type { ListenerDeps } from '../slack/deps.js';
+import type { ListenerRegistry } from '../slack/listener-router.js';
+import { errorText } from '../slack/report-error.js';
+import { BLOCK, VIEW } from '../templates/ids.js';
+import { renderOverrideRecorded } from '../templates/oncall.js';
+import { overrideConfirmModal, overrideDoneModal } from '../templates/oncall-modal.js';
+import { overrideRef } from '../templates/payloads.js';
+import { parseOverrideForm } from './parse-oncall-form.js';
+
+/** Which field a refusal of the on-call service belongs under. */
+const FIELD_OF: Record<string, string> = {
+  override_start_past: BLOCK.ocFrom,
+  unknown_role: BLOCK.ocRole,
+  no_rotation: BLOCK.ocRole,
+  which_role: BLOCK.ocRole,
+};
+
+/** A refusal in words for an inline error (plain text: no mrkdwn marks, no emoji codes). */
+function refusal(err: unknown, logger: Pick<Logger, 'error'>): { field: string; text: string } {
+  const text = (err instanceof DomainError ? err.message : errorText(err, logger))
+    .replace(/`/g, '')
+    .replace(/^:[a-z_]+: /, '');
+  return { field: (err instanceof DomainError && FIELD_OF[err.code]) || BLOCK.ocUntil, text: text.slice(0, 2000) };
+}
+
+/**
+ * The Home tab's override form and its second step. The override is recorded through the same service and rules as
+ * `/incident oncall override` before the form is answered, so a refusal shows under its field and the form stays
+ * open; someone outside the role's rotation turns the form into a question (Put on call, or Cancel). Done, the form
+ * says what was recorded, and the Home tabs of the person who made it and of the person put on call are refreshed.
+ */
+export function register(app: ListenerRegistry, deps: ListenerDeps): void {
+  const record = (req: OverrideRequest) => deps.oncall.override(req);
+  const refreshHomes = (teamId: string, people: string[]) => deps.home.refresh(teamId, people);
+
+  app.view(VIEW.oncallOverride, async ({ ack, view, body, logger }) => {
+    const parsed = parseOverrideForm((view.state?.values ?? {}) as Parameters<typeof parseOverrideForm>[0]);
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: parsed.errors });
+      return;
+    }
+    const { userId, role, start, end } = parsed.value;
+    const actorId = body.user.id;
+    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    const now = new Date();
+    try {
+      const r = await record({
+        kind: 'override',
+        userId,
+        otherId: null,
+        role,
+        start: start ? { kind: 'typed', ...start } : null,
+        end,
+        actorId,
+        confirmed: false,
+        requestKey: `view:${view.id}`,
+      });
+      if (r.kind === 'retry') return await ack();
+      if (r.kind === 'confirm') {
+        await ack({
+          response_action: 'update',
+          view: overrideConfirmModal({ ...r, kind: 'override', userId, otherId: null }),
+        });
+        return;
+      }
+      const text = renderOverrideRecorded({
+        kind: 'override',
+        userId,
+        otherId: null,
+        roleName: r.roleName,
+        timeZone: r.timeZone,
+        ...startAndEnd(r.override, now),
+      });
+      await ack({ response_action: 'update', view: overrideDoneModal(text) });
+      refreshHomes(teamId, [actorId, userId]);
+    } catch (err) {
+      const { field, text } = refusal(err, logger);
+      await ack({ response_action: 'errors', errors: { [field]: text } });
+    }
+  });
+
+  app.view(VIEW.oncallOverrideConfirm, async ({ ack, view, body, logger }) => {
+    const ref = overrideRef.decode(view.private_metadata);
+    if (!ref) {
+      await ack({ response_action: 'update', view: overrideDoneModal('This form is out of date: open it again.') });
+      return;
+    }
+    const actorId = body.user.id;
+    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    try {
+      const r = await record({
+        kind: ref.k,
+        userId: ref.u,
+        otherId: ref.o ?? null,
+        role: ref.r,
+        start: ref.s ? { kind: 'at', at: new Date(ref.s) } : null,
+        end: { kind: 'at', at: new Date(ref.e) },
+        actorId,
+        confirmed: true,
+        requestKey: `view:${view.id}`,
+      });
+      if (r.kind !== 'recorded') return await ack();
+      const text = renderOverrideRecorded({
+        kind: ref.k,
+        userId: ref.u,
+        otherId: ref.o ?? null,
+        roleName: r.roleName,
+        timeZone: r.timeZone,
+        ...startAndEnd(r.override, new Date()),
+      });
+      await ack({ response_action: 'update', view: overrideDoneModal(text) });
+      refreshHomes(teamId, [actorId, ref.u]);
+    } catch (err) {
+      // The question has no field to show it under: the form says why nothing was recorded.
+      await ack({ response_action: 'update', view: overrideDoneModal(`:warning: ${refusal(err, logger).text}`) });
+    }
+  });
+}

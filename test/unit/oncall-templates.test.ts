@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { HomeData, HomeOnCall } from '../../src/incidents/home.service.js';
+import type { EscalationView } from '../../src/incidents/ports.js';
+import { loadRunbook } from '../../src/runbook/runbook.js';
+import { HOME_MAX_BLOCKS, renderHome } from '../../src/templates/app-home.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { renderIncidentCard } from '../../src/templates/incident-card.js';
+import { limitProblems } from '../support/block-kit-limits.js';
+import { makeIncident, minutes, NOW } from '../support/incident-fixture.js';
+
+const SEV = (await loadRunbook()).severities;
+const line = (v: EscalationView) =>
+  JSON.stringify(renderIncidentCard(makeIncident(), NOW, SEV, v).blocks.filter((b) => b.type === 'context'));
+
+describe("the card's escalation line with the people on call", () => {
+  const due = minutes(30);
+  const until = minutes(120);
+  const base = (who: NonNullable<EscalationView['next']>['who']): EscalationView => ({
+    paged: [{ roleName: 'On-Call Engineer', at: minutes(1) }],
+    next: { roleName: 'Senior DevOps Engineer', reason: 'r', unless: 'resolved', dueAt: due, ...(who ? { who } : {}) },
+    escalateTo: {
+      role: 'engineering_manager',
+      roleName: 'Engineering Manager',
+      who: { userIds: ['U0MGR'], until: null },
+    },
+  });
+
+  it('names the person on call with the end of their shift, and a fixed contact without one', () => {
+    const text = line(base({ userIds: ['U0SEN1'], until }));
+    expect(text).toContain(
+      `Next: Senior DevOps Engineer (<@U0SEN1>, on call until <!date^${until.getTime() / 1000}^{date_short_pretty} {time}|`,
+    );
+    expect(text).toContain('Escalate now: Engineering Manager (<@U0MGR>)');
+  });
+
+  it('names three at most, counts the rest, and never mentions a user group (it would ping all of it)', () => {
+    const text = line(base({ userIds: ['U0A1', 'S0GROUP', 'U0A3', 'U0A4', 'U0A5'], until: null }));
+    expect(text).toContain('Next: Senior DevOps Engineer (<@U0A1>, `S0GROUP`, <@U0A3> +2 more) <!date^');
+    expect(text).not.toContain('subteam');
+    expect(line(base(undefined))).toContain('Next: Senior DevOps Engineer <!date^');
+  });
+
+  it('stays within Block Kit limits with long role names and many people', () => {
+    const v = base({ userIds: Array.from({ length: 200 }, (_, i) => `U0P${i}`), until });
+    v.next!.roleName = 'R'.repeat(2000);
+    v.escalateTo = { role: 'x', roleName: 'E'.repeat(2000), who: { userIds: ['U0X'], until } };
+    const card = renderIncidentCard(makeIncident(), NOW, SEV, v);
+    expect(limitProblems(card, 'message')).toEqual([]);
+  });
+});
+
+describe("the Home tab's On call section", () => {
+  const seg = (userId: string, start: Date, end: Date) => ({
+    userId,
+    via: 'rotation' as const,
+    override: null,
+    start,
+    end,
+  });
+  const role = (k: number): HomeOnCall['roles'][number] => ({
+    role: `r${k}`,
+    roleName: `Role ${k} ${'x'.repeat(200)}`,
+    contacts: [],
+    rotation: {
+      timeZone: 'Europe/London',
+      now: seg(`U0NOW${k}`, minutes(-60), minutes(600)),
+      next: seg(`U0NEXT${k}`, minutes(600), minutes(1200)),
+      layer: { name: 'Shadow', userId: `U0SH${k}`, on: true, hours: null, days: null },
+    },
+  });
+  const homeData = (oncall: HomeOnCall): HomeData => {
+    const open = Array.from({ length: 120 }, (_, k) => ({
+      incident: makeIncident({ id: k + 1, number: k + 1 }),
+      mine: false,
+    }));
+    return { open, openTotal: 300, items: [], itemsTotal: 0, resolved: [], resolvedTotal: 0, oncall };
+  };
+
+  it('keeps the tab within 100 blocks and each section within 3000 characters, however many roles and incidents', () => {
+    const roles = Array.from({ length: 40 }, (_, k) => role(k));
+    const home = renderHome(homeData({ roles, mine: null, days: 14 }), NOW, SEV, 'U0NOW1');
+    expect(home.blocks.length).toBeLessThanOrEqual(HOME_MAX_BLOCKS);
+    expect(limitProblems({ blocks: home.blocks }, 'modal')).toEqual([]);
+    const body = JSON.stringify(home.blocks);
+    expect(body).toContain('<@U0NOW1> _(you)_');
+    expect(body).toContain('…and 28 more roles');
+    expect(body).toContain('You have no shift in the next 14 days.');
+    expect(body).toContain(ACTION.homeTakeOnCall);
+  });
+
+  it('says your next shift, or the one you are in, with its role and layer', () => {
+    const mine = {
+      ...seg('U0ME', minutes(600), minutes(1200)),
+      roleName: 'On-Call Engineer',
+      timeZone: 'UTC',
+      layerName: 'Shadow',
+    };
+    const next = JSON.stringify(renderHome(homeData({ roles: [role(1)], mine, days: 14 }), NOW, SEV, 'U0ME'));
+    expect(next).toContain('Your next shift: *On-Call Engineer* (Shadow) from ');
+    const nowMine = { ...mine, start: minutes(-5), layerName: null };
+    const now = JSON.stringify(renderHome(homeData({ roles: [role(1)], mine: nowMine, days: 14 }), NOW, SEV, 'U0ME'));
+    expect(now).toContain('You are on call now for *On-Call Engineer* until ');
+  });
+});
