@@ -253,7 +253,7 @@ export class OnCallService implements OnCallResolver, Sweep {
         .slice(0, PERSON_SHIFTS_PER_ROLE)
         .map((s): PersonShift => ({ ...s, roleName: def.name, timeZone, layerName: null }));
       const second =
-        layer && layer.people.includes(userId)
+        layer?.people.includes(userId)
           ? layerSegments(layer, now, until, 10_000)
               .filter((s) => s.userId === userId)
               .slice(0, PERSON_SHIFTS_PER_ROLE)
