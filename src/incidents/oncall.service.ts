@@ -252,22 +252,21 @@ export class OnCallService implements OnCallResolver, Sweep {
         .filter((s) => s.userId === userId)
         .slice(0, PERSON_SHIFTS_PER_ROLE)
         .map((s): PersonShift => ({ ...s, roleName: def.name, timeZone, layerName: null }));
-      const second =
-        layer?.people.includes(userId)
-          ? layerSegments(layer, now, until, 10_000)
-              .filter((s) => s.userId === userId)
-              .slice(0, PERSON_SHIFTS_PER_ROLE)
-              .map(
-                (s): PersonShift => ({
-                  ...s,
-                  via: 'rotation',
-                  override: null,
-                  roleName: def.name,
-                  timeZone: layer.timeZone,
-                  layerName: layer.name,
-                }),
-              )
-          : [];
+      const second = layer?.people.includes(userId)
+        ? layerSegments(layer, now, until, 10_000)
+            .filter((s) => s.userId === userId)
+            .slice(0, PERSON_SHIFTS_PER_ROLE)
+            .map(
+              (s): PersonShift => ({
+                ...s,
+                via: 'rotation',
+                override: null,
+                roleName: def.name,
+                timeZone: layer.timeZone,
+                layerName: layer.name,
+              }),
+            )
+        : [];
       return [...first, ...second].sort((a, b) => a.start.getTime() - b.start.getTime());
     });
   }
