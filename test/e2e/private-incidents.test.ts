@@ -217,6 +217,14 @@ describe('private (security) incidents', () => {
     ).toHaveLength(1);
     expect(bot.fake.callsTo('conversations.invite').length).toBeLessThanOrEqual(invites + 1);
 
+    // `/incident actions` lists open items across incidents: a private incident's only to its people.
+    const outsiders = await ask('actions', { user_id: OUTSIDER });
+    expect(outsiders).not.toContain('Rotate the admin console keys');
+    expect(outsiders).not.toContain('unauthorized access');
+    expect(outsiders).not.toContain(security.channel.id);
+    expect(await ask('actions', { user_id: OWNER })).toContain('Rotate the admin console keys');
+    expect(await ask('actions')).toContain('unauthorized access');
+
     // The post-mortem: written in the channel, posted as a file there only; served to the admin token.
     const opens = bot.fake.callsTo('views.open').length;
     await bot.command('postmortem', inChannel);
