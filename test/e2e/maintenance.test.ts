@@ -286,8 +286,10 @@ describe('maintenance windows by hand', () => {
     await inboxDone(bot.db);
     expect(await incidentsOfSource(bot.db, 'after')).toHaveLength(1);
   }, 40_000);
+
   it('a title of its own that shows nothing is refused, and bidi controls are dropped from it as from incident titles', async () => {
-    const windows = async () => Number((await bot.db.query('SELECT count(*) AS n FROM maintenance_windows')).rows[0].n);
+    const windows = async () =>
+      Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM maintenance_windows')).rows[0]!.n);
     const before = await windows();
     const blank = await ask('maintenance start \u200b\u200b \u2800');
     expect(blank).toContain('shows nothing');
