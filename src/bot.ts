@@ -295,8 +295,9 @@ export function createBot({
     if (suggested) await playbooks.attach(incident.id, suggested, null, true);
   };
   // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.
+  const sensitive = (title: string) => playbooks.suggestionFor(title)?.kind === 'security';
   const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics, {
-    sensitive: (title) => playbooks.suggestionFor(title)?.kind === 'security',
+    sensitive,
     // The card of an incident declared while a maintenance window is open says so (made below; called later).
     maintenanceNow: (q) => maintenance.openNow(q),
   });
@@ -342,6 +343,7 @@ export function createBot({
       channels: channelBudget,
       wake: () => alertLoop.poke(),
       metrics,
+      sensitive,
       maintenance: alertOptions?.maintenance ?? { inMaintenance: (a, at) => maintenance.inMaintenance(a, at) },
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
     },

@@ -17,6 +17,7 @@ import {
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
 import type { Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
+import { isPrivateIncident } from '../store/incident.repo.js';
 import type { MaintenanceWindows } from './alert-ports.js';
 import type { AlertRule, AlertStep, IncomingAlert } from './alert-types.js';
 import { cleanTitle, isBlank } from './text.js';
@@ -75,6 +76,8 @@ export class AlertRecorder {
     private readonly rules: ReadonlyMap<string, AlertRule>,
     private readonly maxIncidents: number,
     private readonly maintenance: MaintenanceWindows,
+    /** Whether a title declares a private (security) incident, as IncidentService's policy says. */
+    private readonly sensitive: (title: string) => boolean = () => false,
   ) {}
 
   async record(tx: Queryable, d: DeliveryRow): Promise<AlertStep[]> {
@@ -189,11 +192,17 @@ export class AlertRecorder {
     await lockSource(tx, d.source);
     if ((await countRecentAlertIncidents(tx, d.source, STORM_WINDOW_MS)) >= this.maxIncidents) {
       const latest = await latestOpenAlertIncidentOfSource(tx, d.source);
-      if (latest) {
+      // A security alert joins only a private incident: on a public one its summary would be on the card for all.
+      const apart =
+        latest !== null &&
+        this.sensitive(alertTitle(first.alert.summary, first.alert.name)) &&
+        !(await isPrivateIncident(tx, latest.incidentId));
+      if (latest && !apart) {
         if (!latest.storm) await markStorm(tx, latest.id);
         return { ai: { ...latest, storm: true }, group: false, created: false };
       }
-      // Nothing open to join: a new incident all the same, for no critical alert goes without one.
+      // Nothing open to join (or nothing private for a security alert): a new incident all the same, for no critical
+      // alert goes without one.
     }
     const rule = first.alert.rule ? this.rules.get(first.alert.rule) : undefined;
     const previous = lead.map((t) => t.previousIncidentId).find((id) => id !== null) ?? null;

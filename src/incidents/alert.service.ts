@@ -81,6 +81,8 @@ export interface AlertServiceOptions {
   deliveryRetentionMs?: number;
   /** Counts each alert of an accepted delivery (a sender's retry of the same body is not counted again). */
   metrics?: Pick<IncidentMetrics, 'alertReceived'>;
+  /** Whether an alert's title declares a private (security) incident: past the storm cap it joins only a private one. */
+  sensitive?: (title: string) => boolean;
 }
 
 /** What `accept` did with a delivery: written (its id), or recognised as a retry of an earlier one. */
@@ -115,7 +117,12 @@ export class AlertService implements TimerSource<DeliveryRow> {
     private readonly log: Logger = console,
   ) {
     this.rules = new Map(rules.map((r) => [r.name, r]));
-    this.recorder = new AlertRecorder(this.rules, opts.maxIncidents, opts.maintenance ?? NOT_IN_MAINTENANCE);
+    this.recorder = new AlertRecorder(
+      this.rules,
+      opts.maxIncidents,
+      opts.maintenance ?? NOT_IN_MAINTENANCE,
+      opts.sensitive,
+    );
     this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels);
   }
 

@@ -3,6 +3,7 @@ import { type AuditEntry, type AuditRow, insertAudits, listAudit, listIncidentAu
 import type { Database } from '../store/db.js';
 import { DomainError } from './errors.js';
 import type { IncidentChat, Logger } from './ports.js';
+import { cleanText } from './text.js';
 
 export type { AuditEntry, AuditRow } from '../store/audit.repo.js';
 
@@ -14,8 +15,12 @@ export const INCIDENT_AUDIT_MAX = 50;
 /** The most rows one INSERT writes. */
 const AUDIT_BATCH_MAX = 500;
 
+/**
+ * What a row keeps of a text: masked, clipped, and clean of what Postgres refuses in `text` and `jsonb` (a NUL, a lone
+ * surrogate). Rows go in batches: one such character typed by anyone would otherwise lose every row stored with it.
+ */
 const clip = (s: string) => {
-  const masked = redact(s);
+  const masked = redact(cleanText(s, { multiline: true }));
   return masked.length > MAX_TEXT ? `${masked.slice(0, MAX_TEXT)}…` : masked;
 };
 

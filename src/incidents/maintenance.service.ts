@@ -25,6 +25,7 @@ import type { MaintenanceQuery, MaintenanceWindows } from './alert-ports.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { PlaybookRuns } from './playbook-run.service.js';
 import type { Logger } from './ports.js';
+import { cleanTitle, isBlank } from './text.js';
 import type { Sweep } from './timer-loop.js';
 
 /** What the channel is told of a window: the notice ahead of it, its start (with its checklist), its end. */
@@ -131,9 +132,17 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
    * own (with the maintenance process as its checklist). Its start is said by the sweep, as a scheduled one's.
    */
   async start(what: string | null, userId: string, typedIn: string): Promise<MaintenanceWindowRow> {
-    const key = what?.trim().toLowerCase() ?? '';
+    // A title of one's own is stored and announced: cleaned as an incident title is, and refused when it shows nothing.
+    const typed = what ? cleanTitle(what).replace(/\s+/g, ' ').trim() : '';
+    if (typed && isBlank(typed)) {
+      throw new DomainError(
+        'maintenance_title_blank',
+        'The title shows nothing: it is only invisible characters. Name a window of the runbook (`/incident maintenance start quarterly`) or write a title.',
+      );
+    }
+    const key = typed.toLowerCase();
     const def = this.maintenance.windows.find((w) => w.key === key || w.title.toLowerCase() === key);
-    const title = def?.title ?? (what?.trim() || 'Maintenance');
+    const title = def?.title ?? (typed || 'Maintenance');
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['maintenance:start']);
       const open = await openWindows(tx, this.now());

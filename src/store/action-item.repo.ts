@@ -2,6 +2,7 @@ import type { ActionItem, ActionItemWithIncident, NewActionItem } from '../incid
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
 import type { Queryable } from './db.js';
+import { visibleTo } from './incident-members.repo.js';
 
 interface ItemRow {
   id: number;
@@ -164,7 +165,8 @@ const WITH_INCIDENT = `SELECT a.*, i.number AS i_number, i.title AS i_title, i.s
 
 /**
  * Open items across a workspace's incidents: those `userId` owns first, then the soonest due, then the oldest. With
- * `ownedOnly`, only those. `total` counts them all.
+ * `ownedOnly`, only those. Items of a private incident only for its people (visibleTo), as the incident lists do.
+ * `total` counts them all.
  */
 export async function openItems(
   q: Queryable,
@@ -173,7 +175,7 @@ export async function openItems(
   limit: number,
   opts: { ownedOnly?: boolean } = {},
 ): Promise<{ items: ActionItemWithIncident[]; total: number }> {
-  const where = `a.team_id = $1 AND a.state = 'open'${opts.ownedOnly ? ' AND a.owner_id = $2' : ''}`;
+  const where = `a.team_id = $1 AND a.state = 'open'${opts.ownedOnly ? ' AND a.owner_id = $2' : ''} AND ${visibleTo('$2')}`;
   const { rows } = await q.query<ItemWithIncidentRow>(
     `${WITH_INCIDENT}
      WHERE ${where}
@@ -182,8 +184,8 @@ export async function openItems(
     [teamId, userId, limit],
   );
   const { rows: count } = await q.query<{ n: number | string }>(
-    `SELECT count(*) AS n FROM action_items a WHERE ${where}`,
-    opts.ownedOnly ? [teamId, userId] : [teamId],
+    `SELECT count(*) AS n FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE ${where}`,
+    [teamId, userId],
   );
   return { items: rows.map(toItemWithIncident), total: Number(count[0]?.n ?? 0) };
 }

@@ -215,6 +215,13 @@ export async function listOpenIncidentsEverywhere(q: Queryable, limit = 50): Pro
   return { incidents: rows.map(toIncident), total: Number(rows[0]?.open_total ?? 0) };
 }
 
+/** Whether an incident is private (a null id, an incident not declared yet, is not). */
+export async function isPrivateIncident(q: Queryable, id: number | null): Promise<boolean> {
+  if (id === null) return false;
+  const { rows } = await q.query<{ private: boolean }>('SELECT private FROM incidents WHERE id = $1', [id]);
+  return rows[0]?.private === true;
+}
+
 /** An open incident the same person declared with the same title in the last `withinSeconds`. */
 export async function findRecentSameDeclaration(
   q: Queryable,

@@ -24,7 +24,7 @@ export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Mess
       return { text, blocks: [section(text)] };
     }
     case 'started': {
-      const by = m.window.openedBy ? ` by ${mention(m.window.openedBy)}` : '';
+      const by = m.window.openedBy ? ` (opened by ${mention(m.window.openedBy)})` : '';
       const until = m.window.endsAt ? `until ${utcStamp(m.window.endsAt)}` : 'until `/incident maintenance end`';
       const text = `:construction: ${title} has started${by}, ${until}.${takesIn} Incidents declared meanwhile say so on their card; alerts the runbook marks \`during_maintenance: record\` are recorded, not declared.${m.checklist ? ' The checklist (Before, During, After) follows.' : ''}`;
       return { text, blocks: [section(text)] };

@@ -240,6 +240,7 @@ describe('maintenance windows by hand', () => {
       (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('has started'),
     );
     expect(json(started.args)).toContain('Quarterly Maintenance');
+    expect(String(started.args.text)).toContain('*Quarterly Maintenance* has started (opened by <@U0REPORTER>), until');
     await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Disaster recovery drill'),
@@ -285,4 +286,21 @@ describe('maintenance windows by hand', () => {
     await inboxDone(bot.db);
     expect(await incidentsOfSource(bot.db, 'after')).toHaveLength(1);
   }, 40_000);
+
+  it('a title of its own that shows nothing is refused, and bidi controls are dropped from it as from incident titles', async () => {
+    const windows = async () =>
+      Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM maintenance_windows')).rows[0]!.n);
+    const before = await windows();
+    const blank = await ask('maintenance start \u200b\u200b \u2800');
+    expect(blank).toContain('shows nothing');
+    expect(blank).toContain('/incident maintenance start');
+    expect(await windows()).toBe(before);
+
+    expect(await ask('maintenance start \u202Egnirts\u202C db upgrade')).toContain('gnirts db upgrade');
+    const { rows } = await bot.db.query<{ title: string }>(
+      'SELECT title FROM maintenance_windows ORDER BY id DESC LIMIT 1',
+    );
+    expect(rows[0]?.title).toBe('gnirts db upgrade');
+    expect(await ask('maintenance end')).toContain('Ended *gnirts db upgrade*');
+  }, 20_000);
 });

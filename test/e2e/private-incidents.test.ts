@@ -217,6 +217,14 @@ describe('private (security) incidents', () => {
     ).toHaveLength(1);
     expect(bot.fake.callsTo('conversations.invite').length).toBeLessThanOrEqual(invites + 1);
 
+    // `/incident actions` lists open items across incidents: a private incident's only to its people.
+    const outsiders = await ask('actions', { user_id: OUTSIDER });
+    expect(outsiders).not.toContain('Rotate the admin console keys');
+    expect(outsiders).not.toContain('unauthorized access');
+    expect(outsiders).not.toContain(security.channel.id);
+    expect(await ask('actions', { user_id: OWNER })).toContain('Rotate the admin console keys');
+    expect(await ask('actions')).toContain('unauthorized access');
+
     // The post-mortem: written in the channel, posted as a file there only; served to the admin token.
     const opens = bot.fake.callsTo('views.open').length;
     await bot.command('postmortem', inChannel);
@@ -439,4 +447,59 @@ describe('alerts that lead to private incidents', () => {
     ]);
     expect(n).toBeGreaterThan(5);
   });
+});
+
+describe('a storm of alerts with a security alert in it', () => {
+  let bot: BotHarness;
+  const post = (over: Record<string, unknown>) => postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
+
+  beforeAll(async () => {
+    bot = await startBot({
+      incidentsChannel: true,
+      runbook: parseRunbook(alertRunbookData()),
+      env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1' },
+    });
+  });
+  afterAll(async () => {
+    await sleep(300);
+    await bot?.stop();
+  });
+
+  it('a security alert past the storm cap opens a private incident rather than joining a public one', async () => {
+    await post({ source: 'edge', key: 'errors', summary: 'Error rate above 10% on api-service' });
+    await waitUntil('the public alert incident', async () => {
+      const list = await incidentsOfSource(bot.db, 'edge');
+      return list[0]?.card_ts ? list : null;
+    });
+    // Past the cap of one: an ordinary alert joins the open incident, as storm control says.
+    await post({ source: 'edge', key: 'latency', metric: 'p95_latency', summary: 'p95 latency above 2s' });
+    await inboxDone(bot.db);
+    expect(await incidentsOfSource(bot.db, 'edge')).toHaveLength(1);
+
+    await post({ source: 'edge', key: 'admin-logins', summary: 'Suspicious login attempts on the admin console' });
+    await inboxDone(bot.db);
+    const list = await waitUntil('the private alert incident', async () => {
+      const l = await incidentsOfSource(bot.db, 'edge');
+      return l.length === 2 && l[1]?.card_ts ? l : null;
+    });
+    const [open, secret] = list;
+    const { rows } = await bot.db.query<{ id: number; private: boolean }>(
+      'SELECT id, private FROM incidents WHERE id = ANY($1) ORDER BY id',
+      [[open!.id, secret!.id]],
+    );
+    expect(rows.map((r) => r.private)).toEqual([false, true]);
+    const alerts = await bot.db.query<{ incident_id: number }>(
+      `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+       WHERE a.source = 'edge' AND a.fingerprint = 'admin-logins'`,
+    );
+    expect(alerts.rows.map((r) => Number(r.incident_id))).toEqual([secret!.id]);
+    await sleep(1500);
+    // Nothing of it in the public incident's channel, its card, or the incidents channel (pages go to people).
+    const posted = JSON.stringify(
+      [...bot.fake.callsTo('chat.postMessage'), ...bot.fake.callsTo('chat.update')]
+        .filter((c) => String(c.args.channel).startsWith('C') && c.args.channel !== secret!.channel_id)
+        .map((c) => c.args),
+    );
+    expect(posted).not.toContain('Suspicious login');
+  }, 30_000);
 });

@@ -107,6 +107,34 @@ forEachDatabase(
         expect(rows.map((r) => r.actor)).toEqual(actors);
       });
 
+      it('a NUL byte or a lone surrogate in what was typed is dropped, and the rows recorded with it are all stored', async () => {
+        const logged: unknown[][] = [];
+        const trail = new AuditTrail(ctx.db, { resolveContacts: async () => ({ userIds: [], unresolved: [] }) }, [], {
+          ...silent,
+          error: (...a: unknown[]) => logged.push(a),
+        });
+        await Promise.all([
+          trail.record({ actor: 'U0NULBEFORE', action: 'ack', surface: 'button', outcome: 'ok' }),
+          trail.record({
+            actor: 'U0NULTYPED',
+            action: 'maintenance',
+            surface: 'command',
+            outcome: 'refused',
+            reason: 'bad \u0000 input \uD800',
+            details: { command: '/incident maintenance start \u0000\u0007\u001b[31mred', nested: { at: '\u0000' } },
+          }),
+          trail.record({ actor: 'U0NULAFTER', action: 'ack', surface: 'button', outcome: 'ok' }),
+        ]);
+        await trail.flush();
+        expect(logged).toEqual([]);
+        const { rows } = await ctx.db.query<{ actor: string; reason: string | null; details: Record<string, unknown> }>(
+          "SELECT actor, reason, details FROM audit_log WHERE actor LIKE 'U0NUL%' ORDER BY id",
+        );
+        expect(rows.map((r) => r.actor)).toEqual(['U0NULBEFORE', 'U0NULTYPED', 'U0NULAFTER']);
+        expect(rows[1]?.reason).toBe('bad  input \uFFFD');
+        expect(rows[1]?.details.command).toBe('/incident maintenance start [31mred');
+      });
+
       it('a row that cannot be stored is logged, and the action is not failed', async () => {
         const logged: unknown[][] = [];
         const down = { ...ctx.db, query: () => Promise.reject(new Error('database down')) };
