@@ -151,9 +151,11 @@ export function renderOverrideConfirm(c: OverrideConfirm): Message {
 
 function inherited(n: HandoffNotice): string {
   if (n.incidents.length === 0) return 'No open incidents.';
-  const lines = n.incidents.map(
-    (i) =>
-      `• ${severityLabel(i.severity)} #${i.number} ${mrkdwnClip(i.title, 120)}${i.channelId ? ` ${channelLink(i.channelId)}` : ''}`,
+  // A private incident is named nowhere outside it: the notice goes to a channel, the DMs to people who may not be in it.
+  const lines = n.incidents.map((i) =>
+    i.private
+      ? `• ${severityLabel(i.severity)} a private incident (its people know it; ask its commander to be let in)`
+      : `• ${severityLabel(i.severity)} #${i.number} ${mrkdwnClip(i.title, 120)}${i.channelId ? ` ${channelLink(i.channelId)}` : ''}`,
   );
   const more = n.openTotal > n.incidents.length ? `\n…and ${n.openTotal - n.incidents.length} more` : '';
   return `Open incidents (${n.openTotal}):\n${lines.join('\n')}${more}`;

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { HomeData, HomeOnCall } from '../../src/incidents/home.service.js';
+import type { HandoffNotice } from '../../src/incidents/oncall-handoffs.js';
 import type { EscalationView } from '../../src/incidents/ports.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { HOME_MAX_BLOCKS, renderHome } from '../../src/templates/app-home.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
+import { renderHandoffDm, renderHandoffNotice, renderHandoffOutgoingDm } from '../../src/templates/oncall.js';
 import { limitProblems } from '../support/block-kit-limits.js';
 import { makeIncident, minutes, NOW } from '../support/incident-fixture.js';
 
@@ -100,5 +102,34 @@ describe("the Home tab's On call section", () => {
     const nowMine = { ...mine, start: minutes(-5), layerName: null };
     const now = JSON.stringify(renderHome(homeData({ roles: [role(1)], mine: nowMine, days: 14 }), NOW, SEV, 'U0ME'));
     expect(now).toContain('You are on call now for *On-Call Engineer* until ');
+  });
+});
+
+describe('hand-off notices', () => {
+  it('name a private incident nowhere: the channel notice and both direct messages say only that one is open', () => {
+    const secret = makeIncident({
+      id: 7,
+      number: 42,
+      title: 'admin console breach',
+      channelId: 'C0SECRET',
+      private: true,
+    });
+    const open = makeIncident({ id: 8, number: 43, title: 'checkout slow', channelId: 'C0PUBLIC' });
+    const n: HandoffNotice = {
+      roleName: 'On-Call Engineer',
+      at: NOW,
+      timeZone: 'Europe/London',
+      outgoingId: 'U0OUT',
+      incomingId: 'U0IN',
+      until: null,
+      incidents: [secret, open],
+      openTotal: 2,
+    };
+    for (const m of [renderHandoffNotice(n), renderHandoffDm(n), renderHandoffOutgoingDm(n)]) {
+      const all = JSON.stringify(m);
+      expect(all).not.toMatch(/breach|#42|C0SECRET/);
+      expect(all).toContain('a private incident');
+      expect(all).toContain('checkout slow');
+    }
   });
 });
