@@ -2,12 +2,29 @@
  * Words for a person, in pieces: text, people named by id (users U…/W…, user groups S…), and links. The domain never
  * writes chat markup; the chat surface renders people and links its own way (in Slack: mentions and `<url|label>`).
  */
-export type Phrase = readonly (string | { people: readonly string[] } | { link: string; label: string })[];
+/**
+ * Words of the domain's own, people, links, and `{ typed }`: text a person typed (a title), shown as it was, never
+ * read as markup.
+ */
+export type Phrase = readonly (
+  | string
+  | { people: readonly string[] }
+  | { link: string; label: string }
+  | { typed: string }
+)[];
 
 /** A phrase as plain text, people by id: for logs and records. */
 export function plainText(phrase: Phrase): string {
   return phrase
-    .map((p) => (typeof p === 'string' ? p : 'people' in p ? p.people.join(', ') : `${p.label} (${p.link})`))
+    .map((p) =>
+      typeof p === 'string'
+        ? p
+        : 'people' in p
+          ? p.people.join(', ')
+          : 'typed' in p
+            ? p.typed
+            : `${p.label} (${p.link})`,
+    )
     .join('');
 }
 

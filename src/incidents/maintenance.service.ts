@@ -147,9 +147,11 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['maintenance:start']);
       const open = await openWindows(tx, this.now());
       if (open[0]) {
-        throw new AlreadyDoneError(
-          `*${open[0].title}* is open already (since ${open[0].startsAt.toISOString().slice(0, 16).replace('T', ' ')} UTC); \`/incident maintenance end\` closes it.`,
-        );
+        throw new AlreadyDoneError([
+          '*',
+          { typed: open[0].title },
+          `* is open already (since ${open[0].startsAt.toISOString().slice(0, 16).replace('T', ' ')} UTC); \`/incident maintenance end\` closes it.`,
+        ]);
       }
       const made = await planWindow(tx, {
         windowKey: def?.key ?? null,

@@ -52,7 +52,9 @@ export function renderPhrase(phrase: Phrase): string {
         ? p
         : 'people' in p
           ? p.people.map(mentionContact).join(', ')
-          : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,
+          : 'typed' in p
+            ? mrkdwnClip(p.typed, 200)
+            : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,
     )
     .join('');
 }

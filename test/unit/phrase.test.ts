@@ -26,3 +26,13 @@ describe('domain phrases: the domain names people by id, the template renders me
     expect(new DomainError('x', 'words').phrase).toEqual(['words']);
   });
 });
+
+describe('typed text in a phrase', () => {
+  it('is shown as typed, never read as markup: no mention, no broadcast, no link', () => {
+    const phrase = ['*', { typed: '<!channel> db <@U0BOSS> & <https://evil|x>' }, '* is open already.'] as const;
+    expect(renderPhrase(phrase)).toBe(
+      '*&lt;!channel&gt; db &lt;@U0BOSS&gt; &amp; &lt;https://evil|x&gt;* is open already.',
+    );
+    expect(plainText(phrase)).toBe('*<!channel> db <@U0BOSS> & <https://evil|x>* is open already.');
+  });
+});
