@@ -9,7 +9,7 @@ import {
   type AlertRule,
   type IncomingAlert,
 } from './alert-types.js';
-import { cleanText } from './text.js';
+import { cleanTitle } from './text.js';
 
 /**
  * What was wrong with a delivery, for the sender: a code (`malformed_json`, `missing_field`, `unknown_status`,
@@ -31,7 +31,7 @@ export const SOURCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 const missing = (what: string) => (iss: { input: unknown }) => (iss.input === undefined ? 'is missing' : what);
 const text = (max = MAX_TEXT) =>
-  z.string({ error: missing('must be text') }).transform((s) => clip(cleanText(s).trim(), max));
+  z.string({ error: missing('must be text') }).transform((s) => clip(cleanTitle(s).trim(), max));
 const status = z.enum(ALERT_STATUSES, {
   error: missing('is not a status; use "firing" or "resolved"'),
 });
@@ -161,7 +161,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       status: a.status,
       level,
       rule: rule?.name ?? null,
-      summary: clip(cleanText(summary).trim() || name, MAX_TEXT),
+      summary: clip(cleanTitle(summary).trim() || name, MAX_TEXT),
       service: a.labels.service ?? a.labels.job ?? null,
       metric: a.labels.metric ?? rule?.metric ?? null,
       value: note('value') ?? null,

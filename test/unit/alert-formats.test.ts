@@ -201,3 +201,16 @@ describe('the generic format', () => {
     expect(parseJson('{')).toMatchObject({ ok: false, problem: { error: 'malformed_json' } });
   });
 });
+
+describe('alert text as people will read it', () => {
+  it('drops bidi controls (a right-to-left override turns text around) from summaries in both formats', () => {
+    const g = delivery(
+      parseGeneric(genericAlert({ summary: 'Disk \u202Eluf\u202C on db-1', service: 'a\u2066pi' }), RULES),
+    );
+    expect(g.alerts[0]!.summary).toBe('Disk luf on db-1');
+    expect(g.alerts[0]!.service).toBe('api');
+    const p = am();
+    p.alerts = [{ ...p.alerts[0], annotations: { summary: 'Errors \u202Eon api' } }];
+    expect(delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts[0]!.summary).toBe('Errors on api');
+  });
+});
