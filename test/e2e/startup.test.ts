@@ -149,6 +149,34 @@ describe('start-up', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a runbook file whose newer sections are malformed (maintenance, private incidents, recovery objectives, parameter kinds) is named at start, and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
+    const file = join(dir, 'runbook.yml');
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const atom = await readFile('runbooks/atom.yml', 'utf8');
+    const broken = atom
+      .replace(
+        "schedule: { every: sunday, from: '02:00', to: '04:00' }",
+        "schedule: { every: someday, from: '02:00', to: '04:00' }",
+      )
+      .replace('  announce: none\n', '  announce: loudly\n')
+      .replace('    rto: 2h-4h\n', '    rto: soon\n')
+      .replace(
+        '{ bucket: { kind: s3_bucket, default: atom-saas }, key: s3_key }',
+        '{ bucket: { kind: s3_bucket, default: atom-saas }, key: s3_path }',
+      );
+    for (const part of ['someday', 'loudly', 'rto: soon', 's3_path']) expect(broken).toContain(part);
+    await writeFile(file, broken);
+    const r = await startProcess({ RUNBOOK_FILE: file });
+    await rm(dir, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
+    for (const path of ['maintenance.windows.weekly.schedule', 'private_incidents.announce', '.rto', 'params.key']) {
+      expect(r.stderr).toContain(path);
+    }
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a Slack Web API that cannot be reached at start is reported and exits 1, without a stack trace', async () => {
     const r = await startProcess({
       SLACK_BOT_TOKEN: 'xoxb-1',
