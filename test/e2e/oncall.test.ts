@@ -186,6 +186,26 @@ describe('/incident oncall with a weekly rotation', () => {
     });
   });
 
+  it('a length too large for a date is refused as too long, not an error with a reference', async () => {
+    const before = (await overrides(bot)).length;
+    const huge = await ask(bot, 'oncall override <@U0BOB> 99999999999999999999d');
+    expect(huge.text).toContain('longer than an override may be (7 days, ONCALL_OVERRIDE_MAX)');
+    const later = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 for 99999999999999999999h');
+    expect(later.text).toContain('longer than an override may be');
+    expect(await overrides(bot)).toHaveLength(before);
+  });
+
+  it('@here, @channel and user groups are not a person: said so, in words about on-call', async () => {
+    for (const who of ['@here', '<!here>', '<!channel>', '@everyone', '<!subteam^S0ONCALL|@oncall>']) {
+      const reply = await ask(bot, `oncall override ${who} 2h`);
+      expect(reply.text).toContain('is not a person');
+      expect(reply.text).not.toContain('owner');
+    }
+    const unknown = await ask(bot, 'oncall override @nobodyatall 2h');
+    expect(unknown.text).toContain('Nobody in this workspace is called `@nobodyatall`');
+    expect(unknown.text).not.toContain('owner');
+  });
+
   it('a swap between two people of the rotation is recorded at once', async () => {
     const reply = await ask(bot, 'oncall swap <@U0ALICE> <@U0BOB> for 3h', 'U0ALICE');
     expect(reply.text).toContain('<@U0ALICE> and <@U0BOB> trade their *On-Call Engineer* shifts until');
