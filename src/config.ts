@@ -238,7 +238,7 @@ const schema = z.object({
   // How pages reach people besides Slack: email over SMTP, PagerDuty's Events API v2 and its v3 webhooks.
   // The URL holds the password: the message never repeats it.
   SMTP_URL: checked((s) =>
-    /^smtps?:\/\/[^/\s]+/.test(s)
+    /^smtps?:\/\/[^/\s]+/.test(s) && URL.canParse(s)
       ? undefined
       : 'must be an SMTP URL such as smtp://user:password@smtp.example.com:587 or smtps://user:password@email-smtp.eu-west-1.amazonaws.com:465',
   ),

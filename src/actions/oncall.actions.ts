@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { DomainError } from '../incidents/errors.js';
 import { startAndEnd } from '../incidents/oncall.service.js';
@@ -27,7 +28,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           end: { kind: 'at', at: new Date(ref.e) },
           actorId: body.user.id,
           confirmed: true,
-          requestKey: `action:${body.trigger_id}`,
+          // The question, not the click: a double click (two trigger ids) confirms it once.
+          requestKey: `oncall-confirm:${createHash('sha256').update(`${body.user.id} ${action.value}`).digest('hex')}`,
         });
         if (r.kind !== 'recorded') return;
         const text = renderOverrideRecorded({

@@ -257,12 +257,12 @@ const HANDLERS: {
       return;
     }
     // People typed as @name are looked up as action item owners are.
-    const userId = await c.deps.actionItems.resolveOwner(p.who);
+    const userId = await c.deps.actionItems.resolveOwner(p.who, 'person');
     if (p.kind === 'person') {
       await c.tell(renderPersonShifts(userId, await c.deps.oncall.shiftsOf(userId, now), PERSON_DAYS));
       return;
     }
-    const otherId = p.kind === 'swap' ? await c.deps.actionItems.resolveOwner(p.other) : null;
+    const otherId = p.kind === 'swap' ? await c.deps.actionItems.resolveOwner(p.other, 'person') : null;
     const r = await c.deps.oncall.override(
       {
         kind: p.kind,

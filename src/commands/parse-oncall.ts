@@ -20,8 +20,17 @@ export const ONCALL_FORMS =
 const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
 const NAME = /^@([\p{L}\p{N}._-]{1,80})$/u;
 
-function person(raw: string | undefined): OwnerRef | null {
+/** `@here`, `@channel`, `@everyone` as typed or as Slack sends them, and user groups: many people, never one. */
+const NOT_PERSON =
+  /^(?:@(here|channel|everyone)|<!(here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>)$/i;
+
+function person(raw: string | undefined): OwnerRef | string | null {
   if (!raw) return null;
+  const many = NOT_PERSON.exec(raw);
+  if (many) {
+    const shown = (many[1] ?? many[2]) ? `@${many[1] ?? many[2]}` : (many[3] ?? 'a user group');
+    return `\`${shown}\` is not a person: on call is one person at a time. Mention one, e.g. \`@alice\`.`;
+  }
   const m = MENTION.exec(raw);
   if (m) return { id: m[1]! };
   const n = NAME.exec(raw);
@@ -96,11 +105,13 @@ export function parseOnCall(raw: string | null): OnCallParse {
   const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
   if (first === 'override' || first === 'swap') {
     const who = person(words[1]);
+    if (typeof who === 'string') return bad(who);
     if (!who)
       return bad(
         `Name the person after \`${first}\` with @, e.g. \`/incident oncall ${first} @alice${first === 'swap' ? ' @bob' : ''} 2h\`.`,
       );
     const other = first === 'swap' ? person(words[2]) : null;
+    if (typeof other === 'string') return bad(other);
     if (first === 'swap' && !other) return bad('A swap names two people: `/incident oncall swap @alice @bob 2h`.');
     const rest = roleAndTiming(words.slice(first === 'swap' ? 3 : 2));
     if (typeof rest === 'string') return bad(rest);
@@ -110,6 +121,7 @@ export function parseOnCall(raw: string | null): OnCallParse {
     };
   }
   const who = person(words[0]);
+  if (typeof who === 'string') return bad(who);
   if (who && words.length === 1) return { ok: true, command: { kind: 'person', who } };
   return bad(`I don't know \`oncall ${words.join(' ')}\`.`);
 }

@@ -72,8 +72,11 @@ export class ActionItemService implements Sweep {
     } = {},
   ) {}
 
-  /** The person an owner reference names: a mention carries the id; a typed name is looked up. */
-  async resolveOwner(ref: OwnerRef): Promise<string> {
+  /**
+   * The person an owner reference names: a mention carries the id; a typed name is looked up. `what` is how a refusal
+   * speaks of them (an action item's owner, or the person put on call).
+   */
+  async resolveOwner(ref: OwnerRef, what: 'owner' | 'person' = 'owner'): Promise<string> {
     if ('id' in ref) return ref.id;
     const found = await this.chat.findUser(ref.name);
     if (found.kind === 'found') return found.userId;
@@ -81,12 +84,12 @@ export class ActionItemService implements Sweep {
       throw new DomainError('owner_ambiguous', [
         `\`@${ref.name}\` fits several people (`,
         { people: found.userIds.slice(0, 5) },
-        '). Mention the owner so Slack fills in who you mean.',
+        `). Mention the ${what} so Slack fills in who you mean.`,
       ]);
     }
     throw new DomainError(
       'owner_unknown',
-      `Nobody in this workspace is called \`@${ref.name}\`. Mention the owner so Slack fills in who you mean, or leave the owner out.`,
+      `Nobody in this workspace is called \`@${ref.name}\`. Mention the ${what} so Slack fills in who you mean${what === 'owner' ? ', or leave the owner out' : ''}.`,
     );
   }
 

@@ -350,7 +350,8 @@ export class OnCallService implements OnCallResolver, Sweep {
         'override_past',
         `That ends in the past (${endsAt.toISOString().replace('T', ' ').slice(0, 16)} UTC): nothing was recorded. Give a length (\`2h\`) or a time to come (\`until 18:00\`).`,
       );
-    if (endsAt.getTime() - startsAt.getTime() > this.opts.overrideMaxMs)
+    // Not `>`: a length too large for a date (`99999999999999999999d`) gives NaN, which is too long as well.
+    if (!(endsAt.getTime() - startsAt.getTime() <= this.opts.overrideMaxMs))
       throw new DomainError(
         'override_too_long',
         `That is longer than an override may be (${describeDuration(this.opts.overrideMaxMs)}, ONCALL_OVERRIDE_MAX): nothing was recorded. Change the rotation in the runbook file for longer.`,

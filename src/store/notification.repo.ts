@@ -289,18 +289,28 @@ export async function recordPagerDutyAcknowledged(
      WHERE dedup_key = $1`,
     [dedupKey, by.name, by.userId],
   );
+  return cancelPendingSteps(q, dedupKey);
+}
+
+/**
+ * PagerDuty says someone resolved the role's PagerDuty incident: recorded, and the role's remaining steps cancelled
+ * (people resolve it there to stop being paged; a later page of the role triggers it again).
+ */
+export async function recordPagerDutyResolved(q: Queryable, dedupKey: string): Promise<number> {
+  await q.query('UPDATE pagerduty_incidents SET resolved_at = coalesce(resolved_at, now()) WHERE dedup_key = $1', [
+    dedupKey,
+  ]);
+  return cancelPendingSteps(q, dedupKey);
+}
+
+/** The role's steps not yet sent (its dedup key's), cancelled; how many. */
+async function cancelPendingSteps(q: Queryable, dedupKey: string): Promise<number> {
   const { rows } = await q.query(
     `UPDATE notification_jobs SET state = 'cancelled', finished_at = now(), locked_until = NULL
      WHERE dedup_key = $1 AND action = 'notify' AND state = 'pending' RETURNING id`,
     [dedupKey],
   );
   return rows.length;
-}
-
-export async function recordPagerDutyResolved(q: Queryable, dedupKey: string): Promise<void> {
-  await q.query('UPDATE pagerduty_incidents SET resolved_at = coalesce(resolved_at, now()) WHERE dedup_key = $1', [
-    dedupKey,
-  ]);
 }
 
 /**

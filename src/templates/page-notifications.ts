@@ -52,23 +52,26 @@ const PD_SEVERITY = { 0: 'critical', 1: 'critical', 2: 'error', 3: 'warning' } a
 
 /** The Events API v2 payload of a page (without routing key and action). Pure. */
 export function pagerdutyPayload(i: Incident, page: PageNotification) {
-  const summary = `[${severityLabel(i.severity)}] #${i.number} ${i.title}: paging ${page.roleName} because ${page.reason}`;
+  // Whoever can see the PagerDuty service reads the event: a private incident is named there by nothing but its link
+  // (a channel id; the paged person is let in), as in the incidents channel.
+  const named = i.private ? 'a private incident' : `#${i.number} ${i.title}`;
+  const summary = `[${severityLabel(i.severity)}] ${named}: paging ${page.roleName} because ${page.reason}`;
   const link = channelUrl(i);
   return {
     payload: {
       summary: summary.slice(0, 1024),
       severity: PD_SEVERITY[i.severity],
-      source: i.channelName ? `#${i.channelName}` : `incident #${i.number}`,
+      source: i.private ? 'a private incident' : i.channelName ? `#${i.channelName}` : `incident #${i.number}`,
       component: page.roleName,
       custom_details: {
-        incident: `#${i.number} ${i.title}`,
+        incident: named,
         severity: severityLabel(i.severity),
         status: i.status,
         role: page.roleName,
         reason: page.reason,
         paged: page.person.name ?? page.person.id,
         ...(link ? { channel: link } : {}),
-        communication: template(i),
+        ...(i.private ? {} : { communication: template(i) }),
       },
     },
     client: 'Incident Bot',

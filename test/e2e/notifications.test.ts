@@ -258,6 +258,45 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(smtp.messages.filter((m) => m.to.includes('carol@example.com'))).toHaveLength(0);
   }, 30_000);
 
+  it('resolved in PagerDuty: the role stops being paged (its email does not go), the channel is told', async () => {
+    const card = await declareThroughBot(bot, 'sev0 resolved over there');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
+      type: 'incident.resolved',
+      incidentKey: trigger.dedup_key,
+      agent: { id: 'PCAROL1', summary: 'Carol C' },
+    });
+    expect(r.json).toMatchObject({ status: 'resolved', incidentId: card.incidentId });
+    // Carol's email was due 4 s after her page: she resolved her page in PagerDuty, so it does not go.
+    await sleep(4500);
+    expect(smtp.messages.filter((m) => m.to.includes('carol@example.com'))).toHaveLength(0);
+    expect(pd.taken('trigger', trigger.dedup_key)).toHaveLength(1);
+    const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
+      card.incidentId,
+    ]);
+    expect(rows[0]!.status).not.toBe('resolved');
+  }, 30_000);
+
+  it("a private incident's PagerDuty event names neither its title, its number nor its channel", async () => {
+    const card = await declareThroughBot(bot, 'sev0 --private leaked signing keys');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const { rows } = await bot.db.query<{ number: number; channel_name: string; private: boolean }>(
+      'SELECT number, channel_name, private FROM incidents WHERE id = $1',
+      [card.incidentId],
+    );
+    expect(rows[0]!.private).toBe(true);
+    const sent = JSON.stringify(trigger);
+    expect(sent).not.toMatch(/leaked|signing/i);
+    expect(sent).not.toContain(rows[0]!.channel_name);
+    expect(sent).not.toContain(`#${rows[0]!.number}`);
+    expect(trigger.payload?.summary).toContain('a private incident');
+    // The link to the channel stays: whoever is paged is let in.
+    expect(sent).toContain(card.channelId);
+    // Resolved, so none of its steps reach the next test.
+    await bot.command('resolve keys rotated', { channel_id: card.channelId });
+    await pd.waitFor((e) => e.event_action === 'resolve' && e.dedup_key === trigger.dedup_key);
+  }, 30_000);
+
   it('a bad signature is refused with 401 and changes nothing; bad JSON is 400; other event types are 200 and ignored', async () => {
     const card = await declareThroughBot(bot, 'sev0 forged acknowledgement');
     const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);

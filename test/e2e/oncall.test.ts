@@ -186,6 +186,49 @@ describe('/incident oncall with a weekly rotation', () => {
     });
   });
 
+  it('a length too large for a date is refused as too long, not an error with a reference', async () => {
+    const before = (await overrides(bot)).length;
+    const huge = await ask(bot, 'oncall override <@U0BOB> 99999999999999999999d');
+    expect(huge.text).toContain('longer than an override may be (7 days, ONCALL_OVERRIDE_MAX)');
+    const later = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 for 99999999999999999999h');
+    expect(later.text).toContain('longer than an override may be');
+    expect(await overrides(bot)).toHaveLength(before);
+  });
+
+  it('@here, @channel and user groups are not a person: said so, in words about on-call', async () => {
+    for (const who of ['@here', '<!here>', '<!channel>', '@everyone', '<!subteam^S0ONCALL|@oncall>']) {
+      const reply = await ask(bot, `oncall override ${who} 2h`);
+      expect(reply.text).toContain('is not a person');
+      expect(reply.text).not.toContain('owner');
+    }
+    const unknown = await ask(bot, 'oncall override @nobodyatall 2h');
+    expect(unknown.text).toContain('Nobody in this workspace is called `@nobodyatall`');
+    expect(unknown.text).not.toContain('owner');
+  });
+
+  it('Confirm clicked twice (a double click: two trigger ids) records the override once', async () => {
+    const before = (await overrides(bot)).length;
+    const question = await ask(bot, 'oncall override <@U0TWICE> 1h', 'U0BOSS');
+    const actions = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
+      (b) => b.type === 'actions',
+    )!;
+    const value = actions.elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const n = bot.fake.callsTo('response_url').length;
+    const click = (triggerId: string) =>
+      bot.click({
+        channelId: 'C0GENERAL',
+        messageTs: '1.1',
+        actionId: ACTION.oncallConfirm,
+        value,
+        userId: 'U0BOSS',
+        triggerId,
+      });
+    await Promise.all([click('111.222.first'), click('111.222.second')]);
+    await bot.fake.waitForCount('response_url', n + 1);
+    await sleep(500);
+    expect((await overrides(bot)).slice(before).filter((o) => o.user_id === 'U0TWICE')).toHaveLength(1);
+  });
+
   it('a swap between two people of the rotation is recorded at once', async () => {
     const reply = await ask(bot, 'oncall swap <@U0ALICE> <@U0BOB> for 3h', 'U0ALICE');
     expect(reply.text).toContain('<@U0ALICE> and <@U0BOB> trade their *On-Call Engineer* shifts until');

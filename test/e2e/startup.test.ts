@@ -51,6 +51,15 @@ describe('start-up', () => {
     ],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a PostgreSQL URL/],
     [{ INCIDENTS_CHANNEL: 'the incidents room' }, /INCIDENTS_CHANNEL must be a channel ID such as C0123456789/],
+    [
+      {
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_SIGNING_SECRET: 's',
+        SMTP_URL: 'smtp://pager:shh-very-secret@smtp.example.com:submission',
+        EMAIL_FROM: 'incidents@example.com',
+      },
+      /SMTP_URL must be an SMTP URL such as smtp:\/\/user:password@smtp.example.com:587/,
+    ],
   ])('a bad variable %o is named and the process exits 1 without a stack trace', async (env, message) => {
     const r = await startProcess(env);
     expect(r.code).toBe(1);
