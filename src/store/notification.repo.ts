@@ -229,8 +229,13 @@ export async function recordTriggered(
   t: { dedupKey: string; incidentId: number; role: string },
 ): Promise<void> {
   await q.query(
+    // A trigger on a key whose PagerDuty incident was resolved opens a new one there: its acknowledgement and
+    // resolution start again, so that the new incident's acknowledgement stops the new page's steps.
     `INSERT INTO pagerduty_incidents (dedup_key, incident_id, role) VALUES ($1, $2, $3)
-     ON CONFLICT (dedup_key) DO NOTHING`,
+     ON CONFLICT (dedup_key) DO UPDATE
+       SET triggered_at = now(), acknowledged_at = NULL, acknowledged_by = NULL, acknowledged_user = NULL,
+           resolved_at = NULL
+       WHERE pagerduty_incidents.resolved_at IS NOT NULL`,
     [t.dedupKey, t.incidentId, t.role],
   );
 }
