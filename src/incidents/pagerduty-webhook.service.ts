@@ -96,7 +96,12 @@ export class PagerDutyWebhooks {
       if (incident.status === 'resolved') return { ignored: 'the incident is resolved' };
       const details = { role: pd.role, roleName: this.roleName(pd.role), name, userId, eventId: e.id };
       if (e.type === 'incident.acknowledged') {
-        if (pd.acknowledgedAt) return { ignored: 'already acknowledged' };
+        if (pd.acknowledgedAt) {
+          // Recorded by an earlier delivery that failed before it acknowledged the incident (the database went away;
+          // PagerDuty was answered 503 and sends it again): finish it. Otherwise a repeat changes nothing.
+          if (!userId || incident.acknowledgedAt) return { ignored: 'already acknowledged' };
+          return { incident, role: pd.role };
+        }
         await recordPagerDutyAcknowledged(tx, pd.dedupKey, { name, userId });
         await insertEvent(tx, incident.id, 'pagerduty_acknowledged', userId, details);
       } else {

@@ -231,6 +231,33 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(again.json).toMatchObject({ status: 'ignored' });
   }, 30_000);
 
+  it('an acknowledgement recorded but not carried out (the database went away) is carried out when PagerDuty sends it again', async () => {
+    const card = await declareThroughBot(bot, 'sev0 payments are down');
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    // As far as the first delivery got before its 503: the PagerDuty acknowledgement recorded, the incident not.
+    await bot.db.query(
+      `UPDATE pagerduty_incidents SET acknowledged_at = now(), acknowledged_by = 'Carol C' WHERE dedup_key = $1`,
+      [trigger.dedup_key],
+    );
+    const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
+      type: 'incident.acknowledged',
+      incidentKey: trigger.dedup_key,
+      agent: { id: 'PCAROL1', summary: 'Carol C' },
+    });
+    expect(r.json).toEqual({ status: 'acknowledged', incidentId: card.incidentId });
+    const { rows } = await bot.db.query<{ commander_id: string | null }>(
+      'SELECT commander_id FROM incidents WHERE id = $1',
+      [card.incidentId],
+    );
+    expect(rows[0]!.commander_id).toBe('U0CTO');
+    const again = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
+      type: 'incident.acknowledged',
+      incidentKey: trigger.dedup_key,
+      agent: { id: 'PCAROL1', summary: 'Carol C' },
+    });
+    expect(again.json).toMatchObject({ status: 'ignored' });
+  }, 30_000);
+
   it('acknowledged in PagerDuty by someone the runbook does not know: recorded by name; their steps stop', async () => {
     const card = await declareThroughBot(bot, 'sev0 unknown acknowledger');
     const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
