@@ -36,8 +36,10 @@ const APART: [string, RegExp][] = [
 ];
 const KINDS: Kind[] = ['status', 'list', 'acknowledge_click', 'severity_click', 'update_click', 'update_submit'];
 
-/** Every statement a pg client of the bot sends, as its first words, in order. */
+/** Every statement a pg client of the bot sends, whitespace folded, in order. */
 const seen: string[] = [];
+/** Time from sending each kind of statement to its answer (ms), by its first 100 characters: where the time goes. */
+const timing = new Map<string, { n: number; ms: number }>();
 let lastActivity = Date.now();
 
 function countStatements(skip: pg.Client): void {
@@ -46,8 +48,24 @@ function countStatements(skip: pg.Client): void {
     if (this !== skip) {
       const q = args[0];
       const text = typeof q === 'string' ? q : ((q as { text?: string })?.text ?? '?');
-      seen.push(text.replace(/\s+/g, ' ').trim());
+      const folded = text.replace(/\s+/g, ' ').trim();
+      seen.push(folded);
       lastActivity = Date.now();
+      const t0 = performance.now();
+      const res = query.apply(this, args);
+      if (res instanceof Promise) {
+        const key = folded.slice(0, 100);
+        void res.then(
+          () => {
+            const t = timing.get(key) ?? { n: 0, ms: 0 };
+            t.n++;
+            t.ms += performance.now() - t0;
+            timing.set(key, t);
+          },
+          () => {},
+        );
+      }
+      return res;
     }
     return query.apply(this, args);
   } as typeof pg.Client.prototype.query;
@@ -152,6 +170,13 @@ runBench(async (atExit) => {
     );
   }
   if (showSql) {
+    console.log('\nslowest statements (mean ms from sending to the answer, count):');
+    const byMean = [...timing]
+      .filter(([, t]) => t.n >= 10)
+      .sort((a, b) => b[1].ms / b[1].n - a[1].ms / a[1].n)
+      .slice(0, 15);
+    for (const [sql, t] of byMean)
+      console.log(`  ${(t.ms / t.n).toFixed(2).padStart(6)} ${String(t.n).padStart(5)}  ${sql}`);
     for (const [kind, sql] of samples) {
       console.log(`\n${KIND_LABELS[kind]}:`);
       for (const s of sql) console.log(`  ${s.slice(0, 160)}`);
