@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../store/db.js';
+import { nextDueOf } from '../store/escalation.repo.js';
 import { listEvents } from '../store/event.repo.js';
 import {
   changeIncident,
@@ -10,6 +11,7 @@ import {
   listOpenIncidents,
   lockIncidentForChange,
   type OpenIncidents,
+  patched,
   type VersionedIncident,
 } from '../store/incident.repo.js';
 import { insertPublicUpdate } from '../store/status-page.repo.js';
@@ -121,15 +123,18 @@ export class IncidentService {
     requestKey: string | undefined,
     decide: (current: Incident) => Decision,
   ): Promise<ChangeResult | null> {
-    // Few round trips: the key and the lock in one statement, the patch and its events in one, the timers in one.
+    // Few round trips: the key and the lock in one statement; the patch, its events and the escalation timers (those
+    // the incident asks for as the patch leaves it) in one.
     const result = await this.db.transaction(async (tx: Queryable) => {
       const { claimed, incident: current } = await lockIncidentForChange(tx, incidentId, requestKey);
       if (!claimed) return null;
       if (!current) throw new IncidentNotFoundError();
       const d = decide(current);
-      const written = await changeIncident(tx, incidentId, d.patch, d.events);
+      const timers = this.escalation?.timersPart(patched(current, d.patch));
+      const written = await changeIncident(tx, incidentId, d.patch, d.events, timers);
       if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
-      const due = (await this.escalation?.sync(tx, written.incident)) ?? null;
+      await this.escalation?.syncNotifications(tx, written.incident);
+      const due = nextDueOf(written.more);
       return { before: current, written, incident: written.incident, notice: d.notice, due };
     });
     if (!result) return null;

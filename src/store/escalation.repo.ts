@@ -1,4 +1,4 @@
-import type { Database, Queryable } from './db.js';
+import type { Database, Queryable, StatementPart } from './db.js';
 import { withIncidentFirst } from './event.repo.js';
 
 export interface EscalationJob {
@@ -61,35 +61,59 @@ export async function syncJobs(
   desired: DesiredJob[],
   rules: { movable: ReadonlySet<string>; kept: ReadonlySet<string> },
 ): Promise<Date | null> {
-  // One statement (one round trip in the change's transaction): every part sees the jobs as they were before it, so
-  // the moved, added and cancelled sets are disjoint and the last SELECT reads the untouched pending ones.
+  const part = syncJobsPart('$1', 2, desired, rules);
   const { rows } = await q.query<{ next_due: Date | string | null }>(
-    `WITH d AS (
-       SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[])
+    `WITH ${part.with} SELECT ${part.select} AS next_due`,
+    [incidentId, ...part.params],
+  );
+  return nextDueOf(rows[0]?.next_due ?? null);
+}
+
+/** The earliest due time `syncJobsPart` selects, as a Date. */
+export function nextDueOf(v: unknown): Date | null {
+  return v === null || v === undefined ? null : toDate(v as Date | string);
+}
+
+/**
+ * `syncJobs` as part of another statement (the one that writes the incident's change): `incident` is the parameter
+ * that holds the incident's id, `first` the number of the first parameter of this part. Every part of a statement
+ * sees the jobs as they were before it, so the moved, added and cancelled sets are disjoint and the last SELECT reads
+ * the untouched pending ones. Selects the earliest pending due time (null: none).
+ */
+export function syncJobsPart(
+  incident: string,
+  first: number,
+  desired: DesiredJob[],
+  rules: { movable: ReadonlySet<string>; kept: ReadonlySet<string> },
+): StatementPart {
+  const [key, rule, role, due, movable, kept] = [0, 1, 2, 3, 4, 5].map((i) => `$${first + i}`);
+  return {
+    with: `sync_d AS (
+       SELECT * FROM unnest(${key}::text[], ${rule}::text[], ${role}::text[], ${due}::timestamptz[], ${movable}::boolean[])
          AS d (key, rule, role, due_at, movable)
-     ), added AS (
+     ), sync_added AS (
        INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
-       SELECT $1, d.key, d.rule, d.role, d.due_at FROM d
+       SELECT ${incident}, d.key, d.rule, d.role, d.due_at FROM sync_d d
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING due_at
-     ), moved AS (
-       UPDATE escalation_jobs j SET due_at = d.due_at FROM d
-       WHERE j.incident_id = $1 AND j.key = d.key AND j.state = 'pending' AND d.movable AND j.due_at <> d.due_at
+     ), sync_moved AS (
+       UPDATE escalation_jobs j SET due_at = d.due_at FROM sync_d d
+       WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'pending' AND d.movable
+         AND j.due_at <> d.due_at
        RETURNING j.id, j.due_at
-     ), cancelled AS (
+     ), sync_cancelled AS (
        UPDATE escalation_jobs j SET state = 'cancelled', finished_at = now()
-       WHERE j.incident_id = $1 AND j.state = 'pending' AND j.key <> ALL ($2::text[]) AND j.rule <> ALL ($7::text[])
+       WHERE j.incident_id = ${incident} AND j.state = 'pending' AND j.key <> ALL (${key}::text[])
+         AND j.rule <> ALL (${kept}::text[])
        RETURNING j.id
-     )
-     SELECT least(
-       (SELECT min(due_at) FROM added),
-       (SELECT min(due_at) FROM moved),
+     )`,
+    select: `least(
+       (SELECT min(due_at) FROM sync_added),
+       (SELECT min(due_at) FROM sync_moved),
        (SELECT min(j.due_at) FROM escalation_jobs j
-        WHERE j.incident_id = $1 AND j.state = 'pending'
-          AND j.id NOT IN (SELECT id FROM moved) AND j.id NOT IN (SELECT id FROM cancelled))
-     ) AS next_due`,
-    [
-      incidentId,
+        WHERE j.incident_id = ${incident} AND j.state = 'pending'
+          AND j.id NOT IN (SELECT id FROM sync_moved) AND j.id NOT IN (SELECT id FROM sync_cancelled)))`,
+    params: [
       desired.map((d) => d.key),
       desired.map((d) => d.rule),
       desired.map((d) => d.role),
@@ -97,9 +121,7 @@ export async function syncJobs(
       desired.map((d) => rules.movable.has(d.rule)),
       [...rules.kept],
     ],
-  );
-  const next = rows[0]?.next_due ?? null;
-  return next === null ? null : toDate(next);
+  };
 }
 
 /** A by-hand escalation; false when that role was already escalated to by hand. */

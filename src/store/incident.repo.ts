@@ -1,6 +1,6 @@
 import type { Severity } from '../incidents/severity.js';
 import type { Incident, IncidentEventKind, IncidentPhase, IncidentStatus } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import type { Queryable, StatementPart } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 export interface IncidentRow {
@@ -306,14 +306,16 @@ export interface ChangeEvent {
 
 /**
  * Writes `patch` and its timeline `events` (in order) in one statement; returns the incident as written and the
- * version of its row.
+ * version of its row. `more`: another repository's part of the same statement (e.g. the incident's timers), given the
+ * number of its first parameter (the incident's id is `$1`); what it selects is returned as `more`.
  */
 export async function changeIncident(
   q: Queryable,
   id: number,
   patch: IncidentPatch,
   events: readonly ChangeEvent[] = [],
-): Promise<VersionedIncident> {
+  more?: (first: number) => StatementPart,
+): Promise<VersionedIncident & { more?: unknown }> {
   const sets: string[] = [];
   const params: unknown[] = [id];
   for (const [key, value] of Object.entries(patch)) {
@@ -328,22 +330,34 @@ export async function changeIncident(
     events.map((e) => e.actorId),
     events.map((e) => JSON.stringify(e.details ?? {})),
   );
+  const part = more?.(params.length + 1);
+  if (part) params.push(...part.params);
   // Without a column to set, the row is read as it is (locked by the caller), and only the events are written.
   const row = sets.length
     ? `UPDATE incidents SET ${sets.join(', ')} WHERE id = $1 RETURNING *, ${VERSION}`
     : `SELECT *, ${VERSION} FROM incidents WHERE id = $1`;
-  const { rows } = await q.query<IncidentRow & { row_version: string }>(
+  const { rows } = await q.query<IncidentRow & { row_version: string; more?: unknown }>(
     `WITH u AS (${row}),
           e AS (INSERT INTO incident_events (incident_id, kind, actor_id, details)
                 SELECT u.id, ev.kind, ev.actor_id, ev.details
                 FROM u, unnest($${n + 1}::text[], $${n + 2}::text[], $${n + 3}::jsonb[]) WITH ORDINALITY
                   AS ev (kind, actor_id, details, n)
-                ORDER BY ev.n)
-     SELECT * FROM u`,
+                ORDER BY ev.n)${part ? `, ${part.with}` : ''}
+     SELECT *${part ? `, ${part.select} AS more` : ''} FROM u`,
     params,
   );
-  if (!rows[0]) throw new Error(`incident ${id} not found`);
-  return { incident: toIncident(rows[0]), version: rows[0].row_version };
+  const r = rows[0];
+  if (!r) throw new Error(`incident ${id} not found`);
+  return { incident: toIncident(r), version: r.row_version, ...(part ? { more: r.more } : {}) };
+}
+
+/** The incident as `patch` leaves it (what `changeIncident` writes), without writing it. */
+export function patched(incident: Incident, patch: IncidentPatch): Incident {
+  const next = { ...incident };
+  for (const [key, value] of Object.entries(patch)) {
+    if (key in COLUMNS && value !== undefined) (next as Record<string, unknown>)[key] = value;
+  }
+  return next;
 }
 
 /** The incident with the version of its row. */

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Severity } from '../../src/incidents/severity.js';
 import { cardSectionFacts } from '../../src/store/card-sections.repo.js';
-import { syncJobs } from '../../src/store/escalation.repo.js';
+import { nextDueOf, syncJobs, syncJobsPart } from '../../src/store/escalation.repo.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { peopleOfIncident, peopleOfIncidents } from '../../src/store/home.repo.js';
 import {
@@ -11,6 +11,7 @@ import {
   insertIncident,
   lockIncidentForChange,
   nextIncidentNumber,
+  patched,
   updateIncident,
 } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
@@ -175,6 +176,28 @@ forEachDatabase(
           ['old', 'cancelled', at(90).getTime()],
           ['update', 'pending', at(120).getTime()],
         ]);
+      });
+
+      it('as part of the statement that writes the change: the same timers, and the earliest due time selected', async () => {
+        const i = await declare();
+        const patch = { severity: 1 as Severity, commanderId: 'UCMD', acknowledgedAt: new Date(), nextUpdateAt: at(7) };
+        const written = await changeIncident(
+          ctx.db,
+          i.id,
+          patch,
+          [{ kind: 'acknowledged', actorId: 'UCMD' }],
+          (first) =>
+            syncJobsPart('$1', first, [{ key: 'update', rule: 'update_due', role: null, dueAt: at(40) }], rules),
+        );
+        expect(written.incident).toEqual(patched(i, patch));
+        expect(nextDueOf(written.more)).toEqual(at(40));
+        expect(await jobs(i.id)).toEqual([['update', 'pending', at(40).getTime()]]);
+        expect((await listEvents(ctx.db, i.id)).map((e) => e.kind)).toEqual(['acknowledged']);
+        const again = await changeIncident(ctx.db, i.id, { severity: 2 }, [], (first) =>
+          syncJobsPart('$1', first, [], rules),
+        );
+        expect(nextDueOf(again.more)).toBeNull();
+        expect(await jobs(i.id)).toEqual([['update', 'cancelled', at(40).getTime()]]);
       });
 
       it('keeps a due time that is not movable, and says null when nothing is pending', async () => {
