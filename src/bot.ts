@@ -20,6 +20,7 @@ import { AlertService } from './incidents/alert.service.js';
 import { AlertCards } from './incidents/alert-cards.js';
 import type { MaintenanceWindows } from './incidents/alert-ports.js';
 import { AuditTrail } from './incidents/audit.service.js';
+import { CardSections } from './incidents/card-sections.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
@@ -234,11 +235,11 @@ export function createBot({
   );
   // The people directory (owners typed as @name) and names change rarely: kept ten minutes.
   const followUps = new SlackFollowUpChat(app.client, home, new KvCache(kv, 10 * 60_000));
-  // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts.
+  // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts...
   const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
   // ...and the recovery objectives (RTO, RPO) of its procedure, for an incident with Disaster Recovery attached.
-  const objectiveCards = new RecoveryObjectiveCards(db, runbook.playbooks);
-  const incidentChat = cards.decorate(objectiveCards.decorate(chat));
+  const objectiveCards = new RecoveryObjectiveCards(runbook.playbooks);
+  const incidentChat = new CardSections(db, cards, objectiveCards).decorate(chat);
   // How pages reach people after the Slack DM: email and PagerDuty steps are timers of their own, swept by the loop.
   const notifications: NotificationService = new NotificationService(
     db,

@@ -32,6 +32,15 @@ export class CallIndex {
     return this.fake.calls[this.fake.calls.length - 1]?.at ?? 0;
   }
 
+  /** The last call other than a Home tab's (views.publish): the incident work itself (cards, posts, replies, forms). */
+  get lastWorkCallAt(): number {
+    for (let i = this.fake.calls.length - 1; i >= 0; i--) {
+      const c = this.fake.calls[i]!;
+      if (c.method !== 'views.publish') return c.at;
+    }
+    return 0;
+  }
+
   private add(c: RecordedCall): void {
     this.methodCounts.set(c.method, (this.methodCounts.get(c.method) ?? 0) + 1);
     if (c.failed || c.response?.ok === false) this.failedCalls++;

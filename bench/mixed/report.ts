@@ -121,7 +121,7 @@ export function report(run: MixedRun): void {
       `  round ${r.round + 1} ${r.target === 'ours' ? 'our bots ' : 'bare Bolt'}: ${fmt(r.run.samples.length, 6)} requests, ` +
         `p50 ${fmt(round(percentile(ms, 50)), 6)}  p99 ${fmt(round(percentile(ms, 99)), 7)}; bench send lag p99 ` +
         `${round(percentile(lag, 99))} ms, max ${round(lag[lag.length - 1] ?? Number.NaN)} ms` +
-        `${r.drain ? `; backlog drained ${r.drain.ms}${r.drain.complete ? '' : '+'} ms after` : ''}`,
+        `${r.drain ? `; backlog drained ${r.drain.ms}${r.drain.complete ? '' : '+'} ms after (${r.drain.workMs} ms without Home tabs)` : ''}`,
     );
   }
   const cpu = { bare: cpuPct(rounds, 'bare'), ours: cpuPct(rounds, 'ours') };
@@ -237,6 +237,7 @@ export function report(run: MixedRun): void {
         ),
       ),
       drainMs: r.drain?.ms ?? null,
+      workDrainMs: r.drain?.workMs ?? null,
     })),
     cpuPct: cpu,
     endings: { total, byKind: Object.fromEntries(ends), httpErrors: Object.fromEntries(httpErrors) },

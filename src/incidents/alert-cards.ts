@@ -2,15 +2,13 @@ import { alertIncidentsOf, alertsOf } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertCardView, AlertRule } from './alert-types.js';
-import type { EscalationView, IncidentChat } from './ports.js';
-import type { Incident } from './types.js';
 
 /** Alerts the card lists at most; the rest are counted ("and N more") and listed by `/incident alerts`. */
 export const CARD_ALERTS_MAX = 8;
 
 /**
  * What the card of an incident opened from (or joined by) alerts shows about them, read when the card is rendered so
- * that every change to the incident (severity, acknowledgement) keeps the alert section.
+ * that every change to the incident (severity, acknowledgement) keeps the alert section (see CardSections).
  */
 export class AlertCards {
   constructor(
@@ -51,28 +49,6 @@ export class AlertCards {
         : previous.private
           ? { private: true }
           : { number: previous.number, channelId: previous.channelId },
-    };
-  }
-
-  /** The incident chat with every card it posts or refreshes carrying the incident's alert section. */
-  decorate(inner: IncidentChat): IncidentChat {
-    const cards = this;
-    return {
-      openChannel: (incident, onCreated) => inner.openChannel(incident, onCreated),
-      abandonChannel: (channelId) => inner.abandonChannel(channelId),
-      async postCard(incident: Incident, escalation?: EscalationView) {
-        return inner.postCard(incident, escalation, await cards.view(incident.id));
-      },
-      pinCard: (incident) => inner.pinCard(incident),
-      async refreshCard(incident: Incident, escalation?: EscalationView) {
-        await inner.refreshCard(incident, escalation, await cards.view(incident.id));
-      },
-      tellDeclarer: (report) => inner.tellDeclarer(report),
-      announce: (incident, madePublicBy) => inner.announce(incident, madePublicBy),
-      notify: (incident, notice) => inner.notify(incident, notice),
-      resolveContacts: (ids) => inner.resolveContacts(ids),
-      sendPage: (incident, page, userId) => inner.sendPage(incident, page, userId),
-      inviteToChannel: (incident, userIds) => inner.inviteToChannel(incident, userIds),
     };
   }
 }

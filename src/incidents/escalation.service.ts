@@ -1,5 +1,5 @@
 import type { Runbook } from '../runbook/runbook.js';
-import type { Database, Queryable } from '../store/db.js';
+import type { Database, Queryable, StatementPart } from '../store/db.js';
 import {
   announcePage,
   cancelJobs,
@@ -18,6 +18,7 @@ import {
   recordDeliveries,
   retryJob,
   syncJobs,
+  syncJobsPart,
 } from '../store/escalation.repo.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
@@ -122,11 +123,27 @@ export class EscalationService {
 
   /** Inside the transaction that changed `incident`: make its timers match its state. */
   async sync(tx: Queryable, incident: Incident): Promise<Date | null> {
+    await this.syncNotifications(tx, incident);
+    return syncJobs(tx, incident.id, desiredJobs(incident, this.runbook, new Date()), this.syncRules(incident));
+  }
+
+  /**
+   * `sync` in two halves, for a change that writes the incident's timers in the statement that writes the incident:
+   * the timers `incident` (as the change leaves it) asks for, as part of that statement (it selects the earliest due
+   * time: `nextDueOf`)...
+   */
+  timersPart(incident: Incident): (first: number) => StatementPart {
+    const desired = desiredJobs(incident, this.runbook, new Date());
+    return (first) => syncJobsPart('$1', first, desired, this.syncRules(incident));
+  }
+
+  /** ...and the notification timers, after that statement. */
+  async syncNotifications(tx: Queryable, incident: Incident): Promise<void> {
     await this.notifications?.sync(tx, incident);
-    return syncJobs(tx, incident.id, desiredJobs(incident, this.runbook, new Date()), {
-      movable: MOVABLE_RULES,
-      kept: keptByHand(incident),
-    });
+  }
+
+  private syncRules(incident: Incident) {
+    return { movable: MOVABLE_RULES, kept: keptByHand(incident) };
   }
 
   /** After the transaction commits: wake the timer loop if something is due before it would wake. */

@@ -1,6 +1,6 @@
 import { openItems } from '../store/action-item.repo.js';
 import type { Database } from '../store/db.js';
-import { openIncidentsFor, peopleOfIncident, resolvedSince } from '../store/home.repo.js';
+import { openIncidentsFor, peopleOfIncidents, resolvedSince } from '../store/home.repo.js';
 import type { ActionItemWithIncident } from './action-items.js';
 import { type OnCallService, PERSON_DAYS, type PersonShift, type RoleBoard } from './oncall.service.js';
 import type { Incident } from './types.js';
@@ -65,8 +65,11 @@ export class HomeService {
     };
   }
 
-  /** The people part of an incident (declared it, command it, acted on it, were paged for it, own its items). */
-  people(incidentId: number): Promise<string[]> {
-    return peopleOfIncident(this.db, incidentId);
+  /**
+   * The people part of each of these incidents (declared it, command it, acted on it, were paged for it, own its
+   * items), by incident id, in one statement.
+   */
+  peopleOf(incidentIds: readonly number[]): Promise<Map<number, string[]>> {
+    return peopleOfIncidents(this.db, incidentIds);
   }
 }

@@ -1,14 +1,19 @@
 import type { Database, Queryable } from '../store/db.js';
-import { insertEvent, listEvents } from '../store/event.repo.js';
+import { nextDueOf } from '../store/escalation.repo.js';
+import { listEvents } from '../store/event.repo.js';
 import {
+  changeIncident,
   getIncident,
   getIncidentByChannel,
+  getVersionedIncident,
   type IncidentPatch,
+  incidentIfChanged,
   listOpenIncidents,
+  lockIncidentForChange,
   type OpenIncidents,
-  updateIncident,
+  patched,
+  type VersionedIncident,
 } from '../store/incident.repo.js';
-import { claimRequestKey } from '../store/request-key.repo.js';
 import { insertPublicUpdate } from '../store/status-page.repo.js';
 import {
   advance,
@@ -69,7 +74,9 @@ export class IncidentService {
 
   /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
   async refreshCard(incidentId: number): Promise<void> {
-    await this.showLatest(await this.get(incidentId));
+    const found = await getVersionedIncident(this.db, incidentId);
+    if (!found) throw new IncidentNotFoundError();
+    await this.showLatest(found);
   }
 
   /**
@@ -77,13 +84,14 @@ export class IncidentService {
    * replica) committed meanwhile, its card update may have reached Slack before this one, leaving this older state on
    * the card, so the card is rendered again from the newer row. Whoever updates last also checks last, so the card
    * ends as the database has it (bench/mixed found a card showing the commander one change behind without this).
+   * The check compares the version of the row (one small statement), and reads the row only when it changed.
    */
-  private async showLatest(shown: Incident): Promise<void> {
+  private async showLatest(shown: VersionedIncident): Promise<void> {
     for (let round = 0; round < 3; round++) {
-      await this.chat.refreshCard(shown, await this.escalationView(shown));
-      const now = await getIncident(this.db, shown.id);
-      if (!now || JSON.stringify(now) === JSON.stringify(shown)) return;
-      shown = now;
+      await this.chat.refreshCard(shown.incident, await this.escalationView(shown.incident));
+      const newer = await incidentIfChanged(this.db, shown.incident.id, shown.version);
+      if (!newer) return;
+      shown = newer;
     }
   }
 
@@ -115,23 +123,26 @@ export class IncidentService {
     requestKey: string | undefined,
     decide: (current: Incident) => Decision,
   ): Promise<ChangeResult | null> {
+    // Few round trips: the key and the lock in one statement; the patch, its events and the escalation timers (those
+    // the incident asks for as the patch leaves it) in one.
     const result = await this.db.transaction(async (tx: Queryable) => {
-      if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
-      const current = await getIncident(tx, incidentId, { forUpdate: true });
+      const { claimed, incident: current } = await lockIncidentForChange(tx, incidentId, requestKey);
+      if (!claimed) return null;
       if (!current) throw new IncidentNotFoundError();
       const d = decide(current);
-      const incident = await updateIncident(tx, incidentId, d.patch);
-      for (const e of d.events) await insertEvent(tx, incidentId, e.kind, e.actorId, e.details ?? {});
+      const timers = this.escalation?.timersPart(patched(current, d.patch));
+      const written = await changeIncident(tx, incidentId, d.patch, d.events, timers);
       if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
-      const due = (await this.escalation?.sync(tx, incident)) ?? null;
-      return { before: current, incident, notice: d.notice, due };
+      await this.escalation?.syncNotifications(tx, written.incident);
+      const due = nextDueOf(written.more);
+      return { before: current, written, incident: written.incident, notice: d.notice, due };
     });
     if (!result) return null;
     this.escalation?.scheduled(result.due);
     this.countMilestones(result.before, result.incident);
     const warnings: string[] = [];
     try {
-      await this.showLatest(result.incident);
+      await this.showLatest(result.written);
     } catch (err) {
       warnings.push(`the card could not be updated (${describe(err)})`);
       this.log.warn('refreshCard failed', err);

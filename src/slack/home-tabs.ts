@@ -44,6 +44,8 @@ export interface HomeTabsOptions {
 export class HomeTabs {
   /** People whose tab is to be refreshed, by `team:user`, in the order asked. */
   private readonly queue = new Map<string, { teamId: string; userId: string }>();
+  /** Incidents changed since their people were last looked up (id -> team): looked up together once settled. */
+  private readonly changed = new Map<number, string>();
   /** People whose tab is being published now. */
   private readonly publishing = new Set<string>();
   private active = 0;
@@ -99,16 +101,28 @@ export class HomeTabs {
     this.settle();
   }
 
-  /** An incident changed: refresh the Home tabs of the people part of it. */
+  /**
+   * An incident changed: refresh the Home tabs of the people part of it. The people of every incident changed while
+   * refreshes gather are looked up together, in one statement, when they have gathered: under a stream of changes,
+   * one lookup per settle wait rather than one per change.
+   */
   incidentChanged(incident: Incident): void {
-    this.track(
-      this.home
-        .people(incident.id)
-        .then((people) => this.refresh(incident.teamId, people.slice(0, PEOPLE_PER_CHANGE)))
-        .catch((err) =>
-          this.log.warn(`could not list the people of incident ${incident.id} to refresh Home tabs`, err),
-        ),
-    );
+    this.changed.set(incident.id, incident.teamId);
+    this.settle();
+  }
+
+  /** Queues the people of the incidents changed meanwhile. */
+  private async lookUpChanged(): Promise<void> {
+    if (this.changed.size === 0) return;
+    const incidents = [...this.changed];
+    this.changed.clear();
+    try {
+      const people = await this.home.peopleOf(incidents.map(([id]) => id));
+      for (const [id, teamId] of incidents) this.refresh(teamId, (people.get(id) ?? []).slice(0, PEOPLE_PER_CHANGE));
+    } catch (err) {
+      const ids = incidents.map(([id]) => id).join(', ');
+      this.log.warn(`could not list the people of incidents ${ids} to refresh Home tabs`, err);
+    }
   }
 
   /** Resolves once nothing is being refreshed or waiting to be (for an orderly stop, before the database closes). */
@@ -119,6 +133,7 @@ export class HomeTabs {
   /** Drops what waits (held back by the interval or the bucket): for a stop that does not wait for them. */
   forget(): void {
     this.queue.clear();
+    this.changed.clear();
     if (this.wake) {
       clearTimeout(this.wake.timer);
       this.wake.done();
@@ -162,15 +177,21 @@ export class HomeTabs {
     work.finally(() => this.busy.delete(work)).catch(() => {});
   }
 
-  /** Lets the refreshes asked for gather for a moment, then starts them (one wait at a time). */
+  /**
+   * Lets the refreshes asked for gather for a moment, then looks up the people of the incidents changed meanwhile and
+   * starts them (one wait at a time; changes that come during the lookup wait for the next).
+   */
   private settle(): void {
-    if (this.settling || this.queue.size === 0) return;
+    if (this.settling || (this.queue.size === 0 && this.changed.size === 0)) return;
     this.settling = true;
     this.track(
-      new Promise<void>((resolve) => setTimeout(resolve, this.settleMs).unref()).then(() => {
-        this.settling = false;
-        this.pump();
-      }),
+      new Promise<void>((resolve) => setTimeout(resolve, this.settleMs).unref())
+        .then(() => this.lookUpChanged())
+        .then(() => {
+          this.settling = false;
+          this.pump();
+          if (this.changed.size > 0) this.settle();
+        }),
     );
   }
 

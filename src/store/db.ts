@@ -7,6 +7,17 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/**
+ * Part of a statement another repository writes, for one that does both in one round trip: common table expressions
+ * (`with`, named apart from the host's), their parameters (numbered from the `first` the host gave), and an expression
+ * over them that the host selects.
+ */
+export interface StatementPart {
+  with: string;
+  params: unknown[];
+  select: string;
+}
+
 /** The embedded server behind a Database of kind `embedded`, as /health reports it. */
 export interface EmbeddedServerStatus {
   /** The cluster's directory (DATA_DIR/pg). */

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from './db.js';
+import type { Database, Queryable, StatementPart } from './db.js';
 import { withIncidentFirst } from './event.repo.js';
 
 export interface EscalationJob {
@@ -61,49 +61,67 @@ export async function syncJobs(
   desired: DesiredJob[],
   rules: { movable: ReadonlySet<string>; kept: ReadonlySet<string> },
 ): Promise<Date | null> {
-  const { rows } = await q.query<JobRow>('SELECT * FROM escalation_jobs WHERE incident_id = $1', [incidentId]);
-  const existing = new Map(rows.map((r) => [r.key, toJob(r)]));
-  const wanted = new Set(desired.map((d) => d.key));
-  const added: DesiredJob[] = [];
-  /** Due time of every job pending once this is done, by key. */
-  const pendingDue = new Map<string, number>();
-  for (const d of desired) {
-    const e = existing.get(d.key);
-    if (!e) {
-      added.push(d);
-      pendingDue.set(d.key, d.dueAt.getTime());
-    } else if (e.state === 'pending' && rules.movable.has(d.rule) && e.dueAt.getTime() !== d.dueAt.getTime()) {
-      await q.query('UPDATE escalation_jobs SET due_at = $2 WHERE id = $1', [e.id, d.dueAt]);
-      pendingDue.set(d.key, d.dueAt.getTime());
-    }
-  }
-  if (added.length > 0) {
-    await q.query(
-      `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[])
-       ON CONFLICT (incident_id, key) DO NOTHING`,
-      [
-        incidentId,
-        added.map((d) => d.key),
-        added.map((d) => d.rule),
-        added.map((d) => d.role),
-        added.map((d) => d.dueAt.toISOString()),
-      ],
-    );
-  }
-  const cancelled: number[] = [];
-  for (const e of existing.values()) {
-    if (e.state !== 'pending') continue;
-    const keep = wanted.has(e.key) || rules.kept.has(e.rule);
-    if (!keep) cancelled.push(e.id);
-    else if (!pendingDue.has(e.key)) pendingDue.set(e.key, e.dueAt.getTime());
-  }
-  if (cancelled.length > 0) {
-    await q.query(`UPDATE escalation_jobs SET state = 'cancelled', finished_at = now() WHERE id = ANY($1::int[])`, [
-      cancelled,
-    ]);
-  }
-  return pendingDue.size ? new Date(Math.min(...pendingDue.values())) : null;
+  const part = syncJobsPart('$1', 2, desired, rules);
+  const { rows } = await q.query<{ next_due: Date | string | null }>(
+    `WITH ${part.with} SELECT ${part.select} AS next_due`,
+    [incidentId, ...part.params],
+  );
+  return nextDueOf(rows[0]?.next_due ?? null);
+}
+
+/** The earliest due time `syncJobsPart` selects, as a Date. */
+export function nextDueOf(v: unknown): Date | null {
+  return v === null || v === undefined ? null : toDate(v as Date | string);
+}
+
+/**
+ * `syncJobs` as part of another statement (the one that writes the incident's change): `incident` is the parameter
+ * that holds the incident's id, `first` the number of the first parameter of this part. Every part of a statement
+ * sees the jobs as they were before it, so the moved, added and cancelled sets are disjoint and the last SELECT reads
+ * the untouched pending ones. Selects the earliest pending due time (null: none).
+ */
+export function syncJobsPart(
+  incident: string,
+  first: number,
+  desired: DesiredJob[],
+  rules: { movable: ReadonlySet<string>; kept: ReadonlySet<string> },
+): StatementPart {
+  const [key, rule, role, due, movable, kept] = [0, 1, 2, 3, 4, 5].map((i) => `$${first + i}`);
+  return {
+    with: `sync_d AS (
+       SELECT * FROM unnest(${key}::text[], ${rule}::text[], ${role}::text[], ${due}::timestamptz[], ${movable}::boolean[])
+         AS d (key, rule, role, due_at, movable)
+     ), sync_added AS (
+       INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+       SELECT ${incident}, d.key, d.rule, d.role, d.due_at FROM sync_d d
+       ON CONFLICT (incident_id, key) DO NOTHING
+       RETURNING due_at
+     ), sync_moved AS (
+       UPDATE escalation_jobs j SET due_at = d.due_at FROM sync_d d
+       WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'pending' AND d.movable
+         AND j.due_at <> d.due_at
+       RETURNING j.id, j.due_at
+     ), sync_cancelled AS (
+       UPDATE escalation_jobs j SET state = 'cancelled', finished_at = now()
+       WHERE j.incident_id = ${incident} AND j.state = 'pending' AND j.key <> ALL (${key}::text[])
+         AND j.rule <> ALL (${kept}::text[])
+       RETURNING j.id
+     )`,
+    select: `least(
+       (SELECT min(due_at) FROM sync_added),
+       (SELECT min(due_at) FROM sync_moved),
+       (SELECT min(j.due_at) FROM escalation_jobs j
+        WHERE j.incident_id = ${incident} AND j.state = 'pending'
+          AND j.id NOT IN (SELECT id FROM sync_moved) AND j.id NOT IN (SELECT id FROM sync_cancelled)))`,
+    params: [
+      desired.map((d) => d.key),
+      desired.map((d) => d.rule),
+      desired.map((d) => d.role),
+      desired.map((d) => d.dueAt.toISOString()),
+      desired.map((d) => rules.movable.has(d.rule)),
+      [...rules.kept],
+    ],
+  };
 }
 
 /** A by-hand escalation; false when that role was already escalated to by hand. */

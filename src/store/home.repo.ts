@@ -50,6 +50,24 @@ export async function resolvedSince(
   return { incidents: rows.map(toIncident), total: rows.length ? Number(rows[0]!.total) : 0 };
 }
 
+/** The people part of each of these incidents (as `peopleOfIncident`), in one statement. */
+export async function peopleOfIncidents(q: Queryable, incidentIds: readonly number[]): Promise<Map<number, string[]>> {
+  const people = new Map<number, string[]>(incidentIds.map((id) => [id, []]));
+  if (incidentIds.length === 0) return people;
+  const { rows } = await q.query<{ incident_id: number; id: string }>(
+    `SELECT incident_id, actor_id AS id FROM incident_events WHERE incident_id = ANY($1::int[]) AND actor_id IS NOT NULL
+     UNION SELECT incident_id, owner_id FROM action_items WHERE incident_id = ANY($1::int[]) AND owner_id IS NOT NULL
+     UNION SELECT id, reporter_id FROM incidents WHERE id = ANY($1::int[])
+     UNION SELECT id, commander_id FROM incidents WHERE id = ANY($1::int[]) AND commander_id IS NOT NULL
+     UNION SELECT p.incident_id, d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+       WHERE p.incident_id = ANY($1::int[])
+     UNION SELECT incident_id, user_id FROM incident_members WHERE incident_id = ANY($1::int[])`,
+    [incidentIds],
+  );
+  for (const r of rows) people.get(Number(r.incident_id))?.push(r.id);
+  return people;
+}
+
 /** The people part of an incident (as PART_OF): whose Home tabs its changes refresh, whose names its document shows. */
 export async function peopleOfIncident(q: Queryable, incidentId: number): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>(

@@ -1,6 +1,6 @@
 import type { Severity } from '../incidents/severity.js';
-import type { Incident, IncidentPhase, IncidentStatus } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import type { Incident, IncidentEventKind, IncidentPhase, IncidentStatus } from '../incidents/types.js';
+import type { Queryable, StatementPart } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 export interface IncidentRow {
@@ -268,6 +268,61 @@ const COLUMNS = {
 export type IncidentPatch = Partial<Pick<Incident, keyof typeof COLUMNS>>;
 
 export async function updateIncident(q: Queryable, id: number, patch: IncidentPatch): Promise<Incident> {
+  return (await changeIncident(q, id, patch)).incident;
+}
+
+/**
+ * The row's version: `xmin`, the transaction that wrote this version of the row. Every update of the row writes a new
+ * version, so another value means another transaction changed the row since; compared as text.
+ */
+const VERSION = 'xmin::text AS row_version';
+
+/** An incident and the version of its row it was read at (see `incidentIfChanged`). */
+export interface VersionedIncident {
+  incident: Incident;
+  version: string;
+}
+
+/**
+ * Starts a change: claims the request key (when given) and locks the incident's row (FOR UPDATE), in one statement.
+ * `claimed` false: the key was claimed before (a Slack retry or a double submit), and nothing was locked; `incident`
+ * null: there is no such incident.
+ */
+export async function lockIncidentForChange(
+  q: Queryable,
+  id: number,
+  requestKey?: string,
+): Promise<{ claimed: boolean; incident: Incident | null }> {
+  if (requestKey === undefined) return { claimed: true, incident: await getIncident(q, id, { forUpdate: true }) };
+  const { rows } = await q.query<Omit<IncidentRow, 'id'> & { id: number | null; claimed: boolean }>(
+    `WITH k AS (INSERT INTO request_keys (key) VALUES ($2) ON CONFLICT (key) DO NOTHING RETURNING key),
+          i AS (SELECT * FROM incidents WHERE id = $1 AND EXISTS (SELECT 1 FROM k) FOR UPDATE)
+     SELECT EXISTS (SELECT 1 FROM k) AS claimed, i.* FROM (VALUES (1)) AS one (x) LEFT JOIN i ON true`,
+    [id, requestKey],
+  );
+  const r = rows[0]!;
+  return { claimed: r.claimed, incident: r.id === null ? null : toIncident(r as IncidentRow) };
+}
+
+/** An event a change writes on the incident's timeline. */
+export interface ChangeEvent {
+  kind: IncidentEventKind;
+  actorId: string | null;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Writes `patch` and its timeline `events` (in order) in one statement; returns the incident as written and the
+ * version of its row. `more`: another repository's part of the same statement (e.g. the incident's timers), given the
+ * number of its first parameter (the incident's id is `$1`); what it selects is returned as `more`.
+ */
+export async function changeIncident(
+  q: Queryable,
+  id: number,
+  patch: IncidentPatch,
+  events: readonly ChangeEvent[] = [],
+  more?: (first: number) => StatementPart,
+): Promise<VersionedIncident & { more?: unknown }> {
   const sets: string[] = [];
   const params: unknown[] = [id];
   for (const [key, value] of Object.entries(patch)) {
@@ -276,17 +331,61 @@ export async function updateIncident(q: Queryable, id: number, patch: IncidentPa
     params.push(value);
     sets.push(`${col} = $${params.length}`);
   }
-  if (sets.length === 0) {
-    const current = await getIncident(q, id);
-    if (!current) throw new Error(`incident ${id} not found`);
-    return current;
-  }
-  const { rows } = await q.query<IncidentRow>(
-    `UPDATE incidents SET ${sets.join(', ')} WHERE id = $1 RETURNING *`,
+  const n = params.length;
+  params.push(
+    events.map((e) => e.kind),
+    events.map((e) => e.actorId),
+    events.map((e) => JSON.stringify(e.details ?? {})),
+  );
+  const part = more?.(params.length + 1);
+  if (part) params.push(...part.params);
+  // Without a column to set, the row is read as it is (locked by the caller), and only the events are written.
+  const row = sets.length
+    ? `UPDATE incidents SET ${sets.join(', ')} WHERE id = $1 RETURNING *, ${VERSION}`
+    : `SELECT *, ${VERSION} FROM incidents WHERE id = $1`;
+  const { rows } = await q.query<IncidentRow & { row_version: string; more?: unknown }>(
+    `WITH u AS (${row}),
+          e AS (INSERT INTO incident_events (incident_id, kind, actor_id, details)
+                SELECT u.id, ev.kind, ev.actor_id, ev.details
+                FROM u, unnest($${n + 1}::text[], $${n + 2}::text[], $${n + 3}::jsonb[]) WITH ORDINALITY
+                  AS ev (kind, actor_id, details, n)
+                ORDER BY ev.n)${part ? `, ${part.with}` : ''}
+     SELECT *${part ? `, ${part.select} AS more` : ''} FROM u`,
     params,
   );
-  if (!rows[0]) throw new Error(`incident ${id} not found`);
-  return toIncident(rows[0]);
+  const r = rows[0];
+  if (!r) throw new Error(`incident ${id} not found`);
+  return { incident: toIncident(r), version: r.row_version, ...(part ? { more: r.more } : {}) };
+}
+
+/** The incident as `patch` leaves it (what `changeIncident` writes), without writing it. */
+export function patched(incident: Incident, patch: IncidentPatch): Incident {
+  const next = { ...incident };
+  for (const [key, value] of Object.entries(patch)) {
+    if (key in COLUMNS && value !== undefined) (next as Record<string, unknown>)[key] = value;
+  }
+  return next;
+}
+
+/** The incident with the version of its row. */
+export async function getVersionedIncident(q: Queryable, id: number): Promise<VersionedIncident | null> {
+  const { rows } = await q.query<IncidentRow & { row_version: string }>(
+    `SELECT *, ${VERSION} FROM incidents WHERE id = $1`,
+    [id],
+  );
+  return rows[0] ? { incident: toIncident(rows[0]), version: rows[0].row_version } : null;
+}
+
+/**
+ * The incident, when its row is no longer at `version` (another transaction changed it since); null when it is (or
+ * the incident is gone). One small statement when nothing changed: the row's data is sent only when it did.
+ */
+export async function incidentIfChanged(q: Queryable, id: number, version: string): Promise<VersionedIncident | null> {
+  const { rows } = await q.query<IncidentRow & { row_version: string }>(
+    `SELECT *, ${VERSION} FROM incidents WHERE id = $1 AND xmin::text <> $2`,
+    [id, version],
+  );
+  return rows[0] ? { incident: toIncident(rows[0]), version: rows[0].row_version } : null;
 }
 
 /**

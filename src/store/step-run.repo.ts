@@ -297,13 +297,3 @@ export async function decideApproval(
 export async function setApprovalMessage(q: Queryable, id: number, ts: string): Promise<void> {
   await q.query('UPDATE step_approvals SET message_ts = $2 WHERE id = $1', [id, ts]);
 }
-
-/** The playbooks attached to an incident and not detached, in the order they were attached. */
-export async function activePlaybookIds(q: Queryable, incidentId: number): Promise<string[]> {
-  const { rows } = await q.query<{ playbook_id: string }>(
-    `SELECT playbook_id FROM incident_playbooks WHERE incident_id = $1 AND detached_at IS NULL
-     ORDER BY attached_at, playbook_id`,
-    [incidentId],
-  );
-  return rows.map((r) => r.playbook_id);
-}

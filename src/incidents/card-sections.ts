@@ -1,0 +1,41 @@
+import { cardSectionFacts } from '../store/card-sections.repo.js';
+import type { Queryable } from '../store/db.js';
+import type { AlertCards } from './alert-cards.js';
+import type { AlertCardView } from './alert-types.js';
+import type { EscalationView, IncidentChat, ObjectivesView } from './ports.js';
+import type { RecoveryObjectiveCards } from './recovery-objectives.js';
+import type { Incident } from './types.js';
+
+/**
+ * The sections a card shows besides the incident's row and its escalation line: its alerts (for an incident opened
+ * from, or joined by, monitoring alerts) and the recovery objectives of its playbook. Read when the card is posted or
+ * refreshed, so that every change keeps them: whether there are any, in one statement; the alerts only when there are.
+ */
+export class CardSections {
+  constructor(
+    private readonly db: Queryable,
+    private readonly alerts: AlertCards,
+    private readonly objectives: RecoveryObjectiveCards,
+  ) {}
+
+  async view(incidentId: number): Promise<{ alerts?: AlertCardView; objectives?: ObjectivesView }> {
+    const facts = await cardSectionFacts(this.db, incidentId, { playbooks: this.objectives.any() });
+    const alerts = facts.alerts ? await this.alerts.view(incidentId) : undefined;
+    return { alerts, objectives: this.objectives.of(facts.playbookIds) };
+  }
+
+  /** The incident chat with every card it posts or refreshes carrying these sections. */
+  decorate<C extends IncidentChat>(inner: C): IncidentChat {
+    const sections = this;
+    return Object.assign(Object.create(inner) as C, {
+      async postCard(incident: Incident, escalation?: EscalationView) {
+        const { alerts, objectives } = await sections.view(incident.id);
+        return inner.postCard(incident, escalation, alerts, objectives);
+      },
+      async refreshCard(incident: Incident, escalation?: EscalationView) {
+        const { alerts, objectives } = await sections.view(incident.id);
+        await inner.refreshCard(incident, escalation, alerts, objectives);
+      },
+    });
+  }
+}
