@@ -194,7 +194,9 @@ export class IncidentService {
   ): Promise<CommandResult<ChangeResult> | null> {
     const own = ownPage ? ((await this.escalation?.acknowledgeOwnPage(incidentId, actorId)) ?? null) : null;
     const refresh = () =>
-      this.showLatest(own!.incident).catch((err) => this.log.warn('could not refresh the card after a page ack', err));
+      this.refreshCard(own!.incident.id).catch((err) =>
+        this.log.warn('could not refresh the card after a page ack', err),
+      );
     try {
       const r = await this.commandChange(incidentId, requestKey, (cur) => decideAcknowledge(cur, actorId));
       if (own && r?.kind === 'commanded') {
