@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -479,6 +480,22 @@ describe('start-up', () => {
       expect(res.status).toBe(200);
       expect(res.text).toContain('c-123');
     });
+
+    it('keeps an idle connection open longer than a load balancer does, so a request after a pause reuses it', async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = () =>
+        new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+          const req = http.get({ host: '127.0.0.1', port: bot.port, path: '/alive', agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+          });
+          req.on('error', reject);
+        });
+      expect(await get()).toEqual({ status: 200, reused: false });
+      await new Promise((r) => setTimeout(r, 6000)); // past Node's default of 5 s
+      expect(await get()).toEqual({ status: 200, reused: true });
+      agent.destroy();
+    }, 20_000);
   });
 });
 
