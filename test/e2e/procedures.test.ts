@@ -436,6 +436,55 @@ describe('the runbook procedures, run from Slack', () => {
     expect(json(card)).toContain('RPO 5 minutes (Neon continuous backups)');
   });
 
+  it('runs the Redis Cache Cleared procedure: the cache warm-up check, then its steps ticked to the end', async () => {
+    const redis = await start('redis-cache-cleared');
+    bot.fake.reset();
+    await clickRun(redis.ts, 'mitigation.0');
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => /Succeeded|passed/i.test(json(u)) && json(u).includes('/api/health'),
+      10_000,
+    );
+    for (const key of ['detection.0', 'resolution.0']) {
+      await bot.click({
+        channelId: GENERAL,
+        messageTs: redis.ts,
+        actionId: ACTION.stepDone,
+        value: stepButton(bot, GENERAL, redis.ts, ACTION.stepDone, key)!,
+        userId: REPORTER,
+      });
+    }
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.thread_ts === redis.ts && /done or skipped|complete/i.test(String(m.args.text)),
+      10_000,
+    );
+  });
+
+  it("runs Disaster Recovery's steps in an incident: its first assessment runs atom-cli status", async () => {
+    const opened = await declareThroughBot(bot, 'sev0 all cloud nodes down', REPORTER);
+    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
+    const pb = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === opened.channelId && String(m.args.text).includes('Disaster Recovery'),
+      10_000,
+    );
+    const ts = (pb.response as { ts: string }).ts;
+    const run = elementsOf(bot, opened.channelId, ts, ACTION.runStep).find(
+      (x) => JSON.parse(x.element.value!).s === 'detection.1',
+    )!;
+    const before = (await cliRuns(atomLog)).length;
+    await bot.click({
+      channelId: opened.channelId,
+      messageTs: ts,
+      actionId: ACTION.runStep,
+      value: run.element.value!,
+      userId: RESPONDER,
+    });
+    await eventually(async () => ((await cliRuns(atomLog)).length > before ? true : undefined), 'atom-cli status run');
+    expect((await cliRuns(atomLog)).at(-1)!.argv).toEqual(['status']);
+  });
+
   it('a DDoS title suggests DDoS Attack, not Rate Limiting Errors', async () => {
     bot.fake.reset();
     const opened = await declareThroughBot(bot, 'sev1 DDoS: rate limit alerts everywhere', REPORTER);
