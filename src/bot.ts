@@ -56,7 +56,7 @@ import { oncePerRequest } from './slack/once-per-request.js';
 import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { SlackMaintenanceChat } from './slack/slack-maintenance-chat.js';
-import { type GateLimits, workGates } from './slack/work-gate.js';
+import { type GateLimits, type InFlight, workGates } from './slack/work-gate.js';
 import type { DeliveryRow } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
 import type { GuardedKv } from './store/kv.js';
@@ -109,6 +109,8 @@ export interface Bot {
   home: Pick<HomeTabs, 'idle' | 'forget'>;
   /** Works the alert inbox (deliveries the hooks accepted); start it with the app, stop it with the timers. */
   alerts: TimerLoop<DeliveryRow>;
+  /** The work behind the acks still running; wait for it after the app stops, before the database closes. */
+  inFlight: Pick<InFlight, 'idle'>;
 }
 
 /**
@@ -430,5 +432,5 @@ export function createBot({
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers, kv, audit, metrics, home, alerts: alertLoop };
+  return { app, timers, kv, audit, metrics, home, alerts: alertLoop, inFlight: gate.inFlight };
 }

@@ -115,6 +115,9 @@ function redactUrl(url: string): string {
 /** How long the HTTP server keeps an idle connection open (longer than the load balancers in front of it do). */
 export const KEEP_ALIVE_MS = 65_000;
 
+/** How long a stop waits for the work behind requests already acknowledged. */
+const STOP_WORK_MS = 10_000;
+
 /**
  * Starts the bot as `npm start` does: config, logger, database (migrated), then Slack (HTTP or Socket Mode) or set-up
  * mode. `log` receives the start-up lines (default: the logger, at info).
@@ -193,7 +196,13 @@ export async function start(
       throw err;
     }
   }
-  const { app, timers, kv, audit, home, alerts } = createBot({ config: botConfig, db, runbook, identity, logger });
+  const { app, timers, kv, audit, home, alerts, inFlight } = createBot({
+    config: botConfig,
+    db,
+    runbook,
+    identity,
+    logger,
+  });
   const closeAll = async () => {
     await kv.close().catch(() => {});
     await db.close();
@@ -225,6 +234,8 @@ export async function start(
     port,
     async stop() {
       await app.stop();
+      // What was acknowledged is finished (up to 10 s) before the database closes, so a stop does not cut it in half.
+      await inFlight.idle(STOP_WORK_MS);
       await timers.stop();
       await alerts.stop();
       home.forget(); // the refreshes held back: best-effort, the next opening of a tab rebuilds it

@@ -94,5 +94,7 @@ export async function afterAck(
       noteOutcome('ok', warnings.length ? warnings.join('; ') : undefined);
       if (warnings.length) await tell(`:warning: ${done}, but ${warnings.join('; ')}.`);
     });
-  await (ticket ? ticket.run(run) : run());
+  const working = ticket ? ticket.run(run) : run();
+  gate?.inFlight.track(working);
+  await working;
 }

@@ -96,6 +96,36 @@ export class WorkGate {
 export interface WorkGates {
   light: WorkGate;
   heavy: WorkGate;
+  /** The work behind every ack, gated or not, until it ends: a stop waits for it before the database closes. */
+  inFlight: InFlight;
+}
+
+/** Work started and not ended, to wait for at a stop (a deploy's SIGTERM must not cut a status update in half). */
+export class InFlight {
+  private readonly work = new Set<Promise<unknown>>();
+
+  track(p: Promise<unknown>): void {
+    this.work.add(p);
+    p.then(
+      () => this.work.delete(p),
+      () => this.work.delete(p),
+    );
+  }
+
+  get size(): number {
+    return this.work.size;
+  }
+
+  /** Resolves once the work started so far has ended, or after `timeoutMs`, whichever comes first. */
+  async idle(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => {
+      timer = setTimeout(r, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.allSettled([...this.work]), late]);
+    clearTimeout(timer);
+  }
 }
 
 export interface GateLimits {
@@ -110,6 +140,7 @@ export function workGates(heavy: GateLimits = HEAVY_LIMITS, light: GateLimits = 
   return {
     light: new WorkGate(light.maxActive, light.maxWaiting),
     heavy: new WorkGate(heavy.maxActive, heavy.maxWaiting, eventLoopBusy()),
+    inFlight: new InFlight(),
   };
 }
 

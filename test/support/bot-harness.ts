@@ -155,7 +155,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
   });
-  const { app, timers, kv, audit, home, alerts } = createBot({
+  const { app, timers, kv, audit, home, alerts, inFlight } = createBot({
     config,
     db,
     runbook: opts.runbook ?? testRunbook(),
@@ -220,6 +220,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       fake.callsTo('response_url').map((c) => c.args as { text: string; blocks?: unknown[]; response_type?: string }),
     async stop() {
       await app.stop();
+      await inFlight.idle(10_000);
       await timers.stop();
       await alerts.stop();
       home.forget();

@@ -9,7 +9,7 @@ import { auditRoute } from '../../src/http/audit-route.js';
 import type { AuditEntry, AuditRow } from '../../src/incidents/audit.service.js';
 import { AlreadyDoneError, DomainError } from '../../src/incidents/errors.js';
 import { afterAck } from '../../src/slack/handle.js';
-import { WorkGate } from '../../src/slack/work-gate.js';
+import { InFlight, WorkGate } from '../../src/slack/work-gate.js';
 import { DatabaseBusyError } from '../../src/store/db.js';
 import { ACTION, BLOCK, VIEW } from '../../src/templates/ids.js';
 
@@ -85,7 +85,12 @@ describe('the outcome afterAck notes for the audit', () => {
     const ctx: RequestContext = { requestId: 'r' };
     await withRequest(ctx, () =>
       afterAck(
-        { ack: async () => {}, gate: { light: gate, heavy: gate }, logger: silent, tell: async () => {} },
+        {
+          ack: async () => {},
+          gate: { light: gate, heavy: gate, inFlight: new InFlight() },
+          logger: silent,
+          tell: async () => {},
+        },
         work,
         { admit: 'gate' },
       ),

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AlreadyDoneError } from '../../src/incidents/errors.js';
 import { afterAck } from '../../src/slack/handle.js';
-import { BUSY_TEXT, WorkGate } from '../../src/slack/work-gate.js';
+import { BUSY_TEXT, InFlight, WorkGate } from '../../src/slack/work-gate.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../../src/store/db.js';
 
-const both = (gate: WorkGate) => ({ light: gate, heavy: gate });
+const both = (gate: WorkGate) => ({ light: gate, heavy: gate, inFlight: new InFlight() });
 
 function harness(gate = both(new WorkGate(1, 0))) {
   const seen: string[] = [];
@@ -71,7 +71,7 @@ describe('afterAck', () => {
     const held = heavy.reserve()!;
     let release!: () => void;
     const holding = held.run(() => new Promise<void>((r) => (release = r)));
-    const h = harness({ light: new WorkGate(1, 0), heavy });
+    const h = harness({ light: new WorkGate(1, 0), heavy, inFlight: new InFlight() });
     const ran: string[] = [];
     await afterAck(h.args, async () => ran.push('light'), { admit: 'gate' });
     await afterAck(h.args, async () => ran.push('heavy'), { admit: 'heavy' });
@@ -81,6 +81,27 @@ describe('afterAck', () => {
     await holding;
     await afterAck(h.args, async () => ran.push('heavy'), { admit: 'heavy' });
     expect(ran).toEqual(['light', 'heavy']);
+  });
+
+  it('tracks the work behind the ack until it ends, gated or not, so a stop can wait for it', async () => {
+    const h = harness();
+    let release!: () => void;
+    const done = afterAck(h.args, () => new Promise<void>((r) => (release = r)), { admit: 'always' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(h.args.gate.inFlight.size).toBe(1);
+    let idle = false;
+    const waiting = h.args.gate.inFlight.idle(5000).then(() => (idle = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(idle).toBe(false);
+    release();
+    await done;
+    await waiting;
+    expect(h.args.gate.inFlight.size).toBe(0);
+    // Work that never ends does not hold a stop for longer than asked.
+    void afterAck(h.args, () => new Promise(() => {}), { admit: 'always' });
+    const started = Date.now();
+    await h.args.gate.inFlight.idle(50);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('tells an error in errorText words: domain, database outage, overload, unexpected', async () => {
