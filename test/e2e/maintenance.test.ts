@@ -14,6 +14,42 @@ const PROCESS = { before: ['Notify users'], during: ['Watch the metrics'], after
 const runbookWith = (windows: Record<string, unknown>, noticeBefore = '2s') =>
   parseRunbook({ ...alertRunbookData(), maintenance: { notice_before: noticeBefore, process: PROCESS, windows } });
 
+/**
+ * A second replica's maintenance sweep on the bot's database, racing the bot's timer loop for the same rows every
+ * 150 ms until stopped; what it posts is kept in `theirs` (its checklists are not started: the bot's are).
+ */
+function racingReplica(bot: BotHarness, runbook: ReturnType<typeof runbookWith>) {
+  const theirs: MaintenanceMessage[] = [];
+  const other = new MaintenanceService(
+    bot.db,
+    {
+      self: async () => ({ teamId: 'T0TEST', botUserId: 'U0BOT2' }),
+      post: async (_channel, m) => {
+        theirs.push(m);
+      },
+    },
+    { start: async () => ({ kind: 'already', run: {} as never }) },
+    runbook.maintenance,
+    runbook.playbooks,
+    INCIDENTS_CHANNEL_ID,
+    { info() {}, warn() {}, error() {} },
+  );
+  let racing = true;
+  const race = (async () => {
+    while (racing) {
+      await other.sweep();
+      await sleep(150);
+    }
+  })();
+  return {
+    theirs,
+    stop: async () => {
+      racing = false;
+      await race;
+    },
+  };
+}
+
 describe('scheduled maintenance windows', () => {
   const runbook = runbookWith({
     tick: { title: 'Tick maintenance', schedule: { every: '8s', for: '3s' }, tasks: ['Restart machines'] },
@@ -28,29 +64,7 @@ describe('scheduled maintenance windows', () => {
   });
 
   it('posts the notice ahead, the start with its checklist, and the end: once each, with a second replica sweeping', async () => {
-    // A second replica's sweep on the same database, racing the bot's timer loop for the same rows.
-    const theirs: MaintenanceMessage[] = [];
-    const other = new MaintenanceService(
-      bot.db,
-      {
-        self: async () => ({ teamId: 'T0TEST', botUserId: 'U0BOT2' }),
-        post: async (_channel, m) => {
-          theirs.push(m);
-        },
-      },
-      { start: async () => ({ kind: 'already', run: {} as never }) },
-      runbook.maintenance,
-      runbook.playbooks,
-      INCIDENTS_CHANNEL_ID,
-      { info() {}, warn() {}, error() {} },
-    );
-    let racing = true;
-    const race = (async () => {
-      while (racing) {
-        await other.sweep();
-        await sleep(150);
-      }
-    })();
+    const { theirs, stop: stopRacing } = racingReplica(bot, runbook);
     let window: { id: number; starts_at: Date; ends_at: Date };
     try {
       // Really waits: the notice 2 s ahead, the start, the end 3 s later (windows every 8 s).
@@ -66,8 +80,7 @@ describe('scheduled maintenance windows', () => {
         25_000,
       );
     } finally {
-      racing = false;
-      await race;
+      await stopRacing();
     }
     await sleep(300);
     expect(new Date(window.ends_at).getTime() - new Date(window.starts_at).getTime()).toBe(3000);
@@ -120,28 +133,7 @@ describe('overlapping maintenance windows', () => {
   });
 
   it('the larger takes the smaller in: one notice, one start and one checklist with both task lists, once across replicas', async () => {
-    const theirs: MaintenanceMessage[] = [];
-    const other = new MaintenanceService(
-      bot.db,
-      {
-        self: async () => ({ teamId: 'T0TEST', botUserId: 'U0BOT2' }),
-        post: async (_channel, m) => {
-          theirs.push(m);
-        },
-      },
-      { start: async () => ({ kind: 'already', run: {} as never }) },
-      runbook.maintenance,
-      runbook.playbooks,
-      INCIDENTS_CHANNEL_ID,
-      { info() {}, warn() {}, error() {} },
-    );
-    let racing = true;
-    const race = (async () => {
-      while (racing) {
-        await other.sweep();
-        await sleep(150);
-      }
-    })();
+    const { theirs, stop: stopRacing } = racingReplica(bot, runbook);
     try {
       // Both replicas race for the windows until a big one has been said through to its end (by either).
       await waitUntil(
@@ -152,8 +144,7 @@ describe('overlapping maintenance windows', () => {
         40_000,
       );
     } finally {
-      racing = false;
-      await race;
+      await stopRacing();
     }
     // Then the bot alone: the next big window is its own, and its checklist carries both task lists.
     await waitUntil(
