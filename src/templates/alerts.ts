@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { AlertCardView, AlertNoticeView, AlertView } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
-import { button } from './blocks.js';
+import { button, packLines } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { alertRef } from './payloads.js';
@@ -44,24 +44,6 @@ export function alertLine(a: AlertView): string {
     .filter(Boolean)
     .join(' · ');
   return clipEscaped(line, 600);
-}
-
-/** Lines packed into as few sections as fit, each under Slack's 3000 characters. */
-function packLines(lines: string[], maxSections: number): { blocks: KnownBlock[]; shown: number } {
-  const blocks: KnownBlock[] = [];
-  let chunk = '';
-  let shown = 0;
-  for (const line of lines) {
-    if (chunk && chunk.length + 1 + line.length > LIMITS.sectionText) {
-      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
-      chunk = '';
-      if (blocks.length >= maxSections) return { blocks, shown };
-    }
-    chunk = chunk ? `${chunk}\n${line}` : line;
-    shown++;
-  }
-  if (chunk) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
-  return { blocks, shown };
 }
 
 const counted = (v: AlertCardView) =>

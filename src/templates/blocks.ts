@@ -30,3 +30,24 @@ export function modal(m: {
     blocks: m.blocks,
   };
 }
+
+/**
+ * Lines packed into as few sections as fit, each under Slack's 3000 characters (each line must be shorter than that),
+ * at most `maxSections`; `shown`: how many lines made it in.
+ */
+export function packLines(lines: string[], maxSections: number): { blocks: KnownBlock[]; shown: number } {
+  const blocks: KnownBlock[] = [];
+  let chunk = '';
+  let shown = 0;
+  for (const line of lines) {
+    if (chunk && chunk.length + 1 + line.length > LIMITS.sectionText) {
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+      chunk = '';
+      if (blocks.length >= maxSections) return { blocks, shown };
+    }
+    chunk = chunk ? `${chunk}\n${line}` : line;
+    shown++;
+  }
+  if (chunk) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+  return { blocks, shown };
+}
