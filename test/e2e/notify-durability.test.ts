@@ -88,6 +88,11 @@ describe('notification steps survive a kill -9', () => {
     });
     await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL', 10_000);
     await smtp.waitFor((m) => m.to.includes('olive@example.com'), 10_000);
+    // Between the two steps: the email recorded as sent (a kill during its send may send it again, as documented).
+    for (const until = Date.now() + 10_000; Date.now() < until; await sleep(50)) {
+      const { rows } = await db.query<{ state: string }>("SELECT state FROM notification_jobs WHERE via = 'email'");
+      if (rows[0]?.state === 'done') break;
+    }
     first.proc.kill('SIGKILL');
     await new Promise((r) => first.proc.once('exit', r));
     expect(pd.events).toHaveLength(0);
