@@ -14,6 +14,8 @@ async function declare(bot: BotHarness, text: string): Promise<CardRef> {
   const created = await bot.fake.waitFor('conversations.create');
   const channelId = bot.fake.channelByName(created.args.name as string)!.id;
   await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  // The declarer's reply comes last; waiting for it keeps it out of what a test looks at next.
+  await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes(`<#${channelId}>`));
   const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
     'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
     [channelId],

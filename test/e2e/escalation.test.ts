@@ -39,6 +39,8 @@ async function declare(bot: BotHarness, text: string, user = 'U0REPORTER'): Prom
   const name = created.at(-1)!.args.name as string;
   const channelId = bot.fake.channelByName(name)!.id;
   await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  // The declarer's reply comes last; waiting for it keeps it out of what a test looks at next.
+  await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes(`<#${channelId}>`));
   const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
     'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
     [channelId],

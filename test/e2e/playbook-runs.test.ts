@@ -275,7 +275,7 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
     expect(deployed).toEqual([
       { argv: ['deploy', '--config', 'infrastructure.config'], cwd: await realpath(join(base, 'backend-saas')) },
     ]);
-    await bot.fake.waitFor('chat.update', (u) => u.args.ts === ts && /2 of 7 done/.test(String(u.args.text)));
+    await bot.fake.waitFor('chat.update', (u) => u.args.ts === ts && /2 of 7 done/.test(String(u.args.text)), 25_000);
 
     // A step that needs a second person: Slack's confirm, then an approval request in the thread; approved, it runs.
     bot.fake.reset();
@@ -360,7 +360,7 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
     ]);
     const { rows: incidents } = await bot.db.query('SELECT 1 FROM incidents');
     expect(incidents).toEqual([]);
-  });
+  }, 90_000);
 
   it('a working directory that is not there, or that leads out through a link, is reported and nothing runs', async () => {
     const r = await start('deploy-backend');

@@ -11,6 +11,8 @@ async function declare(bot: BotHarness, text: string): Promise<{ id: number; cha
   const created = await bot.fake.waitForCount('conversations.create', before + 1);
   const channelId = bot.fake.channelByName(created.at(-1)!.args.name as string)!.id;
   await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  // The declarer's reply comes last; waiting for it keeps it out of what a test looks at next.
+  await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes(`<#${channelId}>`));
   const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
   return { id: Number(rows[0]!.id), channelId };
 }

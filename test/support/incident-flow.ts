@@ -17,6 +17,8 @@ export async function declareThroughBot(bot: BotHarness, text: string, userId?: 
   const create = (await bot.fake.waitForCount('conversations.create', before + 1)).at(-1)!;
   const channelId = bot.fake.channelByName(String(create.args.name))!.id;
   const card = await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  // The declarer's reply comes last; waiting for it keeps it out of what a test looks at next.
+  await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes(`<#${channelId}>`));
   const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
   return { incidentId: Number(rows[0]!.id), channelId, cardTs: String(card.args.timestamp) };
 }
