@@ -13,7 +13,7 @@ import { aliveRoute, healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { pagerdutyHookRoute } from './http/pagerduty-hook.js';
 import { postmortemRoute } from './http/postmortem-route.js';
-import { slackReceiver } from './http/slack-receiver.js';
+import { slackReceiver } from './http/receiver-choice.js';
 import { statusRoutes } from './http/status-route.js';
 import { ActionItemService } from './incidents/action-items.service.js';
 import { AlertService } from './incidents/alert.service.js';
@@ -202,6 +202,7 @@ export function createBot({
       logLevel: LOG_LEVELS[config.logLevel],
       ...(logger ? { logger } : {}),
       onAck: metrics.acked,
+      ackThread: config.ackThread,
     }),
     // No listener uses conversation context; the default in-memory store only costs time and memory per request.
     convoStore: false,

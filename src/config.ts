@@ -207,6 +207,7 @@ const schema = z.object({
   HEALTH_BASE_URL: httpUrl('https://tenant.atomagentos.com'),
   LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error']),
   LOG_FORMAT: oneOf(['json', 'pretty']),
+  ACK_THREAD: oneOf(['on', 'off']),
   ADMIN_TOKEN: checked((s) =>
     s.length >= 16 ? undefined : 'must be at least 16 characters long (for example the output of openssl rand -hex 24)',
   ),
@@ -311,6 +312,11 @@ export interface Config {
   };
   readonly port: number;
   readonly host?: string;
+  /**
+   * In HTTP mode, whether a thread of its own answers Slack's requests at once and hands them to the bot (ACK_THREAD,
+   * default on); off: Bolt's receiver answers each on the bot's own thread.
+   */
+  readonly ackThread: boolean;
   readonly databaseUrl?: string;
   readonly dataDir: string;
   /**
@@ -426,6 +432,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     port: c.PORT,
     host: c.HOST,
+    ackThread: c.ACK_THREAD !== 'off',
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,
     embeddedPgUser: c.EMBEDDED_PG_USER,

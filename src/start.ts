@@ -5,6 +5,7 @@ import type { App } from '@slack/bolt';
 import { createBot } from './bot.js';
 import { type Config, configSecrets, incidentsChannelName, loadConfig } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
+import { KEEP_ALIVE_MS } from './http/receiver-choice.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
 import { boltLogger, createLogger } from './log/logger.js';
 import { redactWith } from './ops/redact.js';
@@ -112,9 +113,6 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
-/** How long the HTTP server keeps an idle connection open (longer than the load balancers in front of it do). */
-export const KEEP_ALIVE_MS = 65_000;
-
 /** How long a stop waits for the work behind requests already acknowledged. */
 const STOP_WORK_MS = 10_000;
 
@@ -214,9 +212,7 @@ export async function start(
   if (config.slack.mode === 'http') {
     const listen = config.host ? { port: config.port, host: config.host } : config.port;
     const server = (await listening(config, () => app.start(listen), closeAll)) as Server;
-    // Idle connections stay open longer than a proxy or load balancer in front keeps its own (AWS's ALB: 60 s), so it
-    // never sends a request on a connection this server has just closed: with Node's 5 s, bench/mixed lost one
-    // request in 12,000 to ECONNRESET.
+    // Idle connections stay open longer than a load balancer in front keeps its own (KEEP_ALIVE_MS).
     server.keepAliveTimeout = KEEP_ALIVE_MS;
     server.headersTimeout = KEEP_ALIVE_MS + 1000;
     port = (server.address() as AddressInfo).port;

@@ -8,8 +8,6 @@ import {
   SocketModeReceiver,
   type SocketModeReceiverOptions,
 } from '@slack/bolt';
-import type { WebClientOptions } from '@slack/web-api';
-import type { Config } from '../config.js';
 import type { RequestKind } from '../metrics/metrics.js';
 
 /** How far a request's `X-Slack-Request-Timestamp` may be from this machine's clock, either way: five minutes. */
@@ -162,35 +160,4 @@ export class SlackSocketReceiver extends SocketModeReceiver {
     }
     return this.client.start();
   }
-}
-
-export interface ReceiverSetup {
-  port: number;
-  /** The address the HTTP server listens on (HOST); every interface when unset. */
-  host?: string;
-  clientOptions: WebClientOptions;
-  customRoutes: NonNullable<HTTPReceiverOptions['customRoutes']>;
-  logLevel: NonNullable<HTTPReceiverOptions['logLevel']>;
-  logger?: Logger;
-  onAck?: AckObserver;
-}
-
-/** The App options that choose its receiver: Socket Mode with an app token, HTTP with a signing secret. */
-export function slackReceiver(
-  slack: Config['slack'],
-  { port, host, clientOptions, customRoutes, logLevel, logger, onAck }: ReceiverSetup,
-): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
-  const common = { customRoutes, logLevel, ...(logger ? { logger } : {}), ...(onAck ? { onAck } : {}) };
-  if (slack.mode === 'socket') {
-    // loadConfig chose Socket Mode because there is an app token.
-    const receiver = new SlackSocketReceiver({
-      appToken: slack.appToken ?? '',
-      ...(host ? { host } : {}),
-      installerOptions: { port, clientOptions },
-      ...common,
-    });
-    return { socketMode: true, receiver };
-  }
-  // loadConfig requires a signing secret in HTTP mode; the receiver refuses to be built without one.
-  return { receiver: new SlackHttpReceiver({ signingSecret: slack.signingSecret ?? '', ...common }) };
 }

@@ -130,14 +130,9 @@ describe('bad input: a clear private message, nothing stored, no channel', () =>
     bot.fake.reset();
     const res = await bot.command(text);
     expect(res.status).toBe(200);
-    let shown: string;
-    if (res.text) {
-      const body = JSON.parse(res.text) as { text: string; response_type: string };
-      expect(body.response_type).toBe('ephemeral');
-      shown = body.text;
-    } else {
-      shown = (await bot.fake.waitFor('response_url')).args.text as string;
-    }
+    const answer = await bot.answer(res);
+    expect(answer.response_type).toBe('ephemeral');
+    const shown = answer.text;
     expect(shown).toMatch(message);
     expect(shown).toContain('/incident sev1 db down'); // the usage
     await new Promise((r) => setTimeout(r, 200));
@@ -147,8 +142,7 @@ describe('bad input: a clear private message, nothing stored, no channel', () =>
 
   it('/incident and /incident help show the usage', async () => {
     for (const text of ['', 'help']) {
-      const res = await bot.command(text);
-      const body = JSON.parse(res.text) as { text: string };
+      const body = await bot.answer(await bot.command(text));
       expect(body.text).toContain('/incident sev1 db down');
       expect(body.text).toContain('/incident timeline');
     }
@@ -156,10 +150,8 @@ describe('bad input: a clear private message, nothing stored, no channel', () =>
 
   it('commands that need an incident channel say where to use them', async () => {
     for (const text of ['ack', 'update', 'mitigated', 'resolve', 'status', 'timeline']) {
-      bot.fake.reset();
-      await bot.command(text);
-      const reply = await bot.fake.waitFor('response_url');
-      expect(reply.args.text).toMatch(/inside an incident channel/);
+      const reply = await bot.answer(await bot.command(text));
+      expect(reply.text).toMatch(/inside an incident channel/);
     }
   });
 });

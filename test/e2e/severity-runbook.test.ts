@@ -71,7 +71,7 @@ describe('severity response times come from the runbook file', () => {
 
   it('where a person picks a severity: /incident help and the card select show the runbook levels', async () => {
     const res = await bot.command('help');
-    const body = JSON.parse(res.text) as { text: string };
+    const body = await bot.answer(res);
     expect(body.text).toContain('/incident sev1 db down');
     expect(body.text).toContain(
       '• *SEV-1 High* — respond within 7 minutes. Impact: Many users affected. Examples: auth broken.',

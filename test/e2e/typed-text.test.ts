@@ -58,8 +58,9 @@ describe('control characters in typed text', () => {
     const before = await countIncidents(bot.db);
     const res = await bot.command('sev1 \u200B\u202E\u2066\uFEFF\u200D');
     expect(res.status).toBe(200);
-    expect(res.json?.response_type).toBe('ephemeral');
-    expect(res.json?.text).toMatch(/title/i);
+    const answer = await bot.answer(res);
+    expect(answer.response_type).toBe('ephemeral');
+    expect(answer.text).toMatch(/title/i);
     expect(await countIncidents(bot.db)).toBe(before);
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
   });

@@ -67,6 +67,11 @@ export interface BotHarness {
   app: App;
   /** Types `/incident <text>` as `user` in `channel`; returns the HTTP answer (the ack). */
   command(text: string, over?: Partial<SlashCommandInput>, opts?: PostOptions): ReturnType<typeof postSlashCommand>;
+  /**
+   * The message a person sees in answer to a command sent with `command`: the one in the ack when there is one, else
+   * the first the bot posted to the command's response_url (where an answer goes when the ack was already given).
+   */
+  answer(res: Awaited<ReturnType<typeof postSlashCommand>>): Promise<{ text: string; response_type?: string }>;
   /** Clicks a button (or picks a select option) on a message the bot posted. */
   click(a: {
     channelId: string;
@@ -200,6 +205,12 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
         { text, response_url: fake.responseUrl(`r${++responseKey}`), ...over },
         postOpts,
       ),
+    answer: async (res) => {
+      if (res.text) return JSON.parse(res.text) as { text: string; response_type?: string };
+      const key = decodeURIComponent(res.sent.response_url.split('/').at(-1)!);
+      const posted = await fake.waitFor('response_url', (c) => c.key === key);
+      return posted.args as { text: string; response_type?: string };
+    },
     click,
     clickCard: (card, actionId, userId) =>
       click({ channelId: card.channelId, messageTs: card.cardTs, actionId, value: String(card.id), userId }),

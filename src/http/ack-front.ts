@@ -1,0 +1,206 @@
+import type { Server } from 'node:http';
+import type { Server as HTTPSServer } from 'node:https';
+import type { AddressInfo, ListenOptions } from 'node:net';
+import { parse as parseQuery } from 'node:querystring';
+import { Worker } from 'node:worker_threads';
+import type { App, Logger, ReceiverEvent } from '@slack/bolt';
+import type { FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
+import { SlackHttpReceiver, type SlackHttpReceiverOptions } from './slack-receiver.js';
+
+/** Where Slack posts (Bolt's default endpoint, which the manifest names). */
+const SLACK_PATH = '/slack/events';
+/** How long a stop waits for the front to finish what it is passing through. */
+const CLOSE_WAIT_MS = 10_000;
+
+export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
+  /** Idle keep-alive connections are kept this long on the public port. */
+  keepAliveMs: number;
+}
+
+/**
+ * The front thread's code: compiled JavaScript beside this file in dist/; from the TypeScript sources (tests, `npm run
+ * dev`), the same file loaded through tsx, which a worker's entry point cannot take from the command line.
+ */
+function startFront(init: FrontInit): Worker {
+  const here = import.meta.url;
+  const fromSource = here.endsWith('.ts');
+  const entry = new URL(`./ack-front.worker.${fromSource ? 'ts' : 'js'}`, here);
+  if (!fromSource) return new Worker(entry, { workerData: init });
+  // tsx is a development dependency: named here only, for the sources.
+  const loader = 'tsx/esm/api';
+  const boot = `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
+/** A request body as Bolt reads it: a form (its `payload` JSON when it has one), else JSON. */
+export function parseSlackBody(contentType: string, body: string): unknown {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') {
+    const form = parseQuery(body);
+    return typeof form.payload === 'string' ? JSON.parse(form.payload) : form;
+  }
+  return JSON.parse(body);
+}
+
+/** Where the bot listens, as `server.address()` says it. */
+export interface Listening {
+  address(): AddressInfo;
+}
+
+/**
+ * The HTTP receiver with an acknowledging front (ack-front.worker.ts): the public port belongs to a thread that answers
+ * Slack's requests whose answer is an empty 200 at once and hands them here in order; this receiver's own server
+ * listens on 127.0.0.1 only, for everything the front passes through (form submissions, options, every other route,
+ * and requests it did not find correctly signed: those are refused and recorded here as before). What reaches the app
+ * is the same either way: the request's body, its retry headers, and an ack (which, for a request the front has
+ * answered, has nothing left to send).
+ */
+export class FrontedHttpReceiver extends SlackHttpReceiver {
+  private front: Worker | null = null;
+  private publicAddress: AddressInfo | null = null;
+  private frontApp: App | null = null;
+  private readonly secret: string;
+  private readonly keepAliveMs: number;
+  private readonly frontLog: Logger | undefined;
+  private closed: (() => void) | null = null;
+
+  constructor({ keepAliveMs, ...options }: FrontedReceiverOptions) {
+    super(options);
+    this.secret = options.signingSecret;
+    this.keepAliveMs = keepAliveMs;
+    this.frontLog = options.logger;
+  }
+
+  override init(app: App): void {
+    super.init(app);
+    // What the receiver gives every request: the app that acknowledges everything it is given.
+    this.frontApp = (this as unknown as { app: App }).app;
+  }
+
+  // Bolt's overloads type the result as an HTTPS server when given TLS options; this receiver takes none.
+  override start(listen?: number | string | ListenOptions): Promise<HTTPSServer> {
+    return this.startFronted(listen) as Promise<unknown> as Promise<HTTPSServer>;
+  }
+
+  private async startFronted(listen?: number | string | ListenOptions): Promise<Server> {
+    const { port, host } =
+      typeof listen === 'object'
+        ? { port: Number(listen.port ?? 0), host: listen.host ?? null }
+        : { port: Number(listen ?? 0), host: null };
+    const inner = (await super.start({ port: 0, host: '127.0.0.1' })) as Server;
+    inner.keepAliveTimeout = this.keepAliveMs;
+    inner.headersTimeout = this.keepAliveMs + 1000;
+    const front = startFront({
+      port,
+      host,
+      innerPort: (inner.address() as AddressInfo).port,
+      signingSecret: this.secret,
+      slackPath: SLACK_PATH,
+      keepAliveMs: this.keepAliveMs,
+    });
+    this.front = front;
+    try {
+      this.publicAddress = await new Promise<AddressInfo>((resolve, reject) => {
+        front.on('message', (m: FrontReport) => {
+          if (m.t === 'listening') resolve({ address: m.address, family: m.family, port: m.port });
+          else if (m.t === 'error') reject(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
+          else this.onReport(m);
+        });
+        front.once('error', reject);
+        front.once('exit', (code) => reject(new Error(`the acknowledging front stopped (exit code ${code})`)));
+      });
+    } catch (err) {
+      await front.terminate().catch(() => {});
+      this.front = null;
+      await super.stop().catch(() => {});
+      throw err;
+    }
+    front.unref();
+    // The caller reads where the bot listens from what start gives back: the public port, not the inner one.
+    const address = this.publicAddress;
+    return Object.assign(Object.create(inner) as Server, { address: () => address });
+  }
+
+  override async stop(): Promise<void> {
+    const front = this.front;
+    if (front) {
+      this.front = null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+        this.closed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        front.postMessage({ t: 'close' } satisfies ToFront);
+      });
+      await front.terminate().catch(() => {});
+    }
+    await super.stop();
+  }
+
+  private onReport(m: FrontReport): void {
+    switch (m.t) {
+      case 'request':
+        this.act(m);
+        return;
+      case 'log':
+        this.frontLog?.[m.level](m.msg);
+        return;
+      case 'closed':
+        this.closed?.();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * A message a listener gave as its answer (the usage for `/incident help`, a mistake, "busy") to a request the front
+   * had already answered: posted to the request's response_url, ephemeral as the answer would have been.
+   */
+  private async answerLate(body: Record<string, unknown>, response: unknown): Promise<void> {
+    const url = typeof body.response_url === 'string' ? body.response_url : null;
+    if (!url) {
+      this.frontLog?.warn('An answer for a request already acknowledged had no response_url to go to; dropped');
+      return;
+    }
+    const message = typeof response === 'string' ? { text: response } : response;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', ...(message as object) }),
+    }).catch((err: Error) => err);
+    if (res instanceof Error || !res.ok) {
+      const why = res instanceof Error ? res.message : `HTTP ${res.status}`;
+      this.frontLog?.warn(`Could not post an answer to the response_url: ${why}`);
+    } else await res.body?.cancel();
+  }
+
+  /** A request the front has answered goes to the app as the receiver would give it. */
+  private act(m: FrontRequest): void {
+    const app = this.frontApp;
+    if (!app) return;
+    let body: Record<string, unknown>;
+    try {
+      body = parseSlackBody(m.contentType, m.body) as Record<string, unknown>;
+    } catch (err) {
+      this.frontLog?.warn(`Ignored a request the app could not read (${(err as Error).message})`);
+      return;
+    }
+    const retryNum = m.retryNum === null ? undefined : Number.parseInt(m.retryNum, 10);
+    const event: ReceiverEvent = {
+      body,
+      // The front has answered already: what a listener would have put in its answer goes to the response_url.
+      ack: async (response) => {
+        if (response === undefined || response === '') return;
+        await this.answerLate(body, response);
+      },
+      ...(retryNum !== undefined && Number.isFinite(retryNum) ? { retryNum } : {}),
+      ...(m.retryReason !== null ? { retryReason: m.retryReason } : {}),
+      customProperties: {},
+    };
+    app
+      .processEvent(event)
+      .catch((err: unknown) => this.frontLog?.warn(`A request failed: ${(err as Error)?.message ?? err}`));
+  }
+}

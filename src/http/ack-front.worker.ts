@@ -1,0 +1,155 @@
+/**
+ * The acknowledging front: a thread of its own that owns the bot's public HTTP port. A Slack request whose answer is
+ * an empty 200 by Slack's contract (a slash command, a click, a closed form, an Events API event), correctly signed
+ * and timed, is answered here at once and handed to the bot's thread in the order it came; everything else (a form
+ * submission, whose answer may carry errors; an options load; a request whose signature or timestamp is wrong; every
+ * other route) goes through to the bot's own HTTP server on loopback and comes back unchanged. So a bot busy with the
+ * work behind earlier requests still acknowledges the next one within milliseconds, which Slack expects within 3 s.
+ *
+ * It imports nothing of the bot but its own rules (node:http and node:crypto), so the thread starts in a few milliseconds and holds
+ * a few megabytes.
+ */
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
+import { fastAck, SLACK_BODY_LIMIT, signatureValid } from './ack-front.rules.js';
+
+const init = workerData as FrontInit;
+const port = parentPort!;
+const say = (m: FrontReport) => port.postMessage(m);
+const log = (level: 'warn' | 'debug', msg: string) => say({ t: 'log', level, msg });
+
+/** Connections to the bot's server are kept and reused, as a proxy does. */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+/** Requests being passed through (answered when the bot's server has answered). */
+let passing = 0;
+let closing = false;
+let drained: (() => void) | null = null;
+
+function done(): void {
+  passing -= 1;
+  if (closing && passing === 0) drained?.();
+}
+
+/** Sends a request to the bot's own server and its answer back, with the sender's address in X-Forwarded-For. */
+function passThrough(req: IncomingMessage, res: ServerResponse, body: Buffer | null): void {
+  passing += 1;
+  const forwarded = req.headers['x-forwarded-for'];
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  const headers = {
+    ...req.headers,
+    'x-forwarded-for': forwarded ? `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${peer}` : peer,
+    ...(body ? { 'content-length': String(body.length) } : {}),
+  };
+  if (body) delete headers['transfer-encoding'];
+  const out = request(
+    { host: '127.0.0.1', port: init.innerPort, method: req.method, path: req.url, headers, agent },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.on('end', done);
+      answer.on('error', done);
+    },
+  );
+  out.on('error', (err) => {
+    log('warn', `Could not pass a request for ${req.url} to the bot: ${err.message}`);
+    if (!res.headersSent) {
+      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' });
+      res.end('The bot is not answering; try again shortly.\n');
+    } else res.destroy();
+    done();
+  });
+  if (body) out.end(body);
+  else req.pipe(out);
+}
+
+/** The body, up to `limit` bytes; null past it. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+async function onSlackRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readBody(req, SLACK_BODY_LIMIT);
+  if (!body) {
+    res.writeHead(413, { 'content-type': 'text/plain' });
+    res.end('Request body too large.\n');
+    return;
+  }
+  const contentType = header(req, 'content-type');
+  const signed = signatureValid(
+    init.signingSecret,
+    header(req, 'x-slack-request-timestamp'),
+    header(req, 'x-slack-signature'),
+    body,
+    Date.now(),
+  );
+  if (!signed || closing || !fastAck(contentType, body)) {
+    passThrough(req, res, body);
+    return;
+  }
+  res.writeHead(200);
+  res.end();
+  const request: FrontRequest = {
+    t: 'request',
+    body: body.toString('utf8'),
+    contentType: contentType ?? '',
+    retryNum: header(req, 'x-slack-retry-num') ?? null,
+    retryReason: header(req, 'x-slack-retry-reason') ?? null,
+  };
+  say(request);
+}
+
+const server = createServer((req, res) => {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'POST' && path === init.slackPath) {
+    onSlackRequest(req, res).catch((err: Error) => {
+      log('warn', `Could not read a Slack request: ${err.message}`);
+      if (!res.headersSent) res.writeHead(400);
+      res.end();
+    });
+    return;
+  }
+  passThrough(req, res, null);
+});
+server.keepAliveTimeout = init.keepAliveMs;
+server.headersTimeout = init.keepAliveMs + 1000;
+
+server.once('error', (err: NodeJS.ErrnoException) => {
+  say({ t: 'error', message: err.message, code: err.code ?? null });
+});
+server.listen(init.host ? { port: init.port, host: init.host } : { port: init.port }, () => {
+  const a = server.address() as AddressInfo;
+  say({ t: 'listening', address: a.address, family: a.family, port: a.port });
+});
+
+port.on('message', (m: ToFront) => {
+  if (m.t !== 'close') return;
+  closing = true;
+  // New connections are refused; idle ones closed; what is passing through is answered first.
+  server.close();
+  server.closeIdleConnections();
+  const finish = () => {
+    server.closeAllConnections();
+    agent.destroy();
+    say({ t: 'closed' });
+  };
+  if (passing === 0) finish();
+  else drained = finish;
+});

@@ -1,0 +1,82 @@
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import { encodeSlashCommand, makeSlashCommand } from '../support/slack-request.js';
+
+/**
+ * A sender in a process of its own (as Slack is): once started it says `ready`, then signs and posts `body` to `url`
+ * `delayMs` later and prints when it sent it and when the answer came (epoch ms), and its status. The bot's thread is
+ * kept busy meanwhile, so the test's own thread could not time it.
+ */
+const SENDER = `
+const { createHmac } = require('node:crypto');
+const [url, secret, body, delayMs] = process.argv.slice(1);
+console.log('ready');
+setTimeout(async () => {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const sig = 'v0=' + createHmac('sha256', secret).update('v0:' + ts + ':' + body).digest('hex');
+  const sentAt = Date.now();
+  const res = await fetch(url, { method: 'POST', body, headers: {
+    'content-type': 'application/x-www-form-urlencoded', 'x-slack-signature': sig, 'x-slack-request-timestamp': ts } });
+  await res.text();
+  console.log(JSON.stringify({ sentAt, answeredAt: Date.now(), status: res.status }));
+}, Number(delayMs));
+`;
+
+/** Holds this thread (the bot's) for `ms`, as a burst of work behind earlier requests does. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    /* the bot's thread is busy */
+  }
+}
+
+interface Sent {
+  sentAt: number;
+  answeredAt: number;
+  status: number;
+  /** When this thread was free again. */
+  busyUntil: number;
+}
+
+/** Sends `/incident list` from another process while this thread is busy for 2.5 s. */
+async function ackWhileBusy(bot: BotHarness): Promise<Sent> {
+  const body = encodeSlashCommand(makeSlashCommand({ text: 'list', response_url: bot.fake.responseUrl('busy') }));
+  const sender = execa('node', ['-e', SENDER, `${bot.baseUrl}/slack/events`, SIGNING_SECRET, body, '300']);
+  await new Promise<void>((resolve) => sender.stdout!.once('data', () => resolve()));
+  // The sender sends 300 ms after it said ready: in the middle of this.
+  busy(2500);
+  const busyUntil = Date.now();
+  const { stdout } = await sender;
+  return { ...(JSON.parse(stdout.split('\n').at(-1)!) as Omit<Sent, 'busyUntil'>), busyUntil };
+}
+
+describe.each([
+  ['on', true],
+  ['off', false],
+] as const)('ACK_THREAD=%s', (setting, fronted) => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ timers: false, alertLoop: false, env: { ACK_THREAD: setting } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it(
+    fronted
+      ? 'a slash command is acknowledged at once while the bot’s thread is busy, then acted on'
+      : 'a slash command waits for the bot’s thread to be free before it is acknowledged',
+    async () => {
+      const sent = await ackWhileBusy(bot);
+      expect(sent.status).toBe(200);
+      expect(sent.sentAt).toBeLessThan(sent.busyUntil - 500);
+      // Answered while the bot's thread was still busy, or only once it was free.
+      if (fronted) expect(sent.answeredAt).toBeLessThan(sent.busyUntil);
+      else expect(sent.answeredAt).toBeGreaterThanOrEqual(sent.busyUntil - 20);
+      // Either way the bot then answers the command through its response_url.
+      const reply = await bot.fake.waitFor('response_url', (c) => c.key === 'busy');
+      expect(String(reply.args.text)).toMatch(/No open incidents|open/i);
+    },
+  );
+});

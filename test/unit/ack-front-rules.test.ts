@@ -1,0 +1,63 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseSlackBody } from '../../src/http/ack-front.js';
+import { fastAck, signatureValid } from '../../src/http/ack-front.rules.js';
+
+const SECRET = 'front-secret-0123456789';
+const sign = (ts: string, body: string, secret = SECRET) =>
+  `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+const FORM = 'application/x-www-form-urlencoded';
+const form = (fields: Record<string, string>) => Buffer.from(new URLSearchParams(fields).toString());
+const payload = (type: string) => form({ payload: JSON.stringify({ type, user: { id: 'U1' } }) });
+
+describe('the front: which requests it may answer itself', () => {
+  const now = 1_800_000_000_000;
+  const ts = String(now / 1000);
+  const body = Buffer.from('command=%2Fincident&text=sev1+db+down');
+
+  it('takes a request signed with the secret, within five minutes either way', () => {
+    expect(signatureValid(SECRET, ts, sign(ts, body.toString()), body, now)).toBe(true);
+    expect(signatureValid(SECRET, ts, sign(ts, body.toString()), body, now + 299_000)).toBe(true);
+    expect(signatureValid(SECRET, ts, sign(ts, body.toString()), body, now - 299_000)).toBe(true);
+  });
+
+  it('does not take a wrong secret, another body, a stale or future timestamp, or a missing or odd header', () => {
+    expect(signatureValid(SECRET, ts, sign(ts, body.toString(), 'other'), body, now)).toBe(false);
+    expect(signatureValid(SECRET, ts, sign(ts, 'command=%2Fother'), body, now)).toBe(false);
+    expect(signatureValid(SECRET, ts, sign(ts, body.toString()), body, now + 301_000)).toBe(false);
+    expect(signatureValid(SECRET, ts, sign(ts, body.toString()), body, now - 301_000)).toBe(false);
+    expect(signatureValid(SECRET, undefined, sign(ts, body.toString()), body, now)).toBe(false);
+    expect(signatureValid(SECRET, ts, undefined, body, now)).toBe(false);
+    expect(signatureValid(SECRET, `${ts}.5`, sign(`${ts}.5`, body.toString()), body, now)).toBe(false);
+    expect(signatureValid(SECRET, ts, 'v0=short', body, now)).toBe(false);
+  });
+
+  it('answers at once what Slack expects an empty 200 for: commands, clicks, closed forms, shortcuts, events', () => {
+    expect(fastAck(FORM, body)).toBe(true);
+    expect(fastAck(`${FORM}; charset=utf-8`, body)).toBe(true);
+    for (const t of ['block_actions', 'interactive_message', 'view_closed', 'shortcut', 'message_action'])
+      expect(fastAck(FORM, payload(t))).toBe(true);
+    expect(fastAck('application/json', Buffer.from(JSON.stringify({ type: 'event_callback', event: {} })))).toBe(true);
+  });
+
+  it('leaves to the bot what may need an answer, and what it cannot read', () => {
+    // A submission may be answered with errors; an options load with options; a challenge with the challenge.
+    for (const t of ['view_submission', 'block_suggestion', 'dialog_submission', 'something_new'])
+      expect(fastAck(FORM, payload(t))).toBe(false);
+    expect(fastAck('application/json', Buffer.from('{"type":"url_verification","challenge":"x"}'))).toBe(false);
+    expect(fastAck(FORM, form({ ssl_check: '1', token: 't' }))).toBe(false);
+    expect(fastAck(FORM, form({ payload: '{not json' }))).toBe(false);
+    expect(fastAck('application/json', Buffer.from('{not json'))).toBe(false);
+    expect(fastAck('text/plain', body)).toBe(false);
+    expect(fastAck(undefined, body)).toBe(false);
+  });
+
+  it('reads a body as the bot’s receiver does: a form, its payload, or JSON', () => {
+    expect(parseSlackBody(FORM, body.toString())).toMatchObject({ command: '/incident', text: 'sev1 db down' });
+    expect(parseSlackBody(`${FORM}; charset=utf-8`, payload('block_actions').toString())).toMatchObject({
+      type: 'block_actions',
+      user: { id: 'U1' },
+    });
+    expect(parseSlackBody('application/json', '{"type":"event_callback"}')).toEqual({ type: 'event_callback' });
+  });
+});
