@@ -37,30 +37,55 @@ const PAYLOADS_ACKED_EMPTY = new Set([
 /** Events API bodies answered the same way (a url_verification challenge is answered by the bot's receiver). */
 const EVENTS_ACKED_EMPTY = new Set(['event_callback', 'app_rate_limited']);
 
+/** The checks of a form by its callback id: the errors to show inline, or null when the form reads. */
+export type FormChecks = Readonly<
+  Record<string, (view: { private_metadata?: string; state?: { values?: unknown } }) => Record<string, string> | null>
+>;
+
+/** What the front does with a correctly signed request. */
+export type FrontAnswer =
+  /** Answer with an empty 200, then hand it to the bot. */
+  | { kind: 'ack' }
+  /** Answer a form with the errors to show inline; the bot does nothing with it. */
+  | { kind: 'errors'; errors: Record<string, string> }
+  /** Pass it to the bot, which answers. */
+  | { kind: 'pass' };
+
+const ACK: FrontAnswer = { kind: 'ack' };
+const PASS: FrontAnswer = { kind: 'pass' };
+
 /**
- * Whether Slack's answer to this request is an empty 200 by its contract, so the front may give it before the bot has
- * read the request: a slash command (the bot replies through its response_url), a click or select, a closed form, an
- * event. A form submission (its answer may carry errors or the next view), an options load, a url_verification or
- * ssl_check, and anything the front cannot read are not: the bot answers those itself.
+ * What the front may answer before the bot has read the request. An empty 200 is Slack's whole answer to a slash
+ * command (the bot replies through its response_url), a click or select, a closed form, an event; a form submission's
+ * answer is known from the form alone for the forms in `forms` (its errors, or an empty 200). Every other submission
+ * (its answer may need the database, or be the next view), an options load, a url_verification or ssl_check, and
+ * anything the front cannot read are passed to the bot.
  */
-export function fastAck(contentType: string | undefined, body: Buffer): boolean {
+export function frontAnswer(contentType: string | undefined, body: Buffer, forms: FormChecks = {}): FrontAnswer {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   try {
     if (type === 'application/x-www-form-urlencoded') {
       const form = new URLSearchParams(body.toString('utf8'));
       const payload = form.get('payload');
-      if (payload !== null) {
-        const parsed = JSON.parse(payload) as { type?: unknown };
-        return typeof parsed.type === 'string' && PAYLOADS_ACKED_EMPTY.has(parsed.type);
-      }
-      return form.has('command') && !form.has('ssl_check');
+      if (payload === null) return form.has('command') && !form.has('ssl_check') ? ACK : PASS;
+      const parsed = JSON.parse(payload) as {
+        type?: unknown;
+        view?: { callback_id?: unknown; private_metadata?: string; state?: { values?: unknown } };
+      };
+      if (typeof parsed.type !== 'string') return PASS;
+      if (PAYLOADS_ACKED_EMPTY.has(parsed.type)) return ACK;
+      if (parsed.type !== 'view_submission' || typeof parsed.view?.callback_id !== 'string') return PASS;
+      const check = Object.hasOwn(forms, parsed.view.callback_id) ? forms[parsed.view.callback_id] : undefined;
+      if (!check) return PASS;
+      const errors = check(parsed.view);
+      return errors ? { kind: 'errors', errors } : ACK;
     }
     if (type === 'application/json') {
       const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };
-      return typeof parsed.type === 'string' && EVENTS_ACKED_EMPTY.has(parsed.type);
+      return typeof parsed.type === 'string' && EVENTS_ACKED_EMPTY.has(parsed.type) ? ACK : PASS;
     }
   } catch {
-    return false;
+    return PASS;
   }
-  return false;
+  return PASS;
 }

@@ -197,7 +197,8 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       },
       ...(retryNum !== undefined && Number.isFinite(retryNum) ? { retryNum } : {}),
       ...(m.retryReason !== null ? { retryReason: m.retryReason } : {}),
-      customProperties: {},
+      // Listeners that would answer inline (a form's refusal) tell the person another way.
+      customProperties: { answeredByFront: true },
     };
     app
       .processEvent(event)

@@ -6,14 +6,15 @@
  * other route) goes through to the bot's own HTTP server on loopback and comes back unchanged. So a bot busy with the
  * work behind earlier requests still acknowledges the next one within milliseconds, which Slack expects within 3 s.
  *
- * It imports nothing of the bot but its own rules (node:http and node:crypto), so the thread starts in a few milliseconds and holds
- * a few megabytes.
+ * It imports nothing of the bot but its own rules (node:http and node:crypto) and the checks of the forms it answers
+ * (zod), so the thread starts in a few milliseconds and holds a few megabytes.
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+import { FORM_CHECKS } from '../views/form-checks.js';
 import type { FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
-import { fastAck, SLACK_BODY_LIMIT, signatureValid } from './ack-front.rules.js';
+import { type FrontAnswer, frontAnswer, SLACK_BODY_LIMIT, signatureValid } from './ack-front.rules.js';
 
 const init = workerData as FrontInit;
 const port = parentPort!;
@@ -100,8 +101,15 @@ async function onSlackRequest(req: IncomingMessage, res: ServerResponse): Promis
     body,
     Date.now(),
   );
-  if (!signed || closing || !fastAck(contentType, body)) {
+  const answer: FrontAnswer = signed && !closing ? frontAnswer(contentType, body, FORM_CHECKS) : { kind: 'pass' };
+  if (answer.kind === 'pass') {
     passThrough(req, res, body);
+    return;
+  }
+  if (answer.kind === 'errors') {
+    const json = JSON.stringify({ response_action: 'errors', errors: answer.errors });
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(json);
     return;
   }
   res.writeHead(200);

@@ -2,20 +2,12 @@ import type { ChangeResult } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { BLOCK, VIEW } from '../templates/ids.js';
-import { type ModalMetadata, modalMetadata } from '../templates/payloads.js';
-import { type ParsedForm, parseResolveSummary, parseStatusUpdate } from './parse-status-update.js';
+import type { ModalMetadata } from '../templates/payloads.js';
+import { checkForm, type FormCheckSpec, RESOLVE_FORM, STATUS_UPDATE_FORM } from './form-checks.js';
 
-const STALE_TEXT = 'This form is out of date; close it and open a new one.';
 const BUSY_FORM_TEXT = 'The bot is overloaded right now; nothing was posted. Submit again in a minute.';
 
-type StateValues = Parameters<typeof parseStatusUpdate>[0];
-
-interface FormSpec<T> {
-  callbackId: string;
-  /** The block that shows form-wide problems (stale form, overload). */
-  mainBlock: string;
-  parse: (values: StateValues) => ParsedForm<T>;
+interface FormSpec<T> extends FormCheckSpec<T> {
   submit: (meta: ModalMetadata, userId: string, value: T, requestKey: string) => Promise<ChangeResult | null>;
   /** "Update recorded" / "Resolved": what is said before the warnings of a partly shown change. */
   done: string;
@@ -23,28 +15,31 @@ interface FormSpec<T> {
 
 /**
  * One modal submission: validation errors show inline (the modal stays open); the change runs after the ack, and any
- * problem then reaches the person privately in the incident channel. The view id makes a double submit a no-op.
+ * problem then reaches the person privately in the incident channel. The view id makes a double submit a no-op. A
+ * form the acknowledging front has answered already (it ran the same checks: FORM_CHECKS) has nothing inline left to
+ * show: a refusal then reaches the person privately too.
  */
 function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>): void {
-  app.view(spec.callbackId, async ({ ack, view, body, client, logger }) => {
-    const meta = modalMetadata.decode(view.private_metadata);
-    if (!meta) {
-      await ack({ response_action: 'errors', errors: { [spec.mainBlock]: STALE_TEXT } });
+  app.view(spec.callbackId, async ({ ack, view, body, client, logger, context }) => {
+    const answered = context.answeredByFront === true;
+    const checked = checkForm(spec, view);
+    if (!checked.ok) {
+      if (answered) logger.warn(`A ${spec.callbackId} form the front took did not read here; nothing was done`);
+      await ack({ response_action: 'errors', errors: checked.errors });
       return;
     }
-    // A form with no state at all is read as an empty one: its errors show inline.
-    const parsed = spec.parse((view.state?.values ?? {}) as unknown as StateValues);
-    if (!parsed.ok) {
-      await ack({ response_action: 'errors', errors: parsed.errors });
-      return;
-    }
+    const { meta, value } = checked;
     const tell = ephemeralIn(client, meta.channelId, body.user.id);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
-      () => spec.submit(meta, body.user.id, parsed.value, `view:${view.id}`),
+      () => spec.submit(meta, body.user.id, value, `view:${view.id}`),
       {
         admit: 'gate',
-        refuse: () => ack({ response_action: 'errors', errors: { [spec.mainBlock]: BUSY_FORM_TEXT } }),
+        refuse: answered
+          ? async () => {
+              await tell(BUSY_FORM_TEXT);
+            }
+          : () => ack({ response_action: 'errors', errors: { [spec.mainBlock]: BUSY_FORM_TEXT } }),
         done: spec.done,
       },
     );
@@ -55,16 +50,12 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
   onForm(app, deps, {
-    callbackId: VIEW.statusUpdate,
-    mainBlock: BLOCK.updCurrentStatus,
-    parse: (values) => parseStatusUpdate(values, new Date()),
+    ...STATUS_UPDATE_FORM,
     submit: (meta, user, value, key) => incidents.postStatusUpdate(meta.incidentId, user, value, key),
     done: 'Update recorded',
   });
   onForm(app, deps, {
-    callbackId: VIEW.resolve,
-    mainBlock: BLOCK.resolveSummary,
-    parse: parseResolveSummary,
+    ...RESOLVE_FORM,
     submit: (meta, user, value, key) => incidents.resolve(meta.incidentId, user, value, key),
     done: 'Resolved',
   });

@@ -1,7 +1,12 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VIEW } from '../../src/templates/ids.js';
+import { encodeModalMetadata } from '../../src/templates/payloads.js';
+import { waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
-import { encodeSlashCommand, makeSlashCommand } from '../support/slack-request.js';
+import { declareThroughBot } from '../support/incident-flow.js';
+import { encodeSlashCommand, makeSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { statusFormValues } from '../support/status-form.js';
 
 /**
  * A sender in a process of its own (as Slack is): once started it says `ready`, then signs and posts `body` to `url`
@@ -79,4 +84,60 @@ describe.each([
       expect(String(reply.args.text)).toMatch(/No open incidents|open/i);
     },
   );
+});
+
+describe('forms the front answers (ACK_THREAD=on)', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ timers: false, alertLoop: false, lightLimits: { maxActive: 1, maxWaiting: 1 } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  const submit = (incident: { id: number; channelId: string }, status: string, user = TEST_REPORTER_ID) =>
+    bot.submit({
+      callbackId: VIEW.statusUpdate,
+      userId: user,
+      privateMetadata: encodeModalMetadata({ incidentId: incident.id, channelId: incident.channelId }),
+      values: statusFormValues({ affected: 'EU', impact: '500s', currentStatus: status }),
+    });
+
+  it('a bad form gets its errors inline at once; a good one is recorded; one refused as busy is told privately', async () => {
+    const opened = await declareThroughBot(bot, 'sev2 front forms');
+    const incident = { id: opened.incidentId, channelId: opened.channelId };
+    const bad = await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: encodeModalMetadata({ incidentId: incident.id, channelId: incident.channelId }),
+      values: statusFormValues({ affected: '', impact: '', currentStatus: '' }),
+    });
+    expect(bad.status).toBe(200);
+    expect(bad.json?.response_action).toBe('errors');
+    // Slack's posts are slow: the first update holds the one place, the second waits, the third is refused.
+    bot.fake.failNext('chat.postMessage', { delayMs: 1500 }, 3);
+    const answers = [await submit(incident, 'one'), await submit(incident, 'two'), await submit(incident, 'three')];
+    expect(answers.map((a) => [a.status, a.text])).toEqual([
+      [200, ''],
+      [200, ''],
+      [200, ''],
+    ]);
+    const told = await bot.fake.waitFor(
+      'chat.postEphemeral',
+      (c) => c.args.user === TEST_REPORTER_ID && /overloaded right now; nothing was posted/.test(String(c.args.text)),
+    );
+    expect(told.args.channel).toBe(incident.channelId);
+    await waitUntil(
+      'two updates recorded',
+      async () =>
+        Number(
+          (
+            await bot.db.query<{ n: string }>(
+              "SELECT count(*) AS n FROM incident_events WHERE incident_id = $1 AND kind = 'status_update'",
+              [incident.id],
+            )
+          ).rows[0]!.n,
+        ) === 2 || undefined,
+      10_000,
+    );
+  });
 });

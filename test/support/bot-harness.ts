@@ -35,6 +35,8 @@ export interface HarnessOptions {
   databaseUrl?: string;
   incidentsChannel?: boolean;
   limits?: { maxActive: number; maxWaiting: number };
+  /** The light gate's limits (everything but declarations). */
+  lightLimits?: { maxActive: number; maxWaiting: number };
   runbook?: Runbook;
   /** More environment for the bot's config (e.g. ATOM_CLI, HEALTH_BASE_URL). */
   env?: Record<string, string>;
@@ -166,6 +168,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     runbook: opts.runbook ?? testRunbook(),
     timers: { maxSleepMs: 200 },
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.lightLimits ? { lightLimits: opts.lightLimits } : {}),
     ...(opts.escalation ? { escalation: opts.escalation } : {}),
     ...(opts.alerts ? { alerts: opts.alerts } : {}),
   });

@@ -1,7 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseSlackBody } from '../../src/http/ack-front.js';
-import { fastAck, signatureValid } from '../../src/http/ack-front.rules.js';
+import { frontAnswer, signatureValid } from '../../src/http/ack-front.rules.js';
+import { BLOCK, VIEW } from '../../src/templates/ids.js';
+import { encodeModalMetadata } from '../../src/templates/payloads.js';
+import { FORM_CHECKS, STALE_TEXT } from '../../src/views/form-checks.js';
+import { statusFormValues } from '../support/status-form.js';
+
+const fastAck = (type: string | undefined, body: Buffer) => frontAnswer(type, body).kind === 'ack';
 
 const SECRET = 'front-secret-0123456789';
 const sign = (ts: string, body: string, secret = SECRET) =>
@@ -59,5 +65,37 @@ describe('the front: which requests it may answer itself', () => {
       user: { id: 'U1' },
     });
     expect(parseSlackBody('application/json', '{"type":"event_callback"}')).toEqual({ type: 'event_callback' });
+  });
+});
+
+describe('the front: forms it answers from the form alone', () => {
+  const submission = (
+    callbackId: string,
+    values: unknown,
+    metadata = encodeModalMetadata({ incidentId: 7, channelId: 'C7' }),
+  ) =>
+    form({
+      payload: JSON.stringify({
+        type: 'view_submission',
+        user: { id: 'U1' },
+        view: { id: 'V1', callback_id: callbackId, private_metadata: metadata, state: { values } },
+      }),
+    });
+
+  it('a status update that reads is answered empty and handed on; one that does not, with its errors inline', () => {
+    const good = statusFormValues({ affected: 'EU', impact: '500s', currentStatus: 'restarting the pool' });
+    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, good), FORM_CHECKS)).toEqual({ kind: 'ack' });
+    const bad = frontAnswer(FORM, submission(VIEW.statusUpdate, {}), FORM_CHECKS);
+    expect(bad.kind).toBe('errors');
+    expect(Object.keys((bad as { errors: object }).errors).length).toBeGreaterThan(0);
+  });
+
+  it('a form whose metadata names no incident is out of date; a form it has no checks for goes to the bot', () => {
+    const stale = frontAnswer(FORM, submission(VIEW.resolve, {}, 'garbage'), FORM_CHECKS);
+    expect(stale).toEqual({ kind: 'errors', errors: { [BLOCK.resolveSummary]: STALE_TEXT } });
+    expect(frontAnswer(FORM, submission(VIEW.declare, {}), FORM_CHECKS)).toEqual({ kind: 'pass' });
+    expect(frontAnswer(FORM, submission('toString', {}), FORM_CHECKS)).toEqual({ kind: 'pass' });
+    // Without the table, every submission goes to the bot.
+    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, {}))).toEqual({ kind: 'pass' });
   });
 });
