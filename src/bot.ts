@@ -203,6 +203,7 @@ export function createBot({
       ...(logger ? { logger } : {}),
       onAck: metrics.acked,
       ackThread: config.ackThread,
+      workNice: config.workNice,
     }),
     // No listener uses conversation context; the default in-memory store only costs time and memory per request.
     convoStore: false,

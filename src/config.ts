@@ -208,6 +208,7 @@ const schema = z.object({
   LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error']),
   LOG_FORMAT: oneOf(['json', 'pretty']),
   ACK_THREAD: oneOf(['on', 'off']),
+  WORK_NICE: wholeNumber(0, 19, 10),
   ADMIN_TOKEN: checked((s) =>
     s.length >= 16 ? undefined : 'must be at least 16 characters long (for example the output of openssl rand -hex 24)',
   ),
@@ -317,6 +318,8 @@ export interface Config {
    * default on); off: Bolt's receiver answers each on the bot's own thread.
    */
   readonly ackThread: boolean;
+  /** With the acknowledging thread: how much lower the CPU priority of the bot's own thread is (WORK_NICE, 0–19). */
+  readonly workNice: number;
   readonly databaseUrl?: string;
   readonly dataDir: string;
   /**
@@ -433,6 +436,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: c.PORT,
     host: c.HOST,
     ackThread: c.ACK_THREAD !== 'off',
+    workNice: c.WORK_NICE,
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,
     embeddedPgUser: c.EMBEDDED_PG_USER,

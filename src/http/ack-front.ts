@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Server as HTTPSServer } from 'node:https';
 import type { AddressInfo, ListenOptions } from 'node:net';
+import { getPriority, setPriority } from 'node:os';
 import { parse as parseQuery } from 'node:querystring';
 import { Worker } from 'node:worker_threads';
 import type { App, Logger, ReceiverEvent } from '@slack/bolt';
@@ -15,6 +16,8 @@ const CLOSE_WAIT_MS = 10_000;
 export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
   /** Idle keep-alive connections are kept this long on the public port. */
   keepAliveMs: number;
+  /** How much lower this thread's CPU priority is than the front's (nice steps, 0 to 19). */
+  workNice: number;
 }
 
 /**
@@ -64,10 +67,13 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
   private readonly frontLog: Logger | undefined;
   private closed: (() => void) | null = null;
 
-  constructor({ keepAliveMs, ...options }: FrontedReceiverOptions) {
+  private readonly workNice: number;
+
+  constructor({ keepAliveMs, workNice, ...options }: FrontedReceiverOptions) {
     super(options);
     this.secret = options.signingSecret;
     this.keepAliveMs = keepAliveMs;
+    this.workNice = workNice;
     this.frontLog = options.logger;
   }
 
@@ -116,9 +122,25 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       throw err;
     }
     front.unref();
+    this.yieldToFront();
     // The caller reads where the bot listens from what start gives back: the public port, not the inner one.
     const address = this.publicAddress;
     return Object.assign(Object.create(inner) as Server, { address: () => address });
+  }
+
+  /**
+   * Lowers this thread's CPU priority (the bot's work: listeners, timers, the alert loop) below the front's, which
+   * started at the process's own: on a machine short of CPU the front is then run first, and Slack still hears its
+   * answer in milliseconds while the work waits its turn. On Linux a priority is a thread's own; raising nice needs no
+   * privilege. Where it cannot be set, the bot runs as before and says so.
+   */
+  private yieldToFront(): void {
+    if (this.workNice <= 0) return;
+    try {
+      setPriority(0, Math.min(19, getPriority(0) + this.workNice));
+    } catch (err) {
+      this.frontLog?.warn(`Could not lower the priority of the bot's work (WORK_NICE): ${(err as Error).message}`);
+    }
   }
 
   override async stop(): Promise<void> {

@@ -20,12 +20,14 @@ export interface ReceiverSetup {
   onAck?: AckObserver;
   /** HTTP mode: answer Slack's requests from a thread of their own (ack-front.ts). */
   ackThread?: boolean;
+  /** With the front: how much lower the CPU priority of the bot's own thread is (nice steps). */
+  workNice?: number;
 }
 
 /** The App options that choose its receiver: Socket Mode with an app token, HTTP with a signing secret. */
 export function slackReceiver(
   slack: Config['slack'],
-  { port, host, clientOptions, customRoutes, logLevel, logger, onAck, ackThread }: ReceiverSetup,
+  { port, host, clientOptions, customRoutes, logLevel, logger, onAck, ackThread, workNice = 0 }: ReceiverSetup,
 ): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
   const common = { customRoutes, logLevel, ...(logger ? { logger } : {}), ...(onAck ? { onAck } : {}) };
   if (slack.mode === 'socket') {
@@ -42,7 +44,7 @@ export function slackReceiver(
   const options = { signingSecret: slack.signingSecret ?? '', ...common };
   return {
     receiver: ackThread
-      ? new FrontedHttpReceiver({ ...options, keepAliveMs: KEEP_ALIVE_MS })
+      ? new FrontedHttpReceiver({ ...options, keepAliveMs: KEEP_ALIVE_MS, workNice })
       : new SlackHttpReceiver(options),
   };
 }

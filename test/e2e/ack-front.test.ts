@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEW } from '../../src/templates/ids.js';
@@ -139,5 +141,38 @@ describe('forms the front answers (ACK_THREAD=on)', () => {
         ) === 2 || undefined,
       10_000,
     );
+  });
+});
+
+describe('WORK_NICE', () => {
+  /** Each thread of this process and its nice value, from /proc. */
+  const niceByThread = () =>
+    new Map(
+      readdirSync('/proc/self/task').map((tid) => {
+        // The fields after the command name, which is in parentheses: nice is field 19, the 17th after it.
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+      }),
+    );
+
+  it('lowers the CPU priority of the bot’s own thread, not the front’s', async () => {
+    const before = getPriority(0);
+    const threadsBefore = new Set(niceByThread().keys());
+    const bot = await startBot({ timers: false, alertLoop: false, env: { WORK_NICE: '3' } });
+    try {
+      const after = niceByThread();
+      expect(after.get(process.pid)).toBe(Math.min(19, before + 3));
+      // The front's thread (one started with the bot) kept the process's priority.
+      const started = [...after].filter(([tid]) => !threadsBefore.has(tid));
+      expect(started.some(([, nice]) => nice === before)).toBe(true);
+      // And it still answers.
+      expect((await bot.command('list')).status).toBe(200);
+    } finally {
+      await bot.stop();
+      // Back to where it was for the rest of this file (raising a priority again may need privileges).
+      try {
+        setPriority(0, before);
+      } catch {}
+    }
   });
 });

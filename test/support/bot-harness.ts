@@ -158,6 +158,8 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     DECLARE_RATE_LIMIT: 'off',
     RUN_RATE_LIMIT: 'off',
     CHANNEL_CREATE_LIMIT: 'off',
+    // Many bots share a test process: its thread's CPU priority is left alone (test/e2e/ack-front.test.ts sets it).
+    WORK_NICE: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
