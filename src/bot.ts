@@ -6,6 +6,7 @@ import { withRequest } from './audit/request-context.js';
 import { register as registerCommands } from './commands/index.js';
 import { type Config, configSecrets } from './config.js';
 import { register as registerEvents } from './events/index.js';
+import type { FrontAlerts } from './http/ack-front.protocol.js';
 import { AlertAuth } from './http/alert-auth.js';
 import { alertHookRoutes } from './http/alert-hooks.js';
 import { auditRoute } from './http/audit-route.js';
@@ -16,7 +17,7 @@ import { postmortemRoute } from './http/postmortem-route.js';
 import { slackReceiver } from './http/receiver-choice.js';
 import { statusRoutes } from './http/status-route.js';
 import { ActionItemService } from './incidents/action-items.service.js';
-import { AlertService } from './incidents/alert.service.js';
+import { AlertService, DUPLICATE_WINDOW_MS } from './incidents/alert.service.js';
 import { AlertCards } from './incidents/alert-cards.js';
 import type { MaintenanceWindows } from './incidents/alert-ports.js';
 import { AuditTrail } from './incidents/audit.service.js';
@@ -204,6 +205,11 @@ export function createBot({
       onAck: metrics.acked,
       ackThread: config.ackThread,
       workNice: config.workNice,
+      frontAlerts: {
+        alerts: frontAlerts(config, runbook, db, alertOptions?.duplicateWindowMs),
+        // The service exists once the app does; a delivery comes after both.
+        onAlerts: (source, levels) => alerts.received(source, levels),
+      },
     }),
     // No listener uses conversation context; the default in-memory store only costs time and memory per request.
     convoStore: false,
@@ -435,4 +441,29 @@ export function createBot({
     app.logger.error('unhandled listener error', err);
   });
   return { app, timers, kv, audit, metrics, home, alerts: alertLoop, inFlight: gate.inFlight };
+}
+
+/**
+ * What the acknowledging front needs to serve the alert hooks itself: a way for senders to prove who they are, the
+ * runbook's rows, the database. Null when alerts are not taken (the bot's own server answers 404) or the database
+ * cannot be reached from a second pool.
+ */
+function frontAlerts(
+  config: Config,
+  runbook: Runbook,
+  db: Database,
+  duplicateWindowMs: number | undefined,
+): FrontAlerts | null {
+  const { token, signingSecret, qstash } = config.alerts;
+  if (!(token || signingSecret || qstash) || !db.connection) return null;
+  return {
+    settings: {
+      ...(token ? { token } : {}),
+      ...(signingSecret ? { signingSecret } : {}),
+      ...(qstash ? { qstash } : {}),
+    },
+    rules: [...runbook.alerts],
+    connection: db.connection,
+    duplicateWindowMs: duplicateWindowMs ?? DUPLICATE_WINDOW_MS,
+  };
 }

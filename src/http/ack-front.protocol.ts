@@ -1,4 +1,16 @@
+import type { AlertsSettings } from '../config.js';
+import type { AlertLevel, AlertRule } from '../incidents/alert-types.js';
+import type { PostgresConnection } from '../store/db.js';
+
 /** What the bot's thread and its acknowledging front (ack-front.worker.ts) tell each other. */
+
+/** The alert hooks, when the front serves them: how senders prove who they are, the runbook's rows, the inbox. */
+export interface FrontAlerts {
+  settings: Pick<AlertsSettings, 'token' | 'signingSecret' | 'qstash'>;
+  rules: AlertRule[];
+  connection: PostgresConnection;
+  duplicateWindowMs: number;
+}
 
 /** Given to the front when it starts. */
 export interface FrontInit {
@@ -11,6 +23,8 @@ export interface FrontInit {
   /** Where Slack posts its requests. */
   slackPath: string;
   keepAliveMs: number;
+  /** Set when the front serves the alert hooks (a database it can reach, a way for senders to prove who they are). */
+  alerts: FrontAlerts | null;
 }
 
 /** A Slack request the front has answered (an empty 200), for the bot to act on. */
@@ -27,6 +41,8 @@ export type FrontReport =
   | { t: 'listening'; address: string; family: string; port: number }
   | { t: 'error'; message: string; code: string | null }
   | { t: 'log'; level: 'warn' | 'debug'; msg: string }
+  /** A delivery the front wrote to the alert inbox (not a resend): its source and its alerts' levels. */
+  | { t: 'alerts'; source: string; levels: AlertLevel[] }
   | { t: 'closed' };
 
 export type ToFront = { t: 'close' };

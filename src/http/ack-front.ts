@@ -5,7 +5,8 @@ import { getPriority, setPriority } from 'node:os';
 import { parse as parseQuery } from 'node:querystring';
 import { Worker } from 'node:worker_threads';
 import type { App, Logger, ReceiverEvent } from '@slack/bolt';
-import type { FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
+import type { AlertLevel } from '../incidents/alert-types.js';
+import type { FrontAlerts, FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
 import { SlackHttpReceiver, type SlackHttpReceiverOptions } from './slack-receiver.js';
 
 /** Where Slack posts (Bolt's default endpoint, which the manifest names). */
@@ -18,6 +19,10 @@ export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
   keepAliveMs: number;
   /** How much lower this thread's CPU priority is than the front's (nice steps, 0 to 19). */
   workNice: number;
+  /** The alert hooks, for the front to serve itself (null: the bot's own server serves them). */
+  alerts?: FrontAlerts | null;
+  /** Told of each delivery the front wrote to the alert inbox. */
+  onAlerts?: (source: string, levels: AlertLevel[]) => void;
 }
 
 /**
@@ -68,9 +73,13 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
   private closed: (() => void) | null = null;
 
   private readonly workNice: number;
+  private readonly alerts: FrontAlerts | null;
+  private readonly onAlerts: FrontedReceiverOptions['onAlerts'];
 
-  constructor({ keepAliveMs, workNice, ...options }: FrontedReceiverOptions) {
+  constructor({ keepAliveMs, workNice, alerts = null, onAlerts, ...options }: FrontedReceiverOptions) {
     super(options);
+    this.alerts = alerts;
+    this.onAlerts = onAlerts;
     this.secret = options.signingSecret;
     this.keepAliveMs = keepAliveMs;
     this.workNice = workNice;
@@ -103,6 +112,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       signingSecret: this.secret,
       slackPath: SLACK_PATH,
       keepAliveMs: this.keepAliveMs,
+      alerts: this.alerts,
     });
     this.front = front;
     try {
@@ -170,6 +180,9 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
         return;
       case 'closed':
         this.closed?.();
+        return;
+      case 'alerts':
+        this.onAlerts?.(m.source, m.levels);
         return;
       default:
         return;

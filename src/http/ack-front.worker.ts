@@ -20,6 +20,8 @@ const init = workerData as FrontInit;
 const port = parentPort!;
 const say = (m: FrontReport) => port.postMessage(m);
 const log = (level: 'warn' | 'debug', msg: string) => say({ t: 'log', level, msg });
+/** The alert hooks, served here when the bot gave the front what they need (loaded only then). */
+const intake = init.alerts ? (await import('./ack-front.alerts.js')).frontAlertIntake(init.alerts, say) : null;
 
 /** Connections to the bot's server are kept and reused, as a proxy does. */
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -134,6 +136,11 @@ const server = createServer((req, res) => {
     });
     return;
   }
+  if (intake && !closing && intake.handle(req, res)) {
+    passing += 1;
+    res.once('close', done);
+    return;
+  }
   passThrough(req, res, null);
 });
 server.keepAliveTimeout = init.keepAliveMs;
@@ -156,7 +163,7 @@ port.on('message', (m: ToFront) => {
   const finish = () => {
     server.closeAllConnections();
     agent.destroy();
-    say({ t: 'closed' });
+    void (intake?.close() ?? Promise.resolve()).catch(() => {}).then(() => say({ t: 'closed' }));
   };
   if (passing === 0) finish();
   else drained = finish;

@@ -1,7 +1,7 @@
 import type { HTTPReceiver, HTTPReceiverOptions, Logger, SocketModeReceiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Config } from '../config.js';
-import { FrontedHttpReceiver } from './ack-front.js';
+import { FrontedHttpReceiver, type FrontedReceiverOptions } from './ack-front.js';
 import { type AckObserver, SlackHttpReceiver, SlackSocketReceiver } from './slack-receiver.js';
 
 /** How long idle connections stay open: longer than a proxy or load balancer in front keeps its own (AWS's ALB: 60 s),
@@ -22,12 +22,25 @@ export interface ReceiverSetup {
   ackThread?: boolean;
   /** With the front: how much lower the CPU priority of the bot's own thread is (nice steps). */
   workNice?: number;
+  /** With the front: the alert hooks for it to serve, and who is told of each delivery it writes. */
+  frontAlerts?: Pick<FrontedReceiverOptions, 'alerts' | 'onAlerts'>;
 }
 
 /** The App options that choose its receiver: Socket Mode with an app token, HTTP with a signing secret. */
 export function slackReceiver(
   slack: Config['slack'],
-  { port, host, clientOptions, customRoutes, logLevel, logger, onAck, ackThread, workNice = 0 }: ReceiverSetup,
+  {
+    port,
+    host,
+    clientOptions,
+    customRoutes,
+    logLevel,
+    logger,
+    onAck,
+    ackThread,
+    workNice = 0,
+    frontAlerts,
+  }: ReceiverSetup,
 ): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
   const common = { customRoutes, logLevel, ...(logger ? { logger } : {}), ...(onAck ? { onAck } : {}) };
   if (slack.mode === 'socket') {
@@ -44,7 +57,7 @@ export function slackReceiver(
   const options = { signingSecret: slack.signingSecret ?? '', ...common };
   return {
     receiver: ackThread
-      ? new FrontedHttpReceiver({ ...options, keepAliveMs: KEEP_ALIVE_MS, workNice })
+      ? new FrontedHttpReceiver({ ...options, keepAliveMs: KEEP_ALIVE_MS, workNice, ...frontAlerts })
       : new SlackHttpReceiver(options),
   };
 }

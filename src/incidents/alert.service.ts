@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   alertIncidentsOf,
   alertsOf,
@@ -14,7 +13,6 @@ import {
   type DeliveryRow,
   finishDelivery,
   forgetOldHashes,
-  insertDelivery,
   lockDelivery,
   markStepDone,
   nextDeliveryDueAt,
@@ -25,10 +23,11 @@ import {
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
+import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder, lockGroup } from './alert-recorder.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
-import type { AlertDelivery, AlertRule, AlertView } from './alert-types.js';
+import type { AlertDelivery, AlertLevel, AlertRule, AlertView } from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
@@ -86,11 +85,7 @@ export interface AlertServiceOptions {
 }
 
 /** What `accept` did with a delivery: written (its id), or recognised as a retry of an earlier one. */
-export interface Accepted {
-  delivery: number;
-  duplicate: boolean;
-  alerts: number;
-}
+export type { Accepted } from './alert-inbox.js';
 
 /**
  * Monitoring alerts, from the inbox to incidents. `accept` writes a delivery (the hook answers 202 after it);
@@ -128,13 +123,19 @@ export class AlertService implements TimerSource<DeliveryRow> {
 
   /** Writes a delivery to the inbox (durable once this resolves), then wakes the loop. */
   async accept(delivery: AlertDelivery, body: string): Promise<Accepted> {
-    const hash = createHash('sha256').update(body).digest('hex');
-    const r = await insertDelivery(this.db, delivery, hash, this.opts.duplicateWindowMs ?? DUPLICATE_WINDOW_MS);
-    if (!r.duplicate) {
-      for (const a of delivery.alerts) this.opts.metrics?.alertReceived(delivery.source, a.level);
-      this.opts.wake?.();
-    }
-    return { delivery: r.id, duplicate: r.duplicate, alerts: delivery.alerts.length };
+    const r = await writeDelivery(this.db, delivery, body, this.opts.duplicateWindowMs ?? DUPLICATE_WINDOW_MS);
+    if (!r.duplicate)
+      this.received(
+        delivery.source,
+        delivery.alerts.map((a) => a.level),
+      );
+    return r;
+  }
+
+  /** Deliveries written to the inbox (here or by the acknowledging front): counted, and the loop woken for them. */
+  received(source: string, levels: readonly AlertLevel[]): void {
+    for (const level of levels) this.opts.metrics?.alertReceived(source, level);
+    this.opts.wake?.();
   }
 
   async claim(limit: number, leaseMs: number): Promise<DeliveryRow[]> {

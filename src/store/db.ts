@@ -38,6 +38,8 @@ export interface Database extends Queryable {
   readonly kind: 'postgres' | 'embedded';
   /** Set for `embedded`. */
   readonly embedded?: EmbeddedServerStatus;
+  /** Where the server is, for a second pool of its own (the acknowledging front's alert intake). */
+  readonly connection?: PostgresConnection;
   /** True when every connection is in use: a connect timeout then means load, not an outage. */
   saturated(): boolean;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
@@ -121,6 +123,7 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
   const base = wrap(pool);
   return {
     kind: 'postgres',
+    connection,
     saturated,
     query: base.query,
     exec: base.exec,

@@ -176,3 +176,67 @@ describe('WORK_NICE', () => {
     }
   });
 });
+
+describe('alerts the front takes (ACK_THREAD=on)', () => {
+  const TOKEN = 'front-alerts-token-0123456789';
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ timers: false, env: { ALERTS_TOKEN: TOKEN } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  /** Posts a generic alert from another process while this thread is busy for 2.5 s. */
+  const ALERT_SENDER = `
+const [url, token, body] = process.argv.slice(1);
+console.log('ready');
+setTimeout(async () => {
+  const sentAt = Date.now();
+  const res = await fetch(url, { method: 'POST', body, headers: {
+    'content-type': 'application/json', authorization: 'Bearer ' + token } });
+  const text = await res.text();
+  console.log(JSON.stringify({ sentAt, answeredAt: Date.now(), status: res.status, body: text }));
+}, 300);
+`;
+
+  it('a delivery is written to the inbox and answered 202 while the bot’s thread is busy, then acted on', async () => {
+    const body = JSON.stringify({
+      source: 'front-check',
+      key: 'disk-full',
+      status: 'firing',
+      level: 'warning',
+      summary: 'Disk 91% full on worker-3',
+    });
+    const sender = execa('node', ['-e', ALERT_SENDER, `${bot.baseUrl}/hooks/alerts`, TOKEN, body]);
+    await new Promise<void>((resolve) => sender.stdout!.once('data', () => resolve()));
+    busy(2500);
+    const busyUntil = Date.now();
+    const { stdout } = await sender;
+    const sent = JSON.parse(stdout.split('\n').at(-1)!) as {
+      sentAt: number;
+      answeredAt: number;
+      status: number;
+      body: string;
+    };
+    expect(sent.sentAt).toBeLessThan(busyUntil - 500);
+    expect(sent.status).toBe(202);
+    expect(sent.answeredAt).toBeLessThan(busyUntil);
+    expect(JSON.parse(sent.body)).toMatchObject({ status: 'accepted', alerts: 1 });
+    // The bot's alert loop then records it.
+    await waitUntil('the alert recorded', async () => {
+      const { rows } = await bot.db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM alerts WHERE source = 'front-check'",
+      );
+      return Number(rows[0]!.n) === 1 || undefined;
+    });
+    // The same body again is a resend.
+    const again = await fetch(`${bot.baseUrl}/hooks/alerts`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    });
+    expect(again.status).toBe(202);
+    expect(await again.json()).toMatchObject({ status: 'duplicate' });
+  });
+});

@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+import { insertDelivery } from '../store/alert-delivery.repo.js';
+import type { Queryable } from '../store/db.js';
+import type { AlertDelivery } from './alert-types.js';
+
+/** What a hook answers for a delivery: its id in the inbox, whether it was a resend, how many alerts it held. */
+export interface Accepted {
+  delivery: number;
+  duplicate: boolean;
+  alerts: number;
+}
+
+/**
+ * Writes a delivery to the inbox (the durable step before the 202), unless the same body came from the same source
+ * within `duplicateWindowMs` (a resend): then it is the earlier delivery's id, marked a duplicate. Light on imports:
+ * the acknowledging front writes deliveries with it too.
+ */
+export async function writeDelivery(
+  db: Queryable,
+  delivery: AlertDelivery,
+  body: string,
+  duplicateWindowMs: number,
+): Promise<Accepted> {
+  const hash = createHash('sha256').update(body).digest('hex');
+  const r = await insertDelivery(db, delivery, hash, duplicateWindowMs);
+  return { delivery: r.id, duplicate: r.duplicate, alerts: delivery.alerts.length };
+}
