@@ -105,7 +105,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
     const inner = (await super.start({ port: 0, host: '127.0.0.1' })) as Server;
     inner.keepAliveTimeout = this.keepAliveMs;
     inner.headersTimeout = this.keepAliveMs + 1000;
-    const front = startFront({
+    const init: FrontInit = {
       port,
       host,
       innerPort: (inner.address() as AddressInfo).port,
@@ -113,29 +113,57 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       slackPath: SLACK_PATH,
       keepAliveMs: this.keepAliveMs,
       alerts: this.alerts,
-    });
-    this.front = front;
+    };
     try {
-      this.publicAddress = await new Promise<AddressInfo>((resolve, reject) => {
-        front.on('message', (m: FrontReport) => {
-          if (m.t === 'listening') resolve({ address: m.address, family: m.family, port: m.port });
-          else if (m.t === 'error') reject(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
-          else this.onReport(m);
-        });
-        front.once('error', reject);
-        front.once('exit', (code) => reject(new Error(`the acknowledging front stopped (exit code ${code})`)));
-      });
+      this.publicAddress = await this.launch(init);
     } catch (err) {
-      await front.terminate().catch(() => {});
-      this.front = null;
       await super.stop().catch(() => {});
       throw err;
     }
-    front.unref();
     this.yieldToFront();
     // The caller reads where the bot listens from what start gives back: the public port, not the inner one.
     const address = this.publicAddress;
     return Object.assign(Object.create(inner) as Server, { address: () => address });
+  }
+
+  /**
+   * Starts the front and waits for it to listen. A front that stops by itself later (it should not: it catches what
+   * it can) is started again on the same port, and the stop is logged as an error.
+   */
+  private async launch(init: FrontInit): Promise<AddressInfo> {
+    const front = startFront(init);
+    this.front = front;
+    let listening = false;
+    try {
+      const address = await new Promise<AddressInfo>((resolve, reject) => {
+        front.on('message', (m: FrontReport) => {
+          if (m.t === 'listening') {
+            listening = true;
+            resolve({ address: m.address, family: m.family, port: m.port });
+          } else if (m.t === 'error') reject(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
+          else this.onReport(m);
+        });
+        front.on('error', (err) => {
+          if (!listening) reject(err);
+          else this.frontLog?.error(`The acknowledging front failed: ${err.message}`);
+        });
+        front.once('exit', (code) => {
+          if (!listening) return reject(new Error(`the acknowledging front stopped (exit code ${code})`));
+          if (this.front !== front) return;
+          this.frontLog?.error(`The acknowledging front stopped (exit code ${code}); starting it again`);
+          const port = this.publicAddress?.port ?? init.port;
+          this.launch({ ...init, port }).catch((err: Error) =>
+            this.frontLog?.error(`Could not start the acknowledging front again: ${err.message}`),
+          );
+        });
+      });
+      front.unref();
+      return address;
+    } catch (err) {
+      this.front = null;
+      await front.terminate().catch(() => {});
+      throw err;
+    }
   }
 
   /**

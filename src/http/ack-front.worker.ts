@@ -23,6 +23,9 @@ const log = (level: 'warn' | 'debug', msg: string) => say({ t: 'log', level, msg
 /** The alert hooks, served here when the bot gave the front what they need (loaded only then). */
 const intake = init.alerts ? (await import('./ack-front.alerts.js')).frontAlertIntake(init.alerts, say) : null;
 
+// A failure nothing else caught is logged, and the front goes on answering: one bad connection must not stop it.
+process.on('uncaughtException', (err) => log('warn', `The acknowledging front caught: ${err.message}`));
+
 /** Connections to the bot's server are kept and reused, as a proxy does. */
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 /** Requests being passed through (answered when the bot's server has answered). */
@@ -64,7 +67,11 @@ function passThrough(req: IncomingMessage, res: ServerResponse, body: Buffer | n
     done();
   });
   if (body) out.end(body);
-  else req.pipe(out);
+  else {
+    // A sender that goes away mid-body: the request to the bot goes too.
+    req.once('error', () => out.destroy());
+    req.pipe(out);
+  }
 }
 
 /** The body, up to `limit` bytes; null past it. */
