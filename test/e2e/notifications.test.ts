@@ -53,6 +53,14 @@ const events = async (bot: BotHarness, id: number) =>
       [id],
     )
   ).rows;
+/** The start of this incident's PagerDuty dedup keys: a page of an earlier test's incident is not taken for its own. */
+const dedupPrefix = async (bot: BotHarness, id: number) => {
+  const { rows } = await bot.db.query<{ team_id: string; number: number }>(
+    'SELECT team_id, number FROM incidents WHERE id = $1',
+    [id],
+  );
+  return `incident-bot/${rows[0]!.team_id}/${rows[0]!.number}/`;
+};
 const said = (bot: BotHarness, channel: string, re: RegExp) =>
   bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && re.test(JSON.stringify(c.args)));
 /** The card as last posted or updated. */
@@ -175,7 +183,8 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
 
   it('acknowledging in Slack after PagerDuty was triggered acknowledges it there (same dedup key), once', async () => {
     const card = await declareThroughBot(bot, 'sev2 acknowledged after the trigger');
-    const trigger = await pd.waitFor((e) => e.event_action === 'trigger');
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.dedup_key.startsWith(prefix));
     await bot.clickCard(
       { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
       ACTION.acknowledge,
@@ -191,7 +200,10 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
 
   it('acknowledged in PagerDuty: acknowledges the incident as that person (by email), stops the rest, shows in Slack', async () => {
     const card = await declareThroughBot(bot, 'sev0 everything is down');
-    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+    );
     expect(trigger.dedup_key).toMatch(/\/cto$/);
     const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, ['an-old-secret', SECRET], {
       type: 'incident.acknowledged',
@@ -233,7 +245,10 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
 
   it('an acknowledgement recorded but not carried out (the database went away) is carried out when PagerDuty sends it again', async () => {
     const card = await declareThroughBot(bot, 'sev0 payments are down');
-    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+    );
     // As far as the first delivery got before its 503: the PagerDuty acknowledgement recorded, the incident not.
     await bot.db.query(
       `UPDATE pagerduty_incidents SET acknowledged_at = now(), acknowledged_by = 'Carol C' WHERE dedup_key = $1`,
@@ -260,7 +275,10 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
 
   it('acknowledged in PagerDuty by someone the runbook does not know: recorded by name; their steps stop', async () => {
     const card = await declareThroughBot(bot, 'sev0 unknown acknowledger');
-    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+    );
     const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
       type: 'incident.acknowledged',
       incidentKey: trigger.dedup_key,
@@ -287,7 +305,10 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
 
   it('resolved in PagerDuty: the role stops being paged (its email does not go), the channel is told', async () => {
     const card = await declareThroughBot(bot, 'sev0 resolved over there');
-    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+    );
     const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
       type: 'incident.resolved',
       incidentKey: trigger.dedup_key,
@@ -306,7 +327,10 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
 
   it("a private incident's PagerDuty event names neither its title, its number nor its channel", async () => {
     const card = await declareThroughBot(bot, 'sev0 --private leaked signing keys');
-    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+    );
     const { rows } = await bot.db.query<{ number: number; channel_name: string; private: boolean }>(
       'SELECT number, channel_name, private FROM incidents WHERE id = $1',
       [card.incidentId],
@@ -326,7 +350,10 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
 
   it('a bad signature is refused with 401 and changes nothing; bad JSON is 400; other event types are 200 and ignored', async () => {
     const card = await declareThroughBot(bot, 'sev0 forged acknowledgement');
-    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY);
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+    );
     const before = await events(bot, card.incidentId);
     const forged = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, 'not-the-secret', {
       type: 'incident.acknowledged',
