@@ -51,6 +51,11 @@ export type FrontAnswer =
   /** Pass it to the bot, which answers. */
   | { kind: 'pass' };
 
+/** Whether a body may be a form submission (a cheap look, before the form checks are loaded). */
+export function isSubmission(contentType: string | undefined, body: Buffer): boolean {
+  return (contentType ?? '').startsWith('application/x-www-form-urlencoded') && body.includes('view_submission');
+}
+
 const ACK: FrontAnswer = { kind: 'ack' };
 const PASS: FrontAnswer = { kind: 'pass' };
 

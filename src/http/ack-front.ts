@@ -11,6 +11,8 @@ import { SlackHttpReceiver, type SlackHttpReceiverOptions } from './slack-receiv
 
 /** Where Slack posts (Bolt's default endpoint, which the manifest names). */
 const SLACK_PATH = '/slack/events';
+/** The front thread's young generation, in MB (V8's default would be several times the bot's own). */
+const FRONT_YOUNG_MB = 6;
 /** How long a stop waits for the front to finish what it is passing through. */
 const CLOSE_WAIT_MS = 10_000;
 
@@ -33,11 +35,13 @@ function startFront(init: FrontInit): Worker {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   const entry = new URL(`./ack-front.worker.${fromSource ? 'ts' : 'js'}`, here);
-  if (!fromSource) return new Worker(entry, { workerData: init });
+  // It holds little for long (a request at a time): a small young generation keeps the thread to a few megabytes.
+  const resourceLimits = { maxYoungGenerationSizeMb: FRONT_YOUNG_MB };
+  if (!fromSource) return new Worker(entry, { workerData: init, resourceLimits });
   // tsx is a development dependency: named here only, for the sources.
   const loader = 'tsx/esm/api';
   const boot = `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+  return new Worker(boot, { eval: true, workerData: init, resourceLimits });
 }
 
 /** A request body as Bolt reads it: a form (its `payload` JSON when it has one), else JSON. */

@@ -12,14 +12,27 @@
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { FORM_CHECKS } from '../views/form-checks.js';
 import type { FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
-import { type FrontAnswer, frontAnswer, SLACK_BODY_LIMIT, signatureValid } from './ack-front.rules.js';
+import {
+  type FormChecks,
+  type FrontAnswer,
+  frontAnswer,
+  isSubmission,
+  SLACK_BODY_LIMIT,
+  signatureValid,
+} from './ack-front.rules.js';
 
 const init = workerData as FrontInit;
 const port = parentPort!;
 const say = (m: FrontReport) => port.postMessage(m);
 const log = (level: 'warn' | 'debug', msg: string) => say({ t: 'log', level, msg });
+/** The checks of the forms the front answers, loaded at the first form (they bring zod). */
+let formChecks: Promise<FormChecks> | null = null;
+const loadFormChecks = () => {
+  formChecks ??= import('../views/form-checks.js').then((m) => m.FORM_CHECKS);
+  return formChecks;
+};
+
 /** The alert hooks, served here when the bot gave the front what they need (loaded only then). */
 const intake = init.alerts ? (await import('./ack-front.alerts.js')).frontAlertIntake(init.alerts, say) : null;
 
@@ -110,7 +123,8 @@ async function onSlackRequest(req: IncomingMessage, res: ServerResponse): Promis
     body,
     Date.now(),
   );
-  const answer: FrontAnswer = signed && !closing ? frontAnswer(contentType, body, FORM_CHECKS) : { kind: 'pass' };
+  const forms = signed && isSubmission(contentType, body) ? await loadFormChecks() : {};
+  const answer: FrontAnswer = signed && !closing ? frontAnswer(contentType, body, forms) : { kind: 'pass' };
   if (answer.kind === 'pass') {
     passThrough(req, res, body);
     return;
