@@ -6,8 +6,9 @@
  * other route) goes through to the bot's own HTTP server on loopback and comes back unchanged. So a bot busy with the
  * work behind earlier requests still acknowledges the next one within milliseconds, which Slack expects within 3 s.
  *
- * It imports nothing of the bot but its own rules (node:http and node:crypto) and the checks of the forms it answers
- * (zod), so the thread starts in a few milliseconds and holds a few megabytes.
+ * It also answers the forms whose answer is known from the form alone (FORM_CHECKS: errors inline, else an empty 200)
+ * and, when alerts are taken, serves the alert hooks with a database pool of its own (ack-front.alerts.ts). It loads
+ * each of those only when needed, so the thread starts in a few milliseconds and holds a few megabytes.
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,7 +47,7 @@ let passing = 0;
 let closing = false;
 let drained: (() => void) | null = null;
 
-function done(): void {
+function finishedOne(): void {
   passing -= 1;
   if (closing && passing === 0) drained?.();
 }
@@ -54,6 +55,14 @@ function done(): void {
 /** Sends a request to the bot's own server and its answer back, with the sender's address in X-Forwarded-For. */
 function passThrough(req: IncomingMessage, res: ServerResponse, body: Buffer | null): void {
   passing += 1;
+  let finished = false;
+  const done = () => {
+    if (finished) return;
+    finished = true;
+    finishedOne();
+  };
+  // Whichever comes first: the answer passed on, or the sender gone.
+  res.once('close', done);
   const forwarded = req.headers['x-forwarded-for'];
   const peer = req.socket.remoteAddress ?? 'unknown';
   const headers = {
@@ -159,7 +168,7 @@ const server = createServer((req, res) => {
   }
   if (intake && !closing && intake.handle(req, res)) {
     passing += 1;
-    res.once('close', done);
+    res.once('close', finishedOne);
     return;
   }
   passThrough(req, res, null);
