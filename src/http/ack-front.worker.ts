@@ -12,7 +12,7 @@
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
 import {
   type FormChecks,
@@ -23,178 +23,182 @@ import {
   signatureValid,
 } from './ack-front.rules.js';
 
-const init = workerData as FrontInit;
-const port = parentPort!;
-const say = (m: FrontReport) => port.postMessage(m);
-const log = (level: 'warn' | 'debug', msg: string) => say({ t: 'log', level, msg });
-/** The checks of the forms the front answers, loaded at the first form (they bring zod). */
-let formChecks: Promise<FormChecks> | null = null;
-const loadFormChecks = () => {
-  formChecks ??= import('../views/form-checks.js').then((m) => m.FORM_CHECKS);
-  return formChecks;
-};
-
-/** The alert hooks, served here when the bot gave the front what they need (loaded only then). */
-const intake = init.alerts ? (await import('./ack-front.alerts.js')).frontAlertIntake(init.alerts, say) : null;
-
-// A failure nothing else caught is logged, and the front goes on answering: one bad connection must not stop it.
-process.on('uncaughtException', (err) => log('warn', `The acknowledging front caught: ${err.message}`));
-
-/** Connections to the bot's server are kept and reused, as a proxy does. */
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-/** Requests being passed through (answered when the bot's server has answered). */
-let passing = 0;
-let closing = false;
-let drained: (() => void) | null = null;
-
-function finishedOne(): void {
-  passing -= 1;
-  if (closing && passing === 0) drained?.();
-}
-
-/** Sends a request to the bot's own server and its answer back, with the sender's address in X-Forwarded-For. */
-function passThrough(req: IncomingMessage, res: ServerResponse, body: Buffer | null): void {
-  passing += 1;
-  let finished = false;
-  const done = () => {
-    if (finished) return;
-    finished = true;
-    finishedOne();
+/** Runs the front in this thread, as the bot started it. */
+async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
+  const say = (m: FrontReport) => port.postMessage(m);
+  const log = (level: 'warn' | 'debug', msg: string) => say({ t: 'log', level, msg });
+  /** The checks of the forms the front answers, loaded at the first form (they bring zod). */
+  let formChecks: Promise<FormChecks> | null = null;
+  const loadFormChecks = () => {
+    formChecks ??= import('../views/form-checks.js').then((m) => m.FORM_CHECKS);
+    return formChecks;
   };
-  // Whichever comes first: the answer passed on, or the sender gone.
-  res.once('close', done);
-  const forwarded = req.headers['x-forwarded-for'];
-  const peer = req.socket.remoteAddress ?? 'unknown';
-  const headers = {
-    ...req.headers,
-    'x-forwarded-for': forwarded ? `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${peer}` : peer,
-    ...(body ? { 'content-length': String(body.length) } : {}),
-  };
-  if (body) delete headers['transfer-encoding'];
-  const out = request(
-    { host: '127.0.0.1', port: init.innerPort, method: req.method, path: req.url, headers, agent },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on('end', done);
-      answer.on('error', done);
-    },
-  );
-  out.on('error', (err) => {
-    log('warn', `Could not pass a request for ${req.url} to the bot: ${err.message}`);
-    if (!res.headersSent) {
-      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' });
-      res.end('The bot is not answering; try again shortly.\n');
-    } else res.destroy();
-    done();
-  });
-  if (body) out.end(body);
-  else {
-    // A sender that goes away mid-body: the request to the bot goes too.
-    req.once('error', () => out.destroy());
-    req.pipe(out);
-  }
-}
 
-/** The body, up to `limit` bytes; null past it. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) over = true;
-      if (!over) chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
+  /** The alert hooks, served here when the bot gave the front what they need (loaded only then). */
+  const intake = init.alerts ? (await import('./ack-front.alerts.js')).frontAlertIntake(init.alerts, say) : null;
 
-const header = (req: IncomingMessage, name: string): string | undefined => {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
+  // A failure nothing else caught is logged, and the front goes on answering: one bad connection must not stop it.
+  process.on('uncaughtException', (err) => log('warn', `The acknowledging front caught: ${err.message}`));
 
-async function onSlackRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readBody(req, SLACK_BODY_LIMIT);
-  if (!body) {
-    res.writeHead(413, { 'content-type': 'text/plain' });
-    res.end('Request body too large.\n');
-    return;
-  }
-  const contentType = header(req, 'content-type');
-  const signed = signatureValid(
-    init.signingSecret,
-    header(req, 'x-slack-request-timestamp'),
-    header(req, 'x-slack-signature'),
-    body,
-    Date.now(),
-  );
-  const forms = signed && isSubmission(contentType, body) ? await loadFormChecks() : {};
-  const answer: FrontAnswer = signed && !closing ? frontAnswer(contentType, body, forms) : { kind: 'pass' };
-  if (answer.kind === 'pass') {
-    passThrough(req, res, body);
-    return;
-  }
-  if (answer.kind === 'errors') {
-    const json = JSON.stringify({ response_action: 'errors', errors: answer.errors });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-    res.end(json);
-    return;
-  }
-  res.writeHead(200);
-  res.end();
-  const request: FrontRequest = {
-    t: 'request',
-    body: body.toString('utf8'),
-    contentType: contentType ?? '',
-    retryNum: header(req, 'x-slack-retry-num') ?? null,
-    retryReason: header(req, 'x-slack-retry-reason') ?? null,
-  };
-  say(request);
-}
+  /** Connections to the bot's server are kept and reused, as a proxy does. */
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  /** Requests being passed through (answered when the bot's server has answered). */
+  let passing = 0;
+  let closing = false;
+  let drained: (() => void) | null = null;
 
-const server = createServer((req, res) => {
-  const path = (req.url ?? '/').split('?')[0];
-  if (req.method === 'POST' && path === init.slackPath) {
-    onSlackRequest(req, res).catch((err: Error) => {
-      log('warn', `Could not read a Slack request: ${err.message}`);
-      if (!res.headersSent) res.writeHead(400);
-      res.end();
-    });
-    return;
+  function finishedOne(): void {
+    passing -= 1;
+    if (closing && passing === 0) drained?.();
   }
-  if (intake && !closing && intake.handle(req, res)) {
+
+  /** Sends a request to the bot's own server and its answer back, with the sender's address in X-Forwarded-For. */
+  function passThrough(req: IncomingMessage, res: ServerResponse, body: Buffer | null): void {
     passing += 1;
-    res.once('close', finishedOne);
-    return;
+    let finished = false;
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      finishedOne();
+    };
+    // Whichever comes first: the answer passed on, or the sender gone.
+    res.once('close', done);
+    const forwarded = req.headers['x-forwarded-for'];
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    const headers = {
+      ...req.headers,
+      'x-forwarded-for': forwarded ? `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${peer}` : peer,
+      ...(body ? { 'content-length': String(body.length) } : {}),
+    };
+    if (body) delete headers['transfer-encoding'];
+    const out = request(
+      { host: '127.0.0.1', port: init.innerPort, method: req.method, path: req.url, headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', done);
+        answer.on('error', done);
+      },
+    );
+    out.on('error', (err) => {
+      log('warn', `Could not pass a request for ${req.url} to the bot: ${err.message}`);
+      if (!res.headersSent) {
+        res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' });
+        res.end('The bot is not answering; try again shortly.\n');
+      } else res.destroy();
+      done();
+    });
+    if (body) out.end(body);
+    else {
+      // A sender that goes away mid-body: the request to the bot goes too.
+      req.once('error', () => out.destroy());
+      req.pipe(out);
+    }
   }
-  passThrough(req, res, null);
-});
-server.keepAliveTimeout = init.keepAliveMs;
-server.headersTimeout = init.keepAliveMs + 1000;
 
-server.once('error', (err: NodeJS.ErrnoException) => {
-  say({ t: 'error', message: err.message, code: err.code ?? null });
-});
-server.listen(init.host ? { port: init.port, host: init.host } : { port: init.port }, () => {
-  const a = server.address() as AddressInfo;
-  say({ t: 'listening', address: a.address, family: a.family, port: a.port });
-});
+  /** The body, up to `limit` bytes; null past it. */
+  function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > limit) over = true;
+        if (!over) chunks.push(c);
+      });
+      req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+  }
 
-port.on('message', (m: ToFront) => {
-  if (m.t !== 'close') return;
-  closing = true;
-  // New connections are refused; idle ones closed; what is passing through is answered first.
-  server.close();
-  server.closeIdleConnections();
-  const finish = () => {
-    server.closeAllConnections();
-    agent.destroy();
-    void (intake?.close() ?? Promise.resolve()).catch(() => {}).then(() => say({ t: 'closed' }));
+  const header = (req: IncomingMessage, name: string): string | undefined => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
   };
-  if (passing === 0) finish();
-  else drained = finish;
-});
+
+  async function onSlackRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req, SLACK_BODY_LIMIT);
+    if (!body) {
+      res.writeHead(413, { 'content-type': 'text/plain' });
+      res.end('Request body too large.\n');
+      return;
+    }
+    const contentType = header(req, 'content-type');
+    const signed = signatureValid(
+      init.signingSecret,
+      header(req, 'x-slack-request-timestamp'),
+      header(req, 'x-slack-signature'),
+      body,
+      Date.now(),
+    );
+    const forms = signed && isSubmission(contentType, body) ? await loadFormChecks() : {};
+    const answer: FrontAnswer = signed && !closing ? frontAnswer(contentType, body, forms) : { kind: 'pass' };
+    if (answer.kind === 'pass') {
+      passThrough(req, res, body);
+      return;
+    }
+    if (answer.kind === 'errors') {
+      const json = JSON.stringify({ response_action: 'errors', errors: answer.errors });
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(json);
+      return;
+    }
+    res.writeHead(200);
+    res.end();
+    const request: FrontRequest = {
+      t: 'request',
+      body: body.toString('utf8'),
+      contentType: contentType ?? '',
+      retryNum: header(req, 'x-slack-retry-num') ?? null,
+      retryReason: header(req, 'x-slack-retry-reason') ?? null,
+    };
+    say(request);
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === init.slackPath) {
+      onSlackRequest(req, res).catch((err: Error) => {
+        log('warn', `Could not read a Slack request: ${err.message}`);
+        if (!res.headersSent) res.writeHead(400);
+        res.end();
+      });
+      return;
+    }
+    if (intake && !closing && intake.handle(req, res)) {
+      passing += 1;
+      res.once('close', finishedOne);
+      return;
+    }
+    passThrough(req, res, null);
+  });
+  server.keepAliveTimeout = init.keepAliveMs;
+  server.headersTimeout = init.keepAliveMs + 1000;
+
+  server.once('error', (err: NodeJS.ErrnoException) => {
+    say({ t: 'error', message: err.message, code: err.code ?? null });
+  });
+  server.listen(init.host ? { port: init.port, host: init.host } : { port: init.port }, () => {
+    const a = server.address() as AddressInfo;
+    say({ t: 'listening', address: a.address, family: a.family, port: a.port });
+  });
+
+  port.on('message', (m: ToFront) => {
+    if (m.t !== 'close') return;
+    closing = true;
+    // New connections are refused; idle ones closed; what is passing through is answered first.
+    server.close();
+    server.closeIdleConnections();
+    const finish = () => {
+      server.closeAllConnections();
+      agent.destroy();
+      void (intake?.close() ?? Promise.resolve()).catch(() => {}).then(() => say({ t: 'closed' }));
+    };
+    if (passing === 0) finish();
+    else drained = finish;
+  });
+}
+
+// Imported anywhere else (a check that loads every module), it does nothing.
+if (!isMainThread && parentPort && workerData) await runFront(workerData as FrontInit, parentPort);
