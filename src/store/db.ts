@@ -152,6 +152,13 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
       throw typed(err, saturated);
     }
     let broken = false;
+    // The pool stops listening for a client's errors while it is lent out: a connection lost between two statements
+    // of the transaction would be an unhandled 'error' and end the process. Heard here, the next statement fails
+    // instead (as a lost database), and the client is not given back to the pool.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       const result = await fn(wrap(client));
@@ -165,6 +172,7 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
       }
       throw typed(err, saturated);
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }
