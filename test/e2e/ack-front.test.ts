@@ -11,23 +11,27 @@ import { encodeSlashCommand, makeSlashCommand, TEST_REPORTER_ID } from '../suppo
 import { statusFormValues } from '../support/status-form.js';
 
 /**
- * A sender in a process of its own (as Slack is): once started it says `ready`, then signs and posts `body` to `url`
- * `delayMs` later and prints when it sent it and when the answer came (epoch ms), and its status. The bot's thread is
- * kept busy meanwhile, so the test's own thread could not time it.
+ * A sender in a process of its own (as Slack or Alertmanager is): once started it says `ready`, then posts `body` to
+ * `url` 300 ms later, with `headers` and, when `secret` is given, Slack's v0 signature; it prints when it sent it and
+ * when the answer came (epoch ms), the status and the answer. The bot's thread is kept busy meanwhile, so the test's
+ * own thread could not time it.
  */
 const SENDER = `
 const { createHmac } = require('node:crypto');
-const [url, secret, body, delayMs] = process.argv.slice(1);
+const [url, headersJson, body, secret] = process.argv.slice(1);
 console.log('ready');
 setTimeout(async () => {
-  const ts = String(Math.floor(Date.now() / 1000));
-  const sig = 'v0=' + createHmac('sha256', secret).update('v0:' + ts + ':' + body).digest('hex');
+  const headers = JSON.parse(headersJson);
+  if (secret) {
+    const ts = String(Math.floor(Date.now() / 1000));
+    headers['x-slack-request-timestamp'] = ts;
+    headers['x-slack-signature'] = 'v0=' + createHmac('sha256', secret).update('v0:' + ts + ':' + body).digest('hex');
+  }
   const sentAt = Date.now();
-  const res = await fetch(url, { method: 'POST', body, headers: {
-    'content-type': 'application/x-www-form-urlencoded', 'x-slack-signature': sig, 'x-slack-request-timestamp': ts } });
-  await res.text();
-  console.log(JSON.stringify({ sentAt, answeredAt: Date.now(), status: res.status }));
-}, Number(delayMs));
+  const res = await fetch(url, { method: 'POST', body, headers });
+  const answer = await res.text();
+  console.log(JSON.stringify({ sentAt, answeredAt: Date.now(), status: res.status, body: answer }));
+}, 300);
 `;
 
 /** Holds this thread (the bot's) for `ms`, as a burst of work behind earlier requests does. */
@@ -42,20 +46,27 @@ interface Sent {
   sentAt: number;
   answeredAt: number;
   status: number;
+  body: string;
   /** When this thread was free again. */
   busyUntil: number;
 }
 
-/** Sends `/incident list` from another process while this thread is busy for 2.5 s. */
-async function ackWhileBusy(bot: BotHarness): Promise<Sent> {
-  const body = encodeSlashCommand(makeSlashCommand({ text: 'list', response_url: bot.fake.responseUrl('busy') }));
-  const sender = execa('node', ['-e', SENDER, `${bot.baseUrl}/slack/events`, SIGNING_SECRET, body, '300']);
+/** Posts `body` from another process while this thread is busy for 2.5 s. */
+async function sendWhileBusy(url: string, headers: Record<string, string>, body: string, secret = ''): Promise<Sent> {
+  const sender = execa('node', ['-e', SENDER, url, JSON.stringify(headers), body, secret]);
   await new Promise<void>((resolve) => sender.stdout!.once('data', () => resolve()));
   // The sender sends 300 ms after it said ready: in the middle of this.
   busy(2500);
   const busyUntil = Date.now();
   const { stdout } = await sender;
   return { ...(JSON.parse(stdout.split('\n').at(-1)!) as Omit<Sent, 'busyUntil'>), busyUntil };
+}
+
+/** Sends `/incident list`, signed, from another process while this thread is busy. */
+function ackWhileBusy(bot: BotHarness): Promise<Sent> {
+  const body = encodeSlashCommand(makeSlashCommand({ text: 'list', response_url: bot.fake.responseUrl('busy') }));
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  return sendWhileBusy(`${bot.baseUrl}/slack/events`, form, body, SIGNING_SECRET);
 }
 
 describe.each([
@@ -187,19 +198,6 @@ describe('alerts the front takes (ACK_THREAD=on)', () => {
     await bot?.stop();
   });
 
-  /** Posts a generic alert from another process while this thread is busy for 2.5 s. */
-  const ALERT_SENDER = `
-const [url, token, body] = process.argv.slice(1);
-console.log('ready');
-setTimeout(async () => {
-  const sentAt = Date.now();
-  const res = await fetch(url, { method: 'POST', body, headers: {
-    'content-type': 'application/json', authorization: 'Bearer ' + token } });
-  const text = await res.text();
-  console.log(JSON.stringify({ sentAt, answeredAt: Date.now(), status: res.status, body: text }));
-}, 300);
-`;
-
   it('a delivery is written to the inbox and answered 202 while the bot’s thread is busy, then acted on', async () => {
     const body = JSON.stringify({
       source: 'front-check',
@@ -208,20 +206,14 @@ setTimeout(async () => {
       level: 'warning',
       summary: 'Disk 91% full on worker-3',
     });
-    const sender = execa('node', ['-e', ALERT_SENDER, `${bot.baseUrl}/hooks/alerts`, TOKEN, body]);
-    await new Promise<void>((resolve) => sender.stdout!.once('data', () => resolve()));
-    busy(2500);
-    const busyUntil = Date.now();
-    const { stdout } = await sender;
-    const sent = JSON.parse(stdout.split('\n').at(-1)!) as {
-      sentAt: number;
-      answeredAt: number;
-      status: number;
-      body: string;
-    };
-    expect(sent.sentAt).toBeLessThan(busyUntil - 500);
+    const sent = await sendWhileBusy(
+      `${bot.baseUrl}/hooks/alerts`,
+      { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body,
+    );
+    expect(sent.sentAt).toBeLessThan(sent.busyUntil - 500);
     expect(sent.status).toBe(202);
-    expect(sent.answeredAt).toBeLessThan(busyUntil);
+    expect(sent.answeredAt).toBeLessThan(sent.busyUntil);
     expect(JSON.parse(sent.body)).toMatchObject({ status: 'accepted', alerts: 1 });
     // The bot's alert loop then records it.
     await waitUntil('the alert recorded', async () => {
