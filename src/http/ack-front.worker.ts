@@ -22,6 +22,7 @@ import {
   SLACK_BODY_LIMIT,
   signatureValid,
 } from './ack-front.rules.js';
+import { header, readBody } from './request-body.js';
 
 /** Runs the front in this thread, as the bot started it. */
 async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
@@ -95,27 +96,6 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
       req.pipe(out);
     }
   }
-
-  /** The body, up to `limit` bytes; null past it. */
-  function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = false;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > limit) over = true;
-        if (!over) chunks.push(c);
-      });
-      req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-  }
-
-  const header = (req: IncomingMessage, name: string): string | undefined => {
-    const v = req.headers[name];
-    return Array.isArray(v) ? v[0] : v;
-  };
 
   async function onSlackRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, SLACK_BODY_LIMIT);

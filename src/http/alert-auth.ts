@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Receiver } from '@upstash/qstash';
 import type { AlertsSettings } from '../config.js';
+import { header } from './request-body.js';
 
 /** The generic hook's HMAC: `X-Alerts-Signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`. */
 export const SIGNATURE_HEADER = 'x-alerts-signature';
@@ -19,11 +20,6 @@ export type AuthResult = { ok: true; method: AuthMethod } | { ok: false; reason:
 const digest = (s: string | Buffer) => createHash('sha256').update(s).digest();
 /** Equal, compared in constant time (by digest, so the lengths need not match). */
 const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
-
-const header = (req: IncomingMessage, name: string) => {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
-};
 
 /** The HMAC the generic hook expects for a body signed at `timestamp`, as the header carries it. */
 export function alertSignature(secret: string, timestamp: string, body: string): string {

@@ -13,6 +13,7 @@ import type { AlertRule } from '../incidents/alert-types.js';
 import type { Logger } from '../incidents/ports.js';
 import { isDatabaseUnavailable } from '../store/db.js';
 import type { AlertAuth, AuthMethod } from './alert-auth.js';
+import { readBody as readRawBody } from './request-body.js';
 
 export const HOOKS_PREFIX = '/hooks';
 /** Bodies past this are refused (413) without being read further. */
@@ -71,25 +72,9 @@ export function reply(
   res.end(JSON.stringify(body));
 }
 
-/** A body past the limit is still read (and dropped) up to this, so the sender hears the 413 instead of a reset. */
-const DRAIN_MAX_BYTES = 8 * MAX_BODY_BYTES;
-
-/** The body as text; null when it is over `max` bytes, whatever Content-Length said. */
-export function readBody(req: IncomingMessage, max: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= max) chunks.push(c);
-      else if (size > DRAIN_MAX_BYTES) {
-        resolve(null);
-        req.destroy();
-      }
-    });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** The body as text; null when it is over `max` bytes (see readBody in request-body.ts). */
+export async function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return (await readRawBody(req, max))?.toString('utf8') ?? null;
 }
 
 /** One hook: method, configured, size, proof of origin, JSON, payload; then the delivery is written and 202. */
