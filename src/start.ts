@@ -5,7 +5,6 @@ import type { App } from '@slack/bolt';
 import { createBot } from './bot.js';
 import { type Config, configSecrets, incidentsChannelName, loadConfig } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
-import { KEEP_ALIVE_MS } from './http/receiver-choice.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
 import { boltLogger, createLogger } from './log/logger.js';
 import { redactWith } from './ops/redact.js';
@@ -212,9 +211,6 @@ export async function start(
   if (config.slack.mode === 'http') {
     const listen = config.host ? { port: config.port, host: config.host } : config.port;
     const server = (await listening(config, () => app.start(listen), closeAll)) as Server;
-    // Idle connections stay open longer than a load balancer in front keeps its own (KEEP_ALIVE_MS).
-    server.keepAliveTimeout = KEEP_ALIVE_MS;
-    server.headersTimeout = KEEP_ALIVE_MS + 1000;
     port = (server.address() as AddressInfo).port;
     say(`Incident bot listening for Slack on http://${shown}:${port}/slack/events (HTTP mode). Database: ${dbName}.`);
   } else {

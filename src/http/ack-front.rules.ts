@@ -1,10 +1,39 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { parse as parseQuery } from 'node:querystring';
 
 /** Bolt's own limit on a request body (4 MB); past it the front answers 413 as Bolt does. */
 export const SLACK_BODY_LIMIT = 4 * 1024 * 1024;
 
-/** How far a request's timestamp may be from this machine's clock, either way (as the bot's receiver checks). */
-const SKEW_SECONDS = 5 * 60;
+/** How far a request's `X-Slack-Request-Timestamp` may be from this machine's clock, either way: five minutes. */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+
+/**
+ * How many seconds the request's timestamp is away from now, when it is further than MAX_CLOCK_SKEW_SECONDS (in the
+ * past or the future); null when it is within, or missing or not a number (Bolt's own check refuses those).
+ */
+export function clockSkew(header: string | string[] | undefined, nowMs: number): number | null {
+  if (typeof header !== 'string') return null;
+  const ts = Number(header);
+  if (header.trim() === '' || !Number.isFinite(ts)) return null;
+  const skew = Math.round(ts - nowMs / 1000);
+  return Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS ? skew : null;
+}
+
+/** A Content-Type's media type, lower case and without its parameters (`; charset=utf-8`). */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** A request body as Bolt reads it: a form (its `payload` JSON when it has one), else JSON. */
+export function parseSlackBody(contentType: string, body: string): unknown {
+  if (mediaType(contentType) === FORM) {
+    const form = parseQuery(body);
+    return typeof form.payload === 'string' ? JSON.parse(form.payload) : form;
+  }
+  return JSON.parse(body);
+}
 
 /**
  * Whether a request carries Slack's `v0` signature of its body made with the signing secret, and a timestamp within
@@ -18,7 +47,7 @@ export function signatureValid(
   nowMs: number,
 ): boolean {
   if (!timestamp || !signature || !/^\d{1,12}$/.test(timestamp)) return false;
-  if (Math.abs(Number(timestamp) - nowMs / 1000) > SKEW_SECONDS) return false;
+  if (clockSkew(timestamp, nowMs) !== null) return false;
   const expected = Buffer.from(
     `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(body).digest('hex')}`,
   );
@@ -53,7 +82,7 @@ export type FrontAnswer =
 
 /** Whether a body may be a form submission (a cheap look, before the form checks are loaded). */
 export function isSubmission(contentType: string | undefined, body: Buffer): boolean {
-  return (contentType ?? '').startsWith('application/x-www-form-urlencoded') && body.includes('view_submission');
+  return mediaType(contentType) === FORM && body.includes('view_submission');
 }
 
 const ACK: FrontAnswer = { kind: 'ack' };
@@ -67,9 +96,9 @@ const PASS: FrontAnswer = { kind: 'pass' };
  * anything the front cannot read are passed to the bot.
  */
 export function frontAnswer(contentType: string | undefined, body: Buffer, forms: FormChecks = {}): FrontAnswer {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(contentType);
   try {
-    if (type === 'application/x-www-form-urlencoded') {
+    if (type === FORM) {
       const form = new URLSearchParams(body.toString('utf8'));
       const payload = form.get('payload');
       if (payload === null) return form.has('command') && !form.has('ssl_check') ? ACK : PASS;

@@ -2,11 +2,11 @@ import type { Server } from 'node:http';
 import type { Server as HTTPSServer } from 'node:https';
 import type { AddressInfo, ListenOptions } from 'node:net';
 import { getPriority, setPriority } from 'node:os';
-import { parse as parseQuery } from 'node:querystring';
 import { Worker } from 'node:worker_threads';
 import type { App, Logger, ReceiverEvent } from '@slack/bolt';
 import type { AlertLevel } from '../incidents/alert-types.js';
 import type { FrontAlerts, FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
+import { parseSlackBody } from './ack-front.rules.js';
 import { SlackHttpReceiver, type SlackHttpReceiverOptions } from './slack-receiver.js';
 
 /** Where Slack posts (Bolt's default endpoint, which the manifest names). */
@@ -17,7 +17,7 @@ const FRONT_YOUNG_MB = 6;
 const CLOSE_WAIT_MS = 10_000;
 
 export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
-  /** Idle keep-alive connections are kept this long on the public port. */
+  /** Idle keep-alive connections are kept this long, on the public port as on the inner one. */
   keepAliveMs: number;
   /** How much lower this thread's CPU priority is than the front's (nice steps, 0 to 19). */
   workNice: number;
@@ -44,21 +44,6 @@ function startFront(init: FrontInit): Worker {
   return new Worker(boot, { eval: true, workerData: init, resourceLimits });
 }
 
-/** A request body as Bolt reads it: a form (its `payload` JSON when it has one), else JSON. */
-export function parseSlackBody(contentType: string, body: string): unknown {
-  const type = contentType.split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/x-www-form-urlencoded') {
-    const form = parseQuery(body);
-    return typeof form.payload === 'string' ? JSON.parse(form.payload) : form;
-  }
-  return JSON.parse(body);
-}
-
-/** Where the bot listens, as `server.address()` says it. */
-export interface Listening {
-  address(): AddressInfo;
-}
-
 /**
  * The HTTP receiver with an acknowledging front (ack-front.worker.ts): the public port belongs to a thread that answers
  * Slack's requests whose answer is an empty 200 at once and hands them here in order; this receiver's own server
@@ -72,7 +57,6 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
   private publicAddress: AddressInfo | null = null;
   private frontApp: App | null = null;
   private readonly secret: string;
-  private readonly keepAliveMs: number;
   private readonly frontLog: Logger | undefined;
   private closed: (() => void) | null = null;
 
@@ -80,12 +64,11 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
   private readonly alerts: FrontAlerts | null;
   private readonly onAlerts: FrontedReceiverOptions['onAlerts'];
 
-  constructor({ keepAliveMs, workNice, alerts = null, onAlerts, ...options }: FrontedReceiverOptions) {
+  constructor({ workNice, alerts = null, onAlerts, ...options }: FrontedReceiverOptions) {
     super(options);
     this.alerts = alerts;
     this.onAlerts = onAlerts;
     this.secret = options.signingSecret;
-    this.keepAliveMs = keepAliveMs;
     this.workNice = workNice;
     this.frontLog = options.logger;
   }
@@ -106,16 +89,14 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       typeof listen === 'object'
         ? { port: Number(listen.port ?? 0), host: listen.host ?? null }
         : { port: Number(listen ?? 0), host: null };
-    const inner = (await super.start({ port: 0, host: '127.0.0.1' })) as Server;
-    inner.keepAliveTimeout = this.keepAliveMs;
-    inner.headersTimeout = this.keepAliveMs + 1000;
+    const inner = (await super.start({ port: 0, host: '127.0.0.1' })) as unknown as Server;
     const init: FrontInit = {
       port,
       host,
       innerPort: (inner.address() as AddressInfo).port,
       signingSecret: this.secret,
       slackPath: SLACK_PATH,
-      keepAliveMs: this.keepAliveMs,
+      keepAliveMs: this.keepAliveMs ?? 0,
       alerts: this.alerts,
     };
     try {

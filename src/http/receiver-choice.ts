@@ -54,10 +54,10 @@ export function slackReceiver(
     return { socketMode: true, receiver };
   }
   // loadConfig requires a signing secret in HTTP mode; the receiver refuses to be built without one.
-  const options = { signingSecret: slack.signingSecret ?? '', ...common };
+  const options = { signingSecret: slack.signingSecret ?? '', keepAliveMs: KEEP_ALIVE_MS, ...common };
   return {
     receiver: ackThread
-      ? new FrontedHttpReceiver({ ...options, keepAliveMs: KEEP_ALIVE_MS, workNice, ...frontAlerts })
+      ? new FrontedHttpReceiver({ ...options, workNice, ...frontAlerts })
       : new SlackHttpReceiver(options),
   };
 }

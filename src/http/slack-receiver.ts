@@ -1,4 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HTTPSServer } from 'node:https';
+import type { ListenOptions } from 'node:net';
 import {
   type App,
   HTTPReceiver,
@@ -9,21 +11,10 @@ import {
   type SocketModeReceiverOptions,
 } from '@slack/bolt';
 import type { RequestKind } from '../metrics/metrics.js';
+import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from './ack-front.rules.js';
 
-/** How far a request's `X-Slack-Request-Timestamp` may be from this machine's clock, either way: five minutes. */
-export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
-
-/**
- * How many seconds the request's timestamp is away from now, when it is further than MAX_CLOCK_SKEW_SECONDS (in the
- * past or the future); null when it is within, or missing or not a number (Bolt's own check refuses those).
- */
-export function clockSkew(header: string | string[] | undefined, nowMs: number): number | null {
-  if (typeof header !== 'string') return null;
-  const ts = Number(header);
-  if (header.trim() === '' || !Number.isFinite(ts)) return null;
-  const skew = Math.round(ts - nowMs / 1000);
-  return Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS ? skew : null;
-}
+// The clock check is the front's too (ack-front.rules.ts: no Bolt there); the tests and callers read it here.
+export { clockSkew, MAX_CLOCK_SKEW_SECONDS };
 
 /** Told how long each request took to be acknowledged, from the moment the receiver handed it to the app. */
 export type AckObserver = (kind: RequestKind, seconds: number) => void;
@@ -85,6 +76,8 @@ export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
   now?: () => number;
   /** Told how long each request took to be acknowledged (the metrics). */
   onAck?: AckObserver;
+  /** How long idle connections stay open (Node's default when unset). */
+  keepAliveMs?: number;
 }
 
 /**
@@ -98,9 +91,11 @@ export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
 export class SlackHttpReceiver extends HTTPReceiver {
   private log: Pick<Logger, 'warn'> | undefined;
   private readonly onAck: AckObserver | undefined;
+  protected readonly keepAliveMs: number | undefined;
 
-  constructor({ now = Date.now, onAck, ...options }: SlackHttpReceiverOptions) {
+  constructor({ now = Date.now, onAck, keepAliveMs, ...options }: SlackHttpReceiverOptions) {
     super(options);
+    this.keepAliveMs = keepAliveMs;
     if (options.signatureVerification === false) throw new Error('SlackHttpReceiver checks signed requests only');
     this.onAck = onAck;
     const verifyAndHandle = this.requestListener;
@@ -115,6 +110,17 @@ export class SlackHttpReceiver extends HTTPReceiver {
       res.writeHead(401);
       res.end();
     };
+  }
+
+  // Bolt's overloads type the result as an HTTPS server when given TLS options; this receiver takes none.
+  override start(listen?: number | string | ListenOptions): Promise<HTTPSServer> {
+    return (super.start(listen as number) as Promise<Server>).then((server) => {
+      if (this.keepAliveMs !== undefined) {
+        server.keepAliveTimeout = this.keepAliveMs;
+        server.headersTimeout = this.keepAliveMs + 1000;
+      }
+      return server as unknown as HTTPSServer;
+    });
   }
 
   override init(app: App): void {

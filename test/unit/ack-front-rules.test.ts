@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseSlackBody } from '../../src/http/ack-front.js';
-import { frontAnswer, signatureValid } from '../../src/http/ack-front.rules.js';
+import { frontAnswer, parseSlackBody, signatureValid } from '../../src/http/ack-front.rules.js';
 import { BLOCK, VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { FORM_CHECKS, STALE_TEXT } from '../../src/views/form-checks.js';

@@ -1,5 +1,6 @@
+import type { Server } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from '../../src/http/slack-receiver.js';
+import { clockSkew, MAX_CLOCK_SKEW_SECONDS, SlackHttpReceiver } from '../../src/http/slack-receiver.js';
 
 describe('clockSkew', () => {
   const now = 1_800_000_000_000;
@@ -19,5 +20,18 @@ describe('clockSkew', () => {
 
   it('leaves a missing, repeated or malformed header to the signature check', () => {
     for (const header of [undefined, '', '  ', 'soon', 'NaN', ['1', '2']]) expect(clockSkew(header, now)).toBeNull();
+  });
+});
+
+describe('SlackHttpReceiver keep-alive', () => {
+  it('keeps idle connections open as long as it is told, longer than a load balancer in front', async () => {
+    const receiver = new SlackHttpReceiver({ signingSecret: 's', keepAliveMs: 65_000 });
+    const server = (await receiver.start({ port: 0, host: '127.0.0.1' })) as unknown as Server;
+    try {
+      expect(server.keepAliveTimeout).toBe(65_000);
+      expect(server.headersTimeout).toBe(66_000);
+    } finally {
+      await receiver.stop();
+    }
   });
 });
