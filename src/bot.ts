@@ -457,11 +457,7 @@ function frontAlerts(
   const { token, signingSecret, qstash } = config.alerts;
   if (!(token || signingSecret || qstash) || !db.connection) return null;
   return {
-    settings: {
-      ...(token ? { token } : {}),
-      ...(signingSecret ? { signingSecret } : {}),
-      ...(qstash ? { qstash } : {}),
-    },
+    settings: { token, signingSecret, qstash },
     rules: [...runbook.alerts],
     connection: db.connection,
     duplicateWindowMs: duplicateWindowMs ?? DUPLICATE_WINDOW_MS,
