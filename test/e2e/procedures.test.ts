@@ -209,9 +209,20 @@ describe('the runbook procedures, run from Slack', () => {
 
   it('deploys the backend API from the backend-saas directory', async () => {
     const { ts } = await start('deploy-api-service');
+    const listings = async () => (await cliRuns(atomLog)).filter((r) => r.argv[0] === 'deployments').length;
+    const listed = await listings();
     bot.fake.reset();
     await clickRun(ts, 'mitigation.0');
-    await bot.fake.waitFor('chat.postMessage', (m) => /post-deployment check/.test(String(m.args.text)), 20_000);
+    const result = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => /post-deployment check/.test(String(m.args.text)),
+      20_000,
+    );
+    // A failed check offers the rollback: its `atom-cli deployments` runs after this message, and is awaited so that
+    // it is not counted in the next test.
+    if (/Roll back from the list/.test(String(result.args.text))) {
+      await eventually(async () => ((await listings()) > listed ? true : undefined), 'the deployments listed');
+    }
     const deploys = (await cliRuns(atomLog))
       .filter((r) => r.argv[0] === 'deploy' && r.argv[1] === '--config')
       .map(({ argv, cwd }) => ({ argv, cwd }));
