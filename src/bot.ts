@@ -460,6 +460,7 @@ function frontAlerts(
     settings: { token, signingSecret, qstash },
     rules: [...runbook.alerts],
     connection: db.connection,
+    prepare: db.prepare ?? true,
     duplicateWindowMs: duplicateWindowMs ?? DUPLICATE_WINDOW_MS,
   };
 }

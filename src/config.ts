@@ -177,6 +177,7 @@ const schema = z.object({
       : 'must be a PostgreSQL URL such as postgres://user:password@db.example.com:5432/incidents ' +
         '(or leave it unset for the embedded database in DATA_DIR)',
   ),
+  DATABASE_PREPARE: oneOf(['on', 'off']),
   DATA_DIR: z
     .string()
     .optional()
@@ -321,6 +322,8 @@ export interface Config {
   /** With the acknowledging thread: how much lower the CPU priority of the bot's own thread is (WORK_NICE, 0–19). */
   readonly workNice: number;
   readonly databaseUrl?: string;
+  /** Statements with parameters are prepared once per connection (DATABASE_PREPARE, default on). */
+  readonly databasePrepare: boolean;
   readonly dataDir: string;
   /**
    * Where incidents are announced: a channel ID, or `#name` as written in INCIDENTS_CHANNEL, which start() resolves
@@ -438,6 +441,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ackThread: c.ACK_THREAD !== 'off',
     workNice: c.WORK_NICE,
     databaseUrl: c.DATABASE_URL,
+    databasePrepare: c.DATABASE_PREPARE !== 'off',
     dataDir: c.DATA_DIR,
     embeddedPgUser: c.EMBEDDED_PG_USER,
     incidentsChannel: c.INCIDENTS_CHANNEL,

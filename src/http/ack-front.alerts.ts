@@ -18,7 +18,7 @@ export interface FrontAlertIntake {
  * wake its alert loop). Other paths under /hooks go to the bot.
  */
 export function frontAlertIntake(init: FrontAlerts, report: (m: FrontReport) => void): FrontAlertIntake {
-  const db = createPostgresDatabase(init.connection, { max: 10 });
+  const db = createPostgresDatabase(init.connection, { max: 10, prepare: init.prepare });
   const say =
     (level: 'warn' | 'debug') =>
     (...args: unknown[]) =>

@@ -9,6 +9,8 @@ export interface FrontAlerts {
   settings: Pick<AlertsSettings, 'token' | 'signingSecret' | 'qstash'>;
   rules: AlertRule[];
   connection: PostgresConnection;
+  /** Whether the bot's pool prepares its statements (DATABASE_PREPARE): the front's does the same. */
+  prepare: boolean;
   duplicateWindowMs: number;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 /** Anything that runs SQL: the database itself or a transaction. */
@@ -40,6 +41,8 @@ export interface Database extends Queryable {
   readonly embedded?: EmbeddedServerStatus;
   /** Where the server is, for a second pool of its own (the acknowledging front's alert intake). */
   readonly connection?: PostgresConnection;
+  /** Whether statements with parameters are prepared once per connection (PostgresOptions.prepare). */
+  readonly prepare?: boolean;
   /** True when every connection is in use: a connect timeout then means load, not an outage. */
   saturated(): boolean;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
@@ -84,6 +87,42 @@ export interface PostgresOptions {
   max?: number;
   /** How long an unused connection is kept open (default 30 s). */
   idleTimeoutMillis?: number;
+  /**
+   * Statements with parameters are prepared once per connection and executed by name after (default true): the
+   * server parses and plans each only once instead of at every call. Off for a pooler that cannot carry them.
+   */
+  prepare?: boolean;
+}
+
+/** Distinct statement texts given a name at most; any further one runs unnamed (parsed every time). */
+const NAMED_STATEMENTS_MAX = 2000;
+const statementNames = new Map<string, string>();
+/** Bumped when a prepared statement went stale: every text gets a new name, prepared afresh on each connection. */
+let statementGeneration = 0;
+
+function forgetStatementNames(): void {
+  statementNames.clear();
+  statementGeneration++;
+}
+
+/** The prepared statement name of a text: `s` and a hash of it (the same text, the same name, on every connection). */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    if (statementNames.size >= NAMED_STATEMENTS_MAX) return undefined;
+    name = `s${statementGeneration}_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * A prepared statement the server cannot run as prepared: it no longer knows the name (26000, after a pooler's DISCARD
+ * ALL) or a table it reads changed shape since (0A000, "cached plan must not change result type").
+ */
+function isStalePlan(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '26000' || (code === '0A000' && /cached plan/i.test((err as Error).message));
 }
 
 /** Where a server is: a `postgres://` URL, or the parts (a Unix socket's directory as `host`). */
@@ -103,10 +142,20 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
   pool.on('error', () => {});
   const max = opts.max ?? 10;
   const saturated = () => pool.totalCount >= max && pool.idleCount === 0;
+  const prepare = opts.prepare ?? true;
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
+      const values = params as unknown[] | undefined;
+      const name = prepare && values ? statementName(text) : undefined;
       try {
-        const res = await c.query(text, params as unknown[] | undefined);
+        const res = name
+          ? await c.query({ name, text, values }).catch((err: unknown) => {
+              // A plan the server dropped or can no longer use (a table changed under it): once more, unnamed.
+              if (!isStalePlan(err)) throw err;
+              forgetStatementNames();
+              return c.query(text, values);
+            })
+          : await c.query(text, values);
         return { rows: res.rows as R[] };
       } catch (err) {
         throw typed(err, saturated);
@@ -124,6 +173,7 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
   return {
     kind: 'postgres',
     connection,
+    prepare,
     saturated,
     query: base.query,
     exec: base.exec,
@@ -134,7 +184,9 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
         try {
           return await once(fn);
         } catch (err) {
-          if (attempt >= TRANSACTION_ATTEMPTS || !isConflict(err)) throw err;
+          if (attempt >= TRANSACTION_ATTEMPTS) throw err;
+          if (isStalePlan(err)) forgetStatementNames();
+          else if (!isConflict(err)) throw err;
           await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
         }
       }
