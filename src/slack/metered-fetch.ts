@@ -1,4 +1,5 @@
 import type { FetchFunction } from '@slack/web-api';
+import { LightResponse } from './light-response.js';
 
 /** Told of each Web API request: its method, and its error or null. */
 export type SlackCallSink = (method: string, error: string | null) => void;
@@ -44,6 +45,8 @@ export function meteredFetch(
     else {
       const text = await res.text();
       sink(method, slackError(text));
+      // slackFetch's answers can be read again; another (fetch's) is handed on as a copy.
+      if (res instanceof LightResponse) return res;
       const copy = new Response(text, {
         status: res.status,
         statusText: res.statusText,

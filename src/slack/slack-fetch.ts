@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { FetchFunction } from '@slack/web-api';
+import { LightHeaders, LightResponse } from './light-response.js';
 
 type FetchInit = NonNullable<Parameters<FetchFunction>[1]>;
 
@@ -9,8 +10,8 @@ type FetchInit = NonNullable<Parameters<FetchFunction>[1]>;
  * keep-alive agents. Every request the bot makes to Slack is a POST with a string body and a small JSON answer;
  * Node's own `fetch` runs each through WHATWG streams, which cost several times the CPU of the request itself, on the
  * event loop that also has to ack Slack within 3 s (bench/mixed: a third of the bot's CPU went there). Here the answer
- * is read whole and handed back as a `Response` built from it, so the callers see what `fetch` gives them: status,
- * headers, body, `url`; a network error rejects with `TypeError('fetch failed')` and its cause, an abort with the
+ * is read whole and handed back as a `Response` of its own (LightResponse: no body stream, no undici Headers), so the
+ * callers see what `fetch` gives them: status, headers, body, `url`; a network error rejects with `TypeError('fetch failed')` and its cause, an abort with the
  * signal's reason, as `fetch` does. What this does not carry (a body that is not a string, a redirect to follow, a URL
  * that is not http or https) goes to `fallback` (`fetch`) unchanged.
  */
@@ -39,6 +40,9 @@ function send(
   init: FetchInit,
   agent: http.Agent,
 ): Promise<Response | 'redirect'> {
+  // What the callers read of a Response, LightResponse has (see there).
+  const answer = (...args: ConstructorParameters<typeof LightResponse>) =>
+    new LightResponse(...args) as never as Response;
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(signal.reason);
   // Whatever form the caller gave them in (a plain object, a Headers, pairs), as fetch takes them.
@@ -77,16 +81,9 @@ function send(
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (err) => fail(err));
       res.on('end', () => {
-        const h = new Headers();
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
         const nullBody = status === 204 || status === 205 || status === 304 || init.method === 'HEAD';
-        const out = new Response(nullBody ? null : Buffer.concat(chunks), {
-          status,
-          statusText: res.statusMessage ?? '',
-          headers: h,
-        });
-        Object.defineProperty(out, 'url', { value: url });
-        finish(out);
+        const bytes = nullBody ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        finish(answer(bytes, status, res.statusMessage ?? '', new LightHeaders(res.rawHeaders), url));
       });
     });
     req.on('error', (err) => fail(err));

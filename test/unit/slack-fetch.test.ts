@@ -18,6 +18,10 @@ describe('slackFetch: the Slack client fetch over node:http', () => {
           res.writeHead(302, { location: '/ok' }).end();
         } else if (req.url === '/slow') {
           setTimeout(() => res.writeHead(200).end('{}'), 2000);
+        } else if (req.url === '/twice') {
+          res.setHeader('x-many', ['a', 'b']);
+          res.writeHead(200, { 'Content-Type': 'application/json', 'X-OAuth-Scopes': 'chat:write' });
+          res.end('{"ok":true}');
         } else if (req.url === '/empty') {
           res.writeHead(204).end();
         } else {
@@ -62,6 +66,28 @@ describe('slackFetch: the Slack client fetch over node:http', () => {
     const empty = await fetch(`${base}/empty`, { method: 'POST', body: 'x' });
     expect(empty.status).toBe(204);
     expect(await empty.text()).toBe('');
+  });
+
+  it('its answer reads as often as asked, with its headers by any case, joined when repeated, and a stream body', async () => {
+    const res = (await fetch(`${base}/twice`, { method: 'POST', body: '' })) as unknown as Response;
+    expect(res.ok).toBe(true);
+    expect(await res.text()).toBe('{"ok":true}');
+    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.clone().text()).toBe('{"ok":true}');
+    expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('{"ok":true}');
+    expect(res.headers.get('X-OAUTH-SCOPES')).toBe('chat:write');
+    expect(res.headers.has('content-type')).toBe(true);
+    expect(res.headers.get('x-many')).toBe('a, b');
+    expect(res.headers.get('x-absent')).toBeNull();
+    expect(Object.fromEntries(res.headers.entries())).toMatchObject({ 'content-type': 'application/json' });
+    const names: string[] = [];
+    res.headers.forEach((_v, k) => {
+      names.push(k);
+    });
+    expect(names).toEqual([...names].sort());
+    expect(await new Response(res.body).text()).toBe('{"ok":true}');
+    const limited = await fetch(`${base}/limited`, { method: 'POST', body: '' });
+    expect(limited.ok).toBe(false);
   });
 
   it('a network error rejects with TypeError("fetch failed") and its cause; an abort with the signal\'s reason', async () => {
