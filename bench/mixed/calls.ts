@@ -1,5 +1,5 @@
 /** What the bots did, read from the fake Slack's recorded calls as they come. */
-import type { FakeSlack, RecordedCall } from '../../test/support/fake-slack.js';
+import type { SlimCall, ThreadedFakeSlack } from '../fake-slack-thread.js';
 
 export interface Reply {
   at: number;
@@ -17,9 +17,11 @@ export class CallIndex {
   failedCalls = 0;
   private seen = 0;
 
-  constructor(private readonly fake: FakeSlack) {}
+  constructor(private readonly fake: ThreadedFakeSlack) {}
 
-  update(): void {
+  /** Brings the fake's calls since the last time (and the watched cards), and indexes the new calls. */
+  async update(): Promise<void> {
+    await this.fake.sync();
     const calls = this.fake.calls;
     for (; this.seen < calls.length; this.seen++) this.add(calls[this.seen]!);
   }
@@ -41,17 +43,15 @@ export class CallIndex {
     return 0;
   }
 
-  private add(c: RecordedCall): void {
+  private add(c: SlimCall): void {
     this.methodCounts.set(c.method, (this.methodCounts.get(c.method) ?? 0) + 1);
-    if (c.failed || c.response?.ok === false) this.failedCalls++;
+    if (c.failed || c.ok === false) this.failedCalls++;
     if (c.method === 'response_url' && c.key !== undefined && !this.replies.has(c.key)) {
-      this.replies.set(c.key, { at: c.at, text: String(c.args.text ?? '') });
-    } else if (c.method === 'conversations.create' && c.response?.ok) {
+      this.replies.set(c.key, { at: c.at, text: c.text ?? '' });
+    } else if (c.method === 'conversations.create' && c.ok) {
       this.channelsCreatedAt.push(c.at);
     } else if (c.method === 'chat.postEphemeral') {
-      const text = String(c.args.text ?? '')
-        .replace(/\d+/g, 'N')
-        .slice(0, 120);
+      const text = (c.text ?? '').replace(/\d+/g, 'N').slice(0, 120);
       this.ephemerals.set(text, (this.ephemerals.get(text) ?? 0) + 1);
     }
   }

@@ -5,7 +5,6 @@
  */
 import http from 'node:http';
 import { ACTION, BLOCK } from '../../src/templates/ids.js';
-import type { FakeSlack } from '../../test/support/fake-slack.js';
 import {
   encodeInteraction,
   encodeSlashCommand,
@@ -13,6 +12,7 @@ import {
   makeSlashCommand,
   makeTriggerId,
 } from '../../test/support/slack-request.js';
+import type { ThreadedFakeSlack } from '../fake-slack-thread.js';
 import { BenchBroken, type BenchSchema, postSigned, sleep } from '../lib.js';
 import { GENERAL_CHANNEL_ID, OPEN_INCIDENTS, REQUEST_TIMEOUT_MS } from './settings.js';
 
@@ -50,7 +50,7 @@ type Json = any;
 const plain = (t: Json): string => (typeof t?.text === 'string' ? t.text : '');
 
 /** The card's buttons and select, from its actions block; null when the message is not an open incident's card. */
-export function readCard(fake: FakeSlack, channelId: string, cardTs: string): CardView | null {
+export function readCard(fake: ThreadedFakeSlack, channelId: string, cardTs: string): CardView | null {
   const msg = fake.message(channelId, cardTs);
   if (!msg?.blocks) return null;
   const actions = (msg.blocks as Json[]).find(
@@ -75,17 +75,27 @@ export function readCard(fake: FakeSlack, channelId: string, cardTs: string): Ca
   };
 }
 
-/** Reads every card again (the bot updates them as it goes): clicks carry what a person would see now. */
-export function refreshCards(fake: FakeSlack, incidents: OpenIncident[]): void {
+/**
+ * Reads every card again as of the fake's last sync (the bot updates them as it goes): clicks carry what a person
+ * would see now.
+ */
+export function refreshCards(fake: ThreadedFakeSlack, incidents: OpenIncident[]): void {
   for (const i of incidents) {
     const card = readCard(fake, i.channelId, i.cardTs);
     if (card) i.card = card;
   }
 }
 
-async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(
+  fake: ThreadedFakeSlack,
+  what: string,
+  find: () => T | undefined,
+  opts: { views?: boolean } = {},
+  timeoutMs = 30_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
+    await fake.sync(opts);
     const found = find();
     if (found !== undefined) return found;
     if (Date.now() > until) throw new BenchBroken(`set-up: ${what} did not come within ${timeoutMs / 1000} s`);
@@ -98,14 +108,14 @@ async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 3
  * reply), then clicks Post status update on each card and keeps the form the bot opened.
  */
 export async function declareOpenIncidents(
-  fake: FakeSlack,
+  fake: ThreadedFakeSlack,
   schema: BenchSchema,
   port: number,
   responders: string[],
 ): Promise<OpenIncident[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const replied = (key: string) =>
-    fake.calls.find((c) => c.method === 'response_url' && c.key === key && typeof c.args.text === 'string');
+    fake.calls.find((c) => c.method === 'response_url' && c.key === key && typeof c.text === 'string');
   let next = 0;
   const declareOne = async () => {
     for (let k = next++; k < OPEN_INCIDENTS; k = next++) {
@@ -120,9 +130,9 @@ export async function declareOpenIncidents(
       );
       const a = await postSigned(agent, port, body, REQUEST_TIMEOUT_MS);
       if (a.status !== 200) throw new BenchBroken(`set-up: declaration ${k} was answered ${a.status}`);
-      const reply = await waitFor(`the reply to declaration ${k}`, () => replied(key));
-      if (!/is open: <#C/.test(String(reply.args.text))) {
-        throw new BenchBroken(`set-up: declaration ${k} was not opened: ${String(reply.args.text).slice(0, 200)}`);
+      const reply = await waitFor(fake, `the reply to declaration ${k}`, () => replied(key));
+      if (!/is open: <#C/.test(String(reply.text))) {
+        throw new BenchBroken(`set-up: declaration ${k} was not opened: ${String(reply.text).slice(0, 200)}`);
       }
     }
   };
@@ -145,6 +155,7 @@ export async function declareOpenIncidents(
   for (const r of rows) {
     const cardTs = r.card_ts!;
     const card = await waitFor(
+      fake,
       `the card of incident #${r.number}`,
       () => readCard(fake, r.channel_id, cardTs) ?? undefined,
     );
@@ -165,8 +176,11 @@ export async function declareOpenIncidents(
     });
     const a = await postSigned(agent, port, encodeInteraction(click), REQUEST_TIMEOUT_MS);
     if (a.status !== 200) throw new BenchBroken(`set-up: Post status update on #${r.number} was answered ${a.status}`);
-    const view = await waitFor(`the status update form of #${r.number}`, () =>
-      [...fake.views.values()].find((v) => v.triggerId === triggerId),
+    const view = await waitFor(
+      fake,
+      `the status update form of #${r.number}`,
+      () => fake.views.find((v) => v.triggerId === triggerId),
+      { views: true },
     );
     incidents.push({
       id: Number(r.id),

@@ -3,7 +3,7 @@
  * reply and the audit), the channel budget across the two bots, and the cards against the database.
  */
 import { BUSY_TEXT } from '../../src/slack/work-gate.js';
-import type { FakeSlack } from '../../test/support/fake-slack.js';
+import type { ThreadedFakeSlack } from '../fake-slack-thread.js';
 import { type BenchSchema, percentile, round } from '../lib.js';
 import type { CallIndex } from './calls.js';
 import type { OpenIncident } from './cards.js';
@@ -190,7 +190,11 @@ export interface CardCheck {
  * Each open incident's card as the fake Slack holds it after the load, against its row: two bots update the same
  * cards, and the last update to land must show the last state.
  */
-export async function checkCards(schema: BenchSchema, fake: FakeSlack, incidents: OpenIncident[]): Promise<CardCheck> {
+export async function checkCards(
+  schema: BenchSchema,
+  fake: ThreadedFakeSlack,
+  incidents: OpenIncident[],
+): Promise<CardCheck> {
   const { rows } = await schema.admin.query<{
     id: number;
     severity: number;

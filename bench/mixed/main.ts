@@ -8,7 +8,8 @@
  *   npx tsx bench/mixed/main.ts --quick         # 10 s per target in 2 rounds
  *   npx tsx bench/mixed/main.ts --seconds 30 --rounds 3 --rate 100
  *
- * Everything runs on loopback: a fake Slack Web API (test/support/fake-slack.ts) inside this process, the bots (built:
+ * Everything runs on loopback: a fake Slack Web API (test/support/fake-slack.ts) on a thread of this process
+ * (fake-slack-thread.ts: its work does not delay the timing of the answers), the bots (built:
  * dist/app.js, as npm start runs it) and bare Bolt (bench/bare-bolt.mjs) as child processes, Postgres on
  * 127.0.0.1:5432 in a fresh schema and Redis on 127.0.0.1:6379 under a fresh key prefix, both dropped at the end. See
  * bench/README.md for the phases, the figures and the targets. This file runs the phases; cards.ts declares the open
@@ -16,7 +17,7 @@
  * Slack saw, figures.ts measures and report.ts prints.
  */
 import { availableParallelism } from 'node:os';
-import { FakeSlack } from '../../test/support/fake-slack.js';
+import { ThreadedFakeSlack } from '../fake-slack-thread.js';
 import {
   assertAlive,
   BenchRedis,
@@ -75,7 +76,7 @@ export interface RoundResult {
 }
 
 interface Ctx {
-  fake: FakeSlack;
+  fake: ThreadedFakeSlack;
   index: CallIndex;
   incidents: OpenIncident[];
   responders: string[];
@@ -87,6 +88,7 @@ async function drain(index: CallIndex, bots: Child[]): Promise<{ ms: number; wor
   const started = Date.now();
   for (;;) {
     await sleep(250);
+    await index.update();
     for (const b of bots) assertAlive(b);
     const quietFor = Date.now() - Math.max(index.lastCallAt, started);
     const workMs = Math.max(0, index.lastWorkCallAt - started);
@@ -117,8 +119,8 @@ async function runRound(
     kinds,
     factory,
     () => {
-      ctx.index.update();
-      refreshCards(ctx.fake, ctx.incidents);
+      // Not waited for: the fake's thread answers while the loop goes on sending.
+      void ctx.index.update().then(() => refreshCards(ctx.fake, ctx.incidents));
     },
   );
   const cpu = {
@@ -130,7 +132,7 @@ async function runRound(
   const result: RoundResult = { target, round, run, cpu };
   if (target === 'ours') {
     result.drain = await drain(ctx.index, procs);
-    ctx.index.update();
+    await ctx.index.update();
     refreshCards(ctx.fake, ctx.incidents);
   }
   return result;
@@ -142,10 +144,13 @@ runBench(async (atExit) => {
   atExit(() => schema.drop());
   const redis = await BenchRedis.create('mixed');
   atExit(() => redis.drop());
-  const fake = await FakeSlack.start();
+  const fake = await ThreadedFakeSlack.start({
+    channels: [
+      { name: 'incidents', id: ANNOUNCE_CHANNEL_ID },
+      { name: 'general', id: GENERAL_CHANNEL_ID },
+    ],
+  });
   atExit(() => fake.close());
-  fake.addChannel('incidents', { id: ANNOUNCE_CHANNEL_ID });
-  fake.addChannel('general', { id: GENERAL_CHANNEL_ID });
   const index = new CallIndex(fake);
   const version = codeVersion();
   const responders = Array.from({ length: RESPONDERS }, (_, i) => `U0RESP${String(i).padStart(2, '0')}`);
@@ -252,7 +257,7 @@ runBench(async (atExit) => {
   // The audit is written after each request is done; give the last rows a moment.
   await sleep(1000);
   const auditTo = await auditId(schema);
-  index.update();
+  await index.update();
   const audit = await auditSummary(schema, auditFrom, auditTo);
   const cards = await checkCards(schema, fake, incidents);
   const rssEnd = { A: readMem(botA.pid).rssKb, B: readMem(botB.pid).rssKb };

@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook } from '../../src/runbook/runbook.js';
 import { createPostgresDatabase } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
-import { FakeSlack } from '../../test/support/fake-slack.js';
+import { ThreadedFakeSlack } from '../fake-slack-thread.js';
 import { BenchSchema, postSigned, runBench, SIGNING_SECRET, sleep } from '../lib.js';
 import { declareOpenIncidents, refreshCards } from './cards.js';
 import { RequestFactory } from './requests.js';
@@ -71,10 +71,11 @@ function countStatements(skip: pg.Client): void {
   } as typeof pg.Client.prototype.query;
 }
 
-async function quiet(fake: FakeSlack): Promise<void> {
+async function quiet(fake: ThreadedFakeSlack): Promise<void> {
   let calls = fake.calls.length;
   for (;;) {
     await sleep(50);
+    await fake.sync();
     if (fake.calls.length !== calls) {
       calls = fake.calls.length;
       lastActivity = Date.now();
@@ -89,10 +90,13 @@ runBench(async (atExit) => {
   const schema = await BenchSchema.create('queries');
   atExit(() => schema.drop());
   countStatements(schema.admin);
-  const fake = await FakeSlack.start();
+  const fake = await ThreadedFakeSlack.start({
+    channels: [
+      { name: 'incidents', id: ANNOUNCE_CHANNEL_ID },
+      { name: 'general', id: GENERAL_CHANNEL_ID },
+    ],
+  });
   atExit(() => fake.close());
-  fake.addChannel('incidents', { id: ANNOUNCE_CHANNEL_ID });
-  fake.addChannel('general', { id: GENERAL_CHANNEL_ID });
 
   const db = createPostgresDatabase(schema.databaseUrl);
   await migrate(db);

@@ -180,7 +180,6 @@ export function report(run: MixedRun): void {
   console.log(
     `RSS: bot A ${mb(run.rss.start.A)} -> ${mb(run.rss.end.A)} MB, bot B ${mb(run.rss.start.B)} -> ${mb(run.rss.end.B)} MB`,
   );
-  index.update();
   const methods = Object.fromEntries([...index.methodCounts].sort((a, b) => b[1] - a[1]));
   console.log(
     `Fake Slack saw ${index.callCount} calls (${index.failedCalls} answered ok:false): ${JSON.stringify(methods)}`,

@@ -5,7 +5,6 @@
  * bare Bolt gets the very requests our bot gets.
  */
 import { ACTION, VIEW } from '../../src/templates/ids.js';
-import type { FakeSlack } from '../../test/support/fake-slack.js';
 import {
   encodeInteraction,
   encodeSlashCommand,
@@ -15,6 +14,7 @@ import {
   makeViewSubmission,
 } from '../../test/support/slack-request.js';
 import { statusFormValues } from '../../test/support/status-form.js';
+import type { ThreadedFakeSlack } from '../fake-slack-thread.js';
 import type { OpenIncident } from './cards.js';
 import { GENERAL_CHANNEL_ID, type Kind, MIX } from './settings.js';
 
@@ -61,7 +61,7 @@ export function kindSequence(n: number, seed: number, noDeclare = false): Kind[]
  */
 export class RequestFactory {
   constructor(
-    private readonly fake: FakeSlack,
+    private readonly fake: ThreadedFakeSlack,
     private readonly incidents: OpenIncident[],
     private readonly responders: string[],
     private readonly tag: string,
