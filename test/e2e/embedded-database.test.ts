@@ -261,7 +261,10 @@ describe('the embedded database, in a real bot process', () => {
     expect(h.status).toBe(503);
     expect(h.body.database).toMatchObject({ kind: 'embedded', status: 'unreachable', server: { status: 'exited' } });
     expect(JSON.stringify(h.body)).toContain(join(dir, 'pg.log'));
-    expect(app.output()).toContain('The embedded PostgreSQL stopped on its own (killed by SIGKILL)');
+    // Its log line comes through the bot's stdout, which may reach this process a moment after /health's answer.
+    const said = 'The embedded PostgreSQL stopped on its own (killed by SIGKILL)';
+    for (let i = 0; i < 100 && !app.output().includes(said); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(app.output()).toContain(said);
     expect(await stop(app)).toBe(0);
   }, 400_000);
 
