@@ -34,7 +34,8 @@ export class ConsoleProcess {
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env };
     this.child = this.tty
       ? spawn('python3', [PTY, ...app], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-      : spawn(app[0]!, app.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      : // A process group of its own, as the pseudo-terminal gives it: tsx runs the bot in a child process, and both go.
+        spawn(app[0]!, app.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     if (!this.tty) this.pid = this.child.pid;
     this.child.stdout?.on('data', (d: Buffer) => {
       this.raw += d.toString('utf8');
@@ -104,21 +105,33 @@ export class ConsoleProcess {
     this.child.stdin?.end();
   }
 
-  /** `kill -9` of the console itself. */
+  /** `kill -9` of the console itself: its process group, tsx and the bot it runs (killing tsx alone leaves the bot). */
   kill9(): void {
-    if (this.pid !== undefined) process.kill(this.pid, 'SIGKILL');
+    if (this.pid !== undefined) killGroup(this.pid);
   }
 
-  /** Stops whatever is left (after a test that failed half-way). */
+  /**
+   * Stops whatever is left (after a test that failed half-way): the console's process group first, even when the
+   * process in front of it has already exited. Killing tsx alone left the bot it runs going (seen: a console bot left
+   * running after every full run of the suite).
+   */
   async stop(): Promise<void> {
+    if (this.pid !== undefined) killGroup(this.pid);
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    try {
-      if (this.pid !== undefined) process.kill(this.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
     this.child.kill('SIGKILL');
     await this.exited;
+  }
+}
+
+/** SIGKILL to the process group led by `pid` (the console's), or to `pid` alone when it leads none. */
+function killGroup(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+      return;
+    } catch {
+      // no such group, or already gone
+    }
   }
 }
 
