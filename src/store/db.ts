@@ -150,9 +150,12 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
       try {
         const res = name
           ? await c.query({ name, text, values }).catch((err: unknown) => {
-              // A plan the server dropped or can no longer use (a table changed under it): once more, unnamed.
+              // A plan the server dropped or can no longer use (a table changed under it): every name is given up,
+              // and the statement runs once more, unnamed. In a transaction, which the error has aborted, the whole
+              // transaction runs again instead (see transaction()).
               if (!isStalePlan(err)) throw err;
               forgetStatementNames();
+              if (c !== pool) throw err;
               return c.query(text, values);
             })
           : await c.query(text, values);
@@ -184,9 +187,7 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
         try {
           return await once(fn);
         } catch (err) {
-          if (attempt >= TRANSACTION_ATTEMPTS) throw err;
-          if (isStalePlan(err)) forgetStatementNames();
-          else if (!isConflict(err)) throw err;
+          if (attempt >= TRANSACTION_ATTEMPTS || !(isConflict(err) || isStalePlan(err))) throw err;
           await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
         }
       }

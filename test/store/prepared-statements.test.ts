@@ -58,9 +58,20 @@ describe('prepared statements', () => {
     expect((await db.query(sql, [1])).rows).toEqual([{ id: 1, name: 'one' }]);
     await admin.query(`ALTER TABLE ${schema.schema}.thing ADD COLUMN note text DEFAULT 'n'`);
     expect((await db.query(sql, [1])).rows).toEqual([{ id: 1, name: 'one', note: 'n' }]);
+    // Prepared under its new name on this connection, in a transaction; then the table changes again.
+    expect(await db.transaction(async (tx) => (await tx.query(sql, [2])).rows)).toEqual([
+      { id: 2, name: 'two', note: 'n' },
+    ]);
     await admin.query(`ALTER TABLE ${schema.schema}.thing ADD COLUMN extra int DEFAULT 7`);
-    const rows = await db.transaction(async (tx) => (await tx.query(sql, [2])).rows);
+    let runs = 0;
+    const rows = await db.transaction(async (tx) => {
+      runs++;
+      await tx.query('SELECT 1 WHERE $1::int > 0', [1]);
+      return (await tx.query(sql, [2])).rows;
+    });
     expect(rows).toEqual([{ id: 2, name: 'two', note: 'n', extra: 7 }]);
+    // The stale plan aborted the first run; the transaction ran again, its statements prepared afresh.
+    expect(runs).toBe(2);
   });
 
   it('with prepare off, nothing is prepared', async () => {
