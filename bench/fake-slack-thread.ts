@@ -15,8 +15,6 @@ import { Worker } from 'node:worker_threads';
 export interface FakeThreadInit {
   /** Channels that exist before the bots start (`#incidents`, `#general`). */
   channels: { name: string; id: string }[];
-  /** How much lower the thread's CPU priority is than the bench's (this thread only, as the bot's WORK_NICE). */
-  nice?: number;
 }
 
 /** What the bench reads of one recorded call. */
@@ -58,7 +56,7 @@ export interface FromFake {
   views: SlimView[];
 }
 
-type Ready = { ready: true; url: string; origin: string };
+type Ready = { ready: true; url: string };
 
 export class ThreadedFakeSlack {
   /** Every call the fake answered, as of the last `sync`. */
@@ -73,9 +71,8 @@ export class ThreadedFakeSlack {
 
   private constructor(
     private readonly worker: Worker,
-    /** Base URL for the bots' SLACK_API_URL. */
+    /** Base URL for the bots' SLACK_API_URL (`http://127.0.0.1:PORT/api/`). */
     readonly url: string,
-    private readonly origin: string,
   ) {
     worker.on('message', (m: FromFake) => {
       const done = this.pending.get(m.id);
@@ -97,12 +94,12 @@ export class ThreadedFakeSlack {
     worker.removeAllListeners('error');
     worker.removeAllListeners('exit');
     worker.on('error', (err) => console.error('fake Slack thread failed:', err));
-    return new ThreadedFakeSlack(worker, ready.url, ready.origin);
+    return new ThreadedFakeSlack(worker, ready.url);
   }
 
   /** A response_url served by the fake; POSTs to it are recorded as method `response_url` with this key. */
   responseUrl(key: string): string {
-    return `${this.origin}/response/${encodeURIComponent(key)}`;
+    return new URL(`../response/${encodeURIComponent(key)}`, this.url).href;
   }
 
   /**

@@ -4,14 +4,11 @@
  * times the answers. It answers the bench's questions: the calls since the last one (their method, time, key, text
  * and outcome), the cards it watches when they changed, and the forms opened.
  */
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalSlack } from '../src/local-slack/local-slack.js';
 import type { FakeThreadInit, FromFake, SlimCall, ToFake } from './fake-slack-thread.js';
 
 const init = workerData as FakeThreadInit;
-// The outside world, not what is measured: on a busy machine its turn comes after the bench's and the bots'.
-if (init.nice) setPriority(0, init.nice);
 const port = parentPort!;
 const slack = await LocalSlack.start();
 for (const c of init.channels) slack.addChannel(c.name, { id: c.id });
@@ -29,7 +26,6 @@ const slim = (from: number): SlimCall[] =>
   }));
 
 port.on('message', (m: ToFake) => {
-  let out: FromFake;
   if (m.op === 'sync') {
     const messages: FromFake['messages'] = [];
     for (const [channel, ts] of m.watch) {
@@ -39,7 +35,7 @@ port.on('message', (m: ToFake) => {
       sentEdits.set(key, msg.edits);
       messages.push({ channel, ts, text: msg.text, blocks: msg.blocks, edits: msg.edits });
     }
-    out = {
+    const out: FromFake = {
       id: m.id,
       calls: slim(m.from),
       messages,
@@ -50,4 +46,4 @@ port.on('message', (m: ToFake) => {
     void slack.close().then(() => port.postMessage({ id: m.id, calls: [], messages: [], views: [] }));
   }
 });
-port.postMessage({ ready: true, url: slack.url, origin: slack.responseUrl('x').replace(/\/response\/x$/, '') });
+port.postMessage({ ready: true, url: slack.url });

@@ -2,8 +2,9 @@
  * A `Response` for an answer already read whole (slackFetch): what the Web API client, Bolt's `respond` and the
  * metered fetch read of one (status, ok, url, headers, text, json, arrayBuffer), without building the WHATWG body
  * stream and Headers that undici's `Response` builds for every answer: on a bot making hundreds of Slack calls a
- * second, that was about a twentieth of the thread's busy time (bench/mixed profile). Unlike `fetch`'s, its body can be read more
- * than once (the metered fetch reads it, then hands it on). `body` (a stream) is built only when asked for.
+ * second, that was about a twentieth of the thread's busy time (bench/mixed profile). Unlike `fetch`'s, its body can
+ * be read more than once (the metered fetch reads it, then hands it on). `body` (a stream) is built only when asked
+ * for.
  */
 export class LightHeaders {
   private readonly map = new Map<string, string>();

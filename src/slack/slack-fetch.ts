@@ -11,8 +11,8 @@ type FetchInit = NonNullable<Parameters<FetchFunction>[1]>;
  * Node's own `fetch` runs each through WHATWG streams, which cost several times the CPU of the request itself, on the
  * event loop that also has to ack Slack within 3 s (bench/mixed: a third of the bot's CPU went there). Here the answer
  * is read whole and handed back as a `Response` of its own (LightResponse: no body stream, no undici Headers), so the
- * callers see what `fetch` gives them: status, headers, body, `url`; a network error rejects with `TypeError('fetch failed')` and its cause, an abort with the
- * signal's reason, as `fetch` does. What this does not carry (a body that is not a string, a redirect to follow, a URL
+ * callers see what `fetch` gives them: status, headers, body, `url`; a network error rejects with
+ * `TypeError('fetch failed')` and its cause, an abort with the signal's reason, as `fetch` does. What this does not carry (a body that is not a string, a redirect to follow, a URL
  * that is not http or https) goes to `fallback` (`fetch`) unchanged.
  */
 export function slackFetch(fallback: FetchFunction = globalThis.fetch): FetchFunction {
@@ -33,6 +33,10 @@ export function slackFetch(fallback: FetchFunction = globalThis.fetch): FetchFun
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** What the callers read of a Response, LightResponse has (see there). */
+const lightResponse = (...args: ConstructorParameters<typeof LightResponse>) =>
+  new LightResponse(...args) as never as Response;
+
 function send(
   url: string,
   protocol: 'http:' | 'https:',
@@ -40,9 +44,6 @@ function send(
   init: FetchInit,
   agent: http.Agent,
 ): Promise<Response | 'redirect'> {
-  // What the callers read of a Response, LightResponse has (see there).
-  const answer = (...args: ConstructorParameters<typeof LightResponse>) =>
-    new LightResponse(...args) as never as Response;
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(signal.reason);
   // Whatever form the caller gave them in (a plain object, a Headers, pairs), as fetch takes them.
@@ -83,7 +84,7 @@ function send(
       res.on('end', () => {
         const nullBody = status === 204 || status === 205 || status === 304 || init.method === 'HEAD';
         const bytes = nullBody ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        finish(answer(bytes, status, res.statusMessage ?? '', new LightHeaders(res.rawHeaders), url));
+        finish(lightResponse(bytes, status, res.statusMessage ?? '', new LightHeaders(res.rawHeaders), url));
       });
     });
     req.on('error', (err) => fail(err));
