@@ -267,7 +267,9 @@ describe('runbook command runs per person', () => {
     const replies = bot.fake.callsTo('response_url').length;
     await run();
     const refused = await bot.fake.waitForCount('response_url', replies + 1);
-    expect(refused.at(-1)!.args.text).toMatch(/run 1 runbook commands in the last minute.*try again in (\d+ seconds?|1 minute)\./);
+    expect(refused.at(-1)!.args.text).toMatch(
+      /run 1 runbook commands in the last minute.*try again in (\d+ seconds?|1 minute)\./,
+    );
     await sleep(300);
     const runs = await bot.db.query<{ state: string }>('SELECT state FROM step_runs');
     expect(runs.rows).toEqual([{ state: 'succeeded' }]);
