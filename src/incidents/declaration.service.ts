@@ -17,7 +17,7 @@ import {
   insertIncident,
   isDeclaring,
   markDeclared,
-  nextIncidentNumber,
+  numberIncident,
   recordDeclaringChannel,
   updateIncident,
 } from '../store/incident.repo.js';
@@ -60,9 +60,15 @@ export interface DeclarePolicy {
 export interface DeclareOptions {
   /**
    * Runs in the transaction that records the incident (still being declared), so what it writes exists exactly when
-   * the incident does (e.g. the link from the alerts that opened it). When it throws, nothing is declared.
+   * the incident does (e.g. the link from the alerts that opened it). When it throws, nothing is declared. The
+   * incident has no number yet (it is given one last in the transaction).
    */
   within?: (tx: Queryable, incident: Incident) => Promise<void>;
+  /**
+   * Awaited once the card is posted, before the rest (pin, announcement, pages, playbook): a storm of alert incidents
+   * gets every card up before the rest of any. Its failure is logged, never the declaration's.
+   */
+  afterCard?: () => Promise<void>;
 }
 
 export type DeclareResult =
@@ -143,12 +149,11 @@ export class DeclarationService {
         SAME_DECLARATION_WINDOW_SECONDS,
       );
       if (same) return { kind: 'existing' as const, incident: same };
-      const number = await nextIncidentNumber(tx, input.teamId);
       const sensitive = this.policy.sensitive?.(input.title) ?? false;
       const maintenance = (await this.policy.maintenanceNow?.(tx)) ?? null;
       const incident = await insertIncident(
         tx,
-        { ...input, number, private: input.private === true || sensitive, maintenance },
+        { ...input, private: input.private === true || sensitive, maintenance },
         { declaring: true },
       );
       await insertEvent(tx, incident.id, 'declared', input.reporterId, {
@@ -159,7 +164,10 @@ export class DeclarationService {
       });
       await startDeclaration(tx, incident.id, owner, this.leaseMs);
       await opts.within?.(tx, incident);
-      return { kind: 'new' as const, incident };
+      // Numbered last: the team's counter is locked from here to the commit, so declarations made at once (a storm of
+      // alerts) wait for each other only that long.
+      const number = await numberIncident(tx, incident.id, input.teamId);
+      return { kind: 'new' as const, incident: { ...incident, number } };
     });
     if (created.kind !== 'new') return created;
     const source = input.source ?? 'person';
@@ -175,13 +183,18 @@ export class DeclarationService {
     );
     heartbeat.unref();
     try {
-      return await this.build(created.incident, owner, source);
+      return await this.build(created.incident, owner, source, opts.afterCard);
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  private async build(declaring: Incident, owner: string, source: DeclareSource): Promise<DeclareResult> {
+  private async build(
+    declaring: Incident,
+    owner: string,
+    source: DeclareSource,
+    afterCard?: () => Promise<void>,
+  ): Promise<DeclareResult> {
     let made: Channel | undefined;
     let channel: Channel;
     try {
@@ -215,7 +228,7 @@ export class DeclarationService {
       throw err;
     }
 
-    const result = await this.complete(incident);
+    const result = await this.complete(incident, new Set(), afterCard);
     try {
       await endDeclaration(this.db, incident.id, owner);
     } catch (err) {
@@ -232,6 +245,7 @@ export class DeclarationService {
   private async complete(
     whole: Incident,
     done: ReadonlySet<string> = new Set(),
+    afterCard?: () => Promise<void>,
   ): Promise<{ incident: Incident; warnings: string[]; problems: DeclareProblem[] }> {
     let incident = whole;
     const warnings: string[] = [];
@@ -266,6 +280,7 @@ export class DeclarationService {
         }
       }
     }
+    await afterCard?.().catch((err) => this.log.warn('after-card wait failed', err));
     if (cardTs) {
       const ts = cardTs;
       await step('pin', async () => {

@@ -83,9 +83,27 @@ export async function nextIncidentNumber(q: Queryable, teamId: string): Promise<
   return Number(rows[0]!.last_number);
 }
 
+/** Gives an incident inserted without a number the team's next one, in one statement; returns it. */
+export async function numberIncident(q: Queryable, id: number, teamId: string): Promise<number> {
+  const { rows } = await q.query<{ number: number }>(
+    `WITH n AS (
+       INSERT INTO incident_counters (team_id, last_number) VALUES ($2, 1)
+       ON CONFLICT (team_id) DO UPDATE SET last_number = incident_counters.last_number + 1
+       RETURNING last_number
+     )
+     UPDATE incidents SET number = n.last_number FROM n WHERE incidents.id = $1 RETURNING incidents.number`,
+    [id, teamId],
+  );
+  return Number(rows[0]!.number);
+}
+
 export interface NewIncident {
   teamId: string;
-  number: number;
+  /**
+   * Its number; none: a stand-in unique among transactions in progress (minus the backend's pid) until numberIncident
+   * gives it one, last in the transaction, so that the team's counter is locked only while that transaction ends.
+   */
+  number?: number;
   title: string;
   severity: Severity;
   reporterId: string;
@@ -103,10 +121,11 @@ export async function insertIncident(
 ): Promise<Incident> {
   const { rows } = await q.query<IncidentRow>(
     `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring, private, maintenance)
-     VALUES ($1, $2, $3, $4, 'investigating', 'detection', $5, $6, $7, $8) RETURNING *`,
+     VALUES ($1, coalesce($2::int, -pg_backend_pid()), $3, $4, 'investigating', 'detection', $5, $6, $7, $8)
+     RETURNING *`,
     [
       n.teamId,
-      n.number,
+      n.number ?? null,
       n.title,
       n.severity,
       n.reporterId,

@@ -12,6 +12,7 @@ import {
   insertIncident,
   listOpenIncidents,
   nextIncidentNumber,
+  numberIncident,
   updateIncident,
 } from '../../src/store/incident.repo.js';
 import { claimRequestKey } from '../../src/store/request-key.repo.js';
@@ -78,6 +79,53 @@ forEachDatabase(
           [teamId],
         );
         expect(Number(rows[0]!.last_number)).toBe(20);
+      });
+    });
+
+    describe('numbered last (the team counter held only as the transaction ends)', () => {
+      it('one declaration numbers and commits while another, inserted earlier, is still open; no number is lost', async () => {
+        const db = ctx.test.connectAgain({ max: 4 });
+        const teamId = `T-${randomUUID()}`;
+        let release!: () => void;
+        const gate = new Promise<void>((r) => {
+          release = r;
+        });
+        let inserted!: () => void;
+        const insertedYet = new Promise<void>((r) => {
+          inserted = r;
+        });
+        const early = db.transaction(async (tx) => {
+          const i = await insertIncident(tx, { teamId, title: 'early', severity: 2, reporterId: 'U' });
+          expect(i.number).toBeLessThan(0); // the stand-in
+          inserted();
+          await gate;
+          return { ...i, number: await numberIncident(tx, i.id, teamId) };
+        });
+        await insertedYet;
+        // Another declaration, with a stand-in of its own, goes through whole while the first is open.
+        const late = await db.transaction(async (tx) => {
+          const i = await insertIncident(tx, { teamId, title: 'late', severity: 2, reporterId: 'U' });
+          return { ...i, number: await numberIncident(tx, i.id, teamId) };
+        });
+        expect(late.number).toBe(1);
+        // One that fails after its insert uses up no number.
+        await expect(
+          db.transaction(async (tx) => {
+            const i = await insertIncident(tx, { teamId, title: 'failed', severity: 2, reporterId: 'U' });
+            await numberIncident(tx, i.id, teamId);
+            throw new Error('abort');
+          }),
+        ).rejects.toThrow('abort');
+        release();
+        expect((await early).number).toBe(2);
+        const { rows } = await db.query<{ title: string; number: number }>(
+          'SELECT title, number FROM incidents WHERE team_id = $1 ORDER BY number',
+          [teamId],
+        );
+        expect(rows.map((r) => [r.title, Number(r.number)])).toEqual([
+          ['late', 1],
+          ['early', 2],
+        ]);
       });
     });
 
