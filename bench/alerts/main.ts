@@ -14,6 +14,7 @@
  * first alert to its incident's card (target p95 under 1 s), and the p99 ratio to the bare server (target at most
  * 1.5x). See bench/README.md.
  */
+import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createPostgresDatabase } from '../../src/store/db.js';
 import { ThreadedFakeSlack } from '../fake-slack-thread.js';
@@ -76,6 +77,12 @@ async function load(target: string, child: Child, path: string, token: string | 
   const t0 = Date.now();
   const sent = await paced(`http://127.0.0.1:${child.port}${path}`, token, spec);
   const wall = Date.now() - t0;
+  // BENCH_ALERTS_DUMP=file: every answer's send time (from the start) and duration, per target, to see when the slow
+  // ones came.
+  if (process.env.BENCH_ALERTS_DUMP) {
+    const lines = sent.map((s) => JSON.stringify({ target, at: s.sentAt - t0, ms: s.ms, status: s.status }));
+    appendFileSync(process.env.BENCH_ALERTS_DUMP, `${lines.join('\n')}\n`);
+  }
   return {
     target,
     sent,
