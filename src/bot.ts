@@ -58,7 +58,7 @@ import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { SlackMaintenanceChat } from './slack/slack-maintenance-chat.js';
 import { type GateLimits, type InFlight, workGates } from './slack/work-gate.js';
-import type { DeliveryRow } from './store/alert-delivery.repo.js';
+import type { DeliveryBatch } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
 import type { GuardedKv } from './store/kv.js';
 import { KvCache } from './store/kv-cache.js';
@@ -109,7 +109,7 @@ export interface Bot {
   /** Home tab refreshes in the background; wait for them after the app stops. */
   home: Pick<HomeTabs, 'idle' | 'forget'>;
   /** Works the alert inbox (deliveries the hooks accepted); start it with the app, stop it with the timers. */
-  alerts: TimerLoop<DeliveryRow>;
+  alerts: TimerLoop<DeliveryBatch>;
   /** The work behind the acks still running; wait for it after the app stops, before the database closes. */
   inFlight: Pick<InFlight, 'idle'>;
 }
@@ -351,6 +351,7 @@ export function createBot({
     {
       maxIncidents: config.alerts.maxIncidents,
       deliveryRetentionMs: config.alerts.deliveryRetentionMs,
+      repeatRefreshMs: config.alerts.repeatRefreshMs,
       channels: channelBudget,
       wake: () => alertLoop.poke(),
       metrics,
@@ -362,7 +363,7 @@ export function createBot({
   );
   // The alert inbox: deliveries are worked side by side (mostly Slack calls), but recorded a few at a time
   // (AlertService), so that the hooks and Slack's requests keep connections to the database.
-  const alertLoop = new TimerLoop<DeliveryRow>(
+  const alertLoop = new TimerLoop<DeliveryBatch>(
     db,
     {
       claim: (limit, leaseMs) => alerts.claim(limit, leaseMs),
@@ -371,7 +372,9 @@ export function createBot({
       nextDueAt: () => alerts.nextDueAt(),
     },
     app.logger,
-    { maxSleepMs: timerOptions?.maxSleepMs ?? 1000, batchSize: 16, maxHeld: 32, leaseMs: 10_000 },
+    { maxSleepMs: timerOptions?.maxSleepMs ?? 1000, batchSize: 16, maxHeld: 64, leaseMs: 10_000 },
+    // Cards due to show repeats of their alerts.
+    [alerts],
   );
   // A fired timer's log lines carry its incident, as a request's do.
   const fire = {

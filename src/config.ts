@@ -259,6 +259,7 @@ const schema = z.object({
     z.coerce.number().int().min(1).max(1000).default(3),
   ),
   ALERT_DELIVERY_RETENTION: durationVar('30d'),
+  ALERTS_REPEAT_REFRESH: durationVar('10s'),
   // On-call rotations: the longest override or swap, and how long before a hand-off its notice goes out.
   ONCALL_OVERRIDE_MAX: durationVar('7d'),
   ONCALL_HANDOFF_NOTICE: durationVar('15m'),
@@ -407,6 +408,8 @@ export interface AlertsSettings {
   maxIncidents: number;
   /** Finished deliveries are deleted from the inbox this long after (ALERT_DELIVERY_RETENTION, default 30d). */
   deliveryRetentionMs: number;
+  /** A card shows repeats of its alerts (counts, last seen) this long after, at most (ALERTS_REPEAT_REFRESH, 10s). */
+  repeatRefreshMs: number;
 }
 
 export class ConfigError extends Error {
@@ -489,6 +492,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : {}),
       maxIncidents: c.ALERTS_MAX_INCIDENTS,
       deliveryRetentionMs: c.ALERT_DELIVERY_RETENTION,
+      repeatRefreshMs: c.ALERTS_REPEAT_REFRESH,
     }),
     notify: Object.freeze({
       smtpUrl: c.SMTP_URL,

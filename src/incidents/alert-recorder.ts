@@ -2,6 +2,7 @@ import {
   type AlertIncidentRow,
   type AlertRow,
   alertCounts,
+  cardDueLater,
   countRecentAlertIncidents,
   insertAlert,
   insertAlertIncident,
@@ -24,6 +25,8 @@ import { cleanTitle, isBlank } from './text.js';
 
 /** Storm control's window: at most `maxIncidents` incidents opened from one source's alerts in it. */
 export const STORM_WINDOW_MS = 10 * 60_000;
+/** How soon a card shows repeats of its alerts, by default (ALERTS_REPEAT_REFRESH). */
+export const DEFAULT_REPEAT_REFRESH_MS = 10_000;
 /** Titles are cut as a typed one is limited. */
 const TITLE_MAX = 150;
 
@@ -64,12 +67,45 @@ export function alertTitle(summary: string, name: string): string {
   return chars.length > TITLE_MAX ? `${chars.slice(0, TITLE_MAX - 1).join('')}…` : title;
 }
 
+/** What a batch's earlier deliveries left, so that later ones need not read it again (one transaction). */
+interface Memo {
+  /** Each alert's latest row (by fingerprint) and the alert incident it is in. */
+  latest: Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null } | null>;
+  /** The group's open alert incident; undefined until looked up. */
+  own: AlertIncidentRow | null | undefined;
+}
+
+/** A group's deliveries recorded: what is left to do (held by its last delivery, `last`), and whether it is open. */
+export interface RecordedGroup {
+  /** The group's lock key (source and group key). */
+  group: string;
+  last: number;
+  plan: AlertStep[];
+  open: boolean;
+}
+
+/** What a batch's deliveries changed, for the plan's last steps. */
+interface Changes {
+  plan: AlertStep[];
+  /** Alert incidents whose card shows a change, and their incidents. */
+  cards: Map<number, number>;
+  /** Every alert incident changed, as it was before the batch: whether all its alerts have resolved is seen after. */
+  changed: Map<number, AlertIncidentRow>;
+  /** Alert incidents one of whose alerts resolved in the batch. */
+  resolved: Set<number>;
+  /** Alert incidents changed by more than repeats (an alert new to it, fired again, resolved): its card at once. */
+  major: Set<number>;
+}
+
 /**
- * Records one delivery, in the caller's transaction, and decides what it leads to (the plan). Per alert: a new row
- * (first seen, or firing again after its incident was resolved), or its row updated (state, last seen, count). Per
- * group: critical alerts that fire without an open incident get one (declared by the plan's first step), unless storm
- * control sends them to the source's latest open one; every alert of a group with an incident joins it. The timeline
- * gets each alert's first firing and its resolution (not repeats); warnings without an incident get a notice.
+ * Records deliveries of one group, oldest first, in the caller's transaction, and decides what they lead to (one
+ * plan: declarations and notices in the order they came, then each changed card once, then the offers to resolve).
+ * Per alert: a new row (first seen, or firing again after its incident was resolved), or its row updated (state,
+ * last seen, count). Per group: critical alerts that fire without an open incident get one (declared by the plan's
+ * first step), unless storm control sends them to the source's latest open one; every alert of a group with an
+ * incident joins it. The timeline gets each alert's first firing and its resolution (not repeats); warnings without
+ * an incident get a notice. A storm's repeats arrive faster than they are recorded one by one, so a group's waiting
+ * deliveries are recorded together: its lock, rows and plan cost one round trip each, not one per delivery.
  */
 export class AlertRecorder {
   constructor(
@@ -78,23 +114,74 @@ export class AlertRecorder {
     private readonly maintenance: MaintenanceWindows,
     /** Whether a title declares a private (security) incident, as IncidentService's policy says. */
     private readonly sensitive: (title: string) => boolean = () => false,
+    /** A card shows repeats of its alerts this long after, at most (ALERTS_REPEAT_REFRESH). */
+    private readonly repeatRefreshMs = DEFAULT_REPEAT_REFRESH_MS,
   ) {}
 
-  async record(tx: Queryable, d: DeliveryRow): Promise<AlertStep[]> {
-    // One group at a time (deliveries of a group are also claimed in order); the source's lock is taken below only
-    // to open an incident, for storm control counts per source.
-    await lockGroup(tx, d.source, d.groupKey);
+  /**
+   * Records the deliveries (of one group or several, each group's in the order they came), group by group in the
+   * order of their first delivery. Per group: its plan (held by its last delivery), and whether the group has an open
+   * alert incident now (its next deliveries will join it).
+   */
+  async record(tx: Queryable, deliveries: readonly DeliveryRow[]): Promise<RecordedGroup[]> {
+    const groups = new Map<string, DeliveryRow[]>();
+    for (const d of [...deliveries].sort((a, b) => a.id - b.id)) {
+      const key = groupLockKey(d.source, d.groupKey);
+      const list = groups.get(key) ?? [];
+      list.push(d);
+      groups.set(key, list);
+    }
+    // Every group at once, in one order (never two groups' locks the other way round); the source's lock is taken
+    // after, only to open an incident, for storm control counts per source.
+    await lockKeys(tx, [...groups.keys()]);
+    const recorded: RecordedGroup[] = [];
+    for (const [key, list] of groups) recorded.push({ group: key, ...(await this.recordGroup(tx, list)) });
+    await markRecorded(
+      tx,
+      deliveries.map((d) => d.id),
+      recorded.map((r) => ({ id: r.last, plan: r.plan })),
+    );
+    return recorded;
+  }
+
+  private async recordGroup(
+    tx: Queryable,
+    deliveries: readonly DeliveryRow[],
+  ): Promise<{ last: number; plan: AlertStep[]; open: boolean }> {
+    const memo: Memo = { latest: new Map(), own: undefined };
+    const changes: Changes = { plan: [], cards: new Map(), changed: new Map(), resolved: new Set(), major: new Set() };
+    for (const d of deliveries) await this.recordDelivery(tx, d, memo, changes);
+
+    const { plan } = changes;
+    /** Cards with only repeats to show (counts, last seen): refreshed a while later, by the alert loop's sweep. */
+    const repeats: number[] = [];
+    for (const [id, ai] of changes.changed) {
+      const incident = changes.cards.get(id);
+      if (incident !== undefined && changes.major.has(id)) plan.push({ kind: 'card', alertIncident: id, incident });
+      else if (incident !== undefined) repeats.push(id);
+      // Whether every alert has resolved changes only with a resolution, or when they all had and one fired again.
+      if (!changes.resolved.has(id) && !ai.allResolvedAt) continue;
+      const counts = await alertCounts(tx, [id]);
+      if (counts.firing === 0 && counts.total > 0 && !ai.allResolvedAt) {
+        await setAllResolved(tx, id, true);
+        plan.push({ kind: 'all_resolved', alertIncident: id });
+      } else if (counts.firing > 0 && ai.allResolvedAt) {
+        await setAllResolved(tx, id, false);
+      }
+    }
+    await cardDueLater(tx, repeats, this.repeatRefreshMs);
+    return { last: deliveries[deliveries.length - 1]!.id, plan, open: memo.own != null };
+  }
+
+  private async recordDelivery(tx: Queryable, d: DeliveryRow, memo: Memo, changes: Changes): Promise<void> {
     const touched: Touched[] = [];
     for (const a of d.alerts) {
-      const t = await this.recordAlert(tx, d, a);
+      const t = await this.recordAlert(tx, d, a, memo);
       if (t) touched.push(t);
     }
-    const plan: AlertStep[] = [];
-    const target = await this.incidentFor(tx, d, touched, plan);
+    const { plan } = changes;
+    const target = await this.incidentFor(tx, d, touched, plan, memo);
 
-    const cards = new Set<number>();
-    /** Every alert incident this delivery changed: whether all its alerts have now resolved is looked at below. */
-    const changed = new Set<number>();
     for (const t of touched) {
       let ai = isOpen(t.was) ? t.was : null;
       const joins = target !== null && !ai && (target.group || needsIncident(t));
@@ -102,10 +189,16 @@ export class AlertRecorder {
         await linkAlerts(tx, [t.alert.id], target.ai.id);
         ai = target.ai;
       }
+      memo.latest.set(t.alert.fingerprint, {
+        alert: { ...t.alert, alertIncidentId: ai?.id ?? t.alert.alertIncidentId },
+        alertIncident: ai ?? t.was,
+      });
       if (ai) {
-        changed.add(ai.id);
+        if (!changes.changed.has(ai.id)) changes.changed.set(ai.id, ai);
+        if (t.transition === 'resolved') changes.resolved.add(ai.id);
+        if (t.transition !== 'repeat' || joins) changes.major.add(ai.id);
         // An incident still being declared gets its card (with every alert recorded by then) once it is declared.
-        if (ai.state === 'declared') cards.add(ai.id);
+        if (ai.state === 'declared' && ai.incidentId !== null) changes.cards.set(ai.id, ai.incidentId);
         // The timeline: first firing (or joining an incident firing) and resolution; a declaring incident gets its
         // alerts' events when it is made whole.
         if (ai.state === 'declared' && ai.incidentId) {
@@ -127,24 +220,13 @@ export class AlertRecorder {
         plan.push({ kind: 'notice', alert: t.alert.id });
       }
     }
-    for (const id of changed) {
-      if (cards.has(id)) plan.push({ kind: 'card', alertIncident: id });
-      const ai = id === target?.ai.id ? target.ai : touched.find((t) => t.was?.id === id)?.was;
-      const counts = await alertCounts(tx, [id]);
-      if (counts.firing === 0 && counts.total > 0 && !ai?.allResolvedAt) {
-        await setAllResolved(tx, id, true);
-        plan.push({ kind: 'all_resolved', alertIncident: id });
-      } else if (counts.firing > 0 && ai?.allResolvedAt) {
-        await setAllResolved(tx, id, false);
-      }
-    }
-    await markRecorded(tx, d.id, plan);
-    return plan;
   }
 
   /** Records one alert of the delivery; null when this delivery was recorded for it already. */
-  private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert): Promise<Touched | null> {
-    const latest = await latestAlert(tx, d.source, a.fingerprint);
+  private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, memo: Memo): Promise<Touched | null> {
+    const known = memo.latest.get(a.fingerprint);
+    const latest = known !== undefined ? known : await latestAlert(tx, d.source, a.fingerprint);
+    memo.latest.set(a.fingerprint, latest);
     const rule = a.rule ? this.rules.get(a.rule) : undefined;
     const maintenance =
       rule?.duringMaintenance === 'record' &&
@@ -183,8 +265,10 @@ export class AlertRecorder {
     d: DeliveryRow,
     touched: Touched[],
     plan: AlertStep[],
+    memo: Memo,
   ): Promise<{ ai: AlertIncidentRow; group: boolean; created: boolean } | null> {
-    const own = await openAlertIncidentOfGroup(tx, d.source, d.groupKey);
+    if (memo.own === undefined) memo.own = await openAlertIncidentOfGroup(tx, d.source, d.groupKey);
+    const own = memo.own;
     if (own) return { ai: own, group: true, created: false };
     const lead = touched.filter(needsIncident);
     const first = lead[0];
@@ -231,18 +315,31 @@ export class AlertRecorder {
       createdAt: new Date(),
       incidentStatus: null,
     };
+    memo.own = ai;
     return { ai, group: true, created: true };
   }
 }
 
+export const groupLockKey = (source: string, groupKey: string) => `alerts:${source}:${groupKey}`;
+export const sourceLockKey = (source: string) => `alerts:${source}`;
+
+/** Several groups' locks (or any advisory locks), in one order whatever the order given, until the transaction ends. */
+export async function lockKeys(tx: Queryable, keys: readonly string[]): Promise<void> {
+  if (keys.length === 1) return void (await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [keys[0]]));
+  await tx.query(
+    'SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT DISTINCT k FROM unnest($1::text[]) AS k ORDER BY k) AS l',
+    [keys],
+  );
+}
+
 /** Recording a group's alerts, until the transaction ends. Taken before the source's lock, never after. */
 export async function lockGroup(tx: Queryable, source: string, groupKey: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alerts:${source}:${groupKey}`]);
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [groupLockKey(source, groupKey)]);
 }
 
 /** Opening (or joining, past the storm cap) an incident for a source, until the transaction ends. */
 export async function lockSource(tx: Queryable, source: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alerts:${source}`]);
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [sourceLockKey(source)]);
 }
 
 /** What an alert's timeline event records. */

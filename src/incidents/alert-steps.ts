@@ -7,15 +7,15 @@ import {
   getAlertIncident,
   linkDeclared,
   linkIncident,
+  markDeclaredUnderLocks,
   recordNotice,
-  setAlertIncidentState,
 } from '../store/alert.repo.js';
 import type { Database, Queryable } from '../store/db.js';
-import { insertEvent } from '../store/event.repo.js';
+import { insertEvents } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
-import { alertEventDetails, lockGroup, lockSource } from './alert-recorder.js';
+import { alertEventDetails, groupLockKey, lockGroup, lockSource, sourceLockKey } from './alert-recorder.js';
 import type { AlertNoticeView, AlertRule, AlertStep } from './alert-types.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
@@ -24,6 +24,8 @@ import { RateLimitedError } from './rate-limits.js';
 
 /** Refreshes of one incident's card from one process are at least this far apart (Slack's chat.update limits). */
 const CARD_INTERVAL_MS = 1000;
+/** A declaration whose card is up waits at most this long for the cards of the others being declared with it. */
+const CARDS_FIRST_MAX_MS = 2000;
 
 /**
  * A step that cannot be done yet (the incident is still being declared, or Slack's channel budget is spent): tried
@@ -48,6 +50,12 @@ export class AlertSteps {
   private readonly refreshing = new Map<number, { started: boolean; again: boolean; done: Promise<void> }>();
   /** When each incident's card was last refreshed from here (refreshes of one card are at least a second apart). */
   private readonly refreshedAt = new Map<number, number>();
+  /** Declarations in progress here, and what waits for them to finish. */
+  private inProgress = 0;
+  private readonly afterDeclaring: (() => void)[] = [];
+  /** Declarations in progress here whose card is not up yet, and what waits for them to post it. */
+  private beforeCard = 0;
+  private readonly afterCards: (() => void)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -65,7 +73,8 @@ export class AlertSteps {
       case 'declare':
         return this.declare(step.alertIncident);
       case 'card':
-        return this.card(step.alertIncident);
+        // Planned once the incident was declared: its card is refreshed without reading the alert incident again.
+        return step.incident !== undefined ? this.refreshCard(step.incident) : this.card(step.alertIncident);
       case 'notice':
         return this.notice(step.alert);
       case 'all_resolved':
@@ -105,28 +114,69 @@ export class AlertSteps {
       }
       throw err;
     }
+    this.inProgress++;
+    let declared: number | null;
+    try {
+      declared = await this.declareNew(ai);
+    } finally {
+      if (--this.inProgress === 0) for (const wake of this.afterDeclaring.splice(0)) wake();
+    }
+    // Alerts recorded while it was being declared may have come after its card was posted.
+    if (declared !== null) await this.refreshCard(declared);
+  }
+
+  /** Declarations this process is making now. */
+  get declaring(): number {
+    return this.inProgress;
+  }
+
+  /** Once this process has no declaration in progress, or after `maxMs`. */
+  declarationsDone(maxMs: number): Promise<void> {
+    return settled(this.afterDeclaring, maxMs);
+  }
+
+  /** Declares it; the incident whose card is then to be refreshed (none when another declaration took it). */
+  private async declareNew(ai: AlertIncidentRow): Promise<number | null> {
     const self = await this.chat.self();
-    const r = await this.incidents.declare(
-      {
-        teamId: self.teamId,
-        reporterId: self.botUserId,
-        title: ai.title,
-        severity: ai.severity,
-        requestKey: `alerts:${ai.id}:${randomUUID()}`,
-      },
-      {
-        within: async (tx, incident) => {
-          if (!(await linkIncident(tx, ai.id, incident.id))) {
-            throw new DomainError('alert_incident_taken', 'Another process is declaring this alert incident.');
-          }
-          await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId);
+    // Cards first: a storm opens many incidents at once, and each waits, once its card is up, for the others' cards
+    // before its pin, announcement, pages and playbook (a few hundred ms), so that every card comes up as soon as it
+    // can, not after the rest of the first ones.
+    let posted = false;
+    const cardUp = () => {
+      if (posted) return;
+      posted = true;
+      if (--this.beforeCard === 0) for (const wake of this.afterCards.splice(0)) wake();
+    };
+    this.beforeCard++;
+    const r = await this.incidents
+      .declare(
+        {
+          teamId: self.teamId,
+          reporterId: self.botUserId,
+          title: ai.title,
+          severity: ai.severity,
+          requestKey: `alerts:${ai.id}:${randomUUID()}`,
         },
-      },
-    );
+        {
+          within: async (tx, incident) => {
+            if (!(await linkIncident(tx, ai.id, incident.id))) {
+              throw new DomainError('alert_incident_taken', 'Another process is declaring this alert incident.');
+            }
+            await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId);
+          },
+          afterCard: () => {
+            cardUp();
+            return this.beforeCard > 0 ? settled(this.afterCards, CARDS_FIRST_MAX_MS) : Promise.resolve();
+          },
+        },
+      )
+      .finally(cardUp);
     if (r.kind === 'declared') {
       await this.declared(ai);
-      // Alerts recorded while it was being declared may have come after its card was posted.
-      return this.refreshCard(r.incident.id);
+      // Its card was just posted: refreshed no sooner than a refresh would follow another (not while the other
+      // declarations of a storm are still posting theirs).
+      this.refreshedAt.set(r.incident.id, Date.now());
+      return r.incident.id;
     }
     if (r.kind === 'existing') {
       // The bot declared the same title moments ago (another group, same summary): these alerts join it.
@@ -136,8 +186,9 @@ export class AlertSteps {
         await linkDeclared(tx, ai.id, r.incident.id);
         await this.recordOpening(tx, ai.id, r.incident.id, ai.source, ai.previousIncidentId);
       });
-      await this.refreshCard(r.incident.id);
+      return r.incident.id;
     }
+    return null;
   }
 
   /**
@@ -145,11 +196,7 @@ export class AlertSteps {
    * meanwhile either is on the card refreshed after this, or sees it declared and refreshes the card itself.
    */
   private async declared(ai: AlertIncidentRow): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await lockGroup(tx, ai.source, ai.groupKey);
-      await lockSource(tx, ai.source);
-      await setAlertIncidentState(tx, ai.id, 'declared');
-    });
+    await markDeclaredUnderLocks(this.db, ai.id, groupLockKey(ai.source, ai.groupKey), sourceLockKey(ai.source));
   }
 
   /** The timeline of an incident opened from alerts: where they came from, and each alert's firing (and resolution). */
@@ -162,13 +209,21 @@ export class AlertSteps {
   ): Promise<void> {
     const alerts = await alertsOfAlertIncident(tx, alertIncidentId);
     const previous = previousIncidentId ? await getIncident(tx, previousIncidentId) : null;
-    await insertEvent(tx, incidentId, 'note', null, {
-      text: `Opened from ${alerts.length === 1 ? 'an alert' : `${alerts.length} alerts`} of ${source}${previous ? `; the same alert opened ${previous.private ? 'a private incident' : `incident #${previous.number}`} before, resolved` : ''}`,
-    });
-    for (const a of alerts) {
-      await insertEvent(tx, incidentId, 'alert_fired', null, alertEventDetails({ ...a, status: 'firing' }));
-      if (a.status === 'resolved') await insertEvent(tx, incidentId, 'alert_resolved', null, alertEventDetails(a));
-    }
+    await insertEvents(tx, incidentId, [
+      {
+        kind: 'note',
+        actorId: null,
+        details: {
+          text: `Opened from ${alerts.length === 1 ? 'an alert' : `${alerts.length} alerts`} of ${source}${previous ? `; the same alert opened ${previous.private ? 'a private incident' : `incident #${previous.number}`} before, resolved` : ''}`,
+        },
+      },
+      ...alerts.flatMap((a) => [
+        { kind: 'alert_fired' as const, actorId: null, details: alertEventDetails({ ...a, status: 'firing' }) },
+        ...(a.status === 'resolved'
+          ? [{ kind: 'alert_resolved' as const, actorId: null, details: alertEventDetails(a) }]
+          : []),
+      ]),
+    ]);
   }
 
   async card(alertIncidentId: number): Promise<void> {
@@ -268,4 +323,15 @@ export class AlertSteps {
     const view = await this.cards.view(incident.id);
     if (view) await this.chat.offerResolve(incident, view);
   }
+}
+
+/** Resolves when one of `waiters` is called (the caller calls them all when the wait is over), or after `maxMs`. */
+function settled(waiters: (() => void)[], maxMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, maxMs);
+    waiters.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -124,6 +124,7 @@ export interface AlertNoticeView {
  */
 export type AlertStep =
   | { kind: 'declare'; alertIncident: number }
-  | { kind: 'card'; alertIncident: number }
+  /** `incident`: the incident it was declared as, when the plan was made (older plans: read then). */
+  | { kind: 'card'; alertIncident: number; incident?: number }
   | { kind: 'notice'; alert: number }
   | { kind: 'all_resolved'; alertIncident: number };

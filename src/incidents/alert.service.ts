@@ -1,6 +1,8 @@
 import {
   alertIncidentsOf,
   alertsOf,
+  cardRefreshed,
+  claimDueCards,
   getAlert,
   getAlertIncident,
   insertAlertIncident,
@@ -10,10 +12,11 @@ import {
 } from '../store/alert.repo.js';
 import {
   claimDeliveries,
+  type DeliveryBatch,
   type DeliveryRow,
   finishDelivery,
   forgetOldHashes,
-  lockDelivery,
+  lockDeliveries,
   markStepDone,
   nextDeliveryDueAt,
   purgeFinishedDeliveries,
@@ -25,14 +28,14 @@ import { getIncident } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
-import { AlertRecorder, lockGroup } from './alert-recorder.js';
+import { AlertRecorder, groupLockKey, lockGroup } from './alert-recorder.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
 import type { AlertDelivery, AlertLevel, AlertRule, AlertView } from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import type { Severity } from './severity.js';
-import type { TimerSource } from './timer-loop.js';
+import type { Sweep, TimerSource } from './timer-loop.js';
 import type { Incident } from './types.js';
 
 /** The same body from the same source within this long is a retry of a delivery (or an HA pair's copy of it). */
@@ -48,6 +51,20 @@ const MAX_BACKOFF_MS = 60_000;
 const WAIT_MS = 1000;
 /** Deliveries recorded at once by one process (the rest of their work, mostly Slack calls, runs beside). */
 const RECORDING_SLOTS = 3;
+/** Deliveries waiting behind their group's first one, claimed with it (in all the batches of one claim) at most. */
+const FOLLOWERS = 200;
+/** A group with an incident waits this long at most for this process's declarations to finish before it is recorded. */
+const DEFER_MAX_MS = 3000;
+/**
+ * The loop is woken at once for a delivery, then at most once in this long for those that follow (a storm's deliveries
+ * are claimed a few at a time, not each by a claim of its own).
+ */
+const WAKE_EVERY_MS = 25;
+/** Cards refreshed by one sweep at most, and how long one is claimed for. */
+const DUE_CARDS_AT_ONCE = 50;
+const DUE_CARD_LEASE_MS = 30_000;
+/** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
+const OPEN_GROUPS_KEPT = 1000;
 
 /** At most `size` at once; the others wait their turn, in order. */
 class Slots {
@@ -82,6 +99,8 @@ export interface AlertServiceOptions {
   metrics?: Pick<IncidentMetrics, 'alertReceived'>;
   /** Whether an alert's title declares a private (security) incident: past the storm cap it joins only a private one. */
   sensitive?: (title: string) => boolean;
+  /** A card shows repeats of its alerts (counts, last seen) this long after, at most (ALERTS_REPEAT_REFRESH). */
+  repeatRefreshMs?: number;
 }
 
 /** What `accept` did with a delivery: written (its id), or recognised as a retry of an earlier one. */
@@ -93,7 +112,7 @@ export type { Accepted } from './alert-inbox.js';
  * (AlertSteps: declare, cards, notices, the offer to resolve). Every step is recorded as done, so a process killed
  * half-way leaves the rest to the next. Also what listeners ask of alerts: `/incident alerts`, a warning's declare form.
  */
-export class AlertService implements TimerSource<DeliveryRow> {
+export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private readonly rules: ReadonlyMap<string, AlertRule>;
   private readonly recorder: AlertRecorder;
   /** What recorded deliveries do outside the database. */
@@ -101,6 +120,12 @@ export class AlertService implements TimerSource<DeliveryRow> {
   private forgotAt = 0;
   /** Deliveries recorded at once by this process: each holds a database connection while it is. */
   private readonly recording = new Slots(RECORDING_SLOTS);
+  /** The deliveries of each batch being worked here, by its first one's id: their leases are renewed together. */
+  private readonly held = new Map<number, number[]>();
+  /** Groups whose last recording here left them an open incident: their repeats can wait for declarations. */
+  private readonly openGroups = new Set<string>();
+  private wokenAt = 0;
+  private wakeLater: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Database,
@@ -117,6 +142,7 @@ export class AlertService implements TimerSource<DeliveryRow> {
       opts.maxIncidents,
       opts.maintenance ?? NOT_IN_MAINTENANCE,
       opts.sensitive,
+      opts.repeatRefreshMs,
     );
     this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels);
   }
@@ -135,10 +161,27 @@ export class AlertService implements TimerSource<DeliveryRow> {
   /** Deliveries written to the inbox (here or by the acknowledging front): counted, and the loop woken for them. */
   received(source: string, levels: readonly AlertLevel[]): void {
     for (const level of levels) this.opts.metrics?.alertReceived(source, level);
-    this.opts.wake?.();
+    this.wake();
   }
 
-  async claim(limit: number, leaseMs: number): Promise<DeliveryRow[]> {
+  private wake(): void {
+    const wake = this.opts.wake;
+    if (!wake || this.wakeLater) return;
+    const wait = this.wokenAt + WAKE_EVERY_MS - Date.now();
+    if (wait <= 0) {
+      this.wokenAt = Date.now();
+      wake();
+      return;
+    }
+    this.wakeLater = setTimeout(() => {
+      this.wakeLater = null;
+      this.wokenAt = Date.now();
+      wake();
+    }, wait);
+    this.wakeLater.unref();
+  }
+
+  async claim(limit: number, leaseMs: number): Promise<DeliveryBatch[]> {
     if (Date.now() - this.forgotAt > FORGET_EVERY_MS) {
       this.forgotAt = Date.now();
       await forgetOldHashes(this.db).catch((err) => this.log.warn('could not forget old delivery hashes', err));
@@ -146,53 +189,147 @@ export class AlertService implements TimerSource<DeliveryRow> {
         this.log.warn('could not delete old alert deliveries', err),
       );
     }
-    return claimDeliveries(this.db, limit, leaseMs);
+    // A source's groups waiting to be recorded go in one batch (one transaction): its new incidents are opened one
+    // after another (storm control counts per source), and one transaction opens them all without waiting for others.
+    const batches: DeliveryBatch[] = [];
+    const bySource = new Map<string, DeliveryBatch>();
+    for (const b of await claimDeliveries(this.db, limit, leaseMs, FOLLOWERS)) {
+      const head = b.deliveries[0]!;
+      const same = head.state === 'received' ? bySource.get(head.source) : undefined;
+      if (same) {
+        same.deliveries.push(...b.deliveries);
+        continue;
+      }
+      const batch = { id: b.id, deliveries: [...b.deliveries] };
+      if (head.state === 'received') bySource.set(head.source, batch);
+      batches.push(batch);
+    }
+    for (const b of batches) {
+      b.deliveries.sort((x, y) => x.id - y.id);
+      this.held.set(
+        b.id,
+        b.deliveries.map((d) => d.id),
+      );
+    }
+    return batches;
   }
 
   renew(ids: number[], leaseMs: number): Promise<void> {
-    return renewDeliveries(this.db, ids, leaseMs);
+    return renewDeliveries(
+      this.db,
+      ids.flatMap((id) => this.held.get(id) ?? [id]),
+      leaseMs,
+    );
   }
 
   nextDueAt(): Promise<Date | null> {
     return nextDeliveryDueAt(this.db);
   }
 
-  /** Records a claimed delivery (once), then does what is left of its plan. */
-  async run(claimed: DeliveryRow): Promise<void> {
-    let d = claimed;
+  /**
+   * Records a claimed batch (its groups' deliveries, once, in one transaction), then carries out each group's plan,
+   * side by side, which the group's last delivery holds (the others are done once recorded).
+   */
+  async run(batch: DeliveryBatch): Promise<void> {
+    const ids = batch.deliveries.map((x) => x.id);
+    const head = batch.deliveries[0];
     try {
-      if (d.state === 'received') {
-        d = await this.recording.run(() =>
+      if (head?.state !== 'received') {
+        if (head) await this.carryOut(head);
+        return;
+      }
+      const groups = new Set(batch.deliveries.map((x) => groupLockKey(x.source, x.groupKey)));
+      // A storm's first minute: new incidents first. Repeats of groups already in an incident (their cards' counts)
+      // wait while this process declares, and are recorded together after; a new group never waits.
+      if (this.steps.declaring > 0 && [...groups].every((g) => this.openGroups.has(g))) {
+        await this.steps.declarationsDone(DEFER_MAX_MS);
+      }
+      let recorded: DeliveryRow[];
+      try {
+        recorded = await this.recording.run(() =>
           this.db.transaction(async (tx) => {
-            const current = await lockDelivery(tx, claimed.id);
-            if (current?.state !== 'received') return current ?? claimed;
-            return { ...current, state: 'recorded' as const, plan: await this.recorder.record(tx, current) };
+            const current = await lockDeliveries(tx, ids);
+            const fresh = current.filter((x) => x.state === 'received');
+            // Taken over by another process (its lease ran out here): what it left to do, if anything.
+            if (fresh.length === 0) return current.filter((x) => x.state === 'recorded');
+            const byId = new Map(fresh.map((x) => [x.id, x]));
+            const left: DeliveryRow[] = [];
+            for (const r of await this.recorder.record(tx, fresh)) {
+              this.rememberGroup(r.group, r.open);
+              if (r.plan.length > 0) left.push({ ...byId.get(r.last)!, state: 'recorded', plan: r.plan, done: [] });
+            }
+            return left;
           }),
         );
+      } catch (err) {
+        // Not recorded: the batch is tried again as a whole, as often as its most tried delivery allows.
+        const last = batch.deliveries[batch.deliveries.length - 1]!;
+        const attempts = Math.max(...batch.deliveries.map((x) => x.attempts));
+        await this.failed({ ...last, attempts, plan: [] }, ids, err);
+        return;
       }
-      if (d.state !== 'recorded') return;
-      const done = new Set(d.done);
-      for (const [i, step] of d.plan.entries()) {
-        if (done.has(i)) continue;
-        await this.steps.run(step);
-        await markStepDone(this.db, d.id, i);
-      }
-      await finishDelivery(this.db, d.id, 'done');
-    } catch (err) {
-      await this.failed(d, err);
+      await Promise.all(recorded.map((d) => this.carryOut(d)));
+    } finally {
+      this.held.delete(batch.id);
     }
   }
 
-  private async failed(d: DeliveryRow, err: unknown): Promise<void> {
+  /** What is left of a recorded delivery's plan, step by step; the delivery is done after its last step. */
+  private async carryOut(d: DeliveryRow): Promise<void> {
+    if (d.state !== 'recorded') return;
+    try {
+      const done = new Set(d.done);
+      const last = d.plan.length - 1;
+      for (const [i, step] of d.plan.entries()) {
+        if (done.has(i)) continue;
+        await this.steps.run(step);
+        // The last step is recorded done with the delivery (run again, should the process die in between).
+        if (i < last) await markStepDone(this.db, d.id, i);
+      }
+      await finishDelivery(this.db, d.id, 'done');
+    } catch (err) {
+      await this.failed(d, [d.id], err);
+    }
+  }
+
+  private rememberGroup(group: string, open: boolean): void {
+    if (!open) {
+      this.openGroups.delete(group);
+      return;
+    }
+    if (this.openGroups.size >= OPEN_GROUPS_KEPT) this.openGroups.clear();
+    this.openGroups.add(group);
+  }
+
+  /**
+   * The cards due to show repeats of their alerts (the alert loop's sweep, each round): refreshed, then no longer due.
+   * A process that dies half-way leaves them due again once their claim runs out.
+   */
+  async sweep(): Promise<void> {
+    const due = await claimDueCards(this.db, DUE_CARDS_AT_ONCE, DUE_CARD_LEASE_MS);
+    await Promise.all(
+      due.map(async (c) => {
+        try {
+          await this.steps.refreshCard(c.incidentId);
+          await cardRefreshed(this.db, c.id, c.claim);
+        } catch (err) {
+          this.log.warn(`could not refresh the card of incident ${c.incidentId}; trying again shortly`, err);
+        }
+      }),
+    );
+  }
+
+  /** A batch failed: before it was recorded, every delivery of it (`ids`) is tried again; after, the one left. */
+  private async failed(d: DeliveryRow, ids: number[], err: unknown): Promise<void> {
     const reason = err instanceof Error ? err.message : String(err);
     try {
       // Waiting for a declaration is not a failed attempt.
       if (err instanceof NotYet) {
-        return await retryDelivery(this.db, d.id, err.delayMs ?? WAIT_MS, reason, { counted: false });
+        return await retryDelivery(this.db, ids, err.delayMs ?? WAIT_MS, reason, { counted: false });
       }
       if (d.attempts < MAX_ATTEMPTS) {
         this.log.warn(`alert delivery ${d.id}: attempt ${d.attempts} failed; trying again`, err);
-        return await retryDelivery(this.db, d.id, Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (d.attempts - 1)), reason);
+        return await retryDelivery(this.db, ids, Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (d.attempts - 1)), reason);
       }
       this.log.error(`alert delivery ${d.id}: given up after ${d.attempts} attempts (its alerts stay recorded)`, err);
       for (const step of d.plan) {
@@ -202,7 +339,7 @@ export class AlertService implements TimerSource<DeliveryRow> {
           await setAlertIncidentState(this.db, step.alertIncident, 'failed');
         }
       }
-      await finishDelivery(this.db, d.id, 'failed', reason);
+      await finishDelivery(this.db, ids, 'failed', reason);
     } catch (inner) {
       // The database is gone too: the lease runs out and the delivery is taken again.
       this.log.warn(`alert delivery ${d.id}: could not record the failure`, inner);

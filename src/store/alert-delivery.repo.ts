@@ -101,14 +101,29 @@ export async function purgeFinishedDeliveries(q: Queryable, retentionMs: number,
 }
 
 /**
- * Claims up to `limit` deliveries that are due, oldest first, for `leaseMs` (SKIP LOCKED: two processes never take
- * the same one). A delivery not yet recorded is taken only once every earlier delivery of its group is recorded, so a
- * group's alerts are recorded in the order they came (a resolution never before its firing).
+ * Deliveries claimed together: a group's deliveries not yet recorded, in the order they came (recorded in one
+ * transaction), or one recorded delivery whose plan is left to carry out. `id` is the first one's.
  */
-export async function claimDeliveries(q: Queryable, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
-  const { rows } = await q.query<DeliveryDbRow>(
+export interface DeliveryBatch {
+  id: number;
+  deliveries: DeliveryRow[];
+}
+
+/**
+ * Claims up to `limit` batches of deliveries that are due, oldest first, for `leaseMs` (SKIP LOCKED: two processes
+ * never take the same one). A delivery not yet recorded is taken only once every earlier delivery of its group is
+ * recorded, so a group's alerts are recorded in the order they came (a resolution never before its firing); with it
+ * come the group's later deliveries waiting behind it (at most `followers` in all the batches), recorded with it.
+ */
+export async function claimDeliveries(
+  q: Queryable,
+  limit: number,
+  leaseMs: number,
+  followers = 0,
+): Promise<DeliveryBatch[]> {
+  const { rows } = await q.query<DeliveryDbRow & { head: number | string }>(
     `WITH due AS (
-       SELECT d.id FROM alert_deliveries d
+       SELECT d.id, d.source, d.group_key, d.state FROM alert_deliveries d
        WHERE d.state IN ('received', 'recorded') AND d.due_at <= clock_timestamp()
          AND (d.locked_until IS NULL OR d.locked_until < clock_timestamp())
          AND (d.state = 'recorded' OR NOT EXISTS (
@@ -117,14 +132,34 @@ export async function claimDeliveries(q: Queryable, limit: number, leaseMs: numb
        ORDER BY d.id
        LIMIT $1
        FOR UPDATE SKIP LOCKED
+     ), behind AS (
+       SELECT f.id, h.id AS head FROM due h
+       JOIN alert_deliveries f ON f.state = 'received' AND f.source = h.source AND f.group_key = h.group_key
+         AND f.id > h.id
+       WHERE h.state = 'received' AND f.due_at <= clock_timestamp()
+         AND (f.locked_until IS NULL OR f.locked_until < clock_timestamp())
+       ORDER BY f.id
+       LIMIT $3
+       FOR UPDATE OF f SKIP LOCKED
+     ), taken AS (
+       SELECT id, id AS head FROM due UNION ALL SELECT id, head FROM behind
      )
-     UPDATE alert_deliveries
+     UPDATE alert_deliveries d
      SET locked_until = clock_timestamp() + make_interval(secs => $2), attempts = attempts + 1
-     WHERE id IN (SELECT id FROM due)
-     RETURNING *`,
-    [limit, ms(leaseMs)],
+     FROM taken WHERE d.id = taken.id
+     RETURNING d.*, taken.head`,
+    [limit, ms(leaseMs), followers],
   );
-  return rows.map(toDelivery).sort((a, b) => a.id - b.id);
+  const batches = new Map<number, DeliveryRow[]>();
+  for (const r of rows) {
+    const head = Number(r.head);
+    const batch = batches.get(head) ?? [];
+    batch.push(toDelivery(r));
+    batches.set(head, batch);
+  }
+  return [...batches]
+    .map(([id, deliveries]) => ({ id, deliveries: deliveries.sort((a, b) => a.id - b.id) }))
+    .sort((a, b) => a.id - b.id);
 }
 
 /** When the next delivery is due (a leased one: when its lease runs out); null when none is waiting. */
@@ -137,6 +172,7 @@ export async function nextDeliveryDueAt(q: Queryable): Promise<Date | null> {
   return at === null ? null : toDate(at);
 }
 
+/** Extends the leases of deliveries still being worked (a batch's, all of them). */
 export async function renewDeliveries(q: Queryable, ids: number[], leaseMs: number): Promise<void> {
   if (ids.length === 0) return;
   await q.query(
@@ -146,42 +182,71 @@ export async function renewDeliveries(q: Queryable, ids: number[], leaseMs: numb
   );
 }
 
-/** The delivery, locked until the transaction ends. */
-export async function lockDelivery(q: Queryable, id: number): Promise<DeliveryRow | null> {
-  const { rows } = await q.query<DeliveryDbRow>('SELECT * FROM alert_deliveries WHERE id = $1 FOR UPDATE', [id]);
-  return rows[0] ? toDelivery(rows[0]) : null;
+/** The deliveries, locked until the transaction ends, in id order (those gone are left out). */
+export async function lockDeliveries(q: Queryable, ids: number[]): Promise<DeliveryRow[]> {
+  const { rows } = await q.query<DeliveryDbRow>(
+    'SELECT * FROM alert_deliveries WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
+    [ids],
+  );
+  return rows.map(toDelivery);
 }
 
-export async function markRecorded(q: Queryable, id: number, plan: AlertStep[]): Promise<void> {
-  await q.query(`UPDATE alert_deliveries SET state = 'recorded', plan = $2::jsonb WHERE id = $1`, [
-    id,
-    JSON.stringify(plan),
-  ]);
+/**
+ * Deliveries recorded together, in one statement: each group's last one holds its plan (what is left to do outside
+ * the database); the others are done, as is a last one with nothing to do.
+ */
+export async function markRecorded(
+  q: Queryable,
+  ids: number[],
+  plans: readonly { id: number; plan: AlertStep[] }[],
+): Promise<void> {
+  const holding = plans.filter((p) => p.plan.length > 0);
+  await q.query(
+    `UPDATE alert_deliveries d SET
+       state = CASE WHEN p.plan IS NULL THEN 'done' ELSE 'recorded' END,
+       plan = coalesce(p.plan::jsonb, d.plan),
+       finished_at = CASE WHEN p.plan IS NULL THEN clock_timestamp() ELSE d.finished_at END,
+       locked_until = CASE WHEN p.plan IS NULL THEN NULL ELSE d.locked_until END
+     FROM (SELECT i.id, h.plan FROM unnest($1::bigint[]) AS i(id)
+           LEFT JOIN unnest($2::bigint[], $3::text[]) AS h(id, plan) ON h.id = i.id) AS p
+     WHERE d.id = p.id`,
+    [ids, holding.map((p) => p.id), holding.map((p) => JSON.stringify(p.plan))],
+  );
 }
 
 export async function markStepDone(q: Queryable, id: number, step: number): Promise<void> {
   await q.query('UPDATE alert_deliveries SET done = array_append(done, $2) WHERE id = $1', [id, step]);
 }
 
-export async function finishDelivery(q: Queryable, id: number, state: 'done' | 'failed', error?: string) {
+/** Done with deliveries (a batch given up: all of them). */
+export async function finishDelivery(
+  q: Queryable,
+  ids: number | number[],
+  state: 'done' | 'failed',
+  error?: string,
+): Promise<void> {
   await q.query(
     `UPDATE alert_deliveries SET state = $2, finished_at = clock_timestamp(), locked_until = NULL,
-       last_error = coalesce($3, last_error) WHERE id = $1`,
-    [id, state, error?.slice(0, 1000) ?? null],
+       last_error = coalesce($3, last_error) WHERE id = ANY($1::bigint[])`,
+    [Array.isArray(ids) ? ids : [ids], state, error?.slice(0, 1000) ?? null],
   );
 }
 
-/** A failed attempt (or, not `counted`, a wait): the delivery is taken again in `delayMs`. */
+/**
+ * A failed attempt (or, not `counted`, a wait): the deliveries (a batch's, all of them) are taken again in
+ * `delayMs`. Those done meanwhile are left alone.
+ */
 export async function retryDelivery(
   q: Queryable,
-  id: number,
+  ids: number | number[],
   delayMs: number,
   error: string,
   { counted = true }: { counted?: boolean } = {},
 ): Promise<void> {
   await q.query(
     `UPDATE alert_deliveries SET due_at = clock_timestamp() + make_interval(secs => $2), locked_until = NULL,
-       last_error = $3, attempts = attempts - CASE WHEN $4 THEN 0 ELSE 1 END WHERE id = $1`,
-    [id, ms(delayMs), error.slice(0, 1000), counted],
+       last_error = $3, attempts = attempts - CASE WHEN $4 THEN 0 ELSE 1 END
+     WHERE id = ANY($1::bigint[]) AND state IN ('received', 'recorded')`,
+    [Array.isArray(ids) ? ids : [ids], ms(delayMs), error.slice(0, 1000), counted],
   );
 }

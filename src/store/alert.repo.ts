@@ -157,6 +157,25 @@ export async function setAlertIncidentState(q: Queryable, id: number, state: Ale
   await q.query('UPDATE alert_incidents SET state = $2 WHERE id = $1', [id, state]);
 }
 
+/**
+ * Marks an alert incident declared once the given advisory locks are free (a group's, then its source's: the order
+ * the recording takes them), in one statement: its own transaction holds them until it commits.
+ */
+export async function markDeclaredUnderLocks(
+  q: Queryable,
+  id: number,
+  groupLock: string,
+  sourceLock: string,
+): Promise<void> {
+  await q.query(
+    `WITH locked AS MATERIALIZED (
+       SELECT pg_advisory_xact_lock(hashtext($2)) AS g, pg_advisory_xact_lock(hashtext($3)) AS s
+     )
+     UPDATE alert_incidents SET state = 'declared' WHERE id = $1 AND EXISTS (SELECT 1 FROM locked)`,
+    [id, groupLock, sourceLock],
+  );
+}
+
 /** Declared with an existing incident (the same title moments ago): linked and declared at once. */
 export async function linkDeclared(q: Queryable, id: number, incidentId: number): Promise<void> {
   await q.query(`UPDATE alert_incidents SET incident_id = $2, state = 'declared' WHERE id = $1`, [id, incidentId]);
@@ -171,6 +190,49 @@ export async function setAllResolved(q: Queryable, id: number, resolved: boolean
     `UPDATE alert_incidents SET all_resolved_at = CASE WHEN $2 THEN clock_timestamp() ELSE NULL END WHERE id = $1`,
     [id, resolved],
   );
+}
+
+/**
+ * Alert incidents whose cards are to show repeats of their alerts: a refresh due `afterMs` from now, unless one is
+ * due sooner already.
+ */
+export async function cardDueLater(q: Queryable, ids: number[], afterMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await q.query(
+    `UPDATE alert_incidents SET card_due_at = least(card_due_at, clock_timestamp() + make_interval(secs => $2))
+     WHERE id = ANY($1::int[])`,
+    [ids, ms(afterMs)],
+  );
+}
+
+/**
+ * Claims up to `limit` due card refreshes for `leaseMs` (the due time moves to the lease's end, so a process that
+ * dies before refreshing leaves them to the next): each alert incident's id, its incident and the claim's due time.
+ */
+export async function claimDueCards(
+  q: Queryable,
+  limit: number,
+  leaseMs: number,
+): Promise<{ id: number; incidentId: number; claim: string }[]> {
+  const { rows } = await q.query<{ id: number; incident_id: number; claim: string }>(
+    `UPDATE alert_incidents SET card_due_at = clock_timestamp() + make_interval(secs => $2)
+     WHERE id IN (
+       SELECT id FROM alert_incidents
+       WHERE card_due_at <= clock_timestamp() AND incident_id IS NOT NULL AND state = 'declared'
+       ORDER BY card_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING id, incident_id, card_due_at::text AS claim`,
+    [limit, ms(leaseMs)],
+  );
+  // The claim is the due time to the microsecond, as text: a Date would lose the microseconds it is compared by.
+  return rows.map((r) => ({ id: Number(r.id), incidentId: Number(r.incident_id), claim: r.claim }));
+}
+
+/** A claimed card refresh done: no longer due, unless a later change made it due again (sooner than the lease). */
+export async function cardRefreshed(q: Queryable, id: number, claim: string): Promise<void> {
+  await q.query('UPDATE alert_incidents SET card_due_at = NULL WHERE id = $1 AND card_due_at = $2::timestamptz', [
+    id,
+    claim,
+  ]);
 }
 
 /** How many of an alert incident's alerts fire and how many there are. */
@@ -257,13 +319,15 @@ export async function latestAlert(
   source: string,
   fingerprint: string,
 ): Promise<{ alert: AlertRow; alertIncident: AlertIncidentRow | null } | null> {
-  const { rows } = await q.query<AlertDbRow>(
-    'SELECT * FROM alerts WHERE source = $1 AND fingerprint = $2 ORDER BY id DESC LIMIT 1',
+  // One round trip: the alert incident comes as JSON beside the row (its columns, as getAlertIncident reads them).
+  const { rows } = await q.query<AlertDbRow & { ai: AlertIncidentDbRow | string | null }>(
+    `SELECT a.*, (SELECT row_to_json(x) FROM (${AI_SELECT} WHERE ai.id = a.alert_incident_id) x) AS ai
+     FROM alerts a WHERE a.source = $1 AND a.fingerprint = $2 ORDER BY a.id DESC LIMIT 1`,
     [source, fingerprint],
   );
-  if (!rows[0]) return null;
-  const alert = toAlert(rows[0]);
-  return { alert, alertIncident: alert.alertIncidentId ? await getAlertIncident(q, alert.alertIncidentId) : null };
+  const row = rows[0];
+  if (!row) return null;
+  return { alert: toAlert(row), alertIncident: row.ai === null ? null : toAlertIncident(json(row.ai)) };
 }
 
 export async function getAlert(q: Queryable, id: number): Promise<AlertRow | null> {

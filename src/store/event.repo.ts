@@ -25,6 +25,26 @@ export async function insertEvent(
   ]);
 }
 
+/** Several events of one incident in one statement, in the order given. */
+export async function insertEvents(
+  q: Queryable,
+  incidentId: number,
+  events: readonly { kind: IncidentEventKind; actorId: string | null; details?: Record<string, unknown> }[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await q.query(
+    `INSERT INTO incident_events (incident_id, kind, actor_id, details)
+     SELECT $1, e.kind, e.actor, e.details::jsonb
+     FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS e(kind, actor, details, n) ORDER BY e.n`,
+    [
+      incidentId,
+      events.map((e) => e.kind),
+      events.map((e) => e.actorId),
+      events.map((e) => JSON.stringify(e.details ?? {})),
+    ],
+  );
+}
+
 export async function listEvents(q: Queryable, incidentId: number): Promise<IncidentEvent[]> {
   const { rows } = await q.query<EventRow>('SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY at, id', [
     incidentId,

@@ -42,7 +42,7 @@ describe('end to end with a real Prometheus Alertmanager', () => {
         databaseUrl,
         incidentsChannel: true,
         runbook: alertRunbook(),
-        env: { ALERTS_TOKEN, INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID },
+        env: { ALERTS_TOKEN, INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID, ALERTS_REPEAT_REFRESH: '1s' },
         alerts: { duplicateWindowMs: 1 },
       });
     a = await bot();

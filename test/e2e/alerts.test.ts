@@ -372,3 +372,154 @@ describe("Slack's channel budget, shared by alerts and people", () => {
     expect(rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
   }, 45_000);
 });
+
+describe("a group's waiting deliveries are recorded together, in the order they came", () => {
+  const bot = useBot({
+    env: ALERTS_ENV,
+    incidentsChannel: true,
+    runbook: alertRunbook(),
+    alerts: { duplicateWindowMs: 1 },
+  });
+  const deliveries = async (source: string) =>
+    (
+      await bot.db.query<{ state: string; plan: { kind: string }[]; attempts: number }>(
+        'SELECT state, plan, attempts FROM alert_deliveries WHERE source = $1 ORDER BY id',
+        [source],
+      )
+    ).rows;
+  const alertEvents = async (incidentId: number) =>
+    (
+      await bot.db.query<{ kind: string }>(
+        `SELECT kind FROM incident_events WHERE incident_id = $1 AND kind IN ('alert_fired', 'alert_resolved')
+         ORDER BY id`,
+        [incidentId],
+      )
+    ).rows.map((e) => e.kind);
+  /** Posts deliveries of one alert while the alert loop is stopped, then starts it: they wait, and go together. */
+  const heldBack = async (source: string, statuses: ('firing' | 'resolved')[]) => {
+    await bot.alerts.stop();
+    for (const [i, status] of statuses.entries()) {
+      const r = await post(bot.baseUrl, {
+        source,
+        key: 'pool',
+        status,
+        value: `${90 + i}%`,
+        summary: `${source} errors`,
+      });
+      expect(r.status).toBe(202);
+    }
+    expect((await deliveries(source)).filter((d) => d.state === 'received')).toHaveLength(statuses.length);
+    bot.alerts.start();
+    await inboxDone(bot.db);
+  };
+  const offers = (channel: string) =>
+    bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === channel && json(c.args).includes('Every alert of this incident'));
+
+  it('a new alert and its repeats waiting together open one incident, counted once each', async () => {
+    await heldBack('batch-new', ['firing', 'firing', 'firing']);
+    const list = await incidentsOfSource(bot.db, 'batch-new');
+    expect(list).toHaveLength(1);
+    const rows = await deliveries('batch-new');
+    expect(rows.map((d) => d.state)).toEqual(['done', 'done', 'done']);
+    // One batch: the last delivery carried the plan (the declaration), the others none.
+    expect(rows.map((d) => d.plan.map((s) => s.kind))).toEqual([[], [], ['declare']]);
+    const { rows: alerts } = await bot.db.query<{ count: number; status: string }>(
+      `SELECT count, status FROM alerts WHERE source = 'batch-new'`,
+    );
+    expect(alerts).toEqual([{ count: 3, status: 'firing' }]);
+    expect(await alertEvents(list[0]!.id)).toEqual(['alert_fired']);
+    await waitUntil('the card to count 3', async () =>
+      json(bot.fake.message(list[0]!.channel_id, list[0]!.card_ts ?? '')?.blocks).includes('×3'),
+    );
+  });
+
+  it('repeats, a resolution and a new firing in one batch: the timeline has each change, the card one refresh', async () => {
+    await post(bot.baseUrl, { source: 'batch-open', key: 'pool', value: '89%', summary: 'batch-open errors' });
+    await inboxDone(bot.db);
+    const [incident] = await incidentsOfSource(bot.db, 'batch-open');
+    await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'batch-open'))[0]?.card_ts);
+    const cardTs = (await incidentsOfSource(bot.db, 'batch-open'))[0]!.card_ts!;
+
+    await heldBack('batch-open', ['firing', 'firing', 'resolved', 'firing', 'firing']);
+    const rows = await deliveries('batch-open');
+    expect(rows.map((d) => d.state)).toEqual(Array(6).fill('done'));
+    expect(rows.slice(1).map((d) => d.plan.map((s) => s.kind))).toEqual([[], [], [], [], ['card']]);
+    const { rows: alerts } = await bot.db.query<{ count: number; status: string }>(
+      `SELECT count, status FROM alerts WHERE source = 'batch-open'`,
+    );
+    expect(alerts).toEqual([{ count: 5, status: 'firing' }]);
+    // First firing, its resolution, its firing again: not the repeats.
+    expect(await alertEvents(incident!.id)).toEqual(['alert_fired', 'alert_resolved', 'alert_fired']);
+    await waitUntil('the card to count 5', async () =>
+      json(bot.fake.message(incident!.channel_id, cardTs)?.blocks).includes('×5'),
+    );
+    // It fires at the end of the batch: nothing to offer.
+    expect(offers(incident!.channel_id)).toHaveLength(0);
+
+    // A batch that ends resolved offers Resolve incident once.
+    await heldBack('batch-open', ['firing', 'resolved', 'resolved']);
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident!.channel_id && json(c.args).includes('Every alert of this incident'),
+    );
+    expect(offers(incident!.channel_id)).toHaveLength(1);
+    expect(await alertEvents(incident!.id)).toEqual(['alert_fired', 'alert_resolved', 'alert_fired', 'alert_resolved']);
+    const last = (await deliveries('batch-open')).slice(-3);
+    expect(last.map((d) => d.plan.map((s) => s.kind))).toEqual([[], [], ['card', 'all_resolved']]);
+  });
+});
+
+describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REFRESH later', () => {
+  const REFRESH_MS = 2000;
+  const bot = useBot({
+    env: { ...ALERTS_ENV, ALERTS_REPEAT_REFRESH: `${REFRESH_MS / 1000}s` },
+    incidentsChannel: true,
+    runbook: alertRunbook(),
+    alerts: { duplicateWindowMs: 1 },
+  });
+  const dueAt = async (source: string) =>
+    (
+      await bot.db.query<{ card_due_at: Date | null }>('SELECT card_due_at FROM alert_incidents WHERE source = $1', [
+        source,
+      ])
+    ).rows[0]?.card_due_at ?? null;
+
+  it('no card step per repeat; one refresh, from the loop, no sooner than due; then nothing is due', async () => {
+    const alert = { source: 'repeats', key: 'disk', summary: 'Disk filling on db-1' };
+    await post(bot.baseUrl, { ...alert, value: '91%' });
+    await inboxDone(bot.db);
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'repeats')).find((i) => i.card_ts),
+    );
+    const cardText = () => json(bot.fake.message(incident.channel_id, incident.card_ts!)?.blocks);
+    await waitUntil('the card to count 1', async () => cardText().includes('×1'));
+    const updates = () =>
+      bot.fake
+        .callsTo('chat.update')
+        .filter((c) => c.args.channel === incident.channel_id && c.args.ts === incident.card_ts);
+    await waitUntil('no refresh left due', async () => (await dueAt('repeats')) === null);
+    const before = updates().length;
+
+    for (const value of ['92%', '93%']) await post(bot.baseUrl, { ...alert, value });
+    await inboxDone(bot.db);
+    const { rows } = await bot.db.query<{ plan: unknown[]; finished_at: Date }>(
+      `SELECT plan, finished_at FROM alert_deliveries WHERE source = 'repeats' ORDER BY id`,
+    );
+    // Repeats leave nothing to do: done as they are recorded.
+    expect(rows.slice(1).map((r) => r.plan)).toEqual([[], []]);
+    // The first repeat made the refresh due, in the transaction that recorded it.
+    const firstRepeatAt = rows[1]!.finished_at.getTime();
+
+    await waitUntil('the card to count 3', async () => cardText().includes('×3'), 15_000);
+    const refresh = updates().slice(before);
+    expect(refresh.length).toBeGreaterThanOrEqual(1);
+    // Due ALERTS_REPEAT_REFRESH after the first repeat was recorded, never sooner (the clocks are the same machine's).
+    expect(refresh[0]!.at).toBeGreaterThanOrEqual(firstRepeatAt + REFRESH_MS - 100);
+    await waitUntil('no refresh left due', async () => (await dueAt('repeats')) === null);
+    // A repeat's card refresh is not made twice.
+    await new Promise((r) => setTimeout(r, REFRESH_MS + 500));
+    expect(updates().slice(before)).toHaveLength(refresh.length);
+  }, 30_000);
+});

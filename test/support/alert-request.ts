@@ -14,6 +14,8 @@ export const ALERTS_ENV = {
   ALERTS_SIGNING_SECRET,
   QSTASH_CURRENT_SIGNING_KEY: QSTASH_CURRENT,
   QSTASH_NEXT_SIGNING_KEY: QSTASH_NEXT,
+  // Cards show repeats of their alerts a second later here (10s by default).
+  ALERTS_REPEAT_REFRESH: '1s',
 };
 
 /** A payload Alertmanager 0.25 sent (test/fixtures/alertmanager/<name>.json), as text. */

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import type { FiredJob } from '../../src/incidents/escalation.service.js';
 import type { TimerLoop } from '../../src/incidents/timer-loop.js';
 import type { Runbook } from '../../src/runbook/runbook.js';
-import type { DeliveryRow } from '../../src/store/alert-delivery.repo.js';
+import type { DeliveryBatch } from '../../src/store/alert-delivery.repo.js';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { startTestEmbedded } from './embedded-db.js';
@@ -63,7 +63,7 @@ export interface BotHarness {
   baseUrl: string;
   timers: TimerLoop<FiredJob>;
   /** The alert inbox's loop. */
-  alerts: TimerLoop<DeliveryRow>;
+  alerts: TimerLoop<DeliveryBatch>;
   fake: FakeSlack;
   db: Database;
   app: App;

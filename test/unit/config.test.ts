@@ -280,6 +280,7 @@ describe('review fixes', () => {
         signingSecret: undefined,
         maxIncidents: 3,
         deliveryRetentionMs: 30 * 86_400_000,
+        repeatRefreshMs: 10_000,
       });
     });
 
@@ -293,6 +294,7 @@ describe('review fixes', () => {
         QSTASH_NEXT_SIGNING_KEY: 'sig_NEXT456',
         ALERTS_MAX_INCIDENTS: '5',
         ALERT_DELIVERY_RETENTION: '7d',
+        ALERTS_REPEAT_REFRESH: '3s',
       });
       expect(c.alerts).toEqual({
         token: 'alerts-T0KEN-0123456789',
@@ -300,6 +302,7 @@ describe('review fixes', () => {
         qstash: { currentSigningKey: 'sig_CURRENT123', nextSigningKey: 'sig_NEXT456' },
         maxIncidents: 5,
         deliveryRetentionMs: 7 * 86_400_000,
+        repeatRefreshMs: 3000,
       });
       expect(configSecrets(c)).toEqual(
         expect.arrayContaining(['alerts-T0KEN-0123456789', 'alerts-S1GN-0123456789', 'sig_CURRENT123', 'sig_NEXT456']),
