@@ -18,7 +18,8 @@ export interface FrontAlertIntake {
  * wake its alert loop). Other paths under /hooks go to the bot.
  */
 export function frontAlertIntake(init: FrontAlerts, report: (m: FrontReport) => void): FrontAlertIntake {
-  const db = createPostgresDatabase(init.connection, { max: 10, prepare: init.prepare });
+  // A few connections kept open: a storm's first alerts are written at once, not after setting up connections.
+  const db = createPostgresDatabase(init.connection, { max: 10, min: 4, prepare: init.prepare });
   const say =
     (level: 'warn' | 'debug') =>
     (...args: unknown[]) =>

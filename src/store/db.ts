@@ -88,6 +88,11 @@ export interface PostgresOptions {
   /** How long an unused connection is kept open (default 30 s). */
   idleTimeoutMillis?: number;
   /**
+   * Connections opened at once and kept open however long unused (default 0): the first requests after a quiet spell
+   * (a storm's first alerts) do not wait for a connection to be set up.
+   */
+  min?: number;
+  /**
    * Statements with parameters are prepared once per connection and executed by name after (default true): the
    * server parses and plans each only once instead of at every call. Off for a pooler that cannot carry them.
    */
@@ -136,10 +141,17 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000,
     query_timeout: opts.queryTimeoutMillis ?? 5000,
     max: opts.max ?? 10,
+    min: opts.min ?? 0,
     idleTimeoutMillis: opts.idleTimeoutMillis ?? 30_000,
   });
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // Opened now, kept (the pool closes idle ones only above `min`); one that fails is opened when next needed.
+  if ((opts.min ?? 0) > 0) {
+    void Promise.allSettled(Array.from({ length: opts.min ?? 0 }, () => pool.connect())).then((made) => {
+      for (const m of made) if (m.status === 'fulfilled') m.value.release();
+    });
+  }
   const max = opts.max ?? 10;
   const saturated = () => pool.totalCount >= max && pool.idleCount === 0;
   const prepare = opts.prepare ?? true;
