@@ -261,6 +261,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
             return left;
           }),
         );
+        // Deliveries of these groups that came meanwhile can be claimed now.
+        this.wake();
       } catch (err) {
         // Not recorded: the batch is tried again as a whole, as often as its most tried delivery allows.
         const last = batch.deliveries[batch.deliveries.length - 1]!;

@@ -11,6 +11,11 @@ export interface TimerLoopOptions {
   maxHeld: number;
   /** How long a claimed job stays invisible to other processes; a crashed process's jobs run again after it. */
   leaseMs: number;
+  /**
+   * When due timers are there but none could be claimed (locked by another process's claim, or waiting behind one),
+   * look again this soon (default 5 ms).
+   */
+  contendedSleepMs?: number;
 }
 
 const DEFAULTS: TimerLoopOptions = { maxSleepMs: 1000, batchSize: 250, maxHeld: 2000, leaseMs: 60_000 };
@@ -151,7 +156,7 @@ export class TimerLoop<W extends { id: number }> {
       }
       let ms = next ? Math.max(0, Math.min(this.maxSleepMs, next.getTime() - Date.now())) : this.maxSleepMs;
       // Due but not claimed: another process holds them for a moment (or holds their incident). Not a busy loop.
-      if (ms === 0 && claimed.length === 0) ms = CONTENDED_SLEEP_MS;
+      if (ms === 0 && claimed.length === 0) ms = this.opts.contendedSleepMs ?? CONTENDED_SLEEP_MS;
       if (this.running && ms > 0) await this.sleep(ms);
     }
     this.startAll(fired); // stopping: what was claimed still runs (stop() waits for it)

@@ -199,8 +199,9 @@ export async function setAllResolved(q: Queryable, id: number, resolved: boolean
 export async function cardDueLater(q: Queryable, ids: number[], afterMs: number): Promise<void> {
   if (ids.length === 0) return;
   await q.query(
-    `UPDATE alert_incidents SET card_due_at = least(card_due_at, clock_timestamp() + make_interval(secs => $2))
-     WHERE id = ANY($1::int[])`,
+    `UPDATE alert_incidents SET card_due_at = clock_timestamp() + make_interval(secs => $2)
+     WHERE id = ANY($1::int[])
+       AND (card_due_at IS NULL OR card_due_at > clock_timestamp() + make_interval(secs => $2))`,
     [ids, ms(afterMs)],
   );
 }
