@@ -178,6 +178,7 @@ const schema = z.object({
         '(or leave it unset for the embedded database in DATA_DIR)',
   ),
   DATABASE_PREPARE: oneOf(['on', 'off']),
+  DATABASE_POOL_MAX: wholeNumber(1, 100, 5),
   DATA_DIR: z
     .string()
     .optional()
@@ -325,6 +326,8 @@ export interface Config {
   readonly databaseUrl?: string;
   /** Statements with parameters are prepared once per connection (DATABASE_PREPARE, default on). */
   readonly databasePrepare: boolean;
+  /** Connections to Postgres this process opens at most (DATABASE_POOL_MAX, default 5). */
+  readonly databasePoolMax: number;
   readonly dataDir: string;
   /**
    * Where incidents are announced: a channel ID, or `#name` as written in INCIDENTS_CHANNEL, which start() resolves
@@ -445,6 +448,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workNice: c.WORK_NICE,
     databaseUrl: c.DATABASE_URL,
     databasePrepare: c.DATABASE_PREPARE !== 'off',
+    databasePoolMax: c.DATABASE_POOL_MAX,
     dataDir: c.DATA_DIR,
     embeddedPgUser: c.EMBEDDED_PG_USER,
     incidentsChannel: c.INCIDENTS_CHANNEL,

@@ -42,7 +42,7 @@ export interface StartOptions {
 async function openDatabase(config: Config, say: (line: string) => void): Promise<Database> {
   let db: Database;
   if (config.databaseUrl) {
-    db = createPostgresDatabase(config.databaseUrl, { prepare: config.databasePrepare });
+    db = createPostgresDatabase(config.databaseUrl, { prepare: config.databasePrepare, max: config.databasePoolMax });
   } else {
     try {
       db = await createEmbeddedDatabase({

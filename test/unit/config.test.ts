@@ -182,6 +182,13 @@ describe('loadConfig', () => {
 });
 
 describe('review fixes', () => {
+  it('DATABASE_POOL_MAX: 5 connections by default, as set, and a bad value named', () => {
+    expect(loadConfig({}).databasePoolMax).toBe(5);
+    expect(loadConfig({ DATABASE_POOL_MAX: '12' }).databasePoolMax).toBe(12);
+    expect(() => loadConfig({ DATABASE_POOL_MAX: '0' })).toThrow(
+      /DATABASE_POOL_MAX must be a whole number between 1 and 100, got "0"/,
+    );
+  });
   it('treats a blank PORT as unset (3000), not as port 0', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
     expect(loadConfig({ PORT: '  ' }).port).toBe(3000);
