@@ -151,21 +151,25 @@ runBench(async (atExit) => {
   console.log('running bot');
   const ours = await load('bot', bot, '/hooks/alerts', TOKEN, spec);
   const lastAnswer = Date.now();
+  // The bot works through its inbox (every delivery done or failed, or the timeout), looked at every 250 ms while the
+  // second baseline runs: when it drained is known to a quarter second, not only that it had by the end of that run.
+  let counts = { pending: -1, done: 0, failed: 0 };
+  let drainMs = Number.NaN;
+  const drained = (async () => {
+    while (Date.now() - lastAnswer < DRAIN_TIMEOUT_MS) {
+      const { rows } = await db.query<{ state: string; n: number }>(
+        'SELECT state, count(*)::int AS n FROM alert_deliveries GROUP BY state',
+      );
+      const by = Object.fromEntries(rows.map((r) => [r.state, r.n]));
+      counts = { pending: (by.received ?? 0) + (by.recorded ?? 0), done: by.done ?? 0, failed: by.failed ?? 0 };
+      if (counts.pending === 0) break;
+      await sleep(250);
+    }
+    drainMs = Date.now() - lastAnswer;
+  })();
   console.log('running bare inbox (2/2)');
   const bare2 = await load('bare inbox', bare, '/', null, spec);
-
-  // The bot works through its inbox: every delivery done (or failed), or the timeout.
-  let counts = { pending: -1, done: 0, failed: 0 };
-  while (Date.now() - lastAnswer < DRAIN_TIMEOUT_MS) {
-    const { rows } = await db.query<{ state: string; n: number }>(
-      'SELECT state, count(*)::int AS n FROM alert_deliveries GROUP BY state',
-    );
-    const by = Object.fromEntries(rows.map((r) => [r.state, r.n]));
-    counts = { pending: (by.received ?? 0) + (by.recorded ?? 0), done: by.done ?? 0, failed: by.failed ?? 0 };
-    if (counts.pending === 0) break;
-    await sleep(250);
-  }
-  const drainMs = Date.now() - lastAnswer;
+  await drained;
   await sleep(500);
 
   const { rows: alertRows } = await db.query<{ n: number; total: number }>(
