@@ -92,15 +92,29 @@ export class AlertSteps {
 
   /** Declares the incident of an alert incident, through the incident service, as if the bot had typed it. */
   async declare(alertIncidentId: number): Promise<void> {
+    // In progress from its first step (what waits for declarations sees it at once).
+    this.inProgress++;
+    let refresh: number | null;
+    try {
+      refresh = await this.declareOnce(alertIncidentId);
+    } finally {
+      if (--this.inProgress === 0) for (const wake of this.afterDeclaring.splice(0)) wake();
+    }
+    // Alerts recorded while it was being declared may have come after its card was posted.
+    if (refresh !== null) await this.refreshCard(refresh);
+  }
+
+  /** Declares it unless done already; the incident whose card is then to be refreshed, if any. */
+  private async declareOnce(alertIncidentId: number): Promise<number | null> {
     const ai = await getAlertIncident(this.db, alertIncidentId);
-    if (ai?.state !== 'declaring') return;
+    if (ai?.state !== 'declaring') return null;
     if (ai.incidentId !== null) {
       // Declared by an earlier attempt (or another process): done once whole; its declaration is finished by the
       // declarations sweep if its process died.
       const declaring = await isDeclaring(this.db, ai.incidentId);
       if (declaring !== false) throw new NotYet(`incident ${ai.incidentId} is still being declared`);
       await this.declared(ai);
-      return this.refreshCard(ai.incidentId);
+      return ai.incidentId;
     }
     try {
       await this.channels?.take();
@@ -114,15 +128,7 @@ export class AlertSteps {
       }
       throw err;
     }
-    this.inProgress++;
-    let declared: number | null;
-    try {
-      declared = await this.declareNew(ai);
-    } finally {
-      if (--this.inProgress === 0) for (const wake of this.afterDeclaring.splice(0)) wake();
-    }
-    // Alerts recorded while it was being declared may have come after its card was posted.
-    if (declared !== null) await this.refreshCard(declared);
+    return this.declareNew(ai);
   }
 
   /** Declarations this process is making now. */

@@ -231,49 +231,74 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * side by side, which the group's last delivery holds (the others are done once recorded).
    */
   async run(batch: DeliveryBatch): Promise<void> {
-    const ids = batch.deliveries.map((x) => x.id);
     const head = batch.deliveries[0];
     try {
       if (head?.state !== 'received') {
         if (head) await this.carryOut(head);
         return;
       }
-      const groups = new Set(batch.deliveries.map((x) => groupLockKey(x.source, x.groupKey)));
       // A storm's first minute: new incidents first. Repeats of groups already in an incident (their cards' counts)
       // wait while this process declares, and are recorded together after; a new group never waits.
-      if (this.steps.declaring > 0 && [...groups].every((g) => this.openGroups.has(g))) {
-        await this.steps.declarationsDone(DEFER_MAX_MS);
-      }
-      let recorded: DeliveryRow[];
-      try {
-        recorded = await this.recording.run(() =>
-          this.db.transaction(async (tx) => {
-            const current = await lockDeliveries(tx, ids);
-            const fresh = current.filter((x) => x.state === 'received');
-            // Taken over by another process (its lease ran out here): what it left to do, if anything.
-            if (fresh.length === 0) return current.filter((x) => x.state === 'recorded');
-            const byId = new Map(fresh.map((x) => [x.id, x]));
-            const left: DeliveryRow[] = [];
-            for (const r of await this.recorder.record(tx, fresh)) {
-              this.rememberGroup(r.group, r.open);
-              if (r.plan.length > 0) left.push({ ...byId.get(r.last)!, state: 'recorded', plan: r.plan, done: [] });
-            }
-            return left;
-          }),
-        );
-        // Deliveries of these groups that came meanwhile can be claimed now.
-        this.wake();
-      } catch (err) {
-        // Not recorded: the batch is tried again as a whole, as often as its most tried delivery allows.
-        const last = batch.deliveries[batch.deliveries.length - 1]!;
-        const attempts = Math.max(...batch.deliveries.map((x) => x.attempts));
-        await this.failed({ ...last, attempts, plan: [] }, ids, err);
-        return;
-      }
-      await Promise.all(recorded.map((d) => this.carryOut(d)));
+      const known = (d: DeliveryRow) => this.openGroups.has(groupLockKey(d.source, d.groupKey));
+      const urgent = batch.deliveries.filter((d) => !known(d));
+      const later = batch.deliveries.filter(known);
+      let urgentRecorded!: () => void;
+      const recordedFirst = new Promise<void>((r) => {
+        urgentRecorded = r;
+      });
+      if (urgent.length === 0) urgentRecorded();
+      await Promise.all([
+        urgent.length > 0 ? this.recordAndCarryOut(urgent, urgentRecorded) : Promise.resolve(),
+        (async () => {
+          if (later.length === 0) return;
+          // After the new groups' recording, whose declarations this waits for too.
+          await recordedFirst;
+          if (this.steps.declaring > 0) await this.steps.declarationsDone(DEFER_MAX_MS);
+          await this.recordAndCarryOut(later);
+        })(),
+      ]);
     } finally {
       this.held.delete(batch.id);
     }
+  }
+
+  /**
+   * Records deliveries (once, in one transaction), then carries out each group's plan, side by side. `recorded` is
+   * called once the recording is over (made, with the plans' first steps started, or failed).
+   */
+  private async recordAndCarryOut(deliveries: DeliveryRow[], recorded?: () => void): Promise<void> {
+    const ids = deliveries.map((x) => x.id);
+    let left: DeliveryRow[];
+    try {
+      left = await this.recording.run(() =>
+        this.db.transaction(async (tx) => {
+          const current = await lockDeliveries(tx, ids);
+          const fresh = current.filter((x) => x.state === 'received');
+          // Taken over by another process (its lease ran out here): what it left to do, if anything.
+          if (fresh.length === 0) return current.filter((x) => x.state === 'recorded');
+          const byId = new Map(fresh.map((x) => [x.id, x]));
+          const left: DeliveryRow[] = [];
+          for (const r of await this.recorder.record(tx, fresh)) {
+            this.rememberGroup(r.group, r.open);
+            if (r.plan.length > 0) left.push({ ...byId.get(r.last)!, state: 'recorded', plan: r.plan, done: [] });
+          }
+          return left;
+        }),
+      );
+      // Deliveries of these groups that came meanwhile can be claimed now.
+      this.wake();
+    } catch (err) {
+      // Not recorded: these deliveries are tried again together, as often as the most tried of them allows.
+      recorded?.();
+      const last = deliveries[deliveries.length - 1]!;
+      const attempts = Math.max(...deliveries.map((x) => x.attempts));
+      await this.failed({ ...last, attempts, plan: [] }, ids, err);
+      return;
+    }
+    // Started before `recorded` is told: a declaration among them counts as in progress from its first step.
+    const carrying = Promise.all(left.map((d) => this.carryOut(d)));
+    recorded?.();
+    await carrying;
   }
 
   /** What is left of a recorded delivery's plan, step by step; the delivery is done after its last step. */
