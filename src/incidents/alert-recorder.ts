@@ -325,7 +325,6 @@ export const sourceLockKey = (source: string) => `alerts:${source}`;
 
 /** Several groups' locks (or any advisory locks), in one order whatever the order given, until the transaction ends. */
 export async function lockKeys(tx: Queryable, keys: readonly string[]): Promise<void> {
-  if (keys.length === 1) return void (await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [keys[0]]));
   await tx.query(
     'SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT DISTINCT k FROM unnest($1::text[]) AS k ORDER BY k) AS l',
     [keys],

@@ -50,12 +50,10 @@ export class AlertSteps {
   private readonly refreshing = new Map<number, { started: boolean; again: boolean; done: Promise<void> }>();
   /** When each incident's card was last refreshed from here (refreshes of one card are at least a second apart). */
   private readonly refreshedAt = new Map<number, number>();
-  /** Declarations in progress here, and what waits for them to finish. */
-  private inProgress = 0;
-  private readonly afterDeclaring: (() => void)[] = [];
-  /** Declarations in progress here whose card is not up yet, and what waits for them to post it. */
-  private beforeCard = 0;
-  private readonly afterCards: (() => void)[] = [];
+  /** Declarations in progress here. */
+  private readonly inProgress = new InFlight();
+  /** Declarations in progress here whose card is not up yet. */
+  private readonly beforeCard = new InFlight();
 
   constructor(
     private readonly db: Database,
@@ -93,12 +91,12 @@ export class AlertSteps {
   /** Declares the incident of an alert incident, through the incident service, as if the bot had typed it. */
   async declare(alertIncidentId: number): Promise<void> {
     // In progress from its first step (what waits for declarations sees it at once).
-    this.inProgress++;
+    this.inProgress.add();
     let refresh: number | null;
     try {
       refresh = await this.declareOnce(alertIncidentId);
     } finally {
-      if (--this.inProgress === 0) for (const wake of this.afterDeclaring.splice(0)) wake();
+      this.inProgress.done();
     }
     // Alerts recorded while it was being declared may have come after its card was posted.
     if (refresh !== null) await this.refreshCard(refresh);
@@ -133,12 +131,12 @@ export class AlertSteps {
 
   /** Declarations this process is making now. */
   get declaring(): number {
-    return this.inProgress;
+    return this.inProgress.count;
   }
 
   /** Once this process has no declaration in progress, or after `maxMs`. */
   declarationsDone(maxMs: number): Promise<void> {
-    return settled(this.afterDeclaring, maxMs);
+    return this.inProgress.none(maxMs);
   }
 
   /** Declares it; the incident whose card is then to be refreshed (none when another declaration took it). */
@@ -151,9 +149,9 @@ export class AlertSteps {
     const cardUp = () => {
       if (posted) return;
       posted = true;
-      if (--this.beforeCard === 0) for (const wake of this.afterCards.splice(0)) wake();
+      this.beforeCard.done();
     };
-    this.beforeCard++;
+    this.beforeCard.add();
     const r = await this.incidents
       .declare(
         {
@@ -172,7 +170,7 @@ export class AlertSteps {
           },
           afterCard: () => {
             cardUp();
-            return this.beforeCard > 0 ? settled(this.afterCards, CARDS_FIRST_MAX_MS) : Promise.resolve();
+            return this.beforeCard.none(CARDS_FIRST_MAX_MS);
           },
         },
       )
@@ -331,13 +329,28 @@ export class AlertSteps {
   }
 }
 
-/** Resolves when one of `waiters` is called (the caller calls them all when the wait is over), or after `maxMs`. */
-function settled(waiters: (() => void)[], maxMs: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, maxMs);
-    waiters.push(() => {
-      clearTimeout(timer);
-      resolve();
+/** Work in progress, counted: what waits for none to be left is woken when the count falls to zero. */
+class InFlight {
+  count = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  add(): void {
+    this.count++;
+  }
+
+  done(): void {
+    if (--this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Once none is in progress (at once if none is), or after `maxMs`. */
+  none(maxMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
-  });
+  }
 }
