@@ -4,6 +4,7 @@ import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js'
 import type { Incident } from '../../src/incidents/types.js';
 import type { Database } from '../../src/store/db.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { signal } from '../support/signal.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
 
@@ -163,27 +164,21 @@ forEachDatabase((suite) => {
   it('a claim skips a timer whose incident another transaction holds, without waiting, and takes it after', async () => {
     const i = await openIncident(db);
     const id = await addJob(db, i.id, 'declared', 'on_call');
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => {
-      locked = r;
-    });
+    const held = signal();
+    const locked = signal();
     const tx = db.transaction(
       // another connection from the pool
       async (t) => {
         await t.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [i.id]); // someone acknowledging, say
-        locked();
-        await held;
+        locked.fire();
+        await held.fired;
       },
     );
-    await isLocked;
+    await locked.fired;
     const started = Date.now();
     expect(await svc.claim(100, LEASE_MS)).toEqual([]);
     expect(Date.now() - started).toBeLessThan(1000);
-    release();
+    held.fire();
     await tx;
     const fired = await svc.claim(100, LEASE_MS);
     expect(fired.map((f) => f.id)).toEqual([id]);

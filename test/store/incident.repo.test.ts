@@ -16,6 +16,7 @@ import {
   updateIncident,
 } from '../../src/store/incident.repo.js';
 import { claimRequestKey } from '../../src/store/request-key.repo.js';
+import { signal } from '../support/signal.js';
 import { forEachDatabase } from './databases.js';
 
 const TEAM = 'T0001';
@@ -86,22 +87,16 @@ forEachDatabase(
       it('one declaration numbers and commits while another, inserted earlier, is still open; no number is lost', async () => {
         const db = ctx.test.connectAgain({ max: 4 });
         const teamId = `T-${randomUUID()}`;
-        let release!: () => void;
-        const gate = new Promise<void>((r) => {
-          release = r;
-        });
-        let inserted!: () => void;
-        const insertedYet = new Promise<void>((r) => {
-          inserted = r;
-        });
+        const gate = signal();
+        const inserted = signal();
         const early = db.transaction(async (tx) => {
           const i = await insertIncident(tx, { teamId, title: 'early', severity: 2, reporterId: 'U' });
           expect(i.number).toBeLessThan(0); // the stand-in
-          inserted();
-          await gate;
+          inserted.fire();
+          await gate.fired;
           return { ...i, number: await numberIncident(tx, i.id, teamId) };
         });
-        await insertedYet;
+        await inserted.fired;
         // Another declaration, with a stand-in of its own, goes through whole while the first is open.
         const late = await db.transaction(async (tx) => {
           const i = await insertIncident(tx, { teamId, title: 'late', severity: 2, reporterId: 'U' });
@@ -116,7 +111,7 @@ forEachDatabase(
             throw new Error('abort');
           }),
         ).rejects.toThrow('abort');
-        release();
+        gate.fire();
         expect((await early).number).toBe(2);
         const { rows } = await db.query<{ title: string; number: number }>(
           'SELECT title, number FROM incidents WHERE team_id = $1 ORDER BY number',
