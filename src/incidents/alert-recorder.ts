@@ -1,4 +1,5 @@
 import {
+  type AlertChange,
   type AlertIncidentRow,
   type AlertRow,
   alertCounts,
@@ -6,14 +7,15 @@ import {
   countRecentAlertIncidents,
   insertAlert,
   insertAlertIncident,
-  latestAlert,
+  latestAlerts,
   latestOpenAlertIncidentOfSource,
   linkAlerts,
   markStorm,
-  openAlertIncidentOfGroup,
+  openAlertIncidentsOfGroups,
+  pairKey,
   planNotice,
   setAllResolved,
-  updateAlert,
+  updateAlerts,
 } from '../store/alert.repo.js';
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
 import type { Queryable } from '../store/db.js';
@@ -67,12 +69,24 @@ export function alertTitle(summary: string, name: string): string {
   return chars.length > TITLE_MAX ? `${chars.slice(0, TITLE_MAX - 1).join('')}…` : title;
 }
 
-/** What a batch's earlier deliveries left, so that later ones need not read it again (one transaction). */
-interface Memo {
-  /** Each alert's latest row (by fingerprint) and the alert incident it is in. */
-  latest: Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null } | null>;
-  /** The group's open alert incident; undefined until looked up. */
-  own: AlertIncidentRow | null | undefined;
+/**
+ * What the batch's recording knows (one transaction), read for all its groups and alerts at once, then kept as its
+ * deliveries change it; and the changes of alert rows not written yet (written together, see Batch.flush).
+ */
+interface Batch {
+  /** Each alert's latest row and the alert incident it is in, by pairKey(source, fingerprint); absent: none. */
+  latest: Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>;
+  /** Each group's open alert incident, by group lock key; absent: none. */
+  own: Map<string, AlertIncidentRow>;
+  /** Alert rows changed by the batch's deliveries and not written yet, by alert id. */
+  pending: Map<number, AlertChange>;
+}
+
+/** Writes the batch's pending alert changes (before anything reads those rows, and at the end). */
+async function flush(tx: Queryable, batch: Batch): Promise<void> {
+  if (batch.pending.size === 0) return;
+  await updateAlerts(tx, [...batch.pending.values()]);
+  batch.pending.clear();
 }
 
 /** A group's deliveries recorded: what is left to do (held by its last delivery, `last`), and whether it is open. */
@@ -134,8 +148,35 @@ export class AlertRecorder {
     // Every group at once, in one order (never two groups' locks the other way round); the source's lock is taken
     // after, only to open an incident, for storm control counts per source.
     await lockKeys(tx, [...groups.keys()]);
+    // What the deliveries need to know, read once for all of them under the locks: a storm's batch of repeats is a
+    // few statements, however many groups and alerts it holds.
+    const heads = [...groups.values()].map((list) => list[0]!);
+    const own = await openAlertIncidentsOfGroups(tx, heads);
+    const alerts = new Map<string, { source: string; fingerprint: string }>();
+    for (const d of deliveries) {
+      for (const a of d.alerts)
+        alerts.set(pairKey(d.source, a.fingerprint), { source: d.source, fingerprint: a.fingerprint });
+    }
+    const batch: Batch = {
+      latest: await latestAlerts(tx, [...alerts.values()]),
+      own: new Map(
+        heads.flatMap((d) => {
+          const ai = own.get(pairKey(d.source, d.groupKey));
+          return ai ? [[groupLockKey(d.source, d.groupKey), ai] as const] : [];
+        }),
+      ),
+      pending: new Map(),
+    };
     const recorded: RecordedGroup[] = [];
-    for (const [key, list] of groups) recorded.push({ group: key, ...(await this.recordGroup(tx, list)) });
+    /** Cards with only repeats to show (counts, last seen): refreshed a while later, by the alert loop's sweep. */
+    const repeats: number[] = [];
+    for (const [key, list] of groups) {
+      const r = await this.recordGroup(tx, key, list, batch);
+      repeats.push(...r.repeats);
+      recorded.push({ group: key, last: r.last, plan: r.plan, open: r.open });
+    }
+    await flush(tx, batch);
+    await cardDueLater(tx, repeats, this.repeatRefreshMs);
     await markRecorded(
       tx,
       deliveries.map((d) => d.id),
@@ -146,14 +187,14 @@ export class AlertRecorder {
 
   private async recordGroup(
     tx: Queryable,
+    group: string,
     deliveries: readonly DeliveryRow[],
-  ): Promise<{ last: number; plan: AlertStep[]; open: boolean }> {
-    const memo: Memo = { latest: new Map(), own: undefined };
+    batch: Batch,
+  ): Promise<{ last: number; plan: AlertStep[]; open: boolean; repeats: number[] }> {
     const changes: Changes = { plan: [], cards: new Map(), changed: new Map(), resolved: new Set(), major: new Set() };
-    for (const d of deliveries) await this.recordDelivery(tx, d, memo, changes);
+    for (const d of deliveries) await this.recordDelivery(tx, group, d, batch, changes);
 
     const { plan } = changes;
-    /** Cards with only repeats to show (counts, last seen): refreshed a while later, by the alert loop's sweep. */
     const repeats: number[] = [];
     for (const [id, ai] of changes.changed) {
       const incident = changes.cards.get(id);
@@ -161,6 +202,7 @@ export class AlertRecorder {
       else if (incident !== undefined) repeats.push(id);
       // Whether every alert has resolved changes only with a resolution, or when they all had and one fired again.
       if (!changes.resolved.has(id) && !ai.allResolvedAt) continue;
+      await flush(tx, batch);
       const counts = await alertCounts(tx, [id]);
       if (counts.firing === 0 && counts.total > 0 && !ai.allResolvedAt) {
         await setAllResolved(tx, id, true);
@@ -169,18 +211,23 @@ export class AlertRecorder {
         await setAllResolved(tx, id, false);
       }
     }
-    await cardDueLater(tx, repeats, this.repeatRefreshMs);
-    return { last: deliveries[deliveries.length - 1]!.id, plan, open: memo.own != null };
+    return { last: deliveries[deliveries.length - 1]!.id, plan, open: batch.own.has(group), repeats };
   }
 
-  private async recordDelivery(tx: Queryable, d: DeliveryRow, memo: Memo, changes: Changes): Promise<void> {
+  private async recordDelivery(
+    tx: Queryable,
+    group: string,
+    d: DeliveryRow,
+    batch: Batch,
+    changes: Changes,
+  ): Promise<void> {
     const touched: Touched[] = [];
     for (const a of d.alerts) {
-      const t = await this.recordAlert(tx, d, a, memo);
+      const t = await this.recordAlert(tx, d, a, batch);
       if (t) touched.push(t);
     }
     const { plan } = changes;
-    const target = await this.incidentFor(tx, d, touched, plan, memo);
+    const target = await this.incidentFor(tx, group, d, touched, plan, batch);
 
     for (const t of touched) {
       let ai = isOpen(t.was) ? t.was : null;
@@ -189,7 +236,7 @@ export class AlertRecorder {
         await linkAlerts(tx, [t.alert.id], target.ai.id);
         ai = target.ai;
       }
-      memo.latest.set(t.alert.fingerprint, {
+      batch.latest.set(pairKey(d.source, t.alert.fingerprint), {
         alert: { ...t.alert, alertIncidentId: ai?.id ?? t.alert.alertIncidentId },
         alertIncident: ai ?? t.was,
       });
@@ -222,11 +269,13 @@ export class AlertRecorder {
     }
   }
 
-  /** Records one alert of the delivery; null when this delivery was recorded for it already. */
-  private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, memo: Memo): Promise<Touched | null> {
-    const known = memo.latest.get(a.fingerprint);
-    const latest = known !== undefined ? known : await latestAlert(tx, d.source, a.fingerprint);
-    memo.latest.set(a.fingerprint, latest);
+  /**
+   * Records one alert of the delivery; null when this delivery was recorded for it already. A new row is written at
+   * once (its id is needed); a change of a row is kept with the batch's others, written together (see flush).
+   */
+  private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, batch: Batch): Promise<Touched | null> {
+    const key = pairKey(d.source, a.fingerprint);
+    const latest = batch.latest.get(key) ?? null;
     const rule = a.rule ? this.rules.get(a.rule) : undefined;
     const maintenance =
       rule?.duringMaintenance === 'record' &&
@@ -236,13 +285,15 @@ export class AlertRecorder {
       ));
     if (!latest || (a.status === 'firing' && isClosed(latest.alert, latest.alertIncident))) {
       const alert = await insertAlert(tx, d.source, d.groupKey, a, d.id, maintenance);
+      batch.latest.set(key, { alert, alertIncident: null });
       const previousIncidentId =
         latest?.alertIncident?.incidentStatus === 'resolved' ? latest.alertIncident.incidentId : null;
       return { alert, transition: a.status === 'firing' ? 'fired' : 'still_resolved', was: null, previousIncidentId };
     }
     if (latest.alert.lastDeliveryId >= d.id) return null;
     const before = latest.alert.status;
-    const alert = await updateAlert(tx, latest.alert.id, a, d.id, maintenance);
+    const alert = changeAlert(batch, latest.alert, a, d.id, maintenance);
+    batch.latest.set(key, { alert, alertIncident: latest.alertIncident });
     const transition: Transition =
       before === 'firing'
         ? a.status === 'firing'
@@ -262,13 +313,13 @@ export class AlertRecorder {
    */
   private async incidentFor(
     tx: Queryable,
+    group: string,
     d: DeliveryRow,
     touched: Touched[],
     plan: AlertStep[],
-    memo: Memo,
+    batch: Batch,
   ): Promise<{ ai: AlertIncidentRow; group: boolean; created: boolean } | null> {
-    if (memo.own === undefined) memo.own = await openAlertIncidentOfGroup(tx, d.source, d.groupKey);
-    const own = memo.own;
+    const own = batch.own.get(group);
     if (own) return { ai: own, group: true, created: false };
     const lead = touched.filter(needsIncident);
     const first = lead[0];
@@ -315,9 +366,52 @@ export class AlertRecorder {
       createdAt: new Date(),
       incidentStatus: null,
     };
-    memo.own = ai;
+    batch.own.set(group, ai);
     return { ai, group: true, created: true };
   }
+}
+
+/**
+ * An alert's row as a delivery changes it (the fields updateAlerts writes), kept as a pending change of the batch: several
+ * deliveries of one alert fold into one change, its count moved by all their firings.
+ */
+function changeAlert(
+  batch: Batch,
+  row: AlertRow,
+  a: IncomingAlert,
+  deliveryId: number,
+  maintenance: boolean,
+): AlertRow {
+  const firing = a.status === 'firing' ? 1 : 0;
+  const pending = batch.pending.get(row.id);
+  batch.pending.set(row.id, {
+    id: row.id,
+    alert: a,
+    deliveryId,
+    firings: (pending?.firings ?? 0) + firing,
+    stillResolved: (pending ? pending.stillResolved : row.status === 'resolved') && a.status === 'resolved',
+    maintenance: (pending?.maintenance ?? false) || maintenance,
+  });
+  const now = new Date();
+  return {
+    ...row,
+    name: a.name,
+    level: a.level,
+    rule: a.rule,
+    status: a.status,
+    summary: a.summary,
+    service: a.service,
+    metric: a.metric,
+    value: a.value,
+    threshold: a.threshold,
+    url: a.url,
+    labels: a.labels,
+    lastDeliveryId: deliveryId,
+    lastSeen: now,
+    count: row.count + firing,
+    resolvedAt: a.status === 'resolved' ? (row.resolvedAt ?? now) : null,
+    maintenance: row.maintenance || maintenance,
+  };
 }
 
 export const groupLockKey = (source: string, groupKey: string) => `alerts:${source}:${groupKey}`;

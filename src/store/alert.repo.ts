@@ -79,18 +79,28 @@ export async function alertIncidentsOf(q: Queryable, incidentId: number): Promis
   return rows.map(toAlertIncident);
 }
 
-/** The open alert incident of a group, if any (the latest). */
-export async function openAlertIncidentOfGroup(
+/**
+ * The open alert incidents of several groups at once (each group's latest), keyed by `source`, a NUL, `group key`;
+ * a group without one is not in the map.
+ */
+export async function openAlertIncidentsOfGroups(
   q: Queryable,
-  source: string,
-  groupKey: string,
-): Promise<AlertIncidentRow | null> {
+  groups: readonly { source: string; groupKey: string }[],
+): Promise<Map<string, AlertIncidentRow>> {
+  const found = new Map<string, AlertIncidentRow>();
+  if (groups.length === 0) return found;
   const { rows } = await q.query<AlertIncidentDbRow>(
-    `${AI_SELECT} WHERE ai.source = $1 AND ai.group_key = $2 AND ${AI_OPEN} ORDER BY ai.id DESC LIMIT 1`,
-    [source, groupKey],
+    `SELECT o.* FROM unnest($1::text[], $2::text[]) AS g(source, group_key)
+     CROSS JOIN LATERAL (${AI_SELECT} WHERE ai.source = g.source AND ai.group_key = g.group_key AND ${AI_OPEN}
+       ORDER BY ai.id DESC LIMIT 1) AS o`,
+    [groups.map((g) => g.source), groups.map((g) => g.groupKey)],
   );
-  return rows[0] ? toAlertIncident(rows[0]) : null;
+  for (const r of rows) found.set(pairKey(r.source, r.group_key), toAlertIncident(r));
+  return found;
 }
+
+/** The key of a (source, group key) or (source, fingerprint) pair in the maps the batch reads return. */
+export const pairKey = (source: string, key: string) => `${source}\u0000${key}`;
 
 /** The latest open alert incident the bot opened for a source: where a storm's further critical alerts go. */
 export async function latestOpenAlertIncidentOfSource(q: Queryable, source: string): Promise<AlertIncidentRow | null> {
@@ -314,21 +324,30 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   notice: r.notice_channel && r.notice_ts ? { channel: r.notice_channel, ts: r.notice_ts } : null,
 });
 
-/** An alert's latest row, with its alert incident (and that incident's status) when it has one. */
-export async function latestAlert(
+/**
+ * Several alerts' latest rows (each with its alert incident and that incident's status) at once, keyed by `source`, a NUL, `fingerprint`; an alert never
+ * seen is not in the map.
+ */
+export async function latestAlerts(
   q: Queryable,
-  source: string,
-  fingerprint: string,
-): Promise<{ alert: AlertRow; alertIncident: AlertIncidentRow | null } | null> {
-  // One round trip: the alert incident comes as JSON beside the row (its columns, as getAlertIncident reads them).
+  keys: readonly { source: string; fingerprint: string }[],
+): Promise<Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>> {
+  const found = new Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>();
+  if (keys.length === 0) return found;
   const { rows } = await q.query<AlertDbRow & { ai: AlertIncidentDbRow | string | null }>(
-    `SELECT a.*, (SELECT row_to_json(x) FROM (${AI_SELECT} WHERE ai.id = a.alert_incident_id) x) AS ai
-     FROM alerts a WHERE a.source = $1 AND a.fingerprint = $2 ORDER BY a.id DESC LIMIT 1`,
-    [source, fingerprint],
+    `SELECT l.* FROM unnest($1::text[], $2::text[]) AS k(source, fingerprint)
+     CROSS JOIN LATERAL (
+       SELECT a.*, (SELECT row_to_json(x) FROM (${AI_SELECT} WHERE ai.id = a.alert_incident_id) x) AS ai
+       FROM alerts a WHERE a.source = k.source AND a.fingerprint = k.fingerprint ORDER BY a.id DESC LIMIT 1) AS l`,
+    [keys.map((k) => k.source), keys.map((k) => k.fingerprint)],
   );
-  const row = rows[0];
-  if (!row) return null;
-  return { alert: toAlert(row), alertIncident: row.ai === null ? null : toAlertIncident(json(row.ai)) };
+  for (const r of rows) {
+    found.set(pairKey(r.source, r.fingerprint), {
+      alert: toAlert(r),
+      alertIncident: r.ai === null ? null : toAlertIncident(json(r.ai)),
+    });
+  }
+  return found;
 }
 
 export async function getAlert(q: Queryable, id: number): Promise<AlertRow | null> {
@@ -370,24 +389,57 @@ export async function insertAlert(
   return toAlert(rows[0]!);
 }
 
-/** A delivery seen again for an alert: its state, last seen, and one more to its count when it fires. */
-export async function updateAlert(
-  q: Queryable,
-  id: number,
-  a: IncomingAlert,
-  deliveryId: number,
-  maintenance: boolean,
-): Promise<AlertRow> {
-  const { rows } = await q.query<AlertDbRow>(
-    `UPDATE alerts SET name = $1, level = $2, rule = $3, status = $4, summary = $5, service = $6, metric = $7,
-       value = $8, threshold = $9, url = $10, labels = $11::jsonb, last_delivery_id = $13, last_seen = clock_timestamp(),
-       count = count + CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
-       resolved_at = CASE WHEN $4 = 'resolved' THEN coalesce(resolved_at, clock_timestamp()) END,
-       maintenance = maintenance OR $14
-     WHERE id = $12 RETURNING *`,
-    [...alertValues(a), id, deliveryId, maintenance],
+/**
+ * Deliveries seen again for alerts, several deliveries of an alert folded into one change (a batch's, recorded
+ * together): the fields of its last delivery, `firings` more to its count, last seen now. Resolved: since the first
+ * resolution after its last firing, which is the row's own time when `stillResolved` (the alert was resolved before
+ * the batch and every delivery of it said so), else now.
+ */
+export interface AlertChange {
+  id: number;
+  alert: IncomingAlert;
+  deliveryId: number;
+  firings: number;
+  stillResolved: boolean;
+  maintenance: boolean;
+}
+
+/** Changes of alerts (see AlertChange) in one statement. */
+export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const col = <T>(f: (c: AlertChange) => T) => changes.map(f);
+  await q.query(
+    `UPDATE alerts a SET name = u.name, level = u.level, rule = u.rule, status = u.status, summary = u.summary,
+       service = u.service, metric = u.metric, value = u.value, threshold = u.threshold, url = u.url,
+       labels = u.labels::jsonb, last_delivery_id = u.delivery, last_seen = clock_timestamp(),
+       count = a.count + u.firings,
+       resolved_at = CASE WHEN u.status = 'resolved'
+         THEN CASE WHEN u.still_resolved THEN coalesce(a.resolved_at, clock_timestamp()) ELSE clock_timestamp() END END,
+       maintenance = a.maintenance OR u.maintenance
+     FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+       $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::int[], $15::bool[], $16::bool[])
+       AS u(id, name, level, rule, status, summary, service, metric, value, threshold, url, labels, delivery, firings,
+         still_resolved, maintenance)
+     WHERE a.id = u.id`,
+    [
+      col((c) => c.id),
+      col((c) => c.alert.name),
+      col((c) => c.alert.level),
+      col((c) => c.alert.rule),
+      col((c) => c.alert.status),
+      col((c) => c.alert.summary),
+      col((c) => c.alert.service),
+      col((c) => c.alert.metric),
+      col((c) => c.alert.value),
+      col((c) => c.alert.threshold),
+      col((c) => c.alert.url),
+      col((c) => JSON.stringify(c.alert.labels)),
+      col((c) => c.deliveryId),
+      col((c) => c.firings),
+      col((c) => c.stillResolved),
+      col((c) => c.maintenance),
+    ],
   );
-  return toAlert(rows[0]!);
 }
 
 export async function linkAlerts(q: Queryable, alertIds: number[], alertIncidentId: number): Promise<void> {

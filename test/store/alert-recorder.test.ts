@@ -1,0 +1,140 @@
+import { expect, it } from 'vitest';
+import { NOT_IN_MAINTENANCE } from '../../src/incidents/alert-ports.js';
+import { AlertRecorder } from '../../src/incidents/alert-recorder.js';
+import type { AlertLevel, AlertStatus, IncomingAlert } from '../../src/incidents/alert-types.js';
+import { insertDelivery, lockDeliveries } from '../../src/store/alert-delivery.repo.js';
+import type { Queryable } from '../../src/store/db.js';
+import { forEachDatabase } from './databases.js';
+
+const alert = (fingerprint: string, status: AlertStatus, level: AlertLevel, value: string): IncomingAlert => ({
+  fingerprint,
+  name: `${fingerprint} errors`,
+  status,
+  level,
+  rule: null,
+  summary: `${fingerprint} errors at ${value}`,
+  service: 'checkout',
+  metric: 'errors',
+  value,
+  threshold: '5%',
+  labels: { value },
+  url: null,
+  startsAt: null,
+  endsAt: null,
+});
+
+/** A Queryable that counts the statements sent through it. */
+const counting = (tx: Queryable) => {
+  const counter = {
+    n: 0,
+    tx: {
+      query: (text: string, params?: readonly unknown[]) => {
+        counter.n++;
+        return tx.query(text, params);
+      },
+      exec: (sql: string) => tx.exec(sql),
+    } as Queryable,
+  };
+  return counter;
+};
+
+forEachDatabase((ctx) => {
+  const recorder = new AlertRecorder(new Map(), 100, NOT_IN_MAINTENANCE);
+  let seq = 0;
+  /** Writes deliveries (one alert each) to the inbox and records them together, as the alert loop does a batch. */
+  const recordBatch = async (source: string, sent: { group: string; alert: IncomingAlert }[]) => {
+    const ids: number[] = [];
+    for (const s of sent) {
+      const body = `body-${++seq}`;
+      const d = { source, format: 'generic' as const, groupKey: s.group, alerts: [s.alert] };
+      ids.push((await insertDelivery(ctx.db, d, body, 60_000)).id);
+    }
+    return ctx.db.transaction(async (tx) => {
+      const deliveries = await lockDeliveries(tx, ids);
+      const c = counting(tx);
+      const groups = await recorder.record(c.tx, deliveries);
+      return { ids, groups, statements: c.n };
+    });
+  };
+  const rows = async (source: string) =>
+    (
+      await ctx.db.query<{
+        fingerprint: string;
+        status: string;
+        count: number;
+        value: string;
+        labels: Record<string, string>;
+        last_delivery_id: string | number;
+        resolved_at: Date | string | null;
+      }>(
+        `SELECT fingerprint, status, count, value, labels, last_delivery_id, resolved_at FROM alerts
+         WHERE source = $1 ORDER BY fingerprint, id`,
+        [source],
+      )
+    ).rows;
+
+  it('a batch of repeats of many groups is recorded in a few statements, however many groups and deliveries', async () => {
+    const source = `batch-${ctx.kind}`;
+    const groups = ['g1', 'g2', 'g3', 'g4', 'g5', 'g6'];
+    const first = await recordBatch(
+      source,
+      groups.map((g) => ({ group: g, alert: alert(g, 'firing', 'critical', '10%') })),
+    );
+    // Each group's first critical alert opens an alert incident, declared by its plan.
+    expect(first.groups.map((g) => g.plan.map((s) => s.kind))).toEqual(groups.map(() => ['declare']));
+
+    const repeats = groups.flatMap((g) =>
+      ['11%', '12%', '13%'].map((v) => ({ group: g, alert: alert(g, 'firing', 'critical', v) })),
+    );
+    const second = await recordBatch(source, repeats);
+    // Locks, the groups' incidents, the alerts' rows, their changes, the cards due, the deliveries: one each.
+    expect(second.statements).toBeLessThanOrEqual(6);
+    expect(second.groups.every((g) => g.open && g.plan.length === 0)).toBe(true);
+    const after = await rows(source);
+    expect(after.map((r) => [r.fingerprint, r.status, r.count, r.value, r.labels.value])).toEqual(
+      groups.map((g) => [g, 'firing', 4, '13%', '13%']),
+    );
+    // Each row names the last delivery that carried it.
+    expect(after.map((r) => Number(r.last_delivery_id))).toEqual(groups.map((_, i) => second.ids[i * 3 + 2]));
+  });
+
+  it('several deliveries of one alert in a batch fold into one change, as one by one', async () => {
+    const source = `fold-${ctx.kind}`;
+    // Info alerts: recorded only, so only the rows change.
+    await recordBatch(source, [
+      { group: 'a', alert: alert('a', 'firing', 'info', '1') },
+      { group: 'b', alert: alert('b', 'resolved', 'info', '1') },
+      { group: 'c', alert: alert('c', 'firing', 'info', '1') },
+    ]);
+    const before = await rows(source);
+    const bResolvedAt = new Date(before.find((r) => r.fingerprint === 'b')!.resolved_at!).getTime();
+
+    await recordBatch(source, [
+      // a: resolved; firing again (a new row, as it had resolved), firing, resolved: that row counts 2, resolved now.
+      { group: 'a', alert: alert('a', 'resolved', 'info', '2') },
+      { group: 'a', alert: alert('a', 'firing', 'info', '3') },
+      { group: 'a', alert: alert('a', 'firing', 'info', '4') },
+      { group: 'a', alert: alert('a', 'resolved', 'info', '5') },
+      // b: resolved before and still: its resolution time is kept, no firing counted.
+      { group: 'b', alert: alert('b', 'resolved', 'info', '2') },
+      { group: 'b', alert: alert('b', 'resolved', 'info', '3') },
+      // c: resolved, then firing again: a new row, firing.
+      { group: 'c', alert: alert('c', 'resolved', 'info', '2') },
+      { group: 'c', alert: alert('c', 'firing', 'info', '3') },
+    ]);
+    const after = await rows(source);
+    expect(after.map((r) => [r.fingerprint, r.status, r.count, r.value, r.resolved_at === null])).toEqual([
+      ['a', 'resolved', 1, '2', false],
+      ['a', 'resolved', 2, '5', false],
+      ['b', 'resolved', 0, '3', false],
+      ['c', 'resolved', 1, '2', false],
+      ['c', 'firing', 1, '3', true],
+    ]);
+    // b was resolved before the batch and stayed so: its resolution time is kept.
+    expect(new Date(after[2]!.resolved_at!).getTime()).toBe(bResolvedAt);
+    // a's second row resolved in the batch, after the first row's resolution.
+    expect(new Date(after[1]!.resolved_at!).getTime()).toBeGreaterThanOrEqual(
+      new Date(after[0]!.resolved_at!).getTime(),
+    );
+  });
+});
