@@ -208,7 +208,7 @@ export function createBot({
       frontAlerts: {
         alerts: frontAlerts(config, runbook, db, alertOptions?.duplicateWindowMs),
         // The service exists once the app does; a delivery comes after both.
-        onAlerts: (source, levels) => alerts.received(source, levels),
+        onAlerts: (source, groupKey, levels) => alerts.received(source, groupKey, levels),
       },
     }),
     // No listener uses conversation context; the default in-memory store only costs time and memory per request.

@@ -33,7 +33,13 @@ export function frontAlertIntake(init: FrontAlerts, report: (m: FrontReport) => 
     rules: init.rules,
     async accept(delivery, body) {
       const r = await writeDelivery(db, delivery, body, init.duplicateWindowMs);
-      if (!r.duplicate) report({ t: 'alerts', source: delivery.source, levels: delivery.alerts.map((a) => a.level) });
+      if (!r.duplicate)
+        report({
+          t: 'alerts',
+          source: delivery.source,
+          groupKey: delivery.groupKey,
+          levels: delivery.alerts.map((a) => a.level),
+        });
       return r;
     },
     log: { warn: say('warn'), info: say('debug') },

@@ -43,8 +43,8 @@ export type FrontReport =
   | { t: 'listening'; address: string; family: string; port: number }
   | { t: 'error'; message: string; code: string | null }
   | { t: 'log'; level: 'warn' | 'debug'; msg: string }
-  /** A delivery the front wrote to the alert inbox (not a resend): its source and its alerts' levels. */
-  | { t: 'alerts'; source: string; levels: AlertLevel[] }
+  /** A delivery the front wrote to the alert inbox (not a resend): its source, its group and its alerts' levels. */
+  | { t: 'alerts'; source: string; groupKey: string; levels: AlertLevel[] }
   | { t: 'closed' };
 
 export type ToFront = { t: 'close' };

@@ -24,7 +24,7 @@ export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
   /** The alert hooks, for the front to serve itself (null: the bot's own server serves them). */
   alerts?: FrontAlerts | null;
   /** Told of each delivery the front wrote to the alert inbox. */
-  onAlerts?: (source: string, levels: AlertLevel[]) => void;
+  onAlerts?: (source: string, groupKey: string, levels: AlertLevel[]) => void;
 }
 
 /**
@@ -195,7 +195,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
         this.closed?.();
         return;
       case 'alerts':
-        this.onAlerts?.(m.source, m.levels);
+        this.onAlerts?.(m.source, m.groupKey, m.levels);
         return;
       default:
         return;

@@ -60,6 +60,13 @@ const DEFER_MAX_MS = 3000;
  * are claimed a few at a time, not each by a claim of its own).
  */
 const WAKE_EVERY_MS = 25;
+/**
+ * Repeats of a group with an open incident (this process's last recording of it left one): the loop is woken for
+ * them at most this often, and they are recorded once the oldest of them is this old, with those that came meanwhile.
+ * Their cards show repeats a while later anyway (ALERTS_REPEAT_REFRESH); a storm's repeats then cost a few
+ * transactions a second, not one per claim.
+ */
+const REPEATS_GATHER_MS = 250;
 /** Cards refreshed by one sweep at most, and how long one is claimed for. */
 const DUE_CARDS_AT_ONCE = 50;
 const DUE_CARD_LEASE_MS = 30_000;
@@ -126,6 +133,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private readonly openGroups = new Set<string>();
   private wokenAt = 0;
   private wakeLater: NodeJS.Timeout | null = null;
+  /** When the wake planned (wakeLater) comes. */
+  private wakeLaterAt = 0;
 
   constructor(
     private readonly db: Database,
@@ -153,31 +162,40 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (!r.duplicate)
       this.received(
         delivery.source,
+        delivery.groupKey,
         delivery.alerts.map((a) => a.level),
       );
     return r;
   }
 
-  /** Deliveries written to the inbox (here or by the acknowledging front): counted, and the loop woken for them. */
-  received(source: string, levels: readonly AlertLevel[]): void {
+  /**
+   * Deliveries written to the inbox (here or by the acknowledging front): counted, and the loop woken for them, at
+   * once for a group not known to have an incident (a new alert may need one), later for the repeats of one that has.
+   */
+  received(source: string, groupKey: string, levels: readonly AlertLevel[]): void {
     for (const level of levels) this.opts.metrics?.alertReceived(source, level);
-    this.wake();
+    this.wake(this.openGroups.has(groupLockKey(source, groupKey)) ? REPEATS_GATHER_MS : WAKE_EVERY_MS);
   }
 
-  private wake(): void {
+  /** Wakes the loop, at most once in `every` ms (a wake planned later than that comes sooner). */
+  private wake(every = WAKE_EVERY_MS): void {
     const wake = this.opts.wake;
-    if (!wake || this.wakeLater) return;
-    const wait = this.wokenAt + WAKE_EVERY_MS - Date.now();
-    if (wait <= 0) {
+    if (!wake) return;
+    const at = Math.max(Date.now(), this.wokenAt + every);
+    if (this.wakeLater && this.wakeLaterAt <= at) return;
+    if (this.wakeLater) clearTimeout(this.wakeLater);
+    this.wakeLater = null;
+    if (at <= Date.now()) {
       this.wokenAt = Date.now();
       wake();
       return;
     }
+    this.wakeLaterAt = at;
     this.wakeLater = setTimeout(() => {
       this.wakeLater = null;
       this.wokenAt = Date.now();
       wake();
-    }, wait);
+    }, at - Date.now());
     this.wakeLater.unref();
   }
 
@@ -254,6 +272,10 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
           // After the new groups' recording, whose declarations this waits for too.
           await recordedFirst;
           if (this.steps.declaring > 0) await this.steps.declarationsDone(DEFER_MAX_MS);
+          // Those that come meanwhile are claimed with the next batch, once these are recorded.
+          const oldest = Math.min(...later.map((d) => d.receivedAt.getTime()));
+          const gather = Math.min(REPEATS_GATHER_MS, oldest + REPEATS_GATHER_MS - Date.now());
+          if (gather > 0) await new Promise((r) => setTimeout(r, gather));
           await this.recordAndCarryOut(later);
         })(),
       ]);

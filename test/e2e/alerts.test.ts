@@ -522,4 +522,29 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
     await new Promise((r) => setTimeout(r, REFRESH_MS + 500));
     expect(updates().slice(before)).toHaveLength(refresh.length);
   }, 30_000);
+
+  it("a storm's repeats of a group with an incident are recorded together, a few transactions a second", async () => {
+    const alert = { source: 'gathered', key: 'cpu', summary: 'CPU saturated on api-1' };
+    await post(bot.baseUrl, { ...alert, value: '95%' });
+    await inboxDone(bot.db);
+    await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'gathered')).find((i) => i.card_ts));
+
+    // 12 repeats one after another (each answered before the next), as fast as the bot answers.
+    for (let i = 0; i < 12; i++)
+      expect((await post(bot.baseUrl, { ...alert, value: `${96 + i / 10}%` })).status).toBe(202);
+    await inboxDone(bot.db);
+    const { rows } = await bot.db.query<{ tx: string; waited_ms: number }>(
+      `SELECT xmin::text AS tx, extract(epoch FROM finished_at - received_at) * 1000 AS waited_ms
+       FROM alert_deliveries WHERE source = 'gathered' ORDER BY id OFFSET 1`,
+    );
+    expect(rows).toHaveLength(12);
+    // Deliveries recorded by one transaction share its id: a handful, not one per delivery.
+    expect(new Set(rows.map((r) => r.tx)).size).toBeLessThanOrEqual(4);
+    // None waited long: gathered for a quarter of a second at most, then recorded.
+    expect(Math.max(...rows.map((r) => Number(r.waited_ms)))).toBeLessThan(2000);
+    const { rows: alerts } = await bot.db.query<{ count: number }>(
+      `SELECT count FROM alerts WHERE source = 'gathered'`,
+    );
+    expect(alerts).toEqual([{ count: 13 }]);
+  }, 30_000);
 });
