@@ -56,22 +56,27 @@ export async function insertDelivery(
   duplicateWindowMs: number,
 ): Promise<{ id: number; duplicate: boolean }> {
   const { rows } = await q.query<{ id: number | string | null }>(
+    // The delivery's id is taken first and kept with its body's hash: a resend is answered with it (019).
     `WITH seen AS (
-       INSERT INTO alert_delivery_hashes AS h (source, body_hash, until)
-       VALUES ($1, $4, clock_timestamp() + make_interval(secs => $6))
-       ON CONFLICT (source, body_hash) DO UPDATE SET until = EXCLUDED.until WHERE h.until < clock_timestamp()
-       RETURNING 1
+       INSERT INTO alert_delivery_hashes AS h (source, body_hash, until, delivery_id)
+       VALUES ($1, $4, clock_timestamp() + make_interval(secs => $6), nextval('alert_deliveries_id_seq'))
+       ON CONFLICT (source, body_hash) DO UPDATE SET until = EXCLUDED.until, delivery_id = EXCLUDED.delivery_id
+         WHERE h.until < clock_timestamp()
+       RETURNING delivery_id
      ), written AS (
-       INSERT INTO alert_deliveries (source, format, group_key, body_hash, alerts)
-       SELECT $1, $2, $3, $4, $5::jsonb WHERE EXISTS (SELECT 1 FROM seen)
+       INSERT INTO alert_deliveries (id, source, format, group_key, body_hash, alerts) OVERRIDING SYSTEM VALUE
+       SELECT seen.delivery_id, $1, $2, $3, $4, $5::jsonb FROM seen
        RETURNING id
      )
      SELECT (SELECT id FROM written) AS id`,
     [d.source, d.format, d.groupKey, bodyHash, JSON.stringify(d.alerts), ms(duplicateWindowMs)],
   );
   if (rows[0]?.id != null) return { id: Number(rows[0].id), duplicate: false };
-  const { rows: same } = await q.query<{ id: number | string }>(
-    'SELECT id FROM alert_deliveries WHERE source = $1 AND body_hash = $2 ORDER BY id DESC LIMIT 1',
+  const { rows: same } = await q.query<{ id: number | string | null }>(
+    // A hash written by a replica older than 019 (a rolling upgrade) has no id: looked up the old way, rarely.
+    `SELECT coalesce(h.delivery_id,
+       (SELECT max(d.id) FROM alert_deliveries d WHERE d.source = h.source AND d.body_hash = h.body_hash)) AS id
+     FROM alert_delivery_hashes h WHERE h.source = $1 AND h.body_hash = $2`,
     [d.source, bodyHash],
   );
   return { id: Number(same[0]?.id ?? 0), duplicate: true };

@@ -1,0 +1,60 @@
+import { expect, it } from 'vitest';
+import type { AlertDelivery } from '../../src/incidents/alert-types.js';
+import { insertDelivery } from '../../src/store/alert-delivery.repo.js';
+import { loadMigrations, migrate } from '../../src/store/migrate.js';
+import { forEachDatabase } from './databases.js';
+
+const delivery: AlertDelivery = { source: 'hash-test', format: 'generic', groupKey: 'k', alerts: [] };
+
+forEachDatabase(
+  (ctx) => {
+    it('a resend is answered with the delivery it repeats, also one written before the upgrade to 019', async () => {
+      const { db } = await ctx.fresh();
+      const all = await loadMigrations();
+      await migrate(
+        db,
+        all.filter((m) => m.version < 19),
+      );
+      // Written as the inbox did before 019: the hash without the delivery's id.
+      await db.query(
+        `INSERT INTO alert_delivery_hashes (source, body_hash, until) VALUES ('hash-test', 'old', now() + interval '1 hour')`,
+      );
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO alert_deliveries (source, format, group_key, body_hash, alerts)
+         VALUES ('hash-test', 'generic', 'k', 'old', '[]') RETURNING id`,
+      );
+      const oldId = Number(rows[0]!.id);
+      expect(await migrate(db, all)).toEqual([19]);
+
+      expect(await insertDelivery(db, delivery, 'old', 60_000)).toEqual({ id: oldId, duplicate: true });
+      const first = await insertDelivery(db, delivery, 'new', 60_000);
+      expect(first.duplicate).toBe(false);
+      expect(first.id).toBeGreaterThan(oldId);
+      expect(await insertDelivery(db, delivery, 'new', 60_000)).toEqual({ id: first.id, duplicate: true });
+      // Past its window the same body is a new delivery, with an id of its own, and resends of it name that one.
+      await db.query(`UPDATE alert_delivery_hashes SET until = now() - interval '1 second' WHERE body_hash = 'new'`);
+      const later = await insertDelivery(db, delivery, 'new', 60_000);
+      expect(later).toEqual({ id: later.id, duplicate: false });
+      expect(later.id).toBeGreaterThan(first.id);
+      expect((await insertDelivery(db, delivery, 'new', 60_000)).id).toBe(later.id);
+      const { rows: written } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM alert_deliveries WHERE source = 'hash-test'`,
+      );
+      expect(written[0]!.n).toBe(3);
+
+      // A replica older than 019 still running (a rolling upgrade) writes hashes without the id: still answered.
+      await db.query(
+        `INSERT INTO alert_delivery_hashes (source, body_hash, until) VALUES ('hash-test', 'older', now() + interval '1 hour')`,
+      );
+      const { rows: older } = await db.query<{ id: string }>(
+        `INSERT INTO alert_deliveries (source, format, group_key, body_hash, alerts)
+         VALUES ('hash-test', 'generic', 'k', 'older', '[]') RETURNING id`,
+      );
+      expect(await insertDelivery(db, delivery, 'older', 60_000)).toEqual({
+        id: Number(older[0]!.id),
+        duplicate: true,
+      });
+    });
+  },
+  { migrate: false },
+);
