@@ -177,7 +177,8 @@ export class EscalationService {
   }
 
   async view(q: Queryable, incident: Incident): Promise<EscalationView> {
-    const s = await escalationSummary(q, incident.id, REMINDER_RULES);
+    // The notification lines' deliveries come in the same statement.
+    const s = await escalationSummary(q, incident.id, REMINDER_RULES, this.notifications?.cardLinesPart(incident.id));
     const escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested]));
     const who = await this.whoIsOn([s.next?.role ?? null, escalateTo?.role ?? null]);
     const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
@@ -194,7 +195,7 @@ export class EscalationService {
           }
         : null,
       escalateTo: escalateTo && toWho ? { ...escalateTo, who: toWho } : escalateTo,
-      ...(this.notifications ? { notified: await this.notifications.cardLines(q, incident.id) } : {}),
+      ...(this.notifications ? { notified: this.notifications.cardLines(s.more) } : {}),
     };
   }
 

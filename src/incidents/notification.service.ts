@@ -1,6 +1,6 @@
 import { type NotifyVia, stepsFor } from '../runbook/people.js';
 import type { Runbook } from '../runbook/runbook.js';
-import type { Database, Queryable } from '../store/db.js';
+import type { Database, Queryable, StatementPart } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import {
@@ -10,8 +10,10 @@ import {
   type DeliveryOutcome,
   extendNotificationLeases,
   finishNotification,
+  hasOwnPagesToAcknowledge,
   type NotificationJob,
-  pageDeliveries,
+  pageDeliveriesOf,
+  pageDeliveriesPart,
   pagerdutyRecipients,
   recordDirectMessages,
   recordSentAction,
@@ -196,6 +198,7 @@ export class NotificationService {
    * incident is not acknowledged yet: acknowledging it stops every page; or they were not paged since).
    */
   async acknowledgeOwnPage(incidentId: number, userId: string): Promise<OwnPageAck | null> {
+    if (!(await hasOwnPagesToAcknowledge(this.db, incidentId, userId))) return null;
     return this.db.transaction(async (tx) => {
       const incident = await getIncident(tx, incidentId, { forUpdate: true });
       if (!incident || incident.status === 'resolved' || !incident.acknowledgedAt) return null;
@@ -350,9 +353,17 @@ export class NotificationService {
     return undefined;
   }
 
-  /** Each person's methods on each page, for the card: "paged Olive: Slack ✓, email ✓, PagerDuty ✓ 02:14". */
-  async cardLines(q: Queryable, incidentId: number): Promise<NotifiedLine[]> {
-    const rows = await pageDeliveries(q, incidentId);
+  /** The part of the card's escalation statement that reads what cardLines needs (one round trip for both). */
+  cardLinesPart(incidentId: number): (first: number) => StatementPart {
+    return pageDeliveriesPart(incidentId);
+  }
+
+  /**
+   * Each person's methods on each page, for the card: "paged Olive: Slack ✓, email ✓, PagerDuty ✓ 02:14"; from what
+   * cardLinesPart selected.
+   */
+  cardLines(selected: unknown): NotifiedLine[] {
+    const rows = pageDeliveriesOf(selected);
     const lines = new Map<string, NotifiedLine>();
     for (const r of rows) {
       if (!r.userId) continue;

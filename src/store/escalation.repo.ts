@@ -322,13 +322,16 @@ export async function escalationSummary(
   q: Queryable,
   incidentId: number,
   reminders: readonly string[],
-): Promise<EscalationSummary> {
+  more?: (first: number) => StatementPart,
+): Promise<EscalationSummary & { more?: unknown }> {
+  const part = more?.(3);
   const { rows } = await q.query<{
     paged: { role: string; rule: string; at: string }[] | string | null;
     next: { role: string | null; rule: string; due_at: string } | string | null;
     requested: string[] | null;
+    more?: unknown;
   }>(
-    `SELECT
+    `${part?.with ? `WITH ${part.with} ` : ''}SELECT
        (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at) ORDER BY p.created_at, p.id)
         FROM pages p WHERE p.incident_id = $1) AS paged,
        (SELECT row_to_json(n) FROM (
@@ -336,8 +339,9 @@ export async function escalationSummary(
           WHERE incident_id = $1 AND state = 'pending' AND rule <> ALL($2::text[]) AND fired_at IS NULL
           ORDER BY due_at LIMIT 1) n) AS next,
        (SELECT array_agg(role) FROM escalation_jobs
-        WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending') AS requested`,
-    [incidentId, reminders],
+        WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending') AS requested
+       ${part ? `, ${part.select} AS more` : ''}`,
+    [incidentId, reminders, ...(part?.params ?? [])],
   );
   const json = <T>(v: T | string | null | undefined): T | null =>
     v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : v;
@@ -347,6 +351,7 @@ export async function escalationSummary(
     paged: paged.map((r) => ({ role: r.role, rule: r.rule, at: new Date(r.at) })),
     next: n ? { role: n.role, rule: n.rule, dueAt: new Date(n.due_at) } : null,
     requested: rows[0]?.requested ?? [],
+    ...(part ? { more: rows[0]?.more } : {}),
   };
 }
 

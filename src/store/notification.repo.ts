@@ -1,5 +1,5 @@
 import type { NotifyVia } from '../runbook/people.js';
-import type { Database, Queryable } from './db.js';
+import type { Database, Queryable, StatementPart } from './db.js';
 import { withIncidentFirst } from './event.repo.js';
 
 export type NotifyAction = 'notify' | 'acknowledge' | 'resolve';
@@ -331,32 +331,35 @@ export async function syncNotifications(
   const resolved = incident.status === 'resolved';
   if (!resolved && !incident.acknowledgedAt) return false;
   const ackAt = resolved ? null : incident.acknowledgedAt;
-  const stop = await q.query(
-    `UPDATE notification_jobs n SET state = 'cancelled', finished_at = now(), locked_until = NULL
-     FROM pages p
-     WHERE n.incident_id = $1 AND n.action = 'notify' AND n.state = 'pending'
-       AND (n.locked_until IS NULL OR n.locked_until < clock_timestamp())
-       AND p.id = n.page_id AND ($2::timestamptz IS NULL OR p.created_at <= $2)
-     RETURNING n.id`,
-    [incident.id, ackAt],
-  );
   const action = resolved ? 'resolve' : 'acknowledge';
-  const follow = await q.query(
-    `INSERT INTO notification_jobs (incident_id, key, role, via, action, dedup_key, due_at)
-     SELECT DISTINCT ON (n.dedup_key) n.incident_id, 'pd:' || $2 || ':' || n.dedup_key, n.role, 'pagerduty', $2,
-            n.dedup_key, now()
-     FROM notification_jobs n JOIN pages p ON p.id = n.page_id
-     LEFT JOIN pagerduty_incidents d ON d.dedup_key = n.dedup_key
-     WHERE n.incident_id = $1 AND n.via = 'pagerduty' AND n.action = 'notify'
-       AND (n.state = 'done' OR (n.state = 'pending' AND n.locked_until > clock_timestamp()))
-       AND ($3::timestamptz IS NULL OR p.created_at <= $3)
-       AND ($2 = 'resolve' OR d.acknowledged_at IS NULL)
-       AND (d.resolved_at IS NULL)
-     ON CONFLICT (incident_id, key) DO NOTHING
-     RETURNING id`,
+  // One statement: the steps stopped (pending, not being sent) and those followed up in PagerDuty (sent, or being
+  // sent) are apart, so both read the jobs as they were before it.
+  const { rows } = await q.query<{ n: number }>(
+    `WITH stop AS (
+       UPDATE notification_jobs n SET state = 'cancelled', finished_at = now(), locked_until = NULL
+       FROM pages p
+       WHERE n.incident_id = $1 AND n.action = 'notify' AND n.state = 'pending'
+         AND (n.locked_until IS NULL OR n.locked_until < clock_timestamp())
+         AND p.id = n.page_id AND ($3::timestamptz IS NULL OR p.created_at <= $3)
+       RETURNING n.id
+     ), follow AS (
+       INSERT INTO notification_jobs (incident_id, key, role, via, action, dedup_key, due_at)
+       SELECT DISTINCT ON (n.dedup_key) n.incident_id, 'pd:' || $2 || ':' || n.dedup_key, n.role, 'pagerduty', $2,
+              n.dedup_key, now()
+       FROM notification_jobs n JOIN pages p ON p.id = n.page_id
+       LEFT JOIN pagerduty_incidents d ON d.dedup_key = n.dedup_key
+       WHERE n.incident_id = $1 AND n.via = 'pagerduty' AND n.action = 'notify'
+         AND (n.state = 'done' OR (n.state = 'pending' AND n.locked_until > clock_timestamp()))
+         AND ($3::timestamptz IS NULL OR p.created_at <= $3)
+         AND ($2 = 'resolve' OR d.acknowledged_at IS NULL)
+         AND (d.resolved_at IS NULL)
+       ON CONFLICT (incident_id, key) DO NOTHING
+       RETURNING id
+     )
+     SELECT ((SELECT count(*) FROM stop) + (SELECT count(*) FROM follow))::int AS n`,
     [incident.id, action, ackAt],
   );
-  return stop.rows.length + follow.rows.length > 0;
+  return (rows[0]?.n ?? 0) > 0;
 }
 
 /** One method's outcome for one person on one page, for the card. */
@@ -369,20 +372,47 @@ export interface PageDelivery {
   at: Date;
 }
 
+interface PageDeliveryDbRow {
+  page_id: number;
+  role: string;
+  user_id: string | null;
+  via: NotifyVia;
+  outcome: DeliveryOutcome;
+  at: Date | string;
+}
+
 /** Every page delivery of an incident (the DMs and the later steps), oldest first. */
 export async function pageDeliveries(q: Queryable, incidentId: number): Promise<PageDelivery[]> {
-  const { rows } = await q.query<{
-    page_id: number;
-    role: string;
-    user_id: string | null;
-    via: NotifyVia;
-    outcome: DeliveryOutcome;
-    at: Date | string;
-  }>(
+  const { rows } = await q.query<PageDeliveryDbRow>(
     `SELECT page_id, role, user_id, via, outcome, at FROM notification_deliveries
      WHERE incident_id = $1 AND action = 'notify' AND page_id IS NOT NULL ORDER BY at, id`,
     [incidentId],
   );
+  return toPageDeliveries(rows);
+}
+
+/**
+ * pageDeliveries as part of another repository's statement (e.g. the card's escalation summary, one round trip):
+ * what it selects is read back with pageDeliveriesOf.
+ */
+export function pageDeliveriesPart(incidentId: number): (first: number) => StatementPart {
+  return (first) => ({
+    with: '',
+    params: [incidentId],
+    select: `(SELECT json_agg(json_build_object('page_id', page_id, 'role', role, 'user_id', user_id, 'via', via,
+       'outcome', outcome, 'at', at) ORDER BY at, id) FROM notification_deliveries
+       WHERE incident_id = $${first} AND action = 'notify' AND page_id IS NOT NULL)`,
+  });
+}
+
+/** What pageDeliveriesPart selected. */
+export function pageDeliveriesOf(selected: unknown): PageDelivery[] {
+  if (selected === null || selected === undefined) return [];
+  const rows = (typeof selected === 'string' ? JSON.parse(selected) : selected) as PageDeliveryDbRow[];
+  return toPageDeliveries(rows);
+}
+
+function toPageDeliveries(rows: readonly PageDeliveryDbRow[]): PageDelivery[] {
   return rows.map((r) => ({
     pageId: Number(r.page_id),
     role: r.role,
@@ -410,6 +440,24 @@ export async function pagerdutyRecipients(q: Queryable, incidentId: number, dedu
  * are marked; their steps still to come stop (one being sent right now counts as sent); PagerDuty is asked to
  * acknowledge what they triggered, once per page and role. Returns the pages marked.
  */
+/**
+ * Whether acknowledgeOwnPages would find anything: a page of the incident (acknowledged, not resolved) made after its
+ * acknowledgement, not acknowledged itself, that went to `userId`. One statement, without a lock: most clicks of
+ * Acknowledge find none, and need no transaction to say so.
+ */
+export async function hasOwnPagesToAcknowledge(q: Queryable, incidentId: number, userId: string): Promise<boolean> {
+  const { rows } = await q.query<{ any: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM incidents i JOIN pages p ON p.incident_id = i.id
+       WHERE i.id = $1 AND i.status <> 'resolved' AND i.acknowledged_at IS NOT NULL
+         AND p.acknowledged_at IS NULL AND p.created_at > i.acknowledged_at
+         AND (EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2)
+              OR EXISTS (SELECT 1 FROM notification_jobs n WHERE n.page_id = p.id AND n.user_id = $2))) AS any`,
+    [incidentId, userId],
+  );
+  return rows[0]?.any ?? false;
+}
+
 export async function acknowledgeOwnPages(
   q: Queryable,
   incidentId: number,
