@@ -1,5 +1,5 @@
-import { alertIncidentsOf, alertsOf } from '../store/alert.repo.js';
-import type { Queryable } from '../store/db.js';
+import { type AlertSectionRows, alertSectionPart, alertSectionRows, alertSectionRowsOf } from '../store/alert.repo.js';
+import type { Queryable, StatementPart } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertCardView, AlertRule } from './alert-types.js';
 
@@ -19,13 +19,23 @@ export class AlertCards {
 
   /** The alert section of an incident's card; undefined for an incident that has no alerts. */
   async view(incidentId: number): Promise<AlertCardView | undefined> {
-    const ais = await alertIncidentsOf(this.db, incidentId);
-    if (ais.length === 0) return undefined;
-    const { alerts, firing, total } = await alertsOf(
-      this.db,
-      ais.map((a) => a.id),
-      CARD_ALERTS_MAX,
-    );
+    const rows = await alertSectionRows(this.db, incidentId, CARD_ALERTS_MAX);
+    return rows ? this.viewOf(rows) : undefined;
+  }
+
+  /** The part of the card's sections statement that reads the alert section (see CardSections). */
+  part(incidentId: number): (first: number) => StatementPart {
+    return alertSectionPart(incidentId, CARD_ALERTS_MAX);
+  }
+
+  /** The alert section from what `part` selected; undefined for an incident that has no alerts. */
+  async viewFrom(selected: unknown): Promise<AlertCardView | undefined> {
+    if (selected === null || selected === undefined) return undefined;
+    const rows = alertSectionRowsOf(selected);
+    return rows.alertIncidents.length > 0 ? this.viewOf(rows) : undefined;
+  }
+
+  private async viewOf({ alertIncidents: ais, alerts, firing, total }: AlertSectionRows): Promise<AlertCardView> {
     const ruleNames = [...new Set([...ais.map((a) => a.rule), ...alerts.map((a) => a.rule)])];
     const rules = ruleNames.flatMap((n) => {
       const r = n ? this.rules.get(n) : undefined;

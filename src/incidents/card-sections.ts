@@ -9,7 +9,7 @@ import type { Incident } from './types.js';
 /**
  * The sections a card shows besides the incident's row and its escalation line: its alerts (for an incident opened
  * from, or joined by, monitoring alerts) and the recovery objectives of its playbook. Read when the card is posted or
- * refreshed, so that every change keeps them: whether there are any, in one statement; the alerts only when there are.
+ * refreshed, so that every change keeps them: in one statement, the alerts' rows read only when there are any.
  */
 export class CardSections {
   constructor(
@@ -19,8 +19,12 @@ export class CardSections {
   ) {}
 
   async view(incidentId: number): Promise<{ alerts?: AlertCardView; objectives?: ObjectivesView }> {
-    const facts = await cardSectionFacts(this.db, incidentId, { playbooks: this.objectives.any() });
-    const alerts = facts.alerts ? await this.alerts.view(incidentId) : undefined;
+    // One statement: whether it has alerts and which playbooks, and the alert section's rows when it has alerts.
+    const facts = await cardSectionFacts(this.db, incidentId, {
+      playbooks: this.objectives.any(),
+      more: this.alerts.part(incidentId),
+    });
+    const alerts = facts.alerts ? await this.alerts.viewFrom(facts.more) : undefined;
     return { alerts, objectives: this.objectives.of(facts.playbookIds) };
   }
 

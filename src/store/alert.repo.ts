@@ -1,7 +1,7 @@
 import type { AlertLevel, AlertStatus, AlertView, IncomingAlert } from '../incidents/alert-types.js';
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import type { Queryable, StatementPart } from './db.js';
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
@@ -482,6 +482,70 @@ export async function alertsOf(
   );
   const counts = await alertCounts(q, alertIncidentIds);
   return { alerts: rows.map(toAlert), ...counts };
+}
+
+/** What the card's alert section is made of: the incident's alert incidents, its first alerts, and their counts. */
+export interface AlertSectionRows {
+  alertIncidents: AlertIncidentRow[];
+  alerts: AlertRow[];
+  firing: number;
+  total: number;
+}
+
+/**
+ * The alert section's rows (alertIncidentsOf, then alertsOf their alerts) as part of another repository's statement,
+ * e.g. the card's section facts: one round trip for the card's sections. Read back with alertSectionRowsOf.
+ */
+export function alertSectionPart(incidentId: number, limit: number): (first: number) => StatementPart {
+  return (first) => {
+    const [incident, max] = [`$${first}`, `$${first + 1}`];
+    return {
+      with: '',
+      params: [incidentId, limit],
+      select: `(SELECT json_build_object(
+         'ais', (SELECT json_agg(x ORDER BY x.id) FROM (${AI_SELECT} WHERE ai.incident_id = ${incident}) x),
+         'alerts', (SELECT json_agg(a ORDER BY (a.status = 'firing') DESC, a.last_seen DESC, a.id DESC) FROM (
+            SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+            WHERE ai.incident_id = ${incident}
+            ORDER BY (a.status = 'firing') DESC, a.last_seen DESC, a.id DESC LIMIT ${max}) a),
+         'firing', (SELECT count(*) FILTER (WHERE a.status = 'firing') FROM alerts a
+            JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE ai.incident_id = ${incident}),
+         'total', (SELECT count(*) FROM alerts a
+            JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE ai.incident_id = ${incident})))`,
+    };
+  };
+}
+
+/** The alert section's rows on their own (one statement); null when the incident has no alerts. */
+export async function alertSectionRows(
+  q: Queryable,
+  incidentId: number,
+  limit: number,
+): Promise<AlertSectionRows | null> {
+  const part = alertSectionPart(incidentId, limit)(1);
+  const { rows } = await q.query<{ more: unknown }>(`SELECT ${part.select} AS more`, part.params);
+  const r = alertSectionRowsOf(rows[0]?.more);
+  return r.alertIncidents.length > 0 ? r : null;
+}
+
+/** What alertSectionPart selected. */
+export function alertSectionRowsOf(selected: unknown): AlertSectionRows {
+  const v = json(
+    selected as
+      | string
+      | {
+          ais: AlertIncidentDbRow[] | null;
+          alerts: AlertDbRow[] | null;
+          firing: number;
+          total: number;
+        },
+  );
+  return {
+    alertIncidents: (v.ais ?? []).map(toAlertIncident),
+    alerts: (v.alerts ?? []).map(toAlert),
+    firing: Number(v.firing),
+    total: Number(v.total),
+  };
 }
 
 /** Every alert event of the incident's timeline needs: the alerts linked, with their state. */

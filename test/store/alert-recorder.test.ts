@@ -2,8 +2,10 @@ import { expect, it } from 'vitest';
 import { NOT_IN_MAINTENANCE } from '../../src/incidents/alert-ports.js';
 import { AlertRecorder } from '../../src/incidents/alert-recorder.js';
 import type { AlertLevel, AlertStatus, IncomingAlert } from '../../src/incidents/alert-types.js';
+import { alertIncidentsOf, alertSectionRows, alertsOf } from '../../src/store/alert.repo.js';
 import { insertDelivery, lockDeliveries } from '../../src/store/alert-delivery.repo.js';
 import type { Queryable } from '../../src/store/db.js';
+import { insertIncident, nextIncidentNumber } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
 const alert = (fingerprint: string, status: AlertStatus, level: AlertLevel, value: string): IncomingAlert => ({
@@ -136,5 +138,45 @@ forEachDatabase((ctx) => {
     expect(new Date(after[1]!.resolved_at!).getTime()).toBeGreaterThanOrEqual(
       new Date(after[0]!.resolved_at!).getTime(),
     );
+  });
+
+  it("the card's alert section is read in one statement, as alertIncidentsOf and alertsOf read it", async () => {
+    const source = `section-${ctx.kind}`;
+    const incident = await ctx.db.transaction(async (tx) =>
+      insertIncident(tx, {
+        teamId: 'T1',
+        number: await nextIncidentNumber(tx, 'T1'),
+        title: 'section',
+        severity: 1,
+        reporterId: 'U1',
+      }),
+    );
+    expect(await alertSectionRows(ctx.db, incident.id, 3)).toBeNull();
+    // Two groups' alert incidents of one incident, with 5 alerts: some resolved, more than the limit.
+    await recordBatch(source, [
+      { group: 'x', alert: alert('x1', 'firing', 'critical', '1') },
+      { group: 'y', alert: alert('y1', 'firing', 'critical', '1') },
+    ]);
+    await recordBatch(source, [
+      { group: 'x', alert: alert('x2', 'firing', 'critical', '2') },
+      { group: 'x', alert: alert('x1', 'resolved', 'critical', '3') },
+      { group: 'y', alert: alert('y2', 'firing', 'critical', '4') },
+      { group: 'y', alert: alert('y3', 'resolved', 'critical', '5') },
+    ]);
+    await ctx.db.query('UPDATE alert_incidents SET incident_id = $1 WHERE source = $2', [incident.id, source]);
+    const ais = await alertIncidentsOf(ctx.db, incident.id);
+    expect(ais).toHaveLength(2);
+    const each = await alertsOf(
+      ctx.db,
+      ais.map((a) => a.id),
+      3,
+    );
+    expect(each.total).toBe(5);
+    expect(await alertSectionRows(ctx.db, incident.id, 3)).toEqual({
+      alertIncidents: ais,
+      alerts: each.alerts,
+      firing: each.firing,
+      total: each.total,
+    });
   });
 });
