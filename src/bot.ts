@@ -54,6 +54,7 @@ import { HomeTabs } from './slack/home-tabs.js';
 import { ListenerRouter } from './slack/listener-router.js';
 import { SlackOnCallChat } from './slack/oncall-chat.js';
 import { oncePerRequest } from './slack/once-per-request.js';
+import { installSerializedArgs } from './slack/serialized-args.js';
 import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { SlackMaintenanceChat } from './slack/slack-maintenance-chat.js';
@@ -191,6 +192,8 @@ export function createBot({
     pagerdutyHook,
     ...hooks,
   ];
+  // Every Web API call's blocks and views are JSON text before the client sees them (see serializedArgs).
+  installSerializedArgs();
   const clientOptions = slackClientOptions(slack.apiUrl, metrics.slackCall);
   const app = new App({
     token: slack.botToken,
