@@ -78,7 +78,7 @@ async function load(target: string, child: Child, path: string, token: string | 
   const sent = await paced(`http://127.0.0.1:${child.port}${path}`, token, spec);
   const wall = Date.now() - t0;
   // BENCH_ALERTS_DUMP=file: every answer's send time (from the start) and duration, per target, to see when the slow
-  // ones came.
+  // ones came. Appended (a run's three targets go to one file): remove the file between runs.
   if (process.env.BENCH_ALERTS_DUMP) {
     const lines = sent.map((s) => JSON.stringify({ target, at: s.sentAt - t0, ms: s.ms, status: s.status }));
     appendFileSync(process.env.BENCH_ALERTS_DUMP, `${lines.join('\n')}\n`);
