@@ -372,8 +372,8 @@ export class AlertRecorder {
 }
 
 /**
- * An alert's row as a delivery changes it (the fields updateAlerts writes), kept as a pending change of the batch: several
- * deliveries of one alert fold into one change, its count moved by all their firings.
+ * An alert's row as a delivery changes it (the fields updateAlerts writes), kept as a pending change of the batch:
+ * several deliveries of one alert fold into one change, its count moved by all their firings.
  */
 function changeAlert(
   batch: Batch,

@@ -325,8 +325,8 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
 });
 
 /**
- * Several alerts' latest rows (each with its alert incident and that incident's status) at once, keyed by `source`, a NUL, `fingerprint`; an alert never
- * seen is not in the map.
+ * Several alerts' latest rows (each with its alert incident and that incident's status) at once, keyed by `source`,
+ * a NUL, `fingerprint`; an alert never seen is not in the map.
  */
 export async function latestAlerts(
   q: Queryable,
@@ -508,10 +508,8 @@ export function alertSectionPart(incidentId: number, limit: number): (first: num
             SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
             WHERE ai.incident_id = ${incident}
             ORDER BY (a.status = 'firing') DESC, a.last_seen DESC, a.id DESC LIMIT ${max}) a),
-         'firing', (SELECT count(*) FILTER (WHERE a.status = 'firing') FROM alerts a
-            JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE ai.incident_id = ${incident}),
-         'total', (SELECT count(*) FROM alerts a
-            JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE ai.incident_id = ${incident})))`,
+         'counts', (SELECT json_build_object('firing', count(*) FILTER (WHERE a.status = 'firing'), 'total', count(*))
+            FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE ai.incident_id = ${incident})))`,
     };
   };
 }
@@ -536,15 +534,14 @@ export function alertSectionRowsOf(selected: unknown): AlertSectionRows {
       | {
           ais: AlertIncidentDbRow[] | null;
           alerts: AlertDbRow[] | null;
-          firing: number;
-          total: number;
+          counts: { firing: number; total: number };
         },
   );
   return {
     alertIncidents: (v.ais ?? []).map(toAlertIncident),
     alerts: (v.alerts ?? []).map(toAlert),
-    firing: Number(v.firing),
-    total: Number(v.total),
+    firing: Number(v.counts.firing),
+    total: Number(v.counts.total),
   };
 }
 

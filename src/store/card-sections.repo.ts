@@ -17,12 +17,14 @@ export async function cardSectionFacts(
   opts: { playbooks: boolean; more?: (first: number) => StatementPart },
 ): Promise<CardSectionFacts> {
   const part = opts.more?.(3);
+  // `more` only for an incident with alerts (most have none: their card reads nothing more).
+  const more = part ? `, CASE WHEN f.alerts THEN ${part.select} END AS more` : '';
   const { rows } = await q.query<{ alerts: boolean; playbook_ids: string[] | null; more?: unknown }>(
-    `${part?.with ? `WITH ${part.with} ` : ''}SELECT EXISTS (SELECT 1 FROM alert_incidents WHERE incident_id = $1) AS alerts,
+    `${part?.with ? `WITH ${part.with} ` : ''}SELECT f.alerts,
             CASE WHEN $2 THEN ARRAY(
               SELECT playbook_id FROM incident_playbooks WHERE incident_id = $1 AND detached_at IS NULL
-              ORDER BY attached_at, playbook_id) END AS playbook_ids
-            ${part ? `, CASE WHEN EXISTS (SELECT 1 FROM alert_incidents WHERE incident_id = $1) THEN ${part.select} END AS more` : ''}`,
+              ORDER BY attached_at, playbook_id) END AS playbook_ids${more}
+     FROM (SELECT EXISTS (SELECT 1 FROM alert_incidents WHERE incident_id = $1) AS alerts) f`,
     [incidentId, opts.playbooks, ...(part?.params ?? [])],
   );
   return {

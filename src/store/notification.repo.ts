@@ -381,19 +381,9 @@ interface PageDeliveryDbRow {
   at: Date | string;
 }
 
-/** Every page delivery of an incident (the DMs and the later steps), oldest first. */
-export async function pageDeliveries(q: Queryable, incidentId: number): Promise<PageDelivery[]> {
-  const { rows } = await q.query<PageDeliveryDbRow>(
-    `SELECT page_id, role, user_id, via, outcome, at FROM notification_deliveries
-     WHERE incident_id = $1 AND action = 'notify' AND page_id IS NOT NULL ORDER BY at, id`,
-    [incidentId],
-  );
-  return toPageDeliveries(rows);
-}
-
 /**
- * pageDeliveries as part of another repository's statement (e.g. the card's escalation summary, one round trip):
- * what it selects is read back with pageDeliveriesOf.
+ * Every page delivery of an incident (the DMs and the later steps), oldest first, as part of another repository's
+ * statement (the card's escalation summary: one round trip): what it selects is read back with pageDeliveriesOf.
  */
 export function pageDeliveriesPart(incidentId: number): (first: number) => StatementPart {
   return (first) => ({
