@@ -76,7 +76,7 @@ export function alertTitle(summary: string, name: string): string {
 interface Batch {
   /** Each alert's latest row and the alert incident it is in, by pairKey(source, fingerprint); absent: none. */
   latest: Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>;
-  /** Each group's open alert incident, by group lock key; absent: none. */
+  /** Each group's open alert incident, by pairKey(source, group key); absent: none. */
   own: Map<string, AlertIncidentRow>;
   /** Alert rows changed by the batch's deliveries and not written yet, by alert id. */
   pending: Map<number, AlertChange>;
@@ -151,7 +151,6 @@ export class AlertRecorder {
     // What the deliveries need to know, read once for all of them under the locks: a storm's batch of repeats is a
     // few statements, however many groups and alerts it holds.
     const heads = [...groups.values()].map((list) => list[0]!);
-    const own = await openAlertIncidentsOfGroups(tx, heads);
     const alerts = new Map<string, { source: string; fingerprint: string }>();
     for (const d of deliveries) {
       for (const a of d.alerts)
@@ -159,19 +158,14 @@ export class AlertRecorder {
     }
     const batch: Batch = {
       latest: await latestAlerts(tx, [...alerts.values()]),
-      own: new Map(
-        heads.flatMap((d) => {
-          const ai = own.get(pairKey(d.source, d.groupKey));
-          return ai ? [[groupLockKey(d.source, d.groupKey), ai] as const] : [];
-        }),
-      ),
+      own: await openAlertIncidentsOfGroups(tx, heads),
       pending: new Map(),
     };
     const recorded: RecordedGroup[] = [];
     /** Cards with only repeats to show (counts, last seen): refreshed a while later, by the alert loop's sweep. */
     const repeats: number[] = [];
     for (const [key, list] of groups) {
-      const r = await this.recordGroup(tx, key, list, batch);
+      const r = await this.recordGroup(tx, list, batch);
       repeats.push(...r.repeats);
       recorded.push({ group: key, last: r.last, plan: r.plan, open: r.open });
     }
@@ -187,12 +181,11 @@ export class AlertRecorder {
 
   private async recordGroup(
     tx: Queryable,
-    group: string,
     deliveries: readonly DeliveryRow[],
     batch: Batch,
   ): Promise<{ last: number; plan: AlertStep[]; open: boolean; repeats: number[] }> {
     const changes: Changes = { plan: [], cards: new Map(), changed: new Map(), resolved: new Set(), major: new Set() };
-    for (const d of deliveries) await this.recordDelivery(tx, group, d, batch, changes);
+    for (const d of deliveries) await this.recordDelivery(tx, d, batch, changes);
 
     const { plan } = changes;
     const repeats: number[] = [];
@@ -211,23 +204,22 @@ export class AlertRecorder {
         await setAllResolved(tx, id, false);
       }
     }
-    return { last: deliveries[deliveries.length - 1]!.id, plan, open: batch.own.has(group), repeats };
+    return {
+      last: deliveries[deliveries.length - 1]!.id,
+      plan,
+      open: batch.own.has(pairKey(deliveries[0]!.source, deliveries[0]!.groupKey)),
+      repeats,
+    };
   }
 
-  private async recordDelivery(
-    tx: Queryable,
-    group: string,
-    d: DeliveryRow,
-    batch: Batch,
-    changes: Changes,
-  ): Promise<void> {
+  private async recordDelivery(tx: Queryable, d: DeliveryRow, batch: Batch, changes: Changes): Promise<void> {
     const touched: Touched[] = [];
     for (const a of d.alerts) {
       const t = await this.recordAlert(tx, d, a, batch);
       if (t) touched.push(t);
     }
     const { plan } = changes;
-    const target = await this.incidentFor(tx, group, d, touched, plan, batch);
+    const target = await this.incidentFor(tx, d, touched, plan, batch);
 
     for (const t of touched) {
       let ai = isOpen(t.was) ? t.was : null;
@@ -313,12 +305,12 @@ export class AlertRecorder {
    */
   private async incidentFor(
     tx: Queryable,
-    group: string,
     d: DeliveryRow,
     touched: Touched[],
     plan: AlertStep[],
     batch: Batch,
   ): Promise<{ ai: AlertIncidentRow; group: boolean; created: boolean } | null> {
+    const group = pairKey(d.source, d.groupKey);
     const own = batch.own.get(group);
     if (own) return { ai: own, group: true, created: false };
     const lead = touched.filter(needsIncident);
