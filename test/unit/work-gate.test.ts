@@ -110,7 +110,14 @@ describe('WorkGate', () => {
     while (Date.now() < spin) {} // block the loop
     await new Promise((r) => setImmediate(r));
     expect(busy()).toBeGreaterThan(0.8);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(busy()).toBeLessThan(0.3);
+    // Idle: the reading falls. Other test files share the machine (and this worker's loop has
+    // vitest's own work), so one window may read some activity; of five idle windows, the
+    // quietest must read near 0.
+    const idle: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 120));
+      idle.push(busy());
+    }
+    expect(Math.min(...idle)).toBeLessThan(0.3);
   });
 });
