@@ -35,7 +35,7 @@ import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import type { Severity } from './severity.js';
-import type { Sweep, TimerSource } from './timer-loop.js';
+import type { ClaimWithNext, Sweep, TimerSource } from './timer-loop.js';
 import type { Incident } from './types.js';
 
 /** The same body from the same source within this long is a retry of a delivery (or an HA pair's copy of it). */
@@ -135,6 +135,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private wakeLater: NodeJS.Timeout | null = null;
   /** When the wake planned (wakeLater) comes. */
   private wakeLaterAt = 0;
+  /** When the last recording of repeats (of groups with an open incident) began here, or the one planned begins. */
+  private repeatsAt = 0;
 
   constructor(
     private readonly db: Database,
@@ -177,6 +179,19 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     this.wake(this.openGroups.has(groupLockKey(source, groupKey)) ? REPEATS_GATHER_MS : WAKE_EVERY_MS);
   }
 
+  /**
+   * How long repeats whose oldest came at `oldest` wait before they are recorded: until that one is REPEATS_GATHER_MS
+   * old, and REPEATS_GATHER_MS after the last recording of repeats here began, so that a storm's repeats are recorded a
+   * few times a second whatever the claims (those claimed while a recording is planned join it). Never longer than
+   * REPEATS_GATHER_MS from now.
+   */
+  private repeatsSlot(oldest: number): number {
+    const now = Date.now();
+    if (this.repeatsAt > now) return this.repeatsAt - now;
+    this.repeatsAt = Math.max(now, oldest + REPEATS_GATHER_MS, this.repeatsAt + REPEATS_GATHER_MS);
+    return this.repeatsAt - now;
+  }
+
   /** Wakes the loop, at most once in `every` ms (a wake planned later than that comes sooner). */
   private wake(every = WAKE_EVERY_MS): void {
     const wake = this.opts.wake;
@@ -199,7 +214,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     this.wakeLater.unref();
   }
 
-  async claim(limit: number, leaseMs: number): Promise<DeliveryBatch[]> {
+  async claim(limit: number, leaseMs: number): Promise<ClaimWithNext<DeliveryBatch>> {
     if (Date.now() - this.forgotAt > FORGET_EVERY_MS) {
       this.forgotAt = Date.now();
       await forgetOldHashes(this.db).catch((err) => this.log.warn('could not forget old delivery hashes', err));
@@ -211,7 +226,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     // after another (storm control counts per source), and one transaction opens them all without waiting for others.
     const batches: DeliveryBatch[] = [];
     const bySource = new Map<string, DeliveryBatch>();
-    for (const b of await claimDeliveries(this.db, limit, leaseMs, FOLLOWERS)) {
+    const claimed = await claimDeliveries(this.db, limit, leaseMs, FOLLOWERS);
+    for (const b of claimed.batches) {
       const head = b.deliveries[0]!;
       const same = head.state === 'received' ? bySource.get(head.source) : undefined;
       if (same) {
@@ -229,7 +245,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         b.deliveries.map((d) => d.id),
       );
     }
-    return batches;
+    return { works: batches, nextDueAt: claimed.nextDueAt };
   }
 
   renew(ids: number[], leaseMs: number): Promise<void> {
@@ -273,8 +289,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
           await recordedFirst;
           if (this.steps.declaring > 0) await this.steps.declarationsDone(DEFER_MAX_MS);
           // Those that come meanwhile are claimed with the next batch, once these are recorded.
-          const oldest = Math.min(...later.map((d) => d.receivedAt.getTime()));
-          const gather = Math.min(REPEATS_GATHER_MS, oldest + REPEATS_GATHER_MS - Date.now());
+          const gather = this.repeatsSlot(Math.min(...later.map((d) => d.receivedAt.getTime())));
           if (gather > 0) await new Promise((r) => setTimeout(r, gather));
           await this.recordAndCarryOut(later);
         })(),
