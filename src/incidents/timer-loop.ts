@@ -23,10 +23,16 @@ const DEFAULTS: TimerLoopOptions = { maxSleepMs: 1000, batchSize: 250, maxHeld: 
 /** When due timers are there but locked by another process's claim, look again this soon. */
 const CONTENDED_SLEEP_MS = 5;
 
+/** A claim that read, in the same statement, when the next timer it left is due (the loop then does not ask). */
+export interface ClaimWithNext<W> {
+  works: W[];
+  nextDueAt: Date | null;
+}
+
 /** What the loop runs: a claim of due timers (locking, leasing and deciding in one transaction), and their work. */
 export interface TimerSource<W extends { id: number }> {
-  /** Claims at most `limit` due timers for `leaseMs`; returns what each must do. */
-  claim(limit: number, leaseMs: number): Promise<W[]>;
+  /** Claims at most `limit` due timers for `leaseMs`; returns what each must do (and may say when the next is due). */
+  claim(limit: number, leaseMs: number): Promise<W[] | ClaimWithNext<W>>;
   /** Carries out one claimed timer: finishes it, or reschedules it on failure. */
   run(work: W): Promise<void>;
   /** Extends the leases of timers still running (default: escalation jobs'). */
@@ -56,6 +62,11 @@ export class TimerLoop<W extends { id: number }> {
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
   private wakeAt = 0;
+  /**
+   * The soonest time poked while the loop was not asleep (claiming, or reading when the next is due): what it read may
+   * be older than the poke, so it sleeps no later than this.
+   */
+  private pokedAt = Number.POSITIVE_INFINITY;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightIds = new Set<number>();
   private readonly maxSleepMs: number;
@@ -104,7 +115,8 @@ export class TimerLoop<W extends { id: number }> {
 
   /** Something may be due at `at`: wake now if that is sooner than planned. */
   poke(at: Date = new Date()): void {
-    if (at.getTime() < this.wakeAt) this.wake?.();
+    if (!this.wake) this.pokedAt = Math.min(this.pokedAt, at.getTime());
+    else if (at.getTime() < this.wakeAt) this.wake();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -128,11 +140,15 @@ export class TimerLoop<W extends { id: number }> {
     let fired: W[] = [];
     while (this.running) {
       this.sweep();
+      this.pokedAt = Number.POSITIVE_INFINITY;
       const room = Math.min(this.opts.batchSize, this.opts.maxHeld - this.inFlight.size - fired.length);
       let claimed: W[] = [];
+      let next: Date | null | undefined;
       if (room > 0) {
         try {
-          claimed = await this.source.claim(room, this.opts.leaseMs);
+          const got = await this.source.claim(room, this.opts.leaseMs);
+          if (Array.isArray(got)) claimed = got;
+          else ({ works: claimed, nextDueAt: next } = got);
         } catch (err) {
           this.log.warn('escalation timers: could not claim due timers; retrying', err);
           fired = this.startAll(fired);
@@ -148,15 +164,17 @@ export class TimerLoop<W extends { id: number }> {
         await this.sleep(this.maxSleepMs); // woken when a job finishes
         continue;
       }
-      let next: Date | null = null;
-      try {
-        next = await (this.source.nextDueAt ? this.source.nextDueAt() : nextDueAt(this.db));
-      } catch {
-        // the next claim reports it
+      if (next === undefined) {
+        try {
+          next = await (this.source.nextDueAt ? this.source.nextDueAt() : nextDueAt(this.db));
+        } catch {
+          next = null; // the next claim reports it
+        }
       }
       let ms = next ? Math.max(0, Math.min(this.maxSleepMs, next.getTime() - Date.now())) : this.maxSleepMs;
       // Due but not claimed: another process holds them for a moment (or holds their incident). Not a busy loop.
       if (ms === 0 && claimed.length === 0) ms = this.opts.contendedSleepMs ?? CONTENDED_SLEEP_MS;
+      ms = Math.min(ms, Math.max(0, this.pokedAt - Date.now()));
       if (this.running && ms > 0) await this.sleep(ms);
     }
     this.startAll(fired); // stopping: what was claimed still runs (stop() waits for it)

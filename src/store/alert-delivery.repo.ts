@@ -114,19 +114,39 @@ export interface DeliveryBatch {
   deliveries: DeliveryRow[];
 }
 
+/** What a claim took, and when the next delivery it left is due (null: none is waiting). */
+export interface DeliveryClaim {
+  batches: DeliveryBatch[];
+  nextDueAt: Date | null;
+}
+
+/**
+ * When a waiting delivery `d` is due: a recorded one (its plan left to carry out) and the first of its group not yet
+ * recorded at its due time, or when its lease ends if it is claimed; one waiting behind an earlier one of its group is
+ * not due by itself (it comes with that one, or is claimed once that one is recorded, and the process that records
+ * it looks again then).
+ */
+const WAITING_DUE = `d.state IN ('received', 'recorded')
+  AND (d.state = 'recorded' OR NOT EXISTS (
+    SELECT 1 FROM alert_deliveries e
+    WHERE e.state = 'received' AND e.source = d.source AND e.group_key = d.group_key AND e.id < d.id))`;
+
 /**
  * Claims up to `limit` batches of deliveries that are due, oldest first, for `leaseMs` (SKIP LOCKED: two processes
  * never take the same one). A delivery not yet recorded is taken only once every earlier delivery of its group is
  * recorded, so a group's alerts are recorded in the order they came (a resolution never before its firing); with it
  * come the group's later deliveries waiting behind it (at most `followers` in all the batches), recorded with it.
+ * The same statement reads when the next of those left is due (as nextDeliveryDueAt does), so the loop asks once.
  */
 export async function claimDeliveries(
   q: Queryable,
   limit: number,
   leaseMs: number,
   followers = 0,
-): Promise<DeliveryBatch[]> {
-  const { rows } = await q.query<DeliveryDbRow & { head: number | string }>(
+): Promise<DeliveryClaim> {
+  const { rows } = await q.query<
+    (DeliveryDbRow & { head: number | string | null }) & { next_at: Date | string | null }
+  >(
     `WITH due AS (
        SELECT d.id, d.source, d.group_key, d.state FROM alert_deliveries d
        WHERE d.state IN ('received', 'recorded') AND d.due_at <= clock_timestamp()
@@ -148,30 +168,45 @@ export async function claimDeliveries(
        FOR UPDATE OF f SKIP LOCKED
      ), taken AS (
        SELECT id, id AS head FROM due UNION ALL SELECT id, head FROM behind
+     ), claimed AS (
+       UPDATE alert_deliveries d
+       SET locked_until = clock_timestamp() + make_interval(secs => $2), attempts = attempts + 1
+       FROM taken WHERE d.id = taken.id
+       RETURNING d.*, taken.head
+     ), next AS (
+       -- Read before the claim (one snapshot): what it took is left out (due again when its lease ends, later than
+       -- the loop sleeps at most); a delivery another process holds counts at its lease's end.
+       SELECT min(greatest(d.due_at, coalesce(d.locked_until, d.due_at))) AS next_at FROM alert_deliveries d
+       WHERE ${WAITING_DUE} AND NOT EXISTS (SELECT 1 FROM taken t WHERE t.id = d.id)
      )
-     UPDATE alert_deliveries d
-     SET locked_until = clock_timestamp() + make_interval(secs => $2), attempts = attempts + 1
-     FROM taken WHERE d.id = taken.id
-     RETURNING d.*, taken.head`,
+     SELECT c.*, next.next_at FROM next LEFT JOIN claimed c ON true`,
     [limit, ms(leaseMs), followers],
   );
   const batches = new Map<number, DeliveryRow[]>();
   for (const r of rows) {
+    if (r.head === null) continue; // nothing claimed: the row only says when the next is due
     const head = Number(r.head);
     const batch = batches.get(head) ?? [];
     batch.push(toDelivery(r));
     batches.set(head, batch);
   }
-  return [...batches]
-    .map(([id, deliveries]) => ({ id, deliveries: deliveries.sort((a, b) => a.id - b.id) }))
-    .sort((a, b) => a.id - b.id);
+  const at = rows[0]?.next_at ?? null;
+  return {
+    batches: [...batches]
+      .map(([id, deliveries]) => ({ id, deliveries: deliveries.sort((a, b) => a.id - b.id) }))
+      .sort((a, b) => a.id - b.id),
+    nextDueAt: at === null ? null : toDate(at),
+  };
 }
 
-/** When the next delivery is due (a leased one: when its lease runs out); null when none is waiting. */
+/**
+ * When the next delivery is due (a leased one: when its lease runs out; one waiting behind an earlier one of its
+ * group: not by itself); null when none is waiting.
+ */
 export async function nextDeliveryDueAt(q: Queryable): Promise<Date | null> {
   const { rows } = await q.query<{ at: Date | string | null }>(
-    `SELECT min(greatest(due_at, coalesce(locked_until, due_at))) AS at FROM alert_deliveries
-     WHERE state IN ('received', 'recorded')`,
+    `SELECT min(greatest(d.due_at, coalesce(d.locked_until, d.due_at))) AS at FROM alert_deliveries d
+     WHERE ${WAITING_DUE}`,
   );
   const at = rows[0]?.at ?? null;
   return at === null ? null : toDate(at);
