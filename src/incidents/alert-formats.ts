@@ -44,6 +44,7 @@ const quantity = z
   .transform((v) => clip(String(v), 100));
 
 function clip(s: string, max: number): string {
+  if (s.length <= max) return s; // no more characters than UTF-16 units: nothing to cut (and no array to build)
   const chars = [...s];
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { insertDelivery } from '../store/alert-delivery.repo.js';
 import type { Queryable } from '../store/db.js';
 import type { AlertDelivery } from './alert-types.js';
@@ -11,6 +11,16 @@ export interface Accepted {
 }
 
 /**
+ * The body's SHA-256 in hex: crypto.hash (Node 20.12 and later) hashes in one call without a Hash object per delivery;
+ * createHash on older Node 20.
+ */
+const sha256: (body: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (body) =>
+        (crypto as unknown as { hash(alg: string, data: string, enc: 'hex'): string }).hash('sha256', body, 'hex')
+    : (body) => crypto.createHash('sha256').update(body).digest('hex');
+
+/**
  * Writes a delivery to the inbox (the durable step before the 202), unless the same body came from the same source
  * within `duplicateWindowMs` (a resend): then it is the earlier delivery's id, marked a duplicate. Light on imports:
  * the acknowledging front writes deliveries with it too.
@@ -21,7 +31,7 @@ export async function writeDelivery(
   body: string,
   duplicateWindowMs: number,
 ): Promise<Accepted> {
-  const hash = createHash('sha256').update(body).digest('hex');
+  const hash = sha256(body);
   const r = await insertDelivery(db, delivery, hash, duplicateWindowMs);
   return { delivery: r.id, duplicate: r.duplicate, alerts: delivery.alerts.length };
 }

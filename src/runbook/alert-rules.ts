@@ -77,6 +77,17 @@ export function alertRuleProblems(data: unknown): string[] {
 
 const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
+/** Each runbook's rows with their names and metrics compared as matchRule compares them, worked out once. */
+const normalised = new WeakMap<readonly AlertRule[], { rule: AlertRule; name: string; metric: string }[]>();
+function normalisedRules(rules: readonly AlertRule[]) {
+  let rows = normalised.get(rules);
+  if (!rows) {
+    rows = rules.map((rule) => ({ rule, name: norm(rule.name), metric: norm(rule.metric) }));
+    normalised.set(rules, rows);
+  }
+  return rows;
+}
+
 /**
  * The row an alert matches: by its name (alertname), else by its metric. The runbook has a row per level for some
  * metrics (error rate: critical over 10%, warning over 5%), so by metric an alert that says its level gets the row of
@@ -87,13 +98,15 @@ export function matchRule(
   rules: readonly AlertRule[],
   alert: { name?: string | null; metric?: string | null; level?: AlertLevel | null },
 ): AlertRule | null {
+  const rows = normalisedRules(rules);
   if (alert.name) {
-    const byName = rules.find((r) => norm(r.name) === norm(alert.name!));
-    if (byName) return byName;
+    const name = norm(alert.name);
+    const byName = rows.find((r) => r.name === name);
+    if (byName) return byName.rule;
   }
   const metric = alert.metric ? norm(alert.metric) : null;
   if (!metric) return null;
-  const byMetric = rules.filter((r) => norm(r.metric) === metric);
+  const byMetric = rows.filter((r) => r.metric === metric).map((r) => r.rule);
   if (alert.level) return byMetric.find((r) => r.level === alert.level) ?? null;
   return byMetric[0] ?? null;
 }

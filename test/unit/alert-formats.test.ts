@@ -213,4 +213,13 @@ describe('alert text as people will read it', () => {
     p.alerts = [{ ...p.alerts[0], annotations: { summary: 'Errors \u202Eon api' } }];
     expect(delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts[0]!.summary).toBe('Errors on api');
   });
+
+  it('cuts a summary past 1,000 characters (counted as people see them, not UTF-16 units) with an ellipsis', () => {
+    const summaryOf = (summary: string) => delivery(parseGeneric(genericAlert({ summary }), RULES)).alerts[0]!.summary;
+    const emoji = '\u{1F525}'; // two UTF-16 units
+    expect(summaryOf(emoji.repeat(1000))).toBe(emoji.repeat(1000));
+    expect(summaryOf(emoji.repeat(1001))).toBe(`${emoji.repeat(999)}…`);
+    expect(summaryOf('a'.repeat(1000))).toBe('a'.repeat(1000));
+    expect(summaryOf('a'.repeat(1001))).toBe(`${'a'.repeat(999)}…`);
+  });
 });
