@@ -127,8 +127,12 @@ export class BenchSchema {
     return new BenchSchema(name, admin);
   }
 
-  /** Drops the schema (a failure is printed, not thrown) and closes the admin connection. */
+  private dropped = false;
+
+  /** Drops the schema (a failure is printed, not thrown) and closes the admin connection; once. */
   async drop(): Promise<void> {
+    if (this.dropped) return;
+    this.dropped = true;
     await this.admin.query(`DROP SCHEMA IF EXISTS ${this.name} CASCADE`).catch((e: unknown) => {
       console.error(`could not drop schema ${this.name}: ${e instanceof Error ? e.message : String(e)}`);
     });
