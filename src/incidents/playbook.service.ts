@@ -134,11 +134,8 @@ export class PlaybookService implements StepRuns {
     const playbook = this.runbook.playbooks.find((p) => p.id === playbookId);
     if (!playbook) throw new DomainError('playbook_not_found', `There is no playbook \`${playbookId}\`.`);
     const incident = await this.incident(incidentId);
-    const fresh = await this.db.transaction(async (tx) => {
-      const added = await attachPlaybook(tx, incidentId, playbookId, actorId);
-      if (added) await insertEvent(tx, incidentId, 'playbook_attached', actorId, { playbook: playbookId, suggested });
-      return added;
-    });
+    // One statement: attached and recorded together.
+    const fresh = await attachPlaybook(this.db, incidentId, playbookId, actorId, { playbook: playbookId, suggested });
     if (!fresh) return { already: true };
     const { view } = await this.checklists.view({ kind: 'incident', incident }, playbook);
     const ts = await this.chat.postPlaybook(incident, view);

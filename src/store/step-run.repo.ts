@@ -127,23 +127,31 @@ export async function insertRefusedStep(q: Queryable, r: StepRunInput & { refusa
 }
 
 /**
- * Attaches a playbook to an incident, or again once it was detached; false when it is attached already. Its ticks and
- * runs stay the incident's, so a playbook attached again shows where it was left.
+ * Attaches a playbook to an incident, or again once it was detached, and records it (`playbook_attached`, with
+ * `details`) in the same statement; false when it is attached already (nothing recorded). Its ticks and runs stay the
+ * incident's, so a playbook attached again shows where it was left.
  */
 export async function attachPlaybook(
   q: Queryable,
   incidentId: number,
   playbookId: string,
   attachedBy: string | null,
+  details: Record<string, unknown>,
 ): Promise<boolean> {
   const { rows } = await q.query<{ playbook_id: string }>(
-    `INSERT INTO incident_playbooks (incident_id, playbook_id, attached_by) VALUES ($1, $2, $3)
-     ON CONFLICT (incident_id, playbook_id) DO UPDATE
-       SET attached_by = EXCLUDED.attached_by, attached_at = now(), detached_at = NULL, detached_by = NULL,
-           message_ts = NULL
-       WHERE incident_playbooks.detached_at IS NOT NULL
-     RETURNING playbook_id`,
-    [incidentId, playbookId, attachedBy],
+    `WITH a AS (
+       INSERT INTO incident_playbooks (incident_id, playbook_id, attached_by) VALUES ($1, $2, $3)
+       ON CONFLICT (incident_id, playbook_id) DO UPDATE
+         SET attached_by = EXCLUDED.attached_by, attached_at = now(), detached_at = NULL, detached_by = NULL,
+             message_ts = NULL
+         WHERE incident_playbooks.detached_at IS NOT NULL
+       RETURNING playbook_id
+     ), e AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details)
+       SELECT $1, 'playbook_attached', $3, $4::jsonb FROM a
+     )
+     SELECT playbook_id FROM a`,
+    [incidentId, playbookId, attachedBy, JSON.stringify(details)],
   );
   return rows.length === 1;
 }
