@@ -228,24 +228,25 @@ export class DeclarationService {
       throw err;
     }
 
-    const result = await this.complete(incident, new Set(), afterCard);
-    try {
-      await endDeclaration(this.db, incident.id, owner);
-    } catch (err) {
-      this.log.warn(`could not close declaration ${incident.id}; the timer loop will`, err);
-    }
+    // Ending the declaration (its row deleted) also says its last step was done: one statement, not two.
+    const result = await this.complete(incident, new Set(), afterCard, () =>
+      endDeclaration(this.db, incident.id, owner),
+    );
     return { kind: 'declared', ...result };
   }
 
   /**
    * The Slack side of a whole incident: card, pin, announcement, what comes after. Failures are reported, not thrown.
    * Steps in `done` (and the card, when the incident has one) were done by an earlier attempt and are skipped; each
-   * step is recorded as done once tried, so a process finishing an interrupted declaration does each once.
+   * step is recorded as done once tried (before the next one starts), so a process finishing an interrupted
+   * declaration does each once. `end`, when given, ends the declaration after the last step, which records that step
+   * too (when it fails, or another process took the declaration over, the step is recorded as done instead).
    */
   private async complete(
     whole: Incident,
     done: ReadonlySet<string> = new Set(),
     afterCard?: () => Promise<void>,
+    end?: () => Promise<boolean>,
   ): Promise<{ incident: Incident; warnings: string[]; problems: DeclareProblem[] }> {
     let incident = whole;
     const warnings: string[] = [];
@@ -254,12 +255,21 @@ export class DeclarationService {
       warnings.push(`${sentence} (${describe(err)})`);
       problems.push({ step, reason: describe(err) });
     };
-    const step = async (name: string, fn: () => Promise<void>) => {
-      if (done.has(name)) return;
-      await fn();
+    /** The step done last and not yet recorded: recorded before the next starts, or by `end`. */
+    let unrecorded: string | null = null;
+    const record = async () => {
+      const name = unrecorded;
+      unrecorded = null;
+      if (name === null) return;
       await markDeclarationStep(this.db, incident.id, name).catch((err) =>
         this.log.warn(`could not record step ${name} of declaration ${incident.id}`, err),
       );
+    };
+    const step = async (name: string, fn: () => Promise<void>) => {
+      if (done.has(name)) return;
+      await record();
+      await fn();
+      unrecorded = name;
     };
     let cardTs = incident.cardTs ?? undefined;
     if (!cardTs) {
@@ -309,6 +319,16 @@ export class DeclarationService {
           this.log.warn('after-declare step failed', err);
         }
       });
+    }
+    if (end) {
+      try {
+        if (!(await end())) await record();
+      } catch (err) {
+        this.log.warn(`could not close declaration ${incident.id}; the timer loop will`, err);
+        await record();
+      }
+    } else {
+      await record();
     }
     return { incident, warnings, problems };
   }
@@ -360,7 +380,10 @@ export class DeclarationService {
   /** `last`: the last attempt, which settles the declaration even if its declarer cannot be told. */
   private async settle(d: DeclarationRow, owner: string, last: boolean): Promise<void> {
     const incident = await getIncident(this.db, d.incidentId);
-    if (!incident) return endDeclaration(this.db, d.incidentId, owner);
+    if (!incident) {
+      await endDeclaration(this.db, d.incidentId, owner);
+      return;
+    }
     if (await isDeclaring(this.db, d.incidentId)) return this.abandon(incident, owner, last);
     // Whole, but its process stopped before the card, the announcement or the reply: finish, then tell the declarer.
     const r = await this.complete(incident, new Set(d.done));

@@ -60,9 +60,13 @@ export async function claimStaleDeclarations(
   return rows.map((r) => ({ incidentId: Number(r.incident_id), attempts: Number(r.attempts), done: r.done ?? [] }));
 }
 
-/** The declaration is finished: forgets it (if `owner` still holds it). */
-export async function endDeclaration(q: Queryable, incidentId: number, owner: string): Promise<void> {
-  await q.query('DELETE FROM declarations WHERE incident_id = $1 AND owner = $2', [incidentId, owner]);
+/** The declaration is finished: forgets it (if `owner` still holds it); whether it did. */
+export async function endDeclaration(q: Queryable, incidentId: number, owner: string): Promise<boolean> {
+  const { rows } = await q.query('DELETE FROM declarations WHERE incident_id = $1 AND owner = $2 RETURNING 1', [
+    incidentId,
+    owner,
+  ]);
+  return rows.length > 0;
 }
 
 /** Records that a step of the declaration was done (or tried and reported), so nobody does it again. */

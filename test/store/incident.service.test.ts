@@ -312,6 +312,19 @@ forEachDatabase(
         expect(await count('declarations')).toBe(0);
       });
 
+      it('a declaration taken over during its last step records that step, so whoever took it does not do it again', async () => {
+        const announce = chat.announce.bind(chat);
+        chat.announce = async (incident: Incident) => {
+          // Its lease ran out meanwhile and another process's sweep took it.
+          await ctx.db.query("UPDATE declarations SET owner = 'another-process'");
+          return announce(incident);
+        };
+        const r = await declared({ title: 'slow announce' });
+        expect(r.incident.title).toBe('slow announce');
+        const { rows } = await ctx.db.query('SELECT owner, done FROM declarations');
+        expect(rows).toEqual([{ owner: 'another-process', done: ['pin', 'announce'] }]);
+      });
+
       it('a declaration whose holder is alive is left alone by the sweep', async () => {
         let release!: () => void;
         const held = new Promise<void>((r) => {
