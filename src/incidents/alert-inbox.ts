@@ -14,7 +14,7 @@ export interface Accepted {
  * The body's SHA-256 in hex: crypto.hash (Node 20.12 and later) hashes in one call without a Hash object per delivery;
  * createHash on older Node 20.
  */
-const sha256: (body: string) => string =
+export const sha256: (body: string) => string =
   typeof (crypto as { hash?: unknown }).hash === 'function'
     ? (body) =>
         (crypto as unknown as { hash(alg: string, data: string, enc: 'hex'): string }).hash('sha256', body, 'hex')
