@@ -121,10 +121,10 @@ export interface DeliveryClaim {
 }
 
 /**
- * When a waiting delivery `d` is due: a recorded one (its plan left to carry out) and the first of its group not yet
- * recorded at its due time, or when its lease ends if it is claimed; one waiting behind an earlier one of its group is
- * not due by itself (it comes with that one, or is claimed once that one is recorded, and the process that records
- * it looks again then).
+ * The waiting deliveries `d` that can be due by themselves (at their due time, or when their lease ends if claimed): a
+ * recorded one (its plan left to carry out) and the first of its group not yet recorded. One waiting behind an earlier
+ * one of its group is not (it comes with that one, or is claimed once that one is recorded, and the process that
+ * records it looks again then).
  */
 const WAITING_DUE = `d.state IN ('received', 'recorded')
   AND (d.state = 'recorded' OR NOT EXISTS (
@@ -149,11 +149,8 @@ export async function claimDeliveries(
   >(
     `WITH due AS (
        SELECT d.id, d.source, d.group_key, d.state FROM alert_deliveries d
-       WHERE d.state IN ('received', 'recorded') AND d.due_at <= clock_timestamp()
+       WHERE ${WAITING_DUE} AND d.due_at <= clock_timestamp()
          AND (d.locked_until IS NULL OR d.locked_until < clock_timestamp())
-         AND (d.state = 'recorded' OR NOT EXISTS (
-           SELECT 1 FROM alert_deliveries e
-           WHERE e.state = 'received' AND e.source = d.source AND e.group_key = d.group_key AND e.id < d.id))
        ORDER BY d.id
        LIMIT $1
        FOR UPDATE SKIP LOCKED
