@@ -200,6 +200,15 @@ export class Checklists {
     }
   }
 
+  /**
+   * Where a playbook nobody attached came from: the first runbook row of the incident's alerts that names it (the bot
+   * takes an alert incident's playbook from its row), else the incident's title.
+   */
+  private suggestedOrigin(playbookId: string, alertRules: readonly string[]): ChecklistView['origin'] {
+    const row = alertRules.find((name) => this.runbook.alerts.find((r) => r.name === name)?.playbook === playbookId);
+    return row ? { kind: 'suggested', alertRule: row } : { kind: 'suggested' };
+  }
+
   /** The checklist of a host's playbook as recorded: each step's status, where it came from, whether detached. */
   async view(
     host: PlaybookHost,
@@ -229,7 +238,9 @@ export class Checklists {
       view: {
         ...base,
         runId: null,
-        origin: attached?.attachedBy ? { kind: 'attached', by: attached.attachedBy } : { kind: 'suggested' },
+        origin: attached?.attachedBy
+          ? { kind: 'attached', by: attached.attachedBy }
+          : this.suggestedOrigin(playbook.id, attached?.alertRules ?? []),
         detached: attached?.detachedAt ? { by: attached.detachedBy, at: attached.detachedAt } : null,
       },
       messageTs: attached?.messageTs ?? null,

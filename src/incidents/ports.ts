@@ -258,7 +258,11 @@ export interface ChecklistView {
   /** The run outside any incident this checklist belongs to (its buttons carry it); null for an incident's. */
   runId: number | null;
   /** How it came: suggested from the incident title, attached by someone, or started outside an incident. */
-  origin: { kind: 'suggested' } | { kind: 'attached'; by: string | null } | { kind: 'run'; by: string };
+  /** `suggested`: by the bot, from the runbook row of the incident's alerts (`alertRule`) or else from its title. */
+  origin:
+    | { kind: 'suggested'; alertRule?: string }
+    | { kind: 'attached'; by: string | null }
+    | { kind: 'run'; by: string };
   /** By step key (`mitigation.2`); a step without an entry is open. */
   statuses: Readonly<Record<string, StepStatus>>;
   /** Set once the playbook was detached from its incident: the message keeps its record, without buttons. */

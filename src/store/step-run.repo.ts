@@ -156,10 +156,15 @@ export async function attachPlaybook(
   return rows.length === 1;
 }
 
-/** A playbook attached to an incident: who attached it, its message, and whether it was detached since. */
+/**
+ * A playbook attached to an incident: who attached it, its message, and whether it was detached since; and the runbook
+ * rows of the alerts that opened the incident (or joined it), in the order they did: where a playbook nobody attached
+ * came from, when one of those rows names it.
+ */
 export interface AttachedPlaybook {
   playbookId: string;
   attachedBy: string | null;
+  alertRules: string[];
   messageTs: string | null;
   detachedAt: Date | null;
   detachedBy: string | null;
@@ -177,8 +182,13 @@ export async function getAttachedPlaybook(
     message_ts: string | null;
     detached_at: Date | string | null;
     detached_by: string | null;
+    alert_rules: string[] | null;
   }>(
-    `SELECT playbook_id, attached_by, message_ts, detached_at, detached_by FROM incident_playbooks
+    `SELECT playbook_id, attached_by, message_ts, detached_at, detached_by,
+       CASE WHEN attached_by IS NULL THEN ARRAY(
+         SELECT ai.rule FROM alert_incidents ai WHERE ai.incident_id = $1 AND ai.rule IS NOT NULL ORDER BY ai.id)
+       END AS alert_rules
+     FROM incident_playbooks
      WHERE incident_id = $1 AND playbook_id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
     [incidentId, playbookId],
   );
@@ -187,6 +197,7 @@ export async function getAttachedPlaybook(
   return {
     playbookId: r.playbook_id,
     attachedBy: r.attached_by,
+    alertRules: r.alert_rules ?? [],
     messageTs: r.message_ts,
     detachedAt: r.detached_at === null ? null : r.detached_at instanceof Date ? r.detached_at : new Date(r.detached_at),
     detachedBy: r.detached_by,

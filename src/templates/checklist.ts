@@ -107,7 +107,9 @@ function originLine(view: ChecklistView): string {
   }
   switch (view.origin.kind) {
     case 'suggested':
-      return 'Suggested from the incident title. `/incident playbook` lists the others.';
+      return view.origin.alertRule
+        ? `From the runbook's alert row *${mrkdwnClip(view.origin.alertRule, 100)}*, for this incident's alerts. \`/incident playbook\` lists the others.`
+        : 'Suggested from the incident title. `/incident playbook` lists the others.';
     case 'attached':
       return `Attached by ${mention(view.origin.by)}.`;
     case 'run':

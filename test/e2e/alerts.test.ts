@@ -63,12 +63,16 @@ describe('alerts open and track incidents', () => {
     expect(text).toContain('Check logs, identify root cause');
     expect(text).toContain('HighErrorRate');
     expect(text).toContain('×1');
-    // The row's playbook is suggested, on-call paged by the existing rules, the incident announced.
+    // The row's playbook is suggested (the message says from which row), on-call paged by the existing rules, the
+    // incident announced.
     const playbook = await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === incident.channel_id && json(c.args).includes('High Error Rates'),
     );
-    expect(json(playbook.args)).toContain('Suggested');
+    expect(json(playbook.args)).toContain(
+      "From the runbook's alert row *HighErrorRate*, for this incident's alerts.",
+    );
+    expect(json(playbook.args)).not.toContain('Suggested from the incident title');
     const page = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
     expect(json(page.args)).toContain('Error rate above 10% on api-service');
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);

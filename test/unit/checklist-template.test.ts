@@ -144,12 +144,27 @@ describe('the checklist message within Slack’s limits', () => {
     const rb = await loadRunbook();
     for (const pb of rb.playbooks) {
       expect(stepsOf(pb).length, pb.id).toBeLessThanOrEqual(CHECKLIST_PAGE_SIZE);
-      for (const origin of [{ kind: 'suggested' }, { kind: 'attached', by: WHO }] as const) {
+      for (const origin of [
+        { kind: 'suggested' },
+        { kind: 'suggested', alertRule: 'HighErrorRate' },
+        { kind: 'attached', by: WHO },
+      ] as const) {
         const m = renderChecklist(view(pb, { runId: null, origin }));
         expect(problems(m), pb.id).toEqual([]);
         expect(JSON.stringify(m.blocks)).not.toContain(ACTION.checklistPage);
       }
     }
+  });
+
+  it('says where a playbook nobody attached came from: the alert row that named it, else the title', () => {
+    const pb = longest();
+    const text = (origin: { kind: 'suggested'; alertRule?: string }) =>
+      JSON.stringify(renderChecklist(view(pb, { runId: null, origin })).blocks);
+    expect(text({ kind: 'suggested', alertRule: 'HighCpuUsage' })).toContain(
+      "From the runbook's alert row *HighCpuUsage*, for this incident's alerts.",
+    );
+    expect(text({ kind: 'suggested', alertRule: 'HighCpuUsage' })).not.toContain('incident title');
+    expect(text({ kind: 'suggested' })).toContain('Suggested from the incident title.');
   });
 
   it('a detached playbook keeps its record and loses every button', () => {
