@@ -69,9 +69,7 @@ describe('alerts open and track incidents', () => {
       'chat.postMessage',
       (c) => c.args.channel === incident.channel_id && json(c.args).includes('High Error Rates'),
     );
-    expect(json(playbook.args)).toContain(
-      "From the runbook's alert row *HighErrorRate*, for this incident's alerts.",
-    );
+    expect(json(playbook.args)).toContain("From the runbook's alert row *HighErrorRate*, for this incident's alerts.");
     expect(json(playbook.args)).not.toContain('Suggested from the incident title');
     const page = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
     expect(json(page.args)).toContain('Error rate above 10% on api-service');
