@@ -75,7 +75,12 @@ describe("the card's escalation line names who is on call for the next role", ()
       'the override',
     );
     const { rows } = await bot.db.query<{ ends_at: Date }>('SELECT ends_at FROM oncall_overrides');
-    const until = Math.floor(rows[0]!.ends_at.getTime() / 1000);
+    // The card says until when the person stays on call (the next change of person). The next shift is the other
+    // person's own (two people, daily), so an override that reaches past its start (run from 07:00 to 09:00 UTC) runs
+    // into it, and the person stays until that shift ends.
+    const overrideEnd = rows[0]!.ends_at;
+    const stays = overrideEnd >= shift.end ? shiftAt(rotation, shift.end).end : overrideEnd;
+    const until = Math.floor(stays.getTime() / 1000);
     await bot.clickCard(
       { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
       ACTION.acknowledge,
