@@ -257,8 +257,10 @@ export interface ChecklistView {
   playbook: Playbook;
   /** The run outside any incident this checklist belongs to (its buttons carry it); null for an incident's. */
   runId: number | null;
-  /** How it came: suggested from the incident title, attached by someone, or started outside an incident. */
-  /** `suggested`: by the bot, from the runbook row of the incident's alerts (`alertRule`) or else from its title. */
+  /**
+   * How it came: suggested by the bot (from the runbook row of the incident's alerts, `alertRule`, or else from its
+   * title), attached by someone, or started outside an incident.
+   */
   origin:
     | { kind: 'suggested'; alertRule?: string }
     | { kind: 'attached'; by: string | null }
