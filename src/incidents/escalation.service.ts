@@ -1,5 +1,5 @@
 import type { Runbook } from '../runbook/runbook.js';
-import type { Database, Queryable, StatementPart } from '../store/db.js';
+import { type Database, jointPart, partsOf, type Queryable, type StatementPart } from '../store/db.js';
 import {
   announcePage,
   cancelJobs,
@@ -109,7 +109,11 @@ export class EscalationService {
     private readonly log: Logger = console,
     /** Told when a timer may be due sooner than the timer loop planned to wake (the loop's `poke`). */
     private readonly onScheduled: (dueAt: Date) => void = () => {},
-    private readonly opts: { repeatWindowMs?: number } = {},
+    private readonly opts: {
+      repeatWindowMs?: number;
+      /** The card's other sections, read in the statement of the card's escalation line (see CardSections). */
+      cardSections?: { part(incidentId: number): (first: number) => StatementPart };
+    } = {},
     private readonly metrics: IncidentMetrics = NO_METRICS,
     /** How pages reach people after the Slack DM (the runbook's notify: rules); none: the DM only. */
     private readonly notifications?: NotificationService,
@@ -137,8 +141,14 @@ export class EscalationService {
     return (first) => syncJobsPart('$1', first, desired, this.syncRules(incident));
   }
 
-  /** ...and the notification timers, after that statement. */
-  async syncNotifications(tx: Queryable, incident: Incident): Promise<void> {
+  /**
+   * ...and the notification timers, after that statement, when the change stops pages: an acknowledgement (a first
+   * one, or a new time) or a resolution. Any other change (a severity, a status update, a new commander) of an
+   * incident acknowledged earlier has nothing to stop: that acknowledgement stopped its pages, and the steps of a page
+   * sent after it are not its to stop. So most changes spend no statement here.
+   */
+  async syncNotifications(tx: Queryable, incident: Incident, before?: Incident): Promise<void> {
+    if (before && !stopsPages(before, incident)) return;
     await this.notifications?.sync(tx, incident);
   }
 
@@ -177,8 +187,17 @@ export class EscalationService {
   }
 
   async view(q: Queryable, incident: Incident): Promise<EscalationView> {
-    // The notification lines' deliveries come in the same statement.
-    const s = await escalationSummary(q, incident.id, REMINDER_RULES, this.notifications?.cardLinesPart(incident.id));
+    // The notification lines' deliveries and the card's other sections come in the same statement.
+    const lines = this.notifications?.cardLinesPart(incident.id);
+    const sections = this.opts.cardSections?.part(incident.id);
+    const s = await escalationSummary(
+      q,
+      incident.id,
+      REMINDER_RULES,
+      lines || sections ? jointPart([lines, sections].filter((p) => p !== undefined)) : undefined,
+    );
+    const read = partsOf(s.more);
+    const [linesRead, sectionsRead] = lines ? [read[0], read[1]] : [undefined, read[0]];
     const escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested]));
     const who = await this.whoIsOn([s.next?.role ?? null, escalateTo?.role ?? null]);
     const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
@@ -195,7 +214,8 @@ export class EscalationService {
           }
         : null,
       escalateTo: escalateTo && toWho ? { ...escalateTo, who: toWho } : escalateTo,
-      ...(this.notifications ? { notified: this.notifications.cardLines(s.more) } : {}),
+      ...(this.notifications ? { notified: this.notifications.cardLines(linesRead) } : {}),
+      ...(sections ? { sectionsRead } : {}),
     };
   }
 
@@ -453,4 +473,11 @@ export class EscalationService {
     });
     this.metrics.paged(role, job.rule);
   }
+}
+
+/** Whether a change from `before` to `after` stops pages' remaining steps: it acknowledged anew, or it resolved. */
+export function stopsPages(before: Incident, after: Incident): boolean {
+  if (after.status === 'resolved') return before.status !== 'resolved';
+  const ack = after.acknowledgedAt?.getTime() ?? null;
+  return ack !== null && ack !== (before.acknowledgedAt?.getTime() ?? null);
 }

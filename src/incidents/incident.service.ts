@@ -133,7 +133,7 @@ export class IncidentService {
       const timers = this.escalation?.timersPart(patched(current, d.patch));
       const written = await changeIncident(tx, incidentId, d.patch, d.events, timers);
       if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
-      await this.escalation?.syncNotifications(tx, written.incident);
+      await this.escalation?.syncNotifications(tx, written.incident, current);
       const due = nextDueOf(written.more);
       return { before: current, written, incident: written.incident, notice: d.notice, due };
     });
