@@ -252,7 +252,8 @@ export function createBot({
   const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
   // ...and the recovery objectives (RTO, RPO) of its procedure, for an incident with Disaster Recovery attached.
   const objectiveCards = new RecoveryObjectiveCards(runbook.playbooks);
-  const incidentChat = new CardSections(db, cards, objectiveCards).decorate(chat);
+  const sections = new CardSections(db, cards, objectiveCards);
+  const incidentChat = sections.decorate(chat);
   // How pages reach people after the Slack DM: email and PagerDuty steps are timers of their own, swept by the loop.
   const notifications: NotificationService = new NotificationService(
     db,
@@ -274,7 +275,7 @@ export function createBot({
     runbook,
     app.logger,
     (at) => timers.poke(at),
-    escalationOptions,
+    { ...escalationOptions, cardSections: sections },
     metrics,
     notifications,
     oncall,

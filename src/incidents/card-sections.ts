@@ -1,5 +1,10 @@
-import { cardSectionFacts } from '../store/card-sections.repo.js';
-import type { Queryable } from '../store/db.js';
+import {
+  type CardSectionFacts,
+  cardSectionFacts,
+  cardSectionFactsOf,
+  cardSectionsPart,
+} from '../store/card-sections.repo.js';
+import type { Queryable, StatementPart } from '../store/db.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertCardView } from './alert-types.js';
 import type { EscalationView, IncidentChat, ObjectivesView } from './ports.js';
@@ -9,7 +14,9 @@ import type { Incident } from './types.js';
 /**
  * The sections a card shows besides the incident's row and its escalation line: its alerts (for an incident opened
  * from, or joined by, monitoring alerts) and the recovery objectives of its playbook. Read when the card is posted or
- * refreshed, so that every change keeps them: in one statement, the alerts' rows read only when there are any.
+ * refreshed, so that every change keeps them: in one statement, the alerts' rows read only when there are any. That
+ * statement is the escalation summary's when the card's escalation line is read with it (`part`, which the escalation
+ * service joins to its own): a card is then one round trip.
  */
 export class CardSections {
   constructor(
@@ -18,12 +25,27 @@ export class CardSections {
     private readonly objectives: RecoveryObjectiveCards,
   ) {}
 
-  async view(incidentId: number): Promise<{ alerts?: AlertCardView; objectives?: ObjectivesView }> {
-    // One statement: whether it has alerts and which playbooks, and the alert section's rows when it has alerts.
-    const facts = await cardSectionFacts(this.db, incidentId, {
-      playbooks: this.objectives.any(),
-      more: this.alerts.part(incidentId),
-    });
+  /** What the sections read, as part of another statement (read back by the card through `sectionsRead`). */
+  part(incidentId: number): (first: number) => StatementPart {
+    return cardSectionsPart(incidentId, this.options(incidentId));
+  }
+
+  private options(incidentId: number) {
+    return { playbooks: this.objectives.any(), more: this.alerts.part(incidentId) };
+  }
+
+  /**
+   * The sections: from what the escalation view read with it when it did, else in a statement of their own (whether
+   * it has alerts and which playbooks, and the alert section's rows when it has alerts).
+   */
+  async view(
+    incidentId: number,
+    escalation?: EscalationView,
+  ): Promise<{ alerts?: AlertCardView; objectives?: ObjectivesView }> {
+    const facts: CardSectionFacts =
+      escalation && escalation.sectionsRead !== undefined
+        ? cardSectionFactsOf(escalation.sectionsRead)
+        : await cardSectionFacts(this.db, incidentId, this.options(incidentId));
     const alerts = facts.alerts ? await this.alerts.viewFrom(facts.more) : undefined;
     return { alerts, objectives: this.objectives.of(facts.playbookIds) };
   }
@@ -33,11 +55,11 @@ export class CardSections {
     const sections = this;
     return Object.assign(Object.create(inner) as C, {
       async postCard(incident: Incident, escalation?: EscalationView) {
-        const { alerts, objectives } = await sections.view(incident.id);
+        const { alerts, objectives } = await sections.view(incident.id, escalation);
         return inner.postCard(incident, escalation, alerts, objectives);
       },
       async refreshCard(incident: Incident, escalation?: EscalationView) {
-        const { alerts, objectives } = await sections.view(incident.id);
+        const { alerts, objectives } = await sections.view(incident.id, escalation);
         await inner.refreshCard(incident, escalation, alerts, objectives);
       },
     });

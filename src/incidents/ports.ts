@@ -99,6 +99,11 @@ export interface EscalationView {
     methods: { via: 'slack' | 'email' | 'pagerduty'; outcome: 'sent' | 'failed' | 'skipped' }[];
     at: Date;
   }[];
+  /**
+   * What the card's other sections read (CardSections.part), when read in the same statement as this view: the card
+   * that shows this view then reads nothing more. Not shown as such.
+   */
+  sectionsRead?: unknown;
 }
 
 /** What the card shows of a procedure's recovery objectives (Disaster Recovery: RTO 2-4 hours, RPO 5 minutes). */

@@ -10,26 +10,58 @@ export interface CardSectionFacts {
   more?: unknown;
 }
 
+export interface CardSectionOptions {
+  /** Whether to read the attached playbooks. */
+  playbooks: boolean;
+  /** Read too, for an incident with alerts only (most have none: their card reads nothing more). */
+  more?: (first: number) => StatementPart;
+}
+
+/**
+ * Both facts (and `more`) as part of another statement, as one JSON value read back with `cardSectionFactsOf`: the
+ * card's escalation summary reads them in its own round trip.
+ */
+export function cardSectionsPart(incidentId: number, opts: CardSectionOptions): (first: number) => StatementPart {
+  return (first) => {
+    const [id, playbooks] = [`$${first}`, `$${first + 1}`];
+    const part = opts.more?.(first + 2);
+    const more = part ? `, 'more', CASE WHEN f.alerts THEN ${part.select} END` : '';
+    return {
+      with: part?.with ?? '',
+      params: [incidentId, opts.playbooks, ...(part?.params ?? [])],
+      select: `(SELECT json_build_object('alerts', f.alerts,
+         'playbook_ids', CASE WHEN ${playbooks}::boolean THEN ARRAY(
+           SELECT playbook_id FROM incident_playbooks WHERE incident_id = ${id}::int AND detached_at IS NULL
+           ORDER BY attached_at, playbook_id) END${more})
+       FROM (SELECT EXISTS (SELECT 1 FROM alert_incidents WHERE incident_id = ${id}::int) AS alerts) f)`,
+    };
+  };
+}
+
+/** What cardSectionsPart selected; `more` is there when the part was given one. */
+export function cardSectionFactsOf(selected: unknown): CardSectionFacts {
+  const v = (typeof selected === 'string' ? JSON.parse(selected) : selected) as {
+    alerts?: boolean;
+    playbook_ids?: string[] | null;
+    more?: unknown;
+  } | null;
+  return {
+    alerts: v?.alerts ?? false,
+    playbookIds: v?.playbook_ids ?? [],
+    ...(v && 'more' in v ? { more: v.more } : {}),
+  };
+}
+
 /** One statement for both, read each time a card is rendered: most incidents have no alerts, and it is cheap to say so. */
 export async function cardSectionFacts(
   q: Queryable,
   incidentId: number,
-  opts: { playbooks: boolean; more?: (first: number) => StatementPart },
+  opts: CardSectionOptions,
 ): Promise<CardSectionFacts> {
-  const part = opts.more?.(3);
-  // `more` only for an incident with alerts (most have none: their card reads nothing more).
-  const more = part ? `, CASE WHEN f.alerts THEN ${part.select} END AS more` : '';
-  const { rows } = await q.query<{ alerts: boolean; playbook_ids: string[] | null; more?: unknown }>(
-    `${part?.with ? `WITH ${part.with} ` : ''}SELECT f.alerts,
-            CASE WHEN $2 THEN ARRAY(
-              SELECT playbook_id FROM incident_playbooks WHERE incident_id = $1 AND detached_at IS NULL
-              ORDER BY attached_at, playbook_id) END AS playbook_ids${more}
-     FROM (SELECT EXISTS (SELECT 1 FROM alert_incidents WHERE incident_id = $1) AS alerts) f`,
-    [incidentId, opts.playbooks, ...(part?.params ?? [])],
+  const part = cardSectionsPart(incidentId, opts)(1);
+  const { rows } = await q.query<{ facts: unknown }>(
+    `${part.with ? `WITH ${part.with} ` : ''}SELECT ${part.select} AS facts`,
+    part.params,
   );
-  return {
-    alerts: rows[0]?.alerts ?? false,
-    playbookIds: rows[0]?.playbook_ids ?? [],
-    ...(part ? { more: rows[0]?.more } : {}),
-  };
+  return cardSectionFactsOf(rows[0]?.facts);
 }

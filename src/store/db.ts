@@ -19,6 +19,31 @@ export interface StatementPart {
   select: string;
 }
 
+/**
+ * Several parts as one, for a host that takes one: their common table expressions side by side, their parameters
+ * numbered on from `first` in turn, and their selections as one JSON array, read back with `partsOf` in the same order.
+ */
+export function jointPart(parts: readonly ((first: number) => StatementPart)[]): (first: number) => StatementPart {
+  return (first) => {
+    const withs: string[] = [];
+    const params: unknown[] = [];
+    const selects: string[] = [];
+    for (const make of parts) {
+      const p = make(first + params.length);
+      if (p.with) withs.push(p.with);
+      params.push(...p.params);
+      selects.push(p.select);
+    }
+    return { with: withs.join(', '), params, select: `json_build_array(${selects.join(', ')})` };
+  };
+}
+
+/** What each part of a `jointPart` selected, in the order given (undefined past the end). */
+export function partsOf(selected: unknown): unknown[] {
+  const v = typeof selected === 'string' ? (JSON.parse(selected) as unknown) : selected;
+  return Array.isArray(v) ? v : [];
+}
+
 /** The embedded server behind a Database of kind `embedded`, as /health reports it. */
 export interface EmbeddedServerStatus {
   /** The cluster's directory (DATA_DIR/pg). */

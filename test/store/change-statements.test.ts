@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Severity } from '../../src/incidents/severity.js';
-import { cardSectionFacts } from '../../src/store/card-sections.repo.js';
-import { nextDueOf, syncJobs, syncJobsPart } from '../../src/store/escalation.repo.js';
+import { cardSectionFacts, cardSectionFactsOf, cardSectionsPart } from '../../src/store/card-sections.repo.js';
+import { jointPart, partsOf, type StatementPart } from '../../src/store/db.js';
+import { escalationSummary, nextDueOf, syncJobs, syncJobsPart } from '../../src/store/escalation.repo.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { peopleOfIncident, peopleOfIncidents } from '../../src/store/home.repo.js';
 import {
@@ -236,6 +237,40 @@ forEachDatabase(
         expect(await cardSectionFacts(ctx.db, alerted.id, { playbooks: false })).toEqual({
           alerts: true,
           playbookIds: [],
+        });
+      });
+
+      it('read as part of the escalation summary (joined with another part), they are what their own statement reads', async () => {
+        const alerted = await declare('alerted');
+        await ctx.db.query(
+          `INSERT INTO alert_incidents (source, group_key, state, incident_id, title, severity)
+           VALUES ('generic', 'g2', 'declared', $1, 't', 1)`,
+          [alerted.id],
+        );
+        await ctx.db.query(
+          `INSERT INTO incident_playbooks (incident_id, playbook_id, attached_at) VALUES ($1, 'db', now())`,
+          [alerted.id],
+        );
+        await ctx.db.query(
+          `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'ack:lead', 'unacknowledged', 'lead', now() + interval '1 hour')`,
+          [alerted.id],
+        );
+        // A part with parameters of its own, before the sections: the sections' parameters are numbered after them.
+        const other = (first: number): StatementPart => ({ with: '', params: ['x'], select: `$${first}::text` });
+        const more = (first: number): StatementPart => ({ with: '', params: [7], select: `$${first}::int + 1` });
+        for (const id of [alerted.id, (await declare('plain')).id]) {
+          const opts = { playbooks: true, more };
+          const own = await cardSectionFacts(ctx.db, id, opts);
+          const s = await escalationSummary(ctx.db, id, [], jointPart([other, cardSectionsPart(id, opts)]));
+          const [x, sections] = partsOf(s.more);
+          expect(x).toBe('x');
+          expect(cardSectionFactsOf(sections)).toEqual(own);
+          expect(s.next?.role).toBe(id === alerted.id ? 'lead' : undefined);
+        }
+        expect(await cardSectionFacts(ctx.db, alerted.id, { playbooks: true, more })).toEqual({
+          alerts: true,
+          playbookIds: ['db'],
+          more: 8,
         });
       });
 
