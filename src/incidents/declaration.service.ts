@@ -5,23 +5,21 @@ import {
   type DeclarationRow,
   endDeclaration,
   holdDeclaration,
+  insertDeclaring,
   markDeclarationStep,
+  markDeclaredHeld,
   renewDeclaration,
-  startDeclaration,
 } from '../store/declaration.repo.js';
-import { insertEvent } from '../store/event.repo.js';
 import {
   deleteAbandonedIncident,
   findRecentSameDeclaration,
   getIncident,
-  insertIncident,
   isDeclaring,
-  markDeclared,
   numberIncident,
   recordDeclaringChannel,
   updateIncident,
 } from '../store/incident.repo.js';
-import { claimRequestKey } from '../store/request-key.repo.js';
+import { claimRequestKeyLocked } from '../store/request-key.repo.js';
 import { ChatPlatformError, DomainError } from './errors.js';
 import type { EscalationService } from './escalation.service.js';
 import {
@@ -136,11 +134,10 @@ export class DeclarationService {
   async declare(input: DeclareInput, opts: DeclareOptions = {}): Promise<DeclareResult> {
     const owner = randomUUID();
     const created = await this.db.transaction(async (tx) => {
-      // Serialise identical declarations by the same person so a double send cannot make two incidents.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`,
-      ]);
-      if (!(await claimRequestKey(tx, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
+      // Serialise identical declarations by the same person so a double send cannot make two incidents (the lock and
+      // the request key in one statement; what follows reads after the lock).
+      const lock = `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`;
+      if (!(await claimRequestKeyLocked(tx, lock, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
       const same = await findRecentSameDeclaration(
         tx,
         input.teamId,
@@ -151,18 +148,20 @@ export class DeclarationService {
       if (same) return { kind: 'existing' as const, incident: same };
       const sensitive = this.policy.sensitive?.(input.title) ?? false;
       const maintenance = (await this.policy.maintenanceNow?.(tx)) ?? null;
-      const incident = await insertIncident(
+      const isPrivate = input.private === true || sensitive;
+      // The row, its `declared` event and the declaration held by this process: one statement.
+      const incident = await insertDeclaring(
         tx,
-        { ...input, private: input.private === true || sensitive, maintenance },
-        { declaring: true },
+        { ...input, private: isPrivate, maintenance },
+        {
+          title: input.title,
+          severity: input.severity,
+          ...(isPrivate ? { private: input.private === true ? 'asked' : 'security' } : {}),
+          ...(maintenance ? { maintenance } : {}),
+        },
+        owner,
+        this.leaseMs,
       );
-      await insertEvent(tx, incident.id, 'declared', input.reporterId, {
-        title: input.title,
-        severity: input.severity,
-        ...(incident.private ? { private: input.private === true ? 'asked' : 'security' } : {}),
-        ...(maintenance ? { maintenance } : {}),
-      });
-      await startDeclaration(tx, incident.id, owner, this.leaseMs);
       await opts.within?.(tx, incident);
       // Numbered last: the team's counter is locked from here to the commit, so declarations made at once (a storm of
       // alerts) wait for each other only that long.
@@ -212,10 +211,9 @@ export class DeclarationService {
     try {
       let due: Date | null = null;
       incident = await this.db.transaction(async (tx) => {
-        if (!(await holdDeclaration(tx, declaring.id, owner))) throw new TakenOverError();
-        const whole = await markDeclared(tx, declaring.id, channel);
+        // Held by this process still (else taken over), made whole, and the channel_created event: one statement.
+        const whole = await markDeclaredHeld(tx, declaring.id, owner, channel);
         if (!whole) throw new TakenOverError();
-        await insertEvent(tx, whole.id, 'channel_created', null, { ...channel });
         // The incident is whole now: its escalation timers start in this same transaction.
         due = (await this.escalation?.sync(tx, whole)) ?? null;
         return whole;

@@ -1,4 +1,6 @@
+import type { Incident } from '../incidents/types.js';
 import type { Queryable } from './db.js';
+import { type IncidentRow, type NewIncident, toIncident } from './incident.repo.js';
 
 /** A declaration not yet finished: its incident, how many times a lease on it was taken, the steps done. */
 export interface DeclarationRow {
@@ -8,14 +10,6 @@ export interface DeclarationRow {
 }
 
 const secs = (ms: number) => ms / 1000;
-
-/** Records a declaration in progress, held by `owner` for `leaseMs`. */
-export async function startDeclaration(q: Queryable, incidentId: number, owner: string, leaseMs: number) {
-  await q.query(
-    `INSERT INTO declarations (incident_id, owner, lease_until) VALUES ($1, $2, now() + make_interval(secs => $3))`,
-    [incidentId, owner, secs(leaseMs)],
-  );
-}
 
 /** Extends the owner's lease; false when the declaration is no longer its own (taken over, or gone). */
 export async function renewDeclaration(q: Queryable, incidentId: number, owner: string, leaseMs: number) {
@@ -72,4 +66,68 @@ export async function endDeclaration(q: Queryable, incidentId: number, owner: st
 /** Records that a step of the declaration was done (or tried and reported), so nobody does it again. */
 export async function markDeclarationStep(q: Queryable, incidentId: number, step: string): Promise<void> {
   await q.query('UPDATE declarations SET done = array_append(done, $2) WHERE incident_id = $1', [incidentId, step]);
+}
+
+/**
+ * A new incident still being declared (out of sight, numbered later), its `declared` event with `details`, and its
+ * declaration held by `owner` for `leaseMs`: one statement.
+ */
+export async function insertDeclaring(
+  q: Queryable,
+  n: NewIncident,
+  details: Record<string, unknown>,
+  owner: string,
+  leaseMs: number,
+): Promise<Incident> {
+  const { rows } = await q.query<IncidentRow>(
+    `WITH i AS (
+       INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring, private, maintenance)
+       VALUES ($1, coalesce($2::int, -pg_backend_pid()), $3, $4, 'investigating', 'detection', $5, true, $6, $7)
+       RETURNING *
+     ), e AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details) SELECT id, 'declared', $5, $8::jsonb FROM i
+     ), d AS (
+       INSERT INTO declarations (incident_id, owner, lease_until) SELECT id, $9, now() + make_interval(secs => $10) FROM i
+     )
+     SELECT * FROM i`,
+    [
+      n.teamId,
+      n.number ?? null,
+      n.title,
+      n.severity,
+      n.reporterId,
+      n.private ?? false,
+      n.maintenance ?? null,
+      JSON.stringify(details),
+      owner,
+      secs(leaseMs),
+    ],
+  );
+  return toIncident(rows[0]!);
+}
+
+/**
+ * Makes a declared incident whole with its channel, if `owner` still holds its declaration, and records the
+ * `channel_created` event: one statement. The declaration's row stays locked until the transaction ends, so no other
+ * process can take it over after this. Null when it was taken over, is gone, or the incident is no longer declaring.
+ */
+export async function markDeclaredHeld(
+  q: Queryable,
+  id: number,
+  owner: string,
+  channel: { channelId: string; channelName: string },
+): Promise<Incident | null> {
+  const { rows } = await q.query<IncidentRow>(
+    `WITH held AS MATERIALIZED (SELECT owner FROM declarations WHERE incident_id = $1 FOR UPDATE),
+     w AS (
+       UPDATE incidents SET declaring = false, channel_id = $2, channel_name = $3
+       WHERE id = $1 AND declaring AND (SELECT owner FROM held) = $4
+       RETURNING *
+     ), e AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details) SELECT id, 'channel_created', NULL, $5::jsonb FROM w
+     )
+     SELECT * FROM w`,
+    [id, channel.channelId, channel.channelName, owner, JSON.stringify(channel)],
+  );
+  return rows[0] ? toIncident(rows[0]) : null;
 }

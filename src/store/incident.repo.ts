@@ -113,7 +113,7 @@ export interface NewIncident {
   maintenance?: string | null;
 }
 
-/** Inserts an open incident; `declaring` keeps it out of sight until markDeclared makes it whole. */
+/** Inserts an open incident; `declaring` keeps it out of sight until markDeclaredHeld makes it whole. */
 export async function insertIncident(
   q: Queryable,
   n: NewIncident,
@@ -148,20 +148,6 @@ export async function recordDeclaringChannel(
     channel.channelId,
     channel.channelName,
   ]);
-}
-
-/** Makes a declared incident whole with its channel: from now on it is listed and found by its channel. */
-export async function markDeclared(
-  q: Queryable,
-  id: number,
-  channel: { channelId: string; channelName: string },
-): Promise<Incident | null> {
-  const { rows } = await q.query<IncidentRow>(
-    `UPDATE incidents SET declaring = false, channel_id = $2, channel_name = $3 WHERE id = $1 AND declaring
-     RETURNING *`,
-    [id, channel.channelId, channel.channelName],
-  );
-  return rows[0] ? toIncident(rows[0]) : null;
 }
 
 /** Whether an incident is still being declared (not whole yet); null when there is no such incident. */

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Severity } from '../../src/incidents/severity.js';
 import type { Incident } from '../../src/incidents/types.js';
 import type { Queryable } from '../../src/store/db.js';
+import { insertDeclaring, markDeclaredHeld } from '../../src/store/declaration.repo.js';
 import { insertEvent, listEvents } from '../../src/store/event.repo.js';
 import {
   deleteIncident,
@@ -10,12 +11,13 @@ import {
   getIncident,
   getIncidentByChannel,
   insertIncident,
+  isDeclaring,
   listOpenIncidents,
   nextIncidentNumber,
   numberIncident,
   updateIncident,
 } from '../../src/store/incident.repo.js';
-import { claimRequestKey } from '../../src/store/request-key.repo.js';
+import { claimRequestKey, claimRequestKeyLocked } from '../../src/store/request-key.repo.js';
 import { signal } from '../support/signal.js';
 import { forEachDatabase } from './databases.js';
 
@@ -386,6 +388,33 @@ forEachDatabase(
         expect(await claimRequestKey(ctx.db, 'k')).toBe(true);
       });
 
+      it('with its lock in the same statement: a second claim under the same lock waits, then reads what the first wrote', async () => {
+        const other = ctx.test.connectAgain();
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        const first = ctx.db.transaction(async (tx) => {
+          expect(await claimRequestKeyLocked(tx, 'declare:T:U:db down', 'k:first')).toBe(true);
+          await held;
+          await insertIncident(tx, { teamId: TEAM, number: 1, title: 'db down', severity: 1, reporterId: 'U' });
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        let claimedAt = 0;
+        const second = other.transaction(async (tx) => {
+          const claimed = await claimRequestKeyLocked(tx, 'declare:T:U:db down', 'k:second');
+          claimedAt = Date.now();
+          return { claimed, same: await findRecentSameDeclaration(tx, TEAM, 'U', 'db down', 60) };
+        });
+        await new Promise((r) => setTimeout(r, 150));
+        expect(claimedAt).toBe(0); // still waiting for the lock
+        release();
+        await first;
+        const { claimed, same } = await second;
+        expect(claimed).toBe(true);
+        expect(same?.title).toBe('db down');
+        // The key once claimed is not claimed again, under the lock or not.
+        expect(await ctx.db.transaction((tx) => claimRequestKeyLocked(tx, 'declare:T:U:other', 'k:first'))).toBe(false);
+      });
+
       it('lets exactly one of many concurrent claims win', async () => {
         const db = ctx.test.connectAgain({ max: 10 });
         const key = `race:${randomUUID()}`;
@@ -393,6 +422,85 @@ forEachDatabase(
           Array.from({ length: 10 }, () => db.transaction((tx) => claimRequestKey(tx, key))),
         );
         expect(wins.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('declaring in few statements', () => {
+      const events = async (id: number) => (await listEvents(ctx.db, id)).map((e) => [e.kind, e.actorId, e.details]);
+      const declarations = async () =>
+        (await ctx.db.query<{ incident_id: number; owner: string }>('SELECT incident_id, owner FROM declarations'))
+          .rows;
+
+      it('insertDeclaring writes the row out of sight, its declared event and the declaration held by its owner', async () => {
+        const i = await ctx.db.transaction((tx) =>
+          insertDeclaring(
+            tx,
+            { teamId: TEAM, title: 'db down', severity: 1, reporterId: 'UREP', private: true, maintenance: 'upgrade' },
+            { title: 'db down', severity: 1, private: 'asked' },
+            'owner-1',
+            15_000,
+          ),
+        );
+        expect(i).toMatchObject({ title: 'db down', severity: 1, private: true, maintenance: 'upgrade' });
+        expect(i.number).toBeLessThan(0); // a stand-in until numbered
+        expect((await listOpenIncidents(ctx.db, TEAM)).incidents).toEqual([]);
+        expect(await events(i.id)).toEqual([['declared', 'UREP', { title: 'db down', severity: 1, private: 'asked' }]]);
+        expect(await declarations()).toEqual([{ incident_id: i.id, owner: 'owner-1' }]);
+      });
+
+      it('markDeclaredHeld makes it whole with its channel and event for its owner only, once', async () => {
+        const make = (number: number) =>
+          ctx.db.transaction((tx) =>
+            insertDeclaring(
+              tx,
+              { teamId: TEAM, number, title: 't', severity: 2, reporterId: 'U' },
+              {},
+              'owner-1',
+              15_000,
+            ),
+          );
+        const i = await make(1);
+        const channel = { channelId: 'C1', channelName: 'inc-t' };
+        // Taken over (another owner holds it): nothing is written.
+        expect(await ctx.db.transaction((tx) => markDeclaredHeld(tx, i.id, 'owner-2', channel))).toBeNull();
+        expect((await getIncident(ctx.db, i.id))?.channelId).toBeNull();
+        expect((await events(i.id)).map(([k]) => k)).toEqual(['declared']);
+        const whole = await ctx.db.transaction((tx) => markDeclaredHeld(tx, i.id, 'owner-1', channel));
+        expect(whole).toMatchObject({ id: i.id, channelId: 'C1', channelName: 'inc-t' });
+        expect(await getIncidentByChannel(ctx.db, 'C1')).toMatchObject({ id: i.id });
+        expect(await events(i.id)).toEqual([
+          ['declared', 'U', {}],
+          ['channel_created', null, channel],
+        ]);
+        // Whole already: not again.
+        expect(await ctx.db.transaction((tx) => markDeclaredHeld(tx, i.id, 'owner-1', channel))).toBeNull();
+        expect(await events(i.id)).toHaveLength(2);
+        // No declaration row (ended, or never there): not its owner's to make whole.
+        const j = await make(2);
+        await ctx.db.query('DELETE FROM declarations WHERE incident_id = $1', [j.id]);
+        expect(await ctx.db.transaction((tx) => markDeclaredHeld(tx, j.id, 'owner-1', channel))).toBeNull();
+      });
+
+      it('markDeclaredHeld waits for a takeover under way and then refuses', async () => {
+        const i = await ctx.db.transaction((tx) =>
+          insertDeclaring(tx, { teamId: TEAM, title: 't', severity: 2, reporterId: 'U' }, {}, 'owner-1', 15_000),
+        );
+        const other = ctx.test.connectAgain();
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        const takeover = other.transaction(async (tx) => {
+          await tx.query(`UPDATE declarations SET owner = 'sweeper' WHERE incident_id = $1`, [i.id]);
+          await held;
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        const mark = ctx.db.transaction((tx) =>
+          markDeclaredHeld(tx, i.id, 'owner-1', { channelId: 'C2', channelName: 'inc-t' }),
+        );
+        await new Promise((r) => setTimeout(r, 100));
+        release();
+        await takeover;
+        expect(await mark).toBeNull();
+        expect(await isDeclaring(ctx.db, i.id)).toBe(true);
       });
     });
   },

@@ -7,13 +7,8 @@ import type { DeclarationReport, IncidentChat, IncidentNotice, Logger } from '..
 import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
 import { errorText } from '../../src/slack/report-error.js';
 import { createPostgresDatabase, DatabaseUnavailableError } from '../../src/store/db.js';
-import { startDeclaration } from '../../src/store/declaration.repo.js';
-import {
-  insertIncident,
-  markDeclared,
-  nextIncidentNumber,
-  recordDeclaringChannel,
-} from '../../src/store/incident.repo.js';
+import { insertDeclaring, markDeclaredHeld } from '../../src/store/declaration.repo.js';
+import { nextIncidentNumber, recordDeclaringChannel } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
 type ChatMethod = keyof IncidentChat;
@@ -236,13 +231,14 @@ forEachDatabase(
         // A declaration that stopped after its row and channel were written: its process died or lost the database.
         const half = await ctx.db.transaction(async (tx) => {
           const number = await nextIncidentNumber(tx, 'T0001');
-          const i = await insertIncident(
+          const i = await insertDeclaring(
             tx,
             { teamId: 'T0001', number, title: 'half made', severity: 1, reporterId: 'UREP' },
-            { declaring: true },
+            {},
+            'a-process-that-died',
+            0,
           );
           await recordDeclaringChannel(tx, i.id, { channelId: 'CHALF', channelName: 'inc-2-half-made' });
-          await startDeclaration(tx, i.id, 'a-process-that-died', 0);
           return i;
         });
         expect(half.number).toBe(2);
@@ -266,12 +262,13 @@ forEachDatabase(
         const halfMade = (title: string) =>
           ctx.db.transaction(async (tx) => {
             const number = await nextIncidentNumber(tx, 'T0001');
-            const i = await insertIncident(
+            await insertDeclaring(
               tx,
               { teamId: 'T0001', number, title, severity: 1, reporterId: 'UREP' },
-              { declaring: true },
+              {},
+              'a-process-that-died',
+              0,
             );
-            await startDeclaration(tx, i.id, 'a-process-that-died', 0);
           });
         await halfMade('slack flaky');
         chat.fail.tellDeclarer = new ChatPlatformError(
@@ -291,13 +288,17 @@ forEachDatabase(
       it('a whole declaration whose holder died before its card is finished by the sweep, each step once', async () => {
         const whole = await ctx.db.transaction(async (tx) => {
           const number = await nextIncidentNumber(tx, 'T0001');
-          const i = await insertIncident(
+          const i = await insertDeclaring(
             tx,
             { teamId: 'T0001', number, title: 'killed', severity: 1, reporterId: 'UREP' },
-            { declaring: true },
+            {},
+            'a-process-that-died',
+            0,
           );
-          await startDeclaration(tx, i.id, 'a-process-that-died', 0);
-          return (await markDeclared(tx, i.id, { channelId: 'CWHOLE', channelName: 'inc-1-killed' }))!;
+          return (await markDeclaredHeld(tx, i.id, 'a-process-that-died', {
+            channelId: 'CWHOLE',
+            channelName: 'inc-1-killed',
+          }))!;
         });
         await ctx.db.query("UPDATE declarations SET done = '{announce}'"); // it had announced before it died
         const reports: DeclarationReport[] = [];
