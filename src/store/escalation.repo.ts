@@ -1,5 +1,5 @@
 import type { Database, Queryable, StatementPart } from './db.js';
-import { withIncidentFirst } from './event.repo.js';
+import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 
 export interface EscalationJob {
   id: number;
@@ -254,16 +254,17 @@ export async function announcePage(
   event: { incidentId: number; kind: 'paged' | 'page_skipped'; details: Record<string, unknown> },
   finishJobId: number | null,
 ): Promise<void> {
-  await withIncidentFirst(db, event.incidentId, (q) =>
-    q.query(
-      `WITH ev AS (
-       INSERT INTO incident_events (incident_id, kind, actor_id, details) VALUES ($2, $3, NULL, $4::jsonb)
+  // The incident first, then the job (see incidentFirst): in the statement itself.
+  await db.query(
+    `WITH ${incidentFirst('$2')}, ev AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details)
+       SELECT $2, $3, NULL, $4::jsonb WHERE ${INCIDENT_FIRST}
      ), fin AS (
-       UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL WHERE id = $5
+       UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL
+       WHERE id = $5 AND ${INCIDENT_FIRST}
      )
-     UPDATE pages SET announced_at = now() WHERE id = $1`,
-      [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId],
-    ),
+     UPDATE pages SET announced_at = now() WHERE id = $1 AND ${INCIDENT_FIRST}`,
+    [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId],
   );
 }
 
@@ -273,14 +274,14 @@ export async function finishReminder(
   jobId: number,
   event: { incidentId: number; details: Record<string, unknown> },
 ): Promise<void> {
-  await withIncidentFirst(db, event.incidentId, (q) =>
-    q.query(
-      `WITH ev AS (
-       INSERT INTO incident_events (incident_id, kind, actor_id, details) VALUES ($2, 'reminder_sent', NULL, $3::jsonb)
+  await db.query(
+    `WITH ${incidentFirst('$2')}, ev AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details)
+       SELECT $2, 'reminder_sent', NULL, $3::jsonb WHERE ${INCIDENT_FIRST}
      )
-     UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL WHERE id = $1`,
-      [jobId, event.incidentId, JSON.stringify(event.details)],
-    ),
+     UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL
+     WHERE id = $1 AND ${INCIDENT_FIRST}`,
+    [jobId, event.incidentId, JSON.stringify(event.details)],
   );
 }
 

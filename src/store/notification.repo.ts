@@ -1,6 +1,6 @@
 import type { NotifyVia } from '../runbook/people.js';
 import type { Database, Queryable, StatementPart } from './db.js';
-import { withIncidentFirst } from './event.repo.js';
+import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 
 export type NotifyAction = 'notify' | 'acknowledge' | 'resolve';
 export type DeliveryOutcome = 'sent' | 'failed' | 'skipped';
@@ -191,35 +191,34 @@ export async function finishNotification(
   detail: string | null,
   event: { kind: string; details: Record<string, unknown> } | null,
 ): Promise<void> {
-  // The incident first, as a change of it does (then its notification jobs): see withIncidentFirst.
-  await withIncidentFirst(db, job.incidentId, (q) =>
-    q.query(
-      `WITH d AS (
+  // The incident first, as a change of it does (then its notification jobs): see incidentFirst. In the statement
+  // itself: one round trip.
+  await db.query(
+    `WITH ${incidentFirst('$2')}, d AS (
        INSERT INTO notification_deliveries (incident_id, page_id, job_id, role, user_id, via, action, outcome, detail, attempts)
-       VALUES ($2, $3, $1, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
+       SELECT $2, $3, $1, $4, $5, $6, $7, $8, $9, $10 WHERE ${INCIDENT_FIRST} ON CONFLICT DO NOTHING
      ), ev AS (
        INSERT INTO incident_events (incident_id, kind, actor_id, details)
-       SELECT $2, $11, NULL, $12::jsonb WHERE $11::text IS NOT NULL
+       SELECT $2, $11, NULL, $12::jsonb WHERE $11::text IS NOT NULL AND ${INCIDENT_FIRST}
      )
      UPDATE notification_jobs
      SET state = $13, finished_at = now(), locked_until = NULL, last_error = CASE WHEN $8 = 'sent' THEN NULL ELSE $9 END
-     WHERE id = $1`,
-      [
-        job.id,
-        job.incidentId,
-        job.pageId,
-        job.role,
-        job.userId,
-        job.via,
-        job.action,
-        outcome,
-        detail?.slice(0, 1000) ?? null,
-        job.attempts,
-        event?.kind ?? null,
-        JSON.stringify(event?.details ?? {}),
-        outcome === 'failed' ? 'failed' : 'done',
-      ],
-    ),
+     WHERE id = $1 AND ${INCIDENT_FIRST}`,
+    [
+      job.id,
+      job.incidentId,
+      job.pageId,
+      job.role,
+      job.userId,
+      job.via,
+      job.action,
+      outcome,
+      detail?.slice(0, 1000) ?? null,
+      job.attempts,
+      event?.kind ?? null,
+      JSON.stringify(event?.details ?? {}),
+      outcome === 'failed' ? 'failed' : 'done',
+    ],
   );
 }
 

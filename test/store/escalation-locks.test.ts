@@ -1,6 +1,7 @@
 import { beforeEach, expect, it } from 'vitest';
-import { announcePage } from '../../src/store/escalation.repo.js';
+import { announcePage, finishReminder } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { finishNotification } from '../../src/store/notification.repo.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -54,6 +55,86 @@ forEachDatabase(
         `SELECT j.state, p.announced_at IS NOT NULL AS announced FROM escalation_jobs j JOIN pages p ON p.job_id = j.id`,
       );
       expect(rows).toEqual([{ state: 'done', announced: true }]);
+    });
+
+    it('a reminder and a notification step finished while a change holds the incident: no deadlock, all done', async () => {
+      const incident = await insertIncident(ctx.db, {
+        teamId: 'T1',
+        number: 1,
+        title: 'db down',
+        severity: 1,
+        reporterId: 'U0REPORTER',
+      });
+      const reminder = (
+        await ctx.db.query<{ id: number }>(
+          `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'update', 'update_due', NULL, now())
+           RETURNING id`,
+          [incident.id],
+        )
+      ).rows[0]!.id;
+      const step = (
+        await ctx.db.query<{ id: number }>(
+          `INSERT INTO notification_jobs (incident_id, key, role, user_id, via, due_at)
+           VALUES ($1, 'step:x:U1:1', 'on_call', 'U1', 'email', now()) RETURNING id`,
+          [incident.id],
+        )
+      ).rows[0]!.id;
+      const job = {
+        id: step,
+        incidentId: incident.id,
+        pageId: null,
+        key: 'step:x:U1:1',
+        role: 'on_call',
+        userId: 'U1',
+        via: 'email' as const,
+        action: 'notify' as const,
+        dedupKey: null,
+        dueAt: new Date(),
+        attempts: 1,
+        pagedAt: null,
+        rule: 'declared',
+        acknowledgedInPagerDuty: false,
+      };
+      let finished: Promise<unknown> | null = null;
+      // The change: the incident first, then both kinds of job, as IncidentService.change does.
+      const change = ctx.db.transaction(async (tx) => {
+        await tx.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [incident.id]);
+        finished = Promise.all([
+          finishReminder(ctx.db, reminder, { incidentId: incident.id, details: { to: 'U1' } }),
+          finishNotification(ctx.db, job, 'sent', null, { kind: 'page_emailed', details: { to: 'U1' } }),
+        ]);
+        await new Promise((r) => setTimeout(r, 300));
+        await tx.query(`UPDATE escalation_jobs SET due_at = now() WHERE id = $1`, [reminder]);
+        await tx.query(`UPDATE notification_jobs SET due_at = now() WHERE id = $1`, [step]);
+      });
+      await expect(change).resolves.toBeUndefined();
+      await expect(finished!).resolves.toBeDefined();
+      const states = await ctx.db.query<{ e: string; n: string; events: string[] }>(
+        `SELECT (SELECT state FROM escalation_jobs WHERE id = $1) AS e, (SELECT state FROM notification_jobs WHERE id = $2) AS n,
+                (SELECT array_agg(kind ORDER BY kind) FROM incident_events WHERE incident_id = $3) AS events`,
+        [reminder, step, incident.id],
+      );
+      expect(states.rows[0]).toEqual({ e: 'done', n: 'done', events: ['page_emailed', 'reminder_sent'] });
+    });
+
+    it('with the incident gone, finishing its job writes nothing and does not fail', async () => {
+      const incident = await insertIncident(ctx.db, {
+        teamId: 'T1',
+        number: 1,
+        title: 't',
+        severity: 1,
+        reporterId: 'U',
+      });
+      const reminder = (
+        await ctx.db.query<{ id: number }>(
+          `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'update', 'update_due', NULL, now())
+           RETURNING id`,
+          [incident.id],
+        )
+      ).rows[0]!.id;
+      await ctx.db.query('DELETE FROM incidents WHERE id = $1', [incident.id]);
+      await expect(finishReminder(ctx.db, reminder, { incidentId: incident.id, details: {} })).resolves.toBeUndefined();
+      expect((await ctx.db.query('SELECT 1 FROM incident_events')).rows).toEqual([]);
     });
   },
   { only: ['postgres'] },
