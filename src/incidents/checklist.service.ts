@@ -5,13 +5,15 @@ import type { Runbook } from '../runbook/runbook.js';
 import type { Database, Queryable } from '../store/db.js';
 import { insertRunEvent, setPlaybookRunCompleted } from '../store/playbook-run.repo.js';
 import {
+  checksOf,
   currentCheckForUpdate,
   currentChecks,
+  currentChecksPart,
   insertCheck,
   type StepCheck,
   undoCheck,
 } from '../store/step-check.repo.js';
-import { getAttachedPlaybook, lastStepRuns } from '../store/step-run.repo.js';
+import { checklistRecords, getAttachedPlaybook, lastStepRuns } from '../store/step-run.repo.js';
 import { progressOf, stepStatuses } from './checklist.js';
 import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';
 import { channelOf, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
@@ -216,10 +218,9 @@ export class Checklists {
     show: { page?: number; focus?: string } = {},
   ): Promise<{ view: ChecklistView; messageTs: string | null }> {
     const ref = hostRef(host);
-    const [checks, runs] = await Promise.all([
-      currentChecks(this.db, ref, playbook.id),
-      lastStepRuns(this.db, ref, playbook.id),
-    ]);
+    // Its runs, its ticks and (an incident's) its attachment: one statement.
+    const records = await checklistRecords(this.db, ref, playbook.id, currentChecksPart(ref, playbook.id));
+    const [checks, runs] = [checksOf(records.checks), records.runs];
     const base = {
       playbook,
       statuses: stepStatuses(playbook, checks, runs),
@@ -233,7 +234,7 @@ export class Checklists {
         messageTs: mine ? host.run.messageTs : null,
       };
     }
-    const attached = await getAttachedPlaybook(this.db, host.incident.id, playbook.id);
+    const attached = records.attached;
     return {
       view: {
         ...base,

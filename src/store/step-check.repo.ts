@@ -1,5 +1,5 @@
 import type { HostRef } from '../incidents/playbook-host.js';
-import type { Queryable } from './db.js';
+import type { Queryable, StatementPart } from './db.js';
 import { ownerColumn, ownerValues } from './owner.js';
 
 /** A standing tick of a checklist step: Done, or Skip with its reason; who and when. */
@@ -29,6 +29,22 @@ const toCheck = (r: Row): StepCheck => ({
   checkedBy: r.checked_by,
   checkedAt: r.checked_at instanceof Date ? r.checked_at : new Date(r.checked_at),
 });
+
+/** `currentChecks` as part of another statement (one JSON value, read back with `checksOf`). */
+export function currentChecksPart(host: HostRef, playbookId: string): (first: number) => StatementPart {
+  return (first) => ({
+    with: '',
+    params: [host.id, playbookId],
+    select: `(SELECT json_agg(c) FROM (SELECT * FROM step_checks
+       WHERE ${ownerColumn(host)} = $${first} AND playbook_id = $${first + 1} AND undone_at IS NULL) c)`,
+  });
+}
+
+/** What currentChecksPart selected. */
+export function checksOf(selected: unknown): StepCheck[] {
+  const rows = (typeof selected === 'string' ? JSON.parse(selected) : selected) as Row[] | null;
+  return (rows ?? []).map(toCheck);
+}
 
 /** The standing ticks of a host's playbook (undone ones are kept, and left out here). */
 export async function currentChecks(q: Queryable, host: HostRef, playbookId: string): Promise<StepCheck[]> {

@@ -1,6 +1,6 @@
 import type { HostRef } from '../incidents/playbook-host.js';
 import type { RunnableStep } from '../runbook/playbooks.js';
-import type { Queryable } from './db.js';
+import type { Queryable, StatementPart } from './db.js';
 import { ownerColumn, ownerOf, ownerValues } from './owner.js';
 
 export type StepRunState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'refused';
@@ -80,24 +80,61 @@ export interface LastStepRun {
   at: Date;
 }
 
+const LAST_RUNS = (column: string, host: string, playbook: string) =>
+  `SELECT DISTINCT ON (step_key) step_key, state, requested_by, COALESCE(finished_at, started_at) AS at
+   FROM step_runs WHERE ${column} = ${host} AND playbook_id = ${playbook} AND state <> 'refused'
+   ORDER BY step_key, id DESC`;
+
+interface LastRunRow {
+  step_key: string;
+  state: LastStepRun['state'];
+  requested_by: string;
+  at: Date | string;
+}
+
+const toLastRun = (r: LastRunRow): LastStepRun => ({
+  stepKey: r.step_key,
+  state: r.state,
+  requestedBy: r.requested_by,
+  at: r.at instanceof Date ? r.at : new Date(r.at),
+});
+
 export async function lastStepRuns(q: Queryable, host: HostRef, playbookId: string): Promise<LastStepRun[]> {
+  const { rows } = await q.query<LastRunRow>(LAST_RUNS(ownerColumn(host), '$1', '$2'), [host.id, playbookId]);
+  return rows.map(toLastRun);
+}
+
+/**
+ * What a checklist shows of a host's playbook, in one statement: the last runs of its steps, the playbook's attachment
+ * (for an incident's; null for a run's, or when not attached), and what `checks` selected (the standing ticks).
+ */
+export async function checklistRecords(
+  q: Queryable,
+  host: HostRef,
+  playbookId: string,
+  checks: (first: number) => StatementPart,
+): Promise<{ runs: LastStepRun[]; attached: AttachedPlaybook | null; checks: unknown }> {
+  const part = checks(3);
   const { rows } = await q.query<{
-    step_key: string;
-    state: LastStepRun['state'];
-    requested_by: string;
-    at: Date | string;
+    runs: LastRunRow[] | string | null;
+    attached: AttachedRow | string | null;
+    checks: unknown;
   }>(
-    `SELECT DISTINCT ON (step_key) step_key, state, requested_by, COALESCE(finished_at, started_at) AS at
-     FROM step_runs WHERE ${ownerColumn(host)} = $1 AND playbook_id = $2 AND state <> 'refused'
-     ORDER BY step_key, id DESC`,
-    [host.id, playbookId],
+    `${part.with ? `WITH ${part.with} ` : ''}SELECT
+       (SELECT json_agg(r) FROM (${LAST_RUNS(ownerColumn(host), '$1', '$2')}) r) AS runs,
+       ${host.kind === 'incident' ? `(SELECT row_to_json(a) FROM (${ATTACHED('$1', '$2')}) a)` : 'NULL::json'} AS attached,
+       ${part.select} AS checks`,
+    [host.id, playbookId, ...part.params],
   );
-  return rows.map((r) => ({
-    stepKey: r.step_key,
-    state: r.state,
-    requestedBy: r.requested_by,
-    at: r.at instanceof Date ? r.at : new Date(r.at),
-  }));
+  const json = <T>(v: T | string | null | undefined): T | null =>
+    v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : v;
+  const r = rows[0];
+  const attached = json(r?.attached);
+  return {
+    runs: (json(r?.runs) ?? []).map(toLastRun),
+    attached: attached ? toAttached(attached) : null,
+    checks: r?.checks ?? null,
+  };
 }
 
 export async function setRunThread(q: Queryable, id: number, threadTs: string): Promise<void> {
@@ -170,38 +207,40 @@ export interface AttachedPlaybook {
   detachedBy: string | null;
 }
 
+interface AttachedRow {
+  playbook_id: string;
+  attached_by: string | null;
+  message_ts: string | null;
+  detached_at: Date | string | null;
+  detached_by: string | null;
+  alert_rules: string[] | null;
+}
+
+const ATTACHED = (incident: string, playbook: string, forUpdate = false) =>
+  `SELECT playbook_id, attached_by, message_ts, detached_at, detached_by,
+     CASE WHEN attached_by IS NULL THEN ARRAY(
+       SELECT ai.rule FROM alert_incidents ai WHERE ai.incident_id = ${incident} AND ai.rule IS NOT NULL ORDER BY ai.id)
+     END AS alert_rules
+   FROM incident_playbooks
+   WHERE incident_id = ${incident} AND playbook_id = ${playbook}${forUpdate ? ' FOR UPDATE' : ''}`;
+
+const toAttached = (r: AttachedRow): AttachedPlaybook => ({
+  playbookId: r.playbook_id,
+  attachedBy: r.attached_by,
+  alertRules: r.alert_rules ?? [],
+  messageTs: r.message_ts,
+  detachedAt: r.detached_at === null ? null : r.detached_at instanceof Date ? r.detached_at : new Date(r.detached_at),
+  detachedBy: r.detached_by,
+});
+
 export async function getAttachedPlaybook(
   q: Queryable,
   incidentId: number,
   playbookId: string,
   forUpdate = false,
 ): Promise<AttachedPlaybook | null> {
-  const { rows } = await q.query<{
-    playbook_id: string;
-    attached_by: string | null;
-    message_ts: string | null;
-    detached_at: Date | string | null;
-    detached_by: string | null;
-    alert_rules: string[] | null;
-  }>(
-    `SELECT playbook_id, attached_by, message_ts, detached_at, detached_by,
-       CASE WHEN attached_by IS NULL THEN ARRAY(
-         SELECT ai.rule FROM alert_incidents ai WHERE ai.incident_id = $1 AND ai.rule IS NOT NULL ORDER BY ai.id)
-       END AS alert_rules
-     FROM incident_playbooks
-     WHERE incident_id = $1 AND playbook_id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-    [incidentId, playbookId],
-  );
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    playbookId: r.playbook_id,
-    attachedBy: r.attached_by,
-    alertRules: r.alert_rules ?? [],
-    messageTs: r.message_ts,
-    detachedAt: r.detached_at === null ? null : r.detached_at instanceof Date ? r.detached_at : new Date(r.detached_at),
-    detachedBy: r.detached_by,
-  };
+  const { rows } = await q.query<AttachedRow>(ATTACHED('$1', '$2', forUpdate), [incidentId, playbookId]);
+  return rows[0] ? toAttached(rows[0]) : null;
 }
 
 /** Detaches a playbook from its incident; false when it was not attached, or already detached. */
