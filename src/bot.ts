@@ -252,7 +252,7 @@ export function createBot({
   const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
   // ...and the recovery objectives (RTO, RPO) of its procedure, for an incident with Disaster Recovery attached.
   const objectiveCards = new RecoveryObjectiveCards(runbook.playbooks);
-  const sections = new CardSections(db, cards, objectiveCards);
+  const sections = new CardSections(db, cards, objectiveCards, app.logger);
   const incidentChat = sections.decorate(chat);
   // How pages reach people after the Slack DM: email and PagerDuty steps are timers of their own, swept by the loop.
   const notifications: NotificationService = new NotificationService(

@@ -1,7 +1,16 @@
-import { type AlertSectionRows, alertSectionPart, alertSectionRows, alertSectionRowsOf } from '../store/alert.repo.js';
+import {
+  type AlertSectionRows,
+  alertSectionPart,
+  alertSectionRows,
+  alertSectionRowsOf,
+  cardsShowRepeats,
+} from '../store/alert.repo.js';
 import type { Queryable, StatementPart } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertCardView, AlertRule } from './alert-types.js';
+
+/** Alert incidents whose card refresh for repeats was due, and the time of the repeats a card's read saw. */
+export type RepeatsSeen = { id: number; repeatsAt: string | null }[];
 
 /** Alerts the card lists at most; the rest are counted ("and N more") and listed by `/incident alerts`. */
 export const CARD_ALERTS_MAX = 8;
@@ -28,11 +37,24 @@ export class AlertCards {
     return alertSectionPart(incidentId, CARD_ALERTS_MAX);
   }
 
-  /** The alert section from what `part` selected; undefined for an incident that has no alerts. */
-  async viewFrom(selected: unknown): Promise<AlertCardView | undefined> {
-    if (selected === null || selected === undefined) return undefined;
+  /**
+   * The alert section from what `part` selected (undefined for an incident that has no alerts), and the alert incidents
+   * whose card refresh for repeats was due when it was read, with the time of the repeats it saw (see `shown`).
+   */
+  async viewFrom(selected: unknown): Promise<{ view?: AlertCardView; repeatsSeen: RepeatsSeen }> {
+    if (selected === null || selected === undefined) return { repeatsSeen: [] };
     const rows = alertSectionRowsOf(selected);
-    return rows.alertIncidents.length > 0 ? this.viewOf(rows) : undefined;
+    if (rows.alertIncidents.length === 0) return { repeatsSeen: [] };
+    const repeatsSeen = rows.alertIncidents.filter((a) => a.cardDue).map((a) => ({ id: a.id, repeatsAt: a.repeatsAt }));
+    return { view: await this.viewOf(rows), repeatsSeen };
+  }
+
+  /**
+   * A card rendered from that read is in Slack: it shows those repeats, so their refresh is no longer due (unless
+   * repeats recorded since are still to be shown). Nothing to do, and no statement, when none was due.
+   */
+  async shown(seen: RepeatsSeen): Promise<void> {
+    await cardsShowRepeats(this.db, seen);
   }
 
   private async viewOf({ alertIncidents: ais, alerts, firing, total }: AlertSectionRows): Promise<AlertCardView> {

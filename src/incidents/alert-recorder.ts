@@ -357,6 +357,8 @@ export class AlertRecorder {
       allResolvedAt: null,
       createdAt: new Date(),
       incidentStatus: null,
+      cardDue: false,
+      repeatsAt: null,
     };
     batch.own.set(group, ai);
     return { ai, group: true, created: true };

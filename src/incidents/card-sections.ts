@@ -5,9 +5,9 @@ import {
   cardSectionsPart,
 } from '../store/card-sections.repo.js';
 import type { Queryable, StatementPart } from '../store/db.js';
-import type { AlertCards } from './alert-cards.js';
+import type { AlertCards, RepeatsSeen } from './alert-cards.js';
 import type { AlertCardView } from './alert-types.js';
-import type { EscalationView, IncidentChat, ObjectivesView } from './ports.js';
+import type { EscalationView, IncidentChat, Logger, ObjectivesView } from './ports.js';
 import type { RecoveryObjectiveCards } from './recovery-objectives.js';
 import type { Incident } from './types.js';
 
@@ -23,6 +23,7 @@ export class CardSections {
     private readonly db: Queryable,
     private readonly alerts: AlertCards,
     private readonly objectives: RecoveryObjectiveCards,
+    private readonly log: Logger = console,
   ) {}
 
   /** What the sections read, as part of another statement (read back by the card through `sectionsRead`). */
@@ -41,13 +42,26 @@ export class CardSections {
   async view(
     incidentId: number,
     escalation?: EscalationView,
-  ): Promise<{ alerts?: AlertCardView; objectives?: ObjectivesView }> {
+  ): Promise<{ alerts?: AlertCardView; objectives?: ObjectivesView; repeatsSeen: RepeatsSeen }> {
     const facts: CardSectionFacts =
       escalation && escalation.sectionsRead !== undefined
         ? cardSectionFactsOf(escalation.sectionsRead)
         : await cardSectionFacts(this.db, incidentId, this.options(incidentId));
-    const alerts = facts.alerts ? await this.alerts.viewFrom(facts.more) : undefined;
-    return { alerts, objectives: this.objectives.of(facts.playbookIds) };
+    const { view: alerts, repeatsSeen } = facts.alerts
+      ? await this.alerts.viewFrom(facts.more)
+      : { view: undefined, repeatsSeen: [] };
+    return { alerts, objectives: this.objectives.of(facts.playbookIds), repeatsSeen };
+  }
+
+  /**
+   * The card is in Slack with these sections: a refresh due for repeats it shows is not made again. A failure here
+   * only leaves that refresh due (one card update more), so it is logged, not raised.
+   */
+  private async shown(incidentId: number, repeatsSeen: RepeatsSeen): Promise<void> {
+    if (repeatsSeen.length === 0) return;
+    await this.alerts
+      .shown(repeatsSeen)
+      .catch((err) => this.log.warn(`could not mark the repeats on incident ${incidentId}'s card as shown`, err));
   }
 
   /** The incident chat with every card it posts or refreshes carrying these sections. */
@@ -55,12 +69,15 @@ export class CardSections {
     const sections = this;
     return Object.assign(Object.create(inner) as C, {
       async postCard(incident: Incident, escalation?: EscalationView) {
-        const { alerts, objectives } = await sections.view(incident.id, escalation);
-        return inner.postCard(incident, escalation, alerts, objectives);
+        const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);
+        const ts = await inner.postCard(incident, escalation, alerts, objectives);
+        await sections.shown(incident.id, repeatsSeen);
+        return ts;
       },
       async refreshCard(incident: Incident, escalation?: EscalationView) {
-        const { alerts, objectives } = await sections.view(incident.id, escalation);
+        const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);
         await inner.refreshCard(incident, escalation, alerts, objectives);
+        await sections.shown(incident.id, repeatsSeen);
       },
     });
   }

@@ -26,6 +26,10 @@ export interface AlertIncidentRow {
   createdAt: Date;
   /** The incident's status, when it has one. */
   incidentStatus: IncidentStatus | null;
+  /** Whether a refresh of the card is due (repeats recorded and not shown yet, or one being made). */
+  cardDue: boolean;
+  /** When repeats were last recorded, as the database wrote it (to the microsecond); null when never. */
+  repeatsAt: string | null;
 }
 
 interface AlertIncidentDbRow {
@@ -43,6 +47,8 @@ interface AlertIncidentDbRow {
   all_resolved_at: Date | string | null;
   created_at: Date | string;
   incident_status: IncidentStatus | null;
+  card_due_at: Date | string | null;
+  repeats_text: string | null;
 }
 
 const toAlertIncident = (r: AlertIncidentDbRow): AlertIncidentRow => ({
@@ -60,9 +66,12 @@ const toAlertIncident = (r: AlertIncidentDbRow): AlertIncidentRow => ({
   allResolvedAt: toDateOrNull(r.all_resolved_at),
   createdAt: toDate(r.created_at),
   incidentStatus: r.incident_status,
+  cardDue: r.card_due_at !== null && r.card_due_at !== undefined,
+  repeatsAt: r.repeats_text ?? null,
 });
 
-const AI_SELECT = `SELECT ai.*, i.status AS incident_status FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id`;
+const AI_SELECT = `SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status
+  FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id`;
 /** Still taking alerts: being declared, or declared and its incident not resolved. */
 const AI_OPEN = `(ai.state = 'declaring' OR (ai.state = 'declared' AND i.id IS NOT NULL AND i.status <> 'resolved'))`;
 
@@ -204,15 +213,31 @@ export async function setAllResolved(q: Queryable, id: number, resolved: boolean
 
 /**
  * Alert incidents whose cards are to show repeats of their alerts: a refresh due `afterMs` from now, unless one is
- * due sooner already.
+ * due sooner already; and the time of these repeats (`repeats_at`), which a card showing them clears the refresh by.
  */
 export async function cardDueLater(q: Queryable, ids: number[], afterMs: number): Promise<void> {
   if (ids.length === 0) return;
   await q.query(
-    `UPDATE alert_incidents SET card_due_at = clock_timestamp() + make_interval(secs => $2)
-     WHERE id = ANY($1::int[])
-       AND (card_due_at IS NULL OR card_due_at > clock_timestamp() + make_interval(secs => $2))`,
+    `UPDATE alert_incidents
+     SET card_due_at = CASE WHEN card_due_at IS NULL OR card_due_at > clock_timestamp() + make_interval(secs => $2)
+                            THEN clock_timestamp() + make_interval(secs => $2) ELSE card_due_at END,
+         repeats_at = clock_timestamp()
+     WHERE id = ANY($1::int[])`,
     [ids, ms(afterMs)],
+  );
+}
+
+/**
+ * Cards now in Slack as rendered from a read that saw these alert incidents' repeats (`repeatsAt`, read with the
+ * card): their refresh for repeats is no longer due, unless repeats recorded since moved the time. One statement.
+ */
+export async function cardsShowRepeats(q: Queryable, seen: { id: number; repeatsAt: string | null }[]): Promise<void> {
+  if (seen.length === 0) return;
+  await q.query(
+    `UPDATE alert_incidents a SET card_due_at = NULL
+     FROM unnest($1::int[], $2::text[]) AS s (id, repeats_at)
+     WHERE a.id = s.id AND a.card_due_at IS NOT NULL AND a.repeats_at IS NOT DISTINCT FROM s.repeats_at::timestamptz`,
+    [seen.map((s) => s.id), seen.map((s) => s.repeatsAt)],
   );
 }
 

@@ -525,6 +525,39 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
     expect(updates().slice(before)).toHaveLength(refresh.length);
   }, 30_000);
 
+  it('a card refreshed for another reason shows the repeats waiting: their refresh is not made again', async () => {
+    const alert = { source: 'shown', key: 'mem', summary: 'Memory high on api-2' };
+    await post(bot.baseUrl, { ...alert, value: '81%' });
+    await inboxDone(bot.db);
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'shown')).find((i) => i.card_ts),
+    );
+    const cardText = () => json(bot.fake.message(incident.channel_id, incident.card_ts!)?.blocks);
+    const updates = () =>
+      bot.fake
+        .callsTo('chat.update')
+        .filter((c) => c.args.channel === incident.channel_id && c.args.ts === incident.card_ts);
+    await waitUntil('no refresh left due', async () => (await dueAt('shown')) === null);
+
+    // Two repeats: the card's refresh becomes due ALERTS_REPEAT_REFRESH later...
+    for (const value of ['82%', '83%']) await post(bot.baseUrl, { ...alert, value });
+    await inboxDone(bot.db);
+    const repeatsDue = await dueAt('shown');
+    expect(repeatsDue).not.toBeNull();
+    // ...but the alert resolves first, which refreshes the card at once: it shows the repeats and the resolution.
+    await post(bot.baseUrl, { ...alert, status: 'resolved', value: '40%' });
+    await waitUntil('the card to show ×3 and the resolution', async () => {
+      const t = cardText();
+      return t.includes('×3') && t.includes('0 firing · 1 resolved');
+    });
+    const after = updates().length;
+    expect(Date.now()).toBeLessThan(repeatsDue!.getTime()); // shown before the repeats' refresh was due
+    // Past the time the repeats' refresh was due: no card update for them, and none is due.
+    await new Promise((r) => setTimeout(r, Math.max(0, repeatsDue!.getTime() - Date.now()) + REFRESH_MS));
+    expect(updates()).toHaveLength(after);
+    expect(await dueAt('shown')).toBeNull();
+  }, 30_000);
+
   it("a storm's repeats of a group with an incident are recorded together, a few transactions a second", async () => {
     const alert = { source: 'gathered', key: 'cpu', summary: 'CPU saturated on api-1' };
     await post(bot.baseUrl, { ...alert, value: '95%' });
