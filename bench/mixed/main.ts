@@ -16,6 +16,7 @@
  * incidents and reads their cards, requests.ts builds the requests, load.ts sends them, calls.ts reads what the fake
  * Slack saw, figures.ts measures and report.ts prints.
  */
+import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ThreadedFakeSlack } from '../fake-slack-thread.js';
 import {
@@ -129,6 +130,13 @@ async function runRound(
     host: hostBusyMs() - cpu0.host,
   };
   for (const p of procs) assertAlive(p);
+  const dump = process.env.BENCH_MIXED_DUMP;
+  if (dump) {
+    const lines = run.samples.map((x) =>
+      JSON.stringify({ tag: opts.tag, target, kind: x.kind, proc: x.proc, ms: x.ms, at: x.sentAt - run.startedAt }),
+    );
+    appendFileSync(dump, `${lines.join('\n')}\n`);
+  }
   const result: RoundResult = { target, round, run, cpu };
   if (target === 'ours') {
     result.drain = await drain(ctx.index, procs);
