@@ -24,7 +24,8 @@ forEachDatabase(
          VALUES ('hash-test', 'generic', 'k', 'old', '[]') RETURNING id`,
       );
       const oldId = Number(rows[0]!.id);
-      expect(await migrate(db, all)).toEqual([19]);
+      // The upgrade to 019 (and whatever came after it).
+      expect((await migrate(db, all))[0]).toBe(19);
 
       expect(await insertDelivery(db, delivery, 'old', 60_000)).toEqual({ id: oldId, duplicate: true });
       const first = await insertDelivery(db, delivery, 'new', 60_000);
