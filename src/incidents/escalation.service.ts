@@ -48,6 +48,7 @@ import {
   type OnCallPeople,
   UnreachableContactError,
 } from './ports.js';
+import type { ClaimWithNext } from './timer-loop.js';
 import type { Incident } from './types.js';
 
 /** A claimed timer and what it was decided to do, under the incident's lock, when it fired. */
@@ -299,11 +300,14 @@ export class EscalationService {
    * transaction holds), leases them, re-checks each reason against the incident as it is now, cancels the ones whose
    * reason is gone and records which roles the others page. Returns the work to carry out (`run`).
    */
-  async claim(limit: number, leaseMs: number): Promise<FiredJob[]> {
+  async claim(limit: number, leaseMs: number): Promise<ClaimWithNext<FiredJob>> {
     const now = new Date();
+    let nextDueAt: Date | null = null;
     const fired = await this.lanes.whilePaused(() =>
       this.db.transaction(async (tx) => {
-        const jobs = await claimDueJobs(tx, limit, leaseMs);
+        const claimed = await claimDueJobs(tx, limit, leaseMs);
+        const jobs = claimed.jobs;
+        nextDueAt = claimed.nextDueAt;
         if (jobs.length === 0) return [];
         const incidents = await getIncidents(tx, [...new Set(jobs.map((j) => j.incidentId))]); // locked by the claim
         const stored = await pagesOfIncidents(tx, [...incidents.keys()]);
@@ -354,7 +358,7 @@ export class EscalationService {
     // How late each timer fired: the timer loop's health (a busy database, a replica down, a long poll).
     for (const f of fired)
       this.metrics.escalationLate(f.job.rule, Math.max(0, now.getTime() - f.job.dueAt.getTime()) / 1000);
-    return fired;
+    return { works: fired, nextDueAt };
   }
 
   /** Carries out a fired timer. Never throws: a failure is recorded and the job tried again later. */

@@ -144,10 +144,15 @@ export async function insertManualJob(
  * for the transaction (SKIP LOCKED: a job whose row or incident another transaction holds is left for later, and the
  * statement never waits, so it cannot deadlock with a change to an incident), and sets a lease (`locked_until`) so
  * that another process skips them after the commit; a process that dies mid-job (kill -9) only delays them until the
- * lease runs out. `fired_at` is the first time a job was taken.
+ * lease runs out. `fired_at` is the first time a job was taken. In the same statement: when the next pending job not
+ * claimed by it is due (as `nextDueAt` says), so the timer loop need not ask.
  */
-export async function claimDueJobs(q: Queryable, limit: number, leaseMs: number): Promise<EscalationJob[]> {
-  const { rows } = await q.query<JobRow>(
+export async function claimDueJobs(
+  q: Queryable,
+  limit: number,
+  leaseMs: number,
+): Promise<{ jobs: EscalationJob[]; nextDueAt: Date | null }> {
+  const { rows } = await q.query<Partial<JobRow> & { next_due: Date | string | null }>(
     `WITH due AS (
        SELECT j.id FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
        WHERE j.state = 'pending' AND j.due_at <= clock_timestamp()
@@ -155,16 +160,26 @@ export async function claimDueJobs(q: Queryable, limit: number, leaseMs: number)
        ORDER BY j.due_at
        LIMIT $1
        FOR UPDATE OF j, i SKIP LOCKED
+     ), claimed AS (
+       UPDATE escalation_jobs
+       SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
+           attempts = attempts + 1,
+           fired_at = coalesce(fired_at, clock_timestamp())
+       WHERE id IN (SELECT id FROM due)
+       RETURNING *
      )
-     UPDATE escalation_jobs
-     SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
-         attempts = attempts + 1,
-         fired_at = coalesce(fired_at, clock_timestamp())
-     WHERE id IN (SELECT id FROM due)
-     RETURNING *`,
+     SELECT c.*, n.next_due FROM (
+       SELECT min(greatest(due_at, coalesce(locked_until, due_at))) AS next_due FROM escalation_jobs
+       WHERE state = 'pending' AND id NOT IN (SELECT id FROM due)
+     ) n LEFT JOIN claimed c ON true`,
     [limit, leaseMs],
   );
-  return rows.map(toJob).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
+  const next = rows[0]?.next_due ?? null;
+  const jobs = rows
+    .filter((r): r is JobRow & { next_due: Date | string | null } => r.id !== null && r.id !== undefined)
+    .map(toJob)
+    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
+  return { jobs, nextDueAt: next === null ? null : toDate(next) };
 }
 
 /** When the next pending job is due (including ones leased by a process that may have died). */

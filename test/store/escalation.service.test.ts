@@ -3,6 +3,7 @@ import { EscalationService } from '../../src/incidents/escalation.service.js';
 import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
 import type { Database } from '../../src/store/db.js';
+import { nextDueAt } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { signal } from '../support/signal.js';
 import { testRunbook } from '../support/test-runbook.js';
@@ -92,11 +93,18 @@ forEachDatabase((suite) => {
     const i = await openIncident(db);
     const due = await addJob(db, i.id, 'declared', 'on_call');
     const later = await addJob(db, i.id, 'unresolved', 'senior_devops', 60_000);
-    const fired = await svc.claim(100, LEASE_MS);
+    const claim = await svc.claim(100, LEASE_MS);
+    const fired = claim.works;
     expect(fired.map((f) => f.id)).toEqual([due]);
     expect(fired[0]!.pages.map((p) => p.role)).toEqual(['on_call']);
     expect(fired[0]!.pages[0]!.pageId).toBeGreaterThan(0);
-    expect(await svc.claim(100, LEASE_MS)).toEqual([]); // leased: not claimed again
+    // The claim says, in the same statement, when the next job it did not take is due: the later one.
+    const laterDue = await db.query<{ due_at: Date }>('SELECT due_at FROM escalation_jobs WHERE id = $1', [later]);
+    expect(claim.nextDueAt?.getTime()).toBe(new Date(laterDue.rows[0]!.due_at).getTime());
+    const again = await svc.claim(100, LEASE_MS);
+    expect(again.works).toEqual([]); // leased: not claimed again
+    // Nothing claimed: the earliest of the later job and the claimed one's lease, as nextDueAt reads it.
+    expect(again.nextDueAt?.getTime()).toBe((await nextDueAt(db))?.getTime());
     await svc.run(fired[0]!);
     expect(rec.chat.pages).toEqual([{ incidentId: i.id, userId: 'U0ONCALL', roleName: 'On-Call Engineer' }]);
     expect(rec.chat.invites).toEqual([['U0ONCALL']]);
@@ -113,7 +121,7 @@ forEachDatabase((suite) => {
   it('a timer whose reason is gone is cancelled when it fires, and pages nobody', async () => {
     const i = await openIncident(db, { acknowledgedAt: new Date() });
     const id = await addJob(db, i.id, 'unacknowledged', 'on_call');
-    expect(await svc.claim(100, LEASE_MS)).toEqual([]);
+    expect((await svc.claim(100, LEASE_MS)).works).toEqual([]);
     expect(await jobState(db, id)).toMatchObject({ state: 'cancelled' });
     expect(rec.chat.pages).toEqual([]);
   });
@@ -122,7 +130,7 @@ forEachDatabase((suite) => {
     const i = await openIncident(db);
     // Nobody acknowledged: on-call again, with the next role in the contact order (senior DevOps).
     const id = await addJob(db, i.id, 'unacknowledged', 'on_call');
-    const [first] = await svc.claim(100, LEASE_MS);
+    const [first] = (await svc.claim(100, LEASE_MS)).works;
     expect(first!.pages.map((p) => p.role)).toEqual(['on_call', 'senior_devops']);
     rec.chat.failPages = 1; // the on-call DM fails (Slack 500); the job is rescheduled
     await svc.run(first!);
@@ -131,7 +139,7 @@ forEachDatabase((suite) => {
     // Make it due again now. senior DevOps now counts as paged for the incident, yet the retry must not move on to
     // the engineering manager.
     await db.query("UPDATE escalation_jobs SET due_at = clock_timestamp() - interval '1 second' WHERE id = $1", [id]);
-    const [again] = await svc.claim(100, LEASE_MS);
+    const [again] = (await svc.claim(100, LEASE_MS)).works;
     expect(again!.pages.map((p) => p.role)).toEqual(['on_call', 'senior_devops']);
     await svc.run(again!);
     expect(rec.chat.pages.map((p) => p.userId)).toEqual(['U0ONCALL', 'U0SENIOR']);
@@ -152,7 +160,7 @@ forEachDatabase((suite) => {
     );
     const sizes: number[] = [];
     for (;;) {
-      const fired = await svc.claim(250, LEASE_MS);
+      const fired = (await svc.claim(250, LEASE_MS)).works;
       if (fired.length === 0) break;
       sizes.push(fired.length);
     }
@@ -176,11 +184,11 @@ forEachDatabase((suite) => {
     );
     await locked.fired;
     const started = Date.now();
-    expect(await svc.claim(100, LEASE_MS)).toEqual([]);
+    expect((await svc.claim(100, LEASE_MS)).works).toEqual([]);
     expect(Date.now() - started).toBeLessThan(1000);
     held.fire();
     await tx;
-    const fired = await svc.claim(100, LEASE_MS);
+    const fired = (await svc.claim(100, LEASE_MS)).works;
     expect(fired.map((f) => f.id)).toEqual([id]);
   });
 });

@@ -12,7 +12,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The loop's source with a test handler: claims as the bot does and runs `run`. */
 const source = (db: Database, run: (job: EscalationJob) => Promise<void>): TimerSource<EscalationJob> => ({
-  claim: (limit, leaseMs) => db.transaction((tx) => claimDueJobs(tx, limit, leaseMs)),
+  claim: (limit, leaseMs) =>
+    db.transaction(async (tx) => {
+      const { jobs, nextDueAt } = await claimDueJobs(tx, limit, leaseMs);
+      return { works: jobs, nextDueAt };
+    }),
   run,
 });
 
