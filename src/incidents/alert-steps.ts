@@ -6,7 +6,7 @@ import {
   getAlert,
   getAlertIncident,
   linkDeclared,
-  linkIncident,
+  linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
   recordNotice,
 } from '../store/alert.repo.js';
@@ -163,10 +163,12 @@ export class AlertSteps {
         },
         {
           within: async (tx, incident) => {
-            if (!(await linkIncident(tx, ai.id, incident.id))) {
+            // Linked, and its alerts read, in one statement.
+            const alerts = await linkIncidentReadingAlerts(tx, ai.id, incident.id);
+            if (!alerts) {
               throw new DomainError('alert_incident_taken', 'Another process is declaring this alert incident.');
             }
-            await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId);
+            await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId, alerts);
           },
           afterCard: () => {
             cardUp();
@@ -210,8 +212,10 @@ export class AlertSteps {
     incidentId: number,
     source: string,
     previousIncidentId: number | null,
+    /** Its alerts, when the caller read them already. */
+    read?: AlertRow[],
   ): Promise<void> {
-    const alerts = await alertsOfAlertIncident(tx, alertIncidentId);
+    const alerts = read ?? (await alertsOfAlertIncident(tx, alertIncidentId));
     const previous = previousIncidentId ? await getIncident(tx, previousIncidentId) : null;
     await insertEvents(tx, incidentId, [
       {

@@ -162,16 +162,6 @@ export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Pr
   return Number(rows[0]!.id);
 }
 
-/** Links an alert incident being declared to its incident's row; false when another declaration linked it first. */
-export async function linkIncident(q: Queryable, id: number, incidentId: number): Promise<boolean> {
-  const { rows } = await q.query(
-    `UPDATE alert_incidents SET incident_id = $2 WHERE id = $1 AND incident_id IS NULL AND state = 'declaring'
-     RETURNING id`,
-    [id, incidentId],
-  );
-  return rows.length === 1;
-}
-
 export async function setAlertIncidentState(q: Queryable, id: number, state: AlertIncidentRow['state']) {
   await q.query('UPDATE alert_incidents SET state = $2 WHERE id = $1', [id, state]);
 }
@@ -568,6 +558,27 @@ export function alertSectionRowsOf(selected: unknown): AlertSectionRows {
     firing: Number(v.counts.firing),
     total: Number(v.counts.total),
   };
+}
+
+/**
+ * Links an alert incident being declared to its incident's row and, in the same statement, reads what
+ * `alertsOfAlertIncident` reads: its alerts, oldest first. Null when another declaration linked it first.
+ */
+export async function linkIncidentReadingAlerts(
+  q: Queryable,
+  id: number,
+  incidentId: number,
+): Promise<AlertRow[] | null> {
+  const { rows } = await q.query<Partial<AlertDbRow> & { linked: number }>(
+    `WITH l AS (
+       UPDATE alert_incidents SET incident_id = $2 WHERE id = $1 AND incident_id IS NULL AND state = 'declaring'
+       RETURNING id
+     )
+     SELECT l.id AS linked, a.* FROM l LEFT JOIN alerts a ON a.alert_incident_id = l.id ORDER BY a.id`,
+    [id, incidentId],
+  );
+  if (rows.length === 0) return null;
+  return rows.filter((r): r is AlertDbRow & { linked: number } => r.id !== null && r.id !== undefined).map(toAlert);
 }
 
 /** Every alert event of the incident's timeline needs: the alerts linked, with their state. */

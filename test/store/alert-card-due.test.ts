@@ -1,5 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { alertSectionRows, cardDueLater, cardsShowRepeats } from '../../src/store/alert.repo.js';
+import {
+  alertSectionRows,
+  alertsOfAlertIncident,
+  cardDueLater,
+  cardsShowRepeats,
+  linkIncidentReadingAlerts,
+} from '../../src/store/alert.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
@@ -26,6 +32,45 @@ forEachDatabase(
         due: a.cardDue,
         repeatsAt: a.repeatsAt,
       }));
+
+    describe('linkIncidentReadingAlerts', () => {
+      it('links a declaring alert incident once, reading its alerts oldest first; a second link gets null', async () => {
+        const i = await insertIncident(ctx.db, { teamId: 'T1', number: 1, title: 't', severity: 1, reporterId: 'U' });
+        const ai = async (key: string) =>
+          (
+            await ctx.db.query<{ id: number }>(
+              `INSERT INTO alert_incidents (source, group_key, state, title, severity)
+               VALUES ('generic', $1, 'declaring', 't', 1) RETURNING id`,
+              [key],
+            )
+          ).rows[0]!.id;
+        const withAlerts = await ai('g1');
+        for (const [fp, status] of [
+          ['b', 'firing'],
+          ['a', 'resolved'],
+        ])
+          await ctx.db.query(
+            `INSERT INTO alerts (alert_incident_id, source, fingerprint, group_key, name, level, status, summary, last_delivery_id)
+             VALUES ($1, 'generic', $2, 'g1', $2, 'critical', $3, 's', 1)`,
+            [withAlerts, fp, status],
+          );
+        const alerts = await linkIncidentReadingAlerts(ctx.db, withAlerts, i.id);
+        expect(alerts).toEqual(await alertsOfAlertIncident(ctx.db, withAlerts));
+        expect(alerts?.map((a) => [a.name, a.status])).toEqual([
+          ['b', 'firing'],
+          ['a', 'resolved'],
+        ]);
+        expect(await linkIncidentReadingAlerts(ctx.db, withAlerts, i.id)).toBeNull(); // linked already
+        // One without alerts yet is linked all the same.
+        const bare = await ai('g2');
+        expect(await linkIncidentReadingAlerts(ctx.db, bare, i.id)).toEqual([]);
+        const { rows } = await ctx.db.query<{ incident_id: number }>(
+          'SELECT incident_id FROM alert_incidents WHERE id = ANY($1::int[]) ORDER BY id',
+          [[withAlerts, bare]],
+        );
+        expect(rows.map((r) => r.incident_id)).toEqual([i.id, i.id]);
+      });
+    });
 
     describe('cardsShowRepeats', () => {
       it('clears the refresh a read saw due; repeats recorded after the read keep it due', async () => {
