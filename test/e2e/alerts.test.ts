@@ -487,20 +487,27 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
         source,
       ])
     ).rows[0]?.card_due_at ?? null;
+  /** Posts an alert's first firing and waits for its incident's card: its text, and the updates of it since. */
+  const firstAlertsCard = async (alert: { source: string; key: string; summary: string }, value: string) => {
+    await post(bot.baseUrl, { ...alert, value });
+    await inboxDone(bot.db);
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, alert.source)).find((i) => i.card_ts),
+    );
+    return {
+      incident,
+      cardText: () => json(bot.fake.message(incident.channel_id, incident.card_ts!)?.blocks),
+      updates: () =>
+        bot.fake
+          .callsTo('chat.update')
+          .filter((c) => c.args.channel === incident.channel_id && c.args.ts === incident.card_ts),
+    };
+  };
 
   it('no card step per repeat; one refresh, from the loop, no sooner than due; then nothing is due', async () => {
     const alert = { source: 'repeats', key: 'disk', summary: 'Disk filling on db-1' };
-    await post(bot.baseUrl, { ...alert, value: '91%' });
-    await inboxDone(bot.db);
-    const incident = await waitUntil('the card', async () =>
-      (await incidentsOfSource(bot.db, 'repeats')).find((i) => i.card_ts),
-    );
-    const cardText = () => json(bot.fake.message(incident.channel_id, incident.card_ts!)?.blocks);
+    const { cardText, updates } = await firstAlertsCard(alert, '91%');
     await waitUntil('the card to count 1', async () => cardText().includes('×1'));
-    const updates = () =>
-      bot.fake
-        .callsTo('chat.update')
-        .filter((c) => c.args.channel === incident.channel_id && c.args.ts === incident.card_ts);
     await waitUntil('no refresh left due', async () => (await dueAt('repeats')) === null);
     const before = updates().length;
 
@@ -527,16 +534,7 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
 
   it('a card refreshed for another reason shows the repeats waiting: their refresh is not made again', async () => {
     const alert = { source: 'shown', key: 'mem', summary: 'Memory high on api-2' };
-    await post(bot.baseUrl, { ...alert, value: '81%' });
-    await inboxDone(bot.db);
-    const incident = await waitUntil('the card', async () =>
-      (await incidentsOfSource(bot.db, 'shown')).find((i) => i.card_ts),
-    );
-    const cardText = () => json(bot.fake.message(incident.channel_id, incident.card_ts!)?.blocks);
-    const updates = () =>
-      bot.fake
-        .callsTo('chat.update')
-        .filter((c) => c.args.channel === incident.channel_id && c.args.ts === incident.card_ts);
+    const { cardText, updates } = await firstAlertsCard(alert, '81%');
     await waitUntil('no refresh left due', async () => (await dueAt('shown')) === null);
 
     // Two repeats: the card's refresh becomes due ALERTS_REPEAT_REFRESH later...

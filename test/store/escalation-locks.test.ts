@@ -13,27 +13,29 @@ forEachDatabase(
   (ctx) => {
     beforeEach(() => ctx.truncate());
 
+    const openIncident = () =>
+      insertIncident(ctx.db, { teamId: 'T1', number: 1, title: 'db down', severity: 1, reporterId: 'U0REPORTER' });
+    /** The id of the row an INSERT … RETURNING id wrote. */
+    const inserted = async (sql: string, params: unknown[]) =>
+      (await ctx.db.query<{ id: number }>(sql, params)).rows[0]!.id;
+    const reminderJob = (incidentId: number) =>
+      inserted(
+        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'update', 'update_due', NULL, now())
+         RETURNING id`,
+        [incidentId],
+      );
+
     it('a page announced while a change of its incident holds the incident: no deadlock, both done', async () => {
-      const incident = await insertIncident(ctx.db, {
-        teamId: 'T1',
-        number: 1,
-        title: 'db down',
-        severity: 1,
-        reporterId: 'U0REPORTER',
-      });
-      const job = (
-        await ctx.db.query<{ id: number }>(
-          `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'declared', 'declared', 'on_call', now())
+      const incident = await openIncident();
+      const job = await inserted(
+        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'declared', 'declared', 'on_call', now())
            RETURNING id`,
-          [incident.id],
-        )
-      ).rows[0]!.id;
-      const page = (
-        await ctx.db.query<{ id: number }>(
-          `INSERT INTO pages (incident_id, job_id, role, rule) VALUES ($1, $2, 'on_call', 'declared') RETURNING id`,
-          [incident.id, job],
-        )
-      ).rows[0]!.id;
+        [incident.id],
+      );
+      const page = await inserted(
+        `INSERT INTO pages (incident_id, job_id, role, rule) VALUES ($1, $2, 'on_call', 'declared') RETURNING id`,
+        [incident.id, job],
+      );
 
       let announced: Promise<void> | null = null;
       // The change: the incident locked first, a moment's work, then its escalation job, as IncidentService.change and
@@ -58,27 +60,13 @@ forEachDatabase(
     });
 
     it('a reminder and a notification step finished while a change holds the incident: no deadlock, all done', async () => {
-      const incident = await insertIncident(ctx.db, {
-        teamId: 'T1',
-        number: 1,
-        title: 'db down',
-        severity: 1,
-        reporterId: 'U0REPORTER',
-      });
-      const reminder = (
-        await ctx.db.query<{ id: number }>(
-          `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'update', 'update_due', NULL, now())
-           RETURNING id`,
-          [incident.id],
-        )
-      ).rows[0]!.id;
-      const step = (
-        await ctx.db.query<{ id: number }>(
-          `INSERT INTO notification_jobs (incident_id, key, role, user_id, via, due_at)
+      const incident = await openIncident();
+      const reminder = await reminderJob(incident.id);
+      const step = await inserted(
+        `INSERT INTO notification_jobs (incident_id, key, role, user_id, via, due_at)
            VALUES ($1, 'step:x:U1:1', 'on_call', 'U1', 'email', now()) RETURNING id`,
-          [incident.id],
-        )
-      ).rows[0]!.id;
+        [incident.id],
+      );
       const job = {
         id: step,
         incidentId: incident.id,
@@ -118,20 +106,8 @@ forEachDatabase(
     });
 
     it('with the incident gone, finishing its job writes nothing and does not fail', async () => {
-      const incident = await insertIncident(ctx.db, {
-        teamId: 'T1',
-        number: 1,
-        title: 't',
-        severity: 1,
-        reporterId: 'U',
-      });
-      const reminder = (
-        await ctx.db.query<{ id: number }>(
-          `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'update', 'update_due', NULL, now())
-           RETURNING id`,
-          [incident.id],
-        )
-      ).rows[0]!.id;
+      const incident = await openIncident();
+      const reminder = await reminderJob(incident.id);
       await ctx.db.query('DELETE FROM incidents WHERE id = $1', [incident.id]);
       await expect(finishReminder(ctx.db, reminder, { incidentId: incident.id, details: {} })).resolves.toBeUndefined();
       expect((await ctx.db.query('SELECT 1 FROM incident_events')).rows).toEqual([]);
