@@ -1,4 +1,4 @@
-import type { Queryable, StatementPart } from './db.js';
+import { jsonOf, type Queryable, type StatementPart } from './db.js';
 
 /** What decides which sections an incident's card shows besides its row: whether it has alerts, its playbooks. */
 export interface CardSectionFacts {
@@ -40,11 +40,7 @@ export function cardSectionsPart(incidentId: number, opts: CardSectionOptions): 
 
 /** What cardSectionsPart selected; `more` is there when the part was given one. */
 export function cardSectionFactsOf(selected: unknown): CardSectionFacts {
-  const v = (typeof selected === 'string' ? JSON.parse(selected) : selected) as {
-    alerts?: boolean;
-    playbook_ids?: string[] | null;
-    more?: unknown;
-  } | null;
+  const v = jsonOf(selected as string | { alerts?: boolean; playbook_ids?: string[] | null; more?: unknown } | null);
   return {
     alerts: v?.alerts ?? false,
     playbookIds: v?.playbook_ids ?? [],

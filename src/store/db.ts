@@ -38,9 +38,14 @@ export function jointPart(parts: readonly ((first: number) => StatementPart)[]):
   };
 }
 
+/** A JSON value a statement selected: pg parses `json` columns itself, text of JSON is parsed here; null as null. */
+export function jsonOf<T>(v: T | string | null | undefined): T | null {
+  return v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : v;
+}
+
 /** What each part of a `jointPart` selected, in the order given (undefined past the end). */
 export function partsOf(selected: unknown): unknown[] {
-  const v = typeof selected === 'string' ? (JSON.parse(selected) as unknown) : selected;
+  const v = jsonOf(selected);
   return Array.isArray(v) ? v : [];
 }
 

@@ -1,4 +1,4 @@
-import type { Database, Queryable, StatementPart } from './db.js';
+import { type Database, jsonOf, type Queryable, type StatementPart } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 
 export interface EscalationJob {
@@ -359,10 +359,8 @@ export async function escalationSummary(
        ${part ? `, ${part.select} AS more` : ''}`,
     [incidentId, reminders, ...(part?.params ?? [])],
   );
-  const json = <T>(v: T | string | null | undefined): T | null =>
-    v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : v;
-  const paged = json(rows[0]?.paged) ?? [];
-  const n = json(rows[0]?.next);
+  const paged = jsonOf(rows[0]?.paged) ?? [];
+  const n = jsonOf(rows[0]?.next);
   return {
     paged: paged.map((r) => ({ role: r.role, rule: r.rule, at: new Date(r.at) })),
     next: n ? { role: n.role, rule: n.rule, dueAt: new Date(n.due_at) } : null,

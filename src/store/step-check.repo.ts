@@ -1,5 +1,5 @@
 import type { HostRef } from '../incidents/playbook-host.js';
-import type { Queryable, StatementPart } from './db.js';
+import { jsonOf, type Queryable, type StatementPart } from './db.js';
 import { ownerColumn, ownerValues } from './owner.js';
 
 /** A standing tick of a checklist step: Done, or Skip with its reason; who and when. */
@@ -42,8 +42,7 @@ export function currentChecksPart(host: HostRef, playbookId: string): (first: nu
 
 /** What currentChecksPart selected. */
 export function checksOf(selected: unknown): StepCheck[] {
-  const rows = (typeof selected === 'string' ? JSON.parse(selected) : selected) as Row[] | null;
-  return (rows ?? []).map(toCheck);
+  return (jsonOf(selected as Row[] | string | null) ?? []).map(toCheck);
 }
 
 /** The standing ticks of a host's playbook (undone ones are kept, and left out here). */

@@ -1,6 +1,6 @@
 import type { HostRef } from '../incidents/playbook-host.js';
 import type { RunnableStep } from '../runbook/playbooks.js';
-import type { Queryable, StatementPart } from './db.js';
+import { jsonOf, type Queryable, type StatementPart } from './db.js';
 import { ownerColumn, ownerOf, ownerValues } from './owner.js';
 
 export type StepRunState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'refused';
@@ -126,12 +126,10 @@ export async function checklistRecords(
        ${part.select} AS checks`,
     [host.id, playbookId, ...part.params],
   );
-  const json = <T>(v: T | string | null | undefined): T | null =>
-    v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : v;
   const r = rows[0];
-  const attached = json(r?.attached);
+  const attached = jsonOf(r?.attached);
   return {
-    runs: (json(r?.runs) ?? []).map(toLastRun),
+    runs: (jsonOf(r?.runs) ?? []).map(toLastRun),
     attached: attached ? toAttached(attached) : null,
     checks: r?.checks ?? null,
   };
