@@ -1,6 +1,6 @@
 import type { Incident } from '../incidents/types.js';
 import type { Queryable } from './db.js';
-import { type IncidentRow, type NewIncident, toIncident } from './incident.repo.js';
+import { INSERT_INCIDENT, type IncidentRow, type NewIncident, newIncidentParams, toIncident } from './incident.repo.js';
 
 /** A declaration not yet finished: its incident, how many times a lease on it was taken, the steps done. */
 export interface DeclarationRow {
@@ -80,28 +80,13 @@ export async function insertDeclaring(
   leaseMs: number,
 ): Promise<Incident> {
   const { rows } = await q.query<IncidentRow>(
-    `WITH i AS (
-       INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring, private, maintenance)
-       VALUES ($1, coalesce($2::int, -pg_backend_pid()), $3, $4, 'investigating', 'detection', $5, true, $6, $7)
-       RETURNING *
-     ), e AS (
-       INSERT INTO incident_events (incident_id, kind, actor_id, details) SELECT id, 'declared', $5, $8::jsonb FROM i
+    `WITH i AS (${INSERT_INCIDENT}), e AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details) SELECT id, 'declared', $5, $9::jsonb FROM i
      ), d AS (
-       INSERT INTO declarations (incident_id, owner, lease_until) SELECT id, $9, now() + make_interval(secs => $10) FROM i
+       INSERT INTO declarations (incident_id, owner, lease_until) SELECT id, $10, now() + make_interval(secs => $11) FROM i
      )
      SELECT * FROM i`,
-    [
-      n.teamId,
-      n.number ?? null,
-      n.title,
-      n.severity,
-      n.reporterId,
-      n.private ?? false,
-      n.maintenance ?? null,
-      JSON.stringify(details),
-      owner,
-      secs(leaseMs),
-    ],
+    [...newIncidentParams(n, true), JSON.stringify(details), owner, secs(leaseMs)],
   );
   return toIncident(rows[0]!);
 }

@@ -113,27 +113,34 @@ export interface NewIncident {
   maintenance?: string | null;
 }
 
+/**
+ * The INSERT of a new incident (parameters $1 to $8, `newIncidentParams`; the reporter is $5), for insertIncident and
+ * for statements that write more with it (insertDeclaring).
+ */
+export const INSERT_INCIDENT = `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring, private, maintenance)
+     VALUES ($1, coalesce($2::int, -pg_backend_pid()), $3, $4, 'investigating', 'detection', $5, $6, $7, $8)
+     RETURNING *`;
+
+export function newIncidentParams(n: NewIncident, declaring: boolean): unknown[] {
+  return [
+    n.teamId,
+    n.number ?? null,
+    n.title,
+    n.severity,
+    n.reporterId,
+    declaring,
+    n.private ?? false,
+    n.maintenance ?? null,
+  ];
+}
+
 /** Inserts an open incident; `declaring` keeps it out of sight until markDeclaredHeld makes it whole. */
 export async function insertIncident(
   q: Queryable,
   n: NewIncident,
   opts: { declaring?: boolean } = {},
 ): Promise<Incident> {
-  const { rows } = await q.query<IncidentRow>(
-    `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring, private, maintenance)
-     VALUES ($1, coalesce($2::int, -pg_backend_pid()), $3, $4, 'investigating', 'detection', $5, $6, $7, $8)
-     RETURNING *`,
-    [
-      n.teamId,
-      n.number ?? null,
-      n.title,
-      n.severity,
-      n.reporterId,
-      opts.declaring ?? false,
-      n.private ?? false,
-      n.maintenance ?? null,
-    ],
-  );
+  const { rows } = await q.query<IncidentRow>(INSERT_INCIDENT, newIncidentParams(n, opts.declaring ?? false));
   return toIncident(rows[0]!);
 }
 
