@@ -304,9 +304,12 @@ export function createBot({
   );
   // A deployment whose post-deployment verification failed offers the one-click rollback where it ran.
   playbooks.rollbackOffer = (host, userId) => rollback.showDeploymentsAt(host, userId);
-  // An incident opened from alerts gets its runbook row's playbook; any other, the one its title suggests.
+  // An incident opened from alerts gets its runbook row's playbook, or none when its row names none (HighDiskUsage's
+  // action is the procedure: "Disk filling on db-1" is not a database connection failure); any other incident, the
+  // one its title suggests.
   const suggestPlaybook = async (incident: Incident) => {
-    const suggested = (await alerts.playbookFor(incident.id)) ?? playbooks.suggestionFor(incident.title)?.id;
+    const fromRows = await alerts.playbookFor(incident.id);
+    const suggested = fromRows === undefined ? playbooks.suggestionFor(incident.title)?.id : fromRows;
     if (suggested) await playbooks.attach(incident.id, suggested, null, true);
   };
   // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.

@@ -410,13 +410,19 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     }
   }
 
-  /** The runbook row's playbook for an incident opened from alerts (suggested on it); null for any other. */
-  async playbookFor(incidentId: number): Promise<string | null> {
+  /**
+   * The playbook the runbook's alert rows give an incident opened from alerts (suggested on it): the first matched
+   * row's that names one; null when its alerts matched only rows that name none (the row's action, on the card, is the
+   * procedure: no guess is made from the title); undefined when no row matched (or it was not opened from alerts).
+   */
+  async playbookFor(incidentId: number): Promise<string | null | undefined> {
+    let matched = false;
     for (const ai of await alertIncidentsOf(this.db, incidentId)) {
-      const playbook = ai.rule ? this.rules.get(ai.rule)?.playbook : null;
-      if (playbook) return playbook;
+      const row = ai.rule ? this.rules.get(ai.rule) : undefined;
+      if (row?.playbook) return row.playbook;
+      if (row) matched = true;
     }
-    return null;
+    return matched ? null : undefined;
   }
 
   /** Every alert of an incident (`/incident alerts`): firing first, at most `limit`, and how many there are. */

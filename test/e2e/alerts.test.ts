@@ -81,6 +81,38 @@ describe('alerts open and track incidents', () => {
     expect(events.map((e) => e.kind)).toEqual(['note', 'alert_fired', 'alert_fired']);
   });
 
+  it("a row that names no playbook suggests none: its action is the procedure, the title's words are not", async () => {
+    // HighDiskUsage's row names no playbook. The title's "db" would suggest Database Connection Failures, which is
+    // not the procedure for a full disk.
+    const r = await post(bot.baseUrl, {
+      source: 'disk-check',
+      key: 'db-1-disk',
+      metric: 'disk_usage',
+      value: '96%',
+      threshold: '> 95%',
+      service: 'db-1',
+      summary: 'Disk filling on db-1',
+    });
+    expect(r.status).toBe(202);
+    const incident = await one('disk-check');
+    expect(incident).toMatchObject({ title: 'Disk filling on db-1', severity: 2 });
+    await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'disk-check'))[0]?.card_ts);
+    expect(cardText((await incidentsOfSource(bot.db, 'disk-check'))[0]!)).toContain('Clean up or scale storage');
+    // The declaration's last step (where a playbook is suggested) is done once its row is gone.
+    await waitUntil('the declaration to finish', async () =>
+      (await bot.db.query('SELECT 1 FROM declarations WHERE incident_id = $1', [incident.id])).rows.length === 0
+        ? true
+        : undefined,
+    );
+    const attached = await bot.db.query('SELECT playbook_id FROM incident_playbooks WHERE incident_id = $1', [
+      incident.id,
+    ]);
+    expect(attached.rows).toEqual([]);
+    const inChannel = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === incident.channel_id);
+    expect(inChannel.length).toBeGreaterThan(0);
+    expect(inChannel.filter((c) => json(c.args).includes('Database Connection Failures'))).toEqual([]);
+  });
+
   it('repeats and group updates do not open more; the card counts; resolved alerts update it and offer Resolve', async () => {
     const before = await one('alertmanager');
     await postAlerts(bot.baseUrl, '/hooks/alertmanager', alertmanagerFixture('group-firing'));
