@@ -160,6 +160,7 @@ export class AlertSteps {
           title: ai.title,
           severity: ai.severity,
           requestKey: `alerts:${ai.id}:${randomUUID()}`,
+          source: 'alert',
         },
         {
           within: async (tx, incident) => {

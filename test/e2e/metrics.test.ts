@@ -211,4 +211,17 @@ describe('GET /metrics', () => {
     expect(m.value('incident_bot_alerts_received_total', { source: 'metrics-probe', level: 'warning' })).toBe(1);
     expect((await metrics(b)).sum('incident_bot_alerts_received_total')).toBe(0);
   });
+
+  it('counts an incident the bot declared from a critical alert as declared by an alert, not a person', async () => {
+    const before = await metrics(a);
+    const people = before.value('incident_bot_incidents_declared_total', { severity: 'SEV-1', source: 'person' });
+    const delivery = genericAlert({ key: 'metrics-critical', level: 'critical', source: 'metrics-critical' });
+    expect((await postAlerts(a.baseUrl, '/hooks/alerts', delivery)).status).toBe(202);
+    const m = await until(
+      a,
+      (x) => x.value('incident_bot_incidents_declared_total', { severity: 'SEV-1', source: 'alert' }) === 1,
+      'the alert declaration counted',
+    );
+    expect(m.value('incident_bot_incidents_declared_total', { severity: 'SEV-1', source: 'person' })).toBe(people);
+  });
 });
