@@ -8,7 +8,9 @@ import type { IncidentStatus, StatusUpdateInput } from './types.js';
  *
  * - which incidents: those of a level the runbook makes public (`status_page.publish`, by default SEV-0 and SEV-1),
  *   from their declaration; any other only once an update of it has been published. The rest are private and never
- *   appear.
+ *   appear. An incident the bot opened from alerts on its own, whatever its level, only once an update of it has
+ *   been published, and titled with that update's AFFECTED: its own title is the alert's summary (the SQL,
+ *   listPublicIncidents, applies both rules).
  * - what of them: the title, the level in the public's words (`status_page.impact`), the status, when it started and
  *   was resolved, and the latest *published* update: the template's AFFECTED, CURRENT IMPACT and CURRENT STATUS as the
  *   person wrote them, with the next update. Never who (reporter, commander, authors), mitigation steps, commands,

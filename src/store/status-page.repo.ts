@@ -54,6 +54,10 @@ export interface PublicIncidentRow {
  * The incidents the page lists: whole ones (declared, with their channel) that are open or were resolved since
  * `resolvedSince`, and public: of a level in `publicLevels`, or with an update published. Open ones first (most
  * severe, then newest), then the resolved ones, latest resolved first; each with its latest published update.
+ *
+ * An incident the bot opened from alerts on its own is titled with the alert's summary, monitoring's words (hosts,
+ * metrics, thresholds): it is listed only once a person has published an update of it, under what they wrote as
+ * AFFECTED, never its title.
  */
 export async function listPublicIncidents(
   q: Queryable,
@@ -70,7 +74,8 @@ export async function listPublicIncidents(
       update_at: Date | string | null;
     } & Omit<UpdateRow, 'at' | 'incident_id' | 'status'> & { update_status: string | null }
   >(
-    `SELECT i.id, i.title, i.severity, i.status, i.created_at, i.resolved_at,
+    `SELECT i.id, CASE WHEN a.from_alerts THEN u.affected ELSE i.title END AS title, i.severity, i.status,
+            i.created_at, i.resolved_at,
             u.at AS update_at, u.status AS update_status, u.affected, u.current_impact, u.current_status,
             u.next_update_at
      FROM incidents i
@@ -78,9 +83,14 @@ export async function listPublicIncidents(
        SELECT s.at, s.status, s.affected, s.current_impact, s.current_status, s.next_update_at
        FROM status_page_updates s WHERE s.incident_id = i.id ORDER BY s.at DESC, s.id DESC LIMIT 1
      ) u ON true
+     CROSS JOIN LATERAL (
+       SELECT EXISTS (
+         SELECT 1 FROM alert_incidents ai WHERE ai.incident_id = i.id AND ai.declared_by IS NULL
+       ) AS from_alerts
+     ) a
      WHERE NOT i.declaring AND i.channel_id IS NOT NULL AND NOT i.private
        AND (i.status <> 'resolved' OR i.resolved_at >= $2)
-       AND (i.severity = ANY($1::int[]) OR u.at IS NOT NULL)
+       AND (u.at IS NOT NULL OR (i.severity = ANY($1::int[]) AND NOT a.from_alerts))
      ORDER BY (i.status = 'resolved'), CASE WHEN i.status = 'resolved' THEN NULL ELSE i.severity END,
               i.resolved_at DESC NULLS FIRST, i.created_at DESC
      LIMIT $3`,

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, FLAG, INPUT } from '../../src/templates/ids.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { alertRunbook, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { useBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, type Opened, postStatusUpdate } from '../support/incident-flow.js';
 import { TEST_REPORTER_ID } from '../support/slack-request.js';
@@ -244,6 +246,54 @@ describe('the status page shows what was published and nothing else', () => {
       expect(await html.text()).toBe('The status page cannot be read right now. Try again in a minute.');
     } finally {
       await bot.db.query('ALTER TABLE status_page_updates_away RENAME TO status_page_updates');
+    }
+  });
+});
+
+describe("an incident opened from alerts is public only once a person publishes, under the person's words", () => {
+  const bot = useBot({ runbook: alertRunbook(), incidentsChannel: true, env: { ...ALERTS_ENV } });
+  const get = (path: string) => fetch(`${bot.baseUrl}${path}`);
+  const bodies = async () => ({
+    html: await (await get('/status')).text(),
+    json: await (await get('/status.json')).text(),
+    atom: await (await get('/status.atom')).text(),
+  });
+
+  it("a critical alert's SEV-1 is not listed, and its summary never shows; a published update lists it as AFFECTED", async () => {
+    // The summary is monitoring's words: a host, a pool, a figure. HighErrorRate's row declares SEV-1, a level the
+    // page makes public from declaration when a person declares it.
+    const summary = 'ALERT-SUMMARY db-primary-eu-1 pool 98%';
+    const res = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'status-alert', summary }));
+    expect(res.status).toBe(202);
+    await inboxDone(bot.db);
+    const incident = await waitUntil('the card', async () => {
+      const i = (await incidentsOfSource(bot.db, 'integration-metrics'))[0];
+      return i?.card_ts ? i : undefined;
+    });
+    expect(incident.severity).toBe(1);
+    for (const [name, body] of Object.entries(await bodies())) expect(body, name).not.toContain('ALERT-SUMMARY');
+    expect(((await (await get('/status.json')).json()) as StatusJson).active).toEqual([]);
+
+    const opened: Opened = { incidentId: incident.id, channelId: incident.channel_id, cardTs: incident.card_ts! };
+    await postStatusUpdate(bot, opened, {
+      affected: 'Sign-in for EU tenants',
+      impact: 'Some sign-ins fail',
+      currentStatus: 'We are investigating',
+      publish: true,
+    });
+    const listed = await eventually(async () => {
+      const i = ((await (await get('/status.json')).json()) as StatusJson).active.find((x) => x.id === incident.id);
+      return i?.latestUpdate ? i : undefined;
+    }, 'the published update');
+    expect(listed.title).toBe('Sign-in for EU tenants');
+    expect(listed.latestUpdate).toMatchObject({
+      affected: 'Sign-in for EU tenants',
+      currentImpact: 'Some sign-ins fail',
+    });
+    for (const [name, body] of Object.entries(await bodies())) {
+      expect(body, name).not.toContain('ALERT-SUMMARY');
+      expect(body, name).not.toContain('db-primary-eu-1');
+      expect(body, name).toContain('Sign-in for EU tenants');
     }
   });
 });
