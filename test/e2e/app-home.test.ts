@@ -159,6 +159,19 @@ describe('the App Home tab', () => {
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(before + 1);
   });
 
+  it('`/incident` works in the Messages tab (a direct message with the bot) as anywhere else', async () => {
+    await bot.command('sev2 listed from a direct message', { user_id: RESPONDER });
+    await bot.fake.waitFor('response_url', (c) => /^Incident #\d+ \(SEV-2\) is open/.test(String(c.args.text)));
+    const dm = { channel_id: 'D0RESPONDER', channel_name: 'directmessage', user_id: RESPONDER };
+    expect((await bot.command('list', dm)).status).toBe(200);
+    const list = await bot.fake.waitFor('response_url', (c) => String(c.args.text).startsWith('Open incidents'));
+    expect(JSON.stringify(list.args.blocks)).toContain('listed from a direct message');
+    expect((await bot.command('ack', dm)).status).toBe(200);
+    const ack = await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes('/incident ack'));
+    expect(String(ack.args.text)).toContain('works inside an incident channel');
+    expect(String(ack.args.text)).toContain('/incident list');
+  });
+
   it('lists the person’s open action items with Done; Done on the Home tab closes it and republishes the tab', async () => {
     const i = await declare('cache misses');
     bot.fake.reset();

@@ -205,9 +205,18 @@ describe('a scripted incident, from declare to its post-mortem', () => {
         impact: '500 errors',
         currentStatus: 'Pool exhausted on node 1',
         flags: ['customer_impact'],
+        publish: true,
       }),
     });
     await recorded('status_update');
+    // Published: the status page shows the update's public text.
+    const status = (await (await fetch(`${bot.baseUrl}/status.json`)).json()) as {
+      active: { id: number; latestUpdate: { affected: string; currentImpact: string } | null }[];
+    };
+    expect(status.active.find((i) => i.id === incidentId)?.latestUpdate).toMatchObject({
+      affected: 'EU tenants',
+      currentImpact: '500 errors',
+    });
 
     await bot.click({
       channelId,

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION, BLOCK, FLAG, INPUT } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
 import { alertRunbook, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
-import { useBot } from '../support/bot-harness.js';
+import { SIGNING_SECRET, useBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, type Opened, postStatusUpdate } from '../support/incident-flow.js';
-import { TEST_REPORTER_ID } from '../support/slack-request.js';
+import { makeHomeAction, postInteraction, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
@@ -294,6 +294,41 @@ describe("an incident opened from alerts is public only once a person publishes,
       expect(body, name).not.toContain('ALERT-SUMMARY');
       expect(body, name).not.toContain('db-primary-eu-1');
       expect(body, name).toContain('Sign-in for EU tenants');
+    }
+  });
+
+  it("the declare form's description, an internal note, never shows; the SEV-1's title does", async () => {
+    await postInteraction(
+      bot.baseUrl,
+      SIGNING_SECRET,
+      makeHomeAction({
+        userId: TEST_REPORTER_ID,
+        actionId: ACTION.homeDeclare,
+        blockId: BLOCK.homeActions,
+        value: 'home',
+      }),
+    );
+    const open = await bot.fake.waitFor(
+      'views.open',
+      (c) => (c.args.view as { callback_id?: string }).callback_id === VIEW.declare,
+    );
+    const submitted = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: (open.args.view as { private_metadata: string }).private_metadata,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('1', 'SEV-1 (High)') },
+        [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('Payments are failing') },
+        [BLOCK.declareDescription]: { [INPUT.text]: stateValue.plainText('PRIVATE-NOTE stripe key rotated by Bob') },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    await eventually(async () => {
+      const page = (await (await get('/status.json')).json()) as StatusJson;
+      return page.active.some((i) => i.title === 'Payments are failing') ? true : undefined;
+    }, 'the SEV-1 listed');
+    for (const [name, body] of Object.entries(await bodies())) {
+      expect(body, name).not.toContain('PRIVATE-NOTE');
+      expect(body, name).not.toContain('Bob');
     }
   });
 });
