@@ -372,6 +372,48 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
   }, 30_000);
 });
 
+describe("a rotation's own hand-off channel (3-second shifts)", () => {
+  const HANDOFF_CHANNEL_ID = 'C0HANDOFF';
+  let bot: BotHarness;
+  let fake: FakeSlack;
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
+    fake.addChannel('oncall-handoffs', { id: HANDOFF_CHANNEL_ID, botIsMember: true });
+    const runbook = rotationRunbook({
+      people: ['U0ALICE', 'U0BOB'],
+      shift: '3s',
+      handoff: { time_zone: 'UTC' },
+      start: new Date().toISOString(),
+      handoff_channel: HANDOFF_CHANNEL_ID,
+    });
+    bot = await startBot({ fake, runbook, incidentsChannel: true, env: { ONCALL_HANDOFF_NOTICE: '1s' } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await fake?.close();
+  });
+
+  it('the notice of each hand-off goes to handoff_channel, not to the incidents channel', async () => {
+    await sleep(2 * 3000 + 1500);
+    // Stopped, so no notice is on its way while the rows and the posts are compared.
+    await bot.timers.stop();
+    const { rows } = await bot.db.query<{ incoming_id: string }>(
+      'SELECT incoming_id FROM oncall_handoffs WHERE channel_posted_at IS NOT NULL ORDER BY handoff_at',
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    const notices = (channel: string) =>
+      fake
+        .callsTo('chat.postMessage')
+        .filter((c) => !c.failed && c.args.channel === channel && /Hand-off at/.test(String(c.args.text)));
+    // One notice per hand-off, in order, naming who takes over; none in the incidents channel (the default).
+    const incoming = notices(HANDOFF_CHANNEL_ID).map((n) => /<@(\w+)> takes/.exec(String(n.args.text))?.[1]);
+    expect(incoming).toEqual(rows.map((r) => r.incoming_id));
+    expect(notices(INCIDENTS_CHANNEL_ID)).toHaveLength(0);
+  }, 30_000);
+});
+
 describe('/incident oncall @person with a second layer', () => {
   const bot = useBot({
     runbook: rotationRunbook({
