@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
+import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
@@ -234,11 +235,65 @@ describe('/incident oncall with a weekly rotation', () => {
     expect(reply.text).toContain('<@U0ALICE> and <@U0BOB> trade their *On-Call Engineer* shifts until');
     expect((await overrides(bot)).at(-1)).toMatchObject({ kind: 'swap', user_id: 'U0ALICE', other_id: 'U0BOB' });
   });
+});
 
-  it("`/incident oncall @person` lists that person's shifts in the next 14 days", async () => {
-    const reply = await ask(bot, 'oncall <@U0ALICE>');
-    expect(reply.text).toMatch(/<@U0ALICE> on call in the next 14 days: \d+ shifts?/);
-    expect(json(reply.blocks)).toContain('*On-Call Engineer*: ');
+describe('/incident oncall @person, from a weekly rotation with no override yet', () => {
+  const WEEKLY = {
+    people: ['U0ALICE', 'U0BOB'],
+    shift: 'weekly',
+    handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+    start: '2026-01-05',
+  };
+  const bot = useBot({ runbook: rotationRunbook(WEEKLY) });
+  const TZ = 'Europe/London';
+  /** The reply's shift lines, each as its role, start, end and mark (`• *Role*: start → end mark`). */
+  const shifts = (reply: { blocks?: unknown[] }) =>
+    (reply.blocks as { text?: { text: string } }[])
+      .flatMap((b) => b.text?.text.split('\n') ?? [])
+      .filter((l) => l.startsWith('• '))
+      .map((l) => {
+        const m = /^• \*(.+?)\*: (.+? \(Europe\/London\)) → (.+? \(Europe\/London\))(.*)$/.exec(l);
+        return m ? { role: m[1], from: m[2], to: m[3], mark: m[4] } : l;
+      });
+
+  it("lists that person's shifts in the next 14 days as the rotation computes them, and an override among them", async () => {
+    const r = rotationRunbook(WEEKLY).escalation.roles.on_call!.rotation!;
+    const now = new Date();
+    const shift = shiftAt(r, now);
+    const current = scheduledAt(r, now);
+    const next = current === 'U0ALICE' ? 'U0BOB' : 'U0ALICE';
+    const theirs = shiftAt(r, shift.end);
+    const role = 'On-Call Engineer';
+
+    // The next person: one shift, from the coming Monday 09:00 (London) to the one after.
+    const nextReply = await ask(bot, `oncall <@${next}>`);
+    expect(nextReply.text).toBe(`:calendar: <@${next}> on call in the next 14 days: 1 shift`);
+    expect(shifts(nextReply)).toEqual([
+      { role, from: rotationTime(theirs.start, TZ), to: rotationTime(theirs.end, TZ), mark: '' },
+    ]);
+    // The person on call: the rest of this shift (from now), then the one after the next person's (to 14 days on).
+    expect(shifts(await ask(bot, `oncall <@${current}>`))).toEqual([
+      { role, from: expect.any(String), to: rotationTime(shift.end, TZ), mark: '' },
+      { role, from: rotationTime(theirs.end, TZ), to: expect.any(String), mark: '' },
+    ]);
+
+    // An override of the next person from now: listed first, with its end and who made it, before their own shift.
+    await ask(bot, `oncall override <@${next}> 2h`, 'U0BOSS');
+    const { rows } = await bot.db.query<{ ends_at: Date }>('SELECT ends_at FROM oncall_overrides');
+    expect(rows).toHaveLength(1);
+    const after = await ask(bot, `oncall <@${next}>`);
+    expect(after.text).toBe(`:calendar: <@${next}> on call in the next 14 days: 2 shifts`);
+    expect(shifts(after)).toEqual([
+      {
+        role,
+        from: expect.any(String),
+        to: rotationTime(rows[0]!.ends_at, TZ),
+        mark: ' :repeat: _override by <@U0BOSS>_',
+      },
+      // From the coming hand-off, or from the override's end when it reaches past it.
+      { role, from: expect.any(String), to: rotationTime(theirs.end, TZ), mark: '' },
+    ]);
+
     const nobody = await ask(bot, 'oncall <@U0NOBODY>');
     expect(nobody.text).toContain('<@U0NOBODY> is not on call in any rotation in the next 14 days');
   });
