@@ -299,6 +299,35 @@ describe('/incident oncall @person, from a weekly rotation with no override yet'
   });
 });
 
+describe('ONCALL_OVERRIDE_MAX set shorter than its default (12h)', () => {
+  const bot = useBot({
+    runbook: rotationRunbook({
+      people: ['U0ALICE', 'U0BOB'],
+      shift: 'weekly',
+      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+      start: '2026-01-05',
+    }),
+    env: { ONCALL_OVERRIDE_MAX: '12h' },
+  });
+
+  it('refuses a 13-hour override with the reason and records nothing; records an 11-hour one', async () => {
+    const long = await ask(bot, 'oncall override <@U0BOB> 13h', 'U0BOSS');
+    expect(long.text).toContain('longer than an override may be (12 hours, ONCALL_OVERRIDE_MAX): nothing was recorded');
+    const later = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 for 13h', 'U0BOSS');
+    expect(later.text).toContain('longer than an override may be (12 hours, ONCALL_OVERRIDE_MAX)');
+    expect(await overrides(bot)).toEqual([]);
+
+    const ok = await ask(bot, 'oncall override <@U0BOB> 11h', 'U0BOSS');
+    expect(ok.text).toContain('<@U0BOB> is on call for *On-Call Engineer* until');
+    const { rows } = await bot.db.query<{ user_id: string; starts_at: Date; ends_at: Date }>(
+      'SELECT user_id, starts_at, ends_at FROM oncall_overrides',
+    );
+    expect(rows.map((o) => [o.user_id, o.ends_at.getTime() - o.starts_at.getTime()])).toEqual([
+      ['U0BOB', 11 * 3_600_000],
+    ]);
+  });
+});
+
 describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
   const SHIFT_MS = 4000;
   let a: BotHarness;
