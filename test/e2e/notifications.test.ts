@@ -421,6 +421,28 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     );
   }, 40_000);
 
+  it('an SMTP 5xx (550: mailbox refused) is not tried again: one attempt, reported; PagerDuty still goes', async () => {
+    smtp.failNext(100, 550);
+    const card = await declareThroughBot(bot, 'sev2 mailbox refused');
+    // The email at 1 s, PagerDuty at 2 s; a second attempt would come a second after the first (a 451's does).
+    await pd.waitFor((e) => e.event_action === 'trigger');
+    await sleep(1500);
+    expect(smtp.attempts).toBe(1);
+    expect(smtp.messages).toHaveLength(0);
+    const notice = await eventually(
+      async () => said(bot, card.channelId, /Could not reach \*On-Call Engineer\*.*by email after 1 attempt:/)[0],
+      'the failure reported',
+    );
+    expect(JSON.stringify(notice.args)).toContain('SMTP 550');
+    const failed = (await events(bot, card.incidentId)).filter((e) => e.kind === 'notify_failed');
+    expect(failed.map((e) => e.details)).toEqual([expect.objectContaining({ via: 'email', attempts: 1 })]);
+    const { rows } = await bot.db.query<{ state: string; attempts: number }>(
+      "SELECT state, attempts FROM notification_jobs WHERE incident_id = $1 AND via = 'email'",
+      [card.incidentId],
+    );
+    expect(rows.map((r) => [r.state, Number(r.attempts)])).toEqual([['failed', 1]]);
+  }, 30_000);
+
   it('PagerDuty answering 429 then 500 is tried again; a 400 is not', async () => {
     pd.answerNext(429, 500);
     const card = await declareThroughBot(bot, 'sev2 pagerduty busy');
