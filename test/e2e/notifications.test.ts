@@ -5,7 +5,7 @@ import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { type TestRunbookOptions, testRunbookData } from '../support/test-runbook.js';
 
 const OLIVE_KEY = '0123456789abcdef0123456789abcdef';
 const CTO_KEY = 'fedcba9876543210fedcba9876543210';
@@ -13,8 +13,8 @@ const SECRET = 'pagerduty-webhook-secret-0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The test runbook, with contact methods and short notification rules: on-call by email after 1 s, PagerDuty after 2 s. */
-function notifyRunbook() {
-  const data = testRunbookData();
+function notifyRunbook(o: TestRunbookOptions = {}) {
+  const data = testRunbookData(o);
   const roles = data.escalation.roles;
   return parseRunbook({
     ...data,
@@ -466,4 +466,62 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(pd.posts).toBe(1);
     void card;
   }, 40_000);
+});
+
+/** What a bot needs to send email and PagerDuty events to the fakes. */
+const notifyEnv = (smtp: FakeSmtp, pd: FakePagerDuty) => ({
+  SMTP_URL: smtp.url,
+  EMAIL_FROM: 'incidents@example.com',
+  PAGERDUTY_EVENTS_URL: pd.eventsUrl,
+});
+
+describe('a role paged again updates its one PagerDuty incident', () => {
+  let bot: BotHarness;
+  let smtp: FakeSmtp;
+  let pd: FakePagerDuty;
+  beforeAll(async () => {
+    smtp = await FakeSmtp.start();
+    pd = await FakePagerDuty.start();
+    // SEV-2 unacknowledged for 3 s pages on-call again: PagerDuty at 2 s for the first page, at 5 s for the second.
+    bot = await startBot({ runbook: notifyRunbook({ respond: { 2: '3s' } }), env: notifyEnv(smtp, pd) });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await smtp?.close();
+    await pd?.close();
+  });
+
+  it('both triggers carry the same dedup_key (the incident and role); resolving resolves it once', async () => {
+    const started = Date.now();
+    const card = await declareThroughBot(bot, 'sev2 nobody answers');
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    await eventually(async () => (pd.taken('trigger').length >= 2 ? true : undefined), 'a second trigger');
+    await sleep(1000);
+    const triggers = pd.taken('trigger');
+    expect(triggers.map((t) => [t.routing_key, t.dedup_key])).toEqual([
+      [OLIVE_KEY, `${prefix}on_call`],
+      [OLIVE_KEY, `${prefix}on_call`],
+    ]);
+    // The second is the page of the unacknowledged rule (3 s), its PagerDuty step 2 s after it.
+    expect(triggers[1]!.at - started).toBeGreaterThanOrEqual(5000);
+    const { rows: steps } = await bot.db.query<{ rule: string; dedup_key: string; state: string }>(
+      `SELECT p.rule, n.dedup_key, n.state FROM notification_jobs n JOIN pages p ON p.id = n.page_id
+       WHERE n.incident_id = $1 AND n.via = 'pagerduty' ORDER BY n.id`,
+      [card.incidentId],
+    );
+    expect(steps).toEqual([
+      { rule: 'declared', dedup_key: `${prefix}on_call`, state: 'done' },
+      { rule: 'unacknowledged', dedup_key: `${prefix}on_call`, state: 'done' },
+    ]);
+    const { rows: opened } = await bot.db.query<{ dedup_key: string }>(
+      'SELECT dedup_key FROM pagerduty_incidents WHERE incident_id = $1',
+      [card.incidentId],
+    );
+    expect(opened).toEqual([{ dedup_key: `${prefix}on_call` }]);
+
+    await bot.command('resolve answered at last', { channel_id: card.channelId });
+    await pd.waitFor((e) => e.event_action === 'resolve');
+    await sleep(800);
+    expect(pd.taken('resolve').map((e) => e.dedup_key)).toEqual([`${prefix}on_call`]);
+  }, 30_000);
 });
