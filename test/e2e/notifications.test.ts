@@ -3,8 +3,10 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
+import { FakeSlack } from '../support/fake-slack.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
+import { createTestSchema } from '../support/test-db.js';
 import { type TestRunbookOptions, testRunbookData } from '../support/test-runbook.js';
 
 const OLIVE_KEY = '0123456789abcdef0123456789abcdef';
@@ -524,4 +526,63 @@ describe('a role paged again updates its one PagerDuty incident', () => {
     await sleep(800);
     expect(pd.taken('resolve').map((e) => e.dedup_key)).toEqual([`${prefix}on_call`]);
   }, 30_000);
+});
+
+describe('notification steps on two replicas (one database) run once', () => {
+  let a: BotHarness;
+  let b: BotHarness;
+  let fake: FakeSlack;
+  let smtp: FakeSmtp;
+  let pd: FakePagerDuty;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    smtp = await FakeSmtp.start();
+    pd = await FakePagerDuty.start();
+    const s = await createTestSchema('ntwo');
+    drop = s.drop;
+    const runbook = notifyRunbook();
+    a = await startBot({ fake, databaseUrl: s.url, runbook, env: notifyEnv(smtp, pd) });
+    b = await startBot({ fake, databaseUrl: s.url, runbook, env: notifyEnv(smtp, pd) });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await fake?.close();
+    await smtp?.close();
+    await pd?.close();
+    await drop?.();
+  });
+
+  it('both sweep the same due steps: each incident gets one email and one PagerDuty trigger', async () => {
+    const titles = ['twin mail 0', 'twin mail 1', 'twin mail 2', 'twin mail 3'];
+    const cards: Opened[] = [];
+    for (const [i, t] of titles.entries()) cards.push(await declareThroughBot(i % 2 ? a : b, `sev2 ${t}`));
+    await eventually(async () => (pd.taken('trigger').length >= titles.length ? true : undefined), 'the triggers');
+    // Longer than a sweep of either process (200 ms): a step taken twice would have been sent by now.
+    await sleep(1500);
+    for (const [i, t] of titles.entries()) {
+      const prefix = await dedupPrefix(a, cards[i]!.incidentId);
+      expect(
+        smtp.messages.filter((m) => m.subject.includes(t)),
+        t,
+      ).toHaveLength(1);
+      expect(
+        pd.taken('trigger').filter((e) => e.dedup_key.startsWith(prefix)),
+        t,
+      ).toHaveLength(1);
+    }
+    expect(smtp.attempts).toBe(titles.length);
+    expect(pd.posts).toBe(titles.length);
+    const { rows } = await a.db.query<{ via: string; state: string; attempts: number }>(
+      'SELECT via, state, attempts FROM notification_jobs ORDER BY id',
+    );
+    expect(rows.map((r) => [r.via, r.state, Number(r.attempts)])).toEqual(
+      titles.flatMap(() => [
+        ['email', 'done', 1],
+        ['pagerduty', 'done', 1],
+      ]),
+    );
+  }, 40_000);
 });
