@@ -131,14 +131,23 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(trigger.payload?.summary).toContain('checkout is slow');
     expect(trigger.payload?.source).toMatch(/^#inc-/);
 
-    // The card: "paged Olive (On-Call Engineer): Slack ✓, email ✓, PagerDuty ✓ hh:mm".
-    await eventually(
+    // The card: "paged Olive (On-Call Engineer): Slack ✓, email ✓, PagerDuty ✓ <time>", the time of the last delivery
+    // in the reader's time zone (a Slack date token), UTC where those do not show.
+    const line = await eventually(
       async () =>
-        /paged Olive \(On-Call Engineer\): Slack ✓, email ✓, PagerDuty ✓ \d\d:\d\d/.test(cardText(bot, card))
-          ? true
-          : undefined,
+        /paged Olive \(On-Call Engineer\): Slack ✓, email ✓, PagerDuty ✓ <!date\^(\d+)\^\{time\}\|(\d\d:\d\d UTC)>/.exec(
+          cardText(bot, card),
+        ) ?? undefined,
       'the card line',
     );
+    const { rows: last } = await bot.db.query<{ at: Date }>(
+      "SELECT max(at) AS at FROM notification_deliveries WHERE incident_id = $1 AND user_id = 'U0ONCALL'",
+      [card.incidentId],
+    );
+    expect([Number(line[1]), line[2]]).toEqual([
+      Math.floor(last[0]!.at.getTime() / 1000),
+      `${last[0]!.at.toISOString().slice(11, 16)} UTC`,
+    ]);
     const notified = (await events(bot, card.incidentId)).filter((e) => e.kind === 'notified');
     expect(notified.map((e) => e.details.via)).toEqual(['email', 'pagerduty']);
 
