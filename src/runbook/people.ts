@@ -116,7 +116,9 @@ export function stepsFor(person: Person | undefined, roleNotify: readonly Notify
 
 /**
  * Checks on the raw file that the schema cannot make: a rule that pages through PagerDuty with no routing key to use
- * for a contact (the person's, else the role's). Contacts that are user groups are checked when paged.
+ * for a person it may page (the person's, else the role's): the fixed contacts and the people of the rotation and of
+ * its second layer, each named once. Contacts that are user groups, and people an override brings in, are checked when
+ * paged.
  */
 export function notifyProblems(data: unknown): string[] {
   const d = data as { people?: unknown; escalation?: { roles?: unknown } } | null;
@@ -128,17 +130,24 @@ export function notifyProblems(data: unknown): string[] {
     !!v && typeof v === 'object' && typeof (v as { routing_key?: unknown }).routing_key === 'string';
   const pagesByPd = (notify: unknown) =>
     Array.isArray(notify) && notify.some((s) => (s as { via?: unknown } | null)?.via === 'pagerduty');
+  const ids = (list: unknown): string[] =>
+    Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string' && !c.startsWith('S')) : [];
   for (const [id, r] of Object.entries(roles as Record<string, unknown>)) {
-    const role = r as { contacts?: unknown; notify?: unknown; pagerduty?: unknown } | null;
+    const role = r as { contacts?: unknown; notify?: unknown; pagerduty?: unknown; rotation?: unknown } | null;
     if (!role || typeof role !== 'object' || hasKey(role.pagerduty)) continue;
-    const contacts = Array.isArray(role.contacts) ? role.contacts.filter((c) => typeof c === 'string') : [];
-    for (const c of contacts as string[]) {
-      if (c.startsWith('S')) continue;
+    const rotation = (role.rotation && typeof role.rotation === 'object' ? role.rotation : {}) as {
+      people?: unknown;
+      layer?: { people?: unknown } | null;
+    };
+    const contacts = new Set(ids(role.contacts));
+    const onRotation = [...ids(rotation.people), ...ids(rotation.layer?.people)].filter((c) => !contacts.has(c));
+    for (const c of new Set([...contacts, ...onRotation])) {
       const person = people[c] as { notify?: unknown; pagerduty?: unknown } | undefined;
       const notify = person?.notify ?? role.notify;
       if (pagesByPd(notify) && !hasKey(person?.pagerduty)) {
+        const where = contacts.has(c) ? '' : ' (in its rotation)';
         out.push(
-          `escalation.roles.${id}: ${c} is notified through PagerDuty but has no routing key: add pagerduty: { routing_key } to the role or to people.${c}`,
+          `escalation.roles.${id}: ${c}${where} is notified through PagerDuty but has no routing key: add pagerduty: { routing_key } to the role or to people.${c}`,
         );
       }
     }

@@ -72,10 +72,18 @@ export function humanDuration(from: Date, to: Date): string {
   return describeDuration(Math.floor(ms / 60_000) * 60_000);
 }
 
-/** Slack date token: renders in each reader's own time zone; `fallback` is shown where tokens are not supported. */
-export function slackDate(d: Date, fallback?: string): string {
+/**
+ * Slack date token: renders in each reader's own time zone, as `format` says (Slack's tokens: the date and time by
+ * default); `fallback` is shown where tokens are not supported.
+ */
+export function slackDate(d: Date, fallback?: string, format = '{date_short_pretty} {time}'): string {
   const ts = Math.floor(d.getTime() / 1000);
-  return `<!date^${ts}^{date_short_pretty} {time}|${fallback ?? utcStamp(d)}>`;
+  return `<!date^${ts}^${format}|${fallback ?? utcStamp(d)}>`;
+}
+
+/** The time of day alone, as a Slack date token in the reader's time zone; "02:14 UTC" where tokens do not show. */
+export function slackTime(d: Date): string {
+  return slackDate(d, utcStamp(d).slice(11), '{time}');
 }
 
 /** "2026-11-27 23:14 UTC" for plain text (communication template, channel topic). */

@@ -3,9 +3,11 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
+import { FakeSlack } from '../support/fake-slack.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { createTestSchema } from '../support/test-db.js';
+import { type TestRunbookOptions, testRunbookData } from '../support/test-runbook.js';
 
 const OLIVE_KEY = '0123456789abcdef0123456789abcdef';
 const CTO_KEY = 'fedcba9876543210fedcba9876543210';
@@ -13,8 +15,8 @@ const SECRET = 'pagerduty-webhook-secret-0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The test runbook, with contact methods and short notification rules: on-call by email after 1 s, PagerDuty after 2 s. */
-function notifyRunbook() {
-  const data = testRunbookData();
+function notifyRunbook(o: TestRunbookOptions = {}) {
+  const data = testRunbookData(o);
   const roles = data.escalation.roles;
   return parseRunbook({
     ...data,
@@ -129,14 +131,23 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(trigger.payload?.summary).toContain('checkout is slow');
     expect(trigger.payload?.source).toMatch(/^#inc-/);
 
-    // The card: "paged Olive (On-Call Engineer): Slack ✓, email ✓, PagerDuty ✓ hh:mm".
-    await eventually(
+    // The card: "paged Olive (On-Call Engineer): Slack ✓, email ✓, PagerDuty ✓ <time>", the time of the last delivery
+    // in the reader's time zone (a Slack date token), UTC where those do not show.
+    const line = await eventually(
       async () =>
-        /paged Olive \(On-Call Engineer\): Slack ✓, email ✓, PagerDuty ✓ \d\d:\d\d/.test(cardText(bot, card))
-          ? true
-          : undefined,
+        /paged Olive \(On-Call Engineer\): Slack ✓, email ✓, PagerDuty ✓ <!date\^(\d+)\^\{time\}\|(\d\d:\d\d UTC)>/.exec(
+          cardText(bot, card),
+        ) ?? undefined,
       'the card line',
     );
+    const { rows: last } = await bot.db.query<{ at: Date }>(
+      "SELECT max(at) AS at FROM notification_deliveries WHERE incident_id = $1 AND user_id = 'U0ONCALL'",
+      [card.incidentId],
+    );
+    expect([Number(line[1]), line[2]]).toEqual([
+      Math.floor(last[0]!.at.getTime() / 1000),
+      `${last[0]!.at.toISOString().slice(11, 16)} UTC`,
+    ]);
     const notified = (await events(bot, card.incidentId)).filter((e) => e.kind === 'notified');
     expect(notified.map((e) => e.details.via)).toEqual(['email', 'pagerduty']);
 
@@ -421,6 +432,28 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     );
   }, 40_000);
 
+  it('an SMTP 5xx (550: mailbox refused) is not tried again: one attempt, reported; PagerDuty still goes', async () => {
+    smtp.failNext(100, 550);
+    const card = await declareThroughBot(bot, 'sev2 mailbox refused');
+    // The email at 1 s, PagerDuty at 2 s; a second attempt would come a second after the first (a 451's does).
+    await pd.waitFor((e) => e.event_action === 'trigger');
+    await sleep(1500);
+    expect(smtp.attempts).toBe(1);
+    expect(smtp.messages).toHaveLength(0);
+    const notice = await eventually(
+      async () => said(bot, card.channelId, /Could not reach \*On-Call Engineer\*.*by email after 1 attempt:/)[0],
+      'the failure reported',
+    );
+    expect(JSON.stringify(notice.args)).toContain('SMTP 550');
+    const failed = (await events(bot, card.incidentId)).filter((e) => e.kind === 'notify_failed');
+    expect(failed.map((e) => e.details)).toEqual([expect.objectContaining({ via: 'email', attempts: 1 })]);
+    const { rows } = await bot.db.query<{ state: string; attempts: number }>(
+      "SELECT state, attempts FROM notification_jobs WHERE incident_id = $1 AND via = 'email'",
+      [card.incidentId],
+    );
+    expect(rows.map((r) => [r.state, Number(r.attempts)])).toEqual([['failed', 1]]);
+  }, 30_000);
+
   it('PagerDuty answering 429 then 500 is tried again; a 400 is not', async () => {
     pd.answerNext(429, 500);
     const card = await declareThroughBot(bot, 'sev2 pagerduty busy');
@@ -443,5 +476,122 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     await sleep(2500);
     expect(pd.posts).toBe(1);
     void card;
+  }, 40_000);
+});
+
+/** What a bot needs to send email and PagerDuty events to the fakes. */
+const notifyEnv = (smtp: FakeSmtp, pd: FakePagerDuty) => ({
+  SMTP_URL: smtp.url,
+  EMAIL_FROM: 'incidents@example.com',
+  PAGERDUTY_EVENTS_URL: pd.eventsUrl,
+});
+
+describe('a role paged again updates its one PagerDuty incident', () => {
+  let bot: BotHarness;
+  let smtp: FakeSmtp;
+  let pd: FakePagerDuty;
+  beforeAll(async () => {
+    smtp = await FakeSmtp.start();
+    pd = await FakePagerDuty.start();
+    // SEV-2 unacknowledged for 3 s pages on-call again: PagerDuty at 2 s for the first page, at 5 s for the second.
+    bot = await startBot({ runbook: notifyRunbook({ respond: { 2: '3s' } }), env: notifyEnv(smtp, pd) });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await smtp?.close();
+    await pd?.close();
+  });
+
+  it('both triggers carry the same dedup_key (the incident and role); resolving resolves it once', async () => {
+    const started = Date.now();
+    const card = await declareThroughBot(bot, 'sev2 nobody answers');
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    await eventually(async () => (pd.taken('trigger').length >= 2 ? true : undefined), 'a second trigger');
+    await sleep(1000);
+    const triggers = pd.taken('trigger');
+    expect(triggers.map((t) => [t.routing_key, t.dedup_key])).toEqual([
+      [OLIVE_KEY, `${prefix}on_call`],
+      [OLIVE_KEY, `${prefix}on_call`],
+    ]);
+    // The second is the page of the unacknowledged rule (3 s), its PagerDuty step 2 s after it.
+    expect(triggers[1]!.at - started).toBeGreaterThanOrEqual(5000);
+    const { rows: steps } = await bot.db.query<{ rule: string; dedup_key: string; state: string }>(
+      `SELECT p.rule, n.dedup_key, n.state FROM notification_jobs n JOIN pages p ON p.id = n.page_id
+       WHERE n.incident_id = $1 AND n.via = 'pagerduty' ORDER BY n.id`,
+      [card.incidentId],
+    );
+    expect(steps).toEqual([
+      { rule: 'declared', dedup_key: `${prefix}on_call`, state: 'done' },
+      { rule: 'unacknowledged', dedup_key: `${prefix}on_call`, state: 'done' },
+    ]);
+    const { rows: opened } = await bot.db.query<{ dedup_key: string }>(
+      'SELECT dedup_key FROM pagerduty_incidents WHERE incident_id = $1',
+      [card.incidentId],
+    );
+    expect(opened).toEqual([{ dedup_key: `${prefix}on_call` }]);
+
+    await bot.command('resolve answered at last', { channel_id: card.channelId });
+    await pd.waitFor((e) => e.event_action === 'resolve');
+    await sleep(800);
+    expect(pd.taken('resolve').map((e) => e.dedup_key)).toEqual([`${prefix}on_call`]);
+  }, 30_000);
+});
+
+describe('notification steps on two replicas (one database) run once', () => {
+  let a: BotHarness;
+  let b: BotHarness;
+  let fake: FakeSlack;
+  let smtp: FakeSmtp;
+  let pd: FakePagerDuty;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    smtp = await FakeSmtp.start();
+    pd = await FakePagerDuty.start();
+    const s = await createTestSchema('ntwo');
+    drop = s.drop;
+    const runbook = notifyRunbook();
+    a = await startBot({ fake, databaseUrl: s.url, runbook, env: notifyEnv(smtp, pd) });
+    b = await startBot({ fake, databaseUrl: s.url, runbook, env: notifyEnv(smtp, pd) });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await fake?.close();
+    await smtp?.close();
+    await pd?.close();
+    await drop?.();
+  });
+
+  it('both sweep the same due steps: each incident gets one email and one PagerDuty trigger', async () => {
+    const titles = ['twin mail 0', 'twin mail 1', 'twin mail 2', 'twin mail 3'];
+    const cards: Opened[] = [];
+    for (const [i, t] of titles.entries()) cards.push(await declareThroughBot(i % 2 ? a : b, `sev2 ${t}`));
+    await eventually(async () => (pd.taken('trigger').length >= titles.length ? true : undefined), 'the triggers');
+    // Longer than a sweep of either process (200 ms): a step taken twice would have been sent by now.
+    await sleep(1500);
+    for (const [i, t] of titles.entries()) {
+      const prefix = await dedupPrefix(a, cards[i]!.incidentId);
+      expect(
+        smtp.messages.filter((m) => m.subject.includes(t)),
+        t,
+      ).toHaveLength(1);
+      expect(
+        pd.taken('trigger').filter((e) => e.dedup_key.startsWith(prefix)),
+        t,
+      ).toHaveLength(1);
+    }
+    expect(smtp.attempts).toBe(titles.length);
+    expect(pd.posts).toBe(titles.length);
+    const { rows } = await a.db.query<{ via: string; state: string; attempts: number }>(
+      'SELECT via, state, attempts FROM notification_jobs ORDER BY id',
+    );
+    expect(rows.map((r) => [r.via, r.state, Number(r.attempts)])).toEqual(
+      titles.flatMap(() => [
+        ['email', 'done', 1],
+        ['pagerduty', 'done', 1],
+      ]),
+    );
   }, 40_000);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
+import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
@@ -234,13 +235,96 @@ describe('/incident oncall with a weekly rotation', () => {
     expect(reply.text).toContain('<@U0ALICE> and <@U0BOB> trade their *On-Call Engineer* shifts until');
     expect((await overrides(bot)).at(-1)).toMatchObject({ kind: 'swap', user_id: 'U0ALICE', other_id: 'U0BOB' });
   });
+});
 
-  it("`/incident oncall @person` lists that person's shifts in the next 14 days", async () => {
-    const reply = await ask(bot, 'oncall <@U0ALICE>');
-    expect(reply.text).toMatch(/<@U0ALICE> on call in the next 14 days: \d+ shifts?/);
-    expect(json(reply.blocks)).toContain('*On-Call Engineer*: ');
+describe('/incident oncall @person, from a weekly rotation with no override yet', () => {
+  const WEEKLY = {
+    people: ['U0ALICE', 'U0BOB'],
+    shift: 'weekly',
+    handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+    start: '2026-01-05',
+  };
+  const bot = useBot({ runbook: rotationRunbook(WEEKLY) });
+  const TZ = 'Europe/London';
+  /** The reply's shift lines, each as its role, start, end and mark (`• *Role*: start → end mark`). */
+  const shifts = (reply: { blocks?: unknown[] }) =>
+    (reply.blocks as { text?: { text: string } }[])
+      .flatMap((b) => b.text?.text.split('\n') ?? [])
+      .filter((l) => l.startsWith('• '))
+      .map((l) => {
+        const m = /^• \*(.+?)\*: (.+? \(Europe\/London\)) → (.+? \(Europe\/London\))(.*)$/.exec(l);
+        return m ? { role: m[1], from: m[2], to: m[3], mark: m[4] } : l;
+      });
+
+  it("lists that person's shifts in the next 14 days as the rotation computes them, and an override among them", async () => {
+    const r = rotationRunbook(WEEKLY).escalation.roles.on_call!.rotation!;
+    const now = new Date();
+    const shift = shiftAt(r, now);
+    const current = scheduledAt(r, now);
+    const next = current === 'U0ALICE' ? 'U0BOB' : 'U0ALICE';
+    const theirs = shiftAt(r, shift.end);
+    const role = 'On-Call Engineer';
+
+    // The next person: one shift, from the coming Monday 09:00 (London) to the one after.
+    const nextReply = await ask(bot, `oncall <@${next}>`);
+    expect(nextReply.text).toBe(`:calendar: <@${next}> on call in the next 14 days: 1 shift`);
+    expect(shifts(nextReply)).toEqual([
+      { role, from: rotationTime(theirs.start, TZ), to: rotationTime(theirs.end, TZ), mark: '' },
+    ]);
+    // The person on call: the rest of this shift (from now), then the one after the next person's (to 14 days on).
+    expect(shifts(await ask(bot, `oncall <@${current}>`))).toEqual([
+      { role, from: expect.any(String), to: rotationTime(shift.end, TZ), mark: '' },
+      { role, from: rotationTime(theirs.end, TZ), to: expect.any(String), mark: '' },
+    ]);
+
+    // An override of the next person from now: listed first, with its end and who made it, before their own shift.
+    await ask(bot, `oncall override <@${next}> 2h`, 'U0BOSS');
+    const { rows } = await bot.db.query<{ ends_at: Date }>('SELECT ends_at FROM oncall_overrides');
+    expect(rows).toHaveLength(1);
+    const after = await ask(bot, `oncall <@${next}>`);
+    expect(after.text).toBe(`:calendar: <@${next}> on call in the next 14 days: 2 shifts`);
+    expect(shifts(after)).toEqual([
+      {
+        role,
+        from: expect.any(String),
+        to: rotationTime(rows[0]!.ends_at, TZ),
+        mark: ' :repeat: _override by <@U0BOSS>_',
+      },
+      // From the coming hand-off, or from the override's end when it reaches past it.
+      { role, from: expect.any(String), to: rotationTime(theirs.end, TZ), mark: '' },
+    ]);
+
     const nobody = await ask(bot, 'oncall <@U0NOBODY>');
     expect(nobody.text).toContain('<@U0NOBODY> is not on call in any rotation in the next 14 days');
+  });
+});
+
+describe('ONCALL_OVERRIDE_MAX set shorter than its default (12h)', () => {
+  const bot = useBot({
+    runbook: rotationRunbook({
+      people: ['U0ALICE', 'U0BOB'],
+      shift: 'weekly',
+      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+      start: '2026-01-05',
+    }),
+    env: { ONCALL_OVERRIDE_MAX: '12h' },
+  });
+
+  it('refuses a 13-hour override with the reason and records nothing; records an 11-hour one', async () => {
+    const long = await ask(bot, 'oncall override <@U0BOB> 13h', 'U0BOSS');
+    expect(long.text).toContain('longer than an override may be (12 hours, ONCALL_OVERRIDE_MAX): nothing was recorded');
+    const later = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 for 13h', 'U0BOSS');
+    expect(later.text).toContain('longer than an override may be (12 hours, ONCALL_OVERRIDE_MAX)');
+    expect(await overrides(bot)).toEqual([]);
+
+    const ok = await ask(bot, 'oncall override <@U0BOB> 11h', 'U0BOSS');
+    expect(ok.text).toContain('<@U0BOB> is on call for *On-Call Engineer* until');
+    const { rows } = await bot.db.query<{ user_id: string; starts_at: Date; ends_at: Date }>(
+      'SELECT user_id, starts_at, ends_at FROM oncall_overrides',
+    );
+    expect(rows.map((o) => [o.user_id, o.ends_at.getTime() - o.starts_at.getTime()])).toEqual([
+      ['U0BOB', 11 * 3_600_000],
+    ]);
   });
 });
 
@@ -369,6 +453,48 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
     const last = ended(rows.at(-1)!.outgoing_id).at(-1)!;
     expect(json(last.args.blocks)).toContain('checkout down');
     expect(String(last.args.text)).toContain('Your *On-Call Engineer* shift ended at');
+  }, 30_000);
+});
+
+describe("a rotation's own hand-off channel (3-second shifts)", () => {
+  const HANDOFF_CHANNEL_ID = 'C0HANDOFF';
+  let bot: BotHarness;
+  let fake: FakeSlack;
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
+    fake.addChannel('oncall-handoffs', { id: HANDOFF_CHANNEL_ID, botIsMember: true });
+    const runbook = rotationRunbook({
+      people: ['U0ALICE', 'U0BOB'],
+      shift: '3s',
+      handoff: { time_zone: 'UTC' },
+      start: new Date().toISOString(),
+      handoff_channel: HANDOFF_CHANNEL_ID,
+    });
+    bot = await startBot({ fake, runbook, incidentsChannel: true, env: { ONCALL_HANDOFF_NOTICE: '1s' } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await fake?.close();
+  });
+
+  it('the notice of each hand-off goes to handoff_channel, not to the incidents channel', async () => {
+    await sleep(2 * 3000 + 1500);
+    // Stopped, so no notice is on its way while the rows and the posts are compared.
+    await bot.timers.stop();
+    const { rows } = await bot.db.query<{ incoming_id: string }>(
+      'SELECT incoming_id FROM oncall_handoffs WHERE channel_posted_at IS NOT NULL ORDER BY handoff_at',
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    const notices = (channel: string) =>
+      fake
+        .callsTo('chat.postMessage')
+        .filter((c) => !c.failed && c.args.channel === channel && /Hand-off at/.test(String(c.args.text)));
+    // One notice per hand-off, in order, naming who takes over; none in the incidents channel (the default).
+    const incoming = notices(HANDOFF_CHANNEL_ID).map((n) => /<@(\w+)> takes/.exec(String(n.args.text))?.[1]);
+    expect(incoming).toEqual(rows.map((r) => r.incoming_id));
+    expect(notices(INCIDENTS_CHANNEL_ID)).toHaveLength(0);
   }, 30_000);
 });
 

@@ -17,7 +17,7 @@ describe('the PagerDuty v3 signature', () => {
 });
 
 describe("the card's page lines", () => {
-  it('one per person: each method with ✓, ✗ or not set up, and the time; names escaped', () => {
+  it("one per person: each method with ✓, ✗ or not set up, and the time (the reader's, UTC where dates do not show); names escaped", () => {
     const at = new Date('2026-11-30T02:14:30Z');
     const text = renderNotifiedLines([
       {
@@ -33,9 +33,10 @@ describe("the card's page lines", () => {
       },
       { roleName: 'CTO', userId: 'U0CTO', name: null, methods: [{ via: 'email', outcome: 'skipped' }], at },
     ]);
+    const time = '<!date^1796004870^{time}|02:14 UTC>';
     expect(text).toBe(
-      ':telephone_receiver: paged Olive &lt;!channel&gt; (On-Call Engineer): Slack ✓, email ✗, PagerDuty ✓ 02:14\n' +
-        ':telephone_receiver: paged <@U0CTO> (CTO): email (not set up) 02:14',
+      `:telephone_receiver: paged Olive &lt;!channel&gt; (On-Call Engineer): Slack ✓, email ✗, PagerDuty ✓ ${time}\n` +
+        `:telephone_receiver: paged <@U0CTO> (CTO): email (not set up) ${time}`,
     );
     expect(renderNotifiedLines([])).toBeNull();
     expect(renderNotifiedLines(undefined)).toBeNull();

@@ -107,4 +107,32 @@ describe('people: and notify: in the runbook file', () => {
       expect.stringMatching(/escalation\.roles\.on_call: U0OLIVE is notified through PagerDuty but has no routing key/),
     ]);
   });
+
+  it('so is a person of the rotation or of its second layer, once each, while people with a key pass', () => {
+    const rotation = {
+      people: ['U0ALICE', 'U0BOB'],
+      shift: 'weekly',
+      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+      start: '2026-01-05',
+      layer: { people: ['U0SHADOW', 'U0BOB'], hours: { from: '09:00', to: '17:00' } },
+    };
+    const p = problems(
+      withPeople(
+        { U0BOB: { pagerduty: { routing_key: KEY } } },
+        { contacts: [], rotation, notify: [{ via: 'slack' }, { via: 'pagerduty', after: '1m' }] },
+      ),
+    );
+    expect(p).toEqual([
+      'escalation.roles.on_call: U0ALICE (in its rotation) is notified through PagerDuty but has no routing key: add pagerduty: { routing_key } to the role or to people.U0ALICE',
+      'escalation.roles.on_call: U0SHADOW (in its rotation) is notified through PagerDuty but has no routing key: add pagerduty: { routing_key } to the role or to people.U0SHADOW',
+    ]);
+    // A person in the fixed contacts and the rotation is named once; a key on the role covers everyone.
+    const both = withPeople({}, { contacts: ['U0ALICE'], rotation, notify: [{ via: 'pagerduty' }] });
+    expect(problems(both).filter((s) => s.includes('U0ALICE'))).toHaveLength(1);
+    expect(
+      problems(
+        withPeople({}, { contacts: [], rotation, notify: [{ via: 'pagerduty' }], pagerduty: { routing_key: KEY } }),
+      ),
+    ).toEqual([]);
+  });
 });

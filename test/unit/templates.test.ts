@@ -372,6 +372,65 @@ describe('renderTimeline', () => {
     expect(allMrkdwn(msg).at(-1)).toBe('4 events · started 2026-11-27 23:14 UTC');
     expect(msg.text.startsWith('Timeline of incident #42:\n')).toBe(true);
   });
+
+  it('shows each delivery of a page, its failures and what PagerDuty said, as the bot records them', () => {
+    const base = { role: 'on_call', roleName: 'On-Call Engineer', userId: 'U0ONCALL' };
+    const events = [
+      makeEvent({ kind: 'notified', at: minutes(1), details: { ...base, via: 'email', action: 'notify' } }),
+      makeEvent({
+        kind: 'notify_failed',
+        at: minutes(2),
+        details: {
+          ...base,
+          via: 'email',
+          action: 'notify',
+          detail: 'SMTP 451: try later',
+          skipped: false,
+          attempts: 4,
+        },
+      }),
+      makeEvent({
+        kind: 'notify_failed',
+        at: minutes(2),
+        details: { ...base, via: 'pagerduty', action: 'notify', detail: 'no routing key', skipped: true, attempts: 1 },
+      }),
+      makeEvent({ kind: 'notified', at: minutes(3), details: { ...base, via: 'pagerduty', action: 'notify' } }),
+      makeEvent({
+        kind: 'pagerduty_acknowledged',
+        at: minutes(4),
+        actorId: 'U0ONCALL',
+        details: { role: 'on_call', roleName: 'On-Call Engineer', name: 'Olive O', userId: 'U0ONCALL', eventId: 'E1' },
+      }),
+      makeEvent({
+        kind: 'pagerduty_acknowledged',
+        at: minutes(4),
+        actorId: null,
+        details: { role: 'cto', roleName: 'CTO', name: 'Zed <!channel>', userId: null, eventId: 'E2' },
+      }),
+      makeEvent({
+        kind: 'notified',
+        at: minutes(5),
+        details: { ...base, userId: null, via: 'pagerduty', action: 'acknowledge' },
+      }),
+      makeEvent({
+        kind: 'pagerduty_resolved',
+        at: minutes(6),
+        actorId: null,
+        details: { role: 'cto', roleName: 'CTO', name: 'Carol C', userId: null, eventId: 'E3' },
+      }),
+    ];
+    const lines = allMrkdwn(renderTimeline(makeIncident(), events))[0]!.split('\n');
+    expect(lines).toEqual([
+      '`23:15` +1 minute — Notified On-Call Engineer (<@U0ONCALL>) by email ✓',
+      '`23:16` +2 minutes — Failed email for On-Call Engineer (<@U0ONCALL>): SMTP 451: try later',
+      '`23:16` +2 minutes — Could not use PagerDuty for On-Call Engineer (<@U0ONCALL>): no routing key',
+      '`23:17` +3 minutes — Notified On-Call Engineer (<@U0ONCALL>) by PagerDuty ✓',
+      '`23:18` +4 minutes — Acknowledged in PagerDuty by Olive O (<@U0ONCALL>) for On-Call Engineer',
+      '`23:18` +4 minutes — Acknowledged in PagerDuty by Zed &lt;!channel&gt; for CTO',
+      '`23:19` +5 minutes — Sent PagerDuty acknowledge for On-Call Engineer',
+      '`23:20` +6 minutes — Resolved in PagerDuty by Carol C for CTO',
+    ]);
+  });
 });
 
 describe('modals', () => {
