@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { verificationOf } from '../../src/incidents/verification.service.js';
 import {
   type CommandStep,
   KNOWN_BINARIES,
@@ -8,6 +9,7 @@ import {
   type PlaybookStep,
   validateParams,
 } from '../../src/runbook/playbooks.js';
+import { POST_DEPLOYMENT_VERIFICATION } from '../../src/runbook/rollback-playbook.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
 import { suggestPlaybook } from '../../src/runbook/suggest-playbook.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -32,6 +34,10 @@ const commands = (pb: Playbook): CommandStep[] =>
   [...pb.detection, ...pb.mitigation, ...pb.resolution].filter((s): s is CommandStep => s.type === 'command');
 const line = (s: CommandStep) => s.run.join(' ');
 const steps = (pb: Playbook): PlaybookStep[] => [...pb.detection, ...pb.mitigation, ...pb.resolution];
+/** A playbook's own post-deployment checks, each as [what runs, how its output is read]. */
+const ownChecks = (pb: Playbook) =>
+  verificationOf(pb).map((c) => [c.name, c.step.type === 'command' ? (c.step.check ?? null) : null]);
+const BUILT_IN_CHECKS = POST_DEPLOYMENT_VERIFICATION.map((c) => [c.name, c.output ?? null]);
 
 const INCIDENTS = [
   'Database Connection Failures',
@@ -284,6 +290,26 @@ describe('the bundled ATOM playbooks', () => {
     ]);
     for (const title of ['emergency', 'restart all nodes', 'emergency rollback', 'everything down'])
       expect(suggestPlaybook(title, playbooks), title).not.toBe('emergency-access');
+  });
+
+  it("Emergency Access checks, after its restart or rollback, what the runbook's Post-Deployment Verification checks", () => {
+    const em = playbooks.find((p) => p.id === 'emergency-access')!;
+    // Each check as [what runs, how its output is read]: a check without its output check passes on exit code alone.
+    expect(ownChecks(em)).toEqual(BUILT_IN_CHECKS);
+    expect(verificationOf(em).map((c) => c.key)).toEqual([
+      'resolution.0',
+      'resolution.1',
+      'resolution.2',
+      'resolution.3',
+      'resolution.4',
+    ]);
+    expect(verificationOf(em).map((c) => c.expected)).toEqual([
+      'The status is shown',
+      'Health endpoints return 200 OK',
+      'Health endpoints return 200 OK',
+      'Machines show "running" state',
+      'No errors in recent logs',
+    ]);
   });
 
   it('says where alembic runs as the runbook does: after `atom-cli console` and `cd /app`', async () => {
