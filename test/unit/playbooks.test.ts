@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { verificationOf } from '../../src/incidents/verification.service.js';
+import { checksAfter, isDeployStep, verificationOf } from '../../src/incidents/verification.service.js';
 import {
   type CommandStep,
   KNOWN_BINARIES,
@@ -9,7 +9,7 @@ import {
   type PlaybookStep,
   validateParams,
 } from '../../src/runbook/playbooks.js';
-import { POST_DEPLOYMENT_VERIFICATION } from '../../src/runbook/rollback-playbook.js';
+import { isRollbackStep, POST_DEPLOYMENT_VERIFICATION } from '../../src/runbook/rollback-playbook.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
 import { suggestPlaybook } from '../../src/runbook/suggest-playbook.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -309,6 +309,37 @@ describe('the bundled ATOM playbooks', () => {
       'Health endpoints return 200 OK',
       'Machines show "running" state',
       'No errors in recent logs',
+    ]);
+  });
+
+  it("every playbook that deploys or rolls back checks what the runbook's Post-Deployment Verification checks", () => {
+    const verifying = playbooks.filter((pb) => steps(pb).some((s) => isDeployStep(s) || isRollbackStep(s)));
+    expect(verifying.map((pb) => pb.id)).toEqual(
+      expect.arrayContaining(['emergency-access', 'deploy-web-platform', 'deploy-api-service', 'disaster-recovery']),
+    );
+    for (const pb of verifying) {
+      // A playbook with no checks of its own is verified by the built-in ones (checksAfter); one with its own must not
+      // check less, nor read less of their output.
+      const checks = checksAfter(pb).map((c) => [
+        c.name,
+        c.output ?? (c.step.type === 'command' ? (c.step.check ?? null) : null),
+      ]);
+      expect(checks, pb.id).toEqual(BUILT_IN_CHECKS);
+    }
+  });
+
+  it("Disaster Recovery's redeploy is verified as a deployment is: step 5 runs the five checks", () => {
+    const dr = playbooks.find((p) => p.id === 'disaster-recovery')!;
+    expect(verificationOf(dr).map((c) => [c.key, c.step.text])).toEqual([
+      ['resolution.0', '5. Verify Services: check app status'],
+      ['resolution.1', '5. Verify Services: test health endpoints (full health check)'],
+      ['resolution.2', '5. Verify Services: test health endpoints (liveness)'],
+      ['resolution.3', '5. Verify Services: check node status'],
+      ['resolution.4', '5. Verify Services: view recent logs'],
+    ]);
+    expect(dr.resolution.slice(5).map((s) => s.text)).toEqual([
+      '5. Verify Services: smoke test critical paths',
+      '5. Verify Services: monitor metrics',
     ]);
   });
 
