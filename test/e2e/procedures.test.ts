@@ -391,6 +391,8 @@ describe('the runbook procedures, run from Slack', () => {
 
   it('runs the weekly backup verification and the security monitoring checks as checklists', async () => {
     const backup = await start('backup-verification');
+    // The runbook's command with --max-items 50, and the step says why.
+    expect(json(backup.posted)).toContain('the first 50, as a terminal shows the first page');
     bot.fake.reset();
     await submitParams(backup.ts, 'detection.2', {});
     await bot.fake.waitFor(
