@@ -231,7 +231,7 @@ describe('the runbook procedures, run from Slack', () => {
     ]);
   });
 
-  it('restores from backup: the new DATABASE_URL is a secret, refused when not a postgres URL, approved by a second person, and never in clear anywhere', async () => {
+  it('restores from backup: the new DATABASE_URL is a secret, refused when not a postgres URL, approved by a second person, never in clear anywhere; then the node restart', async () => {
     const { ts, runId, posted } = await start('restore-from-backup');
     expect(json(posted)).toContain('https://console.neon.tech');
 
@@ -278,7 +278,24 @@ describe('the runbook procedures, run from Slack', () => {
     // The CLI got the real value.
     expect((await cliRuns(atomLog)).at(-1)!.argv).toEqual(['secrets', 'set', `DATABASE_URL=${NEW_URL}`]);
 
-    // Then the restart, and the data integrity check.
+    // Then the restart (destructive: confirmed first), and the data integrity check.
+    const restart = await submitParams(ts, 'mitigation.2', { node_id: '3d8d9e1b2c4f89' });
+    const restartConfirm = restart.json as { view: { private_metadata: string; callback_id: string } };
+    expect(restartConfirm.view.callback_id).toBe(VIEW.runConfirm);
+    expect(JSON.stringify(restartConfirm.view)).toContain('atom-cli nodes restart 3d8d9e1b2c4f89');
+    bot.fake.reset();
+    await bot.submit({
+      callbackId: VIEW.runConfirm,
+      privateMetadata: restartConfirm.view.private_metadata,
+      userId: RESPONDER,
+      values: {},
+    });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => /^:white_check_mark: Succeeded: atom-cli nodes restart/.test(String(u.args.text)),
+      10_000,
+    );
+    expect((await cliRuns(atomLog)).at(-1)!.argv).toEqual(['nodes', 'restart', '3d8d9e1b2c4f89']);
     bot.fake.reset();
     await clickRun(ts, 'resolution.0', REPORTER);
     await bot.fake.waitFor(
@@ -472,30 +489,6 @@ describe('the runbook procedures, run from Slack', () => {
       (m) => m.args.thread_ts === redis.ts && /done or skipped|complete/i.test(String(m.args.text)),
       10_000,
     );
-  });
-
-  it("runs Disaster Recovery's steps in an incident: its first assessment runs atom-cli status", async () => {
-    const opened = await declareThroughBot(bot, 'sev0 all cloud nodes down', REPORTER);
-    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
-    const pb = await bot.fake.waitFor(
-      'chat.postMessage',
-      (m) => m.args.channel === opened.channelId && String(m.args.text).includes('Disaster Recovery'),
-      10_000,
-    );
-    const ts = (pb.response as { ts: string }).ts;
-    const run = elementsOf(bot, opened.channelId, ts, ACTION.runStep).find(
-      (x) => JSON.parse(x.element.value!).s === 'detection.1',
-    )!;
-    const before = (await cliRuns(atomLog)).length;
-    await bot.click({
-      channelId: opened.channelId,
-      messageTs: ts,
-      actionId: ACTION.runStep,
-      value: run.element.value!,
-      userId: RESPONDER,
-    });
-    await eventually(async () => ((await cliRuns(atomLog)).length > before ? true : undefined), 'atom-cli status run');
-    expect((await cliRuns(atomLog)).at(-1)!.argv).toEqual(['status']);
   });
 
   it('a DDoS title suggests DDoS Attack, not Rate Limiting Errors', async () => {

@@ -54,6 +54,8 @@ export interface ProcedureBot {
   start(id: string): Promise<Checklist & { runId: number; posted: Awaited<ReturnType<BotHarness['fake']['waitFor']>> }>;
   /** Declares an incident titled `title` and attaches the playbook with `/incident playbook <id>`. */
   attach(title: string, playbookId: string): Promise<Checklist & { incident: Opened }>;
+  /** Declares an incident titled `title`, whose title suggests the playbook: its message once posted. */
+  declare(title: string, playbookId: string): Promise<Checklist & { incident: Opened }>;
   /** Clicks Run on a step; a destructive step's Slack confirmation is the button's own, so this runs it. */
   clickRun(at: Checklist, key: string, userId?: string): Promise<void>;
   /** Clicks Run on a step with parameters and submits its form; returns the bot's answer to the submission. */
@@ -130,6 +132,18 @@ export async function startProcedureBot(): Promise<ProcedureBot> {
     return found.element.value!;
   };
 
+  /** The message of a playbook in an incident's channel (whose responder and approver then join it). */
+  const playbookMessage = async (channelId: string, playbookId: string): Promise<Checklist> => {
+    const title = playbookOf(playbookId).title;
+    const pb = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === channelId && String(m.args.text).startsWith(`Playbook: ${title}`),
+      10_000,
+    );
+    bot.fake.channels.get(channelId)?.members.add(RESPONDER).add(APPROVER);
+    return { channelId, ts: (pb.response as { ts: string }).ts };
+  };
+
   const clickRun: ProcedureBot['clickRun'] = async (at, key, userId = RESPONDER) => {
     await bot.click({
       channelId: at.channelId,
@@ -165,16 +179,14 @@ export async function startProcedureBot(): Promise<ProcedureBot> {
     },
     async attach(title, playbookId) {
       const incident = await declareThroughBot(bot, title, REPORTER);
-      const pbTitle = playbookOf(playbookId).title;
       bot.fake.reset();
       await bot.command(`playbook ${playbookId}`, { channel_id: incident.channelId, user_id: REPORTER });
-      const pb = await bot.fake.waitFor(
-        'chat.postMessage',
-        (m) => m.args.channel === incident.channelId && String(m.args.text).startsWith(`Playbook: ${pbTitle}`),
-        10_000,
-      );
-      bot.fake.channels.get(incident.channelId)?.members.add(RESPONDER).add(APPROVER);
-      return { channelId: incident.channelId, ts: (pb.response as { ts: string }).ts, incident };
+      return { ...(await playbookMessage(incident.channelId, playbookId)), incident };
+    },
+    async declare(title, playbookId) {
+      bot.fake.reset();
+      const incident = await declareThroughBot(bot, title, REPORTER);
+      return { ...(await playbookMessage(incident.channelId, playbookId)), incident };
     },
     clickRun,
     async submitParams(at, key, values, userId = RESPONDER) {
