@@ -337,7 +337,12 @@ describe('the runbook procedures, run from Slack', () => {
     for (const [values, field, message] of [
       [{ bucket: 'Atom_Saas', key: 'tenant-abc/file.pdf' }, 'bucket', /not valid; expected an S3 bucket name/],
       [{ bucket: '192.168.1.10', key: 'tenant-abc/file.pdf' }, 'bucket', /not valid/],
-      [{ bucket: 'atom-saas', key: 'tenant-abc/../other-tenant/file.pdf' }, 'key', /no "\.\." or "\." segment/],
+      [
+        { bucket: 'atom-saas', key: 'tenant-abc/../other-tenant/file.pdf' },
+        'key',
+        /no "\.\." anywhere and no "\." segment/,
+      ],
+      [{ bucket: 'atom-saas', key: 'tenant-abc/file..pdf' }, 'key', /no "\.\." anywhere/],
       [{ bucket: 'atom-saas', key: '-rf' }, 'key', /not valid/],
     ] as const) {
       const r = await submitParams(ts, 'detection.0', values);
