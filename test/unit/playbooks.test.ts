@@ -838,4 +838,29 @@ describe('checklist fields of the runbook file: cwd on command steps, outside_in
       'maintenance',
     ]);
   });
+
+  it("README's table of the other procedures says which run with /incident run and which are attached only", async () => {
+    const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    const lines = (await readFile(new URL('../../README.md', import.meta.url), 'utf8')).split('\n');
+    const at = lines.findIndex((l) => l.startsWith("The runbook's other procedures"));
+    const intro = lines[at]!;
+    // The table's rows: from the one after its header and separator, up to the first line that is not a row.
+    const after = lines.slice(at + 4);
+    const rows = after.slice(
+      0,
+      after.findIndex((l) => !l.startsWith('| `')),
+    );
+    expect(rows.length).toBeGreaterThan(5);
+    for (const row of rows) {
+      const id = /^\| `([a-z0-9-]+)`/.exec(row)![1]!;
+      const pb = rb.playbooks.find((p) => p.id === id)!;
+      expect(pb, id).toBeDefined();
+      // A procedure `/incident run` refuses is named in the sentence as the exception, and its row says to attach it.
+      if (pb.outsideIncident) expect(intro, id).not.toContain(`\`${id}\``);
+      else {
+        expect(intro, id).toContain(`\`${id}\``);
+        expect(row, id).toContain(`\`/incident playbook ${id}\``);
+      }
+    }
+  });
 });
