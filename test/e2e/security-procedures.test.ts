@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Checklist, type ProcedureBot, startProcedureBot } from '../support/procedure-bot.js';
+import { declareThroughBot } from '../support/incident-flow.js';
+import { type Checklist, type ProcedureBot, REPORTER, startProcedureBot } from '../support/procedure-bot.js';
 
 /**
  * The runbook's Security Incidents (declared from a title, so private) and its daily Security Monitoring check, from
@@ -54,6 +55,18 @@ describe('the security playbooks and the daily security check, run', () => {
     await run(at, 'detection.1', 'atom-cli status');
     await run(at, 'mitigation.1', '/health');
     expect(await argvSince(from)).toEqual([['logs', '--lines', '100'], ['status']]);
+  });
+
+  it('a 401 Unauthorized title declares an ordinary incident; "unauthorized access" a private one', async () => {
+    const privateOf = async (title: string) => {
+      const opened = await declareThroughBot(env.bot, title, REPORTER);
+      const { rows } = await env.bot.db.query<{ private: boolean }>('SELECT private FROM incidents WHERE id = $1', [
+        opened.incidentId,
+      ]);
+      return rows[0]!.private;
+    };
+    expect(await privateOf('sev2 401 Unauthorized errors on login')).toBe(false);
+    expect(await privateOf('sev2 unauthorized access to admin')).toBe(true);
   });
 
   it("the daily Security Monitoring check reads the runbook's 1000 log lines", async () => {

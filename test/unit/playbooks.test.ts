@@ -477,6 +477,9 @@ describe('suggestPlaybook', () => {
     ['DDoS: rate limit alerts, 429 Too Many Requests', 'ddos-attack'],
     ['Spike in requests', 'ddos-attack'],
     ['unauthorized access to admin', 'unauthorized-access'],
+    ['Unauthorised access to the billing API', 'unauthorized-access'],
+    // An HTTP 401 is an ordinary fault, not a security incident: no bare "unauthorized" keyword
+    ['401 Unauthorised on the OAuth callback', 'oauth-callback-failures'],
     ['Suspicious login attempts on acme', 'unauthorized-access'],
     ['Possible data breach', 'unauthorized-access'],
     ['suspected breach of the admin panel', 'unauthorized-access'],
@@ -490,6 +493,14 @@ describe('suggestPlaybook', () => {
     ['Datenbank-Ausfall: DB down für Kunden', 'database-connection-failures'],
     ['Ｐ95 à 4 s — slow checkout', 'slow-response-times'],
   ])('%j -> %s', (title, id) => expect(suggestPlaybook(title, playbooks)).toBe(id));
+
+  it('a 401 Unauthorized title is no security incident (so not private); unauthorized access is', () => {
+    const kindOf = (title: string) => playbooks.find((p) => p.id === suggestPlaybook(title, playbooks))?.kind ?? null;
+    for (const title of ['401 Unauthorized errors on login', '401 unauthorised spike on /api/agents', 'Unauthorized'])
+      expect(kindOf(title), title).not.toBe('security');
+    for (const title of ['unauthorized access to admin', 'Unauthorised access on tenant acme'])
+      expect(kindOf(title), title).toBe('security');
+  });
 
   it('matches whole words only, and nothing is null', () => {
     expect(suggestPlaybook('Rebuild the docs site', playbooks)).toBeNull();
