@@ -81,7 +81,7 @@ const ENDED = /^(?::white_check_mark: Succeeded|:x: Failed|:alarm_clock: Timed o
  * The bundled runbook file, run through the real app: signed requests, the local Slack, the fake atom-cli and aws
  * (each logging its argv and working directory), and a health endpoint of our own that answers the runbook's paths.
  */
-export async function startProcedureBot(): Promise<ProcedureBot> {
+export async function startProcedureBot(opts: { env?: Record<string, string> } = {}): Promise<ProcedureBot> {
   const dir = await mkdtemp(join(tmpdir(), 'bot-procedures-'));
   const base = join(dir, 'app');
   const atomLog = join(dir, 'atom-cli.log');
@@ -108,6 +108,7 @@ export async function startProcedureBot(): Promise<ProcedureBot> {
       AWS_CLI_LOG: awsLog,
       ATOM_CLI_SCENARIO: scenarioFile,
       HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
+      ...opts.env,
     },
   });
   bot.fake.channels.get(GENERAL)!.members.add(REPORTER).add(RESPONDER).add(APPROVER);
