@@ -278,7 +278,7 @@ export class PlaybookService implements StepRuns {
     const r = await this.execute(run);
     if (isRollbackStep(run.step)) {
       this.metrics.rolledBack(r.view.state);
-      await this.verification.afterRollback(run.host, run.target, r.view, run.userId);
+      await this.verification.afterRollback(run.host, run.playbook, run.target, r.view, run.userId);
     } else if (isDeployStep(run.step) && r.view.state === 'succeeded') {
       const shown = this.shown(run.step, run.target).join(' ');
       const passed = await this.verification.afterDeploy(run.host, run.playbook, shown, run.userId);

@@ -32,7 +32,8 @@ export function isDeployStep(step: PlaybookStep): step is CommandStep {
 
 /**
  * A playbook's own post-deployment verification: its steps the bot runs that state the runbook's expected result
- * (`expect`), in order. Empty: the playbook lists none, and its deploy steps are not followed by a verification.
+ * (`expect`), in order. Empty: the playbook lists none, and the built-in verification follows its deploy and rollback
+ * steps instead (checksAfter).
  */
 export function verificationOf(playbook: Playbook): PlacedCheck[] {
   return stepsOf(playbook).flatMap(({ key, step }) =>
@@ -51,9 +52,18 @@ export function verificationOf(playbook: Playbook): PlacedCheck[] {
 }
 
 /**
- * The runbook's post-deployment verification after a rollback (the built-in checks, recorded as steps of the built-in
- * rollback playbook) or a deployment (the deploying playbook's own checks, so its checklist ticks them): each check is
- * run and recorded, then one message reports pass or fail for each, with the expected result.
+ * What verifies a deploy or rollback step of this playbook: its own checks (so its checklist ticks them), or, when it
+ * lists none, the runbook's whole Post-Deployment Verification, built in. Never nothing: every deploy is verified.
+ */
+export function checksAfter(playbook: Playbook): readonly PlacedCheck[] {
+  const own = verificationOf(playbook);
+  return own.length > 0 ? own : BUILT_IN;
+}
+
+/**
+ * The runbook's post-deployment verification after a rollback or a deployment (checksAfter: the playbook's own checks,
+ * so its checklist ticks them, else the built-in ones, recorded as steps of the built-in rollback playbook): each check
+ * is run and recorded, then one message reports pass or fail for each, with the expected result.
  */
 export class PostDeploymentVerification {
   constructor(
@@ -61,8 +71,17 @@ export class PostDeploymentVerification {
     private readonly runs: Pick<StepRuns, 'target' | 'execute' | 'mask'>,
   ) {}
 
-  /** After a rollback step ran (`target`, as run): reports that it failed, or verifies and reports every check. */
-  async afterRollback(host: PlaybookHost, target: string[], rolled: RunView, userId: string): Promise<void> {
+  /**
+   * After a rollback step of `playbook` ran (`target`, as run): reports that it failed, or verifies and reports every
+   * check.
+   */
+  async afterRollback(
+    host: PlaybookHost,
+    playbook: Playbook,
+    target: string[],
+    rolled: RunView,
+    userId: string,
+  ): Promise<void> {
     const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
     const version = target.slice(2).find((a) => !a.startsWith('-')) ?? 'the previous release';
     if (rolled.state !== 'succeeded') {
@@ -71,17 +90,15 @@ export class PostDeploymentVerification {
       ]);
       return;
     }
-    await this.chat.postVerification(placeOf(host), version, await this.verify(host, userId));
+    await this.chat.postVerification(placeOf(host), version, await this.verify(host, userId, checksAfter(playbook)));
   }
 
   /**
-   * After a deployment step succeeded: runs the deploying playbook's verification (its steps with an expected result),
-   * reports each check, and returns whether every check passed; null when the playbook lists no verification.
+   * After a deployment step succeeded: runs the deploying playbook's verification (checksAfter), reports each check,
+   * and returns whether every check passed.
    */
-  async afterDeploy(host: PlaybookHost, playbook: Playbook, shown: string, userId: string): Promise<boolean | null> {
-    const own = verificationOf(playbook);
-    if (own.length === 0) return null;
-    const results = await this.verify(host, userId, own);
+  async afterDeploy(host: PlaybookHost, playbook: Playbook, shown: string, userId: string): Promise<boolean> {
+    const results = await this.verify(host, userId, checksAfter(playbook));
     await this.chat.postVerification(placeOf(host), { deployed: shown }, results);
     return results.every((r) => r.ok);
   }

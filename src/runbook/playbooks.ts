@@ -29,8 +29,9 @@ const S3_BUCKET =
   /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(?:\.\.|\.-|-\.))(?!\d{1,3}(?:\.\d{1,3}){3}$)(?!.*(?:-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** S3 object keys: AWS's safe characters (letters, digits, `. _ - /`) and `= + , @ :`, so no space, control or shell
- * character; no `.` or `..` path segment; not starting with `/` or `-`; at most 1024 characters. */
-const S3_KEY = /^(?![-/])(?!(?:.*\/)?\.{1,2}(?:\/|$))[A-Za-z0-9._/=+,@:-]{1,1024}$/;
+ * character; no `..` anywhere (the issue's rule: not only a `..` path segment, which a tool that maps keys to paths would
+ * follow up a directory, but `file..pdf` too) and no `.` segment; not starting with `/` or `-`; at most 1024 characters. */
+const S3_KEY = /^(?![-/])(?!.*\.\.)(?!(?:.*\/)?\.(?:\/|$))[A-Za-z0-9._/=+,@:-]{1,1024}$/;
 
 export const PARAM_KINDS = {
   node_id: { pattern: /^[a-z0-9][a-z0-9-]{1,63}$/, hint: 'a node id from `atom-cli nodes list`, e.g. 148e2d4b0c9e89' },
@@ -58,7 +59,7 @@ export const PARAM_KINDS = {
   s3_key: {
     pattern: S3_KEY,
     hint: 'an S3 object key, e.g. tenant-abc/file.pdf',
-    shape: 'letters, digits and . _ - / = + , @ : with no ".." or "." segment, not starting with / or -',
+    shape: 'letters, digits and . _ - / = + , @ : with no ".." anywhere and no "." segment, not starting with / or -',
     maxLength: 1024,
   },
   s3_version_id: {

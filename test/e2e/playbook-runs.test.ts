@@ -271,6 +271,21 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
       (m) => m.args.thread_ts === ts && json(m).includes('deploy'),
     );
     expect(message.args.channel).toBe(GENERAL);
+    // The playbook lists no checks of its own: the runbook's whole Post-Deployment Verification follows the deploy,
+    // reported in the thread (without HEALTH_BASE_URL the health endpoints are not checked, so it fails).
+    const verified = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.thread_ts === ts && /post-deployment check/.test(String(m.args.text)),
+      15_000,
+    );
+    for (const check of [
+      'atom-cli status',
+      'GET /api/health',
+      'GET /api/alive',
+      'atom-cli nodes list',
+      'atom-cli logs',
+    ])
+      expect(String(verified.args.text)).toContain(`\`${check}`);
     const deployed = (await cliRuns()).filter((c) => c.argv[0] === 'deploy');
     expect(deployed).toEqual([
       { argv: ['deploy', '--config', 'infrastructure.config'], cwd: await realpath(join(base, 'backend-saas')) },
@@ -337,7 +352,10 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
       state: string;
       requested_by: string;
       incident_id: number | null;
-    }>('SELECT step_key, state, requested_by, incident_id FROM step_runs WHERE run_id = $1 ORDER BY id', [runId]);
+    }>(
+      "SELECT step_key, state, requested_by, incident_id FROM step_runs WHERE run_id = $1 AND playbook_id = 'deploy-backend' ORDER BY id",
+      [runId],
+    );
     expect(stepRuns.rows).toEqual([
       { step_key: 'mitigation.0', state: 'refused', requested_by: REPORTER, incident_id: null },
       { step_key: 'mitigation.0', state: 'succeeded', requested_by: RESPONDER, incident_id: null },
@@ -347,7 +365,10 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
     ]);
     const approvals = await bot.db.query('SELECT state, decided_by FROM step_approvals WHERE run_id = $1', [runId]);
     expect(approvals.rows).toEqual([{ state: 'approved', decided_by: APPROVER }]);
-    expect((await runEvents(runId)).map((e) => `${e.kind}:${e.actor_id}`)).toEqual([
+    // The deploy's verification (and the deployments listed for a rollback) is recorded as the built-in rollback
+    // playbook's steps, apart.
+    const ownEvents = (await runEvents(runId)).filter((e) => e.details.playbook !== 'rollback');
+    expect(ownEvents.map((e) => `${e.kind}:${e.actor_id}`)).toEqual([
       `run_started:${REPORTER}`,
       `step_done:${REPORTER}`,
       `step_refused:${REPORTER}`,

@@ -1,10 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_RUNBOOK_FILE, parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
 import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { declareThroughBot, postStatusUpdate } from '../support/incident-flow.js';
 import { makeAppHomeOpened, stateValue, TEST_REPORTER_ID, TEST_TEAM_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -314,6 +317,75 @@ describe('private (security) incidents', () => {
 
     // Asking again says it is public already.
     expect(await ask('public', { channel_id: incident.channelId })).toContain('public already');
+  });
+});
+
+describe("private incidents with the bundled runbook's announce: none", () => {
+  let bot: BotHarness;
+  let bundled: Record<string, unknown>;
+
+  beforeAll(async () => {
+    bundled = parseYaml(await readFile(DEFAULT_RUNBOOK_FILE, 'utf8')) as Record<string, unknown>;
+    // The bundled file's security playbooks and private_incidents section; the test runbook's contacts and times.
+    const runbook = parseRunbook({
+      ...testRunbookData(),
+      playbooks: bundled.playbooks,
+      private_incidents: bundled.private_incidents,
+    });
+    expect(runbook.privateIncidents.announce).toBe('none');
+    bot = await startBot({ incidentsChannel: true, runbook });
+  });
+  afterAll(async () => {
+    await sleep(300);
+    await bot?.stop();
+  });
+
+  it('the incidents channel gets nothing of them; a status update reminder goes to the private channel only', async () => {
+    const declare = async (text: string, user = TEST_REPORTER_ID) => {
+      const opened = await declareThroughBot(bot, text, user);
+      const { rows } = await bot.db.query<{ private: boolean }>('SELECT private FROM incidents WHERE id = $1', [
+        opened.incidentId,
+      ]);
+      return { ...opened, private: rows[0]!.private, channel: bot.fake.channels.get(opened.channelId)! };
+    };
+    const keys = await declare('sev1 --private leaked deploy keys');
+    const security = await declare('sev2 unauthorized access to the admin console');
+    const open = await declare('sev1 checkout is slow', OUTSIDER);
+    expect([keys.private, security.private, open.private]).toEqual([true, true, false]);
+
+    // A status update on the security incident, its next one promised in 2 s: the commander is reminded when it
+    // passes, in the private channel.
+    await bot.command('ack', { channel_id: security.channelId, user_id: TEST_REPORTER_ID });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === security.channelId && /acknowledged the incident/.test(String(c.args.text)),
+    );
+    await postStatusUpdate(bot, security, {
+      affected: 'admin console',
+      impact: 'sessions at risk',
+      currentStatus: 'revoking sessions',
+      next: Math.floor(Date.now() / 1000) + 2,
+    });
+    const reminder = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => /the next status update was due/.test(String(c.args.text)),
+      10_000,
+    );
+    expect(reminder.args.channel).toBe(security.channelId);
+    expect(String(reminder.args.text)).toContain(`<@${TEST_REPORTER_ID}>`);
+    await sleep(300);
+
+    // The incidents channel heard of the public incident only: no notice, title or channel of a private one.
+    const inIncidents = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    expect(inIncidents.length).toBeGreaterThan(0);
+    for (const c of inIncidents) expect(JSON.stringify(c.args)).toContain('checkout is slow');
+    expect(JSON.stringify(inIncidents.map((c) => c.args))).not.toMatch(/private incident/i);
+    // Nothing that names them reached anyone outside their channels.
+    const secrets = [
+      { channel: keys.channel, words: [keys.channelId, 'leaked deploy keys'] },
+      { channel: security.channel, words: [security.channelId, 'unauthorized access', 'sessions at risk'] },
+    ];
+    expect(expectNoLeaks(bot, secrets)).toBeGreaterThan(5);
   });
 });
 

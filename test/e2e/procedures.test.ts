@@ -1,38 +1,32 @@
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import type { RecordedCall } from '../../src/local-slack/call-log.js';
-import { DEFAULT_RUNBOOK_FILE, parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { ACTION, BLOCK, VIEW } from '../../src/templates/ids.js';
+import type { BotHarness } from '../support/bot-harness.js';
 import { elementsOf, json, stepButton } from '../support/checklist-helpers.js';
 import { declareThroughBot, eventually } from '../support/incident-flow.js';
-import { stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
+import {
+  APPROVER,
+  GENERAL,
+  type ProcedureBot,
+  REPORTER,
+  RESPONDER,
+  startProcedureBot,
+} from '../support/procedure-bot.js';
 
-const FIXTURES = join(process.cwd(), 'test', 'fixtures');
-const REPORTER = 'U0REPORTER';
-const RESPONDER = 'U0RESPONDER';
-const APPROVER = 'U0APPROVER';
-const GENERAL = TEST_GENERAL_CHANNEL_ID;
 /** The new DATABASE_URL typed into the restore form: it must never be shown or stored in clear. */
 const NEW_PASSWORD = 'Zr8-qLw2VvN4tXkP';
 const NEW_URL = `postgresql://atom_restore:${NEW_PASSWORD}@ep-quiet-dawn-778899.us-east-2.aws.neon.tech/atom_recovered`;
 
 /**
  * The runbook's procedures as the bundled runbook file writes them, run end to end through the real app: signed
- * requests, the local Slack, the fake atom-cli and aws, and a health endpoint of our own.
+ * requests, the local Slack, the fake atom-cli and aws, and a health endpoint of our own (test/support/procedure-bot).
  */
 describe('the runbook procedures, run from Slack', () => {
+  let env: ProcedureBot;
   let bot: BotHarness;
-  let dir: string;
   let base: string;
-  let atomLog: string;
-  let awsLog: string;
-  let health: Server;
   /** Every Slack call the bot made in this file (the fake's log is reset before each request helper). */
   const allCalls: RecordedCall[] = [];
   /** Every line logged while the file ran. */
@@ -53,88 +47,24 @@ describe('the runbook procedures, run from Slack', () => {
         }),
       );
     }
-    dir = await mkdtemp(join(tmpdir(), 'bot-procedures-'));
-    base = join(dir, 'app');
-    atomLog = join(dir, 'atom-cli.log');
-    awsLog = join(dir, 'aws.log');
-    await mkdir(join(base, 'backend-saas'), { recursive: true });
-    await writeFile(join(base, 'backend-saas', 'infrastructure.config'), 'app = "atom-saas-api"\n');
-    health = createServer((req, res) => {
-      res.writeHead(['/api/health', '/api/alive', '/api/v1/health'].includes(req.url ?? '') ? 200 : 404);
-      res.end('{"status":"ok"}');
-    });
-    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
-    const data = parseYaml(await readFile(DEFAULT_RUNBOOK_FILE, 'utf8')) as Record<string, unknown>;
-    const runbook = parseRunbook({ ...data, access: { responders: [RESPONDER], approvers: [APPROVER] } });
-    bot = await startBot({
-      runbook,
-      timers: false,
-      env: {
-        ATOM_CLI: join(FIXTURES, 'atom-cli'),
-        AWS_CLI: join(FIXTURES, 'aws'),
-        COMMAND_BASE_DIR: base,
-        COMMAND_ENV: 'ATOM_CLI_LOG,AWS_CLI_LOG',
-        ATOM_CLI_LOG: atomLog,
-        AWS_CLI_LOG: awsLog,
-        HEALTH_BASE_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}`,
-        LOG_LEVEL: 'debug',
-      },
-    });
+    // Every log line, so that the secret's absence from them means something.
+    env = await startProcedureBot({ env: { LOG_LEVEL: 'debug' } });
+    bot = env.bot;
+    base = env.base;
     bot.fake.subscribe((c) => allCalls.push(c));
-    bot.fake.channels.get(GENERAL)!.members.add(REPORTER).add(RESPONDER).add(APPROVER);
   });
   afterAll(async () => {
     for (const s of spies) s.mockRestore();
-    await bot?.stop();
-    await new Promise((resolve) => health?.close(resolve));
-    await rm(dir, { recursive: true, force: true });
+    await env?.stop();
   });
 
-  const cliRuns = async (file: string) =>
-    (await readFile(file, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { argv: string[]; cwd: string });
-
   /** `/incident run <id>` in #general: the checklist's ts and the run's id. */
-  async function start(id: string) {
-    bot.fake.reset();
-    await bot.command(`run ${id}`, { channel_id: GENERAL, user_id: REPORTER });
-    const posted = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook:/.test(String(m.args.text)));
-    const ts = (posted.response as { ts: string }).ts;
-    const runId = await eventually(async () => {
-      const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM playbook_runs WHERE message_ts = $1', [ts]);
-      return rows[0] ? Number(rows[0].id) : undefined;
-    }, 'the run to be recorded');
-    return { ts, runId, posted };
-  }
-
-  const runButton = (ts: string, key: string) =>
-    elementsOf(bot, GENERAL, ts, ACTION.runStep).find((x) => JSON.parse(x.element.value!).s === key)!.element.value!;
-
-  async function clickRun(ts: string, key: string, userId = RESPONDER) {
-    await bot.click({ channelId: GENERAL, messageTs: ts, actionId: ACTION.runStep, value: runButton(ts, key), userId });
-  }
-
+  const start = (id: string) => env.start(id);
+  const clickRun = (ts: string, key: string, userId = RESPONDER) =>
+    env.clickRun({ channelId: GENERAL, ts }, key, userId);
   /** Clicks Run on a step with parameters and submits its form; returns the bot's answer to the submission. */
-  async function submitParams(ts: string, key: string, values: Record<string, string>, userId = RESPONDER) {
-    const before = bot.fake.callsTo('views.open').length;
-    await clickRun(ts, key, userId);
-    const form = (await bot.fake.waitForCount('views.open', before + 1)).at(-1)!;
-    const view = form.args.view as { private_metadata: string };
-    const res = await bot.submit({
-      callbackId: VIEW.runParams,
-      privateMetadata: view.private_metadata,
-      userId,
-      values: Object.fromEntries(
-        Object.entries(values).map(([name, v]) => [
-          `${BLOCK.paramPrefix}${name}`,
-          { [INPUT.param]: stateValue.plainText(v) },
-        ]),
-      ),
-    });
-    return { form, res, json: res.json as Record<string, unknown> };
-  }
+  const submitParams = (ts: string, key: string, values: Record<string, string>, userId = RESPONDER) =>
+    env.submitParams({ channelId: GENERAL, ts }, key, values, userId);
 
   it('deploys the main app, runs the post-deployment verification with each expected result, and offers the rollback when a check fails', async () => {
     const { ts, runId, posted } = await start('deploy-web-platform');
@@ -176,7 +106,7 @@ describe('the runbook procedures, run from Slack', () => {
       JSON.stringify(x.element).includes('v57'),
     )!;
     expect(JSON.parse(back.element.value!)).toEqual({ v: 'v57', r: runId });
-    expect((await cliRuns(atomLog)).map((r) => r.argv.join(' '))).toEqual(
+    expect((await env.atomRuns()).map((r) => r.argv.join(' '))).toEqual(
       expect.arrayContaining(['deploy', 'status', 'nodes list', 'logs --lines 50', 'deployments']),
     );
     // The checklist ticked the checks that passed, and shows the failed one.
@@ -197,7 +127,7 @@ describe('the runbook procedures, run from Slack', () => {
       20_000,
     );
     expect(rolled.args.thread_ts).toBe(ts);
-    expect((await cliRuns(atomLog)).map((r) => r.argv.join(' '))).toContain('rollback v57');
+    expect((await env.atomRuns()).map((r) => r.argv.join(' '))).toContain('rollback v57');
     const events = await bot.db.query<{ kind: string; details: { playbook?: string } }>(
       'SELECT kind, details FROM playbook_run_events WHERE run_id = $1 ORDER BY id',
       [runId],
@@ -209,7 +139,7 @@ describe('the runbook procedures, run from Slack', () => {
 
   it('deploys the backend API from the backend-saas directory', async () => {
     const { ts } = await start('deploy-api-service');
-    const listings = async () => (await cliRuns(atomLog)).filter((r) => r.argv[0] === 'deployments').length;
+    const listings = async () => (await env.atomRuns()).filter((r) => r.argv[0] === 'deployments').length;
     const listed = await listings();
     bot.fake.reset();
     await clickRun(ts, 'mitigation.0');
@@ -223,7 +153,7 @@ describe('the runbook procedures, run from Slack', () => {
     if (/Roll back from the list/.test(String(result.args.text))) {
       await eventually(async () => ((await listings()) > listed ? true : undefined), 'the deployments listed');
     }
-    const deploys = (await cliRuns(atomLog))
+    const deploys = (await env.atomRuns())
       .filter((r) => r.argv[0] === 'deploy' && r.argv[1] === '--config')
       .map(({ argv, cwd }) => ({ argv, cwd }));
     expect(deploys).toEqual([
@@ -231,18 +161,18 @@ describe('the runbook procedures, run from Slack', () => {
     ]);
   });
 
-  it('restores from backup: the new DATABASE_URL is a secret, refused when not a postgres URL, approved by a second person, and never in clear anywhere', async () => {
+  it('restores from backup: the new DATABASE_URL is a secret, refused when not a postgres URL, approved by a second person, never in clear anywhere; then the node restart', async () => {
     const { ts, runId, posted } = await start('restore-from-backup');
     expect(json(posted)).toContain('https://console.neon.tech');
 
     // Not a postgres URL: refused in the form with the expected pattern, without repeating the value; nothing runs.
-    const before = (await cliRuns(atomLog)).length;
+    const before = (await env.atomRuns()).length;
     const bad = await submitParams(ts, 'mitigation.1', { database_url: `mysql://root:${NEW_PASSWORD}@db/atom` });
     expect(bad.json).toMatchObject({ response_action: 'errors' });
     const error = String((bad.json.errors as Record<string, string>)[`${BLOCK.paramPrefix}database_url`]);
     expect(error).toMatch(/^The value is not valid; expected .*pattern postgresql:\/\/user:password@host/);
     expect(error).not.toContain(NEW_PASSWORD);
-    expect((await cliRuns(atomLog)).length).toBe(before);
+    expect((await env.atomRuns()).length).toBe(before);
 
     // A good URL: the confirmation names the command with the secret masked, and carries it sealed.
     const good = await submitParams(ts, 'mitigation.1', { database_url: NEW_URL });
@@ -276,9 +206,26 @@ describe('the runbook procedures, run from Slack', () => {
     // The fake CLI echoed the value: the run shows it masked.
     expect(json(done)).toContain('new value ***');
     // The CLI got the real value.
-    expect((await cliRuns(atomLog)).at(-1)!.argv).toEqual(['secrets', 'set', `DATABASE_URL=${NEW_URL}`]);
+    expect((await env.atomRuns()).at(-1)!.argv).toEqual(['secrets', 'set', `DATABASE_URL=${NEW_URL}`]);
 
-    // Then the restart, and the data integrity check.
+    // Then the restart (destructive: confirmed first), and the data integrity check.
+    const restart = await submitParams(ts, 'mitigation.2', { node_id: '3d8d9e1b2c4f89' });
+    const restartConfirm = restart.json as { view: { private_metadata: string; callback_id: string } };
+    expect(restartConfirm.view.callback_id).toBe(VIEW.runConfirm);
+    expect(JSON.stringify(restartConfirm.view)).toContain('atom-cli nodes restart 3d8d9e1b2c4f89');
+    bot.fake.reset();
+    await bot.submit({
+      callbackId: VIEW.runConfirm,
+      privateMetadata: restartConfirm.view.private_metadata,
+      userId: RESPONDER,
+      values: {},
+    });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => /^:white_check_mark: Succeeded: atom-cli nodes restart/.test(String(u.args.text)),
+      10_000,
+    );
+    expect((await env.atomRuns()).at(-1)!.argv).toEqual(['nodes', 'restart', '3d8d9e1b2c4f89']);
     bot.fake.reset();
     await clickRun(ts, 'resolution.0', REPORTER);
     await bot.fake.waitFor(
@@ -316,11 +263,16 @@ describe('the runbook procedures, run from Slack', () => {
 
   it('restores a deleted S3 object with the aws CLI; bad bucket names, keys and version ids are refused in the form', async () => {
     const { ts } = await start('restore-s3-object');
-    const before = (await cliRuns(awsLog)).length;
+    const before = (await env.awsRuns()).length;
     for (const [values, field, message] of [
       [{ bucket: 'Atom_Saas', key: 'tenant-abc/file.pdf' }, 'bucket', /not valid; expected an S3 bucket name/],
       [{ bucket: '192.168.1.10', key: 'tenant-abc/file.pdf' }, 'bucket', /not valid/],
-      [{ bucket: 'atom-saas', key: 'tenant-abc/../other-tenant/file.pdf' }, 'key', /no "\.\." or "\." segment/],
+      [
+        { bucket: 'atom-saas', key: 'tenant-abc/../other-tenant/file.pdf' },
+        'key',
+        /no "\.\." anywhere and no "\." segment/,
+      ],
+      [{ bucket: 'atom-saas', key: 'tenant-abc/file..pdf' }, 'key', /no "\.\." anywhere/],
       [{ bucket: 'atom-saas', key: '-rf' }, 'key', /not valid/],
     ] as const) {
       const r = await submitParams(ts, 'detection.0', values);
@@ -338,7 +290,7 @@ describe('the runbook procedures, run from Slack', () => {
     expect(String((version.json.errors as Record<string, string>)[`${BLOCK.paramPrefix}version_id`])).toMatch(
       /expected a VersionId/,
     );
-    expect((await cliRuns(awsLog)).length).toBe(before);
+    expect((await env.awsRuns()).length).toBe(before);
 
     // 1. List object versions.
     bot.fake.reset();
@@ -369,7 +321,7 @@ describe('the runbook procedures, run from Slack', () => {
     });
     await bot.fake.waitFor('chat.update', (u) => /Succeeded/.test(json(u)) && json(u).includes('s3 cp'), 10_000);
     const cwd = await realpath(base);
-    expect((await cliRuns(awsLog)).slice(before)).toEqual([
+    expect((await env.awsRuns()).slice(before)).toEqual([
       { argv: ['s3api', 'list-object-versions', '--bucket', 'atom-saas', '--prefix', 'tenant-abc/file.pdf'], cwd },
       {
         argv: [
@@ -391,6 +343,8 @@ describe('the runbook procedures, run from Slack', () => {
 
   it('runs the weekly backup verification and the security monitoring checks as checklists', async () => {
     const backup = await start('backup-verification');
+    // The runbook's command with --max-items 50, and the step says why.
+    expect(json(backup.posted)).toContain('the first 50, as a terminal shows the first page');
     bot.fake.reset();
     await submitParams(backup.ts, 'detection.2', {});
     await bot.fake.waitFor(
@@ -398,7 +352,7 @@ describe('the runbook procedures, run from Slack', () => {
       (u) => /Succeeded/.test(json(u)) && json(u).includes('list-object-versions'),
       10_000,
     );
-    expect((await cliRuns(awsLog)).at(-1)!.argv).toEqual([
+    expect((await env.awsRuns()).at(-1)!.argv).toEqual([
       's3api',
       'list-object-versions',
       '--bucket',
@@ -470,30 +424,6 @@ describe('the runbook procedures, run from Slack', () => {
       (m) => m.args.thread_ts === redis.ts && /done or skipped|complete/i.test(String(m.args.text)),
       10_000,
     );
-  });
-
-  it("runs Disaster Recovery's steps in an incident: its first assessment runs atom-cli status", async () => {
-    const opened = await declareThroughBot(bot, 'sev0 all cloud nodes down', REPORTER);
-    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
-    const pb = await bot.fake.waitFor(
-      'chat.postMessage',
-      (m) => m.args.channel === opened.channelId && String(m.args.text).includes('Disaster Recovery'),
-      10_000,
-    );
-    const ts = (pb.response as { ts: string }).ts;
-    const run = elementsOf(bot, opened.channelId, ts, ACTION.runStep).find(
-      (x) => JSON.parse(x.element.value!).s === 'detection.1',
-    )!;
-    const before = (await cliRuns(atomLog)).length;
-    await bot.click({
-      channelId: opened.channelId,
-      messageTs: ts,
-      actionId: ACTION.runStep,
-      value: run.element.value!,
-      userId: RESPONDER,
-    });
-    await eventually(async () => ((await cliRuns(atomLog)).length > before ? true : undefined), 'atom-cli status run');
-    expect((await cliRuns(atomLog)).at(-1)!.argv).toEqual(['status']);
   });
 
   it('a DDoS title suggests DDoS Attack, not Rate Limiting Errors', async () => {

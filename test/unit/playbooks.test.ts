@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { checksAfter, isDeployStep, verificationOf } from '../../src/incidents/verification.service.js';
 import {
   type CommandStep,
   KNOWN_BINARIES,
@@ -8,6 +9,7 @@ import {
   type PlaybookStep,
   validateParams,
 } from '../../src/runbook/playbooks.js';
+import { isRollbackStep, POST_DEPLOYMENT_VERIFICATION } from '../../src/runbook/rollback-playbook.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
 import { suggestPlaybook } from '../../src/runbook/suggest-playbook.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -32,6 +34,10 @@ const commands = (pb: Playbook): CommandStep[] =>
   [...pb.detection, ...pb.mitigation, ...pb.resolution].filter((s): s is CommandStep => s.type === 'command');
 const line = (s: CommandStep) => s.run.join(' ');
 const steps = (pb: Playbook): PlaybookStep[] => [...pb.detection, ...pb.mitigation, ...pb.resolution];
+/** A playbook's own post-deployment checks, each as [what runs, how its output is read]. */
+const ownChecks = (pb: Playbook) =>
+  verificationOf(pb).map((c) => [c.name, c.step.type === 'command' ? (c.step.check ?? null) : null]);
+const BUILT_IN_CHECKS = POST_DEPLOYMENT_VERIFICATION.map((c) => [c.name, c.output ?? null]);
 
 const INCIDENTS = [
   'Database Connection Failures',
@@ -286,6 +292,57 @@ describe('the bundled ATOM playbooks', () => {
       expect(suggestPlaybook(title, playbooks), title).not.toBe('emergency-access');
   });
 
+  it("Emergency Access checks, after its restart or rollback, what the runbook's Post-Deployment Verification checks", () => {
+    const em = playbooks.find((p) => p.id === 'emergency-access')!;
+    // Each check as [what runs, how its output is read]: a check without its output check passes on exit code alone.
+    expect(ownChecks(em)).toEqual(BUILT_IN_CHECKS);
+    expect(verificationOf(em).map((c) => c.key)).toEqual([
+      'resolution.0',
+      'resolution.1',
+      'resolution.2',
+      'resolution.3',
+      'resolution.4',
+    ]);
+    expect(verificationOf(em).map((c) => c.expected)).toEqual([
+      'The status is shown',
+      'Health endpoints return 200 OK',
+      'Health endpoints return 200 OK',
+      'Machines show "running" state',
+      'No errors in recent logs',
+    ]);
+  });
+
+  it("every playbook that deploys or rolls back checks what the runbook's Post-Deployment Verification checks", () => {
+    const verifying = playbooks.filter((pb) => steps(pb).some((s) => isDeployStep(s) || isRollbackStep(s)));
+    expect(verifying.map((pb) => pb.id)).toEqual(
+      expect.arrayContaining(['emergency-access', 'deploy-web-platform', 'deploy-api-service', 'disaster-recovery']),
+    );
+    for (const pb of verifying) {
+      // A playbook with no checks of its own is verified by the built-in ones (checksAfter); one with its own must not
+      // check less, nor read less of their output.
+      const checks = checksAfter(pb).map((c) => [
+        c.name,
+        c.output ?? (c.step.type === 'command' ? (c.step.check ?? null) : null),
+      ]);
+      expect(checks, pb.id).toEqual(BUILT_IN_CHECKS);
+    }
+  });
+
+  it("Disaster Recovery's redeploy is verified as a deployment is: step 5 runs the five checks", () => {
+    const dr = playbooks.find((p) => p.id === 'disaster-recovery')!;
+    expect(verificationOf(dr).map((c) => [c.key, c.step.text])).toEqual([
+      ['resolution.0', '5. Verify Services: check app status'],
+      ['resolution.1', '5. Verify Services: test health endpoints (full health check)'],
+      ['resolution.2', '5. Verify Services: test health endpoints (liveness)'],
+      ['resolution.3', '5. Verify Services: check node status'],
+      ['resolution.4', '5. Verify Services: view recent logs'],
+    ]);
+    expect(dr.resolution.slice(5).map((s) => s.text)).toEqual([
+      '5. Verify Services: smoke test critical paths',
+      '5. Verify Services: monitor metrics',
+    ]);
+  });
+
   it('says where alembic runs as the runbook does: after `atom-cli console` and `cd /app`', async () => {
     const rb = playbooks.find((p) => p.id === 'database-rollback')!;
     expect(rb.detection[0]!.text).toContain(
@@ -420,6 +477,9 @@ describe('suggestPlaybook', () => {
     ['DDoS: rate limit alerts, 429 Too Many Requests', 'ddos-attack'],
     ['Spike in requests', 'ddos-attack'],
     ['unauthorized access to admin', 'unauthorized-access'],
+    ['Unauthorised access to the billing API', 'unauthorized-access'],
+    // An HTTP 401 is an ordinary fault, not a security incident: no bare "unauthorized" keyword
+    ['401 Unauthorised on the OAuth callback', 'oauth-callback-failures'],
     ['Suspicious login attempts on acme', 'unauthorized-access'],
     ['Possible data breach', 'unauthorized-access'],
     ['suspected breach of the admin panel', 'unauthorized-access'],
@@ -433,6 +493,14 @@ describe('suggestPlaybook', () => {
     ['Datenbank-Ausfall: DB down für Kunden', 'database-connection-failures'],
     ['Ｐ95 à 4 s — slow checkout', 'slow-response-times'],
   ])('%j -> %s', (title, id) => expect(suggestPlaybook(title, playbooks)).toBe(id));
+
+  it('a 401 Unauthorized title is no security incident (so not private); unauthorized access is', () => {
+    const kindOf = (title: string) => playbooks.find((p) => p.id === suggestPlaybook(title, playbooks))?.kind ?? null;
+    for (const title of ['401 Unauthorized errors on login', '401 unauthorised spike on /api/agents', 'Unauthorized'])
+      expect(kindOf(title), title).not.toBe('security');
+    for (const title of ['unauthorized access to admin', 'Unauthorised access on tenant acme'])
+      expect(kindOf(title), title).toBe('security');
+  });
 
   it('matches whole words only, and nothing is null', () => {
     expect(suggestPlaybook('Rebuild the docs site', playbooks)).toBeNull();
@@ -780,5 +848,30 @@ describe('checklist fields of the runbook file: cwd on command steps, outside_in
       'maintenance-quarterly',
       'maintenance',
     ]);
+  });
+
+  it("README's table of the other procedures says which run with /incident run and which are attached only", async () => {
+    const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    const lines = (await readFile(new URL('../../README.md', import.meta.url), 'utf8')).split('\n');
+    const at = lines.findIndex((l) => l.startsWith("The runbook's other procedures"));
+    const intro = lines[at]!;
+    // The table's rows: from the one after its header and separator, up to the first line that is not a row.
+    const after = lines.slice(at + 4);
+    const rows = after.slice(
+      0,
+      after.findIndex((l) => !l.startsWith('| `')),
+    );
+    expect(rows.length).toBeGreaterThan(5);
+    for (const row of rows) {
+      const id = /^\| `([a-z0-9-]+)`/.exec(row)![1]!;
+      const pb = rb.playbooks.find((p) => p.id === id)!;
+      expect(pb, id).toBeDefined();
+      // A procedure `/incident run` refuses is named in the sentence as the exception, and its row says to attach it.
+      if (pb.outsideIncident) expect(intro, id).not.toContain(`\`${id}\``);
+      else {
+        expect(intro, id).toContain(`\`${id}\``);
+        expect(row, id).toContain(`\`/incident playbook ${id}\``);
+      }
+    }
   });
 });

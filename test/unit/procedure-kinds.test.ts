@@ -60,7 +60,20 @@ describe('new parameter kinds', () => {
     expect(r.ok).toBe(false);
   });
 
+  it.each([['tenant-abc/file..pdf'], ['tenant/..x'], ['a..b'], ['tenant/x..']])(
+    'refuses the object key %j: no ".." anywhere, the message says so',
+    (key) => {
+      const r = validateParams(get, { bucket: 'atom-saas', key, v: 'null' });
+      expect(r.ok).toBe(false);
+      if (!r.ok)
+        expect(r.errors.key).toBe(
+          `${JSON.stringify(key)} is not valid; expected an S3 object key, e.g. tenant-abc/file.pdf (pattern letters, digits and . _ - / = + , @ : with no ".." anywhere and no "." segment, not starting with / or -)`,
+        );
+    },
+  );
+
   it('accepts good S3 values and version ids, and keys up to 1024 characters', () => {
+    expect(validateParams(get, { bucket: 'atom-saas', key: '.well-known/a.b.c', v: 'null' }).ok).toBe(true);
     expect(validateParams(get, { bucket: 'atom-saas', key: 'tenant-abc/file.v2.pdf', v: '3HL4kqtJ+rm/Sp=' }).ok).toBe(
       true,
     );
