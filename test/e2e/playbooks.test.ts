@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { elementsOf } from '../support/checklist-helpers.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { stateValue } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -416,6 +417,20 @@ describe('playbooks from the incident channel', () => {
       userId: RESPONDER,
     });
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    // The card's Roll back: refused at the click, before any deployment is listed.
+    bot.fake.reset();
+    const card = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [c.incidentId]);
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: card.rows[0]!.card_ts,
+      actionId: ACTION.rollback,
+      value: String(c.incidentId),
+      userId: RESPONDER,
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
+      [],
+    );
     bot.fake.reset();
     await bot.click({
       channelId: c.channelId,
@@ -430,7 +445,13 @@ describe('playbooks from the incident channel', () => {
       "SELECT kind, details FROM incident_events WHERE incident_id = $1 AND kind = 'step_refused' ORDER BY id",
       [c.incidentId],
     );
-    expect(rows.map((r) => r.details.step)).toEqual(['mitigation.0', 'mitigation.1', 'mitigation.0', 'mitigation.1']);
+    expect(rows.map((r) => r.details.step)).toEqual([
+      'mitigation.0',
+      'mitigation.1',
+      'mitigation.0',
+      'mitigation.0',
+      'mitigation.1',
+    ]);
     // Reading still works during the post-mortem.
     bot.fake.reset();
     await click(c, 'detection.0', RESPONDER);
@@ -609,20 +630,31 @@ describe('roll back with one click', () => {
   });
   afterAll(async () => env?.stop());
 
-  it('the card button lists deployments; a version button rolls back (responders only) and verifies status, health, nodes and logs', async () => {
+  it('the card button lists deployments to responders only; a version button rolls back (responders only) and verifies status, health, nodes and logs', async () => {
     await env.scenario({ nodes: 'running', logs: 'clean' });
     const c = await declareWithPlaybook(bot, 'db down after deploy');
     const { rows } = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [
       c.incidentId,
     ]);
+    const clickRollBack = (userId: string) =>
+      bot.click({
+        channelId: c.channelId,
+        messageTs: rows[0]!.card_ts,
+        actionId: ACTION.rollback,
+        value: String(c.incidentId),
+        userId,
+      });
+    // Someone who may not roll back is refused at the first click: no list to pick from, nothing to confirm.
     bot.fake.reset();
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: rows[0]!.card_ts,
-      actionId: ACTION.rollback,
-      value: String(c.incidentId),
-      userId: 'U0SOMEONE',
-    });
+    await clickRollBack('U0SOMEONE');
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
+      [],
+    );
+    expect(await cliRuns()).not.toContain('deployments');
+
+    bot.fake.reset();
+    await clickRollBack(RESPONDER);
     const list = await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === c.channelId && /Recent deployments/.test(String(m.args.text)),
@@ -633,9 +665,13 @@ describe('roll back with one click', () => {
     expect(body).not.toContain('Roll back to v58');
     expect(body).toContain('atom-cli rollback v57');
     const listTs = (list.response as { ts: string }).ts;
+    // Each version's button asks Slack's confirmation first.
+    const v57 = elementsOf(bot, c.channelId, listTs, ACTION.rollbackTo).find((x) => x.element.value === 'v57');
+    expect(JSON.stringify(v57?.element)).toContain('Roll back production?');
     const rollTo = (userId: string) =>
       bot.click({ channelId: c.channelId, messageTs: listTs, actionId: ACTION.rollbackTo, value: 'v57', userId });
 
+    // A list someone else asked for is no way round the check: its buttons refuse them too.
     bot.fake.reset();
     await rollTo('U0SOMEONE');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/only responders may run it/);
@@ -671,6 +707,7 @@ describe('roll back with one click', () => {
       [c.incidentId],
     );
     expect(recorded.rows.map((r) => `${r.step_key}:${r.state}`)).toEqual([
+      'mitigation.0:refused',
       'detection.0:succeeded',
       'mitigation.0:refused',
       'mitigation.0:succeeded',
@@ -713,10 +750,15 @@ describe('roll back with one click', () => {
     expect(text).not.toContain('sk-ant-api03-Hn4Kd8Wq2Zr6Tp0Lm5Xv9Bc3Fj7Gs1Ya');
   });
 
-  it('/incident rollback lists the deployments too', async () => {
+  it('/incident rollback lists the deployments too, to responders only', async () => {
     const c = await declareWithPlaybook(bot, 'db down typed rollback');
     bot.fake.reset();
     await bot.command('rollback', { channel_id: c.channelId });
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
+      [],
+    );
+    await bot.command('rollback', { channel_id: c.channelId, user_id: RESPONDER });
     await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === c.channelId && /Recent deployments/.test(String(m.args.text)),
