@@ -3,13 +3,15 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
+import { REPEAT_CLICK_MS } from '../../src/slack/once-per-request.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
 import { KvCache } from '../../src/store/kv-cache.js';
 import { openKv } from '../../src/store/kv-redis.js';
 import { ACTION } from '../../src/templates/ids.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { type BotHarness, type CardRef, startBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { countIncidents } from '../support/incident-row.js';
+import { makeTriggerId } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
@@ -85,7 +87,75 @@ describe('two replicas sharing Redis', () => {
     expect(await kv.get(`seen:trigger:${triggerId}`)).toBe('1');
     await kv.close();
   });
+
+  it("the same person's double click (two trigger ids), one click to each replica, is handled once and the second is not answered; others' clicks and later clicks are", async () => {
+    const card = await declareOn(a, fake, 'sev2 double clicked', 'U0DECLARER');
+    fake.reset();
+    // Two real clicks: two trigger ids, one request to each replica, at once.
+    const triggers = [makeTriggerId(), makeTriggerId()];
+    const clicks = await Promise.all(
+      [a, b].map((bot, i) =>
+        bot.click({
+          channelId: card.channelId,
+          messageTs: card.cardTs,
+          actionId: ACTION.acknowledge,
+          value: String(card.id),
+          userId: 'U0DOUBLE',
+          triggerId: triggers[i],
+        }),
+      ),
+    );
+    expect(clicks.map((c) => c.status)).toEqual([200, 200]);
+    await fake.waitFor('chat.postMessage', (m) => /acknowledged the incident/.test(String(m.args.text)));
+    const events = async () =>
+      (
+        await a.db.query<{ kind: string; actor_id: string }>(
+          "SELECT kind, actor_id FROM incident_events WHERE incident_id = $1 AND kind = 'acknowledged'",
+          [card.id],
+        )
+      ).rows;
+    await sleep(500);
+    expect(await events()).toEqual([{ kind: 'acknowledged', actor_id: 'U0DOUBLE' }]);
+    // The second click stopped at Redis: no "you have already acknowledged" for it, and no Postgres request key.
+    expect(fake.callsTo('response_url')).toEqual([]);
+    const keys = await a.db.query<{ key: string }>('SELECT key FROM request_keys WHERE key = ANY($1)', [
+      triggers.map((t) => `action:${t}`),
+    ]);
+    expect(keys.rows).toHaveLength(1);
+    // Someone else's click at the same moment still gets its answer: who is commander.
+    await b.clickCard(card, ACTION.acknowledge, 'U0OTHER');
+    expect((await fake.waitFor('response_url')).args.text).toMatch(/<@U0DOUBLE> is the commander/);
+    // The same person's click once the double-click window is over reaches Postgres again, and is answered.
+    await sleep(REPEAT_CLICK_MS + 200);
+    await a.clickCard(card, ACTION.acknowledge, 'U0DOUBLE');
+    expect((await fake.waitForCount('response_url', 2))[1]!.args.text).toMatch(/already acknowledged/);
+    expect(await events()).toHaveLength(1);
+    // The audit says what became of the repeat (rows are written once a request is handled).
+    let audit: { outcome: string; reason: string | null }[] = [];
+    for (let i = 0; i < 50 && audit.length < 3; i++, await sleep(100)) {
+      ({ rows: audit } = await a.db.query<{ outcome: string; reason: string | null }>(
+        "SELECT outcome, reason FROM audit_log WHERE actor = 'U0DOUBLE' AND action = 'ack' ORDER BY id",
+      ));
+    }
+    expect(audit.map((r) => r.outcome).sort()).toEqual(['noop', 'noop', 'ok']);
+    expect(audit.filter((r) => /^repeat: the same person clicked/.test(r.reason ?? ''))).toHaveLength(1);
+  });
 });
+
+/** Declares an incident through `bot` and returns its card, once it is pinned and the declarer told. */
+async function declareOn(bot: BotHarness, fake: FakeSlack, text: string, userId: string): Promise<CardRef> {
+  fake.reset();
+  await bot.command(text, { user_id: userId });
+  const made = await fake.waitFor('conversations.create', (c) => !c.failed);
+  const channelId = fake.channelByName(made.args.name as string)!.id;
+  await fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  await fake.waitFor('response_url', (c) => /is open/.test(String(c.args.text)));
+  const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
+    'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
+    [channelId],
+  );
+  return { id: Number(rows[0]!.id), channelId, cardTs: rows[0]!.card_ts };
+}
 
 describe('Redis unreachable', () => {
   let bot: BotHarness;
@@ -106,6 +176,21 @@ describe('Redis unreachable', () => {
     const replies = await bot.fake.waitForCount('response_url', 2);
     for (const r of replies) expect(r.args.text).toMatch(/is open/);
     expect(created(bot.fake)).toHaveLength(2);
+  });
+
+  it("the same person's double click goes on to Postgres, which acknowledges once and answers the second", async () => {
+    const card = await declareOn(bot, bot.fake, 'sev2 double clicked without redis', 'U0DECLARER');
+    bot.fake.reset();
+    await Promise.all([
+      bot.clickCard(card, ACTION.acknowledge, 'U0DOUBLE'),
+      bot.clickCard(card, ACTION.acknowledge, 'U0DOUBLE'),
+    ]);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already acknowledged/);
+    const { rows } = await bot.db.query(
+      "SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = 'acknowledged'",
+      [card.id],
+    );
+    expect(rows).toHaveLength(1);
   });
 
   it('/health says degraded, still 200', async () => {
