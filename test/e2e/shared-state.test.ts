@@ -3,9 +3,13 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
+import { followUpCaches, SlackFollowUpChat } from '../../src/slack/follow-up-chat.js';
+import type { HomeTabs } from '../../src/slack/home-tabs.js';
 import { REPEAT_CLICK_MS } from '../../src/slack/once-per-request.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
+import type { KeyValue } from '../../src/store/kv.js';
 import { KvCache } from '../../src/store/kv-cache.js';
+import { MemoryKv } from '../../src/store/kv-memory.js';
 import { openKv } from '../../src/store/kv-redis.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, type CardRef, startBot } from '../support/bot-harness.js';
@@ -294,6 +298,52 @@ describe('user-group members', () => {
       expect(fake.callsTo('usergroups.users.list')).toHaveLength(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await fake.close();
+    }
+  });
+});
+
+describe('user names', () => {
+  const quiet = { warn: () => {}, info: () => {} };
+  const namesOf = (kv: KeyValue, fake: FakeSlack) =>
+    new SlackFollowUpChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {} as HomeTabs, followUpCaches(kv));
+
+  it('are asked of Slack once for every replica within the minute', async () => {
+    const fake = await FakeSlack.start();
+    const prefix = testKeyPrefix('names');
+    const stores = [
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+    ];
+    const chats = stores.map((kv) => namesOf(kv, fake));
+    try {
+      for (const chat of [...chats, ...chats]) expect((await chat.userNames(['U0NAMED'])).has('U0NAMED')).toBe(true);
+      expect(fake.callsTo('users.info')).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await fake.close();
+    }
+  });
+
+  it('are asked again after a minute (a renamed person shows under the new name), while the people directory is kept longer', async () => {
+    const fake = await FakeSlack.start();
+    let now = 1_000_000;
+    const chat = namesOf(new MemoryKv(() => now), fake);
+    const named = async () => (await chat.userNames(['U0NAMED'])).get('U0NAMED');
+    try {
+      fake.addUser('U0NAMED', { real_name: 'Ada Lovelace' });
+      expect(await named()).toBe('Ada Lovelace');
+      await chat.findUser('someone');
+      fake.addUser('U0NAMED', { real_name: 'Ada King' });
+      now += 59_000;
+      expect(await named()).toBe('Ada Lovelace');
+      expect(fake.callsTo('users.info')).toHaveLength(1);
+      now += 1_000;
+      expect(await named()).toBe('Ada King');
+      await chat.findUser('someone');
+      expect(fake.callsTo('users.info')).toHaveLength(2);
+      expect(fake.callsTo('users.list')).toHaveLength(1);
+    } finally {
       await fake.close();
     }
   });
