@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { secretFragments } from '../ops/fake-atom-cli.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { elementsOf } from '../support/checklist-helpers.js';
 import type { RecordedCall } from '../support/fake-slack.js';
@@ -803,6 +804,74 @@ describe('commands that fail, hang, flood, or are missing', () => {
     ]);
     expect(rows.map((r) => r.target.join(' '))).toContain('atom-cli nodes restart ***');
     expect(JSON.stringify(rows)).not.toContain(secret);
+  });
+
+  it('what a run records as its output (step_runs.output_tail) is masked exactly as what it shows', async () => {
+    const awsSecret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const connect = 'tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c';
+    const b = await startBot({
+      runbook: parseRunbook({
+        ...testRunbookData(),
+        playbooks: {
+          leaky: {
+            title: 'Leaky output',
+            kind: 'incident',
+            match: ['leaky'],
+            symptoms: ['Secrets in output'],
+            detection: [
+              { text: 'List the secrets', run: ['atom-cli', 'secrets', 'list'], timeout: '5s' },
+              { text: 'Show the environment', run: ['atom-cli', 'env'], timeout: '5s' },
+              { text: 'Echo a key', run: ['atom-cli', 'args', awsSecret], timeout: '5s' },
+            ],
+            mitigation: [],
+            resolution: [],
+            prevention: [],
+          },
+        },
+      }),
+      timers: false,
+      env: {
+        ATOM_CLI,
+        COMMAND_ENV: 'ATOM_CLI_SECRETS_FORMAT,ATOM_CONNECT,ATOM_PIN',
+        ATOM_CLI_SECRETS_FORMAT: 'table',
+        ATOM_CONNECT: connect,
+        ATOM_PIN: '4812',
+      },
+    });
+    bots.push(b);
+    const c = await declareWithPlaybook(b, 'leaky output');
+    const shown: string[] = [];
+    for (const key of ['detection.0', 'detection.1', 'detection.2']) {
+      b.fake.reset();
+      await b.click({
+        channelId: c.channelId,
+        messageTs: c.playbookTs,
+        actionId: ACTION.runStep,
+        value: JSON.stringify({ p: 'leaky', s: key }),
+        userId: RESPONDER,
+      });
+      shown.push(json(await runMessage(c, /Succeeded/)));
+    }
+    const { rows } = await b.db.query<{ step_key: string; output_tail: string; target: string[] }>(
+      'SELECT step_key, output_tail, target FROM step_runs WHERE incident_id = $1 ORDER BY id',
+      [c.incidentId],
+    );
+    expect(rows.map((r) => r.step_key)).toEqual(['detection.0', 'detection.1', 'detection.2']);
+    const [table, env, key] = rows.map((r) => r.output_tail);
+    // The bare key in a secrets table's value column, and alone.
+    expect(table!.split('\n').find((l) => l.startsWith('AWS_SECRET_ACCESS_KEY'))).toMatch(/ \*\*\*$/);
+    expect(key).toBe('["***"]');
+    expect(rows[2]!.target).toEqual(['atom-cli', 'args', '***']);
+    // Every COMMAND_ENV value, the short ones as their variables' values.
+    expect(env).toContain('ATOM_CONNECT=***\n');
+    expect(env).toContain('ATOM_PIN=***\n');
+    expect(env).toContain('ATOM_CLI_SECRETS_FORMAT=***\n');
+    for (const [i, r] of rows.entries()) {
+      for (const secret of [...secretFragments(), awsSecret, connect, '=4812', '=table'])
+        expect(r.output_tail).not.toContain(secret);
+      // What is stored is what the run message shows.
+      expect(shown[i]).toContain(JSON.stringify(r.output_tail).slice(1, -1));
+    }
   });
 
   it('a non-zero exit is reported with the output', async () => {
