@@ -48,7 +48,7 @@ import { PagerDutyEvents, PagerDutyUsers } from './notify/pagerduty.js';
 import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
-import { SlackFollowUpChat } from './slack/follow-up-chat.js';
+import { followUpCaches, SlackFollowUpChat } from './slack/follow-up-chat.js';
 import { refreshingHomes } from './slack/home-refreshing-chat.js';
 import { HomeTabs } from './slack/home-tabs.js';
 import { ListenerRouter } from './slack/listener-router.js';
@@ -246,8 +246,8 @@ export function createBot({
     }),
     (incident) => home.incidentChanged(incident),
   );
-  // The people directory (owners typed as @name) and names change rarely: kept ten minutes.
-  const followUps = new SlackFollowUpChat(app.client, home, new KvCache(kv, 10 * 60_000));
+  // The people directory (owners typed as @name) kept ten minutes, names a minute.
+  const followUps = new SlackFollowUpChat(app.client, home, followUpCaches(kv));
   // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts...
   const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
   // ...and the recovery objectives (RTO, RPO) of its procedure, for an incident with Disaster Recovery attached.

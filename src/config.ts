@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type RateSpec } from './incidents/rate-limits.js';
+import { type KnownSecret, namedSecrets } from './ops/redact.js';
 import { parseDuration } from './runbook/duration.js';
 import type { KvSettings } from './store/kv-redis.js';
 
@@ -508,6 +509,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     oncall: Object.freeze({ overrideMaxMs: c.ONCALL_OVERRIDE_MAX, handoffNoticeMs: c.ONCALL_HANDOFF_NOTICE }),
   });
+}
+
+/**
+ * What the log masks by value: the configuration's secrets, and the COMMAND_ENV values with their names (so a value
+ * too short to mask everywhere is masked as its variable's value), as a command's output is masked.
+ */
+export function logSecrets(config: Config): KnownSecret[] {
+  return [...configSecrets(config), ...namedSecrets(config.commandEnv)];
 }
 
 /**

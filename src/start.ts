@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { App } from '@slack/bolt';
 import { createBot } from './bot.js';
-import { type Config, configSecrets, incidentsChannelName, loadConfig } from './config.js';
+import { type Config, incidentsChannelName, loadConfig, logSecrets } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
 import { boltLogger, createLogger } from './log/logger.js';
@@ -130,7 +130,7 @@ export async function start(
     ...(config.logFormat ? { format: config.logFormat } : {}),
     ...(options.logDestination ? { destination: options.logDestination } : {}),
     // The values the bot knows are secret (its tokens, the database password, COMMAND_ENV values), by value too.
-    mask: redactWith(configSecrets(config)),
+    mask: redactWith(logSecrets(config)),
   });
   const logger = boltLogger(root);
   // Where the bot is and how to reach it is said whatever LOG_LEVEL is, as one line of the same log.

@@ -58,7 +58,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await runStep(deps, tell, { host: hostRef(host), playbookId: ref.p, stepKey: ref.s }, body.user.id);
   });
 
-  // Roll back: the card's button lists the deployments; a version's button (after Slack's confirm) rolls back to it.
+  // Roll back: the card's button lists the deployments (to someone who may roll back; others are refused now); a
+  // version's button (after Slack's confirm) rolls back to it.
   on(ACTION.rollback, async ({ body }) => {
     const incident = await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE);
     await deps.rollback.showDeployments(incident.id, body.user.id);

@@ -27,7 +27,8 @@ export class RollbackService {
 
   /**
    * Roll back, step 1: runs `atom-cli deployments` (recorded like any run) and posts the recent versions, the current
-   * one marked, each with a "Roll back to vN" button.
+   * one marked, each with a "Roll back to vN" button. Someone who may not roll back (not a responder, or the incident
+   * is resolved) is refused here, as any step is at its first click, not after picking a version and confirming.
    */
   async showDeployments(incidentId: number, userId: string): Promise<void> {
     const incident = await this.incident(incidentId);
@@ -39,6 +40,7 @@ export class RollbackService {
    * failed offers its rollback so), whose buttons then carry the run.
    */
   async showDeploymentsAt(host: PlaybookHost, userId: string): Promise<void> {
+    await this.playbooks.checkMayRun(host, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId);
     const { playbook, step } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
     if (step.type !== 'command') throw new Error('rollback playbook is malformed');
     const { view, full } = await this.playbooks.execute({

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { redactWith } from './redact.js';
+import { type KnownSecret, redactWith } from './redact.js';
 
 /**
  * One health-endpoint probe, as the runbook's `curl https://[tenant].atomagentos.com/api/health` does. It never
@@ -15,7 +15,7 @@ export interface HttpCheckOptions {
   /** Characters of the body kept in the result (redacted). Default 300; 0 does not read the body. */
   maxBodyChars?: number;
   /** Values masked in the body and the error wherever they appear (the bot's own tokens), as runCommand does. */
-  secrets?: readonly string[];
+  secrets?: readonly KnownSecret[];
 }
 
 export interface HttpCheckResult {

@@ -161,29 +161,77 @@ export interface RedactorOptions {
    */
   maxLineChars?: number;
   /** Values the caller knows are secret, masked wherever they appear (see `knownValues`). */
-  known?: readonly string[];
+  known?: readonly KnownSecret[];
 }
 
 /**
- * Known values shorter than this are not masked by value: a 3-letter region or a `true` would mask ordinary words
- * all over the output, and a secret that short is not worth guarding this way. (The pattern rules still apply.)
+ * A value the bot knows is secret: bare (its own tokens and passwords), or with the name of the variable it was given
+ * to a command as (COMMAND_ENV), so that a value too short to mask everywhere is masked as that variable's value.
+ */
+export type KnownSecret = string | { readonly name: string; readonly value: string };
+
+/** The variables of a command's environment as known secrets, each with its name. */
+export function namedSecrets(env: Readonly<Record<string, string>>): KnownSecret[] {
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * Known values shorter than this are not masked wherever they appear: a 3-letter region or a `true` would mask
+ * ordinary words all over the output. One that came with its variable's name is still masked where it shows as that
+ * variable's value: `NAME=value`, `NAME: value`, `"NAME": "value"` (quoted or not, in a line, a command line or a
+ * query string). Printed bare, a value this short is left as it is. (The pattern rules still apply.)
  */
 export const MIN_KNOWN_VALUE_CHARS = 6;
 
 interface KnownValues {
-  pattern: RegExp;
-  /** Length of the longest piece: a cut of an overlong line keeps at least this much back. */
+  /** The values masked wherever they appear; null when none is long enough. */
+  pattern: RegExp | null;
+  /** The short values, masked where they follow their own variable's name. */
+  named: RegExp | null;
+  /** Length of the longest piece or named form: a cut of an overlong line keeps at least this much back. */
   longest: number;
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Blanks allowed around a named value's `=` or `:`; bounded, so that a cut of an overlong line can hold it back. */
+const NAMED_BLANKS = 4;
+/** What a named form adds to its name and value at most: quotes around each, blanks, the `=` or `:`. */
+const NAMED_EXTRA = 2 * NAMED_BLANKS + 4;
+/** A variable name that can be written in a pattern as it is. */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
 /**
- * One pattern for values the bot knows are secret (what it passed in a command's environment, its own tokens).
+ * The short value where its own name is before it (`NAME=value`, `"NAME": "value"`): the value, then a look back for
+ * the name, so that the engine tries the name only where the value is. The name must start a word: `MY_NAME=value`
+ * is another variable.
+ */
+function namedForm(name: string, value: string): string {
+  const blanks = `[ \\t]{0,${NAMED_BLANKS}}`;
+  const v = escapeRegExp(value);
+  return `${v}(?<=(?<![A-Za-z0-9_.-])["']?${escapeRegExp(name)}["']?${blanks}[=:]${blanks}["']?${v})`;
+}
+
+/**
+ * The patterns for values the bot knows are secret (what it passed in a command's environment, its own tokens).
  * Each line of a value is a piece of its own, so masking still works line by line, and a value's URL-encoded form
  * (as it appears in a connection string) is masked too. Longest first, so a value containing another goes whole.
+ * A value under MIN_KNOWN_VALUE_CHARS, given with its variable's name, goes in the named pattern instead.
  */
-function knownValues(values: readonly string[]): KnownValues | null {
+function knownValues(values: readonly KnownSecret[]): KnownValues | null {
   const pieces = new Set<string>();
-  for (const value of values) {
+  const named = new Set<string>();
+  let longestNamed = 0;
+  for (const known of values) {
+    const { name, value } = typeof known === 'string' ? { name: null, value: known } : known;
+    const whole = value.trim();
+    const short = whole !== '' && whole.length < MIN_KNOWN_VALUE_CHARS && !/[\r\n]/.test(whole);
+    if (name !== null && short && PLAIN_NAME.test(name)) {
+      for (const form of new Set([whole, encodeURIComponent(whole)])) {
+        named.add(namedForm(name, form));
+        longestNamed = Math.max(longestNamed, name.length + form.length + NAMED_EXTRA);
+      }
+      continue;
+    }
     for (const line of value.split(/\r?\n/)) {
       const piece = line.trim();
       if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
@@ -191,10 +239,14 @@ function knownValues(values: readonly string[]): KnownValues | null {
       pieces.add(encodeURIComponent(piece));
     }
   }
-  if (pieces.size === 0) return null;
+  if (pieces.size === 0 && named.size === 0) return null;
   const sorted = [...pieces].sort((a, b) => b.length - a.length);
-  const alternatives = sorted.map((piece) => piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return { pattern: new RegExp(alternatives.join('|'), 'g'), longest: sorted[0]?.length ?? 0 };
+  return {
+    pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
+    // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.
+    named: named.size ? new RegExp(`(?:${[...named].join('|')})(?=["']?(?:[\\s&,;)}\\]]|$))`, 'gim') : null,
+    longest: Math.max(sorted[0]?.length ?? 0, longestNamed),
+  };
 }
 
 /**
@@ -211,7 +263,11 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
 function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor {
   // Known values go first, before a rule can mask part of one and leave the rest unrecognizable.
-  const maskKnown = (text: string): string => (known ? text.replace(known.pattern, MASK) : text);
+  const maskKnown = (text: string): string => {
+    if (!known) return text;
+    const bare = known.pattern ? text.replace(known.pattern, MASK) : text;
+    return known.named ? bare.replace(known.named, MASK) : bare;
+  };
   let pending = '';
   let inPrivateKey = false;
   let privateKeyMasked = false;
@@ -306,7 +362,7 @@ export function redact(text: string): string {
 }
 
 /** `redact` that also masks the `known` values; the pattern is built once, for many texts (`argv.map(...)`). */
-export function redactWith(known: readonly string[]): (text: string) => string {
+export function redactWith(known: readonly KnownSecret[]): (text: string) => string {
   const values = knownValues(known);
   return (text) => {
     const redactor = makeRedactor(Number.POSITIVE_INFINITY, values);

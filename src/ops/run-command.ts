@@ -5,12 +5,13 @@ import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { createOutputCollector } from './output-collector.js';
 import { terminateGroup, trackGroup } from './process-group.js';
-import { createRedactor, redactWith } from './redact.js';
+import { createRedactor, namedSecrets, redactWith } from './redact.js';
 
 /**
  * Runs one runbook command: argv only (never a shell), a minimal environment, a hard timeout, and output that is
  * redacted before anything outside this module sees it. Besides the pattern rules of redact.ts, every value passed
- * in `env` and every one of `secrets` is masked by value (if at least MIN_KNOWN_VALUE_CHARS long). The tail shown
+ * in `env` and every one of `secrets` is masked by value (if at least MIN_KNOWN_VALUE_CHARS long; a shorter value of
+ * `env` where it shows as its variable's value, `NAME=value`). The tail shown
  * while it runs, the result's tail and full output, its digest and its error all come from the same redacted text.
  *
  * Limits worth knowing:
@@ -130,7 +131,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     };
   }
 
-  const known = [...Object.values(opts.env ?? {}), ...(opts.secrets ?? [])];
+  const known = [...namedSecrets(opts.env ?? {}), ...(opts.secrets ?? [])];
   const decoder = new StringDecoder('utf8');
   const redactor = createRedactor({ known });
   const collector = createOutputCollector({ maxTailChars: opts.maxTailChars, maxFullBytes: opts.maxFullBytes });

@@ -11,7 +11,7 @@ import {
 } from '../runbook/playbooks.js';
 import { httpCheck } from './http-check.js';
 import { OUTPUT_CHECKS } from './output-checks.js';
-import { redact } from './redact.js';
+import { type KnownSecret, namedSecrets, redact } from './redact.js';
 import { workingDirectory } from './working-directory.js';
 
 /**
@@ -183,9 +183,12 @@ export function shownTarget(step: RunnableStep, target: string[], mask: (text: s
   return maskArguments(step, named).map(mask);
 }
 
-/** The values the bot knows are secret (its own tokens, every COMMAND_ENV value): masked by value wherever shown. */
-export function knownSecrets(opts: Pick<RunnerOptions, 'secrets' | 'commandEnv'>): string[] {
-  return [...(opts.secrets ?? []), ...Object.values(opts.commandEnv ?? {})];
+/**
+ * The values the bot knows are secret (its own tokens, every COMMAND_ENV value, the latter with their names): masked
+ * by value wherever shown.
+ */
+export function knownSecrets(opts: Pick<RunnerOptions, 'secrets' | 'commandEnv'>): KnownSecret[] {
+  return [...(opts.secrets ?? []), ...namedSecrets(opts.commandEnv ?? {})];
 }
 
 /** One runner per step kind: a new kind that has no runner does not compile. */

@@ -3,7 +3,8 @@ import type { ActionItem, UserLookup } from '../incidents/action-items.js';
 import type { FollowUpChat, FollowUpNotice, PostedDocument } from '../incidents/follow-up-ports.js';
 import { UnreachableContactError } from '../incidents/ports.js';
 import type { Incident } from '../incidents/types.js';
-import type { KvCache } from '../store/kv-cache.js';
+import type { KeyValue } from '../store/kv.js';
+import { KvCache } from '../store/kv-cache.js';
 import { renderFollowUpNotice, renderOwnerMessage } from '../templates/action-items.js';
 import type { HomeTabs } from './home-tabs.js';
 import { UNREACHABLE } from './slack-chat.js';
@@ -20,6 +21,19 @@ const MAX_PAGES = 10;
 /** People named in one document at most (users.info each, cached). */
 const MAX_NAMES = 100;
 
+/** What the follow-ups keep in the shared store, and for how long. */
+export interface FollowUpCaches {
+  /** The people directory (owners typed as @name): read page by page, and people join rarely. */
+  directory?: KvCache;
+  /** Names shown for user ids (users.info): a renamed person shows under the new name within the minute. */
+  names?: KvCache;
+}
+
+/** The directory for ten minutes; names for a minute, as user-group members are. */
+export function followUpCaches(kv: KeyValue): FollowUpCaches {
+  return { directory: new KvCache(kv, 10 * 60_000), names: new KvCache(kv, 60_000) };
+}
+
 const lower = (s: unknown) => (typeof s === 'string' && s.trim() ? [s.trim().toLowerCase()] : []);
 
 /** The FollowUpChat of the domain, in Slack: direct messages, channel lines, files, the people directory, Home tabs. */
@@ -28,7 +42,7 @@ export class SlackFollowUpChat implements FollowUpChat {
     private readonly client: WebClient,
     private readonly home: HomeTabs,
     /** Keeps the people directory and names for a while, shared by every replica. */
-    private readonly cache?: KvCache,
+    private readonly caches: FollowUpCaches = {},
   ) {}
 
   async tellOwner(incident: Incident, item: ActionItem, why: 'assigned' | 'due'): Promise<void> {
@@ -98,7 +112,7 @@ export class SlackFollowUpChat implements FollowUpChat {
             const u = res.user;
             return u?.profile?.real_name || u?.real_name || u?.profile?.display_name || u?.name || '';
           };
-          const name = this.cache ? await this.cache.get(`user-name:${id}`, load) : await load();
+          const name = this.caches.names ? await this.caches.names.get(`user-name:${id}`, load) : await load();
           if (name) out.set(id, name);
         } catch {
           // Shown by id.
@@ -141,6 +155,6 @@ export class SlackFollowUpChat implements FollowUpChat {
       }
       return people;
     };
-    return this.cache ? this.cache.get('people-directory', load) : load();
+    return this.caches.directory ? this.caches.directory.get('people-directory', load) : load();
   }
 }

@@ -177,3 +177,33 @@ describe('the audit', () => {
     await waitForRow((l) => l.action === 'audit' && l.actor === APPROVER && l.outcome === 'ok');
   });
 });
+
+describe('the audit of rate limits', () => {
+  const bot = useBot({ env: { DECLARE_RATE_LIMIT: '1/1m' }, timers: false });
+
+  it('records a declaration refused past DECLARE_RATE_LIMIT, with the reason, and opens nothing', async () => {
+    await bot.command('sev2 limited first', { user_id: 'U0LIMITED' });
+    await bot.fake.waitFor('response_url', (c) => /is open/.test(String(c.args.text)));
+    await bot.command('sev2 limited second', { user_id: 'U0LIMITED' });
+    const told = await bot.fake.waitFor('response_url', (c) => /try again in/.test(String(c.args.text)));
+    expect(told.args.text).toMatch(/declared 1 incidents? in the last minute/);
+    const rows = async () =>
+      (
+        await bot.db.query<{ actor: string; surface: string; channel_id: string; outcome: string; reason: string }>(
+          "SELECT actor, surface, channel_id, outcome, reason FROM audit_log WHERE action = 'declare' ORDER BY id",
+        )
+      ).rows;
+    // Rows are written once the request is handled, after its reply.
+    for (let i = 0; i < 50 && (await rows()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const [first, second] = await rows();
+    expect(first).toMatchObject({ actor: 'U0LIMITED', outcome: 'ok' });
+    expect(second).toMatchObject({
+      actor: 'U0LIMITED',
+      surface: 'command',
+      channel_id: 'C0GENERAL',
+      outcome: 'refused',
+    });
+    expect(second!.reason).toMatch(/^rate_limited: .*try again in/);
+    expect(bot.fake.callsTo('conversations.create').filter((c) => !c.failed)).toHaveLength(1);
+  });
+});

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { secretFragments } from '../ops/fake-atom-cli.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { elementsOf } from '../support/checklist-helpers.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { stateValue } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -416,6 +418,20 @@ describe('playbooks from the incident channel', () => {
       userId: RESPONDER,
     });
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    // The card's Roll back: refused at the click, before any deployment is listed.
+    bot.fake.reset();
+    const card = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [c.incidentId]);
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: card.rows[0]!.card_ts,
+      actionId: ACTION.rollback,
+      value: String(c.incidentId),
+      userId: RESPONDER,
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
+      [],
+    );
     bot.fake.reset();
     await bot.click({
       channelId: c.channelId,
@@ -430,7 +446,13 @@ describe('playbooks from the incident channel', () => {
       "SELECT kind, details FROM incident_events WHERE incident_id = $1 AND kind = 'step_refused' ORDER BY id",
       [c.incidentId],
     );
-    expect(rows.map((r) => r.details.step)).toEqual(['mitigation.0', 'mitigation.1', 'mitigation.0', 'mitigation.1']);
+    expect(rows.map((r) => r.details.step)).toEqual([
+      'mitigation.0',
+      'mitigation.1',
+      'mitigation.0',
+      'mitigation.0',
+      'mitigation.1',
+    ]);
     // Reading still works during the post-mortem.
     bot.fake.reset();
     await click(c, 'detection.0', RESPONDER);
@@ -609,20 +631,31 @@ describe('roll back with one click', () => {
   });
   afterAll(async () => env?.stop());
 
-  it('the card button lists deployments; a version button rolls back (responders only) and verifies status, health, nodes and logs', async () => {
+  it('the card button lists deployments to responders only; a version button rolls back (responders only) and verifies status, health, nodes and logs', async () => {
     await env.scenario({ nodes: 'running', logs: 'clean' });
     const c = await declareWithPlaybook(bot, 'db down after deploy');
     const { rows } = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [
       c.incidentId,
     ]);
+    const clickRollBack = (userId: string) =>
+      bot.click({
+        channelId: c.channelId,
+        messageTs: rows[0]!.card_ts,
+        actionId: ACTION.rollback,
+        value: String(c.incidentId),
+        userId,
+      });
+    // Someone who may not roll back is refused at the first click: no list to pick from, nothing to confirm.
     bot.fake.reset();
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: rows[0]!.card_ts,
-      actionId: ACTION.rollback,
-      value: String(c.incidentId),
-      userId: 'U0SOMEONE',
-    });
+    await clickRollBack('U0SOMEONE');
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
+      [],
+    );
+    expect(await cliRuns()).not.toContain('deployments');
+
+    bot.fake.reset();
+    await clickRollBack(RESPONDER);
     const list = await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === c.channelId && /Recent deployments/.test(String(m.args.text)),
@@ -633,9 +666,13 @@ describe('roll back with one click', () => {
     expect(body).not.toContain('Roll back to v58');
     expect(body).toContain('atom-cli rollback v57');
     const listTs = (list.response as { ts: string }).ts;
+    // Each version's button asks Slack's confirmation first.
+    const v57 = elementsOf(bot, c.channelId, listTs, ACTION.rollbackTo).find((x) => x.element.value === 'v57');
+    expect(JSON.stringify(v57?.element)).toContain('Roll back production?');
     const rollTo = (userId: string) =>
       bot.click({ channelId: c.channelId, messageTs: listTs, actionId: ACTION.rollbackTo, value: 'v57', userId });
 
+    // A list someone else asked for is no way round the check: its buttons refuse them too.
     bot.fake.reset();
     await rollTo('U0SOMEONE');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/only responders may run it/);
@@ -671,6 +708,7 @@ describe('roll back with one click', () => {
       [c.incidentId],
     );
     expect(recorded.rows.map((r) => `${r.step_key}:${r.state}`)).toEqual([
+      'mitigation.0:refused',
       'detection.0:succeeded',
       'mitigation.0:refused',
       'mitigation.0:succeeded',
@@ -713,10 +751,15 @@ describe('roll back with one click', () => {
     expect(text).not.toContain('sk-ant-api03-Hn4Kd8Wq2Zr6Tp0Lm5Xv9Bc3Fj7Gs1Ya');
   });
 
-  it('/incident rollback lists the deployments too', async () => {
+  it('/incident rollback lists the deployments too, to responders only', async () => {
     const c = await declareWithPlaybook(bot, 'db down typed rollback');
     bot.fake.reset();
     await bot.command('rollback', { channel_id: c.channelId });
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
+      [],
+    );
+    await bot.command('rollback', { channel_id: c.channelId, user_id: RESPONDER });
     await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === c.channelId && /Recent deployments/.test(String(m.args.text)),
@@ -761,6 +804,74 @@ describe('commands that fail, hang, flood, or are missing', () => {
     ]);
     expect(rows.map((r) => r.target.join(' '))).toContain('atom-cli nodes restart ***');
     expect(JSON.stringify(rows)).not.toContain(secret);
+  });
+
+  it('what a run records as its output (step_runs.output_tail) is masked exactly as what it shows', async () => {
+    const awsSecret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const connect = 'tenant-7Hq2Lm9XvPq:pk_0d1e2f3a4b5c';
+    const b = await startBot({
+      runbook: parseRunbook({
+        ...testRunbookData(),
+        playbooks: {
+          leaky: {
+            title: 'Leaky output',
+            kind: 'incident',
+            match: ['leaky'],
+            symptoms: ['Secrets in output'],
+            detection: [
+              { text: 'List the secrets', run: ['atom-cli', 'secrets', 'list'], timeout: '5s' },
+              { text: 'Show the environment', run: ['atom-cli', 'env'], timeout: '5s' },
+              { text: 'Echo a key', run: ['atom-cli', 'args', awsSecret], timeout: '5s' },
+            ],
+            mitigation: [],
+            resolution: [],
+            prevention: [],
+          },
+        },
+      }),
+      timers: false,
+      env: {
+        ATOM_CLI,
+        COMMAND_ENV: 'ATOM_CLI_SECRETS_FORMAT,ATOM_CONNECT,ATOM_PIN',
+        ATOM_CLI_SECRETS_FORMAT: 'table',
+        ATOM_CONNECT: connect,
+        ATOM_PIN: '4812',
+      },
+    });
+    bots.push(b);
+    const c = await declareWithPlaybook(b, 'leaky output');
+    const shown: string[] = [];
+    for (const key of ['detection.0', 'detection.1', 'detection.2']) {
+      b.fake.reset();
+      await b.click({
+        channelId: c.channelId,
+        messageTs: c.playbookTs,
+        actionId: ACTION.runStep,
+        value: JSON.stringify({ p: 'leaky', s: key }),
+        userId: RESPONDER,
+      });
+      shown.push(json(await runMessage(c, /Succeeded/)));
+    }
+    const { rows } = await b.db.query<{ step_key: string; output_tail: string; target: string[] }>(
+      'SELECT step_key, output_tail, target FROM step_runs WHERE incident_id = $1 ORDER BY id',
+      [c.incidentId],
+    );
+    expect(rows.map((r) => r.step_key)).toEqual(['detection.0', 'detection.1', 'detection.2']);
+    const [table, env, key] = rows.map((r) => r.output_tail);
+    // The bare key in a secrets table's value column, and alone.
+    expect(table!.split('\n').find((l) => l.startsWith('AWS_SECRET_ACCESS_KEY'))).toMatch(/ \*\*\*$/);
+    expect(key).toBe('["***"]');
+    expect(rows[2]!.target).toEqual(['atom-cli', 'args', '***']);
+    // Every COMMAND_ENV value, the short ones as their variables' values.
+    expect(env).toContain('ATOM_CONNECT=***\n');
+    expect(env).toContain('ATOM_PIN=***\n');
+    expect(env).toContain('ATOM_CLI_SECRETS_FORMAT=***\n');
+    for (const [i, r] of rows.entries()) {
+      for (const secret of [...secretFragments(), awsSecret, connect, '=4812', '=table'])
+        expect(r.output_tail).not.toContain(secret);
+      // What is stored is what the run message shows.
+      expect(shown[i]).toContain(JSON.stringify(r.output_tail).slice(1, -1));
+    }
   });
 
   it('a non-zero exit is reported with the output', async () => {

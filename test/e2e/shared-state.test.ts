@@ -3,13 +3,19 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
+import { followUpCaches, SlackFollowUpChat } from '../../src/slack/follow-up-chat.js';
+import type { HomeTabs } from '../../src/slack/home-tabs.js';
+import { REPEAT_CLICK_MS } from '../../src/slack/once-per-request.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
+import type { KeyValue } from '../../src/store/kv.js';
 import { KvCache } from '../../src/store/kv-cache.js';
+import { MemoryKv } from '../../src/store/kv-memory.js';
 import { openKv } from '../../src/store/kv-redis.js';
 import { ACTION } from '../../src/templates/ids.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { type BotHarness, type CardRef, startBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { countIncidents } from '../support/incident-row.js';
+import { makeTriggerId } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
@@ -85,7 +91,75 @@ describe('two replicas sharing Redis', () => {
     expect(await kv.get(`seen:trigger:${triggerId}`)).toBe('1');
     await kv.close();
   });
+
+  it("the same person's double click (two trigger ids), one click to each replica, is handled once and the second is not answered; others' clicks and later clicks are", async () => {
+    const card = await declareOn(a, fake, 'sev2 double clicked', 'U0DECLARER');
+    fake.reset();
+    // Two real clicks: two trigger ids, one request to each replica, at once.
+    const triggers = [makeTriggerId(), makeTriggerId()];
+    const clicks = await Promise.all(
+      [a, b].map((bot, i) =>
+        bot.click({
+          channelId: card.channelId,
+          messageTs: card.cardTs,
+          actionId: ACTION.acknowledge,
+          value: String(card.id),
+          userId: 'U0DOUBLE',
+          triggerId: triggers[i],
+        }),
+      ),
+    );
+    expect(clicks.map((c) => c.status)).toEqual([200, 200]);
+    await fake.waitFor('chat.postMessage', (m) => /acknowledged the incident/.test(String(m.args.text)));
+    const events = async () =>
+      (
+        await a.db.query<{ kind: string; actor_id: string }>(
+          "SELECT kind, actor_id FROM incident_events WHERE incident_id = $1 AND kind = 'acknowledged'",
+          [card.id],
+        )
+      ).rows;
+    await sleep(500);
+    expect(await events()).toEqual([{ kind: 'acknowledged', actor_id: 'U0DOUBLE' }]);
+    // The second click stopped at Redis: no "you have already acknowledged" for it, and no Postgres request key.
+    expect(fake.callsTo('response_url')).toEqual([]);
+    const keys = await a.db.query<{ key: string }>('SELECT key FROM request_keys WHERE key = ANY($1)', [
+      triggers.map((t) => `action:${t}`),
+    ]);
+    expect(keys.rows).toHaveLength(1);
+    // Someone else's click at the same moment still gets its answer: who is commander.
+    await b.clickCard(card, ACTION.acknowledge, 'U0OTHER');
+    expect((await fake.waitFor('response_url')).args.text).toMatch(/<@U0DOUBLE> is the commander/);
+    // The same person's click once the double-click window is over reaches Postgres again, and is answered.
+    await sleep(REPEAT_CLICK_MS + 200);
+    await a.clickCard(card, ACTION.acknowledge, 'U0DOUBLE');
+    expect((await fake.waitForCount('response_url', 2))[1]!.args.text).toMatch(/already acknowledged/);
+    expect(await events()).toHaveLength(1);
+    // The audit says what became of the repeat (rows are written once a request is handled).
+    let audit: { outcome: string; reason: string | null }[] = [];
+    for (let i = 0; i < 50 && audit.length < 3; i++, await sleep(100)) {
+      ({ rows: audit } = await a.db.query<{ outcome: string; reason: string | null }>(
+        "SELECT outcome, reason FROM audit_log WHERE actor = 'U0DOUBLE' AND action = 'ack' ORDER BY id",
+      ));
+    }
+    expect(audit.map((r) => r.outcome).sort()).toEqual(['noop', 'noop', 'ok']);
+    expect(audit.filter((r) => /^repeat: the same person clicked/.test(r.reason ?? ''))).toHaveLength(1);
+  });
 });
+
+/** Declares an incident through `bot` and returns its card, once it is pinned and the declarer told. */
+async function declareOn(bot: BotHarness, fake: FakeSlack, text: string, userId: string): Promise<CardRef> {
+  fake.reset();
+  await bot.command(text, { user_id: userId });
+  const made = await fake.waitFor('conversations.create', (c) => !c.failed);
+  const channelId = fake.channelByName(made.args.name as string)!.id;
+  await fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+  await fake.waitFor('response_url', (c) => /is open/.test(String(c.args.text)));
+  const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
+    'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
+    [channelId],
+  );
+  return { id: Number(rows[0]!.id), channelId, cardTs: rows[0]!.card_ts };
+}
 
 describe('Redis unreachable', () => {
   let bot: BotHarness;
@@ -106,6 +180,21 @@ describe('Redis unreachable', () => {
     const replies = await bot.fake.waitForCount('response_url', 2);
     for (const r of replies) expect(r.args.text).toMatch(/is open/);
     expect(created(bot.fake)).toHaveLength(2);
+  });
+
+  it("the same person's double click goes on to Postgres, which acknowledges once and answers the second", async () => {
+    const card = await declareOn(bot, bot.fake, 'sev2 double clicked without redis', 'U0DECLARER');
+    bot.fake.reset();
+    await Promise.all([
+      bot.clickCard(card, ACTION.acknowledge, 'U0DOUBLE'),
+      bot.clickCard(card, ACTION.acknowledge, 'U0DOUBLE'),
+    ]);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already acknowledged/);
+    const { rows } = await bot.db.query(
+      "SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = 'acknowledged'",
+      [card.id],
+    );
+    expect(rows).toHaveLength(1);
   });
 
   it('/health says degraded, still 200', async () => {
@@ -209,6 +298,52 @@ describe('user-group members', () => {
       expect(fake.callsTo('usergroups.users.list')).toHaveLength(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await fake.close();
+    }
+  });
+});
+
+describe('user names', () => {
+  const quiet = { warn: () => {}, info: () => {} };
+  const namesOf = (kv: KeyValue, fake: FakeSlack) =>
+    new SlackFollowUpChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {} as HomeTabs, followUpCaches(kv));
+
+  it('are asked of Slack once for every replica within the minute', async () => {
+    const fake = await FakeSlack.start();
+    const prefix = testKeyPrefix('names');
+    const stores = [
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
+    ];
+    const chats = stores.map((kv) => namesOf(kv, fake));
+    try {
+      for (const chat of [...chats, ...chats]) expect((await chat.userNames(['U0NAMED'])).has('U0NAMED')).toBe(true);
+      expect(fake.callsTo('users.info')).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await fake.close();
+    }
+  });
+
+  it('are asked again after a minute (a renamed person shows under the new name), while the people directory is kept longer', async () => {
+    const fake = await FakeSlack.start();
+    let now = 1_000_000;
+    const chat = namesOf(new MemoryKv(() => now), fake);
+    const named = async () => (await chat.userNames(['U0NAMED'])).get('U0NAMED');
+    try {
+      fake.addUser('U0NAMED', { real_name: 'Ada Lovelace' });
+      expect(await named()).toBe('Ada Lovelace');
+      await chat.findUser('someone');
+      fake.addUser('U0NAMED', { real_name: 'Ada King' });
+      now += 59_000;
+      expect(await named()).toBe('Ada Lovelace');
+      expect(fake.callsTo('users.info')).toHaveLength(1);
+      now += 1_000;
+      expect(await named()).toBe('Ada King');
+      await chat.findUser('someone');
+      expect(fake.callsTo('users.info')).toHaveLength(2);
+      expect(fake.callsTo('users.list')).toHaveLength(1);
+    } finally {
       await fake.close();
     }
   });

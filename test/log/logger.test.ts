@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { LogLevel } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { noteIncident, withRequest } from '../../src/audit/request-context.js';
-import { configSecrets, loadConfig } from '../../src/config.js';
+import { loadConfig, logSecrets } from '../../src/config.js';
 import { boltLogger, chooseLogFormat, createLogger } from '../../src/log/logger.js';
 import { redactWith } from '../../src/ops/redact.js';
 
@@ -65,8 +65,9 @@ describe('the logger', () => {
     const config = loadConfig({
       SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
       SLACK_SIGNING_SECRET: 'plainsigningsecret42',
-      COMMAND_ENV: 'ATOM_API_TOKEN',
+      COMMAND_ENV: 'ATOM_API_TOKEN,ATOM_PIN',
       ATOM_API_TOKEN: 'tenant7hq2lm9xvpq',
+      ATOM_PIN: '4812',
     });
     const out = new PassThrough();
     let text = '';
@@ -74,10 +75,12 @@ describe('the logger', () => {
       text += c.toString('utf8');
     });
     const logger = boltLogger(
-      createLogger({ level: 'info', format: 'json', destination: out, mask: redactWith(configSecrets(config)) }),
+      createLogger({ level: 'info', format: 'json', destination: out, mask: redactWith(logSecrets(config)) }),
     );
     logger.warn('atom-cli printed tenant7hq2lm9xvpq', { secret: 'plainsigningsecret42' });
+    logger.warn('atom-cli printed ATOM_PIN=4812 at 4812 Main St');
     expect(text).toContain('atom-cli printed ***');
+    expect(text).toContain('atom-cli printed ATOM_PIN=*** at 4812 Main St');
     expect(text).not.toContain('tenant7hq2lm9xvpq');
     expect(text).not.toContain('plainsigningsecret42');
   });

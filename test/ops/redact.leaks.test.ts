@@ -99,8 +99,62 @@ describe('redact: values the bot knows', () => {
     expect(mask('url p%40ss%20word%2F1 and p@ss word/1')).toBe('url *** and ***');
   });
 
-  it('does not mask values under six characters, which would hide ordinary words', () => {
-    expect(redactWith(['iad', 'true', 'admin'])('admin in iad: true')).toBe('admin in iad: true');
+  it("masks a value under six characters where it is its own variable's value, and nowhere else", () => {
+    const mask = redactWith([
+      { name: 'ATOM_REGION', value: 'iad' },
+      { name: 'ATOM_PIN', value: 'abc12' },
+      'true',
+      'admin',
+    ]);
+    for (const [text, masked] of [
+      ['ATOM_REGION=iad\nATOM_PIN=abc12\n', 'ATOM_REGION=***\nATOM_PIN=***\n'],
+      ['export ATOM_REGION="iad"', 'export ATOM_REGION="***"'],
+      ["ATOM_PIN='abc12'", "ATOM_PIN='***'"],
+      ['  ATOM_REGION: iad', '  ATOM_REGION: ***'],
+      ['{"ATOM_REGION": "iad", "region": "iad"}', '{"ATOM_REGION": "***", "region": "iad"}'],
+      ['deploy --set ATOM_PIN=abc12 --region iad', 'deploy --set ATOM_PIN=*** --region iad'],
+      ['GET /x?ATOM_PIN=abc12&ATOM_REGION=iad HTTP/1.1', 'GET /x?ATOM_PIN=***&ATOM_REGION=*** HTTP/1.1'],
+      ['atom_region=iad', 'atom_region=***'],
+    ]) {
+      expect(mask(text!)).toBe(masked);
+    }
+    // Not its variable, or not its whole value, or a bare occurrence: under six characters, the floor holds.
+    for (const text of [
+      'MY_ATOM_REGION=iad',
+      'ATOM_REGION=iad-2',
+      'ATOM_REGION=iadx',
+      'OTHER_PIN=abc12',
+      'pin is abc12',
+      'admin in iad: true',
+      'ATOM_REGION = us-east-1',
+    ]) {
+      expect(mask(text)).toBe(text);
+    }
+  });
+
+  it("masks a short value as its variable's value when the line comes in pieces, wherever the cut falls", () => {
+    const text = 'env:\nATOM_PIN=abc12\nend';
+    for (let cut = 1; cut < text.length; cut += 1) {
+      const redactor = createRedactor({ known: [{ name: 'ATOM_PIN', value: 'abc12' }] });
+      const out = redactor.push(text.slice(0, cut)) + redactor.push(text.slice(cut)) + redactor.flush();
+      expect(out).toBe('env:\nATOM_PIN=***\nend');
+    }
+  });
+
+  it("masks a short value as its variable's value across the cut of an overlong line", () => {
+    for (let pad = 0; pad < 40; pad += 1) {
+      const redactor = createRedactor({ maxLineChars: 64, known: [{ name: 'ATOM_PIN', value: 'abc12' }] });
+      const line = `${'x'.repeat(40 + pad)} ATOM_PIN=abc12 ${'y'.repeat(30)}`;
+      let out = '';
+      for (const char of line) out += redactor.push(char);
+      out += redactor.flush();
+      expect(out).toBe(line.replace('abc12', '***'));
+    }
+  });
+
+  it('a long value given with its name is masked wherever it appears, as any known value', () => {
+    const mask = redactWith([{ name: 'ATOM_CONNECT', value: TOKEN }]);
+    expect(mask(`using ${TOKEN} now; ATOM_CONNECT=${TOKEN}`)).toBe('using *** now; ATOM_CONNECT=***');
   });
 
   it('masks each line of a known value that spans lines', () => {

@@ -50,11 +50,28 @@ describe('runCommand: values the bot knows', () => {
     for (const text of snapshots) expect(text).not.toContain('pk_0d1e2f3a4b5c');
   });
 
-  it('masks the values in `env` output, but not values too short to tell from ordinary words', async () => {
-    const result = await runCommand([ATOM_CLI, 'env'], { env: { ATOM_CONNECT: CONNECT, ATOM_REGION: 'iad' } });
+  it('masks the values in `env` output, short ones too, as their variables print them; what is kept is what is shown', async () => {
+    const snapshots: string[] = [];
+    const result = await runCommand([ATOM_CLI, 'env'], {
+      env: { ATOM_CONNECT: CONNECT, ATOM_REGION: 'iad', ATOM_PIN: '4812' },
+      onOutput: (snapshot) => {
+        snapshots.push(snapshot.tail);
+      },
+    });
     expect(result.full).toContain('ATOM_CONNECT=***\n');
-    expect(result.full).toContain('ATOM_REGION=iad\n');
-    expect(result.full).not.toContain(CONNECT);
+    expect(result.full).toContain('ATOM_REGION=***\n');
+    expect(result.full).toContain('ATOM_PIN=***\n');
+    for (const text of [result.full, ...snapshots]) {
+      expect(text).not.toContain(CONNECT);
+      expect(text).not.toMatch(/=iad$|=4812$/m);
+    }
+    expect(result.tail).toBe(result.full.trimEnd());
+    expect(result.digest).toBe(sha256(result.full));
+  });
+
+  it('a short value printed bare is below the floor: masking a 3-letter word everywhere would mangle the output', async () => {
+    const result = await runCommand([ATOM_CLI, 'print-env', 'ATOM_REGION'], { env: { ATOM_REGION: 'iad' } });
+    expect(result.full).toBe('connecting with iad as ATOM_REGION\nconnected\n');
   });
 
   it('masks the secrets it is given (the bot’s own tokens) wherever the command prints them', async () => {
