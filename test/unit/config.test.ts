@@ -397,6 +397,21 @@ describe('every message says in plain words what to set', () => {
       'ADMIN_TOKEN must be at least 16 characters long (for example the output of openssl rand -hex 24)',
     ],
     [
+      { ALERTS_TOKEN: 'short' },
+      'ALERTS_TOKEN must be at least 16 characters long (for example the output of openssl rand -hex 24)',
+    ],
+    [
+      { ALERTS_SIGNING_SECRET: 'short' },
+      'ALERTS_SIGNING_SECRET must be at least 16 characters long (for example the output of openssl rand -hex 24)',
+    ],
+    [{ ALERTS_MAX_INCIDENTS: 'abc' }, 'ALERTS_MAX_INCIDENTS must be a whole number between 1 and 1000, got "abc"'],
+    [{ ALERTS_MAX_INCIDENTS: '0' }, 'ALERTS_MAX_INCIDENTS must be a whole number between 1 and 1000, got "0"'],
+    [{ ALERTS_MAX_INCIDENTS: '2.5' }, 'ALERTS_MAX_INCIDENTS must be a whole number between 1 and 1000, got "2.5"'],
+    [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX must be a whole number between 1 and 100, got "0"'],
+    [{ WORK_NICE: '20' }, 'WORK_NICE must be a whole number between 0 and 19, got "20"'],
+    [{ DATABASE_PREPARE: 'yes' }, 'DATABASE_PREPARE must be one of on, off, got "yes"'],
+    [{ ACK_THREAD: 'true' }, 'ACK_THREAD must be one of on, off, got "true"'],
+    [
       { SLACK_BOT_TOKEN: 'xoxp-1-S3CR3T', SLACK_SIGNING_SECRET: SIGNING },
       'SLACK_BOT_TOKEN is a user token (xoxp-…), which acts as a person: use the Bot User OAuth Token (xoxb-…) from OAuth & Permissions instead',
     ],
