@@ -61,7 +61,7 @@ const longSecret = checked((s) =>
 
 const httpUrl = (example: string) =>
   checked((s) =>
-    /^https?:\/\/[^/\s]+/.test(s)
+    /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s)
       ? undefined
       : `must be an http:// or https:// URL such as ${example}, got ${shown(s)}`,
   );
@@ -222,7 +222,7 @@ const schema = z.object({
   ),
   // May hold a password: not repeated.
   REDIS_URL: checked((s) =>
-    /^rediss?:\/\/\S+/.test(s)
+    /^rediss?:\/\/\S+/.test(s) && URL.canParse(s)
       ? undefined
       : 'must be a Redis URL such as redis://:password@cache.example.com:6379 (or rediss:// for TLS)',
   ),

@@ -368,6 +368,16 @@ describe('every message says in plain words what to set', () => {
       'REDIS_URL must be a Redis URL such as redis://:password@cache.example.com:6379 (or rediss:// for TLS)',
     ],
     [
+      // A port past 65535 is no URL: refused now, not when the first call builds a client from it (a stack trace
+      // that repeated the URL, password and all).
+      { REDIS_URL: 'redis://:S3CR3T@cache.example.com:99999' },
+      'REDIS_URL must be a Redis URL such as redis://:password@cache.example.com:6379 (or rediss:// for TLS)',
+    ],
+    [
+      { STATUS_PAGE_URL: 'https://status.example.com:99999' },
+      'STATUS_PAGE_URL must be an http:// or https:// URL such as https://status.atomagentos.com, got "https://status.example.com:99999"',
+    ],
+    [
       { DATA_DIR: ' ' },
       'DATA_DIR is set but empty: set it to the directory for the embedded database, or unset it for ./.data',
     ],
