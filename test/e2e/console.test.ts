@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buttonNumber, ConsoleProcess } from '../support/console-process.js';
+import { serverProcesses, tempDataDir } from '../support/embedded-db.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -21,6 +22,8 @@ let dir: string;
 let env: Record<string, string>;
 let dropSchema: () => Promise<void>;
 const running: ConsoleProcess[] = [];
+/** Data directories of the embedded database's tests: a server a failed test left running is killed, then removed. */
+const embeddedDirs: { dir: string; remove(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-'));
@@ -63,6 +66,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of running) await c.stop();
+  for (const data of embeddedDirs) {
+    for (const pid of await serverProcesses(data.dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await data.remove();
+  }
   await dropSchema?.();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -218,6 +231,58 @@ describe('the console in a terminal', () => {
     await d.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
     expect(await d.exited).toBe(0);
   }, 180_000);
+});
+
+describe('the console on the embedded database (no DATABASE_URL)', () => {
+  it('/quit and Ctrl-D stop its server; it starts again with the incident there; after kill -9 the server left running is taken over', async () => {
+    const data = await tempDataDir('console-embedded-');
+    embeddedDirs.push(data);
+    const embedded = { DATABASE_URL: '', DATA_DIR: data.dir, NO_COLOR: '1' };
+    const postmaster = async () =>
+      Number((await readFile(join(data.dir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+
+    // A fresh data directory: the cluster is created, an incident declared, /quit stops the server with the bot.
+    const c = start({ env: embedded });
+    await c.waitFor(READY, { timeoutMs: 120_000 });
+    let at = c.mark();
+    c.type('/incident sev2 cache cold');
+    await c.waitFor('Incident #1 (SEV-2) is open: #inc-1-cache-cold', { from: at });
+    expect(await serverProcesses(data.dir)).toContain(await postmaster());
+    at = c.mark();
+    c.type('/quit');
+    await c.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
+    expect(await c.exited).toBe(0);
+    expect(await serverProcesses(data.dir)).toEqual([]);
+
+    // Again: the incident is there. kill -9 of the console leaves its server running (a process group of its own).
+    const d = start({ env: embedded });
+    await d.waitFor(READY, { timeoutMs: 90_000 });
+    expect(d.text).not.toContain('left running');
+    at = d.mark();
+    d.type('/incident list');
+    await d.waitFor(/#1 cache cold/, { from: at });
+    const left = await postmaster();
+    d.kill9();
+    expect(await d.exited).not.toBe(0);
+    expect(await serverProcesses(data.dir)).toContain(left);
+
+    // The next start takes the left server over: stops it, starts its own, and the incident is still there.
+    const e = start({ env: embedded });
+    await e.waitFor(READY, { timeoutMs: 90_000 });
+    await e.waitFor(`Stopped the embedded PostgreSQL (pid ${left}) an earlier bot left running; starting it again.`, {
+      timeoutMs: 10_000,
+    });
+    expect(await serverProcesses(data.dir)).not.toContain(left);
+    at = e.mark();
+    e.type('/incident list');
+    await e.waitFor(/#1 cache cold/, { from: at });
+    at = e.mark();
+    e.keys('\x04');
+    await e.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
+    expect(await e.exited).toBe(0);
+    expect(await serverProcesses(data.dir)).toEqual([]);
+    expect(c.text + d.text + e.text).not.toMatch(STACK);
+  }, 360_000);
 });
 
 describe('npm start without a terminal', () => {

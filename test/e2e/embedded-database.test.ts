@@ -4,14 +4,14 @@
  * -9, started twice.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StartupError, start } from '../../src/start.js';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
-import { seedCluster, tempDataDir } from '../support/embedded-db.js';
+import { seedCluster, serverProcesses, tempDataDir } from '../support/embedded-db.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const POSTGRES_USER = (() => {
@@ -143,17 +143,6 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** Every process whose command line names this data directory's cluster (the server and its children). */
-async function serverProcesses(dataDir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(join(dataDir, 'pg'))) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 /** A client of the bot's embedded server, over its socket, as psql would be. */
