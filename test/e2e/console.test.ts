@@ -372,6 +372,27 @@ describe('npm start without a terminal', () => {
     expect(c.raw).not.toMatch(SGR);
   }, 90_000);
 
+  it('--console opens the console with Slack credentials set, and uses none of them', async () => {
+    const c = start({
+      tty: false,
+      args: ['--console'],
+      env: {
+        SLACK_BOT_TOKEN: 'xoxb-1-shh-very-secret',
+        SLACK_SIGNING_SECRET: 'shh-very-secret-signing',
+        // Were the credentials used, the bot would ask this Slack who it is and fail to start.
+        SLACK_API_URL: 'http://127.0.0.1:9/api/',
+        DATA_DIR: join(dir, 'data-credentials'),
+      },
+    });
+    c.type('/incident sev3 typo on the status page');
+    c.endInput();
+    expect(await c.exited).toBe(0);
+    expect(c.text).toContain(READY);
+    expect(c.text).toMatch(/Incident #\d+ \(SEV-3\) is open: #inc-\d+-typo-on-the-status-page/);
+    expect(c.text).not.toContain('shh-very-secret');
+    expect(c.text).not.toMatch(STACK);
+  }, 90_000);
+
   it.each([
     [{ PORT: 'abc' }, /PORT/],
     [
