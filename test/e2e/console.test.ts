@@ -21,6 +21,8 @@ const SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
 let dir: string;
 let env: Record<string, string>;
 let dropSchema: () => Promise<void>;
+/** Schemas of tests that want a database of their own. */
+const dropSchemas: (() => Promise<void>)[] = [];
 const running: ConsoleProcess[] = [];
 /** Data directories of the embedded database's tests: a server a failed test left running is killed, then removed. */
 const embeddedDirs: { dir: string; remove(): Promise<void> }[] = [];
@@ -77,6 +79,7 @@ afterAll(async () => {
     await data.remove();
   }
   await dropSchema?.();
+  for (const drop of dropSchemas) await drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -230,6 +233,78 @@ describe('the console in a terminal', () => {
     d.keys('\x04');
     await d.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
     expect(await d.exited).toBe(0);
+  }, 180_000);
+});
+
+describe("the console's selects, reminders and set-up instructions", () => {
+  it('a message select lists its options and its choice reprints the card; a status-update reminder arrives while you type; /setup prints the set-up instructions', async () => {
+    // A database and data directory of its own: the incident is #1 whatever ran before.
+    const schema = await createTestSchema('console_controls');
+    dropSchemas.push(schema.drop);
+    const file = join(dir, 'runbook-controls.yml');
+    await writeFile(file, stringify(testRunbookData()));
+    const c = start({
+      env: { DATABASE_URL: schema.url, DATA_DIR: join(dir, 'data-controls'), RUNBOOK_FILE: file, NO_COLOR: '1' },
+    });
+    await c.waitFor(READY, { timeoutMs: 60_000 });
+    let at = c.mark();
+    c.type('/incident sev2 search slow');
+    await c.waitFor('Incident #1 (SEV-2) is open: #inc-1-search-slow', { from: at });
+
+    // The card's severity select: its options numbered, the current one marked; choosing 2 sends SEV-1.
+    at = c.mark();
+    c.type('/open inc-1-search-slow');
+    await c.waitFor(/\[\d+\] Change severity: SEV-2 \(Medium\) ▾/, { from: at });
+    at = c.mark();
+    c.type('press change severity');
+    const options = await c.waitFor('Choose 1-4: ', { from: at });
+    expect(options).toMatch(/Change severity:\n\s+1\) SEV-0 \(Critical\)[\s\S]*\n\s+2\) SEV-1 \(High\)/);
+    expect(options).toMatch(/3\) SEV-2 \(Medium\)[^\n]*\(now\)/);
+    c.type('2');
+    const card = await c.waitFor(/#inc-1-search-slow · updated[\s\S]*Change severity: SEV-1 \(High\) ▾/, { from: at });
+    expect(card).toContain('SEV-1 · respond within 15 minutes');
+    await c.waitFor('raised from SEV-2 to SEV-1', { from: at });
+
+    // A status update that promises the next one in 5 seconds: when it is overdue, the reminder prints by itself,
+    // and the prompt is drawn again below it.
+    at = c.mark();
+    c.type('/incident update');
+    await c.waitFor('Status [Investigating]: ', { from: at });
+    c.type('');
+    await c.waitFor('Affected: ', { from: at });
+    c.type('search users');
+    await c.waitFor('Current impact: ', { from: at });
+    c.type('slow results');
+    await c.waitFor('Current status: ', { from: at });
+    c.type('looking at the index');
+    await c.waitFor('Mitigation steps: ', { from: at });
+    c.type('');
+    await c.waitFor(/Next update \[[^\]]+\]: $/, { from: at });
+    c.type('5s');
+    await c.waitFor('Flags: ', { from: at });
+    c.type('');
+    await c.waitFor(/Status page[^\n]*: $/, { from: at });
+    c.type('');
+    await c.waitFor(/CURRENT STATUS:\s+looking at the index/, { from: at });
+    const reminder = await c.waitFor(
+      /Commander: the next status update was due [^\n]*Post one with `?\/incident update`?\.[\s\S]*alice in #inc-1-search-slow> $/,
+      { from: at, timeoutMs: 30_000 },
+    );
+    expect(reminder).not.toMatch(STACK);
+
+    // The set-up instructions for a real workspace are there from the console too.
+    at = c.mark();
+    c.type('/setup');
+    const setup = await c.waitFor('Run npm start again.', { from: at });
+    expect(setup).toContain('From an app manifest');
+    expect(setup).toContain('paste manifest.yml');
+    expect(setup).toMatch(/SLACK_BOT_TOKEN[\s\S]*SLACK_SIGNING_SECRET[\s\S]*SLACK_APP_TOKEN/);
+    expect(setup).not.toContain('set-up mode');
+
+    at = c.mark();
+    c.type('/quit');
+    await c.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
+    expect(await c.exited).toBe(0);
   }, 180_000);
 });
 
