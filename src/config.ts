@@ -55,9 +55,14 @@ const oneOf = <const T extends string>(values: readonly T[]) =>
       return s as T;
     });
 
+/** A shared secret (a bearer token, a signing secret): at least 16 characters; the message never repeats it. */
+const longSecret = checked((s) =>
+  s.length >= 16 ? undefined : 'must be at least 16 characters long (for example the output of openssl rand -hex 24)',
+);
+
 const httpUrl = (example: string) =>
   checked((s) =>
-    /^https?:\/\/[^/\s]+/.test(s)
+    /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s)
       ? undefined
       : `must be an http:// or https:// URL such as ${example}, got ${shown(s)}`,
   );
@@ -212,15 +217,13 @@ const schema = z.object({
   LOG_FORMAT: oneOf(['json', 'pretty']),
   ACK_THREAD: oneOf(['on', 'off']),
   WORK_NICE: wholeNumber(0, 19, 10),
-  ADMIN_TOKEN: checked((s) =>
-    s.length >= 16 ? undefined : 'must be at least 16 characters long (for example the output of openssl rand -hex 24)',
-  ),
+  ADMIN_TOKEN: longSecret,
   COMMAND_BASE_DIR: checked((s) =>
     s.trim() ? undefined : 'is set but empty: set it to the directory runbook commands run in, or unset it',
   ),
   // May hold a password: not repeated.
   REDIS_URL: checked((s) =>
-    /^rediss?:\/\/\S+/.test(s)
+    /^rediss?:\/\/\S+/.test(s) && URL.canParse(s)
       ? undefined
       : 'must be a Redis URL such as redis://:password@cache.example.com:6379 (or rediss:// for TLS)',
   ),
@@ -236,8 +239,8 @@ const schema = z.object({
   RUN_RATE_LIMIT: rate('10/1m'),
   CHANNEL_CREATE_LIMIT: rate('20/1m'),
   // Monitoring alerts (POST /hooks/alertmanager, POST /hooks/alerts).
-  ALERTS_TOKEN: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
-  ALERTS_SIGNING_SECRET: optionalString.refine((s) => !s || s.length >= 16, 'must be at least 16 characters'),
+  ALERTS_TOKEN: longSecret,
+  ALERTS_SIGNING_SECRET: longSecret,
   QSTASH_CURRENT_SIGNING_KEY: optionalString,
   QSTASH_NEXT_SIGNING_KEY: optionalString,
   // How pages reach people besides Slack: email over SMTP, PagerDuty's Events API v2 and its v3 webhooks.
@@ -256,10 +259,7 @@ const schema = z.object({
   PAGERDUTY_WEBHOOK_SECRET: optionalString,
   PAGERDUTY_API_TOKEN: optionalString,
   PAGERDUTY_API_URL: httpUrl('https://api.pagerduty.com'),
-  ALERTS_MAX_INCIDENTS: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.coerce.number().int().min(1).max(1000).default(3),
-  ),
+  ALERTS_MAX_INCIDENTS: wholeNumber(1, 1000, 3),
   ALERT_DELIVERY_RETENTION: durationVar('30d'),
   ALERTS_REPEAT_REFRESH: durationVar('10s'),
   // On-call rotations: the longest override or swap, and how long before a hand-off its notice goes out.

@@ -12,6 +12,7 @@ import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from '.
 import { type BotIdentity, BotIdentityError, fetchBotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { findChannelId, IncidentsChannelError } from './slack/incidents-channel.js';
+import { slackErrorCode } from './slack/slack-errors.js';
 import { createPostgresDatabase, type Database } from './store/db.js';
 import { createEmbeddedDatabase, EmbeddedDatabaseError } from './store/embedded-db.js';
 import { MigrationMismatchError, migrate } from './store/migrate.js';
@@ -106,6 +107,28 @@ async function listening<T>(config: Config, fn: () => Promise<T>, cleanup: () =>
     await cleanup().catch(() => {});
     throw listenError(err, config) ?? err;
   }
+}
+
+/** Slack's answers to the Socket Mode connection (apps.connections.open) that mean the app-level token will not do. */
+const APP_TOKEN_REFUSED = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'not_allowed_token_type',
+  'missing_scope',
+]);
+
+/** Slack refused SLACK_APP_TOKEN when the bot opened its Socket Mode connection, as what to do; else undefined. */
+function appTokenError(err: unknown): StartupError | undefined {
+  const code = slackErrorCode(err);
+  if (!code || !APP_TOKEN_REFUSED.has(code)) return undefined;
+  return new StartupError(
+    `Slack refused SLACK_APP_TOKEN (${code}) when the bot opened its Socket Mode connection. Copy the app-level ` +
+      'token (xapp-…) again from Basic Information → App-Level Tokens (it needs the connections:write scope) and ' +
+      'check that Socket Mode is on for the app; or unset SLACK_APP_TOKEN and set SLACK_SIGNING_SECRET for HTTP mode.',
+  );
 }
 
 function redactUrl(url: string): string {
@@ -214,7 +237,8 @@ export async function start(
     port = (server.address() as AddressInfo).port;
     say(`Incident bot listening for Slack on http://${shown}:${port}/slack/events (HTTP mode). Database: ${dbName}.`);
   } else {
-    await listening(config, () => app.start(), closeAll);
+    const connect = () => app.start().catch((err: unknown) => Promise.reject(appTokenError(err) ?? err));
+    await listening(config, connect, closeAll);
     say(`Incident bot connected to Slack over Socket Mode; health on ${shown} port ${port}. Database: ${dbName}.`);
   }
   timers.start();

@@ -118,7 +118,13 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
     write(message(err));
     return 1;
   }
-  const slack = await LocalSlack.start({ keepCalls: 100 });
+  let slack: LocalSlack;
+  try {
+    slack = await LocalSlack.start({ keepCalls: 100 });
+  } catch (err) {
+    write(`The console could not start its local Slack on 127.0.0.1: ${message(err)}`);
+    return 1;
+  }
   const file = workspaceFile(config.dataDir, config.databaseUrl);
   const loaded = loadWorkspace(file, slack.workspace);
   if (loaded.problem) write(style.yellow(loaded.problem));

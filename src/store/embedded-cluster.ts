@@ -83,13 +83,22 @@ function currentUserName(): string {
 export const ROOT_WITHOUT_USER =
   'PostgreSQL does not run as root, and the bot runs as root on a machine with no `postgres` user to run its embedded database as. Do one of these: run the bot as a normal user; or set EMBEDDED_PG_USER to an existing unprivileged user (e.g. after `useradd --system incident-bot`) and the embedded PostgreSQL runs as that user; or set DATABASE_URL to use a PostgreSQL server of your own.';
 
+/** What serverUser asks of the machine: who the bot runs as, and a user's ids (undefined: no such user). */
+export interface UserLookup {
+  uid: number | undefined;
+  lookup(name: string): Promise<{ uid: number; gid: number } | undefined>;
+}
+
 /**
  * Who runs the server. Not root: the bot's own user (EMBEDDED_PG_USER may only name it). Root: EMBEDDED_PG_USER, or
  * else an existing `postgres` user; with neither, a message saying what to do. No user is ever created.
  */
-export async function serverUser(option: string | undefined): Promise<ServerUser> {
+export async function serverUser(
+  option: string | undefined,
+  system: UserLookup = { uid: process.getuid?.(), lookup: lookupUser },
+): Promise<ServerUser> {
   const me = currentUserName();
-  if (process.getuid?.() !== 0) {
+  if (system.uid !== 0) {
     if (option && option !== me) {
       throw new EmbeddedDatabaseError(
         `EMBEDDED_PG_USER=${option} only applies when the bot runs as root. The bot runs as ${me}, and so does its embedded PostgreSQL: remove EMBEDDED_PG_USER.`,
@@ -98,7 +107,7 @@ export async function serverUser(option: string | undefined): Promise<ServerUser
     return { name: me };
   }
   const name = option ?? 'postgres';
-  const ids = await lookupUser(name);
+  const ids = await system.lookup(name);
   if (!ids) {
     if (!option) throw new EmbeddedDatabaseError(ROOT_WITHOUT_USER);
     throw new EmbeddedDatabaseError(

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buttonNumber, ConsoleProcess } from '../support/console-process.js';
+import { serverProcesses, tempDataDir } from '../support/embedded-db.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -20,7 +21,11 @@ const SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
 let dir: string;
 let env: Record<string, string>;
 let dropSchema: () => Promise<void>;
+/** Schemas of tests that want a database of their own. */
+const dropSchemas: (() => Promise<void>)[] = [];
 const running: ConsoleProcess[] = [];
+/** Data directories of the embedded database's tests: a server a failed test left running is killed, then removed. */
+const embeddedDirs: { dir: string; remove(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-'));
@@ -63,7 +68,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of running) await c.stop();
+  for (const data of embeddedDirs) {
+    for (const pid of await serverProcesses(data.dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await data.remove();
+  }
   await dropSchema?.();
+  for (const drop of dropSchemas) await drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -220,6 +236,130 @@ describe('the console in a terminal', () => {
   }, 180_000);
 });
 
+describe("the console's selects, reminders and set-up instructions", () => {
+  it('a message select lists its options and its choice reprints the card; a status-update reminder arrives while you type; /setup prints the set-up instructions', async () => {
+    // A database and data directory of its own: the incident is #1 whatever ran before.
+    const schema = await createTestSchema('console_controls');
+    dropSchemas.push(schema.drop);
+    const file = join(dir, 'runbook-controls.yml');
+    await writeFile(file, stringify(testRunbookData()));
+    const c = start({
+      env: { DATABASE_URL: schema.url, DATA_DIR: join(dir, 'data-controls'), RUNBOOK_FILE: file, NO_COLOR: '1' },
+    });
+    await c.waitFor(READY, { timeoutMs: 60_000 });
+    let at = c.mark();
+    c.type('/incident sev2 search slow');
+    await c.waitFor('Incident #1 (SEV-2) is open: #inc-1-search-slow', { from: at });
+
+    // The card's severity select: its options numbered, the current one marked; choosing 2 sends SEV-1.
+    at = c.mark();
+    c.type('/open inc-1-search-slow');
+    await c.waitFor(/\[\d+\] Change severity: SEV-2 \(Medium\) ▾/, { from: at });
+    at = c.mark();
+    c.type('press change severity');
+    const options = await c.waitFor('Choose 1-4: ', { from: at });
+    expect(options).toMatch(/Change severity:\n\s+1\) SEV-0 \(Critical\)[\s\S]*\n\s+2\) SEV-1 \(High\)/);
+    expect(options).toMatch(/3\) SEV-2 \(Medium\)[^\n]*\(now\)/);
+    c.type('2');
+    const card = await c.waitFor(/#inc-1-search-slow · updated[\s\S]*Change severity: SEV-1 \(High\) ▾/, { from: at });
+    expect(card).toContain('SEV-1 · respond within 15 minutes');
+    await c.waitFor('raised from SEV-2 to SEV-1', { from: at });
+
+    // A status update that promises the next one in 5 seconds: when it is overdue, the reminder prints by itself,
+    // and the prompt is drawn again below it.
+    at = c.mark();
+    c.type('/incident update');
+    await c.waitFor('Status [Investigating]: ', { from: at });
+    c.type('');
+    await c.waitFor('Affected: ', { from: at });
+    c.type('search users');
+    await c.waitFor('Current impact: ', { from: at });
+    c.type('slow results');
+    await c.waitFor('Current status: ', { from: at });
+    c.type('looking at the index');
+    await c.waitFor('Mitigation steps: ', { from: at });
+    c.type('');
+    await c.waitFor(/Next update \[[^\]]+\]: $/, { from: at });
+    c.type('5s');
+    await c.waitFor('Flags: ', { from: at });
+    c.type('');
+    await c.waitFor(/Status page[^\n]*: $/, { from: at });
+    c.type('');
+    await c.waitFor(/CURRENT STATUS:\s+looking at the index/, { from: at });
+    const reminder = await c.waitFor(
+      /Commander: the next status update was due [^\n]*Post one with `?\/incident update`?\.[\s\S]*alice in #inc-1-search-slow> $/,
+      { from: at, timeoutMs: 30_000 },
+    );
+    expect(reminder).not.toMatch(STACK);
+
+    // The set-up instructions for a real workspace are there from the console too.
+    at = c.mark();
+    c.type('/setup');
+    const setup = await c.waitFor('Run npm start again.', { from: at });
+    expect(setup).toContain('From an app manifest');
+    expect(setup).toContain('paste manifest.yml');
+    expect(setup).toMatch(/SLACK_BOT_TOKEN[\s\S]*SLACK_SIGNING_SECRET[\s\S]*SLACK_APP_TOKEN/);
+    expect(setup).not.toContain('set-up mode');
+
+    at = c.mark();
+    c.type('/quit');
+    await c.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
+    expect(await c.exited).toBe(0);
+  }, 180_000);
+});
+
+describe('the console on the embedded database (no DATABASE_URL)', () => {
+  it('/quit and Ctrl-D stop its server; it starts again with the incident there; after kill -9 the server left running is taken over', async () => {
+    const data = await tempDataDir('console-embedded-');
+    embeddedDirs.push(data);
+    const embedded = { DATABASE_URL: '', DATA_DIR: data.dir, NO_COLOR: '1' };
+    const postmaster = async () =>
+      Number((await readFile(join(data.dir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+
+    // A fresh data directory: the cluster is created, an incident declared, /quit stops the server with the bot.
+    const c = start({ env: embedded });
+    await c.waitFor(READY, { timeoutMs: 120_000 });
+    let at = c.mark();
+    c.type('/incident sev2 cache cold');
+    await c.waitFor('Incident #1 (SEV-2) is open: #inc-1-cache-cold', { from: at });
+    expect(await serverProcesses(data.dir)).toContain(await postmaster());
+    at = c.mark();
+    c.type('/quit');
+    await c.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
+    expect(await c.exited).toBe(0);
+    expect(await serverProcesses(data.dir)).toEqual([]);
+
+    // Again: the incident is there. kill -9 of the console leaves its server running (a process group of its own).
+    const d = start({ env: embedded });
+    await d.waitFor(READY, { timeoutMs: 90_000 });
+    expect(d.text).not.toContain('left running');
+    at = d.mark();
+    d.type('/incident list');
+    await d.waitFor(/#1 cache cold/, { from: at });
+    const left = await postmaster();
+    d.kill9();
+    expect(await d.exited).not.toBe(0);
+    expect(await serverProcesses(data.dir)).toContain(left);
+
+    // The next start takes the left server over: stops it, starts its own, and the incident is still there.
+    const e = start({ env: embedded });
+    await e.waitFor(READY, { timeoutMs: 90_000 });
+    await e.waitFor(`Stopped the embedded PostgreSQL (pid ${left}) an earlier bot left running; starting it again.`, {
+      timeoutMs: 10_000,
+    });
+    expect(await serverProcesses(data.dir)).not.toContain(left);
+    at = e.mark();
+    e.type('/incident list');
+    await e.waitFor(/#1 cache cold/, { from: at });
+    at = e.mark();
+    e.keys('\x04');
+    await e.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });
+    expect(await e.exited).toBe(0);
+    expect(await serverProcesses(data.dir)).toEqual([]);
+    expect(c.text + d.text + e.text).not.toMatch(STACK);
+  }, 360_000);
+});
+
 describe('npm start without a terminal', () => {
   it('runs the deployment procedure with the sample atom-cli, through its post-deployment verification', async () => {
     // The bundled runbook's procedure as it is, against a health endpoint that answers 200.
@@ -305,6 +445,27 @@ describe('npm start without a terminal', () => {
     expect(c.text).toMatch(/People:[\s\S]*\* @piper/);
     expect(c.text).toContain('Stopped. The database is closed');
     expect(c.raw).not.toMatch(SGR);
+  }, 90_000);
+
+  it('--console opens the console with Slack credentials set, and uses none of them', async () => {
+    const c = start({
+      tty: false,
+      args: ['--console'],
+      env: {
+        SLACK_BOT_TOKEN: 'xoxb-1-shh-very-secret',
+        SLACK_SIGNING_SECRET: 'shh-very-secret-signing',
+        // Were the credentials used, the bot would ask this Slack who it is and fail to start.
+        SLACK_API_URL: 'http://127.0.0.1:9/api/',
+        DATA_DIR: join(dir, 'data-credentials'),
+      },
+    });
+    c.type('/incident sev3 typo on the status page');
+    c.endInput();
+    expect(await c.exited).toBe(0);
+    expect(c.text).toContain(READY);
+    expect(c.text).toMatch(/Incident #\d+ \(SEV-3\) is open: #inc-\d+-typo-on-the-status-page/);
+    expect(c.text).not.toContain('shh-very-secret');
+    expect(c.text).not.toMatch(STACK);
   }, 90_000);
 
   it.each([

@@ -4,14 +4,15 @@
  * -9, started twice.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { createHash } from 'node:crypto';
+import { chmod, chown, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StartupError, start } from '../../src/start.js';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
-import { seedCluster, tempDataDir } from '../support/embedded-db.js';
+import { seedCluster, serverProcesses, tempDataDir } from '../support/embedded-db.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const POSTGRES_USER = (() => {
@@ -143,17 +144,6 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** Every process whose command line names this data directory's cluster (the server and its children). */
-async function serverProcesses(dataDir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(join(dataDir, 'pg'))) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 /** A client of the bot's embedded server, over its socket, as psql would be. */
@@ -294,6 +284,93 @@ describe('the embedded database, in a real bot process', () => {
     expect(await stop(first)).toBe(0);
     expect(await serverProcesses(dir)).toEqual([]);
   }, 400_000);
+});
+
+/** The inodes of the sockets the processes `pids` hold open (from /proc/<pid>/fd). */
+async function socketInodes(pids: number[]): Promise<Set<string>> {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+      const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+      if (m) inodes.add(m[1]!);
+    }
+  }
+  return inodes;
+}
+
+/** The TCP sockets in LISTEN state (IPv4 and IPv6) among `inodes`, as `address:port` in /proc/net's hex. */
+async function tcpListeners(inodes: Set<string>): Promise<string[]> {
+  const found: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const lines = (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1);
+    for (const line of lines) {
+      const f = line.trim().split(/\s+/);
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode; st 0A is LISTEN.
+      if (f[3] === '0A' && inodes.has(f[9] ?? '')) found.push(f[1]!);
+    }
+  }
+  return found;
+}
+
+describe('the embedded database listens on a Unix socket only', () => {
+  const startIn = (dataDir: string) => start({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'error' }, () => {});
+
+  it('no TCP port: the server and its processes hold no listening TCP socket, and listen_addresses is empty', async () => {
+    const dir = await newDataDir();
+    await seedCluster(dir);
+    const bot = await startIn(dir);
+    try {
+      const server = bot.db.embedded!;
+      expect(server.connection.host).toBe(join(dir, 'pg'));
+      expect(await exists(join(dir, 'pg', '.s.PGSQL.5432'))).toBe(true);
+      expect((await bot.db.query<{ v: string }>('SELECT current_setting($1) AS v', ['listen_addresses'])).rows).toEqual(
+        [{ v: '' }],
+      );
+      const pids = await serverProcesses(dir);
+      expect(pids).toContain(server.pid());
+      // Checked: with listen_addresses=127.0.0.2 this finds the server's 0200007F:1538 (127.0.0.2:5432).
+      expect(await tcpListeners(await socketInodes(pids))).toEqual([]);
+      // The same look finds a listener where there is one: this process's own (set-up mode's HTTP port).
+      expect(await tcpListeners(await socketInodes([process.pid]))).toContainEqual(
+        expect.stringMatching(new RegExp(`:${bot.port.toString(16).toUpperCase().padStart(4, '0')}$`)),
+      );
+    } finally {
+      await bot.stop();
+    }
+    expect(await serverProcesses(dir)).toEqual([]);
+  }, 120_000);
+
+  it('a DATA_DIR too deep for a socket path: the socket goes to a private directory under the temp dir', async () => {
+    let dir = await newDataDir();
+    // A Unix socket path holds 107 bytes at most; this cluster's would be well past it.
+    for (const part of ['a'.repeat(40), 'b'.repeat(40)]) {
+      dir = join(dir, part);
+      await mkdir(dir, { mode: 0o755 });
+    }
+    const cluster = join(dir, 'pg');
+    expect(Buffer.byteLength(join(cluster, '.s.PGSQL.5432'))).toBeGreaterThan(107);
+    const socketDir = join(
+      tmpdir(),
+      `incident-bot-pg-${createHash('sha256').update(cluster).digest('hex').slice(0, 12)}`,
+    );
+    const bot = await startIn(dir);
+    try {
+      const server = bot.db.embedded!;
+      expect(server.connection.host).toBe(socketDir);
+      expect(await exists(join(socketDir, '.s.PGSQL.5432'))).toBe(true);
+      expect(await exists(join(cluster, '.s.PGSQL.5432'))).toBe(false);
+      // Only the server's user may enter it.
+      const st = await stat(socketDir);
+      expect(st.mode & 0o777).toBe(0o700);
+      expect(st.uid).toBe(IS_ROOT ? POSTGRES_USER?.uid : process.getuid?.());
+      expect((await bot.db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(await tcpListeners(await socketInodes(await serverProcesses(dir)))).toEqual([]);
+    } finally {
+      await bot.stop();
+      await rm(socketDir, { recursive: true, force: true });
+    }
+    expect(await serverProcesses(dir)).toEqual([]);
+  }, 120_000);
 });
 
 describe('the embedded database, when something is in the way', () => {

@@ -217,6 +217,65 @@ describe('start-up', () => {
     }
   });
 
+  it('an app token Slack refuses in Socket Mode says what to do and exits 1, without a stack trace', async () => {
+    // The local Slack has no Socket Mode server to send the bot to: apps.connections.open answers invalid_auth.
+    const fake = await FakeSlack.start();
+    try {
+      const r = await startProcess({
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_APP_TOKEN: 'xapp-1-shh-very-secret',
+        SLACK_API_URL: fake.url,
+        PORT: '0',
+        DATABASE_URL: await testDatabaseUrl(),
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        'Slack refused SLACK_APP_TOKEN (invalid_auth) when the bot opened its Socket Mode connection. Copy the app-level token (xapp-…) again',
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr).not.toContain('shh-very-secret');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('a failure the bot has no words for is one line saying what failed, exit 1; its stack only at LOG_LEVEL=debug', async () => {
+    const fake = await FakeSlack.start();
+    const env = {
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_APP_TOKEN: 'xapp-1',
+      SLACK_API_URL: fake.url,
+      PORT: '0',
+      DATABASE_URL: await testDatabaseUrl(),
+    };
+    try {
+      // An answer no start-up check knows (the workspace is disabled): it reaches main()'s last resort.
+      fake.failNext('apps.connections.open', { error: 'team_disabled' });
+      const r = await startProcess(env);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        'The bot could not start: An API error occurred: team_disabled. Start it again with LOG_LEVEL=debug to see where it failed.',
+      );
+
+      fake.failNext('apps.connections.open', { error: 'team_disabled' });
+      const debug = await startProcess({ ...env, LOG_LEVEL: 'debug' });
+      expect(debug.code).toBe(1);
+      expect(debug.stderr).toContain('The bot could not start: An API error occurred: team_disabled.\n');
+      expect(debug.stderr).toMatch(/\n\s+at /);
+
+      // An answer the Socket Mode client retries (after 5 s), and then a refusal: the retry's failure is awaited by
+      // nothing (an unhandled rejection), and is told the same way.
+      fake.failNext('apps.connections.open', { error: 'internal_error' });
+      const retried = await startProcess(env);
+      expect(retried.code).toBe(1);
+      expect(retried.stderr.trim()).toBe(
+        'The bot could not start: An API error occurred: invalid_auth. Start it again with LOG_LEVEL=debug to see where it failed.',
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('an unreachable DATABASE_URL is reported and exits 1', async () => {
     const r = await startProcess({ DATABASE_URL: 'postgresql://postgres:hunter2@127.0.0.1:1/test' });
     expect(r.code).toBe(1);

@@ -5,7 +5,7 @@
  * the tests of a fresh start (test/e2e/embedded-database.test.ts) run initdb for real.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -73,4 +73,15 @@ export async function startTestEmbedded(): Promise<TestEmbedded> {
       await data.remove();
     },
   };
+}
+
+/** Every process whose command line names this data directory's cluster (the server and its children). */
+export async function serverProcesses(dataDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(join(dataDir, 'pg'))) pids.push(Number(entry));
+  }
+  return pids;
 }

@@ -368,6 +368,16 @@ describe('every message says in plain words what to set', () => {
       'REDIS_URL must be a Redis URL such as redis://:password@cache.example.com:6379 (or rediss:// for TLS)',
     ],
     [
+      // A port past 65535 is no URL: refused now, not when the first call builds a client from it (a stack trace
+      // that repeated the URL, password and all).
+      { REDIS_URL: 'redis://:S3CR3T@cache.example.com:99999' },
+      'REDIS_URL must be a Redis URL such as redis://:password@cache.example.com:6379 (or rediss:// for TLS)',
+    ],
+    [
+      { STATUS_PAGE_URL: 'https://status.example.com:99999' },
+      'STATUS_PAGE_URL must be an http:// or https:// URL such as https://status.atomagentos.com, got "https://status.example.com:99999"',
+    ],
+    [
       { DATA_DIR: ' ' },
       'DATA_DIR is set but empty: set it to the directory for the embedded database, or unset it for ./.data',
     ],
@@ -396,6 +406,21 @@ describe('every message says in plain words what to set', () => {
       { ADMIN_TOKEN: 'short' },
       'ADMIN_TOKEN must be at least 16 characters long (for example the output of openssl rand -hex 24)',
     ],
+    [
+      { ALERTS_TOKEN: 'short' },
+      'ALERTS_TOKEN must be at least 16 characters long (for example the output of openssl rand -hex 24)',
+    ],
+    [
+      { ALERTS_SIGNING_SECRET: 'short' },
+      'ALERTS_SIGNING_SECRET must be at least 16 characters long (for example the output of openssl rand -hex 24)',
+    ],
+    [{ ALERTS_MAX_INCIDENTS: 'abc' }, 'ALERTS_MAX_INCIDENTS must be a whole number between 1 and 1000, got "abc"'],
+    [{ ALERTS_MAX_INCIDENTS: '0' }, 'ALERTS_MAX_INCIDENTS must be a whole number between 1 and 1000, got "0"'],
+    [{ ALERTS_MAX_INCIDENTS: '2.5' }, 'ALERTS_MAX_INCIDENTS must be a whole number between 1 and 1000, got "2.5"'],
+    [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX must be a whole number between 1 and 100, got "0"'],
+    [{ WORK_NICE: '20' }, 'WORK_NICE must be a whole number between 0 and 19, got "20"'],
+    [{ DATABASE_PREPARE: 'yes' }, 'DATABASE_PREPARE must be one of on, off, got "yes"'],
+    [{ ACK_THREAD: 'true' }, 'ACK_THREAD must be one of on, off, got "true"'],
     [
       { SLACK_BOT_TOKEN: 'xoxp-1-S3CR3T', SLACK_SIGNING_SECRET: SIGNING },
       'SLACK_BOT_TOKEN is a user token (xoxp-…), which acts as a person: use the Bot User OAuth Token (xoxb-…) from OAuth & Permissions instead',
