@@ -416,6 +416,7 @@ export interface AlertChange {
   deliveryId: number;
   firings: number;
   stillResolved: boolean;
+  /** Held back by a maintenance window (as the last firing delivery found; a resolution keeps the row's). */
   maintenance: boolean;
 }
 
@@ -430,7 +431,7 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
        count = a.count + u.firings,
        resolved_at = CASE WHEN u.status = 'resolved'
          THEN CASE WHEN u.still_resolved THEN coalesce(a.resolved_at, clock_timestamp()) ELSE clock_timestamp() END END,
-       maintenance = a.maintenance OR u.maintenance
+       maintenance = u.maintenance
      FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
        $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::int[], $15::bool[], $16::bool[])
        AS u(id, name, level, rule, status, summary, service, metric, value, threshold, url, labels, delivery, firings,
@@ -455,6 +456,28 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
       col((c) => c.maintenance),
     ],
   );
+}
+
+/**
+ * Alerts held back by a maintenance window that still fire (each alert's latest row; the oldest first, at most
+ * `limit`): once no window holds one, it is released (AlertRecorder.releaseFromMaintenance). A small partial index
+ * (021) finds them, so asking on every round of the alert loop costs next to nothing when there are none.
+ */
+export async function heldBackAlerts(q: Queryable, limit: number): Promise<AlertRow[]> {
+  const { rows } = await q.query<AlertDbRow>(
+    `SELECT a.* FROM alerts a
+     WHERE a.maintenance AND a.status = 'firing'
+       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint AND b.id > a.id)
+     ORDER BY a.id LIMIT $1`,
+    [limit],
+  );
+  return rows.map(toAlert);
+}
+
+/** No longer held back by a maintenance window. */
+export async function clearMaintenance(q: Queryable, alertIds: number[]): Promise<void> {
+  if (alertIds.length === 0) return;
+  await q.query('UPDATE alerts SET maintenance = false WHERE id = ANY($1::int[])', [alertIds]);
 }
 
 export async function linkAlerts(q: Queryable, alertIds: number[], alertIncidentId: number): Promise<void> {

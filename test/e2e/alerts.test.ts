@@ -351,6 +351,41 @@ describe('alerts open and track incidents', () => {
       maintenance = false;
     }
   });
+
+  it('a critical alert a window held back is noticed (Declare incident), and fires again after it: one incident', async () => {
+    const health = {
+      source: 'held-back',
+      key: 'health',
+      metric: 'app_health_check_failures',
+      summary: 'Health checks failing on node-2',
+    };
+    maintenance = true;
+    try {
+      await post(bot.baseUrl, health);
+      await inboxDone(bot.db);
+      expect(await incidentsOfSource(bot.db, 'held-back')).toHaveLength(0);
+      // Shown in the incidents channel: recorded, not declared, because of the window; a person may declare it.
+      const notice = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Health checks failing on node-2'),
+      );
+      expect(json(notice.args)).toContain('Recorded, not declared:* a maintenance window is open');
+      expect(json(notice.args)).toContain(ACTION.declareFromAlert);
+    } finally {
+      maintenance = false;
+    }
+    // The window is over and the alert still fires: the same key again opens one incident (the loop's sweep may
+    // release it first; then the delivery joins it).
+    await post(bot.baseUrl, { ...health, value: '60%' });
+    await inboxDone(bot.db);
+    const incident = await one('held-back');
+    expect(incident).toMatchObject({ title: 'Health checks failing on node-2', reporter_id: BOT_USER_ID });
+    await new Promise((r) => setTimeout(r, 1000));
+    await inboxDone(bot.db);
+    expect(await incidentsOfSource(bot.db, 'held-back')).toHaveLength(1);
+    expect(bot.fake.callsTo('conversations.create').filter((c) => json(c.args).includes('on-node-2'))).toHaveLength(1);
+    expect(await alertRows('held-back')).toMatchObject([{ status: 'firing', alert_incident_id: expect.any(Number) }]);
+  });
 });
 
 describe('alerts on the embedded database', () => {
