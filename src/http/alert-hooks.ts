@@ -31,8 +31,8 @@ const sourceParam = (url: URL): string | null => url.searchParams.get('source');
 
 /**
  * Where alerts come from. A new source is a row: its path, the proofs it may carry, its parser. Alertmanager (and
- * Grafana Alerting, which sends the same format) authenticates with `http_config.authorization` (a bearer token);
- * the generic format also with an HMAC signature or a QStash signature.
+ * Grafana Alerting, whose webhook contact point sends the same format as version 1) authenticates with a bearer token
+ * (Alertmanager's `http_config.authorization`); the generic format also with an HMAC signature or a QStash signature.
  */
 export const ALERT_SOURCES: Record<'alertmanager' | 'generic', AlertSource> = {
   alertmanager: {

@@ -75,7 +75,18 @@ export function parseJson(body: string): { ok: true; value: unknown } | { ok: fa
   }
 }
 
-// --- Prometheus Alertmanager (and Grafana Alerting): the webhook format, version 4 ---------------------------------
+// --- Prometheus Alertmanager (and Grafana Alerting): the webhook format -------------------------------------------
+
+/**
+ * The webhook format's versions this reads: Alertmanager's (4) and Grafana Alerting's (1), which is Alertmanager's
+ * with fields of its own added (orgId, title, state, message; per alert values, valueString, silenceURL, dashboardURL,
+ * panelURL, imageURL): those are not read. Another version may mean another shape: refused, saying which are read.
+ */
+export const WEBHOOK_VERSIONS: ReadonlyMap<string, string> = new Map([
+  ['4', 'Prometheus Alertmanager'],
+  ['1', 'Grafana Alerting'],
+]);
+const VERSIONS_READ = [...WEBHOOK_VERSIONS].map(([v, who]) => `"${v}" (${who})`).join(' or ');
 
 const amAlert = z.object({
   status,
@@ -92,7 +103,7 @@ const amAlert = z.object({
 const amPayload = z.object({
   version: z
     .string({ error: 'must be text' })
-    .refine((v) => v === '4', 'must be "4" (the webhook format this reads)')
+    .refine((v) => WEBHOOK_VERSIONS.has(v), `must be ${VERSIONS_READ}: the webhook formats this reads`)
     .optional(),
   status,
   receiver: z.string({ error: 'must be text' }).optional(),
@@ -135,7 +146,7 @@ function levelOfSeverity(severity: string): AlertLevel | null {
 }
 
 /**
- * An Alertmanager (or Grafana) webhook delivery. The alert's level is its runbook row's (by alertname or the `metric`
+ * An Alertmanager (or Grafana Alerting) webhook delivery. The alert's level is its runbook row's (by alertname or the `metric`
  * label), else its `severity` label (critical, warning, info, or a common word for one of them: `page`, `error`,
  * `minor`…; none: warning). Any other severity label with no row: a warning, its summary saying so.
  */

@@ -8,6 +8,7 @@ import {
   ALERTS_TOKEN,
   alertmanagerFixture,
   genericAlert,
+  grafanaFixture,
   type PostedAlert,
   postAlerts,
   QSTASH_NEXT,
@@ -51,6 +52,21 @@ describe('the alert hooks at the HTTP edge', () => {
     });
     await bot.fake.waitFor('conversations.create');
     expect(await alerts()).toBe(2);
+  });
+
+  it("takes Grafana Alerting's webhook body unchanged (version 1): 202, and its critical alerts open an incident", async () => {
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=grafana', grafanaFixture('firing'));
+    expect(r.status, r.text).toBe(202);
+    expect(r.json).toMatchObject({ status: 'accepted', alerts: 2 });
+    const created = await bot.fake.waitFor('conversations.create');
+    expect(String(created.args.name)).toContain('error-rate-above-10-on-api-service');
+    const { rows } = await bot.db.query<{ fingerprint: string; level: string; alert_incident_id: number | null }>(
+      `SELECT fingerprint, level, alert_incident_id FROM alerts WHERE source = 'grafana' ORDER BY fingerprint`,
+    );
+    expect(rows).toEqual([
+      { fingerprint: 'bc97ff14869b13e3', level: 'critical', alert_incident_id: expect.any(Number) },
+      { fingerprint: 'c6eadffa33fcdf37', level: 'critical', alert_incident_id: expect.any(Number) },
+    ]);
   });
 
   it('recognises a retried delivery (the same body moments later): 202, not written twice', async () => {
