@@ -88,14 +88,27 @@ export const WEBHOOK_VERSIONS: ReadonlyMap<string, string> = new Map([
 ]);
 const VERSIONS_READ = [...WEBHOOK_VERSIONS].map(([v, who]) => `"${v}" (${who})`).join(' or ');
 
+/** Alertmanager's "zero" time, sent as endsAt of an alert with no end yet. */
+const isZeroTime = (t: string | undefined) => !t || t.startsWith('0001-01-01');
+
+/** An RFC 3339 time as Go writes it (`2026-11-30T08:02:05.288086355Z`, `…+01:00`), read to the millisecond. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const TIME_HELP = 'must be a time in RFC 3339, e.g. 2026-01-01T00:00:00Z';
+const isTime = (t: string) => RFC3339.test(t) && !Number.isNaN(Date.parse(t));
+/** A time as the bot keeps it: ISO 8601 in UTC, to the millisecond. */
+const utc = (t: string) => new Date(Date.parse(t)).toISOString();
+
 const amAlert = z.object({
   status,
   labels: labels.refine((l) => typeof l.alertname === 'string' && l.alertname.trim() !== '', {
     message: 'must hold alertname',
   }),
   annotations: labels.default({}),
-  startsAt: z.string({ error: missing('must be a time') }),
-  endsAt: z.string({ error: 'must be a time' }).optional(),
+  startsAt: z.string({ error: missing(TIME_HELP) }).refine(isTime, TIME_HELP),
+  endsAt: z
+    .string({ error: TIME_HELP })
+    .refine((t) => isZeroTime(t) || isTime(t), TIME_HELP)
+    .optional(),
   generatorURL: z.string({ error: 'must be text' }).optional(),
   fingerprint: z.string({ error: 'must be text' }).min(1).max(200).optional(),
 });
@@ -117,9 +130,6 @@ const amPayload = z.object({
   externalURL: z.string({ error: 'must be text' }).optional(),
   alerts: z.array(amAlert, { error: missing('must be a list of alerts') }).min(1, 'must hold at least one alert'),
 });
-
-/** Alertmanager's "zero" time, sent as endsAt of an alert with no end yet. */
-const isZeroTime = (t: string | undefined) => !t || t.startsWith('0001-01-01');
 
 /** The labels' own fingerprint, for a sender too old to send one (sorted name=value pairs, hashed). */
 function labelFingerprint(l: Record<string, string>): string {
@@ -180,8 +190,8 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       threshold: note('threshold') ?? rule?.threshold ?? null,
       labels: a.labels,
       url: a.generatorURL || note('runbook_url') || null,
-      startsAt: a.startsAt,
-      endsAt: isZeroTime(a.endsAt) ? null : (a.endsAt ?? null),
+      startsAt: utc(a.startsAt),
+      endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,
     });
   }
   return { ok: true, delivery: { source, format: 'alertmanager', groupKey: p.groupKey, alerts } };

@@ -377,7 +377,14 @@ export class AlertRecorder {
     const key = pairKey(d.source, a.fingerprint);
     const latest = batch.latest.get(key) ?? null;
     const maintenance = await this.heldBack(d.source, a, new Date());
-    if (!latest || (a.status === 'firing' && isClosed(latest.alert, latest.alertIncident))) {
+    // A new row for a first firing, or one after its row is over (its incident resolved, or resolved itself without
+    // one); not for a resend of the firing its incident was resolved during, which stays there (see sameFiring).
+    const firesAgain =
+      latest !== null &&
+      a.status === 'firing' &&
+      isClosed(latest.alert, latest.alertIncident) &&
+      !(latest.alertIncident?.incidentStatus === 'resolved' && sameFiring(latest.alert, a));
+    if (!latest || firesAgain) {
       const alert = await insertAlert(tx, d.source, d.groupKey, a, d.id, maintenance);
       batch.latest.set(key, { alert, alertIncident: null });
       const previousIncidentId =
@@ -479,6 +486,7 @@ function changeAlert(
   maintenance: boolean,
 ): AlertRow {
   const firing = a.status === 'firing' ? 1 : 0;
+  const starts = a.startsAt ? new Date(a.startsAt) : null;
   const pending = batch.pending.get(row.id);
   batch.pending.set(row.id, {
     id: row.id,
@@ -507,9 +515,31 @@ function changeAlert(
     lastDeliveryId: deliveryId,
     lastSeen: now,
     count: row.count + firing,
-    resolvedAt: a.status === 'resolved' ? (row.resolvedAt ?? now) : null,
+    resolvedAt:
+      a.status === 'resolved' ? (row.status === 'resolved' && row.resolvedAt ? row.resolvedAt : endOf(a, now)) : null,
     maintenance: a.status === 'firing' ? maintenance : row.maintenance,
+    startsAt: starts ?? row.startsAt,
+    endsAt: a.endsAt ? new Date(a.endsAt) : null,
+    firstSeen: starts && starts < row.firstSeen ? starts : row.firstSeen,
   };
+}
+
+/** When a resolution happened: the source's end when it gave one (not later than `now`: clocks differ), else now. */
+function endOf(a: IncomingAlert, now: Date): Date {
+  const end = a.endsAt ? new Date(a.endsAt) : null;
+  return end && end < now ? end : now;
+}
+
+/**
+ * Whether a firing delivery of an alert whose incident is over is a resend of the firing its row records, not a new
+ * one: the row still fires (its resolution never came) and the source gives the same start (to the millisecond, as
+ * times are kept; a new firing starts anew). So a person who resolves an incident while Alertmanager still reports its
+ * alert is not paged again at each repeat_interval. A source that gives no start (the generic format) cannot tell:
+ * every firing after the incident is over is a new one.
+ */
+function sameFiring(row: AlertRow, a: IncomingAlert): boolean {
+  if (row.status !== 'firing' || !row.startsAt || !a.startsAt) return false;
+  return Math.abs(row.startsAt.getTime() - Date.parse(a.startsAt)) <= 1;
 }
 
 export const groupLockKey = (source: string, groupKey: string) => `alerts:${source}:${groupKey}`;
@@ -533,7 +563,10 @@ export async function lockSource(tx: Queryable, source: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [sourceLockKey(source)]);
 }
 
-/** What an alert's timeline event records. */
+/**
+ * What an alert's timeline event records. `startsAt` (its firing's start) and, resolved, `endsAt` are the source's own
+ * times, when it gives them: the timeline says them, as the event's time is when the bot recorded it.
+ */
 export function alertEventDetails(a: AlertRow): Record<string, unknown> {
   return {
     alert: a.id,
@@ -543,5 +576,7 @@ export function alertEventDetails(a: AlertRow): Record<string, unknown> {
     source: a.source,
     ...(a.status === 'resolved' && a.resolvedAt ? { resolvedAt: a.resolvedAt.toISOString() } : {}),
     firstSeen: a.firstSeen.toISOString(),
+    ...(a.startsAt ? { startsAt: a.startsAt.toISOString() } : {}),
+    ...(a.status === 'resolved' && a.endsAt ? { endsAt: a.endsAt.toISOString() } : {}),
   };
 }

@@ -26,7 +26,11 @@ function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string 
   return parts.join(' ');
 }
 
-/** One alert in one line: state, name, service, what it measured, its summary, first and last seen, count. */
+/**
+ * One alert in one line: state (and when it resolved), name, service, what it measured, its summary, first and last
+ * seen, count. First seen and resolved are the alert's own times when its source gives them (Alertmanager's startsAt
+ * and endsAt); last seen is when a delivery last carried it.
+ */
 export function alertLine(a: AlertView): string {
   const name = link(a.url, `*${mrkdwnClip(a.name, 80)}*`);
   const what = measured(a);
@@ -35,7 +39,7 @@ export function alertLine(a: AlertView): string {
     a.service ? mrkdwnClip(a.service, 40) : null,
     what || null,
     a.summary !== a.name ? mrkdwnClip(a.summary, 160) : null,
-    `${a.status}${a.maintenance ? ' (maintenance: not declared)' : ''}`,
+    `${a.status}${a.status === 'resolved' && a.resolvedAt ? ` ${at(a.resolvedAt)}` : ''}${a.maintenance ? ' (maintenance: not declared)' : ''}`,
     `first ${at(a.firstSeen)}`,
     `last ${at(a.lastSeen)}`,
     `×${a.count}`,

@@ -105,6 +105,7 @@ describe('the Alertmanager webhook format', () => {
       value: '12.5%',
       threshold: '> 10%',
       url: 'http://prometheus.example/graph?g0.expr=error_rate',
+      startsAt: '2026-11-30T08:02:05.288Z',
       endsAt: null,
     });
     expect(d.alerts[0]).toMatchObject({ fingerprint: 'a8a496fc62f0b8a6', url: null, value: null });
@@ -151,7 +152,8 @@ describe('the Alertmanager webhook format', () => {
       summary: 'Error rate above 10% on api-service (eu-1)',
       service: 'api-service',
       url: 'https://grafana.example/alerting/grafana/be1xq8a2z/view?orgId=1',
-      startsAt: '2026-11-30T09:51:03.157076+01:00',
+      // Its own time, kept in UTC to the millisecond.
+      startsAt: '2026-11-30T08:51:03.157Z',
       endsAt: null,
     });
     expect(d.alerts[1]).toMatchObject({ fingerprint: 'bc97ff14869b13e3', summary: expect.stringContaining('(us-1)') });
@@ -185,6 +187,15 @@ describe('the Alertmanager webhook format', () => {
     const numbers = { ...p, alerts: [{ ...p.alerts[0], labels: { alertname: 'A', n: 1 } }] };
     expect(parseAlertmanager(numbers, RULES, 'x')).toMatchObject({
       problem: { message: 'alerts.0.labels.n: must be text' },
+    });
+    // Times are kept (first seen, resolved): one that is not a time is named, not stored.
+    const when = { ...p, alerts: [{ ...p.alerts[0], startsAt: 'yesterday' }] };
+    expect(parseAlertmanager(when, RULES, 'x')).toMatchObject({
+      problem: { message: 'alerts.0.startsAt: must be a time in RFC 3339, e.g. 2026-01-01T00:00:00Z' },
+    });
+    const end = { ...p, alerts: [{ ...p.alerts[0], status: 'resolved', endsAt: '2026-13-40T00:00:00Z' }] };
+    expect(parseAlertmanager(end, RULES, 'x')).toMatchObject({
+      problem: { message: 'alerts.0.endsAt: must be a time in RFC 3339, e.g. 2026-01-01T00:00:00Z' },
     });
   });
 });
