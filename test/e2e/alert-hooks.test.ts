@@ -201,6 +201,48 @@ describe('the alert hooks at the HTTP edge', () => {
   });
 });
 
+/** 10 MiB posted to a hook as one buffer (Content-Length) or as a stream (chunked), with the bearer token. */
+async function postHuge(baseUrl: string, path: string, chunked: boolean): Promise<PostedAlert> {
+  const mib = Buffer.alloc(1024 * 1024, 'x');
+  const body = chunked
+    ? new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 10; i++) c.enqueue(mib);
+          c.close();
+        },
+      })
+    : Buffer.concat(Array(10).fill(mib));
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ALERTS_TOKEN}` },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  const text = await res.text();
+  return { status: res.status, json: JSON.parse(text), text };
+}
+
+describe.each([
+  ['the acknowledging front', 'on'],
+  ["the bot's own server", 'off'],
+])('a 10 MiB body at %s', (_where, ackThread) => {
+  const bot = useBot({ env: { ...ALERTS_ENV, ACK_THREAD: ackThread } });
+
+  it('gets a 413 JSON answer, with Content-Length or chunked, on either hook; nothing is recorded', async () => {
+    for (const path of ['/hooks/alertmanager', '/hooks/alerts']) {
+      for (const chunked of [false, true]) {
+        const r = await postHuge(bot.baseUrl, path, chunked);
+        expect(r.status, `${path} ${chunked ? 'chunked' : 'Content-Length'}: ${r.text}`).toBe(413);
+        expect(r.json).toEqual({ error: 'too_large', message: 'The body is over 1048576 bytes (1 MB).' });
+      }
+    }
+    const { rows } = await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alert_deliveries');
+    expect(Number(rows[0]!.n)).toBe(0);
+    // The server goes on taking deliveries.
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ level: 'info' }))).status).toBe(202);
+  });
+});
+
 /** A free TCP port on this machine. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
