@@ -13,6 +13,7 @@ import {
   postAlerts,
   QSTASH_NEXT,
 } from '../support/alert-request.js';
+import { waitUntil } from '../support/alert-runbook.js';
 import { startBot, useBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
@@ -176,6 +177,38 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(amLevel.status).toBe(202);
     const empty = await refused(400, () => post('/hooks/alertmanager', { ...am, alerts: [] }));
     expect(empty.json.message).toBe('alerts: must hold at least one alert');
+  });
+
+  it('an odd alert does not cost its Alertmanager group: no alertname, 80 labels, a 3,000-character group key', async () => {
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+      alerts: Record<string, unknown>[];
+    };
+    const many = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`label_${i}`, `value ${i}`]));
+    const group = {
+      ...am,
+      groupKey: `{}:{instance=~"${'i'.repeat(3000)}"}`,
+      alerts: [
+        { ...am.alerts[0], labels: { severity: 'info', job: 'node' }, fingerprint: 'no-name-1' },
+        { ...am.alerts[1], labels: { ...many, alertname: 'Crowded', severity: 'info' }, fingerprint: 'crowded-1' },
+        { ...am.alerts[1], labels: { alertname: 'Plain', severity: 'info' }, fingerprint: 'plain-1' },
+      ],
+    };
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=odd-group', group);
+    expect(r.status, r.text).toBe(202);
+    expect(r.json).toMatchObject({ status: 'accepted', alerts: 3 });
+    const rows = await waitUntil('the three alerts recorded', async () => {
+      const { rows } = await bot.db.query<{ fingerprint: string; name: string; n: number; left_out: string | null }>(
+        `SELECT fingerprint, name, (SELECT count(*)::int FROM jsonb_object_keys(labels)) AS n,
+           labels->>'incident_bot_labels_left_out' AS left_out
+         FROM alerts WHERE source = 'odd-group' ORDER BY fingerprint`,
+      );
+      return rows.length === 3 ? rows : null;
+    });
+    expect(rows).toEqual([
+      { fingerprint: 'crowded-1', name: 'Crowded', n: 64, left_out: '19 of 82' },
+      { fingerprint: 'no-name-1', name: 'unnamed alert no-name-1', n: 2, left_out: null },
+      { fingerprint: 'plain-1', name: 'Plain', n: 2, left_out: null },
+    ]);
   });
 
   it('413 for a body over 1 MB, 404 for an unknown path under /hooks, 405 for another method', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAlertmanager, parseGeneric, parseJson } from '../../src/incidents/alert-formats.js';
+import { LABELS_LEFT_OUT, parseAlertmanager, parseGeneric, parseJson } from '../../src/incidents/alert-formats.js';
 import type { AlertDelivery } from '../../src/incidents/alert-types.js';
 import { matchRule } from '../../src/runbook/alert-rules.js';
 import { loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
@@ -169,7 +169,49 @@ describe('the Alertmanager webhook format', () => {
     expect(a.alerts[0]!.fingerprint).toBe(b.alerts[0]!.fingerprint);
   });
 
-  it('names what is wrong: version, alertname, labels that are not text', () => {
+  it('takes a group whose alerts are odd but readable, so that none of its alerts is lost', () => {
+    const p = am();
+    const many = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`l${String(i).padStart(2, '0')}`, `v${i}`]));
+    const group = {
+      ...p,
+      groupKey: `{}:{${'x'.repeat(3000)}}`,
+      alerts: [
+        // No alertname: named after its fingerprint, its summary saying so.
+        { ...p.alerts[0], labels: { severity: 'critical', service: 'api' }, fingerprint: 'f00d' },
+        // 82 labels and 81 annotations: the labels the bot reads and the first others kept, 64 in all, saying so.
+        {
+          ...p.alerts[1],
+          labels: { ...many, alertname: 'HighErrorRate', severity: 'critical' },
+          annotations: { ...many, summary: 'Error rate above 10%' },
+          fingerprint: 'z'.repeat(300),
+        },
+      ],
+    };
+    const d = delivery(parseAlertmanager(group, RULES, 'x'));
+    expect(d.alerts).toHaveLength(2);
+    expect(d.alerts[0]).toMatchObject({
+      fingerprint: 'f00d',
+      name: 'unnamed alert f00d',
+      level: 'critical',
+      summary: 'Error rate above 10% on api-service (it has no alertname label: named after its fingerprint)',
+    });
+    const kept = d.alerts[1]!;
+    expect(Object.keys(kept.labels)).toHaveLength(64);
+    expect(kept.labels).toMatchObject({ alertname: 'HighErrorRate', severity: 'critical', l00: 'v0', l60: 'v60' });
+    expect(kept.labels.l61).toBeUndefined();
+    expect(kept.labels[LABELS_LEFT_OUT]).toBe('19 of 82');
+    expect(kept).toMatchObject({ rule: 'HighErrorRate', summary: 'Error rate above 10%' });
+    // An over-long fingerprint or group key still names one alert, one group: cut, with a hash of the whole.
+    expect(kept.fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(d.groupKey.length).toBeLessThanOrEqual(2000);
+    expect(d.groupKey).toMatch(/^\{\}:\{x+…#[0-9a-f]{16}$/);
+    const again = delivery(parseAlertmanager(group, RULES, 'x'));
+    expect([again.groupKey, again.alerts[1]!.fingerprint]).toEqual([d.groupKey, kept.fingerprint]);
+    const other = delivery(parseAlertmanager({ ...group, groupKey: `${group.groupKey}y` }, RULES, 'x'));
+    expect(other.groupKey).not.toBe(d.groupKey);
+  });
+
+  it('names what is wrong: version, labels that are not text, times', () => {
     const p = am();
     // Versions 4 (Alertmanager) and 1 (Grafana Alerting) are read; another is refused, naming those.
     expect(parseAlertmanager({ ...p, version: '5' }, RULES, 'x')).toMatchObject({
@@ -179,10 +221,6 @@ describe('the Alertmanager webhook format', () => {
         message:
           'version: must be "4" (Prometheus Alertmanager) or "1" (Grafana Alerting): the webhook formats this reads',
       },
-    });
-    const noName = { ...p, alerts: [{ ...p.alerts[0], labels: { severity: 'critical' } }] };
-    expect(parseAlertmanager(noName, RULES, 'x')).toMatchObject({
-      problem: { message: 'alerts.0.labels: must hold alertname' },
     });
     const numbers = { ...p, alerts: [{ ...p.alerts[0], labels: { alertname: 'A', n: 1 } }] };
     expect(parseAlertmanager(numbers, RULES, 'x')).toMatchObject({
