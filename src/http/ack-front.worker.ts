@@ -22,7 +22,7 @@ import {
   SLACK_BODY_LIMIT,
   signatureValid,
 } from './ack-front.rules.js';
-import { header, readBody } from './request-body.js';
+import { closeAfterAnswer, header, readBody } from './request-body.js';
 
 /** Runs the front in this thread, as the bot started it. */
 async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
@@ -100,6 +100,7 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
   async function onSlackRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, SLACK_BODY_LIMIT);
     if (!body) {
+      closeAfterAnswer(req, res);
       res.writeHead(413, { 'content-type': 'text/plain' });
       res.end('Request body too large.\n');
       return;

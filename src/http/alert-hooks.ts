@@ -13,10 +13,10 @@ import type { AlertRule } from '../incidents/alert-types.js';
 import type { Logger } from '../incidents/ports.js';
 import { isDatabaseUnavailable } from '../store/db.js';
 import type { AlertAuth, AuthMethod } from './alert-auth.js';
-import { readBody as readRawBody } from './request-body.js';
+import { closeAfterAnswer, readBody as readRawBody } from './request-body.js';
 
 export const HOOKS_PREFIX = '/hooks';
-/** Bodies past this are refused (413) without being read further. */
+/** Bodies past this are refused (413): before reading when Content-Length says so, else once past it. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** An alert source: the path it posts to, how it proves who it is, and how its payload reads. */
@@ -31,8 +31,8 @@ const sourceParam = (url: URL): string | null => url.searchParams.get('source');
 
 /**
  * Where alerts come from. A new source is a row: its path, the proofs it may carry, its parser. Alertmanager (and
- * Grafana Alerting, which sends the same format) authenticates with `http_config.authorization` (a bearer token);
- * the generic format also with an HMAC signature or a QStash signature.
+ * Grafana Alerting, whose webhook contact point sends the same format as version 1) authenticates with a bearer token
+ * (Alertmanager's `http_config.authorization`); the generic format also with an HMAC signature or a QStash signature.
  */
 export const ALERT_SOURCES: Record<'alertmanager' | 'generic', AlertSource> = {
   alertmanager: {
@@ -72,9 +72,15 @@ export function reply(
   res.end(JSON.stringify(body));
 }
 
-/** The body as text; null when it is over `max` bytes (see readBody in request-body.ts). */
+/** The body as text; null when it is over `max` bytes (see readBody in request-body.ts): answer with tooLarge. */
 export async function readBody(req: IncomingMessage, max: number): Promise<string | null> {
   return (await readRawBody(req, max))?.toString('utf8') ?? null;
+}
+
+/** 413 for a body over MAX_BODY_BYTES, answered before the rest of it is read; then the connection is closed. */
+export function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  closeAfterAnswer(req, res);
+  reply(res, 413, { error: 'too_large', message: `The body is over ${MAX_BODY_BYTES} bytes (1 MB).` });
 }
 
 /** One hook: method, configured, size, proof of origin, JSON, payload; then the delivery is written and 202. */
@@ -91,9 +97,7 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
     });
   }
   const body = await readBody(req, MAX_BODY_BYTES);
-  if (body === null) {
-    return reply(res, 413, { error: 'too_large', message: `The body is over ${MAX_BODY_BYTES} bytes (1 MB).` });
-  }
+  if (body === null) return tooLarge(req, res);
   const who = await deps.auth.check(req, body, src.auth);
   if (!who.ok) {
     deps.log.warn(`Refused alerts posted to ${src.path} from ${remoteAddress(req)}: ${who.reason}`);

@@ -6,7 +6,7 @@ import { remoteAddress } from '../audit/bad-signatures.js';
 import type { PagerDutyWebhookEvent, WebhookOutcome } from '../incidents/pagerduty-webhook.service.js';
 import type { Logger } from '../incidents/ports.js';
 import { isDatabaseUnavailable } from '../store/db.js';
-import { HOOKS_PREFIX, MAX_BODY_BYTES, readBody, reply } from './alert-hooks.js';
+import { HOOKS_PREFIX, MAX_BODY_BYTES, readBody, reply, tooLarge } from './alert-hooks.js';
 
 export const PAGERDUTY_HOOK_PATH = `${HOOKS_PREFIX}/pagerduty`;
 export const PAGERDUTY_SIGNATURE_HEADER = 'x-pagerduty-signature';
@@ -66,9 +66,7 @@ async function handle(deps: PagerDutyHookDeps, req: IncomingMessage, res: Server
     });
   }
   const body = await readBody(req, MAX_BODY_BYTES);
-  if (body === null) {
-    return reply(res, 413, { error: 'too_large', message: `The body is over ${MAX_BODY_BYTES} bytes (1 MB).` });
-  }
+  if (body === null) return tooLarge(req, res);
   const header = req.headers[PAGERDUTY_SIGNATURE_HEADER];
   if (!signatureMatches(Array.isArray(header) ? header.join(',') : header, deps.secret, body)) {
     deps.log.warn(`Refused a PagerDuty webhook from ${remoteAddress(req)}: ${header ? 'bad' : 'no'} signature`);

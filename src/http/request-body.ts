@@ -1,4 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** How long a connection whose body was refused still takes in (and drops) what the sender sends, after the answer. */
+const LINGER_MS = 2_000;
 
 /** A header's value; the first when it came more than once. */
 export function header(req: IncomingMessage, name: string): string | undefined {
@@ -7,23 +10,48 @@ export function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * A request's body; null when it is over `max` bytes, whatever Content-Length said. A body past the limit is still
- * read (and dropped) up to eight times it, so the sender hears the 413 instead of a reset; past that the connection
- * goes.
+ * A request's body; null when it is over `max` bytes: at once, reading nothing, when Content-Length says so; else (a
+ * chunked body) as soon as what came passes `max`, keeping none of it. The caller then answers 413 with
+ * closeAfterAnswer, which drops the rest.
  */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
+  const declared = Number(header(req, 'content-length'));
+  if (Number.isFinite(declared) && declared > max) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size <= max) chunks.push(c);
-      else if (size > 8 * max) {
-        resolve(null);
-        req.destroy();
+      if (size <= max) {
+        chunks.push(c);
+        return;
       }
-    });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks)));
+      chunks.length = 0;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      resolve(null);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.on('end', onEnd);
     req.on('error', reject);
+  });
+}
+
+/**
+ * Once the answer to a request refused before its body was read (a 413) has been written, closes the connection
+ * without losing that answer: its sending side at once (the sender sees the end after the answer), while whatever the
+ * sender still sends is taken in and dropped, then the whole connection when the sender closes it or after
+ * LINGER_MS. Closing it outright with a body still arriving resets it, and a sender reset before it reads the answer
+ * never sees it: a 10 MiB body got "connection reset" instead of the 413. (nginx's "lingering close" does the same.)
+ */
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.once('finish', () => {
+    const socket = req.socket;
+    req.resume();
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   });
 }

@@ -35,9 +35,12 @@ const text = (max = MAX_TEXT) =>
 const status = z.enum(ALERT_STATUSES, {
   error: missing('is not a status; use "firing" or "resolved"'),
 });
-const labels = z
-  .record(z.string(), z.string({ error: 'must be text' }), { error: missing('must be an object of text values') })
-  .refine((l) => Object.keys(l).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`);
+/** Labels or annotations: names to text. */
+const textRecord = z.record(z.string(), z.string({ error: 'must be text' }), {
+  error: missing('must be an object of text values'),
+});
+/** The generic format's labels: at most MAX_LABELS (one alert per request: its sender is told, 400). */
+const labels = textRecord.refine((l) => Object.keys(l).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`);
 /** A number or a text (`"12.5%"`): kept as text. */
 const quantity = z
   .union([z.number(), z.string()], { error: 'must be a number or a text' })
@@ -75,40 +78,102 @@ export function parseJson(body: string): { ok: true; value: unknown } | { ok: fa
   }
 }
 
-// --- Prometheus Alertmanager (and Grafana Alerting): the webhook format, version 4 ---------------------------------
+// --- Prometheus Alertmanager (and Grafana Alerting): the webhook format -------------------------------------------
 
+/**
+ * The webhook format's versions this reads: Alertmanager's (4) and Grafana Alerting's (1), which is Alertmanager's
+ * with fields of its own added (orgId, title, state, message; per alert values, valueString, silenceURL, dashboardURL,
+ * panelURL, imageURL): those are not read. Another version may mean another shape: refused, saying which are read.
+ */
+export const WEBHOOK_VERSIONS: ReadonlyMap<string, string> = new Map([
+  ['4', 'Prometheus Alertmanager'],
+  ['1', 'Grafana Alerting'],
+]);
+const VERSIONS_READ = [...WEBHOOK_VERSIONS].map(([v, who]) => `"${v}" (${who})`).join(' or ');
+
+/** Alertmanager's "zero" time, sent as endsAt of an alert with no end yet. */
+const isZeroTime = (t: string | undefined) => !t || t.startsWith('0001-01-01');
+
+/** An RFC 3339 time as Go writes it (`2026-11-30T08:02:05.288086355Z`, `…+01:00`), read to the millisecond. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const TIME_HELP = 'must be a time in RFC 3339, e.g. 2026-01-01T00:00:00Z';
+const isTime = (t: string) => RFC3339.test(t) && !Number.isNaN(Date.parse(t));
+/** A time as the bot keeps it: ISO 8601 in UTC, to the millisecond. */
+const utc = (t: string) => new Date(Date.parse(t)).toISOString();
+
+/*
+ * An Alertmanager delivery carries a whole group, and a 400 makes Alertmanager drop all of it: so an alert that is
+ * odd but readable is taken, not refused. One without an alertname is named after its fingerprint; one with more
+ * than MAX_LABELS labels keeps MAX_LABELS of them (saying so); annotations are read, not kept, so any number is read;
+ * an over-long fingerprint or group key is shortened with a hash of the whole (so it still names one alert or group).
+ * What is not readable (a label that is not text, a status or time that is none) is still refused, naming it.
+ */
 const amAlert = z.object({
   status,
-  labels: labels.refine((l) => typeof l.alertname === 'string' && l.alertname.trim() !== '', {
-    message: 'must hold alertname',
-  }),
-  annotations: labels.default({}),
-  startsAt: z.string({ error: missing('must be a time') }),
-  endsAt: z.string({ error: 'must be a time' }).optional(),
+  labels: textRecord,
+  annotations: textRecord.default({}),
+  startsAt: z.string({ error: missing(TIME_HELP) }).refine(isTime, TIME_HELP),
+  endsAt: z
+    .string({ error: TIME_HELP })
+    .refine((t) => isZeroTime(t) || isTime(t), TIME_HELP)
+    .optional(),
   generatorURL: z.string({ error: 'must be text' }).optional(),
-  fingerprint: z.string({ error: 'must be text' }).min(1).max(200).optional(),
+  fingerprint: z.string({ error: 'must be text' }).optional(),
 });
 
 const amPayload = z.object({
   version: z
     .string({ error: 'must be text' })
-    .refine((v) => v === '4', 'must be "4" (the webhook format this reads)')
+    .refine((v) => WEBHOOK_VERSIONS.has(v), `must be ${VERSIONS_READ}: the webhook formats this reads`)
     .optional(),
   status,
   receiver: z.string({ error: 'must be text' }).optional(),
-  groupKey: z
-    .string({ error: missing('must be text') })
-    .min(1, 'must not be empty')
-    .max(2000),
-  groupLabels: labels.default({}),
-  commonLabels: labels.default({}),
-  commonAnnotations: labels.default({}),
+  groupKey: z.string({ error: missing('must be text') }).min(1, 'must not be empty'),
+  groupLabels: textRecord.default({}),
+  commonLabels: textRecord.default({}),
+  commonAnnotations: textRecord.default({}),
   externalURL: z.string({ error: 'must be text' }).optional(),
   alerts: z.array(amAlert, { error: missing('must be a list of alerts') }).min(1, 'must hold at least one alert'),
 });
 
-/** Alertmanager's "zero" time, sent as endsAt of an alert with no end yet. */
-const isZeroTime = (t: string | undefined) => !t || t.startsWith('0001-01-01');
+/** The labels the bot reads: kept first when an alert has more than MAX_LABELS. */
+const READ_LABELS = ['alertname', 'severity', 'service', 'job', 'metric', 'instance'];
+/** The label that says how many of an alert's labels were left out, past MAX_LABELS. */
+export const LABELS_LEFT_OUT = 'incident_bot_labels_left_out';
+/** Longest fingerprint and group key kept as sent. */
+const MAX_FINGERPRINT = 200;
+const MAX_GROUP_KEY = 2000;
+
+const hashOf = (s: string, chars: number) => createHash('sha256').update(s).digest('hex').slice(0, chars);
+
+/**
+ * An alert's labels as kept: all of them up to MAX_LABELS; past that, the ones the bot reads and then the others by
+ * name, MAX_LABELS - 1 in all, and LABELS_LEFT_OUT saying how many were left out of how many.
+ */
+function keptLabels(l: Record<string, string>): Record<string, string> {
+  const names = Object.keys(l);
+  if (names.length <= MAX_LABELS) return l;
+  const read = READ_LABELS.filter((k) => Object.hasOwn(l, k));
+  const order = [...read, ...names.filter((k) => !READ_LABELS.includes(k)).sort()];
+  const kept = order.slice(0, MAX_LABELS - 1);
+  return {
+    ...Object.fromEntries(kept.map((k) => [k, l[k]!])),
+    [LABELS_LEFT_OUT]: `${names.length - kept.length} of ${names.length}`,
+  };
+}
+
+/** A group key as kept: as sent, or past MAX_GROUP_KEY its start and a hash of the whole. */
+function groupKeyOf(key: string): string {
+  if (key.length <= MAX_GROUP_KEY) return key;
+  const head = key.slice(0, MAX_GROUP_KEY - 20);
+  return `${/[\uD800-\uDBFF]$/.test(head) ? head.slice(0, -1) : head}…#${hashOf(key, 16)}`;
+}
+
+/** An alert's identity: the fingerprint sent (hashed when over-long), else the labels' own. */
+function fingerprintOf(sent: string | undefined, l: Record<string, string>): string {
+  if (!sent) return labelFingerprint(l);
+  return sent.length <= MAX_FINGERPRINT ? sent : hashOf(sent, 32);
+}
 
 /** The labels' own fingerprint, for a sender too old to send one (sorted name=value pairs, hashed). */
 function labelFingerprint(l: Record<string, string>): string {
@@ -135,7 +200,7 @@ function levelOfSeverity(severity: string): AlertLevel | null {
 }
 
 /**
- * An Alertmanager (or Grafana) webhook delivery. The alert's level is its runbook row's (by alertname or the `metric`
+ * An Alertmanager (or Grafana Alerting) webhook delivery. The alert's level is its runbook row's (by alertname or the `metric`
  * label), else its `severity` label (critical, warning, info, or a common word for one of them: `page`, `error`,
  * `minor`…; none: warning). Any other severity label with no row: a warning, its summary saying so.
  */
@@ -145,7 +210,9 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
   const p = r.data;
   const alerts: IncomingAlert[] = [];
   for (const a of p.alerts) {
-    const name = a.labels.alertname!.trim();
+    const fingerprint = fingerprintOf(a.fingerprint, a.labels);
+    const named = a.labels.alertname?.trim();
+    const name = named || `unnamed alert ${fingerprint}`;
     const severity = a.labels.severity?.trim().toLowerCase();
     const stated = severity ? levelOfSeverity(severity) : null;
     const rule = matchRule(rules, { name, metric: a.labels.metric ?? null, level: stated });
@@ -155,9 +222,10 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       !rule && severity && !stated
         ? ` (severity "${clip(severity, 40)}" is not a level the bot knows: taken as a warning; add a row for ${clip(name, 60)} to the runbook file's alerts, or use critical, warning or info)`
         : '';
-    const summary = `${note('summary') ?? note('description') ?? note('message') ?? name}${unknown}`;
+    const unnamed = named ? '' : ' (it has no alertname label: named after its fingerprint)';
+    const summary = `${note('summary') ?? note('description') ?? note('message') ?? name}${unknown}${unnamed}`;
     alerts.push({
-      fingerprint: a.fingerprint ?? labelFingerprint(a.labels),
+      fingerprint,
       name: clip(name, 200),
       status: a.status,
       level,
@@ -167,13 +235,13 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       metric: a.labels.metric ?? rule?.metric ?? null,
       value: note('value') ?? null,
       threshold: note('threshold') ?? rule?.threshold ?? null,
-      labels: a.labels,
+      labels: keptLabels(a.labels),
       url: a.generatorURL || note('runbook_url') || null,
-      startsAt: a.startsAt,
-      endsAt: isZeroTime(a.endsAt) ? null : (a.endsAt ?? null),
+      startsAt: utc(a.startsAt),
+      endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,
     });
   }
-  return { ok: true, delivery: { source, format: 'alertmanager', groupKey: p.groupKey, alerts } };
+  return { ok: true, delivery: { source, format: 'alertmanager', groupKey: groupKeyOf(p.groupKey), alerts } };
 }
 
 // --- The generic format: anything else (IntegrationMetrics evaluations, scripts, cron checks) -----------------------

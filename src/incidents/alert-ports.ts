@@ -6,8 +6,8 @@ export interface AlertChat {
   /** The workspace and the bot's own user: incidents opened from alerts are declared there, reported by the bot. */
   self(): Promise<{ teamId: string; botUserId: string }>;
   /**
-   * Posts a warning's notice in the incidents channel, with a Declare incident button while nobody has; null when no
-   * incidents channel is configured.
+   * Posts an alert's notice in the incidents channel (a warning's, or a critical alert's that a maintenance window held
+   * back), with a Declare incident button while nobody has; null when no incidents channel is configured.
    */
   postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null>;
   updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void>;
@@ -25,8 +25,9 @@ export interface MaintenanceQuery {
 
 /**
  * The runbook's Maintenance Windows (weekly, monthly, quarterly). During one, an alert whose runbook row says
- * `during_maintenance: record` is recorded and shown, not declared. MaintenanceService implements it from the
- * windows' rows; NOT_IN_MAINTENANCE is for a bot built without them.
+ * `during_maintenance: record` is recorded and shown, not declared; once none holds it, it is handled as a new alert
+ * (the alert loop's sweep asks again every round). MaintenanceService implements it from the windows' rows;
+ * NOT_IN_MAINTENANCE is for a bot built without them.
  */
 export interface MaintenanceWindows {
   inMaintenance(alert: MaintenanceQuery, at: Date): Promise<boolean>;

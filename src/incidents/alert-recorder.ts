@@ -4,6 +4,7 @@ import {
   type AlertRow,
   alertCounts,
   cardDueLater,
+  clearMaintenance,
   countRecentAlertIncidents,
   insertAlert,
   insertAlertIncident,
@@ -38,15 +39,25 @@ type Transition = 'fired' | 'repeat' | 'resolved' | 'still_resolved';
 interface Touched {
   alert: AlertRow;
   transition: Transition;
-  /** The open alert incident it was in before this delivery (null: none). */
+  /** The alert incident it was in before this delivery (null: none; an open one, or one over: see needsIncident). */
   was: AlertIncidentRow | null;
   /** The resolved incident its previous row belonged to (it fired again after that incident). */
   previousIncidentId: number | null;
 }
 
-/** A critical alert firing outside any open incident: it needs one. */
+/**
+ * A critical alert firing outside any incident, and not in a maintenance window its row heeds: it needs one. One whose
+ * row is in an incident that is over (`was`, not open) is not a new firing: a new firing gets a new row (recordAlert).
+ */
 const needsIncident = (t: Touched) =>
-  t.alert.level === 'critical' && t.alert.status === 'firing' && !t.alert.maintenance && !isOpen(t.was);
+  t.alert.level === 'critical' && t.alert.status === 'firing' && !t.alert.maintenance && t.was === null;
+
+/**
+ * An alert a person is told of in the incidents channel, with Declare incident: a warning (not during a maintenance
+ * window its row heeds), and a critical alert recorded, not declared, because of one (its notice says so).
+ */
+const noticed = (t: Touched) =>
+  t.alert.level === 'warning' ? !t.alert.maintenance : t.alert.level === 'critical' && t.alert.maintenance && !t.was;
 
 /** Still taking alerts: being declared, or declared and its incident not resolved. */
 export function isOpen(ai: AlertIncidentRow | null): ai is AlertIncidentRow {
@@ -111,6 +122,14 @@ interface Changes {
   major: Set<number>;
 }
 
+const noChanges = (): Changes => ({
+  plan: [],
+  cards: new Map(),
+  changed: new Map(),
+  resolved: new Set(),
+  major: new Set(),
+});
+
 /**
  * Records deliveries of one group, oldest first, in the caller's transaction, and decides what they lead to (one
  * plan: declarations and notices in the order they came, then each changed card once, then the offers to resolve).
@@ -118,7 +137,8 @@ interface Changes {
  * last seen, count). Per group: critical alerts that fire without an open incident get one (declared by the plan's
  * first step), unless storm control sends them to the source's latest open one; every alert of a group with an
  * incident joins it. The timeline gets each alert's first firing and its resolution (not repeats); warnings without
- * an incident get a notice. A storm's repeats arrive faster than they are recorded one by one, so a group's waiting
+ * an incident get a notice, as do critical alerts a maintenance window holds back (released, and declared, once no
+ * window holds them: releaseFromMaintenance). A storm's repeats arrive faster than they are recorded one by one, so a group's waiting
  * deliveries are recorded together: its lock, rows and plan cost one round trip each, not one per delivery.
  */
 export class AlertRecorder {
@@ -184,9 +204,83 @@ export class AlertRecorder {
     deliveries: readonly DeliveryRow[],
     batch: Batch,
   ): Promise<{ last: number; plan: AlertStep[]; open: boolean; repeats: number[] }> {
-    const changes: Changes = { plan: [], cards: new Map(), changed: new Map(), resolved: new Set(), major: new Set() };
-    for (const d of deliveries) await this.recordDelivery(tx, d, batch, changes);
+    const changes = noChanges();
+    for (const d of deliveries) await this.place(tx, d, await this.recordAlerts(tx, d, batch), batch, changes);
+    const repeats = await this.settle(tx, changes, batch);
+    return {
+      last: deliveries[deliveries.length - 1]!.id,
+      plan: changes.plan,
+      open: batch.own.has(pairKey(deliveries[0]!.source, deliveries[0]!.groupKey)),
+      repeats,
+    };
+  }
 
+  /**
+   * Whether a maintenance window holds an alert back now: its runbook row says `during_maintenance: record` and a
+   * window is open at `at`.
+   */
+  async heldBack(source: string, a: Pick<IncomingAlert, 'rule' | 'name' | 'service' | 'labels'>, at: Date) {
+    const rule = a.rule ? this.rules.get(a.rule) : undefined;
+    return (
+      rule?.duringMaintenance === 'record' &&
+      (await this.maintenance.inMaintenance({ source, name: a.name, service: a.service, labels: a.labels }, at))
+    );
+  }
+
+  /**
+   * Alerts of one group recorded during a maintenance window (held back, as their rows say) that still fire now no
+   * window holds them: handled as a delivery of them would be handled now, so a critical one is declared (or joins its
+   * group's incident), a warning gets its notice, a card drops its "maintenance" mark; but nothing is counted or seen,
+   * since no delivery came. In the caller's transaction, under the group's lock, reading the rows again: an alert
+   * another process released first, or that resolved or fired anew meanwhile, is left alone, so each is released once
+   * whatever the replicas. Returns the plan (what is left to do outside the database), empty when nothing was
+   * released.
+   */
+  async releaseFromMaintenance(
+    tx: Queryable,
+    group: { source: string; groupKey: string },
+    fingerprints: readonly string[],
+    at: Date,
+  ): Promise<AlertStep[]> {
+    const { source, groupKey } = group;
+    await lockKeys(tx, [groupLockKey(source, groupKey)]);
+    const batch: Batch = {
+      latest: await latestAlerts(
+        tx,
+        fingerprints.map((fingerprint) => ({ source, fingerprint })),
+      ),
+      own: await openAlertIncidentsOfGroups(tx, [group]),
+      pending: new Map(),
+    };
+    const touched: Touched[] = [];
+    for (const f of fingerprints) {
+      const latest = batch.latest.get(pairKey(source, f));
+      if (!latest?.alert.maintenance || latest.alert.status !== 'firing' || latest.alert.groupKey !== groupKey)
+        continue;
+      if (await this.heldBack(source, latest.alert, at)) continue;
+      touched.push({
+        alert: { ...latest.alert, maintenance: false },
+        transition: 'repeat',
+        was: latest.alertIncident,
+        previousIncidentId: null,
+      });
+    }
+    if (touched.length === 0) return [];
+    await clearMaintenance(
+      tx,
+      touched.map((t) => t.alert.id),
+    );
+    const changes = noChanges();
+    await this.place(tx, group, touched, batch, changes);
+    await cardDueLater(tx, await this.settle(tx, changes, batch), this.repeatRefreshMs);
+    return changes.plan;
+  }
+
+  /**
+   * The last steps of a plan, once its alerts are placed: each changed card (at once for more than repeats; the
+   * alert incidents returned show repeats only, refreshed a while later), and the offers to resolve.
+   */
+  private async settle(tx: Queryable, changes: Changes, batch: Batch): Promise<number[]> {
     const { plan } = changes;
     const repeats: number[] = [];
     for (const [id, ai] of changes.changed) {
@@ -204,26 +298,37 @@ export class AlertRecorder {
         await setAllResolved(tx, id, false);
       }
     }
-    return {
-      last: deliveries[deliveries.length - 1]!.id,
-      plan,
-      open: batch.own.has(pairKey(deliveries[0]!.source, deliveries[0]!.groupKey)),
-      repeats,
-    };
+    return repeats;
   }
 
-  private async recordDelivery(tx: Queryable, d: DeliveryRow, batch: Batch, changes: Changes): Promise<void> {
+  /** Records the alerts of a delivery: what became of each (not those this delivery was recorded for already). */
+  private async recordAlerts(tx: Queryable, d: DeliveryRow, batch: Batch): Promise<Touched[]> {
     const touched: Touched[] = [];
     for (const a of d.alerts) {
       const t = await this.recordAlert(tx, d, a, batch);
       if (t) touched.push(t);
     }
+    return touched;
+  }
+
+  /**
+   * Where a group's touched alerts go: the incident they join (opened for them if need be), the timeline's events, the
+   * notices; what it changed goes in `changes`.
+   */
+  private async place(
+    tx: Queryable,
+    d: { source: string; groupKey: string },
+    touched: Touched[],
+    batch: Batch,
+    changes: Changes,
+  ): Promise<void> {
     const { plan } = changes;
     const target = await this.incidentFor(tx, d, touched, plan, batch);
 
     for (const t of touched) {
       let ai = isOpen(t.was) ? t.was : null;
-      const joins = target !== null && !ai && (target.group || needsIncident(t));
+      // An alert still in an incident that is over (resolved while it fired) stays there: it joins nothing.
+      const joins = target !== null && !t.was && (target.group || needsIncident(t));
       if (target && joins) {
         await linkAlerts(tx, [t.alert.id], target.ai.id);
         ai = target.ai;
@@ -249,9 +354,12 @@ export class AlertRecorder {
                 : null;
           if (kind) await insertEvent(tx, ai.incidentId, kind, null, alertEventDetails(t.alert));
         }
+        // A noticed alert that joins an incident (a critical one once its maintenance window is over): its notice
+        // says which, after the declaration if it is the plan's.
+        if (joins && t.alert.noticePlanned) plan.push({ kind: 'notice', alert: t.alert.id });
         continue;
       }
-      const notice = t.alert.level === 'warning' && !t.alert.maintenance;
+      const notice = noticed(t);
       if (notice && t.alert.status === 'firing' && !t.alert.noticePlanned) {
         await planNotice(tx, t.alert.id);
         plan.push({ kind: 'notice', alert: t.alert.id });
@@ -268,14 +376,15 @@ export class AlertRecorder {
   private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, batch: Batch): Promise<Touched | null> {
     const key = pairKey(d.source, a.fingerprint);
     const latest = batch.latest.get(key) ?? null;
-    const rule = a.rule ? this.rules.get(a.rule) : undefined;
-    const maintenance =
-      rule?.duringMaintenance === 'record' &&
-      (await this.maintenance.inMaintenance(
-        { source: d.source, name: a.name, service: a.service, labels: a.labels },
-        new Date(),
-      ));
-    if (!latest || (a.status === 'firing' && isClosed(latest.alert, latest.alertIncident))) {
+    const maintenance = await this.heldBack(d.source, a, new Date());
+    // A new row for a first firing, or one after its row is over (its incident resolved, or resolved itself without
+    // one); not for a resend of the firing its incident was resolved during, which stays there (see sameFiring).
+    const firesAgain =
+      latest !== null &&
+      a.status === 'firing' &&
+      isClosed(latest.alert, latest.alertIncident) &&
+      !(latest.alertIncident?.incidentStatus === 'resolved' && sameFiring(latest.alert, a));
+    if (!latest || firesAgain) {
       const alert = await insertAlert(tx, d.source, d.groupKey, a, d.id, maintenance);
       batch.latest.set(key, { alert, alertIncident: null });
       const previousIncidentId =
@@ -305,7 +414,7 @@ export class AlertRecorder {
    */
   private async incidentFor(
     tx: Queryable,
-    d: DeliveryRow,
+    d: { source: string; groupKey: string },
     touched: Touched[],
     plan: AlertStep[],
     batch: Batch,
@@ -377,6 +486,7 @@ function changeAlert(
   maintenance: boolean,
 ): AlertRow {
   const firing = a.status === 'firing' ? 1 : 0;
+  const starts = a.startsAt ? new Date(a.startsAt) : null;
   const pending = batch.pending.get(row.id);
   batch.pending.set(row.id, {
     id: row.id,
@@ -384,7 +494,9 @@ function changeAlert(
     deliveryId,
     firings: (pending?.firings ?? 0) + firing,
     stillResolved: (pending ? pending.stillResolved : row.status === 'resolved') && a.status === 'resolved',
-    maintenance: (pending?.maintenance ?? false) || maintenance,
+    // Whether a maintenance window holds it back is the latest firing's say: an alert still firing once the window is
+    // over is handled as a new one would be. A resolution leaves it as it was.
+    maintenance: a.status === 'firing' ? maintenance : (pending?.maintenance ?? row.maintenance),
   });
   const now = new Date();
   return {
@@ -403,9 +515,31 @@ function changeAlert(
     lastDeliveryId: deliveryId,
     lastSeen: now,
     count: row.count + firing,
-    resolvedAt: a.status === 'resolved' ? (row.resolvedAt ?? now) : null,
-    maintenance: row.maintenance || maintenance,
+    resolvedAt:
+      a.status === 'resolved' ? (row.status === 'resolved' && row.resolvedAt ? row.resolvedAt : endOf(a, now)) : null,
+    maintenance: a.status === 'firing' ? maintenance : row.maintenance,
+    startsAt: starts ?? row.startsAt,
+    endsAt: a.endsAt ? new Date(a.endsAt) : null,
+    firstSeen: starts && starts < row.firstSeen ? starts : row.firstSeen,
   };
+}
+
+/** When a resolution happened: the source's end when it gave one (not later than `now`: clocks differ), else now. */
+function endOf(a: IncomingAlert, now: Date): Date {
+  const end = a.endsAt ? new Date(a.endsAt) : null;
+  return end && end < now ? end : now;
+}
+
+/**
+ * Whether a firing delivery of an alert whose incident is over is a resend of the firing its row records, not a new
+ * one: the row still fires (its resolution never came) and the source gives the same start (to the millisecond, as
+ * times are kept; a new firing starts anew). So a person who resolves an incident while Alertmanager still reports its
+ * alert is not paged again at each repeat_interval. A source that gives no start (the generic format) cannot tell:
+ * every firing after the incident is over is a new one.
+ */
+function sameFiring(row: AlertRow, a: IncomingAlert): boolean {
+  if (row.status !== 'firing' || !row.startsAt || !a.startsAt) return false;
+  return Math.abs(row.startsAt.getTime() - Date.parse(a.startsAt)) <= 1;
 }
 
 export const groupLockKey = (source: string, groupKey: string) => `alerts:${source}:${groupKey}`;
@@ -429,7 +563,10 @@ export async function lockSource(tx: Queryable, source: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [sourceLockKey(source)]);
 }
 
-/** What an alert's timeline event records. */
+/**
+ * What an alert's timeline event records. `startsAt` (its firing's start) and, resolved, `endsAt` are the source's own
+ * times, when it gives them: the timeline says them, as the event's time is when the bot recorded it.
+ */
 export function alertEventDetails(a: AlertRow): Record<string, unknown> {
   return {
     alert: a.id,
@@ -439,5 +576,7 @@ export function alertEventDetails(a: AlertRow): Record<string, unknown> {
     source: a.source,
     ...(a.status === 'resolved' && a.resolvedAt ? { resolvedAt: a.resolvedAt.toISOString() } : {}),
     firstSeen: a.firstSeen.toISOString(),
+    ...(a.startsAt ? { startsAt: a.startsAt.toISOString() } : {}),
+    ...(a.status === 'resolved' && a.endsAt ? { endsAt: a.endsAt.toISOString() } : {}),
   };
 }

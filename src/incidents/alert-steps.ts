@@ -42,9 +42,10 @@ export class NotYet extends Error {
 
 /**
  * What a recorded delivery does outside the database, step by step (AlertStep): declare an alert incident through the
- * incident service (reported by the bot, on behalf of the source), refresh a card, post or update a warning's notice,
- * tell the channel every alert resolved (or resolve, for a row that says auto_resolve). Each can run again after an
- * interruption and does its work once: declaring checks the alert incident's link, the notice its recorded message.
+ * incident service (reported by the bot, on behalf of the source), refresh a card, post or update an alert's notice (a
+ * warning's, or a critical alert's that a maintenance window held back), tell the channel every alert resolved (or
+ * resolve, for a row that says auto_resolve). Each can run again after an interruption and does its work once:
+ * declaring checks the alert incident's link, the notice its recorded message.
  */
 export class AlertSteps {
   private readonly refreshing = new Map<number, { started: boolean; again: boolean; done: Promise<void> }>();
@@ -280,7 +281,10 @@ export class AlertSteps {
     if (alert.notice) return this.chat.updateAlertNotice(alert.notice, view);
     const posted = await this.chat.postAlertNotice(view);
     if (posted) await recordNotice(this.db, alert.id, posted.channel, posted.ts);
-    else this.log.info(`warning alert ${alert.name} (${alert.source}) recorded; no INCIDENTS_CHANNEL for its notice`);
+    else
+      this.log.info(
+        `${alert.level} alert ${alert.name} (${alert.source}) recorded; no INCIDENTS_CHANNEL for its notice`,
+      );
   }
 
   async noticeView(alert: AlertRow): Promise<AlertNoticeView> {

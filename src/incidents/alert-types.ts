@@ -53,7 +53,10 @@ export interface IncomingAlert {
   threshold: string | null;
   labels: Record<string, string>;
   url: string | null;
-  /** When the alert started and ended, as the source says (ISO); null when it does not say. */
+  /**
+   * When the alert's current firing started and when it ended, as the source says (ISO 8601, UTC); null when it does
+   * not say (the generic format), endsAt also while it fires.
+   */
   startsAt: string | null;
   endsAt: string | null;
 }
@@ -81,8 +84,10 @@ export interface AlertView {
   value: string | null;
   threshold: string | null;
   url: string | null;
+  /** When it first fired: the source's start when it gave one (and it was earlier), else when the bot heard of it. */
   firstSeen: Date;
   lastSeen: Date;
+  /** When it resolved: the source's end when it gave one (never later than the bot heard), else when heard. */
   resolvedAt: Date | null;
   /** How many deliveries carried it while firing. */
   count: number;

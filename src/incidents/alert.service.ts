@@ -5,6 +5,7 @@ import {
   claimDueCards,
   getAlert,
   getAlertIncident,
+  heldBackAlerts,
   insertAlertIncident,
   linkAlerts,
   looseAlertsOfGroup,
@@ -16,6 +17,7 @@ import {
   type DeliveryRow,
   finishDelivery,
   forgetOldHashes,
+  insertPlan,
   lockDeliveries,
   markStepDone,
   nextDeliveryDueAt,
@@ -70,6 +72,8 @@ const REPEATS_GATHER_MS = 250;
 /** Cards refreshed by one sweep at most, and how long one is claimed for. */
 const DUE_CARDS_AT_ONCE = 50;
 const DUE_CARD_LEASE_MS = 30_000;
+/** Alerts held back by a maintenance window looked at by one sweep at most. */
+const HELD_BACK_AT_ONCE = 50;
 /** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
 const OPEN_GROUPS_KEPT = 1000;
 
@@ -370,6 +374,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * A process that dies half-way leaves them due again once their claim runs out.
    */
   async sweep(): Promise<void> {
+    await this.releaseHeldBack().catch((err) =>
+      this.log.warn('could not look at the alerts a maintenance window held back; trying again shortly', err),
+    );
     const due = await claimDueCards(this.db, DUE_CARDS_AT_ONCE, DUE_CARD_LEASE_MS);
     await Promise.all(
       due.map(async (c) => {
@@ -381,6 +388,40 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         }
       }),
     );
+  }
+
+  /**
+   * Alerts a maintenance window held back (recorded, not declared, as their rows say) that still fire once no window
+   * holds them (the alert loop's sweep, each round): released, so that a critical one is declared even if no delivery
+   * of it comes after the window (Alertmanager repeats a group every `repeat_interval`, 4 hours by default). One
+   * transaction per group, under its lock, re-reading the rows: each alert is released once whatever the replicas, and
+   * the plan is written to the inbox in the same transaction, for any process's loop to carry out.
+   */
+  private async releaseHeldBack(): Promise<void> {
+    const held = await heldBackAlerts(this.db, HELD_BACK_AT_ONCE);
+    if (held.length === 0) return;
+    const now = new Date();
+    const asked = new Map<string, boolean>();
+    const groups = new Map<string, { source: string; groupKey: string; fingerprints: string[] }>();
+    for (const a of held) {
+      // Most of them ask the same question (a window is open or not): asked once a round.
+      const question = JSON.stringify([a.source, a.rule, a.name, a.service, a.labels]);
+      const still = asked.get(question) ?? (await this.recorder.heldBack(a.source, a, now));
+      asked.set(question, still);
+      if (still) continue;
+      const key = groupLockKey(a.source, a.groupKey);
+      const group = groups.get(key) ?? { source: a.source, groupKey: a.groupKey, fingerprints: [] };
+      group.fingerprints.push(a.fingerprint);
+      groups.set(key, group);
+    }
+    for (const { fingerprints, ...group } of groups.values()) {
+      const planned = await this.db.transaction(async (tx) => {
+        const plan = await this.recorder.releaseFromMaintenance(tx, group, fingerprints, now);
+        if (plan.length > 0) await insertPlan(tx, group, plan, `maintenance over: ${fingerprints.join(' ')}`);
+        return plan.length > 0;
+      });
+      if (planned) this.wake();
+    }
   }
 
   /** A batch failed: before it was recorded, every delivery of it (`ids`) is tried again; after, the one left. */

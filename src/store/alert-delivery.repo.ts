@@ -5,11 +5,17 @@ const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 const ms = (n: number) => n / 1000;
 
+/**
+ * What a row of the inbox holds: a delivery in one of the hooks' formats, or a plan the bot made itself for alerts
+ * released from a maintenance window (`maintenance_over`: no alerts, recorded already).
+ */
+export type InboxFormat = AlertDelivery['format'] | 'maintenance_over';
+
 /** The alert inbox: each delivery the hooks accepted, its plan and how far it got. */
 export interface DeliveryRow {
   id: number;
   source: string;
-  format: AlertDelivery['format'];
+  format: InboxFormat;
   groupKey: string;
   alerts: IncomingAlert[];
   state: 'received' | 'recorded' | 'done' | 'failed';
@@ -22,7 +28,7 @@ export interface DeliveryRow {
 interface DeliveryDbRow {
   id: number | string;
   source: string;
-  format: AlertDelivery['format'];
+  format: InboxFormat;
   group_key: string;
   alerts: IncomingAlert[] | string;
   state: DeliveryRow['state'];
@@ -80,6 +86,26 @@ export async function insertDelivery(
     [d.source, bodyHash],
   );
   return { id: Number(same[0]?.id ?? 0), duplicate: true };
+}
+
+/**
+ * A plan the bot made itself (alerts of a group released from a maintenance window), held by a row of the inbox as a
+ * recorded delivery's is: any process's alert loop claims it and carries it out, each step once, as it does theirs.
+ * Written in the transaction that made the plan, so the plan and what it was made from are kept together or not at
+ * all. `madeFrom` names what it was made from (kept as the row's body_hash: there is no body).
+ */
+export async function insertPlan(
+  q: Queryable,
+  group: { source: string; groupKey: string },
+  plan: AlertStep[],
+  madeFrom: string,
+): Promise<number> {
+  const { rows } = await q.query<{ id: number | string }>(
+    `INSERT INTO alert_deliveries (source, format, group_key, body_hash, alerts, state, plan)
+     VALUES ($1, 'maintenance_over', $2, $3, '[]'::jsonb, 'recorded', $4::jsonb) RETURNING id`,
+    [group.source, group.groupKey, madeFrom, JSON.stringify(plan)],
+  );
+  return Number(rows[0]!.id);
 }
 
 /** Forgets the bodies whose window has passed (the table keeps only the recent ones). */

@@ -276,6 +276,9 @@ export async function alertCounts(q: Queryable, alertIncidentIds: number[]) {
 export interface AlertRow extends AlertView {
   fingerprint: string;
   groupKey: string;
+  /** The start of its current firing and its end, as its source said (null: the source gives none, or not yet). */
+  startsAt: Date | null;
+  endsAt: Date | null;
   rule: string | null;
   labels: Record<string, string>;
   alertIncidentId: number | null;
@@ -304,6 +307,8 @@ interface AlertDbRow {
   first_seen: Date | string;
   last_seen: Date | string;
   resolved_at: Date | string | null;
+  starts_at: Date | string | null;
+  ends_at: Date | string | null;
   count: number;
   last_delivery_id: number | string;
   maintenance: boolean;
@@ -332,6 +337,8 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   firstSeen: toDate(r.first_seen),
   lastSeen: toDate(r.last_seen),
   resolvedAt: toDateOrNull(r.resolved_at),
+  startsAt: toDateOrNull(r.starts_at ?? null),
+  endsAt: toDateOrNull(r.ends_at ?? null),
   count: Number(r.count),
   lastDeliveryId: Number(r.last_delivery_id),
   maintenance: r.maintenance,
@@ -385,6 +392,10 @@ const alertValues = (a: IncomingAlert) => [
   JSON.stringify(a.labels),
 ];
 
+/**
+ * A new alert's row. First seen: the source's start when it gave one (never later than now: clocks differ), else
+ * now; resolved (a first delivery that says so): the source's end likewise.
+ */
 export async function insertAlert(
   q: Queryable,
   source: string,
@@ -395,20 +406,23 @@ export async function insertAlert(
 ): Promise<AlertRow> {
   const { rows } = await q.query<AlertDbRow>(
     `INSERT INTO alerts (name, level, rule, status, summary, service, metric, value, threshold, url, labels,
-       source, fingerprint, group_key, last_delivery_id, maintenance, count, resolved_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16,
-       CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END, CASE WHEN $4 = 'resolved' THEN clock_timestamp() END)
+       source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, count, first_seen, resolved_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18,
+       CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
+       least(coalesce($17::timestamptz, clock_timestamp()), clock_timestamp()),
+       CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, clock_timestamp()), clock_timestamp()) END)
      RETURNING *`,
-    [...alertValues(a), source, a.fingerprint, groupKey, deliveryId, maintenance],
+    [...alertValues(a), source, a.fingerprint, groupKey, deliveryId, maintenance, a.startsAt, a.endsAt],
   );
   return toAlert(rows[0]!);
 }
 
 /**
  * Deliveries seen again for alerts, several deliveries of an alert folded into one change (a batch's, recorded
- * together): the fields of its last delivery, `firings` more to its count, last seen now. Resolved: since the first
- * resolution after its last firing, which is the row's own time when `stillResolved` (the alert was resolved before
- * the batch and every delivery of it said so), else now.
+ * together): the fields of its last delivery, `firings` more to its count, last seen now, first seen no later than a
+ * start its source gave. Resolved: since the first resolution after its last firing, which is the row's own time when
+ * `stillResolved` (the alert was resolved before the batch and every delivery of it said so), else the source's end
+ * (never later than now), else now.
  */
 export interface AlertChange {
   id: number;
@@ -416,6 +430,7 @@ export interface AlertChange {
   deliveryId: number;
   firings: number;
   stillResolved: boolean;
+  /** Held back by a maintenance window (as the last firing delivery found; a resolution keeps the row's). */
   maintenance: boolean;
 }
 
@@ -429,12 +444,16 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
        labels = u.labels::jsonb, last_delivery_id = u.delivery, last_seen = clock_timestamp(),
        count = a.count + u.firings,
        resolved_at = CASE WHEN u.status = 'resolved'
-         THEN CASE WHEN u.still_resolved THEN coalesce(a.resolved_at, clock_timestamp()) ELSE clock_timestamp() END END,
-       maintenance = a.maintenance OR u.maintenance
+         THEN CASE WHEN u.still_resolved THEN coalesce(a.resolved_at, clock_timestamp())
+           ELSE least(coalesce(u.ends_at, clock_timestamp()), clock_timestamp()) END END,
+       maintenance = u.maintenance,
+       starts_at = coalesce(u.starts_at, a.starts_at), ends_at = u.ends_at,
+       first_seen = least(a.first_seen, coalesce(u.starts_at, a.first_seen))
      FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-       $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::int[], $15::bool[], $16::bool[])
+       $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::int[], $15::bool[], $16::bool[],
+       $17::timestamptz[], $18::timestamptz[])
        AS u(id, name, level, rule, status, summary, service, metric, value, threshold, url, labels, delivery, firings,
-         still_resolved, maintenance)
+         still_resolved, maintenance, starts_at, ends_at)
      WHERE a.id = u.id`,
     [
       col((c) => c.id),
@@ -453,8 +472,32 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
       col((c) => c.firings),
       col((c) => c.stillResolved),
       col((c) => c.maintenance),
+      col((c) => c.alert.startsAt),
+      col((c) => c.alert.endsAt),
     ],
   );
+}
+
+/**
+ * Alerts held back by a maintenance window that still fire (each alert's latest row; the oldest first, at most
+ * `limit`): once no window holds one, it is released (AlertRecorder.releaseFromMaintenance). A small partial index
+ * (021) finds them, so asking on every round of the alert loop costs next to nothing when there are none.
+ */
+export async function heldBackAlerts(q: Queryable, limit: number): Promise<AlertRow[]> {
+  const { rows } = await q.query<AlertDbRow>(
+    `SELECT a.* FROM alerts a
+     WHERE a.maintenance AND a.status = 'firing'
+       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint AND b.id > a.id)
+     ORDER BY a.id LIMIT $1`,
+    [limit],
+  );
+  return rows.map(toAlert);
+}
+
+/** No longer held back by a maintenance window. */
+export async function clearMaintenance(q: Queryable, alertIds: number[]): Promise<void> {
+  if (alertIds.length === 0) return;
+  await q.query('UPDATE alerts SET maintenance = false WHERE id = ANY($1::int[])', [alertIds]);
 }
 
 export async function linkAlerts(q: Queryable, alertIds: number[], alertIncidentId: number): Promise<void> {

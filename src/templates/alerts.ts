@@ -8,7 +8,6 @@ import { alertRef } from './payloads.js';
 import { channelLink, clipEscaped, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
 
 const STATE_EMOJI = { firing: ':red_circle:', resolved: ':white_check_mark:' } as const;
-const LEVEL_LABEL = { critical: 'critical', warning: 'warning', info: 'info' } as const;
 
 /** A time as each reader's clock shows it (Slack's date token), `10:07 UTC` where tokens are not shown. */
 const at = (d: Date) => `<!date^${Math.floor(d.getTime() / 1000)}^{date_short} {time}|${utcStamp(d)}>`;
@@ -27,7 +26,11 @@ function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string 
   return parts.join(' ');
 }
 
-/** One alert in one line: state, name, service, what it measured, its summary, first and last seen, count. */
+/**
+ * One alert in one line: state (and when it resolved), name, service, what it measured, its summary, first and last
+ * seen, count. First seen and resolved are the alert's own times when its source gives them (Alertmanager's startsAt
+ * and endsAt); last seen is when a delivery last carried it.
+ */
 export function alertLine(a: AlertView): string {
   const name = link(a.url, `*${mrkdwnClip(a.name, 80)}*`);
   const what = measured(a);
@@ -36,7 +39,7 @@ export function alertLine(a: AlertView): string {
     a.service ? mrkdwnClip(a.service, 40) : null,
     what || null,
     a.summary !== a.name ? mrkdwnClip(a.summary, 160) : null,
-    `${a.status}${a.maintenance ? ' (maintenance: not declared)' : ''}`,
+    `${a.status}${a.status === 'resolved' && a.resolvedAt ? ` ${at(a.resolvedAt)}` : ''}${a.maintenance ? ' (maintenance: not declared)' : ''}`,
     `first ${at(a.firstSeen)}`,
     `last ${at(a.lastSeen)}`,
     `×${a.count}`,
@@ -83,11 +86,23 @@ export function renderAlertSection(v: AlertCardView): KnownBlock[] {
   return blocks;
 }
 
-/** A warning alert in the incidents channel: what fired and what the runbook says, and Declare incident. Pure. */
+/** What a notice calls its alert: a warning, or a critical alert (one a maintenance window held back). */
+const NOTICE_LABEL = { critical: 'Critical alert', warning: 'Warning', info: 'Alert' } as const;
+
+/**
+ * An alert in the incidents channel, for a person to decide on: what fired and what the runbook says, and Declare
+ * incident. A warning's; or a critical alert's that a maintenance window held back (recorded, not declared, as its
+ * runbook row says), which the notice says. Pure.
+ */
 export function renderAlertNotice(n: AlertNoticeView): Message {
   const a = n.alert;
-  const emoji = a.status === 'resolved' ? ':white_check_mark:' : ':warning:';
-  const title = `${emoji} *${LEVEL_LABEL[a.level] === 'warning' ? 'Warning' : 'Alert'}:* ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)} — ${mrkdwnClip(a.summary, 300)}`;
+  const emoji =
+    a.status === 'resolved' ? ':white_check_mark:' : a.level === 'critical' ? ':rotating_light:' : ':warning:';
+  const title = `${emoji} *${NOTICE_LABEL[a.level]}:* ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)} — ${mrkdwnClip(a.summary, 300)}`;
+  const held =
+    a.level === 'critical' && a.maintenance
+      ? `:construction: *Recorded, not declared:* a maintenance window is open and the runbook's row for this alert says \`during_maintenance: record\`.${a.status === 'firing' && !n.declared ? ' Declare an incident if it needs one; if it still fires once the window is over, the bot declares it.' : ''}`
+      : null;
   const facts = [
     `*Source* ${mrkdwnClip(a.source, 40)}`,
     a.service ? `*Service* ${mrkdwnClip(a.service, 60)}` : null,
@@ -99,6 +114,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
     facts.join(' · '),
     n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, 300)}` : null,
     `${a.status === 'resolved' ? `Resolved ${a.resolvedAt ? at(a.resolvedAt) : ''}` : 'Firing'} · first ${at(a.firstSeen)} · last ${at(a.lastSeen)} · ×${a.count}`,
+    held,
   ].filter(Boolean);
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
@@ -116,7 +132,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
       elements: [button(ACTION.declareFromAlert, 'Declare incident', alertRef.encode(a.id), 'primary')],
     });
   }
-  const text = `${a.status === 'resolved' ? 'Resolved' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}: ${mrkdwnClip(a.summary, 300)}`;
+  const text = `${a.status === 'resolved' ? 'Resolved' : a.level === 'critical' ? 'Critical' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}${held ? ' (recorded during maintenance, not declared)' : ''}: ${mrkdwnClip(a.summary, 300)}`;
   return { text, blocks };
 }
 

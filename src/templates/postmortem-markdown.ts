@@ -32,6 +32,15 @@ export function utcSeconds(d: Date): string {
   return d.toISOString().replace('T', ' ').slice(0, 19);
 }
 
+/**
+ * An alert's own time (its source's start or end, kept in the event), beside the time the bot recorded the event: ` at
+ * 2026-11-27 23:12:40 UTC (its source's time)`; nothing when the source gave none.
+ */
+function sourceTime(iso: unknown): string {
+  const t = typeof iso === 'string' ? new Date(iso) : null;
+  return t && !Number.isNaN(t.getTime()) ? ` at ${utcSeconds(t)} UTC (its source's time)` : '';
+}
+
 /** Text safe in Markdown: no raw HTML (`<`, `>`, `&` as entities), masked. */
 function inline(text: string, mask: (t: string) => string): string {
   return mask(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -152,8 +161,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   playbook_detached: (d, x) =>
     `Detached the playbook ${cell(x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook), x.c.mask)}`,
   alert_fired: (d, x) =>
-    `Alert ${cell(str(d.name), x.c.mask)} (${cell(str(d.level), x.c.mask)}) fired: ${cell(str(d.summary), x.c.mask)}`,
-  alert_resolved: (d, x) => `Alert ${cell(str(d.name), x.c.mask)} resolved`,
+    `Alert ${cell(str(d.name), x.c.mask)} (${cell(str(d.level), x.c.mask)}) fired${sourceTime(d.startsAt)}: ${cell(str(d.summary), x.c.mask)}`,
+  alert_resolved: (d, x) => `Alert ${cell(str(d.name), x.c.mask)} resolved${sourceTime(d.endsAt)}`,
   notified: (d, x) => notifiedLine(d, x),
   notify_failed: (d, x) =>
     `${d.skipped ? 'Could not use' : 'Failed'} ${methodName(d.via)}${d.action !== 'notify' ? ` ${str(d.action)}` : ''} for ${role(x, d.role)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''}: ${cell(str(d.detail), x.c.mask)}`,

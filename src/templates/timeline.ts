@@ -13,6 +13,15 @@ const stepOf = (d: Record<string, unknown>) =>
 
 const methodName = (via: unknown) => (via === 'pagerduty' ? 'PagerDuty' : via === 'email' ? 'email' : 'Slack');
 
+/**
+ * An alert's own time (its source's start or end, kept in the event), which the line's time (when the bot recorded
+ * it) may be well after: ` at 2026-11-27 23:12 UTC`; nothing when the source gave none.
+ */
+function sourceTime(iso: unknown): string {
+  const t = typeof iso === 'string' ? new Date(iso) : null;
+  return t && !Number.isNaN(t.getTime()) ? ` at ${utcStamp(t)}` : '';
+}
+
 /** One line for one event, user text escaped. */
 export function describeEvent(e: IncidentEvent): string {
   const who = e.actorId ? mention(e.actorId) : 'The bot';
@@ -88,9 +97,9 @@ export function describeEvent(e: IncidentEvent): string {
     case 'postmortem_written':
       return `${who} wrote the post-mortem (version ${String(d.version)})`;
     case 'alert_fired':
-      return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired: ${mrkdwnClip(str(d.summary), 200)}`;
+      return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired${sourceTime(d.startsAt)}: ${mrkdwnClip(str(d.summary), 200)}`;
     case 'alert_resolved':
-      return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved`;
+      return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved${sourceTime(d.endsAt)}`;
     case 'notified': {
       if (d.action === 'acknowledge' || d.action === 'resolve')
         return `Sent PagerDuty ${str(d.action)} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;

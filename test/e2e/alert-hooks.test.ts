@@ -8,10 +8,12 @@ import {
   ALERTS_TOKEN,
   alertmanagerFixture,
   genericAlert,
+  grafanaFixture,
   type PostedAlert,
   postAlerts,
   QSTASH_NEXT,
 } from '../support/alert-request.js';
+import { waitUntil } from '../support/alert-runbook.js';
 import { startBot, useBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
@@ -51,6 +53,21 @@ describe('the alert hooks at the HTTP edge', () => {
     });
     await bot.fake.waitFor('conversations.create');
     expect(await alerts()).toBe(2);
+  });
+
+  it("takes Grafana Alerting's webhook body unchanged (version 1): 202, and its critical alerts open an incident", async () => {
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=grafana', grafanaFixture('firing'));
+    expect(r.status, r.text).toBe(202);
+    expect(r.json).toMatchObject({ status: 'accepted', alerts: 2 });
+    const created = await bot.fake.waitFor('conversations.create');
+    expect(String(created.args.name)).toContain('error-rate-above-10-on-api-service');
+    const { rows } = await bot.db.query<{ fingerprint: string; level: string; alert_incident_id: number | null }>(
+      `SELECT fingerprint, level, alert_incident_id FROM alerts WHERE source = 'grafana' ORDER BY fingerprint`,
+    );
+    expect(rows).toEqual([
+      { fingerprint: 'bc97ff14869b13e3', level: 'critical', alert_incident_id: expect.any(Number) },
+      { fingerprint: 'c6eadffa33fcdf37', level: 'critical', alert_incident_id: expect.any(Number) },
+    ]);
   });
 
   it('recognises a retried delivery (the same body moments later): 202, not written twice', async () => {
@@ -162,6 +179,38 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(empty.json.message).toBe('alerts: must hold at least one alert');
   });
 
+  it('an odd alert does not cost its Alertmanager group: no alertname, 80 labels, a 3,000-character group key', async () => {
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+      alerts: Record<string, unknown>[];
+    };
+    const many = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`label_${i}`, `value ${i}`]));
+    const group = {
+      ...am,
+      groupKey: `{}:{instance=~"${'i'.repeat(3000)}"}`,
+      alerts: [
+        { ...am.alerts[0], labels: { severity: 'info', job: 'node' }, fingerprint: 'no-name-1' },
+        { ...am.alerts[1], labels: { ...many, alertname: 'Crowded', severity: 'info' }, fingerprint: 'crowded-1' },
+        { ...am.alerts[1], labels: { alertname: 'Plain', severity: 'info' }, fingerprint: 'plain-1' },
+      ],
+    };
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=odd-group', group);
+    expect(r.status, r.text).toBe(202);
+    expect(r.json).toMatchObject({ status: 'accepted', alerts: 3 });
+    const rows = await waitUntil('the three alerts recorded', async () => {
+      const { rows } = await bot.db.query<{ fingerprint: string; name: string; n: number; left_out: string | null }>(
+        `SELECT fingerprint, name, (SELECT count(*)::int FROM jsonb_object_keys(labels)) AS n,
+           labels->>'incident_bot_labels_left_out' AS left_out
+         FROM alerts WHERE source = 'odd-group' ORDER BY fingerprint`,
+      );
+      return rows.length === 3 ? rows : null;
+    });
+    expect(rows).toEqual([
+      { fingerprint: 'crowded-1', name: 'Crowded', n: 64, left_out: '19 of 82' },
+      { fingerprint: 'no-name-1', name: 'unnamed alert no-name-1', n: 2, left_out: null },
+      { fingerprint: 'plain-1', name: 'Plain', n: 2, left_out: null },
+    ]);
+  });
+
   it('413 for a body over 1 MB, 404 for an unknown path under /hooks, 405 for another method', async () => {
     const huge = JSON.stringify(genericAlert({ summary: 'x'.repeat(1024 * 1024) }));
     const big = await refused(413, () => postAlerts(bot.baseUrl, '/hooks/alerts', huge));
@@ -182,6 +231,48 @@ describe('the alert hooks at the HTTP edge', () => {
     } finally {
       await plain.stop();
     }
+  });
+});
+
+/** 10 MiB posted to a hook as one buffer (Content-Length) or as a stream (chunked), with the bearer token. */
+async function postHuge(baseUrl: string, path: string, chunked: boolean): Promise<PostedAlert> {
+  const mib = Buffer.alloc(1024 * 1024, 'x');
+  const body = chunked
+    ? new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 10; i++) c.enqueue(mib);
+          c.close();
+        },
+      })
+    : Buffer.concat(Array(10).fill(mib));
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ALERTS_TOKEN}` },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  const text = await res.text();
+  return { status: res.status, json: JSON.parse(text), text };
+}
+
+describe.each([
+  ['the acknowledging front', 'on'],
+  ["the bot's own server", 'off'],
+])('a 10 MiB body at %s', (_where, ackThread) => {
+  const bot = useBot({ env: { ...ALERTS_ENV, ACK_THREAD: ackThread } });
+
+  it('gets a 413 JSON answer, with Content-Length or chunked, on either hook; nothing is recorded', async () => {
+    for (const path of ['/hooks/alertmanager', '/hooks/alerts']) {
+      for (const chunked of [false, true]) {
+        const r = await postHuge(bot.baseUrl, path, chunked);
+        expect(r.status, `${path} ${chunked ? 'chunked' : 'Content-Length'}: ${r.text}`).toBe(413);
+        expect(r.json).toEqual({ error: 'too_large', message: 'The body is over 1048576 bytes (1 MB).' });
+      }
+    }
+    const { rows } = await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alert_deliveries');
+    expect(Number(rows[0]!.n)).toBe(0);
+    // The server goes on taking deliveries.
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ level: 'info' }))).status).toBe(202);
   });
 });
 

@@ -329,6 +329,74 @@ describe('alerts open and track incidents', () => {
     expect((await alertRows('refire')).map((a) => a.count)).toEqual([1, 1]);
   });
 
+  it("Alertmanager's times: first seen is startsAt, resolved is endsAt; a resend of the same firing after a person resolved its incident opens nothing, a new startsAt does", async () => {
+    const at = (ms: number) => new Date(Date.now() - ms).toISOString();
+    const token = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^`;
+    const firing = (startsAt: string, over: Record<string, unknown> = {}) => {
+      const am = JSON.parse(alertmanagerFixture('group-firing'));
+      am.groupKey = '{}:{alertname="DatabasePoolSaturated", service="db"}';
+      am.alerts = [
+        {
+          ...am.alerts[0],
+          labels: { alertname: 'DatabasePoolSaturated', service: 'db', severity: 'critical' },
+          annotations: { summary: 'Connection pool at 97% on db' },
+          fingerprint: 'pool-db',
+          startsAt,
+          ...over,
+        },
+      ];
+      if (over.status === 'resolved') am.status = 'resolved';
+      return am;
+    };
+    const hook = '/hooks/alertmanager?source=am-times';
+    const firstStart = at(20 * 60_000);
+    await postAlerts(bot.baseUrl, hook, firing(firstStart));
+    const first = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'am-times')).find((i) => i.card_ts),
+    );
+    // First seen is when the alert started, 20 minutes ago, not when the bot heard of it.
+    expect(cardText(first)).toContain(`first ${token(firstStart)}`);
+
+    // A person resolves the incident while Alertmanager still reports the alert: its resends (every repeat_interval,
+    // the same startsAt) are the same firing, recorded on it, not a new incident and a new page.
+    await bot.command('resolve pool drained by hand', { channel_id: first.channel_id });
+    await waitUntil('the resolution', async () => (await one('am-times')).status === 'resolved');
+    await postAlerts(bot.baseUrl, hook, firing(firstStart));
+    await postAlerts(bot.baseUrl, hook, firing(firstStart));
+    await inboxDone(bot.db);
+    expect(await incidentsOfSource(bot.db, 'am-times')).toHaveLength(1);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(1);
+    expect(await alertRows('am-times')).toMatchObject([{ count: 3, status: 'firing' }]);
+
+    // It resolved and fired again in between (a new startsAt): a new firing, a new incident naming the first.
+    const secondStart = at(60_000);
+    await postAlerts(bot.baseUrl, hook, firing(secondStart));
+    await inboxDone(bot.db);
+    const second = await waitUntil('the second card', async () =>
+      (await incidentsOfSource(bot.db, 'am-times')).find((i) => i.id !== first.id && i.card_ts),
+    );
+    expect(cardText(second)).toContain(`The same alert opened incident #${first.number}`);
+    expect(cardText(second)).toContain(`first ${token(secondStart)}`);
+
+    // Its resolution: the card and the timeline say when it ended (endsAt), not when the bot heard.
+    const ended = at(30_000);
+    await postAlerts(bot.baseUrl, hook, firing(secondStart, { status: 'resolved', endsAt: ended }));
+    await waitUntil('the card to show it resolved', async () => cardText(second).includes(`resolved ${token(ended)}`));
+    const { rows } = await bot.db.query<{ details: Record<string, string> }>(
+      `SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'alert_resolved'`,
+      [second.id],
+    );
+    expect(rows.map((r) => [r.details.resolvedAt, r.details.endsAt])).toEqual([[ended, ended]]);
+    await bot.command('timeline', { channel_id: second.channel_id });
+    const timeline = await waitUntil('the timeline', async () =>
+      bot.replies().find((m) => json(m).includes('Timeline · #')),
+    );
+    expect(json(timeline)).toContain(`*DatabasePoolSaturated* resolved at ${ended.replace('T', ' ').slice(0, 16)} UTC`);
+    expect(json(timeline)).toContain(
+      `*DatabasePoolSaturated* (critical) fired at ${secondStart.replace('T', ' ').slice(0, 16)} UTC`,
+    );
+  });
+
   it('during a maintenance window, a row that says record is recorded and shown, not declared', async () => {
     maintenance = true;
     try {
@@ -350,6 +418,41 @@ describe('alerts open and track incidents', () => {
     } finally {
       maintenance = false;
     }
+  });
+
+  it('a critical alert a window held back is noticed (Declare incident), and fires again after it: one incident', async () => {
+    const health = {
+      source: 'held-back',
+      key: 'health',
+      metric: 'app_health_check_failures',
+      summary: 'Health checks failing on node-2',
+    };
+    maintenance = true;
+    try {
+      await post(bot.baseUrl, health);
+      await inboxDone(bot.db);
+      expect(await incidentsOfSource(bot.db, 'held-back')).toHaveLength(0);
+      // Shown in the incidents channel: recorded, not declared, because of the window; a person may declare it.
+      const notice = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Health checks failing on node-2'),
+      );
+      expect(json(notice.args)).toContain('Recorded, not declared:* a maintenance window is open');
+      expect(json(notice.args)).toContain(ACTION.declareFromAlert);
+    } finally {
+      maintenance = false;
+    }
+    // The window is over and the alert still fires: the same key again opens one incident (the loop's sweep may
+    // release it first; then the delivery joins it).
+    await post(bot.baseUrl, { ...health, value: '60%' });
+    await inboxDone(bot.db);
+    const incident = await one('held-back');
+    expect(incident).toMatchObject({ title: 'Health checks failing on node-2', reporter_id: BOT_USER_ID });
+    await new Promise((r) => setTimeout(r, 1000));
+    await inboxDone(bot.db);
+    expect(await incidentsOfSource(bot.db, 'held-back')).toHaveLength(1);
+    expect(bot.fake.callsTo('conversations.create').filter((c) => json(c.args).includes('on-node-2'))).toHaveLength(1);
+    expect(await alertRows('held-back')).toMatchObject([{ status: 'firing', alert_incident_id: expect.any(Number) }]);
   });
 });
 

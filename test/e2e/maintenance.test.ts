@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MaintenanceMessage, MaintenanceService } from '../../src/incidents/maintenance.service.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
 import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { BOT_USER_ID, FakeSlack } from '../support/fake-slack.js';
+import { createTestSchema } from '../support/test-db.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v);
@@ -313,7 +316,11 @@ describe('maintenance windows by hand', () => {
       'chat.postMessage',
       (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('has ended'),
     );
-    // Once it ended, the same alert declares.
+    // Once it ended, the alert it held back, still firing, is declared (no new delivery needed).
+    await waitUntil('the held-back alert declared', async () =>
+      (await incidentsOfSource(bot.db, 'during')).find((i) => i.card_ts),
+    );
+    // And a new alert of that row declares as usual.
     await postAlerts(
       bot.baseUrl,
       '/hooks/alerts',
@@ -339,4 +346,95 @@ describe('maintenance windows by hand', () => {
     expect(rows[0]?.title).toBe('gnirts db upgrade');
     expect(await ask('maintenance end')).toContain('Ended *gnirts db upgrade*');
   }, 20_000);
+});
+
+describe('a window ends while an alert it held back still fires, with two replicas', () => {
+  const runbook = runbookWith(
+    { quarterly: { title: 'Quarterly Maintenance', tasks: ['Disaster recovery drill'] } },
+    '1h',
+  );
+  let fake: FakeSlack;
+  let drop: () => Promise<void>;
+  let a: BotHarness;
+  let b: BotHarness;
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    const s = await createTestSchema('maint2');
+    drop = s.drop;
+    // Two replicas on one database and one Slack, each with its timer loop and its alert loop.
+    const replica = () => startBot({ fake, databaseUrl: s.url, incidentsChannel: true, runbook, env: ALERTS_ENV });
+    a = await replica();
+    b = await replica();
+  });
+  afterAll(async () => {
+    await sleep(300);
+    await a?.stop();
+    await b?.stop();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('is declared once, with no new delivery; its notice said why it was not, then says which incident', async () => {
+    const key = 'm1';
+    await a.command('maintenance start quarterly', { response_url: fake.responseUrl(key) });
+    await fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('has started'),
+    );
+    const r = await postAlerts(
+      b.baseUrl,
+      '/hooks/alerts',
+      genericAlert({
+        source: 'pool',
+        key: 'db',
+        metric: 'database_pool_usage',
+        value: '97%',
+        summary: 'DB pool at 97%',
+      }),
+    );
+    expect(r.status).toBe(202);
+    await inboxDone(a.db);
+    const notice = await fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('DB pool at 97%'),
+    );
+    expect(json(notice.args)).toContain('Recorded, not declared:* a maintenance window is open');
+    expect(json(notice.args)).toContain(ACTION.declareFromAlert);
+    await sleep(1500);
+    expect(await incidentsOfSource(a.db, 'pool')).toHaveLength(0);
+
+    // The window ends; Alertmanager would not send the group again for hours. Both replicas' loops look.
+    await a.command('maintenance end', { response_url: fake.responseUrl('m2') });
+    const incident = await waitUntil('the held-back alert declared', async () =>
+      (await incidentsOfSource(a.db, 'pool')).find((i) => i.card_ts),
+    );
+    expect(incident).toMatchObject({ title: 'DB pool at 97%', severity: 1, reporter_id: BOT_USER_ID });
+    await waitUntil('the notice to say which incident', async () =>
+      json(fake.message(INCIDENTS_CHANNEL_ID, notice.response!.ts)?.blocks).includes(
+        `Declared as incident #${incident.number}`,
+      ),
+    );
+    await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL' && json(c.args).includes('DB pool'));
+    // A few more rounds of both loops: still one incident, one channel, one page; the alert counted once.
+    await sleep(2000);
+    await inboxDone(a.db);
+    expect(await incidentsOfSource(a.db, 'pool')).toHaveLength(1);
+    expect(fake.callsTo('conversations.create').filter((c) => json(c.args).includes('db-pool'))).toHaveLength(1);
+    expect(
+      fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL' && json(c.args).includes('DB pool')),
+    ).toHaveLength(1);
+    const { rows } = await a.db.query<{ count: number; maintenance: boolean }>(
+      `SELECT count, maintenance FROM alerts WHERE source = 'pool'`,
+    );
+    expect(rows).toEqual([{ count: 1, maintenance: false }]);
+    const { rows: plans } = await a.db.query<{ format: string; state: string }>(
+      `SELECT format, state FROM alert_deliveries WHERE source = 'pool' ORDER BY id`,
+    );
+    expect(plans).toEqual([
+      { format: 'generic', state: 'done' },
+      { format: 'maintenance_over', state: 'done' },
+    ]);
+  }, 60_000);
 });

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { NOT_IN_MAINTENANCE } from '../../src/incidents/alert-ports.js';
-import { AlertRecorder } from '../../src/incidents/alert-recorder.js';
+import { AlertRecorder, STORM_WINDOW_MS } from '../../src/incidents/alert-recorder.js';
 import type { AlertLevel, AlertStatus, IncomingAlert } from '../../src/incidents/alert-types.js';
-import { alertIncidentsOf, alertSectionRows, alertsOf } from '../../src/store/alert.repo.js';
+import { alertIncidentsOf, alertSectionRows, alertsOf, countRecentAlertIncidents } from '../../src/store/alert.repo.js';
 import { insertDelivery, lockDeliveries } from '../../src/store/alert-delivery.repo.js';
 import type { Queryable } from '../../src/store/db.js';
 import { insertIncident, nextIncidentNumber } from '../../src/store/incident.repo.js';
@@ -44,7 +44,7 @@ forEachDatabase((ctx) => {
   const recorder = new AlertRecorder(new Map(), 100, NOT_IN_MAINTENANCE);
   let seq = 0;
   /** Writes deliveries (one alert each) to the inbox and records them together, as the alert loop does a batch. */
-  const recordBatch = async (source: string, sent: { group: string; alert: IncomingAlert }[]) => {
+  const recordBatch = async (source: string, sent: { group: string; alert: IncomingAlert }[], by = recorder) => {
     const ids: number[] = [];
     for (const s of sent) {
       const body = `body-${++seq}`;
@@ -54,7 +54,7 @@ forEachDatabase((ctx) => {
     return ctx.db.transaction(async (tx) => {
       const deliveries = await lockDeliveries(tx, ids);
       const c = counting(tx);
-      const groups = await recorder.record(c.tx, deliveries);
+      const groups = await by.record(c.tx, deliveries);
       return { ids, groups, statements: c.n };
     });
   };
@@ -138,6 +138,41 @@ forEachDatabase((ctx) => {
     expect(new Date(after[1]!.resolved_at!).getTime()).toBeGreaterThanOrEqual(
       new Date(after[0]!.resolved_at!).getTime(),
     );
+  });
+
+  it("storm control's window is 10 minutes: an alert incident opened longer ago no longer counts", async () => {
+    const source = `storm-window-${ctx.kind}`;
+    const capped = new AlertRecorder(new Map(), 2, NOT_IN_MAINTENANCE);
+    const fire = async (group: string) =>
+      (await recordBatch(source, [{ group, alert: alert(group, 'firing', 'critical', '1') }], capped)).groups[0]!.plan;
+    const count = () => countRecentAlertIncidents(ctx.db, source, STORM_WINDOW_MS);
+    const openedAgo = (group: string, minutes: number) =>
+      ctx.db.query(
+        `UPDATE alert_incidents SET created_at = clock_timestamp() - make_interval(mins => $3)
+         WHERE source = $1 AND group_key = $2`,
+        [source, group, minutes],
+      );
+    expect((await fire('a')).map((s) => s.kind)).toEqual(['declare']);
+    expect((await fire('b')).map((s) => s.kind)).toEqual(['declare']);
+    // At the cap: a third joins the latest (a storm), opening none.
+    expect(await fire('c')).toEqual([]);
+    expect(await count()).toBe(2);
+    // Opened 9 minutes ago: still in the window.
+    await openedAgo('a', 9);
+    expect(await count()).toBe(2);
+    // 11 minutes ago: out of it, so the next critical alert opens an incident of its own.
+    await openedAgo('a', 11);
+    expect(await count()).toBe(1);
+    expect((await fire('d')).map((s) => s.kind)).toEqual(['declare']);
+    const { rows } = await ctx.db.query<{ group_key: string; storm: boolean }>(
+      'SELECT group_key, storm FROM alert_incidents WHERE source = $1 ORDER BY id',
+      [source],
+    );
+    expect(rows).toEqual([
+      { group_key: 'a', storm: false },
+      { group_key: 'b', storm: true },
+      { group_key: 'd', storm: false },
+    ]);
   });
 
   it("the card's alert section is read in one statement, as alertIncidentsOf and alertsOf read it", async () => {

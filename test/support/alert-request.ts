@@ -23,6 +23,11 @@ export function alertmanagerFixture(name: 'group-firing' | 'group-one-resolved')
   return readFileSync(fileURLToPath(new URL(`../fixtures/alertmanager/${name}.json`, import.meta.url)), 'utf8');
 }
 
+/** A payload as Grafana Alerting's webhook contact point sends it (test/fixtures/grafana/<name>.json), as text. */
+export function grafanaFixture(name: 'firing'): string {
+  return readFileSync(fileURLToPath(new URL(`../fixtures/grafana/${name}.json`, import.meta.url)), 'utf8');
+}
+
 export interface PostedAlert {
   status: number;
   // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON answers field by field

@@ -317,6 +317,21 @@ describe('the post-mortem document', () => {
     ]);
   });
 
+  it("an alert's firing and resolution say its source's own times (Alertmanager's startsAt, endsAt) when it gave them", () => {
+    const alert = { name: 'HighErrorRate', level: 'critical', summary: 'Error rate above 10%' };
+    const events = [
+      makeEvent({ kind: 'alert_fired', at: sec(5), details: { ...alert, startsAt: '2026-11-30T08:02:05.288Z' } }),
+      makeEvent({ kind: 'alert_resolved', at: sec(9), details: { ...alert, endsAt: '2026-11-30T08:40:00.000Z' } }),
+      makeEvent({ kind: 'alert_fired', at: sec(12), details: alert }),
+    ];
+    const rows = tableRows(write(record({ events })), 'Timeline');
+    expect(rows.map((r) => r[2])).toEqual([
+      "Alert HighErrorRate (critical) fired at 2026-11-30 08:02:05 UTC (its source's time): Error rate above 10%",
+      "Alert HighErrorRate resolved at 2026-11-30 08:40:00 UTC (its source's time)",
+      'Alert HighErrorRate (critical) fired: Error rate above 10%',
+    ]);
+  });
+
   it('an event of a kind it does not know (from a newer version) still has its row', () => {
     const events = [
       makeEvent({ kind: 'alert_received' as IncidentEventKind, details: { source: 'grafana', title: 'p95 > 3s' } }),
