@@ -9,7 +9,7 @@ import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
 import { boltLogger, createLogger } from './log/logger.js';
 import { redactWith } from './ops/redact.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from './runbook/runbook.js';
-import { type BotIdentity, BotIdentityError, fetchBotIdentity } from './slack/bot-identity.js';
+import { type BotIdentity, BotIdentityError, fetchBotIdentity, TOKEN_REFUSED } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { findChannelId, IncidentsChannelError } from './slack/incidents-channel.js';
 import { slackErrorCode } from './slack/slack-errors.js';
@@ -109,16 +109,11 @@ async function listening<T>(config: Config, fn: () => Promise<T>, cleanup: () =>
   }
 }
 
-/** Slack's answers to the Socket Mode connection (apps.connections.open) that mean the app-level token will not do. */
-const APP_TOKEN_REFUSED = new Set([
-  'invalid_auth',
-  'not_authed',
-  'account_inactive',
-  'token_revoked',
-  'token_expired',
-  'not_allowed_token_type',
-  'missing_scope',
-]);
+/**
+ * Slack's answers to the Socket Mode connection (apps.connections.open) that mean the app-level token will not do: a
+ * refused token, or one without `connections:write`.
+ */
+const APP_TOKEN_REFUSED: ReadonlySet<string> = new Set([...TOKEN_REFUSED, 'missing_scope']);
 
 /** Slack refused SLACK_APP_TOKEN when the bot opened its Socket Mode connection, as what to do; else undefined. */
 function appTokenError(err: unknown): StartupError | undefined {

@@ -8,7 +8,7 @@ export interface BotIdentity {
 }
 
 /** Slack answers that mean the token itself is wrong, as opposed to Slack being unreachable. */
-const REFUSED = new Set([
+export const TOKEN_REFUSED: ReadonlySet<string> = new Set([
   'invalid_auth',
   'not_authed',
   'account_inactive',
@@ -40,7 +40,7 @@ export async function fetchBotIdentity(token: string, clientOptions: WebClientOp
   } catch (err) {
     if (err instanceof BotIdentityError) throw err;
     const code = slackErrorCode(err);
-    if (code && REFUSED.has(code)) {
+    if (code && TOKEN_REFUSED.has(code)) {
       throw new BotIdentityError(
         `Slack refused SLACK_BOT_TOKEN (${code}). Copy the Bot User OAuth Token (xoxb-…) again from OAuth & ` +
           'Permissions, and reinstall the app to the workspace if it was removed.',
