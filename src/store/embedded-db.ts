@@ -11,9 +11,10 @@ export { EmbeddedDatabaseError } from './embedded-postgres.js';
  */
 export async function createEmbeddedDatabase(opts: EmbeddedServerOptions): Promise<Database> {
   const server = await startEmbeddedPostgres(opts);
-  // The embedded server allows 40 connections (the bot's 10, and room for psql, pg_dump and a second pool); an idle
-  // bot gives back what it does not use within 10 s.
-  const db = createPostgresDatabase(server.connection, { max: 10, idleTimeoutMillis: 10_000 });
+  // The embedded server allows 40 connections (the bot's 10, and room for psql, pg_dump and a second pool). Each is a
+  // server process of 10 to 20 MB on the bot's own machine, and a new one over the Unix socket takes a few ms: an idle
+  // bot gives back what it does not use within 3 s (a burst of Home tab refreshes opens several).
+  const db = createPostgresDatabase(server.connection, { max: 10, idleTimeoutMillis: 3_000 });
   if (server.created && (await hasPgliteData(server.dataDir))) {
     try {
       await carryOverPglite(server.dataDir, db, opts.log ?? (() => {}));
