@@ -526,7 +526,8 @@ export const playbooksSchema = z
     })),
   );
 
-function expected(kind: ParamKind): string {
+/** What a value of a kind looks like, as every refusal of a parameter says it: its hint and its pattern. */
+export function expected(kind: ParamKind): string {
   const k = kindRow(kind);
   return `expected ${k.hint} (pattern ${k.shape ?? k.pattern.source})`;
 }

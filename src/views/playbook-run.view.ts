@@ -1,4 +1,4 @@
-import { validateParams } from '../runbook/playbooks.js';
+import { expected, validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
@@ -39,7 +39,15 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const typed = parseStepParams(values);
     if (!typed.ok) {
-      await ack({ response_action: 'errors', errors: typed.errors });
+      // Each refusal also says what the parameter takes, as the kind's own refusals do.
+      const step = found.step;
+      const errors = Object.fromEntries(
+        Object.entries(typed.errors).map(([blockId, msg]) => {
+          const spec = step.type === 'command' ? step.params[blockId.slice(BLOCK.paramPrefix.length)] : undefined;
+          return [blockId, (spec ? `${msg.replace(/\.$/, '')}; ${expected(spec.kind)}.` : msg).slice(0, 300)];
+        }),
+      );
+      await ack({ response_action: 'errors', errors });
       return;
     }
     const params = typed.value;

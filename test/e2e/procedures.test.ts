@@ -281,7 +281,10 @@ describe('the runbook procedures, run from Slack', () => {
     }
     // A control character in a key is refused before the kind is looked at.
     const ctl = await submitParams(ts, 'detection.0', { bucket: 'atom-saas', key: 'tenant-abc/\u0007file.pdf' });
-    expect(JSON.stringify(ctl.json)).toMatch(/control character/);
+    const ctlError = String((ctl.json.errors as Record<string, string>)[`${BLOCK.paramPrefix}key`]);
+    expect(ctlError).toMatch(/control character/);
+    // And what the parameter takes, as every other refusal of it says.
+    expect(ctlError).toMatch(/; expected .+ \(pattern /);
     const version = await submitParams(ts, 'mitigation.0', {
       bucket: 'atom-saas',
       key: 'tenant-abc/file.pdf',
