@@ -5,12 +5,12 @@ import { button, packLines } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { alertRef } from './payloads.js';
-import { channelLink, clipEscaped, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+import { channelLink, clipEscaped, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
 
 const STATE_EMOJI = { firing: ':red_circle:', resolved: ':white_check_mark:' } as const;
 
 /** A time as each reader's clock shows it (Slack's date token), `10:07 UTC` where tokens are not shown. */
-const at = (d: Date) => `<!date^${Math.floor(d.getTime() / 1000)}^{date_short} {time}|${utcStamp(d)}>`;
+const at = (d: Date) => slackDate(d, utcStamp(d), '{date_short} {time}');
 
 /** A link whose label is escaped and whose URL cannot break out of the link. */
 const link = (url: string | null, label: string) =>
