@@ -23,6 +23,7 @@
  * span lines, and the redactor keeps state for them.
  */
 
+import { escapeRegExp } from '../runbook/regexp.js';
 import { holdsTableHeader, type TableColumns, tableHeader, valueStart } from './secrets-table.js';
 
 export const MASK = '***';
@@ -192,7 +193,6 @@ interface KnownValues {
   longest: number;
 }
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Blanks allowed around a named value's `=` or `:`; bounded, so that a cut of an overlong line can hold it back. */
 const NAMED_BLANKS = 4;
 /** What a named form adds to its name and value at most: quotes around each, blanks, the `=` or `:`. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { escapeRegExp } from './regexp.js';
 
 /**
  * Playbooks: the runbook's common incidents and issues as steps the bot can show and run. A step is text, an HTTP
@@ -563,8 +564,6 @@ export function validateParams(step: CommandStep, values: Readonly<Record<string
   if (Object.keys(errors).length) return { ok: false, errors };
   return { ok: true, argv: step.run.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => filled[name]!)) };
 }
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * The values of a step's masked parameters (a `secret`) as they appear in an argv filled from its template: each

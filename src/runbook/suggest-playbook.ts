@@ -1,6 +1,5 @@
 import type { Playbook } from './playbooks.js';
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+import { escapeRegExp } from './regexp.js';
 
 /** Compiled keyword patterns: a Unicode pattern costs far more to build than to run, and keywords are few. */
 const patterns = new Map<string, RegExp>();
