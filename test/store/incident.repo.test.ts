@@ -488,11 +488,16 @@ forEachDatabase(
         const other = ctx.test.connectAgain();
         let release!: () => void;
         const held = new Promise<void>((r) => (release = r));
+        let updated!: () => void;
+        const taken = new Promise<void>((r) => (updated = r));
         const takeover = other.transaction(async (tx) => {
           await tx.query(`UPDATE declarations SET owner = 'sweeper' WHERE incident_id = $1`, [i.id]);
+          updated();
           await held;
         });
-        await new Promise((r) => setTimeout(r, 100));
+        // The takeover's row lock is held before the mark starts (a fixed
+        // sleep was not enough on a loaded machine: the mark ran first).
+        await taken;
         const mark = ctx.db.transaction((tx) =>
           markDeclaredHeld(tx, i.id, 'owner-1', { channelId: 'C2', channelName: 'inc-t' }),
         );
