@@ -56,12 +56,15 @@ forEachDatabase(
         const other = ctx.test.connectAgain();
         let release!: () => void;
         const held = new Promise<void>((r) => (release = r));
+        let locked!: () => void;
+        const holding = new Promise<void>((r) => (locked = r));
         const first = ctx.db.transaction(async (tx) => {
           await lockIncidentForChange(tx, i.id, 'k:first');
+          locked();
           await held;
           await changeIncident(tx, i.id, { severity: 1 });
         });
-        await new Promise((r) => setTimeout(r, 100));
+        await holding;
         const second = other.transaction((tx) => lockIncidentForChange(tx, i.id, 'k:second'));
         await new Promise((r) => setTimeout(r, 100));
         release();

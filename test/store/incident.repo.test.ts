@@ -392,12 +392,15 @@ forEachDatabase(
         const other = ctx.test.connectAgain();
         let release!: () => void;
         const held = new Promise<void>((r) => (release = r));
+        let locked!: () => void;
+        const holding = new Promise<void>((r) => (locked = r));
         const first = ctx.db.transaction(async (tx) => {
           expect(await claimRequestKeyLocked(tx, 'declare:T:U:db down', 'k:first')).toBe(true);
+          locked();
           await held;
           await insertIncident(tx, { teamId: TEAM, number: 1, title: 'db down', severity: 1, reporterId: 'U' });
         });
-        await new Promise((r) => setTimeout(r, 100));
+        await holding;
         let claimedAt = 0;
         const second = other.transaction(async (tx) => {
           const claimed = await claimRequestKeyLocked(tx, 'declare:T:U:db down', 'k:second');
