@@ -1,6 +1,7 @@
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
 import { describeDuration } from '../runbook/duration.js';
+import { type ReachGap, reachGaps } from '../runbook/people.js';
 import type { RoleDef, Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { insertOverride, overridesEndingAfter } from '../store/oncall.repo.js';
@@ -74,8 +75,14 @@ export interface OverrideRequest {
   requestKey?: string;
 }
 
+/** Someone the override puts on call whose notification rule has steps that cannot reach them (said, not refused). */
+export interface OverrideGap {
+  userId: string;
+  vias: ReachGap[];
+}
+
 export type OverrideOutcome =
-  | { kind: 'recorded'; override: Override; roleName: string; timeZone: string }
+  | { kind: 'recorded'; override: Override; roleName: string; timeZone: string; gaps: OverrideGap[] }
   /** Nothing recorded: someone named is not in the role's rotation; the person is asked to confirm. */
   | {
       kind: 'confirm';
@@ -86,6 +93,7 @@ export type OverrideOutcome =
       startsAt: Date | null;
       endsAt: Date;
       timeZone: string;
+      gaps: OverrideGap[];
     }
   /** A Slack retry of a request already recorded. */
   | { kind: 'retry' };
@@ -150,7 +158,7 @@ const slug = (s: string) =>
 export class OnCallService implements OnCallResolver, Sweep {
   constructor(
     private readonly db: Database,
-    private readonly runbook: Pick<Runbook, 'escalation'>,
+    private readonly runbook: Pick<Runbook, 'escalation' | 'people'>,
     chat: OnCallChat,
     private readonly opts: OnCallOptions,
     log: Logger = console,
@@ -358,8 +366,11 @@ export class OnCallService implements OnCallResolver, Sweep {
       );
     const members = new Set([...def.rotation.people, ...(def.rotation.layer?.people ?? [])]);
     const notIn = people.filter((p) => !members.has(p));
+    const gaps = people
+      .map((userId) => ({ userId, vias: reachGaps(this.runbook.people[userId], def) }))
+      .filter((g) => g.vias.length > 0);
     if (notIn.length && !req.confirmed)
-      return { kind: 'confirm', role: def.id, roleName: def.name, notIn, startsAt: later, endsAt, timeZone };
+      return { kind: 'confirm', role: def.id, roleName: def.name, notIn, startsAt: later, endsAt, timeZone, gaps };
     const override = await this.db.transaction(async (tx) => {
       if (req.requestKey && !(await claimRequestKey(tx, req.requestKey))) return null;
       return insertOverride(tx, {
@@ -373,7 +384,7 @@ export class OnCallService implements OnCallResolver, Sweep {
       });
     });
     if (!override) return { kind: 'retry' };
-    return { kind: 'recorded', override, roleName: def.name, timeZone };
+    return { kind: 'recorded', override, roleName: def.name, timeZone, gaps };
   }
 
   /** Records the notices of hand-offs coming within ONCALL_HANDOFF_NOTICE (or just past), then sends those due. */

@@ -114,6 +114,25 @@ export function stepsFor(person: Person | undefined, roleNotify: readonly Notify
   return person?.notify ?? roleNotify ?? DEFAULT_NOTIFY;
 }
 
+/** A method of a person's rule that cannot reach them as the runbook file stands. */
+export type ReachGap = 'email' | 'pagerduty';
+
+/**
+ * The steps of a person's rule (theirs, else the role's) that cannot reach them: email with no address, PagerDuty with
+ * no routing key (theirs or the role's). The start checks the people the file names (notifyProblems); this is for the
+ * people an override brings in, who are told when it is made rather than finding out at a page.
+ */
+export function reachGaps(
+  person: Person | undefined,
+  role: { notify?: readonly NotifyStep[] | null; pagerdutyRoutingKey?: string | null },
+): ReachGap[] {
+  const vias = new Set(stepsFor(person, role.notify ?? null).map((s) => s.via));
+  const gaps: ReachGap[] = [];
+  if (vias.has('email') && !person?.email) gaps.push('email');
+  if (vias.has('pagerduty') && !person?.pagerdutyRoutingKey && !role.pagerdutyRoutingKey) gaps.push('pagerduty');
+  return gaps;
+}
+
 /**
  * Checks on the raw file that the schema cannot make: a rule that pages through PagerDuty with no routing key to use
  * for a person it may page (the person's, else the role's): the fixed contacts and the people of the rotation and of

@@ -1,9 +1,10 @@
 import { TZDate } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
-import type { HandoffNotice, PersonShift, RoleBoard } from '../incidents/oncall.service.js';
+import type { HandoffNotice, OverrideGap, PersonShift, RoleBoard } from '../incidents/oncall.service.js';
 import { type ClockTime, type Segment, WEEKDAYS } from '../incidents/rotation.js';
 import { severityLabel } from '../incidents/severity.js';
+import type { ReachGap } from '../runbook/people.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
@@ -98,12 +99,34 @@ export function renderOverrideRecorded(r: {
   startsAt?: Date | null;
   endsAt: Date;
   timeZone: string;
+  gaps?: readonly OverrideGap[];
 }): string {
   const role = `*${mrkdwnClip(r.roleName, 100)}*`;
   const until = `${r.startsAt ? `from ${rotationTime(r.startsAt, r.timeZone)} ` : ''}until ${rotationTime(r.endsAt, r.timeZone)}`;
-  return r.kind === 'swap'
-    ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts ${until}.`
-    : `:repeat: ${mention(r.userId)} ${r.startsAt ? 'will be' : 'is'} on call for ${role} ${until} (an override; the rotation takes over again then).`;
+  const done =
+    r.kind === 'swap'
+      ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts ${until}.`
+      : `:repeat: ${mention(r.userId)} ${r.startsAt ? 'will be' : 'is'} on call for ${role} ${until} (an override; the rotation takes over again then).`;
+  return [done, ...gapLines(r.gaps ?? [])].join('\n');
+}
+
+const GAP_FIX: Record<ReachGap, { method: string; why: string; add: string }> = {
+  email: { method: 'email', why: 'no email address', add: 'email:' },
+  pagerduty: {
+    method: 'PagerDuty',
+    why: 'no routing key for them or the role',
+    add: 'pagerduty: { routing_key }',
+  },
+};
+
+/** Steps of a notification rule that will not reach the person put on call, and what to add to the runbook file. */
+export function gapLines(gaps: readonly OverrideGap[]): string[] {
+  return gaps.flatMap((g) =>
+    g.vias.map((v) => {
+      const f = GAP_FIX[v];
+      return `:warning: When paged, ${mention(g.userId)} gets no ${f.method} step: ${f.why}. The other steps still go; add \`${f.add}\` under \`people.${g.userId}\` in the runbook file.`;
+    }),
+  );
 }
 
 export interface OverrideConfirm {
@@ -117,6 +140,7 @@ export interface OverrideConfirm {
   startsAt: Date | null;
   endsAt: Date;
   timeZone: string;
+  gaps?: readonly OverrideGap[];
 }
 
 /** Asks before recording an override for someone outside the role's rotation: Confirm or Cancel. */
@@ -124,7 +148,11 @@ export function renderOverrideConfirm(c: OverrideConfirm): Message {
   const who = c.notIn.map(mention).join(' and ');
   const text = `${who} ${c.notIn.length === 1 ? 'is' : 'are'} not in the *${mrkdwnClip(c.roleName, 100)}* rotation. ${
     c.kind === 'swap' ? 'Swap anyway' : `Put ${mention(c.userId)} on call anyway`
-  }, ${c.startsAt ? `from ${rotationTime(c.startsAt, c.timeZone)} ` : ''}until ${rotationTime(c.endsAt, c.timeZone)}?`;
+  }, ${c.startsAt ? `from ${rotationTime(c.startsAt, c.timeZone)} ` : ''}until ${rotationTime(c.endsAt, c.timeZone)}?${gapLines(
+    c.gaps ?? [],
+  )
+    .map((l) => `\n${l}`)
+    .join('')}`;
   const value = overrideRef.encode({
     k: c.kind,
     r: c.role,

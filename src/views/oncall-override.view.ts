@@ -72,6 +72,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         otherId: null,
         roleName: r.roleName,
         timeZone: r.timeZone,
+        gaps: r.gaps,
         ...startAndEnd(r.override, now),
       });
       await ack({ response_action: 'update', view: overrideDoneModal(text) });
@@ -109,6 +110,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         otherId: ref.o ?? null,
         roleName: r.roleName,
         timeZone: r.timeZone,
+        gaps: r.gaps,
         ...startAndEnd(r.override, new Date()),
       });
       await ack({ response_action: 'update', view: overrideDoneModal(text) });

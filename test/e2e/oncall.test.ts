@@ -237,6 +237,59 @@ describe('/incident oncall with a weekly rotation', () => {
   });
 });
 
+describe('an override for someone the notification rule cannot reach by every method', () => {
+  const KEY = 'a'.repeat(32);
+  const data = testRunbookData();
+  const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
+  roles.on_call = {
+    name: 'On-Call Engineer',
+    contacts: [],
+    notify: [{ via: 'slack' }, { via: 'email', after: '2m' }, { via: 'pagerduty', after: '5m' }],
+    rotation: { people: ['U0ALICE', 'U0BOB'], shift: 'daily', handoff: { time_zone: 'UTC' }, start: '2026-01-05' },
+  };
+  (data as Record<string, unknown>).people = {
+    U0ALICE: { email: 'alice@example.com', pagerduty: { routing_key: KEY } },
+    U0BOB: { email: 'bob@example.com', pagerduty: { routing_key: KEY } },
+    U0CAROL: { email: 'carol@example.com' },
+  };
+  const bot = useBot({ runbook: parseRunbook(data) });
+
+  it('says, in the question and once recorded, which steps will not reach them and what to add', async () => {
+    const question = await ask(bot, 'oncall override <@U0ZED> 1h', 'U0BOSS');
+    expect(question.text).toContain('is not in the *On-Call Engineer* rotation');
+    expect(question.text).toContain(
+      'When paged, <@U0ZED> gets no email step: no email address. The other steps still go; add `email:` under `people.U0ZED` in the runbook file.',
+    );
+    expect(question.text).toContain(
+      'When paged, <@U0ZED> gets no PagerDuty step: no routing key for them or the role. The other steps still go; add `pagerduty: { routing_key }` under `people.U0ZED` in the runbook file.',
+    );
+    const value = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])
+      .find((b) => b.type === 'actions')!
+      .elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const n = bot.fake.callsTo('response_url').length;
+    await bot.click({
+      channelId: 'C0GENERAL',
+      messageTs: '1.1',
+      actionId: ACTION.oncallConfirm,
+      value,
+      userId: 'U0BOSS',
+    });
+    const done = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args as { text: string };
+    expect(done.text).toContain('<@U0ZED> is on call for *On-Call Engineer*');
+    expect(done.text).toContain('<@U0ZED> gets no email step');
+    expect(done.text).toContain('<@U0ZED> gets no PagerDuty step');
+  });
+
+  it('names only the method missing, and nothing for someone every step reaches', async () => {
+    const carol = await ask(bot, 'oncall override <@U0CAROL> 1h', 'U0BOSS');
+    expect(carol.text).toContain('<@U0CAROL> gets no PagerDuty step');
+    expect(carol.text).not.toContain('no email step');
+    const alice = await ask(bot, 'oncall override <@U0ALICE> 1h', 'U0BOSS');
+    expect(alice.text).toContain('<@U0ALICE> is on call for *On-Call Engineer*');
+    expect(alice.text).not.toContain(':warning:');
+  });
+});
+
 describe('/incident oncall @person, from a weekly rotation with no override yet', () => {
   const WEEKLY = {
     people: ['U0ALICE', 'U0BOB'],
