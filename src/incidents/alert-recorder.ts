@@ -1,7 +1,5 @@
 import {
-  type AlertChange,
   type AlertIncidentRow,
-  type AlertRow,
   alertCounts,
   cardDueLater,
   clearMaintenance,
@@ -16,89 +14,33 @@ import {
   pairKey,
   planNotice,
   setAllResolved,
-  updateAlerts,
 } from '../store/alert.repo.js';
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
+import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js';
 import type { Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { isPrivateIncident } from '../store/incident.repo.js';
 import type { MaintenanceWindows } from './alert-ports.js';
+import {
+  alertEventDetails,
+  alertTitle,
+  type Batch,
+  changeAlert,
+  flush,
+  isClosed,
+  isOpen,
+  needsIncident,
+  noticed,
+  sameFiring,
+  type Touched,
+  type Transition,
+} from './alert-rows.js';
 import type { AlertRule, AlertStep, IncomingAlert } from './alert-types.js';
-import { cleanTitle, isBlank } from './text.js';
 
 /** Storm control's window: at most `maxIncidents` incidents opened from one source's alerts in it. */
 export const STORM_WINDOW_MS = 10 * 60_000;
 /** How soon a card shows repeats of its alerts, by default (ALERTS_REPEAT_REFRESH). */
 export const DEFAULT_REPEAT_REFRESH_MS = 10_000;
-/** Titles are cut as a typed one is limited. */
-const TITLE_MAX = 150;
-
-/** What became of one alert in a delivery. */
-type Transition = 'fired' | 'repeat' | 'resolved' | 'still_resolved';
-
-interface Touched {
-  alert: AlertRow;
-  transition: Transition;
-  /** The alert incident it was in before this delivery (null: none; an open one, or one over: see needsIncident). */
-  was: AlertIncidentRow | null;
-  /** The resolved incident its previous row belonged to (it fired again after that incident). */
-  previousIncidentId: number | null;
-}
-
-/**
- * A critical alert firing outside any incident, and not in a maintenance window its row heeds: it needs one. One whose
- * row is in an incident that is over (`was`, not open) is not a new firing: a new firing gets a new row (recordAlert).
- */
-const needsIncident = (t: Touched) =>
-  t.alert.level === 'critical' && t.alert.status === 'firing' && !t.alert.maintenance && t.was === null;
-
-/**
- * An alert a person is told of in the incidents channel, with Declare incident: a warning (not during a maintenance
- * window its row heeds), and a critical alert recorded, not declared, because of one (its notice says so).
- */
-const noticed = (t: Touched) =>
-  t.alert.level === 'warning' ? !t.alert.maintenance : t.alert.level === 'critical' && t.alert.maintenance && !t.was;
-
-/** Still taking alerts: being declared, or declared and its incident not resolved. */
-export function isOpen(ai: AlertIncidentRow | null): ai is AlertIncidentRow {
-  if (!ai) return false;
-  return (
-    ai.state === 'declaring' || (ai.state === 'declared' && ai.incidentId !== null && ai.incidentStatus !== 'resolved')
-  );
-}
-
-/** Over: its row starts again when the alert fires (a new row, in a new incident if it is critical). */
-function isClosed(alert: AlertRow, ai: AlertIncidentRow | null): boolean {
-  if (alert.alertIncidentId !== null && ai) return !isOpen(ai);
-  return alert.status === 'resolved';
-}
-
-export function alertTitle(summary: string, name: string): string {
-  const t = cleanTitle(summary).replace(/\s+/g, ' ').trim();
-  const title = isBlank(t) ? name : t;
-  const chars = [...title];
-  return chars.length > TITLE_MAX ? `${chars.slice(0, TITLE_MAX - 1).join('')}…` : title;
-}
-
-/**
- * What the batch's recording knows (one transaction), read for all its groups and alerts at once, then kept as its
- * deliveries change it; and the changes of alert rows not written yet (written together, see Batch.flush).
- */
-interface Batch {
-  /** Each alert's latest row and the alert incident it is in, by pairKey(source, fingerprint); absent: none. */
-  latest: Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>;
-  /** Each group's open alert incident, by pairKey(source, group key); absent: none. */
-  own: Map<string, AlertIncidentRow>;
-  /** Alert rows changed by the batch's deliveries and not written yet, by alert id. */
-  pending: Map<number, AlertChange>;
-}
-
-/** Writes the batch's pending alert changes (before anything reads those rows, and at the end). */
-async function flush(tx: Queryable, batch: Batch): Promise<void> {
-  if (batch.pending.size === 0) return;
-  await updateAlerts(tx, [...batch.pending.values()]);
-  batch.pending.clear();
-}
 
 /** A group's deliveries recorded: what is left to do (held by its last delivery, `last`), and whether it is open. */
 export interface RecordedGroup {
@@ -472,111 +414,4 @@ export class AlertRecorder {
     batch.own.set(group, ai);
     return { ai, group: true, created: true };
   }
-}
-
-/**
- * An alert's row as a delivery changes it (the fields updateAlerts writes), kept as a pending change of the batch:
- * several deliveries of one alert fold into one change, its count moved by all their firings.
- */
-function changeAlert(
-  batch: Batch,
-  row: AlertRow,
-  a: IncomingAlert,
-  deliveryId: number,
-  maintenance: boolean,
-): AlertRow {
-  const firing = a.status === 'firing' ? 1 : 0;
-  const starts = a.startsAt ? new Date(a.startsAt) : null;
-  const pending = batch.pending.get(row.id);
-  batch.pending.set(row.id, {
-    id: row.id,
-    alert: a,
-    deliveryId,
-    firings: (pending?.firings ?? 0) + firing,
-    stillResolved: (pending ? pending.stillResolved : row.status === 'resolved') && a.status === 'resolved',
-    // Whether a maintenance window holds it back is the latest firing's say: an alert still firing once the window is
-    // over is handled as a new one would be. A resolution leaves it as it was.
-    maintenance: a.status === 'firing' ? maintenance : (pending?.maintenance ?? row.maintenance),
-  });
-  const now = new Date();
-  return {
-    ...row,
-    name: a.name,
-    level: a.level,
-    rule: a.rule,
-    status: a.status,
-    summary: a.summary,
-    service: a.service,
-    metric: a.metric,
-    value: a.value,
-    threshold: a.threshold,
-    url: a.url,
-    labels: a.labels,
-    lastDeliveryId: deliveryId,
-    lastSeen: now,
-    count: row.count + firing,
-    resolvedAt:
-      a.status === 'resolved' ? (row.status === 'resolved' && row.resolvedAt ? row.resolvedAt : endOf(a, now)) : null,
-    maintenance: a.status === 'firing' ? maintenance : row.maintenance,
-    startsAt: starts ?? row.startsAt,
-    endsAt: a.endsAt ? new Date(a.endsAt) : null,
-    firstSeen: starts && starts < row.firstSeen ? starts : row.firstSeen,
-  };
-}
-
-/** When a resolution happened: the source's end when it gave one (not later than `now`: clocks differ), else now. */
-function endOf(a: IncomingAlert, now: Date): Date {
-  const end = a.endsAt ? new Date(a.endsAt) : null;
-  return end && end < now ? end : now;
-}
-
-/**
- * Whether a firing delivery of an alert whose incident is over is a resend of the firing its row records, not a new
- * one: the row still fires (its resolution never came) and the source gives the same start (to the millisecond, as
- * times are kept; a new firing starts anew). So a person who resolves an incident while Alertmanager still reports its
- * alert is not paged again at each repeat_interval. A source that gives no start (the generic format) cannot tell:
- * every firing after the incident is over is a new one.
- */
-function sameFiring(row: AlertRow, a: IncomingAlert): boolean {
-  if (row.status !== 'firing' || !row.startsAt || !a.startsAt) return false;
-  return Math.abs(row.startsAt.getTime() - Date.parse(a.startsAt)) <= 1;
-}
-
-export const groupLockKey = (source: string, groupKey: string) => `alerts:${source}:${groupKey}`;
-export const sourceLockKey = (source: string) => `alerts:${source}`;
-
-/** Several groups' locks (or any advisory locks), in one order whatever the order given, until the transaction ends. */
-export async function lockKeys(tx: Queryable, keys: readonly string[]): Promise<void> {
-  await tx.query(
-    'SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT DISTINCT k FROM unnest($1::text[]) AS k ORDER BY k) AS l',
-    [keys],
-  );
-}
-
-/** Recording a group's alerts, until the transaction ends. Taken before the source's lock, never after. */
-export async function lockGroup(tx: Queryable, source: string, groupKey: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [groupLockKey(source, groupKey)]);
-}
-
-/** Opening (or joining, past the storm cap) an incident for a source, until the transaction ends. */
-export async function lockSource(tx: Queryable, source: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [sourceLockKey(source)]);
-}
-
-/**
- * What an alert's timeline event records. `startsAt` (its firing's start) and, resolved, `endsAt` are the source's own
- * times, when it gives them: the timeline says them, as the event's time is when the bot recorded it.
- */
-export function alertEventDetails(a: AlertRow): Record<string, unknown> {
-  return {
-    alert: a.id,
-    name: a.name,
-    level: a.level,
-    summary: a.summary,
-    source: a.source,
-    ...(a.status === 'resolved' && a.resolvedAt ? { resolvedAt: a.resolvedAt.toISOString() } : {}),
-    firstSeen: a.firstSeen.toISOString(),
-    ...(a.startsAt ? { startsAt: a.startsAt.toISOString() } : {}),
-    ...(a.status === 'resolved' && a.endsAt ? { endsAt: a.endsAt.toISOString() } : {}),
-  };
 }

@@ -10,12 +10,13 @@ import {
   markDeclaredUnderLocks,
   recordNotice,
 } from '../store/alert.repo.js';
+import { groupLockKey, lockGroup, lockSource, sourceLockKey } from '../store/alert-lock.repo.js';
 import type { Database, Queryable } from '../store/db.js';
 import { insertEvents } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
-import { alertEventDetails, groupLockKey, lockGroup, lockSource, sourceLockKey } from './alert-recorder.js';
+import { alertEventDetails } from './alert-rows.js';
 import type { AlertNoticeView, AlertRule, AlertStep } from './alert-types.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';

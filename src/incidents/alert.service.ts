@@ -25,12 +25,13 @@ import {
   renewDeliveries,
   retryDelivery,
 } from '../store/alert-delivery.repo.js';
+import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
-import { AlertRecorder, groupLockKey, lockGroup } from './alert-recorder.js';
+import { AlertRecorder } from './alert-recorder.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
 import type { AlertDelivery, AlertLevel, AlertRule, AlertView } from './alert-types.js';
 import { DomainError } from './errors.js';
