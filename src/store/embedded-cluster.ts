@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { chown, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -128,9 +128,30 @@ export const reason = (err: unknown) => (err instanceof Error ? err.message : St
 /** DATA_DIR made (if missing) and writable by the bot, or a message saying so. */
 export async function prepareDataDir(dataDir: string): Promise<void> {
   try {
-    await mkdir(dataDir, { recursive: true });
+    await makeDirs(resolve(dataDir));
   } catch (err) {
     throw notWritable(dataDir, err);
+  }
+}
+
+/**
+ * `mkdir -p`, one directory at a time from the nearest one that exists. Not `mkdir(…, { recursive: true })`: where a
+ * file system says a directory is missing and refuses to make it (`/proc/nope`: ENOENT under an existing `/proc`),
+ * Node's recursive mkdir retries for ever and the start hangs with no word.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; !(await exists(d)); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      await mkdir(d);
+    } catch (err) {
+      // Made meanwhile (another process starting on the same DATA_DIR): what was wanted.
+      if (errno(err) !== 'EEXIST' || !(await stat(d)).isDirectory()) throw err;
+    }
   }
 }
 
@@ -142,7 +163,9 @@ export function notWritable(dataDir: string, err: unknown): EmbeddedDatabaseErro
         ? 'the file system is read-only'
         : errno(err) === 'ENOTDIR' || errno(err) === 'EEXIST'
           ? 'a file is in the way'
-          : reason(err);
+          : errno(err) === 'ENOENT'
+            ? 'its file system does not let a directory be made there'
+            : reason(err);
   return new EmbeddedDatabaseError(
     `The embedded database cannot be kept in DATA_DIR=${dataDir}: ${why}. Set DATA_DIR to a directory the bot's user (${currentUserName()}) can write, or set DATABASE_URL to use a PostgreSQL server.`,
   );

@@ -436,6 +436,23 @@ describe('the embedded database, when something is in the way', () => {
     );
   });
 
+  it('a DATA_DIR whose file system will not make it (under /proc) is named at once, not a start that hangs', async () => {
+    const dir = '/proc/incident-bot-data/sub';
+    const err = await startIn(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartupError);
+    expect((err as Error).message).toBe(
+      `The embedded database cannot be kept in DATA_DIR=${dir}: its file system does not let a directory be made there. Set DATA_DIR to a directory the bot's user (${userInfo().username}) can write, or set DATABASE_URL to use a PostgreSQL server.`,
+    );
+  });
+
+  it('a DATA_DIR under a file is named as a file in the way', async () => {
+    const file = join(await newDataDir(), 'not-a-dir');
+    await writeFile(file, 'x');
+    const err = await startIn(join(file, 'data')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartupError);
+    expect((err as Error).message).toContain(`DATA_DIR=${join(file, 'data')}: a file is in the way.`);
+  });
+
   it.runIf(IS_ROOT)('as root, EMBEDDED_PG_USER naming no user is refused plainly', async () => {
     const err = await startIn(await newDataDir(), { EMBEDDED_PG_USER: 'no-such-user-4821' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
