@@ -139,7 +139,6 @@ export class TimerLoop<W extends { id: number }> {
     // the first ones starts competing with the claims for this event loop.
     let fired: W[] = [];
     while (this.running) {
-      this.sweep();
       this.pokedAt = Number.POSITIVE_INFINITY;
       const room = Math.min(this.opts.batchSize, this.opts.maxHeld - this.inFlight.size - fired.length);
       let claimed: W[] = [];
@@ -151,11 +150,15 @@ export class TimerLoop<W extends { id: number }> {
           else ({ works: claimed, nextDueAt: next } = got);
         } catch (err) {
           this.log.warn('escalation timers: could not claim due timers; retrying', err);
+          this.sweep();
           fired = this.startAll(fired);
           await this.sleep(this.maxSleepMs);
           continue;
         }
       }
+      // After the claim, not beside it: on a quiet bot the two then take one connection in turn, not two at once each
+      // round (so the pool's second connection closes when idle, a server process fewer on the embedded database).
+      this.sweep();
       for (const work of claimed) this.inFlightIds.add(work.id); // leases renewed from now on
       fired.push(...claimed);
       if (claimed.length > 0 && claimed.length === room) continue; // more may be due right now

@@ -61,3 +61,36 @@ it('a poke for later, while a claim runs, bounds the sleep that follows', async 
   expect(state.claims).toBe(claims + 1);
   expect(state.claimStarted).toBeGreaterThan(0);
 });
+
+it('on a quiet loop, a sweep starts after the round claim, never beside it (one connection in turn, not two)', async () => {
+  let claiming = false;
+  const overlaps: number[] = [];
+  let sweeps = 0;
+  let sweeping = false;
+  const source: TimerSource<{ id: number }> = {
+    async claim(): Promise<ClaimWithNext<{ id: number }>> {
+      if (sweeping) overlaps.push(Date.now());
+      claiming = true;
+      await sleep(40);
+      claiming = false;
+      return { works: [], nextDueAt: null };
+    },
+    async run() {},
+    async renew() {},
+  };
+  const sweep = {
+    async sweep() {
+      if (claiming) overlaps.push(Date.now());
+      sweeps++;
+      sweeping = true;
+      await sleep(5);
+      sweeping = false;
+    },
+  };
+  loop = new TimerLoop({} as Database, source, quiet, { maxSleepMs: 100, leaseMs: 60_000 }, [sweep]);
+  loop.start();
+  await sleep(1000);
+  expect(sweeps).toBeGreaterThanOrEqual(4);
+  // Before, each round started its sweep and then its claim: every sweep ran beside a claim.
+  expect(overlaps).toEqual([]);
+});
