@@ -1,5 +1,5 @@
 import { TZDate } from '@date-fns/tz';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { describeDuration } from '../runbook/duration.js';
 import { type ReachGap, reachGaps } from '../runbook/people.js';
 import type { RoleDef, Runbook } from '../runbook/runbook.js';
