@@ -199,6 +199,14 @@ async function runRound(spec: Spec, n: number, fake: ThreadedFakeSlack, atExit: 
     const m = /^SEV-\d incident #\d+: (bench alert \S+) — /.exec(c.text ?? '');
     if (m && !cardAt.has(m[1]!)) cardAt.set(m[1]!, c.at);
   }
+  // BENCH_ALERTS_CALLS=file: every Slack call of the round (ms from its first alert, method, text's start), to see
+  // where a declaration's time goes. Appended, as BENCH_ALERTS_DUMP.
+  if (process.env.BENCH_ALERTS_CALLS) {
+    const lines = fake.calls
+      .filter((c) => c.at >= since)
+      .map((c) => JSON.stringify({ round: n, at: c.at - since, method: c.method, text: c.text?.slice(0, 60) }));
+    appendFileSync(process.env.BENCH_ALERTS_CALLS, `${lines.join('\n')}\n`);
+  }
   const cardMs = [...firstSent]
     .map(([key, at]) => (cardAt.has(summaryOf(key)) ? cardAt.get(summaryOf(key))! - at : Number.NaN))
     .filter(Number.isFinite)
