@@ -401,7 +401,7 @@ export function createBot({
   // Maintenance windows: planned, noticed, opened (with their checklist) and closed by the timer loop's sweep.
   const maintenance: MaintenanceService = new MaintenanceService(
     db,
-    new SlackMaintenanceChat(app.client),
+    new SlackMaintenanceChat(app.client, identity),
     runs,
     runbook.maintenance,
     runbook.playbooks,

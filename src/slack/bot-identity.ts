@@ -5,6 +5,8 @@ import { slackErrorCode } from './slack-errors.js';
 export interface BotIdentity {
   botId: string;
   botUserId: string;
+  /** The workspace (auth.test's team_id), when Slack named it. */
+  teamId?: string;
 }
 
 /** Slack answers that mean the token itself is wrong, as opposed to Slack being unreachable. */
@@ -36,7 +38,7 @@ export async function fetchBotIdentity(token: string, clientOptions: WebClientOp
           '(xoxb-…) from OAuth & Permissions.',
       );
     }
-    return { botId: res.bot_id, botUserId: res.user_id };
+    return { botId: res.bot_id, botUserId: res.user_id, ...(res.team_id ? { teamId: res.team_id } : {}) };
   } catch (err) {
     if (err instanceof BotIdentityError) throw err;
     const code = slackErrorCode(err);

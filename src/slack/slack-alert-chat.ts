@@ -23,8 +23,13 @@ export class SlackAlertChat implements AlertChat {
     }
   }
 
-  /** Asked of Slack once (auth.test), then kept; a failure is asked again next time. */
+  /**
+   * Known from the start's auth.test, else asked of Slack once, then kept (a failure is asked again next time): not a
+   * round trip more before the first alert's channel.
+   */
   self(): Promise<{ teamId: string; botUserId: string }> {
+    const known = this.opts.identity;
+    if (known?.teamId) return Promise.resolve({ teamId: known.teamId, botUserId: known.botUserId });
     this.me ??= this.call('find out which workspace the bot is in', () => this.client.auth.test()).then(
       (r) => ({ teamId: r.team_id ?? '', botUserId: r.user_id ?? this.opts.identity?.botUserId ?? '' }),
       (err) => {

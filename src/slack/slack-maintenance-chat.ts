@@ -1,16 +1,22 @@
 import type { WebClient } from '@slack/web-api';
 import type { MaintenanceChat, MaintenanceMessage } from '../incidents/maintenance.service.js';
 import { renderMaintenanceMessage } from '../templates/maintenance.js';
+import type { BotIdentity } from './bot-identity.js';
 import { toChatPlatformError } from './slack-errors.js';
 
 /** The domain's MaintenanceChat with the Slack Web API and the pure templates. */
 export class SlackMaintenanceChat implements MaintenanceChat {
   private me: Promise<{ teamId: string; botUserId: string }> | null = null;
 
-  constructor(private readonly client: WebClient) {}
+  constructor(
+    private readonly client: WebClient,
+    private readonly identity?: BotIdentity,
+  ) {}
 
-  /** Asked of Slack once (auth.test), then kept; a failure is asked again next time. */
+  /** Known from the start's auth.test, else asked of Slack once, then kept; a failure is asked again next time. */
   self(): Promise<{ teamId: string; botUserId: string }> {
+    const known = this.identity;
+    if (known?.teamId) return Promise.resolve({ teamId: known.teamId, botUserId: known.botUserId });
     this.me ??= this.client.auth.test().then(
       (r) => ({ teamId: r.team_id ?? '', botUserId: r.user_id ?? '' }),
       (err) => {

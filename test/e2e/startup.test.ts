@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBot, StartupError, start } from '../../src/start.js';
 import { createPostgresDatabase } from '../../src/store/db.js';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
+import { ALERTS_TOKEN, genericAlert, postAlerts } from '../support/alert-request.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { tempDataDir } from '../support/embedded-db.js';
 import { FakeSlack } from '../support/fake-slack.js';
@@ -503,6 +504,7 @@ describe('start-up', () => {
           SLACK_SIGNING_SECRET: SIGNING_SECRET,
           SLACK_API_URL: fake.url,
           LOG_LEVEL: 'error',
+          ALERTS_TOKEN,
         },
         (l) => lines.push(l),
       );
@@ -511,6 +513,14 @@ describe('start-up', () => {
       await bot?.stop();
       await fake?.close();
       await drop?.();
+    });
+
+    it("declares an alert's incident without asking Slack who the bot is again: the start's auth.test said so", async () => {
+      const res = await postAlerts(`http://127.0.0.1:${bot.port}`, '/hooks/alerts', genericAlert({ key: 'who' }));
+      expect(res.status).toBe(202);
+      await fake.waitFor('conversations.create', () => true, 15_000);
+      await fake.waitFor('chat.postMessage', (c) => JSON.stringify(c.args).includes('Acknowledge'), 15_000);
+      expect(fake.calls.filter((c) => c.method === 'auth.test')).toHaveLength(1);
     });
 
     it('listens on HOST only (127.0.0.1 answers, 127.0.0.2 is refused), and says where', async () => {
