@@ -141,6 +141,8 @@ async function runRound(spec: Spec, n: number, fake: ThreadedFakeSlack, atExit: 
           ALERTS_TOKEN: TOKEN,
           ALERTS_MAX_INCIDENTS: String(spec.fingerprints),
           LOG_LEVEL: 'warn',
+          // BENCH_BOT_ENV='{"DATABASE_POOL_MAX":"10"}': settings of the bot's to try (a JSON object of env vars).
+          ...(process.env.BENCH_BOT_ENV ? (JSON.parse(process.env.BENCH_BOT_ENV) as Record<string, string>) : {}),
         },
         ready: BOT_READY,
       }),
@@ -205,6 +207,17 @@ async function runRound(spec: Spec, n: number, fake: ThreadedFakeSlack, atExit: 
     const lines = fake.calls
       .filter((c) => c.at >= since)
       .map((c) => JSON.stringify({ round: n, at: c.at - since, method: c.method, text: c.text?.slice(0, 60) }));
+    // And the bot's side, from its rows: each group's first delivery received, its alert incident opened (recorded),
+    // its incident row made and made whole (channel_created).
+    const { rows: marks } = await db.query<{ what: string; at: Date; key: string }>(
+      `SELECT 'db:received' AS what, min(received_at) AS at, group_key AS key FROM alert_deliveries GROUP BY group_key
+       UNION ALL SELECT 'db:alert_incident', created_at, group_key FROM alert_incidents
+       UNION ALL SELECT 'db:incident', created_at, title FROM incidents
+       UNION ALL SELECT 'db:' || kind, e.at, i.title FROM incident_events e JOIN incidents i ON i.id = e.incident_id
+         WHERE kind IN ('channel_created', 'declared')`,
+    );
+    for (const m of marks)
+      lines.push(JSON.stringify({ round: n, at: m.at.getTime() - since, method: m.what, text: m.key.slice(0, 60) }));
     appendFileSync(process.env.BENCH_ALERTS_CALLS, `${lines.join('\n')}\n`);
   }
   const cardMs = [...firstSent]
