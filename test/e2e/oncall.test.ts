@@ -28,6 +28,12 @@ async function ask(bot: BotHarness, text: string, user = 'U0REPORTER') {
   return replies.at(-1)!.args as { text: string; blocks?: unknown[]; replace_original?: boolean };
 }
 
+/** The value of the Confirm button of an override's question. */
+const confirmValue = (question: { blocks?: unknown[] }) =>
+  (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])
+    .find((b) => b.type === 'actions')!
+    .elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+
 const overrides = async (bot: BotHarness) =>
   (
     await bot.db.query<{ user_id: string; created_by: string; kind: string; other_id: string | null }>(
@@ -125,10 +131,7 @@ describe('/incident oncall with a weekly rotation', () => {
   it('a later override for someone outside the rotation keeps its start through Confirm', async () => {
     const question = await ask(bot, 'oncall override <@U0ZOE> from 2030-02-04 09:00 for 2h', 'U0BOSS');
     expect(question.text).toContain('from Mon 4 Feb 09:00 (Europe/London) until Mon 4 Feb 11:00 (Europe/London)?');
-    const actions = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
-      (b) => b.type === 'actions',
-    )!;
-    const value = actions.elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const value = confirmValue(question);
     const n = bot.fake.callsTo('response_url').length;
     await bot.click({
       channelId: 'C0GENERAL',
@@ -152,10 +155,7 @@ describe('/incident oncall with a weekly rotation', () => {
     const body = json(question.blocks);
     expect(body).toContain(ACTION.oncallConfirm);
     expect(await overrides(bot)).toHaveLength(before);
-    const actions = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
-      (b) => b.type === 'actions',
-    )!;
-    const value = actions.elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const value = confirmValue(question);
 
     const n = bot.fake.callsTo('response_url').length;
     await bot.click({
@@ -210,10 +210,7 @@ describe('/incident oncall with a weekly rotation', () => {
   it('Confirm clicked twice (a double click: two trigger ids) records the override once', async () => {
     const before = (await overrides(bot)).length;
     const question = await ask(bot, 'oncall override <@U0TWICE> 1h', 'U0BOSS');
-    const actions = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
-      (b) => b.type === 'actions',
-    )!;
-    const value = actions.elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const value = confirmValue(question);
     const n = bot.fake.callsTo('response_url').length;
     const click = (triggerId: string) =>
       bot.click({
@@ -263,9 +260,7 @@ describe('an override for someone the notification rule cannot reach by every me
     expect(question.text).toContain(
       'When paged, <@U0ZED> gets no PagerDuty step: no routing key for them or the role. The other steps still go; add `pagerduty: { routing_key }` under `people.U0ZED` in the runbook file.',
     );
-    const value = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])
-      .find((b) => b.type === 'actions')!
-      .elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const value = confirmValue(question);
     const n = bot.fake.callsTo('response_url').length;
     await bot.click({
       channelId: 'C0GENERAL',
