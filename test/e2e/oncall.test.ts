@@ -11,6 +11,14 @@ import { testRunbookData } from '../support/test-runbook.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v);
 
+/** A weekly rotation of two, handed off on Mondays at 09:00 London time. */
+const WEEKLY = {
+  people: ['U0ALICE', 'U0BOB'],
+  shift: 'weekly',
+  handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+  start: '2026-01-05',
+};
+
 /** The test runbook with a rotation on on_call (no fixed contacts), and the given response time for SEV-1. */
 function rotationRunbook(rotation: Record<string, unknown>, respond = '15m'): Runbook {
   const data = testRunbookData({ respond: { 1: respond } });
@@ -43,22 +51,11 @@ const overrides = async (bot: BotHarness) =>
 
 describe('/incident oncall with a weekly rotation', () => {
   const bot = useBot({
-    runbook: rotationRunbook({
-      people: ['U0ALICE', 'U0BOB'],
-      shift: 'weekly',
-      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
-      start: '2026-01-05',
-    }),
+    runbook: rotationRunbook(WEEKLY),
     env: { ONCALL_OVERRIDE_MAX: '7d' },
   });
   const now = () => new Date();
-  const rb = () =>
-    rotationRunbook({
-      people: ['U0ALICE', 'U0BOB'],
-      shift: 'weekly',
-      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
-      start: '2026-01-05',
-    }).escalation.roles.on_call!.rotation!;
+  const rb = () => rotationRunbook(WEEKLY).escalation.roles.on_call!.rotation!;
 
   it('shows each role: who is on call now, until when (the Monday hand-off, London time), who is next', async () => {
     const r = rb();
@@ -286,12 +283,6 @@ describe('an override for someone the notification rule cannot reach by every me
 });
 
 describe('/incident oncall @person, from a weekly rotation with no override yet', () => {
-  const WEEKLY = {
-    people: ['U0ALICE', 'U0BOB'],
-    shift: 'weekly',
-    handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
-    start: '2026-01-05',
-  };
   const bot = useBot({ runbook: rotationRunbook(WEEKLY) });
   const TZ = 'Europe/London';
   /** The reply's shift lines, each as its role, start, end and mark (`• *Role*: start → end mark`). */
@@ -349,12 +340,7 @@ describe('/incident oncall @person, from a weekly rotation with no override yet'
 
 describe('ONCALL_OVERRIDE_MAX set shorter than its default (12h)', () => {
   const bot = useBot({
-    runbook: rotationRunbook({
-      people: ['U0ALICE', 'U0BOB'],
-      shift: 'weekly',
-      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
-      start: '2026-01-05',
-    }),
+    runbook: rotationRunbook(WEEKLY),
     env: { ONCALL_OVERRIDE_MAX: '12h' },
   });
 
@@ -571,10 +557,7 @@ describe("a rotation's own hand-off channel (3-second shifts)", () => {
 describe('/incident oncall @person with a second layer', () => {
   const bot = useBot({
     runbook: rotationRunbook({
-      people: ['U0ALICE', 'U0BOB'],
-      shift: 'weekly',
-      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
-      start: '2026-01-05',
+      ...WEEKLY,
       layer: {
         name: 'Daytime shadow',
         people: ['U0SHADOWA', 'U0SHADOWB'],
