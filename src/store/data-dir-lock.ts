@@ -16,18 +16,26 @@ export class DataDirInUseError extends Error {
   }
 }
 
-/** When the process started, from /proc (Linux); undefined elsewhere. */
-function startTime(pid: number): string | undefined {
+/** A process's state and start time, from /proc (Linux); undefined elsewhere. */
+function procStat(pid: number): { state: string; started: string | undefined } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses): field 3 onwards.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // Fields after the command name (which may hold spaces and parentheses): field 3 (the state) onwards.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', started: fields[19] };
   } catch {
     return undefined;
   }
 }
 
-/** True while the process that wrote `h` still runs (same pid, and the same start time where it can be read). */
+/** When the process started, in clock ticks since boot (/proc); undefined where it cannot be read. */
+const startTime = (pid: number): string | undefined => procStat(pid)?.started;
+
+/**
+ * True while the process that wrote `h` still runs: same pid, and where /proc tells it the same start time and not
+ * dead. A process killed with -9 whose parent went with it stays a zombie (it answers signal 0) until whatever adopts
+ * it reaps it, which some init processes do only now and then: it holds nothing.
+ */
 function alive(h: Holder): boolean {
   try {
     process.kill(h.pid, 0);
@@ -35,9 +43,10 @@ function alive(h: Holder): boolean {
     // EPERM: the process exists but belongs to another user.
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  if (h.started === undefined) return true;
-  const now = startTime(h.pid);
-  return now === undefined || now === h.started;
+  const now = procStat(h.pid);
+  if (now === undefined) return true;
+  if (now.state === 'Z' || now.state === 'X') return false;
+  return h.started === undefined || now.started === undefined || now.started === h.started;
 }
 
 function parse(text: string): Holder | undefined {
