@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MaintenanceMessage, MaintenanceService } from '../../src/incidents/maintenance.service.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
@@ -21,7 +21,7 @@ const runbookWith = (windows: Record<string, unknown>, noticeBefore = '2s') =>
  * A second replica's maintenance sweep on the bot's database, racing the bot's timer loop for the same rows every
  * 150 ms until stopped; what it posts is kept in `theirs` (its checklists are not started: the bot's are).
  */
-function racingReplica(bot: BotHarness, runbook: ReturnType<typeof runbookWith>) {
+function racingReplica(bot: BotHarness, runbook: ReturnType<typeof runbookWith>, warned: string[] = []) {
   const theirs: MaintenanceMessage[] = [];
   const other = new MaintenanceService(
     bot.db,
@@ -35,7 +35,13 @@ function racingReplica(bot: BotHarness, runbook: ReturnType<typeof runbookWith>)
     runbook.maintenance,
     runbook.playbooks,
     INCIDENTS_CHANNEL_ID,
-    { info() {}, warn() {}, error() {} },
+    {
+      info() {},
+      warn(...args: unknown[]) {
+        warned.push(args.map(String).join(' '));
+      },
+      error() {},
+    },
   );
   let racing = true;
   const race = (async () => {
@@ -180,7 +186,14 @@ describe('overlapping maintenance windows', () => {
   });
 
   it('the larger takes the smaller in: one notice, one start and one checklist with both task lists, once across replicas', async () => {
-    const { theirs, stop: stopRacing } = racingReplica(bot, runbook);
+    // What either replica warns: a window that passed entirely between two sweeps (a loaded machine) is closed unsaid.
+    const warned: string[] = [];
+    const warn = bot.app.logger.warn.bind(bot.app.logger);
+    const spied = vi.spyOn(bot.app.logger, 'warn').mockImplementation((...args: unknown[]) => {
+      warned.push(args.map(String).join(' '));
+      warn(...args);
+    });
+    const { theirs, stop: stopRacing } = racingReplica(bot, runbook, warned);
     try {
       // Both replicas race for the windows until a big one has been said through to its end (by either).
       await waitUntil(
@@ -202,12 +215,19 @@ describe('overlapping maintenance windows', () => {
     );
     await sleep(300);
     await bot.timers.stop();
+    spied.mockRestore();
 
     const rows = (
-      await bot.db.query<{ window_key: string; starts_at: Date; stage: string; playbook_id: string }>(
-        'SELECT window_key, starts_at, stage, playbook_id FROM maintenance_windows ORDER BY starts_at, id',
+      await bot.db.query<{ id: number; window_key: string; starts_at: Date; stage: string; playbook_id: string }>(
+        'SELECT id, window_key, starts_at, stage, playbook_id FROM maintenance_windows ORDER BY starts_at, id',
       )
     ).rows;
+    const unsaid = new Set(
+      warned.flatMap((w) => {
+        const m = /maintenance window (\d+) .* passed while no bot was running/.exec(w);
+        return m ? [Number(m[1])] : [];
+      }),
+    );
     const bigStarts = rows.filter((r) => r.window_key === 'big').map((r) => new Date(r.starts_at).getTime());
     expect(bigStarts.length).toBeGreaterThan(0);
     // No small window of its own where a big one starts; the big one's checklist is the combined one.
@@ -219,7 +239,7 @@ describe('overlapping maintenance windows', () => {
 
     // Each start was said once in all, and every big start says what it takes in.
     const ours = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
-    const opened = rows.filter((r) => r.stage === 'open' || r.stage === 'closed');
+    const opened = rows.filter((r) => (r.stage === 'open' || r.stage === 'closed') && !unsaid.has(r.id));
     const starts = [
       ...ours.filter((c) => json(c.args).includes('has started')).map((c) => json(c.args)),
       ...theirs.filter((m) => m.kind === 'started').map((m) => json(m)),
