@@ -8,8 +8,10 @@ import { aliveRoute, healthRoute } from './http/health.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
 import { boltLogger, createLogger } from './log/logger.js';
 import { redactWith } from './ops/redact.js';
+import { channelsNamed } from './runbook/channels.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from './runbook/runbook.js';
 import { type BotIdentity, BotIdentityError, fetchBotIdentity, TOKEN_REFUSED } from './slack/bot-identity.js';
+import { checkChannels } from './slack/channel-check.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { findChannelId, IncidentsChannelError } from './slack/incidents-channel.js';
 import { slackErrorCode } from './slack/slack-errors.js';
@@ -238,6 +240,18 @@ export async function start(
   }
   timers.start();
   alerts.start();
+  // The channels the configuration and the runbook name are asked about beside the start (it does not wait): one
+  // that Slack does not know, an archived one, is said now, not when its first message fails.
+  const warn = log ?? ((line: string) => startup.warn(line));
+  void checkChannels(
+    botToken,
+    slackClientOptions(config.slack.apiUrl),
+    channelsNamed(runbook, botConfig.incidentsChannel),
+  )
+    .then((lines) => {
+      for (const line of lines) warn(line);
+    })
+    .catch(() => {});
   return {
     config: botConfig,
     db,

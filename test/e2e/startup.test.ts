@@ -445,6 +445,54 @@ describe('start-up', () => {
       );
     });
 
+    it('the channels named are asked about at start: one Slack does not know and an archived one are said, with what to do', async () => {
+      fake.reset();
+      fake.addChannel('old-deploys', { id: 'C0ARCHIVED' });
+      fake.channels.get('C0ARCHIVED')!.isArchived = true;
+      const lines: string[] = [];
+      const bot = await start(await env('C0INCIDENTS'), (l) => lines.push(l), {
+        runbook: (rb) => ({
+          ...rb,
+          maintenance: { ...rb.maintenance, channel: 'C0NOSUCH' },
+          playbooks: rb.playbooks.map((p, i) => (i === 0 ? { ...p, outsideIncident: { channel: 'C0ARCHIVED' } } : p)),
+        }),
+      });
+      try {
+        const said = () => lines.filter((l) => l.includes('names the channel'));
+        await expect.poll(() => said().length, { timeout: 10_000 }).toBe(2);
+        expect(said()[0]).toMatch(
+          /^maintenance\.channel \(maintenance notices and checklists\) names the channel C0NOSUCH, which Slack does not know or the bot cannot see: nothing will be posted there\. Check the ID/,
+        );
+        expect(said()[1]).toMatch(/names the channel C0ARCHIVED \(#old-deploys\), which is archived: .*Unarchive it/);
+        // The incidents channel was asked about too, and is fine.
+        expect(fake.callsTo('conversations.info').map((c) => c.args.channel)).toEqual([
+          'C0INCIDENTS',
+          'C0NOSUCH',
+          'C0ARCHIVED',
+        ]);
+        expect(lines.join('\n')).not.toContain('C0INCIDENTS,');
+      } finally {
+        await bot.stop();
+      }
+    });
+
+    it('without the scope to ask, says so once and starts', async () => {
+      fake.reset();
+      fake.failNext('conversations.info', { error: 'missing_scope', needed: 'channels:read' });
+      const lines: string[] = [];
+      const bot = await start(await env('C0INCIDENTS'), (l) => lines.push(l), {
+        runbook: (rb) => ({ ...rb, maintenance: { ...rb.maintenance, channel: 'C0NOSUCH' } }),
+      });
+      try {
+        const said = () => lines.filter((l) => l.startsWith('Could not check the channels'));
+        await expect.poll(() => said().length, { timeout: 10_000 }).toBe(1);
+        expect(said()[0]).toContain('lacks the channels:read or groups:read scope (manifest.yml asks for both)');
+        expect(fake.callsTo('conversations.info')).toHaveLength(1);
+      } finally {
+        await bot.stop();
+      }
+    });
+
     it('an ID is used as given, with no look-up', async () => {
       fake.reset();
       const bot = await start(await env('C0INCIDENTS'), () => {});
