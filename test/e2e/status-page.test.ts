@@ -161,7 +161,11 @@ describe('the status page shows what was published and nothing else', () => {
       return rows[0] && rows[0].state !== 'running' ? rows[0].state : undefined;
     }, 'the step run');
     expect(ran).toBe('succeeded');
-    expect(JSON.stringify(bot.fake.messagesIn(major.channelId))).toContain(NODE_ID);
+    // The run is recorded finished before its message in Slack is updated with the whole output: wait for that.
+    await eventually(
+      async () => JSON.stringify(bot.fake.messagesIn(major.channelId)).includes(NODE_ID) || undefined,
+      'the step output in the channel',
+    );
 
     // A SEV-2 nobody published is private.
     await declareThroughBot(bot, 'sev2 PRIVATE-TITLE replica lag');
