@@ -22,10 +22,12 @@ import { createPostgresDatabase } from '../../src/store/db.js';
 import { ThreadedFakeSlack } from '../fake-slack-thread.js';
 import {
   type AtExit,
+  atBenchPriority,
   BenchBroken,
   BenchSchema,
   BOT_READY,
   BOT_SCRIPT,
+  benchPriority,
   buildBot,
   type Child,
   codeVersion,
@@ -82,7 +84,7 @@ async function load(target: string, child: Child, path: string, token: string | 
   const cpu0 = cpuMs(child.pid);
   const host0 = hostBusyMs();
   const t0 = Date.now();
-  const sent = await paced(`http://127.0.0.1:${child.port}${path}`, token, spec);
+  const sent = await atBenchPriority(() => paced(`http://127.0.0.1:${child.port}${path}`, token, spec));
   const wall = Date.now() - t0;
   // BENCH_ALERTS_DUMP=file: every answer's send time (from the start) and duration, per target, to see when the slow
   // ones came. Appended (a run's three targets go to one file): remove the file between runs.
@@ -266,6 +268,7 @@ runBench(async (atExit) => {
   buildBot();
   const rounds: Round[] = [];
   for (let r = 1; r <= spec.rounds; r++) rounds.push(await runRound(spec, r, fake, atExit));
+  console.log(`(${benchPriority()})`);
 
   // Pooled over the rounds: each round's answers are as many, so one stall of the machine weighs a round's share.
   const pooled = (pick: (r: Round) => Run): Run => {

@@ -21,10 +21,12 @@ import { availableParallelism } from 'node:os';
 import { ThreadedFakeSlack } from '../fake-slack-thread.js';
 import {
   assertAlive,
+  atBenchPriority,
   BenchRedis,
   BenchSchema,
   BOT_READY,
   BOT_SCRIPT,
+  benchPriority,
   buildBot,
   type Child,
   codeVersion,
@@ -251,7 +253,9 @@ runBench(async (atExit) => {
           Promise.all([getJson(botA.port, '/health'), getJson(botB.port, '/health')]),
         );
       }
-      const res = await runRound(ctx, s, target, r, roundSeconds, { tag: `${target === 'ours' ? 'O' : 'B'}${r}` });
+      const res = await atBenchPriority(() =>
+        runRound(ctx, s, target, r, roundSeconds, { tag: `${target === 'ours' ? 'O' : 'B'}${r}` }),
+      );
       if (target === 'ours') windows.push({ from: res.run.startedAt, to: Date.now() });
       rounds.push(res);
       const ms = res.run.samples.map((x) => x.ms).sort((a, b) => a - b);
@@ -262,6 +266,7 @@ runBench(async (atExit) => {
       );
     }
   }
+  console.log(`  (${benchPriority()})`);
   // The audit is written after each request is done; give the last rows a moment.
   await sleep(1000);
   const auditTo = await auditId(schema);
