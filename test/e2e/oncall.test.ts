@@ -42,6 +42,19 @@ const confirmValue = (question: { blocks?: unknown[] }) =>
     .find((b) => b.type === 'actions')!
     .elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
 
+/** Clicks Confirm under `question` as `userId`; the reply it gets. */
+async function confirmed(bot: BotHarness, question: { blocks?: unknown[] }, userId: string): Promise<{ text: string }> {
+  const n = bot.fake.callsTo('response_url').length;
+  await bot.click({
+    channelId: 'C0GENERAL',
+    messageTs: '1.1',
+    actionId: ACTION.oncallConfirm,
+    value: confirmValue(question),
+    userId,
+  });
+  return (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args as { text: string };
+}
+
 const overrides = async (bot: BotHarness) =>
   (
     await bot.db.query<{ user_id: string; created_by: string; kind: string; other_id: string | null }>(
@@ -128,16 +141,7 @@ describe('/incident oncall with a weekly rotation', () => {
   it('a later override for someone outside the rotation keeps its start through Confirm', async () => {
     const question = await ask(bot, 'oncall override <@U0ZOE> from 2030-02-04 09:00 for 2h', 'U0BOSS');
     expect(question.text).toContain('from Mon 4 Feb 09:00 (Europe/London) until Mon 4 Feb 11:00 (Europe/London)?');
-    const value = confirmValue(question);
-    const n = bot.fake.callsTo('response_url').length;
-    await bot.click({
-      channelId: 'C0GENERAL',
-      messageTs: '1.1',
-      actionId: ACTION.oncallConfirm,
-      value,
-      userId: 'U0BOSS',
-    });
-    const done = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
+    const done = await confirmed(bot, question, 'U0BOSS');
     expect(done.text).toContain('<@U0ZOE> will be on call for *On-Call Engineer* from Mon 4 Feb 09:00');
     const { rows } = await bot.db.query<{ user_id: string; starts_at: Date }>(
       'SELECT user_id, starts_at FROM oncall_overrides ORDER BY id DESC LIMIT 1',
@@ -257,16 +261,7 @@ describe('an override for someone the notification rule cannot reach by every me
     expect(question.text).toContain(
       'When paged, <@U0ZED> gets no PagerDuty step: no routing key for them or the role. The other steps still go; add `pagerduty: { routing_key }` under `people.U0ZED` in the runbook file.',
     );
-    const value = confirmValue(question);
-    const n = bot.fake.callsTo('response_url').length;
-    await bot.click({
-      channelId: 'C0GENERAL',
-      messageTs: '1.1',
-      actionId: ACTION.oncallConfirm,
-      value,
-      userId: 'U0BOSS',
-    });
-    const done = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args as { text: string };
+    const done = await confirmed(bot, question, 'U0BOSS');
     expect(done.text).toContain('<@U0ZED> is on call for *On-Call Engineer*');
     expect(done.text).toContain('<@U0ZED> gets no email step');
     expect(done.text).toContain('<@U0ZED> gets no PagerDuty step');
