@@ -237,6 +237,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       threshold: note('threshold') ?? rule?.threshold ?? null,
       labels: keptLabels(a.labels),
       url: a.generatorURL || note('runbook_url') || null,
+      runbookUrl: note('runbook_url') || null,
       startsAt: utc(a.startsAt),
       endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,
     });
@@ -265,6 +266,7 @@ const genericPayload = z.object({
   summary: text().optional(),
   labels: labels.optional(),
   url: z.url({ error: 'must be a URL' }).max(2000).optional(),
+  runbook_url: z.url({ error: 'must be a URL' }).max(2000).optional(),
 });
 
 /**
@@ -307,6 +309,7 @@ export function parseGeneric(value: unknown, rules: readonly AlertRule[]): Parse
           threshold: a.threshold ?? rule?.threshold ?? null,
           labels: a.labels ?? {},
           url: a.url ?? null,
+          runbookUrl: a.runbook_url ?? null,
           startsAt: null,
           endsAt: null,
         },

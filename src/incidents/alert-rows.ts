@@ -116,6 +116,7 @@ export function changeAlert(
     value: a.value,
     threshold: a.threshold,
     url: a.url,
+    runbookUrl: a.runbookUrl ?? null,
     labels: a.labels,
     lastDeliveryId: deliveryId,
     lastSeen: now,

@@ -53,6 +53,8 @@ export interface IncomingAlert {
   threshold: string | null;
   labels: Record<string, string>;
   url: string | null;
+  /** Its runbook (Alertmanager's `runbook_url` annotation); absent in deliveries written before the bot kept it. */
+  runbookUrl?: string | null;
   /**
    * When the alert's current firing started and when it ended, as the source says (ISO 8601, UTC); null when it does
    * not say (the generic format), endsAt also while it fires.
@@ -84,6 +86,8 @@ export interface AlertView {
   value: string | null;
   threshold: string | null;
   url: string | null;
+  /** Its runbook, when the source gave one apart from `url`. */
+  runbookUrl?: string | null;
   /** When it first fired: the source's start when it gave one (and it was earlier), else when the bot heard of it. */
   firstSeen: Date;
   lastSeen: Date;

@@ -12,9 +12,17 @@ const STATE_EMOJI = { firing: ':red_circle:', resolved: ':white_check_mark:' } a
 /** A time as each reader's clock shows it (Slack's date token), `10:07 UTC` where tokens are not shown. */
 const at = (d: Date) => slackDate(d, utcStamp(d), '{date_short} {time}');
 
+/** The longest URL linked: a longer one is left out (the name shows unlinked), so lines are never cut inside a link. */
+const MAX_LINKED_URL = 1000;
+
+/** Whether a URL can be linked: http(s), not too long, and nothing in it that could break out of the link. */
+const linkable = (url: string | null | undefined): url is string =>
+  !!url && url.length <= MAX_LINKED_URL && /^https?:\/\/[^\s<>|]+$/.test(url);
 /** A link whose label is escaped and whose URL cannot break out of the link. */
-const link = (url: string | null, label: string) =>
-  url && /^https?:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${label}>` : label;
+const link = (url: string | null, label: string) => (linkable(url) ? `<${url}|${label}>` : label);
+/** ` (<runbook|runbook>)` after an alert's name, when its source gave a runbook link apart from the name's own. */
+const runbookLink = (a: Pick<AlertView, 'url' | 'runbookUrl'>) =>
+  linkable(a.runbookUrl) && a.runbookUrl !== a.url ? ` (<${a.runbookUrl}|runbook>)` : '';
 
 /** What the alert measured: `error_rate 12% (> 10%)`. */
 function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string {
@@ -32,10 +40,10 @@ function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string 
  * and endsAt); last seen is when a delivery last carried it.
  */
 export function alertLine(a: AlertView): string {
-  const name = link(a.url, `*${mrkdwnClip(a.name, 80)}*`);
+  // The name and its links are kept whole; the rest of the line is what gets cut when it is long.
+  const head = `${STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${runbookLink(a)}`;
   const what = measured(a);
-  const line = [
-    `${STATE_EMOJI[a.status]} ${name}`,
+  const rest = [
     a.service ? mrkdwnClip(a.service, 40) : null,
     what || null,
     a.summary !== a.name ? mrkdwnClip(a.summary, 160) : null,
@@ -46,7 +54,7 @@ export function alertLine(a: AlertView): string {
   ]
     .filter(Boolean)
     .join(' · ');
-  return clipEscaped(line, 600);
+  return `${head} · ${clipEscaped(rest, 600)}`;
 }
 
 const counted = (v: AlertCardView) =>
@@ -98,7 +106,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
   const a = n.alert;
   const emoji =
     a.status === 'resolved' ? ':white_check_mark:' : a.level === 'critical' ? ':rotating_light:' : ':warning:';
-  const title = `${emoji} *${NOTICE_LABEL[a.level]}:* ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)} — ${mrkdwnClip(a.summary, 300)}`;
+  const title = `${emoji} *${NOTICE_LABEL[a.level]}:* ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${runbookLink(a)} — ${mrkdwnClip(a.summary, 300)}`;
   const held =
     a.level === 'critical' && a.maintenance
       ? `:construction: *Recorded, not declared:* a maintenance window is open and the runbook's row for this alert says \`during_maintenance: record\`.${a.status === 'firing' && !n.declared ? ' Declare an incident if it needs one; if it still fires once the window is over, the bot declares it.' : ''}`

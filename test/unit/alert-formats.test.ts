@@ -152,6 +152,8 @@ describe('the Alertmanager webhook format', () => {
       summary: 'Error rate above 10% on api-service (eu-1)',
       service: 'api-service',
       url: 'https://grafana.example/alerting/grafana/be1xq8a2z/view?orgId=1',
+      // Its runbook_url annotation, kept beside the source link.
+      runbookUrl: 'https://runbooks.example/high-error-rate',
       // Its own time, kept in UTC to the millisecond.
       startsAt: '2026-11-30T08:51:03.157Z',
       endsAt: null,
@@ -250,7 +252,10 @@ describe('the generic format', () => {
       value: '7.5',
       labels: { tenant: 'acme' },
       url: 'https://console.atomagentos.com/metrics/error_rate',
+      runbookUrl: null,
     });
+    const linked = delivery(parseGeneric(genericAlert({ runbook_url: 'https://runbooks.example/error-rate' }), RULES));
+    expect(linked.alerts[0]!.runbookUrl).toBe('https://runbooks.example/error-rate');
   });
 
   it('keeps the level it was sent when no row of that level matches, and makes a summary when none is sent', () => {
@@ -270,6 +275,7 @@ describe('the generic format', () => {
     };
     expect(problem({ source: 'has spaces' })?.message).toMatch(/^source: must be 1 to 64 letters/);
     expect(problem({ url: 'not a url' })?.message).toBe('url: must be a URL');
+    expect(problem({ runbook_url: 'not a url' })?.message).toBe('runbook_url: must be a URL');
     expect(problem({ labels: { a: 1 } })?.message).toBe('labels.a: must be text');
     expect(problem({ key: '' })?.message).toBe('key: must not be empty');
     expect(problem({ status: 'ok' })).toMatchObject({

@@ -81,7 +81,15 @@ describe('the alert section of the card', () => {
 
   it('stays within Block Kit limits with many alerts and long hostile text: capped, then "and N more"', () => {
     for (const n of [8, 9, 50, 5000]) {
-      const view = makeView(n, { name: HOSTILE, summary: HOSTILE, service: HOSTILE, metric: HOSTILE, value: HOSTILE });
+      const view = makeView(n, {
+        name: HOSTILE,
+        summary: HOSTILE,
+        service: HOSTILE,
+        metric: HOSTILE,
+        value: HOSTILE,
+        url: `https://graph.example/${'g'.repeat(1980)}`,
+        runbookUrl: `https://runbooks.example/${'r'.repeat(1975)}`,
+      });
       view.storm = { source: HOSTILE, maxIncidents: 3 };
       view.follows = { number: 7, channelId: 'C0OLD' };
       view.rules = Array.from({ length: 20 }, () => ({ ...view.rules[0]!, action: HOSTILE, name: HOSTILE }));
@@ -114,6 +122,25 @@ describe('the alert section of the card', () => {
       '<https://grafana.example/d/1?x=1|*HighErrorRate*>',
     );
     expect(alertLine(makeAlert({ url: 'https://evil.example/|<!channel>' }))).not.toContain('<https');
+  });
+
+  it('links its runbook beside its name when the source gave one apart from the source link, only with a safe URL', () => {
+    const both = {
+      url: 'https://prometheus.example/graph?g0.expr=x',
+      runbookUrl: 'https://runbooks.example/high-error-rate',
+    };
+    expect(alertLine(makeAlert(both))).toContain(
+      '<https://prometheus.example/graph?g0.expr=x|*HighErrorRate*> (<https://runbooks.example/high-error-rate|runbook>)',
+    );
+    // The runbook as the only link (a sender with no source link) is the name's link, not said twice.
+    const only = 'https://runbooks.example/high-error-rate';
+    expect(alertLine(makeAlert({ url: only, runbookUrl: only }))).not.toContain('|runbook>');
+    expect(alertLine(makeAlert({ runbookUrl: 'javascript:alert(1)' }))).not.toContain('runbook');
+    expect(alertLine(makeAlert({ runbookUrl: 'https://evil.example/|<!channel>' }))).not.toContain('runbook');
+    expect(alertLine(makeAlert({ runbookUrl: null }))).not.toContain('runbook');
+    // A link longer than a line can hold is left out rather than cut in half.
+    const long = `https://graph.example/${'g'.repeat(1000)}`;
+    expect(alertLine(makeAlert({ url: long, runbookUrl: long.replace('graph', 'runbooks') }))).not.toContain('<https');
   });
 });
 
@@ -152,9 +179,22 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
       /#9|C0SECRET/,
     );
     expect(alreadyInIncident(makeIncident({ number: 9, channelId: 'C0OPEN' }))).toContain('incident #9 in <#C0OPEN>');
+    // A warning's runbook link is on its notice too, beside the name.
+    const linked = renderAlertNotice({
+      ...notice(),
+      alert: { ...notice().alert, runbookUrl: 'https://runbooks.example/elevated-error-rate' },
+    });
+    expect(allText(linked)).toContain('*ElevatedErrorRate* (<https://runbooks.example/elevated-error-rate|runbook>) —');
     const hostile = renderAlertNotice({
       ...notice(),
-      alert: makeAlert({ name: HOSTILE, summary: HOSTILE, source: HOSTILE, service: HOSTILE }),
+      alert: makeAlert({
+        name: HOSTILE,
+        summary: HOSTILE,
+        source: HOSTILE,
+        service: HOSTILE,
+        url: `https://graph.example/${'g'.repeat(1980)}`,
+        runbookUrl: `https://runbooks.example/${'r'.repeat(1975)}`,
+      }),
     });
     expect(limitProblems(hostile, 'message')).toEqual([]);
     for (const t of mrkdwnTexts(hostile)) expect(escapingProblems(t.text, ['U0ALICE'])).toEqual([]);
