@@ -18,6 +18,11 @@ import { makeIncident, minutes, NOW, REPORTER } from '../support/incident-fixtur
 
 const SEV = (await loadRunbook()).severities;
 const HOSTILE = '<!channel> & <@U0EVIL> <https://evil.example|click> *bold* ' + 'ñ日本語🚨'.repeat(40);
+/** A source link and a runbook link as long as the generic format takes (2,000 characters). */
+const LONG_LINKS = {
+  url: `https://graph.example/${'g'.repeat(1978)}`,
+  runbookUrl: `https://runbooks.example/${'r'.repeat(1975)}`,
+};
 
 function makeAlert(over: Partial<AlertView> = {}): AlertView {
   return {
@@ -87,8 +92,7 @@ describe('the alert section of the card', () => {
         service: HOSTILE,
         metric: HOSTILE,
         value: HOSTILE,
-        url: `https://graph.example/${'g'.repeat(1980)}`,
-        runbookUrl: `https://runbooks.example/${'r'.repeat(1975)}`,
+        ...LONG_LINKS,
       });
       view.storm = { source: HOSTILE, maxIncidents: 3 };
       view.follows = { number: 7, channelId: 'C0OLD' };
@@ -192,8 +196,7 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
         summary: HOSTILE,
         source: HOSTILE,
         service: HOSTILE,
-        url: `https://graph.example/${'g'.repeat(1980)}`,
-        runbookUrl: `https://runbooks.example/${'r'.repeat(1975)}`,
+        ...LONG_LINKS,
       }),
     });
     expect(limitProblems(hostile, 'message')).toEqual([]);
