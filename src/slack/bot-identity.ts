@@ -1,5 +1,5 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api';
-import { slackErrorCode } from './slack-errors.js';
+import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 /** Who the bot is in Slack (from auth.test), so that Bolt need not ask again. */
 export interface BotIdentity {
@@ -54,6 +54,32 @@ export async function fetchBotIdentity(token: string, clientOptions: WebClientOp
         '(and SLACK_API_URL if set), then start the bot again.',
     );
   }
+}
+
+/**
+ * Which workspace the bot is in, and its user: known from the start's auth.test when it named the workspace (not a
+ * round trip more before the first alert's channel or a maintenance notice), else asked of Slack once and kept; a
+ * failure is asked again next time.
+ */
+export function workspaceSelf(
+  client: WebClient,
+  identity?: BotIdentity,
+): () => Promise<{ teamId: string; botUserId: string }> {
+  if (identity?.teamId) {
+    const known = Promise.resolve({ teamId: identity.teamId, botUserId: identity.botUserId });
+    return () => known;
+  }
+  let me: Promise<{ teamId: string; botUserId: string }> | null = null;
+  return () => {
+    me ??= client.auth.test().then(
+      (r) => ({ teamId: r.team_id ?? '', botUserId: r.user_id ?? identity?.botUserId ?? '' }),
+      (err) => {
+        me = null;
+        throw toChatPlatformError(err, 'find out which workspace the bot is in');
+      },
+    );
+    return me;
+  };
 }
 
 /** The start-up checks' own failures are reported by their errors; the client's retry warnings would only repeat them. */

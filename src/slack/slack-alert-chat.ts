@@ -3,17 +3,20 @@ import type { AlertChat } from '../incidents/alert-ports.js';
 import type { AlertCardView, AlertNoticeView } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
 import { renderAlertNotice, renderAllResolved } from '../templates/alerts.js';
-import type { BotIdentity } from './bot-identity.js';
+import { type BotIdentity, workspaceSelf } from './bot-identity.js';
 import { toChatPlatformError } from './slack-errors.js';
 
 /** The domain's AlertChat with the Slack Web API and the pure templates. */
 export class SlackAlertChat implements AlertChat {
-  private me: Promise<{ teamId: string; botUserId: string }> | null = null;
+  /** Which workspace the bot is in (workspaceSelf). */
+  readonly self: () => Promise<{ teamId: string; botUserId: string }>;
 
   constructor(
     private readonly client: WebClient,
     private readonly opts: { incidentsChannel?: string; identity?: BotIdentity },
-  ) {}
+  ) {
+    this.self = workspaceSelf(client, opts.identity);
+  }
 
   private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -21,23 +24,6 @@ export class SlackAlertChat implements AlertChat {
     } catch (err) {
       throw toChatPlatformError(err, doing);
     }
-  }
-
-  /**
-   * Known from the start's auth.test, else asked of Slack once, then kept (a failure is asked again next time): not a
-   * round trip more before the first alert's channel.
-   */
-  self(): Promise<{ teamId: string; botUserId: string }> {
-    const known = this.opts.identity;
-    if (known?.teamId) return Promise.resolve({ teamId: known.teamId, botUserId: known.botUserId });
-    this.me ??= this.call('find out which workspace the bot is in', () => this.client.auth.test()).then(
-      (r) => ({ teamId: r.team_id ?? '', botUserId: r.user_id ?? this.opts.identity?.botUserId ?? '' }),
-      (err) => {
-        this.me = null;
-        throw err;
-      },
-    );
-    return this.me;
   }
 
   async postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null> {
