@@ -1,5 +1,5 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api';
-import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
+import { slackErrorCode, slackErrorReason, toChatPlatformError } from './slack-errors.js';
 
 /** Who the bot is in Slack (from auth.test), so that Bolt need not ask again. */
 export interface BotIdentity {
@@ -48,7 +48,7 @@ export async function fetchBotIdentity(token: string, clientOptions: WebClientOp
           'Permissions, and reinstall the app to the workspace if it was removed.',
       );
     }
-    const reason = code ?? (err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err));
+    const reason = slackErrorReason(err);
     throw new BotIdentityError(
       `Could not reach Slack's Web API at ${apiUrl} to check SLACK_BOT_TOKEN (${reason}). Check the network ` +
         '(and SLACK_API_URL if set), then start the bot again.',

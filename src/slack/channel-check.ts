@@ -1,7 +1,7 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { ChannelUse } from '../runbook/channels.js';
 import { quietLogger } from './bot-identity.js';
-import { slackErrorCode } from './slack-errors.js';
+import { slackErrorReason } from './slack-errors.js';
 
 const FIND_ID = "in Slack, click the channel's name: the ID is at the bottom of About";
 
@@ -53,8 +53,7 @@ export async function checkChannels(
     try {
       info = ((await client.conversations.info({ channel: use.id })).channel ?? {}) as ChannelInfo;
     } catch (err) {
-      const code =
-        slackErrorCode(err) ?? (err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err));
+      const code = slackErrorReason(err);
       if (code === 'missing_scope') {
         problems.push(
           'Could not check the channels the configuration names: the app lacks the channels:read or groups:read ' +

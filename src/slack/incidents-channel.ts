@@ -1,7 +1,7 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { CHANNEL_ID_HELP } from '../config.js';
 import { quietLogger } from './bot-identity.js';
-import { slackErrorCode } from './slack-errors.js';
+import { slackErrorCode, slackErrorReason } from './slack-errors.js';
 
 /** INCIDENTS_CHANNEL names a channel the bot cannot find: the message says what to set instead. */
 export class IncidentsChannelError extends Error {}
@@ -38,7 +38,7 @@ export async function findChannelId(token: string, clientOptions: WebClientOptio
           `app does not have. ${instead}, or add channels:read to the app (manifest.yml asks for it) and reinstall it.`,
       );
     }
-    const reason = code ?? (err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err));
+    const reason = slackErrorReason(err);
     throw new IncidentsChannelError(
       `Could not ask Slack for the channel #${name} named in INCIDENTS_CHANNEL (${reason}). ${instead}, which ` +
         'needs no look-up, or start the bot again.',

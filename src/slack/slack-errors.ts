@@ -58,3 +58,8 @@ export function slackErrorCode(err: unknown): string | undefined {
   const e = err as PlatformErrorLike | undefined;
   return e?.data?.error;
 }
+
+/** Why a call failed, in a word or a line: Slack's error code, else the first line of the error's message. */
+export function slackErrorReason(err: unknown): string {
+  return slackErrorCode(err) ?? (err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err));
+}
