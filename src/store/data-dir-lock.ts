@@ -76,7 +76,8 @@ export interface DataDirLock {
  * only one removes it.
  */
 export async function lockDataDir(file: string): Promise<DataDirLock> {
-  const me: Holder = { pid: process.pid, ...(startTime(process.pid) ? { started: startTime(process.pid) } : {}) };
+  const started = startTime(process.pid);
+  const me: Holder = { pid: process.pid, ...(started ? { started } : {}) };
   const content = `${JSON.stringify(me)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
