@@ -8,7 +8,6 @@ import {
   insertAlertIncident,
   latestAlerts,
   latestOpenAlertIncidentOfSource,
-  linkAlerts,
   markStorm,
   openAlertIncidentsOfGroups,
   pairKey,
@@ -30,6 +29,7 @@ import {
   isClosed,
   isOpen,
   needsIncident,
+  newBatch,
   noticed,
   sameFiring,
   type Touched,
@@ -118,11 +118,10 @@ export class AlertRecorder {
       for (const a of d.alerts)
         alerts.set(pairKey(d.source, a.fingerprint), { source: d.source, fingerprint: a.fingerprint });
     }
-    const batch: Batch = {
+    const batch = newBatch({
       latest: await latestAlerts(tx, [...alerts.values()]),
       own: await openAlertIncidentsOfGroups(tx, heads),
-      pending: new Map(),
-    };
+    });
     const recorded: RecordedGroup[] = [];
     /** Cards with only repeats to show (counts, last seen): refreshed a while later, by the alert loop's sweep. */
     const repeats: number[] = [];
@@ -186,14 +185,13 @@ export class AlertRecorder {
   ): Promise<AlertStep[]> {
     const { source, groupKey } = group;
     await lockKeys(tx, [groupLockKey(source, groupKey)]);
-    const batch: Batch = {
+    const batch = newBatch({
       latest: await latestAlerts(
         tx,
         fingerprints.map((fingerprint) => ({ source, fingerprint })),
       ),
       own: await openAlertIncidentsOfGroups(tx, [group]),
-      pending: new Map(),
-    };
+    });
     const touched: Touched[] = [];
     for (const f of fingerprints) {
       const latest = batch.latest.get(pairKey(source, f));
@@ -215,6 +213,7 @@ export class AlertRecorder {
     const changes = noChanges();
     await this.place(tx, group, touched, batch, changes);
     await cardDueLater(tx, await this.settle(tx, changes, batch), this.repeatRefreshMs);
+    await flush(tx, batch);
     return changes.plan;
   }
 
@@ -272,7 +271,8 @@ export class AlertRecorder {
       // An alert still in an incident that is over (resolved while it fired) stays there: it joins nothing.
       const joins = target !== null && !t.was && (target.group || needsIncident(t));
       if (target && joins) {
-        await linkAlerts(tx, [t.alert.id], target.ai.id);
+        // Written with the batch's other changes (flush), before anything reads it.
+        batch.links.set(t.alert.id, target.ai.id);
         ai = target.ai;
       }
       batch.latest.set(pairKey(d.source, t.alert.fingerprint), {
@@ -367,9 +367,17 @@ export class AlertRecorder {
     const lead = touched.filter(needsIncident);
     const first = lead[0];
     if (!first) return null;
-    await lockSource(tx, d.source);
-    if ((await countRecentAlertIncidents(tx, d.source, STORM_WINDOW_MS)) >= this.maxIncidents) {
-      const latest = await latestOpenAlertIncidentOfSource(tx, d.source);
+    // The source's lock, count and latest incident once per transaction: a storm's batch opens (or joins) each group's
+    // incident in one round trip, not three.
+    let source = batch.sources.get(d.source);
+    if (!source) {
+      await lockSource(tx, d.source);
+      source = { opened: await countRecentAlertIncidents(tx, d.source, STORM_WINDOW_MS) };
+      batch.sources.set(d.source, source);
+    }
+    if (source.opened >= this.maxIncidents) {
+      source.latest ??= await latestOpenAlertIncidentOfSource(tx, d.source);
+      const latest = source.latest;
       // A security alert joins only a private incident: on a public one its summary would be on the card for all.
       const apart =
         latest !== null &&
@@ -377,7 +385,8 @@ export class AlertRecorder {
         !(await isPrivateIncident(tx, latest.incidentId));
       if (latest && !apart) {
         if (!latest.storm) await markStorm(tx, latest.id);
-        return { ai: { ...latest, storm: true }, group: false, created: false };
+        source.latest = { ...latest, storm: true };
+        return { ai: source.latest, group: false, created: false };
       }
       // Nothing open to join (or nothing private for a security alert): a new incident all the same, for no critical
       // alert goes without one.
@@ -412,6 +421,8 @@ export class AlertRecorder {
       repeatsAt: null,
     };
     batch.own.set(group, ai);
+    source.opened += 1;
+    source.latest = ai;
     return { ai, group: true, created: true };
   }
 }

@@ -1,4 +1,10 @@
-import { type AlertChange, type AlertIncidentRow, type AlertRow, updateAlerts } from '../store/alert.repo.js';
+import {
+  type AlertChange,
+  type AlertIncidentRow,
+  type AlertRow,
+  linkAlertsEach,
+  updateAlerts,
+} from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
 import type { IncomingAlert } from './alert-types.js';
 import { cleanTitle, isBlank } from './text.js';
@@ -70,13 +76,31 @@ export interface Batch {
   own: Map<string, AlertIncidentRow>;
   /** Alert rows changed by the batch's deliveries and not written yet, by alert id. */
   pending: Map<number, AlertChange>;
+  /** Alerts the batch put in an alert incident, not written yet: the alert incident's id by alert id. */
+  links: Map<number, number>;
+  /**
+   * Sources whose storm-control lock the transaction holds: their alert incidents counted for storm control, and their
+   * latest open one once known (what a storm joins). Read once, after the lock, then kept as the batch opens more:
+   * nobody else opens one while the lock is held.
+   */
+  sources: Map<string, { opened: number; latest?: AlertIncidentRow | null }>;
 }
 
-/** Writes the batch's pending alert changes (before anything reads those rows, and at the end). */
+/** A batch with nothing read yet but what is given. */
+export function newBatch(read: Pick<Batch, 'latest' | 'own'>): Batch {
+  return { ...read, pending: new Map(), links: new Map(), sources: new Map() };
+}
+
+/** Writes the batch's pending alert changes and links (before anything reads those rows, and at the end). */
 export async function flush(tx: Queryable, batch: Batch): Promise<void> {
-  if (batch.pending.size === 0) return;
-  await updateAlerts(tx, [...batch.pending.values()]);
-  batch.pending.clear();
+  if (batch.pending.size > 0) {
+    await updateAlerts(tx, [...batch.pending.values()]);
+    batch.pending.clear();
+  }
+  if (batch.links.size > 0) {
+    await linkAlertsEach(tx, batch.links);
+    batch.links.clear();
+  }
 }
 
 /**

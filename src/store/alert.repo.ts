@@ -519,6 +519,15 @@ export async function linkAlerts(q: Queryable, alertIds: number[], alertIncident
   await q.query('UPDATE alerts SET alert_incident_id = $2 WHERE id = ANY($1::int[])', [alertIds, alertIncidentId]);
 }
 
+/** Puts each alert in its alert incident (alert incident id by alert id), in one statement. */
+export async function linkAlertsEach(q: Queryable, links: ReadonlyMap<number, number>): Promise<void> {
+  if (links.size === 0) return;
+  await q.query(
+    `UPDATE alerts a SET alert_incident_id = l.ai FROM unnest($1::int[], $2::int[]) AS l(id, ai) WHERE a.id = l.id`,
+    [[...links.keys()], [...links.values()]],
+  );
+}
+
 /** The firing alerts of a group not in an open alert incident (a person declaring from one takes them all). */
 export async function looseAlertsOfGroup(q: Queryable, source: string, groupKey: string): Promise<AlertRow[]> {
   const { rows } = await q.query<AlertDbRow>(

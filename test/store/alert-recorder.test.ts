@@ -175,6 +175,41 @@ forEachDatabase((ctx) => {
     ]);
   });
 
+  it("a storm's batch of new groups opens their incidents in two statements each, storm control counting on", async () => {
+    const source = `storm-batch-${ctx.kind}`;
+    const capped = new AlertRecorder(new Map(), 3, NOT_IN_MAINTENANCE);
+    const groups = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const r = await recordBatch(
+      source,
+      groups.map((g) => ({ group: g, alert: alert(g, 'firing', 'critical', '1') })),
+      capped,
+    );
+    // The first three open one each (at the cap); the rest join the latest, a storm. Counted once, then counted on.
+    expect(r.groups.map((g) => g.plan.map((s) => s.kind))).toEqual(groups.map((_, i) => (i < 3 ? ['declare'] : [])));
+    // Per new group its alert's row and its alert incident; the source's lock and count, and the links, once each.
+    // Opening each group's incident used to take five (lock, count, alert incident, alert, link).
+    expect(r.statements).toBeLessThanOrEqual(2 * 3 + (groups.length - 3) + 8);
+    const { rows: incidents } = await ctx.db.query<{ id: number; group_key: string; storm: boolean }>(
+      'SELECT id, group_key, storm FROM alert_incidents WHERE source = $1 ORDER BY id',
+      [source],
+    );
+    expect(incidents.map((i) => [i.group_key, i.storm])).toEqual([
+      ['a', false],
+      ['b', false],
+      ['c', true],
+    ]);
+    // Every alert is in its incident, written with the batch: a, b, and c with the five past the cap.
+    const { rows: linked } = await ctx.db.query<{ fingerprint: string; alert_incident_id: number | null }>(
+      'SELECT fingerprint, alert_incident_id FROM alerts WHERE source = $1 ORDER BY fingerprint',
+      [source],
+    );
+    const [a, b, c] = incidents.map((i) => i.id);
+    expect(linked.map((l) => [l.fingerprint, l.alert_incident_id])).toEqual(
+      groups.map((g, i) => [g, i === 0 ? a : i === 1 ? b : c]),
+    );
+    expect(await countRecentAlertIncidents(ctx.db, source, STORM_WINDOW_MS)).toBe(3);
+  });
+
   it("the card's alert section is read in one statement, as alertIncidentsOf and alertsOf read it", async () => {
     const source = `section-${ctx.kind}`;
     const incident = await ctx.db.transaction(async (tx) =>
