@@ -37,6 +37,7 @@ import type { AlertDelivery, AlertLevel, AlertRule, AlertView } from './alert-ty
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
+import { Slots, Turns } from './queues.js';
 import type { Severity } from './severity.js';
 import type { ClaimWithNext, Sweep, TimerSource } from './timer-loop.js';
 import type { Incident } from './types.js';
@@ -78,25 +79,6 @@ const HELD_BACK_AT_ONCE = 50;
 /** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
 const OPEN_GROUPS_KEPT = 1000;
 
-/** At most `size` at once; the others wait their turn, in order. */
-class Slots {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly size: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
 export interface AlertServiceOptions {
   maxIncidents: number;
   maintenance?: MaintenanceWindows;
@@ -132,6 +114,12 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private forgotAt = 0;
   /** Deliveries recorded at once by this process: each holds a database connection while it is. */
   private readonly recording = new Slots(RECORDING_SLOTS);
+  /**
+   * New groups of a source are recorded one batch at a time here: opening their incidents takes the source's lock
+   * (storm control), so batches recorded side by side would wait for it in the database, each holding a connection
+   * the declarations need.
+   */
+  private readonly sourceTurns = new Turns();
   /** The deliveries of each batch being worked here, by its first one's id: their leases are renewed together. */
   private readonly held = new Map<number, number[]>();
   /** Groups whose last recording here left them an open incident: their repeats can wait for declarations. */
@@ -287,7 +275,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       });
       if (urgent.length === 0) urgentRecorded();
       await Promise.all([
-        urgent.length > 0 ? this.recordAndCarryOut(urgent, urgentRecorded) : Promise.resolve(),
+        urgent.length > 0 ? this.recordAndCarryOut(urgent, urgentRecorded, head.source) : Promise.resolve(),
         (async () => {
           if (later.length === 0) return;
           // After the new groups' recording, whose declarations this waits for too.
@@ -306,26 +294,30 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
 
   /**
    * Records deliveries (once, in one transaction), then carries out each group's plan, side by side. `recorded` is
-   * called once the recording is over (made, with the plans' first steps started, or failed).
+   * called once the recording is over (made, with the plans' first steps started, or failed). With `source`, the
+   * recording waits for that source's earlier one here to end (see sourceTurns).
    */
-  private async recordAndCarryOut(deliveries: DeliveryRow[], recorded?: () => void): Promise<void> {
+  private async recordAndCarryOut(deliveries: DeliveryRow[], recorded?: () => void, source?: string): Promise<void> {
     const ids = deliveries.map((x) => x.id);
+    const inTurn = <T>(fn: () => Promise<T>) => (source === undefined ? fn() : this.sourceTurns.run(source, fn));
     let left: DeliveryRow[];
     try {
-      left = await this.recording.run(() =>
-        this.db.transaction(async (tx) => {
-          const current = await lockDeliveries(tx, ids);
-          const fresh = current.filter((x) => x.state === 'received');
-          // Taken over by another process (its lease ran out here): what it left to do, if anything.
-          if (fresh.length === 0) return current.filter((x) => x.state === 'recorded');
-          const byId = new Map(fresh.map((x) => [x.id, x]));
-          const left: DeliveryRow[] = [];
-          for (const r of await this.recorder.record(tx, fresh)) {
-            this.rememberGroup(r.group, r.open);
-            if (r.plan.length > 0) left.push({ ...byId.get(r.last)!, state: 'recorded', plan: r.plan, done: [] });
-          }
-          return left;
-        }),
+      left = await inTurn(() =>
+        this.recording.run(() =>
+          this.db.transaction(async (tx) => {
+            const current = await lockDeliveries(tx, ids);
+            const fresh = current.filter((x) => x.state === 'received');
+            // Taken over by another process (its lease ran out here): what it left to do, if anything.
+            if (fresh.length === 0) return current.filter((x) => x.state === 'recorded');
+            const byId = new Map(fresh.map((x) => [x.id, x]));
+            const left: DeliveryRow[] = [];
+            for (const r of await this.recorder.record(tx, fresh)) {
+              this.rememberGroup(r.group, r.open);
+              if (r.plan.length > 0) left.push({ ...byId.get(r.last)!, state: 'recorded', plan: r.plan, done: [] });
+            }
+            return left;
+          }),
+        ),
       );
       // Deliveries of these groups that came meanwhile can be claimed now.
       this.wake();
