@@ -124,8 +124,8 @@ export interface PageMessage {
 export interface IncidentChat {
   /**
    * Creates the incident's channel (choosing another name when taken), sets its topic and invites the reporter.
-   * `onCreated` is awaited as soon as the channel exists, before the rest (so it can be recorded, and archived should
-   * the declaration be given up); when it throws, so does openChannel.
+   * `onCreated` is called as soon as the channel exists, beside the rest (so it can be recorded, and archived should
+   * the declaration be given up), and is over before openChannel returns; when it throws, so does openChannel.
    */
   openChannel(
     incident: Incident,

@@ -84,23 +84,34 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         `create the incident channel (${attempts} names were taken)`,
       );
     }
-    await onCreated?.({ channelId: created.id, channelName: created.name });
+    const channel = created;
     // Topics render mentions and links, so the title is escaped here too.
     const topic = mrkdwnClip(
       `${severityWithResponse(incident.severity, this.opts.severities)} · #${incident.number} ${incident.title}`,
       250,
     );
-    await this.call('set the channel topic', () => this.client.conversations.setTopic({ channel: created.id, topic }));
-    try {
-      await this.client.conversations.invite({ channel: created.id, users: incident.reporterId });
-    } catch (err) {
-      const code = slackErrorCode(err);
-      // The reporter may be the installer who is already in, or a bot/app user: neither stops the incident.
-      if (code !== 'already_in_channel' && code !== 'cant_invite_self') {
-        throw toChatPlatformError(err, 'invite you to the incident channel');
+    const invite = async () => {
+      try {
+        await this.client.conversations.invite({ channel: channel.id, users: incident.reporterId });
+      } catch (err) {
+        const code = slackErrorCode(err);
+        // The reporter may be the installer who is already in, or a bot/app user: neither stops the incident.
+        if (code !== 'already_in_channel' && code !== 'cant_invite_self') {
+          throw toChatPlatformError(err, 'invite you to the incident channel');
+        }
       }
-    }
-    return { channelId: created.id, channelName: created.name };
+    };
+    // Recording the channel, its topic and the invitation need only the channel: side by side, not one round trip
+    // after another (a storm declares many at once). Each is over before this returns; the first failure, in this
+    // order, is thrown.
+    const steps = await Promise.allSettled([
+      onCreated?.({ channelId: channel.id, channelName: channel.name }),
+      this.call('set the channel topic', () => this.client.conversations.setTopic({ channel: channel.id, topic })),
+      invite(),
+    ]);
+    const failed = steps.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return { channelId: channel.id, channelName: channel.name };
   }
 
   async abandonChannel(channelId: string): Promise<void> {
