@@ -37,7 +37,7 @@ import type { AlertDelivery, AlertLevel, AlertRule, AlertView } from './alert-ty
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
-import { Slots, Turns } from './queues.js';
+import { Slots } from './queues.js';
 import type { Severity } from './severity.js';
 import type { ClaimWithNext, Sweep, TimerSource } from './timer-loop.js';
 import type { Incident } from './types.js';
@@ -79,6 +79,24 @@ const HELD_BACK_AT_ONCE = 50;
 /** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
 const OPEN_GROUPS_KEPT = 1000;
 
+/** A source's new groups waiting here to be recorded together (AlertService.recordNewGroups). */
+interface NewGroups {
+  deliveries: DeliveryRow[];
+  /** Each batch's word that its deliveries are recorded. */
+  recorded: (() => void)[];
+  /** Over once they are recorded and carried out. */
+  done: Promise<void>;
+  finish: () => void;
+}
+
+function newGroupsBatch(): NewGroups {
+  let finish!: () => void;
+  const done = new Promise<void>((r) => {
+    finish = r;
+  });
+  return { deliveries: [], recorded: [], done, finish };
+}
+
 export interface AlertServiceOptions {
   maxIncidents: number;
   maintenance?: MaintenanceWindows;
@@ -115,11 +133,12 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   /** Deliveries recorded at once by this process: each holds a database connection while it is. */
   private readonly recording = new Slots(RECORDING_SLOTS);
   /**
-   * New groups of a source are recorded one batch at a time here: opening their incidents takes the source's lock
-   * (storm control), so batches recorded side by side would wait for it in the database, each holding a connection
-   * the declarations need.
+   * New groups of a source are recorded one recording at a time here: opening their incidents takes the source's lock
+   * (storm control), so recordings side by side would wait for it in the database, each holding a connection the
+   * declarations need. Present while one is under way; its value, the batches that came meanwhile, merged, recorded
+   * together next.
    */
-  private readonly sourceTurns = new Turns();
+  private readonly newGroups = new Map<string, NewGroups | null>();
   /** The deliveries of each batch being worked here, by its first one's id: their leases are renewed together. */
   private readonly held = new Map<number, number[]>();
   /** Groups whose last recording here left them an open incident: their repeats can wait for declarations. */
@@ -275,7 +294,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       });
       if (urgent.length === 0) urgentRecorded();
       await Promise.all([
-        urgent.length > 0 ? this.recordAndCarryOut(urgent, urgentRecorded, head.source) : Promise.resolve(),
+        urgent.length > 0 ? this.recordNewGroups(head.source, urgent, urgentRecorded) : Promise.resolve(),
         (async () => {
           if (later.length === 0) return;
           // After the new groups' recording, whose declarations this waits for too.
@@ -293,31 +312,68 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   }
 
   /**
-   * Records deliveries (once, in one transaction), then carries out each group's plan, side by side. `recorded` is
-   * called once the recording is over (made, with the plans' first steps started, or failed). With `source`, the
-   * recording waits for that source's earlier one here to end (see sourceTurns).
+   * Records a source's deliveries of groups new here as recordAndCarryOut does, once no other recording of the
+   * source's new groups is under way here (see newGroups): those that come meanwhile wait, merged, and are recorded
+   * together in one transaction. Over once its deliveries are recorded and carried out.
    */
-  private async recordAndCarryOut(deliveries: DeliveryRow[], recorded?: () => void, source?: string): Promise<void> {
+  private recordNewGroups(source: string, deliveries: DeliveryRow[], recorded: () => void): Promise<void> {
+    const busy = this.newGroups.has(source);
+    const batch = (busy ? this.newGroups.get(source) : null) ?? newGroupsBatch();
+    batch.deliveries.push(...deliveries);
+    batch.recorded.push(recorded);
+    if (busy) {
+      this.newGroups.set(source, batch);
+    } else {
+      this.newGroups.set(source, null);
+      void this.recordNewGroupsInTurn(source, batch);
+    }
+    return batch.done;
+  }
+
+  private async recordNewGroupsInTurn(source: string, first: NewGroups): Promise<void> {
+    for (let batch: NewGroups | null = first; batch; ) {
+      const current: NewGroups = batch;
+      let over!: () => void;
+      const recordedNow = new Promise<void>((r) => {
+        over = r;
+      });
+      current.deliveries.sort((x, y) => x.id - y.id);
+      this.recordAndCarryOut(current.deliveries, () => {
+        for (const r of current.recorded) r();
+        over();
+      })
+        .catch((err) => this.log.warn(`could not work alert deliveries of ${source}; trying again later`, err))
+        .finally(current.finish);
+      // The next recording starts once this one is over; its declarations and the rest go on beside.
+      await recordedNow;
+      batch = this.newGroups.get(source) ?? null;
+      if (batch) this.newGroups.set(source, null);
+      else this.newGroups.delete(source);
+    }
+  }
+
+  /**
+   * Records deliveries (once, in one transaction), then carries out each group's plan, side by side. `recorded` is
+   * called once the recording is over (made, with the plans' first steps started, or failed).
+   */
+  private async recordAndCarryOut(deliveries: DeliveryRow[], recorded?: () => void): Promise<void> {
     const ids = deliveries.map((x) => x.id);
-    const inTurn = <T>(fn: () => Promise<T>) => (source === undefined ? fn() : this.sourceTurns.run(source, fn));
     let left: DeliveryRow[];
     try {
-      left = await inTurn(() =>
-        this.recording.run(() =>
-          this.db.transaction(async (tx) => {
-            const current = await lockDeliveries(tx, ids);
-            const fresh = current.filter((x) => x.state === 'received');
-            // Taken over by another process (its lease ran out here): what it left to do, if anything.
-            if (fresh.length === 0) return current.filter((x) => x.state === 'recorded');
-            const byId = new Map(fresh.map((x) => [x.id, x]));
-            const left: DeliveryRow[] = [];
-            for (const r of await this.recorder.record(tx, fresh)) {
-              this.rememberGroup(r.group, r.open);
-              if (r.plan.length > 0) left.push({ ...byId.get(r.last)!, state: 'recorded', plan: r.plan, done: [] });
-            }
-            return left;
-          }),
-        ),
+      left = await this.recording.run(() =>
+        this.db.transaction(async (tx) => {
+          const current = await lockDeliveries(tx, ids);
+          const fresh = current.filter((x) => x.state === 'received');
+          // Taken over by another process (its lease ran out here): what it left to do, if anything.
+          if (fresh.length === 0) return current.filter((x) => x.state === 'recorded');
+          const byId = new Map(fresh.map((x) => [x.id, x]));
+          const left: DeliveryRow[] = [];
+          for (const r of await this.recorder.record(tx, fresh)) {
+            this.rememberGroup(r.group, r.open);
+            if (r.plan.length > 0) left.push({ ...byId.get(r.last)!, state: 'recorded', plan: r.plan, done: [] });
+          }
+          return left;
+        }),
       );
       // Deliveries of these groups that came meanwhile can be claimed now.
       this.wake();
