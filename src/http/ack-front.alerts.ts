@@ -3,7 +3,7 @@ import { parseJson } from '../incidents/alert-formats.js';
 import { sha256, writeDelivery } from '../incidents/alert-inbox.js';
 import type { AlertRule } from '../incidents/alert-types.js';
 import { createPostgresDatabase } from '../store/db.js';
-import type { FrontAlerts, FrontReport } from './ack-front.protocol.js';
+import { FRONT_ALERT_CONNECTIONS, type FrontAlerts, type FrontReport } from './ack-front.protocol.js';
 import { AlertAuth } from './alert-auth.js';
 import { ALERT_SOURCES, alertHookRoutes } from './alert-hooks.js';
 
@@ -76,8 +76,12 @@ export interface FrontAlertIntake {
  * wake its alert loop). Other paths under /hooks go to the bot.
  */
 export function frontAlertIntake(init: FrontAlerts, report: (m: FrontReport) => void): FrontAlertIntake {
-  // A few connections kept open: a storm's first alerts are written at once, not after setting up connections.
-  const db = createPostgresDatabase(init.connection, { max: 10, min: 4, prepare: init.prepare });
+  // Connections kept open: a storm's first alerts are written at once, not after setting up connections.
+  const db = createPostgresDatabase(init.connection, {
+    max: FRONT_ALERT_CONNECTIONS,
+    min: Math.min(init.keepOpen, FRONT_ALERT_CONNECTIONS),
+    prepare: init.prepare,
+  });
   const say =
     (level: 'warn' | 'debug') =>
     (...args: unknown[]) =>

@@ -11,8 +11,13 @@ export interface FrontAlerts {
   connection: PostgresConnection;
   /** Whether the bot's pool prepares its statements (DATABASE_PREPARE): the front's does the same. */
   prepare: boolean;
+  /** Connections of the front's pool (at most FRONT_ALERT_CONNECTIONS) opened at start and kept open however idle. */
+  keepOpen: number;
   duplicateWindowMs: number;
 }
+
+/** Connections the front's alert pool opens at most. */
+export const FRONT_ALERT_CONNECTIONS = 10;
 
 /** Given to the front when it starts. */
 export interface FrontInit {

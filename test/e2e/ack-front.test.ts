@@ -2,13 +2,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase } from '../../src/store/db.js';
 import { VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
+import { TEST_DATABASE_URL } from '../store/databases.js';
 import { waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { declareThroughBot } from '../support/incident-flow.js';
 import { encodeSlashCommand, makeSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { statusFormValues } from '../support/status-form.js';
+import { createTestSchema } from '../support/test-db.js';
 
 /**
  * A sender in a process of its own (as Slack or Alertmanager is): once started it says `ready`, then posts `body` to
@@ -230,5 +233,38 @@ describe('alerts the front takes (ACK_THREAD=on)', () => {
     });
     expect(again.status).toBe(202);
     expect(await again.json()).toMatchObject({ status: 'duplicate' });
+  });
+});
+
+describe("the front's alert pool on a Postgres server", () => {
+  it('opens all its connections at start and keeps them: a storm’s first alerts do not wait for new ones', async () => {
+    const schema = await createTestSchema('frontpool');
+    const name = `front-pool-${process.pid}`;
+    const url = new URL(schema.url);
+    url.searchParams.set('application_name', name);
+    const admin = createPostgresDatabase(TEST_DATABASE_URL);
+    const bot = await startBot({
+      timers: false,
+      alertLoop: false,
+      databaseUrl: url.toString(),
+      env: { ALERTS_TOKEN: 'front-pool-token-0123456789' },
+    });
+    try {
+      const open = async () =>
+        Number(
+          (
+            await admin.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [
+              name,
+            ])
+          ).rows[0]!.n,
+        );
+      // The front's ten, beside the bot's own pool (five at most): four of the front's were kept before.
+      await waitUntil('the front’s connections open', async () => ((await open()) >= 10 ? true : undefined));
+      expect(await open()).toBeLessThanOrEqual(10 + 5);
+    } finally {
+      await bot.stop();
+      await admin.close();
+      await schema.drop();
+    }
   });
 });
