@@ -337,13 +337,18 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       const recordedNow = new Promise<void>((r) => {
         over = r;
       });
-      current.deliveries.sort((x, y) => x.id - y.id);
-      this.recordAndCarryOut(current.deliveries, () => {
+      // Told once recorded (or not), and in any case once over: nothing waits for ever, the next recording included.
+      const tell = () => {
         for (const r of current.recorded) r();
         over();
-      })
+      };
+      current.deliveries.sort((x, y) => x.id - y.id);
+      this.recordAndCarryOut(current.deliveries, tell)
         .catch((err) => this.log.warn(`could not work alert deliveries of ${source}; trying again later`, err))
-        .finally(current.finish);
+        .finally(() => {
+          tell();
+          current.finish();
+        });
       // The next recording starts once this one is over; its declarations and the rest go on beside.
       await recordedNow;
       batch = this.newGroups.get(source) ?? null;
