@@ -49,6 +49,12 @@ describe('Acknowledge: the first makes the commander; the others are told and of
     const users = Array.from({ length: 20 }, (_, n) => `U0ACK${String(n).padStart(2, '0')}`);
     await Promise.all(users.map((u) => bot.clickCard(card, ACTION.acknowledge, u)));
     await bot.fake.waitForCount('response_url', 19);
+    // The first click's notice is posted once its change is recorded, which the other clicks' replies need not wait
+    // for: on a loaded machine they can all come before it.
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /acknowledged the incident/.test(String(c.args.text)),
+    );
     const evs = await events(bot, card.id);
     const acks = evs.filter((e) => e.kind === 'acknowledged');
     expect(acks).toHaveLength(1);
