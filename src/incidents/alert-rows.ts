@@ -2,7 +2,7 @@ import {
   type AlertChange,
   type AlertIncidentRow,
   type AlertRow,
-  linkAlertsEach,
+  linkAlerts,
   updateAlerts,
 } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
@@ -98,7 +98,7 @@ export async function flush(tx: Queryable, batch: Batch): Promise<void> {
     batch.pending.clear();
   }
   if (batch.links.size > 0) {
-    await linkAlertsEach(tx, batch.links);
+    await linkAlerts(tx, batch.links);
     batch.links.clear();
   }
 }

@@ -595,7 +595,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
           });
           const loose = await looseAlertsOfGroup(tx, alert.source, alert.groupKey);
           const ids = [...new Set([alert.id, ...loose.map((a) => a.id)])];
-          await linkAlerts(tx, ids, id);
+          await linkAlerts(tx, new Map(ids.map((alert) => [alert, id])));
           await this.steps.recordOpening(tx, id, incident.id, alert.source, null);
         },
       },

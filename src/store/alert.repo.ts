@@ -514,13 +514,8 @@ export async function clearMaintenance(q: Queryable, alertIds: number[]): Promis
   await q.query('UPDATE alerts SET maintenance = false WHERE id = ANY($1::int[])', [alertIds]);
 }
 
-export async function linkAlerts(q: Queryable, alertIds: number[], alertIncidentId: number): Promise<void> {
-  if (alertIds.length === 0) return;
-  await q.query('UPDATE alerts SET alert_incident_id = $2 WHERE id = ANY($1::int[])', [alertIds, alertIncidentId]);
-}
-
 /** Puts each alert in its alert incident (alert incident id by alert id), in one statement. */
-export async function linkAlertsEach(q: Queryable, links: ReadonlyMap<number, number>): Promise<void> {
+export async function linkAlerts(q: Queryable, links: ReadonlyMap<number, number>): Promise<void> {
   if (links.size === 0) return;
   await q.query(
     `UPDATE alerts a SET alert_incident_id = l.ai FROM unnest($1::int[], $2::int[]) AS l(id, ai) WHERE a.id = l.id`,
