@@ -37,7 +37,7 @@ import type { AlertDelivery, AlertLevel, AlertRule, AlertView } from './alert-ty
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
-import { Slots } from './queues.js';
+import { type Signal, Slots, signal } from './queues.js';
 import type { Severity } from './severity.js';
 import type { ClaimWithNext, Sweep, TimerSource } from './timer-loop.js';
 import type { Incident } from './types.js';
@@ -84,17 +84,8 @@ interface NewGroups {
   deliveries: DeliveryRow[];
   /** Each batch's word that its deliveries are recorded. */
   recorded: (() => void)[];
-  /** Over once they are recorded and carried out. */
-  done: Promise<void>;
-  finish: () => void;
-}
-
-function newGroupsBatch(): NewGroups {
-  let finish!: () => void;
-  const done = new Promise<void>((r) => {
-    finish = r;
-  });
-  return { deliveries: [], recorded: [], done, finish };
+  /** Given once they are recorded and carried out. */
+  over: Signal;
 }
 
 export interface AlertServiceOptions {
@@ -288,17 +279,14 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       const known = (d: DeliveryRow) => this.openGroups.has(groupLockKey(d.source, d.groupKey));
       const urgent = batch.deliveries.filter((d) => !known(d));
       const later = batch.deliveries.filter(known);
-      let urgentRecorded!: () => void;
-      const recordedFirst = new Promise<void>((r) => {
-        urgentRecorded = r;
-      });
-      if (urgent.length === 0) urgentRecorded();
+      const urgentRecorded = signal();
+      if (urgent.length === 0) urgentRecorded.give();
       await Promise.all([
-        urgent.length > 0 ? this.recordNewGroups(head.source, urgent, urgentRecorded) : Promise.resolve(),
+        urgent.length > 0 ? this.recordNewGroups(head.source, urgent, urgentRecorded.give) : Promise.resolve(),
         (async () => {
           if (later.length === 0) return;
           // After the new groups' recording, whose declarations this waits for too.
-          await recordedFirst;
+          await urgentRecorded.done;
           if (this.steps.declaring > 0) await this.steps.declarationsDone(DEFER_MAX_MS);
           // Those that come meanwhile are claimed with the next batch, once these are recorded.
           const gather = this.repeatsSlot(Math.min(...later.map((d) => d.receivedAt.getTime())));
@@ -318,7 +306,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    */
   private recordNewGroups(source: string, deliveries: DeliveryRow[], recorded: () => void): Promise<void> {
     const busy = this.newGroups.has(source);
-    const batch = (busy ? this.newGroups.get(source) : null) ?? newGroupsBatch();
+    const batch = (busy ? this.newGroups.get(source) : null) ?? { deliveries: [], recorded: [], over: signal() };
     batch.deliveries.push(...deliveries);
     batch.recorded.push(recorded);
     if (busy) {
@@ -327,30 +315,27 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       this.newGroups.set(source, null);
       void this.recordNewGroupsInTurn(source, batch);
     }
-    return batch.done;
+    return batch.over.done;
   }
 
   private async recordNewGroupsInTurn(source: string, first: NewGroups): Promise<void> {
     for (let batch: NewGroups | null = first; batch; ) {
       const current: NewGroups = batch;
-      let over!: () => void;
-      const recordedNow = new Promise<void>((r) => {
-        over = r;
-      });
+      const recordedNow = signal();
       // Told once recorded (or not), and in any case once over: nothing waits for ever, the next recording included.
       const tell = () => {
         for (const r of current.recorded) r();
-        over();
+        recordedNow.give();
       };
       current.deliveries.sort((x, y) => x.id - y.id);
       this.recordAndCarryOut(current.deliveries, tell)
         .catch((err) => this.log.warn(`could not work alert deliveries of ${source}; trying again later`, err))
         .finally(() => {
           tell();
-          current.finish();
+          current.over.give();
         });
       // The next recording starts once this one is over; its declarations and the rest go on beside.
-      await recordedNow;
+      await recordedNow.done;
       batch = this.newGroups.get(source) ?? null;
       if (batch) this.newGroups.set(source, null);
       else this.newGroups.delete(source);

@@ -16,3 +16,17 @@ export class Slots {
     }
   }
 }
+
+/** A promise, and what settles it: for work that waits for a word given elsewhere (giving it again does nothing). */
+export interface Signal {
+  readonly done: Promise<void>;
+  readonly give: () => void;
+}
+
+export function signal(): Signal {
+  let give!: () => void;
+  const done = new Promise<void>((r) => {
+    give = r;
+  });
+  return { done, give };
+}

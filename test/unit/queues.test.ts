@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Slots } from '../../src/incidents/queues.js';
+import { Slots, signal } from '../../src/incidents/queues.js';
 
 /** A task that records when it starts and ends, and ends when told. */
 function task(log: string[], name: string) {
@@ -32,5 +32,21 @@ describe('Slots', () => {
     a!.end();
     c!.end();
     expect(await Promise.all(runs)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('signal', () => {
+  it('is waited for until given; giving it again changes nothing', async () => {
+    const s = signal();
+    let seen = false;
+    void s.done.then(() => {
+      seen = true;
+    });
+    await tick();
+    expect(seen).toBe(false);
+    s.give();
+    s.give();
+    await s.done;
+    expect(seen).toBe(true);
   });
 });
