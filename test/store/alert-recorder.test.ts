@@ -123,6 +123,11 @@ forEachDatabase((ctx) => {
       // c: resolved, then firing again: a new row, firing.
       { group: 'c', alert: alert('c', 'resolved', 'info', '2') },
       { group: 'c', alert: alert('c', 'firing', 'info', '3') },
+      // d, never seen: a new row, resolved, then firing again: a second new row (an id reserved beyond the first).
+      { group: 'd', alert: alert('d', 'firing', 'info', '1') },
+      { group: 'd', alert: alert('d', 'resolved', 'info', '2') },
+      { group: 'd', alert: alert('d', 'firing', 'info', '3') },
+      { group: 'd', alert: alert('d', 'firing', 'info', '4') },
     ]);
     const after = await rows(source);
     expect(after.map((r) => [r.fingerprint, r.status, r.count, r.value, r.resolved_at === null])).toEqual([
@@ -131,6 +136,8 @@ forEachDatabase((ctx) => {
       ['b', 'resolved', 0, '3', false],
       ['c', 'resolved', 1, '2', false],
       ['c', 'firing', 1, '3', true],
+      ['d', 'resolved', 1, '2', false],
+      ['d', 'firing', 2, '4', true],
     ]);
     // b was resolved before the batch and stayed so: its resolution time is kept.
     expect(new Date(after[2]!.resolved_at!).getTime()).toBe(bResolvedAt);
