@@ -200,7 +200,8 @@ export function renderChecklist(view: ChecklistView): Message {
   const summary = progress.complete
     ? 'complete'
     : `${progress.done} of ${progress.total} done${progress.skipped ? `, ${progress.skipped} skipped` : ''}`;
-  const title = truncate(playbook.title, 200).replace(/[<>&]/g, '');
+  // The notification's text is mrkdwn: escaped, not stripped ("High Error Rates (> 10%)" kept its ">").
+  const title = mrkdwnClip(playbook.title, 200);
   return { text: `Playbook: ${title} — ${summary}${view.detached ? ' (detached)' : ''}`, blocks };
 }
 

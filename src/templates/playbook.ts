@@ -143,7 +143,8 @@ export function renderRun(run: RunView): Message {
       ],
     });
   }
-  return { text: truncate(`${STATE_LINE[run.state]}: ${what}`.replace(/[<>&]/g, ''), 500), blocks };
+  // The notification's text is mrkdwn too: escaped, not stripped (`> 10%`, a shell redirect), and cut whole.
+  return { text: mrkdwnClip(`${STATE_LINE[run.state]}: ${what}`, 500), blocks };
 }
 
 /** The form that asks a step's parameters; errors show inline per parameter. Pure. */
@@ -231,7 +232,7 @@ export function renderApproval(a: ApprovalView): Message {
       ],
     });
   }
-  return { text: truncate(`Approval requested: ${what}`.replace(/[<>&]/g, ''), 500), blocks };
+  return { text: mrkdwnClip(`Approval requested: ${what}`, 500), blocks };
 }
 
 /** Deny asks why. Pure. */

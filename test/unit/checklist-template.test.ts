@@ -8,6 +8,7 @@ import { loadRunbook } from '../../src/runbook/runbook.js';
 import { CHECKLIST_PAGE_SIZE, renderChecklist, renderPlaybookNote, skipModal } from '../../src/templates/checklist.js';
 import { ACTION } from '../../src/templates/ids.js';
 import type { Message } from '../../src/templates/incident-card.js';
+import { renderApproval, renderRun } from '../../src/templates/playbook.js';
 import { escapingProblems, limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
 
 const WHO = 'U0TICKER';
@@ -154,6 +155,43 @@ describe('the checklist message within Slack’s limits', () => {
         expect(JSON.stringify(m.blocks)).not.toContain(ACTION.checklistPage);
       }
     }
+  });
+
+  it('a notification\'s text escapes what mrkdwn would eat, not drops it: the runbook\'s "> 10%", a shell redirect', async () => {
+    const rb = await loadRunbook();
+    const pb = rb.playbooks.find((p) => p.title.includes('> 10%'))!;
+    expect(pb, 'the bundled runbook names High Error Rates (> 10%)').toBeDefined();
+    const m = renderChecklist(view(pb, { runId: null, origin: { kind: 'suggested' } }));
+    expect(m.text).toMatch(/^Playbook: High Error Rates \(&gt; 10%\) — \d+ of \d+ done/);
+    const target = ['sh', '-c', 'atom-cli logs > /tmp/out && echo <done>'];
+    const run = renderRun({
+      runId: 1,
+      playbookTitle: pb.title,
+      stepText: 'logs',
+      target,
+      kind: 'command',
+      requestedBy: WHO,
+      state: 'succeeded',
+      tail: '',
+      exitCode: 0,
+      durationMs: 10,
+      bytes: 0,
+      truncated: false,
+    });
+    expect(run.text).toContain('atom-cli logs &gt; /tmp/out &amp;&amp; echo &lt;done&gt;');
+    const approval = renderApproval({
+      approvalId: 1,
+      playbookTitle: pb.title,
+      stepText: 'logs',
+      target,
+      requestedBy: WHO,
+      approvers: [],
+      state: 'pending',
+      decidedBy: null,
+      reason: null,
+    });
+    expect(approval.text).toBe('Approval requested: sh -c atom-cli logs &gt; /tmp/out &amp;&amp; echo &lt;done&gt;');
+    for (const t of [m.text, run.text, approval.text]) expect(escapingProblems(t, [WHO])).toEqual([]);
   });
 
   it('says where a playbook nobody attached came from: the alert row that named it, else the title', () => {
