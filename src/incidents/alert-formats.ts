@@ -9,7 +9,7 @@ import {
   type AlertRule,
   type IncomingAlert,
 } from './alert-types.js';
-import { cleanTitle } from './text.js';
+import { cleanTitle, mayHoldUnstorable, storableJson } from './text.js';
 
 /**
  * What was wrong with a delivery, for the sender: a code (`malformed_json`, `missing_field`, `unknown_status`,
@@ -68,10 +68,15 @@ function problemOf(err: ZodError, extra: string[] = []): PayloadProblem {
   return { error, message: problems[0] ?? 'the payload is not valid', problems };
 }
 
-/** JSON text to a value; a body that is not JSON is named as such. */
+/**
+ * JSON text to a value; a body that is not JSON is named as such. Valid JSON may still carry what Postgres cannot
+ * store (a NUL, a lone surrogate, escaped, in a label or its name): made storable, not refused, for no alert is dropped
+ * and a sender told to send again would send the same.
+ */
 export function parseJson(body: string): { ok: true; value: unknown } | { ok: false; problem: PayloadProblem } {
   try {
-    return { ok: true, value: JSON.parse(body) as unknown };
+    const value = JSON.parse(body) as unknown;
+    return { ok: true, value: mayHoldUnstorable(body) ? storableJson(value) : value };
   } catch (err) {
     const message = `the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`;
     return { ok: false, problem: { error: 'malformed_json', message, problems: [message] } };

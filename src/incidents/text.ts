@@ -61,3 +61,30 @@ export function cleanTitle(raw: string): string {
 export function isBlank(text: string): boolean {
   return INVISIBLE.test(text);
 }
+
+/**
+ * A JSON body's text as Postgres can store it, in `text` and in `jsonb`: a NUL and a lone surrogate, which it
+ * refuses, become U+FFFD (so that two keys differing only there stay two). Everything else is kept as sent.
+ */
+export function storableText(raw: string): string {
+  return raw.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/**
+ * Whether JSON text may hold what `storableText` replaces: a NUL or a surrogate can only come in as an escape (JSON
+ * refuses raw control characters, and decoding UTF-8 never yields a lone surrogate), so a body without `\u0000` or
+ * `\uD8..`–`\uDF..` needs no walk. A surrogate pair (an escaped emoji) is a false alarm, caught by the walk.
+ */
+export const mayHoldUnstorable = (json: string): boolean => /\\u(?:0000|[dD][89a-fA-F])/.test(json);
+
+/** A parsed JSON value with every string in it, keys too, storable (storableText). */
+export function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[storableText(k)] = storableJson(v);
+    return out;
+  }
+  return value;
+}

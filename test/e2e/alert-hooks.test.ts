@@ -217,6 +217,64 @@ describe('the alert hooks at the HTTP edge', () => {
     ]);
   });
 
+  it('a NUL or a lone surrogate anywhere in a body is stored as U+FFFD: 202, recorded and declared, never a 503', async () => {
+    // Valid JSON that Postgres cannot store as sent (a NUL in text or jsonb, a lone surrogate in jsonb): it was answered
+    // 503 "send it again", which a sender does for ever, the alert never recorded.
+    const generic = genericAlert({
+      source: 'nul-generic',
+      key: 'k\u0000ey',
+      summary: 'Disk \u0000 errors \ud800 on api',
+      value: '9\u00009',
+      metric: 'm\udc00',
+      labels: { 'ho\u0000st': 'db\u00001', lone: '\ud800' },
+    });
+    const r1 = await postAlerts(bot.baseUrl, '/hooks/alerts', generic);
+    expect(r1.status, r1.text).toBe(202);
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+      alerts: Record<string, unknown>[];
+    };
+    const group = {
+      ...am,
+      groupKey: '{}:{alertname="A\u0000B"}',
+      commonLabels: { alertname: 'A\u0000B' },
+      alerts: [
+        {
+          ...am.alerts[0],
+          labels: { alertname: 'A\u0000B', severity: 'info', 'x\u0000y': '\udc00' },
+          annotations: { summary: 'nul \u0000 here' },
+          fingerprint: 'f\u00001',
+        },
+      ],
+    };
+    const r2 = await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=nul-am', group);
+    expect(r2.status, r2.text).toBe(202);
+    const rows = await waitUntil('both alerts recorded', async () => {
+      const { rows } = await bot.db.query<{ source: string; fingerprint: string; name: string; value: string | null }>(
+        "SELECT source, fingerprint, name, value, labels FROM alerts WHERE source LIKE 'nul-%' ORDER BY source",
+      );
+      return rows.length === 2 ? rows : null;
+    });
+    expect(rows).toEqual([
+      {
+        source: 'nul-am',
+        fingerprint: 'f\ufffd1',
+        name: 'A\ufffdB',
+        value: null,
+        labels: { alertname: 'A\ufffdB', severity: 'info', 'x\ufffdy': '\ufffd' },
+      },
+      {
+        source: 'nul-generic',
+        fingerprint: 'k\ufffdey',
+        name: expect.any(String),
+        value: '9\ufffd9',
+        labels: { 'ho\ufffdst': 'db\ufffd1', lone: '\ufffd' },
+      },
+    ]);
+    // The critical one opens its incident, titled from its summary.
+    const create = await bot.fake.waitFor('conversations.create');
+    expect(create.args.name).toMatch(/disk.*errors/);
+  });
+
   it('413 for a body over 1 MB, 404 for an unknown path under /hooks, 405 for another method', async () => {
     const huge = JSON.stringify(genericAlert({ summary: 'x'.repeat(1024 * 1024) }));
     const big = await refused(413, () => postAlerts(bot.baseUrl, '/hooks/alerts', huge));

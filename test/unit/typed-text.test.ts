@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseIncidentCommand } from '../../src/commands/parse-incident-command.js';
-import { cleanText, cleanTitle, hasControlCharacters, isBlank } from '../../src/incidents/text.js';
+import {
+  cleanText,
+  cleanTitle,
+  hasControlCharacters,
+  isBlank,
+  mayHoldUnstorable,
+  storableJson,
+  storableText,
+} from '../../src/incidents/text.js';
 import { BLOCK, INPUT } from '../../src/templates/ids.js';
 import { parseDenyReason, parseStepParams } from '../../src/views/parse-playbook-forms.js';
 import { parseResolveSummary, parseStatusUpdate } from '../../src/views/parse-status-update.js';
@@ -150,5 +158,21 @@ describe('typed text is cleaned by every parser', () => {
       ok: true,
       value: { count: '3' },
     });
+  });
+});
+
+describe('storable JSON (alert bodies)', () => {
+  it('a NUL and a lone surrogate become U+FFFD, in keys and values at any depth; pairs and other text are kept', () => {
+    expect(storableText(`a${NUL}b\ud800c\udc00d 🚒 \t`)).toBe('a\ufffdb\ufffdc\ufffdd 🚒 \t');
+    expect(storableJson({ [`k${NUL}`]: [`v${NUL}`, { deep: '\udbff' }, 3, null, true] })).toEqual({
+      'k\ufffd': ['v\ufffd', { deep: '\ufffd' }, 3, null, true],
+    });
+  });
+
+  it('looks for the escapes only JSON can bring them in', () => {
+    expect(mayHoldUnstorable(JSON.stringify({ a: `x${NUL}` }))).toBe(true);
+    expect(mayHoldUnstorable(JSON.stringify({ a: '\ud800' }))).toBe(true);
+    expect(mayHoldUnstorable('{"a":"\\uD83D\\uDE80"}')).toBe(true);
+    expect(mayHoldUnstorable(JSON.stringify({ a: 'plain 🚒 text \u0001' }))).toBe(false);
   });
 });
