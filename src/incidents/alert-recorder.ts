@@ -18,10 +18,10 @@ import { isPrivateIncident } from '../store/incident.repo.js';
 import type { MaintenanceWindows } from './alert-ports.js';
 import {
   alertEventDetails,
-  alertTitle,
   type Batch,
   changeAlert,
   flush,
+  groupTitle,
   isClosed,
   isOpen,
   markBatchStorm,
@@ -395,7 +395,7 @@ export class AlertRecorder {
       // A security alert joins only a private incident: on a public one its summary would be on the card for all.
       const apart =
         latest !== null &&
-        this.sensitive(alertTitle(first.alert.summary, first.alert.name)) &&
+        this.sensitive(groupTitle(lead.map((t) => t.alert))) &&
         !(await isPrivateIncident(tx, latest.incidentId));
       if (latest && !apart) {
         if (!latest.storm) await markBatchStorm(tx, batch, latest.id);
@@ -412,7 +412,7 @@ export class AlertRecorder {
       id,
       source: d.source,
       groupKey: d.groupKey,
-      title: alertTitle(first.alert.summary, first.alert.name),
+      title: groupTitle(lead.map((t) => t.alert)),
       severity: rule?.severity ?? 1,
       rule: rule?.name ?? null,
       previousIncidentId: previous,

@@ -72,6 +72,25 @@ export function alertTitle(summary: string, name: string): string {
 }
 
 /**
+ * The title of an incident opened by several alerts at once (one delivery of a group): the first one's, and how many
+ * more, when their titles differ, so that a group of 1,500 nodes down is not announced as "node-0 down"; alerts that
+ * share a title (the group's common summary) are titled by it alone. Named by their alert when they share it
+ * ("node-0 down, and 1,499 more NodeDown alerts"). The count is kept whole when the title is cut.
+ */
+export function groupTitle(lead: readonly Pick<AlertRow, 'summary' | 'name'>[]): string {
+  const first = lead[0]!;
+  const title = alertTitle(first.summary, first.name);
+  const more = lead.length - 1;
+  if (more === 0 || lead.every((a) => alertTitle(a.summary, a.name) === title)) return title;
+  const name = lead.every((a) => a.name === first.name) ? `${alertTitle(first.name, first.name)} ` : '';
+  const suffix = `, and ${more.toLocaleString('en-US')} more ${name}alert${more === 1 ? '' : 's'}`;
+  const room = Math.max(20, TITLE_MAX - [...suffix].length);
+  const head = [...title].length > room ? `${[...title].slice(0, room - 1).join('')}…` : title;
+  const whole = `${head}${suffix}`;
+  return [...whole].length > TITLE_MAX ? `${[...whole].slice(0, TITLE_MAX - 1).join('')}…` : whole;
+}
+
+/**
  * What the batch's recording knows (one transaction), read for all its groups and alerts at once, then kept as its
  * deliveries change it; and the changes of alert rows not written yet (written together, see Batch.flush).
  */

@@ -81,6 +81,26 @@ describe('alerts open and track incidents', () => {
     expect(events.map((e) => e.kind)).toEqual(['note', 'alert_fired', 'alert_fired']);
   });
 
+  it('a group of alerts with their own summaries is titled by the first and how many more, in Slack too', async () => {
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+      alerts: Record<string, unknown>[];
+    };
+    const nodes = Array.from({ length: 40 }, (_, i) => ({
+      ...am.alerts[0],
+      labels: { alertname: 'NodeDown', severity: 'critical', instance: `node-${i}` },
+      annotations: { summary: `node-${i} down` },
+      fingerprint: `node-down-${i}`,
+    }));
+    const body = { ...am, groupKey: '{}:{alertname="NodeDown"}', commonAnnotations: {}, alerts: nodes };
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=node-group', body);
+    expect(r.status, r.text).toBe(202);
+    const incident = await one('node-group');
+    expect(incident.title).toBe('node-0 down, and 39 more NodeDown alerts');
+    // Announced so: whoever reads the incidents channel sees 40 nodes down, not one.
+    const announced = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    expect(String(announced.args.text)).toContain('node-0 down, and 39 more NodeDown alerts');
+  });
+
   it("a row that names no playbook suggests none: its action is the procedure, the title's words are not", async () => {
     // HighDiskUsage's row names no playbook. The title's "db" would suggest Database Connection Failures, which is
     // not the procedure for a full disk.

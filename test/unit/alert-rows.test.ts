@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { groupTitle } from '../../src/incidents/alert-rows.js';
+
+const a = (summary: string, name = 'NodeDown') => ({ summary, name });
+
+describe('groupTitle: an incident opened by several alerts at once', () => {
+  it('one alert, or alerts sharing a summary (the group common one): that summary alone', () => {
+    expect(groupTitle([a('node-0 down')])).toBe('node-0 down');
+    expect(groupTitle([a('Error rate above 10%'), a('Error rate above 10%')])).toBe('Error rate above 10%');
+    // A blank summary is titled by the alert's name, as one alert is.
+    expect(groupTitle([a(''), a('  ')])).toBe('NodeDown');
+  });
+
+  it('alerts with their own summaries: the first, and how many more, named by their alert when they share it', () => {
+    const nodes = Array.from({ length: 1500 }, (_, i) => a(`node-${i} down`));
+    expect(groupTitle(nodes)).toBe('node-0 down, and 1,499 more NodeDown alerts');
+    expect(groupTitle([a('node-0 down'), a('node-1 down')])).toBe('node-0 down, and 1 more NodeDown alert');
+    expect(groupTitle([a('node-0 down'), a('disk full', 'DiskFull'), a('x', 'Other')])).toBe(
+      'node-0 down, and 2 more alerts',
+    );
+  });
+
+  it('a long first summary is cut, the count kept whole, within 150 characters', () => {
+    const long = `${'checkout latency very high '.repeat(10)}end`;
+    const t = groupTitle([a(long, 'Latency'), a('other', 'Latency'), a('third', 'Latency')]);
+    expect([...t].length).toBeLessThanOrEqual(150);
+    expect(t.endsWith('…, and 2 more Latency alerts')).toBe(true);
+    const hugeName = 'N'.repeat(400);
+    const u = groupTitle([a('one', hugeName), a('two', hugeName)]);
+    expect([...u].length).toBeLessThanOrEqual(150);
+  });
+});
