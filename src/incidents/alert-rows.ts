@@ -167,6 +167,22 @@ export async function reserveId(
   return { id: ids[kind].shift()!, now: ids.now };
 }
 
+/** The fields of an alert's row that its latest delivery sets as it says them. */
+const delivered = (a: IncomingAlert) => ({
+  name: a.name,
+  level: a.level,
+  rule: a.rule,
+  status: a.status,
+  summary: a.summary,
+  service: a.service,
+  metric: a.metric,
+  value: a.value,
+  threshold: a.threshold,
+  url: a.url,
+  runbookUrl: a.runbookUrl ?? null,
+  labels: a.labels,
+});
+
 /**
  * A new alert's row as its first delivery makes it, at `now`. First seen: the source's start when it gave one (never
  * later than now: clocks differ), else now; resolved (a first delivery that says so): the source's end likewise.
@@ -184,18 +200,7 @@ export function newAlertRow(
     source: d.source,
     fingerprint: a.fingerprint,
     groupKey: d.groupKey,
-    name: a.name,
-    level: a.level,
-    rule: a.rule,
-    status: a.status,
-    summary: a.summary,
-    service: a.service,
-    metric: a.metric,
-    value: a.value,
-    threshold: a.threshold,
-    url: a.url,
-    runbookUrl: a.runbookUrl ?? null,
-    labels: a.labels,
+    ...delivered(a),
     alertIncidentId: null,
     firstSeen: starts && starts < now ? starts : now,
     lastSeen: now,
@@ -279,18 +284,7 @@ export function changeAlert(
   const now = new Date();
   return {
     ...row,
-    name: a.name,
-    level: a.level,
-    rule: a.rule,
-    status: a.status,
-    summary: a.summary,
-    service: a.service,
-    metric: a.metric,
-    value: a.value,
-    threshold: a.threshold,
-    url: a.url,
-    runbookUrl: a.runbookUrl ?? null,
-    labels: a.labels,
+    ...delivered(a),
     lastDeliveryId: deliveryId,
     lastSeen: now,
     count: row.count + firing,
