@@ -33,6 +33,8 @@ export interface AlertRule {
   autoResolve: boolean;
   /** During a maintenance window: declare as usual, or only record and show. */
   duringMaintenance: MaintenanceBehaviour;
+  /** Words of a typed title that mean this row's trouble (a row without a playbook): such a title is suggested none. */
+  match?: readonly string[];
 }
 
 /** One alert as a delivery carried it, whatever the format, before it is recorded. */

@@ -83,8 +83,13 @@ export class PlaybookService implements StepRuns {
     return this.runbook.playbooks.filter((p) => !p.unlisted && (p.title.toLowerCase().includes(q) || p.id.includes(q)));
   }
 
+  /** The alert rows that name no playbook and words that mean their trouble: a title they fit best gets none. */
+  private get claims(): { match: readonly string[] }[] {
+    return this.runbook.alerts.flatMap((r) => (r.playbook === null && r.match?.length ? [{ match: r.match }] : []));
+  }
+
   suggestionFor(title: string): Playbook | null {
-    const id = suggestPlaybook(title, this.runbook.playbooks);
+    const id = suggestPlaybook(title, this.runbook.playbooks, this.claims);
     return id ? (this.runbook.playbooks.find((p) => p.id === id) ?? null) : null;
   }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ALERT_LEVELS, type AlertLevel, type AlertRule, MAINTENANCE_BEHAVIOURS } from '../incidents/alert-types.js';
 import { parseSeverityToken } from '../incidents/severity.js';
 import { parseDuration } from './duration.js';
+import { keyword } from './playbooks.js';
 
 const severity = z.string().transform((s, ctx) => {
   const r = parseSeverityToken(s);
@@ -31,16 +32,33 @@ const row = z
     auto_resolve: z.boolean().default(false),
     /** Default declare. */
     during_maintenance: z.enum(MAINTENANCE_BEHAVIOURS).default('declare'),
+    /**
+     * Words of a typed title that mean this row's trouble, for a row that names no playbook: a title they fit best is
+     * suggested no playbook (its action is the procedure), not the playbook some other word of it would suggest.
+     */
+    match: z.array(keyword).default([]),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.match.length === 0 || r.playbook === undefined, {
+    path: ['match'],
+    message: "is for a row that names no playbook (a row with a playbook: put the words in that playbook's match)",
+  });
 
 /** `alerts:` in the runbook file: the Alert Thresholds table, one row per alert, names unique. */
 export const alertRulesSchema = z.array(row).superRefine((rows, ctx) => {
   const seen = new Set<string>();
+  const words = new Map<string, string>();
   for (const [i, r] of rows.entries()) {
     const key = r.name.toLowerCase();
     if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${r.name}" is named twice` });
     seen.add(key);
+    r.match.forEach((kw, j) => {
+      const w = keywordKey(kw);
+      const other = words.get(w);
+      if (other)
+        ctx.addIssue({ code: 'custom', path: [i, 'match', j], message: `"${kw}" is already a word of ${other}` });
+      else words.set(w, r.name);
+    });
   }
 });
 
@@ -57,19 +75,39 @@ export function toAlertRules(rows: z.infer<typeof alertRulesSchema> | undefined)
     severity: r.severity ?? 1,
     autoResolve: r.auto_resolve,
     duringMaintenance: r.during_maintenance,
+    match: r.match,
   }));
 }
 
-/** Playbook references of the rows that name no playbook of the file; checked on the raw data, like roles. */
+/** A keyword as keywords are compared: case and runs of spaces aside. */
+const keywordKey = (kw: string) => kw.trim().toLowerCase().replace(/\s+/g, ' ');
+
+/**
+ * Playbook references of the rows that name no playbook of the file, and a row's `match` word that is a playbook's
+ * keyword too (which one a title means would be a toss-up); checked on the raw data, like roles.
+ */
 export function alertRuleProblems(data: unknown): string[] {
   const d = data as { alerts?: unknown; playbooks?: unknown } | null;
   if (!d || !Array.isArray(d.alerts)) return [];
-  const known = d.playbooks && typeof d.playbooks === 'object' ? Object.keys(d.playbooks) : [];
+  const playbooks = d.playbooks && typeof d.playbooks === 'object' ? (d.playbooks as Record<string, unknown>) : {};
+  const known = Object.keys(playbooks);
+  const keywordOf = new Map<string, string>();
+  for (const [id, pb] of Object.entries(playbooks)) {
+    const match = (pb as { match?: unknown } | null)?.match;
+    if (Array.isArray(match)) for (const kw of match) if (typeof kw === 'string') keywordOf.set(keywordKey(kw), id);
+  }
   const out: string[] = [];
   for (const [i, r] of d.alerts.entries()) {
-    const p = (r as { playbook?: unknown } | null)?.playbook;
+    const row = r as { playbook?: unknown; match?: unknown } | null;
+    const p = row?.playbook;
     if (typeof p === 'string' && !known.includes(p)) {
       out.push(`alerts.${i}.playbook: unknown playbook "${p}"; the file's playbooks: ${known.join(', ') || 'none'}`);
+    }
+    if (Array.isArray(row?.match)) {
+      row.match.forEach((kw, j) => {
+        const owner = typeof kw === 'string' ? keywordOf.get(keywordKey(kw)) : undefined;
+        if (owner) out.push(`alerts.${i}.match.${j}: "${kw}" is already a keyword of playbook ${owner}`);
+      });
     }
   }
   return out;

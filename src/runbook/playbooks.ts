@@ -371,7 +371,8 @@ const stepObject = z
 /** A plain string is a text step. */
 const step = z.preprocess((v) => (typeof v === 'string' ? { text: v } : v), stepObject);
 
-const keyword = z
+/** A word or phrase of a title that suggests a playbook (or, on an alert row, claims the title for it). */
+export const keyword = z
   .string()
   .trim()
   .min(1)

@@ -22,17 +22,22 @@ const SUGGESTED_FIRST: ReadonlySet<Playbook['kind']> = new Set(['security']);
  * The id of the playbook whose keywords best fit an incident title, or null. Overlapping matches go to the longest
  * keyword ("redis connection" beats "connection"); a matched security playbook wins; otherwise each playbook scores
  * the number of words its matches cover; ties go to the playbook matched earliest in the title, then to the one first
- * in the file.
+ * in the file. `claims`: words that mean a trouble the runbook has no playbook for (an alert row whose action is the
+ * procedure: "disk full"), scored as a playbook after the file's: when one fits best, no playbook is suggested, not
+ * the one a lesser word would ("db" in "disk full on db-1").
  */
 export function suggestPlaybook(
   title: string,
   playbooks: readonly (Pick<Playbook, 'id' | 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+  claims: readonly { match: readonly string[] }[] = [],
 ): string | null {
+  const candidates: readonly { id: string | null; match: readonly string[]; kind?: Playbook['kind'] }[] =
+    claims.length === 0 ? playbooks : [...playbooks, ...claims.map((c) => ({ id: null, match: c.match }))];
   const found: { start: number; end: number; index: number; words: number }[] = [];
   // A keyword's first word must appear in the title for its pattern to match: skip the rest (Unicode patterns cost
   // about 10 µs each to run). Only for printable ASCII titles, where lower case and Unicode case folding agree.
   const lower = /[^ -~\t]/.test(title) ? null : title.toLowerCase();
-  playbooks.forEach((pb, index) => {
+  candidates.forEach((pb, index) => {
     for (const kw of pb.match) {
       if (lower !== null && !lower.includes(kw.trim().split(/\s+/)[0]!.toLowerCase())) continue;
       for (const m of title.matchAll(keywordPattern(kw)))
@@ -47,9 +52,9 @@ export function suggestPlaybook(
     const s = score.get(k.index) ?? { words: 0, first: Number.POSITIVE_INFINITY };
     score.set(k.index, { words: s.words + k.words, first: Math.min(s.first, k.start) });
   }
-  const first = (i: number) => (SUGGESTED_FIRST.has(playbooks[i]!.kind ?? 'incident') ? 1 : 0);
+  const first = (i: number) => (SUGGESTED_FIRST.has(candidates[i]!.kind ?? 'incident') ? 1 : 0);
   const best = [...score.entries()].sort(
     ([ia, a], [ib, b]) => first(ib) - first(ia) || b.words - a.words || a.first - b.first || ia - ib,
   )[0];
-  return best ? playbooks[best[0]]!.id : null;
+  return best ? candidates[best[0]]!.id : null;
 }

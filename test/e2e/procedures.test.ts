@@ -438,4 +438,31 @@ describe('the runbook procedures, run from Slack', () => {
     );
     expect(String(playbook.args.text)).toMatch(/^Playbook: DDoS Attack/);
   });
+
+  it('a full disk on db-1 suggests no playbook (its alert row names none), not Database Connection Failures', async () => {
+    bot.fake.reset();
+    const disk = await declareThroughBot(bot, 'sev2 disk full on db-1', REPORTER);
+    // The same declaration with a database fault in the title gets its playbook: the check is not merely too early.
+    const db = await declareThroughBot(bot, 'sev2 db-1 connection refused', REPORTER);
+    const dbPlaybook = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === db.channelId && /^Playbook:/.test(String(m.args.text)),
+    );
+    expect(String(dbPlaybook.args.text)).toMatch(/^Playbook: Database Connection Failures/);
+    // Its declaration is over (the step that suggests a playbook is done) once its row is gone.
+    await eventually(
+      async () =>
+        (await bot.db.query('SELECT 1 FROM declarations WHERE incident_id = $1', [disk.incidentId])).rows.length === 0
+          ? true
+          : undefined,
+      'the declaration to finish',
+    );
+    const posted = bot.fake.callsTo('chat.postMessage').filter((m) => m.args.channel === disk.channelId);
+    expect(posted.length).toBeGreaterThan(0);
+    expect(posted.filter((m) => /^Playbook:/.test(String(m.args.text)))).toEqual([]);
+    const { rows } = await bot.db.query('SELECT playbook_id FROM incident_playbooks WHERE incident_id = $1', [
+      disk.incidentId,
+    ]);
+    expect(rows).toEqual([]);
+  });
 });

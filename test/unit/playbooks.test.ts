@@ -519,6 +519,25 @@ describe('suggestPlaybook', () => {
     expect(suggestPlaybook('ddos', [{ id: 'plain', match: ['ddos'] }])).toBe('plain');
   });
 
+  it("an alert row's words claim a title for its action, no playbook: a full disk is not a database failure", async () => {
+    const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    const claims = rb.alerts.filter((r) => r.playbook === null && r.match?.length).map((r) => ({ match: r.match! }));
+    expect(claims.length).toBeGreaterThan(0);
+    // Without the claims, "db" wins; with them, the disk words fit better and no playbook is suggested.
+    expect(suggestPlaybook('disk full on db-1', playbooks)).toBe('database-connection-failures');
+    for (const title of ['disk full on db-1', 'No space left on device (db-1)', 'Disk usage at 97% on postgres host'])
+      expect(suggestPlaybook(title, playbooks, claims), title).toBeNull();
+    // A title the disk words fit no better than a playbook's, or not at all, is unchanged.
+    expect(suggestPlaybook('db-1 disk slow, connection refused', playbooks, claims)).toBe(
+      'database-connection-failures',
+    );
+    expect(suggestPlaybook('Redis connection errors', playbooks, claims)).toBe('redis-connection-errors');
+    // A security playbook still comes first.
+    expect(suggestPlaybook('data breach: disk full of customer records', playbooks, claims)).toBe(
+      'unauthorized-access',
+    );
+  });
+
   it('uses the keywords from the file', () => {
     const custom = [
       { id: 'a', match: ['kafka'] },
@@ -777,6 +796,32 @@ describe('playbook schema errors name the entry', () => {
         }),
       ),
     ).toEqual(['playbooks.b.match.1: "redis" is already a keyword of a']);
+  });
+
+  it("an alert row's match words: only on a row without a playbook, never a playbook's keyword or another row's", () => {
+    const row = (name: string, over: Record<string, unknown>) => ({
+      name,
+      metric: 'disk_usage',
+      threshold: '> 95%',
+      duration: '5m',
+      level: 'critical',
+      action: 'Clean up or scale storage',
+      ...over,
+    });
+    const withAlerts = (alerts: unknown[]) => ({
+      ...base({ 'db-down': { title: 'DB', kind: 'incident', match: ['db', 'database'] } }),
+      alerts,
+    });
+    expect(problems(withAlerts([row('Disk', { match: ['disk', 'disk full'] })]))).toEqual([]);
+    expect(problems(withAlerts([row('Disk', { match: ['disk'], playbook: 'db-down' })]))).toEqual([
+      "alerts.0.match: is for a row that names no playbook (a row with a playbook: put the words in that playbook's match)",
+    ]);
+    expect(problems(withAlerts([row('Disk', { match: ['disk', 'DB'] })]))).toEqual([
+      'alerts.0.match.1: "DB" is already a keyword of playbook db-down',
+    ]);
+    expect(
+      problems(withAlerts([row('Disk', { match: ['disk'] }), row('Storage', { match: ['storage', 'Disk'] })])),
+    ).toEqual(['alerts.1.match.1: "Disk" is already a word of Disk']);
   });
 });
 
