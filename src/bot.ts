@@ -307,10 +307,13 @@ export function createBot({
   // An incident opened from alerts gets its runbook row's playbook, or none when its row names none (HighDiskUsage's
   // action is the procedure: "Disk filling on db-1" is not a database connection failure); any other incident, the
   // one its title suggests.
+  // A title that an alert row naming no playbook fits best ("disk full on db-1") is told that row's action instead.
   const suggestPlaybook = async (incident: Incident) => {
     const fromRows = await alerts.playbookFor(incident.id);
     const suggested = fromRows === undefined ? playbooks.suggestionFor(incident.title)?.id : fromRows;
     if (suggested) await playbooks.attach(incident.id, suggested, null, true);
+    const claim = fromRows === undefined && !suggested ? playbooks.claimFor(incident.title) : null;
+    if (claim) await incidentChat.notify(incident, { kind: 'runbook_action', rule: claim });
   };
   // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.
   const sensitive = (title: string) => playbooks.suggestionFor(title)?.kind === 'security';

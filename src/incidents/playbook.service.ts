@@ -5,7 +5,7 @@ import { findStep } from '../runbook/playbook-steps.js';
 import { maskedParams, type Playbook, type PlaybookStep, type RunnableStep } from '../runbook/playbooks.js';
 import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
-import { suggestPlaybook } from '../runbook/suggest-playbook.js';
+import { suggestPlaybook, winningClaim } from '../runbook/suggest-playbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidentByChannel } from '../store/incident.repo.js';
@@ -21,6 +21,7 @@ import {
   setPlaybookMessage,
   setRunThread,
 } from '../store/step-run.repo.js';
+import type { AlertRule } from './alert-types.js';
 import { Checklists } from './checklist.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError, NotAnIncidentChannelError } from './errors.js';
 import { type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
@@ -86,6 +87,21 @@ export class PlaybookService implements StepRuns {
   /** The alert rows that name no playbook and words that mean their trouble: a title they fit best gets none. */
   private get claims(): { match: readonly string[] }[] {
     return this.runbook.alerts.flatMap((r) => (r.playbook === null && r.match?.length ? [{ match: r.match }] : []));
+  }
+
+  /**
+   * The alert row whose words fit a title better than any playbook's (it names none: its action is the procedure),
+   * else null.
+   */
+  claimFor(title: string): AlertRule | null {
+    const rows = this.runbook.alerts.filter((r) => r.playbook === null && r.match?.length);
+    return rows.length
+      ? (winningClaim(
+          title,
+          this.runbook.playbooks,
+          rows.map((r) => ({ match: r.match!, row: r })),
+        )?.row ?? null)
+      : null;
   }
 
   suggestionFor(title: string): Playbook | null {

@@ -1,5 +1,5 @@
 import type { Playbook, RecoveryObjectives, RunnableStep } from '../runbook/playbooks.js';
-import type { AlertCardView } from './alert-types.js';
+import type { AlertCardView, AlertRule } from './alert-types.js';
 import type { Severity } from './severity.js';
 import type { DeclareSource, Incident, StatusUpdateInput } from './types.js';
 
@@ -77,7 +77,12 @@ export type IncidentNotice =
   | { kind: 'page_acknowledged'; roleNames: string[]; actorId: string }
   | { kind: 'pagerduty_resolved'; roleName: string; name: string }
   /** A private incident was made public (`announced`: the incidents channel was told). */
-  | { kind: 'made_public'; actorId: string; announced: boolean };
+  | { kind: 'made_public'; actorId: string; announced: boolean }
+  /**
+   * The title fits an alert row of the runbook that names no playbook (a full disk): what its Alert Thresholds say to
+   * do, since no playbook was suggested.
+   */
+  | { kind: 'runbook_action'; rule: Pick<AlertRule, 'name' | 'metric' | 'threshold' | 'duration' | 'action'> };
 
 /** Whom a role would page now (its person on call first), and until when that person is on call (null: no end). */
 export interface OnCallPeople {

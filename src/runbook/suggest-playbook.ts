@@ -31,8 +31,28 @@ export function suggestPlaybook(
   playbooks: readonly (Pick<Playbook, 'id' | 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
   claims: readonly { match: readonly string[] }[] = [],
 ): string | null {
-  const candidates: readonly { id: string | null; match: readonly string[]; kind?: Playbook['kind'] }[] =
-    claims.length === 0 ? playbooks : [...playbooks, ...claims.map((c) => ({ id: null, match: c.match }))];
+  const best = bestFit(title, [...playbooks, ...claims]);
+  return best !== null && best < playbooks.length ? playbooks[best]!.id : null;
+}
+
+/**
+ * The claim whose words best fit a title, when one does better than every playbook (see suggestPlaybook), else null:
+ * what the runbook says to do for a trouble it has no playbook for.
+ */
+export function winningClaim<C extends { match: readonly string[] }>(
+  title: string,
+  playbooks: readonly (Pick<Playbook, 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+  claims: readonly C[],
+): C | null {
+  const best = bestFit(title, [...playbooks, ...claims]);
+  return best !== null && best >= playbooks.length ? claims[best - playbooks.length]! : null;
+}
+
+/** The index of the candidate whose keywords best fit the title (as suggestPlaybook says), or null. */
+function bestFit(
+  title: string,
+  candidates: readonly { match: readonly string[]; kind?: Playbook['kind'] }[],
+): number | null {
   const found: { start: number; end: number; index: number; words: number }[] = [];
   // A keyword's first word must appear in the title for its pattern to match: skip the rest (Unicode patterns cost
   // about 10 µs each to run). Only for printable ASCII titles, where lower case and Unicode case folding agree.
@@ -56,5 +76,5 @@ export function suggestPlaybook(
   const best = [...score.entries()].sort(
     ([ia, a], [ib, b]) => first(ib) - first(ia) || b.words - a.words || a.first - b.first || ia - ib,
   )[0];
-  return best ? candidates[best[0]]!.id : null;
+  return best ? best[0] : null;
 }

@@ -61,6 +61,10 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return simple(`:arrow_double_up: ${mention(n.actorId)} escalated to *${mrkdwnClip(n.roleName, 100)}*.`);
     case 'made_public':
       return renderMadePublicNotice(n.actorId, n.announced);
+    case 'runbook_action':
+      return simple(
+        `:clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for *${mrkdwnClip(n.rule.name, 100)}* (${mrkdwnClip(`${n.rule.metric} ${n.rule.threshold} for ${n.rule.duration}`, 200)}): *${mrkdwnClip(n.rule.action, 500)}*.`,
+      );
     case 'reminder':
       return simple(
         `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the next status update was due ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}. Post one with \`/incident update\`.`,

@@ -460,6 +460,13 @@ describe('the runbook procedures, run from Slack', () => {
     const posted = bot.fake.callsTo('chat.postMessage').filter((m) => m.args.channel === disk.channelId);
     expect(posted.length).toBeGreaterThan(0);
     expect(posted.filter((m) => /^Playbook:/.test(String(m.args.text)))).toEqual([]);
+    // What the runbook says instead, from HighDiskUsage's row.
+    expect(posted.map((m) => String(m.args.text))).toContainEqual(
+      ':clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for *HighDiskUsage* (disk_usage &gt; 95% for 5m): *Clean up or scale storage*.',
+    );
+    // The database title is told no such thing.
+    const dbPosted = bot.fake.callsTo('chat.postMessage').filter((m) => m.args.channel === db.channelId);
+    expect(dbPosted.some((m) => String(m.args.text).startsWith(':clipboard:'))).toBe(false);
     const { rows } = await bot.db.query('SELECT playbook_id FROM incident_playbooks WHERE incident_id = $1', [
       disk.incidentId,
     ]);

@@ -11,7 +11,7 @@ import {
 } from '../../src/runbook/playbooks.js';
 import { isRollbackStep, POST_DEPLOYMENT_VERIFICATION } from '../../src/runbook/rollback-playbook.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
-import { suggestPlaybook } from '../../src/runbook/suggest-playbook.js';
+import { suggestPlaybook, winningClaim } from '../../src/runbook/suggest-playbook.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const base = (playbooks: unknown) => ({ ...testRunbookData(), playbooks });
@@ -525,8 +525,13 @@ describe('suggestPlaybook', () => {
     expect(claims.length).toBeGreaterThan(0);
     // Without the claims, "db" wins; with them, the disk words fit better and no playbook is suggested.
     expect(suggestPlaybook('disk full on db-1', playbooks)).toBe('database-connection-failures');
-    for (const title of ['disk full on db-1', 'No space left on device (db-1)', 'Disk usage at 97% on postgres host'])
+    for (const title of ['disk full on db-1', 'No space left on device (db-1)', 'Disk usage at 97% on postgres host']) {
       expect(suggestPlaybook(title, playbooks, claims), title).toBeNull();
+      // And which row's words won, for what the runbook says to do instead.
+      expect(winningClaim(title, playbooks, claims), title).toBe(claims[0]);
+    }
+    expect(winningClaim('db down', playbooks, claims)).toBeNull();
+    expect(winningClaim('Typo on pricing page', playbooks, claims)).toBeNull();
     // A title the disk words fit no better than a playbook's, or not at all, is unchanged.
     expect(suggestPlaybook('db-1 disk slow, connection refused', playbooks, claims)).toBe(
       'database-connection-failures',

@@ -242,6 +242,20 @@ describe('notices', () => {
     expect(down.text).toContain('lowered');
   });
 
+  it("the runbook's action for a trouble without a playbook names its row and threshold, escaped", () => {
+    const rule = {
+      name: 'HighDiskUsage',
+      metric: 'disk_usage',
+      threshold: '> 95%',
+      duration: '5m',
+      action: 'Clean <up> & scale',
+    };
+    const msg = renderNotice(resolved, { kind: 'runbook_action', rule }, SEV);
+    expect(msg.text).toBe(
+      ':clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for *HighDiskUsage* (disk_usage &gt; 95% for 5m): *Clean &lt;up&gt; &amp; scale*.',
+    );
+  });
+
   it('acknowledged mentions the new commander, and whom they took over from', () => {
     const first = renderNotice(resolved, { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: null }, SEV);
     expect(first.text).toContain(`<@${COMMANDER}> acknowledged`);
