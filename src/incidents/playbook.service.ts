@@ -85,8 +85,10 @@ export class PlaybookService implements StepRuns {
   }
 
   /** The alert rows that name no playbook and words that mean their trouble: a title they fit best gets none. */
-  private get claims(): { match: readonly string[] }[] {
-    return this.runbook.alerts.flatMap((r) => (r.playbook === null && r.match?.length ? [{ match: r.match }] : []));
+  private get claims(): (AlertRule & { match: readonly string[] })[] {
+    return this.runbook.alerts.filter(
+      (r): r is AlertRule & { match: readonly string[] } => r.playbook === null && (r.match?.length ?? 0) > 0,
+    );
   }
 
   /**
@@ -94,14 +96,7 @@ export class PlaybookService implements StepRuns {
    * else null.
    */
   claimFor(title: string): AlertRule | null {
-    const rows = this.runbook.alerts.filter((r) => r.playbook === null && r.match?.length);
-    return rows.length
-      ? (winningClaim(
-          title,
-          this.runbook.playbooks,
-          rows.map((r) => ({ match: r.match!, row: r })),
-        )?.row ?? null)
-      : null;
+    return winningClaim(title, this.runbook.playbooks, this.claims);
   }
 
   suggestionFor(title: string): Playbook | null {
