@@ -4,10 +4,14 @@ import {
   cardDueLater,
   clearMaintenance,
   countRecentAlertIncidents,
+  insertAlert,
+  insertAlertIncident,
   latestAlerts,
   latestOpenAlertIncidentOfSource,
+  markStorm,
   openAlertIncidentsOfGroups,
   pairKey,
+  planNotice,
   setAllResolved,
 } from '../store/alert.repo.js';
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
@@ -24,13 +28,9 @@ import {
   groupTitle,
   isClosed,
   isOpen,
-  markBatchStorm,
   needsIncident,
-  newAlertRow,
   newBatch,
   noticed,
-  planAlertNotice,
-  reserveId,
   sameFiring,
   type Touched,
   type Transition,
@@ -118,22 +118,10 @@ export class AlertRecorder {
       for (const a of d.alerts)
         alerts.set(pairKey(d.source, a.fingerprint), { source: d.source, fingerprint: a.fingerprint });
     }
-    const latest = await latestAlerts(tx, [...alerts.values()]);
-    const own = await openAlertIncidentsOfGroups(tx, heads);
-    // What the batch may make, at most, for its ids to be reserved in one round trip: a row for each alert never seen,
-    // an alert incident for each group without one that has a critical alert firing. (Others, such as an alert firing
-    // again after its row was over, take one more round trip each.)
-    const want = {
-      alerts: [...alerts.keys()].filter((k) => !latest.has(k)).length,
-      incidents: heads.filter(
-        (h) =>
-          !own.has(pairKey(h.source, h.groupKey)) &&
-          groups
-            .get(groupLockKey(h.source, h.groupKey))!
-            .some((d) => d.alerts.some((a) => a.level === 'critical' && a.status === 'firing')),
-      ).length,
-    };
-    const batch = newBatch({ latest, own }, want);
+    const batch = newBatch({
+      latest: await latestAlerts(tx, [...alerts.values()]),
+      own: await openAlertIncidentsOfGroups(tx, heads),
+    });
     const recorded: RecordedGroup[] = [];
     /** Cards with only repeats to show (counts, last seen): refreshed a while later, by the alert loop's sweep. */
     const repeats: number[] = [];
@@ -315,7 +303,7 @@ export class AlertRecorder {
       }
       const notice = noticed(t);
       if (notice && t.alert.status === 'firing' && !t.alert.noticePlanned) {
-        await planAlertNotice(tx, batch, t.alert.id);
+        await planNotice(tx, t.alert.id);
         plan.push({ kind: 'notice', alert: t.alert.id });
       } else if (notice && t.alert.noticePlanned && (t.transition === 'fired' || t.transition === 'resolved')) {
         plan.push({ kind: 'notice', alert: t.alert.id });
@@ -324,8 +312,8 @@ export class AlertRecorder {
   }
 
   /**
-   * Records one alert of the delivery; null when this delivery was recorded for it already. A new row (its id reserved)
-   * and a change of a row are kept with the batch's others, written together (see flush).
+   * Records one alert of the delivery; null when this delivery was recorded for it already. A new row is written at
+   * once (its id is needed); a change of a row is kept with the batch's others, written together (see flush).
    */
   private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, batch: Batch): Promise<Touched | null> {
     const key = pairKey(d.source, a.fingerprint);
@@ -339,9 +327,7 @@ export class AlertRecorder {
       isClosed(latest.alert, latest.alertIncident) &&
       !(latest.alertIncident?.incidentStatus === 'resolved' && sameFiring(latest.alert, a));
     if (!latest || firesAgain) {
-      const { id, now } = await reserveId(tx, batch, 'alerts');
-      const alert = newAlertRow(id, d, a, maintenance, now);
-      batch.newAlerts.set(id, alert);
+      const alert = await insertAlert(tx, d.source, d.groupKey, a, d.id, maintenance);
       batch.latest.set(key, { alert, alertIncident: null });
       const previousIncidentId =
         latest?.alertIncident?.incidentStatus === 'resolved' ? latest.alertIncident.incidentId : null;
@@ -398,7 +384,7 @@ export class AlertRecorder {
         this.sensitive(groupTitle(lead.map((t) => t.alert))) &&
         !(await isPrivateIncident(tx, latest.incidentId));
       if (latest && !apart) {
-        if (!latest.storm) await markBatchStorm(tx, batch, latest.id);
+        if (!latest.storm) await markStorm(tx, latest.id);
         source.latest = { ...latest, storm: true };
         return { ai: source.latest, group: false, created: false };
       }
@@ -407,17 +393,13 @@ export class AlertRecorder {
     }
     const rule = first.alert.rule ? this.rules.get(first.alert.rule) : undefined;
     const previous = lead.map((t) => t.previousIncidentId).find((id) => id !== null) ?? null;
-    const { id, now } = await reserveId(tx, batch, 'incidents');
-    batch.newIncidents.set(id, {
-      id,
+    const id = await insertAlertIncident(tx, {
       source: d.source,
       groupKey: d.groupKey,
       title: groupTitle(lead.map((t) => t.alert)),
       severity: rule?.severity ?? 1,
       rule: rule?.name ?? null,
       previousIncidentId: previous,
-      storm: false,
-      createdAt: now,
     });
     plan.push({ kind: 'declare', alertIncident: id });
     const ai: AlertIncidentRow = {
@@ -433,7 +415,7 @@ export class AlertRecorder {
       declaredBy: null,
       storm: false,
       allResolvedAt: null,
-      createdAt: now,
+      createdAt: new Date(),
       incidentStatus: null,
       cardDue: false,
       repeatsAt: null,

@@ -2,13 +2,7 @@ import {
   type AlertChange,
   type AlertIncidentRow,
   type AlertRow,
-  insertAlertIncidents,
-  insertAlerts,
   linkAlerts,
-  markStorm,
-  type NewAlertIncidentRow,
-  planNotice,
-  reserveAlertIds,
   updateAlerts,
 } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
@@ -109,144 +103,15 @@ export interface Batch {
    * nobody else opens one while the lock is held.
    */
   sources: Map<string, { opened: number; latest?: AlertIncidentRow | null }>;
-  /**
-   * Rows the batch made and has not written yet, by id: new alerts (firing for the first time, or again after their
-   * row was over) and the alert incidents it opened. Their ids are reserved (reserveId), so what the batch does with
-   * them is decided at once, and they are written together (flush): a storm's first batch opens twenty groups in a few
-   * statements, not two for each.
-   */
-  newAlerts: Map<number, AlertRow>;
-  newIncidents: Map<number, NewAlertIncidentRow>;
-  /**
-   * Ids reserved and not used yet, and the database's time when they were (a new alert's first seen). `want`: how
-   * many of each the first reservation takes (what the batch's deliveries may need at most); later ones take one.
-   */
-  ids: { alerts: number[]; incidents: number[]; now: Date; want: { alerts: number; incidents: number } };
 }
 
-/**
- * A batch with nothing read yet but what is given; `want`: how many new alerts and alert incidents it may make (ids
- * reserved at its first need, in one round trip).
- */
-export function newBatch(
-  read: Pick<Batch, 'latest' | 'own'>,
-  want: { alerts: number; incidents: number } = { alerts: 0, incidents: 0 },
-): Batch {
-  return {
-    ...read,
-    pending: new Map(),
-    links: new Map(),
-    sources: new Map(),
-    newAlerts: new Map(),
-    newIncidents: new Map(),
-    ids: { alerts: [], incidents: [], now: new Date(0), want },
-  };
+/** A batch with nothing read yet but what is given. */
+export function newBatch(read: Pick<Batch, 'latest' | 'own'>): Batch {
+  return { ...read, pending: new Map(), links: new Map(), sources: new Map() };
 }
 
-/**
- * An id for a new alert or alert incident of the batch, and the time it is made at (the database's, when the ids were
- * reserved). The first reservation takes what the batch said it may need; one running out takes one more.
- */
-export async function reserveId(
-  tx: Queryable,
-  batch: Batch,
-  kind: 'alerts' | 'incidents',
-): Promise<{ id: number; now: Date }> {
-  const { ids } = batch;
-  if (ids[kind].length === 0) {
-    const want = {
-      alerts: Math.max(ids.want.alerts, kind === 'alerts' ? 1 : 0),
-      incidents: Math.max(ids.want.incidents, kind === 'incidents' ? 1 : 0),
-    };
-    const r = await reserveAlertIds(tx, want.alerts, want.incidents);
-    ids.alerts.push(...r.alerts);
-    ids.incidents.push(...r.incidents);
-    ids.now = r.now;
-    ids.want = { alerts: 0, incidents: 0 };
-  }
-  return { id: ids[kind].shift()!, now: ids.now };
-}
-
-/** The fields of an alert's row that its latest delivery sets as it says them. */
-const delivered = (a: IncomingAlert) => ({
-  name: a.name,
-  level: a.level,
-  rule: a.rule,
-  status: a.status,
-  summary: a.summary,
-  service: a.service,
-  metric: a.metric,
-  value: a.value,
-  threshold: a.threshold,
-  url: a.url,
-  runbookUrl: a.runbookUrl ?? null,
-  labels: a.labels,
-});
-
-/**
- * A new alert's row as its first delivery makes it, at `now`. First seen: the source's start when it gave one (never
- * later than now: clocks differ), else now; resolved (a first delivery that says so): the source's end likewise.
- */
-export function newAlertRow(
-  id: number,
-  d: { id: number; source: string; groupKey: string },
-  a: IncomingAlert,
-  maintenance: boolean,
-  now: Date,
-): AlertRow {
-  const starts = a.startsAt ? new Date(a.startsAt) : null;
-  return {
-    id,
-    source: d.source,
-    fingerprint: a.fingerprint,
-    groupKey: d.groupKey,
-    ...delivered(a),
-    alertIncidentId: null,
-    firstSeen: starts && starts < now ? starts : now,
-    lastSeen: now,
-    resolvedAt: a.status === 'resolved' ? endOf(a, now) : null,
-    startsAt: starts,
-    endsAt: a.endsAt ? new Date(a.endsAt) : null,
-    count: a.status === 'firing' ? 1 : 0,
-    lastDeliveryId: d.id,
-    maintenance,
-    noticePlanned: false,
-    notice: null,
-  };
-}
-
-/** An alert's notice is planned (one the batch made: on its row to be written). */
-export async function planAlertNotice(tx: Queryable, batch: Batch, alertId: number): Promise<void> {
-  const made = batch.newAlerts.get(alertId);
-  if (made) made.noticePlanned = true;
-  else await planNotice(tx, alertId);
-}
-
-/** An alert incident is marked a storm (one the batch opened: on its row to be written). */
-export async function markBatchStorm(tx: Queryable, batch: Batch, id: number): Promise<void> {
-  const made = batch.newIncidents.get(id);
-  if (made) made.storm = true;
-  else await markStorm(tx, id);
-}
-
-/**
- * Writes what the batch made and changed (before anything reads those rows, and at the end): its new alert
- * incidents, its new alerts (each in the alert incident it joined), the changes of other alerts, then their links.
- */
+/** Writes the batch's pending alert changes and links (before anything reads those rows, and at the end). */
 export async function flush(tx: Queryable, batch: Batch): Promise<void> {
-  if (batch.newIncidents.size > 0) {
-    await insertAlertIncidents(tx, [...batch.newIncidents.values()]);
-    batch.newIncidents.clear();
-  }
-  if (batch.newAlerts.size > 0) {
-    const rows = [...batch.newAlerts.values()].map((r) => {
-      const ai = batch.links.get(r.id);
-      batch.links.delete(r.id);
-      return ai === undefined ? r : { ...r, alertIncidentId: ai };
-    });
-    await insertAlerts(tx, rows);
-    batch.newAlerts.clear();
-  }
   if (batch.pending.size > 0) {
     await updateAlerts(tx, [...batch.pending.values()]);
     batch.pending.clear();
@@ -284,7 +149,18 @@ export function changeAlert(
   const now = new Date();
   return {
     ...row,
-    ...delivered(a),
+    name: a.name,
+    level: a.level,
+    rule: a.rule,
+    status: a.status,
+    summary: a.summary,
+    service: a.service,
+    metric: a.metric,
+    value: a.value,
+    threshold: a.threshold,
+    url: a.url,
+    runbookUrl: a.runbookUrl ?? null,
+    labels: a.labels,
     lastDeliveryId: deliveryId,
     lastSeen: now,
     count: row.count + firing,

@@ -162,63 +162,6 @@ export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Pr
   return Number(rows[0]!.id);
 }
 
-/** A new alert incident as a recording makes it (its id reserved: reserveAlertIds), written with its batch's others. */
-export interface NewAlertIncidentRow extends NewAlertIncident {
-  id: number;
-  storm: boolean;
-  createdAt: Date;
-}
-
-/**
- * Alert incidents a recording opened, in one statement (each being declared, by the bot). Their ids were reserved
- * (reserveAlertIds): what the batch did with them was decided before they were written.
- */
-export async function insertAlertIncidents(q: Queryable, rows: readonly NewAlertIncidentRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const col = <T>(f: (r: NewAlertIncidentRow) => T) => rows.map(f);
-  await q.query(
-    `INSERT INTO alert_incidents (id, source, group_key, title, severity, rule, previous_incident_id, storm,
-       created_at, state)
-     OVERRIDING SYSTEM VALUE
-     SELECT id, source, group_key, title, severity, rule, previous_incident_id, storm, created_at, 'declaring'
-     FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::bool[],
-       $9::timestamptz[])
-       AS n(id, source, group_key, title, severity, rule, previous_incident_id, storm, created_at)`,
-    [
-      col((r) => r.id),
-      col((r) => r.source),
-      col((r) => r.groupKey),
-      col((r) => r.title),
-      col((r) => r.severity),
-      col((r) => r.rule),
-      col((r) => r.previousIncidentId),
-      col((r) => r.storm),
-      col((r) => r.createdAt),
-    ],
-  );
-}
-
-/**
- * Ids for the alerts and alert incidents a recording is about to make, and the database's time now (their first
- * seen), in one round trip: the batch writes them all together at its end (insertAlerts, insertAlertIncidents), not
- * one statement each as it goes. An id reserved and not used is a gap, as a rolled-back insert leaves.
- */
-export async function reserveAlertIds(
-  q: Queryable,
-  alerts: number,
-  incidents: number,
-): Promise<{ now: Date; alerts: number[]; incidents: number[] }> {
-  const { rows } = await q.query<{ now: Date | string; alerts: number[]; incidents: number[] }>(
-    `SELECT clock_timestamp() AS now,
-       ARRAY(SELECT nextval(pg_get_serial_sequence('alerts', 'id'))::int FROM generate_series(1, $1::int)) AS alerts,
-       ARRAY(SELECT nextval(pg_get_serial_sequence('alert_incidents', 'id'))::int FROM generate_series(1, $2::int))
-         AS incidents`,
-    [alerts, incidents],
-  );
-  const r = rows[0]!;
-  return { now: toDate(r.now), alerts: r.alerts.map(Number), incidents: r.incidents.map(Number) };
-}
-
 export async function setAlertIncidentState(q: Queryable, id: number, state: AlertIncidentRow['state']) {
   await q.query('UPDATE alert_incidents SET state = $2 WHERE id = $1', [id, state]);
 }
@@ -436,56 +379,55 @@ export async function getAlert(q: Queryable, id: number): Promise<AlertRow | nul
   return rows[0] ? toAlert(rows[0]) : null;
 }
 
+/** The fields a delivery sets on an alert's row. */
+const alertValues = (a: IncomingAlert) => [
+  a.name,
+  a.level,
+  a.rule,
+  a.status,
+  a.summary,
+  a.service,
+  a.metric,
+  a.value,
+  a.threshold,
+  a.url,
+  JSON.stringify(a.labels),
+];
+
 /**
- * New alerts' rows, as a recording made them (ids reserved, times and counts set: newAlertRow), in one statement.
+ * A new alert's row. First seen: the source's start when it gave one (never later than now: clocks differ), else
+ * now; resolved (a first delivery that says so): the source's end likewise.
  */
-export async function insertAlerts(q: Queryable, rows: readonly AlertRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const col = <T>(f: (r: AlertRow) => T) => rows.map(f);
-  await q.query(
-    `INSERT INTO alerts (id, name, level, rule, status, summary, service, metric, value, threshold, url, labels,
+export async function insertAlert(
+  q: Queryable,
+  source: string,
+  groupKey: string,
+  a: IncomingAlert,
+  deliveryId: number,
+  maintenance: boolean,
+): Promise<AlertRow> {
+  const { rows } = await q.query<AlertDbRow>(
+    `INSERT INTO alerts (name, level, rule, status, summary, service, metric, value, threshold, url, labels,
        source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, count, first_seen,
-       last_seen, resolved_at, alert_incident_id, notice_planned)
-     OVERRIDING SYSTEM VALUE
-     SELECT id, name, level, rule, status, summary, service, metric, value, threshold, url, labels::jsonb,
-       source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, count, first_seen,
-       last_seen, resolved_at, alert_incident_id, notice_planned
-     FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-       $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[],
-       $17::bool[], $18::timestamptz[], $19::timestamptz[], $20::text[], $21::int[], $22::timestamptz[],
-       $23::timestamptz[], $24::timestamptz[], $25::int[], $26::bool[])
-       AS n(id, name, level, rule, status, summary, service, metric, value, threshold, url, labels, source, fingerprint,
-         group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, count, first_seen, last_seen,
-         resolved_at, alert_incident_id, notice_planned)`,
+       resolved_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19,
+       CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
+       least(coalesce($17::timestamptz, clock_timestamp()), clock_timestamp()),
+       CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, clock_timestamp()), clock_timestamp()) END)
+     RETURNING *`,
     [
-      col((r) => r.id),
-      col((r) => r.name),
-      col((r) => r.level),
-      col((r) => r.rule),
-      col((r) => r.status),
-      col((r) => r.summary),
-      col((r) => r.service),
-      col((r) => r.metric),
-      col((r) => r.value),
-      col((r) => r.threshold),
-      col((r) => r.url),
-      col((r) => JSON.stringify(r.labels)),
-      col((r) => r.source),
-      col((r) => r.fingerprint),
-      col((r) => r.groupKey),
-      col((r) => r.lastDeliveryId),
-      col((r) => r.maintenance),
-      col((r) => r.startsAt),
-      col((r) => r.endsAt),
-      col((r) => r.runbookUrl),
-      col((r) => r.count),
-      col((r) => r.firstSeen),
-      col((r) => r.lastSeen),
-      col((r) => r.resolvedAt),
-      col((r) => r.alertIncidentId),
-      col((r) => r.noticePlanned),
+      ...alertValues(a),
+      source,
+      a.fingerprint,
+      groupKey,
+      deliveryId,
+      maintenance,
+      a.startsAt,
+      a.endsAt,
+      a.runbookUrl ?? null,
     ],
   );
+  return toAlert(rows[0]!);
 }
 
 /**
