@@ -306,8 +306,8 @@ export function createBot({
   playbooks.rollbackOffer = (host, userId) => rollback.showDeploymentsAt(host, userId);
   // An incident opened from alerts gets its runbook row's playbook, or none when its row names none (HighDiskUsage's
   // action is the procedure: "Disk filling on db-1" is not a database connection failure); any other incident, the
-  // one its title suggests.
-  // A title that an alert row naming no playbook fits best ("disk full on db-1") is told that row's action instead.
+  // one its title suggests, or, when an alert row naming no playbook fits it best ("disk full on db-1"), that row's
+  // action told in its channel.
   const suggestPlaybook = async (incident: Incident) => {
     const fromRows = await alerts.playbookFor(incident.id);
     const suggested = fromRows === undefined ? playbooks.suggestionFor(incident.title)?.id : fromRows;

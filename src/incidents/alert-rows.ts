@@ -58,11 +58,15 @@ export function isClosed(alert: AlertRow, ai: AlertIncidentRow | null): boolean 
   return alert.status === 'resolved';
 }
 
+/** At most `max` characters (code points), ending with an ellipsis when cut. */
+function cut(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
+}
+
 export function alertTitle(summary: string, name: string): string {
   const t = cleanTitle(summary).replace(/\s+/g, ' ').trim();
-  const title = isBlank(t) ? name : t;
-  const chars = [...title];
-  return chars.length > TITLE_MAX ? `${chars.slice(0, TITLE_MAX - 1).join('')}…` : title;
+  return cut(isBlank(t) ? name : t, TITLE_MAX);
 }
 
 /**
@@ -78,10 +82,7 @@ export function groupTitle(lead: readonly Pick<AlertRow, 'summary' | 'name'>[]):
   if (more === 0 || lead.every((a) => alertTitle(a.summary, a.name) === title)) return title;
   const name = lead.every((a) => a.name === first.name) ? `${alertTitle(first.name, first.name)} ` : '';
   const suffix = `, and ${more.toLocaleString('en-US')} more ${name}alert${more === 1 ? '' : 's'}`;
-  const room = Math.max(20, TITLE_MAX - [...suffix].length);
-  const head = [...title].length > room ? `${[...title].slice(0, room - 1).join('')}…` : title;
-  const whole = `${head}${suffix}`;
-  return [...whole].length > TITLE_MAX ? `${[...whole].slice(0, TITLE_MAX - 1).join('')}…` : whole;
+  return cut(`${cut(title, Math.max(20, TITLE_MAX - [...suffix].length))}${suffix}`, TITLE_MAX);
 }
 
 /**

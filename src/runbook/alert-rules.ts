@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ALERT_LEVELS, type AlertLevel, type AlertRule, MAINTENANCE_BEHAVIOURS } from '../incidents/alert-types.js';
 import { parseSeverityToken } from '../incidents/severity.js';
 import { parseDuration } from './duration.js';
-import { keyword } from './playbooks.js';
+import { keyword, keywordKey } from './playbooks.js';
 
 const severity = z.string().transform((s, ctx) => {
   const r = parseSeverityToken(s);
@@ -78,9 +78,6 @@ export function toAlertRules(rows: z.infer<typeof alertRulesSchema> | undefined)
     match: r.match,
   }));
 }
-
-/** A keyword as keywords are compared: case and runs of spaces aside. */
-const keywordKey = (kw: string) => kw.trim().toLowerCase().replace(/\s+/g, ' ');
 
 /**
  * Playbook references of the rows that name no playbook of the file, and a row's `match` word that is a playbook's

@@ -379,6 +379,9 @@ export const keyword = z
   .max(60)
   .regex(/^[\p{L}\p{N}]/u, 'a keyword starts with a letter or digit');
 
+/** A keyword as keywords are compared: case and runs of spaces aside. */
+export const keywordKey = (kw: string) => kw.trim().toLowerCase().replace(/\s+/g, ' ');
+
 /** Most steps a phase may have: a playbook is shown a page of steps at a time, and its pages must fit one message. */
 export const MAX_STEPS_PER_PHASE = 100;
 
@@ -498,7 +501,7 @@ export const playbooksSchema = z
     const owner = new Map<string, string>();
     for (const [id, pb] of Object.entries(all))
       pb.match.forEach((kw, i) => {
-        const key = kw.toLowerCase().replace(/\s+/g, ' ');
+        const key = keywordKey(kw);
         const other = owner.get(key);
         if (other)
           ctx.addIssue({ code: 'custom', path: [id, 'match', i], message: `"${kw}" is already a keyword of ${other}` });
