@@ -3,6 +3,7 @@ import { noteIncident } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
+import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -322,7 +323,7 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx, chan
 /** `/incident …`: parse, ack (the usage at once for help and mistakes), one service call, render. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.command(INCIDENT_COMMAND, async ({ command, ack, respond, client, logger }) => {
-    const parsed = parseIncidentCommand(command.text ?? '');
+    const parsed = parseIncidentCommand(command.text ?? '', severityNames(deps.severities));
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: renderHelp(USAGE, parsed.error).text });
       return;

@@ -1,4 +1,4 @@
-import { parseSeverityToken } from '../incidents/severity.js';
+import { parseSeverityToken, SEVERITIES, type Severity } from '../incidents/severity.js';
 import { cleanText, cleanTitle, isBlank } from '../incidents/text.js';
 import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
 
@@ -52,12 +52,40 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
   return { ok: true, command: { kind, ...extra, [spec.text.field]: text || null } as IncidentCommand };
 }
 
+/** The runbook's name of each level ("Critical", "High"), to read a declaration typed with one. */
+export type SeverityNames = Readonly<Record<Severity, string>>;
+
+/**
+ * What a declaration typed another way should have been: `p1 db down` (another tool's priorities), `critical db down`
+ * (the runbook's name of a level), `db down sev1` (the severity last). Undefined when it looks like none of those.
+ */
+function declarationHint(first: string, rest: string, text: string, names?: SeverityNames): string | undefined {
+  const command = (s: Severity, title: string) => `\`/incident sev${s} ${title || '<title>'}\``;
+  const levels = 'Severities are sev0, sev1, sev2 and sev3 (SEV-0 is the most severe)';
+  const priority = /^p(\d)$/i.exec(first);
+  if (priority) {
+    const s = Math.min(Number(priority[1]), 3) as Severity;
+    return `\`${first}\` is not a severity here. ${levels}: ${command(s, rest)}.`;
+  }
+  const named = names ? SEVERITIES.find((s) => names[s].toLowerCase() === first.toLowerCase()) : undefined;
+  if (named !== undefined && names) {
+    return (
+      `\`${first}\` is not how a severity is typed. ${levels}; the runbook calls SEV-${named} ${names[named]}: ` +
+      `${command(named, rest)}.`
+    );
+  }
+  const words = text.split(' ');
+  const last = words.length > 1 ? parseSeverityToken(words[words.length - 1]!) : undefined;
+  if (last?.ok) return `Put the severity first: ${command(last.severity, words.slice(0, -1).join(' '))}.`;
+  return undefined;
+}
+
 /**
  * Parses the text after `/incident`. `sev1 db down` declares; `sev0` alone changes severity (inside an incident
  * channel); the names in SUBCOMMANDS are subcommands. Errors are sentences for the person who typed it. The text is
  * one line: control characters are dropped and every run of white space is one space.
  */
-export function parseIncidentCommand(raw: string): ParseResult {
+export function parseIncidentCommand(raw: string, names?: SeverityNames): ParseResult {
   // `sev 1 db down` is read as `sev1 db down`. Control characters (a NUL, which Postgres refuses) are dropped.
   const text = cleanText(raw)
     .replace(/\s+/g, ' ')
@@ -84,7 +112,9 @@ export function parseIncidentCommand(raw: string): ParseResult {
   if (!row) {
     return {
       ok: false,
-      error: `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\`.`,
+      error:
+        declarationHint(first, rest, text, names) ??
+        `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\`.`,
     };
   }
   return withText(row[0], row[1], first.toLowerCase(), rest);

@@ -125,6 +125,10 @@ describe('bad input: a clear private message, nothing stored, no channel', () =>
     ['sev1', /add a title/],
     [`sev1 ${'x'.repeat(151)}`, /151 characters.*150/],
     ['db is down', /start with its severity/],
+    // Typed another way: another tool's priority, the runbook's name of a level, the severity last.
+    ['p1 payments down', /`p1` is not a severity here.*`\/incident sev1 payments down`/s],
+    ['critical login broken', /the runbook calls SEV-0 Critical: `\/incident sev0 login broken`/],
+    ['db down sev2', /Put the severity first: `\/incident sev2 db down`/],
   ])('/incident %s', async (text, message) => {
     const before = await count();
     bot.fake.reset();

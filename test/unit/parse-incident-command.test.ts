@@ -158,7 +158,7 @@ describe('parseIncidentCommand', () => {
   });
 
   describe('unknown words', () => {
-    it.each(['database is down', 'foo', 'declare db down', 'p1 db down'])(
+    it.each(['database is down', 'foo', 'declare db down', 'critical db down'])(
       '%j is an error suggesting `/incident sev1 …`',
       (raw) => {
         const e = err(raw);
@@ -166,6 +166,53 @@ describe('parseIncidentCommand', () => {
         expect(e).toContain(`/incident sev1 ${raw}`);
       },
     );
+  });
+
+  describe('a declaration typed another way', () => {
+    const names = { 0: 'Critical', 1: 'High', 2: 'Medium', 3: 'Low' } as const;
+    const hint = (raw: string) => {
+      const r = parseIncidentCommand(raw, names);
+      if (r.ok) throw new Error(`expected ${JSON.stringify(raw)} to fail`);
+      return r.error;
+    };
+
+    it.each([
+      ['p1 payments down', '`p1` is not a severity here', '`/incident sev1 payments down`'],
+      ['P0 all machines down', '`P0` is not a severity here', '`/incident sev0 all machines down`'],
+      ['p4 typo on docs', '`p4` is not a severity here', '`/incident sev3 typo on docs`'],
+      ['p2', '`p2` is not a severity here', '`/incident sev2 <title>`'],
+    ])('%j: another tool priority is named and replaced, not kept in the title', (raw, says, command) => {
+      const e = hint(raw);
+      expect(e).toContain(says);
+      expect(e).toContain('sev0, sev1, sev2 and sev3');
+      expect(e).toContain(command);
+    });
+
+    it.each([
+      ['critical login broken', 0, 'Critical', '`/incident sev0 login broken`'],
+      ['HIGH auth broken', 1, 'High', '`/incident sev1 auth broken`'],
+      ['low typo', 3, 'Low', '`/incident sev3 typo`'],
+    ] as const)('%j: the runbook name of a level is read as that level', (raw, level, name, command) => {
+      const e = hint(raw);
+      expect(e).toContain(`the runbook calls SEV-${level} ${name}`);
+      expect(e).toContain(command);
+    });
+
+    it('without the runbook names, a level name is an unknown word', () => {
+      expect(err('critical login broken')).toContain('/incident sev1 critical login broken');
+    });
+
+    it.each([
+      ['db down sev1', '`/incident sev1 db down`'],
+      ['checkout slow SEV-2', '`/incident sev2 checkout slow`'],
+    ])('%j: a severity typed last is put first', (raw, command) => {
+      expect(hint(raw)).toBe(`Put the severity first: ${command}.`);
+    });
+
+    it('a subcommand is still a subcommand, whatever the level names', () => {
+      expect(parseIncidentCommand('list', { ...names, 0: 'List' })).toEqual({ ok: true, command: { kind: 'list' } });
+      expect(hint('wat is this')).toContain("I don't know `wat`");
+    });
   });
 });
 
