@@ -129,6 +129,7 @@ const HANDLERS: {
     else await openModal(c.client, c.triggerId, resolveModal(i, formMetadata(i)));
     return null;
   },
+  rename: (cmd, c, i) => c.deps.incidents.rename(i.id, c.userId, cmd.title, c.key),
   impact: (_cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'customer_impact', c.key),
   data_loss: (_cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'data_loss_risk', c.key),
   async escalate(_cmd, c, i) {

@@ -13,6 +13,7 @@ export type IncidentCommand =
   | { kind: 'update' }
   | { kind: 'mitigated' }
   | { kind: 'resolve'; summary: string | null }
+  | { kind: 'rename'; title: string }
   | { kind: 'status' }
   | { kind: 'timeline' }
   | { kind: 'alerts' }
@@ -45,6 +46,8 @@ export interface SubcommandSpec {
     field: 'title' | 'summary' | 'name' | 'item' | 'args' | 'what';
     max?: number;
     tooLong?: (length: number) => string;
+    /** When set, the text is required: said when it is missing, or shows nothing. */
+    required?: string;
   };
   /** Flags that may come before the text (`--private`), each a boolean field of the command, false when absent. */
   flags?: readonly string[];
@@ -118,6 +121,19 @@ export const SUBCOMMANDS = {
     },
     where: 'incident channel',
     usage: '`/incident resolve [summary]` — resolve with a one-line summary',
+  },
+  rename: {
+    names: ['rename', 'retitle'],
+    args: 'text',
+    text: {
+      field: 'title',
+      max: TITLE_MAX,
+      tooLong: (n) => `The new title is ${n} characters long; keep it to ${TITLE_MAX} or fewer.`,
+      required: 'Write the new title after it, e.g. `/incident rename primary db out of connections`.',
+    },
+    where: 'incident channel',
+    usage:
+      '`/incident rename TITLE` — change the title (the card, the topic and the timeline follow; the channel keeps its name)',
   },
   impact: {
     names: ['impact', 'customer-impact'],

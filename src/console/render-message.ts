@@ -111,6 +111,7 @@ export const EMOJI: Record<string, string> = {
   repeat: '🔁',
   left_right_arrow: '↔️',
   calendar: '📆',
+  pencil2: '✏️',
 };
 
 function decodeEntities(s: string): string {

@@ -55,7 +55,7 @@ export class IncidentService {
     /** Called once a declared incident is whole (channel, card); e.g. to suggest a playbook. Failures are logged. */
     afterDeclare?: (incident: Incident) => Promise<void>,
     private readonly metrics: IncidentMetrics = NO_METRICS,
-    policy: DeclarePolicy = {},
+    private readonly policy: DeclarePolicy = {},
   ) {
     this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare, undefined, metrics, policy);
   }
@@ -298,6 +298,28 @@ export class IncidentService {
             : []),
         ],
         notice: { kind: 'mitigated', actorId },
+      };
+    });
+  }
+
+  /**
+   * `/incident rename`: a new title, on a resolved incident too (its post-mortem reads it). A public incident's title is
+   * shown in the incidents channel and on the status page, so one that reads as a security incident is refused there:
+   * such an incident is declared private.
+   */
+  rename(incidentId: number, actorId: string, title: string, requestKey?: string) {
+    return this.change(incidentId, requestKey, (cur) => {
+      if (cur.title === title) throw new AlreadyDoneError('The incident already has this title.');
+      if (!cur.private && this.policy.sensitive?.(title)) {
+        throw new DomainError(
+          'sensitive_title',
+          'This title reads as a security incident, and this incident is public: its title is shown in the incidents channel and on the status page. Keep a neutral title here, and declare the security incident privately with `/incident sev1 --private <title>`.',
+        );
+      }
+      return {
+        patch: { title },
+        events: [{ kind: 'renamed', actorId, details: { from: cur.title, to: title } }],
+        notice: { kind: 'renamed', from: cur.title, actorId },
       };
     });
   }

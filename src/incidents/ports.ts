@@ -56,6 +56,7 @@ export type IncidentNotice =
   | { kind: 'mitigated'; actorId: string }
   | { kind: 'resolved'; actorId: string; summary: string }
   | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string }
+  | { kind: 'renamed'; from: string; actorId: string }
   | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[] }
   | { kind: 'page_skipped'; roleName: string; reason: string }
   | { kind: 'escalation_requested'; roleName: string; actorId: string }

@@ -68,6 +68,8 @@ export const EVENT_KINDS = [
   'mitigated',
   'resolved',
   'phase_changed',
+  /** The title changed (`/incident rename`): `from`, `to`. */
+  'renamed',
   'flag_set',
   'paged',
   'page_skipped',

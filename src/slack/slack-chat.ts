@@ -85,11 +85,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       );
     }
     const channel = created;
-    // Topics render mentions and links, so the title is escaped here too.
-    const topic = mrkdwnClip(
-      `${severityWithResponse(incident.severity, this.opts.severities)} · #${incident.number} ${incident.title}`,
-      250,
-    );
+    const topic = this.topicOf(incident);
     const invite = async () => {
       try {
         await this.client.conversations.invite({ channel: channel.id, users: incident.reporterId });
@@ -190,8 +186,27 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
+  /** The channel topic: severity, response time, number and title. Topics render mentions and links: escaped. */
+  private topicOf(incident: Incident): string {
+    return mrkdwnClip(
+      `${severityWithResponse(incident.severity, this.opts.severities)} · #${incident.number} ${incident.title}`,
+      250,
+    );
+  }
+
   async notify(incident: Incident, notice: IncidentNotice): Promise<void> {
     if (!incident.channelId) return;
+    // The topic names the severity and the title: kept in step with them. Its failure does not stop the notice; it is
+    // thrown once the notice is posted.
+    let topicFailed: unknown;
+    if (notice.kind === 'severity_changed' || notice.kind === 'renamed') {
+      const channel = incident.channelId;
+      await this.call('update the channel topic', () =>
+        this.client.conversations.setTopic({ channel, topic: this.topicOf(incident) }),
+      ).catch((err: unknown) => {
+        topicFailed = err;
+      });
+    }
     const msg = renderNotice(incident, notice, this.opts.severities);
     await this.call('post in the incident channel', () =>
       this.client.chat.postMessage({
@@ -203,7 +218,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
     // The incidents channel hears updates of public incidents only.
     if (
-      (notice.kind === 'status_update' || notice.kind === 'resolved') &&
+      (notice.kind === 'status_update' || notice.kind === 'resolved' || notice.kind === 'renamed') &&
       this.opts.incidentsChannel &&
       !incident.private
     ) {
@@ -211,6 +226,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
       );
     }
+    if (topicFailed !== undefined) throw topicFailed;
   }
 
   async postPlaybook(place: ChatPlace, checklist: ChecklistView): Promise<string> {

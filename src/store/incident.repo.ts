@@ -254,6 +254,7 @@ export async function findRecentSameDeclaration(
 }
 
 const COLUMNS = {
+  title: 'title',
   severity: 'severity',
   status: 'status',
   phase: 'phase',

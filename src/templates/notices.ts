@@ -37,6 +37,10 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'resolved':
       return renderResolved(i, n.actorId, n.summary);
+    case 'renamed':
+      return simple(
+        `:pencil2: ${mention(n.actorId)} renamed incident #${i.number}${i.channelId ? ` (${channelLink(i.channelId)})` : ''} from *${mrkdwnClip(n.from, 200)}* to *${mrkdwnClip(i.title, 200)}*.`,
+      );
     case 'flag_set':
       return simple(
         n.flag === 'customer_impact'

@@ -128,6 +128,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   resolved: (d, x) => `Resolved: ${cell(str(d.summary), x.c.mask)}`,
   phase_changed: (d) =>
     `Phase ${PHASE_LABELS[d.from as IncidentPhase] ?? str(d.from)} → ${PHASE_LABELS[d.to as IncidentPhase] ?? str(d.to)}`,
+  renamed: (d, x) => `Renamed from ${cell(str(d.from), x.c.mask)} to ${cell(str(d.to), x.c.mask)}`,
   flag_set: (d) => (d.flag === 'data_loss_risk' ? 'Flagged a data-loss risk' : 'Flagged customer impact'),
   paged: (d, x) => {
     const reached = strs(d.userIds).map(x.who);

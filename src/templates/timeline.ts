@@ -47,6 +47,8 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} resolved the incident: ${mrkdwnClip(str(d.summary), 300)}`;
     case 'phase_changed':
       return `Phase ${PHASE_LABELS[d.from as keyof typeof PHASE_LABELS] ?? str(d.from)} → ${PHASE_LABELS[d.to as keyof typeof PHASE_LABELS] ?? str(d.to)}`;
+    case 'renamed':
+      return `${who} renamed the incident: ${mrkdwnClip(str(d.from), 200)} → ${mrkdwnClip(str(d.to), 200)}`;
     case 'flag_set':
       return `${who} flagged ${d.flag === 'data_loss_risk' ? 'a data-loss risk' : 'customer impact'}`;
     case 'paged': {

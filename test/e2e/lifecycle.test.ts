@@ -104,11 +104,63 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     await inChannel('SEV-0');
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
     expect((await incident()).severity).toBe(0);
+    // The channel topic is kept in step (it was set before the notice).
+    expect(bot.fake.callsTo('conversations.setTopic').map((c) => c.args)).toEqual([
+      {
+        channel: channelId,
+        topic: `SEV-0 · respond within 5 minutes · #${(await incident()).number} checkout latency`,
+      },
+    ]);
     bot.fake.reset();
     await inChannel('sev0');
     const reply = await bot.fake.waitFor('response_url');
     expect(reply.args.text).toMatch(/already SEV-0/);
     expect(bot.fake.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('/incident rename changes the title: card, topic, timeline, both channels told; refused without a new title', async () => {
+    const number = (await incident()).number;
+    bot.fake.reset();
+    await inChannel('rename   primary db <out> of connections');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    expect((await incident()).title).toBe('primary db <out> of connections');
+    expect(text(card())).toContain('primary db &lt;out&gt; of connections');
+    expect(bot.fake.callsTo('conversations.setTopic').map((c) => c.args)).toEqual([
+      {
+        channel: channelId,
+        topic: `SEV-0 · respond within 5 minutes · #${number} primary db &lt;out&gt; of connections`,
+      },
+    ]);
+    const said = `renamed incident #${number} (<#${channelId}>) from *checkout latency* to *primary db &lt;out&gt; of connections*`;
+    expect(text(lastInChannel())).toContain(`<@${TEST_REPORTER_ID}> ${said}`);
+    expect(text(bot.fake.messagesIn(INCIDENTS_CHANNEL_ID).at(-1))).toContain(said);
+    const renamed = await bot.db.query<{ actor_id: string; details: Record<string, string> }>(
+      "SELECT actor_id, details FROM incident_events WHERE incident_id = $1 AND kind = 'renamed'",
+      [incidentId],
+    );
+    expect(renamed.rows).toEqual([
+      { actor_id: TEST_REPORTER_ID, details: { from: 'checkout latency', to: 'primary db <out> of connections' } },
+    ]);
+
+    // Nothing changes, and each is told why.
+    for (const [typed, says] of [
+      ['rename primary db <out> of connections', /already has this title/],
+      ['rename', /Write the new title after it/],
+      ['rename \u200b\u200f', /only invisible characters.*Write the new title/s],
+      [`rename ${'x'.repeat(151)}`, /151 characters long; keep it to 150/],
+    ] as const) {
+      bot.fake.reset();
+      await inChannel(typed);
+      expect((await bot.fake.waitFor('response_url')).args.text, typed).toMatch(says);
+      expect(bot.fake.callsTo('chat.postMessage'), typed).toHaveLength(0);
+    }
+    expect((await incident()).title).toBe('primary db <out> of connections');
+
+    // Back to the title the later steps read.
+    bot.fake.reset();
+    await inChannel('retitle checkout latency');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    expect((await incident()).title).toBe('checkout latency');
   });
 
   it('/incident ack by someone else is offered Take command, which hands over command', async () => {
@@ -264,7 +316,16 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     bot.fake.reset();
     await inChannel('timeline');
     const t = text((await bot.fake.waitFor('response_url')).args as never);
-    const order = ['declared', 'acknowledged', 'changed severity', 'status update', 'mitigated', 'resolved'];
+    const order = [
+      'declared',
+      'acknowledged',
+      'changed severity',
+      'renamed the incident: checkout latency → primary db &lt;out&gt; of connections',
+      'renamed the incident: primary db &lt;out&gt; of connections → checkout latency',
+      'status update',
+      'mitigated',
+      'resolved',
+    ];
     let at = -1;
     for (const word of order) {
       const i = t.indexOf(word, at + 1);
@@ -278,6 +339,8 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
       'phase_changed',
       'severity_changed',
       'severity_changed',
+      'renamed',
+      'renamed',
       'command_taken',
       'status_update',
       'phase_changed',

@@ -318,6 +318,30 @@ describe('private (security) incidents', () => {
     // Asking again says it is public already.
     expect(await ask('public', { channel_id: incident.channelId })).toContain('public already');
   });
+
+  it('a public incident is not renamed to a security title; a private one is, told in its channel only', async () => {
+    const open = await declare('sev3 slow dashboards', OUTSIDER);
+    const refused = await ask('rename unauthorized access on the admin console', {
+      channel_id: open.channel.id,
+      user_id: OUTSIDER,
+    });
+    expect(refused).toMatch(/reads as a security incident.*--private/);
+    const title = async (id: number) =>
+      (await bot.db.query<{ title: string }>('SELECT title FROM incidents WHERE id = $1', [id])).rows[0]!.title;
+    expect(await title(open.id)).toBe('slow dashboards');
+
+    const secret = await declare('sev1 --private odd logins');
+    bot.fake.reset();
+    await bot.command('rename unauthorized access from a leaked key', { channel_id: secret.channel.id });
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === secret.channel.id);
+    expect(await title(secret.id)).toBe('unauthorized access from a leaked key');
+    await sleep(300);
+    const elsewhere = bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel !== secret.channel.id)
+      .map((c) => c.args);
+    expect(JSON.stringify(elsewhere)).not.toContain('leaked key');
+  });
 });
 
 describe("private incidents with the bundled runbook's announce: none", () => {

@@ -47,6 +47,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   declared: [REPORTER, { title: 'db down', severity: 2 }],
   channel_created: [null, { channelId: 'CINC42', channelName: 'inc-42-db-down' }],
   severity_changed: [COMMANDER, { from: 2, to: 1 }],
+  renamed: [COMMANDER, { from: 'db down', to: `primary db | out of connections; key ${SECRET}` }],
   acknowledged: [COMMANDER, {}],
   command_taken: [REPORTER, { from: COMMANDER, to: REPORTER }],
   status_update: [
@@ -268,6 +269,7 @@ describe('the post-mortem document', () => {
     for (const k of EVENT_KINDS) expect(what[k], k).not.toMatch(new RegExp(`^${k}: \\{`));
     expect(what.declared).toBe('Declared SEV-2 (Medium): db down');
     expect(what.severity_changed).toBe('Severity SEV-2 (Medium) → SEV-1 (High)');
+    expect(what.renamed).toBe('Renamed from db down to primary db \\| out of connections; key sk-***');
     expect(what.paged).toBe('Paged On-Call Engineer (U0ONCALL) because an incident was declared');
     expect(what.escalation_requested).toBe('Escalated to Senior DevOps Engineer');
     expect(what.playbook_attached).toBe('Suggested the playbook Database Connection Failures');

@@ -31,7 +31,8 @@ describe('the subcommand table', () => {
   it('every name and alias parses to its own row, and the help shows every usage line', () => {
     for (const [kind, spec] of SUBCOMMAND_ROWS) {
       for (const name of spec.names) {
-        const r = parseIncidentCommand(name);
+        // A row whose text is required is typed with one.
+        const r = parseIncidentCommand(spec.text?.required ? `${name} a text` : name);
         expect(r.ok && r.command.kind).toBe(kind);
       }
       expect(USAGE).toContain(spec.usage);
