@@ -76,6 +76,7 @@ export class AlertCards {
       alerts,
       rules,
       storm: stormy ? { source: stormy.source, maxIncidents: this.maxIncidents } : null,
+      truncated: ais.filter((a) => a.truncated > 0).map((a) => ({ source: a.source, count: a.truncated })),
       follows: !previous
         ? null
         : previous.private

@@ -138,6 +138,8 @@ const amPayload = z.object({
   commonLabels: textRecord.default({}),
   commonAnnotations: textRecord.default({}),
   externalURL: z.string({ error: 'must be text' }).optional(),
+  // Read loosely: a count that is not one is taken as none, rather than refusing the group.
+  truncatedAlerts: z.unknown().optional(),
   alerts: z.array(amAlert, { error: missing('must be a list of alerts') }).min(1, 'must hold at least one alert'),
 });
 
@@ -247,7 +249,12 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,
     });
   }
-  return { ok: true, delivery: { source, format: 'alertmanager', groupKey: groupKeyOf(p.groupKey), alerts } };
+  const t = p.truncatedAlerts;
+  const truncated = typeof t === 'number' && Number.isSafeInteger(t) && t > 0 ? Math.min(t, 2 ** 31 - 1) : 0;
+  return {
+    ok: true,
+    delivery: { source, format: 'alertmanager', groupKey: groupKeyOf(p.groupKey), alerts, truncated },
+  };
 }
 
 // --- The generic format: anything else (IntegrationMetrics evaluations, scripts, cron checks) -----------------------

@@ -13,6 +13,7 @@ import {
   pairKey,
   planNotice,
   setAllResolved,
+  setTruncated,
 } from '../store/alert.repo.js';
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
 import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js';
@@ -147,6 +148,7 @@ export class AlertRecorder {
   ): Promise<{ last: number; plan: AlertStep[]; open: boolean; repeats: number[] }> {
     const changes = noChanges();
     for (const d of deliveries) await this.place(tx, d, await this.recordAlerts(tx, d, batch), batch, changes);
+    await this.keepTruncated(tx, deliveries[deliveries.length - 1]!, batch, changes);
     const repeats = await this.settle(tx, changes, batch);
     return {
       last: deliveries[deliveries.length - 1]!.id,
@@ -154,6 +156,21 @@ export class AlertRecorder {
       open: batch.own.has(pairKey(deliveries[0]!.source, deliveries[0]!.groupKey)),
       repeats,
     };
+  }
+
+  /**
+   * What the group's latest delivery says of the alerts its source left out (Alertmanager's max_alerts), kept on the
+   * group's own open alert incident: its card says so, at once when the count changes. No statement when unchanged.
+   */
+  private async keepTruncated(tx: Queryable, last: DeliveryRow, batch: Batch, changes: Changes): Promise<void> {
+    const group = pairKey(last.source, last.groupKey);
+    const ai = batch.own.get(group);
+    if (!ai || ai.truncated === last.truncated) return;
+    await setTruncated(tx, ai.id, last.truncated);
+    batch.own.set(group, { ...ai, truncated: last.truncated });
+    if (!changes.changed.has(ai.id)) changes.changed.set(ai.id, ai);
+    changes.major.add(ai.id);
+    if (ai.state === 'declared' && ai.incidentId !== null) changes.cards.set(ai.id, ai.incidentId);
   }
 
   /**
@@ -419,6 +436,7 @@ export class AlertRecorder {
       incidentStatus: null,
       cardDue: false,
       repeatsAt: null,
+      truncated: 0,
     };
     batch.own.set(group, ai);
     source.opened += 1;

@@ -73,6 +73,8 @@ export interface AlertDelivery {
   /** Alerts of one group go to one incident: Alertmanager's groupKey, or the generic `key`. */
   groupKey: string;
   alerts: IncomingAlert[];
+  /** Alerts of the group the source left out (Alertmanager's `truncatedAlerts`, past its receiver's `max_alerts`). */
+  truncated?: number;
 }
 
 /** An alert as recorded, as the card and `/incident alerts` show it. */
@@ -113,6 +115,8 @@ export interface AlertCardView {
   rules: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'metric'>[];
   /** Storm control sent further critical alerts of its source here. */
   storm: { source: string; maxIncidents: number } | null;
+  /** Alerts their sources left out of the groups' latest deliveries (Alertmanager's max_alerts), by source. */
+  truncated: { source: string; count: number }[];
   /** The resolved incident the same alerts opened before; a private one is not named (it may not be this one's people's). */
   follows: { number: number; channelId: string | null } | { private: true } | null;
 }

@@ -23,6 +23,8 @@ export interface DeliveryRow {
   done: number[];
   attempts: number;
   receivedAt: Date;
+  /** Alerts of the group the source left out of this delivery (Alertmanager's truncatedAlerts). */
+  truncated: number;
 }
 
 interface DeliveryDbRow {
@@ -36,6 +38,7 @@ interface DeliveryDbRow {
   done: number[] | null;
   attempts: number;
   received_at: Date | string;
+  truncated?: number | null;
 }
 
 const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
@@ -49,6 +52,7 @@ const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
   done: (r.done ?? []).map(Number),
   attempts: Number(r.attempts),
   receivedAt: toDate(r.received_at),
+  truncated: Number(r.truncated ?? 0),
 });
 
 /**
@@ -70,12 +74,12 @@ export async function insertDelivery(
          WHERE h.until < clock_timestamp()
        RETURNING delivery_id
      ), written AS (
-       INSERT INTO alert_deliveries (id, source, format, group_key, body_hash, alerts) OVERRIDING SYSTEM VALUE
-       SELECT seen.delivery_id, $1, $2, $3, $4, $5::jsonb FROM seen
+       INSERT INTO alert_deliveries (id, source, format, group_key, body_hash, alerts, truncated) OVERRIDING SYSTEM VALUE
+       SELECT seen.delivery_id, $1, $2, $3, $4, $5::jsonb, $7 FROM seen
        RETURNING id
      )
      SELECT (SELECT id FROM written) AS id`,
-    [d.source, d.format, d.groupKey, bodyHash, JSON.stringify(d.alerts), ms(duplicateWindowMs)],
+    [d.source, d.format, d.groupKey, bodyHash, JSON.stringify(d.alerts), ms(duplicateWindowMs), d.truncated ?? 0],
   );
   if (rows[0]?.id != null) return { id: Number(rows[0].id), duplicate: false };
   const { rows: same } = await q.query<{ id: number | string | null }>(

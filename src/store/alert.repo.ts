@@ -30,6 +30,8 @@ export interface AlertIncidentRow {
   cardDue: boolean;
   /** When repeats were last recorded, as the database wrote it (to the microsecond); null when never. */
   repeatsAt: string | null;
+  /** How many alerts of its group the source left out of the group's latest delivery (Alertmanager's max_alerts). */
+  truncated: number;
 }
 
 interface AlertIncidentDbRow {
@@ -49,6 +51,8 @@ interface AlertIncidentDbRow {
   incident_status: IncidentStatus | null;
   card_due_at: Date | string | null;
   repeats_text: string | null;
+  /** Absent in rows a replica older than migration 024 selected. */
+  truncated?: number | null;
 }
 
 const toAlertIncident = (r: AlertIncidentDbRow): AlertIncidentRow => ({
@@ -68,6 +72,7 @@ const toAlertIncident = (r: AlertIncidentDbRow): AlertIncidentRow => ({
   incidentStatus: r.incident_status,
   cardDue: r.card_due_at !== null && r.card_due_at !== undefined,
   repeatsAt: r.repeats_text ?? null,
+  truncated: Number(r.truncated ?? 0),
 });
 
 const AI_SELECT = `SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status
@@ -160,6 +165,11 @@ export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Pr
     ],
   );
   return Number(rows[0]!.id);
+}
+
+/** What the group's latest delivery said of the alerts its source left out (see AlertIncidentRow.truncated). */
+export async function setTruncated(q: Queryable, id: number, truncated: number): Promise<void> {
+  await q.query('UPDATE alert_incidents SET truncated = $2 WHERE id = $1', [id, truncated]);
 }
 
 export async function setAlertIncidentState(q: Queryable, id: number, state: AlertIncidentRow['state']) {

@@ -74,6 +74,10 @@ export function renderAlertSection(v: AlertCardView): KnownBlock[] {
     v.storm
       ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} opened ${v.storm.maxIncidents} incidents in 10 minutes; its further critical alerts join this one.`
       : null,
+    ...v.truncated.map(
+      (t) =>
+        `:warning: *${t.count.toLocaleString('en-US')} more alert${t.count === 1 ? '' : 's'} not sent:* ${mrkdwnClip(t.source, 40)} left ${t.count === 1 ? 'it' : 'them'} out of its latest delivery of this group (its webhook's \`max_alerts\`), so ${t.count === 1 ? 'it is' : 'they are'} not listed here: see them in Alertmanager, or raise \`max_alerts\`.`,
+    ),
     v.follows
       ? `:leftwards_arrow_with_hook: The same alert opened ${'private' in v.follows ? 'a private incident' : `incident #${v.follows.number}${v.follows.channelId ? ` (${channelLink(v.follows.channelId)})` : ''}`} before; it was resolved and fired again.`
       : null,

@@ -101,6 +101,27 @@ describe('alerts open and track incidents', () => {
     expect(String(announced.args.text)).toContain('node-0 down, and 39 more NodeDown alerts');
   });
 
+  it("alerts Alertmanager left out of a delivery (its max_alerts) are named on the card until it sends them all", async () => {
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown>;
+    const send = (truncatedAlerts: unknown) =>
+      postAlerts(bot.baseUrl, '/hooks/alertmanager?source=capped', { ...am, truncatedAlerts });
+    expect((await send(38)).status).toBe(202);
+    const incident = await one('capped');
+    await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'capped'))[0]?.card_ts);
+    const withCard = (await incidentsOfSource(bot.db, 'capped'))[0]!;
+    await waitUntil('the card to name the 38', async () => cardText(withCard).includes('38 more alerts not sent'));
+    expect(cardText(withCard)).toContain(
+      "capped left them out of its latest delivery of this group (its webhook's `max_alerts`)",
+    );
+    // A count that is none is read as none (the group is taken, not refused), and the card no longer says it.
+    expect((await send('lots')).status).toBe(202);
+    await inboxDone(bot.db);
+    await waitUntil('the card to drop it', async () => !cardText(withCard).includes('not sent'));
+    expect((await send(1)).status).toBe(202);
+    await waitUntil('the card to name the one', async () => cardText(withCard).includes('1 more alert not sent'));
+    expect((await one('capped')).id).toBe(incident.id);
+  });
+
   it("a row that names no playbook suggests none: its action is the procedure, the title's words are not", async () => {
     // HighDiskUsage's row names no playbook. The title's "db" would suggest Database Connection Failures, which is
     // not the procedure for a full disk.

@@ -111,6 +111,16 @@ describe('the Alertmanager webhook format', () => {
     expect(d.alerts[0]).toMatchObject({ fingerprint: 'a8a496fc62f0b8a6', url: null, value: null });
   });
 
+  it("reads truncatedAlerts (the alerts its max_alerts left out); a count that is none is none, not a refusal", () => {
+    const truncated = (t: unknown) =>
+      delivery(parseAlertmanager({ ...am(), truncatedAlerts: t }, RULES, 'alertmanager')).truncated;
+    expect(delivery(parseAlertmanager(am(), RULES, 'alertmanager')).truncated).toBe(0);
+    expect(truncated(0)).toBe(0);
+    expect(truncated(38)).toBe(38);
+    for (const none of [-1, 1.5, '38', null, {}, Number.MAX_VALUE]) expect(truncated(none), String(none)).toBe(0);
+    expect(truncated(2 ** 40)).toBe(2 ** 31 - 1);
+  });
+
   it('without a row, the severity label decides (common words too; none: warning); an unknown one is a warning that says so', () => {
     const parsed = (labels: Record<string, string>) => {
       const p = am();

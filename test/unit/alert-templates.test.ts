@@ -66,6 +66,7 @@ function makeView(n: number, over: Partial<AlertView> = {}, shown = 8): AlertCar
       },
     ],
     storm: null,
+    truncated: [],
     follows: null,
   };
 }
@@ -119,6 +120,20 @@ describe('the alert section of the card', () => {
     const hidden = allText({ text: '', blocks: renderAlertSection(view) });
     expect(hidden).toContain('The same alert opened a private incident before');
     expect(hidden).not.toContain('#41');
+  });
+
+  it('names the alerts a source left out of its latest delivery, escaped, with what to do', () => {
+    const view = makeView(3);
+    expect(allText({ text: '', blocks: renderAlertSection(view) })).not.toContain('not sent');
+    view.truncated = [
+      { source: 'alertmanager', count: 1500 },
+      { source: '<!here>', count: 1 },
+    ];
+    const text = allText({ text: '', blocks: renderAlertSection(view) });
+    expect(text).toContain(
+      ":warning: *1,500 more alerts not sent:* alertmanager left them out of its latest delivery of this group (its webhook's `max_alerts`), so they are not listed here: see them in Alertmanager, or raise `max_alerts`.",
+    );
+    expect(text).toContain('*1 more alert not sent:* &lt;!here&gt; left it out');
   });
 
   it('links an alert to its source only with a safe URL', () => {
