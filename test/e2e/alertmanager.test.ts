@@ -58,6 +58,7 @@ describe('end to end with a real Prometheus Alertmanager', () => {
         { suite: 'critical', urls: [hook(a.baseUrl, 'am-critical')] },
         { suite: 'warning', urls: [hook(a.baseUrl, 'am-warning')] },
         { suite: 'storm', urls: [hook(a.baseUrl, 'am-storm')], groupBy: ['alertname', 'instance'] },
+        { suite: 'capped', urls: [hook(a.baseUrl, 'am-capped')], maxAlerts: 2 },
         { suite: 'pair', urls: [hook(a.baseUrl, 'am-pair'), hook(b.baseUrl, 'am-pair')] },
         { suite: 'killed', urls: [hook(`http://127.0.0.1:${processPort}`, 'am-killed')] },
       ],
@@ -139,6 +140,24 @@ describe('end to end with a real Prometheus Alertmanager', () => {
     expect(json(offer.args)).toContain(ACTION.resolve);
     await waitUntil('the card to show them resolved', async () => text().includes('0 firing · 2 resolved'));
     expect((await incidentsOfSource(a.db, 'am-critical'))[0]!.status).toBe('investigating');
+  }, 60_000);
+
+  it("a receiver's max_alerts: the alerts it leaves out of a group's deliveries are named on the card", async () => {
+    const node = (i: number): AlertToPost => ({
+      labels: {
+        suite: 'capped',
+        alertname: 'HighErrorRate',
+        severity: 'critical',
+        service: 'api-service',
+        instance: `node-${i}`,
+      },
+      annotations: { summary: 'Error rate above 10% on api-service' },
+    });
+    await am.post([0, 1, 2, 3, 4].map(node));
+    const { text } = await cardOf('am-capped');
+    await waitUntil('the card to name the 3 left out', async () => text().includes('3 more alerts not sent'), 15_000);
+    expect(text()).toContain('*Alerts* · 2 firing');
+    expect(await alertRows('am-capped')).toHaveLength(2);
   }, 60_000);
 
   it('a warning posts a notice whose Declare incident button opens the form, prefilled, and declares', async () => {

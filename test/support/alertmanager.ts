@@ -37,6 +37,8 @@ export interface AlertmanagerRoute {
   suite: string;
   urls: string[];
   groupBy?: string[];
+  /** The webhook's max_alerts: at most this many alerts of a group per delivery (the rest counted, not sent). */
+  maxAlerts?: number;
 }
 
 export interface AlertmanagerOptions {
@@ -95,6 +97,7 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<Running
         webhook_configs: r.urls.map((url) => ({
           url,
           send_resolved: true,
+          ...(r.maxAlerts ? { max_alerts: r.maxAlerts } : {}),
           http_config: { authorization: { type: 'Bearer', credentials: o.token } },
         })),
       })),
