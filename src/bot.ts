@@ -1,4 +1,5 @@
 import { App, type Logger, LogLevel } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { register as registerActions } from './actions/index.js';
 import { auditBadSignatures } from './audit/bad-signatures.js';
 import { auditRequests } from './audit/middleware.js';
@@ -243,6 +244,12 @@ export function createBot({
       severities: runbook.severities,
       cache: new KvCache(kv),
       privateAnnounce: runbook.privateIncidents.announce,
+      log: app.logger,
+      topicClient: new WebClient(slack.botToken, {
+        ...clientOptions,
+        logger: app.logger,
+        rejectRateLimitedCalls: true,
+      }),
     }),
     (incident) => home.incidentChanged(incident),
   );

@@ -12,6 +12,7 @@ import {
   type EscalationView,
   type IncidentChat,
   type IncidentNotice,
+  type Logger,
   type ObjectivesView,
   type PageMessage,
   type PlaybookChat,
@@ -43,6 +44,13 @@ export interface SlackChatOptions {
   cache?: KvCache;
   /** What the incidents channel hears of a private incident (the runbook's `private_incidents.announce`). */
   privateAnnounce?: PrivateAnnounce;
+  /** Where failures of what is done in the background (a channel topic) are told. */
+  log?: Pick<Logger, 'warn'>;
+  /**
+   * The client for channel topics: one that rejects a rate-limited call (`rejectRateLimitedCalls`) rather than
+   * pausing every call of the client for Slack's wait, as the SDK does. Default: the main client.
+   */
+  topicClient?: WebClient;
 }
 
 /** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
@@ -51,6 +59,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     private readonly client: WebClient,
     private readonly opts: SlackChatOptions,
   ) {}
+
+  /** Channels whose topic is being set, and the incident as it should show next, if it changed meanwhile. */
+  private readonly topics = new Map<string, { next: Incident | null }>();
 
   private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -196,17 +207,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async notify(incident: Incident, notice: IncidentNotice): Promise<void> {
     if (!incident.channelId) return;
-    // The topic names the severity and the title: kept in step with them. Its failure does not stop the notice; it is
-    // thrown once the notice is posted.
-    let topicFailed: unknown;
-    if (notice.kind === 'severity_changed' || notice.kind === 'renamed') {
-      const channel = incident.channelId;
-      await this.call('update the channel topic', () =>
-        this.client.conversations.setTopic({ channel, topic: this.topicOf(incident) }),
-      ).catch((err: unknown) => {
-        topicFailed = err;
-      });
-    }
+    if (notice.kind === 'severity_changed' || notice.kind === 'renamed') this.keepTopic(incident);
     const msg = renderNotice(incident, notice, this.opts.severities);
     await this.call('post in the incident channel', () =>
       this.client.chat.postMessage({
@@ -226,7 +227,46 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
       );
     }
-    if (topicFailed !== undefined) throw topicFailed;
+  }
+
+  /**
+   * Sets the channel topic to name the incident's severity and title, in the background: Slack allows about 20 topic
+   * changes a minute (Tier 2) and answers more with a wait, which must hold up neither the notice nor the handler (nor,
+   * through the SDK's paused queue, any other call: see `topicClient`). One change at a time per channel; changes made
+   * meanwhile are coalesced into one, the latest; a rate-limited one is made again after Slack's wait. The topic is
+   * shown, not kept: a restart forgets a change still waiting. A failure is logged.
+   */
+  private keepTopic(incident: Incident): void {
+    const channel = incident.channelId;
+    if (!channel) return;
+    const running = this.topics.get(channel);
+    if (running) {
+      running.next = incident;
+      return;
+    }
+    const state: { next: Incident | null } = { next: incident };
+    this.topics.set(channel, state);
+    const client = this.opts.topicClient ?? this.client;
+    void (async () => {
+      for (let i = state.next; i; i = state.next) {
+        state.next = null;
+        try {
+          await client.conversations.setTopic({ channel, topic: this.topicOf(i) });
+        } catch (err) {
+          const wait = (err as { code?: string; retryAfter?: number }).retryAfter;
+          if ((err as { code?: string }).code === 'slack_webapi_rate_limited_error' && wait !== undefined) {
+            state.next ??= i;
+            await new Promise((r) => setTimeout(r, Math.min(wait, 120) * 1000).unref());
+            continue;
+          }
+          this.opts.log?.warn(
+            `could not set the topic of ${channel}`,
+            toChatPlatformError(err, 'set the channel topic'),
+          );
+        }
+      }
+      this.topics.delete(channel);
+    })();
   }
 
   async postPlaybook(place: ChatPlace, checklist: ChecklistView): Promise<string> {
