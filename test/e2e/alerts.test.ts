@@ -101,7 +101,7 @@ describe('alerts open and track incidents', () => {
     expect(String(announced.args.text)).toContain('node-0 down, and 39 more NodeDown alerts');
   });
 
-  it("alerts Alertmanager left out of a delivery (its max_alerts) are named on the card until it sends them all", async () => {
+  it('alerts Alertmanager left out of a delivery (its max_alerts) are named on the card until it sends them all', async () => {
     const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown>;
     const send = (truncatedAlerts: unknown) =>
       postAlerts(bot.baseUrl, '/hooks/alertmanager?source=capped', { ...am, truncatedAlerts });

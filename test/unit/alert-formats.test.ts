@@ -111,7 +111,7 @@ describe('the Alertmanager webhook format', () => {
     expect(d.alerts[0]).toMatchObject({ fingerprint: 'a8a496fc62f0b8a6', url: null, value: null });
   });
 
-  it("reads truncatedAlerts (the alerts its max_alerts left out); a count that is none is none, not a refusal", () => {
+  it('reads truncatedAlerts (the alerts its max_alerts left out); a count that is none is none, not a refusal', () => {
     const truncated = (t: unknown) =>
       delivery(parseAlertmanager({ ...am(), truncatedAlerts: t }, RULES, 'alertmanager')).truncated;
     expect(delivery(parseAlertmanager(am(), RULES, 'alertmanager')).truncated).toBe(0);
