@@ -21,7 +21,7 @@ import {
   UnreachableContactError,
   type VerificationSubject,
 } from '../incidents/ports.js';
-import { type SeverityDefs, severityWithResponse } from '../incidents/severity.js';
+import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import type { PrivateAnnounce } from '../runbook/maintenance.js';
 import type { KvCache } from '../store/kv-cache.js';
@@ -197,17 +197,24 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
-  /** The channel topic: severity, response time, number and title. Topics render mentions and links: escaped. */
+  /**
+   * The channel topic: severity, response time (once resolved, that it is), number and title. Topics render mentions
+   * and links: escaped.
+   */
   private topicOf(incident: Incident): string {
-    return mrkdwnClip(
-      `${severityWithResponse(incident.severity, this.opts.severities)} · #${incident.number} ${incident.title}`,
-      250,
-    );
+    const state =
+      incident.status === 'resolved'
+        ? `Resolved · ${severityLabel(incident.severity)}`
+        : severityWithResponse(incident.severity, this.opts.severities);
+    return mrkdwnClip(`${state} · #${incident.number} ${incident.title}`, 250);
   }
 
   async notify(incident: Incident, notice: IncidentNotice): Promise<void> {
     if (!incident.channelId) return;
-    if (notice.kind === 'severity_changed' || notice.kind === 'renamed') this.keepTopic(incident);
+    // What the topic names: the severity, the title, and whether it is resolved (by Resolve, or a status update).
+    const resolvedNow =
+      notice.kind === 'resolved' || (notice.kind === 'status_update' && notice.update.status === 'resolved');
+    if (notice.kind === 'severity_changed' || notice.kind === 'renamed' || resolvedNow) this.keepTopic(incident);
     const msg = renderNotice(incident, notice, this.opts.severities);
     await this.call('post in the incident channel', () =>
       this.client.chat.postMessage({

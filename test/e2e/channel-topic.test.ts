@@ -78,6 +78,15 @@ describe('the channel topic follows severity and title changes', () => {
     expect(String(warned[0]![0])).toContain('could not set the topic of C0INC7');
   });
 
+  it('says once resolved, by Resolve or by a status update', async () => {
+    await chat.notify(
+      { ...incident(1), status: 'resolved' },
+      { kind: 'resolved', actorId: 'U0ALICE', summary: 'fixed' },
+    );
+    await settled(1);
+    expect(topics()).toEqual(['Resolved · SEV-1 · #7 db down']);
+  });
+
   it('other notices leave the topic alone', async () => {
     await chat.notify(incident(2), { kind: 'mitigated', actorId: 'U0ALICE' });
     await new Promise((r) => setTimeout(r, 200));
