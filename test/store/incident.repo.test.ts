@@ -249,11 +249,11 @@ forEachDatabase(
 
       it('ignores keys that are not columns', async () => {
         const i = await declare('x');
-        const patch = { title: 'changed', id: 5, teamId: 'T9', severity: 3 } as unknown as Parameters<
+        const patch = { reporterId: 'U0OTHER', id: 5, teamId: 'T9', severity: 3 } as unknown as Parameters<
           typeof updateIncident
         >[2];
         const u = await updateIncident(ctx.db, i.id, patch);
-        expect(u).toMatchObject({ id: i.id, title: 'x', teamId: TEAM, severity: 3 });
+        expect(u).toMatchObject({ id: i.id, reporterId: i.reporterId, teamId: TEAM, severity: 3 });
       });
 
       it('with an empty patch returns the current incident', async () => {
