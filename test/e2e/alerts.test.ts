@@ -102,7 +102,11 @@ describe('alerts open and track incidents', () => {
   });
 
   it('alerts Alertmanager left out of a delivery (its max_alerts) are named on the card until it sends them all', async () => {
-    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown>;
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as { alerts: Record<string, unknown>[] };
+    // A summary of its own: an alert incident titled as another one the bot declared moments ago joins it.
+    const summary = { summary: 'Error rate above 10% on checkout (capped)' };
+    am.alerts = am.alerts.map((a) => ({ ...a, annotations: summary }));
+    Object.assign(am, { commonAnnotations: summary });
     const send = (truncatedAlerts: unknown) =>
       postAlerts(bot.baseUrl, '/hooks/alertmanager?source=capped', { ...am, truncatedAlerts });
     expect((await send(38)).status).toBe(202);
