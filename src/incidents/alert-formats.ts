@@ -124,6 +124,8 @@ const amAlert = z.object({
     .optional(),
   generatorURL: z.string({ error: 'must be text' }).optional(),
   fingerprint: z.string({ error: 'must be text' }).optional(),
+  // Grafana's: where this alert is silenced. Read loosely (not text: none).
+  silenceURL: z.unknown().optional(),
 });
 
 const amPayload = z.object({
@@ -180,6 +182,22 @@ function groupKeyOf(key: string): string {
 function fingerprintOf(sent: string | undefined, l: Record<string, string>): string {
   if (!sent) return labelFingerprint(l);
   return sent.length <= MAX_FINGERPRINT ? sent : hashOf(sent, 32);
+}
+
+/**
+ * Where an alert is silenced: the URL its sender gave (Grafana's silenceURL), else Alertmanager's silence form filled
+ * with the alert's labels as matchers, on the delivery's externalURL (its web UI). Null without either, or when the URL
+ * is not http(s).
+ */
+function silenceUrlOf(given: unknown, externalUrl: string | undefined, labels: Record<string, string>): string | null {
+  const web = (u: unknown): u is string => typeof u === 'string' && /^https?:\/\/\S+$/i.test(u);
+  if (web(given)) return given;
+  if (!web(externalUrl)) return null;
+  const matchers = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+    .join(',');
+  return `${externalUrl.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`;
 }
 
 /** The labels' own fingerprint, for a sender too old to send one (sorted name=value pairs, hashed). */
@@ -245,6 +263,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       labels: keptLabels(a.labels),
       url: a.generatorURL || note('runbook_url') || null,
       runbookUrl: note('runbook_url') || null,
+      silenceUrl: silenceUrlOf(a.silenceURL, p.externalURL, a.labels),
       startsAt: utc(a.startsAt),
       endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,
     });

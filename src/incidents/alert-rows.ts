@@ -161,6 +161,7 @@ export function changeAlert(
     threshold: a.threshold,
     url: a.url,
     runbookUrl: a.runbookUrl ?? null,
+    silenceUrl: a.silenceUrl ?? null,
     labels: a.labels,
     lastDeliveryId: deliveryId,
     lastSeen: now,

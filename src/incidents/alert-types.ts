@@ -57,6 +57,8 @@ export interface IncomingAlert {
   url: string | null;
   /** Its runbook (Alertmanager's `runbook_url` annotation); absent in deliveries written before the bot kept it. */
   runbookUrl?: string | null;
+  /** Where it is silenced (Grafana's silenceURL, Alertmanager's silence form); absent in older deliveries. */
+  silenceUrl?: string | null;
   /**
    * When the alert's current firing started and when it ended, as the source says (ISO 8601, UTC); null when it does
    * not say (the generic format), endsAt also while it fires.
@@ -92,6 +94,8 @@ export interface AlertView {
   url: string | null;
   /** Its runbook, when the source gave one apart from `url`. */
   runbookUrl?: string | null;
+  /** Where it is silenced, for a source that has silences (Alertmanager, Grafana). */
+  silenceUrl?: string | null;
   /** When it first fired: the source's start when it gave one (and it was earlier), else when the bot heard of it. */
   firstSeen: Date;
   lastSeen: Date;

@@ -313,6 +313,7 @@ interface AlertDbRow {
   threshold: string | null;
   url: string | null;
   runbook_url?: string | null;
+  silence_url?: string | null;
   labels: Record<string, string> | string;
   alert_incident_id: number | null;
   first_seen: Date | string;
@@ -344,6 +345,7 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   threshold: r.threshold,
   url: r.url,
   runbookUrl: r.runbook_url ?? null,
+  silenceUrl: r.silence_url ?? null,
   labels: json(r.labels),
   alertIncidentId: r.alert_incident_id === null ? null : Number(r.alert_incident_id),
   firstSeen: toDate(r.first_seen),
@@ -418,9 +420,9 @@ export async function insertAlert(
 ): Promise<AlertRow> {
   const { rows } = await q.query<AlertDbRow>(
     `INSERT INTO alerts (name, level, rule, status, summary, service, metric, value, threshold, url, labels,
-       source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, count, first_seen,
-       resolved_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19,
+       source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, silence_url, count,
+       first_seen, resolved_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19, $20,
        CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
        least(coalesce($17::timestamptz, clock_timestamp()), clock_timestamp()),
        CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, clock_timestamp()), clock_timestamp()) END)
@@ -435,6 +437,7 @@ export async function insertAlert(
       a.startsAt,
       a.endsAt,
       a.runbookUrl ?? null,
+      a.silenceUrl ?? null,
     ],
   );
   return toAlert(rows[0]!);
@@ -464,7 +467,7 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
   await q.query(
     `UPDATE alerts a SET name = u.name, level = u.level, rule = u.rule, status = u.status, summary = u.summary,
        service = u.service, metric = u.metric, value = u.value, threshold = u.threshold, url = u.url,
-       runbook_url = u.runbook_url, labels = u.labels::jsonb, last_delivery_id = u.delivery, last_seen = clock_timestamp(),
+       runbook_url = u.runbook_url, silence_url = u.silence_url, labels = u.labels::jsonb, last_delivery_id = u.delivery, last_seen = clock_timestamp(),
        count = a.count + u.firings,
        resolved_at = CASE WHEN u.status = 'resolved'
          THEN CASE WHEN u.still_resolved THEN coalesce(a.resolved_at, clock_timestamp())
@@ -474,9 +477,9 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
        first_seen = least(a.first_seen, coalesce(u.starts_at, a.first_seen))
      FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
        $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::int[], $15::bool[], $16::bool[],
-       $17::timestamptz[], $18::timestamptz[], $19::text[])
+       $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[])
        AS u(id, name, level, rule, status, summary, service, metric, value, threshold, url, labels, delivery, firings,
-         still_resolved, maintenance, starts_at, ends_at, runbook_url)
+         still_resolved, maintenance, starts_at, ends_at, runbook_url, silence_url)
      WHERE a.id = u.id`,
     [
       col((c) => c.id),
@@ -498,6 +501,7 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
       col((c) => c.alert.startsAt),
       col((c) => c.alert.endsAt),
       col((c) => c.alert.runbookUrl ?? null),
+      col((c) => c.alert.silenceUrl ?? null),
     ],
   );
 }

@@ -20,9 +20,17 @@ const linkable = (url: string | null | undefined): url is string =>
   !!url && url.length <= MAX_LINKED_URL && /^https?:\/\/[^\s<>|]+$/.test(url);
 /** A link whose label is escaped and whose URL cannot break out of the link. */
 const link = (url: string | null, label: string) => (linkable(url) ? `<${url}|${label}>` : label);
-/** ` (<runbook|runbook>)` after an alert's name, when its source gave a runbook link apart from the name's own. */
-const runbookLink = (a: Pick<AlertView, 'url' | 'runbookUrl'>) =>
-  linkable(a.runbookUrl) && a.runbookUrl !== a.url ? ` (<${a.runbookUrl}|runbook>)` : '';
+/**
+ * ` (<…|runbook> · <…|silence>)` after an alert's name: its runbook, when its source gave one apart from the name's own
+ * link, and where it is silenced.
+ */
+const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl'>) => {
+  const links = [
+    linkable(a.runbookUrl) && a.runbookUrl !== a.url ? `<${a.runbookUrl}|runbook>` : null,
+    linkable(a.silenceUrl) ? `<${a.silenceUrl}|silence>` : null,
+  ].filter(Boolean);
+  return links.length ? ` (${links.join(' · ')})` : '';
+};
 
 /** What the alert measured: `error_rate 12% (> 10%)`. */
 function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string {
@@ -41,7 +49,7 @@ function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string 
  */
 export function alertLine(a: AlertView): string {
   // The name and its links are kept whole; the rest of the line is what gets cut when it is long.
-  const head = `${STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${runbookLink(a)}`;
+  const head = `${STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}`;
   const what = measured(a);
   const rest = [
     a.service ? mrkdwnClip(a.service, 40) : null,
@@ -110,7 +118,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
   const a = n.alert;
   const emoji =
     a.status === 'resolved' ? ':white_check_mark:' : a.level === 'critical' ? ':rotating_light:' : ':warning:';
-  const title = `${emoji} *${NOTICE_LABEL[a.level]}:* ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${runbookLink(a)} — ${mrkdwnClip(a.summary, 300)}`;
+  const title = `${emoji} *${NOTICE_LABEL[a.level]}:* ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)} — ${mrkdwnClip(a.summary, 300)}`;
   const held =
     a.level === 'critical' && a.maintenance
       ? `:construction: *Recorded, not declared:* a maintenance window is open and the runbook's row for this alert says \`during_maintenance: record\`.${a.status === 'firing' && !n.declared ? ' Declare an incident if it needs one; if it still fires once the window is over, the bot declares it.' : ''}`

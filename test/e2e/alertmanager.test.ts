@@ -110,6 +110,10 @@ describe('end to end with a real Prometheus Alertmanager', () => {
     });
     expect(text()).toContain('*Alerts* · 1 firing · 0 resolved · from am-critical');
     expect(text()).toContain('Check logs, identify root cause');
+    // Each alert links Alertmanager's silence form for its labels (on Alertmanager's external URL).
+    const silence = /<(http:\/\/[^|>]+\/#\/silences\/new\?filter=[^|>]+)\|silence>/.exec(text())?.[1];
+    expect(decodeURIComponent(silence ?? '')).toContain('alertname="HighErrorRate"');
+    expect(decodeURIComponent(silence ?? '')).toContain('suite="critical"');
     await fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === incident.channel_id && json(c.args).includes('High Error Rates'),

@@ -111,6 +111,28 @@ describe('the Alertmanager webhook format', () => {
     expect(d.alerts[0]).toMatchObject({ fingerprint: 'a8a496fc62f0b8a6', url: null, value: null });
   });
 
+  it("links each alert to Alertmanager's silence form for its labels, on the delivery's externalURL", () => {
+    const d = delivery(parseAlertmanager(am(), RULES, 'alertmanager'));
+    expect(d.alerts[0]!.silenceUrl).toBe(
+      `http://alertmanager.example:9093/#/silences/new?filter=${encodeURIComponent(
+        '{alertname="HighErrorRate",instance="node-2",metric="error_rate",service="api-service",severity="critical"}',
+      )}`,
+    );
+    const one = (externalURL: unknown, labels: Record<string, string>, silenceURL?: unknown) => {
+      const p = { ...am(), externalURL };
+      p.alerts = [{ ...p.alerts[0], labels, silenceURL }];
+      return delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts[0]!.silenceUrl;
+    };
+    // Quotes and backslashes in a value are escaped as Alertmanager's matchers read them; a trailing slash is dropped.
+    expect(decodeURIComponent(one('https://am.example/', { alertname: 'X', path: 'C:\\tmp "a"' })!)).toBe(
+      'https://am.example/#/silences/new?filter={alertname="X",path="C:\\\\tmp \\"a\\""}',
+    );
+    // No web UI to link: none. A silence link given that is not http(s): the form instead.
+    expect(one(undefined, { alertname: 'X' })).toBeNull();
+    expect(one('ftp://am.example', { alertname: 'X' })).toBeNull();
+    expect(one('https://am.example', { alertname: 'X' }, 'javascript:alert(1)')).toMatch(/^https:\/\/am\.example\/#/);
+  });
+
   it('reads truncatedAlerts (the alerts its max_alerts left out); a count that is none is none, not a refusal', () => {
     const truncated = (t: unknown) =>
       delivery(parseAlertmanager({ ...am(), truncatedAlerts: t }, RULES, 'alertmanager')).truncated;
@@ -164,6 +186,9 @@ describe('the Alertmanager webhook format', () => {
       url: 'https://grafana.example/alerting/grafana/be1xq8a2z/view?orgId=1',
       // Its runbook_url annotation, kept beside the source link.
       runbookUrl: 'https://runbooks.example/high-error-rate',
+      // Grafana's own silence link, as given.
+      silenceUrl:
+        'https://grafana.example/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DHighErrorRate&matcher=grafana_folder%3DAPI&matcher=service%3Dapi-service&matcher=severity%3Dcritical&matcher=zone%3Deu-1&orgId=1',
       // Its own time, kept in UTC to the millisecond.
       startsAt: '2026-11-30T08:51:03.157Z',
       endsAt: null,

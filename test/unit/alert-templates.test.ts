@@ -161,6 +161,18 @@ describe('the alert section of the card', () => {
     const long = `https://graph.example/${'g'.repeat(1000)}`;
     expect(alertLine(makeAlert({ url: long, runbookUrl: long.replace('graph', 'runbooks') }))).not.toContain('<https');
   });
+
+  it('links where the alert is silenced, beside its runbook or alone, only with a safe URL', () => {
+    const silence = 'https://am.example/#/silences/new?filter=%7Balertname%3D%22X%22%7D';
+    expect(alertLine(makeAlert({ url: null, silenceUrl: silence }))).toContain(
+      `*HighErrorRate* (<${silence}|silence>)`,
+    );
+    expect(
+      alertLine(makeAlert({ url: null, runbookUrl: 'https://runbooks.example/x', silenceUrl: silence })),
+    ).toContain(`(<https://runbooks.example/x|runbook> · <${silence}|silence>)`);
+    expect(alertLine(makeAlert({ silenceUrl: 'https://evil.example/|<!channel>' }))).not.toContain('silence');
+    expect(alertLine(makeAlert({ silenceUrl: `https://am.example/${'s'.repeat(1000)}` }))).not.toContain('silence');
+  });
 });
 
 describe('the warning notice, the all-resolved offer, the alert list and the declare form', () => {
