@@ -125,6 +125,15 @@ export interface AlertCardView {
   follows: { number: number; channelId: string | null } | { private: true } | null;
 }
 
+/** What `/incident alerts` lists: the alerts (firing first, at most a limit), how many in all, what was left out. */
+export interface AlertList {
+  alerts: AlertView[];
+  firing: number;
+  total: number;
+  /** Alerts their sources left out of the groups' latest deliveries (see AlertCardView). */
+  truncated: AlertCardView['truncated'];
+}
+
 /** A warning alert's notice in the incidents channel. */
 export interface AlertNoticeView {
   alert: AlertView;

@@ -33,7 +33,7 @@ import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
-import type { AlertDelivery, AlertLevel, AlertRule, AlertView } from './alert-types.js';
+import type { AlertDelivery, AlertLevel, AlertList, AlertRule } from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
@@ -506,13 +506,18 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   }
 
   /** Every alert of an incident (`/incident alerts`): firing first, at most `limit`, and how many there are. */
-  async ofIncident(incidentId: number, limit = 200): Promise<{ alerts: AlertView[]; firing: number; total: number }> {
+  async ofIncident(incidentId: number, limit = 200): Promise<AlertList> {
     const ais = await alertIncidentsOf(this.db, incidentId);
-    return alertsOf(
+    const list = await alertsOf(
       this.db,
       ais.map((a) => a.id),
       limit,
     );
+    // What their sources left out of the groups' latest deliveries (Alertmanager's max_alerts): not recorded, said.
+    return {
+      ...list,
+      truncated: ais.filter((a) => a.truncated > 0).map((a) => ({ source: a.source, count: a.truncated })),
+    };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { AlertCardView, AlertNoticeView, AlertView } from '../incidents/alert-types.js';
+import type { AlertCardView, AlertList, AlertNoticeView, AlertView } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
 import { button, packLines } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
@@ -187,7 +187,7 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
 }
 
 /** `/incident alerts`: every alert of the incident, firing first; past Slack's limits, how many more. Pure. */
-export function renderAlertList(i: Incident, list: { alerts: AlertView[]; firing: number; total: number }): Message {
+export function renderAlertList(i: Incident, list: AlertList): Message {
   const blocks: KnownBlock[] = [
     {
       type: 'header',
@@ -209,7 +209,7 @@ export function renderAlertList(i: Incident, list: { alerts: AlertView[]; firing
     elements: [
       {
         type: 'mrkdwn',
-        text: `${list.total} alert${list.total === 1 ? '' : 's'} · ${list.firing} firing · ${list.total - list.firing} resolved${more > 0 ? ` · ${more} more not shown (the latest first)` : ''}`,
+        text: `${list.total} alert${list.total === 1 ? '' : 's'} · ${list.firing} firing · ${list.total - list.firing} resolved${more > 0 ? ` · ${more} more not shown (the latest first)` : ''}${list.truncated.map((t) => ` · ${t.count.toLocaleString('en-US')} more not sent by ${mrkdwnClip(t.source, 40)} (its \`max_alerts\`): see them there`).join('')}`,
       },
     ],
   });

@@ -117,6 +117,12 @@ describe('alerts open and track incidents', () => {
     expect(cardText(withCard)).toContain(
       "capped left them out of its latest delivery of this group (its webhook's `max_alerts`)",
     );
+    // `/incident alerts`, which lists every alert recorded, says so too.
+    await bot.command('alerts', { channel_id: withCard.channel_id });
+    const list = await waitUntil('the alert list', async () =>
+      bot.replies().find((m) => json(m).includes('more not sent by capped')),
+    );
+    expect(json(list)).toContain('2 alerts · 2 firing · 0 resolved · 38 more not sent by capped (its `max_alerts`)');
     // A count that is none is read as none (the group is taken, not refused), and the card no longer says it.
     expect((await send('lots')).status).toBe(202);
     await inboxDone(bot.db);

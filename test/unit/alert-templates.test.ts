@@ -242,12 +242,24 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
   it('`/incident alerts` lists every alert it can within Slack limits and counts the rest', () => {
     for (const n of [0, 1, 300]) {
       const alerts = Array.from({ length: n }, (_, i) => makeAlert({ id: i, summary: `${HOSTILE} ${i}` }));
-      const m = renderAlertList(makeIncident(), { alerts, firing: n, total: n + 7 * Math.sign(n) });
+      const m = renderAlertList(makeIncident(), { alerts, firing: n, total: n + 7 * Math.sign(n), truncated: [] });
       expect(limitProblems(m, 'message'), `${n} alerts`).toEqual([]);
       expect(m.text.length).toBeLessThanOrEqual(40_000);
       if (n === 0) expect(allText(m)).toContain('not opened from alerts');
       if (n === 300) expect(allText(m)).toMatch(/307 alerts · 300 firing · 7 resolved · \d+ more not shown/);
     }
+  });
+
+  it('`/incident alerts` says how many alerts a source left out of its deliveries (its max_alerts)', () => {
+    const m = renderAlertList(makeIncident(), {
+      alerts: [makeAlert()],
+      firing: 1,
+      total: 1,
+      truncated: [{ source: '<!here>', count: 2500 }],
+    });
+    expect(allText(m)).toContain(
+      '1 alert · 1 firing · 0 resolved · 2,500 more not sent by &lt;!here&gt; (its `max_alerts`): see them there',
+    );
   });
 
   it('the declare form is prefilled and within limits, its title cut to what a declaration takes', () => {
