@@ -46,6 +46,11 @@ const quantity = z
   .union([z.number(), z.string()], { error: 'must be a number or a text' })
   .transform((v) => clip(String(v), 100));
 
+/** The longest link kept from an annotation (as the generic format's `url` and `runbook_url`); a longer one is left out. */
+const MAX_URL = 2000;
+
+const clipOrNull = (s: string | undefined, max: number) => (s === undefined ? null : clip(s, max));
+
 function clip(s: string, max: number): string {
   if (s.length <= max) return s; // no more characters than UTF-16 units: nothing to cut (and no array to build)
   const chars = [...s];
@@ -184,20 +189,25 @@ function fingerprintOf(sent: string | undefined, l: Record<string, string>): str
   return sent.length <= MAX_FINGERPRINT ? sent : hashOf(sent, 32);
 }
 
+/** The longest silence link kept: the card links none longer (MAX_LINKED_URL there), and each alert has its own. */
+const MAX_SILENCE_URL = 1000;
+
 /**
  * Where an alert is silenced: the URL its sender gave (Grafana's silenceURL), else Alertmanager's silence form filled
- * with the alert's labels as matchers, on the delivery's externalURL (its web UI). Null without either, or when the URL
- * is not http(s).
+ * with the alert's labels as matchers, on the delivery's externalURL (its web UI). Null without either, when the URL
+ * is not http(s), or when it is longer than a card links (so a body's long externalURL is not copied to each alert).
  */
 function silenceUrlOf(given: unknown, externalUrl: string | undefined, labels: Record<string, string>): string | null {
-  const web = (u: unknown): u is string => typeof u === 'string' && /^https?:\/\/\S+$/i.test(u);
+  const web = (u: unknown): u is string =>
+    typeof u === 'string' && u.length <= MAX_SILENCE_URL && /^https?:\/\/\S+$/i.test(u);
   if (web(given)) return given;
   if (!web(externalUrl)) return null;
   const matchers = Object.keys(labels)
     .sort()
     .map((k) => `${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
     .join(',');
-  return `${externalUrl.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`;
+  const url = `${externalUrl.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`;
+  return url.length <= MAX_SILENCE_URL ? url : null;
 }
 
 /** The labels' own fingerprint, for a sender too old to send one (sorted name=value pairs, hashed). */
@@ -249,6 +259,8 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
         : '';
     const unnamed = named ? '' : ' (it has no alertname label: named after its fingerprint)';
     const summary = `${note('summary') ?? note('description') ?? note('message') ?? name}${unknown}${unnamed}`;
+    const given = note('runbook_url');
+    const runbookUrl = given && given.length <= MAX_URL ? given : null;
     alerts.push({
       fingerprint,
       name: clip(name, 200),
@@ -258,11 +270,12 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       summary: clip(cleanTitle(summary).trim() || name, MAX_TEXT),
       service: a.labels.service ?? a.labels.job ?? null,
       metric: a.labels.metric ?? rule?.metric ?? null,
-      value: note('value') ?? null,
-      threshold: note('threshold') ?? rule?.threshold ?? null,
+      // What may come from the common annotations is cut, or left out, so that it is not copied whole to every alert.
+      value: clipOrNull(note('value'), 100),
+      threshold: clipOrNull(note('threshold'), 100) ?? rule?.threshold ?? null,
       labels: keptLabels(a.labels),
-      url: a.generatorURL || note('runbook_url') || null,
-      runbookUrl: note('runbook_url') || null,
+      url: a.generatorURL || runbookUrl || null,
+      runbookUrl,
       silenceUrl: silenceUrlOf(a.silenceURL, p.externalURL, a.labels),
       startsAt: utc(a.startsAt),
       endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,

@@ -133,6 +133,26 @@ describe('the Alertmanager webhook format', () => {
     expect(one('https://am.example', { alertname: 'X' }, 'javascript:alert(1)')).toMatch(/^https:\/\/am\.example\/#/);
   });
 
+  it('copies no long common annotation, nor a long externalURL, to each alert of a group', () => {
+    const p = am();
+    const alert = p.alerts[0]!;
+    p.alerts = Array.from({ length: 200 }, (_, i) => ({ ...alert, fingerprint: `f${i}`, annotations: {} }));
+    p.commonAnnotations = {
+      summary: 's'.repeat(300_000),
+      value: 'v'.repeat(300_000),
+      threshold: 't'.repeat(300_000),
+      runbook_url: `https://runbooks.example/${'r'.repeat(300_000)}`,
+    };
+    p.externalURL = `https://am.example/${'e'.repeat(100_000)}`;
+    const d = delivery(parseAlertmanager(p, RULES, 'alertmanager'));
+    expect(d.alerts).toHaveLength(200);
+    // Each alert keeps at most a short cut of each (the body was 1 MB; 200 copies of it would be 200 MB).
+    expect(JSON.stringify(d).length).toBeLessThan(600_000);
+    expect(d.alerts[0]).toMatchObject({ runbookUrl: null, silenceUrl: null, url: null });
+    expect(d.alerts[0]!.value).toHaveLength(100);
+    expect(d.alerts[0]!.threshold).toHaveLength(100);
+  });
+
   it('reads truncatedAlerts (the alerts its max_alerts left out); a count that is none is none, not a refusal', () => {
     const truncated = (t: unknown) =>
       delivery(parseAlertmanager({ ...am(), truncatedAlerts: t }, RULES, 'alertmanager')).truncated;
