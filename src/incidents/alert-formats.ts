@@ -53,8 +53,16 @@ const clipOrNull = (s: string | undefined, max: number) => (s === undefined ? nu
 
 function clip(s: string, max: number): string {
   if (s.length <= max) return s; // no more characters than UTF-16 units: nothing to cut (and no array to build)
-  const chars = [...s];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
+  // Only the start is read: 2 * max UTF-16 units hold at least max characters, so a longer text is cut either way.
+  const chars = [...s.slice(0, 2 * max)];
+  return s.length > 2 * max || chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
+}
+
+/** The first `units` UTF-16 units of a text, not splitting a character: what is worth cleaning of a long one. */
+function head(s: string, units: number): string {
+  if (s.length <= units) return s;
+  const cut = s.slice(0, units);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 /** The codes a sender can act on, by what the first problem is. */
@@ -267,7 +275,8 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       status: a.status,
       level,
       rule: rule?.name ?? null,
-      summary: clip(cleanTitle(summary).trim() || name, MAX_TEXT),
+      // A summary may be the group's common one: cleaned only as far as it can be kept, not whole for each alert.
+      summary: clip(cleanTitle(head(summary, 4 * MAX_TEXT)).trim() || name, MAX_TEXT),
       service: a.labels.service ?? a.labels.job ?? null,
       metric: a.labels.metric ?? rule?.metric ?? null,
       // What may come from the common annotations is cut, or left out, so that it is not copied whole to every alert.

@@ -153,6 +153,20 @@ describe('the Alertmanager webhook format', () => {
     expect(d.alerts[0]!.threshold).toHaveLength(100);
   });
 
+  it('cuts a long summary at 1,000 characters, never inside one, and keeps a shorter one whole', () => {
+    const summaryOf = (summary: string) => {
+      const p = am();
+      p.alerts = [{ ...p.alerts[0], annotations: { summary } }];
+      return delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts[0]!.summary;
+    };
+    expect(summaryOf('😀'.repeat(3000))).toBe(`${'😀'.repeat(999)}…`);
+    expect(summaryOf('x'.repeat(1500))).toBe(`${'x'.repeat(999)}…`);
+    // 1,200 UTF-16 units but 600 characters: whole.
+    expect(summaryOf('😀'.repeat(600))).toBe('😀'.repeat(600));
+    // Control characters are still dropped before the cut.
+    expect(summaryOf(`a\u0000b${'c'.repeat(5000)}`)).toBe(`ab${'c'.repeat(997)}…`);
+  });
+
   it('reads truncatedAlerts (the alerts its max_alerts left out); a count that is none is none, not a refusal', () => {
     const truncated = (t: unknown) =>
       delivery(parseAlertmanager({ ...am(), truncatedAlerts: t }, RULES, 'alertmanager')).truncated;
