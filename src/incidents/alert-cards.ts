@@ -1,4 +1,5 @@
 import {
+  type AlertIncidentRow,
   type AlertSectionRows,
   alertSectionPart,
   alertSectionRows,
@@ -11,6 +12,11 @@ import type { AlertCardView, AlertRule } from './alert-types.js';
 
 /** Alert incidents whose card refresh for repeats was due, and the time of the repeats a card's read saw. */
 export type RepeatsSeen = { id: number; repeatsAt: string | null }[];
+
+/** What the sources of these alert incidents left out of their groups' latest deliveries (Alertmanager's max_alerts). */
+export function leftOut(ais: readonly Pick<AlertIncidentRow, 'source' | 'truncated'>[]): AlertCardView['truncated'] {
+  return ais.filter((a) => a.truncated > 0).map((a) => ({ source: a.source, count: a.truncated }));
+}
 
 /** Alerts the card lists at most; the rest are counted ("and N more") and listed by `/incident alerts`. */
 export const CARD_ALERTS_MAX = 8;
@@ -76,7 +82,7 @@ export class AlertCards {
       alerts,
       rules,
       storm: stormy ? { source: stormy.source, maxIncidents: this.maxIncidents } : null,
-      truncated: ais.filter((a) => a.truncated > 0).map((a) => ({ source: a.source, count: a.truncated })),
+      truncated: leftOut(ais),
       follows: !previous
         ? null
         : previous.private

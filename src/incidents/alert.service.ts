@@ -28,7 +28,7 @@ import {
 import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
-import type { AlertCards } from './alert-cards.js';
+import { type AlertCards, leftOut } from './alert-cards.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
@@ -514,10 +514,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       limit,
     );
     // What their sources left out of the groups' latest deliveries (Alertmanager's max_alerts): not recorded, said.
-    return {
-      ...list,
-      truncated: ais.filter((a) => a.truncated > 0).map((a) => ({ source: a.source, count: a.truncated })),
-    };
+    return { ...list, truncated: leftOut(ais) };
   }
 
   /**
