@@ -1,4 +1,4 @@
-import { parseSeverityToken, SEVERITIES, type Severity } from '../incidents/severity.js';
+import { parseSeverityToken, SEVERITIES, type Severity, type SeverityNames } from '../incidents/severity.js';
 import { cleanText, cleanTitle, isBlank } from '../incidents/text.js';
 import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
 
@@ -55,9 +55,6 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
   }
   return { ok: true, command: { kind, ...extra, [spec.text.field]: text || null } as IncidentCommand };
 }
-
-/** The runbook's name of each level ("Critical", "High"), to read a declaration typed with one. */
-export type SeverityNames = Readonly<Record<Severity, string>>;
 
 /**
  * What a declaration typed another way should have been: `p1 db down` (another tool's priorities), `critical db down`

@@ -42,8 +42,10 @@ export const STATUS_PAGE_DEFAULTS: Readonly<Record<Severity, StatusPageSeverity>
 /** The runbook's severity levels, handed to whatever shows a severity (templates stay pure: data in). */
 export type SeverityDefs = Readonly<Record<Severity, SeverityDef>>;
 
-/** Each level's name in the runbook ("High"), by level. */
-export function severityNames(defs: SeverityDefs): Readonly<Record<Severity, string>> {
+/** The runbook's name of each level ("Critical", "High"), by level. */
+export type SeverityNames = Readonly<Record<Severity, string>>;
+
+export function severityNames(defs: SeverityDefs): SeverityNames {
   return { 0: defs[0].name, 1: defs[1].name, 2: defs[2].name, 3: defs[3].name };
 }
 
