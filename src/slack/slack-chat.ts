@@ -31,7 +31,7 @@ import { renderAnnouncement, renderDeclarationReport, renderNotice, renderPage }
 import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
 import { mrkdwnClip } from '../templates/text.js';
-import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
+import { rateLimitedFor, slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 export interface SlackChatOptions {
   /** The runbook's severity levels: names and response times shown on the card, topic, notices and pages. */
@@ -260,8 +260,8 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         try {
           await client.conversations.setTopic({ channel, topic: this.topicOf(i) });
         } catch (err) {
-          const wait = (err as { code?: string; retryAfter?: number }).retryAfter;
-          if ((err as { code?: string }).code === 'slack_webapi_rate_limited_error' && wait !== undefined) {
+          const wait = rateLimitedFor(err);
+          if (wait !== undefined) {
             state.next ??= i;
             await new Promise((r) => setTimeout(r, Math.min(wait, 120) * 1000).unref());
             continue;

@@ -54,6 +54,15 @@ export function toChatPlatformError(err: unknown, doing: string): unknown {
   return err;
 }
 
+/**
+ * The seconds Slack asked the bot to wait, when a call was refused for its rate (a client with
+ * `rejectRateLimitedCalls`, or one whose retries ran out); undefined for any other failure, or when Slack said none.
+ */
+export function rateLimitedFor(err: unknown): number | undefined {
+  const e = err as PlatformErrorLike | undefined;
+  return e?.code === 'slack_webapi_rate_limited_error' ? e.retryAfter : undefined;
+}
+
 export function slackErrorCode(err: unknown): string | undefined {
   const e = err as PlatformErrorLike | undefined;
   return e?.data?.error;
