@@ -9,7 +9,7 @@ import {
   type AlertRule,
   type IncomingAlert,
 } from './alert-types.js';
-import { cleanTitle, mayHoldUnstorable, storableJson } from './text.js';
+import { cleanTitle, cutToChars, mayHoldUnstorable, storableJson } from './text.js';
 
 /**
  * What was wrong with a delivery, for the sender: a code (`malformed_json`, `missing_field`, `unknown_status`,
@@ -31,7 +31,7 @@ export const SOURCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 const missing = (what: string) => (iss: { input: unknown }) => (iss.input === undefined ? 'is missing' : what);
 const text = (max = MAX_TEXT) =>
-  z.string({ error: missing('must be text') }).transform((s) => clip(cleanTitle(s).trim(), max));
+  z.string({ error: missing('must be text') }).transform((s) => cutToChars(cleanTitle(s).trim(), max));
 const status = z.enum(ALERT_STATUSES, {
   error: missing('is not a status; use "firing" or "resolved"'),
 });
@@ -44,19 +44,12 @@ const labels = textRecord.refine((l) => Object.keys(l).length <= MAX_LABELS, `mu
 /** A number or a text (`"12.5%"`): kept as text. */
 const quantity = z
   .union([z.number(), z.string()], { error: 'must be a number or a text' })
-  .transform((v) => clip(String(v), 100));
+  .transform((v) => cutToChars(String(v), 100));
 
 /** The longest link kept from an annotation (as the generic format's `url` and `runbook_url`); a longer one is left out. */
 const MAX_URL = 2000;
 
-const clipOrNull = (s: string | undefined, max: number) => (s === undefined ? null : clip(s, max));
-
-function clip(s: string, max: number): string {
-  if (s.length <= max) return s; // no more characters than UTF-16 units: nothing to cut (and no array to build)
-  // Only the start is read: 2 * max UTF-16 units hold at least max characters, so a longer text is cut either way.
-  const chars = [...s.slice(0, 2 * max)];
-  return s.length > 2 * max || chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
-}
+const clipOrNull = (s: string | undefined, max: number) => (s === undefined ? null : cutToChars(s, max));
 
 /** The first `units` UTF-16 units of a text, not splitting a character: what is worth cleaning of a long one. */
 function head(s: string, units: number): string {
@@ -263,7 +256,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
     const note = (k: string) => a.annotations[k] ?? p.commonAnnotations[k];
     const unknown =
       !rule && severity && !stated
-        ? ` (severity "${clip(severity, 40)}" is not a level the bot knows: taken as a warning; add a row for ${clip(name, 60)} to the runbook file's alerts, or use critical, warning or info)`
+        ? ` (severity "${cutToChars(severity, 40)}" is not a level the bot knows: taken as a warning; add a row for ${cutToChars(name, 60)} to the runbook file's alerts, or use critical, warning or info)`
         : '';
     const unnamed = named ? '' : ' (it has no alertname label: named after its fingerprint)';
     const summary = `${note('summary') ?? note('description') ?? note('message') ?? name}${unknown}${unnamed}`;
@@ -271,12 +264,12 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
     const runbookUrl = given && given.length <= MAX_URL ? given : null;
     alerts.push({
       fingerprint,
-      name: clip(name, 200),
+      name: cutToChars(name, 200),
       status: a.status,
       level,
       rule: rule?.name ?? null,
       // A summary may be the group's common one: cleaned only as far as it can be kept, not whole for each alert.
-      summary: clip(cleanTitle(head(summary, 4 * MAX_TEXT)).trim() || name, MAX_TEXT),
+      summary: cutToChars(cleanTitle(head(summary, 4 * MAX_TEXT)).trim() || name, MAX_TEXT),
       service: a.labels.service ?? a.labels.job ?? null,
       metric: a.labels.metric ?? rule?.metric ?? null,
       // What may come from the common annotations is cut, or left out, so that it is not copied whole to every alert.
@@ -351,7 +344,7 @@ export function parseGeneric(value: unknown, rules: readonly AlertRule[]): Parse
       alerts: [
         {
           fingerprint: a.key,
-          name: clip(name, 200),
+          name: cutToChars(name, 200),
           status: a.status,
           level: rule?.level ?? a.level,
           rule: rule?.name ?? null,

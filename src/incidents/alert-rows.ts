@@ -7,7 +7,7 @@ import {
 } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
 import type { IncomingAlert } from './alert-types.js';
-import { cleanTitle, isBlank } from './text.js';
+import { cleanTitle, cutToChars, isBlank } from './text.js';
 
 /**
  * An alert's row as the recorder sees it (AlertRecorder, alert-recorder.ts): what became of it in a delivery, whether
@@ -58,15 +58,9 @@ export function isClosed(alert: AlertRow, ai: AlertIncidentRow | null): boolean 
   return alert.status === 'resolved';
 }
 
-/** At most `max` characters (code points), ending with an ellipsis when cut. */
-function cut(s: string, max: number): string {
-  const chars = [...s];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
-}
-
 export function alertTitle(summary: string, name: string): string {
   const t = cleanTitle(summary).replace(/\s+/g, ' ').trim();
-  return cut(isBlank(t) ? name : t, TITLE_MAX);
+  return cutToChars(isBlank(t) ? name : t, TITLE_MAX);
 }
 
 /**
@@ -82,7 +76,7 @@ export function groupTitle(lead: readonly Pick<AlertRow, 'summary' | 'name'>[]):
   if (more === 0 || lead.every((a) => alertTitle(a.summary, a.name) === title)) return title;
   const name = lead.every((a) => a.name === first.name) ? `${alertTitle(first.name, first.name)} ` : '';
   const suffix = `, and ${more.toLocaleString('en-US')} more ${name}alert${more === 1 ? '' : 's'}`;
-  return cut(`${cut(title, Math.max(20, TITLE_MAX - [...suffix].length))}${suffix}`, TITLE_MAX);
+  return cutToChars(`${cutToChars(title, Math.max(20, TITLE_MAX - [...suffix].length))}${suffix}`, TITLE_MAX);
 }
 
 /**

@@ -58,6 +58,16 @@ export function cleanTitle(raw: string): string {
 }
 
 /** Whether the text shows nothing: empty, or only white space and invisible characters. */
+/**
+ * At most `max` characters (code points), ending with an ellipsis when cut. Only the start of a long text is read:
+ * 2 * max UTF-16 units hold at least max characters, so a longer text is cut either way.
+ */
+export function cutToChars(s: string, max: number): string {
+  if (s.length <= max) return s; // no more characters than UTF-16 units: nothing to cut (and no array to build)
+  const chars = [...s.slice(0, 2 * max)];
+  return s.length > 2 * max || chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : s;
+}
+
 export function isBlank(text: string): boolean {
   return INVISIBLE.test(text);
 }

@@ -1,5 +1,6 @@
 import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import type { Phrase } from '../incidents/errors.js';
+import { cutToChars } from '../incidents/text.js';
 import { describeDuration } from '../runbook/duration.js';
 
 /** Slack limits we build to (Block Kit reference). */
@@ -22,11 +23,7 @@ export function escapeMrkdwn(s: string): string {
 }
 
 /** Cuts to at most `max` characters (by code point, so emoji are never split), ending with an ellipsis when cut. */
-export function truncate(s: string, max: number): string {
-  const chars = [...s];
-  if (chars.length <= max) return s;
-  return `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
-}
+export const truncate = cutToChars;
 
 /** Truncates text that is already escaped without cutting an entity like `&amp;` in half. */
 export function clipEscaped(escaped: string, max: number): string {
