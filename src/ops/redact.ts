@@ -13,6 +13,12 @@
  *   40-character secret access key (see `looksLikeAwsSecret`: a git SHA is kept) -> `***`;
  * - Stripe `sk_live_` / `sk_test_` / `rk_live_` / `rk_test_` -> `sk_live_***`, webhook secrets `whsec_***`;
  * - GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`) and JWTs (`eyJ...eyJ...`);
+ * - other providers' keys by their shape (gitleaks' rules): Google `AIza...`, npm `npm_...`, SendGrid `SG.x.y`,
+ *   Vault `hvs.` / `hvb.`, GitLab `glpat-` / `gldt-` / `glrt-` / `glptt-`, PyPI `pypi-AgE...`, DigitalOcean
+ *   `dop_v1_`, Hugging Face `hf_`, Shopify `shpat_` / `shpca_` / `shppa_` / `shpss_` -> the prefix and `***`; a Slack
+ *   incoming webhook's path (`https://hooks.slack.com/services/***`);
+ * - a long option naming a secret, with `=` or a blank (`--password=...`, `--token ...`), and a user's password in
+ *   `-u user:pass` / `--user user:pass` (curl's) -> `***`;
  * - `Authorization: Bearer|Basic|Token ...`, `X-Api-Key: ...`, and `Bearer <token>` anywhere;
  * - PEM private key blocks: the body between BEGIN and END becomes one `***` line;
  * - the value column of a secrets table (`NAME  DIGEST  VALUE` then rows, see secrets-table.ts) -> `***`.
@@ -66,11 +72,28 @@ function maskAssignment(match: string, value: string, offset: number, text: stri
   let start = offset;
   const limit = Math.max(0, offset - MAX_NAME_CHARS);
   while (start > limit && NAME_CHAR.test(text.charAt(start - 1))) start -= 1;
-  const name = text.slice(start, offset);
+  // A command line's long option (`--password=...`) names its value as a variable does.
+  let nameStart = start;
+  while (text.charAt(nameStart) === '-' && nameStart < start + 2) nameStart += 1;
+  const name = text.slice(nameStart, offset);
   if (!NAME_START.test(name.charAt(0))) return match;
   if (start > 0 && !NAME_BOUNDARY.test(text.charAt(start - 1))) return match;
   return shouldMaskValue(name, value) ? `=${MASK}` : match;
 }
+
+/** Other providers' keys (gitleaks' rules): the prefix kept, as a pattern, and the body that follows it. */
+const PROVIDER_KEYS: readonly (readonly [prefix: string, body: string])[] = [
+  ['AIza', '[0-9A-Za-z_-]{35}'], // Google API key
+  ['npm_', '[A-Za-z0-9]{36}'],
+  ['SG\\.', '[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}'], // SendGrid
+  ['hv[sb]\\.', '[A-Za-z0-9_-]{24,}'], // Vault
+  ['gl(?:pat|dt|rt|ptt)-', '[A-Za-z0-9_-]{20,}'], // GitLab
+  ['pypi-', 'AgE[A-Za-z0-9_-]{50,}'],
+  ['dop_v1_', '[a-f0-9]{64}'], // DigitalOcean
+  ['hf_', '[A-Za-z]{34}'], // Hugging Face
+  ['shp(?:at|ca|pa|ss)_', '[a-fA-F0-9]{32}'], // Shopify
+];
+const PROVIDER_PREFIX = new RegExp(`^(?:${PROVIDER_KEYS.map(([p]) => p).join('|')})`);
 
 interface Rule {
   pattern: RegExp;
@@ -115,6 +138,22 @@ const RULES: readonly Rule[] = [
   { pattern: /(?<![A-Za-z0-9])(gh[oprsu]_)[A-Za-z0-9]{20,}/g, replace: `$1${MASK}` },
   { pattern: /(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}/g, replace: `github_pat_${MASK}` },
   { pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, replace: MASK },
+  // Other providers' keys, each by its prefix and body (one pass for all); the prefix is kept.
+  {
+    pattern: new RegExp(`(?<![A-Za-z0-9_.-])(?:${PROVIDER_KEYS.map(([p, body]) => p + body).join('|')})`, 'g'),
+    replace: (match: string) => `${PROVIDER_PREFIX.exec(match)?.[0] ?? ''}${MASK}`,
+  },
+  { pattern: /(https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9/_-]+/g, replace: `$1${MASK}` },
+  // A long option naming a secret, then its value after a blank: `--password hunter2`, `--token "abc"`. The name ends
+  // with the secret's word (`--db-password`, `--access-token`), so that a flag (`--private`, `--no-password`) or a
+  // count (`--token-limit 5`) keeps its next word; spelled out in the pattern, which then matches only there.
+  {
+    pattern:
+      /(?<![A-Za-z0-9_-])(--(?!no-)(?:[A-Za-z0-9_.-]*[-_.])?(?:password|passwd|pass|pwd|passphrase|token|secret|api[-_]?key|access[-_]?key|secret[-_]?key|credentials?)[ \t]+)(?:"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'-][^\s"']*)/gi,
+    replace: `$1${MASK}`,
+  },
+  // curl's `-u user:password` / `--user user:password`.
+  { pattern: /((?:^|[ \t])(?:-u|--user)[ \t=]+["']?[^\s:"']+:)[^\s"']+/gm, replace: `$1${MASK}` },
   {
     pattern: /(authorization["']?[ \t]*[:=][ \t]*["']?)(?:(Bearer|Basic|Token|Digest|Bot)[ \t]+)?[^\s"',]+/gi,
     replace: (_match: string, lead: string, scheme: string | undefined) =>

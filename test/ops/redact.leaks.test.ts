@@ -183,3 +183,51 @@ describe('redact: values the bot knows', () => {
     }
   });
 });
+
+describe('redact: secrets on a command line, and other providers’ keys', () => {
+  it.each([
+    ['a long option with =', 'mysql --password=hunter2secret -h db', 'mysql --password=*** -h db'],
+    ['a long option with a blank', 'mysql --password hunter2secret -h db', 'mysql --password *** -h db'],
+    ['a quoted value after a blank', 'deploy --db-password "p@ss word" --yes', 'deploy --db-password *** --yes'],
+    ['a token option', 'login --access-token=abcdef123456 ok', 'login --access-token=*** ok'],
+    ['an api key option', 'x --api-key abc123 --region us-east-1', 'x --api-key *** --region us-east-1'],
+    ["curl's -u", 'curl -u admin:s3cretpass https://x', 'curl -u admin:*** https://x'],
+    ["curl's --user=", 'curl --user=admin:pw https://x', 'curl --user=admin:*** https://x'],
+    ['a Google API key', 'key AIzaSyD-1234567890abcdefghijklmnopqrstu found', 'key AIza*** found'],
+    ['an npm token', 'npm token npm_abcdefghijklmnopqrstuvwxyz0123456789', 'npm token npm_***'],
+    ['a SendGrid key', 'SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789abcdefg sent', 'SG.*** sent'],
+    ['a Vault token', 'vault token hvs.CAESIJabcdefghijklmnopqrstuvwxyz0123456789', 'vault token hvs.***'],
+    ['a GitLab token', 'gitlab glpat-abcdefghijklmnopqrst', 'gitlab glpat-***'],
+    ['a DigitalOcean token', `do dop_v1_${'a1'.repeat(32)}`, 'do dop_v1_***'],
+    ['a Hugging Face token', `hf_${'AbCdEfGhIj'.repeat(3)}AbCd`, 'hf_***'],
+    ['a Shopify token', `shpat_${'0a'.repeat(16)}`, 'shpat_***'],
+    ['a PyPI token', `pypi-AgEIcHlwaS5vcmc${'x'.repeat(60)}`, 'pypi-***'],
+    [
+      "a Slack webhook's path",
+      'posting to https://hooks.slack.com/services/T0001/B0001/abcdefghijkl',
+      'posting to https://hooks.slack.com/services/***',
+    ],
+  ])('masks %s', (_what, input, expected) => {
+    expect(redact(input)).toBe(expected);
+  });
+
+  it.each([
+    ['a flag named like a secret', 'incident --private db down'],
+    ['a negated flag', 'export --no-password x'],
+    ['a count', 'git log --token-limit 5'],
+    ['a key file path', 'ls --key-file /etc/ssl/key.pem'],
+    ["mkdir's -p", 'mkdir -p /tmp/x'],
+    ["npm's own variables", 'npm_config_user_agent=npm/10.8.2 node/v20'],
+  ])('leaves %s alone', (_what, input) => {
+    expect(redact(input)).toBe(input);
+  });
+
+  it('masks them in a stream split anywhere, as redact does', () => {
+    const text = 'a --password hunter2secret b\ncurl -u admin:pw x\nkey AIzaSyD-1234567890abcdefghijklmnopqrstu\n';
+    for (let cut = 1; cut < text.length; cut += 1) {
+      const r = createRedactor();
+      expect(r.push(text.slice(0, cut)) + r.push(text.slice(cut)) + r.flush()).toBe(redact(text));
+    }
+    expect(redact(text)).not.toMatch(/hunter2secret|:pw |AIzaSyD/);
+  });
+});
