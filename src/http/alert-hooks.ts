@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { CustomRoute } from '@slack/bolt';
 import { remoteAddress } from '../audit/bad-signatures.js';
 import type { Accepted } from '../incidents/alert.service.js';
@@ -11,9 +13,10 @@ import {
 } from '../incidents/alert-formats.js';
 import type { AlertRule } from '../incidents/alert-types.js';
 import type { Logger } from '../incidents/ports.js';
+import { cutToChars } from '../incidents/text.js';
 import { isDatabaseUnavailable } from '../store/db.js';
 import type { AlertAuth, AuthMethod } from './alert-auth.js';
-import { closeAfterAnswer, readBody as readRawBody } from './request-body.js';
+import { closeAfterAnswer, header, readBody as readRawBody } from './request-body.js';
 
 export const HOOKS_PREFIX = '/hooks';
 /** Bodies past this are refused (413): before reading when Content-Length says so, else once past it. */
@@ -77,10 +80,45 @@ export async function readBody(req: IncomingMessage, max: number): Promise<strin
   return (await readRawBody(req, max))?.toString('utf8') ?? null;
 }
 
+/** The compressions a body may come in (`Content-Encoding`), each read back to at most MAX_BODY_BYTES. */
+const DECODERS: Record<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>> = {
+  gzip: promisify(gunzip),
+  'x-gzip': promisify(gunzip),
+  deflate: promisify(inflate),
+  br: promisify(brotliDecompress),
+};
+
+type Decoded = { ok: true; body: string } | { ok: false; status: 400 | 413 | 415; body: Record<string, unknown> };
+
+/**
+ * A body as its sender wrote it: as it came, or read back from its `Content-Encoding` (gzip, deflate, br), then
+ * checked and parsed as any other. What cannot be read back is refused naming why, never read as JSON garbage.
+ */
+export async function decodeBody(raw: Buffer, encoding: string | undefined): Promise<Decoded> {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  if (enc === '' || enc === 'identity') return { ok: true, body: raw.toString('utf8') };
+  const decode = DECODERS[enc];
+  if (!decode) {
+    const message = `Content-Encoding "${cutToChars(enc, 40)}" is not read: send the body as it is, or as ${Object.keys(DECODERS).join(', ')}.`;
+    return { ok: false, status: 415, body: { error: 'unsupported_encoding', message } };
+  }
+  try {
+    return { ok: true, body: (await decode(raw, { maxOutputLength: MAX_BODY_BYTES })).toString('utf8') };
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      return { ok: false, status: 413, body: { error: 'too_large', message: tooLargeMessage(' once read back') } };
+    }
+    const message = `the body is not valid ${enc} (Content-Encoding): send it again as it is, or compressed whole`;
+    return { ok: false, status: 400, body: { error: 'malformed_body', message, problems: [message] } };
+  }
+}
+
+const tooLargeMessage = (how = '') => `The body is over ${MAX_BODY_BYTES} bytes (1 MB)${how}.`;
+
 /** 413 for a body over MAX_BODY_BYTES, answered before the rest of it is read; then the connection is closed. */
 export function tooLarge(req: IncomingMessage, res: ServerResponse): void {
   closeAfterAnswer(req, res);
-  reply(res, 413, { error: 'too_large', message: `The body is over ${MAX_BODY_BYTES} bytes (1 MB).` });
+  reply(res, 413, { error: 'too_large', message: tooLargeMessage() });
 }
 
 /** One hook: method, configured, size, proof of origin, JSON, payload; then the delivery is written and 202. */
@@ -96,8 +134,11 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
       message: 'Alerts are not received: set ALERTS_TOKEN (or ALERTS_SIGNING_SECRET or the QStash signing keys).',
     });
   }
-  const body = await readBody(req, MAX_BODY_BYTES);
-  if (body === null) return tooLarge(req, res);
+  const raw = await readRawBody(req, MAX_BODY_BYTES);
+  if (raw === null) return tooLarge(req, res);
+  const decoded = await decodeBody(raw, header(req, 'content-encoding'));
+  if (!decoded.ok) return reply(res, decoded.status, decoded.body);
+  const body = decoded.body;
   const who = await deps.auth.check(req, body, src.auth);
   if (!who.ok) {
     deps.log.warn(`Refused alerts posted to ${src.path} from ${remoteAddress(req)}: ${who.reason}`);

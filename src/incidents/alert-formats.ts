@@ -39,8 +39,15 @@ const status = z.enum(ALERT_STATUSES, {
 const textRecord = z.record(z.string(), z.string({ error: 'must be text' }), {
   error: missing('must be an object of text values'),
 });
-/** The generic format's labels: at most MAX_LABELS (one alert per request: its sender is told, 400). */
-const labels = textRecord.refine((l) => Object.keys(l).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`);
+/**
+ * The generic format's labels: at most MAX_LABELS (one alert per request: its sender is told, 400). A script's number
+ * or true/false is kept as its text (`{"shard": 3}` as "3"), as Alertmanager's labels are text.
+ */
+const labels = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'must be text' }).transform(String), {
+    error: missing('must be an object of text values'),
+  })
+  .refine((l) => Object.keys(l).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`);
 /** A number or a text (`"12.5%"`): kept as text. */
 const quantity = z
   .union([z.number(), z.string()], { error: 'must be a number or a text' })
@@ -135,8 +142,10 @@ const amAlert = z.object({
 });
 
 const amPayload = z.object({
+  // Text in both senders' bodies; a number (`"version": 4`, written by hand) is read as its text.
   version: z
-    .string({ error: 'must be text' })
+    .union([z.string(), z.number()], { error: 'must be text' })
+    .transform(String)
     .refine((v) => WEBHOOK_VERSIONS.has(v), `must be ${VERSIONS_READ}: the webhook formats this reads`)
     .optional(),
   status,
@@ -297,10 +306,10 @@ const genericPayload = z.object({
   source: z
     .string({ error: missing('must be text') })
     .regex(SOURCE_PATTERN, 'must be 1 to 64 letters, digits, dots, dashes, colons or underscores'),
+  // A number (`"key": 1042`, a check's id) is read as its text.
   key: z
-    .string({ error: missing('must be text') })
-    .min(1, 'must not be empty')
-    .max(200, 'must be at most 200 characters'),
+    .union([z.string(), z.number().transform(String)], { error: missing('must be text') })
+    .pipe(z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters')),
   status,
   level: z.enum(ALERT_LEVELS, { error: missing('is not a level; use "critical", "warning" or "info"') }),
   /** The alert's name (matched against the runbook's rows); default its row's name, else its metric, else its key. */

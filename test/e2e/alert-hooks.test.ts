@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type RunningBot, start } from '../../src/start.js';
@@ -285,6 +286,55 @@ describe('the alert hooks at the HTTP edge', () => {
     const get = await fetch(`${bot.baseUrl}/hooks/alerts`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
+  });
+
+  it('reads a body sent compressed (gzip, deflate, br) as if sent as it is; refuses one it cannot read back', async () => {
+    const am = alertmanagerFixture('group-firing');
+    for (const compress of ['gzip', 'deflate', 'br'] as const) {
+      const info = genericAlert({ level: 'info', key: `compressed-${compress}` });
+      const r = await postAlerts(bot.baseUrl, '/hooks/alerts', info, { compress });
+      expect(r.status, `${compress}: ${r.text}`).toBe(202);
+      const signed = genericAlert({ level: 'info', key: `signed-${compress}` });
+      const s = await postAlerts(bot.baseUrl, '/hooks/alerts', signed, { compress, hmac: {}, token: null });
+      expect(s.status, `${compress} signed: ${s.text}`).toBe(202);
+    }
+    const gz = await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=gzipped', am, { compress: 'gzip' });
+    expect(gz.json).toMatchObject({ status: 'accepted', alerts: 2 });
+    const { rows } = await bot.db.query<{ group_key: string }>(
+      "SELECT DISTINCT group_key FROM alert_deliveries WHERE source IN ('gzipped', 'integration-metrics') ORDER BY 1",
+    );
+    expect(rows.map((r) => r.group_key)).toEqual(
+      expect.arrayContaining(['{}:{alertname="HighErrorRate", service="api-service"}', 'compressed-br', 'signed-gzip']),
+    );
+
+    // Not gzip at all, gzip of more than 1 MB (a few KB sent), an encoding not read: each named, nothing recorded.
+    const bad = await refused(400, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(), {
+        bytes: Buffer.from('{"not":"gzip"}'),
+        headers: { 'content-encoding': 'gzip' },
+      }),
+    );
+    expect(bad.json).toMatchObject({ error: 'malformed_body', message: expect.stringMatching(/not valid gzip/) });
+    expect(bad.text).not.toMatch(/\\u001f|\ufffd/);
+    const bomb = gzipSync(JSON.stringify(genericAlert({ summary: 'x'.repeat(3 * 1024 * 1024) })));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const big = await refused(413, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(), {
+        bytes: bomb,
+        headers: { 'content-encoding': 'gzip' },
+      }),
+    );
+    expect(big.json).toMatchObject({
+      error: 'too_large',
+      message: 'The body is over 1048576 bytes (1 MB) once read back.',
+    });
+    const zstd = await refused(415, () =>
+      postAlerts(bot.baseUrl, '/hooks/alertmanager', am, { headers: { 'content-encoding': 'zstd' } }),
+    );
+    expect(zstd.json).toMatchObject({
+      error: 'unsupported_encoding',
+      message: expect.stringMatching(/"zstd" is not read/),
+    });
   });
 
   it('a hook with no way to prove a sender configured answers 404', async () => {

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { SignJWT } from 'jose';
 
 export const ALERTS_TOKEN = 'alerts-token-0123456789abcdef';
@@ -44,6 +45,10 @@ export interface AlertAuthOptions {
   qstash?: { key?: string; url?: string; expiresIn?: number; body?: string };
   headers?: Record<string, string>;
   method?: string;
+  /** Sends the body compressed, with its `Content-Encoding` (signatures are of the text, as the bot reads it back). */
+  compress?: 'gzip' | 'deflate' | 'br';
+  /** Sends these bytes instead of the body (a body compressed some other way); signatures stay of `body`. */
+  bytes?: Buffer;
 }
 
 /** The JWT Upstash QStash puts in `Upstash-Signature`: HS256, issuer Upstash, subject the URL, the body's SHA-256. */
@@ -86,7 +91,13 @@ export async function postAlerts(
   } else if (o.token !== null) {
     headers.authorization = `Bearer ${o.token ?? ALERTS_TOKEN}`;
   }
-  const res = await fetch(`${baseUrl}${path}`, { method: o.method ?? 'POST', headers, body: text });
+  let sent: string | Buffer = o.bytes ?? text;
+  if (o.compress) {
+    headers['content-encoding'] = o.compress;
+    sent =
+      o.compress === 'gzip' ? gzipSync(text) : o.compress === 'deflate' ? deflateSync(text) : brotliCompressSync(text);
+  }
+  const res = await fetch(`${baseUrl}${path}`, { method: o.method ?? 'POST', headers, body: sent });
   const answer = await res.text();
   let json: unknown = null;
   try {

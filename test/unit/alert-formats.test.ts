@@ -293,6 +293,14 @@ describe('the Alertmanager webhook format', () => {
           'version: must be "4" (Prometheus Alertmanager) or "1" (Grafana Alerting): the webhook formats this reads',
       },
     });
+    // A version written by hand as a number is read as its text.
+    expect(parseAlertmanager({ ...p, version: 4 }, RULES, 'x').ok).toBe(true);
+    expect(parseAlertmanager({ ...p, version: 5 }, RULES, 'x')).toMatchObject({
+      problem: { message: expect.stringMatching(/^version: must be "4"/) },
+    });
+    expect(parseAlertmanager({ ...p, version: true }, RULES, 'x')).toMatchObject({
+      problem: { message: 'version: must be text' },
+    });
     const numbers = { ...p, alerts: [{ ...p.alerts[0], labels: { alertname: 'A', n: 1 } }] };
     expect(parseAlertmanager(numbers, RULES, 'x')).toMatchObject({
       problem: { message: 'alerts.0.labels.n: must be text' },
@@ -345,13 +353,24 @@ describe('the generic format', () => {
     expect(problem({ source: 'has spaces' })?.message).toMatch(/^source: must be 1 to 64 letters/);
     expect(problem({ url: 'not a url' })?.message).toBe('url: must be a URL');
     expect(problem({ runbook_url: 'not a url' })?.message).toBe('runbook_url: must be a URL');
-    expect(problem({ labels: { a: 1 } })?.message).toBe('labels.a: must be text');
+    expect(problem({ labels: { a: null } })?.message).toBe('labels.a: must be text');
+    expect(problem({ labels: { a: { b: 'c' } } })?.message).toBe('labels.a: must be text');
     expect(problem({ key: '' })?.message).toBe('key: must not be empty');
+    expect(problem({ key: null })?.message).toBe('key: must be text');
+    expect(problem({ key: 'k'.repeat(201) })?.message).toBe('key: must be at most 200 characters');
     expect(problem({ status: 'ok' })).toMatchObject({
       error: 'unknown_status',
       message: 'status: is not a status; use "firing" or "resolved"',
     });
     expect(parseJson('{')).toMatchObject({ ok: false, problem: { error: 'malformed_json' } });
+  });
+
+  it("reads a script's numbers and true/false as their text, in labels and the key, rather than dropping its alert", () => {
+    const d = delivery(
+      parseGeneric(genericAlert({ key: 1042, labels: { shard: 3, canary: true, tenant: 'acme' } }), RULES),
+    );
+    expect(d.groupKey).toBe('1042');
+    expect(d.alerts[0]).toMatchObject({ fingerprint: '1042', labels: { shard: '3', canary: 'true', tenant: 'acme' } });
   });
 });
 
