@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { remoteAddress } from '../audit/bad-signatures.js';
 import { AUDIT_PAGE_MAX, type AuditRow, type AuditTrail } from '../incidents/audit.service.js';
+import { parseDuration } from '../runbook/duration.js';
 import type { HealthRoute } from './health.js';
 
 export const AUDIT_PATH = '/audit.jsonl';
@@ -24,6 +25,19 @@ export const problem = (res: ServerResponse, status: number, error: string, mess
   res.end(JSON.stringify({ error, message }));
 };
 
+/**
+ * `since` as a time: an ISO time (`2026-11-30T00:00:00Z`, `2026-11-30`), Unix seconds (`1764460800`, what a log
+ * shipper's checkpoint holds), or a length of time back from now (`15m`, `24h`, `7d`). Null when it is none of these.
+ */
+export function sinceTime(text: string | null, now = Date.now()): Date | null {
+  if (!text) return new Date(0);
+  if (/^\d{9,11}$/.test(text)) return new Date(Number(text) * 1000);
+  const back = parseDuration(text);
+  if (back !== null) return new Date(now - back);
+  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(Number.NaN);
+  return Number.isNaN(at.getTime()) ? null : at;
+}
+
 /** A row as one line of the export: who, what, where, when, outcome. */
 const line = (r: AuditRow) =>
   `${JSON.stringify({
@@ -42,7 +56,7 @@ const line = (r: AuditRow) =>
   })}\n`;
 
 /**
- * `GET /audit.jsonl?since=<ISO time>[&after=<cursor>][&limit=<n>]`: the audit as JSON lines, oldest first, one page
+ * `GET /audit.jsonl?since=<ISO time, Unix seconds or 24h>[&after=<cursor>][&limit=<n>]`: the audit as JSON lines, oldest first, one page
  * of at most `limit` rows (default and most AUDIT_PAGE_MAX). When more rows may follow, the `Link` header (rel=next)
  * and `X-Next-Cursor` give the next page. `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it (and the refusal
  * is audited), 404 when no ADMIN_TOKEN is configured.
@@ -64,10 +78,14 @@ export function auditRoute(trail: Pick<AuditTrail, 'page' | 'record'>, adminToke
         return problem(res, 401, 'unauthorized', 'Send Authorization: Bearer <ADMIN_TOKEN>.');
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const sinceText = url.searchParams.get('since');
-      const since = sinceText ? new Date(sinceText) : new Date(0);
-      if (Number.isNaN(since.getTime())) {
-        return problem(res, 400, 'bad_since', 'since must be an ISO time, e.g. 2026-11-30T00:00:00Z.');
+      const since = sinceTime(url.searchParams.get('since'));
+      if (since === null) {
+        return problem(
+          res,
+          400,
+          'bad_since',
+          'since must be an ISO time (2026-11-30T00:00:00Z), Unix seconds (1764460800) or a time back from now (24h, 7d).',
+        );
       }
       const after = Number(url.searchParams.get('after') ?? 0);
       const limit = Number(url.searchParams.get('limit') ?? AUDIT_PAGE_MAX);

@@ -155,7 +155,15 @@ describe('the audit', () => {
     expect(next).toBeDefined();
     const second = await lines(next!);
     expect(second[0]!.id).toBe(all[2]!.id);
-    expect((await exportAudit('since=yesterday')).status).toBe(400);
+    const bad = await exportAudit('since=yesterday');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/ISO time .* Unix seconds .* back from now/);
+    // A time back from now and Unix seconds read as the ISO time does.
+    const startedAt = new Date(started).getTime();
+    expect((await lines('since=1h')).map((l) => l.id)).toEqual(expect.arrayContaining(all.map((l) => l.id)));
+    const unix = await lines(`since=${Math.floor(startedAt / 1000)}`);
+    expect(unix.map((l) => l.id)).toEqual(expect.arrayContaining(all.map((l) => l.id)));
+    expect(await lines(`since=${Math.floor(Date.now() / 1000) + 3600}`)).toEqual([]);
   });
 
   it('/incident audit shows an approver the incident rows, privately; anyone else is refused (and that is audited)', async () => {
