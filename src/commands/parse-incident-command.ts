@@ -45,7 +45,7 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
   // Bidi controls could make a title read as something else; a title that shows nothing is no title.
   const text = spec.text.field === 'title' ? cleanTitle(body).replace(/\s+/g, ' ').trim() : body;
   if (spec.text.required !== undefined && isBlank(text)) {
-    const invisible = text ? 'The title shows nothing: it is only invisible characters. ' : '';
+    const invisible = text ? `The ${spec.text.field} shows nothing: it is only invisible characters. ` : '';
     return { ok: false, error: `${invisible}${spec.text.required}` };
   }
   if (spec.text.field === 'title' && isBlank(text)) return { ok: false, error: NO_VISIBLE_TITLE };
