@@ -14,8 +14,12 @@ import type { AlertCardView, AlertRule } from './alert-types.js';
 export type RepeatsSeen = { id: number; repeatsAt: string | null }[];
 
 /** What the sources of these alert incidents left out of their groups' latest deliveries (Alertmanager's max_alerts). */
-export function leftOut(ais: readonly Pick<AlertIncidentRow, 'source' | 'truncated'>[]): AlertCardView['truncated'] {
-  return ais.filter((a) => a.truncated > 0).map((a) => ({ source: a.source, count: a.truncated }));
+export function leftOut(
+  ais: readonly Pick<AlertIncidentRow, 'source' | 'truncated' | 'storm'>[],
+): AlertCardView['truncated'] {
+  return ais
+    .filter((a) => a.truncated > 0)
+    .map((a) => ({ source: a.source, count: a.truncated, groups: a.storm ? 'storm' : 'one' }));
 }
 
 /** Alerts the card lists at most; the rest are counted ("and N more") and listed by `/incident alerts`. */

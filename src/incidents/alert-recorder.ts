@@ -6,6 +6,7 @@ import {
   countRecentAlertIncidents,
   insertAlert,
   insertAlertIncident,
+  keepGroupTruncated,
   latestAlerts,
   latestOpenAlertIncidentOfSource,
   markStorm,
@@ -13,7 +14,6 @@ import {
   pairKey,
   planNotice,
   setAllResolved,
-  setTruncated,
 } from '../store/alert.repo.js';
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
 import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js';
@@ -159,18 +159,35 @@ export class AlertRecorder {
   }
 
   /**
-   * What the group's latest delivery says of the alerts its source left out (Alertmanager's max_alerts), kept on the
-   * group's own open alert incident: its card says so, at once when the count changes. No statement when unchanged.
+   * What the group's latest delivery says of the alerts its source left out (Alertmanager's max_alerts), kept for the
+   * open alert incident its alerts are in: the group's own, or the storm's it joined. The card says so, at once when
+   * the count changes. No statement while nothing is left out, nor while a group alone in its incident leaves out as
+   * many as before.
    */
   private async keepTruncated(tx: Queryable, last: DeliveryRow, batch: Batch, changes: Changes): Promise<void> {
     const group = pairKey(last.source, last.groupKey);
-    const ai = batch.own.get(group);
-    if (!ai || ai.truncated === last.truncated) return;
-    await setTruncated(tx, ai.id, last.truncated);
-    batch.own.set(group, { ...ai, truncated: last.truncated });
+    const own = batch.own.get(group);
+    const ai = own ?? this.joined(last, batch);
+    if (!ai || (ai.truncated === 0 && last.truncated === 0)) return;
+    if (own && !own.storm && own.truncated === last.truncated) return;
+    const sum = await keepGroupTruncated(tx, ai.id, last, last.truncated);
+    if (sum === null) return;
+    if (own) batch.own.set(group, { ...own, truncated: sum });
+    const source = batch.sources.get(last.source);
+    if (source?.latest?.id === ai.id) source.latest = { ...source.latest, truncated: sum };
     if (!changes.changed.has(ai.id)) changes.changed.set(ai.id, ai);
     changes.major.add(ai.id);
     if (ai.state === 'declared' && ai.incidentId !== null) changes.cards.set(ai.id, ai.incidentId);
+  }
+
+  /** The open alert incident a group's alerts joined (a storm's), as the batch last saw it; null when none. */
+  private joined(d: DeliveryRow, batch: Batch): AlertIncidentRow | null {
+    const latest = batch.sources.get(d.source)?.latest;
+    for (const a of d.alerts) {
+      const ai = batch.latest.get(pairKey(d.source, a.fingerprint))?.alertIncident;
+      if (ai && isOpen(ai)) return latest?.id === ai.id ? latest : ai;
+    }
+    return null;
   }
 
   /**

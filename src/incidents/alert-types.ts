@@ -119,8 +119,11 @@ export interface AlertCardView {
   rules: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'metric'>[];
   /** Storm control sent further critical alerts of its source here. */
   storm: { source: string; maxIncidents: number } | null;
-  /** Alerts their sources left out of the groups' latest deliveries (Alertmanager's max_alerts), by source. */
-  truncated: { source: string; count: number }[];
+  /**
+   * Alerts their sources left out of the groups' latest deliveries (Alertmanager's max_alerts), by source; `groups`:
+   * of this incident's own group (`one`), or of the groups of a storm (`storm`: its own and those that joined it).
+   */
+  truncated: { source: string; count: number; groups: 'one' | 'storm' }[];
   /** The resolved incident the same alerts opened before; a private one is not named (it may not be this one's people's). */
   follows: { number: number; channelId: string | null } | { private: true } | null;
 }

@@ -30,7 +30,10 @@ export interface AlertIncidentRow {
   cardDue: boolean;
   /** When repeats were last recorded, as the database wrote it (to the microsecond); null when never. */
   repeatsAt: string | null;
-  /** How many alerts of its group the source left out of the group's latest delivery (Alertmanager's max_alerts). */
+  /**
+   * How many alerts the source left out of the latest delivery of each group whose alerts are in it (its own, and for
+   * a storm the groups that joined it), in all (Alertmanager's max_alerts; see keepGroupTruncated).
+   */
   truncated: number;
 }
 
@@ -167,9 +170,34 @@ export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Pr
   return Number(rows[0]!.id);
 }
 
-/** What the group's latest delivery said of the alerts its source left out (see AlertIncidentRow.truncated). */
-export async function setTruncated(q: Queryable, id: number, truncated: number): Promise<void> {
-  await q.query('UPDATE alert_incidents SET truncated = $2 WHERE id = $1', [id, truncated]);
+/**
+ * What a group's latest delivery said of the alerts its source left out, kept for the alert incident its alerts are
+ * in (its own, or a storm's it joined), with the alert incident's `truncated` their sum (see AlertIncidentRow). One
+ * statement; nothing written for a group that never left any out. The new sum when it changed, else null.
+ */
+export async function keepGroupTruncated(
+  q: Queryable,
+  alertIncidentId: number,
+  group: { source: string; groupKey: string },
+  truncated: number,
+): Promise<number | null> {
+  const { rows } = await q.query<{ truncated: number }>(
+    `WITH kept AS (
+       INSERT INTO alert_group_truncations AS t (alert_incident_id, source, group_key, truncated)
+       SELECT $1, $2, $3, $4::int
+        WHERE $4::int > 0 OR EXISTS (SELECT 1 FROM alert_group_truncations
+                                      WHERE alert_incident_id = $1 AND source = $2 AND group_key = $3)
+       ON CONFLICT (alert_incident_id, source, group_key) DO UPDATE SET truncated = EXCLUDED.truncated
+        WHERE t.truncated <> EXCLUDED.truncated
+       RETURNING 1)
+     UPDATE alert_incidents SET truncated = $4::int + (
+         SELECT coalesce(sum(g.truncated), 0)::int FROM alert_group_truncations g
+          WHERE g.alert_incident_id = $1 AND (g.source, g.group_key) <> ($2, $3))
+      WHERE id = $1 AND EXISTS (SELECT 1 FROM kept)
+      RETURNING truncated`,
+    [alertIncidentId, group.source, group.groupKey, truncated],
+  );
+  return rows[0] ? Number(rows[0].truncated) : null;
 }
 
 export async function setAlertIncidentState(q: Queryable, id: number, state: AlertIncidentRow['state']) {

@@ -84,7 +84,7 @@ export function renderAlertSection(v: AlertCardView): KnownBlock[] {
       : null,
     ...v.truncated.map(
       (t) =>
-        `:warning: *${t.count.toLocaleString('en-US')} more alert${t.count === 1 ? '' : 's'} not sent:* ${mrkdwnClip(t.source, 40)} left ${t.count === 1 ? 'it' : 'them'} out of its latest delivery of this group (its webhook's \`max_alerts\`), so ${t.count === 1 ? 'it is' : 'they are'} not listed here: see them in Alertmanager, or raise \`max_alerts\`.`,
+        `:warning: *${t.count.toLocaleString('en-US')} more alert${t.count === 1 ? '' : 's'} not sent:* ${mrkdwnClip(t.source, 40)} left ${t.count === 1 ? 'it' : 'them'} out of ${t.groups === 'storm' ? "its latest deliveries of this storm's groups" : 'its latest delivery of this group'} (its webhook's \`max_alerts\`), so ${t.count === 1 ? 'it is' : 'they are'} not listed here: see them in Alertmanager, or raise \`max_alerts\`.`,
     ),
     v.follows
       ? `:leftwards_arrow_with_hook: The same alert opened ${'private' in v.follows ? 'a private incident' : `incident #${v.follows.number}${v.follows.channelId ? ` (${channelLink(v.follows.channelId)})` : ''}`} before; it was resolved and fired again.`

@@ -132,6 +132,54 @@ describe('alerts open and track incidents', () => {
     expect((await one('capped')).id).toBe(incident.id);
   });
 
+  it("a storm's card names the alerts left out of the groups that joined it, and drops each as its group sends all", async () => {
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as { alerts: Record<string, unknown>[] };
+    const group = (name: string, truncatedAlerts: number) => {
+      const summary = { summary: `Queue ${name} backing up (capstorm)` };
+      return postAlerts(bot.baseUrl, '/hooks/alertmanager?source=capstorm', {
+        ...am,
+        groupKey: `{}:{queue="${name}"}`,
+        commonAnnotations: summary,
+        alerts: am.alerts.map((a, i) => ({ ...a, annotations: summary, fingerprint: `capstorm-${name}-${i}` })),
+        truncatedAlerts,
+      });
+    };
+    // ALERTS_MAX_INCIDENTS is 2: the first two groups open incidents, the next two join the latest.
+    for (const [name, left] of [
+      ['a', 0],
+      ['b', 0],
+      ['c', 5],
+      ['d', 3],
+    ] as const) {
+      expect((await group(name, left)).status).toBe(202);
+      await inboxDone(bot.db);
+    }
+    const incidents = await incidentsOfSource(bot.db, 'capstorm');
+    expect(incidents).toHaveLength(2);
+    const storm = incidents[1]!;
+    await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'capstorm'))[1]?.card_ts);
+    const withCard = (await incidentsOfSource(bot.db, 'capstorm'))[1]!;
+    expect(withCard.id).toBe(storm.id);
+    await waitUntil('the storm card to name the 8', async () => cardText(withCard).includes('8 more alerts not sent'));
+    expect(cardText(withCard)).toContain(
+      "capstorm left them out of its latest deliveries of this storm's groups (its webhook's `max_alerts`)",
+    );
+    expect(cardText(incidents[0]!)).not.toContain('not sent');
+    await bot.command('alerts', { channel_id: withCard.channel_id });
+    const list = await waitUntil('the alert list', async () =>
+      bot.replies().find((m) => json(m).includes('more not sent by capstorm')),
+    );
+    expect(json(list)).toContain('8 more not sent by capstorm');
+    // Each group's latest delivery counts: c sends all of its alerts, then d.
+    expect((await group('c', 0)).status).toBe(202);
+    await inboxDone(bot.db);
+    await waitUntil('the card to name the 3 left', async () => cardText(withCard).includes('3 more alerts not sent'));
+    expect((await group('d', 0)).status).toBe(202);
+    await inboxDone(bot.db);
+    await waitUntil('the card to drop it', async () => !cardText(withCard).includes('not sent'));
+    expect(await incidentsOfSource(bot.db, 'capstorm')).toHaveLength(2);
+  });
+
   it("a row that names no playbook suggests none: its action is the procedure, the title's words are not", async () => {
     // HighDiskUsage's row names no playbook. The title's "db" would suggest Database Connection Failures, which is
     // not the procedure for a full disk.

@@ -13,6 +13,7 @@ const TABLES = [
   'action_items',
   'alert_deliveries',
   'alert_delivery_hashes',
+  'alert_group_truncations',
   'alert_incidents',
   'alerts',
   'audit_log',

@@ -126,14 +126,18 @@ describe('the alert section of the card', () => {
     const view = makeView(3);
     expect(allText({ text: '', blocks: renderAlertSection(view) })).not.toContain('not sent');
     view.truncated = [
-      { source: 'alertmanager', count: 1500 },
-      { source: '<!here>', count: 1 },
+      { source: 'alertmanager', count: 1500, groups: 'one' },
+      { source: '<!here>', count: 1, groups: 'one' },
+      { source: 'storming', count: 7, groups: 'storm' },
     ];
     const text = allText({ text: '', blocks: renderAlertSection(view) });
     expect(text).toContain(
       ":warning: *1,500 more alerts not sent:* alertmanager left them out of its latest delivery of this group (its webhook's `max_alerts`), so they are not listed here: see them in Alertmanager, or raise `max_alerts`.",
     );
     expect(text).toContain('*1 more alert not sent:* &lt;!here&gt; left it out');
+    expect(text).toContain(
+      "*7 more alerts not sent:* storming left them out of its latest deliveries of this storm's groups (its webhook's `max_alerts`)",
+    );
   });
 
   it('links an alert to its source only with a safe URL', () => {
@@ -255,7 +259,7 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
       alerts: [makeAlert()],
       firing: 1,
       total: 1,
-      truncated: [{ source: '<!here>', count: 2500 }],
+      truncated: [{ source: '<!here>', count: 2500, groups: 'one' }],
     });
     expect(allText(m)).toContain(
       '1 alert · 1 firing · 0 resolved · 2,500 more not sent by &lt;!here&gt; (its `max_alerts`): see them there',
