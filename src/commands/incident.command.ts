@@ -36,7 +36,7 @@ import { renderMakePublicOffer } from '../templates/private-incidents.js';
 import { renderTimeline } from '../templates/timeline.js';
 import { maintenanceCommand } from './maintenance.command.js';
 import { parseActionItem } from './parse-action-item.js';
-import { parseIncidentCommand } from './parse-incident-command.js';
+import { parseIncidentCommand, statusUpdatePrefill } from './parse-incident-command.js';
 import { parseOnCall } from './parse-oncall.js';
 import {
   type IncidentCommand,
@@ -111,16 +111,14 @@ const HANDLERS: {
     if (r?.kind === 'page_acknowledged') await c.tell(renderPageAcknowledged(r));
     return r;
   },
-  async update(_cmd, c, i) {
+  async update(cmd, c, i) {
     if (i.status === 'resolved') {
       await c.tell(':information_source: This incident is resolved; it takes no more status updates.');
       return;
     }
-    await openModal(
-      c.client,
-      c.triggerId,
-      statusUpdateModal(i, formMetadata(i), new Date(), publishesByDefault(i.severity, c.deps.severities)),
-    );
+    const publish = publishesByDefault(i.severity, c.deps.severities);
+    const prefill = statusUpdatePrefill(cmd.summary);
+    await openModal(c.client, c.triggerId, statusUpdateModal(i, formMetadata(i), new Date(), publish, prefill));
   },
   mitigated: (_cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key),
   async resolve(cmd, c, i) {

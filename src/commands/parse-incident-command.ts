@@ -1,5 +1,7 @@
 import { parseSeverityToken, SEVERITIES, type Severity, type SeverityNames } from '../incidents/severity.js';
 import { cleanText, cleanTitle, isBlank } from '../incidents/text.js';
+import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/types.js';
+import type { StatusUpdatePrefill } from '../templates/modals.js';
 import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
 
 export { type IncidentCommand, RESOLVE_SUMMARY_MAX, TITLE_MAX } from './subcommands.js';
@@ -54,6 +56,18 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
     return { ok: false, error: spec.text.tooLong?.(length) ?? `Keep it to ${spec.text.max} characters.` };
   }
   return { ok: true, command: { kind, ...extra, [spec.text.field]: text || null } as IncidentCommand };
+}
+
+/**
+ * `/incident update [status] [text]` as the form's first answers: a first word naming a status (`mitigated`,
+ * `investigating`, `resolved`, with or without a colon) chooses it, and the rest is the current status.
+ */
+export function statusUpdatePrefill(text: string | null): StatusUpdatePrefill {
+  const m = /^\s*([a-z]+):?(?:\s+|$)/i.exec(text ?? '');
+  const word = m?.[1]?.toLowerCase();
+  const status = (INCIDENT_STATUSES as readonly string[]).includes(word ?? '') ? (word as IncidentStatus) : undefined;
+  const rest = (status ? (text ?? '').slice(m![0].length) : (text ?? '')).trim();
+  return { ...(status ? { status } : {}), ...(rest ? { currentStatus: rest } : {}) };
 }
 
 /**

@@ -2,6 +2,8 @@ import type { Severity } from '../incidents/severity.js';
 
 export const TITLE_MAX = 150;
 export const RESOLVE_SUMMARY_MAX = 300;
+/** What `/incident update TEXT` may put in the form's current status (a multiline input of at most 2,900). */
+export const STATUS_UPDATE_TEXT_MAX = 2900;
 
 /** A parsed `/incident …`: the subcommand's key in SUBCOMMANDS and its argument, named as the table says. */
 export type IncidentCommand =
@@ -10,7 +12,7 @@ export type IncidentCommand =
   | { kind: 'set_severity'; severity: Severity }
   | { kind: 'list' }
   | { kind: 'ack' }
-  | { kind: 'update' }
+  | { kind: 'update'; summary: string | null }
   | { kind: 'mitigated' }
   | { kind: 'resolve'; summary: string | null }
   | { kind: 'rename'; title: string }
@@ -101,9 +103,15 @@ export const SUBCOMMANDS = {
   },
   update: {
     names: ['update'],
-    args: 'none',
+    args: 'text',
+    text: {
+      field: 'summary',
+      max: STATUS_UPDATE_TEXT_MAX,
+      tooLong: (n) => `That is ${n} characters; the form's current status takes ${STATUS_UPDATE_TEXT_MAX}.`,
+    },
     where: 'incident channel',
-    usage: '`/incident update` — post a status update (the runbook communication template)',
+    usage:
+      '`/incident update [text]` — post a status update (the runbook communication template); the form opens with what you typed (a first word `mitigated` chooses that status)',
   },
   mitigated: {
     names: ['mitigated', 'mitigate'],

@@ -1,6 +1,6 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
-import { INCIDENT_STATUSES, type Incident, STATUS_LABELS } from '../incidents/types.js';
+import { INCIDENT_STATUSES, type Incident, type IncidentStatus, STATUS_LABELS } from '../incidents/types.js';
 import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
 import { truncate } from './text.js';
@@ -42,14 +42,21 @@ const publishOption = {
  * The runbook's communication template as a form, prefilled from the incident's last update. "Publish to status page"
  * is ticked when `publishByDefault` (the runbook's public levels: SEV-0 and SEV-1 by default). Pure.
  */
+/** What `/incident update [status] [text]` typed: the status chosen and the current status written, in the form. */
+export interface StatusUpdatePrefill {
+  status?: IncidentStatus;
+  currentStatus?: string;
+}
+
 export function statusUpdateModal(
   i: Incident,
   privateMetadata: string,
   now: Date,
   publishByDefault = false,
+  prefill: StatusUpdatePrefill = {},
 ): ModalView {
   const next = i.nextUpdateAt && i.nextUpdateAt > now ? i.nextUpdateAt : new Date(now.getTime() + 30 * 60_000);
-  const status = i.status;
+  const status = prefill.status ?? i.status;
   const initialFlags = [
     ...(i.customerImpact ? [flagOptions[FLAG.customerImpact]] : []),
     ...(i.dataLossRisk ? [flagOptions[FLAG.dataLossRisk]] : []),
@@ -98,7 +105,7 @@ export function statusUpdateModal(
         BLOCK.updCurrentStatus,
         INPUT.currentStatus,
         'Current status',
-        i.currentStatus,
+        prefill.currentStatus ?? i.currentStatus,
         true,
         "What's happening now",
       ),

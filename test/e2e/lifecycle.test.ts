@@ -251,6 +251,27 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     expect(JSON.stringify(open.args.view)).toContain('EU tenants, API');
   });
 
+  it('/incident update TEXT opens it with what was typed: a first word naming a status chooses it', async () => {
+    type Block = { block_id?: string; element?: { initial_option?: { value: string }; initial_value?: string } };
+    const opened = async (typed: string) => {
+      bot.fake.reset();
+      await inChannel(typed);
+      const blocks = ((await bot.fake.waitFor('views.open')).args.view as { blocks: Block[] }).blocks;
+      const block = (id: string) => blocks.find((b) => b.block_id === id)?.element;
+      return {
+        status: block(BLOCK.updStatus)?.initial_option?.value,
+        now: block(BLOCK.updCurrentStatus)?.initial_value,
+      };
+    };
+    expect(await opened('update mitigated: rolled back to v57, error rate falling')).toEqual({
+      status: 'mitigated',
+      now: 'rolled back to v57, error rate falling',
+    });
+    const kept = await opened('update failover to the replica under way');
+    expect(kept).toEqual({ status: (await incident()).status, now: 'failover to the replica under way' });
+    expect(bot.fake.callsTo('response_url')).toHaveLength(0);
+  });
+
   it('/incident status shows the card privately; /incident list shows it among open incidents', async () => {
     bot.fake.reset();
     await inChannel('status');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIncidentCommand, TITLE_MAX } from '../../src/commands/parse-incident-command.js';
+import { parseIncidentCommand, statusUpdatePrefill, TITLE_MAX } from '../../src/commands/parse-incident-command.js';
 
 const ok = (raw: string) => {
   const r = parseIncidentCommand(raw);
@@ -122,7 +122,6 @@ describe('parseIncidentCommand', () => {
       ['ack', 'ack'],
       ['acknowledge', 'ack'],
       ['Ack', 'ack'],
-      ['update', 'update'],
       ['mitigated', 'mitigated'],
       ['mitigate', 'mitigated'],
       ['status', 'status'],
@@ -130,6 +129,27 @@ describe('parseIncidentCommand', () => {
       ['  timeline  ', 'timeline'],
     ] as const)('%j -> %s', (raw, kind) => {
       expect(ok(raw)).toEqual({ kind });
+    });
+
+    it('update opens the form with what follows it, a first word naming a status choosing it', () => {
+      expect(ok('update')).toEqual({ kind: 'update', summary: null });
+      expect(ok('UPDATE mitigated: rolled back to v57')).toEqual({
+        kind: 'update',
+        summary: 'mitigated: rolled back to v57',
+      });
+      expect(statusUpdatePrefill(null)).toEqual({});
+      expect(statusUpdatePrefill('mitigated: rolled back to v57')).toEqual({
+        status: 'mitigated',
+        currentStatus: 'rolled back to v57',
+      });
+      expect(statusUpdatePrefill('Investigating')).toEqual({ status: 'investigating' });
+      expect(statusUpdatePrefill('resolved pool drained')).toEqual({
+        status: 'resolved',
+        currentStatus: 'pool drained',
+      });
+      expect(statusUpdatePrefill('monitoring the fix')).toEqual({ currentStatus: 'monitoring the fix' });
+      expect(statusUpdatePrefill('mitigatedly odd')).toEqual({ currentStatus: 'mitigatedly odd' });
+      expect(err(`update ${'x'.repeat(2901)}`)).toBe("That is 2901 characters; the form's current status takes 2900.");
     });
 
     it('resolve without a summary asks for one (summary null)', () => {
@@ -146,7 +166,7 @@ describe('parseIncidentCommand', () => {
       expect(ok('resolve 🔧 修正済み')).toEqual({ kind: 'resolve', summary: '🔧 修正済み' });
     });
 
-    it.each(['list all', 'ack now', 'update please', 'mitigated yes', 'status now', 'timeline full', 'ls -la'])(
+    it.each(['list all', 'ack now', 'mitigated yes', 'status now', 'timeline full', 'ls -la'])(
       '%j with trailing words is an error naming the subcommand',
       (raw) => {
         const e = err(raw);
