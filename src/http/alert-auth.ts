@@ -84,6 +84,9 @@ export class AlertAuth {
     const secret = this.settings.signingSecret;
     if (!secret) return { ok: false, reason: 'signed requests are not accepted (ALERTS_SIGNING_SECRET is not set)' };
     const timestamp = header(req, TIMESTAMP_HEADER)?.trim();
+    if (timestamp && /^\d{13,16}$/.test(timestamp)) {
+      return { ok: false, reason: `${TIMESTAMP_HEADER} looks like milliseconds: send Unix seconds (and sign those)` };
+    }
     if (!timestamp || !/^\d{1,12}$/.test(timestamp)) {
       return { ok: false, reason: `a signed request needs ${TIMESTAMP_HEADER} (Unix seconds)` };
     }
@@ -94,8 +97,19 @@ export class AlertAuth {
         reason: `stale timestamp: ${TIMESTAMP_HEADER} is ${Math.abs(skew)} s in the ${skew > 0 ? 'future' : 'past'}, more than ${MAX_SKEW_SECONDS} s from this machine's clock`,
       };
     }
-    if (!same(signature.trim(), alertSignature(secret, timestamp, body))) {
-      return { ok: false, reason: 'the signature does not match the body and timestamp' };
+    // `sha256=<hex>` as documented, or the bare hex, in either case; several (a sender rotating its secret signs with
+    // both) separated by commas or blanks, any of them matching. Each compared in constant time.
+    const expected = alertSignature(secret, timestamp, body).slice('sha256='.length);
+    const sent = signature
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .slice(0, 8)
+      .map((s) => s.replace(/^sha256=/i, '').toLowerCase());
+    if (!sent.some((s) => same(s, expected))) {
+      return {
+        ok: false,
+        reason: `the signature does not match the body and timestamp (${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with ALERTS_SIGNING_SECRET>)`,
+      };
     }
     return { ok: true, method: 'hmac' };
   }

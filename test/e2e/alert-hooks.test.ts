@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { alertSignature } from '../../src/http/alert-auth.js';
 import { type RunningBot, start } from '../../src/start.js';
 import {
   ALERTS_ENV,
@@ -107,6 +108,24 @@ describe('the alert hooks at the HTTP edge', () => {
     );
     expect(rows.map((r) => r.group_key).sort()).toEqual(['bearer', 'hmac', 'qstash', 'qstash-next']);
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+  });
+
+  it('takes the HMAC signature as bare hex, in upper case, or among several (a secret being rotated)', async () => {
+    const ts = String(Math.floor(Date.now() / 1000));
+    const signedAs = async (key: string, form: (hex: string) => string) => {
+      const body = JSON.stringify(genericAlert({ key, level: 'info' }));
+      const hex = alertSignature(ALERTS_SIGNING_SECRET, ts, body).slice('sha256='.length);
+      return postAlerts(bot.baseUrl, '/hooks/alerts', body, { hmac: { timestamp: Number(ts), signature: form(hex) } });
+    };
+    expect((await signedAs('bare-hex', (h) => h)).status).toBe(202);
+    expect((await signedAs('upper-hex', (h) => `SHA256=${h.toUpperCase()}`)).status).toBe(202);
+    expect((await signedAs('rotating', (h) => `sha256=${'0'.repeat(64)}, sha256=${h}`)).status).toBe(202);
+    const wrong = await refused(401, () => signedAs('wrong', () => `sha256=${'0'.repeat(64)}`));
+    expect(wrong.json.message).toMatch(/sha256=<hex HMAC-SHA256 of "<timestamp>\.<body>" with ALERTS_SIGNING_SECRET>/);
+    const ms = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'ms' }), { hmac: { timestamp: Date.now() } }),
+    );
+    expect(ms.json.message).toMatch(/looks like milliseconds: send Unix seconds/);
   });
 
   it('401 for a missing or wrong token or signature, and for a stale timestamp; nothing recorded', async () => {
