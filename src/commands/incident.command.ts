@@ -120,7 +120,7 @@ const HANDLERS: {
     const prefill = statusUpdatePrefill(cmd.summary);
     await openModal(c.client, c.triggerId, statusUpdateModal(i, formMetadata(i), new Date(), publish, prefill));
   },
-  mitigated: (_cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key),
+  mitigated: (cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key, cmd.summary),
   async resolve(cmd, c, i) {
     if (cmd.summary) return c.deps.incidents.resolve(i.id, c.userId, cmd.summary, c.key);
     if (i.status === 'resolved') await c.tell(':information_source: This incident is already resolved.');

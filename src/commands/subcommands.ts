@@ -13,7 +13,7 @@ export type IncidentCommand =
   | { kind: 'list' }
   | { kind: 'ack' }
   | { kind: 'update'; summary: string | null }
-  | { kind: 'mitigated' }
+  | { kind: 'mitigated'; summary: string | null }
   | { kind: 'resolve'; summary: string | null }
   | { kind: 'rename'; title: string }
   | { kind: 'status' }
@@ -115,9 +115,15 @@ export const SUBCOMMANDS = {
   },
   mitigated: {
     names: ['mitigated', 'mitigate'],
-    args: 'none',
+    args: 'text',
+    text: {
+      field: 'summary',
+      max: RESOLVE_SUMMARY_MAX,
+      tooLong: () => `Keep how it was mitigated to ${RESOLVE_SUMMARY_MAX} characters; details go in a status update.`,
+    },
     where: 'incident channel',
-    usage: '`/incident mitigated` — mark mitigated',
+    usage:
+      '`/incident mitigated [how]` — mark mitigated, saying how if you like (`/incident mitigated rolled back to v57`)',
   },
   resolve: {
     names: ['resolve', 'resolved'],

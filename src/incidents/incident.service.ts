@@ -284,7 +284,8 @@ export class IncidentService {
     });
   }
 
-  markMitigated(incidentId: number, actorId: string, requestKey?: string) {
+  /** Mitigated (Mark mitigated, `/incident mitigated [how]`): `how`, when said, is on the timeline and in the notice. */
+  markMitigated(incidentId: number, actorId: string, requestKey?: string, how?: string | null) {
     return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       if (cur.status === 'mitigated') throw new AlreadyDoneError('This incident is already marked mitigated.');
@@ -292,12 +293,12 @@ export class IncidentService {
       return {
         patch: { status: 'mitigated', mitigatedAt: new Date(), phase },
         events: [
-          { kind: 'mitigated', actorId },
+          { kind: 'mitigated', actorId, ...(how ? { details: { how } } : {}) },
           ...(phase !== cur.phase
             ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }]
             : []),
         ],
-        notice: { kind: 'mitigated', actorId },
+        notice: { kind: 'mitigated', actorId, ...(how ? { how } : {}) },
       };
     });
   }

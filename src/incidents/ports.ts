@@ -53,7 +53,7 @@ export type IncidentNotice =
   /** Someone took command on purpose (Take command) from the commander. */
   | { kind: 'command_taken'; actorId: string; previousCommanderId: string }
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
-  | { kind: 'mitigated'; actorId: string }
+  | { kind: 'mitigated'; actorId: string; how?: string }
   | { kind: 'resolved'; actorId: string; summary: string }
   | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string }
   | { kind: 'renamed'; from: string; actorId: string }

@@ -33,7 +33,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return renderStatusUpdate(i, n.update, n.authorId);
     case 'mitigated':
       return simple(
-        `:large_yellow_circle: ${mention(n.actorId)} marked the incident *mitigated*. Next: fix the root cause, then resolve.`,
+        `:large_yellow_circle: ${mention(n.actorId)} marked the incident *mitigated*${n.how ? `: ${mrkdwnClip(n.how, 300)}` : ''}. Next: fix the root cause, then resolve.`,
       );
     case 'resolved':
       return renderResolved(i, n.actorId, n.summary);

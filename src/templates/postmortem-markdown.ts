@@ -124,7 +124,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
     ].filter(Boolean);
     return `Status update (${status})${parts.length ? `: ${parts.join('; ')}` : ''}`;
   },
-  mitigated: () => 'Marked mitigated',
+  mitigated: (d, x) => `Marked mitigated${str(d.how) ? `: ${cell(str(d.how), x.c.mask)}` : ''}`,
   resolved: (d, x) => `Resolved: ${cell(str(d.summary), x.c.mask)}`,
   phase_changed: (d) =>
     `Phase ${PHASE_LABELS[d.from as IncidentPhase] ?? str(d.from)} → ${PHASE_LABELS[d.to as IncidentPhase] ?? str(d.to)}`,

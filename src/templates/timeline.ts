@@ -42,7 +42,7 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} posted a status update (${status}): ${mrkdwnClip(str(d.currentStatus), 300) || '-'}`;
     }
     case 'mitigated':
-      return `${who} marked the incident mitigated`;
+      return `${who} marked the incident mitigated${str(d.how) ? `: ${mrkdwnClip(str(d.how), 300)}` : ''}`;
     case 'resolved':
       return `${who} resolved the incident: ${mrkdwnClip(str(d.summary), 300)}`;
     case 'phase_changed':

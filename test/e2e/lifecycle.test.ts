@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { declareThroughBot } from '../support/incident-flow.js';
 import { incidentRow } from '../support/incident-row.js';
 import { stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { type StatusFormInput, statusFormValues } from '../support/status-form.js';
@@ -293,6 +294,23 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     bot.fake.reset();
     await inChannel('mitigated');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already marked mitigated/);
+  });
+
+  it('/incident mitigated HOW says how in the channel, on the timeline and in the post-mortem', async () => {
+    const other = await declareThroughBot(bot, 'sev3 cache misses climbing');
+    bot.fake.reset();
+    await bot.command('mitigated rolled back to v57 <!channel>', { channel_id: other.channelId });
+    const notice = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === other.channelId);
+    expect(String(notice.args.text)).toContain('marked the incident *mitigated*: rolled back to v57 &lt;!channel&gt;.');
+    const { rows } = await bot.db.query<{ details: { how?: string } | null }>(
+      `SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'mitigated'`,
+      [other.incidentId],
+    );
+    expect(rows).toEqual([{ details: { how: 'rolled back to v57 <!channel>' } }]);
+    bot.fake.reset();
+    await bot.command('timeline', { channel_id: other.channelId });
+    const timeline = await bot.fake.waitFor('response_url');
+    expect(String(timeline.args.text)).toContain('marked the incident mitigated: rolled back to v57 &lt;!channel&gt;');
   });
 
   it('Resolve asks for a summary, then posts it with time to acknowledge and to resolve', async () => {

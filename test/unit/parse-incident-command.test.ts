@@ -122,8 +122,6 @@ describe('parseIncidentCommand', () => {
       ['ack', 'ack'],
       ['acknowledge', 'ack'],
       ['Ack', 'ack'],
-      ['mitigated', 'mitigated'],
-      ['mitigate', 'mitigated'],
       ['status', 'status'],
       ['timeline', 'timeline'],
       ['  timeline  ', 'timeline'],
@@ -152,6 +150,13 @@ describe('parseIncidentCommand', () => {
       expect(err(`update ${'x'.repeat(2901)}`)).toBe("That is 2901 characters; the form's current status takes 2900.");
     });
 
+    it('mitigated takes how, if said', () => {
+      expect(ok('mitigated')).toEqual({ kind: 'mitigated', summary: null });
+      expect(ok('Mitigate')).toEqual({ kind: 'mitigated', summary: null });
+      expect(ok('mitigated rolled back to v57')).toEqual({ kind: 'mitigated', summary: 'rolled back to v57' });
+      expect(err(`mitigated ${'x'.repeat(301)}`)).toMatch(/^Keep how it was mitigated to 300 characters/);
+    });
+
     it('resolve without a summary asks for one (summary null)', () => {
       expect(ok('resolve')).toEqual({ kind: 'resolve', summary: null });
       expect(ok('resolved')).toEqual({ kind: 'resolve', summary: null });
@@ -166,7 +171,7 @@ describe('parseIncidentCommand', () => {
       expect(ok('resolve 🔧 修正済み')).toEqual({ kind: 'resolve', summary: '🔧 修正済み' });
     });
 
-    it.each(['list all', 'ack now', 'mitigated yes', 'status now', 'timeline full', 'ls -la'])(
+    it.each(['list all', 'ack now', 'status now', 'timeline full', 'ls -la'])(
       '%j with trailing words is an error naming the subcommand',
       (raw) => {
         const e = err(raw);

@@ -61,7 +61,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
       dataLossRisk: false,
     },
   ],
-  mitigated: [COMMANDER, {}],
+  mitigated: [COMMANDER, { how: `rolled back | v57; key ${SECRET}` }],
   resolved: [COMMANDER, { summary: 'Rolled back to v57', secondsToResolve: 3900 }],
   phase_changed: [COMMANDER, { from: 'detection', to: 'assessment' }],
   flag_set: [COMMANDER, { flag: 'data_loss_risk' }],
@@ -270,6 +270,7 @@ describe('the post-mortem document', () => {
     expect(what.declared).toBe('Declared SEV-2 (Medium): db down');
     expect(what.severity_changed).toBe('Severity SEV-2 (Medium) → SEV-1 (High)');
     expect(what.renamed).toBe('Renamed from db down to primary db \\| out of connections; key sk-***');
+    expect(what.mitigated).toBe('Marked mitigated: rolled back \\| v57; key sk-***');
     expect(what.paged).toBe('Paged On-Call Engineer (U0ONCALL) because an incident was declared');
     expect(what.escalation_requested).toBe('Escalated to Senior DevOps Engineer');
     expect(what.playbook_attached).toBe('Suggested the playbook Database Connection Failures');
