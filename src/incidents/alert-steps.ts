@@ -79,7 +79,28 @@ export class AlertSteps {
         return this.notice(step.alert);
       case 'all_resolved':
         return this.allResolved(step.alertIncident);
+      case 'heartbeat':
+        return this.heartbeat(step);
     }
+  }
+
+  /** A heartbeat gone quiet, or back, told in the incidents channel (logged too: without one, only logged). */
+  private async heartbeat(step: Extract<AlertStep, { kind: 'heartbeat' }>): Promise<void> {
+    const rule = this.rules.get(step.rule);
+    if (!rule?.heartbeatMs) return;
+    const view = {
+      rule: { name: rule.name, action: rule.action, heartbeatMs: rule.heartbeatMs },
+      source: step.source,
+      quiet: step.quiet,
+      since: new Date(step.since),
+      now: new Date(),
+    };
+    const what = step.quiet
+      ? `no ${rule.name} from ${step.source} since ${step.since}: monitoring may be down`
+      : `${rule.name} from ${step.source} is back`;
+    if (step.quiet) this.log.warn(`Heartbeat: ${what}`);
+    else this.log.info(`Heartbeat: ${what}`);
+    await this.chat.tellHeartbeat(view);
   }
 
   /** The incident of an alert incident once it is declared; null when there is none to act on. */

@@ -35,6 +35,8 @@ export interface AlertRule {
   duringMaintenance: MaintenanceBehaviour;
   /** Words of a typed title that mean this row's trouble (a row without a playbook): such a title is suggested none. */
   match?: readonly string[];
+  /** A heartbeat row: its silence for this long (from a source that sent it) is told in the incidents channel. */
+  heartbeatMs?: number;
 }
 
 /** One alert as a delivery carried it, whatever the format, before it is recorded. */
@@ -158,4 +160,16 @@ export type AlertStep =
   /** `incident`: the incident it was declared as, when the plan was made (older plans: read then). */
   | { kind: 'card'; alertIncident: number; incident?: number }
   | { kind: 'notice'; alert: number }
-  | { kind: 'all_resolved'; alertIncident: number };
+  | { kind: 'all_resolved'; alertIncident: number }
+  /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
+  | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string };
+
+/** What the incidents channel is told of a heartbeat (see AlertStep `heartbeat`). */
+export interface HeartbeatView {
+  rule: Pick<AlertRule, 'name' | 'action'> & { heartbeatMs: number };
+  source: string;
+  quiet: boolean;
+  /** Quiet: when its last delivery came. Back: since when it had been quiet (its last delivery before). */
+  since: Date;
+  now: Date;
+}

@@ -25,6 +25,7 @@ import {
   renewDeliveries,
   retryDelivery,
 } from '../store/alert-delivery.repo.js';
+import { heartbeatChanges, markHeartbeat } from '../store/alert-heartbeat.repo.js';
 import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
@@ -33,7 +34,7 @@ import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
-import type { AlertDelivery, AlertLevel, AlertList, AlertRule } from './alert-types.js';
+import type { AlertDelivery, AlertLevel, AlertList, AlertRule, AlertStep } from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
@@ -76,6 +77,8 @@ const DUE_CARDS_AT_ONCE = 50;
 const DUE_CARD_LEASE_MS = 30_000;
 /** Alerts held back by a maintenance window looked at by one sweep at most. */
 const HELD_BACK_AT_ONCE = 50;
+/** How often a process looks at the heartbeats, at most (a heartbeat is minutes; its notice comes this much later). */
+const HEARTBEAT_CHECK_MS = 1_000;
 /** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
 const OPEN_GROUPS_KEPT = 1000;
 
@@ -135,6 +138,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   /** Groups whose last recording here left them an open incident: their repeats can wait for declarations. */
   private readonly openGroups = new Set<string>();
   private wokenAt = 0;
+  /** The heartbeat rows of the runbook, and when this process last looked at them. */
+  private readonly heartbeats: { rule: string; ms: number }[];
+  private heartbeatsAt = 0;
   private wakeLater: NodeJS.Timeout | null = null;
   /** When the wake planned (wakeLater) comes. */
   private wakeLaterAt = 0;
@@ -151,6 +157,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     private readonly log: Logger = console,
   ) {
     this.rules = new Map(rules.map((r) => [r.name, r]));
+    this.heartbeats = rules.flatMap((r) => (r.heartbeatMs ? [{ rule: r.name, ms: r.heartbeatMs }] : []));
     this.recorder = new AlertRecorder(
       this.rules,
       opts.maxIncidents,
@@ -416,6 +423,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     await this.releaseHeldBack().catch((err) =>
       this.log.warn('could not look at the alerts a maintenance window held back; trying again shortly', err),
     );
+    await this.checkHeartbeats().catch((err) =>
+      this.log.warn('could not look at the heartbeats; trying again shortly', err),
+    );
     const due = await claimDueCards(this.db, DUE_CARDS_AT_ONCE, DUE_CARD_LEASE_MS);
     await Promise.all(
       due.map(async (c) => {
@@ -458,6 +468,43 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         const plan = await this.recorder.releaseFromMaintenance(tx, group, fingerprints, now);
         if (plan.length > 0) await insertPlan(tx, group, plan, `maintenance over: ${fingerprints.join(' ')}`);
         return plan.length > 0;
+      });
+      if (planned) this.wake();
+    }
+  }
+
+  /**
+   * Heartbeat rows (`heartbeat:` in the runbook file, e.g. Alertmanager's always-firing Watchdog), at most every
+   * HEARTBEAT_CHECK_MS here: a source whose heartbeat has not come for the row's time, or that is back after the
+   * incidents channel was told so, gets its notice planned in the inbox, in the transaction that records it was told
+   * (so it is told once whatever the replicas, and a process that dies leaves it to another). One statement a check,
+   * none without heartbeat rows.
+   */
+  private async checkHeartbeats(): Promise<void> {
+    if (this.heartbeats.length === 0 || Date.now() - this.heartbeatsAt < HEARTBEAT_CHECK_MS) return;
+    this.heartbeatsAt = Date.now();
+    for (const change of await heartbeatChanges(this.db, this.heartbeats)) {
+      const ms = this.rules.get(change.rule)?.heartbeatMs;
+      if (!ms) continue;
+      const planned = await this.db.transaction(async (tx) => {
+        const since = await markHeartbeat(tx, change, ms);
+        if (!since) return false;
+        const step: AlertStep = {
+          kind: 'heartbeat',
+          rule: change.rule,
+          source: change.source,
+          quiet: change.quiet,
+          since: since.toISOString(),
+        };
+        const group = { source: change.source, groupKey: `heartbeat:${change.rule}` };
+        await insertPlan(
+          tx,
+          group,
+          [step],
+          `heartbeat ${change.quiet ? 'quiet' : 'back'}: ${change.rule}`,
+          'heartbeat',
+        );
+        return true;
       });
       if (planned) this.wake();
     }

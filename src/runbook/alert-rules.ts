@@ -37,11 +37,20 @@ const row = z
      * suggested no playbook (its action is the procedure), not the playbook some other word of it would suggest.
      */
     match: z.array(keyword).default([]),
+    /**
+     * A heartbeat (a dead man's switch, Alertmanager's always-firing `Watchdog`): the incidents channel is told when
+     * no delivery of it has come from a source for this long, and again when it comes back.
+     */
+    heartbeat: duration.optional(),
   })
   .strict()
   .refine((r) => r.match.length === 0 || r.playbook === undefined, {
     path: ['match'],
     message: "is for a row that names no playbook (a row with a playbook: put the words in that playbook's match)",
+  })
+  .refine((r) => r.heartbeat === undefined || r.level === 'info', {
+    path: ['level'],
+    message: 'must be info for a heartbeat row: its alert always fires, and only its silence is news',
   });
 
 /** `alerts:` in the runbook file: the Alert Thresholds table, one row per alert, names unique. */
@@ -76,6 +85,7 @@ export function toAlertRules(rows: z.infer<typeof alertRulesSchema> | undefined)
     autoResolve: r.auto_resolve,
     duringMaintenance: r.during_maintenance,
     match: r.match,
+    ...(r.heartbeat ? { heartbeatMs: parseDuration(r.heartbeat) ?? undefined } : {}),
   }));
 }
 

@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { AlertChat } from '../incidents/alert-ports.js';
-import type { AlertCardView, AlertNoticeView } from '../incidents/alert-types.js';
+import type { AlertCardView, AlertNoticeView, HeartbeatView } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
-import { renderAlertNotice, renderAllResolved } from '../templates/alerts.js';
+import { renderAlertNotice, renderAllResolved, renderHeartbeat } from '../templates/alerts.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
 import { toChatPlatformError } from './slack-errors.js';
 
@@ -41,6 +41,16 @@ export class SlackAlertChat implements AlertChat {
     await this.call('update the alert notice', () =>
       this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
     );
+  }
+
+  async tellHeartbeat(view: HeartbeatView): Promise<boolean> {
+    const channel = this.opts.incidentsChannel;
+    if (!channel) return false;
+    const msg = renderHeartbeat(view);
+    await this.call(`tell ${channel} of the heartbeat`, () =>
+      this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+    );
+    return true;
   }
 
   async offerResolve(incident: Incident, alerts: AlertCardView): Promise<void> {

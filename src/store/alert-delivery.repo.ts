@@ -6,10 +6,12 @@ const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as
 const ms = (n: number) => n / 1000;
 
 /**
- * What a row of the inbox holds: a delivery in one of the hooks' formats, or a plan the bot made itself for alerts
- * released from a maintenance window (`maintenance_over`: no alerts, recorded already).
+ * What a row of the inbox holds: a delivery in one of the hooks' formats, or a plan the bot made itself (no alerts,
+ * recorded already) for alerts released from a maintenance window (`maintenance_over`) or a heartbeat gone quiet or
+ * back (`heartbeat`).
  */
-export type InboxFormat = AlertDelivery['format'] | 'maintenance_over';
+export type InboxFormat = AlertDelivery['format'] | PlanFormat;
+export type PlanFormat = 'maintenance_over' | 'heartbeat';
 
 /** The alert inbox: each delivery the hooks accepted, its plan and how far it got. */
 export interface DeliveryRow {
@@ -103,11 +105,12 @@ export async function insertPlan(
   group: { source: string; groupKey: string },
   plan: AlertStep[],
   madeFrom: string,
+  format: PlanFormat = 'maintenance_over',
 ): Promise<number> {
   const { rows } = await q.query<{ id: number | string }>(
     `INSERT INTO alert_deliveries (source, format, group_key, body_hash, alerts, state, plan)
-     VALUES ($1, 'maintenance_over', $2, $3, '[]'::jsonb, 'recorded', $4::jsonb) RETURNING id`,
-    [group.source, group.groupKey, madeFrom, JSON.stringify(plan)],
+     VALUES ($1, $5, $2, $3, '[]'::jsonb, 'recorded', $4::jsonb) RETURNING id`,
+    [group.source, group.groupKey, madeFrom, JSON.stringify(plan), format],
   );
   return Number(rows[0]!.id);
 }

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
-import type { AlertCardView, AlertList, AlertNoticeView, AlertView } from '../incidents/alert-types.js';
+import type { AlertCardView, AlertList, AlertNoticeView, AlertView, HeartbeatView } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
+import { describeDuration } from '../runbook/duration.js';
 import { button, packLines } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
@@ -183,6 +184,21 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
         elements: [button(ACTION.resolve, 'Resolve incident', String(i.id), 'primary')],
       },
     ],
+  };
+}
+
+/** A heartbeat gone quiet, or back, in the incidents channel: what it means and what to do (its row's action). Pure. */
+export function renderHeartbeat(v: HeartbeatView): Message {
+  const name = `*${mrkdwnClip(v.rule.name, 60)}* from *${mrkdwnClip(v.source, 40)}*`;
+  const silent = describeDuration(Math.max(0, Math.round((v.now.getTime() - v.since.getTime()) / 1000) * 1000));
+  const text = v.quiet
+    ? `:warning: *Monitoring may be down:* no ${name} for ${silent} (its heartbeat is ${describeDuration(v.rule.heartbeatMs)}; the last came ${at(v.since)}). Alerts may not be reaching anyone until it is back.\n*Runbook action:* ${mrkdwnClip(v.rule.action, 300)}`
+    : `:white_check_mark: ${name} is back, after ${silent} without it (from ${at(v.since)}): alerts reach the bot again. Whatever fired meanwhile is sent again by its source while it still fires.`;
+  return {
+    text: v.quiet
+      ? `Monitoring may be down: no ${v.rule.name} from ${v.source} for ${silent}.`
+      : `${v.rule.name} from ${v.source} is back.`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clipEscaped(text, LIMITS.sectionText) } }],
   };
 }
 

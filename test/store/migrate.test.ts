@@ -14,6 +14,7 @@ const TABLES = [
   'alert_deliveries',
   'alert_delivery_hashes',
   'alert_group_truncations',
+  'alert_heartbeats',
   'alert_incidents',
   'alerts',
   'audit_log',

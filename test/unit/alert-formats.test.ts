@@ -71,6 +71,16 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
     expect(problems([{ ...row, during_maintenance: 'skip' }])[0]).toMatch(/^alerts\.0\.during_maintenance: /);
     expect(problems([{ ...row, colour: 'red' }])[0]).toMatch(/^alerts\.0: .*colour/);
     expect(parseRunbook({ ...data, alerts: [row] }).alerts[0]).toMatchObject({ severity: 1, playbook: null });
+    // A heartbeat row: its duration, and only at level info (its alert always fires; only its silence is news).
+    expect(problems([{ ...row, heartbeat: '10m' }])).toEqual([
+      'alerts.0.level: must be info for a heartbeat row: its alert always fires, and only its silence is news',
+    ]);
+    expect(problems([{ ...row, level: 'info', heartbeat: 'often' }])[0]).toMatch(
+      /^alerts\.0\.heartbeat: is not a duration/,
+    );
+    const beat = parseRunbook({ ...data, alerts: [{ ...row, level: 'info', heartbeat: '10m' }] }).alerts[0];
+    expect(beat).toMatchObject({ level: 'info', heartbeatMs: 600_000 });
+    expect(parseRunbook({ ...data, alerts: [row] }).alerts[0]!.heartbeatMs).toBeUndefined();
   });
 
   it('matches an alert by name, else by metric (the row of its own level first), ignoring case and punctuation', () => {

@@ -9,6 +9,7 @@ import {
   renderAlertNotice,
   renderAlertSection,
   renderAllResolved,
+  renderHeartbeat,
 } from '../../src/templates/alerts.js';
 import { declareModal } from '../../src/templates/declare-modal.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
@@ -282,5 +283,25 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(title).not.toContain('\n');
     // From an alert too, the form has the Private box.
     expect(input).toContain(BLOCK.declarePrivate);
+  });
+});
+
+describe('heartbeat notices', () => {
+  const rule = { name: 'Watchdog', action: 'Check <!here> Prometheus & Alertmanager', heartbeatMs: 600_000 };
+  it('say monitoring may be down, for how long, the heartbeat and the action; then that it is back; escaped', () => {
+    // Sources and row names are checked words (no markup); the row's action is the runbook's text, escaped.
+    const quiet = renderHeartbeat({ rule, source: 'alertmanager', quiet: true, since: minutes(-7), now: NOW });
+    expect(quiet.text).toBe('Monitoring may be down: no Watchdog from alertmanager for 12 minutes.');
+    const text = allText(quiet);
+    expect(text).toContain(':warning: *Monitoring may be down:* no *Watchdog* from *alertmanager* for 12 minutes');
+    expect(text).toContain('its heartbeat is 10 minutes');
+    expect(text).toContain('*Runbook action:* Check &lt;!here&gt; Prometheus &amp; Alertmanager');
+    const back = renderHeartbeat({ rule, source: 'alertmanager', quiet: false, since: minutes(-20), now: NOW });
+    expect(back.text).toBe('Watchdog from alertmanager is back.');
+    expect(allText(back)).toContain('*Watchdog* from *alertmanager* is back, after 25 minutes without it');
+    for (const m of [quiet, back]) {
+      for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, [])).toEqual([]);
+      expect(limitProblems(m, 'message')).toEqual([]);
+    }
   });
 });

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ALERTS_TOKEN, alertmanagerFixture, postAlerts } from '../support/alert-request.js';
+import { alertRunbookData, inboxDone, waitUntil } from '../support/alert-runbook.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { createTestSchema } from '../support/test-db.js';
+
+/** The runbook's rows and a heartbeat row, as kube-prometheus's always-firing Watchdog is used: 2 s here. */
+const runbook = () => {
+  const data = alertRunbookData();
+  const watchdog = {
+    name: 'Watchdog',
+    metric: 'watchdog',
+    threshold: 'always firing',
+    duration: '1m',
+    level: 'info',
+    action: 'Check that Prometheus and Alertmanager are up and can reach the bot',
+    heartbeat: '2s',
+  };
+  return parseRunbook({ ...data, alerts: [...data.alerts, watchdog] });
+};
+
+/** Alertmanager's delivery of the Watchdog group: one alert, firing, severity none (kube-prometheus's). */
+const watchdog = (n: number) => {
+  const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+    alerts: Record<string, unknown>[];
+  };
+  const alert = {
+    ...am.alerts[0],
+    labels: { alertname: 'Watchdog', severity: 'none' },
+    annotations: { summary: `An alert that should always be firing (${n})` },
+    fingerprint: 'watchdog',
+  };
+  return { ...am, groupKey: '{}:{alertname="Watchdog"}', commonLabels: alert.labels, alerts: [alert] };
+};
+
+describe('a heartbeat row (the Watchdog): its silence is told once, and its return', () => {
+  let fake: FakeSlack;
+  let drop: () => Promise<void>;
+  let a: BotHarness;
+  let b: BotHarness;
+  const told = (re: RegExp) =>
+    fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && re.test(String(c.args.text)));
+
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+    fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    const s = await createTestSchema('heartbeat');
+    drop = s.drop;
+    // Two replicas on one database: each looks at the heartbeats; each change is told by one.
+    const bot = () =>
+      startBot({
+        fake,
+        databaseUrl: s.url,
+        incidentsChannel: true,
+        runbook: runbook(),
+        env: { ALERTS_TOKEN, INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID },
+        alerts: { duplicateWindowMs: 1 },
+      });
+    a = await bot();
+    b = await bot();
+  });
+
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('is recorded only while it comes; quiet for longer than its heartbeat, the incidents channel hears it once', async () => {
+    for (let n = 0; n < 3; n++) {
+      expect((await postAlerts(a.baseUrl, '/hooks/alertmanager', watchdog(n))).status).toBe(202);
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    await inboxDone(a.db);
+    // Coming every 0.7 s, within its 2 s: nothing said, no incident, no notice.
+    expect(told(/Monitoring may be down|is back/)).toHaveLength(0);
+    expect(fake.callsTo('conversations.create')).toHaveLength(0);
+    const quietFrom = Date.now();
+    const notice = await waitUntil('the silence to be told', async () => told(/Monitoring may be down/)[0], 15_000);
+    // Really waited: its heartbeat (2 s) passed since the last delivery.
+    expect(Date.now() - quietFrom).toBeGreaterThanOrEqual(1200);
+    expect(String(notice.args.text)).toBe('Monitoring may be down: no Watchdog from alertmanager for 2 seconds.');
+    const blocks = JSON.stringify(notice.args.blocks);
+    expect(blocks).toContain('its heartbeat is 2 seconds');
+    expect(blocks).toContain('Check that Prometheus and Alertmanager are up and can reach the bot');
+    // Both replicas kept looking for another 2 s: it was said once.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(told(/Monitoring may be down/)).toHaveLength(1);
+  });
+
+  it('when it comes back the channel hears so, once; silent again, it is told again', async () => {
+    expect((await postAlerts(b.baseUrl, '/hooks/alertmanager', watchdog(10))).status).toBe(202);
+    const back = await waitUntil('its return to be told', async () => told(/is back/)[0], 15_000);
+    expect(String(back.args.text)).toBe('Watchdog from alertmanager is back.');
+    expect(JSON.stringify(back.args.blocks)).toMatch(/is back, after \d+ seconds without it/);
+    await waitUntil('the second silence', async () => told(/Monitoring may be down/)[1], 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(told(/is back/)).toHaveLength(1);
+    expect(told(/Monitoring may be down/)).toHaveLength(2);
+    const { rows } = await a.db.query<{ quiet: boolean }>(
+      `SELECT quiet FROM alert_heartbeats WHERE rule = 'Watchdog' AND source = 'alertmanager'`,
+    );
+    expect(rows).toEqual([{ quiet: true }]);
+  });
+});
