@@ -484,8 +484,15 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (this.heartbeats.length === 0 || Date.now() - this.heartbeatsAt < HEARTBEAT_CHECK_MS) return;
     this.heartbeatsAt = Date.now();
     for (const change of await heartbeatChanges(this.db, this.heartbeats)) {
-      const ms = this.rules.get(change.rule)?.heartbeatMs;
-      if (!ms) continue;
+      const rule = this.rules.get(change.rule);
+      const ms = rule?.heartbeatMs;
+      if (!rule || !ms) continue;
+      // Monitoring may be stopped on purpose in a maintenance window: a row that says `during_maintenance: record`
+      // is told quiet only once no window holds it (if it is still quiet then).
+      if (change.quiet && rule.duringMaintenance === 'record') {
+        const query = { source: change.source, name: rule.name, service: null, labels: {} };
+        if (await (this.opts.maintenance ?? NOT_IN_MAINTENANCE).inMaintenance(query, new Date())) continue;
+      }
       const planned = await this.db.transaction(async (tx) => {
         const since = await markHeartbeat(tx, change, ms);
         if (!since) return false;

@@ -18,21 +18,23 @@ const runbook = () => {
     action: 'Check that Prometheus and Alertmanager are up and can reach the bot',
     heartbeat: '2s',
   };
-  return parseRunbook({ ...data, alerts: [...data.alerts, watchdog] });
+  // One that monitoring stops on purpose during maintenance windows.
+  const nightly = { ...watchdog, name: 'NightlyWatchdog', during_maintenance: 'record' };
+  return parseRunbook({ ...data, alerts: [...data.alerts, watchdog, nightly] });
 };
 
 /** Alertmanager's delivery of the Watchdog group: one alert, firing, severity none (kube-prometheus's). */
-const watchdog = (n: number) => {
+const watchdog = (n: number, name = 'Watchdog') => {
   const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
     alerts: Record<string, unknown>[];
   };
   const alert = {
     ...am.alerts[0],
-    labels: { alertname: 'Watchdog', severity: 'none' },
+    labels: { alertname: name, severity: 'none' },
     annotations: { summary: `An alert that should always be firing (${n})` },
-    fingerprint: 'watchdog',
+    fingerprint: name.toLowerCase(),
   };
-  return { ...am, groupKey: '{}:{alertname="Watchdog"}', commonLabels: alert.labels, alerts: [alert] };
+  return { ...am, groupKey: `{}:{alertname="${name}"}`, commonLabels: alert.labels, alerts: [alert] };
 };
 
 describe('a heartbeat row (the Watchdog): its silence is told once, and its return', () => {
@@ -40,6 +42,8 @@ describe('a heartbeat row (the Watchdog): its silence is told once, and its retu
   let drop: () => Promise<void>;
   let a: BotHarness;
   let b: BotHarness;
+  let maintenance = false;
+  const windows = { inMaintenance: async () => maintenance };
   const told = (re: RegExp) =>
     fake
       .callsTo('chat.postMessage')
@@ -59,7 +63,7 @@ describe('a heartbeat row (the Watchdog): its silence is told once, and its retu
         incidentsChannel: true,
         runbook: runbook(),
         env: { ALERTS_TOKEN, INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID },
-        alerts: { duplicateWindowMs: 1 },
+        alerts: { duplicateWindowMs: 1, maintenance: windows },
       });
     a = await bot();
     b = await bot();
@@ -107,5 +111,18 @@ describe('a heartbeat row (the Watchdog): its silence is told once, and its retu
       `SELECT quiet FROM alert_heartbeats WHERE rule = 'Watchdog' AND source = 'alertmanager'`,
     );
     expect(rows).toEqual([{ quiet: true }]);
+  });
+
+  it('a row that says during_maintenance: record is told quiet only once no maintenance window holds it', async () => {
+    maintenance = true;
+    expect((await postAlerts(a.baseUrl, '/hooks/alertmanager', watchdog(0, 'NightlyWatchdog'))).status).toBe(202);
+    await inboxDone(a.db);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(told(/NightlyWatchdog/)).toHaveLength(0);
+    maintenance = false;
+    const notice = await waitUntil('the silence to be told', async () => told(/NightlyWatchdog/)[0], 15_000);
+    expect(String(notice.args.text)).toMatch(
+      /^Monitoring may be down: no NightlyWatchdog from alertmanager for \d+ seconds\.$/,
+    );
   });
 });
