@@ -2,6 +2,8 @@ import type { Severity } from '../incidents/severity.js';
 
 export const TITLE_MAX = 150;
 export const RESOLVE_SUMMARY_MAX = 300;
+const FLAG_NOTE_TOO_LONG = `Keep what you say with the flag to ${RESOLVE_SUMMARY_MAX} characters; details go in a status update.`;
+
 /** What `/incident update TEXT` may put in the form's current status (a multiline input of at most 2,900). */
 export const STATUS_UPDATE_TEXT_MAX = 2900;
 
@@ -20,8 +22,8 @@ export type IncidentCommand =
   | { kind: 'timeline' }
   | { kind: 'alerts' }
   | { kind: 'audit' }
-  | { kind: 'impact' }
-  | { kind: 'data_loss' }
+  | { kind: 'impact'; summary: string | null }
+  | { kind: 'data_loss'; summary: string | null }
   | { kind: 'escalate' }
   | { kind: 'playbook'; name: string | null }
   | { kind: 'detach'; name: string | null }
@@ -151,15 +153,18 @@ export const SUBCOMMANDS = {
   },
   impact: {
     names: ['impact', 'customer-impact'],
-    args: 'none',
+    args: 'text',
+    text: { field: 'summary', max: RESOLVE_SUMMARY_MAX, tooLong: () => FLAG_NOTE_TOO_LONG },
     where: 'incident channel',
-    usage: '`/incident impact` — flag customer impact (pages the engineering manager)',
+    usage: '`/incident impact [what]` — flag customer impact, saying what if you like (pages the engineering manager)',
   },
   data_loss: {
     names: ['data-loss', 'dataloss'],
-    args: 'none',
+    args: 'text',
+    text: { field: 'summary', max: RESOLVE_SUMMARY_MAX, tooLong: () => FLAG_NOTE_TOO_LONG },
     where: 'incident channel',
-    usage: '`/incident data-loss` — flag a data-loss risk (pages senior DevOps, the CTO and the database team)',
+    usage:
+      '`/incident data-loss [what]` — flag a data-loss risk, saying what if you like (pages senior DevOps, the CTO and the database team)',
   },
   escalate: {
     names: ['escalate', 'page'],

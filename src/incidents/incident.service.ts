@@ -326,7 +326,14 @@ export class IncidentService {
   }
 
   /** `/incident impact` and `/incident data-loss`: flags that page the engineering manager or the CTO at once. */
-  setFlag(incidentId: number, actorId: string, flag: 'customer_impact' | 'data_loss_risk', requestKey?: string) {
+  /** Customer impact or a data-loss risk flagged (the card's form, `/incident impact [what]`); `what`, when said, is told. */
+  setFlag(
+    incidentId: number,
+    actorId: string,
+    flag: 'customer_impact' | 'data_loss_risk',
+    requestKey?: string,
+    what?: string | null,
+  ) {
     return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       const already = flag === 'customer_impact' ? cur.customerImpact : cur.dataLossRisk;
@@ -337,8 +344,8 @@ export class IncidentService {
       }
       return {
         patch: flag === 'customer_impact' ? { customerImpact: true } : { dataLossRisk: true },
-        events: [{ kind: 'flag_set', actorId, details: { flag } }],
-        notice: { kind: 'flag_set', flag, actorId },
+        events: [{ kind: 'flag_set', actorId, details: { flag, ...(what ? { what } : {}) } }],
+        notice: { kind: 'flag_set', flag, actorId, ...(what ? { what } : {}) },
       };
     });
   }

@@ -55,7 +55,7 @@ export type IncidentNotice =
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
   | { kind: 'mitigated'; actorId: string; how?: string }
   | { kind: 'resolved'; actorId: string; summary: string }
-  | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string }
+  | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string; what?: string }
   | { kind: 'renamed'; from: string; actorId: string }
   | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[] }
   | { kind: 'page_skipped'; roleName: string; reason: string }

@@ -44,8 +44,8 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
     case 'flag_set':
       return simple(
         n.flag === 'customer_impact'
-          ? `:warning: ${mention(n.actorId)} flagged *customer impact*.`
-          : `:rotating_light: ${mention(n.actorId)} flagged a *data-loss risk*.`,
+          ? `:warning: ${mention(n.actorId)} flagged *customer impact*${n.what ? `: ${mrkdwnClip(n.what, 300)}` : ''}.`
+          : `:rotating_light: ${mention(n.actorId)} flagged a *data-loss risk*${n.what ? `: ${mrkdwnClip(n.what, 300)}` : ''}.`,
       );
     case 'paged': {
       const who = n.userIds.length ? n.userIds.map(mention).join(', ') : 'nobody could be reached';

@@ -129,7 +129,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   phase_changed: (d) =>
     `Phase ${PHASE_LABELS[d.from as IncidentPhase] ?? str(d.from)} → ${PHASE_LABELS[d.to as IncidentPhase] ?? str(d.to)}`,
   renamed: (d, x) => `Renamed from ${cell(str(d.from), x.c.mask)} to ${cell(str(d.to), x.c.mask)}`,
-  flag_set: (d) => (d.flag === 'data_loss_risk' ? 'Flagged a data-loss risk' : 'Flagged customer impact'),
+  flag_set: (d, x) =>
+    `${d.flag === 'data_loss_risk' ? 'Flagged a data-loss risk' : 'Flagged customer impact'}${str(d.what) ? `: ${cell(str(d.what), x.c.mask)}` : ''}`,
   paged: (d, x) => {
     const reached = strs(d.userIds).map(x.who);
     const missed = strs(d.unreachable);

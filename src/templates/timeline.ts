@@ -50,7 +50,7 @@ export function describeEvent(e: IncidentEvent): string {
     case 'renamed':
       return `${who} renamed the incident: ${mrkdwnClip(str(d.from), 200)} → ${mrkdwnClip(str(d.to), 200)}`;
     case 'flag_set':
-      return `${who} flagged ${d.flag === 'data_loss_risk' ? 'a data-loss risk' : 'customer impact'}`;
+      return `${who} flagged ${d.flag === 'data_loss_risk' ? 'a data-loss risk' : 'customer impact'}${str(d.what) ? `: ${mrkdwnClip(str(d.what), 300)}` : ''}`;
     case 'paged': {
       const users = Array.isArray(d.userIds) ? (d.userIds as string[]).map(mention).join(', ') : '';
       return `Paged ${mrkdwnClip(str(d.role), 60)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}`;

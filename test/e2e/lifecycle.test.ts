@@ -296,7 +296,7 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already marked mitigated/);
   });
 
-  it('/incident mitigated HOW says how in the channel, on the timeline and in the post-mortem', async () => {
+  it('/incident mitigated HOW and /incident impact WHAT say it in the channel, on the timeline and in the post-mortem', async () => {
     const other = await declareThroughBot(bot, 'sev3 cache misses climbing');
     bot.fake.reset();
     await bot.command('mitigated rolled back to v57 <!channel>', { channel_id: other.channelId });
@@ -311,6 +311,19 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     await bot.command('timeline', { channel_id: other.channelId });
     const timeline = await bot.fake.waitFor('response_url');
     expect(String(timeline.args.text)).toContain('marked the incident mitigated: rolled back to v57 &lt;!channel&gt;');
+    // Customer impact flagged with what it is: said in the channel (and the engineering manager paged, as ever).
+    bot.fake.reset();
+    await bot.command('impact EU checkouts failing', { channel_id: other.channelId });
+    const flagged = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === other.channelId && /flagged \*customer impact\*/.test(String(c.args.text)),
+    );
+    expect(String(flagged.args.text)).toContain('flagged *customer impact*: EU checkouts failing.');
+    const flag = await bot.db.query<{ details: Record<string, string> }>(
+      `SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'flag_set'`,
+      [other.incidentId],
+    );
+    expect(flag.rows).toEqual([{ details: { flag: 'customer_impact', what: 'EU checkouts failing' } }]);
   });
 
   it('Resolve asks for a summary, then posts it with time to acknowledge and to resolve', async () => {

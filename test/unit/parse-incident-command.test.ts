@@ -150,6 +150,13 @@ describe('parseIncidentCommand', () => {
       expect(err(`update ${'x'.repeat(2901)}`)).toBe("That is 2901 characters; the form's current status takes 2900.");
     });
 
+    it('impact and data-loss take what, if said', () => {
+      expect(ok('impact')).toEqual({ kind: 'impact', summary: null });
+      expect(ok('impact EU checkouts failing')).toEqual({ kind: 'impact', summary: 'EU checkouts failing' });
+      expect(ok('data-loss orders since 02:10')).toEqual({ kind: 'data_loss', summary: 'orders since 02:10' });
+      expect(err(`impact ${'x'.repeat(301)}`)).toMatch(/^Keep what you say with the flag to 300 characters/);
+    });
+
     it('mitigated takes how, if said', () => {
       expect(ok('mitigated')).toEqual({ kind: 'mitigated', summary: null });
       expect(ok('Mitigate')).toEqual({ kind: 'mitigated', summary: null });

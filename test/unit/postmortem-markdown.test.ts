@@ -64,7 +64,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   mitigated: [COMMANDER, { how: `rolled back | v57; key ${SECRET}` }],
   resolved: [COMMANDER, { summary: 'Rolled back to v57', secondsToResolve: 3900 }],
   phase_changed: [COMMANDER, { from: 'detection', to: 'assessment' }],
-  flag_set: [COMMANDER, { flag: 'data_loss_risk' }],
+  flag_set: [COMMANDER, { flag: 'data_loss_risk', what: `orders table | replica lag; key ${SECRET}` }],
   paged: [
     null,
     { role: 'on_call', rule: 'declared', reason: 'an incident was declared', userIds: ['U0ONCALL'], unreachable: [] },
@@ -271,6 +271,7 @@ describe('the post-mortem document', () => {
     expect(what.severity_changed).toBe('Severity SEV-2 (Medium) → SEV-1 (High)');
     expect(what.renamed).toBe('Renamed from db down to primary db \\| out of connections; key sk-***');
     expect(what.mitigated).toBe('Marked mitigated: rolled back \\| v57; key sk-***');
+    expect(what.flag_set).toBe('Flagged a data-loss risk: orders table \\| replica lag; key sk-***');
     expect(what.paged).toBe('Paged On-Call Engineer (U0ONCALL) because an incident was declared');
     expect(what.escalation_requested).toBe('Escalated to Senior DevOps Engineer');
     expect(what.playbook_attached).toBe('Suggested the playbook Database Connection Failures');
