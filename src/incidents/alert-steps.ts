@@ -94,6 +94,7 @@ export class AlertSteps {
       quiet: step.quiet,
       since: new Date(step.since),
       now: new Date(),
+      resolved: step.resolved === true,
     };
     const what = step.quiet
       ? `no ${rule.name} from ${step.source} since ${step.since}: monitoring may be down`

@@ -162,7 +162,7 @@ export type AlertStep =
   | { kind: 'notice'; alert: number }
   | { kind: 'all_resolved'; alertIncident: number }
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
-  | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string };
+  | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
 
 /** What the incidents channel is told of a heartbeat (see AlertStep `heartbeat`). */
 export interface HeartbeatView {
@@ -171,5 +171,7 @@ export interface HeartbeatView {
   quiet: boolean;
   /** Quiet: when its last delivery came. Back: since when it had been quiet (its last delivery before). */
   since: Date;
+  /** Quiet because its last delivery said it resolved (an alert that always fires stopped), not for want of one. */
+  resolved?: boolean;
   now: Date;
 }

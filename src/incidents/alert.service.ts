@@ -502,6 +502,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
           source: change.source,
           quiet: change.quiet,
           since: since.toISOString(),
+          ...(change.quiet && change.resolved ? { resolved: true } : {}),
         };
         const group = { source: change.source, groupKey: `heartbeat:${change.rule}` };
         await insertPlan(

@@ -4,26 +4,39 @@ import type { Queryable } from './db.js';
 export interface HeartbeatChange {
   rule: string;
   source: string;
-  /** True: no delivery for longer than the row's heartbeat, and not told yet. False: back, after it was told. */
+  /**
+   * True: not firing for longer than the row's heartbeat (no delivery since, or its last said it resolved: an alert
+   * that always fires stopped), and not told yet. False: firing again, after it was told.
+   */
   quiet: boolean;
   /** Its last delivery. */
   lastSeen: Date;
+  /** Its last delivery said it resolved (rather than none came). */
+  resolved: boolean;
 }
 
+/** A source's alert of the row fired within the heartbeat: a delivery said it fires, `ms` ago at most. */
+const BEATING = `EXISTS (SELECT 1 FROM alerts a WHERE a.rule = $1 AND a.source = $2 AND a.status = 'firing'
+                   AND a.last_seen >= clock_timestamp() - make_interval(secs => $3::bigint / 1000.0))`;
+const LAST_SEEN = `(SELECT max(a.last_seen) FROM alerts a WHERE a.rule = $1 AND a.source = $2)`;
+
 /**
- * The heartbeats whose state changed since the incidents channel was told: a source whose alerts of the row came last
- * more than `ms` ago and not told quiet, or told quiet and heard from since. One statement for every row; a source
- * that never sent the row's alert has no heartbeat to miss.
+ * The heartbeats whose state changed since the incidents channel was told: a source whose alert of the row has not
+ * fired within `ms` (no delivery since, or it resolved: Alertmanager resolves an alert Prometheus stopped sending)
+ * and not told quiet, or told quiet and firing since. One statement for every row; a source that never sent the
+ * row's alert has no heartbeat to miss.
  */
 export async function heartbeatChanges(
   q: Queryable,
   rules: readonly { rule: string; ms: number }[],
 ): Promise<HeartbeatChange[]> {
   if (rules.length === 0) return [];
-  const { rows } = await q.query<{ rule: string; source: string; quiet: boolean; last_seen: Date }>(
-    `SELECT s.rule, s.source, s.quiet_now AS quiet, s.last_seen FROM (
+  const { rows } = await q.query<{ rule: string; source: string; quiet: boolean; last_seen: Date; resolved: boolean }>(
+    `SELECT s.rule, s.source, s.quiet_now AS quiet, s.last_seen, s.resolved FROM (
        SELECT r.rule, a.source, max(a.last_seen) AS last_seen,
-              max(a.last_seen) < clock_timestamp() - make_interval(secs => r.ms / 1000.0) AS quiet_now,
+              (array_agg(a.status ORDER BY a.id DESC))[1] = 'resolved' AS resolved,
+              NOT coalesce(bool_or(a.status = 'firing'
+                   AND a.last_seen >= clock_timestamp() - make_interval(secs => r.ms / 1000.0)), false) AS quiet_now,
               coalesce(bool_or(h.quiet), false) AS told
          FROM unnest($1::text[], $2::bigint[]) AS r(rule, ms)
          JOIN alerts a ON a.rule = r.rule
@@ -32,7 +45,13 @@ export async function heartbeatChanges(
       WHERE s.quiet_now <> s.told`,
     [rules.map((r) => r.rule), rules.map((r) => r.ms)],
   );
-  return rows.map((r) => ({ rule: r.rule, source: r.source, quiet: r.quiet, lastSeen: new Date(r.last_seen) }));
+  return rows.map((r) => ({
+    rule: r.rule,
+    source: r.source,
+    quiet: r.quiet,
+    lastSeen: new Date(r.last_seen),
+    resolved: r.resolved,
+  }));
 }
 
 /**
@@ -41,12 +60,11 @@ export async function heartbeatChanges(
  * silence (the caller then plans the notice in the same transaction, so it is told once); else null.
  */
 export async function markHeartbeat(q: Queryable, change: HeartbeatChange, ms: number): Promise<Date | null> {
-  const latest = `(SELECT max(a.last_seen) FROM alerts a WHERE a.rule = $1 AND a.source = $2)`;
   const { rows } = change.quiet
     ? await q.query(
         `INSERT INTO alert_heartbeats AS h (rule, source, quiet, last_seen)
-         SELECT $1, $2, true, ${latest}
-          WHERE ${latest} < clock_timestamp() - make_interval(secs => $3::bigint / 1000.0)
+         SELECT $1, $2, true, ${LAST_SEEN}
+          WHERE ${LAST_SEEN} IS NOT NULL AND NOT ${BEATING}
          ON CONFLICT (rule, source) DO UPDATE SET quiet = true, last_seen = EXCLUDED.last_seen,
                                                   changed_at = clock_timestamp()
           WHERE NOT h.quiet
@@ -56,7 +74,7 @@ export async function markHeartbeat(q: Queryable, change: HeartbeatChange, ms: n
     : await q.query(
         `UPDATE alert_heartbeats SET quiet = false, changed_at = clock_timestamp()
           WHERE rule = $1 AND source = $2 AND quiet
-            AND ${latest} >= clock_timestamp() - make_interval(secs => $3::bigint / 1000.0)
+            AND ${BEATING}
          RETURNING last_seen`,
         [change.rule, change.source, ms],
       );

@@ -299,7 +299,17 @@ describe('heartbeat notices', () => {
     const back = renderHeartbeat({ rule, source: 'alertmanager', quiet: false, since: minutes(-20), now: NOW });
     expect(back.text).toBe('Watchdog from alertmanager is back.');
     expect(allText(back)).toContain('*Watchdog* from *alertmanager* is back, after 25 minutes without it');
-    for (const m of [quiet, back]) {
+    const resolved = renderHeartbeat({
+      rule,
+      source: 'alertmanager',
+      quiet: true,
+      since: minutes(4),
+      now: NOW,
+      resolved: true,
+    });
+    expect(resolved.text).toBe('Monitoring may be down: Watchdog from alertmanager resolved.');
+    expect(allText(resolved)).toContain('*Watchdog* from *alertmanager* resolved');
+    for (const m of [quiet, back, resolved]) {
       for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, [])).toEqual([]);
       expect(limitProblems(m, 'message')).toEqual([]);
     }
