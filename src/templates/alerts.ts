@@ -191,12 +191,12 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
 export function renderHeartbeat(v: HeartbeatView): Message {
   const name = `*${mrkdwnClip(v.rule.name, 60)}* from *${mrkdwnClip(v.source, 40)}*`;
   const silent = describeDuration(Math.max(0, Math.round((v.now.getTime() - v.since.getTime()) / 1000) * 1000));
-  const text =
-    v.quiet && v.resolved
-      ? `:warning: *Monitoring may be down:* ${name} resolved ${at(v.since)}: an alert that always fires has stopped firing (its source no longer hears from what raises it). Alerts may not be reaching anyone until it is back.\n*Runbook action:* ${mrkdwnClip(v.rule.action, 300)}`
-      : v.quiet
-        ? `:warning: *Monitoring may be down:* no ${name} for ${silent} (its heartbeat is ${describeDuration(v.rule.heartbeatMs)}; the last came ${at(v.since)}). Alerts may not be reaching anyone until it is back.\n*Runbook action:* ${mrkdwnClip(v.rule.action, 300)}`
-        : `:white_check_mark: ${name} is back, after ${silent} without it (from ${at(v.since)}): alerts reach the bot again. Whatever fired meanwhile is sent again by its source while it still fires.`;
+  const why = v.resolved
+    ? `${name} resolved ${at(v.since)}: an alert that always fires has stopped firing (its source no longer hears from what raises it)`
+    : `no ${name} for ${silent} (its heartbeat is ${describeDuration(v.rule.heartbeatMs)}; the last came ${at(v.since)})`;
+  const text = v.quiet
+    ? `:warning: *Monitoring may be down:* ${why}. Alerts may not be reaching anyone until it is back.\n*Runbook action:* ${mrkdwnClip(v.rule.action, 300)}`
+    : `:white_check_mark: ${name} is back, after ${silent} without it (from ${at(v.since)}): alerts reach the bot again. Whatever fired meanwhile is sent again by its source while it still fires.`;
   return {
     text: v.quiet
       ? v.resolved
