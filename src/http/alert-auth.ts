@@ -63,13 +63,7 @@ export class AlertAuth {
 
   async check(req: IncomingMessage, body: string, methods: readonly AuthMethod[]): Promise<AuthResult> {
     const authorization = header(req, 'authorization');
-    if (authorization !== undefined && methods.includes('bearer')) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (!this.settings.token)
-        return { ok: false, reason: 'bearer tokens are not accepted (ALERTS_TOKEN is not set)' };
-      if (!m || !same(m[1]!, this.settings.token)) return { ok: false, reason: 'wrong bearer token' };
-      return { ok: true, method: 'bearer' };
-    }
+    if (authorization !== undefined && methods.includes('bearer')) return this.checkToken(authorization);
     const signature = header(req, SIGNATURE_HEADER);
     if (signature !== undefined && methods.includes('hmac')) return this.checkHmac(req, signature, body);
     const jwt = header(req, QSTASH_HEADER);
@@ -77,6 +71,35 @@ export class AlertAuth {
     return {
       ok: false,
       reason: `no ${methods.map((m) => (m === 'bearer' ? 'bearer token' : m === 'hmac' ? `${SIGNATURE_HEADER} signature` : `${QSTASH_HEADER}`)).join(' or ')}`,
+    };
+  }
+
+  /**
+   * `Authorization: Bearer <ALERTS_TOKEN>`, or HTTP Basic with the token as the password (or as the user name, with
+   * no password): senders that offer only basic auth (Alertmanager's `basic_auth`, Grafana's webhook user and
+   * password, a monitoring SaaS) can be pointed at the hook too. Any other scheme is named in the refusal.
+   */
+  private checkToken(authorization: string): AuthResult {
+    const token = this.settings.token;
+    if (!token) return { ok: false, reason: 'bearer tokens are not accepted (ALERTS_TOKEN is not set)' };
+    const [, scheme = '', credentials = ''] = /^\s*(\S+)\s*(.*?)\s*$/.exec(authorization) ?? [];
+    if (/^bearer$/i.test(scheme)) {
+      return credentials && same(credentials, token)
+        ? { ok: true, method: 'bearer' }
+        : { ok: false, reason: 'wrong bearer token' };
+    }
+    if (/^basic$/i.test(scheme)) {
+      const pair = Buffer.from(credentials, 'base64').toString('utf8');
+      const colon = pair.indexOf(':');
+      const [user, password] = colon === -1 ? [pair, ''] : [pair.slice(0, colon), pair.slice(colon + 1)];
+      const right = password ? same(password, token) : !!user && same(user, token);
+      return right
+        ? { ok: true, method: 'bearer' }
+        : { ok: false, reason: 'wrong password in basic auth (send ALERTS_TOKEN as the password)' };
+    }
+    return {
+      ok: false,
+      reason: `the Authorization scheme ${JSON.stringify(scheme.slice(0, 20))} is not taken: send "Bearer <ALERTS_TOKEN>" (or basic auth with it as the password)`,
     };
   }
 

@@ -110,6 +110,38 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
   });
 
+  it('takes HTTP basic auth with the token as the password (or the user name): senders that offer only that', async () => {
+    const basic = (pair: string) => ({ token: null, headers: { authorization: `Basic ${btoa(pair)}` } });
+    const info = (key: string) => genericAlert({ key, level: 'info' });
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', info('basic-user'), basic(`${ALERTS_TOKEN}:`))).status).toBe(
+      202,
+    );
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', info('basic-bare'), basic(ALERTS_TOKEN))).status).toBe(202);
+    const wrong = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', info('basic-wrong'), basic(`${ALERTS_TOKEN}:not-the-token`)),
+    );
+    expect(wrong.json.message).toMatch(/wrong password in basic auth \(send ALERTS_TOKEN as the password\)/);
+    expect(wrong.text).not.toContain(ALERTS_TOKEN);
+    const scheme = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', info('token-scheme'), {
+        token: null,
+        headers: { authorization: `Token ${ALERTS_TOKEN}` },
+      }),
+    );
+    expect(scheme.json.message).toMatch(/the Authorization scheme "Token" is not taken: send "Bearer <ALERTS_TOKEN>"/);
+    expect(scheme.text).not.toContain(ALERTS_TOKEN);
+    // Alertmanager's `basic_auth` (username anything, password the token): its critical group opens an incident.
+    const am = JSON.parse(alertmanagerFixture('group-firing'));
+    const fresh = {
+      ...am,
+      groupKey: 'basic-auth-group',
+      alerts: am.alerts.map((a: { fingerprint: string }) => ({ ...a, fingerprint: `basic-${a.fingerprint}` })),
+    };
+    const r = await postAlerts(bot.baseUrl, '/hooks/alertmanager', fresh, basic(`alertmanager:${ALERTS_TOKEN}`));
+    expect(r.status, r.text).toBe(202);
+    expect(r.json).toMatchObject({ status: 'accepted', alerts: 2 });
+  });
+
   it('takes the HMAC signature as bare hex, in upper case, or among several (a secret being rotated)', async () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const signedAs = async (key: string, form: (hex: string) => string) => {
