@@ -17,19 +17,20 @@ import { renderAlertList } from '../templates/alerts.js';
 import { renderIncidentAudit } from '../templates/audit.js';
 import { renderRunnableList, renderRunStarted } from '../templates/checklist.js';
 import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
+import { declareModal } from '../templates/declare-modal.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../templates/modals.js';
-import { renderDeclaredReply } from '../templates/notices.js';
+import { renderAlreadyDeclared, renderDeclaredReply } from '../templates/notices.js';
 import {
   renderOnCallBoard,
   renderOverrideConfirm,
   renderOverrideRecorded,
   renderPersonShifts,
 } from '../templates/oncall.js';
-import { modalMetadata } from '../templates/payloads.js';
+import { declareMetadata, modalMetadata } from '../templates/payloads.js';
 import { renderPlaybookList } from '../templates/playbook.js';
 import { postmortemModal } from '../templates/postmortem-modal.js';
 import { renderMakePublicOffer } from '../templates/private-incidents.js';
@@ -45,6 +46,7 @@ import {
   type SubcommandKind,
   type SubcommandSpec,
   type Subcommands,
+  TITLE_MAX,
   USAGE,
 } from './subcommands.js';
 
@@ -92,13 +94,16 @@ const HANDLERS: {
     if (r.kind === 'retry') return;
     noteIncident(r.incident.id);
     if (r.kind === 'existing') {
-      const where = r.incident.channelId ? ` in <#${r.incident.channelId}>` : '';
-      await c.tell(
-        `:information_source: You declared this a moment ago: incident #${r.incident.number}${where}. No second incident was opened.`,
-      );
+      await c.tell(renderAlreadyDeclared(r.incident, cmd.severity));
       return;
     }
     await c.tell(renderDeclaredReply(r.incident, r.problems));
+  },
+  async declare_form(cmd, c) {
+    const prefill =
+      cmd.title || cmd.severity !== undefined ? { title: cmd.title ?? '', severity: cmd.severity } : undefined;
+    const meta = declareMetadata.encode({ from: 'command', channelId: c.channelId });
+    await openModal(c.client, c.triggerId, declareModal(c.deps.severities, meta, TITLE_MAX, prefill));
   },
   async list(_cmd, c) {
     const open = await c.deps.incidents.listOpen(c.teamId, c.userId);
@@ -345,7 +350,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     };
     const spec: SubcommandSpec = SUBCOMMANDS[cmd.kind];
     await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => run(cmd, ctx, command.channel_id), {
-      admit: spec.heavy ? 'heavy' : 'gate',
+      admit: spec.opensForm ? 'always' : spec.heavy ? 'heavy' : 'gate',
       refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
     });
   });

@@ -50,7 +50,9 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
     const invisible = text ? `The ${spec.text.field} shows nothing: it is only invisible characters. ` : '';
     return { ok: false, error: `${invisible}${spec.text.required}` };
   }
-  if (spec.text.field === 'title' && isBlank(text)) return { ok: false, error: NO_VISIBLE_TITLE };
+  // A declaration needs a title; the declare form takes none (it asks), but not one that shows nothing either.
+  if (spec.text.field === 'title' && isBlank(text) && (text || spec.args === 'severity'))
+    return { ok: false, error: NO_VISIBLE_TITLE };
   const length = [...text].length;
   if (spec.text.max !== undefined && length > spec.text.max) {
     return { ok: false, error: spec.text.tooLong?.(length) ?? `Keep it to ${spec.text.max} characters.` };
@@ -129,8 +131,17 @@ export function parseIncidentCommand(raw: string, names?: SeverityNames): ParseR
       ok: false,
       error:
         declarationHint(first, rest, text, names) ??
-        `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\`.`,
+        `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\` (or \`/incident declare ${text}\` to choose it in a form).`,
     };
+  }
+  if (row[1].severityFirst) {
+    const after = rest.replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
+    const space = after.indexOf(' ');
+    const word = space === -1 ? after : after.slice(0, space);
+    const lead = parseSeverityToken(word);
+    if (lead.ok && space === -1) return withText(row[0], row[1], first.toLowerCase(), '', { severity: lead.severity });
+    // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
+    if (lead.ok || /^sev[-_]?\d+$/i.test(word)) return parseIncidentCommand(after, names);
   }
   return withText(row[0], row[1], first.toLowerCase(), rest);
 }

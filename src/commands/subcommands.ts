@@ -11,6 +11,7 @@ export const STATUS_UPDATE_TEXT_MAX = 2900;
 export type IncidentCommand =
   | { kind: 'help' }
   | { kind: 'declare'; severity: Severity; title: string; private: boolean }
+  | { kind: 'declare_form'; title: string | null; severity?: Severity }
   | { kind: 'set_severity'; severity: Severity }
   | { kind: 'list' }
   | { kind: 'ack' }
@@ -55,6 +56,18 @@ export interface SubcommandSpec {
   };
   /** Flags that may come before the text (`--private`), each a boolean field of the command, false when absent. */
   flags?: readonly string[];
+  /**
+   * A severity may come first: followed by a text, the whole is read as the declaration (`declare sev1 db down` is
+   * `sev1 db down`); alone, it is kept as the command's `severity`.
+   */
+  severityFirst?: true;
+  /** Shown under "Declare an incident" in the help, with the forms that start with a severity. */
+  declares?: true;
+  /**
+   * It only opens a form (no database): it runs at once, outside the gates, for a form must open within the
+   * trigger's 3 s.
+   */
+  opensForm?: true;
   /** Where it works. The last: anywhere as it is, only in an incident channel with its text. */
   where: 'anywhere' | 'incident channel' | 'anywhere / incident channel';
   /** Its line in `/incident help`: the form in backticks, then what it does. */
@@ -84,6 +97,21 @@ export const SUBCOMMANDS = {
     where: 'anywhere',
     heavy: true,
     usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters; \`/incident sev1 --private suspicious logins\` (or a security title) declares a private incident.`,
+  },
+  declare_form: {
+    names: ['declare', 'new'],
+    args: 'text',
+    text: {
+      field: 'title',
+      max: TITLE_MAX,
+      tooLong: (n) => `The title is ${n} characters long; keep it to ${TITLE_MAX} or fewer.`,
+    },
+    severityFirst: true,
+    declares: true,
+    opensForm: true,
+    where: 'anywhere',
+    usage:
+      '`/incident declare [title]` — the declare form (severity, title, description), with what you typed as its title (`new` too); `/incident declare sev1 db down` declares at once',
   },
   list: { names: ['list', 'ls'], args: 'none', where: 'anywhere', usage: '`/incident list` — open incidents' },
   help: { names: ['help'], args: 'text', where: 'anywhere', usage: '`/incident help` — this message' },
@@ -293,7 +321,7 @@ export function needsIncident(cmd: IncidentCommand): boolean {
 const lines = (keep: (spec: SubcommandSpec) => boolean) =>
   SUBCOMMAND_ROWS.filter(([, spec]) => keep(spec)).map(([, spec]) => spec.usage);
 
-const declares = (spec: SubcommandSpec) => spec.args === 'severity' && spec.text !== undefined;
+const declares = (spec: SubcommandSpec) => (spec.args === 'severity' && spec.text !== undefined) || !!spec.declares;
 
 /** The usage, from the subcommand table: declaring first, then what works anywhere, then inside an incident channel. */
 export const USAGE = [

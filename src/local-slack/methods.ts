@@ -238,6 +238,9 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
     'chat.postEphemeral': (args) => {
       const user = str(args.user);
       if (!user) return slackError('user_not_found');
+      // Slack answers channel_not_found for a channel the bot cannot see (a direct message between two people).
+      const target = ws.resolvePostTarget(args.channel);
+      if ('error' in target) return slackError(target.error);
       const text = str(args.text);
       if (!text && !(Array.isArray(args.blocks) && args.blocks.length > 0)) return slackError('no_text');
       ws.ephemerals.push({ channel: str(args.channel) ?? '', user, text, blocks: args.blocks });

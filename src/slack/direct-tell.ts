@@ -1,12 +1,28 @@
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { replyTo, type Tell } from './handle.js';
+import { ephemeralIn, replyTo, type Tell } from './handle.js';
 
 const asMessage = (msg: Parameters<Tell>[0]) => (typeof msg === 'string' ? { text: msg } : msg);
 
 /** A direct message from the bot (the app's Messages tab): for surfaces with no channel to answer in. */
 export function directMessageTo(client: WebClient, user: string): Tell {
   return (msg) => client.chat.postMessage({ channel: user, ...asMessage(msg) });
+}
+
+/**
+ * Only to the person, in the channel they were in (a form opened from `/incident declare` or an alert's notice); as a
+ * direct message where the bot cannot post there (a channel it is not in, a direct message between two people).
+ */
+export function ephemeralElseDirect(client: WebClient, channel: string, user: string): Tell {
+  const inChannel = ephemeralIn(client, channel, user);
+  const direct = directMessageTo(client, user);
+  return async (msg) => {
+    try {
+      return await inChannel(msg);
+    } catch {
+      return direct(msg);
+    }
+  };
 }
 
 /**

@@ -10,7 +10,8 @@ export const DESCRIPTION_MAX = 2900;
 /** What the form is prefilled with when opened from something (a warning alert: its summary and row's severity). */
 export interface DeclarePrefill {
   title: string;
-  severity: Severity;
+  /** Chosen in the form; absent, the person picks one. */
+  severity?: Severity;
   /** Shown first: what the form was opened from. */
   about?: string;
 }
@@ -51,7 +52,7 @@ export function declareModal(
           action_id: INPUT.severity,
           placeholder: { type: 'plain_text', text: 'Pick a severity' },
           options: SEVERITIES.map((s) => severityOption(s, severities)),
-          ...(prefill ? { initial_option: severityOption(prefill.severity, severities) } : {}),
+          ...(prefill?.severity !== undefined ? { initial_option: severityOption(prefill.severity, severities) } : {}),
         },
       },
       {

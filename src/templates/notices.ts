@@ -209,6 +209,18 @@ const WITHOUT_BUTTONS =
 const sentence = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
 
 /**
+ * The reply to a declaration taken for one the same person made a moment ago (the same title): no second incident.
+ * When the severity asked for differs, it says how to change it, for that is likely why it was typed again.
+ */
+export function renderAlreadyDeclared(i: Incident, asked: Incident['severity']): string {
+  const where = i.channelId ? ` in ${channelLink(i.channelId)}` : '';
+  const first = `:information_source: You declared this a moment ago: incident #${i.number}${where}. No second incident was opened.`;
+  if (asked === i.severity) return first;
+  const there = i.channelId ? ` in ${channelLink(i.channelId)}` : ' in its channel';
+  return `${first} It is ${severityLabel(i.severity)}; to make it ${severityLabel(asked)}, type \`/incident sev${asked}\`${there} (or use the card's severity select).`;
+}
+
+/**
  * The private reply to whoever declared it. `problems` are the parts that did not happen in Slack: the card and the
  * announcement are each said with what to do; anything else is listed after "But".
  */

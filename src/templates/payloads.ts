@@ -137,11 +137,13 @@ export const actionItemRef = jsonCodec(z.number().int().positive());
 
 /**
  * The declare form: where it was opened from, so that its answer goes back there: the Home tab (answered by direct
- * message), or a warning alert's notice (which alert, and the channel to answer in).
+ * message), `/incident declare` (the channel it was typed in), or a warning alert's notice (which alert, and the
+ * channel to answer in).
  */
 export const declareMetadata = jsonCodec(
   z.union([
     z.object({ from: z.literal('home') }),
+    z.object({ from: z.literal('command'), channelId }),
     z.object({ from: z.literal('alert'), alertId: z.number().int().positive(), channelId }),
   ]),
 );

@@ -1,11 +1,11 @@
 import { noteIncident } from '../audit/request-context.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { directMessageTo } from '../slack/direct-tell.js';
-import { afterAck, ephemeralIn } from '../slack/handle.js';
+import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { alreadyInIncident } from '../templates/alerts.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
-import { renderDeclaredReply } from '../templates/notices.js';
+import { renderAlreadyDeclared, renderDeclaredReply } from '../templates/notices.js';
 import { declareMetadata } from '../templates/payloads.js';
 import { parseDeclareForm } from './parse-declare.js';
 
@@ -32,7 +32,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const user = body.user.id;
     const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
-    const tell = meta.from === 'alert' ? ephemeralIn(client, meta.channelId, user) : directMessageTo(client, user);
+    const tell =
+      meta.from === 'home' ? directMessageTo(client, user) : ephemeralElseDirect(client, meta.channelId, user);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
       async () => {
@@ -64,10 +65,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           return null;
         }
         if (r.kind === 'existing') {
-          const where = r.incident.channelId ? ` in <#${r.incident.channelId}>` : '';
-          await tell(
-            `:information_source: You declared this a moment ago: incident #${r.incident.number}${where}. No second incident was opened.`,
-          );
+          await tell(renderAlreadyDeclared(r.incident, severity));
           return null;
         }
         const warnings = description ? await deps.notes.describe(r.incident, user, description) : [];

@@ -159,6 +159,65 @@ describe('the App Home tab', () => {
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(before + 1);
   });
 
+  it('`/incident declare TITLE` opens the same form with the title; its answer comes in the channel, else by DM', async () => {
+    bot.fake.reset();
+    expect((await bot.command('declare checkout   is slow', { user_id: RESPONDER })).status).toBe(200);
+    const open = await bot.fake.waitFor('views.open');
+    const view = open.args.view as { callback_id: string; private_metadata: string; blocks: unknown[] };
+    expect(view.callback_id).toBe(VIEW.declare);
+    const title = JSON.stringify(view.blocks.find((b) => (b as { block_id: string }).block_id === BLOCK.declareTitle));
+    expect(title).toContain('"initial_value":"checkout is slow"');
+    const severity = JSON.stringify(
+      view.blocks.find((b) => (b as { block_id: string }).block_id === BLOCK.declareSeverity),
+    );
+    expect(severity).not.toContain('initial_option');
+    const values = (sev: string, text: string) => ({
+      [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect(sev, `SEV-${sev}`) },
+      [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText(text) },
+    });
+    await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: view.private_metadata,
+      userId: RESPONDER,
+      values: values('2', 'checkout is slow'),
+      viewId: 'VDECLCMD1',
+    });
+    const created = await bot.fake.waitFor('conversations.create');
+    const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    // Typed in #general: answered there, only to the person.
+    const answer = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === RESPONDER);
+    expect(answer.args.channel).toBe('C0GENERAL');
+    expect(JSON.stringify(answer.args)).toContain(`<#${channelId}>`);
+    const { rows } = await bot.db.query<{ severity: number; title: string }>(
+      'SELECT severity, title FROM incidents WHERE channel_id = $1',
+      [channelId],
+    );
+    expect(rows).toEqual([{ severity: 2, title: 'checkout is slow' }]);
+
+    // `declare sev1` in a direct message between two people (no place for the bot): SEV-1 chosen, answered by DM.
+    bot.fake.reset();
+    const dm = { channel_id: 'D0SOMEONE', channel_name: 'directmessage', user_id: RESPONDER };
+    expect((await bot.command('new sev1', dm)).status).toBe(200);
+    const second = (await bot.fake.waitFor('views.open')).args.view as { private_metadata: string; blocks: unknown[] };
+    expect(JSON.stringify(second.blocks)).toContain('"initial_option":{"text":{"type":"plain_text","text":"SEV-1');
+    await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: second.private_metadata,
+      userId: RESPONDER,
+      values: values('1', 'queue backlog'),
+      viewId: 'VDECLCMD2',
+    });
+    const next = await bot.fake.waitFor('conversations.create');
+    const direct = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === RESPONDER);
+    expect(JSON.stringify(direct.args)).toContain(`<#${bot.fake.channelByName(next.args.name as string)!.id}>`);
+
+    // With a severity and a title it declares at once, as `/incident sev2 …`.
+    bot.fake.reset();
+    await bot.command('declare sev3 typo on the pricing page', { user_id: RESPONDER });
+    await bot.fake.waitFor('response_url', (c) => /^Incident #\d+ \(SEV-3\) is open/.test(String(c.args.text)));
+    expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+  });
+
   it('`/incident` works in the Messages tab (a direct message with the bot) as anywhere else', async () => {
     await bot.command('sev2 listed from a direct message', { user_id: RESPONDER });
     await bot.fake.waitFor('response_url', (c) => /^Incident #\d+ \(SEV-2\) is open/.test(String(c.args.text)));

@@ -190,7 +190,7 @@ describe('parseIncidentCommand', () => {
   });
 
   describe('unknown words', () => {
-    it.each(['database is down', 'foo', 'declare db down', 'critical db down'])(
+    it.each(['database is down', 'foo', 'open db down', 'critical db down'])(
       '%j is an error suggesting `/incident sev1 …`',
       (raw) => {
         const e = err(raw);
@@ -244,6 +244,50 @@ describe('parseIncidentCommand', () => {
     it('a subcommand is still a subcommand, whatever the level names', () => {
       expect(parseIncidentCommand('list', { ...names, 0: 'List' })).toEqual({ ok: true, command: { kind: 'list' } });
       expect(hint('wat is this')).toContain("I don't know `wat`");
+    });
+  });
+});
+
+describe('`/incident declare` and `/incident new`', () => {
+  const ok = (raw: string) => {
+    const r = parseIncidentCommand(raw);
+    if (!r.ok) throw new Error(r.error);
+    return r.command;
+  };
+
+  it('with a severity and a title, declares at once, as `/incident sev1 …`', () => {
+    const declared = { kind: 'declare', severity: 2, title: 'cache cold', private: false };
+    expect(ok('declare sev2 cache cold')).toEqual(declared);
+    expect(ok('New SEV-2 cache cold')).toEqual(declared);
+    expect(ok('declare sev 2 cache cold')).toEqual(declared);
+    expect(ok('declare sev1 --private odd logins')).toEqual({
+      kind: 'declare',
+      severity: 1,
+      title: 'odd logins',
+      private: true,
+    });
+  });
+
+  it('without a severity, opens the form with what was typed as its title; a severity alone is chosen in it', () => {
+    expect(ok('declare')).toEqual({ kind: 'declare_form', title: null });
+    expect(ok('new checkout   is slow')).toEqual({ kind: 'declare_form', title: 'checkout is slow' });
+    expect(ok('declare severe latency in eu')).toEqual({ kind: 'declare_form', title: 'severe latency in eu' });
+    expect(ok('declare sev0')).toEqual({ kind: 'declare_form', title: null, severity: 0 });
+  });
+
+  it('a severity that is not one gets its answer; a title too long is refused as the declaration is', () => {
+    const sev = parseIncidentCommand('declare sev7 db down');
+    expect(sev).toEqual({ ok: false, error: expect.stringContaining('`sev7` is not a severity') });
+    const long = parseIncidentCommand(`declare ${'x'.repeat(151)}`);
+    expect(long).toEqual({ ok: false, error: expect.stringContaining('keep it to 150 or fewer') });
+  });
+
+  it('an unknown first word names the form besides the severity', () => {
+    const r = parseIncidentCommand('api slow');
+    expect(r).toEqual({
+      ok: false,
+      error:
+        "I don't know `api`. To declare an incident, start with its severity: `/incident sev1 api slow` (or `/incident declare api slow` to choose it in a form).",
     });
   });
 });

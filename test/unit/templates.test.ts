@@ -9,6 +9,7 @@ import { type Message, renderIncidentCard } from '../../src/templates/incident-c
 import { renderIncidentList } from '../../src/templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../../src/templates/modals.js';
 import {
+  renderAlreadyDeclared,
   renderAnnouncement,
   renderDeclarationReport,
   renderDeclaredReply,
@@ -281,6 +282,16 @@ describe('notices', () => {
     const warned = renderDeclaredReply(makeIncident({ channelId: null }), ['the card could not be posted']);
     expect(warned).toContain('its channel');
     expect(warned).toContain(':warning: But the card could not be posted.');
+  });
+
+  it('a declaration taken for the one made a moment ago says so, and how to change the severity when it differs', () => {
+    const same = renderAlreadyDeclared(makeIncident(), 1);
+    expect(same).toBe(
+      `:information_source: You declared this a moment ago: incident #42 in <#${CHANNEL}>. No second incident was opened.`,
+    );
+    const other = renderAlreadyDeclared(makeIncident(), 2);
+    expect(other).toContain(same);
+    expect(other).toContain(`It is SEV-1; to make it SEV-2, type \`/incident sev2\` in <#${CHANNEL}>`);
   });
 
   it('tells the declarer how an interrupted declaration ended', () => {
