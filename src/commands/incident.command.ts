@@ -13,7 +13,7 @@ import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderActionItemList, renderItemsAdded } from '../templates/action-items.js';
-import { renderAlertList } from '../templates/alerts.js';
+import { renderAlertList, renderFiringAlerts } from '../templates/alerts.js';
 import { renderIncidentAudit } from '../templates/audit.js';
 import { renderRunnableList, renderRunStarted } from '../templates/checklist.js';
 import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
@@ -223,8 +223,15 @@ const HANDLERS: {
   async timeline(_cmd, c, i) {
     await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id)));
   },
-  async alerts(_cmd, c, i) {
-    await c.tell(renderAlertList(i, await c.deps.alerts.ofIncident(i.id)));
+  async alerts(_cmd, c) {
+    // In an incident channel, that incident's alerts; anywhere else, what is firing now.
+    const i = await c.deps.incidents.findByChannel(c.channelId);
+    if (i) {
+      noteIncident(i.id);
+      await c.tell(renderAlertList(i, await c.deps.alerts.ofIncident(i.id)));
+      return;
+    }
+    await c.tell(renderFiringAlerts(await c.deps.alerts.firingNow(c.userId), new Date()));
   },
   async audit(_cmd, c, i) {
     await c.tell(renderIncidentAudit(i, await c.deps.audit.forIncident(i.id, c.userId), INCIDENT_AUDIT_MAX));

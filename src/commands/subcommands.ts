@@ -243,8 +243,9 @@ export const SUBCOMMANDS = {
   alerts: {
     names: ['alerts'],
     args: 'none',
-    where: 'incident channel',
-    usage: '`/incident alerts` — the monitoring alerts of the incident: state, first and last seen, count',
+    where: 'anywhere',
+    usage:
+      '`/incident alerts` — in an incident channel, its monitoring alerts (state, first and last seen, count); elsewhere, every alert firing now, most severe first, and where each is',
   },
   audit: {
     names: ['audit'],

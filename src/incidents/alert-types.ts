@@ -139,6 +139,19 @@ export interface AlertList {
   truncated: AlertCardView['truncated'];
 }
 
+/** Where an alert firing now is: its incident (as the person asking may see it), its notice, or recorded only. */
+export type FiringAlertPlace =
+  | { kind: 'incident'; number: number; channelId: string | null; resolved: boolean }
+  | { kind: 'private' }
+  | { kind: 'notice'; channelId: string }
+  | { kind: 'recorded' };
+
+/** The alerts firing now across sources (`/incident alerts` outside an incident channel): the first, and how many. */
+export interface FiringAlerts {
+  alerts: (AlertView & { place: FiringAlertPlace })[];
+  total: number;
+}
+
 /** A warning alert's notice in the incidents channel. */
 export interface AlertNoticeView {
   alert: AlertView;

@@ -3,6 +3,7 @@ import {
   alertsOf,
   cardRefreshed,
   claimDueCards,
+  firingAlerts,
   getAlert,
   getAlertIncident,
   heldBackAlerts,
@@ -34,7 +35,15 @@ import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
-import type { AlertDelivery, AlertLevel, AlertList, AlertRule, AlertStep } from './alert-types.js';
+import type {
+  AlertDelivery,
+  AlertLevel,
+  AlertList,
+  AlertRule,
+  AlertStep,
+  FiringAlertPlace,
+  FiringAlerts,
+} from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
@@ -570,6 +579,27 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     );
     // What their sources left out of the groups' latest deliveries (Alertmanager's max_alerts): not recorded, said.
     return { ...list, truncated: leftOut(ais) };
+  }
+
+  /**
+   * What is firing now, whatever the source (`/incident alerts` outside an incident channel), most severe first: each
+   * alert with where it is. An incident `userId` may not see (private) is named as private, not by number.
+   */
+  async firingNow(userId: string, limit = 100): Promise<FiringAlerts> {
+    const { alerts, total } = await firingAlerts(this.db, userId, limit);
+    return {
+      total,
+      alerts: alerts.map(({ alert, incident }) => {
+        const place: FiringAlertPlace = incident
+          ? incident.visible
+            ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
+            : { kind: 'private' }
+          : alert.notice
+            ? { kind: 'notice', channelId: alert.notice.channel }
+            : { kind: 'recorded' };
+        return { ...alert, place };
+      }),
+    };
   }
 
   /**

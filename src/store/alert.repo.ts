@@ -2,6 +2,7 @@ import type { AlertLevel, AlertStatus, AlertView, IncomingAlert } from '../incid
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
 import type { Queryable, StatementPart } from './db.js';
+import { visibleTo } from './incident-members.repo.js';
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
@@ -584,6 +585,49 @@ export async function planNotice(q: Queryable, alertId: number): Promise<void> {
 
 export async function recordNotice(q: Queryable, alertId: number, channel: string, ts: string): Promise<void> {
   await q.query('UPDATE alerts SET notice_channel = $2, notice_ts = $3 WHERE id = $1', [alertId, channel, ts]);
+}
+
+/**
+ * The alerts firing now, whatever their source: each fingerprint's latest alert when it is firing, the most severe
+ * level first, then the latest seen; at most `limit`, and how many there are. With each, the incident it is in and
+ * whether `userId` may see that incident (a private one only its people).
+ */
+export async function firingAlerts(q: Queryable, userId: string | null, limit: number) {
+  const { rows } = await q.query<
+    AlertDbRow & {
+      incident_number: number | null;
+      incident_channel: string | null;
+      incident_status: IncidentStatus | null;
+      incident_visible: boolean;
+      firing_total: string | number;
+    }
+  >(
+    `SELECT a.*, i.number AS incident_number, i.channel_id AS incident_channel, i.status AS incident_status,
+            (i.id IS NULL OR ${visibleTo('$1')}) AS incident_visible, count(*) OVER () AS firing_total
+     FROM alerts a
+     LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id AND ai.state = 'declared'
+     LEFT JOIN incidents i ON i.id = ai.incident_id
+     WHERE a.status = 'firing'
+       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint AND b.id > a.id)
+     ORDER BY CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.last_seen DESC, a.id DESC
+     LIMIT $2`,
+    [userId, limit],
+  );
+  return {
+    total: Number(rows[0]?.firing_total ?? 0),
+    alerts: rows.map((r) => ({
+      alert: toAlert(r),
+      incident:
+        r.incident_number === null
+          ? null
+          : {
+              number: Number(r.incident_number),
+              channelId: r.incident_channel,
+              resolved: r.incident_status === 'resolved',
+              visible: r.incident_visible,
+            },
+    })),
+  };
 }
 
 /** Alerts of some alert incidents: firing first, then the latest seen; at most `limit`, and how many there are. */

@@ -1,5 +1,13 @@
 import type { KnownBlock } from '@slack/types';
-import type { AlertCardView, AlertList, AlertNoticeView, AlertView, HeartbeatView } from '../incidents/alert-types.js';
+import type {
+  AlertCardView,
+  AlertList,
+  AlertNoticeView,
+  AlertView,
+  FiringAlertPlace,
+  FiringAlerts,
+  HeartbeatView,
+} from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
 import { button, packLines } from './blocks.js';
@@ -68,6 +76,77 @@ export function alertLine(a: AlertView): string {
 
 const counted = (v: AlertCardView) =>
   `${v.firing} firing · ${v.resolved} resolved · from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}`;
+
+/** Where a firing alert is, after its line. */
+function placeOf(p: FiringAlertPlace): string {
+  switch (p.kind) {
+    case 'incident':
+      return `→ incident #${p.number}${p.channelId ? ` ${channelLink(p.channelId)}` : ''}${p.resolved ? ' (resolved, still firing)' : ''}`;
+    case 'private':
+      return '→ a private incident';
+    case 'notice':
+      return `→ its notice in ${channelLink(p.channelId)}`;
+    case 'recorded':
+      return '→ recorded only';
+  }
+}
+
+const LEVEL_HEADING = {
+  critical: ':rotating_light: *Critical*',
+  warning: ':warning: *Warning*',
+  info: ':information_source: *Info*',
+} as const;
+
+/**
+ * What is firing now, whatever the source (`/incident alerts` outside an incident channel): by level, most severe
+ * first, each alert's line and where it is (its incident, its notice, or recorded only). Pure.
+ */
+export function renderFiringAlerts(f: FiringAlerts, now: Date): Message {
+  const header: KnownBlock = { type: 'header', text: { type: 'plain_text', text: 'Alerts firing now' } };
+  if (f.total === 0) {
+    return {
+      text: 'No alert is firing now.',
+      blocks: [
+        header,
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: `No alert from monitoring is firing now (${at(now)}). \`/incident alerts\` in an incident channel lists that incident's, resolved ones too.`,
+          },
+        },
+      ],
+    };
+  }
+  // Each level's heading, then its alerts (in the order given: the most severe level first).
+  const lines: { text: string; alert: boolean }[] = [];
+  for (const level of ['critical', 'warning', 'info'] as const) {
+    const of = f.alerts.filter((a) => a.level === level);
+    if (of.length === 0) continue;
+    lines.push({ text: `${LEVEL_HEADING[level]} (${of.length}${f.alerts.length < f.total ? '+' : ''})`, alert: false });
+    for (const a of of) lines.push({ text: `${alertLine(a)} ${placeOf(a.place)}`, alert: true });
+  }
+  const { blocks: listed, shown } = packLines(
+    lines.map((l) => l.text),
+    LIMITS.blocksPerMessage - 2,
+  );
+  const shownAlerts = lines.slice(0, shown).filter((l) => l.alert).length;
+  const more = f.total - shownAlerts;
+  const footer: KnownBlock = {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `${f.total} firing${more > 0 ? ` · ${more} more not shown` : ''} · as of ${at(now)} · in an incident channel, \`/incident alerts\` lists that incident's`,
+      },
+    ],
+  };
+  const text = `Alerts firing now (${f.total}):\n${f.alerts
+    .slice(0, shownAlerts)
+    .map((a) => `${a.level} ${a.name}: ${a.summary}`)
+    .join('\n')}`;
+  return { text: mrkdwnClip(text, LIMITS.messageText / 2), blocks: [header, ...listed, footer] };
+}
 
 /**
  * The card's alert section: the alerts' state, first and last seen and count, the runbook's action for them, a storm

@@ -814,4 +814,60 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
     );
     expect(alerts).toEqual([{ count: 13 }]);
   }, 30_000);
+  it('`/incident alerts` outside an incident channel lists what is firing now, most severe first, and where each is', async () => {
+    const source = 'firing-now';
+    const base = { source, metric: 'queue_depth', service: 'worker' };
+    await post(bot.baseUrl, { ...base, key: 'fn-info', level: 'info', summary: 'Queue depth noted' });
+    await post(bot.baseUrl, { ...base, key: 'fn-warn', level: 'warning', summary: 'Queue depth rising' });
+    await post(bot.baseUrl, { ...base, key: 'fn-crit', level: 'critical', summary: 'Queue stuck for 20 minutes' });
+    await post(bot.baseUrl, { ...base, key: 'fn-gone', level: 'warning', summary: 'Queue briefly slow' });
+    await post(bot.baseUrl, {
+      ...base,
+      key: 'fn-gone',
+      level: 'warning',
+      status: 'resolved',
+      summary: 'Queue briefly slow',
+    });
+    await inboxDone(bot.db);
+    const [incident] = await incidentsOfSource(bot.db, source);
+    await waitUntil('the warning notice', async () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .find((c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Queue depth rising')),
+    );
+
+    const before = bot.replies().length;
+    await bot.command('alerts', { channel_id: 'C0GENERAL' });
+    const reply = await waitUntil('the firing list', async () =>
+      bot
+        .replies()
+        .slice(before)
+        .find((m) => json(m).includes('Alerts firing now')),
+    );
+    const text = (reply.blocks as { type: string; text?: { text: string } }[])
+      .filter((b) => b.type === 'section')
+      .map((b) => b.text!.text)
+      .join('\n');
+    const lineOf = (summary: string) => text.split('\n').find((l) => l.includes(summary)) ?? '';
+    expect(lineOf('Queue stuck for 20 minutes')).toContain(
+      `→ incident #${incident!.number} <#${incident!.channel_id}>`,
+    );
+    expect(lineOf('Queue depth rising')).toContain(`→ its notice in <#${INCIDENTS_CHANNEL_ID}>`);
+    expect(lineOf('Queue depth noted')).toContain('→ recorded only');
+    // What resolved is not firing.
+    expect(text).not.toContain('Queue briefly slow');
+    // The most severe level first.
+    const order = ['Queue stuck', 'Queue depth rising', 'Queue depth noted'].map((s) => text.indexOf(s));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(text.indexOf(':rotating_light: *Critical*')).toBeLessThan(text.indexOf(':warning: *Warning*'));
+
+    // In the incident's channel it is still that incident's list, resolved ones too.
+    await bot.command('alerts', { channel_id: incident!.channel_id });
+    await waitUntil('the incident list', async () =>
+      bot
+        .replies()
+        .slice(before)
+        .find((m) => json(m).includes(`Alerts · #${incident!.number}`)),
+    );
+  }, 30_000);
 });

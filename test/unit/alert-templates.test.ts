@@ -9,6 +9,7 @@ import {
   renderAlertNotice,
   renderAlertSection,
   renderAllResolved,
+  renderFiringAlerts,
   renderHeartbeat,
 } from '../../src/templates/alerts.js';
 import { declareModal } from '../../src/templates/declare-modal.js';
@@ -313,5 +314,57 @@ describe('heartbeat notices', () => {
       for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, [])).toEqual([]);
       expect(limitProblems(m, 'message')).toEqual([]);
     }
+  });
+});
+
+describe('what is firing now (`/incident alerts` outside an incident channel)', () => {
+  const sections = (m: { blocks: unknown[] }) =>
+    (m.blocks as { type: string; text?: { text: string } }[])
+      .filter((b) => b.type === 'section')
+      .map((b) => b.text!.text)
+      .join('\n');
+
+  it('says nothing is firing, with the time', () => {
+    const m = renderFiringAlerts({ alerts: [], total: 0 }, NOW);
+    expect(m.text).toBe('No alert is firing now.');
+    expect(sections(m)).toContain('No alert from monitoring is firing now');
+  });
+
+  it('names each place, and a private incident without its number or channel', () => {
+    const m = renderFiringAlerts(
+      {
+        total: 4,
+        alerts: [
+          { ...makeAlert({ id: 1 }), place: { kind: 'incident', number: 7, channelId: 'C0INC7', resolved: true } },
+          { ...makeAlert({ id: 2, summary: 'secret' }), place: { kind: 'private' } },
+          { ...makeAlert({ id: 3, level: 'warning' }), place: { kind: 'notice', channelId: 'C0NOTICES' } },
+          { ...makeAlert({ id: 4, level: 'info' }), place: { kind: 'recorded' } },
+        ],
+      },
+      NOW,
+    );
+    const text = sections(m);
+    expect(text).toContain('→ incident #7 <#C0INC7> (resolved, still firing)');
+    expect(text).toContain('→ a private incident');
+    expect(text).toContain('→ its notice in <#C0NOTICES>');
+    expect(text).toContain('→ recorded only');
+    expect(text).toMatch(/\*Critical\* \(2\)[\s\S]*\*Warning\* \(1\)[\s\S]*\*Info\* \(1\)/);
+    expect(limitProblems(m, 'message')).toEqual([]);
+  });
+
+  it('a long list stays within Block Kit limits and counts what it leaves out', () => {
+    const alerts = Array.from({ length: 100 }, (_, n) => ({
+      ...makeAlert({ id: n, name: HOSTILE, summary: HOSTILE, ...LONG_LINKS }),
+      place: { kind: 'recorded' as const },
+    }));
+    const m = renderFiringAlerts({ alerts, total: 250 }, NOW);
+    expect(limitProblems(m, 'message')).toEqual([]);
+    for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, []), t.path).toEqual([]);
+    const footer = JSON.stringify(m.blocks.at(-1));
+    const shown = sections(m)
+      .split('\n')
+      .filter((l) => l.includes('→ recorded only')).length;
+    expect(footer).toContain(`250 firing · ${250 - shown} more not shown`);
+    expect(sections(m)).toContain('*Critical* (100+)');
   });
 });
