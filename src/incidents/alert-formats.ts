@@ -32,9 +32,27 @@ export const SOURCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const missing = (what: string) => (iss: { input: unknown }) => (iss.input === undefined ? 'is missing' : what);
 const text = (max = MAX_TEXT) =>
   z.string({ error: missing('must be text') }).transform((s) => cutToChars(cleanTitle(s).trim(), max));
-const status = z.enum(ALERT_STATUSES, {
-  error: missing('is not a status; use "firing" or "resolved"'),
-});
+/** A value quoted in a problem, cut short: `"FIRE"`, `3`. */
+const quoted = (v: unknown) =>
+  typeof v === 'string' ? JSON.stringify(cutToChars(v, 40)) : String(JSON.stringify(v)).slice(0, 40);
+/**
+ * One of a few words, whatever its case and the spaces around it (`"FIRING"`, `"Critical "`, as scripts send them);
+ * anything else is named in the problem with the words taken.
+ */
+const oneOf = <T extends readonly [string, ...string[]]>(values: T, what: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+    z.enum(values, {
+      error: (iss) =>
+        iss.input === undefined
+          ? 'is missing'
+          : `${quoted(iss.input)} is not a ${what}; use ${values
+              .map((w) => `"${w}"`)
+              .join(values.length > 2 ? ', ' : ' or ')
+              .replace(/, ("[^"]+")$/, ' or $1')}`,
+    }),
+  );
+const status = oneOf(ALERT_STATUSES, 'status');
 /** Labels or annotations: names to text. */
 const textRecord = z.record(z.string(), z.string({ error: 'must be text' }), {
   error: missing('must be an object of text values'),
@@ -311,7 +329,7 @@ const genericPayload = z.object({
     .union([z.string(), z.number().transform(String)], { error: missing('must be text') })
     .pipe(z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters')),
   status,
-  level: z.enum(ALERT_LEVELS, { error: missing('is not a level; use "critical", "warning" or "info"') }),
+  level: oneOf(ALERT_LEVELS, 'level'),
   /** The alert's name (matched against the runbook's rows); default its row's name, else its metric, else its key. */
   name: text(200).optional(),
   metric: text(200).optional(),

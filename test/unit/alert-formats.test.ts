@@ -370,8 +370,23 @@ describe('the generic format', () => {
     expect(problem({ key: 'k'.repeat(201) })?.message).toBe('key: must be at most 200 characters');
     expect(problem({ status: 'ok' })).toMatchObject({
       error: 'unknown_status',
-      message: 'status: is not a status; use "firing" or "resolved"',
+      message: 'status: "ok" is not a status; use "firing" or "resolved"',
     });
+    expect(problem({ level: 'urgent' })).toMatchObject({
+      error: 'unknown_level',
+      message: 'level: "urgent" is not a level; use "critical", "warning" or "info"',
+    });
+    expect(problem({ level: 3 })?.message).toBe('level: 3 is not a level; use "critical", "warning" or "info"');
+    expect(problem({ status: 'x'.repeat(500) })?.message).toHaveLength(
+      'status: "" is not a status; use "firing" or "resolved"'.length + 40,
+    );
+  });
+
+  it('takes a status and a level in any case, with spaces around (as scripts send them)', () => {
+    const d = delivery(parseGeneric(genericAlert({ status: ' FIRING', level: 'Critical ' }), RULES));
+    expect(d.alerts[0]).toMatchObject({ status: 'firing', level: 'critical' });
+    const r = delivery(parseGeneric(genericAlert({ status: 'Resolved', level: 'INFO', metric: 'x_rate' }), RULES));
+    expect(r.alerts[0]).toMatchObject({ status: 'resolved' });
     expect(parseJson('{')).toMatchObject({ ok: false, problem: { error: 'malformed_json' } });
   });
 
