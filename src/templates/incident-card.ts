@@ -47,7 +47,8 @@ export function renderIncidentCard(
     `*Phase*\n${PHASE_LABELS[i.phase]}`,
     `*Started*\n${slackDate(i.createdAt, utcStamp(i.createdAt))} (${ago(i.createdAt, now)})`,
     `*Commander*\n${mention(i.commanderId)}`,
-    `*Reported by*\n${mention(i.reporterId)}`,
+    // Opened from alerts (or declared from a warning's notice): by whom, and from which monitoring.
+    `*Reported by*\n${mention(i.reporterId)}${alerts?.sources.length ? ` from ${alerts.sources.map((s) => mrkdwnClip(s, 40)).join(', ')} alerts` : ''}`,
   ];
   const blocks: KnownBlock[] = [
     {

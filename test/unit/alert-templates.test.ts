@@ -84,6 +84,10 @@ describe('the alert section of the card', () => {
     expect(text).toMatch(/:red_circle: \*HighErrorRate\* · api-service · error_rate 12.5% \(&gt; 10%\)/);
     expect(text).toContain('first <!date^');
     expect(text).toContain('×3');
+    expect(text).toContain(`*Reported by*\n<@${REPORTER}> from alertmanager alerts`);
+    const typed = allText(renderIncidentCard(makeIncident(), NOW, SEV));
+    expect(typed).toContain(`*Reported by*\n<@${REPORTER}>`);
+    expect(typed).not.toMatch(/\*Reported by\*\n<@[A-Z0-9]+> from/);
     expect(limitProblems(card, 'message')).toEqual([]);
   });
 
