@@ -5,6 +5,7 @@ import { register as registerAlerts } from './alert.actions.js';
 import { register as registerHome } from './app-home.actions.js';
 import { register as registerChecklist } from './checklist.actions.js';
 import { register as registerCard } from './incident-card.actions.js';
+import { register as registerMessageShortcut } from './message-shortcut.actions.js';
 import { register as registerOnCall } from './oncall.actions.js';
 import { register as registerPlaybook } from './playbook.actions.js';
 import { register as registerPostmortem } from './postmortem.actions.js';
@@ -20,4 +21,5 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerAlerts(app, deps);
   registerOnCall(app, deps);
   registerPrivate(app, deps);
+  registerMessageShortcut(app, deps);
 }

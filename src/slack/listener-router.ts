@@ -5,9 +5,9 @@ type Args = AnyMiddlewareArgs & AllMiddlewareArgs;
 type AnyListener = (args: any) => Promise<void>;
 
 /** Where listeners register: the subset of Bolt's App they use, with the same signatures. */
-export type ListenerRegistry = Pick<App, 'command' | 'action' | 'view' | 'event'>;
+export type ListenerRegistry = Pick<App, 'command' | 'action' | 'view' | 'event' | 'shortcut'>;
 
-type Kind = 'command' | 'action' | 'view' | 'event';
+type Kind = 'command' | 'action' | 'view' | 'event' | 'shortcut';
 
 /**
  * Bolt runs the matchers of every registered listener on every request (a middleware chain each), so each listener
@@ -15,7 +15,7 @@ type Kind = 'command' | 'action' | 'view' | 'event';
  * (`router.command('/incident', fn)`, `router.action(id, fn)`, with a string id and one function), and `install`
  * puts one global middleware in front of Bolt's listeners that looks the request up by command name, action_id,
  * view callback_id or event type and runs its function with Bolt's own arguments (ack, respond, client, logger…).
- * What no listener takes (an unknown action id, `view_closed`, a shortcut, a message action, a command of another
+ * What no listener takes (an unknown action id, `view_closed`, a shortcut of another callback id, a command of another
  * app, an event not subscribed to) and a command or interaction without the user who sent it have no meaning here:
  * they are acknowledged at once and ignored, with a debug line. Nothing is handed on to Bolt's own listeners.
  */
@@ -25,6 +25,7 @@ export class ListenerRouter implements ListenerRegistry {
     action: new Map(),
     view: new Map(),
     event: new Map(),
+    shortcut: new Map(),
   };
 
   readonly command = ((name: unknown, ...listeners: AnyListener[]) => {
@@ -43,6 +44,11 @@ export class ListenerRouter implements ListenerRegistry {
     this.add('event', type, listeners);
   }) as App['event'];
 
+  /** A global or message shortcut, by its callback_id. */
+  readonly shortcut = ((id: unknown, ...listeners: AnyListener[]) => {
+    this.add('shortcut', id, listeners);
+  }) as App['shortcut'];
+
   /** What is registered, by kind (for checks against manifest.yml). */
   registered(kind: Kind): string[] {
     return [...this.routes[kind].keys()];
@@ -57,8 +63,8 @@ export class ListenerRouter implements ListenerRegistry {
   }
 
   /** The function registered for this request, if any. */
-  route(args: Pick<Args, 'body'> & Partial<Record<'command' | 'action' | 'view' | 'event', unknown>>) {
-    const body = args.body as { type?: string; command?: string };
+  route(args: Pick<Args, 'body'> & Partial<Record<'command' | 'action' | 'view' | 'event' | 'shortcut', unknown>>) {
+    const body = args.body as { type?: string; command?: string; callback_id?: unknown };
     if (typeof body.command === 'string' && args.command) return this.routes.command.get(body.command);
     if (body.type === 'block_actions' && args.action) {
       const id = (args.action as { action_id?: unknown }).action_id;
@@ -69,6 +75,9 @@ export class ListenerRouter implements ListenerRegistry {
     }
     if (body.type === 'event_callback' && args.event) {
       return this.routes.event.get((args.event as { type: string }).type);
+    }
+    if ((body.type === 'message_action' || body.type === 'shortcut') && args.shortcut) {
+      return typeof body.callback_id === 'string' ? this.routes.shortcut.get(body.callback_id) : undefined;
     }
     return undefined;
   }

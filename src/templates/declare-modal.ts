@@ -14,6 +14,8 @@ export interface DeclarePrefill {
   severity?: Severity;
   /** Shown first: what the form was opened from. */
   about?: string;
+  /** The description's first text (a message the form was opened from). */
+  description?: string;
 }
 
 /**
@@ -78,6 +80,9 @@ export function declareModal(
           action_id: INPUT.text,
           multiline: true,
           max_length: DESCRIPTION_MAX,
+          ...(prefill?.description
+            ? { initial_value: [...prefill.description].slice(0, DESCRIPTION_MAX).join('') }
+            : {}),
         },
       },
       // From an alert too: its notice in the incidents channel then says only that a private incident was declared.
@@ -107,3 +112,58 @@ const privateBox = {
     ],
   },
 };
+
+/** A message's mrkdwn as the plain text a person reads: links, mentions and dates by their labels, entities undone. */
+export function plainFromMrkdwn(text: string): string {
+  return text
+    .replace(/<(https?:\/\/[^|>]+)\|([^>]+)>/g, '$2 ($1)')
+    .replace(/<((?:https?|mailto):[^>]+)>/g, '$1')
+    .replace(/<@([UW][A-Z0-9]+)(?:\|([^>]+))?>/g, (_, id: string, name?: string) => `@${name ?? id}`)
+    .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `#${name || id}`)
+    .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]+))?>/g, (_, name?: string) => name ?? '@group')
+    .replace(/<!(here|channel|everyone)(?:\|[^>]*)?>/g, '@$1')
+    .replace(/<!date\^\d+\^[^|>]*\|([^>]+)>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The first `max` characters of a line, cut at a word where one is near, with an ellipsis when cut. */
+function firstWords(line: string, max: number): string {
+  const chars = [...line];
+  if (chars.length <= max) return line;
+  const cut = chars.slice(0, max - 1).join('');
+  const space = cut.lastIndexOf(' ');
+  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+}
+
+/**
+ * The declare form opened from a message (its Declare incident shortcut): the title from its first line, the
+ * description its text with where it was said. Pure.
+ */
+export function messagePrefill(
+  message: { text: string },
+  where: { channelName: string | null; permalink: string | null },
+  titleMax: number,
+): DeclarePrefill {
+  const plain = plainFromMrkdwn(message.text).trim();
+  const firstLine =
+    plain
+      .split('\n')
+      // Quote marks, bullets and emphasis are the message's layout, not its words (`db_primary` keeps its underscore).
+      .map((l) =>
+        l
+          .replace(/^[\s>•-]+/, '')
+          .replace(/[*~`]+/g, '')
+          .replace(/(^|\s)_+|_+(?=\s|$)/g, '$1')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      )
+      .find((l) => l !== '') ?? '';
+  const from = `From a message${where.channelName ? ` in #${where.channelName}` : ''}${where.permalink ? `: ${where.permalink}` : ''}`;
+  return {
+    title: firstWords(firstLine, titleMax),
+    description: plain ? `${plain}\n\n${from}` : from,
+    about: `${from}. Pick a severity; the title and description are the message's, to change as you like.`,
+  };
+}

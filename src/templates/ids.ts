@@ -35,6 +35,12 @@ export const ACTION = {
   joinIncident: 'incident_join',
 } as const;
 
+/** Shortcuts, by callback_id (manifest.yml's `shortcuts`). */
+export const SHORTCUT = {
+  /** A message's "Declare incident": the declare form, with the message as its description. */
+  declareFromMessage: 'incident_declare_from_message',
+} as const;
+
 export const VIEW = {
   statusUpdate: 'incident_status_update',
   resolve: 'incident_resolve_modal',

@@ -208,6 +208,11 @@ const WITHOUT_BUTTONS =
 
 const sentence = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
 
+/** In the thread of a message an incident was declared about (its Declare incident shortcut): where it is. */
+export function renderDeclaredAboutMessage(i: Incident): string {
+  return `:rotating_light: Incident #${i.number} (${severityLabel(i.severity)}) was declared about this message: ${i.channelId ? channelLink(i.channelId) : 'its channel'}. Join it to follow or help.`;
+}
+
 /**
  * The reply to a declaration taken for one the same person made a moment ago (the same title): no second incident.
  * When the severity asked for differs, it says how to change it, for that is likely why it was typed again.

@@ -144,6 +144,8 @@ export const declareMetadata = jsonCodec(
   z.union([
     z.object({ from: z.literal('home') }),
     z.object({ from: z.literal('command'), channelId }),
+    // A message's Declare incident shortcut: answered in its channel, and its thread told of a public incident.
+    z.object({ from: z.literal('message'), channelId, ts: z.string().regex(/^\d+\.\d+$/) }),
     z.object({ from: z.literal('alert'), alertId: z.number().int().positive(), channelId }),
   ]),
 );

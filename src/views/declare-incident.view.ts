@@ -5,7 +5,7 @@ import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { alreadyInIncident } from '../templates/alerts.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
-import { renderAlreadyDeclared, renderDeclaredReply } from '../templates/notices.js';
+import { renderAlreadyDeclared, renderDeclaredAboutMessage, renderDeclaredReply } from '../templates/notices.js';
 import { declareMetadata } from '../templates/payloads.js';
 import { parseDeclareForm } from './parse-declare.js';
 
@@ -70,6 +70,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         }
         const warnings = description ? await deps.notes.describe(r.incident, user, description) : [];
         await tell(renderDeclaredReply(r.incident, r.problems));
+        // Those who saw the message learn of the incident in its thread; a private one is not named there.
+        if (meta.from === 'message' && !r.incident.private) {
+          await client.chat
+            .postMessage({ channel: meta.channelId, thread_ts: meta.ts, text: renderDeclaredAboutMessage(r.incident) })
+            .catch((err: unknown) => logger.debug('could not tell the message thread of the incident', err));
+        }
         return { warnings };
       },
       {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, FLAG, INPUT, SHORTCUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import {
   makeAppHomeOpened,
@@ -215,6 +215,81 @@ describe('the App Home tab', () => {
     bot.fake.reset();
     await bot.command('declare sev3 typo on the pricing page', { user_id: RESPONDER });
     await bot.fake.waitFor('response_url', (c) => /^Incident #\d+ \(SEV-3\) is open/.test(String(c.args.text)));
+    expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+  });
+
+  it("a message's Declare incident shortcut opens the form with the message; its thread is told of the incident", async () => {
+    bot.fake.reset();
+    const said = bot.fake.workspace.addMessage(
+      'C0GENERAL',
+      OTHER,
+      '*Checkout throws 500s* for <@U0SOMEONE|sam> since 10:02 &lt;!here&gt;\nsee <https://grafana.example/d/1|the dashboard>',
+    );
+    const shortcut = {
+      type: 'message_action',
+      callback_id: SHORTCUT.declareFromMessage,
+      trigger_id: 'trigger-message-1',
+      response_url: bot.fake.responseUrl('message-action'),
+      team: { id: 'T0TEST', domain: 'test' },
+      user: { id: RESPONDER, team_id: 'T0TEST' },
+      channel: { id: 'C0GENERAL', name: 'general' },
+      message: { type: 'message', user: OTHER, ts: said.ts, text: said.text },
+      message_ts: said.ts,
+    };
+    expect((await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut)).status).toBe(200);
+    const view = (await bot.fake.waitFor('views.open')).args.view as { private_metadata: string; blocks: unknown[] };
+    const blocks = JSON.stringify(view.blocks);
+    expect(blocks).toContain('"initial_value":"Checkout throws 500s for @sam since 10:02 <!here>"');
+    expect(blocks).toContain('see the dashboard (https://grafana.example/d/1)');
+    expect(blocks).toContain(
+      `From a message in #general: https://test.slack.com/archives/C0GENERAL/p${said.ts.replace('.', '')}`,
+    );
+    expect(blocks).not.toContain('initial_option');
+
+    await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: view.private_metadata,
+      userId: RESPONDER,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('1', 'SEV-1') },
+        [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('Checkout throws 500s') },
+        [BLOCK.declareDescription]: { [INPUT.text]: stateValue.plainText('500s on checkout, see the message') },
+      },
+      viewId: 'VDECLMSG1',
+    });
+    const created = await bot.fake.waitFor('conversations.create');
+    const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    // The message's thread: where the incident is. The declarer: only to them, in #general.
+    const thread = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === said.ts);
+    expect(thread.args.channel).toBe('C0GENERAL');
+    expect(String(thread.args.text)).toContain(`was declared about this message: <#${channelId}>`);
+    const answer = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === RESPONDER);
+    expect(answer.args.channel).toBe('C0GENERAL');
+
+    // Declared private: the thread is not told (it would name a security incident where anyone reads it).
+    bot.fake.reset();
+    await postInteraction(bot.baseUrl, SIGNING_SECRET, { ...shortcut, trigger_id: 'trigger-message-2' });
+    const second = (await bot.fake.waitFor('views.open')).args.view as { private_metadata: string };
+    await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: second.private_metadata,
+      userId: RESPONDER,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('1', 'SEV-1') },
+        [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('odd logins after the message') },
+        [BLOCK.declarePrivate]: { [INPUT.checks]: stateValue.checkboxes([{ value: FLAG.private }]) },
+      },
+      viewId: 'VDECLMSG2',
+    });
+    await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === RESPONDER);
+    await sleep(200);
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === said.ts)).toHaveLength(0);
+
+    // Another callback id (a shortcut of another app's): acknowledged, nothing opened.
+    bot.fake.reset();
+    const other = await postInteraction(bot.baseUrl, SIGNING_SECRET, { ...shortcut, callback_id: 'someone_else' });
+    expect(other.status).toBe(200);
+    await sleep(200);
     expect(bot.fake.callsTo('views.open')).toHaveLength(0);
   });
 

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { register as registerActions } from '../../src/actions/index.js';
 import { COMMANDS, register as registerCommands } from '../../src/commands/index.js';
 import { SUBCOMMAND_ROWS, usageForm } from '../../src/commands/subcommands.js';
 import { EVENTS, register as registerEvents } from '../../src/events/index.js';
 import { ListenerRouter } from '../../src/slack/listener-router.js';
+import { SHORTCUT } from '../../src/templates/ids.js';
 
 interface Manifest {
   display_information?: { name?: string };
@@ -19,6 +21,7 @@ interface Manifest {
       usage_hint?: string;
       should_escape?: boolean;
     }[];
+    shortcuts?: { name: string; type: string; callback_id: string; description: string }[];
   };
   oauth_config?: { scopes?: { bot?: string[] } };
   settings?: {
@@ -52,6 +55,19 @@ describe('manifest.yml', () => {
   it('every bot event in the manifest has a listener', () => {
     expect(events.length).toBeGreaterThan(0);
     for (const e of events) expect(EVENTS as readonly string[]).toContain(e);
+  });
+
+  it("its shortcuts are exactly those with a listener, within Slack's lengths", () => {
+    const router = new ListenerRouter();
+    registerActions(router, {} as never);
+    const shortcuts = manifest.features?.shortcuts ?? [];
+    expect(shortcuts.map((s) => s.callback_id).sort()).toEqual(router.registered('shortcut').sort());
+    expect(shortcuts.map((s) => s.callback_id)).toContain(SHORTCUT.declareFromMessage);
+    for (const s of shortcuts) {
+      expect(s.name.length).toBeLessThanOrEqual(25);
+      expect(s.description.length).toBeLessThanOrEqual(50);
+      expect(['message', 'global']).toContain(s.type);
+    }
   });
 
   it('every listened-to event is subscribed in the manifest', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { USAGE } from '../../src/commands/subcommands.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { communicationTemplate, renderStatusUpdate } from '../../src/templates/communication.js';
+import { messagePrefill, plainFromMrkdwn } from '../../src/templates/declare-modal.js';
 import { renderHelp } from '../../src/templates/help.js';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type Message, renderIncidentCard } from '../../src/templates/incident-card.js';
@@ -545,5 +546,37 @@ describe('modals', () => {
     const summary = byBlock(view.blocks, BLOCK.resolveSummary);
     expect(el(summary).action_id).toBe(INPUT.summary);
     expect(el(summary).max_length).toBe(300);
+  });
+});
+
+describe('the declare form from a message', () => {
+  it('reads mrkdwn as a person would: links, mentions, channels, groups, dates, entities', () => {
+    expect(
+      plainFromMrkdwn(
+        '<!here> <@U0AB|sam> and <@U0CD> in <#C0EF|ops>, <!subteam^S0GH|@dba>: <https://x.example/a|graph> <https://y.example> &lt;5% &amp; <!date^1700000000^{time}|10:02>',
+      ),
+    ).toBe('@here @sam and @U0CD in #ops, @dba: graph (https://x.example/a) https://y.example <5% & 10:02');
+  });
+
+  it('titles from the first line with words, without its layout, cut at a word; a message without text still links', () => {
+    const p = messagePrefill(
+      { text: '\n> *db_primary* is _down_ ~again~\nmore' },
+      { channelName: 'ops', permalink: null },
+      150,
+    );
+    expect(p.title).toBe('db_primary is down again');
+    expect(p.description).toBe('> *db_primary* is _down_ ~again~\nmore\n\nFrom a message in #ops');
+    const long = messagePrefill({ text: `${'word '.repeat(60)}end` }, { channelName: null, permalink: null }, 150);
+    expect([...long.title].length).toBeLessThanOrEqual(150);
+    expect(long.title).toMatch(/word…$/);
+    const empty = messagePrefill(
+      { text: '' },
+      { channelName: 'ops', permalink: 'https://t.slack.com/archives/C1/p1' },
+      150,
+    );
+    expect(empty).toMatchObject({
+      title: '',
+      description: 'From a message in #ops: https://t.slack.com/archives/C1/p1',
+    });
   });
 });
