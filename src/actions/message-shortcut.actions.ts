@@ -1,16 +1,29 @@
 import type { MessageShortcut } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { noteIncident } from '../audit/request-context.js';
 import { TITLE_MAX } from '../commands/subcommands.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo } from '../slack/direct-tell.js';
-import { afterAck } from '../slack/handle.js';
+import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { declareModal, messagePrefill } from '../templates/declare-modal.js';
+import { declareModal, messagePrefill, plainFromMrkdwn } from '../templates/declare-modal.js';
 import { SHORTCUT } from '../templates/ids.js';
 import { declareMetadata } from '../templates/payloads.js';
+import { channelLink, mrkdwnClip } from '../templates/text.js';
 
 /** How long the form waits for the message's link before it opens without it (the trigger lasts 3 s). */
 const PERMALINK_WAIT_MS = 1000;
+
+/** The message's link, or null when Slack does not give it within `ms`. */
+function permalinkOf(client: WebClient, channel: string, ts: string, ms: number): Promise<string | null> {
+  const link = client.chat
+    .getPermalink({ channel, message_ts: ts })
+    .then((r) => r.permalink ?? null)
+    .catch(() => null);
+  const timeout = new Promise<null>((r) => setTimeout(() => r(null), ms).unref());
+  return Promise.race([link, timeout]);
+}
 
 /**
  * A message's Declare incident shortcut (someone in #support posts "checkout throws 500s"): the declare form, with
@@ -24,12 +37,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       async () => {
         const channelId = shortcut.channel.id;
         const ts = shortcut.message.ts;
-        const link = client.chat
-          .getPermalink({ channel: channelId, message_ts: ts })
-          .then((r) => r.permalink ?? null)
-          .catch(() => null);
-        const timeout = new Promise<null>((r) => setTimeout(() => r(null), PERMALINK_WAIT_MS).unref());
-        const permalink = await Promise.race([link, timeout]);
+        const permalink = await permalinkOf(client, channelId, ts, PERMALINK_WAIT_MS);
         const prefill = messagePrefill(
           { text: shortcut.message.text ?? '' },
           { channelName: shortcut.channel.name ?? null, permalink },
@@ -42,4 +50,41 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       { admit: 'always' },
     ),
   );
+
+  // A message in an incident channel put on its timeline, at the time it was said (for the post-mortem).
+  app.shortcut<MessageShortcut>(SHORTCUT.addToTimeline, ({ ack, shortcut, respond, client, logger }) => {
+    const tell = replyTo(respond);
+    return afterAck(
+      { ack: () => ack(), gate: deps.gate, logger, tell },
+      async () => {
+        const incident = await deps.incidents.findByChannel(shortcut.channel.id);
+        if (!incident) {
+          await tell(
+            ':information_source: *Add to incident timeline* works on messages in an incident channel (the `#inc-…` channel the bot made). Nothing was added.',
+          );
+          return;
+        }
+        noteIncident(incident.id);
+        const { message } = shortcut;
+        const text = plainFromMrkdwn(message.text ?? '').trim();
+        if (!text) {
+          await tell(':information_source: That message has no text to put on the timeline. Nothing was added.');
+          return;
+        }
+        const link = await permalinkOf(client, shortcut.channel.id, message.ts, PERMALINK_WAIT_MS);
+        const r = await deps.notes.fromMessage(incident, shortcut.user.id, {
+          text,
+          authorId: typeof message.user === 'string' ? message.user : null,
+          ts: message.ts,
+          link,
+        });
+        await tell(
+          r === 'already'
+            ? `:information_source: That message is on the timeline of incident #${incident.number} already.`
+            : `:memo: Added to the timeline of incident #${incident.number} (${channelLink(incident.channelId ?? shortcut.channel.id)}), at the time it was said: “${mrkdwnClip(text, 200)}”. \`/incident timeline\` shows it.`,
+        );
+      },
+      { admit: 'gate' },
+    );
+  });
 }

@@ -1,8 +1,12 @@
 import type { Database } from '../store/db.js';
-import { insertEvent } from '../store/event.repo.js';
+import { insertEvent, insertMessageNote } from '../store/event.repo.js';
 import type { FollowUpChat } from './follow-up-ports.js';
 import type { Logger } from './ports.js';
+import { cleanText, cutToChars } from './text.js';
 import type { Incident } from './types.js';
+
+/** The most of a message put on the timeline. */
+const MESSAGE_NOTE_MAX = 4000;
 
 /** What a declarer wrote about an incident in the declare form: on its timeline, and posted in its channel. */
 export class IncidentNotes {
@@ -11,6 +15,26 @@ export class IncidentNotes {
     private readonly chat: Pick<FollowUpChat, 'postFollowUp'>,
     private readonly log: Logger = console,
   ) {}
+
+  /**
+   * A message of the incident's channel put on its timeline (its Add to incident timeline shortcut), at the time it
+   * was said: its text as read (plain), who said it and its link. `already` when that message is there.
+   */
+  async fromMessage(
+    incident: Incident,
+    actorId: string,
+    message: { text: string; authorId: string | null; ts: string; link: string | null },
+  ): Promise<'added' | 'already'> {
+    const saidAt = new Date(Number(message.ts.split('.')[0]) * 1000);
+    const id = await insertMessageNote(this.db, incident.id, actorId, saidAt, {
+      // What Postgres cannot store dropped; a long message kept to its first 4,000 characters.
+      text: cutToChars(cleanText(message.text, { multiline: true }), MESSAGE_NOTE_MAX),
+      author: message.authorId,
+      message_ts: message.ts,
+      link: message.link,
+    });
+    return id === null ? 'already' : 'added';
+  }
 
   /** Records the description and posts it; returns what could not be shown. */
   async describe(incident: Incident, actorId: string, text: string): Promise<string[]> {

@@ -25,6 +25,28 @@ export async function insertEvent(
   ]);
 }
 
+/**
+ * A message said in the incident's channel, as a note on its timeline at the time it was said (never later than
+ * now), once: null when that message is on the timeline already.
+ */
+export async function insertMessageNote(
+  q: Queryable,
+  incidentId: number,
+  actorId: string,
+  saidAt: Date,
+  details: { text: string; author: string | null; message_ts: string; link: string | null },
+): Promise<number | null> {
+  const { rows } = await q.query<{ id: number }>(
+    `INSERT INTO incident_events (incident_id, kind, actor_id, details, at)
+     SELECT $1, 'note', $2, $3::jsonb, least($4::timestamptz, clock_timestamp())
+     WHERE NOT EXISTS (SELECT 1 FROM incident_events
+                       WHERE incident_id = $1 AND kind = 'note' AND details->>'message_ts' = $5)
+     RETURNING id`,
+    [incidentId, actorId, JSON.stringify({ ...details, source: 'message' }), saidAt, details.message_ts],
+  );
+  return rows[0] ? Number(rows[0].id) : null;
+}
+
 /** Several events of one incident in one statement, in the order given. */
 export async function insertEvents(
   q: Queryable,

@@ -39,6 +39,8 @@ export const ACTION = {
 export const SHORTCUT = {
   /** A message's "Declare incident": the declare form, with the message as its description. */
   declareFromMessage: 'incident_declare_from_message',
+  /** A message in an incident channel's "Add to incident timeline": a note on the timeline, at its time. */
+  addToTimeline: 'incident_add_to_timeline',
 } as const;
 
 export const VIEW = {

@@ -177,7 +177,10 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   joined: () => 'Joined the channel (Join button)',
   member_added: (d, x) =>
     `Let ${typeof d.userId === 'string' ? x.who(d.userId) : 'someone'} into the channel${d.why === 'action_item_owner' ? ' (owner of an action item)' : ''}`,
-  note: (d, x) => `Note: ${cell(str(d.text), x.c.mask)}`,
+  note: (d, x) =>
+    d.source === 'message'
+      ? `${typeof d.author === 'string' ? `${x.who(d.author)}: ` : ''}${cell(str(d.text), x.c.mask)}`
+      : `Note: ${cell(str(d.text), x.c.mask)}`,
   action_item_added: (d, x) => {
     const extra = [
       typeof d.owner === 'string' ? `owner ${x.who(d.owner)}` : '',

@@ -87,6 +87,11 @@ export function describeEvent(e: IncidentEvent): string {
     case 'playbook_detached':
       return `${who} detached the playbook ${mrkdwnClip(str(d.playbook), 80)}`;
     case 'note':
+      if (d.source === 'message') {
+        const said = typeof d.author === 'string' ? `${mention(d.author)}: ` : '';
+        const link = typeof d.link === 'string' && /^https:\/\/[^\s<>|]+$/.test(d.link) ? ` (<${d.link}|message>)` : '';
+        return `${said}${mrkdwnClip(str(d.text), 500)}${link} — added by ${who}`;
+      }
       return `${who}: ${mrkdwnClip(str(d.text), 500)}`;
     case 'action_item_added':
       return `${who} added an action item: ${mrkdwnClip(str(d.text), 300)}${typeof d.owner === 'string' ? ` (owner ${mention(d.owner)})` : ''}`;

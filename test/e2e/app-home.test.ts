@@ -11,6 +11,9 @@ import {
 
 const RESPONDER = 'U0RESPONDER';
 const OTHER = 'U0OTHER';
+/** Each declaring test its own person: declarations are limited per person. */
+const TYPER = 'U0TYPER';
+const SHORTCUTTER = 'U0SHORTCUTTER';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the App Home tab', () => {
@@ -161,7 +164,7 @@ describe('the App Home tab', () => {
 
   it('`/incident declare TITLE` opens the same form with the title; its answer comes in the channel, else by DM', async () => {
     bot.fake.reset();
-    expect((await bot.command('declare checkout   is slow', { user_id: RESPONDER })).status).toBe(200);
+    expect((await bot.command('declare checkout   is slow', { user_id: TYPER })).status).toBe(200);
     const open = await bot.fake.waitFor('views.open');
     const view = open.args.view as { callback_id: string; private_metadata: string; blocks: unknown[] };
     expect(view.callback_id).toBe(VIEW.declare);
@@ -178,14 +181,14 @@ describe('the App Home tab', () => {
     await bot.submit({
       callbackId: VIEW.declare,
       privateMetadata: view.private_metadata,
-      userId: RESPONDER,
+      userId: TYPER,
       values: values('2', 'checkout is slow'),
       viewId: 'VDECLCMD1',
     });
     const created = await bot.fake.waitFor('conversations.create');
     const channelId = bot.fake.channelByName(created.args.name as string)!.id;
     // Typed in #general: answered there, only to the person.
-    const answer = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === RESPONDER);
+    const answer = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === TYPER);
     expect(answer.args.channel).toBe('C0GENERAL');
     expect(JSON.stringify(answer.args)).toContain(`<#${channelId}>`);
     const { rows } = await bot.db.query<{ severity: number; title: string }>(
@@ -196,24 +199,24 @@ describe('the App Home tab', () => {
 
     // `declare sev1` in a direct message between two people (no place for the bot): SEV-1 chosen, answered by DM.
     bot.fake.reset();
-    const dm = { channel_id: 'D0SOMEONE', channel_name: 'directmessage', user_id: RESPONDER };
+    const dm = { channel_id: 'D0SOMEONE', channel_name: 'directmessage', user_id: TYPER };
     expect((await bot.command('new sev1', dm)).status).toBe(200);
     const second = (await bot.fake.waitFor('views.open')).args.view as { private_metadata: string; blocks: unknown[] };
     expect(JSON.stringify(second.blocks)).toContain('"initial_option":{"text":{"type":"plain_text","text":"SEV-1');
     await bot.submit({
       callbackId: VIEW.declare,
       privateMetadata: second.private_metadata,
-      userId: RESPONDER,
+      userId: TYPER,
       values: values('1', 'queue backlog'),
       viewId: 'VDECLCMD2',
     });
     const next = await bot.fake.waitFor('conversations.create');
-    const direct = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === RESPONDER);
+    const direct = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === TYPER);
     expect(JSON.stringify(direct.args)).toContain(`<#${bot.fake.channelByName(next.args.name as string)!.id}>`);
 
     // With a severity and a title it declares at once, as `/incident sev2 …`.
     bot.fake.reset();
-    await bot.command('declare sev3 typo on the pricing page', { user_id: RESPONDER });
+    await bot.command('declare sev3 typo on the pricing page', { user_id: TYPER });
     await bot.fake.waitFor('response_url', (c) => /^Incident #\d+ \(SEV-3\) is open/.test(String(c.args.text)));
     expect(bot.fake.callsTo('views.open')).toHaveLength(0);
   });
@@ -231,7 +234,7 @@ describe('the App Home tab', () => {
       trigger_id: 'trigger-message-1',
       response_url: bot.fake.responseUrl('message-action'),
       team: { id: 'T0TEST', domain: 'test' },
-      user: { id: RESPONDER, team_id: 'T0TEST' },
+      user: { id: SHORTCUTTER, team_id: 'T0TEST' },
       channel: { id: 'C0GENERAL', name: 'general' },
       message: { type: 'message', user: OTHER, ts: said.ts, text: said.text },
       message_ts: said.ts,
@@ -249,7 +252,7 @@ describe('the App Home tab', () => {
     await bot.submit({
       callbackId: VIEW.declare,
       privateMetadata: view.private_metadata,
-      userId: RESPONDER,
+      userId: SHORTCUTTER,
       values: {
         [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('1', 'SEV-1') },
         [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('Checkout throws 500s') },
@@ -263,7 +266,7 @@ describe('the App Home tab', () => {
     const thread = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === said.ts);
     expect(thread.args.channel).toBe('C0GENERAL');
     expect(String(thread.args.text)).toContain(`was declared about this message: <#${channelId}>`);
-    const answer = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === RESPONDER);
+    const answer = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === SHORTCUTTER);
     expect(answer.args.channel).toBe('C0GENERAL');
 
     // Declared private: the thread is not told (it would name a security incident where anyone reads it).
@@ -273,7 +276,7 @@ describe('the App Home tab', () => {
     await bot.submit({
       callbackId: VIEW.declare,
       privateMetadata: second.private_metadata,
-      userId: RESPONDER,
+      userId: SHORTCUTTER,
       values: {
         [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('1', 'SEV-1') },
         [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('odd logins after the message') },
@@ -281,7 +284,7 @@ describe('the App Home tab', () => {
       },
       viewId: 'VDECLMSG2',
     });
-    await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === RESPONDER);
+    await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === SHORTCUTTER);
     await sleep(200);
     expect(bot.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === said.ts)).toHaveLength(0);
 
@@ -293,7 +296,66 @@ describe('the App Home tab', () => {
     expect(bot.fake.callsTo('views.open')).toHaveLength(0);
   });
 
+  it("a message's Add to incident timeline puts it on the timeline at its time, once; elsewhere it says where it works", async () => {
+    const i = await declare('timeline from messages');
+    const said = bot.fake.workspace.addMessage(
+      i.channelId,
+      OTHER,
+      'replica lag is 40s &amp; climbing <@U0SOMEONE|sam>',
+    );
+    const shortcut = (channelId: string, ts: string, text: string, key: string) => ({
+      type: 'message_action',
+      callback_id: SHORTCUT.addToTimeline,
+      trigger_id: `trigger-${key}`,
+      response_url: bot.fake.responseUrl(key),
+      team: { id: 'T0TEST', domain: 'test' },
+      user: { id: SHORTCUTTER, team_id: 'T0TEST' },
+      channel: { id: channelId, name: 'x' },
+      message: { type: 'message', user: OTHER, ts, text },
+      message_ts: ts,
+    });
+    const answer = async (key: string) =>
+      String((await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === key)).args.text);
+    await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut(i.channelId, said.ts, said.text ?? '', 'tl-1'));
+    expect(await answer('tl-1')).toContain('Added to the timeline of incident #');
+    const { rows } = await bot.db.query<{ at: Date; actor_id: string; details: Record<string, unknown> }>(
+      `SELECT at, actor_id, details FROM incident_events WHERE incident_id = $1 AND kind = 'note'`,
+      [i.id],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.actor_id).toBe(SHORTCUTTER);
+    expect(rows[0]!.details).toMatchObject({
+      source: 'message',
+      text: 'replica lag is 40s & climbing @sam',
+      author: OTHER,
+      message_ts: said.ts,
+      link: expect.stringContaining(`/archives/${i.channelId}/p`),
+    });
+    // At the time it was said (the local Slack's clock for its messages), not when it was added.
+    expect(Math.abs(rows[0]!.at.getTime() - Number(said.ts.split('.')[0]) * 1000)).toBeLessThan(1000);
+
+    // Again: once only. The timeline shows it, said by its author.
+    await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut(i.channelId, said.ts, said.text ?? '', 'tl-2'));
+    expect(await answer('tl-2')).toContain('on the timeline of incident #');
+    await bot.command('timeline', { channel_id: i.channelId, response_url: bot.fake.responseUrl('tl-show') });
+    const timeline = JSON.stringify(
+      (await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === 'tl-show')).args,
+    );
+    expect(timeline).toContain(`<@${OTHER}>: replica lag is 40s &amp; climbing @sam`);
+
+    // A message outside an incident channel: said where it works, nothing recorded.
+    const elsewhere = bot.fake.workspace.addMessage('C0GENERAL', OTHER, 'unrelated');
+    await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut('C0GENERAL', elsewhere.ts, 'unrelated', 'tl-3'));
+    expect(await answer('tl-3')).toContain('works on messages in an incident channel');
+    const { rows: all } = await bot.db.query(
+      `SELECT 1 FROM incident_events WHERE kind = 'note' AND details->>'text' = 'unrelated'`,
+    );
+    expect(all).toHaveLength(0);
+  });
+
   it('`/incident` works in the Messages tab (a direct message with the bot) as anywhere else', async () => {
+    // Only this test's answers: an earlier test's "Incident #N (SEV-2) is open" is not this declaration's.
+    bot.fake.reset();
     await bot.command('sev2 listed from a direct message', { user_id: RESPONDER });
     await bot.fake.waitFor('response_url', (c) => /^Incident #\d+ \(SEV-2\) is open/.test(String(c.args.text)));
     const dm = { channel_id: 'D0RESPONDER', channel_name: 'directmessage', user_id: RESPONDER };

@@ -374,6 +374,28 @@ describe('renderIncidentList and renderHelp', () => {
 });
 
 describe('renderTimeline', () => {
+  it('shows a message put on the timeline as said by its author, with its link, and who added it', () => {
+    const note = (details: Record<string, unknown>) =>
+      allMrkdwn(
+        renderTimeline(makeIncident(), [makeEvent({ kind: 'note', at: minutes(3), actorId: COMMANDER, details })]),
+      )[0]!;
+    expect(
+      note({
+        source: 'message',
+        text: 'lag <5s & falling',
+        author: 'U0SAM',
+        link: 'https://t.slack.com/archives/C1/p1',
+      }),
+    ).toContain(
+      `<@U0SAM>: lag &lt;5s &amp; falling (<https://t.slack.com/archives/C1/p1|message>) — added by <@${COMMANDER}>`,
+    );
+    // A link that is not a plain https URL is left out rather than made a link.
+    expect(note({ source: 'message', text: 'x', author: null, link: 'https://e.example/a|b>' })).not.toContain(
+      '|message>',
+    );
+    expect(note({ text: 'described', source: 'declaration' })).toContain(`<@${COMMANDER}>: described`);
+  });
+
   it('lists events oldest first with time, offset and who did what', () => {
     const events = [
       makeEvent({ kind: 'declared', at: CREATED_AT, details: { title: 'db down', severity: 1 } }),
