@@ -334,4 +334,8 @@ export const USAGE = [
   '',
   '*Inside an incident channel*',
   ...lines((s) => !declares(s) && s.where !== 'anywhere'),
+  '',
+  '*On a message* (its ⋯ menu, More message shortcuts)',
+  '*Declare incident* — the declare form, with the message as its title and description',
+  "*Add to incident timeline* — in an incident channel, put the message on the incident's timeline at the time it was said",
 ].join('\n');

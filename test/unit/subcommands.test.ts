@@ -47,6 +47,14 @@ describe('the subcommand table', () => {
     }
   });
 
+  it('the help ends with the message shortcuts, by the names manifest.yml gives them', () => {
+    const manifest = readFileSync(fileURLToPath(new URL('../../manifest.yml', import.meta.url)), 'utf8');
+    for (const name of ['Declare incident', 'Add to incident timeline']) {
+      expect(manifest).toContain(`- name: ${name}`);
+      expect(USAGE).toContain(`*${name}* — `);
+    }
+  });
+
   it('no two rows share a name', () => {
     const names = SUBCOMMAND_ROWS.flatMap(([, spec]) => spec.names);
     expect(new Set(names).size).toBe(names.length);
