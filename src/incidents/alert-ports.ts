@@ -1,4 +1,4 @@
-import type { AlertCardView, AlertNoticeView, HeartbeatView } from './alert-types.js';
+import type { AlertCardView, AlertNoticeView, HeartbeatView, OutrankedView } from './alert-types.js';
 import type { Incident } from './types.js';
 
 /** What alerts need from the chat platform, beyond the incident's own (channel, card, pages). */
@@ -13,6 +13,8 @@ export interface AlertChat {
   updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void>;
   /** Tells the incident's channel that every alert of it has resolved, and offers Resolve incident. */
   offerResolve(incident: Incident, alerts: AlertCardView): Promise<void>;
+  /** Tells the incident's channel that a critical alert joined it, and that its row declares a higher severity. */
+  tellOutranked(incident: Incident, view: OutrankedView): Promise<void>;
   /** Tells the incidents channel that a heartbeat went quiet, or is back; false when no incidents channel is set. */
   tellHeartbeat(view: HeartbeatView): Promise<boolean>;
 }

@@ -330,6 +330,11 @@ export class AlertRecorder {
                 : null;
           if (kind) await insertEvent(tx, ai.incidentId, kind, null, alertEventDetails(t.alert));
         }
+        // A critical alert joining an incident declared before it (from a warning at a lower severity, say): its
+        // channel is told if the incident is less severe than the alert's row declares.
+        const critical = t.alert.level === 'critical' && t.alert.status === 'firing';
+        if (critical && (joins || t.becameCritical) && ai.state === 'declared' && ai.incidentId)
+          plan.push({ kind: 'outranked', alert: t.alert.id, incident: ai.incidentId });
         // A noticed alert that joins an incident (a critical one once its maintenance window is over): its notice
         // says which, after the declaration if it is the plan's.
         if (joins && t.alert.noticePlanned) plan.push({ kind: 'notice', alert: t.alert.id });
@@ -369,6 +374,7 @@ export class AlertRecorder {
     }
     if (latest.alert.lastDeliveryId >= d.id) return null;
     const before = latest.alert.status;
+    const wasCritical = latest.alert.level === 'critical';
     const alert = changeAlert(batch, latest.alert, a, d.id, maintenance);
     batch.latest.set(key, { alert, alertIncident: latest.alertIncident });
     const transition: Transition =
@@ -379,7 +385,13 @@ export class AlertRecorder {
         : a.status === 'firing'
           ? 'fired'
           : 'still_resolved';
-    return { alert, transition, was: latest.alertIncident, previousIncidentId: null };
+    return {
+      alert,
+      transition,
+      was: latest.alertIncident,
+      previousIncidentId: null,
+      becameCritical: !wasCritical && alert.level === 'critical',
+    };
   }
 
   /**

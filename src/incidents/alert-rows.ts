@@ -28,6 +28,8 @@ export interface Touched {
   was: AlertIncidentRow | null;
   /** The resolved incident its previous row belonged to (it fired again after that incident). */
   previousIncidentId: number | null;
+  /** Its level became critical with this delivery (a warning that grew: `disk 85%` then `disk 99%`, one key). */
+  becameCritical?: boolean;
 }
 
 /**

@@ -79,6 +79,8 @@ export class AlertSteps {
         return this.notice(step.alert);
       case 'all_resolved':
         return this.allResolved(step.alertIncident);
+      case 'outranked':
+        return this.outranked(step.alert, step.incident);
       case 'heartbeat':
         return this.heartbeat(step);
     }
@@ -332,6 +334,27 @@ export class AlertSteps {
           ? { private: true }
           : { number: incident.number, channelId: incident.channelId, by: ai?.declaredBy ?? incident.reporterId },
     };
+  }
+
+  /**
+   * A critical alert joined an incident declared before it: when the incident (open, whole) is less severe than the
+   * alert's row declares (SEV-1 without a row), its channel is told, with how to raise it. The severity is not raised
+   * by itself: people declared it, and may know better; a critical alert in a SEV-3 must not go unseen either.
+   */
+  private async outranked(alertId: number, incidentId: number): Promise<void> {
+    const alert = await getAlert(this.db, alertId);
+    if (alert?.status !== 'firing') return;
+    const incident = await getIncident(this.db, incidentId);
+    if (!incident || incident.status === 'resolved' || !incident.channelId) return;
+    const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
+    const severity = rule?.severity ?? 1;
+    // SEV-0 is the most severe: nothing to say when the incident is at least as severe.
+    if (incident.severity <= severity) return;
+    await this.chat.tellOutranked(incident, {
+      alert,
+      severity,
+      rule: rule ? { name: rule.name, threshold: rule.threshold, duration: rule.duration } : null,
+    });
   }
 
   async allResolved(alertIncidentId: number): Promise<void> {

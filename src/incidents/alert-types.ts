@@ -174,8 +174,18 @@ export type AlertStep =
   | { kind: 'card'; alertIncident: number; incident?: number }
   | { kind: 'notice'; alert: number }
   | { kind: 'all_resolved'; alertIncident: number }
+  /** A critical alert joined an incident declared before it: its channel is told if the incident is less severe. */
+  | { kind: 'outranked'; alert: number; incident: number }
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
   | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
+
+/** A critical alert that joined an incident less severe than its runbook row declares (AlertStep `outranked`). */
+export interface OutrankedView {
+  alert: AlertView;
+  /** The severity its row declares (SEV-1 without a row), and the row. */
+  severity: Severity;
+  rule: Pick<AlertRule, 'name' | 'threshold' | 'duration'> | null;
+}
 
 /** What the incidents channel is told of a heartbeat (see AlertStep `heartbeat`). */
 export interface HeartbeatView {

@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { AlertChat } from '../incidents/alert-ports.js';
-import type { AlertCardView, AlertNoticeView, HeartbeatView } from '../incidents/alert-types.js';
+import type { AlertCardView, AlertNoticeView, HeartbeatView, OutrankedView } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
-import { renderAlertNotice, renderAllResolved, renderHeartbeat } from '../templates/alerts.js';
+import { renderAlertNotice, renderAllResolved, renderHeartbeat, renderOutranked } from '../templates/alerts.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
 import { toChatPlatformError } from './slack-errors.js';
 
@@ -51,6 +51,19 @@ export class SlackAlertChat implements AlertChat {
       this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
     );
     return true;
+  }
+
+  async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {
+    if (!incident.channelId) return;
+    const msg = renderOutranked(incident, view);
+    await this.call('tell the incident channel a critical alert joined it', () =>
+      this.client.chat.postMessage({
+        channel: incident.channelId!,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      }),
+    );
   }
 
   async offerResolve(incident: Incident, alerts: AlertCardView): Promise<void> {

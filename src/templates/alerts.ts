@@ -7,7 +7,9 @@ import type {
   FiringAlertPlace,
   FiringAlerts,
   HeartbeatView,
+  OutrankedView,
 } from '../incidents/alert-types.js';
+import { severityLabel } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
 import { button, packLines } from './blocks.js';
@@ -76,6 +78,24 @@ export function alertLine(a: AlertView): string {
 
 const counted = (v: AlertCardView) =>
   `${v.firing} firing · ${v.resolved} resolved · from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}`;
+
+/**
+ * In an incident's channel: a critical alert joined it, and its runbook row declares a higher severity than the
+ * incident has. Says how to raise it (the bot does not on its own). Pure.
+ */
+export function renderOutranked(i: Incident, v: OutrankedView): Message {
+  const row = v.rule
+    ? `the runbook's row *${mrkdwnClip(v.rule.name, 60)}* (${mrkdwnClip(v.rule.threshold, 40)} for ${mrkdwnClip(v.rule.duration, 10)}) declares`
+    : 'a critical alert without a runbook row is declared';
+  const text = `:rotating_light: A critical alert joined this ${severityLabel(i.severity)} incident, and ${row} ${severityLabel(v.severity)}. The severity was not changed: \`/incident sev${v.severity}\` (or the card's severity select) raises it.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'section', text: { type: 'mrkdwn', text: alertLine(v.alert) } },
+    ],
+  };
+}
 
 /** Where a firing alert is, after its line. */
 function placeOf(p: FiringAlertPlace): string {

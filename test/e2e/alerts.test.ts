@@ -870,4 +870,94 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
         .find((m) => json(m).includes(`Alerts · #${incident!.number}`)),
     );
   }, 30_000);
+  it('a critical alert joining an incident less severe than its row declares is told in its channel, once', async () => {
+    /** Declares the incident of a warning's notice at SEV-3, as a person does from its button. */
+    const declareAtSev3 = async (summary: string, title: string, source: string) => {
+      const notice = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes(summary),
+      );
+      const actions = notice.args.blocks.find((b: { type: string }) => b.type === 'actions');
+      const opened = bot.fake.callsTo('views.open').length;
+      await bot.click({
+        channelId: INCIDENTS_CHANNEL_ID,
+        messageTs: notice.response!.ts,
+        actionId: ACTION.declareFromAlert,
+        blockId: actions.block_id,
+        value: actions.elements[0].value,
+      });
+      const view = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view;
+      await bot.submit({
+        callbackId: VIEW.declare,
+        privateMetadata: view.private_metadata,
+        values: {
+          [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '3' } } },
+          [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: title } },
+        },
+      });
+      return waitUntil('the declared incident', async () =>
+        (await incidentsOfSource(bot.db, source)).find((i) => i.card_ts && i.title === title),
+      );
+    };
+    const toldIn = (channel: string) =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === channel && json(c.args).includes('A critical alert joined'));
+
+    // One key, a warning that grows critical (the generic format: disk 85%, then 99%).
+    const grow = { source: 'outranked', key: 'disk-db1', metric: 'disk_fill', service: 'db-1' };
+    await post(bot.baseUrl, { ...grow, level: 'warning', summary: 'Disk 85% on db-1' });
+    const incident = await declareAtSev3('Disk 85% on db-1', 'disk filling on db-1', 'outranked');
+    await post(bot.baseUrl, { ...grow, level: 'critical', summary: 'Disk 99% on db-1' });
+    await inboxDone(bot.db);
+    const told = await waitUntil('the channel told', async () => toldIn(incident.channel_id)[0]);
+    expect(String(told.args.text)).toContain('A critical alert joined this SEV-3 incident');
+    expect(String(told.args.text)).toContain('declared SEV-1');
+    expect(String(told.args.text)).toContain('`/incident sev1`');
+    expect(json(told.args.blocks)).toContain('Disk 99% on db-1');
+    // Not raised by itself; a repeat says nothing more.
+    expect((await bot.db.query('SELECT severity FROM incidents WHERE id = $1', [incident.id])).rows[0]).toEqual({
+      severity: 3,
+    });
+    await post(bot.baseUrl, { ...grow, level: 'critical', summary: 'Disk 99% on db-1', value: '99.5%' });
+    await inboxDone(bot.db);
+
+    // An Alertmanager group: a new critical alert joins the warning's SEV-3 incident: told. Raised to SEV-1, the next
+    // critical one is not.
+    const am = JSON.parse(alertmanagerFixture('group-firing'));
+    const warning = {
+      ...am.alerts[0],
+      fingerprint: 'outranked-w',
+      labels: { alertname: 'SlowQueries', severity: 'warning' },
+      annotations: { summary: 'Queries slow on db-2' },
+    };
+    const group = { ...am, groupKey: 'outranked-group', alerts: [warning] };
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', group);
+    const second = await declareAtSev3('Queries slow on db-2', 'slow queries on db-2', 'alertmanager');
+    const critical = (n: number, summary: string) => ({
+      ...warning,
+      fingerprint: `outranked-c${n}`,
+      labels: { alertname: `DbDown${n}`, severity: 'critical' },
+      annotations: { summary },
+    });
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', { ...group, alerts: [warning, critical(1, 'db-2 down')] });
+    await inboxDone(bot.db);
+    const joined = await waitUntil('the channel told', async () => toldIn(second.channel_id)[0]);
+    expect(json(joined.args.blocks)).toContain('db-2 down');
+    await bot.command('sev1', { channel_id: second.channel_id });
+    await waitUntil(
+      'SEV-1',
+      async () =>
+        (await bot.db.query('SELECT severity FROM incidents WHERE id = $1', [second.id])).rows[0]?.severity === 1,
+    );
+    const alerts = [warning, critical(1, 'db-2 down'), critical(2, 'db-2 replica down')];
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', { ...group, alerts });
+    await inboxDone(bot.db);
+    await waitUntil('the card shows it', async () =>
+      json(bot.fake.message(second.channel_id, second.card_ts!)?.blocks).includes('db-2 replica down'),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(toldIn(second.channel_id)).toHaveLength(1);
+    expect(toldIn(incident.channel_id)).toHaveLength(1);
+  }, 30_000);
 });

@@ -11,6 +11,7 @@ import {
   renderAllResolved,
   renderFiringAlerts,
   renderHeartbeat,
+  renderOutranked,
 } from '../../src/templates/alerts.js';
 import { declareModal } from '../../src/templates/declare-modal.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
@@ -370,5 +371,22 @@ describe('what is firing now (`/incident alerts` outside an incident channel)', 
       .filter((l) => l.includes('→ recorded only')).length;
     expect(footer).toContain(`250 firing · ${250 - shown} more not shown`);
     expect(sections(m)).toContain('*Critical* (100+)');
+  });
+});
+
+describe('a critical alert joining a less severe incident', () => {
+  it('names the severities, the row and how to raise it; hostile text is escaped and within limits', () => {
+    const m = renderOutranked(makeIncident({ severity: 3 }), {
+      alert: makeAlert({ name: HOSTILE, summary: HOSTILE }),
+      severity: 1,
+      rule: { name: 'HighDiskUsage', threshold: '> 95%', duration: '5m' },
+    });
+    expect(m.text).toBe(
+      ":rotating_light: A critical alert joined this SEV-3 incident, and the runbook's row *HighDiskUsage* (&gt; 95% for 5m) declares SEV-1. The severity was not changed: `/incident sev1` (or the card's severity select) raises it.",
+    );
+    expect(limitProblems(m, 'message')).toEqual([]);
+    for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, []), t.path).toEqual([]);
+    const bare = renderOutranked(makeIncident({ severity: 2 }), { alert: makeAlert(), severity: 1, rule: null });
+    expect(bare.text).toContain('a critical alert without a runbook row is declared SEV-1');
   });
 });
