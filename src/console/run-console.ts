@@ -19,7 +19,7 @@ import { type ConsoleRunbook, withStandIns } from './stand-ins.js';
 import { chooseStyle } from './style.js';
 import { Terminal } from './terminal.js';
 import { ToBot } from './to-bot.js';
-import { loadWorkspace, saveWorkspace, workspaceFile } from './workspace-file.js';
+import { databaseIdentity, loadWorkspace, saveWorkspace, setAsideIfEarlier, workspaceFile } from './workspace-file.js';
 
 export const GENERAL_CHANNEL_ID = 'C0GENERAL';
 export const INCIDENTS_CHANNEL_ID = 'C0INCIDENTS';
@@ -148,6 +148,16 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
   }
   const { bot, consoleRunbook } = local;
 
+  // Saved channels of an earlier database at this address would open channels of incidents that are gone.
+  const database = await databaseIdentity(bot.db);
+  const earlier = setAsideIfEarlier(file, ws, loaded.database, database);
+  if (earlier) {
+    write(style.yellow(earlier));
+    ws.addChannel('general', { id: GENERAL_CHANNEL_ID });
+    ws.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID });
+  }
+  const restored = loaded.restored && !earlier;
+
   // The database is open: the console's files may go next to it now.
   const logFile = join(config.dataDir, 'console', 'bot.log');
   const logProblem = openLog(log, logFile);
@@ -164,7 +174,7 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
   let saveProblem: string | undefined;
   const save = () => {
     try {
-      saveWorkspace(file, ws);
+      saveWorkspace(file, ws, database);
       saveProblem = undefined;
     } catch (err) {
       if (!saveProblem) {
@@ -193,7 +203,7 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
       ...(consoleRunbook?.notes ?? []),
       ...local.startLines.map((l) => style.dim(l)),
       logProblem ? style.yellow(logProblem) : style.dim(`The bot's log: ${logFile}.`),
-      ...(loaded.restored ? [style.dim('Channels and messages from the last run are back.')] : []),
+      ...(restored ? [style.dim('Channels and messages from the last run are back.')] : []),
     ].join('\n'),
   );
 

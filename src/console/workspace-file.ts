@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isWorkspaceSnapshot, type Workspace } from '../local-slack/workspace.js';
+import { isWorkspaceSnapshot, Workspace } from '../local-slack/workspace.js';
+import type { Queryable } from '../store/db.js';
 
 /** `DATA_DIR/console/slack-<database>.json`. */
 export function workspaceFile(dataDir: string, databaseUrl: string | undefined): string {
@@ -18,8 +19,11 @@ export function workspaceFile(dataDir: string, databaseUrl: string | undefined):
   return join(dataDir, 'console', `slack-${which}.json`);
 }
 
-/** Reads a saved workspace into `ws`. A file that is not one is set aside (renamed `.unreadable`) and said so. */
-export function loadWorkspace(file: string, ws: Workspace): { restored: boolean; problem?: string } {
+/**
+ * Reads a saved workspace into `ws`, with the identity of the database it was saved beside (see databaseIdentity),
+ * when the file has one. A file that is not one is set aside (renamed `.unreadable`) and said so.
+ */
+export function loadWorkspace(file: string, ws: Workspace): { restored: boolean; problem?: string; database?: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -31,7 +35,8 @@ export function loadWorkspace(file: string, ws: Workspace): { restored: boolean;
     const data: unknown = JSON.parse(text);
     if (!isWorkspaceSnapshot(data)) throw new Error('not a saved workspace');
     ws.restore(data);
-    return { restored: true };
+    const database = (data as { database?: unknown }).database;
+    return { restored: true, ...(typeof database === 'string' ? { database } : {}) };
   } catch (err) {
     let moved = '';
     try {
@@ -47,10 +52,52 @@ export function loadWorkspace(file: string, ws: Workspace): { restored: boolean;
   }
 }
 
-/** Writes `ws` to `file` at once (a temporary file renamed over it). Throws when it cannot. */
-export function saveWorkspace(file: string, ws: Workspace): void {
+/**
+ * Writes `ws` to `file` at once (a temporary file renamed over it), with the identity of its database. Throws when it
+ * cannot.
+ */
+export function saveWorkspace(file: string, ws: Workspace, database?: string | null): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(ws.snapshot()));
+  writeFileSync(tmp, JSON.stringify({ ...ws.snapshot(), ...(database ? { database } : {}) }));
   renameSync(tmp, file);
+}
+
+/**
+ * Which database this is, as the console's saved channels remember it: when it was first migrated (a database made
+ * anew at the same address, its schema dropped or the server reinstalled, has another). Null when it cannot tell.
+ */
+export async function databaseIdentity(db: Queryable): Promise<string | null> {
+  try {
+    const { rows } = await db.query<{ at: Date | string }>(
+      'SELECT applied_at AS at FROM schema_migrations ORDER BY version LIMIT 1',
+    );
+    const at = rows[0]?.at;
+    return at === undefined ? null : new Date(at).toISOString();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Saved channels that belong to an earlier database at the same address (its incidents and their channels are gone):
+ * the file is set aside (renamed `.earlier-database`) and `ws` emptied. Null when they are this database's.
+ */
+export function setAsideIfEarlier(
+  file: string,
+  ws: Workspace,
+  saved: string | undefined,
+  current: string | null,
+): string | null {
+  if (!saved || !current || saved === current) return null;
+  let moved = '';
+  try {
+    renameSync(file, `${file}.earlier-database`);
+    moved = ` (kept as ${file}.earlier-database)`;
+  } catch {
+    // Overwritten at the first change.
+  }
+  ws.restore({ ...new Workspace().snapshot() });
+  ws.startIdsAt(Date.now());
+  return `The channels saved from the last run belong to an earlier database at this address (it was made anew since): they were set aside${moved}, and the console starts with new ones.`;
 }

@@ -8,11 +8,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buttonNumber, ConsoleProcess } from '../support/console-process.js';
 import { serverProcesses, tempDataDir } from '../support/embedded-db.js';
-import { createTestSchema } from '../support/test-db.js';
+import { createTestSchema, TEST_DATABASE_URL } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
@@ -445,6 +446,34 @@ describe('npm start without a terminal', () => {
     expect(c.text).toMatch(/People:[\s\S]*\* @piper/);
     expect(c.text).toContain('Stopped. The database is closed');
     expect(c.raw).not.toMatch(SGR);
+  }, 90_000);
+
+  it('saved channels of an earlier database at the same address are set aside, not opened', async () => {
+    const schema = await createTestSchema('console_earlier');
+    dropSchemas.push(schema.drop);
+    const own = { DATABASE_URL: schema.url, DATA_DIR: join(dir, 'data-earlier'), USER: 'piper' };
+    const first = start({ tty: false, args: ['--console'], env: own });
+    first.type('/incident sev2 first db');
+    first.endInput();
+    expect(await first.exited).toBe(0);
+    expect(first.text).toMatch(/Incident #1 \(SEV-2\) is open: #inc-1-first-db/);
+
+    // The same address, made anew (its schema dropped and made again): incident #1 is another one now.
+    await schema.drop();
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema.schema}`);
+    await admin.end();
+    const second = start({ tty: false, args: ['--console'], env: own });
+    second.type('/channels');
+    second.type('/incident sev2 second db');
+    second.endInput();
+    expect(await second.exited).toBe(0);
+    expect(second.text).toContain('belong to an earlier database at this address');
+    expect(second.text).not.toContain('Channels and messages from the last run are back.');
+    expect(second.text).not.toContain('inc-1-first-db');
+    expect(second.text).toMatch(/Incident #1 \(SEV-2\) is open: #inc-1-second-db/);
+    expect(second.text).not.toMatch(STACK);
   }, 90_000);
 
   it('--console opens the console with Slack credentials set, and uses none of them', async () => {

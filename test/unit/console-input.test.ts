@@ -236,6 +236,9 @@ describe("the console's local Slack on disk", () => {
       expect(back.dmUser('D0ONCALL')).toBe('U0ONCALL');
       expect(back.nextChannelId()).not.toBe(c);
       expect(loadWorkspace(join(dir, 'none.json'), new Workspace())).toEqual({ restored: false });
+      // Saved with its database's identity, read back with it.
+      saveWorkspace(file, ws, '2026-12-02T05:00:00.000Z');
+      expect(loadWorkspace(file, new Workspace())).toEqual({ restored: true, database: '2026-12-02T05:00:00.000Z' });
 
       // A workspace made later (the saved one lost) gives out ids the first did not.
       const later = new Workspace();
