@@ -28,7 +28,7 @@ import {
 } from '../store/alert-delivery.repo.js';
 import { heartbeatChanges, markHeartbeat } from '../store/alert-heartbeat.repo.js';
 import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
-import type { Database } from '../store/db.js';
+import type { Database, Queryable } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import { type AlertCards, leftOut } from './alert-cards.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
@@ -57,6 +57,27 @@ export const DUPLICATE_WINDOW_MS = 30_000;
 /** How often the hashes of old deliveries are forgotten. */
 const FORGET_EVERY_MS = 60_000;
 export const DELIVERY_RETENTION_MS = 30 * 86_400_000;
+/**
+ * What is firing now, whatever the source, most severe first: each alert with where it is (its incident, named only
+ * to those who may see it; its notice; or recorded only). `/incident alerts` outside an incident channel, the Home tab.
+ */
+export async function firingNow(db: Queryable, userId: string, limit: number): Promise<FiringAlerts> {
+  const { alerts, total } = await firingAlerts(db, userId, limit);
+  return {
+    total,
+    alerts: alerts.map(({ alert, incident }) => {
+      const place: FiringAlertPlace = incident
+        ? incident.visible
+          ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
+          : { kind: 'private' }
+        : alert.notice
+          ? { kind: 'notice', channelId: alert.notice.channel }
+          : { kind: 'recorded' };
+      return { ...alert, place };
+    }),
+  };
+}
+
 /** Attempts at a delivery's plan before it is given up (its alerts stay recorded and shown). */
 const MAX_ATTEMPTS = 12;
 /** Longest wait between two attempts. */
@@ -585,21 +606,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * What is firing now, whatever the source (`/incident alerts` outside an incident channel), most severe first: each
    * alert with where it is. An incident `userId` may not see (private) is named as private, not by number.
    */
-  async firingNow(userId: string, limit = 100): Promise<FiringAlerts> {
-    const { alerts, total } = await firingAlerts(this.db, userId, limit);
-    return {
-      total,
-      alerts: alerts.map(({ alert, incident }) => {
-        const place: FiringAlertPlace = incident
-          ? incident.visible
-            ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
-            : { kind: 'private' }
-          : alert.notice
-            ? { kind: 'notice', channelId: alert.notice.channel }
-            : { kind: 'recorded' };
-        return { ...alert, place };
-      }),
-    };
+  firingNow(userId: string, limit = 100): Promise<FiringAlerts> {
+    return firingNow(this.db, userId, limit);
   }
 
   /**

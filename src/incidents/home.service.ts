@@ -2,6 +2,8 @@ import { openItems } from '../store/action-item.repo.js';
 import type { Database } from '../store/db.js';
 import { openIncidentsFor, peopleOfIncidents, resolvedSince } from '../store/home.repo.js';
 import type { ActionItemWithIncident } from './action-items.js';
+import { firingNow } from './alert.service.js';
+import type { FiringAlerts } from './alert-types.js';
 import { type OnCallService, PERSON_DAYS, type PersonShift, type RoleBoard } from './oncall.service.js';
 import type { Incident } from './types.js';
 
@@ -18,6 +20,8 @@ export interface HomeData {
   resolvedTotal: number;
   /** The On call section: null when no role has a rotation. */
   oncall?: HomeOnCall | null;
+  /** The alerts firing now, the most severe first (the first few), and how many. */
+  firing?: FiringAlerts;
 }
 
 /** Who is on call now for each role with a rotation, and the person's own next shift (or the one they are in). */
@@ -29,7 +33,7 @@ export interface HomeOnCall {
 }
 
 /** Lists are read up to these lengths; the view shows what fits and counts the rest. */
-const READ = { open: 100, items: 100, resolved: 20 } as const;
+const READ = { open: 100, items: 100, resolved: 20, firing: 5 } as const;
 
 /** The read side of a person's Home tab. */
 export class HomeService {
@@ -48,11 +52,12 @@ export class HomeService {
   }
 
   async view(teamId: string, userId: string, now = new Date()): Promise<HomeData> {
-    const [open, items, resolved, oncall] = await Promise.all([
+    const [open, items, resolved, oncall, firing] = await Promise.all([
       openIncidentsFor(this.db, teamId, userId, READ.open),
       openItems(this.db, teamId, userId, READ.items, { ownedOnly: true }),
       resolvedSince(this.db, teamId, new Date(now.getTime() - RECENTLY_RESOLVED_MS), READ.resolved, userId),
       this.onCall(userId, now),
+      firingNow(this.db, userId, READ.firing),
     ]);
     return {
       open: open.incidents,
@@ -62,6 +67,7 @@ export class HomeService {
       resolved: resolved.incidents,
       resolvedTotal: resolved.total,
       oncall,
+      firing,
     };
   }
 

@@ -81,9 +81,10 @@ export class HomeTabs {
   }
 
   /** Builds and publishes a person's Home tab now. */
-  async publish(teamId: string, userId: string): Promise<void> {
+  async publish(teamId: string, userId: string, calling?: () => void): Promise<void> {
     const data = await this.home.view(teamId, userId);
     const view = renderHome(data, new Date(), this.severities, userId);
+    calling?.();
     try {
       await this.client.views.publish({ user_id: userId, view });
     } catch (err) {
@@ -220,7 +221,8 @@ export class HomeTabs {
       this.publishing.add(key);
       this.active++;
       this.track(
-        this.publish(job.teamId, job.userId)
+        // The interval counts from the call to Slack (its limit), not from reading the view, which takes a while.
+        this.publish(job.teamId, job.userId, () => this.publishedAt.set(key, Date.now()))
           .catch((err) => this.log.warn(`could not refresh the Home tab of ${job.userId}`, err))
           .finally(() => {
             this.active--;

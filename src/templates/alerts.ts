@@ -98,7 +98,7 @@ export function renderOutranked(i: Incident, v: OutrankedView): Message {
 }
 
 /** Where a firing alert is, after its line. */
-function placeOf(p: FiringAlertPlace): string {
+export function placeOf(p: FiringAlertPlace): string {
   switch (p.kind) {
     case 'incident':
       return `→ incident #${p.number}${p.channelId ? ` ${channelLink(p.channelId)}` : ''}${p.resolved ? ' (resolved, still firing)' : ''}`;

@@ -1,8 +1,10 @@
 import type { HomeView, KnownBlock } from '@slack/types';
+import type { FiringAlerts } from '../incidents/alert-types.js';
 import type { HomeData, HomeOnCall } from '../incidents/home.service.js';
 import { type SeverityDefs, severityLabel } from '../incidents/severity.js';
 import { type Incident, STATUS_LABELS } from '../incidents/types.js';
 import { itemSection } from './action-items.js';
+import { placeOf } from './alerts.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import { rotationTime } from './oncall.js';
@@ -38,6 +40,21 @@ function resolvedLine(i: Incident): string {
 }
 
 /** Roles listed at most in the On call section (one section holds them). */
+const LEVEL_EMOJI = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' } as const;
+
+/** What is firing now (only when something is): the first few, most severe first, each with where it is. */
+function firingBlocks(f: FiringAlerts): KnownBlock[] {
+  const lines = f.alerts.map(
+    (a) =>
+      `${LEVEL_EMOJI[a.level]} *${mrkdwnClip(a.name, 80)}*${a.summary !== a.name ? ` · ${mrkdwnClip(a.summary, 120)}` : ''} ${placeOf(a.place)}`,
+  );
+  return [
+    section(truncate(`*Alerts firing now* (${f.total})\n${lines.join('\n')}`, 3000)),
+    ...(f.total > f.alerts.length ? [more(f.total - f.alerts.length, '`/incident alerts` lists them all.')] : []),
+    { type: 'divider' },
+  ];
+}
+
 const ONCALL_ROLES_SHOWN = 12;
 
 /**
@@ -105,6 +122,7 @@ export function renderHome(data: HomeData, now: Date, severities: SeverityDefs, 
     context(`Updated ${slackDate(now, utcStamp(now))}. \`/incident help\` lists every command.`),
     { type: 'divider' },
     ...(data.oncall ? onCallBlocks(data.oncall, userId, now) : []),
+    ...(data.firing && data.firing.total > 0 ? firingBlocks(data.firing) : []),
   ];
   const openHead = section(`*Open incidents* (${data.openTotal})`);
   const itemsHead = section(`*Your open action items* (${data.itemsTotal})`);

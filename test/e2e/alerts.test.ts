@@ -11,7 +11,7 @@ import {
 } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 import { BOT_USER_ID } from '../support/fake-slack.js';
-import { TEST_REPORTER_ID } from '../support/slack-request.js';
+import { makeAppHomeOpened, TEST_REPORTER_ID } from '../support/slack-request.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
@@ -860,6 +860,15 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
     const order = ['Queue stuck', 'Queue depth rising', 'Queue depth noted'].map((s) => text.indexOf(s));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(text.indexOf(':rotating_light: *Critical*')).toBeLessThan(text.indexOf(':warning: *Warning*'));
+
+    // The Home tab shows them too, most severe first.
+    await bot.event(makeAppHomeOpened('U0WATCHER'));
+    const home = await waitUntil('the Home tab', async () => {
+      const v = json(bot.fake.homeTabs.get('U0WATCHER')?.view ?? null);
+      return v.includes('Alerts firing now') ? v : null;
+    });
+    expect(home.indexOf('Queue stuck for 20 minutes')).toBeLessThan(home.indexOf('Queue depth rising'));
+    expect(home).toContain(`→ incident #${incident!.number}`);
 
     // In the incident's channel it is still that incident's list, resolved ones too.
     await bot.command('alerts', { channel_id: incident!.channel_id });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionItemWithIncident } from '../../src/incidents/action-items.js';
+import type { FiringAlerts } from '../../src/incidents/alert-types.js';
 import type { HomeData } from '../../src/incidents/home.service.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { HOME_MAX_BLOCKS, renderHome, share } from '../../src/templates/app-home.js';
@@ -151,5 +152,53 @@ describe('share', () => {
     [0, 0, 50, [0, 0]],
   ] as const)('%i and %i in %i blocks: %j', (a, b, room, expected) => {
     expect(share(a, b, room)).toEqual(expected);
+  });
+});
+
+describe('the Home tab: alerts firing now', () => {
+  const alert = (
+    id: number,
+    level: 'critical' | 'warning' | 'info',
+    place: FiringAlerts['alerts'][number]['place'],
+  ) => ({
+    id,
+    source: 'alertmanager',
+    name: `Alert${id}`,
+    level,
+    status: 'firing' as const,
+    summary: `<!channel> summary ${id}`,
+    service: null,
+    metric: null,
+    value: null,
+    threshold: null,
+    url: null,
+    firstSeen: NOW,
+    lastSeen: NOW,
+    resolvedAt: null,
+    count: 1,
+    maintenance: false,
+    place,
+  });
+
+  it('shows what fires, most severe first, with where each is, and how many more; nothing when nothing fires', () => {
+    const firing: FiringAlerts = {
+      total: 7,
+      alerts: [
+        alert(1, 'critical', { kind: 'incident', number: 4, channelId: 'C0INC4', resolved: false }),
+        alert(2, 'warning', { kind: 'notice', channelId: 'C0INCIDENTS' }),
+        alert(3, 'info', { kind: 'recorded' }),
+      ],
+    };
+    const home = renderHome(data({ firing }), NOW, SEV);
+    const t = text(home.blocks);
+    expect(t).toContain('*Alerts firing now* (7)');
+    expect(t).toContain(':rotating_light: *Alert1* · &lt;!channel&gt; summary 1 → incident #4 <#C0INC4>');
+    expect(t).toContain(':warning: *Alert2*');
+    expect(t).toContain('→ recorded only');
+    expect(t).toContain('…and 4 more. `/incident alerts` lists them all.');
+    expect(limitProblems(home, 'modal')).toEqual([]);
+    expect(text(renderHome(data({ firing: { total: 0, alerts: [] } }), NOW, SEV).blocks)).not.toContain(
+      'Alerts firing now',
+    );
   });
 });
