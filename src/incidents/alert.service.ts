@@ -41,6 +41,7 @@ import type {
   AlertList,
   AlertRule,
   AlertStep,
+  AlertView,
   FiringAlertPlace,
   FiringAlerts,
 } from './alert-types.js';
@@ -66,6 +67,9 @@ export async function firingNow(db: Queryable, userId: string, limit: number): P
   return {
     total,
     alerts: alerts.map(({ alert, incident }) => {
+      // An alert of a private incident the person may not see says nothing of itself either: a security alert's
+      // summary ("suspicious logins on the admin console") is what the incident is private for.
+      if (incident && !incident.visible) return { ...hidden(alert), place: { kind: 'private' as const } };
       const place: FiringAlertPlace = incident
         ? incident.visible
           ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
@@ -75,6 +79,30 @@ export async function firingNow(db: Queryable, userId: string, limit: number): P
           : { kind: 'recorded' };
       return { ...alert, place };
     }),
+  };
+}
+
+/** An alert with nothing of what it says: its level, state and times only. */
+function hidden(a: AlertView): AlertView {
+  return {
+    id: a.id,
+    source: a.source,
+    level: a.level,
+    status: a.status,
+    firstSeen: a.firstSeen,
+    lastSeen: a.lastSeen,
+    resolvedAt: a.resolvedAt,
+    count: a.count,
+    maintenance: a.maintenance,
+    name: 'An alert',
+    summary: '',
+    service: null,
+    metric: null,
+    value: null,
+    threshold: null,
+    url: null,
+    runbookUrl: null,
+    silenceUrl: null,
   };
 }
 

@@ -520,6 +520,10 @@ describe('alerts that lead to private incidents', () => {
     await bot.command('alerts', { user_id: OUTSIDER, response_url: bot.fake.responseUrl(key) });
     const outside = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === key);
     expect(JSON.stringify(outside.args)).not.toContain('export API returns');
+    // Outside an incident channel it lists what fires: the security alert only as an alert of a private incident.
+    expect(JSON.stringify(outside.args)).not.toContain('Suspicious login');
+    expect(JSON.stringify(outside.args)).toContain('An alert* · firing');
+    expect(JSON.stringify(outside.args)).toContain('→ a private incident');
 
     // Status page and an outsider's Home tab: nothing of either.
     const status = await (await fetch(`${bot.baseUrl}/status.json`)).text();
