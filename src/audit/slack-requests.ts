@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseIncidentCommand } from '../commands/parse-incident-command.js';
 import type { AuditEntry } from '../store/audit.repo.js';
-import { ACTION, VIEW } from '../templates/ids.js';
+import { ACTION, SHORTCUT, VIEW } from '../templates/ids.js';
 import { parseIncidentRef } from '../templates/payloads.js';
 
 /** Who, what and where of one Slack request, before it is handled; its outcome is added after. */
@@ -42,6 +42,12 @@ const FORMS: Record<string, string> = {
   [VIEW.skipReason]: 'step_skip',
   [VIEW.postmortem]: 'postmortem',
   [VIEW.declare]: 'declare',
+};
+
+/** What each message shortcut does, as the audit names it. */
+const SHORTCUTS: Record<string, string> = {
+  [SHORTCUT.declareFromMessage]: 'declare_form',
+  [SHORTCUT.addToTimeline]: 'timeline_note',
 };
 
 /** The fields of a form's private_metadata that say where it belongs; whatever else it holds is left out. */
@@ -101,6 +107,19 @@ export function describeRequest(body: Body): DescribedRequest | null {
       channelId: str(body.channel?.id),
       ...(incidentId ? { incidentId } : {}),
       details: value !== undefined ? { value } : {},
+    };
+  }
+  if (body.type === 'message_action' || body.type === 'shortcut') {
+    const action = SHORTCUTS[str(body.callback_id) ?? ''];
+    if (!action) return null;
+    const ts = str(body.message?.ts) ?? str(body.message_ts);
+    return {
+      actor: str(body.user?.id) ?? 'unknown',
+      action,
+      surface: 'shortcut',
+      teamId: str(body.team?.id) ?? str(body.user?.team_id),
+      channelId: str(body.channel?.id),
+      details: ts ? { message_ts: ts } : {},
     };
   }
   if (body.type === 'view_submission') {

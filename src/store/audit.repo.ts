@@ -6,7 +6,7 @@ export type AuditOutcome = 'ok' | 'refused' | 'failed' | 'noop' | 'answered';
 export interface AuditEntry {
   actor: string;
   action: string;
-  surface: 'command' | 'button' | 'form' | 'http';
+  surface: 'command' | 'button' | 'form' | 'shortcut' | 'http';
   teamId?: string | undefined;
   channelId?: string | undefined;
   incidentId?: number | undefined;

@@ -33,6 +33,15 @@ describe('the App Home tab', () => {
       await sleep(30);
     }
   }
+  /** The rows of a query once there are at least `n` (the audit row is written as the request ends). */
+  async function waitUntilRows(sql: string, n: number): Promise<{ outcome: string; channel_id: string }[]> {
+    const until = Date.now() + 5000;
+    for (;;) {
+      const { rows } = await bot.db.query<{ outcome: string; channel_id: string }>(sql);
+      if (rows.length >= n || Date.now() > until) return rows;
+      await sleep(50);
+    }
+  }
   async function declare(title: string, userId = TEST_REPORTER_ID) {
     const before = bot.fake.callsTo('conversations.create').filter((c) => !c.failed).length;
     await bot.command(`sev2 ${title}`, { user_id: userId });
@@ -347,6 +356,12 @@ describe('the App Home tab', () => {
     const elsewhere = bot.fake.workspace.addMessage('C0GENERAL', OTHER, 'unrelated');
     await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut('C0GENERAL', elsewhere.ts, 'unrelated', 'tl-3'));
     expect(await answer('tl-3')).toContain('works on messages in an incident channel');
+    // Each use is audited, as a shortcut.
+    const audited = await waitUntilRows(
+      `SELECT outcome, channel_id FROM audit_log WHERE action = 'timeline_note' AND surface = 'shortcut' ORDER BY id`,
+      3,
+    );
+    expect(audited.map((r) => r.channel_id)).toEqual([i.channelId, i.channelId, 'C0GENERAL']);
     const { rows: all } = await bot.db.query(
       `SELECT 1 FROM incident_events WHERE kind = 'note' AND details->>'text' = 'unrelated'`,
     );

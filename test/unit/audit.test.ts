@@ -11,7 +11,7 @@ import { AlreadyDoneError, DomainError } from '../../src/incidents/errors.js';
 import { afterAck } from '../../src/slack/handle.js';
 import { InFlight, WorkGate } from '../../src/slack/work-gate.js';
 import { DatabaseBusyError } from '../../src/store/db.js';
-import { ACTION, BLOCK, VIEW } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, SHORTCUT, VIEW } from '../../src/templates/ids.js';
 
 describe('describeRequest', () => {
   it('names a subcommand by the table, and a mistake as invalid_command', () => {
@@ -67,6 +67,27 @@ describe('describeRequest', () => {
 });
 
 describe('the request context', () => {
+  it("names a message shortcut by its callback id, with the message; another app's is not an action", () => {
+    const shortcut = (callback_id: string) => ({
+      type: 'message_action',
+      callback_id,
+      team: { id: 'T1' },
+      user: { id: 'U1' },
+      channel: { id: 'C7' },
+      message: { ts: '1700000000.000100', text: 'db down' },
+    });
+    expect(describeRequest(shortcut(SHORTCUT.addToTimeline))).toEqual({
+      actor: 'U1',
+      action: 'timeline_note',
+      surface: 'shortcut',
+      teamId: 'T1',
+      channelId: 'C7',
+      details: { message_ts: '1700000000.000100' },
+    });
+    expect(describeRequest(shortcut(SHORTCUT.declareFromMessage))).toMatchObject({ action: 'declare_form' });
+    expect(describeRequest(shortcut('someone_else'))).toBeNull();
+  });
+
   it('keeps the first outcome noted, and nothing outside a request', () => {
     noteOutcome('ok');
     expect(currentRequest()).toBeUndefined();
