@@ -101,7 +101,9 @@ const HANDLERS: {
   },
   async declare_form(cmd, c) {
     const prefill =
-      cmd.title || cmd.severity !== undefined ? { title: cmd.title ?? '', severity: cmd.severity } : undefined;
+      cmd.title || cmd.severity !== undefined || cmd.private
+        ? { title: cmd.title ?? '', severity: cmd.severity, private: cmd.private }
+        : undefined;
     const meta = declareMetadata.encode({ from: 'command', channelId: c.channelId });
     await openModal(c.client, c.triggerId, declareModal(c.deps.severities, meta, TITLE_MAX, prefill));
   },

@@ -135,13 +135,18 @@ export function parseIncidentCommand(raw: string, names?: SeverityNames): ParseR
     };
   }
   if (row[1].severityFirst) {
-    const after = rest.replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
+    // Flags may come before or after the severity: `declare --private sev1 x` is `declare sev1 --private x`.
+    const flags = /^(?:--[a-z-]+(?:\s+|$))*/i.exec(rest)![0];
+    const after = rest.slice(flags.length).replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
     const space = after.indexOf(' ');
     const word = space === -1 ? after : after.slice(0, space);
+    const text = space === -1 ? '' : after.slice(space + 1);
     const lead = parseSeverityToken(word);
-    if (lead.ok && space === -1) return withText(row[0], row[1], first.toLowerCase(), '', { severity: lead.severity });
+    // `declare sev1` (with flags only): the form, that severity chosen.
+    if (lead.ok && /^(?:--[a-z-]+(?:\s+|$))*$/i.test(text))
+      return withText(row[0], row[1], first.toLowerCase(), `${flags}${text}`.trim(), { severity: lead.severity });
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
-    if (lead.ok || /^sev[-_]?\d+$/i.test(word)) return parseIncidentCommand(after, names);
+    if (lead.ok || /^sev[-_]?\d+$/i.test(word)) return parseIncidentCommand(`${word} ${flags}${text}`.trim(), names);
   }
   return withText(row[0], row[1], first.toLowerCase(), rest);
 }

@@ -11,7 +11,7 @@ export const STATUS_UPDATE_TEXT_MAX = 2900;
 export type IncidentCommand =
   | { kind: 'help' }
   | { kind: 'declare'; severity: Severity; title: string; private: boolean }
-  | { kind: 'declare_form'; title: string | null; severity?: Severity }
+  | { kind: 'declare_form'; title: string | null; severity?: Severity; private: boolean }
   | { kind: 'set_severity'; severity: Severity }
   | { kind: 'list' }
   | { kind: 'ack' }
@@ -106,12 +106,13 @@ export const SUBCOMMANDS = {
       max: TITLE_MAX,
       tooLong: (n) => `The title is ${n} characters long; keep it to ${TITLE_MAX} or fewer.`,
     },
+    flags: ['private'],
     severityFirst: true,
     declares: true,
     opensForm: true,
     where: 'anywhere',
     usage:
-      '`/incident declare [title]` — the declare form (severity, title, description), with what you typed as its title (`new` too); `/incident declare sev1 db down` declares at once',
+      '`/incident declare [title]` — the declare form (severity, title, description), with what you typed as its title (`new` too; `--private` ticks Private); `/incident declare sev1 db down` declares at once',
   },
   list: { names: ['list', 'ls'], args: 'none', where: 'anywhere', usage: '`/incident list` — open incidents' },
   help: { names: ['help'], args: 'text', where: 'anywhere', usage: '`/incident help` — this message' },

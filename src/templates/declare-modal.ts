@@ -16,6 +16,8 @@ export interface DeclarePrefill {
   about?: string;
   /** The description's first text (a message the form was opened from). */
   description?: string;
+  /** Private ticked (`/incident declare --private`). */
+  private?: boolean;
 }
 
 /**
@@ -86,7 +88,9 @@ export function declareModal(
         },
       },
       // From an alert too: its notice in the incidents channel then says only that a private incident was declared.
-      privateBox,
+      prefill?.private
+        ? { ...privateBox, element: { ...privateBox.element, initial_options: privateBox.element.options } }
+        : privateBox,
     ],
   });
 }

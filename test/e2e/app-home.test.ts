@@ -223,6 +223,13 @@ describe('the App Home tab', () => {
     const direct = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === TYPER);
     expect(JSON.stringify(direct.args)).toContain(`<#${bot.fake.channelByName(next.args.name as string)!.id}>`);
 
+    // --private: the form opens with Private ticked.
+    bot.fake.reset();
+    await bot.command('declare --private odd logins', { user_id: TYPER });
+    const ticked = JSON.stringify((await bot.fake.waitFor('views.open')).args.view.blocks);
+    expect(ticked).toContain('"initial_value":"odd logins"');
+    expect(ticked).toMatch(/"initial_options":\[\{"text":\{"type":"plain_text","text":"Private \(security incident\)"/);
+
     // With a severity and a title it declares at once, as `/incident sev2 …`.
     bot.fake.reset();
     await bot.command('declare sev3 typo on the pricing page', { user_id: TYPER });

@@ -269,10 +269,28 @@ describe('`/incident declare` and `/incident new`', () => {
   });
 
   it('without a severity, opens the form with what was typed as its title; a severity alone is chosen in it', () => {
-    expect(ok('declare')).toEqual({ kind: 'declare_form', title: null });
-    expect(ok('new checkout   is slow')).toEqual({ kind: 'declare_form', title: 'checkout is slow' });
-    expect(ok('declare severe latency in eu')).toEqual({ kind: 'declare_form', title: 'severe latency in eu' });
-    expect(ok('declare sev0')).toEqual({ kind: 'declare_form', title: null, severity: 0 });
+    expect(ok('declare')).toEqual({ kind: 'declare_form', title: null, private: false });
+    expect(ok('new checkout   is slow')).toEqual({ kind: 'declare_form', title: 'checkout is slow', private: false });
+    expect(ok('declare severe latency in eu')).toEqual({
+      kind: 'declare_form',
+      title: 'severe latency in eu',
+      private: false,
+    });
+    expect(ok('declare sev0')).toEqual({ kind: 'declare_form', title: null, severity: 0, private: false });
+  });
+
+  it('--private ticks Private in the form, or declares privately, before or after the severity', () => {
+    expect(ok('declare --private')).toEqual({ kind: 'declare_form', title: null, private: true });
+    expect(ok('declare --private odd logins')).toEqual({ kind: 'declare_form', title: 'odd logins', private: true });
+    expect(ok('declare sev1 --private')).toEqual({ kind: 'declare_form', title: null, severity: 1, private: true });
+    expect(ok('declare --private sev1')).toEqual({ kind: 'declare_form', title: null, severity: 1, private: true });
+    const privately = { kind: 'declare', severity: 1, title: 'odd logins', private: true };
+    expect(ok('declare --private sev1 odd logins')).toEqual(privately);
+    expect(ok('declare sev1 --private odd logins')).toEqual(privately);
+    expect(parseIncidentCommand('declare --loud x')).toEqual({
+      ok: false,
+      error: expect.stringContaining('`--loud` is not a flag'),
+    });
   });
 
   it('a severity that is not one gets its answer; a title too long is refused as the declaration is', () => {
