@@ -7,10 +7,10 @@ import { directMessageTo } from '../slack/direct-tell.js';
 import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { declareModal, messagePrefill, plainFromMrkdwn } from '../templates/declare-modal.js';
+import { declareModal, messagePrefill } from '../templates/declare-modal.js';
 import { SHORTCUT } from '../templates/ids.js';
 import { declareMetadata } from '../templates/payloads.js';
-import { channelLink, mrkdwnClip } from '../templates/text.js';
+import { channelLink, mrkdwnClip, plainFromMrkdwn } from '../templates/text.js';
 
 /** How long the form waits for the message's link before it opens without it (the trigger lasts 3 s). */
 const PERMALINK_WAIT_MS = 1000;

@@ -3,7 +3,6 @@ import {
   alertsOf,
   cardRefreshed,
   claimDueCards,
-  firingAlerts,
   getAlert,
   getAlertIncident,
   heldBackAlerts,
@@ -28,23 +27,15 @@ import {
 } from '../store/alert-delivery.repo.js';
 import { heartbeatChanges, markHeartbeat } from '../store/alert-heartbeat.repo.js';
 import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
-import type { Database, Queryable } from '../store/db.js';
+import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import { type AlertCards, leftOut } from './alert-cards.js';
+import { firingNow } from './alert-firing.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
-import type {
-  AlertDelivery,
-  AlertLevel,
-  AlertList,
-  AlertRule,
-  AlertStep,
-  AlertView,
-  FiringAlertPlace,
-  FiringAlerts,
-} from './alert-types.js';
+import type { AlertDelivery, AlertLevel, AlertList, AlertRule, AlertStep, FiringAlerts } from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
@@ -58,54 +49,6 @@ export const DUPLICATE_WINDOW_MS = 30_000;
 /** How often the hashes of old deliveries are forgotten. */
 const FORGET_EVERY_MS = 60_000;
 export const DELIVERY_RETENTION_MS = 30 * 86_400_000;
-/**
- * What is firing now, whatever the source, most severe first: each alert with where it is (its incident, named only
- * to those who may see it; its notice; or recorded only). `/incident alerts` outside an incident channel, the Home tab.
- */
-export async function firingNow(db: Queryable, userId: string, limit: number): Promise<FiringAlerts> {
-  const { alerts, total } = await firingAlerts(db, userId, limit);
-  return {
-    total,
-    alerts: alerts.map(({ alert, incident }) => {
-      // An alert of a private incident the person may not see says nothing of itself either: a security alert's
-      // summary ("suspicious logins on the admin console") is what the incident is private for.
-      if (incident && !incident.visible) return { ...hidden(alert), place: { kind: 'private' as const } };
-      const place: FiringAlertPlace = incident
-        ? incident.visible
-          ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
-          : { kind: 'private' }
-        : alert.notice
-          ? { kind: 'notice', channelId: alert.notice.channel }
-          : { kind: 'recorded' };
-      return { ...alert, place };
-    }),
-  };
-}
-
-/** An alert with nothing of what it says: its level, state and times only. */
-function hidden(a: AlertView): AlertView {
-  return {
-    id: a.id,
-    source: a.source,
-    level: a.level,
-    status: a.status,
-    firstSeen: a.firstSeen,
-    lastSeen: a.lastSeen,
-    resolvedAt: a.resolvedAt,
-    count: a.count,
-    maintenance: a.maintenance,
-    name: 'An alert',
-    summary: '',
-    service: null,
-    metric: null,
-    value: null,
-    threshold: null,
-    url: null,
-    runbookUrl: null,
-    silenceUrl: null,
-  };
-}
-
 /** Attempts at a delivery's plan before it is given up (its alerts stay recorded and shown). */
 const MAX_ATTEMPTS = 12;
 /** Longest wait between two attempts. */

@@ -2,7 +2,7 @@ import { openItems } from '../store/action-item.repo.js';
 import type { Database } from '../store/db.js';
 import { openIncidentsFor, peopleOfIncidents, resolvedSince } from '../store/home.repo.js';
 import type { ActionItemWithIncident } from './action-items.js';
-import { firingNow } from './alert.service.js';
+import { firingNow } from './alert-firing.js';
 import type { FiringAlerts } from './alert-types.js';
 import { type OnCallService, PERSON_DAYS, type PersonShift, type RoleBoard } from './oncall.service.js';
 import type { Incident } from './types.js';

@@ -111,10 +111,16 @@ export function placeOf(p: FiringAlertPlace): string {
   }
 }
 
+/** Each alert level's emoji, where alerts are listed by level. */
+export const LEVEL_EMOJI = {
+  critical: ':rotating_light:',
+  warning: ':warning:',
+  info: ':information_source:',
+} as const;
 const LEVEL_HEADING = {
-  critical: ':rotating_light: *Critical*',
-  warning: ':warning: *Warning*',
-  info: ':information_source: *Info*',
+  critical: `${LEVEL_EMOJI.critical} *Critical*`,
+  warning: `${LEVEL_EMOJI.warning} *Warning*`,
+  info: `${LEVEL_EMOJI.info} *Info*`,
 } as const;
 
 /**

@@ -4,7 +4,7 @@ import type { HomeData, HomeOnCall } from '../incidents/home.service.js';
 import { type SeverityDefs, severityLabel } from '../incidents/severity.js';
 import { type Incident, STATUS_LABELS } from '../incidents/types.js';
 import { itemSection } from './action-items.js';
-import { placeOf } from './alerts.js';
+import { LEVEL_EMOJI, placeOf } from './alerts.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import { rotationTime } from './oncall.js';
@@ -40,8 +40,6 @@ function resolvedLine(i: Incident): string {
 }
 
 /** Roles listed at most in the On call section (one section holds them). */
-const LEVEL_EMOJI = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' } as const;
-
 /** What is firing now (only when something is): the first few, most severe first, each with where it is. */
 function firingBlocks(f: FiringAlerts): KnownBlock[] {
   const lines = f.alerts.map(

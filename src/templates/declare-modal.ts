@@ -3,6 +3,7 @@ import { SEVERITIES, type Severity, type SeverityDefs } from '../incidents/sever
 import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
 import { severityOption } from './severities.js';
+import { plainFromMrkdwn } from './text.js';
 
 /** Longest description the declare form takes. */
 export const DESCRIPTION_MAX = 2900;
@@ -116,21 +117,6 @@ const privateBox = {
     ],
   },
 };
-
-/** A message's mrkdwn as the plain text a person reads: links, mentions and dates by their labels, entities undone. */
-export function plainFromMrkdwn(text: string): string {
-  return text
-    .replace(/<(https?:\/\/[^|>]+)\|([^>]+)>/g, '$2 ($1)')
-    .replace(/<((?:https?|mailto):[^>]+)>/g, '$1')
-    .replace(/<@([UW][A-Z0-9]+)(?:\|([^>]+))?>/g, (_, id: string, name?: string) => `@${name ?? id}`)
-    .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `#${name || id}`)
-    .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]+))?>/g, (_, name?: string) => name ?? '@group')
-    .replace(/<!(here|channel|everyone)(?:\|[^>]*)?>/g, '@$1')
-    .replace(/<!date\^\d+\^[^|>]*\|([^>]+)>/g, '$1')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
 
 /** The first `max` characters of a line, cut at a word where one is near, with an ellipsis when cut. */
 function firstWords(line: string, max: number): string {

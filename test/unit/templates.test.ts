@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { USAGE } from '../../src/commands/subcommands.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { communicationTemplate, renderStatusUpdate } from '../../src/templates/communication.js';
-import { messagePrefill, plainFromMrkdwn } from '../../src/templates/declare-modal.js';
+import { messagePrefill } from '../../src/templates/declare-modal.js';
 import { renderHelp } from '../../src/templates/help.js';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type Message, renderIncidentCard } from '../../src/templates/incident-card.js';
@@ -17,6 +17,7 @@ import {
   renderNotice,
   renderResolved,
 } from '../../src/templates/notices.js';
+import { plainFromMrkdwn } from '../../src/templates/text.js';
 import { renderTimeline } from '../../src/templates/timeline.js';
 import { limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
 import {

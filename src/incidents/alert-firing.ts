@@ -1,0 +1,51 @@
+import { firingAlerts } from '../store/alert.repo.js';
+import type { Queryable } from '../store/db.js';
+import type { AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js';
+
+/**
+ * What is firing now, whatever the source, most severe first: each alert with where it is (its incident, named only
+ * to those who may see it; its notice; or recorded only). `/incident alerts` outside an incident channel, the Home tab.
+ */
+export async function firingNow(db: Queryable, userId: string, limit: number): Promise<FiringAlerts> {
+  const { alerts, total } = await firingAlerts(db, userId, limit);
+  return {
+    total,
+    alerts: alerts.map(({ alert, incident }) => {
+      // An alert of a private incident the person may not see says nothing of itself either: a security alert's
+      // summary ("suspicious logins on the admin console") is what the incident is private for.
+      if (incident && !incident.visible) return { ...hidden(alert), place: { kind: 'private' as const } };
+      const place: FiringAlertPlace = incident
+        ? incident.visible
+          ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
+          : { kind: 'private' }
+        : alert.notice
+          ? { kind: 'notice', channelId: alert.notice.channel }
+          : { kind: 'recorded' };
+      return { ...alert, place };
+    }),
+  };
+}
+
+/** An alert with nothing of what it says: its level, state and times only. */
+function hidden(a: AlertView): AlertView {
+  return {
+    id: a.id,
+    source: a.source,
+    level: a.level,
+    status: a.status,
+    firstSeen: a.firstSeen,
+    lastSeen: a.lastSeen,
+    resolvedAt: a.resolvedAt,
+    count: a.count,
+    maintenance: a.maintenance,
+    name: 'An alert',
+    summary: '',
+    service: null,
+    metric: null,
+    value: null,
+    threshold: null,
+    url: null,
+    runbookUrl: null,
+    silenceUrl: null,
+  };
+}
