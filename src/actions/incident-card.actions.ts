@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
-import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import { SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
@@ -61,6 +61,20 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     return r;
   });
   on(ACTION.markMitigated, ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)));
+  // A critical alert's notice: Raise to SEV-N (its value `sev1`), unless the incident is that severe already.
+  on(ACTION.raiseSeverity, async ({ incidentId, userId, action, body, tell }) => {
+    const raw = /^sev(\d)$/.exec(action.type === 'button' ? (action.value ?? '') : '')?.[1];
+    const severity = SEVERITIES.find((s) => s === Number(raw)) as Severity | undefined;
+    if (severity === undefined) return null;
+    const i = await incidents.get(incidentId);
+    if (i.severity <= severity) {
+      await tell(
+        `:information_source: Incident #${i.number} is ${severityLabel(i.severity)} already; nothing was changed.`,
+      );
+      return null;
+    }
+    return incidents.changeSeverity(incidentId, userId, severity, key(body));
+  });
   on(ACTION.changeSeverity, async ({ incidentId, userId, action, body }) => {
     const raw = action.type === 'static_select' ? Number(action.selected_option?.value) : Number.NaN;
     const severity = SEVERITIES.find((s) => s === raw) as Severity | undefined;

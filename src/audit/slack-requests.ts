@@ -14,6 +14,7 @@ export type DescribedRequest = Omit<AuditEntry, 'outcome' | 'reason' | 'requestI
 const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.acknowledge]: { action: 'ack', carriesIncident: true },
   [ACTION.changeSeverity]: { action: 'set_severity', carriesIncident: true },
+  [ACTION.raiseSeverity]: { action: 'set_severity', carriesIncident: true },
   [ACTION.postUpdate]: { action: 'update_form', carriesIncident: true },
   [ACTION.markMitigated]: { action: 'mitigated', carriesIncident: true },
   [ACTION.resolve]: { action: 'resolve_form', carriesIncident: true },

@@ -87,12 +87,17 @@ export function renderOutranked(i: Incident, v: OutrankedView): Message {
   const row = v.rule
     ? `the runbook's row *${mrkdwnClip(v.rule.name, 60)}* (${mrkdwnClip(v.rule.threshold, 40)} for ${mrkdwnClip(v.rule.duration, 10)}) declares`
     : 'a critical alert without a runbook row is declared';
-  const text = `:rotating_light: A critical alert joined this ${severityLabel(i.severity)} incident, and ${row} ${severityLabel(v.severity)}. The severity was not changed: \`/incident sev${v.severity}\` (or the card's severity select) raises it.`;
+  const text = `:rotating_light: A critical alert joined this ${severityLabel(i.severity)} incident, and ${row} ${severityLabel(v.severity)}. The severity was not changed: *Raise to ${severityLabel(v.severity)}* below (or \`/incident sev${v.severity}\`) raises it.`;
   return {
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
       { type: 'section', text: { type: 'mrkdwn', text: alertLine(v.alert) } },
+      {
+        type: 'actions',
+        block_id: `${BLOCK.raiseSeverity}:${i.id}`,
+        elements: [button(ACTION.raiseSeverity, `Raise to ${severityLabel(v.severity)}`, `sev${v.severity}`, 'danger')],
+      },
     ],
   };
 }

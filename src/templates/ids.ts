@@ -2,6 +2,8 @@
 export const ACTION = {
   acknowledge: 'incident_acknowledge',
   changeSeverity: 'incident_change_severity',
+  /** A critical alert's notice in a less severe incident: Raise to SEV-N (`sev1`; the incident in the block id). */
+  raiseSeverity: 'incident_raise_severity',
   postUpdate: 'incident_post_update',
   markMitigated: 'incident_mark_mitigated',
   resolve: 'incident_resolve',
@@ -61,6 +63,8 @@ export const BLOCK = {
   /** The Confirm/Cancel of an override for someone outside the rotation. */
   oncallConfirm: 'oncall_override_actions',
   cardActions: 'incident_card_actions',
+  /** The Raise to SEV-N of a critical alert's notice, with the incident (`incident_raise:42`). */
+  raiseSeverity: 'incident_raise',
   pageActions: 'incident_page_actions',
   /** The private reply offering to page the next role (`incident_escalate_offer:42`). */
   escalateOffer: 'incident_escalate_offer',

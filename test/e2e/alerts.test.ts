@@ -925,9 +925,26 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
     expect(String(told.args.text)).toContain('`/incident sev1`');
     expect(json(told.args.blocks)).toContain('Disk 99% on db-1');
     // Not raised by itself; a repeat says nothing more.
-    expect((await bot.db.query('SELECT severity FROM incidents WHERE id = $1', [incident.id])).rows[0]).toEqual({
-      severity: 3,
-    });
+    const severity = async (id: number) =>
+      (await bot.db.query<{ severity: number }>('SELECT severity FROM incidents WHERE id = $1', [id])).rows[0]!
+        .severity;
+    expect(await severity(incident.id)).toBe(3);
+    // Its button raises it (once: a second click is told it is that severe already).
+    const raise = told.args.blocks.find((b: { type: string }) => b.type === 'actions');
+    const clickRaise = () =>
+      bot.click({
+        channelId: incident.channel_id,
+        messageTs: told.response!.ts,
+        actionId: ACTION.raiseSeverity,
+        blockId: raise.block_id,
+        value: raise.elements[0].value,
+      });
+    await clickRaise();
+    await waitUntil('SEV-1', async () => (await severity(incident.id)) === 1);
+    const replies = bot.replies().length;
+    await clickRaise();
+    const again = await waitUntil('the second click answered', async () => bot.replies()[replies]);
+    expect(again.text).toContain('is SEV-1 already; nothing was changed');
     await post(bot.baseUrl, { ...grow, level: 'critical', summary: 'Disk 99% on db-1', value: '99.5%' });
     await inboxDone(bot.db);
 

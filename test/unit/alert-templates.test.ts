@@ -382,8 +382,13 @@ describe('a critical alert joining a less severe incident', () => {
       rule: { name: 'HighDiskUsage', threshold: '> 95%', duration: '5m' },
     });
     expect(m.text).toBe(
-      ":rotating_light: A critical alert joined this SEV-3 incident, and the runbook's row *HighDiskUsage* (&gt; 95% for 5m) declares SEV-1. The severity was not changed: `/incident sev1` (or the card's severity select) raises it.",
+      ":rotating_light: A critical alert joined this SEV-3 incident, and the runbook's row *HighDiskUsage* (&gt; 95% for 5m) declares SEV-1. The severity was not changed: *Raise to SEV-1* below (or `/incident sev1`) raises it.",
     );
+    expect(m.blocks.at(-1)).toMatchObject({
+      type: 'actions',
+      block_id: `${BLOCK.raiseSeverity}:${makeIncident().id}`,
+      elements: [{ action_id: ACTION.raiseSeverity, value: 'sev1', text: { text: 'Raise to SEV-1' } }],
+    });
     expect(limitProblems(m, 'message')).toEqual([]);
     for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, []), t.path).toEqual([]);
     const bare = renderOutranked(makeIncident({ severity: 2 }), { alert: makeAlert(), severity: 1, rule: null });
