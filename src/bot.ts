@@ -232,7 +232,11 @@ export function createBot({
   );
   const home = new HomeTabs(
     app.client,
-    new HomeService(db, oncall),
+    new HomeService(
+      db,
+      oncall,
+      runbook.alerts.filter((r) => r.heartbeatMs).map((r) => r.name),
+    ),
     runbook.severities,
     app.logger,
     identity ? { botUserId: identity.botUserId } : {},

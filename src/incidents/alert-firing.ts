@@ -6,8 +6,14 @@ import type { AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js
  * What is firing now, whatever the source, most severe first: each alert with where it is (its incident, named only
  * to those who may see it; its notice; or recorded only). `/incident alerts` outside an incident channel, the Home tab.
  */
-export async function firingNow(db: Queryable, userId: string, limit: number): Promise<FiringAlerts> {
-  const { alerts, total } = await firingAlerts(db, userId, limit);
+export async function firingNow(
+  db: Queryable,
+  userId: string,
+  limit: number,
+  /** The heartbeat rows (a Watchdog always fires while monitoring works: not something firing to look at). */
+  heartbeats: readonly string[] = [],
+): Promise<FiringAlerts> {
+  const { alerts, total } = await firingAlerts(db, userId, limit, heartbeats);
   return {
     total,
     alerts: alerts.map(({ alert, incident }) => {

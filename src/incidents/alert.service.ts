@@ -578,7 +578,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * alert with where it is. An incident `userId` may not see (private) is named as private, not by number.
    */
   firingNow(userId: string, limit = 100): Promise<FiringAlerts> {
-    return firingNow(this.db, userId, limit);
+    const heartbeats = [...this.rules.values()].filter((r) => r.heartbeatMs).map((r) => r.name);
+    return firingNow(this.db, userId, limit, heartbeats);
   }
 
   /**

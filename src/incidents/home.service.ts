@@ -41,6 +41,8 @@ export class HomeService {
     private readonly db: Database,
     /** Rotations: the On call section (none without). */
     private readonly oncall?: Pick<OnCallService, 'board' | 'shiftsOf' | 'rotationRoles'>,
+    /** The runbook's heartbeat rows, whose alerts always fire: left out of Alerts firing now. */
+    private readonly heartbeats: readonly string[] = [],
   ) {}
 
   private async onCall(userId: string, now: Date): Promise<HomeOnCall | null> {
@@ -57,7 +59,7 @@ export class HomeService {
       openItems(this.db, teamId, userId, READ.items, { ownedOnly: true }),
       resolvedSince(this.db, teamId, new Date(now.getTime() - RECENTLY_RESOLVED_MS), READ.resolved, userId),
       this.onCall(userId, now),
-      firingNow(this.db, userId, READ.firing),
+      firingNow(this.db, userId, READ.firing, this.heartbeats),
     ]);
     return {
       open: open.incidents,

@@ -592,7 +592,13 @@ export async function recordNotice(q: Queryable, alertId: number, channel: strin
  * level first, then the latest seen; at most `limit`, and how many there are. With each, the incident it is in and
  * whether `userId` may see that incident (a private one only its people).
  */
-export async function firingAlerts(q: Queryable, userId: string | null, limit: number) {
+export async function firingAlerts(
+  q: Queryable,
+  userId: string | null,
+  limit: number,
+  /** Rows whose alerts are left out (heartbeats: they always fire). */
+  exceptRules: readonly string[] = [],
+) {
   const { rows } = await q.query<
     AlertDbRow & {
       incident_number: number | null;
@@ -607,11 +613,11 @@ export async function firingAlerts(q: Queryable, userId: string | null, limit: n
      FROM alerts a
      LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id AND ai.state = 'declared'
      LEFT JOIN incidents i ON i.id = ai.incident_id
-     WHERE a.status = 'firing'
+     WHERE a.status = 'firing' AND (a.rule IS NULL OR NOT a.rule = ANY($3::text[]))
        AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint AND b.id > a.id)
      ORDER BY CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.last_seen DESC, a.id DESC
      LIMIT $2`,
-    [userId, limit],
+    [userId, limit, exceptRules],
   );
   return {
     total: Number(rows[0]?.firing_total ?? 0),

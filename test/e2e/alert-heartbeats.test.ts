@@ -87,6 +87,10 @@ describe('a heartbeat row (the Watchdog): its silence is told once, and its retu
     // Coming every 0.7 s, within its 2 s: nothing said, no incident, no notice.
     expect(told(/Monitoring may be down|is back/)).toHaveLength(0);
     expect(fake.callsTo('conversations.create')).toHaveLength(0);
+    // Nor is it among the alerts firing now: it always fires while monitoring works.
+    await a.command('alerts', { channel_id: 'C0GENERAL', response_url: fake.responseUrl('firing-now') });
+    const firing = await fake.waitFor('response_url', (c) => (c as { key?: string }).key === 'firing-now');
+    expect(String(firing.args.text)).toBe('No alert is firing now.');
     const quietFrom = Date.now();
     const notice = await waitUntil('the silence to be told', async () => told(/Monitoring may be down/)[0], 15_000);
     // Really waited: its heartbeat (2 s) passed since the last delivery.
