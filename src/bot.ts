@@ -20,6 +20,7 @@ import { statusRoutes } from './http/status-route.js';
 import { ActionItemService } from './incidents/action-items.service.js';
 import { AlertService, DUPLICATE_WINDOW_MS } from './incidents/alert.service.js';
 import { AlertCards } from './incidents/alert-cards.js';
+import { heartbeatRules } from './incidents/alert-firing.js';
 import type { MaintenanceWindows } from './incidents/alert-ports.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { CardSections } from './incidents/card-sections.js';
@@ -232,11 +233,7 @@ export function createBot({
   );
   const home = new HomeTabs(
     app.client,
-    new HomeService(
-      db,
-      oncall,
-      runbook.alerts.filter((r) => r.heartbeatMs).map((r) => r.name),
-    ),
+    new HomeService(db, oncall, heartbeatRules(runbook.alerts)),
     runbook.severities,
     app.logger,
     identity ? { botUserId: identity.botUserId } : {},

@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
-import { SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
+import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
@@ -63,9 +63,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   on(ACTION.markMitigated, ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)));
   // A critical alert's notice: Raise to SEV-N (its value `sev1`), unless the incident is that severe already.
   on(ACTION.raiseSeverity, async ({ incidentId, userId, action, body, tell }) => {
-    const raw = /^sev(\d)$/.exec(action.type === 'button' ? (action.value ?? '') : '')?.[1];
-    const severity = SEVERITIES.find((s) => s === Number(raw)) as Severity | undefined;
-    if (severity === undefined) return null;
+    const parsed = parseSeverityToken(action.type === 'button' ? (action.value ?? '') : '');
+    if (!parsed.ok) return null;
+    const { severity } = parsed;
     const i = await incidents.get(incidentId);
     if (i.severity <= severity) {
       await tell(

@@ -97,6 +97,11 @@ function declarationHint(first: string, rest: string, text: string, names?: Seve
   return undefined;
 }
 
+/** `sev 1 db down` as `sev1 db down`. */
+const joinSeverity = (s: string) => s.replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
+/** The flags a text starts with (`--private `), maybe none. */
+const LEADING_FLAGS = /^(?:--[a-z-]+(?:\s+|$))*/i;
+
 /**
  * Parses the text after `/incident`. `sev1 db down` declares; `sev0` alone changes severity (inside an incident
  * channel); the names in SUBCOMMANDS are subcommands. Errors are sentences for the person who typed it. The text is
@@ -104,10 +109,7 @@ function declarationHint(first: string, rest: string, text: string, names?: Seve
  */
 export function parseIncidentCommand(raw: string, names?: SeverityNames): ParseResult {
   // `sev 1 db down` is read as `sev1 db down`. Control characters (a NUL, which Postgres refuses) are dropped.
-  const text = cleanText(raw)
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
+  const text = joinSeverity(cleanText(raw).replace(/\s+/g, ' ').trim());
   if (!text) return { ok: true, command: { kind: 'help' } };
   const space = text.indexOf(' ');
   const first = space === -1 ? text : text.slice(0, space);
@@ -136,14 +138,14 @@ export function parseIncidentCommand(raw: string, names?: SeverityNames): ParseR
   }
   if (row[1].severityFirst) {
     // Flags may come before or after the severity: `declare --private sev1 x` is `declare sev1 --private x`.
-    const flags = /^(?:--[a-z-]+(?:\s+|$))*/i.exec(rest)![0];
-    const after = rest.slice(flags.length).replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
+    const flags = LEADING_FLAGS.exec(rest)![0];
+    const after = joinSeverity(rest.slice(flags.length));
     const space = after.indexOf(' ');
     const word = space === -1 ? after : after.slice(0, space);
     const text = space === -1 ? '' : after.slice(space + 1);
     const lead = parseSeverityToken(word);
     // `declare sev1` (with flags only): the form, that severity chosen.
-    if (lead.ok && /^(?:--[a-z-]+(?:\s+|$))*$/i.test(text))
+    if (lead.ok && LEADING_FLAGS.exec(text)![0] === text)
       return withText(row[0], row[1], first.toLowerCase(), `${flags}${text}`.trim(), { severity: lead.severity });
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
     if (lead.ok || /^sev[-_]?\d+$/i.test(word)) return parseIncidentCommand(`${word} ${flags}${text}`.trim(), names);

@@ -1,6 +1,6 @@
 import { firingAlerts } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
-import type { AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js';
+import type { AlertRule, AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js';
 
 /**
  * What is firing now, whatever the source, most severe first: each alert with where it is (its incident, named only
@@ -21,9 +21,7 @@ export async function firingNow(
       // summary ("suspicious logins on the admin console") is what the incident is private for.
       if (incident && !incident.visible) return { ...hidden(alert), place: { kind: 'private' as const } };
       const place: FiringAlertPlace = incident
-        ? incident.visible
-          ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
-          : { kind: 'private' }
+        ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
         : alert.notice
           ? { kind: 'notice', channelId: alert.notice.channel }
           : { kind: 'recorded' };
@@ -31,6 +29,10 @@ export async function firingNow(
     }),
   };
 }
+
+/** The runbook's heartbeat rows by name: their alerts always fire, and are not among the alerts firing now. */
+export const heartbeatRules = (rules: Iterable<AlertRule>): string[] =>
+  [...rules].filter((r) => r.heartbeatMs).map((r) => r.name);
 
 /** An alert with nothing of what it says: its level, state and times only. */
 function hidden(a: AlertView): AlertView {

@@ -578,8 +578,12 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * alert with where it is. An incident `userId` may not see (private) is named as private, not by number.
    */
   firingNow(userId: string, limit = 100): Promise<FiringAlerts> {
-    const heartbeats = [...this.rules.values()].filter((r) => r.heartbeatMs).map((r) => r.name);
-    return firingNow(this.db, userId, limit, heartbeats);
+    return firingNow(
+      this.db,
+      userId,
+      limit,
+      this.heartbeats.map((h) => h.rule),
+    );
   }
 
   /**
