@@ -131,6 +131,9 @@ export class AlertSteps {
   /** Declares it unless done already; the incident whose card is then to be refreshed, if any. */
   private async declareOnce(alertIncidentId: number): Promise<number | null> {
     const ai = await getAlertIncident(this.db, alertIncidentId);
+    // Declared by an earlier attempt of this step whose card refresh then failed (or by another process): the alerts
+    // recorded while it was being declared are on its card only once that refresh is made, so it is made now.
+    if (ai?.state === 'declared') return ai.incidentId;
     if (ai?.state !== 'declaring') return null;
     if (ai.incidentId !== null) {
       // Declared by an earlier attempt (or another process): done once whole; its declaration is finished by the
