@@ -78,8 +78,11 @@ describe('runCommand with 10 MiB of output', () => {
     // A stall of the whole machine (other test files loading it) shows as a gap too, whatever the code does: the
     // flood runs again, up to three times in all, and the quietest run is judged. Code that blocks the event loop
     // while the output streams shows the gap in every run.
+    // A loop blocked while the output streams shows a gap about as long as the streaming (a second); a full suite on
+    // a loaded machine showed a quietest gap of 172 ms in three runs of code that does not block.
+    const MAX_GAP_MS = 300;
     const runs = [await flood()];
-    while (runs.length < 3 && runs.every((r) => r.streamingGapMs >= 150)) runs.push(await flood());
+    while (runs.length < 3 && runs.every((r) => r.streamingGapMs >= MAX_GAP_MS)) runs.push(await flood());
     const quietest = runs.reduce((a, b) => (b.streamingGapMs < a.streamingGapMs ? b : a));
     const { result } = runs[0]!;
 
@@ -94,8 +97,8 @@ describe('runCommand with 10 MiB of output', () => {
     expect(result.full).not.toContain(FAKE_SECRETS.openai.slice(-20, -4));
     expect(result.full).toContain('OPENAI_API_KEY=***');
 
-    // The 10 ms timer kept firing while the output streamed: no long block of the event loop.
-    expect(quietest.streamingGapMs).toBeLessThan(150);
+    // The 10 ms timer kept firing while the output streamed (about a second): no long block of the event loop.
+    expect(quietest.streamingGapMs).toBeLessThan(MAX_GAP_MS);
     expect(quietest.streamingTicks).toBeGreaterThanOrEqual(Math.floor(quietest.streamingMs / 10 / 3));
   });
 
