@@ -59,7 +59,11 @@ const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
 
 /**
  * Writes an accepted delivery, in one statement. The same body from the same source received within
- * `duplicateWindowMs` is a retry of it: nothing is written and the earlier delivery's id comes back.
+ * `duplicateWindowMs` is a retry of it: nothing is written and the earlier delivery's id comes back. In the generic
+ * format, only while no other body of its key came after it: a check's body carries no time, so "firing", "resolved",
+ * "firing" within the window is a flapping alert firing again, not a resend (it was dropped as one). An Alertmanager
+ * group's bodies carry their alerts' times (a new firing, a new `startsAt`), and a late copy from an HA peer after a
+ * newer body must stay a copy.
  */
 export async function insertDelivery(
   q: Queryable,
@@ -74,6 +78,8 @@ export async function insertDelivery(
        VALUES ($1, $4, clock_timestamp() + make_interval(secs => $6), nextval('alert_deliveries_id_seq'))
        ON CONFLICT (source, body_hash) DO UPDATE SET until = EXCLUDED.until, delivery_id = EXCLUDED.delivery_id
          WHERE h.until < clock_timestamp()
+           OR ($8 AND EXISTS (SELECT 1 FROM alert_deliveries d
+                              WHERE d.id > h.delivery_id AND d.source = $1 AND d.group_key = $3))
        RETURNING delivery_id
      ), written AS (
        INSERT INTO alert_deliveries (id, source, format, group_key, body_hash, alerts, truncated) OVERRIDING SYSTEM VALUE
@@ -81,7 +87,16 @@ export async function insertDelivery(
        RETURNING id
      )
      SELECT (SELECT id FROM written) AS id`,
-    [d.source, d.format, d.groupKey, bodyHash, JSON.stringify(d.alerts), ms(duplicateWindowMs), d.truncated ?? 0],
+    [
+      d.source,
+      d.format,
+      d.groupKey,
+      bodyHash,
+      JSON.stringify(d.alerts),
+      ms(duplicateWindowMs),
+      d.truncated ?? 0,
+      d.format === 'generic',
+    ],
   );
   if (rows[0]?.id != null) return { id: Number(rows[0].id), duplicate: false };
   const { rows: same } = await q.query<{ id: number | string | null }>(

@@ -56,6 +56,36 @@ forEachDatabase(
         duplicate: true,
       });
     });
+
+    it('a generic body that comes again after another body of its key is not a resend; an Alertmanager copy is', async () => {
+      const { db } = await ctx.fresh();
+      await migrate(db, await loadMigrations());
+      // A check that flaps: firing, resolved, firing, all within the window (its bodies carry no time).
+      const check: AlertDelivery = { source: 'cron', format: 'generic', groupKey: 'api-5xx', alerts: [] };
+      const firing = await insertDelivery(db, check, 'firing', 60_000);
+      expect(await insertDelivery(db, check, 'firing', 60_000)).toEqual({ id: firing.id, duplicate: true });
+      const resolved = await insertDelivery(db, check, 'resolved', 60_000);
+      expect(resolved.duplicate).toBe(false);
+      // Another key's bodies in between change nothing for this one.
+      await insertDelivery(db, { ...check, groupKey: 'disk' }, 'disk-firing', 60_000);
+      expect(await insertDelivery(db, check, 'resolved', 60_000)).toEqual({ id: resolved.id, duplicate: true });
+      const again = await insertDelivery(db, check, 'firing', 60_000);
+      expect(again.duplicate).toBe(false);
+      expect(again.id).toBeGreaterThan(resolved.id);
+      // Its resends are resends of it.
+      expect(await insertDelivery(db, check, 'firing', 60_000)).toEqual({ id: again.id, duplicate: true });
+
+      // An Alertmanager group's late copy of an earlier body (an HA peer's) stays a copy: a new firing has new times.
+      const group: AlertDelivery = {
+        source: 'alertmanager',
+        format: 'alertmanager',
+        groupKey: '{}:{a="b"}',
+        alerts: [],
+      };
+      const am = await insertDelivery(db, group, 'am-firing', 60_000);
+      await insertDelivery(db, group, 'am-resolved', 60_000);
+      expect(await insertDelivery(db, group, 'am-firing', 60_000)).toEqual({ id: am.id, duplicate: true });
+    });
   },
   { migrate: false },
 );
