@@ -5,12 +5,11 @@ import {
   alertsOfAlertIncident,
   getAlert,
   getAlertIncident,
-  linkDeclared,
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
   recordNotice,
 } from '../store/alert.repo.js';
-import { groupLockKey, lockGroup, lockSource, sourceLockKey } from '../store/alert-lock.repo.js';
+import { groupLockKey, sourceLockKey } from '../store/alert-lock.repo.js';
 import type { Database, Queryable } from '../store/db.js';
 import { insertEvents } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
@@ -214,16 +213,7 @@ export class AlertSteps {
       this.refreshedAt.set(r.incident.id, Date.now());
       return r.incident.id;
     }
-    if (r.kind === 'existing') {
-      // The bot declared the same title moments ago (another group, same summary): these alerts join it.
-      await this.db.transaction(async (tx) => {
-        await lockGroup(tx, ai.source, ai.groupKey);
-        await lockSource(tx, ai.source);
-        await linkDeclared(tx, ai.id, r.incident.id);
-        await this.recordOpening(tx, ai.id, r.incident.id, ai.source, ai.previousIncidentId);
-      });
-      return r.incident.id;
-    }
+    // Another attempt of it holds the declaration (a process that died took it, and the sweep finishes it).
     return null;
   }
 

@@ -138,13 +138,18 @@ export class DeclarationService {
       // the request key in one statement; what follows reads after the lock).
       const lock = `declare:${input.teamId}:${input.reporterId}:${input.title.toLowerCase()}`;
       if (!(await claimRequestKeyLocked(tx, lock, `declare:${input.requestKey}`))) return { kind: 'retry' as const };
-      const same = await findRecentSameDeclaration(
-        tx,
-        input.teamId,
-        input.reporterId,
-        input.title,
-        SAME_DECLARATION_WINDOW_SECONDS,
-      );
+      // A person's double send. Not the bot's for alerts: its groups with one summary (CPU above 90% on api, then on
+      // web, or from another source) are incidents of their own, each once (its alert incident's request key).
+      const same =
+        input.source === 'alert'
+          ? null
+          : await findRecentSameDeclaration(
+              tx,
+              input.teamId,
+              input.reporterId,
+              input.title,
+              SAME_DECLARATION_WINDOW_SECONDS,
+            );
       if (same) return { kind: 'existing' as const, incident: same };
       const sensitive = this.policy.sensitive?.(input.title) ?? false;
       const maintenance = (await this.policy.maintenanceNow?.(tx)) ?? null;

@@ -224,11 +224,6 @@ export async function markDeclaredUnderLocks(
   );
 }
 
-/** Declared with an existing incident (the same title moments ago): linked and declared at once. */
-export async function linkDeclared(q: Queryable, id: number, incidentId: number): Promise<void> {
-  await q.query(`UPDATE alert_incidents SET incident_id = $2, state = 'declared' WHERE id = $1`, [id, incidentId]);
-}
-
 export async function markStorm(q: Queryable, id: number): Promise<void> {
   await q.query('UPDATE alert_incidents SET storm = true WHERE id = $1', [id]);
 }

@@ -357,6 +357,28 @@ describe('alerts open and track incidents', () => {
     );
   });
 
+  it('groups with one summary are incidents of their own, whichever their source', async () => {
+    for (const [source, key] of [
+      ['twins', 'cpu-api'],
+      ['twins', 'cpu-web'],
+      ['twins-cron', 'cpu-batch'],
+    ] as const) {
+      const r = await post(bot.baseUrl, { source, key, summary: 'CPU usage above 90%' });
+      expect(r.status).toBe(202);
+    }
+    await inboxDone(bot.db);
+    const twins = await incidentsOfSource(bot.db, 'twins');
+    const cron = await incidentsOfSource(bot.db, 'twins-cron');
+    expect(twins).toHaveLength(2);
+    expect(cron).toHaveLength(1);
+    const ids = new Set([...twins, ...cron].map((i) => i.id));
+    expect(ids.size).toBe(3);
+    for (const i of [...twins, ...cron]) {
+      await waitUntil('its card', async () => card(i));
+      expect(cardText(i)).not.toContain('Alert storm');
+    }
+  });
+
   it('info is recorded only', async () => {
     await post(bot.baseUrl, {
       source: 'business',
