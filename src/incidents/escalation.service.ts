@@ -204,7 +204,11 @@ export class EscalationService {
     const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
     const toWho = escalateTo ? who.get(escalateTo.role) : undefined;
     return {
-      paged: s.paged.map((p) => ({ roleName: this.roleName(p.role), at: p.at })),
+      paged: s.paged.map((p) => ({
+        roleName: this.roleName(p.role),
+        at: p.at,
+        ...(p.skipped ? { skipped: true } : {}),
+      })),
       next: s.next
         ? {
             roleName: this.roleName(s.next.role),

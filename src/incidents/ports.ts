@@ -93,7 +93,8 @@ export interface OnCallPeople {
 
 /** What the card shows about escalation: who was paged, and what comes next. */
 export interface EscalationView {
-  paged: { roleName: string; at: Date }[];
+  /** `skipped`: the role had no contacts, so nobody was paged (the channel was told how to add them). */
+  paged: { roleName: string; at: Date; skipped?: boolean }[];
   next: { roleName: string; reason: string; unless: string | null; dueAt: Date; who?: OnCallPeople } | null;
   /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
   escalateTo: { role: string; roleName: string; who?: OnCallPeople } | null;

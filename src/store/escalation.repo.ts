@@ -278,7 +278,7 @@ export async function announcePage(
        UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL
        WHERE id = $5 AND ${INCIDENT_FIRST}
      )
-     UPDATE pages SET announced_at = now() WHERE id = $1 AND ${INCIDENT_FIRST}`,
+     UPDATE pages SET announced_at = now(), skipped = ($3 = 'page_skipped') WHERE id = $1 AND ${INCIDENT_FIRST}`,
     [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId],
   );
 }
@@ -324,7 +324,8 @@ export async function pagedRoles(q: Queryable, incidentId: number): Promise<Set<
 }
 
 export interface EscalationSummary {
-  paged: { role: string; rule: string; at: Date }[];
+  /** `skipped`: the role had no contacts (nobody was paged). */
+  paged: { role: string; rule: string; at: Date; skipped: boolean }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
   /** Roles escalated to by hand whose page has not gone out yet. */
   requested: string[];
@@ -342,13 +343,13 @@ export async function escalationSummary(
 ): Promise<EscalationSummary & { more?: unknown }> {
   const part = more?.(3);
   const { rows } = await q.query<{
-    paged: { role: string; rule: string; at: string }[] | string | null;
+    paged: { role: string; rule: string; at: string; skipped: boolean }[] | string | null;
     next: { role: string | null; rule: string; due_at: string } | string | null;
     requested: string[] | null;
     more?: unknown;
   }>(
     `${part?.with ? `WITH ${part.with} ` : ''}SELECT
-       (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at) ORDER BY p.created_at, p.id)
+       (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at, 'skipped', p.skipped) ORDER BY p.created_at, p.id)
         FROM pages p WHERE p.incident_id = $1) AS paged,
        (SELECT row_to_json(n) FROM (
           SELECT role, rule, due_at FROM escalation_jobs
@@ -362,7 +363,7 @@ export async function escalationSummary(
   const paged = jsonOf(rows[0]?.paged) ?? [];
   const n = jsonOf(rows[0]?.next);
   return {
-    paged: paged.map((r) => ({ role: r.role, rule: r.rule, at: new Date(r.at) })),
+    paged: paged.map((r) => ({ role: r.role, rule: r.rule, at: new Date(r.at), skipped: r.skipped === true })),
     next: n ? { role: n.role, rule: n.rule, dueAt: new Date(n.due_at) } : null,
     requested: rows[0]?.requested ?? [],
     ...(part ? { more: rows[0]?.more } : {}),

@@ -76,9 +76,17 @@ export function renderIncidentCard(
   if (facts.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwnSafeJoin(facts) }] });
   const escalateTo = i.status === 'investigating' ? (escalation?.escalateTo ?? null) : null;
   if (escalation && (escalation.paged.length || escalation.next || escalateTo)) {
-    const paged = escalation.paged.length
-      ? `:pager: Paged: ${escalation.paged.map((p) => `${mrkdwnClip(p.roleName, 60)} (${ago(p.at, now)})`).join(', ')}`
-      : ':pager: Nobody paged yet';
+    const reached = escalation.paged.filter((p) => !p.skipped);
+    const skipped = [...new Set(escalation.paged.filter((p) => p.skipped).map((p) => p.roleName))];
+    const paged = [
+      reached.length
+        ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)} (${ago(p.at, now)})`).join(', ')}`
+        : ':pager: Nobody paged yet',
+      // A role without contacts was not paged: the card must not say it was (the channel has the fix).
+      skipped.length ? `:warning: Not paged (no contacts): ${skipped.map((r) => mrkdwnClip(r, 60)).join(', ')}` : null,
+    ]
+      .filter(Boolean)
+      .join('  ·  ');
     const next = escalation.next
       ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)}${whoLine(escalation.next.who)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}`
       : null;

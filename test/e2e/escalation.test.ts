@@ -354,6 +354,13 @@ describe('contacts that cannot be paged', () => {
       (c) => c.args.channel === inc.channelId && /nobody is configured for that role/.test(String(c.args.text)),
     );
     expect(warn.args.text).toContain('On-Call Engineer');
+    // The card does not say the role was paged: it says it was not, and why.
+    const card = await bot.fake.waitFor(
+      'chat.update',
+      (c) => c.args.ts === inc.cardTs && /Not paged \(no contacts\): On-Call Engineer/.test(json(c)),
+    );
+    expect(json(card)).not.toMatch(/Paged: On-Call Engineer/);
+    expect(json(card)).toContain('Nobody paged yet');
   });
 
   it('an unknown user and an empty group are reported in the channel', async () => {
