@@ -13,6 +13,8 @@ export interface AlertChat {
   updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void>;
   /** Tells the incident's channel that every alert of it has resolved, and offers Resolve incident. */
   offerResolve(incident: Incident, alerts: AlertCardView): Promise<void>;
+  /** Tells the incident's channel that an alert fires again after that offer: the incident is not over. */
+  tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void>;
   /** Tells the incident's channel that a critical alert joined it, and that its row declares a higher severity. */
   tellOutranked(incident: Incident, view: OutrankedView): Promise<void>;
   /** Tells the incidents channel that a heartbeat went quiet, or is back; false when no incidents channel is set. */

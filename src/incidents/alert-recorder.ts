@@ -271,6 +271,10 @@ export class AlertRecorder {
         plan.push({ kind: 'all_resolved', alertIncident: id });
       } else if (counts.firing > 0 && ai.allResolvedAt) {
         await setAllResolved(tx, id, false);
+        // Its channel was told every alert had resolved and offered Resolve incident: told this one fires again.
+        if (ai.state === 'declared' && ai.incidentStatus !== 'resolved') {
+          plan.push({ kind: 'fired_again', alertIncident: id });
+        }
       }
     }
     return repeats;
@@ -308,6 +312,14 @@ export class AlertRecorder {
         // Written with the batch's other changes (flush), before anything reads it.
         batch.links.set(t.alert.id, target.ai.id);
         ai = target.ai;
+      }
+      // An alert still in an incident resolved while it fired: its card keeps showing what the alert does (its
+      // resolution, a firing again), not its repeats; nothing else is said in a resolved incident.
+      const over = !ai && t.was?.state === 'declared' && t.was.incidentId !== null ? t.was : null;
+      if (over && (t.transition === 'fired' || t.transition === 'resolved')) {
+        if (!changes.changed.has(over.id)) changes.changed.set(over.id, over);
+        changes.cards.set(over.id, over.incidentId!);
+        changes.major.add(over.id);
       }
       batch.latest.set(pairKey(d.source, t.alert.fingerprint), {
         alert: { ...t.alert, alertIncidentId: ai?.id ?? t.alert.alertIncidentId },

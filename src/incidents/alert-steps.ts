@@ -78,6 +78,8 @@ export class AlertSteps {
         return this.notice(step.alert);
       case 'all_resolved':
         return this.allResolved(step.alertIncident);
+      case 'fired_again':
+        return this.firedAgain(step.alertIncident);
       case 'outranked':
         return this.outranked(step.alert, step.incident);
       case 'heartbeat':
@@ -374,6 +376,21 @@ export class AlertSteps {
     }
     const view = await this.cards.view(incident.id);
     if (view) await this.chat.offerResolve(incident, view);
+  }
+
+  /**
+   * An alert fired again after its channel was told every alert had resolved: told so, for the offer to resolve no
+   * longer stands (the card alone changed, and a person reading the channel could resolve a live incident).
+   */
+  async firedAgain(alertIncidentId: number): Promise<void> {
+    const declared = await this.declaredIncident(alertIncidentId);
+    const ai = declared ? await getAlertIncident(this.db, alertIncidentId) : null;
+    // Gone, or every alert resolved again since (a new offer says so): nothing to say.
+    if (!declared || !ai || ai.allResolvedAt) return;
+    const incident = await getIncident(this.db, declared.incidentId);
+    if (!incident || incident.status === 'resolved') return;
+    const view = await this.cards.view(incident.id);
+    if (view && view.firing > 0) await this.chat.tellFiredAgain(incident, view);
   }
 }
 

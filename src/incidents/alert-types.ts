@@ -174,6 +174,8 @@ export type AlertStep =
   | { kind: 'card'; alertIncident: number; incident?: number }
   | { kind: 'notice'; alert: number }
   | { kind: 'all_resolved'; alertIncident: number }
+  /** An alert fired again after every alert of the incident had resolved (and its channel was offered to resolve). */
+  | { kind: 'fired_again'; alertIncident: number }
   /** A critical alert joined an incident declared before it: its channel is told if the incident is less severe. */
   | { kind: 'outranked'; alert: number; incident: number }
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */

@@ -2,7 +2,13 @@ import type { WebClient } from '@slack/web-api';
 import type { AlertChat } from '../incidents/alert-ports.js';
 import type { AlertCardView, AlertNoticeView, HeartbeatView, OutrankedView } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
-import { renderAlertNotice, renderAllResolved, renderHeartbeat, renderOutranked } from '../templates/alerts.js';
+import {
+  renderAlertNotice,
+  renderAllResolved,
+  renderFiredAgain,
+  renderHeartbeat,
+  renderOutranked,
+} from '../templates/alerts.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
 import { toChatPlatformError } from './slack-errors.js';
 
@@ -71,6 +77,19 @@ export class SlackAlertChat implements AlertChat {
     const msg = renderAllResolved(incident, alerts);
     await this.call('tell the incident channel its alerts resolved', () =>
       this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void> {
+    if (!incident.channelId) return;
+    const msg = renderFiredAgain(incident, alerts);
+    await this.call('tell the incident channel an alert fires again', () =>
+      this.client.chat.postMessage({
+        channel: incident.channelId!,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      }),
     );
   }
 }

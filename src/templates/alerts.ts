@@ -297,6 +297,32 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
   };
 }
 
+/**
+ * In the incident's channel, after it was told every alert had resolved: an alert fires again, so the incident is not
+ * over (the offer to resolve it no longer stands). The firing alerts, as the card lists them. Pure.
+ */
+export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
+  const firing = v.alerts.filter((a) => a.status === 'firing');
+  const shown = firing.slice(0, 3);
+  const more = v.firing - shown.length;
+  const text = `:fire: ${v.firing === 1 ? 'An alert of this incident fires again' : `${v.firing} alerts of this incident fire again`} after every one had resolved: the incident is not over, and the offer above to resolve it no longer stands.`;
+  return {
+    text: `An alert of incident #${i.number} fires again.`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      ...shown.map((a) => ({ type: 'section' as const, text: { type: 'mrkdwn' as const, text: alertLine(a) } })),
+      ...(more > 0
+        ? [
+            {
+              type: 'context' as const,
+              elements: [{ type: 'mrkdwn' as const, text: `…and ${more} more: \`/incident alerts\` lists them.` }],
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
 /** A heartbeat gone quiet, or back, in the incidents channel: what it means and what to do (its row's action). Pure. */
 export function renderHeartbeat(v: HeartbeatView): Message {
   const name = `*${mrkdwnClip(v.rule.name, 60)}* from *${mrkdwnClip(v.source, 40)}*`;

@@ -432,6 +432,62 @@ describe('alerts open and track incidents', () => {
     }
   });
 
+  it('an alert firing again after every alert had resolved is told in the channel: the offer to resolve no longer stands', async () => {
+    const alert = { source: 'flapping', key: 'api-5xx', summary: 'API 5xx spike' };
+    await post(bot.baseUrl, alert);
+    const inc = await one('flapping');
+    await post(bot.baseUrl, { ...alert, status: 'resolved' });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channel_id && json(c.args).includes('Every alert of this incident'),
+    );
+    await post(bot.baseUrl, { ...alert, value: 'again' });
+    const told = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channel_id && json(c.args).includes('no longer stands'),
+    );
+    expect(json(told.args.blocks)).toContain('An alert of this incident fires again after every one had resolved');
+    expect(json(told.args.blocks)).toContain('API 5xx spike');
+    await inboxDone(bot.db);
+    expect((await one('flapping')).status).toBe('investigating');
+    // Told once; resolving again makes a new offer.
+    await post(bot.baseUrl, { ...alert, status: 'resolved', value: 'over' });
+    await inboxDone(bot.db);
+    const calls = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === inc.channel_id);
+    expect(calls.filter((c) => json(c.args).includes('no longer stands'))).toHaveLength(1);
+    await waitUntil('a second offer', async () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === inc.channel_id && json(c.args).includes('Every alert of this incident'))
+        .length === 2
+        ? true
+        : null,
+    );
+  });
+
+  it("the card of an incident resolved by hand still shows its alerts' resolution", async () => {
+    const alert = { source: 'by-hand', key: 'queue-depth', summary: 'Queue depth at 10k' };
+    await post(bot.baseUrl, alert);
+    const inc = await one('by-hand');
+    await waitUntil('the card', async () => (await one('by-hand')).card_ts);
+    await bot.command('resolve drained the queue', { channel_id: inc.channel_id });
+    await waitUntil('the resolution', async () => (await one('by-hand')).status === 'resolved');
+    const resolvedCard = await waitUntil('the resolved card', async () =>
+      cardText(await one('by-hand')).includes('1 firing') ? await one('by-hand') : null,
+    );
+    await post(bot.baseUrl, { ...alert, status: 'resolved' });
+    await inboxDone(bot.db);
+    await waitUntil('the card to show the alert resolved', async () =>
+      cardText(resolvedCard).includes('0 firing · 1 resolved'),
+    );
+    // Nothing is offered in a resolved incident.
+    expect(
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === inc.channel_id && json(c.args).includes('Every alert of this incident')),
+    ).toHaveLength(0);
+  });
+
   it('an alert firing again after its incident was resolved opens a new incident that links the earlier one', async () => {
     const alert = { source: 'refire', key: 'db-pool', metric: 'database_pool_usage', summary: 'DB pool at 95%' };
     await post(bot.baseUrl, { ...alert, value: '95%' });
