@@ -3,6 +3,7 @@ import type { Server as HTTPSServer } from 'node:https';
 import type { ListenOptions } from 'node:net';
 import {
   type App,
+  HTTPModuleFunctions,
   HTTPReceiver,
   type HTTPReceiverOptions,
   type Logger,
@@ -15,6 +16,20 @@ import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from './ack-front.rules.js';
 
 // The clock check is the front's too (ack-front.rules.ts: no Bolt there); the tests and callers read it here.
 export { clockSkew, MAX_CLOCK_SKEW_SECONDS };
+
+/**
+ * Bolt's receiver reads `ssl_check` of whatever a signed body parsed to, in a promise nothing awaits: a body of `null`
+ * (JSON, or `payload=null`) threw there, and the unhandled rejection ended the process, every incident's bot gone for
+ * one request. A body that parses to no object is read as an empty one, which the app acknowledges with an empty 200
+ * (acknowledgingEverything). Bolt's receiver calls the function through this module object at each request.
+ */
+const parseBody = HTTPModuleFunctions.parseHTTPRequestBody;
+Object.assign(HTTPModuleFunctions, {
+  parseHTTPRequestBody: (req: Parameters<typeof parseBody>[0]): ReturnType<typeof parseBody> => {
+    const body = parseBody(req);
+    return body !== null && typeof body === 'object' ? body : {};
+  },
+});
 
 /** Told how long each request took to be acknowledged, from the moment the receiver handed it to the app. */
 export type AckObserver = (kind: RequestKind, seconds: number) => void;
