@@ -17,6 +17,7 @@ const BY_SEVERITY = {
   alone: SUBCOMMAND_ROWS.find(([, s]) => s.args === 'severity' && !s.text)!,
 };
 
+const NO_TITLE = 'Write a title after the severity, e.g. `/incident sev1 db down`.';
 const NO_VISIBLE_TITLE =
   'The title shows nothing: it is only invisible characters. Write a title after the severity, e.g. `/incident sev1 db down`.';
 
@@ -43,6 +44,15 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
     flags[flag] = true;
     body = body.slice(m[0].length);
   }
+  // A known flag is read wherever it stands and however its dashes were typed: at the end (`db down --private`), or
+  // with the dash a phone or a Mac makes of `--` (`—private`, `–private`), or one dash. Left in the title, a private
+  // declaration was announced, title and all, in the incidents channel.
+  for (const flag of Object.keys(flags)) {
+    const anywhere = new RegExp(`(^|\\s)(?:--|[-\u2013\u2014\u2212]{1,2})${flag}(?=\\s|$)`, 'gi');
+    if (!anywhere.test(body)) continue;
+    flags[flag] = true;
+    body = body.replace(anywhere, '$1');
+  }
   extra = { ...extra, ...flags };
   // Bidi controls could make a title read as something else; a title that shows nothing is no title.
   const text = spec.text.field === 'title' ? cleanTitle(body).replace(/\s+/g, ' ').trim() : body;
@@ -52,7 +62,7 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
   }
   // A declaration needs a title; the declare form takes none (it asks), but not one that shows nothing either.
   if (spec.text.field === 'title' && isBlank(text) && (text || spec.args === 'severity'))
-    return { ok: false, error: NO_VISIBLE_TITLE };
+    return { ok: false, error: text ? NO_VISIBLE_TITLE : NO_TITLE };
   const length = [...text].length;
   if (spec.text.max !== undefined && length > spec.text.max) {
     return { ok: false, error: spec.text.tooLong?.(length) ?? `Keep it to ${spec.text.max} characters.` };

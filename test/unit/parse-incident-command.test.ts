@@ -338,6 +338,21 @@ describe('declare flags', () => {
       command: { kind: 'declare', severity: 2, title: 'odd logins', private: true },
     });
   });
+  it.each([
+    ['sev2 —private payroll export glitch', 'payroll export glitch'],
+    ['sev2 –private payroll export glitch', 'payroll export glitch'],
+    ['sev2 -private payroll export glitch', 'payroll export glitch'],
+    ['sev2 payroll export glitch --private', 'payroll export glitch'],
+    ['sev2 payroll export glitch —Private', 'payroll export glitch'],
+    ['sev2 payroll --private export glitch', 'payroll export glitch'],
+  ])('reads `--private` wherever it stands, with the dashes a phone makes of it: %s', (raw, title) => {
+    expect(ok(raw)).toEqual({ kind: 'declare', severity: 2, title, private: true });
+  });
+  it('leaves words that only look like it in the title', () => {
+    expect(ok('sev2 non-private db down')).toMatchObject({ title: 'non-private db down', private: false });
+    expect(ok('sev2 db down --privately')).toMatchObject({ title: 'db down --privately', private: false });
+    expect(ok('sev2 db -- down')).toMatchObject({ title: 'db -- down', private: false });
+  });
   it('refuses an unknown flag, naming the one it takes, and a flag without a title', () => {
     const bad = parseIncidentCommand('sev1 --secret db down');
     expect(bad).toEqual({ ok: false, error: expect.stringContaining('`--private`') });
