@@ -1,5 +1,5 @@
 import { parseSeverityToken, SEVERITIES, type Severity, type SeverityNames } from '../incidents/severity.js';
-import { cleanText, cleanTitle, isBlank } from '../incidents/text.js';
+import { cleanText, cleanTitle, isBlank, unescapeSlackText } from '../incidents/text.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/types.js';
 import type { StatusUpdatePrefill } from '../templates/modals.js';
 import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
@@ -118,6 +118,11 @@ const LEADING_FLAGS = /^(?:--[a-z-]+(?:\s+|$))*/i;
  * one line: control characters are dropped and every run of white space is one space.
  */
 export function parseIncidentCommand(raw: string, names?: SeverityNames): ParseResult {
+  return parseTyped(unescapeSlackText(raw), names);
+}
+
+/** The text as typed (Slack's entities read back once). */
+function parseTyped(raw: string, names?: SeverityNames): ParseResult {
   // `sev 1 db down` is read as `sev1 db down`. Control characters (a NUL, which Postgres refuses) are dropped.
   const text = joinSeverity(cleanText(raw).replace(/\s+/g, ' ').trim());
   if (!text) return { ok: true, command: { kind: 'help' } };
@@ -158,7 +163,7 @@ export function parseIncidentCommand(raw: string, names?: SeverityNames): ParseR
     if (lead.ok && LEADING_FLAGS.exec(text)![0] === text)
       return withText(row[0], row[1], first.toLowerCase(), `${flags}${text}`.trim(), { severity: lead.severity });
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
-    if (lead.ok || /^sev[-_]?\d+$/i.test(word)) return parseIncidentCommand(`${word} ${flags}${text}`.trim(), names);
+    if (lead.ok || /^sev[-_]?\d+$/i.test(word)) return parseTyped(`${word} ${flags}${text}`.trim(), names);
   }
   return withText(row[0], row[1], first.toLowerCase(), rest);
 }

@@ -31,6 +31,15 @@ export interface CleanTextOptions {
 }
 
 /**
+ * Text as the person typed it, from text Slack sends in a slash command: Slack escapes `&`, `<` and `>` there, so that
+ * `<…>` is always its own markup (a mention, a link). The markup is kept; only the three entities are read back
+ * (`p99 &gt; 2s` was a title shown as `p99 &amp;gt; 2s`, and a channel named `inc-18-p99-gt-2s`).
+ */
+export function unescapeSlackText(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/**
  * The text without control characters (NUL among them) and with any lone surrogate replaced by U+FFFD; line breaks
  * become `\n`. Single-line text gets a space for each tab or line break. Nothing else changes: trimming and collapsing
  * spaces are each parser's business.

@@ -54,6 +54,22 @@ describe('control characters in typed text', () => {
     });
   });
 
+  it('a title with &, < and > (which Slack sends escaped) is stored and shown as typed, escaped once', async () => {
+    // What Slack sends for `/incident sev2 p99 > 2s & errors < 1%`.
+    await declare('p99 &gt; 2s &amp; errors &lt; 1%');
+    const create = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    expect(create.args.name).toMatch(/^inc-\d+-p99-2s-errors-1$/);
+    const channelId = bot.fake.channelByName(create.args.name as string)!.id;
+    const row = (await incidentRow(bot.db, { channelId }))!;
+    expect(row.title).toBe('p99 > 2s & errors < 1%');
+    const card = bot.fake.callsTo('chat.postMessage').find((c) => c.args.channel === channelId)!;
+    // The header is plain text: the title as typed, no entity in it.
+    expect(card.args.blocks[0].text.text).toMatch(/p99 > 2s & errors < 1%$/);
+    // The mrkdwn text escapes it once.
+    expect(card.args.text).toContain('p99 &gt; 2s &amp; errors &lt; 1%');
+    expect(JSON.stringify(card.args)).not.toMatch(/&amp;(gt|lt|amp);/);
+  });
+
   it('a title of only zero-width and bidi characters is refused like an empty one: nothing stored, no channel', async () => {
     const before = await countIncidents(bot.db);
     const res = await bot.command('sev1 \u200B\u202E\u2066\uFEFF\u200D');

@@ -348,6 +348,12 @@ describe('declare flags', () => {
   ])('reads `--private` wherever it stands, with the dashes a phone makes of it: %s', (raw, title) => {
     expect(ok(raw)).toEqual({ kind: 'declare', severity: 2, title, private: true });
   });
+  it('reads back the entities Slack escapes in command text, once, and keeps its markup', () => {
+    expect(ok('sev3 p99 &gt; 2s &amp; errors &lt; 1%')).toMatchObject({ title: 'p99 > 2s & errors < 1%' });
+    expect(ok('sev3 literal &amp;lt; typed')).toMatchObject({ title: 'literal &lt; typed' });
+    expect(ok('declare sev1 a &gt; b')).toMatchObject({ kind: 'declare', title: 'a > b' });
+    expect(ok('sev3 ask <@U0BOB|bob> about it')).toMatchObject({ title: 'ask <@U0BOB|bob> about it' });
+  });
   it('leaves words that only look like it in the title', () => {
     expect(ok('sev2 non-private db down')).toMatchObject({ title: 'non-private db down', private: false });
     expect(ok('sev2 db down --privately')).toMatchObject({ title: 'db down --privately', private: false });
