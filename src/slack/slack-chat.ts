@@ -30,7 +30,7 @@ import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderDeclarationReport, renderNotice, renderPage } from '../templates/notices.js';
 import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
-import { mrkdwnClip } from '../templates/text.js';
+import { mrkdwnClipUnits } from '../templates/text.js';
 import { rateLimitedFor, slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 export interface SlackChatOptions {
@@ -110,10 +110,17 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     };
     // Recording the channel, its topic and the invitation need only the channel: side by side, not one round trip
     // after another (a storm declares many at once). Each is over before this returns; the first failure, in this
-    // order, is thrown.
+    // order, is thrown. The topic only shows what the card says: Slack refusing it is logged, not the declaration's end.
     const steps = await Promise.allSettled([
       onCreated?.({ channelId: channel.id, channelName: channel.name }),
-      this.call('set the channel topic', () => this.client.conversations.setTopic({ channel: channel.id, topic })),
+      this.client.conversations
+        .setTopic({ channel: channel.id, topic })
+        .catch((err) =>
+          this.opts.log?.warn(
+            `could not set the topic of ${channel.id}`,
+            toChatPlatformError(err, 'set the channel topic'),
+          ),
+        ),
       invite(),
     ]);
     const failed = steps.find((s) => s.status === 'rejected');
@@ -206,7 +213,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       incident.status === 'resolved'
         ? `Resolved · ${severityLabel(incident.severity)}`
         : severityWithResponse(incident.severity, this.opts.severities);
-    return mrkdwnClip(`${state} · #${incident.number} ${incident.title}`, 250);
+    return mrkdwnClipUnits(`${state} · #${incident.number} ${incident.title}`, 250);
   }
 
   async notify(incident: Incident, notice: IncidentNotice): Promise<void> {

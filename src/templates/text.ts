@@ -36,6 +36,17 @@ export function mrkdwnClip(s: string, max: number): string {
   return clipEscaped(escapeMrkdwn(s), max);
 }
 
+/**
+ * mrkdwnClip, where Slack counts UTF-16 units (a channel topic's 250): an emoji family is one character but eleven
+ * units, so a title of 21 families fitted the character count and Slack refused the topic as too_long.
+ */
+export function mrkdwnClipUnits(s: string, max: number): string {
+  for (let chars = max; ; chars = Math.floor(chars * 0.9)) {
+    const clipped = mrkdwnClip(s, chars);
+    if (clipped.length <= max || chars <= 1) return clipped;
+  }
+}
+
 export const mention = (userId: string | null | undefined) => (userId ? `<@${userId}>` : '_nobody yet_');
 
 /** A user (U…/W…) or a user group (S…) as a mention. */

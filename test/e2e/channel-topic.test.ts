@@ -78,6 +78,23 @@ describe('the channel topic follows severity and title changes', () => {
     expect(String(warned[0]![0])).toContain('could not set the topic of C0INC7');
   });
 
+  it('a title of emoji families fits the topic as Slack counts it (UTF-16 units); a topic Slack refuses does not stop the channel', async () => {
+    const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}\u200D\u{1F466}';
+    const title = family.repeat(21);
+    const opened = await chat.openChannel(makeIncident({ number: 8, severity: 3, title }));
+    const [call] = fake.callsTo('conversations.setTopic');
+    expect(call!.failed).toBeFalsy();
+    expect(String(call!.args.topic).length).toBeLessThanOrEqual(250);
+    expect(String(call!.args.topic)).toMatch(/^SEV-3 .* #8 \u{1F468}/u);
+    expect(opened.channelId).toBeTruthy();
+
+    fake.reset();
+    fake.failNext('conversations.setTopic', { error: 'too_long' });
+    const second = await chat.openChannel(makeIncident({ number: 9, severity: 3, title: 'db down' }));
+    expect(second.channelId).toBeTruthy();
+    expect(String(warned.at(-1)?.[0])).toContain(`could not set the topic of ${second.channelId}`);
+  });
+
   it('says once resolved, by Resolve or by a status update', async () => {
     await chat.notify(
       { ...incident(1), status: 'resolved' },
