@@ -127,6 +127,26 @@ export interface PostgresOptions {
    * server parses and plans each only once instead of at every call. Off for a pooler that cannot carry them.
    */
   prepare?: boolean;
+  /**
+   * How long the server keeps a transaction whose client stopped talking (default 60 s): then it ends the session and
+   * its locks go. A connection cut without either end seeing it (a network partition, a dead NAT entry) left the
+   * incident row locked, every later change to it waiting, until a person terminated the session by hand.
+   */
+  idleInTransactionMs?: number;
+}
+
+/**
+ * What each connection asks of the server, at once: the transaction limit above, and TCP keepalives that find a dead
+ * peer in about a minute (30 s idle, then 3 probes 10 s apart; Linux's default is two hours). Ignored over a Unix
+ * socket, which has no such peer.
+ */
+export function sessionSettings(idleInTransactionMs: number): string {
+  return [
+    `SET idle_in_transaction_session_timeout = ${Math.max(0, Math.round(idleInTransactionMs))}`,
+    'SET tcp_keepalives_idle = 30',
+    'SET tcp_keepalives_interval = 10',
+    'SET tcp_keepalives_count = 3',
+  ].join('; ');
 }
 
 /** Distinct statement texts given a name at most; any further one runs unnamed (parsed every time). */
@@ -173,9 +193,18 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
     max: opts.max ?? 10,
     min: opts.min ?? 0,
     idleTimeoutMillis: opts.idleTimeoutMillis ?? 30_000,
+    // The client's side of the same: a server gone without a word is found, not waited on.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
   });
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // Queued first on each new connection, before any statement of the bot's; a server that refuses one (a pooler)
+  // leaves the connection as it was.
+  const settings = sessionSettings(opts.idleInTransactionMs ?? 60_000);
+  pool.on('connect', (client) => {
+    client.query(settings).catch(() => {});
+  });
   // Opened now, kept (the pool closes idle ones only above `min`); one that fails is opened when next needed.
   if ((opts.min ?? 0) > 0) {
     void Promise.allSettled(Array.from({ length: opts.min ?? 0 }, () => pool.connect())).then((made) => {

@@ -62,6 +62,17 @@ export class TcpProxy {
     });
   }
 
+  /**
+   * Stops carrying anything either way, every connection left open: a network partition, as neither end sees it (no
+   * close, no reset; the kernel still answers keepalive probes).
+   */
+  freeze(): void {
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+    }
+  }
+
   /** Accepts connections again, on the same port: the database is back. */
   async restore(): Promise<void> {
     this.server = this.listen();
