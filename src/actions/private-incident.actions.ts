@@ -9,7 +9,8 @@ import { channelLink } from '../templates/text.js';
 
 const incidentIdOf = (value: string | undefined): number => {
   const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('bad_button', 'That button is out of date.');
+  if (!Number.isSafeInteger(id) || id <= 0 || id > 2 ** 31 - 1)
+    throw new DomainError('bad_button', 'That button is out of date.');
   return id;
 };
 

@@ -33,7 +33,8 @@ export function sinceTime(text: string | null, now = Date.now()): Date | null {
   if (!text) return new Date(0);
   if (/^\d{9,11}$/.test(text)) return new Date(Number(text) * 1000);
   const back = parseDuration(text);
-  if (back !== null) return new Date(now - back);
+  // Further back than the epoch is everything (`since=100000000d` reached Postgres as a year BC, out of its range).
+  if (back !== null) return Number.isFinite(back) ? new Date(Math.max(0, now - back)) : new Date(0);
   const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(Number.NaN);
   return Number.isNaN(at.getTime()) ? null : at;
 }

@@ -8,6 +8,8 @@ import type { HealthRoute } from './health.js';
 /** Where Bolt's receivers mount the route (path-to-regexp syntax). */
 export const POSTMORTEM_PATH = '/incidents/:team/:number/postmortem.md';
 
+/** The largest Postgres integer. */
+const INT_MAX = 2 ** 31 - 1;
 const PATH = /^\/incidents\/([A-Z0-9]{1,32})\/([^/]+)\/postmortem\.md$/i;
 
 const markdown = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
@@ -47,13 +49,15 @@ export function postmortemRoute(
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const m = PATH.exec(url.pathname);
-      const number = Number(m?.[2]);
-      if (!m || !Number.isSafeInteger(number) || number < 1) {
+      // Digits only, and a number Postgres keeps (`0x1`, `1e3` and 2147483648 are no incident numbers).
+      const number = /^\d{1,10}$/.test(m?.[2] ?? '') ? Number(m![2]) : Number.NaN;
+      if (!m || !(number >= 1 && number <= INT_MAX)) {
         return problem(res, 400, 'bad_path', 'Ask for /incidents/<team id>/<incident number>/postmortem.md.');
       }
       const versionText = url.searchParams.get('version');
-      const version = versionText === null ? undefined : Number(versionText);
-      if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
+      const version =
+        versionText === null ? undefined : /^\d{1,10}$/.test(versionText) ? Number(versionText) : Number.NaN;
+      if (version !== undefined && !(version >= 1 && version <= INT_MAX)) {
         return problem(res, 400, 'bad_version', 'version must be a whole number from 1.');
       }
       const team = m[1]!.toUpperCase();

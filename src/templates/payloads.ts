@@ -25,7 +25,13 @@ export function jsonCodec<S extends z.ZodType>(schema: S): Codec<z.infer<S>> {
   };
 }
 
-const incidentId = z.number().int().positive();
+/**
+ * The ids a value carries are rows' ids, Postgres integers: a forged value past 2^31 - 1 is no id at all (it reached
+ * the database, whose range error came back as "Something went wrong").
+ */
+const ROW_ID_MAX = 2 ** 31 - 1;
+const rowId = z.number().int().positive().max(ROW_ID_MAX);
+const incidentId = rowId;
 const channelId = z.string().min(1);
 
 /** The status update and resolve forms: which incident, and where to answer. */
@@ -37,7 +43,7 @@ export const modalMetadata = jsonCodec(modalSchema);
 export const encodeModalMetadata = modalMetadata.encode;
 
 /** A playbook run outside an incident (`/incident run`), by id. */
-const runId = z.number().int().positive();
+const runId = rowId;
 
 /**
  * A playbook step's parameters form and its confirmation: which step, for which incident, or for which playbook run
@@ -62,7 +68,7 @@ export const hostOfMetadata = (m: { incidentId?: number | undefined; runId?: num
   m.runId !== undefined ? { kind: 'run' as const, id: m.runId } : { kind: 'incident' as const, id: m.incidentId! };
 
 /** Deny's reason form: which approval request, and where to answer. */
-export const denyMetadata = jsonCodec(z.object({ approvalId: z.number().int().positive(), channelId }));
+export const denyMetadata = jsonCodec(z.object({ approvalId: rowId, channelId }));
 
 const playbookRef = z.string().min(1).max(100);
 const stepKeyRef = z.string().regex(/^[a-z]+\.\d{1,3}$/);
@@ -83,17 +89,18 @@ export const pageRef = jsonCodec(z.object({ p: playbookRef, n: z.number().int().
 export const skipMetadata = jsonCodec(z.object({ p: playbookRef, s: stepKeyRef, r: runId.optional(), channelId }));
 
 /** Approve and Deny buttons carry the approval request's id. */
-export const approvalRef = jsonCodec(z.number().int().positive());
+export const approvalRef = jsonCodec(rowId);
 
 /** An incident id as a button carries it (`"42"`); built once, as a zod schema costs more to build than to run. */
-const incidentRef = z.coerce.number().int().positive();
+const incidentRef = z.coerce.number().int().positive().max(ROW_ID_MAX);
 
 /** Buttons carry the incident id as their value; selects carry it in the block_id (`incident_card_actions:42`). */
 export function parseIncidentRef(value: string | undefined, blockId?: string): number | null {
   const fromValue = incidentRef.safeParse(value);
   if (value !== undefined && fromValue.success) return fromValue.data;
   const m = /:(\d+)$/.exec(blockId ?? '');
-  return m ? Number(m[1]) : null;
+  const id = m ? Number(m[1]) : 0;
+  return id >= 1 && id <= ROW_ID_MAX ? id : null;
 }
 
 /**
@@ -133,7 +140,7 @@ export const ackRef: Codec<{ incidentId: number; takeFrom: string | null }> = ((
 })();
 
 /** An action item's Done button carries the item's id. */
-export const actionItemRef = jsonCodec(z.number().int().positive());
+export const actionItemRef = jsonCodec(rowId);
 
 /**
  * The declare form: where it was opened from, so that its answer goes back there: the Home tab (answered by direct
@@ -146,12 +153,12 @@ export const declareMetadata = jsonCodec(
     z.object({ from: z.literal('command'), channelId }),
     // A message's Declare incident shortcut: answered in its channel, and its thread told of a public incident.
     z.object({ from: z.literal('message'), channelId, ts: z.string().regex(/^\d+\.\d+$/) }),
-    z.object({ from: z.literal('alert'), alertId: z.number().int().positive(), channelId }),
+    z.object({ from: z.literal('alert'), alertId: rowId, channelId }),
   ]),
 );
 
 /** A warning alert's Declare incident button carries the alert's id. */
-export const alertRef = jsonCodec(z.number().int().positive());
+export const alertRef = jsonCodec(rowId);
 
 /**
  * An on-call override waiting for Confirm: its kind, role, people and end (an instant), `{"k":"override","r":"on_call",

@@ -359,6 +359,18 @@ describe('a scripted incident, from declare to its post-mortem', () => {
     expect((await get(`/incidents/${TEST_TEAM_ID}/9999/postmortem.md`)).status).toBe(404);
     expect((await get(`/incidents/${TEST_TEAM_ID}/abc/postmortem.md`)).status).toBe(400);
     expect((await get(`${docPath()}?version=0`)).status).toBe(400);
+    // Numbers Postgres cannot keep, or written otherwise than in digits: 400, never the database's error.
+    for (const path of [
+      `/incidents/${TEST_TEAM_ID}/2147483648/postmortem.md`,
+      `/incidents/${TEST_TEAM_ID}/0x1/postmortem.md`,
+      `/incidents/${TEST_TEAM_ID}/1e3/postmortem.md`,
+      `${docPath()}?version=2147483648`,
+      `${docPath()}?version=1e0`,
+    ]) {
+      const res = await get(path);
+      expect(res.status, path).toBe(400);
+      expect(await res.text(), path).not.toMatch(/out of range|syntax/);
+    }
   });
 
   it('writing it again makes version 2, prefilled; version 1 is kept and served on request', async () => {

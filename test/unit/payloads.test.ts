@@ -74,3 +74,16 @@ describe('the payloads Slack carries back', () => {
     for (const junk of [undefined, 'x', '{"i":7,"from":"<!channel>"}']) expect(ackRef.decode(junk)).toBeNull();
   });
 });
+
+describe('ids past what Postgres keeps', () => {
+  it('a forged value past 2^31 - 1 carries no id (its range error reached the person as "Something went wrong")', () => {
+    expect(parseIncidentRef('2147483647')).toBe(2147483647);
+    expect(parseIncidentRef('2147483648')).toBeNull();
+    expect(parseIncidentRef(undefined, 'incident_card_actions:2147483648')).toBeNull();
+    expect(parseIncidentRef(undefined, 'incident_card_actions:0')).toBeNull();
+    expect(ackRef.decode('2147483648')).toBeNull();
+    expect(escalateRef.decode('{"i":2147483648,"r":"cto"}')).toBeNull();
+    expect(approvalRef.decode('2147483648')).toBeNull();
+    expect(approvalRef.decode('7')).toBe(7);
+  });
+});
