@@ -5,7 +5,7 @@ import { auditBadSignatures } from './audit/bad-signatures.js';
 import { auditRequests } from './audit/middleware.js';
 import { withRequest } from './audit/request-context.js';
 import { register as registerCommands } from './commands/index.js';
-import { type Config, configSecrets } from './config.js';
+import { type Config, configSecrets, logSecrets } from './config.js';
 import { register as registerEvents } from './events/index.js';
 import { FRONT_ALERT_CONNECTIONS, type FrontAlerts } from './http/ack-front.protocol.js';
 import { AlertAuth } from './http/alert-auth.js';
@@ -47,6 +47,7 @@ import type { Incident } from './incidents/types.js';
 import { type BotMetrics, createMetrics } from './metrics/metrics.js';
 import { SmtpEmail } from './notify/email.js';
 import { PagerDutyEvents, PagerDutyUsers } from './notify/pagerduty.js';
+import { redactWith } from './ops/redact.js';
 import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
@@ -138,11 +139,18 @@ export function createBot({
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
   // The audit is written through app.logger, which exists only once the app does: the trail asks for it when it writes.
   const contacts = { resolveContacts: (ids: string[]) => chat.resolveContacts(ids) };
-  const audit: AuditTrail = new AuditTrail(db, contacts, runbook.access.approvers, {
-    info: (...a: unknown[]) => app.logger.info(...a),
-    warn: (...a: unknown[]) => app.logger.warn(...a),
-    error: (...a: unknown[]) => app.logger.error(...a),
-  });
+  const audit: AuditTrail = new AuditTrail(
+    db,
+    contacts,
+    runbook.access.approvers,
+    {
+      info: (...a: unknown[]) => app.logger.info(...a),
+      warn: (...a: unknown[]) => app.logger.warn(...a),
+      error: (...a: unknown[]) => app.logger.error(...a),
+    },
+    // What a person types is masked as the log masks it: the bot's tokens and COMMAND_ENV values, by value too.
+    redactWith(logSecrets(config)),
+  );
   // The store logs through the app's logger, which exists once the app does (before any call to the store).
   const kv =
     sharedKv ?? openKv(config.kv, { warn: (...a) => app.logger.warn(...a), info: (...a) => app.logger.info(...a) });

@@ -3,7 +3,7 @@ import { type AuditEntry, type AuditRow, insertAudits, listAudit, listIncidentAu
 import type { Database } from '../store/db.js';
 import { DomainError } from './errors.js';
 import type { IncidentChat, Logger } from './ports.js';
-import { cleanText } from './text.js';
+import { cleanText, cutToChars } from './text.js';
 
 export type { AuditEntry, AuditRow } from '../store/audit.repo.js';
 
@@ -19,12 +19,13 @@ const AUDIT_BATCH_MAX = 500;
  * What a row keeps of a text: masked, clipped, and clean of what Postgres refuses in `text` and `jsonb` (a NUL, a lone
  * surrogate). Rows go in batches: one such character typed by anyone would otherwise lose every row stored with it.
  */
-const clip = (s: string) => {
-  const masked = redact(cleanText(s, { multiline: true }));
-  return masked.length > MAX_TEXT ? `${masked.slice(0, MAX_TEXT)}…` : masked;
-};
+function clipWith(mask: (s: string) => string): (s: string) => string {
+  // Cut by code point: cut by UTF-16 unit, a title of flags lost its row to a lone surrogate ("invalid input syntax for
+  // type json").
+  return (s) => cutToChars(mask(cleanText(s, { multiline: true })), MAX_TEXT);
+}
 
-function clipDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
+function clipDetails(details: Record<string, unknown> | undefined, clip: (s: string) => string) {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(details ?? {}).slice(0, 20)) {
     if (v === undefined) continue;
@@ -44,7 +45,13 @@ export class AuditTrail {
     private readonly chat: Pick<IncidentChat, 'resolveContacts'>,
     private readonly approvers: readonly string[],
     private readonly log: Logger = console,
-  ) {}
+    /** How a row's text is masked: the secret patterns, and the values the bot knows (its tokens, COMMAND_ENV's). */
+    mask: (text: string) => string = redact,
+  ) {
+    this.clip = clipWith(mask);
+  }
+
+  private readonly clip: (s: string) => string;
 
   /** Rows waiting for the statement in flight to end; each resolves its `record` once stored (or logged). */
   private pending: { row: AuditEntry; done: () => void }[] = [];
@@ -57,8 +64,8 @@ export class AuditTrail {
   record(entry: AuditEntry): Promise<void> {
     const row: AuditEntry = {
       ...entry,
-      ...(entry.reason !== undefined ? { reason: clip(entry.reason) } : {}),
-      details: clipDetails(entry.details),
+      ...(entry.reason !== undefined ? { reason: this.clip(entry.reason) } : {}),
+      details: clipDetails(entry.details, this.clip),
     };
     return new Promise<void>((done) => {
       this.pending.push({ row, done });

@@ -39,7 +39,10 @@ const runbook = () =>
   });
 
 describe('the audit', () => {
-  const bot = useBot({ runbook: runbook(), env: { ADMIN_TOKEN, ATOM_CLI } });
+  const bot = useBot({
+    runbook: runbook(),
+    env: { ADMIN_TOKEN, ATOM_CLI, COMMAND_ENV: 'AUDIT_API_TOKEN', AUDIT_API_TOKEN: 'tok-supersecret-98765' },
+  });
   const started = new Date(Date.now() - 1000).toISOString();
 
   const exportAudit = (query: string, token: string | null = ADMIN_TOKEN) =>
@@ -108,6 +111,20 @@ describe('the audit', () => {
       outcome: 'refused',
     });
     expect(refused.reason).toMatch(/^not_allowed: .*only responders may run it/);
+  });
+
+  it('masks a COMMAND_ENV value someone types, and keeps a refusal whose text was cut among emoji flags', async () => {
+    await bot.command('sev3 leaked tok-supersecret-98765 in a paste', { user_id: 'U0PASTER' });
+    const pasted = await waitForRow((l) => l.action === 'declare' && l.actor === 'U0PASTER');
+    expect(JSON.stringify(pasted)).not.toContain('tok-supersecret-98765');
+    expect(String(pasted.details.command)).toContain('leaked *** in a paste');
+
+    // 150 flags are 300 code points: answered as too long, and the row that says so is stored whole.
+    await bot.command(`sev3 ${'\u{1F1FA}\u{1F1F8}'.repeat(150)}`, { user_id: 'U0FLAGS' });
+    const refused = await waitForRow((l) => l.actor === 'U0FLAGS');
+    expect(refused.outcome).toBe('answered');
+    expect(String(refused.details.command)).toMatch(/^\/incident sev3 \u{1F1FA}/u);
+    expect(String(refused.details.command)).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
   });
 
   it('records a request with a bad signature, refused with 401', async () => {
