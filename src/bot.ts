@@ -254,6 +254,7 @@ export function createBot({
       cache: new KvCache(kv),
       privateAnnounce: runbook.privateIncidents.announce,
       log: app.logger,
+      ...(identity ? { botUserId: identity.botUserId } : {}),
       topicClient: new WebClient(slack.botToken, {
         ...clientOptions,
         logger: app.logger,

@@ -51,6 +51,8 @@ export interface SlackChatOptions {
    * pausing every call of the client for Slack's wait, as the SDK does. Default: the main client.
    */
   topicClient?: WebClient;
+  /** The bot's own user (auth.test's, asked once when not given): the reporter of incidents opened from alerts. */
+  botUserId?: string;
 }
 
 /** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
@@ -62,6 +64,20 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   /** Channels whose topic is being set, and the incident as it should show next, if it changed meanwhile. */
   private readonly topics = new Map<string, { next: Incident | null }>();
+
+  private botUserAsked: Promise<string | undefined> | undefined;
+
+  private botUser(): Promise<string | undefined> {
+    if (this.opts.botUserId) return Promise.resolve(this.opts.botUserId);
+    this.botUserAsked ??= this.client.auth.test().then(
+      (r) => r.user_id,
+      () => {
+        this.botUserAsked = undefined;
+        return undefined;
+      },
+    );
+    return this.botUserAsked;
+  }
 
   private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -137,6 +153,14 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   }
 
   async tellDeclarer(report: DeclarationReport): Promise<void> {
+    // An incident the bot declared itself (from alerts) has nobody to tell: a direct message to its own user went
+    // nowhere. Its channel and card say how it ended; the log says so too.
+    if (report.incident.reporterId === (await this.botUser())) {
+      this.opts.log?.warn(
+        `declaration of incident ${report.incident.id} (from alerts) ended after an interruption: ${report.kind}`,
+      );
+      return;
+    }
     const text = renderDeclarationReport(report, this.opts.severities);
     await this.call('tell the declarer', () =>
       this.client.chat.postMessage({ channel: report.incident.reporterId, text, unfurl_links: false }),
