@@ -74,6 +74,8 @@ export type EscalateResult =
       incidentId: number;
       roleName: string;
       pending: boolean;
+      /** It was "paged" with nobody in it: no contacts for the role (the channel was told how to add them). */
+      skipped?: boolean;
       at: Date;
       by: string | null;
       reason: string | null;
@@ -278,6 +280,7 @@ export class EscalationService {
           incidentId,
           roleName: this.roleName(role),
           pending: before?.pending ?? true,
+          ...(before?.skipped ? { skipped: true } : {}),
           at: before?.at ?? new Date(),
           by: before?.requestedBy ?? null,
           reason: before && before.rule !== 'manual' ? ruleReason(before.rule, this.runbook, incident) : null,

@@ -398,9 +398,15 @@ export async function latestPageOf(
   q: Queryable,
   incidentId: number,
   role: string,
-): Promise<{ rule: string; requestedBy: string | null; at: Date; pending: boolean } | null> {
-  const { rows } = await q.query<{ rule: string; requested_by: string | null; at: Date | string; pending: boolean }>(
-    `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at, p.id IS NULL AS pending
+): Promise<{ rule: string; requestedBy: string | null; at: Date; pending: boolean; skipped: boolean } | null> {
+  const { rows } = await q.query<{
+    rule: string;
+    requested_by: string | null;
+    at: Date | string;
+    pending: boolean;
+    skipped: boolean | null;
+  }>(
+    `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at, p.id IS NULL AS pending, p.skipped
      FROM escalation_jobs j LEFT JOIN pages p ON p.job_id = j.id AND p.role = $2
      WHERE j.incident_id = $1
        AND (p.id IS NOT NULL OR (j.rule = 'manual' AND j.role = $2 AND j.state = 'pending'))
@@ -408,7 +414,9 @@ export async function latestPageOf(
     [incidentId, role],
   );
   const r = rows[0];
-  return r ? { rule: r.rule, requestedBy: r.requested_by, at: toDate(r.at), pending: r.pending } : null;
+  return r
+    ? { rule: r.rule, requestedBy: r.requested_by, at: toDate(r.at), pending: r.pending, skipped: r.skipped === true }
+    : null;
 }
 
 export async function pendingManualRoles(q: Queryable, incidentId: number): Promise<Set<string>> {

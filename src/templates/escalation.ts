@@ -19,9 +19,11 @@ export function renderAlreadyEscalated(r: Extract<EscalateResult, { kind: 'alrea
   const role = `*${mrkdwnClip(r.roleName, 100)}*`;
   const when = ago(r.at, now);
   const why = r.by ? `escalated by ${mention(r.by)}` : r.reason ? `because ${r.reason}` : null;
-  const head = r.pending
-    ? `:information_source: ${role} is already being paged (${[why, when].filter(Boolean).join(', ')}), so nobody else was paged.`
-    : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}, so nobody else was paged.`;
+  const head = r.skipped
+    ? `:warning: ${role} has nobody to page: it was reached ${when}${why ? ` (${why})` : ''} with no contacts, so nobody was paged. Add contacts under \`escalation.roles\` in the runbook file.`
+    : r.pending
+      ? `:information_source: ${role} is already being paged (${[why, when].filter(Boolean).join(', ')}), so nobody else was paged.`
+      : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}, so nobody else was paged.`;
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: head } }];
   if (r.next) {
     blocks.push({

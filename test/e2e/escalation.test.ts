@@ -361,6 +361,18 @@ describe('contacts that cannot be paged', () => {
     );
     expect(json(card)).not.toMatch(/Paged: On-Call Engineer/);
     expect(json(card)).toContain('Nobody paged yet');
+
+    // Escalate now for that role (the card showed it) is told it has nobody to page, not that it was paged.
+    bot.fake.reset();
+    await bot.click({
+      channelId: inc.channelId,
+      messageTs: inc.cardTs,
+      actionId: ACTION.escalate,
+      value: JSON.stringify({ i: inc.id, r: 'on_call' }),
+    });
+    const told = await bot.fake.waitFor('response_url');
+    expect(String(told.args.text)).toContain('*On-Call Engineer* has nobody to page');
+    expect(String(told.args.text)).not.toContain('was already paged');
   });
 
   it('an unknown user and an empty group are reported in the channel', async () => {

@@ -86,6 +86,26 @@ describe('private replies', () => {
     expect(JSON.stringify(m.blocks)).toContain('Every role in the contact order has been paged.');
   });
 
+  it('a role reached with no contacts is not called paged: it says nobody was, and how to add them', () => {
+    const m = renderAlreadyEscalated(
+      {
+        kind: 'already',
+        incidentId: 7,
+        roleName: 'CTO',
+        pending: false,
+        skipped: true,
+        at: minutes(4),
+        by: 'U0ALICE',
+        reason: null,
+        next: null,
+      },
+      NOW,
+    );
+    expect(m.text).toContain('*CTO* has nobody to page');
+    expect(m.text).toContain('so nobody was paged. Add contacts under `escalation.roles`');
+    expect(m.text).not.toContain('was already paged');
+  });
+
   it('a later acknowledgement names the commander and offers Take command from them', () => {
     const m = renderCommandHeld({
       kind: 'commanded',
