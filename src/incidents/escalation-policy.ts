@@ -62,6 +62,11 @@ export interface RuleDef {
 }
 
 const investigating = (i: Incident) => i.status === 'investigating';
+/**
+ * Not resolved: a mitigated incident is not over, and customer impact, a data-loss risk or SEV-0 found while it is
+ * mitigated pages as at once as before (it paged nobody, and nobody was told).
+ */
+const notResolved = (i: Incident) => i.status !== 'resolved';
 const after = (i: Incident, ms: number) => new Date(i.createdAt.getTime() + ms);
 
 /** The runbook's Escalation Procedures, one row per rule. */
@@ -101,7 +106,7 @@ export const RULES = {
   },
   customer_impact: {
     file: { key: 'customer_impact', form: 'role' },
-    due: (i, _rb, now) => (investigating(i) && i.customerImpact ? now : null),
+    due: (i, _rb, now) => (notResolved(i) && i.customerImpact ? now : null),
     reason: () => 'customer impact was flagged',
     unless: () => null,
     movable: false,
@@ -109,7 +114,7 @@ export const RULES = {
   },
   critical: {
     file: { key: 'critical', form: 'role' },
-    due: (i, _rb, now) => (investigating(i) && (i.severity === 0 || i.dataLossRisk) ? now : null),
+    due: (i, _rb, now) => (notResolved(i) && (i.severity === 0 || i.dataLossRisk) ? now : null),
     reason: () => 'the incident is SEV-0 or at risk of data loss',
     unless: () => null,
     movable: false,
@@ -118,7 +123,7 @@ export const RULES = {
   data_loss: {
     // "Data loss risk: escalate immediately, involve database team" (critical covers the immediate escalation).
     file: { key: 'data_loss', form: 'role', optional: true },
-    due: (i, _rb, now) => (investigating(i) && i.dataLossRisk ? now : null),
+    due: (i, _rb, now) => (notResolved(i) && i.dataLossRisk ? now : null),
     reason: () => 'a data-loss risk was flagged',
     unless: () => null,
     movable: false,

@@ -49,6 +49,23 @@ describe('desiredJobs', () => {
       dueAt: NOW,
     });
   });
+  it('customer impact, a data-loss risk or SEV-0 found while mitigated still pages at once; not once resolved', () => {
+    const untilMitigated = testRunbook({ unresolvedAfter: '30m', unresolvedUntil: 'mitigated' });
+    const mitigated = (over: Parameters<typeof makeIncident>[0]) =>
+      desiredJobs(
+        makeIncident({ createdAt: T0, status: 'mitigated', nextUpdateAt: null, ...over }),
+        untilMitigated,
+        NOW,
+      );
+    expect(mitigated({ severity: 2, customerImpact: true }).map((j) => [j.key, j.role])).toEqual([
+      ['customer_impact', 'engineering_manager'],
+    ]);
+    expect(mitigated({ severity: 2, dataLossRisk: true }).map((j) => j.key)).toContain('critical');
+    expect(mitigated({ severity: 0 }).map((j) => j.key)).toEqual(['critical']);
+    expect(
+      desiredJobs(makeIncident({ createdAt: T0, status: 'resolved', customerImpact: true, severity: 0 }), rb, NOW),
+    ).toEqual([]);
+  });
   it('acknowledged: no response-time timer; mitigated (with until: mitigated): no escalation at all; resolved: nothing', () => {
     expect(keys(makeIncident({ createdAt: T0, acknowledgedAt: NOW, status: 'investigating' }))).not.toContain(
       'unacknowledged',
