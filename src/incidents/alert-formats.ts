@@ -106,7 +106,8 @@ function problemOf(err: ZodError, extra: string[] = []): PayloadProblem {
  */
 export function parseJson(body: string): { ok: true; value: unknown } | { ok: false; problem: PayloadProblem } {
   try {
-    const value = JSON.parse(body) as unknown;
+    // A byte order mark before the JSON (PowerShell's and some editors' UTF-8) is not part of it.
+    const value = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body) as unknown;
     return { ok: true, value: mayHoldUnstorable(body) ? storableJson(value) : value };
   } catch (err) {
     const message = `the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`;

@@ -191,7 +191,7 @@ export function renderAlertSection(v: AlertCardView): KnownBlock[] {
         `*Runbook:* ${mrkdwnClip(r.name, 60)} ${mrkdwnClip(r.threshold, 40)} for ${mrkdwnClip(r.duration, 10)} — ${mrkdwnClip(r.action, 200)}`,
     ),
     v.storm
-      ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} opened ${v.storm.maxIncidents} incidents in 10 minutes; its further critical alerts join this one.`
+      ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} opened ${v.storm.maxIncidents === 1 ? 'an incident' : `${v.storm.maxIncidents} incidents`} in 10 minutes; its further critical alerts join this one.`
       : null,
     ...v.truncated.map(
       (t) =>

@@ -390,6 +390,11 @@ describe('the generic format', () => {
     expect(parseJson('{')).toMatchObject({ ok: false, problem: { error: 'malformed_json' } });
   });
 
+  it('reads a body that starts with a byte order mark (PowerShell, some editors) as the JSON after it', () => {
+    expect(parseJson('\uFEFF{"source":"ps","key":"k"}')).toEqual({ ok: true, value: { source: 'ps', key: 'k' } });
+    expect(parseJson('\uFEFF')).toMatchObject({ ok: false, problem: { error: 'malformed_json' } });
+  });
+
   it("reads a script's numbers and true/false as their text, in labels and the key, rather than dropping its alert", () => {
     const d = delivery(
       parseGeneric(genericAlert({ key: 1042, labels: { shard: 3, canary: true, tenant: 'acme' } }), RULES),

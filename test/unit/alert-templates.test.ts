@@ -121,6 +121,8 @@ describe('the alert section of the card', () => {
     view.follows = { number: 41, channelId: 'C0OLD' };
     const text = allText({ text: '', blocks: renderAlertSection(view) });
     expect(text).toContain(':cyclone: *Alert storm:* alertmanager opened 3 incidents in 10 minutes');
+    view.storm = { source: 'alertmanager', maxIncidents: 1 };
+    expect(allText({ text: '', blocks: renderAlertSection(view) })).toContain('alertmanager opened an incident in 10');
     expect(text).toContain('The same alert opened incident #41 (<#C0OLD>) before');
     // A private one is not named: its number and channel are its people's.
     view.follows = { private: true };
