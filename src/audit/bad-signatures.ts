@@ -9,12 +9,26 @@ const SLACK_ENDPOINT = '/slack/events';
 /** Refused requests written one row each, per minute; past this a flood costs one summary row, not one row each. */
 const ROWS_PER_MINUTE = 30;
 
-/** Who sent it, as far as HTTP says: the first X-Forwarded-For hop (behind a proxy), else the peer address. */
+/**
+ * Who sent it, as far as HTTP can tell. The peer's address, which nobody can forge; when the peer is this machine (the
+ * bot's own acknowledging front, or a proxy beside it), the hop it added last to X-Forwarded-For. Whatever the header
+ * claims before that is said as a claim: taken as the actor, its first hop let anyone write `ip:203.0.113.66`, or a
+ * user's id, into the audit.
+ */
 export function remoteAddress(req: IncomingMessage): string {
-  const forwarded = req.headers['x-forwarded-for'];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return (first || req.socket.remoteAddress || 'unknown').slice(0, 64);
+  const peer = req.socket.remoteAddress || 'unknown';
+  const header = req.headers['x-forwarded-for'];
+  const chain = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((h) => h.replace(/[^0-9A-Za-z.:_-]/g, '').slice(0, 45))
+    .filter(Boolean);
+  const address = chain.length > 0 && LOOPBACK.test(peer) ? chain.pop()! : peer;
+  const claimed = chain.join(', ').slice(0, 80);
+  return claimed ? `${address} (forwarded for ${claimed})` : address;
 }
+
+/** This machine's own addresses, as a socket names them. */
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /** Slack's window for a request timestamp, either way. */
 const TIMESTAMP_WINDOW_MS = 5 * 60_000;

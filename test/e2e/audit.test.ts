@@ -148,6 +148,16 @@ describe('the audit', () => {
     expect(stale.status).toBe(401);
     await waitForRow((l) => l.action === 'bad_signature' && /timestamp/.test(l.reason ?? ''));
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+
+    // What X-Forwarded-For claims is said as a claim, after the peer's address: it cannot make the actor someone else.
+    const claimed = await fetch(`${bot.baseUrl}/audit.jsonl`, {
+      headers: { authorization: 'Bearer wrong-token', 'x-forwarded-for': 'U0ALICE, 203.0.113.66' },
+    });
+    expect(claimed.status).toBe(401);
+    const spoof = await waitForRow(
+      (l) => l.action === 'audit_export' && l.outcome === 'refused' && /U0ALICE/.test(l.actor),
+    );
+    expect(spoof.actor).toMatch(/^ip:(::ffff:)?127\.0\.0\.1 \(forwarded for U0ALICE, 203\.0\.113\.66\)$/);
   });
 
   it('/audit.jsonl refuses a missing or wrong token, and records the refusal', async () => {
