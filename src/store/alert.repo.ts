@@ -639,8 +639,13 @@ export async function alertsOf(
 ): Promise<{ alerts: AlertRow[]; firing: number; total: number }> {
   if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0 };
   const { rows } = await q.query<AlertDbRow>(
-    `SELECT * FROM alerts WHERE alert_incident_id = ANY($1::int[])
-     ORDER BY (status = 'firing') DESC, last_seen DESC, id DESC LIMIT $2`,
+    // The alerts of the group that opened each alert incident first (a storm's joined groups after them: 300 joined
+    // alerts hid the two that opened it), then firing before resolved, latest first.
+    `SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+     WHERE a.alert_incident_id = ANY($1::int[])
+     ORDER BY (a.source = ai.source AND a.group_key = ai.group_key) DESC, (a.status = 'firing') DESC,
+       a.last_seen DESC, a.id DESC
+     LIMIT $2`,
     [alertIncidentIds, limit],
   );
   const counts = await alertCounts(q, alertIncidentIds);

@@ -366,7 +366,7 @@ export function renderAlertList(i: Incident, list: AlertList): Message {
     elements: [
       {
         type: 'mrkdwn',
-        text: `${list.total} alert${list.total === 1 ? '' : 's'} · ${list.firing} firing · ${list.total - list.firing} resolved${more > 0 ? ` · ${more} more not shown (the latest first)` : ''}${list.truncated.map((t) => ` · ${t.count.toLocaleString('en-US')} more not sent by ${mrkdwnClip(t.source, 40)} (its \`max_alerts\`): see them there`).join('')}`,
+        text: `${list.total} alert${list.total === 1 ? '' : 's'} · ${list.firing} firing · ${list.total - list.firing} resolved${more > 0 ? ` · ${more} more not shown (those that opened it first, then the latest)` : ''}${list.truncated.map((t) => ` · ${t.count.toLocaleString('en-US')} more not sent by ${mrkdwnClip(t.source, 40)} (its \`max_alerts\`): see them there`).join('')}`,
       },
     ],
   });
