@@ -9,6 +9,7 @@ import {
   renderHeartbeat,
   renderOutranked,
 } from '../templates/alerts.js';
+import type { Message } from '../templates/incident-card.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
 import { toChatPlatformError } from './slack-errors.js';
 
@@ -59,33 +60,25 @@ export class SlackAlertChat implements AlertChat {
     return true;
   }
 
-  async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {
-    if (!incident.channelId) return;
-    const msg = renderOutranked(incident, view);
-    await this.call('tell the incident channel a critical alert joined it', () =>
-      this.client.chat.postMessage({
-        channel: incident.channelId!,
-        text: msg.text,
-        blocks: msg.blocks,
-        unfurl_links: false,
-      }),
-    );
+  tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {
+    return this.tellChannel(incident, renderOutranked(incident, view), 'a critical alert joined it');
   }
 
-  async offerResolve(incident: Incident, alerts: AlertCardView): Promise<void> {
-    if (!incident.channelId) return;
-    const msg = renderAllResolved(incident, alerts);
-    await this.call('tell the incident channel its alerts resolved', () =>
-      this.client.chat.postMessage({ channel: incident.channelId!, text: msg.text, blocks: msg.blocks }),
-    );
+  offerResolve(incident: Incident, alerts: AlertCardView): Promise<void> {
+    return this.tellChannel(incident, renderAllResolved(incident, alerts), 'its alerts resolved');
   }
 
-  async tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void> {
-    if (!incident.channelId) return;
-    const msg = renderFiredAgain(incident, alerts);
-    await this.call('tell the incident channel an alert fires again', () =>
+  tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void> {
+    return this.tellChannel(incident, renderFiredAgain(incident, alerts), 'an alert fires again');
+  }
+
+  /** Posts in the incident's channel (none to post in: nothing), links not unfurled. */
+  private async tellChannel(incident: Incident, msg: Message, what: string): Promise<void> {
+    const channel = incident.channelId;
+    if (!channel) return;
+    await this.call(`tell the incident channel ${what}`, () =>
       this.client.chat.postMessage({
-        channel: incident.channelId!,
+        channel,
         text: msg.text,
         blocks: msg.blocks,
         unfurl_links: false,
