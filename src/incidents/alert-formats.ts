@@ -268,6 +268,12 @@ function levelOfSeverity(severity: string): AlertLevel | null {
  * label), else its `severity` label (critical, warning, info, or a common word for one of them: `page`, `error`,
  * `minor`…; none: warning). Any other severity label with no row: a warning, its summary saying so.
  */
+/** Grafana's alerts about a rule's data rather than its condition: what each says, for a title naming the rule. */
+const GRAFANA_DATA_STATES: Readonly<Record<string, string>> = {
+  DatasourceNoData: 'no data',
+  DatasourceError: 'its data source failed',
+};
+
 export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], source: string): ParsedDelivery {
   const r = amPayload.safeParse(value);
   if (!r.success) return { ok: false, problem: problemOf(r.error) };
@@ -287,7 +293,11 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
         ? ` (severity "${cutToChars(severity, 40)}" is not a level the bot knows: taken as a warning; add a row for ${cutToChars(name, 60)} to the runbook file's alerts, or use critical, warning or info)`
         : '';
     const unnamed = named ? '' : ' (it has no alertname label: named after its fingerprint)';
-    const summary = `${note('summary') ?? note('description') ?? note('message') ?? name}${unknown}${unnamed}`;
+    // Grafana names an alert about a rule's data (no data, a failing query) after that state, its rule in `rulename`.
+    const state = named ? GRAFANA_DATA_STATES[named] : undefined;
+    const ruleName = a.labels.rulename?.trim();
+    const fallback = state && ruleName ? `${ruleName}: ${state} (${name})` : name;
+    const summary = `${note('summary') ?? note('description') ?? note('message') ?? fallback}${unknown}${unnamed}`;
     const given = note('runbook_url');
     const runbookUrl = given && given.length <= MAX_URL ? given : null;
     alerts.push({

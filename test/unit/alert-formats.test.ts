@@ -210,6 +210,28 @@ describe('the Alertmanager webhook format', () => {
     expect(odd.labels.severity).toBe('purple');
   });
 
+  it("titles Grafana's no-data and data-source-error alerts by the rule they are about", () => {
+    const body = JSON.parse(grafanaFixture('firing'));
+    const noData = (alertname: string, labels: Record<string, string> = { rulename: 'Disk usage' }) => ({
+      ...body,
+      commonAnnotations: {},
+      alerts: [
+        {
+          ...body.alerts[0],
+          labels: { alertname, grafana_folder: 'Infra', severity: 'critical', ...labels },
+          annotations: {},
+        },
+      ],
+    });
+    const [a] = delivery(parseAlertmanager(noData('DatasourceNoData'), RULES, 'grafana')).alerts;
+    expect(a).toMatchObject({ name: 'DatasourceNoData', summary: 'Disk usage: no data (DatasourceNoData)' });
+    const [e] = delivery(parseAlertmanager(noData('DatasourceError'), RULES, 'grafana')).alerts;
+    expect(e!.summary).toBe('Disk usage: its data source failed (DatasourceError)');
+    // Without the rule's name, or for any other alert, the name as before.
+    const [bare] = delivery(parseAlertmanager(noData('DatasourceNoData', {}), RULES, 'grafana')).alerts;
+    expect(bare!.summary).toBe('DatasourceNoData');
+  });
+
   it("reads Grafana Alerting's webhook body unchanged (version 1, its extra fields)", () => {
     const d = delivery(parseAlertmanager(JSON.parse(grafanaFixture('firing')), RULES, 'grafana'));
     expect(d).toMatchObject({
