@@ -55,7 +55,14 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
   }
   extra = { ...extra, ...flags };
   // Bidi controls could make a title read as something else; a title that shows nothing is no title.
-  const text = spec.text.field === 'title' ? cleanTitle(body).replace(/\s+/g, ' ').trim() : body;
+  // A separator typed after the severity (`SEV-1 - api slow`, `sev1: db down`) is not the title's first word.
+  const text =
+    spec.text.field === 'title'
+      ? cleanTitle(body)
+          .replace(/\s+/g, ' ')
+          .trim()
+          .replace(/^[-\u2013\u2014:|]+ /, '')
+      : body;
   if (spec.text.required !== undefined && isBlank(text)) {
     const invisible = text ? `The ${spec.text.field} shows nothing: it is only invisible characters. ` : '';
     return { ok: false, error: `${invisible}${spec.text.required}` };

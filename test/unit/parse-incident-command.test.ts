@@ -354,6 +354,13 @@ describe('declare flags', () => {
     expect(ok('declare sev1 a &gt; b')).toMatchObject({ kind: 'declare', title: 'a > b' });
     expect(ok('sev3 ask <@U0BOB|bob> about it')).toMatchObject({ title: 'ask <@U0BOB|bob> about it' });
   });
+  it('drops a separator typed after the severity, not one inside the title', () => {
+    expect(ok('SEV-1 - api slow')).toMatchObject({ severity: 1, title: 'api slow' });
+    expect(ok('sev2 — api slow')).toMatchObject({ title: 'api slow' });
+    expect(ok('sev2 | api slow')).toMatchObject({ title: 'api slow' });
+    expect(ok('sev2 -5xx errors on api')).toMatchObject({ title: '-5xx errors on api' });
+    expect(ok('sev2 api - slow')).toMatchObject({ title: 'api - slow' });
+  });
   it('leaves words that only look like it in the title', () => {
     expect(ok('sev2 non-private db down')).toMatchObject({ title: 'non-private db down', private: false });
     expect(ok('sev2 db down --privately')).toMatchObject({ title: 'db down --privately', private: false });
