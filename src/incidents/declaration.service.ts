@@ -276,8 +276,10 @@ export class DeclarationService {
     };
     let cardTs = incident.cardTs ?? undefined;
     if (!cardTs) {
+      let shown: EscalationView | undefined;
       try {
-        cardTs = await this.chat.postCard(incident, await this.escalationView(incident));
+        shown = await this.escalationView(incident);
+        cardTs = await this.chat.postCard(incident, shown);
       } catch (err) {
         failed('card', 'the incident card could not be posted', err);
         this.log.error('postCard failed', err);
@@ -290,6 +292,17 @@ export class DeclarationService {
           warnings.push('the card was posted but could not be linked to the incident, so it will not update');
           problems.push({ step: 'link', reason: describe(err) });
           this.log.error('saving the card ts failed', err);
+        }
+        // A page that fired while the card was being posted refreshed no card (there was none yet): what the card
+        // shows of paging is read again once it is linked, and shown if it changed (a role skipped for want of
+        // contacts left the card saying "Next: On-Call Engineer" for good).
+        if (incident.cardTs) {
+          try {
+            const now = await this.escalationView(incident);
+            if (JSON.stringify(now) !== JSON.stringify(shown)) await this.chat.refreshCard(incident, now);
+          } catch (err) {
+            this.log.warn('could not show the pages made while the card was posted', err);
+          }
         }
       }
     }

@@ -348,6 +348,8 @@ describe('contacts that cannot be paged', () => {
 
   it('a role with nobody in it is skipped with a warning in the channel', async () => {
     bot = await startBot({ runbook: testRunbook({ contacts: { on_call: [] } }) });
+    // The card is slow to post: the page is skipped meanwhile, and its card refresh finds no card yet (as on CI).
+    bot.fake.failNext('chat.postMessage', { delayMs: 1500 });
     const inc = await declare(bot, 'sev2 nobody on call');
     const warn = await bot.fake.waitFor(
       'chat.postMessage',
