@@ -107,12 +107,14 @@ export class AlertSteps {
     await this.chat.tellHeartbeat(view);
   }
 
-  /** The incident of an alert incident once it is declared; null when there is none to act on. */
-  private async declaredIncident(alertIncidentId: number): Promise<{ incidentId: number } | null> {
+  /** The incident of an alert incident once it is declared, and the alert incident as read; null when none. */
+  private async declaredIncident(
+    alertIncidentId: number,
+  ): Promise<{ incidentId: number; ai: AlertIncidentRow } | null> {
     const ai = await getAlertIncident(this.db, alertIncidentId);
     if (!ai || ai.state === 'failed') return null;
     if (ai.state === 'declaring') throw new NotYet(`alert incident ${ai.id} is still being declared`);
-    return ai.incidentId === null ? null : { incidentId: ai.incidentId };
+    return ai.incidentId === null ? null : { incidentId: ai.incidentId, ai };
   }
 
   /** Declares the incident of an alert incident, through the incident service, as if the bot had typed it. */
@@ -354,7 +356,7 @@ export class AlertSteps {
 
   async allResolved(alertIncidentId: number): Promise<void> {
     const declared = await this.declaredIncident(alertIncidentId);
-    const ai = declared ? await getAlertIncident(this.db, alertIncidentId) : null;
+    const ai = declared?.ai;
     // Gone, or an alert fired again since: nothing to say.
     if (!declared || !ai?.allResolvedAt) return;
     const incident = await getIncident(this.db, declared.incidentId);
@@ -384,7 +386,7 @@ export class AlertSteps {
    */
   async firedAgain(alertIncidentId: number): Promise<void> {
     const declared = await this.declaredIncident(alertIncidentId);
-    const ai = declared ? await getAlertIncident(this.db, alertIncidentId) : null;
+    const ai = declared?.ai;
     // Gone, or every alert resolved again since (a new offer says so): nothing to say.
     if (!declared || !ai || ai.allResolvedAt) return;
     const incident = await getIncident(this.db, declared.incidentId);
