@@ -5,12 +5,13 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { ACTION } from '../templates/ids.js';
+import { parseIncidentRef } from '../templates/payloads.js';
 import { channelLink } from '../templates/text.js';
 
 const incidentIdOf = (value: string | undefined): number => {
-  const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0 || id > 2 ** 31 - 1)
-    throw new DomainError('bad_button', 'That button is out of date.');
+  // Read as every incident button's value is (a row id Postgres keeps).
+  const id = parseIncidentRef(value);
+  if (id === null) throw new DomainError('bad_button', 'That button is out of date.');
   return id;
 };
 
