@@ -1,5 +1,6 @@
 import {
   type AlertIncidentRow,
+  type AlertRow,
   alertCounts,
   cardDueLater,
   clearMaintenance,
@@ -349,15 +350,16 @@ export class AlertRecorder {
           plan.push({ kind: 'outranked', alert: t.alert.id, incident: ai.incidentId });
         // A noticed alert that joins an incident (a critical one once its maintenance window is over): its notice
         // says which, after the declaration if it is the plan's.
-        if (joins && t.alert.noticePlanned) plan.push({ kind: 'notice', alert: t.alert.id });
+        if (joins && t.alert.noticePlanned) planNoticeStep(plan, t.alert);
         continue;
       }
       const notice = noticed(t);
       if (notice && t.alert.status === 'firing' && !t.alert.noticePlanned) {
-        await planNotice(tx, t.alert.id);
-        plan.push({ kind: 'notice', alert: t.alert.id });
+        // A group's alerts share one notice: a delivery of 100 warnings is one notice, updated, not 100.
+        const lead = await planNotice(tx, t.alert);
+        planNoticeStep(plan, { id: t.alert.id, noticeLead: lead === t.alert.id ? null : lead });
       } else if (notice && t.alert.noticePlanned && (t.transition === 'fired' || t.transition === 'resolved')) {
-        plan.push({ kind: 'notice', alert: t.alert.id });
+        planNoticeStep(plan, t.alert);
       }
     }
   }
@@ -484,4 +486,10 @@ export class AlertRecorder {
     source.latest = ai;
     return { ai, group: true, created: true };
   }
+}
+
+/** Posting or updating the notice an alert is shown in (its lead's): once in a plan, however many of its alerts changed. */
+function planNoticeStep(plan: AlertStep[], alert: Pick<AlertRow, 'id' | 'noticeLead'>): void {
+  const lead = alert.noticeLead ?? alert.id;
+  if (!plan.some((s) => s.kind === 'notice' && s.alert === lead)) plan.push({ kind: 'notice', alert: lead });
 }

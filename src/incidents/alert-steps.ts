@@ -3,6 +3,7 @@ import {
   type AlertIncidentRow,
   type AlertRow,
   alertsOfAlertIncident,
+  alertsOfNotice,
   getAlert,
   getAlertIncident,
   linkIncidentReadingAlerts,
@@ -26,6 +27,8 @@ import { RateLimitedError } from './rate-limits.js';
 const CARD_INTERVAL_MS = 1000;
 /** A declaration whose card is up waits at most this long for the cards of the others being declared with it. */
 const CARDS_FIRST_MAX_MS = 2000;
+/** The most alerts a group's notice lists one by one (the rest are counted). */
+const NOTICE_LISTED = 10;
 
 /**
  * A step that cannot be done yet (the incident is still being declared, or Slack's channel budget is spent): tried
@@ -296,25 +299,34 @@ export class AlertSteps {
     return entry.done;
   }
 
+  /** Posts or updates the notice an alert is shown in (its lead's, listing the group's alerts it holds). */
   async notice(alertId: number): Promise<void> {
     const alert = await getAlert(this.db, alertId);
     if (!alert) return;
-    const view = await this.noticeView(alert);
-    if (alert.notice) return this.chat.updateAlertNotice(alert.notice, view);
+    const lead = alert.noticeLead === null ? alert : await getAlert(this.db, alert.noticeLead);
+    if (!lead) return;
+    const view = await this.noticeView(lead);
+    if (lead.notice) return this.chat.updateAlertNotice(lead.notice, view);
     const posted = await this.chat.postAlertNotice(view);
-    if (posted) await recordNotice(this.db, alert.id, posted.channel, posted.ts);
+    if (posted) await recordNotice(this.db, lead.id, posted.channel, posted.ts);
     else
-      this.log.info(
-        `${alert.level} alert ${alert.name} (${alert.source}) recorded; no INCIDENTS_CHANNEL for its notice`,
-      );
+      this.log.info(`${lead.level} alert ${lead.name} (${lead.source}) recorded; no INCIDENTS_CHANNEL for its notice`);
   }
 
-  async noticeView(alert: AlertRow): Promise<AlertNoticeView> {
-    const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
-    const ai = alert.alertIncidentId ? await getAlertIncident(this.db, alert.alertIncidentId) : null;
+  /** What a lead's notice shows: the lead, the other alerts shown in it (at most NOTICE_LISTED), where they went. */
+  async noticeView(lead: AlertRow): Promise<AlertNoticeView> {
+    const shown = await alertsOfNotice(this.db, lead.id, NOTICE_LISTED + 1);
+    const others = shown.alerts.filter((a) => a.id !== lead.id);
+    // Declared from the notice (every loose alert of the group joins), or the lead joined an incident.
+    const inIncident = [lead, ...others].find((a) => a.alertIncidentId !== null);
+    const rule = lead.rule ? this.rules.get(lead.rule) : undefined;
+    const ai = inIncident?.alertIncidentId ? await getAlertIncident(this.db, inIncident.alertIncidentId) : null;
     const incident = ai?.incidentId ? await getIncident(this.db, ai.incidentId) : null;
     return {
-      alert,
+      alert: lead,
+      ...(shown.total > 1
+        ? { group: { others: others.slice(0, NOTICE_LISTED - 1), total: shown.total, firing: shown.firing } }
+        : {}),
       rule: rule
         ? {
             name: rule.name,

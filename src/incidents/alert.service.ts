@@ -1,6 +1,7 @@
 import {
   alertIncidentsOf,
   alertsOf,
+  alertsOfAlertIncident,
   cardRefreshed,
   claimDueCards,
   getAlert,
@@ -151,7 +152,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   constructor(
     private readonly db: Database,
     private readonly incidents: IncidentService,
-    private readonly chat: AlertChat,
+    chat: AlertChat,
     cards: AlertCards,
     rules: readonly AlertRule[],
     private readonly opts: AlertServiceOptions,
@@ -657,12 +658,16 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       },
     );
     if (r.kind === 'declared') {
-      const updated = await getAlert(this.db, alertId);
-      if (updated?.notice) {
-        await this.chat
-          .updateAlertNotice(updated.notice, await this.steps.noticeView(updated))
-          .catch((err) => this.log.warn('could not update the alert notice', err));
-      }
+      // Every notice showing an alert that joined (its own, and older notices of the group) says where they went.
+      const leads = new Set<number>();
+      const joined = [alert];
+      for (const ai of await alertIncidentsOf(this.db, r.incident.id))
+        joined.push(...(await alertsOfAlertIncident(this.db, ai.id)));
+      for (const a of joined)
+        if (a.noticePlanned && a.source === alert.source && a.groupKey === alert.groupKey)
+          leads.add(a.noticeLead ?? a.id);
+      for (const lead of leads)
+        await this.steps.notice(lead).catch((err) => this.log.warn('could not update the alert notice', err));
     }
     return r;
   }

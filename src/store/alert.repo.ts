@@ -319,6 +319,8 @@ export interface AlertRow extends AlertView {
   lastDeliveryId: number;
   noticePlanned: boolean;
   notice: { channel: string; ts: string } | null;
+  /** The alert whose notice this one is shown in (a group's alerts share one); null: its own, or none. */
+  noticeLead: number | null;
 }
 
 interface AlertDbRow {
@@ -351,6 +353,7 @@ interface AlertDbRow {
   notice_planned: boolean;
   notice_channel: string | null;
   notice_ts: string | null;
+  notice_lead?: number | null;
 }
 
 const toAlert = (r: AlertDbRow): AlertRow => ({
@@ -382,6 +385,7 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   maintenance: r.maintenance,
   noticePlanned: r.notice_planned,
   notice: r.notice_channel && r.notice_ts ? { channel: r.notice_channel, ts: r.notice_ts } : null,
+  noticeLead: r.notice_lead === null || r.notice_lead === undefined ? null : Number(r.notice_lead),
 });
 
 /**
@@ -574,12 +578,60 @@ export async function looseAlertsOfGroup(q: Queryable, source: string, groupKey:
   return rows.map(toAlert);
 }
 
-export async function planNotice(q: Queryable, alertId: number): Promise<void> {
-  await q.query('UPDATE alerts SET notice_planned = true WHERE id = $1', [alertId]);
+/**
+ * Plans an alert's notice, and returns the alert whose notice it is shown in (its lead). A group's alerts of one level
+ * share a notice while it is live: while one of its alerts fires outside any incident. So a delivery of 100 warnings
+ * is one notice listing them; a warning of the group after the notice's are all resolved or declared gets a new one.
+ * Called under the group's lock (deliveries of a group are recorded one at a time).
+ */
+export async function planNotice(
+  q: Queryable,
+  alert: Pick<AlertRow, 'id' | 'source' | 'groupKey' | 'level'>,
+): Promise<number> {
+  const { rows } = await q.query<{ lead: number }>(
+    `WITH lead AS (
+       SELECT l.id, l.notice_channel, l.notice_ts FROM alerts l
+       WHERE l.source = $2 AND l.group_key = $3 AND l.level = $4 AND l.notice_planned AND l.notice_lead IS NULL
+         AND l.id <> $1
+         AND EXISTS (SELECT 1 FROM alerts m WHERE (m.id = l.id OR m.notice_lead = l.id) AND m.id <> $1
+                       AND m.status = 'firing' AND m.alert_incident_id IS NULL)
+       ORDER BY l.id DESC LIMIT 1)
+     UPDATE alerts a SET notice_planned = true, notice_lead = lead.id,
+       notice_channel = coalesce(lead.notice_channel, a.notice_channel), notice_ts = coalesce(lead.notice_ts, a.notice_ts)
+     FROM (SELECT 1) one LEFT JOIN lead ON true
+     WHERE a.id = $1
+     RETURNING coalesce(a.notice_lead, a.id) AS lead`,
+    [alert.id, alert.source, alert.groupKey, alert.level],
+  );
+  return Number(rows[0]?.lead ?? alert.id);
 }
 
-export async function recordNotice(q: Queryable, alertId: number, channel: string, ts: string): Promise<void> {
-  await q.query('UPDATE alerts SET notice_channel = $2, notice_ts = $3 WHERE id = $1', [alertId, channel, ts]);
+/** A notice was posted: recorded on its lead and every alert shown in it. */
+export async function recordNotice(q: Queryable, leadId: number, channel: string, ts: string): Promise<void> {
+  await q.query('UPDATE alerts SET notice_channel = $2, notice_ts = $3 WHERE id = $1 OR notice_lead = $1', [
+    leadId,
+    channel,
+    ts,
+  ]);
+}
+
+/** Every alert shown in a lead's notice (the lead first, then the latest), at most `limit`, and how many there are. */
+export async function alertsOfNotice(
+  q: Queryable,
+  leadId: number,
+  limit: number,
+): Promise<{ alerts: AlertRow[]; total: number; firing: number }> {
+  const { rows } = await q.query<AlertDbRow & { total: string | number; firing_total: string | number }>(
+    `SELECT a.*, count(*) OVER () AS total, count(*) FILTER (WHERE a.status = 'firing') OVER () AS firing_total
+     FROM alerts a WHERE a.id = $1 OR a.notice_lead = $1
+     ORDER BY a.id = $1 DESC, a.status = 'firing' DESC, a.id DESC LIMIT $2`,
+    [leadId, limit],
+  );
+  return {
+    alerts: rows.map(toAlert),
+    total: Number(rows[0]?.total ?? 0),
+    firing: Number(rows[0]?.firing_total ?? 0),
+  };
 }
 
 /**

@@ -226,6 +226,7 @@ const NOTICE_LABEL = { critical: 'Critical alert', warning: 'Warning', info: 'Al
  * runbook row says), which the notice says. Pure.
  */
 export function renderAlertNotice(n: AlertNoticeView): Message {
+  if (n.group) return renderGroupNotice(n, n.group);
   const a = n.alert;
   const emoji =
     a.status === 'resolved' ? ':white_check_mark:' : a.level === 'critical' ? ':rotating_light:' : ':warning:';
@@ -250,20 +251,71 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
   ];
+  blocks.push(noticeOutcome(n, 'this alert'));
+  const text = `${a.status === 'resolved' ? 'Resolved' : a.level === 'critical' ? 'Critical' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}${held ? ' (recorded during maintenance, not declared)' : ''}: ${mrkdwnClip(a.summary, 300)}`;
+  return { text, blocks };
+}
+
+/** The notice's last part: who declared an incident from it, or its Declare incident button. */
+function noticeOutcome(n: AlertNoticeView, what: string): KnownBlock {
   if (n.declared) {
     const said =
       'private' in n.declared
-        ? ':lock: A private incident was declared from this alert.'
+        ? `:lock: A private incident was declared from ${what}.`
         : `Declared as incident #${n.declared.number}${n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : ''} by ${mention(n.declared.by)}.`;
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: said }] });
-  } else {
-    blocks.push({
-      type: 'actions',
-      block_id: `${BLOCK.alertNoticeActions}:${a.id}`,
-      elements: [button(ACTION.declareFromAlert, 'Declare incident', alertRef.encode(a.id), 'primary')],
-    });
+    return { type: 'context', elements: [{ type: 'mrkdwn', text: said }] };
   }
-  const text = `${a.status === 'resolved' ? 'Resolved' : a.level === 'critical' ? 'Critical' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}${held ? ' (recorded during maintenance, not declared)' : ''}: ${mrkdwnClip(a.summary, 300)}`;
+  return {
+    type: 'actions',
+    block_id: `${BLOCK.alertNoticeActions}:${n.alert.id}`,
+    elements: [button(ACTION.declareFromAlert, 'Declare incident', alertRef.encode(n.alert.id), 'primary')],
+  };
+}
+
+/**
+ * A group's alerts in one notice (a delivery of many warnings, or warnings of the group that came while its notice
+ * was live): how many fire, what the runbook says, each alert's line (the first few), and one Declare incident, which
+ * takes every firing alert of the group into the incident. Pure.
+ */
+function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['group']>): Message {
+  const a = n.alert;
+  const listed = [a, ...g.others];
+  const label = NOTICE_LABEL[a.level];
+  const emoji = g.firing === 0 ? ':white_check_mark:' : a.level === 'critical' ? ':rotating_light:' : ':warning:';
+  const names = [...new Set(listed.map((x) => x.name))];
+  const named = names
+    .slice(0, 3)
+    .map((name) => `*${mrkdwnClip(name, 60)}*`)
+    .join(', ');
+  const resolved = g.total - g.firing;
+  const head = `${emoji} *${label}s of one group: ${g.total}* (${g.firing} firing${resolved ? `, ${resolved} resolved` : ''}) — ${named}${names.length > 3 ? ', …' : ''}`;
+  const facts = [
+    `*Source* ${mrkdwnClip(a.source, 40)}`,
+    n.rule ? `*Threshold* ${mrkdwnClip(n.rule.threshold, 40)} for ${mrkdwnClip(n.rule.duration, 10)}` : null,
+  ].filter(Boolean);
+  const held =
+    a.level === 'critical' && a.maintenance
+      ? ":construction: *Recorded, not declared:* a maintenance window is open and the runbook's row for these alerts says `during_maintenance: record`."
+      : null;
+  const top = [head, facts.join(' · '), n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, 300)}` : null, held]
+    .filter(Boolean)
+    .join('\n');
+  const { blocks: lines, shown } = packLines(listed.map(alertLine), 3);
+  const more = g.total - shown;
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(top, LIMITS.sectionText) } },
+    ...lines,
+  ];
+  if (more > 0)
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `…and ${more} more of this group: \`/incident alerts\` lists what fires.` }],
+    });
+  blocks.push(noticeOutcome(n, 'these alerts'));
+  const text = `${g.firing === 0 ? 'Resolved' : label} alerts: ${g.total} of one group (${g.firing} firing), ${names
+    .slice(0, 3)
+    .map((x) => mrkdwnClip(x, 60))
+    .join(', ')}`;
   return { text, blocks };
 }
 

@@ -357,6 +357,117 @@ describe('alerts open and track incidents', () => {
     );
   });
 
+  it("a group's warnings are one notice, updated as they come, and one Declare incident takes them all", async () => {
+    const warning = (i: number, status = 'firing') => ({
+      status,
+      labels: { alertname: 'DiskFilling', instance: `node-${i}`, service: 'storage', severity: 'warning' },
+      annotations: { summary: `Disk 85% on node-${i}` },
+      startsAt: '2026-11-30T08:00:00Z',
+      endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-30T08:30:00Z',
+      generatorURL: '',
+      fingerprint: `disk-${i}`,
+    });
+    const group = (alerts: object[]) => ({
+      receiver: 'bot',
+      status: 'firing',
+      alerts,
+      groupLabels: { alertname: 'DiskFilling' },
+      commonLabels: { alertname: 'DiskFilling', severity: 'warning' },
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager.example:9093',
+      version: '4',
+      groupKey: '{}:{alertname="DiskFilling"}',
+      truncatedAlerts: 0,
+    });
+    const notices = () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('DiskFilling'));
+    const thirty = Array.from({ length: 30 }, (_, i) => warning(i + 1));
+    expect((await postAlerts(bot.baseUrl, '/hooks/alertmanager', group(thirty))).status).toBe(202);
+    await inboxDone(bot.db);
+    const posted = await waitUntil('the notice', async () => notices()[0]);
+    const text = json(posted.args.blocks);
+    expect(text).toContain('Warnings of one group: 30* (30 firing)');
+    expect(text).toContain('Disk 85% on node-1');
+    expect(text).toContain('…and 20 more of this group');
+    // One Declare incident for the group.
+    expect(text.split(ACTION.declareFromAlert)).toHaveLength(2);
+
+    // Alertmanager's next delivery of the group: a new warning, and one resolved. The same notice says so.
+    await postAlerts(
+      bot.baseUrl,
+      '/hooks/alertmanager',
+      group([thirty[0]!, ...thirty.slice(2), warning(2, 'resolved'), warning(31)]),
+    );
+    await inboxDone(bot.db);
+    await waitUntil('the notice updated', async () =>
+      json(bot.fake.message(INCIDENTS_CHANNEL_ID, posted.response!.ts)?.blocks).includes(
+        'Warnings of one group: 31* (30 firing, 1 resolved)',
+      ),
+    );
+    expect(notices()).toHaveLength(1);
+    const { rows: shared } = await bot.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM alerts WHERE source = 'alertmanager' AND group_key = $1 AND notice_ts = $2`,
+      ['{}:{alertname="DiskFilling"}', posted.response!.ts],
+    );
+    expect(shared[0]!.n).toBe(31);
+
+    // Declared from the notice: every firing alert of the group joins, and the notice says where they went.
+    const latest = bot.fake.message(INCIDENTS_CHANNEL_ID, posted.response!.ts)!.blocks as {
+      type: string;
+      block_id: string;
+      elements: { value: string }[];
+    }[];
+    const actions = latest.find((b) => b.type === 'actions')!;
+    const opened = bot.fake.callsTo('views.open').length;
+    await bot.click({
+      channelId: INCIDENTS_CHANNEL_ID,
+      messageTs: posted.response!.ts,
+      actionId: ACTION.declareFromAlert,
+      blockId: actions.block_id,
+      value: actions.elements[0]!.value,
+    });
+    const view = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view;
+    await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: view.private_metadata,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '3' } } },
+        [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: 'disks filling on storage' } },
+      },
+    });
+    const incident = await waitUntil('the declared incident', async () =>
+      (await incidentsOfSource(bot.db, 'alertmanager')).find(
+        (i) => i.card_ts && i.title === 'disks filling on storage',
+      ),
+    );
+    await waitUntil('the notice to name the incident', async () =>
+      json(bot.fake.message(INCIDENTS_CHANNEL_ID, posted.response!.ts)?.blocks).includes(
+        `Declared as incident #${incident.number}`,
+      ),
+    );
+    expect(json(bot.fake.message(INCIDENTS_CHANNEL_ID, posted.response!.ts)?.blocks)).not.toContain(
+      ACTION.declareFromAlert,
+    );
+    const { rows: joined } = await bot.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+       WHERE ai.incident_id = $1 AND a.status = 'firing'`,
+      [incident.id],
+    );
+    expect(joined[0]!.n).toBe(30);
+
+    // A warning of the group after that joins the incident declared for it: no notice of its own.
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', group([warning(40)]));
+    await inboxDone(bot.db);
+    const { rows: later } = await bot.db.query<{ incident_id: number }>(
+      `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+       WHERE a.fingerprint = 'disk-40'`,
+    );
+    expect(later[0]?.incident_id).toBe(incident.id);
+    expect(notices()).toHaveLength(1);
+  }, 30_000);
+
   it('groups with one summary are incidents of their own, whichever their source', async () => {
     for (const [source, key] of [
       ['twins', 'cpu-api'],

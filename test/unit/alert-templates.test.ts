@@ -244,6 +244,31 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(escapingProblems(hostile.text, [])).toEqual([]);
   });
 
+  it("a group's notice lists its first alerts, counts the rest, offers one Declare incident, within Slack's limits", () => {
+    const others = Array.from({ length: 9 }, (_, i) =>
+      makeAlert({ id: i + 2, level: 'warning', name: HOSTILE, summary: `${HOSTILE} ${i}`, ...LONG_LINKS }),
+    );
+    const m = renderAlertNotice(notice({ group: { others, total: 120, firing: 100 } }));
+    expect(limitProblems(m, 'message')).toEqual([]);
+    for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, ['U0ALICE'])).toEqual([]);
+    expect(escapingProblems(m.text, [])).toEqual([]);
+    expect(allText(m)).toContain('Warnings of one group: 120* (100 firing, 20 resolved)');
+    expect(allText(m)).toContain('*Runbook action:* Check logs for patterns');
+    expect(allText(m)).toMatch(/…and 1\d\d more of this group/);
+    expect(m.blocks.filter((b) => b.type === 'actions')).toHaveLength(1);
+    // Every alert of it resolved: the notice says so; declared: whose incident, no button.
+    const over = renderAlertNotice(notice({ group: { others: others.slice(0, 1), total: 2, firing: 0 } }));
+    expect(allText(over)).toContain(':white_check_mark: *Warnings of one group: 2* (0 firing, 2 resolved)');
+    expect(allText(over)).not.toContain('more of this group');
+    const declared = renderAlertNotice(
+      notice({ group: { others, total: 10, firing: 10 }, declared: { number: 4, channelId: 'C0INC4', by: 'U0BOB' } }),
+    );
+    expect(allText(declared)).toContain('Declared as incident #4 in <#C0INC4> by <@U0BOB>.');
+    expect(declared.blocks.some((b) => b.type === 'actions')).toBe(false);
+    const secret = renderAlertNotice(notice({ group: { others, total: 10, firing: 10 }, declared: { private: true } }));
+    expect(allText(secret)).toContain('A private incident was declared from these alerts.');
+  });
+
   it('the offer to resolve carries the Resolve incident button of the incident', () => {
     const m = renderAllResolved(makeIncident(), makeView(2, { status: 'resolved', resolvedAt: minutes(9) }));
     expect(m.blocks[1]).toMatchObject({
