@@ -74,6 +74,14 @@ export class CardSections {
         await sections.shown(incident.id, repeatsSeen);
         return ts;
       },
+      async announce(incident: Incident, madePublicBy?: string) {
+        // Opened from alerts: the announcement says from which monitoring, as the card does.
+        const { alerts } = await sections.view(incident.id).catch((err) => {
+          sections.log.warn(`could not read the alerts of incident ${incident.id} for its announcement`, err);
+          return { alerts: undefined };
+        });
+        await inner.announce(incident, madePublicBy, alerts?.sources);
+      },
       async refreshCard(incident: Incident, escalation?: EscalationView) {
         const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);
         await inner.refreshCard(incident, escalation, alerts, objectives);

@@ -164,9 +164,10 @@ export interface IncidentChat {
   /**
    * Announces a new incident in the incidents channel, when one is configured: a private one not at all, or only as
    * "a private incident was declared" (the runbook file's setting); one just made public (by `madePublicBy`) with a
-   * Join button, for its channel stays private.
+   * Join button, for its channel stays private. `alertSources`: the monitoring it was opened from, said beside who
+   * declared it (the bot, for one opened from alerts).
    */
-  announce(incident: Incident, madePublicBy?: string): Promise<void>;
+  announce(incident: Incident, madePublicBy?: string, alertSources?: readonly string[]): Promise<void>;
   /** Posts what happened in the incident channel (and, for status updates, the incidents channel). */
   notify(incident: Incident, notice: IncidentNotice): Promise<void>;
   /** Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart. */

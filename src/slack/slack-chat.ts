@@ -208,7 +208,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async announce(incident: Incident, madePublicBy?: string): Promise<void> {
+  async announce(incident: Incident, madePublicBy?: string, alertSources?: readonly string[]): Promise<void> {
     if (!this.opts.incidentsChannel) return;
     // A private incident is announced nowhere; at most, as the runbook file says, that one exists.
     if (incident.private && (this.opts.privateAnnounce ?? 'none') === 'none') return;
@@ -217,7 +217,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       ? renderPrivateNotice(incident, this.opts.severities)
       : madePublicBy
         ? renderMadePublicAnnouncement(incident, this.opts.severities, madePublicBy)
-        : renderAnnouncement(incident, this.opts.severities);
+        : renderAnnouncement(incident, this.opts.severities, alertSources);
     try {
       await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
     } catch (err) {

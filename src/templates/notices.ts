@@ -196,9 +196,16 @@ export function renderResolved(i: Incident, actorId: string, summary: string): M
 }
 
 /** The incidents channel hears of a new incident, with a link to its channel. */
-export function renderAnnouncement(i: Incident, severities: SeverityDefs): Message {
+export function renderAnnouncement(i: Incident, severities: SeverityDefs, alertSources?: readonly string[]): Message {
   const where = i.channelId ? channelLink(i.channelId) : 'its channel';
-  const text = `:rotating_light: *${severityWithResponse(i.severity, severities)}* — incident #${i.number}: ${mrkdwnClip(i.title, 300)}\nDeclared by ${mention(i.reporterId)}. Join ${where} to help.`;
+  // Opened from alerts (by the bot, or by a person from a warning's notice): from which monitoring, as the card says.
+  const from = alertSources?.length
+    ? ` from ${alertSources
+        .slice(0, 3)
+        .map((s) => mrkdwnClip(s, 40))
+        .join(', ')}${alertSources.length > 3 ? ', …' : ''} alerts`
+    : '';
+  const text = `:rotating_light: *${severityWithResponse(i.severity, severities)}* — incident #${i.number}: ${mrkdwnClip(i.title, 300)}\nDeclared by ${mention(i.reporterId)}${from}. Join ${where} to help.`;
   return simple(text);
 }
 

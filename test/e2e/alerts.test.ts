@@ -73,7 +73,9 @@ describe('alerts open and track incidents', () => {
     expect(json(playbook.args)).not.toContain('Suggested from the incident title');
     const page = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
     expect(json(page.args)).toContain('Error rate above 10% on api-service');
-    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    // Announced as declared by the bot from Alertmanager's alerts, as the card says, not as if a person had.
+    const announced = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    expect(json(announced.args)).toContain(`Declared by <@${BOT_USER_ID}> from alertmanager alerts.`);
     const { rows: events } = await bot.db.query<{ kind: string }>(
       `SELECT kind FROM incident_events WHERE incident_id = $1 AND kind IN ('note', 'alert_fired') ORDER BY id`,
       [incident.id],
