@@ -82,15 +82,19 @@ const HANDLERS: {
   [K in Exclude<SubcommandKind, 'help'>]: (cmd: CommandOf<K>, c: Ctx, incident: IncidentFor<K>) => WorkResult;
 } = {
   async declare(cmd, c) {
-    await c.deps.limits.declare(c.userId);
-    const r = await c.deps.incidents.declare({
-      teamId: c.teamId,
-      reporterId: c.userId,
-      title: cmd.title,
-      severity: cmd.severity,
-      requestKey: c.triggerId,
-      private: cmd.private,
-    });
+    const r = await c.deps.limits.declaring(
+      c.userId,
+      () =>
+        c.deps.incidents.declare({
+          teamId: c.teamId,
+          reporterId: c.userId,
+          title: cmd.title,
+          severity: cmd.severity,
+          requestKey: c.triggerId,
+          private: cmd.private,
+        }),
+      (r) => r.kind === 'declared',
+    );
     if (r.kind === 'retry') return;
     noteIncident(r.incident.id);
     if (r.kind === 'existing') {

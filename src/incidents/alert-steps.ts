@@ -67,7 +67,7 @@ export class AlertSteps {
     private readonly rules: ReadonlyMap<string, AlertRule>,
     private readonly log: Logger = console,
     /** Slack's channel-creation budget, shared with people's declarations (ChannelBudget). */
-    private readonly channels?: { take(): Promise<void> },
+    private readonly channels?: { take(): Promise<unknown> },
   ) {}
 
   run(step: AlertStep): Promise<void> {

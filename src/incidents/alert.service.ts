@@ -100,7 +100,7 @@ export interface AlertServiceOptions {
   /** Wakes the alert loop: a delivery was just accepted. */
   wake?: () => void;
   /** Slack's channel-creation budget, shared with people's declarations: past it, an alert incident waits its turn. */
-  channels?: { take(): Promise<void> };
+  channels?: { take(): Promise<unknown> };
   /** Finished deliveries are deleted from the inbox this long after (ALERT_DELIVERY_RETENTION); default 30 days. */
   deliveryRetentionMs?: number;
   /** Counts each alert of an accepted delivery (a sender's retry of the same body is not counted again). */

@@ -13,8 +13,11 @@ export class ChannelBudget {
     this.rate = new RateLimit(kv, 'channel-create', spec, now);
   }
 
-  /** Takes one channel creation from the budget; throws RateLimitedError when it is spent. */
-  async take(): Promise<void> {
+  /**
+   * Takes one channel creation from the budget; throws RateLimitedError when it is spent. What it returns gives it
+   * back (no channel was made after all).
+   */
+  async take(): Promise<() => Promise<void>> {
     const r = await this.rate.take('workspace');
     if (!r.ok) {
       throw new RateLimitedError(
@@ -22,5 +25,6 @@ export class ChannelBudget {
         `Slack lets the bot create only ${this.rate.limit?.limit} channels a minute and they were all used just now. No incident was opened; declare again in ${tryAgainIn(r.retryAfterMs)}, or follow the runbook by hand if it cannot wait.`,
       );
     }
+    return r.giveBack;
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describeDuration } from '../runbook/duration.js';
 import type { KeyValue } from '../store/kv.js';
 import { DomainError } from './errors.js';
@@ -20,11 +21,17 @@ export function parseRate(text: string): RateSpec | null | 'off' {
   return limit > 0 && windowMs > 0 ? { limit, windowMs } : null;
 }
 
-export type Take = { ok: true } | { ok: false; retryAfterMs: number };
+/** Taken: `giveBack` returns it (what it was taken for did not happen); refused: when to try again. */
+export type Take = { ok: true; giveBack: () => Promise<void> } | { ok: false; retryAfterMs: number };
+
+const NOTHING_TAKEN = async () => {};
 
 /**
- * A counter per subject and fixed window in the shared store, so every replica counts against the same limit. When
- * the store cannot be reached the limit is off (GuardedKv logs it once): a rate limit never stops the bot working.
+ * At most `limit` in any `windowMs` per subject, counted in the shared store so that every replica counts against the
+ * same limit. The window slides (a log of when each was taken): a fixed window let twice the limit through across its
+ * edge (5 at 12:00:59, 5 more at 12:01:00). A refusal takes nothing, and a take whose work did not happen can be given
+ * back (`giveBack`), so neither counts. When the store cannot be reached the limit is off (GuardedKv logs it once): a
+ * rate limit never stops the bot working.
  */
 export class RateLimit {
   constructor(
@@ -39,17 +46,20 @@ export class RateLimit {
   }
 
   async take(subject: string): Promise<Take> {
-    if (!this.spec) return { ok: true };
+    if (!this.spec) return { ok: true, giveBack: NOTHING_TAKEN };
     const { limit, windowMs } = this.spec;
     const now = this.now();
-    const window = Math.floor(now / windowMs);
-    let count: number;
+    const key = `rate:${this.name}:${subject}`;
+    const member = `${now}:${randomUUID()}`;
+    let r: Awaited<ReturnType<KeyValue['takeInWindow']>>;
     try {
-      count = await this.kv.incr(`rate:${this.name}:${subject}:${window}`, windowMs + 1000);
+      r = await this.kv.takeInWindow(key, member, now, windowMs, limit);
     } catch {
-      return { ok: true };
+      return { ok: true, giveBack: NOTHING_TAKEN };
     }
-    return count <= limit ? { ok: true } : { ok: false, retryAfterMs: (window + 1) * windowMs - now };
+    if (r.taken) return { ok: true, giveBack: () => this.kv.giveBackInWindow(key, member).catch(() => {}) };
+    // One more fits once the oldest in the window leaves it.
+    return { ok: false, retryAfterMs: Math.max(1, (r.oldestMs ?? now) + windowMs - now) };
   }
 }
 
@@ -80,8 +90,11 @@ export class UserLimits {
   constructor(
     kv: KeyValue,
     specs: { declare: RateSpec | null; run: RateSpec | null },
-    /** A declaration makes a channel: Slack's budget for them (ChannelBudget) is checked after the person's limit. */
-    private readonly channels?: { take(): Promise<void> },
+    /**
+     * A declaration makes a channel: Slack's budget for them (ChannelBudget) is checked after the person's limit; what
+     * `take` returns gives the channel back.
+     */
+    private readonly channels?: { take(): Promise<() => Promise<void>> },
   ) {
     this.declarations = new RateLimit(kv, 'declare', specs.declare);
     this.runs = new RateLimit(kv, 'run', specs.run);
@@ -89,18 +102,36 @@ export class UserLimits {
 
   /**
    * Throws RateLimitedError when `userId` has declared as many incidents as allowed in the window, or when Slack's
-   * channel budget is spent.
+   * channel budget is spent. Else runs `declare`; when it throws, or `opened` says of its result that nothing was
+   * opened (a repeat of a declaration just made, a retry), what it took is given back: a declaration that failed (Slack
+   * down, the database gone) or repeated one does not count against the person trying again.
    */
-  async declare(userId: string): Promise<void> {
+  async declaring<T>(userId: string, declare: () => Promise<T>, opened: (r: T) => boolean): Promise<T> {
     const r = await this.declarations.take(userId);
     const spec = this.declarations.limit;
-    if (!r.ok && spec) {
+    if (!r.ok) {
       throw new RateLimitedError(
         r.retryAfterMs,
-        `You have declared ${spec.limit} incidents in the last ${per(spec)}, as many as the bot allows one person. Nothing was opened; try again in ${tryAgainIn(r.retryAfterMs)}. If these are separate real incidents, ask someone else to declare meanwhile.`,
+        `You have declared ${spec?.limit} incidents in the last ${spec ? per(spec) : 'minute'}, as many as the bot allows one person. Nothing was opened; try again in ${tryAgainIn(r.retryAfterMs)}. If these are separate real incidents, ask someone else to declare meanwhile.`,
       );
     }
-    await this.channels?.take();
+    let channel: (() => Promise<void>) | undefined;
+    try {
+      channel = await this.channels?.take();
+    } catch (err) {
+      await r.giveBack();
+      throw err;
+    }
+    const giveBack = () => Promise.all([r.giveBack(), channel?.()]);
+    let result: T;
+    try {
+      result = await declare();
+    } catch (err) {
+      await giveBack();
+      throw err;
+    }
+    if (!opened(result)) await giveBack();
+    return result;
   }
 
   /** Throws RateLimitedError when `userId` has run as many runbook commands as allowed in the window. */

@@ -3,6 +3,8 @@ import type { KeyValue } from './kv.js';
 /** The key-value store in this process: for a single replica, when no Redis is configured. */
 export class MemoryKv implements KeyValue {
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  /** Sliding windows' logs: each member and when it was added. */
+  private readonly windows = new Map<string, Map<string, number>>();
   private nextSweep = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -43,9 +45,28 @@ export class MemoryKv implements KeyValue {
     return count;
   }
 
+  async takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {
+    const log = this.windows.get(key) ?? new Map<string, number>();
+    for (const [m, at] of log) if (at <= nowMs - windowMs) log.delete(m);
+    if (log.size === 0) this.windows.delete(key);
+    if (log.size < limit) {
+      log.set(member, nowMs);
+      this.windows.set(key, log);
+      return { taken: true, count: log.size, oldestMs: null };
+    }
+    return { taken: false, count: log.size, oldestMs: Math.min(...log.values()) };
+  }
+
+  async giveBackInWindow(key: string, member: string): Promise<void> {
+    const log = this.windows.get(key);
+    log?.delete(member);
+    if (log?.size === 0) this.windows.delete(key);
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.windows.clear();
   }
 }

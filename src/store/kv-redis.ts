@@ -10,6 +10,22 @@ if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) 
 return n`;
 
 /**
+ * A sliding window's log in a sorted set (member scored by when it was added): what is older than the window goes,
+ * then the member is added when fewer than the limit are left. One round trip, atomic. Answers {taken, count, oldest}.
+ */
+const TAKE_IN_WINDOW = `local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {1, n + 1, -1}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, n, tonumber(oldest[2])}`;
+
+/**
  * The client over a Requester of one's own. Its constructor takes no options in that form, so the one the store needs
  * is set here: values come back as stored, not parsed as JSON.
  */
@@ -50,6 +66,20 @@ export class RedisKv implements KeyValue {
       [String(Math.max(1, Math.round(ttlMs)))],
     );
     return Number(n);
+  }
+
+  async takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {
+    const r = await this.redis.eval<string[], unknown>(
+      TAKE_IN_WINDOW,
+      [this.prefix + key],
+      [String(Math.round(nowMs)), String(Math.max(1, Math.round(windowMs))), String(limit), member],
+    );
+    const [taken, count, oldest] = (Array.isArray(r) ? r : []).map(Number);
+    return { taken: taken === 1, count: count ?? 0, oldestMs: oldest === undefined || oldest < 0 ? null : oldest };
+  }
+
+  async giveBackInWindow(key: string, member: string): Promise<void> {
+    await this.redis.zrem(this.prefix + key, member);
   }
 
   async ping(): Promise<void> {

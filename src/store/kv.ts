@@ -14,6 +14,20 @@ export interface KeyValue {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Adds one and returns the new count; the key expires `ttlMs` after its first increment. */
   incr(key: string, ttlMs: number): Promise<number>;
+  /**
+   * A sliding window's log (a rate limit): drops what is older than `windowMs` before `nowMs`, then adds `member` at
+   * `nowMs` when fewer than `limit` are left. Atomic. `count`: how many are in the window with it (or without, when
+   * refused); `oldestMs`: when the oldest left was added (when refused), so one more fits `windowMs` after it.
+   */
+  takeInWindow(
+    key: string,
+    member: string,
+    nowMs: number,
+    windowMs: number,
+    limit: number,
+  ): Promise<{ taken: boolean; count: number; oldestMs: number | null }>;
+  /** Takes `member` back out of a window's log (what it was taken for did not happen). */
+  giveBackInWindow(key: string, member: string): Promise<void>;
   /** Answers when the store is reachable (throws otherwise). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -116,6 +130,14 @@ export class GuardedKv implements KeyValue {
 
   incr(key: string, ttlMs: number) {
     return this.guard('incr', () => this.inner.incr(key, ttlMs));
+  }
+
+  takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {
+    return this.guard('take-in-window', () => this.inner.takeInWindow(key, member, nowMs, windowMs, limit));
+  }
+
+  giveBackInWindow(key: string, member: string) {
+    return this.guard('give-back-in-window', () => this.inner.giveBackInWindow(key, member));
   }
 
   /** Always asks the store (even while it counts as down): /health uses it, and it brings the store back. */

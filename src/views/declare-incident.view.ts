@@ -38,26 +38,22 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       { ack: () => ack(), gate: deps.gate, logger, tell },
       async () => {
         const { severity, title, description, private: isPrivate } = parsed.value;
-        await deps.limits.declare(user);
         const requestKey = `view:${view.id}`;
-        const r =
-          meta.from === 'alert'
-            ? await deps.alerts.declareFromAlert(meta.alertId, {
-                teamId,
-                userId: user,
-                severity,
-                title,
-                requestKey,
-                private: isPrivate,
-              })
-            : await deps.incidents.declare({
-                teamId,
-                reporterId: user,
-                title,
-                severity,
-                requestKey,
-                private: isPrivate,
-              });
+        const r = await deps.limits.declaring(
+          user,
+          () =>
+            meta.from === 'alert'
+              ? deps.alerts.declareFromAlert(meta.alertId, {
+                  teamId,
+                  userId: user,
+                  severity,
+                  title,
+                  requestKey,
+                  private: isPrivate,
+                })
+              : deps.incidents.declare({ teamId, reporterId: user, title, severity, requestKey, private: isPrivate }),
+          (r) => r.kind === 'declared',
+        );
         if (r.kind === 'retry') return null;
         noteIncident(r.incident.id);
         if (r.kind === 'already') {

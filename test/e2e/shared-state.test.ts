@@ -76,6 +76,28 @@ describe('two replicas sharing Redis', () => {
     expect(created(fake)).toHaveLength(3);
   });
 
+  it('a declaration that failed, or repeated one just made, does not count against the person trying again', async () => {
+    fake.reset();
+    // Slack refuses the channel: nothing is opened, and the try does not count.
+    fake.failNext('conversations.create', { error: 'restricted_action' });
+    await a.command('sev2 flaky one', { user_id: 'U0FLAKY' });
+    const failed = await fake.waitForCount('response_url', 1);
+    expect(failed[0]!.args.text).not.toMatch(/declared 2 incidents/);
+    fake.reset();
+    await b.command('sev2 flaky one', { user_id: 'U0FLAKY' });
+    await fake.waitForCount('response_url', 1);
+    // The same title again moments later is the incident just opened, shown, not a second one: it does not count.
+    await a.command('sev2 flaky one', { user_id: 'U0FLAKY' });
+    await fake.waitForCount('response_url', 2);
+    await b.command('sev2 flaky two', { user_id: 'U0FLAKY' });
+    const replies = await fake.waitForCount('response_url', 3);
+    expect(replies.map((r) => String(r.args.text))).not.toContainEqual(expect.stringMatching(/declared 2 incidents/));
+    expect(created(fake)).toHaveLength(2);
+    // The third incident in the minute is refused.
+    await a.command('sev2 flaky three', { user_id: 'U0FLAKY' });
+    expect((await fake.waitForCount('response_url', 4))[3]!.args.text).toMatch(/declared 2 incidents/);
+  });
+
   it('the same command delivered to both replicas is handled once', async () => {
     fake.reset();
     const triggerId = `${Date.now()}.1.twice`;

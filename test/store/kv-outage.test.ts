@@ -113,6 +113,8 @@ describe('the guard', () => {
       setIfAbsent: () => new Promise(() => {}),
       set: () => new Promise(() => {}),
       incr: () => new Promise(() => {}),
+      takeInWindow: () => new Promise(() => {}),
+      giveBackInWindow: () => new Promise(() => {}),
       ping: () => new Promise(() => {}),
       close: async () => {},
     };
@@ -137,7 +139,11 @@ describe('every use goes on without the store', () => {
     const cache = new KvCache(kv);
     let loads = 0;
     for (let i = 0; i < 3; i++) {
-      await limits.declare('U1');
+      await limits.declaring(
+        'U1',
+        async () => 'opened',
+        () => true,
+      );
       await limits.run('U1');
       await budget.take();
       expect(await dedupe.first('trigger:1')).toBe(true);

@@ -8,6 +8,13 @@ import { RequestDedupe } from '../../src/store/request-dedupe.js';
 import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
 
 const quiet = { warn: () => {}, info: () => {} };
+/** A declaration that opens an incident, as far as the limits can tell. */
+const declare = (limits: UserLimits, userId: string) =>
+  limits.declaring(
+    userId,
+    async () => 'opened',
+    () => true,
+  );
 
 describe('rate limits as configured', () => {
   it('reads count/duration, and off', () => {
@@ -18,22 +25,77 @@ describe('rate limits as configured', () => {
     for (const bad of ['5', '5/', '/1m', '5/1y', '0/1m', 'five/1m', '5/0s']) expect(parseRate(bad)).toBeNull();
   });
 
-  it('refuses past the limit in a window, says when the window ends, and allows again then', async () => {
-    let now = 60_000 * 1000 + 20_000; // 20 s into a minute
+  it('refuses past the limit, says when one more fits, and allows again then', async () => {
+    let now = 60_000 * 1000 + 20_000;
     const limit = new RateLimit(new MemoryKv(() => now), 'x', { limit: 2, windowMs: 60_000 }, () => now);
-    expect(await limit.take('U1')).toEqual({ ok: true });
-    expect(await limit.take('U1')).toEqual({ ok: true });
-    expect(await limit.take('U1')).toEqual({ ok: false, retryAfterMs: 40_000 });
-    expect(await limit.take('U2')).toEqual({ ok: true });
-    now += 40_000;
-    expect(await limit.take('U1')).toEqual({ ok: true });
+    expect(await limit.take('U1')).toMatchObject({ ok: true });
+    now += 10_000;
+    expect(await limit.take('U1')).toMatchObject({ ok: true });
+    // One more fits once the first leaves the last minute: 50 s from now.
+    expect(await limit.take('U1')).toEqual({ ok: false, retryAfterMs: 50_000 });
+    expect(await limit.take('U2')).toMatchObject({ ok: true });
+    now += 49_999;
+    expect(await limit.take('U1')).toMatchObject({ ok: false, retryAfterMs: 1 });
+    now += 1;
+    expect(await limit.take('U1')).toMatchObject({ ok: true });
+    // The second one is still within the minute.
+    expect(await limit.take('U1')).toEqual({ ok: false, retryAfterMs: 10_000 });
+  });
+
+  it('the window slides: a burst at the end of a minute is not followed by another at the start of the next', async () => {
+    let now = 60_000 * 1000 + 59_000; // 59 s into a minute
+    const limit = new RateLimit(new MemoryKv(() => now), 'x', { limit: 5, windowMs: 60_000 }, () => now);
+    for (let i = 0; i < 5; i++) expect(await limit.take('U1')).toMatchObject({ ok: true });
+    now += 2000; // 1 s into the next minute: the five are within the last minute still
+    expect(await limit.take('U1')).toEqual({ ok: false, retryAfterMs: 58_000 });
+    now += 57_000;
+    expect(await limit.take('U1')).toMatchObject({ ok: false });
+    now += 1000;
+    // A minute after the burst the person has the whole limit again.
+    for (let i = 0; i < 5; i++) expect(await limit.take('U1')).toMatchObject({ ok: true });
+    expect(await limit.take('U1')).toMatchObject({ ok: false });
+  });
+
+  it('a declaration that failed or opened nothing does not count; a refused one neither', async () => {
+    const limits = new UserLimits(new MemoryKv(), { declare: { limit: 2, windowMs: 60_000 }, run: null });
+    // Slack down: the declaration throws. Three times: none counts.
+    for (let i = 0; i < 3; i++)
+      await expect(
+        limits.declaring(
+          'U1',
+          () => Promise.reject(new Error('slack down')),
+          () => true,
+        ),
+      ).rejects.toThrow('slack down');
+    // A repeat of a declaration just made (the existing incident is shown): it opened nothing.
+    for (let i = 0; i < 3; i++)
+      await limits.declaring(
+        'U1',
+        async () => 'existing',
+        (r) => r === 'opened',
+      );
+    await declare(limits, 'U1');
+    await declare(limits, 'U1');
+    // The third in the minute is refused, however many times it is tried: a refusal does not count either.
+    for (let i = 0; i < 3; i++) await expect(declare(limits, 'U1')).rejects.toBeInstanceOf(RateLimitedError);
+    let ran = false;
+    await expect(
+      limits.declaring(
+        'U1',
+        async () => {
+          ran = true;
+        },
+        () => true,
+      ),
+    ).rejects.toBeInstanceOf(RateLimitedError);
+    expect(ran).toBe(false);
   });
 
   it('names the window as people say it', async () => {
     const refusal = async (windowMs: number) => {
       const limits = new UserLimits(new MemoryKv(), { declare: { limit: 1, windowMs }, run: null });
-      await limits.declare('U1');
-      return (await limits.declare('U1').catch((e: Error) => e)) as Error;
+      await declare(limits, 'U1');
+      return (await declare(limits, 'U1').catch((e: Error) => e)) as Error;
     };
     expect((await refusal(60_000)).message).toMatch(/in the last minute,/);
     expect((await refusal(30_000)).message).toMatch(/in the last 30 seconds,/);
@@ -42,7 +104,7 @@ describe('rate limits as configured', () => {
 
   it('a limit that is off never refuses', async () => {
     const limit = new RateLimit(new MemoryKv(), 'x', null);
-    for (let i = 0; i < 100; i++) expect(await limit.take('U1')).toEqual({ ok: true });
+    for (let i = 0; i < 100; i++) expect(await limit.take('U1')).toMatchObject({ ok: true });
   });
 });
 
@@ -69,17 +131,17 @@ describe('shared by replicas', () => {
     const spec = { limit: 3, windowMs: 60_000 };
     const onA = new UserLimits(a, { declare: spec, run: null });
     const onB = new UserLimits(b, { declare: spec, run: null });
-    await onA.declare('U1');
-    await onB.declare('U1');
-    await onA.declare('U1');
-    const refused = await onB.declare('U1').catch((e: unknown) => e);
+    await declare(onA, 'U1');
+    await declare(onB, 'U1');
+    await declare(onA, 'U1');
+    const refused = await declare(onB, 'U1').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RateLimitedError);
     expect((refused as RateLimitedError).message).toMatch(/declared 3 incidents in the last minute/);
-    expect((refused as RateLimitedError).message).toMatch(/Nothing was opened; try again in (\d+ seconds?|1 minute)\./);
+    expect((refused as RateLimitedError).message).toMatch(/Nothing was opened; try again in (\d+ seconds?|1 minute( \d+ seconds?)?)\./);
     expect((refused as RateLimitedError).retryAfterMs).toBeGreaterThan(0);
-    expect((refused as RateLimitedError).retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect((refused as RateLimitedError).retryAfterMs).toBeLessThanOrEqual(120_000);
     // Someone else is not limited by it, and runs are unlimited here.
-    await onA.declare('U2');
+    await declare(onA, 'U2');
     for (let i = 0; i < 10; i++) await onB.run('U1');
     await Promise.all([a.close(), b.close()]);
   });
@@ -90,7 +152,7 @@ describe('shared by replicas', () => {
     await new UserLimits(a, specs).run('U1');
     await new UserLimits(b, specs).run('U1');
     await expect(new UserLimits(a, specs).run('U1')).rejects.toThrow(
-      /run 2 runbook commands in the last minute.*Nothing was run; try again in (\d+ seconds?|1 minute)\./,
+      /run 2 runbook commands in the last minute.*Nothing was run; try again in (\d+ seconds?|1 minute( \d+ seconds?)?)\./,
     );
     await Promise.all([a.close(), b.close()]);
   });
@@ -105,7 +167,7 @@ describe('shared by replicas', () => {
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(refused).toHaveLength(10);
     expect(String(refused[0]!.reason.message)).toMatch(
-      /only 20 channels a minute.*No incident was opened; declare again in 30 seconds/,
+      /only 20 channels a minute.*No incident was opened; declare again in 1 minute,/,
     );
     await Promise.all([a.close(), b.close()]);
   });

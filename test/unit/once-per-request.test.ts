@@ -95,6 +95,8 @@ describe('the fast first check against double clicks', () => {
       setIfAbsent: () => Promise.reject(new Error('down')),
       set: () => Promise.reject(new Error('down')),
       incr: () => Promise.reject(new Error('down')),
+      takeInWindow: () => Promise.reject(new Error('down')),
+      giveBackInWindow: () => Promise.reject(new Error('down')),
       ping: () => Promise.reject(new Error('down')),
       close: async () => {},
     };
