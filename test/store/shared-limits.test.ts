@@ -137,7 +137,9 @@ describe('shared by replicas', () => {
     const refused = await declare(onB, 'U1').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RateLimitedError);
     expect((refused as RateLimitedError).message).toMatch(/declared 3 incidents in the last minute/);
-    expect((refused as RateLimitedError).message).toMatch(/Nothing was opened; try again in (\d+ seconds?|1 minute( \d+ seconds?)?)\./);
+    expect((refused as RateLimitedError).message).toMatch(
+      /Nothing was opened; try again in (\d+ seconds?|1 minute( \d+ seconds?)?)\./,
+    );
     expect((refused as RateLimitedError).retryAfterMs).toBeGreaterThan(0);
     expect((refused as RateLimitedError).retryAfterMs).toBeLessThanOrEqual(120_000);
     // Someone else is not limited by it, and runs are unlimited here.
