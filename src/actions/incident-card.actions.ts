@@ -2,6 +2,7 @@ import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt'
 import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
 import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
+import { seenOf } from '../incidents/status-merge.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
@@ -98,7 +99,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const i = await incidents.get(incidentId);
     if (i.status === 'resolved')
       throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
-    const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
+    const meta = modalMetadata.encode({
+      incidentId,
+      channelId: i.channelId ?? body.channel?.id ?? '',
+      seen: seenOf(i),
+    });
     await openModal(
       client,
       body.trigger_id,

@@ -4,6 +4,7 @@ import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
+import { seenOf } from '../incidents/status-merge.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -129,7 +130,8 @@ const HANDLERS: {
     }
     const publish = publishesByDefault(i.severity, c.deps.severities);
     const prefill = statusUpdatePrefill(cmd.summary);
-    await openModal(c.client, c.triggerId, statusUpdateModal(i, formMetadata(i), new Date(), publish, prefill));
+    const meta = modalMetadata.encode({ incidentId: i.id, channelId: i.channelId!, seen: seenOf(i) });
+    await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, new Date(), publish, prefill));
   },
   mitigated: (cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key, cmd.summary),
   async resolve(cmd, c, i) {

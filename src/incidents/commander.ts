@@ -11,6 +11,8 @@ export interface Decision {
   notice?: IncidentNotice;
   /** A status update published to the status page: its public part, written with the change. */
   publicUpdate?: PublicUpdate;
+  /** What the person who made the change is told beside it (the change was made). */
+  said?: string[];
 }
 
 /** Someone else already commands the incident: nothing changed; the person may take command on purpose. */

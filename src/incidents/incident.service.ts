@@ -34,6 +34,7 @@ import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.j
 import type { EscalateResult, EscalationService } from './escalation.service.js';
 import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
+import { mergeOverNewer, type SeenFields } from './status-merge.js';
 import { publicUpdateOf } from './status-page.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
 
@@ -135,12 +136,12 @@ export class IncidentService {
       if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
       await this.escalation?.syncNotifications(tx, written.incident, current);
       const due = nextDueOf(written.more);
-      return { before: current, written, incident: written.incident, notice: d.notice, due };
+      return { before: current, written, incident: written.incident, notice: d.notice, due, said: d.said };
     });
     if (!result) return null;
     this.escalation?.scheduled(result.due);
     this.countMilestones(result.before, result.incident);
-    const warnings: string[] = [];
+    const warnings: string[] = [...(result.said ?? [])];
     try {
       await this.showLatest(result.written);
     } catch (err) {
@@ -237,8 +238,19 @@ export class IncidentService {
     }
   }
 
-  postStatusUpdate(incidentId: number, authorId: string, update: StatusUpdateInput, requestKey?: string) {
+  /**
+   * A status update. `seen`: what the person's form showed of the incident when it opened; a field they left as it
+   * was, which another update changed meanwhile, keeps the other update's value (and they are told).
+   */
+  postStatusUpdate(
+    incidentId: number,
+    authorId: string,
+    submitted: StatusUpdateInput,
+    requestKey?: string,
+    seen?: SeenFields,
+  ) {
     return this.change(incidentId, requestKey, (cur) => {
+      const { update, kept } = mergeOverNewer(submitted, seen, cur);
       if (cur.status === 'resolved' && update.status !== 'resolved') {
         throw new DomainError('incident_resolved', 'This incident is resolved; it takes no more status updates.');
       }
@@ -280,6 +292,13 @@ export class IncidentService {
         events,
         notice: { kind: 'status_update', update, authorId },
         ...(publicUpdate ? { publicUpdate } : {}),
+        ...(kept.length
+          ? {
+              said: [
+                `another update was posted while you wrote yours: ${kept.join(', ')}, which you left as your form showed them, keep its values (the rest is yours)`,
+              ],
+            }
+          : {}),
       };
     });
   }

@@ -34,8 +34,15 @@ const rowId = z.number().int().positive().max(ROW_ID_MAX);
 const incidentId = rowId;
 const channelId = z.string().min(1);
 
-/** The status update and resolve forms: which incident, and where to answer. */
-const modalSchema = z.object({ incidentId, channelId });
+/**
+ * The status update and resolve forms: which incident, and where to answer; the status update form also what it
+ * showed of the incident's fields (short fingerprints, SeenFields), so that an update posted meanwhile is not undone.
+ */
+const modalSchema = z.object({
+  incidentId,
+  channelId,
+  seen: z.record(z.string().max(40), z.string().max(40)).optional(),
+});
 export type ModalMetadata = z.infer<typeof modalSchema>;
 export const modalMetadata = jsonCodec(modalSchema);
 

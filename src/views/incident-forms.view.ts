@@ -51,7 +51,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
   onForm(app, deps, {
     ...STATUS_UPDATE_FORM,
-    submit: (meta, user, value, key) => incidents.postStatusUpdate(meta.incidentId, user, value, key),
+    submit: (meta, user, value, key) => incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen),
     done: 'Update recorded',
   });
   onForm(app, deps, {

@@ -252,6 +252,52 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     expect(JSON.stringify(open.args.view)).toContain('EU tenants, API');
   });
 
+  it('two status updates written at once: the second keeps what the first changed in the fields it left alone', async () => {
+    const formOf = async (open: () => Promise<unknown>) => {
+      bot.fake.reset();
+      await open();
+      return ((await bot.fake.waitFor('views.open')).args.view as { private_metadata: string }).private_metadata;
+    };
+    // Both open the form on the same state.
+    const first = await formOf(() => clickCard(ACTION.postUpdate, RESPONDER));
+    const second = await formOf(() => inChannel('update'));
+    const seen = {
+      affected: 'EU tenants, API',
+      impact: '500 errors on all endpoints',
+      currentStatus: 'Pool exhausted on node 1 <!here>',
+      mitigation: 'Restarting node 1',
+      flags: [FLAG.customerImpact],
+    };
+    // The responder widens Affected and writes the mitigation; the reporter, on the older form, writes Current status.
+    bot.fake.reset();
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: first,
+      values: statusFormValues({ ...seen, affected: 'EU and US tenants, API', mitigation: 'Failover to the replica' }),
+      userId: RESPONDER,
+      viewId: 'VSTATUSA',
+    });
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: second,
+      values: statusFormValues({ ...seen, currentStatus: 'Failing over to the replica' }),
+      viewId: 'VSTATUSB',
+    });
+    const told = await bot.fake.waitFor('chat.postEphemeral', (c) => String(c.args.text).includes('another update'));
+    expect(told.args.user).toBe(TEST_REPORTER_ID);
+    expect(told.args.text).toMatch(
+      /Affected, Mitigation steps, which you left as your form showed them, keep its values/,
+    );
+    expect(await incident()).toMatchObject({
+      status: 'investigating',
+      affected: 'EU and US tenants, API',
+      mitigation_steps: 'Failover to the replica',
+      current_status: 'Failing over to the replica',
+      customer_impact: true,
+    });
+  });
+
   it('/incident update TEXT opens it with what was typed: a first word naming a status chooses it', async () => {
     type Block = { block_id?: string; element?: { initial_option?: { value: string }; initial_value?: string } };
     const opened = async (typed: string) => {
@@ -392,6 +438,8 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
       'command_taken',
       'status_update',
       'phase_changed',
+      'status_update',
+      'status_update',
       'mitigated',
       'phase_changed',
       'resolved',

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { Incident, StatusUpdateInput } from './types.js';
+
+/** The fields of a status update a form shows from the incident, which another update may change while it is open. */
+const FIELDS = {
+  status: 'Status',
+  affected: 'Affected',
+  currentImpact: 'Current impact',
+  currentStatus: 'Current status',
+  mitigationSteps: 'Mitigation steps',
+  customerImpact: 'Customer impact',
+  dataLossRisk: 'Data-loss risk',
+} as const;
+type Field = keyof typeof FIELDS;
+
+/** What a status update form saw of each field, as short fingerprints (carried in the form, back on submission). */
+export type SeenFields = Partial<Record<Field, string>>;
+
+const fingerprint = (v: string | boolean | null | undefined) =>
+  createHash('sha256')
+    .update(typeof v === 'boolean' ? String(v) : (v ?? '').trim())
+    .digest('base64url')
+    .slice(0, 10);
+
+/** The fingerprints of what a status update form opened now shows of the incident. */
+export function seenOf(i: Incident): SeenFields {
+  return Object.fromEntries((Object.keys(FIELDS) as Field[]).map((f) => [f, fingerprint(i[f])])) as SeenFields;
+}
+
+/**
+ * Two people write status updates at once: the second to submit wrote over every field the first had just changed,
+ * with what their form showed when it opened. So each field the person left as their form showed it (its fingerprint
+ * is what they saw) keeps what it is now, another update's; the fields they changed are theirs. `kept`: the fields
+ * that kept another update's value (said to the person).
+ */
+export function mergeOverNewer(
+  update: StatusUpdateInput,
+  seen: SeenFields | undefined,
+  current: Incident,
+): { update: StatusUpdateInput; kept: string[] } {
+  if (!seen) return { update, kept: [] };
+  const merged: StatusUpdateInput = { ...update };
+  const kept: string[] = [];
+  for (const f of Object.keys(FIELDS) as Field[]) {
+    const saw = seen[f];
+    if (saw === undefined) continue;
+    const untouched = fingerprint(update[f]) === saw;
+    const changedSince = fingerprint(current[f]) !== saw;
+    if (!untouched || !changedSince) continue;
+    // Left as it was, and changed by someone else since: theirs stands.
+    (merged as unknown as Record<Field, unknown>)[f] = f === 'status' ? current.status : (current[f] ?? '');
+    kept.push(FIELDS[f]);
+  }
+  return { update: merged, kept };
+}
