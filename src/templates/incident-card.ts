@@ -87,14 +87,17 @@ export function renderIncidentCard(
     ]
       .filter(Boolean)
       .join('  ·  ');
+    // A role with nobody to page is not said to be due: its timer pages nobody (the channel is told how to add them).
     const next = escalation.next
-      ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)}${whoLine(escalation.next.who)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}`
+      ? nobody(escalation.next.who)
+        ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}, but it has no contacts: nobody will be paged`
+        : `Next: ${mrkdwnClip(escalation.next.roleName, 60)}${whoLine(escalation.next.who)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}`
       : null;
     // What the Escalate now button pages: it carries this role, so a click pages it or, if paged meanwhile, nobody.
     // The people are said once: when the next timer pages the same role, they are on its Next.
     const sameRole = escalateTo && escalation.next && escalateTo.roleName === escalation.next.roleName;
     const escalateNow = escalateTo
-      ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}${sameRole ? '' : whoLine(escalateTo.who)}`
+      ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}${nobody(escalateTo.who) ? (sameRole ? '' : ' (no contacts)') : sameRole ? '' : whoLine(escalateTo.who)}`
       : null;
     blocks.push({
       type: 'context',
@@ -142,6 +145,9 @@ export function renderIncidentCard(
 const WHO_SHOWN = 3;
 
 /** ` (<@U1>, on call until <date>)`: whom a role would page now; empty when nobody is known. */
+/** Known to have nobody to page (no contacts, nobody on call): unknown (not read) is not nobody. */
+const nobody = (who: OnCallPeople | undefined) => who !== undefined && who.userIds.length === 0;
+
 function whoLine(who: OnCallPeople | undefined): string {
   if (!who || who.userIds.length === 0) return '';
   // A user group is named, not mentioned: the card would ping all of it whenever it is posted.

@@ -42,6 +42,17 @@ describe("the card's escalation line with the people on call", () => {
     expect(line(base(undefined))).toContain('Next: Senior DevOps Engineer <!date^');
   });
 
+  it('a role with nobody to page is not said to be due: its timer pages nobody', () => {
+    const v = base({ userIds: [], until: null });
+    v.escalateTo = { role: 'engineering_manager', roleName: 'Engineering Manager', who: { userIds: [], until: null } };
+    const text = line(v);
+    expect(text).toMatch(/Next: Senior DevOps Engineer <!date\^[^>]+>, but it has no contacts: nobody will be paged/);
+    expect(text).not.toContain('unless resolved');
+    expect(text).toContain('Escalate now: Engineering Manager (no contacts)');
+    // Who is on call could not be read: nothing is said of contacts.
+    expect(line(base(undefined))).not.toContain('no contacts');
+  });
+
   it('stays within Block Kit limits with long role names and many people', () => {
     const v = base({ userIds: Array.from({ length: 200 }, (_, i) => `U0P${i}`), until });
     v.next!.roleName = 'R'.repeat(2000);
