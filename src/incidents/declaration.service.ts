@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Queryable } from '../store/db.js';
+import { type Database, DatabaseUnavailableError, type Queryable } from '../store/db.js';
 import {
   claimStaleDeclarations,
   type DeclarationRow,
@@ -86,6 +86,16 @@ const SAME_DECLARATION_WINDOW_SECONDS = 120;
  * once it runs out (the process died, or lost the database), the timer loop of any process takes the declaration.
  */
 export const DECLARATION_LEASE_MS = 15_000;
+/** What one process did of a declaration it finished (see DeclarationService.notes). */
+interface DeclarationNote {
+  done: Set<string>;
+  /** The card it posted, linked to the incident or not. */
+  cardTs?: string;
+  /** Every step was tried and the result went back to the declarer's request: nobody is left to tell. */
+  answered?: boolean;
+}
+/** Notes kept at most: past it the oldest go (their declarations are then settled as before). */
+const NOTES_MAX = 1000;
 /** Declarations taken by one sweep at most. */
 const SWEEP_BATCH = 20;
 /** The attempt at settling a declaration after which its declarer not being reachable no longer holds it up. */
@@ -115,6 +125,15 @@ export function describe(err: unknown): string {
  * never became whole, or finishes it (card, pin, announcement) if it did, and tells the declarer either way.
  */
 export class DeclarationService {
+  /**
+   * What this process did of each declaration it is finishing, kept beside the database: when the database goes away
+   * while a declaration is being finished, its steps cannot be recorded there, and the sweep (this process's, once the
+   * database is back) would post a second card and announcement, and tell the declarer the bot had restarted. The
+   * sweep here reads this first: it links the card already posted, skips the steps done, and says nothing more to a
+   * declarer already answered. Kept until the declaration is ended; at most NOTES_MAX.
+   */
+  private readonly notes = new Map<number, DeclarationNote>();
+
   constructor(
     private readonly db: Database,
     private readonly chat: IncidentChat,
@@ -226,15 +245,30 @@ export class DeclarationService {
       this.escalation?.scheduled(due);
       this.metrics.declared(incident.severity, source);
     } catch (err) {
+      // The database went away as the incident was being made whole: whether it was is not known (the commit may have
+      // reached it). Nothing is archived or removed on a guess: once the database is back the sweep finishes it, or
+      // abandons it, and tells the declarer which.
+      if (err instanceof DatabaseUnavailableError) throw new InterruptedError(declaring);
       await this.archive(channel.channelId);
       if (!(err instanceof TakenOverError)) await this.giveUp(declaring, owner);
       throw err;
     }
 
     // Ending the declaration (its row deleted) also says its last step was done: one statement, not two.
-    const result = await this.complete(incident, new Set(), afterCard, () =>
-      endDeclaration(this.db, incident.id, owner),
+    const note = this.note(incident.id);
+    const result = await this.complete(
+      incident,
+      new Set(),
+      afterCard,
+      async () => {
+        const ended = await endDeclaration(this.db, incident.id, owner);
+        this.notes.delete(incident.id);
+        return ended;
+      },
+      note,
     );
+    // Its result goes back to the declarer's request now; a sweep finishing what could not be recorded tells nobody.
+    note.answered = true;
     return { kind: 'declared', ...result };
   }
 
@@ -250,6 +284,8 @@ export class DeclarationService {
     done: ReadonlySet<string> = new Set(),
     afterCard?: () => Promise<void>,
     end?: () => Promise<boolean>,
+    /** Where what is done is kept beside the database (see notes). */
+    note: DeclarationNote = { done: new Set() },
   ): Promise<{ incident: Incident; warnings: string[]; problems: DeclareProblem[] }> {
     let incident = whole;
     const warnings: string[] = [];
@@ -269,9 +305,10 @@ export class DeclarationService {
       );
     };
     const step = async (name: string, fn: () => Promise<void>) => {
-      if (done.has(name)) return;
+      if (done.has(name) || note.done.has(name)) return;
       await record();
       await fn();
+      note.done.add(name);
       unrecorded = name;
     };
     let cardTs = incident.cardTs ?? undefined;
@@ -280,6 +317,7 @@ export class DeclarationService {
       try {
         shown = await this.escalationView(incident);
         cardTs = await this.chat.postCard(incident, shown);
+        note.cardTs = cardTs;
       } catch (err) {
         failed('card', 'the incident card could not be posted', err);
         this.log.error('postCard failed', err);
@@ -289,7 +327,9 @@ export class DeclarationService {
         try {
           incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
         } catch (err) {
-          warnings.push('the card was posted but could not be linked to the incident, so it will not update');
+          warnings.push(
+            'the card was posted but could not be linked to the incident yet, so it does not update until the bot links it once the database answers',
+          );
           problems.push({ step: 'link', reason: describe(err) });
           this.log.error('saving the card ts failed', err);
         }
@@ -401,10 +441,23 @@ export class DeclarationService {
       return;
     }
     if (await isDeclaring(this.db, d.incidentId)) return this.abandon(incident, owner, last);
-    // Whole, but its process stopped before the card, the announcement or the reply: finish, then tell the declarer.
-    const r = await this.complete(incident, new Set(d.done));
-    await this.tell({ kind: 'finished', incident: r.incident, problems: r.problems }, last);
+    // Whole, but its process stopped before the card, the announcement or the reply (or, when this process finished
+    // it, could not record that for want of the database): finish what is left, then tell the declarer, if nobody has.
+    const note = this.notes.get(d.incidentId);
+    let whole = incident;
+    if (!whole.cardTs && note?.cardTs) whole = await updateIncident(this.db, whole.id, { cardTs: note.cardTs });
+    const r = await this.complete(whole, new Set(d.done), undefined, undefined, note);
+    if (!note?.answered) await this.tell({ kind: 'finished', incident: r.incident, problems: r.problems }, last);
     await endDeclaration(this.db, d.incidentId, owner);
+    this.notes.delete(d.incidentId);
+  }
+
+  /** The note of a declaration this process is finishing (the oldest dropped past NOTES_MAX). */
+  private note(incidentId: number): DeclarationNote {
+    const note: DeclarationNote = { done: new Set() };
+    this.notes.set(incidentId, note);
+    if (this.notes.size > NOTES_MAX) this.notes.delete(this.notes.keys().next().value!);
+    return note;
   }
 
   /** A declaration that never became whole: archive its channel, tell the declarer, remove it (number given back). */
@@ -436,6 +489,19 @@ export class DeclarationService {
 
 /** Slack failures that pass (see toChatPlatformError): worth trying again later. */
 const PASSING = new Set(['http_error', 'request_error', 'ratelimited']);
+
+/**
+ * The database went away as the incident was being made whole: it may or may not have been. The declarer is told so,
+ * and told again (a direct message) how it ended once the database is back and the sweep has settled it.
+ */
+class InterruptedError extends DomainError {
+  constructor(incident: Incident) {
+    super(
+      'declaration_interrupted',
+      `The bot lost its database while recording your incident "${incident.title}", so it cannot tell yet whether it was kept. Once the database is back it finishes the incident or gives it up, and tells you which in a direct message. If this is a real incident, follow the runbook by hand meanwhile.`,
+    );
+  }
+}
 
 /** The declaration's lease ran out and another process took it over (and gives it up): nothing was kept. */
 class TakenOverError extends DomainError {

@@ -273,7 +273,7 @@ export function renderDeclaredReply(i: Incident, problems: readonly (string | De
 export function renderDeclarationReport(r: DeclarationReport, severities: SeverityDefs): string {
   const i = r.incident;
   if (r.kind === 'finished') {
-    return `:information_source: The bot was interrupted (it restarted) while declaring your incident *${mrkdwnClip(i.title, 300)}*; it has finished it now.\n${renderDeclaredReply(i, r.problems)}`;
+    return `:information_source: The bot was interrupted (it restarted or lost its database) while declaring your incident *${mrkdwnClip(i.title, 300)}*; it has finished it now.\n${renderDeclaredReply(i, r.problems)}`;
   }
   const what = `*${mrkdwnClip(i.title, 300)}* (${severityWithResponse(i.severity, severities)}), declared ${slackDate(i.createdAt)}`;
   const channel = !r.channel

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { incidentChannelName } from '../../src/incidents/channel-name.js';
+import { DeclarationService } from '../../src/incidents/declaration.service.js';
+import { DomainError } from '../../src/incidents/errors.js';
+import type { DeclarationReport, IncidentChat } from '../../src/incidents/ports.js';
+import type { Incident } from '../../src/incidents/types.js';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { createTestSchema } from '../support/test-db.js';
+
+/**
+ * The database goes away while a declaration is being finished, the process staying up: once it is back, the sweep
+ * must not post a second card and announcement, nor tell the declarer the bot restarted.
+ */
+const LEASE_MS = 600;
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+let proxy: TcpProxy;
+let direct: Database;
+let viaProxy: Database;
+let drop: () => Promise<void>;
+let cutAt: 'card' | 'channel' | null = null;
+const calls: { method: string; ts?: string; report?: DeclarationReport['kind']; channelId?: string }[] = [];
+
+const chat = {
+  async openChannel(incident: Incident, onCreated?: (c: { channelId: string; channelName: string }) => Promise<void>) {
+    calls.push({ method: 'openChannel' });
+    const c = { channelId: `C0OUT${incident.id}`, channelName: incidentChannelName(incident.number, incident.title) };
+    await onCreated?.(c);
+    if (cutAt === 'channel') await proxy.cut();
+    return c;
+  },
+  abandonChannel: async (channelId: string) => void calls.push({ method: 'abandonChannel', channelId }),
+  async postCard() {
+    const ts = `1700000000.${String(calls.length).padStart(6, '0')}`;
+    calls.push({ method: 'postCard', ts });
+    if (cutAt === 'card') await proxy.cut();
+    return ts;
+  },
+  pinCard: async () => void calls.push({ method: 'pinCard' }),
+  refreshCard: async () => void calls.push({ method: 'refreshCard' }),
+  announce: async () => void calls.push({ method: 'announce' }),
+  tellDeclarer: async (r: DeclarationReport) => void calls.push({ method: 'tellDeclarer', report: r.kind }),
+  notify: async () => {},
+  resolveContacts: async (ids: string[]) => ({ userIds: ids, unresolved: [] }),
+  sendPage: async () => {},
+  inviteToChannel: async () => ({ unreachable: [] }),
+} as unknown as IncidentChat;
+
+const count = (method: string) => calls.filter((c) => c.method === method).length;
+const declarations = async () =>
+  Number((await direct.query<{ n: string }>('SELECT count(*) AS n FROM declarations')).rows[0]!.n);
+
+/** Sweeps (as the timer loop does) until no declaration is left, the database back. */
+async function sweepUntilSettled(service: DeclarationService): Promise<void> {
+  const until = Date.now() + 15_000;
+  while ((await declarations()) > 0) {
+    if (Date.now() > until) throw new Error('the declaration was not settled');
+    await new Promise((r) => setTimeout(r, LEASE_MS / 2));
+    await service.sweep().catch(() => {});
+  }
+}
+
+beforeAll(async () => {
+  const s = await createTestSchema('declout');
+  drop = s.drop;
+  direct = createPostgresDatabase(s.url);
+  await migrate(direct);
+  proxy = await TcpProxy.start('127.0.0.1', 5432);
+  viaProxy = createPostgresDatabase(s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`), {
+    connectionTimeoutMillis: 500,
+    queryTimeoutMillis: 1000,
+  });
+});
+afterAll(async () => {
+  await viaProxy?.close();
+  await direct?.close();
+  await drop?.();
+});
+beforeEach(async () => {
+  calls.length = 0;
+  cutAt = null;
+});
+
+it('lost after the card is posted: once back, the card is linked, not posted again, and the declarer is not told twice', async () => {
+  const service = new DeclarationService(viaProxy, chat, quiet, undefined, undefined, LEASE_MS);
+  cutAt = 'card';
+  const r = await service.declare({
+    teamId: 'T1',
+    reporterId: 'U0DECL',
+    title: 'cut after the card',
+    severity: 1,
+    requestKey: 'k1',
+  });
+  expect(r.kind).toBe('declared');
+  if (r.kind !== 'declared') return;
+  // The person is answered: declared, and the card not linked yet, said as what will happen.
+  expect(r.warnings.join(' ')).toMatch(/could not be linked to the incident yet.*links it once the database answers/);
+  const posted = calls.find((c) => c.method === 'postCard')!.ts;
+  expect([count('postCard'), count('pinCard'), count('announce')]).toEqual([1, 1, 1]);
+
+  cutAt = null;
+  await proxy.restore();
+  await sweepUntilSettled(service);
+  // One card (the one posted, now linked), one pin, one announcement; no "the bot restarted" message.
+  expect([count('postCard'), count('pinCard'), count('announce'), count('tellDeclarer')]).toEqual([1, 1, 1, 0]);
+  const { rows } = await direct.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [
+    r.incident.id,
+  ]);
+  expect(rows[0]!.card_ts).toBe(posted);
+});
+
+it('lost as the incident is made whole: the declarer is told it is not known yet, nothing is archived on a guess; once back it is settled and said', async () => {
+  const service = new DeclarationService(viaProxy, chat, quiet, undefined, undefined, LEASE_MS);
+  cutAt = 'channel';
+  const err = await service
+    .declare({ teamId: 'T1', reporterId: 'U0DECL', title: 'cut as made whole', severity: 2, requestKey: 'k2' })
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(DomainError);
+  expect((err as Error).message).toMatch(/lost its database while recording your incident "cut as made whole"/);
+  expect((err as Error).message).toMatch(/tells you which in a direct message/);
+  expect(count('abandonChannel')).toBe(0);
+
+  cutAt = null;
+  await proxy.restore();
+  await sweepUntilSettled(service);
+  // It never became whole: abandoned, its channel archived, the declarer told once.
+  expect(count('abandonChannel')).toBe(1);
+  expect(calls.filter((c) => c.method === 'tellDeclarer').map((c) => c.report)).toEqual(['abandoned']);
+  expect(count('postCard')).toBe(0);
+});
