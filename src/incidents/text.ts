@@ -9,7 +9,7 @@
  * multi-line text keeps tabs and line breaks.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this module removes.
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]+/g;
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const LINE_BREAKS = /\r\n?/g;
@@ -40,12 +40,18 @@ export function unescapeSlackText(text: string): string {
 }
 
 /**
- * The text without control characters (NUL among them) and with any lone surrogate replaced by U+FFFD; line breaks
+ * The text without control characters (NUL among them; one between two words leaves a space) and with any lone
+ * surrogate replaced by U+FFFD; line breaks
  * become `\n`. Single-line text gets a space for each tab or line break. Nothing else changes: trimming and collapsing
  * spaces are each parser's business.
  */
 export function cleanText(raw: string, { multiline = false }: CleanTextOptions = {}): string {
-  const text = raw.replace(LONE_SURROGATE, '\uFFFD').replace(CONTROL, '');
+  // Between two words a control is a gap (`db\0down` is "db down", not "dbdown"); elsewhere it is dropped.
+  const text = raw
+    .replace(LONE_SURROGATE, '\uFFFD')
+    .replace(CONTROL, (run: string, at: number, whole: string) =>
+      at > 0 && /\S/.test(whole[at - 1]!) && /\S/.test(whole[at + run.length] ?? '') ? ' ' : '',
+    );
   return multiline ? text.replace(LINE_BREAKS, '\n') : text.replace(TAB_AND_BREAKS, ' ');
 }
 

@@ -18,7 +18,15 @@ const NUL = '\u0000';
 
 describe('cleanText', () => {
   it('drops NUL and every other C0/C1 control and DEL', () => {
-    expect(cleanText(`db${NUL} down\u0007\u001b[31m\u007f\u0085\u009f`)).toBe('db down[31m');
+    expect(cleanText(`db${NUL} down\u0007\u001b[31m\u007f\u0085\u009f`)).toBe('db down [31m');
+    expect(cleanText(`${NUL}db${NUL}down${NUL}${NUL}`)).toBe('db down');
+  });
+
+  it('a control between two words leaves a gap, not one word: `db\\0down` is "db down"', () => {
+    expect(cleanText(`db${NUL}down`)).toBe('db down');
+    expect(cleanText(`payments${NUL}${NUL}\u0007api`)).toBe('payments api');
+    expect(cleanText(`db ${NUL}down`)).toBe('db down');
+    expect(cleanText(`line one${NUL}\nline two`, { multiline: true })).toBe('line one\nline two');
   });
 
   it('makes tabs and line breaks spaces in single-line text, and keeps them (as \\n) in multi-line text', () => {
