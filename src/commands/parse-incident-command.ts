@@ -115,7 +115,18 @@ function declarationHint(first: string, rest: string, text: string, names?: Seve
 }
 
 /** `sev 1 db down` as `sev1 db down`. */
-const joinSeverity = (s: string) => s.replace(/^(sev)[ ](\d+)(?=\s|$)/i, '$1$2');
+/**
+ * A leading severity as one word: `sev 1` is `sev1`, and one typed full width (`ｓｅｖ１`, as a Chinese or Japanese
+ * keyboard types it) is read as `sev1` too (NFKC). Only the severity is normalised: the title stays as typed.
+ */
+const joinSeverity = (s: string) => {
+  const words = s.split(' ');
+  const one = words[0]!.normalize('NFKC');
+  if (/^sev[-_]?\d+$/i.test(one)) return [one, ...words.slice(1)].join(' ');
+  const two = words.length > 1 ? `${one}${words[1]!.normalize('NFKC')}` : '';
+  if (/^sev\d+$/i.test(two)) return [two, ...words.slice(2)].join(' ');
+  return s;
+};
 /** The flags a text starts with (`--private `), maybe none. */
 const LEADING_FLAGS = /^(?:--[a-z-]+(?:\s+|$))*/i;
 
@@ -149,7 +160,8 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     };
   }
 
-  const row = BY_NAME.get(first.toLowerCase());
+  // A subcommand typed full width (`ｌｉｓｔ`) is the subcommand.
+  const row = BY_NAME.get(first.normalize('NFKC').toLowerCase());
   if (!row) {
     return {
       ok: false,
@@ -168,9 +180,11 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     const lead = parseSeverityToken(word);
     // `declare sev1` (with flags only): the form, that severity chosen.
     if (lead.ok && LEADING_FLAGS.exec(text)![0] === text)
-      return withText(row[0], row[1], first.toLowerCase(), `${flags}${text}`.trim(), { severity: lead.severity });
+      return withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), `${flags}${text}`.trim(), {
+        severity: lead.severity,
+      });
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
     if (lead.ok || /^sev[-_]?\d+$/i.test(word)) return parseTyped(`${word} ${flags}${text}`.trim(), names);
   }
-  return withText(row[0], row[1], first.toLowerCase(), rest);
+  return withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), rest);
 }

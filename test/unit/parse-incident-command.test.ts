@@ -318,6 +318,18 @@ describe('review fixes', () => {
     });
     expect(parseIncidentCommand('SEV 0')).toEqual({ ok: true, command: { kind: 'set_severity', severity: 0 } });
   });
+  it('reads a severity or subcommand typed full width (a Chinese or Japanese keyboard) as keywords; the title as typed', () => {
+    const declared = (severity: number, title: string) => ({
+      ok: true,
+      command: { kind: 'declare', severity, title, private: false },
+    });
+    expect(parseIncidentCommand('ｓｅｖ１ ＡＰＩ down')).toEqual(declared(1, 'ＡＰＩ down'));
+    expect(parseIncidentCommand('ＳＥＶ－２ db down')).toEqual(declared(2, 'db down'));
+    expect(parseIncidentCommand('ｓｅｖ　１ db down')).toEqual(declared(1, 'db down'));
+    expect(parseIncidentCommand('declare ｓｅｖ３ 決済 遅延')).toEqual(declared(3, '決済 遅延'));
+    expect(parseIncidentCommand('ｌｉｓｔ')).toEqual({ ok: true, command: { kind: 'list' } });
+    expect(parseIncidentCommand('ｓｅｖ０')).toEqual({ ok: true, command: { kind: 'set_severity', severity: 0 } });
+  });
   it('caps `/incident resolve <summary>` like the resolve form', () => {
     const r = parseIncidentCommand(`resolve ${'x'.repeat(301)}`);
     expect(r.ok).toBe(false);
