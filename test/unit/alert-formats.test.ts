@@ -173,8 +173,9 @@ describe('the Alertmanager webhook format', () => {
     expect(summaryOf('x'.repeat(1500))).toBe(`${'x'.repeat(999)}…`);
     // 1,200 UTF-16 units but 600 characters: whole.
     expect(summaryOf('😀'.repeat(600))).toBe('😀'.repeat(600));
-    // Control characters are still dropped before the cut.
-    expect(summaryOf(`a\u0000b${'c'.repeat(5000)}`)).toBe(`ab${'c'.repeat(997)}…`);
+    // Control characters are still dropped before the cut (one between two words leaving a space).
+    expect(summaryOf(`a\u0000b${'c'.repeat(5000)}`)).toBe(`a b${'c'.repeat(996)}…`);
+    expect(summaryOf(`\u0000ab${'c'.repeat(5000)}`)).toBe(`ab${'c'.repeat(997)}…`);
   });
 
   it('reads truncatedAlerts (the alerts its max_alerts left out); a count that is none is none, not a refusal', () => {
