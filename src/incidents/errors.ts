@@ -10,7 +10,8 @@ export type Phrase = readonly (
   | string
   | { people: readonly string[] }
   | { link: string; label: string }
-  | { typed: string }
+  /** `max`: the most characters shown of it (default 200). */
+  | { typed: string; max?: number }
 )[];
 
 /** A phrase as plain text, people by id: for logs and records. */

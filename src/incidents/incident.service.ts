@@ -251,9 +251,8 @@ export class IncidentService {
   ) {
     return this.change(incidentId, requestKey, (cur) => {
       const { update, kept } = mergeOverNewer(submitted, seen, cur);
-      if (cur.status === 'resolved' && update.status !== 'resolved') {
-        throw new DomainError('incident_resolved', 'This incident is resolved; it takes no more status updates.');
-      }
+      // The status as submitted: a form left at its status does not take the resolution over.
+      if (cur.status === 'resolved' && submitted.status !== 'resolved') throw resolvedMeanwhile(submitted, seen);
       const now = new Date();
       let phase = cur.phase;
       if (update.status === 'investigating' && update.mitigationSteps.trim()) phase = advance(phase, 'mitigation');
@@ -410,4 +409,26 @@ function describe(err: unknown): string {
   if (err instanceof DomainError) return err.message;
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** The fields of a status update a person writes, as the form names them. */
+const WRITTEN = [
+  ['Affected', 'affected'],
+  ['Current impact', 'currentImpact'],
+  ['Current status', 'currentStatus'],
+  ['Mitigation steps', 'mitigationSteps'],
+] as const;
+
+/**
+ * A status update for an incident resolved meanwhile (another person resolved it while this one wrote): refused, and
+ * what the person wrote is given back to them, so that it is not lost.
+ */
+function resolvedMeanwhile(update: StatusUpdateInput, seen: SeenFields | undefined): DomainError {
+  const written = WRITTEN.filter(([, field]) => update[field].trim());
+  const lead = `This incident ${seen ? 'was resolved while you wrote your update' : 'is resolved'}, so it takes no more status updates and yours was not posted.`;
+  if (written.length === 0) return new DomainError('incident_resolved', lead);
+  return new DomainError('incident_resolved', [
+    `${lead} What you wrote, so that it is not lost (put it in the post-mortem, \`/incident postmortem\`, or in the channel):`,
+    ...written.flatMap(([label, field]) => [`\n*${label}:* `, { typed: update[field].trim(), max: 700 }]),
+  ]);
 }

@@ -61,7 +61,7 @@ export function renderPhrase(phrase: Phrase): string {
         : 'people' in p
           ? p.people.map(mentionContact).join(', ')
           : 'typed' in p
-            ? mrkdwnClip(p.typed, 200)
+            ? mrkdwnClip(p.typed, p.max ?? 200)
             : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,
     )
     .join('');

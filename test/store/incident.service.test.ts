@@ -4,6 +4,7 @@ import { incidentChannelName } from '../../src/incidents/channel-name.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError, IncidentNotFoundError } from '../../src/incidents/errors.js';
 import { type DeclareInput, IncidentService } from '../../src/incidents/incident.service.js';
 import type { DeclarationReport, IncidentChat, IncidentNotice, Logger } from '../../src/incidents/ports.js';
+import { seenOf } from '../../src/incidents/status-merge.js';
 import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
 import { errorText } from '../../src/slack/report-error.js';
 import { createPostgresDatabase, DatabaseUnavailableError } from '../../src/store/db.js';
@@ -402,6 +403,26 @@ forEachDatabase(
         expect(await service.get(incident.id)).toEqual(first);
         expect(chat.calls).toEqual([]);
         expect((await kinds(incident.id)).filter((k) => k === 'acknowledged')).toHaveLength(1);
+      });
+
+      it('a status update for an incident resolved while it was written is refused, and gives back what was written', async () => {
+        const seen = seenOf(incident);
+        await service.resolve(incident.id, 'UCMD', 'fixed');
+        const err = await service
+          .postStatusUpdate(
+            incident.id,
+            'UWRITER',
+            update({ currentStatus: 'Failing over <!channel>' }),
+            'k-late',
+            seen,
+          )
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DomainError);
+        expect((err as Error).message).toMatch(/^This incident was resolved while you wrote your update/);
+        expect((err as Error).message).toMatch(/What you wrote, so that it is not lost/);
+        expect((err as DomainError).phrase).toContainEqual({ typed: 'Failing over <!channel>', max: 700 });
+        expect((err as DomainError).phrase).toContainEqual({ typed: 'EU checkout', max: 700 });
+        expect((await kinds(incident.id)).filter((k) => k === 'status_update')).toHaveLength(0);
       });
 
       it('take command hands over command on purpose but keeps the first acknowledgement', async () => {
