@@ -25,6 +25,16 @@ function permalinkOf(client: WebClient, channel: string, ts: string, ms: number)
   return Promise.race([link, timeout]);
 }
 
+/** The people a message mentions without a name (`<@U0ALICE>`), at most 20. */
+const mentionedIds = (text: string) =>
+  [...new Set([...text.matchAll(/<@([UW][A-Z0-9]+)>/g)].map((m) => m[1]!))].slice(0, 20);
+
+/** What `p` gives, or `fallback` when it fails or takes longer than `ms`. */
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  const timeout = new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref());
+  return Promise.race([p.catch(() => fallback), timeout]);
+}
+
 /**
  * A message's Declare incident shortcut (someone in #support posts "checkout throws 500s"): the declare form, with
  * the message's first line as the title and its text and link as the description. Declared as the form always does;
@@ -37,11 +47,17 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       async () => {
         const channelId = shortcut.channel.id;
         const ts = shortcut.message.ts;
-        const permalink = await permalinkOf(client, channelId, ts, PERMALINK_WAIT_MS);
+        const text = shortcut.message.text ?? '';
+        // The link and the names of the people it mentions, at once, within the wait the trigger allows.
+        const [permalink, names] = await Promise.all([
+          permalinkOf(client, channelId, ts, PERMALINK_WAIT_MS),
+          within(deps.notes.userNames(mentionedIds(text)), PERMALINK_WAIT_MS, new Map<string, string>()),
+        ]);
         const prefill = messagePrefill(
-          { text: shortcut.message.text ?? '' },
+          { text },
           { channelName: shortcut.channel.name ?? null, permalink },
           TITLE_MAX,
+          names,
         );
         const meta = declareMetadata.encode({ from: 'message', channelId, ts });
         await openModal(client, shortcut.trigger_id, declareModal(deps.severities, meta, TITLE_MAX, prefill));

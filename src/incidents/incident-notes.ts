@@ -12,9 +12,14 @@ const MESSAGE_NOTE_MAX = 4000;
 export class IncidentNotes {
   constructor(
     private readonly db: Database,
-    private readonly chat: Pick<FollowUpChat, 'postFollowUp'>,
+    private readonly chat: Pick<FollowUpChat, 'postFollowUp' | 'userNames'>,
     private readonly log: Logger = console,
   ) {}
+
+  /** People's names by user id (those Slack gives within the cache's reach); an id not found is left out. */
+  userNames(ids: readonly string[]): Promise<Map<string, string>> {
+    return this.chat.userNames(ids);
+  }
 
   /**
    * A message of the incident's channel put on its timeline (its Add to incident timeline shortcut), at the time it

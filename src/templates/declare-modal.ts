@@ -1,5 +1,6 @@
 import type { ModalView } from '@slack/types';
 import { SEVERITIES, type Severity, type SeverityDefs } from '../incidents/severity.js';
+import { cleanText } from '../incidents/text.js';
 import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
 import { severityOption } from './severities.js';
@@ -135,8 +136,11 @@ export function messagePrefill(
   message: { text: string },
   where: { channelName: string | null; permalink: string | null },
   titleMax: number,
+  /** The names of people the message mentions (`<@U0…>` is shown `@Alice`, not `@U0…`). */
+  names?: ReadonlyMap<string, string>,
 ): DeclarePrefill {
-  const plain = plainFromMrkdwn(message.text).trim();
+  // As the form will store it: no control characters (they were cleaned only on submit, after showing in the form).
+  const plain = cleanText(plainFromMrkdwn(message.text, names), { multiline: true }).trim();
   const firstLine =
     plain
       .split('\n')

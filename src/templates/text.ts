@@ -100,11 +100,11 @@ export function utcStamp(d: Date): string {
 }
 
 /** A message's mrkdwn as the plain text a person reads: links, mentions and dates by their labels, entities undone. */
-export function plainFromMrkdwn(text: string): string {
+export function plainFromMrkdwn(text: string, names?: ReadonlyMap<string, string>): string {
   return text
     .replace(/<(https?:\/\/[^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/<((?:https?|mailto):[^>]+)>/g, '$1')
-    .replace(/<@([UW][A-Z0-9]+)(?:\|([^>]+))?>/g, (_, id: string, name?: string) => `@${name ?? id}`)
+    .replace(/<@([UW][A-Z0-9]+)(?:\|([^>]+))?>/g, (_, id: string, name?: string) => `@${name ?? names?.get(id) ?? id}`)
     .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `#${name || id}`)
     .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]+))?>/g, (_, name?: string) => name ?? '@group')
     .replace(/<!(here|channel|everyone)(?:\|[^>]*)?>/g, '@$1')

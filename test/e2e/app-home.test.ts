@@ -239,10 +239,11 @@ describe('the App Home tab', () => {
 
   it("a message's Declare incident shortcut opens the form with the message; its thread is told of the incident", async () => {
     bot.fake.reset();
+    bot.fake.addUser('U0PRIYA', { real_name: 'Priya Shah' });
     const said = bot.fake.workspace.addMessage(
       'C0GENERAL',
       OTHER,
-      '*Checkout throws 500s* for <@U0SOMEONE|sam> since 10:02 &lt;!here&gt;\nsee <https://grafana.example/d/1|the dashboard>',
+      '*Checkout throws 500s* for <@U0SOMEONE|sam> since 10:02 &lt;!here&gt;\nsee <https://grafana.example/d/1|the dashboard>\nping <@U0PRIYA>\u0000about\u0007it',
     );
     const shortcut = {
       type: 'message_action',
@@ -260,6 +261,10 @@ describe('the App Home tab', () => {
     const blocks = JSON.stringify(view.blocks);
     expect(blocks).toContain('"initial_value":"Checkout throws 500s for @sam since 10:02 <!here>"');
     expect(blocks).toContain('see the dashboard (https://grafana.example/d/1)');
+    // A mention without a name shows the person's name, and control characters are not in the form (nor a NUL's word
+    // joined to the next).
+    expect(blocks).toContain('ping @Priya Shah about it');
+    expect(blocks).not.toMatch(/U0PRIYA|\\u0000|\\u0007/);
     expect(blocks).toContain(
       `From a message in #general: https://test.slack.com/archives/C0GENERAL/p${said.ts.replace('.', '')}`,
     );

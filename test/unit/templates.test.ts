@@ -589,6 +589,13 @@ describe('the declare form from a message', () => {
     );
     expect(p.title).toBe('db_primary is down again');
     expect(p.description).toBe('> *db_primary* is _down_ ~again~\nmore\n\nFrom a message in #ops');
+    const named = messagePrefill(
+      { text: 'db\u0000down for <@U0ALICE> and <@U0BOB>\u0007' },
+      { channelName: null, permalink: null },
+      150,
+      new Map([['U0ALICE', 'Alice Doe']]),
+    );
+    expect(named.title).toBe('db down for @Alice Doe and @U0BOB');
     const long = messagePrefill({ text: `${'word '.repeat(60)}end` }, { channelName: null, permalink: null }, 150);
     expect([...long.title].length).toBeLessThanOrEqual(150);
     expect(long.title).toMatch(/word…$/);
