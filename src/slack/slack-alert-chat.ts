@@ -37,7 +37,7 @@ export class SlackAlertChat implements AlertChat {
     const channel = this.opts.incidentsChannel;
     if (!channel) return null;
     const msg = renderAlertNotice(notice);
-    const res = await this.call(`post the alert notice in ${channel}`, () =>
+    const res = await this.call(`post the alert notice in <#${channel}>`, () =>
       this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
     );
     return { channel: res.channel ?? channel, ts: res.ts! };

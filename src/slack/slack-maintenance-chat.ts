@@ -26,7 +26,7 @@ export class SlackMaintenanceChat implements MaintenanceChat {
         unfurl_links: false,
       });
     } catch (err) {
-      throw toChatPlatformError(err, `post the maintenance window in ${channelId}`);
+      throw toChatPlatformError(err, `post the maintenance window in <#${channelId}>`);
     }
   }
 }
