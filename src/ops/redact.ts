@@ -226,6 +226,11 @@ export const MIN_KNOWN_VALUE_CHARS = 6;
 interface KnownValues {
   /** The values masked wherever they appear; null when none is long enough. */
   pattern: RegExp | null;
+  /**
+   * The values long enough to be masked when wrapped across two lines (a terminal's width, `fold`, a wrapped table
+   * cell): a start of one at the end of a line, the rest of one at the start of a line (see maskWrapped).
+   */
+  wrapped: readonly string[];
   /** The short values, masked where they follow their own variable's name. */
   named: RegExp | null;
   /** Length of the longest piece or named form: a cut of an overlong line keeps at least this much back. */
@@ -250,6 +255,83 @@ function namedForm(name: string, value: string): string {
   return `${v}(?<=(?<![A-Za-z0-9_.-])["']?${escapeRegExp(name)}["']?${blanks}[=:]${blanks}["']?${v})`;
 }
 
+/** The shortest part of a wrapped value masked at a line's end or start (shorter ones could be ordinary text). */
+const WRAP_MIN_CHARS = 8;
+/** The shortest base64 run of a value masked: shorter ones match by chance in other base64. */
+const BASE64_MIN_CHARS = 8;
+
+/**
+ * A value as base64 (standard and URL-safe) wherever it starts in the encoded bytes (`user:token` in a Basic header,
+ * a Kubernetes secret's data): for each of the three byte offsets, the characters that depend on the value's bytes
+ * alone, without padding.
+ */
+function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const out: string[] = [];
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
+    // The first characters carry bits of the bytes before; the last, unless it ends a group, of the bytes after.
+    const from = Math.ceil((shift * 8) / 6);
+    const to = (shift + bytes.length) % 3 === 0 ? encoded.length : encoded.length - 1;
+    const stable = encoded.slice(from, to);
+    if (stable.length < BASE64_MIN_CHARS) continue;
+    out.push(stable, stable.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
+}
+
+/**
+ * Each line's end that is a start of a value (at least WRAP_MIN_CHARS of it), and each line's start (after its indent)
+ * that is the rest of one, masked: the value wrapped across two lines. Two string searches per line and value, no
+ * pattern: a pattern of every split of every value was too slow for 50 MB of output.
+ */
+function maskWrapped(
+  text: string,
+  values: readonly string[],
+  /** Whether the text's first line starts a line, and its last ends one (a piece of an overlong line does not). */
+  edges: { starts: boolean; ends: boolean },
+): string {
+  const lines = text.split('\n');
+  let changed = false;
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    const endsLine = i < lines.length - 1 || edges.ends;
+    const startsLine = i > 0 || edges.starts;
+    const end = endsLine ? line.replace(/[ \t\r]+$/, '').length : -1;
+    for (const v of values) {
+      // A start of the value ending the line: its first characters within the line's last value-length, and from
+      // there to the end, the value's start.
+      const first = v.slice(0, WRAP_MIN_CHARS);
+      for (let from = end < 0 ? -1 : line.indexOf(first, Math.max(0, end - v.length + 1)); from !== -1; ) {
+        if (from > end - WRAP_MIN_CHARS) break;
+        if (v.startsWith(line.slice(from, end))) {
+          line = `${line.slice(0, from)}${MASK}${line.slice(end)}`;
+          changed = true;
+          break;
+        }
+        from = line.indexOf(first, from + 1);
+      }
+      // The rest of a value starting the line: its first characters found in the value, past its start.
+      if (!startsLine) continue;
+      const indent = line.length - line.trimStart().length;
+      const head = line.slice(indent, indent + WRAP_MIN_CHARS);
+      if (head.length < WRAP_MIN_CHARS) continue;
+      for (let at = v.indexOf(head, 1); at !== -1; at = v.indexOf(head, at + 1)) {
+        const rest = v.slice(at);
+        if (line.startsWith(rest, indent)) {
+          line = `${line.slice(0, indent)}${MASK}${line.slice(indent + rest.length)}`;
+          changed = true;
+          break;
+        }
+      }
+    }
+    lines[i] = line;
+  }
+  return changed ? lines.join('\n') : text;
+}
+
 /**
  * The patterns for values the bot knows are secret (what it passed in a command's environment, its own tokens).
  * Each line of a value is a piece of its own, so masking still works line by line, and a value's URL-encoded form
@@ -259,6 +341,7 @@ function namedForm(name: string, value: string): string {
 function knownValues(values: readonly KnownSecret[]): KnownValues | null {
   const pieces = new Set<string>();
   const named = new Set<string>();
+  const wrapped = new Set<string>();
   let longestNamed = 0;
   for (const known of values) {
     const { name, value } = typeof known === 'string' ? { name: null, value: known } : known;
@@ -276,12 +359,15 @@ function knownValues(values: readonly KnownSecret[]): KnownValues | null {
       if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
       pieces.add(piece);
       pieces.add(encodeURIComponent(piece));
+      for (const form of base64Forms(piece)) pieces.add(form);
+      if (piece.length >= 2 * WRAP_MIN_CHARS) wrapped.add(piece);
     }
   }
   if (pieces.size === 0 && named.size === 0) return null;
   const sorted = [...pieces].sort((a, b) => b.length - a.length);
   return {
     pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
+    wrapped: [...wrapped],
     // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.
     named: named.size ? new RegExp(`(?:${[...named].join('|')})(?=["']?(?:[\\s&,;)}\\]]|$))`, 'gim') : null,
     longest: Math.max(sorted[0]?.length ?? 0, longestNamed),
@@ -302,10 +388,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
 function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor {
   // Known values go first, before a rule can mask part of one and leave the rest unrecognizable.
-  const maskKnown = (text: string): string => {
+  /** Whether what comes next starts a line (not the rest of an overlong line cut in two). */
+  let atLineStart = true;
+  const maskKnown = (text: string, ends = true): string => {
     if (!known) return text;
     const bare = known.pattern ? text.replace(known.pattern, MASK) : text;
-    return known.named ? bare.replace(known.named, MASK) : bare;
+    const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped, { starts: atLineStart, ends }) : bare;
+    return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
   };
   let pending = '';
   let inPrivateKey = false;
@@ -342,8 +431,9 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
     return applyRules(line);
   };
 
-  const redactBlock = (text: string): string => {
-    const block = maskKnown(text);
+  const redactBlock = (text: string, ends = true): string => {
+    const block = maskKnown(text, ends);
+    atLineStart = ends;
     if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !holdsTableHeader(block)) {
       return applyRules(block);
     }
@@ -373,7 +463,7 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
       }
       if (pending.length <= maxLineChars) return '';
       // Mask the known values now, and keep back enough that one still arriving is not cut in two.
-      pending = maskKnown(pending);
+      pending = maskKnown(pending, false);
       const blank = Math.max(pending.lastIndexOf(' '), pending.lastIndexOf('\t'));
       const hold = (known?.longest ?? 1) - 1;
       const at = Math.max(
@@ -384,7 +474,7 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
       );
       const head = pending.slice(0, at);
       pending = pending.slice(at);
-      return redactBlock(head);
+      return redactBlock(head, false);
     },
     flush() {
       const rest = pending;

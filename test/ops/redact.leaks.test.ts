@@ -162,6 +162,41 @@ describe('redact: values the bot knows', () => {
     expect(redactWith([pem])('key:\nMIIEowIBAAKCAQEA7x\nq2Lm9XvPqWn3Rt5Yb0\nshort\n')).toBe('key:\n***\n***\nshort\n');
   });
 
+  it('masks a known value wrapped across two lines, wherever it is wrapped, and across chunks', () => {
+    const secret = 'Zx9-kP2mQ7vR4tL8wN3yB6cD1fG5hJ0s';
+    const mask = redactWith([{ name: 'ATOM_API_TOKEN', value: secret }]);
+    for (let at = 8; at <= secret.length - 8; at++) {
+      const wrapped = `token: ${secret.slice(0, at)}\n       ${secret.slice(at)}  (expires in 1h)\n`;
+      expect(mask(wrapped), `wrapped at ${at}`).toBe('token: ***\n       ***  (expires in 1h)\n');
+      const streamed = createRedactor({ known: [secret] });
+      const cut = wrapped.indexOf('\n') + 1;
+      expect(streamed.push(wrapped.slice(0, cut)) + streamed.push(wrapped.slice(cut)) + streamed.flush()).toBe(
+        'token: ***\n       ***  (expires in 1h)\n',
+      );
+    }
+    // What only looks like a piece of it is left alone: under 8 characters, or not at a line's end or start.
+    expect(mask('ends with Zx9-kP2\nmQ7vR4 next\n')).toBe('ends with Zx9-kP2\nmQ7vR4 next\n');
+    expect(mask('Zx9-kP2mQ7vR4 in the middle of a line\n')).toBe('Zx9-kP2mQ7vR4 in the middle of a line\n');
+  });
+
+  it('masks a known value in base64, wherever it starts in the encoded bytes (a Basic header, a secret manifest)', () => {
+    const secret = 'Zx9-kP2mQ7vR4tL8wN3yB6cD1fG5hJ0s';
+    const mask = redactWith([secret]);
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    for (const before of ['', 'a', 'ab', 'deploy:', 'user:x']) {
+      for (const after of ['', 'z', '\n']) {
+        const encoded = b64(`${before}${secret}${after}`);
+        const out = mask(`data: ${encoded}`);
+        expect(out, `${before}|${after}`).toContain('***');
+        // What is left of the encoding around the mask is at most the bytes around the value.
+        expect(out.replace('data: ', '').replace('***', '').length, `${before}|${after}`).toBeLessThanOrEqual(
+          Math.ceil(((before.length + after.length) * 4) / 3) + 4,
+        );
+      }
+    }
+    expect(mask(`url-safe ${Buffer.from(secret).toString('base64url')}`)).toMatch(/^url-safe \*\*\*\w{0,2}$/);
+  });
+
   it('masks a known value split across two chunks, wherever the cut falls', () => {
     const text = `first line\nthe token ${TOKEN} is in use\nlast`;
     for (let cut = 1; cut < text.length; cut += 1) {
