@@ -286,6 +286,8 @@ export class DeclarationService {
     end?: () => Promise<boolean>,
     /** Where what is done is kept beside the database (see notes). */
     note: DeclarationNote = { done: new Set() },
+    /** Look for a card already posted (an interrupted declaration's) before posting one. */
+    findPosted = false,
   ): Promise<{ incident: Incident; warnings: string[]; problems: DeclareProblem[] }> {
     let incident = whole;
     const warnings: string[] = [];
@@ -312,6 +314,16 @@ export class DeclarationService {
       unrecorded = name;
     };
     let cardTs = incident.cardTs ?? undefined;
+    // Finishing an interrupted declaration: its process may have posted the card and stopped before recording it.
+    const posted = !cardTs && findPosted ? await this.chat.findCard?.(incident).catch(() => null) : null;
+    if (posted) {
+      incident = await updateIncident(this.db, incident.id, { cardTs: posted });
+      cardTs = posted;
+      // It shows the incident as it was then: shown as it is now.
+      await this.chat
+        .refreshCard(incident, await this.escalationView(incident))
+        .catch((err) => this.log.warn('could not refresh the card found in the channel', err));
+    }
     if (!cardTs) {
       let shown: EscalationView | undefined;
       try {
@@ -446,7 +458,7 @@ export class DeclarationService {
     const note = this.notes.get(d.incidentId);
     let whole = incident;
     if (!whole.cardTs && note?.cardTs) whole = await updateIncident(this.db, whole.id, { cardTs: note.cardTs });
-    const r = await this.complete(whole, new Set(d.done), undefined, undefined, note);
+    const r = await this.complete(whole, new Set(d.done), undefined, undefined, note, true);
     if (!note?.answered) await this.tell({ kind: 'finished', incident: r.incident, problems: r.problems }, last);
     await endDeclaration(this.db, d.incidentId, owner);
     this.notes.delete(d.incidentId);

@@ -150,6 +150,11 @@ export interface IncidentChat {
     alerts?: AlertCardView,
     objectives?: ObjectivesView,
   ): Promise<string>;
+  /**
+   * The card already posted in the incident's channel, when the chat can find it (a declaration interrupted between
+   * posting its card and recording it); null when there is none or it cannot tell.
+   */
+  findCard?(incident: Incident): Promise<string | null>;
   /** Pins the posted card. */
   pinCard(incident: Incident): Promise<void>;
   /** Re-renders the pinned card from the incident's current state. */

@@ -206,6 +206,26 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       return { ok: true, channel: target.id, ts: msg.ts, message: ws.messageJson(msg) };
     },
 
+    'conversations.history': (args) => {
+      const target = ws.resolvePostTarget(args.channel);
+      if ('error' in target) return slackError(target.error);
+      if (target.channel && !target.channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      // Newest first, the channel's own messages (not thread replies), as Slack lists them.
+      const messages = (ws.messages.get(target.id) ?? [])
+        .filter((m) => !m.deleted && (m.thread_ts === undefined || m.thread_ts === m.ts))
+        .slice()
+        .reverse()
+        .slice(0, limit)
+        .map((m) => {
+          const json = ws.messageJson(m);
+          if (!withMetadata) delete json.metadata;
+          return json;
+        });
+      return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
+    },
+
     'chat.update': (args) => {
       const target = ws.resolvePostTarget(args.channel);
       if ('error' in target) return slackError(target.error);

@@ -176,9 +176,43 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     const channel = incident.channelId!;
     const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
     const res = await this.call('post the incident card', () =>
-      this.client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }),
+      this.client.chat.postMessage({
+        channel,
+        text: card.text,
+        blocks: card.blocks,
+        unfurl_links: false,
+        // So that the card can be found again if the bot stops before recording it (findCard).
+        metadata: { event_type: CARD_EVENT, event_payload: { incident_id: incident.id } },
+      }),
     );
     return res.ts!;
+  }
+
+  /**
+   * The card already posted in the incident's channel, if the bot posted one (its metadata names the incident): a
+   * declaration interrupted between posting its card and recording it finds it, instead of posting a second one.
+   * Needs the `channels:history` (private: `groups:history`) scope; without it, or if Slack fails, null.
+   */
+  async findCard(incident: Incident): Promise<string | null> {
+    if (!incident.channelId) return null;
+    try {
+      const res = await this.client.conversations.history({
+        channel: incident.channelId,
+        limit: 50,
+        include_all_metadata: true,
+      });
+      const card = res.messages?.find(
+        (m) =>
+          m.metadata?.event_type === CARD_EVENT &&
+          Number((m.metadata.event_payload as { incident_id?: unknown } | undefined)?.incident_id) === incident.id,
+      );
+      return card?.ts ?? null;
+    } catch (err) {
+      this.opts.log?.warn(
+        `could not look for incident ${incident.id}'s card in its channel (${slackErrorCode(err) ?? String(err)}); posting it`,
+      );
+      return null;
+    }
   }
 
   async pinCard(incident: Incident): Promise<void> {
@@ -515,6 +549,9 @@ function channelOf(place: ChatPlace): string {
 
 /** In the place's thread, for a playbook run outside an incident (its messages stay under its checklist). */
 const inThread = (place: ChatPlace) => (place.threadTs ? { thread_ts: place.threadTs } : {});
+
+/** The metadata event type of an incident card (its payload names the incident). */
+const CARD_EVENT = 'incident_card';
 
 /** Why the incidents channel (INCIDENTS_CHANNEL) refused the announcement, and how to fix it. */
 const ANNOUNCE_FIXES: Record<string, (channel: string) => string> = {

@@ -49,3 +49,22 @@ it("an incident the bot declared from alerts has no person to tell: no direct me
     expect.stringContaining('(from alerts) ended after an interruption: finished'),
   ]);
 });
+
+it('the card a declaration posted before it was stopped is found in its channel by its metadata, not another', async () => {
+  const c = chat('UBOT');
+  fake.addChannel('inc-7-db-down', { id: 'C0INC7', botIsMember: true });
+  const incident = makeIncident({ id: 7, number: 7, channelId: 'C0INC7' });
+  expect(await c.findCard(incident)).toBeNull();
+  // Another incident's card and other messages in the channel are not it.
+  await c.postCard({ ...incident, id: 8 });
+  fake.workspace.addMessage('C0INC7', 'U0ALICE', 'looking into it');
+  expect(await c.findCard(incident)).toBeNull();
+  const ts = await c.postCard(incident);
+  fake.workspace.addMessage('C0INC7', 'U0ALICE', 'card is up');
+  expect(await c.findCard(incident)).toBe(ts);
+  expect(String(fake.callsTo('conversations.history').at(-1)!.args.include_all_metadata)).toBe('true');
+  // Without the history scope (an app not reinstalled with it): not found, said in the log, and the card is posted.
+  fake.failNext('conversations.history', { error: 'missing_scope', needed: 'channels:history' });
+  expect(await c.findCard(incident)).toBeNull();
+  expect(String(warned.at(-1)?.[0])).toMatch(/could not look for incident 7's card in its channel \(missing_scope\)/);
+});

@@ -21,6 +21,8 @@ let direct: Database;
 let viaProxy: Database;
 let drop: () => Promise<void>;
 let cutAt: 'card' | 'channel' | null = null;
+/** Whether the chat finds the card posted (as Slack does by its metadata, in the channel's history). */
+let findable = false;
 const calls: { method: string; ts?: string; report?: DeclarationReport['kind']; channelId?: string }[] = [];
 
 const chat = {
@@ -38,6 +40,7 @@ const chat = {
     if (cutAt === 'card') await proxy.cut();
     return ts;
   },
+  findCard: async () => (findable ? (calls.find((c) => c.method === 'postCard')?.ts ?? null) : null),
   pinCard: async () => void calls.push({ method: 'pinCard' }),
   refreshCard: async () => void calls.push({ method: 'refreshCard' }),
   announce: async () => void calls.push({ method: 'announce' }),
@@ -81,6 +84,7 @@ afterAll(async () => {
 beforeEach(async () => {
   calls.length = 0;
   cutAt = null;
+  findable = false;
 });
 
 it('lost after the card is posted: once back, the card is linked, not posted again, and the declarer is not told twice', async () => {
@@ -129,4 +133,31 @@ it('lost as the incident is made whole: the declarer is told it is not known yet
   expect(count('abandonChannel')).toBe(1);
   expect(calls.filter((c) => c.method === 'tellDeclarer').map((c) => c.report)).toEqual(['abandoned']);
   expect(count('postCard')).toBe(0);
+});
+
+it('stopped between posting the card and recording it (no note in this process): the card found in the channel is linked, not posted again', async () => {
+  const service = new DeclarationService(viaProxy, chat, quiet, undefined, undefined, LEASE_MS);
+  cutAt = 'card';
+  const r = await service.declare({
+    teamId: 'T1',
+    reporterId: 'U0DECL',
+    title: 'killed after the card',
+    severity: 1,
+    requestKey: 'k3',
+  });
+  expect(r.kind).toBe('declared');
+  if (r.kind !== 'declared') return;
+  const posted = calls.find((c) => c.method === 'postCard')!.ts;
+  cutAt = null;
+  await proxy.restore();
+  // Another process (a restart) settles it: it knows nothing of what this one did, and finds the card in Slack.
+  findable = true;
+  const restarted = new DeclarationService(direct, chat, quiet, undefined, undefined, LEASE_MS);
+  await sweepUntilSettled(restarted);
+  expect(count('postCard')).toBe(1);
+  expect(count('refreshCard')).toBe(1);
+  const { rows } = await direct.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [
+    r.incident.id,
+  ]);
+  expect(rows[0]!.card_ts).toBe(posted);
 });
