@@ -35,6 +35,7 @@ import { firingNow } from './alert-firing.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
+import { isOpen } from './alert-rows.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
 import type { AlertDelivery, AlertLevel, AlertList, AlertRule, AlertStep, FiringAlerts } from './alert-types.js';
 import { DomainError } from './errors.js';
@@ -628,35 +629,48 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (!form) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
     if (form.kind === 'declared') return { kind: 'already', incident: form.incident };
     const alert = (await getAlert(this.db, alertId))!;
-    const r = await this.incidents.declare(
-      {
-        teamId: input.teamId,
-        reporterId: input.userId,
-        title: input.title,
-        severity: input.severity,
-        requestKey: input.requestKey,
-        ...(input.private ? { private: true } : {}),
-      },
-      {
-        within: async (tx, incident) => {
-          // As a delivery of the group being recorded would: one at a time.
-          await lockGroup(tx, alert.source, alert.groupKey);
-          const id = await insertAlertIncident(tx, {
-            source: alert.source,
-            groupKey: alert.groupKey,
-            title: input.title,
-            severity: input.severity,
-            rule: alert.rule,
-            previousIncidentId: null,
-            declaredBy: { userId: input.userId, incidentId: incident.id },
-          });
-          const loose = await looseAlertsOfGroup(tx, alert.source, alert.groupKey);
-          const ids = [...new Set([alert.id, ...loose.map((a) => a.id)])];
-          await linkAlerts(tx, new Map(ids.map((alert) => [alert, id])));
-          await this.steps.recordOpening(tx, id, incident.id, alert.source, null);
+    let r: DeclareResult;
+    try {
+      r = await this.incidents.declare(
+        {
+          teamId: input.teamId,
+          reporterId: input.userId,
+          title: input.title,
+          severity: input.severity,
+          requestKey: input.requestKey,
+          ...(input.private ? { private: true } : {}),
         },
-      },
-    );
+        {
+          within: async (tx, incident) => {
+            // As a delivery of the group being recorded would: one at a time.
+            await lockGroup(tx, alert.source, alert.groupKey);
+            // Read again under the lock: two people declaring from one notice at once make one incident, not two
+            // with the group's alerts split between them (the second is told where the alert went).
+            const now = await getAlert(tx, alertId);
+            const taken = now?.alertIncidentId ? await getAlertIncident(tx, now.alertIncidentId) : null;
+            if (taken && isOpen(taken) && taken.incidentId !== null) throw new TakenMeanwhile(taken.incidentId);
+            const id = await insertAlertIncident(tx, {
+              source: alert.source,
+              groupKey: alert.groupKey,
+              title: input.title,
+              severity: input.severity,
+              rule: alert.rule,
+              previousIncidentId: null,
+              declaredBy: { userId: input.userId, incidentId: incident.id },
+            });
+            const loose = await looseAlertsOfGroup(tx, alert.source, alert.groupKey);
+            const ids = [...new Set([alert.id, ...loose.map((a) => a.id)])];
+            await linkAlerts(tx, new Map(ids.map((alert) => [alert, id])));
+            await this.steps.recordOpening(tx, id, incident.id, alert.source, null);
+          },
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof TakenMeanwhile)) throw err;
+      const incident = await getIncident(this.db, err.incidentId);
+      if (!incident) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
+      return { kind: 'already', incident };
+    }
     if (r.kind === 'declared') {
       // Every notice showing an alert that joined (its own, and older notices of the group) says where they went.
       const leads = new Set<number>();
@@ -670,5 +684,12 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         await this.steps.notice(lead).catch((err) => this.log.warn('could not update the alert notice', err));
     }
     return r;
+  }
+}
+
+/** The alert joined an incident while this declaration was being made: nothing is declared (see declareFromAlert). */
+class TakenMeanwhile extends Error {
+  constructor(readonly incidentId: number) {
+    super(`the alert joined incident ${incidentId} meanwhile`);
   }
 }

@@ -431,18 +431,29 @@ describe('alerts open and track incidents', () => {
       value: actions.elements[0]!.value,
     });
     const view = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view;
-    await bot.submit({
-      callbackId: VIEW.declare,
-      privateMetadata: view.private_metadata,
-      values: {
-        [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '3' } } },
-        [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: 'disks filling on storage' } },
-      },
-    });
+    // Two people submit the form at the same moment: one incident, and the other is told where the alerts went.
+    const submitAs = (userId: string, title: string) =>
+      bot.submit({
+        callbackId: VIEW.declare,
+        privateMetadata: view.private_metadata,
+        userId,
+        viewId: `VDECL${userId}`,
+        values: {
+          [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '3' } } },
+          [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: title } },
+        },
+      });
+    await Promise.all([submitAs('U0DISKA', 'disks filling on storage'), submitAs('U0DISKB', 'storage disks filling')]);
+    await waitUntil('the second told', async () =>
+      bot.fake
+        .callsTo('chat.postEphemeral')
+        .concat(bot.fake.callsTo('chat.postMessage'))
+        .find((c) => /already in incident #\d+/.test(String(c.args.text))),
+    );
+    const declared = (await incidentsOfSource(bot.db, 'alertmanager')).filter((i) => i.title.includes('storage'));
+    expect(declared).toHaveLength(1);
     const incident = await waitUntil('the declared incident', async () =>
-      (await incidentsOfSource(bot.db, 'alertmanager')).find(
-        (i) => i.card_ts && i.title === 'disks filling on storage',
-      ),
+      (await incidentsOfSource(bot.db, 'alertmanager')).find((i) => i.card_ts && i.title.includes('storage')),
     );
     await waitUntil('the notice to name the incident', async () =>
       json(bot.fake.message(INCIDENTS_CHANNEL_ID, posted.response!.ts)?.blocks).includes(
