@@ -315,18 +315,15 @@ export class AlertSteps {
 
   /** What a lead's notice shows: the lead, the other alerts shown in it (at most NOTICE_LISTED), where they went. */
   async noticeView(lead: AlertRow): Promise<AlertNoticeView> {
-    const shown = await alertsOfNotice(this.db, lead.id, NOTICE_LISTED + 1);
-    const others = shown.alerts.filter((a) => a.id !== lead.id);
+    const shown = await alertsOfNotice(this.db, lead.id, NOTICE_LISTED);
     // Declared from the notice (every loose alert of the group joins), or the lead joined an incident.
-    const inIncident = [lead, ...others].find((a) => a.alertIncidentId !== null);
+    const inIncident = [lead, ...shown.alerts].find((a) => a.alertIncidentId !== null);
     const rule = lead.rule ? this.rules.get(lead.rule) : undefined;
     const ai = inIncident?.alertIncidentId ? await getAlertIncident(this.db, inIncident.alertIncidentId) : null;
     const incident = ai?.incidentId ? await getIncident(this.db, ai.incidentId) : null;
     return {
       alert: lead,
-      ...(shown.total > 1
-        ? { group: { others: others.slice(0, NOTICE_LISTED - 1), total: shown.total, firing: shown.firing } }
-        : {}),
+      ...(shown.total > 1 ? { group: { alerts: shown.alerts, total: shown.total, firing: shown.firing } } : {}),
       rule: rule
         ? {
             name: rule.name,

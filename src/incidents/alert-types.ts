@@ -157,10 +157,10 @@ export interface AlertNoticeView {
   /** The notice's lead: the first alert of its group it was posted for. */
   alert: AlertView;
   /**
-   * Set when the notice shows several alerts of one group (a delivery of many warnings is one notice): the others
-   * (the firing first, at most a few), how many it shows in all, and how many of them fire.
+   * Set when the notice shows several alerts of one group (a delivery of many warnings is one notice): the first few
+   * (each as it is now, the firing first), how many it shows in all, and how many of them fire.
    */
-  group?: { others: AlertView[]; total: number; firing: number };
+  group?: { alerts: AlertView[]; total: number; firing: number };
   rule: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'severity'> | null;
   /**
    * Set once someone declared an incident from it (or it joined one). A private incident is not named in the

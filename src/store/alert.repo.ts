@@ -615,16 +615,22 @@ export async function recordNotice(q: Queryable, leadId: number, channel: string
   ]);
 }
 
-/** Every alert shown in a lead's notice (the lead first, then the latest), at most `limit`, and how many there are. */
+/**
+ * The alerts a lead's notice shows: each of its alerts (by fingerprint) as it is now, its latest row (an alert that
+ * resolved and fired again is one alert, firing), the firing first, then in the order they came; at most `limit`, and
+ * how many there are and fire.
+ */
 export async function alertsOfNotice(
   q: Queryable,
   leadId: number,
   limit: number,
 ): Promise<{ alerts: AlertRow[]; total: number; firing: number }> {
   const { rows } = await q.query<AlertDbRow & { total: string | number; firing_total: string | number }>(
-    `SELECT a.*, count(*) OVER () AS total, count(*) FILTER (WHERE a.status = 'firing') OVER () AS firing_total
-     FROM alerts a WHERE a.id = $1 OR a.notice_lead = $1
-     ORDER BY a.id = $1 DESC, a.status = 'firing' DESC, a.id DESC LIMIT $2`,
+    `WITH latest AS (
+       SELECT DISTINCT ON (a.fingerprint) a.* FROM alerts a
+       WHERE a.id = $1 OR a.notice_lead = $1 ORDER BY a.fingerprint, a.id DESC)
+     SELECT l.*, count(*) OVER () AS total, count(*) FILTER (WHERE l.status = 'firing') OVER () AS firing_total
+     FROM latest l ORDER BY l.status = 'firing' DESC, l.id LIMIT $2`,
     [leadId, limit],
   );
   return {

@@ -251,25 +251,38 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
   ];
-  blocks.push(noticeOutcome(n, 'this alert'));
+  blocks.push(...noticeOutcome(n, 'this alert', a.status === 'resolved'));
   const text = `${a.status === 'resolved' ? 'Resolved' : a.level === 'critical' ? 'Critical' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}${held ? ' (recorded during maintenance, not declared)' : ''}: ${mrkdwnClip(a.summary, 300)}`;
   return { text, blocks };
 }
 
-/** The notice's last part: who declared an incident from it, or its Declare incident button. */
-function noticeOutcome(n: AlertNoticeView, what: string): KnownBlock {
+/**
+ * The notice's last part: who declared an incident from it, or its Declare incident button; once every alert of it
+ * has resolved, the button stays (the incident may not be over) but is not the one to press first, and says so.
+ */
+function noticeOutcome(n: AlertNoticeView, what: string, resolved: boolean): KnownBlock[] {
   if (n.declared) {
     const said =
       'private' in n.declared
         ? `:lock: A private incident was declared from ${what}.`
         : `Declared as incident #${n.declared.number}${n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : ''} by ${mention(n.declared.by)}.`;
-    return { type: 'context', elements: [{ type: 'mrkdwn', text: said }] };
+    return [{ type: 'context', elements: [{ type: 'mrkdwn', text: said }] }];
   }
-  return {
+  const actions: KnownBlock = {
     type: 'actions',
     block_id: `${BLOCK.alertNoticeActions}:${n.alert.id}`,
-    elements: [button(ACTION.declareFromAlert, 'Declare incident', alertRef.encode(n.alert.id), 'primary')],
+    elements: [
+      button(
+        ACTION.declareFromAlert,
+        'Declare incident',
+        alertRef.encode(n.alert.id),
+        resolved ? undefined : 'primary',
+      ),
+    ],
   };
+  if (!resolved) return [actions];
+  const note = `Every alert of it has resolved: declare an incident only if what it warned of is not over.`;
+  return [{ type: 'context', elements: [{ type: 'mrkdwn', text: note }] }, actions];
 }
 
 /**
@@ -279,7 +292,7 @@ function noticeOutcome(n: AlertNoticeView, what: string): KnownBlock {
  */
 function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['group']>): Message {
   const a = n.alert;
-  const listed = [a, ...g.others];
+  const listed = g.alerts;
   const label = NOTICE_LABEL[a.level];
   const emoji = g.firing === 0 ? ':white_check_mark:' : a.level === 'critical' ? ':rotating_light:' : ':warning:';
   const names = [...new Set(listed.map((x) => x.name))];
@@ -309,9 +322,14 @@ function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['g
   if (more > 0)
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `…and ${more} more of this group: \`/incident alerts\` lists what fires.` }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `…and ${more} more of this group${g.firing > 0 ? ': `/incident alerts` lists what fires' : ''}.`,
+        },
+      ],
     });
-  blocks.push(noticeOutcome(n, 'these alerts'));
+  blocks.push(...noticeOutcome(n, 'these alerts', g.firing === 0));
   const text = `${g.firing === 0 ? 'Resolved' : label} alerts: ${g.total} of one group (${g.firing} firing), ${names
     .slice(0, 3)
     .map((x) => mrkdwnClip(x, 60))

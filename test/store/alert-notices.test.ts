@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { AlertRecorder } from '../../src/incidents/alert-recorder.js';
 import type { AlertRule, AlertStatus, AlertStep, IncomingAlert } from '../../src/incidents/alert-types.js';
+import { alertsOfNotice } from '../../src/store/alert.repo.js';
 import { insertDelivery, lockDeliveries } from '../../src/store/alert-delivery.repo.js';
 import { forEachDatabase } from './databases.js';
 
@@ -67,6 +68,15 @@ forEachDatabase((ctx) => {
     // A sixth of the group later: shown in the same notice, which is updated (the same step).
     expect(await record(source, [warning('w6')])).toEqual(first);
     expect((await leads(source)).at(-1)).toBe('w6→w1');
+    // One resolves and fires again (a row of its own): the notice shows it once, as it is now.
+    await record(source, [warning('w1', 'resolved')]);
+    await record(source, [warning('w1')]);
+    const lead = Number(
+      (await ctx.db.query<{ id: number }>(`SELECT min(id) AS id FROM alerts WHERE source = $1`, [source])).rows[0]!.id,
+    );
+    const shown = await alertsOfNotice(ctx.db, lead, 10);
+    expect([shown.total, shown.firing]).toEqual([6, 6]);
+    expect(shown.alerts.map((a) => a.fingerprint)).toEqual(['w1', 'w2', 'w3', 'w4', 'w5', 'w6'].slice(1).concat('w1'));
     // Every one resolves: one update of that notice.
     expect(
       await record(

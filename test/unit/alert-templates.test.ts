@@ -248,7 +248,7 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     const others = Array.from({ length: 9 }, (_, i) =>
       makeAlert({ id: i + 2, level: 'warning', name: HOSTILE, summary: `${HOSTILE} ${i}`, ...LONG_LINKS }),
     );
-    const m = renderAlertNotice(notice({ group: { others, total: 120, firing: 100 } }));
+    const m = renderAlertNotice(notice({ group: { alerts: [notice().alert, ...others], total: 120, firing: 100 } }));
     expect(limitProblems(m, 'message')).toEqual([]);
     for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, ['U0ALICE'])).toEqual([]);
     expect(escapingProblems(m.text, [])).toEqual([]);
@@ -257,15 +257,25 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(allText(m)).toMatch(/…and 1\d\d more of this group/);
     expect(m.blocks.filter((b) => b.type === 'actions')).toHaveLength(1);
     // Every alert of it resolved: the notice says so; declared: whose incident, no button.
-    const over = renderAlertNotice(notice({ group: { others: others.slice(0, 1), total: 2, firing: 0 } }));
-    expect(allText(over)).toContain(':white_check_mark: *Warnings of one group: 2* (0 firing, 2 resolved)');
-    expect(allText(over)).not.toContain('more of this group');
+    const over = renderAlertNotice(notice({ group: { alerts: others.slice(0, 2), total: 5, firing: 0 } }));
+    expect(allText(over)).toContain(':white_check_mark: *Warnings of one group: 5* (0 firing, 5 resolved)');
+    expect(allText(over)).toContain('…and 3 more of this group.');
+    expect(allText(over)).not.toContain('lists what fires');
+    // Declare incident is still there (the incident may not be over), not as the first thing to press.
+    const button = over.blocks.find((b) => b.type === 'actions') as { elements: { style?: string }[] };
+    expect(button.elements[0]!.style).toBeUndefined();
+    expect(allText(over)).toContain('Every alert of it has resolved');
     const declared = renderAlertNotice(
-      notice({ group: { others, total: 10, firing: 10 }, declared: { number: 4, channelId: 'C0INC4', by: 'U0BOB' } }),
+      notice({
+        group: { alerts: others, total: 10, firing: 10 },
+        declared: { number: 4, channelId: 'C0INC4', by: 'U0BOB' },
+      }),
     );
     expect(allText(declared)).toContain('Declared as incident #4 in <#C0INC4> by <@U0BOB>.');
     expect(declared.blocks.some((b) => b.type === 'actions')).toBe(false);
-    const secret = renderAlertNotice(notice({ group: { others, total: 10, firing: 10 }, declared: { private: true } }));
+    const secret = renderAlertNotice(
+      notice({ group: { alerts: others, total: 10, firing: 10 }, declared: { private: true } }),
+    );
     expect(allText(secret)).toContain('A private incident was declared from these alerts.');
   });
 
