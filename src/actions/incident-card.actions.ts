@@ -99,15 +99,16 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const i = await incidents.get(incidentId);
     if (i.status === 'resolved')
       throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
+    const now = new Date();
     const meta = modalMetadata.encode({
       incidentId,
       channelId: i.channelId ?? body.channel?.id ?? '',
-      seen: seenOf(i),
+      seen: seenOf(i, now),
     });
     await openModal(
       client,
       body.trigger_id,
-      statusUpdateModal(i, meta, new Date(), publishesByDefault(i.severity, deps.severities)),
+      statusUpdateModal(i, meta, now, publishesByDefault(i.severity, deps.severities)),
     );
   });
   on(ACTION.resolve, async ({ incidentId, body, client }) => {

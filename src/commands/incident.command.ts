@@ -130,8 +130,9 @@ const HANDLERS: {
     }
     const publish = publishesByDefault(i.severity, c.deps.severities);
     const prefill = statusUpdatePrefill(cmd.summary);
-    const meta = modalMetadata.encode({ incidentId: i.id, channelId: i.channelId!, seen: seenOf(i) });
-    await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, new Date(), publish, prefill));
+    const now = new Date();
+    const meta = modalMetadata.encode({ incidentId: i.id, channelId: i.channelId!, seen: seenOf(i, now) });
+    await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, now, publish, prefill));
   },
   mitigated: (cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key, cmd.summary),
   async resolve(cmd, c, i) {

@@ -294,7 +294,7 @@ export class IncidentService {
         ...(kept.length
           ? {
               said: [
-                `another update was posted while you wrote yours: ${kept.join(', ')}, which you left as your form showed them, keep its values (the rest is yours)`,
+                `another update was posted while you wrote yours: ${kept.join(', ')} ${kept.length === 1 ? 'keeps its value, which you left as your form showed it' : 'keep its values, which you left as your form showed them'} (the rest is yours)`,
               ],
             }
           : {}),

@@ -13,8 +13,20 @@ const FIELDS = {
 } as const;
 type Field = keyof typeof FIELDS;
 
-/** What a status update form saw of each field, as short fingerprints (carried in the form, back on submission). */
-export type SeenFields = Partial<Record<Field, string>>;
+/**
+ * What a status update form saw of each field, as short fingerprints (carried in the form, back on submission); of
+ * the next update, both what the incident had (`nextUpdateAt`) and what the form showed (`nextShown`: the incident's,
+ * or half an hour from when it opened).
+ */
+export type SeenFields = Partial<Record<Field | 'nextUpdateAt' | 'nextShown', string>>;
+
+/** The next update a status update form opened at `now` shows: the incident's when still ahead, else in 30 minutes. */
+export function nextUpdateShown(i: Pick<Incident, 'nextUpdateAt'>, now: Date): Date {
+  return i.nextUpdateAt && i.nextUpdateAt > now ? i.nextUpdateAt : new Date(now.getTime() + 30 * 60_000);
+}
+
+/** A time to the second, as the form's date picker gives it back. */
+const seconds = (d: Date | null) => (d ? String(Math.floor(d.getTime() / 1000)) : '');
 
 const fingerprint = (v: string | boolean | null | undefined) =>
   createHash('sha256')
@@ -22,9 +34,13 @@ const fingerprint = (v: string | boolean | null | undefined) =>
     .digest('base64url')
     .slice(0, 10);
 
-/** The fingerprints of what a status update form opened now shows of the incident. */
-export function seenOf(i: Incident): SeenFields {
-  return Object.fromEntries((Object.keys(FIELDS) as Field[]).map((f) => [f, fingerprint(i[f])])) as SeenFields;
+/** The fingerprints of what a status update form opened at `now` shows of the incident. */
+export function seenOf(i: Incident, now: Date): SeenFields {
+  return {
+    ...(Object.fromEntries((Object.keys(FIELDS) as Field[]).map((f) => [f, fingerprint(i[f])])) as SeenFields),
+    nextUpdateAt: fingerprint(seconds(i.nextUpdateAt)),
+    nextShown: fingerprint(seconds(nextUpdateShown(i, now))),
+  };
 }
 
 /**
@@ -50,6 +66,16 @@ export function mergeOverNewer(
     // Left as it was, and changed by someone else since: theirs stands.
     (merged as unknown as Record<Field, unknown>)[f] = f === 'status' ? current.status : (current[f] ?? '');
     kept.push(FIELDS[f]);
+  }
+  // The next update: left as the form showed it, and set by another update since.
+  if (
+    seen.nextShown !== undefined &&
+    seen.nextUpdateAt !== undefined &&
+    fingerprint(seconds(update.nextUpdateAt)) === seen.nextShown &&
+    fingerprint(seconds(current.nextUpdateAt)) !== seen.nextUpdateAt
+  ) {
+    merged.nextUpdateAt = current.nextUpdateAt;
+    kept.push('Next update');
   }
   return { update: merged, kept };
 }

@@ -1,5 +1,6 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
+import { nextUpdateShown } from '../incidents/status-merge.js';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus, STATUS_LABELS } from '../incidents/types.js';
 import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
@@ -55,7 +56,7 @@ export function statusUpdateModal(
   publishByDefault = false,
   prefill: StatusUpdatePrefill = {},
 ): ModalView {
-  const next = i.nextUpdateAt && i.nextUpdateAt > now ? i.nextUpdateAt : new Date(now.getTime() + 30 * 60_000);
+  const next = nextUpdateShown(i, now);
   const status = prefill.status ?? i.status;
   const initialFlags = [
     ...(i.customerImpact ? [flagOptions[FLAG.customerImpact]] : []),

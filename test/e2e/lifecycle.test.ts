@@ -253,14 +253,20 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
   });
 
   it('two status updates written at once: the second keeps what the first changed in the fields it left alone', async () => {
+    type Form = { private_metadata: string; blocks: { block_id?: string; element?: { initial_date_time?: number } }[] };
     const formOf = async (open: () => Promise<unknown>) => {
       bot.fake.reset();
       await open();
-      return ((await bot.fake.waitFor('views.open')).args.view as { private_metadata: string }).private_metadata;
+      return (await bot.fake.waitFor('views.open')).args.view as Form;
     };
+    /** The next update the form shows (Unix seconds), as its date picker gives it back when left alone. */
+    const shownNext = (f: Form) =>
+      f.blocks.find((b) => b.block_id === BLOCK.updNextUpdate)!.element!.initial_date_time!;
     // Both open the form on the same state.
-    const first = await formOf(() => clickCard(ACTION.postUpdate, RESPONDER));
-    const second = await formOf(() => inChannel('update'));
+    const firstForm = await formOf(() => clickCard(ACTION.postUpdate, RESPONDER));
+    const secondForm = await formOf(() => inChannel('update'));
+    const [first, second] = [firstForm.private_metadata, secondForm.private_metadata];
+    const later = Math.floor(Date.now() / 1000) + 3 * 3600;
     const seen = {
       affected: 'EU tenants, API',
       impact: '500 errors on all endpoints',
@@ -273,7 +279,12 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     await bot.submit({
       callbackId: VIEW.statusUpdate,
       privateMetadata: first,
-      values: statusFormValues({ ...seen, affected: 'EU and US tenants, API', mitigation: 'Failover to the replica' }),
+      values: statusFormValues({
+        ...seen,
+        affected: 'EU and US tenants, API',
+        mitigation: 'Failover to the replica',
+        next: later,
+      }),
       userId: RESPONDER,
       viewId: 'VSTATUSA',
     });
@@ -281,18 +292,23 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     await bot.submit({
       callbackId: VIEW.statusUpdate,
       privateMetadata: second,
-      values: statusFormValues({ ...seen, currentStatus: 'Failing over to the replica' }),
+      values: statusFormValues({
+        ...seen,
+        currentStatus: 'Failing over to the replica',
+        next: shownNext(secondForm),
+      }),
       viewId: 'VSTATUSB',
     });
     const told = await bot.fake.waitFor('chat.postEphemeral', (c) => String(c.args.text).includes('another update'));
     expect(told.args.user).toBe(TEST_REPORTER_ID);
     expect(told.args.text).toMatch(
-      /Affected, Mitigation steps, which you left as your form showed them, keep its values/,
+      /Affected, Mitigation steps, Next update keep its values, which you left as your form showed them/,
     );
     expect(await incident()).toMatchObject({
       status: 'investigating',
       affected: 'EU and US tenants, API',
       mitigation_steps: 'Failover to the replica',
+      next_update_at: new Date(later * 1000),
       current_status: 'Failing over to the replica',
       customer_impact: true,
     });

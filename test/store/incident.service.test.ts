@@ -406,7 +406,7 @@ forEachDatabase(
       });
 
       it('a status update for an incident resolved while it was written is refused, and gives back what was written', async () => {
-        const seen = seenOf(incident);
+        const seen = seenOf(incident, new Date());
         await service.resolve(incident.id, 'UCMD', 'fixed');
         const err = await service
           .postStatusUpdate(
