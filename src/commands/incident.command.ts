@@ -95,6 +95,14 @@ const HANDLERS: {
           private: cmd.private,
         }),
       (r) => r.kind === 'declared',
+      async () => {
+        const incident = await c.deps.incidents.recentSameDeclaration({
+          teamId: c.teamId,
+          reporterId: c.userId,
+          title: cmd.title,
+        });
+        return incident ? { kind: 'existing' as const, incident } : null;
+      },
     );
     if (r.kind === 'retry') return;
     noteIncident(r.incident.id);

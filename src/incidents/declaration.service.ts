@@ -150,6 +150,20 @@ export class DeclarationService {
     return this.escalation ? this.escalation.cardView(incident) : Promise.resolve(undefined);
   }
 
+  /**
+   * The incident the same person declared with the same title moments ago (what a declaration of it now would give,
+   * `existing`), or null: a person over the rate limit repeating their last declaration is shown it, not refused.
+   */
+  async recentSame(input: Pick<DeclareInput, 'teamId' | 'reporterId' | 'title'>): Promise<Incident | null> {
+    return findRecentSameDeclaration(
+      this.db,
+      input.teamId,
+      input.reporterId,
+      input.title,
+      SAME_DECLARATION_WINDOW_SECONDS,
+    );
+  }
+
   async declare(input: DeclareInput, opts: DeclareOptions = {}): Promise<DeclareResult> {
     const owner = randomUUID();
     const created = await this.db.transaction(async (tx) => {

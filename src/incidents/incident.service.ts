@@ -73,6 +73,11 @@ export class IncidentService {
     return this.declarations.declare(input, opts);
   }
 
+  /** A repeat of a declaration the same person made moments ago: its incident (see DeclarationService.recentSame). */
+  recentSameDeclaration(input: Pick<DeclareInput, 'teamId' | 'reporterId' | 'title'>): Promise<Incident | null> {
+    return this.declarations.recentSame(input);
+  }
+
   /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
   async refreshCard(incidentId: number): Promise<void> {
     const found = await getVersionedIncident(this.db, incidentId);

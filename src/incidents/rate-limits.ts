@@ -106,14 +106,18 @@ export class UserLimits {
    * opened (a repeat of a declaration just made, a retry), what it took is given back: a declaration that failed (Slack
    * down, the database gone) or repeated one does not count against the person trying again.
    */
-  async declaring<T>(userId: string, declare: () => Promise<T>, opened: (r: T) => boolean): Promise<T> {
+  async declaring<T>(
+    userId: string,
+    declare: () => Promise<T>,
+    opened: (r: T) => boolean,
+    /** Over the limit: the answer to a repeat of a declaration just made (its incident, shown), else null. */
+    repeat?: () => Promise<T | null>,
+  ): Promise<T> {
     const r = await this.declarations.take(userId);
-    const spec = this.declarations.limit;
     if (!r.ok) {
-      throw new RateLimitedError(
-        r.retryAfterMs,
-        `You have declared ${spec?.limit} incidents in the last ${spec ? per(spec) : 'minute'}, as many as the bot allows one person. Nothing was opened; try again in ${tryAgainIn(r.retryAfterMs)}. If these are separate real incidents, ask someone else to declare meanwhile.`,
-      );
+      const again = await repeat?.();
+      if (again) return again;
+      throw this.refusal(r.retryAfterMs);
     }
     let channel: (() => Promise<void>) | undefined;
     try {
@@ -132,6 +136,27 @@ export class UserLimits {
     }
     if (!opened(result)) await giveBack();
     return result;
+  }
+
+  /**
+   * The refusal `userId` would get declaring now, or null: asked before a declare form is closed, so that a person over
+   * the limit keeps what they typed (the form shows it) instead of losing it with the form. Nothing is counted.
+   */
+  async declarationRefusal(userId: string): Promise<RateLimitedError | null> {
+    const r = await this.declarations.take(userId);
+    if (r.ok) {
+      await r.giveBack();
+      return null;
+    }
+    return this.refusal(r.retryAfterMs);
+  }
+
+  private refusal(retryAfterMs: number): RateLimitedError {
+    const spec = this.declarations.limit;
+    return new RateLimitedError(
+      retryAfterMs,
+      `You have declared ${spec?.limit} incidents in the last ${spec ? per(spec) : 'minute'}, as many as the bot allows one person. Nothing was opened; try again in ${tryAgainIn(retryAfterMs)}. If these are separate real incidents, ask someone else to declare meanwhile.`,
+    );
   }
 
   /** Throws RateLimitedError when `userId` has run as many runbook commands as allowed in the window. */

@@ -1,4 +1,5 @@
 import { noteIncident } from '../audit/request-context.js';
+import { tryAgainIn } from '../incidents/rate-limits.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
@@ -32,6 +33,19 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const user = body.user.id;
     const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    // Over the declaration limit, the form stays open with what was typed (a refusal after it closed lost it), unless
+    // it repeats the declaration just made, which is shown as `/incident` shows it.
+    const refused = await deps.limits.declarationRefusal(user).catch(() => null);
+    if (refused) {
+      const repeat = await deps.incidents
+        .recentSameDeclaration({ teamId, reporterId: user, title: parsed.value.title })
+        .catch(() => null);
+      if (!repeat) {
+        const text = `${refused.message.replace(/ Nothing was opened;.*$/, '')} Try again in ${tryAgainIn(refused.retryAfterMs)} (this form keeps what you typed), or ask someone else to declare.`;
+        await ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: text } });
+        return;
+      }
+    }
     const tell =
       meta.from === 'home' ? directMessageTo(client, user) : ephemeralElseDirect(client, meta.channelId, user);
     await afterAck(
@@ -53,6 +67,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
                 })
               : deps.incidents.declare({ teamId, reporterId: user, title, severity, requestKey, private: isPrivate }),
           (r) => r.kind === 'declared',
+          async () => {
+            const incident = await deps.incidents.recentSameDeclaration({ teamId, reporterId: user, title });
+            return incident ? { kind: 'existing' as const, incident } : null;
+          },
         );
         if (r.kind === 'retry') return null;
         noteIncident(r.incident.id);

@@ -11,11 +11,12 @@ import type { KeyValue } from '../../src/store/kv.js';
 import { KvCache } from '../../src/store/kv-cache.js';
 import { MemoryKv } from '../../src/store/kv-memory.js';
 import { openKv } from '../../src/store/kv-redis.js';
-import { ACTION } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { declareMetadata } from '../../src/templates/payloads.js';
 import { type BotHarness, type CardRef, startBot } from '../support/bot-harness.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { countIncidents } from '../support/incident-row.js';
-import { makeTriggerId } from '../support/slack-request.js';
+import { makeTriggerId, stateValue } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
@@ -96,6 +97,35 @@ describe('two replicas sharing Redis', () => {
     // The third incident in the minute is refused.
     await a.command('sev2 flaky three', { user_id: 'U0FLAKY' });
     expect((await fake.waitForCount('response_url', 4))[3]!.args.text).toMatch(/declared 2 incidents/);
+  });
+
+  it('at the limit, repeating the last declaration shows it; the declare form over the limit stays open with what was typed', async () => {
+    fake.reset();
+    await a.command('sev2 repeat one', { user_id: 'U0REPEAT' });
+    await b.command('sev2 repeat two', { user_id: 'U0REPEAT' });
+    await fake.waitForCount('response_url', 2);
+    // The same again (a double send, or not sure it went through): the incident, not a refusal.
+    await a.command('sev2 repeat two', { user_id: 'U0REPEAT' });
+    const replies = await fake.waitForCount('response_url', 3);
+    expect(replies[2]!.args.text).toMatch(/You declared this a moment ago: incident #\d+/);
+    // The form: refused inline, the form kept open (HTTP 200 with errors), nothing opened.
+    const before = await countIncidents(a.db);
+    const r = await b.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: declareMetadata.encode({ from: 'home' }),
+      userId: 'U0REPEAT',
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('2', 'SEV-2') },
+        [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('repeat three') },
+      },
+    });
+    expect(r.json).toMatchObject({
+      response_action: 'errors',
+      errors: {
+        [BLOCK.declareTitle]: expect.stringMatching(/declared 2 incidents.*Try again in .*keeps what you typed/),
+      },
+    });
+    expect(await countIncidents(a.db)).toBe(before);
   });
 
   it('the same command delivered to both replicas is handled once', async () => {
