@@ -4,6 +4,14 @@ import { type Incident, STATUS_LABELS, type StatusUpdateInput } from '../inciden
 import type { Message } from './incident-card.js';
 import { LIMITS, mention, mrkdwnClip, utcStamp } from './text.js';
 
+/** When the next update comes: none once resolved (the form's date picker still sends one). */
+const nextUpdate = (u: Pick<StatusUpdateInput, 'status' | 'nextUpdateAt'>) =>
+  u.status === 'resolved'
+    ? 'none: the incident is resolved'
+    : u.nextUpdateAt
+      ? utcStamp(u.nextUpdateAt)
+      : 'with the next change';
+
 /** The runbook's communication template, filled in: the plain text that goes to email, status pages and DMs. */
 export function communicationTemplate(i: Incident, u: Omit<StatusUpdateInput, 'publish'>): string {
   return [
@@ -21,7 +29,7 @@ export function communicationTemplate(i: Incident, u: Omit<StatusUpdateInput, 'p
     'MITIGATION STEPS:',
     u.mitigationSteps || '-',
     '',
-    `NEXT UPDATE: ${u.nextUpdateAt ? utcStamp(u.nextUpdateAt) : 'with the next change'}`,
+    `NEXT UPDATE: ${nextUpdate(u)}`,
   ].join('\n');
 }
 
@@ -62,7 +70,7 @@ export function renderStatusUpdate(i: Incident, u: StatusUpdateInput, authorId: 
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*NEXT UPDATE:* ${u.nextUpdateAt ? utcStamp(u.nextUpdateAt) : 'with the next change'}`,
+        text: `*NEXT UPDATE:* ${nextUpdate(u)}`,
       },
     },
     {

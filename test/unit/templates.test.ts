@@ -200,6 +200,12 @@ describe('communicationTemplate', () => {
     expect(lines).toContain('CURRENT IMPACT: -');
     expect(lines[lines.indexOf('MITIGATION STEPS:') + 1]).toBe('-');
     expect(lines.at(-1)).toBe('NEXT UPDATE: with the next change');
+    // Resolved: no next update is promised, whatever the form's date picker sent.
+    const resolved = communicationTemplate(makeIncident(), makeUpdate({ status: 'resolved' }));
+    expect(resolved.split('\n').at(-1)).toBe('NEXT UPDATE: none: the incident is resolved');
+    expect(
+      JSON.stringify(renderStatusUpdate(makeIncident(), makeUpdate({ status: 'resolved' }), 'U0A').blocks),
+    ).toContain('*NEXT UPDATE:* none: the incident is resolved');
   });
 
   it('keeps the template order in the Slack post of a status update', () => {
