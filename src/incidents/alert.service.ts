@@ -605,7 +605,13 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       if (incident) return { kind: 'declared', incident };
     }
     const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
-    const about = `From the ${alert.level} alert ${alert.name} (${alert.source})${rule ? `: ${rule.threshold} for ${rule.duration}. Runbook: ${rule.action}` : ''}`;
+    // Declared, it takes every firing alert of its group not in an incident: the form says how many.
+    const loose = (await looseAlertsOfGroup(this.db, alert.source, alert.groupKey)).filter((a) => a.id !== alert.id);
+    const joining = loose.length
+      ? ` The ${loose.length} other firing alert${loose.length === 1 ? '' : 's'} of its group join the incident too.`
+      : '';
+    const from = `From the ${alert.level} alert ${alert.name} (${alert.source})${rule ? `: ${rule.threshold} for ${rule.duration}. Runbook: ${rule.action}` : ''}`;
+    const about = joining ? `${from.replace(/[.\s]+$/, '')}.${joining}` : from;
     return { kind: 'form', title: alert.summary, severity: rule?.severity ?? 2, about };
   }
 

@@ -431,6 +431,8 @@ describe('alerts open and track incidents', () => {
       value: actions.elements[0]!.value,
     });
     const view = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view;
+    // The form says the group's other firing alerts join too.
+    expect(json(view.blocks)).toMatch(/The 29 other firing alerts of its group join the incident too\./);
     // Two people submit the form at the same moment: one incident, and the other is told where the alerts went.
     const submitAs = (userId: string, title: string) =>
       bot.submit({
