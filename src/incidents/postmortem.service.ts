@@ -133,7 +133,9 @@ export class PostmortemService {
           });
         }
       }
-      const [events, items] = await Promise.all([listEvents(tx, incidentId), itemsOfIncident(tx, incidentId)]);
+      // One after the other: a transaction's client runs one query at a time (pg 9 refuses two at once).
+      const events = await listEvents(tx, incidentId);
+      const items = await itemsOfIncident(tx, incidentId);
       const version = await nextPostmortemVersion(tx, incidentId);
       const record: PostmortemRecord = {
         incident,

@@ -186,7 +186,8 @@ export type PostgresConnection =
   | { host: string; port: number; user: string; database: string; options?: string };
 
 export function createPostgresDatabase(connection: PostgresConnection, opts: PostgresOptions = {}): Database {
-  const pool = new pg.Pool({
+  const settings = sessionSettings(opts.idleInTransactionMs ?? 60_000);
+  const poolConfig: pg.PoolConfig & { onConnect?: (client: pg.PoolClient) => Promise<void> } = {
     ...(typeof connection === 'string' ? { connectionString: connection } : connection),
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000,
     query_timeout: opts.queryTimeoutMillis ?? 5000,
@@ -196,15 +197,15 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
     // The client's side of the same: a server gone without a word is found, not waited on.
     keepAlive: true,
     keepAliveInitialDelayMillis: 30_000,
-  });
+    // Run on each new connection, and over before the pool lends it (a query sent beside it ran two at once on one
+    // client, which pg 9 refuses); a server that refuses one (a pooler) leaves the connection as it was.
+    onConnect: async (client) => {
+      await client.query(settings).catch(() => {});
+    },
+  };
+  const pool = new pg.Pool(poolConfig);
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  // Queued first on each new connection, before any statement of the bot's; a server that refuses one (a pooler)
-  // leaves the connection as it was.
-  const settings = sessionSettings(opts.idleInTransactionMs ?? 60_000);
-  pool.on('connect', (client) => {
-    client.query(settings).catch(() => {});
-  });
   // Opened now, kept (the pool closes idle ones only above `min`); one that fails is opened when next needed.
   if ((opts.min ?? 0) > 0) {
     void Promise.allSettled(Array.from({ length: opts.min ?? 0 }, () => pool.connect())).then((made) => {
