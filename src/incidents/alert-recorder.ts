@@ -358,7 +358,12 @@ export class AlertRecorder {
         // A group's alerts share one notice: a delivery of 100 warnings is one notice, updated, not 100.
         const lead = await planNotice(tx, t.alert);
         planNoticeStep(plan, { id: t.alert.id, noticeLead: lead === t.alert.id ? null : lead });
-      } else if (notice && t.alert.noticePlanned && (t.transition === 'fired' || t.transition === 'resolved')) {
+      } else if (
+        notice &&
+        t.alert.noticePlanned &&
+        (t.transition === 'fired' || t.transition === 'resolved' || t.newsInRepeat)
+      ) {
+        // A repeat is shown only when it says something new (`p95 3s`, then `p95 12s`): not every resend.
         planNoticeStep(plan, t.alert);
       }
     }
@@ -405,6 +410,8 @@ export class AlertRecorder {
       was: latest.alertIncident,
       previousIncidentId: null,
       becameCritical: !wasCritical && alert.level === 'critical',
+      newsInRepeat:
+        transition === 'repeat' && (latest.alert.value !== alert.value || latest.alert.summary !== alert.summary),
     };
   }
 

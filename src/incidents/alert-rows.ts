@@ -30,6 +30,8 @@ export interface Touched {
   previousIncidentId: number | null;
   /** Its level became critical with this delivery (a warning that grew: `disk 85%` then `disk 99%`, one key). */
   becameCritical?: boolean;
+  /** A repeat that says something new: its measured value or its summary changed (a notice shows it again). */
+  newsInRepeat?: boolean;
 }
 
 /**

@@ -90,4 +90,13 @@ forEachDatabase((ctx) => {
     expect(next).not.toEqual(first);
     expect((await leads(source)).at(-1)).toBe('w7→w7');
   });
+
+  it('a repeat updates the notice only when it says something new (its value or summary), not at every resend', async () => {
+    const source = `repeats-${ctx.kind}`;
+    const at = (value: string) => ({ ...warning('p95'), value });
+    expect(await record(source, [at('3s')])).toHaveLength(1);
+    expect(await record(source, [at('3s')])).toEqual([]);
+    expect(await record(source, [at('12s')])).toHaveLength(1);
+    expect(await record(source, [at('12s')])).toEqual([]);
+  });
 });
