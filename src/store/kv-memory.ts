@@ -38,13 +38,6 @@ export class MemoryKv implements KeyValue {
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
   }
 
-  async incr(key: string, ttlMs: number): Promise<number> {
-    const e = this.live(key);
-    const count = (e ? Number(e.value) || 0 : 0) + 1;
-    this.entries.set(key, { value: String(count), expiresAt: e?.expiresAt ?? this.now() + ttlMs });
-    return count;
-  }
-
   async takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {
     const log = this.windows.get(key) ?? new Map<string, number>();
     for (const [m, at] of log) if (at <= nowMs - windowMs) log.delete(m);

@@ -4,11 +4,6 @@ import { GuardedKv, type KeyValue } from './kv.js';
 import { MemoryKv } from './kv-memory.js';
 import { RedisRequester } from './redis-requester.js';
 
-/** Adds one; the first increment (or a key left without expiry) sets the time to live. One round trip, atomic. */
-const INCR_WITH_EXPIRY = `local n = redis.call('INCR', KEYS[1])
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`;
-
 /**
  * A sliding window's log in a sorted set (member scored by when it was added): what is older than the window goes,
  * then the member is added when fewer than the limit are left. One round trip, atomic. Answers {taken, count, oldest}.
@@ -57,15 +52,6 @@ export class RedisKv implements KeyValue {
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     await this.redis.set(this.prefix + key, value, { px: Math.max(1, Math.round(ttlMs)) });
-  }
-
-  async incr(key: string, ttlMs: number): Promise<number> {
-    const n = await this.redis.eval<[string], unknown>(
-      INCR_WITH_EXPIRY,
-      [this.prefix + key],
-      [String(Math.max(1, Math.round(ttlMs)))],
-    );
-    return Number(n);
   }
 
   async takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {

@@ -12,8 +12,6 @@ export interface KeyValue {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Sets the key with a time to live, replacing any value. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
-  /** Adds one and returns the new count; the key expires `ttlMs` after its first increment. */
-  incr(key: string, ttlMs: number): Promise<number>;
   /**
    * A sliding window's log (a rate limit): drops what is older than `windowMs` before `nowMs`, then adds `member` at
    * `nowMs` when fewer than `limit` are left. Atomic. `count`: how many are in the window with it (or without, when
@@ -126,10 +124,6 @@ export class GuardedKv implements KeyValue {
 
   set(key: string, value: string, ttlMs: number) {
     return this.guard('set', () => this.inner.set(key, value, ttlMs));
-  }
-
-  incr(key: string, ttlMs: number) {
-    return this.guard('incr', () => this.inner.incr(key, ttlMs));
   }
 
   takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {

@@ -58,12 +58,16 @@ describe.each(backings)('the key-value store (%s)', (_name, open) => {
     expect(await kv.get('once')).toBe('first');
   });
 
-  it('counts up, and the count expires with the first increment', async () => {
-    expect(await kv.incr('n', 300)).toBe(1);
-    expect(await kv.incr('n', 300)).toBe(2);
-    expect(await kv.incr('n', 300)).toBe(3);
-    await sleep(450);
-    expect(await kv.incr('n', 300)).toBe(1);
+  it('a sliding window takes up to its limit, refuses past it (saying since when it is full), and takes again as the oldest leaves', async () => {
+    const t = Date.now();
+    expect(await kv.takeInWindow('w', 'a', t, 300, 2)).toEqual({ taken: true, count: 1, oldestMs: null });
+    expect(await kv.takeInWindow('w', 'b', t + 10, 300, 2)).toEqual({ taken: true, count: 2, oldestMs: null });
+    expect(await kv.takeInWindow('w', 'c', t + 20, 300, 2)).toEqual({ taken: false, count: 2, oldestMs: t });
+    // Given back: its place is free again.
+    await kv.giveBackInWindow('w', 'b');
+    expect(await kv.takeInWindow('w', 'd', t + 30, 300, 2)).toMatchObject({ taken: true, count: 2 });
+    // 300 ms after the first, it has left the window.
+    expect(await kv.takeInWindow('w', 'e', t + 300, 300, 2)).toMatchObject({ taken: true, count: 2 });
   });
 
   it('forgets what has expired', async () => {
@@ -79,9 +83,12 @@ describe.each(backings)('the key-value store (%s)', (_name, open) => {
     expect(await kv.health()).toMatchObject({ status: 'ok' });
   });
 
-  it('counts the same key exactly once per call under concurrency', async () => {
-    const counts = await Promise.all(Array.from({ length: 50 }, () => kv.incr('concurrent', 10_000)));
-    expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  it('takes exactly the limit from a window under concurrency', async () => {
+    const t = Date.now();
+    const takes = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => kv.takeInWindow('concurrent', `m${i}`, t, 10_000, 20)),
+    );
+    expect(takes.filter((r) => r.taken)).toHaveLength(20);
   });
 });
 
@@ -95,8 +102,8 @@ describe('two stores on one Redis', () => {
     expect(await b.setIfAbsent('k', 'from b', 10_000)).toBe(false);
     expect(await b.get('k')).toBe('from a');
     expect(await other.get('k')).toBeNull();
-    expect(await a.incr('n', 10_000)).toBe(1);
-    expect(await b.incr('n', 10_000)).toBe(2);
+    expect(await a.takeInWindow('n', 'x', Date.now(), 10_000, 1)).toMatchObject({ taken: true });
+    expect(await b.takeInWindow('n', 'y', Date.now(), 10_000, 1)).toMatchObject({ taken: false });
     await Promise.all([a.close(), b.close(), other.close()]);
   });
 });
@@ -117,10 +124,10 @@ describe('what Redis itself holds', () => {
         quiet,
       );
       await store.set('v', 'é "x" [1]', 60_000);
-      await store.incr('n', 60_000);
-      await store.incr('n', 60_000);
+      await store.takeInWindow('n', 'first', Date.now(), 60_000, 5);
+      await store.takeInWindow('n', 'second', Date.now(), 60_000, 5);
       expect(await cli('GET', `${kv.prefix}v`)).toBe('é "x" [1]');
-      expect(await cli('GET', `${kv.prefix}n`)).toBe('2');
+      expect(await cli('ZCARD', `${kv.prefix}n`)).toBe('2');
       const ttl = Number(await cli('PTTL', `${kv.prefix}n`));
       expect(ttl).toBeGreaterThan(50_000);
       expect(ttl).toBeLessThanOrEqual(60_000);
@@ -156,10 +163,10 @@ describe('the in-process store', () => {
   it('expires by its clock', async () => {
     let now = 1_000;
     const kv: KeyValue = new MemoryKv(() => now);
-    await kv.incr('n', 1_000);
+    await kv.set('v', 'x', 1_000);
     now += 999;
-    expect(await kv.incr('n', 1_000)).toBe(2);
+    expect(await kv.get('v')).toBe('x');
     now += 1;
-    expect(await kv.incr('n', 1_000)).toBe(1);
+    expect(await kv.get('v')).toBeNull();
   });
 });

@@ -94,7 +94,6 @@ describe('the fast first check against double clicks', () => {
       get: () => Promise.reject(new Error('down')),
       setIfAbsent: () => Promise.reject(new Error('down')),
       set: () => Promise.reject(new Error('down')),
-      incr: () => Promise.reject(new Error('down')),
       takeInWindow: () => Promise.reject(new Error('down')),
       giveBackInWindow: () => Promise.reject(new Error('down')),
       ping: () => Promise.reject(new Error('down')),
