@@ -283,8 +283,8 @@ function base64Forms(value: string): string[] {
 }
 
 /**
- * Each line's end that is a start of a value (at least WRAP_MIN_CHARS of it), and each line's start (after its indent)
- * that is the rest of one, masked: the value wrapped across two lines. Two string searches per line and value, no
+ * Each line's end that is a start of a value (at least WRAP_MIN_CHARS of it), each line's start (after its indent)
+ * that is the rest of one, and each whole line that is a piece of one, masked: the value wrapped across lines. Two string searches per line and value, no
  * pattern: a pattern of every split of every value was too slow for 50 MB of output.
  */
 function maskWrapped(
@@ -301,6 +301,13 @@ function maskWrapped(
     const startsLine = i > 0 || edges.starts;
     const end = endsLine ? line.replace(/[ \t\r]+$/, '').length : -1;
     for (const v of values) {
+      // A piece from the middle of a value wrapped across three lines or more: the whole line, and long enough.
+      const whole = line.trim();
+      if (startsLine && endsLine && whole.length >= WRAP_MIN_CHARS && whole !== v && v.includes(whole)) {
+        line = line.replace(whole, MASK);
+        changed = true;
+        continue;
+      }
       // A start of the value ending the line: its first characters within the line's last value-length, and from
       // there to the end, the value's start.
       const first = v.slice(0, WRAP_MIN_CHARS);

@@ -174,6 +174,10 @@ describe('redact: values the bot knows', () => {
         'token: ***\n       ***  (expires in 1h)\n',
       );
     }
+    // Across three lines (a narrow terminal): every piece.
+    expect(mask(`token:\n  ${secret.slice(0, 10)}\n  ${secret.slice(10, 22)}\n  ${secret.slice(22)}\nnext\n`)).toBe(
+      'token:\n  ***\n  ***\n  ***\nnext\n',
+    );
     // What only looks like a piece of it is left alone: under 8 characters, or not at a line's end or start.
     expect(mask('ends with Zx9-kP2\nmQ7vR4 next\n')).toBe('ends with Zx9-kP2\nmQ7vR4 next\n');
     expect(mask('Zx9-kP2mQ7vR4 in the middle of a line\n')).toBe('Zx9-kP2mQ7vR4 in the middle of a line\n');
