@@ -8,6 +8,7 @@ import {
   insertAlert,
   insertAlertIncident,
   keepGroupTruncated,
+  keepNoticeLeftOut,
   latestAlerts,
   latestOpenAlertIncidentOfSource,
   markStorm,
@@ -150,6 +151,7 @@ export class AlertRecorder {
     const changes = noChanges();
     for (const d of deliveries) await this.place(tx, d, await this.recordAlerts(tx, d, batch), batch, changes);
     await this.keepTruncated(tx, deliveries[deliveries.length - 1]!, batch, changes);
+    await this.keepNoticeLeftOut(tx, deliveries[deliveries.length - 1]!, changes.plan);
     const repeats = await this.settle(tx, changes, batch);
     return {
       last: deliveries[deliveries.length - 1]!.id,
@@ -157,6 +159,17 @@ export class AlertRecorder {
       open: batch.own.has(pairKey(deliveries[0]!.source, deliveries[0]!.groupKey)),
       repeats,
     };
+  }
+
+  /**
+   * What the group's latest delivery says of the alerts its source left out, kept for its notice (the notice says so):
+   * its count changed, the notice is updated. No statement while nothing is left out and no notice is planned.
+   */
+  private async keepNoticeLeftOut(tx: Queryable, last: DeliveryRow, plan: AlertStep[]): Promise<void> {
+    const leads = plan.flatMap((s) => (s.kind === 'notice' ? [s.alert] : []));
+    if (last.truncated === 0 && leads.length === 0) return;
+    for (const id of await keepNoticeLeftOut(tx, last.source, last.groupKey, last.truncated, leads))
+      planNoticeStep(plan, { id, noticeLead: null });
   }
 
   /**

@@ -323,7 +323,9 @@ export class AlertSteps {
     const incident = ai?.incidentId ? await getIncident(this.db, ai.incidentId) : null;
     return {
       alert: lead,
-      ...(shown.total > 1 ? { group: { alerts: shown.alerts, total: shown.total, firing: shown.firing } } : {}),
+      ...(shown.total > 1 || lead.noticeLeftOut > 0
+        ? { group: { alerts: shown.alerts, total: shown.total, firing: shown.firing, leftOut: lead.noticeLeftOut } }
+        : {}),
       rule: rule
         ? {
             name: rule.name,

@@ -160,7 +160,13 @@ export interface AlertNoticeView {
    * Set when the notice shows several alerts of one group (a delivery of many warnings is one notice): the first few
    * (each as it is now, the firing first), how many it shows in all, and how many of them fire.
    */
-  group?: { alerts: AlertView[]; total: number; firing: number };
+  group?: {
+    alerts: AlertView[];
+    total: number;
+    firing: number;
+    /** Alerts of the group its source left out of its latest delivery (Alertmanager's max_alerts): not recorded. */
+    leftOut?: number;
+  };
   rule: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'severity'> | null;
   /**
    * Set once someone declared an incident from it (or it joined one). A private incident is not named in the

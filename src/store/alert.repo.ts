@@ -321,6 +321,8 @@ export interface AlertRow extends AlertView {
   notice: { channel: string; ts: string } | null;
   /** The alert whose notice this one is shown in (a group's alerts share one); null: its own, or none. */
   noticeLead: number | null;
+  /** On a notice's lead: how many alerts of the group its source left out of the latest delivery. */
+  noticeLeftOut: number;
 }
 
 interface AlertDbRow {
@@ -354,6 +356,7 @@ interface AlertDbRow {
   notice_channel: string | null;
   notice_ts: string | null;
   notice_lead?: number | null;
+  notice_left_out?: number | null;
 }
 
 const toAlert = (r: AlertDbRow): AlertRow => ({
@@ -386,6 +389,7 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   noticePlanned: r.notice_planned,
   notice: r.notice_channel && r.notice_ts ? { channel: r.notice_channel, ts: r.notice_ts } : null,
   noticeLead: r.notice_lead === null || r.notice_lead === undefined ? null : Number(r.notice_lead),
+  noticeLeftOut: Number(r.notice_left_out ?? 0),
 });
 
 /**
@@ -604,6 +608,29 @@ export async function planNotice(
     [alert.id, alert.source, alert.groupKey, alert.level],
   );
   return Number(rows[0]?.lead ?? alert.id);
+}
+
+/**
+ * Keeps what the source left out of a group's latest delivery (`leftOut`) on the notices it concerns: `leads` (those
+ * being posted or updated), and the group's live notice. The leads whose count changed (their notice to update).
+ */
+export async function keepNoticeLeftOut(
+  q: Queryable,
+  source: string,
+  groupKey: string,
+  leftOut: number,
+  leads: readonly number[],
+): Promise<number[]> {
+  const { rows } = await q.query<{ id: number }>(
+    `UPDATE alerts l SET notice_left_out = $3
+     WHERE l.notice_left_out <> $3 AND (l.id = ANY($4::int[]) OR (
+       l.source = $1 AND l.group_key = $2 AND l.notice_planned AND l.notice_lead IS NULL
+       AND EXISTS (SELECT 1 FROM alerts m WHERE (m.id = l.id OR m.notice_lead = l.id)
+                     AND m.status = 'firing' AND m.alert_incident_id IS NULL)))
+     RETURNING l.id`,
+    [source, groupKey, leftOut, [...leads]],
+  );
+  return rows.map((r) => Number(r.id));
 }
 
 /** A notice was posted: recorded on its lead and every alert shown in it. */

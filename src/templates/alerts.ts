@@ -329,6 +329,16 @@ function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['g
         },
       ],
     });
+  if (g.leftOut)
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `${g.leftOut.toLocaleString('en-US')} more not sent by ${mrkdwnClip(a.source, 40)} (its \`max_alerts\`): see them there.`,
+        },
+      ],
+    });
   blocks.push(...noticeOutcome(n, 'these alerts', g.firing === 0));
   const text = `${g.firing === 0 ? 'Resolved' : label} alerts: ${g.total} of one group (${g.firing} firing), ${names
     .slice(0, 3)

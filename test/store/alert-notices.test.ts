@@ -40,8 +40,8 @@ forEachDatabase((ctx) => {
   const recorder = new AlertRecorder(new Map([[LATENCY.name, LATENCY]]), 100, { inMaintenance: async () => false });
   let seq = 0;
   /** One delivery of a group's warnings, recorded as the alert loop does; its plan's notice steps. */
-  const record = async (source: string, alerts: IncomingAlert[]) => {
-    const d = { source, format: 'generic' as const, groupKey: 'g', alerts };
+  const record = async (source: string, alerts: IncomingAlert[], truncated = 0) => {
+    const d = { source, format: 'alertmanager' as const, groupKey: 'g', alerts, truncated };
     const { id } = await insertDelivery(ctx.db, d, `notice-body-${ctx.kind}-${++seq}`, 60_000);
     const [group] = await ctx.db.transaction(async (tx) => recorder.record(tx, await lockDeliveries(tx, [id])));
     return group!.plan.filter((s): s is Extract<AlertStep, { kind: 'notice' }> => s.kind === 'notice');
@@ -98,5 +98,22 @@ forEachDatabase((ctx) => {
     expect(await record(source, [at('3s')])).toEqual([]);
     expect(await record(source, [at('12s')])).toHaveLength(1);
     expect(await record(source, [at('12s')])).toEqual([]);
+  });
+
+  it('what the source left out of the group (max_alerts) is kept on its notice, which is updated when it changes', async () => {
+    const source = `left-out-${ctx.kind}`;
+    const leftOut = async () =>
+      (
+        await ctx.db.query<{ n: number }>(
+          `SELECT notice_left_out AS n FROM alerts WHERE source = $1 AND notice_lead IS NULL ORDER BY id LIMIT 1`,
+          [source],
+        )
+      ).rows[0]!.n;
+    expect(await record(source, [warning('t1'), warning('t2')], 90)).toHaveLength(1);
+    expect(await leftOut()).toBe(90);
+    // A resend saying the same: nothing to update; fewer left out: the notice is updated.
+    expect(await record(source, [warning('t1'), warning('t2')], 90)).toEqual([]);
+    expect(await record(source, [warning('t1'), warning('t2')], 40)).toHaveLength(1);
+    expect(await leftOut()).toBe(40);
   });
 });

@@ -256,6 +256,11 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(allText(m)).toContain('*Runbook action:* Check logs for patterns');
     expect(allText(m)).toMatch(/…and 1\d\d more of this group/);
     expect(m.blocks.filter((b) => b.type === 'actions')).toHaveLength(1);
+    const cut = renderAlertNotice(
+      notice({ group: { alerts: others.slice(0, 2), total: 2, firing: 2, leftOut: 1500 } }),
+    );
+    expect(allText(cut)).toMatch(/1,500 more not sent by .* \(its `max_alerts`\): see them there\./);
+    expect(limitProblems(cut, 'message')).toEqual([]);
     // Every alert of it resolved: the notice says so; declared: whose incident, no button.
     const over = renderAlertNotice(notice({ group: { alerts: others.slice(0, 2), total: 5, firing: 0 } }));
     expect(allText(over)).toContain(':white_check_mark: *Warnings of one group: 5* (0 firing, 5 resolved)');
