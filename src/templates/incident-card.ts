@@ -97,7 +97,7 @@ export function renderIncidentCard(
     // The people are said once: when the next timer pages the same role, they are on its Next.
     const sameRole = escalateTo && escalation.next && escalateTo.roleName === escalation.next.roleName;
     const escalateNow = escalateTo
-      ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}${nobody(escalateTo.who) ? (sameRole ? '' : ' (no contacts)') : sameRole ? '' : whoLine(escalateTo.who)}`
+      ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}${nobody(escalateTo.who) ? ' (no contacts)' : sameRole ? '' : whoLine(escalateTo.who)}`
       : null;
     blocks.push({
       type: 'context',

@@ -49,6 +49,10 @@ describe("the card's escalation line with the people on call", () => {
     expect(text).toMatch(/Next: Senior DevOps Engineer <!date\^[^>]+>, but it has no contacts: nobody will be paged/);
     expect(text).not.toContain('unless resolved');
     expect(text).toContain('Escalate now: Engineering Manager (no contacts)');
+    // The same role next and to escalate to: said of both.
+    const same = base({ userIds: [], until: null });
+    same.escalateTo = { role: 'senior_devops', roleName: 'Senior DevOps Engineer', who: { userIds: [], until: null } };
+    expect(line(same)).toContain('Escalate now: Senior DevOps Engineer (no contacts)');
     // Who is on call could not be read: nothing is said of contacts.
     expect(line(base(undefined))).not.toContain('no contacts');
   });
