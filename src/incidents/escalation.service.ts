@@ -218,6 +218,8 @@ export class EscalationService {
             unless: ruleUnless(s.next.rule, this.runbook),
             dueAt: s.next.dueAt,
             ...(nextWho ? { who: nextWho } : {}),
+            // Paged already (Escalate now, another rule): its timer pages it again, which the card says.
+            ...(s.paged.some((p) => p.role === s.next!.role && !p.skipped) ? { again: true } : {}),
           }
         : null,
       escalateTo: escalateTo && toWho ? { ...escalateTo, who: toWho } : escalateTo,

@@ -95,7 +95,15 @@ export interface OnCallPeople {
 export interface EscalationView {
   /** `skipped`: the role had no contacts, so nobody was paged (the channel was told how to add them). */
   paged: { roleName: string; at: Date; skipped?: boolean }[];
-  next: { roleName: string; reason: string; unless: string | null; dueAt: Date; who?: OnCallPeople } | null;
+  /** `again`: the role was paged already, and this timer pages it once more. */
+  next: {
+    roleName: string;
+    reason: string;
+    unless: string | null;
+    dueAt: Date;
+    who?: OnCallPeople;
+    again?: boolean;
+  } | null;
   /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
   escalateTo: { role: string; roleName: string; who?: OnCallPeople } | null;
   /** Each person paged with more than the Slack DM: every method and its outcome ("Slack ✓, email ✓, PagerDuty ✗"). */

@@ -337,7 +337,7 @@ describe('escalation rules', () => {
     const card = bot.fake.message(inc.channelId, inc.cardTs)!;
     // SEV-2 responds within 60 s in this runbook: next is on-call again if nobody acknowledges by then.
     expect(JSON.stringify(card.blocks)).toMatch(
-      /Next: On-Call Engineer \(<@U0ONCALL>\) <!date\^\d+\^[^>]*> unless acknowledged by then/,
+      /Next: On-Call Engineer again \(<@U0ONCALL>\) <!date\^\d+\^[^>]*> unless acknowledged by then/,
     );
   });
 });

@@ -53,6 +53,10 @@ describe("the card's escalation line with the people on call", () => {
     const same = base({ userIds: [], until: null });
     same.escalateTo = { role: 'senior_devops', roleName: 'Senior DevOps Engineer', who: { userIds: [], until: null } };
     expect(line(same)).toContain('Escalate now: Senior DevOps Engineer (no contacts)');
+    // A role paged already (Escalate now) whose timer pages it once more: said as such.
+    const again = base({ userIds: ['U0SEN1'], until: null });
+    again.next!.again = true;
+    expect(line(again)).toContain('Next: Senior DevOps Engineer again (<@U0SEN1>) <!date^');
     // Who is on call could not be read: nothing is said of contacts.
     expect(line(base(undefined))).not.toContain('no contacts');
   });
