@@ -95,14 +95,7 @@ const HANDLERS: {
           private: cmd.private,
         }),
       (r) => r.kind === 'declared',
-      async () => {
-        const incident = await c.deps.incidents.recentSameDeclaration({
-          teamId: c.teamId,
-          reporterId: c.userId,
-          title: cmd.title,
-        });
-        return incident ? { kind: 'existing' as const, incident } : null;
-      },
+      () => c.deps.incidents.repeatOf({ teamId: c.teamId, reporterId: c.userId, title: cmd.title }),
     );
     if (r.kind === 'retry') return;
     noteIncident(r.incident.id);

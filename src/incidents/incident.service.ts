@@ -73,9 +73,15 @@ export class IncidentService {
     return this.declarations.declare(input, opts);
   }
 
-  /** A repeat of a declaration the same person made moments ago: its incident (see DeclarationService.recentSame). */
-  recentSameDeclaration(input: Pick<DeclareInput, 'teamId' | 'reporterId' | 'title'>): Promise<Incident | null> {
-    return this.declarations.recentSame(input);
+  /**
+   * A repeat of a declaration the same person made moments ago, answered as a declaration of it would be (`existing`:
+   * its incident), or null (see DeclarationService.recentSame).
+   */
+  async repeatOf(
+    input: Pick<DeclareInput, 'teamId' | 'reporterId' | 'title'>,
+  ): Promise<{ kind: 'existing'; incident: Incident } | null> {
+    const incident = await this.declarations.recentSame(input);
+    return incident ? { kind: 'existing', incident } : null;
   }
 
   /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */

@@ -140,7 +140,8 @@ export class UserLimits {
 
   /**
    * The refusal `userId` would get declaring now, or null: asked before a declare form is closed, so that a person over
-   * the limit keeps what they typed (the form shows it) instead of losing it with the form. Nothing is counted.
+   * the limit keeps what they typed (the form shows it, and the refusal says so) instead of losing it with the form.
+   * Nothing is counted.
    */
   async declarationRefusal(userId: string): Promise<RateLimitedError | null> {
     const r = await this.declarations.take(userId);
@@ -148,14 +149,18 @@ export class UserLimits {
       await r.giveBack();
       return null;
     }
-    return this.refusal(r.retryAfterMs);
+    return this.refusal(r.retryAfterMs, 'form');
   }
 
-  private refusal(retryAfterMs: number): RateLimitedError {
+  private refusal(retryAfterMs: number, where: 'command' | 'form' = 'command'): RateLimitedError {
     const spec = this.declarations.limit;
+    const said = `You have declared ${spec?.limit} incidents in the last ${spec ? per(spec) : 'minute'}, as many as the bot allows one person.`;
+    const wait = tryAgainIn(retryAfterMs);
     return new RateLimitedError(
       retryAfterMs,
-      `You have declared ${spec?.limit} incidents in the last ${spec ? per(spec) : 'minute'}, as many as the bot allows one person. Nothing was opened; try again in ${tryAgainIn(retryAfterMs)}. If these are separate real incidents, ask someone else to declare meanwhile.`,
+      where === 'form'
+        ? `${said} Try again in ${wait} (this form keeps what you typed), or ask someone else to declare.`
+        : `${said} Nothing was opened; try again in ${wait}. If these are separate real incidents, ask someone else to declare meanwhile.`,
     );
   }
 

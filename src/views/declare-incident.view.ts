@@ -1,5 +1,4 @@
 import { noteIncident } from '../audit/request-context.js';
-import { tryAgainIn } from '../incidents/rate-limits.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
@@ -38,11 +37,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const refused = await deps.limits.declarationRefusal(user).catch(() => null);
     if (refused) {
       const repeat = await deps.incidents
-        .recentSameDeclaration({ teamId, reporterId: user, title: parsed.value.title })
+        .repeatOf({ teamId, reporterId: user, title: parsed.value.title })
         .catch(() => null);
       if (!repeat) {
-        const text = `${refused.message.replace(/ Nothing was opened;.*$/, '')} Try again in ${tryAgainIn(refused.retryAfterMs)} (this form keeps what you typed), or ask someone else to declare.`;
-        await ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: text } });
+        await ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: refused.message } });
         return;
       }
     }
@@ -67,10 +65,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
                 })
               : deps.incidents.declare({ teamId, reporterId: user, title, severity, requestKey, private: isPrivate }),
           (r) => r.kind === 'declared',
-          async () => {
-            const incident = await deps.incidents.recentSameDeclaration({ teamId, reporterId: user, title });
-            return incident ? { kind: 'existing' as const, incident } : null;
-          },
+          () => deps.incidents.repeatOf({ teamId, reporterId: user, title }),
         );
         if (r.kind === 'retry') return null;
         noteIncident(r.incident.id);
