@@ -522,10 +522,12 @@ const PASSING = new Set(['http_error', 'request_error', 'ratelimited']);
  */
 class InterruptedError extends DomainError {
   constructor(incident: Incident) {
-    super(
-      'declaration_interrupted',
-      `The bot lost its database while recording your incident "${incident.title}", so it cannot tell yet whether it was kept. Once the database is back it finishes the incident or gives it up, and tells you which in a direct message. If this is a real incident, follow the runbook by hand meanwhile.`,
-    );
+    super('declaration_interrupted', [
+      'The bot lost its database while recording your incident "',
+      // Typed by a person: shown as typed, never read as markup.
+      { typed: incident.title },
+      '", so it cannot tell yet whether it was kept. Once the database is back it finishes the incident or gives it up, and tells you which in a direct message. If this is a real incident, follow the runbook by hand meanwhile.',
+    ]);
   }
 }
 
