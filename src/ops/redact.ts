@@ -227,10 +227,10 @@ interface KnownValues {
   /** The values masked wherever they appear; null when none is long enough. */
   pattern: RegExp | null;
   /**
-   * The values long enough to be masked when wrapped across two lines (a terminal's width, `fold`, a wrapped table
-   * cell): a start of one at the end of a line, the rest of one at the start of a line (see maskWrapped).
+   * The values (and their base64 forms) long enough to be masked when wrapped across lines: a terminal's width,
+   * `fold`, `base64`'s 76 columns, a wrapped table cell (see maskWrapped).
    */
-  wrapped: readonly string[];
+  wrapped: readonly WrapValue[];
   /** The short values, masked where they follow their own variable's name. */
   named: RegExp | null;
   /** Length of the longest piece or named form: a cut of an overlong line keeps at least this much back. */
@@ -255,10 +255,151 @@ function namedForm(name: string, value: string): string {
   return `${v}(?<=(?<![A-Za-z0-9_.-])["']?${escapeRegExp(name)}["']?${blanks}[=:]${blanks}["']?${v})`;
 }
 
-/** The shortest part of a wrapped value masked at a line's end or start (shorter ones could be ordinary text). */
-const WRAP_MIN_CHARS = 8;
+/** The shortest value looked for wrapped across lines (a shorter one could be ordinary text split by chance). */
+const WRAP_MIN_VALUE = 12;
+/** The shortest start of a value at a line's end that begins a wrap. */
+const WRAP_MIN_HEAD = 3;
+/** The most lines a wrapped value is looked for across (a 2,000-character value at 40 columns). */
+const WRAP_MAX_LINES = 64;
 /** The shortest base64 run of a value masked: shorter ones match by chance in other base64. */
 const BASE64_MIN_CHARS = 8;
+
+/** A value looked for wrapped across lines, with where each of its characters is in it (to find a wrap's start). */
+interface WrapValue {
+  value: string;
+  at: ReadonlyMap<string, readonly number[]>;
+}
+
+function wrapValue(value: string): WrapValue {
+  const at = new Map<string, number[]>();
+  for (let p = 0; p < value.length; p++) at.set(value[p]!, [...(at.get(value[p]!) ?? []), p]);
+  return { value, at };
+}
+
+/** Where a line's text ends: before trailing blanks, and before a continuation mark (`\`, quoted-printable's `=`). */
+function textEnds(line: string): number[] {
+  const end = line.replace(/[ \t\r]+$/, '').length;
+  return end > 0 && (line[end - 1] === '\\' || line[end - 1] === '=') ? [end, end - 1] : [end];
+}
+
+/**
+ * The pieces of a value wrapped from line `i` on (its start ending line `i` at `from`, `k` characters of it), as
+ * [line, start, end] spans, or null when the following lines do not carry the rest. A following line may repeat the
+ * first line's prefix (a log's timestamp, `kubectl logs`' pod name) and be indented; a line in the middle holds
+ * nothing but a piece of the value.
+ */
+function wrappedFrom(
+  lines: readonly string[],
+  i: number,
+  from: number,
+  k: number,
+  v: string,
+): [number, number, number][] | 'open' | null {
+  const spans: [number, number, number][] = [];
+  const first = lines[i]!;
+  let pos = k;
+  for (let j = i + 1; j < lines.length; j++) {
+    const line = lines[j]!;
+    // Where the line's text starts: after its indent, or after the prefix it shares with the first line and an indent.
+    let shared = 0;
+    while (shared < from && shared < line.length && line[shared] === first[shared]) shared++;
+    const starts = [...new Set([indentOf(line, 0), indentOf(line, shared)])];
+    const rest = v.slice(pos);
+    const whole = starts.find((start) => line.startsWith(rest, start));
+    if (whole !== undefined) {
+      spans.push([j, whole, whole + rest.length]);
+      return spans;
+    }
+    let piece: [number, number] | undefined;
+    for (const start of starts) {
+      const end = textEnds(line).find((e) => e > start && rest.startsWith(line.slice(start, e)));
+      if (end !== undefined) piece = [start, end];
+    }
+    if (!piece) return null;
+    spans.push([j, piece[0], piece[1]]);
+    pos += piece[1] - piece[0];
+  }
+  // The lines ran out with the value not yet whole: its rest may be in lines still to come.
+  return 'open';
+}
+
+/**
+ * The first of the last lines where a wrapped value starts whose rest is not in `lines` yet (it may come with the
+ * next output): the redactor holds those lines back until it does, or the output ends. -1 when there is none.
+ */
+function openWrapFrom(lines: readonly string[], values: readonly WrapValue[]): number {
+  for (let i = Math.max(0, lines.length - WRAP_MAX_LINES); i < lines.length; i++) {
+    for (const w of values) {
+      const head = headAt(lines[i]!, w);
+      if (head && wrappedFrom(lines, i, head.from, head.k, w.value) === 'open') return i;
+    }
+  }
+  return -1;
+}
+
+/** Where a line's text starts from `at` on, past blanks. */
+function indentOf(line: string, at: number): number {
+  let start = at;
+  while (start < line.length && (line[start] === ' ' || line[start] === '\t')) start++;
+  return start;
+}
+
+/** The length of the longest start of a value that ends `line` (at least WRAP_MIN_HEAD), with where it begins. */
+function headAt(line: string, w: WrapValue): { from: number; k: number; end: number } | null {
+  for (const end of textEnds(line)) {
+    const ats = w.at.get(line[end - 1] ?? '') ?? [];
+    // The longest first: a value whose start repeats a character is matched as far as it goes.
+    for (let n = ats.length - 1; n >= 0; n--) {
+      const k = ats[n]! + 1;
+      if (k < WRAP_MIN_HEAD || k >= w.value.length || k > end) continue;
+      if (line.startsWith(w.value.slice(0, k), end - k)) return { from: end - k, k, end };
+    }
+  }
+  return null;
+}
+
+/**
+ * Values wrapped across lines, masked: a start of one ending a line (at least WRAP_MIN_HEAD characters), the rest
+ * starting the next (after its indent, or the prefix the first line has too), and any line between them that is
+ * wholly a piece of it. Only the whole value is masked, never a line's end that merely looks like a value's start (a
+ * line ending `password` with a secret starting so). String searches by a value's characters, no pattern: a pattern
+ * of every split of every value was too slow for 50 MB of output.
+ */
+function maskWrapped(text: string, values: readonly WrapValue[]): string {
+  const lines = text.split('\n');
+  const spans = new Map<number, [number, number][]>();
+  for (let i = 0; i < lines.length - 1; i++) {
+    for (const w of values) {
+      const head = headAt(lines[i]!, w);
+      if (!head) continue;
+      const rest = wrappedFrom(lines, i, head.from, head.k, w.value);
+      if (rest === null || rest === 'open') continue;
+      for (const [line, start, end] of [[i, head.from, head.end] as [number, number, number], ...rest])
+        spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
+    }
+  }
+  if (spans.size === 0) return text;
+  for (const [i, ranges] of spans) {
+    let line = lines[i]!;
+    // From the right, so earlier offsets stay right; overlapping ranges (two values) as one.
+    for (const [start, end] of ranges.sort((a, b) => b[0] - a[0])) {
+      if (line.slice(start, end).includes(MASK) && end - start <= MASK.length) continue;
+      line = `${line.slice(0, start)}${MASK}${line.slice(end)}`;
+    }
+    lines[i] = line;
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A value as programs print it: as it is, URL-encoded (a connection string), in a JSON string (`\\` and `\"` escaped,
+ * and, as Python's json.dumps writes it, every character past ASCII as `\\uXXXX`), and in both Unicode normal forms.
+ */
+function textForms(value: string): Set<string> {
+  const json = JSON.stringify(value).slice(1, -1);
+  const ascii = json.replace(/[^ -~]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return new Set([value, encodeURIComponent(value), json, ascii, value.normalize('NFC'), value.normalize('NFD')]);
+}
 
 /**
  * A value as base64 (standard and URL-safe) wherever it starts in the encoded bytes (`user:token` in a Basic header,
@@ -280,63 +421,6 @@ function base64Forms(value: string): string[] {
     out.push(stable, stable.replace(/\+/g, '-').replace(/\//g, '_'));
   }
   return out;
-}
-
-/**
- * Each line's end that is a start of a value (at least WRAP_MIN_CHARS of it), each line's start (after its indent)
- * that is the rest of one, and each whole line that is a piece of one, masked: the value wrapped across lines. Two string searches per line and value, no
- * pattern: a pattern of every split of every value was too slow for 50 MB of output.
- */
-function maskWrapped(
-  text: string,
-  values: readonly string[],
-  /** Whether the text's first line starts a line, and its last ends one (a piece of an overlong line does not). */
-  edges: { starts: boolean; ends: boolean },
-): string {
-  const lines = text.split('\n');
-  let changed = false;
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    const endsLine = i < lines.length - 1 || edges.ends;
-    const startsLine = i > 0 || edges.starts;
-    const end = endsLine ? line.replace(/[ \t\r]+$/, '').length : -1;
-    for (const v of values) {
-      // A piece from the middle of a value wrapped across three lines or more: the whole line, and long enough.
-      const whole = line.trim();
-      if (startsLine && endsLine && whole.length >= WRAP_MIN_CHARS && whole !== v && v.includes(whole)) {
-        line = line.replace(whole, MASK);
-        changed = true;
-        continue;
-      }
-      // A start of the value ending the line: its first characters within the line's last value-length, and from
-      // there to the end, the value's start.
-      const first = v.slice(0, WRAP_MIN_CHARS);
-      for (let from = end < 0 ? -1 : line.indexOf(first, Math.max(0, end - v.length + 1)); from !== -1; ) {
-        if (from > end - WRAP_MIN_CHARS) break;
-        if (v.startsWith(line.slice(from, end))) {
-          line = `${line.slice(0, from)}${MASK}${line.slice(end)}`;
-          changed = true;
-          break;
-        }
-        from = line.indexOf(first, from + 1);
-      }
-      // The rest of a value starting the line: its first characters found in the value, past its start.
-      if (!startsLine) continue;
-      const indent = line.length - line.trimStart().length;
-      const head = line.slice(indent, indent + WRAP_MIN_CHARS);
-      if (head.length < WRAP_MIN_CHARS) continue;
-      for (let at = v.indexOf(head, 1); at !== -1; at = v.indexOf(head, at + 1)) {
-        const rest = v.slice(at);
-        if (line.startsWith(rest, indent)) {
-          line = `${line.slice(0, indent)}${MASK}${line.slice(indent + rest.length)}`;
-          changed = true;
-          break;
-        }
-      }
-    }
-    lines[i] = line;
-  }
-  return changed ? lines.join('\n') : text;
 }
 
 /**
@@ -364,17 +448,19 @@ function knownValues(values: readonly KnownSecret[]): KnownValues | null {
     for (const line of value.split(/\r?\n/)) {
       const piece = line.trim();
       if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
-      pieces.add(piece);
-      pieces.add(encodeURIComponent(piece));
-      for (const form of base64Forms(piece)) pieces.add(form);
-      if (piece.length >= 2 * WRAP_MIN_CHARS) wrapped.add(piece);
+      for (const form of textForms(piece)) pieces.add(form);
+      for (const form of base64Forms(piece)) {
+        pieces.add(form);
+        if (form.length >= WRAP_MIN_VALUE) wrapped.add(form);
+      }
+      if (piece.length >= WRAP_MIN_VALUE) wrapped.add(piece);
     }
   }
   if (pieces.size === 0 && named.size === 0) return null;
   const sorted = [...pieces].sort((a, b) => b.length - a.length);
   return {
     pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
-    wrapped: [...wrapped],
+    wrapped: [...wrapped].map(wrapValue),
     // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.
     named: named.size ? new RegExp(`(?:${[...named].join('|')})(?=["']?(?:[\\s&,;)}\\]]|$))`, 'gim') : null,
     longest: Math.max(sorted[0]?.length ?? 0, longestNamed),
@@ -395,12 +481,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
 function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor {
   // Known values go first, before a rule can mask part of one and leave the rest unrecognizable.
-  /** Whether what comes next starts a line (not the rest of an overlong line cut in two). */
-  let atLineStart = true;
-  const maskKnown = (text: string, ends = true): string => {
+  const maskKnown = (text: string): string => {
     if (!known) return text;
     const bare = known.pattern ? text.replace(known.pattern, MASK) : text;
-    const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped, { starts: atLineStart, ends }) : bare;
+    const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped) : bare;
     return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
   };
   let pending = '';
@@ -438,9 +522,8 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
     return applyRules(line);
   };
 
-  const redactBlock = (text: string, ends = true): string => {
-    const block = maskKnown(text, ends);
-    atLineStart = ends;
+  const redactBlock = (text: string): string => {
+    const block = maskKnown(text);
     if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !holdsTableHeader(block)) {
       return applyRules(block);
     }
@@ -464,13 +547,24 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
       pending += chunk;
       const cut = pending.lastIndexOf('\n');
       if (cut !== -1) {
-        const complete = pending.slice(0, cut + 1);
+        let complete = pending.slice(0, cut + 1);
         pending = pending.slice(cut + 1);
+        // Lines where a wrapped value starts whose rest has not come yet wait for the next output, which may carry it.
+        // Never while the line still coming is overlong: memory stays bounded (it is cut below, as any).
+        if (known?.wrapped.length && pending.length <= maxLineChars) {
+          const lines = complete.slice(0, -1).split('\n');
+          const hold = openWrapFrom(lines, known.wrapped);
+          if (hold >= 0) {
+            pending = `${lines.slice(hold).join('\n')}\n${pending}`;
+            complete = lines.slice(0, hold).reduce((text, line) => `${text}${line}\n`, '');
+            if (complete === '') return '';
+          }
+        }
         return redactBlock(complete);
       }
       if (pending.length <= maxLineChars) return '';
       // Mask the known values now, and keep back enough that one still arriving is not cut in two.
-      pending = maskKnown(pending, false);
+      pending = maskKnown(pending);
       const blank = Math.max(pending.lastIndexOf(' '), pending.lastIndexOf('\t'));
       const hold = (known?.longest ?? 1) - 1;
       const at = Math.max(
@@ -481,7 +575,7 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
       );
       const head = pending.slice(0, at);
       pending = pending.slice(at);
-      return redactBlock(head, false);
+      return redactBlock(head);
     },
     flush() {
       const rest = pending;

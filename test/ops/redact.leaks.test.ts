@@ -162,25 +162,63 @@ describe('redact: values the bot knows', () => {
     expect(redactWith([pem])('key:\nMIIEowIBAAKCAQEA7x\nq2Lm9XvPqWn3Rt5Yb0\nshort\n')).toBe('key:\n***\n***\nshort\n');
   });
 
-  it('masks a known value wrapped across two lines, wherever it is wrapped, and across chunks', () => {
+  it('masks a known value wrapped across lines, wherever it is wrapped, and across chunks', () => {
     const secret = 'Zx9-kP2mQ7vR4tL8wN3yB6cD1fG5hJ0s';
     const mask = redactWith([{ name: 'ATOM_API_TOKEN', value: secret }]);
-    for (let at = 8; at <= secret.length - 8; at++) {
+    for (let at = 3; at <= secret.length - 1; at++) {
       const wrapped = `token: ${secret.slice(0, at)}\n       ${secret.slice(at)}  (expires in 1h)\n`;
       expect(mask(wrapped), `wrapped at ${at}`).toBe('token: ***\n       ***  (expires in 1h)\n');
+      // Output arriving line by line (a command's reads): the line that may start a wrap waits for the next.
       const streamed = createRedactor({ known: [secret] });
       const cut = wrapped.indexOf('\n') + 1;
       expect(streamed.push(wrapped.slice(0, cut)) + streamed.push(wrapped.slice(cut)) + streamed.flush()).toBe(
         'token: ***\n       ***  (expires in 1h)\n',
       );
     }
-    // Across three lines (a narrow terminal): every piece.
-    expect(mask(`token:\n  ${secret.slice(0, 10)}\n  ${secret.slice(10, 22)}\n  ${secret.slice(22)}\nnext\n`)).toBe(
-      'token:\n  ***\n  ***\n  ***\nnext\n',
+    // Across three lines (a narrow terminal), behind a log's prefix repeated on each line, after a continuation mark.
+    expect(mask(`x ${secret.slice(0, 10)}\n  ${secret.slice(10, 21)}\n  ${secret.slice(21)} y\n`)).toBe(
+      'x ***\n  ***\n  *** y\n',
     );
-    // What only looks like a piece of it is left alone: under 8 characters, or not at a line's end or start.
+    expect(mask(`12:00:01 app: ${secret.slice(0, 16)}\n12:00:01 app: ${secret.slice(16)}\n`)).toBe(
+      '12:00:01 app: ***\n12:00:01 app: ***\n',
+    );
+    expect(mask(`export X=${secret.slice(0, 16)}\\\n  ${secret.slice(16)}\n`)).toBe('export X=***\\\n  ***\n');
+    // A line that only ends like the value's start, with no rest after it, is left alone: it is not the value.
     expect(mask('ends with Zx9-kP2\nmQ7vR4 next\n')).toBe('ends with Zx9-kP2\nmQ7vR4 next\n');
     expect(mask('Zx9-kP2mQ7vR4 in the middle of a line\n')).toBe('Zx9-kP2mQ7vR4 in the middle of a line\n');
+    const pw = redactWith([{ name: 'ATOM_PW', value: 'password-Winter-2026-xyz' }]);
+    expect(pw('Please enter your password\nThe next line is normal text\n')).toBe(
+      'Please enter your password\nThe next line is normal text\n',
+    );
+    expect(pw('checking password\n-Winter storage ok\n')).toBe('checking password\n-Winter storage ok\n');
+  });
+
+  it('masks a known value in base64 wrapped as base64 wraps it (76 columns, or 64)', () => {
+    const pw = 'password-Winter-2026-xyz';
+    const long = 'A1b2C3d4E5f6G7h8I9j0'.repeat(6).slice(0, 114);
+    const mask = redactWith([pw, long]);
+    const b64 = (text: string, width: number) =>
+      Buffer.from(text)
+        .toString('base64')
+        .match(new RegExp(`.{1,${width}}`, 'g'))!
+        .join('\n');
+    const decodable = (out: string) => Buffer.from(out.replace(/\*\*\*|\s/g, ''), 'base64').toString('latin1');
+    for (const width of [76, 64]) {
+      const manifest = mask(`${b64(`{"kind":"Secret","data":{"token":"${pw}"}}`, width)}\n`);
+      expect(manifest).toContain('***');
+      expect(decodable(manifest)).not.toContain('Winter');
+      const three = mask(`${b64(`prefix:${long}${long}${long}`, width)}\n`);
+      expect(three.replace(/\*\*\*|\n/g, '').length, `width ${width}`).toBeLessThan(16);
+    }
+  });
+
+  it('masks a known value as JSON prints it (escaped, and as Python writes what is past ASCII), in either Unicode form', () => {
+    const rx = 'a.b*c+d?(e)[f]{g}|h^$\\x';
+    const uni = 'pässwörd-日本語-秘密-0123';
+    const mask = redactWith([rx, uni]);
+    expect(mask(JSON.stringify({ t: rx }))).toBe('{"t":"***"}');
+    expect(mask('{"t": "p\\u00e4ssw\\u00f6rd-\\u65e5\\u672c\\u8a9e-\\u79d8\\u5bc6-0123"}')).toBe('{"t": "***"}');
+    expect(mask(uni.normalize('NFD'))).toBe('***');
   });
 
   it('masks a known value in base64, wherever it starts in the encoded bytes (a Basic header, a secret manifest)', () => {
