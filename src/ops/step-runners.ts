@@ -124,7 +124,8 @@ const command: StepRunner<CommandStep> = {
       exitCode: r.exitCode,
       durationMs: r.durationMs,
       bytes: r.bytes,
-      truncated: r.full.length > r.tail.length,
+      // The tail leaves out the output's last line break: output ending with one is not more than the tail shows.
+      truncated: r.full.replace(/\r?\n$/, '').length > r.tail.length,
       digest: r.digest,
       full: r.full,
       ...(verdict

@@ -142,5 +142,7 @@ describe('the command runner: the bot’s configuration', () => {
     expect(outcome.tail).toBe('["***","***"]');
     expect(outcome.full).toBe('["***","***"]\n');
     expect(outcome.digest).toBe(sha256(outcome.full));
+    // All of it is in the tail (the output's last line break aside): nothing more to attach as a file.
+    expect(outcome.truncated).toBe(false);
   });
 });
