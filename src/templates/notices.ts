@@ -259,7 +259,9 @@ export function renderDeclaredReply(i: Incident, problems: readonly (string | De
     if (typeof p === 'string') return [p];
     if (p.step === 'pin') return [`the card could not be pinned (${p.reason})`];
     if (p.step === 'link')
-      return ['the card was posted but could not be linked to the incident, so it will not update'];
+      return [
+        'the card was posted without being linked to the incident yet (the database did not answer): it updates once the bot links it, when the database is back',
+      ];
     return [];
   });
   if (rest.length) lines.push(`:warning: But ${rest.join('; ')}.`);

@@ -328,6 +328,12 @@ describe('notices', () => {
     expect(reply).toContain(`is open: <#${CHANNEL}>, but its card could not be posted there`);
     expect(reply).toContain('`/incident ack`');
     expect(reply).toContain(':warning: But the card could not be pinned (no).');
+    // Posted, not linked yet (the database went): said as what happens next, not as "it will not update".
+    const unlinked = renderDeclaredReply(makeIncident(), [{ step: 'link', reason: 'database down' }]);
+    expect(unlinked).toContain(
+      ':warning: But the card was posted without being linked to the incident yet (the database did not answer): it updates once the bot links it, when the database is back.',
+    );
+    expect(unlinked).not.toMatch(/will not update|But the card was posted but/);
   });
 });
 
