@@ -10,6 +10,12 @@
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this module removes.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]+/g;
+/**
+ * Terminal escape sequences, whole: CSI (`ESC [ 31 m`, colours and cursor moves) and OSC (`ESC ] … BEL`, titles and
+ * links). Dropping only the ESC left `[31m` in the text.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what this removes.
+const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g;
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const LINE_BREAKS = /\r\n?/g;
@@ -49,6 +55,7 @@ export function cleanText(raw: string, { multiline = false }: CleanTextOptions =
   // Between two words a control is a gap (`db\0down` is "db down", not "dbdown"); elsewhere it is dropped.
   const text = raw
     .replace(LONE_SURROGATE, '\uFFFD')
+    .replace(TERMINAL_ESCAPES, '')
     .replace(CONTROL, (run: string, at: number, whole: string) =>
       at > 0 && /\S/.test(whole[at - 1]!) && /\S/.test(whole[at + run.length] ?? '') ? ' ' : '',
     );

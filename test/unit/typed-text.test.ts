@@ -18,7 +18,10 @@ const NUL = '\u0000';
 
 describe('cleanText', () => {
   it('drops NUL and every other C0/C1 control and DEL', () => {
-    expect(cleanText(`db${NUL} down\u0007\u001b[31m\u007f\u0085\u009f`)).toBe('db down [31m');
+    expect(cleanText(`db${NUL} down\u0007\u001b[31m\u007f\u0085\u009f`)).toBe('db down');
+    // A terminal's escape sequences go whole (the ESC alone left `[31m` in a title, and in its channel's name).
+    expect(cleanText('cache\u0007\u001b[31mred\u001b[0m\u000bvt\u007fdel end')).toBe('cache red vt del end');
+    expect(cleanText('see \u001b]8;;https://x.example\u001b\\the link\u001b]8;;\u001b\\ now')).toBe('see the link now');
     expect(cleanText(`${NUL}db${NUL}down${NUL}${NUL}`)).toBe('db down');
   });
 
