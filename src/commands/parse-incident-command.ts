@@ -82,10 +82,13 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
  * `investigating`, `resolved`, with or without a colon) chooses it, and the rest is the current status.
  */
 export function statusUpdatePrefill(text: string | null): StatusUpdatePrefill {
-  const m = /^\s*([a-z]+):?(?:\s+|$)/i.exec(text ?? '');
+  // The status word read as a keyword is (NFKC: `ｍｉｔｉｇａｔｅｄ` typed full width is `mitigated`); the rest as typed.
+  const lead = /^\s*\S+/.exec(text ?? '')?.[0] ?? '';
+  const typed = `${lead.normalize('NFKC')}${(text ?? '').slice(lead.length)}`;
+  const m = /^\s*([a-z]+):?(?:\s+|$)/i.exec(typed);
   const word = m?.[1]?.toLowerCase();
   const status = (INCIDENT_STATUSES as readonly string[]).includes(word ?? '') ? (word as IncidentStatus) : undefined;
-  const rest = (status ? (text ?? '').slice(m![0].length) : (text ?? '')).trim();
+  const rest = (status ? typed.slice(m![0].length) : (text ?? '')).trim();
   return { ...(status ? { status } : {}), ...(rest ? { currentStatus: rest } : {}) };
 }
 

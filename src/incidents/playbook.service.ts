@@ -77,7 +77,8 @@ export class PlaybookService implements StepRuns {
    * it (several: the person picks; a partial word never attaches one of many by chance).
    */
   matching(query: string): Playbook[] {
-    const q = query.trim().toLowerCase();
+    // Read as keywords are (NFKC): a name typed full width (`ｄａｔａｂａｓｅ`) is the name.
+    const q = query.normalize('NFKC').trim().toLowerCase();
     if (!q) return [];
     const exact = this.runbook.playbooks.find((p) => p.id === q || p.title.toLowerCase() === q);
     if (exact) return [exact];

@@ -50,9 +50,11 @@ export function winningClaim<C extends { match: readonly string[] }>(
 
 /** The index of the candidate whose keywords best fit the title (as suggestPlaybook says), or null. */
 function bestFit(
-  title: string,
+  typed: string,
   candidates: readonly { match: readonly string[]; kind?: Playbook['kind'] }[],
 ): number | null {
+  // Read as keywords are (NFKC): `ｄｂ down`, typed full width, is `db down`.
+  const title = typed.normalize('NFKC');
   const found: { start: number; end: number; index: number; words: number }[] = [];
   // A keyword's first word must appear in the title for its pattern to match: skip the rest (Unicode patterns cost
   // about 10 µs each to run). Only for printable ASCII titles, where lower case and Unicode case folding agree.

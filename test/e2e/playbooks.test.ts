@@ -257,6 +257,10 @@ describe('playbooks from the incident channel', () => {
     bot.fake.reset();
     await bot.command('playbook db-connection', { channel_id: c.channelId });
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already attached/);
+    // Typed full width (a Chinese or Japanese keyboard): the same playbook.
+    bot.fake.reset();
+    await bot.command('playbook ｄｂ－ｃｏｎｎｅｃｔｉｏｎ', { channel_id: c.channelId });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already attached/);
   });
 
   it('/incident playbook rollback points to /incident rollback and attaches nothing; a partial name fitting several lists them', async () => {

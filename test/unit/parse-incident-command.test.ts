@@ -329,6 +329,10 @@ describe('review fixes', () => {
     expect(parseIncidentCommand('declare ｓｅｖ３ 決済 遅延')).toEqual(declared(3, '決済 遅延'));
     expect(parseIncidentCommand('ｌｉｓｔ')).toEqual({ ok: true, command: { kind: 'list' } });
     expect(parseIncidentCommand('ｓｅｖ０')).toEqual({ ok: true, command: { kind: 'set_severity', severity: 0 } });
+    expect(statusUpdatePrefill('ｍｉｔｉｇａｔｅｄ rolled back')).toEqual({
+      status: 'mitigated',
+      currentStatus: 'rolled back',
+    });
   });
   it('caps `/incident resolve <summary>` like the resolve form', () => {
     const r = parseIncidentCommand(`resolve ${'x'.repeat(301)}`);

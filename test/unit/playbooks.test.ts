@@ -492,6 +492,9 @@ describe('suggestPlaybook', () => {
     ['🔥 Redis connection errors', 'redis-connection-errors'],
     ['Datenbank-Ausfall: DB down für Kunden', 'database-connection-failures'],
     ['Ｐ95 à 4 s — slow checkout', 'slow-response-times'],
+    // Typed full width (a Chinese or Japanese keyboard): read as keywords are
+    ['ｄｂ down', 'database-connection-failures'],
+    ['ｒｅｄｉｓ connection errors', 'redis-connection-errors'],
   ])('%j -> %s', (title, id) => expect(suggestPlaybook(title, playbooks)).toBe(id));
 
   it('a 401 Unauthorized title is no security incident (so not private); unauthorized access is', () => {
