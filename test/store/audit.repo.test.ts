@@ -132,7 +132,7 @@ forEachDatabase(
         );
         expect(rows.map((r) => r.actor)).toEqual(['U0NULBEFORE', 'U0NULTYPED', 'U0NULAFTER']);
         expect(rows[1]?.reason).toBe('bad  input \uFFFD');
-        expect(rows[1]?.details.command).toBe('/incident maintenance start [31mred');
+        expect(rows[1]?.details.command).toBe('/incident maintenance start red');
       });
 
       it('a row that cannot be stored is logged, and the action is not failed', async () => {
