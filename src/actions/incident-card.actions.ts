@@ -2,7 +2,6 @@ import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt'
 import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
 import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
-import { seenOf } from '../incidents/status-merge.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
@@ -11,7 +10,7 @@ import { openModal } from '../slack/open-modal.js';
 import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
 import { renderAlreadyEscalated } from '../templates/escalation.js';
 import { ACTION } from '../templates/ids.js';
-import { resolveModal, statusUpdateModal } from '../templates/modals.js';
+import { resolveModal, statusUpdateMetadata, statusUpdateModal } from '../templates/modals.js';
 import { ackRef, escalateRef, modalMetadata, parseIncidentRef } from '../templates/payloads.js';
 
 type CardAction = ButtonAction | StaticSelectAction;
@@ -100,11 +99,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     if (i.status === 'resolved')
       throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
     const now = new Date();
-    const meta = modalMetadata.encode({
-      incidentId,
-      channelId: i.channelId ?? body.channel?.id ?? '',
-      seen: seenOf(i, now),
-    });
+    const meta = statusUpdateMetadata(i, i.channelId ?? body.channel?.id ?? '', now);
     await openModal(
       client,
       body.trigger_id,

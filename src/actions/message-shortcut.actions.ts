@@ -15,25 +15,21 @@ import { channelLink, mrkdwnClip, plainFromMrkdwn } from '../templates/text.js';
 /** How long the form waits for the message's link before it opens without it (the trigger lasts 3 s). */
 const PERMALINK_WAIT_MS = 1000;
 
-/** The message's link, or null when Slack does not give it within `ms`. */
-function permalinkOf(client: WebClient, channel: string, ts: string, ms: number): Promise<string | null> {
-  const link = client.chat
-    .getPermalink({ channel, message_ts: ts })
-    .then((r) => r.permalink ?? null)
-    .catch(() => null);
-  const timeout = new Promise<null>((r) => setTimeout(() => r(null), ms).unref());
-  return Promise.race([link, timeout]);
-}
-
-/** The people a message mentions without a name (`<@U0ALICE>`), at most 20. */
-const mentionedIds = (text: string) =>
-  [...new Set([...text.matchAll(/<@([UW][A-Z0-9]+)>/g)].map((m) => m[1]!))].slice(0, 20);
-
 /** What `p` gives, or `fallback` when it fails or takes longer than `ms`. */
 function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   const timeout = new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref());
   return Promise.race([p.catch(() => fallback), timeout]);
 }
+
+/** The message's link, or null when Slack does not give it within `ms`. */
+function permalinkOf(client: WebClient, channel: string, ts: string, ms: number): Promise<string | null> {
+  const link = client.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink ?? null);
+  return within(link, ms, null);
+}
+
+/** The people a message mentions without a name (`<@U0ALICE>`), at most 20. */
+const mentionedIds = (text: string) =>
+  [...new Set([...text.matchAll(/<@([UW][A-Z0-9]+)>/g)].map((m) => m[1]!))].slice(0, 20);
 
 /**
  * A message's Declare incident shortcut (someone in #support posts "checkout throws 500s"): the declare form, with

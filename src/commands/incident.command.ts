@@ -4,7 +4,6 @@ import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
-import { seenOf } from '../incidents/status-merge.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -23,7 +22,7 @@ import { renderAlreadyEscalated, renderEscalationReply } from '../templates/esca
 import { renderHelp } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
-import { resolveModal, statusUpdateModal } from '../templates/modals.js';
+import { resolveModal, statusUpdateMetadata, statusUpdateModal } from '../templates/modals.js';
 import { renderAlreadyDeclared, renderDeclaredReply } from '../templates/notices.js';
 import {
   renderOnCallBoard,
@@ -132,7 +131,7 @@ const HANDLERS: {
     const publish = publishesByDefault(i.severity, c.deps.severities);
     const prefill = statusUpdatePrefill(cmd.summary);
     const now = new Date();
-    const meta = modalMetadata.encode({ incidentId: i.id, channelId: i.channelId!, seen: seenOf(i, now) });
+    const meta = statusUpdateMetadata(i, i.channelId!, now);
     await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, now, publish, prefill));
   },
   mitigated: (cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key, cmd.summary),

@@ -583,6 +583,14 @@ export async function looseAlertsOfGroup(q: Queryable, source: string, groupKey:
 }
 
 /**
+ * The notice led by `lead` is live: one of the alerts shown in it (`more`: but these) fires outside any incident.
+ * A group's warnings join a live notice; a notice that is not live is over.
+ */
+const liveNotice = (lead: string, more = '') =>
+  `EXISTS (SELECT 1 FROM alerts m WHERE (m.id = ${lead}.id OR m.notice_lead = ${lead}.id) ${more}
+     AND m.status = 'firing' AND m.alert_incident_id IS NULL)`;
+
+/**
  * Plans an alert's notice, and returns the alert whose notice it is shown in (its lead). A group's alerts of one level
  * share a notice while it is live: while one of its alerts fires outside any incident. So a delivery of 100 warnings
  * is one notice listing them; a warning of the group after the notice's are all resolved or declared gets a new one.
@@ -596,9 +604,7 @@ export async function planNotice(
     `WITH lead AS (
        SELECT l.id, l.notice_channel, l.notice_ts FROM alerts l
        WHERE l.source = $2 AND l.group_key = $3 AND l.level = $4 AND l.notice_planned AND l.notice_lead IS NULL
-         AND l.id <> $1
-         AND EXISTS (SELECT 1 FROM alerts m WHERE (m.id = l.id OR m.notice_lead = l.id) AND m.id <> $1
-                       AND m.status = 'firing' AND m.alert_incident_id IS NULL)
+         AND l.id <> $1 AND ${liveNotice('l', 'AND m.id <> $1')}
        ORDER BY l.id DESC LIMIT 1)
      UPDATE alerts a SET notice_planned = true, notice_lead = lead.id,
        notice_channel = coalesce(lead.notice_channel, a.notice_channel), notice_ts = coalesce(lead.notice_ts, a.notice_ts)
@@ -624,9 +630,7 @@ export async function keepNoticeLeftOut(
   const { rows } = await q.query<{ id: number }>(
     `UPDATE alerts l SET notice_left_out = $3
      WHERE l.notice_left_out <> $3 AND (l.id = ANY($4::int[]) OR (
-       l.source = $1 AND l.group_key = $2 AND l.notice_planned AND l.notice_lead IS NULL
-       AND EXISTS (SELECT 1 FROM alerts m WHERE (m.id = l.id OR m.notice_lead = l.id)
-                     AND m.status = 'firing' AND m.alert_incident_id IS NULL)))
+       l.source = $1 AND l.group_key = $2 AND l.notice_planned AND l.notice_lead IS NULL AND ${liveNotice('l')}))
      RETURNING l.id`,
     [source, groupKey, leftOut, [...leads]],
   );

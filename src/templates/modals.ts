@@ -1,9 +1,10 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
-import { nextUpdateShown } from '../incidents/status-merge.js';
+import { nextUpdateShown, seenOf } from '../incidents/status-merge.js';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus, STATUS_LABELS } from '../incidents/types.js';
 import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
+import { modalMetadata } from './payloads.js';
 import { truncate } from './text.js';
 
 const statusOption = (s: (typeof INCIDENT_STATUSES)[number]) => ({
@@ -47,6 +48,14 @@ const publishOption = {
 export interface StatusUpdatePrefill {
   status?: IncidentStatus;
   currentStatus?: string;
+}
+
+/**
+ * The status update form's metadata: which incident, where to answer, and what the form shows of the incident when
+ * opened at `now` (so that an update posted meanwhile is not undone: see mergeOverNewer).
+ */
+export function statusUpdateMetadata(i: Incident, channelId: string, now: Date): string {
+  return modalMetadata.encode({ incidentId: i.id, channelId, seen: seenOf(i, now) });
 }
 
 export function statusUpdateModal(
