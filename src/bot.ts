@@ -292,7 +292,7 @@ export function createBot({
     runbook,
     app.logger,
     (at) => timers.poke(at),
-    { ...escalationOptions, cardSections: sections },
+    { ...escalationOptions, cardSections: sections, shared: kv },
     metrics,
     notifications,
     oncall,

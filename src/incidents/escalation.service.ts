@@ -22,6 +22,7 @@ import {
 } from '../store/escalation.repo.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
+import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, IncidentNotFoundError } from './errors.js';
 import {
@@ -48,6 +49,7 @@ import {
   type OnCallPeople,
   UnreachableContactError,
 } from './ports.js';
+import { type NoteCodec, noteKey, SideNotes } from './side-notes.js';
 import type { ClaimWithNext } from './timer-loop.js';
 import type { Incident } from './types.js';
 
@@ -60,6 +62,23 @@ export interface FiredJob {
   /** The roles this job pages, each with what an earlier attempt already did. */
   pages: { pageId: number; role: string; announced: boolean; deliveredTo: ReadonlySet<string> }[];
 }
+
+/** What a page (or a reminder) did in Slack, noted beside the database (see EscalationService.notes). */
+interface PageNote {
+  /** Whom its direct messages reached (or were tried on and could not reach). */
+  to: string[];
+  /** The channel was told. */
+  announced: boolean;
+}
+
+const PAGE_NOTE_CODEC: NoteCodec<PageNote> = {
+  encode: (n) => n,
+  decode: (v) => {
+    const n = v as Partial<PageNote> | null;
+    if (!n || !Array.isArray(n.to) || typeof n.announced !== 'boolean') return null;
+    return { to: n.to.filter((u): u is string => typeof u === 'string'), announced: n.announced };
+  },
+};
 
 /** What "Escalate now" did. */
 export type EscalateResult =
@@ -104,6 +123,12 @@ export function retryDelayMs(attempts: number): number {
 export class EscalationService {
   /** Slack calls of fired timers: pages to people first, then the channel lines and cards. */
   private readonly lanes = new Lanes(SLACK_CONCURRENCY);
+  /**
+   * What a page did in Slack (whom its direct messages reached, whether the channel was told), kept beside the
+   * database: a page whose record was lost with the database (the job retried once it is back, here or by another
+   * replica) does not message people twice, nor tell the channel twice.
+   */
+  private readonly notes: SideNotes<PageNote>;
 
   constructor(
     private readonly db: Database,
@@ -116,13 +141,17 @@ export class EscalationService {
       repeatWindowMs?: number;
       /** The card's other sections, read in the statement of the card's escalation line (see CardSections). */
       cardSections?: { part(incidentId: number): (first: number) => StatementPart };
+      /** Where notes of what pages did are shared with other replicas (see `notes`); none: this process's memory. */
+      shared?: KeyValue;
     } = {},
     private readonly metrics: IncidentMetrics = NO_METRICS,
     /** How pages reach people after the Slack DM (the runbook's notify: rules); none: the DM only. */
     private readonly notifications?: NotificationService,
     /** Whom a role pages when its page fires: its rotation's people on call then, and its fixed contacts. */
     private readonly oncall: OnCallResolver = fixedContacts(runbook),
-  ) {}
+  ) {
+    this.notes = new SideNotes(opts.shared ?? null, 'page', PAGE_NOTE_CODEC, log);
+  }
 
   roleName(role: string | null): string {
     return role ? (this.runbook.escalation.roles[role]?.name ?? role) : 'the commander';
@@ -391,18 +420,24 @@ export class EscalationService {
 
   private async carryOut({ job, incident, pages }: FiredJob): Promise<void> {
     if (remindsCommander(job.rule)) {
-      await this.lanes.run('urgent', () =>
-        this.chat.notify(incident, {
-          kind: 'reminder',
-          commanderId: incident.commanderId,
-          nextUpdateAt: incident.nextUpdateAt!,
-        }),
-      );
+      // Reminded, and its record lost with the database: the retried job only records it.
+      const key = noteKey(incident.id, incident.createdAt, 'reminder', job.id);
+      if (!(await this.noteOf(job, key)).announced) {
+        await this.lanes.run('urgent', () =>
+          this.chat.notify(incident, {
+            kind: 'reminder',
+            commanderId: incident.commanderId,
+            nextUpdateAt: incident.nextUpdateAt!,
+          }),
+        );
+      }
       await this.lanes.run('follow_up', () =>
-        finishReminder(this.db, job.id, {
-          incidentId: incident.id,
-          details: { to: incident.commanderId, nextUpdateAt: incident.nextUpdateAt },
-        }),
+        this.noting(key, { to: [], announced: true }, () =>
+          finishReminder(this.db, job.id, {
+            incidentId: incident.id,
+            details: { to: incident.commanderId, nextUpdateAt: incident.nextUpdateAt },
+          }),
+        ),
       );
       return;
     }
@@ -419,6 +454,25 @@ export class EscalationService {
       .catch((err) => this.log.warn('could not refresh the card after a page', err));
   }
 
+  /**
+   * What an earlier attempt of `job` did in Slack and could not record (see `notes`): read only for a job tried
+   * before (a first attempt has nothing to find, and reads nothing).
+   */
+  private async noteOf(job: EscalationJob, key: string): Promise<PageNote> {
+    const none = { to: [], announced: false };
+    return job.attempts > 1 ? ((await this.notes.read(key)) ?? none) : none;
+  }
+
+  /** Records with `record`; when the database does not take it, keeps `note` beside it first (see `notes`). */
+  private async noting(key: string, note: PageNote, record: () => Promise<void>): Promise<void> {
+    try {
+      await record();
+    } catch (err) {
+      await this.notes.write(key, note);
+      throw err;
+    }
+  }
+
   /** Pages one role: a DM to each contact, an invitation to the channel, and a line in the channel saying why. */
   private async page(
     incident: Incident,
@@ -429,14 +483,20 @@ export class EscalationService {
   ): Promise<void> {
     const { role } = page;
     const finishes = lastOfJob ? job.id : null;
+    // What an earlier attempt did and could not record, the database gone (this process's, another replica's).
+    const key = noteKey(incident.id, incident.createdAt, 'page', page.pageId);
+    const note = await this.noteOf(job, key);
+    const deliveredTo = new Set([...page.deliveredTo, ...note.to]);
     // Asked when the page fires: a timer that fires just after a hand-off pages the new person.
     const contacts = await this.oncall.contactsFor(role, new Date());
     const roleName = this.roleName(role);
     if (contacts.length === 0) {
       await this.lanes.run('urgent', async () => {
-        await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason });
+        if (!note.announced) await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason });
         const details = { role, rule: job.rule, reason: 'nobody is configured' };
-        await announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'page_skipped', details }, finishes);
+        await this.noting(key, { to: [...deliveredTo], announced: true }, () =>
+          announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'page_skipped', details }, finishes),
+        );
       });
       return;
     }
@@ -446,7 +506,7 @@ export class EscalationService {
     // Every contact at once: nobody waits for the others' DMs.
     const sent = await Promise.allSettled(
       userIds.map(async (userId) => {
-        if (page.deliveredTo.has(userId)) return true;
+        if (deliveredTo.has(userId)) return true;
         try {
           await this.lanes.run('urgent', () => this.chat.sendPage(incident, { roleName, reason }, userId));
           return true;
@@ -470,7 +530,10 @@ export class EscalationService {
     });
     // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
     const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
-    await this.lanes.run('urgent', () => recordDeliveries(this.db, page.pageId, fresh));
+    const tried = [...new Set([...deliveredTo, ...attempted])];
+    await this.lanes.run('urgent', () =>
+      this.noting(key, { to: tried, announced: note.announced }, () => recordDeliveries(this.db, page.pageId, fresh)),
+    );
     if (failure) throw failure;
     // The later steps of the notify: rules (email, PagerDuty …), as timers due from the page's time; idempotent.
     if (this.notifications) {
@@ -480,9 +543,13 @@ export class EscalationService {
     await this.lanes.run('follow_up', async () => {
       const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
       for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
-      await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable });
+      if (!note.announced) {
+        await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable });
+      }
       const details = { role, rule: job.rule, reason, userIds: reached, unreachable };
-      await announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes);
+      await this.noting(key, { to: tried, announced: true }, () =>
+        announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes),
+      );
     });
     this.metrics.paged(role, job.rule);
   }

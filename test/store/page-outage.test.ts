@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { EscalationService } from '../../src/incidents/escalation.service.js';
+import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { insertIncident } from '../../src/store/incident.repo.js';
+import { openKv } from '../../src/store/kv-redis.js';
+import { migrate } from '../../src/store/migrate.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { createTestSchema } from '../support/test-db.js';
+import { testRunbook } from '../support/test-runbook.js';
+import { TEST_REDIS_URL, testKeyPrefix } from '../support/upstash-rest.js';
+
+/**
+ * The database goes away after a page's direct messages went out (or after the channel was told) and before that
+ * could be recorded: the job is tried again once the database is back, by this process or by another replica, and
+ * must not message on-call twice nor tell the channel twice.
+ */
+const LEASE_MS = 400;
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let proxy: TcpProxy;
+let direct: Database;
+let viaProxy: Database;
+let drop: () => Promise<void>;
+let cutOn: 'sendPage' | 'paged' | null = null;
+const dms: string[] = [];
+const notices: IncidentNotice['kind'][] = [];
+
+const chat = {
+  async sendPage(_i: unknown, _p: unknown, userId: string) {
+    dms.push(userId);
+    if (cutOn === 'sendPage') await proxy.cut();
+  },
+  async notify(_i: unknown, notice: IncidentNotice) {
+    notices.push(notice.kind);
+    if (cutOn === 'paged' && notice.kind === 'paged') await proxy.cut();
+  },
+  resolveContacts: async (ids: string[]) => ({ userIds: ids, unresolved: [] }),
+  inviteToChannel: async () => ({ unreachable: [] }),
+  refreshCard: async () => {},
+} as unknown as IncidentChat;
+
+async function incidentWithDuePage(): Promise<{ incidentId: number; jobId: number }> {
+  const i = await insertIncident(direct, {
+    teamId: 'T1',
+    number: Math.floor(Math.random() * 1e9),
+    title: 'db down',
+    severity: 1,
+    reporterId: 'U0REPORTER',
+  });
+  await direct.query(`UPDATE incidents SET channel_id = $2, card_ts = '1.1' WHERE id = $1`, [i.id, `CINC${i.id}`]);
+  const { rows } = await direct.query<{ id: number }>(
+    `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+     VALUES ($1, 'declared', 'declared', 'on_call', now() - interval '1 second') RETURNING id`,
+    [i.id],
+  );
+  return { incidentId: i.id, jobId: Number(rows[0]!.id) };
+}
+
+/** Claims the job again once its lease has run out (the retry could not be recorded: the database was gone). */
+async function claimAgain(service: EscalationService, jobId: number) {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const works = (await service.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId);
+    if (works.length) return works[0]!;
+    if (Date.now() > until) throw new Error('the job was not claimed again');
+    await sleep(LEASE_MS / 2);
+  }
+}
+
+const recorded = async (incidentId: number) => {
+  const { rows } = await direct.query<{ user_id: string; announced: boolean; state: string }>(
+    `SELECT d.user_id, p.announced_at IS NOT NULL AS announced, j.state
+     FROM pages p JOIN escalation_jobs j ON j.id = p.job_id LEFT JOIN page_deliveries d ON d.page_id = p.id
+     WHERE p.incident_id = $1`,
+    [incidentId],
+  );
+  return rows;
+};
+
+beforeAll(async () => {
+  const s = await createTestSchema('pageout');
+  drop = s.drop;
+  direct = createPostgresDatabase(s.url);
+  await migrate(direct);
+  proxy = await TcpProxy.start('127.0.0.1', 5432);
+  viaProxy = createPostgresDatabase(s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`), {
+    connectionTimeoutMillis: 500,
+    queryTimeoutMillis: 1000,
+  });
+});
+afterAll(async () => {
+  await viaProxy?.close();
+  await direct?.close();
+  await drop?.();
+});
+beforeEach(() => {
+  dms.length = 0;
+  notices.length = 0;
+  cutOn = null;
+});
+
+it('lost after the direct message went out: another replica retrying the job (notes shared through Redis) does not message on-call again', async () => {
+  const prefix = testKeyPrefix('pageout');
+  const kvA = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
+  const kvB = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
+  try {
+    const runbook = testRunbook();
+    const a = new EscalationService(viaProxy, chat, runbook, quiet, undefined, { shared: kvA });
+    const { incidentId, jobId } = await incidentWithDuePage();
+    const [work] = (await a.claim(10, LEASE_MS)).works;
+    cutOn = 'sendPage';
+    await a.run(work!); // the delivery cannot be recorded, nor the retry scheduled
+    expect(dms).toEqual(['U0ONCALL']);
+    expect((await recorded(incidentId))[0]).toMatchObject({ user_id: null, state: 'pending' });
+
+    cutOn = null;
+    await proxy.restore();
+    // Another process (a replica, or this one restarted) takes the job once its lease runs out.
+    const b = new EscalationService(direct, chat, runbook, quiet, undefined, { shared: kvB });
+    await b.run(await claimAgain(b, jobId));
+    expect(dms).toEqual(['U0ONCALL']); // not twice
+    expect(notices).toEqual(['paged']);
+    expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
+  } finally {
+    await kvA.close();
+    await kvB.close();
+  }
+});
+
+it('lost after the channel was told, without a shared store: the process retrying the job does not tell the channel again, nor message on-call again', async () => {
+  const a = new EscalationService(viaProxy, chat, testRunbook(), quiet);
+  const { incidentId, jobId } = await incidentWithDuePage();
+  const [work] = (await a.claim(10, LEASE_MS)).works;
+  cutOn = 'paged';
+  await a.run(work!);
+  expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
+
+  cutOn = null;
+  await proxy.restore();
+  await a.run(await claimAgain(a, jobId));
+  expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
+  expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
+});
