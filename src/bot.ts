@@ -334,11 +334,20 @@ export function createBot({
   };
   // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.
   const sensitive = (title: string) => playbooks.suggestionFor(title)?.kind === 'security';
-  const incidents = new IncidentService(db, incidentChat, app.logger, escalation, suggestPlaybook, metrics, {
-    sensitive,
-    // The card of an incident declared while a maintenance window is open says so (made below; called later).
-    maintenanceNow: (q) => maintenance.openNow(q),
-  });
+  const incidents = new IncidentService(
+    db,
+    incidentChat,
+    app.logger,
+    escalation,
+    suggestPlaybook,
+    metrics,
+    {
+      sensitive,
+      // The card of an incident declared while a maintenance window is open says so (made below; called later).
+      maintenanceNow: (q) => maintenance.openNow(q),
+    },
+    kv,
+  );
   const pagerdutyWebhooks = new PagerDutyWebhooks(
     db,
     incidentChat,

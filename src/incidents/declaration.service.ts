@@ -19,6 +19,7 @@ import {
   recordDeclaringChannel,
   updateIncident,
 } from '../store/incident.repo.js';
+import type { KeyValue } from '../store/kv.js';
 import { claimRequestKeyLocked } from '../store/request-key.repo.js';
 import { ChatPlatformError, DomainError } from './errors.js';
 import type { EscalationService } from './escalation.service.js';
@@ -32,6 +33,7 @@ import {
   NO_METRICS,
 } from './ports.js';
 import type { Severity } from './severity.js';
+import { type NoteCodec, noteKey, SideNotes } from './side-notes.js';
 import type { DeclareSource, Incident } from './types.js';
 
 export interface DeclareInput {
@@ -93,9 +95,25 @@ interface DeclarationNote {
   cardTs?: string;
   /** Every step was tried and the result went back to the declarer's request: nobody is left to tell. */
   answered?: boolean;
+  /** The database did not take a record of it: the note is shared with the other replicas from then on. */
+  shared?: boolean;
 }
-/** Notes kept at most: past it the oldest go (their declarations are then settled as before). */
-const NOTES_MAX = 1000;
+
+const DECLARATION_NOTE_CODEC: NoteCodec<DeclarationNote> = {
+  encode: (n) => ({ done: [...n.done], cardTs: n.cardTs ?? null, answered: n.answered ?? false }),
+  decode: (v) => {
+    const n = v as { done?: unknown; cardTs?: unknown; answered?: unknown } | null;
+    if (!n || !Array.isArray(n.done)) return null;
+    return {
+      done: new Set(n.done.filter((x): x is string => typeof x === 'string')),
+      ...(typeof n.cardTs === 'string' ? { cardTs: n.cardTs } : {}),
+      answered: n.answered === true,
+      shared: true,
+    };
+  },
+};
+
+const noteKeyOf = (incident: Incident) => noteKey(incident.id, incident.createdAt, 'declaration');
 /** Declarations taken by one sweep at most. */
 const SWEEP_BATCH = 20;
 /** The attempt at settling a declaration after which its declarer not being reachable no longer holds it up. */
@@ -130,9 +148,10 @@ export class DeclarationService {
    * while a declaration is being finished, its steps cannot be recorded there, and the sweep (this process's, once the
    * database is back) would post a second card and announcement, and tell the declarer the bot had restarted. The
    * sweep here reads this first: it links the card already posted, skips the steps done, and says nothing more to a
-   * declarer already answered. Kept until the declaration is ended; at most NOTES_MAX.
+   * declarer already answered. Kept in memory until the declaration is ended; once the database has not taken a
+   * record of it, in the shared store too, for another replica's sweep (see SideNotes).
    */
-  private readonly notes = new Map<number, DeclarationNote>();
+  private readonly notes: SideNotes<DeclarationNote>;
 
   constructor(
     private readonly db: Database,
@@ -144,7 +163,11 @@ export class DeclarationService {
     private readonly leaseMs = DECLARATION_LEASE_MS,
     private readonly metrics: IncidentMetrics = NO_METRICS,
     private readonly policy: DeclarePolicy = {},
-  ) {}
+    /** Where notes of declarations the database could not record are shared with other replicas (see `notes`). */
+    shared: KeyValue | null = null,
+  ) {
+    this.notes = new SideNotes(shared, 'declaration', DECLARATION_NOTE_CODEC, log);
+  }
 
   private escalationView(incident: Incident): Promise<EscalationView | undefined> {
     return this.escalation ? this.escalation.cardView(incident) : Promise.resolve(undefined);
@@ -269,20 +292,22 @@ export class DeclarationService {
     }
 
     // Ending the declaration (its row deleted) also says its last step was done: one statement, not two.
-    const note = this.note(incident.id);
+    const note: DeclarationNote = { done: new Set() };
+    this.notes.keep(noteKeyOf(incident), note);
     const result = await this.complete(
       incident,
       new Set(),
       afterCard,
       async () => {
         const ended = await endDeclaration(this.db, incident.id, owner);
-        this.notes.delete(incident.id);
+        this.notes.forget(noteKeyOf(incident));
         return ended;
       },
       note,
     );
     // Its result goes back to the declarer's request now; a sweep finishing what could not be recorded tells nobody.
     note.answered = true;
+    this.noteChanged(incident, note);
     return { kind: 'declared', ...result };
   }
 
@@ -316,15 +341,17 @@ export class DeclarationService {
       const name = unrecorded;
       unrecorded = null;
       if (name === null) return;
-      await markDeclarationStep(this.db, incident.id, name).catch((err) =>
-        this.log.warn(`could not record step ${name} of declaration ${incident.id}`, err),
-      );
+      await markDeclarationStep(this.db, incident.id, name).catch((err) => {
+        this.log.warn(`could not record step ${name} of declaration ${incident.id}`, err);
+        this.share(incident, note);
+      });
     };
     const step = async (name: string, fn: () => Promise<void>) => {
       if (done.has(name) || note.done.has(name)) return;
       await record();
       await fn();
       note.done.add(name);
+      this.noteChanged(incident, note);
       unrecorded = name;
     };
     let cardTs = incident.cardTs ?? undefined;
@@ -344,6 +371,7 @@ export class DeclarationService {
         shown = await this.escalationView(incident);
         cardTs = await this.chat.postCard(incident, shown);
         note.cardTs = cardTs;
+        this.noteChanged(incident, note);
       } catch (err) {
         failed('card', 'the incident card could not be posted', err);
         this.log.error('postCard failed', err);
@@ -358,6 +386,7 @@ export class DeclarationService {
           );
           problems.push({ step: 'link', reason: describe(err) });
           this.log.error('saving the card ts failed', err);
+          this.share(incident, note);
         }
         // A page that fired while the card was being posted refreshed no card (there was none yet): what the card
         // shows of paging is read again once it is linked, and shown if it changed (a role skipped for want of
@@ -407,6 +436,7 @@ export class DeclarationService {
         if (!(await end())) await record();
       } catch (err) {
         this.log.warn(`could not close declaration ${incident.id}; the timer loop will`, err);
+        this.share(incident, note);
         await record();
       }
     } else {
@@ -469,21 +499,24 @@ export class DeclarationService {
     if (await isDeclaring(this.db, d.incidentId)) return this.abandon(incident, owner, last);
     // Whole, but its process stopped before the card, the announcement or the reply (or, when this process finished
     // it, could not record that for want of the database): finish what is left, then tell the declarer, if nobody has.
-    const note = this.notes.get(d.incidentId);
+    const note = (await this.notes.read(noteKeyOf(incident))) ?? undefined;
     let whole = incident;
     if (!whole.cardTs && note?.cardTs) whole = await updateIncident(this.db, whole.id, { cardTs: note.cardTs });
     const r = await this.complete(whole, new Set(d.done), undefined, undefined, note, true);
     if (!note?.answered) await this.tell({ kind: 'finished', incident: r.incident, problems: r.problems }, last);
     await endDeclaration(this.db, d.incidentId, owner);
-    this.notes.delete(d.incidentId);
+    this.notes.forget(noteKeyOf(incident));
   }
 
-  /** The note of a declaration this process is finishing (the oldest dropped past NOTES_MAX). */
-  private note(incidentId: number): DeclarationNote {
-    const note: DeclarationNote = { done: new Set() };
-    this.notes.set(incidentId, note);
-    if (this.notes.size > NOTES_MAX) this.notes.delete(this.notes.keys().next().value!);
-    return note;
+  /** The database did not take a record of `incident`'s declaration: its note is shared from now on. */
+  private share(incident: Incident, note: DeclarationNote): void {
+    note.shared = true;
+    void this.notes.write(noteKeyOf(incident), note, false);
+  }
+
+  /** `note` changed (in memory already): shared again when it is shared. */
+  private noteChanged(incident: Incident, note: DeclarationNote): void {
+    if (note.shared) void this.notes.write(noteKeyOf(incident), note, false);
   }
 
   /** A declaration that never became whole: archive its channel, tell the declarer, remove it (number given back). */

@@ -14,6 +14,7 @@ import {
   patched,
   type VersionedIncident,
 } from '../store/incident.repo.js';
+import type { KeyValue } from '../store/kv.js';
 import { insertPublicUpdate } from '../store/status-page.repo.js';
 import {
   advance,
@@ -57,8 +58,20 @@ export class IncidentService {
     afterDeclare?: (incident: Incident) => Promise<void>,
     private readonly metrics: IncidentMetrics = NO_METRICS,
     private readonly policy: DeclarePolicy = {},
+    /** Where notes of declarations the database could not record are shared with other replicas. */
+    shared: KeyValue | null = null,
   ) {
-    this.declarations = new DeclarationService(db, chat, log, escalation, afterDeclare, undefined, metrics, policy);
+    this.declarations = new DeclarationService(
+      db,
+      chat,
+      log,
+      escalation,
+      afterDeclare,
+      undefined,
+      metrics,
+      policy,
+      shared,
+    );
   }
 
   /** Declarations, and the sweep that settles interrupted ones (run by the timer loop). */

@@ -53,9 +53,7 @@ export class SideNotes<T> {
    * do what the note guards against repeating) or in the background. Never throws.
    */
   async write(key: string, note: T, wait = true): Promise<void> {
-    this.memory.delete(key);
-    this.memory.set(key, note);
-    if (this.memory.size > MEMORY_MAX) this.memory.delete(this.memory.keys().next().value!);
+    this.keep(key, note);
     if (!this.kv) return;
     const kv = this.kv;
     const json = JSON.stringify(this.codec.encode(note));
@@ -68,6 +66,13 @@ export class SideNotes<T> {
       });
     this.writing.set(key, done);
     if (wait) await done;
+  }
+
+  /** Keeps `note` as the note of `key` in this process's memory only (the oldest dropped past MEMORY_MAX). */
+  keep(key: string, note: T): void {
+    this.memory.delete(key);
+    this.memory.set(key, note);
+    if (this.memory.size > MEMORY_MAX) this.memory.delete(this.memory.keys().next().value!);
   }
 
   /** Forgets `key` here (what it noted is recorded in the database now); the shared store's copy runs out by itself. */

@@ -5,9 +5,11 @@ import { DomainError } from '../../src/incidents/errors.js';
 import type { DeclarationReport, IncidentChat } from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { openKv } from '../../src/store/kv-redis.js';
 import { migrate } from '../../src/store/migrate.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestSchema } from '../support/test-db.js';
+import { TEST_REDIS_URL, testKeyPrefix } from '../support/upstash-rest.js';
 
 /**
  * The database goes away while a declaration is being finished, the process staying up: once it is back, the sweep
@@ -160,4 +162,37 @@ it('stopped between posting the card and recording it (no note in this process):
     r.incident.id,
   ]);
   expect(rows[0]!.card_ts).toBe(posted);
+});
+
+it('lost after the card is posted, settled by another replica (notes shared through Redis; the card not findable in Slack): one card, the declarer not told twice', async () => {
+  const prefix = testKeyPrefix('declout');
+  const kvA = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
+  const kvB = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
+  try {
+    const a = new DeclarationService(viaProxy, chat, quiet, undefined, undefined, LEASE_MS, undefined, {}, kvA);
+    cutAt = 'card';
+    const r = await a.declare({
+      teamId: 'T1',
+      reporterId: 'U0DECL',
+      title: 'cut, then another replica',
+      severity: 1,
+      requestKey: 'k4',
+    });
+    expect(r.kind).toBe('declared');
+    if (r.kind !== 'declared') return;
+    const posted = calls.find((c) => c.method === 'postCard')!.ts;
+    cutAt = null;
+    await proxy.restore();
+    // Another replica's sweep takes it: it reads what this one did from the shared store.
+    const b = new DeclarationService(direct, chat, quiet, undefined, undefined, LEASE_MS, undefined, {}, kvB);
+    await sweepUntilSettled(b);
+    expect([count('postCard'), count('pinCard'), count('announce'), count('tellDeclarer')]).toEqual([1, 1, 1, 0]);
+    const { rows } = await direct.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [
+      r.incident.id,
+    ]);
+    expect(rows[0]!.card_ts).toBe(posted);
+  } finally {
+    await kvA.close();
+    await kvB.close();
+  }
 });
