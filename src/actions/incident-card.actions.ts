@@ -7,6 +7,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
+import type { WhenDown } from '../slack/report-error.js';
 import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
 import { renderAlreadyEscalated } from '../templates/escalation.js';
 import { ACTION } from '../templates/ids.js';
@@ -28,7 +29,7 @@ interface CardClick {
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
 
-  const on = (actionId: string, work: (click: CardClick) => WorkResult) => {
+  const on = (actionId: string, work: (click: CardClick) => WorkResult, whenDown?: WhenDown) => {
     app.action<BlockAction<CardAction>>(actionId, ({ ack, body, action, respond, client, logger }) => {
       const tell = replyTo(respond);
       return afterAck(
@@ -42,7 +43,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           if (!incidentId) throw new IncidentNotFoundError();
           return work({ incidentId, userId: body.user.id, action, body, client, tell });
         },
-        { admit: 'gate' },
+        { admit: 'gate', ...(whenDown ? { whenDown } : {}) },
       );
     });
   };
@@ -51,15 +52,19 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const key = (body: BlockAction) => `action:${body.trigger_id}`;
   // Acknowledge (card, page): the first makes the commander; later ones are told who commands and offered Take
   // command, whose value names the commander it showed.
-  on(ACTION.acknowledge, async ({ incidentId, userId, action, body, tell }) => {
-    const takeFrom = ackRef.decode(action.type === 'button' ? action.value : undefined)?.takeFrom;
-    const r = takeFrom
-      ? await incidents.takeCommand(incidentId, userId, takeFrom, key(body))
-      : await incidents.acknowledge(incidentId, userId, key(body));
-    if (r?.kind === 'commanded') await tell(renderCommandHeld(r));
-    if (r?.kind === 'page_acknowledged') await tell(renderPageAcknowledged(r));
-    return r;
-  });
+  on(
+    ACTION.acknowledge,
+    async ({ incidentId, userId, action, body, tell }) => {
+      const takeFrom = ackRef.decode(action.type === 'button' ? action.value : undefined)?.takeFrom;
+      const r = takeFrom
+        ? await incidents.takeCommand(incidentId, userId, takeFrom, key(body))
+        : await incidents.acknowledge(incidentId, userId, key(body));
+      if (r?.kind === 'commanded') await tell(renderCommandHeld(r));
+      if (r?.kind === 'page_acknowledged') await tell(renderPageAcknowledged(r));
+      return r;
+    },
+    'ack',
+  );
   on(ACTION.markMitigated, ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)));
   // A critical alert's notice: Raise to SEV-N (its value `sev1`), unless the incident is that severe already.
   on(ACTION.raiseSeverity, async ({ incidentId, userId, action, body, tell }) => {

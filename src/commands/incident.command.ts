@@ -368,6 +368,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => run(cmd, ctx, command.channel_id), {
       admit: spec.opensForm ? 'always' : spec.heavy ? 'heavy' : 'gate',
       refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
+      ...(spec.whenDown ? { whenDown: spec.whenDown } : {}),
     });
   });
 }

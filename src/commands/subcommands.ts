@@ -1,4 +1,5 @@
 import type { Severity } from '../incidents/severity.js';
+import type { WhenDown } from '../slack/report-error.js';
 
 export const TITLE_MAX = 150;
 export const RESOLVE_SUMMARY_MAX = 300;
@@ -76,6 +77,8 @@ export interface SubcommandSpec {
   elsewhere?: (cmd: IncidentCommand) => string;
   /** Its work takes the heavy gate (few at once, held back while the process is busy) instead of the light one. */
   heavy?: true;
+  /** What it asks, for the words said when the database cannot be reached (default: a change; see WhenDown). */
+  whenDown?: WhenDown;
 }
 
 /**
@@ -96,6 +99,7 @@ export const SUBCOMMANDS = {
     flags: ['private'],
     where: 'anywhere',
     heavy: true,
+    whenDown: 'declare',
     usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters; \`/incident sev1 --private suspicious logins\` (or a security title) declares a private incident.`,
   },
   declare_form: {
@@ -110,11 +114,18 @@ export const SUBCOMMANDS = {
     severityFirst: true,
     declares: true,
     opensForm: true,
+    whenDown: 'declare',
     where: 'anywhere',
     usage:
       '`/incident declare [title]` — the declare form (severity, title, description), with what you typed as its title (`new` too; `--private` ticks Private); `/incident declare sev1 db down` declares at once',
   },
-  list: { names: ['list', 'ls'], args: 'none', where: 'anywhere', usage: '`/incident list` — open incidents' },
+  list: {
+    names: ['list', 'ls'],
+    args: 'none',
+    where: 'anywhere',
+    whenDown: 'read',
+    usage: '`/incident list` — open incidents',
+  },
   help: { names: ['help'], args: 'text', where: 'anywhere', usage: '`/incident help` — this message' },
   set_severity: {
     names: [],
@@ -130,6 +141,7 @@ export const SUBCOMMANDS = {
     names: ['ack', 'acknowledge'],
     args: 'none',
     where: 'incident channel',
+    whenDown: 'ack',
     usage: '`/incident ack` — acknowledge and become commander',
   },
   update: {
@@ -233,18 +245,21 @@ export const SUBCOMMANDS = {
     names: ['status'],
     args: 'none',
     where: 'incident channel',
+    whenDown: 'read',
     usage: '`/incident status` — show the incident card (only to you)',
   },
   timeline: {
     names: ['timeline'],
     args: 'none',
     where: 'incident channel',
+    whenDown: 'read',
     usage: '`/incident timeline` — everything that happened, in order',
   },
   alerts: {
     names: ['alerts'],
     args: 'none',
     where: 'anywhere',
+    whenDown: 'read',
     usage:
       '`/incident alerts` — in an incident channel, its monitoring alerts (state, first and last seen, count); elsewhere, every alert firing now, most severe first, and where each is',
   },
@@ -252,6 +267,7 @@ export const SUBCOMMANDS = {
     names: ['audit'],
     args: 'none',
     where: 'incident channel',
+    whenDown: 'read',
     usage: '`/incident audit` — who did what and what was refused, only to you (approvers only)',
   },
   postmortem: {
@@ -273,6 +289,7 @@ export const SUBCOMMANDS = {
     names: ['actions', 'action-items'],
     args: 'none',
     where: 'anywhere',
+    whenDown: 'read',
     usage: '`/incident actions` — open action items across incidents, yours first, each with a Done button',
   },
   oncall: {

@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import { noteError } from '../audit/outcome.js';
 import { noteOutcome } from '../audit/request-context.js';
 import type { Message } from '../templates/incident-card.js';
-import { reportErrors } from './report-error.js';
+import { reportErrors, type WhenDown } from './report-error.js';
 import { BUSY_TEXT, type WorkGate, type WorkGates } from './work-gate.js';
 
 /** Says something privately to the person who acted: a line of text, or a rendered message. */
@@ -56,6 +56,8 @@ export interface AfterAckOptions {
   refuse?: () => Promise<void>;
   /** What a partly shown change says before its warnings: "Recorded" (default), "Update recorded", "Resolved". */
   done?: string;
+  /** What was asked, for the words said when the database cannot be reached (default: a change). */
+  whenDown?: WhenDown;
 }
 
 /**
@@ -66,7 +68,7 @@ export interface AfterAckOptions {
 export async function afterAck(
   { ack, gate, logger, tell }: AfterAckArgs,
   work: () => WorkResult,
-  { admit, refuse, done = 'Recorded' }: AfterAckOptions,
+  { admit, refuse, done = 'Recorded', whenDown = 'change' }: AfterAckOptions,
 ): Promise<void> {
   let ticket: ReturnType<WorkGate['reserve']> | undefined;
   if (admit !== 'always') {
@@ -82,18 +84,23 @@ export async function afterAck(
   }
   await ack();
   const run = () =>
-    reportErrors(logger, tell, async () => {
-      let result: unknown;
-      try {
-        result = await work();
-      } catch (err) {
-        noteError(err); // how it ended, for the request's audit row
-        throw err;
-      }
-      const warnings = warningsOf(result);
-      noteOutcome('ok', warnings.length ? warnings.join('; ') : undefined);
-      if (warnings.length) await tell(`:warning: ${done}, but ${warnings.join('; ')}.`);
-    });
+    reportErrors(
+      logger,
+      tell,
+      async () => {
+        let result: unknown;
+        try {
+          result = await work();
+        } catch (err) {
+          noteError(err); // how it ended, for the request's audit row
+          throw err;
+        }
+        const warnings = warningsOf(result);
+        noteOutcome('ok', warnings.length ? warnings.join('; ') : undefined);
+        if (warnings.length) await tell(`:warning: ${done}, but ${warnings.join('; ')}.`);
+      },
+      whenDown,
+    );
   const working = ticket ? ticket.run(run) : run();
   gate?.inFlight.track(working);
   await working;

@@ -4,9 +4,25 @@ import { AlreadyDoneError, DomainError } from '../incidents/errors.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../store/db.js';
 import { renderPhrase } from '../templates/text.js';
 
-/** The database cannot be reached: whatever was asked, the person must go on by hand. */
-export const DATABASE_UNAVAILABLE_TEXT =
-  ":warning: This could not be recorded: the bot's database cannot be reached. Follow the runbook by hand for now: open a channel, page on-call, and post updates with the communication template. Ask an admin to check the bot's /health endpoint.";
+/**
+ * What was asked, for the words said when the database cannot be reached: a declaration (go on by hand: open a
+ * channel, page on-call), an acknowledgement (say it in the channel, or the next role is paged once the bot is back),
+ * another change in an incident, or a read (nothing was lost; where to look meanwhile).
+ */
+export type WhenDown = 'declare' | 'ack' | 'change' | 'read';
+
+const ASK_ADMIN = "Ask an admin to check the bot's /health endpoint.";
+
+/** The database cannot be reached: what the person should do by hand, by what they asked. */
+export const DATABASE_UNAVAILABLE: Record<WhenDown, string> = {
+  declare: `:warning: This could not be recorded: the bot's database cannot be reached. Follow the runbook by hand for now: open a channel, page on-call, and post updates with the communication template. ${ASK_ADMIN}`,
+  ack: `:warning: Your acknowledgement could not be recorded: the bot's database cannot be reached. Say in the incident channel that you are on it, and acknowledge again once the bot answers: until then it counts the page as unanswered, and pages the next role when it is back. ${ASK_ADMIN}`,
+  change: `:warning: This could not be recorded: the bot's database cannot be reached. Follow the runbook by hand for now: say in the incident channel what you did, and do it again here once the bot answers. ${ASK_ADMIN}`,
+  read: `:warning: This could not be read: the bot's database cannot be reached; nothing was changed. Open incidents keep their channels (named \`inc-…\`), with their cards and latest updates. ${ASK_ADMIN}`,
+};
+
+/** The words for a declaration (kept under this name: the most common case). */
+export const DATABASE_UNAVAILABLE_TEXT = DATABASE_UNAVAILABLE.declare;
 
 /** Every database connection is in use: nothing was done, and a minute later it will likely work. */
 export const DATABASE_BUSY_TEXT =
@@ -16,11 +32,11 @@ export const DATABASE_BUSY_TEXT =
  * The one place that turns an error into words for the person who acted. Domain errors are shown as they are;
  * anything unexpected gets a short reference id, and the stack goes to the log under the same id.
  */
-export function errorText(err: unknown, logger: Pick<Logger, 'error'>): string {
+export function errorText(err: unknown, logger: Pick<Logger, 'error'>, whenDown: WhenDown = 'change'): string {
   if (err instanceof AlreadyDoneError) return `:information_source: ${renderPhrase(err.phrase)}`;
   if (err instanceof DatabaseUnavailableError) {
     logger.error('the database cannot be reached', err);
-    return DATABASE_UNAVAILABLE_TEXT;
+    return DATABASE_UNAVAILABLE[whenDown];
   }
   if (err instanceof DatabaseBusyError) {
     logger.error('the database connection pool is exhausted', err);
@@ -37,11 +53,12 @@ export async function reportErrors(
   logger: Pick<Logger, 'error'>,
   tell: (text: string) => Promise<unknown>,
   work: () => Promise<void>,
+  whenDown: WhenDown = 'change',
 ): Promise<void> {
   try {
     await work();
   } catch (err) {
-    const text = errorText(err, logger);
+    const text = errorText(err, logger, whenDown);
     try {
       await tell(text);
     } catch (tellErr) {

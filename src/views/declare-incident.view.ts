@@ -89,6 +89,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       },
       {
         admit: 'heavy',
+        whenDown: 'declare',
         refuse: () => ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: BUSY_FORM_TEXT } }),
         done: 'Declared',
       },

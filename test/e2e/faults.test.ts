@@ -225,4 +225,19 @@ describe('Postgres unreachable', () => {
     expect(await health.json()).toMatchObject({ database: { status: 'unreachable' } });
     expect((await fetch(`${bot.baseUrl}/alive`)).status).toBe(200);
   });
+
+  it('a read is told it could not be read, an acknowledgement how to stand in for it; neither is told to open a channel', async () => {
+    await proxy.cut();
+    bot.fake.reset();
+    await bot.command('list');
+    const list = await bot.fake.waitFor('response_url', undefined, 5000);
+    expect(list.args.text).toMatch(/could not be read: the bot's database cannot be reached; nothing was changed/);
+    expect(list.args.text).not.toMatch(/open a channel/);
+    bot.fake.reset();
+    await bot.command('ack', { channel_id: 'C0SOMEINC' });
+    const ack = await bot.fake.waitFor('response_url', undefined, 5000);
+    expect(ack.args.text).toMatch(/Your acknowledgement could not be recorded/);
+    expect(ack.args.text).toMatch(/Say in the incident channel that you are on it/);
+    expect(ack.args.text).not.toMatch(/open a channel/);
+  });
 });
