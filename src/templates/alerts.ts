@@ -33,12 +33,12 @@ const linkable = (url: string | null | undefined): url is string =>
 const link = (url: string | null, label: string) => (linkable(url) ? `<${url}|${label}>` : label);
 /**
  * ` (<…|runbook> · <…|silence>)` after an alert's name: its runbook, when its source gave one apart from the name's own
- * link, and where it is silenced.
+ * link, and where it is silenced, while it fires (a resolved alert has nothing to silence).
  */
-const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl'>) => {
+const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl' | 'status'>) => {
   const links = [
     linkable(a.runbookUrl) && a.runbookUrl !== a.url ? `<${a.runbookUrl}|runbook>` : null,
-    linkable(a.silenceUrl) ? `<${a.silenceUrl}|silence>` : null,
+    a.status === 'firing' && linkable(a.silenceUrl) ? `<${a.silenceUrl}|silence>` : null,
   ].filter(Boolean);
   return links.length ? ` (${links.join(' · ')})` : '';
 };

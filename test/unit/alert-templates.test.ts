@@ -186,6 +186,30 @@ describe('the alert section of the card', () => {
     expect(alertLine(makeAlert({ silenceUrl: 'https://evil.example/|<!channel>' }))).not.toContain('silence');
     expect(alertLine(makeAlert({ silenceUrl: `https://am.example/${'s'.repeat(1000)}` }))).not.toContain('silence');
   });
+
+  it('offers silence only while the alert fires: a resolved one on the card has none', () => {
+    const silence = (id: number) => `https://am.example/#/silences/new?filter=${id}`;
+    expect(alertLine(makeAlert({ status: 'firing', silenceUrl: silence(1) }))).toContain(`<${silence(1)}|silence>`);
+    const resolved = alertLine(
+      makeAlert({
+        status: 'resolved',
+        resolvedAt: minutes(5),
+        runbookUrl: 'https://runbooks.example/x',
+        silenceUrl: silence(1),
+      }),
+    );
+    expect(resolved).not.toContain('silence');
+    expect(resolved).toContain('(<https://runbooks.example/x|runbook>)');
+    // The card's section: each alert's line links its silence when it fires, none when it resolved.
+    const card = makeView(2);
+    card.alerts = [
+      makeAlert({ id: 1, status: 'firing', silenceUrl: silence(1) }),
+      makeAlert({ id: 2, status: 'resolved', resolvedAt: minutes(5), silenceUrl: silence(2) }),
+    ];
+    const text = allText({ text: '', blocks: renderAlertSection(card) });
+    expect(text).toContain(`<${silence(1)}|silence>`);
+    expect(text).not.toContain(silence(2));
+  });
 });
 
 describe('the warning notice, the all-resolved offer, the alert list and the declare form', () => {
@@ -242,6 +266,44 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(limitProblems(hostile, 'message')).toEqual([]);
     for (const t of mrkdwnTexts(hostile)) expect(escapingProblems(t.text, ['U0ALICE'])).toEqual([]);
     expect(escapingProblems(hostile.text, [])).toEqual([]);
+  });
+
+  it('a notice offers silence for its firing alerts only', () => {
+    const silence = (id: number) => `https://am.example/#/silences/new?filter=${id}`;
+    const firing = notice().alert;
+    const one = (status: 'firing' | 'resolved') =>
+      allText(
+        renderAlertNotice(
+          notice({
+            alert: { ...firing, status, resolvedAt: status === 'resolved' ? minutes(5) : null, silenceUrl: silence(1) },
+          }),
+        ),
+      );
+    expect(one('firing')).toContain(`*ElevatedErrorRate* (<${silence(1)}|silence>) —`);
+    expect(one('resolved')).not.toContain('silence');
+    // A group's notice with both: the firing alert's line links its silence, the resolved one's does not.
+    const group = renderAlertNotice(
+      notice({
+        alert: { ...firing, silenceUrl: silence(1) },
+        group: {
+          alerts: [
+            { ...firing, id: 1, silenceUrl: silence(1) },
+            {
+              ...firing,
+              id: 2,
+              name: 'DiskFilling',
+              status: 'resolved',
+              resolvedAt: minutes(5),
+              silenceUrl: silence(2),
+            },
+          ],
+          total: 2,
+          firing: 1,
+        },
+      }),
+    );
+    expect(allText(group)).toContain(`<${silence(1)}|silence>`);
+    expect(allText(group)).not.toContain(silence(2));
   });
 
   it("a group's notice lists its first alerts, counts the rest, offers one Declare incident, within Slack's limits", () => {
