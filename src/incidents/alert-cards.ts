@@ -4,6 +4,7 @@ import {
   alertSectionPart,
   alertSectionRows,
   alertSectionRowsOf,
+  alertSourcesOf,
   cardsShowRepeats,
 } from '../store/alert.repo.js';
 import type { Queryable, StatementPart } from '../store/db.js';
@@ -40,6 +41,14 @@ export class AlertCards {
   async view(incidentId: number): Promise<AlertCardView | undefined> {
     const rows = await alertSectionRows(this.db, incidentId, CARD_ALERTS_MAX);
     return rows ? this.viewOf(rows) : undefined;
+  }
+
+  /**
+   * The sources the card names (`AlertCardView.sources`, in its order), without reading its alerts: none for an
+   * incident that has no alerts.
+   */
+  sources(incidentId: number): Promise<string[]> {
+    return alertSourcesOf(this.db, incidentId);
   }
 
   /** The part of the card's sections statement that reads the alert section (see CardSections). */

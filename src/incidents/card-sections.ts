@@ -75,12 +75,13 @@ export class CardSections {
         return ts;
       },
       async announce(incident: Incident, madePublicBy?: string) {
-        // Opened from alerts: the announcement says from which monitoring, as the card does.
-        const { alerts } = await sections.view(incident.id).catch((err) => {
+        // Opened from alerts: the announcement says from which monitoring, as the card does. Only the sources are
+        // read (one small statement), not the card's sections: this is on the way from a critical alert to its card.
+        const sources = await sections.alerts.sources(incident.id).catch((err) => {
           sections.log.warn(`could not read the alerts of incident ${incident.id} for its announcement`, err);
-          return { alerts: undefined };
+          return undefined;
         });
-        await inner.announce(incident, madePublicBy, alerts?.sources);
+        await inner.announce(incident, madePublicBy, sources);
       },
       async refreshCard(incident: Incident, escalation?: EscalationView) {
         const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);

@@ -98,6 +98,19 @@ export async function alertIncidentsOf(q: Queryable, incidentId: number): Promis
 }
 
 /**
+ * The sources of an incident's alerts, each once, in the order its card names them (that of its alert incidents,
+ * oldest first: alertIncidentsOf); none for an incident that has no alerts. One small statement on the incident's
+ * alert incidents (their incident_id index), for its announcement, which names only them.
+ */
+export async function alertSourcesOf(q: Queryable, incidentId: number): Promise<string[]> {
+  const { rows } = await q.query<{ source: string }>(
+    'SELECT source FROM alert_incidents WHERE incident_id = $1 GROUP BY source ORDER BY min(id)',
+    [incidentId],
+  );
+  return rows.map((r) => r.source);
+}
+
+/**
  * The open alert incidents of several groups at once (each group's latest), keyed by `source`, a NUL, `group key`;
  * a group without one is not in the map.
  */

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { alertsOf, insertAlertIncident } from '../../src/store/alert.repo.js';
+import { alertSectionRows, alertSourcesOf, alertsOf, insertAlertIncident } from '../../src/store/alert.repo.js';
+import { insertIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
 forEachDatabase((ctx) => {
@@ -27,5 +28,35 @@ forEachDatabase((ctx) => {
     const list = await alertsOf(ctx.db, [ai], 3);
     expect(list.alerts.map((a) => a.fingerprint)).toEqual(['disk-1', 'disk-2', 'node-4']);
     expect(list).toMatchObject({ total: 7, firing: 6 });
+  });
+
+  it("an incident's alert sources (its announcement's): each once, in the card's order; none without alerts", async () => {
+    await ctx.truncate();
+    const incident = (number: number) =>
+      insertIncident(ctx.db, { teamId: 'T1', number, title: 't', severity: 1, reporterId: 'U' });
+    const [mine, other, quiet] = [await incident(1), await incident(2), await incident(3)];
+    const link = (incidentId: number, source: string, groupKey: string) =>
+      insertAlertIncident(ctx.db, {
+        source,
+        groupKey,
+        title: 't',
+        severity: 1,
+        rule: null,
+        previousIncidentId: null,
+        declaredBy: { userId: 'U', incidentId },
+      });
+    // grafana's alerts opened it, alertmanager's joined, then grafana's again (named once), and another
+    // incident's source is not its own.
+    await link(mine.id, 'grafana', 'g1');
+    await link(other.id, 'datadog', 'd1');
+    await link(mine.id, 'alertmanager', 'a1');
+    await link(mine.id, 'grafana', 'g2');
+    expect(await alertSourcesOf(ctx.db, mine.id)).toEqual(['grafana', 'alertmanager']);
+    // The card names the same sources in the same order.
+    const card = await alertSectionRows(ctx.db, mine.id, 8);
+    expect([...new Set(card!.alertIncidents.map((a) => a.source))]).toEqual(['grafana', 'alertmanager']);
+    expect(await alertSourcesOf(ctx.db, other.id)).toEqual(['datadog']);
+    // Not opened from alerts: no source (its announcement says nothing of alerts).
+    expect(await alertSourcesOf(ctx.db, quiet.id)).toEqual([]);
   });
 });
