@@ -66,9 +66,15 @@ const PAYLOADS_ACKED_EMPTY = new Set([
 /** Events API bodies answered the same way (a url_verification challenge is answered by the bot's receiver). */
 const EVENTS_ACKED_EMPTY = new Set(['event_callback', 'app_rate_limited']);
 
-/** The checks of a form by its callback id: the errors to show inline, or null when the form reads. */
+/**
+ * The checks of a form by its callback id: the errors to show inline, null when the form reads, or `pass` when the
+ * answer needs more than the form (the bot answers).
+ */
 export type FormChecks = Readonly<
-  Record<string, (view: { private_metadata?: string; state?: { values?: unknown } }) => Record<string, string> | null>
+  Record<
+    string,
+    (view: { private_metadata?: string; state?: { values?: unknown } }) => Record<string, string> | null | 'pass'
+  >
 >;
 
 /** What the front does with a correctly signed request. */
@@ -112,6 +118,7 @@ export function frontAnswer(contentType: string | undefined, body: Buffer, forms
       const check = Object.hasOwn(forms, parsed.view.callback_id) ? forms[parsed.view.callback_id] : undefined;
       if (!check) return PASS;
       const errors = check(parsed.view);
+      if (errors === 'pass') return PASS;
       return errors ? { kind: 'errors', errors } : ACK;
     }
     if (type === 'application/json') {

@@ -34,6 +34,11 @@ const fingerprint = (v: string | boolean | null | undefined) =>
     .digest('base64url')
     .slice(0, 10);
 
+/** Whether a form saw `field` empty (no update had filled it when the form opened). */
+export function sawEmpty(seen: SeenFields | undefined, field: 'affected' | 'currentImpact' | 'currentStatus'): boolean {
+  return seen?.[field] !== undefined && seen[field] === fingerprint('');
+}
+
 /** The fingerprints of what a status update form opened at `now` shows of the incident. */
 export function seenOf(i: Incident, now: Date): SeenFields {
   return {

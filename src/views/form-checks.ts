@@ -1,4 +1,6 @@
-import { BLOCK, VIEW } from '../templates/ids.js';
+import { sawEmpty } from '../incidents/status-merge.js';
+import type { Incident } from '../incidents/types.js';
+import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
 import { type ModalMetadata, modalMetadata } from '../templates/payloads.js';
 import { type ParsedForm, parseResolveSummary, parseStatusUpdate } from './parse-status-update.js';
 
@@ -47,17 +49,58 @@ export const RESOLVE_FORM: FormCheckSpec<Parsed<typeof parseResolveSummary>> = {
   parse: parseResolveSummary,
 };
 
+/** The status update form's required text fields: where each is in the form, and the incident's field it shows. */
+const REQUIRED_TEXT = [
+  { block: BLOCK.updAffected, input: INPUT.affected, field: 'affected' },
+  { block: BLOCK.updImpact, input: INPUT.impact, field: 'currentImpact' },
+  { block: BLOCK.updCurrentStatus, input: INPUT.currentStatus, field: 'currentStatus' },
+] as const;
+type RequiredText = (typeof REQUIRED_TEXT)[number];
+
+/**
+ * The required fields a status update form was refused for that it left empty as it showed them (no update had
+ * filled them when it opened: the incident's first update written by two people at once). Another update may have
+ * filled them since, and the submission then keeps what it put there (mergeOverNewer), so only the incident as it is
+ * now says whether they are missing. Null when any other error stands, or none of these.
+ */
+export function leftEmptyAsShown(view: SubmittedView, errors: Record<string, string>): RequiredText[] | null {
+  const meta = modalMetadata.decode(view.private_metadata ?? '');
+  if (!meta?.seen) return null;
+  const fields = REQUIRED_TEXT.filter((r) => Object.hasOwn(errors, r.block));
+  if (fields.length === 0 || fields.length !== Object.keys(errors).length) return null;
+  return fields.every((r) => sawEmpty(meta.seen, r.field)) ? fields : null;
+}
+
+/**
+ * A status update form refused only for required fields it left empty as shown, read against the incident as it is
+ * now: when another update has filled every one of them, the form as if it had shown them, and those fields (to be
+ * left to the merge, which keeps the other update's values and says so). Null when one is still empty.
+ */
+export function filledSince(
+  view: SubmittedView,
+  fields: RequiredText[],
+  now: Pick<Incident, RequiredText['field']>,
+): { view: SubmittedView; fields: RequiredText['field'][] } | null {
+  if (fields.some((r) => !now[r.field]?.trim())) return null;
+  const values = { ...((view.state?.values ?? {}) as Record<string, Record<string, unknown>>) };
+  for (const r of fields) values[r.block] = { [r.input]: { type: 'plain_text_input', value: now[r.field] } };
+  return { view: { ...view, state: { values } }, fields: fields.map((r) => r.field) };
+}
+
 /**
  * The forms whose answer depends on the form alone, by callback id: the errors to show inline, or null when it reads.
  * The acknowledging front answers these itself (a form that reads is answered with an empty 200 and handed to the bot,
  * which does its work); every other form is answered by the bot.
  */
-export const FORM_CHECKS: Record<string, (view: SubmittedView) => Record<string, string> | null> = Object.fromEntries(
-  [STATUS_UPDATE_FORM, RESOLVE_FORM].map((spec) => [
-    spec.callbackId,
-    (view: SubmittedView) => {
-      const r = checkForm<unknown>(spec as FormCheckSpec<unknown>, view);
-      return r.ok ? null : r.errors;
-    },
-  ]),
-);
+export const FORM_CHECKS: Record<string, (view: SubmittedView) => Record<string, string> | null | 'pass'> =
+  Object.fromEntries(
+    [STATUS_UPDATE_FORM, RESOLVE_FORM].map((spec) => [
+      spec.callbackId,
+      (view: SubmittedView) => {
+        const r = checkForm<unknown>(spec as FormCheckSpec<unknown>, view);
+        if (r.ok) return null;
+        // Refused only for fields another update may have filled since: the bot reads the incident to answer.
+        return spec === STATUS_UPDATE_FORM && leftEmptyAsShown(view, r.errors) ? 'pass' : r.errors;
+      },
+    ]),
+  );

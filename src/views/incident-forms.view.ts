@@ -3,7 +3,16 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import type { ModalMetadata } from '../templates/payloads.js';
-import { checkForm, type FormCheckSpec, RESOLVE_FORM, STATUS_UPDATE_FORM } from './form-checks.js';
+import { modalMetadata } from '../templates/payloads.js';
+import {
+  checkForm,
+  type FormCheckSpec,
+  filledSince,
+  leftEmptyAsShown,
+  RESOLVE_FORM,
+  STATUS_UPDATE_FORM,
+  type SubmittedView,
+} from './form-checks.js';
 
 const BUSY_FORM_TEXT = 'The bot is overloaded right now; nothing was posted. Submit again in a minute.';
 
@@ -11,6 +20,14 @@ interface FormSpec<T> extends FormCheckSpec<T> {
   submit: (meta: ModalMetadata, userId: string, value: T, requestKey: string) => Promise<ChangeResult | null>;
   /** "Update recorded" / "Resolved": what is said before the warnings of a partly shown change. */
   done: string;
+  /**
+   * A form refused for what the incident as it is now may answer (see leftEmptyAsShown): the form to check instead,
+   * and how to make its value what the person submitted again. Null: the refusal stands.
+   */
+  recheck?: (
+    view: SubmittedView,
+    errors: Record<string, string>,
+  ) => Promise<{ view: SubmittedView; asSubmitted: (value: T) => T } | null>;
 }
 
 /**
@@ -22,13 +39,23 @@ interface FormSpec<T> extends FormCheckSpec<T> {
 function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>): void {
   app.view(spec.callbackId, async ({ ack, view, body, client, logger, context }) => {
     const answered = context.answeredByFront === true;
-    const checked = checkForm(spec, view);
+    let checked = checkForm(spec, view);
+    let asSubmitted = (value: T) => value;
+    if (!checked.ok && spec.recheck) {
+      const again = await spec.recheck(view, checked.errors).catch(() => null);
+      const rechecked = again && checkForm(spec, again.view);
+      if (again && rechecked?.ok) {
+        checked = rechecked;
+        asSubmitted = again.asSubmitted;
+      }
+    }
     if (!checked.ok) {
       if (answered) logger.warn(`A ${spec.callbackId} form the front took did not read here; nothing was done`);
       await ack({ response_action: 'errors', errors: checked.errors });
       return;
     }
-    const { meta, value } = checked;
+    const { meta } = checked;
+    const value = asSubmitted(checked.value);
     const tell = ephemeralIn(client, meta.channelId, body.user.id);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
@@ -53,6 +80,18 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     ...STATUS_UPDATE_FORM,
     submit: (meta, user, value, key) => incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen),
     done: 'Update recorded',
+    // The first update written by two people at once: a required field the second left empty, as their form showed
+    // it, which the first filled meanwhile, is not missing: it is left to the merge, which keeps the first's (and says
+    // so), as for any field left as shown.
+    recheck: async (view, errors) => {
+      const fields = leftEmptyAsShown(view, errors);
+      const meta = fields && modalMetadata.decode(view.private_metadata ?? '');
+      if (!fields || !meta) return null;
+      const filled = filledSince(view, fields, await incidents.get(meta.incidentId));
+      if (!filled) return null;
+      const blank = Object.fromEntries(filled.fields.map((f) => [f, '']));
+      return { view: filled.view, asSubmitted: (value) => ({ ...value, ...blank }) };
+    },
   });
   onForm(app, deps, {
     ...RESOLVE_FORM,

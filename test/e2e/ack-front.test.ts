@@ -3,7 +3,7 @@ import { getPriority, setPriority } from 'node:os';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase } from '../../src/store/db.js';
-import { VIEW } from '../../src/templates/ids.js';
+import { BLOCK, VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { TEST_DATABASE_URL } from '../store/databases.js';
 import { waitUntil } from '../support/alert-runbook.js';
@@ -155,6 +155,59 @@ describe('forms the front answers (ACK_THREAD=on)', () => {
         ) === 2 || undefined,
       10_000,
     );
+  });
+
+  it("the first update written by two people at once: the second, refused for fields the first filled meanwhile, is taken with the first's values (the bot reads the incident)", async () => {
+    const opened = await declareThroughBot(bot, 'sev2 two first updates', 'U0FIRSTUPD');
+    const formOf = async (user: string) => {
+      const before = bot.fake.callsTo('views.open').length;
+      await bot.command('update', { channel_id: opened.channelId, user_id: user });
+      const view = (await bot.fake.waitForCount('views.open', before + 1)).at(-1)!.args.view as {
+        private_metadata: string;
+      };
+      return view.private_metadata;
+    };
+    const [first, second] = [await formOf('U0WRITERA'), await formOf('U0WRITERB')];
+    const secondNext = Math.floor(Date.now() / 1000) + 7200;
+    const writeSecond = () =>
+      bot.submit({
+        callbackId: VIEW.statusUpdate,
+        privateMetadata: second,
+        userId: 'U0WRITERB',
+        // A next update of their own (left as shown, it would keep the first's too).
+        values: statusFormValues({ currentStatus: 'failing over to the replica', next: secondNext }),
+      });
+    // Nobody has filled them yet: refused inline, as before.
+    const alone = await writeSecond();
+    expect(alone.json?.response_action).toBe('errors');
+    expect(Object.keys(alone.json?.errors as object).sort()).toEqual([BLOCK.updAffected, BLOCK.updImpact].sort());
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: first,
+      userId: 'U0WRITERA',
+      values: statusFormValues({ affected: 'EU tenants', impact: 'checkout 500s', currentStatus: 'looking' }),
+    });
+    await waitUntil('the first update', async () => (await row())?.affected === 'EU tenants' || undefined, 10_000);
+    // The same form again, the first update in: taken, with the first's Affected and Current impact, and said so.
+    const taken = await writeSecond();
+    expect([taken.status, taken.text]).toEqual([200, '']);
+    const told = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === 'U0WRITERB');
+    expect(told.args.text).toMatch(/Affected, Current impact keep its values, which you left as your form showed them/);
+    await waitUntil(
+      'the second update',
+      async () => (await row())?.current_status === 'failing over to the replica' || undefined,
+      10_000,
+    );
+    expect(await row()).toMatchObject({ affected: 'EU tenants', current_impact: 'checkout 500s' });
+
+    async function row() {
+      return (
+        await bot.db.query<{ affected: string; current_impact: string; current_status: string }>(
+          'SELECT affected, current_impact, current_status FROM incidents WHERE id = $1',
+          [opened.incidentId],
+        )
+      ).rows[0];
+    }
   });
 });
 

@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { frontAnswer, parseSlackBody, signatureValid } from '../../src/http/ack-front.rules.js';
+import { seenOf } from '../../src/incidents/status-merge.js';
 import { BLOCK, VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { FORM_CHECKS, STALE_TEXT } from '../../src/views/form-checks.js';
+import { makeIncident } from '../support/incident-fixture.js';
 import { statusFormValues } from '../support/status-form.js';
 
 const fastAck = (type: string | undefined, body: Buffer) => frontAnswer(type, body).kind === 'ack';
@@ -87,6 +89,26 @@ describe('the front: forms it answers from the form alone', () => {
     const bad = frontAnswer(FORM, submission(VIEW.statusUpdate, {}), FORM_CHECKS);
     expect(bad.kind).toBe('errors');
     expect(Object.keys((bad as { errors: object }).errors).length).toBeGreaterThan(0);
+  });
+
+  it('a status update refused only for required fields its form showed empty goes to the bot, which reads the incident; any other error stays inline', () => {
+    const empty = seenOf(makeIncident({ affected: null, currentImpact: null, currentStatus: null }), new Date());
+    const sawEmpty = encodeModalMetadata({ incidentId: 7, channelId: 'C7', seen: empty });
+    const onlyStatus = statusFormValues({ currentStatus: 'failing over' });
+    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, onlyStatus, sawEmpty), FORM_CHECKS)).toEqual({
+      kind: 'pass',
+    });
+    // Without what the form saw, or with another error beside them (no status), the errors show at once.
+    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, onlyStatus), FORM_CHECKS).kind).toBe('errors');
+    const noStatus = { ...onlyStatus, [BLOCK.updStatus]: {} };
+    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, noStatus, sawEmpty), FORM_CHECKS).kind).toBe('errors');
+    // A form that showed them filled, left empty: the person emptied them.
+    const sawFilled = encodeModalMetadata({
+      incidentId: 7,
+      channelId: 'C7',
+      seen: seenOf(makeIncident({ affected: 'EU', currentImpact: '500s', currentStatus: null }), new Date()),
+    });
+    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, onlyStatus, sawFilled), FORM_CHECKS).kind).toBe('errors');
   });
 
   it('a form whose metadata names no incident is out of date; a form it has no checks for goes to the bot', () => {
