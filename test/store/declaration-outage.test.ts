@@ -4,11 +4,10 @@ import { DeclarationService } from '../../src/incidents/declaration.service.js';
 import { DomainError } from '../../src/incidents/errors.js';
 import type { DeclarationReport, IncidentChat } from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import type { Database } from '../../src/store/db.js';
 import { openKv } from '../../src/store/kv-redis.js';
-import { migrate } from '../../src/store/migrate.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { createTestSchema } from '../support/test-db.js';
+import { type ProxiedDatabase, proxiedDatabase } from '../support/proxied-db.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 import { TEST_REDIS_URL, testKeyPrefix } from '../support/upstash-rest.js';
 
 /**
@@ -21,7 +20,6 @@ const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 let proxy: TcpProxy;
 let direct: Database;
 let viaProxy: Database;
-let drop: () => Promise<void>;
 let cutAt: 'card' | 'channel' | null = null;
 /** Whether the chat finds the card posted (as Slack does by its metadata, in the channel's history). */
 let findable = false;
@@ -67,21 +65,13 @@ async function sweepUntilSettled(service: DeclarationService): Promise<void> {
   }
 }
 
+let db: ProxiedDatabase;
 beforeAll(async () => {
-  const s = await createTestSchema('declout');
-  drop = s.drop;
-  direct = createPostgresDatabase(s.url);
-  await migrate(direct);
-  proxy = await TcpProxy.start('127.0.0.1', 5432);
-  viaProxy = createPostgresDatabase(s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`), {
-    connectionTimeoutMillis: 500,
-    queryTimeoutMillis: 1000,
-  });
+  db = await proxiedDatabase('declout');
+  ({ direct, viaProxy, proxy } = db);
 });
 afterAll(async () => {
-  await viaProxy?.close();
-  await direct?.close();
-  await drop?.();
+  await db?.close();
 });
 beforeEach(async () => {
   calls.length = 0;

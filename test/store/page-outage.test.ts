@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import type { Database } from '../../src/store/db.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { openKv } from '../../src/store/kv-redis.js';
-import { migrate } from '../../src/store/migrate.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { createTestSchema } from '../support/test-db.js';
+import { type ProxiedDatabase, proxiedDatabase } from '../support/proxied-db.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { TEST_REDIS_URL, testKeyPrefix } from '../support/upstash-rest.js';
 
@@ -22,7 +21,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let proxy: TcpProxy;
 let direct: Database;
 let viaProxy: Database;
-let drop: () => Promise<void>;
 let cutOn: 'sendPage' | 'paged' | null = null;
 const dms: string[] = [];
 const notices: IncidentNotice['kind'][] = [];
@@ -79,21 +77,13 @@ const recorded = async (incidentId: number) => {
   return rows;
 };
 
+let db: ProxiedDatabase;
 beforeAll(async () => {
-  const s = await createTestSchema('pageout');
-  drop = s.drop;
-  direct = createPostgresDatabase(s.url);
-  await migrate(direct);
-  proxy = await TcpProxy.start('127.0.0.1', 5432);
-  viaProxy = createPostgresDatabase(s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`), {
-    connectionTimeoutMillis: 500,
-    queryTimeoutMillis: 1000,
-  });
+  db = await proxiedDatabase('pageout');
+  ({ direct, viaProxy, proxy } = db);
 });
 afterAll(async () => {
-  await viaProxy?.close();
-  await direct?.close();
-  await drop?.();
+  await db?.close();
 });
 beforeEach(() => {
   dms.length = 0;
