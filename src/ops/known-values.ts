@@ -1,0 +1,279 @@
+/**
+ * The values the bot knows are secret (what it passed in a command's environment, its own tokens), and how each is
+ * found in output: as it is, in the forms programs print it (URL-encoded, JSON-escaped, base64, either Unicode normal
+ * form), after its own variable's name when it is short, and wrapped across lines. redact.ts applies them before its
+ * pattern rules.
+ */
+
+import { escapeRegExp } from '../runbook/regexp.js';
+
+export const MASK = '***';
+/**
+ * A value the bot knows is secret: bare (its own tokens and passwords), or with the name of the variable it was given
+ * to a command as (COMMAND_ENV), so that a value too short to mask everywhere is masked as that variable's value.
+ */
+export type KnownSecret = string | { readonly name: string; readonly value: string };
+
+/** The variables of a command's environment as known secrets, each with its name. */
+export function namedSecrets(env: Readonly<Record<string, string>>): KnownSecret[] {
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * Known values shorter than this are not masked wherever they appear: a 3-letter region or a `true` would mask
+ * ordinary words all over the output. One that came with its variable's name is still masked where it shows as that
+ * variable's value: `NAME=value`, `NAME: value`, `"NAME": "value"` (quoted or not, in a line, a command line or a
+ * query string). Printed bare, a value this short is left as it is. (The pattern rules still apply.)
+ */
+export const MIN_KNOWN_VALUE_CHARS = 6;
+
+export interface KnownValues {
+  /** The values masked wherever they appear; null when none is long enough. */
+  pattern: RegExp | null;
+  /**
+   * The values (and their base64 forms) long enough to be masked when wrapped across lines: a terminal's width,
+   * `fold`, `base64`'s 76 columns, a wrapped table cell (see maskWrapped).
+   */
+  wrapped: readonly WrapValue[];
+  /** The short values, masked where they follow their own variable's name. */
+  named: RegExp | null;
+  /** Length of the longest piece or named form: a cut of an overlong line keeps at least this much back. */
+  longest: number;
+}
+
+/** Blanks allowed around a named value's `=` or `:`; bounded, so that a cut of an overlong line can hold it back. */
+const NAMED_BLANKS = 4;
+/** What a named form adds to its name and value at most: quotes around each, blanks, the `=` or `:`. */
+const NAMED_EXTRA = 2 * NAMED_BLANKS + 4;
+/** A variable name that can be written in a pattern as it is. */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * The short value where its own name is before it (`NAME=value`, `"NAME": "value"`): the value, then a look back for
+ * the name, so that the engine tries the name only where the value is. The name must start a word: `MY_NAME=value`
+ * is another variable.
+ */
+function namedForm(name: string, value: string): string {
+  const blanks = `[ \\t]{0,${NAMED_BLANKS}}`;
+  const v = escapeRegExp(value);
+  return `${v}(?<=(?<![A-Za-z0-9_.-])["']?${escapeRegExp(name)}["']?${blanks}[=:]${blanks}["']?${v})`;
+}
+
+/** The shortest value looked for wrapped across lines (a shorter one could be ordinary text split by chance). */
+const WRAP_MIN_VALUE = 12;
+/** The shortest start of a value at a line's end that begins a wrap. */
+const WRAP_MIN_HEAD = 3;
+/** The most lines a wrapped value is looked for across (a 2,000-character value at 40 columns). */
+const WRAP_MAX_LINES = 64;
+/** The shortest base64 run of a value masked: shorter ones match by chance in other base64. */
+const BASE64_MIN_CHARS = 8;
+
+/** A value looked for wrapped across lines, with where each of its characters is in it (to find a wrap's start). */
+interface WrapValue {
+  value: string;
+  at: ReadonlyMap<string, readonly number[]>;
+}
+
+function wrapValue(value: string): WrapValue {
+  const at = new Map<string, number[]>();
+  for (let p = 0; p < value.length; p++) at.set(value[p]!, [...(at.get(value[p]!) ?? []), p]);
+  return { value, at };
+}
+
+/** Where a line's text ends: before trailing blanks, and before a continuation mark (`\`, quoted-printable's `=`). */
+function textEnds(line: string): number[] {
+  const end = line.replace(/[ \t\r]+$/, '').length;
+  return end > 0 && (line[end - 1] === '\\' || line[end - 1] === '=') ? [end, end - 1] : [end];
+}
+
+/**
+ * The pieces of a value wrapped from line `i` on (its start ending line `i` at `from`, `k` characters of it), as
+ * [line, start, end] spans, or null when the following lines do not carry the rest. A following line may repeat the
+ * first line's prefix (a log's timestamp, `kubectl logs`' pod name) and be indented; a line in the middle holds
+ * nothing but a piece of the value.
+ */
+function wrappedFrom(
+  lines: readonly string[],
+  i: number,
+  from: number,
+  k: number,
+  v: string,
+): [number, number, number][] | 'open' | null {
+  const spans: [number, number, number][] = [];
+  const first = lines[i]!;
+  let pos = k;
+  for (let j = i + 1; j < lines.length; j++) {
+    const line = lines[j]!;
+    // Where the line's text starts: after its indent, or after the prefix it shares with the first line and an indent.
+    let shared = 0;
+    while (shared < from && shared < line.length && line[shared] === first[shared]) shared++;
+    const starts = [...new Set([indentOf(line, 0), indentOf(line, shared)])];
+    const rest = v.slice(pos);
+    const whole = starts.find((start) => line.startsWith(rest, start));
+    if (whole !== undefined) {
+      spans.push([j, whole, whole + rest.length]);
+      return spans;
+    }
+    let piece: [number, number] | undefined;
+    for (const start of starts) {
+      const end = textEnds(line).find((e) => e > start && rest.startsWith(line.slice(start, e)));
+      if (end !== undefined) piece = [start, end];
+    }
+    if (!piece) return null;
+    spans.push([j, piece[0], piece[1]]);
+    pos += piece[1] - piece[0];
+  }
+  // The lines ran out with the value not yet whole: its rest may be in lines still to come.
+  return 'open';
+}
+
+/**
+ * The first of the last lines where a wrapped value starts whose rest is not in `lines` yet (it may come with the
+ * next output): the redactor holds those lines back until it does, or the output ends. -1 when there is none.
+ */
+export function openWrapFrom(lines: readonly string[], values: readonly WrapValue[]): number {
+  for (let i = Math.max(0, lines.length - WRAP_MAX_LINES); i < lines.length; i++) {
+    for (const w of values) {
+      const head = headAt(lines[i]!, w);
+      if (head && wrappedFrom(lines, i, head.from, head.k, w.value) === 'open') return i;
+    }
+  }
+  return -1;
+}
+
+/** Where a line's text starts from `at` on, past blanks. */
+function indentOf(line: string, at: number): number {
+  let start = at;
+  while (start < line.length && (line[start] === ' ' || line[start] === '\t')) start++;
+  return start;
+}
+
+/** The length of the longest start of a value that ends `line` (at least WRAP_MIN_HEAD), with where it begins. */
+function headAt(line: string, w: WrapValue): { from: number; k: number; end: number } | null {
+  for (const end of textEnds(line)) {
+    const ats = w.at.get(line[end - 1] ?? '') ?? [];
+    // The longest first: a value whose start repeats a character is matched as far as it goes.
+    for (let n = ats.length - 1; n >= 0; n--) {
+      const k = ats[n]! + 1;
+      if (k < WRAP_MIN_HEAD || k >= w.value.length || k > end) continue;
+      if (line.startsWith(w.value.slice(0, k), end - k)) return { from: end - k, k, end };
+    }
+  }
+  return null;
+}
+
+/**
+ * Values wrapped across lines, masked: a start of one ending a line (at least WRAP_MIN_HEAD characters), the rest
+ * starting the next (after its indent, or the prefix the first line has too), and any line between them that is
+ * wholly a piece of it. Only the whole value is masked, never a line's end that merely looks like a value's start (a
+ * line ending `password` with a secret starting so). String searches by a value's characters, no pattern: a pattern
+ * of every split of every value was too slow for 50 MB of output.
+ */
+function maskWrapped(text: string, values: readonly WrapValue[]): string {
+  const lines = text.split('\n');
+  const spans = new Map<number, [number, number][]>();
+  for (let i = 0; i < lines.length - 1; i++) {
+    for (const w of values) {
+      const head = headAt(lines[i]!, w);
+      if (!head) continue;
+      const rest = wrappedFrom(lines, i, head.from, head.k, w.value);
+      if (rest === null || rest === 'open') continue;
+      for (const [line, start, end] of [[i, head.from, head.end] as [number, number, number], ...rest])
+        spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
+    }
+  }
+  if (spans.size === 0) return text;
+  for (const [i, ranges] of spans) {
+    let line = lines[i]!;
+    // From the right, so earlier offsets stay right; overlapping ranges (two values) as one.
+    for (const [start, end] of ranges.sort((a, b) => b[0] - a[0])) {
+      if (line.slice(start, end).includes(MASK) && end - start <= MASK.length) continue;
+      line = `${line.slice(0, start)}${MASK}${line.slice(end)}`;
+    }
+    lines[i] = line;
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A value as programs print it: as it is, URL-encoded (a connection string), in a JSON string (`\\` and `\"` escaped,
+ * and, as Python's json.dumps writes it, every character past ASCII as `\\uXXXX`), and in both Unicode normal forms.
+ */
+function textForms(value: string): Set<string> {
+  const json = JSON.stringify(value).slice(1, -1);
+  const ascii = json.replace(/[^ -~]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return new Set([value, encodeURIComponent(value), json, ascii, value.normalize('NFC'), value.normalize('NFD')]);
+}
+
+/**
+ * A value as base64 (standard and URL-safe) wherever it starts in the encoded bytes (`user:token` in a Basic header,
+ * a Kubernetes secret's data): for each of the three byte offsets, the characters that depend on the value's bytes
+ * alone, without padding.
+ */
+function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const out: string[] = [];
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
+    // The first characters carry bits of the bytes before; the last, unless it ends a group, of the bytes after.
+    const from = Math.ceil((shift * 8) / 6);
+    const to = (shift + bytes.length) % 3 === 0 ? encoded.length : encoded.length - 1;
+    const stable = encoded.slice(from, to);
+    if (stable.length < BASE64_MIN_CHARS) continue;
+    out.push(stable, stable.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
+}
+
+/**
+ * The patterns for values the bot knows are secret (what it passed in a command's environment, its own tokens).
+ * Each line of a value is a piece of its own, so masking still works line by line, and a value's URL-encoded form
+ * (as it appears in a connection string) is masked too. Longest first, so a value containing another goes whole.
+ * A value under MIN_KNOWN_VALUE_CHARS, given with its variable's name, goes in the named pattern instead.
+ */
+export function knownValues(values: readonly KnownSecret[]): KnownValues | null {
+  const pieces = new Set<string>();
+  const named = new Set<string>();
+  const wrapped = new Set<string>();
+  let longestNamed = 0;
+  for (const known of values) {
+    const { name, value } = typeof known === 'string' ? { name: null, value: known } : known;
+    const whole = value.trim();
+    const short = whole !== '' && whole.length < MIN_KNOWN_VALUE_CHARS && !/[\r\n]/.test(whole);
+    if (name !== null && short && PLAIN_NAME.test(name)) {
+      for (const form of new Set([whole, encodeURIComponent(whole)])) {
+        named.add(namedForm(name, form));
+        longestNamed = Math.max(longestNamed, name.length + form.length + NAMED_EXTRA);
+      }
+      continue;
+    }
+    for (const line of value.split(/\r?\n/)) {
+      const piece = line.trim();
+      if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
+      for (const form of textForms(piece)) pieces.add(form);
+      for (const form of base64Forms(piece)) {
+        pieces.add(form);
+        if (form.length >= WRAP_MIN_VALUE) wrapped.add(form);
+      }
+      if (piece.length >= WRAP_MIN_VALUE) wrapped.add(piece);
+    }
+  }
+  if (pieces.size === 0 && named.size === 0) return null;
+  const sorted = [...pieces].sort((a, b) => b.length - a.length);
+  return {
+    pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
+    wrapped: [...wrapped].map(wrapValue),
+    // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.
+    named: named.size ? new RegExp(`(?:${[...named].join('|')})(?=["']?(?:[\\s&,;)}\\]]|$))`, 'gim') : null,
+    longest: Math.max(sorted[0]?.length ?? 0, longestNamed),
+  };
+}
+
+/** `text` with the known values masked: whole, then wrapped across lines, then the short ones after their names. */
+export function maskKnown(text: string, known: KnownValues): string {
+  const bare = known.pattern ? text.replace(known.pattern, MASK) : text;
+  const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped) : bare;
+  return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
+}
