@@ -1,7 +1,8 @@
 /**
  * The values the bot knows are secret (what it passed in a command's environment, its own tokens), and how each is
  * found in output: as it is, in the forms programs print it (URL-encoded, JSON-escaped, base64, either Unicode normal
- * form), after its own variable's name when it is short, and wrapped across lines. redact.ts applies them before its
+ * form), with terminal escape sequences inside it, after its own variable's name when it is short, and wrapped across
+ * lines. redact.ts applies them before its
  * pattern rules.
  */
 
@@ -132,10 +133,13 @@ function wrappedFrom(
  * next output): the redactor holds those lines back until it does, or the output ends. -1 when there is none.
  */
 export function openWrapFrom(lines: readonly string[], values: readonly WrapValue[]): number {
-  for (let i = Math.max(0, lines.length - WRAP_MAX_LINES); i < lines.length; i++) {
+  // As the reader sees them: a value's start may be coloured, with a reset after it.
+  const from = Math.max(0, lines.length - WRAP_MAX_LINES);
+  const last = lines.slice(from).map(withoutEscapes);
+  for (let i = 0; i < last.length; i++) {
     for (const w of values) {
-      const head = headAt(lines[i]!, w);
-      if (head && wrappedFrom(lines, i, head.from, head.k, w.value) === 'open') return i;
+      const head = headAt(last[i]!, w);
+      if (head && wrappedFrom(last, i, head.from, head.k, w.value) === 'open') return from + i;
     }
   }
   return -1;
@@ -272,8 +276,46 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
 }
 
 /** `text` with the known values masked: whole, then wrapped across lines, then the short ones after their names. */
-export function maskKnown(text: string, known: KnownValues): string {
+function maskForms(text: string, known: KnownValues): string {
   const bare = known.pattern ? text.replace(known.pattern, MASK) : text;
   const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped) : bare;
   return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
+}
+
+/**
+ * Terminal escape sequences, as a terminal (and the Slack rendering of output) drops them: CSI (`ESC [ 31 m`, colours),
+ * OSC (`ESC ] … BEL`, titles and links) and a character set's designation (`ESC ( B`, half of `tput sgr0`). Unlike
+ * src/incidents/text.ts's, an OSC never runs past a line's end here: the lines of the text without them must be the
+ * lines of the text.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what this finds.
+const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)?|\u001b[()*+][ -~]/g;
+
+/** The text as a reader sees it: without terminal escape sequences. */
+export function withoutEscapes(text: string): string {
+  return text.includes('\u001b') ? text.replace(TERMINAL_ESCAPES, '') : text;
+}
+
+/**
+ * `text` with the known values masked. A colouring tool may put an escape sequence inside a value (`s3cr ESC[31m et…`)
+ * that the reader then sees whole: the values are looked for in the text without escape sequences, and a line where
+ * one is found there is given as masked without them (its colours go with the secret; other lines keep theirs). A line
+ * with escape sequences is also masked as it is: a malformed sequence may eat a value's first character
+ * (`ESC[31s3cret…`) that the file attached still holds, and a value found whole keeps the line's colours.
+ */
+export function maskKnown(text: string, known: KnownValues): string {
+  const seen = withoutEscapes(text);
+  const seenMasked = maskForms(seen, known);
+  if (seen === text) return seenMasked;
+  const lines = text.split('\n');
+  const seenLines = seen.split('\n');
+  const out = seenMasked.split('\n');
+  // Only the lines with escape sequences differ from what was masked; they are masked as they are, in one pass. Where
+  // that masks all that was found without them, the line keeps its colours.
+  const coloured = lines.flatMap((line, i) => (line !== seenLines[i] ? [i] : []));
+  const masked = maskForms(coloured.map((i) => lines[i]).join('\n'), known).split('\n');
+  for (const [n, i] of coloured.entries()) {
+    if (out[i] === seenLines[i] || withoutEscapes(masked[n]!) === out[i]) out[i] = masked[n]!;
+  }
+  return out.join('\n');
 }
