@@ -1,9 +1,8 @@
 /**
  * The values the bot knows are secret (what it passed in a command's environment, its own tokens), and how each is
  * found in output: as it is, in the forms programs print it (URL-encoded, JSON-escaped, base64, either Unicode normal
- * form), with terminal escape sequences inside it, after its own variable's name when it is short, and wrapped across
- * lines. redact.ts applies them before its
- * pattern rules.
+ * form, hex), in another case when that cannot be ordinary text, with terminal escape sequences inside it, after its own
+ * variable's name when it is short, and wrapped across lines. redact.ts applies them before its pattern rules.
  */
 
 import { escapeRegExp } from '../runbook/regexp.js';
@@ -29,7 +28,9 @@ export function namedSecrets(env: Readonly<Record<string, string>>): KnownSecret
 export const MIN_KNOWN_VALUE_CHARS = 6;
 
 export interface KnownValues {
-  /** The values masked wherever they appear; null when none is long enough. */
+  /** The values masked wherever they appear, in any case (see `caseless`), and their hex; null when there is none. */
+  caseless: RegExp | null;
+  /** The other values masked wherever they appear, in their own case; null when none is long enough. */
   pattern: RegExp | null;
   /**
    * The values (and their base64 forms) long enough to be masked when wrapped across lines: a terminal's width,
@@ -199,6 +200,19 @@ function maskWrapped(text: string, values: readonly WrapValue[]): string {
   return lines.join('\n');
 }
 
+/** The shortest value masked in any case (`${VAR^^}`, `tr a-z A-Z`); shorter ones are too often ordinary text. */
+const CASELESS_MIN_VALUE = 10;
+/** Words as text prints them (`deploy`, `Deploy`, `DEPLOY`), blank-separated. */
+const WORDS = /^(?:\p{Lu}?\p{Ll}+|\p{Lu}+)(?:\s+(?:\p{Lu}?\p{Ll}+|\p{Lu}+))*$/u;
+
+/**
+ * True when a value is masked in any case: it has letters, is long enough, and is not words, which in another case are
+ * ordinary text (a heading in capitals, a title). A passphrase of words is masked only in its own case.
+ */
+function caseless(value: string): boolean {
+  return value.length >= CASELESS_MIN_VALUE && value.toUpperCase() !== value.toLowerCase() && !WORDS.test(value);
+}
+
 /**
  * A value as programs print it: as it is, URL-encoded (a connection string), in a JSON string (`\\` and `\"` escaped,
  * and, as Python's json.dumps writes it, every character past ASCII as `\\uXXXX`), and in both Unicode normal forms.
@@ -239,6 +253,7 @@ function base64Forms(value: string): string[] {
  */
 export function knownValues(values: readonly KnownSecret[]): KnownValues | null {
   const pieces = new Set<string>();
+  const anyCase = new Set<string>();
   const named = new Set<string>();
   const wrapped = new Set<string>();
   let longestNamed = 0;
@@ -256,7 +271,11 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
     for (const line of value.split(/\r?\n/)) {
       const piece = line.trim();
       if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
-      for (const form of textForms(piece)) pieces.add(form);
+      for (const form of textForms(piece)) (caseless(piece) ? anyCase : pieces).add(form);
+      // `xxd -p`, `od`, Python's .hex(): in either case, and wrapped (xxd -p's 60 columns).
+      const hex = Buffer.from(piece, 'utf8').toString('hex');
+      anyCase.add(hex);
+      wrapped.add(hex).add(hex.toUpperCase());
       for (const form of base64Forms(piece)) {
         pieces.add(form);
         if (form.length >= WRAP_MIN_VALUE) wrapped.add(form);
@@ -264,20 +283,24 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       if (piece.length >= WRAP_MIN_VALUE) wrapped.add(piece);
     }
   }
-  if (pieces.size === 0 && named.size === 0) return null;
+  if (pieces.size === 0 && anyCase.size === 0 && named.size === 0) return null;
   const sorted = [...pieces].sort((a, b) => b.length - a.length);
+  const sortedAnyCase = [...anyCase].sort((a, b) => b.length - a.length);
   return {
+    caseless: sortedAnyCase.length ? new RegExp(sortedAnyCase.map(escapeRegExp).join('|'), 'gi') : null,
     pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
     wrapped: [...wrapped].map(wrapValue),
     // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.
     named: named.size ? new RegExp(`(?:${[...named].join('|')})(?=["']?(?:[\\s&,;)}\\]]|$))`, 'gim') : null,
-    longest: Math.max(sorted[0]?.length ?? 0, longestNamed),
+    longest: Math.max(sorted[0]?.length ?? 0, sortedAnyCase[0]?.length ?? 0, longestNamed),
   };
 }
 
 /** `text` with the known values masked: whole, then wrapped across lines, then the short ones after their names. */
 function maskForms(text: string, known: KnownValues): string {
-  const bare = known.pattern ? text.replace(known.pattern, MASK) : text;
+  // Any case first: a value in its own case may be part of one (`123456` of `ABC-SECRET-123456`) and cut it short.
+  const anyCase = known.caseless ? text.replace(known.caseless, MASK) : text;
+  const bare = known.pattern ? anyCase.replace(known.pattern, MASK) : anyCase;
   const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped) : bare;
   return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
 }

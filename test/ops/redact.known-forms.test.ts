@@ -54,6 +54,59 @@ describe('redact: a known value with a terminal escape sequence inside it', () =
   });
 });
 
+describe('redact: a known value in hex', () => {
+  const secret = 'pässwörd-Winter-2026';
+  const mask = redactWith([secret, 'hunter22']);
+  const hex = Buffer.from(secret).toString('hex');
+
+  it.each([
+    ['lower case (xxd -p, Python .hex())', `dump: ${hex}`, 'dump: ***'],
+    ['upper case (xxd -u -p)', `dump: ${hex.toUpperCase()}`, 'dump: ***'],
+    ['inside more hex', `0a0b${hex}0c0d`, '0a0b***0c0d'],
+    ['a short value', `x ${Buffer.from('hunter22').toString('hex')} y`, 'x *** y'],
+  ])('is masked in %s', (_what, input, expected) => {
+    expect(mask(input)).toBe(expected);
+  });
+
+  it('is masked wrapped as xxd -p wraps it (60 columns)', () => {
+    const dump = `${Buffer.from(`{"kind":"Secret","token":"${secret}"}`)
+      .toString('hex')
+      .match(/.{1,60}/g)!
+      .join('\n')}\n`;
+    const out = mask(dump);
+    expect(out).toContain('***');
+    expect(out.replace(/\n/g, '')).not.toContain(hex.slice(6, 30));
+    expect(Buffer.from(out.replace(/\*\*\*|\n/g, ''), 'hex').toString('latin1')).not.toMatch(/Winter|ss/);
+  });
+});
+
+describe('redact: a known value in another case', () => {
+  const mask = redactWith([
+    's3cret-value-123',
+    'xKqPzRtVbNmLwQyT',
+    'correct horse battery staple',
+    'hunter2',
+    'Deploy',
+  ]);
+
+  it.each([
+    ['upper-cased (${VAR^^}, tr a-z A-Z)', 'got S3CRET-VALUE-123 here', 'got *** here'],
+    ['in mixed case', 'got S3cret-Value-123', 'got ***'],
+    ['letters only, not a word', 'XKQPZRTVBNMLWQYT', '***'],
+    ['as it is, still', 'correct horse battery staple', '***'],
+  ])('is masked %s', (_what, input, expected) => {
+    expect(mask(input)).toBe(expected);
+  });
+
+  it.each([
+    ['a short value in capitals', 'HUNTER2 Hunter2'],
+    ['a value of words, in capitals', 'CORRECT HORSE BATTERY STAPLE'],
+    ['a word', 'DEPLOY deploy'],
+  ])('is left alone: %s (ordinary text looks so)', (_what, input) => {
+    expect(mask(input)).toBe(input);
+  });
+});
+
 describe('redact: ordinary output with known values configured', () => {
   it('passes unchanged, whole and streamed line by line', () => {
     const known = ['s3cret-value-123', 'pässwörd-Winter-2026', 'password-Winter-2026-xyz', 'hunter22', 'Deploy'];
