@@ -154,8 +154,8 @@ function indentOf(line: string, at: number): number {
 }
 
 /** The length of the longest start of a value that ends `line` (at least WRAP_MIN_HEAD), with where it begins. */
-function headAt(line: string, w: WrapValue): { from: number; k: number; end: number } | null {
-  for (const end of textEnds(line)) {
+function headAt(line: string, w: WrapValue, ends = textEnds(line)): { from: number; k: number; end: number } | null {
+  for (const end of ends) {
     const ats = w.at.get(line[end - 1] ?? '') ?? [];
     // The longest first: a value whose start repeats a character is matched as far as it goes.
     for (let n = ats.length - 1; n >= 0; n--) {
@@ -178,8 +178,9 @@ function maskWrapped(text: string, values: readonly WrapValue[]): string {
   const lines = text.split('\n');
   const spans = new Map<number, [number, number][]>();
   for (let i = 0; i < lines.length - 1; i++) {
+    const ends = textEnds(lines[i]!);
     for (const w of values) {
-      const head = headAt(lines[i]!, w);
+      const head = headAt(lines[i]!, w, ends);
       if (!head) continue;
       const rest = wrappedFrom(lines, i, head.from, head.k, w.value);
       if (rest === null || rest === 'open') continue;
