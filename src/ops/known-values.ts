@@ -61,9 +61,14 @@ function namedForm(name: string, value: string): string {
   return `${v}(?<=(?<![A-Za-z0-9_.-])["']?${escapeRegExp(name)}["']?${blanks}[=:]${blanks}["']?${v})`;
 }
 
-/** The shortest value looked for wrapped across lines (a shorter one could be ordinary text split by chance). */
+/**
+ * A value this long is looked for wrapped anywhere, its start ending a line however short it is (one character): the
+ * rest, 11 characters of it or more, must start the next line. A shorter value (MIN_KNOWN_VALUE_CHARS or more) is
+ * looked for only where each of its pieces is WRAP_MIN_HEAD characters or more and each cut falls inside a run of
+ * letters or of digits: `password` ending a line and `1` or `123` starting the next is ordinary text, not `password123`.
+ */
 const WRAP_MIN_VALUE = 12;
-/** The shortest start of a value at a line's end that begins a wrap. */
+/** The shortest piece of a short value in a wrap; and the shortest start of any value that holds a line back. */
 const WRAP_MIN_HEAD = 3;
 /** The most lines a wrapped value is looked for across (a 2,000-character value at 40 columns). */
 const WRAP_MAX_LINES = 64;
@@ -74,12 +79,24 @@ const BASE64_MIN_CHARS = 8;
 interface WrapValue {
   value: string;
   at: ReadonlyMap<string, readonly number[]>;
+  /** Under WRAP_MIN_VALUE: cut only where `cutsAt` says. */
+  short: boolean;
 }
 
 function wrapValue(value: string): WrapValue {
   const at = new Map<string, number[]>();
   for (let p = 0; p < value.length; p++) at.set(value[p]!, [...(at.get(value[p]!) ?? []), p]);
-  return { value, at };
+  return { value, at, short: value.length < WRAP_MIN_VALUE };
+}
+
+const CHAR_CLASS = [/\p{L}/u, /\p{N}/u];
+
+/** True when a wrap may cut `w` before its character `pos` (see WRAP_MIN_VALUE). */
+function cutsAt(w: WrapValue, pos: number, piece: number): boolean {
+  if (!w.short) return true;
+  if (piece < WRAP_MIN_HEAD || w.value.length - pos < WRAP_MIN_HEAD) return false;
+  const [before, after] = [w.value[pos - 1]!, w.value[pos]!];
+  return CHAR_CLASS.some((c) => c.test(before) && c.test(after));
 }
 
 /** Where a line's text ends: before trailing blanks, and before a continuation mark (`\`, quoted-printable's `=`). */
@@ -99,8 +116,9 @@ function wrappedFrom(
   i: number,
   from: number,
   k: number,
-  v: string,
+  w: WrapValue,
 ): [number, number, number][] | 'open' | null {
+  const v = w.value;
   const spans: [number, number, number][] = [];
   const first = lines[i]!;
   let pos = k;
@@ -119,7 +137,7 @@ function wrappedFrom(
     let piece: [number, number] | undefined;
     for (const start of starts) {
       const end = textEnds(line).find((e) => e > start && rest.startsWith(line.slice(start, e)));
-      if (end !== undefined) piece = [start, end];
+      if (end !== undefined && cutsAt(w, pos + end - start, end - start)) piece = [start, end];
     }
     if (!piece) return null;
     spans.push([j, piece[0], piece[1]]);
@@ -139,8 +157,9 @@ export function openWrapFrom(lines: readonly string[], values: readonly WrapValu
   const last = lines.slice(from).map(withoutEscapes);
   for (let i = 0; i < last.length; i++) {
     for (const w of values) {
-      const head = headAt(last[i]!, w);
-      if (head && wrappedFrom(last, i, head.from, head.k, w.value) === 'open') return from + i;
+      // Not for a start under WRAP_MIN_HEAD: every line ending in a value's first letter would wait for more output.
+      const head = headAt(last[i]!, w, undefined, WRAP_MIN_HEAD);
+      if (head && wrappedFrom(last, i, head.from, head.k, w) === 'open') return from + i;
     }
   }
   return -1;
@@ -153,14 +172,19 @@ function indentOf(line: string, at: number): number {
   return start;
 }
 
-/** The length of the longest start of a value that ends `line` (at least WRAP_MIN_HEAD), with where it begins. */
-function headAt(line: string, w: WrapValue, ends = textEnds(line)): { from: number; k: number; end: number } | null {
+/** The length of the longest start of a value that ends `line` (at least `minHead`), with where it begins. */
+function headAt(
+  line: string,
+  w: WrapValue,
+  ends = textEnds(line),
+  minHead = 1,
+): { from: number; k: number; end: number } | null {
   for (const end of ends) {
     const ats = w.at.get(line[end - 1] ?? '') ?? [];
     // The longest first: a value whose start repeats a character is matched as far as it goes.
     for (let n = ats.length - 1; n >= 0; n--) {
       const k = ats[n]! + 1;
-      if (k < WRAP_MIN_HEAD || k >= w.value.length || k > end) continue;
+      if (k < minHead || k >= w.value.length || k > end || !cutsAt(w, k, k)) continue;
       if (line.startsWith(w.value.slice(0, k), end - k)) return { from: end - k, k, end };
     }
   }
@@ -168,21 +192,22 @@ function headAt(line: string, w: WrapValue, ends = textEnds(line)): { from: numb
 }
 
 /**
- * Values wrapped across lines, masked: a start of one ending a line (at least WRAP_MIN_HEAD characters), the rest
+ * Values wrapped across lines, masked: a start of one ending a line (see WRAP_MIN_VALUE for how short), the rest
  * starting the next (after its indent, or the prefix the first line has too), and any line between them that is
  * wholly a piece of it. Only the whole value is masked, never a line's end that merely looks like a value's start (a
  * line ending `password` with a secret starting so). String searches by a value's characters, no pattern: a pattern
  * of every split of every value was too slow for 50 MB of output.
  */
-function maskWrapped(text: string, values: readonly WrapValue[]): string {
-  const lines = text.split('\n');
+function maskWrapped(text: string, values: readonly WrapValue[], before?: string): string {
+  // The line released before, if any, only to find a wrap's start on it: its rest in `text` is masked.
+  const lines = before === undefined ? text.split('\n') : [before, ...text.split('\n')];
   const spans = new Map<number, [number, number][]>();
   for (let i = 0; i < lines.length - 1; i++) {
     const ends = textEnds(lines[i]!);
     for (const w of values) {
       const head = headAt(lines[i]!, w, ends);
       if (!head) continue;
-      const rest = wrappedFrom(lines, i, head.from, head.k, w.value);
+      const rest = wrappedFrom(lines, i, head.from, head.k, w);
       if (rest === null || rest === 'open') continue;
       for (const [line, start, end] of [[i, head.from, head.end] as [number, number, number], ...rest])
         spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
@@ -198,7 +223,7 @@ function maskWrapped(text: string, values: readonly WrapValue[]): string {
     }
     lines[i] = line;
   }
-  return lines.join('\n');
+  return (before === undefined ? lines : lines.slice(1)).join('\n');
 }
 
 /** The shortest value masked in any case (`${VAR^^}`, `tr a-z A-Z`); shorter ones are too often ordinary text. */
@@ -281,7 +306,7 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
         pieces.add(form);
         if (form.length >= WRAP_MIN_VALUE) wrapped.add(form);
       }
-      if (piece.length >= WRAP_MIN_VALUE) wrapped.add(piece);
+      wrapped.add(piece);
     }
   }
   if (pieces.size === 0 && anyCase.size === 0 && named.size === 0) return null;
@@ -298,11 +323,11 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
 }
 
 /** `text` with the known values masked: whole, then wrapped across lines, then the short ones after their names. */
-function maskForms(text: string, known: KnownValues): string {
+function maskForms(text: string, known: KnownValues, before?: string): string {
   // Any case first: a value in its own case may be part of one (`123456` of `ABC-SECRET-123456`) and cut it short.
   const anyCase = known.caseless ? text.replace(known.caseless, MASK) : text;
   const bare = known.pattern ? anyCase.replace(known.pattern, MASK) : anyCase;
-  const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped) : bare;
+  const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped, before) : bare;
   return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
 }
 
@@ -321,15 +346,16 @@ export function withoutEscapes(text: string): string {
 }
 
 /**
- * `text` with the known values masked. A colouring tool may put an escape sequence inside a value (`s3cr ESC[31m et…`)
+ * `text` with the known values masked; `before` is the line output before it, already released (see maskWrapped: a
+ * wrap's start too short to hold a line back for). A colouring tool may put an escape sequence inside a value (`s3cr ESC[31m et…`)
  * that the reader then sees whole: the values are looked for in the text without escape sequences, and a line where
  * one is found there is given as masked without them (its colours go with the secret; other lines keep theirs). A line
  * with escape sequences is also masked as it is: a malformed sequence may eat a value's first character
  * (`ESC[31s3cret…`) that the file attached still holds, and a value found whole keeps the line's colours.
  */
-export function maskKnown(text: string, known: KnownValues): string {
+export function maskKnown(text: string, known: KnownValues, before?: string): string {
   const seen = withoutEscapes(text);
-  const seenMasked = maskForms(seen, known);
+  const seenMasked = maskForms(seen, known, before === undefined ? undefined : withoutEscapes(before));
   if (seen === text) return seenMasked;
   const lines = text.split('\n');
   const seenLines = seen.split('\n');

@@ -218,7 +218,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
 function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor {
   // Known values go first, before a rule can mask part of one and leave the rest unrecognizable.
-  const maskKnownValues = (text: string): string => (known ? maskKnown(text, known) : text);
+  const maskKnownValues = (text: string, before?: string): string => (known ? maskKnown(text, known, before) : text);
+  // The last line released whole, kept for the start of a value wrapped too early in it to be held back (see maskKnown).
+  let released: string | undefined;
   let pending = '';
   let inPrivateKey = false;
   let privateKeyMasked = false;
@@ -254,8 +256,8 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
     return applyRules(line);
   };
 
-  const redactBlock = (text: string): string => {
-    const block = maskKnownValues(text);
+  const redactBlock = (text: string, before?: string): string => {
+    const block = maskKnownValues(text, before);
     if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !holdsTableHeader(block)) {
       return applyRules(block);
     }
@@ -292,11 +294,14 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
             if (complete === '') return '';
           }
         }
-        return redactBlock(complete);
+        const out = redactBlock(complete, released);
+        released = complete.slice(complete.lastIndexOf('\n', complete.length - 2) + 1, -1);
+        return out;
       }
       if (pending.length <= maxLineChars) return '';
       // Mask the known values now, and keep back enough that one still arriving is not cut in two.
-      pending = maskKnownValues(pending);
+      pending = maskKnownValues(pending, released);
+      released = undefined;
       const blank = Math.max(pending.lastIndexOf(' '), pending.lastIndexOf('\t'));
       const hold = (known?.longest ?? 1) - 1;
       const at = Math.max(
@@ -312,7 +317,7 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
     flush() {
       const rest = pending;
       pending = '';
-      return rest === '' ? '' : redactBlock(rest);
+      return rest === '' ? '' : redactBlock(rest, released);
     },
   };
 }
