@@ -277,6 +277,14 @@ export class IncidentService {
       const { update, kept } = mergeOverNewer(submitted, seen, cur);
       // The status as submitted: a form left at its status does not take the resolution over.
       if (cur.status === 'resolved' && submitted.status !== 'resolved') throw resolvedMeanwhile(submitted, seen);
+      // A field left as the form showed it takes the incident's; a form that does not fit the incident (another
+      // incident's, or one forged) would then post required fields empty.
+      if (!update.affected.trim() || !update.currentImpact.trim() || !update.currentStatus.trim()) {
+        throw new DomainError(
+          'form_out_of_date',
+          'This form does not fit the incident as it is now (what it showed is not there), so nothing was posted. Close it and open a new one with `/incident update` in the incident channel.',
+        );
+      }
       const now = new Date();
       let phase = cur.phase;
       if (update.status === 'investigating' && update.mitigationSteps.trim()) phase = advance(phase, 'mitigation');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cleanText } from '../incidents/text.js';
+import { cleanText, isBlank } from '../incidents/text.js';
 import { INCIDENT_STATUSES, type StatusUpdateInput } from '../incidents/types.js';
 import { BLOCK, FLAG, INPUT } from '../templates/ids.js';
 
@@ -29,9 +29,10 @@ export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<St
   const currentImpact = text(BLOCK.updImpact, INPUT.impact);
   const currentStatus = text(BLOCK.updCurrentStatus, INPUT.currentStatus);
   const mitigationSteps = text(BLOCK.updMitigation, INPUT.mitigation);
-  if (!affected) errors[BLOCK.updAffected] = 'Say who or what is affected (users, services).';
-  if (!currentImpact) errors[BLOCK.updImpact] = 'Describe the current impact.';
-  if (!currentStatus) errors[BLOCK.updCurrentStatus] = "Say what's happening now.";
+  // A field of only invisible characters (a zero-width space) shows nothing: as good as empty.
+  if (isBlank(affected)) errors[BLOCK.updAffected] = 'Say who or what is affected (users, services).';
+  if (isBlank(currentImpact)) errors[BLOCK.updImpact] = 'Describe the current impact.';
+  if (isBlank(currentStatus)) errors[BLOCK.updCurrentStatus] = "Say what's happening now.";
 
   const seconds = dateTimeValue.safeParse(get(values, BLOCK.updNextUpdate, INPUT.nextUpdate)).data?.selected_date_time;
   let nextUpdateAt: Date | null = null;
@@ -71,7 +72,7 @@ export const SUMMARY_MAX = 300;
 
 export function parseResolveSummary(values: StateValues): ParsedForm<string> {
   const v = cleanText(textValue.safeParse(get(values, BLOCK.resolveSummary, INPUT.summary)).data?.value ?? '').trim();
-  if (!v) return { ok: false, errors: { [BLOCK.resolveSummary]: 'Write one line on what fixed it.' } };
+  if (isBlank(v)) return { ok: false, errors: { [BLOCK.resolveSummary]: 'Write one line on what fixed it.' } };
   if ([...v].length > SUMMARY_MAX)
     return { ok: false, errors: { [BLOCK.resolveSummary]: `Keep the summary to ${SUMMARY_MAX} characters.` } };
   return { ok: true, value: v.replace(/\s+/g, ' ') };

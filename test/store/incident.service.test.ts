@@ -425,6 +425,21 @@ forEachDatabase(
         expect((await kinds(incident.id)).filter((k) => k === 'status_update')).toHaveLength(0);
       });
 
+      it("a form that does not fit the incident (another incident's, forged) is refused: fields left as it showed them would post empty", async () => {
+        // What the form showed: another incident's fields, filled; this one has had no update.
+        const seen = seenOf(
+          { ...incident, affected: 'EU checkout', currentImpact: '30% of requests fail' },
+          new Date(),
+        );
+        const err = await service
+          .postStatusUpdate(incident.id, 'UWRITER', update({ currentStatus: 'failing over' }), 'k-forged', seen)
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DomainError);
+        expect((err as DomainError).code).toBe('form_out_of_date');
+        expect((err as Error).message).toMatch(/does not fit the incident as it is now.*nothing was posted/);
+        expect((await kinds(incident.id)).filter((k) => k === 'status_update')).toHaveLength(0);
+      });
+
       it('take command hands over command on purpose but keeps the first acknowledgement', async () => {
         const first = (await service.acknowledge(incident.id, 'UCMD'))!.incident;
         const second = (await service.takeCommand(incident.id, 'UNEW', 'UCMD'))!.incident;

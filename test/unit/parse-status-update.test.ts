@@ -104,6 +104,12 @@ describe('parseStatusUpdate', () => {
     expect(r.ok && r.value.publish).toBe(false);
   });
 
+  it('a required field of only invisible characters (a zero-width space) is as good as empty', () => {
+    expect(Object.keys(parseErrors(makeValues({ affected: '\u200b', currentStatus: '\u2060 \ufeff' }))).sort()).toEqual(
+      [BLOCK.updAffected, BLOCK.updCurrentStatus].sort(),
+    );
+  });
+
   it.each(['investigating', 'mitigated', 'resolved'] as const)('accepts status %s', (status) => {
     expect(parseOk({ status }).status).toBe(status);
   });
