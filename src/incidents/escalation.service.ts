@@ -107,6 +107,10 @@ export type EscalateResult =
  */
 export const ESCALATE_REPEAT_WINDOW_MS = 60_000;
 
+/** A failed job's rescheduling, tried this often while the database does not answer, and at most this many times. */
+const RESCHEDULE_EVERY_MS = 1000;
+const RESCHEDULE_TRIES = 60;
+
 /** Slack calls the escalation work makes at once, per process. */
 const SLACK_CONCURRENCY = 16;
 
@@ -407,14 +411,35 @@ export class EscalationService {
       const { job } = work;
       const delay = retryDelayMs(job.attempts);
       this.log.warn(`escalation job ${job.id} (${job.key}) failed, retrying in ${delay} ms`, err);
-      await retryJob(
-        this.db,
-        job.id,
-        new Date(Date.now() + delay),
-        err instanceof Error ? err.message : String(err),
-      ).catch((e) =>
-        this.log.error('could not reschedule an escalation job; its lease will expire and it will run again', e),
-      );
+      await this.reschedule(job, delay, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /**
+   * Schedules a failed job again. The database may be what failed: then it is tried again every second in the
+   * background (for about a lease), so that a short outage delays the rest of a page by the outage, not by the job's
+   * lease (a minute). Past RESCHEDULE_TRIES, or if the process stops meanwhile (nothing waits on it), the lease runs
+   * out and any process runs the job.
+   */
+  private async reschedule(job: EscalationJob, delayMs: number, reason: string): Promise<void> {
+    const once = () => retryJob(this.db, job.id, job.attempts, new Date(Date.now() + delayMs), reason);
+    try {
+      await once();
+    } catch (first) {
+      this.log.warn(`could not reschedule escalation job ${job.id}; trying again every second`, first);
+      void (async () => {
+        for (let tries = 2; tries <= RESCHEDULE_TRIES; tries++) {
+          await new Promise((r) => setTimeout(r, RESCHEDULE_EVERY_MS).unref());
+          try {
+            await once();
+            this.log.info(`escalation job ${job.id} rescheduled once the database answered`);
+            return;
+          } catch {
+            // still down
+          }
+        }
+        this.log.error(`could not reschedule escalation job ${job.id}; its lease will run out and it will run again`);
+      })();
     }
   }
 

@@ -308,12 +308,16 @@ export async function finishJob(q: Queryable, id: number, state: 'done' | 'cance
 }
 
 /** A failed attempt: try again at `dueAt`. */
-export async function retryJob(q: Queryable, id: number, dueAt: Date, error: string): Promise<void> {
-  await q.query('UPDATE escalation_jobs SET due_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1', [
-    id,
-    dueAt,
-    error.slice(0, 1000),
-  ]);
+/**
+ * A failed attempt of a job: due again at `dueAt`, its lease given up. Only while it is still that attempt (`attempts`
+ * as claimed, still pending): an attempt rescheduled late must not move a job another process has claimed since.
+ */
+export async function retryJob(q: Queryable, id: number, attempts: number, dueAt: Date, error: string): Promise<void> {
+  await q.query(
+    `UPDATE escalation_jobs SET due_at = $2, locked_until = NULL, last_error = $3
+     WHERE id = $1 AND attempts = $4 AND state = 'pending'`,
+    [id, dueAt, error.slice(0, 1000), attempts],
+  );
 }
 
 export async function pagedRoles(q: Queryable, incidentId: number): Promise<Set<string>> {

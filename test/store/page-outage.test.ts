@@ -133,3 +133,20 @@ it('lost after the channel was told, without a shared store: the process retryin
   expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
   expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
 });
+
+it('a short outage delays the rest of the page by the outage, not by the lease: the job is rescheduled once the database answers', async () => {
+  const a = new EscalationService(viaProxy, chat, testRunbook(), quiet);
+  const { incidentId, jobId } = await incidentWithDuePage();
+  const [work] = (await a.claim(10, 60_000)).works; // a lease of a minute, as the timer loop takes
+  cutOn = 'sendPage';
+  await a.run(work!);
+  cutOn = null;
+  await proxy.restore();
+  const back = Date.now();
+  // Claimable again within seconds (its retry delay), long before the minute's lease would have run out.
+  const again = await claimAgain(a, jobId);
+  expect(Date.now() - back).toBeLessThan(8000);
+  await a.run(again);
+  expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
+  expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
+});
