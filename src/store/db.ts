@@ -102,7 +102,10 @@ export class DatabaseBusyError extends Error {
   }
 }
 
-/** A connection failure as one of the two typed errors above (busy when the pool is full); anything else unchanged. */
+/**
+ * A connection failure as one of the two typed errors above (busy when the pool is full, and the database answering);
+ * anything else unchanged.
+ */
 function typed(err: unknown, saturated: () => boolean): unknown {
   if (err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError) return err;
   if (!isDatabaseUnavailable(err)) return err;
@@ -213,7 +216,33 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
     });
   }
   const max = opts.max ?? 10;
-  const saturated = () => pool.totalCount >= max && pool.idleCount === 0;
+  /**
+   * Every connection lent out is overload only while the database answers. A network that drops packets without
+   * closing anything leaves each connection waiting for its query timeout: a statement waiting longer than a
+   * connection may take, with nothing answered since it was sent, is an outage, and the person must hear "follow the
+   * runbook by hand", not "try again in a minute".
+   */
+  let answeredAt = performance.now();
+  const stalledMs = opts.connectionTimeoutMillis ?? 2000;
+  /** The statements waiting for their answers, each with when it was sent. */
+  const waiting = new Set<{ at: number }>();
+  const awaited = async <T>(sent: Promise<T>): Promise<T> => {
+    const entry = { at: performance.now() };
+    waiting.add(entry);
+    try {
+      const r = await sent;
+      answeredAt = performance.now();
+      return r;
+    } finally {
+      waiting.delete(entry);
+    }
+  };
+  const stalled = () => {
+    const now = performance.now();
+    for (const { at } of waiting) if (now - at >= stalledMs && answeredAt <= at) return true;
+    return false;
+  };
+  const saturated = () => pool.totalCount >= max && pool.idleCount === 0 && !stalled();
   const prepare = opts.prepare ?? true;
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
@@ -221,7 +250,7 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
       const name = prepare && values ? statementName(text) : undefined;
       try {
         const res = name
-          ? await c.query({ name, text, values }).catch((err: unknown) => {
+          ? await awaited(c.query({ name, text, values })).catch((err: unknown) => {
               // A plan the server dropped or can no longer use (a table changed under it): every name is given up,
               // and the statement runs once more, unnamed. In a transaction, which the error has aborted, the whole
               // transaction runs again instead (see transaction()).
@@ -230,7 +259,7 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
               if (c !== pool) throw err;
               return c.query(text, values);
             })
-          : await c.query(text, values);
+          : await awaited(c.query(text, values));
         return { rows: res.rows as R[] };
       } catch (err) {
         throw typed(err, saturated);
@@ -285,15 +314,21 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
     };
     client.on('error', lost);
     try {
-      await client.query('BEGIN');
+      await awaited(client.query('BEGIN'));
       const result = await fn(wrap(client));
-      await client.query('COMMIT');
+      await awaited(client.query('COMMIT'));
       return result;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
+      // The connection lost or silent (a query timed out): its ROLLBACK would wait as long again before the person
+      // hears anything. A connection thrown away ends its transaction on the server all the same.
+      if (isDatabaseUnavailable(err) || err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError) {
         broken = true;
+      } else {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
       }
       throw typed(err, saturated);
     } finally {

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { createPostgresDatabase, type Database, DatabaseUnavailableError } from '../../src/store/db.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestSchema, withSearchPath } from '../support/test-db.js';
 
@@ -53,4 +53,26 @@ it('each connection asks the server for keepalives and a limit on idle transacti
   const started = Date.now();
   await direct.query('UPDATE probe SET n = n + 1 WHERE id = $1', [1]);
   expect(Date.now() - started).toBeLessThan(4_000);
+}, 30_000);
+
+it('a network gone silent: a transaction fails after one query timeout (no second wait for its ROLLBACK), and a pool of hung connections is an outage, not "overloaded"', async () => {
+  const schema = await createTestSchema('silent');
+  cleanups.push(schema.drop);
+  const proxy = await TcpProxy.start('127.0.0.1', 5432);
+  cleanups.push(() => proxy.cut());
+  const url = withSearchPath(`postgresql://postgres@127.0.0.1:${proxy.port}/test`, schema.schema);
+  const db: Database = createPostgresDatabase(url, { queryTimeoutMillis: 1_000, connectionTimeoutMillis: 500, max: 2 });
+  cleanups.push(() => db.close());
+  // Two connections open and idle, as after a quiet spell.
+  await Promise.all([db.transaction((tx) => tx.query('SELECT pg_sleep(0.05)')), db.query('SELECT pg_sleep(0.05)')]);
+  proxy.freeze();
+  const started = Date.now();
+  const failures = await Promise.all([
+    db.transaction((tx) => tx.query('SELECT 1')).catch((e: unknown) => e),
+    db.transaction((tx) => tx.query('SELECT 1')).catch((e: unknown) => e),
+    // The pool is full of connections that do not answer: this one cannot get a connection.
+    db.query('SELECT 1').catch((e: unknown) => e),
+  ]);
+  expect(Date.now() - started).toBeLessThan(1_900); // one query timeout, not two
+  for (const f of failures) expect(f).toBeInstanceOf(DatabaseUnavailableError);
 }, 30_000);
