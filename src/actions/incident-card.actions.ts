@@ -65,52 +65,72 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     },
     'ack',
   );
-  on(ACTION.markMitigated, ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)));
+  on(
+    ACTION.markMitigated,
+    ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)),
+    'update',
+  );
   // A critical alert's notice: Raise to SEV-N (its value `sev1`), unless the incident is that severe already.
-  on(ACTION.raiseSeverity, async ({ incidentId, userId, action, body, tell }) => {
-    const parsed = parseSeverityToken(action.type === 'button' ? (action.value ?? '') : '');
-    if (!parsed.ok) return null;
-    const { severity } = parsed;
-    const i = await incidents.get(incidentId);
-    if (i.severity <= severity) {
-      await tell(
-        `:information_source: Incident #${i.number} is ${severityLabel(i.severity)} already; nothing was changed.`,
-      );
-      return null;
-    }
-    return incidents.changeSeverity(incidentId, userId, severity, key(body));
-  });
-  on(ACTION.changeSeverity, async ({ incidentId, userId, action, body }) => {
-    const raw = action.type === 'static_select' ? Number(action.selected_option?.value) : Number.NaN;
-    const severity = SEVERITIES.find((s) => s === raw) as Severity | undefined;
-    if (severity === undefined) return null;
-    return incidents.changeSeverity(incidentId, userId, severity, key(body));
-  });
+  on(
+    ACTION.raiseSeverity,
+    async ({ incidentId, userId, action, body, tell }) => {
+      const parsed = parseSeverityToken(action.type === 'button' ? (action.value ?? '') : '');
+      if (!parsed.ok) return null;
+      const { severity } = parsed;
+      const i = await incidents.get(incidentId);
+      if (i.severity <= severity) {
+        await tell(
+          `:information_source: Incident #${i.number} is ${severityLabel(i.severity)} already; nothing was changed.`,
+        );
+        return null;
+      }
+      return incidents.changeSeverity(incidentId, userId, severity, key(body));
+    },
+    'page',
+  );
+  on(
+    ACTION.changeSeverity,
+    async ({ incidentId, userId, action, body }) => {
+      const raw = action.type === 'static_select' ? Number(action.selected_option?.value) : Number.NaN;
+      const severity = SEVERITIES.find((s) => s === raw) as Severity | undefined;
+      if (severity === undefined) return null;
+      return incidents.changeSeverity(incidentId, userId, severity, key(body));
+    },
+    'page',
+  );
   // The page's "Open the incident channel" is a link button; Slack still sends the click, which only needs an ack.
   app.action(ACTION.openChannel, async ({ ack }) => {
     await ack();
   });
   // Escalate now pages the role the button showed (its value carries it), or says that role was paged meanwhile.
-  on(ACTION.escalate, async ({ incidentId, userId, action, body, tell }) => {
-    const shownRole = escalateRef.decode(action.type === 'button' ? action.value : undefined)?.role ?? undefined;
-    const r = await incidents.escalateNow(incidentId, userId, {
-      requestKey: key(body),
-      ...(shownRole ? { shownRole } : {}),
-    });
-    if (r?.kind === 'already') await tell(renderAlreadyEscalated(r, new Date()));
-  });
-  on(ACTION.postUpdate, async ({ incidentId, body, client }) => {
-    const i = await incidents.get(incidentId);
-    if (i.status === 'resolved')
-      throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
-    const now = new Date();
-    const meta = statusUpdateMetadata(i, i.channelId ?? body.channel?.id ?? '', now);
-    await openModal(
-      client,
-      body.trigger_id,
-      statusUpdateModal(i, meta, now, publishesByDefault(i.severity, deps.severities)),
-    );
-  });
+  on(
+    ACTION.escalate,
+    async ({ incidentId, userId, action, body, tell }) => {
+      const shownRole = escalateRef.decode(action.type === 'button' ? action.value : undefined)?.role ?? undefined;
+      const r = await incidents.escalateNow(incidentId, userId, {
+        requestKey: key(body),
+        ...(shownRole ? { shownRole } : {}),
+      });
+      if (r?.kind === 'already') await tell(renderAlreadyEscalated(r, new Date()));
+    },
+    'page',
+  );
+  on(
+    ACTION.postUpdate,
+    async ({ incidentId, body, client }) => {
+      const i = await incidents.get(incidentId);
+      if (i.status === 'resolved')
+        throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
+      const now = new Date();
+      const meta = statusUpdateMetadata(i, i.channelId ?? body.channel?.id ?? '', now);
+      await openModal(
+        client,
+        body.trigger_id,
+        statusUpdateModal(i, meta, now, publishesByDefault(i.severity, deps.severities)),
+      );
+    },
+    'update',
+  );
   on(ACTION.resolve, async ({ incidentId, body, client }) => {
     const i = await incidents.get(incidentId);
     if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');

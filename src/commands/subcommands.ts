@@ -131,6 +131,7 @@ export const SUBCOMMANDS = {
     names: [],
     args: 'severity',
     where: 'incident channel',
+    whenDown: 'page',
     usage: '`/incident sev0` — change the severity',
     elsewhere: (cmd) => {
       const sev = cmd.kind === 'set_severity' ? cmd.severity : 1;
@@ -153,6 +154,7 @@ export const SUBCOMMANDS = {
       tooLong: (n) => `That is ${n} characters; the form's current status takes ${STATUS_UPDATE_TEXT_MAX}.`,
     },
     where: 'incident channel',
+    whenDown: 'update',
     usage:
       '`/incident update [text]` — post a status update (the runbook communication template); the form opens with what you typed (a first word `mitigated` chooses that status)',
   },
@@ -165,6 +167,7 @@ export const SUBCOMMANDS = {
       tooLong: () => `Keep how it was mitigated to ${RESOLVE_SUMMARY_MAX} characters; details go in a status update.`,
     },
     where: 'incident channel',
+    whenDown: 'update',
     usage:
       '`/incident mitigated [how]` — mark mitigated, saying how if you like (`/incident mitigated rolled back to v57`)',
   },
@@ -177,6 +180,7 @@ export const SUBCOMMANDS = {
       tooLong: () => `Keep the resolve summary to ${RESOLVE_SUMMARY_MAX} characters; details go in the post-mortem.`,
     },
     where: 'incident channel',
+    whenDown: 'update',
     usage: '`/incident resolve [summary]` — resolve with a one-line summary',
   },
   rename: {
@@ -197,6 +201,7 @@ export const SUBCOMMANDS = {
     args: 'text',
     text: { field: 'summary', max: RESOLVE_SUMMARY_MAX, tooLong: () => FLAG_NOTE_TOO_LONG },
     where: 'incident channel',
+    whenDown: 'page',
     usage: '`/incident impact [what]` — flag customer impact, saying what if you like (pages the engineering manager)',
   },
   data_loss: {
@@ -204,6 +209,7 @@ export const SUBCOMMANDS = {
     args: 'text',
     text: { field: 'summary', max: RESOLVE_SUMMARY_MAX, tooLong: () => FLAG_NOTE_TOO_LONG },
     where: 'incident channel',
+    whenDown: 'page',
     usage:
       '`/incident data-loss [what]` — flag a data-loss risk, saying what if you like (pages senior DevOps, the CTO and the database team)',
   },
@@ -211,6 +217,7 @@ export const SUBCOMMANDS = {
     names: ['escalate', 'page'],
     args: 'none',
     where: 'incident channel',
+    whenDown: 'page',
     usage: '`/incident escalate` — page the next role in the contact order now',
   },
   playbook: {

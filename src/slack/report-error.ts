@@ -7,9 +7,10 @@ import { renderPhrase } from '../templates/text.js';
 /**
  * What was asked, for the words said when the database cannot be reached: a declaration (go on by hand: open a
  * channel, page on-call), an acknowledgement (say it in the channel, or the next role is paged once the bot is back),
- * another change in an incident, or a read (nothing was lost; where to look meanwhile).
+ * what pages people (nobody was paged: page them by hand), a status update (post it by hand), another change in an
+ * incident, or a read (nothing was lost; where to look meanwhile).
  */
-export type WhenDown = 'declare' | 'ack' | 'change' | 'read';
+export type WhenDown = 'declare' | 'ack' | 'page' | 'update' | 'change' | 'read';
 
 const ASK_ADMIN = "Ask an admin to check the bot's /health endpoint.";
 
@@ -17,6 +18,8 @@ const ASK_ADMIN = "Ask an admin to check the bot's /health endpoint.";
 export const DATABASE_UNAVAILABLE: Record<WhenDown, string> = {
   declare: `:warning: This could not be recorded: the bot's database cannot be reached. Follow the runbook by hand for now: open a channel, page on-call, and post updates with the communication template. ${ASK_ADMIN}`,
   ack: `:warning: Your acknowledgement could not be recorded: the bot's database cannot be reached. Say in the incident channel that you are on it, and acknowledge again once the bot answers: until then it counts the page as unanswered, and pages the next role when it is back. ${ASK_ADMIN}`,
+  page: `:warning: This could not be recorded, and nobody was paged: the bot's database cannot be reached. Page by hand whom it would have (the next role in the runbook's contact order not yet paged; for SEV-0 or a data-loss risk, senior DevOps and the CTO) and say so in the incident channel; do it again here once the bot answers. ${ASK_ADMIN}`,
+  update: `:warning: Your update could not be posted: the bot's database cannot be reached. Post it in the incident channel by hand with the communication template (status, affected, current impact, what is being done, next update), and again here once the bot answers. ${ASK_ADMIN}`,
   change: `:warning: This could not be recorded: the bot's database cannot be reached. Follow the runbook by hand for now: say in the incident channel what you did, and do it again here once the bot answers. ${ASK_ADMIN}`,
   read: `:warning: This could not be read: the bot's database cannot be reached; nothing was changed. Open incidents keep their channels (named \`inc-…\`), with their cards and latest updates. ${ASK_ADMIN}`,
 };

@@ -2,6 +2,7 @@ import type { ChangeResult } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
+import type { WhenDown } from '../slack/report-error.js';
 import type { ModalMetadata } from '../templates/payloads.js';
 import { modalMetadata } from '../templates/payloads.js';
 import {
@@ -20,6 +21,8 @@ interface FormSpec<T> extends FormCheckSpec<T> {
   submit: (meta: ModalMetadata, userId: string, value: T, requestKey: string) => Promise<ChangeResult | null>;
   /** "Update recorded" / "Resolved": what is said before the warnings of a partly shown change. */
   done: string;
+  /** What it asks, for the words said when the database cannot be reached. */
+  whenDown: WhenDown;
   /**
    * A form refused for what the incident as it is now may answer (see leftEmptyAsShown): the form to check instead,
    * and how to make its value what the person submitted again. Null: the refusal stands.
@@ -68,6 +71,7 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
             }
           : () => ack({ response_action: 'errors', errors: { [spec.mainBlock]: BUSY_FORM_TEXT } }),
         done: spec.done,
+        whenDown: spec.whenDown,
       },
     );
   });
@@ -80,6 +84,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     ...STATUS_UPDATE_FORM,
     submit: (meta, user, value, key) => incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen),
     done: 'Update recorded',
+    whenDown: 'update',
     // The first update written by two people at once: a required field the second left empty, as their form showed
     // it, which the first filled meanwhile, is not missing: it is left to the merge, which keeps the first's (and says
     // so), as for any field left as shown.
@@ -97,5 +102,6 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     ...RESOLVE_FORM,
     submit: (meta, user, value, key) => incidents.resolve(meta.incidentId, user, value, key),
     done: 'Resolved',
+    whenDown: 'update',
   });
 }

@@ -226,7 +226,7 @@ describe('Postgres unreachable', () => {
     expect((await fetch(`${bot.baseUrl}/alive`)).status).toBe(200);
   });
 
-  it('a read is told it could not be read, an acknowledgement how to stand in for it; neither is told to open a channel', async () => {
+  it('a read is told it could not be read; an acknowledgement, an escalation and an update how to stand in for them; none is told to open a channel', async () => {
     await proxy.cut();
     bot.fake.reset();
     await bot.command('list');
@@ -239,5 +239,14 @@ describe('Postgres unreachable', () => {
     expect(ack.args.text).toMatch(/Your acknowledgement could not be recorded/);
     expect(ack.args.text).toMatch(/Say in the incident channel that you are on it/);
     expect(ack.args.text).not.toMatch(/open a channel/);
+    // What would have paged says nobody was paged, and whom to page by hand; an update, to post it by hand.
+    bot.fake.reset();
+    await bot.command('escalate', { channel_id: 'C0SOMEINC' });
+    const escalate = await bot.fake.waitFor('response_url', undefined, 5000);
+    expect(escalate.args.text).toMatch(/nobody was paged.*Page by hand whom it would have/);
+    bot.fake.reset();
+    await bot.command('update', { channel_id: 'C0SOMEINC' });
+    const update = await bot.fake.waitFor('response_url', undefined, 5000);
+    expect(update.args.text).toMatch(/Your update could not be posted.*communication template/);
   });
 });
