@@ -72,8 +72,12 @@ const WRAP_MIN_VALUE = 12;
 const WRAP_MIN_HEAD = 3;
 /** The most lines a wrapped value is looked for across (a 2,000-character value at 40 columns). */
 const WRAP_MAX_LINES = 64;
-/** The shortest base64 run of a value masked: shorter ones match by chance in other base64. */
-const BASE64_MIN_CHARS = 8;
+/**
+ * The shortest base64 run of a value masked: shorter ones match by chance in other base64. Seven is what a 6-character
+ * value leaves at byte offset 1 or 2 (its first and last characters carry bits of the bytes around it); 42 bits of a
+ * random value, as unlikely to show by chance in other output as the 48 of eight.
+ */
+const BASE64_MIN_CHARS = 7;
 
 /** A value looked for wrapped across lines, with where each of its characters is in it (to find a wrap's start). */
 interface WrapValue {
