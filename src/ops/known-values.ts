@@ -128,10 +128,11 @@ function wrappedFrom(
   let pos = k;
   for (let j = i + 1; j < lines.length; j++) {
     const line = lines[j]!;
-    // Where the line's text starts: after its indent, or after the prefix it shares with the first line and an indent.
-    let shared = 0;
-    while (shared < from && shared < line.length && line[shared] === first[shared]) shared++;
-    const starts = [...new Set([indentOf(line, 0), indentOf(line, shared)])];
+    // Where the line's text starts: after its indent, or after the prefix it shares with the first line and an indent;
+    // the same prefix but for its digits too (a log's timestamp: same length and shape, another time).
+    const starts = [...new Set([indentOf(line, 0), indentOf(line, shared(line, first, from, false))])];
+    const shaped = shared(line, first, from, true);
+    if (!starts.includes(indentOf(line, shaped))) starts.push(indentOf(line, shaped));
     const rest = v.slice(pos);
     const whole = starts.find((start) => line.startsWith(rest, start));
     if (whole !== undefined) {
@@ -167,6 +168,20 @@ export function openWrapFrom(lines: readonly string[], values: readonly WrapValu
     }
   }
   return -1;
+}
+
+const DIGIT = /[0-9]/;
+
+/** How many first characters of `line` are those of `first` (up to `max`); with `digits`, any digit for a digit. */
+function shared(line: string, first: string, max: number, digits: boolean): number {
+  let n = 0;
+  while (
+    n < max &&
+    n < line.length &&
+    (line[n] === first[n] || (digits && DIGIT.test(line[n]!) && DIGIT.test(first[n] ?? '')))
+  )
+    n++;
+  return n;
 }
 
 /** Where a line's text starts from `at` on, past blanks. */

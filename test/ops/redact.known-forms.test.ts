@@ -160,3 +160,25 @@ describe('redact: a known value wrapped with little of it on a line, or short', 
     }
   });
 });
+
+describe('redact: a known value wrapped across log lines whose prefixes differ in their digits', () => {
+  const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLE12';
+  const text =
+    `2026-01-01T00:00:00.101Z app[web.1]: token ${secret.slice(0, 20)}\n` +
+    `2026-01-01T00:00:00.102Z app[web.1]: ${secret.slice(20)}\n` +
+    '2026-01-01T00:00:01.017Z app[web.1]: done\n';
+  const masked =
+    '2026-01-01T00:00:00.101Z app[web.1]: token ***\n' +
+    '2026-01-01T00:00:00.102Z app[web.1]: ***\n' +
+    '2026-01-01T00:00:01.017Z app[web.1]: done\n';
+
+  it('masks it as with the same prefix (timestamps), whole and streamed line by line', () => {
+    expect(redactWith([secret])(text)).toBe(masked);
+    expect(streamed([secret], text.split(/(?<=\n)/))).toBe(masked);
+  });
+
+  it('does not take a prefix of another shape for the same one', () => {
+    const other = `2026-01-01T00:00:00.101Z app[web.1]: token ${secret.slice(0, 20)}\n2026-01-01 app: ${secret.slice(20)}\n`;
+    expect(redactWith([secret])(other)).toBe(other);
+  });
+});
