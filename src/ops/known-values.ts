@@ -33,8 +33,8 @@ export interface KnownValues {
   /** The other values masked wherever they appear, in their own case; null when none is long enough. */
   pattern: RegExp | null;
   /**
-   * The values (and their base64 forms) long enough to be masked when wrapped across lines: a terminal's width,
-   * `fold`, `base64`'s 76 columns, a wrapped table cell (see maskWrapped).
+   * The values, their hex and their base64 forms, masked when wrapped across lines: a terminal's width, `fold`,
+   * `base64`'s 76 columns, a wrapped table cell (see maskWrapped). Base64 forms are cut anywhere, however short.
    */
   wrapped: readonly WrapValue[];
   /** The short values, masked where they follow their own variable's name. */
@@ -87,10 +87,10 @@ interface WrapValue {
   short: boolean;
 }
 
-function wrapValue(value: string): WrapValue {
+function wrapValue([value, short]: [string, boolean]): WrapValue {
   const at = new Map<string, number[]>();
   for (let p = 0; p < value.length; p++) at.set(value[p]!, [...(at.get(value[p]!) ?? []), p]);
-  return { value, at, short: value.length < WRAP_MIN_VALUE };
+  return { value, at, short };
 }
 
 const CHAR_CLASS = [/\p{L}/u, /\p{N}/u];
@@ -300,7 +300,8 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
   const pieces = new Set<string>();
   const anyCase = new Set<string>();
   const named = new Set<string>();
-  const wrapped = new Set<string>();
+  // Each value looked for wrapped, and whether it is short (cut only where `cutsAt` says).
+  const wrapped = new Map<string, boolean>();
   let longestNamed = 0;
   for (const known of values) {
     const { name, value } = typeof known === 'string' ? { name: null, value: known } : known;
@@ -320,12 +321,14 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       // `xxd -p`, `od`, Python's .hex(): in either case, and wrapped (xxd -p's 60 columns).
       const hex = Buffer.from(piece, 'utf8').toString('hex');
       anyCase.add(hex);
-      wrapped.add(hex).add(hex.toUpperCase());
+      wrapped.set(hex, false).set(hex.toUpperCase(), false);
       for (const form of base64Forms(piece)) {
         pieces.add(form);
-        if (form.length >= WRAP_MIN_VALUE) wrapped.add(form);
+        // Cut anywhere, however short (`base64` wraps at 76 columns wherever that falls): the characters of a value's
+        // base64 are as random as the value, so all of them across a wrap are as unlikely by chance as unwrapped.
+        wrapped.set(form, false);
       }
-      wrapped.add(piece);
+      if (!wrapped.has(piece)) wrapped.set(piece, piece.length < WRAP_MIN_VALUE);
     }
   }
   if (pieces.size === 0 && anyCase.size === 0 && named.size === 0) return null;
@@ -334,7 +337,7 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
   return {
     caseless: sortedAnyCase.length ? new RegExp(sortedAnyCase.map(escapeRegExp).join('|'), 'gi') : null,
     pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
-    wrapped: [...wrapped].map(wrapValue),
+    wrapped: [...wrapped.entries()].map(wrapValue),
     // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.
     named: named.size ? new RegExp(`(?:${[...named].join('|')})(?=["']?(?:[\\s&,;)}\\]]|$))`, 'gim') : null,
     longest: Math.max(sorted[0]?.length ?? 0, sortedAnyCase[0]?.length ?? 0, longestNamed),

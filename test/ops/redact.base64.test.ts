@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { redactWith } from '../../src/ops/redact.js';
 
@@ -16,5 +17,35 @@ describe('redact: a short known value in base64', () => {
     for (const seen of ['dXNlcjprOVF6N3dAZGI=', 'b3BzOms5UXo3dw==', 'dTprOVF6N3c=']) {
       expect(mask(seen), seen).toContain('***');
     }
+  });
+});
+
+describe('redact: a short known value in base64 wrapped at 76 columns', () => {
+  /** Deterministic bytes that look random: what other base64 in the output holds. */
+  const noise = (n: number, seed: string): Buffer => {
+    const out: Buffer[] = [];
+    for (let i = 0; out.length * 32 < n; i++) out.push(createHash('sha256').update(`${seed}${i}`).digest());
+    return Buffer.concat(out).subarray(0, n);
+  };
+  const wrap = (encoded: string): string => `${encoded.match(/.{1,76}/g)!.join('\n')}\n`;
+
+  it('masks a 6- to 8-character value wherever the wrap cuts its encoding', () => {
+    for (const secret of ['k9Qz7w', 'hunter42', 'Zx9!pQ2']) {
+      const mask = redactWith([secret]);
+      // The value's bytes start at every offset around the 57-byte line (76 characters), so every cut is tried.
+      for (let at = 48; at < 58; at++) {
+        const encoded = wrap(Buffer.concat([noise(at, 'a'), Buffer.from(secret), noise(20, 'b')]).toString('base64'));
+        const out = mask(encoded);
+        const decoded = Buffer.from(out.replace(/\*\*\*|\n/g, ''), 'base64').toString('latin1');
+        expect(out, `${secret} at ${at}`).toContain('***');
+        expect(decoded, `${secret} at ${at}`).not.toContain(secret.slice(1, -1));
+      }
+    }
+  });
+
+  it('leaves other base64 alone', () => {
+    const mask = redactWith(['k9Qz7w', 'hunter42', 'Zx9!pQ2#rT5$', 'us-east-1']);
+    const blob = wrap(noise(200_000, 'other').toString('base64'));
+    expect(mask(blob)).toBe(blob);
   });
 });
