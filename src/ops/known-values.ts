@@ -1,11 +1,13 @@
 /**
  * The values the bot knows are secret (what it passed in a command's environment, its own tokens), and how each is
- * found in output: as it is, in the forms programs print it (URL-encoded, JSON-escaped, base64, either Unicode normal
- * form, hex), in another case when that cannot be ordinary text, with terminal escape sequences inside it, after its own
- * variable's name when it is short, and wrapped across lines. redact.ts applies them before its pattern rules.
+ * found in output: as it is, in the forms programs print it (URL-encoded, JSON-, shell-, HTML- or Python-escaped,
+ * base64, either Unicode normal form, hex: see value-forms.ts), in another case when that cannot be ordinary text,
+ * with terminal escape sequences inside it, after its own variable's name when it is short, and wrapped across lines.
+ * redact.ts applies them before its pattern rules.
  */
 
 import { escapeRegExp } from '../runbook/regexp.js';
+import { base64Forms, textForms } from './value-forms.js';
 
 export const MASK = '***';
 /**
@@ -72,12 +74,6 @@ const WRAP_MIN_VALUE = 12;
 const WRAP_MIN_HEAD = 3;
 /** The most lines a wrapped value is looked for across (a 2,000-character value at 40 columns). */
 const WRAP_MAX_LINES = 64;
-/**
- * The shortest base64 run of a value masked: shorter ones match by chance in other base64. Seven is what a 6-character
- * value leaves at byte offset 1 or 2 (its first and last characters carry bits of the bytes around it); 42 bits of a
- * random value, as unlikely to show by chance in other output as the 48 of eight.
- */
-const BASE64_MIN_CHARS = 7;
 
 /** A value looked for wrapped across lines, with where each of its characters is in it (to find a wrap's start). */
 interface WrapValue {
@@ -256,38 +252,6 @@ const WORDS = /^(?:\p{Lu}?\p{Ll}+|\p{Lu}+)(?:\s+(?:\p{Lu}?\p{Ll}+|\p{Lu}+))*$/u;
  */
 function caseless(value: string): boolean {
   return value.length >= CASELESS_MIN_VALUE && value.toUpperCase() !== value.toLowerCase() && !WORDS.test(value);
-}
-
-/**
- * A value as programs print it: as it is, URL-encoded (a connection string), in a JSON string (`\\` and `\"` escaped,
- * and, as Python's json.dumps writes it, every character past ASCII as `\\uXXXX`), and in both Unicode normal forms.
- */
-function textForms(value: string): Set<string> {
-  const json = JSON.stringify(value).slice(1, -1);
-  const ascii = json.replace(/[^ -~]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return new Set([value, encodeURIComponent(value), json, ascii, value.normalize('NFC'), value.normalize('NFD')]);
-}
-
-/**
- * A value as base64 (standard and URL-safe) wherever it starts in the encoded bytes (`user:token` in a Basic header,
- * a Kubernetes secret's data): for each of the three byte offsets, the characters that depend on the value's bytes
- * alone, without padding.
- */
-function base64Forms(value: string): string[] {
-  const bytes = Buffer.from(value, 'utf8');
-  const out: string[] = [];
-  for (let shift = 0; shift < 3; shift++) {
-    const encoded = Buffer.concat([Buffer.alloc(shift), bytes])
-      .toString('base64')
-      .replace(/=+$/, '');
-    // The first characters carry bits of the bytes before; the last, unless it ends a group, of the bytes after.
-    const from = Math.ceil((shift * 8) / 6);
-    const to = (shift + bytes.length) % 3 === 0 ? encoded.length : encoded.length - 1;
-    const stable = encoded.slice(from, to);
-    if (stable.length < BASE64_MIN_CHARS) continue;
-    out.push(stable, stable.replace(/\+/g, '-').replace(/\//g, '_'));
-  }
-  return out;
 }
 
 /**
