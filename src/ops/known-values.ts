@@ -34,6 +34,8 @@ export interface KnownValues {
   caseless: RegExp | null;
   /** The other values masked wherever they appear, in their own case; null when none is long enough. */
   pattern: RegExp | null;
+  /** The values that are words or a region (see `tokenOnly`), masked as whole tokens, in their own case. */
+  tokens: RegExp | null;
   /**
    * The values, their hex and their base64 forms, masked when wrapped across lines: a terminal's width, `fold`,
    * `base64`'s 76 columns, a wrapped table cell (see maskWrapped). Base64 forms are cut anywhere, however short.
@@ -81,13 +83,24 @@ interface WrapValue {
   at: ReadonlyMap<string, readonly number[]>;
   /** Under WRAP_MIN_VALUE: cut only where `cutsAt` says. */
   short: boolean;
+  /** Masked only as a whole token (see `tokenOnly`). */
+  token: boolean;
 }
 
-function wrapValue([value, short]: [string, boolean]): WrapValue {
+type WrapKind = Pick<WrapValue, 'short' | 'token'>;
+/** A value's hex or base64: cut anywhere, masked inside a longer word too. */
+const ENCODED: WrapKind = { short: false, token: false };
+
+function wrapValue([value, { short, token }]: [string, WrapKind]): WrapValue {
   const at = new Map<string, number[]>();
   for (let p = 0; p < value.length; p++) at.set(value[p]!, [...(at.get(value[p]!) ?? []), p]);
-  return { value, at, short };
+  return { value, at, short, token };
 }
+
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** True when a character (or the text's end, undefined) would glue a word value to a longer word. */
+const glued = (c: string | undefined): boolean => c !== undefined && WORD_CHAR.test(c);
 
 const CHAR_CLASS = [/\p{L}/u, /\p{N}/u];
 
@@ -130,7 +143,9 @@ function wrappedFrom(
     const shaped = shared(line, first, from, true);
     if (!starts.includes(indentOf(line, shaped))) starts.push(indentOf(line, shaped));
     const rest = v.slice(pos);
-    const whole = starts.find((start) => line.startsWith(rest, start));
+    const whole = starts.find(
+      (start) => line.startsWith(rest, start) && !(w.token && glued(line[start + rest.length])),
+    );
     if (whole !== undefined) {
       spans.push([j, whole, whole + rest.length]);
       return spans;
@@ -200,6 +215,7 @@ function headAt(
     for (let n = ats.length - 1; n >= 0; n--) {
       const k = ats[n]! + 1;
       if (k < minHead || k >= w.value.length || k > end || !cutsAt(w, k, k)) continue;
+      if (w.token && glued(line[end - k - 1])) continue;
       if (line.startsWith(w.value.slice(0, k), end - k)) return { from: end - k, k, end };
     }
   }
@@ -254,6 +270,18 @@ function caseless(value: string): boolean {
   return value.length >= CASELESS_MIN_VALUE && value.toUpperCase() !== value.toLowerCase() && !WORDS.test(value);
 }
 
+/** A cloud region or zone's name: `us-east-1`, `us-central1`, `europe-west4`, `us-gov-west-1`. */
+const REGION = /^[a-z]{2,}(?:-[a-z]+){1,3}-?[0-9]{1,2}$/;
+
+/**
+ * True when a value is ordinary words (see WORDS) or a region's name: masked only as a whole token, not glued to a
+ * further letter or digit on either side, so that `productionize` or `us-east-1a` still show. A value that is not
+ * (a password, a key) is masked wherever it is, inside a longer word too.
+ */
+function tokenOnly(value: string): boolean {
+  return WORDS.test(value) || REGION.test(value);
+}
+
 /**
  * The patterns for values the bot knows are secret (what it passed in a command's environment, its own tokens).
  * Each line of a value is a piece of its own, so masking still works line by line, and a value's URL-encoded form
@@ -263,9 +291,10 @@ function caseless(value: string): boolean {
 export function knownValues(values: readonly KnownSecret[]): KnownValues | null {
   const pieces = new Set<string>();
   const anyCase = new Set<string>();
+  const tokens = new Set<string>();
   const named = new Set<string>();
-  // Each value looked for wrapped, and whether it is short (cut only where `cutsAt` says).
-  const wrapped = new Map<string, boolean>();
+  // Each value looked for wrapped: whether it is short (cut only where `cutsAt` says), whether only as a whole token.
+  const wrapped = new Map<string, WrapKind>();
   let longestNamed = 0;
   for (const known of values) {
     const { name, value } = typeof known === 'string' ? { name: null, value: known } : known;
@@ -281,30 +310,39 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
     for (const line of value.split(/\r?\n/)) {
       const piece = line.trim();
       if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
-      for (const form of textForms(piece)) (caseless(piece) ? anyCase : pieces).add(form);
+      for (const form of textForms(piece)) (tokenOnly(piece) ? tokens : caseless(piece) ? anyCase : pieces).add(form);
       // `xxd -p`, `od`, Python's .hex(): in either case, and wrapped (xxd -p's 60 columns).
       const hex = Buffer.from(piece, 'utf8').toString('hex');
       anyCase.add(hex);
-      wrapped.set(hex, false).set(hex.toUpperCase(), false);
+      wrapped.set(hex, ENCODED).set(hex.toUpperCase(), ENCODED);
       for (const form of base64Forms(piece)) {
         pieces.add(form);
         // Cut anywhere, however short (`base64` wraps at 76 columns wherever that falls): the characters of a value's
         // base64 are as random as the value, so all of them across a wrap are as unlikely by chance as unwrapped.
-        wrapped.set(form, false);
+        wrapped.set(form, ENCODED);
       }
-      if (!wrapped.has(piece)) wrapped.set(piece, piece.length < WRAP_MIN_VALUE);
+      if (!wrapped.has(piece)) wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token: tokenOnly(piece) });
     }
   }
-  if (pieces.size === 0 && anyCase.size === 0 && named.size === 0) return null;
+  if (pieces.size === 0 && anyCase.size === 0 && tokens.size === 0 && named.size === 0) return null;
   const sorted = [...pieces].sort((a, b) => b.length - a.length);
   const sortedAnyCase = [...anyCase].sort((a, b) => b.length - a.length);
+  const sortedTokens = [...tokens].sort((a, b) => b.length - a.length);
   return {
     caseless: sortedAnyCase.length ? new RegExp(sortedAnyCase.map(escapeRegExp).join('|'), 'gi') : null,
     pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
+    tokens: sortedTokens.length
+      ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${sortedTokens.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'gu')
+      : null,
     wrapped: [...wrapped.entries()].map(wrapValue),
     // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.
     named: named.size ? new RegExp(`(?:${[...named].join('|')})(?=["']?(?:[\\s&,;)}\\]]|$))`, 'gim') : null,
-    longest: Math.max(sorted[0]?.length ?? 0, sortedAnyCase[0]?.length ?? 0, longestNamed),
+    longest: Math.max(
+      sorted[0]?.length ?? 0,
+      sortedAnyCase[0]?.length ?? 0,
+      sortedTokens[0]?.length ?? 0,
+      longestNamed,
+    ),
   };
 }
 
@@ -312,7 +350,8 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
 function maskForms(text: string, known: KnownValues, before?: string): string {
   // Any case first: a value in its own case may be part of one (`123456` of `ABC-SECRET-123456`) and cut it short.
   const anyCase = known.caseless ? text.replace(known.caseless, MASK) : text;
-  const bare = known.pattern ? anyCase.replace(known.pattern, MASK) : anyCase;
+  const own = known.pattern ? anyCase.replace(known.pattern, MASK) : anyCase;
+  const bare = known.tokens ? own.replace(known.tokens, MASK) : own;
   const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped, before) : bare;
   return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
 }

@@ -182,3 +182,34 @@ describe('redact: a known value wrapped across log lines whose prefixes differ i
     expect(redactWith([secret])(other)).toBe(other);
   });
 });
+
+describe('redact: a known value that is an ordinary word or a region', () => {
+  const known = ['production', 'us-east-1', 'hunter42', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLE12'];
+  const mask = redactWith(known);
+
+  it('is masked as a whole token, not inside a longer word', () => {
+    expect(mask('deploy to production. (production)')).toBe('deploy to ***. (***)');
+    expect(mask('region=us-east-1, az us-east-1a')).toBe('region=***, az us-east-1a');
+    expect(mask('productionize preproduction production2')).toBe('productionize preproduction production2');
+    expect(mask('"env":"production"')).toBe('"env":"***"');
+  });
+
+  it('is masked wrapped only when whole, in a stream too', () => {
+    expect(mask('env produc\ntion ok\n')).toBe('env ***\n*** ok\n');
+    expect(mask('env produc\ntionize ok\n')).toBe('env produc\ntionize ok\n');
+    expect(streamed(known, ['env produc\n', 'tionize ok\n'])).toBe('env produc\ntionize ok\n');
+  });
+
+  it('leaves a value that is not words masked anywhere', () => {
+    expect(mask('xhunter42y')).toBe('x***y');
+    expect(mask('AwJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLE12B')).toBe('A***B');
+  });
+});
+
+describe('redact: a passphrase of words wrapped across lines', () => {
+  it('is masked whole, and not when the wrap glues it to a longer word', () => {
+    const mask = redactWith(['correct horse battery staple']);
+    expect(mask('pw: correct horse bat\n  tery staple\n')).toBe('pw: ***\n  ***\n');
+    expect(mask('pw: correct horse bat\n  tery staplers\n')).toBe('pw: correct horse bat\n  tery staplers\n');
+  });
+});
