@@ -191,6 +191,14 @@ export interface Redactor {
   push(chunk: string): string;
   /** Returns the redacted remainder (the last line, without a newline). Call once at the end. */
   flush(): string;
+  /** True while complete lines are held back for the start of a known value at their end (see `release`). */
+  holding(): boolean;
+  /**
+   * Returns the held lines, redacted as they are, without waiting for the rest of the value (the caller's time limit
+   * on a hold: a command that hangs after them would otherwise never show them). What of the value they end with
+   * shows; its rest is still masked if it comes next.
+   */
+  release(): string;
 }
 
 export interface RedactorOptions {
@@ -276,6 +284,13 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
     return out.join('\n');
   };
 
+  /** The complete lines pending, redacted and released; the line still coming stays. */
+  const releaseComplete = (complete: string): string => {
+    const out = redactBlock(complete, released);
+    released = complete.slice(complete.lastIndexOf('\n', complete.length - 2) + 1, -1);
+    return out;
+  };
+
   return {
     push(chunk) {
       pending += chunk;
@@ -294,9 +309,7 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
             if (complete === '') return '';
           }
         }
-        const out = redactBlock(complete, released);
-        released = complete.slice(complete.lastIndexOf('\n', complete.length - 2) + 1, -1);
-        return out;
+        return releaseComplete(complete);
       }
       if (pending.length <= maxLineChars) return '';
       // Mask the known values now, and keep back enough that one still arriving is not cut in two.
@@ -318,6 +331,16 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
       const rest = pending;
       pending = '';
       return rest === '' ? '' : redactBlock(rest, released);
+    },
+    holding() {
+      return pending.includes('\n');
+    },
+    release() {
+      const cut = pending.lastIndexOf('\n');
+      if (cut === -1) return '';
+      const complete = pending.slice(0, cut + 1);
+      pending = pending.slice(cut + 1);
+      return releaseComplete(complete);
     },
   };
 }

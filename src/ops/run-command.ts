@@ -58,6 +58,11 @@ export interface RunCommandOptions {
   maxFullBytes?: number;
   /** How long to keep reading after the child exits, if something still holds its stdout open. Default 1 000. */
   stdioGraceMs?: number;
+  /**
+   * How long a line ending in the start of a known value is held back for the rest of it (see createRedactor) before
+   * it is shown as it is. Default 2 000.
+   */
+  holdMs?: number;
   /** Aborting it terminates the command like a timeout does; the result then has `canceled: true`. */
   signal?: AbortSignal;
 }
@@ -92,6 +97,7 @@ export const RUN_COMMAND_DEFAULTS = {
   maxTailChars: 2_900,
   maxFullBytes: 5 * 1024 * 1024,
   stdioGraceMs: 1_000,
+  holdMs: 2_000,
 } as const;
 
 /** The whole environment a command gets: PATH, HOME and LANG from this process, then `extra`. */
@@ -175,10 +181,22 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     }
   });
 
+  // Lines held back for a value's rest are shown as they are once they have waited holdMs (from when the hold began).
+  let holdTimer: NodeJS.Timeout | undefined;
+  const releaseHeld = (): void => {
+    holdTimer = undefined;
+    collector.push(redactor.release());
+    progress.request();
+  };
+
   const handle = (chunk: Uint8Array | string): void => {
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
     bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     collector.push(redactor.push(text));
+    if (!redactor.holding()) {
+      clearTimeout(holdTimer);
+      holdTimer = undefined;
+    } else holdTimer ??= setTimeout(releaseHeld, opts.holdMs);
     progress.request();
   };
 
@@ -220,6 +238,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
   opts.signal?.removeEventListener('abort', onAbort);
   if (!stopped) untrack();
   progress.cancel();
+  clearTimeout(holdTimer);
   collector.push(redactor.push(decoder.end()));
   collector.push(redactor.flush());
   const output = collector.finish();

@@ -214,3 +214,14 @@ describe('createRedactor', () => {
     expect(redactor.flush()).toBe('sk-***');
   });
 });
+
+describe('createRedactor: release', () => {
+  it('gives the lines held back for the start of a known value, as they are; the rest is masked when it comes', () => {
+    const redactor = createRedactor({ known: ['production'] });
+    expect(redactor.push('Deploying release to prod\nuct')).toBe('');
+    expect(redactor.release()).toBe('Deploying release to prod\n');
+    expect(redactor.release()).toBe('');
+    expect(redactor.push('ion ok\n')).toBe('*** ok\n');
+    expect(redactor.flush()).toBe('');
+  });
+});

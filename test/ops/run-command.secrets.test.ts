@@ -146,3 +146,21 @@ describe('the command runner: the bot’s configuration', () => {
     expect(outcome.truncated).toBe(false);
   });
 });
+
+describe('runCommand: a line held back for the start of a known value', () => {
+  it('is shown after holdMs when no more output comes, while the command still runs', async () => {
+    const script = "process.stdout.write('Deploying release to prod\\n'); setTimeout(() => {}, 1000);";
+    const seen: { tail: string; elapsedMs: number }[] = [];
+    const result = await runCommand([process.execPath, '-e', script], {
+      env: { DEPLOY_ENV: 'production' },
+      holdMs: 100,
+      outputIntervalMs: 20,
+      onOutput: ({ tail, elapsedMs }) => {
+        seen.push({ tail, elapsedMs });
+      },
+    });
+    expect(result.full).toBe('Deploying release to prod\n');
+    const shown = seen.find(({ tail }) => tail.includes('Deploying release to prod'));
+    expect(shown?.elapsedMs).toBeLessThan(700);
+  });
+});
