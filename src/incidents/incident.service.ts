@@ -272,18 +272,18 @@ export class IncidentService {
     submitted: StatusUpdateInput,
     requestKey?: string,
     seen?: SeenFields,
+    /** The channel the form was opened for: a form of another incident's channel does not fit this one. */
+    formChannelId?: string,
   ) {
     return this.change(incidentId, requestKey, (cur) => {
+      if (formChannelId && cur.channelId && formChannelId !== cur.channelId) throw formOutOfDate();
       const { update, kept } = mergeOverNewer(submitted, seen, cur);
       // The status as submitted: a form left at its status does not take the resolution over.
       if (cur.status === 'resolved' && submitted.status !== 'resolved') throw resolvedMeanwhile(submitted, seen);
       // A field left as the form showed it takes the incident's; a form that does not fit the incident (another
       // incident's, or one forged) would then post required fields empty.
       if (!update.affected.trim() || !update.currentImpact.trim() || !update.currentStatus.trim()) {
-        throw new DomainError(
-          'form_out_of_date',
-          'This form does not fit the incident as it is now (what it showed is not there), so nothing was posted. Close it and open a new one with `/incident update` in the incident channel.',
-        );
+        throw formOutOfDate();
       }
       const now = new Date();
       let phase = cur.phase;
@@ -455,6 +455,14 @@ const WRITTEN = [
  * A status update for an incident resolved meanwhile (another person resolved it while this one wrote): refused, and
  * what the person wrote is given back to them, so that it is not lost.
  */
+/** A status update form that does not fit the incident it names (another incident's, or forged). */
+function formOutOfDate(): DomainError {
+  return new DomainError(
+    'form_out_of_date',
+    'This form does not fit the incident as it is now (what it showed is not there), so nothing was posted. Close it and open a new one with `/incident update` in the incident channel.',
+  );
+}
+
 function resolvedMeanwhile(update: StatusUpdateInput, seen: SeenFields | undefined): DomainError {
   const written = WRITTEN.filter(([, field]) => update[field].trim());
   const lead = `This incident ${seen ? 'was resolved while you wrote your update' : 'is resolved'}, so it takes no more status updates and yours was not posted.`;

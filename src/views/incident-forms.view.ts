@@ -82,7 +82,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
   onForm(app, deps, {
     ...STATUS_UPDATE_FORM,
-    submit: (meta, user, value, key) => incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen),
+    submit: (meta, user, value, key) =>
+      incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen, meta.channelId),
     done: 'Update recorded',
     whenDown: 'update',
     // The first update written by two people at once: a required field the second left empty, as their form showed

@@ -438,6 +438,12 @@ forEachDatabase(
         expect((err as DomainError).code).toBe('form_out_of_date');
         expect((err as Error).message).toMatch(/does not fit the incident as it is now.*nothing was posted/);
         expect((await kinds(incident.id)).filter((k) => k === 'status_update')).toHaveLength(0);
+        // Every field filled, but the form was opened for another incident's channel: refused too.
+        const other = await service
+          .postStatusUpdate(incident.id, 'UWRITER', update(), 'k-other', undefined, 'C0ANOTHERINCIDENT')
+          .catch((e: unknown) => e);
+        expect((other as DomainError).code).toBe('form_out_of_date');
+        expect((await kinds(incident.id)).filter((k) => k === 'status_update')).toHaveLength(0);
       });
 
       it('take command hands over command on purpose but keeps the first acknowledgement', async () => {
