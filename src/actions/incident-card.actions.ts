@@ -4,6 +4,7 @@ import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js'
 import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { downWords } from '../slack/down-words.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
@@ -29,7 +30,11 @@ interface CardClick {
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
 
-  const on = (actionId: string, work: (click: CardClick) => WorkResult, whenDown?: WhenDown) => {
+  const on = (
+    actionId: string,
+    work: (click: CardClick) => WorkResult,
+    whenDown?: WhenDown | ((action: CardAction) => WhenDown),
+  ) => {
     app.action<BlockAction<CardAction>>(actionId, ({ ack, body, action, respond, client, logger }) => {
       const tell = replyTo(respond);
       return afterAck(
@@ -43,7 +48,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           if (!incidentId) throw new IncidentNotFoundError();
           return work({ incidentId, userId: body.user.id, action, body, client, tell });
         },
-        { admit: 'gate', ...(whenDown ? { whenDown } : {}) },
+        { admit: 'gate', whenDown: downWords(typeof whenDown === 'function' ? whenDown(action) : whenDown, deps) },
       );
     });
   };
@@ -86,7 +91,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       }
       return incidents.changeSeverity(incidentId, userId, severity, key(body));
     },
-    'page',
+    // Only a SEV-0 pages at once; a raise to another severity changes the incident's timers.
+    (action) => (action.type === 'button' && /^sev-?0$/i.test(action.value ?? '') ? 'page' : 'change'),
   );
   on(
     ACTION.changeSeverity,
@@ -96,7 +102,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       if (severity === undefined) return null;
       return incidents.changeSeverity(incidentId, userId, severity, key(body));
     },
-    'page',
+    (action) => (action.type === 'static_select' && action.selected_option?.value === '0' ? 'page' : 'change'),
   );
   // The page's "Open the incident channel" is a link button; Slack still sends the click, which only needs an ack.
   app.action(ACTION.openChannel, async ({ ack }) => {
@@ -131,10 +137,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     },
     'update',
   );
-  on(ACTION.resolve, async ({ incidentId, body, client }) => {
-    const i = await incidents.get(incidentId);
-    if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
-    const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
-    await openModal(client, body.trigger_id, resolveModal(i, meta));
-  });
+  on(
+    ACTION.resolve,
+    async ({ incidentId, body, client }) => {
+      const i = await incidents.get(incidentId);
+      if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+      const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
+      await openModal(client, body.trigger_id, resolveModal(i, meta));
+    },
+    'update',
+  );
 }

@@ -7,6 +7,7 @@ import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { downWords } from '../slack/down-words.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
@@ -368,7 +369,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => run(cmd, ctx, command.channel_id), {
       admit: spec.opensForm ? 'always' : spec.heavy ? 'heavy' : 'gate',
       refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
-      ...(spec.whenDown ? { whenDown: spec.whenDown } : {}),
+      whenDown: downWords(typeof spec.whenDown === 'function' ? spec.whenDown(cmd) : spec.whenDown, deps),
     });
   });
 }

@@ -77,8 +77,11 @@ export interface SubcommandSpec {
   elsewhere?: (cmd: IncidentCommand) => string;
   /** Its work takes the heavy gate (few at once, held back while the process is busy) instead of the light one. */
   heavy?: true;
-  /** What it asks, for the words said when the database cannot be reached (default: a change; see WhenDown). */
-  whenDown?: WhenDown;
+  /**
+   * What it asks, for the words said when the database cannot be reached (default: a change; see WhenDown), or how
+   * to tell from the command (a severity pages only when raised to SEV-0).
+   */
+  whenDown?: WhenDown | ((cmd: IncidentCommand) => WhenDown);
 }
 
 /**
@@ -131,7 +134,7 @@ export const SUBCOMMANDS = {
     names: [],
     args: 'severity',
     where: 'incident channel',
-    whenDown: 'page',
+    whenDown: (cmd) => (cmd.kind === 'set_severity' && cmd.severity === 0 ? 'page' : 'change'),
     usage: '`/incident sev0` — change the severity',
     elsewhere: (cmd) => {
       const sev = cmd.kind === 'set_severity' ? cmd.severity : 1;

@@ -161,6 +161,11 @@ export class EscalationService {
     return role ? (this.runbook.escalation.roles[role]?.name ?? role) : 'the commander';
   }
 
+  /** The runbook's contact order, by role name (no database: what to page by hand when it is down). */
+  contactOrder(): string[] {
+    return this.runbook.escalation.order.map((r) => this.roleName(r));
+  }
+
   /** Inside the transaction that changed `incident`: make its timers match its state. */
   async sync(tx: Queryable, incident: Incident): Promise<Date | null> {
     await this.syncNotifications(tx, incident);

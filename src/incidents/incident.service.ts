@@ -81,6 +81,11 @@ export class IncidentService {
     return this.escalation ? this.escalation.cardView(incident) : Promise.resolve(undefined);
   }
 
+  /** The runbook's contact order, by role name; read without the database. */
+  contactOrder(): string[] {
+    return this.escalation?.contactOrder() ?? [];
+  }
+
   /** Declares an incident: whole (record, channel, timers) or not at all. See DeclarationService. */
   declare(input: DeclareInput, opts?: DeclareOptions): Promise<DeclareResult> {
     return this.declarations.declare(input, opts);

@@ -56,8 +56,11 @@ export interface AfterAckOptions {
   refuse?: () => Promise<void>;
   /** What a partly shown change says before its warnings: "Recorded" (default), "Update recorded", "Resolved". */
   done?: string;
-  /** What was asked, for the words said when the database cannot be reached (default: a change). */
-  whenDown?: WhenDown;
+  /**
+   * What was asked, for the words said when the database cannot be reached (default: a change), or those words
+   * themselves.
+   */
+  whenDown?: WhenDown | { text: string };
 }
 
 /**

@@ -24,6 +24,12 @@ export const DATABASE_UNAVAILABLE: Record<WhenDown, string> = {
   read: `:warning: This could not be read: the bot's database cannot be reached; nothing was changed. Open incidents keep their channels (named \`inc-…\`), with their cards and latest updates. ${ASK_ADMIN}`,
 };
 
+/** The words for what would have paged, naming the runbook's contact order (read without the database). */
+export function pageByHandText(order: readonly string[]): string {
+  if (order.length === 0) return DATABASE_UNAVAILABLE.page;
+  return `:warning: This could not be recorded, and nobody was paged: the bot's database cannot be reached. Page by hand whom it would have, in the runbook's contact order: ${order.join(', then ')} (the first not yet paged); say so in the incident channel, and do it again here once the bot answers. ${ASK_ADMIN}`;
+}
+
 /** The words for a declaration (kept under this name: the most common case). */
 export const DATABASE_UNAVAILABLE_TEXT = DATABASE_UNAVAILABLE.declare;
 
@@ -35,11 +41,15 @@ export const DATABASE_BUSY_TEXT =
  * The one place that turns an error into words for the person who acted. Domain errors are shown as they are;
  * anything unexpected gets a short reference id, and the stack goes to the log under the same id.
  */
-export function errorText(err: unknown, logger: Pick<Logger, 'error'>, whenDown: WhenDown = 'change'): string {
+export function errorText(
+  err: unknown,
+  logger: Pick<Logger, 'error'>,
+  whenDown: WhenDown | { text: string } = 'change',
+): string {
   if (err instanceof AlreadyDoneError) return `:information_source: ${renderPhrase(err.phrase)}`;
   if (err instanceof DatabaseUnavailableError) {
     logger.error('the database cannot be reached', err);
-    return DATABASE_UNAVAILABLE[whenDown];
+    return typeof whenDown === 'string' ? DATABASE_UNAVAILABLE[whenDown] : whenDown.text;
   }
   if (err instanceof DatabaseBusyError) {
     logger.error('the database connection pool is exhausted', err);
@@ -56,7 +66,7 @@ export async function reportErrors(
   logger: Pick<Logger, 'error'>,
   tell: (text: string) => Promise<unknown>,
   work: () => Promise<void>,
-  whenDown: WhenDown = 'change',
+  whenDown: WhenDown | { text: string } = 'change',
 ): Promise<void> {
   try {
     await work();

@@ -244,6 +244,14 @@ describe('Postgres unreachable', () => {
     await bot.command('escalate', { channel_id: 'C0SOMEINC' });
     const escalate = await bot.fake.waitFor('response_url', undefined, 5000);
     expect(escalate.args.text).toMatch(/nobody was paged.*Page by hand whom it would have/);
+    // The runbook's contact order is named: it is known without the database.
+    expect(escalate.args.text).toMatch(/contact order: On-Call Engineer, then Senior DevOps/);
+    // A severity other than SEV-0 pages nobody at once: nobody is told to page by hand.
+    bot.fake.reset();
+    await bot.command('sev2', { channel_id: 'C0SOMEINC' });
+    const lowered = await bot.fake.waitFor('response_url', undefined, 5000);
+    expect(lowered.args.text).toMatch(/could not be recorded/);
+    expect(lowered.args.text).not.toMatch(/page/i);
     bot.fake.reset();
     await bot.command('update', { channel_id: 'C0SOMEINC' });
     const update = await bot.fake.waitFor('response_url', undefined, 5000);
