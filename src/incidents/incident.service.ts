@@ -31,7 +31,7 @@ import {
   type DeclarePolicy,
   type DeclareResult,
 } from './declaration.service.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase } from './errors.js';
 import type { EscalateResult, EscalationService } from './escalation.service.js';
 import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
@@ -469,11 +469,22 @@ function formOutOfDate(): DomainError {
 }
 
 function resolvedMeanwhile(update: StatusUpdateInput, seen: SeenFields | undefined): DomainError {
-  const written = WRITTEN.filter(([, field]) => update[field].trim());
   const lead = `This incident ${seen ? 'was resolved while you wrote your update' : 'is resolved'}, so it takes no more status updates and yours was not posted.`;
-  if (written.length === 0) return new DomainError('incident_resolved', lead);
-  return new DomainError('incident_resolved', [
-    `${lead} What you wrote, so that it is not lost (put it in the post-mortem, \`/incident postmortem\`, or in the channel):`,
+  return new DomainError(
+    'incident_resolved',
+    givenBack(lead, 'put it in the post-mortem, `/incident postmortem`, or in the channel', update),
+  );
+}
+
+/**
+ * `lead`, then what the person wrote in a status update that was not posted, so that it is not lost (`where`: where
+ * to put it); `lead` alone when they wrote nothing.
+ */
+export function givenBack(lead: string, where: string, update: StatusUpdateInput): Phrase {
+  const written = WRITTEN.filter(([, field]) => update[field].trim());
+  if (written.length === 0) return [lead];
+  return [
+    `${lead} What you wrote, so that it is not lost (${where}):`,
     ...written.flatMap(([label, field]) => [`\n*${label}:* `, { typed: update[field].trim(), max: 700 }]),
-  ]);
+  ];
 }

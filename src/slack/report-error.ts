@@ -14,12 +14,15 @@ export type WhenDown = 'declare' | 'ack' | 'page' | 'update' | 'change' | 'read'
 
 const ASK_ADMIN = "Ask an admin to check the bot's /health endpoint.";
 
+/** A status update the database did not take: what to do by hand. */
+export const UPDATE_NOT_POSTED = `Your update could not be posted: the bot's database cannot be reached. Post it in the incident channel by hand with the communication template (status, affected, current impact, what is being done, next update), and again here once the bot answers. ${ASK_ADMIN}`;
+
 /** The database cannot be reached: what the person should do by hand, by what they asked. */
 export const DATABASE_UNAVAILABLE: Record<WhenDown, string> = {
   declare: `:warning: This could not be recorded: the bot's database cannot be reached. Follow the runbook by hand for now: open a channel, page on-call, and post updates with the communication template. ${ASK_ADMIN}`,
   ack: `:warning: Your acknowledgement could not be recorded: the bot's database cannot be reached. Say in the incident channel that you are on it, and acknowledge again once the bot answers: until then it counts the page as unanswered, and pages the next role when it is back. ${ASK_ADMIN}`,
   page: `:warning: This could not be recorded, and nobody was paged: the bot's database cannot be reached. Page by hand whom it would have (the next role in the runbook's contact order not yet paged; for SEV-0 or a data-loss risk, senior DevOps and the CTO) and say so in the incident channel; do it again here once the bot answers. ${ASK_ADMIN}`,
-  update: `:warning: Your update could not be posted: the bot's database cannot be reached. Post it in the incident channel by hand with the communication template (status, affected, current impact, what is being done, next update), and again here once the bot answers. ${ASK_ADMIN}`,
+  update: `:warning: ${UPDATE_NOT_POSTED}`,
   change: `:warning: This could not be recorded: the bot's database cannot be reached. Follow the runbook by hand for now: say in the incident channel what you did, and do it again here once the bot answers. ${ASK_ADMIN}`,
   read: `:warning: This could not be read: the bot's database cannot be reached; nothing was changed. Open incidents keep their channels (named \`inc-…\`), with their cards and latest updates. ${ASK_ADMIN}`,
 };

@@ -1,10 +1,11 @@
-import type { ChangeResult } from '../incidents/incident.service.js';
+import { type ChangeResult, givenBack } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import type { WhenDown } from '../slack/report-error.js';
+import { UPDATE_NOT_POSTED, type WhenDown } from '../slack/report-error.js';
 import type { ModalMetadata } from '../templates/payloads.js';
 import { modalMetadata } from '../templates/payloads.js';
+import { renderPhrase } from '../templates/text.js';
 import {
   checkForm,
   type FormCheckSpec,
@@ -23,6 +24,8 @@ interface FormSpec<T> extends FormCheckSpec<T> {
   done: string;
   /** What it asks, for the words said when the database cannot be reached. */
   whenDown: WhenDown;
+  /** The words said when the database cannot be reached, from what was submitted (instead of `whenDown`'s). */
+  downText?: (value: T) => string;
   /**
    * A form refused for what the incident as it is now may answer (see leftEmptyAsShown): the form to check instead,
    * and how to make its value what the person submitted again. Null: the refusal stands.
@@ -71,7 +74,7 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
             }
           : () => ack({ response_action: 'errors', errors: { [spec.mainBlock]: BUSY_FORM_TEXT } }),
         done: spec.done,
-        whenDown: spec.whenDown,
+        whenDown: spec.downText ? { text: spec.downText(value) } : spec.whenDown,
       },
     );
   });
@@ -86,6 +89,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen, meta.channelId),
     done: 'Update recorded',
     whenDown: 'update',
+    // The form is closed by then: what was typed comes back with the advice, to be posted by hand.
+    downText: (value) =>
+      `:warning: ${renderPhrase(givenBack(UPDATE_NOT_POSTED, 'post it in the incident channel', value))}`,
     // The first update written by two people at once: a required field the second left empty, as their form showed
     // it, which the first filled meanwhile, is not missing: it is left to the merge, which keeps the first's (and says
     // so), as for any field left as shown.

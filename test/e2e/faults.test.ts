@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BotHarness, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
+import { VIEW } from '../../src/templates/ids.js';
+import { encodeModalMetadata } from '../../src/templates/payloads.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
 import { countIncidents } from '../support/incident-row.js';
 import {
   encodeSlashCommand,
@@ -8,6 +10,7 @@ import {
   postToSlackApp,
   signSlackRequest,
 } from '../support/slack-request.js';
+import { statusFormValues } from '../support/status-form.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestSchema } from '../support/test-db.js';
 
@@ -252,6 +255,16 @@ describe('Postgres unreachable', () => {
     const lowered = await bot.fake.waitFor('response_url', undefined, 5000);
     expect(lowered.args.text).toMatch(/could not be recorded/);
     expect(lowered.args.text).not.toMatch(/page/i);
+    // A status update form submitted meanwhile: closed by then, so what was typed comes back with the advice.
+    bot.fake.reset();
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: encodeModalMetadata({ incidentId: 1, channelId: INCIDENTS_CHANNEL_ID }),
+      values: statusFormValues({ affected: 'EU tenants', impact: 'checkout 500s', currentStatus: 'failing over now' }),
+    });
+    const typedBack = await bot.fake.waitFor('chat.postEphemeral', undefined, 5000);
+    expect(typedBack.args.text).toMatch(/Your update could not be posted.*What you wrote, so that it is not lost/s);
+    expect(typedBack.args.text).toContain('failing over now');
     bot.fake.reset();
     await bot.command('update', { channel_id: 'C0SOMEINC' });
     const update = await bot.fake.waitFor('response_url', undefined, 5000);
