@@ -20,6 +20,46 @@ export interface TimerLoopOptions {
 
 const DEFAULTS: TimerLoopOptions = { maxSleepMs: 1000, batchSize: 250, maxHeld: 2000, leaseMs: 60_000 };
 
+/**
+ * A warning the loop would repeat every round while the database is away (each claim, sweep and lease renewal
+ * fails): said the first time, then at most once a minute with how many were left unsaid, and its end said once.
+ */
+export class RepeatedWarning {
+  private since: number | null = null;
+  private saidAt = 0;
+  private unsaid = 0;
+
+  constructor(
+    private readonly log: Pick<Logger, 'warn' | 'info'>,
+    private readonly what: string,
+    private readonly everyMs = 60_000,
+  ) {}
+
+  failed(err: unknown): void {
+    const now = Date.now();
+    if (this.since === null) {
+      this.since = now;
+      this.saidAt = now;
+      this.log.warn(this.what, err);
+      return;
+    }
+    if (now - this.saidAt < this.everyMs) {
+      this.unsaid++;
+      return;
+    }
+    this.log.warn(`${this.what} (still failing since ${new Date(this.since).toISOString()}; ${this.unsaid} more)`, err);
+    this.saidAt = now;
+    this.unsaid = 0;
+  }
+
+  ok(): void {
+    if (this.since === null) return;
+    this.log.info(`${this.what}: working again after ${Math.round((Date.now() - this.since) / 1000)} s`);
+    this.since = null;
+    this.unsaid = 0;
+  }
+}
+
 /** When due timers are there but locked by another process's claim, look again this soon. */
 const CONTENDED_SLEEP_MS = 5;
 
@@ -73,6 +113,9 @@ export class TimerLoop<W extends { id: number }> {
   private heartbeat: NodeJS.Timeout | null = null;
   private lastSweepAt = 0;
   private sweeping: Promise<void> | null = null;
+  private readonly claimWarning: RepeatedWarning;
+  private readonly sweepWarning: RepeatedWarning;
+  private readonly renewWarning: RepeatedWarning;
 
   constructor(
     private readonly db: Database,
@@ -82,6 +125,9 @@ export class TimerLoop<W extends { id: number }> {
     private readonly sweeps: readonly Sweep[] = [],
   ) {
     this.opts = { ...DEFAULTS, ...opts };
+    this.claimWarning = new RepeatedWarning(this.log, 'timer loop: could not claim due timers; retrying');
+    this.sweepWarning = new RepeatedWarning(this.log, 'timer loop: a sweep failed; trying again on a later round');
+    this.renewWarning = new RepeatedWarning(this.log, 'timer loop: could not renew leases');
     this.maxSleepMs = this.opts.maxSleepMs;
   }
 
@@ -96,7 +142,10 @@ export class TimerLoop<W extends { id: number }> {
         (this.source.renew
           ? this.source.renew(ids, this.opts.leaseMs)
           : extendLeases(this.db, ids, this.opts.leaseMs)
-        ).catch((err) => this.log.warn('timer loop: could not renew leases', err));
+        ).then(
+          () => this.renewWarning.ok(),
+          (err) => this.renewWarning.failed(err),
+        );
       },
       Math.max(100, Math.floor(this.opts.leaseMs / 3)),
     );
@@ -148,8 +197,9 @@ export class TimerLoop<W extends { id: number }> {
           const got = await this.source.claim(room, this.opts.leaseMs);
           if (Array.isArray(got)) claimed = got;
           else ({ works: claimed, nextDueAt: next } = got);
+          this.claimWarning.ok();
         } catch (err) {
-          this.log.warn('escalation timers: could not claim due timers; retrying', err);
+          this.claimWarning.failed(err);
           this.sweep();
           fired = this.startAll(fired);
           await this.sleep(this.maxSleepMs);
@@ -191,8 +241,9 @@ export class TimerLoop<W extends { id: number }> {
       for (const s of this.sweeps) {
         try {
           await s.sweep();
+          this.sweepWarning.ok();
         } catch (err) {
-          this.log.warn('timer loop: a sweep failed; trying again on a later round', err);
+          this.sweepWarning.failed(err);
         }
       }
     })().finally(() => {
