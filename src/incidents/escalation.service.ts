@@ -422,9 +422,9 @@ export class EscalationService {
 
   /**
    * Schedules a failed job again. The database may be what failed: then it is tried again every second in the
-   * background (for about a lease), so that a short outage delays the rest of a page by the outage, not by the job's
-   * lease (a minute). Past RESCHEDULE_TRIES, or if the process stops meanwhile (nothing waits on it), the lease runs
-   * out and any process runs the job.
+   * background (for up to a minute), so that a short outage delays the rest of a page by the outage, not by the job's
+   * lease. Meanwhile, or past RESCHEDULE_TRIES, or if the process stops (nothing waits on it), the lease runs out and
+   * any process runs the job; a late reschedule does not move it then (see retryJob).
    */
   private async reschedule(job: EscalationJob, delayMs: number, reason: string): Promise<void> {
     const once = () => retryJob(this.db, job.id, job.attempts, new Date(Date.now() + delayMs), reason);
