@@ -62,7 +62,10 @@ const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 function namedForm(name: string, value: string): string {
   const blanks = `[ \\t]{0,${NAMED_BLANKS}}`;
   const v = escapeRegExp(value);
-  return `${v}(?<=(?<![A-Za-z0-9_.-])["']?${escapeRegExp(name)}["']?${blanks}[=:]${blanks}["']?${v})`;
+  // Also a table of variables (`NAME<tab>value`), and the long option a program takes it as (`--name=value`).
+  const option = `--${name.toLowerCase().replace(/_/g, '-')}`;
+  const names = `(?:${escapeRegExp(name)}|${escapeRegExp(option)})`;
+  return `${v}(?<=(?<![A-Za-z0-9_.-])["']?${names}["']?(?:${blanks}[=:]${blanks}|\\t+)["']?${v})`;
 }
 
 /**

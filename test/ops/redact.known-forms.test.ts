@@ -213,3 +213,17 @@ describe('redact: a passphrase of words wrapped across lines', () => {
     expect(mask('pw: correct horse bat\n  tery staplers\n')).toBe('pw: correct horse bat\n  tery staplers\n');
   });
 });
+
+describe('redact: a short known value after its own name', () => {
+  const mask = redactWith([{ name: 'X_SHORT', value: 'ab12' }]);
+
+  it('is masked in a table of variables (a tab between) and as its long option, and left elsewhere', () => {
+    expect(mask('X_SHORT\tab12')).toBe('X_SHORT\t***');
+    expect(mask('X_SHORT\t\tab12\n')).toBe('X_SHORT\t\t***\n');
+    expect(mask('run --x-short=ab12 --verbose')).toBe('run --x-short=*** --verbose');
+    expect(mask('X_SHORT=ab12')).toBe('X_SHORT=***');
+    // Elsewhere a value this short is ordinary text; another variable or option is not this one.
+    expect(mask('tab12 lab12 ab12')).toBe('tab12 lab12 ab12');
+    expect(mask('MY_X_SHORT\tab12 --my-x-short=ab12')).toBe('MY_X_SHORT\tab12 --my-x-short=ab12');
+  });
+});
