@@ -139,7 +139,12 @@ export function renderRun(run: RunView): Message {
     blocks.push({
       type: 'context',
       elements: [
-        { type: 'mrkdwn', text: `Last lines shown; the full output (${run.bytes} bytes) is attached as a file.` },
+        {
+          type: 'mrkdwn',
+          // The bytes as the command printed them; the file holds the masked text, at most its first 5 MiB (run-command's
+          // maxFullBytes) and then its last lines, with a line saying so.
+          text: `Last lines shown; the full output (${run.bytes} bytes as printed, secrets masked; past 5 MiB, its first 5 MiB and its last lines) is attached as a file.`,
+        },
       ],
     });
   }
