@@ -367,6 +367,9 @@ export class EscalationService {
         const cancelled: number[] = [];
         const fired: FiredJob[] = [];
         const newPages: { incidentId: number; jobId: number; role: string; rule: string }[] = [];
+        // Roles this claim pages anew, by incident: two timers due at once (both overdue after an outage, say) that
+        // name the same role page it once, not twice a moment apart.
+        const pagingNow = new Map<number, Set<string>>();
         for (const job of jobs) {
           const incident = incidents.get(job.incidentId)!;
           if (!stillHolds(job, incident, this.runbook, now)) {
@@ -379,7 +382,11 @@ export class EscalationService {
           // A retried job pages the roles it chose the first time; a new one chooses now.
           const earlier = stored.filter((p) => p.jobId === job.id);
           const incidentPaged = paged.get(incident.id) ?? new Set<string>();
-          const roles = earlier.length ? earlier.map((p) => p.role) : rolesToPage(job, this.runbook, incidentPaged);
+          const anew = pagingNow.get(incident.id) ?? new Set<string>();
+          pagingNow.set(incident.id, anew);
+          const roles = earlier.length
+            ? earlier.map((p) => p.role)
+            : rolesToPage(job, this.runbook, incidentPaged).filter((r) => !anew.has(r));
           for (const role of roles) {
             const e = earlier.find((p) => p.role === role);
             if (e) {
@@ -387,6 +394,7 @@ export class EscalationService {
             } else {
               newPages.push({ incidentId: incident.id, jobId: job.id, role, rule: job.rule });
               work.pages.push({ pageId: 0, role, announced: false, deliveredTo: new Set() });
+              anew.add(role);
             }
             incidentPaged.add(role);
           }

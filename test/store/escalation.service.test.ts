@@ -118,6 +118,21 @@ forEachDatabase((suite) => {
     expect(rows.map((r) => r.kind)).toEqual(['paged']);
   });
 
+  it('two timers due at once that name the same role (both overdue after an outage) page it once', async () => {
+    const i = await openIncident(db);
+    // Nobody acknowledged (on-call again, and senior DevOps next), and not resolved in time (senior DevOps).
+    const unacked = await addJob(db, i.id, 'unacknowledged', 'on_call', -2000);
+    const unresolved = await addJob(db, i.id, 'unresolved', 'senior_devops', -1000);
+    const { works } = await svc.claim(100, LEASE_MS);
+    expect(works.map((w) => [w.id, w.pages.map((p) => p.role)])).toEqual([
+      [unacked, ['on_call', 'senior_devops']],
+      [unresolved, []],
+    ]);
+    for (const w of works) await svc.run(w);
+    expect(rec.chat.pages.map((p) => p.roleName).sort()).toEqual(['On-Call Engineer', 'Senior DevOps Engineer']);
+    expect(await jobState(db, unresolved)).toMatchObject({ state: 'done' });
+  });
+
   it('a timer whose reason is gone is cancelled when it fires, and pages nobody', async () => {
     const i = await openIncident(db, { acknowledgedAt: new Date() });
     const id = await addJob(db, i.id, 'unacknowledged', 'on_call');
