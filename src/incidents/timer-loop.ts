@@ -242,14 +242,17 @@ export class TimerLoop<W extends { id: number }> {
     if (this.sweeps.length === 0 || this.sweeping || Date.now() - this.lastSweepAt < this.maxSleepMs) return;
     this.lastSweepAt = Date.now();
     this.sweeping = (async () => {
+      // One warning for the round: a sweep that needs no database succeeding beside one that failed is no recovery.
+      let failure: { err: unknown } | null = null;
       for (const s of this.sweeps) {
         try {
           await s.sweep();
-          this.sweepWarning.ok();
         } catch (err) {
-          this.sweepWarning.failed(err);
+          failure ??= { err };
         }
       }
+      if (failure) this.sweepWarning.failed(failure.err);
+      else this.sweepWarning.ok();
     })().finally(() => {
       this.sweeping = null;
     });
