@@ -43,7 +43,7 @@ import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { type Signal, Slots, signal } from './queues.js';
 import type { Severity } from './severity.js';
-import type { ClaimWithNext, Sweep, TimerSource } from './timer-loop.js';
+import { type ClaimWithNext, RepeatedWarning, type Sweep, type TimerSource } from './timer-loop.js';
 import type { Incident } from './types.js';
 
 /** The same body from the same source within this long is a retry of a delivery (or an HA pair's copy of it). */
@@ -149,6 +149,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private wakeLaterAt = 0;
   /** When the last recording of repeats (of groups with an open incident) began here, or the one planned begins. */
   private repeatsAt = 0;
+  /** Said once when a sweep's part starts failing (the database is down, each round), and once when it works again. */
+  private readonly heldBackWarning: RepeatedWarning;
+  private readonly heartbeatsWarning: RepeatedWarning;
 
   constructor(
     private readonly db: Database,
@@ -169,6 +172,11 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       opts.repeatRefreshMs,
     );
     this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels);
+    this.heldBackWarning = new RepeatedWarning(
+      log,
+      'could not look at the alerts a maintenance window held back; trying again shortly',
+    );
+    this.heartbeatsWarning = new RepeatedWarning(log, 'could not look at the heartbeats; trying again shortly');
   }
 
   /** Writes a delivery to the inbox (durable once this resolves), then wakes the loop. */
@@ -423,11 +431,13 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * A process that dies half-way leaves them due again once their claim runs out.
    */
   async sweep(): Promise<void> {
-    await this.releaseHeldBack().catch((err) =>
-      this.log.warn('could not look at the alerts a maintenance window held back; trying again shortly', err),
+    await this.releaseHeldBack().then(
+      () => this.heldBackWarning.ok(),
+      (err) => this.heldBackWarning.failed(err),
     );
-    await this.checkHeartbeats().catch((err) =>
-      this.log.warn('could not look at the heartbeats; trying again shortly', err),
+    await this.checkHeartbeats().then(
+      (looked) => looked && this.heartbeatsWarning.ok(),
+      (err) => this.heartbeatsWarning.failed(err),
     );
     const due = await claimDueCards(this.db, DUE_CARDS_AT_ONCE, DUE_CARD_LEASE_MS);
     await Promise.all(
@@ -483,8 +493,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * (so it is told once whatever the replicas, and a process that dies leaves it to another). One statement a check,
    * none without heartbeat rows.
    */
-  private async checkHeartbeats(): Promise<void> {
-    if (this.heartbeats.length === 0 || Date.now() - this.heartbeatsAt < HEARTBEAT_CHECK_MS) return;
+  /** Whether it looked (it looks at most once in HEARTBEAT_CHECK_MS). */
+  private async checkHeartbeats(): Promise<boolean> {
+    if (this.heartbeats.length === 0 || Date.now() - this.heartbeatsAt < HEARTBEAT_CHECK_MS) return false;
     this.heartbeatsAt = Date.now();
     for (const change of await heartbeatChanges(this.db, this.heartbeats)) {
       const rule = this.rules.get(change.rule);
@@ -519,6 +530,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       });
       if (planned) this.wake();
     }
+    return true;
   }
 
   /** A batch failed: before it was recorded, every delivery of it (`ids`) is tried again; after, the one left. */

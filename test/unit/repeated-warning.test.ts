@@ -53,3 +53,51 @@ it('the timer loop warns once for sweeps that keep failing, though another sweep
     'warn timer loop: a sweep failed; trying again on a later round',
   ]);
 });
+
+it("the alert loop's sweep says once that it cannot look at held-back alerts or heartbeats, not every round of an outage", async () => {
+  const { AlertService } = await import('../../src/incidents/alert.service.js');
+  const said: string[] = [];
+  const log = {
+    warn: (m: unknown) => void said.push(`warn ${String(m)}`),
+    info: (m: unknown) => void said.push(`info ${String(m)}`),
+    error: (m: unknown) => void said.push(`error ${String(m)}`),
+  };
+  let down = true;
+  const refuse = async () => {
+    if (down) throw new Error('the database cannot be reached');
+    return { rows: [], rowCount: 0 };
+  };
+  const db = { query: refuse, transaction: refuse } as unknown as Database;
+  const rules = [{ name: 'Backup heartbeat', heartbeatMs: 60_000 }] as unknown as ConstructorParameters<
+    typeof AlertService
+  >[4];
+  const service = new AlertService(
+    db,
+    {} as ConstructorParameters<typeof AlertService>[1],
+    {} as ConstructorParameters<typeof AlertService>[2],
+    {} as ConstructorParameters<typeof AlertService>[3],
+    rules,
+    { maxIncidents: 3 },
+    log as unknown as ConstructorParameters<typeof AlertService>[6],
+  );
+  // Heartbeats are looked at once a second at most: two of their looks fail, and five of the held-back alerts'.
+  const sweeps = async (n: number) => {
+    for (let i = 0; i < n; i++) await service.sweep().catch(() => {});
+  };
+  await sweeps(3);
+  await new Promise((r) => setTimeout(r, 1_050));
+  await sweeps(2);
+  expect(said.filter((s) => s.startsWith('warn'))).toEqual([
+    'warn could not look at the alerts a maintenance window held back; trying again shortly',
+    'warn could not look at the heartbeats; trying again shortly',
+  ]);
+  down = false;
+  await sweeps(1);
+  await new Promise((r) => setTimeout(r, 1_050));
+  await sweeps(1);
+  expect(said.filter((s) => s.startsWith('info')).map((s) => s.replace(/after \d+ s/, 'after N s'))).toEqual([
+    'info could not look at the alerts a maintenance window held back; trying again shortly: working again after N s',
+    'info could not look at the heartbeats; trying again shortly: working again after N s',
+  ]);
+  expect(said.filter((s) => s.startsWith('warn'))).toHaveLength(2);
+});
