@@ -35,8 +35,9 @@ import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase } fro
 import type { EscalateResult, EscalationService } from './escalation.service.js';
 import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
-import { mergeOverNewer, type SeenFields } from './status-merge.js';
+import { mergeOverNewer, REQUIRED_FIELDS, type SeenFields, WRITTEN_FIELDS } from './status-merge.js';
 import { publicUpdateOf } from './status-page.js';
+import { isBlank } from './text.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
 
 export type { DeclareInput, DeclareOptions, DeclarePolicy, DeclareResult } from './declaration.service.js';
@@ -287,9 +288,7 @@ export class IncidentService {
       if (cur.status === 'resolved' && submitted.status !== 'resolved') throw resolvedMeanwhile(submitted, seen);
       // A field left as the form showed it takes the incident's; a form that does not fit the incident (another
       // incident's, or one forged) would then post required fields empty.
-      if (!update.affected.trim() || !update.currentImpact.trim() || !update.currentStatus.trim()) {
-        throw formOutOfDate();
-      }
+      if (REQUIRED_FIELDS.some((f) => isBlank(update[f]))) throw formOutOfDate();
       const now = new Date();
       let phase = cur.phase;
       if (update.status === 'investigating' && update.mitigationSteps.trim()) phase = advance(phase, 'mitigation');
@@ -448,14 +447,6 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-/** The fields of a status update a person writes, as the form names them. */
-const WRITTEN = [
-  ['Affected', 'affected'],
-  ['Current impact', 'currentImpact'],
-  ['Current status', 'currentStatus'],
-  ['Mitigation steps', 'mitigationSteps'],
-] as const;
-
 /**
  * A status update for an incident resolved meanwhile (another person resolved it while this one wrote): refused, and
  * what the person wrote is given back to them, so that it is not lost.
@@ -481,10 +472,10 @@ function resolvedMeanwhile(update: StatusUpdateInput, seen: SeenFields | undefin
  * to put it); `lead` alone when they wrote nothing.
  */
 export function givenBack(lead: string, where: string, update: StatusUpdateInput): Phrase {
-  const written = WRITTEN.filter(([, field]) => update[field].trim());
+  const written = WRITTEN_FIELDS.filter(({ field }) => !isBlank(update[field]));
   if (written.length === 0) return [lead];
   return [
     `${lead} What you wrote, so that it is not lost (${where}):`,
-    ...written.flatMap(([label, field]) => [`\n*${label}:* `, { typed: update[field].trim(), max: 700 }]),
+    ...written.flatMap(({ label, field }) => [`\n*${label}:* `, { typed: update[field].trim(), max: 700 }]),
   ];
 }

@@ -1,6 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { Incident, StatusUpdateInput } from './types.js';
 
+/**
+ * The text fields of a status update a person writes, as the form labels them, and whether one must be written: the
+ * one list the form's checks, the check after a merge and the text given back when an update is not posted read.
+ */
+export const WRITTEN_FIELDS = [
+  { field: 'affected', label: 'Affected', required: true },
+  { field: 'currentImpact', label: 'Current impact', required: true },
+  { field: 'currentStatus', label: 'Current status', required: true },
+  { field: 'mitigationSteps', label: 'Mitigation steps', required: false },
+] as const;
+/** A status update's text field that must be written. */
+export type RequiredField = Extract<(typeof WRITTEN_FIELDS)[number], { required: true }>['field'];
+export const REQUIRED_FIELDS: readonly RequiredField[] = WRITTEN_FIELDS.flatMap((f) => (f.required ? [f.field] : []));
+
 /** The fields of a status update a form shows from the incident, which another update may change while it is open. */
 const FIELDS = {
   status: 'Status',
@@ -35,7 +49,7 @@ const fingerprint = (v: string | boolean | null | undefined) =>
     .slice(0, 10);
 
 /** Whether a form saw `field` empty (no update had filled it when the form opened). */
-export function sawEmpty(seen: SeenFields | undefined, field: 'affected' | 'currentImpact' | 'currentStatus'): boolean {
+export function sawEmpty(seen: SeenFields | undefined, field: RequiredField): boolean {
   return seen?.[field] !== undefined && seen[field] === fingerprint('');
 }
 

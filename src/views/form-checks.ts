@@ -1,4 +1,5 @@
-import { sawEmpty } from '../incidents/status-merge.js';
+import { REQUIRED_FIELDS, type RequiredField, sawEmpty } from '../incidents/status-merge.js';
+import { isBlank } from '../incidents/text.js';
 import type { Incident } from '../incidents/types.js';
 import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
 import { type ModalMetadata, modalMetadata } from '../templates/payloads.js';
@@ -50,11 +51,12 @@ export const RESOLVE_FORM: FormCheckSpec<Parsed<typeof parseResolveSummary>> = {
 };
 
 /** The status update form's required text fields: where each is in the form, and the incident's field it shows. */
-const REQUIRED_TEXT = [
-  { block: BLOCK.updAffected, input: INPUT.affected, field: 'affected' },
-  { block: BLOCK.updImpact, input: INPUT.impact, field: 'currentImpact' },
-  { block: BLOCK.updCurrentStatus, input: INPUT.currentStatus, field: 'currentStatus' },
-] as const;
+const PLACE: Record<RequiredField, { block: string; input: string }> = {
+  affected: { block: BLOCK.updAffected, input: INPUT.affected },
+  currentImpact: { block: BLOCK.updImpact, input: INPUT.impact },
+  currentStatus: { block: BLOCK.updCurrentStatus, input: INPUT.currentStatus },
+};
+const REQUIRED_TEXT = REQUIRED_FIELDS.map((field) => ({ field, ...PLACE[field] }));
 type RequiredText = (typeof REQUIRED_TEXT)[number];
 
 /**
@@ -81,7 +83,7 @@ export function filledSince(
   fields: RequiredText[],
   now: Pick<Incident, RequiredText['field']>,
 ): { view: SubmittedView; fields: RequiredText['field'][] } | null {
-  if (fields.some((r) => !now[r.field]?.trim())) return null;
+  if (fields.some((r) => isBlank(now[r.field] ?? ''))) return null;
   const values = { ...((view.state?.values ?? {}) as Record<string, Record<string, unknown>>) };
   for (const r of fields) values[r.block] = { [r.input]: { type: 'plain_text_input', value: now[r.field] } };
   return { view: { ...view, state: { values } }, fields: fields.map((r) => r.field) };

@@ -443,6 +443,11 @@ forEachDatabase(
           .postStatusUpdate(incident.id, 'UWRITER', update(), 'k-other', undefined, 'C0ANOTHERINCIDENT')
           .catch((e: unknown) => e);
         expect((other as DomainError).code).toBe('form_out_of_date');
+        // A required field of only invisible characters (a zero-width space) shows nothing: as good as empty.
+        const blank = await service
+          .postStatusUpdate(incident.id, 'UWRITER', update({ affected: '\u200b\u2060 ' }), 'k-blank')
+          .catch((e: unknown) => e);
+        expect((blank as DomainError).code).toBe('form_out_of_date');
         expect((await kinds(incident.id)).filter((k) => k === 'status_update')).toHaveLength(0);
       });
 
