@@ -1,5 +1,5 @@
 import { parseSeverityToken, SEVERITIES, type Severity, type SeverityNames } from '../incidents/severity.js';
-import { cleanText, cleanTitle, isBlank, unescapeSlackText } from '../incidents/text.js';
+import { cleanText, cleanTitle, dropBidiSpans, isBlank, unescapeSlackText } from '../incidents/text.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/types.js';
 import type { StatusUpdatePrefill } from '../templates/modals.js';
 import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type SubcommandSpec } from './subcommands.js';
@@ -62,7 +62,7 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
           .replace(/\s+/g, ' ')
           .trim()
           .replace(/^[-\u2013\u2014:|]+ /, '')
-      : body;
+      : dropBidiSpans(body);
   if (spec.text.required !== undefined && isBlank(text)) {
     const invisible = text ? `The ${spec.text.field} shows nothing: it is only invisible characters. ` : '';
     return { ok: false, error: `${invisible}${spec.text.required}` };
@@ -145,7 +145,7 @@ export function parseIncidentCommand(raw: string, names?: SeverityNames): ParseR
 /** The text as typed (Slack's entities read back once). */
 function parseTyped(raw: string, names?: SeverityNames): ParseResult {
   // `sev 1 db down` is read as `sev1 db down`. Control characters (a NUL, which Postgres refuses) are dropped.
-  const text = joinSeverity(cleanText(raw).replace(/\s+/g, ' ').trim());
+  const text = joinSeverity(cleanText(raw, { keepBidi: true }).replace(/\s+/g, ' ').trim());
   if (!text) return { ok: true, command: { kind: 'help' } };
   const space = text.indexOf(' ');
   const first = space === -1 ? text : text.slice(0, space);

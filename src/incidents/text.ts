@@ -23,6 +23,11 @@ const TAB_AND_BREAKS = /[\t\n\r]/g;
 
 /** Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), LRM and RLM. */
 const BIDI_CONTROLS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+/**
+ * The bidi controls that reorder a span of text until their pop (embeddings, overrides, isolates): `db down \u202Eevil`
+ * reads backwards from there on. The marks LRM and RLM, which a right-to-left writer may need, reorder nothing.
+ */
+const BIDI_SPANS = /[\u202A-\u202E\u2066-\u2069]/g;
 
 /**
  * What shows nothing on its own: white space, default-ignorable code points (zero-width spaces and joiners, word
@@ -34,6 +39,11 @@ const INVISIBLE = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}
 export interface CleanTextOptions {
   /** Keep tabs and line breaks (a status update's fields); otherwise each becomes a space. */
   multiline?: boolean;
+  /**
+   * Keep the bidi controls (dropBidiSpans later): a parser that must tell text of only invisible characters from no
+   * text at all (`/incident sev1 <RLO>` is a title that shows nothing, not `sev1` alone).
+   */
+  keepBidi?: boolean;
 }
 
 /**
@@ -46,14 +56,15 @@ export function unescapeSlackText(text: string): string {
 }
 
 /**
- * The text without control characters (NUL among them; one between two words leaves a space) and with any lone
- * surrogate replaced by U+FFFD; line breaks
+ * The text without control characters (NUL among them; one between two words leaves a space), without the bidi
+ * controls that reorder what follows them (a status update announced in the incidents channel and on the status page
+ * must read as written), and with any lone surrogate replaced by U+FFFD; line breaks
  * become `\n`. Single-line text gets a space for each tab or line break. Nothing else changes: trimming and collapsing
  * spaces are each parser's business.
  */
-export function cleanText(raw: string, { multiline = false }: CleanTextOptions = {}): string {
+export function cleanText(raw: string, { multiline = false, keepBidi = false }: CleanTextOptions = {}): string {
   // Between two words a control is a gap (`db\0down` is "db down", not "dbdown"); elsewhere it is dropped.
-  const text = raw
+  const text = (keepBidi ? raw : dropBidiSpans(raw))
     .replace(LONE_SURROGATE, '\uFFFD')
     .replace(TERMINAL_ESCAPES, '')
     .replace(CONTROL, (run: string, at: number, whole: string) =>
@@ -62,16 +73,23 @@ export function cleanText(raw: string, { multiline = false }: CleanTextOptions =
   return multiline ? text.replace(LINE_BREAKS, '\n') : text.replace(TAB_AND_BREAKS, ' ');
 }
 
+/** The text without the bidi controls that reorder a span (cleanText drops them unless told to keep them). */
+export function dropBidiSpans(text: string): string {
+  return text.replace(BIDI_SPANS, '');
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this module removes.
 const ANY_CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 
 /**
- * Whether single-line text holds any control character (tabs and line breaks too) or a lone surrogate: a value that
- * must be taken exactly as typed (a step parameter) is refused for it rather than changed.
+ * Whether single-line text holds any control character (tabs and line breaks too), a bidi control that reorders text
+ * (a command shown in one order and run in another) or a lone surrogate: a value that must be taken exactly as typed
+ * (a step parameter) is refused for it rather than changed.
  */
 export function hasControlCharacters(raw: string): boolean {
   LONE_SURROGATE.lastIndex = 0;
-  return ANY_CONTROL.test(raw) || LONE_SURROGATE.test(raw);
+  BIDI_SPANS.lastIndex = 0;
+  return ANY_CONTROL.test(raw) || LONE_SURROGATE.test(raw) || BIDI_SPANS.test(raw);
 }
 
 /** A title as it is stored: clean, single-line, without bidi controls (which could reorder how it reads). */

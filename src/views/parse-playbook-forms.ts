@@ -17,7 +17,8 @@ export function parseStepParams(values: Values): ParsedForm<Record<string, strin
     if (!blockId.startsWith(BLOCK.paramPrefix)) continue;
     const value = inputs?.[INPUT.param]?.value ?? '';
     if (hasControlCharacters(value))
-      errors[blockId] = 'contains a control character, which no parameter pattern allows; type the value without it.';
+      errors[blockId] =
+        'contains a control character (or a bidi control, which reorders how it reads), which no parameter pattern allows; type the value without it.';
     else params[blockId.slice(BLOCK.paramPrefix.length)] = value;
   }
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, value: params };

@@ -74,7 +74,7 @@ describe('cleanTitle and isBlank', () => {
 
   it('finds control characters and lone surrogates, which a step parameter is refused for', () => {
     expect(hasControlCharacters('v42')).toBe(false);
-    for (const bad of [`v42${NUL}`, 'v42\n', 'v4\t2', 'v42\u0085', 'v42\uD800'])
+    for (const bad of [`v42${NUL}`, 'v42\n', 'v4\t2', 'v42\u0085', 'v42\uD800', 'v42\u202E', '\u2066v42\u2069'])
       expect(hasControlCharacters(bad)).toBe(true);
   });
 });
@@ -110,6 +110,11 @@ describe('typed text is cleaned by every parser', () => {
       ok: true,
       command: { kind: 'resolve', summary: 'restarted the pool' },
     });
+    // A summary typed after the command, as a form's: without the bidi controls that reorder it.
+    expect(parseIncidentCommand('resolve restarted \u202Eloop eht\u202C pool')).toEqual({
+      ok: true,
+      command: { kind: 'resolve', summary: 'restarted loop eht pool' },
+    });
   });
 
   it('keeps line breaks and tabs in a status update but drops NUL and other controls', () => {
@@ -127,6 +132,22 @@ describe('typed text is cleaned by every parser', () => {
       currentImpact: '500s',
       currentStatus: 'line one\n\tline two',
       mitigationSteps: 'restart',
+    });
+  });
+
+  it('drops the bidi controls that reorder text from a status update (announced, and on the status page), keeping RLM', () => {
+    const r = parseStatusUpdate(
+      statusFormValues({
+        affected: 'db down \u202Eevil\u202C ok',
+        impact: '\u2067rtl\u2069 \u202Aemb\u202C',
+        currentStatus: 'שלום\u200F 2',
+      }) as never,
+      new Date(),
+    );
+    expect(r.ok && r.value).toMatchObject({
+      affected: 'db down evil ok',
+      currentImpact: 'rtl emb',
+      currentStatus: 'שלום\u200F 2',
     });
   });
 
