@@ -416,7 +416,7 @@ export class IncidentService {
 
   resolve(incidentId: number, actorId: string, summary: string, requestKey?: string) {
     return this.change(incidentId, requestKey, (cur) => {
-      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+      if (cur.status === 'resolved') throw alreadyResolved(cur, actorId, summary);
       const now = new Date();
       return {
         patch: {
@@ -457,6 +457,23 @@ function formOutOfDate(): DomainError {
     'form_out_of_date',
     'This form does not fit the incident as it is now (what it showed is not there), so nothing was posted. Close it and open a new one with `/incident update` in the incident channel.',
   );
+}
+
+/**
+ * A resolution of an incident resolved already (two people resolving at once): who resolved it and with what summary,
+ * and the summary this person wrote, given back when it was another's resolution, so that it is not lost.
+ */
+function alreadyResolved(cur: Incident, actorId: string, summary: string): AlreadyDoneError {
+  const by: Phrase = cur.resolvedBy ? [' by ', { people: [cur.resolvedBy] }] : [];
+  const kept: Phrase = cur.resolutionSummary ? [': ', { typed: cur.resolutionSummary, max: 300 }] : [];
+  const mine =
+    cur.resolvedBy !== actorId && summary.trim() && summary.trim() !== cur.resolutionSummary?.trim()
+      ? ([
+          ' Your summary was not recorded; post it in the channel or put it in the post-mortem (`/incident postmortem`): ',
+          { typed: summary.trim(), max: 300 },
+        ] as Phrase)
+      : [];
+  return new AlreadyDoneError(['This incident is already resolved', ...by, ...kept, '.', ...mine]);
 }
 
 function resolvedMeanwhile(update: StatusUpdateInput, seen: SeenFields | undefined): DomainError {

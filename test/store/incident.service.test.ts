@@ -577,6 +577,17 @@ forEachDatabase(
         expect(chat.notices()).toEqual([{ kind: 'resolved', actorId: 'UCMD', summary: 'Restarted the primary' }]);
         await expect(service.resolve(incident.id, 'UCMD', 'again')).rejects.toThrow(AlreadyDoneError);
         expect((await service.get(incident.id)).resolutionSummary).toBe('Restarted the primary');
+        // Another person resolving at the same moment: told who resolved it, with what, and given back their summary.
+        const late = (await service.resolve(incident.id, 'ULATE', 'failed over to the replica').catch((e) => e)) as
+          | AlreadyDoneError
+          | undefined;
+        expect(late).toBeInstanceOf(AlreadyDoneError);
+        expect(late!.phrase).toContainEqual({ people: ['UCMD'] });
+        expect(late!.phrase).toContainEqual({ typed: 'Restarted the primary', max: 300 });
+        expect(late!.phrase).toContainEqual({ typed: 'failed over to the replica', max: 300 });
+        expect(late!.message).toMatch(
+          /^This incident is already resolved by UCMD: Restarted the primary\. Your summary was not recorded/,
+        );
         expect(await service.listOpen('T0001')).toEqual({ incidents: [], total: 0 });
       });
 
