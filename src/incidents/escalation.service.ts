@@ -335,11 +335,9 @@ export class EscalationService {
     if (!result) return null;
     if (!result.done) return result.already;
     this.onScheduled(new Date());
-    const roleName = this.roleName(result.role);
-    await this.chat
-      .notify(result.incident, { kind: 'escalation_requested', roleName, actorId })
-      .catch((err) => this.log.warn('could not post the escalation notice', err));
-    return { kind: 'paging', role: result.role, roleName };
+    // The channel hears of it once, when the page goes ("Paged … because <person> escalated by hand"); the person is
+    // answered now, and the timeline records the request.
+    return { kind: 'paging', role: result.role, roleName: this.roleName(result.role) };
   }
 
   /**
@@ -521,6 +519,8 @@ export class EscalationService {
   ): Promise<void> {
     const { role } = page;
     const finishes = lastOfJob ? job.id : null;
+    // Escalated by hand: the page and the channel name who did (one message in the channel for one escalation).
+    const by = job.requestedBy ? { by: job.requestedBy } : {};
     // What an earlier attempt did and could not record, the database gone (this process's, another replica's).
     const key = noteKey(incident.id, incident.createdAt, 'page', page.pageId);
     const note = await this.noteOf(job, key);
@@ -530,7 +530,7 @@ export class EscalationService {
     const roleName = this.roleName(role);
     if (contacts.length === 0) {
       await this.lanes.run('urgent', async () => {
-        if (!note.announced) await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason });
+        if (!note.announced) await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason, ...by });
         const details = { role, rule: job.rule, reason: 'nobody is configured' };
         await this.noting(key, { to: [...deliveredTo], announced: true }, () =>
           announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'page_skipped', details }, finishes),
@@ -546,7 +546,7 @@ export class EscalationService {
       userIds.map(async (userId) => {
         if (deliveredTo.has(userId)) return true;
         try {
-          await this.lanes.run('urgent', () => this.chat.sendPage(incident, { roleName, reason }, userId));
+          await this.lanes.run('urgent', () => this.chat.sendPage(incident, { roleName, reason, ...by }, userId));
           return true;
         } catch (err) {
           if (err instanceof UnreachableContactError) return false;
@@ -582,7 +582,7 @@ export class EscalationService {
       const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
       for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
       if (!note.announced) {
-        await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable });
+        await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable, ...by });
       }
       const details = { role, rule: job.rule, reason, userIds: reached, unreachable };
       await this.noting(key, { to: tried, announced: true }, () =>

@@ -57,9 +57,9 @@ export type IncidentNotice =
   | { kind: 'resolved'; actorId: string; summary: string }
   | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string; what?: string }
   | { kind: 'renamed'; from: string; actorId: string }
-  | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[] }
-  | { kind: 'page_skipped'; roleName: string; reason: string }
-  | { kind: 'escalation_requested'; roleName: string; actorId: string }
+  /** `by`: the person who escalated by hand, when someone did (the channel names them). */
+  | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[]; by?: string }
+  | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
   | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
   /** A page's later step (email, PagerDuty, Slack again) failed after its attempts, or could not be used (skipped). */
   | {
@@ -130,6 +130,8 @@ export interface ObjectivesView extends RecoveryObjectives {
 export interface PageMessage {
   roleName: string;
   reason: string;
+  /** The person who escalated by hand, when someone did: the page names them. */
+  by?: string;
 }
 
 /**

@@ -49,7 +49,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'paged': {
       const who = n.userIds.length ? n.userIds.map(mention).join(', ') : 'nobody could be reached';
-      const lines = [`:pager: Paged *${mrkdwnClip(n.roleName, 100)}* (${who}) because ${n.reason}.`];
+      const lines = [`:pager: Paged *${mrkdwnClip(n.roleName, 100)}* (${who}) because ${why(n)}.`];
       if (n.unreachable.length) {
         lines.push(
           `:warning: Could not reach ${n.unreachable.map((u) => (/^[UW]/.test(u) ? mention(u) : `\`${u}\``)).join(', ')}: check the contacts of this role in the runbook file.`,
@@ -59,10 +59,8 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
     }
     case 'page_skipped':
       return simple(
-        `:warning: Would have paged *${mrkdwnClip(n.roleName, 100)}* because ${n.reason}, but nobody is configured for that role. Add contacts under \`escalation.roles\` in the runbook file.`,
+        `:warning: Would have paged *${mrkdwnClip(n.roleName, 100)}* because ${why(n)}, but nobody is configured for that role. Add contacts under \`escalation.roles\` in the runbook file.`,
       );
-    case 'escalation_requested':
-      return simple(`:arrow_double_up: ${mention(n.actorId)} escalated to *${mrkdwnClip(n.roleName, 100)}*.`);
     case 'made_public':
       return renderMadePublicNotice(n.actorId, n.announced);
     case 'runbook_action':
@@ -107,6 +105,9 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
 export const roleList = (names: readonly string[]) =>
   names.map((n) => `*${mrkdwnClip(n, 100)}*`).join(' and ') || 'their role';
 
+/** Why a role was paged: the rule's reason, or the person who escalated by hand. */
+const why = (p: { reason: string; by?: string }) => (p.by ? `${mention(p.by)} escalated by hand` : p.reason);
+
 /**
  * The page a contact receives by direct message: the severity with the runbook's response time, the communication
  * template, a link, Acknowledge.
@@ -129,7 +130,7 @@ export function renderPage(i: Incident, page: PageMessage, severities: SeverityD
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `:pager: You are paged as *${mrkdwnClip(page.roleName, 100)}* because ${page.reason}. Join ${where}.\n*${severity}*`,
+        text: `:pager: You are paged as *${mrkdwnClip(page.roleName, 100)}* because ${why(page)}. Join ${where}.\n*${severity}*`,
       },
     },
     { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${mrkdwnClip(template, LIMITS.sectionText - 10)}\`\`\`` } },

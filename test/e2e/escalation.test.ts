@@ -169,12 +169,17 @@ describe('escalation rules', () => {
       (c) => c.args.channel === 'U0SRE1' && json(c).includes('all machines down'),
     );
     expect(dmsTo(bot, 'U0SENIOR').filter((c) => json(c).includes('all machines down'))).toHaveLength(1);
-    await bot.fake.waitFor(
+    // One message in the channel for one escalation, naming who escalated (it said "someone", after a first message).
+    const paged = await bot.fake.waitFor(
       'chat.postMessage',
-      (c) =>
-        c.args.channel === inc.channelId &&
-        /<@U0ONCALL> escalated to \*Senior DevOps Engineer\*/.test(String(c.args.text)),
+      (c) => c.args.channel === inc.channelId && /Paged \*Senior DevOps Engineer\*/.test(String(c.args.text)),
     );
+    expect(String(paged.args.text)).toMatch(/because <@U0ONCALL> escalated by hand\.$/m);
+    expect(json(dmsTo(bot, 'U0SENIOR').find((c) => json(c).includes('all machines down'))!)).toContain(
+      'because <@U0ONCALL> escalated by hand',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(channelSays(bot, inc.channelId, /escalated/)).toHaveLength(1);
   });
 
   it('nobody acknowledging within the response time pages on-call again together with the next role', async () => {
