@@ -10,7 +10,7 @@ import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import type { WhenDown } from '../slack/report-error.js';
 import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
-import { renderAlreadyEscalated } from '../templates/escalation.js';
+import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { ACTION } from '../templates/ids.js';
 import { resolveModal, statusUpdateMetadata, statusUpdateModal } from '../templates/modals.js';
 import { ackRef, escalateRef, modalMetadata, parseIncidentRef } from '../templates/payloads.js';
@@ -118,6 +118,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         ...(shownRole ? { shownRole } : {}),
       });
       if (r?.kind === 'already') await tell(renderAlreadyEscalated(r, new Date()));
+      // The channel hears of it when the page goes; the clicker is answered now.
+      else if (r?.kind === 'paging') await tell(renderEscalationReply(r));
     },
     'page',
   );

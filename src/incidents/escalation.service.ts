@@ -24,7 +24,7 @@ import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import { AlreadyDoneError, IncidentNotFoundError } from './errors.js';
+import { AlreadyDoneError, ChatPlatformError, IncidentNotFoundError } from './errors.js';
 import {
   desiredJobs,
   keptByHand,
@@ -579,12 +579,28 @@ export class EscalationService {
       await this.lanes.run('urgent', () => n.paged({ incident, pageId: page.pageId, role }, userIds, reached));
     }
     await this.lanes.run('follow_up', async () => {
-      const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
-      for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
-      if (!note.announced) {
-        await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable, ...by });
+      // The channel archived (or deleted) in Slack while the incident is open: the DMs went, and trying the channel
+      // again would fail the same way, so the page is recorded as said there (the DMs say where the incident was).
+      let channelGone: string | null = null;
+      try {
+        const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
+        for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
+        if (!note.announced) {
+          await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable, ...by });
+        }
+      } catch (err) {
+        if (!(err instanceof ChatPlatformError && CHANNEL_GONE.has(err.slackError))) throw err;
+        channelGone = err.slackError;
+        this.log.warn(`incident ${incident.id}: paged ${roleName}, but could not say so in its channel`, err);
       }
-      const details = { role, rule: job.rule, reason, userIds: reached, unreachable };
+      const details = {
+        role,
+        rule: job.rule,
+        reason,
+        userIds: reached,
+        unreachable,
+        ...(channelGone ? { channelGone } : {}),
+      };
       await this.noting(key, { to: tried, announced: true }, () =>
         announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes),
       );
@@ -592,6 +608,9 @@ export class EscalationService {
     this.metrics.paged(role, job.rule);
   }
 }
+
+/** Slack's answers for an incident channel that cannot be posted in again as it is: archived, or gone. */
+const CHANNEL_GONE = new Set(['is_archived', 'channel_not_found']);
 
 /** Whether a change from `before` to `after` stops pages' remaining steps: it acknowledged anew, or it resolved. */
 export function stopsPages(before: Incident, after: Incident): boolean {

@@ -12,7 +12,7 @@ const HINTS: Record<string, string> = {
   missing_scope: 'the Slack app is missing a permission',
   not_in_channel: 'the bot is not a member of that channel: invite it with `/invite @Incident Bot`',
   channel_not_found: 'the channel does not exist or the bot cannot see it',
-  is_archived: 'the channel is archived',
+  is_archived: 'the channel is archived: unarchive it in Slack (its settings; the bot cannot), then try again',
   restricted_action: 'a workspace admin has restricted this action for apps',
   invalid_auth: 'the bot token is invalid: check SLACK_BOT_TOKEN',
   not_authed: 'no bot token was sent: check SLACK_BOT_TOKEN',

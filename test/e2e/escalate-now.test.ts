@@ -67,9 +67,15 @@ describe('Escalate now pages the role the card showed, once', () => {
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0MANAGER');
     await sleep(1500);
     expect(pagesTo(bot, 'U0CTO', 'double escalate')).toHaveLength(0);
-    const reply = await bot.fake.waitFor('response_url', (c) => /Engineering Manager/.test(String(c.args.text)));
-    expect(reply.args.text).toMatch(/already|being paged/);
+    // The first click is answered "Paging … now"; the second, that it was paged already.
+    const reply = await bot.fake.waitFor(
+      'response_url',
+      (c) => /Engineering Manager/.test(String(c.args.text)) && /already|being paged/.test(String(c.args.text)),
+    );
     expect(reply.args.text).toMatch(/nobody else was paged/);
+    expect(
+      bot.fake.callsTo('response_url').filter((c) => /Paging \*Engineering Manager\* now/.test(String(c.args.text))),
+    ).toHaveLength(1);
     expect(pagesTo(bot, 'U0MANAGER', 'double escalate')).toHaveLength(1);
     const { rows } = await bot.db.query<{ role: string }>(
       `SELECT role FROM escalation_jobs WHERE incident_id = $1 AND rule = 'manual' ORDER BY id`,
@@ -95,5 +101,45 @@ describe('Escalate now pages the role the card showed, once', () => {
     expect(json(told.args.blocks)).toContain('Page Engineering Manager now');
     await sleep(1500);
     expect(pagesTo(bot, 'U0MANAGER', 'typed twice')).toHaveLength(0);
+  });
+});
+
+describe('Escalate now with the incident channel archived in Slack', () => {
+  const bot = useBot();
+
+  it('still pages, answers the clicker, and tries the channel once, not again and again', async () => {
+    const card = await declare(bot, 'sev2 archived channel escalate');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    // Someone archives the channel in Slack while the incident is open.
+    const archived = await fetch(`${bot.fake.url}conversations.archive`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer xoxb-test', 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: card.channelId }),
+    });
+    expect(((await archived.json()) as { ok: boolean }).ok).toBe(true);
+    const button = escalateButton(bot, card);
+    bot.fake.reset();
+    await bot.click({
+      channelId: card.channelId,
+      messageTs: card.cardTs,
+      actionId: ACTION.escalate,
+      blockId: button.block_id,
+      value: button.value,
+      userId: 'U0RESP1',
+    });
+    await bot.fake.waitFor('response_url', (c) => /Paging \*Senior DevOps Engineer\* now/.test(String(c.args.text)));
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR');
+    for (let i = 0; ; i++) {
+      const { rows } = await bot.db.query<{ state: string }>(
+        `SELECT state FROM escalation_jobs WHERE incident_id = $1 AND rule = 'manual'`,
+        [card.id],
+      );
+      if (rows[0]?.state === 'done') break;
+      if (i > 50) throw new Error(`the page's job is ${rows[0]?.state}, not done`);
+      await sleep(100);
+    }
+    await sleep(1500);
+    expect(pagesTo(bot, 'U0SENIOR', 'archived channel escalate')).toHaveLength(1);
+    expect(bot.fake.callsTo('conversations.invite').filter((c) => c.args.channel === card.channelId)).toHaveLength(1);
   });
 });
