@@ -1,0 +1,191 @@
+/**
+ * Known values wrapped across lines (a terminal's width, `fold`, `base64`'s 76 columns, a wrapped table cell, a log
+ * line's prefix repeated): found by a value's characters, no pattern, and held back in a stream while a value's start
+ * ends the last line (see known-values.ts, which builds the values, and redact.ts, which holds).
+ */
+
+import { maskSpans, withoutEscapes } from './mask-text.js';
+
+/**
+ * A value this long is looked for wrapped anywhere, its start ending a line however short it is (one character): the
+ * rest, 11 characters of it or more, must start the next line. A shorter value (MIN_KNOWN_VALUE_CHARS or more) is
+ * looked for only where each of its pieces is WRAP_MIN_HEAD characters or more and each cut falls inside a run of
+ * letters or of digits: `password` ending a line and `1` or `123` starting the next is ordinary text, not `password123`.
+ */
+export const WRAP_MIN_VALUE = 12;
+/** The shortest piece of a short value in a wrap; and the shortest start of any value that holds a line back. */
+const WRAP_MIN_HEAD = 3;
+/** The most lines a wrapped value is looked for across (a 2,000-character value at 40 columns). */
+const WRAP_MAX_LINES = 64;
+
+/** A value looked for wrapped across lines, with where each of its characters is in it (to find a wrap's start). */
+export interface WrapValue {
+  value: string;
+  at: ReadonlyMap<string, readonly number[]>;
+  /** Under WRAP_MIN_VALUE: cut only where `cutsAt` says. */
+  short: boolean;
+  /** Masked only as a whole token (see `tokenOnly`). */
+  token: boolean;
+}
+
+export type WrapKind = Pick<WrapValue, 'short' | 'token'>;
+/** A value's hex or base64: cut anywhere, masked inside a longer word too. */
+export const ENCODED: WrapKind = { short: false, token: false };
+
+export function wrapValue([value, { short, token }]: [string, WrapKind]): WrapValue {
+  const at = new Map<string, number[]>();
+  for (let p = 0; p < value.length; p++) at.set(value[p]!, [...(at.get(value[p]!) ?? []), p]);
+  return { value, at, short, token };
+}
+
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** True when a character (or the text's end, undefined) would glue a word value to a longer word. */
+const glued = (c: string | undefined): boolean => c !== undefined && WORD_CHAR.test(c);
+
+const CHAR_CLASS = [/\p{L}/u, /\p{N}/u];
+
+/** True when a wrap may cut `w` before its character `pos` (see WRAP_MIN_VALUE). */
+function cutsAt(w: WrapValue, pos: number, piece: number): boolean {
+  if (!w.short) return true;
+  if (piece < WRAP_MIN_HEAD || w.value.length - pos < WRAP_MIN_HEAD) return false;
+  const [before, after] = [w.value[pos - 1]!, w.value[pos]!];
+  return CHAR_CLASS.some((c) => c.test(before) && c.test(after));
+}
+
+/** Where a line's text ends: before trailing blanks, and before a continuation mark (`\`, quoted-printable's `=`). */
+function textEnds(line: string): number[] {
+  const end = line.replace(/[ \t\r]+$/, '').length;
+  return end > 0 && (line[end - 1] === '\\' || line[end - 1] === '=') ? [end, end - 1] : [end];
+}
+
+/**
+ * The pieces of a value wrapped from line `i` on (its start ending line `i` at `from`, `k` characters of it), as
+ * [line, start, end] spans, or null when the following lines do not carry the rest. A following line may repeat the
+ * first line's prefix (a log's timestamp, `kubectl logs`' pod name) and be indented; a line in the middle holds
+ * nothing but a piece of the value.
+ */
+function wrappedFrom(
+  lines: readonly string[],
+  i: number,
+  from: number,
+  k: number,
+  w: WrapValue,
+): [number, number, number][] | 'open' | null {
+  const v = w.value;
+  const spans: [number, number, number][] = [];
+  const first = lines[i]!;
+  let pos = k;
+  for (let j = i + 1; j < lines.length; j++) {
+    const line = lines[j]!;
+    // Where the line's text starts: after its indent, or after the prefix it shares with the first line and an indent;
+    // the same prefix but for its digits too (a log's timestamp: same length and shape, another time).
+    const starts = [...new Set([indentOf(line, 0), indentOf(line, shared(line, first, from, false))])];
+    const shaped = shared(line, first, from, true);
+    if (!starts.includes(indentOf(line, shaped))) starts.push(indentOf(line, shaped));
+    const rest = v.slice(pos);
+    const whole = starts.find(
+      (start) => line.startsWith(rest, start) && !(w.token && glued(line[start + rest.length])),
+    );
+    if (whole !== undefined) {
+      spans.push([j, whole, whole + rest.length]);
+      return spans;
+    }
+    let piece: [number, number] | undefined;
+    for (const start of starts) {
+      const end = textEnds(line).find((e) => e > start && rest.startsWith(line.slice(start, e)));
+      if (end !== undefined && cutsAt(w, pos + end - start, end - start)) piece = [start, end];
+    }
+    if (!piece) return null;
+    spans.push([j, piece[0], piece[1]]);
+    pos += piece[1] - piece[0];
+  }
+  // The lines ran out with the value not yet whole: its rest may be in lines still to come.
+  return 'open';
+}
+
+/**
+ * The first of the last lines where a wrapped value starts whose rest is not in `lines` yet (it may come with the
+ * next output): the redactor holds those lines back until it does, or the output ends. -1 when there is none.
+ */
+export function openWrapFrom(lines: readonly string[], values: readonly WrapValue[]): number {
+  // As the reader sees them: a value's start may be coloured, with a reset after it.
+  const from = Math.max(0, lines.length - WRAP_MAX_LINES);
+  const last = lines.slice(from).map(withoutEscapes);
+  for (let i = 0; i < last.length; i++) {
+    for (const w of values) {
+      // Not for a start under WRAP_MIN_HEAD: every line ending in a value's first letter would wait for more output.
+      const head = headAt(last[i]!, w, undefined, WRAP_MIN_HEAD);
+      if (head && wrappedFrom(last, i, head.from, head.k, w) === 'open') return from + i;
+    }
+  }
+  return -1;
+}
+
+const DIGIT = /[0-9]/;
+
+/** How many first characters of `line` are those of `first` (up to `max`); with `digits`, any digit for a digit. */
+function shared(line: string, first: string, max: number, digits: boolean): number {
+  let n = 0;
+  while (
+    n < max &&
+    n < line.length &&
+    (line[n] === first[n] || (digits && DIGIT.test(line[n]!) && DIGIT.test(first[n] ?? '')))
+  )
+    n++;
+  return n;
+}
+
+/** Where a line's text starts from `at` on, past blanks. */
+function indentOf(line: string, at: number): number {
+  let start = at;
+  while (start < line.length && (line[start] === ' ' || line[start] === '\t')) start++;
+  return start;
+}
+
+/** The length of the longest start of a value that ends `line` (at least `minHead`), with where it begins. */
+function headAt(
+  line: string,
+  w: WrapValue,
+  ends = textEnds(line),
+  minHead = 1,
+): { from: number; k: number; end: number } | null {
+  for (const end of ends) {
+    const ats = w.at.get(line[end - 1] ?? '') ?? [];
+    // The longest first: a value whose start repeats a character is matched as far as it goes.
+    for (let n = ats.length - 1; n >= 0; n--) {
+      const k = ats[n]! + 1;
+      if (k < minHead || k >= w.value.length || k > end || !cutsAt(w, k, k)) continue;
+      if (w.token && glued(line[end - k - 1])) continue;
+      if (line.startsWith(w.value.slice(0, k), end - k)) return { from: end - k, k, end };
+    }
+  }
+  return null;
+}
+
+/**
+ * Values wrapped across lines, masked: a start of one ending a line (see WRAP_MIN_VALUE for how short), the rest
+ * starting the next (after its indent, or the prefix the first line has too), and any line between them that is
+ * wholly a piece of it. Only the whole value is masked, never a line's end that merely looks like a value's start (a
+ * line ending `password` with a secret starting so). String searches by a value's characters, no pattern: a pattern
+ * of every split of every value was too slow for 50 MB of output.
+ */
+export function maskWrapped(text: string, values: readonly WrapValue[], before?: string): string {
+  // The line released before, if any, only to find a wrap's start on it: its rest in `text` is masked.
+  const lines = before === undefined ? text.split('\n') : [before, ...text.split('\n')];
+  const spans = new Map<number, [number, number][]>();
+  for (let i = 0; i < lines.length - 1; i++) {
+    const ends = textEnds(lines[i]!);
+    for (const w of values) {
+      const head = headAt(lines[i]!, w, ends);
+      if (!head) continue;
+      const rest = wrappedFrom(lines, i, head.from, head.k, w);
+      if (rest === null || rest === 'open') continue;
+      for (const [line, start, end] of [[i, head.from, head.end] as [number, number, number], ...rest])
+        spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
+    }
+  }
+  if (spans.size === 0) return text;
+  maskSpans(lines, spans);
+  return (before === undefined ? lines : lines.slice(1)).join('\n');
+}
