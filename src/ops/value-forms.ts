@@ -64,7 +64,8 @@ function pythonBytes(value: string): string {
  * A value as programs print it, in both Unicode normal forms: as it is; in a JSON string (`\\` and `\"` escaped; every
  * character past ASCII as `\uXXXX`, as Python's json.dumps writes it; `&`, `<`, `>` as `\u0026`, `\u003c`, `\u003e`,
  * as Go's encoding/json; `/` as `\/`, as PHP's); URL-encoded (encodeURIComponent, Python's quote with `/` kept or not,
- * and with `+` for a blank); as bash's `printf %q`; HTML-escaped; as Python's ascii() and a repr of its UTF-8 bytes.
+ * and with `+` for a blank; with its hex in lower case too); as bash's `printf %q`; HTML-escaped; as Python's ascii()
+ * and a repr of its UTF-8 bytes; and each escaped form JSON-escaped once more (a JSON string inside a JSON string).
  * A Set: a form the same as the value (or as another form) is there once.
  */
 export function textForms(value: string): Set<string> {
@@ -91,6 +92,12 @@ export function textForms(value: string): Set<string> {
       .add(htmlEscaped(v, '&quot;', '&#x27;'))
       .add(pythonAscii(v))
       .add(pythonBytes(v));
+  }
+  for (const form of [...forms]) {
+    // A JSON string inside another JSON string (a log line's `msg` holding a serialized body): escaped twice over.
+    if (/[\\"]/.test(form)) forms.add(JSON.stringify(form).slice(1, -1));
+    // Percent-encoding in lower-case hex (`%2f`), as some encoders write it.
+    if (/%[0-9A-F]{2}/.test(form)) forms.add(form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
   }
   return forms;
 }

@@ -26,4 +26,25 @@ describe('redact: a known value as real tools escape or encode it', () => {
     const text = "a\\&b x%21y &amp; &lt;tag&gt; correct+horse b'\\xc3\\xa9' s\\xe9cr\\xe8te";
     expect(mask(text)).toBe(text);
   });
+
+  it('masks it in JSON encoded inside another JSON string (double escaped)', () => {
+    const quoted = 'pa"ss\\wd-42';
+    const mask2 = redactWith([quoted, 'clé-sécrète-ü42']);
+    const inner = JSON.stringify({ pw: quoted });
+    expect(mask2(JSON.stringify({ body: inner }))).toBe('{"body":"{\\"pw\\":\\"***\\"}"}');
+    // Twice over as Python writes what is past ASCII (`\\u00e9`).
+    const ascii = JSON.stringify({ pw: 'clé-sécrète-ü42' }).replace(
+      /[^ -~]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    expect(mask2(JSON.stringify({ body: ascii }))).toBe('{"body":"{\\"pw\\":\\"***\\"}"}');
+  });
+
+  it.each([
+    ['/ and + encoded', 'q=k9%2fx%2bq7&x=1', 'q=***&x=1'],
+    ['UTF-8 bytes', 'u=p%c3%a4ssw0rd', 'u=***'],
+    ['a word past ASCII', 'w=Kennw%c3%b6rter', 'w=***'],
+  ])('masks a value not masked in any case percent-encoded with lower-case hex: %s', (_what, input, expected) => {
+    expect(redactWith(['k9/x+q7', 'pässw0rd', 'Kennwörter'])(input)).toBe(expected);
+  });
 });
