@@ -87,10 +87,15 @@ function caseless(value: string): boolean {
 /** A cloud region or zone's name: `us-east-1`, `us-central1`, `europe-west4`, `us-gov-west-1`. */
 const REGION = /^[a-z]{2,}(?:-[a-z]+){1,3}-?[0-9]{1,2}$/;
 
+/** What glues a token-only value to a longer word or identifier (as gluedBefore and gluedAfter in wrapped-values.ts). */
+const IDENTIFIER_GLUE_BEFORE = '[\\p{L}\\p{N}_]|[\\p{L}\\p{N}]-';
+const IDENTIFIER_GLUE_AFTER = '[\\p{L}\\p{N}_]|-[\\p{L}\\p{N}]';
+
 /**
  * True when a value is ordinary words (see WORDS) or a region's name: masked only as a whole token, not glued to a
- * further letter or digit on either side, so that `productionize` or `us-east-1a` still show. A value that is not
- * (a password, a key) is masked wherever it is, inside a longer word too.
+ * further letter or digit on either side, nor joined to one by `_` or `-` (part of an identifier), so that
+ * `productionize`, `us-east-1a`, `production_db` and `prod-production` still show, not cut to `***_db`. A value that
+ * is not (a password, a key) is masked wherever it is, inside a longer word or identifier too.
  */
 function tokenOnly(value: string): boolean {
   return WORDS.test(value) || REGION.test(value);
@@ -146,7 +151,10 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
     caseless: sortedAnyCase.length ? new RegExp(sortedAnyCase.map(escapeRegExp).join('|'), 'gi') : null,
     pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
     tokens: sortedTokens.length
-      ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${sortedTokens.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'gu')
+      ? new RegExp(
+          `(?<!${IDENTIFIER_GLUE_BEFORE})(?:${sortedTokens.map(escapeRegExp).join('|')})(?!${IDENTIFIER_GLUE_AFTER})`,
+          'gu',
+        )
       : null,
     wrapped: [...wrapped.entries()].map(wrapValue),
     // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.

@@ -39,9 +39,18 @@ export function wrapValue([value, { short, token }]: [string, WrapKind]): WrapVa
 }
 
 const WORD_CHAR = /[\p{L}\p{N}]/u;
+const isWordChar = (c: string | undefined): boolean => c !== undefined && WORD_CHAR.test(c);
 
-/** True when a character (or the text's end, undefined) would glue a word value to a longer word. */
-const glued = (c: string | undefined): boolean => c !== undefined && WORD_CHAR.test(c);
+/**
+ * True when what is after a token-only value at `at` would glue it to a longer word or identifier: a letter or digit,
+ * an `_`, or a `-` with a letter or digit after it (`production_db`, `us-east-1-replica`). See known-values.ts's IDENTIFIER_GLUE_AFTER.
+ */
+const gluedAfter = (line: string, at: number): boolean =>
+  isWordChar(line[at]) || line[at] === '_' || (line[at] === '-' && isWordChar(line[at + 1]));
+
+/** As gluedAfter, for what is before a value that starts at `at`. */
+const gluedBefore = (line: string, at: number): boolean =>
+  isWordChar(line[at - 1]) || line[at - 1] === '_' || (line[at - 1] === '-' && isWordChar(line[at - 2]));
 
 const CHAR_CLASS = [/\p{L}/u, /\p{N}/u];
 
@@ -85,7 +94,7 @@ function wrappedFrom(
     if (!starts.includes(indentOf(line, shaped))) starts.push(indentOf(line, shaped));
     const rest = v.slice(pos);
     const whole = starts.find(
-      (start) => line.startsWith(rest, start) && !(w.token && glued(line[start + rest.length])),
+      (start) => line.startsWith(rest, start) && !(w.token && gluedAfter(line, start + rest.length)),
     );
     if (whole !== undefined) {
       spans.push([j, whole, whole + rest.length]);
@@ -156,7 +165,7 @@ function headAt(
     for (let n = ats.length - 1; n >= 0; n--) {
       const k = ats[n]! + 1;
       if (k < minHead || k >= w.value.length || k > end || !cutsAt(w, k, k)) continue;
-      if (w.token && glued(line[end - k - 1])) continue;
+      if (w.token && gluedBefore(line, end - k)) continue;
       if (line.startsWith(w.value.slice(0, k), end - k)) return { from: end - k, k, end };
     }
   }

@@ -200,6 +200,20 @@ describe('redact: a known value that is an ordinary word or a region', () => {
     expect(streamed(known, ['env produc\n', 'tionize ok\n'])).toBe('env produc\ntionize ok\n');
   });
 
+  it('is left alone as part of a larger identifier, so the identifier is not cut oddly', () => {
+    expect(mask('db production_db db_production production-db prod-production')).toBe(
+      'db production_db db_production production-db prod-production',
+    );
+    expect(mask('us-east-1-replica us-east-1_a')).toBe('us-east-1-replica us-east-1_a');
+    // A blank, punctuation or a dash with nothing after it still ends the token.
+    expect(mask('env production-, production.internal -production')).toBe('env ***-, ***.internal -***');
+  });
+
+  it('is masked wrapped only when whole, not when the wrap glues it to an identifier', () => {
+    expect(mask('env produc\ntion_db ok\n')).toBe('env produc\ntion_db ok\n');
+    expect(mask('env db_produc\ntion ok\n')).toBe('env db_produc\ntion ok\n');
+  });
+
   it('leaves a value that is not words masked anywhere', () => {
     expect(mask('xhunter42y')).toBe('x***y');
     expect(mask('AwJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLE12B')).toBe('A***B');
