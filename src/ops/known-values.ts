@@ -37,7 +37,10 @@ export interface KnownValues {
   caseless: RegExp | null;
   /** The other values masked wherever they appear, in their own case; null when none is long enough. */
   pattern: RegExp | null;
-  /** The values that are words or a region (see `tokenOnly`), masked as whole tokens, in their own case. */
+  /**
+   * The values that are words or a region (see `tokenOnly`), masked as whole tokens, in their own case; and every
+   * value not masked in any case, in the other cases text prints it in (see `caseVariants`), as a whole token too.
+   */
   tokens: RegExp | null;
   /**
    * The values, their hex and their base64 forms, masked when wrapped across lines: a terminal's width, `fold`,
@@ -71,7 +74,10 @@ function namedForm(name: string, value: string): string {
   return `${v}(?<=(?<![A-Za-z0-9_.-])["']?${names}["']?(?:${blanks}[=:]${blanks}|\\t+)["']?${v})`;
 }
 
-/** The shortest value masked in any case (`${VAR^^}`, `tr a-z A-Z`); shorter ones are too often ordinary text. */
+/**
+ * The shortest value masked in any case (`${VAR^^}`, `tr a-z A-Z`) wherever it is, inside a longer word too; shorter
+ * ones there are too often ordinary text, and are masked in another case only as a whole token (see `caseVariants`).
+ */
 const CASELESS_MIN_VALUE = 10;
 /** Words as text prints them (`deploy`, `Deploy`, `DEPLOY`), blank-separated. */
 const WORDS = /^(?:\p{Lu}?\p{Ll}+|\p{Lu}+)(?:\s+(?:\p{Lu}?\p{Ll}+|\p{Lu}+))*$/u;
@@ -82,6 +88,22 @@ const WORDS = /^(?:\p{Lu}?\p{Ll}+|\p{Lu}+)(?:\s+(?:\p{Lu}?\p{Ll}+|\p{Lu}+))*$/u;
  */
 function caseless(value: string): boolean {
   return value.length >= CASELESS_MIN_VALUE && value.toUpperCase() !== value.toLowerCase() && !WORDS.test(value);
+}
+
+/**
+ * A value as text prints it in another case, other than its own: lower-cased, upper-cased (`${VAR^^}`, `tr a-z A-Z`,
+ * a heading), capitalized, and each word capitalized. Not any mix of cases (`pRoDuCtIoN`), which no program prints.
+ * A value under CASELESS_MIN_VALUE or of words is masked so only as a whole token: `PRODUCTIONIZE` and `XHUNTER2`
+ * are other words, and a short run inside one is too often there by chance.
+ */
+function caseVariants(value: string): string[] {
+  const lower = value.toLowerCase();
+  const capitalized = lower.charAt(0).toUpperCase() + lower.slice(1);
+  const titled = lower.replace(
+    /(^|[^\p{L}])(\p{L})/gu,
+    (_match, before: string, letter: string) => before + letter.toUpperCase(),
+  );
+  return [...new Set([lower, value.toUpperCase(), capitalized, titled])].filter((variant) => variant !== value);
 }
 
 /** A cloud region or zone's name: `us-east-1`, `us-central1`, `europe-west4`, `us-gov-west-1`. */
@@ -130,6 +152,9 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       const piece = line.trim();
       if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
       for (const form of textForms(piece)) (tokenOnly(piece) ? tokens : caseless(piece) ? anyCase : pieces).add(form);
+      // Upper-cased, lower-cased or capitalized (`EU-WEST-1`, `PRODUCTION`, `HUNTER2`): as a whole token only.
+      if (!caseless(piece))
+        for (const variant of caseVariants(piece)) for (const form of textForms(variant)) tokens.add(form);
       // `xxd -p`, `od`, Python's .hex(): in either case, and wrapped (xxd -p's 60 columns).
       const hex = Buffer.from(piece, 'utf8').toString('hex');
       anyCase.add(hex);

@@ -100,17 +100,43 @@ describe('redact: a known value in another case', () => {
   });
 
   it.each([
-    ['a short value in capitals', 'HUNTER2 Hunter2'],
-    ['a value of words, in capitals', 'CORRECT HORSE BATTERY STAPLE'],
-    ['a word', 'DEPLOY deploy'],
-  ])('is left alone: %s (ordinary text looks so)', (_what, input) => {
+    ['a short value in capitals, as a whole token', 'HUNTER2 Hunter2, hunter2', '*** ***, ***'],
+    [
+      'a value of words, in capitals and in title case',
+      'CORRECT HORSE BATTERY STAPLE / Correct Horse Battery Staple',
+      '*** / ***',
+    ],
+    ['a word, in capitals and in lower case', 'DEPLOY deploy Deploy', '*** *** ***'],
+  ])('is masked: %s', (_what, input, expected) => {
+    expect(mask(input)).toBe(expected);
+  });
+
+  it.each([
+    ['a short value in capitals inside a longer word', 'XHUNTER2 HUNTER2X'],
+    ['a word in capitals inside a longer word or identifier', 'DEPLOYMENT REDEPLOY DEPLOY_ALL PRE-DEPLOY'],
+    ['a word in mixed case (no program prints it so)', 'dEpLoY'],
+  ])('is left alone: %s', (_what, input) => {
     expect(mask(input)).toBe(input);
+  });
+});
+
+describe('redact: a known region or word in another case', () => {
+  const mask = redactWith(['eu-west-1', 'production']);
+
+  it('is masked as a whole token upper-cased or capitalized', () => {
+    expect(mask('REGION: EU-WEST-1 (Eu-West-1)')).toBe('REGION: *** (***)');
+    expect(mask('ENV=PRODUCTION; Production is up')).toBe('ENV=***; *** is up');
+  });
+
+  it('is left alone inside a longer word', () => {
+    expect(mask('EU-WEST-1A PRODUCTIONIZE Productionize')).toBe('EU-WEST-1A PRODUCTIONIZE Productionize');
   });
 });
 
 describe('redact: ordinary output with known values configured', () => {
   it('passes unchanged, whole and streamed line by line', () => {
-    const known = ['s3cret-value-123', 'pässwörd-Winter-2026', 'password-Winter-2026-xyz', 'hunter22', 'Deploy'];
+    // A word value (`Rollback`) is masked as a whole token in any of its cases, so it is one the text does not hold.
+    const known = ['s3cret-value-123', 'pässwörd-Winter-2026', 'password-Winter-2026-xyz', 'hunter22', 'Rollback'];
     expect(redactWith(known)(ORDINARY)).toBe(ORDINARY);
     expect(streamed(known, ORDINARY.split(/(?<=\n)/))).toBe(ORDINARY);
   });
