@@ -57,9 +57,22 @@ const CHAR_CLASS = [/\p{L}/u, /\p{N}/u];
 /** True when a wrap may cut `w` before its character `pos` (see WRAP_MIN_VALUE). */
 function cutsAt(w: WrapValue, pos: number, piece: number): boolean {
   if (!w.short) return true;
-  if (piece < WRAP_MIN_HEAD || w.value.length - pos < WRAP_MIN_HEAD) return false;
+  if (piece < WRAP_MIN_HEAD || w.value.length - pastBlanks(w.value, pos) < WRAP_MIN_HEAD) return false;
   const [before, after] = [w.value[pos - 1]!, w.value[pos]!];
-  return CHAR_CLASS.some((c) => c.test(before) && c.test(after));
+  // At a blank between words (a passphrase wrapped where a line breaks text), or inside a run of letters or digits.
+  return BLANK.test(after) || CHAR_CLASS.some((c) => c.test(before) && c.test(after));
+}
+
+const BLANK = /[ \t]/;
+
+/**
+ * Where a value's rest starts on the next line when a wrap cuts it at `pos`: past the blanks there, which a wrap at a
+ * blank drops, leaves ending the line (where textEnds does not count it) or puts before the rest (as an indent).
+ */
+function pastBlanks(value: string, pos: number): number {
+  let at = pos;
+  while (at < value.length && BLANK.test(value[at]!)) at++;
+  return at;
 }
 
 /** Where a line's text ends: before trailing blanks, and before a continuation mark (`\`, quoted-printable's `=`). */
@@ -84,7 +97,7 @@ function wrappedFrom(
   const v = w.value;
   const spans: [number, number, number][] = [];
   const first = lines[i]!;
-  let pos = k;
+  let pos = pastBlanks(v, k);
   for (let j = i + 1; j < lines.length; j++) {
     const line = lines[j]!;
     // Where the line's text starts: after its indent, or after the prefix it shares with the first line and an indent;
@@ -107,7 +120,7 @@ function wrappedFrom(
     }
     if (!piece) return null;
     spans.push([j, piece[0], piece[1]]);
-    pos += piece[1] - piece[0];
+    pos = pastBlanks(v, pos + piece[1] - piece[0]);
   }
   // The lines ran out with the value not yet whole: its rest may be in lines still to come.
   return 'open';

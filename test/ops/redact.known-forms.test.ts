@@ -252,6 +252,25 @@ describe('redact: a passphrase of words wrapped across lines', () => {
     expect(mask('pw: correct horse bat\n  tery staple\n')).toBe('pw: ***\n  ***\n');
     expect(mask('pw: correct horse bat\n  tery staplers\n')).toBe('pw: correct horse bat\n  tery staplers\n');
   });
+  it('is masked wrapped at a blank between its words (the blank dropped, kept at the line end, or indenting the rest)', () => {
+    const known = ['correct horse battery staple', 'p4ss phr4se 99 x'];
+    const mask = redactWith(known);
+    for (const [text, masked] of [
+      ['pw: correct horse\nbattery staple\n', 'pw: ***\n***\n'],
+      ['pw: correct horse \n  battery staple ok\n', 'pw: *** \n  *** ok\n'],
+      ['pw: correct\n horse battery\n staple\n', 'pw: ***\n ***\n ***\n'],
+      ['key p4ss phr4se\n    99 x\n', 'key ***\n    ***\n'],
+    ]) {
+      expect(mask(text!)).toBe(masked);
+      const cut = text!.indexOf('\n') + 1;
+      expect(streamed(known, [text!.slice(0, cut), text!.slice(cut)])).toBe(masked);
+    }
+  });
+
+  it('is not masked wrapped at a blank when the rest is glued to a longer word', () => {
+    const mask = redactWith(['correct horse battery staple']);
+    expect(mask('pw: correct horse\nbattery staplers\n')).toBe('pw: correct horse\nbattery staplers\n');
+  });
 });
 
 describe('redact: a short known value after its own name', () => {
