@@ -7,9 +7,17 @@
  */
 
 import { escapeRegExp } from '../runbook/regexp.js';
-import { MASK, withoutEscapes } from './mask-text.js';
+import { MASK, WORDS, withoutEscapes } from './mask-text.js';
 import { base64Forms, textForms } from './value-forms.js';
-import { ENCODED, maskWrapped, WRAP_MIN_VALUE, type WrapKind, type WrapValue, wrapValue } from './wrapped-values.js';
+import {
+  BASE64,
+  HEX,
+  maskWrapped,
+  WRAP_MIN_VALUE,
+  type WrapKind,
+  type WrapValue,
+  wrapValue,
+} from './wrapped-values.js';
 
 export { MASK, withoutEscapes } from './mask-text.js';
 export { openWrapFrom } from './wrapped-values.js';
@@ -79,8 +87,6 @@ function namedForm(name: string, value: string): string {
  * ones there are too often ordinary text, and are masked in another case only as a whole token (see `caseVariants`).
  */
 const CASELESS_MIN_VALUE = 10;
-/** Words as text prints them (`deploy`, `Deploy`, `DEPLOY`), blank-separated. */
-const WORDS = /^(?:\p{Lu}?\p{Ll}+|\p{Lu}+)(?:\s+(?:\p{Lu}?\p{Ll}+|\p{Lu}+))*$/u;
 
 /**
  * True when a value is masked in any case: it has letters, is long enough, and is not words, which in another case are
@@ -158,14 +164,17 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       // `xxd -p`, `od`, Python's .hex(): in either case, and wrapped (xxd -p's 60 columns).
       const hex = Buffer.from(piece, 'utf8').toString('hex');
       anyCase.add(hex);
-      wrapped.set(hex, ENCODED).set(hex.toUpperCase(), ENCODED);
+      wrapped.set(hex, HEX).set(hex.toUpperCase(), HEX);
       for (const form of base64Forms(piece)) {
         pieces.add(form);
         // Cut anywhere, however short (`base64` wraps at 76 columns wherever that falls): the characters of a value's
         // base64 are as random as the value, so all of them across a wrap are as unlikely by chance as unwrapped.
-        wrapped.set(form, ENCODED);
+        wrapped.set(form, BASE64);
       }
-      if (!wrapped.has(piece)) wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token: tokenOnly(piece) });
+      const token = tokenOnly(piece);
+      // A start of a word or region value is ordinary text (`product` of `production`): never masked unfinished.
+      const unfinished = token ? Number.POSITIVE_INFINITY : MIN_KNOWN_VALUE_CHARS;
+      if (!wrapped.has(piece)) wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token, unfinished });
     }
   }
   if (pieces.size === 0 && anyCase.size === 0 && tokens.size === 0 && named.size === 0) return null;
@@ -194,12 +203,12 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
 }
 
 /** `text` with the known values masked: whole, then wrapped across lines, then the short ones after their names. */
-function maskForms(text: string, known: KnownValues, before?: string): string {
+function maskForms(text: string, known: KnownValues, before?: string, atEnd = false): string {
   // Any case first: a value in its own case may be part of one (`123456` of `ABC-SECRET-123456`) and cut it short.
   const anyCase = known.caseless ? text.replace(known.caseless, MASK) : text;
   const own = known.pattern ? anyCase.replace(known.pattern, MASK) : anyCase;
   const bare = known.tokens ? own.replace(known.tokens, MASK) : own;
-  const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped, before) : bare;
+  const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped, before, atEnd) : bare;
   return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
 }
 
@@ -211,9 +220,9 @@ function maskForms(text: string, known: KnownValues, before?: string): string {
  * with escape sequences is also masked as it is: a malformed sequence may eat a value's first character
  * (`ESC[31s3cret…`) that the file attached still holds, and a value found whole keeps the line's colours.
  */
-export function maskKnown(text: string, known: KnownValues, before?: string): string {
+export function maskKnown(text: string, known: KnownValues, before?: string, atEnd = false): string {
   const seen = withoutEscapes(text);
-  const seenMasked = maskForms(seen, known, before === undefined ? undefined : withoutEscapes(before));
+  const seenMasked = maskForms(seen, known, before === undefined ? undefined : withoutEscapes(before), atEnd);
   if (seen === text) return seenMasked;
   const lines = text.split('\n');
   const seenLines = seen.split('\n');
@@ -221,7 +230,7 @@ export function maskKnown(text: string, known: KnownValues, before?: string): st
   // Only the lines with escape sequences differ from what was masked; they are masked as they are, in one pass. Where
   // that masks all that was found without them, the line keeps its colours.
   const coloured = lines.flatMap((line, i) => (line !== seenLines[i] ? [i] : []));
-  const masked = maskForms(coloured.map((i) => lines[i]).join('\n'), known).split('\n');
+  const masked = maskForms(coloured.map((i) => lines[i]).join('\n'), known, undefined, atEnd).split('\n');
   for (const [n, i] of coloured.entries()) {
     if (out[i] === seenLines[i] || withoutEscapes(masked[n]!) === out[i]) out[i] = masked[n]!;
   }

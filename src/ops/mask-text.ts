@@ -2,6 +2,9 @@
 
 export const MASK = '***';
 
+/** Words as text prints them (`deploy`, `Deploy`, `DEPLOY`), blank-separated. */
+export const WORDS = /^(?:\p{Lu}?\p{Ll}+|\p{Lu}+)(?:\s+(?:\p{Lu}?\p{Ll}+|\p{Lu}+))*$/u;
+
 /**
  * Terminal escape sequences, as a terminal (and the Slack rendering of output) drops them: CSI (`ESC [ 31 m`, colours),
  * OSC (`ESC ] … BEL`, titles and links) and a character set's designation (`ESC ( B`, half of `tput sgr0`). Unlike

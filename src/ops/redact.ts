@@ -195,8 +195,9 @@ export interface Redactor {
   holding(): boolean;
   /**
    * Returns the held lines, redacted as they are, without waiting for the rest of the value (the caller's time limit
-   * on a hold: a command that hangs after them would otherwise never show them). What of the value they end with
-   * shows; its rest is still masked if it comes next.
+   * on a hold: a command that hangs after them would otherwise never show them). The value's start they end with is
+   * masked when it is 6 characters or more and not ordinary words (see maskWrapped); its rest is masked if it comes
+   * next.
    */
   release(): string;
 }
@@ -226,7 +227,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
 function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor {
   // Known values go first, before a rule can mask part of one and leave the rest unrecognizable.
-  const maskKnownValues = (text: string, before?: string): string => (known ? maskKnown(text, known, before) : text);
+  // `atEnd`: the text ends the output, so a value's start ending it will not be followed by its rest.
+  const maskKnownValues = (text: string, before?: string, atEnd = false): string =>
+    known ? maskKnown(text, known, before, atEnd) : text;
   // The last line released whole, kept for the start of a value wrapped too early in it to be held back (see maskKnown).
   let released: string | undefined;
   let pending = '';
@@ -264,8 +267,8 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
     return applyRules(line);
   };
 
-  const redactBlock = (text: string, before?: string): string => {
-    const block = maskKnownValues(text, before);
+  const redactBlock = (text: string, before?: string, atEnd = false): string => {
+    const block = maskKnownValues(text, before, atEnd);
     if (!inPrivateKey && table === null && !block.includes('PRIVATE KEY-----') && !holdsTableHeader(block)) {
       return applyRules(block);
     }
@@ -330,7 +333,7 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
     flush() {
       const rest = pending;
       pending = '';
-      return rest === '' ? '' : redactBlock(rest, released);
+      return rest === '' ? '' : redactBlock(rest, released, true);
     },
     holding() {
       return pending.includes('\n');

@@ -4,7 +4,7 @@
  * ends the last line (see known-values.ts, which builds the values, and redact.ts, which holds).
  */
 
-import { maskSpans, withoutEscapes } from './mask-text.js';
+import { maskSpans, WORDS, withoutEscapes } from './mask-text.js';
 
 /**
  * A value this long is looked for wrapped anywhere, its start ending a line however short it is (one character): the
@@ -26,16 +26,23 @@ export interface WrapValue {
   short: boolean;
   /** Masked only as a whole token (see `tokenOnly`). */
   token: boolean;
+  /**
+   * The shortest start of it masked when its rest does not follow (see maskWrapped): what is shown of a secret whose
+   * rest never came. Infinity: never (a word's start is ordinary text).
+   */
+  unfinished: number;
 }
 
-export type WrapKind = Pick<WrapValue, 'short' | 'token'>;
-/** A value's hex or base64: cut anywhere, masked inside a longer word too. */
-export const ENCODED: WrapKind = { short: false, token: false };
+export type WrapKind = Pick<WrapValue, 'short' | 'token' | 'unfinished'>;
+/** A value's hex: cut anywhere, masked inside a longer word too; unfinished from 6 bytes on. */
+export const HEX: WrapKind = { short: false, token: false, unfinished: 12 };
+/** A value's base64: as its hex; unfinished from 8 characters (6 bytes) on. */
+export const BASE64: WrapKind = { short: false, token: false, unfinished: 8 };
 
-export function wrapValue([value, { short, token }]: [string, WrapKind]): WrapValue {
+export function wrapValue([value, kind]: [string, WrapKind]): WrapValue {
   const at = new Map<string, number[]>();
   for (let p = 0; p < value.length; p++) at.set(value[p]!, [...(at.get(value[p]!) ?? []), p]);
-  return { value, at, short, token };
+  return { value, at, ...kind };
 }
 
 const WORD_CHAR = /[\p{L}\p{N}]/u;
@@ -83,17 +90,19 @@ function textEnds(line: string): number[] {
 
 /**
  * The pieces of a value wrapped from line `i` on (its start ending line `i` at `from`, `k` characters of it), as
- * [line, start, end] spans, or null when the following lines do not carry the rest. A following line may repeat the
+ * [line, start, end] spans, with how much of the value the start and they show (`pos`) and how they end: `whole`, the
+ * rest is there; `open`, the lines ran out before it (it may come with the next output); `broken`, a line that does
+ * not carry it follows. A following line may repeat the
  * first line's prefix (a log's timestamp, `kubectl logs`' pod name) and be indented; a line in the middle holds
  * nothing but a piece of the value.
  */
-function wrappedFrom(
-  lines: readonly string[],
-  i: number,
-  from: number,
-  k: number,
-  w: WrapValue,
-): [number, number, number][] | 'open' | null {
+interface Wrap {
+  spans: [number, number, number][];
+  pos: number;
+  end: 'whole' | 'open' | 'broken';
+}
+
+function wrappedFrom(lines: readonly string[], i: number, from: number, k: number, w: WrapValue): Wrap {
   const v = w.value;
   const spans: [number, number, number][] = [];
   const first = lines[i]!;
@@ -111,19 +120,19 @@ function wrappedFrom(
     );
     if (whole !== undefined) {
       spans.push([j, whole, whole + rest.length]);
-      return spans;
+      return { spans, pos: v.length, end: 'whole' };
     }
     let piece: [number, number] | undefined;
     for (const start of starts) {
       const end = textEnds(line).find((e) => e > start && rest.startsWith(line.slice(start, e)));
       if (end !== undefined && cutsAt(w, pos + end - start, end - start)) piece = [start, end];
     }
-    if (!piece) return null;
+    if (!piece) return { spans, pos, end: 'broken' };
     spans.push([j, piece[0], piece[1]]);
     pos = pastBlanks(v, pos + piece[1] - piece[0]);
   }
   // The lines ran out with the value not yet whole: its rest may be in lines still to come.
-  return 'open';
+  return { spans, pos, end: 'open' };
 }
 
 /**
@@ -138,7 +147,7 @@ export function openWrapFrom(lines: readonly string[], values: readonly WrapValu
     for (const w of values) {
       // Not for a start under WRAP_MIN_HEAD: every line ending in a value's first letter would wait for more output.
       const head = headAt(last[i]!, w, undefined, WRAP_MIN_HEAD);
-      if (head && wrappedFrom(last, i, head.from, head.k, w) === 'open') return from + i;
+      if (head && wrappedFrom(last, i, head.from, head.k, w).end === 'open') return from + i;
     }
   }
   return -1;
@@ -188,22 +197,31 @@ function headAt(
 /**
  * Values wrapped across lines, masked: a start of one ending a line (see WRAP_MIN_VALUE for how short), the rest
  * starting the next (after its indent, or the prefix the first line has too), and any line between them that is
- * wholly a piece of it. Only the whole value is masked, never a line's end that merely looks like a value's start (a
- * line ending `password` with a secret starting so). String searches by a value's characters, no pattern: a pattern
- * of every split of every value was too slow for 50 MB of output.
+ * wholly a piece of it. String searches by a value's characters, no pattern: a pattern of every split of every value
+ * was too slow for 50 MB of output.
+ *
+ * A start whose rest does not follow (a line after it that does not carry it; with `atEnd`, the output's end) is
+ * masked too when it shows `unfinished` characters of the value or more and they are not ordinary words: a command
+ * killed, or that printed something else, after the first part of a secret. A line that merely ends in a word a
+ * secret starts with (`password` of `password-Winter-2026`) is left as it is; so is a line that ends in the start of
+ * a value and is the last of `text` without `atEnd` (an overlong line's cut: its rest is in the next text).
  */
-export function maskWrapped(text: string, values: readonly WrapValue[], before?: string): string {
+export function maskWrapped(text: string, values: readonly WrapValue[], before?: string, atEnd = false): string {
   // The line released before, if any, only to find a wrap's start on it: its rest in `text` is masked.
   const lines = before === undefined ? text.split('\n') : [before, ...text.split('\n')];
   const spans = new Map<number, [number, number][]>();
-  for (let i = 0; i < lines.length - 1; i++) {
+  for (let i = 0; i < (atEnd ? lines.length : lines.length - 1); i++) {
     const ends = textEnds(lines[i]!);
     for (const w of values) {
       const head = headAt(lines[i]!, w, ends);
       if (!head) continue;
-      const rest = wrappedFrom(lines, i, head.from, head.k, w);
-      if (rest === null || rest === 'open') continue;
-      for (const [line, start, end] of [[i, head.from, head.end] as [number, number, number], ...rest])
+      const wrap = wrappedFrom(lines, i, head.from, head.k, w);
+      if (wrap.end !== 'whole') {
+        const ended = wrap.end === 'broken' || atEnd;
+        const shown = w.value.slice(0, wrap.pos);
+        if (!ended || (before !== undefined && i === 0) || shown.length < w.unfinished || WORDS.test(shown)) continue;
+      }
+      for (const [line, start, end] of [[i, head.from, head.end] as [number, number, number], ...wrap.spans])
         spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
     }
   }

@@ -205,7 +205,10 @@ describe('redact: a known value wrapped across log lines whose prefixes differ i
 
   it('does not take a prefix of another shape for the same one', () => {
     const other = `2026-01-01T00:00:00.101Z app[web.1]: token ${secret.slice(0, 20)}\n2026-01-01 app: ${secret.slice(20)}\n`;
-    expect(redactWith([secret])(other)).toBe(other);
+    // The next line is not taken for the rest; the start alone, with no rest after it, is masked as such.
+    expect(redactWith([secret])(other)).toBe(
+      `2026-01-01T00:00:00.101Z app[web.1]: token ***\n2026-01-01 app: ${secret.slice(20)}\n`,
+    );
   });
 });
 
@@ -284,5 +287,45 @@ describe('redact: a short known value after its own name', () => {
     // Elsewhere a value this short is ordinary text; another variable or option is not this one.
     expect(mask('tab12 lab12 ab12')).toBe('tab12 lab12 ab12');
     expect(mask('MY_X_SHORT\tab12 --my-x-short=ab12')).toBe('MY_X_SHORT\tab12 --my-x-short=ab12');
+  });
+});
+
+describe('redact: the start of a known value whose rest never comes', () => {
+  const secret = 's3cret-value-123';
+
+  it('is masked when the output ends in it, with or without a line end', () => {
+    expect(streamed([secret], ['got s3cret-va'])).toBe('got ***');
+    expect(streamed([secret], ['got s3cret-va\n'])).toBe('got ***\n');
+    expect(streamed([secret], ['ok\ngot s3cret-', 'va'])).toBe('ok\ngot ***');
+    expect(redactWith([secret])('got s3cret-value-12')).toBe('got ***');
+  });
+
+  it('is masked when a line held back for its rest is released without it; the rest is masked if it comes later', () => {
+    const redactor = createRedactor({ known: [secret] });
+    expect(redactor.push('got s3cret-va\n')).toBe('');
+    expect(redactor.release()).toBe('got ***\n');
+    expect(redactor.push('lue-123 ok\n')).toBe('*** ok\n');
+  });
+
+  it('is masked ending a line that another line follows (the process printed something else and stopped)', () => {
+    expect(redactWith([secret])('got s3cret-va\nKilled\n')).toBe('got ***\nKilled\n');
+    // Its hex and its base64 too.
+    const hex = Buffer.from(secret).toString('hex');
+    expect(redactWith([secret])(`dump ${hex.slice(0, 16)}\nKilled\n`)).toBe('dump ***\nKilled\n');
+  });
+
+  it('is left alone when under 6 characters, ordinary words, or the start of a word or region value', () => {
+    expect(redactWith([secret])('got s3cre')).toBe('got s3cre');
+    expect(redactWith(['password-Winter-2026'])('Please enter your password\n')).toBe('Please enter your password\n');
+    expect(redactWith(['password-Winter-2026'])('Please enter your password')).toBe('Please enter your password');
+    expect(redactWith(['production', 'eu-west-1'])('deploy to produc\nregion eu-west\n')).toBe(
+      'deploy to produc\nregion eu-west\n',
+    );
+  });
+
+  it('is not taken for a start where an overlong line is cut (its rest follows)', () => {
+    const redactor = createRedactor({ known: [secret], maxLineChars: 100 });
+    const out = redactor.push(`${'x'.repeat(120)} s3cret-va`) + redactor.push('lue-123\n') + redactor.flush();
+    expect(out).toBe(`${'x'.repeat(120)} ***\n`);
   });
 });

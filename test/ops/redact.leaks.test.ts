@@ -183,8 +183,10 @@ describe('redact: values the bot knows', () => {
       '12:00:01 app: ***\n12:00:01 app: ***\n',
     );
     expect(mask(`export X=${secret.slice(0, 16)}\\\n  ${secret.slice(16)}\n`)).toBe('export X=***\\\n  ***\n');
-    // A line that only ends like the value's start, with no rest after it, is left alone: it is not the value.
-    expect(mask('ends with Zx9-kP2\nmQ7vR4 next\n')).toBe('ends with Zx9-kP2\nmQ7vR4 next\n');
+    // A line that ends in 6 characters or more of the value's start, with no rest after it, has that start masked (the
+    // rest may never have come); the next line is not taken for a piece of it.
+    expect(mask('ends with Zx9-kP2\nmQ7vR4 next\n')).toBe('ends with ***\nmQ7vR4 next\n');
+    expect(mask('ends with Zx9-k\nmQ7vR4 next\n')).toBe('ends with Zx9-k\nmQ7vR4 next\n');
     expect(mask('Zx9-kP2mQ7vR4 in the middle of a line\n')).toBe('Zx9-kP2mQ7vR4 in the middle of a line\n');
     const pw = redactWith([{ name: 'ATOM_PW', value: 'password-Winter-2026-xyz' }]);
     expect(pw('Please enter your password\nThe next line is normal text\n')).toBe(

@@ -164,3 +164,24 @@ describe('runCommand: a line held back for the start of a known value', () => {
     expect(shown?.elapsedMs).toBeLessThan(700);
   });
 });
+
+describe('runCommand: the start of a known value whose rest never comes', () => {
+  it('is masked when the command is killed after printing it, and in what was shown while it ran', async () => {
+    const script = "process.stdout.write('got s3cret-va\\n'); setTimeout(() => {}, 5000);";
+    const seen: string[] = [];
+    const result = await runCommand([process.execPath, '-e', script], {
+      env: { ATOM_TOKEN: 's3cret-value-123' },
+      holdMs: 100,
+      outputIntervalMs: 20,
+      timeoutMs: 600,
+      killGraceMs: 100,
+      onOutput: ({ tail }) => {
+        seen.push(tail);
+      },
+    });
+    expect(result.timedOut).toBe(true);
+    expect(result.full).toBe('got ***\n');
+    expect(seen.some((tail) => tail.includes('got ***'))).toBe(true);
+    for (const tail of seen) expect(tail).not.toContain('s3cret');
+  });
+});
