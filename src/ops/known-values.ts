@@ -43,6 +43,11 @@ export const MIN_KNOWN_VALUE_CHARS = 6;
 export interface KnownValues {
   /** The values masked wherever they appear, in any case (see `caseless`), and their hex; null when there is none. */
   caseless: RegExp | null;
+  /**
+   * The values' hex with blanks or colons between its bytes (`od -t x1`, `xxd`'s groups, `hexdump -C`), in any case;
+   * null when there is none.
+   */
+  spacedHex: RegExp | null;
   /** The other values masked wherever they appear, in their own case; null when none is long enough. */
   pattern: RegExp | null;
   /**
@@ -112,6 +117,9 @@ function caseVariants(value: string): string[] {
   return [...new Set([lower, value.toUpperCase(), capitalized, titled])].filter((variant) => variant !== value);
 }
 
+/** What may be between two bytes of spaced hex: one blank or two (hexdump -C's middle), a colon, or nothing (a group). */
+const HEX_BYTE_GAP = '(?: {1,2}|:)?';
+
 /** A cloud region or zone's name: `us-east-1`, `us-central1`, `europe-west4`, `us-gov-west-1`. */
 const REGION = /^[a-z]{2,}(?:-[a-z]+){1,3}-?[0-9]{1,2}$/;
 
@@ -139,6 +147,7 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
   const pieces = new Set<string>();
   const anyCase = new Set<string>();
   const tokens = new Set<string>();
+  const spacedHex = new Set<string>();
   const named = new Set<string>();
   // Each value looked for wrapped: whether it is short (cut only where `cutsAt` says), whether only as a whole token.
   const wrapped = new Map<string, WrapKind>();
@@ -161,9 +170,10 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       // Upper-cased, lower-cased or capitalized (`EU-WEST-1`, `PRODUCTION`, `HUNTER2`): as a whole token only.
       if (!caseless(piece))
         for (const variant of caseVariants(piece)) for (const form of textForms(variant)) tokens.add(form);
-      // `xxd -p`, `od`, Python's .hex(): in either case, and wrapped (xxd -p's 60 columns).
+      // `xxd -p`, `od`, Python's .hex(): in either case, and wrapped (xxd -p's 60 columns); `\x68\x75` escapes.
       const hex = Buffer.from(piece, 'utf8').toString('hex');
-      anyCase.add(hex);
+      anyCase.add(hex).add(hex.replace(/../g, '\\x$&'));
+      spacedHex.add(hex.match(/../g)!.join(HEX_BYTE_GAP));
       wrapped.set(hex, HEX).set(hex.toUpperCase(), HEX);
       for (const form of base64Forms(piece)) {
         pieces.add(form);
@@ -183,6 +193,7 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
   const sortedTokens = [...tokens].sort((a, b) => b.length - a.length);
   return {
     caseless: sortedAnyCase.length ? new RegExp(sortedAnyCase.map(escapeRegExp).join('|'), 'gi') : null,
+    spacedHex: spacedHex.size ? new RegExp([...spacedHex].join('|'), 'gi') : null,
     pattern: sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null,
     tokens: sortedTokens.length
       ? new RegExp(
@@ -197,6 +208,8 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       sorted[0]?.length ?? 0,
       sortedAnyCase[0]?.length ?? 0,
       sortedTokens[0]?.length ?? 0,
+      // Spaced hex: each byte and two blanks after it.
+      Math.max(0, ...[...spacedHex].map((form) => form.split(HEX_BYTE_GAP).length * 4)),
       longestNamed,
     ),
   };
@@ -206,7 +219,8 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
 function maskForms(text: string, known: KnownValues, before?: string, atEnd = false): string {
   // Any case first: a value in its own case may be part of one (`123456` of `ABC-SECRET-123456`) and cut it short.
   const anyCase = known.caseless ? text.replace(known.caseless, MASK) : text;
-  const own = known.pattern ? anyCase.replace(known.pattern, MASK) : anyCase;
+  const spaced = known.spacedHex ? anyCase.replace(known.spacedHex, MASK) : anyCase;
+  const own = known.pattern ? spaced.replace(known.pattern, MASK) : spaced;
   const bare = known.tokens ? own.replace(known.tokens, MASK) : own;
   const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped, before, atEnd) : bare;
   return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;

@@ -81,6 +81,47 @@ describe('redact: a known value in hex', () => {
   });
 });
 
+describe('redact: a known value in spaced hex and in \\x escapes', () => {
+  const secret = 'hunter22-prod';
+  const mask = redactWith([secret, 'pässwörd-Winter-2026']);
+  const bytes = [...Buffer.from(secret)].map((b) => b.toString(16).padStart(2, '0'));
+
+  it.each([
+    ['a byte apart (od -t x1, xxd -g1)', `x ${bytes.join(' ')} y`, 'x *** y'],
+    [
+      'two bytes a group (xxd)',
+      `x ${bytes
+        .join('')
+        .match(/.{1,4}/g)!
+        .join(' ')} y`,
+      'x *** y',
+    ],
+    [
+      'two bytes a group, at an odd byte',
+      `x 0a${bytes
+        .join('')
+        .match(/.{1,4}/g)!
+        .join(' ')} y`,
+      'x 0a*** y',
+    ],
+    [
+      'in capitals, with a double blank (hexdump -C)',
+      `${bytes.slice(0, 5).join(' ')}  ${bytes.slice(5).join(' ')}`.toUpperCase(),
+      '***',
+    ],
+    ['with colons', bytes.join(':'), '***'],
+    ['as \\x escapes', `printf '${bytes.map((b) => `\\x${b}`).join('')}'`, "printf '***'"],
+    ['as \\x escapes in capitals', bytes.map((b) => `\\x${b.toUpperCase()}`).join(''), '***'],
+  ])('is masked %s', (_what, input, expected) => {
+    expect(mask(input)).toBe(expected);
+  });
+
+  it('leaves other spaced hex alone', () => {
+    const other = [...Buffer.from('some other data')].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    expect(mask(other)).toBe(other);
+  });
+});
+
 describe('redact: a known value in another case', () => {
   const mask = redactWith([
     's3cret-value-123',
