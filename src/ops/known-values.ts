@@ -184,7 +184,8 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       const token = tokenOnly(piece);
       // A start of a word or region value is ordinary text (`product` of `production`): never masked unfinished.
       const unfinished = token ? Number.POSITIVE_INFINITY : MIN_KNOWN_VALUE_CHARS;
-      if (!wrapped.has(piece)) wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token, unfinished });
+      if (!wrapped.has(piece))
+        wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token, unfinished, encoded: false });
     }
   }
   if (pieces.size === 0 && anyCase.size === 0 && tokens.size === 0 && named.size === 0) return null;

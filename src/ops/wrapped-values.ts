@@ -31,13 +31,15 @@ export interface WrapValue {
    * rest never came. Infinity: never (a word's start is ordinary text).
    */
   unfinished: number;
+  /** A hex or base64 form: its start holds a line back only from WRAP_MIN_HEAD characters (see openWrapFrom). */
+  encoded: boolean;
 }
 
-export type WrapKind = Pick<WrapValue, 'short' | 'token' | 'unfinished'>;
+export type WrapKind = Pick<WrapValue, 'short' | 'token' | 'unfinished' | 'encoded'>;
 /** A value's hex: cut anywhere, masked inside a longer word too; unfinished from 6 bytes on. */
-export const HEX: WrapKind = { short: false, token: false, unfinished: 12 };
+export const HEX: WrapKind = { short: false, token: false, unfinished: 12, encoded: true };
 /** A value's base64: as its hex; unfinished from 8 characters (6 bytes) on. */
-export const BASE64: WrapKind = { short: false, token: false, unfinished: 8 };
+export const BASE64: WrapKind = { short: false, token: false, unfinished: 8, encoded: true };
 
 export function wrapValue([value, kind]: [string, WrapKind]): WrapValue {
   const at = new Map<string, number[]>();
@@ -145,8 +147,11 @@ export function openWrapFrom(lines: readonly string[], values: readonly WrapValu
   const last = lines.slice(from).map(withoutEscapes);
   for (let i = 0; i < last.length; i++) {
     for (const w of values) {
-      // Not for a start under WRAP_MIN_HEAD: every line ending in a value's first letter would wait for more output.
-      const head = headAt(last[i]!, w, undefined, WRAP_MIN_HEAD);
+      // A start under WRAP_MIN_HEAD only where it begins a word (after a blank, `=`, a quote; a value printed as a
+      // terminal wraps it): every line ending in a value's first letter would wait for more output, and hex or base64
+      // runs are words of their own.
+      const head = headAt(last[i]!, w, undefined, w.encoded ? WRAP_MIN_HEAD : 1);
+      if (head && head.k < WRAP_MIN_HEAD && isWordChar(last[i]![head.from - 1])) continue;
       if (head && wrappedFrom(last, i, head.from, head.k, w).end === 'open') return from + i;
     }
   }

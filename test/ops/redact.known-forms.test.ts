@@ -191,13 +191,27 @@ describe('redact: a known value wrapped with little of it on a line, or short', 
     for (const at of [1, 2]) {
       const wrapped = `got ${secret.slice(0, at)}\n    ${secret.slice(at)}  (expires in 1h)\n`;
       expect(mask(wrapped), `wrapped at ${at}`).toBe('got ***\n    ***  (expires in 1h)\n');
-      // In one piece of output, whole; a line released before its rest came (not held back for so short a start: any
-      // line ending in the value's first letter would wait) shows those characters, and the rest is masked.
+      // In one piece of output, and in two reads: a start of one or two characters that begins a word (after a blank,
+      // `=`, `:` or a quote) holds its line back for the rest, as a longer start does.
       expect(streamed([secret], [wrapped])).toBe('got ***\n    ***  (expires in 1h)\n');
       const cut = wrapped.indexOf('\n') + 1;
       expect(streamed([secret], [wrapped.slice(0, cut), wrapped.slice(cut)])).toBe(
-        `got ${secret.slice(0, at)}\n    ***  (expires in 1h)\n`,
+        'got ***\n    ***  (expires in 1h)\n',
       );
+      // Released after the hold without its rest, those characters show (under 6: see "whose rest never comes"); the
+      // rest is masked when it comes.
+      const redactor = createRedactor({ known: [secret] });
+      expect(redactor.push(wrapped.slice(0, cut))).toBe('');
+      expect(redactor.release()).toBe(wrapped.slice(0, cut));
+      expect(redactor.push(wrapped.slice(cut))).toBe('    ***  (expires in 1h)\n');
+    }
+  });
+
+  it('does not hold a line back for one or two characters of a start glued to a word (a word ending in them)', () => {
+    const secret = 'Zx9-kP2mQ7vR4tL8wN3yB6cD1fG5hJ0s';
+    for (const line of ['FIZZ\n', 'got abZx\n']) {
+      const redactor = createRedactor({ known: [secret] });
+      expect(redactor.push(line)).toBe(line);
     }
   });
 
