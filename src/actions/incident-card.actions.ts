@@ -120,6 +120,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       if (r?.kind === 'already') await tell(renderAlreadyEscalated(r, new Date()));
       // The channel hears of it when the page goes; the clicker is answered now.
       else if (r?.kind === 'paging') await tell(renderEscalationReply(r));
+      return r;
     },
     'page',
   );

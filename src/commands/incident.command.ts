@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import { noteIncident } from '../audit/request-context.js';
+import { noteIncident, noteOutcome } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { NotAnIncidentChannelError } from '../incidents/errors.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
@@ -97,13 +97,15 @@ const HANDLERS: {
       (r) => r.kind === 'declared',
       () => c.deps.incidents.repeatOf({ teamId: c.teamId, reporterId: c.userId, title: cmd.title }),
     );
-    if (r.kind === 'retry') return;
+    if (r.kind === 'retry') return null;
     noteIncident(r.incident.id);
     if (r.kind === 'existing') {
       await c.tell(renderAlreadyDeclared(r.incident, cmd.severity));
-      return;
+      return r;
     }
+    // Its warnings are in the reply, said once.
     await c.tell(renderDeclaredReply(r.incident, r.problems));
+    return null;
   },
   async declare_form(cmd, c) {
     const prefill =
@@ -148,6 +150,7 @@ const HANDLERS: {
   async escalate(_cmd, c, i) {
     const r = await c.deps.incidents.escalateNow(i.id, c.userId, { requestKey: c.key });
     if (r) await c.tell(r.kind === 'paging' ? renderEscalationReply(r) : renderAlreadyEscalated(r, new Date()));
+    return r;
   },
   async playbook(cmd, c, i) {
     const { playbooks } = c.deps;
@@ -333,6 +336,8 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx, chan
       incident = await incidentInChannel(c.deps, channelId, notHere(spec.names[0] ?? cmd.kind));
     } catch (err) {
       if (!(err instanceof NotAnIncidentChannelError && spec.elsewhere)) throw err;
+      // Refused as it is without `elsewhere`; the person is shown what they may have meant.
+      noteOutcome('refused', `${err.code}: not in an incident channel; answered with the usage`);
       await c.tell(renderHelp(USAGE, spec.elsewhere(cmd)).text);
       return;
     }

@@ -44,7 +44,7 @@ import type { IncidentMetrics, Logger } from './ports.js';
 import { type Signal, Slots, signal } from './queues.js';
 import type { Severity } from './severity.js';
 import { type ClaimWithNext, RepeatedWarning, type Sweep, type TimerSource } from './timer-loop.js';
-import type { Incident } from './types.js';
+import type { Incident, Unchanged } from './types.js';
 
 /** The same body from the same source within this long is a retry of a delivery (or an HA pair's copy of it). */
 export const DUPLICATE_WINDOW_MS = 30_000;
@@ -121,6 +121,13 @@ export type { Accepted } from './alert-inbox.js';
  * (AlertSteps: declare, cards, notices, the offer to resolve). Every step is recorded as done, so a process killed
  * half-way leaves the rest to the next. Also what listeners ask of alerts: `/incident alerts`, a warning's declare form.
  */
+/** The alert is in `incident` already: no incident was declared for it. */
+const alreadyIn = (incident: Incident): { kind: 'already'; incident: Incident } & Unchanged => ({
+  kind: 'already',
+  incident,
+  unchanged: `the alert is in incident #${incident.number} already: no incident was declared`,
+});
+
 export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private readonly rules: ReadonlyMap<string, AlertRule>;
   private readonly recorder: AlertRecorder;
@@ -642,10 +649,10 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       /** The form's Private box: a private (security) incident; its notice then does not name it. */
       private?: boolean;
     },
-  ): Promise<DeclareResult | { kind: 'already'; incident: Incident }> {
+  ): Promise<DeclareResult | ({ kind: 'already'; incident: Incident } & Unchanged)> {
     const form = await this.declareForm(alertId);
     if (!form) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
-    if (form.kind === 'declared') return { kind: 'already', incident: form.incident };
+    if (form.kind === 'declared') return alreadyIn(form.incident);
     const alert = (await getAlert(this.db, alertId))!;
     let r: DeclareResult;
     try {
@@ -687,7 +694,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       if (!(err instanceof TakenMeanwhile)) throw err;
       const incident = await getIncident(this.db, err.incidentId);
       if (!incident) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
-      return { kind: 'already', incident };
+      return alreadyIn(incident);
     }
     if (r.kind === 'declared') {
       // Every notice showing an alert that joined (its own, and older notices of the group) says where they went.

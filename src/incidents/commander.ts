@@ -2,7 +2,7 @@ import type { IncidentPatch } from '../store/incident.repo.js';
 import { AlreadyDoneError } from './errors.js';
 import type { IncidentNotice } from './ports.js';
 import type { PublicUpdate } from './status-page.js';
-import { INCIDENT_PHASES, type Incident, type IncidentEvent, type IncidentPhase } from './types.js';
+import { INCIDENT_PHASES, type Incident, type IncidentEvent, type IncidentPhase, type Unchanged } from './types.js';
 
 /** What a change writes: the patch, its timeline events, and what the channel is told. */
 export interface Decision {
@@ -30,16 +30,17 @@ export type CommandResult<C> =
   | (C & { kind: 'changed' })
   /**
    * Someone else commands `incident` (`commanderId`); the reply offers Take command from them. `pageAcknowledged`: the
-   * person acknowledged their own page meanwhile (the roles it paged them as).
+   * person acknowledged their own page meanwhile (the roles it paged them as); without it nothing changed
+   * (`unchanged`).
    */
-  | {
+  | ({
       kind: 'commanded';
       incident: Incident;
       incidentId: number;
       commanderId: string;
       warnings: string[];
       pageAcknowledged?: string[];
-    }
+    } & Partial<Unchanged>)
   /** The commander acknowledged their own later page (as `roleNames`): its remaining notifications stopped. */
   | { kind: 'page_acknowledged'; incident: Incident; incidentId: number; roleNames: string[]; warnings: string[] };
 

@@ -34,7 +34,7 @@ import {
 } from './ports.js';
 import type { Severity } from './severity.js';
 import { type NoteCodec, noteKey, SideNotes } from './side-notes.js';
-import type { DeclareSource, Incident } from './types.js';
+import type { DeclareSource, Incident, Unchanged } from './types.js';
 
 export interface DeclareInput {
   teamId: string;
@@ -75,9 +75,16 @@ export type DeclareResult =
   /** `warnings` says each of `problems` in a sentence. */
   | { kind: 'declared'; incident: Incident; warnings: string[]; problems: DeclareProblem[] }
   /** The same person declared the same title moments ago (a double send): the existing incident. */
-  | { kind: 'existing'; incident: Incident }
+  | ({ kind: 'existing'; incident: Incident } & Unchanged)
   /** A retry of a request already handled: nothing to say. */
   | { kind: 'retry' };
+
+/** A repeat of `incident`'s declaration moments ago: nothing opened. */
+export const existingDeclaration = (incident: Incident): Extract<DeclareResult, { kind: 'existing' }> => ({
+  kind: 'existing',
+  incident,
+  unchanged: `a repeat of incident #${incident.number}, declared moments ago: no second incident was opened`,
+});
 
 type Channel = { channelId: string; channelName: string };
 
@@ -206,7 +213,7 @@ export class DeclarationService {
               input.title,
               SAME_DECLARATION_WINDOW_SECONDS,
             );
-      if (same) return { kind: 'existing' as const, incident: same };
+      if (same) return existingDeclaration(same);
       const sensitive = this.policy.sensitive?.(input.title) ?? false;
       const maintenance = (await this.policy.maintenanceNow?.(tx)) ?? null;
       const isPrivate = input.private === true || sensitive;

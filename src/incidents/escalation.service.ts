@@ -51,7 +51,7 @@ import {
 } from './ports.js';
 import { type NoteCodec, noteKey, SideNotes } from './side-notes.js';
 import type { ClaimWithNext } from './timer-loop.js';
-import type { Incident } from './types.js';
+import type { Incident, Unchanged } from './types.js';
 
 /** A claimed timer and what it was decided to do, under the incident's lock, when it fired. */
 export interface FiredJob {
@@ -88,7 +88,7 @@ export type EscalateResult =
    * The role the person meant had been paged (or asked for by hand) meanwhile: nobody was paged. `by` asked for it
    * by hand, else `reason` says why it was paged; `next` is the role a deliberate second escalation would page.
    */
-  | {
+  | ({
       kind: 'already';
       incidentId: number;
       roleName: string;
@@ -99,7 +99,7 @@ export type EscalateResult =
       by: string | null;
       reason: string | null;
       next: { role: string; roleName: string } | null;
-    };
+    } & Unchanged);
 
 /**
  * A typed `/incident escalate` shows nothing to the person before they type it. Within this long of a by-hand
@@ -315,11 +315,14 @@ export class EscalationService {
       }
       if (taken.has(role)) {
         const before = await latestPageOf(tx, incidentId, role);
+        const roleName = this.roleName(role);
+        const pending = before?.pending ?? true;
         const already: EscalateResult = {
           kind: 'already',
           incidentId,
-          roleName: this.roleName(role),
-          pending: before?.pending ?? true,
+          roleName,
+          pending,
+          unchanged: `${roleName} was ${before?.skipped ? 'reached with no contacts' : pending ? 'being paged' : 'paged'} already: nobody else was paged`,
           ...(before?.skipped ? { skipped: true } : {}),
           at: before?.at ?? new Date(),
           by: before?.requestedBy ?? null,

@@ -30,6 +30,7 @@ import {
   type DeclareOptions,
   type DeclarePolicy,
   type DeclareResult,
+  existingDeclaration,
 } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase } from './errors.js';
 import type { EscalateResult, EscalationService } from './escalation.service.js';
@@ -38,7 +39,7 @@ import { type Severity, severityLabel } from './severity.js';
 import { mergeOverNewer, REQUIRED_FIELDS, type SeenFields, WRITTEN_FIELDS } from './status-merge.js';
 import { publicUpdateOf } from './status-page.js';
 import { isBlank } from './text.js';
-import type { Incident, IncidentEvent, StatusUpdateInput } from './types.js';
+import type { Incident, IncidentEvent, StatusUpdateInput, Unchanged } from './types.js';
 
 export type { DeclareInput, DeclareOptions, DeclarePolicy, DeclareResult } from './declaration.service.js';
 
@@ -98,9 +99,9 @@ export class IncidentService {
    */
   async repeatOf(
     input: Pick<DeclareInput, 'teamId' | 'reporterId' | 'title'>,
-  ): Promise<{ kind: 'existing'; incident: Incident } | null> {
+  ): Promise<({ kind: 'existing'; incident: Incident } & Unchanged) | null> {
     const incident = await this.declarations.recentSame(input);
-    return incident ? { kind: 'existing', incident } : null;
+    return incident ? existingDeclaration(incident) : null;
   }
 
   /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
@@ -232,7 +233,9 @@ export class IncidentService {
       const r = await this.commandChange(incidentId, requestKey, (cur) => decideAcknowledge(cur, actorId));
       if (own && r?.kind === 'commanded') {
         await refresh();
-        return { ...r, pageAcknowledged: own.roleNames };
+        // Their page is acknowledged: a change, though command stays where it was.
+        const { kind, incident, commanderId, warnings } = r;
+        return { kind, incident, incidentId, commanderId, warnings, pageAcknowledged: own.roleNames };
       }
       return r;
     } catch (err) {
@@ -262,7 +265,14 @@ export class IncidentService {
       return r && { kind: 'changed', ...r };
     } catch (err) {
       if (err instanceof CommandHeld) {
-        return { kind: 'commanded', incident: err.incident, incidentId, commanderId: err.commanderId, warnings: [] };
+        return {
+          kind: 'commanded',
+          incident: err.incident,
+          incidentId,
+          commanderId: err.commanderId,
+          warnings: [],
+          unchanged: `commanded by ${err.commanderId}: command was not changed`,
+        };
       }
       throw err;
     }

@@ -21,6 +21,15 @@ export const PHASE_LABELS: Record<IncidentPhase, string> = {
   postmortem: 'Post-mortem',
 };
 
+/**
+ * Part of a result that did nothing: what the person asked for was done already, or by someone else meanwhile
+ * (someone else commands, the role was paged, the same declaration moments ago). The reason, in a few words, is what
+ * the audit records as the request's outcome (`noop`); the person is told in words of the result's own.
+ */
+export interface Unchanged {
+  unchanged: string;
+}
+
 export interface Incident {
   id: number;
   teamId: string;

@@ -24,9 +24,16 @@ export function ephemeralIn(client: WebClient, channel: string, user: string, th
 
 /**
  * What a listener's work returns. A change the services recorded but could not fully show in Slack comes back with
- * `warnings` (ChangeResult), which the person is told; anything else is not looked at.
+ * `warnings` (ChangeResult), which the person is told; a result that changed nothing carries why in `unchanged`
+ * (Unchanged: someone else commands, the role was paged already, the same declaration moments ago), recorded as the
+ * request's outcome, `noop`. Anything else is not looked at: the work is recorded as done (`ok`).
  */
 export type WorkResult = Promise<unknown>;
+
+const unchangedOf = (r: unknown): string | undefined => {
+  const u = (r as { unchanged?: unknown } | null | undefined)?.unchanged;
+  return typeof u === 'string' ? u : undefined;
+};
 
 const warningsOf = (r: unknown): string[] => {
   const w = (r as { warnings?: unknown } | null | undefined)?.warnings;
@@ -99,7 +106,9 @@ export async function afterAck(
           throw err;
         }
         const warnings = warningsOf(result);
-        noteOutcome('ok', warnings.length ? warnings.join('; ') : undefined);
+        const unchanged = unchangedOf(result);
+        if (unchanged !== undefined) noteOutcome('noop', unchanged);
+        else noteOutcome('ok', warnings.length ? warnings.join('; ') : undefined);
         if (warnings.length) await tell(`:warning: ${done}, but ${warnings.join('; ')}.`);
       },
       whenDown,

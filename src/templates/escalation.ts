@@ -15,7 +15,10 @@ export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging
  * The private reply when the role meant had been paged meanwhile: who was paged, when and why, that nobody else was,
  * and a button to page the next role on purpose. Pure.
  */
-export function renderAlreadyEscalated(r: Extract<EscalateResult, { kind: 'already' }>, now: Date): Message {
+export function renderAlreadyEscalated(
+  r: Omit<Extract<EscalateResult, { kind: 'already' }>, 'unchanged'>,
+  now: Date,
+): Message {
   const role = `*${mrkdwnClip(r.roleName, 100)}*`;
   const when = ago(r.at, now);
   const why = r.by ? `escalated by ${mention(r.by)}` : r.reason ? `because ${r.reason}` : null;

@@ -71,11 +71,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         noteIncident(r.incident.id);
         if (r.kind === 'already') {
           await tell(alreadyInIncident(r.incident));
-          return null;
+          return r;
         }
         if (r.kind === 'existing') {
           await tell(renderAlreadyDeclared(r.incident, severity));
-          return null;
+          return r;
         }
         const warnings = description ? await deps.notes.describe(r.incident, user, description) : [];
         await tell(renderDeclaredReply(r.incident, r.problems));

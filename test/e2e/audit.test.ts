@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
-import { SIGNING_SECRET, useBot } from '../support/bot-harness.js';
+import { type CardRef, SIGNING_SECRET, useBot } from '../support/bot-harness.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -216,6 +216,72 @@ describe('the audit', () => {
     expect(text).toMatch(new RegExp(`<@${TEST_REPORTER_ID}> \\*declare\\* \\(command\\) ok`));
     expect(text).toMatch(/<@U0SOMEONE> \*audit\* \(command\) refused: not_allowed/);
     await waitForRow((l) => l.action === 'audit' && l.actor === APPROVER && l.outcome === 'ok');
+  });
+});
+
+describe('the audit of requests that changed nothing', () => {
+  const bot = useBot({ runbook: runbook(), env: { ADMIN_TOKEN } });
+
+  const rows = async (action: string) =>
+    (
+      await bot.db.query<{ actor: string; incident_id: number | null; outcome: string; reason: string | null }>(
+        'SELECT actor, incident_id, outcome, reason FROM audit_log WHERE action = $1 ORDER BY id',
+        [action],
+      )
+    ).rows;
+  /** The rows of `action`, once there are `n` (rows are written once the request is handled, after its reply). */
+  const rowsOf = async (action: string, n: number) => {
+    for (let i = 0; i < 80 && (await rows(action)).length < n; i++) await new Promise((r) => setTimeout(r, 100));
+    return rows(action);
+  };
+
+  const declare = async (text: string): Promise<CardRef> => {
+    await bot.command(text);
+    const created = await bot.fake.waitFor('conversations.create');
+    const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+    await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes(`<#${channelId}>`));
+    const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
+      'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
+      [channelId],
+    );
+    return { id: Number(rows[0]!.id), channelId, cardTs: rows[0]!.card_ts };
+  };
+
+  it('an Acknowledge after the first, a second escalation to the same role and a repeated declaration are noop, with why', async () => {
+    const card = await declare('sev2 nothing changes twice');
+    await bot.clickCard(card, ACTION.acknowledge, 'U0FIRST');
+    await bot.fake.waitFor('chat.update', (c) => c.args.ts === card.cardTs && /U0FIRST/.test(JSON.stringify(c.args)));
+    await bot.clickCard(card, ACTION.acknowledge, 'U0SECOND');
+    await bot.fake.waitFor('response_url', (c) => /nothing was changed/.test(String(c.args.text)));
+    const [first, second] = await rowsOf('ack', 2);
+    expect(first).toMatchObject({ actor: 'U0FIRST', incident_id: card.id, outcome: 'ok' });
+    expect(second).toMatchObject({ actor: 'U0SECOND', incident_id: card.id, outcome: 'noop' });
+    expect(second!.reason).toMatch(/commanded by U0FIRST/);
+
+    await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0FIRST' });
+    await bot.fake.waitFor('chat.postMessage', (c) => /Paged \*Senior DevOps Engineer\*/.test(String(c.args.text)));
+    await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0SECOND' });
+    await bot.fake.waitFor('response_url', (c) => /so nobody else was paged/.test(String(c.args.text)));
+    const [paged, again] = await rowsOf('escalate', 2);
+    expect(paged).toMatchObject({ actor: 'U0FIRST', outcome: 'ok' });
+    expect(again).toMatchObject({ actor: 'U0SECOND', incident_id: card.id, outcome: 'noop' });
+    expect(again!.reason).toMatch(/^Senior DevOps Engineer was (being )?paged already: nobody else was paged/);
+
+    await bot.command('sev2 nothing changes twice');
+    await bot.fake.waitFor('response_url', (c) => /No second incident was opened/.test(String(c.args.text)));
+    const declared = await rowsOf('declare', 2);
+    expect(declared[0]).toMatchObject({ incident_id: card.id, outcome: 'ok' });
+    expect(declared[1]).toMatchObject({ incident_id: card.id, outcome: 'noop' });
+    expect(declared[1]!.reason).toMatch(/^a repeat of incident #\d+, declared moments ago/);
+  });
+
+  it('a severity typed outside an incident channel is refused, though answered with how to declare', async () => {
+    await bot.command('SEV1', { user_id: 'U0TYPO' });
+    await bot.fake.waitFor('response_url', (c) => /To declare an incident, add a title/.test(String(c.args.text)));
+    const [row] = await rowsOf('set_severity', 1);
+    expect(row).toMatchObject({ actor: 'U0TYPO', incident_id: null, outcome: 'refused' });
+    expect(row!.reason).toMatch(/^not_incident_channel: /);
   });
 });
 
