@@ -13,7 +13,7 @@ import { renderCommandHeld, renderPageAcknowledged } from '../templates/commande
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { ACTION } from '../templates/ids.js';
 import { resolveModal, statusUpdateMetadata, statusUpdateModal } from '../templates/modals.js';
-import { ackRef, escalateRef, modalMetadata, parseIncidentRef } from '../templates/payloads.js';
+import { ackRef, clickedIncident, escalateRef, modalMetadata } from '../templates/payloads.js';
 
 type CardAction = ButtonAction | StaticSelectAction;
 
@@ -41,10 +41,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         { ack: () => ack(), gate: deps.gate, logger, tell },
         () => {
           const value = action.type === 'button' ? action.value : undefined;
-          const incidentId =
-            parseIncidentRef(value, action.block_id) ??
-            escalateRef.decode(value)?.incidentId ??
-            ackRef.decode(value)?.incidentId;
+          const incidentId = clickedIncident(value, action.block_id);
           if (!incidentId) throw new IncidentNotFoundError();
           return work({ incidentId, userId: body.user.id, action, body, client, tell });
         },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseIncidentCommand } from '../commands/parse-incident-command.js';
 import type { AuditEntry } from '../store/audit.repo.js';
 import { ACTION, SHORTCUT, VIEW } from '../templates/ids.js';
-import { parseIncidentRef } from '../templates/payloads.js';
+import { clickedIncident } from '../templates/payloads.js';
 
 /** Who, what and where of one Slack request, before it is handled; its outcome is added after. */
 export type DescribedRequest = Omit<AuditEntry, 'outcome' | 'reason' | 'requestId'>;
@@ -99,7 +99,7 @@ export function describeRequest(body: Body): DescribedRequest | null {
     const button = BUTTONS[str(act?.action_id) ?? ''];
     if (!button || !act) return null;
     const value = str(act.value) ?? str(act.selected_option?.value);
-    const incidentId = button.carriesIncident ? parseIncidentRef(str(act.value), str(act.block_id)) : null;
+    const incidentId = button.carriesIncident ? clickedIncident(str(act.value), str(act.block_id)) : null;
     return {
       actor: str(body.user?.id) ?? 'unknown',
       action: button.action,

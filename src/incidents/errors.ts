@@ -56,9 +56,13 @@ export class ParamsError extends DomainError {
   }
 }
 
+/**
+ * No incident has the id asked for. `existed`: the id was given to an incident once (a half-made declaration removed
+ * since), or never was (a made-up or mistyped id): see incidentIdIssued.
+ */
 export class IncidentNotFoundError extends DomainError {
-  constructor() {
-    super('incident_not_found', 'That incident no longer exists.');
+  constructor(existed = true) {
+    super('incident_not_found', existed ? 'That incident no longer exists.' : 'There is no such incident.');
   }
 }
 

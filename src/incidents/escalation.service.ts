@@ -21,7 +21,7 @@ import {
   syncJobsPart,
 } from '../store/escalation.repo.js';
 import { insertEvent } from '../store/event.repo.js';
-import { getIncident, getIncidents } from '../store/incident.repo.js';
+import { getIncident, getIncidents, incidentIdIssued } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, ChatPlatformError, IncidentNotFoundError } from './errors.js';
@@ -298,7 +298,7 @@ export class EscalationService {
     const result = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
       const incident = await getIncident(tx, incidentId, { forUpdate: true });
-      if (!incident) throw new IncidentNotFoundError();
+      if (!incident) throw new IncidentNotFoundError(await incidentIdIssued(tx, incidentId));
       if (incident.status !== 'investigating') {
         throw new AlreadyDoneError(`This incident is ${incident.status}; there is nobody left to escalate to for it.`);
       }

@@ -7,6 +7,7 @@ import {
   getIncidentByChannel,
   getVersionedIncident,
   type IncidentPatch,
+  incidentIdIssued,
   incidentIfChanged,
   listOpenIncidents,
   lockIncidentForChange,
@@ -107,7 +108,7 @@ export class IncidentService {
   /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
   async refreshCard(incidentId: number): Promise<void> {
     const found = await getVersionedIncident(this.db, incidentId);
-    if (!found) throw new IncidentNotFoundError();
+    if (!found) throw new IncidentNotFoundError(await incidentIdIssued(this.db, incidentId));
     await this.showLatest(found);
   }
 
@@ -133,7 +134,7 @@ export class IncidentService {
 
   async get(id: number): Promise<Incident> {
     const found = await getIncident(this.db, id);
-    if (!found) throw new IncidentNotFoundError();
+    if (!found) throw new IncidentNotFoundError(await incidentIdIssued(this.db, id));
     return found;
   }
 
@@ -160,7 +161,7 @@ export class IncidentService {
     const result = await this.db.transaction(async (tx: Queryable) => {
       const { claimed, incident: current } = await lockIncidentForChange(tx, incidentId, requestKey);
       if (!claimed) return null;
-      if (!current) throw new IncidentNotFoundError();
+      if (!current) throw new IncidentNotFoundError(await incidentIdIssued(tx, incidentId));
       const d = decide(current);
       const timers = this.escalation?.timersPart(patched(current, d.patch));
       const written = await changeIncident(tx, incidentId, d.patch, d.events, timers);

@@ -63,9 +63,10 @@ const toRow = (r: Raw): AuditRow => ({
 });
 
 /**
- * Appends rows, in order, in one statement. Without an incident id, the incident whose channel it happened in (if
- * any) is recorded, so what was done in an incident channel belongs to that incident. The only statement that writes
- * the table.
+ * Appends rows, in order, in one statement. A row that names an incident is filed under it, or under none when no
+ * such incident exists (a click on a removed or made-up one), never under another. Without an incident id, the
+ * incident whose channel it happened in (if any) is recorded, so what was done in an incident channel belongs to that
+ * incident. The only statement that writes the table.
  */
 export async function insertAudits(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
@@ -73,7 +74,8 @@ export async function insertAudits(q: Queryable, entries: readonly AuditEntry[])
   await q.query(
     `INSERT INTO audit_log (actor, action, surface, team_id, channel_id, incident_id, outcome, reason, request_id, details)
      SELECT r.actor, r.action, r.surface, r.team_id, r.channel_id,
-       COALESCE(r.incident_id, (SELECT i.id FROM incidents i WHERE i.channel_id = r.channel_id)),
+       CASE WHEN r.incident_id IS NULL THEN (SELECT i.id FROM incidents i WHERE i.channel_id = r.channel_id)
+            ELSE (SELECT i.id FROM incidents i WHERE i.id = r.incident_id) END,
        r.outcome, r.reason, r.request_id, r.details
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[], $8::text[],
                  $9::text[], $10::jsonb[])

@@ -175,6 +175,20 @@ export async function getIncident(
   return rows[0] ? toIncident(rows[0]) : null;
 }
 
+/**
+ * Whether `id` was ever given to an incident: at most the last value of the incidents' id sequence. An id above it
+ * never named one; one at or below it did, unless a declaration that failed at once took it and gave nothing back.
+ */
+export async function incidentIdIssued(q: Queryable, id: number): Promise<boolean> {
+  const { rows } = await q.query<{ issued: boolean }>(
+    `SELECT $1::bigint <= COALESCE((SELECT s.last_value FROM pg_sequences s
+       WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass = pg_get_serial_sequence('incidents', 'id')::regclass), 0)
+       AS issued`,
+    [id],
+  );
+  return rows[0]?.issued === true;
+}
+
 export async function getIncidents(q: Queryable, ids: number[]): Promise<Map<number, Incident>> {
   if (ids.length === 0) return new Map();
   const { rows } = await q.query<IncidentRow>('SELECT * FROM incidents WHERE id = ANY($1::int[])', [ids]);

@@ -146,6 +146,15 @@ export const ackRef: Codec<{ incidentId: number; takeFrom: string | null }> = ((
   };
 })();
 
+/**
+ * The incident a click on an incident's button (or select) names: the button's value, in any of the forms above
+ * (`42`, Escalate now's `{"i":42,"r":…}`, Take command's `{"i":42,"from":…}`), else the block_id's `:42`. Read so by
+ * the listeners and by the audit, so a click's row is filed under the incident it acted on.
+ */
+export function clickedIncident(value: string | undefined, blockId?: string): number | null {
+  return escalateRef.decode(value)?.incidentId ?? ackRef.decode(value)?.incidentId ?? parseIncidentRef(value, blockId);
+}
+
 /** An action item's Done button carries the item's id. */
 export const actionItemRef = jsonCodec(rowId);
 

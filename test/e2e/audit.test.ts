@@ -276,6 +276,36 @@ describe('the audit of requests that changed nothing', () => {
     expect(declared[1]!.reason).toMatch(/^a repeat of incident #\d+, declared moments ago/);
   });
 
+  it("a click naming another incident, removed or never made, is filed under none, not the channel's", async () => {
+    const card = await declare('sev2 a live incident');
+    bot.fake.reset();
+    // An id given to an incident that is gone (a removed half-made declaration), and one never given.
+    const { rows: seq } = await bot.db.query<{ id: string }>(
+      "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) AS id",
+    );
+    const removed = Number(seq[0]!.id);
+    for (const [user, id, said] of [
+      ['U0REMOVED', removed, 'That incident no longer exists.'],
+      ['U0MADEUP', 99999, 'There is no such incident.'],
+    ] as const) {
+      await bot.click({
+        channelId: card.channelId,
+        messageTs: card.cardTs,
+        actionId: ACTION.escalate,
+        value: JSON.stringify({ i: id, r: 'senior_devops' }),
+        userId: user,
+      });
+      const told = await bot.fake.waitFor('response_url', (c) => /incident/.test(String(c.args.text)));
+      expect(told.args.text).toContain(said);
+      for (let i = 0; i < 80 && !(await rows('escalate')).some((r) => r.actor === user); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const row = (await rows('escalate')).find((r) => r.actor === user);
+      expect(row).toMatchObject({ incident_id: null, outcome: 'refused' });
+      expect(row!.reason).toBe(`incident_not_found: ${said}`);
+      bot.fake.reset();
+    }
+  });
+
   it('a severity typed outside an incident channel is refused, though answered with how to declare', async () => {
     await bot.command('SEV1', { user_id: 'U0TYPO' });
     await bot.fake.waitFor('response_url', (c) => /To declare an incident, add a title/.test(String(c.args.text)));
