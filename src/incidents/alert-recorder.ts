@@ -1,7 +1,9 @@
 import {
+  type AlertIdentity,
   type AlertIncidentRow,
   type AlertRow,
   alertCounts,
+  alertKey,
   cardDueLater,
   clearMaintenance,
   countRecentAlertIncidents,
@@ -116,10 +118,12 @@ export class AlertRecorder {
     // What the deliveries need to know, read once for all of them under the locks: a storm's batch of repeats is a
     // few statements, however many groups and alerts it holds.
     const heads = [...groups.values()].map((list) => list[0]!);
-    const alerts = new Map<string, { source: string; fingerprint: string }>();
+    const alerts = new Map<string, AlertIdentity>();
     for (const d of deliveries) {
-      for (const a of d.alerts)
-        alerts.set(pairKey(d.source, a.fingerprint), { source: d.source, fingerprint: a.fingerprint });
+      for (const a of d.alerts) {
+        const id = { source: d.source, fingerprint: a.fingerprint, name: a.name };
+        alerts.set(alertKey(id), id);
+      }
     }
     const batch = newBatch({
       latest: await latestAlerts(tx, [...alerts.values()]),
@@ -198,7 +202,9 @@ export class AlertRecorder {
   private joined(d: DeliveryRow, batch: Batch): AlertIncidentRow | null {
     const latest = batch.sources.get(d.source)?.latest;
     for (const a of d.alerts) {
-      const ai = batch.latest.get(pairKey(d.source, a.fingerprint))?.alertIncident;
+      const ai = batch.latest.get(
+        alertKey({ source: d.source, fingerprint: a.fingerprint, name: a.name }),
+      )?.alertIncident;
       if (ai && isOpen(ai)) return latest?.id === ai.id ? latest : ai;
     }
     return null;
@@ -228,7 +234,7 @@ export class AlertRecorder {
   async releaseFromMaintenance(
     tx: Queryable,
     group: { source: string; groupKey: string },
-    fingerprints: readonly string[],
+    alerts: readonly Pick<AlertIdentity, 'fingerprint' | 'name'>[],
     at: Date,
   ): Promise<AlertStep[]> {
     const { source, groupKey } = group;
@@ -236,13 +242,13 @@ export class AlertRecorder {
     const batch = newBatch({
       latest: await latestAlerts(
         tx,
-        fingerprints.map((fingerprint) => ({ source, fingerprint })),
+        alerts.map((a) => ({ source, fingerprint: a.fingerprint, name: a.name })),
       ),
       own: await openAlertIncidentsOfGroups(tx, [group]),
     });
     const touched: Touched[] = [];
-    for (const f of fingerprints) {
-      const latest = batch.latest.get(pairKey(source, f));
+    for (const a of alerts) {
+      const latest = batch.latest.get(alertKey({ source, fingerprint: a.fingerprint, name: a.name }));
       if (!latest?.alert.maintenance || latest.alert.status !== 'firing' || latest.alert.groupKey !== groupKey)
         continue;
       if (await this.heldBack(source, latest.alert, at)) continue;
@@ -335,7 +341,7 @@ export class AlertRecorder {
         changes.cards.set(over.id, over.incidentId!);
         changes.major.add(over.id);
       }
-      batch.latest.set(pairKey(d.source, t.alert.fingerprint), {
+      batch.latest.set(alertKey(t.alert), {
         alert: { ...t.alert, alertIncidentId: ai?.id ?? t.alert.alertIncidentId },
         alertIncident: ai ?? t.was,
       });
@@ -387,7 +393,8 @@ export class AlertRecorder {
    * once (its id is needed); a change of a row is kept with the batch's others, written together (see flush).
    */
   private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, batch: Batch): Promise<Touched | null> {
-    const key = pairKey(d.source, a.fingerprint);
+    // The same fingerprint (or key) with another name is another alert (AlertIdentity): it has a row of its own.
+    const key = alertKey({ source: d.source, fingerprint: a.fingerprint, name: a.name });
     const latest = batch.latest.get(key) ?? null;
     const maintenance = await this.heldBack(d.source, a, new Date());
     // A new row for a first firing, or one after its row is over (its incident resolved, or resolved itself without
