@@ -36,6 +36,7 @@ import {
   needsIncident,
   newBatch,
   noticed,
+  retitle,
   sameFiring,
   type Touched,
   type Transition,
@@ -473,6 +474,12 @@ export class AlertRecorder {
       if (latest && !apart) {
         if (!latest.storm) await markStorm(tx, latest.id);
         source.latest = { ...latest, storm: true };
+        // Opened by this recording: its title counts the alerts it is declared with.
+        retitle(
+          batch,
+          latest.id,
+          lead.map((t) => t.alert),
+        );
         return { ai: source.latest, group: false, created: false };
       }
       // Nothing open to join (or nothing private for a security alert): a new incident all the same, for no critical
@@ -509,6 +516,7 @@ export class AlertRecorder {
       truncated: 0,
     };
     batch.own.set(group, ai);
+    batch.opened.set(id, { lead: lead.map((t) => t.alert), retitled: false });
     source.opened += 1;
     source.latest = ai;
     return { ai, group: true, created: true };

@@ -3,6 +3,7 @@ import {
   type AlertIncidentRow,
   type AlertRow,
   linkAlerts,
+  setAlertIncidentTitles,
   updateAlerts,
 } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
@@ -103,11 +104,16 @@ export interface Batch {
    * nobody else opens one while the lock is held.
    */
   sources: Map<string, { opened: number; latest?: AlertIncidentRow | null }>;
+  /**
+   * Alert incidents this recording opened, by id: the alerts that opened them and those a storm sent to them in the
+   * same recording (what their title counts: see retitle); written with the batch's other changes (flush).
+   */
+  opened: Map<number, { lead: Pick<AlertRow, 'summary' | 'name'>[]; retitled: boolean }>;
 }
 
 /** A batch with nothing read yet but what is given. */
 export function newBatch(read: Pick<Batch, 'latest' | 'own'>): Batch {
-  return { ...read, pending: new Map(), links: new Map(), sources: new Map() };
+  return { ...read, pending: new Map(), links: new Map(), sources: new Map(), opened: new Map() };
 }
 
 /** Writes the batch's pending alert changes and links (before anything reads those rows, and at the end). */
@@ -120,6 +126,26 @@ export async function flush(tx: Queryable, batch: Batch): Promise<void> {
     await linkAlerts(tx, batch.links);
     batch.links.clear();
   }
+  const retitled = [...batch.opened].filter(([, o]) => o.retitled);
+  if (retitled.length > 0) {
+    await setAlertIncidentTitles(
+      tx,
+      retitled.map(([id, o]) => ({ id, title: groupTitle(o.lead) })),
+    );
+    for (const [, o] of retitled) o.retitled = false;
+  }
+}
+
+/**
+ * Alerts a storm sends to an alert incident opened in the same recording (not declared yet): its title counts them
+ * as a group's does ("svc-6 is down, and 3 more alerts"), so the incident is not announced as one alert. Alerts that
+ * join it later change nothing of its title (its card says it is a storm, and counts them).
+ */
+export function retitle(batch: Batch, alertIncidentId: number, joining: readonly Pick<AlertRow, 'summary' | 'name'>[]) {
+  const opened = batch.opened.get(alertIncidentId);
+  if (!opened || joining.length === 0) return;
+  opened.lead.push(...joining);
+  opened.retitled = true;
 }
 
 /**

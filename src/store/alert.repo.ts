@@ -233,6 +233,16 @@ export async function keepGroupTruncated(
   return rows[0] ? Number(rows[0].truncated) : null;
 }
 
+/** New titles of alert incidents not declared yet (see retitle), in one statement. */
+export async function setAlertIncidentTitles(q: Queryable, titles: readonly { id: number; title: string }[]) {
+  if (titles.length === 0) return;
+  await q.query(
+    `UPDATE alert_incidents ai SET title = t.title FROM unnest($1::int[], $2::text[]) AS t(id, title)
+     WHERE ai.id = t.id AND ai.state = 'declaring'`,
+    [titles.map((t) => t.id), titles.map((t) => t.title)],
+  );
+}
+
 export async function setAlertIncidentState(q: Queryable, id: number, state: AlertIncidentRow['state']) {
   await q.query('UPDATE alert_incidents SET state = $2 WHERE id = $1', [id, state]);
 }

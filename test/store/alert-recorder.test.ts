@@ -245,9 +245,10 @@ forEachDatabase((ctx) => {
     );
     // The first three open one each (at the cap); the rest join the latest, a storm. Counted once, then counted on.
     expect(r.groups.map((g) => g.plan.map((s) => s.kind))).toEqual(groups.map((_, i) => (i < 3 ? ['declare'] : [])));
-    // Per new group its alert's row and its alert incident; the source's lock and count, and the links, once each.
-    // Opening each group's incident used to take five (lock, count, alert incident, alert, link).
-    expect(r.statements).toBeLessThanOrEqual(2 * 3 + (groups.length - 3) + 8);
+    // Per new group its alert's row and its alert incident; the source's lock and count, the links, and the title of
+    // the incident the storm joined (it counts them), once each. Opening each group's incident used to take five
+    // (lock, count, alert incident, alert, link).
+    expect(r.statements).toBeLessThanOrEqual(2 * 3 + (groups.length - 3) + 9);
     const { rows: incidents } = await ctx.db.query<{ id: number; group_key: string; storm: boolean }>(
       'SELECT id, group_key, storm FROM alert_incidents WHERE source = $1 ORDER BY id',
       [source],
@@ -267,6 +268,31 @@ forEachDatabase((ctx) => {
       groups.map((g, i) => [g, i === 0 ? a : i === 1 ? b : c]),
     );
     expect(await countRecentAlertIncidents(ctx.db, source, STORM_WINDOW_MS)).toBe(3);
+  });
+
+  it('an incident opened with alerts a storm sent it in the same recording is titled with how many; later ones change nothing', async () => {
+    const source = `storm-title-${ctx.kind}`;
+    const capped = new AlertRecorder(new Map(), 3, NOT_IN_MAINTENANCE);
+    const down = (n: number) => ({
+      group: `svc-${n}`,
+      alert: { ...alert(`svc-${n}`, 'firing', 'critical', '1'), name: `svc-${n}`, summary: `svc-${n} is down` },
+    });
+    await recordBatch(source, [1, 2, 3, 4, 5, 6].map(down), capped);
+    const titles = async () =>
+      (
+        await ctx.db.query<{ group_key: string; title: string }>(
+          'SELECT group_key, title FROM alert_incidents WHERE source = $1 ORDER BY id',
+          [source],
+        )
+      ).rows;
+    expect(await titles()).toEqual([
+      { group_key: 'svc-1', title: 'svc-1 is down' },
+      { group_key: 'svc-2', title: 'svc-2 is down' },
+      { group_key: 'svc-3', title: 'svc-3 is down, and 3 more alerts' },
+    ]);
+    // A later recording's storm alert joins it (still being declared, or declared): its title stays.
+    await recordBatch(source, [down(7)], capped);
+    expect((await titles())[2]).toEqual({ group_key: 'svc-3', title: 'svc-3 is down, and 3 more alerts' });
   });
 
   it("the card's alert section is read in one statement, as alertIncidentsOf and alertsOf read it", async () => {
