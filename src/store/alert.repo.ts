@@ -152,10 +152,15 @@ export const alertKey = (a: AlertIdentity) => `${a.source}\u0000${a.fingerprint}
 const LATER_ROW_OF = (a: string, b: string) =>
   `${b}.source = ${a}.source AND ${b}.fingerprint = ${a}.fingerprint AND ${b}.name = ${a}.name AND ${b}.id > ${a}.id`;
 
-/** The latest open alert incident the bot opened for a source: where a storm's further critical alerts go. */
+/**
+ * The latest open alert incident the bot opened for a source: where a storm's further critical alerts go. Latest as
+ * people see it, by incident number: incidents recorded together are declared side by side, so the one recorded last
+ * is not always numbered last. One still being declared, numbered yet or not, is the latest (the last recorded first).
+ */
 export async function latestOpenAlertIncidentOfSource(q: Queryable, source: string): Promise<AlertIncidentRow | null> {
   const { rows } = await q.query<AlertIncidentDbRow>(
-    `${AI_SELECT} WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN} ORDER BY ai.id DESC LIMIT 1`,
+    `${AI_SELECT} WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN}
+     ORDER BY ai.state = 'declaring' DESC, i.number DESC NULLS FIRST, ai.id DESC LIMIT 1`,
     [source],
   );
   return rows[0] ? toAlertIncident(rows[0]) : null;

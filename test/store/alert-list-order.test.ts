@@ -1,5 +1,11 @@
 import { expect, it } from 'vitest';
-import { alertSectionRows, alertSourcesOf, alertsOf, insertAlertIncident } from '../../src/store/alert.repo.js';
+import {
+  alertSectionRows,
+  alertSourcesOf,
+  alertsOf,
+  insertAlertIncident,
+  latestOpenAlertIncidentOfSource,
+} from '../../src/store/alert.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
@@ -58,5 +64,31 @@ forEachDatabase((ctx) => {
     expect(await alertSourcesOf(ctx.db, other.id)).toEqual(['datadog']);
     // Not opened from alerts: no source (its announcement says nothing of alerts).
     expect(await alertSourcesOf(ctx.db, quiet.id)).toEqual([]);
+  });
+
+  it("a storm joins the source's open alert incident numbered last, not the one recorded last", async () => {
+    await ctx.truncate();
+    const open = (groupKey: string) =>
+      insertAlertIncident(ctx.db, {
+        source: 'storm',
+        groupKey,
+        title: groupKey,
+        severity: 1,
+        rule: null,
+        previousIncidentId: null,
+      });
+    const declare = async (ai: number, number: number) => {
+      const i = await insertIncident(ctx.db, { teamId: 'T1', number, title: 't', severity: 1, reporterId: 'U' });
+      await ctx.db.query(`UPDATE alert_incidents SET state = 'declared', incident_id = $2 WHERE id = $1`, [ai, i.id]);
+    };
+    // Recorded together, declared side by side: the one recorded last was numbered first of the two.
+    const [a, b, c] = [await open('svc-1'), await open('svc-3'), await open('svc-6')];
+    await declare(a, 9);
+    await declare(c, 10);
+    await declare(b, 11);
+    expect((await latestOpenAlertIncidentOfSource(ctx.db, 'storm'))?.id).toBe(b);
+    // One still being declared is the latest: it will be numbered after them.
+    const d = await open('svc-8');
+    expect((await latestOpenAlertIncidentOfSource(ctx.db, 'storm'))?.id).toBe(d);
   });
 });
