@@ -8,6 +8,7 @@ import {
   type AlertLevel,
   type AlertRule,
   type IncomingAlert,
+  LABELS_LEFT_OUT,
 } from './alert-types.js';
 import { cleanTitle, cutToChars, mayHoldUnstorable, storableJson } from './text.js';
 
@@ -181,8 +182,9 @@ const amPayload = z.object({
 
 /** The labels the bot reads: kept first when an alert has more than MAX_LABELS. */
 const READ_LABELS = ['alertname', 'severity', 'service', 'job', 'metric', 'instance'];
-/** The label that says how many of an alert's labels were left out, past MAX_LABELS. */
-export const LABELS_LEFT_OUT = 'incident_bot_labels_left_out';
+
+export { LABELS_LEFT_OUT };
+
 /** Longest fingerprint and group key kept as sent. */
 const MAX_FINGERPRINT = 200;
 const MAX_GROUP_KEY = 2000;

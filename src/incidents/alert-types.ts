@@ -39,6 +39,9 @@ export interface AlertRule {
   heartbeatMs?: number;
 }
 
+/** The label that says how many of an alert's labels were left out, past the most kept (alert-formats). */
+export const LABELS_LEFT_OUT = 'incident_bot_labels_left_out';
+
 /** One alert as a delivery carried it, whatever the format, before it is recorded. */
 export interface IncomingAlert {
   /** Identity within its source: Alertmanager's fingerprint, or the generic format's `key`. */
@@ -107,6 +110,8 @@ export interface AlertView {
   count: number;
   /** Recorded during a maintenance window and, as its rule says, not declared. */
   maintenance: boolean;
+  /** Its labels (Alertmanager's, the generic `labels`): those that tell it from the others listed are shown. */
+  labels?: Record<string, string>;
 }
 
 /** What the incident card shows about the alerts of an incident opened from (or joined by) alerts. */

@@ -1,13 +1,14 @@
 import type { KnownBlock } from '@slack/types';
-import type {
-  AlertCardView,
-  AlertList,
-  AlertNoticeView,
-  AlertView,
-  FiringAlertPlace,
-  FiringAlerts,
-  HeartbeatView,
-  OutrankedView,
+import {
+  type AlertCardView,
+  type AlertList,
+  type AlertNoticeView,
+  type AlertView,
+  type FiringAlertPlace,
+  type FiringAlerts,
+  type HeartbeatView,
+  LABELS_LEFT_OUT,
+  type OutrankedView,
 } from '../incidents/alert-types.js';
 import { severityLabel } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
@@ -53,14 +54,45 @@ function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string 
   return parts.join(' ');
 }
 
+/** Labels never shown to tell alerts apart: the name is shown already, the other is the bot's own note. */
+const UNTOLD_LABELS = new Set(['alertname', LABELS_LEFT_OUT]);
+/** At most this many labels tell an alert apart, each cut, so a line stays well within a section's 3000. */
+const TOLD_LABELS_MAX = 3;
+const TOLD_NAME_MAX = 40;
+const TOLD_VALUE_MAX = 60;
+
 /**
- * One alert in one line: state (and when it resolved), name, service, what it measured, its summary, first and last
- * seen, count. First seen and resolved are the alert's own times when its source gives them (Alertmanager's startsAt
- * and endsAt); last seen is when a delivery last carried it.
+ * The labels that tell the listed alerts apart: those whose values differ between them (or that some have and others
+ * not), in name order, at most TOLD_LABELS_MAX; none for a single alert. Two PodCrash alerts that share a summary
+ * differ by `instance`: each line shows its own.
  */
-export function alertLine(a: AlertView): string {
-  // The name and its links are kept whole; the rest of the line is what gets cut when it is long.
-  const head = `${STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}`;
+export function tellingLabels(alerts: readonly Pick<AlertView, 'labels'>[]): string[] {
+  if (alerts.length < 2) return [];
+  const names = [...new Set(alerts.flatMap((a) => Object.keys(a.labels ?? {})))].filter((n) => !UNTOLD_LABELS.has(n));
+  return names
+    .filter((n) => new Set(alerts.map((a) => a.labels?.[n] ?? null)).size > 1)
+    .sort()
+    .slice(0, TOLD_LABELS_MAX);
+}
+
+/** `instance=pod-a, pod=x`: the alert's values of the telling labels it has, escaped and cut; '' when none. */
+function toldLabels(a: Pick<AlertView, 'labels'>, names: readonly string[]): string {
+  return names
+    .filter((n) => a.labels?.[n] !== undefined)
+    .map((n) => `${mrkdwnClip(n, TOLD_NAME_MAX)}=${mrkdwnClip(a.labels![n]!, TOLD_VALUE_MAX)}`)
+    .join(', ');
+}
+
+/**
+ * One alert in one line: state (and when it resolved), name, the labels that tell it from the other alerts listed
+ * (`telling`: see tellingLabels), service, what it measured, its summary, first and last seen, count. First seen and
+ * resolved are the alert's own times when its source gives them (Alertmanager's startsAt and endsAt); last seen is
+ * when a delivery last carried it.
+ */
+export function alertLine(a: AlertView, telling: readonly string[] = []): string {
+  // The name, its links and what tells it apart are kept whole; the rest of the line is what gets cut when it is long.
+  const told = toldLabels(a, telling);
+  const head = `${STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}${told ? ` · ${told}` : ''}`;
   const what = measured(a);
   const rest = [
     a.service ? mrkdwnClip(a.service, 40) : null,
@@ -204,7 +236,8 @@ export function renderAlertSection(v: AlertCardView): KnownBlock[] {
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(head.join('\n'), LIMITS.sectionText) } },
   ];
-  const lines = v.alerts.map(alertLine);
+  const telling = tellingLabels(v.alerts);
+  const lines = v.alerts.map((a) => alertLine(a, telling));
   const { blocks: listed, shown } = packLines(lines, 1);
   blocks.push(...listed);
   const more = v.total - shown;
@@ -313,7 +346,11 @@ function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['g
   const top = [head, facts.join(' · '), n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, 300)}` : null, held]
     .filter(Boolean)
     .join('\n');
-  const { blocks: lines, shown } = packLines(listed.map(alertLine), 3);
+  const telling = tellingLabels(listed);
+  const { blocks: lines, shown } = packLines(
+    listed.map((x) => alertLine(x, telling)),
+    3,
+  );
   const more = g.total - shown;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(top, LIMITS.sectionText) } },
@@ -390,7 +427,10 @@ export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
     text: `An alert of incident #${i.number} fires again.`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
-      ...shown.map((a) => ({ type: 'section' as const, text: { type: 'mrkdwn' as const, text: alertLine(a) } })),
+      ...shown.map((a) => ({
+        type: 'section' as const,
+        text: { type: 'mrkdwn' as const, text: alertLine(a, tellingLabels(v.alerts)) },
+      })),
       ...(more > 0
         ? [
             {
@@ -438,7 +478,11 @@ export function renderAlertList(i: Incident, list: AlertList): Message {
     });
     return { text: `Incident #${i.number} has no alerts.`, blocks };
   }
-  const { blocks: listed, shown } = packLines(list.alerts.map(alertLine), LIMITS.blocksPerMessage - 3);
+  const telling = tellingLabels(list.alerts);
+  const { blocks: listed, shown } = packLines(
+    list.alerts.map((a) => alertLine(a, telling)),
+    LIMITS.blocksPerMessage - 3,
+  );
   blocks.push(...listed);
   const more = list.total - shown;
   blocks.push({

@@ -365,6 +365,49 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     }
   });
 
+  it('alerts that share a summary are told apart by the labels whose values differ, on the card and in the list', () => {
+    const crash = (id: number, instance: string) =>
+      makeAlert({
+        id,
+        name: 'PodCrash',
+        summary: 'Pod crash looping',
+        labels: { alertname: 'PodCrash', severity: 'critical', namespace: 'prod', instance },
+      });
+    const alerts = [crash(1, 'pod-a'), crash(2, 'pod-b')];
+    const view = { ...makeView(2), firing: 2, resolved: 0, alerts };
+    const card = allText({ text: '', blocks: renderAlertSection(view) });
+    const list = allText(renderAlertList(makeIncident(), { alerts, firing: 2, total: 2, truncated: [] }));
+    for (const text of [card, list]) {
+      // Each line its own instance; what they share (namespace, severity, the name) is not repeated.
+      expect(text).toContain('*PodCrash* · instance=pod-a ·');
+      expect(text).toContain('*PodCrash* · instance=pod-b ·');
+      expect(text).not.toContain('namespace=');
+    }
+    // A single alert has nothing to be told apart from.
+    expect(alertLine(alerts[0]!)).not.toContain('instance=');
+  });
+
+  it('the labels that tell alerts apart are escaped, cut and few, so lines stay within Slack limits', () => {
+    const labels = (i: number) =>
+      Object.fromEntries(
+        Array.from({ length: 10 }, (_, k) => [`${HOSTILE}-${k}`.slice(0, 300), `${HOSTILE} ${i}`]),
+      ) as Record<string, string>;
+    const alerts = Array.from({ length: 8 }, (_, i) =>
+      makeAlert({ id: i + 1, labels: { ...labels(i), host: `<!channel>${i}` } }),
+    );
+    const view = { ...makeView(8), alerts };
+    const blocks = renderAlertSection(view);
+    expect(limitProblems({ blocks }, 'message')).toEqual([]);
+    const text = allText({ text: '', blocks });
+    expect(escapingProblems(text, [])).toEqual([]);
+    const line = alertLine(alerts[0]!, ['host', ...Object.keys(labels(0))]);
+    // At most three labels, each name and value cut.
+    expect(line.split('=').length - 1).toBeLessThanOrEqual(3);
+    expect([...line].length).toBeLessThan(1200);
+    const list = renderAlertList(makeIncident(), { alerts, firing: 8, total: 8, truncated: [] });
+    expect(limitProblems(list, 'message')).toEqual([]);
+  });
+
   it('`/incident alerts` says how many alerts a source left out of its deliveries (its max_alerts)', () => {
     const m = renderAlertList(makeIncident(), {
       alerts: [makeAlert()],
