@@ -1,9 +1,7 @@
 import {
-  type AlertIdentity,
   type AlertIncidentRow,
   type AlertRow,
   alertCounts,
-  alertKey,
   cardDueLater,
   clearMaintenance,
   countRecentAlertIncidents,
@@ -119,12 +117,10 @@ export class AlertRecorder {
     // What the deliveries need to know, read once for all of them under the locks: a storm's batch of repeats is a
     // few statements, however many groups and alerts it holds.
     const heads = [...groups.values()].map((list) => list[0]!);
-    const alerts = new Map<string, AlertIdentity>();
+    const alerts = new Map<string, { source: string; fingerprint: string }>();
     for (const d of deliveries) {
-      for (const a of d.alerts) {
-        const id = { source: d.source, fingerprint: a.fingerprint, name: a.name };
-        alerts.set(alertKey(id), id);
-      }
+      for (const a of d.alerts)
+        alerts.set(pairKey(d.source, a.fingerprint), { source: d.source, fingerprint: a.fingerprint });
     }
     const batch = newBatch({
       latest: await latestAlerts(tx, [...alerts.values()]),
@@ -203,9 +199,7 @@ export class AlertRecorder {
   private joined(d: DeliveryRow, batch: Batch): AlertIncidentRow | null {
     const latest = batch.sources.get(d.source)?.latest;
     for (const a of d.alerts) {
-      const ai = batch.latest.get(
-        alertKey({ source: d.source, fingerprint: a.fingerprint, name: a.name }),
-      )?.alertIncident;
+      const ai = batch.latest.get(pairKey(d.source, a.fingerprint))?.alertIncident;
       if (ai && isOpen(ai)) return latest?.id === ai.id ? latest : ai;
     }
     return null;
@@ -235,7 +229,7 @@ export class AlertRecorder {
   async releaseFromMaintenance(
     tx: Queryable,
     group: { source: string; groupKey: string },
-    alerts: readonly Pick<AlertIdentity, 'fingerprint' | 'name'>[],
+    fingerprints: readonly string[],
     at: Date,
   ): Promise<AlertStep[]> {
     const { source, groupKey } = group;
@@ -243,13 +237,13 @@ export class AlertRecorder {
     const batch = newBatch({
       latest: await latestAlerts(
         tx,
-        alerts.map((a) => ({ source, fingerprint: a.fingerprint, name: a.name })),
+        fingerprints.map((fingerprint) => ({ source, fingerprint })),
       ),
       own: await openAlertIncidentsOfGroups(tx, [group]),
     });
     const touched: Touched[] = [];
-    for (const a of alerts) {
-      const latest = batch.latest.get(alertKey({ source, fingerprint: a.fingerprint, name: a.name }));
+    for (const f of fingerprints) {
+      const latest = batch.latest.get(pairKey(source, f));
       if (!latest?.alert.maintenance || latest.alert.status !== 'firing' || latest.alert.groupKey !== groupKey)
         continue;
       if (await this.heldBack(source, latest.alert, at)) continue;
@@ -342,7 +336,7 @@ export class AlertRecorder {
         changes.cards.set(over.id, over.incidentId!);
         changes.major.add(over.id);
       }
-      batch.latest.set(alertKey(t.alert), {
+      batch.latest.set(pairKey(d.source, t.alert.fingerprint), {
         alert: { ...t.alert, alertIncidentId: ai?.id ?? t.alert.alertIncidentId },
         alertIncident: ai ?? t.was,
       });
@@ -394,8 +388,7 @@ export class AlertRecorder {
    * once (its id is needed); a change of a row is kept with the batch's others, written together (see flush).
    */
   private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, batch: Batch): Promise<Touched | null> {
-    // The same fingerprint (or key) with another name is another alert (AlertIdentity): it has a row of its own.
-    const key = alertKey({ source: d.source, fingerprint: a.fingerprint, name: a.name });
+    const key = pairKey(d.source, a.fingerprint);
     const latest = batch.latest.get(key) ?? null;
     const maintenance = await this.heldBack(d.source, a, new Date());
     // A new row for a first firing, or one after its row is over (its incident resolved, or resolved itself without

@@ -471,10 +471,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (held.length === 0) return;
     const now = new Date();
     const asked = new Map<string, boolean>();
-    const groups = new Map<
-      string,
-      { source: string; groupKey: string; alerts: { fingerprint: string; name: string }[] }
-    >();
+    const groups = new Map<string, { source: string; groupKey: string; fingerprints: string[] }>();
     for (const a of held) {
       // Most of them ask the same question (a window is open or not): asked once a round.
       const question = JSON.stringify([a.source, a.rule, a.name, a.service, a.labels]);
@@ -482,15 +479,14 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       asked.set(question, still);
       if (still) continue;
       const key = groupLockKey(a.source, a.groupKey);
-      const group = groups.get(key) ?? { source: a.source, groupKey: a.groupKey, alerts: [] };
-      group.alerts.push({ fingerprint: a.fingerprint, name: a.name });
+      const group = groups.get(key) ?? { source: a.source, groupKey: a.groupKey, fingerprints: [] };
+      group.fingerprints.push(a.fingerprint);
       groups.set(key, group);
     }
-    for (const { alerts, ...group } of groups.values()) {
+    for (const { fingerprints, ...group } of groups.values()) {
       const planned = await this.db.transaction(async (tx) => {
-        const plan = await this.recorder.releaseFromMaintenance(tx, group, alerts, now);
-        const said = alerts.map((a) => a.fingerprint).join(' ');
-        if (plan.length > 0) await insertPlan(tx, group, plan, `maintenance over: ${said}`);
+        const plan = await this.recorder.releaseFromMaintenance(tx, group, fingerprints, now);
+        if (plan.length > 0) await insertPlan(tx, group, plan, `maintenance over: ${fingerprints.join(' ')}`);
         return plan.length > 0;
       });
       if (planned) this.wake();

@@ -130,27 +130,8 @@ export async function openAlertIncidentsOfGroups(
   return found;
 }
 
-/** The key of a (source, group key) pair in the maps the batch reads return. */
+/** The key of a (source, group key) or (source, fingerprint) pair in the maps the batch reads return. */
 export const pairKey = (source: string, key: string) => `${source}\u0000${key}`;
-
-/**
- * What makes one alert: its source, its fingerprint (or generic key) and its name (alertname, the generic name).
- * Fingerprints hash a label set, so the same one with another name is other labels that collided (or a generic key
- * two scripts reuse): another alert, which never renames, re-levels or replaces the first. The group is no part of it:
- * an alert routed to two groups is one alert.
- */
-export interface AlertIdentity {
-  source: string;
-  fingerprint: string;
-  name: string;
-}
-
-/** The key of an alert's identity in the maps the batch reads return. */
-export const alertKey = (a: AlertIdentity) => `${a.source}\u0000${a.fingerprint}\u0000${a.name}`;
-
-/** SQL: `b` is a later row of the same alert as `a` (see AlertIdentity). */
-const LATER_ROW_OF = (a: string, b: string) =>
-  `${b}.source = ${a}.source AND ${b}.fingerprint = ${a}.fingerprint AND ${b}.name = ${a}.name AND ${b}.id > ${a}.id`;
 
 /**
  * The latest open alert incident the bot opened for a source: where a storm's further critical alerts go. Latest as
@@ -440,25 +421,24 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
 });
 
 /**
- * Several alerts' latest rows (each with its alert incident and that incident's status) at once, keyed by alertKey
- * (source, fingerprint, name: see AlertIdentity); an alert never seen is not in the map.
+ * Several alerts' latest rows (each with its alert incident and that incident's status) at once, keyed by `source`,
+ * a NUL, `fingerprint`; an alert never seen is not in the map.
  */
 export async function latestAlerts(
   q: Queryable,
-  keys: readonly AlertIdentity[],
+  keys: readonly { source: string; fingerprint: string }[],
 ): Promise<Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>> {
   const found = new Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>();
   if (keys.length === 0) return found;
   const { rows } = await q.query<AlertDbRow & { ai: AlertIncidentDbRow | string | null }>(
-    `SELECT l.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(source, fingerprint, name)
+    `SELECT l.* FROM unnest($1::text[], $2::text[]) AS k(source, fingerprint)
      CROSS JOIN LATERAL (
        SELECT a.*, (SELECT row_to_json(x) FROM (${AI_SELECT} WHERE ai.id = a.alert_incident_id) x) AS ai
-       FROM alerts a WHERE a.source = k.source AND a.fingerprint = k.fingerprint AND a.name = k.name
-       ORDER BY a.id DESC LIMIT 1) AS l`,
-    [keys.map((k) => k.source), keys.map((k) => k.fingerprint), keys.map((k) => k.name)],
+       FROM alerts a WHERE a.source = k.source AND a.fingerprint = k.fingerprint ORDER BY a.id DESC LIMIT 1) AS l`,
+    [keys.map((k) => k.source), keys.map((k) => k.fingerprint)],
   );
   for (const r of rows) {
-    found.set(alertKey(r), {
+    found.set(pairKey(r.source, r.fingerprint), {
       alert: toAlert(r),
       alertIncident: r.ai === null ? null : toAlertIncident(json(r.ai)),
     });
@@ -595,7 +575,7 @@ export async function heldBackAlerts(q: Queryable, limit: number): Promise<Alert
   const { rows } = await q.query<AlertDbRow>(
     `SELECT a.* FROM alerts a
      WHERE a.maintenance AND a.status = 'firing'
-       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE ${LATER_ROW_OF('a', 'b')})
+       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint AND b.id > a.id)
      ORDER BY a.id LIMIT $1`,
     [limit],
   );
@@ -624,8 +604,7 @@ export async function looseAlertsOfGroup(q: Queryable, source: string, groupKey:
      LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id LEFT JOIN incidents i ON i.id = ai.incident_id
      WHERE a.source = $1 AND a.group_key = $2 AND a.status = 'firing'
        AND (a.alert_incident_id IS NULL OR NOT ${AI_OPEN})
-       AND a.id = (SELECT max(b.id) FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint
-         AND b.name = a.name)`,
+       AND a.id = (SELECT max(b.id) FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint)`,
     [source, groupKey],
   );
   return rows.map(toAlert);
@@ -696,7 +675,7 @@ export async function recordNotice(q: Queryable, leadId: number, channel: string
 }
 
 /**
- * The alerts a lead's notice shows: each of its alerts (by fingerprint and name) as it is now, its latest row (an alert that
+ * The alerts a lead's notice shows: each of its alerts (by fingerprint) as it is now, its latest row (an alert that
  * resolved and fired again is one alert, firing), the firing first, then in the order they came; at most `limit`, and
  * how many there are and fire.
  */
@@ -707,8 +686,8 @@ export async function alertsOfNotice(
 ): Promise<{ alerts: AlertRow[]; total: number; firing: number }> {
   const { rows } = await q.query<AlertDbRow & { total: string | number; firing_total: string | number }>(
     `WITH latest AS (
-       SELECT DISTINCT ON (a.fingerprint, a.name) a.* FROM alerts a
-       WHERE a.id = $1 OR a.notice_lead = $1 ORDER BY a.fingerprint, a.name, a.id DESC)
+       SELECT DISTINCT ON (a.fingerprint) a.* FROM alerts a
+       WHERE a.id = $1 OR a.notice_lead = $1 ORDER BY a.fingerprint, a.id DESC)
      SELECT l.*, count(*) OVER () AS total, count(*) FILTER (WHERE l.status = 'firing') OVER () AS firing_total
      FROM latest l ORDER BY l.status = 'firing' DESC, l.id LIMIT $2`,
     [leadId, limit],
@@ -721,7 +700,7 @@ export async function alertsOfNotice(
 }
 
 /**
- * The alerts firing now, whatever their source: each alert's latest row (AlertIdentity) when it is firing, the most severe
+ * The alerts firing now, whatever their source: each fingerprint's latest alert when it is firing, the most severe
  * level first, then the latest seen; at most `limit`, and how many there are. With each, the incident it is in and
  * whether `userId` may see that incident (a private one only its people).
  */
@@ -747,7 +726,7 @@ export async function firingAlerts(
      LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id AND ai.state = 'declared'
      LEFT JOIN incidents i ON i.id = ai.incident_id
      WHERE a.status = 'firing' AND (a.rule IS NULL OR NOT a.rule = ANY($3::text[]))
-       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE ${LATER_ROW_OF('a', 'b')})
+       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint AND b.id > a.id)
      ORDER BY CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.last_seen DESC, a.id DESC
      LIMIT $2`,
     [userId, limit, exceptRules],

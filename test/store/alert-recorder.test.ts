@@ -147,58 +147,6 @@ forEachDatabase((ctx) => {
     );
   });
 
-  it('the same fingerprint with another name is another alert: it never renames or replaces one on an incident', async () => {
-    const source = `collide-${ctx.kind}`;
-    const memory = {
-      ...alert('57c6d9296de2ad39', 'firing', 'critical', '93%'),
-      name: 'HighMemoryUsage',
-      summary: 'Memory above 90% on api-1',
-    };
-    const test = {
-      ...alert('57c6d9296de2ad39', 'firing', 'warning', '0'),
-      name: 'TestAlert',
-      summary: 'Notification test',
-    };
-    const opened = await recordBatch(source, [{ group: '{}:{alertname="HighMemoryUsage"}', alert: memory }]);
-    expect(opened.groups[0]!.plan.map((s) => s.kind)).toEqual(['declare']);
-    // Another group, another alertname, the same fingerprint (a collision, or a test notification): a row of its own,
-    // noticed as the warning it is; the alert on the incident is left as it was.
-    const other = await recordBatch(source, [{ group: '{}:{alertname="TestAlert"}', alert: test }]);
-    expect(other.groups[0]!.plan.map((s) => s.kind)).toEqual(['notice']);
-    // And the same again in one batch: each delivery goes to its own alert.
-    await recordBatch(source, [
-      { group: '{}:{alertname="TestAlert"}', alert: test },
-      { group: '{}:{alertname="HighMemoryUsage"}', alert: memory },
-    ]);
-    const { rows: found } = await ctx.db.query<{
-      name: string;
-      level: string;
-      summary: string;
-      count: number;
-      alert_incident_id: number | null;
-    }>('SELECT name, level, summary, count, alert_incident_id FROM alerts WHERE source = $1 ORDER BY id', [source]);
-    const [ai] = (
-      await ctx.db.query<{ id: number }>('SELECT id FROM alert_incidents WHERE source = $1', [source])
-    ).rows.map((r) => r.id);
-    expect(found).toEqual([
-      {
-        name: 'HighMemoryUsage',
-        level: 'critical',
-        summary: 'Memory above 90% on api-1',
-        count: 2,
-        alert_incident_id: ai,
-      },
-      { name: 'TestAlert', level: 'warning', summary: 'Notification test', count: 2, alert_incident_id: null },
-    ]);
-    // An alert routed to two groups (the same labels, so the same fingerprint and name) is still one alert.
-    await recordBatch(source, [{ group: '{}:{service="api"}', alert: memory }]);
-    const { rows: memoryRows } = await ctx.db.query<{ count: number }>(
-      `SELECT count FROM alerts WHERE source = $1 AND name = 'HighMemoryUsage'`,
-      [source],
-    );
-    expect(memoryRows).toEqual([{ count: 3 }]);
-  });
-
   it("storm control's window is 10 minutes: an alert incident opened longer ago no longer counts", async () => {
     const source = `storm-window-${ctx.kind}`;
     const capped = new AlertRecorder(new Map(), 2, NOT_IN_MAINTENANCE);
