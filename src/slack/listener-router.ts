@@ -96,12 +96,18 @@ export class ListenerRouter implements ListenerRegistry {
   }
 }
 
+/**
+ * A Slack user ID as Slack writes one (`U…`, or `W…` on Enterprise Grid: capitals and digits). It becomes a mention
+ * wherever the bot names the person, so anything else (`<!channel>`, which Slack never sends) names nobody.
+ */
+const USER_ID = /^[UW][A-Z0-9]*$/;
+
 /** Whether a command or an interaction says who sent it (Events API requests name no sender at the top). */
 function fromSomeone(body: unknown): boolean {
   const b = body as { type?: unknown; command?: unknown; user_id?: unknown; user?: { id?: unknown } | null };
-  if (typeof b.command === 'string') return typeof b.user_id === 'string' && b.user_id !== '';
+  if (typeof b.command === 'string') return typeof b.user_id === 'string' && USER_ID.test(b.user_id);
   if (b.type === 'event_callback') return true;
-  return typeof b.user?.id === 'string' && b.user.id !== '';
+  return typeof b.user?.id === 'string' && USER_ID.test(b.user.id);
 }
 
 /** What the request was, for the debug line: its type and the id that found no listener. */

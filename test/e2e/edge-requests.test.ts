@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ACTION, BLOCK, VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { SIGNING_SECRET, useBot } from '../support/bot-harness.js';
+import { declareThroughBot } from '../support/incident-flow.js';
 import { countIncidents } from '../support/incident-row.js';
 import {
   encodeSlashCommand,
@@ -267,5 +268,31 @@ describe('payloads no listener takes', () => {
       errors: { [BLOCK.updStatus]: expect.any(String) },
     });
     expect(errors).toEqual([]);
+  });
+});
+
+describe('a sender that is not a Slack user ID', () => {
+  const bot = useBot({ timers: false });
+
+  it('a signed click whose user id is `<!channel>` changes nothing and mentions nobody', async () => {
+    const inc = await declareThroughBot(bot, 'sev3 forged clicker');
+    bot.fake.reset();
+    const res = await bot.click({
+      channelId: inc.channelId,
+      messageTs: inc.cardTs,
+      actionId: ACTION.acknowledge,
+      value: String(inc.incidentId),
+      userId: '<!channel>',
+    });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    const { rows } = await bot.db.query<{ commander_id: string | null }>(
+      'SELECT commander_id FROM incidents WHERE id = $1',
+      [inc.incidentId],
+    );
+    expect(rows[0]!.commander_id).not.toBe('<!channel>');
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes('<!channel>'))).toEqual(
+      [],
+    );
   });
 });
