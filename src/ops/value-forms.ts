@@ -107,6 +107,8 @@ export function textForms(value: string): Set<string> {
  * a Kubernetes secret's data): for each of the three byte offsets, the characters that depend on the value's bytes
  * alone, without padding.
  */
+const urlSafe = (b64: string) => b64.replace(/\+/g, '-').replace(/\//g, '_');
+
 export function base64Forms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
   const out: string[] = [];
@@ -119,7 +121,14 @@ export function base64Forms(value: string): string[] {
     const to = (shift + bytes.length) % 3 === 0 ? encoded.length : encoded.length - 1;
     const stable = encoded.slice(from, to);
     if (stable.length < BASE64_MIN_CHARS) continue;
-    out.push(stable, stable.replace(/\+/g, '-').replace(/\//g, '_'));
+    out.push(stable, urlSafe(stable));
+    // The value ending the encoded bytes (alone, or last): its last character and the padding are its own too, and
+    // masking only the stable part showed them (`***E=`).
+    if (to < encoded.length) {
+      const end = encoded.slice(from);
+      const padding = '='.repeat(3 - ((shift + bytes.length) % 3));
+      out.push(`${end}${padding}`, end, urlSafe(end));
+    }
   }
   return out;
 }

@@ -13,6 +13,15 @@ describe('redact: a short known value in base64', () => {
         expect(mask(`auth ${encoded}`), `${before}|${after}`).toContain('***');
       }
     }
+    // The value alone or last in the encoded bytes: nothing of its encoding shows, the last character and the padding
+    // neither (`***E=` was left of a COMMAND_ENV value's base64).
+    const long = redactWith(['atomTok-9f8e7d6c5b4a']);
+    for (const before of ['', 'u:', 'user:']) {
+      const encoded = b64(`${before}atomTok-9f8e7d6c5b4a`);
+      // What is left is only the start that carries bits of the bytes before it.
+      expect(long(`env secret b64: ${encoded}`), before).toMatch(/^env secret b64: [A-Za-z0-9+/]{0,7}\*\*\*$/);
+    }
+    expect(long(`env secret b64: ${b64('atomTok-9f8e7d6c5b4a')}`)).toBe('env secret b64: ***');
     // As the tester saw them.
     for (const seen of ['dXNlcjprOVF6N3dAZGI=', 'b3BzOms5UXo3dw==', 'dTprOVF6N3c=']) {
       expect(mask(seen), seen).toContain('***');
