@@ -1,7 +1,6 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { DomainError } from '../incidents/errors.js';
-import { hostRef } from '../incidents/playbook-host.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
@@ -55,7 +54,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await openModal(client, body.trigger_id, runParamsModal(step, playbook, meta));
       return;
     }
-    await runStep(deps, tell, { host: hostRef(host), playbookId: ref.p, stepKey: ref.s }, body.user.id);
+    await runStep(deps, tell, { host, playbookId: ref.p, stepKey: ref.s }, body.user.id);
   });
 
   // Roll back: the card's button lists the deployments (to someone who may roll back; others are refused now); a

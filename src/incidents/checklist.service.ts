@@ -82,13 +82,17 @@ export class Checklists {
     }
   }
 
-  /** Only people in the channel tick its steps. */
-  private async checkMember(host: PlaybookHost, userId: string): Promise<void> {
+  /**
+   * Only people in the host's channel (the incident channel, or the run's) work its steps: tick them, or run them
+   * (read-only ones too: the runbook lets anyone *in the incident channel* run those). The channel is the host's own,
+   * never one a button or form names.
+   */
+  async checkMember(host: PlaybookHost, userId: string, doing: 'tick' | 'run'): Promise<void> {
     const channel = channelOf(host);
     if (channel && (await this.chat.isMember(channel, userId))) return;
     throw new DomainError(
       'not_in_channel',
-      'Only people in this channel may tick its steps, and you are not in it: join the channel, then try again.',
+      `Only people in this channel may ${doing} its steps, and you are not in it: join the channel, then try again.`,
     );
   }
 
@@ -98,7 +102,7 @@ export class Checklists {
    */
   async checkMayTick(host: PlaybookHost, playbookId: string, key: string, userId: string, tick: Tick): Promise<void> {
     const { playbook, step } = this.step(playbookId, key);
-    await this.checkMember(host, userId);
+    await this.checkMember(host, userId, 'tick');
     await this.checkWorkable(host, playbookId);
     const [check] = (await currentChecks(this.db, hostRef(host), playbookId)).filter((c) => c.stepKey === key);
     if (tick === 'undo') {

@@ -194,12 +194,14 @@ export class PlaybookService implements StepRuns {
   }
 
   /**
-   * At the first click, before any parameters form or confirmation: refuses (and records) a step this person may not
-   * run, naming who can, one that changes production on a resolved incident, or one of a detached playbook. The record
-   * shows the command as the runbook writes it, its parameters unfilled.
+   * At the first click, before any parameters form or confirmation: refuses someone not in the host's channel, and
+   * refuses (and records) a step this person may not run, naming who can, one that changes production on a resolved
+   * incident, or one of a detached playbook. The record shows the command as the runbook writes it, its parameters
+   * unfilled.
    */
   async checkMayRun(host: PlaybookHost, playbookId: string, key: string, userId: string): Promise<void> {
     const { step } = this.step(playbookId, key);
+    await this.checklists.checkMember(host, userId, 'run');
     await this.checklists.checkWorkable(host, playbookId);
     if (step.type !== 'command') return;
     const request = { host: hostRef(host), playbookId, key, kind: step.type, shown: step.run.map(this.mask) };
@@ -273,6 +275,8 @@ export class PlaybookService implements StepRuns {
   ): Promise<{ kind: 'ran' } | { kind: 'approval_requested' }> {
     const { playbook, step } = this.step(playbookId, key);
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
+    // Checked again here, not only at the click: a form's submission (or a forged one) is its own request.
+    await this.checklists.checkMember(host, userId, 'run');
     await this.checklists.checkWorkable(host, playbookId);
     const target = this.target(step, values);
     const shown = this.shown(step, target);

@@ -1,5 +1,6 @@
 import { noteIncident } from '../audit/request-context.js';
-import type { PlaybookHost } from '../incidents/playbook-host.js';
+import { DomainError } from '../incidents/errors.js';
+import { channelOf, type HostRef, type PlaybookHost } from '../incidents/playbook-host.js';
 import type { ListenerDeps } from './deps.js';
 
 /**
@@ -13,6 +14,22 @@ export async function playbookHostAt(
   notHere: string,
 ): Promise<PlaybookHost> {
   const host = await deps.playbooks.hostAt(channelId, runId, notHere);
+  if (host.kind === 'incident') noteIncident(host.incident.id);
+  return host;
+}
+
+/**
+ * Whose playbook a submitted form is about, as it is now: the incident (or run) its metadata names, which must be
+ * worked in the channel the metadata names too. The metadata is only what the submission says, so a form whose
+ * channel is not its host's is refused as `stale`, and nothing else it says is taken for granted.
+ */
+export async function playbookHostOfForm(
+  deps: Pick<ListenerDeps, 'playbooks'>,
+  form: { host: HostRef; channelId: string },
+  stale: string,
+): Promise<PlaybookHost> {
+  const host = await deps.playbooks.host(form.host);
+  if (channelOf(host) !== form.channelId) throw new DomainError('stale', stale);
   if (host.kind === 'incident') noteIncident(host.incident.id);
   return host;
 }

@@ -64,6 +64,17 @@ export function errorText(
   return `:x: Something went wrong on the bot's side (reference ${ref}). Nothing was changed by this request, so you can try again; if it keeps failing, follow the runbook by hand and give the reference to whoever runs the bot.`;
 }
 
+/**
+ * An error in words for a form's inline error, which Slack shows as plain text: no mrkdwn marks, no emoji codes.
+ * A refusal read before the ack keeps the form open with the reason under a field.
+ */
+export function inlineErrorText(err: unknown, logger: Pick<Logger, 'error'>): string {
+  return (err instanceof DomainError ? err.message : errorText(err, logger))
+    .replace(/`/g, '')
+    .replace(/^:[a-z_]+: /, '')
+    .slice(0, 2000);
+}
+
 /** Runs a listener's work after ack; any error reaches the person through `tell`, never silence. */
 export async function reportErrors(
   logger: Pick<Logger, 'error'>,

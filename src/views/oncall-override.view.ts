@@ -3,7 +3,7 @@ import { DomainError } from '../incidents/errors.js';
 import { type OverrideRequest, startAndEnd } from '../incidents/oncall.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { errorText } from '../slack/report-error.js';
+import { inlineErrorText } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { renderOverrideRecorded } from '../templates/oncall.js';
 import { overrideConfirmModal, overrideDoneModal } from '../templates/oncall-modal.js';
@@ -20,10 +20,8 @@ const FIELD_OF: Record<string, string> = {
 
 /** A refusal in words for an inline error (plain text: no mrkdwn marks, no emoji codes). */
 function refusal(err: unknown, logger: Pick<Logger, 'error'>): { field: string; text: string } {
-  const text = (err instanceof DomainError ? err.message : errorText(err, logger))
-    .replace(/`/g, '')
-    .replace(/^:[a-z_]+: /, '');
-  return { field: (err instanceof DomainError && FIELD_OF[err.code]) || BLOCK.ocUntil, text: text.slice(0, 2000) };
+  const text = inlineErrorText(err, logger);
+  return { field: (err instanceof DomainError && FIELD_OF[err.code]) || BLOCK.ocUntil, text };
 }
 
 /**

@@ -1,8 +1,10 @@
+import type { PlaybookHost } from '../incidents/playbook-host.js';
 import { expected, validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { playbookHostAt } from '../slack/playbook-host-at.js';
+import { playbookHostAt, playbookHostOfForm } from '../slack/playbook-host-at.js';
+import { inlineErrorText } from '../slack/report-error.js';
 import { runStep } from '../slack/run-step.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { denyMetadata, hostOfMetadata, runMetadata, skipMetadata } from '../templates/payloads.js';
@@ -10,6 +12,8 @@ import { confirmRunModal } from '../templates/playbook.js';
 import { parseDenyReason, parseSkipReason, parseStepParams } from './parse-playbook-forms.js';
 
 type Values = Parameters<typeof parseStepParams>[0];
+
+const RUN_STALE = 'This form is out of date; close it and press Run again.';
 
 /**
  * The playbook forms: a step's parameters, the confirmation of a destructive step, the reason for a denial, and the
@@ -26,7 +30,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     if (!meta) {
       await ack({
         response_action: 'errors',
-        errors: { [firstBlock]: 'This form is out of date; close it and press Run again.' },
+        errors: { [firstBlock]: RUN_STALE },
       });
       return;
     }
@@ -52,6 +56,17 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const params = typed.value;
     const { playbook, step } = found;
+    // The submission is checked on its own, before the form is answered (a refusal shows in it, which reaches even
+    // someone not in the channel): the metadata's channel must be its host's, and the person must be in it.
+    const userId = body.user.id;
+    let host: PlaybookHost;
+    try {
+      host = await playbookHostOfForm(deps, { host: hostOfMetadata(meta), channelId: meta.channelId }, RUN_STALE);
+      await deps.checklists.checkMember(host, userId, 'run');
+    } catch (err) {
+      await ack({ response_action: 'errors', errors: { [firstBlock]: inlineErrorText(err, logger) } });
+      return;
+    }
     if (step.type === 'command') {
       const checked = validateParams(step, params);
       if (!checked.ok) {
@@ -77,10 +92,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         return;
       }
     }
-    const tell = ephemeralIn(client, meta.channelId, body.user.id);
+    const tell = ephemeralIn(client, meta.channelId, userId);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
-      () => runStep(deps, tell, { ...meta, host: hostOfMetadata(meta), params }, body.user.id),
+      () => runStep(deps, tell, { ...meta, host, params }, userId),
       { admit: 'always' },
     );
   });
@@ -95,7 +110,15 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const tell = ephemeralIn(client, meta.channelId, body.user.id);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
-      () => runStep(deps, tell, { ...meta, host: hostOfMetadata(meta) }, body.user.id),
+      async () => {
+        // As on the parameters form: the metadata's channel must be its host's (the run checks who may run it).
+        const host = await playbookHostOfForm(
+          deps,
+          { host: hostOfMetadata(meta), channelId: meta.channelId },
+          RUN_STALE,
+        );
+        await runStep(deps, tell, { ...meta, host }, body.user.id);
+      },
       { admit: 'always' },
     );
   });

@@ -74,6 +74,8 @@ describe('the audit', () => {
     await bot.command(`sev1 ${title}`);
     const created = await bot.fake.waitFor('conversations.create');
     const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    // Only people in the channel run its steps; U0SOMEONE is, but is no responder.
+    bot.fake.channels.get(channelId)!.members.add('U0SOMEONE');
     const pb = await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === channelId && /^Playbook:/.test(String(c.args.text)),

@@ -6,6 +6,7 @@ import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.j
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
 import { type Exposition, parsePrometheusText } from '../support/prometheus-text.js';
+import { TEST_REPORTER_ID } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -113,6 +114,9 @@ describe('GET /metrics', () => {
     // Slack refuses one call (the reporter is in the channel already), which the bot takes in its stride.
     a.fake.failNext('conversations.invite', { error: 'already_in_channel' });
     const i: Opened = await declareThroughBot(a, 'sev1 nodes keep restarting');
+    // The reporter (whose invite Slack refused as already_in_channel) and the responder work in the channel: only
+    // people in it run its steps.
+    a.fake.channels.get(i.channelId)!.members.add(TEST_REPORTER_ID).add(RESPONDER);
     const declared = await until(
       a,
       (m) => m.value('incident_bot_pages_sent_total', { role: 'on_call', reason: 'declared' }) === 1,

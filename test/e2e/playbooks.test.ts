@@ -15,6 +15,8 @@ import { testRunbookData } from '../support/test-runbook.js';
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
 const RESPONDER = 'U0RESPONDER';
+/** Someone who is not in the incident channel (a public channel: they see its messages and click its buttons). */
+const OUTSIDER = 'U0OUTSIDER';
 const json = (c: RecordedCall | undefined) => JSON.stringify(c?.args ?? {});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,6 +101,9 @@ async function declareWithPlaybook(bot: BotHarness, title: string): Promise<Ctx>
     'chat.postMessage',
     (c) => c.args.channel === channelId && /^Playbook:/.test(String(c.args.text)),
   );
+  // Only people in the incident channel run its steps: everyone these tests click as is in it, but OUTSIDER.
+  const members = bot.fake.channels.get(channelId)!.members;
+  for (const u of [RESPONDER, 'U0APPROVER', 'U0SOMEONE', 'U0BYSTANDER', 'U0FIRST', 'U0SECOND']) members.add(u);
   const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
   return { bot, channelId, incidentId: Number(rows[0]!.id), playbookTs: (pb.response as { ts: string }).ts };
 }
@@ -347,6 +352,70 @@ describe('playbooks from the incident channel', () => {
     ]) {
       expect(shown).not.toContain(secret);
     }
+  });
+
+  it('someone not in the incident channel runs no step: not at the click, nor by a form submitted on its own', async () => {
+    const c = await declareWithPlaybook(bot, 'db down outsider');
+    const before = (await cliRuns()).length;
+    const notIn = /Only people in this channel may run its steps, and you are not in it/;
+    // A read-only step at the click: refused, as Done is.
+    bot.fake.reset();
+    await click(c, 'detection.0', OUTSIDER);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn);
+    // A step with parameters: no form.
+    bot.fake.reset();
+    await click(c, 'detection.1', OUTSIDER);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn);
+    expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+    // A parameters form the bot never opened for them, submitted anyway: refused in the form.
+    const submit = (meta: Record<string, unknown>) =>
+      bot.submit({
+        callbackId: VIEW.runParams,
+        privateMetadata: JSON.stringify({ playbookId: 'db-connection', stepKey: 'detection.1', ...meta }),
+        userId: OUTSIDER,
+        values: { [`${BLOCK.paramPrefix}lines`]: { [INPUT.param]: stateValue.plainText('5') } },
+      });
+    const error = (res: Awaited<ReturnType<typeof submit>>) =>
+      (res.json as { errors: Record<string, string> }).errors[`${BLOCK.paramPrefix}lines`];
+    const own = await submit({ incidentId: c.incidentId, channelId: c.channelId });
+    expect(own.json).toMatchObject({ response_action: 'errors' });
+    expect(error(own)).toMatch(notIn);
+    // Naming another channel than the incident's: out of date, whoever sends it.
+    for (const userId of [OUTSIDER, 'U0REPORTER']) {
+      const elsewhere = await bot.submit({
+        callbackId: VIEW.runParams,
+        privateMetadata: JSON.stringify({
+          incidentId: c.incidentId,
+          channelId: 'C0GENERAL',
+          playbookId: 'db-connection',
+          stepKey: 'detection.1',
+        }),
+        userId,
+        values: { [`${BLOCK.paramPrefix}lines`]: { [INPUT.param]: stateValue.plainText('5') } },
+      });
+      expect(error(elsewhere), userId).toBe('This form is out of date; close it and press Run again.');
+    }
+    // The confirmation of a destructive step, forged with values: nothing runs.
+    bot.fake.reset();
+    await bot.submit({
+      callbackId: VIEW.runConfirm,
+      privateMetadata: JSON.stringify({
+        incidentId: c.incidentId,
+        channelId: c.channelId,
+        playbookId: 'db-connection',
+        stepKey: 'mitigation.0',
+        params: { node_id: '3d8d9e1b2c4f89' },
+      }),
+      userId: OUTSIDER,
+      values: {},
+    });
+    await sleep(300);
+    expect((await cliRuns()).length).toBe(before);
+    const { rows } = await bot.db.query('SELECT 1 FROM step_runs WHERE incident_id = $1', [c.incidentId]);
+    expect(rows).toEqual([]);
+    expect(await bot.db.query('SELECT 1 FROM step_checks WHERE incident_id = $1', [c.incidentId])).toMatchObject({
+      rows: [],
+    });
   });
 
   it('checks a health endpoint and reports status and latency', async () => {

@@ -168,6 +168,8 @@ describe('a scripted incident, from declare to its post-mortem', () => {
     await bot.fake.waitFor('response_url');
     const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
     channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    // The responder works in the channel (only people in it run its steps).
+    bot.fake.channels.get(channelId)!.members.add(RESPONDER);
     const pb = await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === channelId && /^Playbook:/.test(String(c.args.text)),

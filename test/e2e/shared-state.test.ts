@@ -433,6 +433,8 @@ describe('runbook command runs per person', () => {
     await bot.command('sev2 status check');
     const created = await bot.fake.waitFor('conversations.create', (c) => !c.failed);
     const channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    // Only people in the channel run its steps.
+    bot.fake.channels.get(channelId)!.members.add('U0RUNNER');
     const playbook = await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === channelId && /^Playbook:/.test(String(c.args.text)),

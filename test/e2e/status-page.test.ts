@@ -73,6 +73,8 @@ describe('the status page shows what was published and nothing else', () => {
 
   it('a SEV-1 is public from its declaration, its form ticks "Publish", and only the published text shows', async () => {
     major = await declareThroughBot(bot, 'sev1 Checkout <b>fails</b> & "slow"');
+    // The commander works in the channel (only people in it run its steps).
+    bot.fake.channels.get(major.channelId)!.members.add(COMMANDER);
     // The SEV-1 is listed at once: title and impact, no update yet.
     const listed = await eventually(async () => (await json()).active.find((i) => i.id === major.incidentId), 'it');
     expect(listed).toMatchObject({ title: 'Checkout <b>fails</b> & "slow"', impact: 'Partial outage' });
