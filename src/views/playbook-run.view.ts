@@ -57,12 +57,13 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const params = typed.value;
     const { playbook, step } = found;
     // The submission is checked on its own, before the form is answered (a refusal shows in it, which reaches even
-    // someone not in the channel): the metadata's channel must be its host's, and the person must be in it.
+    // someone not in the channel): the metadata's channel must be its host's, and the checks of the first click hold
+    // still (in the channel, allowed, the incident not resolved meanwhile, the playbook still attached).
     const userId = body.user.id;
     let host: PlaybookHost;
     try {
       host = await playbookHostOfForm(deps, { host: hostOfMetadata(meta), channelId: meta.channelId }, RUN_STALE);
-      await deps.checklists.checkMember(host, userId, 'run');
+      await deps.playbooks.checkMayRun(host, meta.playbookId, meta.stepKey, userId);
     } catch (err) {
       await ack({ response_action: 'errors', errors: { [firstBlock]: inlineErrorText(err, logger) } });
       return;

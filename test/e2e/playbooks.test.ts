@@ -532,6 +532,40 @@ describe('playbooks from the incident channel', () => {
     await runMessage(c, /Succeeded/);
   });
 
+  it('a run form submitted once the incident is resolved is refused in the form, before any confirmation', async () => {
+    const c = await declareWithPlaybook(bot, 'db down resolved while typing');
+    bot.fake.reset();
+    await click(c, 'mitigation.0', RESPONDER);
+    const open = await bot.fake.waitFor('views.open');
+    const meta = (open.args.view as { private_metadata: string }).private_metadata;
+    await bot.command('resolve pool restarted', { channel_id: c.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Incident #\d+ resolved/.test(String(m.args.text)),
+    );
+    const before = (await cliRuns()).length;
+    const res = await bot.submit({
+      callbackId: VIEW.runParams,
+      privateMetadata: meta,
+      userId: RESPONDER,
+      values: { [`${BLOCK.paramPrefix}node_id`]: { [INPUT.param]: stateValue.plainText('3d8d9e1b2c4f89') } },
+    });
+    expect(res.json).toMatchObject({
+      response_action: 'errors',
+      errors: {
+        [`${BLOCK.paramPrefix}node_id`]: expect.stringMatching(
+          /^This incident is resolved, so nothing that changes production runs from it\. If this must run now, declare a new incident/,
+        ),
+      },
+    });
+    expect((await cliRuns()).length).toBe(before);
+    const { rows } = await bot.db.query<{ step: string }>(
+      "SELECT details->>'step' AS step FROM incident_events WHERE incident_id = $1 AND kind = 'step_refused'",
+      [c.incidentId],
+    );
+    expect(rows).toEqual([{ step: 'mitigation.0' }]);
+  });
+
   it('the migration rollback (alembic downgrade -1) needs approval, carries the data-loss warning, and runs through ALEMBIC_CLI', async () => {
     const c = await declareWithPlaybook(bot, 'db down bad migration');
     bot.fake.reset();
