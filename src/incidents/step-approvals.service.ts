@@ -1,4 +1,5 @@
 import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
+import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import {
@@ -25,6 +26,29 @@ export interface StepRequest {
 }
 
 /**
+ * How refusals name what would change production: a playbook's step, or a roll back (the card's **Roll back**, its
+ * **Roll back to vN**, `/incident rollback`), which is the built-in rollback playbook's step but no step to the person,
+ * and which a new incident does with `/incident rollback`, not by attaching a playbook.
+ */
+const WHAT_CHANGES: Record<
+  'step' | 'rollback',
+  { changes: string; may: string; elsewhere: (playbookId: string) => string }
+> = {
+  step: {
+    changes: 'This step changes production',
+    may: 'run it',
+    elsewhere: (playbookId) => ` and attach the playbook there (\`/incident playbook ${playbookId}\`)`,
+  },
+  rollback: {
+    changes: 'Rolling back changes production',
+    may: 'do it',
+    elsewhere: () => ', then `/incident rollback` there',
+  },
+};
+
+const whatChanges = (playbookId: string) => WHAT_CHANGES[playbookId === ROLLBACK.id ? 'rollback' : 'step'];
+
+/**
  * Who may run a step that changes production (responders), and the second person some steps need (approvers):
  * refusals are recorded and name who can; requests are posted with Approve and Deny, and run once approved.
  */
@@ -37,17 +61,21 @@ export class StepApprovals {
     private readonly log: Logger = console,
   ) {}
 
-  /** Why this person may not run (or ask to run) this step, or null when they may. Refusals name who can. */
-  async refusal(step: RunnableStep, userId: string): Promise<Phrase | null> {
+  /**
+   * Why this person may not run (or ask to run) this step of this playbook, or null when they may. Refusals name who
+   * can.
+   */
+  async refusal(playbookId: string, step: RunnableStep, userId: string): Promise<Phrase | null> {
     if (step.type !== 'command' || (!step.destructive && !step.approval)) return null;
+    const { changes, may } = whatChanges(playbookId);
     const responders = this.runbook.access.responders;
     if (responders.length === 0) {
       return [
-        'This step changes production and only responders may run it, but no responders are configured: add them under `access.responders` in the runbook file.',
+        `${changes} and only responders may ${may}, but no responders are configured: add them under \`access.responders\` in the runbook file.`,
       ];
     }
     if (await this.isIn(responders, userId)) return null;
-    return ['This step changes production; only responders may run it: ', { people: responders }, '.'];
+    return [`${changes}; only responders may ${may}: `, { people: responders }, '.'];
   }
 
   private async isIn(contacts: string[], userId: string): Promise<boolean> {
@@ -89,13 +117,13 @@ export class StepApprovals {
     if (host.kind !== 'incident' || host.incident.status !== 'resolved') return;
     if (step.type !== 'command' || (!step.destructive && !step.approval)) return;
     await this.recordRefusal(r, userId, [
-      `This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (\`/incident sev2 <title>\`) and attach the playbook there (\`/incident playbook ${r.playbookId}\`).`,
+      `This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (\`/incident sev2 <title>\`)${whatChanges(r.playbookId).elsewhere(r.playbookId)}.`,
     ]);
   }
 
   /** Throws (and records) the refusal when this person may not run or ask for this step. */
   async checkAllowed(r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
-    const refused = await this.refusal(step, userId);
+    const refused = await this.refusal(r.playbookId, step, userId);
     if (refused) await this.recordRefusal(r, userId, refused);
   }
 

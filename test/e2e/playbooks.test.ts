@@ -490,7 +490,10 @@ describe('playbooks from the incident channel', () => {
       value: 'v57',
       userId: RESPONDER,
     });
-    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    // A roll back is no playbook to attach: a new incident rolls back with /incident rollback.
+    const rollbackElsewhere =
+      'This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (`/incident sev2 <title>`), then `/incident rollback` there.';
+    expect((await bot.fake.waitFor('response_url')).args.text).toBe(`:warning: ${rollbackElsewhere}`);
     // The card's Roll back: refused at the click, before any deployment is listed.
     bot.fake.reset();
     const card = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [c.incidentId]);
@@ -501,7 +504,11 @@ describe('playbooks from the incident channel', () => {
       value: String(c.incidentId),
       userId: RESPONDER,
     });
-    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/incident is resolved/);
+    expect((await bot.fake.waitFor('response_url')).args.text).toBe(`:warning: ${rollbackElsewhere}`);
+    // Typed, the same.
+    bot.fake.reset();
+    await bot.command('rollback', { channel_id: c.channelId, user_id: RESPONDER });
+    expect((await bot.fake.waitFor('response_url')).args.text).toBe(`:warning: ${rollbackElsewhere}`);
     expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
       [],
     );
@@ -522,6 +529,7 @@ describe('playbooks from the incident channel', () => {
     expect(rows.map((r) => r.details.step)).toEqual([
       'mitigation.0',
       'mitigation.1',
+      'mitigation.0',
       'mitigation.0',
       'mitigation.0',
       'mitigation.1',
@@ -755,7 +763,10 @@ describe('roll back with one click', () => {
     // Someone who may not roll back is refused at the first click: no list to pick from, nothing to confirm.
     bot.fake.reset();
     await clickRollBack('U0SOMEONE');
-    expect((await bot.fake.waitFor('response_url')).args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
+    // A roll back is no step to the person: named as what it is.
+    expect((await bot.fake.waitFor('response_url')).args.text).toBe(
+      `:warning: Rolling back changes production; only responders may do it: <@${RESPONDER}>.`,
+    );
     expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
       [],
     );
@@ -782,7 +793,9 @@ describe('roll back with one click', () => {
     // A list someone else asked for is no way round the check: its buttons refuse them too.
     bot.fake.reset();
     await rollTo('U0SOMEONE');
-    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/only responders may run it/);
+    expect((await bot.fake.waitFor('response_url')).args.text).toBe(
+      `:warning: Rolling back changes production; only responders may do it: <@${RESPONDER}>.`,
+    );
     expect((await cliRuns()).filter((a) => a.startsWith('rollback'))).toHaveLength(0);
 
     bot.fake.reset();
@@ -862,7 +875,9 @@ describe('roll back with one click', () => {
     const c = await declareWithPlaybook(bot, 'db down typed rollback');
     bot.fake.reset();
     await bot.command('rollback', { channel_id: c.channelId });
-    expect((await bot.fake.waitFor('response_url')).args.text).toContain(`only responders may run it: <@${RESPONDER}>`);
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain(
+      `Rolling back changes production; only responders may do it: <@${RESPONDER}>`,
+    );
     expect(bot.fake.callsTo('chat.postMessage').filter((m) => /Recent deployments/.test(String(m.args.text)))).toEqual(
       [],
     );
