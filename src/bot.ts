@@ -171,6 +171,7 @@ export function createBot({
     rules: runbook.alerts,
     // The service exists once the app does; a request comes after both.
     accept: (delivery, body) => alerts.accept(delivery, body),
+    duplicateWindowMs: alertOptions?.duplicateWindowMs ?? DUPLICATE_WINDOW_MS,
     log,
   });
   const { notify } = config;

@@ -104,6 +104,7 @@ export function frontAlertIntake(init: FrontAlerts, report: (m: FrontReport) => 
         });
       return r;
     },
+    duplicateWindowMs: init.duplicateWindowMs,
     log: { warn: say('warn'), info: say('debug') },
   });
   warmUp(init.rules);

@@ -14,7 +14,7 @@ import {
 import type { AlertRule } from '../incidents/alert-types.js';
 import type { Logger } from '../incidents/ports.js';
 import { cutToChars } from '../incidents/text.js';
-import { isDatabaseUnavailable } from '../store/db.js';
+import { DatabaseBusyError, DatabaseUnavailableError, isDatabaseUnavailable, mayHaveRun } from '../store/db.js';
 import type { AlertAuth, AuthMethod } from './alert-auth.js';
 import { closeAfterAnswer, header, readBody as readRawBody } from './request-body.js';
 
@@ -61,7 +61,31 @@ export interface AlertHookDeps {
   auth: AlertAuth;
   rules: readonly AlertRule[];
   accept(delivery: Extract<ParsedDelivery, { ok: true }>['delivery'], body: string): Promise<Accepted>;
+  /** How long the same body from the same source is taken for a resend of it (what `accept` is told). */
+  duplicateWindowMs: number;
   log: Pick<Logger, 'warn' | 'info'>;
+}
+
+/**
+ * The 503's sentence for a delivery that could not be written. Only a statement that never left (no connection could
+ * be had) is known not to be recorded; one sent whose answer never came (a timeout, the connection lost after) may
+ * have been committed all the same (a database frozen, then back): the sender is told so, and that the same body
+ * sent again is recognised as the same delivery within the duplicate window (counted from the first copy written).
+ */
+export function unrecordedMessage(err: unknown, duplicateWindowMs: number): string {
+  const window = `${Math.round(duplicateWindowMs / 1000)} s`;
+  if (mayHaveRun(err)) {
+    return (
+      'The database did not answer in time: the delivery may have been recorded. Send it again: the same body from ' +
+      `the same source within ${window} of the copy recorded is recognised as a resend (202 "duplicate") and not ` +
+      'recorded twice.'
+    );
+  }
+  const unreachable =
+    err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError || isDatabaseUnavailable(err);
+  return unreachable
+    ? 'The database cannot be reached; nothing was recorded. Send it again.'
+    : 'The delivery could not be recorded; nothing was kept. Send it again.';
 }
 
 export function reply(
@@ -160,7 +184,8 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
 /**
  * The hooks as routes of the bot's HTTP server (Bolt's receiver in HTTP mode, its health server in Socket Mode):
  * `POST /hooks/alertmanager`, `POST /hooks/alerts`, and 404 for any other path under /hooks. Nothing a sender does
- * gets a 5xx, save the database being unreachable (503: nothing was recorded, send it again).
+ * gets a 5xx, save the database being unreachable (503: nothing was recorded, or, when the statement was sent and no
+ * answer came, it may have been; either way send it again, a resend being recognised: unrecordedMessage).
  */
 export function alertHookRoutes(deps: AlertHookDeps): CustomRoute[] {
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -168,14 +193,8 @@ export function alertHookRoutes(deps: AlertHookDeps): CustomRoute[] {
     (fn: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
     (req: IncomingMessage, res: ServerResponse) => {
       fn(req, res).catch((err) => {
-        const unavailable = isDatabaseUnavailable(err) || (err as { code?: string })?.code === 'database_busy';
         deps.log.warn(`alerts posted to ${req.url} could not be recorded`, err);
-        reply(res, 503, {
-          error: 'unavailable',
-          message: unavailable
-            ? 'The database cannot be reached; nothing was recorded. Send it again.'
-            : 'The delivery could not be recorded; nothing was kept. Send it again.',
-        });
+        reply(res, 503, { error: 'unavailable', message: unrecordedMessage(err, deps.duplicateWindowMs) });
       });
     };
   return [

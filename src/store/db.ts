@@ -85,31 +85,50 @@ export interface Database extends Queryable {
  */
 export class DatabaseUnavailableError extends Error {
   readonly code = 'database_unavailable';
-  constructor(cause: unknown) {
+  /**
+   * Whether the statement may have reached the server: false when no connection could be had (refused, not made in
+   * time), so nothing was done; true once it was sent (no answer in time, the connection lost after), when it may have
+   * been carried out, and committed, all the same.
+   */
+  readonly sent: boolean;
+  constructor(cause: unknown, sent = true) {
     super(`the bot's database cannot be reached (${cause instanceof Error ? cause.message : String(cause)})`, {
       cause,
     });
     this.name = 'DatabaseUnavailableError';
+    this.sent = sent;
   }
 }
 
 /** Every connection is in use and none came free in time: load, not an outage. Nothing was done; try again. */
 export class DatabaseBusyError extends Error {
   readonly code = 'database_busy';
-  constructor(cause: unknown) {
+  /** As DatabaseUnavailableError's: whether the statement was sent before it failed. */
+  readonly sent: boolean;
+  constructor(cause: unknown, sent = false) {
     super('the database is overloaded: every connection is in use, so nothing was changed', { cause });
     this.name = 'DatabaseBusyError';
+    this.sent = sent;
   }
+}
+
+/**
+ * Whether a statement that failed for want of the database may have been carried out all the same: it was sent and no
+ * answer came (a timeout, the connection lost after sending). False when it never left (no connection could be had),
+ * and for an error the server answered with (the statement was not carried out).
+ */
+export function mayHaveRun(err: unknown): boolean {
+  return (err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError) && err.sent;
 }
 
 /**
  * A connection failure as one of the two typed errors above (busy when the pool is full, and the database answering);
  * anything else unchanged.
  */
-function typed(err: unknown, saturated: () => boolean): unknown {
+function typed(err: unknown, saturated: () => boolean, sent: boolean): unknown {
   if (err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError) return err;
   if (!isDatabaseUnavailable(err)) return err;
-  return saturated() ? new DatabaseBusyError(err) : new DatabaseUnavailableError(err);
+  return saturated() ? new DatabaseBusyError(err, sent) : new DatabaseUnavailableError(err, sent);
 }
 
 export interface PostgresOptions {
@@ -244,36 +263,67 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
   };
   const saturated = () => pool.totalCount >= max && pool.idleCount === 0 && !stalled();
   const prepare = opts.prepare ?? true;
-  const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
+  /**
+   * Runs `fn` on a connection of the pool, as pool.query does (a connection whose statement failed is not given back),
+   * but knowing which step failed: a connection that could not be had means nothing was sent.
+   */
+  const pooled = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw typed(err, saturated, false);
+    }
+    // The pool stops listening for a client's errors while it is lent out: heard here (the statement fails all the
+    // same), not an unhandled 'error' that ends the process.
+    const lost = () => {};
+    client.on('error', lost);
+    let failed: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.off('error', lost);
+      client.release(failed);
+    }
+  };
+  const wrap = (
+    onClient: <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+    inPool: boolean,
+  ): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
       const values = params as unknown[] | undefined;
       const name = prepare && values ? statementName(text) : undefined;
       try {
-        const res = name
-          ? await awaited(c.query({ name, text, values })).catch((err: unknown) => {
-              // A plan the server dropped or can no longer use (a table changed under it): every name is given up,
-              // and the statement runs once more, unnamed. In a transaction, which the error has aborted, the whole
-              // transaction runs again instead (see transaction()).
-              if (!isStalePlan(err)) throw err;
-              forgetStatementNames();
-              if (c !== pool) throw err;
-              return c.query(text, values);
-            })
-          : await awaited(c.query(text, values));
+        const res = await onClient((c) =>
+          name
+            ? awaited(c.query({ name, text, values })).catch((err: unknown) => {
+                // A plan the server dropped or can no longer use (a table changed under it): every name is given up,
+                // and the statement runs once more, unnamed. In a transaction, which the error has aborted, the whole
+                // transaction runs again instead (see transaction()).
+                if (!isStalePlan(err)) throw err;
+                forgetStatementNames();
+                if (!inPool) throw err;
+                return c.query(text, values);
+              })
+            : awaited(c.query(text, values)),
+        );
         return { rows: res.rows as R[] };
       } catch (err) {
-        throw typed(err, saturated);
+        throw typed(err, saturated, !unsent(err));
       }
     },
     async exec(sql: string) {
       try {
-        await c.query(sql);
+        await onClient((c) => c.query(sql));
       } catch (err) {
-        throw typed(err, saturated);
+        throw typed(err, saturated, !unsent(err));
       }
     },
   });
-  const base = wrap(pool);
+  const base = wrap(pooled, true);
   return {
     kind: 'postgres',
     connection,
@@ -303,7 +353,7 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
     try {
       client = await pool.connect();
     } catch (err) {
-      throw typed(err, saturated);
+      throw typed(err, saturated, false);
     }
     let broken = false;
     // The pool stops listening for a client's errors while it is lent out: a connection lost between two statements
@@ -315,7 +365,7 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
     client.on('error', lost);
     try {
       await awaited(client.query('BEGIN'));
-      const result = await fn(wrap(client));
+      const result = await fn(wrap((run) => run(client), false));
       await awaited(client.query('COMMIT'));
       return result;
     } catch (err) {
@@ -330,12 +380,20 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
           broken = true;
         }
       }
-      throw typed(err, saturated);
+      throw typed(err, saturated, true);
     } finally {
       client.off('error', lost);
       client.release(broken);
     }
   }
+}
+
+/** A statement pg refused to send: its connection had already failed or been closed. */
+function unsent(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    /^Client (has encountered a connection error|was closed) and is not queryable$/.test(err.message)
+  );
 }
 
 /** How many times a transaction runs at most when Postgres ends it for a deadlock or a serialization conflict. */

@@ -8,7 +8,7 @@ import type { FiredJob } from '../../src/incidents/escalation.service.js';
 import type { TimerLoop } from '../../src/incidents/timer-loop.js';
 import type { Runbook } from '../../src/runbook/runbook.js';
 import type { DeliveryBatch } from '../../src/store/alert-delivery.repo.js';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { createPostgresDatabase, type Database, type PostgresOptions } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { startTestEmbedded } from './embedded-db.js';
 import { FakeSlack } from './fake-slack.js';
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   database?: 'postgres' | 'embedded';
   /** Overrides DATABASE_URL (e.g. a proxy that a test can cut). */
   databaseUrl?: string;
+  /** The bot's pool's options (e.g. a short query timeout, for a test of a database that stops answering). */
+  dbOptions?: PostgresOptions;
   incidentsChannel?: boolean;
   limits?: { maxActive: number; maxWaiting: number };
   /** The light gate's limits (everything but declarations). */
@@ -140,7 +142,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       dropSchema = s.drop;
       databaseUrl = s.url;
     }
-    db = createPostgresDatabase(databaseUrl);
+    db = createPostgresDatabase(databaseUrl, opts.dbOptions);
   } else {
     const embedded = await startTestEmbedded();
     db = embedded.db;

@@ -4,6 +4,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 /** A TCP proxy a test can cut, to make a real database unreachable mid-test, and restore. */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
+  /** Each connection's upstream side (to the target), by its client side. */
+  private readonly upstreams = new Map<Socket, Socket>();
   private server: Server;
   private constructor(
     private readonly targetHost: string,
@@ -32,12 +34,14 @@ export class TcpProxy {
       const upstream = createConnection(this.targetPort, this.targetHost);
       this.sockets.add(client);
       this.sockets.add(upstream);
+      this.upstreams.set(client, upstream);
       client.pipe(upstream).pipe(client);
       const end = () => {
         client.destroy();
         upstream.destroy();
         this.sockets.delete(client);
         this.sockets.delete(upstream);
+        this.upstreams.delete(client);
       };
       client.on('error', end).on('close', end);
       upstream.on('error', end).on('close', end);
@@ -70,6 +74,17 @@ export class TcpProxy {
     for (const s of this.sockets) {
       s.unpipe();
       s.pause();
+    }
+  }
+
+  /**
+   * Stops carrying the target's answers, every connection left open, while what clients send still reaches it: a
+   * statement sent now is carried out (and committed), and its client never hears so.
+   */
+  freezeAnswers(): void {
+    for (const [client, upstream] of this.upstreams) {
+      upstream.unpipe(client);
+      upstream.pause();
     }
   }
 

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { createTestSchema } from '../support/test-db.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each([
+  ["the bot's own server", 'off'],
+  ['the acknowledging front', 'on'],
+])('a delivery at %s while the database does not answer', (_where, ackThread) => {
+  let bot: BotHarness;
+  let proxy: TcpProxy;
+  let direct: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const s = await createTestSchema('hookout');
+    drop = s.drop;
+    direct = createPostgresDatabase(s.url);
+    proxy = await TcpProxy.start('127.0.0.1', 5432);
+    bot = await startBot({
+      databaseUrl: s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`),
+      // The bot's pool gives up on a statement after 1 s (5 s by default), on a connection after 0.5 s; the front's
+      // pool after 5 s.
+      dbOptions: { queryTimeoutMillis: 1000, connectionTimeoutMillis: 500 },
+      timers: false,
+      alertLoop: false,
+      env: { ...ALERTS_ENV, ACK_THREAD: ackThread },
+    });
+    await sleep(500); // the front's connections opened
+  });
+  afterAll(async () => {
+    await bot?.stop().catch(() => {});
+    await direct?.close();
+    await drop?.();
+  });
+  const recorded = async (key: string) =>
+    (await direct.query<{ id: string }>('SELECT id FROM alert_deliveries WHERE group_key = $1', [key])).rows.map((r) =>
+      Number(r.id),
+    );
+
+  it('a statement sent with no answer: the 503 says it may have been recorded (it was), and a resend is recognised', {
+    timeout: 15_000,
+  }, async () => {
+    const body = JSON.stringify(genericAlert({ key: 'frozen', level: 'info' }));
+    await bot.db.query('SELECT 1'); // a connection open through the proxy
+    proxy.freezeAnswers();
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(r.status, r.text).toBe(503);
+    expect(r.json.error).toBe('unavailable');
+    expect(r.json.message).not.toMatch(/nothing was recorded/);
+    expect(r.json.message).toMatch(
+      /may have been recorded\. Send it again: the same body .* within 30 s .* not recorded twice/,
+    );
+    // It was: the INSERT reached the server and committed; only its answer was lost.
+    const ids = await recorded('frozen');
+    expect(ids).toHaveLength(1);
+    // The connections that carry no answers dropped: the resend goes on a new one, and is the same delivery.
+    await proxy.cut();
+    await proxy.restore();
+    await sleep(50);
+    const again = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(again.status, again.text).toBe(202);
+    expect(again.json).toMatchObject({ status: 'duplicate', delivery: ids[0] });
+    expect(await recorded('frozen')).toEqual(ids);
+  });
+
+  it('no connection to be had (refused): the 503 says nothing was recorded, and nothing was', async () => {
+    await proxy.cut();
+    await sleep(50);
+    try {
+      const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'refused', level: 'info' }));
+      expect(r.status, r.text).toBe(503);
+      expect(r.json).toEqual({
+        error: 'unavailable',
+        message: 'The database cannot be reached; nothing was recorded. Send it again.',
+      });
+      expect(await recorded('refused')).toEqual([]);
+    } finally {
+      await proxy.restore();
+    }
+  });
+});
