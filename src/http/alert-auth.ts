@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Receiver } from '@upstash/qstash';
 import type { AlertsSettings } from '../config.js';
+import { cutToChars } from '../incidents/text.js';
 import { header } from './request-body.js';
 
 /** The generic hook's HMAC: `X-Alerts-Signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`. */
@@ -67,7 +68,7 @@ export class AlertAuth {
     const signature = header(req, SIGNATURE_HEADER);
     if (signature !== undefined && methods.includes('hmac')) return this.checkHmac(req, signature, body);
     const jwt = header(req, QSTASH_HEADER);
-    if (jwt !== undefined && methods.includes('qstash')) return this.checkQstash(jwt, body);
+    if (jwt !== undefined && methods.includes('qstash')) return this.checkQstash(req, jwt, body);
     return {
       ok: false,
       reason: `no ${methods.map((m) => (m === 'bearer' ? 'bearer token' : m === 'hmac' ? `${SIGNATURE_HEADER} signature` : `${QSTASH_HEADER}`)).join(' or ')}`,
@@ -137,7 +138,13 @@ export class AlertAuth {
     return { ok: true, method: 'hmac' };
   }
 
-  private async checkQstash(jwt: string, body: string): Promise<AuthResult> {
+  /**
+   * QStash's JWT: its signature, issuer, expiry and body hash (the Receiver), then its subject, the URL QStash
+   * delivered to: a JWT signed for another endpoint (another app's, taking the same QStash account's keys) is not
+   * replayed here. The bot is told no public URL, so the subject's path must be the request's, and its host the
+   * request's Host or X-Forwarded-Host (a proxy in front).
+   */
+  private async checkQstash(req: IncomingMessage, jwt: string, body: string): Promise<AuthResult> {
     if (!this.qstash) {
       return {
         ok: false,
@@ -146,10 +153,35 @@ export class AlertAuth {
     }
     try {
       await (await this.qstashReceiver()).verify({ signature: jwt, body });
-      return { ok: true, method: 'qstash' };
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : 'invalid';
       return { ok: false, reason: `QStash signature refused (${why})` };
     }
+    const sub = jwtSubject(jwt);
+    const target = sub !== undefined && URL.canParse(sub) ? new URL(sub) : null;
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const hosts = [header(req, 'x-forwarded-host')?.split(',')[0], header(req, 'host')]
+      .map((h) => h?.trim())
+      .filter((h): h is string => !!h);
+    const sameHost = (h: string) =>
+      !!target && URL.canParse(`${target.protocol}//${h}`) && new URL(`${target.protocol}//${h}`).host === target.host;
+    if (!target || target.pathname !== path || !hosts.some(sameHost)) {
+      const seen = `${hosts[0] ?? '(no Host)'}${path}`;
+      return {
+        ok: false,
+        reason: `QStash signature refused: signed for another URL (${JSON.stringify(cutToChars(sub ?? '', 120))}, not ${JSON.stringify(cutToChars(seen, 120))})`,
+      };
+    }
+    return { ok: true, method: 'qstash' };
+  }
+}
+
+/** The `sub` of a JWT whose signature was checked; undefined when it has none. */
+function jwtSubject(jwt: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+    return typeof payload.sub === 'string' ? payload.sub : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -105,6 +105,12 @@ describe('the alert hooks at the HTTP edge', () => {
     expect((await postAlerts(bot.baseUrl, '/hooks/alerts', info('qstash'), { qstash: {} })).status).toBe(202);
     const next = await postAlerts(bot.baseUrl, '/hooks/alerts', info('qstash-next'), { qstash: { key: QSTASH_NEXT } });
     expect(next.status).toBe(202);
+    // Behind a proxy: signed for the public URL, the public host in X-Forwarded-Host.
+    const proxied = await postAlerts(bot.baseUrl, '/hooks/alerts', info('qstash-proxied'), {
+      qstash: { url: 'https://bot.example.com/hooks/alerts' },
+      headers: { 'x-forwarded-host': 'bot.example.com' },
+    });
+    expect(proxied.status, proxied.text).toBe(202);
     const { rows } = await bot.db.query<{ group_key: string }>(
       `SELECT group_key FROM alert_deliveries WHERE group_key IN ('bearer', 'hmac', 'qstash', 'qstash-next')`,
     );
@@ -185,6 +191,22 @@ describe('the alert hooks at the HTTP edge', () => {
       postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { body: JSON.stringify(genericAlert({ key: 'other' })) } }),
     );
     await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { expiresIn: -60 } }));
+    // Signed with the right key for the right body, but for another app's endpoint (or another path of this host).
+    const other = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { url: 'https://other-app.example/api/webhook' } }),
+    );
+    expect(other.json.message).toMatch(/signed for another URL \("https:\/\/other-app\.example\/api\/webhook", not/);
+    const path = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { url: `${bot.baseUrl}/api/webhook` } }),
+    );
+    expect(path.json.message).toMatch(/signed for another URL/);
+    const host = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, {
+        qstash: { url: 'https://bot.example.com/hooks/alerts' },
+        headers: { 'x-forwarded-host': 'evil.example.com' },
+      }),
+    );
+    expect(host.json.message).toMatch(/signed for another URL/);
     const stale = await refused(401, () =>
       postAlerts(bot.baseUrl, '/hooks/alerts', g, { hmac: { timestamp: now - 6 * 60 } }),
     );

@@ -87,7 +87,11 @@ export async function postAlerts(
         .update(`${ts}.${text}`)
         .digest('hex')}`;
   } else if (o.qstash) {
-    headers['upstash-signature'] = await qstashSignature(o.qstash.body ?? text, o.qstash);
+    // Signed for the URL it is posted to, as QStash does (`url` overrides it).
+    headers['upstash-signature'] = await qstashSignature(o.qstash.body ?? text, {
+      url: `${baseUrl}${path}`,
+      ...o.qstash,
+    });
   } else if (o.token !== null) {
     headers.authorization = `Bearer ${o.token ?? ALERTS_TOKEN}`;
   }
