@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
@@ -120,14 +121,15 @@ type Decoded = { ok: true; body: string } | { ok: false; status: 400 | 413 | 415
  */
 export async function decodeBody(raw: Buffer, encoding: string | undefined): Promise<Decoded> {
   const enc = (encoding ?? '').trim().toLowerCase();
-  if (enc === '' || enc === 'identity') return { ok: true, body: raw.toString('utf8') };
+  if (enc === '' || enc === 'identity') return asText(raw);
   const decode = DECODERS[enc];
   if (!decode) {
     const message = `Content-Encoding "${cutToChars(enc, 40)}" is not read: send the body as it is, or as ${Object.keys(DECODERS).join(', ')}.`;
     return { ok: false, status: 415, body: { error: 'unsupported_encoding', message } };
   }
   try {
-    return { ok: true, body: (await decode(raw, { maxOutputLength: MAX_BODY_BYTES })).toString('utf8') };
+    const read = await decode(raw, { maxOutputLength: MAX_BODY_BYTES });
+    return asText(read, ' once read back');
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
       return { ok: false, status: 413, body: { error: 'too_large', message: tooLargeMessage(' once read back') } };
@@ -135,6 +137,17 @@ export async function decodeBody(raw: Buffer, encoding: string | undefined): Pro
     const message = `the body is not valid ${enc} (Content-Encoding): send it again as it is, or compressed whole`;
     return { ok: false, status: 400, body: { error: 'malformed_body', message, problems: [message] } };
   }
+}
+
+/**
+ * The bytes as text, when they are UTF-8 (JSON's encoding): bytes that are not (Latin-1 text, binary) are refused
+ * naming it, never stored with U+FFFD in their place, which changed what the sender sent (a label key `c\xff\xfe1`
+ * became another key). A NUL or a lone surrogate written as a JSON escape is valid UTF-8 and read as ever.
+ */
+function asText(bytes: Buffer, how = ''): Decoded {
+  if (isUtf8(bytes)) return { ok: true, body: bytes.toString('utf8') };
+  const message = `the body is not valid UTF-8${how}: JSON must be sent as UTF-8 (text in another encoding, such as Latin-1, or binary bytes, cannot be read)`;
+  return { ok: false, status: 400, body: { error: 'malformed_body', message, problems: [message] } };
 }
 
 const tooLargeMessage = (how = '') => `The body is over ${MAX_BODY_BYTES} bytes (1 MB)${how}.`;

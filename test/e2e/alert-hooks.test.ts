@@ -352,6 +352,24 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(create.args.name).toMatch(/disk.*errors/);
   });
 
+  it('400 for bytes that are not UTF-8 (as sent or read back from gzip): refused, not stored with U+FFFD', async () => {
+    const json = JSON.stringify(genericAlert({ key: 'latin', level: 'info', labels: { c__1: 'x' } }));
+    // The key `c\xff\xfe1`: bytes no UTF-8 text has.
+    const bytes = Buffer.concat(
+      json.split('__').flatMap((part, i) => (i ? [Buffer.from([0xff, 0xfe]), Buffer.from(part)] : [Buffer.from(part)])),
+    );
+    for (const [how, sent, headers] of [
+      ['as sent', bytes, {}],
+      ['gzipped', gzipSync(bytes), { 'content-encoding': 'gzip' }],
+    ] as const) {
+      const r = await refused(400, () => postAlerts(bot.baseUrl, '/hooks/alerts', json, { bytes: sent, headers }));
+      expect(r.json, how).toMatchObject({
+        error: 'malformed_body',
+        message: expect.stringMatching(/^the body is not valid UTF-8( once read back)?: JSON must be sent as UTF-8/),
+      });
+    }
+  });
+
   it('413 for a body over 1 MB, 404 for an unknown path under /hooks, 405 for another method', async () => {
     const huge = JSON.stringify(genericAlert({ summary: 'x'.repeat(1024 * 1024) }));
     const big = await refused(413, () => postAlerts(bot.baseUrl, '/hooks/alerts', huge));
