@@ -196,7 +196,8 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
 
 /**
  * The hooks as routes of the bot's HTTP server (Bolt's receiver in HTTP mode, its health server in Socket Mode):
- * `POST /hooks/alertmanager`, `POST /hooks/alerts`, and 404 for any other path under /hooks. Nothing a sender does
+ * `POST /hooks/alertmanager`, `POST /hooks/alerts`, and a JSON 404 for any other path under /hooks (`/hooks` and
+ * `/hooks/` too). Nothing a sender does
  * gets a 5xx, save the database being unreachable (503: nothing was recorded, or, when the statement was sent and no
  * answer came, it may have been; either way send it again, a resend being recognised: unrecordedMessage).
  */
@@ -217,7 +218,8 @@ export function alertHookRoutes(deps: AlertHookDeps): CustomRoute[] {
       handler: guarded((req, res) => handle(src, deps, req, res)),
     })),
     {
-      path: `${HOOKS_PREFIX}/*rest`,
+      // `/hooks` itself and `/hooks/` too (path-to-regexp 8: the braces make the rest optional).
+      path: `${HOOKS_PREFIX}{/*rest}`,
       method: methods,
       handler: guarded(async (req, res) => {
         req.resume();

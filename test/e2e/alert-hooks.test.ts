@@ -469,7 +469,7 @@ async function postHuge(baseUrl: string, path: string, chunked: boolean): Promis
 describe.each([
   ['the acknowledging front', 'on'],
   ["the bot's own server", 'off'],
-])('a 10 MiB body at %s', (_where, ackThread) => {
+])('the hooks at %s', (_where, ackThread) => {
   const bot = useBot({ env: { ...ALERTS_ENV, ACK_THREAD: ackThread } });
 
   it('gets a 413 JSON answer, with Content-Length or chunked, on either hook; nothing is recorded', async () => {
@@ -484,6 +484,17 @@ describe.each([
     expect(Number(rows[0]!.n)).toBe(0);
     // The server goes on taking deliveries.
     expect((await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ level: 'info' }))).status).toBe(202);
+  });
+
+  it('answers the same JSON 404 for /hooks, /hooks/ and any other unknown path under it', async () => {
+    for (const path of ['/hooks', '/hooks/', '/hooks/nope']) {
+      const r = await postAlerts(bot.baseUrl, path, genericAlert());
+      expect(r.status, path).toBe(404);
+      expect(r.json, path).toEqual({
+        error: 'not_found',
+        message: `No hook at ${path}; alerts go to /hooks/alertmanager or /hooks/alerts.`,
+      });
+    }
   });
 });
 
