@@ -111,8 +111,14 @@ export class AlertAuth {
     if (timestamp && /^\d{13,16}$/.test(timestamp)) {
       return { ok: false, reason: `${TIMESTAMP_HEADER} looks like milliseconds: send Unix seconds (and sign those)` };
     }
-    if (!timestamp || !/^\d{1,12}$/.test(timestamp)) {
+    if (!timestamp) {
       return { ok: false, reason: `a signed request needs ${TIMESTAMP_HEADER} (Unix seconds)` };
+    }
+    if (!/^\d{1,12}$/.test(timestamp)) {
+      return {
+        ok: false,
+        reason: `${TIMESTAMP_HEADER} must be whole seconds since 1970 (Unix time, such as ${Math.floor(this.now() / 1000)}), got ${JSON.stringify(cutToChars(timestamp, 40))}`,
+      };
     }
     const skew = Math.round(Number(timestamp) - this.now() / 1000);
     if (Math.abs(skew) > MAX_SKEW_SECONDS) {

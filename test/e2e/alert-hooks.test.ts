@@ -166,6 +166,29 @@ describe('the alert hooks at the HTTP edge', () => {
       postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'ms' }), { hmac: { timestamp: Date.now() } }),
     );
     expect(ms.json.message).toMatch(/looks like milliseconds: send Unix seconds/);
+    // A timestamp that is there but not whole seconds is named as such, with what came (cut), not taken for missing.
+    const g = genericAlert({ key: 'ts' });
+    for (const [sent, shown] of [
+      ['1796231234.0', '"1796231234.0"'],
+      ['2026-01-01T00:00:00Z', '"2026-01-01T00:00:00Z"'],
+      ['9'.repeat(20) + 'x'.repeat(40), `"${'9'.repeat(20)}${'x'.repeat(19)}…"`],
+    ]) {
+      const r = await refused(401, () =>
+        postAlerts(bot.baseUrl, '/hooks/alerts', g, {
+          token: null,
+          headers: { 'x-alerts-signature': 'sha256=00', 'x-alerts-timestamp': sent! },
+        }),
+      );
+      expect(r.json.message).toMatch(
+        /^Refused: x-alerts-timestamp must be whole seconds since 1970 \(Unix time, such as \d{10}\), got /,
+      );
+      expect(r.json.message).toContain(`got ${shown}`);
+      expect(r.json.message).not.toMatch(/needs/);
+    }
+    const none = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { token: null, headers: { 'x-alerts-signature': 'sha256=00' } }),
+    );
+    expect(none.json.message).toMatch(/a signed request needs x-alerts-timestamp/);
   });
 
   it('401 for a missing or wrong token or signature, and for a stale timestamp; nothing recorded', async () => {
