@@ -75,16 +75,15 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   // A critical alert's notice: Raise to SEV-N (its value `sev1`), unless the incident is that severe already.
   on(
     ACTION.raiseSeverity,
-    async ({ incidentId, userId, action, body, tell }) => {
+    async ({ incidentId, userId, action, body }) => {
       const parsed = parseSeverityToken(action.type === 'button' ? (action.value ?? '') : '');
       if (!parsed.ok) return null;
       const { severity } = parsed;
       const i = await incidents.get(incidentId);
       if (i.severity <= severity) {
-        await tell(
-          `:information_source: Incident #${i.number} is ${severityLabel(i.severity)} already; nothing was changed.`,
+        throw new AlreadyDoneError(
+          `Incident #${i.number} is ${severityLabel(i.severity)} already; nothing was changed.`,
         );
-        return null;
       }
       return incidents.changeSeverity(incidentId, userId, severity, key(body));
     },

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { noteIncident, noteOutcome } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
-import { NotAnIncidentChannelError } from '../incidents/errors.js';
+import { AlreadyDoneError, NotAnIncidentChannelError } from '../incidents/errors.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
@@ -127,10 +127,8 @@ const HANDLERS: {
     return r;
   },
   async update(cmd, c, i) {
-    if (i.status === 'resolved') {
-      await c.tell(':information_source: This incident is resolved; it takes no more status updates.');
-      return;
-    }
+    if (i.status === 'resolved')
+      throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
     const publish = publishesByDefault(i.severity, c.deps.severities);
     const prefill = statusUpdatePrefill(cmd.summary);
     const now = new Date();
@@ -140,8 +138,8 @@ const HANDLERS: {
   mitigated: (cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key, cmd.summary),
   async resolve(cmd, c, i) {
     if (cmd.summary) return c.deps.incidents.resolve(i.id, c.userId, cmd.summary, c.key);
-    if (i.status === 'resolved') await c.tell(':information_source: This incident is already resolved.');
-    else await openModal(c.client, c.triggerId, resolveModal(i, formMetadata(i)));
+    if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+    await openModal(c.client, c.triggerId, resolveModal(i, formMetadata(i)));
     return null;
   },
   rename: (cmd, c, i) => c.deps.incidents.rename(i.id, c.userId, cmd.title, c.key),
@@ -174,7 +172,7 @@ const HANDLERS: {
     }
     const found = matches[0]!;
     const r = await playbooks.attach(i.id, found.id, c.userId);
-    if (r.already) await c.tell(`:information_source: *${found.title}* is already attached to this incident.`);
+    if (r.already) throw new AlreadyDoneError(`*${found.title}* is already attached to this incident.`);
   },
   async detach(cmd, c, i) {
     if (!cmd.name) {
@@ -307,10 +305,7 @@ const HANDLERS: {
       await c.tell(renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, ...startAndEnd(r.override, now) }));
   },
   async public(_cmd, c, i) {
-    if (!i.private) {
-      await c.tell(`:information_source: Incident #${i.number} is public already; nothing makes it private.`);
-      return;
-    }
+    if (!i.private) throw new AlreadyDoneError(`Incident #${i.number} is public already; nothing makes it private.`);
     await c.tell(renderMakePublicOffer(i, c.deps.incidentsChannel));
   },
   maintenance: (cmd, c) => maintenanceCommand(cmd.what, c),

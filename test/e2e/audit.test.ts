@@ -276,6 +276,13 @@ describe('the audit of requests that changed nothing', () => {
     expect(declared[0]).toMatchObject({ incident_id: card.id, outcome: 'ok' });
     expect(declared[1]).toMatchObject({ incident_id: card.id, outcome: 'noop' });
     expect(declared[1]!.reason).toMatch(/^a repeat of incident #\d+, declared moments ago/);
+
+    // Asked of what is so already: told so, and audited noop, not ok.
+    await bot.command('public', { channel_id: card.channelId, user_id: 'U0FIRST' });
+    await bot.fake.waitFor('response_url', (c) => /is public already/.test(String(c.args.text)));
+    const [madePublic] = await rowsOf('public', 1);
+    expect(madePublic).toMatchObject({ actor: 'U0FIRST', incident_id: card.id, outcome: 'noop' });
+    expect(madePublic!.reason).toMatch(/public already/);
   });
 
   it("a click naming another incident, removed or never made, is filed under none, not the channel's", async () => {
