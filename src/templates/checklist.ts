@@ -113,7 +113,7 @@ function originLine(view: ChecklistView): string {
     case 'attached':
       return `Attached by ${mention(view.origin.by)}.`;
     case 'run':
-      return `Run #${view.runId} outside any incident, started by ${mention(view.origin.by)} with \`/incident run\`. Output, approvals and checks go in this thread.`;
+      return `Run #${view.runId} outside any incident, started by ${mention(view.origin.by)}. Output, approvals and checks go in this thread.`;
   }
 }
 
