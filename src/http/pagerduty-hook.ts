@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { remoteAddress } from '../audit/bad-signatures.js';
 import type { PagerDutyWebhookEvent, WebhookOutcome } from '../incidents/pagerduty-webhook.service.js';
 import type { Logger } from '../incidents/ports.js';
-import { isDatabaseUnavailable } from '../store/db.js';
+import { isDatabaseUnavailable, mayHaveRun } from '../store/db.js';
 import { HOOKS_PREFIX, MAX_BODY_BYTES, readBody, reply, tooLarge } from './alert-hooks.js';
 
 export const PAGERDUTY_HOOK_PATH = `${HOOKS_PREFIX}/pagerduty`;
@@ -100,6 +100,20 @@ async function handle(deps: PagerDutyHookDeps, req: IncomingMessage, res: Server
   reply(res, 200, { ...outcome });
 }
 
+/**
+ * What a 503 says of a PagerDuty event not handled. A statement sent with no answer may have been applied: a resend is
+ * applied once all the same (an event applied already finds its page acknowledged or resolved, and an acknowledgement
+ * carries the event's id as its request key).
+ */
+export function pagerdutyUnhandled(err: unknown): string {
+  if (mayHaveRun(err))
+    return 'The database did not answer in time; the event may have been recorded. PagerDuty sends it again, and an event recorded already is not applied twice.';
+  const unavailable = isDatabaseUnavailable(err) || (err as { code?: string })?.code === 'database_busy';
+  return unavailable
+    ? 'The database cannot be reached; nothing was recorded. PagerDuty sends it again.'
+    : 'The event could not be handled; nothing was recorded. PagerDuty sends it again.';
+}
+
 /** `POST /hooks/pagerduty`: PagerDuty's v3 webhooks, signed with the subscription's secret. Mounted before /hooks/*. */
 export function pagerdutyHookRoute(deps: PagerDutyHookDeps): CustomRoute {
   return {
@@ -107,14 +121,8 @@ export function pagerdutyHookRoute(deps: PagerDutyHookDeps): CustomRoute {
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
     handler: (req, res) => {
       handle(deps, req, res).catch((err) => {
-        const unavailable = isDatabaseUnavailable(err) || (err as { code?: string })?.code === 'database_busy';
         deps.log.warn('a PagerDuty webhook could not be handled', err);
-        reply(res, 503, {
-          error: 'unavailable',
-          message: unavailable
-            ? 'The database cannot be reached; nothing was recorded. PagerDuty sends it again.'
-            : 'The event could not be handled; nothing was recorded. PagerDuty sends it again.',
-        });
+        reply(res, 503, { error: 'unavailable', message: pagerdutyUnhandled(err) });
       });
     },
   };
