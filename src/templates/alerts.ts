@@ -17,7 +17,17 @@ import { button, packLines } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { alertRef } from './payloads.js';
-import { channelLink, clipEscaped, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
+import {
+  channelLink,
+  clipEscaped,
+  escapeMrkdwn,
+  LIMITS,
+  mention,
+  mrkdwnClip,
+  slackDate,
+  truncate,
+  utcStamp,
+} from './text.js';
 
 const STATE_EMOJI = { firing: ':red_circle:', resolved: ':white_check_mark:' } as const;
 
@@ -62,24 +72,50 @@ const TOLD_NAME_MAX = 40;
 const TOLD_VALUE_MAX = 60;
 
 /**
- * The labels that tell the listed alerts apart: those whose values differ between them (or that some have and others
- * not), in name order, at most TOLD_LABELS_MAX; none for a single alert. Two PodCrash alerts that share a summary
- * differ by `instance`: each line shows its own.
+ * The labels that tell each listed alert from the others of its name and summary (the alerts a reader could not tell
+ * apart otherwise): those whose values differ among them (or that some have and others not), in name order, at most
+ * TOLD_LABELS_MAX; none for an alert whose name and summary are its own. Two PodCrash alerts that share a summary
+ * differ by `instance`: each line shows its own, whatever other alerts the list holds.
  */
-export function tellingLabels(alerts: readonly Pick<AlertView, 'labels'>[]): string[] {
-  if (alerts.length < 2) return [];
-  const names = [...new Set(alerts.flatMap((a) => Object.keys(a.labels ?? {})))].filter((n) => !UNTOLD_LABELS.has(n));
-  return names
-    .filter((n) => new Set(alerts.map((a) => a.labels?.[n] ?? null)).size > 1)
-    .sort()
-    .slice(0, TOLD_LABELS_MAX);
+export function tellingLabels(
+  alerts: readonly Pick<AlertView, 'labels' | 'name' | 'summary'>[],
+): (a: Pick<AlertView, 'name' | 'summary'>) => string[] {
+  const twinsOf = (a: Pick<AlertView, 'name' | 'summary'>) => `${a.name}\u0000${a.summary ?? ''}`;
+  const sets = new Map<string, Pick<AlertView, 'labels'>[]>();
+  for (const a of alerts) sets.set(twinsOf(a), [...(sets.get(twinsOf(a)) ?? []), a]);
+  const told = new Map<string, string[]>();
+  for (const [key, twins] of sets) {
+    if (twins.length < 2) continue;
+    const names = [...new Set(twins.flatMap((a) => Object.keys(a.labels ?? {})))].filter((n) => !UNTOLD_LABELS.has(n));
+    told.set(
+      key,
+      names
+        .filter((n) => new Set(twins.map((a) => a.labels?.[n] ?? null)).size > 1)
+        .sort()
+        .slice(0, TOLD_LABELS_MAX),
+    );
+  }
+  return (a) => told.get(twinsOf(a)) ?? [];
+}
+
+/**
+ * A label's name or value on one line (line breaks in it would make lines of their own, a fake alert line among
+ * them), cut in its middle when long: values that differ often share a long start (`https://checkout…/healthz/eu`
+ * and `…/us`), so the end is kept.
+ */
+function oneLineCut(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const chars = [...flat];
+  if (chars.length <= max) return escapeMrkdwn(flat);
+  const head = Math.floor((max - 1) / 3);
+  return `${escapeMrkdwn(chars.slice(0, head).join(''))}…${escapeMrkdwn(chars.slice(chars.length - (max - 1 - head)).join(''))}`;
 }
 
 /** `instance=pod-a, pod=x`: the alert's values of the telling labels it has, escaped and cut; '' when none. */
 function toldLabels(a: Pick<AlertView, 'labels'>, names: readonly string[]): string {
   return names
     .filter((n) => a.labels?.[n] !== undefined)
-    .map((n) => `${mrkdwnClip(n, TOLD_NAME_MAX)}=${mrkdwnClip(a.labels![n]!, TOLD_VALUE_MAX)}`)
+    .map((n) => `${oneLineCut(n, TOLD_NAME_MAX)}=${oneLineCut(a.labels![n]!, TOLD_VALUE_MAX)}`)
     .join(', ');
 }
 
@@ -237,7 +273,7 @@ export function renderAlertSection(v: AlertCardView): KnownBlock[] {
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(head.join('\n'), LIMITS.sectionText) } },
   ];
   const telling = tellingLabels(v.alerts);
-  const lines = v.alerts.map((a) => alertLine(a, telling));
+  const lines = v.alerts.map((a) => alertLine(a, telling(a)));
   const { blocks: listed, shown } = packLines(lines, 1);
   blocks.push(...listed);
   const more = v.total - shown;
@@ -348,7 +384,7 @@ function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['g
     .join('\n');
   const telling = tellingLabels(listed);
   const { blocks: lines, shown } = packLines(
-    listed.map((x) => alertLine(x, telling)),
+    listed.map((x) => alertLine(x, telling(x))),
     3,
   );
   const more = g.total - shown;
@@ -429,7 +465,7 @@ export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
       { type: 'section', text: { type: 'mrkdwn', text } },
       ...shown.map((a) => ({
         type: 'section' as const,
-        text: { type: 'mrkdwn' as const, text: alertLine(a, tellingLabels(v.alerts)) },
+        text: { type: 'mrkdwn' as const, text: alertLine(a, tellingLabels(v.alerts)(a)) },
       })),
       ...(more > 0
         ? [
@@ -480,7 +516,7 @@ export function renderAlertList(i: Incident, list: AlertList): Message {
   }
   const telling = tellingLabels(list.alerts);
   const { blocks: listed, shown } = packLines(
-    list.alerts.map((a) => alertLine(a, telling)),
+    list.alerts.map((a) => alertLine(a, telling(a))),
     LIMITS.blocksPerMessage - 3,
   );
   blocks.push(...listed);

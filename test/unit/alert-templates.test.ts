@@ -387,6 +387,44 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(alertLine(alerts[0]!)).not.toContain('instance=');
   });
 
+  it('each set of alerts sharing a name and summary is told apart by its own labels, whatever else the list holds', () => {
+    const crash = (id: number, instance: string) =>
+      makeAlert({ id, name: 'PodCrash', summary: 'Pod3 crashlooping', labels: { instance, namespace: 'prod' } });
+    const other = (id: number, v: string) =>
+      makeAlert({ id, name: 'Other', summary: 'Other thing', labels: { aaa: v, bbb: v, ccc: v, instance: 'x' } });
+    const alerts = [crash(1, 'pod-a'), crash(2, 'pod-b'), other(3, '1'), other(4, '2')];
+    const text = allText({ text: '', blocks: renderAlertSection({ ...makeView(4), alerts }) });
+    expect(text).toContain('*PodCrash* · instance=pod-a ·');
+    expect(text).toContain('*PodCrash* · instance=pod-b ·');
+    expect(text).toContain('*Other* · aaa=1, bbb=1, ccc=1 ·');
+    // Long values that share their start keep their ends, where they differ.
+    const probe = (id: number, region: string) =>
+      makeAlert({
+        id,
+        name: 'ProbeFailed',
+        summary: 'probe failed',
+        labels: { instance: `https://checkout-gateway.payments-production.svc.cluster.local:8443/healthz/${region}` },
+      });
+    const probes = allText({
+      text: '',
+      blocks: renderAlertSection({ ...makeView(2), alerts: [probe(1, 'eu'), probe(2, 'us')] }),
+    });
+    expect(probes).toMatch(/instance=https:\/\/checko[^ ]*…[^ ]*\/healthz\/eu/);
+    expect(probes).toMatch(/instance=https:\/\/checko[^ ]*…[^ ]*\/healthz\/us/);
+    // A line break in a label makes no line of its own (no fake alert line, no quote).
+    const broken = (id: number, v: string) =>
+      makeAlert({
+        id,
+        name: 'Disk',
+        summary: 'disk',
+        labels: { instance: `*b${v}*\n> quoted\n:red_circle: fake line` },
+      });
+    const lines = renderAlertSection({ ...makeView(2), alerts: [broken(1, '0'), broken(2, '1')] }).flatMap((b) =>
+      'text' in b && b.text && typeof b.text === 'object' ? b.text.text.split('\n') : [],
+    );
+    expect(lines.filter((l) => l.startsWith(':red_circle: fake') || l.startsWith('&gt;'))).toEqual([]);
+  });
+
   it('the labels that tell alerts apart are escaped, cut and few, so lines stay within Slack limits', () => {
     const labels = (i: number) =>
       Object.fromEntries(
