@@ -165,14 +165,29 @@ export class AlertAuth {
     }
     const sub = jwtSubject(jwt);
     const target = sub !== undefined && URL.canParse(sub) ? new URL(sub) : null;
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const here = new URL(req.url ?? '/', 'http://localhost');
+    const path = here.pathname;
     const hosts = [header(req, 'x-forwarded-host')?.split(',')[0], header(req, 'host')]
       .map((h) => h?.trim())
       .filter((h): h is string => !!h);
+    // A Host is a host and port, nothing else (`evil@bot.example.com` would read as bot.example.com).
     const sameHost = (h: string) =>
-      !!target && URL.canParse(`${target.protocol}//${h}`) && new URL(`${target.protocol}//${h}`).host === target.host;
-    if (!target || target.pathname !== path || !hosts.some(sameHost)) {
-      const seen = `${hosts[0] ?? '(no Host)'}${path}`;
+      !!target &&
+      !/[@/\\?#\s]/.test(h) &&
+      URL.canParse(`${target.protocol}//${h}`) &&
+      new URL(`${target.protocol}//${h}`).host === target.host;
+    // The whole URL QStash posted to: http(s), no user part, the same path and query (a source named in the query is
+    // another hook's), no fragment.
+    const exact =
+      !!target &&
+      (target.protocol === 'https:' || target.protocol === 'http:') &&
+      !target.username &&
+      !target.password &&
+      !target.hash &&
+      target.pathname === path &&
+      target.search === here.search;
+    if (!exact || !hosts.some(sameHost)) {
+      const seen = `${hosts[0] ?? '(no Host)'}${path}${here.search}`;
       return {
         ok: false,
         reason: `QStash signature refused: signed for another URL (${JSON.stringify(cutToChars(sub ?? '', 120))}, not ${JSON.stringify(cutToChars(seen, 120))})`,

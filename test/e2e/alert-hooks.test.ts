@@ -230,6 +230,16 @@ describe('the alert hooks at the HTTP edge', () => {
       }),
     );
     expect(host.json.message).toMatch(/signed for another URL/);
+    // The whole URL must be this one: its query, its scheme, no fragment, and a Host that is only a host.
+    for (const [url, headers] of [
+      [`${bot.baseUrl}/hooks/alerts?source=other`, {}],
+      [`${bot.baseUrl.replace('http:', 'ftp:')}/hooks/alerts`, {}],
+      [`${bot.baseUrl}/hooks/alerts#x`, {}],
+      ['https://bot.example.com/hooks/alerts', { 'x-forwarded-host': 'evil@bot.example.com' }],
+    ] as const) {
+      const r = await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { url }, headers }));
+      expect(r.json.message, url).toMatch(/signed for another URL/);
+    }
     const stale = await refused(401, () =>
       postAlerts(bot.baseUrl, '/hooks/alerts', g, { hmac: { timestamp: now - 6 * 60 } }),
     );
