@@ -484,6 +484,7 @@ function alreadyResolved(cur: Incident, actorId: string, summary: string): Alrea
           { typed: summary.trim(), max: 300 },
         ] as Phrase)
       : [];
+  if (cur.resolvedBy === actorId) return new AlreadyDoneError(['You resolved this incident already', ...kept, '.']);
   return new AlreadyDoneError(['This incident is already resolved', ...by, ...kept, '.', ...mine]);
 }
 

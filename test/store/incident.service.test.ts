@@ -575,7 +575,9 @@ forEachDatabase(
         expect(resolved.details).toMatchObject({ summary: 'Restarted the primary' });
         expect(resolved.details.secondsToResolve).toBeGreaterThanOrEqual(0);
         expect(chat.notices()).toEqual([{ kind: 'resolved', actorId: 'UCMD', summary: 'Restarted the primary' }]);
-        await expect(service.resolve(incident.id, 'UCMD', 'again')).rejects.toThrow(AlreadyDoneError);
+        await expect(service.resolve(incident.id, 'UCMD', 'again')).rejects.toThrow(
+          /^You resolved this incident already: Restarted the primary\.$/,
+        );
         expect((await service.get(incident.id)).resolutionSummary).toBe('Restarted the primary');
         // Another person resolving at the same moment: told who resolved it, with what, and given back their summary.
         const late = (await service.resolve(incident.id, 'ULATE', 'failed over to the replica').catch((e) => e)) as
