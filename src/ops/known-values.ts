@@ -224,8 +224,13 @@ function maskForms(text: string, known: KnownValues, before?: string, atEnd = fa
   const own = known.pattern ? spaced.replace(known.pattern, MASK) : spaced;
   const bare = known.tokens ? own.replace(known.tokens, MASK) : own;
   const unwrapped = known.wrapped.length ? maskWrapped(bare, known.wrapped, before, atEnd) : bare;
-  return known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
+  const named = known.named ? unwrapped.replace(known.named, MASK) : unwrapped;
+  // Two values' base64 back to back: the one or two characters between the masks carry bits of both.
+  return named.includes(MASK) ? named.replace(BETWEEN_MASKS, MASK) : named;
 }
+
+/** One or two base64 characters between two masks (see maskForms). */
+const BETWEEN_MASKS = /\*\*\*[A-Za-z0-9+/_-]{1,2}(?=\*\*\*)/g;
 
 /**
  * `text` with the known values masked; `before` is the line output before it, already released (see maskWrapped: a

@@ -22,6 +22,10 @@ describe('redact: a short known value in base64', () => {
       expect(long(`env secret b64: ${encoded}`), before).toMatch(/^env secret b64: [A-Za-z0-9+/]{0,7}\*\*\*$/);
     }
     expect(long(`env secret b64: ${b64('atomTok-9f8e7d6c5b4a')}`)).toBe('env secret b64: ***');
+    // Two values back to back: nothing of the characters between their masks, which carry bits of both.
+    const two = redactWith(['atomTok-9f8e7d6c5b4a', 'Kx9mQ2vR']);
+    expect(two(b64('atomTok-9f8e7d6c5b4aKx9mQ2vR'))).toMatch(/^(\*\*\*)+=*$/);
+    expect(two(b64('atomTok-9f8e7d6c5b4a'.repeat(4)))).toMatch(/^(\*\*\*)+=*$/);
     // As the tester saw them.
     for (const seen of ['dXNlcjprOVF6N3dAZGI=', 'b3BzOms5UXo3dw==', 'dTprOVF6N3c=']) {
       expect(mask(seen), seen).toContain('***');
