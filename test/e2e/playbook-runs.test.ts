@@ -191,7 +191,7 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
     expect(r.posted!.args.channel).toBe(GENERAL);
     const ts = (r.posted!.response as { ts: string }).ts;
     expect(String(r.posted!.args.text)).toBe('Playbook: Deploy backend API — 0 of 7 done');
-    expect(json(r.posted)).toContain(`started by <@${REPORTER}> with \`/incident run\``);
+    expect(json(r.posted)).toContain(`outside any incident, started by <@${REPORTER}>. Output`);
     // The thread is opened under the checklist.
     const note = await bot.fake.waitFor('chat.postMessage', (m) => m.args.thread_ts === ts);
     expect(String(note.args.text)).toMatch(/started \*Deploy backend API\* outside any incident \(run #\d+\)/);
