@@ -10,3 +10,12 @@ export function noteError(err: unknown): void {
   else if (err instanceof DomainError) noteOutcome('refused', `${err.code}: ${err.message}`);
   else noteOutcome('failed', err instanceof Error ? `unexpected: ${err.message}` : 'unexpected error');
 }
+
+/**
+ * A form refused in its answer (`response_action: errors`, the form stays open): refused, `invalid_input` with what
+ * its fields say, unless the listener noted the refusal with its own code first (noteError: not_in_channel, stale…).
+ */
+export function noteInlineErrors(errors: Record<string, unknown>): void {
+  const said = Object.values(errors).filter((e): e is string => typeof e === 'string');
+  noteOutcome('refused', `invalid_input: ${said.join('; ')}`);
+}

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, App } from '@slack/bolt';
+import { noteInlineErrors } from '../audit/outcome.js';
 
 type Args = AnyMiddlewareArgs & AllMiddlewareArgs;
 // biome-ignore lint/suspicious/noExplicitAny: handlers are typed where they are written (app.action<…>(id, fn)).
@@ -86,7 +87,8 @@ export class ListenerRouter implements ListenerRegistry {
     app.use(async (args) => {
       const listener = fromSomeone(args.body) ? this.route(args as Args) : undefined;
       if (listener) {
-        await listener(args);
+        const form = args.body.type === 'view_submission' && 'ack' in args && typeof args.ack === 'function';
+        await listener(form ? { ...args, ack: auditedAck(args.ack as (response?: unknown) => Promise<void>) } : args);
         return;
       }
       args.logger.debug(`Ignored a request no listener takes: ${describe(args.body)}`);
@@ -94,6 +96,20 @@ export class ListenerRouter implements ListenerRegistry {
       if ('ack' in args && typeof args.ack === 'function') await args.ack();
     });
   }
+}
+
+/**
+ * A form's ack that notes a refusal shown in the form (`response_action: errors`) as the request's outcome, so every
+ * form refused inline is audited `refused`, whatever listener answered it.
+ */
+function auditedAck(ack: (response?: unknown) => Promise<void>) {
+  return (response?: unknown): Promise<void> => {
+    const r = response as { response_action?: unknown; errors?: unknown } | undefined;
+    if (r?.response_action === 'errors' && r.errors && typeof r.errors === 'object') {
+      noteInlineErrors(r.errors as Record<string, unknown>);
+    }
+    return ack(response);
+  };
 }
 
 /**

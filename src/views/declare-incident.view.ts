@@ -1,3 +1,4 @@
+import { noteError } from '../audit/outcome.js';
 import { noteIncident } from '../audit/request-context.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
@@ -40,6 +41,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         .repeatOf({ teamId, reporterId: user, title: parsed.value.title })
         .catch(() => null);
       if (!repeat) {
+        noteError(refused); // rate_limited, as a refused /incident declaration is
         await ack({ response_action: 'errors', errors: { [BLOCK.declareTitle]: refused.message } });
         return;
       }

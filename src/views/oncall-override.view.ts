@@ -1,4 +1,5 @@
 import type { Logger } from '@slack/bolt';
+import { noteError } from '../audit/outcome.js';
 import { DomainError } from '../incidents/errors.js';
 import { type OverrideRequest, startAndEnd } from '../incidents/oncall.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -20,6 +21,7 @@ const FIELD_OF: Record<string, string> = {
 
 /** A refusal in words for an inline error (plain text: no mrkdwn marks, no emoji codes). */
 function refusal(err: unknown, logger: Pick<Logger, 'error'>): { field: string; text: string } {
+  noteError(err); // audited refused with its code, as the command's refusal is
   const text = inlineErrorText(err, logger);
   return { field: (err instanceof DomainError && FIELD_OF[err.code]) || BLOCK.ocUntil, text };
 }

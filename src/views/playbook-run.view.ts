@@ -1,3 +1,5 @@
+import { noteError } from '../audit/outcome.js';
+import { DomainError } from '../incidents/errors.js';
 import type { PlaybookHost } from '../incidents/playbook-host.js';
 import { expected, validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -27,18 +29,20 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const meta = runMetadata.decode(view.private_metadata);
     const values = (view.state?.values ?? {}) as unknown as Values;
     const firstBlock = Object.keys(values)[0] ?? `${BLOCK.paramPrefix}value`;
+    // A refusal shown in the form, audited with its code (stale, not_in_channel, resolved…) as the Run click's is.
+    const refuseInForm = async (err: unknown, text = inlineErrorText(err, logger)) => {
+      noteError(err);
+      await ack({ response_action: 'errors', errors: { [firstBlock]: text } });
+    };
     if (!meta) {
-      await ack({
-        response_action: 'errors',
-        errors: { [firstBlock]: RUN_STALE },
-      });
+      await refuseInForm(new DomainError('stale', RUN_STALE));
       return;
     }
     let found: ReturnType<typeof deps.playbooks.step>;
     try {
       found = deps.playbooks.step(meta.playbookId, meta.stepKey);
-    } catch {
-      await ack({ response_action: 'errors', errors: { [firstBlock]: 'This step is no longer in the runbook file.' } });
+    } catch (err) {
+      await refuseInForm(err, 'This step is no longer in the runbook file.');
       return;
     }
     const typed = parseStepParams(values);
@@ -65,7 +69,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       host = await playbookHostOfForm(deps, { host: hostOfMetadata(meta), channelId: meta.channelId }, RUN_STALE);
       await deps.playbooks.checkMayRun(host, meta.playbookId, meta.stepKey, userId);
     } catch (err) {
-      await ack({ response_action: 'errors', errors: { [firstBlock]: inlineErrorText(err, logger) } });
+      await refuseInForm(err);
       return;
     }
     if (step.type === 'command') {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type CardRef, SIGNING_SECRET, useBot } from '../support/bot-harness.js';
-import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { postSlashCommand, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const ADMIN_TOKEN = 'audit-admin-token-0123456789';
@@ -113,6 +113,36 @@ describe('the audit', () => {
       outcome: 'refused',
     });
     expect(refused.reason).toMatch(/^not_allowed: .*only responders may run it/);
+  });
+
+  it('a parameters form refused in the form is audited refused with why, as the Run click is', async () => {
+    const inc = await declare('restart me in a form');
+    const meta = (over: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        incidentId: inc.incidentId,
+        channelId: inc.channelId,
+        playbookId: 'restart',
+        stepKey: 'mitigation.0',
+        ...over,
+      });
+    const refusedRow = async (userId: string, privateMetadata: string, values = {}) => {
+      const res = await bot.submit({ callbackId: VIEW.runParams, privateMetadata, values, userId });
+      expect(res.json).toMatchObject({ response_action: 'errors' });
+      return waitForRow((l) => l.action === 'playbook_run' && l.actor === userId && l.surface !== 'button');
+    };
+    // Someone not in the channel.
+    const outsider = await refusedRow('U0OUTSIDER', meta());
+    expect(outsider).toMatchObject({ outcome: 'refused', incident: inc.incidentId });
+    expect(outsider.reason).toMatch(/^not_in_channel: Only people in this channel/);
+    // A form whose metadata names another channel.
+    const stale = await refusedRow('U0STALE', meta({ channelId: 'C0GENERAL' }));
+    expect(stale).toMatchObject({ outcome: 'refused' });
+    expect(stale.reason).toMatch(/^stale: This form is out of date/);
+    // A parameter with a bidi control: refused as invalid input, with what the form said.
+    const bidi = { [`${BLOCK.paramPrefix}node`]: { [INPUT.param]: stateValue.plainText('ab\u202ecd') } };
+    const typed = await refusedRow('U0SOMEONE', meta(), bidi);
+    expect(typed).toMatchObject({ outcome: 'refused' });
+    expect(typed.reason).toMatch(/^invalid_input: contains a control character/);
   });
 
   it('masks a COMMAND_ENV value someone types, and keeps a refusal whose text was cut among emoji flags', async () => {
