@@ -9,6 +9,11 @@ export type { AuditEntry, AuditRow } from '../store/audit.repo.js';
 
 /** Longest text kept in a row's reason or a detail: enough to see what was asked, never a whole output. */
 const MAX_TEXT = 500;
+/**
+ * Longest actor kept: a Slack user ID is far shorter; what a request gave instead (`<!channel>`, refused as not a
+ * Slack user ID) is kept as given, clean of control characters and cut here, and escaped wherever it is shown.
+ */
+const MAX_ACTOR = 64;
 /** The most rows one page of the export, or `/incident audit`, shows. */
 export const AUDIT_PAGE_MAX = 1000;
 export const INCIDENT_AUDIT_MAX = 50;
@@ -64,6 +69,7 @@ export class AuditTrail {
   record(entry: AuditEntry): Promise<void> {
     const row: AuditEntry = {
       ...entry,
+      actor: cutToChars(cleanText(entry.actor), MAX_ACTOR),
       ...(entry.reason !== undefined ? { reason: this.clip(entry.reason) } : {}),
       details: clipDetails(entry.details, this.clip),
     };

@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, App } from '@slack/bolt';
 import { noteInlineErrors } from '../audit/outcome.js';
+import { noteOutcome } from '../audit/request-context.js';
 
 type Args = AnyMiddlewareArgs & AllMiddlewareArgs;
 // biome-ignore lint/suspicious/noExplicitAny: handlers are typed where they are written (app.action<…>(id, fn)).
@@ -85,7 +86,10 @@ export class ListenerRouter implements ListenerRegistry {
 
   install(app: App): void {
     app.use(async (args) => {
-      const listener = fromSomeone(args.body) ? this.route(args as Args) : undefined;
+      const someone = fromSomeone(args.body);
+      // Ignored, but audited as what it is (the row shows the sender as given, cut).
+      if (!someone) noteOutcome('refused', 'not a Slack user ID');
+      const listener = someone ? this.route(args as Args) : undefined;
       if (listener) {
         const form = args.body.type === 'view_submission' && 'ack' in args && typeof args.ack === 'function';
         await listener(form ? { ...args, ack: auditedAck(args.ack as (response?: unknown) => Promise<void>) } : args);

@@ -145,6 +145,20 @@ describe('the audit', () => {
     expect(typed.reason).toMatch(/^invalid_input: contains a control character/);
   });
 
+  it('a request naming its sender by something other than a Slack user ID is ignored, and audited refused', async () => {
+    for (const userId of ['<!channel>', 'u0lower']) {
+      await bot.command('sev3 who am I', { user_id: userId });
+      const row = await waitForRow((l) => l.actor === userId);
+      expect(row).toMatchObject({ outcome: 'refused', reason: 'not a Slack user ID' });
+    }
+    const long = `<!channel>${'x'.repeat(200)}`;
+    await bot.command('sev3 who am I', { user_id: long });
+    const cut = await waitForRow((l) => l.actor.startsWith('<!channel>x') && l.actor.length < 100);
+    expect(cut).toMatchObject({ outcome: 'refused', reason: 'not a Slack user ID' });
+    const { rows } = await bot.db.query('SELECT id FROM incidents WHERE title = $1', ['who am I']);
+    expect(rows).toHaveLength(0);
+  });
+
   it('masks a COMMAND_ENV value someone types, and keeps a refusal whose text was cut among emoji flags', async () => {
     await bot.command('sev3 leaked tok-supersecret-98765 in a paste', { user_id: 'U0PASTER' });
     const pasted = await waitForRow((l) => l.action === 'declare' && l.actor === 'U0PASTER');
