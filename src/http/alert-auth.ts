@@ -109,7 +109,10 @@ export class AlertAuth {
     if (!secret) return { ok: false, reason: 'signed requests are not accepted (ALERTS_SIGNING_SECRET is not set)' };
     const timestamp = header(req, TIMESTAMP_HEADER)?.trim();
     if (timestamp && /^\d{13,16}$/.test(timestamp)) {
-      return { ok: false, reason: `${TIMESTAMP_HEADER} looks like milliseconds: send Unix seconds (and sign those)` };
+      return {
+        ok: false,
+        reason: `${TIMESTAMP_HEADER} looks like milliseconds: send Unix seconds (and sign those), got ${JSON.stringify(cutToChars(timestamp, 40))}`,
+      };
     }
     if (!timestamp) {
       return { ok: false, reason: `a signed request needs ${TIMESTAMP_HEADER} (Unix seconds)` };

@@ -162,10 +162,13 @@ describe('the alert hooks at the HTTP edge', () => {
     expect((await signedAs('rotating', (h) => `sha256=${'0'.repeat(64)}, sha256=${h}`)).status).toBe(202);
     const wrong = await refused(401, () => signedAs('wrong', () => `sha256=${'0'.repeat(64)}`));
     expect(wrong.json.message).toMatch(/sha256=<hex HMAC-SHA256 of "<timestamp>\.<body>" with ALERTS_SIGNING_SECRET>/);
+    const sentMs = Date.now();
     const ms = await refused(401, () =>
-      postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'ms' }), { hmac: { timestamp: Date.now() } }),
+      postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'ms' }), { hmac: { timestamp: sentMs } }),
     );
+    // With what came, as the other bad forms say.
     expect(ms.json.message).toMatch(/looks like milliseconds: send Unix seconds/);
+    expect(ms.json.message).toContain(`(and sign those), got "${sentMs}"`);
     // A timestamp that is there but not whole seconds is named as such, with what came (cut), not taken for missing.
     const g = genericAlert({ key: 'ts' });
     for (const [sent, shown] of [
