@@ -8,7 +8,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import { suggestPlaybook, winningClaim } from '../runbook/suggest-playbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
-import { getIncident, getIncidentByChannel } from '../store/incident.repo.js';
+import { getIncident, getIncidentByChannel, incidentIdIssued } from '../store/incident.repo.js';
 import { getPlaybookRun } from '../store/playbook-run.repo.js';
 import {
   attachPlaybook,
@@ -423,7 +423,7 @@ export class PlaybookService implements StepRuns {
 
   private async incident(id: number): Promise<Incident> {
     const i = await getIncident(this.db, id);
-    if (!i) throw new IncidentNotFoundError();
+    if (!i) throw new IncidentNotFoundError(await incidentIdIssued(this.db, id));
     return i;
   }
 }

@@ -1,7 +1,7 @@
 import { findRollbackTarget, parseDeployments } from '../ops/deployments.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Database } from '../store/db.js';
-import { getIncident } from '../store/incident.repo.js';
+import { getIncident, incidentIdIssued } from '../store/incident.repo.js';
 import { DomainError, IncidentNotFoundError } from './errors.js';
 import type { PlaybookService } from './playbook.service.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
@@ -87,7 +87,7 @@ export class RollbackService {
 
   private async incident(id: number): Promise<Incident> {
     const i = await getIncident(this.db, id);
-    if (!i) throw new IncidentNotFoundError();
+    if (!i) throw new IncidentNotFoundError(await incidentIdIssued(this.db, id));
     return i;
   }
 }

@@ -145,6 +145,19 @@ describe('the audit', () => {
     expect(typed.reason).toMatch(/^invalid_input: contains a control character/);
   });
 
+  it('a parameters form naming an incident id never given says there is no such incident', async () => {
+    const privateMetadata = JSON.stringify({
+      incidentId: 999,
+      channelId: 'C0GENERAL',
+      playbookId: 'restart',
+      stepKey: 'mitigation.0',
+    });
+    const res = await bot.submit({ callbackId: VIEW.runParams, privateMetadata, values: {}, userId: 'U0NOSUCH' });
+    expect(JSON.stringify(res.json)).toContain('There is no such incident.');
+    const row = await waitForRow((l) => l.actor === 'U0NOSUCH');
+    expect(row).toMatchObject({ outcome: 'refused', reason: 'incident_not_found: There is no such incident.' });
+  });
+
   it('a request naming its sender by something other than a Slack user ID is ignored, and audited refused', async () => {
     for (const userId of ['<!channel>', 'u0lower']) {
       await bot.command('sev3 who am I', { user_id: userId });
