@@ -1,6 +1,6 @@
 import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { AlreadyDoneError, IncidentNotFoundError } from '../incidents/errors.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError } from '../incidents/errors.js';
 import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -95,7 +95,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     async ({ incidentId, userId, action, body }) => {
       const raw = action.type === 'static_select' ? Number(action.selected_option?.value) : Number.NaN;
       const severity = SEVERITIES.find((s) => s === raw) as Severity | undefined;
-      if (severity === undefined) return null;
+      // Not an option the select offers (a forged or an old payload): said, and audited refused.
+      if (severity === undefined)
+        throw new DomainError('bad_value', 'That is not a severity this bot knows; nothing was changed.');
       return incidents.changeSeverity(incidentId, userId, severity, key(body));
     },
     (action) => (action.type === 'static_select' && action.selected_option?.value === '0' ? 'page' : 'change'),

@@ -209,10 +209,9 @@ const HANDLERS: {
     if (incident) {
       noteIncident(incident.id);
       const r = await playbooks.attach(incident.id, found.id, c.userId);
+      if (r.already) throw new AlreadyDoneError(`*${found.title}* is already attached to this incident.`);
       await c.tell(
-        r.already
-          ? `:information_source: *${found.title}* is already attached to this incident.`
-          : `:information_source: In an incident channel a playbook belongs to the incident: *${found.title}* is attached here.`,
+        `:information_source: In an incident channel a playbook belongs to the incident: *${found.title}* is attached here.`,
       );
       return;
     }

@@ -379,6 +379,29 @@ describe('the audit of requests that changed nothing', () => {
     expect(row).toMatchObject({ actor: 'U0TYPO', incident_id: null, outcome: 'refused' });
     expect(row!.reason).toMatch(/^not_incident_channel: /);
   });
+
+  it('a severity the select does not offer is refused; a playbook run where it is attached already is noop', async () => {
+    const card = await declare('sev2 odd clicks');
+    // A severity the select does not offer (a forged or old payload) is refused; a playbook run where it is attached
+    // already is noop.
+    await bot.click({
+      channelId: card.channelId,
+      messageTs: card.cardTs,
+      actionId: ACTION.changeSeverity,
+      blockId: `${BLOCK.cardActions}:${card.id}`,
+      selectedOption: { value: 'SEV-2', text: 'SEV-2' },
+      userId: 'U0FIRST',
+    });
+    await bot.fake.waitFor('response_url', (c) => /not a severity this bot knows/.test(String(c.args.text)));
+    const [badSeverity] = await rowsOf('set_severity', 1);
+    expect(badSeverity).toMatchObject({ outcome: 'refused' });
+    for (const user of ['U0FIRST', 'U0SECOND']) {
+      await bot.command('run restart', { channel_id: card.channelId, user_id: user });
+    }
+    await bot.fake.waitFor('response_url', (c) => /already attached/.test(String(c.args.text)));
+    const runs = await rowsOf('run', 2);
+    expect(runs.map((r) => r.outcome).sort()).toEqual(['noop', 'ok']);
+  });
 });
 
 describe('the audit of rate limits', () => {
