@@ -87,12 +87,14 @@ export class Checklists {
    * (read-only ones too: the runbook lets anyone *in the incident channel* run those). The channel is the host's own,
    * never one a button or form names.
    */
-  async checkMember(host: PlaybookHost, userId: string, doing: 'tick' | 'run'): Promise<void> {
+  async checkMember(host: PlaybookHost, userId: string, doing: 'tick' | 'run', playbookId?: string): Promise<void> {
     const channel = channelOf(host);
     if (channel && (await this.chat.isMember(channel, userId))) return;
+    // A roll back is the built-in playbook's step, but no step to the person who clicked Roll back.
+    const what = doing === 'run' && playbookId === ROLLBACK.id ? 'roll back' : `${doing} its steps`;
     throw new DomainError(
       'not_in_channel',
-      `Only people in this channel may ${doing} its steps, and you are not in it: join the channel, then try again.`,
+      `Only people in this channel may ${what}, and you are not in it: join the channel, then try again.`,
     );
   }
 

@@ -362,6 +362,19 @@ describe('playbooks from the incident channel', () => {
     bot.fake.reset();
     await click(c, 'detection.0', OUTSIDER);
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn);
+    // The card's Roll back, which is no step to them: said as a roll back.
+    bot.fake.reset();
+    const card = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [c.incidentId]);
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: card.rows[0]!.card_ts,
+      actionId: ACTION.rollback,
+      value: String(c.incidentId),
+      userId: OUTSIDER,
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
+      /Only people in this channel may roll back, and you are not in it: join the channel/,
+    );
     // A step with parameters: no form.
     bot.fake.reset();
     await click(c, 'detection.1', OUTSIDER);
