@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type CardRef, SIGNING_SECRET, useBot } from '../support/bot-harness.js';
+import { declareThroughBot } from '../support/incident-flow.js';
 import { postSlashCommand, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -295,16 +296,8 @@ describe('the audit of requests that changed nothing', () => {
   };
 
   const declare = async (text: string): Promise<CardRef> => {
-    await bot.command(text);
-    const created = await bot.fake.waitFor('conversations.create');
-    const channelId = bot.fake.channelByName(created.args.name as string)!.id;
-    await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
-    await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes(`<#${channelId}>`));
-    const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
-      'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
-      [channelId],
-    );
-    return { id: Number(rows[0]!.id), channelId, cardTs: rows[0]!.card_ts };
+    const opened = await declareThroughBot(bot, text);
+    return { id: opened.incidentId, channelId: opened.channelId, cardTs: opened.cardTs };
   };
 
   it('an Acknowledge after the first, a second escalation to the same role and a repeated declaration are noop, with why', async () => {
