@@ -82,7 +82,11 @@ export function tellingLabels(
 ): (a: Pick<AlertView, 'name' | 'summary'>) => string[] {
   const twinsOf = (a: Pick<AlertView, 'name' | 'summary'>) => `${a.name}\u0000${a.summary ?? ''}`;
   const sets = new Map<string, Pick<AlertView, 'labels'>[]>();
-  for (const a of alerts) sets.set(twinsOf(a), [...(sets.get(twinsOf(a)) ?? []), a]);
+  for (const a of alerts) {
+    const twins = sets.get(twinsOf(a));
+    if (twins) twins.push(a);
+    else sets.set(twinsOf(a), [a]);
+  }
   const told = new Map<string, string[]>();
   for (const [key, twins] of sets) {
     if (twins.length < 2) continue;
@@ -457,6 +461,7 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
 export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
   const firing = v.alerts.filter((a) => a.status === 'firing');
   const shown = firing.slice(0, 3);
+  const telling = tellingLabels(v.alerts);
   const more = v.firing - shown.length;
   const text = `:fire: ${v.firing === 1 ? 'An alert of this incident fires again' : `${v.firing} alerts of this incident fire again`} after every one had resolved: the incident is not over, and the offer above to resolve it no longer stands.`;
   return {
@@ -465,7 +470,7 @@ export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
       { type: 'section', text: { type: 'mrkdwn', text } },
       ...shown.map((a) => ({
         type: 'section' as const,
-        text: { type: 'mrkdwn' as const, text: alertLine(a, tellingLabels(v.alerts)(a)) },
+        text: { type: 'mrkdwn' as const, text: alertLine(a, telling(a)) },
       })),
       ...(more > 0
         ? [
