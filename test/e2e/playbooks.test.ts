@@ -90,6 +90,14 @@ interface Ctx {
   playbookTs: string;
 }
 
+/** The card's Roll back, clicked by `userId`. */
+async function clickRollback(bot: BotHarness, c: Ctx, userId: string): Promise<void> {
+  const { rows } = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [
+    c.incidentId,
+  ]);
+  await bot.clickCard({ id: c.incidentId, channelId: c.channelId, cardTs: rows[0]!.card_ts }, ACTION.rollback, userId);
+}
+
 async function declareWithPlaybook(bot: BotHarness, title: string): Promise<Ctx> {
   const before = bot.fake.callsTo('conversations.create').filter((c) => !c.failed).length;
   const replies = bot.fake.callsTo('response_url').length;
@@ -364,14 +372,7 @@ describe('playbooks from the incident channel', () => {
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn);
     // The card's Roll back, which is no step to them: said as a roll back.
     bot.fake.reset();
-    const card = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [c.incidentId]);
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: card.rows[0]!.card_ts,
-      actionId: ACTION.rollback,
-      value: String(c.incidentId),
-      userId: OUTSIDER,
-    });
+    await clickRollback(bot, c, OUTSIDER);
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
       /Only people in this channel may roll back, and you are not in it: join the channel/,
     );
@@ -509,14 +510,7 @@ describe('playbooks from the incident channel', () => {
     expect((await bot.fake.waitFor('response_url')).args.text).toBe(`:warning: ${rollbackElsewhere}`);
     // The card's Roll back: refused at the click, before any deployment is listed.
     bot.fake.reset();
-    const card = await bot.db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [c.incidentId]);
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: card.rows[0]!.card_ts,
-      actionId: ACTION.rollback,
-      value: String(c.incidentId),
-      userId: RESPONDER,
-    });
+    await clickRollback(bot, c, RESPONDER);
     expect((await bot.fake.waitFor('response_url')).args.text).toBe(`:warning: ${rollbackElsewhere}`);
     // Typed, the same.
     bot.fake.reset();
