@@ -194,6 +194,65 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
   reply(res, 202, { status: r.duplicate ? 'duplicate' : 'accepted', delivery: r.delivery, alerts: r.alerts });
 }
 
+const HOOK_PATHS = () =>
+  Object.values(ALERT_SOURCES)
+    .map((s) => s.path)
+    .join(' or ');
+
+/** The 404's sentence for a path under /hooks that is no hook, and why when it is not plain. */
+function noHook(path: string, why = ''): string {
+  return `No hook at ${cutToChars(path, 200)}${why}; alerts go to ${HOOK_PATHS()}.`;
+}
+
+/** A path with its percent-escapes read (one that does not read is left as it is), as a lenient server reads it. */
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether a path is /hooks or under it by any reading: escapes decoded, `\` as `/`, slashes doubled, any case. */
+const looselyUnderHooks = (path: string) => /^\/+hooks(\/|$)/i.test(decoded(path).replaceAll('\\', '/'));
+
+/**
+ * Why a request's path, as sent, is refused before any route is looked for (the 404's message); null for every other
+ * path, routed as ever. Bolt routes by the path a URL parser resolves (`%2e%2e` is a `..`, `\` a `/`, `//hooks/…` a
+ * host) and matches its routes in any case: `/hooks/%2e%2e/slack/events` reached the Slack handler, `/HOOKS/alerts`
+ * the hook and `//hooks/alerts` nothing (an empty 404). Paths are case-sensitive, as Slack's `/slack/events` is and
+ * as URLs are (RFC 3986): a path under /hooks by any reading (or resolving there) is passed on only when it is
+ * written as the hooks are, `/hooks/…` exactly, with nothing a parser would resolve; every other is a JSON 404 naming
+ * why, and never reaches another handler.
+ */
+export function strayHookPath(url: string): string | null {
+  const raw = url.split(/[?#]/)[0] ?? '';
+  const resolved = URL.canParse(raw, 'http://localhost') ? new URL(raw, 'http://localhost').pathname : null;
+  if (!looselyUnderHooks(raw) && !(resolved !== null && looselyUnderHooks(resolved))) return null;
+  const plain = resolved === raw;
+  if (plain && /^\/hooks(\/|$)/.test(raw)) return null;
+  if (plain && /^\/hooks(\/|$)/i.test(raw)) return noHook(raw, ' (paths are case-sensitive)');
+  return noHook(
+    raw,
+    ' (a path under /hooks is taken as written: no dot segments, doubled slashes, backslashes or escaped separators)',
+  );
+}
+
+/**
+ * The bot's HTTP server behind stray paths under /hooks (see strayHookPath): the one place they are refused, before
+ * Bolt's router (HTTP mode, behind the acknowledging front or not) or its Socket Mode server (health, hooks) sees them.
+ */
+export function refuseStrayHookPaths(
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const stray = strayHookPath(req.url ?? '/');
+    if (stray === null) return listener(req, res);
+    req.resume();
+    reply(res, 404, { error: 'not_found', message: stray });
+  };
+}
+
 /**
  * The hooks as routes of the bot's HTTP server (Bolt's receiver in HTTP mode, its health server in Socket Mode):
  * `POST /hooks/alertmanager`, `POST /hooks/alerts`, and a JSON 404 for any other path under /hooks (`/hooks` and
@@ -223,14 +282,7 @@ export function alertHookRoutes(deps: AlertHookDeps): CustomRoute[] {
       method: methods,
       handler: guarded(async (req, res) => {
         req.resume();
-        reply(res, 404, {
-          error: 'not_found',
-          message: `No hook at ${new URL(req.url ?? '/', 'http://localhost').pathname}; alerts go to ${Object.values(
-            ALERT_SOURCES,
-          )
-            .map((s) => s.path)
-            .join(' or ')}.`,
-        });
+        reply(res, 404, { error: 'not_found', message: noHook(new URL(req.url ?? '/', 'http://localhost').pathname) });
       }),
     },
   ];

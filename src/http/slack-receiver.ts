@@ -13,6 +13,7 @@ import {
 } from '@slack/bolt';
 import type { RequestKind } from '../metrics/metrics.js';
 import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from './ack-front.rules.js';
+import { refuseStrayHookPaths } from './alert-hooks.js';
 
 // The clock check is the front's too (ack-front.rules.ts: no Bolt there); the tests and callers read it here.
 export { clockSkew, MAX_CLOCK_SKEW_SECONDS };
@@ -114,7 +115,7 @@ export class SlackHttpReceiver extends HTTPReceiver {
     if (options.signatureVerification === false) throw new Error('SlackHttpReceiver checks signed requests only');
     this.onAck = onAck;
     const verifyAndHandle = this.requestListener;
-    this.requestListener = (req: IncomingMessage, res: ServerResponse) => {
+    this.requestListener = refuseStrayHookPaths((req: IncomingMessage, res: ServerResponse) => {
       const skew = req.method === 'POST' ? clockSkew(req.headers['x-slack-request-timestamp'], now()) : null;
       if (skew === null) return verifyAndHandle(req, res);
       this.log?.warn(
@@ -124,7 +125,7 @@ export class SlackHttpReceiver extends HTTPReceiver {
       req.resume();
       res.writeHead(401);
       res.end();
-    };
+    });
   }
 
   // Bolt's overloads type the result as an HTTPS server when given TLS options; this receiver takes none.
@@ -156,6 +157,13 @@ export class SlackSocketReceiver extends SocketModeReceiver {
     super(options);
     this.host = host;
     this.onAck = onAck;
+    // Its server (health, the hooks) refuses stray paths under /hooks before Bolt's router, as the HTTP receiver does.
+    const server = (this as unknown as { httpServer?: Server }).httpServer;
+    const [route] = server?.listeners('request') ?? [];
+    if (server && route) {
+      server.removeAllListeners('request');
+      server.on('request', refuseStrayHookPaths(route as (req: IncomingMessage, res: ServerResponse) => void));
+    }
   }
 
   override init(app: App): void {

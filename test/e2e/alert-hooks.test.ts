@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -532,7 +533,55 @@ describe.each([
       });
     }
   });
+
+  it('answers a JSON 404 naming why for a path under /hooks not written as the hooks are; none reaches a handler', async () => {
+    const before = Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alert_deliveries')).rows[0]!.n);
+    for (const [path, why] of [
+      ['//hooks/alerts', /taken as written/],
+      ['/HOOKS/alerts', /case-sensitive/],
+      ['/hooks/%2e%2e/slack/events', /taken as written/],
+      ['/hooks/%2e%2e/health', /taken as written/],
+    ] as const) {
+      const r = await postRaw(bot.baseUrl, path, JSON.stringify(genericAlert()));
+      expect(r.status, `${path}: ${r.text}`).toBe(404);
+      const answer = JSON.parse(r.text);
+      expect(answer.error, path).toBe('not_found');
+      expect(answer.message.startsWith(`No hook at ${path} (`), answer.message).toBe(true);
+      expect(answer.message.endsWith('; alerts go to /hooks/alertmanager or /hooks/alerts.'), answer.message).toBe(
+        true,
+      );
+      expect(answer.message, path).toMatch(why);
+    }
+    const now = Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alert_deliveries')).rows[0]!.n);
+    expect(now).toBe(before);
+  });
 });
+
+/** POSTs to a path sent exactly as given (fetch would resolve `%2e%2e` first): status and text. */
+function postRaw(baseUrl: string, path: string, body: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: hostname,
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ALERTS_TOKEN}` },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
+  });
+}
 
 /** A free TCP port on this machine. */
 function freePort(): Promise<number> {
@@ -597,6 +646,15 @@ describe('the alert hooks in Socket Mode', () => {
       401,
     );
     expect((await postAlerts(base, '/hooks/elsewhere', genericAlert())).status).toBe(404);
+    // Stray paths under /hooks are refused here too, before the routes (/hooks/%2e%2e/health was /health).
+    for (const path of ['//hooks/alerts', '/HOOKS/alerts', '/hooks/%2e%2e/health']) {
+      const stray = await postRaw(base, path, JSON.stringify(genericAlert()));
+      expect(stray.status, path).toBe(404);
+      expect(JSON.parse(stray.text), path).toMatchObject({
+        error: 'not_found',
+        message: expect.stringMatching(/^No hook at /),
+      });
+    }
     const { rows } = await bot.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM alert_deliveries WHERE group_key = 'socket'`,
     );

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { strayHookPath } from '../../src/http/alert-hooks.js';
 import { clockSkew, MAX_CLOCK_SKEW_SECONDS, SlackHttpReceiver } from '../../src/http/slack-receiver.js';
 
 describe('clockSkew', () => {
@@ -32,6 +33,42 @@ describe('SlackHttpReceiver keep-alive', () => {
       expect(server.headersTimeout).toBe(66_000);
     } finally {
       await receiver.stop();
+    }
+  });
+});
+
+describe('strayHookPath', () => {
+  it('passes on the hooks as written and every path that is not under /hooks', () => {
+    for (const url of ['/hooks/alerts', '/hooks/alertmanager?source=grafana', '/hooks/nope', '/hooks', '/hooks/']) {
+      expect(strayHookPath(url), url).toBeNull();
+    }
+    for (const url of ['/slack/events', '/health', '/status/../health', '/hooksmith', '/', '//']) {
+      expect(strayHookPath(url), url).toBeNull();
+    }
+  });
+
+  it('refuses a path under /hooks by any other reading, naming why: case, dot segments, doubled slashes', () => {
+    expect(strayHookPath('/HOOKS/alerts')).toBe(
+      'No hook at /HOOKS/alerts (paths are case-sensitive); alerts go to /hooks/alertmanager or /hooks/alerts.',
+    );
+    expect(strayHookPath('/Hooks')).toMatch(/case-sensitive/);
+    for (const url of [
+      '/hooks/%2e%2e/slack/events',
+      '/hooks/%2E%2e/health?x=1',
+      '/hooks/../slack/events',
+      '/hooks/./alerts',
+      '/hooks/.%2e/hooks/alerts',
+      '//hooks/alerts',
+      '///hooks/alerts',
+      '/hooks\\..\\slack\\events',
+      '/hooks%2falerts',
+      '/%68ooks/alerts',
+      '/x/../hooks/alerts',
+      '/slack/%2e%2e/hooks/alerts',
+    ]) {
+      expect(strayHookPath(url), url).toMatch(
+        /^No hook at .* \(a path under \/hooks is taken as written: .*\); alerts go to /,
+      );
     }
   });
 });
