@@ -67,6 +67,39 @@ const httpUrl = (example: string) =>
       : `must be an http:// or https:// URL such as ${example}, got ${shown(s)}`,
   );
 
+/**
+ * QSTASH_URL: the whole public URLs QStash is told to post to (its destinations), separated by commas or blanks, each
+ * http(s) with no user part and no fragment, as QStash signs them; kept as URL reads them (a host's case, a default
+ * port). Unset or blank: undefined.
+ */
+const qstashUrls = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const given = (raw ?? '').split(/[\s,]+/).filter(Boolean);
+    if (given.length === 0) return undefined;
+    const example = 'https://incident-bot.example.com/hooks/alerts';
+    const urls: string[] = [];
+    for (const u of given) {
+      const url = /^https?:\/\/[^/\s]+/i.test(u) && URL.canParse(u) ? new URL(u) : null;
+      // A value with a user part may hold a password: it is not repeated.
+      const got = u.includes('@') ? '' : `, got ${shown(u)}`;
+      const problem = !url
+        ? `must be the whole http:// or https:// URL QStash posts to, such as ${example}${got}`
+        : url.username || url.password
+          ? 'must not hold a user name or password: QStash signs the URL it posts to, without one'
+          : url.hash
+            ? `must not hold a fragment (#...): QStash signs the URL it posts to, without one${got}`
+            : undefined;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      urls.push(url!.href);
+    }
+    return urls;
+  });
+
 /** A length of time as the runbook file writes it (`15m`, `7d`, `1h30m`), in ms; unset or blank: the default. */
 const durationVar = (fallback: string) =>
   z
@@ -243,6 +276,7 @@ const schema = z.object({
   ALERTS_SIGNING_SECRET: longSecret,
   QSTASH_CURRENT_SIGNING_KEY: optionalString,
   QSTASH_NEXT_SIGNING_KEY: optionalString,
+  QSTASH_URL: qstashUrls,
   // How pages reach people besides Slack: email over SMTP, PagerDuty's Events API v2 and its v3 webhooks.
   // The URL holds the password: the message never repeats it.
   SMTP_URL: checked((s) =>
@@ -299,6 +333,12 @@ function credentialProblems(env: NodeJS.ProcessEnv): string[] {
   }
   if (set('QSTASH_CURRENT_SIGNING_KEY') !== set('QSTASH_NEXT_SIGNING_KEY')) {
     problems.push('QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY go together: set both, or neither');
+  }
+  if (set('QSTASH_URL') && !set('QSTASH_CURRENT_SIGNING_KEY') && !set('QSTASH_NEXT_SIGNING_KEY')) {
+    problems.push(
+      'QSTASH_URL is set without the QStash signing keys: set QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY ' +
+        'too (or unset QSTASH_URL)',
+    );
   }
   return problems;
 }
@@ -407,7 +447,15 @@ export interface AlertsSettings {
   /** HMAC-SHA256 of `<timestamp>.<body>` on the generic hook (ALERTS_SIGNING_SECRET). */
   signingSecret?: string;
   /** Upstash QStash's signing keys: deliveries QStash signed are accepted on the generic hook. */
-  qstash?: { currentSigningKey: string; nextSigningKey: string };
+  qstash?: {
+    currentSigningKey: string;
+    nextSigningKey: string;
+    /**
+     * The public URLs QStash posts to (QSTASH_URL): a JWT's subject must be one of them, and the request's Host and
+     * path are not looked at (a proxy in front may rewrite them). Unset: the subject must be the URL the bot sees.
+     */
+    urls?: readonly string[];
+  };
   /** Incidents opened from alerts per source in 10 minutes, at most (ALERTS_MAX_INCIDENTS). */
   maxIncidents: number;
   /** Finished deliveries are deleted from the inbox this long after (ALERT_DELIVERY_RETENTION, default 30d). */
@@ -493,7 +541,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: c.ALERTS_TOKEN,
       signingSecret: c.ALERTS_SIGNING_SECRET,
       ...(c.QSTASH_CURRENT_SIGNING_KEY && c.QSTASH_NEXT_SIGNING_KEY
-        ? { qstash: { currentSigningKey: c.QSTASH_CURRENT_SIGNING_KEY, nextSigningKey: c.QSTASH_NEXT_SIGNING_KEY } }
+        ? {
+            qstash: {
+              currentSigningKey: c.QSTASH_CURRENT_SIGNING_KEY,
+              nextSigningKey: c.QSTASH_NEXT_SIGNING_KEY,
+              ...(c.QSTASH_URL ? { urls: c.QSTASH_URL } : {}),
+            },
+          }
         : {}),
       maxIncidents: c.ALERTS_MAX_INCIDENTS,
       deliveryRetentionMs: c.ALERT_DELIVERY_RETENTION,

@@ -150,8 +150,9 @@ export class AlertAuth {
   /**
    * QStash's JWT: its signature, issuer, expiry and body hash (the Receiver), then its subject, the URL QStash
    * delivered to: a JWT signed for another endpoint (another app's, taking the same QStash account's keys) is not
-   * replayed here. The bot is told no public URL, so the subject's path must be the request's, and its host the
-   * request's Host or X-Forwarded-Host (a proxy in front).
+   * replayed here. Told the public URLs QStash posts to (QSTASH_URL), the subject must be one of them, and what the
+   * request says of its host and path is not trusted (a proxy in front may rewrite both). Told none, the subject's
+   * path must be the request's, and its host the request's Host or X-Forwarded-Host (a proxy in front).
    */
   private async checkQstash(req: IncomingMessage, jwt: string, body: string): Promise<AuthResult> {
     if (!this.qstash) {
@@ -168,6 +169,14 @@ export class AlertAuth {
     }
     const sub = jwtSubject(jwt);
     const target = sub !== undefined && URL.canParse(sub) ? new URL(sub) : null;
+    const urls = this.settings.qstash?.urls;
+    if (urls) {
+      if (target && urls.includes(target.href)) return { ok: true, method: 'qstash' };
+      return {
+        ok: false,
+        reason: `QStash signature refused: signed for another URL (${JSON.stringify(cutToChars(sub ?? '', 120))}, not QSTASH_URL ${JSON.stringify(cutToChars(urls.join(', '), 240))})`,
+      };
+    }
     const here = new URL(req.url ?? '/', 'http://localhost');
     const path = here.pathname;
     const hosts = [header(req, 'x-forwarded-host')?.split(',')[0], header(req, 'host')]

@@ -507,7 +507,9 @@ describe.each([
   ['the acknowledging front', 'on'],
   ["the bot's own server", 'off'],
 ])('the hooks at %s', (_where, ackThread) => {
-  const bot = useBot({ env: { ...ALERTS_ENV, ACK_THREAD: ackThread } });
+  /** Where QStash posts, through a proxy that takes another host and path to the bot's /hooks/alerts. */
+  const QSTASH_URL = 'https://bot.example.com/incident-bot/hooks/alerts';
+  const bot = useBot({ env: { ...ALERTS_ENV, ACK_THREAD: ackThread, QSTASH_URL } });
 
   it('gets a 413 JSON answer, with Content-Length or chunked, on either hook; nothing is recorded', async () => {
     for (const path of ['/hooks/alertmanager', '/hooks/alerts']) {
@@ -532,6 +534,29 @@ describe.each([
         message: `No hook at ${path}; alerts go to /hooks/alertmanager or /hooks/alerts.`,
       });
     }
+  });
+
+  it('with QSTASH_URL, takes a QStash delivery signed for it, whatever the Host; the Host headers are not trusted', async () => {
+    const g = genericAlert({ key: 'qstash-public-url', level: 'info' });
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { url: QSTASH_URL } });
+    expect(r.status, r.text).toBe(202);
+    // Signed for the URL the bot sees, or for a host the request names: not what QStash was told to call.
+    for (const [url, headers] of [
+      [`${bot.baseUrl}/hooks/alerts`, {}],
+      ['https://bot.example.com/hooks/alerts', { 'x-forwarded-host': 'bot.example.com' }],
+      [`${QSTASH_URL}?source=other`, {}],
+    ] as const) {
+      const refused = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'qstash-elsewhere' }), {
+        qstash: { url },
+        headers,
+      });
+      expect(refused.status, `${url}: ${refused.text}`).toBe(401);
+      expect(refused.json.message).toMatch(/signed for another URL .*, not QSTASH_URL "https:\/\/bot\.example\.com/);
+    }
+    const { rows } = await bot.db.query<{ group_key: string }>(
+      `SELECT group_key FROM alert_deliveries WHERE group_key LIKE 'qstash-%'`,
+    );
+    expect(rows.map((x) => x.group_key)).toEqual(['qstash-public-url']);
   });
 
   it('answers a JSON 404 naming why for a path under /hooks not written as the hooks are; none reaches a handler', async () => {

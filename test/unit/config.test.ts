@@ -316,6 +316,42 @@ describe('review fixes', () => {
       );
     });
 
+    it('read QSTASH_URL, the public URLs QStash posts to, as URL reads them; with the keys only', () => {
+      const keys = { QSTASH_CURRENT_SIGNING_KEY: 'sig_CURRENT123', QSTASH_NEXT_SIGNING_KEY: 'sig_NEXT456' };
+      const env = { SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING, ...keys };
+      expect(loadConfig(env).alerts.qstash).toEqual({
+        currentSigningKey: 'sig_CURRENT123',
+        nextSigningKey: 'sig_NEXT456',
+      });
+      const c = loadConfig({
+        ...env,
+        QSTASH_URL: ' https://Bot.Example.com:443/bot/hooks/alerts, http://10.0.0.5:8080/hooks/alerts?x=1 ',
+      });
+      expect(c.alerts.qstash?.urls).toEqual([
+        'https://bot.example.com/bot/hooks/alerts',
+        'http://10.0.0.5:8080/hooks/alerts?x=1',
+      ]);
+      for (const [url, message] of [
+        ['bot.example.com/hooks/alerts', /QSTASH_URL must be the whole http:\/\/ or https:\/\/ URL QStash posts to/],
+        ['ftp://bot.example.com/hooks/alerts', /QSTASH_URL must be the whole http/],
+        ['https://bot.example.com/hooks/alerts#top', /QSTASH_URL must not hold a fragment/],
+        ['https://user:S3CRETPW@bot.example.com/hooks/alerts', /QSTASH_URL must not hold a user name or password/],
+      ] as const) {
+        const msg = configError({ ...env, QSTASH_URL: url }).message;
+        expect(msg, url).toMatch(message);
+        expect(msg).not.toMatch(/S3CRETPW/);
+      }
+      expect(
+        configError({
+          SLACK_BOT_TOKEN: BOT,
+          SLACK_SIGNING_SECRET: SIGNING,
+          QSTASH_URL: 'https://b.example/hooks/alerts',
+        }).message,
+      ).toMatch(
+        /QSTASH_URL is set without the QStash signing keys: set QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY/,
+      );
+    });
+
     it('name a short token, half the QStash keys, and a bad cap, never their values', () => {
       const msg = configError({
         ALERTS_TOKEN: 'SHORTT0KEN',
