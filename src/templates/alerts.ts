@@ -535,10 +535,12 @@ export function renderAlertList(i: Incident, list: AlertList): Message {
       },
     ],
   });
-  const text = `Alerts of incident #${i.number}:\n${list.alerts
-    .slice(0, shown)
-    .map((a) => `${a.status} ${a.name}: ${a.summary} (×${a.count})`)
-    .join('\n')}`;
+  // The fallback (notifications, screen readers) tells alerts of one name and summary apart as the lines do.
+  const fallback = (a: AlertView) => {
+    const told = toldLabels(a, telling(a));
+    return `${a.status} ${escapeMrkdwn(a.name)}${told ? ` (${told})` : ''}: ${escapeMrkdwn(a.summary)} (×${a.count})`;
+  };
+  const text = `Alerts of incident #${i.number}:\n${list.alerts.slice(0, shown).map(fallback).join('\n')}`;
   // The fallback text counts in UTF-16 units where the limit is; half of it leaves room for any script.
-  return { text: mrkdwnClip(text, LIMITS.messageText / 2), blocks };
+  return { text: clipEscaped(text, LIMITS.messageText / 2), blocks };
 }

@@ -383,6 +383,11 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
       expect(text).toContain('*PodCrash* · instance=pod-b ·');
       expect(text).not.toContain('namespace=');
     }
+    // The list's fallback text (notifications, screen readers) tells them apart too, with the same labels.
+    const { text } = renderAlertList(makeIncident(), { alerts, firing: 2, total: 2, truncated: [] });
+    expect(text).toContain('firing PodCrash (instance=pod-a): Pod crash looping (×3)');
+    expect(text).toContain('firing PodCrash (instance=pod-b): Pod crash looping (×3)');
+    expect(text).not.toContain('namespace=');
     // A single alert has nothing to be told apart from.
     expect(alertLine(alerts[0]!)).not.toContain('instance=');
   });
