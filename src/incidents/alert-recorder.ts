@@ -399,7 +399,7 @@ export class AlertRecorder {
       isClosed(latest.alert, latest.alertIncident) &&
       !(latest.alertIncident?.incidentStatus === 'resolved' && sameFiring(latest.alert, a));
     if (!latest || firesAgain) {
-      const alert = await insertAlert(tx, d.source, d.groupKey, a, d.id, maintenance);
+      const alert = await insertAlert(tx, d.source, d.groupKey, a, d.id, maintenance, d.receivedAt);
       batch.latest.set(key, { alert, alertIncident: null });
       const previousIncidentId =
         latest?.alertIncident?.incidentStatus === 'resolved' ? latest.alertIncident.incidentId : null;
@@ -408,7 +408,7 @@ export class AlertRecorder {
     if (latest.alert.lastDeliveryId >= d.id) return null;
     const before = latest.alert.status;
     const wasCritical = latest.alert.level === 'critical';
-    const alert = changeAlert(batch, latest.alert, a, d.id, maintenance);
+    const alert = changeAlert(batch, latest.alert, a, d.id, maintenance, d.receivedAt);
     batch.latest.set(key, { alert, alertIncident: latest.alertIncident });
     const transition: Transition =
       before === 'firing'

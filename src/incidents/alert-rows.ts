@@ -149,7 +149,8 @@ export function retitle(batch: Batch, alertIncidentId: number, joining: readonly
 
 /**
  * An alert's row as a delivery changes it (the fields updateAlerts writes), kept as a pending change of the batch:
- * several deliveries of one alert fold into one change, its count moved by all their firings.
+ * several deliveries of one alert fold into one change, its count moved by all their firings. `seenAt` is when the
+ * delivery was received (its inbox row's time), which it is seen at however late it is recorded.
  */
 export function changeAlert(
   batch: Batch,
@@ -157,6 +158,7 @@ export function changeAlert(
   a: IncomingAlert,
   deliveryId: number,
   maintenance: boolean,
+  seenAt: Date,
 ): AlertRow {
   const firing = a.status === 'firing' ? 1 : 0;
   const starts = a.startsAt ? new Date(a.startsAt) : null;
@@ -170,8 +172,9 @@ export function changeAlert(
     // Whether a maintenance window holds it back is the latest firing's say: an alert still firing once the window is
     // over is handled as a new one would be. A resolution leaves it as it was.
     maintenance: a.status === 'firing' ? maintenance : (pending?.maintenance ?? row.maintenance),
+    seenAt,
   });
-  const now = new Date();
+  const now = seenAt;
   return {
     ...row,
     name: a.name,
@@ -188,7 +191,7 @@ export function changeAlert(
     silenceUrl: a.silenceUrl ?? null,
     labels: a.labels,
     lastDeliveryId: deliveryId,
-    lastSeen: now,
+    lastSeen: row.lastSeen > now ? row.lastSeen : now,
     count: row.count + firing,
     resolvedAt:
       a.status === 'resolved' ? (row.status === 'resolved' && row.resolvedAt ? row.resolvedAt : endOf(a, now)) : null,
@@ -199,7 +202,10 @@ export function changeAlert(
   };
 }
 
-/** When a resolution happened: the source's end when it gave one (not later than `now`: clocks differ), else now. */
+/**
+ * When a resolution happened: the source's end when it gave one (not later than `now`, its delivery's receipt: clocks
+ * differ), else `now`.
+ */
 function endOf(a: IncomingAlert, now: Date): Date {
   const end = a.endsAt ? new Date(a.endsAt) : null;
   return end && end < now ? end : now;

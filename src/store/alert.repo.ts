@@ -467,8 +467,10 @@ const alertValues = (a: IncomingAlert) => [
 ];
 
 /**
- * A new alert's row. First seen: the source's start when it gave one (never later than now: clocks differ), else
- * now; resolved (a first delivery that says so): the source's end likewise.
+ * A new alert's row. `seenAt` is when its delivery was received (the inbox row's time, however late it is recorded:
+ * after a database outage, a busy loop). First seen: the source's start when it gave one (never later than `seenAt`:
+ * clocks differ), else `seenAt`; last seen `seenAt`; resolved (a first delivery that says so): the source's end
+ * likewise.
  */
 export async function insertAlert(
   q: Queryable,
@@ -477,15 +479,16 @@ export async function insertAlert(
   a: IncomingAlert,
   deliveryId: number,
   maintenance: boolean,
+  seenAt: Date,
 ): Promise<AlertRow> {
   const { rows } = await q.query<AlertDbRow>(
     `INSERT INTO alerts (name, level, rule, status, summary, service, metric, value, threshold, url, labels,
        source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, silence_url, count,
-       first_seen, resolved_at)
+       first_seen, last_seen, resolved_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19, $20,
        CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
-       least(coalesce($17::timestamptz, clock_timestamp()), clock_timestamp()),
-       CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, clock_timestamp()), clock_timestamp()) END)
+       least(coalesce($17::timestamptz, $21::timestamptz), $21::timestamptz), $21::timestamptz,
+       CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, $21::timestamptz), $21::timestamptz) END)
      RETURNING *`,
     [
       ...alertValues(a),
@@ -498,6 +501,7 @@ export async function insertAlert(
       a.endsAt,
       a.runbookUrl ?? null,
       a.silenceUrl ?? null,
+      seenAt,
     ],
   );
   return toAlert(rows[0]!);
@@ -505,10 +509,11 @@ export async function insertAlert(
 
 /**
  * Deliveries seen again for alerts, several deliveries of an alert folded into one change (a batch's, recorded
- * together): the fields of its last delivery, `firings` more to its count, last seen now, first seen no later than a
- * start its source gave. Resolved: since the first resolution after its last firing, which is the row's own time when
- * `stillResolved` (the alert was resolved before the batch and every delivery of it said so), else the source's end
- * (never later than now), else now.
+ * together): the fields of its last delivery, `firings` more to its count, last seen when that delivery was received
+ * (`seenAt`, however late it is recorded), first seen no later than a start its source gave. Resolved: since the
+ * first resolution after its last firing, which is the row's own time when `stillResolved` (the alert was resolved
+ * before the batch and every delivery of it said so), else the source's end (never later than `seenAt`), else
+ * `seenAt`.
  */
 export interface AlertChange {
   id: number;
@@ -518,6 +523,8 @@ export interface AlertChange {
   stillResolved: boolean;
   /** Held back by a maintenance window (as the last firing delivery found; a resolution keeps the row's). */
   maintenance: boolean;
+  /** When the last of its deliveries was received (its inbox row's time). */
+  seenAt: Date;
 }
 
 /** Changes of alerts (see AlertChange) in one statement. */
@@ -527,19 +534,20 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
   await q.query(
     `UPDATE alerts a SET name = u.name, level = u.level, rule = u.rule, status = u.status, summary = u.summary,
        service = u.service, metric = u.metric, value = u.value, threshold = u.threshold, url = u.url,
-       runbook_url = u.runbook_url, silence_url = u.silence_url, labels = u.labels::jsonb, last_delivery_id = u.delivery, last_seen = clock_timestamp(),
+       runbook_url = u.runbook_url, silence_url = u.silence_url, labels = u.labels::jsonb, last_delivery_id = u.delivery,
+       last_seen = greatest(a.last_seen, u.seen_at),
        count = a.count + u.firings,
        resolved_at = CASE WHEN u.status = 'resolved'
-         THEN CASE WHEN u.still_resolved THEN coalesce(a.resolved_at, clock_timestamp())
-           ELSE least(coalesce(u.ends_at, clock_timestamp()), clock_timestamp()) END END,
+         THEN CASE WHEN u.still_resolved THEN coalesce(a.resolved_at, u.seen_at)
+           ELSE least(coalesce(u.ends_at, u.seen_at), u.seen_at) END END,
        maintenance = u.maintenance,
        starts_at = coalesce(u.starts_at, a.starts_at), ends_at = u.ends_at,
        first_seen = least(a.first_seen, coalesce(u.starts_at, a.first_seen))
      FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
        $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::int[], $15::bool[], $16::bool[],
-       $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[])
+       $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[], $21::timestamptz[])
        AS u(id, name, level, rule, status, summary, service, metric, value, threshold, url, labels, delivery, firings,
-         still_resolved, maintenance, starts_at, ends_at, runbook_url, silence_url)
+         still_resolved, maintenance, starts_at, ends_at, runbook_url, silence_url, seen_at)
      WHERE a.id = u.id`,
     [
       col((c) => c.id),
@@ -562,6 +570,7 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
       col((c) => c.alert.endsAt),
       col((c) => c.alert.runbookUrl ?? null),
       col((c) => c.alert.silenceUrl ?? null),
+      col((c) => c.seenAt),
     ],
   );
 }

@@ -44,12 +44,25 @@ forEachDatabase((ctx) => {
   const recorder = new AlertRecorder(new Map(), 100, NOT_IN_MAINTENANCE);
   let seq = 0;
   /** Writes deliveries (one alert each) to the inbox and records them together, as the alert loop does a batch. */
-  const recordBatch = async (source: string, sent: { group: string; alert: IncomingAlert }[], by = recorder) => {
+  const recordBatch = async (
+    source: string,
+    sent: { group: string; alert: IncomingAlert }[],
+    by = recorder,
+    /** How long before they are recorded the deliveries were received (a loop held up by a database outage). */
+    lateMs = 0,
+  ) => {
     const ids: number[] = [];
     for (const s of sent) {
       const body = `body-${++seq}`;
       const d = { source, format: 'generic' as const, groupKey: s.group, alerts: [s.alert] };
       ids.push((await insertDelivery(ctx.db, d, body, 60_000)).id);
+    }
+    if (lateMs > 0) {
+      await ctx.db.query(
+        `UPDATE alert_deliveries SET received_at = received_at - make_interval(secs => $2::int / 1000.0)
+         WHERE id = ANY($1::bigint[])`,
+        [ids, lateMs],
+      );
     }
     return ctx.db.transaction(async (tx) => {
       const deliveries = await lockDeliveries(tx, ids);
@@ -145,6 +158,55 @@ forEachDatabase((ctx) => {
     expect(new Date(after[1]!.resolved_at!).getTime()).toBeGreaterThanOrEqual(
       new Date(after[0]!.resolved_at!).getTime(),
     );
+  });
+
+  it('an alert recorded late is seen when its delivery was received, not when the loop recorded it', async () => {
+    const source = `late-${ctx.kind}`;
+    const times = async () => {
+      const { rows } = await ctx.db.query<{
+        first_seen: Date | string;
+        last_seen: Date | string;
+        resolved_at: Date | string | null;
+        count: number;
+      }>('SELECT first_seen, last_seen, resolved_at, count FROM alerts WHERE source = $1', [source]);
+      expect(rows).toHaveLength(1);
+      const at = (v: Date | string | null) => (v === null ? null : new Date(v).getTime());
+      return { first: at(rows[0]!.first_seen), last: at(rows[0]!.last_seen), resolved: at(rows[0]!.resolved_at) };
+    };
+    const receivedAt = async (id: number) =>
+      new Date(
+        (
+          await ctx.db.query<{ received_at: Date | string }>('SELECT received_at FROM alert_deliveries WHERE id = $1', [
+            id,
+          ])
+        ).rows[0]!.received_at,
+      ).getTime();
+    // A generic delivery (no startsAt) received 10 s before it is recorded: first and last seen when it came.
+    const first = await recordBatch(
+      source,
+      [{ group: 'g', alert: alert('late', 'firing', 'warning', '9%') }],
+      recorder,
+      10_000,
+    );
+    const firstAt = await receivedAt(first.ids[0]!);
+    expect(firstAt).toBeLessThan(Date.now() - 9_000);
+    expect(await times()).toEqual({ first: firstAt, last: firstAt, resolved: null });
+    // A repeat received 5 s before it is recorded: last seen then; a resolution likewise resolved then.
+    const again = await recordBatch(
+      source,
+      [{ group: 'g', alert: alert('late', 'firing', 'warning', '8%') }],
+      recorder,
+      5_000,
+    );
+    expect(await times()).toEqual({ first: firstAt, last: await receivedAt(again.ids[0]!), resolved: null });
+    const over = await recordBatch(
+      source,
+      [{ group: 'g', alert: alert('late', 'resolved', 'warning', '1%') }],
+      recorder,
+      3_000,
+    );
+    const overAt = await receivedAt(over.ids[0]!);
+    expect(await times()).toEqual({ first: firstAt, last: overAt, resolved: overAt });
   });
 
   it("storm control's window is 10 minutes: an alert incident opened longer ago no longer counts", async () => {
