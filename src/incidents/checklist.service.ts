@@ -85,16 +85,15 @@ export class Checklists {
   /**
    * Only people in the host's channel (the incident channel, or the run's) work its steps: tick them, or run them
    * (read-only ones too: the runbook lets anyone *in the incident channel* run those). The channel is the host's own,
-   * never one a button or form names.
+   * never one a button or form names. `doing` is what they may not do, as the refusal says it ("tick its steps", or
+   * `playbookAct(…).inChannel` for a run).
    */
-  async checkMember(host: PlaybookHost, userId: string, doing: 'tick' | 'run', playbookId?: string): Promise<void> {
+  async checkMember(host: PlaybookHost, userId: string, doing: string): Promise<void> {
     const channel = channelOf(host);
     if (channel && (await this.chat.isMember(channel, userId))) return;
-    // A roll back is the built-in playbook's step, but no step to the person who clicked Roll back.
-    const what = doing === 'run' && playbookId === ROLLBACK.id ? 'roll back' : `${doing} its steps`;
     throw new DomainError(
       'not_in_channel',
-      `Only people in this channel may ${what}, and you are not in it: join the channel, then try again.`,
+      `Only people in this channel may ${doing}, and you are not in it: join the channel, then try again.`,
     );
   }
 
@@ -104,7 +103,7 @@ export class Checklists {
    */
   async checkMayTick(host: PlaybookHost, playbookId: string, key: string, userId: string, tick: Tick): Promise<void> {
     const { playbook, step } = this.step(playbookId, key);
-    await this.checkMember(host, userId, 'tick');
+    await this.checkMember(host, userId, 'tick its steps');
     await this.checkWorkable(host, playbookId);
     const [check] = (await currentChecks(this.db, hostRef(host), playbookId)).filter((c) => c.stepKey === key);
     if (tick === 'undo') {

@@ -24,6 +24,7 @@ import {
 import type { AlertRule } from './alert-types.js';
 import { Checklists } from './checklist.service.js';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError, NotAnIncidentChannelError } from './errors.js';
+import { playbookAct } from './playbook-acts.js';
 import { type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import {
   type IncidentChat,
@@ -201,7 +202,7 @@ export class PlaybookService implements StepRuns {
    */
   async checkMayRun(host: PlaybookHost, playbookId: string, key: string, userId: string): Promise<void> {
     const { step } = this.step(playbookId, key);
-    await this.checklists.checkMember(host, userId, 'run', playbookId);
+    await this.checklists.checkMember(host, userId, playbookAct(playbookId).inChannel);
     await this.checklists.checkWorkable(host, playbookId);
     if (step.type !== 'command') return;
     const request = { host: hostRef(host), playbookId, key, kind: step.type, shown: step.run.map(this.mask) };
@@ -276,7 +277,7 @@ export class PlaybookService implements StepRuns {
     const { playbook, step } = this.step(playbookId, key);
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
     // Checked again here, not only at the click: a form's submission (or a forged one) is its own request.
-    await this.checklists.checkMember(host, userId, 'run', playbookId);
+    await this.checklists.checkMember(host, userId, playbookAct(playbookId).inChannel);
     await this.checklists.checkWorkable(host, playbookId);
     const target = this.target(step, values);
     const shown = this.shown(step, target);

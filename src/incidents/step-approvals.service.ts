@@ -1,5 +1,4 @@
 import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
-import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import {
@@ -12,6 +11,7 @@ import {
   setApprovalMessage,
 } from '../store/step-run.repo.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.js';
+import { playbookAct } from './playbook-acts.js';
 import { type HostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { ApprovalView, IncidentChat, Logger, PlaybookChat } from './ports.js';
 import type { StepRuns } from './step-runs.js';
@@ -24,29 +24,6 @@ export interface StepRequest {
   kind: RunnableStep['type'];
   shown: string[];
 }
-
-/**
- * How refusals name what would change production: a playbook's step, or a roll back (the card's **Roll back**, its
- * **Roll back to vN**, `/incident rollback`), which is the built-in rollback playbook's step but no step to the person,
- * and which a new incident does with `/incident rollback`, not by attaching a playbook.
- */
-const WHAT_CHANGES: Record<
-  'step' | 'rollback',
-  { changes: string; may: string; elsewhere: (playbookId: string) => string }
-> = {
-  step: {
-    changes: 'This step changes production',
-    may: 'run it',
-    elsewhere: (playbookId) => ` and attach the playbook there (\`/incident playbook ${playbookId}\`)`,
-  },
-  rollback: {
-    changes: 'Rolling back changes production',
-    may: 'do it',
-    elsewhere: () => ', then `/incident rollback` there',
-  },
-};
-
-const whatChanges = (playbookId: string) => WHAT_CHANGES[playbookId === ROLLBACK.id ? 'rollback' : 'step'];
 
 /**
  * Who may run a step that changes production (responders), and the second person some steps need (approvers):
@@ -67,7 +44,7 @@ export class StepApprovals {
    */
   async refusal(playbookId: string, step: RunnableStep, userId: string): Promise<Phrase | null> {
     if (step.type !== 'command' || (!step.destructive && !step.approval)) return null;
-    const { changes, may } = whatChanges(playbookId);
+    const { changes, may } = playbookAct(playbookId);
     const responders = this.runbook.access.responders;
     if (responders.length === 0) {
       return [
@@ -117,7 +94,7 @@ export class StepApprovals {
     if (host.kind !== 'incident' || host.incident.status !== 'resolved') return;
     if (step.type !== 'command' || (!step.destructive && !step.approval)) return;
     await this.recordRefusal(r, userId, [
-      `This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (\`/incident sev2 <title>\`)${whatChanges(r.playbookId).elsewhere(r.playbookId)}.`,
+      `This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (\`/incident sev2 <title>\`)${playbookAct(r.playbookId).elsewhere(r.playbookId)}.`,
     ]);
   }
 
