@@ -81,6 +81,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   on(ACTION.approveStep, ({ body, action }) => deps.approvals.approve(approvalId(action.value), body.user.id));
   on(ACTION.denyStep, async ({ body, action, client }) => {
     const id = approvalId(action.value);
+    // Someone who may not deny it is refused now, not after writing why.
+    await deps.approvals.checkMayDeny(id, body.user.id);
     const meta = denyMetadata.encode({ approvalId: id, channelId: body.channel?.id ?? '' });
     await openModal(client, body.trigger_id, denyModal(id, meta));
   });

@@ -138,6 +138,10 @@ export class PlaybookService implements StepRuns {
     return { kind: 'incident', incident };
   }
 
+  checkMember(host: PlaybookHost, userId: string, doing: string): Promise<void> {
+    return this.checklists.checkMember(host, userId, doing);
+  }
+
   checkWorkable(host: PlaybookHost, playbookId: string): Promise<void> {
     return this.checklists.checkWorkable(host, playbookId);
   }

@@ -155,19 +155,25 @@ export class StepApprovals {
     };
   }
 
-  /** An approval request that is still waiting for a decision, with its command step; otherwise a clear refusal. */
-  private async pendingApproval(approvalId: number) {
+  /**
+   * An approval request that is still waiting for a decision, with its command step and its host, asked about by
+   * someone in the host's channel (as running a step is: `doing` says what they may not do otherwise); else a clear
+   * refusal.
+   */
+  private async pendingApproval(approvalId: number, userId: string, doing: string) {
     const a = await getApproval(this.db, approvalId);
     if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
     const { playbook, step } = this.runs.step(a.playbookId, a.stepKey);
     if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
+    const host = await this.runs.host(a.host);
+    await this.runs.checkMember(host, userId, doing);
     if (a.state !== 'pending')
       throw new AlreadyDoneError([
         `This request was already ${a.state} by `,
         a.decidedBy ? { people: [a.decidedBy] } : 'someone',
         '.',
       ]);
-    return { a, playbook, step };
+    return { a, playbook, step, host };
   }
 
   /** Records the decision and its timeline event, once: a second decision finds it already made. */
@@ -197,7 +203,7 @@ export class StepApprovals {
 
   /** A second person with the approver role lets a requested step run; it then runs as the requester asked. */
   async approve(approvalId: number, userId: string): Promise<void> {
-    const { a, playbook, step } = await this.pendingApproval(approvalId);
+    const { a, playbook, step, host } = await this.pendingApproval(approvalId, userId, 'approve this request');
     const target = this.runs.target(step, a.params);
     const shown = this.runs.shown(step, target);
     if (userId === a.requestedBy) {
@@ -211,7 +217,6 @@ export class StepApprovals {
       const r = { host: a.host, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
       await this.recordRefusal(r, userId, why);
     }
-    const host = await this.runs.host(a.host);
     const request = { host: a.host, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
     await this.checkOpen(host, request, step, userId);
     await this.runs.checkWorkable(host, a.playbookId);
@@ -232,21 +237,29 @@ export class StepApprovals {
     });
   }
 
-  /** An approver (or the requester, withdrawing) turns a request down, saying why. */
-  async deny(approvalId: number, userId: string, reason: string): Promise<void> {
-    const { a, playbook, step } = await this.pendingApproval(approvalId);
+  /**
+   * Refuses (with the reason) a denial this person may not make: at Deny's click, before its form, and again with the
+   * form. Only someone in the host's channel, an approver or the requester (withdrawing), of a request still waiting.
+   */
+  async checkMayDeny(approvalId: number, userId: string) {
+    const found = await this.pendingApproval(approvalId, userId, 'deny this request');
     const approvers = this.runbook.access.approvers;
-    if (userId !== a.requestedBy && !(await this.isIn(approvers, userId))) {
+    if (userId !== found.a.requestedBy && !(await this.isIn(approvers, userId))) {
       throw new DomainError('not_allowed', [
         'Only approvers (or the person who asked) may deny this: ',
         { people: approvers },
         '.',
       ]);
     }
+    return found;
+  }
+
+  /** An approver (or the requester, withdrawing) turns a request down, saying why. */
+  async deny(approvalId: number, userId: string, reason: string): Promise<void> {
+    const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId);
     const shown = this.runs.shown(step, this.runs.target(step, a.params));
     const decided = await this.decide(a.host, approvalId, 'denied', userId, reason, shown);
     if (decided.messageTs) {
-      const host = await this.runs.host(a.host);
       await this.chat
         .updateApproval(placeOf(host), decided.messageTs, this.approvalView(decided, playbook, step, shown))
         .catch((e) => this.log.warn('updateApproval failed', e));

@@ -31,6 +31,8 @@ export interface StepRuns {
   step(playbookId: string, key: string): { playbook: Playbook; step: PlaybookStep };
   /** An incident or a run outside one, as it is now. */
   host(ref: HostRef): Promise<PlaybookHost>;
+  /** Throws when this person is not in the host's channel; `doing` is what they may not do, in words. */
+  checkMember(host: PlaybookHost, userId: string, doing: string): Promise<void>;
   /** Throws when the playbook is not this host's to work any more (detached from the incident). */
   checkWorkable(host: PlaybookHost, playbookId: string): Promise<void>;
   target(step: RunnableStep, values: Record<string, string>): string[];

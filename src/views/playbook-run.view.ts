@@ -140,6 +140,15 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors: reason.errors });
       return;
     }
+    // Checked before the form is answered, as the parameters form is: a refusal shows in it, which reaches even
+    // someone not in the channel (an ephemeral message there would not).
+    try {
+      await deps.approvals.checkMayDeny(meta.approvalId, body.user.id);
+    } catch (err) {
+      noteError(err);
+      await ack({ response_action: 'errors', errors: { [BLOCK.denyReason]: inlineErrorText(err, logger) } });
+      return;
+    }
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell: ephemeralIn(client, meta.channelId, body.user.id) },
       () => deps.approvals.deny(meta.approvalId, body.user.id, reason.value),

@@ -624,6 +624,55 @@ describe('playbooks from the incident channel', () => {
     const approve = (userId: string) =>
       bot.click({ channelId: c.channelId, messageTs: req.ts, actionId: ACTION.approveStep, value: req.id, userId });
 
+    // An approver who is not in the incident channel neither approves nor denies, as nobody outside it runs a step:
+    // told at the click (Deny: before its form), and a Deny form sent anyway is refused in the form; each audited.
+    const members = bot.fake.channels.get(c.channelId)!.members;
+    members.delete('U0APPROVER');
+    const { rows: since } = await bot.db.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM audit_log');
+    const notIn = (doing: string) =>
+      new RegExp(`Only people in this channel may ${doing} this request, and you are not in it: join the channel`);
+    bot.fake.reset();
+    await approve('U0APPROVER');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn('approve'));
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: req.ts,
+      actionId: ACTION.denyStep,
+      value: req.id,
+      userId: 'U0APPROVER',
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn('deny'));
+    expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+    const forged = await bot.submit({
+      callbackId: VIEW.denyReason,
+      privateMetadata: JSON.stringify({ approvalId: Number(req.id), channelId: c.channelId }),
+      userId: 'U0APPROVER',
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText('not from here') } },
+    });
+    expect(forged.json).toMatchObject({
+      response_action: 'errors',
+      errors: { [BLOCK.denyReason]: expect.stringMatching(notIn('deny')) },
+    });
+    const audited = async () =>
+      (
+        await bot.db.query<{ action: string; outcome: string; reason: string }>(
+          `SELECT action, outcome, reason FROM audit_log
+            WHERE actor = 'U0APPROVER' AND id > $1 ORDER BY action`,
+          [since[0]!.id],
+        )
+      ).rows;
+    for (let i = 0; i < 50 && (await audited()).length < 3; i++) await sleep(100);
+    expect(await audited()).toEqual([
+      { action: 'playbook_approve', outcome: 'refused', reason: expect.stringMatching(/^not_in_channel: /) },
+      { action: 'playbook_deny', outcome: 'refused', reason: expect.stringMatching(/^not_in_channel: /) },
+      { action: 'playbook_deny_form', outcome: 'refused', reason: expect.stringMatching(/^not_in_channel: /) },
+    ]);
+    members.add('U0APPROVER');
+    expect((await bot.db.query('SELECT state FROM step_approvals WHERE id = $1', [Number(req.id)])).rows).toEqual([
+      { state: 'pending' },
+    ]);
+
     bot.fake.reset();
     await approve(RESPONDER);
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/A different person must approve/);
