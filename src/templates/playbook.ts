@@ -357,3 +357,16 @@ export function confirmRunModal(
     ],
   });
 }
+
+/**
+ * A confirmation answered with why nothing ran (a refusal, an out-of-date form): the question has no field to show it
+ * under, and an ephemeral message in the channel would not reach someone who is not in it.
+ */
+export function notRunModal(text: string): ModalView {
+  return {
+    type: 'modal',
+    title: { type: 'plain_text', text: 'Nothing was run' },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } }],
+  };
+}

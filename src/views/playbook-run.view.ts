@@ -6,11 +6,11 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { playbookHostAt, playbookHostOfForm } from '../slack/playbook-host-at.js';
-import { inlineErrorText } from '../slack/report-error.js';
+import { errorText, inlineErrorText } from '../slack/report-error.js';
 import { runStep } from '../slack/run-step.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { denyMetadata, hostOfMetadata, runMetadata, skipMetadata } from '../templates/payloads.js';
-import { confirmRunModal } from '../templates/playbook.js';
+import { confirmRunModal, notRunModal } from '../templates/playbook.js';
 import { parseDenyReason, parseSkipReason, parseStepParams } from './parse-playbook-forms.js';
 
 type Values = Parameters<typeof parseStepParams>[0];
@@ -108,22 +108,30 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   // The confirmation of a destructive step: runs it with the values checked on the form before.
   app.view(VIEW.runConfirm, async ({ ack, view, body, client, logger }) => {
     const meta = runMetadata.decode(view.private_metadata);
+    // Checked before the form is answered, as the parameters form is (the metadata's channel must be its host's, the
+    // first click's checks hold still). A refusal has no field to show under: the form turns into why nothing ran,
+    // which reaches even someone not in the channel, where an ephemeral message would not.
+    const refuseInForm = async (err: unknown) => {
+      noteError(err);
+      await ack({ response_action: 'update', view: notRunModal(errorText(err, logger)) });
+    };
     if (!meta?.params) {
-      await ack({ response_action: 'clear' });
+      await refuseInForm(new DomainError('stale', RUN_STALE));
       return;
     }
-    const tell = ephemeralIn(client, meta.channelId, body.user.id);
+    const userId = body.user.id;
+    let host: PlaybookHost;
+    try {
+      host = await playbookHostOfForm(deps, { host: hostOfMetadata(meta), channelId: meta.channelId }, RUN_STALE);
+      await deps.playbooks.checkMayRun(host, meta.playbookId, meta.stepKey, userId);
+    } catch (err) {
+      await refuseInForm(err);
+      return;
+    }
+    const tell = ephemeralIn(client, meta.channelId, userId);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
-      async () => {
-        // As on the parameters form: the metadata's channel must be its host's (the run checks who may run it).
-        const host = await playbookHostOfForm(
-          deps,
-          { host: hostOfMetadata(meta), channelId: meta.channelId },
-          RUN_STALE,
-        );
-        await runStep(deps, tell, { ...meta, host }, body.user.id);
-      },
+      () => runStep(deps, tell, { ...meta, host }, userId),
       { admit: 'always' },
     );
   });

@@ -139,6 +139,17 @@ describe('the audit', () => {
     const stale = await refusedRow('U0STALE', meta({ channelId: 'C0GENERAL' }));
     expect(stale).toMatchObject({ outcome: 'refused' });
     expect(stale.reason).toMatch(/^stale: This form is out of date/);
+    // A destructive step's confirmation sent by someone not in the channel: it says why in the form, audited so.
+    const confirm = await bot.submit({
+      callbackId: VIEW.runConfirm,
+      privateMetadata: JSON.stringify({ ...JSON.parse(meta()), params: {} }),
+      values: {},
+      userId: 'U0OUTSIDE2',
+    });
+    expect(confirm.json).toMatchObject({ response_action: 'update' });
+    const confirmRow = await waitForRow((l) => l.action === 'playbook_run_confirmed' && l.actor === 'U0OUTSIDE2');
+    expect(confirmRow).toMatchObject({ outcome: 'refused', incident: inc.incidentId });
+    expect(confirmRow.reason).toMatch(/^not_in_channel: Only people in this channel/);
     // A parameter with a bidi control: refused as invalid input, with what the form said.
     const bidi = { [`${BLOCK.paramPrefix}node`]: { [INPUT.param]: stateValue.plainText('ab\u202ecd') } };
     const typed = await refusedRow('U0SOMEONE', meta(), bidi);

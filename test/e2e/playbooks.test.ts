@@ -409,9 +409,10 @@ describe('playbooks from the incident channel', () => {
       });
       expect(error(elsewhere), userId).toBe('This form is out of date; close it and press Run again.');
     }
-    // The confirmation of a destructive step, forged with values: nothing runs.
+    // The confirmation of a destructive step, forged with values: nothing runs, and the form says why (it has no
+    // field to show it under; an ephemeral message in a channel they are not in would not reach them).
     bot.fake.reset();
-    await bot.submit({
+    const confirmed = await bot.submit({
       callbackId: VIEW.runConfirm,
       privateMetadata: JSON.stringify({
         incidentId: c.incidentId,
@@ -423,6 +424,18 @@ describe('playbooks from the incident channel', () => {
       userId: OUTSIDER,
       values: {},
     });
+    expect(confirmed.json).toMatchObject({ response_action: 'update', view: { title: { text: 'Nothing was run' } } });
+    expect(JSON.stringify(confirmed.json)).toMatch(notIn);
+    // A roll back's version button (Slack's confirm, then the click) is answered through its response_url.
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: c.playbookTs,
+      actionId: ACTION.rollbackTo,
+      value: 'v57',
+      userId: OUTSIDER,
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/Only people in this channel may roll back/);
     await sleep(300);
     expect((await cliRuns()).length).toBe(before);
     const { rows } = await bot.db.query('SELECT 1 FROM step_runs WHERE incident_id = $1', [c.incidentId]);
