@@ -42,7 +42,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         () => {
           const value = action.type === 'button' ? action.value : undefined;
           const incidentId = clickedIncident(value, action.block_id);
-          if (!incidentId) throw new IncidentNotFoundError();
+          // A value naming no incident id at all: none was ever given.
+          if (!incidentId) throw new IncidentNotFoundError(false);
           return work({ incidentId, userId: body.user.id, action, body, client, tell });
         },
         { admit: 'gate', whenDown: downWords(typeof whenDown === 'function' ? whenDown(action) : whenDown, deps) },

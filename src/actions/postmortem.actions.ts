@@ -15,7 +15,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       { ack: () => ack(), gate: deps.gate, logger, tell: replyTo(respond) },
       async () => {
         const incidentId = parseIncidentRef(action.value, action.block_id);
-        if (!incidentId) throw new IncidentNotFoundError();
+        // A value naming no incident id at all: none was ever given.
+        if (!incidentId) throw new IncidentNotFoundError(false);
         const form = await deps.postmortems.form(incidentId);
         const meta = modalMetadata.encode({ incidentId, channelId: form.incident.channelId ?? body.channel?.id ?? '' });
         await openModal(client, body.trigger_id, postmortemModal(form, meta));

@@ -16,8 +16,9 @@ import { getIncident } from '../store/incident.repo.js';
 import { addMember } from '../store/incident-members.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import type { ActionItem, ActionItemWithIncident, NewActionItem, OwnerRef } from './action-items.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
+import { AlreadyDoneError, DomainError } from './errors.js';
 import { retryDelayMs } from './escalation.service.js';
+import { incidentOrThrow } from './find-incident.js';
 import type { FollowUpChat } from './follow-up-ports.js';
 import { type Logger, UnreachableContactError } from './ports.js';
 import type { Sweep } from './timer-loop.js';
@@ -102,8 +103,7 @@ export class ActionItemService implements Sweep {
   ): Promise<AddedItems | null> {
     const r = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
-      const incident = await getIncident(tx, incidentId, { forUpdate: true });
-      if (!incident) throw new IncidentNotFoundError();
+      const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
       const added = await this.addIn(tx, incident, items, actorId);
       return { incident, added };
     });
@@ -182,8 +182,7 @@ export class ActionItemService implements Sweep {
       const found = await getActionItem(tx, itemId);
       if (!found) throw new ActionItemNotFoundError();
       // The incident first, then the item: the order every change to an incident's items takes.
-      const incident = await getIncident(tx, found.incidentId, { forUpdate: true });
-      if (!incident) throw new IncidentNotFoundError();
+      const incident = await incidentOrThrow(tx, found.incidentId, { forUpdate: true });
       const item = await closeActionItem(tx, itemId, actorId);
       if (!item) {
         const current = await getActionItem(tx, itemId);

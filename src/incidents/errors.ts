@@ -61,7 +61,7 @@ export class ParamsError extends DomainError {
  * since), or never was (a made-up or mistyped id): see incidentIdIssued.
  */
 export class IncidentNotFoundError extends DomainError {
-  constructor(existed = true) {
+  constructor(existed: boolean) {
     super('incident_not_found', existed ? 'That incident no longer exists.' : 'There is no such incident.');
   }
 }

@@ -21,10 +21,10 @@ import {
   syncJobsPart,
 } from '../store/escalation.repo.js';
 import { insertEvent } from '../store/event.repo.js';
-import { getIncident, getIncidents, incidentIdIssued } from '../store/incident.repo.js';
+import { getIncident, getIncidents } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import { AlreadyDoneError, ChatPlatformError, IncidentNotFoundError } from './errors.js';
+import { AlreadyDoneError, ChatPlatformError } from './errors.js';
 import {
   desiredJobs,
   keptByHand,
@@ -37,6 +37,7 @@ import {
   ruleUnless,
   stillHolds,
 } from './escalation-policy.js';
+import { incidentOrThrow } from './find-incident.js';
 import { Lanes } from './lanes.js';
 import type { NotificationService, OwnPageAck } from './notification.service.js';
 import { fixedContacts, type OnCallResolver } from './oncall.service.js';
@@ -297,8 +298,7 @@ export class EscalationService {
     const { order } = this.runbook.escalation;
     const result = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
-      const incident = await getIncident(tx, incidentId, { forUpdate: true });
-      if (!incident) throw new IncidentNotFoundError(await incidentIdIssued(tx, incidentId));
+      const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
       if (incident.status !== 'investigating') {
         throw new AlreadyDoneError(`This incident is ${incident.status}; there is nobody left to escalate to for it.`);
       }

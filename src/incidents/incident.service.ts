@@ -3,11 +3,9 @@ import { nextDueOf } from '../store/escalation.repo.js';
 import { listEvents } from '../store/event.repo.js';
 import {
   changeIncident,
-  getIncident,
   getIncidentByChannel,
   getVersionedIncident,
   type IncidentPatch,
-  incidentIdIssued,
   incidentIfChanged,
   listOpenIncidents,
   lockIncidentForChange,
@@ -33,8 +31,9 @@ import {
   type DeclareResult,
   existingDeclaration,
 } from './declaration.service.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError, type Phrase } from './errors.js';
+import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';
 import type { EscalateResult, EscalationService } from './escalation.service.js';
+import { incidentNotFound, incidentOrThrow } from './find-incident.js';
 import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
 import { mergeOverNewer, REQUIRED_FIELDS, type SeenFields, WRITTEN_FIELDS } from './status-merge.js';
@@ -108,7 +107,7 @@ export class IncidentService {
   /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
   async refreshCard(incidentId: number): Promise<void> {
     const found = await getVersionedIncident(this.db, incidentId);
-    if (!found) throw new IncidentNotFoundError(await incidentIdIssued(this.db, incidentId));
+    if (!found) throw await incidentNotFound(this.db, incidentId);
     await this.showLatest(found);
   }
 
@@ -133,9 +132,7 @@ export class IncidentService {
   }
 
   async get(id: number): Promise<Incident> {
-    const found = await getIncident(this.db, id);
-    if (!found) throw new IncidentNotFoundError(await incidentIdIssued(this.db, id));
-    return found;
+    return incidentOrThrow(this.db, id);
   }
 
   /** The first open incidents `userId` may see (most severe, then newest), and how many of them are open in all. */
@@ -161,7 +158,7 @@ export class IncidentService {
     const result = await this.db.transaction(async (tx: Queryable) => {
       const { claimed, incident: current } = await lockIncidentForChange(tx, incidentId, requestKey);
       if (!claimed) return null;
-      if (!current) throw new IncidentNotFoundError(await incidentIdIssued(tx, incidentId));
+      if (!current) throw await incidentNotFound(tx, incidentId);
       const d = decide(current);
       const timers = this.escalation?.timersPart(patched(current, d.patch));
       const written = await changeIncident(tx, incidentId, d.patch, d.events, timers);

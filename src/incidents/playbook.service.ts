@@ -8,7 +8,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import { suggestPlaybook, winningClaim } from '../runbook/suggest-playbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
-import { getIncident, getIncidentByChannel, incidentIdIssued } from '../store/incident.repo.js';
+import { getIncidentByChannel } from '../store/incident.repo.js';
 import { getPlaybookRun } from '../store/playbook-run.repo.js';
 import {
   attachPlaybook,
@@ -23,7 +23,8 @@ import {
 } from '../store/step-run.repo.js';
 import type { AlertRule } from './alert-types.js';
 import { Checklists } from './checklist.service.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError, NotAnIncidentChannelError } from './errors.js';
+import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from './errors.js';
+import { incidentOrThrow } from './find-incident.js';
 import { playbookAct } from './playbook-acts.js';
 import { type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import {
@@ -36,7 +37,6 @@ import {
 } from './ports.js';
 import { StepApprovals } from './step-approvals.service.js';
 import type { RunResult, StepRun, StepRuns } from './step-runs.js';
-import type { Incident } from './types.js';
 import { isDeployStep, PostDeploymentVerification } from './verification.service.js';
 
 export type PlaybookServiceOptions = RunnerOptions;
@@ -116,7 +116,7 @@ export class PlaybookService implements StepRuns {
 
   /** An incident or a run outside one, by id, as it is now. */
   async host(ref: HostRef): Promise<PlaybookHost> {
-    if (ref.kind === 'incident') return { kind: 'incident', incident: await this.incident(ref.id) };
+    if (ref.kind === 'incident') return { kind: 'incident', incident: await incidentOrThrow(this.db, ref.id) };
     const run = await getPlaybookRun(this.db, ref.id);
     if (!run) throw new DomainError('run_not_found', 'That playbook run no longer exists.');
     return { kind: 'run', run };
@@ -155,7 +155,7 @@ export class PlaybookService implements StepRuns {
   ): Promise<{ already: boolean }> {
     const playbook = this.runbook.playbooks.find((p) => p.id === playbookId);
     if (!playbook) throw new DomainError('playbook_not_found', `There is no playbook \`${playbookId}\`.`);
-    const incident = await this.incident(incidentId);
+    const incident = await incidentOrThrow(this.db, incidentId);
     // One statement: attached and recorded together.
     const fresh = await attachPlaybook(this.db, incidentId, playbookId, actorId, { playbook: playbookId, suggested });
     if (!fresh) return { already: true };
@@ -173,7 +173,7 @@ export class PlaybookService implements StepRuns {
    * longer be ticked or run from it. Recorded (`playbook_detached`); attaching it again carries on where it was left.
    */
   async detach(incidentId: number, playbookId: string, actorId: string): Promise<void> {
-    const incident = await this.incident(incidentId);
+    const incident = await incidentOrThrow(this.db, incidentId);
     const attached = await getAttachedPlaybook(this.db, incidentId, playbookId);
     if (!attached) throw new DomainError('not_attached', `\`${playbookId}\` is not attached to this incident.`);
     const detached = await this.db.transaction(async (tx) => {
@@ -424,11 +424,5 @@ export class PlaybookService implements StepRuns {
     if (host.kind === 'run' && playbookId === host.run.playbookId) await this.checklists.settleRun(host, playbook);
     await this.checklists.refresh(host, playbookId, { focus: key });
     return { view: final, full };
-  }
-
-  private async incident(id: number): Promise<Incident> {
-    const i = await getIncident(this.db, id);
-    if (!i) throw new IncidentNotFoundError(await incidentIdIssued(this.db, id));
-    return i;
   }
 }

@@ -3,7 +3,6 @@ import { itemsOfIncident, upsertRunbookItem } from '../store/action-item.repo.js
 import type { Database } from '../store/db.js';
 import { insertEvent, listEvents } from '../store/event.repo.js';
 import { peopleOfIncident } from '../store/home.repo.js';
-import { getIncident } from '../store/incident.repo.js';
 import {
   getPostmortem,
   getPostmortemDocument,
@@ -16,7 +15,8 @@ import {
 import { claimRequestKey } from '../store/request-key.repo.js';
 import type { ActionItem, NewActionItem } from './action-items.js';
 import type { ActionItemService } from './action-items.service.js';
-import { DomainError, IncidentNotFoundError } from './errors.js';
+import { DomainError } from './errors.js';
+import { incidentOrThrow } from './find-incident.js';
 import type { FollowUpChat } from './follow-up-ports.js';
 import type { Logger } from './ports.js';
 import {
@@ -79,8 +79,7 @@ export class PostmortemService {
 
   /** What the form needs: the incident (resolved), the answers so far, its items, the runbook's sections. */
   async form(incidentId: number): Promise<PostmortemForm> {
-    const incident = await getIncident(this.db, incidentId);
-    if (!incident) throw new IncidentNotFoundError();
+    const incident = await incidentOrThrow(this.db, incidentId);
     mustBeResolved(incident);
     const [stored, items] = await Promise.all([
       getPostmortem(this.db, incidentId),
@@ -115,8 +114,7 @@ export class PostmortemService {
     const names = await this.names(incidentId, [userId, ...newItems.flatMap((i) => (i.ownerId ? [i.ownerId] : []))]);
     const r = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
-      const incident = await getIncident(tx, incidentId, { forUpdate: true });
-      if (!incident) throw new IncidentNotFoundError();
+      const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
       mustBeResolved(incident);
       await savePostmortem(tx, incidentId, answers, userId);
       const added = await this.items.addIn(tx, incident, newItems, userId);

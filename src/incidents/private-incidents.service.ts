@@ -1,9 +1,10 @@
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
-import { getIncident, makeIncidentPublic } from '../store/incident.repo.js';
+import { makeIncidentPublic } from '../store/incident.repo.js';
 import { addMember } from '../store/incident-members.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError } from './errors.js';
+import { AlreadyDoneError, DomainError } from './errors.js';
+import { incidentOrThrow } from './find-incident.js';
 import type { IncidentService } from './incident.service.js';
 import type { IncidentChat, Logger } from './ports.js';
 import type { Incident } from './types.js';
@@ -32,8 +33,7 @@ export class PrivateIncidents {
   async makePublic(incidentId: number, actorId: string, requestKey: string): Promise<MadePublic | null> {
     const incident = await this.db.transaction(async (tx) => {
       if (!(await claimRequestKey(tx, requestKey))) return null;
-      const current = await getIncident(tx, incidentId, { forUpdate: true });
-      if (!current) throw new IncidentNotFoundError();
+      const current = await incidentOrThrow(tx, incidentId, { forUpdate: true });
       const made = await makeIncidentPublic(tx, incidentId);
       if (!made) throw new AlreadyDoneError(`Incident #${current.number} is public already.`);
       await insertEvent(tx, incidentId, 'made_public', actorId, {});
@@ -65,8 +65,7 @@ export class PrivateIncidents {
    * private incident is never joined so: its people are invited by the bot (pages) or by each other.
    */
   async join(incidentId: number, userId: string): Promise<{ incident: Incident; already: boolean }> {
-    const incident = await getIncident(this.db, incidentId);
-    if (!incident) throw new IncidentNotFoundError();
+    const incident = await incidentOrThrow(this.db, incidentId);
     if (incident.private || !incident.channelId) {
       throw new DomainError('incident_private', 'This incident is private: ask one of its responders to invite you.');
     }

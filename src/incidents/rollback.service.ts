@@ -1,12 +1,11 @@
 import { findRollbackTarget, parseDeployments } from '../ops/deployments.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Database } from '../store/db.js';
-import { getIncident, incidentIdIssued } from '../store/incident.repo.js';
-import { DomainError, IncidentNotFoundError } from './errors.js';
+import { DomainError } from './errors.js';
+import { incidentOrThrow } from './find-incident.js';
 import type { PlaybookService } from './playbook.service.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
 import type { PlaybookChat } from './ports.js';
-import type { Incident } from './types.js';
 
 export interface RollbackOptions {
   /** How to read `atom-cli deployments` (DEPLOYMENTS_PATTERN); the default fits the CLI's table. */
@@ -31,7 +30,7 @@ export class RollbackService {
    * is resolved) is refused here, as any step is at its first click, not after picking a version and confirming.
    */
   async showDeployments(incidentId: number, userId: string): Promise<void> {
-    const incident = await this.incident(incidentId);
+    const incident = await incidentOrThrow(this.db, incidentId);
     await this.showDeploymentsAt({ kind: 'incident', incident }, userId);
   }
 
@@ -83,11 +82,5 @@ export class RollbackService {
   /** Roll back, step 2, for any host (an incident, or a playbook run outside one). */
   async rollbackAt(host: PlaybookHost, version: string, userId: string): Promise<void> {
     await this.playbooks.run(host, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId, { version });
-  }
-
-  private async incident(id: number): Promise<Incident> {
-    const i = await getIncident(this.db, id);
-    if (!i) throw new IncidentNotFoundError(await incidentIdIssued(this.db, id));
-    return i;
   }
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
 import { type CardRef, SIGNING_SECRET, useBot } from '../support/bot-harness.js';
 import { declareThroughBot } from '../support/incident-flow.js';
 import { postSlashCommand, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
@@ -374,6 +375,32 @@ describe('the audit of requests that changed nothing', () => {
       expect(row!.reason).toBe(`incident_not_found: ${said}`);
       bot.fake.reset();
     }
+    // Every other click or form naming an incident tells the two apart too; a value naming no id at all is none.
+    const clickSays = async (actionId: string, value: string, said: string) => {
+      bot.fake.reset();
+      await bot.click({ channelId: card.channelId, messageTs: card.cardTs, actionId, value, userId: 'U0CLICKER' });
+      const told = await bot.fake.waitFor('response_url');
+      expect(told.args.text, `${actionId} ${value}`).toBe(`:warning: ${said}`);
+    };
+    for (const actionId of [ACTION.writePostmortem, ACTION.makePublic, ACTION.joinIncident]) {
+      await clickSays(actionId, '99999', 'There is no such incident.');
+      await clickSays(actionId, String(removed), 'That incident no longer exists.');
+    }
+    await clickSays(ACTION.markMitigated, 'not an id', 'There is no such incident.');
+    await clickSays(ACTION.writePostmortem, 'not an id', 'There is no such incident.');
+    bot.fake.reset();
+    await bot.submit({
+      callbackId: VIEW.postmortem,
+      privateMetadata: JSON.stringify({ incidentId: 99999, channelId: card.channelId }),
+      userId: 'U0CLICKER',
+      values: {
+        [BLOCK.pmRootCause]: { [INPUT.text]: stateValue.plainText('unknown yet') },
+        [BLOCK.pmRunbook]: { [INPUT.select]: stateValue.staticSelect(NO_RUNBOOK_UPDATE) },
+        [BLOCK.pmItems]: { [INPUT.text]: stateValue.plainText('') },
+      },
+    });
+    const told = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === 'U0CLICKER');
+    expect(told.args.text).toBe(':warning: There is no such incident.');
   });
 
   it('a severity typed outside an incident channel is refused, though answered with how to declare', async () => {
