@@ -176,12 +176,20 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors: reason.errors });
       return;
     }
+    // Someone not in the channel is refused before the form is answered, in the form: an ephemeral message in the
+    // channel would not reach them. The other refusals (ticked meanwhile) reach a member so, after the ack.
+    let host: PlaybookHost;
+    try {
+      host = await playbookHostAt(deps, meta.channelId, meta.r, 'This form is out of date; close it.');
+      await deps.checklists.checkMember(host, body.user.id, 'tick its steps');
+    } catch (err) {
+      noteError(err);
+      await ack({ response_action: 'errors', errors: { [BLOCK.skipReason]: inlineErrorText(err, logger) } });
+      return;
+    }
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell: ephemeralIn(client, meta.channelId, body.user.id) },
-      async () => {
-        const host = await playbookHostAt(deps, meta.channelId, meta.r, 'This form is out of date; close it.');
-        await deps.checklists.skip(host, meta.p, meta.s, body.user.id, reason.value);
-      },
+      () => deps.checklists.skip(host, meta.p, meta.s, body.user.id, reason.value),
       { admit: 'gate' },
     );
   });

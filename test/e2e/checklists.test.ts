@@ -203,6 +203,17 @@ describe('a playbook as a checklist in an incident', () => {
     const s = await tick(c, ACTION.stepSkip, 'resolution.0', OUTSIDER);
     expect(await privateAnswer(s.replies)).toMatch(/Only people in this channel may tick its steps/);
     expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+    // A Skip form sent anyway is refused in the form (an ephemeral message in the channel would not reach them).
+    const forged = await bot.submit({
+      callbackId: VIEW.skipReason,
+      privateMetadata: JSON.stringify({ p: PLAYBOOK, s: 'resolution.0', channelId: c.channelId }),
+      userId: OUTSIDER,
+      values: { [BLOCK.skipReason]: { [INPUT.reason]: stateValue.plainText('not from here') } },
+    });
+    expect(forged.json).toMatchObject({
+      response_action: 'errors',
+      errors: { [BLOCK.skipReason]: expect.stringMatching(/^Only people in this channel may tick its steps/) },
+    });
     expect(await checks(c)).toEqual([]);
     expect(await events(c, 'step_done')).toEqual([]);
   });
