@@ -150,9 +150,10 @@ export function openWrapFrom(lines: readonly string[], values: readonly WrapValu
       // A start under WRAP_MIN_HEAD only where it begins a word (after a blank, `=`, a quote; a value printed as a
       // terminal wraps it): every line ending in a value's first letter would wait for more output, and hex or base64
       // runs are words of their own.
-      const head = headAt(last[i]!, w, undefined, w.encoded ? WRAP_MIN_HEAD : 1);
-      if (head && head.k < WRAP_MIN_HEAD && isWordChar(last[i]![head.from - 1])) continue;
-      if (head && wrappedFrom(last, i, head.from, head.k, w).end === 'open') return from + i;
+      for (const head of headsAt(last[i]!, w, undefined, w.encoded ? WRAP_MIN_HEAD : 1)) {
+        if (head.k < WRAP_MIN_HEAD && isWordChar(last[i]![head.from - 1])) continue;
+        if (wrappedFrom(last, i, head.from, head.k, w).end === 'open') return from + i;
+      }
     }
   }
   return -1;
@@ -179,24 +180,26 @@ function indentOf(line: string, at: number): number {
   return start;
 }
 
-/** The length of the longest start of a value that ends `line` (at least `minHead`), with where it begins. */
-function headAt(
+/**
+ * The starts of a value that end `line` (each at least `minHead` long), with where each begins: the longest first. A
+ * value whose start repeats (`ab12ab12-…`, much hex) may end a line in more than one way, and only one of them may be
+ * the start whose rest the next line holds (`ab12ab12` then `ab12-…`: the start is `ab12`).
+ */
+function* headsAt(
   line: string,
   w: WrapValue,
   ends = textEnds(line),
   minHead = 1,
-): { from: number; k: number; end: number } | null {
+): Generator<{ from: number; k: number; end: number }> {
   for (const end of ends) {
     const ats = w.at.get(line[end - 1] ?? '') ?? [];
-    // The longest first: a value whose start repeats a character is matched as far as it goes.
     for (let n = ats.length - 1; n >= 0; n--) {
       const k = ats[n]! + 1;
       if (k < minHead || k >= w.value.length || k > end || !cutsAt(w, k, k)) continue;
       if (w.token && gluedBefore(line, end - k)) continue;
-      if (line.startsWith(w.value.slice(0, k), end - k)) return { from: end - k, k, end };
+      if (line.startsWith(w.value.slice(0, k), end - k)) yield { from: end - k, k, end };
     }
   }
-  return null;
 }
 
 /**
@@ -218,16 +221,21 @@ export function maskWrapped(text: string, values: readonly WrapValue[], before?:
   for (let i = 0; i < (atEnd ? lines.length : lines.length - 1); i++) {
     const ends = textEnds(lines[i]!);
     for (const w of values) {
-      const head = headAt(lines[i]!, w, ends);
-      if (!head) continue;
-      const wrap = wrappedFrom(lines, i, head.from, head.k, w);
-      if (wrap.end !== 'whole') {
+      // Of the starts the line ends in, the one whose rest follows whole; else each shown unfinished.
+      let found: [number, number, number][] = [];
+      for (const head of headsAt(lines[i]!, w, ends)) {
+        const wrap = wrappedFrom(lines, i, head.from, head.k, w);
+        const pieces: [number, number, number][] = [[i, head.from, head.end], ...wrap.spans];
+        if (wrap.end === 'whole') {
+          found = pieces;
+          break;
+        }
         const ended = wrap.end === 'broken' || atEnd;
         const shown = w.value.slice(0, wrap.pos);
         if (!ended || (before !== undefined && i === 0) || shown.length < w.unfinished || WORDS.test(shown)) continue;
+        found.push(...pieces);
       }
-      for (const [line, start, end] of [[i, head.from, head.end] as [number, number, number], ...wrap.spans])
-        spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
+      for (const [line, start, end] of found) spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
     }
   }
   if (spans.size === 0) return text;

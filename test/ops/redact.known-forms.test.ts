@@ -228,6 +228,17 @@ describe('redact: a known value wrapped with little of it on a line, or short', 
     }
   });
 
+  it('masks the rest alone starting the next line when the line ends in more than one start of the value', () => {
+    // `ab12ab12` ends in `ab12` and in `ab12ab12`, both starts of the value: the rest that follows is that of `ab12`.
+    for (const [secret, text, masked] of [
+      ['ab12ab12-XyZ-7788', 'got ab12ab12\nab12-XyZ-7788\n', 'got ab12***\n***\n'],
+      ['s3cret-s3cret-42', 'x s3cret-s3cret-\ns3cret-42\n', 'x s3cret-***\n***\n'],
+    ]) {
+      expect(redactWith([secret!])(text!)).toBe(masked);
+      expect(streamed([secret!], text!.split(/(?<=\n)/))).toBe(masked);
+    }
+  });
+
   it('leaves ordinary text alone where a short value could be read across a line end', () => {
     const mask = redactWith(['password1', 'password123', 'deploy-prod', 'hunter2prod']);
     for (const text of [
