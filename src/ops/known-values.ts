@@ -186,6 +186,17 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       const unfinished = token ? Number.POSITIVE_INFINITY : MIN_KNOWN_VALUE_CHARS;
       if (!wrapped.has(piece))
         wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token, unfinished, encoded: false });
+      // In the other cases text prints it in, wrapped too: as the value where it is masked in any case, else only whole
+      // and as a whole token (as `tokens` masks it unwrapped), never unfinished (`PASSWORD` of `PASSWORD-…` is a word).
+      const inAnyCase = caseless(piece);
+      for (const variant of caseVariants(piece))
+        if (!wrapped.has(variant))
+          wrapped.set(variant, {
+            short: variant.length < WRAP_MIN_VALUE,
+            token: token || !inAnyCase,
+            unfinished: inAnyCase ? unfinished : Number.POSITIVE_INFINITY,
+            encoded: false,
+          });
     }
   }
   if (pieces.size === 0 && anyCase.size === 0 && tokens.size === 0 && named.size === 0) return null;

@@ -220,23 +220,26 @@ export function maskWrapped(text: string, values: readonly WrapValue[], before?:
   const spans = new Map<number, [number, number][]>();
   for (let i = 0; i < (atEnd ? lines.length : lines.length - 1); i++) {
     const ends = textEnds(lines[i]!);
+    // Of the starts the line ends in (of a value, or of values one another's start: a value and its case variant), the
+    // ones whose rest follows whole; when none does, each shown unfinished.
+    const whole: [number, number, number][] = [];
+    const unfinished: [number, number, number][] = [];
     for (const w of values) {
-      // Of the starts the line ends in, the one whose rest follows whole; else each shown unfinished.
-      let found: [number, number, number][] = [];
       for (const head of headsAt(lines[i]!, w, ends)) {
         const wrap = wrappedFrom(lines, i, head.from, head.k, w);
         const pieces: [number, number, number][] = [[i, head.from, head.end], ...wrap.spans];
         if (wrap.end === 'whole') {
-          found = pieces;
+          whole.push(...pieces);
           break;
         }
         const ended = wrap.end === 'broken' || atEnd;
         const shown = w.value.slice(0, wrap.pos);
         if (!ended || (before !== undefined && i === 0) || shown.length < w.unfinished || WORDS.test(shown)) continue;
-        found.push(...pieces);
+        unfinished.push(...pieces);
       }
-      for (const [line, start, end] of found) spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
     }
+    for (const [line, start, end] of whole.length ? whole : unfinished)
+      spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
   }
   if (spans.size === 0) return text;
   maskSpans(lines, spans);

@@ -161,6 +161,26 @@ describe('redact: a known value in another case', () => {
   });
 });
 
+describe('redact: a known value in another case wrapped across lines', () => {
+  const known = ['s3cret-value-123', 'hunter2', 'correct horse battery staple', 'production'];
+
+  it.each([
+    ['upper-cased', 'got S3CRET-VA\nLUE-123\n', 'got ***\n***\n'],
+    ['capitalized, its rest alone on the next line', 'got S3cret-value-\n123 ok\n', 'got ***\n*** ok\n'],
+    ['a value of words, in capitals', 'pw: CORRECT HORSE\nBATTERY STAPLE\n', 'pw: ***\n***\n'],
+    ['a word, in capitals', 'env PRODUC\nTION ok\n', 'env ***\n*** ok\n'],
+  ])('is masked %s, whole and streamed line by line', (_what, text, masked) => {
+    expect(redactWith(known)(text)).toBe(masked);
+    expect(streamed(known, text.split(/(?<=\n)/))).toBe(masked);
+  });
+
+  it('is left alone where a value masked in another case only as a whole token would be part of a longer word', () => {
+    const mask = redactWith(known);
+    for (const text of ['env PRODUC\nTIONIZE ok\n', 'pw: HUNT\nER2X\n', 'Enter PASSWORD\nbelow\n'])
+      expect(mask(text)).toBe(text);
+  });
+});
+
 describe('redact: a known region or word in another case', () => {
   const mask = redactWith(['eu-west-1', 'production']);
 
