@@ -7,6 +7,7 @@
  */
 
 import { escapeRegExp } from '../runbook/regexp.js';
+import { type DumpValue, maskDumps } from './hex-dumps.js';
 import { MASK, WORDS, withoutEscapes } from './mask-text.js';
 import { base64Forms, textForms } from './value-forms.js';
 import {
@@ -19,6 +20,7 @@ import {
   wrapValue,
 } from './wrapped-values.js';
 
+export { openDumpFrom } from './hex-dumps.js';
 export { MASK, withoutEscapes } from './mask-text.js';
 export { openWrapFrom } from './wrapped-values.js';
 /**
@@ -60,6 +62,8 @@ export interface KnownValues {
    * `base64`'s 76 columns, a wrapped table cell (see maskWrapped). Base64 forms are cut anywhere, however short.
    */
   wrapped: readonly WrapValue[];
+  /** The values' bytes, masked in hex dumps (`xxd`, `hexdump -C`) wherever a dump's lines cut them (see maskDumps). */
+  dumped: readonly DumpValue[];
   /** The short values, masked where they follow their own variable's name. */
   named: RegExp | null;
   /** Length of the longest piece or named form: a cut of an overlong line keeps at least this much back. */
@@ -151,6 +155,7 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
   const named = new Set<string>();
   // Each value looked for wrapped: whether it is short (cut only where `cutsAt` says), whether only as a whole token.
   const wrapped = new Map<string, WrapKind>();
+  const dumped = new Map<string, DumpValue>();
   let longestNamed = 0;
   for (const known of values) {
     const { name, value } = typeof known === 'string' ? { name: null, value: known } : known;
@@ -186,6 +191,7 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       const unfinished = token ? Number.POSITIVE_INFINITY : MIN_KNOWN_VALUE_CHARS;
       if (!wrapped.has(piece))
         wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token, unfinished, encoded: false });
+      if (!dumped.has(piece)) dumped.set(piece, { bytes: Buffer.from(piece, 'utf8'), token, unfinished });
       // In the other cases text prints it in, wrapped too: as the value where it is masked in any case, else only whole
       // and as a whole token (as `tokens` masks it unwrapped), never unfinished (`PASSWORD` of `PASSWORD-…` is a word).
       const inAnyCase = caseless(piece);
@@ -214,6 +220,7 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
         )
       : null,
     wrapped: [...wrapped.entries()].map(wrapValue),
+    dumped: [...dumped.values()],
     // Case aside (`atom_region: iad`), and the end of a value is a quote, a blank or a separator, or the line's end.
     named: named.size ? new RegExp(`(?:${[...named].join('|')})(?=["']?(?:[\\s&,;)}\\]]|$))`, 'gim') : null,
     longest: Math.max(
@@ -229,8 +236,10 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
 
 /** `text` with the known values masked: whole, then wrapped across lines, then the short ones after their names. */
 function maskForms(text: string, known: KnownValues, before?: string, atEnd = false): string {
-  // Any case first: a value in its own case may be part of one (`123456` of `ABC-SECRET-123456`) and cut it short.
-  const anyCase = known.caseless ? text.replace(known.caseless, MASK) : text;
+  // Hex dumps first, read as bytes before a pattern masks part of one line's hex.
+  const dumps = maskDumps(text, known.dumped, before, atEnd);
+  // Any case next: a value in its own case may be part of one (`123456` of `ABC-SECRET-123456`) and cut it short.
+  const anyCase = known.caseless ? dumps.replace(known.caseless, MASK) : dumps;
   const spaced = known.spacedHex ? anyCase.replace(known.spacedHex, MASK) : anyCase;
   const own = known.pattern ? spaced.replace(known.pattern, MASK) : spaced;
   const bare = known.tokens ? own.replace(known.tokens, MASK) : own;

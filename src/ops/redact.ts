@@ -29,7 +29,15 @@
  * span lines, and the redactor keeps state for them.
  */
 
-import { type KnownSecret, type KnownValues, knownValues, MASK, maskKnown, openWrapFrom } from './known-values.js';
+import {
+  type KnownSecret,
+  type KnownValues,
+  knownValues,
+  MASK,
+  maskKnown,
+  openDumpFrom,
+  openWrapFrom,
+} from './known-values.js';
 import { holdsTableHeader, type TableColumns, tableHeader, valueStart } from './secrets-table.js';
 
 export { type KnownSecret, MASK, MIN_KNOWN_VALUE_CHARS, namedSecrets } from './known-values.js';
@@ -303,9 +311,11 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
         pending = pending.slice(cut + 1);
         // Lines where a wrapped value starts whose rest has not come yet wait for the next output, which may carry it.
         // Never while the line still coming is overlong: memory stays bounded (it is cut below, as any).
-        if (known?.wrapped.length && pending.length <= maxLineChars) {
+        if (known && (known.wrapped.length || known.dumped.length) && pending.length <= maxLineChars) {
           const lines = complete.slice(0, -1).split('\n');
-          const hold = openWrapFrom(lines, known.wrapped);
+          // A value's start ending a hex dump's last line too (see maskDumps).
+          const holds = [openWrapFrom(lines, known.wrapped), openDumpFrom(lines, known.dumped)].filter((at) => at >= 0);
+          const hold = holds.length ? Math.min(...holds) : -1;
           if (hold >= 0) {
             pending = `${lines.slice(hold).join('\n')}\n${pending}`;
             complete = lines.slice(0, hold).reduce((text, line) => `${text}${line}\n`, '');

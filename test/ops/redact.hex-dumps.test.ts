@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { createRedactor, redactWith } from '../../src/ops/redact.js';
+
+/** A byte as the ASCII column shows it. */
+const shown = (byte: number): string => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : '.');
+const hex2 = (byte: number): string => byte.toString(16).padStart(2, '0');
+
+/** The 16-byte lines of `data`, with their offsets. */
+const rows = (data: Buffer): [number, Buffer][] =>
+  Array.from({ length: Math.ceil(data.length / 16) }, (_, n) => [n * 16, data.subarray(n * 16, n * 16 + 16)]);
+
+/** As `xxd` prints it: two-byte groups, the ASCII column after two blanks. */
+const xxd = (data: Buffer): string =>
+  rows(data)
+    .map(([at, row]) => {
+      const groups = [...row]
+        .map(hex2)
+        .join('')
+        .match(/.{1,4}/g)!
+        .join(' ');
+      return `${at.toString(16).padStart(8, '0')}: ${groups.padEnd(39)}  ${[...row].map(shown).join('')}\n`;
+    })
+    .join('');
+
+/** As `hexdump -C` prints it: bytes a blank apart, two in the middle, the ASCII column between bars. */
+const hexdumpC = (data: Buffer): string =>
+  `${rows(data)
+    .map(([at, row]) => {
+      const bytes = [...row].map(hex2);
+      const hex = `${bytes.slice(0, 8).join(' ')}  ${bytes.slice(8).join(' ')}`.trimEnd().padEnd(48);
+      return `${at.toString(16).padStart(8, '0')}  ${hex}  |${[...row].map(shown).join('')}|\n`;
+    })
+    .join('')}${data.length.toString(16).padStart(8, '0')}\n`;
+
+const secret = 's3cret-vaLue-429';
+const filler = (n: number): Buffer => Buffer.alloc(n, 0x01);
+/** The dump without its offset column: what is left of data of 0x01 bytes and a secret without a 0 or 1 in it. */
+const unmasked = (dump: string): string => dump.replace(/^[0-9a-f]+:?(?= |$)/gm, '').replace(/[01 .|*\n]/g, '');
+
+/** Output as the command runner feeds it: in chunks, the redactor's pieces joined. */
+const streamed = (chunks: string[]): string => {
+  const redactor = createRedactor({ known: [secret] });
+  return chunks.map((chunk) => redactor.push(chunk)).join('') + redactor.flush();
+};
+
+describe('redact: a known value in a hex dump, split across its lines', () => {
+  const mask = redactWith([secret]);
+
+  it.each([
+    ['xxd', xxd],
+    ['hexdump -C', hexdumpC],
+  ])(
+    'is masked in %s, hex and ASCII columns, wherever the lines cut it, whole and streamed line by line',
+    (_what, dump) => {
+      for (let at = 0; at < 34; at++) {
+        const text = dump(Buffer.concat([filler(at), Buffer.from(secret), filler(20)]));
+        const masked = mask(text);
+        expect(unmasked(masked), `at ${at}:\n${masked}`).toBe('');
+        expect(masked).toContain('***');
+        expect(streamed(text.split(/(?<=\n)/)), `at ${at}`).toBe(masked);
+        for (let cut = 1; cut < text.length; cut += 13)
+          expect(streamed([text.slice(0, cut), text.slice(cut)]), `at ${at}, cut at ${cut}`).toBe(masked);
+      }
+    },
+  );
+
+  it('keeps the rest of the lines as they are', () => {
+    const text = xxd(Buffer.from(`{"kind":"Secret","tok":"${secret}"}`));
+    expect(mask(text)).toBe(
+      [
+        '00000000: 7b22 6b69 6e64 223a 2253 6563 7265 7422  {"kind":"Secret"',
+        '00000010: 2c22 746f 6b22 3a22 ***  ,"tok":"***',
+        '00000020: *** 227d                 ***"}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('is masked when the dump ends in 6 bytes of its start or more, and not in fewer', () => {
+    expect(unmasked(mask(hexdumpC(Buffer.concat([filler(12), Buffer.from(secret.slice(0, 7))]))))).toBe('');
+    const few = hexdumpC(Buffer.concat([filler(12), Buffer.from(secret.slice(0, 5))]));
+    expect(mask(few)).toBe(few);
+  });
+
+  it('leaves dumps of other data alone, and a short start of the value in them', () => {
+    const other = Buffer.from(`s3cret-va and s3cre\n${'other data '.repeat(8)}${secret.slice(0, 9).toUpperCase()}`);
+    for (const dump of [xxd(other), hexdumpC(other)]) {
+      expect(mask(dump)).toBe(dump);
+      expect(streamed(dump.split(/(?<=\n)/))).toBe(dump);
+    }
+  });
+});
