@@ -1,5 +1,6 @@
 /**
- * Known values in hex dumps (`xxd`, `hexdump -C`, `od -A x -t x1z`): the bytes of a run of dump lines are read as one
+ * Known values in hex dumps (`xxd`, `hexdump -C`, `od -A x -t x1z`; `hexdump` and `od -x`, whose two-byte words are
+ * little-endian): the bytes of a run of dump lines are read as one
  * stream, so that a value is found wherever the dump's lines cut it (an offset column and an ASCII column between its
  * pieces), and masked in the hex column and in the ASCII column at the right. A search of the bytes (Buffer.indexOf),
  * no pattern; text with no dump line costs one pattern test.
@@ -116,8 +117,11 @@ interface Stream {
   asciiAt: Int32Array;
 }
 
-/** The run of dump lines `parsed` (line `first` on) as a stream, in the order it prints the bytes. */
-function inOrder(parsed: readonly DumpLine[], first: number): Stream {
+/**
+ * The run of dump lines `parsed` (line `first` on) as a stream: in the order it prints the bytes, or with each group's
+ * bytes the other way round (`swapped`: hexdump's and `od -x`'s two-byte words, little-endian, print `3373` for `s3`).
+ */
+function stream(parsed: readonly DumpLine[], first: number, swapped: boolean): Stream {
   const total = parsed.reduce((sum, dump) => sum + dump.bytes.length, 0);
   const s: Stream = {
     bytes: Buffer.allocUnsafe(total),
@@ -125,20 +129,26 @@ function inOrder(parsed: readonly DumpLine[], first: number): Stream {
     hexAt: new Int32Array(total),
     asciiAt: new Int32Array(total),
   };
-  let b = 0;
+  let base = 0;
   for (const [n, dump] of parsed.entries()) {
-    for (let j = 0; j < dump.bytes.length; j++, b++) {
-      s.bytes[b] = dump.bytes[j]!;
-      s.line[b] = first + n;
-      s.hexAt[b] = dump.hexAt[j]!;
-      s.asciiAt[b] = dump.ascii < 0 ? -1 : dump.ascii + j;
+    const group = dump.width / 2;
+    for (let j = 0; j < dump.bytes.length; j++) {
+      const start = j - (j % group);
+      // Where the byte printed `j`th is in the data: in its group, as far from the group's end as it is from its start.
+      const at = swapped ? start + Math.min(group, dump.bytes.length - start) - 1 - (j - start) : j;
+      s.bytes[base + at] = dump.bytes[j]!;
+      s.line[base + at] = first + n;
+      s.hexAt[base + at] = dump.hexAt[j]!;
+      s.asciiAt[base + at] = dump.ascii < 0 ? -1 : dump.ascii + at;
     }
+    base += dump.bytes.length;
   }
   return s;
 }
 
-/** The streams a run of dump lines may hold: the bytes as printed. */
-const streams = (parsed: readonly DumpLine[], first: number): Stream[] => [inOrder(parsed, first)];
+/** The streams a run of dump lines may hold: the bytes as printed, and, in groups of two bytes or more, swapped. */
+const streams = (parsed: readonly DumpLine[], first: number): Stream[] =>
+  parsed[0]!.width > 2 ? [stream(parsed, first, false), stream(parsed, first, true)] : [stream(parsed, first, false)];
 
 const WORD_BYTE = /[A-Za-z0-9_]/;
 const isWordByte = (byte: number | undefined): boolean =>

@@ -32,6 +32,22 @@ const hexdumpC = (data: Buffer): string =>
     })
     .join('')}${data.length.toString(16).padStart(8, '0')}\n`;
 
+/** Two-byte little-endian words, as `hexdump` and `od -x` print them (`3373` for `s3`); an odd last byte as `00xx`. */
+const words = (row: Buffer): string[] =>
+  Array.from({ length: Math.ceil(row.length / 2) }, (_, n) => `${hex2(row[2 * n + 1] ?? 0)}${hex2(row[2 * n]!)}`);
+
+/** As `hexdump` without -C prints it: hex offsets of 7 digits, eight words a line padded to its width. */
+const hexdump = (data: Buffer): string =>
+  `${rows(data)
+    .map(([at, row]) => `${at.toString(16).padStart(7, '0')} ${words(row).join(' ').padEnd(39)}\n`)
+    .join('')}${data.length.toString(16).padStart(7, '0')}\n`;
+
+/** As `od -x` prints it: octal offsets. */
+const odX = (data: Buffer): string =>
+  `${rows(data)
+    .map(([at, row]) => `${at.toString(8).padStart(7, '0')} ${words(row).join(' ')}\n`)
+    .join('')}${data.length.toString(8).padStart(7, '0')}\n`;
+
 const secret = 's3cret-vaLue-429';
 const filler = (n: number): Buffer => Buffer.alloc(n, 0x01);
 /** The dump without its offset column: what is left of data of 0x01 bytes and a secret without a 0 or 1 in it. */
@@ -88,5 +104,32 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
       expect(mask(dump)).toBe(dump);
       expect(streamed(dump.split(/(?<=\n)/))).toBe(dump);
     }
+  });
+});
+
+describe('redact: a known value in a dump of little-endian words (hexdump, od -x)', () => {
+  const mask = redactWith([secret]);
+
+  it.each([
+    ['hexdump', hexdump],
+    ['od -x', odX],
+  ])('is masked in %s, on a line and split across lines, whole and streamed line by line', (_what, dump) => {
+    for (let at = 0; at < 34; at++) {
+      const text = dump(Buffer.concat([filler(at), Buffer.from(secret), filler(20)]));
+      const masked = mask(text);
+      expect(unmasked(masked), `at ${at}:\n${masked}`).toBe('');
+      expect(masked).toContain('***');
+      expect(streamed(text.split(/(?<=\n)/)), `at ${at}`).toBe(masked);
+    }
+  });
+
+  it('keeps the words around it', () => {
+    const text = odX(Buffer.from(`{"tok":"${secret}"}`));
+    expect(mask(text)).toBe(['0000000 227b 6f74 226b 223a ***', '0000020 *** 7d22', '0000032', ''].join('\n'));
+  });
+
+  it('leaves dumps of other data alone', () => {
+    const other = Buffer.from(`s3cret-va and s3cre\n${'other data '.repeat(8)}`);
+    for (const dump of [hexdump(other), odX(other)]) expect(mask(dump)).toBe(dump);
   });
 });
