@@ -186,12 +186,13 @@ function startEnding(bytes: Buffer, v: Buffer, min: number): number {
 /**
  * Known values in the hex dumps of `text`, masked wherever a dump's lines cut them, hex and ASCII columns alike; a
  * value's start ending a dump when a line that is not of it follows (with `atEnd`, the output's end) is masked when it
- * is `unfinished` bytes or more. `before`, the line released before (see maskWrapped), only to find a value starting
+ * is `unfinished` bytes or more. `before`, the lines released before (see maskWrapped), only to find a value starting
  * there.
  */
 export function maskDumps(text: string, values: readonly DumpValue[], before?: string, atEnd = false): string {
   if (values.length === 0 || !ANY_DUMP_LINE.test(text)) return text;
-  const lines = before === undefined ? text.split('\n') : [before, ...text.split('\n')];
+  const skip = before === undefined ? 0 : before.split('\n').length;
+  const lines = before === undefined ? text.split('\n') : [...before.split('\n'), ...text.split('\n')];
   const spans = new Map<number, [number, number][]>();
   const parsed = lines.map(dumpLine);
   for (let i = 0; i < lines.length; ) {
@@ -218,10 +219,10 @@ export function maskDumps(text: string, values: readonly DumpValue[], before?: s
     }
     i = j;
   }
-  if (before !== undefined) spans.delete(0);
+  for (let i = 0; i < skip; i++) spans.delete(i);
   if (spans.size === 0) return text;
   maskSpans(lines, spans);
-  return (before === undefined ? lines : lines.slice(1)).join('\n');
+  return lines.slice(skip).join('\n');
 }
 
 /**

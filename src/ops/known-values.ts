@@ -253,8 +253,8 @@ function maskForms(text: string, known: KnownValues, before?: string, atEnd = fa
 const BETWEEN_MASKS = /\*\*\*[A-Za-z0-9+/_-]{1,2}(?=\*\*\*)/g;
 
 /**
- * `text` with the known values masked; `before` is the line output before it, already released (see maskWrapped: a
- * wrap's start too short to hold a line back for). A colouring tool may put an escape sequence inside a value (`s3cr ESC[31m et…`)
+ * `text` with the known values masked; `before` is the line or lines output before it, already released (see
+ * maskWrapped: a wrap's start too short to hold a line back for, or released without waiting for its rest). A colouring tool may put an escape sequence inside a value (`s3cr ESC[31m et…`)
  * that the reader then sees whole: the values are looked for in the text without escape sequences, and a line where
  * one is found there is given as masked without them (its colours go with the secret; other lines keep theirs). A line
  * with escape sequences is also masked as it is: a malformed sequence may eat a value's first character

@@ -204,8 +204,8 @@ export interface Redactor {
   /**
    * Returns the held lines, redacted as they are, without waiting for the rest of the value (the caller's time limit
    * on a hold: a command that hangs after them would otherwise never show them). The value's start they end with is
-   * masked when it is 6 characters or more and not ordinary words (see maskWrapped); its rest is masked if it comes
-   * next.
+   * masked when it is 6 characters or more and not ordinary words (see maskWrapped); its rest is masked when it comes, on
+   * however many lines, a line that goes on with it held back in turn.
    */
   release(): string;
 }
@@ -238,7 +238,8 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
   // `atEnd`: the text ends the output, so a value's start ending it will not be followed by its rest.
   const maskKnownValues = (text: string, before?: string, atEnd = false): string =>
     known ? maskKnown(text, known, before, atEnd) : text;
-  // The last line released whole, kept for the start of a value wrapped too early in it to be held back (see maskKnown).
+  // The last line released, kept for the start of a value wrapped too early in it to be held back (see maskKnown); the
+  // lines from a wrap's start when they were released without waiting for its rest (see releaseComplete).
   let released: string | undefined;
   let pending = '';
   let inPrivateKey = false;
@@ -295,10 +296,17 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
     return out.join('\n');
   };
 
-  /** The complete lines pending, redacted and released; the line still coming stays. */
-  const releaseComplete = (complete: string): string => {
+  /**
+   * The complete lines pending, redacted and released; the line still coming stays. What is kept of them for the next
+   * output (`released`): the last line, or with `open` (released without waiting, see `release`) the lines from the
+   * start of a wrapped value whose rest has not come, so that its rest is masked when it comes, a line after line.
+   */
+  const releaseComplete = (complete: string, open = false): string => {
     const out = redactBlock(complete, released);
-    released = complete.slice(complete.lastIndexOf('\n', complete.length - 2) + 1, -1);
+    const lines = complete.slice(0, -1).split('\n');
+    const context = released === undefined ? lines : [...released.split('\n'), ...lines];
+    const from = open && known?.wrapped.length ? openWrapFrom(context, known.wrapped) : -1;
+    released = from >= 0 ? context.slice(from).join('\n') : lines[lines.length - 1];
     return out;
   };
 
@@ -313,10 +321,14 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
         // Never while the line still coming is overlong: memory stays bounded (it is cut below, as any).
         if (known && (known.wrapped.length || known.dumped.length) && pending.length <= maxLineChars) {
           const lines = complete.slice(0, -1).split('\n');
-          // A value's start ending a hex dump's last line too (see maskDumps).
-          const holds = [openWrapFrom(lines, known.wrapped), openDumpFrom(lines, known.dumped)].filter((at) => at >= 0);
-          const hold = holds.length ? Math.min(...holds) : -1;
-          if (hold >= 0) {
+          // A wrap may have started in lines released without waiting for its rest (see `release`): these lines, if
+          // they go on with it, wait for its rest too. A value's start ending a hex dump's last line too (see maskDumps).
+          const before = released?.split('\n').length ?? 0;
+          const context = before ? [...released!.split('\n'), ...lines] : lines;
+          const wrap = openWrapFrom(context, known.wrapped);
+          const dump = openDumpFrom(lines, known.dumped);
+          const hold = Math.min(wrap < 0 ? lines.length : Math.max(0, wrap - before), dump < 0 ? lines.length : dump);
+          if (hold < lines.length) {
             pending = `${lines.slice(hold).join('\n')}\n${pending}`;
             complete = lines.slice(0, hold).reduce((text, line) => `${text}${line}\n`, '');
             if (complete === '') return '';
@@ -353,7 +365,7 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
       if (cut === -1) return '';
       const complete = pending.slice(0, cut + 1);
       pending = pending.slice(cut + 1);
-      return releaseComplete(complete);
+      return releaseComplete(complete, true);
     },
   };
 }

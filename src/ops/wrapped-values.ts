@@ -213,10 +213,13 @@ function* headsAt(
  * killed, or that printed something else, after the first part of a secret. A line that merely ends in a word a
  * secret starts with (`password` of `password-Winter-2026`) is left as it is; so is a line that ends in the start of
  * a value and is the last of `text` without `atEnd` (an overlong line's cut: its rest is in the next text).
+ *
+ * `before`: the lines released before `text`, only to find a wrap's start on them (a start too short to hold its line
+ * back, or lines released without waiting for the rest): the pieces of it in `text` are masked as any.
  */
 export function maskWrapped(text: string, values: readonly WrapValue[], before?: string, atEnd = false): string {
-  // The line released before, if any, only to find a wrap's start on it: its rest in `text` is masked.
-  const lines = before === undefined ? text.split('\n') : [before, ...text.split('\n')];
+  const skip = before === undefined ? 0 : before.split('\n').length;
+  const lines = before === undefined ? text.split('\n') : [...before.split('\n'), ...text.split('\n')];
   const spans = new Map<number, [number, number][]>();
   for (let i = 0; i < (atEnd ? lines.length : lines.length - 1); i++) {
     const ends = textEnds(lines[i]!);
@@ -234,7 +237,7 @@ export function maskWrapped(text: string, values: readonly WrapValue[], before?:
         }
         const ended = wrap.end === 'broken' || atEnd;
         const shown = w.value.slice(0, wrap.pos);
-        if (!ended || (before !== undefined && i === 0) || shown.length < w.unfinished || WORDS.test(shown)) continue;
+        if (!ended || shown.length < w.unfinished || WORDS.test(shown)) continue;
         unfinished.push(...pieces);
       }
     }
@@ -243,5 +246,5 @@ export function maskWrapped(text: string, values: readonly WrapValue[], before?:
   }
   if (spans.size === 0) return text;
   maskSpans(lines, spans);
-  return (before === undefined ? lines : lines.slice(1)).join('\n');
+  return lines.slice(skip).join('\n');
 }

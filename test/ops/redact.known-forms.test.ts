@@ -393,6 +393,19 @@ describe('redact: the start of a known value whose rest never comes', () => {
     expect(redactor.push('lue-123 ok\n')).toBe('*** ok\n');
   });
 
+  it('has its rest masked when lines of it are released without it, a line after line (the hold ran out each time)', () => {
+    for (const [lines, masked] of [
+      [['got s3cr\n', 'et-valu\n', 'e-123 ok\n'], 'got s3cr\n***\n*** ok\n'],
+      [['got s3cret\n', '-valu\n', 'e-123 ok\n'], 'got ***\n***\n*** ok\n'],
+      [['got s3cr\n', 'et-valu\n', 'Killed\n'], 'got s3cr\n***\nKilled\n'],
+      [['got s3cr\net-valu\n', 'e-123 ok\n'], 'got ***\n***\n*** ok\n'],
+    ] as const) {
+      const redactor = createRedactor({ known: [secret] });
+      const out = lines.map((line) => redactor.push(line) + redactor.release()).join('') + redactor.flush();
+      expect(out, lines.join('')).toBe(masked);
+    }
+  });
+
   it('is masked ending a line that another line follows (the process printed something else and stopped)', () => {
     expect(redactWith([secret])('got s3cret-va\nKilled\n')).toBe('got ***\nKilled\n');
     // Its hex and its base64 too.
