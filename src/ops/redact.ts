@@ -299,15 +299,22 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
   /**
    * The complete lines pending, redacted and released; the line still coming stays. What is kept of them for the next
    * output (`released`): the last line, or with `open` (released without waiting, see `release`) the lines from the
-   * start of a wrapped value whose rest has not come, so that its rest is masked when it comes, a line after line.
+   * start of a value (wrapped, or in a hex dump) whose rest has not come, so that its rest is masked when it comes.
    */
   const releaseComplete = (complete: string, open = false): string => {
     const out = redactBlock(complete, released);
     const lines = complete.slice(0, -1).split('\n');
     const context = released === undefined ? lines : [...released.split('\n'), ...lines];
-    const from = open && known?.wrapped.length ? openWrapFrom(context, known.wrapped) : -1;
+    const from = open ? openFrom(context) : -1;
     released = from >= 0 ? context.slice(from).join('\n') : lines[lines.length - 1];
     return out;
+  };
+
+  /** The first of the last `lines` where a known value starts whose rest has not come (wrapped, or in a hex dump). */
+  const openFrom = (lines: readonly string[]): number => {
+    if (!known) return -1;
+    const [wrap, dump] = [openWrapFrom(lines, known.wrapped), openDumpFrom(lines, known.dumped)];
+    return wrap < 0 || dump < 0 ? Math.max(wrap, dump) : Math.min(wrap, dump);
   };
 
   return {
@@ -317,18 +324,17 @@ function makeRedactor(maxLineChars: number, known: KnownValues | null): Redactor
       if (cut !== -1) {
         let complete = pending.slice(0, cut + 1);
         pending = pending.slice(cut + 1);
-        // Lines where a wrapped value starts whose rest has not come yet wait for the next output, which may carry it.
+        // Lines where a wrapped value (or one in a hex dump) starts whose rest has not come yet wait for the next
+        // output, which may carry it.
         // Never while the line still coming is overlong: memory stays bounded (it is cut below, as any).
         if (known && (known.wrapped.length || known.dumped.length) && pending.length <= maxLineChars) {
           const lines = complete.slice(0, -1).split('\n');
-          // A wrap may have started in lines released without waiting for its rest (see `release`): these lines, if
-          // they go on with it, wait for its rest too. A value's start ending a hex dump's last line too (see maskDumps).
+          // A value may have started in lines released without waiting for its rest (see `release`): these lines, if
+          // they go on with it, wait for its rest too.
           const before = released?.split('\n').length ?? 0;
-          const context = before ? [...released!.split('\n'), ...lines] : lines;
-          const wrap = openWrapFrom(context, known.wrapped);
-          const dump = openDumpFrom(lines, known.dumped);
-          const hold = Math.min(wrap < 0 ? lines.length : Math.max(0, wrap - before), dump < 0 ? lines.length : dump);
-          if (hold < lines.length) {
+          const open = openFrom(before ? [...released!.split('\n'), ...lines] : lines);
+          if (open >= 0) {
+            const hold = Math.max(0, open - before);
             pending = `${lines.slice(hold).join('\n')}\n${pending}`;
             complete = lines.slice(0, hold).reduce((text, line) => `${text}${line}\n`, '');
             if (complete === '') return '';

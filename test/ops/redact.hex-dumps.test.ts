@@ -80,6 +80,16 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
     },
   );
 
+  it('is masked when its lines are released without waiting for its rest, a line after line (the hold ran out)', () => {
+    const long = 'Zx9-kP2mQ7vR4tL8wN3yB6cD2fG5hJ9sXyZa-Bcd';
+    for (const dump of [xxd, hexdumpC]) {
+      const text = dump(Buffer.concat([filler(5), Buffer.from(long), filler(20)]));
+      const redactor = createRedactor({ known: [long] });
+      const out = text.split(/(?<=\n)/).map((line) => redactor.push(line) + redactor.release());
+      expect(unmasked(out.join('') + redactor.flush())).toBe('');
+    }
+  });
+
   it('keeps the rest of the lines as they are', () => {
     const text = xxd(Buffer.from(`{"kind":"Secret","tok":"${secret}"}`));
     expect(mask(text)).toBe(
