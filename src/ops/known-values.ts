@@ -192,17 +192,19 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       if (!wrapped.has(piece))
         wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token, unfinished, encoded: false });
       if (!dumped.has(piece)) dumped.set(piece, { bytes: Buffer.from(piece, 'utf8'), token, unfinished });
-      // In the other cases text prints it in, wrapped too: as the value where it is masked in any case, else only whole
-      // and as a whole token (as `tokens` masks it unwrapped), never unfinished (`PASSWORD` of `PASSWORD-…` is a word).
+      // In the other cases text prints it in, wrapped and in hex dumps too: as the value where it is masked in any case,
+      // else only whole and as a whole token (as `tokens` masks it unwrapped), never unfinished (`PASSWORD` of
+      // `PASSWORD-…` is a word).
       const inAnyCase = caseless(piece);
-      for (const variant of caseVariants(piece))
+      const variantKind = {
+        token: token || !inAnyCase,
+        unfinished: inAnyCase ? unfinished : Number.POSITIVE_INFINITY,
+      };
+      for (const variant of caseVariants(piece)) {
         if (!wrapped.has(variant))
-          wrapped.set(variant, {
-            short: variant.length < WRAP_MIN_VALUE,
-            token: token || !inAnyCase,
-            unfinished: inAnyCase ? unfinished : Number.POSITIVE_INFINITY,
-            encoded: false,
-          });
+          wrapped.set(variant, { short: variant.length < WRAP_MIN_VALUE, ...variantKind, encoded: false });
+        if (!dumped.has(variant)) dumped.set(variant, { bytes: Buffer.from(variant, 'utf8'), ...variantKind });
+      }
     }
   }
   if (pieces.size === 0 && anyCase.size === 0 && tokens.size === 0 && named.size === 0) return null;

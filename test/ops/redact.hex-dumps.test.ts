@@ -90,6 +90,16 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
     }
   });
 
+  it('is masked upper-cased (a shell upper-casing it into xxd), as it is unwrapped', () => {
+    const text = xxd(Buffer.concat([filler(9), Buffer.from(secret.toUpperCase()), filler(9)]));
+    expect(unmasked(mask(text))).toBe('');
+    // A word value in capitals only as a whole token: not inside a longer word.
+    const word = redactWith(['production']);
+    expect(unmasked(word(xxd(Buffer.concat([filler(9), Buffer.from('PRODUCTION'), filler(9)]))))).toBe('');
+    const longer = xxd(Buffer.concat([filler(9), Buffer.from('PRODUCTIONIZE'), filler(9)]));
+    expect(word(longer)).toBe(longer);
+  });
+
   it('keeps the rest of the lines as they are', () => {
     const text = xxd(Buffer.from(`{"kind":"Secret","tok":"${secret}"}`));
     expect(mask(text)).toBe(
@@ -109,7 +119,7 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
   });
 
   it('leaves dumps of other data alone, and a short start of the value in them', () => {
-    const other = Buffer.from(`s3cret-va and s3cre\n${'other data '.repeat(8)}${secret.slice(0, 9).toUpperCase()}`);
+    const other = Buffer.from(`s3cret-va and s3cre\n${'other data '.repeat(8)}${secret.slice(0, 9).toUpperCase()} end`);
     for (const dump of [xxd(other), hexdumpC(other)]) {
       expect(mask(dump)).toBe(dump);
       expect(streamed(dump.split(/(?<=\n)/))).toBe(dump);
