@@ -1,5 +1,5 @@
 /**
- * Known values in hex dumps (`xxd`, `hexdump -C`, `od -A x -t x1z`; `hexdump` and `od -x`, whose two-byte words are
+ * Known values in hex dumps (`xxd`, `hexdump -C`, `od -A x -t x1z`; `hexdump`, `od -x` and `xxd -e`, whose words are
  * little-endian): the bytes of a run of dump lines are read as one
  * stream, so that a value is found wherever the dump's lines cut it (an offset column and an ASCII column between its
  * pieces), and masked in the hex column and in the ASCII column at the right. A search of the bytes (Buffer.indexOf),
@@ -51,12 +51,26 @@ function digit(code: number): number {
 
 const isBlank = (code: number): boolean => code === 32 || code === 9;
 
-/** True when `line` shows `bytes` as the ASCII column does (xxd, hexdump -C, od's `z`) from `at`, `count` of them. */
-function showsBytes(line: string, at: number, bytes: readonly number[], count: number): boolean {
-  for (let b = 0; b < count; b++) {
-    const byte = bytes[b]!;
-    if (line.charCodeAt(at + b) !== (byte >= 0x20 && byte < 0x7f ? byte : 46)) return false;
-  }
+/**
+ * Where the byte printed `j`th of `count` in groups of `group` bytes is in the data when each group is little-endian:
+ * in its group, as far from the group's end as it is from its start (and the other way round).
+ */
+function swappedAt(j: number, group: number, count: number): number {
+  const start = j - (j % group);
+  return start + Math.min(group, count - start) - 1 - (j - start);
+}
+
+/**
+ * True when `line` shows `count` of `bytes` as the ASCII column does (xxd, hexdump -C, od's `z`) from `at`: in the
+ * order printed, or with groups of `group` bytes little-endian (`xxd -e`).
+ */
+function showsBytes(line: string, at: number, bytes: readonly number[], count: number, group: number): boolean {
+  const shows = (b: number, byte: number): boolean =>
+    line.charCodeAt(at + b) === (byte >= 0x20 && byte < 0x7f ? byte : 46);
+  let printed = true;
+  for (let b = 0; b < count && printed; b++) printed = shows(b, bytes[b]!);
+  if (printed || group < 2) return printed;
+  for (let b = 0; b < count; b++) if (!shows(b, bytes[swappedAt(b, group, count)]!)) return false;
   return true;
 }
 
@@ -98,7 +112,7 @@ function dumpLine(line: string): DumpLine | null {
       const [opens, closes] = [open === ' ' ? 0 : 1, close === ' ' ? 0 : 1];
       const at = end - count - closes;
       if (at - opens <= hexEnd || (opens && line[at - 1] !== open) || (closes && line[end - 1] !== close)) continue;
-      if (!showsBytes(line, at, dump.bytes, count)) continue;
+      if (!showsBytes(line, at, dump.bytes, count, dump.width / 2)) continue;
       dump.bytes.length = dump.hexAt.length = count;
       dump.ascii = at;
       return dump;
@@ -131,11 +145,8 @@ function stream(parsed: readonly DumpLine[], first: number, swapped: boolean): S
   };
   let base = 0;
   for (const [n, dump] of parsed.entries()) {
-    const group = dump.width / 2;
     for (let j = 0; j < dump.bytes.length; j++) {
-      const start = j - (j % group);
-      // Where the byte printed `j`th is in the data: in its group, as far from the group's end as it is from its start.
-      const at = swapped ? start + Math.min(group, dump.bytes.length - start) - 1 - (j - start) : j;
+      const at = swapped ? swappedAt(j, dump.width / 2, dump.bytes.length) : j;
       s.bytes[base + at] = dump.bytes[j]!;
       s.line[base + at] = first + n;
       s.hexAt[base + at] = dump.hexAt[j]!;

@@ -48,6 +48,17 @@ const odX = (data: Buffer): string =>
     .map(([at, row]) => `${at.toString(8).padStart(7, '0')} ${words(row).join(' ')}\n`)
     .join('')}${data.length.toString(8).padStart(7, '0')}\n`;
 
+/** As `xxd -e` prints it: four-byte groups little-endian, the ASCII column in the data's order. */
+const xxdE = (data: Buffer): string =>
+  rows(data)
+    .map(([at, row]) => {
+      const groups = Array.from({ length: Math.ceil(row.length / 4) }, (_, n) =>
+        [...row.subarray(4 * n, 4 * n + 4)].reverse().map(hex2).join('').padStart(8),
+      );
+      return `${at.toString(16).padStart(8, '0')}: ${groups.join(' ').padEnd(35)}  ${[...row].map(shown).join('')}\n`;
+    })
+    .join('');
+
 const secret = 's3cret-vaLue-429';
 const filler = (n: number): Buffer => Buffer.alloc(n, 0x01);
 /** The dump without its offset column: what is left of data of 0x01 bytes and a secret without a 0 or 1 in it. */
@@ -133,6 +144,7 @@ describe('redact: a known value in a dump of little-endian words (hexdump, od -x
   it.each([
     ['hexdump', hexdump],
     ['od -x', odX],
+    ['xxd -e (four-byte words, and the ASCII column)', xxdE],
   ])('is masked in %s, on a line and split across lines, whole and streamed line by line', (_what, dump) => {
     for (let at = 0; at < 34; at++) {
       const text = dump(Buffer.concat([filler(at), Buffer.from(secret), filler(20)]));
