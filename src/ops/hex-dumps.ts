@@ -122,6 +122,12 @@ function dumpLine(line: string): DumpLine | null {
   return dump;
 }
 
+/**
+ * True when dump line `next` goes on with the dump `line` is of: groups as wide, or narrower on its last line (xxd's
+ * last line of one byte shows `39`, not `3900`).
+ */
+const goesOn = (line: DumpLine, next: DumpLine | null | undefined): boolean => !!next && next.width <= line.width;
+
 /** The bytes of a run of dump lines, in the order the dumped data has them, with where each one is shown. */
 interface Stream {
   bytes: Buffer;
@@ -213,7 +219,7 @@ export function maskDumps(text: string, values: readonly DumpValue[], before?: s
       continue;
     }
     let j = i + 1;
-    while (j < lines.length && parsed[j]?.width === head.width) j++;
+    while (j < lines.length && goesOn(parsed[j - 1]!, parsed[j])) j++;
     // A run ending where a line not of it follows, or where the output ends: a value's start there is all there is.
     const ended = j < lines.length || atEnd;
     for (const s of streams(parsed.slice(i, j) as DumpLine[], i)) {
@@ -249,7 +255,7 @@ export function openDumpFrom(lines: readonly string[], values: readonly DumpValu
   let bytes = last.bytes.length;
   for (let i = lines.length - 2; i >= Math.max(0, lines.length - DUMP_MAX_LINES) && bytes < longest; i--) {
     const dump = dumpLine(lines[i]!);
-    if (dump?.width !== last.width) break;
+    if (!dump || !goesOn(dump, run[0])) break;
     run.unshift(dump);
     bytes += dump.bytes.length;
   }

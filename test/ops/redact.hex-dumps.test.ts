@@ -111,6 +111,15 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
     expect(word(longer)).toBe(longer);
   });
 
+  it('is masked ending the dump, its last line narrower than the others (xxd prints one byte as `39`)', () => {
+    for (const dump of [xxd, xxdE, hexdump, odX]) {
+      for (let at = 0; at < 16; at++) {
+        const masked = mask(dump(Buffer.concat([filler(at), Buffer.from(secret)])));
+        expect(unmasked(masked), `at ${at}:\n${masked}`).toBe('');
+      }
+    }
+  });
+
   it('keeps the rest of the lines as they are', () => {
     const text = xxd(Buffer.from(`{"kind":"Secret","tok":"${secret}"}`));
     expect(mask(text)).toBe(
