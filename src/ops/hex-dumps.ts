@@ -6,7 +6,7 @@
  * no pattern; text with no dump line costs one pattern test.
  */
 
-import { maskSpans } from './mask-text.js';
+import { maskSpans, WORDS } from './mask-text.js';
 
 /** A known value looked for in hex dumps (see known-values.ts, which builds them). */
 export interface DumpValue {
@@ -203,7 +203,7 @@ function startEnding(bytes: Buffer, v: Buffer, min: number): number {
 /**
  * Known values in the hex dumps of `text`, masked wherever a dump's lines cut them, hex and ASCII columns alike; a
  * value's start ending a dump when a line that is not of it follows (with `atEnd`, the output's end) is masked when it
- * is `unfinished` bytes or more. `before`, the lines released before (see maskWrapped), only to find a value starting
+ * is `unfinished` bytes or more and not ordinary words. `before`, the lines released before (see maskWrapped), only to find a value starting
  * there.
  */
 export function maskDumps(text: string, values: readonly DumpValue[], before?: string, atEnd = false): string {
@@ -229,8 +229,10 @@ export function maskDumps(text: string, values: readonly DumpValue[], before?: s
           addSpans(spans, s, at, at + v.bytes.length);
         }
         if (ended && Number.isFinite(v.unfinished)) {
+          // Not ordinary words (`password` of `password-Winter-2026`), as a wrapped value's start.
           const k = startEnding(s.bytes, v.bytes, v.unfinished);
-          if (k > 0) addSpans(spans, s, s.bytes.length - k, s.bytes.length);
+          if (k > 0 && !WORDS.test(v.bytes.subarray(0, k).toString('utf8')))
+            addSpans(spans, s, s.bytes.length - k, s.bytes.length);
         }
       }
     }

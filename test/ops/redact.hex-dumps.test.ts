@@ -132,10 +132,13 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
     );
   });
 
-  it('is masked when the dump ends in 6 bytes of its start or more, and not in fewer', () => {
+  it('is masked when the dump ends in 6 bytes of its start or more, not in fewer, nor in words', () => {
     expect(unmasked(mask(hexdumpC(Buffer.concat([filler(12), Buffer.from(secret.slice(0, 7))]))))).toBe('');
     const few = hexdumpC(Buffer.concat([filler(12), Buffer.from(secret.slice(0, 5))]));
     expect(mask(few)).toBe(few);
+    // Nor when they are ordinary words.
+    const words = xxd(Buffer.from('Please enter your password'));
+    expect(redactWith(['password-Winter-2026'])(words)).toBe(words);
   });
 
   it('leaves dumps of other data alone, and a short start of the value in them', () => {
