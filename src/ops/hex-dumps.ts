@@ -65,13 +65,17 @@ function swappedAt(j: number, group: number, count: number): number {
  * order printed, or with groups of `group` bytes little-endian (`xxd -e`).
  */
 function showsBytes(line: string, at: number, bytes: readonly number[], count: number, group: number): boolean {
-  const shows = (b: number, byte: number): boolean =>
-    line.charCodeAt(at + b) === (byte >= 0x20 && byte < 0x7f ? byte : 46);
   let printed = true;
-  for (let b = 0; b < count && printed; b++) printed = shows(b, bytes[b]!);
+  for (let b = 0; b < count && printed; b++) printed = line.charCodeAt(at + b) === shownAs(bytes[b]!);
   if (printed || group < 2) return printed;
-  for (let b = 0; b < count; b++) if (!shows(b, bytes[swappedAt(b, group, count)]!)) return false;
+  for (let b = 0; b < count; b++)
+    if (line.charCodeAt(at + b) !== shownAs(bytes[swappedAt(b, group, count)]!)) return false;
   return true;
+}
+
+/** The character code the ASCII column shows a byte as: itself when printable ASCII, else `.`. */
+function shownAs(byte: number): number {
+  return byte >= 0x20 && byte < 0x7f ? byte : 46;
 }
 
 /** The line read as a line of a hex dump, or null. */

@@ -185,22 +185,32 @@ function indentOf(line: string, at: number): number {
  * value whose start repeats (`ab12ab12-…`, much hex) may end a line in more than one way, and only one of them may be
  * the start whose rest the next line holds (`ab12ab12` then `ab12-…`: the start is `ab12`).
  */
-function* headsAt(
-  line: string,
-  w: WrapValue,
-  ends = textEnds(line),
-  minHead = 1,
-): Generator<{ from: number; k: number; end: number }> {
+function headsAt(line: string, w: WrapValue, ends = textEnds(line), minHead = 1): readonly Head[] {
+  // An array only where there is a start: this runs for every line and value (a generator was too slow for 50 MB).
+  let heads: Head[] | undefined;
   for (const end of ends) {
-    const ats = w.at.get(line[end - 1] ?? '') ?? [];
+    const ats = w.at.get(line[end - 1] ?? '');
+    if (!ats) continue;
     for (let n = ats.length - 1; n >= 0; n--) {
       const k = ats[n]! + 1;
       if (k < minHead || k >= w.value.length || k > end || !cutsAt(w, k, k)) continue;
       if (w.token && gluedBefore(line, end - k)) continue;
-      if (line.startsWith(w.value.slice(0, k), end - k)) yield { from: end - k, k, end };
+      if (!line.startsWith(w.value.slice(0, k), end - k)) continue;
+      heads ??= [];
+      heads.push({ from: end - k, k, end });
     }
   }
+  return heads ?? NO_HEADS;
 }
+
+/** A start of a value ending a line: where it begins, how many characters of the value, where it ends. */
+interface Head {
+  from: number;
+  k: number;
+  end: number;
+}
+
+const NO_HEADS: readonly Head[] = [];
 
 /**
  * Values wrapped across lines, masked: a start of one ending a line (see WRAP_MIN_VALUE for how short), the rest
@@ -225,23 +235,26 @@ export function maskWrapped(text: string, values: readonly WrapValue[], before?:
     const ends = textEnds(lines[i]!);
     // Of the starts the line ends in (of a value, or of values one another's start: a value and its case variant), the
     // ones whose rest follows whole; when none does, each shown unfinished.
-    const whole: [number, number, number][] = [];
-    const unfinished: [number, number, number][] = [];
+    // Made only where a line ends in a start: this runs for every line.
+    let whole: [number, number, number][] | undefined;
+    let unfinished: [number, number, number][] | undefined;
     for (const w of values) {
       for (const head of headsAt(lines[i]!, w, ends)) {
         const wrap = wrappedFrom(lines, i, head.from, head.k, w);
         const pieces: [number, number, number][] = [[i, head.from, head.end], ...wrap.spans];
         if (wrap.end === 'whole') {
+          whole ??= [];
           whole.push(...pieces);
           break;
         }
         const ended = wrap.end === 'broken' || atEnd;
         const shown = w.value.slice(0, wrap.pos);
         if (!ended || shown.length < w.unfinished || WORDS.test(shown)) continue;
+        unfinished ??= [];
         unfinished.push(...pieces);
       }
     }
-    for (const [line, start, end] of whole.length ? whole : unfinished)
+    for (const [line, start, end] of whole ?? unfinished ?? [])
       spans.set(line, [...(spans.get(line) ?? []), [start, end]]);
   }
   if (spans.size === 0) return text;
