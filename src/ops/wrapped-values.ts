@@ -146,11 +146,12 @@ export function openWrapFrom(lines: readonly string[], values: readonly WrapValu
   const from = Math.max(0, lines.length - WRAP_MAX_LINES);
   const last = lines.slice(from).map(withoutEscapes);
   for (let i = 0; i < last.length; i++) {
-    for (const w of values) {
+    const ends = textEnds(last[i]!);
+    for (const w of endingIn(last[i]!, ends, values)) {
       // A start under WRAP_MIN_HEAD only where it begins a word (after a blank, `=`, a quote; a value printed as a
       // terminal wraps it): every line ending in a value's first letter would wait for more output, and hex or base64
       // runs are words of their own.
-      for (const head of headsAt(last[i]!, w, undefined, w.encoded ? WRAP_MIN_HEAD : 1)) {
+      for (const head of headsAt(last[i]!, w, ends, w.encoded ? WRAP_MIN_HEAD : 1)) {
         if (head.k < WRAP_MIN_HEAD && isWordChar(last[i]![head.from - 1])) continue;
         if (wrappedFrom(last, i, head.from, head.k, w).end === 'open') return from + i;
       }
@@ -203,6 +204,26 @@ function headsAt(line: string, w: WrapValue, ends = textEnds(line), minHead = 1)
   return heads ?? NO_HEADS;
 }
 
+/** For each list of values, the values that hold each character: built once per list (see endingIn). */
+const BY_CHARACTER = new WeakMap<readonly WrapValue[], Map<string, WrapValue[]>>();
+
+/**
+ * The values a line whose text ends at `ends` may end in a start of: those that hold its last character. One lookup
+ * a line, not one a line and value: with each value's hex, base64 and case variants there are tens of them.
+ */
+function endingIn(line: string, ends: readonly number[], values: readonly WrapValue[]): readonly WrapValue[] {
+  let byCharacter = BY_CHARACTER.get(values);
+  if (!byCharacter) {
+    byCharacter = new Map();
+    for (const w of values) for (const c of w.at.keys()) byCharacter.set(c, [...(byCharacter.get(c) ?? []), w]);
+    BY_CHARACTER.set(values, byCharacter);
+  }
+  if (ends.length === 1) return byCharacter.get(line[ends[0]! - 1] ?? '') ?? NO_VALUES;
+  return values.filter((w) => ends.some((end) => w.at.has(line[end - 1] ?? '')));
+}
+
+const NO_VALUES: readonly WrapValue[] = [];
+
 /** A start of a value ending a line: where it begins, how many characters of the value, where it ends. */
 interface Head {
   from: number;
@@ -233,12 +254,13 @@ export function maskWrapped(text: string, values: readonly WrapValue[], before?:
   const spans = new Map<number, [number, number][]>();
   for (let i = 0; i < (atEnd ? lines.length : lines.length - 1); i++) {
     const ends = textEnds(lines[i]!);
+    const candidates = endingIn(lines[i]!, ends, values);
     // Of the starts the line ends in (of a value, or of values one another's start: a value and its case variant), the
     // ones whose rest follows whole; when none does, each shown unfinished.
     // Made only where a line ends in a start: this runs for every line.
     let whole: [number, number, number][] | undefined;
     let unfinished: [number, number, number][] | undefined;
-    for (const w of values) {
+    for (const w of candidates) {
       for (const head of headsAt(lines[i]!, w, ends)) {
         const wrap = wrappedFrom(lines, i, head.from, head.k, w);
         const pieces: [number, number, number][] = [[i, head.from, head.end], ...wrap.spans];
