@@ -79,7 +79,7 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     bot.fake.reset();
     const before = bot.fake.messagesIn(channelId).length;
     await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.markMitigated, value: 'x', userId: RESPONDER });
-    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/no longer exists/);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/There is no such incident/);
     expect(bot.fake.messagesIn(channelId).length).toBe(before);
   });
 
