@@ -18,6 +18,26 @@ type Values = Parameters<typeof parseStepParams>[0];
 const RUN_STALE = 'This form is out of date; close it and press Run again.';
 
 /**
+ * A run form's host with the first click's checks held again (the metadata's channel is its host's; in the channel,
+ * allowed, the incident not resolved meanwhile, the playbook still attached); null once the refusal is shown in the form.
+ */
+async function hostMayRunStill(
+  deps: ListenerDeps,
+  meta: NonNullable<ReturnType<typeof runMetadata.decode>>,
+  userId: string,
+  refuseInForm: (err: unknown) => Promise<void>,
+): Promise<PlaybookHost | null> {
+  try {
+    const host = await playbookHostOfForm(deps, { host: hostOfMetadata(meta), channelId: meta.channelId }, RUN_STALE);
+    await deps.playbooks.checkMayRun(host, meta.playbookId, meta.stepKey, userId);
+    return host;
+  } catch (err) {
+    await refuseInForm(err);
+    return null;
+  }
+}
+
+/**
  * The playbook forms: a step's parameters, the confirmation of a destructive step, the reason for a denial, and the
  * reason a checklist step is skipped.
  * Admitted always, like the playbook buttons: a step runs a runbook command that may take minutes, which must not hold
@@ -64,14 +84,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     // someone not in the channel): the metadata's channel must be its host's, and the checks of the first click hold
     // still (in the channel, allowed, the incident not resolved meanwhile, the playbook still attached).
     const userId = body.user.id;
-    let host: PlaybookHost;
-    try {
-      host = await playbookHostOfForm(deps, { host: hostOfMetadata(meta), channelId: meta.channelId }, RUN_STALE);
-      await deps.playbooks.checkMayRun(host, meta.playbookId, meta.stepKey, userId);
-    } catch (err) {
-      await refuseInForm(err);
-      return;
-    }
+    const host = await hostMayRunStill(deps, meta, userId, refuseInForm);
+    if (!host) return;
     if (step.type === 'command') {
       const checked = validateParams(step, params);
       if (!checked.ok) {
@@ -120,14 +134,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       return;
     }
     const userId = body.user.id;
-    let host: PlaybookHost;
-    try {
-      host = await playbookHostOfForm(deps, { host: hostOfMetadata(meta), channelId: meta.channelId }, RUN_STALE);
-      await deps.playbooks.checkMayRun(host, meta.playbookId, meta.stepKey, userId);
-    } catch (err) {
-      await refuseInForm(err);
-      return;
-    }
+    const host = await hostMayRunStill(deps, meta, userId, refuseInForm);
+    if (!host) return;
     const tell = ephemeralIn(client, meta.channelId, userId);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
