@@ -98,6 +98,16 @@ async function clickRollback(bot: BotHarness, c: Ctx, userId: string): Promise<v
   await bot.clickCard({ id: c.incidentId, channelId: c.channelId, cardTs: rows[0]!.card_ts }, ACTION.rollback, userId);
 }
 
+/** A **Roll back to vN** button on the playbook's message, clicked by `userId`. */
+const clickRollbackTo = (c: Ctx, version: string, userId: string) =>
+  c.bot.click({
+    channelId: c.channelId,
+    messageTs: c.playbookTs,
+    actionId: ACTION.rollbackTo,
+    value: version,
+    userId,
+  });
+
 async function declareWithPlaybook(bot: BotHarness, title: string): Promise<Ctx> {
   const before = bot.fake.callsTo('conversations.create').filter((c) => !c.failed).length;
   const replies = bot.fake.callsTo('response_url').length;
@@ -428,13 +438,7 @@ describe('playbooks from the incident channel', () => {
     expect(JSON.stringify(confirmed.json)).toMatch(notIn);
     // A roll back's version button (Slack's confirm, then the click) is answered through its response_url.
     bot.fake.reset();
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: c.playbookTs,
-      actionId: ACTION.rollbackTo,
-      value: 'v57',
-      userId: OUTSIDER,
-    });
+    await clickRollbackTo(c, 'v57', OUTSIDER);
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/Only people in this channel may roll back/);
     await sleep(300);
     expect((await cliRuns()).length).toBe(before);
@@ -510,13 +514,7 @@ describe('playbooks from the incident channel', () => {
     expect(bot.fake.callsTo('chat.postMessage').filter((m) => json(m).includes(ACTION.approveStep))).toHaveLength(0);
     // A rollback to a version.
     bot.fake.reset();
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: c.playbookTs,
-      actionId: ACTION.rollbackTo,
-      value: 'v57',
-      userId: RESPONDER,
-    });
+    await clickRollbackTo(c, 'v57', RESPONDER);
     // A roll back is no playbook to attach: a new incident rolls back with /incident rollback.
     const rollbackElsewhere =
       'This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (`/incident sev2 <title>`), then `/incident rollback` there.';
@@ -913,13 +911,7 @@ describe('roll back with one click', () => {
     await env.scenario({ nodes: 'one-stopped', logs: 'errors' });
     const c = await declareWithPlaybook(bot, 'db down after a bad deploy');
     bot.fake.reset();
-    await bot.click({
-      channelId: c.channelId,
-      messageTs: c.playbookTs,
-      actionId: ACTION.rollbackTo,
-      value: 'v57',
-      userId: RESPONDER,
-    });
+    await clickRollbackTo(c, 'v57', RESPONDER);
     const verification = await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
