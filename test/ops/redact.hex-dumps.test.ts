@@ -70,6 +70,24 @@ const streamed = (chunks: string[]): string => {
   return chunks.map((chunk) => redactor.push(chunk)).join('') + redactor.flush();
 };
 
+/**
+ * The secret at every offset 0..33 of a dump: masked whole (no byte of it left in the hex or ASCII columns), and the
+ * same when streamed line by line; with `cuts`, also when streamed in two chunks cut every 13 characters.
+ */
+function expectMaskedAtEveryOffset(dump: (data: Buffer) => string, { cuts = false } = {}): void {
+  const mask = redactWith([secret]);
+  for (let at = 0; at < 34; at++) {
+    const text = dump(Buffer.concat([filler(at), Buffer.from(secret), filler(20)]));
+    const masked = mask(text);
+    expect(unmasked(masked), `at ${at}:\n${masked}`).toBe('');
+    expect(masked).toContain('***');
+    expect(streamed(text.split(/(?<=\n)/)), `at ${at}`).toBe(masked);
+    if (!cuts) continue;
+    for (let cut = 1; cut < text.length; cut += 13)
+      expect(streamed([text.slice(0, cut), text.slice(cut)]), `at ${at}, cut at ${cut}`).toBe(masked);
+  }
+}
+
 describe('redact: a known value in a hex dump, split across its lines', () => {
   const mask = redactWith([secret]);
 
@@ -78,17 +96,7 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
     ['hexdump -C', hexdumpC],
   ])(
     'is masked in %s, hex and ASCII columns, wherever the lines cut it, whole and streamed line by line',
-    (_what, dump) => {
-      for (let at = 0; at < 34; at++) {
-        const text = dump(Buffer.concat([filler(at), Buffer.from(secret), filler(20)]));
-        const masked = mask(text);
-        expect(unmasked(masked), `at ${at}:\n${masked}`).toBe('');
-        expect(masked).toContain('***');
-        expect(streamed(text.split(/(?<=\n)/)), `at ${at}`).toBe(masked);
-        for (let cut = 1; cut < text.length; cut += 13)
-          expect(streamed([text.slice(0, cut), text.slice(cut)]), `at ${at}, cut at ${cut}`).toBe(masked);
-      }
-    },
+    (_what, dump) => expectMaskedAtEveryOffset(dump, { cuts: true }),
   );
 
   it('is masked when its lines are released without waiting for its rest, a line after line (the hold ran out)', () => {
@@ -157,15 +165,9 @@ describe('redact: a known value in a dump of little-endian words (hexdump, od -x
     ['hexdump', hexdump],
     ['od -x', odX],
     ['xxd -e (four-byte words, and the ASCII column)', xxdE],
-  ])('is masked in %s, on a line and split across lines, whole and streamed line by line', (_what, dump) => {
-    for (let at = 0; at < 34; at++) {
-      const text = dump(Buffer.concat([filler(at), Buffer.from(secret), filler(20)]));
-      const masked = mask(text);
-      expect(unmasked(masked), `at ${at}:\n${masked}`).toBe('');
-      expect(masked).toContain('***');
-      expect(streamed(text.split(/(?<=\n)/)), `at ${at}`).toBe(masked);
-    }
-  });
+  ])('is masked in %s, on a line and split across lines, whole and streamed line by line', (_what, dump) =>
+    expectMaskedAtEveryOffset(dump),
+  );
 
   it('keeps the words around it', () => {
     const text = odX(Buffer.from(`{"tok":"${secret}"}`));
