@@ -148,7 +148,18 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     db = embedded.db;
     disposeEmbedded = embedded.dispose;
   }
-  await migrate(db);
+  if (databaseUrl && opts.dbOptions?.queryTimeoutMillis) {
+    // Migrations wait for one advisory lock that every test file's bot takes: behind other files' migrations on a
+    // busy machine that wait passes a test's short statement limit. They run on a pool with the default limits.
+    const migrating = createPostgresDatabase(databaseUrl);
+    try {
+      await migrate(migrating);
+    } finally {
+      await migrating.close();
+    }
+  } else {
+    await migrate(db);
+  }
 
   const config = loadConfig({
     SLACK_BOT_TOKEN: 'xoxb-e2e-token',
