@@ -63,7 +63,9 @@ forEachDatabase(
       // 8 changes over 800 ms: at once, then at most one each 400 ms, the last after the last change.
       expect(at.length).toBeGreaterThanOrEqual(2);
       expect(at.length).toBeLessThanOrEqual(4);
-      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(390);
+      // Measured where the fake receives the calls: on a loaded machine one call can arrive late and the next on time,
+      // so the gap seen is the interval less that delay. Changes published as they came would be ~100 ms apart.
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(300);
       expect(at.at(-1)!).toBeGreaterThanOrEqual(700);
     });
 
