@@ -63,8 +63,19 @@ it('a network gone silent: a transaction fails after one query timeout (no secon
   const url = withSearchPath(`postgresql://postgres@127.0.0.1:${proxy.port}/test`, schema.schema);
   const db: Database = createPostgresDatabase(url, { queryTimeoutMillis: 1_000, connectionTimeoutMillis: 500, max: 2 });
   cleanups.push(() => db.close());
-  // Two connections open and idle, as after a quiet spell.
-  await Promise.all([db.transaction((tx) => tx.query('SELECT pg_sleep(0.05)')), db.query('SELECT pg_sleep(0.05)')]);
+  // Two connections open and idle, as after a quiet spell: each transaction holds its connection until both have one
+  // (two statements one after the other, on a busy machine, could have shared one connection).
+  let arrived = 0;
+  let bothIn = () => {};
+  const both = new Promise<void>((r) => {
+    bothIn = r;
+  });
+  const holdOne = (tx: { query(sql: string): Promise<unknown> }) =>
+    tx.query('SELECT 1').then(async () => {
+      if (++arrived === 2) bothIn();
+      await both;
+    });
+  await Promise.all([db.transaction(holdOne), db.transaction(holdOne)]);
   proxy.freeze();
   const started = Date.now();
   const failures = await Promise.all([
