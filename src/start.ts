@@ -17,7 +17,7 @@ import { findChannelId, IncidentsChannelError } from './slack/incidents-channel.
 import { slackErrorCode } from './slack/slack-errors.js';
 import { createPostgresDatabase, type Database } from './store/db.js';
 import { createEmbeddedDatabase, EmbeddedDatabaseError } from './store/embedded-db.js';
-import { MigrationMismatchError, migrate } from './store/migrate.js';
+import { MigrationMismatchError, migrateAtStart } from './store/migrate.js';
 
 export interface RunningBot {
   config: Config;
@@ -59,7 +59,7 @@ async function openDatabase(config: Config, say: (line: string) => void): Promis
     }
   }
   try {
-    await migrate(db);
+    await migrateAtStart(db);
   } catch (err) {
     await db.close().catch(() => {});
     const where = config.databaseUrl ? redactUrl(config.databaseUrl) : `the embedded database in ${config.dataDir}`;

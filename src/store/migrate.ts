@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Database, Queryable } from './db.js';
+import { createPostgresDatabase, type Database, type Queryable } from './db.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 /** Arbitrary constant: every replica takes the same advisory lock, so only one migrates at a time. */
@@ -82,6 +82,23 @@ export async function migrate(db: Database, migrations?: Migration[]): Promise<n
     }
     return applied;
   });
+}
+
+/**
+ * migrate() at start, on a connection of its own with no limit on how long a statement takes. The bot's pool gives up
+ * on a statement after 5 s (a person must hear back within Slack's 3 s), and a migration may take longer: a new index
+ * on a table of years of incidents, or a second replica waiting for the first one's migrations to finish (the advisory
+ * lock). Through the pool either ended the start with "cannot open the database". A database with no second pool to
+ * be had (no `connection`) is migrated through its own.
+ */
+export async function migrateAtStart(db: Database, migrations?: Migration[]): Promise<number[]> {
+  if (!db.connection) return migrate(db, migrations);
+  const own = createPostgresDatabase(db.connection, { queryTimeoutMillis: 0, max: 1, prepare: db.prepare ?? true });
+  try {
+    return await migrate(own, migrations);
+  } finally {
+    await own.close();
+  }
 }
 
 /** Refuses a database newer than the code or an edited migration; fills in the checksums not recorded yet. */

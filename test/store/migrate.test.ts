@@ -5,6 +5,7 @@ import {
   type Migration,
   MigrationMismatchError,
   migrate,
+  migrateAtStart,
   migrationChecksum,
 } from '../../src/store/migrate.js';
 import { forEachDatabase } from './databases.js';
@@ -105,6 +106,23 @@ forEachDatabase(
       expect(await migrate(db, [...base, ...more])).toEqual([900, 901]);
       expect(await migrate(db, [...base, ...more])).toEqual([]);
       expect((await recorded(db)).map((r) => Number(r.version))).toEqual([...ALL, 900, 901]);
+    });
+
+    it('at start, a migration slower than the pool allows a statement is applied: it runs on a connection of its own', async () => {
+      const { db } = await ctx.fresh({ queryTimeoutMillis: 400 });
+      const base = await loadMigrations();
+      const slow: Migration = {
+        version: 950,
+        name: '950_slow.sql',
+        sql: 'SELECT pg_sleep(1); CREATE TABLE slow_done (a int);',
+      };
+      // Through the bot's pool, the statement limit ends it (and with it the start).
+      await expect(migrate(db, [...base, slow])).rejects.toThrow(/timeout/i);
+      expect(await tables(db)).toEqual([]);
+      expect(await migrateAtStart(db, [...base, slow])).toEqual([...ALL, 950]);
+      expect(await tables(db)).toContain('slow_done');
+      // The bot's pool is still its own, with its limit.
+      await expect(db.query('SELECT pg_sleep(1)')).rejects.toThrow(/timeout|cannot be reached/i);
     });
 
     it('rolls back every migration of a run when one fails', async () => {

@@ -9,7 +9,7 @@ import type { TimerLoop } from '../../src/incidents/timer-loop.js';
 import type { Runbook } from '../../src/runbook/runbook.js';
 import type { DeliveryBatch } from '../../src/store/alert-delivery.repo.js';
 import { createPostgresDatabase, type Database, type PostgresOptions } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from './embedded-db.js';
 import { FakeSlack } from './fake-slack.js';
 import {
@@ -148,18 +148,9 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     db = embedded.db;
     disposeEmbedded = embedded.dispose;
   }
-  if (databaseUrl && opts.dbOptions?.queryTimeoutMillis) {
-    // Migrations wait for one advisory lock that every test file's bot takes: behind other files' migrations on a
-    // busy machine that wait passes a test's short statement limit. They run on a pool with the default limits.
-    const migrating = createPostgresDatabase(databaseUrl);
-    try {
-      await migrate(migrating);
-    } finally {
-      await migrating.close();
-    }
-  } else {
-    await migrate(db);
-  }
+  // As the bot does at start: a test's short statement limit is not the migrations' (their advisory lock is shared by
+  // every test file's bot, and waiting behind the others passed a 1 s limit on a loaded machine).
+  await migrateAtStart(db);
 
   const config = loadConfig({
     SLACK_BOT_TOKEN: 'xoxb-e2e-token',
