@@ -36,6 +36,7 @@ export interface MaintenanceQuery {
  * NOT_IN_MAINTENANCE is for a bot built without them.
  */
 export interface MaintenanceWindows {
+  /** Whether a window was open at `at`: a delivery's receipt (possibly past, a window since closed counting), or now. */
   inMaintenance(alert: MaintenanceQuery, at: Date): Promise<boolean>;
 }
 

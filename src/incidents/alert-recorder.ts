@@ -206,8 +206,8 @@ export class AlertRecorder {
   }
 
   /**
-   * Whether a maintenance window holds an alert back now: its runbook row says `during_maintenance: record` and a
-   * window is open at `at`.
+   * Whether a maintenance window holds an alert back: its runbook row says `during_maintenance: record` and a window
+   * was open at `at` (a delivery's receipt when it is recorded; now when the sweep asks whether to release it).
    */
   async heldBack(source: string, a: Pick<IncomingAlert, 'rule' | 'name' | 'service' | 'labels'>, at: Date) {
     const rule = a.rule ? this.rules.get(a.rule) : undefined;
@@ -390,7 +390,9 @@ export class AlertRecorder {
   private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, batch: Batch): Promise<Touched | null> {
     const key = pairKey(d.source, a.fingerprint);
     const latest = batch.latest.get(key) ?? null;
-    const maintenance = await this.heldBack(d.source, a, new Date());
+    // Judged when the delivery was received, as its times are: one that came during a window and is recorded after it
+    // (a backlog, a database outage) is held back (and released by the sweep if it still fires), and the reverse.
+    const maintenance = await this.heldBack(d.source, a, d.receivedAt);
     // A new row for a first firing, or one after its row is over (its incident resolved, or resolved itself without
     // one); not for a resend of the firing its incident was resolved during, which stays there (see sameFiring).
     const firesAgain =

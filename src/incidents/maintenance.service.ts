@@ -20,6 +20,7 @@ import {
   openWindows,
   pendingWindows,
   planWindow,
+  windowHeldAt,
 } from '../store/maintenance.repo.js';
 import type { MaintenanceQuery, MaintenanceWindows } from './alert-ports.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
@@ -95,9 +96,12 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
     return (await openWindows(q, this.now()))[0]?.title ?? null;
   }
 
-  /** The alert port: whether a window is open at `at`. */
-  async inMaintenance(_alert: MaintenanceQuery, at: Date): Promise<boolean> {
-    return (await openWindows(this.db, at)).length > 0;
+  /**
+   * The alert port: whether a window was open at `at` (a delivery's receipt, which may be some time ago: a window
+   * closed since still counts for the time it was open).
+   */
+  inMaintenance(_alert: MaintenanceQuery, at: Date): Promise<boolean> {
+    return windowHeldAt(this.db, at);
   }
 
   schedule(): Promise<ScheduleView> {

@@ -112,6 +112,21 @@ export async function openWindows(q: Queryable, at: Date): Promise<MaintenanceWi
   return rows.map(toWindow);
 }
 
+/**
+ * Whether a window held `at` (started, not yet ended then), however long ago: a window the sweep has closed since
+ * counts for the time it was open (its start and end are kept), so a delivery received during a window and judged
+ * late (after a database outage, a backlog) is judged by when it came. A planned occurrence dropped for a larger
+ * window lies inside that window, so counting it changes nothing.
+ */
+export async function windowHeldAt(q: Queryable, at: Date): Promise<boolean> {
+  const { rows } = await q.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM maintenance_windows WHERE starts_at <= $1 AND (ends_at IS NULL OR ends_at > $1))
+       AS held`,
+    [at],
+  );
+  return rows[0]?.held === true;
+}
+
 /** Windows opened by hand and not closed, and scheduled ones not yet over: what `schedule` shows besides the plan. */
 export async function pendingWindows(q: Queryable, now: Date): Promise<MaintenanceWindowRow[]> {
   const { rows } = await q.query<Row>(

@@ -2,8 +2,10 @@ import { expect, it } from 'vitest';
 import type { MaintenanceWindows } from '../../src/incidents/alert-ports.js';
 import { AlertRecorder } from '../../src/incidents/alert-recorder.js';
 import type { AlertLevel, AlertRule, AlertStatus, IncomingAlert } from '../../src/incidents/alert-types.js';
+import { MaintenanceService } from '../../src/incidents/maintenance.service.js';
 import { heldBackAlerts } from '../../src/store/alert.repo.js';
 import { insertDelivery, lockDeliveries } from '../../src/store/alert-delivery.repo.js';
+import { planWindow } from '../../src/store/maintenance.repo.js';
 import { forEachDatabase } from './databases.js';
 
 /** Rows that say `during_maintenance: record`, as the runbook's AppHealthCheckFailing does. */
@@ -50,11 +52,22 @@ forEachDatabase(
     const windows: MaintenanceWindows = { inMaintenance: async () => open };
     const recorder = new AlertRecorder(RULES, 100, windows);
     let seq = 0;
-    /** One delivery of a group's alerts, written to the inbox and recorded as the alert loop does; its plan's kinds. */
-    const record = async (source: string, alerts: IncomingAlert[]) => {
-      const d = { source, format: 'generic' as const, groupKey: 'g', alerts };
+    /**
+     * One delivery of a group's alerts, written to the inbox and recorded as the alert loop does; its plan's kinds.
+     * `receivedAt`: when the inbox says it came, for one recorded late (a backlog, a database outage).
+     */
+    const record = async (
+      source: string,
+      alerts: IncomingAlert[],
+      by = recorder,
+      receivedAt?: Date,
+      groupKey = 'g',
+    ) => {
+      const d = { source, format: 'generic' as const, groupKey, alerts };
       const { id } = await insertDelivery(ctx.db, d, `body-${++seq}`, 60_000);
-      const [group] = await ctx.db.transaction(async (tx) => recorder.record(tx, await lockDeliveries(tx, [id])));
+      if (receivedAt)
+        await ctx.db.query('UPDATE alert_deliveries SET received_at = $2 WHERE id = $1', [id, receivedAt]);
+      const [group] = await ctx.db.transaction(async (tx) => by.record(tx, await lockDeliveries(tx, [id])));
       return group!.plan.map((s) => s.kind);
     };
     const rows = async (source: string) =>
@@ -77,6 +90,54 @@ forEachDatabase(
       open = false;
       expect(await record(source, [alert('n1', 'Health', 'critical')])).toEqual(['declare', 'notice']);
       expect(await rows(source)).toEqual([{ fingerprint: 'n1', maintenance: false, count: 3, linked: true }]);
+    });
+
+    it('judges a delivery by when it was received, not when it is recorded: a window closed since holds it back, one opened since does not', async () => {
+      const source = `received-${ctx.kind}`;
+      // The windows' rows, as the bot asks them (a window the sweep has closed is still a window for its time).
+      const byRows = new AlertRecorder(
+        RULES,
+        100,
+        new MaintenanceService(ctx.db, {} as never, {} as never, {} as never, [], null),
+      );
+      const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+      const window = (startsAt: Date, endsAt: Date | null) =>
+        planWindow(ctx.db, {
+          windowKey: null,
+          title: 'Database upgrade',
+          playbookId: null,
+          channelId: null,
+          noticeAt: null,
+          startsAt,
+          endsAt,
+          scheduled: false,
+        });
+      // A window from two hours ago to an hour ago, closed by the sweep since.
+      const past = await window(ago(120), ago(60));
+      await ctx.db.query(`UPDATE maintenance_windows SET stage = 'closed' WHERE id = $1`, [past!.id]);
+      // Each alert in a group of its own. A critical alert that fired and resolved during it, recorded only now (a backlog): held back, never declared.
+      expect(await record(source, [alert('p1', 'Health', 'critical')], byRows, ago(90), 'p1')).toEqual(['notice']);
+      await record(source, [alert('p1', 'Health', 'critical', 'resolved')], byRows, ago(80), 'p1');
+      // One received after it ended is declared, however late it is recorded.
+      expect(await record(source, [alert('p2', 'Health', 'critical')], byRows, ago(30), 'p2')).toEqual(['declare']);
+      // The reverse: a window opened a minute ago; an alert received before it is declared, one received since is not.
+      const now = await window(ago(1), null);
+      try {
+        expect(await record(source, [alert('p3', 'Health', 'critical')], byRows, ago(2), 'p3')).toEqual(['declare']);
+        expect(await record(source, [alert('p4', 'Health', 'critical')], byRows, ago(0.5), 'p4')).toEqual(['notice']);
+      } finally {
+        await ctx.db.query(`UPDATE maintenance_windows SET stage = 'closed', ends_at = now() WHERE id = $1`, [now!.id]);
+      }
+      expect(await rows(source)).toEqual([
+        { fingerprint: 'p1', maintenance: true, count: 1, linked: false },
+        { fingerprint: 'p2', maintenance: false, count: 1, linked: true },
+        { fingerprint: 'p3', maintenance: false, count: 1, linked: true },
+        { fingerprint: 'p4', maintenance: true, count: 1, linked: false },
+      ]);
+      // Nothing of p1 is left to release: it resolved during the window.
+      expect((await heldBackAlerts(ctx.db, 50)).filter((a) => a.source === source).map((a) => a.fingerprint)).toEqual([
+        'p4',
+      ]);
     });
 
     it('once no window holds them, the alerts a window held back that still fire are released once, whatever the replicas', async () => {
