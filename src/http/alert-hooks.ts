@@ -213,6 +213,8 @@ function decoded(path: string): string {
   }
 }
 
+const TRAILING_SLASH = ' (no trailing slash: a path under /hooks is taken as written)';
+
 /** Whether a path is /hooks or under it by any reading: escapes decoded, `\` as `/`, slashes doubled, any case. */
 const looselyUnderHooks = (path: string) => /^\/+hooks(\/|$)/i.test(decoded(path).replaceAll('\\', '/'));
 
@@ -222,14 +224,18 @@ const looselyUnderHooks = (path: string) => /^\/+hooks(\/|$)/i.test(decoded(path
  * host) and matches its routes in any case: `/hooks/%2e%2e/slack/events` reached the Slack handler, `/HOOKS/alerts`
  * the hook and `//hooks/alerts` nothing (an empty 404). Paths are case-sensitive, as Slack's `/slack/events` is and
  * as URLs are (RFC 3986): a path under /hooks by any reading (or resolving there) is passed on only when it is
- * written as the hooks are, `/hooks/…` exactly, with nothing a parser would resolve; every other is a JSON 404 naming
- * why, and never reaches another handler.
+ * written as the hooks are, `/hooks/…` exactly, with nothing a parser would resolve and no trailing slash; every other
+ * is a JSON 404 naming why, and never reaches another handler.
  */
 export function strayHookPath(url: string): string | null {
   const raw = url.split(/[?#]/)[0] ?? '';
   const resolved = URL.canParse(raw, 'http://localhost') ? new URL(raw, 'http://localhost').pathname : null;
   if (!looselyUnderHooks(raw) && !(resolved !== null && looselyUnderHooks(resolved))) return null;
   const plain = resolved === raw;
+  // A hook with a trailing slash: Bolt's router (path-to-regexp) would take `/hooks/alerts/` as `/hooks/alerts`, the
+  // acknowledging front would not; refused here, before either, as Slack's `/slack/events/` is. (`/hooks/` itself is
+  // the catch-all's plain 404.)
+  if (plain && /^\/hooks\/.+\/$/.test(raw)) return noHook(raw, TRAILING_SLASH);
   if (plain && /^\/hooks(\/|$)/.test(raw)) return null;
   if (plain && /^\/hooks(\/|$)/i.test(raw)) return noHook(raw, ' (paths are case-sensitive)');
   return noHook(

@@ -536,6 +536,20 @@ describe.each([
     }
   });
 
+  it('refuses a hook written with a trailing slash with the JSON 404, as Slack refuses /slack/events/; nothing recorded', async () => {
+    const before = Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alert_deliveries')).rows[0]!.n);
+    for (const path of ['/hooks/alerts/', '/hooks/alertmanager/', '/hooks/pagerduty/', '/hooks/alerts/?source=x']) {
+      const r = await postRaw(bot.baseUrl, path, JSON.stringify(genericAlert({ level: 'info' })));
+      expect(r.status, `${path}: ${r.text}`).toBe(404);
+      expect(JSON.parse(r.text), path).toEqual({
+        error: 'not_found',
+        message: `No hook at ${path.split('?')[0]} (no trailing slash: a path under /hooks is taken as written); alerts go to /hooks/alertmanager or /hooks/alerts.`,
+      });
+    }
+    const now = Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alert_deliveries')).rows[0]!.n);
+    expect(now).toBe(before);
+  });
+
   it('with QSTASH_URL, takes a QStash delivery signed for it, whatever the Host; the Host headers are not trusted', async () => {
     const g = genericAlert({ key: 'qstash-public-url', level: 'info' });
     const r = await postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { url: QSTASH_URL } });
@@ -672,7 +686,7 @@ describe('the alert hooks in Socket Mode', () => {
     );
     expect((await postAlerts(base, '/hooks/elsewhere', genericAlert())).status).toBe(404);
     // Stray paths under /hooks are refused here too, before the routes (/hooks/%2e%2e/health was /health).
-    for (const path of ['//hooks/alerts', '/HOOKS/alerts', '/hooks/%2e%2e/health']) {
+    for (const path of ['//hooks/alerts', '/HOOKS/alerts', '/hooks/%2e%2e/health', '/hooks/alerts/']) {
       const stray = await postRaw(base, path, JSON.stringify(genericAlert()));
       expect(stray.status, path).toBe(404);
       expect(JSON.parse(stray.text), path).toMatchObject({

@@ -52,6 +52,11 @@ describe('strayHookPath', () => {
       'No hook at /HOOKS/alerts (paths are case-sensitive); alerts go to /hooks/alertmanager or /hooks/alerts.',
     );
     expect(strayHookPath('/Hooks')).toMatch(/case-sensitive/);
+    for (const url of ['/hooks/alerts/', '/hooks/alertmanager/?source=grafana', '/hooks/pagerduty/', '/hooks/nope/']) {
+      expect(strayHookPath(url), url).toBe(
+        `No hook at ${url.split('?')[0]} (no trailing slash: a path under /hooks is taken as written); alerts go to /hooks/alertmanager or /hooks/alerts.`,
+      );
+    }
     for (const url of [
       '/hooks/%2e%2e/slack/events',
       '/hooks/%2E%2e/health?x=1',
