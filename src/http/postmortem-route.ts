@@ -12,6 +12,9 @@ export const POSTMORTEM_PATH = '/incidents/:team/:number/postmortem.md';
 const INT_MAX = 2 ** 31 - 1;
 const PATH = /^\/incidents\/([A-Z0-9]{1,32})\/([^/]+)\/postmortem\.md$/i;
 
+/** Whether a path (no query) is a post-mortem document's, as the route reads it. */
+export const isPostmortemPath = (path: string): boolean => PATH.test(path);
+
 const markdown = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
   res.writeHead(status, {
     'content-type': 'text/markdown; charset=utf-8',

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { ALERT_SOURCES } from './alert-hooks.js';
+import { AUDIT_PATH } from './audit-route.js';
 import type { HealthRoute } from './health.js';
+import { METRICS_PATH } from './metrics-route.js';
+import { PAGERDUTY_HOOK_PATH } from './pagerduty-hook.js';
+import { isPostmortemPath } from './postmortem-route.js';
+import { STATUS_PATHS } from './status-route.js';
 
 const MANIFEST = fileURLToPath(new URL('../../manifest.yml', import.meta.url));
 
@@ -22,10 +28,38 @@ To connect it to Slack:
   4. Run npm start again.
 `;
 
+/**
+ * The paths (as written, no query) the configured bot serves beyond set-up mode's own: Slack's events, the alert and
+ * PagerDuty hooks, the admin and status pages. They answer 503 `not_configured` here (the bot will serve them once it
+ * has its credentials); any other path is a 404, as it will stay.
+ */
+export function servedOnceConfigured(path: string): boolean {
+  return (
+    path === '/slack/events' ||
+    Object.values(ALERT_SOURCES).some((s) => s.path === path) ||
+    path === PAGERDUTY_HOOK_PATH ||
+    path === AUDIT_PATH ||
+    path === METRICS_PATH ||
+    Object.values(STATUS_PATHS).some((p) => p === path) ||
+    isPostmortemPath(path)
+  );
+}
+
+const json = (res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+};
+
 /** With no credentials, `npm start` still serves something useful: the instructions, the manifest and health. */
 export function startSetupServer(port: number, host: string | undefined, routes: HealthRoute[]): Promise<Server> {
+  /** Set-up mode's own pages: path -> method. */
+  const own = new Map<string, string>([
+    ['/', 'GET'],
+    ['/manifest.yml', 'GET'],
+    ...routes.map((r) => [r.path, r.method] as [string, string]),
+  ]);
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routes.find((r) => r.path === path && r.method === req.method);
     if (route) {
       void route.handler(req, res);
@@ -41,13 +75,24 @@ export function startSetupServer(port: number, host: string | undefined, routes:
       res.end(SETUP_INSTRUCTIONS);
       return;
     }
-    res.writeHead(503, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
+    // What is not read is drained, so the connection can be reused.
+    req.resume();
+    const method = own.get(path);
+    if (method) {
+      json(res, 405, { error: 'method_not_allowed', message: `${path} takes ${method}.` }, { allow: method });
+      return;
+    }
+    if (servedOnceConfigured(path)) {
+      json(res, 503, {
         error: 'not_configured',
         message: 'Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN); see GET /',
-      }),
-    );
+      });
+      return;
+    }
+    json(res, 404, {
+      error: 'not_found',
+      message: `Nothing at ${path.slice(0, 200)}. The bot is in set-up mode: GET / says what it needs.`,
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -532,6 +532,38 @@ describe('start-up', () => {
       });
       expect((await fetch(`${base}/slack/events`, { method: 'POST' })).status).toBe(503);
     });
+
+    it('answers 503 not_configured only where the configured bot serves; 404 elsewhere, 405 for its own pages', async () => {
+      const base = `http://127.0.0.1:${bot.port}`;
+      for (const [method, path] of [
+        ['POST', '/slack/events'],
+        ['POST', '/hooks/alerts'],
+        ['POST', '/hooks/alertmanager?source=grafana'],
+        ['POST', '/hooks/pagerduty'],
+        ['GET', '/status'],
+        ['GET', '/status.json'],
+        ['GET', '/status.atom'],
+        ['GET', '/metrics'],
+        ['GET', '/audit.jsonl'],
+        ['GET', '/incidents/T0TEAM/7/postmortem.md'],
+      ]) {
+        const r = await fetch(`${base}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
+        expect(r.status, `${method} ${path}`).toBe(503);
+        expect(await r.json(), path).toMatchObject({ error: 'not_configured' });
+      }
+      for (const path of ['/nope', '/slack/events/', '/hooks/alerts/', '/hooks/nope', '/favicon.ico', '/status/x']) {
+        const r = await fetch(`${base}${path}`, { method: 'POST', body: '{}' });
+        expect(r.status, path).toBe(404);
+        expect(await r.json(), path).toEqual({
+          error: 'not_found',
+          message: `Nothing at ${path}. The bot is in set-up mode: GET / says what it needs.`,
+        });
+      }
+      const r = await fetch(`${base}/health`, { method: 'POST' });
+      expect(r.status).toBe(405);
+      expect(r.headers.get('allow')).toBe('GET');
+      expect(await r.json()).toEqual({ error: 'method_not_allowed', message: '/health takes GET.' });
+    });
   });
 
   describe('HTTP mode through start()', () => {
