@@ -18,6 +18,7 @@ import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
 import { alertEventDetails } from './alert-rows.js';
 import type { AlertNoticeView, AlertRule, AlertStep } from './alert-types.js';
+import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
 import type { Logger } from './ports.js';
@@ -27,6 +28,8 @@ import { RateLimitedError } from './rate-limits.js';
 const CARD_INTERVAL_MS = 1000;
 /** A declaration whose card is up waits at most this long for the cards of the others being declared with it. */
 const CARDS_FIRST_MAX_MS = 2000;
+/** An announcement waits at most this long for those of lower numbers declared with it (see AnnounceOrder). */
+const ANNOUNCE_IN_ORDER_MAX_MS = 5000;
 /** The most alerts a group's notice lists one by one (the rest are counted). */
 const NOTICE_LISTED = 10;
 
@@ -58,6 +61,8 @@ export class AlertSteps {
   private readonly inProgress = new InFlight();
   /** Declarations in progress here whose card is not up yet. */
   private readonly beforeCard = new InFlight();
+  /** A storm's announcements, in the order of their numbers. */
+  private readonly announcements = new AnnounceOrder(ANNOUNCE_IN_ORDER_MAX_MS);
 
   constructor(
     private readonly db: Database,
@@ -179,7 +184,7 @@ export class AlertSteps {
     const self = await this.chat.self();
     // Cards first: a storm opens many incidents at once, and each waits, once its card is up, for the others' cards
     // before its pin, announcement, pages and playbook (a few hundred ms), so that every card comes up as soon as it
-    // can, not after the rest of the first ones.
+    // can, not after the rest of the first ones. Their announcements then come in the order of their numbers.
     let posted = false;
     const cardUp = () => {
       if (posted) return;
@@ -187,6 +192,7 @@ export class AlertSteps {
       this.beforeCard.done();
     };
     this.beforeCard.add();
+    const turn = this.announcements.take();
     const r = await this.incidents
       .declare(
         {
@@ -210,9 +216,13 @@ export class AlertSteps {
             cardUp();
             return this.beforeCard.none(CARDS_FIRST_MAX_MS);
           },
+          announceInTurn: (incident, announce) => turn.inTurn(incident, announce),
         },
       )
-      .finally(cardUp);
+      .finally(() => {
+        cardUp();
+        turn.leave();
+      });
     if (r.kind === 'declared') {
       await this.declared(ai);
       // Its card was just posted: refreshed no sooner than a refresh would follow another (not while the other

@@ -69,7 +69,15 @@ export interface DeclareOptions {
    * gets every card up before the rest of any. Its failure is logged, never the declaration's.
    */
   afterCard?: () => Promise<void>;
+  /**
+   * Posts the announcement (`announce`, which never throws) when it is its turn: the alert steps post a storm's
+   * announcements in the order of their numbers, not in whichever order their pins and cards came back.
+   */
+  announceInTurn?: (incident: Incident, announce: () => Promise<void>) => Promise<void>;
 }
+
+/** What a declaration's Slack side waits on besides its steps (see DeclareOptions). */
+type CompleteHooks = Pick<DeclareOptions, 'afterCard' | 'announceInTurn'>;
 
 export type DeclareResult =
   /** `warnings` says each of `problems` in a sentence. */
@@ -250,7 +258,7 @@ export class DeclarationService {
     );
     heartbeat.unref();
     try {
-      return await this.build(created.incident, owner, source, opts.afterCard);
+      return await this.build(created.incident, owner, source, opts);
     } finally {
       clearInterval(heartbeat);
     }
@@ -260,7 +268,7 @@ export class DeclarationService {
     declaring: Incident,
     owner: string,
     source: DeclareSource,
-    afterCard?: () => Promise<void>,
+    hooks: CompleteHooks,
   ): Promise<DeclareResult> {
     let made: Channel | undefined;
     let channel: Channel;
@@ -304,7 +312,7 @@ export class DeclarationService {
     const result = await this.complete(
       incident,
       new Set(),
-      afterCard,
+      hooks,
       async () => {
         const ended = await endDeclaration(this.db, incident.id, owner);
         this.notes.forget(noteKeyOf(incident));
@@ -328,7 +336,7 @@ export class DeclarationService {
   private async complete(
     whole: Incident,
     done: ReadonlySet<string> = new Set(),
-    afterCard?: () => Promise<void>,
+    hooks: CompleteHooks = {},
     end?: () => Promise<boolean>,
     /** Where what is done is kept beside the database (see notes). */
     note: DeclarationNote = { done: new Set() },
@@ -408,7 +416,7 @@ export class DeclarationService {
         }
       }
     }
-    await afterCard?.().catch((err) => this.log.warn('after-card wait failed', err));
+    await hooks.afterCard?.().catch((err) => this.log.warn('after-card wait failed', err));
     if (cardTs) {
       const ts = cardTs;
       await step('pin', async () => {
@@ -420,14 +428,16 @@ export class DeclarationService {
         }
       });
     }
-    await step('announce', async () => {
+    const announce = async () => {
       try {
         await this.chat.announce(incident);
       } catch (err) {
         failed('announce', 'the announcement could not be posted', err);
         this.log.warn('announce failed', err);
       }
-    });
+    };
+    const { announceInTurn } = hooks;
+    await step('announce', () => (announceInTurn ? announceInTurn(incident, announce) : announce()));
     const after = this.afterDeclare;
     if (after) {
       await step('after', async () => {
@@ -509,7 +519,7 @@ export class DeclarationService {
     const note = (await this.notes.read(noteKeyOf(incident))) ?? undefined;
     let whole = incident;
     if (!whole.cardTs && note?.cardTs) whole = await updateIncident(this.db, whole.id, { cardTs: note.cardTs });
-    const r = await this.complete(whole, new Set(d.done), undefined, undefined, note, true);
+    const r = await this.complete(whole, new Set(d.done), {}, undefined, note, true);
     if (!note?.answered) await this.tell({ kind: 'finished', incident: r.incident, problems: r.problems }, last);
     await endDeclaration(this.db, d.incidentId, owner);
     this.notes.forget(noteKeyOf(incident));

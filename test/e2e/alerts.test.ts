@@ -562,6 +562,33 @@ describe('alerts open and track incidents', () => {
     }
   });
 
+  it("a storm's incidents, opened at once from several sources, are announced in the order of their numbers", async () => {
+    const before = bot.fake.callsTo('chat.postMessage').length;
+    // Two groups from each of three sources (the cap is 2 a source), delivered at once: six declarations side by side.
+    // The first card's pin is slow, as Slack sometimes is: its announcement still comes first.
+    bot.fake.failNext('pins.add', { delayMs: 800 });
+    const sent = await Promise.all(
+      ['east', 'west', 'north'].flatMap((region) =>
+        [1, 2].map((n) =>
+          post(bot.baseUrl, { source: `ordered-${region}`, key: `disk-${n}`, summary: `Disk ${n} full in ${region}` }),
+        ),
+      ),
+    );
+    expect(sent.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 202]);
+    await inboxDone(bot.db);
+    const numbers = await waitUntil('six announcements', async () => {
+      const said = bot.fake
+        .callsTo('chat.postMessage')
+        .slice(before)
+        .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID)
+        .map((c) => /incident #(\d+): Disk \d full/.exec(String(c.args.text))?.[1])
+        .filter((n): n is string => n !== undefined)
+        .map(Number);
+      return said.length === 6 ? said : null;
+    });
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+  });
+
   it('an alert firing again after every alert had resolved is told in the channel: the offer to resolve no longer stands', async () => {
     const alert = { source: 'flapping', key: 'api-5xx', summary: 'API 5xx spike' };
     await post(bot.baseUrl, alert);
