@@ -11,6 +11,9 @@ export type ConsoleInput =
   | { kind: 'press'; target: string }
   | { kind: 'as'; name: string }
   | { kind: 'open'; channel: string }
+  /** An empty channel is the one the person is in. */
+  | { kind: 'join'; channel: string }
+  | { kind: 'leave'; channel: string }
   | { kind: 'channels' }
   | { kind: 'setup' }
   | { kind: 'help' }
@@ -54,6 +57,18 @@ export const CONSOLE_COMMANDS: readonly ConsoleCommand[] = [
     usage: '/open <channel or @person>',
     help: "Go to a channel (or someone's direct messages with the bot) and show its recent messages",
   },
+  {
+    kind: 'join',
+    names: ['/join'],
+    usage: '/join [channel]',
+    help: 'Join the channel you are in, or the one named (/join inc-1), as Slack\'s "Join channel"; an approver must be in the incident channel',
+  },
+  {
+    kind: 'leave',
+    names: ['/leave'],
+    usage: '/leave [channel]',
+    help: 'Leave the channel you are in, or the one named',
+  },
   { kind: 'channels', names: ['/channels'], usage: '/channels', help: 'The channels, with their topics' },
   { kind: 'setup', names: ['/setup'], usage: '/setup', help: 'How to connect the bot to your Slack workspace' },
   { kind: 'help', names: ['/help', '/?'], usage: '/help', help: 'This list' },
@@ -82,7 +97,9 @@ export function parseConsoleInput(line: string): ConsoleInput {
     case 'as':
       return { kind: 'as', name: rest };
     case 'open':
-      return { kind: 'open', channel: rest };
+    case 'join':
+    case 'leave':
+      return { kind: command.kind, channel: rest };
     default:
       return { kind: command.kind };
   }

@@ -189,7 +189,7 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
     { slack, term, style, people, numbers: new ControlNumbers(), toBot, roles },
     user,
     GENERAL_CHANNEL_ID,
-    { setupText: SETUP_TEXT },
+    { setupText: SETUP_TEXT, changed: save },
   );
   save();
   slack.subscribe((call) => {

@@ -8,6 +8,7 @@ import { BOT_USER_ID } from '../local-slack/workspace.js';
 import { commandList, parseConsoleInput } from './commands.js';
 import { ConsoleContext, type ConsoleParts } from './context.js';
 import { Feed, type OpenedModal } from './feed.js';
+import { joinChannel, leaveChannel } from './membership.js';
 import { ModalRunner } from './modal-runner.js';
 import { cleanName } from './people.js';
 import { press } from './press.js';
@@ -19,6 +20,8 @@ const RECENT_MESSAGES = 10;
 export interface SessionOptions {
   /** The set-up instructions for a real Slack workspace (`/setup`). */
   setupText: string;
+  /** The console changed the local Slack itself (someone joined a channel): it is saved at once, as after the bot's changes. */
+  changed?: () => void;
 }
 
 const who = (u: LocalUser): Who => ({ id: u.id, name: u.name });
@@ -168,6 +171,10 @@ export class ConsoleSession {
       case 'as':
         this.switchUser(input.name);
         return;
+      case 'join':
+      case 'leave':
+        this.changeMembership(input.kind, input.channel);
+        return;
       case 'press':
         await press(ctx, input.target, (c) => this.show(c));
         return;
@@ -277,6 +284,24 @@ export class ConsoleSession {
       const tags = [author, m.thread_ts ? 'in a thread' : '', m.edits ? 'edited' : ''].filter(Boolean).join(' · ');
       ctx.printMessage(tags, m, { channel, ts: m.ts, ephemeral: false });
     }
+  }
+
+  /** `/join` or `/leave` of the channel named, or of the one the person is in. */
+  private changeMembership(kind: 'join' | 'leave', arg: string): void {
+    const { ctx } = this;
+    const channel = arg.trim() ? this.findChannel(arg) : ctx.channel;
+    if (typeof channel !== 'string') {
+      ctx.say(channel.problem, 'problem');
+      return;
+    }
+    const change = (kind === 'join' ? joinChannel : leaveChannel)(ctx.ws, channel, ctx.user.id);
+    if (!change.ok) {
+      ctx.say(change.problem, 'problem');
+      return;
+    }
+    // Saved before it is said: a console killed once the person has read it keeps the change.
+    this.opts.changed?.();
+    ctx.say(change.text);
   }
 
   private switchUser(arg: string): void {

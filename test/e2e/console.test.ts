@@ -54,7 +54,7 @@ beforeAll(async () => {
         ],
       },
     },
-    access: { responders: ['U0ALICE', 'U0SENIOR'], approvers: ['U0SENIOR'] },
+    access: { responders: ['U0ALICE', 'U0SENIOR'], approvers: ['U0SENIOR', 'U0CTO'] },
   };
   await writeFile(join(dir, 'runbook.yml'), stringify(runbook));
   env = {
@@ -190,11 +190,28 @@ describe('the console in a terminal', () => {
     await c.waitFor(/@alice asks to run\s+`?atom-cli nodes restart --all/, { from: at });
     c.type('/as senior');
     await c.waitFor('You are now @senior (Senior DevOps Engineer).', { from: at });
+    // @cto is an approver, but was never paged, so never invited: refused until they join the channel, as in Slack.
+    c.type('/as cto');
+    await c.waitFor('You are now @cto (CTO).', { from: at });
+    at = c.mark();
+    c.type('press approve and run');
+    await c.waitFor('Approve and run? (y/n) ', { from: at });
+    c.type('y');
+    await c.waitFor('Only people in this channel may approve this request, and you are not in it', { from: at });
+    at = c.mark();
+    c.type('/join');
+    await c.waitFor('You joined #inc-1-db-down.', { from: at });
     c.type('press approve and run');
     await c.waitFor('Approve and run? (y/n) ', { from: at });
     c.type('y');
     seen = await c.waitFor(/Succeeded\s+`?atom-cli nodes restart --all/, { from: at, timeoutMs: 20_000 });
-    expect(seen).toContain('approved by @senior');
+    expect(seen).toContain('approved by @cto');
+    // #general is never left; a direct message is not a channel.
+    at = c.mark();
+    c.type('/leave general');
+    await c.waitFor('Nobody can leave #general', { from: at });
+    c.type('/join @senior');
+    await c.waitFor('That is a direct message with the bot, not a channel', { from: at });
 
     at = c.mark();
     c.type('/quit');
@@ -219,6 +236,12 @@ describe('the console in a terminal', () => {
     await c.waitFor('Acknowledged after', { from: at });
     // NO_COLOR: no colour codes, even at a terminal.
     expect(c.raw).not.toMatch(SGR);
+    // @cto joined the channel in the last run; leaving it is saved at once, before the kill -9 below.
+    at = c.mark();
+    c.type('/as cto');
+    await c.waitFor('You are now @cto', { from: at });
+    c.type('/leave inc-1');
+    await c.waitFor('You left #inc-1-db-down.', { from: at });
 
     c.kill9();
     expect(await c.exited).not.toBe(0);
@@ -230,6 +253,10 @@ describe('the console in a terminal', () => {
     await d.waitFor(/Mark mitigated/, { from: at });
     d.type('press mark mitigated');
     await d.waitFor('@alice marked the incident mitigated', { from: at });
+    d.type('/as cto');
+    await d.waitFor('You are now @cto', { from: at });
+    d.type('/join inc-1');
+    await d.waitFor('You joined #inc-1-db-down.', { from: at });
     at = d.mark();
     d.keys('\x04');
     await d.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONSOLE_COMMANDS, commandList, parseConsoleInput } from '../../src/console/commands.js';
 import { ControlNumbers } from '../../src/console/control-numbers.js';
+import { joinChannel, leaveChannel } from '../../src/console/membership.js';
 import { formFields, formInfo, parseTime, readAnswer } from '../../src/console/modal-form.js';
 import { cleanName, defaultName, People, userIdFor } from '../../src/console/people.js';
 import type { Control } from '../../src/console/render-message.js';
@@ -28,6 +29,9 @@ describe('what can be typed at the console', () => {
     ['press', { kind: 'press', target: '' }],
     ['/as bob', { kind: 'as', name: 'bob' }],
     ['/open #inc-1', { kind: 'open', channel: '#inc-1' }],
+    ['/join', { kind: 'join', channel: '' }],
+    ['/JOIN #inc-1-db-down', { kind: 'join', channel: '#inc-1-db-down' }],
+    ['/leave inc-1', { kind: 'leave', channel: 'inc-1' }],
     ['/channels', { kind: 'channels' }],
     ['/help', { kind: 'help' }],
     ['/?', { kind: 'help' }],
@@ -47,6 +51,16 @@ describe('what can be typed at the console', () => {
     for (const [i, c] of CONSOLE_COMMANDS.entries()) expect(list[i]).toContain(c.usage);
     const helpAt = list.map((l) => l.indexOf(CONSOLE_COMMANDS[list.indexOf(l)]!.help));
     expect(new Set(helpAt).size).toBe(1);
+  });
+
+  it("README's table of console commands has a row for every command of the table", async () => {
+    const readme = await readFile(join(process.cwd(), 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| At the console |'));
+    const firstCells = table
+      .split('\n')
+      .filter((l) => l.startsWith('| '))
+      .map((l) => l.split(' | ')[0]!);
+    for (const c of CONSOLE_COMMANDS) expect(firstCells.some((cell) => cell.includes(`\`${c.names[0]}`))).toBe(true);
   });
 });
 
@@ -180,6 +194,34 @@ describe('people and the runbook in the console', () => {
     expect(runbook.access.responders).toEqual(['U0ALICE']);
     expect(runbook.access.approvers).toEqual([]);
     expect(notes.join(' ')).not.toContain('stands in');
+  });
+});
+
+describe('joining and leaving a channel', () => {
+  it('follows Slack: public channels are joined, private ones by invitation, archived ones not; #general is never left', () => {
+    const ws = new Workspace();
+    const general = ws.addChannel('general', { members: ['U0BOB'] });
+    const open = ws.addChannel('inc-1-db-down');
+    const secret = ws.addChannel('inc-2-leak', { isPrivate: true });
+    const old = ws.addChannel('inc-0-old');
+    ws.channels.get(old)!.isArchived = true;
+
+    expect(joinChannel(ws, open, 'U0BOB')).toEqual({ ok: true, text: 'You joined #inc-1-db-down.' });
+    expect(ws.channels.get(open)!.members.has('U0BOB')).toBe(true);
+    expect(joinChannel(ws, open, 'U0BOB')).toEqual({ ok: true, text: 'You are already in #inc-1-db-down.' });
+    expect(leaveChannel(ws, open, 'U0BOB')).toEqual({ ok: true, text: 'You left #inc-1-db-down.' });
+    expect(ws.channels.get(open)!.members.has('U0BOB')).toBe(false);
+    expect(leaveChannel(ws, open, 'U0BOB')).toEqual({ ok: true, text: 'You are not in #inc-1-db-down.' });
+
+    expect(joinChannel(ws, secret, 'U0BOB')).toMatchObject({ ok: false, problem: expect.stringContaining('private') });
+    expect(joinChannel(ws, old, 'U0BOB')).toMatchObject({ ok: false, problem: expect.stringContaining('archived') });
+    expect(leaveChannel(ws, general, 'U0BOB')).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining('#general'),
+    });
+    expect(ws.channels.get(general)!.members.has('U0BOB')).toBe(true);
+    expect(joinChannel(ws, ws.dmFor('U0BOB'), 'U0BOB')).toMatchObject({ ok: false });
+    expect([secret, old].map((c) => ws.channels.get(c)!.members.has('U0BOB'))).toEqual([false, false]);
   });
 });
 

@@ -1,0 +1,52 @@
+/**
+ * `/join` and `/leave`: a person joins or leaves a channel of the local Slack, with the rules Slack's "Join channel"
+ * and "Leave channel" have (a private channel is joined by invitation only, an archived one not at all, #general is
+ * never left). The bot subscribes to no membership event (src/events, manifest.yml): it sees the change when it asks
+ * who is in the channel. Slack's "@cto has joined the channel" line is not posted: the local Slack's messages have no
+ * subtype (channel_join) to tell it from a message the person wrote.
+ */
+import type { LocalChannel, Workspace } from '../local-slack/workspace.js';
+
+export type MembershipChange = { ok: true; text: string } | { ok: false; problem: string };
+
+/** The channel Slack never lets anyone leave; the console's is named so. */
+const GENERAL = 'general';
+
+function channelOf(ws: Workspace, channelId: string): LocalChannel | { ok: false; problem: string } {
+  if (ws.dmUser(channelId))
+    return {
+      ok: false,
+      problem: 'That is a direct message with the bot, not a channel; /channels lists the channels.',
+    };
+  return ws.channels.get(channelId) ?? { ok: false, problem: 'There is no such channel; /channels lists them.' };
+}
+
+/** `userId` joins the channel, as with Slack's "Join channel". */
+export function joinChannel(ws: Workspace, channelId: string, userId: string): MembershipChange {
+  const c = channelOf(ws, channelId);
+  if ('problem' in c) return c;
+  if (c.members.has(userId)) return { ok: true, text: `You are already in #${c.name}.` };
+  if (c.isArchived) return { ok: false, problem: `#${c.name} is archived: nobody can join it.` };
+  if (c.isPrivate)
+    return {
+      ok: false,
+      problem: `#${c.name} is private: only someone in it can add you (in Slack, /invite). /as one of them to do it.`,
+    };
+  c.members.add(userId);
+  return { ok: true, text: `You joined #${c.name}.` };
+}
+
+/** `userId` leaves the channel, as with Slack's "Leave channel". */
+export function leaveChannel(ws: Workspace, channelId: string, userId: string): MembershipChange {
+  const c = channelOf(ws, channelId);
+  if ('problem' in c) return c;
+  if (!c.members.has(userId)) return { ok: true, text: `You are not in #${c.name}.` };
+  if (c.name === GENERAL)
+    return { ok: false, problem: `Nobody can leave #${GENERAL}: everyone in the workspace is in it.` };
+  if (c.isArchived) return { ok: false, problem: `#${c.name} is archived: there is nothing to leave.` };
+  c.members.delete(userId);
+  return {
+    ok: true,
+    text: `You left #${c.name}.${c.isPrivate ? ' It is private: only an invitation lets you back in.' : ''}`,
+  };
+}
