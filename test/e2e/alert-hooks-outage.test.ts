@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { createTestSchema } from '../support/test-db.js';
+import { useBotBehindProxy } from '../support/proxied-db.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -11,34 +8,23 @@ describe.each([
   ["the bot's own server", 'off'],
   ['the acknowledging front', 'on'],
 ])('a delivery at %s while the database does not answer', (_where, ackThread) => {
-  let bot: BotHarness;
-  let proxy: TcpProxy;
-  let direct: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const s = await createTestSchema('hookout');
-    drop = s.drop;
-    direct = createPostgresDatabase(s.url);
-    proxy = await TcpProxy.start('127.0.0.1', 5432);
-    bot = await startBot({
-      databaseUrl: s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`),
+  const { bot, db } = useBotBehindProxy(
+    {
       // The bot's pool gives up on a statement after 1 s (5 s by default), on a connection after 0.5 s; the front's
       // pool after 5 s.
       dbOptions: { queryTimeoutMillis: 1000, connectionTimeoutMillis: 500 },
       timers: false,
       alertLoop: false,
       env: { ...ALERTS_ENV, ACK_THREAD: ackThread },
-    });
+    },
+    'hookout',
+  );
+  beforeAll(async () => {
     await sleep(500); // the front's connections opened
   });
-  afterAll(async () => {
-    await bot?.stop().catch(() => {});
-    await direct?.close();
-    await drop?.();
-  });
   const recorded = async (key: string) =>
-    (await direct.query<{ id: string }>('SELECT id FROM alert_deliveries WHERE group_key = $1', [key])).rows.map((r) =>
-      Number(r.id),
+    (await db.direct.query<{ id: string }>('SELECT id FROM alert_deliveries WHERE group_key = $1', [key])).rows.map(
+      (r) => Number(r.id),
     );
 
   it('a statement sent with no answer: the 503 says it may have been recorded (it was), and a resend is recognised', {
@@ -46,7 +32,7 @@ describe.each([
   }, async () => {
     const body = JSON.stringify(genericAlert({ key: 'frozen', level: 'info' }));
     await bot.db.query('SELECT 1'); // a connection open through the proxy
-    proxy.freezeAnswers();
+    db.proxy.freezeAnswers();
     const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
     expect(r.status, r.text).toBe(503);
     expect(r.json.error).toBe('unavailable');
@@ -58,8 +44,8 @@ describe.each([
     const ids = await recorded('frozen');
     expect(ids).toHaveLength(1);
     // The connections that carry no answers dropped: the resend goes on a new one, and is the same delivery.
-    await proxy.cut();
-    await proxy.restore();
+    await db.proxy.cut();
+    await db.proxy.restore();
     await sleep(50);
     const again = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
     expect(again.status, again.text).toBe(202);
@@ -68,7 +54,7 @@ describe.each([
   });
 
   it('no connection to be had (refused): the 503 says nothing was recorded, and nothing was', async () => {
-    await proxy.cut();
+    await db.proxy.cut();
     await sleep(50);
     try {
       const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'refused', level: 'info' }));
@@ -79,7 +65,7 @@ describe.each([
       });
       expect(await recorded('refused')).toEqual([]);
     } finally {
-      await proxy.restore();
+      await db.proxy.restore();
     }
   });
 });

@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
-import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
+import { describe, expect, it } from 'vitest';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 import { BOT_USER_ID } from '../support/fake-slack.js';
 import { countIncidents, incidentRow } from '../support/incident-row.js';
+import { useBotBehindProxy } from '../support/proxied-db.js';
 import { TEST_REPORTER_ID } from '../support/slack-request.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { createTestSchema } from '../support/test-db.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,39 +58,23 @@ describe('declaring when a Slack step after the channel fails', () => {
 });
 
 describe('Postgres lost in the middle of a declaration', () => {
-  let bot: BotHarness;
-  let proxy: TcpProxy;
-  /** The same schema, not through the proxy: what is really stored. */
-  let direct: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const s = await createTestSchema('e2e');
-    drop = s.drop;
-    direct = createPostgresDatabase(s.url);
-    proxy = await TcpProxy.start('127.0.0.1', 5432);
-    bot = await startBot({ databaseUrl: s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`) });
-  });
-  afterAll(async () => {
-    await bot?.stop().catch(() => {});
-    await direct?.close();
-    await drop?.();
-  });
+  const { bot, db } = useBotBehindProxy();
 
   it('leaves no incident: not listed, its number given back, its channel archived, the declarer told', async () => {
     // Slack takes its time creating the channel; the database goes while it does.
     bot.fake.failNext('conversations.create', { delayMs: 1500 });
     await bot.command('sev1 cut mid declaration');
-    await until('the incident row', async () => (await countIncidents(direct)) > 0, 5000);
-    await proxy.cut();
+    await until('the incident row', async () => (await countIncidents(db.direct)) > 0, 5000);
+    await db.proxy.cut();
     const reply = (await bot.fake.waitFor('response_url', undefined, 10_000)).args.text as string;
     expect(reply).toMatch(/could not be recorded/);
     expect(reply).toMatch(/runbook by hand/);
     const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
     expect(bot.fake.channelByName(created.args.name as string)!.isArchived).toBe(true);
 
-    await proxy.restore();
+    await db.proxy.restore();
     // Once the database is back, the half-made declaration is settled: removed, and the declarer hears why.
-    await until('the row to go', async () => (await countIncidents(direct)) === 0, 30_000);
+    await until('the row to go', async () => (await countIncidents(db.direct)) === 0, 30_000);
     const dm = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 5000);
     expect(dm.args.text).toMatch(/cut mid declaration/);
     expect(dm.args.text).toMatch(/was not kept: there is no incident #1/);

@@ -3,6 +3,7 @@ import { VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
 import { countIncidents } from '../support/incident-row.js';
+import { useBotBehindProxy } from '../support/proxied-db.js';
 import {
   encodeSlashCommand,
   makeSlashCommand,
@@ -11,8 +12,6 @@ import {
   signSlackRequest,
 } from '../support/slack-request.js';
 import { statusFormValues } from '../support/status-form.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { createTestSchema } from '../support/test-db.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -197,23 +196,10 @@ describe('a flood of requests', () => {
 });
 
 describe('Postgres unreachable', () => {
-  let bot: BotHarness;
-  let proxy: TcpProxy;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const s = await createTestSchema('e2e');
-    drop = s.drop;
-    proxy = await TcpProxy.start('127.0.0.1', 5432);
-    const url = s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
-    bot = await startBot({ databaseUrl: url, timers: false });
-  });
-  afterAll(async () => {
-    await bot?.stop().catch(() => {});
-    await drop?.();
-  });
+  const { bot, db } = useBotBehindProxy({ timers: false });
 
   it('within 3 s the user is told to follow the runbook by hand; no channel is made', async () => {
-    await proxy.cut();
+    await db.proxy.cut();
     const started = Date.now();
     const res = await bot.command('sev0 everything is down');
     expect(res.status).toBe(200);
@@ -230,7 +216,7 @@ describe('Postgres unreachable', () => {
   });
 
   it('a read is told it could not be read; an acknowledgement, an escalation and an update how to stand in for them; none is told to open a channel', async () => {
-    await proxy.cut();
+    await db.proxy.cut();
     bot.fake.reset();
     await bot.command('list');
     const list = await bot.fake.waitFor('response_url', undefined, 5000);

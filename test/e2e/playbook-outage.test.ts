@@ -1,25 +1,16 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { approvalRef, stepRef } from '../../src/templates/payloads.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { createTestSchema } from '../support/test-db.js';
+import { useBotBehindProxy } from '../support/proxied-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
 
 describe('Postgres unreachable at a playbook Run click', () => {
-  let bot: BotHarness;
-  let proxy: TcpProxy;
-  let drop: () => Promise<void>;
-  let channelId: string;
-  beforeAll(async () => {
-    const s = await createTestSchema('e2e');
-    drop = s.drop;
-    proxy = await TcpProxy.start('127.0.0.1', 5432);
-    const runbook = parseRunbook({
+  const { bot, db } = useBotBehindProxy({
+    runbook: parseRunbook({
       ...testRunbookData(),
       playbooks: {
         'db-connection': {
@@ -29,18 +20,11 @@ describe('Postgres unreachable at a playbook Run click', () => {
           detection: [{ text: 'Check the app status', run: ['atom-cli', 'status'], timeout: '2s' }],
         },
       },
-    });
-    bot = await startBot({
-      databaseUrl: s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`),
-      runbook,
-      timers: false,
-      env: { ATOM_CLI },
-    });
+    }),
+    timers: false,
+    env: { ATOM_CLI },
   });
-  afterAll(async () => {
-    await bot?.stop().catch(() => {});
-    await drop?.();
-  });
+  let channelId: string;
 
   it('within 3 s the person is told to follow the runbook by hand, as a declare is; nothing runs', async () => {
     await bot.command('sev1 db down');
@@ -53,7 +37,7 @@ describe('Postgres unreachable at a playbook Run click', () => {
     );
     const replies = bot.fake.callsTo('response_url').length;
 
-    await proxy.cut();
+    await db.proxy.cut();
     const started = Date.now();
     const res = await bot.click({
       channelId,

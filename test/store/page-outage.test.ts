@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
-import type { Database } from '../../src/store/db.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
-import { openKv } from '../../src/store/kv-redis.js';
-import { type ProxiedDatabase, proxiedDatabase } from '../support/proxied-db.js';
-import type { TcpProxy } from '../support/tcp-proxy.js';
+import { useProxiedDatabase } from '../support/proxied-db.js';
 import { testRunbook } from '../support/test-runbook.js';
-import { TEST_REDIS_URL, testKeyPrefix } from '../support/upstash-rest.js';
+import { withSharedStores } from '../support/upstash-rest.js';
 
 /**
  * The database goes away after a page's direct messages went out (or after the channel was told) and before that
@@ -18,9 +15,7 @@ const LEASE_MS = 400;
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let proxy: TcpProxy;
-let direct: Database;
-let viaProxy: Database;
+const db = useProxiedDatabase('pageout');
 let cutOn: 'sendPage' | 'paged' | null = null;
 const dms: string[] = [];
 const notices: IncidentNotice['kind'][] = [];
@@ -28,11 +23,11 @@ const notices: IncidentNotice['kind'][] = [];
 const chat = {
   async sendPage(_i: unknown, _p: unknown, userId: string) {
     dms.push(userId);
-    if (cutOn === 'sendPage') await proxy.cut();
+    if (cutOn === 'sendPage') await db.proxy.cut();
   },
   async notify(_i: unknown, notice: IncidentNotice) {
     notices.push(notice.kind);
-    if (cutOn === 'paged' && notice.kind === 'paged') await proxy.cut();
+    if (cutOn === 'paged' && notice.kind === 'paged') await db.proxy.cut();
   },
   resolveContacts: async (ids: string[]) => ({ userIds: ids, unresolved: [] }),
   inviteToChannel: async () => ({ unreachable: [] }),
@@ -40,15 +35,15 @@ const chat = {
 } as unknown as IncidentChat;
 
 async function incidentWithDuePage(): Promise<{ incidentId: number; jobId: number }> {
-  const i = await insertIncident(direct, {
+  const i = await insertIncident(db.direct, {
     teamId: 'T1',
     number: Math.floor(Math.random() * 1e9),
     title: 'db down',
     severity: 1,
     reporterId: 'U0REPORTER',
   });
-  await direct.query(`UPDATE incidents SET channel_id = $2, card_ts = '1.1' WHERE id = $1`, [i.id, `CINC${i.id}`]);
-  const { rows } = await direct.query<{ id: number }>(
+  await db.direct.query(`UPDATE incidents SET channel_id = $2, card_ts = '1.1' WHERE id = $1`, [i.id, `CINC${i.id}`]);
+  const { rows } = await db.direct.query<{ id: number }>(
     `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
      VALUES ($1, 'declared', 'declared', 'on_call', now() - interval '1 second') RETURNING id`,
     [i.id],
@@ -68,7 +63,7 @@ async function claimAgain(service: EscalationService, jobId: number) {
 }
 
 const recorded = async (incidentId: number) => {
-  const { rows } = await direct.query<{ user_id: string; announced: boolean; state: string }>(
+  const { rows } = await db.direct.query<{ user_id: string; announced: boolean; state: string }>(
     `SELECT d.user_id, p.announced_at IS NOT NULL AS announced, j.state
      FROM pages p JOIN escalation_jobs j ON j.id = p.job_id LEFT JOIN page_deliveries d ON d.page_id = p.id
      WHERE p.incident_id = $1`,
@@ -77,14 +72,12 @@ const recorded = async (incidentId: number) => {
   return rows;
 };
 
-let db: ProxiedDatabase;
-beforeAll(async () => {
-  db = await proxiedDatabase('pageout');
-  ({ direct, viaProxy, proxy } = db);
-});
-afterAll(async () => {
-  await db?.close();
-});
+/** The database is back. */
+async function restore(): Promise<void> {
+  cutOn = null;
+  await db.proxy.restore();
+}
+
 beforeEach(() => {
   dms.length = 0;
   notices.length = 0;
@@ -92,12 +85,9 @@ beforeEach(() => {
 });
 
 it('lost after the direct message went out: another replica retrying the job (notes shared through Redis) does not message on-call again', async () => {
-  const prefix = testKeyPrefix('pageout');
-  const kvA = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
-  const kvB = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
-  try {
+  await withSharedStores('pageout', async (kvA, kvB) => {
     const runbook = testRunbook();
-    const a = new EscalationService(viaProxy, chat, runbook, quiet, undefined, { shared: kvA });
+    const a = new EscalationService(db.viaProxy, chat, runbook, quiet, undefined, { shared: kvA });
     const { incidentId, jobId } = await incidentWithDuePage();
     const [work] = (await a.claim(10, LEASE_MS)).works;
     cutOn = 'sendPage';
@@ -105,43 +95,37 @@ it('lost after the direct message went out: another replica retrying the job (no
     expect(dms).toEqual(['U0ONCALL']);
     expect((await recorded(incidentId))[0]).toMatchObject({ user_id: null, state: 'pending' });
 
-    cutOn = null;
-    await proxy.restore();
+    await restore();
     // Another process (a replica, or this one restarted) takes the job once its lease runs out.
-    const b = new EscalationService(direct, chat, runbook, quiet, undefined, { shared: kvB });
+    const b = new EscalationService(db.direct, chat, runbook, quiet, undefined, { shared: kvB });
     await b.run(await claimAgain(b, jobId));
     expect(dms).toEqual(['U0ONCALL']); // not twice
     expect(notices).toEqual(['paged']);
     expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
-  } finally {
-    await kvA.close();
-    await kvB.close();
-  }
+  });
 });
 
 it('lost after the channel was told, without a shared store: the process retrying the job does not tell the channel again, nor message on-call again', async () => {
-  const a = new EscalationService(viaProxy, chat, testRunbook(), quiet);
+  const a = new EscalationService(db.viaProxy, chat, testRunbook(), quiet);
   const { incidentId, jobId } = await incidentWithDuePage();
   const [work] = (await a.claim(10, LEASE_MS)).works;
   cutOn = 'paged';
   await a.run(work!);
   expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
 
-  cutOn = null;
-  await proxy.restore();
+  await restore();
   await a.run(await claimAgain(a, jobId));
   expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
   expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
 });
 
 it('a short outage delays the rest of the page by the outage, not by the lease: the job is rescheduled once the database answers', async () => {
-  const a = new EscalationService(viaProxy, chat, testRunbook(), quiet);
+  const a = new EscalationService(db.viaProxy, chat, testRunbook(), quiet);
   const { incidentId, jobId } = await incidentWithDuePage();
   const [work] = (await a.claim(10, 60_000)).works; // a lease of a minute, as the timer loop takes
   cutOn = 'sendPage';
   await a.run(work!);
-  cutOn = null;
-  await proxy.restore();
+  await restore();
   const back = Date.now();
   // Claimable again within seconds (its retry delay), long before the minute's lease would have run out.
   const again = await claimAgain(a, jobId);

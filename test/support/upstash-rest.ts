@@ -1,12 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GuardedKv } from '../../src/store/kv.js';
+import { openKv } from '../../src/store/kv-redis.js';
 import { RedisRequester } from '../../src/store/redis-requester.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A key prefix of its own, so parallel test files (and tests) never see each other's keys in the one Redis. */
 export const testKeyPrefix = (name = 't') => `test:${name}:${randomBytes(5).toString('hex')}:`;
+
+/**
+ * Two replicas' shared stores on the test Redis (one key prefix of its own, so what one notes the other reads), given
+ * to `body` and closed after it, whatever it does.
+ */
+export async function withSharedStores<T>(name: string, body: (a: GuardedKv, b: GuardedKv) => Promise<T>): Promise<T> {
+  const prefix = testKeyPrefix(name);
+  const quiet = { info: () => {}, warn: () => {} };
+  const a = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
+  const b = openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet);
+  try {
+    return await body(a, b);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
 
 /**
  * Upstash's REST API in front of the test Redis, as `@upstash/redis` speaks it: `POST /` with a command as a JSON array
