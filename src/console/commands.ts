@@ -3,6 +3,7 @@
  * the parser, `/help` and the answer to an unknown command are derived from it.
  */
 import { INCIDENT_COMMAND } from '../commands/incident.command.js';
+import { ALERT_USAGE } from './alert-line.js';
 
 export type ConsoleInput =
   | { kind: 'empty' }
@@ -14,6 +15,8 @@ export type ConsoleInput =
   /** An empty channel is the one the person is in. */
   | { kind: 'join'; channel: string }
   | { kind: 'leave'; channel: string }
+  /** An alert from monitoring, as one line (alert-line.ts). */
+  | { kind: 'alert'; text: string }
   | { kind: 'channels' }
   | { kind: 'setup' }
   | { kind: 'help' }
@@ -69,6 +72,12 @@ export const CONSOLE_COMMANDS: readonly ConsoleCommand[] = [
     usage: '/leave [channel]',
     help: 'Leave the channel you are in, or the one named',
   },
+  {
+    kind: 'alert',
+    names: ['/alert'],
+    usage: '/alert <level> <summary>',
+    help: `Send an alert as monitoring would (POST /hooks/alerts): ${ALERT_USAGE}`,
+  },
   { kind: 'channels', names: ['/channels'], usage: '/channels', help: 'The channels, with their topics' },
   { kind: 'setup', names: ['/setup'], usage: '/setup', help: 'How to connect the bot to your Slack workspace' },
   { kind: 'help', names: ['/help', '/?'], usage: '/help', help: 'This list' },
@@ -96,6 +105,8 @@ export function parseConsoleInput(line: string): ConsoleInput {
       return { kind: 'press', target: rest };
     case 'as':
       return { kind: 'as', name: rest };
+    case 'alert':
+      return { kind: 'alert', text: rest };
     case 'open':
     case 'join':
     case 'leave':

@@ -56,6 +56,7 @@ const SETUP_TEXT = SETUP_INSTRUCTIONS.split('\n\n')
 interface LocalBot {
   bot: RunningBot;
   signingSecret: string;
+  alertsToken: string;
   consoleRunbook: ConsoleRunbook | undefined;
   startLines: string[];
 }
@@ -68,6 +69,8 @@ async function startLocalBot(
   log: Writable,
 ): Promise<LocalBot> {
   const signingSecret = randomBytes(24).toString('hex');
+  // `/alert` sends alerts to the bot's hook with this token: the one set, or one only the console knows.
+  const alertsToken = env.ALERTS_TOKEN?.trim() || randomBytes(24).toString('hex');
   const startLines: string[] = [];
   let consoleRunbook: ConsoleRunbook | undefined;
   const bot = await start(
@@ -76,6 +79,7 @@ async function startLocalBot(
       SLACK_BOT_TOKEN: `xoxb-local-${randomBytes(12).toString('hex')}`,
       SLACK_SIGNING_SECRET: signingSecret,
       SLACK_APP_TOKEN: '',
+      ALERTS_TOKEN: alertsToken,
       SLACK_API_URL: slack.url,
       PORT: '0',
       HOST: '127.0.0.1',
@@ -90,7 +94,7 @@ async function startLocalBot(
       },
     },
   );
-  return { bot, signingSecret, consoleRunbook, startLines };
+  return { bot, signingSecret, alertsToken, consoleRunbook, startLines };
 }
 
 /** Sends the bot's log to `DATA_DIR/console/bot.log`; what went wrong, if it cannot. */
@@ -184,7 +188,13 @@ export async function runConsole({ env, stdin, stdout }: ConsoleIo): Promise<num
     }
   };
   let session: ConsoleSession | undefined;
-  const toBot = new ToBot(`http://127.0.0.1:${bot.port}`, local.signingSecret, slack, () => session?.activity());
+  const toBot = new ToBot(
+    `http://127.0.0.1:${bot.port}`,
+    local.signingSecret,
+    slack,
+    () => session?.activity(),
+    local.alertsToken,
+  );
   session = new ConsoleSession(
     { slack, term, style, people, numbers: new ControlNumbers(), toBot, roles },
     user,

@@ -5,6 +5,7 @@
  */
 import type { LocalUser } from '../local-slack/workspace.js';
 import { BOT_USER_ID } from '../local-slack/workspace.js';
+import { describeAlertAnswer, parseAlertLine } from './alert-line.js';
 import { commandList, parseConsoleInput } from './commands.js';
 import { ConsoleContext, type ConsoleParts } from './context.js';
 import { Feed, type OpenedModal } from './feed.js';
@@ -56,6 +57,8 @@ export class ConsoleSession {
   private readonly feed: Feed;
   private readonly runner: ModalRunner;
   private readonly modals: OpenedModal[] = [];
+  /** The level each alert key was last sent firing with (a resolve is sent with it). */
+  private readonly alertLevels = new Map<string, 'critical' | 'warning' | 'info'>();
   private lastActivity = Date.now();
   private saidWhereMessagesGo = false;
 
@@ -175,6 +178,9 @@ export class ConsoleSession {
       case 'leave':
         this.changeMembership(input.kind, input.channel);
         return;
+      case 'alert':
+        await this.sendAlert(input.text);
+        return;
       case 'press':
         await press(ctx, input.target, (c) => this.show(c));
         return;
@@ -189,6 +195,24 @@ export class ConsoleSession {
         await this.post(input.text);
         return;
     }
+  }
+
+  /** `/alert …`: the alert sent to the bot's hook; the bot's answer in a line (what it posts follows in the feed). */
+  private async sendAlert(text: string): Promise<void> {
+    const { ctx } = this;
+    const line = parseAlertLine(text, (key) => this.alertLevels.get(key));
+    if (!line.ok) {
+      ctx.say(line.problem, 'problem');
+      return;
+    }
+    const answer = await this.parts.toBot.alert(line.alert);
+    if ('problem' in answer) {
+      ctx.say(answer.problem, 'problem');
+      return;
+    }
+    const told = describeAlertAnswer(line.alert, answer.status, answer.body);
+    if (told.ok && line.alert.status === 'firing') this.alertLevels.set(line.alert.key, line.alert.level);
+    ctx.say(told.line, told.ok ? 'info' : 'problem');
   }
 
   private whereNote(): string {

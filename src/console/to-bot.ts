@@ -14,6 +14,7 @@ import {
   slashCommandFields,
 } from '../local-slack/requests.js';
 import { BOT_USER_ID, type SlackArgs } from '../local-slack/workspace.js';
+import type { GenericAlert } from './alert-line.js';
 import type { Control, ControlOption } from './render-message.js';
 
 export interface Who {
@@ -53,6 +54,8 @@ export class ToBot {
     private readonly slack: LocalSlack,
     /** Called as each request is sent (the console waits for the bot to go quiet after one). */
     private readonly onSend: () => void = () => {},
+    /** The bearer token of the bot's alert hooks (ALERTS_TOKEN), for `/alert`. */
+    private readonly alertsToken?: string,
   ) {}
 
   /** Who a trigger_id was given to, when it was one of ours. */
@@ -144,6 +147,26 @@ export class ToBot {
       makeAppMention({ userId: user.id, channelId: channel.id, text, ts, botUserId: BOT_USER_ID }),
     );
     return this.send(() => postToSlackApp(this.botUrl, this.signingSecret, body, 'application/json'));
+  }
+
+  /** An alert, as monitoring sends one to `POST /hooks/alerts`: the bot's HTTP status and body, or what went wrong. */
+  async alert(body: GenericAlert): Promise<{ status: number; body: string } | { problem: string }> {
+    if (!this.alertsToken) return { problem: 'The bot takes no alerts here: it has no ALERTS_TOKEN.' };
+    this.onSend();
+    try {
+      const res = await fetch(`${this.botUrl}/hooks/alerts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.alertsToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.text() };
+    } catch (err) {
+      return {
+        problem: `The bot did not answer (${err instanceof Error ? err.message : String(err)}); nothing was sent.`,
+      };
+    } finally {
+      this.onSend();
+    }
   }
 
   private async send(request: () => Promise<SlackAppResponse>): Promise<Ack> {

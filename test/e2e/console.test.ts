@@ -329,6 +329,30 @@ describe("the console's selects, reminders and set-up instructions", () => {
     expect(setup).toMatch(/SLACK_BOT_TOKEN[\s\S]*SLACK_SIGNING_SECRET[\s\S]*SLACK_APP_TOKEN/);
     expect(setup).not.toContain('set-up mode');
 
+    // An alert as monitoring sends it: a critical one opens an incident with nobody typing /incident; its resolve
+    // marks the card and offers to resolve. A line the console cannot read says how to write one.
+    at = c.mark();
+    c.type('/alert loud checkout');
+    await c.waitFor(/"loud" is not a level\. Start with critical, warning, info or resolve/, { from: at });
+    at = c.mark();
+    c.type('/alert critical checkout error rate above 10% service=checkout');
+    await c.waitFor('Sent critical alert "checkout-error-rate-above-10" from console', { from: at });
+    const opened = await c.waitFor(
+      /#inc-2-checkout-error-rate-above-10[\s\S]*🔴 checkout-error-rate-above-10 · checkout/,
+      {
+        from: at,
+        timeoutMs: 30_000,
+      },
+    );
+    expect(opened).toContain('from console alerts');
+    at = c.mark();
+    c.type('/alert resolve checkout error rate above 10%');
+    await c.waitFor('Sent resolved "checkout-error-rate-above-10"', { from: at });
+    await c.waitFor(/Every alert of this incident has resolved[\s\S]*Resolve incident/, {
+      from: at,
+      timeoutMs: 30_000,
+    });
+
     at = c.mark();
     c.type('/quit');
     await c.waitFor('Stopped. The database is closed', { from: at, timeoutMs: 30_000 });

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeAlertAnswer, keyOf, parseAlertLine } from '../../src/console/alert-line.js';
 import { CONSOLE_COMMANDS, commandList, parseConsoleInput } from '../../src/console/commands.js';
 import { ControlNumbers } from '../../src/console/control-numbers.js';
 import { joinChannel, leaveChannel } from '../../src/console/membership.js';
@@ -32,6 +33,7 @@ describe('what can be typed at the console', () => {
     ['/join', { kind: 'join', channel: '' }],
     ['/JOIN #inc-1-db-down', { kind: 'join', channel: '#inc-1-db-down' }],
     ['/leave inc-1', { kind: 'leave', channel: 'inc-1' }],
+    ['/alert critical db down', { kind: 'alert', text: 'critical db down' }],
     ['/channels', { kind: 'channels' }],
     ['/help', { kind: 'help' }],
     ['/?', { kind: 'help' }],
@@ -61,6 +63,73 @@ describe('what can be typed at the console', () => {
       .filter((l) => l.startsWith('| '))
       .map((l) => l.split(' | ')[0]!);
     for (const c of CONSOLE_COMMANDS) expect(firstCells.some((cell) => cell.includes(`\`${c.names[0]}`))).toBe(true);
+  });
+});
+
+describe('/alert: an alert written as one line', () => {
+  it('reads the level, the summary and field=value words into the generic alert format', () => {
+    expect(
+      parseAlertLine('critical checkout error rate above 10% metric=error_rate value=12.5% service=checkout'),
+    ).toEqual({
+      ok: true,
+      alert: {
+        source: 'console',
+        key: 'checkout-error-rate-above-10',
+        status: 'firing',
+        level: 'critical',
+        summary: 'checkout error rate above 10%',
+        metric: 'error_rate',
+        value: '12.5%',
+        service: 'checkout',
+      },
+    });
+    expect(parseAlertLine('WARNING disk full key=disk-db1 name=HighDiskUsage')).toMatchObject({
+      ok: true,
+      alert: { key: 'disk-db1', level: 'warning', name: 'HighDiskUsage', summary: 'disk full' },
+    });
+    // A word with = that is not a field stays in the summary.
+    expect(parseAlertLine('info p99=2s on search')).toMatchObject({ ok: true, alert: { summary: 'p99=2s on search' } });
+  });
+
+  it('a resolve is known by the summary it fired with (or key=), and keeps the level it fired with', () => {
+    const levels = new Map([['checkout-error-rate-above-10', 'warning' as const]]);
+    expect(parseAlertLine('resolve checkout error rate above 10%', (k) => levels.get(k))).toMatchObject({
+      ok: true,
+      alert: { key: 'checkout-error-rate-above-10', status: 'resolved', level: 'warning' },
+    });
+    expect(parseAlertLine('resolved key=other')).toMatchObject({
+      ok: true,
+      alert: { key: 'other', status: 'resolved', level: 'critical' },
+    });
+  });
+
+  it.each([
+    ['', /Say what fires/],
+    ['loud db down', /"loud" is not a level/],
+    ['critical', /Say what the alert is about/],
+    ['resolve', /Say which alert resolves/],
+    [`critical x key=${'k'.repeat(201)}`, /longer than 200 characters/],
+  ])('%j is refused, saying how to write one', (line, problem) => {
+    const r = parseAlertLine(line);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problem).toMatch(problem);
+  });
+
+  it('keys are the summary in lower-case words joined by dashes', () => {
+    expect(keyOf('  DB: down!! (eu-west-1) ')).toBe('db-down-eu-west-1');
+    expect(keyOf('¡¡¡')).toBe('alert');
+  });
+
+  it("tells the bot's answer in words: accepted, or refused with its reason", () => {
+    const alert = { source: 'console', key: 'k', status: 'firing' as const, level: 'critical' as const };
+    expect(describeAlertAnswer(alert, 202, '{"accepted":1}')).toEqual({
+      ok: true,
+      line: 'Sent critical alert "k" from console, as monitoring would; the bot accepted it (202).',
+    });
+    expect(describeAlertAnswer(alert, 400, '{"error":"bad_request","message":"summary is too long"}')).toEqual({
+      ok: false,
+      line: 'The bot refused the critical alert "k" (HTTP 400): summary is too long',
+    });
   });
 });
 
