@@ -113,10 +113,13 @@ function wrappedFrom(lines: readonly string[], i: number, from: number, k: numbe
     const line = lines[j]!;
     // Where the line's text starts: after its indent, or after the prefix it shares with the first line and an indent;
     // the same prefix but for its digits too (a log's timestamp: same length and shape, another time).
-    const starts = [...new Set([indentOf(line, 0), indentOf(line, shared(line, first, from, false))])];
+    const same = shared(line, first, from, false);
+    const starts = [...new Set([indentOf(line, 0), indentOf(line, same)])];
     const shaped = shared(line, first, from, true);
     if (!starts.includes(indentOf(line, shaped))) starts.push(indentOf(line, shaped));
     const rest = v.slice(pos);
+    overshot(line, same, rest, starts);
+    if (shaped !== same) overshot(line, shaped, rest, starts);
     const whole = starts.find(
       (start) => line.startsWith(rest, start) && !(w.token && gluedAfter(line, start + rest.length)),
     );
@@ -172,6 +175,18 @@ function shared(line: string, first: string, max: number, digits: boolean): numb
   )
     n++;
   return n;
+}
+
+/**
+ * Adds to `starts` where the rest may start inside the prefix `line` shares with the first line (its first `n`
+ * characters): the rest's first characters may be the same as those after the first line's prefix (`[pod] token: hun`
+ * then `[pod] ter2abc`: the shared prefix is `[pod] t`, the rest starts before its `t`).
+ */
+function overshot(line: string, n: number, rest: string, starts: number[]): void {
+  const first = rest.charCodeAt(0);
+  for (let p = n - 1; p >= Math.max(0, n - rest.length); p--) {
+    if (line.charCodeAt(p) === first && line.startsWith(rest.slice(0, n - p), p) && !starts.includes(p)) starts.push(p);
+  }
 }
 
 /** Where a line's text starts from `at` on, past blanks. */

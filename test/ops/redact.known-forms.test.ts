@@ -289,6 +289,29 @@ describe('redact: a known value wrapped across log lines whose prefixes differ i
     expect(streamed([secret], text.split(/(?<=\n)/))).toBe(masked);
   });
 
+  it('masks it when the first line goes on from the prefix with what the rest starts with (`[web] token: hun`, `[web] ter2…`)', () => {
+    // The shared prefix then runs into the rest (`[web.1] t`): the rest starts inside it. At every cut a value of its
+    // length is masked at, a short value (cut inside a run of letters or digits) and a long one.
+    for (const secret of ['hunter2prod', 'Zx9-kP2mQ7vR4tL8wN3yB6cD1fG5hJ0s']) {
+      const cuts = secret === 'hunter2prod' ? [3, 4, 5, 8] : [...Array(secret.length - 1).keys()].map((k) => k + 1);
+      for (const k of cuts) {
+        for (const prefix of ['2026-01-01T00:00:00.101Z app[web.1]: ', '[web.1] ']) {
+          const rest = secret.slice(k);
+          for (const m of [1, 2, 3]) {
+            const text = `${prefix}${rest.slice(0, m)}-note: ${secret.slice(0, k)}
+${prefix}${rest} ok
+`;
+            const masked = `${prefix}${rest.slice(0, m)}-note: ***
+${prefix}*** ok
+`;
+            expect(redactWith([secret])(text), `${secret} cut at ${k}, ${m} alike`).toBe(masked);
+            expect(streamed([secret], text.split(/(?<=\n)/)), `${secret} cut at ${k}, ${m} alike`).toBe(masked);
+          }
+        }
+      }
+    }
+  });
+
   it('does not take a prefix of another shape for the same one', () => {
     const other = `2026-01-01T00:00:00.101Z app[web.1]: token ${secret.slice(0, 20)}\n2026-01-01 app: ${secret.slice(20)}\n`;
     // The next line is not taken for the rest; the start alone, with no rest after it, is masked as such.
