@@ -23,9 +23,6 @@ export interface DumpValue {
  * hold is rare and costs a wait for the next output, where a start not held shows.
  */
 const DUMP_MIN_HEAD = 1;
-/** The most lines a value is looked for across, back from the end of the output so far (a 1,000-byte value). */
-const DUMP_MAX_LINES = 64;
-
 /** Some line of `text` is a dump line: an offset, blanks, and two hex digits. */
 const ANY_DUMP_LINE = /^[ \t]*[0-9A-Fa-f]{4,16}:?[ \t]+[0-9A-Fa-f]{2}/m;
 /** A dump line's offset column (xxd's ends in a colon; od's is octal), and the blanks after it. */
@@ -259,7 +256,9 @@ export function openDumpFrom(lines: readonly string[], values: readonly DumpValu
   const longest = Math.max(...values.map((v) => v.bytes.length));
   const run = [last];
   let bytes = last.bytes.length;
-  for (let i = lines.length - 2; i >= Math.max(0, lines.length - DUMP_MAX_LINES) && bytes < longest; i--) {
+  // Back as far as the longest value's bytes, however many lines that is: a fixed count of lines (64, 1,024 bytes of
+  // xxd) let the start of a longer value go unheld, its lines out before its rest came.
+  for (let i = lines.length - 2; i >= 0 && bytes < longest; i--) {
     const dump = dumpLine(lines[i]!);
     if (!dump || !goesOn(dump, run[0])) break;
     run.unshift(dump);

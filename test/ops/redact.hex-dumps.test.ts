@@ -65,26 +65,35 @@ const filler = (n: number): Buffer => Buffer.alloc(n, 0x01);
 const unmasked = (dump: string): string => dump.replace(/^[0-9a-f]+:?(?= |$)/gm, '').replace(/[01 .|*\n]/g, '');
 
 /** Output as the command runner feeds it: in chunks, the redactor's pieces joined. */
-const streamed = (chunks: string[]): string => {
-  const redactor = createRedactor({ known: [secret] });
+const streamed = (chunks: string[], known = [secret]): string => {
+  const redactor = createRedactor({ known });
   return chunks.map((chunk) => redactor.push(chunk)).join('') + redactor.flush();
 };
 
 /**
- * The secret at every offset 0..33 of a dump: masked whole (no byte of it left in the hex or ASCII columns), and the
- * same when streamed line by line; with `cuts`, also when streamed in two chunks cut every 13 characters.
+ * `shown` (the secret, or a form of it: what the dump's data holds) at every offset 0..33 of a dump (or at `offsets`),
+ * the dump's values `known`: masked whole (no byte of it left in the hex or ASCII columns), and the same when streamed
+ * line by line; with `cuts`, also when streamed in two chunks cut every `cuts` characters.
  */
-function expectMaskedAtEveryOffset(dump: (data: Buffer) => string, { cuts = false } = {}): void {
-  const mask = redactWith([secret]);
-  for (let at = 0; at < 34; at++) {
-    const text = dump(Buffer.concat([filler(at), Buffer.from(secret), filler(20)]));
+function expectMaskedAtEveryOffset(
+  dump: (data: Buffer) => string,
+  {
+    cuts = 0,
+    shown = secret,
+    known = [secret],
+    offsets = [...Array(34).keys()],
+  }: { cuts?: number; shown?: string; known?: string[]; offsets?: number[] } = {},
+): void {
+  const mask = redactWith(known);
+  for (const at of offsets) {
+    const text = dump(Buffer.concat([filler(at), Buffer.from(shown), filler(20)]));
     const masked = mask(text);
     expect(unmasked(masked), `at ${at}:\n${masked}`).toBe('');
     expect(masked).toContain('***');
-    expect(streamed(text.split(/(?<=\n)/)), `at ${at}`).toBe(masked);
+    expect(streamed(text.split(/(?<=\n)/), known), `at ${at}`).toBe(masked);
     if (!cuts) continue;
-    for (let cut = 1; cut < text.length; cut += 13)
-      expect(streamed([text.slice(0, cut), text.slice(cut)]), `at ${at}, cut at ${cut}`).toBe(masked);
+    for (let cut = 1; cut < text.length; cut += cuts)
+      expect(streamed([text.slice(0, cut), text.slice(cut)], known), `at ${at}, cut at ${cut}`).toBe(masked);
   }
 }
 
@@ -96,7 +105,7 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
     ['hexdump -C', hexdumpC],
   ])(
     'is masked in %s, hex and ASCII columns, wherever the lines cut it, whole and streamed line by line',
-    (_what, dump) => expectMaskedAtEveryOffset(dump, { cuts: true }),
+    (_what, dump) => expectMaskedAtEveryOffset(dump, { cuts: 13 }),
   );
 
   it('is masked when its lines are released without waiting for its rest, a line after line (the hold ran out)', () => {
@@ -155,6 +164,30 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
       expect(mask(dump)).toBe(dump);
       expect(streamed(dump.split(/(?<=\n)/))).toBe(dump);
     }
+  });
+});
+
+describe('redact: a known value longer than 1,024 bytes in a hex dump', () => {
+  // A key file or a service account's JSON on one line: more than 64 lines of xxd.
+  let seed = 7;
+  const long = Array.from({ length: 1500 }, () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'[(seed >>> 16) % 56];
+  }).join('');
+
+  it.each([
+    ['xxd', xxd],
+    ['hexdump -C', hexdumpC],
+    ['od -x', odX],
+  ])('is masked in %s, whole, streamed line by line and in two chunks', (_what, dump) =>
+    expectMaskedAtEveryOffset(dump, { cuts: 997, shown: long, known: [long], offsets: [0, 1, 7, 15] }),
+  );
+
+  it('is masked when its lines are released without waiting for its rest, a line after line (the hold ran out)', () => {
+    const text = xxd(Buffer.concat([filler(5), Buffer.from(long), filler(20)]));
+    const redactor = createRedactor({ known: [long] });
+    const out = text.split(/(?<=\n)/).map((line) => redactor.push(line) + redactor.release());
+    expect(unmasked(out.join('') + redactor.flush())).toBe('');
   });
 });
 
