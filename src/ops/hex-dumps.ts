@@ -23,6 +23,7 @@ export interface DumpValue {
  * hold is rare and costs a wait for the next output, where a start not held shows.
  */
 const DUMP_MIN_HEAD = 1;
+
 /** Some line of `text` is a dump line: an offset, blanks, and two hex digits. */
 const ANY_DUMP_LINE = /^[ \t]*[0-9A-Fa-f]{4,16}:?[ \t]+[0-9A-Fa-f]{2}/m;
 /** A dump line's offset column (xxd's ends in a colon; od's is octal), and the blanks after it. */
@@ -256,22 +257,32 @@ export function openDumpFrom(lines: readonly string[], values: readonly DumpValu
   const longest = Math.max(...values.map((v) => v.bytes.length));
   const run = [last];
   let bytes = last.bytes.length;
-  // Back as far as the longest value's bytes, however many lines that is: a fixed count of lines (64, 1,024 bytes of
-  // xxd) let the start of a longer value go unheld, its lines out before its rest came.
-  for (let i = lines.length - 2; i >= 0 && bytes < longest; i--) {
+  // Back as far as twice the longest value's bytes (a start, and the value whole before it), however many lines that
+  // is: a fixed count of lines (64, 1,024 bytes of xxd) let the start of a longer value go unheld, its lines out
+  // before its rest came.
+  for (let i = lines.length - 2; i >= 0 && bytes < 2 * longest; i--) {
     const dump = dumpLine(lines[i]!);
     if (!dump || !goesOn(dump, run[0])) break;
     run.unshift(dump);
     bytes += dump.bytes.length;
   }
   let from = -1;
-  for (const s of streams(run, lines.length - run.length)) {
+  const all = streams(run, lines.length - run.length);
+  for (const s of all) {
     for (const v of values) {
       const k = startEnding(s.bytes, v.bytes, DUMP_MIN_HEAD);
-      if (k > 0) {
-        const line = s.line[s.bytes.length - k]!;
-        from = from < 0 ? line : Math.min(from, line);
-      }
+      if (k > 0) from = from < 0 ? s.line[s.bytes.length - k]! : Math.min(from, s.line[s.bytes.length - k]!);
+    }
+  }
+  if (from < 0) return from;
+  // A value whole across the first line held (`Zx9…sZx9` ending in a start of itself; a value read in the bytes as
+  // printed, a start in them swapped): held from its first line, or the lines of it before would go out alone, its
+  // rest held back, and show it. The last one that starts before the line is the one that may reach into it.
+  for (const s of all) {
+    const at = s.line.indexOf(from);
+    for (const v of values) {
+      const whole = at > 0 ? s.bytes.lastIndexOf(v.bytes, at - 1) : -1;
+      if (whole >= 0 && whole + v.bytes.length > at) from = Math.min(from, s.line[whole]!);
     }
   }
   return from;

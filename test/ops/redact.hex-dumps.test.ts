@@ -108,6 +108,12 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
     (_what, dump) => expectMaskedAtEveryOffset(dump, { cuts: 13 }),
   );
 
+  it('is masked when it ends in a start of itself, held from its first line and not from that start, streamed', () => {
+    // `…sZx9` ends in `Zx9`; `…42s` in `s`, and `s.` swapped (xxd's two-byte groups read little-endian) in `s`.
+    for (const value of ['Zx9-kP2mQ7vR4tL8wN3yB6cD1fG5hJ0sZx9', 's3cret-vaLue-42s'])
+      for (const dump of [xxd, hexdumpC]) expectMaskedAtEveryOffset(dump, { shown: value, known: [value] });
+  });
+
   it('is masked when its lines are released without waiting for its rest, a line after line (the hold ran out)', () => {
     const long = 'Zx9-kP2mQ7vR4tL8wN3yB6cD2fG5hJ9sXyZa-Bcd';
     for (const dump of [xxd, hexdumpC]) {
