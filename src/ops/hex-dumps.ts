@@ -1,6 +1,6 @@
 /**
- * Known values in hex dumps (`xxd`, `hexdump -C`, `od -A x -t x1z`; `hexdump`, `od -x` and `xxd -e`, whose words are
- * little-endian): the bytes of a run of dump lines are read as one
+ * Known values, and their escaped, URL-encoded and base64 forms, in hex dumps (`xxd`, `hexdump -C`, `od -A x -t x1z`;
+ * `hexdump`, `od -x` and `xxd -e`, whose words are little-endian): the bytes of a run of dump lines are read as one
  * stream, so that a value is found wherever the dump's lines cut it (an offset column and an ASCII column between its
  * pieces), and masked in the hex column and in the ASCII column at the right. A search of the bytes (Buffer.indexOf),
  * no pattern; text with no dump line costs one pattern test.
@@ -19,8 +19,9 @@ export interface DumpValue {
 
 /**
  * The fewest bytes of a value's start ending a dump that hold its lines back for the rest (see openDumpFrom): one, its
- * first byte. Only a dump's last line so far can hold, and a dump's line ends in a given byte once in 256 or so: the
- * hold is rare and costs a wait for the next output, where a start not held shows.
+ * first byte. Only a dump's last line so far can hold, and a dump's line ends in a given byte once in 256 or so (a
+ * value and its forms start with a few bytes: its own first, `%`, `\`, its base64's): the hold is rare and costs a
+ * wait for the next output, where a start not held shows.
  */
 const DUMP_MIN_HEAD = 1;
 

@@ -62,7 +62,10 @@ export interface KnownValues {
    * `base64`'s 76 columns, a wrapped table cell (see maskWrapped). Base64 forms are cut anywhere, however short.
    */
   wrapped: readonly WrapValue[];
-  /** The values' bytes, masked in hex dumps (`xxd`, `hexdump -C`) wherever a dump's lines cut them (see maskDumps). */
+  /**
+   * The values' bytes, and those of their escaped, URL-encoded and base64 forms, masked in hex dumps (`xxd`,
+   * `hexdump -C`) wherever a dump's lines cut them (see maskDumps).
+   */
   dumped: readonly DumpValue[];
   /** The short values, masked where they follow their own variable's name. */
   named: RegExp | null;
@@ -171,7 +174,8 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
     for (const line of value.split(/\r?\n/)) {
       const piece = line.trim();
       if (piece.length < MIN_KNOWN_VALUE_CHARS) continue;
-      for (const form of textForms(piece)) (tokenOnly(piece) ? tokens : caseless(piece) ? anyCase : pieces).add(form);
+      const forms = textForms(piece);
+      for (const form of forms) (tokenOnly(piece) ? tokens : caseless(piece) ? anyCase : pieces).add(form);
       // Upper-cased, lower-cased or capitalized (`EU-WEST-1`, `PRODUCTION`, `HUNTER2`): as a whole token only.
       if (!caseless(piece))
         for (const variant of caseVariants(piece)) for (const form of textForms(variant)) tokens.add(form);
@@ -180,7 +184,8 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       anyCase.add(hex).add(hex.replace(/../g, '\\x$&'));
       spacedHex.add(hex.match(/../g)!.join(HEX_BYTE_GAP));
       wrapped.set(hex, HEX).set(hex.toUpperCase(), HEX);
-      for (const form of base64Forms(piece)) {
+      const base64 = base64Forms(piece);
+      for (const form of base64) {
         pieces.add(form);
         // Cut anywhere, however short (`base64` wraps at 76 columns wherever that falls): the characters of a value's
         // base64 are as random as the value, so all of them across a wrap are as unlikely by chance as unwrapped.
@@ -192,6 +197,13 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
       if (!wrapped.has(piece))
         wrapped.set(piece, { short: piece.length < WRAP_MIN_VALUE, token, unfinished, encoded: false });
       if (!dumped.has(piece)) dumped.set(piece, { bytes: Buffer.from(piece, 'utf8'), token, unfinished });
+      // Escaped, URL-encoded or in base64 in a hex dump (a request body, a config file, a Kubernetes secret dumped): the
+      // dump shows the form's bytes.
+      for (const form of forms)
+        if (!dumped.has(form)) dumped.set(form, { bytes: Buffer.from(form, 'utf8'), token, unfinished });
+      for (const form of base64)
+        if (!dumped.has(form))
+          dumped.set(form, { bytes: Buffer.from(form, 'utf8'), token: false, unfinished: BASE64.unfinished });
       // In the other cases text prints it in, wrapped and in hex dumps too: as the value where it is masked in any case,
       // else only whole and as a whole token (as `tokens` masks it unwrapped), never unfinished (`PASSWORD` of
       // `PASSWORD-…` is a word).

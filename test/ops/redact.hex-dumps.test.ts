@@ -173,6 +173,44 @@ describe('redact: a known value in a hex dump, split across its lines', () => {
   });
 });
 
+describe('redact: a known value escaped, URL-encoded or in base64 in a hex dump', () => {
+  // A value with characters that JSON and URLs escape: its forms differ from it.
+  const value = 's3cr"et/vaLue 4&29';
+  const base64 = Buffer.from(value).toString('base64');
+
+  it.each([
+    ['JSON-escaped', JSON.stringify(value).slice(1, -1)],
+    ['URL-encoded', encodeURIComponent(value)],
+    ['URL-encoded with + for blanks', encodeURIComponent(value).replace(/%20/g, '+')],
+    ['in base64', base64],
+    ['in URL-safe base64 without padding', base64.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')],
+  ])('is masked %s, in xxd and hexdump -C, wherever the lines cut it, whole and streamed', (_what, form) => {
+    for (const dump of [xxd, hexdumpC]) expectMaskedAtEveryOffset(dump, { shown: form, known: [value] });
+  });
+
+  it('is masked in base64 in a stream cut anywhere', () => {
+    expectMaskedAtEveryOffset(xxd, { cuts: 7, shown: base64, known: [value], offsets: [0, 3, 14, 15] });
+  });
+
+  it('is masked in base64 after other bytes (user:password), but for the characters those bytes share', () => {
+    const text = xxd(Buffer.from(`user bob, basic ${Buffer.from(`bob:${value}`).toString('base64')}\n`));
+    // `bob:` and the value's first byte make `Ym9iOn`; from there on the characters are the value's alone.
+    expect(
+      redactWith([value])(text)
+        .split('\n')
+        .map((line) => line.replace(/^.* {2}/, '')),
+    ).toEqual(['user bob, basic ', 'Ym9iOn***', '***', '.', '']);
+  });
+
+  it('leaves a dump of other escaped or encoded data alone', () => {
+    const text = xxd(
+      Buffer.from(`{"msg":"s3cr\\"eu"} s3cr%22et%2Fx ${Buffer.from('other data').toString('base64')}\n`),
+    );
+    expect(redactWith([value])(text)).toBe(text);
+    expect(streamed(text.split(/(?<=\n)/), [value])).toBe(text);
+  });
+});
+
 describe('redact: a known value longer than 1,024 bytes in a hex dump', () => {
   // A key file or a service account's JSON on one line: more than 64 lines of xxd.
   let seed = 7;
