@@ -47,7 +47,7 @@ import type { Incident } from './incidents/types.js';
 import { type BotMetrics, createMetrics } from './metrics/metrics.js';
 import { SmtpEmail } from './notify/email.js';
 import { PagerDutyEvents, PagerDutyUsers } from './notify/pagerduty.js';
-import { redactWith } from './ops/redact.js';
+import { knownValuesMask, redactWith } from './ops/redact.js';
 import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
@@ -335,6 +335,9 @@ export function createBot({
   };
   // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.
   const sensitive = (title: string) => playbooks.suggestionFor(title)?.kind === 'security';
+  // What people type in status updates, resolution summaries and post-mortems: the bot's tokens and COMMAND_ENV values
+  // masked by value, as in command output, before it is posted or stored.
+  const typed = knownValuesMask(logSecrets(config));
   const incidents = new IncidentService(
     db,
     incidentChat,
@@ -348,6 +351,7 @@ export function createBot({
       maintenanceNow: (q) => maintenance.openNow(q),
     },
     kv,
+    typed,
   );
   const pagerdutyWebhooks = new PagerDutyWebhooks(
     db,
@@ -373,6 +377,7 @@ export function createBot({
     actionItems,
     postmortemWriter(runbook, playbooks.mask),
     app.logger,
+    typed,
   );
   // Slack's channel-creation budget, one for people's declarations and alerts' (every replica shares it via kv).
   const channelBudget = new ChannelBudget(kv, config.rateLimits.channelCreate);

@@ -62,6 +62,8 @@ export class IncidentService {
     private readonly policy: DeclarePolicy = {},
     /** Where notes of declarations the database could not record are shared with other replicas. */
     shared: KeyValue | null = null,
+    /** What people type in a status update or a resolution summary is masked by (the values the bot knows are secret). */
+    private readonly typed: (text: string) => string = (text) => text,
   ) {
     this.declarations = new DeclarationService(
       db,
@@ -291,7 +293,7 @@ export class IncidentService {
   ) {
     return this.change(incidentId, requestKey, (cur) => {
       if (formChannelId && cur.channelId && formChannelId !== cur.channelId) throw formOutOfDate();
-      const { update, kept } = mergeOverNewer(submitted, seen, cur);
+      const { update, kept } = maskedUpdate(mergeOverNewer(submitted, seen, cur), this.typed);
       // The status as submitted: a form left at its status does not take the resolution over.
       if (cur.status === 'resolved' && submitted.status !== 'resolved') throw resolvedMeanwhile(submitted, seen);
       // A field left as the form showed it takes the incident's; a form that does not fit the incident (another
@@ -422,7 +424,8 @@ export class IncidentService {
     return this.escalation.escalateNow(incidentId, actorId, request);
   }
 
-  resolve(incidentId: number, actorId: string, summary: string, requestKey?: string) {
+  resolve(incidentId: number, actorId: string, typed: string, requestKey?: string) {
+    const summary = this.typed(typed);
     return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw alreadyResolved(cur, actorId, summary);
       const now = new Date();
@@ -483,6 +486,21 @@ function alreadyResolved(cur: Incident, actorId: string, summary: string): Alrea
       : [];
   if (cur.resolvedBy === actorId) return new AlreadyDoneError(['You resolved this incident already', ...kept, '.']);
   return new AlreadyDoneError(['This incident is already resolved', ...by, ...kept, '.', ...mine]);
+}
+
+/** A status update with what was typed in it masked (see IncidentService's `typed`). */
+function maskedUpdate<T extends { update: StatusUpdateInput }>(merged: T, mask: (text: string) => string): T {
+  const { affected, currentImpact, currentStatus, mitigationSteps } = merged.update;
+  return {
+    ...merged,
+    update: {
+      ...merged.update,
+      affected: mask(affected),
+      currentImpact: mask(currentImpact),
+      currentStatus: mask(currentStatus),
+      mitigationSteps: mask(mitigationSteps),
+    },
+  };
 }
 
 function resolvedMeanwhile(update: StatusUpdateInput, seen: SeenFields | undefined): DomainError {

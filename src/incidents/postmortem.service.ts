@@ -75,6 +75,8 @@ export class PostmortemService {
     /** Writes the document from the record, every text masked (the composition root gives the Markdown template). */
     private readonly render: (record: PostmortemRecord) => string,
     private readonly log: Logger = console,
+    /** What people type in the answers is masked by before it is stored (the values the bot knows are secret). */
+    private readonly typed: (text: string) => string = (text) => text,
   ) {}
 
   /** What the form needs: the incident (resolved), the answers so far, its items, the runbook's sections. */
@@ -106,10 +108,21 @@ export class PostmortemService {
   async write(
     incidentId: number,
     userId: string,
-    answers: PostmortemAnswers,
+    typedAnswers: PostmortemAnswers,
     newItems: readonly NewActionItem[],
     requestKey?: string,
   ): Promise<WrittenPostmortem | null> {
+    // What was typed, masked before it is stored and the document written from it.
+    const mask = this.typed;
+    const { rootCause, factors, wentWell, wentBadly, runbookNote } = typedAnswers;
+    const answers: PostmortemAnswers = {
+      ...typedAnswers,
+      rootCause: mask(rootCause),
+      factors: mask(factors),
+      wentWell: mask(wentWell),
+      wentBadly: mask(wentBadly),
+      runbookNote: mask(runbookNote),
+    };
     // People's names are asked before the transaction, so that no lock is held while Slack answers.
     const names = await this.names(incidentId, [userId, ...newItems.flatMap((i) => (i.ownerId ? [i.ownerId] : []))]);
     const r = await this.db.transaction(async (tx) => {

@@ -390,3 +390,13 @@ export function redactWith(known: readonly KnownSecret[]): (text: string) => str
     return redactor.push(text) + redactor.flush();
   };
 }
+
+/**
+ * Masks the `known` values alone, as command output masks them (every form, wrapped, a short one after its name), not
+ * the secret patterns: for what a person types that is posted and stored (a status update, a resolution summary, a
+ * post-mortem), where a pattern would cut what they write about a `password=` flag or a URL. Built once, for many texts.
+ */
+export function knownValuesMask(known: readonly KnownSecret[]): (text: string) => string {
+  const values = knownValues(known);
+  return (text) => (values ? maskKnown(text, values, undefined, true) : text);
+}

@@ -4,7 +4,7 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
 import { type CardRef, SIGNING_SECRET, useBot } from '../support/bot-harness.js';
-import { declareThroughBot } from '../support/incident-flow.js';
+import { declareThroughBot, eventually, postStatusUpdate } from '../support/incident-flow.js';
 import { postSlashCommand, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -197,6 +197,67 @@ describe('the audit', () => {
     expect(refused.outcome).toBe('answered');
     expect(String(refused.details.command)).toMatch(/^\/incident sev3 \u{1F1FA}/u);
     expect(String(refused.details.command)).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+  });
+
+  it('masks a COMMAND_ENV value typed in a status update, a resolution summary and a post-mortem, posted and stored', async () => {
+    const SECRET = 'tok-supersecret-98765';
+    const from = bot.fake.calls.length;
+    const opened = await declareThroughBot(bot, 'sev3 typed secrets');
+    bot.fake.channels.get(opened.channelId)!.members.add(RESPONDER);
+    await postStatusUpdate(
+      bot,
+      opened,
+      // As typed, and wrapped across a line where the text ends (a paste from a terminal).
+      { affected: 'api', impact: `rotating ${SECRET}`, currentStatus: `leaked tok-supersec\nret-98765 in logs` },
+      RESPONDER,
+    );
+    const posted = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('rotating'),
+    );
+    expect(JSON.stringify(posted.args)).toContain('rotating ***');
+    expect(JSON.stringify(posted.args)).toContain('leaked ***\\n*** in logs');
+    await bot.command(`resolve rotated ${SECRET} and redeployed`, { channel_id: opened.channelId, user_id: RESPONDER });
+    await bot.fake.waitFor('chat.postMessage', (c) => String(c.args.text).includes('rotated *** and redeployed'));
+
+    const { meta } = await (async () => {
+      const before = bot.fake.callsTo('views.open').length;
+      await bot.command('postmortem', { channel_id: opened.channelId, user_id: RESPONDER });
+      const view = (await bot.fake.waitForCount('views.open', before + 1)).at(-1)!.args.view as {
+        private_metadata: string;
+      };
+      return { meta: view.private_metadata };
+    })();
+    await bot.submit({
+      callbackId: VIEW.postmortem,
+      privateMetadata: meta,
+      userId: RESPONDER,
+      values: {
+        [BLOCK.pmRootCause]: { [INPUT.text]: stateValue.plainText(`${SECRET} was in a config file`) },
+        [BLOCK.pmFactors]: { [INPUT.text]: stateValue.plainText('none') },
+        [BLOCK.pmWentWell]: { [INPUT.text]: stateValue.plainText('none') },
+        [BLOCK.pmWentBadly]: { [INPUT.text]: stateValue.plainText('none') },
+        [BLOCK.pmRunbook]: { [INPUT.select]: stateValue.staticSelect(NO_RUNBOOK_UPDATE) },
+        [BLOCK.pmItems]: { [INPUT.text]: stateValue.plainText('') },
+      },
+    });
+    const stored = await eventually(async () => {
+      const { rows } = await bot.db.query('SELECT root_cause FROM postmortems WHERE incident_id = $1', [
+        opened.incidentId,
+      ]);
+      return rows[0];
+    }, 'the post-mortem');
+    expect(stored).toEqual({ root_cause: '*** was in a config file' });
+    const { rows } = await bot.db.query(
+      `SELECT row_to_json(i)::text AS row FROM incidents i WHERE id = $1
+       UNION ALL SELECT row_to_json(e)::text FROM incident_events e WHERE incident_id = $1`,
+      [opened.incidentId],
+    );
+    expect(rows.map((r) => r.row).join('\n')).toContain('rotating ***');
+    for (const { row } of rows) expect(row).not.toMatch(/supersec|ret-98765/);
+    // What was posted and shown since (Home tabs list other incidents, whose titles this does not mask).
+    for (const call of bot.fake.calls.slice(from).filter((c) => c.method !== 'views.publish'))
+      expect(JSON.stringify(call.args), call.method).not.toMatch(/supersec|ret-98765/);
   });
 
   it('records a request with a bad signature, refused with 401', async () => {

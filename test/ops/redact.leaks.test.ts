@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, redact, redactWith } from '../../src/ops/redact.js';
+import { createRedactor, knownValuesMask, redact, redactWith } from '../../src/ops/redact.js';
 
 const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -308,5 +308,28 @@ describe('redact: secrets on a command line, and other providers’ keys', () =>
       expect(r.push(text.slice(0, cut)) + r.push(text.slice(cut)) + r.flush()).toBe(redact(text));
     }
     expect(redact(text)).not.toMatch(/hunter2secret|:pw |AIzaSyD/);
+  });
+});
+
+describe('knownValuesMask: what a person types (a status update, a resolution summary, a post-mortem)', () => {
+  const TOKEN = 'Zq81-plain-looking-value';
+  const mask = knownValuesMask([TOKEN, { name: 'ATOM_PIN', value: '4812' }]);
+
+  it('masks a known value as command output does, wherever it is in the text and wherever a line cuts it', () => {
+    for (let at = 0; at < 12; at++) {
+      const text = `${'x '.repeat(at)}${TOKEN} then ${encodeURIComponent(TOKEN)} and ${Buffer.from(TOKEN).toString('base64')}`;
+      expect(mask(text), `at ${at}`).toBe(`${'x '.repeat(at)}*** then *** and ***`);
+    }
+    for (let cut = 1; cut < TOKEN.length; cut++)
+      expect(mask(`pasted ${TOKEN.slice(0, cut)}\n${TOKEN.slice(cut)} from the log`), `cut at ${cut}`).toBe(
+        'pasted ***\n*** from the log',
+      );
+    expect(mask('set ATOM_PIN=4812 on the box')).toBe('set ATOM_PIN=*** on the box');
+  });
+
+  it('leaves what the patterns of command output would mask, and text without a known value, as typed', () => {
+    for (const text of ['we set password=hunter2 by hand', 'see https://user:pw@example.com/x', 'PIN 4812 was fine'])
+      expect(mask(text)).toBe(text);
+    expect(knownValuesMask([])('anything')).toBe('anything');
   });
 });
