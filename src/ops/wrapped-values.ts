@@ -148,6 +148,8 @@ export function openWrapFrom(lines: readonly string[], values: readonly WrapValu
   // As the reader sees them: a value's start may be coloured, with a reset after it.
   const from = Math.max(0, lines.length - WRAP_MAX_LINES);
   const last = lines.slice(from).map(withoutEscapes);
+  // The values found whole so far: the line each starts on and the line it ends on.
+  const whole: [number, number][] = [];
   for (let i = 0; i < last.length; i++) {
     const ends = textEnds(last[i]!);
     for (const w of endingIn(last[i]!, ends, values)) {
@@ -156,7 +158,14 @@ export function openWrapFrom(lines: readonly string[], values: readonly WrapValu
       // runs are words of their own.
       for (const head of headsAt(last[i]!, w, ends, w.encoded ? WRAP_MIN_HEAD : 1)) {
         if (head.k < WRAP_MIN_HEAD && isWordChar(last[i]![head.from - 1])) continue;
-        if (wrappedFrom(last, i, head.from, head.k, w).end === 'open') return from + i;
+        const wrap = wrappedFrom(last, i, head.from, head.k, w);
+        if (wrap.end === 'whole') whole.push([i, wrap.spans[wrap.spans.length - 1]![0]]);
+        if (wrap.end !== 'open') continue;
+        // A value whole up to this line (one that ends in a start of itself, `Zx9…sZx9`) is held from its first line:
+        // its lines before would go out alone, and its end, held back with the start, would then be shown.
+        let start = i;
+        for (const [first, end] of whole) if (end >= i) start = Math.min(start, first);
+        return from + start;
       }
     }
   }

@@ -259,6 +259,20 @@ describe('redact: a known value wrapped with little of it on a line, or short', 
     }
   });
 
+  it('masks a value that ends in a start of itself wrapped over lines, streamed a line at a time, at every width', () => {
+    // `…sZx9` ends in `Zx9`: the line it ends is held for that start's rest, and the value's lines before it with it.
+    for (const secret of ['Zx9-kP2mQ7vR4tL8wN3yB6cD1fG5hJ0sZx9', 'abcdefghijkl-abc']) {
+      for (let width = 4; width < 20; width++) {
+        for (let at = 0; at < 8; at++) {
+          const text = `${`${'x'.repeat(at)} ${secret} ok`.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n')}\nnext\n`;
+          const masked = redactWith([secret])(text);
+          expect(masked, `${secret} at ${at}, ${width} wide`).not.toContain(secret.slice(-4));
+          expect(streamed([secret], text.split(/(?<=\n)/)), `${secret} at ${at}, ${width} wide`).toBe(masked);
+        }
+      }
+    }
+  });
+
   it('leaves ordinary text alone where a short value could be read across a line end', () => {
     const mask = redactWith(['password1', 'password123', 'deploy-prod', 'hunter2prod']);
     for (const text of [
