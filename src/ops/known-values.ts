@@ -150,7 +150,27 @@ function tokenOnly(value: string): boolean {
  * (as it appears in a connection string) is masked too. Longest first, so a value containing another goes whole.
  * A value under MIN_KNOWN_VALUE_CHARS, given with its variable's name, goes in the named pattern instead.
  */
-export function knownValues(values: readonly KnownSecret[]): KnownValues | null {
+export interface KnownValuesOptions {
+  /**
+   * Values that, when they came with their variable's name, are masked only where they follow it (`NAME=value`), as
+   * short ones are: for text a person types, where a host or region name is ordinary words (see typedCredential).
+   */
+  namedOnly?: (value: string) => boolean;
+}
+
+/**
+ * Whether a value reads like a credential rather than a name: 12 characters or more, not words or a region, with a
+ * digit, a symbol or both cases (`tok-4f9…`, `AKIA…`). `production-db.internal`, `eu-west-1`, `prod` are names.
+ */
+export function typedCredential(value: string): boolean {
+  return (
+    value.length >= 12 &&
+    !tokenOnly(value) &&
+    (/\p{N}/u.test(value) || /[^\p{L}\p{N}\s._/:-]/u.test(value) || (/\p{Lu}/u.test(value) && /\p{Ll}/u.test(value)))
+  );
+}
+
+export function knownValues(values: readonly KnownSecret[], opts: KnownValuesOptions = {}): KnownValues | null {
   const pieces = new Set<string>();
   const anyCase = new Set<string>();
   const tokens = new Set<string>();
@@ -163,7 +183,10 @@ export function knownValues(values: readonly KnownSecret[]): KnownValues | null 
   for (const known of values) {
     const { name, value } = typeof known === 'string' ? { name: null, value: known } : known;
     const whole = value.trim();
-    const short = whole !== '' && whole.length < MIN_KNOWN_VALUE_CHARS && !/[\r\n]/.test(whole);
+    const short =
+      whole !== '' &&
+      (whole.length < MIN_KNOWN_VALUE_CHARS || (name !== null && (opts.namedOnly?.(whole) ?? false))) &&
+      !/[\r\n]/.test(whole);
     if (name !== null && short && PLAIN_NAME.test(name)) {
       for (const form of new Set([whole, encodeURIComponent(whole)])) {
         named.add(namedForm(name, form));

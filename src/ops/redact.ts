@@ -37,6 +37,7 @@ import {
   maskKnown,
   openDumpFrom,
   openWrapFrom,
+  typedCredential,
 } from './known-values.js';
 import { holdsTableHeader, type TableColumns, tableHeader, valueStart } from './secrets-table.js';
 
@@ -394,9 +395,11 @@ export function redactWith(known: readonly KnownSecret[]): (text: string) => str
 /**
  * Masks the `known` values alone, as command output masks them (every form, wrapped, a short one after its name), not
  * the secret patterns: for what a person types that is posted and stored (a status update, a resolution summary, a
- * post-mortem), where a pattern would cut what they write about a `password=` flag or a URL. Built once, for many texts.
+ * post-mortem, a title), where a pattern would cut what they write about a `password=` flag or a URL. A value that reads
+ * as a name rather than a credential (a host, a region, `production`; see typedCredential) is masked only after its own
+ * variable's name: "eu-west-1 is down" is what a person means to post. Built once, for many texts.
  */
 export function knownValuesMask(known: readonly KnownSecret[]): (text: string) => string {
-  const values = knownValues(known);
+  const values = knownValues(known, { namedOnly: (value) => !typedCredential(value) });
   return (text) => (values ? maskKnown(text, values, undefined, true) : text);
 }

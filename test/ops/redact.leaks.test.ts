@@ -332,4 +332,22 @@ describe('knownValuesMask: what a person types (a status update, a resolution su
       expect(mask(text)).toBe(text);
     expect(knownValuesMask([])('anything')).toBe('anything');
   });
+
+  it('a value that reads as a name (a host, a region, a word) is masked only after its own name: people write them', () => {
+    const named = knownValuesMask([
+      { name: 'AWS_REGION', value: 'eu-west-1' },
+      { name: 'DB_HOST', value: 'production-db.internal' },
+      { name: 'DEPLOY_ENV', value: 'production' },
+      { name: 'ATOM_API_TOKEN', value: 'atk-81f0c2d9e4b7a615' },
+    ]);
+    const said = 'production-db.internal in eu-west-1 is down; production is read-only';
+    expect(named(said)).toBe(said);
+    expect(named('ran with AWS_REGION=eu-west-1 DB_HOST=production-db.internal')).toBe(
+      'ran with AWS_REGION=*** DB_HOST=***',
+    );
+    // A credential is masked wherever it is.
+    expect(named('pasted atk-81f0c2d9e4b7a615 by mistake')).toBe('pasted *** by mistake');
+    // The bot's own tokens (no name) are masked wherever they are, as before.
+    expect(knownValuesMask(['xoxb-1-2-abcdefghijkl'])('see xoxb-1-2-abcdefghijkl')).toBe('see ***');
+  });
 });
