@@ -62,7 +62,10 @@ export class IncidentService {
     private readonly policy: DeclarePolicy = {},
     /** Where notes of declarations the database could not record are shared with other replicas. */
     shared: KeyValue | null = null,
-    /** What people type in a status update or a resolution summary is masked by (the values the bot knows are secret). */
+    /**
+     * What people type (a title, a status update, a resolution summary, how it was mitigated, what the impact is) is
+     * masked by: the values the bot knows are secret.
+     */
     private readonly typed: (text: string) => string = (text) => text,
   ) {
     this.declarations = new DeclarationService(
@@ -92,7 +95,7 @@ export class IncidentService {
 
   /** Declares an incident: whole (record, channel, timers) or not at all. See DeclarationService. */
   declare(input: DeclareInput, opts?: DeclareOptions): Promise<DeclareResult> {
-    return this.declarations.declare(input, opts);
+    return this.declarations.declare({ ...input, title: this.typed(input.title) }, opts);
   }
 
   /**
@@ -102,7 +105,7 @@ export class IncidentService {
   async repeatOf(
     input: Pick<DeclareInput, 'teamId' | 'reporterId' | 'title'>,
   ): Promise<({ kind: 'existing'; incident: Incident } & Unchanged) | null> {
-    const incident = await this.declarations.recentSame(input);
+    const incident = await this.declarations.recentSame({ ...input, title: this.typed(input.title) });
     return incident ? existingDeclaration(incident) : null;
   }
 
@@ -349,7 +352,8 @@ export class IncidentService {
   }
 
   /** Mitigated (Mark mitigated, `/incident mitigated [how]`): `how`, when said, is on the timeline and in the notice. */
-  markMitigated(incidentId: number, actorId: string, requestKey?: string, how?: string | null) {
+  markMitigated(incidentId: number, actorId: string, requestKey?: string, typedHow?: string | null) {
+    const how = typedHow ? this.typed(typedHow) : typedHow;
     return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       if (cur.status === 'mitigated') throw new AlreadyDoneError('This incident is already marked mitigated.');
@@ -372,7 +376,8 @@ export class IncidentService {
    * shown in the incidents channel and on the status page, so one that reads as a security incident is refused there:
    * such an incident is declared private.
    */
-  rename(incidentId: number, actorId: string, title: string, requestKey?: string) {
+  rename(incidentId: number, actorId: string, typedTitle: string, requestKey?: string) {
+    const title = this.typed(typedTitle);
     return this.change(incidentId, requestKey, (cur) => {
       if (cur.title === title) throw new AlreadyDoneError('The incident already has this title.');
       if (!cur.private && this.policy.sensitive?.(title)) {
@@ -396,8 +401,9 @@ export class IncidentService {
     actorId: string,
     flag: 'customer_impact' | 'data_loss_risk',
     requestKey?: string,
-    what?: string | null,
+    typedWhat?: string | null,
   ) {
+    const what = typedWhat ? this.typed(typedWhat) : typedWhat;
     return this.change(incidentId, requestKey, (cur) => {
       if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       const already = flag === 'customer_impact' ? cur.customerImpact : cur.dataLossRisk;

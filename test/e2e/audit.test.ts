@@ -260,6 +260,29 @@ describe('the audit', () => {
       expect(JSON.stringify(call.args), call.method).not.toMatch(/supersec|ret-98765/);
   });
 
+  it('masks a COMMAND_ENV value typed in a title, a rename, how it was mitigated and the impact flagged', async () => {
+    const SECRET = 'tok-supersecret-98765';
+    const from = bot.fake.calls.length;
+    const opened = await declareThroughBot(bot, `sev3 api rejects ${SECRET}`);
+    bot.fake.channels.get(opened.channelId)!.members.add(RESPONDER);
+    const inChannel = { channel_id: opened.channelId, user_id: RESPONDER };
+    await bot.command(`rename api rejected ${SECRET} again`, inChannel);
+    await bot.fake.waitFor('chat.postMessage', (c) => /renamed incident/i.test(String(c.args.text)));
+    await bot.command(`impact checkout fails with ${SECRET}`, inChannel);
+    await bot.fake.waitFor('chat.postMessage', (c) => String(c.args.text).includes('checkout fails with ***'));
+    await bot.command(`mitigated rotated ${SECRET}`, inChannel);
+    await bot.fake.waitFor('chat.postMessage', (c) => String(c.args.text).includes('rotated ***'));
+    const { rows } = await bot.db.query(
+      `SELECT row_to_json(i)::text AS row FROM incidents i WHERE id = $1
+       UNION ALL SELECT row_to_json(e)::text FROM incident_events e WHERE incident_id = $1`,
+      [opened.incidentId],
+    );
+    expect(rows[0]!.row).toContain('"title":"api rejected *** again"');
+    for (const { row } of rows) expect(row).not.toMatch(/supersec/);
+    for (const call of bot.fake.calls.slice(from).filter((c) => c.method !== 'views.publish'))
+      expect(JSON.stringify(call.args), call.method).not.toMatch(/supersec/);
+  });
+
   it('records a request with a bad signature, refused with 401', async () => {
     const res = await postSlashCommand(
       bot.baseUrl,
