@@ -261,6 +261,8 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       // Slack answers channel_not_found for a channel the bot cannot see (a direct message between two people).
       const target = ws.resolvePostTarget(args.channel);
       if ('error' in target) return slackError(target.error);
+      // Only a member of a channel sees an ephemeral message in it: to anyone else Slack refuses it (and shows nothing).
+      if (target.channel && !target.channel.members.has(user)) return slackError('user_not_in_channel');
       const text = str(args.text);
       if (!text && !(Array.isArray(args.blocks) && args.blocks.length > 0)) return slackError('no_text');
       ws.ephemerals.push({ channel: str(args.channel) ?? '', user, text, blocks: args.blocks });

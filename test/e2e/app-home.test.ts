@@ -57,6 +57,8 @@ describe('the App Home tab', () => {
 
   beforeAll(async () => {
     bot = await startBot({ timers: false });
+    // They type and use shortcuts in #general, so they are in it: Slack shows an ephemeral message only to a member.
+    for (const user of [TYPER, SHORTCUTTER]) bot.fake.channels.get('C0GENERAL')!.members.add(user);
   });
   afterAll(async () => {
     await sleep(200);

@@ -147,6 +147,20 @@ describe('FakeSlack', () => {
     expect(link.permalink).toBe(`https://test.slack.com/archives/${incidents}/p${posted.ts!.replace('.', '')}`);
   });
 
+  it('posts an ephemeral message only to a member of the channel, as Slack does', async () => {
+    const incidents = fake.addChannel('inc-db', { members: ['U0ONCALL'] });
+    await client.chat.postEphemeral({ channel: incidents, user: 'U0ONCALL', text: 'only you' });
+    await expect(
+      client.chat.postEphemeral({ channel: incidents, user: 'U0OUTSIDER', text: 'lost' }),
+    ).rejects.toMatchObject({ data: { error: 'user_not_in_channel' } });
+    await expect(
+      client.chat.postEphemeral({ channel: 'C0UNKNOWN', user: 'U0ONCALL', text: 'x' }),
+    ).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+    expect(fake.ephemeralMessages().map((e) => [e.channel, e.user, e.text])).toEqual([
+      [incidents, 'U0ONCALL', 'only you'],
+    ]);
+  });
+
   it('opens and updates views', async () => {
     const view = {
       type: 'modal' as const,
