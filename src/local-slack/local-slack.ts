@@ -28,6 +28,16 @@ import {
 export type { Failure, RecordedCall, WaitOptions } from './call-log.js';
 export type { SlackArgs } from './workspace.js';
 
+/** Something the bot said privately to one person: an ephemeral message Slack delivered, or a direct message. */
+export interface Told {
+  via: 'ephemeral' | 'direct';
+  /** The channel an ephemeral message was shown in; the direct message channel (D…) of a direct message. */
+  channel: string;
+  text: string | undefined;
+  blocks: unknown;
+  call: RecordedCall;
+}
+
 export interface LocalSlackOptions {
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
@@ -203,6 +213,60 @@ export class LocalSlack {
     opts: WaitOptions = {},
   ): Promise<RecordedCall[]> {
     return this.log.waitForCount(method, n, predicate, timeoutMs, opts);
+  }
+
+  /**
+   * Resolves with the first thing `user` is told privately (already or later) that matches `predicate`: an ephemeral
+   * message Slack delivered, or a direct message from the bot. An ephemeral message Slack refused (to someone not in
+   * the channel: user_not_in_channel) never reached them, so it does not count.
+   */
+  waitForTold(user: string, predicate?: (told: Told) => boolean, timeoutMs = 10_000): Promise<Told> {
+    const toldOf = (call: RecordedCall): Told | undefined => {
+      if (call.failed || call.response?.ok !== true) return undefined;
+      const told: Told | undefined =
+        call.method === 'chat.postEphemeral' && call.args.user === user
+          ? {
+              via: 'ephemeral',
+              channel: String(call.args.channel),
+              text: str(call.args.text),
+              blocks: call.args.blocks,
+              call,
+            }
+          : call.method === 'chat.postMessage' && this.workspace.dmUser(String(call.response.channel)) === user
+            ? {
+                via: 'direct',
+                channel: String(call.response.channel),
+                text: str(call.args.text),
+                blocks: call.args.blocks,
+                call,
+              }
+            : undefined;
+      return told && (!predicate || predicate(told)) ? told : undefined;
+    };
+    for (const call of this.calls) {
+      const told = toldOf(call);
+      if (told) return Promise.resolve(told);
+    }
+    return new Promise<Told>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        const seen = this.calls
+          .filter((c) => c.method === 'chat.postEphemeral' && c.args.user === user)
+          .map((c) => `${c.response?.ok ? 'delivered' : `refused (${c.response?.error ?? 'failed'})`}: ${c.args.text}`);
+        reject(
+          new Error(
+            `LocalSlack: timed out after ${timeoutMs}ms waiting for ${user} to be told something privately. Ephemeral messages to them: ${seen.join(' | ') || 'none'}`,
+          ),
+        );
+      }, timeoutMs);
+      const stop = this.subscribe((call) => {
+        const told = toldOf(call);
+        if (!told) return;
+        clearTimeout(timer);
+        stop();
+        resolve(told);
+      });
+    });
   }
 
   private record(call: RecordedCall): void {

@@ -161,6 +161,17 @@ describe('FakeSlack', () => {
     ]);
   });
 
+  it('waits for what a person is told privately: a delivered ephemeral message or a direct message, not a refused one', async () => {
+    const incidents = fake.addChannel('inc-api', { members: ['U0ONCALL'] });
+    await expect(client.chat.postEphemeral({ channel: incidents, user: 'U0OUTSIDER', text: 'lost' })).rejects.toThrow();
+    await client.chat.postEphemeral({ channel: incidents, user: 'U0ONCALL', text: 'seen' });
+    expect(await fake.waitForTold('U0ONCALL')).toMatchObject({ via: 'ephemeral', channel: incidents, text: 'seen' });
+    const later = fake.waitForTold('U0OUTSIDER');
+    await client.chat.postMessage({ channel: 'U0OUTSIDER', text: 'by DM' });
+    expect(await later).toMatchObject({ via: 'direct', text: 'by DM' });
+    await expect(fake.waitForTold('U0ONCALL', (t) => t.text === 'never', 50)).rejects.toThrow(/delivered: seen/);
+  });
+
   it('opens and updates views', async () => {
     const view = {
       type: 'modal' as const,
