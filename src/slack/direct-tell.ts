@@ -10,8 +10,9 @@ export function directMessageTo(client: WebClient, user: string): Tell {
 }
 
 /**
- * Only to the person, in the channel they were in (a form opened from `/incident declare` or an alert's notice); as a
- * direct message where the bot cannot post there (a channel it is not in, a direct message between two people).
+ * Only to the person, in the channel they were in (a form opened from `/incident declare` or an alert's notice) or the
+ * incident's; as a direct message where that does not reach them: a channel the bot is not in, a direct message between
+ * two people, or a channel they are not in (Slack refuses an ephemeral message to a non-member: user_not_in_channel).
  */
 export function ephemeralElseDirect(client: WebClient, channel: string, user: string): Tell {
   const inChannel = ephemeralIn(client, channel, user);

@@ -1,6 +1,7 @@
 import { type ChangeResult, givenBack } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, ephemeralIn } from '../slack/handle.js';
+import { ephemeralElseDirect } from '../slack/direct-tell.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { UPDATE_NOT_POSTED, type WhenDown } from '../slack/report-error.js';
 import type { ModalMetadata } from '../templates/payloads.js';
@@ -38,7 +39,9 @@ interface FormSpec<T> extends FormCheckSpec<T> {
 
 /**
  * One modal submission: validation errors show inline (the modal stays open); the change runs after the ack, and any
- * problem then reaches the person privately in the incident channel. The view id makes a double submit a no-op. A
+ * problem then reaches the person privately in the incident channel, or by direct message when they are not in it (a
+ * form opened from a page, the incidents channel or the Home tab: Slack shows an ephemeral message only to a member).
+ * The view id makes a double submit a no-op. A
  * form the acknowledging front has answered already (it ran the same checks: FORM_CHECKS) has nothing inline left to
  * show: a refusal then reaches the person privately too.
  */
@@ -62,7 +65,7 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
     }
     const { meta } = checked;
     const value = asSubmitted(checked.value);
-    const tell = ephemeralIn(client, meta.channelId, body.user.id);
+    const tell = ephemeralElseDirect(client, meta.channelId, body.user.id);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
       () => spec.submit(meta, body.user.id, value, `view:${view.id}`),

@@ -3,7 +3,8 @@ import type { NewActionItem } from '../incidents/action-items.js';
 import type { ActionItemService } from '../incidents/action-items.service.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, ephemeralIn } from '../slack/handle.js';
+import { ephemeralElseDirect } from '../slack/direct-tell.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { modalMetadata } from '../templates/payloads.js';
@@ -66,7 +67,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       return;
     }
     const user = body.user.id;
-    const tell = ephemeralIn(client, meta.channelId, user);
+    // In the incident channel, only to them; by direct message to someone not in it, who would not see that.
+    const tell = ephemeralElseDirect(client, meta.channelId, user);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
       () => deps.postmortems.write(meta.incidentId, user, parsed.value.answers, owners.items, `view:${view.id}`),

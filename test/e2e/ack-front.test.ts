@@ -191,8 +191,8 @@ describe('forms the front answers (ACK_THREAD=on)', () => {
     // The same form again, the first update in: taken, with the first's Affected and Current impact, and said so.
     const taken = await writeSecond();
     expect([taken.status, taken.text]).toEqual([200, '']);
-    const told = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === 'U0WRITERB');
-    expect(told.args.text).toMatch(/Affected, Current impact keep its values, which you left as your form showed them/);
+    const told = await bot.fake.waitForTold('U0WRITERB');
+    expect(told.text).toMatch(/Affected, Current impact keep its values, which you left as your form showed them/);
     await waitUntil(
       'the second update',
       async () => (await row())?.current_status === 'failing over to the replica' || undefined,

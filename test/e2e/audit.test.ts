@@ -483,8 +483,9 @@ describe('the audit of requests that changed nothing', () => {
         [BLOCK.pmItems]: { [INPUT.text]: stateValue.plainText('') },
       },
     });
-    const told = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === 'U0CLICKER');
-    expect(told.args.text).toBe(':warning: There is no such incident.');
+    // Not in the channel the form names: told by direct message (an ephemeral message there would not reach them).
+    const told = await bot.fake.waitForTold('U0CLICKER');
+    expect(told.text).toBe(':warning: There is no such incident.');
   });
 
   it('a severity typed outside an incident channel is refused, though answered with how to declare', async () => {
