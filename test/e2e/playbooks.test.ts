@@ -718,6 +718,24 @@ describe('playbooks from the incident channel', () => {
     bot.fake.reset();
     await approve('U0APPROVER');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already approved/);
+    // Decided, clicked by someone not in the channel: the same refusal as while it waited, nothing about the decision.
+    members.delete('U0APPROVER');
+    for (const [actionId, doing] of [
+      [ACTION.approveStep, 'approve'],
+      [ACTION.denyStep, 'deny'],
+    ] as const) {
+      bot.fake.reset();
+      await bot.click({ channelId: c.channelId, messageTs: req.ts, actionId, value: req.id, userId: 'U0APPROVER' });
+      expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn(doing));
+    }
+    const decidedForm = await bot.submit({
+      callbackId: VIEW.denyReason,
+      privateMetadata: JSON.stringify({ approvalId: Number(req.id), channelId: c.channelId }),
+      userId: 'U0APPROVER',
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText('too late') } },
+    });
+    expect(decidedForm.json).toMatchObject({ errors: { [BLOCK.denyReason]: expect.stringMatching(notIn('deny')) } });
+    members.add('U0APPROVER');
 
     const second = await requestRollback();
     bot.fake.reset();
