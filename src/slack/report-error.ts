@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@slack/bolt';
-import { AlreadyDoneError, DomainError } from '../incidents/errors.js';
+import { AlreadyDoneError, DomainError, type Phrase, plainText } from '../incidents/errors.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../store/db.js';
 import { renderPhrase } from '../templates/text.js';
 
@@ -65,14 +65,66 @@ export function errorText(
 }
 
 /**
- * An error in words for a form's inline error, which Slack shows as plain text: no mrkdwn marks, no emoji codes.
- * A refusal read before the ack keeps the form open with the reason under a field.
+ * An error in words for a form's inline error, which Slack shows as plain text: no mrkdwn marks, no emoji codes, and
+ * no mentions, so the people it names are shown by `names` (see inlineRefusalText), as `@Name`; by id only when a name
+ * could not be had. A refusal read before the ack keeps the form open with the reason under a field.
  */
-export function inlineErrorText(err: unknown, logger: Pick<Logger, 'error'>): string {
-  return (err instanceof DomainError ? err.message : errorText(err, logger))
+export function inlineErrorText(
+  err: unknown,
+  logger: Pick<Logger, 'error'>,
+  names: ReadonlyMap<string, string> = new Map(),
+): string {
+  return (err instanceof DomainError ? plainWithNames(err.phrase, names) : errorText(err, logger))
     .replace(/`/g, '')
     .replace(/^:[a-z_]+: /, '')
     .slice(0, 2000);
+}
+
+/** How long a form's refusal waits for the names of the people it names (Slack waits 3 s for the form's answer). */
+const NAMES_WAIT_MS = 1000;
+
+/** Looks up people's names by user id (users.info, cached): IncidentNotes.userNames. */
+export type UserNames = (ids: readonly string[]) => Promise<Map<string, string>>;
+
+/**
+ * inlineErrorText, the people the error names looked up first (briefly: a name not had in time shows as the id), for
+ * a form's inline error or a modal's plain text, where `<@U…>` is not rendered.
+ */
+export async function inlineRefusalText(
+  err: unknown,
+  logger: Pick<Logger, 'error'>,
+  userNames: UserNames,
+): Promise<string> {
+  const ids = err instanceof DomainError ? peopleIn(err.phrase) : [];
+  const names = ids.length ? await within(userNames(ids), NAMES_WAIT_MS, new Map<string, string>()) : new Map();
+  return inlineErrorText(err, logger, names);
+}
+
+/** The users (U…, W…) a phrase names. */
+function peopleIn(phrase: Phrase): string[] {
+  return phrase
+    .flatMap((p) => (typeof p === 'object' && 'people' in p ? p.people : []))
+    .filter((id) => /^[UW]/.test(id));
+}
+
+/** A phrase as plain text, people by name (`@Priya Shah`) where `names` has them. */
+function plainWithNames(phrase: Phrase, names: ReadonlyMap<string, string>): string {
+  return plainText(
+    phrase.map((p) =>
+      typeof p === 'object' && 'people' in p
+        ? p.people.map((id) => (names.has(id) ? `@${names.get(id)}` : id)).join(', ')
+        : p,
+    ),
+  );
+}
+
+/** What `p` gives, or `fallback` when it fails or takes longer than `ms`. */
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((r) => {
+    timer = setTimeout(() => r(fallback), ms);
+  });
+  return Promise.race([p.catch(() => fallback), timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Runs a listener's work after ack; any error reaches the person through `tell`, never silence. */

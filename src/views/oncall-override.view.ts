@@ -4,7 +4,7 @@ import { DomainError } from '../incidents/errors.js';
 import { type OverrideRequest, startAndEnd } from '../incidents/oncall.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { inlineErrorText } from '../slack/report-error.js';
+import { errorText, inlineRefusalText, type UserNames } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { renderOverrideRecorded } from '../templates/oncall.js';
 import { overrideConfirmModal, overrideDoneModal } from '../templates/oncall-modal.js';
@@ -19,10 +19,14 @@ const FIELD_OF: Record<string, string> = {
   which_role: BLOCK.ocRole,
 };
 
-/** A refusal in words for an inline error (plain text: no mrkdwn marks, no emoji codes). */
-function refusal(err: unknown, logger: Pick<Logger, 'error'>): { field: string; text: string } {
+/** A refusal in words for an inline error (plain text: no mrkdwn marks, no emoji codes, people by name). */
+async function refusal(
+  err: unknown,
+  logger: Pick<Logger, 'error'>,
+  userNames: UserNames,
+): Promise<{ field: string; text: string }> {
   noteError(err); // audited refused with its code, as the command's refusal is
-  const text = inlineErrorText(err, logger);
+  const text = await inlineRefusalText(err, logger, userNames);
   return { field: (err instanceof DomainError && FIELD_OF[err.code]) || BLOCK.ocUntil, text };
 }
 
@@ -35,6 +39,7 @@ function refusal(err: unknown, logger: Pick<Logger, 'error'>): { field: string; 
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const record = (req: OverrideRequest) => deps.oncall.override(req);
   const refreshHomes = (teamId: string, people: string[]) => deps.home.refresh(teamId, people);
+  const userNames: UserNames = (ids) => deps.notes.userNames(ids);
 
   app.view(VIEW.oncallOverride, async ({ ack, view, body, logger }) => {
     const parsed = parseOverrideForm((view.state?.values ?? {}) as Parameters<typeof parseOverrideForm>[0]);
@@ -78,7 +83,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_action: 'update', view: overrideDoneModal(text) });
       refreshHomes(teamId, [actorId, userId]);
     } catch (err) {
-      const { field, text } = refusal(err, logger);
+      const { field, text } = await refusal(err, logger, userNames);
       await ack({ response_action: 'errors', errors: { [field]: text } });
     }
   });
@@ -116,8 +121,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_action: 'update', view: overrideDoneModal(text) });
       refreshHomes(teamId, [actorId, ref.u]);
     } catch (err) {
-      // The question has no field to show it under: the form says why nothing was recorded.
-      await ack({ response_action: 'update', view: overrideDoneModal(`:warning: ${refusal(err, logger).text}`) });
+      // The question has no field to show it under: the form (a mrkdwn section, where mentions show as names) says
+      // why nothing was recorded.
+      noteError(err); // audited refused with its code, as the command's refusal is
+      await ack({ response_action: 'update', view: overrideDoneModal(errorText(err, logger)) });
     }
   });
 }

@@ -6,7 +6,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { playbookHostAt, playbookHostOfForm } from '../slack/playbook-host-at.js';
-import { errorText, inlineErrorText } from '../slack/report-error.js';
+import { errorText, inlineRefusalText } from '../slack/report-error.js';
 import { runStep } from '../slack/run-step.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { denyMetadata, hostOfMetadata, runMetadata, skipMetadata } from '../templates/payloads.js';
@@ -49,10 +49,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const meta = runMetadata.decode(view.private_metadata);
     const values = (view.state?.values ?? {}) as unknown as Values;
     const firstBlock = Object.keys(values)[0] ?? `${BLOCK.paramPrefix}value`;
-    // A refusal shown in the form, audited with its code (stale, not_in_channel, resolved…) as the Run click's is.
-    const refuseInForm = async (err: unknown, text = inlineErrorText(err, logger)) => {
+    // A refusal shown in the form, audited with its code (stale, not_in_channel, resolved…) as the Run click's is; the
+    // people it names (who may run it) by name, as the form cannot show a mention.
+    const refuseInForm = async (err: unknown, text?: string) => {
       noteError(err);
-      await ack({ response_action: 'errors', errors: { [firstBlock]: text } });
+      const shown = text ?? (await inlineRefusalText(err, logger, (ids) => deps.notes.userNames(ids)));
+      await ack({ response_action: 'errors', errors: { [firstBlock]: shown } });
     };
     if (!meta) {
       await refuseInForm(new DomainError('stale', RUN_STALE));
@@ -162,7 +164,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await deps.approvals.checkMayDeny(meta.approvalId, body.user.id);
     } catch (err) {
       noteError(err);
-      await ack({ response_action: 'errors', errors: { [BLOCK.denyReason]: inlineErrorText(err, logger) } });
+      const text = await inlineRefusalText(err, logger, (ids) => deps.notes.userNames(ids));
+      await ack({ response_action: 'errors', errors: { [BLOCK.denyReason]: text } });
       return;
     }
     await afterAck(
@@ -192,7 +195,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await deps.checklists.checkMember(host, body.user.id, 'tick its steps');
     } catch (err) {
       noteError(err);
-      await ack({ response_action: 'errors', errors: { [BLOCK.skipReason]: inlineErrorText(err, logger) } });
+      const text = await inlineRefusalText(err, logger, (ids) => deps.notes.userNames(ids));
+      await ack({ response_action: 'errors', errors: { [BLOCK.skipReason]: text } });
       return;
     }
     await afterAck(

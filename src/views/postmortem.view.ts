@@ -1,11 +1,12 @@
+import type { Logger } from '@slack/bolt';
 import type { ParsedActionItem } from '../commands/parse-action-item.js';
 import type { NewActionItem } from '../incidents/action-items.js';
-import type { ActionItemService } from '../incidents/action-items.service.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
+import { inlineRefusalText } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { modalMetadata } from '../templates/payloads.js';
 import { parsePostmortemForm } from './parse-postmortem.js';
@@ -17,15 +18,19 @@ const OWNER_LOOKUP_MS = 2000;
 
 type Owners = { ok: true; items: NewActionItem[] } | { ok: false; error: string };
 
-/** Each item's owner as a user id: a mention as it is, a typed name looked up; the first problem, in words. */
-async function withOwners(items: ParsedActionItem[], actionItems: ActionItemService): Promise<Owners> {
+/**
+ * Each item's owner as a user id: a mention as it is, a typed name looked up; the first problem, in words (the people
+ * it names, several who fit a typed name, by name: the form's error is plain text).
+ */
+async function withOwners(items: ParsedActionItem[], deps: ListenerDeps, logger: Logger): Promise<Owners> {
   const lookup = Promise.all(
     items.map(async (it, n): Promise<NewActionItem | string> => {
       try {
-        return { text: it.text, ownerId: it.owner ? await actionItems.resolveOwner(it.owner) : null, dueAt: it.dueAt };
+        const ownerId = it.owner ? await deps.actionItems.resolveOwner(it.owner) : null;
+        return { text: it.text, ownerId, dueAt: it.dueAt };
       } catch (err) {
-        if (err instanceof DomainError) return `Line ${n + 1}: ${err.message}`;
-        throw err;
+        if (!(err instanceof DomainError)) throw err;
+        return `Line ${n + 1}: ${await inlineRefusalText(err, logger, (ids) => deps.notes.userNames(ids))}`;
       }
     }),
   );
@@ -61,7 +66,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors: parsed.errors });
       return;
     }
-    const owners = await withOwners(parsed.value.items, deps.actionItems);
+    const owners = await withOwners(parsed.value.items, deps, logger);
     if (!owners.ok) {
       await ack({ response_action: 'errors', errors: { [BLOCK.pmItems]: owners.error } });
       return;

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
-import { TEST_REPORTER_ID, TEST_TEAM_ID } from '../support/slack-request.js';
+import { stateValue, TEST_REPORTER_ID, TEST_TEAM_ID } from '../support/slack-request.js';
 
 const OWNER = 'U0OWNER';
 const ALICE = 'U0ALICE';
@@ -121,6 +122,23 @@ describe('action items', () => {
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
       /`@AliceLiddell` fits several people \(<@U0ALICE>, <@U0ALICE2>\)\. Mention the owner/,
     );
+    // In the post-mortem form, whose errors are plain text (a mention would show as its id): the people by name.
+    const form = await bot.submit({
+      callbackId: VIEW.postmortem,
+      privateMetadata: JSON.stringify({ incidentId, channelId }),
+      values: {
+        [BLOCK.pmRootCause]: { [INPUT.text]: stateValue.plainText('A leaked key') },
+        [BLOCK.pmRunbook]: { [INPUT.select]: stateValue.staticSelect(NO_RUNBOOK_UPDATE) },
+        [BLOCK.pmItems]: { [INPUT.text]: stateValue.plainText('- Rotate the keys @AliceLiddell') },
+      },
+    });
+    expect(form.json).toEqual({
+      response_action: 'errors',
+      errors: {
+        [BLOCK.pmItems]:
+          'Line 1: @AliceLiddell fits several people (@Alice Liddell, @Alice Liddell). Mention the owner so Slack fills in who you mean.',
+      },
+    });
     expect((await items()).length).toBe(before);
   });
 

@@ -683,6 +683,18 @@ describe('playbooks from the incident channel', () => {
     expect((await bot.db.query('SELECT state FROM step_approvals WHERE id = $1', [Number(req.id)])).rows).toEqual([
       { state: 'pending' },
     ]);
+    // A Deny form sent by someone in the channel who may not deny: refused in the form, which shows plain text (a
+    // mention would be its id), the approvers by name.
+    const notApprover = await bot.submit({
+      callbackId: VIEW.denyReason,
+      privateMetadata: JSON.stringify({ approvalId: Number(req.id), channelId: c.channelId }),
+      userId: 'U0BYSTANDER',
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText('not mine to deny') } },
+    });
+    expect(notApprover.json).toEqual({
+      response_action: 'errors',
+      errors: { [BLOCK.denyReason]: 'Only approvers (or the person who asked) may deny this: @Approver Tester.' },
+    });
 
     bot.fake.reset();
     await approve(RESPONDER);
