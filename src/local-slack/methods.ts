@@ -206,7 +206,27 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       return { ok: true, channel: target.id, ts: msg.ts, message: ws.messageJson(msg) };
     },
 
+    'conversations.open': (args) => {
+      // The bot's direct message with one person (opened if it was not); group DMs are not modelled.
+      const dm = str(args.channel);
+      if (dm)
+        return [...ws.dms.values()].includes(dm) ? { ok: true, channel: { id: dm } } : slackError('channel_not_found');
+      const users = (str(args.users) ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0);
+      if (users.length === 0) return slackError('users_list_not_supplied');
+      if (users.length > 1) return slackError('method_not_supported_for_channel_type');
+      const user = users[0]!;
+      if (!/^[UW][A-Z0-9]+$/.test(user) || ws.unknownUsers.has(user)) return slackError('user_not_found');
+      if (user === BOT_USER_ID) return slackError('cannot_dm_bot');
+      const already = ws.dms.has(user);
+      return { ok: true, ...(already ? { already_open: true } : {}), channel: { id: ws.dmFor(user) } };
+    },
+
     'conversations.history': (args) => {
+      // A conversation's id: unlike chat.postMessage, Slack does not take a person's id for their DM here.
+      if (/^[UW][A-Z0-9]+$/.test(str(args.channel) ?? '')) return slackError('channel_not_found');
       const target = ws.resolvePostTarget(args.channel);
       if ('error' in target) return slackError(target.error);
       if (target.channel && !target.channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');

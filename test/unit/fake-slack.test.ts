@@ -147,6 +147,26 @@ describe('FakeSlack', () => {
     expect(link.permalink).toBe(`https://test.slack.com/archives/${incidents}/p${posted.ts!.replace('.', '')}`);
   });
 
+  it("opens the bot's DM with a person and lists its history, with each message's metadata on request, as Slack does", async () => {
+    const metadata = { event_type: 'incident_page', event_payload: { incident_id: 1, page_id: 2, user: 'U0DMME' } };
+    const posted = await client.chat.postMessage({ channel: 'U0DMME', text: 'paged', metadata });
+    const open = await client.conversations.open({ users: 'U0DMME' });
+    expect(open.channel?.id).toBe(posted.channel);
+    expect(open.channel?.id).toMatch(/^D/);
+    await expect(client.conversations.open({ users: 'U0DMME,U0OTHER' })).rejects.toMatchObject({
+      data: { error: 'method_not_supported_for_channel_type' },
+    });
+    const channel = open.channel!.id!;
+    const plain = await client.conversations.history({ channel });
+    expect(plain.messages?.map((m) => [m.text, m.metadata])).toEqual([['paged', undefined]]);
+    const full = await client.conversations.history({ channel, include_all_metadata: true });
+    expect(full.messages?.[0]?.metadata).toEqual(metadata);
+    // The history of a conversation, by its id: a person's id is not one (chat.postMessage alone takes it).
+    await expect(client.conversations.history({ channel: 'U0DMME' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+  });
+
   it('posts an ephemeral message only to a member of the channel, as Slack does', async () => {
     const incidents = fake.addChannel('inc-db', { members: ['U0ONCALL'] });
     await client.chat.postEphemeral({ channel: incidents, user: 'U0ONCALL', text: 'only you' });
