@@ -544,12 +544,25 @@ export class EscalationService {
     const { userIds, unresolved } = await this.lanes.run('urgent', () => this.chat.resolveContacts(contacts));
     const unreachable = [...unresolved];
     const reached: string[] = [];
+    // A retry: an earlier attempt may have sent a DM and stopped (killed) before noting it anywhere; Slack has it.
+    const find = job.attempts > 1 ? this.chat.findPage?.bind(this.chat) : undefined;
+    const findPage = find
+      ? (userId: string) =>
+          find(incident, page.pageId, userId).catch((err) => {
+            this.log.warn(`could not look for page ${page.pageId}'s DM to ${userId}; sending it`, err);
+            return false;
+          })
+      : undefined;
     // Every contact at once: nobody waits for the others' DMs.
     const sent = await Promise.allSettled(
       userIds.map(async (userId) => {
         if (deliveredTo.has(userId)) return true;
+        // Only on a retry (a first attempt spends no call on it): found, it is recorded as reached, not sent again.
+        if (findPage && (await this.lanes.run('urgent', () => findPage(userId)))) return true;
         try {
-          await this.lanes.run('urgent', () => this.chat.sendPage(incident, { roleName, reason, ...by }, userId));
+          await this.lanes.run('urgent', () =>
+            this.chat.sendPage(incident, { roleName, reason, ...by, pageId: page.pageId }, userId),
+          );
           return true;
         } catch (err) {
           if (err instanceof UnreachableContactError) return false;

@@ -132,6 +132,11 @@ export interface PageMessage {
   reason: string;
   /** The person who escalated by hand, when someone did: the page names them. */
   by?: string;
+  /**
+   * The page (its row) this message is for: the message carries it, so that a retry of an attempt stopped between
+   * sending it and recording it can find it (`findPage`) instead of paging the person twice.
+   */
+  pageId?: number;
 }
 
 /**
@@ -189,6 +194,12 @@ export interface IncidentChat {
   resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }>;
   /** Sends one person a page. Throws UnreachableContactError when Slack says the person cannot be reached. */
   sendPage(incident: Incident, page: PageMessage, userId: string): Promise<void>;
+  /**
+   * Whether the page `pageId` (sent with its `pageId`) already reached `userId`, when the chat can tell: an attempt
+   * stopped between sending it and recording it (the process killed) left it there. False when it is not there or
+   * the chat cannot tell (then the page is sent: at least once stays the floor).
+   */
+  findPage?(incident: Incident, pageId: number, userId: string): Promise<boolean>;
   /** Invites people to the incident channel; returns those Slack could not invite. */
   inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }>;
 }

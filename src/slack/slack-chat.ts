@@ -65,6 +65,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   /** Channels whose topic is being set, and the incident as it should show next, if it changed meanwhile. */
   private readonly topics = new Map<string, { next: Incident | null }>();
 
+  /** Why looking for a page already sent failed, each said once in the log (a missing scope fails every retry). */
+  private readonly pageLookupFailures = new Set<string>();
+
   private botUserAsked: Promise<string | undefined> | undefined;
 
   private botUser(): Promise<string | undefined> {
@@ -513,11 +516,59 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     const link = incident.channelId ? `https://slack.com/app_redirect?channel=${incident.channelId}` : undefined;
     const msg = renderPage(incident, page, this.opts.severities, link);
     try {
-      await this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false });
+      await this.client.chat.postMessage({
+        channel: userId,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+        // So that a retry can find it if the bot stops before recording that it went (findPage).
+        ...(page.pageId !== undefined
+          ? {
+              metadata: {
+                event_type: PAGE_EVENT,
+                event_payload: { incident_id: incident.id, page_id: page.pageId, user: userId },
+              },
+            }
+          : {}),
+      });
     } catch (err) {
       const code = slackErrorCode(err);
       if (code && UNREACHABLE.has(code)) throw new UnreachableContactError(userId, code);
       throw toChatPlatformError(err, `page ${userId}`);
+    }
+  }
+
+  /**
+   * Whether the page's direct message is already in the bot's conversation with the person (its metadata names the
+   * page and the person): a page job taken again after an attempt stopped between sending it and recording it finds
+   * it, instead of paging the person twice. Looks at the recent messages of that conversation (conversations.open for
+   * its id, then conversations.history): needs the `im:write` and `im:history` scopes. Without them, or if Slack
+   * fails, false (the page is sent again: at least once), logged once per reason.
+   */
+  async findPage(incident: Incident, pageId: number, userId: string): Promise<boolean> {
+    try {
+      const open = await this.client.conversations.open({ users: userId });
+      const channel = open.channel?.id;
+      if (!channel) return false;
+      const res = await this.client.conversations.history({ channel, limit: 50, include_all_metadata: true });
+      return (
+        res.messages?.some((m) => {
+          if (m.metadata?.event_type !== PAGE_EVENT) return false;
+          const p = m.metadata.event_payload as
+            | { incident_id?: unknown; page_id?: unknown; user?: unknown }
+            | undefined;
+          return Number(p?.incident_id) === incident.id && Number(p?.page_id) === pageId && p?.user === userId;
+        }) ?? false
+      );
+    } catch (err) {
+      const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
+      if (!this.pageLookupFailures.has(code)) {
+        this.pageLookupFailures.add(code);
+        this.opts.log?.warn(
+          `could not look for a page's direct message already sent (${code}${code === 'missing_scope' ? ': add the im:write and im:history scopes to the Slack app and reinstall it' : ''}); sending it, so it may arrive twice. Said once per reason`,
+        );
+      }
+      return false;
     }
   }
 
@@ -552,6 +603,9 @@ const inThread = (place: ChatPlace) => (place.threadTs ? { thread_ts: place.thre
 
 /** The metadata event type of an incident card (its payload names the incident). */
 const CARD_EVENT = 'incident_card';
+
+/** The metadata event type of a page's direct message (its payload names the incident, the page and the person). */
+const PAGE_EVENT = 'incident_page';
 
 /** Why the incidents channel (INCIDENTS_CHANNEL) refused the announcement, and how to fix it. */
 const ANNOUNCE_FIXES: Record<string, (channel: string) => string> = {

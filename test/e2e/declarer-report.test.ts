@@ -68,3 +68,47 @@ it('the card a declaration posted before it was stopped is found in its channel 
   expect(await c.findCard(incident)).toBeNull();
   expect(String(warned.at(-1)?.[0])).toMatch(/could not look for incident 7's card in its channel \(missing_scope\)/);
 });
+
+it("a page's direct message carries the page and the person, and is found in the bot's DM with them by that metadata only", async () => {
+  const c = chat('UBOT');
+  const incident = makeIncident({ id: 9, number: 9, channelId: 'C0INC9' });
+  const page = { roleName: 'On-call engineer', reason: 'declared' };
+  expect(await c.findPage(incident, 41, 'U0ALICE')).toBe(false);
+  // The same page to someone else, another page, another incident's, a DM without metadata: none is it.
+  await c.sendPage(incident, { ...page, pageId: 41 }, 'U0BOB');
+  await c.sendPage(incident, { ...page, pageId: 42 }, 'U0ALICE');
+  await c.sendPage({ ...incident, id: 10 }, { ...page, pageId: 41 }, 'U0ALICE');
+  await c.sendPage(incident, page, 'U0ALICE');
+  expect(await c.findPage(incident, 41, 'U0ALICE')).toBe(false);
+  await c.sendPage(incident, { ...page, pageId: 41 }, 'U0ALICE');
+  fake.workspace.addMessage(fake.workspace.dmFor('U0ALICE'), 'U0ALICE', 'on it');
+  expect(await c.findPage(incident, 41, 'U0ALICE')).toBe(true);
+  const [dm] = fake.callsTo('chat.postMessage').filter((p) => p.args.channel === 'U0BOB');
+  expect(dm!.args.metadata).toEqual({
+    event_type: 'incident_page',
+    event_payload: { incident_id: 9, page_id: 41, user: 'U0BOB' },
+  });
+  // Looked for in the DM's own conversation (Slack's conversations.history takes no user id), with the metadata.
+  const history = fake.callsTo('conversations.history').at(-1)!;
+  expect(history.args.channel).toBe(fake.workspace.dmFor('U0ALICE'));
+  expect(String(history.args.include_all_metadata)).toBe('true');
+  expect(warned).toEqual([]);
+});
+
+it('without the DM history scopes (an app not reinstalled with them), or when Slack fails, a page is not found: said once in the log per reason', async () => {
+  const c = chat('UBOT');
+  const incident = makeIncident({ id: 11, number: 11, channelId: 'C0INC11' });
+  await c.sendPage(incident, { roleName: 'On-call engineer', reason: 'declared', pageId: 5 }, 'U0ALICE');
+  fake.failNext('conversations.history', { error: 'missing_scope', needed: 'im:history' }, 2);
+  fake.failNext('conversations.open', { error: 'missing_scope', needed: 'im:write' });
+  for (let i = 0; i < 3; i++) expect(await c.findPage(incident, 5, 'U0ALICE')).toBe(false);
+  fake.failNext('conversations.history', { status: 500 }, 4); // each try the SDK makes
+  expect(await c.findPage(incident, 5, 'U0ALICE')).toBe(false);
+  expect(await c.findPage(incident, 5, 'U0ALICE')).toBe(true);
+  expect(warned.map((w) => String(w[0]))).toEqual([
+    expect.stringMatching(
+      /could not look for a page's direct message already sent \(missing_scope: add the im:write and im:history scopes/,
+    ),
+    expect.stringMatching(/could not look for a page's direct message already sent \((?!missing_scope)/),
+  ]);
+});

@@ -78,8 +78,7 @@ describe('escalation timers survive a kill -9', () => {
       (c) => c.args.channel === 'U0ONCALL' && json(c).includes('survives restarts'),
       10_000,
     );
-    // Killed once the on-call page's DM is recorded: one killed between the DM and its record sends that DM again
-    // (at least once, as the README says), which is not what this test looks at.
+    // Killed once the on-call page's DM is recorded: one killed between the DM and its record is the next test's.
     const db = createPostgresDatabase(env.DATABASE_URL!);
     try {
       await eventually(async () => {
@@ -104,6 +103,54 @@ describe('escalation timers survive a kill -9', () => {
     await sleep(1500);
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0SENIOR')).toHaveLength(1);
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL')).toHaveLength(1);
+  }, 60_000);
+
+  it('one killed after a page DM reached Slack, before it noted that it went: the process taking the job over finds it there and does not page again', async () => {
+    const title = 'killed mid page';
+    const pageDms = () =>
+      fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL' && json(c).includes(title));
+    const first = await startBotProcess(env);
+    procs.push(first.proc);
+    // Killed the moment Slack has the DM, before the bot has Slack's answer: nothing after the DM runs.
+    const stop = fake.subscribe((c) => {
+      if (c.method === 'chat.postMessage' && c.args.channel === 'U0ONCALL' && json(c).includes(title)) {
+        first.proc.kill('SIGKILL');
+        stop();
+      }
+    });
+    const exited = new Promise((r) => first.proc.once('exit', r));
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: `sev2 ${title}`,
+      response_url: fake.responseUrl('dur-page'),
+    });
+    await exited;
+    expect(pageDms()).toHaveLength(1);
+    const db = createPostgresDatabase(env.DATABASE_URL!);
+    try {
+      const { rows } = await db.query<{ id: number }>('SELECT id FROM incidents WHERE title = $1', [title]);
+      const incidentId = rows[0]!.id;
+      const delivered = async () =>
+        (
+          await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+             WHERE p.incident_id = $1 AND d.user_id = 'U0ONCALL'`,
+            [incidentId],
+          )
+        ).rows[0]!.n;
+      expect(await delivered()).toBe(0);
+      // Its lease run out (rather than waited for): any process takes the job again.
+      await db.query(
+        `UPDATE escalation_jobs SET locked_until = now() WHERE incident_id = $1 AND locked_until > now()`,
+        [incidentId],
+      );
+      const second = await startBotProcess(env);
+      procs.push(second.proc);
+      await eventually(async () => ((await delivered()) > 0 ? true : undefined), "the page's delivery recorded");
+    } finally {
+      await db.close();
+    }
+    await sleep(1000);
+    expect(pageDms()).toHaveLength(1);
   }, 60_000);
 });
 

@@ -1,7 +1,11 @@
-import { beforeEach, expect, it } from 'vitest';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import { slackClientOptions } from '../../src/slack/client-options.js';
+import { SlackChat } from '../../src/slack/slack-chat.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { FakeSlack } from '../support/fake-slack.js';
 import { useProxiedDatabase } from '../support/proxied-db.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { withSharedStores } from '../support/upstash-rest.js';
@@ -133,4 +137,69 @@ it('a short outage delays the rest of the page by the outage, not by the lease: 
   await a.run(again);
   expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
   expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
+});
+
+describe('killed after the DM reached Slack, before anything noted it (no database outage, no note: kill -9)', () => {
+  let fake: FakeSlack;
+  const warned: string[] = [];
+  const log = { ...quiet, warn: (msg: unknown) => warned.push(String(msg)) };
+  beforeAll(async () => {
+    fake = await FakeSlack.start();
+  });
+  afterAll(async () => fake?.close());
+  beforeEach(() => {
+    fake.reset();
+    warned.length = 0;
+  });
+  const slackChat = () =>
+    new SlackChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {
+      severities: testRunbook().severities,
+      botUserId: 'UBOT',
+      log,
+    });
+  const pageDms = () => fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL');
+
+  /** A first attempt that sends the page's DM and dies before anything else: Slack has the DM, nobody noted it. */
+  async function killedAfterTheDm(): Promise<{ incidentId: number; jobId: number }> {
+    const { incidentId, jobId } = await incidentWithDuePage();
+    fake.addChannel(`inc-${incidentId}`, { id: `CINC${incidentId}`, botIsMember: true });
+    const real = slackChat();
+    const dying = Object.assign(Object.create(real) as SlackChat, {
+      sendPage: async (...args: Parameters<SlackChat['sendPage']>) => {
+        await real.sendPage(...args);
+        return new Promise<void>(() => {}); // the process is gone: nothing after this runs
+      },
+    });
+    const a = new EscalationService(db.direct, dying, testRunbook(), quiet);
+    const [work] = (await a.claim(10, LEASE_MS)).works;
+    void a.run(work!);
+    await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    // A first attempt spends no Slack call looking for what it is about to send.
+    expect(fake.callsTo('conversations.open')).toEqual([]);
+    expect(fake.callsTo('conversations.history')).toEqual([]);
+    expect((await recorded(incidentId))[0]).toMatchObject({ user_id: null, state: 'pending' });
+    return { incidentId, jobId };
+  }
+
+  it('the process taking the job over finds the DM in Slack by its metadata: on-call is paged exactly once, the delivery recorded', async () => {
+    const { incidentId, jobId } = await killedAfterTheDm();
+    const b = new EscalationService(db.direct, slackChat(), testRunbook(), quiet);
+    await b.run(await claimAgain(b, jobId));
+    expect(pageDms()).toHaveLength(1);
+    expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
+    // The channel hears that on-call was paged (reached), once.
+    const told = fake.callsTo('chat.postMessage').filter((c) => c.args.channel === `CINC${incidentId}`);
+    expect(told).toHaveLength(1);
+    expect(JSON.stringify(told[0]!.args)).toContain('U0ONCALL');
+  });
+
+  it('without the im:history scope (Slack answers missing_scope) the page is sent again, at least once, and that is logged once', async () => {
+    const { incidentId, jobId } = await killedAfterTheDm();
+    fake.failNext('conversations.history', { error: 'missing_scope', needed: 'im:history' });
+    const b = new EscalationService(db.direct, slackChat(), testRunbook(), log);
+    await b.run(await claimAgain(b, jobId));
+    expect(pageDms()).toHaveLength(2);
+    expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
+    expect(warned.filter((w) => w.includes('missing_scope'))).toHaveLength(1);
+  });
 });

@@ -116,6 +116,10 @@ describe('manifest.yml', () => {
     for (const s of ['files:write', 'users:read']) expect(scopes).toContain(s);
   });
 
+  it('asks for the scopes that find what a stopped process already posted: its card (channel history), a page DM (the DM and its history)', () => {
+    for (const s of ['channels:history', 'groups:history', 'im:write', 'im:history']) expect(scopes).toContain(s);
+  });
+
   it('does not escape slash command text (the parser reads raw text)', () => {
     for (const c of manifest.features?.slash_commands ?? []) expect(c.should_escape).toBe(false);
   });
