@@ -29,6 +29,7 @@ export function stepStatuses(
       at: run.at,
       reason: null,
       byRun: true,
+      approvedBy: run.approvedBy,
     };
   }
   return out;

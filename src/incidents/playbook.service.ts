@@ -340,6 +340,7 @@ export class PlaybookService implements StepRuns {
       kind: step.type,
       target: shown,
       requestedBy: userId,
+      approvedBy,
     });
     if (!run) {
       const other = await findRunningStep(this.db, ref, playbookId, key);

@@ -289,6 +289,8 @@ export interface StepStatus {
   reason: string | null;
   /** Done because its command or check succeeded: a fact, with no Undo. */
   byRun: boolean;
+  /** Who approved its last run, for a step that needs a second person. */
+  approvedBy?: string | null;
 }
 
 /** A playbook's message: the playbook, whose checklist it is, each step's status, and the page of steps shown. */

@@ -14,6 +14,8 @@ export interface StepRun {
   kind: RunnableStep['type'];
   target: string[];
   requestedBy: string;
+  /** The second person who approved it, for a step that needs one; null otherwise. */
+  approvedBy: string | null;
   state: StepRunState;
   threadTs: string | null;
 }
@@ -27,6 +29,7 @@ interface Row {
   kind: RunnableStep['type'];
   target: string[] | string;
   requested_by: string;
+  approved_by: string | null;
   state: StepRunState;
   thread_ts: string | null;
 }
@@ -39,6 +42,7 @@ const toRun = (r: Row): StepRun => ({
   kind: r.kind,
   target: typeof r.target === 'string' ? (JSON.parse(r.target) as string[]) : r.target,
   requestedBy: r.requested_by,
+  approvedBy: r.approved_by,
   state: r.state,
   threadTs: r.thread_ts,
 });
@@ -46,14 +50,17 @@ const toRun = (r: Row): StepRun => ({
 /** Which step of whose playbook, what it runs (redacted) and who asked. */
 export type StepRunInput = Pick<StepRun, 'host' | 'playbookId' | 'stepKey' | 'kind' | 'target' | 'requestedBy'>;
 
-/** Starts a run; null when the same step is already running for this host. */
-export async function insertRunningStep(q: Queryable, r: StepRunInput): Promise<StepRun | null> {
+/** Starts a run (with who approved it, for a step that needed a second person); null when the same step is already running for this host. */
+export async function insertRunningStep(
+  q: Queryable,
+  r: StepRunInput & Pick<StepRun, 'approvedBy'>,
+): Promise<StepRun | null> {
   const { rows } = await q.query<Row>(
-    `INSERT INTO step_runs (incident_id, run_id, playbook_id, step_key, kind, target, requested_by, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'running')
+    `INSERT INTO step_runs (incident_id, run_id, playbook_id, step_key, kind, target, requested_by, approved_by, state)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running')
      ON CONFLICT (${ownerColumn(r.host)}, playbook_id, step_key) WHERE state = 'running' DO NOTHING
      RETURNING *`,
-    [...ownerValues(r.host), r.playbookId, r.stepKey, r.kind, JSON.stringify(r.target), r.requestedBy],
+    [...ownerValues(r.host), r.playbookId, r.stepKey, r.kind, JSON.stringify(r.target), r.requestedBy, r.approvedBy],
   );
   return rows[0] ? toRun(rows[0]) : null;
 }
@@ -77,11 +84,13 @@ export interface LastStepRun {
   stepKey: string;
   state: Exclude<StepRunState, 'refused'>;
   requestedBy: string;
+  /** Who approved it, for a step that needed a second person. */
+  approvedBy: string | null;
   at: Date;
 }
 
 const LAST_RUNS = (column: string, host: string, playbook: string) =>
-  `SELECT DISTINCT ON (step_key) step_key, state, requested_by, COALESCE(finished_at, started_at) AS at
+  `SELECT DISTINCT ON (step_key) step_key, state, requested_by, approved_by, COALESCE(finished_at, started_at) AS at
    FROM step_runs WHERE ${column} = ${host} AND playbook_id = ${playbook} AND state <> 'refused'
    ORDER BY step_key, id DESC`;
 
@@ -89,6 +98,7 @@ interface LastRunRow {
   step_key: string;
   state: LastStepRun['state'];
   requested_by: string;
+  approved_by: string | null;
   at: Date | string;
 }
 
@@ -96,6 +106,7 @@ const toLastRun = (r: LastRunRow): LastStepRun => ({
   stepKey: r.step_key,
   state: r.state,
   requestedBy: r.requested_by,
+  approvedBy: r.approved_by ?? null,
   at: r.at instanceof Date ? r.at : new Date(r.at),
 });
 

@@ -52,8 +52,11 @@ function statusLine(status: StepStatus | undefined): string | null {
   if (!status || status.state === 'open') return null;
   const when = status.at ? ` ${slackDate(status.at)}` : '';
   switch (status.state) {
-    case 'done':
-      return status.byRun ? `_done: run by ${mention(status.by)}${when}_` : `_done by ${mention(status.by)}${when}_`;
+    case 'done': {
+      if (!status.byRun) return `_done by ${mention(status.by)}${when}_`;
+      const approved = status.approvedBy ? `, approved by ${mention(status.approvedBy)}` : '';
+      return `_done: run by ${mention(status.by)}${approved}${when}_`;
+    }
     case 'skipped':
       return `_skipped by ${mention(status.by)}${when}: ${mrkdwnClip(status.reason ?? '', 300)}_`;
     case 'running':

@@ -712,6 +712,19 @@ describe('playbooks from the incident channel', () => {
     await approve('U0APPROVER');
     const done = await runMessage(c, /Succeeded/);
     expect(json(done)).toContain('approved by <@U0APPROVER>');
+    // The playbook's checklist names the approver too, beside who asked: read later, it says who let it run.
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === c.playbookTs && json(u).includes(`done: run by <@${RESPONDER}>, approved by <@U0APPROVER>`),
+    );
+    expect(
+      (
+        await bot.db.query(
+          `SELECT approved_by FROM step_runs WHERE incident_id = $1 AND step_key = 'mitigation.2' AND state <> 'refused'`,
+          [c.incidentId],
+        )
+      ).rows,
+    ).toEqual([{ approved_by: 'U0APPROVER' }]);
     // A playbook step that rolls back is followed by the runbook's post-deployment verification, like the card's.
     const verification = await bot.fake.waitFor(
       'chat.postMessage',

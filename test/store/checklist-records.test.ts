@@ -48,6 +48,7 @@ forEachDatabase(
           kind: 'command',
           target: ['atom-cli', 'status'],
           requestedBy: 'U1',
+          approvedBy: null,
         });
         await finishStepRun(ctx.db, run!.id, {
           state: 'succeeded',
@@ -63,6 +64,7 @@ forEachDatabase(
           kind: 'command',
           target: ['atom-cli', 'restart'],
           requestedBy: 'U2',
+          approvedBy: 'U3',
         });
         await insertCheck(ctx.db, host, {
           playbookId: 'db',

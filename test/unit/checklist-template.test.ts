@@ -246,8 +246,8 @@ describe('progress', () => {
       pb,
       [{ id: 1, stepKey: 'detection.0', state: 'done', reason: null, checkedBy: WHO, checkedAt: AT }],
       [
-        { stepKey: 'detection.1', state: 'failed', requestedBy: WHO, at: AT },
-        { stepKey: 'mitigation.0', state: 'succeeded', requestedBy: WHO, at: AT },
+        { stepKey: 'detection.1', state: 'failed', requestedBy: WHO, approvedBy: null, at: AT },
+        { stepKey: 'mitigation.0', state: 'succeeded', requestedBy: WHO, approvedBy: null, at: AT },
       ],
     );
     expect(Object.fromEntries(Object.entries(statuses).map(([k, s]) => [k, s.state]))).toEqual({
@@ -275,6 +275,30 @@ describe('progress', () => {
     expect(JSON.stringify(m.blocks)).toContain('*Progress:* 2 of 4 done · next: *Detection 2.* Restart');
   });
 
+  it('a run that needed approval names the approver beside who asked; one that did not, only who asked', () => {
+    const statuses = stepStatuses(
+      pb,
+      [],
+      [
+        { stepKey: 'detection.1', state: 'succeeded', requestedBy: WHO, approvedBy: 'U0BOSS', at: AT },
+        { stepKey: 'mitigation.0', state: 'succeeded', requestedBy: WHO, approvedBy: null, at: AT },
+      ],
+    );
+    const blocks = JSON.stringify(
+      renderChecklist({
+        playbook: pb,
+        runId: null,
+        origin: { kind: 'suggested' },
+        statuses,
+        detached: null,
+        page: null,
+        focus: null,
+      }).blocks,
+    );
+    expect(blocks).toContain(`_done: run by <@${WHO}>, approved by <@U0BOSS> <!date^`);
+    expect(blocks).toContain(`(expects 200)\\n_done: run by <@${WHO}> <!date^`);
+  });
+
   it('a skipped step that runs is skipped, whatever its runs; all done or skipped is complete', () => {
     const statuses = stepStatuses(
       pb,
@@ -284,8 +308,8 @@ describe('progress', () => {
         { id: 3, stepKey: 'mitigation.1', state: 'done', reason: null, checkedBy: WHO, checkedAt: AT },
       ],
       [
-        { stepKey: 'detection.1', state: 'failed', requestedBy: WHO, at: AT },
-        { stepKey: 'mitigation.0', state: 'succeeded', requestedBy: WHO, at: AT },
+        { stepKey: 'detection.1', state: 'failed', requestedBy: WHO, approvedBy: null, at: AT },
+        { stepKey: 'mitigation.0', state: 'succeeded', requestedBy: WHO, approvedBy: null, at: AT },
       ],
     );
     expect(statuses['detection.1']?.state).toBe('skipped');
