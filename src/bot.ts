@@ -335,8 +335,8 @@ export function createBot({
   };
   // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.
   const sensitive = (title: string) => playbooks.suggestionFor(title)?.kind === 'security';
-  // What people type in status updates, resolution summaries and post-mortems: the bot's tokens and COMMAND_ENV values
-  // masked by value, as in command output, before it is posted or stored.
+  // What people type (titles, status updates, resolutions, post-mortems, notes, action items): the bot's tokens and
+  // COMMAND_ENV values masked by value, as in command output, before it is posted or stored.
   const typed = knownValuesMask(logSecrets(config));
   const incidents = new IncidentService(
     db,
@@ -366,9 +366,13 @@ export function createBot({
     if (objectiveCards.shows(playbookId)) await incidents.refreshCard(incidentId);
   };
   // The owners of a private incident's items are let into its channel (recorded), as paged people are.
-  const actionItems = new ActionItemService(db, followUps, app.logger, {
-    invite: (incident, userIds) => incidentChat.inviteToChannel(incident, userIds),
-  });
+  const actionItems = new ActionItemService(
+    db,
+    followUps,
+    app.logger,
+    { invite: (incident, userIds) => incidentChat.inviteToChannel(incident, userIds) },
+    typed,
+  );
   // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
   const postmortems = new PostmortemService(
     db,
@@ -468,7 +472,7 @@ export function createBot({
     limits: userLimits,
     postmortems,
     actionItems,
-    notes: new IncidentNotes(db, followUps, app.logger),
+    notes: new IncidentNotes(db, followUps, app.logger, typed),
     home,
     alerts,
     oncall,

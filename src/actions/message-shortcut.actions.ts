@@ -90,10 +90,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           ts: message.ts,
           link,
         });
+        // Quoted as recorded: a known secret value in the message masked.
         await tell(
-          r === 'already'
+          r.result === 'already'
             ? `:information_source: That message is on the timeline of incident #${incident.number} already.`
-            : `:memo: Added to the timeline of incident #${incident.number} (${channelLink(incident.channelId ?? shortcut.channel.id)}), at the time it was said: “${mrkdwnClip(text, 200)}”. \`/incident timeline\` shows it.`,
+            : `:memo: Added to the timeline of incident #${incident.number} (${channelLink(incident.channelId ?? shortcut.channel.id)}), at the time it was said: “${mrkdwnClip(r.text, 200)}”. \`/incident timeline\` shows it.`,
         );
       },
       { admit: 'gate' },

@@ -71,7 +71,14 @@ export class ActionItemService implements Sweep {
        */
       invite?: (incident: Incident, userIds: string[]) => Promise<{ unreachable: string[] }>;
     } = {},
+    /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
+    private readonly typed: (text: string) => string = (text) => text,
   ) {}
+
+  /** Items with a known secret value typed in their text masked, before they are stored or shown. */
+  private masked(items: readonly NewActionItem[]): NewActionItem[] {
+    return items.map((i) => ({ ...i, text: this.typed(i.text) }));
+  }
 
   /**
    * The person an owner reference names: a mention carries the id; a typed name is looked up. `what` is how a refusal
@@ -98,13 +105,14 @@ export class ActionItemService implements Sweep {
   async add(
     incidentId: number,
     actorId: string,
-    items: readonly NewActionItem[],
+    typedItems: readonly NewActionItem[],
     requestKey?: string,
   ): Promise<AddedItems | null> {
+    const items = this.masked(typedItems);
     const r = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
       const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
-      const added = await this.addIn(tx, incident, items, actorId);
+      const added = await this.insertIn(tx, incident, items, actorId);
       return { incident, added };
     });
     if (!r) return null;
@@ -114,8 +122,12 @@ export class ActionItemService implements Sweep {
     return { incident: r.incident, added: r.added, skipped, warnings };
   }
 
-  /** Inside the caller's transaction, holding the incident's lock: the items and their events. */
-  async addIn(
+  /** Inside the caller's transaction, holding the incident's lock: the items (masked) and their events. */
+  addIn(tx: Queryable, incident: Incident, items: readonly NewActionItem[], actorId: string): Promise<ActionItem[]> {
+    return this.insertIn(tx, incident, this.masked(items), actorId);
+  }
+
+  private async insertIn(
     tx: Queryable,
     incident: Incident,
     items: readonly NewActionItem[],

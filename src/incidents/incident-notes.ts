@@ -14,6 +14,8 @@ export class IncidentNotes {
     private readonly db: Database,
     private readonly chat: Pick<FollowUpChat, 'postFollowUp' | 'userNames'>,
     private readonly log: Logger = console,
+    /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
+    private readonly typed: (text: string) => string = (text) => text,
   ) {}
 
   /** People's names by user id (those Slack gives within the cache's reach); an id not found is left out. */
@@ -23,26 +25,29 @@ export class IncidentNotes {
 
   /**
    * A message of the incident's channel put on its timeline (its Add to incident timeline shortcut), at the time it
-   * was said: its text as read (plain), who said it and its link. `already` when that message is there.
+   * was said: its text as read (plain, a known secret value in it masked), who said it and its link. `already` when
+   * that message is there. `text` is what was recorded, for the answer to quote.
    */
   async fromMessage(
     incident: Incident,
     actorId: string,
     message: { text: string; authorId: string | null; ts: string; link: string | null },
-  ): Promise<'added' | 'already'> {
+  ): Promise<{ result: 'added' | 'already'; text: string }> {
     const saidAt = new Date(Number(message.ts.split('.')[0]) * 1000);
+    // What Postgres cannot store dropped; a long message kept to its first 4,000 characters.
+    const text = cutToChars(cleanText(this.typed(message.text), { multiline: true }), MESSAGE_NOTE_MAX);
     const id = await insertMessageNote(this.db, incident.id, actorId, saidAt, {
-      // What Postgres cannot store dropped; a long message kept to its first 4,000 characters.
-      text: cutToChars(cleanText(message.text, { multiline: true }), MESSAGE_NOTE_MAX),
+      text,
       author: message.authorId,
       message_ts: message.ts,
       link: message.link,
     });
-    return id === null ? 'already' : 'added';
+    return { result: id === null ? 'already' : 'added', text };
   }
 
-  /** Records the description and posts it; returns what could not be shown. */
-  async describe(incident: Incident, actorId: string, text: string): Promise<string[]> {
+  /** Records the description (a known secret value in it masked) and posts it; returns what could not be shown. */
+  async describe(incident: Incident, actorId: string, typedText: string): Promise<string[]> {
+    const text = this.typed(typedText);
     await insertEvent(this.db, incident.id, 'note', actorId, { text, source: 'declaration' });
     try {
       await this.chat.postFollowUp(incident, { kind: 'description', actorId, text });

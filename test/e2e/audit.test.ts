@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, INPUT, SHORTCUT, VIEW } from '../../src/templates/ids.js';
+import { declareMetadata } from '../../src/templates/payloads.js';
 import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
 import { type CardRef, SIGNING_SECRET, useBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, postStatusUpdate } from '../support/incident-flow.js';
-import { postSlashCommand, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { postInteraction, postSlashCommand, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const ADMIN_TOKEN = 'audit-admin-token-0123456789';
@@ -279,6 +280,108 @@ describe('the audit', () => {
     );
     expect(rows[0]!.row).toContain('"title":"api rejected *** again"');
     for (const { row } of rows) expect(row).not.toMatch(/supersec/);
+    for (const call of bot.fake.calls.slice(from).filter((c) => c.method !== 'views.publish'))
+      expect(JSON.stringify(call.args), call.method).not.toMatch(/supersec/);
+  });
+
+  /** Every row stored of an incident (its own, its events, items, post-mortem, steps' ticks and approvals), as JSON. */
+  const storedOf = async (incidentId: number): Promise<string[]> => {
+    const { rows } = await bot.db.query<{ row: string }>(
+      `SELECT row_to_json(i)::text AS row FROM incidents i WHERE id = $1
+       UNION ALL SELECT row_to_json(e)::text FROM incident_events e WHERE incident_id = $1
+       UNION ALL SELECT row_to_json(a)::text FROM action_items a WHERE incident_id = $1
+       UNION ALL SELECT row_to_json(p)::text FROM postmortems p WHERE incident_id = $1
+       UNION ALL SELECT row_to_json(v)::text FROM postmortem_versions v WHERE incident_id = $1
+       UNION ALL SELECT row_to_json(c)::text FROM step_checks c WHERE incident_id = $1
+       UNION ALL SELECT row_to_json(s)::text FROM step_approvals s WHERE incident_id = $1`,
+      [incidentId],
+    );
+    return rows.map((r) => r.row);
+  };
+
+  it('masks a COMMAND_ENV value typed in a declaration form description, a message added to the timeline and action items', async () => {
+    const SECRET = 'tok-supersecret-98765';
+    const from = bot.fake.calls.length;
+    // The declare form (from the Home tab), with the value in its description.
+    const before = bot.fake.callsTo('conversations.create').length;
+    await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: declareMetadata.encode({ from: 'home' }),
+      userId: RESPONDER,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('3', 'SEV-3') },
+        [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText('typed notes') },
+        [BLOCK.declareDescription]: { [INPUT.text]: stateValue.plainText(`the api key ${SECRET} leaked`) },
+      },
+      viewId: 'VMASKNOTES',
+    });
+    const created = (await bot.fake.waitForCount('conversations.create', before + 1)).at(-1)!;
+    const channelId = bot.fake.channelByName(String(created.args.name))!.id;
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /the api key/.test(JSON.stringify(c.args)),
+    );
+    const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
+    const incidentId = Number(rows[0]!.id);
+    const inChannel = { channel_id: channelId, user_id: RESPONDER };
+
+    // A message of the channel put on its timeline (its shortcut).
+    const said = bot.fake.workspace.addMessage(channelId, 'U0SOMEONE', `try with ${SECRET} again`);
+    await postInteraction(bot.baseUrl, SIGNING_SECRET, {
+      type: 'message_action',
+      callback_id: SHORTCUT.addToTimeline,
+      trigger_id: 'trigger-mask-note',
+      response_url: bot.fake.responseUrl('mask-note'),
+      team: { id: 'T0TEST', domain: 'test' },
+      user: { id: RESPONDER, team_id: 'T0TEST' },
+      channel: { id: channelId, name: 'x' },
+      message: { type: 'message', user: 'U0SOMEONE', ts: said.ts, text: said.text },
+      message_ts: said.ts,
+    });
+    const noted = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === 'mask-note');
+    expect(String(noted.args.text)).toContain('try with *** again');
+
+    // An action item added by the command, then others from the post-mortem form.
+    await bot.command(`action rotate ${SECRET} everywhere`, inChannel);
+    await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes('rotate *** everywhere'));
+    await bot.command('resolve rotated', inChannel);
+    await bot.fake.waitFor('chat.postMessage', (c) => String(c.args.text).includes('rotated'));
+    const opened = bot.fake.callsTo('views.open').length;
+    await bot.command('postmortem', inChannel);
+    const view = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view as {
+      private_metadata: string;
+    };
+    await bot.submit({
+      callbackId: VIEW.postmortem,
+      privateMetadata: view.private_metadata,
+      userId: RESPONDER,
+      values: {
+        [BLOCK.pmRootCause]: { [INPUT.text]: stateValue.plainText('a config file') },
+        [BLOCK.pmFactors]: { [INPUT.text]: stateValue.plainText('none') },
+        [BLOCK.pmWentWell]: { [INPUT.text]: stateValue.plainText('none') },
+        [BLOCK.pmWentBadly]: { [INPUT.text]: stateValue.plainText('none') },
+        [BLOCK.pmRunbook]: { [INPUT.select]: stateValue.staticSelect(NO_RUNBOOK_UPDATE) },
+        [BLOCK.pmItems]: { [INPUT.text]: stateValue.plainText(`revoke ${SECRET} in the vault`) },
+      },
+    });
+    const items = await eventually(async () => {
+      const { rows } = await bot.db.query<{ text: string }>(
+        'SELECT text FROM action_items WHERE incident_id = $1 ORDER BY id',
+        [incidentId],
+      );
+      return rows.length === 2 ? rows : undefined;
+    }, 'the action items');
+    expect(items).toEqual([{ text: 'rotate *** everywhere' }, { text: 'revoke *** in the vault' }]);
+    await eventually(
+      async () =>
+        (await bot.db.query('SELECT 1 FROM postmortem_versions WHERE incident_id = $1', [incidentId])).rows[0],
+      'the post-mortem',
+    );
+    const stored = await storedOf(incidentId);
+    expect(stored.join('\n')).toContain('the api key *** leaked');
+    expect(stored.join('\n')).toContain('try with *** again');
+    for (const row of stored) expect(row).not.toMatch(/supersec/);
+    // What was posted and shown since (Home tabs list other incidents, whose titles this does not mask).
     for (const call of bot.fake.calls.slice(from).filter((c) => c.method !== 'views.publish'))
       expect(JSON.stringify(call.args), call.method).not.toMatch(/supersec/);
   });
