@@ -298,6 +298,10 @@ export function createBot({
     notifications,
     oncall,
   );
+  // What people type (titles, status updates, resolutions, post-mortems, notes, action items, a Deny's or a Skip's
+  // reason): the bot's tokens and COMMAND_ENV values masked by value, as in command output, before it is posted or
+  // stored.
+  const typed = knownValuesMask(logSecrets(config));
   const playbooks = new PlaybookService(
     db,
     chat,
@@ -313,6 +317,7 @@ export function createBot({
     },
     app.logger,
     metrics,
+    typed,
   );
   const rollback = new RollbackService(
     db,
@@ -335,9 +340,6 @@ export function createBot({
   };
   // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident.
   const sensitive = (title: string) => playbooks.suggestionFor(title)?.kind === 'security';
-  // What people type (titles, status updates, resolutions, post-mortems, notes, action items): the bot's tokens and
-  // COMMAND_ENV values masked by value, as in command output, before it is posted or stored.
-  const typed = knownValuesMask(logSecrets(config));
   const incidents = new IncidentService(
     db,
     incidentChat,

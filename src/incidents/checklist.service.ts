@@ -40,6 +40,8 @@ export class Checklists {
     private readonly chat: PlaybookChat,
     private readonly runbook: Runbook,
     private readonly log: Logger = console,
+    /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
+    private readonly typed: (text: string) => string = (text) => text,
   ) {}
 
   private playbook(playbookId: string): Playbook {
@@ -127,7 +129,9 @@ export class Checklists {
 
   /** Skips a step, saying why. */
   skip(host: PlaybookHost, playbookId: string, key: string, userId: string, reason: string): Promise<void> {
-    return this.tick(host, playbookId, key, userId, { state: 'skipped', reason: reason.slice(0, SKIP_REASON_MAX) });
+    // A known secret value typed in the reason masked before it is stored and shown.
+    const masked = this.typed(reason).slice(0, SKIP_REASON_MAX);
+    return this.tick(host, playbookId, key, userId, { state: 'skipped', reason: masked });
   }
 
   private async tick(

@@ -60,12 +60,14 @@ export class PlaybookService implements StepRuns {
     private readonly opts: PlaybookServiceOptions,
     private readonly log: Logger = console,
     private readonly metrics: IncidentMetrics = NO_METRICS,
+    /** Masks the bot's known secret values in what people typed (a Deny's or a Skip's reason). */
+    typed: (text: string) => string = (text) => text,
   ) {
     this.mask = redactWith(knownSecrets(opts));
     this.sealer = createSealer(opts.secrets ?? []);
-    this.approvals = new StepApprovals(db, chat, runbook, this, log);
+    this.approvals = new StepApprovals(db, chat, runbook, this, log, typed);
     this.verification = new PostDeploymentVerification(chat, this);
-    this.checklists = new Checklists(db, chat, runbook, log);
+    this.checklists = new Checklists(db, chat, runbook, log, typed);
   }
 
   /** The playbooks people are offered (not the checklists the bot makes for itself). */

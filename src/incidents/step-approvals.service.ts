@@ -36,6 +36,8 @@ export class StepApprovals {
     private readonly runbook: Runbook,
     private readonly runs: StepRuns,
     private readonly log: Logger = console,
+    /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
+    private readonly typed: (text: string) => string = (text) => text,
   ) {}
 
   /**
@@ -254,8 +256,9 @@ export class StepApprovals {
     return found;
   }
 
-  /** An approver (or the requester, withdrawing) turns a request down, saying why. */
-  async deny(approvalId: number, userId: string, reason: string): Promise<void> {
+  /** An approver (or the requester, withdrawing) turns a request down, saying why (a known secret value masked). */
+  async deny(approvalId: number, userId: string, typedReason: string): Promise<void> {
+    const reason = this.typed(typedReason);
     const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId);
     const shown = this.runs.shown(step, this.runs.target(step, a.params));
     const decided = await this.decide(a.host, approvalId, 'denied', userId, reason, shown);

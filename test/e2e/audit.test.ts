@@ -38,6 +38,15 @@ const runbook = () =>
         match: ['restart me'],
         mitigation: [{ text: 'Restart every node', run: ['atom-cli', 'restart'], destructive: true, timeout: '5s' }],
       },
+      approved: {
+        title: 'Flush with approval',
+        kind: 'incident',
+        match: ['flush me'],
+        detection: ['Look at the cache dashboard'],
+        mitigation: [
+          { text: 'Flush the cache', run: ['atom-cli', 'restart'], destructive: true, approval: true, timeout: '5s' },
+        ],
+      },
     },
   });
 
@@ -382,6 +391,65 @@ describe('the audit', () => {
     expect(stored.join('\n')).toContain('try with *** again');
     for (const row of stored) expect(row).not.toMatch(/supersec/);
     // What was posted and shown since (Home tabs list other incidents, whose titles this does not mask).
+    for (const call of bot.fake.calls.slice(from).filter((c) => c.method !== 'views.publish'))
+      expect(JSON.stringify(call.args), call.method).not.toMatch(/supersec/);
+  });
+
+  it("masks a COMMAND_ENV value typed in a Deny form's reason and a Skip form's reason", async () => {
+    const SECRET = 'tok-supersecret-98765';
+    const from = bot.fake.calls.length;
+    const inc = await declare('flush me please');
+    const members = bot.fake.channels.get(inc.channelId)!.members;
+    for (const u of [RESPONDER, APPROVER]) members.add(u);
+    const click = (actionId: string, key: string, userId: string, messageTs = inc.playbookTs, value?: string) =>
+      bot.click({
+        channelId: inc.channelId,
+        messageTs,
+        actionId,
+        value: value ?? JSON.stringify({ p: 'approved', s: key }),
+        userId,
+      });
+
+    // A run asked for, denied with the value in its reason.
+    await click(ACTION.runStep, 'mitigation.0', RESPONDER);
+    const req = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === inc.channelId && JSON.stringify(m.args).includes(ACTION.approveStep),
+    );
+    const approvalId = /"value":"(\d+)"/.exec(JSON.stringify(req.args).replace(/\\/g, ''))![1]!;
+    const reqTs = (req.response as { ts: string }).ts;
+    const forms = bot.fake.callsTo('views.open').length;
+    await click(ACTION.denyStep, '', APPROVER, reqTs, approvalId);
+    const denyForm = (await bot.fake.waitForCount('views.open', forms + 1)).at(-1)!.args.view as {
+      private_metadata: string;
+    };
+    await bot.submit({
+      callbackId: VIEW.denyReason,
+      privateMetadata: denyForm.private_metadata,
+      userId: APPROVER,
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText(`not with ${SECRET} in it`) } },
+    });
+    await bot.fake.waitFor('chat.update', (u) => u.args.ts === reqTs && /Denied by/.test(JSON.stringify(u.args)));
+
+    // A text step skipped with the value in its reason.
+    await click(ACTION.stepSkip, 'detection.0', RESPONDER);
+    const skipForm = (await bot.fake.waitForCount('views.open', forms + 2)).at(-1)!.args.view as {
+      private_metadata: string;
+    };
+    await bot.submit({
+      callbackId: VIEW.skipReason,
+      privateMetadata: skipForm.private_metadata,
+      userId: RESPONDER,
+      values: { [BLOCK.skipReason]: { [INPUT.reason]: stateValue.plainText(`dashboard needs ${SECRET}`) } },
+    });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === inc.playbookTs && /skipped by/.test(JSON.stringify(u.args)),
+    );
+    const stored = await storedOf(inc.incidentId);
+    expect(stored.join('\n')).toContain('not with *** in it');
+    expect(stored.join('\n')).toContain('dashboard needs ***');
+    for (const row of stored) expect(row).not.toMatch(/supersec/);
     for (const call of bot.fake.calls.slice(from).filter((c) => c.method !== 'views.publish'))
       expect(JSON.stringify(call.args), call.method).not.toMatch(/supersec/);
   });
