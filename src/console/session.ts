@@ -21,7 +21,10 @@ const RECENT_MESSAGES = 10;
 export interface SessionOptions {
   /** The set-up instructions for a real Slack workspace (`/setup`). */
   setupText: string;
-  /** The console changed the local Slack itself (someone joined a channel): it is saved at once, as after the bot's changes. */
+  /**
+   * The console changed the local Slack itself (a message typed, someone new, someone joined or left a channel): it is
+   * saved at once, as after the bot's changes.
+   */
   changed?: () => void;
 }
 
@@ -228,6 +231,8 @@ export class ConsoleSession {
     const mentions = /(^|\s)@(incident[- ]?bot|bot)\b/i;
     const slackText = text.replace(mentions, `$1<@${BOT_USER_ID}>`);
     const msg = ctx.ws.addMessage(ctx.channel, ctx.user.id, slackText);
+    // Saved before anything is said or sent: a console killed once the person has seen it keeps the message.
+    this.opts.changed?.();
     if (!mentions.test(text)) {
       if (!this.saidWhereMessagesGo) {
         this.saidWhereMessagesGo = true;
@@ -346,6 +351,8 @@ export class ConsoleSession {
       return;
     }
     const { user, created } = parts.people.ensure(name);
+    // Someone new is saved at once (with the channels they joined), as a change the bot makes is.
+    if (created) this.opts.changed?.();
     ctx.user = user;
     const role = parts.roles.get(user.id);
     ctx.say(

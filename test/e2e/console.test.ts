@@ -242,6 +242,15 @@ describe('the console in a terminal', () => {
     await c.waitFor('You are now @cto', { from: at });
     c.type('/leave inc-1');
     await c.waitFor('You left #inc-1-db-down.', { from: at });
+    // A message typed in the channel and someone new are saved at once too, not at the bot's next change.
+    at = c.mark();
+    c.type('/as alice');
+    await c.waitFor('You are now @alice', { from: at });
+    c.type('/open general');
+    c.type('the pool is full again');
+    await c.waitFor('(Said in #general.', { from: at });
+    c.type('/as dana');
+    await c.waitFor('You are now @dana. New in this workspace', { from: at });
 
     c.kill9();
     expect(await c.exited).not.toBe(0);
@@ -249,6 +258,13 @@ describe('the console in a terminal', () => {
     const d = start({ env: { NO_COLOR: '1' } });
     await d.waitFor(READY, { timeoutMs: 60_000 });
     at = d.mark();
+    d.type('/open general');
+    await d.waitFor(/── @alice\s+the pool is full again/, { from: at });
+    d.type('/as dana');
+    const seen = await d.waitFor('You are now @dana.', { from: at });
+    expect(seen).not.toContain('New in this workspace');
+    d.type('/as alice');
+    await d.waitFor('You are now @alice', { from: at });
     d.type('/open inc-1');
     await d.waitFor(/Mark mitigated/, { from: at });
     d.type('press mark mitigated');
