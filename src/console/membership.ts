@@ -1,9 +1,9 @@
 /**
  * `/join` and `/leave`: a person joins or leaves a channel of the local Slack, with the rules Slack's "Join channel"
  * and "Leave channel" have (a private channel is joined by invitation only, an archived one not at all, #general is
- * never left). The bot subscribes to no membership event (src/events, manifest.yml): it sees the change when it asks
- * who is in the channel. Slack's "@cto has joined the channel" line is not posted: the local Slack's messages have no
- * subtype (channel_join) to tell it from a message the person wrote.
+ * never left), and the line Slack posts in the channel ("<@U0CTO> has joined the channel", a message with subtype
+ * channel_join, channel_leave). The bot subscribes to no membership event and no message event (src/events,
+ * manifest.yml): it sees the change when it asks who is in the channel.
  */
 import type { LocalChannel, Workspace } from '../local-slack/workspace.js';
 
@@ -33,6 +33,7 @@ export function joinChannel(ws: Workspace, channelId: string, userId: string): M
       problem: `#${c.name} is private: only someone in it can add you (in Slack, /invite). /as one of them to do it.`,
     };
   c.members.add(userId);
+  ws.addMessage(c.id, userId, `<@${userId}> has joined the channel`, 'channel_join');
   return { ok: true, text: `You joined #${c.name}.` };
 }
 
@@ -45,6 +46,7 @@ export function leaveChannel(ws: Workspace, channelId: string, userId: string): 
     return { ok: false, problem: `Nobody can leave #${GENERAL}: everyone in the workspace is in it.` };
   if (c.isArchived) return { ok: false, problem: `#${c.name} is archived: there is nothing to leave.` };
   c.members.delete(userId);
+  ws.addMessage(c.id, userId, `<@${userId}> has left the channel`, 'channel_leave');
   return {
     ok: true,
     text: `You left #${c.name}.${c.isPrivate ? ' It is private: only an invitation lets you back in.' : ''}`,

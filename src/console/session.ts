@@ -6,6 +6,7 @@
 import type { LocalUser } from '../local-slack/workspace.js';
 import { BOT_USER_ID } from '../local-slack/workspace.js';
 import { describeAlertAnswer, parseAlertLine } from './alert-line.js';
+import { latestMessages, membershipLine } from './channel-history.js';
 import { commandList, parseConsoleInput } from './commands.js';
 import { ConsoleContext, type ConsoleParts } from './context.js';
 import { Feed, type OpenedModal } from './feed.js';
@@ -296,12 +297,12 @@ export class ConsoleSession {
     else this.ctx.say(found.problem, 'problem');
   }
 
-  /** Goes to a channel and shows its latest messages. */
+  /** Goes to a channel and shows its latest messages; who joined or left among them in a dim line each. */
   private show(channel: string): void {
     const { ctx } = this;
     ctx.channel = channel;
     const c = ctx.ws.channels.get(channel);
-    const messages = ctx.ws.messagesIn(channel).slice(-RECENT_MESSAGES);
+    const messages = latestMessages(ctx.ws.messagesIn(channel), RECENT_MESSAGES);
     ctx.say(
       ctx.style.bold(
         `${ctx.channelLabel(channel)}${c?.topic ? ` — ${c.topic}` : ''}${c?.isArchived ? ' (archived)' : ''}`,
@@ -309,6 +310,11 @@ export class ConsoleSession {
     );
     if (messages.length === 0) ctx.say(ctx.style.dim('  (no messages yet)'));
     for (const m of messages) {
+      const joinedOrLeft = membershipLine(m, { user: (id) => this.parts.people.nameOf(id) });
+      if (joinedOrLeft) {
+        ctx.note(joinedOrLeft);
+        continue;
+      }
       const author = m.user === BOT_USER_ID ? 'incident-bot' : `@${this.parts.people.nameOf(m.user)}`;
       const tags = [author, m.thread_ts ? 'in a thread' : '', m.edits ? 'edited' : ''].filter(Boolean).join(' · ');
       ctx.printMessage(tags, m, { channel, ts: m.ts, ephemeral: false });

@@ -23,10 +23,15 @@ export interface LocalChannel {
   creator: string;
 }
 
+/** The kinds of message Slack posts itself that the local Slack keeps: "@alice has joined the channel", "… has left …". */
+export type MessageSubtype = 'channel_join' | 'channel_leave';
+
 export interface StoredMessage {
   channel: string;
   ts: string;
   user: string;
+  /** Set on a message Slack posted about `user` (joining, leaving), not one they wrote. */
+  subtype?: MessageSubtype;
   text: string | undefined;
   blocks: unknown[] | undefined;
   attachments: unknown[] | undefined;
@@ -185,12 +190,16 @@ export class Workspace {
     return this.messages.get(id)?.find((m) => m.ts === ts);
   }
 
-  /** Stores a message someone (not the bot) wrote in a channel, as Slack does when a person posts. */
-  addMessage(channel: string, user: string, text: string): StoredMessage {
+  /**
+   * Stores a message someone (not the bot) wrote in a channel, as Slack does when a person posts; with `subtype`, the
+   * line Slack posts about them (`channel_join`: "<@U…> has joined the channel").
+   */
+  addMessage(channel: string, user: string, text: string, subtype?: MessageSubtype): StoredMessage {
     const msg: StoredMessage = {
       channel,
       ts: this.nextTs(),
       user,
+      ...(subtype ? { subtype } : {}),
       text,
       blocks: undefined,
       attachments: undefined,
@@ -300,6 +309,7 @@ export class Workspace {
   messageJson(m: StoredMessage): SlackArgs {
     const json: SlackArgs = {
       type: 'message',
+      ...(m.subtype ? { subtype: m.subtype } : {}),
       user: m.user,
       bot_id: BOT_ID,
       team: TEAM_ID,

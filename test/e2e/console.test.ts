@@ -206,6 +206,12 @@ describe('the console in a terminal', () => {
     c.type('y');
     seen = await c.waitFor(/Succeeded\s+`?atom-cli nodes restart --all/, { from: at, timeoutMs: 20_000 });
     expect(seen).toContain('approved by @cto');
+    // The channel shows that @cto joined, as Slack does: a dim line of its own, not a message by @cto.
+    at = c.mark();
+    c.type('/open inc-1');
+    seen = await c.waitFor('@cto joined the channel', { from: at });
+    expect(seen).not.toContain('── @cto');
+    expect(c.raw).toContain(`${String.fromCharCode(27)}[2m   @cto joined the channel`);
     // #general is never left; a direct message is not a channel.
     at = c.mark();
     c.type('/leave general');
@@ -265,8 +271,9 @@ describe('the console in a terminal', () => {
     expect(seen).not.toContain('New in this workspace');
     d.type('/as alice');
     await d.waitFor('You are now @alice', { from: at });
+    // The card is still among the latest messages /open shows, the line that @cto left not counted among them.
     d.type('/open inc-1');
-    await d.waitFor(/Mark mitigated/, { from: at });
+    await d.waitFor(/Mark mitigated[\s\S]*@cto left the channel/, { from: at });
     d.type('press mark mitigated');
     await d.waitFor('@alice marked the incident mitigated', { from: at });
     d.type('/as cto');

@@ -292,6 +292,27 @@ describe('joining and leaving a channel', () => {
     expect(joinChannel(ws, ws.dmFor('U0BOB'), 'U0BOB')).toMatchObject({ ok: false });
     expect([secret, old].map((c) => ws.channels.get(c)!.members.has('U0BOB'))).toEqual([false, false]);
   });
+
+  it("posts Slack's line in the channel when someone joins or leaves (subtype channel_join, channel_leave), kept in the saved workspace", () => {
+    const ws = new Workspace();
+    const open = ws.addChannel('inc-1-db-down');
+    joinChannel(ws, open, 'U0BOB');
+    joinChannel(ws, open, 'U0BOB'); // already in: no second line
+    leaveChannel(ws, open, 'U0BOB');
+    leaveChannel(ws, open, 'U0BOB');
+    const lines = ws.messagesIn(open);
+    expect(lines.map((m) => [m.user, m.subtype, m.text])).toEqual([
+      ['U0BOB', 'channel_join', '<@U0BOB> has joined the channel'],
+      ['U0BOB', 'channel_leave', '<@U0BOB> has left the channel'],
+    ]);
+    expect(ws.messageJson(lines[0]!)).toMatchObject({ type: 'message', subtype: 'channel_join', user: 'U0BOB' });
+    // A message someone wrote has none.
+    expect(ws.messageJson(ws.addMessage(open, 'U0BOB', 'hello'))).not.toHaveProperty('subtype');
+
+    const again = new Workspace();
+    again.restore(JSON.parse(JSON.stringify(ws.snapshot())));
+    expect(again.messagesIn(open).map((m) => m.subtype)).toEqual(['channel_join', 'channel_leave', undefined]);
+  });
 });
 
 describe('numbers of controls', () => {

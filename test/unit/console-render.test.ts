@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { latestMessages, membershipLine } from '../../src/console/channel-history.js';
 import {
   type Control,
   controlsOf,
@@ -290,5 +291,25 @@ describe('emoji codes', () => {
     }
     expect(codes.size).toBeGreaterThan(10);
     expect([...codes].filter((c) => !(c in EMOJI))).toEqual([]);
+  });
+});
+
+describe("a channel's latest messages, with who joined and left", () => {
+  it('reads a join or leave line as one line about the person, and a message someone wrote as none', () => {
+    expect(membershipLine({ user: 'U0CTO', subtype: 'channel_join' }, names)).toBe('@cto joined the channel');
+    expect(membershipLine({ user: 'U0CTO', subtype: 'channel_leave' }, names)).toBe('@cto left the channel');
+    expect(membershipLine({ user: 'U0CTO' }, names)).toBeUndefined();
+  });
+
+  it('keeps the last messages written, join and leave lines among them not counted', () => {
+    const written = (n: number) => ({ user: 'U0ALICE', n });
+    const joined = { user: 'U0CTO', subtype: 'channel_join' as const };
+    const left = { user: 'U0CTO', subtype: 'channel_leave' as const };
+    const all = [written(1), joined, written(2), written(3), left, joined, written(4), left];
+    // The card (1) is still among the last 4 written, however many came and went.
+    expect(latestMessages(all, 4)).toEqual(all);
+    expect(latestMessages(all, 3)).toEqual(all.slice(2));
+    expect(latestMessages(all, 1)).toEqual(all.slice(6));
+    expect(latestMessages([], 10)).toEqual([]);
   });
 });
