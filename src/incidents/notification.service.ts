@@ -111,8 +111,19 @@ export class NotificationService {
       slack: {
         label: 'Slack',
         send: async ({ incident, page, job }) => {
+          const userId = job.userId!;
+          const pageId = job.pageId ?? undefined;
+          // A retry (a lease run out after kill -9, or a failure): an earlier attempt may have sent this DM and stopped
+          // before finishing the step; Slack has it (its metadata names the page, the person and this step). Found, the
+          // step is recorded as sent, not sent again. A first attempt spends no call on it.
+          if (job.attempts > 1 && pageId !== undefined && (await this.foundInSlack(incident, pageId, userId, job.id)))
+            return undefined;
           try {
-            await this.chat.sendPage(incident, { roleName: page.roleName, reason: page.reason }, job.userId!);
+            await this.chat.sendPage(
+              incident,
+              { roleName: page.roleName, reason: page.reason, pageId, step: job.id },
+              userId,
+            );
           } catch (err) {
             if (err instanceof UnreachableContactError) throw new DeliveryError(err.reason, true);
             throw err;
@@ -143,6 +154,17 @@ export class NotificationService {
         },
       },
     };
+  }
+
+  /** Whether a Slack step's DM already reached the person; false when it did not or the chat cannot tell (sent). */
+  private async foundInSlack(incident: Incident, pageId: number, userId: string, step: number): Promise<boolean> {
+    if (!this.chat.findPage) return false;
+    try {
+      return await this.chat.findPage(incident, pageId, userId, step);
+    } catch (err) {
+      this.log.warn(`could not look for page ${pageId}'s Slack step ${step} to ${userId}; sending it`, err);
+      return false;
+    }
   }
 
   private roleName(role: string): string {

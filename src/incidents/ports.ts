@@ -137,6 +137,11 @@ export interface PageMessage {
    * sending it and recording it can find it (`findPage`) instead of paging the person twice.
    */
   pageId?: number;
+  /**
+   * The later Slack step of the page (its notification job's id) this message is, when it is one: the message carries
+   * it too, so that the page's first DM and each of its Slack steps to the same person are found apart.
+   */
+  step?: number;
 }
 
 /**
@@ -196,10 +201,11 @@ export interface IncidentChat {
   sendPage(incident: Incident, page: PageMessage, userId: string): Promise<void>;
   /**
    * Whether the page `pageId` (sent with its `pageId`) already reached `userId`, when the chat can tell: an attempt
-   * stopped between sending it and recording it (the process killed) left it there. False when it is not there or
-   * the chat cannot tell (then the page is sent: at least once stays the floor).
+   * stopped between sending it and recording it (the process killed) left it there. With `step`, that later Slack
+   * step of the page (sent with its `step`); without, the page's first DM only. False when it is not there or the
+   * chat cannot tell (then the page is sent: at least once stays the floor).
    */
-  findPage?(incident: Incident, pageId: number, userId: string): Promise<boolean>;
+  findPage?(incident: Incident, pageId: number, userId: string, step?: number): Promise<boolean>;
   /** Invites people to the incident channel; returns those Slack could not invite. */
   inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }>;
 }

@@ -526,7 +526,12 @@ export class SlackChat implements IncidentChat, PlaybookChat {
           ? {
               metadata: {
                 event_type: PAGE_EVENT,
-                event_payload: { incident_id: incident.id, page_id: page.pageId, user: userId },
+                event_payload: {
+                  incident_id: incident.id,
+                  page_id: page.pageId,
+                  user: userId,
+                  ...(page.step !== undefined ? { step: page.step } : {}),
+                },
               },
             }
           : {}),
@@ -540,12 +545,13 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   /**
    * Whether the page's direct message is already in the bot's conversation with the person (its metadata names the
-   * page and the person): a page job taken again after an attempt stopped between sending it and recording it finds
-   * it, instead of paging the person twice. Looks at the recent messages of that conversation (conversations.open for
+   * page and the person, and `step` for a later Slack step of the page; without `step`, the page's first DM): a page
+   * job or a Slack step taken again after an attempt stopped between sending it and recording it finds it, instead of
+   * paging the person twice. Looks at the recent messages of that conversation (conversations.open for
    * its id, then conversations.history): needs the `im:write` and `im:history` scopes. Without them, or if Slack
    * fails, false (the page is sent again: at least once), logged once per reason.
    */
-  async findPage(incident: Incident, pageId: number, userId: string): Promise<boolean> {
+  async findPage(incident: Incident, pageId: number, userId: string, step?: number): Promise<boolean> {
     try {
       const open = await this.client.conversations.open({ users: userId });
       const channel = open.channel?.id;
@@ -555,9 +561,15 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         res.messages?.some((m) => {
           if (m.metadata?.event_type !== PAGE_EVENT) return false;
           const p = m.metadata.event_payload as
-            | { incident_id?: unknown; page_id?: unknown; user?: unknown }
+            | { incident_id?: unknown; page_id?: unknown; user?: unknown; step?: unknown }
             | undefined;
-          return Number(p?.incident_id) === incident.id && Number(p?.page_id) === pageId && p?.user === userId;
+          const itsStep = p?.step === undefined || p.step === null ? undefined : Number(p.step);
+          return (
+            Number(p?.incident_id) === incident.id &&
+            Number(p?.page_id) === pageId &&
+            p?.user === userId &&
+            itsStep === step
+          );
         }) ?? false
       );
     } catch (err) {

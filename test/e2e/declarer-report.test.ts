@@ -83,6 +83,13 @@ it("a page's direct message carries the page and the person, and is found in the
   await c.sendPage(incident, { ...page, pageId: 41 }, 'U0ALICE');
   fake.workspace.addMessage(fake.workspace.dmFor('U0ALICE'), 'U0ALICE', 'on it');
   expect(await c.findPage(incident, 41, 'U0ALICE')).toBe(true);
+  // A later Slack step of a page (its notification job) names its step: found as that step only, not as the page's
+  // own DM, nor another step of it; the page's own DM is not found as a step.
+  await c.sendPage(incident, { ...page, pageId: 43, step: 7 }, 'U0ALICE');
+  expect(await c.findPage(incident, 43, 'U0ALICE')).toBe(false);
+  expect(await c.findPage(incident, 43, 'U0ALICE', 8)).toBe(false);
+  expect(await c.findPage(incident, 43, 'U0ALICE', 7)).toBe(true);
+  expect(await c.findPage(incident, 41, 'U0ALICE', 7)).toBe(false);
   const [dm] = fake.callsTo('chat.postMessage').filter((p) => p.args.channel === 'U0BOB');
   expect(dm!.args.metadata).toEqual({
     event_type: 'incident_page',

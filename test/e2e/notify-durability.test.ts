@@ -39,7 +39,14 @@ describe('notification steps survive a kill -9', () => {
       join(dir, 'runbook.yml'),
       stringify({
         ...data,
-        people: { U0ONCALL: { name: 'Olive', email: 'olive@example.com', pagerduty: { routing_key: KEY } } },
+        people: {
+          U0ONCALL: { name: 'Olive', email: 'olive@example.com', pagerduty: { routing_key: KEY } },
+          // Paged (SEV-0) in Slack three times: the page's DM, then two Slack steps of the same page.
+          U0CTO: {
+            name: 'Carol',
+            notify: [{ via: 'slack' }, { via: 'slack', after: '1s' }, { via: 'slack', after: '4s' }],
+          },
+        },
         escalation: {
           ...data.escalation,
           roles: {
@@ -123,6 +130,63 @@ describe('notification steps survive a kill -9', () => {
       { via: 'email', outcome: 'sent' },
       { via: 'pagerduty', outcome: 'sent' },
     ]);
+  }, 60_000);
+
+  it("killed after a Slack step's DM reached Slack, before the step was finished: the process taking it over finds it there and does not send it again", async () => {
+    const title = 'killed mid slack step';
+    const ctoDms = () =>
+      fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === 'U0CTO' && JSON.stringify(c.args).includes(title));
+    const first = await startBotProcess(env);
+    procs.push(first.proc);
+    // Killed the moment Slack has the first Slack step's DM (the second DM: the page's own is the first).
+    let seen = 0;
+    const stop = fake.subscribe((c) => {
+      if (c.method === 'chat.postMessage' && c.args.channel === 'U0CTO' && JSON.stringify(c.args).includes(title)) {
+        if (++seen < 2) return;
+        first.proc.kill('SIGKILL');
+        stop();
+      }
+    });
+    const exited = new Promise((r) => first.proc.once('exit', r));
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: `sev0 ${title}`,
+      response_url: fake.responseUrl('ndur-slack'),
+    });
+    await exited;
+    expect(ctoDms()).toHaveLength(2);
+    const { rows: incident } = await db.query<{ id: number }>('SELECT id FROM incidents WHERE title = $1', [title]);
+    const incidentId = incident[0]!.id;
+    const steps = async () =>
+      (
+        await db.query<{ state: string; attempts: number }>(
+          `SELECT state, attempts FROM notification_jobs WHERE incident_id = $1 AND user_id = 'U0CTO' ORDER BY due_at`,
+          [incidentId],
+        )
+      ).rows.map((r) => [r.state, Number(r.attempts)]);
+    expect((await steps())[0]).toEqual(['pending', 1]);
+    // Its lease run out (rather than waited for): any process takes the step again.
+    await db.query(
+      `UPDATE notification_jobs SET locked_until = now() WHERE incident_id = $1 AND locked_until > now()`,
+      [incidentId],
+    );
+    const second = await startBotProcess(env);
+    procs.push(second.proc);
+    for (const until = Date.now() + 20_000; Date.now() < until; await sleep(100)) {
+      if ((await steps()).every(([state]) => state === 'done')) break;
+    }
+    // The retried step found its DM (recorded as sent, not sent again); the next step went once, on its first try.
+    expect(await steps()).toEqual([
+      ['done', 2],
+      ['done', 1],
+    ]);
+    await sleep(1000);
+    expect(ctoDms()).toHaveLength(3);
+    // Each Slack step's DM names its step, apart from the page's own DM (which names none).
+    expect(
+      ctoDms().map((c) => (c.args.metadata as { event_payload?: { step?: unknown } })?.event_payload?.step),
+    ).toEqual([undefined, expect.any(Number), expect.any(Number)]);
   }, 60_000);
 });
 
