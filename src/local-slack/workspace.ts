@@ -306,12 +306,13 @@ export class Workspace {
     };
   }
 
+  /** A message as the Web API gives it: `bot_id` only on one the bot posted, not on a person's nor on Slack's own line. */
   messageJson(m: StoredMessage): SlackArgs {
     const json: SlackArgs = {
       type: 'message',
       ...(m.subtype ? { subtype: m.subtype } : {}),
       user: m.user,
-      bot_id: BOT_ID,
+      ...(m.user === BOT_USER_ID && !m.subtype ? { bot_id: BOT_ID } : {}),
       team: TEAM_ID,
       ts: m.ts,
       text: m.text ?? '',

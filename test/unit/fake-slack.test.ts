@@ -143,6 +143,17 @@ describe('FakeSlack', () => {
     });
     expect(fake.channels.get(incidents)?.pins).toEqual([posted.ts]);
 
+    // bot_id marks what the bot posted, not what a person wrote nor Slack's line about them joining.
+    fake.workspace.addMessage(incidents, 'U0ALICE', 'on it');
+    fake.workspace.addMessage(incidents, 'U0BOB', '<@U0BOB> has joined the channel', 'channel_join');
+    const history = await client.conversations.history({ channel: incidents });
+    expect(history.messages?.map((m) => [m.user, m.bot_id])).toEqual([
+      ['U0BOB', undefined],
+      ['U0ALICE', undefined],
+      ['UBOT', 'BBOT'],
+    ]);
+    expect(history.messages?.[0]).not.toHaveProperty('bot_id');
+
     const link = await client.chat.getPermalink({ channel: incidents, message_ts: posted.ts! });
     expect(link.permalink).toBe(`https://test.slack.com/archives/${incidents}/p${posted.ts!.replace('.', '')}`);
   });
