@@ -6,13 +6,16 @@
 import type { StoredMessage } from '../local-slack/workspace.js';
 import type { Names } from './render-message.js';
 
-type Line = Pick<StoredMessage, 'user' | 'subtype'>;
+type Line = Pick<StoredMessage, 'user' | 'subtype' | 'inviter'>;
 
-/** "@cto joined the channel" for Slack's line about someone joining or leaving; undefined for a message written. */
+/**
+ * "@cto joined the channel" ("… added by incident-bot" when invited) for Slack's line about someone joining or leaving;
+ * undefined for a message written.
+ */
 export function membershipLine(m: Line, names: Pick<Names, 'user'>): string | undefined {
   switch (m.subtype) {
     case 'channel_join':
-      return `@${names.user(m.user)} joined the channel`;
+      return `@${names.user(m.user)} joined the channel${m.inviter ? `, added by @${names.user(m.inviter)}` : ''}`;
     case 'channel_leave':
       return `@${names.user(m.user)} left the channel`;
     default:

@@ -321,6 +321,14 @@ export class LocalSlack {
     return this.workspace.messagesIn(channel);
   }
 
+  /**
+   * The messages the bot or people posted in a channel, oldest first, as {@link messagesIn} without the lines Slack
+   * posts itself when someone joins or leaves ("<@U…> has joined the channel").
+   */
+  postedIn(channel: string): StoredMessage[] {
+    return this.workspace.messagesIn(channel).filter((m) => !m.subtype);
+  }
+
   /** A stored message by channel and ts (including deleted ones), or undefined. */
   message(channel: string, ts: string): StoredMessage | undefined {
     return this.workspace.message(channel, ts);

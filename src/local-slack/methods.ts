@@ -110,7 +110,11 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
         });
       }
       if (users.every((u) => channel.members.has(u))) return slackError('already_in_channel');
-      for (const u of users) channel.members.add(u);
+      // Slack's own line for each person added (not a message of the bot's): "<@U…> has joined the channel".
+      for (const u of new Set(users.filter((u) => !channel.members.has(u)))) {
+        channel.members.add(u);
+        ws.addMessage(channel.id, u, `<@${u}> has joined the channel`, 'channel_join', BOT_USER_ID);
+      }
       return { ok: true, channel: ws.channelJson(channel) };
     },
 

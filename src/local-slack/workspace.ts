@@ -32,6 +32,8 @@ export interface StoredMessage {
   user: string;
   /** Set on a message Slack posted about `user` (joining, leaving), not one they wrote. */
   subtype?: MessageSubtype;
+  /** On a `channel_join` line, who added `user` (conversations.invite), as Slack says; absent when they joined. */
+  inviter?: string;
   text: string | undefined;
   blocks: unknown[] | undefined;
   attachments: unknown[] | undefined;
@@ -192,14 +194,15 @@ export class Workspace {
 
   /**
    * Stores a message someone (not the bot) wrote in a channel, as Slack does when a person posts; with `subtype`, the
-   * line Slack posts about them (`channel_join`: "<@U…> has joined the channel").
+   * line Slack posts about them (`channel_join`: "<@U…> has joined the channel"), with who added them if someone did.
    */
-  addMessage(channel: string, user: string, text: string, subtype?: MessageSubtype): StoredMessage {
+  addMessage(channel: string, user: string, text: string, subtype?: MessageSubtype, inviter?: string): StoredMessage {
     const msg: StoredMessage = {
       channel,
       ts: this.nextTs(),
       user,
       ...(subtype ? { subtype } : {}),
+      ...(subtype && inviter ? { inviter } : {}),
       text,
       blocks: undefined,
       attachments: undefined,
@@ -313,6 +316,7 @@ export class Workspace {
       ...(m.subtype ? { subtype: m.subtype } : {}),
       user: m.user,
       ...(m.user === BOT_USER_ID && !m.subtype ? { bot_id: BOT_ID } : {}),
+      ...(m.inviter ? { inviter: m.inviter } : {}),
       team: TEAM_ID,
       ts: m.ts,
       text: m.text ?? '',

@@ -30,7 +30,7 @@ describe('declaring an incident with /incident sev1 db down', () => {
     expect(channel.topic).toContain('SEV-1 · respond within 15 minutes');
     expect(channel.members.has(TEST_REPORTER_ID)).toBe(true);
 
-    const card = bot.fake.messagesIn(channel.id)[0]!;
+    const card = bot.fake.postedIn(channel.id)[0]!;
     const cardText = allText(card);
     expect(cardText).toContain('db down');
     expect(cardText).toContain('SEV-1 · respond within 15 minutes');
@@ -40,7 +40,7 @@ describe('declaring an incident with /incident sev1 db down', () => {
     for (const id of CARD_ACTION_IDS) expect(cardText).toContain(id);
     expect(channel.pins).toContain(card.ts);
 
-    const announce = bot.fake.messagesIn(INCIDENTS_CHANNEL_ID);
+    const announce = bot.fake.postedIn(INCIDENTS_CHANNEL_ID);
     expect(announce).toHaveLength(1);
     expect(allText(announce[0]!)).toContain(`<#${channel.id}>`);
 
@@ -68,7 +68,7 @@ describe('declaring an incident with /incident sev1 db down', () => {
     await bot.fake.waitFor('response_url');
     const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
     const ch = bot.fake.channelByName(created.args.name as string)!;
-    expect(allText(bot.fake.messagesIn(ch.id)[0]!)).toContain(`SEV-${severity}`);
+    expect(allText(bot.fake.postedIn(ch.id)[0]!)).toContain(`SEV-${severity}`);
   });
 
   it('numbers incidents per workspace and picks another channel name when taken', async () => {
@@ -87,8 +87,8 @@ describe('declaring an incident with /incident sev1 db down', () => {
     await bot.fake.waitFor('response_url');
     const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
     const ch = bot.fake.channelByName(created.args.name as string)!;
-    const card = bot.fake.messagesIn(ch.id)[0]!;
-    const announce = bot.fake.messagesIn(INCIDENTS_CHANNEL_ID).at(-1)!;
+    const card = bot.fake.postedIn(ch.id)[0]!;
+    const announce = bot.fake.postedIn(INCIDENTS_CHANNEL_ID).at(-1)!;
     for (const m of [card, announce]) {
       for (const t of mentionable(m)) {
         expect(t).not.toContain('<!channel>');

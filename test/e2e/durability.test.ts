@@ -200,19 +200,19 @@ describe('a declaration interrupted by kill -9', () => {
     await new Promise((r) => first.proc.once('exit', r));
     fake.reset(); // Slack answers normally again
     const channel = row!.channel_id!;
-    expect(fake.messagesIn(channel)).toHaveLength(0);
+    expect(fake.postedIn(channel)).toHaveLength(0);
 
     const second = await startBotProcess(env);
     procs.push(second.proc);
     const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 40_000);
     expect(dm.args.text).toMatch(/interrupted/);
     expect(dm.args.text).toContain(`is open: <#${channel}>. The card there has the buttons`);
-    const cards = fake.messagesIn(channel).filter((m) => json2(m).includes('incident_acknowledge'));
+    const cards = fake.postedIn(channel).filter((m) => json2(m).includes('incident_acknowledge'));
     expect(cards).toHaveLength(1);
     const { rows } = await db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [row!.id]);
     expect(rows[0]!.card_ts).toBe(cards[0]!.ts);
     expect(fake.channels.get(channel)!.pins).toEqual([cards[0]!.ts]);
-    expect(fake.messagesIn('C0INCIDENTS').filter((m) => json2(m).includes('killed before the card'))).toHaveLength(1);
+    expect(fake.postedIn('C0INCIDENTS').filter((m) => json2(m).includes('killed before the card'))).toHaveLength(1);
     // The declaration's row goes once the declarer is told (the last step): a moment after the DM.
     await eventually(
       async () => ((await db.query('SELECT * FROM declarations')).rows.length === 0 ? true : undefined),

@@ -72,7 +72,7 @@ describe('requests Slack did not sign, retries and double sends', () => {
     const ch = bot.fake.channelByName(
       bot.fake.callsTo('conversations.create').find((c) => !c.failed)!.args.name as string,
     )!;
-    const card = bot.fake.messagesIn(ch.id)[0]!;
+    const card = bot.fake.postedIn(ch.id)[0]!;
     const id = (await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [ch.id])).rows[0]!
       .id;
     bot.fake.reset();

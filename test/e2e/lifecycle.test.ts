@@ -26,7 +26,7 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
   let incidentId: number;
 
   const card = () => bot.fake.message(channelId, cardTs);
-  const lastInChannel = () => bot.fake.messagesIn(channelId).at(-1);
+  const lastInChannel = () => bot.fake.postedIn(channelId).at(-1);
   const incident = async () => (await incidentRow(bot.db, { id: incidentId }))!;
   const events = async () =>
     (
@@ -45,7 +45,7 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     await bot.fake.waitFor('response_url');
     const create = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
     channelId = bot.fake.channelByName(create.args.name as string)!.id;
-    cardTs = bot.fake.messagesIn(channelId)[0]!.ts;
+    cardTs = bot.fake.postedIn(channelId)[0]!.ts;
     incidentId = Number(
       (await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId])).rows[0]!.id,
     );
@@ -68,19 +68,19 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
 
   it('a double click on Acknowledge posts no second notice', async () => {
     bot.fake.reset();
-    const before = bot.fake.messagesIn(channelId).length;
+    const before = bot.fake.postedIn(channelId).length;
     await Promise.all([clickCard(ACTION.acknowledge, RESPONDER), clickCard(ACTION.acknowledge, RESPONDER)]);
     const replies = await bot.fake.waitForCount('response_url', 2);
     expect(replies.every((r) => /already acknowledged/.test(r.args.text as string))).toBe(true);
-    expect(bot.fake.messagesIn(channelId).length).toBe(before);
+    expect(bot.fake.postedIn(channelId).length).toBe(before);
   });
 
   it('a bad incident reference in a button answers privately and changes nothing', async () => {
     bot.fake.reset();
-    const before = bot.fake.messagesIn(channelId).length;
+    const before = bot.fake.postedIn(channelId).length;
     await bot.click({ channelId, messageTs: cardTs, actionId: ACTION.markMitigated, value: 'x', userId: RESPONDER });
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/There is no such incident/);
-    expect(bot.fake.messagesIn(channelId).length).toBe(before);
+    expect(bot.fake.postedIn(channelId).length).toBe(before);
   });
 
   it('the severity select changes severity, updates the card, posts a notice and records who', async () => {
@@ -130,7 +130,7 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     });
     const said = `renamed incident #${number} (<#${channelId}>) from *checkout latency* to *primary db &lt;out&gt; of connections*`;
     expect(text(lastInChannel())).toContain(`<@${TEST_REPORTER_ID}> ${said}`);
-    expect(text(bot.fake.messagesIn(INCIDENTS_CHANNEL_ID).at(-1))).toContain(said);
+    expect(text(bot.fake.postedIn(INCIDENTS_CHANNEL_ID).at(-1))).toContain(said);
     const renamed = await bot.db.query<{ actor_id: string; details: Record<string, string> }>(
       "SELECT actor_id, details FROM incident_events WHERE incident_id = $1 AND kind = 'renamed'",
       [incidentId],

@@ -38,7 +38,7 @@ describe('severity response times come from the runbook file', () => {
     const expected = 'SEV-1 · respond within 7 minutes';
 
     expect(channel.topic).toContain(expected);
-    const card = bot.fake.messagesIn(channel.id)[0];
+    const card = bot.fake.postedIn(channel.id)[0];
     expect(allText(card)).toContain(expected);
     expect(allText(card)).not.toContain('15 minutes');
     const announcement = await bot.fake.waitFor(

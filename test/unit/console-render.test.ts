@@ -298,6 +298,9 @@ describe("a channel's latest messages, with who joined and left", () => {
   it('reads a join or leave line as one line about the person, and a message someone wrote as none', () => {
     expect(membershipLine({ user: 'U0CTO', subtype: 'channel_join' }, names)).toBe('@cto joined the channel');
     expect(membershipLine({ user: 'U0CTO', subtype: 'channel_leave' }, names)).toBe('@cto left the channel');
+    expect(membershipLine({ user: 'U0CTO', subtype: 'channel_join', inviter: 'UBOT' }, names)).toBe(
+      '@cto joined the channel, added by @ubot',
+    );
     expect(membershipLine({ user: 'U0CTO' }, names)).toBeUndefined();
   });
 

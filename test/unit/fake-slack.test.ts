@@ -73,6 +73,22 @@ describe('FakeSlack', () => {
     const channel = fake.channels.get(id);
     expect(channel?.topic).toBe('SEV2 | investigating');
     expect([...(channel?.members ?? [])].sort()).toEqual(['U0AAA', 'U0BBB', 'UBOT']);
+    // Slack posts its own line for each person added (only for those not in already): no message of the bot's.
+    await client.conversations.invite({ channel: id, users: 'U0AAA,U0CCC,U0CCC' });
+    expect(fake.messagesIn(id).map((m) => [m.user, m.subtype, m.text])).toEqual(
+      ['U0AAA', 'U0BBB', 'U0CCC'].map((u) => [u, 'channel_join', `<@${u}> has joined the channel`]),
+    );
+    const history = await client.conversations.history({ channel: id });
+    expect(history.messages?.[0]).toEqual({
+      type: 'message',
+      subtype: 'channel_join',
+      user: 'U0CCC',
+      inviter: 'UBOT',
+      team: 'T0TEST',
+      ts: fake.messagesIn(id)[2]!.ts,
+      text: '<@U0CCC> has joined the channel',
+    });
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
   it('lists channels as Slack does: public by default, by type, archived left out on request, in pages', async () => {
