@@ -21,6 +21,20 @@ function channelOf(ws: Workspace, channelId: string): LocalChannel | { ok: false
   return ws.channels.get(channelId) ?? { ok: false, problem: 'There is no such channel; /channels lists them.' };
 }
 
+/**
+ * Why `userId` may not post in the channel, as Slack refuses it: only a member posts, and nobody in an archived
+ * channel. Undefined when they may (a direct message with the bot included).
+ */
+export function cannotPost(ws: Workspace, channelId: string, userId: string): string | undefined {
+  const c = ws.channels.get(channelId);
+  if (!c) return undefined;
+  if (c.isArchived) return `#${c.name} is archived: nobody can post in it.`;
+  if (c.members.has(userId)) return undefined;
+  return c.isPrivate
+    ? `You are not in #${c.name}, and it is private: only someone in it can add you (in Slack, /invite). /as one of them to do it.`
+    : `You are not in #${c.name}: /join it first to post there, as in Slack.`;
+}
+
 /** `userId` joins the channel, as with Slack's "Join channel". */
 export function joinChannel(ws: Workspace, channelId: string, userId: string): MembershipChange {
   const c = channelOf(ws, channelId);

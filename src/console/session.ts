@@ -10,7 +10,7 @@ import { latestMessages, membershipLine } from './channel-history.js';
 import { commandList, parseConsoleInput } from './commands.js';
 import { ConsoleContext, type ConsoleParts } from './context.js';
 import { Feed, type OpenedModal } from './feed.js';
-import { joinChannel, leaveChannel } from './membership.js';
+import { cannotPost, joinChannel, leaveChannel } from './membership.js';
 import { ModalRunner } from './modal-runner.js';
 import { cleanName } from './people.js';
 import { press } from './press.js';
@@ -231,6 +231,11 @@ export class ConsoleSession {
     const { ctx } = this;
     const mentions = /(^|\s)@(incident[- ]?bot|bot)\b/i;
     const slackText = text.replace(mentions, `$1<@${BOT_USER_ID}>`);
+    const refused = cannotPost(ctx.ws, ctx.channel, ctx.user.id);
+    if (refused) {
+      ctx.say(refused, 'problem');
+      return;
+    }
     const msg = ctx.ws.addMessage(ctx.channel, ctx.user.id, slackText);
     // Saved before anything is said or sent: a console killed once the person has seen it keeps the message.
     this.opts.changed?.();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { describeAlertAnswer, keyOf, parseAlertLine } from '../../src/console/alert-line.js';
 import { CONSOLE_COMMANDS, commandList, parseConsoleInput } from '../../src/console/commands.js';
 import { ControlNumbers } from '../../src/console/control-numbers.js';
-import { joinChannel, leaveChannel } from '../../src/console/membership.js';
+import { cannotPost, joinChannel, leaveChannel } from '../../src/console/membership.js';
 import { formFields, formInfo, parseTime, readAnswer } from '../../src/console/modal-form.js';
 import { cleanName, defaultName, People, userIdFor } from '../../src/console/people.js';
 import type { Control } from '../../src/console/render-message.js';
@@ -291,6 +291,26 @@ describe('joining and leaving a channel', () => {
     expect(ws.channels.get(general)!.members.has('U0BOB')).toBe(true);
     expect(joinChannel(ws, ws.dmFor('U0BOB'), 'U0BOB')).toMatchObject({ ok: false });
     expect([secret, old].map((c) => ws.channels.get(c)!.members.has('U0BOB'))).toEqual([false, false]);
+  });
+
+  it('lets only a member post in a channel, as Slack does: a public one is joined first, a private one needs an invitation', () => {
+    const ws = new Workspace();
+    const open = ws.addChannel('inc-1-db-down', { members: ['U0ALICE'] });
+    const secret = ws.addChannel('inc-2-leak', { isPrivate: true, members: ['U0ALICE'] });
+    const old = ws.addChannel('inc-0-old', { members: ['U0ALICE'] });
+    ws.channels.get(old)!.isArchived = true;
+
+    expect(cannotPost(ws, open, 'U0ALICE')).toBeUndefined();
+    expect(cannotPost(ws, open, 'U0BOB')).toBe(
+      'You are not in #inc-1-db-down: /join it first to post there, as in Slack.',
+    );
+    expect(cannotPost(ws, secret, 'U0ALICE')).toBeUndefined();
+    expect(cannotPost(ws, secret, 'U0BOB')).toMatch(/^You are not in #inc-2-leak, and it is private: .*\/invite/);
+    expect(cannotPost(ws, old, 'U0ALICE')).toBe('#inc-0-old is archived: nobody can post in it.');
+    // A direct message with the bot is theirs.
+    expect(cannotPost(ws, ws.dmFor('U0BOB'), 'U0BOB')).toBeUndefined();
+    joinChannel(ws, open, 'U0BOB');
+    expect(cannotPost(ws, open, 'U0BOB')).toBeUndefined();
   });
 
   it("posts Slack's line in the channel when someone joins or leaves (subtype channel_join, channel_leave), kept in the saved workspace", () => {
