@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
-import { startBotProcess } from '../support/bot-process.js';
+import { killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
 import { FakeSlack, type RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
@@ -112,13 +112,7 @@ describe('escalation timers survive a kill -9', () => {
     const first = await startBotProcess(env);
     procs.push(first.proc);
     // Killed the moment Slack has the DM, before the bot has Slack's answer: nothing after the DM runs.
-    const stop = fake.subscribe((c) => {
-      if (c.method === 'chat.postMessage' && c.args.channel === 'U0ONCALL' && json(c).includes(title)) {
-        first.proc.kill('SIGKILL');
-        stop();
-      }
-    });
-    const exited = new Promise((r) => first.proc.once('exit', r));
+    const exited = killAtDirectMessage(fake, first.proc, { user: 'U0ONCALL', mentioning: title });
     await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
       text: `sev2 ${title}`,
       response_url: fake.responseUrl('dur-page'),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
-import { startBotProcess } from '../support/bot-process.js';
+import { killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
@@ -141,15 +141,7 @@ describe('notification steps survive a kill -9', () => {
     const first = await startBotProcess(env);
     procs.push(first.proc);
     // Killed the moment Slack has the first Slack step's DM (the second DM: the page's own is the first).
-    let seen = 0;
-    const stop = fake.subscribe((c) => {
-      if (c.method === 'chat.postMessage' && c.args.channel === 'U0CTO' && JSON.stringify(c.args).includes(title)) {
-        if (++seen < 2) return;
-        first.proc.kill('SIGKILL');
-        stop();
-      }
-    });
-    const exited = new Promise((r) => first.proc.once('exit', r));
+    const exited = killAtDirectMessage(fake, first.proc, { user: 'U0CTO', mentioning: title, nth: 2 });
     await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
       text: `sev0 ${title}`,
       response_url: fake.responseUrl('ndur-slack'),

@@ -29,3 +29,23 @@ export function startBotProcess(
     proc.on('exit', (code) => reject(new Error(`bot exited with ${code}:\n${out}`)));
   });
 }
+
+/**
+ * Kills `proc` with SIGKILL the moment Slack records the `nth` direct message to `user` that mentions `text` (before
+ * the bot has Slack's answer: nothing after that call runs); resolves once the process has exited.
+ */
+export function killAtDirectMessage(
+  slack: { subscribe(listener: (call: { method: string; args: Record<string, unknown> }) => void): () => void },
+  proc: ChildProcess,
+  to: { user: string; mentioning: string; nth?: number },
+): Promise<void> {
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let seen = 0;
+  const stop = slack.subscribe((c) => {
+    if (c.method !== 'chat.postMessage' || c.args.channel !== to.user) return;
+    if (!JSON.stringify(c.args).includes(to.mentioning) || ++seen < (to.nth ?? 1)) return;
+    proc.kill('SIGKILL');
+    stop();
+  });
+  return exited;
+}
