@@ -223,6 +223,16 @@ describe('the audit', () => {
     );
     return rows.map((r) => r.row);
   };
+  /** The private metadata of the form `act` opens (a command typed, a button clicked). */
+  const formOpenedBy = async (act: () => Promise<unknown>): Promise<string> => {
+    const before = bot.fake.callsTo('views.open').length;
+    await act();
+    const view = (await bot.fake.waitForCount('views.open', before + 1)).at(-1)!.args.view as {
+      private_metadata: string;
+    };
+    return view.private_metadata;
+  };
+
   /**
    * Nothing the bot sent since call `from` matches `secret` (Home tabs are left out: they list other incidents, whose
    * titles their tests did not mask).
@@ -253,14 +263,9 @@ describe('the audit', () => {
     await bot.command(`resolve rotated ${SECRET} and redeployed`, { channel_id: opened.channelId, user_id: RESPONDER });
     await bot.fake.waitFor('chat.postMessage', (c) => String(c.args.text).includes('rotated *** and redeployed'));
 
-    const { meta } = await (async () => {
-      const before = bot.fake.callsTo('views.open').length;
-      await bot.command('postmortem', { channel_id: opened.channelId, user_id: RESPONDER });
-      const view = (await bot.fake.waitForCount('views.open', before + 1)).at(-1)!.args.view as {
-        private_metadata: string;
-      };
-      return { meta: view.private_metadata };
-    })();
+    const meta = await formOpenedBy(() =>
+      bot.command('postmortem', { channel_id: opened.channelId, user_id: RESPONDER }),
+    );
     await bot.submit({
       callbackId: VIEW.postmortem,
       privateMetadata: meta,
@@ -352,14 +357,10 @@ describe('the audit', () => {
     await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes('rotate *** everywhere'));
     await bot.command('resolve rotated', inChannel);
     await bot.fake.waitFor('chat.postMessage', (c) => String(c.args.text).includes('rotated'));
-    const opened = bot.fake.callsTo('views.open').length;
-    await bot.command('postmortem', inChannel);
-    const view = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view as {
-      private_metadata: string;
-    };
+    const pmForm = await formOpenedBy(() => bot.command('postmortem', inChannel));
     await bot.submit({
       callbackId: VIEW.postmortem,
-      privateMetadata: view.private_metadata,
+      privateMetadata: pmForm,
       userId: RESPONDER,
       values: {
         [BLOCK.pmRootCause]: { [INPUT.text]: stateValue.plainText('a config file') },
@@ -413,27 +414,20 @@ describe('the audit', () => {
     );
     const approvalId = /"value":"(\d+)"/.exec(JSON.stringify(req.args).replace(/\\/g, ''))![1]!;
     const reqTs = (req.response as { ts: string }).ts;
-    const forms = bot.fake.callsTo('views.open').length;
-    await click(ACTION.denyStep, '', APPROVER, reqTs, approvalId);
-    const denyForm = (await bot.fake.waitForCount('views.open', forms + 1)).at(-1)!.args.view as {
-      private_metadata: string;
-    };
+    const denyForm = await formOpenedBy(() => click(ACTION.denyStep, '', APPROVER, reqTs, approvalId));
     await bot.submit({
       callbackId: VIEW.denyReason,
-      privateMetadata: denyForm.private_metadata,
+      privateMetadata: denyForm,
       userId: APPROVER,
       values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText(`not with ${SECRET} in it`) } },
     });
     await bot.fake.waitFor('chat.update', (u) => u.args.ts === reqTs && /Denied by/.test(JSON.stringify(u.args)));
 
     // A text step skipped with the value in its reason.
-    await click(ACTION.stepSkip, 'detection.0', RESPONDER);
-    const skipForm = (await bot.fake.waitForCount('views.open', forms + 2)).at(-1)!.args.view as {
-      private_metadata: string;
-    };
+    const skipForm = await formOpenedBy(() => click(ACTION.stepSkip, 'detection.0', RESPONDER));
     await bot.submit({
       callbackId: VIEW.skipReason,
-      privateMetadata: skipForm.private_metadata,
+      privateMetadata: skipForm,
       userId: RESPONDER,
       values: { [BLOCK.skipReason]: { [INPUT.reason]: stateValue.plainText(`dashboard needs ${SECRET}`) } },
     });
