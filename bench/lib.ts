@@ -4,7 +4,7 @@
  * readings and figures.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -606,6 +606,29 @@ export function hostBusyMs(): number {
   // user nice system idle iowait irq softirq steal ...
   const busy = t.slice(0, 8).reduce((a, b) => a + b, 0) - (t[3] ?? 0) - (t[4] ?? 0);
   return (busy * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU time used by PostgreSQL on this machine, in ms: every `postgres` process's own (its backends, the postmaster,
+ * background workers) and, through the postmaster's children's totals, that of backends which have ended. Read
+ * before and after a run, the difference is what the database spent on it (0 where Postgres is on another machine).
+ */
+export function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime: fields 14 to 17 (fields[11] to fields[14] here).
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** CPU time used by this (the bench) process, in ms. */

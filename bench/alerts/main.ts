@@ -37,6 +37,7 @@ import {
   logKindsByCount,
   logSummary,
   percentile,
+  postgresCpuMs,
   printTable,
   round,
   runBench,
@@ -77,12 +78,15 @@ interface Run {
   sent: Sent[];
   cpuPct: number | null;
   hostPct: number | null;
+  /** PostgreSQL's CPU during the run, in % of one core. */
+  pgPct: number | null;
 }
 
 /** Sends the load to one target, with its CPU and the machine's during it. */
 async function load(target: string, child: Child, path: string, token: string | null, spec: LoadSpec): Promise<Run> {
   const cpu0 = cpuMs(child.pid);
   const host0 = hostBusyMs();
+  const pg0 = postgresCpuMs();
   const t0 = Date.now();
   const sent = await atBenchPriority(() => paced(`http://127.0.0.1:${child.port}${path}`, token, spec));
   const wall = Date.now() - t0;
@@ -97,6 +101,7 @@ async function load(target: string, child: Child, path: string, token: string | 
     sent,
     cpuPct: round(((cpuMs(child.pid) - cpu0) / wall) * 100, 0),
     hostPct: round(((hostBusyMs() - host0) / wall) * 100, 0),
+    pgPct: round(((postgresCpuMs() - pg0) / wall) * 100, 0),
   };
 }
 
@@ -279,6 +284,7 @@ runBench(async (atExit) => {
       sent: runs.flatMap((x) => x.sent),
       cpuPct: mean(runs.map((x) => x.cpuPct)),
       hostPct: mean(runs.map((x) => x.hostPct)),
+      pgPct: mean(runs.map((x) => x.pgPct)),
     };
   };
   const [bare1, ours, bare2] = [pooled((r) => r.bare1), pooled((r) => r.ours), pooled((r) => r.bare2)];
@@ -302,13 +308,14 @@ runBench(async (atExit) => {
       ['max', 8],
       ['cpu%', 7],
       ['host%', 7],
+      ['pg%', 6],
     ],
     [
       { name: 'bare inbox 1', f: answerFigures(bare1.sent), r: bare1 },
       { name: 'bot', f: a, r: ours },
       { name: 'bare inbox 2', f: answerFigures(bare2.sent), r: bare2 },
     ],
-    ({ name, f, r }) => [name, f.reqs, f.non202, f.p50, f.p90, f.p99, f.max, r.cpuPct, r.hostPct],
+    ({ name, f, r }) => [name, f.reqs, f.non202, f.p50, f.p90, f.p99, f.max, r.cpuPct, r.hostPct, r.pgPct],
   );
   const cards = {
     expected: spec.fingerprints * spec.rounds,
@@ -371,13 +378,19 @@ runBench(async (atExit) => {
           bot: r.ours.cpuPct,
           bare: [r.bare1.cpuPct, r.bare2.cpuPct],
           host: [r.bare1.hostPct, r.ours.hostPct, r.bare2.hostPct],
+          pg: [r.bare1.pgPct, r.ours.pgPct, r.bare2.pgPct],
         },
         incidents: r.incidents,
         recorded: { ...r.recorded, drainMs: r.drainMs },
         cardP95: round2p(r.cardMs),
         botLog: r.botLog,
       })),
-      cpu: { bot: ours.cpuPct, bare: [bare1.cpuPct, bare2.cpuPct], host: [bare1.hostPct, ours.hostPct, bare2.hostPct] },
+      cpu: {
+        bot: ours.cpuPct,
+        bare: [bare1.cpuPct, bare2.cpuPct],
+        host: [bare1.hostPct, ours.hostPct, bare2.hostPct],
+        pg: [bare1.pgPct, ours.pgPct, bare2.pgPct],
+      },
       incidents,
       cards,
       ratio,
