@@ -42,6 +42,7 @@ import {
   round,
   runBench,
   SIGNING_SECRET,
+  selfCpuMs,
   sleep,
   startChild,
   startChildren,
@@ -80,6 +81,8 @@ interface Run {
   hostPct: number | null;
   /** PostgreSQL's CPU during the run, in % of one core. */
   pgPct: number | null;
+  /** This process's CPU during the run (the load and the fake Slack's thread), in % of one core. */
+  benchPct: number | null;
 }
 
 /** Sends the load to one target, with its CPU and the machine's during it. */
@@ -87,6 +90,7 @@ async function load(target: string, child: Child, path: string, token: string | 
   const cpu0 = cpuMs(child.pid);
   const host0 = hostBusyMs();
   const pg0 = postgresCpuMs();
+  const self0 = selfCpuMs();
   const t0 = Date.now();
   const sent = await atBenchPriority(() => paced(`http://127.0.0.1:${child.port}${path}`, token, spec));
   const wall = Date.now() - t0;
@@ -102,6 +106,7 @@ async function load(target: string, child: Child, path: string, token: string | 
     cpuPct: round(((cpuMs(child.pid) - cpu0) / wall) * 100, 0),
     hostPct: round(((hostBusyMs() - host0) / wall) * 100, 0),
     pgPct: round(((postgresCpuMs() - pg0) / wall) * 100, 0),
+    benchPct: round(((selfCpuMs() - self0) / wall) * 100, 0),
   };
 }
 
@@ -285,6 +290,7 @@ runBench(async (atExit) => {
       cpuPct: mean(runs.map((x) => x.cpuPct)),
       hostPct: mean(runs.map((x) => x.hostPct)),
       pgPct: mean(runs.map((x) => x.pgPct)),
+      benchPct: mean(runs.map((x) => x.benchPct)),
     };
   };
   const [bare1, ours, bare2] = [pooled((r) => r.bare1), pooled((r) => r.ours), pooled((r) => r.bare2)];
@@ -309,13 +315,14 @@ runBench(async (atExit) => {
       ['cpu%', 7],
       ['host%', 7],
       ['pg%', 6],
+      ['bench%', 8],
     ],
     [
       { name: 'bare inbox 1', f: answerFigures(bare1.sent), r: bare1 },
       { name: 'bot', f: a, r: ours },
       { name: 'bare inbox 2', f: answerFigures(bare2.sent), r: bare2 },
     ],
-    ({ name, f, r }) => [name, f.reqs, f.non202, f.p50, f.p90, f.p99, f.max, r.cpuPct, r.hostPct, r.pgPct],
+    ({ name, f, r }) => [name, f.reqs, f.non202, f.p50, f.p90, f.p99, f.max, r.cpuPct, r.hostPct, r.pgPct, r.benchPct],
   );
   const cards = {
     expected: spec.fingerprints * spec.rounds,
@@ -379,6 +386,7 @@ runBench(async (atExit) => {
           bare: [r.bare1.cpuPct, r.bare2.cpuPct],
           host: [r.bare1.hostPct, r.ours.hostPct, r.bare2.hostPct],
           pg: [r.bare1.pgPct, r.ours.pgPct, r.bare2.pgPct],
+          bench: [r.bare1.benchPct, r.ours.benchPct, r.bare2.benchPct],
         },
         incidents: r.incidents,
         recorded: { ...r.recorded, drainMs: r.drainMs },
@@ -390,6 +398,7 @@ runBench(async (atExit) => {
         bare: [bare1.cpuPct, bare2.cpuPct],
         host: [bare1.hostPct, ours.hostPct, bare2.hostPct],
         pg: [bare1.pgPct, ours.pgPct, bare2.pgPct],
+        bench: [bare1.benchPct, ours.benchPct, bare2.benchPct],
       },
       incidents,
       cards,
