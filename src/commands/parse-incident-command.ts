@@ -24,7 +24,8 @@ const NO_VISIBLE_TITLE =
 /** The row's command with its text, or the error for a text it cannot take. */
 function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, rest: string, extra = {}): ParseResult {
   if (!spec.text) {
-    if (rest && spec.args === 'none') return { ok: false, error: `\`/incident ${typed}\` takes nothing after it.` };
+    if (rest && spec.args === 'none')
+      return { ok: false, error: spec.afterIt?.(rest) ?? `\`/incident ${typed}\` takes nothing after it.` };
     return { ok: true, command: { kind, ...extra } as IncidentCommand };
   }
   // Flags come first (`--private db down`): each a boolean field, false when absent.
@@ -117,7 +118,6 @@ function declarationHint(first: string, rest: string, text: string, names?: Seve
   return undefined;
 }
 
-/** `sev 1 db down` as `sev1 db down`. */
 /**
  * A leading severity as one word: `sev 1` is `sev1`, and one typed full width (`ｓｅｖ１`, as a Chinese or Japanese
  * keyboard types it) is read as `sev1` too (NFKC). Only the severity is normalised: the title stays as typed.
@@ -130,6 +130,37 @@ const joinSeverity = (s: string) => {
   if (/^sev\d+$/i.test(two)) return [two, ...words.slice(2)].join(' ');
   return s;
 };
+/**
+ * `/incident severity sev1`: the severity alone, as `sev1`, `1`, `SEV-1` or the runbook's name of the level
+ * (`critical`). A title after it is not a declaration here: the answer says how to declare.
+ */
+function namedSeverity(
+  [kind, spec]: readonly [SubcommandKind, SubcommandSpec],
+  typed: string,
+  rest: string,
+  names?: SeverityNames,
+): ParseResult {
+  const levels = 'Use sev0, sev1, sev2 or sev3 (SEV-0 is the most severe)';
+  if (!rest)
+    return {
+      ok: false,
+      error: `Say which severity: \`/incident ${typed} sev1\`, or just \`/incident sev1\`. ${levels}.`,
+    };
+  const words = joinSeverity(rest).split(' ');
+  const word = words[0]!.normalize('NFKC');
+  const byName = names ? SEVERITIES.find((s) => names[s].toLowerCase() === word.toLowerCase()) : undefined;
+  const token = parseSeverityToken(/^\d+$/.test(word) ? `sev${word}` : word);
+  const severity = token.ok ? token.severity : byName;
+  if (severity === undefined) return { ok: false, error: `\`${words[0]}\` is not a severity. ${levels}.` };
+  if (words.length > 1) {
+    return {
+      ok: false,
+      error: `\`/incident ${typed} sev${severity}\` takes nothing after the severity. To declare an incident, start with it: \`/incident sev${severity} ${words.slice(1).join(' ')}\`.`,
+    };
+  }
+  return withText(kind, spec, typed, '', { severity });
+}
+
 /** The flags a text starts with (`--private `), maybe none. */
 const LEADING_FLAGS = /^(?:--[a-z-]+(?:\s+|$))*/i;
 
@@ -156,15 +187,15 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     const [kind, spec] = rest ? BY_SEVERITY.withText : BY_SEVERITY.alone;
     return withText(kind, spec, first, rest, { severity: sev.severity });
   }
-  if (sev.looksLikeSeverity) {
+  // A subcommand typed full width (`ｌｉｓｔ`) is the subcommand.
+  const row = BY_NAME.get(first.normalize('NFKC').toLowerCase());
+  if (sev.looksLikeSeverity && !row) {
     return {
       ok: false,
       error: `\`${first}\` is not a severity. Use sev0, sev1, sev2 or sev3 (SEV-0 is the most severe).`,
     };
   }
 
-  // A subcommand typed full width (`ｌｉｓｔ`) is the subcommand.
-  const row = BY_NAME.get(first.normalize('NFKC').toLowerCase());
   if (!row) {
     return {
       ok: false,
@@ -173,6 +204,8 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
         `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\` (or \`/incident declare ${text}\` to choose it in a form).`,
     };
   }
+  // A row chosen by its name that takes a severity (`severity sev1`): the severity, and nothing after it.
+  if (row[1].args === 'severity') return namedSeverity(row, first.normalize('NFKC').toLowerCase(), rest, names);
   if (row[1].severityFirst) {
     // Flags may come before or after the severity: `declare --private sev1 x` is `declare sev1 --private x`.
     const flags = LEADING_FLAGS.exec(rest)![0];

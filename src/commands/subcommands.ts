@@ -78,6 +78,11 @@ export interface SubcommandSpec {
   /** Its work takes the heavy gate (few at once, held back while the process is busy) instead of the light one. */
   heavy?: true;
   /**
+   * For a subcommand that takes nothing (`args: 'none'`): what to say when a text follows it, given that text, where
+   * people type it meaning another subcommand (`/incident status investigating: …` meant as a status update).
+   */
+  afterIt?: (text: string) => string;
+  /**
    * What it asks, for the words said when the database cannot be reached (default: a change; see WhenDown), or how
    * to tell from the command (a severity pages only when raised to SEV-0).
    */
@@ -131,11 +136,12 @@ export const SUBCOMMANDS = {
   },
   help: { names: ['help'], args: 'text', where: 'anywhere', usage: '`/incident help` — this message' },
   set_severity: {
-    names: [],
+    // `/incident sev0` is the form; `/incident severity sev0` (as other incident tools spell it) is read the same.
+    names: ['severity'],
     args: 'severity',
     where: 'incident channel',
     whenDown: (cmd) => (cmd.kind === 'set_severity' && cmd.severity === 0 ? 'page' : 'change'),
-    usage: '`/incident sev0` — change the severity',
+    usage: '`/incident sev0` — change the severity (`/incident severity sev0` too)',
     elsewhere: (cmd) => {
       const sev = cmd.kind === 'set_severity' ? cmd.severity : 1;
       return `To declare an incident, add a title after the severity, e.g. \`/incident sev${sev} db down\`. (\`/incident sev${sev}\` alone changes the severity inside an incident channel.)`;
@@ -257,6 +263,8 @@ export const SUBCOMMANDS = {
     where: 'incident channel',
     whenDown: 'read',
     usage: '`/incident status` — show the incident card (only to you)',
+    afterIt: (text) =>
+      `\`/incident status\` shows the incident card and takes nothing after it. To post a status update, use \`/incident update\`: \`/incident update ${text}\` opens the form with what you typed.`,
   },
   timeline: {
     names: ['timeline'],

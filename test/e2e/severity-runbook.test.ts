@@ -69,6 +69,20 @@ describe('severity response times come from the runbook file', () => {
     expect(await responseTimerMs(bot, channel.id)).toBe(2 * 3_600_000);
   });
 
+  it("`/incident severity <level>` changes the severity too, by the runbook's name of the level", async () => {
+    await bot.command('sev3 slow search');
+    const created = await bot.fake.waitFor('conversations.create', (c) => String(c.args.name).includes('slow-search'));
+    const channel = bot.fake.channelByName(created.args.name as string)!;
+    await bot.fake.waitFor('pins.add', (c) => c.args.channel === channel.id);
+    await bot.command('severity medium', { channel_id: channel.id });
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channel.id && /raised/.test(String(c.args.text)),
+    );
+    expect(String(notice.args.text)).toContain('SEV-2 · respond within 2 hours');
+    expect(await responseTimerMs(bot, channel.id)).toBe(2 * 3_600_000);
+  });
+
   it('where a person picks a severity: /incident help and the card select show the runbook levels', async () => {
     const res = await bot.command('help');
     const body = await bot.answer(res);

@@ -106,6 +106,37 @@ describe('parseIncidentCommand', () => {
         expect(ok(raw)).toEqual({ kind: 'set_severity', severity: s });
       },
     );
+
+    it.each([
+      ['severity sev1', 1],
+      ['Severity SEV-0', 0],
+      ['severity sev 2', 2],
+      ['severity 3', 3],
+      ['ｓｅｖｅｒｉｔｙ ｓｅｖ１', 1],
+    ] as const)('%j, as other incident tools spell it, changes the severity too', (raw, s) => {
+      expect(ok(raw)).toEqual({ kind: 'set_severity', severity: s });
+    });
+
+    it("reads the runbook's name of a level after `severity`", () => {
+      const names = { 0: 'Critical', 1: 'High', 2: 'Medium', 3: 'Low' } as const;
+      expect(parseIncidentCommand('severity critical', names)).toEqual({
+        ok: true,
+        command: { kind: 'set_severity', severity: 0 },
+      });
+      expect(parseIncidentCommand('severity high', names)).toEqual({
+        ok: true,
+        command: { kind: 'set_severity', severity: 1 },
+      });
+    });
+
+    it('`severity` without a level, with a wrong one, or with a title after it says what to type', () => {
+      expect(err('severity')).toMatch(/Say which severity: `\/incident severity sev1`, or just `\/incident sev1`/);
+      expect(err('severity sev9')).toMatch(/`sev9` is not a severity\. Use sev0, sev1, sev2 or sev3/);
+      expect(err('severity urgent')).toMatch(/`urgent` is not a severity/);
+      expect(err('severity sev1 db down')).toBe(
+        '`/incident severity sev1` takes nothing after the severity. To declare an incident, start with it: `/incident sev1 db down`.',
+      );
+    });
   });
 
   describe('help', () => {
@@ -187,6 +218,12 @@ describe('parseIncidentCommand', () => {
         expect(e).toMatch(/takes nothing after it/);
       },
     );
+
+    it('`status` with a text, typed meaning a status update, points to `/incident update` with that text', () => {
+      expect(err('status investigating: rollback of 4.2 underway')).toBe(
+        '`/incident status` shows the incident card and takes nothing after it. To post a status update, use `/incident update`: `/incident update investigating: rollback of 4.2 underway` opens the form with what you typed.',
+      );
+    });
   });
 
   describe('unknown words', () => {

@@ -31,8 +31,9 @@ describe('the subcommand table', () => {
   it('every name and alias parses to its own row, and the help shows every usage line', () => {
     for (const [kind, spec] of SUBCOMMAND_ROWS) {
       for (const name of spec.names) {
-        // A row whose text is required is typed with one.
-        const r = parseIncidentCommand(spec.text?.required ? `${name} a text` : name);
+        // A row whose text is required is typed with one; a row that takes a severity, with one.
+        const typed = spec.args === 'severity' ? `${name} sev1` : spec.text?.required ? `${name} a text` : name;
+        const r = parseIncidentCommand(typed);
         expect(r.ok && r.command.kind).toBe(kind);
       }
       expect(USAGE).toContain(spec.usage);
