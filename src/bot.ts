@@ -69,6 +69,7 @@ import { KvCache } from './store/kv-cache.js';
 import { openKv } from './store/kv-redis.js';
 import { RequestDedupe } from './store/request-dedupe.js';
 import { postmortemWriter } from './templates/postmortem-markdown.js';
+import { runbookNames } from './templates/timeline.js';
 import { register as registerViews } from './views/index.js';
 
 export interface BotDeps {
@@ -470,6 +471,7 @@ export function createBot({
     rollback,
     gate,
     severities: runbook.severities,
+    names: runbookNames(runbook),
     audit,
     limits: userLimits,
     postmortems,

@@ -231,7 +231,7 @@ const HANDLERS: {
     await c.tell(renderIncidentCard(i, new Date(), c.deps.severities));
   },
   async timeline(_cmd, c, i) {
-    await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id)));
+    await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id), c.deps.names));
   },
   async alerts(_cmd, c) {
     // In an incident channel, that incident's alerts; anywhere else, what is firing now.

@@ -14,6 +14,7 @@ import type { UserLimits } from '../incidents/rate-limits.js';
 import type { RollbackService } from '../incidents/rollback.service.js';
 import type { SeverityDefs } from '../incidents/severity.js';
 import type { StepApprovals } from '../incidents/step-approvals.service.js';
+import type { TimelineNames } from '../templates/timeline.js';
 import type { HomeTabs } from './home-tabs.js';
 import type { WorkGates } from './work-gate.js';
 
@@ -33,6 +34,8 @@ export interface ListenerDeps {
   limits: UserLimits;
   /** The runbook's severity levels, for the templates that show a severity (names, response times). */
   severities: SeverityDefs;
+  /** The runbook's names of roles and playbooks, for what shows events that keep them by id (the timeline). */
+  names: TimelineNames;
   /** The audit, for `/incident audit`. */
   audit: AuditTrail;
   /** The post-mortem: its form, its document. */

@@ -11,6 +11,7 @@ import {
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { humanDuration } from './text.js';
+import { runbookNames } from './timeline.js';
 
 /** What the document needs beyond the record: names for runbook ids, and the mask every shown text goes through. */
 export interface MarkdownContext {
@@ -365,10 +366,6 @@ export function postmortemWriter(
   runbook: Pick<Runbook, 'escalation' | 'playbooks'>,
   mask: (text: string) => string,
 ): (record: PostmortemRecord) => string {
-  const ctx: MarkdownContext = {
-    roles: new Map(Object.values(runbook.escalation.roles).map((r) => [r.id, r.name])),
-    playbooks: new Map([...runbook.playbooks, ROLLBACK].map((p) => [p.id, p.title])),
-    mask,
-  };
+  const ctx: MarkdownContext = { ...runbookNames(runbook), mask };
   return (record) => renderPostmortemMarkdown(record, ctx);
 }

@@ -1,15 +1,41 @@
 import type { KnownBlock } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import { ROLLBACK } from '../runbook/rollback-playbook.js';
+import type { Runbook } from '../runbook/runbook.js';
 import type { Message } from './incident-card.js';
 import { clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
 
 const sev = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 3 ? severityLabel(v as 0 | 1 | 2 | 3) : String(v));
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
+/** The runbook's names for what events keep by id: roles (`senior_devops`) and playbooks. */
+export interface TimelineNames {
+  roles: ReadonlyMap<string, string>;
+  playbooks: ReadonlyMap<string, string>;
+}
+
+const NO_NAMES: TimelineNames = { roles: new Map(), playbooks: new Map() };
+
+/** The names a runbook gives its roles and playbooks (the built-in rollback playbook's too). */
+export function runbookNames(runbook: Pick<Runbook, 'escalation' | 'playbooks'>): TimelineNames {
+  return {
+    roles: new Map(Object.values(runbook.escalation.roles).map((r) => [r.id, r.name])),
+    playbooks: new Map([...runbook.playbooks, ROLLBACK].map((p) => [p.id, p.title])),
+  };
+}
+
+/** A role as the runbook names it ("Senior DevOps Engineer"); its id where the runbook no longer has it. */
+const roleOf = (d: Record<string, unknown>, n: TimelineNames) =>
+  mrkdwnClip(str(d.roleName) || n.roles.get(str(d.role)) || str(d.role), 60);
+
+/** A playbook by its title; its id where the runbook no longer has it. */
+const playbookOf = (d: Record<string, unknown>, n: TimelineNames) =>
+  mrkdwnClip(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 80);
+
 /** A checklist step as its event names it: "*Title* · mitigation.2 “Restart node”". */
-const stepOf = (d: Record<string, unknown>) =>
-  `*${mrkdwnClip(str(d.title) || str(d.playbook), 120)}* · ${mrkdwnClip(str(d.step), 30)} “${mrkdwnClip(str(d.text), 200)}”`;
+const stepOf = (d: Record<string, unknown>, n: TimelineNames) =>
+  `*${mrkdwnClip(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 120)}* · ${mrkdwnClip(str(d.step), 30)} “${mrkdwnClip(str(d.text), 200)}”`;
 
 const methodName = (via: unknown) => (via === 'pagerduty' ? 'PagerDuty' : via === 'email' ? 'email' : 'Slack');
 
@@ -22,8 +48,8 @@ function sourceTime(iso: unknown): string {
   return t && !Number.isNaN(t.getTime()) ? ` at ${utcStamp(t)}` : '';
 }
 
-/** One line for one event, user text escaped. */
-export function describeEvent(e: IncidentEvent): string {
+/** One line for one event, user text escaped; roles and playbooks by the runbook's names. */
+export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES): string {
   const who = e.actorId ? mention(e.actorId) : 'The bot';
   const d = e.details;
   switch (e.kind) {
@@ -53,16 +79,16 @@ export function describeEvent(e: IncidentEvent): string {
       return `${who} flagged ${d.flag === 'data_loss_risk' ? 'a data-loss risk' : 'customer impact'}${str(d.what) ? `: ${mrkdwnClip(str(d.what), 300)}` : ''}`;
     case 'paged': {
       const users = Array.isArray(d.userIds) ? (d.userIds as string[]).map(mention).join(', ') : '';
-      return `Paged ${mrkdwnClip(str(d.role), 60)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}`;
+      return `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}`;
     }
     case 'page_skipped':
-      return `Could not page ${mrkdwnClip(str(d.role), 60)}: ${mrkdwnClip(str(d.reason), 200)}`;
+      return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;
     case 'escalation_requested':
-      return `${who} escalated to ${mrkdwnClip(str(d.role), 60)}`;
+      return `${who} escalated to ${roleOf(d, names)}`;
     case 'reminder_sent':
       return 'Reminded the commander that a status update is due';
     case 'playbook_attached':
-      return `${e.actorId ? `${who} attached` : 'Suggested'} the playbook ${mrkdwnClip(str(d.playbook), 80)}`;
+      return `${e.actorId ? `${who} attached` : 'Suggested'} the playbook ${playbookOf(d, names)}`;
     case 'step_run': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
       const code = typeof d.exitCode === 'number' ? `, exit ${d.exitCode}` : '';
@@ -79,13 +105,13 @@ export function describeEvent(e: IncidentEvent): string {
     case 'approval_decided':
       return `${who} ${d.state === 'approved' ? 'approved' : 'denied'} request #${String(d.approval)}${d.reason ? `: ${mrkdwnClip(str(d.reason), 200)}` : ''}`;
     case 'step_done':
-      return `${who} marked done: ${stepOf(d)}`;
+      return `${who} marked done: ${stepOf(d, names)}`;
     case 'step_skipped':
-      return `${who} skipped ${stepOf(d)}: ${mrkdwnClip(str(d.reason), 300)}`;
+      return `${who} skipped ${stepOf(d, names)}: ${mrkdwnClip(str(d.reason), 300)}`;
     case 'step_undone':
-      return `${who} undid ${d.undid === 'skipped' ? 'the skip of' : 'done on'} ${stepOf(d)}`;
+      return `${who} undid ${d.undid === 'skipped' ? 'the skip of' : 'done on'} ${stepOf(d, names)}`;
     case 'playbook_detached':
-      return `${who} detached the playbook ${mrkdwnClip(str(d.playbook), 80)}`;
+      return `${who} detached the playbook ${playbookOf(d, names)}`;
     case 'note':
       if (d.source === 'message') {
         const said = typeof d.author === 'string' ? `${mention(d.author)}: ` : '';
@@ -109,25 +135,25 @@ export function describeEvent(e: IncidentEvent): string {
       return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved${sourceTime(d.endsAt)}`;
     case 'notified': {
       if (d.action === 'acknowledge' || d.action === 'resolve')
-        return `Sent PagerDuty ${str(d.action)} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
+        return `Sent PagerDuty ${str(d.action)} for ${roleOf(d, names)}`;
       const to = typeof d.userId === 'string' ? ` (${mention(d.userId)})` : '';
-      return `Notified ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}${to} by ${methodName(d.via)} ✓`;
+      return `Notified ${roleOf(d, names)}${to} by ${methodName(d.via)} ✓`;
     }
     case 'notify_failed': {
       const to = typeof d.userId === 'string' ? ` (${mention(d.userId)})` : '';
       const what = `${methodName(d.via)}${d.action !== 'notify' ? ` ${str(d.action)}` : ''}`;
-      return `${d.skipped ? 'Could not use' : 'Failed'} ${what} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}${to}: ${mrkdwnClip(str(d.detail), 200)}`;
+      return `${d.skipped ? 'Could not use' : 'Failed'} ${what} for ${roleOf(d, names)}${to}: ${mrkdwnClip(str(d.detail), 200)}`;
     }
     case 'pagerduty_acknowledged': {
       const as = typeof d.userId === 'string' ? ` (${mention(d.userId)})` : '';
-      return `Acknowledged in PagerDuty by ${mrkdwnClip(str(d.name), 80)}${as} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
+      return `Acknowledged in PagerDuty by ${mrkdwnClip(str(d.name), 80)}${as} for ${roleOf(d, names)}`;
     }
     case 'page_acknowledged': {
       const roles = Array.isArray(d.roleNames) ? d.roleNames.map((r) => mrkdwnClip(str(r), 60)).join(', ') : '';
       return `${who} acknowledged the page${roles ? ` (${roles})` : ''}: its remaining notifications stopped`;
     }
     case 'pagerduty_resolved':
-      return `Resolved in PagerDuty by ${mrkdwnClip(str(d.name), 80)} for ${mrkdwnClip(str(d.roleName) || str(d.role), 60)}`;
+      return `Resolved in PagerDuty by ${mrkdwnClip(str(d.name), 80)} for ${roleOf(d, names)}`;
     case 'made_public':
       return `${who} made the private incident public: it is announced and listed from now on`;
     case 'joined':
@@ -137,10 +163,13 @@ export function describeEvent(e: IncidentEvent): string {
   }
 }
 
-/** `/incident timeline`: every event, oldest first, packed into sections under Slack's limits. Pure. */
-export function renderTimeline(i: Incident, events: IncidentEvent[]): Message {
+/**
+ * `/incident timeline`: every event, oldest first, packed into sections under Slack's limits; roles and playbooks by
+ * the runbook's names. Pure.
+ */
+export function renderTimeline(i: Incident, events: IncidentEvent[], names: TimelineNames = NO_NAMES): Message {
   const lines = events.map(
-    (e) => `\`${utcStamp(e.at).slice(11, 16)}\` +${humanDuration(i.createdAt, e.at)} — ${describeEvent(e)}`,
+    (e) => `\`${utcStamp(e.at).slice(11, 16)}\` +${humanDuration(i.createdAt, e.at)} — ${describeEvent(e, names)}`,
   );
   const blocks: KnownBlock[] = [
     {

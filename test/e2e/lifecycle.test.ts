@@ -358,6 +358,17 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already marked mitigated/);
   });
 
+  it('the timeline names roles as the runbook does, not by their ids', async () => {
+    const other = await declareThroughBot(bot, 'sev1 search index stale');
+    await bot.command('escalate', { channel_id: other.channelId, user_id: RESPONDER });
+    await bot.fake.waitFor('response_url', (c) => /Paging/.test(String(c.args.text)));
+    bot.fake.reset();
+    await bot.command('timeline', { channel_id: other.channelId });
+    const timeline = String((await bot.fake.waitFor('response_url')).args.text);
+    expect(timeline).toMatch(/<@U0RESPONDER> escalated to (On-Call Engineer|Senior DevOps Engineer)(\n|$)/);
+    expect(timeline).not.toMatch(/on_call|senior_devops/);
+  });
+
   it('/incident mitigated HOW and /incident impact WHAT say it in the channel, on the timeline and in the post-mortem', async () => {
     const other = await declareThroughBot(bot, 'sev3 cache misses climbing');
     bot.fake.reset();

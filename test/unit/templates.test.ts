@@ -1,6 +1,7 @@
 import type { ActionsBlock, HeaderBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { USAGE } from '../../src/commands/subcommands.js';
+import type { IncidentEvent } from '../../src/incidents/types.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { communicationTemplate, renderStatusUpdate } from '../../src/templates/communication.js';
 import { messagePrefill } from '../../src/templates/declare-modal.js';
@@ -387,6 +388,30 @@ describe('renderIncidentList and renderHelp', () => {
 });
 
 describe('renderTimeline', () => {
+  it('names roles and playbooks as the runbook does, and by their ids where the runbook has them no more', () => {
+    const names = {
+      roles: new Map([['senior_devops', 'Senior DevOps Engineer']]),
+      playbooks: new Map([['connection-pool-exhaustion', 'Connection Pool Exhaustion']]),
+    };
+    const lines = (kind: IncidentEvent['kind'], details: Record<string, unknown>, actorId: string | null = null) =>
+      allMrkdwn(renderTimeline(makeIncident(), [makeEvent({ kind, at: minutes(1), actorId, details })], names))[0]!;
+    expect(lines('paged', { role: 'senior_devops', userIds: ['U0SD'], reason: 'no acknowledgement' })).toContain(
+      'Paged Senior DevOps Engineer (<@U0SD>): no acknowledgement',
+    );
+    expect(lines('escalation_requested', { role: 'senior_devops' }, COMMANDER)).toContain(
+      'escalated to Senior DevOps Engineer',
+    );
+    expect(lines('page_skipped', { role: 'cto', reason: 'nobody on call' })).toContain(
+      'Could not page cto: nobody on call',
+    );
+    expect(lines('playbook_attached', { playbook: 'connection-pool-exhaustion' })).toContain(
+      'Suggested the playbook Connection Pool Exhaustion',
+    );
+    expect(
+      lines('step_done', { playbook: 'connection-pool-exhaustion', step: 'mitigation.1', text: 'Restart' }, COMMANDER),
+    ).toContain('marked done: *Connection Pool Exhaustion* · mitigation.1 “Restart”');
+  });
+
   it('shows a message put on the timeline as said by its author, with its link, and who added it', () => {
     const note = (details: Record<string, unknown>) =>
       allMrkdwn(
