@@ -20,6 +20,15 @@ export interface PostedDocument {
 }
 
 /**
+ * How a person or a user group is named where a mention cannot be shown (plain text): a person by `name`, with their
+ * `handle` (Slack's unique user name) to tell apart two people of one name; a user group by its handle, as `name`.
+ */
+export interface ContactName {
+  name: string;
+  handle?: string;
+}
+
+/**
  * The domain's view of the chat platform for what follows an incident: post-mortems, action items, the people's own
  * views (in Slack, the Home tab). src/slack implements it; the domain never imports Slack.
  */
@@ -34,6 +43,8 @@ export interface FollowUpChat {
   findUser(name: string): Promise<UserLookup>;
   /** People's names, by id, for documents; an id that cannot be named is left out. */
   userNames(ids: readonly string[]): Promise<Map<string, string>>;
+  /** People (U…, W…) and user groups (S…) named for plain text, by id; an id that cannot be named is left out. */
+  contactNames(ids: readonly string[]): Promise<Map<string, ContactName>>;
   /** What these people see of the incidents changed (Home tabs). Never throws and never waits. */
   changed(teamId: string, userIds: readonly string[]): void;
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../store/db.js';
 import { insertEvent, insertMessageNote } from '../store/event.repo.js';
-import type { FollowUpChat } from './follow-up-ports.js';
+import type { ContactName, FollowUpChat } from './follow-up-ports.js';
 import type { Logger } from './ports.js';
 import { cleanText, cutToChars } from './text.js';
 import type { Incident } from './types.js';
@@ -12,7 +12,7 @@ const MESSAGE_NOTE_MAX = 4000;
 export class IncidentNotes {
   constructor(
     private readonly db: Database,
-    private readonly chat: Pick<FollowUpChat, 'postFollowUp' | 'userNames'>,
+    private readonly chat: Pick<FollowUpChat, 'postFollowUp' | 'userNames' | 'contactNames'>,
     private readonly log: Logger = console,
     /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
     private readonly typed: (text: string) => string = (text) => text,
@@ -21,6 +21,11 @@ export class IncidentNotes {
   /** People's names by user id (those Slack gives within the cache's reach); an id not found is left out. */
   userNames(ids: readonly string[]): Promise<Map<string, string>> {
     return this.chat.userNames(ids);
+  }
+
+  /** People and user groups named for a form's plain text (see ContactName); an id not found is left out. */
+  contactNames(ids: readonly string[]): Promise<Map<string, ContactName>> {
+    return this.chat.contactNames(ids);
   }
 
   /**

@@ -103,6 +103,8 @@ export class LocalSlack {
   readonly unknownUsers: Set<string> = this.workspace.unknownUsers;
   /** User groups (S…) and their members, for usergroups.users.list. */
   readonly usergroups: Map<string, string[]> = this.workspace.usergroups;
+  /** User groups' handles, for usergroups.list (a group without one is named from its id: `S0SRE` is `sre`). */
+  readonly usergroupHandles: Map<string, string> = this.workspace.usergroupHandles;
 
   /** Where `apps.connections.open` sends a Socket Mode client (a test's own WebSocket server). */
   socketModeUrl: string | undefined;

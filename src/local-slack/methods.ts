@@ -412,6 +412,34 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       return { ok: true, members: page, response_metadata: { next_cursor: next } };
     },
 
+    // Every user group (they are all enabled here), as Slack describes one; members only with include_users.
+    'usergroups.list': (args) => {
+      const withUsers = str(args.include_users) === 'true';
+      const usergroups = [...ws.usergroups].map(([id, members]) => {
+        const handle = ws.usergroupHandle(id);
+        return {
+          id,
+          team_id: TEAM_ID,
+          is_usergroup: true,
+          name: handle,
+          description: '',
+          handle,
+          is_external: false,
+          date_create: 1_700_000_000,
+          date_update: 1_700_000_000,
+          date_delete: 0,
+          auto_type: null,
+          created_by: 'U0ADMIN',
+          updated_by: 'U0ADMIN',
+          deleted_by: null,
+          prefs: { channels: [], groups: [] },
+          user_count: members.length,
+          ...(withUsers ? { users: [...members] } : {}),
+        };
+      });
+      return { ok: true, usergroups };
+    },
+
     'usergroups.users.list': (args) => {
       const members = ws.usergroups.get(str(args.usergroup) ?? '');
       return members ? { ok: true, users: [...members] } : slackError('no_such_subteam');

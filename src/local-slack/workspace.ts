@@ -105,6 +105,8 @@ export interface WorkspaceSnapshot {
   messages: [string, Omit<StoredMessage, 'history'>[]][];
   dms: [string, string][];
   usergroups: [string, string[]][];
+  /** Handles given to user groups (absent in a snapshot saved before they were kept). */
+  usergroupHandles?: [string, string][];
   counters: { channel: number; ts: number; view: number; file: number };
 }
 
@@ -138,6 +140,8 @@ export class Workspace {
   readonly unknownUsers = new Set<string>();
   /** User groups (S…) and their members, for usergroups.users.list. */
   readonly usergroups = new Map<string, string[]>();
+  /** User groups' handles (`sre-leads`, shown as `@sre-leads`), for usergroups.list; see {@link usergroupHandle}. */
+  readonly usergroupHandles = new Map<string, string>();
   readonly counters = { channel: 0, ts: 0, view: 0, file: 0 };
 
   /** Adds a channel. Returns its ID. The bot is a member unless `botIsMember: false`. */
@@ -167,6 +171,11 @@ export class Workspace {
     const user = { ...defaultUser(id), ...fields, id };
     this.users.set(id, user);
     return user;
+  }
+
+  /** A user group's handle: the one given, else one made from its id as Slack would show it (`S0SRE` is `sre`). */
+  usergroupHandle(id: string): string {
+    return this.usergroupHandles.get(id) ?? (id.replace(/^S0?/, '').toLowerCase() || 'group');
   }
 
   /** A registered user, or the one Slack would describe for that ID. */
@@ -347,6 +356,7 @@ export class Workspace {
       ]),
       dms: [...this.dms],
       usergroups: [...this.usergroups],
+      usergroupHandles: [...this.usergroupHandles],
       counters: { ...this.counters },
     };
   }
@@ -367,6 +377,8 @@ export class Workspace {
     for (const [user, dm] of s.dms) this.dms.set(user, dm);
     this.usergroups.clear();
     for (const [group, members] of s.usergroups) this.usergroups.set(group, members);
+    this.usergroupHandles.clear();
+    for (const [group, handle] of s.usergroupHandles ?? []) this.usergroupHandles.set(group, handle);
     Object.assign(this.counters, s.counters);
   }
 }

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { ActionItem, UserLookup } from '../incidents/action-items.js';
-import type { FollowUpChat, FollowUpNotice, PostedDocument } from '../incidents/follow-up-ports.js';
+import type { ContactName, FollowUpChat, FollowUpNotice, PostedDocument } from '../incidents/follow-up-ports.js';
 import { UnreachableContactError } from '../incidents/ports.js';
 import type { Incident } from '../incidents/types.js';
 import type { KeyValue } from '../store/kv.js';
@@ -18,14 +18,17 @@ interface Person {
 
 /** Pages of users.list read at most (200 people each): beyond that, owners are mentioned rather than typed. */
 const MAX_PAGES = 10;
-/** People named in one document at most (users.info each, cached). */
+/** People and groups named in one document at most (users.info each, cached). */
 const MAX_NAMES = 100;
 
 /** What the follow-ups keep in the shared store, and for how long. */
 export interface FollowUpCaches {
   /** The people directory (owners typed as @name): read page by page, and people join rarely. */
   directory?: KvCache;
-  /** Names shown for user ids (users.info): a renamed person shows under the new name within the minute. */
+  /**
+   * Names shown for user ids (users.info) and user groups' handles (usergroups.list): a renamed person or group shows
+   * under the new name within the minute.
+   */
   names?: KvCache;
 }
 
@@ -33,6 +36,10 @@ export interface FollowUpCaches {
 export function followUpCaches(kv: KeyValue): FollowUpCaches {
   return { directory: new KvCache(kv, 10 * 60_000), names: new KvCache(kv, 60_000) };
 }
+
+/** A person's id (U…, W…) and a user group's (S…), as Slack gives them. */
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const GROUP_ID = /^S[A-Z0-9]{2,}$/;
 
 const lower = (s: unknown) => (typeof s === 'string' && s.trim() ? [s.trim().toLowerCase()] : []);
 
@@ -102,24 +109,61 @@ export class SlackFollowUpChat implements FollowUpChat {
   }
 
   async userNames(ids: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const wanted = [...new Set(ids)].filter((id) => /^[UW][A-Z0-9]{2,}$/.test(id)).slice(0, MAX_NAMES);
-    await Promise.all(
-      wanted.map(async (id) => {
-        try {
-          const load = async () => {
-            const res = await this.client.users.info({ user: id });
-            const u = res.user;
-            return u?.profile?.real_name || u?.real_name || u?.profile?.display_name || u?.name || '';
-          };
-          const name = this.caches.names ? await this.caches.names.get(`user-name:${id}`, load) : await load();
-          if (name) out.set(id, name);
-        } catch {
-          // Shown by id.
-        }
-      }),
-    );
+    const named = await this.contactNames(ids.filter((id) => USER_ID.test(id)));
+    return new Map([...named].map(([id, n]) => [id, n.name]));
+  }
+
+  async contactNames(ids: readonly string[]): Promise<Map<string, ContactName>> {
+    const out = new Map<string, ContactName>();
+    const wanted = [...new Set(ids)].slice(0, MAX_NAMES);
+    const groups = wanted.filter((id) => GROUP_ID.test(id));
+    await Promise.all([
+      ...wanted
+        .filter((id) => USER_ID.test(id))
+        .map(async (id) => {
+          try {
+            const p = await this.person(id);
+            if (p.name) out.set(id, p.handle ? p : { name: p.name });
+          } catch {
+            // Shown by id.
+          }
+        }),
+      groups.length
+        ? this.groupHandles().then(
+            (handles) => {
+              for (const id of groups) if (handles[id]) out.set(id, { name: handles[id] });
+            },
+            () => {
+              // Shown by id (no usergroups:read scope, or Slack did not answer).
+            },
+          )
+        : undefined,
+    ]);
     return out;
+  }
+
+  /** A person's name (users.info: full name first) and handle, kept a minute in the names cache. */
+  private person(id: string): Promise<ContactName> {
+    const load = async (): Promise<ContactName> => {
+      const u = (await this.client.users.info({ user: id })).user;
+      return {
+        name: u?.profile?.real_name || u?.real_name || u?.profile?.display_name || u?.name || '',
+        handle: u?.name ?? '',
+      };
+    };
+    return this.caches.names ? this.caches.names.get(`user:${id}`, load) : load();
+  }
+
+  /**
+   * Every user group's handle by id (one usergroups.list for all of them, disabled ones too, as a runbook may still
+   * name one), kept a minute in the names cache.
+   */
+  private groupHandles(): Promise<Record<string, string>> {
+    const load = async (): Promise<Record<string, string>> => {
+      const res = await this.client.usergroups.list({ include_disabled: true });
+      return Object.fromEntries((res.usergroups ?? []).flatMap((g) => (g.id && g.handle ? [[g.id, g.handle]] : [])));
+    };
+    return this.caches.names ? this.caches.names.get('usergroup-handles', load) : load();
   }
 
   changed(teamId: string, userIds: readonly string[]): void {

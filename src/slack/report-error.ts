@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@slack/bolt';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from '../incidents/errors.js';
+import type { ContactName } from '../incidents/follow-up-ports.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../store/db.js';
 import { renderPhrase } from '../templates/text.js';
 
@@ -66,13 +67,14 @@ export function errorText(
 
 /**
  * An error in words for a form's inline error, which Slack shows as plain text: no mrkdwn marks, no emoji codes, and
- * no mentions, so the people it names are shown by `names` (see inlineRefusalText), as `@Name`; by id only when a name
- * could not be had. A refusal read before the ack keeps the form open with the reason under a field.
+ * no mentions, so the people and user groups it names are shown by `names` (see inlineRefusalText), as `@Name` and
+ * `@handle`; by id only when a name could not be had. A refusal read before the ack keeps the form open with the reason
+ * under a field.
  */
 export function inlineErrorText(
   err: unknown,
   logger: Pick<Logger, 'error'>,
-  names: ReadonlyMap<string, string> = new Map(),
+  names: ReadonlyMap<string, ContactName> = new Map(),
 ): string {
   return (err instanceof DomainError ? plainWithNames(err.phrase, names) : errorText(err, logger))
     .replace(/`/g, '')
@@ -83,36 +85,46 @@ export function inlineErrorText(
 /** How long a form's refusal waits for the names of the people it names (Slack waits 3 s for the form's answer). */
 const NAMES_WAIT_MS = 1000;
 
-/** Looks up people's names by user id (users.info, cached): IncidentNotes.userNames. */
-export type UserNames = (ids: readonly string[]) => Promise<Map<string, string>>;
+/** Names people and user groups by id for plain text (users.info, usergroups.list, cached): IncidentNotes.contactNames. */
+export type ContactNames = (ids: readonly string[]) => Promise<Map<string, ContactName>>;
 
 /**
- * inlineErrorText, the people the error names looked up first (briefly: a name not had in time shows as the id), for
- * a form's inline error or a modal's plain text, where `<@U…>` is not rendered.
+ * inlineErrorText, the people and user groups the error names looked up first (briefly, people and groups each on
+ * their own: a name not had in time shows as the id), for a form's inline error or a modal's plain text, where
+ * `<@U…>` and `<!subteam^S…>` are not rendered.
  */
 export async function inlineRefusalText(
   err: unknown,
   logger: Pick<Logger, 'error'>,
-  userNames: UserNames,
+  contactNames: ContactNames,
 ): Promise<string> {
-  const ids = err instanceof DomainError ? peopleIn(err.phrase) : [];
-  const names = ids.length ? await within(userNames(ids), NAMES_WAIT_MS, new Map<string, string>()) : new Map();
-  return inlineErrorText(err, logger, names);
+  const ids = err instanceof DomainError ? contactsIn(err.phrase) : [];
+  const lookUp = (some: string[]) =>
+    some.length
+      ? within(contactNames(some), NAMES_WAIT_MS, new Map<string, ContactName>())
+      : Promise.resolve(new Map<string, ContactName>());
+  const [people, groups] = await Promise.all([
+    lookUp(ids.filter((id) => /^[UW]/.test(id))),
+    lookUp(ids.filter((id) => id.startsWith('S'))),
+  ]);
+  return inlineErrorText(err, logger, new Map([...people, ...groups]));
 }
 
-/** The users (U…, W…) a phrase names. */
-function peopleIn(phrase: Phrase): string[] {
-  return phrase
-    .flatMap((p) => (typeof p === 'object' && 'people' in p ? p.people : []))
-    .filter((id) => /^[UW]/.test(id));
+/** The users (U…, W…) and user groups (S…) a phrase names. */
+function contactsIn(phrase: Phrase): string[] {
+  return [
+    ...new Set(
+      phrase.flatMap((p) => (typeof p === 'object' && 'people' in p ? p.people : [])).filter((id) => /^[UWS]/.test(id)),
+    ),
+  ];
 }
 
-/** A phrase as plain text, people by name (`@Priya Shah`) where `names` has them. */
-function plainWithNames(phrase: Phrase, names: ReadonlyMap<string, string>): string {
+/** A phrase as plain text, people by name (`@Priya Shah`) and user groups by handle (`@sre-leads`) where `names` has them. */
+function plainWithNames(phrase: Phrase, names: ReadonlyMap<string, ContactName>): string {
   return plainText(
     phrase.map((p) =>
       typeof p === 'object' && 'people' in p
-        ? p.people.map((id) => (names.has(id) ? `@${names.get(id)}` : id)).join(', ')
+        ? p.people.map((id) => (names.has(id) ? `@${names.get(id)!.name}` : id)).join(', ')
         : p,
     ),
   );

@@ -4,7 +4,7 @@ import { DomainError } from '../incidents/errors.js';
 import { type OverrideRequest, startAndEnd } from '../incidents/oncall.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { errorText, inlineRefusalText, type UserNames } from '../slack/report-error.js';
+import { type ContactNames, errorText, inlineRefusalText } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { renderOverrideRecorded } from '../templates/oncall.js';
 import { overrideConfirmModal, overrideDoneModal } from '../templates/oncall-modal.js';
@@ -23,10 +23,10 @@ const FIELD_OF: Record<string, string> = {
 async function refusal(
   err: unknown,
   logger: Pick<Logger, 'error'>,
-  userNames: UserNames,
+  contactNames: ContactNames,
 ): Promise<{ field: string; text: string }> {
   noteError(err); // audited refused with its code, as the command's refusal is
-  const text = await inlineRefusalText(err, logger, userNames);
+  const text = await inlineRefusalText(err, logger, contactNames);
   return { field: (err instanceof DomainError && FIELD_OF[err.code]) || BLOCK.ocUntil, text };
 }
 
@@ -39,7 +39,7 @@ async function refusal(
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const record = (req: OverrideRequest) => deps.oncall.override(req);
   const refreshHomes = (teamId: string, people: string[]) => deps.home.refresh(teamId, people);
-  const userNames: UserNames = (ids) => deps.notes.userNames(ids);
+  const contactNames: ContactNames = (ids) => deps.notes.contactNames(ids);
 
   app.view(VIEW.oncallOverride, async ({ ack, view, body, logger }) => {
     const parsed = parseOverrideForm((view.state?.values ?? {}) as Parameters<typeof parseOverrideForm>[0]);
@@ -83,7 +83,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_action: 'update', view: overrideDoneModal(text) });
       refreshHomes(teamId, [actorId, userId]);
     } catch (err) {
-      const { field, text } = await refusal(err, logger, userNames);
+      const { field, text } = await refusal(err, logger, contactNames);
       await ack({ response_action: 'errors', errors: { [field]: text } });
     }
   });

@@ -53,7 +53,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     // people it names (who may run it) by name, as the form cannot show a mention.
     const refuseInForm = async (err: unknown, text?: string) => {
       noteError(err);
-      const shown = text ?? (await inlineRefusalText(err, logger, (ids) => deps.notes.userNames(ids)));
+      const shown = text ?? (await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids)));
       await ack({ response_action: 'errors', errors: { [firstBlock]: shown } });
     };
     if (!meta) {
@@ -164,7 +164,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await deps.approvals.checkMayDeny(meta.approvalId, body.user.id);
     } catch (err) {
       noteError(err);
-      const text = await inlineRefusalText(err, logger, (ids) => deps.notes.userNames(ids));
+      const text = await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids));
       await ack({ response_action: 'errors', errors: { [BLOCK.denyReason]: text } });
       return;
     }
@@ -195,7 +195,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await deps.checklists.checkMember(host, body.user.id, 'tick its steps');
     } catch (err) {
       noteError(err);
-      const text = await inlineRefusalText(err, logger, (ids) => deps.notes.userNames(ids));
+      const text = await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids));
       await ack({ response_action: 'errors', errors: { [BLOCK.skipReason]: text } });
       return;
     }

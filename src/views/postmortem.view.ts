@@ -30,7 +30,7 @@ async function withOwners(items: ParsedActionItem[], deps: ListenerDeps, logger:
         return { text: it.text, ownerId, dueAt: it.dueAt };
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
-        return `Line ${n + 1}: ${await inlineRefusalText(err, logger, (ids) => deps.notes.userNames(ids))}`;
+        return `Line ${n + 1}: ${await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids))}`;
       }
     }),
   );

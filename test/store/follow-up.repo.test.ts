@@ -43,6 +43,7 @@ function makeChat(unreachable: string[] = []) {
     postDocument: async () => null,
     findUser: async () => ({ kind: 'unknown' }),
     userNames: async () => new Map<string, string>(),
+    contactNames: async () => new Map(),
     changed(_t: string, ids: readonly string[]) {
       chat.refreshed.push(...ids);
     },
