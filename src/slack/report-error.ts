@@ -119,14 +119,27 @@ function contactsIn(phrase: Phrase): string[] {
   ];
 }
 
-/** A phrase as plain text, people by name (`@Priya Shah`) and user groups by handle (`@sre-leads`) where `names` has them. */
+/**
+ * A phrase as plain text, people by name (`@Priya Shah`) and user groups by handle (`@sre-leads`) where `names` has
+ * them. Two people of one name in a list are each followed by their handle (`@Priya Shah (priya.shah)`), so the
+ * reader can tell whom to mention.
+ */
 function plainWithNames(phrase: Phrase, names: ReadonlyMap<string, ContactName>): string {
   return plainText(
-    phrase.map((p) =>
-      typeof p === 'object' && 'people' in p
-        ? p.people.map((id) => (names.has(id) ? `@${names.get(id)!.name}` : id)).join(', ')
-        : p,
-    ),
+    phrase.map((p) => {
+      if (typeof p !== 'object' || !('people' in p)) return p;
+      const labels = p.people.map((id) => {
+        const n = names.get(id);
+        return { label: n ? `@${n.name}` : id, handle: n?.handle };
+      });
+      const seen = new Map<string, number>();
+      for (const { label } of labels) seen.set(label.toLowerCase(), (seen.get(label.toLowerCase()) ?? 0) + 1);
+      return labels
+        .map(({ label, handle }) =>
+          (seen.get(label.toLowerCase()) ?? 0) > 1 && handle ? `${label} (${handle})` : label,
+        )
+        .join(', ');
+    }),
   );
 }
 

@@ -122,7 +122,8 @@ describe('action items', () => {
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
       /`@AliceLiddell` fits several people \(<@U0ALICE>, <@U0ALICE2>\)\. Mention the owner/,
     );
-    // In the post-mortem form, whose errors are plain text (a mention would show as its id): the people by name.
+    // In the post-mortem form, whose errors are plain text (a mention would show as its id): the people by name, each
+    // with their handle as both have the same name, so the person can tell whom to mention.
     const form = await bot.submit({
       callbackId: VIEW.postmortem,
       privateMetadata: JSON.stringify({ incidentId, channelId }),
@@ -136,7 +137,7 @@ describe('action items', () => {
       response_action: 'errors',
       errors: {
         [BLOCK.pmItems]:
-          'Line 1: @AliceLiddell fits several people (@Alice Liddell, @Alice Liddell). Mention the owner so Slack fills in who you mean.',
+          'Line 1: @AliceLiddell fits several people (@Alice Liddell (alice), @Alice Liddell (alice2)). Mention the owner so Slack fills in who you mean.',
       },
     });
     expect((await items()).length).toBe(before);
