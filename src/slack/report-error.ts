@@ -4,6 +4,7 @@ import { AlreadyDoneError, DomainError, type Phrase, plainText } from '../incide
 import type { ContactName } from '../incidents/follow-up-ports.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../store/db.js';
 import { renderPhrase } from '../templates/text.js';
+import { AnswerNotShownError } from './slack-errors.js';
 
 /**
  * What was asked, for the words said when the database cannot be reached: a declaration (go on by hand: open a
@@ -61,6 +62,10 @@ export function errorText(
   }
   if (err instanceof DomainError) return `:warning: ${renderPhrase(err.phrase)}`;
   const ref = randomBytes(3).toString('hex').toUpperCase();
+  if (err instanceof AnswerNotShownError) {
+    logger.error(`[ref ${ref}] ${err.message}`, err.cause);
+    return `:x: The bot's answer could not be shown to you (reference ${ref}). What you asked may have been done: look in the channel before you try again, and give the reference to whoever runs the bot.`;
+  }
   logger.error(`[ref ${ref}] unexpected error`, err);
   return `:x: Something went wrong on the bot's side (reference ${ref}). Nothing was changed by this request, so you can try again; if it keeps failing, follow the runbook by hand and give the reference to whoever runs the bot.`;
 }

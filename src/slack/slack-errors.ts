@@ -72,3 +72,15 @@ export function slackErrorCode(err: unknown): string | undefined {
 export function slackErrorReason(err: unknown): string {
   return slackErrorCode(err) ?? (err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err));
 }
+
+/**
+ * The bot's answer to a person could not be shown to them (Slack refused it for another reason than not reaching them
+ * there: a malformed message, a bad token, Slack unwell). What they asked may have been done already, so the error
+ * path (errorText) says so, rather than that nothing was changed; `cause` is Slack's error, logged with a reference.
+ */
+export class AnswerNotShownError extends Error {
+  constructor(readonly cause: unknown) {
+    super(`the answer could not be shown: ${slackErrorReason(cause)}`);
+    this.name = 'AnswerNotShownError';
+  }
+}

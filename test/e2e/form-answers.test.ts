@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { declareMetadata } from '../../src/templates/payloads.js';
+import { useBot } from '../support/bot-harness.js';
+import { stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
+
+const GENERAL = 'C0GENERAL';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A form sent from a channel is answered only to the person there (chat.postEphemeral), and by direct message where
+ * that cannot reach them; any other failure of Slack's is not hidden by a second post, and the person is answered
+ * through the bot's one error path.
+ */
+describe('the answer to a form sent from a channel', () => {
+  const bot = useBot({ timers: false });
+
+  const declareFromGeneral = (title: string) =>
+    bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: declareMetadata.encode({ from: 'command', channelId: GENERAL }),
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: stateValue.staticSelect('3') },
+        [BLOCK.declareTitle]: { [INPUT.text]: stateValue.plainText(title) },
+      },
+    });
+  const directsTo = (user: string) => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === user);
+
+  it('goes by direct message when the channel cannot take it (archived, the bot not in it, …)', async () => {
+    bot.fake.channels.get(GENERAL)!.members.add(TEST_REPORTER_ID);
+    for (const error of ['is_archived', 'not_in_channel', 'channel_not_found']) {
+      bot.fake.reset();
+      bot.fake.failNext('chat.postEphemeral', { error });
+      await declareFromGeneral(`checkout slow ${error}`);
+      const told = await bot.fake.waitForTold(TEST_REPORTER_ID);
+      expect([error, told.via, told.text]).toEqual([
+        error,
+        'direct',
+        expect.stringMatching(/^Incident #\d+ \(SEV-3\) is open/),
+      ]);
+    }
+  });
+
+  it('any other failure is not posted again by direct message: the person gets the error path’s answer, with a reference, not told that nothing was done', async () => {
+    bot.fake.channels.get(GENERAL)!.members.add(TEST_REPORTER_ID);
+    // A message Slack refuses (a malformed one): the same message again as a direct message would fail alike.
+    bot.fake.failNext('chat.postEphemeral', { error: 'invalid_blocks' });
+    await declareFromGeneral('checkout slower');
+    const told = await bot.fake.waitForTold(TEST_REPORTER_ID);
+    expect(told.via).toBe('ephemeral');
+    // The incident was declared: the person is not told that nothing was changed.
+    expect(told.text).toMatch(
+      /^:x: The bot's answer could not be shown to you \(reference [0-9A-F]{6}\)\. What you asked may have been done: look in the channel/,
+    );
+    const { rows } = await bot.db.query('SELECT 1 FROM incidents WHERE title = $1', ['checkout slower']);
+    expect(rows).toHaveLength(1);
+    expect(bot.fake.callsTo('chat.postEphemeral').map((c) => c.failed && 'failed')).toEqual(['failed', undefined]);
+    await sleep(300);
+    expect(directsTo(TEST_REPORTER_ID)).toEqual([]);
+  });
+
+  it('a bad token is not hidden behind a direct message either', async () => {
+    bot.fake.channels.get(GENERAL)!.members.add(TEST_REPORTER_ID);
+    bot.fake.failNext('chat.postEphemeral', { error: 'invalid_auth' }, 2);
+    await declareFromGeneral('checkout slowest');
+    // The answer, then the error path's answer: both refused, neither sent again.
+    for (let i = 0; i < 50 && bot.fake.callsTo('chat.postEphemeral').length < 2; i++) await sleep(100);
+    expect(bot.fake.callsTo('chat.postEphemeral').map((c) => c.failed && 'failed')).toEqual(['failed', 'failed']);
+    await sleep(300);
+    expect(directsTo(TEST_REPORTER_ID)).toEqual([]);
+  });
+});
