@@ -353,6 +353,21 @@ describe('FakeSlack', () => {
     expect(rest.response_metadata?.next_cursor).toBe('');
   });
 
+  it('lists user groups with their handles (given, else made from the id), their members only on request', async () => {
+    fake.usergroups.set('S0SRELEADS', ['U0A', 'U0B']);
+    fake.usergroupHandles.set('S0SRELEADS', 'sre-leads');
+    fake.usergroups.set('S0DBA', []);
+    const plain = await client.usergroups.list({});
+    expect(plain.usergroups?.map((g) => [g.id, g.handle, g.name, g.user_count, g.users])).toEqual([
+      ['S0SRELEADS', 'sre-leads', 'sre-leads', 2, undefined],
+      ['S0DBA', 'dba', 'dba', 0, undefined],
+    ]);
+    const withUsers = await client.usergroups.list({ include_users: true });
+    expect(withUsers.usergroups?.[0]?.users).toEqual(['U0A', 'U0B']);
+    fake.usergroups.clear();
+    fake.usergroupHandles.clear();
+  });
+
   it('records POSTs to response URLs', async () => {
     const url = fake.responseUrl('cmd-1');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/response\/cmd-1$/);
