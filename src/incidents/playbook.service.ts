@@ -230,25 +230,30 @@ export class PlaybookService implements StepRuns {
 
   /**
    * The values with every secret parameter sealed, for what must carry them beyond this request (a confirmation
-   * form's metadata, an approval request's row): never in clear.
+   * form's metadata, an approval request's row): never in clear. So is any other value that holds what a person is
+   * never shown (a known secret value, a token typed as a node id or an object key): it is shown masked, so it is not
+   * kept in clear either; the command still gets it as typed, opened when it runs.
    */
   sealParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
     if (step.type !== 'command') return values;
+    const secret = new Set(maskedParams(step));
     const out = { ...values };
-    for (const name of maskedParams(step)) {
-      const v = out[name];
-      if (v !== undefined && v !== '' && !isSealed(v)) out[name] = this.sealer.seal(v);
+    for (const [name, v] of Object.entries(out)) {
+      if (v === '' || isSealed(v)) continue;
+      if (secret.has(name) || this.mask(v) !== v) out[name] = this.sealer.seal(v);
     }
     return out;
   }
 
-  /** The values with sealed secret parameters opened; one that cannot be opened is refused with what to do. */
+  /**
+   * The values with sealed ones opened (a secret parameter, or another holding a known secret value: see sealParams);
+   * one that cannot be opened is refused with what to do.
+   */
   private openParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
     if (step.type !== 'command') return values;
     const out = { ...values };
-    for (const name of maskedParams(step)) {
-      const v = out[name];
-      if (v === undefined || !isSealed(v)) continue;
+    for (const [name, v] of Object.entries(out)) {
+      if (!isSealed(v)) continue;
       const opened = this.sealer.open(v);
       if (opened === null) {
         throw new DomainError(

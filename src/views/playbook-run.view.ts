@@ -102,7 +102,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         const argv = deps.playbooks.preview(meta.playbookId, meta.stepKey, params);
         await ack({
           response_action: 'update',
-          // A secret parameter goes into the form's metadata (which Slack keeps) sealed, never in clear.
+          // A secret parameter, or any value holding a known secret (a token typed as a node id), goes into the form's
+          // metadata (which Slack keeps) sealed, never in clear.
           view: confirmRunModal(
             step,
             playbook,
