@@ -1,15 +1,16 @@
 import type { MessageShortcut } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { noteIncident } from '../audit/request-context.js';
+import { noteDetails, noteIncident } from '../audit/request-context.js';
 import { TITLE_MAX } from '../commands/subcommands.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { directMessageTo } from '../slack/direct-tell.js';
+import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { declareModal, messagePrefill } from '../templates/declare-modal.js';
 import { SHORTCUT } from '../templates/ids.js';
 import { declareMetadata } from '../templates/payloads.js';
+import { secretAuthorTold, secretInMessageWarning } from '../templates/secret-warning.js';
 import { channelLink, mrkdwnClip, plainFromMrkdwn } from '../templates/text.js';
 
 /** How long the form waits for the message's link before it opens without it (the trigger lasts 3 s). */
@@ -30,6 +31,26 @@ function permalinkOf(client: WebClient, channel: string, ts: string, ms: number)
 /** The people a message mentions without a name (`<@U0ALICE>`), at most 20. */
 const mentionedIds = (text: string) =>
   [...new Set([...text.matchAll(/<@([UW][A-Z0-9]+)>/g)].map((m) => m[1]!))].slice(0, 20);
+
+/**
+ * Tells a message's author, privately (in its channel, else a direct message), that it holds one of the bot's known
+ * secret values, which the bot cannot edit out of it; recorded on the request's audit row. True once told.
+ */
+async function warnOfSecret(
+  client: WebClient,
+  at: { channelId: string; authorId: string; link: string | null },
+  logger: { warn: (...args: unknown[]) => void },
+): Promise<boolean> {
+  try {
+    await ephemeralElseDirect(client, at.channelId, at.authorId)(secretInMessageWarning(at.channelId, at.link));
+    noteDetails({ secret_warned: at.authorId });
+    return true;
+  } catch (err) {
+    logger.warn('could not warn the author of a message holding a known secret value', err);
+    noteDetails({ secret_warning_failed: at.authorId });
+    return false;
+  }
+}
 
 /**
  * A message's Declare incident shortcut (someone in #support posts "checkout throws 500s"): the declare form, with
@@ -84,17 +105,19 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           return;
         }
         const link = await permalinkOf(client, shortcut.channel.id, message.ts, PERMALINK_WAIT_MS);
-        const r = await deps.notes.fromMessage(incident, shortcut.user.id, {
-          text,
-          authorId: typeof message.user === 'string' ? message.user : null,
-          ts: message.ts,
-          link,
-        });
+        const authorId = typeof message.user === 'string' ? message.user : null;
+        const r = await deps.notes.fromMessage(incident, shortcut.user.id, { text, authorId, ts: message.ts, link });
+        // A known secret value is masked on the timeline, but stays in the message, which only its author can change.
+        const warned =
+          r.result === 'added' && r.heldSecret && authorId
+            ? await warnOfSecret(client, { channelId: shortcut.channel.id, authorId, link }, logger)
+            : false;
+        const told = warned && authorId && authorId !== shortcut.user.id ? secretAuthorTold(authorId) : '';
         // Quoted as recorded: a known secret value in the message masked.
         await tell(
           r.result === 'already'
             ? `:information_source: That message is on the timeline of incident #${incident.number} already.`
-            : `:memo: Added to the timeline of incident #${incident.number} (${channelLink(incident.channelId ?? shortcut.channel.id)}), at the time it was said: “${mrkdwnClip(r.text, 200)}”. \`/incident timeline\` shows it.`,
+            : `:memo: Added to the timeline of incident #${incident.number} (${channelLink(incident.channelId ?? shortcut.channel.id)}), at the time it was said: “${mrkdwnClip(r.text, 200)}”. \`/incident timeline\` shows it.${told}`,
         );
       },
       { admit: 'gate' },

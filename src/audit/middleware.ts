@@ -55,7 +55,7 @@ export function auditRequests(
               outcome,
               ...(reason !== undefined ? { reason } : {}),
               requestId: ctx.requestId,
-              details: { ...described.details, ...retry },
+              details: { ...described.details, ...ctx.details, ...retry },
             });
         }
       }

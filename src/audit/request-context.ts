@@ -12,6 +12,8 @@ export interface RequestContext {
   requestId: string;
   incidentId?: number;
   outcome?: { outcome: Outcome; reason?: string };
+  /** What the listener adds to the request's audit row (who was warned of a secret in their message). */
+  details?: Record<string, unknown>;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -35,6 +37,12 @@ export function noteIncident(incidentId: number): void {
 export function noteOutcome(outcome: Outcome, reason?: string): void {
   const ctx = storage.getStore();
   if (ctx && !ctx.outcome) ctx.outcome = reason === undefined ? { outcome } : { outcome, reason };
+}
+
+/** Details for the current request's audit row, beside what its payload gives. */
+export function noteDetails(details: Record<string, unknown>): void {
+  const ctx = storage.getStore();
+  if (ctx) ctx.details = { ...ctx.details, ...details };
 }
 
 /** The fields every log line carries while a request runs. */

@@ -31,23 +31,25 @@ export class IncidentNotes {
   /**
    * A message of the incident's channel put on its timeline (its Add to incident timeline shortcut), at the time it
    * was said: its text as read (plain, a known secret value in it masked), who said it and its link. `already` when
-   * that message is there. `text` is what was recorded, for the answer to quote.
+   * that message is there. `text` is what was recorded, for the answer to quote; `heldSecret` says that the message
+   * held a known secret value (masked here, but still in the message itself, which only its author can edit).
    */
   async fromMessage(
     incident: Incident,
     actorId: string,
     message: { text: string; authorId: string | null; ts: string; link: string | null },
-  ): Promise<{ result: 'added' | 'already'; text: string }> {
+  ): Promise<{ result: 'added' | 'already'; text: string; heldSecret: boolean }> {
     const saidAt = new Date(Number(message.ts.split('.')[0]) * 1000);
+    const masked = this.typed(message.text);
     // What Postgres cannot store dropped; a long message kept to its first 4,000 characters.
-    const text = cutToChars(cleanText(this.typed(message.text), { multiline: true }), MESSAGE_NOTE_MAX);
+    const text = cutToChars(cleanText(masked, { multiline: true }), MESSAGE_NOTE_MAX);
     const id = await insertMessageNote(this.db, incident.id, actorId, saidAt, {
       text,
       author: message.authorId,
       message_ts: message.ts,
       link: message.link,
     });
-    return { result: id === null ? 'already' : 'added', text };
+    return { result: id === null ? 'already' : 'added', text, heldSecret: masked !== message.text };
   }
 
   /** Records the description (a known secret value in it masked) and posts it; returns what could not be shown. */

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
-import { stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
+import { ACTION, BLOCK, INPUT, SHORTCUT, VIEW } from '../../src/templates/ids.js';
+import { type BotHarness, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
+import { postInteraction, stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
@@ -182,5 +182,117 @@ describe('a known secret value typed as a step parameter', () => {
     const rowsNow = await stored();
     expect(rowsNow.join('\n')).toContain('"***"');
     for (const row of rowsNow) expect(row).not.toMatch(/tok-4f9a|xoxb-e2e/);
+  });
+});
+
+describe('a message holding a known secret value put on the timeline', () => {
+  const bot = useBot({ timers: false, env: { COMMAND_ENV: 'ATOM_API_TOKEN', ATOM_API_TOKEN: TOKEN } });
+  const AUTHOR = 'U0AUTHOR';
+  let key = 0;
+
+  /** Declares an incident; its channel, with AUTHOR in it, and its id. */
+  const declare = async (title: string) => {
+    bot.fake.reset();
+    await bot.command(`sev2 ${title}`, { user_id: RESPONDER });
+    await bot.fake.waitFor('response_url');
+    const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    const channelId = bot.fake.channelByName(String(created.args.name))!.id;
+    bot.fake.channels.get(channelId)!.members.add(AUTHOR);
+    const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
+    return { channelId, incidentId: Number(rows[0]!.id) };
+  };
+
+  /**
+   * `author` says `text` in the channel (or said it at `ts`); RESPONDER puts it on the timeline. The reply and the
+   * message's ts.
+   */
+  const addToTimeline = async (channelId: string, author: string, text: string, ts?: string) => {
+    const said = ts ? { ts, text } : bot.fake.workspace.addMessage(channelId, author, text);
+    const k = `typed-secret-${++key}`;
+    await postInteraction(bot.baseUrl, SIGNING_SECRET, {
+      type: 'message_action',
+      callback_id: SHORTCUT.addToTimeline,
+      trigger_id: `trigger-${k}`,
+      response_url: bot.fake.responseUrl(k),
+      team: { id: 'T0TEST', domain: 'test' },
+      user: { id: RESPONDER, team_id: 'T0TEST' },
+      channel: { id: channelId, name: 'x' },
+      message: { type: 'message', user: author, ts: said.ts, text: said.text },
+      message_ts: said.ts,
+    });
+    const reply = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === k);
+    return { reply: String(reply.args.text), ts: said.ts };
+  };
+
+  /** The audit row of the shortcut on the message `ts`, once written. */
+  const auditRow = async (ts: string) => {
+    for (let i = 0; i < 80; i++) {
+      const { rows } = await bot.db.query<{ details: Record<string, unknown> }>(
+        "SELECT details FROM audit_log WHERE action = 'timeline_note' AND details->>'message_ts' = $1",
+        [ts],
+      );
+      if (rows[0]) return rows[0];
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no audit row');
+  };
+
+  /** What the bot told `user` privately: ephemeral messages to them, and direct messages. */
+  const toldPrivately = (user: string) =>
+    bot.fake.calls.filter(
+      (c) =>
+        (c.method === 'chat.postEphemeral' && c.args.user === user) ||
+        (c.method === 'chat.postMessage' && c.args.channel === user),
+    );
+
+  it("tells the message's author privately to delete or edit it and rotate the secret, naming no value; audited", async () => {
+    const { channelId, incidentId } = await declare('secret pasted in channel');
+    bot.fake.reset();
+    const { reply, ts } = await addToTimeline(channelId, AUTHOR, `try with ${TOKEN} again`);
+    // The timeline and the reply are masked.
+    expect(reply).toContain('try with *** again');
+    expect(reply).toContain(`<@${AUTHOR}> was told privately`);
+    const { rows } = await bot.db.query<{ details: { text: string } }>(
+      "SELECT details FROM incident_events WHERE incident_id = $1 AND details->>'message_ts' = $2",
+      [incidentId, ts],
+    );
+    expect(rows.map((r) => r.details.text)).toEqual(['try with *** again']);
+    // The author is told, in the channel, only them.
+    const warning = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === AUTHOR);
+    expect(warning.args.channel).toBe(channelId);
+    expect(String(warning.args.text)).toMatch(/looks like a secret the bot is configured with/);
+    expect(String(warning.args.text)).toMatch(/delete the message or edit the secret out, and rotate/);
+    for (const call of bot.fake.calls) expect(JSON.stringify(call.args), call.method).not.toMatch(/tok-4f9a/);
+    expect((await auditRow(ts)).details).toMatchObject({ message_ts: ts, secret_warned: AUTHOR });
+    // Put on the timeline again: already there, no second warning.
+    bot.fake.reset();
+    const again = await addToTimeline(channelId, AUTHOR, `try with ${TOKEN} again`, ts);
+    expect(again.reply).toMatch(/already/);
+    expect(toldPrivately(AUTHOR)).toEqual([]);
+  });
+
+  it('tells an author no longer in the channel by direct message', async () => {
+    const { channelId } = await declare('secret pasted then left');
+    const LEFT = 'U0LEFT';
+    bot.fake.reset();
+    const { ts } = await addToTimeline(channelId, LEFT, `the key is ${TOKEN}`);
+    const dm = await bot.fake.waitFor('chat.postMessage', (c) => /looks like a secret/.test(String(c.args.text)));
+    expect(dm.args.channel).toBe(LEFT);
+    // Tried in the channel first, which Slack refuses for someone not in it.
+    expect(bot.fake.callsTo('chat.postEphemeral').filter((c) => c.args.user === LEFT && c.response?.ok)).toEqual([]);
+    expect(JSON.stringify(dm.args)).not.toMatch(/tok-4f9a/);
+    expect((await auditRow(ts)).details).toMatchObject({ secret_warned: LEFT });
+  });
+
+  it('says nothing of the kind for a message without a secret', async () => {
+    const { channelId } = await declare('no secret here');
+    bot.fake.reset();
+    const { reply, ts } = await addToTimeline(channelId, AUTHOR, 'the pool is exhausted, tok- prefixes are ours');
+    expect(reply).toContain('the pool is exhausted');
+    expect(reply).not.toMatch(/secret/);
+    const details = (await auditRow(ts)).details;
+    expect(details).not.toHaveProperty('secret_warned');
+    expect(toldPrivately(AUTHOR)).toEqual([]);
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => /secret/.test(String(c.args.text)))).toEqual([]);
   });
 });
