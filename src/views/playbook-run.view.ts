@@ -91,8 +91,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     if (step.type === 'command') {
       const checked = validateParams(step, params);
       if (!checked.ok) {
+        // A refusal quotes the value typed: a known secret value in it masked, as wherever the step is shown.
         const errors = Object.fromEntries(
-          Object.entries(checked.errors).map(([name, msg]) => [`${BLOCK.paramPrefix}${name}`, msg.slice(0, 300)]),
+          Object.entries(checked.errors).map(([name, msg]) => [
+            `${BLOCK.paramPrefix}${name}`,
+            deps.playbooks.mask(msg).slice(0, 300),
+          ]),
         );
         await ack({ response_action: 'errors', errors });
         return;

@@ -88,7 +88,7 @@ describe('a known secret value typed as a step parameter', () => {
     return rows.map((r) => r.row);
   };
 
-  it('reaches the command as typed, and shows and is stored masked: checklist, run message, confirmation, approval, timeline, audit', async () => {
+  it('reaches the command as typed, and shows and is stored masked: refusal, checklist, run message, confirmation, approval, timeline, audit', async () => {
     const from = bot.fake.calls.length;
     await bot.command('run node-care', { channel_id: GENERAL, user_id: RESPONDER });
     const posted = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Node care/.test(String(m.args.text)));
@@ -129,6 +129,10 @@ describe('a known secret value typed as a step parameter', () => {
       answers.push(res.text ?? '');
     };
 
+    // A value that does not fit is refused in the form, which quotes it masked; nothing runs.
+    const refused = await runWith('detection.0', `${TOKEN}_x`);
+    expect(refused?.response_action).toBe('errors');
+    expect(JSON.stringify(refused)).toContain('\\"***_x\\" is not valid');
     // Read-only: runs at once.
     await runWith('detection.0', TOKEN);
     expect((await waitForRuns(1)).at(-1)).toEqual(['logs', '--node', TOKEN]);
