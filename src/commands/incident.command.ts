@@ -145,8 +145,11 @@ const HANDLERS: {
   rename: (cmd, c, i) => c.deps.incidents.rename(i.id, c.userId, cmd.title, c.key),
   impact: (cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'customer_impact', c.key, cmd.summary),
   data_loss: (cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'data_loss_risk', c.key, cmd.summary),
-  async escalate(_cmd, c, i) {
-    const r = await c.deps.incidents.escalateNow(i.id, c.userId, { requestKey: c.key });
+  async escalate(cmd, c, i) {
+    const r = await c.deps.incidents.escalateNow(i.id, c.userId, {
+      requestKey: c.key,
+      ...(cmd.name ? { named: cmd.name } : {}),
+    });
     if (r) await c.tell(r.kind === 'paging' ? renderEscalationReply(r) : renderAlreadyEscalated(r, new Date()));
     return r;
   },

@@ -26,7 +26,7 @@ export type IncidentCommand =
   | { kind: 'audit' }
   | { kind: 'impact'; summary: string | null }
   | { kind: 'data_loss'; summary: string | null }
-  | { kind: 'escalate' }
+  | { kind: 'escalate'; name: string | null }
   | { kind: 'playbook'; name: string | null }
   | { kind: 'detach'; name: string | null }
   | { kind: 'run'; name: string | null }
@@ -224,10 +224,12 @@ export const SUBCOMMANDS = {
   },
   escalate: {
     names: ['escalate', 'page'],
-    args: 'none',
+    args: 'text',
+    text: { field: 'name', max: 80 },
     where: 'incident channel',
     whenDown: 'page',
-    usage: '`/incident escalate` — page the next role in the contact order now',
+    usage:
+      '`/incident escalate [role]` — page the next role in the contact order now; with a role of the runbook (`/incident escalate cto`, `page database team`), that role',
   },
   playbook: {
     names: ['playbook', 'playbooks'],

@@ -244,6 +244,32 @@ export function rolesToPage(
   return next ? [job.role, next] : [job.role];
 }
 
+/** A role as typed, compared loosely: case, spaces, dashes and underscores aside (`Senior DevOps`, `senior-devops`). */
+const roleSlug = (s: string) =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '_');
+
+/**
+ * The role a person named (`/incident escalate cto`): by its id or name; else the one role whose id or name holds
+ * what was typed (`devops`, `database`). Several: which they are, to choose from; none: nothing.
+ */
+export function roleNamed(
+  roles: Readonly<Record<string, { id: string; name: string }>>,
+  typed: string,
+): { kind: 'found'; role: string } | { kind: 'several'; roles: string[] } | { kind: 'none' } {
+  const want = roleSlug(typed);
+  const all = Object.values(roles);
+  const exact = all.find((r) => roleSlug(r.id) === want || roleSlug(r.name) === want);
+  if (exact) return { kind: 'found', role: exact.id };
+  const part = want
+    ? all.filter((r) => roleSlug(r.id).includes(want) || roleSlug(r.name).includes(want)).map((r) => r.id)
+    : [];
+  if (part.length === 1) return { kind: 'found', role: part[0]! };
+  return part.length ? { kind: 'several', roles: part } : { kind: 'none' };
+}
+
 /** The next role in the contact order that has not been paged, for "Escalate now". */
 export function nextRoleToPage(rb: PolicyRunbook, pagedRoles: ReadonlySet<string>): string | null {
   return rb.escalation.order.find((r) => !pagedRoles.has(r)) ?? null;

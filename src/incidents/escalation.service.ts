@@ -24,7 +24,7 @@ import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import { AlreadyDoneError, ChatPlatformError } from './errors.js';
+import { AlreadyDoneError, ChatPlatformError, DomainError } from './errors.js';
 import {
   desiredJobs,
   keptByHand,
@@ -32,6 +32,7 @@ import {
   nextRoleToPage,
   REMINDER_RULES,
   remindsCommander,
+  roleNamed,
   rolesToPage,
   ruleReason,
   ruleUnless,
@@ -156,6 +157,23 @@ export class EscalationService {
     private readonly oncall: OnCallResolver = fixedContacts(runbook),
   ) {
     this.notes = new SideNotes(opts.shared ?? null, 'page', PAGE_NOTE_CODEC, log);
+  }
+
+  /** The role a person typed, or a refusal that lists the roles to choose from. */
+  private roleTyped(typed: string): string {
+    const { roles } = this.runbook.escalation;
+    const found = roleNamed(roles, typed);
+    if (found.kind === 'found') return found.role;
+    const list = (ids: string[]) => ids.map((r) => `${this.roleName(r)} (\`${r}\`)`).join(', ');
+    if (found.kind === 'several')
+      throw new DomainError(
+        'which_role',
+        `\`${typed}\` fits several roles: ${list(found.roles)}. Name one, e.g. \`/incident escalate ${found.roles[0]}\`.`,
+      );
+    throw new DomainError(
+      'unknown_role',
+      `There is no role \`${typed}\` in the runbook. Its roles: ${list(Object.keys(roles))}. \`/incident escalate\` alone pages the next in the contact order.`,
+    );
   }
 
   roleName(role: string | null): string {
@@ -293,9 +311,11 @@ export class EscalationService {
   async escalateNow(
     incidentId: number,
     actorId: string,
-    { requestKey, shownRole }: { requestKey?: string; shownRole?: string } = {},
+    { requestKey, shownRole, named }: { requestKey?: string; shownRole?: string; named?: string } = {},
   ): Promise<EscalateResult | null> {
     const { order } = this.runbook.escalation;
+    // A role the person named (`/incident escalate cto`): that one, in the contact order or not (the database team).
+    const namedRole = named ? this.roleTyped(named) : undefined;
     const result = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
       const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
@@ -303,7 +323,7 @@ export class EscalationService {
         throw new AlreadyDoneError(`This incident is ${incident.status}; there is nobody left to escalate to for it.`);
       }
       const taken = new Set([...(await pagedRoles(tx, incidentId)), ...(await pendingManualRoles(tx, incidentId))]);
-      let meant = shownRole && order.includes(shownRole) ? shownRole : undefined;
+      let meant = namedRole ?? (shownRole && order.includes(shownRole) ? shownRole : undefined);
       if (!meant) {
         const last = await lastManualRequest(tx, incidentId, this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS);
         if (last && order.includes(last.role)) meant = last.role;

@@ -420,11 +420,14 @@ export class IncidentService {
     });
   }
 
-  /** "Escalate now": pages the role the person meant (the card's, else the next in the contact order), once. */
+  /**
+   * "Escalate now": pages the role the person meant (one they named, the card's, else the next in the contact order),
+   * once.
+   */
   async escalateNow(
     incidentId: number,
     actorId: string,
-    request: { requestKey?: string; shownRole?: string } = {},
+    request: { requestKey?: string; shownRole?: string; named?: string } = {},
   ): Promise<EscalateResult | null> {
     if (!this.escalation) throw new DomainError('no_escalation', 'Escalation is not configured for this bot.');
     return this.escalation.escalateNow(incidentId, actorId, request);

@@ -94,6 +94,57 @@ describe('Escalate now pages the role the card showed, once', () => {
     await sleep(1500);
     expect(pagesTo(bot, 'U0MANAGER', 'typed twice')).toHaveLength(0);
   });
+
+  it('/incident escalate <role> pages the role named, in the contact order or not; a second time says it was paged', async () => {
+    const card = await declare(bot, 'sev2 replica lag');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    // The database team is not in the contact order: named, it is paged at once.
+    await bot.command('escalate database team', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await bot.fake.waitFor('response_url', (c) => /Paging \*Database Team\* now/.test(String(c.args.text)));
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0DBTEAM' && json(c.args).includes('replica lag'),
+    );
+    // Named by a part of it (`cto`), the CTO, skipping the roles before it in the order.
+    await bot.command('page cto', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await bot.fake.waitFor('response_url', (c) => /Paging \*CTO\* now/.test(String(c.args.text)));
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0CTO' && json(c.args).includes('replica lag'),
+    );
+    await bot.command('escalate CTO', { channel_id: card.channelId, user_id: 'U0RESP2' });
+    const told = await bot.fake.waitFor('response_url', (c) => /already/.test(String(c.args.text)));
+    expect(told.args.text).toMatch(/CTO/);
+    expect(told.args.text).toMatch(/nobody else was paged/);
+    await sleep(1000);
+    expect(pagesTo(bot, 'U0CTO', 'replica lag')).toHaveLength(1);
+    expect(pagesTo(bot, 'U0SENIOR', 'replica lag')).toHaveLength(0);
+    const { rows } = await bot.db.query<{ details: { role: string } }>(
+      `SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'escalation_requested' ORDER BY id`,
+      [card.id],
+    );
+    expect(rows.map((r) => r.details.role)).toEqual(['database_team', 'cto']);
+  });
+
+  it('/incident escalate with a role the runbook does not have, or one that fits several, says which roles there are', async () => {
+    const card = await declare(bot, 'sev2 unknown role');
+    bot.fake.reset();
+    await bot.command('escalate the janitor', { channel_id: card.channelId });
+    const none = await bot.fake.waitFor('response_url');
+    expect(none.args.text).toContain(
+      'There is no role `the janitor` in the runbook. Its roles: On-Call Engineer (`on_call`)',
+    );
+    expect(none.args.text).toContain('Database Team (`database_team`)');
+    bot.fake.reset();
+    await bot.command('escalate e', { channel_id: card.channelId });
+    const several = await bot.fake.waitFor('response_url');
+    expect(several.args.text).toMatch(/`e` fits several roles: .*Name one, e\.g\. `\/incident escalate /);
+    const { rows } = await bot.db.query(
+      `SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = 'escalation_requested'`,
+      [card.id],
+    );
+    expect(rows).toHaveLength(0);
+  });
 });
 
 describe('Escalate now with the incident channel archived in Slack', () => {

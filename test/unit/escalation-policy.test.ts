@@ -8,6 +8,7 @@ import {
   nextRoleToPage,
   REMINDER_RULES,
   RULES,
+  roleNamed,
   rolesToPage,
   ruleReason,
   ruleUnless,
@@ -183,5 +184,33 @@ describe('the rule table', () => {
     const i = makeIncident({ createdAt: T0, status: 'investigating' });
     expect(stillHolds({ key: 'retired', rule: 'retired' }, i, rb, NOW)).toBe(false);
     expect(rolesToPage({ rule: 'retired', role: 'cto' }, rb, new Set())).toEqual([]);
+  });
+});
+
+describe('roleNamed', () => {
+  const roles = {
+    on_call: { id: 'on_call', name: 'On-Call Engineer' },
+    senior_devops: { id: 'senior_devops', name: 'Senior DevOps Engineer' },
+    engineering_manager: { id: 'engineering_manager', name: 'Engineering Manager' },
+    database_team: { id: 'database_team', name: 'Database Team' },
+  };
+  it.each([
+    ['senior_devops', 'senior_devops'],
+    ['Senior DevOps Engineer', 'senior_devops'],
+    ['senior-devops', 'senior_devops'],
+    ['devops', 'senior_devops'],
+    ['on call', 'on_call'],
+    ['DATABASE', 'database_team'],
+    ['manager', 'engineering_manager'],
+  ])('%j is %s', (typed, role) => {
+    expect(roleNamed(roles, typed)).toEqual({ kind: 'found', role });
+  });
+  it('a part that fits several roles names them; one that fits none is none', () => {
+    expect(roleNamed(roles, 'engineer')).toEqual({
+      kind: 'several',
+      roles: ['on_call', 'senior_devops', 'engineering_manager'],
+    });
+    expect(roleNamed(roles, 'janitor')).toEqual({ kind: 'none' });
+    expect(roleNamed(roles, '  ')).toEqual({ kind: 'none' });
   });
 });
