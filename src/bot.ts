@@ -233,6 +233,10 @@ export function createBot({
     clientOptions,
   });
 
+  // What people type (titles, status updates, resolutions, post-mortems, notes, action items, a Deny's or a Skip's
+  // reason, an on-call override's role and times, a maintenance window's title): the bot's tokens and COMMAND_ENV
+  // values masked by value, as in command output, before it is posted or stored.
+  const typed = knownValuesMask(logSecrets(config));
   // Who is on call is computed from the runbook file's rotations and the overrides in Postgres, when a page fires.
   const oncall = new OnCallService(
     db,
@@ -240,6 +244,7 @@ export function createBot({
     new SlackOnCallChat(app.client),
     { ...config.oncall, ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}) },
     app.logger,
+    typed,
   );
   const home = new HomeTabs(
     app.client,
@@ -299,10 +304,6 @@ export function createBot({
     notifications,
     oncall,
   );
-  // What people type (titles, status updates, resolutions, post-mortems, notes, action items, a Deny's or a Skip's
-  // reason): the bot's tokens and COMMAND_ENV values masked by value, as in command output, before it is posted or
-  // stored.
-  const typed = knownValuesMask(logSecrets(config));
   const playbooks = new PlaybookService(
     db,
     chat,
@@ -449,6 +450,7 @@ export function createBot({
     runbook.playbooks,
     config.incidentsChannel ?? null,
     app.logger,
+    typed,
   );
   // Action item reminders, notification steps and maintenance windows are rows with a due time, swept on every round
   // of the loop, as declarations are; so are on-call hand-off notices (a row per role and hand-off, recorded shortly

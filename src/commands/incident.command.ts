@@ -272,7 +272,8 @@ const HANDLERS: {
   async oncall(cmd, c) {
     const parsed = parseOnCall(cmd.args);
     if (!parsed.ok) {
-      await c.tell(`:warning: ${parsed.error}`);
+      // A refusal quotes what was typed (`from <text>` is not a time): a secret value pasted there is masked.
+      await c.tell(`:warning: ${c.deps.oncall.masked(parsed.error)}`);
       return;
     }
     const p = parsed.command;

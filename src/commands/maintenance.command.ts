@@ -30,6 +30,6 @@ export async function maintenanceCommand(what: string | null, c: Ctx): Promise<v
       return;
     }
     default:
-      await c.tell(`:warning: \`${verb}\` is not a maintenance command. ${USAGE}`);
+      await c.tell(`:warning: \`${c.deps.maintenance.masked(verb)}\` is not a maintenance command. ${USAGE}`);
   }
 }

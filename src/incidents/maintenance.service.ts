@@ -84,8 +84,18 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
     /** Where windows are said when the runbook file names no channel (INCIDENTS_CHANNEL). */
     private readonly defaultChannel: string | null,
     private readonly log: Logger = console,
+    /**
+     * What a person types (a window's own title) is masked by: the values the bot knows are secret, before it is
+     * stored or announced.
+     */
+    private readonly typed: (text: string) => string = (text) => text,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** Text a person typed, as it may be shown back (a refusal that quotes it): the known secret values masked. */
+  masked(text: string): string {
+    return this.typed(text);
+  }
 
   private get channel(): string | null {
     return this.maintenance.channel ?? this.defaultChannel;
@@ -137,7 +147,8 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
    */
   async start(what: string | null, userId: string, typedIn: string): Promise<MaintenanceWindowRow> {
     // A title of one's own is stored and announced: cleaned as an incident title is, and refused when it shows nothing.
-    const typed = what ? cleanTitle(what).replace(/\s+/g, ' ').trim() : '';
+    // Masked first: a secret value pasted in a title is never stored, announced or shown on an incident's card.
+    const typed = what ? this.typed(cleanTitle(what)).replace(/\s+/g, ' ').trim() : '';
     if (typed && isBlank(typed)) {
       throw new DomainError(
         'maintenance_title_blank',

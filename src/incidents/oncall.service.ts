@@ -162,6 +162,11 @@ export class OnCallService implements OnCallResolver, Sweep {
     chat: OnCallChat,
     private readonly opts: OnCallOptions,
     log: Logger = console,
+    /**
+     * What a person types (an override's role, its start and end) is masked by before it is shown back in a refusal:
+     * the values the bot knows are secret.
+     */
+    private readonly typed: (text: string) => string = (text) => text,
   ) {
     this.handoffs = new HandoffNotices(db, runbook, chat, opts, log, {
       rotations: () => this.rotations(),
@@ -170,6 +175,11 @@ export class OnCallService implements OnCallResolver, Sweep {
   }
 
   private readonly handoffs: HandoffNotices;
+
+  /** Text a person typed, as it may be shown back (a refusal that quotes it): the known secret values masked. */
+  masked(text: string): string {
+    return this.typed(text);
+  }
 
   /** The roles with a rotation (id and name), in the contact order: what an override may name. */
   rotationRoles(): { id: string; name: string; timeZone: string }[] {
@@ -293,7 +303,10 @@ export class OnCallService implements OnCallResolver, Sweep {
         (r) => slug(r.id) === slug(typed) || slug(r.name) === slug(typed),
       );
       if (!found)
-        throw new DomainError('unknown_role', `There is no role \`${typed}\`. Roles with a rotation: ${names()}.`);
+        throw new DomainError(
+          'unknown_role',
+          `There is no role \`${this.typed(typed)}\`. Roles with a rotation: ${names()}.`,
+        );
       if (!found.rotation)
         throw new DomainError(
           'no_rotation',

@@ -44,7 +44,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.view(VIEW.oncallOverride, async ({ ack, view, body, logger }) => {
     const parsed = parseOverrideForm((view.state?.values ?? {}) as Parameters<typeof parseOverrideForm>[0]);
     if (!parsed.ok) {
-      await ack({ response_action: 'errors', errors: parsed.errors });
+      // A refusal quotes what was typed (`from <text>` is not a time): a secret value pasted there is masked.
+      const errors = Object.fromEntries(
+        Object.entries(parsed.errors).map(([field, text]) => [field, deps.oncall.masked(text)]),
+      );
+      await ack({ response_action: 'errors', errors });
       return;
     }
     const { userId, role, start, end } = parsed.value;
