@@ -31,6 +31,12 @@ export interface MethodEnv {
 
 const CHANNEL_NAME_RE = /^[a-z0-9_-]+$/;
 
+/** A message timestamp (`1700000000.000100`) in microseconds, to compare; NaN when it is not one. */
+function tsMicros(ts: string): number {
+  const m = /^(\d+)(?:\.(\d{1,6}))?$/.exec(ts.trim());
+  return m ? Number(m[1]) * 1_000_000 + Number((m[2] ?? '').padEnd(6, '0')) : Number.NaN;
+}
+
 export function slackError(error: string, extra: SlackArgs = {}): HandlerResult {
   return { ...extra, ok: false, error };
 }
@@ -236,18 +242,37 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       if (target.channel && !target.channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
       const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
       const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      // A time range as Slack reads it: `oldest` and `latest` timestamps, each left out unless `inclusive`.
+      const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+      const oldest = str(args.oldest) ? tsMicros(str(args.oldest)!) : null;
+      const latest = str(args.latest) ? tsMicros(str(args.latest)!) : null;
+      if (Number.isNaN(oldest)) return slackError('invalid_ts_oldest');
+      if (Number.isNaN(latest)) return slackError('invalid_ts_latest');
+      // The cursor of the page before: where the next page starts (Slack's is opaque too: base64 of `next_ts:…`).
+      let from: number | null = null;
+      if (str(args.cursor)) {
+        const m = /^next_ts:(\d+)$/.exec(Buffer.from(str(args.cursor)!, 'base64').toString('utf8'));
+        if (!m) return slackError('invalid_cursor');
+        from = Number(m[1]);
+      }
       // Newest first, the channel's own messages (not thread replies), as Slack lists them.
-      const messages = (ws.messages.get(target.id) ?? [])
+      const inRange = (ws.messages.get(target.id) ?? [])
         .filter((m) => !m.deleted && (m.thread_ts === undefined || m.thread_ts === m.ts))
-        .slice()
-        .reverse()
-        .slice(0, limit)
-        .map((m) => {
-          const json = ws.messageJson(m);
-          if (!withMetadata) delete json.metadata;
-          return json;
-        });
-      return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
+        .filter((m) => {
+          const at = tsMicros(m.ts);
+          if (oldest !== null && (inclusive ? at < oldest : at <= oldest)) return false;
+          if (latest !== null && (inclusive ? at > latest : at >= latest)) return false;
+          return from === null || at <= from;
+        })
+        .reverse();
+      const messages = inRange.slice(0, limit).map((m) => {
+        const json = ws.messageJson(m);
+        if (!withMetadata) delete json.metadata;
+        return json;
+      });
+      const next = inRange[limit];
+      const nextCursor = next ? Buffer.from(`next_ts:${tsMicros(next.ts)}`).toString('base64') : '';
+      return { ok: true, messages, has_more: next !== undefined, response_metadata: { next_cursor: nextCursor } };
     },
 
     'chat.update': (args) => {

@@ -256,7 +256,9 @@ export class Workspace {
   }
 
   nextTs(): string {
-    this.counters.ts++;
+    // As Slack's: the moment it is posted (in 100 µs steps), and after the last one given out, so that a history's
+    // `oldest` and `latest` select what they select in Slack.
+    this.counters.ts = Math.max(this.counters.ts + 1, Math.floor((Date.now() / 1000 - BASE_TS_SECONDS) * 10_000));
     const micros = this.counters.ts * 100;
     const seconds = BASE_TS_SECONDS + Math.floor(micros / 1_000_000);
     return `${seconds}.${String(micros % 1_000_000).padStart(6, '0')}`;

@@ -194,6 +194,45 @@ describe('FakeSlack', () => {
     });
   });
 
+  it('pages a history with limit, cursor and has_more, newest first, within oldest and latest, as Slack does', async () => {
+    const channel = fake.addChannel('busy-history', { botIsMember: true });
+    const before = Date.now() / 1000;
+    const posted: string[] = [];
+    for (let i = 0; i < 7; i++) posted.push((await client.chat.postMessage({ channel, text: `m${i}` })).ts!);
+    // A message's ts is when it was posted, each after the last.
+    expect(Number(posted[0])).toBeGreaterThanOrEqual(Math.floor(before));
+    expect([...posted].sort()).toEqual(posted);
+    const texts = (r: { messages?: { text?: string }[] }) => r.messages?.map((m) => m.text);
+    const first = await client.conversations.history({ channel, limit: 3 });
+    expect(texts(first)).toEqual(['m6', 'm5', 'm4']);
+    expect(first.has_more).toBe(true);
+    const cursor = first.response_metadata?.next_cursor;
+    expect(cursor).toBeTruthy();
+    const second = await client.conversations.history({ channel, limit: 3, cursor });
+    expect(texts(second)).toEqual(['m3', 'm2', 'm1']);
+    const last = await client.conversations.history({
+      channel,
+      limit: 3,
+      cursor: second.response_metadata?.next_cursor,
+    });
+    expect(texts(last)).toEqual(['m0']);
+    expect(last.has_more).toBe(false);
+    expect(last.response_metadata?.next_cursor).toBe('');
+    // oldest and latest are left out unless inclusive.
+    const range = await client.conversations.history({ channel, oldest: posted[2], latest: posted[5] });
+    expect(texts(range)).toEqual(['m4', 'm3']);
+    const inclusive = await client.conversations.history({
+      channel,
+      oldest: posted[2],
+      latest: posted[5],
+      inclusive: true,
+    });
+    expect(texts(inclusive)).toEqual(['m5', 'm4', 'm3', 'm2']);
+    await expect(client.conversations.history({ channel, cursor: 'not-a-cursor' })).rejects.toMatchObject({
+      data: { error: 'invalid_cursor' },
+    });
+  });
+
   it('posts an ephemeral message only to a member of the channel, as Slack does', async () => {
     const incidents = fake.addChannel('inc-db', { members: ['U0ONCALL'] });
     await client.chat.postEphemeral({ channel: incidents, user: 'U0ONCALL', text: 'only you' });
