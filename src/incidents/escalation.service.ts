@@ -62,7 +62,14 @@ export interface FiredJob {
   /** The incident as it was when the timer fired. */
   incident: Incident;
   /** The roles this job pages, each with what an earlier attempt already did. */
-  pages: { pageId: number; role: string; announced: boolean; deliveredTo: ReadonlySet<string> }[];
+  pages: {
+    pageId: number;
+    role: string;
+    announced: boolean;
+    deliveredTo: ReadonlySet<string>;
+    /** When the page was first tried (its row made); null for one this attempt makes. */
+    since: Date | null;
+  }[];
 }
 
 /** What a page (or a reminder) did in Slack, noted beside the database (see EscalationService.notes). */
@@ -411,10 +418,16 @@ export class EscalationService {
           for (const role of roles) {
             const e = earlier.find((p) => p.role === role);
             if (e) {
-              work.pages.push({ pageId: e.id, role, announced: e.announced, deliveredTo: e.deliveredTo });
+              work.pages.push({
+                pageId: e.id,
+                role,
+                announced: e.announced,
+                deliveredTo: e.deliveredTo,
+                since: e.createdAt,
+              });
             } else {
               newPages.push({ incidentId: incident.id, jobId: job.id, role, rule: job.rule });
-              work.pages.push({ pageId: 0, role, announced: false, deliveredTo: new Set() });
+              work.pages.push({ pageId: 0, role, announced: false, deliveredTo: new Set(), since: null });
               anew.add(role);
             }
             incidentPaged.add(role);
@@ -568,7 +581,7 @@ export class EscalationService {
     const find = job.attempts > 1 ? this.chat.findPage?.bind(this.chat) : undefined;
     const findPage = find
       ? (userId: string) =>
-          find(incident, page.pageId, userId).catch((err) => {
+          find(incident, page.pageId, userId, undefined, page.since ?? undefined).catch((err) => {
             this.log.warn(`could not look for page ${page.pageId}'s DM to ${userId}; sending it`, err);
             return false;
           })

@@ -547,31 +547,47 @@ export class SlackChat implements IncidentChat, PlaybookChat {
    * Whether the page's direct message is already in the bot's conversation with the person (its metadata names the
    * page and the person, and `step` for a later Slack step of the page; without `step`, the page's first DM): a page
    * job or a Slack step taken again after an attempt stopped between sending it and recording it finds it, instead of
-   * paging the person twice. Looks at the recent messages of that conversation (conversations.open for
-   * its id, then conversations.history): needs the `im:write` and `im:history` scopes. Without them, or if Slack
-   * fails, false (the page is sent again: at least once), logged once per reason.
+   * paging the person twice. Reads that conversation (conversations.open for its id, then conversations.history),
+   * newest first, page after page, from `since` (when the page was first tried: nothing of it is older) less a margin
+   * for the clocks, until it is found, up to PAGE_LOOKUP_PAGES pages; needs the `im:write` and `im:history` scopes.
+   * Without them, or if Slack fails, false (the page is sent again: at least once), logged once per reason.
    */
-  async findPage(incident: Incident, pageId: number, userId: string, step?: number): Promise<boolean> {
+  async findPage(incident: Incident, pageId: number, userId: string, step?: number, since?: Date): Promise<boolean> {
+    const isIt = (m: { metadata?: { event_type?: string; event_payload?: unknown } }) => {
+      if (m.metadata?.event_type !== PAGE_EVENT) return false;
+      const p = m.metadata.event_payload as
+        | { incident_id?: unknown; page_id?: unknown; user?: unknown; step?: unknown }
+        | undefined;
+      const itsStep = p?.step === undefined || p.step === null ? undefined : Number(p.step);
+      return (
+        Number(p?.incident_id) === incident.id &&
+        Number(p?.page_id) === pageId &&
+        p?.user === userId &&
+        itsStep === step
+      );
+    };
     try {
       const open = await this.client.conversations.open({ users: userId });
       const channel = open.channel?.id;
       if (!channel) return false;
-      const res = await this.client.conversations.history({ channel, limit: 50, include_all_metadata: true });
-      return (
-        res.messages?.some((m) => {
-          if (m.metadata?.event_type !== PAGE_EVENT) return false;
-          const p = m.metadata.event_payload as
-            | { incident_id?: unknown; page_id?: unknown; user?: unknown; step?: unknown }
-            | undefined;
-          const itsStep = p?.step === undefined || p.step === null ? undefined : Number(p.step);
-          return (
-            Number(p?.incident_id) === incident.id &&
-            Number(p?.page_id) === pageId &&
-            p?.user === userId &&
-            itsStep === step
-          );
-        }) ?? false
+      const oldest = since ? ((since.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6) : undefined;
+      let cursor: string | undefined;
+      for (let read = 0; read < PAGE_LOOKUP_PAGES; read++) {
+        const res = await this.client.conversations.history({
+          channel,
+          limit: PAGE_LOOKUP_LIMIT,
+          include_all_metadata: true,
+          ...(oldest ? { oldest } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
+        if (res.messages?.some(isIt)) return true;
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!res.has_more || !cursor) return false;
+      }
+      this.opts.log?.warn(
+        `page ${pageId}'s direct message to ${userId} not found in the last ${PAGE_LOOKUP_PAGES * PAGE_LOOKUP_LIMIT} messages of their conversation; sending it, so it may arrive twice`,
       );
+      return false;
     } catch (err) {
       const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
       if (!this.pageLookupFailures.has(code)) {
@@ -618,6 +634,16 @@ const CARD_EVENT = 'incident_card';
 
 /** The metadata event type of a page's direct message (its payload names the incident, the page and the person). */
 const PAGE_EVENT = 'incident_page';
+
+/**
+ * How findPage reads a person's conversation with the bot: 200 messages a call (Slack's advice for
+ * conversations.history), at most 10 calls (2,000 messages since the page was first tried: a conversation busier than
+ * that is not worth more calls on the way to a page), from a minute before the page was first tried (Slack's clock
+ * and the database's may differ by some seconds).
+ */
+const PAGE_LOOKUP_LIMIT = 200;
+const PAGE_LOOKUP_PAGES = 10;
+const PAGE_LOOKUP_CLOCK_MARGIN_MS = 60_000;
 
 /** Why the incidents channel (INCIDENTS_CHANNEL) refused the announcement, and how to fix it. */
 const ANNOUNCE_FIXES: Record<string, (channel: string) => string> = {

@@ -199,6 +199,8 @@ export interface StoredPage {
   role: string;
   announced: boolean;
   deliveredTo: Set<string>;
+  /** When the page was first tried: its row is made in the claim that first fires its job, before any message. */
+  createdAt: Date;
 }
 
 /** The pages of some incidents, with their deliveries (a retried job knows whom it reached before). */
@@ -210,9 +212,10 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     job_id: number;
     role: string;
     announced_at: Date | string | null;
+    created_at: Date | string;
     delivered: string[] | null;
   }>(
-    `SELECT p.id, p.incident_id, p.job_id, p.role, p.announced_at,
+    `SELECT p.id, p.incident_id, p.job_id, p.role, p.announced_at, p.created_at,
             (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered
      FROM pages p WHERE p.incident_id = ANY($1::int[]) ORDER BY p.id`,
     [incidentIds],
@@ -224,6 +227,7 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     role: r.role,
     announced: r.announced_at !== null,
     deliveredTo: new Set(r.delivered ?? []),
+    createdAt: toDate(r.created_at),
   }));
 }
 
