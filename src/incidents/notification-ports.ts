@@ -14,9 +14,13 @@ export interface PagerDutyTarget {
   dedupKey: string;
 }
 
-/** Email through SMTP. Throws DeliveryError. */
+/**
+ * Email through SMTP. Throws DeliveryError. `step`: the notification step (its job's id) the email is, the same on
+ * every attempt of it, so that an email sent again (a process killed between sending it and recording it, an answer
+ * lost) is the same message to whoever receives it (its Message-ID), for them to drop the copy.
+ */
 export interface EmailPort {
-  sendPage(incident: Incident, page: PageNotification, to: string): Promise<void>;
+  sendPage(incident: Incident, page: PageNotification, to: string, step: number): Promise<void>;
 }
 
 /** PagerDuty's Events API v2. Throws DeliveryError. */

@@ -141,7 +141,8 @@ export class NotificationService {
           const to = this.runbook.people[job.userId ?? '']?.email;
           if (!to) return { skip: `no email address for ${job.userId} under people: in the runbook file` };
           if (!this.senders.email) return { skip: 'email is not configured (set SMTP_URL and EMAIL_FROM)' };
-          await this.senders.email.sendPage(incident, page, to);
+          // At least once: sent again after a crash before it was recorded, with the same Message-ID.
+          await this.senders.email.sendPage(incident, page, to, job.id);
           return undefined;
         },
       },

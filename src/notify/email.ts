@@ -18,6 +18,17 @@ function describe(err: unknown): string {
 }
 
 /**
+ * The Message-ID of a page's email: the same for every attempt of one notification step, so that a copy sent again
+ * (email is at least once) is known as the same message; another step's, another incident's, or a later database's
+ * (the incident's id with the moment it was made) is another. Under the sender's domain, as RFC 5322 advises.
+ */
+export function pageMessageId(incident: Pick<Incident, 'id' | 'createdAt'>, step: number, from: string): string {
+  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+  const domain = /@([A-Za-z0-9.-]+)\s*$/.exec(address.trim())?.[1] ?? 'incident-bot.invalid';
+  return `<page.${incident.id}.${incident.createdAt.getTime()}.step-${step}@${domain}>`;
+}
+
+/**
  * Pages by email through any SMTP server (SMTP_URL: smtp://user:pass@host:587 with STARTTLS when offered, or smtps://
  * for TLS from the start), Amazon SES's SMTP interface included. A connection per message: pages are few.
  */
@@ -51,10 +62,16 @@ export class SmtpEmail implements EmailPort {
     return this.transport;
   }
 
-  async sendPage(incident: Incident, page: PageNotification, to: string): Promise<void> {
+  async sendPage(incident: Incident, page: PageNotification, to: string, step: number): Promise<void> {
     const { subject, text } = renderPageEmail(incident, page, this.severities);
     try {
-      await (await this.connect()).sendMail({ from: this.from, to, subject, text });
+      await (await this.connect()).sendMail({
+        from: this.from,
+        to,
+        subject,
+        text,
+        messageId: pageMessageId(incident, step, this.from),
+      });
     } catch (err) {
       throw new DeliveryError(describe(err), isPermanent(err));
     }

@@ -454,6 +454,35 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(rows.map((r) => [r.state, Number(r.attempts)])).toEqual([['failed', 1]]);
   }, 30_000);
 
+  it('an email or a PagerDuty trigger sent again (delivered, its answer lost) is the same message: one Message-ID, one dedup_key', async () => {
+    smtp.failNext(1, 451, { taken: true });
+    pd.answerNext(500);
+    const card = await declareThroughBot(bot, 'sev2 answers lost');
+    await eventually(
+      async () => (smtp.messages.filter((m) => m.to.includes('olive@example.com')).length === 2 ? true : undefined),
+      'the email delivered twice',
+    );
+    const ids = smtp.messages.map((m) => /^Message-ID: *(.*)$/im.exec(m.raw.split(/\r?\n\r?\n/)[0]!)?.[1]?.trim());
+    expect(ids[0]).toMatch(new RegExp(`^<page\\.${card.incidentId}\\.\\d+\\.step-\\d+@example\\.com>$`));
+    expect(ids[1]).toBe(ids[0]);
+    const triggers = await eventually(async () => {
+      const t = pd.events.filter((e) => e.event_action === 'trigger');
+      return t.length === 2 ? t : undefined;
+    }, 'the trigger sent twice');
+    expect(triggers.map((t) => t.status)).toEqual([500, 202]);
+    expect(triggers[1]!.dedup_key).toBe(triggers[0]!.dedup_key);
+    expect(triggers[0]!.dedup_key).toBe(`${await dedupPrefix(bot, card.incidentId)}on_call`);
+    // Another incident's email is another message.
+    const other = await declareThroughBot(bot, 'sev2 answers kept');
+    const next = await smtp.waitFor((m) => m.subject.includes('answers kept'));
+    expect(/^Message-ID: *(.*)$/im.exec(next.raw)?.[1]?.trim()).toMatch(
+      new RegExp(`^<page\\.${other.incidentId}\\.\\d+\\.step-\\d+@example\\.com>$`),
+    );
+    // Its PagerDuty step gone too, before the next test counts posts.
+    const otherKey = `${await dedupPrefix(bot, other.incidentId)}on_call`;
+    await pd.waitFor((e) => e.event_action === 'trigger' && e.dedup_key === otherKey, 10_000);
+  }, 30_000);
+
   it('PagerDuty answering 429 then 500 is tried again; a 400 is not', async () => {
     pd.answerNext(429, 500);
     const card = await declareThroughBot(bot, 'sev2 pagerduty busy');

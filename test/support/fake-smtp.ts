@@ -19,7 +19,7 @@ export class FakeSmtp {
   readonly messages: ReceivedMail[] = [];
   /** Every DATA the server was sent, taken or refused (how many attempts were made). */
   attempts = 0;
-  private failures: { code: number; times: number } | null = null;
+  private failures: { code: number; times: number; taken: boolean } | null = null;
 
   private constructor(
     private readonly server: SMTPServer,
@@ -40,10 +40,12 @@ export class FakeSmtp {
         stream.on('end', () => {
           const s = self!;
           s.attempts++;
-          if (s.failures && s.failures.times > 0) {
-            s.failures.times--;
-            const err = Object.assign(new Error('Mailbox busy, try again later'), { responseCode: s.failures.code });
-            cb(err);
+          const failing = s.failures && s.failures.times > 0 ? s.failures : null;
+          if (failing) failing.times--;
+          const fail = () =>
+            cb(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: failing!.code }));
+          if (failing && !failing.taken) {
+            fail();
             return;
           }
           const raw = Buffer.concat(chunks).toString('utf8');
@@ -57,7 +59,9 @@ export class FakeSmtp {
             raw,
             at: Date.now(),
           });
-          cb();
+          // Taken, and yet the sender is told it failed: as a message delivered whose answer never came back.
+          if (failing) fail();
+          else cb();
         });
       },
     });
@@ -72,8 +76,12 @@ export class FakeSmtp {
     return `smtp://bot:smtp-secret@127.0.0.1:${this.port}`;
   }
 
-  failNext(times: number, code = 451): void {
-    this.failures = { code, times };
+  /**
+   * Answers the next `times` messages with SMTP `code`; `taken`: the message is recorded all the same (delivered, the
+   * answer saying so lost), so a retry delivers it again.
+   */
+  failNext(times: number, code = 451, opts: { taken?: boolean } = {}): void {
+    this.failures = { code, times, taken: opts.taken ?? false };
   }
 
   reset(): void {
