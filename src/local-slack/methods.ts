@@ -281,6 +281,7 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       const ts = str(args.ts);
       const msg = ts ? ws.message(target.id, ts) : undefined;
       if (!msg || msg.deleted) return slackError('message_not_found');
+      if (!postedByBot(msg)) return slackError('cant_update_message');
       if (target.channel?.isArchived) return slackError('is_archived');
       msg.history.push({ text: msg.text, blocks: msg.blocks });
       if ('text' in args) msg.text = str(args.text);
@@ -299,6 +300,7 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       const ts = str(args.ts);
       const msg = ts ? ws.message(target.id, ts) : undefined;
       if (!msg || msg.deleted) return slackError('message_not_found');
+      if (!postedByBot(msg)) return slackError('cant_delete_message');
       msg.deleted = true;
       if (target.channel) target.channel.pins = target.channel.pins.filter((p) => p !== msg.ts);
       return { ok: true, channel: target.id, ts: msg.ts };
@@ -476,6 +478,14 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       return { ok: true, user: userJson(ws.user(id)) };
     },
   };
+}
+
+/**
+ * Whether the bot posted the message: with a bot token Slack lets chat.update and chat.delete change only those, and
+ * answers cant_update_message / cant_delete_message for a person's message or its own "has joined the channel" line.
+ */
+function postedByBot(m: StoredMessage): boolean {
+  return m.user === BOT_USER_ID && m.subtype === undefined;
 }
 
 function userJson(u: LocalUser): SlackArgs {

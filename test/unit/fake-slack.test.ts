@@ -174,6 +174,36 @@ describe('FakeSlack', () => {
     expect(link.permalink).toBe(`https://test.slack.com/archives/${incidents}/p${posted.ts!.replace('.', '')}`);
   });
 
+  it("refuses to update or delete a message the bot did not post, as Slack refuses a bot token's", async () => {
+    const incidents = fake.addChannel('inc-edits');
+    await client.conversations.invite({ channel: incidents, users: 'U0BOB' });
+    const joined = fake.messagesIn(incidents)[0]!;
+    const typed = fake.workspace.addMessage(incidents, 'U0ALICE', 'the db is down');
+    const own = await client.chat.postMessage({ channel: incidents, text: 'SEV2 declared' });
+
+    for (const m of [typed, joined]) {
+      await expect(client.chat.update({ channel: incidents, ts: m.ts, text: 'edited' })).rejects.toMatchObject({
+        data: { ok: false, error: 'cant_update_message' },
+      });
+      await expect(client.chat.delete({ channel: incidents, ts: m.ts })).rejects.toMatchObject({
+        data: { ok: false, error: 'cant_delete_message' },
+      });
+    }
+    expect(fake.messagesIn(incidents).map((m) => [m.text, m.edits])).toEqual([
+      ['<@U0BOB> has joined the channel', 0],
+      ['the db is down', 0],
+      ['SEV2 declared', 0],
+    ]);
+
+    // Its own message it may change and take back.
+    await client.chat.update({ channel: incidents, ts: own.ts!, text: 'SEV2 mitigated' });
+    await client.chat.delete({ channel: incidents, ts: own.ts! });
+    expect(fake.messagesIn(incidents).map((m) => m.text)).toEqual([
+      '<@U0BOB> has joined the channel',
+      'the db is down',
+    ]);
+  });
+
   it("opens the bot's DM with a person and lists its history, with each message's metadata on request, as Slack does", async () => {
     const metadata = { event_type: 'incident_page', event_payload: { incident_id: 1, page_id: 2, user: 'U0DMME' } };
     const posted = await client.chat.postMessage({ channel: 'U0DMME', text: 'paged', metadata });
