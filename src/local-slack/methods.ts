@@ -132,6 +132,8 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
         return slackError('method_not_supported_for_channel_type');
       const already = channel.members.has(BOT_USER_ID);
       channel.members.add(BOT_USER_ID);
+      // Slack's own line when the bot joins, as for anyone joining (no inviter: nobody added it).
+      if (!already) ws.addMessage(channel.id, BOT_USER_ID, `<@${BOT_USER_ID}> has joined the channel`, 'channel_join');
       const result: HandlerResult = { ok: true, channel: ws.channelJson(channel) };
       if (already) {
         result.warning = 'already_in_channel';

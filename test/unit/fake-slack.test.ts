@@ -204,6 +204,28 @@ describe('FakeSlack', () => {
     ]);
   });
 
+  it('posts Slack\'s "has joined the channel" line when the bot joins a channel, once', async () => {
+    const open = fake.addChannel('open-room', { botIsMember: false, members: ['U0ALICE'] });
+    const joined = await client.conversations.join({ channel: open });
+    expect(joined.channel).toMatchObject({ id: open, is_member: true });
+    const again = await client.conversations.join({ channel: open });
+    expect(again.warning).toBe('already_in_channel');
+
+    expect(fake.messagesIn(open).map((m) => [m.user, m.subtype, m.text])).toEqual([
+      ['UBOT', 'channel_join', '<@UBOT> has joined the channel'],
+    ]);
+    const history = await client.conversations.history({ channel: open });
+    expect(history.messages?.[0]).toEqual({
+      type: 'message',
+      subtype: 'channel_join',
+      user: 'UBOT',
+      team: 'T0TEST',
+      ts: fake.messagesIn(open)[0]!.ts,
+      text: '<@UBOT> has joined the channel',
+    });
+    expect(fake.postedIn(open)).toEqual([]);
+  });
+
   it("opens the bot's DM with a person and lists its history, with each message's metadata on request, as Slack does", async () => {
     const metadata = { event_type: 'incident_page', event_payload: { incident_id: 1, page_id: 2, user: 'U0DMME' } };
     const posted = await client.chat.postMessage({ channel: 'U0DMME', text: 'paged', metadata });
