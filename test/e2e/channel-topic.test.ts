@@ -1,22 +1,21 @@
 import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IncidentNotice } from '../../src/incidents/ports.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { makeIncident } from '../support/incident-fixture.js';
 import { testRunbook } from '../support/test-runbook.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 /**
  * The channel topic names the severity and the title, and follows their changes in the background: Slack allows about
  * 20 topic changes a minute and answers more with a wait, which must hold up neither the notice nor its handler.
  */
 describe('the channel topic follows severity and title changes', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack({ reset: true });
   let chat: SlackChat;
   const warned: unknown[][] = [];
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('inc-7-db-down', { id: 'C0INC7', botIsMember: true });
     chat = new SlackChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {
       severities: testRunbook().severities,
@@ -24,9 +23,7 @@ describe('the channel topic follows severity and title changes', () => {
       topicClient: new WebClient('xoxb-test', { ...slackClientOptions(fake.url), rejectRateLimitedCalls: true }),
     });
   });
-  afterAll(async () => fake?.close());
   beforeEach(() => {
-    fake.reset();
     warned.length = 0;
   });
 

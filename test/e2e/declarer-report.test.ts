@@ -1,19 +1,14 @@
 import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { slackClientOptions } from '../../src/slack/client-options.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { makeIncident } from '../support/incident-fixture.js';
 import { testRunbook } from '../support/test-runbook.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
-let fake: FakeSlack;
+const fake = useFakeSlack({ reset: true });
 const warned: unknown[][] = [];
-beforeAll(async () => {
-  fake = await FakeSlack.start();
-});
-afterAll(async () => fake?.close());
 beforeEach(() => {
-  fake.reset();
   warned.length = 0;
 });
 

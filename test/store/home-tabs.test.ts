@@ -1,25 +1,22 @@
 import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { HomeService } from '../../src/incidents/home.service.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { HomeTabs } from '../../src/slack/home-tabs.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { testRunbookData } from '../support/test-runbook.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 import { forEachDatabase } from './databases.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 
 forEachDatabase(
   (ctx) => {
-    let fake: FakeSlack;
+    const fake = useFakeSlack({ reset: true });
     let client: WebClient;
     beforeAll(async () => {
-      fake = await FakeSlack.start();
       client = new WebClient('xoxb-home', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
     });
-    afterAll(async () => fake?.close());
     beforeEach(() => {
-      fake.reset();
       fake.homeTabs.clear();
     });
     const tabs = (opts = {}) =>

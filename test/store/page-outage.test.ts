@@ -1,14 +1,14 @@
 import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { useProxiedDatabase } from '../support/proxied-db.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { withSharedStores } from '../support/upstash-rest.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 /**
  * The database goes away after a page's direct messages went out (or after the channel was told) and before that
@@ -140,15 +140,10 @@ it('a short outage delays the rest of the page by the outage, not by the lease: 
 });
 
 describe('killed after the DM reached Slack, before anything noted it (no database outage, no note: kill -9)', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack({ reset: true });
   const warned: string[] = [];
   const log = { ...quiet, warn: (msg: unknown) => warned.push(String(msg)) };
-  beforeAll(async () => {
-    fake = await FakeSlack.start();
-  });
-  afterAll(async () => fake?.close());
   beforeEach(() => {
-    fake.reset();
     warned.length = 0;
   });
   const slackChat = () =>

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
 import { WebClient, LogLevel as WebLogLevel } from '@slack/web-api';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { FakeSlack } from '../support/fake-slack.js';
 import {
   makeBlockAction,
@@ -13,22 +13,16 @@ import {
   signSlackRequest,
   stateValue,
 } from '../support/slack-request.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const TOKEN = 'xoxb-test-token';
 
 describe('FakeSlack', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack({ reset: true });
   let client: WebClient;
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     client = new WebClient(TOKEN, { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
-  afterEach(() => {
-    fake.reset();
   });
 
   it('serves its API under /api/', () => {
@@ -493,13 +487,12 @@ describe('signSlackRequest', () => {
 
 describe('slack-request against a real Bolt app', () => {
   const secret = 'test-signing-secret';
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let app: App;
   let baseUrl: string;
   const seen: { kind: string; body: Record<string, unknown> }[] = [];
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     app = new App({
       token: TOKEN,
       signingSecret: secret,
@@ -524,7 +517,6 @@ describe('slack-request against a real Bolt app', () => {
   });
   afterAll(async () => {
     await app.stop();
-    await fake.close();
   });
 
   it('delivers a signed slash command and records respond()', async () => {

@@ -1,11 +1,11 @@
 import { LogLevel, WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
 import { slackMethod } from '../../src/slack/metered-fetch.js';
 import { createPostgresDatabase } from '../../src/store/db.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { parsePrometheusText } from '../support/prometheus-text.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 describe('the metrics registry', () => {
   it('scrapes without the database: the gauge is absent and says why, the rest is served', async () => {
@@ -55,12 +55,10 @@ describe('the metrics registry', () => {
 });
 
 describe('counting Slack Web API calls through the client fetch', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
   });
-  afterAll(async () => fake?.close());
 
   const counting = (apiUrl = fake.url) => {
     const calls: [string, string | null][] = [];
