@@ -3,8 +3,8 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_TOKEN, alertmanagerFixture, postAlerts } from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 /** The runbook's rows and a heartbeat row, as kube-prometheus's always-firing Watchdog is used: 2 s here. */
 const runbook = () => {
@@ -40,7 +40,7 @@ const watchdog = (n: number, name = 'Watchdog', status: 'firing' | 'resolved' = 
 };
 
 describe('a heartbeat row (the Watchdog): its silence is told once, and its return', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let drop: () => Promise<void>;
   let a: BotHarness;
   let b: BotHarness;
@@ -52,7 +52,6 @@ describe('a heartbeat row (the Watchdog): its silence is told once, and its retu
       .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && re.test(String(c.args.text)));
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     const s = await createTestSchema('heartbeat');
@@ -74,7 +73,6 @@ describe('a heartbeat row (the Watchdog): its silence is told once, and its retu
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    await fake?.close();
     await drop?.();
   });
 

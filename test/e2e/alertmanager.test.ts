@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { ALERTS_TOKEN } from '../support/alert-request.js';
@@ -11,14 +11,15 @@ import { alertRunbook, alertRunbookData, inboxDone, incidentsOfSource, waitUntil
 import { type AlertToPost, freePort, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { startBotProcess } from '../support/bot-process.js';
-import { BOT_USER_ID, FakeSlack, type RecordedCall } from '../support/fake-slack.js';
+import { BOT_USER_ID, type RecordedCall } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('end to end with a real Prometheus Alertmanager', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack({ reset: true });
   let drop: () => Promise<void>;
   let databaseUrl: string;
   let a: BotHarness;
@@ -29,7 +30,6 @@ describe('end to end with a real Prometheus Alertmanager', () => {
   const procs: ChildProcess[] = [];
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     const s = await createTestSchema('am');
@@ -71,11 +71,9 @@ describe('end to end with a real Prometheus Alertmanager', () => {
     await am?.stop();
     await a?.stop();
     await b?.stop();
-    await fake?.close();
     await drop?.();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
-  beforeEach(() => fake.reset());
 
   const alertRows = async (source: string) =>
     (

@@ -5,8 +5,9 @@ import { ACTION } from '../../src/templates/ids.js';
 import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
-import { BOT_USER_ID, FakeSlack } from '../support/fake-slack.js';
+import { BOT_USER_ID } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v);
@@ -373,12 +374,11 @@ describe('a window ends while an alert it held back still fires, with two replic
     { quarterly: { title: 'Quarterly Maintenance', tasks: ['Disaster recovery drill'] } },
     '1h',
   );
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let drop: () => Promise<void>;
   let a: BotHarness;
   let b: BotHarness;
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     const s = await createTestSchema('maint2');
@@ -392,7 +392,6 @@ describe('a window ends while an alert it held back still fires, with two replic
     await sleep(300);
     await a?.stop();
     await b?.stop();
-    await fake?.close();
     await drop?.();
   });
 

@@ -4,9 +4,9 @@ import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v);
@@ -361,11 +361,10 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
   const SHIFT_MS = 4000;
   let a: BotHarness;
   let b: BotHarness;
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let drop: () => Promise<void>;
   let runbook: Runbook;
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     const s = await createTestSchema('oncall');
@@ -381,7 +380,6 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    await fake?.close();
     await drop?.();
   });
 
@@ -510,9 +508,8 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
 describe("a rotation's own hand-off channel (3-second shifts)", () => {
   const HANDOFF_CHANNEL_ID = 'C0HANDOFF';
   let bot: BotHarness;
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     fake.addChannel('oncall-handoffs', { id: HANDOFF_CHANNEL_ID, botIsMember: true });
@@ -527,7 +524,6 @@ describe("a rotation's own hand-off channel (3-second shifts)", () => {
   });
   afterAll(async () => {
     await bot?.stop();
-    await fake?.close();
   });
 
   it('the notice of each hand-off goes to handoff_channel, not to the incidents channel', async () => {

@@ -20,6 +20,7 @@ import { makeTriggerId, stateValue } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const created = (fake: FakeSlack) => fake.callsTo('conversations.create').filter((c) => !c.failed);
@@ -27,11 +28,10 @@ const created = (fake: FakeSlack) => fake.callsTo('conversations.create').filter
 describe('two replicas sharing Redis', () => {
   let a: BotHarness;
   let b: BotHarness;
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let drop: () => Promise<void>;
   const prefix = testKeyPrefix('e2e');
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     const s = await createTestSchema('shared');
     drop = s.drop;
@@ -48,7 +48,6 @@ describe('two replicas sharing Redis', () => {
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    await fake?.close();
     await drop?.();
   });
 
