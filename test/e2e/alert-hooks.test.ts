@@ -18,8 +18,8 @@ import {
 } from '../support/alert-request.js';
 import { inboxDone, waitUntil } from '../support/alert-runbook.js';
 import { startBot, useBot } from '../support/bot-harness.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { createTestSchema } from '../support/test-db.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -635,14 +635,13 @@ function freePort(): Promise<number> {
 }
 
 describe('the alert hooks in Socket Mode', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let wss: WebSocketServer;
   let bot: RunningBot;
   let drop: () => Promise<void>;
   let port: number;
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise<void>((r) => wss.once('listening', () => r()));
     fake.socketModeUrl = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/link`;
@@ -672,7 +671,6 @@ describe('the alert hooks in Socket Mode', () => {
   afterAll(async () => {
     await bot?.stop().catch(() => {});
     wss?.close();
-    await fake?.close();
     await drop?.();
   });
 

@@ -7,11 +7,12 @@ import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
-import { BOT_USER_ID, FakeSlack, type RecordedCall } from '../support/fake-slack.js';
+import { BOT_USER_ID, type RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (c: RecordedCall) => JSON.stringify(c.args);
@@ -35,14 +36,13 @@ async function rowWithChannel(db: Queryable, title: string, declaring: boolean) 
 }
 
 describe('escalation timers survive a kill -9', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let dir: string;
   let drop: () => Promise<void>;
   let env: Record<string, string>;
   const procs: ChildProcess[] = [];
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     dir = await mkdtemp(join(tmpdir(), 'bot-durable-'));
     await writeFile(join(dir, 'runbook.yml'), stringify(testRunbookData({ unresolvedAfter: '4s' })));
@@ -60,7 +60,6 @@ describe('escalation timers survive a kill -9', () => {
   });
   afterAll(async () => {
     for (const p of procs) p.kill('SIGKILL');
-    await fake?.close();
     await drop?.();
     await rm(dir, { recursive: true, force: true });
   });
@@ -197,14 +196,13 @@ describe('escalation timers survive a kill -9', () => {
 });
 
 describe('a declaration interrupted by kill -9', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let db: Database;
   let drop: () => Promise<void>;
   let env: Record<string, string>;
   const procs: ChildProcess[] = [];
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     fake.addChannel('incidents', { id: 'C0INCIDENTS', botIsMember: true });
     const s = await createTestSchema('dur');
@@ -222,7 +220,6 @@ describe('a declaration interrupted by kill -9', () => {
   });
   afterAll(async () => {
     for (const p of procs) p.kill('SIGKILL');
-    await fake?.close();
     await db?.close();
     await drop?.();
   });
@@ -296,10 +293,9 @@ describe('a declaration interrupted by kill -9', () => {
 describe('two bot processes on one database', () => {
   let a: BotHarness;
   let b: BotHarness;
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let drop: () => Promise<void>;
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     const s = await createTestSchema('two');
     drop = s.drop;
@@ -310,7 +306,6 @@ describe('two bot processes on one database', () => {
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    await fake?.close();
     await drop?.();
   });
 

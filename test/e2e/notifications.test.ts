@@ -3,11 +3,11 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
 import { createTestSchema } from '../support/test-db.js';
 import { type TestRunbookOptions, testRunbookData } from '../support/test-runbook.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const OLIVE_KEY = '0123456789abcdef0123456789abcdef';
 const CTO_KEY = 'fedcba9876543210fedcba9876543210';
@@ -569,12 +569,11 @@ describe('a role paged again updates its one PagerDuty incident', () => {
 describe('notification steps on two replicas (one database) run once', () => {
   let a: BotHarness;
   let b: BotHarness;
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let smtp: FakeSmtp;
   let pd: FakePagerDuty;
   let drop: () => Promise<void>;
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     smtp = await FakeSmtp.start();
     pd = await FakePagerDuty.start();
@@ -587,7 +586,6 @@ describe('notification steps on two replicas (one database) run once', () => {
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    await fake?.close();
     await smtp?.close();
     await pd?.close();
     await drop?.();

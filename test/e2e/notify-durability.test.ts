@@ -9,17 +9,17 @@ import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
 import { killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { postSlashCommand } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KEY = '0123456789abcdef0123456789abcdef';
 
 describe('notification steps survive a kill -9', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let smtp: FakeSmtp;
   let pd: FakePagerDuty;
   let db: Database;
@@ -29,7 +29,6 @@ describe('notification steps survive a kill -9', () => {
   const procs: ChildProcess[] = [];
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     smtp = await FakeSmtp.start();
     pd = await FakePagerDuty.start();
@@ -77,7 +76,6 @@ describe('notification steps survive a kill -9', () => {
   });
   afterAll(async () => {
     for (const p of procs) p.kill('SIGKILL');
-    await fake?.close();
     await smtp?.close();
     await pd?.close();
     await db?.close();

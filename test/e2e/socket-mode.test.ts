@@ -2,9 +2,9 @@ import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type RunningBot, start } from '../../src/start.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { makeSlashCommand } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 /** A port nothing listens on just now. */
 async function freePort(): Promise<number> {
@@ -17,7 +17,7 @@ async function freePort(): Promise<number> {
 
 /** Slack's side of Socket Mode: a WebSocket server that says hello and sends envelopes. */
 describe('Socket Mode (SLACK_APP_TOKEN)', () => {
-  let fake: FakeSlack;
+  const fake = useFakeSlack();
   let wss: WebSocketServer;
   let bot: RunningBot;
   let drop: () => Promise<void>;
@@ -28,7 +28,6 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
   const ADMIN_TOKEN = 'socket-mode-admin-token';
 
   beforeAll(async () => {
-    fake = await FakeSlack.start();
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise<void>((r) => wss.once('listening', () => r()));
@@ -61,7 +60,6 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
   afterAll(async () => {
     await bot?.stop().catch(() => {});
     wss?.close();
-    await fake?.close();
     await drop?.();
   });
 
