@@ -208,15 +208,11 @@ describe('FakeSlack', () => {
     expect(fake.messagesIn(open).map((m) => [m.user, m.subtype, m.text])).toEqual([
       ['UBOT', 'channel_join', '<@UBOT> has joined the channel'],
     ]);
-    const history = await client.conversations.history({ channel: open });
-    expect(history.messages?.[0]).toEqual({
-      type: 'message',
-      subtype: 'channel_join',
-      user: 'UBOT',
-      team: 'T0TEST',
-      ts: fake.messagesIn(open)[0]!.ts,
-      text: '<@UBOT> has joined the channel',
-    });
+    // Slack's line, not a message of the bot's (no bot_id), and nobody added it (no inviter).
+    const [line] = (await client.conversations.history({ channel: open })).messages ?? [];
+    expect(line).toMatchObject({ subtype: 'channel_join', user: 'UBOT', ts: fake.messagesIn(open)[0]!.ts });
+    expect(line).not.toHaveProperty('bot_id');
+    expect(line).not.toHaveProperty('inviter');
     expect(fake.postedIn(open)).toEqual([]);
   });
 
