@@ -15,6 +15,7 @@ import { tempDataDir } from '../support/embedded-db.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { postSlashCommand, postToSlackApp } from '../support/slack-request.js';
 import { createTestSchema } from '../support/test-db.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const run = promisify(execFile);
 
@@ -365,15 +366,13 @@ describe('start-up', () => {
   });
 
   describe('INCIDENTS_CHANNEL given by name', () => {
-    let fake: FakeSlack;
+    const fake = useFakeSlack();
     beforeAll(async () => {
-      fake = await FakeSlack.start();
       // More channels than one page of conversations.list holds, the incidents channel last.
       for (let i = 0; i < 1100; i++) fake.addChannel(`team-${i}`, { botIsMember: false });
       fake.addChannel('incidents', { id: 'C0INCIDENTS' });
       fake.addChannel('war-room', { id: 'G0PRIVATE1', isPrivate: true });
     });
-    afterAll(async () => fake?.close());
 
     const env = async (channel: string) => ({
       PORT: '0',
@@ -569,12 +568,11 @@ describe('start-up', () => {
   describe('HTTP mode through start()', () => {
     const lines: string[] = [];
     let bot: RunningBot;
-    let fake: FakeSlack;
+    const fake = useFakeSlack();
     let drop: () => Promise<void>;
     beforeAll(async () => {
       const s = await createTestSchema('e2e');
       drop = s.drop;
-      fake = await FakeSlack.start();
       bot = await start(
         {
           PORT: '0',
@@ -591,7 +589,6 @@ describe('start-up', () => {
     });
     afterAll(async () => {
       await bot?.stop();
-      await fake?.close();
       await drop?.();
     });
 
