@@ -91,11 +91,17 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     if (step.type === 'command') {
       const checked = validateParams(step, params);
       if (!checked.ok) {
-        // A refusal quotes the value typed: a known secret value in it masked, as wherever the step is shown.
+        // A refusal quotes the value typed: a known secret value in it masked, as wherever the step is shown. Only
+        // the value: the rest is the runbook's own words (a pattern such as `postgresql://user:password@host`).
+        const masked = (msg: string) =>
+          Object.values(params).reduce((m, v) => {
+            const shown = typeof v === 'string' && v ? deps.playbooks.mask(v) : v;
+            return typeof v === 'string' && v && shown !== v ? m.split(v).join(String(shown)) : m;
+          }, msg);
         const errors = Object.fromEntries(
           Object.entries(checked.errors).map(([name, msg]) => [
             `${BLOCK.paramPrefix}${name}`,
-            deps.playbooks.mask(msg).slice(0, 300),
+            masked(msg).slice(0, 300),
           ]),
         );
         await ack({ response_action: 'errors', errors });
