@@ -376,6 +376,8 @@ export interface CheckResult {
   ok: boolean;
   expected: string;
   detail: string;
+  /** It could not be run (not configured: no health URL, say): neither passed nor failed; `detail` says why. */
+  unchecked?: true;
 }
 
 export interface DeploymentView {

@@ -95,15 +95,16 @@ export class PostDeploymentVerification {
 
   /**
    * After a deployment step succeeded: runs the deploying playbook's verification (checksAfter), reports each check,
-   * and returns whether every check passed.
+   * and returns whether no check failed (one that could not be run, as not configured, is told to be checked by hand,
+   * and does not bring the rollback offer with it).
    */
   async afterDeploy(host: PlaybookHost, playbook: Playbook, shown: string, userId: string): Promise<boolean> {
     const results = await this.verify(host, userId, checksAfter(playbook));
     await this.chat.postVerification(placeOf(host), { deployed: shown }, results);
-    return results.every((r) => r.ok);
+    return results.every((r) => r.ok || r.unchecked);
   }
 
-  /** Runs every check, one after another; a check that cannot run fails with the reason. */
+  /** Runs every check, one after another; a check that cannot run is not checked, with the reason. */
   async verify(host: PlaybookHost, userId: string, checks: readonly PlacedCheck[] = BUILT_IN): Promise<CheckResult[]> {
     const results: CheckResult[] = [];
     for (const check of checks) {
@@ -122,7 +123,7 @@ export class PostDeploymentVerification {
         });
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
-        results.push({ name, expected, ok: false, detail: `not checked: ${err.message}` });
+        results.push({ name, expected, ok: false, unchecked: true, detail: err.message });
         continue;
       }
       const { view, full } = run;

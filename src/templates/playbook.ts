@@ -309,21 +309,33 @@ export function renderDeployments(
   };
 }
 
-/** The rollback's (or deployment's) result and each post-deployment check, pass or fail. Pure. */
+/**
+ * The rollback's (or deployment's) result and each post-deployment check: pass, fail, or not checked (it could not be
+ * run, as not configured: to be checked by hand, neither a pass nor a failure). Pure.
+ */
 export function renderVerification(subject: VerificationSubject, checks: CheckResult[]): Message {
-  const allOk = checks.length > 0 && checks.every((c) => c.ok);
-  const failed = checks.filter((c) => !c.ok).length;
+  const failed = checks.filter((c) => !c.ok && !c.unchecked).length;
+  const unchecked = checks.filter((c) => c.unchecked).length;
+  const passed = checks.length - failed - unchecked;
+  const allOk = checks.length > 0 && passed === checks.length;
+  const byHand = `${unchecked} could not be checked (below): check ${unchecked === 1 ? 'it' : 'them'} by hand`;
   const head =
     typeof subject === 'string'
       ? allOk
         ? `:white_check_mark: Rolled back to \`${mrkdwnClip(subject, 40)}\`; every post-deployment check passed.`
-        : `:x: Rollback to \`${mrkdwnClip(subject, 40)}\`: ${failed} check(s) failed.`
+        : failed
+          ? `:x: Rollback to \`${mrkdwnClip(subject, 40)}\`: ${failed} check(s) failed${unchecked ? `; ${unchecked} not checked` : ''}.`
+          : `:warning: Rolled back to \`${mrkdwnClip(subject, 40)}\`: ${passed} post-deployment check(s) passed, ${byHand}.`
       : allOk
         ? `:white_check_mark: Deployed with \`${mrkdwnClip(subject.deployed, 200)}\`; every post-deployment check passed.`
-        : `:x: Deployed with \`${mrkdwnClip(subject.deployed, 200)}\`: ${failed} post-deployment check(s) failed. Roll back from the list of deployments below.`;
+        : failed
+          ? `:x: Deployed with \`${mrkdwnClip(subject.deployed, 200)}\`: ${failed} post-deployment check(s) failed${unchecked ? `, ${unchecked} not checked` : ''}. Roll back from the list of deployments below.`
+          : `:warning: Deployed with \`${mrkdwnClip(subject.deployed, 200)}\`: ${passed} post-deployment check(s) passed, ${byHand}.`;
+  const mark = (c: CheckResult) =>
+    c.ok ? ':white_check_mark: pass' : c.unchecked ? ':warning: not checked' : ':x: fail';
   const lines = checks.map(
     (c) =>
-      `${c.ok ? ':white_check_mark: pass' : ':x: fail'} · \`${mrkdwnClip(c.name, 200)}\` — expected ${mrkdwnClip(c.expected, 100)}; ${mrkdwnClip(c.detail, 500)}`,
+      `${mark(c)} · \`${mrkdwnClip(c.name, 200)}\` — expected ${mrkdwnClip(c.expected, 100)}; ${mrkdwnClip(c.detail, 500)}`,
   );
   const text = truncate(`${head}\n${lines.join('\n')}`, LIMITS.sectionText);
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };

@@ -273,7 +273,7 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
     );
     expect(message.args.channel).toBe(GENERAL);
     // The playbook lists no checks of its own: the runbook's whole Post-Deployment Verification follows the deploy,
-    // reported in the thread (without HEALTH_BASE_URL the health endpoints are not checked, so it fails).
+    // reported in the thread (without HEALTH_BASE_URL the health endpoints are not checked: to be checked by hand).
     const verified = await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.thread_ts === ts && /post-deployment check/.test(String(m.args.text)),
@@ -287,6 +287,13 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
       'atom-cli logs',
     ])
       expect(String(verified.args.text)).toContain(`\`${check}`);
+    // Not checked is not failed: counted apart, each marked to be checked by hand.
+    expect(String(verified.args.text)).toMatch(
+      /^:x: Deployed with `.*`: 1 post-deployment check\(s\) failed, 2 not checked\./,
+    );
+    expect(String(verified.args.text)).toContain(
+      ':warning: not checked · `GET /api/health` — expected 200 OK; Set HEALTH_BASE_URL',
+    );
     const deployed = (await cliRuns()).filter((c) => c.argv[0] === 'deploy');
     expect(deployed).toEqual([
       { argv: ['deploy', '--config', 'infrastructure.config'], cwd: await realpath(join(base, 'backend-saas')) },
