@@ -104,8 +104,12 @@ describe('escalation timers survive a kill -9', () => {
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL')).toHaveLength(1);
   }, 60_000);
 
-  it('one killed after a page DM reached Slack, before it noted that it went: the process taking the job over finds it there and does not page again', async () => {
-    const title = 'killed mid page';
+  /**
+   * Declares `title` and kills the bot the moment Slack has the on-call page's DM (before it records that it went);
+   * `meanwhile` runs then. A second process takes the page job over once its lease is run out (not waited for): the
+   * page's delivery is recorded, and on-call has had one DM.
+   */
+  async function killedMidPage(title: string, meanwhile: () => void = () => {}) {
     const pageDms = () =>
       fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL' && json(c).includes(title));
     const first = await startBotProcess(env);
@@ -114,10 +118,11 @@ describe('escalation timers survive a kill -9', () => {
     const exited = killAtDirectMessage(fake, first.proc, { user: 'U0ONCALL', mentioning: title });
     await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
       text: `sev2 ${title}`,
-      response_url: fake.responseUrl('dur-page'),
+      response_url: fake.responseUrl(`dur-${title}`),
     });
     await exited;
     expect(pageDms()).toHaveLength(1);
+    meanwhile();
     const db = createPostgresDatabase(env.DATABASE_URL!);
     try {
       const { rows } = await db.query<{ id: number }>('SELECT id FROM incidents WHERE title = $1', [title]);
@@ -144,50 +149,20 @@ describe('escalation timers survive a kill -9', () => {
     }
     await sleep(1000);
     expect(pageDms()).toHaveLength(1);
+  }
+
+  it('one killed after a page DM reached Slack, before it noted that it went: the process taking the job over finds it there and does not page again', async () => {
+    await killedMidPage('killed mid page');
   }, 60_000);
 
   it('one killed after a page DM reached Slack, in a busy conversation: the process taking the job over reads past the last 50 messages and does not page again', async () => {
-    const title = 'killed mid page in a busy dm';
-    const pageDms = () =>
-      fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL' && json(c).includes(title));
-    const first = await startBotProcess(env);
-    procs.push(first.proc);
-    const exited = killAtDirectMessage(fake, first.proc, { user: 'U0ONCALL', mentioning: title });
-    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
-      text: `sev2 ${title}`,
-      response_url: fake.responseUrl('dur-busy-page'),
-    });
-    await exited;
-    expect(pageDms()).toHaveLength(1);
+    let dm = '';
     // Other pages and replies after it: the page's DM is no longer among the conversation's last 50 messages.
-    const dm = fake.workspace.dmFor('U0ONCALL');
-    for (let i = 0; i < 250; i++)
-      fake.workspace.addMessage(dm, i % 2 ? 'U0ONCALL' : BOT_USER_ID, `another page or its answer ${i}`);
-    const db = createPostgresDatabase(env.DATABASE_URL!);
-    try {
-      const { rows } = await db.query<{ id: number }>('SELECT id FROM incidents WHERE title = $1', [title]);
-      const incidentId = rows[0]!.id;
-      const delivered = async () =>
-        (
-          await db.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM page_deliveries d JOIN pages p ON p.id = d.page_id
-             WHERE p.incident_id = $1 AND d.user_id = 'U0ONCALL'`,
-            [incidentId],
-          )
-        ).rows[0]!.n;
-      expect(await delivered()).toBe(0);
-      await db.query(
-        `UPDATE escalation_jobs SET locked_until = now() WHERE incident_id = $1 AND locked_until > now()`,
-        [incidentId],
-      );
-      const second = await startBotProcess(env);
-      procs.push(second.proc);
-      await eventually(async () => ((await delivered()) > 0 ? true : undefined), "the page's delivery recorded");
-    } finally {
-      await db.close();
-    }
-    await sleep(1000);
-    expect(pageDms()).toHaveLength(1);
+    await killedMidPage('killed mid page in a busy dm', () => {
+      dm = fake.workspace.dmFor('U0ONCALL');
+      for (let i = 0; i < 250; i++)
+        fake.workspace.addMessage(dm, i % 2 ? 'U0ONCALL' : BOT_USER_ID, `another page or its answer ${i}`);
+    });
     // Read from when the page was first tried, page after page (250 messages: two of 200).
     const reads = fake.callsTo('conversations.history').filter((c) => c.args.channel === dm);
     expect(reads.filter((c) => c.args.cursor)).toHaveLength(1);
