@@ -7,7 +7,7 @@ import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
 import { type CardRef, SIGNING_SECRET, useBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, postStatusUpdate } from '../support/incident-flow.js';
 import { postInteraction, postSlashCommand, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { RESTART_PLAYBOOK, testRunbookData } from '../support/test-runbook.js';
 
 const ADMIN_TOKEN = 'audit-admin-token-0123456789';
 const RESPONDER = 'U0RESPONDER';
@@ -32,12 +32,7 @@ const runbook = () =>
     ...testRunbookData(),
     access: { responders: [RESPONDER], approvers: [APPROVER] },
     playbooks: {
-      restart: {
-        title: 'Restart the app',
-        kind: 'incident',
-        match: ['restart me'],
-        mitigation: [{ text: 'Restart every node', run: ['atom-cli', 'restart'], destructive: true, timeout: '5s' }],
-      },
+      restart: RESTART_PLAYBOOK,
       approved: {
         title: 'Flush with approval',
         kind: 'incident',

@@ -4,24 +4,12 @@ import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { makeAppHomeOpened, makeHomeAction, postInteraction, stateValue } from '../support/slack-request.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { testRunbookData, WEEKLY_ON_CALL, withRotation } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function rotationRunbook(): Runbook {
-  const data = testRunbookData();
-  const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
-  roles.on_call = {
-    name: 'On-Call Engineer',
-    contacts: [],
-    rotation: {
-      people: ['U0ALICE', 'U0BOB'],
-      shift: 'weekly',
-      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
-      start: '2026-01-05',
-    },
-  };
-  return parseRunbook(data);
+  return parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', WEEKLY_ON_CALL));
 }
 
 describe('the Home tab: On call, and overrides from it', () => {

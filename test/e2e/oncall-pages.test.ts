@@ -6,7 +6,7 @@ import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -14,19 +14,14 @@ const SENIOR_KEY = 'abcdef0123456789abcdef0123456789';
 
 /** The test runbook with a daily rotation on senior_devops (09:00 UTC) and a fixed user group beside it. */
 function seniorRotationRunbook(): Runbook {
-  const data = testRunbookData();
-  const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
-  roles.senior_devops = {
-    name: 'Senior DevOps Engineer',
-    contacts: [],
-    rotation: {
+  return parseRunbook(
+    withRotation(testRunbookData(), 'senior_devops', 'Senior DevOps Engineer', {
       people: ['U0SEN1', 'U0SEN2'],
       shift: 'daily',
       handoff: { time: '09:00', time_zone: 'UTC' },
       start: '2026-01-05',
-    },
-  };
-  return parseRunbook(data);
+    }),
+  );
 }
 
 /** The card's escalation line as last shown (posted, then updated). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { VIEW } from '../../src/templates/ids.js';
 import { useBot } from '../support/bot-harness.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { RESTART_PLAYBOOK, testRunbookData } from '../support/test-runbook.js';
 
 const RESPONDER = 'U0RESPONDER';
 const SRE_LEADS = 'S0SRELEADS';
@@ -15,12 +15,7 @@ const runbook = () =>
     ...testRunbookData(),
     access: { responders: [RESPONDER, SRE_LEADS], approvers: ['U0APPROVER'] },
     playbooks: {
-      restart: {
-        title: 'Restart the app',
-        kind: 'incident',
-        match: ['restart me'],
-        mitigation: [{ text: 'Restart every node', run: ['atom-cli', 'restart'], destructive: true, timeout: '5s' }],
-      },
+      restart: RESTART_PLAYBOOK,
     },
   });
 

@@ -3,7 +3,7 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
 import { stateValue } from '../support/slack-request.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { testRunbookData, WEEKLY_ON_CALL, withRotation } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v);
@@ -12,18 +12,7 @@ const LEAK = /supersec|98765/;
 
 /** A runbook file with a role on a rotation (for overrides) and a maintenance process (for windows by hand). */
 function runbook() {
-  const data = testRunbookData();
-  const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
-  roles.on_call = {
-    name: 'On-Call Engineer',
-    contacts: [],
-    rotation: {
-      people: ['U0ALICE', 'U0BOB'],
-      shift: 'weekly',
-      handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
-      start: '2026-01-05',
-    },
-  };
+  const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', WEEKLY_ON_CALL);
   return parseRunbook({
     ...data,
     maintenance: {

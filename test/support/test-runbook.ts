@@ -69,3 +69,34 @@ export function testRunbookData(o: TestRunbookOptions = {}) {
 export function testRunbook(o: TestRunbookOptions = {}): Runbook {
   return parseRunbook(testRunbookData(o));
 }
+
+/**
+ * Runbook data with one role's contacts replaced by a rotation (`rotation` as the runbook file has it): the role keeps
+ * its name and has no fixed contacts. Returns the same data, changed.
+ */
+export function withRotation<T extends { escalation: { roles: unknown } }>(
+  data: T,
+  role: string,
+  name: string,
+  rotation: Record<string, unknown>,
+): T {
+  const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
+  roles[role] = { name, contacts: [], rotation };
+  return data;
+}
+
+/** Alice and Bob on call a week each, handing over on Mondays at 09:00 in London, from 2026-01-05. */
+export const WEEKLY_ON_CALL = {
+  people: ['U0ALICE', 'U0BOB'],
+  shift: 'weekly',
+  handoff: { day: 'monday', time: '09:00', time_zone: 'Europe/London' },
+  start: '2026-01-05',
+};
+
+/** A playbook of one step that changes production (`atom-cli restart`), suggested for "restart me". */
+export const RESTART_PLAYBOOK = {
+  title: 'Restart the app',
+  kind: 'incident',
+  match: ['restart me'],
+  mitigation: [{ text: 'Restart every node', run: ['atom-cli', 'restart'], destructive: true, timeout: '5s' }],
+};
