@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { atomCliRuns } from '../support/atom-cli-log.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { elementsOf, json, stepButton, textOf } from '../support/checklist-helpers.js';
 import { stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
@@ -125,14 +126,7 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
   });
 
   /** Each run of the fake CLI: its argv and the directory it ran in. */
-  const cliRuns = async () =>
-    (await readFile(log, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const { argv, cwd } = JSON.parse(l) as { argv: string[]; cwd: string };
-        return { argv, cwd };
-      });
+  const cliRuns = () => atomCliRuns(log);
   const runs = async () =>
     (
       await bot.db.query<{

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { secretFragments } from '../ops/fake-atom-cli.js';
+import { atomCliRuns } from '../support/atom-cli-log.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { elementsOf } from '../support/checklist-helpers.js';
 import type { RecordedCall } from '../support/fake-slack.js';
@@ -225,10 +226,7 @@ async function startPlaybookBot(status: () => number) {
     scenario: (s: CliScenario) => writeFile(scenarioFile, JSON.stringify(s)),
     /** The argv of every atom-cli run so far, oldest first. */
     async cliRuns(): Promise<string[][]> {
-      return (await readFile(log, 'utf8').catch(() => ''))
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => (JSON.parse(l) as { argv: string[] }).argv);
+      return (await atomCliRuns(log)).map((r) => r.argv);
     },
     async stop() {
       await bot.stop();

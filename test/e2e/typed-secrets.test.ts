@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, SHORTCUT, VIEW } from '../../src/templates/ids.js';
+import { atomCliRuns } from '../support/atom-cli-log.js';
 import { type BotHarness, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
 import { postInteraction, stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -68,11 +69,7 @@ describe('a known secret value typed as a step parameter', () => {
   });
 
   /** The argv of every run of the fake atom-cli so far. */
-  const cliRuns = async () =>
-    (await readFile(log, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { argv: string[] }).argv);
+  const cliRuns = async () => (await atomCliRuns(log)).map((r) => r.argv);
   const waitForRuns = async (n: number) => {
     for (let i = 0; i < 100 && (await cliRuns()).length < n; i++) await new Promise((r) => setTimeout(r, 100));
     return cliRuns();
