@@ -240,6 +240,17 @@ describe('progress', () => {
     prevention: [],
     outsideIncident: null,
   };
+  /** The playbook's checklist as suggested for an incident, with these step statuses. */
+  const suggested = (statuses: Parameters<typeof renderChecklist>[0]['statuses']) =>
+    renderChecklist({
+      playbook: pb,
+      runId: null,
+      origin: { kind: 'suggested' },
+      statuses,
+      detached: null,
+      page: null,
+      focus: null,
+    });
 
   it('text steps count what people ticked; steps that run count when their last run succeeded', () => {
     const statuses = stepStatuses(
@@ -262,15 +273,7 @@ describe('progress', () => {
       next: { key: 'detection.1', phase: 'detection', number: 2, text: 'Restart' },
       complete: false,
     });
-    const m = renderChecklist({
-      playbook: pb,
-      runId: null,
-      origin: { kind: 'suggested' },
-      statuses,
-      detached: null,
-      page: null,
-      focus: null,
-    });
+    const m = suggested(statuses);
     expect(m.text).toBe('Playbook: P — 2 of 4 done');
     expect(JSON.stringify(m.blocks)).toContain('*Progress:* 2 of 4 done · next: *Detection 2.* Restart');
   });
@@ -284,17 +287,7 @@ describe('progress', () => {
         { stepKey: 'mitigation.0', state: 'succeeded', requestedBy: WHO, approvedBy: null, at: AT },
       ],
     );
-    const blocks = JSON.stringify(
-      renderChecklist({
-        playbook: pb,
-        runId: null,
-        origin: { kind: 'suggested' },
-        statuses,
-        detached: null,
-        page: null,
-        focus: null,
-      }).blocks,
-    );
+    const blocks = JSON.stringify(suggested(statuses).blocks);
     expect(blocks).toContain(`_done: run by <@${WHO}>, approved by <@U0BOSS> <!date^`);
     expect(blocks).toContain(`(expects 200)\\n_done: run by <@${WHO}> <!date^`);
   });
