@@ -245,7 +245,7 @@ export function rolesToPage(
 }
 
 /** A role as typed, compared loosely: case, spaces, dashes and underscores aside (`Senior DevOps`, `senior-devops`). */
-const roleSlug = (s: string) =>
+export const roleSlug = (s: string) =>
   s
     .trim()
     .toLowerCase()

@@ -7,6 +7,7 @@ import type { Database } from '../store/db.js';
 import { insertOverride, overridesEndingAfter } from '../store/oncall.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { DomainError } from './errors.js';
+import { roleSlug } from './escalation-policy.js';
 import { HandoffNotices, LOOK_AHEAD_MS, type OnCallChat } from './oncall-handoffs.js';
 import type { Logger } from './ports.js';
 import {
@@ -144,12 +145,6 @@ export type RotationRole = RoleDef & { rotation: Rotation };
 /** `Mon 12 Jan 09:00 (Europe/London)`: a moment on the rotation's clock, for a refusal's reason. */
 const rotationStamp = (t: Date, timeZone: string) =>
   `${format(new TZDate(t.getTime(), timeZone), 'EEE d MMM yyyy HH:mm')} (${timeZone})`;
-
-const slug = (s: string) =>
-  s
-    .trim()
-    .toLowerCase()
-    .replace(/[\s_-]+/g, '_');
 
 /**
  * On-call: who each role pages now (its rotation, the overrides and swaps people made, its fixed contacts), the
@@ -300,7 +295,7 @@ export class OnCallService implements OnCallResolver, Sweep {
       );
     if (typed) {
       const found = Object.values(this.runbook.escalation.roles).find(
-        (r) => slug(r.id) === slug(typed) || slug(r.name) === slug(typed),
+        (r) => roleSlug(r.id) === roleSlug(typed) || roleSlug(r.name) === roleSlug(typed),
       );
       if (!found)
         throw new DomainError(
