@@ -95,8 +95,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         // the value: the rest is the runbook's own words (a pattern such as `postgresql://user:password@host`).
         const masked = (msg: string) =>
           Object.values(params).reduce((m, v) => {
-            const shown = typeof v === 'string' && v ? deps.playbooks.mask(v) : v;
-            return typeof v === 'string' && v && shown !== v ? m.split(v).join(String(shown)) : m;
+            const shown = v && deps.playbooks.mask(v);
+            return shown && shown !== v ? m.split(v).join(shown) : m;
           }, msg);
         const errors = Object.fromEntries(
           Object.entries(checked.errors).map(([name, msg]) => [
