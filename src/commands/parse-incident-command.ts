@@ -93,6 +93,10 @@ export function statusUpdatePrefill(text: string | null): StatusUpdatePrefill {
   return { ...(status ? { status } : {}), ...(rest ? { currentStatus: rest } : {}) };
 }
 
+/** The level the runbook calls `word` (`critical` for SEV-0), case aside; undefined when none is. */
+const severityNamed = (word: string, names?: SeverityNames): Severity | undefined =>
+  names ? SEVERITIES.find((s) => names[s].toLowerCase() === word.toLowerCase()) : undefined;
+
 /**
  * What a declaration typed another way should have been: `p1 db down` (another tool's priorities), `critical db down`
  * (the runbook's name of a level), `db down sev1` (the severity last). Undefined when it looks like none of those.
@@ -105,7 +109,7 @@ function declarationHint(first: string, rest: string, text: string, names?: Seve
     const s = Math.min(Number(priority[1]), 3) as Severity;
     return `\`${first}\` is not a severity here. ${levels}: ${command(s, rest)}.`;
   }
-  const named = names ? SEVERITIES.find((s) => names[s].toLowerCase() === first.toLowerCase()) : undefined;
+  const named = severityNamed(first, names);
   if (named !== undefined && names) {
     return (
       `\`${first}\` is not how a severity is typed. ${levels}; the runbook calls SEV-${named} ${names[named]}: ` +
@@ -148,7 +152,7 @@ function namedSeverity(
     };
   const words = joinSeverity(rest).split(' ');
   const word = words[0]!.normalize('NFKC');
-  const byName = names ? SEVERITIES.find((s) => names[s].toLowerCase() === word.toLowerCase()) : undefined;
+  const byName = severityNamed(word, names);
   const token = parseSeverityToken(/^\d+$/.test(word) ? `sev${word}` : word);
   const severity = token.ok ? token.severity : byName;
   if (severity === undefined) return { ok: false, error: `\`${words[0]}\` is not a severity. ${levels}.` };
