@@ -14,7 +14,7 @@ export type ActionItemParse = { ok: true; item: ParsedActionItem } | { ok: false
 /** The hour (UTC) a due date given as a day stands for: the start of that working day. */
 export const DUE_DAY_HOUR_UTC = 9;
 
-export const ACTION_ITEM_FORM = 'TEXT [@owner] [due: YYYY-MM-DD or 3d]';
+export const ACTION_ITEM_FORM = 'TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow or by friday]';
 
 const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
 const NAME = /^@([\p{L}\p{N}._-]{1,80})$/u;
@@ -22,9 +22,45 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 type Token = { kind: 'owner'; owner: OwnerRef } | { kind: 'due'; at: Date } | { kind: 'error'; error: string };
 
-/** A date (`2026-12-01`, at 09:00 UTC) or a duration from now (`3d`, `2s`, `1h30m`), with `due:` in front or not. */
-function dueToken(raw: string, now: Date): Token | null {
+/** A weekday's names as typed (full, or short), to its number (Sunday 0). */
+const WEEKDAYS = new Map<string, number>([
+  ...['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'].flatMap(
+    (d, i): [string, number][] => [
+      [d, i],
+      [d.slice(0, 3), i],
+    ],
+  ),
+  ['tues', 2],
+  ['thur', 4],
+  ['thurs', 4],
+]);
+
+/** Words that may stand before a due day (`by friday`, `due tomorrow`); taken with it. */
+const BEFORE_A_DAY = new Set(['by', 'due']);
+
+/**
+ * A day named in words (at 09:00 UTC): `tomorrow`, or a weekday (`friday`, `fri`: the next one after today). A
+ * weekday only when `marked` (after `due:`, `due` or `by`: `Review what broke on friday` names a past day, not a due
+ * date); `tomorrow` alone too. Null when the word names no day.
+ */
+function namedDay(word: string, now: Date, marked: boolean): Date | null {
+  const w = word.toLowerCase();
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), DUE_DAY_HOUR_UTC);
+  if (w === 'tomorrow') return new Date(today + 86_400_000);
+  const day = marked ? WEEKDAYS.get(w) : undefined;
+  if (day === undefined) return null;
+  const ahead = (day - now.getUTCDay() + 7) % 7 || 7;
+  return new Date(today + ahead * 86_400_000);
+}
+
+/**
+ * A date (`2026-12-01`, at 09:00 UTC), a day in words (`tomorrow`, `by friday`; see namedDay) or a duration from now
+ * (`3d`, `2s`, `1h30m`), with `due:` in front or not. `before` is the word typed before it.
+ */
+function dueToken(raw: string, now: Date, before: string | undefined): Token | null {
   const word = raw.replace(/^due:/i, '');
+  const named = namedDay(word, now, word !== raw || BEFORE_A_DAY.has(before?.toLowerCase() ?? ''));
+  if (named) return { kind: 'due', at: named };
   const day = DAY.exec(word);
   if (day) {
     const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
@@ -37,7 +73,8 @@ function dueToken(raw: string, now: Date): Token | null {
   }
   const ms = parseDuration(word);
   if (ms !== null) return { kind: 'due', at: new Date(now.getTime() + ms) };
-  if (word !== raw) return { kind: 'error', error: `\`${raw}\` is not a due date; write due:2026-12-01 or due:3d.` };
+  if (word !== raw)
+    return { kind: 'error', error: `\`${raw}\` is not a due date; write due:2026-12-01, due:3d or due:friday.` };
   return null;
 }
 
@@ -59,14 +96,15 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
   let dueAt: Date | null = null;
   for (let taken = 0; taken < 2 && words.length > 0; taken++) {
     const last = words.at(-1)!;
-    const t: Token | null = (!owner && ownerToken(last)) || (!dueAt && dueToken(last, now)) || null;
+    const t: Token | null = (!owner && ownerToken(last)) || (!dueAt && dueToken(last, now, words.at(-2))) || null;
     if (!t) break;
     if (t.kind === 'error') return { ok: false, error: t.error };
     words.pop();
     if (t.kind === 'owner') owner = t.owner;
     else {
       dueAt = t.at;
-      if (words.length > 1 && words.at(-1)!.toLowerCase() === 'in') words.pop(); // "in 3d"
+      // "in 3d", "by friday", "due tomorrow"
+      if (words.length > 1 && ['in', ...BEFORE_A_DAY].includes(words.at(-1)!.toLowerCase())) words.pop();
     }
   }
   const text = words.join(' ');

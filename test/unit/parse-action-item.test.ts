@@ -63,3 +63,41 @@ describe('an action item as typed', () => {
     expect(ok('Add\u0000 monitoring').text).toBe('Add monitoring');
   });
 });
+
+describe('a due day in words', () => {
+  // NOW is Saturday 2026-11-28, 15:30 UTC.
+  it('takes tomorrow (09:00 UTC), alone or after by/due, and leaves the word out of the text', () => {
+    const tomorrow = new Date('2026-11-29T09:00:00Z');
+    expect(ok('Fix retry storm tomorrow')).toEqual({ text: 'Fix retry storm', owner: null, dueAt: tomorrow });
+    expect(ok('Fix retry storm by tomorrow @bob')).toMatchObject({ text: 'Fix retry storm', dueAt: tomorrow });
+    expect(ok('Fix retry storm due:Tomorrow').dueAt).toEqual(tomorrow);
+    expect(ok('Fix retry storm due tomorrow').text).toBe('Fix retry storm');
+  });
+
+  it('takes a weekday after by, due or due: as the next such day, never today', () => {
+    expect(ok('Rotate keys by friday')).toMatchObject({ text: 'Rotate keys', dueAt: new Date('2026-12-04T09:00:00Z') });
+    expect(ok('Rotate keys due mon @bob').dueAt).toEqual(new Date('2026-11-30T09:00:00Z'));
+    expect(ok('Rotate keys due:Sat').dueAt).toEqual(new Date('2026-12-05T09:00:00Z'));
+    expect(ok('Rotate keys by thurs').dueAt).toEqual(new Date('2026-12-03T09:00:00Z'));
+  });
+
+  it('leaves a weekday without by or due in the text: it may name a past day', () => {
+    expect(ok('Review what broke on friday')).toEqual({
+      text: 'Review what broke on friday',
+      owner: null,
+      dueAt: null,
+    });
+    expect(ok('Check the constructor by constructor').dueAt).toBeNull();
+  });
+
+  it('takes due before a date or a duration with it', () => {
+    expect(ok('Rotate the key due 2026-12-01')).toMatchObject({
+      text: 'Rotate the key',
+      dueAt: new Date('2026-12-01T09:00:00Z'),
+    });
+  });
+
+  it('refuses due: before a word that is no day, naming the forms it takes', () => {
+    expect(error('Rotate the key due:someday')).toMatch(/due:2026-12-01, due:3d or due:friday/);
+  });
+});
