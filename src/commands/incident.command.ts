@@ -20,7 +20,7 @@ import { renderRunnableList, renderRunStarted } from '../templates/checklist.js'
 import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
 import { declareModal } from '../templates/declare-modal.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
-import { renderHelp } from '../templates/help.js';
+import { renderHelp, renderMistake } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
 import { resolveModal, statusUpdateMetadata, statusUpdateModal } from '../templates/modals.js';
@@ -349,7 +349,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.command(INCIDENT_COMMAND, async ({ command, ack, respond, client, logger }) => {
     const parsed = parseIncidentCommand(command.text ?? '', severityNames(deps.severities));
     if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: renderHelp(USAGE, parsed.error).text });
+      const answer = parsed.kind
+        ? renderMistake(parsed.error, SUBCOMMANDS[parsed.kind].usage)
+        : renderHelp(USAGE, parsed.error);
+      await ack({ response_type: 'ephemeral', text: answer.text });
       return;
     }
     const cmd = parsed.command;

@@ -6,7 +6,14 @@ import { type IncidentCommand, SUBCOMMAND_ROWS, type SubcommandKind, type Subcom
 
 export { type IncidentCommand, RESOLVE_SUMMARY_MAX, TITLE_MAX } from './subcommands.js';
 
-export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; error: string };
+/**
+ * A command, or what is wrong with it; `kind` is the subcommand the mistake was made in, when it is known (its usage
+ * line is then answer enough: the whole usage is for text that names no subcommand).
+ */
+export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; error: string; kind?: SubcommandKind };
+
+/** A result of the row `kind`: a mistake is marked as made in it. */
+const inRow = (kind: SubcommandKind, r: ParseResult): ParseResult => (r.ok || r.kind ? r : { ...r, kind });
 
 /** Every name and alias of the table, lower case, to its row. */
 const BY_NAME = new Map(SUBCOMMAND_ROWS.flatMap(([kind, spec]) => spec.names.map((n) => [n, [kind, spec]] as const)));
@@ -189,7 +196,7 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
   const sev = parseSeverityToken(first);
   if (sev.ok) {
     const [kind, spec] = rest ? BY_SEVERITY.withText : BY_SEVERITY.alone;
-    return withText(kind, spec, first, rest, { severity: sev.severity });
+    return inRow(kind, withText(kind, spec, first, rest, { severity: sev.severity }));
   }
   // A subcommand typed full width (`ｌｉｓｔ`) is the subcommand.
   const row = BY_NAME.get(first.normalize('NFKC').toLowerCase());
@@ -197,6 +204,7 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     return {
       ok: false,
       error: `\`${first}\` is not a severity. Use sev0, sev1, sev2 or sev3 (SEV-0 is the most severe).`,
+      kind: (rest ? BY_SEVERITY.withText : BY_SEVERITY.alone)[0],
     };
   }
 
@@ -209,7 +217,8 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     };
   }
   // A row chosen by its name that takes a severity (`severity sev1`): the severity, and nothing after it.
-  if (row[1].args === 'severity') return namedSeverity(row, first.normalize('NFKC').toLowerCase(), rest, names);
+  if (row[1].args === 'severity')
+    return inRow(row[0], namedSeverity(row, first.normalize('NFKC').toLowerCase(), rest, names));
   if (row[1].severityFirst) {
     // Flags may come before or after the severity: `declare --private sev1 x` is `declare sev1 --private x`.
     const flags = LEADING_FLAGS.exec(rest)![0];
@@ -220,11 +229,15 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     const lead = parseSeverityToken(word);
     // `declare sev1` (with flags only): the form, that severity chosen.
     if (lead.ok && LEADING_FLAGS.exec(text)![0] === text)
-      return withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), `${flags}${text}`.trim(), {
-        severity: lead.severity,
-      });
+      return inRow(
+        row[0],
+        withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), `${flags}${text}`.trim(), {
+          severity: lead.severity,
+        }),
+      );
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
-    if (lead.ok || /^sev[-_]?\d+$/i.test(word)) return parseTyped(`${word} ${flags}${text}`.trim(), names);
+    if (lead.ok || /^sev[-_]?\d+$/i.test(word))
+      return inRow(row[0], parseTyped(`${word} ${flags}${text}`.trim(), names));
   }
-  return withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), rest);
+  return inRow(row[0], withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), rest));
 }

@@ -13,3 +13,12 @@ export function renderHelp(usage: string, problem?: string, severities?: Severit
   // Cut at line ends into sections within Slack's limit (the usage and level lines are each far shorter than it).
   return { text, blocks: packLines(text.split('\n'), Number.POSITIVE_INFINITY).blocks };
 }
+
+/**
+ * A mistake in a known subcommand: what is wrong, that subcommand's usage line (`usage`), and where the rest is; the
+ * whole usage is for text that names no subcommand. Pure.
+ */
+export function renderMistake(problem: string, usage: string): Message {
+  const text = `:warning: ${problem}\n\n${usage}\n\`/incident help\` lists every command.`;
+  return { text, blocks: packLines(text.split('\n'), Number.POSITIVE_INFINITY).blocks };
+}

@@ -148,7 +148,14 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     ] as const) {
       bot.fake.reset();
       await inChannel(typed);
-      expect((await bot.fake.waitFor('response_url')).args.text, typed).toMatch(says);
+      const text = (await bot.fake.waitFor('response_url')).args.text as string;
+      expect(text, typed).toMatch(says);
+      // A mistake in the command is answered with its own usage, not the whole of /incident help.
+      if (typed !== 'rename primary db <out> of connections') {
+        expect(text, typed).toContain('`/incident rename TITLE`');
+        expect(text, typed).toContain('`/incident help` lists every command.');
+        expect(text, typed).not.toContain('Inside an incident channel');
+      }
       expect(bot.fake.callsTo('chat.postMessage'), typed).toHaveLength(0);
     }
     expect((await incident()).title).toBe('primary db <out> of connections');

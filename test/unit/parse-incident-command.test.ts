@@ -327,14 +327,27 @@ describe('`/incident declare` and `/incident new`', () => {
     expect(parseIncidentCommand('declare --loud x')).toEqual({
       ok: false,
       error: expect.stringContaining('`--loud` is not a flag'),
+      kind: 'declare_form',
     });
   });
 
   it('a severity that is not one gets its answer; a title too long is refused as the declaration is', () => {
     const sev = parseIncidentCommand('declare sev7 db down');
-    expect(sev).toEqual({ ok: false, error: expect.stringContaining('`sev7` is not a severity') });
+    expect(sev).toEqual({ ok: false, error: expect.stringContaining('`sev7` is not a severity'), kind: 'declare' });
     const long = parseIncidentCommand(`declare ${'x'.repeat(151)}`);
-    expect(long).toEqual({ ok: false, error: expect.stringContaining('keep it to 150 or fewer') });
+    expect(long).toEqual({
+      ok: false,
+      error: expect.stringContaining('keep it to 150 or fewer'),
+      kind: 'declare_form',
+    });
+  });
+
+  it('marks a mistake made in a known subcommand with it (answered with its usage); an unknown word with none', () => {
+    expect(parseIncidentCommand(`update ${'x'.repeat(3000)}`)).toMatchObject({ ok: false, kind: 'update' });
+    expect(parseIncidentCommand('rename')).toMatchObject({ ok: false, kind: 'rename' });
+    expect(parseIncidentCommand('severity sev1 db down')).toMatchObject({ ok: false, kind: 'set_severity' });
+    expect(parseIncidentCommand('sev9 db down')).toMatchObject({ ok: false, kind: 'declare' });
+    expect(parseIncidentCommand('api slow')).not.toHaveProperty('kind');
   });
 
   it('an unknown first word names the form besides the severity', () => {
@@ -421,8 +434,12 @@ describe('declare flags', () => {
   });
   it('refuses an unknown flag, naming the one it takes, and a flag without a title', () => {
     const bad = parseIncidentCommand('sev1 --secret db down');
-    expect(bad).toEqual({ ok: false, error: expect.stringContaining('`--private`') });
-    expect(parseIncidentCommand('sev1 --private')).toEqual({ ok: false, error: expect.stringContaining('title') });
+    expect(bad).toEqual({ ok: false, error: expect.stringContaining('`--private`'), kind: 'declare' });
+    expect(parseIncidentCommand('sev1 --private')).toEqual({
+      ok: false,
+      error: expect.stringContaining('title'),
+      kind: 'declare',
+    });
   });
   it('reads maintenance and public', () => {
     expect(parseIncidentCommand('maintenance start quarterly')).toEqual({
