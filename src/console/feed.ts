@@ -4,6 +4,7 @@
  * replies (ephemeral messages and response_url answers), and short lines for channels made, people invited, cards
  * pinned and files attached. A modal the bot opens is handed to `onModal`.
  */
+import { unescapeSlackText } from '../incidents/text.js';
 import type { RecordedCall } from '../local-slack/local-slack.js';
 import type { SlackArgs } from '../local-slack/workspace.js';
 import type { ConsoleContext } from './context.js';
@@ -51,7 +52,8 @@ export class Feed {
         return `${who.join(', ')} ${who.length === 1 ? 'was' : 'were'} added to ${where()}`;
       }
       case 'conversations.setTopic':
-        return `${where()} topic: ${a.topic}`;
+        // A topic is sent escaped as message text is (`&lt;`); printed as Slack shows it.
+        return `${where()} topic: ${unescapeSlackText(String(a.topic ?? ''))}`;
       case 'conversations.archive':
         return `${where()} was archived`;
       case 'pins.add':
