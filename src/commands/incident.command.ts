@@ -202,13 +202,23 @@ const HANDLERS: {
       return;
     }
     const matches = playbooks.matching(cmd.name);
-    if (matches.length !== 1) {
-      await c.tell(renderRunnableList(runs.runnable(), fitsNotOne(cmd.name, matches.length)));
-      return;
-    }
-    const found = matches[0]!;
     // In an incident channel a playbook is the incident's: it is attached there, with the same checklist.
     const incident = await c.deps.incidents.findByChannel(c.channelId);
+    // A name that fits several: in an incident channel, any playbook; elsewhere those run outside incidents count (one
+    // of them alone is the one meant), and those are listed.
+    const runnable = runs.runnable();
+    const fitting =
+      incident || matches.length < 2 ? matches : runnable.filter((p) => matches.some((m) => m.id === p.id));
+    if (fitting.length !== 1) {
+      const problem = fitsNotOne(cmd.name, fitting.length);
+      await c.tell(
+        incident
+          ? renderPlaybookList(fitting.length ? fitting : playbooks.list(), problem)
+          : renderRunnableList(fitting.length ? fitting : runnable, problem),
+      );
+      return;
+    }
+    const found = fitting[0]!;
     if (incident) {
       noteIncident(incident.id);
       const r = await playbooks.attach(incident.id, found.id, c.userId);

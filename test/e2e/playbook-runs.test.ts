@@ -178,6 +178,13 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
     expect(await runs()).toEqual([]);
     const unknown = await start('nosuch');
     expect(unknown.answer).toMatch(/There is no playbook `nosuch`.*deploy-backend/s);
+    // A name that fits several lists those it fits, not every playbook.
+    const several = await start('check');
+    expect(several.answer).toMatch(
+      /`check` fits 2 playbooks; name one by its id.*weekly-backup-check.*elsewhere-check/s,
+    );
+    expect(several.answer).not.toContain('deploy-backend');
+    expect(await runs()).toEqual([]);
   });
 
   it('opens a thread where it was typed, with the same checklist, and records the run; a Slack retry starts nothing twice', async () => {
