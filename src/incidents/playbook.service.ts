@@ -229,27 +229,29 @@ export class PlaybookService implements StepRuns {
   private readonly sealer: Sealer;
 
   /**
-   * The values with every secret parameter sealed, for what must carry them beyond this request (a confirmation
-   * form's metadata, an approval request's row): never in clear. So is any other value that holds what a person is
-   * never shown (a known secret value, a token typed as a node id or an object key): it is shown masked, so it is not
-   * kept in clear either; the command still gets it as typed, opened when it runs.
+   * The values as typed, carried beyond this request (a confirmation form's metadata, an approval request's row):
+   * every secret parameter sealed, never in clear. So is any other value that holds what a person is never shown (a
+   * known secret value, a token typed as a node id or an object key): it is shown masked, so it is not kept in clear
+   * either. And so is a value typed that merely starts as a sealed one does (an object key `sealed:v1:…`): every
+   * carried value with that start is then one the bot sealed, and openParams gives each back exactly as typed.
    */
   sealParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
     if (step.type !== 'command') return values;
     const secret = new Set(maskedParams(step));
     const out = { ...values };
     for (const [name, v] of Object.entries(out)) {
-      if (v === '' || isSealed(v)) continue;
-      if (secret.has(name) || this.mask(v) !== v) out[name] = this.sealer.seal(v);
+      if (v === '') continue;
+      if (secret.has(name) || isSealed(v) || this.mask(v) !== v) out[name] = this.sealer.seal(v);
     }
     return out;
   }
 
   /**
-   * The values with sealed ones opened (a secret parameter, or another holding a known secret value: see sealParams);
-   * one that cannot be opened is refused with what to do.
+   * The values as typed, from values carried by sealParams (a confirmation form's metadata, an approval request's
+   * row); one that cannot be opened is refused with what to do. Only carried values are opened: values as typed never
+   * are, whatever they start with.
    */
-  private openParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
+  openParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
     if (step.type !== 'command') return values;
     const out = { ...values };
     for (const [name, v] of Object.entries(out)) {
@@ -266,17 +268,15 @@ export class PlaybookService implements StepRuns {
     return out;
   }
 
-  /**
-   * The argv (or URL) a step runs with these values (secret ones clear or sealed); throws ParamsError naming each bad
-   * value.
-   */
+  /** The argv (or URL) a step runs with these values as typed; throws ParamsError naming each bad value. */
   target(step: RunnableStep, values: Record<string, string>): string[] {
-    return runnerFor(step).target(step, this.openParams(step, values), this.opts);
+    return runnerFor(step).target(step, values, this.opts);
   }
 
   /**
-   * Runs a step for an incident or a run outside one; the output goes under the playbook (in its thread). A step
-   * that needs a second person is not run: an approval request is posted instead.
+   * Runs a step for an incident or a run outside one, with its values as typed (a confirmation's carried values are
+   * opened first: openParams); the output goes under the playbook (in its thread). A step that needs a second person
+   * is not run: an approval request is posted instead, its values carried sealed.
    */
   async run(
     host: PlaybookHost,

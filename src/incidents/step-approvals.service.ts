@@ -206,7 +206,7 @@ export class StepApprovals {
   /** A second person with the approver role lets a requested step run; it then runs as the requester asked. */
   async approve(approvalId: number, userId: string): Promise<void> {
     const { a, playbook, step, host } = await this.pendingApproval(approvalId, userId, 'approve this request');
-    const target = this.runs.target(step, a.params);
+    const target = this.runs.target(step, this.runs.openParams(step, a.params));
     const shown = this.runs.shown(step, target);
     if (userId === a.requestedBy) {
       throw new DomainError('same_person', 'A different person must approve: you asked for this run.');
@@ -260,7 +260,7 @@ export class StepApprovals {
   async deny(approvalId: number, userId: string, typedReason: string): Promise<void> {
     const reason = this.typed(typedReason);
     const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId);
-    const shown = this.runs.shown(step, this.runs.target(step, a.params));
+    const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, a.params)));
     const decided = await this.decide(a.host, approvalId, 'denied', userId, reason, shown);
     if (decided.messageTs) {
       await this.chat

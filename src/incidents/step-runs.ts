@@ -35,7 +35,10 @@ export interface StepRuns {
   checkMember(host: PlaybookHost, userId: string, doing: string): Promise<void>;
   /** Throws when the playbook is not this host's to work any more (detached from the incident). */
   checkWorkable(host: PlaybookHost, playbookId: string): Promise<void>;
+  /** The argv (or URL) a step runs with these values as typed. */
   target(step: RunnableStep, values: Record<string, string>): string[];
+  /** The values as typed, from the values an approval request carries (some sealed); throws when one cannot be opened. */
+  openParams(step: RunnableStep, values: Record<string, string>): Record<string, string>;
   /** What a person is shown of a target (the command as the runbook names it), secrets masked. */
   shown(step: RunnableStep, target: string[]): string[];
   /** Masks secrets in a text shown to a person: by pattern, and by value the ones the bot knows. */

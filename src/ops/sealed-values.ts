@@ -19,6 +19,10 @@ export interface Sealer {
   open(sealed: string): string | null;
 }
 
+/**
+ * Whether a carried value (a form's metadata, an approval's row) is sealed. Only carried values are asked: a person
+ * may type anything, this prefix included, so whatever carries values seals every one that starts with it.
+ */
 export const isSealed = (value: string): boolean => value.startsWith(PREFIX);
 
 export function createSealer(secrets: readonly string[]): Sealer {

@@ -149,10 +149,19 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const userId = body.user.id;
     const host = await hostMayRunStill(deps, meta, userId, refuseInForm);
     if (!host) return;
+    // The values the form carried, as typed: the sealed ones opened (only these: see sealParams).
+    let params: Record<string, string>;
+    try {
+      const { step } = deps.playbooks.step(meta.playbookId, meta.stepKey);
+      params = step.type === 'text' ? meta.params : deps.playbooks.openParams(step, meta.params);
+    } catch (err) {
+      await refuseInForm(err);
+      return;
+    }
     const tell = ephemeralIn(client, meta.channelId, userId);
     await afterAck(
       { ack: () => ack(), gate: deps.gate, logger, tell },
-      () => runStep(deps, tell, { ...meta, host }, userId),
+      () => runStep(deps, tell, { ...meta, host, params }, userId),
       { admit: 'always' },
     );
   });

@@ -81,7 +81,13 @@ const ENDED = /^(?::white_check_mark: Succeeded|:x: Failed|:alarm_clock: Timed o
  * The bundled runbook file, run through the real app: signed requests, the local Slack, the fake atom-cli and aws
  * (each logging its argv and working directory), and a health endpoint of our own that answers the runbook's paths.
  */
-export async function startProcedureBot(opts: { env?: Record<string, string> } = {}): Promise<ProcedureBot> {
+export async function startProcedureBot(
+  opts: {
+    env?: Record<string, string>;
+    /** The bundled runbook file's content as a test changes it (another playbook, a step that needs approval). */
+    edit?: (data: Record<string, unknown>) => Record<string, unknown>;
+  } = {},
+): Promise<ProcedureBot> {
   const dir = await mkdtemp(join(tmpdir(), 'bot-procedures-'));
   const base = join(dir, 'app');
   const atomLog = join(dir, 'atom-cli.log');
@@ -94,7 +100,8 @@ export async function startProcedureBot(opts: { env?: Record<string, string> } =
     res.end('{"status":"ok"}');
   });
   await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
-  const data = parseYaml(await readFile(DEFAULT_RUNBOOK_FILE, 'utf8')) as Record<string, unknown>;
+  const read = parseYaml(await readFile(DEFAULT_RUNBOOK_FILE, 'utf8')) as Record<string, unknown>;
+  const data = opts.edit ? opts.edit(read) : read;
   const runbook = parseRunbook({ ...data, access: { responders: [RESPONDER], approvers: [APPROVER] } });
   const bot = await startBot({
     runbook,
