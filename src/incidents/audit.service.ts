@@ -1,3 +1,4 @@
+import { maskStored } from '../ops/mask-stored.js';
 import { redact } from '../ops/redact.js';
 import { type AuditEntry, type AuditRow, insertAudits, listAudit, listIncidentAudit } from '../store/audit.repo.js';
 import type { Database } from '../store/db.js';
@@ -51,10 +52,17 @@ export class AuditTrail {
     private readonly approvers: readonly string[],
     private readonly log: Logger = console,
     /** How a row's text is masked: the secret patterns, and the values the bot knows (its tokens, COMMAND_ENV's). */
-    mask: (text: string) => string = redact,
+    private readonly mask: (text: string) => string = redact,
   ) {
     this.clip = clipWith(mask);
   }
+
+  /** A row as shown, masked as it is read too: one stored before a value was known secret holds it. */
+  private shown = (row: AuditRow): AuditRow => ({
+    ...row,
+    reason: row.reason === null ? null : this.mask(row.reason),
+    details: maskStored(row.details, this.mask),
+  });
 
   private readonly clip: (s: string) => string;
 
@@ -101,8 +109,10 @@ export class AuditTrail {
   }
 
   /** One page of the export: rows at or after `since`, after the cursor `afterId`, oldest first. */
-  page(since: Date, afterId: number, limit: number): Promise<AuditRow[]> {
-    return listAudit(this.db, { since, afterId, limit: Math.min(Math.max(1, limit), AUDIT_PAGE_MAX) });
+  async page(since: Date, afterId: number, limit: number): Promise<AuditRow[]> {
+    return (await listAudit(this.db, { since, afterId, limit: Math.min(Math.max(1, limit), AUDIT_PAGE_MAX) })).map(
+      this.shown,
+    );
   }
 
   /** An incident's latest rows, for approvers only (the runbook's `access.approvers`). */
@@ -115,7 +125,7 @@ export class AuditTrail {
           : ['No approvers are configured: add them under `access.approvers` in the runbook file.'],
       );
     }
-    return listIncidentAudit(this.db, incidentId, INCIDENT_AUDIT_MAX);
+    return (await listIncidentAudit(this.db, incidentId, INCIDENT_AUDIT_MAX)).map(this.shown);
   }
 
   private async isApprover(userId: string): Promise<boolean> {

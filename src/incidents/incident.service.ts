@@ -1,3 +1,4 @@
+import { maskStored } from '../ops/mask-stored.js';
 import type { Database, Queryable } from '../store/db.js';
 import { nextDueOf } from '../store/escalation.repo.js';
 import { listEvents } from '../store/event.repo.js';
@@ -145,8 +146,9 @@ export class IncidentService {
     return listOpenIncidents(this.db, teamId, undefined, userId);
   }
 
+  /** The incident's events, their text masked as it is read: a row stored before a value was known secret holds it. */
   async timeline(incidentId: number): Promise<IncidentEvent[]> {
-    return listEvents(this.db, incidentId);
+    return (await listEvents(this.db, incidentId)).map((e) => ({ ...e, details: maskStored(e.details, this.typed) }));
   }
 
   /**
