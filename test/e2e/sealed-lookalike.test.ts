@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProcedureBot, startProcedureBot } from '../support/procedure-bot.js';
+import { VIEW } from '../../src/templates/ids.js';
+import { type ProcedureBot, RESPONDER, startProcedureBot } from '../support/procedure-bot.js';
 
 /** An object key a person may legitimately type: it only looks like a value the bot sealed. */
 const KEY = 'sealed:v1:backups/2026-12-01.sql.gz';
@@ -54,6 +55,26 @@ describe('a step parameter typed starting with the sealed-value prefix', () => {
     // Destructive: the confirmation shows the key as typed, and its submission runs with it.
     const upload = await env.submitParams(plain, 'mitigation.1', { bucket: BUCKET, key: KEY });
     expect(JSON.stringify(upload.json)).toContain(`aws s3 cp restored-object s3://${BUCKET}/${KEY}`);
+    // The form carried the key sealed, as the bot seals every carried value that starts so.
+    const carried = JSON.parse((upload.json as { view: { private_metadata: string } }).view.private_metadata) as {
+      params: Record<string, string>;
+    };
+    expect(carried.params.key).toMatch(/^sealed:v1:/);
+    expect(carried.params.key).not.toContain('backups/');
+    // A carried value the bot cannot open (another bot's, forged) is refused in the form, saying what to do; nothing runs.
+    const runs = (await env.awsRuns()).length;
+    const forged = await env.bot.submit({
+      callbackId: VIEW.runConfirm,
+      privateMetadata: JSON.stringify({
+        ...carried,
+        params: { ...carried.params, key: 'sealed:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+      }),
+      userId: RESPONDER,
+      values: {},
+    });
+    expect(forged.json).toMatchObject({ response_action: 'update' });
+    expect(JSON.stringify(forged.json)).toContain('can no longer be read');
+    expect((await env.awsRuns()).length).toBe(runs);
     env.bot.fake.reset();
     await env.confirm(upload);
     expect(await env.ended(plain, 's3 cp')).toContain(':white_check_mark: Succeeded');
