@@ -385,4 +385,6 @@ export interface DeploymentView {
   current: boolean;
   status?: string;
   createdAt?: Date;
+  /** Its status says it failed, was cancelled or rolled back: shown, not offered as a version to roll back to. */
+  unhealthy?: true;
 }

@@ -1,4 +1,4 @@
-import { findRollbackTarget, parseDeployments } from '../ops/deployments.js';
+import { findRollbackTarget, isUnhealthy, parseDeployments } from '../ops/deployments.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Database } from '../store/db.js';
 import { DomainError } from './errors.js';
@@ -64,7 +64,7 @@ export class RollbackService {
     }
     await this.chat.postDeployments(
       placeOf(host),
-      deployments.slice(0, 10),
+      deployments.slice(0, 10).map((d) => (isUnhealthy(d) ? { ...d, unhealthy: true as const } : d)),
       findRollbackTarget(deployments)?.version ?? null,
       host.kind === 'run' ? host.run.id : null,
     );

@@ -67,10 +67,12 @@ export function parseDeployments(output: string, options: ParseDeploymentsOption
 export function findRollbackTarget(deployments: readonly Deployment[]): Deployment | undefined {
   const current = deployments.findIndex((deployment) => deployment.current);
   if (current === -1) return undefined;
-  return deployments
-    .slice(current + 1)
-    .find((deployment) => !UNHEALTHY_STATUSES.has((deployment.status ?? '').toLowerCase()));
+  return deployments.slice(current + 1).find((deployment) => !isUnhealthy(deployment));
 }
+
+/** Whether a deployment's status says it failed (or was cancelled or rolled back): no version to roll back to. */
+export const isUnhealthy = (deployment: Pick<Deployment, 'status'>): boolean =>
+  UNHEALTHY_STATUSES.has((deployment.status ?? '').toLowerCase());
 
 /**
  * Checks a deployments pattern (for loadConfig to fail fast) and returns it without the stateful `g`/`y` flags.

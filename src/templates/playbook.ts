@@ -275,11 +275,12 @@ export function renderDeployments(
   ];
   for (const d of deployments.slice(0, LIMITS.blocksPerMessage - 2)) {
     const when = d.createdAt ? ` · ${d.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '';
-    const line = `${d.current ? ':large_green_circle: *current* ' : ''}\`${mrkdwnClip(d.version, 40)}\`${d.status ? ` · ${mrkdwnClip(d.status, 40)}` : ''}${when}${d.version === suggested ? ' · _last good before current_' : ''}`;
+    const line = `${d.current ? ':large_green_circle: *current* ' : ''}\`${mrkdwnClip(d.version, 40)}\`${d.status ? ` · ${mrkdwnClip(d.status, 40)}` : ''}${when}${d.version === suggested ? ' · _last good before current_' : ''}${!d.current && d.unhealthy ? ' · _not offered: this deployment did not succeed_' : ''}`;
     blocks.push({
       type: 'section',
       text: { type: 'mrkdwn', text: line },
-      ...(d.current
+      // No one-click rollback to the current version, nor to one whose deployment failed (its own checks failed then).
+      ...(d.current || d.unhealthy
         ? {}
         : {
             accessory: {

@@ -891,6 +891,10 @@ describe('roll back with one click', () => {
     expect(body).toContain('Roll back to v57');
     expect(body).not.toContain('Roll back to v58');
     expect(body).toContain('atom-cli rollback v57');
+    // v56's deployment failed: listed, not offered with one click.
+    expect(body).toMatch(/`v56` · failed · [^"]*not offered: this deployment did not succeed/);
+    expect(body).not.toContain('Roll back to v56');
+    expect(body).toContain('Roll back to v55');
     const listTs = (list.response as { ts: string }).ts;
     // Each version's button asks Slack's confirmation first.
     const v57 = elementsOf(bot, c.channelId, listTs, ACTION.rollbackTo).find((x) => x.element.value === 'v57');

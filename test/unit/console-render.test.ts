@@ -138,6 +138,23 @@ describe('the console renders a message from its blocks', () => {
     expect(code.map(stripAnsi)).toEqual(['Before', '│ *not bold* <@U0X> _a_b_', '│   two']);
   });
 
+  it('lists a deployment that failed without a button to roll back to it', () => {
+    const o = options();
+    const lines = renderMessage(
+      renderDeployments(
+        [
+          { version: 'v58', current: true, status: 'complete' },
+          { version: 'v56', current: false, status: 'failed', unhealthy: true },
+          { version: 'v55', current: false, status: 'complete' },
+        ],
+        'v55',
+      ),
+      o,
+    );
+    expect(lines.find((l) => l.includes('v56'))).toBe('`v56` · failed · not offered: this deployment did not succeed');
+    expect(o.numbered.map((n) => n.value)).toEqual(['v55']);
+  });
+
   it('numbers the accessory button of a section on its first line, and a button with a confirmation', () => {
     const o = options();
     const lines = renderMessage(
