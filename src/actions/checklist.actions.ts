@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, replyTo } from '../slack/handle.js';
+import { afterAck, namesFrom, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { playbookHostAt } from '../slack/playbook-host-at.js';
@@ -26,7 +26,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     app.action<BlockAction<ButtonAction>>(actionId, ({ ack, body, action, respond, logger }) => {
       const tell = replyTo(respond);
       return afterAck(
-        { ack: () => ack(), gate: deps.gate, logger, tell },
+        { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
         async () => {
           const ref = stepRef.decode(action.value);
           if (!ref) throw new DomainError('bad_step', STALE);
@@ -51,7 +51,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.stepSkip, ({ ack, body, action, respond, client, logger }) => {
     const tell = replyTo(respond);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, logger, tell },
+      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
       async () => {
         const ref = stepRef.decode(action.value);
         if (!ref) throw new DomainError('bad_step', STALE);
@@ -70,7 +70,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<StaticSelectAction>>(ACTION.checklistPage, ({ ack, body, action, respond, logger }) => {
     const tell = replyTo(respond);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, logger, tell },
+      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
       async () => {
         const ref = pageRef.decode(action.selected_option?.value);
         if (!ref) throw new DomainError('bad_page', STALE);

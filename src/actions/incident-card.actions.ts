@@ -5,7 +5,7 @@ import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '..
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { downWords } from '../slack/down-words.js';
-import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
+import { afterAck, namesFrom, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import type { WhenDown } from '../slack/report-error.js';
@@ -38,7 +38,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     app.action<BlockAction<CardAction>>(actionId, ({ ack, body, action, respond, client, logger }) => {
       const tell = replyTo(respond);
       return afterAck(
-        { ack: () => ack(), gate: deps.gate, logger, tell },
+        { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
         () => {
           const value = action.type === 'button' ? action.value : undefined;
           const incidentId = clickedIncident(value, action.block_id);

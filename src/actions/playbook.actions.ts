@@ -2,7 +2,7 @@ import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
+import { afterAck, namesFrom, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
@@ -28,9 +28,13 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       const tell = replyTo(respond);
       // Admitted always: these run runbook commands (a step, an approved step, a roll back) that may take minutes, and
       // through the work gate each would hold one of its few places all that time, turning incident changes away.
-      return afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => work({ body, action, client, tell }), {
-        admit: 'always',
-      });
+      return afterAck(
+        { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+        () => work({ body, action, client, tell }),
+        {
+          admit: 'always',
+        },
+      );
     });
   };
 

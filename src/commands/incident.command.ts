@@ -8,7 +8,7 @@ import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { downWords } from '../slack/down-words.js';
-import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
+import { afterAck, namesFrom, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
@@ -382,10 +382,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       key: `cmd:${command.trigger_id}`,
     };
     const spec: SubcommandSpec = SUBCOMMANDS[cmd.kind];
-    await afterAck({ ack: () => ack(), gate: deps.gate, logger, tell }, () => run(cmd, ctx, command.channel_id), {
-      admit: spec.opensForm ? 'always' : spec.heavy ? 'heavy' : 'gate',
-      refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
-      whenDown: downWords(typeof spec.whenDown === 'function' ? spec.whenDown(cmd) : spec.whenDown, deps),
-    });
+    await afterAck(
+      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      () => run(cmd, ctx, command.channel_id),
+      {
+        admit: spec.opensForm ? 'always' : spec.heavy ? 'heavy' : 'gate',
+        refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
+        whenDown: downWords(typeof spec.whenDown === 'function' ? spec.whenDown(cmd) : spec.whenDown, deps),
+      },
+    );
   });
 }

@@ -3,7 +3,8 @@ import type { WebClient } from '@slack/web-api';
 import { noteError } from '../audit/outcome.js';
 import { noteOutcome } from '../audit/request-context.js';
 import type { Message } from '../templates/incident-card.js';
-import { reportErrors, type WhenDown } from './report-error.js';
+import type { ListenerDeps } from './deps.js';
+import { type ContactNames, reportErrors, type WhenDown } from './report-error.js';
 import { BUSY_TEXT, type WorkGate, type WorkGates } from './work-gate.js';
 
 /** Says something privately to the person who acted: a line of text, or a rendered message. */
@@ -47,6 +48,13 @@ export interface AfterAckArgs {
   gate?: WorkGates;
   logger: Pick<Logger, 'error' | 'warn'>;
   tell: Tell;
+  /** Who people are (namesFrom), so that an error listing two people of one name tells them apart by handle. */
+  names?: ContactNames;
+}
+
+/** The names of people and user groups, by id, as the listeners' deps know them (cached users.info), for afterAck. */
+export function namesFrom(deps: Pick<ListenerDeps, 'notes'>): ContactNames {
+  return (ids) => deps.notes.contactNames(ids);
 }
 
 export interface AfterAckOptions {
@@ -76,7 +84,7 @@ export interface AfterAckOptions {
  * outages as "follow the runbook by hand", anything else with a reference id).
  */
 export async function afterAck(
-  { ack, gate, logger, tell }: AfterAckArgs,
+  { ack, gate, logger, tell, names }: AfterAckArgs,
   work: () => WorkResult,
   { admit, refuse, done = 'Recorded', whenDown = 'change' }: AfterAckOptions,
 ): Promise<void> {
@@ -112,6 +120,7 @@ export async function afterAck(
         if (warnings.length) await tell(`:warning: ${done}, but ${warnings.join('; ')}.`);
       },
       whenDown,
+      names,
     );
   const working = ticket ? ticket.run(run) : run();
   gate?.inFlight.track(working);

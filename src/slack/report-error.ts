@@ -3,7 +3,7 @@ import type { Logger } from '@slack/bolt';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from '../incidents/errors.js';
 import type { ContactName } from '../incidents/follow-up-ports.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../store/db.js';
-import { renderPhrase } from '../templates/text.js';
+import { peopleList, renderPhrase } from '../templates/text.js';
 import { AnswerNotShownError } from './slack-errors.js';
 
 /**
@@ -43,15 +43,17 @@ export const DATABASE_BUSY_TEXT =
   ':warning: The bot is overloaded right now and nothing was changed. Try again in a minute; if this is a real incident, follow the runbook by hand meanwhile.';
 
 /**
- * The one place that turns an error into words for the person who acted. Domain errors are shown as they are;
- * anything unexpected gets a short reference id, and the stack goes to the log under the same id.
+ * The one place that turns an error into words for the person who acted. Domain errors are shown as they are (the
+ * people they list told apart by `names`, see renderPhrase); anything unexpected gets a short reference id, and the
+ * stack goes to the log under the same id.
  */
 export function errorText(
   err: unknown,
   logger: Pick<Logger, 'error'>,
   whenDown: WhenDown | { text: string } = 'change',
+  names: ReadonlyMap<string, ContactName> = new Map(),
 ): string {
-  if (err instanceof AlreadyDoneError) return `:information_source: ${renderPhrase(err.phrase)}`;
+  if (err instanceof AlreadyDoneError) return `:information_source: ${renderPhrase(err.phrase, names)}`;
   if (err instanceof DatabaseUnavailableError) {
     logger.error('the database cannot be reached', err);
     return typeof whenDown === 'string' ? DATABASE_UNAVAILABLE[whenDown] : whenDown.text;
@@ -60,7 +62,7 @@ export function errorText(
     logger.error('the database connection pool is exhausted', err);
     return DATABASE_BUSY_TEXT;
   }
-  if (err instanceof DomainError) return `:warning: ${renderPhrase(err.phrase)}`;
+  if (err instanceof DomainError) return `:warning: ${renderPhrase(err.phrase, names)}`;
   const ref = randomBytes(3).toString('hex').toUpperCase();
   if (err instanceof AnswerNotShownError) {
     logger.error(`[ref ${ref}] ${err.message}`, err.cause);
@@ -104,6 +106,14 @@ export async function inlineRefusalText(
   contactNames: ContactNames,
 ): Promise<string> {
   const ids = err instanceof DomainError ? contactsIn(err.phrase) : [];
+  return inlineErrorText(err, logger, await namesWithin(ids, contactNames));
+}
+
+/**
+ * The names of the people and user groups `ids` gives, looked up briefly (people and groups each on their own): one
+ * not had in time is left out, and shown by id or as a mention.
+ */
+async function namesWithin(ids: readonly string[], contactNames: ContactNames): Promise<Map<string, ContactName>> {
   const lookUp = (some: string[]) =>
     some.length
       ? within(contactNames(some), NAMES_WAIT_MS, new Map<string, ContactName>())
@@ -112,7 +122,7 @@ export async function inlineRefusalText(
     lookUp(ids.filter((id) => /^[UW]/.test(id))),
     lookUp(ids.filter((id) => id.startsWith('S'))),
   ]);
-  return inlineErrorText(err, logger, new Map([...people, ...groups]));
+  return new Map([...people, ...groups]);
 }
 
 /** The users (U…, W…) and user groups (S…) a phrase names. */
@@ -125,26 +135,28 @@ function contactsIn(phrase: Phrase): string[] {
 }
 
 /**
+ * The users a phrase lists beside others: where mentions are shown, only they need their names (to tell apart two of
+ * one name); a person named alone is a mention, which Slack shows by name.
+ */
+function listedTogether(phrase: Phrase): string[] {
+  return [
+    ...new Set(
+      phrase
+        .flatMap((p) => (typeof p === 'object' && 'people' in p && p.people.length > 1 ? p.people : []))
+        .filter((id) => /^[UW]/.test(id)),
+    ),
+  ];
+}
+
+/**
  * A phrase as plain text, people by name (`@Priya Shah`) and user groups by handle (`@sre-leads`) where `names` has
- * them. Two people of one name in a list are each followed by their handle (`@Priya Shah (priya.shah)`), so the
- * reader can tell whom to mention.
+ * them, by id where not; two people of one name in a list each followed by their handle (peopleList).
  */
 function plainWithNames(phrase: Phrase, names: ReadonlyMap<string, ContactName>): string {
   return plainText(
-    phrase.map((p) => {
-      if (typeof p !== 'object' || !('people' in p)) return p;
-      const labels = p.people.map((id) => {
-        const n = names.get(id);
-        return { label: n ? `@${n.name}` : id, handle: n?.handle };
-      });
-      const seen = new Map<string, number>();
-      for (const { label } of labels) seen.set(label.toLowerCase(), (seen.get(label.toLowerCase()) ?? 0) + 1);
-      return labels
-        .map(({ label, handle }) =>
-          (seen.get(label.toLowerCase()) ?? 0) > 1 && handle ? `${label} (${handle})` : label,
-        )
-        .join(', ');
-    }),
+    phrase.map((p) =>
+      typeof p === 'object' && 'people' in p ? peopleList(p.people, names, (id, n) => (n ? `@${n.name}` : id)) : p,
+    ),
   );
 }
 
@@ -157,17 +169,23 @@ function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   return Promise.race([p.catch(() => fallback), timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Runs a listener's work after ack; any error reaches the person through `tell`, never silence. */
+/**
+ * Runs a listener's work after ack; any error reaches the person through `tell`, never silence. With `contactNames`,
+ * the people a domain error lists together are looked up first (briefly), so two of one name are told apart.
+ */
 export async function reportErrors(
   logger: Pick<Logger, 'error'>,
   tell: (text: string) => Promise<unknown>,
   work: () => Promise<void>,
   whenDown: WhenDown | { text: string } = 'change',
+  contactNames?: ContactNames,
 ): Promise<void> {
   try {
     await work();
   } catch (err) {
-    const text = errorText(err, logger, whenDown);
+    const together = contactNames && err instanceof DomainError ? listedTogether(err.phrase) : [];
+    const names = contactNames && together.length ? await namesWithin(together, contactNames) : undefined;
+    const text = errorText(err, logger, whenDown, names);
     try {
       await tell(text);
     } catch (tellErr) {

@@ -1,5 +1,6 @@
 import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import type { Phrase } from '../incidents/errors.js';
+import type { ContactName } from '../incidents/follow-up-ports.js';
 import { cutToChars } from '../incidents/text.js';
 import { describeDuration } from '../runbook/duration.js';
 
@@ -52,14 +53,43 @@ export const mention = (userId: string | null | undefined) => (userId ? `<@${use
 /** A user (U…/W…) or a user group (S…) as a mention. */
 export const mentionContact = (id: string) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
 
-/** A domain phrase in mrkdwn: people become mentions, links Slack links; the words are the domain's own. */
-export function renderPhrase(phrase: Phrase): string {
+/**
+ * A list of people (and user groups), each as `shown` gives them (a mention, or a name in plain text), by `names`
+ * where it has them. Two or more of one name in the list are each followed by their handle (`(priya.shah)`): in Slack
+ * their mentions, like their names, look the same, and the reader must be able to tell whom to mention. Someone
+ * `names` does not name is shown as `shown` gives them, without a handle.
+ */
+export function peopleList(
+  ids: readonly string[],
+  names: ReadonlyMap<string, ContactName>,
+  shown: (id: string, name: ContactName | undefined) => string,
+): string {
+  const nameOf = (id: string) => names.get(id)?.name.toLowerCase();
+  const count = new Map<string, number>();
+  for (const id of new Set(ids)) {
+    const n = nameOf(id);
+    if (n) count.set(n, (count.get(n) ?? 0) + 1);
+  }
+  return ids
+    .map((id) => {
+      const n = names.get(id);
+      const clash = (count.get(nameOf(id) ?? '') ?? 0) > 1;
+      return clash && n?.handle ? `${shown(id, n)} (${n.handle})` : shown(id, n);
+    })
+    .join(', ');
+}
+
+/**
+ * A domain phrase in mrkdwn: people become mentions, links Slack links; the words are the domain's own. With `names`
+ * (who the people are), people of one name in a list are told apart by their handles (peopleList).
+ */
+export function renderPhrase(phrase: Phrase, names: ReadonlyMap<string, ContactName> = new Map()): string {
   return phrase
     .map((p) =>
       typeof p === 'string'
         ? p
         : 'people' in p
-          ? p.people.map(mentionContact).join(', ')
+          ? peopleList(p.people, names, mentionContact)
           : 'typed' in p
             ? mrkdwnClip(p.typed, p.max ?? 200)
             : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,

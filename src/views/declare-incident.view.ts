@@ -2,7 +2,7 @@ import { noteError } from '../audit/outcome.js';
 import { noteIncident } from '../audit/request-context.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
-import { afterAck } from '../slack/handle.js';
+import { afterAck, namesFrom } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { alreadyInIncident } from '../templates/alerts.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
@@ -49,7 +49,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const tell =
       meta.from === 'home' ? directMessageTo(client, user) : ephemeralElseDirect(client, meta.channelId, user);
     await afterAck(
-      { ack: () => ack(), gate: deps.gate, logger, tell },
+      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
       async () => {
         const { severity, title, description, private: isPrivate } = parsed.value;
         const requestKey = `view:${view.id}`;

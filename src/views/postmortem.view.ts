@@ -4,7 +4,7 @@ import type { NewActionItem } from '../incidents/action-items.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
-import { afterAck } from '../slack/handle.js';
+import { afterAck, namesFrom } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { inlineRefusalText } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
@@ -75,7 +75,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     // In the incident channel, only to them; by direct message to someone not in it, who would not see that.
     const tell = ephemeralElseDirect(client, meta.channelId, user);
     await afterAck(
-      { ack: () => ack(), gate: deps.gate, logger, tell },
+      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
       () => deps.postmortems.write(meta.incidentId, user, parsed.value.answers, owners.items, `view:${view.id}`),
       {
         admit: 'gate',

@@ -117,10 +117,11 @@ describe('action items', () => {
     await inChannel('action Something else @nobody');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/Nobody in this workspace is called `@nobody`/);
     bot.fake.reset();
-    // Two people are called Alice Liddell: the owner must be mentioned.
+    // Two people are called Alice Liddell: the owner must be mentioned. Slack shows both mentions as the same name, so
+    // each is followed by its handle.
     await inChannel('action Something else @AliceLiddell');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
-      /`@AliceLiddell` fits several people \(<@U0ALICE>, <@U0ALICE2>\)\. Mention the owner/,
+      /`@AliceLiddell` fits several people \(<@U0ALICE> \(alice\), <@U0ALICE2> \(alice2\)\)\. Mention the owner/,
     );
     // In the post-mortem form, whose errors are plain text (a mention would show as its id): the people by name, each
     // with their handle as both have the same name, so the person can tell whom to mention.

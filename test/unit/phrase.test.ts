@@ -36,3 +36,25 @@ describe('typed text in a phrase', () => {
     expect(plainText(phrase)).toBe('*<!channel> db <@U0BOSS> & <https://evil|x>* is open already.');
   });
 });
+
+describe('people of one name in a phrase', () => {
+  const phrase = ['`@AliceLiddell` fits several people (', { people: ['U0ALICE', 'U0ALICE2', 'U0BOB'] }, ').'] as const;
+  const names = new Map([
+    ['U0ALICE', { name: 'Alice Liddell', handle: 'alice' }],
+    ['U0ALICE2', { name: 'alice liddell', handle: 'alice2' }],
+    ['U0BOB', { name: 'Bob Ross', handle: 'bob' }],
+  ]);
+
+  it('are each followed by their handle after the mention (Slack shows both mentions as one name); others are not', () => {
+    expect(renderPhrase(phrase, names)).toBe(
+      '`@AliceLiddell` fits several people (<@U0ALICE> (alice), <@U0ALICE2> (alice2), <@U0BOB>).',
+    );
+  });
+
+  it('are mentions alone when a name could not be had, or without names', () => {
+    expect(renderPhrase(phrase, new Map([...names].filter(([id]) => id !== 'U0ALICE2')))).toBe(
+      '`@AliceLiddell` fits several people (<@U0ALICE>, <@U0ALICE2>, <@U0BOB>).',
+    );
+    expect(renderPhrase(phrase)).toBe('`@AliceLiddell` fits several people (<@U0ALICE>, <@U0ALICE2>, <@U0BOB>).');
+  });
+});
