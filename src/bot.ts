@@ -3,6 +3,7 @@ import { WebClient } from '@slack/web-api';
 import { register as registerActions } from './actions/index.js';
 import { auditBadSignatures } from './audit/bad-signatures.js';
 import { auditRequests } from './audit/middleware.js';
+import { notingChanges } from './audit/noted-changes.js';
 import { withRequest } from './audit/request-context.js';
 import { register as registerCommands } from './commands/index.js';
 import { type Config, configSecrets, logSecrets } from './config.js';
@@ -124,7 +125,7 @@ export interface Bot {
  */
 export function createBot({
   config,
-  db,
+  db: givenDb,
   logger,
   limits,
   lightLimits,
@@ -138,6 +139,8 @@ export function createBot({
 }: BotDeps): Bot {
   const { slack } = config;
   if (slack.mode === 'setup') throw new Error('createBot needs Slack credentials; see set-up mode in start.ts');
+  // Each change a request makes is noted in it, for what its error path says (errorText: done, or nothing changed).
+  const db = notingChanges(givenDb);
   // The audit is written through app.logger, which exists only once the app does: the trail asks for it when it writes.
   const contacts = { resolveContacts: (ids: string[]) => chat.resolveContacts(ids) };
   const audit: AuditTrail = new AuditTrail(

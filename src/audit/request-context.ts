@@ -14,6 +14,8 @@ export interface RequestContext {
   outcome?: { outcome: Outcome; reason?: string };
   /** What the listener adds to the request's audit row (who was warned of a secret in their message). */
   details?: Record<string, unknown>;
+  /** The request changed something: a write to the database committed while it ran (noteChanged). */
+  changed?: boolean;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -50,4 +52,15 @@ export function logFields(): { reqId?: string; incidentId?: number } {
   const ctx = storage.getStore();
   if (!ctx) return {};
   return ctx.incidentId === undefined ? { reqId: ctx.requestId } : { reqId: ctx.requestId, incidentId: ctx.incidentId };
+}
+
+/** The current request changed something (a write to the database committed): what it asked may have been done. */
+export function noteChanged(): void {
+  const ctx = storage.getStore();
+  if (ctx) ctx.changed = true;
+}
+
+/** Whether the current request has changed something so far (noteChanged); false outside a request. */
+export function changedInRequest(): boolean {
+  return storage.getStore()?.changed === true;
 }

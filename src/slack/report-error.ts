@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@slack/bolt';
+import { changedInRequest } from '../audit/request-context.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from '../incidents/errors.js';
 import type { ContactName } from '../incidents/follow-up-ports.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../store/db.js';
@@ -45,7 +46,8 @@ export const DATABASE_BUSY_TEXT =
 /**
  * The one place that turns an error into words for the person who acted. Domain errors are shown as they are (the
  * people they list told apart by `names`, see renderPhrase); anything unexpected gets a short reference id, and the
- * stack goes to the log under the same id.
+ * stack goes to the log under the same id. Unexpected, it says that nothing was changed only when the request changed
+ * nothing so far (no write to the database committed: notingChanges); after a change, that it was done.
  */
 export function errorText(
   err: unknown,
@@ -67,6 +69,12 @@ export function errorText(
   if (err instanceof AnswerNotShownError) {
     logger.error(`[ref ${ref}] ${err.message}`, err.cause);
     return `:x: The bot's answer could not be shown to you (reference ${ref}). What you asked may have been done: look in the channel before you try again, and give the reference to whoever runs the bot.`;
+  }
+  // A change the request already made (the incident changed, a step recorded as run) stays made: "nothing was changed,
+  // try again" would have the person do it twice (a second rollback).
+  if (changedInRequest()) {
+    logger.error(`[ref ${ref}] unexpected error after the request's change was made`, err);
+    return `:x: What you asked was done, but something went wrong on the bot's side afterwards (reference ${ref}). Look in the channel before you try again; give the reference to whoever runs the bot.`;
   }
   logger.error(`[ref ${ref}] unexpected error`, err);
   return `:x: Something went wrong on the bot's side (reference ${ref}). Nothing was changed by this request, so you can try again; if it keeps failing, follow the runbook by hand and give the reference to whoever runs the bot.`;
