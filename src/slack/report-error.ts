@@ -44,10 +44,17 @@ export const DATABASE_BUSY_TEXT =
   ':warning: The bot is overloaded right now and nothing was changed. Try again in a minute; if this is a real incident, follow the runbook by hand meanwhile.';
 
 /**
+ * The database failed (cannot be reached, or every connection in use) after the request had made a change: what it
+ * asked is partly or wholly recorded, so "could not be recorded" or "nothing was changed, try again" would be false.
+ */
+export const DATABASE_FAILED_AFTER_CHANGE = `:warning: What you asked was recorded, in part or in whole, then the bot's database stopped answering. Look in the channel to see what was done before you try again, and do by hand meanwhile what is missing (the runbook says how). ${ASK_ADMIN}`;
+
+/**
  * The one place that turns an error into words for the person who acted. Domain errors are shown as they are (the
  * people they list told apart by `names`, see renderPhrase); anything unexpected gets a short reference id, and the
- * stack goes to the log under the same id. Unexpected, it says that nothing was changed only when the request changed
- * nothing so far (no write to the database committed: notingChanges); after a change, that it was done.
+ * stack goes to the log under the same id. Unexpected, or the database failing, it says that nothing was changed (or
+ * could not be recorded) only when the request changed nothing so far (no write to the database committed:
+ * notingChanges); after a change, that it was done.
  */
 export function errorText(
   err: unknown,
@@ -56,6 +63,11 @@ export function errorText(
   names: ReadonlyMap<string, ContactName> = new Map(),
 ): string {
   if (err instanceof AlreadyDoneError) return `:information_source: ${renderPhrase(err.phrase, names)}`;
+  const changed = changedSoFar(whenDown);
+  if ((err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError) && changed) {
+    logger.error("the database failed after the request's change was made", err);
+    return DATABASE_FAILED_AFTER_CHANGE;
+  }
   if (err instanceof DatabaseUnavailableError) {
     logger.error('the database cannot be reached', err);
     return typeof whenDown === 'string' ? DATABASE_UNAVAILABLE[whenDown] : whenDown.text;
@@ -72,12 +84,21 @@ export function errorText(
   }
   // A change the request already made (the incident changed, a step recorded as run) stays made: "nothing was changed,
   // try again" would have the person do it twice (a second rollback).
-  if (changedInRequest()) {
+  if (changed) {
     logger.error(`[ref ${ref}] unexpected error after the request's change was made`, err);
     return `:x: What you asked was done, but something went wrong on the bot's side afterwards (reference ${ref}). Look in the channel before you try again; give the reference to whoever runs the bot.`;
   }
   logger.error(`[ref ${ref}] unexpected error`, err);
   return `:x: Something went wrong on the bot's side (reference ${ref}). Nothing was changed by this request, so you can try again; if it keeps failing, follow the runbook by hand and give the reference to whoever runs the bot.`;
+}
+
+/**
+ * Whether the request has made a change so far (notingChanges). Not for a declaration: it writes its incident before
+ * the channel is made, and on a failure gives that up itself (DeclarationService: nothing is kept, or, the database
+ * lost, the declarer is told later how it ended), so its own words stand.
+ */
+function changedSoFar(whenDown: WhenDown | { text: string }): boolean {
+  return whenDown !== 'declare' && changedInRequest();
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { noteChanged, withRequest } from '../../src/audit/request-context.js';
 import { AlreadyDoneError } from '../../src/incidents/errors.js';
 import { afterAck } from '../../src/slack/handle.js';
 import { BUSY_TEXT, InFlight, WorkGate } from '../../src/slack/work-gate.js';
@@ -117,5 +118,51 @@ describe('afterAck', () => {
     );
     expect(h.told[2]).toMatch(/overloaded right now and nothing was changed\. Try again in a minute/);
     expect(h.told[3]).toMatch(/Something went wrong on the bot's side \(reference [0-9A-F]{6}\)/);
+  });
+
+  it('after the request made a change: says it was done (unexpected) or recorded (database failing), never that nothing was changed', async () => {
+    const h = harness();
+    const failAfterChange = (err: unknown) =>
+      withRequest({ requestId: 'r' }, () =>
+        afterAck(
+          h.args,
+          async () => {
+            noteChanged(); // as notingChanges does once a write commits
+            throw err;
+          },
+          { admit: 'always' },
+        ),
+      );
+    await failAfterChange(new Error('boom'));
+    await failAfterChange(new DatabaseUnavailableError(new Error('Connection terminated unexpectedly')));
+    await failAfterChange(new DatabaseBusyError(new Error('timeout exceeded when trying to connect')));
+    expect(h.told[0]).toMatch(
+      /^:x: What you asked was done, but something went wrong on the bot's side afterwards \(reference [0-9A-F]{6}\)\. Look in the channel before you try again/,
+    );
+    for (const told of h.told.slice(1)) {
+      expect(told).toMatch(
+        /^:warning: What you asked was recorded, in part or in whole, then the bot's database stopped/,
+      );
+    }
+    expect(h.told.join('\n')).not.toMatch(/nothing was changed|could not be recorded/i);
+  });
+
+  it('a declaration keeps its own words: it wrote its incident first, and a failure gives that up', async () => {
+    const h = harness();
+    const failDeclaring = (err: unknown) =>
+      withRequest({ requestId: 'r' }, () =>
+        afterAck(
+          h.args,
+          async () => {
+            noteChanged();
+            throw err;
+          },
+          { admit: 'always', whenDown: 'declare' },
+        ),
+      );
+    await failDeclaring(new Error('boom'));
+    await failDeclaring(new DatabaseUnavailableError(new Error('Connection terminated unexpectedly')));
+    expect(h.told[0]).toMatch(/Something went wrong on the bot's side \(reference [0-9A-F]{6}\)\. Nothing was changed/);
+    expect(h.told[1]).toMatch(/could not be recorded: the bot's database cannot be reached/);
   });
 });
