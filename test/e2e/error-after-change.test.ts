@@ -1,4 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ACTION } from '../../src/templates/ids.js';
+import { actionItemRef } from '../../src/templates/payloads.js';
 import { useBot } from '../support/bot-harness.js';
 import { declareThroughBot, type Opened } from '../support/incident-flow.js';
 
@@ -45,6 +47,32 @@ describe('an unexpected failure after the change was made', () => {
     );
     expect(text).not.toMatch(/Nothing was changed/);
     const ref = /reference ([0-9A-F]{6})/.exec(text)![1];
+    expect(errors.some((line) => line.includes(`[ref ${ref}]`))).toBe(true);
+  });
+
+  it('a button alike: an action item closed by its Done button, the answer to the click refused once', async () => {
+    const OWNER = 'U0OWNER';
+    await bot.command(`action Rotate the leaked key <@${OWNER}>`, { channel_id: incident.channelId });
+    const dm = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === OWNER);
+    await bot.fake.waitFor('response_url', (c) => /Added the action item/.test(String(c.args.text)));
+    const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM action_items WHERE text = $1', [
+      'Rotate the leaked key',
+    ]);
+    const itemId = Number(rows[0]!.id);
+    bot.fake.reset();
+    bot.fake.failNext('response_url', { status: 500 });
+    await bot.click({
+      channelId: OWNER,
+      messageTs: String(dm.response?.ts),
+      actionId: ACTION.actionItemDone,
+      value: actionItemRef.encode(itemId),
+      userId: OWNER,
+    });
+    const told = String((await bot.fake.waitFor('response_url', (c) => !c.failed)).args.text);
+    const state = await bot.db.query<{ state: string }>('SELECT state FROM action_items WHERE id = $1', [itemId]);
+    expect(state.rows[0]!.state).not.toBe('open');
+    expect(told).toMatch(/^:x: What you asked was done, but something went wrong on the bot's side afterwards/);
+    const ref = /reference ([0-9A-F]{6})/.exec(told)![1];
     expect(errors.some((line) => line.includes(`[ref ${ref}]`))).toBe(true);
   });
 
