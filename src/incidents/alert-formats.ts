@@ -333,6 +333,13 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
 
 // --- The generic format: anything else (IntegrationMetrics evaluations, scripts, cron checks) -----------------------
 
+/**
+ * An optional field of the generic format: absent, or null (a script's None, a template's empty value), is none. Only
+ * optional fields: a null key, status or level is still refused, naming it.
+ */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === null ? undefined : v), schema.optional());
+
 const genericPayload = z.object({
   source: z
     .string({ error: missing('must be text') })
@@ -344,15 +351,15 @@ const genericPayload = z.object({
   status,
   level: oneOf(ALERT_LEVELS, 'level'),
   /** The alert's name (matched against the runbook's rows); default its row's name, else its metric, else its key. */
-  name: text(200).optional(),
-  metric: text(200).optional(),
-  value: quantity.optional(),
-  threshold: quantity.optional(),
-  service: text(200).optional(),
-  summary: text().optional(),
-  labels: labels.optional(),
-  url: z.url({ error: 'must be a URL' }).max(2000).optional(),
-  runbook_url: z.url({ error: 'must be a URL' }).max(2000).optional(),
+  name: optional(text(200)),
+  metric: optional(text(200)),
+  value: optional(quantity),
+  threshold: optional(quantity),
+  service: optional(text(200)),
+  summary: optional(text()),
+  labels: optional(labels),
+  url: optional(z.url({ error: 'must be a URL' }).max(2000)),
+  runbook_url: optional(z.url({ error: 'must be a URL' }).max(2000)),
 });
 
 /**

@@ -299,6 +299,38 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(empty.json.message).toBe('alerts: must hold at least one alert');
   });
 
+  it("takes a generic alert whose optional fields are null (a script's None) as if they were left out", async () => {
+    const body = genericAlert({
+      source: 'null-fields',
+      key: 'disk-check',
+      level: 'info',
+      name: null,
+      metric: null,
+      value: null,
+      threshold: null,
+      service: null,
+      summary: null,
+      labels: null,
+      url: null,
+      runbook_url: null,
+    });
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(r.status, r.text).toBe(202);
+    expect(r.json).toMatchObject({ status: 'accepted', alerts: 1 });
+    const row = await waitUntil('the alert recorded', async () => {
+      const { rows } = await bot.db.query<{ name: string; summary: string; labels: unknown; url: string | null }>(
+        `SELECT name, summary, labels, url FROM alerts WHERE source = 'null-fields'`,
+      );
+      return rows[0];
+    });
+    expect(row).toEqual({ name: 'disk-check', summary: 'disk-check', labels: {}, url: null });
+    // Required fields are still required: null is no key, status or level.
+    const noKey = await refused(400, () => postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: null })));
+    expect(noKey.json.error).toBe('invalid_payload');
+    const noLevel = await refused(400, () => postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ level: null })));
+    expect(noLevel.json.error).toBe('unknown_level');
+  });
+
   it('an odd alert does not cost its Alertmanager group: no alertname, 80 labels, a 3,000-character group key', async () => {
     const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
       alerts: Record<string, unknown>[];
