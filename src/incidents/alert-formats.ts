@@ -60,12 +60,18 @@ const textRecord = z.record(z.string(), z.string({ error: 'must be text' }), {
 });
 /**
  * The generic format's labels: at most MAX_LABELS (one alert per request: its sender is told, 400). A script's number
- * or true/false is kept as its text (`{"shard": 3}` as "3"), as Alertmanager's labels are text.
+ * or true/false is kept as its text (`{"shard": 3}` as "3"), as Alertmanager's labels are text; one sent as null (an
+ * unset variable) is left out, as Prometheus takes an empty label for none.
  */
 const labels = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'must be text' }).transform(String), {
-    error: missing('must be an object of text values'),
-  })
+  .record(
+    z.string(),
+    z
+      .union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be text' })
+      .transform((v) => (v === null ? null : String(v))),
+    { error: missing('must be an object of text values') },
+  )
+  .transform((l) => Object.fromEntries(Object.entries(l).filter((e): e is [string, string] => e[1] !== null)))
   .refine((l) => Object.keys(l).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`);
 /** A number or a text (`"12.5%"`): kept as text. */
 const quantity = z

@@ -331,6 +331,27 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(noLevel.json.error).toBe('unknown_level');
   });
 
+  it('leaves out a generic label sent as null (an unset variable), as Prometheus takes an empty label for none', async () => {
+    const body = genericAlert({
+      source: 'null-label',
+      key: 'backup',
+      level: 'info',
+      labels: { region: null, tenant: 'acme', shard: 3 },
+    });
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(r.status, r.text).toBe(202);
+    const labels = await waitUntil('the alert recorded', async () => {
+      const { rows } = await bot.db.query<{ labels: unknown }>(`SELECT labels FROM alerts WHERE source = 'null-label'`);
+      return rows[0]?.labels;
+    });
+    expect(labels).toEqual({ tenant: 'acme', shard: '3' });
+    // A value that is no text, number or true/false is still refused, naming the label.
+    const nested = await refused(400, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ labels: { region: { name: 'eu' } } })),
+    );
+    expect(nested.json.message).toBe('labels.region: must be text');
+  });
+
   it('an odd alert does not cost its Alertmanager group: no alertname, 80 labels, a 3,000-character group key', async () => {
     const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
       alerts: Record<string, unknown>[];
