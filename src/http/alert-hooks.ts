@@ -158,6 +158,16 @@ export function tooLarge(req: IncomingMessage, res: ServerResponse): void {
   reply(res, 413, { error: 'too_large', message: tooLargeMessage() });
 }
 
+/**
+ * QStash's id of the message a delivery carries (`Upstash-Message-Id`), the same on each of its retries: a retry is
+ * known by it. Not signed, but the body it comes with is, and the id only ever makes a delivery a copy of one already
+ * written from the same source. Undefined when absent or not an id (over 200 characters).
+ */
+function qstashMessageId(req: IncomingMessage): string | undefined {
+  const id = header(req, 'upstash-message-id')?.trim();
+  return id && id.length <= 200 ? id : undefined;
+}
+
 /** One hook: method, configured, size, proof of origin, JSON, payload; then the delivery is written and 202. */
 async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessage, res: ServerResponse) {
   if (req.method !== 'POST') {
@@ -190,7 +200,8 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
   const url = new URL(req.url ?? '/', 'http://localhost');
   const parsed = json.ok ? src.parse(json.value, deps.rules, url) : json;
   if (!parsed.ok) return reply(res, 400, { ...parsed.problem });
-  const r = await deps.accept(parsed.delivery, body);
+  const senderId = who.method === 'qstash' ? qstashMessageId(req) : undefined;
+  const r = await deps.accept(senderId ? { ...parsed.delivery, senderId } : parsed.delivery, body);
   reply(res, 202, { status: r.duplicate ? 'duplicate' : 'accepted', delivery: r.delivery, alerts: r.alerts });
 }
 

@@ -21,8 +21,15 @@ export const sha256: (body: string) => string =
     : (body) => crypto.createHash('sha256').update(body).digest('hex');
 
 /**
- * Writes a delivery to the inbox (the durable step before the 202), unless the same body came from the same source
- * within `duplicateWindowMs` (a resend): then it is the earlier delivery's id, marked a duplicate. Light on imports:
+ * How long a sender's id of a delivery is remembered: QStash retries a message for up to a day (its backoff caps at
+ * one), long after the duplicate window for bodies.
+ */
+export const SENDER_ID_WINDOW_MS = 2 * 24 * 60 * 60 * 1000;
+
+/**
+ * Writes a delivery to the inbox (the durable step before the 202), unless it was written already: the same sender id
+ * (a QStash message tried again, however late, whatever came between), or else the same body from the same source
+ * within `duplicateWindowMs` (a resend). Then it is the earlier delivery's id, marked a duplicate. Light on imports:
  * the acknowledging front writes deliveries with it too.
  */
 export async function writeDelivery(
@@ -31,7 +38,10 @@ export async function writeDelivery(
   body: string,
   duplicateWindowMs: number,
 ): Promise<Accepted> {
-  const hash = sha256(body);
-  const r = await insertDelivery(db, delivery, hash, duplicateWindowMs);
+  const r = delivery.senderId
+    ? await insertDelivery(db, delivery, sha256(`sender-id\u0000${delivery.senderId}`), SENDER_ID_WINDOW_MS, {
+        retriesOnly: true,
+      })
+    : await insertDelivery(db, delivery, sha256(body), duplicateWindowMs);
   return { delivery: r.id, duplicate: r.duplicate, alerts: delivery.alerts.length };
 }

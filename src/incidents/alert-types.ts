@@ -82,6 +82,11 @@ export interface AlertDelivery {
   alerts: IncomingAlert[];
   /** Alerts of the group the source left out (Alertmanager's `truncatedAlerts`, past its receiver's `max_alerts`). */
   truncated?: number;
+  /**
+   * The sender's own id of the delivery, the same on each of its retries (QStash's `Upstash-Message-Id`): a retry is
+   * known by it, however late and whatever came between, not by its body within the duplicate window.
+   */
+  senderId?: string;
 }
 
 /** An alert as recorded, as the card and `/incident alerts` show it. */

@@ -63,13 +63,15 @@ const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
  * format, only while no other body of its key came after it: a check's body carries no time, so "firing", "resolved",
  * "firing" within the window is a flapping alert firing again, not a resend (it was dropped as one). An Alertmanager
  * group's bodies carry their alerts' times (a new firing, a new `startsAt`), and a late copy from an HA peer after a
- * newer body must stay a copy.
+ * newer body must stay a copy. With `retriesOnly` (the hash is of the sender's id of the delivery, the same on its
+ * retries and on nothing else), a copy stays a copy whatever came after it.
  */
 export async function insertDelivery(
   q: Queryable,
   d: AlertDelivery,
   bodyHash: string,
   duplicateWindowMs: number,
+  o: { retriesOnly?: boolean } = {},
 ): Promise<{ id: number; duplicate: boolean }> {
   const { rows } = await q.query<{ id: number | string | null }>(
     // The delivery's id is taken first and kept with its body's hash: a resend is answered with it (019).
@@ -95,7 +97,7 @@ export async function insertDelivery(
       JSON.stringify(d.alerts),
       ms(duplicateWindowMs),
       d.truncated ?? 0,
-      d.format === 'generic',
+      d.format === 'generic' && !o.retriesOnly,
     ],
   );
   if (rows[0]?.id != null) return { id: Number(rows[0].id), duplicate: false };

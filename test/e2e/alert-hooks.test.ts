@@ -352,6 +352,33 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(nested.json.message).toBe('labels.region: must be text');
   });
 
+  it('a QStash retry (its Upstash-Message-Id again) is the same delivery, even after a newer body of its key', async () => {
+    const firing = genericAlert({ source: 'qstash-retry', key: 'flap', level: 'info' });
+    const resolved = { ...firing, status: 'resolved' };
+    const send = (body: object, id: string, retried = '0') =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', body, {
+        qstash: {},
+        headers: { 'upstash-message-id': id, 'upstash-retried': retried },
+      });
+    const first = await send(firing, 'msg_2XbbHqPE7fKj3FnpXeT9Vx');
+    expect(first.status, first.text).toBe(202);
+    expect(first.json.status).toBe('accepted');
+    const second = await send(resolved, 'msg_2XbbHqPE7fKj3FnpXeT9Vy');
+    expect(second.json.status).toBe('accepted');
+    // QStash did not hear the first answer (a connection lost after the commit) and tries again, after the check
+    // resolved: the same message, not the alert firing again.
+    const retry = await send(firing, 'msg_2XbbHqPE7fKj3FnpXeT9Vx', '1');
+    expect(retry.status, retry.text).toBe(202);
+    expect(retry.json).toMatchObject({ status: 'duplicate', delivery: first.json.delivery });
+    const { rows } = await bot.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM alert_deliveries WHERE source = 'qstash-retry'`,
+    );
+    expect(rows[0]!.n).toBe(2);
+    // Two messages are two deliveries, whatever their bodies: a check that fires, resolves and fires again.
+    const again = await send(firing, 'msg_2XbbHqPE7fKj3FnpXeT9Vz');
+    expect(again.json.status).toBe('accepted');
+  });
+
   it('an odd alert does not cost its Alertmanager group: no alertname, 80 labels, a 3,000-character group key', async () => {
     const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
       alerts: Record<string, unknown>[];
