@@ -43,11 +43,18 @@ export const ALERT_SOURCES: Record<'alertmanager' | 'generic', AlertSource> = {
     path: `${HOOKS_PREFIX}/alertmanager`,
     auth: ['bearer'],
     parse(value, rules, url) {
+      const named = url.searchParams.getAll('source');
       const source = sourceParam(url) ?? 'alertmanager';
-      if (!SOURCE_PATTERN.test(source)) {
-        const message = 'source (query): must be 1 to 64 letters, digits, dots, dashes, colons or underscores';
-        return { ok: false, problem: { error: 'invalid_payload', message, problems: [message] } };
-      }
+      const message =
+        named.length > 1
+          ? `source (query): given ${named.length} times (${named
+              .slice(0, 3)
+              .map((n) => JSON.stringify(cutToChars(n, 40)))
+              .join(', ')}${named.length > 3 ? ', …' : ''}): name one source`
+          : SOURCE_PATTERN.test(source)
+            ? null
+            : 'source (query): must be 1 to 64 letters, digits, dots, dashes, colons or underscores';
+      if (message) return { ok: false, problem: { error: 'invalid_payload', message, problems: [message] } };
       return parseAlertmanager(value, rules, source);
     },
   },

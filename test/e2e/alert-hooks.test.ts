@@ -379,6 +379,19 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(again.json.status).toBe('accepted');
   });
 
+  it('400 for a hook URL naming its source twice (which one was meant?), or not as a source is written; nothing recorded', async () => {
+    const am = alertmanagerFixture('group-firing');
+    const twice = await refused(400, () =>
+      postAlerts(bot.baseUrl, '/hooks/alertmanager?source=grafana&source=prod', am),
+    );
+    expect(twice.json).toMatchObject({
+      error: 'invalid_payload',
+      message: 'source (query): given 2 times ("grafana", "prod"): name one source',
+    });
+    const odd = await refused(400, () => postAlerts(bot.baseUrl, '/hooks/alertmanager?source=has%20space', am));
+    expect(odd.json.message).toMatch(/^source \(query\): must be 1 to 64 letters/);
+  });
+
   it('an odd alert does not cost its Alertmanager group: no alertname, 80 labels, a 3,000-character group key', async () => {
     const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
       alerts: Record<string, unknown>[];
