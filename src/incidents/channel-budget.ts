@@ -1,5 +1,5 @@
 import type { KeyValue } from '../store/kv.js';
-import { RateLimit, RateLimitedError, type RateSpec, tryAgainIn } from './rate-limits.js';
+import { counted, eachWindow, RateLimit, RateLimitedError, type RateSpec, tryAgainIn } from './rate-limits.js';
 
 /**
  * Slack lets an app create about 20 channels a minute (conversations.create is Tier 2), for the whole workspace: every
@@ -20,9 +20,10 @@ export class ChannelBudget {
   async take(): Promise<() => Promise<void>> {
     const r = await this.rate.take('workspace');
     if (!r.ok) {
+      const { limit } = r.spec;
       throw new RateLimitedError(
         r.retryAfterMs,
-        `Slack lets the bot create only ${this.rate.limit?.limit} channels a minute and they were all used just now. No incident was opened; declare again in ${tryAgainIn(r.retryAfterMs)}, or follow the runbook by hand if it cannot wait.`,
+        `Slack lets the bot create only ${counted(limit, 'channel')} ${eachWindow(r.spec)} and ${limit === 1 ? 'it was' : 'they were all'} used just now. No incident was opened; declare again in ${tryAgainIn(r.retryAfterMs)}, or follow the runbook by hand if it cannot wait.`,
       );
     }
     return r.giveBack;

@@ -22,7 +22,7 @@ export function parseRate(text: string): RateSpec | null | 'off' {
 }
 
 /** Taken: `giveBack` returns it (what it was taken for did not happen); refused: when to try again. */
-export type Take = { ok: true; giveBack: () => Promise<void> } | { ok: false; retryAfterMs: number };
+export type Take = { ok: true; giveBack: () => Promise<void> } | { ok: false; retryAfterMs: number; spec: RateSpec };
 
 const NOTHING_TAKEN = async () => {};
 
@@ -59,7 +59,7 @@ export class RateLimit {
     }
     if (r.taken) return { ok: true, giveBack: () => this.kv.giveBackInWindow(key, member).catch(() => {}) };
     // One more fits once the oldest in the window leaves it.
-    return { ok: false, retryAfterMs: Math.max(1, (r.oldestMs ?? now) + windowMs - now) };
+    return { ok: false, retryAfterMs: Math.max(1, (r.oldestMs ?? now) + windowMs - now), spec: this.spec };
   }
 }
 
@@ -78,6 +78,15 @@ export const tryAgainIn = (ms: number) => describeDuration(Math.max(1, Math.ceil
 
 /** "minute", "30 seconds", "1 minute 30 seconds": the window as in "in the last …". */
 const per = (spec: RateSpec) => describeDuration(spec.windowMs).replace(/^1 (\w+)$/, '$1');
+
+/** "a minute", "an hour", "every 30 seconds": the window as in "3 channels a minute". */
+export const eachWindow = (spec: RateSpec) => {
+  const w = per(spec);
+  return /^\w+$/.test(w) ? `${w === 'hour' ? 'an' : 'a'} ${w}` : `every ${w}`;
+};
+
+/** "1 incident", "3 incidents": a count and its noun, singular or plural. */
+export const counted = (n: number, noun: string) => `${n} ${n === 1 ? noun : `${noun}s`}`;
 
 /**
  * What one person may do how often, across every replica: declarations, and runbook commands run. Checked before
@@ -117,7 +126,7 @@ export class UserLimits {
     if (!r.ok) {
       const again = await repeat?.();
       if (again) return again;
-      throw this.refusal(r.retryAfterMs);
+      throw this.refusal(r);
     }
     let channel: (() => Promise<void>) | undefined;
     try {
@@ -149,12 +158,14 @@ export class UserLimits {
       await r.giveBack();
       return null;
     }
-    return this.refusal(r.retryAfterMs, 'form');
+    return this.refusal(r, 'form');
   }
 
-  private refusal(retryAfterMs: number, where: 'command' | 'form' = 'command'): RateLimitedError {
-    const spec = this.declarations.limit;
-    const said = `You have declared ${spec?.limit} incidents in the last ${spec ? per(spec) : 'minute'}, as many as the bot allows one person.`;
+  private refusal(
+    { retryAfterMs, spec }: { retryAfterMs: number; spec: RateSpec },
+    where: 'command' | 'form' = 'command',
+  ): RateLimitedError {
+    const said = `You have declared ${counted(spec.limit, 'incident')} in the last ${per(spec)}, as many as the bot allows one person.`;
     const wait = tryAgainIn(retryAfterMs);
     return new RateLimitedError(
       retryAfterMs,
@@ -167,11 +178,10 @@ export class UserLimits {
   /** Throws RateLimitedError when `userId` has run as many runbook commands as allowed in the window. */
   async run(userId: string): Promise<void> {
     const r = await this.runs.take(userId);
-    const spec = this.runs.limit;
-    if (!r.ok && spec) {
+    if (!r.ok) {
       throw new RateLimitedError(
         r.retryAfterMs,
-        `You have run ${spec.limit} runbook commands in the last ${per(spec)}, as many as the bot allows one person. Nothing was run; try again in ${tryAgainIn(r.retryAfterMs)}.`,
+        `You have run ${counted(r.spec.limit, 'runbook command')} in the last ${per(r.spec)}, as many as the bot allows one person. Nothing was run; try again in ${tryAgainIn(r.retryAfterMs)}.`,
       );
     }
   }

@@ -826,7 +826,9 @@ describe("Slack's channel budget, shared by alerts and people", () => {
     await waitUntil('two alert incidents', async () => bot.fake.callsTo('conversations.create').length >= 2);
     const typed = await bot.command('sev1 checkout down', { user_id: 'U0PERSON' });
     expect(typed.status).toBe(200);
-    const told = await bot.fake.waitFor('response_url', (c) => /channels a minute/.test(String(c.args.text)));
+    const told = await bot.fake.waitFor('response_url', (c) =>
+      /only 2 channels every 8 seconds/.test(String(c.args.text)),
+    );
     expect(told.args.text).toMatch(/No incident was opened; declare again in/);
     // The third alert incident is declared once the window turns.
     await inboxDone(bot.db, WINDOW_MS + 15_000);

@@ -260,6 +260,48 @@ describe('Redis unreachable', () => {
   });
 });
 
+describe('limits of one, and a channel budget over half a minute, shared by two replicas', () => {
+  let a: BotHarness;
+  let b: BotHarness;
+  const fake = useFakeSlack();
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
+    const s = await createTestSchema('shared1');
+    drop = s.drop;
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: testKeyPrefix('e2e-one'),
+      REDIS_TIMEOUT_MS: '2000',
+      DECLARE_RATE_LIMIT: '1/1m',
+      CHANNEL_CREATE_LIMIT: '1/30s',
+    };
+    a = await startBot({ fake, databaseUrl: s.url, env, timers: false });
+    b = await startBot({ fake, databaseUrl: s.url, env, timers: false });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await drop?.();
+  });
+
+  it('say one incident and one channel in words, and the budget over its own window, not "a minute"', async () => {
+    await a.command('sev2 only one', { user_id: 'U0SOLO' });
+    await fake.waitForCount('response_url', 1);
+    await b.command('sev2 a second one', { user_id: 'U0SOLO' });
+    const mine = await fake.waitForCount('response_url', 2);
+    expect(mine[1]!.args.text).toMatch(
+      /You have declared 1 incident in the last minute, as many as the bot allows one person\. Nothing was opened; try again in (\d+ seconds?|1 minute)\./,
+    );
+    await b.command('sev2 someone else', { user_id: 'U0SOMEONE' });
+    const budget = await fake.waitForCount('response_url', 3);
+    expect(budget[2]!.args.text).toMatch(
+      /Slack lets the bot create only 1 channel every 30 seconds and it was used just now\. No incident was opened; declare again in \d+ seconds?,/,
+    );
+    expect(created(fake)).toHaveLength(1);
+  });
+});
+
 describe('Upstash over REST', () => {
   let front: UpstashRestFront;
   let bot: BotHarness;
@@ -457,7 +499,7 @@ describe('runbook command runs per person', () => {
     await run();
     const refused = await bot.fake.waitForCount('response_url', replies + 1);
     expect(refused.at(-1)!.args.text).toMatch(
-      /run 1 runbook commands in the last minute.*try again in (\d+ seconds?|1 minute)\./,
+      /run 1 runbook command in the last minute.*try again in (\d+ seconds?|1 minute)\./,
     );
     await sleep(300);
     const runs = await bot.db.query<{ state: string }>('SELECT state FROM step_runs');
