@@ -27,15 +27,38 @@ export const problem = (res: ServerResponse, status: number, error: string, mess
 
 /**
  * `since` as a time: an ISO time (`2026-11-30T00:00:00Z`, `2026-11-30`), Unix seconds (`1764460800`, what a log
- * shipper's checkpoint holds), or a length of time back from now (`15m`, `24h`, `7d`). Null when it is none of these.
+ * shipper's checkpoint holds, from `0`) or milliseconds (`1764460800000`), or a length of time back from now (`15m`,
+ * `24h`, `7d`). Null when it is none of these.
  */
 export function sinceTime(text: string | null, now = Date.now()): Date | null {
   if (!text) return new Date(0);
-  if (/^\d{9,11}$/.test(text)) return new Date(Number(text) * 1000);
+  if (/^\d{1,11}$/.test(text)) return new Date(Number(text) * 1000);
+  if (/^\d{12,13}$/.test(text)) return new Date(Number(text));
   const back = parseDuration(text);
   // Further back than the epoch is everything (`since=100000000d` reached Postgres as a year BC, out of its range).
   if (back !== null) return Number.isFinite(back) ? new Date(Math.max(0, now - back)) : new Date(0);
-  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(Number.NaN);
+  return isoTime(text);
+}
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(?:(Z)|([+ -])(\d{2}):?(\d{2}))?$/i;
+
+/**
+ * An ISO 8601 date or time, read the same on every server: without a zone it is UTC (not the server's own zone), a
+ * space where the zone's `+` was (a `+` left unencoded in a query string reaches us as one) is a `+`, and a day the
+ * month does not have (`2026-02-30`), an hour past 23 or an offset past 23:59 is no time at all (not the day after).
+ */
+function isoTime(text: string): Date | null {
+  const m = ISO_TIME.exec(text);
+  if (!m) return null;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', , sign, oh = '0', om = '0'] = m;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as number[];
+  const offset = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
+  if (hour! > 23 || minute! > 59 || second! > 59 || Number(oh) > 23 || Number(om) > 59) return null;
+  const utc = Date.UTC(year!, month! - 1, day!, hour, minute, second, Number(`${frac.slice(1)}000`.slice(0, 3)));
+  const calendar = new Date(Date.UTC(year!, month! - 1, day!));
+  if (calendar.getUTCMonth() !== month! - 1 || calendar.getUTCDate() !== day) return null;
+  const at = new Date(utc - offset);
   return Number.isNaN(at.getTime()) ? null : at;
 }
 

@@ -509,6 +509,47 @@ describe('the audit', () => {
     expect(await lines(`since=${Math.floor(Date.now() / 1000) + 3600}`)).toEqual([]);
   });
 
+  it("reads since as people write it: a zone-less time as UTC whatever the server's zone, a + left unencoded, Unix seconds from 0, Unix milliseconds; a day the month does not have is refused", async () => {
+    // Rows of its own (a refused export is one), so that it holds run alone.
+    await exportAudit('', null);
+    await exportAudit('', null);
+    const all = await lines();
+    const first = all[0]!;
+    const ids = all.map((l) => l.id);
+    const at = new Date(first.at);
+    const utcNoZone = first.at.replace(/Z$/, '');
+    // 1 h ahead of UTC, written as a person would paste it: the + reaches the bot as a space.
+    const plusOne = new Date(at.getTime() + 3_600_000).toISOString().replace(/Z$/, '+01:00');
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect((await lines(`since=${utcNoZone}`)).map((l) => l.id)).toEqual(ids);
+      expect((await lines(`since=${utcNoZone.replace('T', '%20')}`)).map((l) => l.id)).toEqual(ids);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    expect((await lines(`since=${plusOne}`)).map((l) => l.id)).toEqual(ids);
+    expect((await lines(`since=${encodeURIComponent(plusOne)}`)).map((l) => l.id)).toEqual(ids);
+    expect((await lines(`since=${plusOne.replace('+01:00', '+0100')}`)).map((l) => l.id)).toEqual(ids);
+    // One millisecond later leaves the first row out.
+    const later = all.filter((l) => new Date(l.at).getTime() > at.getTime()).map((l) => l.id);
+    expect((await lines(`since=${at.getTime() + 1}`)).map((l) => l.id)).toEqual(later);
+    expect((await lines(`since=${at.getTime()}`)).map((l) => l.id)).toEqual(ids);
+    expect((await lines('since=0')).map((l) => l.id)).toEqual(expect.arrayContaining(ids));
+    for (const since of [
+      '2026-02-30T00:00:00Z',
+      '2025-02-29',
+      '2026-04-31',
+      '2026-12-03T24:30:00Z',
+      '2026-12-03T10:00:00+25:00',
+    ]) {
+      const res = await exportAudit(`since=${since}`);
+      expect(res.status, since).toBe(400);
+      expect(((await res.json()) as { error: string }).error, since).toBe('bad_since');
+    }
+  });
+
   it('/incident audit shows an approver the incident rows, privately; anyone else is refused (and that is audited)', async () => {
     const inc = await declare('restart me again');
     await waitForRow((l) => l.action === 'declare' && l.incident === inc.incidentId);
