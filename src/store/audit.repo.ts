@@ -102,16 +102,26 @@ export function insertAudit(q: Queryable, e: AuditEntry): Promise<void> {
   return insertAudits(q, [e]);
 }
 
-/** Rows at or after `since`, after the row `afterId` (the cursor), oldest first, at most `limit`. */
+/**
+ * Rows at or after `since`, after the row `afterId` (the cursor), oldest first, at most `limit`.
+ *
+ * The scan starts past the last row stamped a minute or more before `since` (one step back along the `(at, id)`
+ * index): ids and times go up together, give or take the moment between a row's id and its stamp, so no row at or
+ * after `since` lies before it. Without that start, Postgres could walk the ids from the first row of the table and
+ * throw away every older row on the way (a year of audit for `since=1h`).
+ */
 export async function listAudit(
   q: Queryable,
   opts: { since: Date; afterId: number; limit: number },
 ): Promise<AuditRow[]> {
-  const { rows } = await q.query<Raw>(`SELECT * FROM audit_log WHERE at >= $1 AND id > $2 ORDER BY id LIMIT $3`, [
-    opts.since,
-    opts.afterId,
-    opts.limit,
-  ]);
+  const { rows } = await q.query<Raw>(
+    `SELECT * FROM audit_log
+      WHERE at >= $1
+        AND id > GREATEST($2::bigint, (SELECT id FROM audit_log WHERE at < $1::timestamptz - interval '1 minute'
+                                        ORDER BY at DESC, id DESC LIMIT 1))
+      ORDER BY id LIMIT $3`,
+    [opts.since, opts.afterId, opts.limit],
+  );
   return rows.map(toRow);
 }
 
