@@ -478,6 +478,15 @@ describe('the audit', () => {
     expect(await wrong.text()).not.toContain('audit_log');
     const row = await waitForRow((l) => l.action === 'audit_export' && l.reason === 'wrong admin token');
     expect(row).toMatchObject({ surface: 'http', outcome: 'refused' });
+    // The token in the query string instead of the header is no token, and is not kept in the row.
+    for (const name of ['token', 'access_token', 'admin_token']) {
+      const inQuery = await exportAudit(`since=1h&${name}=${ADMIN_TOKEN}`, null);
+      expect(inQuery.status, name).toBe(401);
+      expect(await inQuery.text()).toMatch(/Authorization: Bearer/);
+    }
+    const exported = await (await exportAudit('since=1h')).text();
+    expect(exported).toMatch(/"reason":"no admin token"/);
+    expect(exported).not.toContain(ADMIN_TOKEN);
   });
 
   it('pages with a next cursor', async () => {

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { type BotHarness, type CardRef, startBot } from '../support/bot-harness.
 import { FakeSlack } from '../support/fake-slack.js';
 import { countIncidents } from '../support/incident-row.js';
 import { makeTriggerId, stateValue } from '../support/slack-request.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
@@ -257,6 +259,73 @@ describe('Redis unreachable', () => {
       database: { status: 'ok' },
       redis: { kind: 'redis', status: 'degraded' },
     });
+  });
+});
+
+describe('a Redis that accepts connections and never answers (redis://)', () => {
+  let bot: BotHarness;
+  let silent: Server;
+  const accepted = new Set<Socket>();
+  let port: number;
+  let proxy: TcpProxy | undefined;
+  beforeAll(async () => {
+    silent = createServer((socket) => {
+      accepted.add(socket);
+      socket.on('data', () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    port = (silent.address() as AddressInfo).port;
+    bot = await startBot({
+      env: {
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        REDIS_KEY_PREFIX: testKeyPrefix('e2e-silent'),
+        REDIS_TIMEOUT_MS: '300',
+        DECLARE_RATE_LIMIT: '1/1m',
+      },
+      timers: false,
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await proxy?.cut();
+    for (const s of accepted) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+  });
+
+  it('declarations still work, /health says degraded at once, and once Redis answers on that port the limits are back', async () => {
+    const started = Date.now();
+    await bot.command('sev2 silent redis one', { user_id: 'U0SILENT' });
+    await bot.command('sev2 silent redis two', { user_id: 'U0SILENT' });
+    const replies = await bot.fake.waitForCount('response_url', 2);
+    for (const r of replies) expect(r.args.text).toMatch(/is open/);
+    // Not held by Redis: one 300 ms timeout, then every call fails at once (generous for a loaded machine).
+    expect(Date.now() - started).toBeLessThan(8000);
+    const healthStarted = Date.now();
+    const health = await fetch(`${bot.baseUrl}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'degraded',
+      redis: { kind: 'redis', status: 'degraded', error: expect.stringMatching(/no answer within 300 ms/) },
+    });
+    expect(Date.now() - healthStarted).toBeLessThan(3000);
+
+    // Redis comes back on the same port.
+    for (const s of accepted) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+    proxy = await TcpProxy.start('127.0.0.1', Number(new URL(TEST_REDIS_URL).port || 6379), port);
+    let back: unknown;
+    for (let i = 0; i < 50; i++) {
+      back = await (await fetch(`${bot.baseUrl}/health`)).json();
+      if ((back as { status: string }).status === 'ok') break;
+      await sleep(200);
+    }
+    expect(back).toMatchObject({ status: 'ok', redis: { kind: 'redis', status: 'ok' } });
+    bot.fake.reset();
+    await bot.command('sev2 redis back one', { user_id: 'U0AFTER' });
+    await bot.fake.waitForCount('response_url', 1);
+    await bot.command('sev2 redis back two', { user_id: 'U0AFTER' });
+    const after = await bot.fake.waitForCount('response_url', 2);
+    expect(after[1]!.args.text).toMatch(/You have declared 1 incident in the last minute.*try again in/);
   });
 });
 
