@@ -488,6 +488,7 @@ export function createBot({
     privateIncidents: new PrivateIncidents(db, incidentChat, incidents, app.logger),
     incidentsChannel: config.incidentsChannel ?? null,
     maintenance,
+    typed,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).
   const router = new ListenerRouter();

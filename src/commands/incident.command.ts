@@ -359,9 +359,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.command(INCIDENT_COMMAND, async ({ command, ack, respond, client, logger }) => {
     const parsed = parseIncidentCommand(command.text ?? '', severityNames(deps.severities));
     if (!parsed.ok) {
-      const answer = parsed.kind
-        ? renderMistake(parsed.error, SUBCOMMANDS[parsed.kind].usage)
-        : renderHelp(USAGE, parsed.error);
+      // A mistake quotes what was typed (`I don't know \`…\``): a secret value pasted there is masked.
+      const problem = deps.typed(parsed.error);
+      const answer = parsed.kind ? renderMistake(problem, SUBCOMMANDS[parsed.kind].usage) : renderHelp(USAGE, problem);
       await ack({ response_type: 'ephemeral', text: answer.text });
       return;
     }

@@ -56,4 +56,6 @@ export interface ListenerDeps {
   incidentsChannel: string | null;
   /** Maintenance windows: the schedule, opened and closed by hand. */
   maintenance: MaintenanceService;
+  /** Text a person typed, as it may be shown back (a refusal quoting it): the values the bot knows are secret masked. */
+  typed: (text: string) => string;
 }

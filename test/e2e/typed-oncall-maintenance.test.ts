@@ -79,6 +79,14 @@ describe('secret values typed in on-call overrides and maintenance windows', () 
     nothingSentSince(from);
   });
 
+  it('a command the bot does not know, or a mistake in one, quotes what was typed with the value masked', async () => {
+    const from = bot.fake.calls.length;
+    expect(await ask(SECRET)).toContain("I don't know `***`");
+    expect(await ask(`sev9 ${SECRET}`)).not.toMatch(LEAK);
+    expect(await ask(`playbook --${SECRET}`)).not.toMatch(LEAK);
+    nothingSentSince(from);
+  });
+
   it("a window's own title is stored, announced, replied and shown on an incident's card masked", async () => {
     const from = bot.fake.calls.length;
     expect(await ask(`maintenance ${SECRET}`)).toContain('`***` is not a maintenance command');
