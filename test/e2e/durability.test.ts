@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
@@ -17,6 +17,22 @@ import { useFakeSlack } from '../support/use-fake-slack.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (c: RecordedCall) => JSON.stringify(c.args);
 const json2 = (m: { text?: string; blocks?: unknown[] }) => JSON.stringify([m.text ?? '', m.blocks ?? []]);
+
+/**
+ * Kills the bot processes a test started and waits for them to exit: the next test's processes work the database
+ * alone (a test's job is taken over by the process it starts for that, not by one an earlier test left running), and
+ * a loaded machine has two timer loops fewer to run.
+ */
+async function killAll(procs: ChildProcess[]) {
+  await Promise.all(
+    procs.splice(0).map(async (p) => {
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    }),
+  );
+}
 
 /** The incident row titled `title` (still declaring, or whole) once its channel is recorded; waits up to 10 s. */
 async function rowWithChannel(db: Queryable, title: string, declaring: boolean) {
@@ -58,8 +74,9 @@ describe('escalation timers survive a kill -9', () => {
       LOG_LEVEL: 'error',
     };
   });
+  afterEach(() => killAll(procs));
   afterAll(async () => {
-    for (const p of procs) p.kill('SIGKILL');
+    await killAll(procs);
     await drop?.();
     await rm(dir, { recursive: true, force: true });
   });
@@ -193,8 +210,20 @@ describe('a declaration interrupted by kill -9', () => {
       LOG_LEVEL: 'error',
     };
   });
+  /**
+   * The dead process's lease on its declaration run out (rather than waited for, DECLARATION_LEASE_MS): the next
+   * process takes it over at its first sweep, as it would 15 s later. Only the row the killed process held is touched.
+   */
+  const runOutLease = async (incidentId: number) => {
+    const { rows } = await db.query(
+      'UPDATE declarations SET lease_until = now() WHERE incident_id = $1 AND lease_until > now() RETURNING 1',
+      [incidentId],
+    );
+    expect(rows).toHaveLength(1);
+  };
+  afterEach(() => killAll(procs));
   afterAll(async () => {
-    for (const p of procs) p.kill('SIGKILL');
+    await killAll(procs);
     await db?.close();
     await drop?.();
   });
@@ -215,6 +244,7 @@ describe('a declaration interrupted by kill -9', () => {
     fake.reset(); // Slack answers normally again
     const channel = row!.channel_id!;
     expect(fake.postedIn(channel)).toHaveLength(0);
+    await runOutLease(row!.id);
 
     const second = await startBotProcess(env);
     procs.push(second.proc);
@@ -249,6 +279,7 @@ describe('a declaration interrupted by kill -9', () => {
     first.proc.kill('SIGKILL');
     await new Promise((r) => first.proc.once('exit', r));
     fake.reset();
+    await runOutLease(row!.id);
 
     const second = await startBotProcess(env);
     procs.push(second.proc);
