@@ -276,7 +276,9 @@ describe('start-up', () => {
     } finally {
       await fake.close();
     }
-  });
+    // Three starts under tsx one after the other, and the Socket Mode client's 5 s wait: more than the default 30 s on
+    // a loaded machine.
+  }, 90_000);
 
   it('an unreachable DATABASE_URL is reported and exits 1', async () => {
     const r = await startProcess({ DATABASE_URL: 'postgresql://postgres:hunter2@127.0.0.1:1/test' });
