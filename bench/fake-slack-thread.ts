@@ -12,6 +12,16 @@
  */
 import { Worker } from 'node:worker_threads';
 
+/**
+ * How much lower the fake Slack's thread runs than the bench's process (BENCH_FAKE_NICE, default 10; 0 leaves it): a
+ * stand-in for a server of its own, it should not take CPU from the processes measured. Said in each run's report.
+ */
+export const FAKE_NICE = Math.max(0, Math.min(19, Number(process.env.BENCH_FAKE_NICE ?? 10) || 0));
+export const fakeSlackPriority = (): string =>
+  FAKE_NICE > 0
+    ? `the fake Slack's thread runs ${FAKE_NICE} steps nicer than the bench's process (BENCH_FAKE_NICE=0 leaves it)`
+    : "the fake Slack's thread runs at the bench's priority (BENCH_FAKE_NICE=0)";
+
 export interface FakeThreadInit {
   /** Channels that exist before the bots start (`#incidents`, `#general`). */
   channels: { name: string; id: string }[];

@@ -19,7 +19,7 @@
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createPostgresDatabase } from '../../src/store/db.js';
-import { ThreadedFakeSlack } from '../fake-slack-thread.js';
+import { fakeSlackPriority, ThreadedFakeSlack } from '../fake-slack-thread.js';
 import {
   type AtExit,
   atBenchPriority,
@@ -278,7 +278,7 @@ runBench(async (atExit) => {
   buildBot();
   const rounds: Round[] = [];
   for (let r = 1; r <= spec.rounds; r++) rounds.push(await runRound(spec, r, fake, atExit));
-  console.log(`(${benchPriority()})`);
+  console.log(`(${benchPriority()}; ${fakeSlackPriority()})`);
 
   // Pooled over the rounds: each round's answers are as many, so one stall of the machine weighs a round's share.
   const pooled = (pick: (r: Round) => Run): Run => {

@@ -18,7 +18,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { ThreadedFakeSlack } from '../fake-slack-thread.js';
+import { fakeSlackPriority, ThreadedFakeSlack } from '../fake-slack-thread.js';
 import {
   assertAlive,
   atBenchPriority,
@@ -266,7 +266,7 @@ runBench(async (atExit) => {
       );
     }
   }
-  console.log(`  (${benchPriority()})`);
+  console.log(`  (${benchPriority()}; ${fakeSlackPriority()})`);
   // The audit is written after each request is done; give the last rows a moment.
   await sleep(1000);
   const auditTo = await auditId(schema);
