@@ -11,9 +11,8 @@ import { FAKE_NICE, type FakeThreadInit, type FromFake, type SlimCall, type ToFa
 
 const init = workerData as FakeThreadInit;
 const port = parentPort!;
-// Slack answers from machines of its own: its stand-in here takes a core from the bots only when they leave it one
-// (its thread's nice raised by FAKE_NICE; Linux keeps a nice value per thread). Bare Bolt calls nothing, so without
-// this the fake's work (hundreds of calls a second, each parsed and stored) weighed on the bots' answers alone.
+// With BENCH_FAKE_NICE, Slack's stand-in takes a core from the bots only when they leave it one (Linux keeps a nice
+// value per thread): Slack answers from machines of its own, and bare Bolt calls nothing.
 if (FAKE_NICE > 0) {
   try {
     setPriority(0, Math.min(19, getPriority(0) + FAKE_NICE));
