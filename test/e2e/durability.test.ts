@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
-import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
+import { SIGNING_SECRET } from '../support/bot-harness.js';
 import { killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
 import { BOT_USER_ID, type RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
@@ -13,6 +13,7 @@ import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js'
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
+import { useTwoBots } from '../support/use-two-bots.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (c: RecordedCall) => JSON.stringify(c.args);
@@ -297,23 +298,7 @@ describe('a declaration interrupted by kill -9', () => {
 });
 
 describe('two bot processes on one database', () => {
-  let a: BotHarness;
-  let b: BotHarness;
-  const fake = useFakeSlack();
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    const s = await createTestSchema('two');
-    drop = s.drop;
-    const runbook = testRunbook({ unresolvedAfter: '1500ms' });
-    a = await startBot({ fake, databaseUrl: s.url, runbook });
-    b = await startBot({ fake, databaseUrl: s.url, runbook });
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await drop?.();
-  });
+  const { fake, a, b } = useTwoBots('two', { runbook: testRunbook({ unresolvedAfter: '1500ms' }) });
 
   it('page each contact exactly once', async () => {
     const titles = Array.from({ length: 8 }, (_, i) => `twin replicas ${i}`);

@@ -19,38 +19,19 @@ import { FakeSlack } from '../support/fake-slack.js';
 import { countIncidents } from '../support/incident-row.js';
 import { makeTriggerId, stateValue } from '../support/slack-request.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { TEST_REDIS_URL, testKeyPrefix, UpstashRestFront } from '../support/upstash-rest.js';
-import { useFakeSlack } from '../support/use-fake-slack.js';
+import { useTwoBots } from '../support/use-two-bots.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const created = (fake: FakeSlack) => fake.callsTo('conversations.create').filter((c) => !c.failed);
 
 describe('two replicas sharing Redis', () => {
-  let a: BotHarness;
-  let b: BotHarness;
-  const fake = useFakeSlack();
-  let drop: () => Promise<void>;
   const prefix = testKeyPrefix('e2e');
-  beforeAll(async () => {
-    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    const s = await createTestSchema('shared');
-    drop = s.drop;
-    // A generous timeout: on a loaded machine a slow answer would turn the limits off.
-    const env = {
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      REDIS_TIMEOUT_MS: '2000',
-      DECLARE_RATE_LIMIT: '2/1m',
-    };
-    a = await startBot({ fake, databaseUrl: s.url, env, timers: false });
-    b = await startBot({ fake, databaseUrl: s.url, env, timers: false });
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await drop?.();
+  // A generous timeout: on a loaded machine a slow answer would turn the limits off.
+  const { fake, a, b } = useTwoBots('shared', {
+    env: { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: '2000', DECLARE_RATE_LIMIT: '2/1m' },
+    timers: false,
   });
 
   it('/health names Redis', async () => {
@@ -330,28 +311,15 @@ describe('a Redis that accepts connections and never answers (redis://)', () => 
 });
 
 describe('limits of one, and a channel budget over half a minute, shared by two replicas', () => {
-  let a: BotHarness;
-  let b: BotHarness;
-  const fake = useFakeSlack();
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    const s = await createTestSchema('shared1');
-    drop = s.drop;
-    const env = {
+  const { fake, a, b } = useTwoBots('shared1', {
+    env: {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: testKeyPrefix('e2e-one'),
       REDIS_TIMEOUT_MS: '2000',
       DECLARE_RATE_LIMIT: '1/1m',
       CHANNEL_CREATE_LIMIT: '1/30s',
-    };
-    a = await startBot({ fake, databaseUrl: s.url, env, timers: false });
-    b = await startBot({ fake, databaseUrl: s.url, env, timers: false });
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await drop?.();
+    },
+    timers: false,
   });
 
   it('say one incident and one channel in words, and the budget over its own window, not "a minute"', async () => {
