@@ -7,6 +7,7 @@ import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { downWords } from '../slack/down-words.js';
 import { afterAck, namesFrom, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
@@ -382,8 +383,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       key: `cmd:${command.trigger_id}`,
     };
     const spec: SubcommandSpec = SUBCOMMANDS[cmd.kind];
+    // A declaration's error is told where the person still can be when Slack refuses its response_url: once the
+    // incident is whole, that answer names it, and is what keeps them from declaring it a second time.
+    const tellElse =
+      cmd.kind === 'declare' ? ephemeralElseDirect(client, command.channel_id, command.user_id) : undefined;
     await afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell, tellElse },
       () => run(cmd, ctx, command.channel_id),
       {
         admit: spec.opensForm ? 'always' : spec.heavy ? 'heavy' : 'gate',

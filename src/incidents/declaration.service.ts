@@ -21,6 +21,7 @@ import {
 } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKeyLocked } from '../store/request-key.repo.js';
+import { noteDeclaredWhole } from './declared-in-request.js';
 import { ChatPlatformError, DomainError } from './errors.js';
 import type { EscalationService } from './escalation.service.js';
 import {
@@ -306,6 +307,8 @@ export class DeclarationService {
       throw err;
     }
 
+    // Whole, and kept from here on: whatever fails later in this request tells the declarer the incident exists.
+    noteDeclaredWhole(incident);
     // Ending the declaration (its row deleted) also says its last step was done: one statement, not two.
     const note: DeclarationNote = { done: new Set() };
     this.notes.keep(noteKeyOf(incident), note);
@@ -321,6 +324,7 @@ export class DeclarationService {
       note,
     );
     // Its result goes back to the declarer's request now; a sweep finishing what could not be recorded tells nobody.
+    noteDeclaredWhole(result.incident);
     note.answered = true;
     this.noteChanged(incident, note);
     return { kind: 'declared', ...result };

@@ -50,6 +50,8 @@ export interface AfterAckArgs {
   tell: Tell;
   /** Who people are (namesFrom), so that an error listing two people of one name tells them apart by handle. */
   names?: ContactNames;
+  /** Where an error is told when `tell` cannot take it (reportErrors); by default nowhere else. */
+  tellElse?: Tell;
 }
 
 /** The names of people and user groups, by id, as the listeners' deps know them (cached users.info), for afterAck. */
@@ -84,7 +86,7 @@ export interface AfterAckOptions {
  * outages as "follow the runbook by hand", anything else with a reference id).
  */
 export async function afterAck(
-  { ack, gate, logger, tell, names }: AfterAckArgs,
+  { ack, gate, logger, tell, names, tellElse }: AfterAckArgs,
   work: () => WorkResult,
   { admit, refuse, done = 'Recorded', whenDown = 'change' }: AfterAckOptions,
 ): Promise<void> {
@@ -121,6 +123,7 @@ export async function afterAck(
       },
       whenDown,
       names,
+      tellElse,
     );
   const working = ticket ? ticket.run(run) : run();
   gate?.inFlight.track(working);

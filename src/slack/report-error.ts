@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@slack/bolt';
 import { changedInRequest } from '../audit/request-context.js';
+import { declaredInRequest } from '../incidents/declared-in-request.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from '../incidents/errors.js';
 import type { ContactName } from '../incidents/follow-up-ports.js';
+import type { Incident } from '../incidents/types.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../store/db.js';
+import { renderDeclaredThenFailed } from '../templates/notices.js';
 import { peopleList, renderPhrase } from '../templates/text.js';
 import { AnswerNotShownError } from './slack-errors.js';
 
@@ -63,6 +66,8 @@ export function errorText(
   names: ReadonlyMap<string, ContactName> = new Map(),
 ): string {
   if (err instanceof AlreadyDoneError) return `:information_source: ${renderPhrase(err.phrase, names)}`;
+  const declared = declaredInRequest();
+  if (declared) return declaredThenFailed(declared, err, logger, names);
   const changed = changedSoFar(whenDown);
   if ((err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError) && changed) {
     logger.error("the database failed after the request's change was made", err);
@@ -77,7 +82,7 @@ export function errorText(
     return DATABASE_BUSY_TEXT;
   }
   if (err instanceof DomainError) return `:warning: ${renderPhrase(err.phrase, names)}`;
-  const ref = randomBytes(3).toString('hex').toUpperCase();
+  const ref = newRef();
   if (err instanceof AnswerNotShownError) {
     logger.error(`[ref ${ref}] ${err.message}`, err.cause);
     return `:x: The bot's answer could not be shown to you (reference ${ref}). What you asked may have been done: look in the channel before you try again, and give the reference to whoever runs the bot.`;
@@ -92,10 +97,39 @@ export function errorText(
   return `:x: Something went wrong on the bot's side (reference ${ref}). Nothing was changed by this request, so you can try again; if it keeps failing, follow the runbook by hand and give the reference to whoever runs the bot.`;
 }
 
+/** A short reference id, said to the person and logged with the stack. */
+const newRef = () => randomBytes(3).toString('hex').toUpperCase();
+
+/**
+ * The words for any failure after the request's declaration made its incident whole (declaredInRequest): the incident
+ * exists, so they name it and its channel, whatever failed (the answer refused by Slack, the database lost, anything
+ * unexpected); "nothing was changed, try again" would have the person declare it a second time.
+ */
+function declaredThenFailed(
+  incident: Incident,
+  err: unknown,
+  logger: Pick<Logger, 'error'>,
+  names: ReadonlyMap<string, ContactName>,
+): string {
+  const ref = newRef();
+  const failed =
+    err instanceof AnswerNotShownError
+      ? "the bot's answer could not be shown to you"
+      : err instanceof DatabaseUnavailableError || err instanceof DatabaseBusyError
+        ? "the bot's database stopped answering afterwards"
+        : err instanceof DomainError
+          ? `then: ${renderPhrase(err.phrase, names).replace(/\.$/, '')}`
+          : "something went wrong on the bot's side afterwards";
+  const cause = err instanceof AnswerNotShownError ? err.cause : err;
+  logger.error(`[ref ${ref}] incident #${incident.number} (id ${incident.id}) was declared, then this failed`, cause);
+  return renderDeclaredThenFailed(incident, failed, ref);
+}
+
 /**
  * Whether the request has made a change so far (notingChanges). Not for a declaration: it writes its incident before
- * the channel is made, and on a failure gives that up itself (DeclarationService: nothing is kept, or, the database
- * lost, the declarer is told later how it ended), so its own words stand.
+ * the channel is made, and on a failure before the incident is whole gives that up itself (DeclarationService: nothing
+ * is kept, or, the database lost, the declarer is told later how it ended), so its own words stand; once whole, the
+ * incident is named (declaredThenFailed).
  */
 function changedSoFar(whenDown: WhenDown | { text: string }): boolean {
   return whenDown !== 'declare' && changedInRequest();
@@ -199,8 +233,10 @@ function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
 }
 
 /**
- * Runs a listener's work after ack; any error reaches the person through `tell`, never silence. With `contactNames`,
- * the people a domain error lists together are looked up first (briefly), so two of one name are told apart.
+ * Runs a listener's work after ack; any error reaches the person through `tell`, never silence, or through `tellElse`
+ * when `tell` cannot take it (a declaration answered by response_url, which Slack refused: in the channel, else by
+ * direct message). With `contactNames`, the people a domain error lists together are looked up first (briefly), so two
+ * of one name are told apart.
  */
 export async function reportErrors(
   logger: Pick<Logger, 'error'>,
@@ -208,6 +244,7 @@ export async function reportErrors(
   work: () => Promise<void>,
   whenDown: WhenDown | { text: string } = 'change',
   contactNames?: ContactNames,
+  tellElse?: (text: string) => Promise<unknown>,
 ): Promise<void> {
   try {
     await work();
@@ -218,7 +255,15 @@ export async function reportErrors(
     try {
       await tell(text);
     } catch (tellErr) {
-      logger.error('could not tell the user about an error', tellErr, err);
+      if (!tellElse) {
+        logger.error('could not tell the user about an error', tellErr, err);
+        return;
+      }
+      try {
+        await tellElse(text);
+      } catch (elseErr) {
+        logger.error('could not tell the user about an error', tellErr, elseErr, err);
+      }
     }
   }
 }

@@ -270,6 +270,17 @@ export function renderDeclaredReply(i: Incident, problems: readonly (string | De
 }
 
 /**
+ * The answer to a declaration that made its incident whole (channel, timers) and then failed (its answer refused by
+ * Slack, the database lost, anything unexpected): the incident exists, so the declarer is told which it is and where,
+ * never that nothing was changed (they would declare it twice). `failed` says what failed, `ref` is in the log.
+ */
+export function renderDeclaredThenFailed(i: Incident, failed: string, ref: string): string {
+  const where = i.channelId ? channelLink(i.channelId) : 'its channel';
+  const card = i.cardTs ? 'the card there has the buttons' : `work from there with the commands: ${WITHOUT_BUTTONS}`;
+  return `:warning: Incident #${i.number} (${severityLabel(i.severity)}) was declared: ${where} (${card}), but ${failed} (reference ${ref}). Do not declare it again; give the reference to whoever runs the bot.`;
+}
+
+/**
  * A direct message to the declarer of a declaration that was interrupted (the bot restarted or lost its database
  * half-way) and settled later by the bot.
  */

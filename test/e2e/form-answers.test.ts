@@ -48,12 +48,17 @@ describe('the answer to a form sent from a channel', () => {
     await declareFromGeneral('checkout slower');
     const told = await bot.fake.waitForTold(TEST_REPORTER_ID);
     expect(told.via).toBe('ephemeral');
-    // The incident was declared: the person is not told that nothing was changed.
-    expect(told.text).toMatch(
-      /^:x: The bot's answer could not be shown to you \(reference [0-9A-F]{6}\)\. What you asked may have been done: look in the channel/,
+    // The incident was declared: the person is told which it is, not that nothing was changed.
+    const { rows } = await bot.db.query<{ number: number; channel_id: string }>(
+      'SELECT number, channel_id FROM incidents WHERE title = $1',
+      ['checkout slower'],
     );
-    const { rows } = await bot.db.query('SELECT 1 FROM incidents WHERE title = $1', ['checkout slower']);
     expect(rows).toHaveLength(1);
+    expect(told.text).toMatch(
+      new RegExp(
+        `^:warning: Incident #${rows[0]!.number} \\(SEV-3\\) was declared: <#${rows[0]!.channel_id}> .*but the bot's answer could not be shown to you \\(reference [0-9A-F]{6}\\)`,
+      ),
+    );
     expect(bot.fake.callsTo('chat.postEphemeral').map((c) => c.failed && 'failed')).toEqual(['failed', undefined]);
     await sleep(300);
     expect(directsTo(TEST_REPORTER_ID)).toEqual([]);

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { noteChanged, withRequest } from '../../src/audit/request-context.js';
+import { noteDeclaredWhole } from '../../src/incidents/declared-in-request.js';
 import { AlreadyDoneError } from '../../src/incidents/errors.js';
 import { afterAck } from '../../src/slack/handle.js';
 import { BUSY_TEXT, InFlight, WorkGate } from '../../src/slack/work-gate.js';
 import { DatabaseBusyError, DatabaseUnavailableError } from '../../src/store/db.js';
+import { makeIncident } from '../support/incident-fixture.js';
 
 const both = (gate: WorkGate) => ({ light: gate, heavy: gate, inFlight: new InFlight() });
 
@@ -164,5 +166,52 @@ describe('afterAck', () => {
     await failDeclaring(new DatabaseUnavailableError(new Error('Connection terminated unexpectedly')));
     expect(h.told[0]).toMatch(/Something went wrong on the bot's side \(reference [0-9A-F]{6}\)\. Nothing was changed/);
     expect(h.told[1]).toMatch(/could not be recorded: the bot's database cannot be reached/);
+  });
+
+  it('once its incident is whole, a declaration that fails names the incident, whatever failed', async () => {
+    const h = harness();
+    const failDeclared = (err: unknown) =>
+      withRequest({ requestId: 'r' }, () =>
+        afterAck(
+          h.args,
+          async () => {
+            noteDeclaredWhole(makeIncident({ number: 42, channelId: 'C0INC42', cardTs: '1.2' }));
+            throw err;
+          },
+          { admit: 'always', whenDown: 'declare' },
+        ),
+      );
+    await failDeclared(new Error('boom'));
+    await failDeclared(new DatabaseUnavailableError(new Error('Connection terminated unexpectedly')));
+    await failDeclared(new DatabaseBusyError(new Error('timeout exceeded when trying to connect')));
+    for (const told of h.told) {
+      expect(told).toMatch(
+        /^:warning: Incident #42 \(SEV-1\) was declared: <#C0INC42> \(the card there has the buttons\), but .+ \(reference [0-9A-F]{6}\)\. Do not declare it again/,
+      );
+    }
+    expect(h.told[0]).toContain("but something went wrong on the bot's side afterwards");
+    expect(h.told[1]).toContain("but the bot's database stopped answering afterwards");
+    expect(h.told.join('\n')).not.toMatch(/nothing was changed|could not be recorded|try again/i);
+  });
+
+  it('an error `tell` cannot take goes by `tellElse`', async () => {
+    const h = harness();
+    const elsewhere: string[] = [];
+    await afterAck(
+      {
+        ...h.args,
+        tell: async () => {
+          throw new Error('response_url refused');
+        },
+        tellElse: async (m) => {
+          elsewhere.push(typeof m === 'string' ? m : m.text);
+        },
+      },
+      async () => {
+        throw new Error('boom');
+      },
+      { admit: 'always' },
+    );
+    expect(elsewhere).toEqual([expect.stringMatching(/^:x: Something went wrong on the bot's side/)]);
   });
 });
