@@ -10,7 +10,7 @@ import {
   type IncomingAlert,
   LABELS_LEFT_OUT,
 } from './alert-types.js';
-import { cleanTitle, cutToChars, mayHoldUnstorable, storableJson } from './text.js';
+import { cleanTitle, cutToChars, isBlank, mayHoldUnstorable, storableJson } from './text.js';
 
 /**
  * What was wrong with a delivery, for the sender: a code (`malformed_json`, `missing_field`, `unknown_status`,
@@ -351,9 +351,14 @@ const genericPayload = z.object({
     .string({ error: missing('must be text') })
     .regex(SOURCE_PATTERN, 'must be 1 to 64 letters, digits, dots, dashes, colons or underscores'),
   // A number (`"key": 1042`, a check's id) is read as its text.
-  key: z
-    .union([z.string(), z.number().transform(String)], { error: missing('must be text') })
-    .pipe(z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters')),
+  key: z.union([z.string(), z.number().transform(String)], { error: missing('must be text') }).pipe(
+    z
+      .string()
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters')
+      // A key of spaces or invisible characters names no check: its alert would show as a blank name.
+      .refine((k) => !isBlank(k), 'must hold something visible, not only spaces or invisible characters'),
+  ),
   status,
   level: oneOf(ALERT_LEVELS, 'level'),
   /** The alert's name (matched against the runbook's rows); default its row's name, else its metric, else its key. */

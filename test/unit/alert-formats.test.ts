@@ -388,6 +388,11 @@ describe('the generic format', () => {
     expect(problem({ runbook_url: 'not a url' })?.message).toBe('runbook_url: must be a URL');
     expect(problem({ labels: { a: { b: 'c' } } })?.message).toBe('labels.a: must be text');
     expect(problem({ key: '' })?.message).toBe('key: must not be empty');
+    for (const key of ['   ', '\u200b\u200b', ' \u2066 '])
+      expect(problem({ key })?.message, JSON.stringify(key)).toBe(
+        'key: must hold something visible, not only spaces or invisible characters',
+      );
+    expect(problem({ key: ' disk-check ' })).toBeNull();
     expect(problem({ key: null })?.message).toBe('key: must be text');
     expect(problem({ key: 'k'.repeat(201) })?.message).toBe('key: must be at most 200 characters');
     expect(problem({ status: 'ok' })).toMatchObject({
