@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeDuration } from '../runbook/duration.js';
-import type { KeyValue } from '../store/kv.js';
+import type { KeyValue, WindowTake } from '../store/kv.js';
 import { DomainError } from './errors.js';
 
 /** At most `limit` in each `windowMs` (written `5/1m` in the configuration); null: no limit. */
@@ -38,6 +38,10 @@ export class RateLimit {
     private readonly kv: KeyValue,
     private readonly name: string,
     private readonly spec: RateSpec | null,
+    /**
+     * This process's clock. A store shared by replicas counts the window by its own clock instead (replicas' clocks
+     * drift apart); only the store in this process uses this one.
+     */
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -51,15 +55,15 @@ export class RateLimit {
     const now = this.now();
     const key = `rate:${this.name}:${subject}`;
     const member = `${now}:${randomUUID()}`;
-    let r: Awaited<ReturnType<KeyValue['takeInWindow']>>;
+    let r: WindowTake;
     try {
       r = await this.kv.takeInWindow(key, member, now, windowMs, limit);
     } catch {
       return { ok: true, giveBack: NOTHING_TAKEN };
     }
     if (r.taken) return { ok: true, giveBack: () => this.kv.giveBackInWindow(key, member).catch(() => {}) };
-    // One more fits once the oldest in the window leaves it.
-    return { ok: false, retryAfterMs: Math.max(1, (r.oldestMs ?? now) + windowMs - now), spec: this.spec };
+    // One more fits once the oldest in the window leaves it, by the clock the window was counted with (the store's).
+    return { ok: false, retryAfterMs: Math.max(1, (r.oldestMs ?? r.nowMs) + windowMs - r.nowMs), spec: this.spec };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { KeyValue } from './kv.js';
+import type { KeyValue, WindowTake } from './kv.js';
 
 /** The key-value store in this process: for a single replica, when no Redis is configured. */
 export class MemoryKv implements KeyValue {
@@ -38,16 +38,17 @@ export class MemoryKv implements KeyValue {
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
   }
 
-  async takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {
+  /** In one process the caller's clock is the process's: the window is counted by it. */
+  async takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number): Promise<WindowTake> {
     const log = this.windows.get(key) ?? new Map<string, number>();
     for (const [m, at] of log) if (at <= nowMs - windowMs) log.delete(m);
     if (log.size === 0) this.windows.delete(key);
     if (log.size < limit) {
       log.set(member, nowMs);
       this.windows.set(key, log);
-      return { taken: true, count: log.size, oldestMs: null };
+      return { taken: true, count: log.size, oldestMs: null, nowMs };
     }
-    return { taken: false, count: log.size, oldestMs: Math.min(...log.values()) };
+    return { taken: false, count: log.size, oldestMs: Math.min(...log.values()), nowMs };
   }
 
   async giveBackInWindow(key: string, member: string): Promise<void> {

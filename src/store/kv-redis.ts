@@ -6,19 +6,21 @@ import { RedisRequester } from './redis-requester.js';
 
 /**
  * A sliding window's log in a sorted set (member scored by when it was added): what is older than the window goes,
- * then the member is added when fewer than the limit are left. One round trip, atomic. Answers {taken, count, oldest}.
+ * then the member is added when fewer than the limit are left. One round trip, atomic. Now is Redis's own clock
+ * (`TIME`), not the caller's: replicas whose clocks differ still count one window. Answers {taken, count, oldest, now}.
  */
-const TAKE_IN_WINDOW = `local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
+const TAKE_IN_WINDOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local n = redis.call('ZCARD', KEYS[1])
-if n < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
+if n < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], window)
-  return {1, n + 1, -1}
+  return {1, n + 1, -1, now}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, n, tonumber(oldest[2])}`;
+return {0, n, tonumber(oldest[2]), now}`;
 
 /**
  * The client over a Requester of one's own. Its constructor takes no options in that form, so the one the store needs
@@ -54,14 +56,22 @@ export class RedisKv implements KeyValue {
     await this.redis.set(this.prefix + key, value, { px: Math.max(1, Math.round(ttlMs)) });
   }
 
-  async takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {
+  /** The window is counted by Redis's clock (see TAKE_IN_WINDOW); the caller's is not used. */
+  async takeInWindow(key: string, member: string, _callerNowMs: number, windowMs: number, limit: number) {
     const r = await this.redis.eval<string[], unknown>(
       TAKE_IN_WINDOW,
       [this.prefix + key],
-      [String(Math.round(nowMs)), String(Math.max(1, Math.round(windowMs))), String(limit), member],
+      [String(Math.max(1, Math.round(windowMs))), String(limit), member],
     );
-    const [taken, count, oldest] = (Array.isArray(r) ? r : []).map(Number);
-    return { taken: taken === 1, count: count ?? 0, oldestMs: oldest === undefined || oldest < 0 ? null : oldest };
+    const [taken, count, oldest, now] = (Array.isArray(r) ? r : []).map(Number);
+    if (now === undefined || !Number.isFinite(now))
+      throw new Error(`unexpected answer to a window take: ${JSON.stringify(r)}`);
+    return {
+      taken: taken === 1,
+      count: count ?? 0,
+      oldestMs: oldest === undefined || oldest < 0 ? null : oldest,
+      nowMs: now,
+    };
   }
 
   async giveBackInWindow(key: string, member: string): Promise<void> {

@@ -13,22 +13,28 @@ export interface KeyValue {
   /** Sets the key with a time to live, replacing any value. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /**
-   * A sliding window's log (a rate limit): drops what is older than `windowMs` before `nowMs`, then adds `member` at
-   * `nowMs` when fewer than `limit` are left. Atomic. `count`: how many are in the window with it (or without, when
-   * refused); `oldestMs`: when the oldest left was added (when refused), so one more fits `windowMs` after it.
+   * A sliding window's log (a rate limit): drops what is older than `windowMs` before now, then adds `member` at now
+   * when fewer than `limit` are left. Atomic. Now is the store's own clock when replicas share it (Redis's `TIME`), so
+   * every replica counts the same window however far apart their clocks are; `callerNowMs` (the caller's clock) is
+   * used only by the store in this process. `nowMs`: the now it counted from; `count`: how many are in the window with
+   * it (or without, when refused); `oldestMs`: when the oldest left was added (when refused), so one more fits
+   * `windowMs` after it.
    */
-  takeInWindow(
-    key: string,
-    member: string,
-    nowMs: number,
-    windowMs: number,
-    limit: number,
-  ): Promise<{ taken: boolean; count: number; oldestMs: number | null }>;
+  takeInWindow(key: string, member: string, callerNowMs: number, windowMs: number, limit: number): Promise<WindowTake>;
   /** Takes `member` back out of a window's log (what it was taken for did not happen). */
   giveBackInWindow(key: string, member: string): Promise<void>;
   /** Answers when the store is reachable (throws otherwise). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a take from a sliding window answers (see KeyValue.takeInWindow). */
+export interface WindowTake {
+  taken: boolean;
+  count: number;
+  oldestMs: number | null;
+  /** The clock the window was counted by, at the take (Redis's own when the store is shared). */
+  nowMs: number;
 }
 
 /** Which store the bot shares state through, as /health names it. */
@@ -126,8 +132,8 @@ export class GuardedKv implements KeyValue {
     return this.guard('set', () => this.inner.set(key, value, ttlMs));
   }
 
-  takeInWindow(key: string, member: string, nowMs: number, windowMs: number, limit: number) {
-    return this.guard('take-in-window', () => this.inner.takeInWindow(key, member, nowMs, windowMs, limit));
+  takeInWindow(key: string, member: string, callerNowMs: number, windowMs: number, limit: number) {
+    return this.guard('take-in-window', () => this.inner.takeInWindow(key, member, callerNowMs, windowMs, limit));
   }
 
   giveBackInWindow(key: string, member: string) {

@@ -174,6 +174,34 @@ describe('shared by replicas', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("replicas whose clocks differ count one window: Redis's clock, not theirs", async () => {
+    const [a, b] = replicas();
+    const spec = { limit: 1, windowMs: 15_000 };
+    // B's clock runs 20 s ahead of A's: by its own clock, what A took has already left a 15 s window.
+    const [onA, onB] = [new RateLimit(a, 'x', spec, Date.now), new RateLimit(b, 'x', spec, () => Date.now() + 20_000)];
+    expect(await onA.take('U1')).toMatchObject({ ok: true });
+    const refusedOnB = await onB.take('U1');
+    const refusedOnA = await onA.take('U1');
+    // Both are refused, and both are told the same wait: the rest of the one window, never longer than it.
+    for (const r of [refusedOnA, refusedOnB]) {
+      expect(r).toMatchObject({ ok: false });
+      const wait = (r as { retryAfterMs: number }).retryAfterMs;
+      expect(wait).toBeGreaterThan(10_000);
+      expect(wait).toBeLessThanOrEqual(15_000);
+    }
+    // The same holds the other way round: B takes first, A (20 s behind it) is refused for the rest of the window.
+    const [c, d] = replicas();
+    const [behind, ahead] = [
+      new RateLimit(c, 'x', spec, Date.now),
+      new RateLimit(d, 'x', spec, () => Date.now() + 20_000),
+    ];
+    expect(await ahead.take('U1')).toMatchObject({ ok: true });
+    const refused = await behind.take('U1');
+    expect(refused).toMatchObject({ ok: false });
+    expect((refused as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(15_000);
+    await Promise.all([a.close(), b.close(), c.close(), d.close()]);
+  });
+
   it('a request seen by one replica is not new to the other', async () => {
     const [a, b] = replicas();
     const [onA, onB] = [new RequestDedupe(a), new RequestDedupe(b)];
