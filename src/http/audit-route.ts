@@ -82,8 +82,10 @@ const line = (r: AuditRow) =>
 /**
  * `GET /audit.jsonl?since=<ISO time, Unix seconds or 24h>[&after=<cursor>][&limit=<n>]`: the audit as JSON lines, oldest first, one page
  * of at most `limit` rows (default and most AUDIT_PAGE_MAX). When more rows may follow, the `Link` header (rel=next)
- * and `X-Next-Cursor` give the next page. `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it (and the refusal
- * is audited), 404 when no ADMIN_TOKEN is configured.
+ * and `X-Next-Cursor` give the next page. A page ends below any audit insert still in flight (AuditTrail.page), so a
+ * reader following the cursor never passes over a row that commits late; 503 when one is still in flight after a
+ * wait. `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it (and the refusal is audited), 404 when no ADMIN_TOKEN
+ * is configured.
  */
 export function auditRoute(trail: Pick<AuditTrail, 'page' | 'record'>, adminToken: string | undefined): HealthRoute {
   return {

@@ -1,6 +1,13 @@
 import { maskStored } from '../ops/mask-stored.js';
 import { redact } from '../ops/redact.js';
-import { type AuditEntry, type AuditRow, insertAudits, listAudit, listIncidentAudit } from '../store/audit.repo.js';
+import {
+  type AuditEntry,
+  type AuditRow,
+  insertAudits,
+  listAudit,
+  listIncidentAudit,
+  settledAuditId,
+} from '../store/audit.repo.js';
 import type { Database } from '../store/db.js';
 import { DomainError } from './errors.js';
 import type { IncidentChat, Logger } from './ports.js';
@@ -108,11 +115,19 @@ export class AuditTrail {
     this.writing = null;
   }
 
-  /** One page of the export: rows at or after `since`, after the cursor `afterId`, oldest first. */
+  /**
+   * One page of the export: rows at or after `since`, after the cursor `afterId`, oldest first; only rows no insert in
+   * flight can precede (settledAuditId), so a reader following the cursor never passes over a row committed late.
+   */
   async page(since: Date, afterId: number, limit: number): Promise<AuditRow[]> {
-    return (await listAudit(this.db, { since, afterId, limit: Math.min(Math.max(1, limit), AUDIT_PAGE_MAX) })).map(
-      this.shown,
-    );
+    const throughId = await settledAuditId(this.db);
+    const rows = await listAudit(this.db, {
+      since,
+      afterId,
+      limit: Math.min(Math.max(1, limit), AUDIT_PAGE_MAX),
+      throughId,
+    });
+    return rows.map(this.shown);
   }
 
   /** An incident's latest rows, for approvers only (the runbook's `access.approvers`). */

@@ -103,7 +103,8 @@ export function insertAudit(q: Queryable, e: AuditEntry): Promise<void> {
 }
 
 /**
- * Rows at or after `since`, after the row `afterId` (the cursor), oldest first, at most `limit`.
+ * Rows at or after `since`, after the row `afterId` (the cursor), up to the row `throughId` when given (see
+ * settledAuditId), oldest first, at most `limit`.
  *
  * The scan starts past the last row stamped a minute or more before `since` (one step back along the `(at, id)`
  * index): ids and times go up together, give or take the moment between a row's id and its stamp, so no row at or
@@ -112,17 +113,63 @@ export function insertAudit(q: Queryable, e: AuditEntry): Promise<void> {
  */
 export async function listAudit(
   q: Queryable,
-  opts: { since: Date; afterId: number; limit: number },
+  opts: { since: Date; afterId: number; limit: number; throughId?: number },
 ): Promise<AuditRow[]> {
   const { rows } = await q.query<Raw>(
     `SELECT * FROM audit_log
       WHERE at >= $1
         AND id > GREATEST($2::bigint, (SELECT id FROM audit_log WHERE at < $1::timestamptz - interval '1 minute'
                                         ORDER BY at DESC, id DESC LIMIT 1))
+        AND ($4::bigint IS NULL OR id <= $4::bigint)
       ORDER BY id LIMIT $3`,
-    [opts.since, opts.afterId, opts.limit],
+    [opts.since, opts.afterId, opts.limit, opts.throughId ?? null],
   );
   return rows.map(toRow);
+}
+
+/** Inserts into audit_log still in flight, as their transactions (other sessions holding the table's insert lock). */
+async function auditWriters(q: Queryable, among?: readonly string[]): Promise<string[]> {
+  const { rows } = await q.query<{ vxid: string }>(
+    `SELECT DISTINCT virtualtransaction AS vxid FROM pg_locks
+      WHERE locktype = 'relation' AND relation = 'audit_log'::regclass AND mode = 'RowExclusiveLock' AND granted
+        AND pid IS DISTINCT FROM pg_backend_pid()
+        AND ($1::text[] IS NULL OR virtualtransaction = ANY($1::text[]))`,
+    [among ?? null],
+  );
+  return rows.map((r) => r.vxid);
+}
+
+/** The audit is still being written after waiting for it: the export asks to be tried again. */
+export class AuditBusyError extends Error {
+  constructor(waitedMs: number) {
+    super(`audit rows were still being written after ${waitedMs} ms; try again`);
+    this.name = 'AuditBusyError';
+  }
+}
+
+/**
+ * The highest id below which no audit row can still appear: every insert that took an id up to it has ended
+ * (committed or not). Ids are taken as rows are inserted but rows become visible as their transactions commit, so
+ * from two replicas writing at once a row with a lower id can appear after one with a higher id was read; a reader
+ * paging by id through `listAudit` up to this bound never passes over such a row.
+ *
+ * The last id the sequence handed out is read first; every insert that took an id up to it held the table's insert
+ * lock then, so waiting for those still holding it (read from pg_locks after) is enough. New inserts are not waited
+ * for, nor blocked: they take higher ids. Throws AuditBusyError when they are still in flight after `waitMs`.
+ */
+export async function settledAuditId(q: Queryable, waitMs = 5000, pollMs = 10): Promise<number> {
+  const { rows } = await q.query<{ taken: string | null }>(
+    `SELECT pg_sequence_last_value(pg_get_serial_sequence('audit_log', 'id')::regclass) AS taken`,
+  );
+  const taken = Number(rows[0]?.taken ?? 0);
+  const started = Date.now();
+  let writing = await auditWriters(q);
+  while (writing.length > 0) {
+    if (Date.now() - started >= waitMs) throw new AuditBusyError(waitMs);
+    await new Promise((r) => setTimeout(r, pollMs));
+    writing = await auditWriters(q, writing);
+  }
+  return taken;
 }
 
 /** An incident's rows, the newest `limit` of them, oldest first. */

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/incidents/audit.service.js';
 import { DomainError } from '../../src/incidents/errors.js';
-import { insertAudit, listAudit, listIncidentAudit } from '../../src/store/audit.repo.js';
+import {
+  AuditBusyError,
+  insertAudit,
+  listAudit,
+  listIncidentAudit,
+  settledAuditId,
+} from '../../src/store/audit.repo.js';
 import { insertIncident, nextIncidentNumber, updateIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
@@ -54,6 +60,48 @@ forEachDatabase(
         ]);
         const page = await listAudit(ctx.db, { since: new Date(0), afterId: 0, limit: 1000 });
         expect(page.find((r) => r.actor === 'U3')?.incidentId).toBeNull();
+      });
+
+      it('a reader following the cursor gets a row that committed after one with a higher id was written', async () => {
+        // Two replicas writing at once: A takes the lower id but commits late; B's row, with the higher id, is in first.
+        const replicaB = ctx.test.connectAgain();
+        const trail = new AuditTrail(
+          ctx.db,
+          { resolveContacts: async () => ({ userIds: [], unresolved: [] }) },
+          [],
+          silent,
+        );
+        const { rows } = await ctx.db.query<{ id: string }>('SELECT COALESCE(max(id), 0) AS id FROM audit_log');
+        let cursor = Number(rows[0]!.id);
+        let inserted!: () => void;
+        const aInserted = new Promise<void>((r) => {
+          inserted = r;
+        });
+        let commit!: () => void;
+        const aCommits = new Promise<void>((r) => {
+          commit = r;
+        });
+        const replicaA = ctx.db.transaction(async (tx) => {
+          await insertAudit(tx, { actor: 'U0LATE', action: 'ack', surface: 'button', outcome: 'ok' });
+          inserted();
+          await aCommits;
+        });
+        await aInserted;
+        await insertAudit(replicaB, { actor: 'U0EARLY', action: 'ack', surface: 'button', outcome: 'ok' });
+        // A's insert is still in flight: a page waits for it rather than pass over its id.
+        await expect(settledAuditId(ctx.db, 100)).rejects.toBeInstanceOf(AuditBusyError);
+        setTimeout(commit, 300);
+        const seen: string[] = [];
+        for (let i = 0; i < 2; i++) {
+          const page = await trail.page(new Date(0), cursor, 1000);
+          seen.push(...page.map((r) => r.actor));
+          cursor = page.at(-1)?.id ?? cursor;
+          await replicaA;
+        }
+        expect(seen).toEqual(['U0LATE', 'U0EARLY']);
+        // Nothing in flight: the bound is the last id taken, at once.
+        expect(await settledAuditId(ctx.db, 100)).toBe(cursor);
+        await replicaB.close();
       });
 
       it('the trail masks and clips what it stores, and shows an incident only to approvers', async () => {
