@@ -2,7 +2,7 @@ import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { TITLE_MAX } from '../commands/subcommands.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, namesFrom, replyTo } from '../slack/handle.js';
+import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { alreadyInIncident } from '../templates/alerts.js';
@@ -15,7 +15,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.declareFromAlert, ({ ack, body, action, respond, client, logger }) => {
     const tell = replyTo(respond);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const alertId = alertRef.decode(action.value);
         const form = alertId ? await deps.alerts.declareForm(alertId) : null;

@@ -17,6 +17,7 @@ import type { Logger } from '../incidents/ports.js';
 import { cutToChars } from '../incidents/text.js';
 import { DatabaseBusyError, DatabaseUnavailableError, isDatabaseUnavailable, mayHaveRun } from '../store/db.js';
 import type { AlertAuth, AuthMethod } from './alert-auth.js';
+import { reply } from './json-reply.js';
 import { closeAfterAnswer, header, readBody as readRawBody } from './request-body.js';
 
 export const HOOKS_PREFIX = '/hooks';
@@ -27,6 +28,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 interface AlertSource {
   path: string;
   auth: readonly AuthMethod[];
+  /** What its sender can do about a body over MAX_BODY_BYTES (the 413's second sentence). */
+  tooLargeHint: string;
   /** The body's JSON as a delivery, or the problem with it; `url` carries the hook's query (`?source=`). */
   parse(value: unknown, rules: readonly AlertRule[], url: URL): ParsedDelivery;
 }
@@ -42,6 +45,8 @@ export const ALERT_SOURCES: Record<'alertmanager' | 'generic', AlertSource> = {
   alertmanager: {
     path: `${HOOKS_PREFIX}/alertmanager`,
     auth: ['bearer'],
+    tooLargeHint:
+      'Its group holds too many alerts for one delivery: set max_alerts on the webhook receiver (the alerts it leaves out are counted on the incident card), or group_by more labels.',
     parse(value, rules, url) {
       const named = url.searchParams.getAll('source');
       const source = sourceParam(url) ?? 'alertmanager';
@@ -61,6 +66,7 @@ export const ALERT_SOURCES: Record<'alertmanager' | 'generic', AlertSource> = {
   generic: {
     path: `${HOOKS_PREFIX}/alerts`,
     auth: ['bearer', 'hmac', 'qstash'],
+    tooLargeHint: 'Send one alert per request, with a shorter summary and fewer labels.',
     parse: (value, rules) => parseGeneric(value, rules),
   },
 };
@@ -96,17 +102,6 @@ export function unrecordedMessage(err: unknown, duplicateWindowMs: number): stri
     : 'The delivery could not be recorded; nothing was kept. Send it again.';
 }
 
-export function reply(
-  res: ServerResponse,
-  status: number,
-  body: Record<string, unknown>,
-  headers: Record<string, string> = {},
-) {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
-}
-
 /** The body as text; null when it is over `max` bytes (see readBody in request-body.ts): answer with tooLarge. */
 export async function readBody(req: IncomingMessage, max: number): Promise<string | null> {
   return (await readRawBody(req, max))?.toString('utf8') ?? null;
@@ -124,9 +119,10 @@ type Decoded = { ok: true; body: string } | { ok: false; status: 400 | 413 | 415
 
 /**
  * A body as its sender wrote it: as it came, or read back from its `Content-Encoding` (gzip, deflate, br), then
- * checked and parsed as any other. What cannot be read back is refused naming why, never read as JSON garbage.
+ * checked and parsed as any other. What cannot be read back is refused naming why, never read as JSON garbage; one
+ * over MAX_BODY_BYTES once read back gets the 413 with `tooLargeHint` (what its sender can do about it).
  */
-export async function decodeBody(raw: Buffer, encoding: string | undefined): Promise<Decoded> {
+export async function decodeBody(raw: Buffer, encoding: string | undefined, tooLargeHint = ''): Promise<Decoded> {
   const enc = (encoding ?? '').trim().toLowerCase();
   if (enc === '' || enc === 'identity') return asText(raw);
   const decode = DECODERS[enc];
@@ -139,7 +135,11 @@ export async function decodeBody(raw: Buffer, encoding: string | undefined): Pro
     return asText(read, ' once read back');
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      return { ok: false, status: 413, body: { error: 'too_large', message: tooLargeMessage(' once read back') } };
+      return {
+        ok: false,
+        status: 413,
+        body: { error: 'too_large', message: tooLargeMessage(tooLargeHint, ' once read back') },
+      };
     }
     const message = `the body is not valid ${enc} (Content-Encoding): send it again as it is, or compressed whole`;
     return { ok: false, status: 400, body: { error: 'malformed_body', message, problems: [message] } };
@@ -157,12 +157,17 @@ function asText(bytes: Buffer, how = ''): Decoded {
   return { ok: false, status: 400, body: { error: 'malformed_body', message, problems: [message] } };
 }
 
-const tooLargeMessage = (how = '') => `The body is over ${MAX_BODY_BYTES} bytes (1 MB)${how}.`;
+/** The 413's message: the body over MAX_BODY_BYTES (`how`: as sent, or once read back), then what its sender can do. */
+const tooLargeMessage = (hint: string, how = '') =>
+  `The body is over ${MAX_BODY_BYTES} bytes (1 MB)${how}.${hint ? ` ${hint}` : ''}`;
 
-/** 413 for a body over MAX_BODY_BYTES, answered before the rest of it is read; then the connection is closed. */
-export function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+/**
+ * 413 for a body over MAX_BODY_BYTES, answered before the rest of it is read; then the connection is closed. `hint`
+ * says what the sender can do about it.
+ */
+export function tooLarge(req: IncomingMessage, res: ServerResponse, hint = ''): void {
   closeAfterAnswer(req, res);
-  reply(res, 413, { error: 'too_large', message: tooLargeMessage() });
+  reply(res, 413, { error: 'too_large', message: tooLargeMessage(hint) });
 }
 
 /**
@@ -189,8 +194,8 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
     });
   }
   const raw = await readRawBody(req, MAX_BODY_BYTES);
-  if (raw === null) return tooLarge(req, res);
-  const decoded = await decodeBody(raw, header(req, 'content-encoding'));
+  if (raw === null) return tooLarge(req, res, src.tooLargeHint);
+  const decoded = await decodeBody(raw, header(req, 'content-encoding'), src.tooLargeHint);
   if (!decoded.ok) return reply(res, decoded.status, decoded.body);
   const body = decoded.body;
   const who = await deps.auth.check(req, body, src.auth);

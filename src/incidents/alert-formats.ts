@@ -73,9 +73,15 @@ const labels = z
   )
   .transform((l) => Object.fromEntries(Object.entries(l).filter((e): e is [string, string] => e[1] !== null)))
   .refine((l) => Object.keys(l).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`);
-/** A number or a text (`"12.5%"`): kept as text. */
+/**
+ * A number or a text (`"12.5%"`): kept as text. A check's true/false is kept as its text too, as labels' are, rather
+ * than dropping its alert; so is a number too large for JSON to read (`1e400`, read as Infinity).
+ */
 const quantity = z
-  .union([z.number(), z.string()], { error: 'must be a number or a text' })
+  .preprocess(
+    (v) => (typeof v === 'boolean' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v),
+    z.union([z.number(), z.string()], { error: 'must be a number, a text or true/false' }),
+  )
   .transform((v) => cutToChars(String(v), 100));
 
 /** The longest link kept from an annotation (as the generic format's `url` and `runbook_url`); a longer one is left out. */
@@ -135,8 +141,14 @@ export const WEBHOOK_VERSIONS: ReadonlyMap<string, string> = new Map([
 ]);
 const VERSIONS_READ = [...WEBHOOK_VERSIONS].map(([v, who]) => `"${v}" (${who})`).join(' or ');
 
-/** Alertmanager's "zero" time, sent as endsAt of an alert with no end yet. */
-const isZeroTime = (t: string | undefined) => !t || t.startsWith('0001-01-01');
+/** Go's zero time (0001-01-01T00:00:00Z): what Alertmanager sends as the endsAt of an alert with no end yet. */
+const ZERO_TIME_MS = Date.parse('0001-01-01T00:00:00Z');
+/**
+ * Whether a time is none: absent, or at or before Go's zero time, however it is written. A sender writing the zero
+ * time in its own zone sends `0000-12-31T19:00:00-05:00` (the same instant) or, east of UTC, an instant in year 0,
+ * which PostgreSQL cannot hold: taken as the time it means to be, none, never stored.
+ */
+const isZeroTime = (t: string | undefined) => !t || t.startsWith('0001-01-01') || Date.parse(t) <= ZERO_TIME_MS;
 
 /** An RFC 3339 time as Go writes it (`2026-11-30T08:02:05.288086355Z`, `…+01:00`), read to the millisecond. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
@@ -325,7 +337,8 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       url: a.generatorURL || runbookUrl || null,
       runbookUrl,
       silenceUrl: silenceUrlOf(a.silenceURL, p.externalURL, a.labels),
-      startsAt: utc(a.startsAt),
+      // A zero start is none, as the generic format's: first seen is then when the bot received it.
+      startsAt: isZeroTime(a.startsAt) ? null : utc(a.startsAt),
       endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,
     });
   }
@@ -378,6 +391,11 @@ const genericPayload = z.object({
  * row decides the level, else the alert's `level`.
  */
 export function parseGeneric(value: unknown, rules: readonly AlertRule[]): ParsedDelivery {
+  // A list of alerts (a script batching them): said in words, not as zod's "expected object, received array".
+  if (Array.isArray(value)) {
+    const message = `body: one alert per request, a JSON object; this is a list of ${value.length}: send each alert in a POST of its own`;
+    return { ok: false, problem: { error: 'invalid_payload', message, problems: [message] } };
+  }
   const r = genericPayload.safeParse(value);
   if (!r.success) return { ok: false, problem: problemOf(r.error) };
   const a = r.data;

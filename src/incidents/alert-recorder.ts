@@ -1,7 +1,9 @@
 import {
+  type AlertIdentity,
   type AlertIncidentRow,
   type AlertRow,
   alertCounts,
+  alertKey,
   cardDueLater,
   clearMaintenance,
   countRecentAlertIncidents,
@@ -39,7 +41,7 @@ import {
   type Touched,
   type Transition,
 } from './alert-rows.js';
-import type { AlertRule, AlertStep, IncomingAlert } from './alert-types.js';
+import type { AlertFormat, AlertRule, AlertStep, IncomingAlert } from './alert-types.js';
 
 /** Storm control's window: at most `maxIncidents` incidents opened from one source's alerts in it. */
 export const STORM_WINDOW_MS = 10 * 60_000;
@@ -74,6 +76,19 @@ const noChanges = (): Changes => ({
   changed: new Map(),
   resolved: new Set(),
   major: new Set(),
+});
+
+/** A hook delivery's format; the inbox's own plans (a maintenance window over, a heartbeat) carry no alerts to record. */
+function alertFormat(d: Pick<DeliveryRow, 'id' | 'format'>): AlertFormat {
+  if (d.format === 'alertmanager' || d.format === 'generic') return d.format;
+  throw new Error(`delivery ${d.id} is a ${d.format} plan, not alerts to record`);
+}
+
+/** The identity of an alert a delivery carries: its source, its format, its fingerprint (or generic key). */
+const identity = (d: Pick<DeliveryRow, 'id' | 'source' | 'format'>, fingerprint: string): AlertIdentity => ({
+  source: d.source,
+  format: alertFormat(d),
+  fingerprint,
 });
 
 /**
@@ -117,10 +132,12 @@ export class AlertRecorder {
     // What the deliveries need to know, read once for all of them under the locks: a storm's batch of repeats is a
     // few statements, however many groups and alerts it holds.
     const heads = [...groups.values()].map((list) => list[0]!);
-    const alerts = new Map<string, { source: string; fingerprint: string }>();
+    const alerts = new Map<string, AlertIdentity>();
     for (const d of deliveries) {
-      for (const a of d.alerts)
-        alerts.set(pairKey(d.source, a.fingerprint), { source: d.source, fingerprint: a.fingerprint });
+      for (const a of d.alerts) {
+        const id = identity(d, a.fingerprint);
+        alerts.set(alertKey(id), id);
+      }
     }
     const batch = newBatch({
       latest: await latestAlerts(tx, [...alerts.values()]),
@@ -199,7 +216,7 @@ export class AlertRecorder {
   private joined(d: DeliveryRow, batch: Batch): AlertIncidentRow | null {
     const latest = batch.sources.get(d.source)?.latest;
     for (const a of d.alerts) {
-      const ai = batch.latest.get(pairKey(d.source, a.fingerprint))?.alertIncident;
+      const ai = batch.latest.get(alertKey(identity(d, a.fingerprint)))?.alertIncident;
       if (ai && isOpen(ai)) return latest?.id === ai.id ? latest : ai;
     }
     return null;
@@ -229,21 +246,19 @@ export class AlertRecorder {
   async releaseFromMaintenance(
     tx: Queryable,
     group: { source: string; groupKey: string },
-    fingerprints: readonly string[],
+    alerts: readonly Pick<AlertIdentity, 'format' | 'fingerprint'>[],
     at: Date,
   ): Promise<AlertStep[]> {
     const { source, groupKey } = group;
     await lockKeys(tx, [groupLockKey(source, groupKey)]);
+    const ids = alerts.map((a) => ({ source, format: a.format, fingerprint: a.fingerprint }));
     const batch = newBatch({
-      latest: await latestAlerts(
-        tx,
-        fingerprints.map((fingerprint) => ({ source, fingerprint })),
-      ),
+      latest: await latestAlerts(tx, ids),
       own: await openAlertIncidentsOfGroups(tx, [group]),
     });
     const touched: Touched[] = [];
-    for (const f of fingerprints) {
-      const latest = batch.latest.get(pairKey(source, f));
+    for (const id of ids) {
+      const latest = batch.latest.get(alertKey(id));
       if (!latest?.alert.maintenance || latest.alert.status !== 'firing' || latest.alert.groupKey !== groupKey)
         continue;
       if (await this.heldBack(source, latest.alert, at)) continue;
@@ -336,7 +351,7 @@ export class AlertRecorder {
         changes.cards.set(over.id, over.incidentId!);
         changes.major.add(over.id);
       }
-      batch.latest.set(pairKey(d.source, t.alert.fingerprint), {
+      batch.latest.set(alertKey(t.alert), {
         alert: { ...t.alert, alertIncidentId: ai?.id ?? t.alert.alertIncidentId },
         alertIncident: ai ?? t.was,
       });
@@ -388,7 +403,7 @@ export class AlertRecorder {
    * once (its id is needed); a change of a row is kept with the batch's others, written together (see flush).
    */
   private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, batch: Batch): Promise<Touched | null> {
-    const key = pairKey(d.source, a.fingerprint);
+    const key = alertKey(identity(d, a.fingerprint));
     const latest = batch.latest.get(key) ?? null;
     // Judged when the delivery was received, as its times are: one that came during a window and is recorded after it
     // (a backlog, a database outage) is held back (and released by the sweep if it still fires), and the reverse.
@@ -401,7 +416,7 @@ export class AlertRecorder {
       isClosed(latest.alert, latest.alertIncident) &&
       !(latest.alertIncident?.incidentStatus === 'resolved' && sameFiring(latest.alert, a));
     if (!latest || firesAgain) {
-      const alert = await insertAlert(tx, d.source, d.groupKey, a, d.id, maintenance, d.receivedAt);
+      const alert = await insertAlert(tx, d.source, alertFormat(d), d.groupKey, a, d.id, maintenance, d.receivedAt);
       batch.latest.set(key, { alert, alertIncident: null });
       const previousIncidentId =
         latest?.alertIncident?.incidentStatus === 'resolved' ? latest.alertIncident.incidentId : null;

@@ -89,7 +89,7 @@ export function groupTitle(lead: readonly Pick<AlertRow, 'summary' | 'name'>[]):
  * deliveries change it; and the changes of alert rows not written yet (written together, see Batch.flush).
  */
 export interface Batch {
-  /** Each alert's latest row and the alert incident it is in, by pairKey(source, fingerprint); absent: none. */
+  /** Each alert's latest row and the alert incident it is in, by alertKey (source, format, fingerprint); absent: none. */
   latest: Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>;
   /** Each group's open alert incident, by pairKey(source, group key); absent: none. */
   own: Map<string, AlertIncidentRow>;

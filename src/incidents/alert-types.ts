@@ -19,7 +19,7 @@ export interface AlertRule {
   metric: string;
   /** As the runbook writes it: `> 10%`. */
   threshold: string;
-  /** How long the threshold must hold, as written (`2m`), and in ms. */
+  /** How long the threshold must hold, as written (`2m`), and in ms; '' and 0 where the runbook gives none. */
   duration: string;
   durationMs: number;
   level: AlertLevel;
@@ -44,7 +44,7 @@ export const LABELS_LEFT_OUT = 'incident_bot_labels_left_out';
 
 /** One alert as a delivery carried it, whatever the format, before it is recorded. */
 export interface IncomingAlert {
-  /** Identity within its source: Alertmanager's fingerprint, or the generic format's `key`. */
+  /** Identity within its source and format: Alertmanager's fingerprint, or the generic format's `key`. */
   fingerprint: string;
   /** The alert's name: Alertmanager's `alertname`, or the generic `metric` (else its key). */
   name: string;
@@ -72,11 +72,15 @@ export interface IncomingAlert {
   endsAt: string | null;
 }
 
+/** The formats the hooks take; with its source and fingerprint (or key), part of an alert's identity. */
+export const ALERT_FORMATS = ['alertmanager', 'generic'] as const;
+export type AlertFormat = (typeof ALERT_FORMATS)[number];
+
 /** A delivery as the hooks accept it: one request's alerts, from one source, of one group. */
 export interface AlertDelivery {
   /** `alertmanager` (or the hook's `?source=`), or the generic format's `source`. */
   source: string;
-  format: 'alertmanager' | 'generic';
+  format: AlertFormat;
   /** Alerts of one group go to one incident: Alertmanager's groupKey, or the generic `key`. */
   groupKey: string;
   alerts: IncomingAlert[];

@@ -1,4 +1,5 @@
 import {
+  type AlertIdentity,
   alertIncidentsOf,
   alertsOf,
   alertsOfAlertIncident,
@@ -471,7 +472,10 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (held.length === 0) return;
     const now = new Date();
     const asked = new Map<string, boolean>();
-    const groups = new Map<string, { source: string; groupKey: string; fingerprints: string[] }>();
+    const groups = new Map<
+      string,
+      { source: string; groupKey: string; alerts: Pick<AlertIdentity, 'format' | 'fingerprint'>[] }
+    >();
     for (const a of held) {
       // Most of them ask the same question (a window is open or not): asked once a round.
       const question = JSON.stringify([a.source, a.rule, a.name, a.service, a.labels]);
@@ -479,14 +483,15 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       asked.set(question, still);
       if (still) continue;
       const key = groupLockKey(a.source, a.groupKey);
-      const group = groups.get(key) ?? { source: a.source, groupKey: a.groupKey, fingerprints: [] };
-      group.fingerprints.push(a.fingerprint);
+      const group = groups.get(key) ?? { source: a.source, groupKey: a.groupKey, alerts: [] };
+      group.alerts.push({ format: a.format, fingerprint: a.fingerprint });
       groups.set(key, group);
     }
-    for (const { fingerprints, ...group } of groups.values()) {
+    for (const { alerts, ...group } of groups.values()) {
       const planned = await this.db.transaction(async (tx) => {
-        const plan = await this.recorder.releaseFromMaintenance(tx, group, fingerprints, now);
-        if (plan.length > 0) await insertPlan(tx, group, plan, `maintenance over: ${fingerprints.join(' ')}`);
+        const plan = await this.recorder.releaseFromMaintenance(tx, group, alerts, now);
+        const made = alerts.map((a) => a.fingerprint).join(' ');
+        if (plan.length > 0) await insertPlan(tx, group, plan, `maintenance over: ${made}`);
         return plan.length > 0;
       });
       if (planned) this.wake();
@@ -629,7 +634,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     const joining = loose.length
       ? ` The ${loose.length} other firing alert${loose.length === 1 ? '' : 's'} of its group join the incident too.`
       : '';
-    const from = `From the ${alert.level} alert ${alert.name} (${alert.source})${rule ? `: ${rule.threshold} for ${rule.duration}. Runbook: ${rule.action}` : ''}`;
+    const from = `From the ${alert.level} alert ${alert.name} (${alert.source})${rule ? `: ${rule.threshold}${rule.duration ? ` for ${rule.duration}` : ''}. Runbook: ${rule.action}` : ''}`;
     const about = joining ? `${from.replace(/[.\s]+$/, '')}.${joining}` : from;
     return { kind: 'form', title: alert.summary, severity: rule?.severity ?? 2, about };
   }

@@ -23,7 +23,8 @@ const row = z
     name: z.string().regex(/^[A-Za-z][A-Za-z0-9_:.-]*$/, 'must be an alert name such as HighErrorRate'),
     metric: z.string().regex(/^[A-Za-z][A-Za-z0-9_:.-]*$/, 'must be a metric name such as error_rate'),
     threshold: z.string().min(1),
-    duration,
+    /** How long the threshold must hold; left out where the runbook gives none (its Target Thresholds). */
+    duration: duration.optional(),
     level: z.enum(ALERT_LEVELS),
     action: z.string().min(1),
     playbook: z.string().min(1).optional(),
@@ -76,8 +77,8 @@ export function toAlertRules(rows: z.infer<typeof alertRulesSchema> | undefined)
     name: r.name,
     metric: r.metric,
     threshold: r.threshold,
-    duration: r.duration.trim(),
-    durationMs: parseDuration(r.duration) ?? 0,
+    duration: r.duration?.trim() ?? '',
+    durationMs: r.duration ? (parseDuration(r.duration) ?? 0) : 0,
     level: r.level,
     action: r.action,
     playbook: r.playbook ?? null,
@@ -154,4 +155,14 @@ export function matchRule(
   const byMetric = rows.filter((r) => r.metric === metric).map((r) => r.rule);
   if (alert.level) return byMetric.find((r) => r.level === alert.level) ?? null;
   return byMetric[0] ?? null;
+}
+
+/**
+ * The alert rows that name no playbook and have words meaning their trouble: a title they fit best gets no playbook
+ * (their action is the procedure), not the one a lesser word would suggest (see suggestPlaybook).
+ */
+export function titleClaims(rows: readonly AlertRule[]): (AlertRule & { match: readonly string[] })[] {
+  return rows.filter(
+    (r): r is AlertRule & { match: readonly string[] } => r.playbook === null && (r.match?.length ?? 0) > 0,
+  );
 }

@@ -1,4 +1,4 @@
-import type { AlertLevel, AlertStatus, AlertView, IncomingAlert } from '../incidents/alert-types.js';
+import type { AlertFormat, AlertLevel, AlertStatus, AlertView, IncomingAlert } from '../incidents/alert-types.js';
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
 import type { Queryable, StatementPart } from './db.js';
@@ -130,7 +130,7 @@ export async function openAlertIncidentsOfGroups(
   return found;
 }
 
-/** The key of a (source, group key) or (source, fingerprint) pair in the maps the batch reads return. */
+/** The key of a (source, group key) pair in the maps the batch reads return (an alert's: alertKey). */
 export const pairKey = (source: string, key: string) => `${source}\u0000${key}`;
 
 /**
@@ -336,6 +336,8 @@ export async function alertCounts(q: Queryable, alertIncidentIds: number[]) {
 // --- Alerts ------------------------------------------------------------------------------------------------------
 
 export interface AlertRow extends AlertView {
+  /** With its source and fingerprint, its identity: a generic key is never taken for an Alertmanager fingerprint. */
+  format: AlertFormat;
   fingerprint: string;
   groupKey: string;
   /** The start of its current firing and its end, as its source said (null: the source gives none, or not yet). */
@@ -356,6 +358,7 @@ export interface AlertRow extends AlertView {
 interface AlertDbRow {
   id: number;
   source: string;
+  format: AlertFormat;
   fingerprint: string;
   group_key: string;
   name: string;
@@ -390,6 +393,7 @@ interface AlertDbRow {
 const toAlert = (r: AlertDbRow): AlertRow => ({
   id: Number(r.id),
   source: r.source,
+  format: r.format,
   fingerprint: r.fingerprint,
   groupKey: r.group_key,
   name: r.name,
@@ -420,25 +424,36 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   noticeLeftOut: Number(r.notice_left_out ?? 0),
 });
 
+/** An alert's identity: its source, its format and its fingerprint (Alertmanager's) or key (the generic format's). */
+export interface AlertIdentity {
+  source: string;
+  format: AlertFormat;
+  fingerprint: string;
+}
+
+/** The key of an alert's identity in the maps the batch reads return. */
+export const alertKey = (k: AlertIdentity) => `${k.format}\u0000${k.source}\u0000${k.fingerprint}`;
+
 /**
- * Several alerts' latest rows (each with its alert incident and that incident's status) at once, keyed by `source`,
- * a NUL, `fingerprint`; an alert never seen is not in the map.
+ * Several alerts' latest rows (each with its alert incident and that incident's status) at once, keyed by alertKey;
+ * an alert never seen is not in the map.
  */
 export async function latestAlerts(
   q: Queryable,
-  keys: readonly { source: string; fingerprint: string }[],
+  keys: readonly AlertIdentity[],
 ): Promise<Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>> {
   const found = new Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>();
   if (keys.length === 0) return found;
   const { rows } = await q.query<AlertDbRow & { ai: AlertIncidentDbRow | string | null }>(
-    `SELECT l.* FROM unnest($1::text[], $2::text[]) AS k(source, fingerprint)
+    `SELECT l.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(source, format, fingerprint)
      CROSS JOIN LATERAL (
        SELECT a.*, (SELECT row_to_json(x) FROM (${AI_SELECT} WHERE ai.id = a.alert_incident_id) x) AS ai
-       FROM alerts a WHERE a.source = k.source AND a.fingerprint = k.fingerprint ORDER BY a.id DESC LIMIT 1) AS l`,
-    [keys.map((k) => k.source), keys.map((k) => k.fingerprint)],
+       FROM alerts a WHERE a.source = k.source AND a.format = k.format AND a.fingerprint = k.fingerprint
+       ORDER BY a.id DESC LIMIT 1) AS l`,
+    [keys.map((k) => k.source), keys.map((k) => k.format), keys.map((k) => k.fingerprint)],
   );
   for (const r of rows) {
-    found.set(pairKey(r.source, r.fingerprint), {
+    found.set(alertKey(r), {
       alert: toAlert(r),
       alertIncident: r.ai === null ? null : toAlertIncident(json(r.ai)),
     });
@@ -475,6 +490,7 @@ const alertValues = (a: IncomingAlert) => [
 export async function insertAlert(
   q: Queryable,
   source: string,
+  format: AlertFormat,
   groupKey: string,
   a: IncomingAlert,
   deliveryId: number,
@@ -484,11 +500,11 @@ export async function insertAlert(
   const { rows } = await q.query<AlertDbRow>(
     `INSERT INTO alerts (name, level, rule, status, summary, service, metric, value, threshold, url, labels,
        source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, silence_url, count,
-       first_seen, last_seen, resolved_at)
+       first_seen, last_seen, resolved_at, format)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19, $20,
        CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
        least(coalesce($17::timestamptz, $21::timestamptz), $21::timestamptz), $21::timestamptz,
-       CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, $21::timestamptz), $21::timestamptz) END)
+       CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, $21::timestamptz), $21::timestamptz) END, $22)
      RETURNING *`,
     [
       ...alertValues(a),
@@ -502,6 +518,7 @@ export async function insertAlert(
       a.runbookUrl ?? null,
       a.silenceUrl ?? null,
       seenAt,
+      format,
     ],
   );
   return toAlert(rows[0]!);
@@ -584,7 +601,7 @@ export async function heldBackAlerts(q: Queryable, limit: number): Promise<Alert
   const { rows } = await q.query<AlertDbRow>(
     `SELECT a.* FROM alerts a
      WHERE a.maintenance AND a.status = 'firing'
-       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint AND b.id > a.id)
+       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.format = a.format AND b.fingerprint = a.fingerprint AND b.id > a.id)
      ORDER BY a.id LIMIT $1`,
     [limit],
   );
@@ -613,7 +630,7 @@ export async function looseAlertsOfGroup(q: Queryable, source: string, groupKey:
      LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id LEFT JOIN incidents i ON i.id = ai.incident_id
      WHERE a.source = $1 AND a.group_key = $2 AND a.status = 'firing'
        AND (a.alert_incident_id IS NULL OR NOT ${AI_OPEN})
-       AND a.id = (SELECT max(b.id) FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint)`,
+       AND a.id = (SELECT max(b.id) FROM alerts b WHERE b.source = a.source AND b.format = a.format AND b.fingerprint = a.fingerprint)`,
     [source, groupKey],
   );
   return rows.map(toAlert);
@@ -695,8 +712,8 @@ export async function alertsOfNotice(
 ): Promise<{ alerts: AlertRow[]; total: number; firing: number }> {
   const { rows } = await q.query<AlertDbRow & { total: string | number; firing_total: string | number }>(
     `WITH latest AS (
-       SELECT DISTINCT ON (a.fingerprint) a.* FROM alerts a
-       WHERE a.id = $1 OR a.notice_lead = $1 ORDER BY a.fingerprint, a.id DESC)
+       SELECT DISTINCT ON (a.format, a.fingerprint) a.* FROM alerts a
+       WHERE a.id = $1 OR a.notice_lead = $1 ORDER BY a.format, a.fingerprint, a.id DESC)
      SELECT l.*, count(*) OVER () AS total, count(*) FILTER (WHERE l.status = 'firing') OVER () AS firing_total
      FROM latest l ORDER BY l.status = 'firing' DESC, l.id LIMIT $2`,
     [leadId, limit],
@@ -735,7 +752,7 @@ export async function firingAlerts(
      LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id AND ai.state = 'declared'
      LEFT JOIN incidents i ON i.id = ai.incident_id
      WHERE a.status = 'firing' AND (a.rule IS NULL OR NOT a.rule = ANY($3::text[]))
-       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.fingerprint = a.fingerprint AND b.id > a.id)
+       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.format = a.format AND b.fingerprint = a.fingerprint AND b.id > a.id)
      ORDER BY CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.last_seen DESC, a.id DESC
      LIMIT $2`,
     [userId, limit, exceptRules],

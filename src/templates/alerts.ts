@@ -3,6 +3,7 @@ import {
   type AlertCardView,
   type AlertList,
   type AlertNoticeView,
+  type AlertRule,
   type AlertView,
   type FiringAlertPlace,
   type FiringAlerts,
@@ -148,6 +149,10 @@ export function alertLine(a: AlertView, telling: readonly string[] = []): string
   return `${head} · ${clipEscaped(rest, 600)}`;
 }
 
+/** A runbook row's threshold and how long it must hold (`> 10% for 2m`); the threshold alone when it gives no time. */
+const thresholdFor = (r: Pick<AlertRule, 'threshold' | 'duration'>) =>
+  `${mrkdwnClip(r.threshold, 40)}${r.duration ? ` for ${mrkdwnClip(r.duration, 10)}` : ''}`;
+
 const counted = (v: AlertCardView) =>
   `${v.firing} firing · ${v.resolved} resolved · from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}`;
 
@@ -157,7 +162,7 @@ const counted = (v: AlertCardView) =>
  */
 export function renderOutranked(i: Incident, v: OutrankedView): Message {
   const row = v.rule
-    ? `the runbook's row *${mrkdwnClip(v.rule.name, 60)}* (${mrkdwnClip(v.rule.threshold, 40)} for ${mrkdwnClip(v.rule.duration, 10)}) declares`
+    ? `the runbook's row *${mrkdwnClip(v.rule.name, 60)}* (${thresholdFor(v.rule)}) declares`
     : 'a critical alert without a runbook row is declared';
   const text = `:rotating_light: A critical alert joined this ${severityLabel(i.severity)} incident, and ${row} ${severityLabel(v.severity)}. The severity was not changed: *Raise to ${severityLabel(v.severity)}* below (or \`/incident sev${v.severity}\`) raises it.`;
   return {
@@ -258,10 +263,7 @@ export function renderFiringAlerts(f: FiringAlerts, now: Date): Message {
 export function renderAlertSection(v: AlertCardView): KnownBlock[] {
   const head = [
     `:rotating_light: *Alerts* · ${counted(v)}`,
-    ...v.rules.map(
-      (r) =>
-        `*Runbook:* ${mrkdwnClip(r.name, 60)} ${mrkdwnClip(r.threshold, 40)} for ${mrkdwnClip(r.duration, 10)} — ${mrkdwnClip(r.action, 200)}`,
-    ),
+    ...v.rules.map((r) => `*Runbook:* ${mrkdwnClip(r.name, 60)} ${thresholdFor(r)} — ${mrkdwnClip(r.action, 200)}`),
     v.storm
       ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} opened ${v.storm.maxIncidents === 1 ? 'an incident' : `${v.storm.maxIncidents} incidents`} in 10 minutes; its further critical alerts join this one.`
       : null,
@@ -312,7 +314,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
     `*Source* ${mrkdwnClip(a.source, 40)}`,
     a.service ? `*Service* ${mrkdwnClip(a.service, 60)}` : null,
     measured(a) ? `*Measured* ${measured(a)}` : null,
-    n.rule ? `*Threshold* ${mrkdwnClip(n.rule.threshold, 40)} for ${mrkdwnClip(n.rule.duration, 10)}` : null,
+    n.rule ? `*Threshold* ${thresholdFor(n.rule)}` : null,
   ].filter(Boolean);
   const lines = [
     title,
@@ -375,10 +377,9 @@ function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['g
     .join(', ');
   const resolved = g.total - g.firing;
   const head = `${emoji} *${label}s of one group: ${g.total}* (${g.firing} firing${resolved ? `, ${resolved} resolved` : ''}) — ${named}${names.length > 3 ? ', …' : ''}`;
-  const facts = [
-    `*Source* ${mrkdwnClip(a.source, 40)}`,
-    n.rule ? `*Threshold* ${mrkdwnClip(n.rule.threshold, 40)} for ${mrkdwnClip(n.rule.duration, 10)}` : null,
-  ].filter(Boolean);
+  const facts = [`*Source* ${mrkdwnClip(a.source, 40)}`, n.rule ? `*Threshold* ${thresholdFor(n.rule)}` : null].filter(
+    Boolean,
+  );
   const held =
     a.level === 'critical' && a.maintenance
       ? ":construction: *Recorded, not declared:* a maintenance window is open and the runbook's row for these alerts says `during_maintenance: record`."

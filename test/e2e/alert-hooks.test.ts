@@ -352,6 +352,33 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(nested.json.message).toBe('labels.region: must be text');
   });
 
+  it("takes a generic value or threshold sent as true/false (a check's result) as its text, not refused", async () => {
+    const body = genericAlert({
+      source: 'bool-value',
+      key: 'replication-ok',
+      level: 'warning',
+      name: 'ReplicationCheck',
+      metric: 'replication_ok',
+      value: false,
+      threshold: true,
+      summary: null,
+    });
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(r.status, r.text).toBe(202);
+    const row = await waitUntil('the alert recorded', async () => {
+      const { rows } = await bot.db.query<{ value: string; threshold: string; summary: string }>(
+        `SELECT value, threshold, summary FROM alerts WHERE source = 'bool-value'`,
+      );
+      return rows[0];
+    });
+    expect(row).toEqual({ value: 'false', threshold: 'true', summary: 'api-service replication_ok is false (true)' });
+    // What is neither a number, a text nor true/false is still refused, saying what is taken.
+    const listed = await refused(400, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ source: 'bool-value', value: [1] })),
+    );
+    expect(listed.json.message).toBe('value: must be a number, a text or true/false');
+  });
+
   it('a QStash retry (its Upstash-Message-Id again) is the same delivery, even after a newer body of its key', async () => {
     const firing = genericAlert({ source: 'qstash-retry', key: 'flap', level: 'info' });
     const resolved = { ...firing, status: 'resolved' };
@@ -552,7 +579,8 @@ describe('the alert hooks at the HTTP edge', () => {
     );
     expect(big.json).toMatchObject({
       error: 'too_large',
-      message: 'The body is over 1048576 bytes (1 MB) once read back.',
+      message:
+        'The body is over 1048576 bytes (1 MB) once read back. Send one alert per request, with a shorter summary and fewer labels.',
     });
     const zstd = await refused(415, () =>
       postAlerts(bot.baseUrl, '/hooks/alertmanager', am, { headers: { 'content-encoding': 'zstd' } }),
@@ -604,12 +632,18 @@ describe.each([
   const QSTASH_URL = 'https://bot.example.com/incident-bot/hooks/alerts';
   const bot = useBot({ env: { ...ALERTS_ENV, ACK_THREAD: ackThread, QSTASH_URL } });
 
-  it('gets a 413 JSON answer, with Content-Length or chunked, on either hook; nothing is recorded', async () => {
-    for (const path of ['/hooks/alertmanager', '/hooks/alerts']) {
+  it('gets a 413 JSON answer saying what to do, with Content-Length or chunked, on either hook; nothing is recorded', async () => {
+    // Alertmanager's sender can make its groups' deliveries smaller; a generic sender its one alert.
+    const what = {
+      '/hooks/alertmanager':
+        'Its group holds too many alerts for one delivery: set max_alerts on the webhook receiver (the alerts it leaves out are counted on the incident card), or group_by more labels.',
+      '/hooks/alerts': 'Send one alert per request, with a shorter summary and fewer labels.',
+    };
+    for (const [path, hint] of Object.entries(what)) {
       for (const chunked of [false, true]) {
         const r = await postHuge(bot.baseUrl, path, chunked);
         expect(r.status, `${path} ${chunked ? 'chunked' : 'Content-Length'}: ${r.text}`).toBe(413);
-        expect(r.json).toEqual({ error: 'too_large', message: 'The body is over 1048576 bytes (1 MB).' });
+        expect(r.json).toEqual({ error: 'too_large', message: `The body is over 1048576 bytes (1 MB). ${hint}` });
       }
     }
     const { rows } = await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM alert_deliveries');

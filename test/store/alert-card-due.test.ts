@@ -50,8 +50,9 @@ forEachDatabase(
           ['a', 'resolved'],
         ])
           await ctx.db.query(
-            `INSERT INTO alerts (alert_incident_id, source, fingerprint, group_key, name, level, status, summary, last_delivery_id)
-             VALUES ($1, 'generic', $2, 'g1', $2, 'critical', $3, 's', 1)`,
+            `INSERT INTO alerts (alert_incident_id, source, format, fingerprint, group_key, name, level, status, summary,
+               last_delivery_id)
+             VALUES ($1, 'generic', 'generic', $2, 'g1', $2, 'critical', $3, 's', 1)`,
             [withAlerts, fp, status],
           );
         const alerts = await linkIncidentReadingAlerts(ctx.db, withAlerts, i.id);

@@ -22,9 +22,10 @@ forEachDatabase((ctx) => {
     });
     const add = (group: string, fingerprint: string, status: string, agoSeconds: number) =>
       ctx.db.query(
-        `INSERT INTO alerts (source, fingerprint, group_key, name, level, status, summary, alert_incident_id,
+        `INSERT INTO alerts (source, format, fingerprint, group_key, name, level, status, summary, alert_incident_id,
            last_seen, last_delivery_id)
-         VALUES ('alertmanager', $1, $2, $1, 'critical', $3, $1, $4, clock_timestamp() - make_interval(secs => $5), 1)`,
+         VALUES ('alertmanager', 'alertmanager', $1, $2, $1, 'critical', $3, $1, $4,
+           clock_timestamp() - make_interval(secs => $5), 1)`,
         [fingerprint, group, status, ai, agoSeconds],
       );
     // The opening group's alerts came first and one has resolved; a storm's group joined later with many.

@@ -154,9 +154,14 @@ forEachDatabase(
       expect(held.filter((a) => a.source === source).map((a) => a.fingerprint)).toEqual(['c1', 'w1']);
       const release = () =>
         ctx.db.transaction(async (tx) =>
-          (await recorder.releaseFromMaintenance(tx, { source, groupKey: 'g' }, ['c1', 'w1'], new Date())).map(
-            (s) => s.kind,
-          ),
+          (
+            await recorder.releaseFromMaintenance(
+              tx,
+              { source, groupKey: 'g' },
+              ['c1', 'w1'].map((fingerprint) => ({ format: 'generic' as const, fingerprint })),
+              new Date(),
+            )
+          ).map((s) => s.kind),
         );
       // While a window holds them, nothing.
       expect(await release()).toEqual([]);

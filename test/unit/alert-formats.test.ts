@@ -28,7 +28,8 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       ['memory_usage', '> 95%', '5m'],
       ['disk_usage', '> 95%', '5m'],
     ]);
-    expect(RULES.filter((r) => r.level === 'warning')).toHaveLength(5);
+    // The Warning Alerts table (each with its duration), then the Target Thresholds (which give none).
+    expect(RULES.filter((r) => r.level === 'warning' && r.duration !== '')).toHaveLength(5);
     expect(RULES.filter((r) => r.level === 'info')).toHaveLength(3);
     expect(byName.HighErrorRate).toMatchObject({
       action: 'Check logs, identify root cause',
@@ -48,6 +49,64 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       action: 'Review engagement',
     });
   });
+
+  // Monitoring -> Key Metrics to Monitor -> Target Thresholds: "Disk usage: Alert if > 90%", "Connection pool: Alert if
+  // > 80%", "Slow queries: Investigate if > 10 per minute", "Database size: Alert if > 90% of quota", Redis "Memory
+  // usage: Alert if > 90%", LLM "Rate limit hits: Alert if > 10 per minute", "Request rate: Scale up if sustained
+  // > 100 req/s". Without a row, such an alert was taken at its own severity label.
+  const TARGETS = [
+    ['ElevatedDiskUsage', 'disk_usage', '> 90%', 'Clean up or scale storage', null],
+    [
+      'ElevatedConnectionPoolUsage',
+      'database_pool_usage',
+      '> 80%',
+      'Check for connection leaks',
+      'connection-pool-exhaustion',
+    ],
+    ['ManySlowQueries', 'slow_queries', '> 10 per minute', 'Investigate', 'slow-query-performance'],
+    ['DatabaseSizeNearQuota', 'database_size', '> 90% of quota', 'Alert (the runbook gives no further action)', null],
+    ['HighRedisMemoryUsage', 'redis_memory_usage', '> 90%', 'Alert (the runbook gives no further action)', null],
+    [
+      'LlmRateLimitHits',
+      'llm_rate_limit_hits',
+      '> 10 per minute',
+      'Alert (the runbook gives no further action)',
+      'llm-provider-outage',
+    ],
+    ['HighRequestRate', 'request_rate', '> 100 req/s sustained', 'Scale up', null],
+  ] as const;
+
+  it.each(TARGETS)(
+    "the Target Threshold %s is a warning row with the runbook's threshold and action",
+    (name, metric, threshold, action, playbook) => {
+      const row = RULES.find((r) => r.name === name);
+      expect(row).toMatchObject({ metric, threshold, action, playbook, level: 'warning', duration: '', durationMs: 0 });
+    },
+  );
+
+  it.each(TARGETS)(
+    'an alert of %s is noticed as its row says, whatever its own severity',
+    (name, metric, threshold) => {
+      // Generic, by metric at the level it states; by name whatever level it states.
+      const byMetric = delivery(
+        parseGeneric(
+          genericAlert({ key: `k-${metric}`, metric, level: 'warning', name: undefined, threshold: undefined }),
+          RULES,
+        ),
+      );
+      expect(byMetric.alerts[0]).toMatchObject({ rule: name, level: 'warning', threshold });
+      const byName = delivery(
+        parseGeneric(genericAlert({ key: `n-${metric}`, name, metric: undefined, level: 'critical' }), RULES),
+      );
+      expect(byName.alerts[0]).toMatchObject({ rule: name, level: 'warning' });
+      // Alertmanager, its alertname the row's, its severity label saying critical: the row decides.
+      const p = am();
+      p.alerts = [{ ...p.alerts[0]!, labels: { alertname: name, severity: 'critical' } }];
+      const fromAm = parseAlertmanager(p, RULES, 'alertmanager');
+      if (!fromAm.ok) throw new Error(JSON.stringify(fromAm.problem));
+      expect(fromAm.delivery.alerts[0]).toMatchObject({ rule: name, level: 'warning', metric, threshold });
+    },
+  );
 
   it('names each bad row: unknown playbook, duplicate name, bad duration, severity or level', () => {
     const data = alertRunbookData();
@@ -407,6 +466,12 @@ describe('the generic format', () => {
     expect(problem({ status: 'x'.repeat(500) })?.message).toHaveLength(
       'status: "" is not a status; use "firing" or "resolved"'.length + 40,
     );
+    // A list of alerts (a script batching them): one per request, said in words.
+    const list = parseGeneric([genericAlert({}), genericAlert({ key: 'other' })], RULES);
+    expect(list.ok ? null : list.problem).toMatchObject({
+      error: 'invalid_payload',
+      message: 'body: one alert per request, a JSON object; this is a list of 2: send each alert in a POST of its own',
+    });
   });
 
   it('takes a status and a level in any case, with spaces around (as scripts send them)', () => {

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { loadRunbook } from '../../src/runbook/runbook.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { inboxDone } from '../support/alert-runbook.js';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+const RUNBOOK = await loadRunbook();
+
+/**
+ * The runbook's Target Thresholds (Monitoring -> Key Metrics to Monitor) as rows of the bundled runbook: an alert of
+ * one is a warning, noticed with its row's threshold and action, whatever level its sender gave it.
+ */
+describe("alerts of the runbook's Target Thresholds, with the bundled runbook", () => {
+  const bot = useBot({ env: ALERTS_ENV, incidentsChannel: true, runbook: RUNBOOK });
+
+  it('a database size alert sent as critical is noticed as its row says, with its action; nothing is declared', async () => {
+    const r = await postAlerts(
+      bot.baseUrl,
+      '/hooks/alerts',
+      genericAlert({
+        key: 'neon-db-size',
+        name: 'DatabaseSizeNearQuota',
+        metric: undefined,
+        level: 'critical',
+        value: '93%',
+        threshold: undefined,
+        summary: 'Database size at 93% of quota',
+      }),
+    );
+    expect(r.status).toBe(202);
+    await inboxDone(bot.db);
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Database size at 93% of quota'),
+    );
+    expect(json(notice.args)).toContain('&gt; 90% of quota');
+    expect(json(notice.args)).toContain('Alert (the runbook gives no further action)');
+    expect(json(notice.args)).not.toContain('% of quota for');
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    const { rows } = await bot.db.query<{ level: string; rule: string | null }>(
+      `SELECT level, rule FROM alerts WHERE fingerprint = 'neon-db-size'`,
+    );
+    expect(rows).toEqual([{ level: 'warning', rule: 'DatabaseSizeNearQuota' }]);
+  });
+});
