@@ -3,6 +3,7 @@
  * the parser, `/help` and the answer to an unknown command are derived from it.
  */
 import { INCIDENT_COMMAND } from '../commands/incident.command.js';
+import { SUBCOMMANDS } from '../commands/subcommands.js';
 import { ALERT_USAGE } from './alert-line.js';
 
 export type ConsoleInput =
@@ -20,10 +21,13 @@ export type ConsoleInput =
   | { kind: 'channels' }
   | { kind: 'setup' }
   | { kind: 'help' }
+  /** Closes the form being filled in, without sending it (at the prompt there is none). */
+  | { kind: 'cancel' }
   | { kind: 'quit' }
   /** Words without a slash: a message in the current channel, as in Slack. */
   | { kind: 'message'; text: string }
-  | { kind: 'unknown'; word: string };
+  /** `meant`: the bot's command it stands for, when the word is one of its subcommands (`/maintenance start`). */
+  | { kind: 'unknown'; word: string; meant?: string };
 
 type Kind = Exclude<ConsoleInput['kind'], 'empty' | 'message' | 'unknown'>;
 
@@ -82,12 +86,28 @@ export const CONSOLE_COMMANDS: readonly ConsoleCommand[] = [
   { kind: 'setup', names: ['/setup'], usage: '/setup', help: 'How to connect the bot to your Slack workspace' },
   { kind: 'help', names: ['/help', '/?'], usage: '/help', help: 'This list' },
   {
+    kind: 'cancel',
+    names: ['/cancel'],
+    usage: '/cancel',
+    help: 'In a form (its fields asked one by one): close it without sending, as Ctrl-C does',
+  },
+  {
     kind: 'quit',
     names: ['/quit', '/exit'],
     usage: '/quit',
     help: 'Leave (Ctrl-D does too); the database keeps everything for the next start',
   },
 ];
+
+/** The names of the bot's subcommands (`maintenance`, `oncall`, `ack` …), each a word typed after its command. */
+const SUBCOMMAND_NAMES = new Set(Object.values(SUBCOMMANDS).flatMap((s): readonly string[] => s.names));
+
+/** A slash word the console does not know; one naming a subcommand of the bot's command is pointed to it. */
+function unknown(word: string, rest: string): ConsoleInput {
+  const name = word.slice(1);
+  if (!SUBCOMMAND_NAMES.has(name)) return { kind: 'unknown', word };
+  return { kind: 'unknown', word, meant: `${INCIDENT_COMMAND} ${name}${rest ? ` ${rest}` : ''}` };
+}
 
 /** Reads one typed line. */
 export function parseConsoleInput(line: string): ConsoleInput {
@@ -97,7 +117,7 @@ export function parseConsoleInput(line: string): ConsoleInput {
   const word = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase();
   const rest = space === -1 ? '' : trimmed.slice(space + 1).trim();
   const command = CONSOLE_COMMANDS.find((c) => c.names.includes(word));
-  if (!command) return word.startsWith('/') ? { kind: 'unknown', word } : { kind: 'message', text: trimmed };
+  if (!command) return word.startsWith('/') ? unknown(word, rest) : { kind: 'message', text: trimmed };
   switch (command.kind) {
     case 'slash':
       return { kind: 'slash', command: word, text: rest };

@@ -5,6 +5,7 @@
  * submission as `response_action: errors`. Pure.
  */
 import { parseDuration } from '../runbook/duration.js';
+import { parseConsoleInput } from './commands.js';
 import type { ControlOption } from './render-message.js';
 
 export type FieldKind = 'text' | 'select' | 'checkboxes' | 'datetime' | 'number' | 'unsupported';
@@ -229,4 +230,64 @@ export function readAnswer(f: FormField, typed: string, now: Date): Answer {
     default:
       return { ok: true, value: { type: f.elementType } };
   }
+}
+
+/**
+ * A line typed at a form's question: its answer, `/cancel`, `/quit` (the form is closed unsent and the console
+ * stops), a command typed as if at the prompt, or `press …` (a button of a message, which the form covers until it is
+ * closed).
+ */
+export type FormLine =
+  | { kind: 'answer'; typed: string }
+  | { kind: 'cancel' }
+  | { kind: 'quit' }
+  | { kind: 'command'; line: string }
+  | { kind: 'press'; line: string };
+
+/** Would be read as something other than an answer: a slash word (`/incident …`, `/quit`) or `press …`. */
+function commandLike(t: string): boolean {
+  return /^\/[^\s/]*(\s|$)/.test(t) || parseConsoleInput(t).kind === 'press';
+}
+
+/**
+ * Reads a line typed at a form's question. A line that starts with a slash word (`/incident resolve …`, `/quit`) is a
+ * command, not the answer: taken as one, it was stored as the incident's resolution. So is `press 2`, which was
+ * stored as the resolution too. A path (`/api/health is down`) is an answer; `//` in front makes a line that starts
+ * with a slash one (`//tmp is full` answers "/tmp is full"), and `\` in front any line that would be read as a
+ * command (`\press 2` answers "press 2").
+ */
+export function readFormLine(typed: string): FormLine {
+  const t = typed.trim();
+  if (t.startsWith('//')) return { kind: 'answer', typed: t.slice(1) };
+  if (t.startsWith('\\') && commandLike(t.slice(1))) return { kind: 'answer', typed: t.slice(1) };
+  if (!commandLike(t)) return { kind: 'answer', typed };
+  const input = parseConsoleInput(t);
+  if (input.kind === 'cancel') return { kind: 'cancel' };
+  if (input.kind === 'quit') return { kind: 'quit' };
+  return input.kind === 'press' ? { kind: 'press', line: t } : { kind: 'command', line: t };
+}
+
+const shorten = (line: string) => ([...line].length > 60 ? `${[...line].slice(0, 59).join('')}…` : line);
+
+/** What is said when a command is typed at a form's question; the question is asked again after it. */
+export function commandInForm(form: string, question: string, line: string): string {
+  return [
+    `You are filling in the form "${form}": "${shorten(line)}" is a command, not an answer to ${question}.`,
+    `Answer it to go on (the form is sent after its last question), or type /cancel to close the form without sending (Ctrl-C does too), then type your command. An answer that starts with / is typed with // in front.`,
+  ].join('\n');
+}
+
+/**
+ * What is said when `press …` is typed at a form's question: as in Slack, the messages' buttons wait behind an open
+ * form. `choose`: the question is a choice, whose options are chosen by number or name alone.
+ */
+export function pressInForm(form: string, question: string, line: string, choose: boolean): string {
+  const shown = shorten(line);
+  return [
+    `You are filling in the form "${form}": "${shown}" presses a button of a message, and the form is in front of the messages until it is closed; it is not an answer to ${question}.`,
+    choose
+      ? `To choose one of the options of ${question}, type its number or its name alone, without press.`
+      : `Answer ${question} to go on (the form is sent after its last question).`,
+    `To press a button, type /cancel to close the form without sending (Ctrl-C does too), then press. To answer "${shown}" as typed, type it with \\ in front.`,
+  ].join('\n');
 }

@@ -8,10 +8,23 @@
 import type { SlackArgs } from '../local-slack/workspace.js';
 import type { ConsoleContext } from './context.js';
 import type { OpenedModal } from './feed.js';
-import { defaultShown, type FormField, fieldGuide, formFields, formInfo, readAnswer } from './modal-form.js';
+import {
+  commandInForm,
+  defaultShown,
+  type FormField,
+  fieldGuide,
+  formFields,
+  formInfo,
+  pressInForm,
+  readAnswer,
+  readFormLine,
+} from './modal-form.js';
 import { renderMessage } from './render-message.js';
-import { Cancelled } from './terminal.js';
+import { Cancelled, EndOfInput } from './terminal.js';
 import type { Who } from './to-bot.js';
+
+/** `/quit` typed at a form's question. */
+class QuitInForm extends Error {}
 
 type Values = Record<string, Record<string, unknown>>;
 
@@ -21,6 +34,8 @@ export class ModalRunner {
   /** The view the bot replaced the open one with (views.update), taken at the next question. */
   private replaced: SlackArgs | undefined;
   private openId: string | undefined;
+  /** The title of the form being filled in. */
+  private title = '';
 
   constructor(
     private readonly ctx: ConsoleContext,
@@ -38,29 +53,32 @@ export class ModalRunner {
       { blocks: formInfo(view) },
       ctx.renderOptions({ channel: 'modal', ts: String(view.id), ephemeral: true }, 4),
     );
-    const header = ctx.style.bold(`Form: ${text(view.title)}`);
+    this.title = text(view.title);
+    const header = ctx.style.bold(`Form: ${this.title}`);
     const who = user.id === ctx.user.id ? '' : ` (for @${user.name})`;
     ctx.say(
       [
-        `${ctx.style.dim('──')} ${header}${who} ${ctx.style.dim('· Ctrl-C closes it without sending')}`,
+        `${ctx.style.dim('──')} ${header}${who} ${ctx.style.dim('· /cancel or Ctrl-C closes it without sending')}`,
         ...info.map((l) => `    ${l}`),
       ].join('\n'),
     );
   }
 
-  /** Asks one field until its answer is one Slack would take. */
-  private async askField(f: FormField, error: string | undefined): Promise<Record<string, unknown>> {
+  /**
+   * Asks one field until its answer is one Slack would take. What the bot refused in it was said just before, under
+   * "The bot did not take the form", and is not said again here.
+   */
+  private async askField(f: FormField): Promise<Record<string, unknown>> {
     const { ctx } = this;
     const shown = defaultShown(f);
     const lines = [
       `${ctx.style.bold(f.label)}${f.optional ? ctx.style.dim(' (optional)') : ''}${f.hint ? ctx.style.dim(` — ${f.hint}`) : ''}`,
-      ...(error ? [ctx.style.yellow(`  ⚠️ ${error}`)] : []),
       ...fieldGuide(f).map((l) => ctx.style.dim(`  ${l}`)),
     ];
     ctx.say(lines.join('\n'));
     const prompt = `${f.label}${shown !== undefined && shown !== '' ? ` [${shown.replace(/\n/g, ' ').slice(0, 60)}]` : ''}: `;
     for (;;) {
-      const typed = await ctx.term.ask(prompt);
+      const typed = await this.answer(prompt, f.label, f.kind === 'select' || f.kind === 'checkboxes');
       const answer = readAnswer(f, typed, this.now());
       if (answer.ok) return answer.value;
       ctx.say(`  ${answer.problem}`, 'problem');
@@ -81,7 +99,7 @@ export class ModalRunner {
     try {
       for (;;) {
         for (const f of ask) {
-          values[f.blockId] = { [f.actionId]: await this.askField(f, errors[f.blockId]) };
+          values[f.blockId] = { [f.actionId]: await this.askField(f) };
           if (this.replaced) break;
         }
         if (this.replaced) {
@@ -141,6 +159,14 @@ export class ModalRunner {
         ctx.say('Form closed; nothing was sent.');
         return;
       }
+      // /quit in a form: the person is leaving, not answering; the form is closed unsent and the console stops.
+      if (err instanceof QuitInForm) {
+        ctx.say(`Form "${this.title}" closed; nothing was sent.`);
+        throw new EndOfInput();
+      }
+      // Ctrl-D, or piped lines that ran out before the form's last question: the console stops, and says so first.
+      if (err instanceof EndOfInput)
+        ctx.say(`The input ended in the form "${this.title}": nothing was sent.`, 'problem');
       throw err;
     } finally {
       this.openId = undefined;
@@ -148,10 +174,30 @@ export class ModalRunner {
     }
   }
 
+  /**
+   * A line typed as the answer to a question of the form. `/cancel` closes the form (Cancelled, as Ctrl-C); `/quit`
+   * closes it and stops the console (QuitInForm); a command
+   * or `press …` is not an answer: the person is told where they are and asked again. `choice`: the question is
+   * answered by choosing an option.
+   */
+  private async answer(prompt: string, question: string, choice = false): Promise<string> {
+    for (;;) {
+      const line = readFormLine(await this.ctx.term.ask(prompt));
+      if (line.kind === 'answer') return line.typed;
+      if (line.kind === 'cancel') throw new Cancelled();
+      if (line.kind === 'quit') throw new QuitInForm();
+      const told =
+        line.kind === 'press'
+          ? pressInForm(this.title, question, line.line, choice)
+          : commandInForm(this.title, question, line.line);
+      this.ctx.say(told, 'problem');
+    }
+  }
+
   private async confirmSubmit(view: SlackArgs): Promise<boolean> {
     const label = text(view.submit) || 'Submit';
     for (;;) {
-      const typed = (await this.ctx.term.ask(`${label}? (y/n) `)).trim().toLowerCase();
+      const typed = (await this.answer(`${label}? (y/n) `, `${label}?`)).trim().toLowerCase();
       if (['y', 'yes'].includes(typed)) return true;
       if (['n', 'no', ''].includes(typed)) return false;
       this.ctx.say('Type y or n.', 'problem');

@@ -4,8 +4,9 @@
  */
 import type { ConsoleContext } from './context.js';
 import type { ControlRef } from './control-numbers.js';
+import { readFormLine } from './modal-form.js';
 import { type Control, type ControlOption, controlsOf, mrkdwnLines } from './render-message.js';
-import { Cancelled } from './terminal.js';
+import { Cancelled, EndOfInput } from './terminal.js';
 
 const HOW = 'Type press and the number shown in brackets, e.g. press 1.';
 
@@ -46,10 +47,30 @@ async function askOption(ctx: ConsoleContext, control: Control): Promise<Control
     ].join('\n'),
   );
   for (;;) {
-    const typed = await ctx.term.ask(`Choose 1-${options.length}: `);
+    const typed = await askInPress(ctx, `Choose 1-${options.length}: `);
     const chosen = chooseFrom(options, typed);
     if (chosen) return chosen;
-    ctx.say(`Type a number from 1 to ${options.length}, or an option's name (Ctrl-C to leave it).`, 'problem');
+    ctx.say(
+      `Type a number from 1 to ${options.length}, or an option's name (/cancel or Ctrl-C to leave it).`,
+      'problem',
+    );
+  }
+}
+
+/**
+ * A line typed at what a press asks (an option, a confirmation): `/cancel` leaves it (Cancelled, as Ctrl-C), `/quit`
+ * leaves it and the console (EndOfInput: the console stops), any other command is not an answer and is asked again.
+ */
+async function askInPress(ctx: ConsoleContext, prompt: string): Promise<string> {
+  for (;;) {
+    const line = readFormLine(await ctx.term.ask(prompt));
+    if (line.kind === 'answer') return line.typed;
+    if (line.kind === 'cancel') throw new Cancelled();
+    if (line.kind === 'quit') {
+      ctx.say('Cancelled; nothing was sent.');
+      throw new EndOfInput();
+    }
+    ctx.say(`"${line.line}" is not an answer here: answer, or type /cancel to leave it (Ctrl-C does too).`, 'problem');
   }
 }
 
@@ -60,7 +81,7 @@ async function confirmed(ctx: ConsoleContext, control: Control): Promise<boolean
   const lines = [ctx.style.bold(c.title), ...body.map((l) => `  ${l}`)];
   ctx.say(lines.join('\n'));
   for (;;) {
-    const typed = (await ctx.term.ask(`${c.confirm}? (y/n) `)).trim().toLowerCase();
+    const typed = (await askInPress(ctx, `${c.confirm}? (y/n) `)).trim().toLowerCase();
     if (['y', 'yes'].includes(typed)) return true;
     if (['n', 'no', ''].includes(typed)) return false;
     ctx.say('Type y or n.', 'problem');
@@ -72,6 +93,15 @@ export async function press(ctx: ConsoleContext, target: string, open: (channel:
   const found = findRef(ctx, target);
   if ('problem' in found) return ctx.say(found.problem, 'problem');
   const { n, ref } = found;
+  // A direct message with the bot is seen by its person alone, in Slack: nobody else can press its buttons.
+  const dmUser = ctx.ws.dmUser(ref.channel);
+  if (dmUser && dmUser !== ctx.user.id) {
+    const owner = ctx.channelLabel(ref.channel);
+    return ctx.say(
+      `[${n}] is in ${owner}'s direct messages with the bot, which only ${owner} sees: /as ${owner.slice(1)} to press it as them.`,
+      'problem',
+    );
+  }
   const msg = ref.ephemeral ? ctx.ephemerals.get(ref.ts) : ctx.ws.message(ref.channel, ref.ts);
   if (!msg || ('deleted' in msg && msg.deleted)) return ctx.say(`The message of [${n}] is gone.`, 'problem');
   const control = controlsOf(msg.blocks).find(

@@ -69,6 +69,7 @@ const text = (v: unknown): string => {
 export const EMOJI: Record<string, string> = {
   warning: '⚠️',
   information_source: 'ℹ️',
+  point_right: '👉',
   rotating_light: '🚨',
   white_check_mark: '✅',
   x: '❌',

@@ -3,6 +3,7 @@
  * prints what the bot does in the local Slack. It knows when the bot has gone quiet after a request, so that piped
  * input (and the prompt) comes after the answers, and it runs the modals the bot opens.
  */
+import { INCIDENT_COMMAND } from '../commands/incident.command.js';
 import type { LocalUser } from '../local-slack/workspace.js';
 import { BOT_USER_ID } from '../local-slack/workspace.js';
 import { describeAlertAnswer, parseAlertLine } from './alert-line.js';
@@ -160,10 +161,20 @@ export class ConsoleSession {
         return;
       case 'quit':
         return 'quit';
+      case 'cancel':
+        ctx.say('No form is open: /cancel closes one while its questions are asked.', 'problem');
+        return;
       case 'help':
         ctx.say(['Console commands:', ...commandList(), this.whereNote()].join('\n'));
         return;
       case 'unknown':
+        if (input.meant) {
+          ctx.say(
+            `${input.word} is not a command, here or in Slack: the bot's commands are under ${INCIDENT_COMMAND}. Type ${input.meant}`,
+            'problem',
+          );
+          return;
+        }
         ctx.say([`${input.word} is not a command here. These are:`, ...commandList()].join('\n'), 'problem');
         return;
       case 'setup':

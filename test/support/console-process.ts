@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const PTY = join(process.cwd(), 'test', 'support', 'pseudo-terminal.py');
 
 const ESCAPES = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
@@ -30,11 +29,13 @@ export class ConsoleProcess {
 
   private constructor(opts: ConsoleProcessOptions) {
     this.tty = opts.tty ?? true;
-    const app = [TSX, 'src/app.ts', ...(opts.args ?? [])];
+    // Node itself with tsx's loader, as bot-process.ts starts the bot: the tsx CLI is a wrapper that starts a second
+    // node, a second of CPU more at each start.
+    const app = [process.execPath, '--import', 'tsx', 'src/app.ts', ...(opts.args ?? [])];
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env };
     this.child = this.tty
       ? spawn('python3', [PTY, ...app], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-      : // A process group of its own, as the pseudo-terminal gives it: tsx runs the bot in a child process, and both go.
+      : // A process group of its own, as the pseudo-terminal gives it: whatever the console starts goes with it.
         spawn(app[0]!, app.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     if (!this.tty) this.pid = this.child.pid;
     this.child.stdout?.on('data', (d: Buffer) => {

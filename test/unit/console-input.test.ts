@@ -6,7 +6,7 @@ import { describeAlertAnswer, keyOf, parseAlertLine } from '../../src/console/al
 import { CONSOLE_COMMANDS, commandList, parseConsoleInput } from '../../src/console/commands.js';
 import { ControlNumbers } from '../../src/console/control-numbers.js';
 import { cannotPost, joinChannel, leaveChannel } from '../../src/console/membership.js';
-import { formFields, formInfo, parseTime, readAnswer } from '../../src/console/modal-form.js';
+import { formFields, formInfo, parseTime, readAnswer, readFormLine } from '../../src/console/modal-form.js';
 import { cleanName, defaultName, People, userIdFor } from '../../src/console/people.js';
 import type { Control } from '../../src/console/render-message.js';
 import { withStandIns } from '../../src/console/stand-ins.js';
@@ -40,7 +40,15 @@ describe('what can be typed at the console', () => {
     ['/quit', { kind: 'quit' }],
     ['/exit', { kind: 'quit' }],
     ['/setup', { kind: 'setup' }],
+    ['/cancel', { kind: 'cancel' }],
     ['/foo bar', { kind: 'unknown', word: '/foo' }],
+    // A subcommand of the bot's command typed as a command of its own: pointed to `/incident …`.
+    [
+      '/maintenance start  Quarterly',
+      { kind: 'unknown', word: '/maintenance', meant: '/incident maintenance start  Quarterly' },
+    ],
+    ['/Oncall', { kind: 'unknown', word: '/oncall', meant: '/incident oncall' }],
+    ['/actions', { kind: 'unknown', word: '/actions', meant: '/incident actions' }],
     ['hello there', { kind: 'message', text: 'hello there' }],
     ['@bot help', { kind: 'message', text: '@bot help' }],
   ])('%j', (line, parsed) => {
@@ -185,6 +193,28 @@ describe('a modal asked field by field', () => {
     });
     expect(readAnswer(flags, 'none', now)).toMatchObject({ value: { selected_options: [] } });
     expect(readAnswer(flags, '3', now)).toMatchObject({ ok: false });
+  });
+
+  it.each([
+    ['rolled back the deploy', { kind: 'answer', typed: 'rolled back the deploy' }],
+    ['', { kind: 'answer', typed: '' }],
+    ['/incident resolve fixed by rollback', { kind: 'command', line: '/incident resolve fixed by rollback' }],
+    ['/quit', { kind: 'quit' }],
+    ['  /as bob ', { kind: 'command', line: '/as bob' }],
+    ['/', { kind: 'command', line: '/' }],
+    ['/cancel', { kind: 'cancel' }],
+    ['/CANCEL ', { kind: 'cancel' }],
+    ['/api/health answers again', { kind: 'answer', typed: '/api/health answers again' }],
+    ['//tmp cleaned', { kind: 'answer', typed: '/tmp cleaned' }],
+    ['press 2', { kind: 'press', line: 'press 2' }],
+    [' Press approve and run', { kind: 'press', line: 'Press approve and run' }],
+    ['/press 2', { kind: 'press', line: '/press 2' }],
+    ['pressed the restart button', { kind: 'answer', typed: 'pressed the restart button' }],
+    ['\\press 2', { kind: 'answer', typed: 'press 2' }],
+    ['\\/incident resolve', { kind: 'answer', typed: '/incident resolve' }],
+    ['\\n then a new line', { kind: 'answer', typed: '\\n then a new line' }],
+  ])('a line typed at a question of a form: %j', (typed, read) => {
+    expect(readFormLine(typed)).toEqual(read);
   });
 
   it('reads times in UTC: from now, today, or a date', () => {
