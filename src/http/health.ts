@@ -29,6 +29,19 @@ function embeddedServer(db: Database) {
 }
 
 /**
+ * A configured URL as /health shows it (to anyone who can reach the port): its origin and path, without a user,
+ * password, query or fragment, where a proxy's credentials or a token may be.
+ */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/**
  * `GET /health`: the database answers within a second and a half; 200, or 503 with what is wrong. The embedded
  * database also reports its server (up, or stopped on its own: then 503). With a shared store (`kv`), it is named
  * too, and `degraded` while it cannot be reached: still 200, for the bot works without it.
@@ -71,7 +84,9 @@ export function healthRoute(
           mode,
           database,
           ...(redis ? { redis } : {}),
-          ...(notify ? { notify } : {}),
+          ...(notify
+            ? { notify: { ...notify, pagerduty: { ...notify.pagerduty, events: shownUrl(notify.pagerduty.events) } } }
+            : {}),
         });
       } catch (err) {
         // An exhausted pool means load, not an outage: say so, so an orchestrator does not restart a busy bot blindly.

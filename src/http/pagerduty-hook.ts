@@ -6,7 +6,8 @@ import { remoteAddress } from '../audit/bad-signatures.js';
 import type { PagerDutyWebhookEvent, WebhookOutcome } from '../incidents/pagerduty-webhook.service.js';
 import type { Logger } from '../incidents/ports.js';
 import { isDatabaseUnavailable, mayHaveRun } from '../store/db.js';
-import { HOOKS_PREFIX, MAX_BODY_BYTES, readBody, reply, tooLarge } from './alert-hooks.js';
+import { HOOKS_PREFIX, MAX_BODY_BYTES, readBody, tooLarge } from './alert-hooks.js';
+import { reply } from './json-reply.js';
 
 export const PAGERDUTY_HOOK_PATH = `${HOOKS_PREFIX}/pagerduty`;
 export const PAGERDUTY_SIGNATURE_HEADER = 'x-pagerduty-signature';

@@ -60,17 +60,20 @@ export function startSetupServer(port: number, host: string | undefined, routes:
   ]);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = routes.find((r) => r.path === path && r.method === req.method);
+    // HEAD is answered as GET (Node sends no body for it), as the configured bot does: an uptime checker or a load
+    // balancer that asks HEAD /alive sees the process alive.
+    const asked = req.method === 'HEAD' ? 'GET' : req.method;
+    const route = routes.find((r) => r.path === path && r.method === asked);
     if (route) {
       void route.handler(req, res);
       return;
     }
-    if (req.method === 'GET' && path === '/manifest.yml') {
+    if (asked === 'GET' && path === '/manifest.yml') {
       res.writeHead(200, { 'content-type': 'text/yaml; charset=utf-8' });
       res.end(readFileSync(MANIFEST, 'utf8'));
       return;
     }
-    if (req.method === 'GET' && path === '/') {
+    if (asked === 'GET' && path === '/') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(SETUP_INSTRUCTIONS);
       return;
@@ -79,7 +82,8 @@ export function startSetupServer(port: number, host: string | undefined, routes:
     req.resume();
     const method = own.get(path);
     if (method) {
-      json(res, 405, { error: 'method_not_allowed', message: `${path} takes ${method}.` }, { allow: method });
+      const allow = method === 'GET' ? 'GET, HEAD' : method;
+      json(res, 405, { error: 'method_not_allowed', message: `${path} takes ${allow}.` }, { allow });
       return;
     }
     if (servedOnceConfigured(path)) {

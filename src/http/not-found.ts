@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CustomRoute } from '@slack/bolt';
+import { reply } from './json-reply.js';
+
+const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+/** A route's path as a pattern: `:name` segments stand for any one segment. */
+function pathPattern(path: string): RegExp {
+  const escaped = path
+    .split('/')
+    .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${escaped}$`);
+}
+
+const methodsOf = (r: CustomRoute) => (Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toUpperCase());
+
+/**
+ * The route after every other: what no route took gets an answer that says why, never Bolt's empty 404. A `HEAD` of a
+ * path served by `GET` is answered as `GET` is, without the body (as an uptime checker or load balancer asks); another
+ * method on a path the server has is a 405 naming the methods it takes (`Allow`); any other path is a 404 listing what
+ * the server has. `slackPath`: Slack's own endpoint in HTTP mode (Bolt takes its `POST` before any route).
+ */
+export function fallbackRoute(routes: readonly CustomRoute[], slackPath?: string): CustomRoute {
+  const known = routes
+    .filter((r) => !r.path.includes('*'))
+    .map((r) => ({ route: r, pattern: pathPattern(r.path), methods: methodsOf(r) }));
+  if (slackPath) {
+    known.unshift({
+      route: { path: slackPath, method: 'POST', handler: () => {} },
+      pattern: pathPattern(slackPath),
+      methods: ['POST'],
+    });
+  }
+  const listed = known
+    .filter((k) => k.methods.length < ALL_METHODS.length)
+    .map((k) => `${k.methods.join('/')} ${k.route.path}`)
+    .join(', ');
+  return {
+    // Every path, `/` too (path-to-regexp 8: the braces make the rest optional).
+    path: '{/*rest}',
+    method: ALL_METHODS,
+    handler: (req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      const method = (req.method ?? 'GET').toUpperCase();
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const here = known.filter((k) => k.pattern.test(path));
+      // Each GET route reads its path from the request itself (none relies on the router's params).
+      const get = here.find((k) => k.methods.includes('GET'));
+      if (method === 'HEAD' && get) {
+        // Node sends no body for a HEAD request: the GET handler's status and headers are the answer.
+        void Promise.resolve(get.route.handler(req as never, res)).catch(() =>
+          reply(res, 503, { error: 'unavailable' }),
+        );
+        return;
+      }
+      const allowed = [...new Set(here.flatMap((k) => k.methods))];
+      if (allowed.length > 0) {
+        if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
+        reply(
+          res,
+          405,
+          { error: 'method_not_allowed', message: `${path.slice(0, 200)} takes ${allowed.join(', ')}, not ${method}.` },
+          { allow: allowed.join(', ') },
+        );
+        return;
+      }
+      reply(res, 404, { error: 'not_found', message: `Nothing at ${path.slice(0, 200)}. This server has: ${listed}.` });
+    },
+  };
+}

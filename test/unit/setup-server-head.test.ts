@@ -1,0 +1,52 @@
+/**
+ * Set-up mode answers `HEAD` of its own pages as `GET`, without the body, as the configured bot does (README, Health):
+ * an uptime checker or load balancer that asks `HEAD /alive` sees the process alive before Slack is connected.
+ */
+import { request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aliveRoute } from '../../src/http/health.js';
+import { startSetupServer } from '../../src/http/setup-server.js';
+
+let server: Server;
+let port: number;
+beforeAll(async () => {
+  server = await startSetupServer(0, '127.0.0.1', [aliveRoute]);
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((done) => server.close(() => done())));
+
+function ask(
+  method: string,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('set-up mode', () => {
+  it.each(['/alive', '/', '/manifest.yml'])('answers HEAD %s as GET, without the body', async (path) => {
+    const get = await ask('GET', path);
+    const head = await ask('HEAD', path);
+    expect(get.status).toBe(200);
+    expect(head.status).toBe(get.status);
+    expect(head.headers['content-type']).toBe(get.headers['content-type']);
+    expect(head.body).toBe('');
+  });
+
+  it('names HEAD with GET when another method is refused', async () => {
+    const r = await ask('POST', '/alive');
+    expect(r.status).toBe(405);
+    expect(r.headers.allow).toBe('GET, HEAD');
+  });
+});
