@@ -14,6 +14,7 @@ import { alertHookRoutes } from './http/alert-hooks.js';
 import { auditRoute } from './http/audit-route.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
+import { fallbackRoute } from './http/not-found.js';
 import { pagerdutyHookRoute } from './http/pagerduty-hook.js';
 import { postmortemRoute } from './http/postmortem-route.js';
 import { slackReceiver } from './http/receiver-choice.js';
@@ -42,6 +43,7 @@ import { PrivateIncidents } from './incidents/private-incidents.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
 import { RecoveryObjectiveCards } from './incidents/recovery-objectives.js';
 import { RollbackService } from './incidents/rollback.service.js';
+import { maskedChat, maskedSenders } from './incidents/shown-incident.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
 import type { Incident } from './incidents/types.js';
@@ -164,8 +166,13 @@ export function createBot({
     info: (...a: unknown[]) => app.logger.info(...a),
     error: (...a: unknown[]) => app.logger.error(...a),
   };
+  // What people type (titles, status updates, resolutions, post-mortems, notes, action items, a Deny's or a Skip's
+  // reason, an on-call override's role and times, a maintenance window's title): the bot's tokens and COMMAND_ENV
+  // values masked by value, as in command output, before it is posted or stored;
+  // and what was stored before a value was known secret, as it is shown.
+  const typed = knownValuesMask(logSecrets(config));
   const metrics = givenMetrics ?? createMetrics(db, { log: warn });
-  const statusPage = new StatusPage(db, runbook.severities);
+  const statusPage = new StatusPage(db, runbook.severities, {}, typed);
   // The post-mortem route reads through the service made below, once the app exists (requests come after).
   const documents: Pick<PostmortemService, 'document'> = {
     document: (team, n, v) => postmortems.document(team, n, v),
@@ -207,6 +214,8 @@ export function createBot({
     pagerdutyHook,
     ...hooks,
   ];
+  // Last: what no route took is told why (404 listing what there is, 405 naming the methods), never an empty 404.
+  routes.push(fallbackRoute(routes, slack.mode === 'http' ? '/slack/events' : undefined));
   // Every Web API call's blocks and views are JSON text before the client sees them (see serializedArgs).
   installSerializedArgs();
   const clientOptions = slackClientOptions(slack.apiUrl, metrics.slackCall);
@@ -236,10 +245,6 @@ export function createBot({
     clientOptions,
   });
 
-  // What people type (titles, status updates, resolutions, post-mortems, notes, action items, a Deny's or a Skip's
-  // reason, an on-call override's role and times, a maintenance window's title): the bot's tokens and COMMAND_ENV
-  // values masked by value, as in command output, before it is posted or stored.
-  const typed = knownValuesMask(logSecrets(config));
   // Who is on call is computed from the runbook file's rotations and the overrides in Postgres, when a page fires.
   const oncall = new OnCallService(
     db,
@@ -251,26 +256,30 @@ export function createBot({
   );
   const home = new HomeTabs(
     app.client,
-    new HomeService(db, oncall, heartbeatRules(runbook.alerts)),
+    new HomeService(db, oncall, heartbeatRules(runbook.alerts), typed),
     runbook.severities,
     app.logger,
     identity ? { botUserId: identity.botUserId } : {},
   );
   // Every change to an incident refreshes its card; the people part of it get their Home tabs refreshed then too.
+  // Every incident shown through it has what people typed masked, whenever its row was stored (see maskedChat).
   const chat = refreshingHomes(
-    new SlackChat(app.client, {
-      incidentsChannel: config.incidentsChannel,
-      severities: runbook.severities,
-      cache: new KvCache(kv),
-      privateAnnounce: runbook.privateIncidents.announce,
-      log: app.logger,
-      ...(identity ? { botUserId: identity.botUserId } : {}),
-      topicClient: new WebClient(slack.botToken, {
-        ...clientOptions,
-        logger: app.logger,
-        rejectRateLimitedCalls: true,
+    maskedChat(
+      new SlackChat(app.client, {
+        incidentsChannel: config.incidentsChannel,
+        severities: runbook.severities,
+        cache: new KvCache(kv),
+        privateAnnounce: runbook.privateIncidents.announce,
+        log: app.logger,
+        ...(identity ? { botUserId: identity.botUserId } : {}),
+        topicClient: new WebClient(slack.botToken, {
+          ...clientOptions,
+          logger: app.logger,
+          rejectRateLimitedCalls: true,
+        }),
       }),
-    }),
+      typed,
+    ),
     (incident) => home.incidentChanged(incident),
   );
   // The people directory (owners typed as @name) kept ten minutes, names a minute.
@@ -286,11 +295,16 @@ export function createBot({
     db,
     incidentChat,
     runbook,
-    {
-      email:
-        notify.smtpUrl && notify.emailFrom ? new SmtpEmail(notify.smtpUrl, notify.emailFrom, runbook.severities) : null,
-      pagerduty: new PagerDutyEvents(notify.pagerdutyEventsUrl),
-    },
+    maskedSenders(
+      {
+        email:
+          notify.smtpUrl && notify.emailFrom
+            ? new SmtpEmail(notify.smtpUrl, notify.emailFrom, runbook.severities)
+            : null,
+        pagerduty: new PagerDutyEvents(notify.pagerdutyEventsUrl),
+      },
+      typed,
+    ),
     app.logger,
     (id) => incidents.refreshCard(id),
   );

@@ -10,6 +10,7 @@ import { boltLogger, createLogger } from './log/logger.js';
 import { redactWith } from './ops/redact.js';
 import { channelsNamed } from './runbook/channels.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, type Runbook, RunbookError } from './runbook/runbook.js';
+import { unstaffedRoles } from './runbook/unstaffed-roles.js';
 import { type BotIdentity, BotIdentityError, fetchBotIdentity, TOKEN_REFUSED } from './slack/bot-identity.js';
 import { checkChannels } from './slack/channel-check.js';
 import { slackClientOptions } from './slack/client-options.js';
@@ -243,6 +244,7 @@ export async function start(
   // The channels the configuration and the runbook name are asked about beside the start (it does not wait): one
   // that Slack does not know, an archived one, is said now, not when its first message fails.
   const warn = log ?? ((line: string) => startup.warn(line));
+  for (const line of unstaffedRoles(runbook, config.runbookFile ?? DEFAULT_RUNBOOK_FILE)) warn(line);
   void checkChannels(
     botToken,
     slackClientOptions(config.slack.apiUrl),

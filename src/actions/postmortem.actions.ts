@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { IncidentNotFoundError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, namesFrom, replyTo } from '../slack/handle.js';
+import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { ACTION } from '../templates/ids.js';
@@ -12,7 +12,7 @@ import { postmortemModal } from '../templates/postmortem-modal.js';
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.writePostmortem, ({ ack, body, action, respond, client, logger }) =>
     afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell: replyTo(respond) },
+      { ack: () => ack(), deps, logger, tell: replyTo(respond) },
       async () => {
         const incidentId = parseIncidentRef(action.value, action.block_id);
         // A value naming no incident id at all: none was ever given.

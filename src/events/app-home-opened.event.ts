@@ -12,7 +12,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       // Bolt acknowledges Events API requests itself. The tab has nowhere to show an error: it is logged.
       {
         ack: async () => {},
-        gate: deps.gate,
+        deps,
         logger,
         tell: async (msg) =>
           logger.warn(`could not publish the Home tab of ${event.user}: ${typeof msg === 'string' ? msg : msg.text}`),

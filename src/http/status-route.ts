@@ -65,36 +65,35 @@ function route(
   log: Pick<Logger, 'warn'>,
   render: Render,
   unavailable: { type: string; body: string },
-): HealthRoute {
-  return {
-    path,
-    method: 'GET',
-    handler: async (req: IncomingMessage, res: ServerResponse) => {
-      let snapshot: StatusSnapshot;
-      try {
-        snapshot = await page.snapshot();
-      } catch (err) {
-        log.warn(`the status page could not be read: ${err instanceof Error ? err.message : String(err)}`);
-        res.writeHead(503, {
-          'content-type': unavailable.type,
-          'cache-control': 'no-store',
-          'retry-after': '30',
-          'x-content-type-options': 'nosniff',
-        });
-        res.end(unavailable.body);
-        return;
-      }
-      const { type, body, headers } = render(snapshot, req);
-      res.writeHead(200, { 'content-type': type, ...COMMON_HEADERS, ...headers });
-      res.end(body);
-    },
+): HealthRoute[] {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    let snapshot: StatusSnapshot;
+    try {
+      snapshot = await page.snapshot();
+    } catch (err) {
+      log.warn(`the status page could not be read: ${err instanceof Error ? err.message : String(err)}`);
+      res.writeHead(503, {
+        'content-type': unavailable.type,
+        'cache-control': 'no-store',
+        'retry-after': '30',
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(unavailable.body);
+      return;
+    }
+    const { type, body, headers } = render(snapshot, req);
+    res.writeHead(200, { 'content-type': type, ...COMMON_HEADERS, ...headers });
+    res.end(body);
   };
+  // HEAD (uptime monitors: UptimeRobot's default, `curl -I`) is answered by this handler too, through the server's
+  // last route (http/not-found.ts), as for every GET route.
+  return [{ path, method: 'GET', handler }];
 }
 
 /**
  * `GET /status` (HTML), `/status.json` and `/status.atom`: the public status page and its feeds, served with the
- * bot's other routes (on Bolt's HTTP receiver, or in Socket Mode on the health server). Public: no token. When the
- * database cannot be read, 503 with a short message in the route's own format.
+ * bot's other routes (on Bolt's HTTP receiver, or in Socket Mode on the health server), to GET (and HEAD). Public: no
+ * token. When the database cannot be read, 503 with a short message in the route's own format.
  */
 export function statusRoutes(
   page: Pick<StatusPage, 'snapshot'>,
@@ -104,7 +103,7 @@ export function statusRoutes(
   const company = o.companyStatusUrl ? { companyStatusUrl: o.companyStatusUrl } : {};
   const sorry = 'The status page cannot be read right now. Try again in a minute.';
   return [
-    route(
+    ...route(
       STATUS_PATHS.page,
       page,
       log,
@@ -115,7 +114,7 @@ export function statusRoutes(
       }),
       { type: 'text/plain; charset=utf-8', body: sorry },
     ),
-    route(
+    ...route(
       STATUS_PATHS.json,
       page,
       log,
@@ -127,7 +126,7 @@ export function statusRoutes(
       }),
       { type: 'application/json; charset=utf-8', body: JSON.stringify({ error: 'unavailable', message: sorry }) },
     ),
-    route(
+    ...route(
       STATUS_PATHS.atom,
       page,
       log,

@@ -5,6 +5,7 @@ import type { ActionItemWithIncident } from './action-items.js';
 import { firingNow } from './alert-firing.js';
 import type { FiringAlerts } from './alert-types.js';
 import { type OnCallService, PERSON_DAYS, type PersonShift, type RoleBoard } from './oncall.service.js';
+import { maskedIncident } from './shown-incident.js';
 import type { Incident } from './types.js';
 
 /** How far back "recently resolved" looks. */
@@ -43,6 +44,8 @@ export class HomeService {
     private readonly oncall?: Pick<OnCallService, 'board' | 'shiftsOf' | 'rotationRoles'>,
     /** The runbook's heartbeat rows, whose alerts always fire: left out of Alerts firing now. */
     private readonly heartbeats: readonly string[] = [],
+    /** What people typed is masked by as it is shown: a row stored before a value was known secret holds it. */
+    private readonly mask: (text: string) => string = (text) => text,
   ) {}
 
   private async onCall(userId: string, now: Date): Promise<HomeOnCall | null> {
@@ -61,12 +64,16 @@ export class HomeService {
       this.onCall(userId, now),
       firingNow(this.db, userId, READ.firing, this.heartbeats),
     ]);
+    const shown = (incident: Incident) => maskedIncident(incident, this.mask);
     return {
-      open: open.incidents,
+      open: open.incidents.map(({ incident, mine }) => ({ incident: shown(incident), mine })),
       openTotal: open.total,
-      items: items.items,
+      items: items.items.map(({ item, incident }) => ({
+        item: { ...item, text: this.mask(item.text) },
+        incident: { ...incident, title: this.mask(incident.title) },
+      })),
       itemsTotal: items.total,
-      resolved: resolved.incidents,
+      resolved: resolved.incidents.map(shown),
       resolvedTotal: resolved.total,
       oncall,
       firing,

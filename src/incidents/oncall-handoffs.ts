@@ -13,6 +13,7 @@ import { retryDelayMs } from './escalation.service.js';
 import type { OnCallOptions, RotationRole } from './oncall.service.js';
 import { type Logger, UnreachableContactError } from './ports.js';
 import { handoffsBetween, type Override, segments } from './rotation.js';
+import { maskedIncident } from './shown-incident.js';
 import type { Incident } from './types.js';
 
 /** What a hand-off notice says. */
@@ -63,6 +64,8 @@ export class HandoffNotices {
     private readonly opts: OnCallOptions,
     private readonly log: Logger,
     private readonly source: RotationSource,
+    /** What people typed in an incident is masked by as the notice lists it (see maskedIncident). */
+    private readonly typed: (text: string) => string = (text) => text,
   ) {}
 
   /** Records the notices of hand-offs coming within ONCALL_HANDOFF_NOTICE (or just past), then sends those due. */
@@ -81,8 +84,21 @@ export class HandoffNotices {
       ).map((h) => ({ role: def.id, at: h.at, outgoingId: h.from.userId, incomingId: h.to.userId })),
     );
     await recordHandoffs(this.db, due);
+    // Each role's latest hand-off already past: an earlier one (missed while no loop ran: the bot down, a deploy) is
+    // over, its people told nothing now; the latest says who is on call.
+    const latestPast = new Map<string, number>();
+    for (const h of due) {
+      const at = h.at.getTime();
+      if (at <= now.getTime() && at > (latestPast.get(h.role) ?? 0)) latestPast.set(h.role, at);
+    }
     const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
-    for (const h of claimed) await this.send(h, overrides.get(h.role) ?? []);
+    for (const h of claimed) {
+      if (h.handoffAt.getTime() < (latestPast.get(h.role) ?? 0)) {
+        await markHandoff(this.db, h, 'done', 'superseded by a later hand-off before it was announced');
+        continue;
+      }
+      await this.send(h, overrides.get(h.role) ?? []);
+    }
   }
 
   /** A hand-off direct message; a person Slack cannot reach is logged, and the notice goes on. */
@@ -121,7 +137,7 @@ export class HandoffNotices {
         outgoingId: h.outgoingId,
         incomingId: h.incomingId,
         until: stretch[0]?.userId === h.incomingId ? stretch[0].end : null,
-        incidents: open.incidents,
+        incidents: open.incidents.map((i) => maskedIncident(i, this.typed)),
         openTotal: open.total,
       };
       const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;

@@ -18,6 +18,7 @@ import type { ActionItemService } from './action-items.service.js';
 import { DomainError } from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
 import type { FollowUpChat } from './follow-up-ports.js';
+import { mustFitForm } from './form-fit.js';
 import type { Logger } from './ports.js';
 import {
   evaluateChecklist,
@@ -26,6 +27,7 @@ import {
   runbookItemText,
   type StoredPostmortem,
 } from './postmortem.js';
+import { maskedIncident } from './shown-incident.js';
 import type { Incident } from './types.js';
 
 export interface WrittenPostmortem {
@@ -87,18 +89,31 @@ export class PostmortemService {
       getPostmortem(this.db, incidentId),
       itemsOfIncident(this.db, incidentId),
     ]);
+    // Shown in the form: what people typed masked as it is read (stored before a value was known secret, it holds it).
+    const mask = this.typed;
     return {
-      incident,
-      stored,
-      items,
+      incident: maskedIncident(incident, mask),
+      stored: stored && {
+        ...stored,
+        rootCause: mask(stored.rootCause),
+        factors: mask(stored.factors),
+        wentWell: mask(stored.wentWell),
+        wentBadly: mask(stored.wentBadly),
+        runbookNote: mask(stored.runbookNote),
+      },
+      items: items.map((item) => ({ ...item, text: mask(item.text) })),
       sections: this.sections(),
       manualChecks: this.runbook.postmortem.checklist.filter((c) => c.check === null).map((c) => c.text),
     };
   }
 
-  /** The sections a person may name: the runbook's own, then each playbook by title. */
+  /**
+   * The sections a person may name: the runbook's own, then each playbook of the file by title (not those the bot
+   * makes, such as two maintenance windows' combined checklist: no section of the file holds them).
+   */
   sections(): string[] {
-    return [...RUNBOOK_SECTIONS, ...this.runbook.playbooks.map((p) => `Playbook: ${p.title}`)];
+    const playbooks = this.runbook.playbooks.filter((p) => !p.unlisted);
+    return [...RUNBOOK_SECTIONS, ...playbooks.map((p) => `Playbook: ${p.title}`)];
   }
 
   /**
@@ -111,6 +126,8 @@ export class PostmortemService {
     typedAnswers: PostmortemAnswers,
     newItems: readonly NewActionItem[],
     requestKey?: string,
+    /** The channel the form was opened for: a form of another incident's channel does not fit this one. */
+    formChannelId?: string,
   ): Promise<WrittenPostmortem | null> {
     // What was typed, masked before it is stored and the document written from it.
     const mask = this.typed;
@@ -128,6 +145,7 @@ export class PostmortemService {
     const r = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
       const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
+      mustFitForm(incident, formChannelId, '/incident postmortem');
       mustBeResolved(incident);
       await savePostmortem(tx, incidentId, answers, userId);
       const added = await this.items.addIn(tx, incident, newItems, userId);
@@ -186,9 +204,13 @@ export class PostmortemService {
     return { incident: r.incident, version: r.version, added: r.added, warnings };
   }
 
-  /** A version of the document of a workspace's incident (the latest without `version`); null when none. */
-  document(teamId: string, number: number, version?: number): Promise<PostmortemDocument | null> {
-    return getPostmortemDocument(this.db, teamId, number, version);
+  /**
+   * A version of the document of a workspace's incident (the latest without `version`); null when none. The document
+   * is masked as it is read too: one written before a value was known secret holds it.
+   */
+  async document(teamId: string, number: number, version?: number): Promise<PostmortemDocument | null> {
+    const doc = await getPostmortemDocument(this.db, teamId, number, version);
+    return doc && { ...doc, markdown: this.typed(doc.markdown) };
   }
 
   /** Names of everyone the record names; ids where Slack cannot say in time. */

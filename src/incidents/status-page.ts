@@ -94,6 +94,16 @@ export function publicUpdateOf(u: StatusUpdateInput, at: Date): PublicUpdate | n
   };
 }
 
+/** A published update as shown: what was typed in it masked (see StatusPage's `mask`). */
+function maskedUpdate(u: PublicUpdate, mask: (text: string) => string): PublicUpdate {
+  return {
+    ...u,
+    affected: mask(u.affected),
+    currentImpact: mask(u.currentImpact),
+    currentStatus: mask(u.currentStatus),
+  };
+}
+
 /** Reads the status page's incidents from the database, cached for a few seconds. */
 export class StatusPage {
   private cached: { at: number; value: Promise<StatusSnapshot> } | null = null;
@@ -102,6 +112,8 @@ export class StatusPage {
     private readonly db: Database,
     private readonly severities: SeverityDefs,
     private readonly opts: { cacheMs?: number; historyDays?: number } = {},
+    /** What people typed is masked by as it is shown: a row stored before a value was known secret holds it. */
+    private readonly mask: (text: string) => string = (text) => text,
   ) {}
 
   /** The page as it is now (or as read less than SNAPSHOT_CACHE_MS ago). Throws when the database cannot be read. */
@@ -128,13 +140,13 @@ export class StatusPage {
     });
     const incidents: PublicIncident[] = rows.map((r) => ({
       id: r.id,
-      title: r.title,
+      title: this.mask(r.title),
       impact: this.severities[r.severity].statusPage.impact,
       impactLevel: r.severity,
       status: r.status,
       startedAt: r.startedAt,
       resolvedAt: r.resolvedAt,
-      latest: r.latest,
+      latest: r.latest && maskedUpdate(r.latest, this.mask),
     }));
     const byId = new Map(incidents.map((i) => [i.id, i]));
     const updates = await listPublicUpdates(this.db, [...byId.keys()], FEED_ENTRIES);
@@ -152,7 +164,7 @@ export class StatusPage {
           kind: 'update' as const,
           at: u.at,
           incident: byId.get(incidentId)!,
-          update,
+          update: maskedUpdate(update, this.mask),
         };
       }),
       ...incidents.flatMap((incident) =>

@@ -67,6 +67,15 @@ export async function insertEvents(
   );
 }
 
+/** Whether the incident's timeline has an event of this kind (`made_public`: the incident was private before). */
+export async function hasEvent(q: Queryable, incidentId: number, kind: IncidentEventKind): Promise<boolean> {
+  const { rows } = await q.query('SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = $2 LIMIT 1', [
+    incidentId,
+    kind,
+  ]);
+  return rows.length > 0;
+}
+
 export async function listEvents(q: Queryable, incidentId: number): Promise<IncidentEvent[]> {
   const { rows } = await q.query<EventRow>('SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY at, id', [
     incidentId,

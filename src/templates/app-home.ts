@@ -17,7 +17,7 @@ const RESOLVED_SHOWN = 10;
 
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const context = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
-const more = (n: number, where: string): KnownBlock => context(`…and ${n} more. ${where}`);
+const more = (n: number, where = ''): KnownBlock => context(where ? `…and ${n} more. ${where}` : `…and ${n} more.`);
 
 /** One open incident: severity, title, link, status, age, commander, next update due. */
 function openIncident(i: Incident, mine: boolean, now: Date, severities: SeverityDefs): KnownBlock {
@@ -129,8 +129,7 @@ export function renderHome(data: HomeData, now: Date, severities: SeverityDefs, 
   const resolvedBlocks: KnownBlock[] = resolvedShown.length
     ? [section(truncate(resolvedShown.map(resolvedLine).join('\n'), 3000))]
     : [context('Nothing resolved in the last 7 days.')];
-  if (data.resolvedTotal > resolvedShown.length)
-    resolvedBlocks.push(more(data.resolvedTotal - resolvedShown.length, ''));
+  if (data.resolvedTotal > resolvedShown.length) resolvedBlocks.push(more(data.resolvedTotal - resolvedShown.length));
 
   // Every block but the two lists' entries: the top, three headings, two dividers, the resolved part, and for each
   // list either its empty note or its "and N more" line.

@@ -10,6 +10,7 @@ import {
 } from '../incidents/types.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
+import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
 import { runbookNames } from './timeline.js';
 
@@ -42,14 +43,17 @@ function sourceTime(iso: unknown): string {
   return t && !Number.isNaN(t.getTime()) ? ` at ${utcSeconds(t)} UTC (its source's time)` : '';
 }
 
-/** Text safe in Markdown: no raw HTML (`<`, `>`, `&` as entities), masked. */
+/** `<`, `>` and `&` as entities: no raw HTML in Markdown. */
+const noHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Text safe in Markdown: no raw HTML, no link but to http(s) or mailto, masked. */
 function inline(text: string, mask: (t: string) => string): string {
-  return mask(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return inertLinks(noHtml(mask(text)));
 }
 
-/** Text for one table cell: one line, `|` escaped. */
+/** Text for one table cell: one line, `|` escaped (links made inert last: their escapes are not to be doubled). */
 function cell(text: string, mask: (t: string) => string): string {
-  return inline(text, mask).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').trim();
+  return inertLinks(noHtml(mask(text)).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').trim());
 }
 
 /** Code in a table cell: backticks cannot be escaped inside a code span, so they become quotes. */
@@ -58,10 +62,51 @@ function code(text: string, mask: (t: string) => string): string {
   return `\`${masked.replace(/\|/g, '\\|')}\``;
 }
 
-/** A paragraph of what people wrote, or a note that nothing was. */
-function paragraph(text: string, mask: (t: string) => string, empty = '_None given._'): string {
-  const t = text.trim();
-  return t ? inline(t, mask) : empty;
+/** A fence line (` ``` ` or `~~~`, a backtick fence's info without backticks), as CommonMark reads one. */
+const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+
+/**
+ * What people wrote, as Markdown that stays inside its section: their lists, emphasis and code blocks are kept, but a
+ * line that would start a heading (`# …`, or a line underlined with `---` or `===`) is escaped, and a code block left
+ * open is closed at its end, so that nothing they write makes a section of its own or swallows the ones after it.
+ * Each line break they typed is kept (a single newline is no break in Markdown). Outside code, no raw HTML and no
+ * link but to http(s) or mailto (see inertLinks); inside a code block, the text as written (a code block shows HTML as
+ * text). `lead`: the text begins after a label on its line, where a fence or a heading cannot start.
+ */
+function prose(text: string, mask: (t: string) => string, lead = ''): string {
+  const lines = mask(text.trim()).split(/\r?\n/);
+  const out: string[] = [];
+  let fence: { ch: string; n: number } | null = null;
+  for (const [n, line] of lines.entries()) {
+    if (fence) {
+      const close = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(line)?.[1];
+      if (close && close[0] === fence.ch && close.length >= fence.n) fence = null;
+      out.push(line);
+      continue;
+    }
+    const atStart = n > 0 || !lead;
+    const open = atStart ? FENCE.exec(line) : null;
+    if (open && !(open[1]!.startsWith('`') && open[2]!.includes('`'))) {
+      fence = { ch: open[1]![0]!, n: open[1]!.length };
+      out.push(noHtml(line));
+      continue;
+    }
+    let safe = inertLinks(noHtml(line));
+    // A heading, or a line that would make the one above it a heading: its first mark escaped, so it reads as text.
+    if (atStart && (/^ {0,3}#{1,6}(?:[ \t]|$)/.test(safe) || /^ {0,3}(?:=+|-+)[ \t]*$/.test(safe))) {
+      safe = safe.replace(/^( {0,3})/, '$1\\');
+    }
+    // A line break as typed: two spaces end a line that text follows (not a blank one, not one before a fence).
+    const next = lines[n + 1];
+    out.push(next?.trim() && !FENCE.test(next) && safe.trim() ? `${safe}  ` : safe);
+  }
+  if (fence) out.push(fence.ch.repeat(fence.n));
+  return lead + out.join('\n');
+}
+
+/** What people wrote (see `prose`), or a note that nothing was. */
+function paragraph(text: string, mask: (t: string) => string, empty = '_None given._', lead = ''): string {
+  return text.trim() ? prose(text, mask, lead) : `${lead}${empty}`;
 }
 
 function sevName(s: unknown, r: PostmortemRecord): string {
@@ -263,8 +308,8 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
     '## Summary',
     `${sevName(i.severity, r)} incident, declared ${utcSeconds(i.createdAt)} UTC by ${who(i.reporterId)}, ${resolvedLine}. Commander: ${i.commanderId ? who(i.commanderId) : 'nobody took command'}.`,
   );
-  if (description) push(`Description: ${paragraph(str(description.details.text), c.mask)}`);
-  if (i.resolutionSummary) push(`Resolution: ${paragraph(i.resolutionSummary, c.mask)}`);
+  if (description) push(paragraph(str(description.details.text), c.mask, undefined, 'Description: '));
+  if (i.resolutionSummary) push(paragraph(i.resolutionSummary, c.mask, undefined, 'Resolution: '));
 
   // Severity and every change
   const declared = events.find((e) => e.kind === 'declared');

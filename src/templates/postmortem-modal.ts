@@ -29,6 +29,16 @@ const option = (text: string, value = text): PlainTextOption => ({
   value: truncate(value, MAX_OPTION_VALUE),
 });
 
+/** The runbook select's options: no update, then each section the form can offer (Slack's 100 at most). */
+function runbookOptions(sections: string[]): PlainTextOption[] {
+  return [option('No update needed', NO_RUNBOOK_UPDATE), ...sections.map((t) => option(t))].slice(0, MAX_OPTIONS);
+}
+
+/** Whether a submitted runbook choice is one the form offers for these sections (not a value made up or gone). */
+export function offersRunbookChoice(sections: string[], value: string): boolean {
+  return runbookOptions(sections).some((o) => o.value === value);
+}
+
 const textInput = (
   blockId: string,
   label: string,
@@ -104,10 +114,7 @@ export function postmortemModal(f: PostmortemModalInput, privateMetadata: string
     textInput(BLOCK.pmWentWell, 'What went well', { initial: s?.wentWell, optional: true }),
     textInput(BLOCK.pmWentBadly, 'What went badly', { initial: s?.wentBadly, optional: true }),
   );
-  const sections = [option('No update needed', NO_RUNBOOK_UPDATE), ...f.sections.map((t) => option(t))].slice(
-    0,
-    MAX_OPTIONS,
-  );
+  const sections = runbookOptions(f.sections);
   const current = s ? (s.runbookSection ?? NO_RUNBOOK_UPDATE) : undefined;
   const initial =
     current === undefined ? undefined : sections.find((o) => o.value === current || o.text.text === current);

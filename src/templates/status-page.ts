@@ -57,6 +57,7 @@ h3{font-size:1.1rem;margin:0 0 .5rem;overflow-wrap:anywhere}
 .incident a{color:${P.cardLink.fg}}
 .meta{margin:0 0 .75rem;color:${P.cardMuted.fg}}
 .meta .status{font-weight:600;color:${P.card.fg}}
+.earlier{margin:0 0 .25rem;color:${P.cardMuted.fg}}
 dl{margin:0;display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.25rem 1rem}
 dt{font-weight:600}
 dd{margin:0;overflow-wrap:anywhere}
@@ -70,31 +71,37 @@ const time = (d: Date) => html`<time datetime="${d.toISOString()}">${utcStamp(d)
 
 const anchor = (i: PublicIncident) => `incident-${i.id}`;
 
-/** The latest published update's text, in the template's order; "No public update yet" before one. */
-function updateFacts(u: PublicUpdate | null, open: boolean): Markup {
+/**
+ * The latest published update's text, in the template's order; "No public update yet" before one. What people wrote
+ * (here and the titles) is laid out in its own direction (`dir="auto"`): an update written in Arabic or Hebrew reads
+ * right to left, its punctuation where its readers expect it.
+ */
+function updateFacts(u: PublicUpdate | null, open: boolean, now?: Date): Markup {
   if (!u) return html`<p class="none">No public update yet${open ? '; we are looking into it' : ''}.</p>`;
   return html`<dl>
-<dt>Affected</dt><dd>${u.affected || '-'}</dd>
-<dt>Current impact</dt><dd>${u.currentImpact || '-'}</dd>
-<dt>Current status</dt><dd class="text">${u.currentStatus || '-'}</dd>
+<dt>Affected</dt><dd dir="auto">${u.affected || '-'}</dd>
+<dt>Current impact</dt><dd dir="auto">${u.currentImpact || '-'}</dd>
+<dt>Current status</dt><dd class="text" dir="auto">${u.currentStatus || '-'}</dd>
 <dt>Updated</dt><dd>${time(u.at)}</dd>
-${open && u.nextUpdateAt ? html`<dt>Next update</dt><dd>${time(u.nextUpdateAt)}</dd>` : ''}
+${open && u.nextUpdateAt && (!now || u.nextUpdateAt > now) ? html`<dt>Next update</dt><dd>${time(u.nextUpdateAt)}</dd>` : ''}
 </dl>`;
 }
 
-function activeIncident(i: PublicIncident): Markup {
+/** An open incident; the next update it promised is shown only while it is still ahead (`now`: the page's time). */
+function activeIncident(i: PublicIncident, now: Date): Markup {
   return html`<li class="incident"><article id="${anchor(i)}" aria-labelledby="${anchor(i)}-title">
-<h3 id="${anchor(i)}-title">${i.title}</h3>
+<h3 id="${anchor(i)}-title" dir="auto">${i.title}</h3>
 <p class="meta"><span class="badge impact-${i.impactLevel}">${i.impact}</span> · <span class="status">${STATUS_LABELS[i.status]}</span> · started ${time(i.startedAt)}</p>
-${updateFacts(i.latest, true)}
+${updateFacts(i.latest, true, now)}
 </article></li>`;
 }
 
 function resolvedIncident(i: PublicIncident): Markup {
   const resolved = i.resolvedAt ?? i.startedAt;
   return html`<li class="incident"><article id="${anchor(i)}" aria-labelledby="${anchor(i)}-title">
-<h3 id="${anchor(i)}-title">${i.title}</h3>
+<h3 id="${anchor(i)}-title" dir="auto">${i.title}</h3>
 <p class="meta"><span class="badge impact-${i.impactLevel}">${i.impact}</span> · <span class="status">Resolved</span> ${time(resolved)}, after ${humanDuration(i.startedAt, resolved)}</p>
+${i.latest && i.latest.status !== 'resolved' ? html`<p class="earlier">Resolved. The last update before that:</p>` : ''}
 ${i.latest ? updateFacts(i.latest, false) : ''}
 </article></li>`;
 }
@@ -138,7 +145,7 @@ ${overall(s.active)}
 <main id="main">
 <section aria-labelledby="active">
 <h2 id="active">Open incidents</h2>
-${s.active.length ? html`<ul class="incidents">${s.active.map(activeIncident)}</ul>` : html`<p class="none">No open incidents.</p>`}
+${s.active.length ? html`<ul class="incidents">${s.active.map((i) => activeIncident(i, s.generatedAt))}</ul>` : html`<p class="none">No open incidents.</p>`}
 </section>
 <section aria-labelledby="history">
 <h2 id="history">Resolved in the last ${o.historyDays} days</h2>

@@ -4,11 +4,12 @@ import type { NewActionItem } from '../incidents/action-items.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
-import { afterAck, namesFrom } from '../slack/handle.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { inlineRefusalText } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { modalMetadata } from '../templates/payloads.js';
+import { offersRunbookChoice } from '../templates/postmortem-modal.js';
 import { parsePostmortemForm } from './parse-postmortem.js';
 
 const STALE_TEXT = 'This form is out of date; close it and open a new one.';
@@ -66,6 +67,17 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors: parsed.errors });
       return;
     }
+    // A section the form did not offer (a value made up, or one the runbook file no longer has) is no choice.
+    const section = parsed.value.answers.runbookSection;
+    if (section !== null && !offersRunbookChoice(deps.postmortems.sections(), section)) {
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [BLOCK.pmRunbook]: 'Pick a section from the list (the runbook may have changed), or No update needed.',
+        },
+      });
+      return;
+    }
     const owners = await withOwners(parsed.value.items, deps, logger);
     if (!owners.ok) {
       await ack({ response_action: 'errors', errors: { [BLOCK.pmItems]: owners.error } });
@@ -75,8 +87,16 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     // In the incident channel, only to them; by direct message to someone not in it, who would not see that.
     const tell = ephemeralElseDirect(client, meta.channelId, user);
     await afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
-      () => deps.postmortems.write(meta.incidentId, user, parsed.value.answers, owners.items, `view:${view.id}`),
+      { ack: () => ack(), deps, logger, tell },
+      () =>
+        deps.postmortems.write(
+          meta.incidentId,
+          user,
+          parsed.value.answers,
+          owners.items,
+          `view:${view.id}`,
+          meta.channelId,
+        ),
       {
         admit: 'gate',
         refuse: () => ack({ response_action: 'errors', errors: { [BLOCK.pmRootCause]: BUSY_FORM_TEXT } }),

@@ -235,6 +235,20 @@ describe('the status page shows what was published and nothing else', () => {
     expect(body.statusPage).toBe('https://status.atomagentos.com');
   });
 
+  it('answers HEAD as GET, without the body: an uptime monitor checking the page finds it up', async () => {
+    for (const [path, type] of [
+      ['/status', 'text/html; charset=utf-8'],
+      ['/status.json', 'application/json; charset=utf-8'],
+      ['/status.atom', 'application/atom+xml; charset=utf-8'],
+    ] as const) {
+      const res = await fetch(`${bot.baseUrl}${path}`, { method: 'HEAD' });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toBe(type);
+      expect(res.headers.get('cache-control'), path).toBe('public, max-age=15');
+      expect(await res.text(), path).toBe('');
+    }
+  });
+
   it('answers 503 in words, never a stack, when the database cannot be read', async () => {
     // The page reads what is cached for a few seconds; past that, a read of a dropped table fails like an outage.
     await bot.db.query('ALTER TABLE status_page_updates RENAME TO status_page_updates_away');

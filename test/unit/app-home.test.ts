@@ -130,7 +130,8 @@ describe('the Home tab', () => {
       const body = text(home);
       if (o > shownOpen) expect(body).toContain(`…and ${o - shownOpen} more.`);
       if (a > shownItems) expect(body).toContain(`…and ${a - shownItems} more.`);
-      if (r > 10) expect(body).toContain(`…and ${r - 10} more.`);
+      // No command lists every resolved incident: the count is all it says, with nothing after it.
+      if (r > 10) expect(JSON.stringify(home)).toContain(`"…and ${r - 10} more."`);
       // Room left over by one list goes to the other.
       if (a === 0) expect(shownOpen).toBeGreaterThan(80);
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionItem } from '../../src/incidents/action-items.js';
-import { parseRunbook } from '../../src/runbook/runbook.js';
+import { PostmortemService } from '../../src/incidents/postmortem.service.js';
+import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook } from '../../src/runbook/runbook.js';
 import { declareModal } from '../../src/templates/declare-modal.js';
 import { BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { NO_RUNBOOK_UPDATE, postmortemModal } from '../../src/templates/postmortem-modal.js';
@@ -109,10 +110,23 @@ describe('the post-mortem form', () => {
       errors: {
         [BLOCK.pmRootCause]: expect.stringMatching(/root cause/),
         [BLOCK.pmRunbook]: expect.stringMatching(/runbook needs an update/),
-        [BLOCK.pmItems]: 'Line 2: The due date 2020-01-01 is in the past.',
+        [BLOCK.pmItems]: expect.stringMatching(/^Line 2: The due date 2020-01-01 is in the past; give one to come/),
       },
     });
     expect(form({})).toMatchObject({ ok: false });
+  });
+});
+
+describe('the runbook sections the form offers', () => {
+  it("are the file's sections and playbooks, never a checklist the bot makes (two maintenance windows' combined)", async () => {
+    const runbook = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    const made = runbook.playbooks.filter((p) => p.unlisted);
+    expect(made.length).toBeGreaterThan(0);
+    const none = null as never;
+    const sections = new PostmortemService(none, none, runbook, none, () => '').sections();
+    for (const p of made) expect(sections).not.toContain(`Playbook: ${p.title}`);
+    expect(sections).toContain('Playbook: Weekly Maintenance (Sundays 02:00–04:00 UTC)');
+    expect(sections).toContain('Escalation procedures');
   });
 });
 

@@ -136,7 +136,7 @@ describe('the status page (HTML)', () => {
     for (const id of [...html.matchAll(/aria-labelledby="([^"]+)"/g)].map((m) => m[1]))
       expect(html).toContain(`id="${id}"`);
     expect(html).toContain('<a class="skip" href="#main">');
-    expect(html).toContain(`<time datetime="${at(40).toISOString()}">2026-11-27 23:54 UTC</time>`);
+    expect(html).toContain(`<time datetime="${at(10).toISOString()}">2026-11-27 23:24 UTC</time>`);
   });
 
   it('every colour pair is readable (WCAG AA, 4.5:1 at least)', () => {
@@ -174,6 +174,30 @@ describe('the status page (HTML)', () => {
     expect(html).toContain(', after 1 hour 15 minutes');
     const bare = renderStatusPage({ ...snapshot(), active: [incident({ latest: null })] }, OPTIONS);
     expect(bare).toContain('No public update yet; we are looking into it.');
+  });
+
+  it('shows the next update promised while it is ahead, and not once its time has passed (no promise broken in public)', () => {
+    // The snapshot is made at +90 min; its open incident's update promised one at +40.
+    expect(html).not.toContain('<dt>Next update</dt>');
+    const ahead = renderStatusPage(
+      { ...snapshot(), active: [incident({ latest: update({ nextUpdateAt: at(120) }) })] },
+      OPTIONS,
+    );
+    expect(ahead).toContain(`<dt>Next update</dt><dd><time datetime="${at(120).toISOString()}">`);
+  });
+
+  it("a resolved incident whose last public update was written before it was resolved says so, not 'investigating' as now", () => {
+    // The snapshot's resolved incident has only an 'investigating' update: the public did not hear it was resolved.
+    expect(html).toContain('<p class="earlier">Resolved. The last update before that:</p>');
+    const told = renderStatusPage(
+      {
+        ...snapshot(),
+        active: [],
+        resolved: [incident({ status: 'resolved', resolvedAt: at(75), latest: update({ status: 'resolved' }) })],
+      },
+      OPTIONS,
+    );
+    expect(told).not.toContain('class="earlier"');
   });
 });
 

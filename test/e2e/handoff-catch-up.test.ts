@@ -1,0 +1,126 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { declareThroughBot } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Hand-offs that passed while no timer loop ran (the bot down, a deploy): when the loop runs again, only each role's
+ * latest one is announced; the earlier ones are over and are recorded as such, not posted as if they were news.
+ */
+describe('hand-offs missed while no timer loop ran', () => {
+  let bot: BotHarness | undefined;
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it("announces only the role's latest hand-off already past; the earlier ones are recorded, not posted", async () => {
+    const data = testRunbookData();
+    const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
+    const rotation = {
+      people: ['U0ALICE', 'U0BOB'],
+      shift: '2s',
+      handoff: { time_zone: 'UTC' },
+      start: new Date().toISOString(),
+    };
+    roles.on_call = { name: 'On-Call Engineer', contacts: [], rotation };
+    bot = await startBot({
+      runbook: parseRunbook(data),
+      incidentsChannel: true,
+      timers: false,
+      env: { ONCALL_HANDOFF_NOTICE: '9s' },
+    });
+    // Three hand-offs pass with no loop running.
+    await sleep(6500);
+    const loopFrom = new Date();
+    bot.timers.start();
+    const rowsPast = async () =>
+      (
+        await bot!.db.query<{
+          handoff_at: Date;
+          channel_posted_at: Date | null;
+          done_at: Date | null;
+          last_error: string | null;
+        }>(
+          'SELECT handoff_at, channel_posted_at, done_at, last_error FROM oncall_handoffs WHERE handoff_at <= $1 ORDER BY handoff_at',
+          [loopFrom],
+        )
+      ).rows;
+    for (let i = 0; i < 100 && !(await rowsPast()).every((r) => r.done_at || r.channel_posted_at); i++) await sleep(50);
+    await bot.timers.stop();
+    const past = await rowsPast();
+    expect(past.length).toBeGreaterThanOrEqual(3);
+    // The latest is announced; every earlier one is done without a post, saying why.
+    expect(past.at(-1)!.channel_posted_at).not.toBeNull();
+    for (const r of past.slice(0, -1)) {
+      expect([r.channel_posted_at, r.done_at !== null, r.last_error]).toEqual([
+        null,
+        true,
+        'superseded by a later hand-off before it was announced',
+      ]);
+    }
+    const posted = bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && /Hand-off at/.test(String(c.args.text)));
+    const latest = past.at(-1)!.handoff_at.getTime();
+    // Only hand-offs from the latest past one on were posted (those ahead are announced ahead, by design).
+    expect(posted.length).toBeGreaterThanOrEqual(1);
+    const announcedPast = (
+      await bot.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM oncall_handoffs WHERE channel_posted_at IS NOT NULL AND handoff_at < $1',
+        [new Date(latest)],
+      )
+    ).rows[0]!.n;
+    expect(announcedPast).toBe(0);
+  }, 30_000);
+});
+
+/**
+ * A hand-off notice lists the open incidents: a title stored before a value was known secret (an older version, a
+ * COMMAND_ENV value configured since) holds it, and the notice masks it as it reads the row, as the card does.
+ */
+describe("a hand-off notice's open incidents", () => {
+  let bot: BotHarness | undefined;
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('show a title stored before a value was known secret masked', async () => {
+    const TOKEN = 'tok-8c1e5a2f7b9d3064';
+    const data = testRunbookData();
+    const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
+    roles.on_call = {
+      name: 'On-Call Engineer',
+      contacts: [],
+      rotation: {
+        people: ['U0ALICE', 'U0BOB'],
+        shift: '2s',
+        handoff: { time_zone: 'UTC' },
+        start: new Date().toISOString(),
+      },
+    };
+    bot = await startBot({
+      runbook: parseRunbook(data),
+      incidentsChannel: true,
+      timers: false,
+      env: { ONCALL_HANDOFF_NOTICE: '1s', COMMAND_ENV: 'ATOM_API_TOKEN', ATOM_API_TOKEN: TOKEN },
+    });
+    const opened = await declareThroughBot(bot, 'sev2 checkout failing');
+    await bot.db.query('UPDATE incidents SET title = $2 WHERE id = $1', [
+      opened.incidentId,
+      `checkout failing with key ${TOKEN}`,
+    ]);
+    bot.timers.start();
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && /Hand-off at/.test(String(c.args.text)),
+      15_000,
+    );
+    await bot.timers.stop();
+    const shown = JSON.stringify(notice.args);
+    expect(shown).toContain('checkout failing with key ***');
+    expect(shown).not.toContain(TOKEN);
+  }, 30_000);
+});

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { ActionItem } from '../../src/incidents/action-items.js';
+import type { PostmortemAnswers, PostmortemRecord } from '../../src/incidents/postmortem.js';
+import { redactWith } from '../../src/ops/redact.js';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { inertLinks } from '../../src/templates/inert-links.js';
+import { postmortemWriter } from '../../src/templates/postmortem-markdown.js';
+import {
+  makeEvent,
+  makePostmortemAnswers,
+  makeResolvedIncident,
+  minutes,
+  REPORTER,
+} from '../support/incident-fixture.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const runbook = parseRunbook(testRunbookData());
+const write = postmortemWriter(runbook, redactWith([]));
+
+/**
+ * The links a CommonMark reader (with bare-URL linking, as GitHub's) finds in a document, outside fenced code: the
+ * destination after an unescaped `](` (a link or an image) or `]:` (a reference definition), blanks and one line
+ * break skipped and backslash escapes undone; and every bare `javascript:`, `vbscript:` or `data:` (a colon not
+ * escaped). Entities are left: the document escapes every `&` of people's text.
+ */
+function liveLinks(md: string): string[] {
+  const out: string[] = [];
+  let fenced = false;
+  const text = md
+    .split('\n')
+    .filter((line) => {
+      if (/^ {0,3}(`{3,}|~{3,})/.test(line)) fenced = !fenced;
+      return !fenced;
+    })
+    .join('\n');
+  for (const m of text.matchAll(/(\\*)\](\(|:)[ \t]*\n?[ \t]*(\S*)/g)) {
+    if (m[1]!.length % 2 === 0) out.push(m[3]!.replace(/\\([!-/:-@[-`{-~])/g, '$1'));
+  }
+  for (const m of text.matchAll(/(?<![A-Za-z0-9+.-])(?:javascript|vbscript|data):\S*/gi)) out.push(m[0]);
+  return out;
+}
+const unsafe = (md: string) => liveLinks(md).filter((d) => !/^(?:https?:\/\/|mailto:)/i.test(d));
+
+const answers = makePostmortemAnswers;
+
+function record(a: PostmortemAnswers, over: Partial<PostmortemRecord> = {}): PostmortemRecord {
+  return {
+    incident: makeResolvedIncident({ severity: 1 }),
+    events: [
+      makeEvent({ kind: 'declared', at: minutes(0), actorId: REPORTER, details: { title: 'db down', severity: 1 } }),
+    ],
+    answers: a,
+    items: [],
+    checklist: [],
+    severities: runbook.severities,
+    version: 1,
+    writtenBy: REPORTER,
+    writtenAt: minutes(120),
+    names: new Map(),
+    ...over,
+  };
+}
+
+const HOSTILE = [
+  '[click](javascript:alert(1))',
+  '![pic](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
+  '[vb](VBScript:msgbox(1))',
+  '[spaced](   javascript:alert(2))',
+  '[escaped](javascript\\:alert(3))',
+  '[split](\njavascript:alert(4))',
+  '[entity](&#106;avascript:alert(5))',
+  '[ref][x]\n\n[x]: javascript:alert(6)',
+  '[rel](//evil.example/x)',
+  'bare javascript:alert(7) and data:text/html,<b>x</b> and vbscript:msgbox',
+];
+
+describe('links in what people wrote in the post-mortem', () => {
+  it('a javascript:, data: or vbscript: link in an answer is plain text, not a link', () => {
+    for (const typed of HOSTILE) {
+      const md = write(record(answers({ rootCause: typed, wentBadly: typed, runbookNote: typed })));
+      expect(unsafe(md), typed).toEqual([]);
+    }
+    // It reads as typed: the escapes are what a reader shows as the characters themselves.
+    const md = write(record(answers({ rootCause: '[click](javascript:alert(1))' })));
+    expect(md).toContain('[click\\](javascript\\:alert(1))');
+  });
+
+  it('the same in the title, the resolution, the timeline and the action items', () => {
+    const typed = '[click](javascript:alert(1))';
+    const item: ActionItem = {
+      id: 1,
+      incidentId: 1,
+      teamId: 'T0TEAM',
+      text: typed,
+      ownerId: null,
+      dueAt: null,
+      source: 'person',
+      state: 'open',
+      createdBy: REPORTER,
+      createdAt: minutes(1),
+      closedBy: null,
+      closedAt: null,
+      remindedAt: null,
+    };
+    const md = write(
+      record(answers({}), {
+        incident: makeResolvedIncident({ severity: 1, title: typed, resolutionSummary: typed }),
+        events: [
+          makeEvent({ kind: 'declared', at: minutes(0), actorId: REPORTER, details: { title: typed, severity: 1 } }),
+          makeEvent({ kind: 'note', at: minutes(1), actorId: REPORTER, details: { text: typed } }),
+        ],
+        items: [item],
+      }),
+    );
+    expect(md).toContain('[click');
+    expect(unsafe(md)).toEqual([]);
+  });
+
+  it('an http(s) or mailto link stays a link', () => {
+    const md = write(
+      record(
+        answers({
+          rootCause: 'See [the graph](https://grafana.example/d/db?from=now-6h) and [mail us](mailto:sre@example.com)',
+          factors: '[plain](http://status.example)',
+        }),
+      ),
+    );
+    expect(md).toContain('[the graph](https://grafana.example/d/db?from=now-6h)');
+    expect(md).toContain('[mail us](mailto:sre@example.com)');
+    expect(md).toContain('[plain](http://status.example)');
+    // (The destination read up to the blank: the link's closing parenthesis with it.)
+    expect(liveLinks(md).map((d) => d.replace(/\)$/, ''))).toEqual([
+      'https://grafana.example/d/db?from=now-6h',
+      'mailto:sre@example.com',
+      'http://status.example',
+    ]);
+  });
+
+  it('a link inside a code block is left as written (a code block links nothing)', () => {
+    const md = write(record(answers({ rootCause: '```\n[click](javascript:alert(1))\n```' })));
+    expect(md).toContain('```\n[click](javascript:alert(1))\n```');
+  });
+});
+
+describe('inertLinks', () => {
+  it('leaves a bracket already escaped, and text without links, as it is', () => {
+    expect(inertLinks('\\[x\\](javascript:y)')).toBe('\\[x\\](javascript\\:y)');
+    expect(inertLinks('the pool [primary] failed (twice)')).toBe('the pool [primary] failed (twice)');
+  });
+
+  it('escapes the bracket after an escaped backslash (which leaves it live)', () => {
+    expect(inertLinks('[x\\\\](javascript:y)')).toBe('[x\\\\\\](javascript\\:y)');
+  });
+});
