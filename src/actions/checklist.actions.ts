@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, namesFrom, replyTo } from '../slack/handle.js';
+import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { playbookHostAt } from '../slack/playbook-host-at.js';
@@ -26,7 +26,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     app.action<BlockAction<ButtonAction>>(actionId, ({ ack, body, action, respond, logger }) => {
       const tell = replyTo(respond);
       return afterAck(
-        { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+        { ack: () => ack(), deps, logger, tell },
         async () => {
           const ref = stepRef.decode(action.value);
           if (!ref) throw new DomainError('bad_step', STALE);
@@ -38,12 +38,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   };
 
   tick(ACTION.stepDone, async ({ body, ref }) => {
-    const host = await playbookHostAt(deps, body.channel?.id, ref.r, NOT_HERE);
+    const host = await playbookHostAt(deps, body.channel?.id, ref.r, NOT_HERE, body.message);
     await checklists.done(host, ref.p, ref.s, body.user.id);
   });
 
   tick(ACTION.stepUndo, async ({ body, ref }) => {
-    const host = await playbookHostAt(deps, body.channel?.id, ref.r, NOT_HERE);
+    const host = await playbookHostAt(deps, body.channel?.id, ref.r, NOT_HERE, body.message);
     await checklists.undo(host, ref.p, ref.s, body.user.id);
   });
 
@@ -51,12 +51,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.stepSkip, ({ ack, body, action, respond, client, logger }) => {
     const tell = replyTo(respond);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const ref = stepRef.decode(action.value);
         if (!ref) throw new DomainError('bad_step', STALE);
         const channelId = body.channel?.id ?? '';
-        const host = await playbookHostAt(deps, channelId, ref.r, NOT_HERE);
+        const host = await playbookHostAt(deps, channelId, ref.r, NOT_HERE, body.message);
         await checklists.checkMayTick(host, ref.p, ref.s, body.user.id, 'skip');
         const { step } = deps.playbooks.step(ref.p, ref.s);
         const meta = skipMetadata.encode({ p: ref.p, s: ref.s, ...(ref.r ? { r: ref.r } : {}), channelId });
@@ -70,11 +70,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<StaticSelectAction>>(ACTION.checklistPage, ({ ack, body, action, respond, logger }) => {
     const tell = replyTo(respond);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const ref = pageRef.decode(action.selected_option?.value);
         if (!ref) throw new DomainError('bad_page', STALE);
-        const host = await playbookHostAt(deps, body.channel?.id, ref.r, NOT_HERE);
+        const host = await playbookHostAt(deps, body.channel?.id, ref.r, NOT_HERE, body.message);
         await checklists.showPage(host, ref.p, ref.n);
       },
       { admit: 'gate' },

@@ -2,7 +2,7 @@ import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, namesFrom, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
+import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
@@ -28,13 +28,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       const tell = replyTo(respond);
       // Admitted always: these run runbook commands (a step, an approved step, a roll back) that may take minutes, and
       // through the work gate each would hold one of its few places all that time, turning incident changes away.
-      return afterAck(
-        { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
-        () => work({ body, action, client, tell }),
-        {
-          admit: 'always',
-        },
-      );
+      return afterAck({ ack: () => ack(), deps, logger, tell }, () => work({ body, action, client, tell }), {
+        admit: 'always',
+      });
     });
   };
 
@@ -48,7 +44,13 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       );
     }
     const channelId = body.channel?.id ?? '';
-    const host = await playbookHostAt(deps, channelId, ref.r, 'Run playbook steps from the incident channel.');
+    const host = await playbookHostAt(
+      deps,
+      channelId,
+      ref.r,
+      'Run playbook steps from the incident channel.',
+      body.message,
+    );
     const { playbook, step } = deps.playbooks.step(ref.p, ref.s);
     // Someone who may not run it is refused now, not after filling its form and confirming.
     await deps.playbooks.checkMayRun(host, ref.p, ref.s, body.user.id);
@@ -71,7 +73,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     // In a playbook run's thread (a deployment that failed its checks) the button names the run; else the incident.
     const inRun = rollbackRef.decode(action.value);
     const host = inRun
-      ? await playbookHostAt(deps, body.channel?.id, inRun.r, ROLLBACK_HERE)
+      ? await playbookHostAt(deps, body.channel?.id, inRun.r, ROLLBACK_HERE, body.message)
       : ({ kind: 'incident', incident: await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE) } as const);
     await deps.limits.run(body.user.id);
     await deps.rollback.rollbackAt(host, inRun ? inRun.v : (action.value ?? ''), body.user.id);

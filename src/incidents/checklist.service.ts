@@ -1,8 +1,11 @@
+import { titleClaims } from '../runbook/alert-rules.js';
 import { findStep } from '../runbook/playbook-steps.js';
 import type { Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
+import { equalFits } from '../runbook/suggest-playbook.js';
 import type { Database, Queryable } from '../store/db.js';
+import { hasEvent } from '../store/event.repo.js';
 import { insertRunEvent, setPlaybookRunCompleted } from '../store/playbook-run.repo.js';
 import {
   checksOf,
@@ -95,8 +98,20 @@ export class Checklists {
     if (channel && (await this.chat.isMember(channel, userId))) return;
     throw new DomainError(
       'not_in_channel',
-      `Only people in this channel may ${doing}, and you are not in it: join the channel, then try again.`,
+      `Only people in this channel may ${doing}, and you are not in it: ${await this.wayIn(host)}, then try again.`,
     );
+  }
+
+  /**
+   * How someone outside the host's channel gets in. A private incident's channel is private (and stays so once the
+   * incident is made public): nobody joins it on their own, so "join the channel" would send them nowhere.
+   */
+  private async wayIn(host: PlaybookHost): Promise<string> {
+    if (host.kind !== 'incident') return 'join the channel';
+    if (host.incident.private) return 'the channel is private, so ask someone in it to add you (`/invite`)';
+    if (await hasEvent(this.db, host.incident.id, 'made_public'))
+      return "the channel is private, so use the Join button of the incident's announcement in the incidents channel, or ask someone in it to add you (`/invite`)";
+    return 'join the channel';
   }
 
   /**
@@ -215,9 +230,13 @@ export class Checklists {
    * Where a playbook nobody attached came from: the first runbook row of the incident's alerts that names it (the bot
    * takes an alert incident's playbook from its row), else the incident's title.
    */
-  private suggestedOrigin(playbookId: string, alertRules: readonly string[]): ChecklistView['origin'] {
+  private suggestedOrigin(playbookId: string, alertRules: readonly string[], title: string): ChecklistView['origin'] {
     const row = alertRules.find((name) => this.runbook.alerts.find((r) => r.name === name)?.playbook === playbookId);
-    return row ? { kind: 'suggested', alertRule: row } : { kind: 'suggested' };
+    if (row) return { kind: 'suggested', alertRule: row };
+    // A title that fits others as well as this one: they are named, so nobody takes the first of a tie for the answer.
+    const others = equalFits(title, this.runbook.playbooks, titleClaims(this.runbook.alerts), playbookId);
+    const alsoFits = others.map((id) => this.playbook(id)).map(({ id, title }) => ({ id, title }));
+    return alsoFits.length ? { kind: 'suggested', alsoFits } : { kind: 'suggested' };
   }
 
   /** The checklist of a host's playbook as recorded: each step's status, where it came from, whether detached. */
@@ -250,7 +269,7 @@ export class Checklists {
         runId: null,
         origin: attached?.attachedBy
           ? { kind: 'attached', by: attached.attachedBy }
-          : this.suggestedOrigin(playbook.id, attached?.alertRules ?? []),
+          : this.suggestedOrigin(playbook.id, attached?.alertRules ?? [], host.incident.title),
         detached: attached?.detachedAt ? { by: attached.detachedBy, at: attached.detachedAt } : null,
       },
       messageTs: attached?.messageTs ?? null,

@@ -1,6 +1,7 @@
 import { redactWith } from '../ops/redact.js';
 import { createSealer, isSealed, type Sealer } from '../ops/sealed-values.js';
 import { knownSecrets, type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
+import { titleClaims } from '../runbook/alert-rules.js';
 import { findStep } from '../runbook/playbook-steps.js';
 import { maskedParams, type Playbook, type PlaybookStep, type RunnableStep } from '../runbook/playbooks.js';
 import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
@@ -11,6 +12,7 @@ import { insertEvent } from '../store/event.repo.js';
 import { getIncidentByChannel } from '../store/incident.repo.js';
 import { getPlaybookRun } from '../store/playbook-run.repo.js';
 import {
+  attachedPlaybookIds,
   attachPlaybook,
   detachPlaybook,
   findRunningStep,
@@ -90,9 +92,7 @@ export class PlaybookService implements StepRuns {
 
   /** The alert rows that name no playbook and words that mean their trouble: a title they fit best gets none. */
   private get claims(): (AlertRule & { match: readonly string[] })[] {
-    return this.runbook.alerts.filter(
-      (r): r is AlertRule & { match: readonly string[] } => r.playbook === null && (r.match?.length ?? 0) > 0,
-    );
+    return titleClaims(this.runbook.alerts);
   }
 
   /**
@@ -168,6 +168,15 @@ export class PlaybookService implements StepRuns {
       this.log.warn('could not show the attached playbook on the card', e),
     );
     return { already: false };
+  }
+
+  /** The runbook's playbooks attached to the incident now, in the order they were attached. */
+  async attachedTo(incidentId: number): Promise<Playbook[]> {
+    const ids = await attachedPlaybookIds(this.db, incidentId);
+    return ids.flatMap((id) => {
+      const p = this.runbook.playbooks.find((x) => x.id === id);
+      return p ? [p] : [];
+    });
   }
 
   /**

@@ -1,11 +1,11 @@
-import { findRollbackTarget, isUnhealthy, parseDeployments } from '../ops/deployments.js';
+import { deploymentTyped, findRollbackTarget, isUnhealthy, parseDeployments } from '../ops/deployments.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Database } from '../store/db.js';
 import { DomainError } from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
 import type { PlaybookService } from './playbook.service.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
-import type { PlaybookChat } from './ports.js';
+import type { AskedVersion, PlaybookChat } from './ports.js';
 
 export interface RollbackOptions {
   /** How to read `atom-cli deployments` (DEPLOYMENTS_PATTERN); the default fits the CLI's table. */
@@ -29,16 +29,16 @@ export class RollbackService {
    * one marked, each with a "Roll back to vN" button. Someone who may not roll back (not a responder, or the incident
    * is resolved) is refused here, as any step is at its first click, not after picking a version and confirming.
    */
-  async showDeployments(incidentId: number, userId: string): Promise<void> {
+  async showDeployments(incidentId: number, userId: string, typed?: string | null): Promise<void> {
     const incident = await incidentOrThrow(this.db, incidentId);
-    await this.showDeploymentsAt({ kind: 'incident', incident }, userId);
+    await this.showDeploymentsAt({ kind: 'incident', incident }, userId, typed);
   }
 
   /**
    * The same for any host: an incident, or a playbook run outside one (a deployment whose post-deployment verification
    * failed offers its rollback so), whose buttons then carry the run.
    */
-  async showDeploymentsAt(host: PlaybookHost, userId: string): Promise<void> {
+  async showDeploymentsAt(host: PlaybookHost, userId: string, typed?: string | null): Promise<void> {
     await this.playbooks.checkMayRun(host, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId);
     const { playbook, step } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
     if (step.type !== 'command') throw new Error('rollback playbook is malformed');
@@ -62,11 +62,22 @@ export class RollbackService {
         "Couldn't read any version from `atom-cli deployments`. If its format changed, set DEPLOYMENTS_PATTERN (a regular expression with a named group `version`, and optionally `current`, `status` and `date`).",
       );
     }
+    // A version typed with the command is answered on the list: its button to press (confirming there), or why none.
+    const shown = deployments.slice(0, 10);
+    const meant = typed ? deploymentTyped(shown, typed) : undefined;
+    const asked: AskedVersion | undefined = typed
+      ? {
+          typed,
+          version: meant?.version ?? null,
+          answer: !meant ? 'unknown' : meant.current ? 'current' : isUnhealthy(meant) ? 'unhealthy' : 'offered',
+        }
+      : undefined;
     await this.chat.postDeployments(
       placeOf(host),
-      deployments.slice(0, 10).map((d) => (isUnhealthy(d) ? { ...d, unhealthy: true as const } : d)),
+      shown.map((d) => (isUnhealthy(d) ? { ...d, unhealthy: true as const } : d)),
       findRollbackTarget(deployments)?.version ?? null,
       host.kind === 'run' ? host.run.id : null,
+      asked,
     );
   }
 

@@ -6,6 +6,7 @@ import {
   getApproval,
   insertApproval,
   insertRefusedStep,
+  lockPendingApproval,
   playbookMessage,
   type StepApproval,
   setApprovalMessage,
@@ -120,22 +121,46 @@ export class StepApprovals {
         'This step needs approval by a second person, but no approvers are configured: add them under `access.approvers` in the runbook file.',
       ]);
     }
-    const a = await this.db.transaction(async (tx) => {
-      const created = await insertApproval(tx, {
-        host: r.host,
-        playbookId: r.playbookId,
-        stepKey: r.key,
-        params: values,
-        requestedBy: userId,
-      });
-      await recordStepEvent(tx, r.host, 'approval_requested', userId, {
-        approval: created.id,
-        playbook: r.playbookId,
-        step: r.key,
-        target: r.shown,
-      });
-      return created;
-    });
+    const made = await this.db.transaction(
+      async (tx): Promise<{ waiting: StepApproval } | { created: StepApproval }> => {
+        // A second Run of the same step with the same values while a request waits would post a second request, and
+        // approving both would run it twice (every node restarted twice): the person is pointed at the one waiting.
+        const waiting = await lockPendingApproval(tx, {
+          host: r.host,
+          playbookId: r.playbookId,
+          stepKey: r.key,
+          params: values,
+        });
+        if (waiting) return { waiting };
+        const created = await insertApproval(tx, {
+          host: r.host,
+          playbookId: r.playbookId,
+          stepKey: r.key,
+          params: values,
+          requestedBy: userId,
+        });
+        await recordStepEvent(tx, r.host, 'approval_requested', userId, {
+          approval: created.id,
+          playbook: r.playbookId,
+          step: r.key,
+          target: r.shown,
+        });
+        return { created };
+      },
+    );
+    if ('waiting' in made) {
+      const link = made.waiting.messageTs
+        ? await this.chat.permalink(placeOf(host), made.waiting.messageTs).catch(() => null)
+        : null;
+      throw new AlreadyDoneError([
+        'This step already waits for approval, asked by ',
+        { people: [made.waiting.requestedBy] },
+        ': ',
+        link ? { link, label: 'see the request' } : 'the request is in the thread under the playbook',
+        '. An approver presses Approve and run on it (Deny withdraws it); no second request was posted.',
+      ]);
+    }
+    const a = made.created;
     const threadTs =
       host.kind === 'run' ? host.run.messageTs : await playbookMessage(this.db, host.incident.id, r.playbookId);
     const ts = await this.chat.postApproval(placeOf(host), threadTs, this.approvalView(a, playbook, step, r.shown));

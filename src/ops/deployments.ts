@@ -94,3 +94,25 @@ export function compileDeploymentPattern(pattern: RegExp | string): RegExp {
   }
   return matcher;
 }
+
+/** Words for "the version before the current one that worked" (`/incident rollback previous`). */
+const LAST_GOOD = /^(?:previous|prev|last[ -]?good|last|latest[ -]?good|before)$/i;
+
+/**
+ * The deployment a person means by what they typed after `/incident rollback`: its version as listed, with or without
+ * a leading `v` (`57` is `v57`), case aside, after an optional `to`; or a word for the last good one before the
+ * current (`previous`, `last good`). Undefined when none of them is meant.
+ */
+export function deploymentTyped(deployments: readonly Deployment[], typed: string): Deployment | undefined {
+  const want = typed
+    .trim()
+    .replace(/^to\s+/i, '')
+    .trim();
+  if (LAST_GOOD.test(want)) return findRollbackTarget(deployments);
+  const bare = (v: string) => v.toLowerCase().replace(/^v(?=\d)/, '');
+  return (
+    deployments.find((d) => d.version === want) ??
+    deployments.find((d) => d.version.toLowerCase() === want.toLowerCase()) ??
+    deployments.find((d) => bare(d.version) === bare(want))
+  );
+}

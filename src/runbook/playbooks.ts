@@ -17,8 +17,8 @@ import { escapeRegExp } from './regexp.js';
 export interface ParamKindRow {
   pattern: RegExp;
   hint: string;
-  /** The expected pattern as a refusal shows it, where the regular expression itself is too long to read. */
-  shape?: string;
+  /** The expected form as a refusal shows it, in words: a person on call reads it, not a regular expression. */
+  shape: string;
   maxLength?: number;
   masked?: boolean;
 }
@@ -35,13 +35,29 @@ const S3_BUCKET =
 const S3_KEY = /^(?![-/])(?!.*\.\.)(?!(?:.*\/)?\.(?:\/|$))[A-Za-z0-9._/=+,@:-]{1,1024}$/;
 
 export const PARAM_KINDS = {
-  node_id: { pattern: /^[a-z0-9][a-z0-9-]{1,63}$/, hint: 'a node id from `atom-cli nodes list`, e.g. 148e2d4b0c9e89' },
-  version: { pattern: /^v?\d{1,6}(\.\d{1,6}){0,2}$/, hint: 'a version from `atom-cli deployments`, e.g. v42 or v2.3' },
-  count: { pattern: /^[1-9]\d?$/, hint: 'a number of machines from 1 to 99' },
-  cpu: { pattern: /^([1-9]|1[0-6])$/, hint: 'a number of CPUs from 1 to 16' },
-  memory: { pattern: /^[1-9]\d{2,4}$/, hint: 'memory in MB, e.g. 2048' },
-  lines: { pattern: /^[1-9]\d{0,3}$/, hint: 'a number of log lines from 1 to 9999' },
-  revision: { pattern: /^[0-9a-f]{4,40}$/, hint: 'an alembic revision id from `alembic history`, e.g. 3f2a9c1b7d4e' },
+  node_id: {
+    pattern: /^[a-z0-9][a-z0-9-]{1,63}$/,
+    hint: 'a node id from `atom-cli nodes list`, e.g. 148e2d4b0c9e89',
+    shape: '2-64 of a-z 0-9 -, starting with a letter or digit',
+  },
+  version: {
+    pattern: /^v?\d{1,6}(\.\d{1,6}){0,2}$/,
+    hint: 'a version from `atom-cli deployments`, e.g. v42 or v2.3',
+    shape: 'v42, 42, v2.3 or v2.3.1',
+  },
+  count: { pattern: /^[1-9]\d?$/, hint: 'a number of machines from 1 to 99', shape: 'a whole number, 1 to 99' },
+  cpu: { pattern: /^([1-9]|1[0-6])$/, hint: 'a number of CPUs from 1 to 16', shape: 'a whole number, 1 to 16' },
+  memory: { pattern: /^[1-9]\d{2,4}$/, hint: 'memory in MB, e.g. 2048', shape: 'a whole number, 100 to 99999' },
+  lines: {
+    pattern: /^[1-9]\d{0,3}$/,
+    hint: 'a number of log lines from 1 to 9999',
+    shape: 'a whole number, 1 to 9999',
+  },
+  revision: {
+    pattern: /^[0-9a-f]{4,40}$/,
+    hint: 'an alembic revision id from `alembic history`, e.g. 3f2a9c1b7d4e',
+    shape: '4-40 of 0-9 a-f',
+  },
   /** A database connection URL (the runbook's `atom-cli secrets set DATABASE_URL=<new-url>`), masked everywhere. */
   secret: {
     pattern:
@@ -66,6 +82,7 @@ export const PARAM_KINDS = {
   s3_version_id: {
     pattern: /^(?:null|[A-Za-z0-9._+=][A-Za-z0-9._+/=-]{0,1023})$/,
     hint: 'a VersionId from `aws s3api list-object-versions`, e.g. 3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
+    shape: 'null, or letters, digits and . _ + = / - (not starting with / or -)',
     maxLength: 1024,
   },
 } as const satisfies Record<string, ParamKindRow>;
@@ -534,7 +551,7 @@ export const playbooksSchema = z
 /** What a value of a kind looks like, as every refusal of a parameter says it: its hint and its pattern. */
 export function expected(kind: ParamKind): string {
   const k = kindRow(kind);
-  return `expected ${k.hint} (pattern ${k.shape ?? k.pattern.source})`;
+  return `expected ${k.hint} (pattern ${k.shape})`;
 }
 
 /** What is wrong with a value for its kind, or null. A masked kind's value is never repeated in the answer. */

@@ -113,7 +113,12 @@ export const rotationSchema = z
   .object({
     people: z.array(userId).min(1, 'a rotation needs at least one person (Slack user IDs, in order)'),
     shift,
-    handoff: handoffObject,
+    handoff: z
+      .custom<unknown>((v) => v !== undefined, {
+        error:
+          "missing: say when shifts hand over, e.g. handoff: { time: '09:00', time_zone: Europe/London } (and day: monday for weekly shifts)",
+      })
+      .pipe(handoffObject),
     start,
     handoff_channel: z
       .string()

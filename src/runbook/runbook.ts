@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { AlertRule } from '../incidents/alert-types.js';
 import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents/escalation-policy.js';
@@ -27,7 +26,10 @@ import {
 } from './people.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
+import { runbookIssueMessage } from './problem-words.js';
+import { readRunbookText } from './read-runbook-file.js';
 import { rotationSchema } from './rotation-schema.js';
+import { type Place, placeOf, withLine } from './yaml-places.js';
 
 export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
 
@@ -203,10 +205,13 @@ export class RunbookError extends Error {
   }
 }
 
-/** Validates runbook data (already parsed from YAML); every problem names its entry. */
-export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
-  const parsed = schema.safeParse(data);
-  const problems = [
+/**
+ * Validates runbook data (already parsed from YAML); every problem names its entry, and its line when `locate` finds
+ * it in the file.
+ */
+export function parseRunbook(data: unknown, file = 'runbook', locate?: (path: string[]) => Place | null): Runbook {
+  const parsed = schema.safeParse(data, { error: runbookIssueMessage });
+  const found = [
     ...(parsed.success
       ? []
       : parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)),
@@ -215,6 +220,7 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
     ...notifyProblems(data),
     ...maintenanceProblems(data),
   ];
+  const problems = locate ? found.map((p) => withLine(p, locate)) : found;
   if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
   // The maintenance checklists are playbooks (procedures run outside incidents), after the file's own.
@@ -266,17 +272,29 @@ export function parseRunbook(data: unknown, file = 'runbook'): Runbook {
 }
 
 export async function loadRunbook(file = DEFAULT_RUNBOOK_FILE): Promise<Runbook> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new RunbookError(file, [`cannot read it: ${(err as Error).message}`]);
-  }
+  const read = await readRunbookText(file);
+  if ('problem' in read) throw new RunbookError(file, [read.problem]);
+  const lines = new LineCounter();
+  const doc = parseDocument(read.text, { lineCounter: lines });
   let data: unknown;
   try {
-    data = parseYaml(text);
+    if (doc.errors[0]) throw doc.errors[0];
+    data = doc.toJS();
   } catch (err) {
     throw new RunbookError(file, [`not valid YAML: ${(err as Error).message}`]);
   }
-  return parseRunbook(data, file);
+  const shape = topLevelProblem(data);
+  if (shape) throw new RunbookError(file, [shape]);
+  return parseRunbook(data, file, (path) => placeOf(doc, lines, path));
+}
+
+/** A file with nothing in it, or a list or a text where the runbook's sections belong: said as what to write. */
+function topLevelProblem(data: unknown): string | null {
+  const sections = 'name:, severities:, escalation: and the optional sections, as runbooks/atom.yml does';
+  if (data === null || data === undefined)
+    return `it is empty (or only comments): write the runbook in it, ${sections} (copy that file and change what differs)`;
+  if (Array.isArray(data)) return `it is a list (lines starting with "- "); the file must be a mapping of ${sections}`;
+  if (typeof data !== 'object')
+    return `it holds only the text ${JSON.stringify(String(data)).slice(0, 80)}; the file must be a mapping of ${sections}`;
+  return null;
 }

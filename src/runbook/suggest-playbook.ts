@@ -48,11 +48,43 @@ export function winningClaim<C extends { match: readonly string[] }>(
   return best !== null && best >= playbooks.length ? claims[best - playbooks.length]! : null;
 }
 
+/**
+ * The other playbooks a title fits exactly as well as the one suggested (the same number of words, neither a security
+ * one unless both are), in the order the tie is broken: "payments api slow" fits Stripe Webhook Failures (payment) and
+ * Slow Response Times (slow) alike, and only the order of the words chose the first. Empty when the suggestion stands
+ * alone, or when `suggested` is not the one the title suggests (attached after a rename).
+ */
+export function equalFits(
+  title: string,
+  playbooks: readonly (Pick<Playbook, 'id' | 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+  claims: readonly { match: readonly string[] }[],
+  suggested: string,
+): string[] {
+  const ranked = rankedFits(title, [...playbooks, ...claims]);
+  const [best] = ranked;
+  if (!best || best.index >= playbooks.length || playbooks[best.index]!.id !== suggested) return [];
+  return ranked
+    .slice(1)
+    .filter((r) => r.index < playbooks.length && r.words === best.words && r.ahead === best.ahead)
+    .map((r) => playbooks[r.index]!.id);
+}
+
 /** The index of the candidate whose keywords best fit the title (as suggestPlaybook says), or null. */
 function bestFit(
   typed: string,
   candidates: readonly { match: readonly string[]; kind?: Playbook['kind'] }[],
 ): number | null {
+  return rankedFits(typed, candidates)[0]?.index ?? null;
+}
+
+/**
+ * Every candidate the title fits, best first (see suggestPlaybook): its index, the words its matches cover, and whether
+ * it is suggested ahead of others (`ahead` 1: a security playbook).
+ */
+function rankedFits(
+  typed: string,
+  candidates: readonly { match: readonly string[]; kind?: Playbook['kind'] }[],
+): { index: number; words: number; ahead: number }[] {
   // Read as keywords are (NFKC): `ｄｂ down`, typed full width, is `db down`.
   const title = typed.normalize('NFKC');
   const found: { start: number; end: number; index: number; words: number }[] = [];
@@ -75,8 +107,7 @@ function bestFit(
     score.set(k.index, { words: s.words + k.words, first: Math.min(s.first, k.start) });
   }
   const first = (i: number) => (SUGGESTED_FIRST.has(candidates[i]!.kind ?? 'incident') ? 1 : 0);
-  const best = [...score.entries()].sort(
-    ([ia, a], [ib, b]) => first(ib) - first(ia) || b.words - a.words || a.first - b.first || ia - ib,
-  )[0];
-  return best ? best[0] : null;
+  return [...score.entries()]
+    .sort(([ia, a], [ib, b]) => first(ib) - first(ia) || b.words - a.words || a.first - b.first || ia - ib)
+    .map(([index, s]) => ({ index, words: s.words, ahead: first(index) }));
 }

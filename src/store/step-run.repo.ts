@@ -252,6 +252,15 @@ export async function getAttachedPlaybook(
   return rows[0] ? toAttached(rows[0]) : null;
 }
 
+/** The ids of the playbooks attached to the incident now (not detached), in the order they were attached. */
+export async function attachedPlaybookIds(q: Queryable, incidentId: number): Promise<string[]> {
+  const { rows } = await q.query<{ playbook_id: string }>(
+    'SELECT playbook_id FROM incident_playbooks WHERE incident_id = $1 AND detached_at IS NULL ORDER BY attached_at, playbook_id',
+    [incidentId],
+  );
+  return rows.map((r) => r.playbook_id);
+}
+
 /** Detaches a playbook from its incident; false when it was not attached, or already detached. */
 export async function detachPlaybook(
   q: Queryable,
@@ -338,6 +347,26 @@ export async function insertApproval(
     [...ownerValues(a.host), a.playbookId, a.stepKey, JSON.stringify(a.params), a.requestedBy],
   );
   return toApproval(rows[0]!);
+}
+
+/**
+ * The request still waiting for a decision on this step with these same values, if any. Takes a lock on the step's
+ * requests until the transaction ends, so that two requests made at once (a double press) find each other.
+ */
+export async function lockPendingApproval(
+  q: Queryable,
+  a: { host: HostRef; playbookId: string; stepKey: string; params: Record<string, string> },
+): Promise<StepApproval | null> {
+  await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+    `step_approval:${a.host.kind}:${a.host.id}:${a.playbookId}:${a.stepKey}`,
+  ]);
+  const { rows } = await q.query<ApprovalRow>(
+    `SELECT * FROM step_approvals
+      WHERE ${ownerColumn(a.host)} = $1 AND playbook_id = $2 AND step_key = $3 AND state = 'pending' AND params = $4::jsonb
+      ORDER BY id LIMIT 1`,
+    [a.host.id, a.playbookId, a.stepKey, JSON.stringify(a.params)],
+  );
+  return rows[0] ? toApproval(rows[0]) : null;
 }
 
 export async function getApproval(q: Queryable, id: number): Promise<StepApproval | null> {

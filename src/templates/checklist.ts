@@ -112,7 +112,11 @@ function originLine(view: ChecklistView): string {
     case 'suggested':
       return view.origin.alertRule
         ? `From the runbook's alert row *${mrkdwnClip(view.origin.alertRule, 100)}*, for this incident's alerts. \`/incident playbook\` lists the others.`
-        : 'Suggested from the incident title. `/incident playbook` lists the others.';
+        : view.origin.alsoFits?.length
+          ? `Suggested from the incident title, which fits ${view.origin.alsoFits
+              .map((p) => `*${mrkdwnClip(p.title, 100)}* (\`/incident playbook ${p.id}\`)`)
+              .join(', ')} as well: attach the one that is the trouble. \`/incident playbook\` lists the others.`
+          : 'Suggested from the incident title. `/incident playbook` lists the others.';
     case 'attached':
       return `Attached by ${mention(view.origin.by)}.`;
     case 'run':

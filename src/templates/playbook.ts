@@ -1,5 +1,12 @@
 import type { KnownBlock, ModalView } from '@slack/types';
-import type { ApprovalView, CheckResult, DeploymentView, RunView, VerificationSubject } from '../incidents/ports.js';
+import type {
+  ApprovalView,
+  AskedVersion,
+  CheckResult,
+  DeploymentView,
+  RunView,
+  VerificationSubject,
+} from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { maxLengthOf, PARAM_KINDS } from '../runbook/playbooks.js';
 import { modal } from './blocks.js';
@@ -96,6 +103,23 @@ export function renderPlaybookList(playbooks: Playbook[], problem?: string): Mes
   const lines = playbooks.map((p) => `• \`${p.id}\` — ${mrkdwnClip(p.title, 120)}`);
   const intro = problem ? `:warning: ${problem}\n` : '';
   const text = `${intro}*Playbooks* (attach one with \`/incident playbook <id>\` in an incident channel):\n${lines.join('\n')}`;
+  return {
+    text: truncate(text, LIMITS.sectionText),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } }],
+  };
+}
+
+/**
+ * The playbooks attached to an incident, to detach one: `problem` first (why none was detached), then the list, or
+ * that none is attached.
+ */
+export function renderAttachedList(attached: Playbook[], problem?: string): Message {
+  const intro = problem ? `:warning: ${problem}\n` : '';
+  const text = attached.length
+    ? `${intro}*Attached to this incident* (detach one with \`/incident detach <id>\`):\n${attached
+        .map((p) => `• \`${p.id}\` — ${mrkdwnClip(p.title, 120)}`)
+        .join('\n')}`
+    : `${intro}No playbook is attached to this incident, so there is nothing to detach. \`/incident playbook\` lists those you can attach.`;
   return {
     text: truncate(text, LIMITS.sectionText),
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } }],
@@ -259,12 +283,30 @@ export function denyModal(approvalId: number, privateMetadata: string): ModalVie
 }
 
 /** `atom-cli deployments`, read: recent versions, the current one marked, "Roll back to vN" on the others. Pure. */
+/** What the list says of a version typed with the command (`/incident rollback v57`). */
+function askedLine(a: AskedVersion): string {
+  const typed = `\`${mrkdwnClip(a.typed, 40)}\``;
+  const v = `\`${mrkdwnClip(a.version ?? '', 40)}\``;
+  switch (a.answer) {
+    case 'offered':
+      return `:point_right: ${a.version === a.typed ? 'You asked for' : `You asked for ${typed}, which is`} ${v}: press *Roll back to ${mrkdwnClip(a.version ?? '', 40)}* below, then confirm.`;
+    case 'current':
+      return `:information_source: ${v} is the current version: there is nothing to roll back to there. Pick an earlier one below.`;
+    case 'unhealthy':
+      return `:warning: ${v}'s deployment did not succeed, so it is not offered. Pick another version below.`;
+    case 'unknown':
+      return `:warning: ${typed} is not one of the recent deployments below. Pick one of them, or run \`atom-cli rollback <version>\` by hand for an older one.`;
+  }
+}
+
 export function renderDeployments(
   deployments: DeploymentView[],
   suggested: string | null,
   runId: number | null = null,
+  asked?: AskedVersion,
 ): Message {
   const blocks: KnownBlock[] = [
+    ...(asked ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: askedLine(asked) } }] : []),
     {
       type: 'section',
       text: {
@@ -273,7 +315,9 @@ export function renderDeployments(
       },
     },
   ];
-  for (const d of deployments.slice(0, LIMITS.blocksPerMessage - 2)) {
+  // The button to press stands out: the version asked for, else the last good one.
+  const primary = asked?.answer === 'offered' ? asked.version : suggested;
+  for (const d of deployments.slice(0, LIMITS.blocksPerMessage - 3)) {
     const when = d.createdAt ? ` · ${d.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '';
     const line = `${d.current ? ':large_green_circle: *current* ' : ''}\`${mrkdwnClip(d.version, 40)}\`${d.status ? ` · ${mrkdwnClip(d.status, 40)}` : ''}${when}${d.version === suggested ? ' · _last good before current_' : ''}${!d.current && d.unhealthy ? ' · _not offered: this deployment did not succeed_' : ''}`;
     blocks.push({
@@ -289,7 +333,7 @@ export function renderDeployments(
               text: { type: 'plain_text' as const, text: truncate(`Roll back to ${d.version}`, LIMITS.buttonLabel) },
               // In a playbook run outside an incident, the button names the run too (its channel has no incident).
               value: runId === null ? d.version : rollbackRef.encode({ v: d.version, r: runId }),
-              ...(d.version === suggested ? { style: 'primary' as const } : {}),
+              ...(d.version === primary ? { style: 'primary' as const } : {}),
               confirm: {
                 title: { type: 'plain_text' as const, text: 'Roll back production?' },
                 text: { type: 'mrkdwn' as const, text: truncate(`This runs \`atom-cli rollback ${d.version}\`.`, 300) },
@@ -302,7 +346,7 @@ export function renderDeployments(
     });
   }
   return {
-    text: `Recent deployments: ${deployments.map((d) => `${d.version}${d.current ? ' (current)' : ''}`).join(', ')}`.slice(
+    text: `${asked ? `${askedLine(asked)}\n` : ''}Recent deployments: ${deployments.map((d) => `${d.version}${d.current ? ' (current)' : ''}`).join(', ')}`.slice(
       0,
       3000,
     ),

@@ -3,7 +3,7 @@ import { DomainError } from '../incidents/errors.js';
 import type { PlaybookHost } from '../incidents/playbook-host.js';
 import { expected, validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, ephemeralIn, namesFrom } from '../slack/handle.js';
+import { afterAck, ephemeralIn } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { playbookHostAt, playbookHostOfForm } from '../slack/playbook-host-at.js';
 import { errorText, inlineRefusalText } from '../slack/report-error.js';
@@ -126,7 +126,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const tell = ephemeralIn(client, meta.channelId, userId);
     await afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       () => runStep(deps, tell, { ...meta, host, params }, userId),
       { admit: 'always' },
     );
@@ -160,7 +160,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const tell = ephemeralIn(client, meta.channelId, userId);
     await afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       () => runStep(deps, tell, { ...meta, host, params }, userId),
       { admit: 'always' },
     );
@@ -191,8 +191,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await afterAck(
       {
         ack: () => ack(),
-        gate: deps.gate,
-        names: namesFrom(deps),
+        deps,
         logger,
         tell: ephemeralIn(client, meta.channelId, body.user.id),
       },
@@ -228,8 +227,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     await afterAck(
       {
         ack: () => ack(),
-        gate: deps.gate,
-        names: namesFrom(deps),
+        deps,
         logger,
         tell: ephemeralIn(client, meta.channelId, body.user.id),
       },

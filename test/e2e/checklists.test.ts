@@ -193,6 +193,25 @@ describe('a playbook as a checklist in an incident', () => {
     expect(await events(c, 'step_done')).toHaveLength(2);
   });
 
+  it("someone not in a private incident's channel is told to be added to it, not to join it (nobody can)", async () => {
+    const c = await declare('--private db down outsider, private');
+    const r = await tick(c, ACTION.stepDone, 'resolution.0', OUTSIDER);
+    expect(await privateAnswer(r.replies)).toBe(
+      ':warning: Only people in this channel may tick its steps, and you are not in it: the channel is private, so ask someone in it to add you (`/invite`), then try again.',
+    );
+    // Made public, the channel stays private: the announcement's Join button lets them in.
+    await bot.db.query('UPDATE incidents SET private = false WHERE id = $1', [c.incidentId]);
+    await bot.db.query("INSERT INTO incident_events (incident_id, kind, actor_id) VALUES ($1, 'made_public', $2)", [
+      c.incidentId,
+      TEAMMATE,
+    ]);
+    const again = await tick(c, ACTION.stepDone, 'resolution.0', OUTSIDER);
+    expect(await privateAnswer(again.replies)).toMatch(
+      /you are not in it: the channel is private, so use the Join button of the incident's announcement in the incidents channel/,
+    );
+    expect(await checks(c)).toHaveLength(0);
+  });
+
   it('someone not in the channel is told privately and nothing is recorded', async () => {
     const c = await declare('db down outsider');
     const r = await tick(c, ACTION.stepDone, 'resolution.0', OUTSIDER);
@@ -373,6 +392,29 @@ describe('a playbook as a checklist in an incident', () => {
       ':warning: That playbook is not attached to this incident: attach it with `/incident playbook long-check`.',
     );
     expect(await checks(c)).toHaveLength(1);
+  });
+
+  it("detach answers with the playbooks attached to the incident, not the runbook's every playbook", async () => {
+    const c = await declare('db down detach answers');
+    const ask = async (text: string) => {
+      const replies = bot.fake.callsTo('response_url').length;
+      await bot.command(text, { channel_id: c.channelId });
+      return String((await bot.fake.waitForCount('response_url', replies + 1)).at(-1)!.args.text);
+    };
+    const named = await ask('detach');
+    expect(named).toMatch(
+      /Name the playbook to detach\.\n\*Attached to this incident\*.*\n• `db-connection` — Database/,
+    );
+    expect(named).not.toContain('long-check');
+    expect(await ask('detach long check')).toMatch(
+      /\*A long check\* is not attached to this incident\.[\s\S]*`db-connection`/,
+    );
+    const none = await ask('detach nothing-like-it');
+    expect(none).toMatch(/No attached playbook is called `nothing-like-it`\.[\s\S]*`db-connection`/);
+    expect(none).not.toContain('long-check');
+    expect(await ask('detach db-connection')).toMatch(/Detached \*Database Connection Failures\*/);
+    expect(await ask('detach')).toMatch(/^No playbook is attached to this incident, so there is nothing to detach/);
+    expect(await ask('detach db-connection')).toMatch(/already detached by <@U0REPORTER>/);
   });
 
   it('a playbook too long for one message is shown a page at a time; the page select turns it, a tick shows its page', async () => {

@@ -993,6 +993,41 @@ describe('roll back with one click', () => {
       (m) => m.args.channel === c.channelId && /Recent deployments/.test(String(m.args.text)),
     );
   });
+
+  it('/incident rollback with a version answers it on the list: the button to press, or why there is none', async () => {
+    const c = await declareWithPlaybook(bot, 'db down typed version');
+    const rollbacks = async () => (await cliRuns()).filter((a) => a.startsWith('rollback')).length;
+    const before = await rollbacks();
+    const listFor = async (typed: string) => {
+      bot.fake.reset();
+      await bot.command(`rollback ${typed}`, { channel_id: c.channelId, user_id: RESPONDER });
+      const m = await bot.fake.waitFor(
+        'chat.postMessage',
+        (x) => x.args.channel === c.channelId && /Recent deployments/.test(String(x.args.text)),
+      );
+      const blocks = m.args.blocks as {
+        text?: { text: string };
+        accessory?: { text: { text: string }; style?: string };
+      }[];
+      const primary = blocks.filter((b) => b.accessory?.style === 'primary').map((b) => b.accessory!.text.text);
+      return { first: blocks[0]!.text!.text, primary };
+    };
+    expect(await listFor('v55')).toEqual({
+      first: ':point_right: You asked for `v55`: press *Roll back to v55* below, then confirm.',
+      primary: ['Roll back to v55'],
+    });
+    expect((await listFor('to 55')).first).toBe(
+      ':point_right: You asked for `to 55`, which is `v55`: press *Roll back to v55* below, then confirm.',
+    );
+    expect((await listFor('previous')).primary).toEqual(['Roll back to v57']);
+    expect((await listFor('v58')).first).toMatch(/`v58` is the current version: there is nothing to roll back to/);
+    expect((await listFor('V56')).first).toMatch(/`v56`'s deployment did not succeed, so it is not offered/);
+    const unknown = await listFor('v999');
+    expect(unknown.first).toMatch(/`v999` is not one of the recent deployments below/);
+    expect(unknown.primary).toEqual(['Roll back to v57']);
+    // Nothing was rolled back: the list only offers the button.
+    expect(await rollbacks()).toBe(before);
+  });
 });
 
 describe('commands that fail, hang, flood, or are missing', () => {

@@ -439,6 +439,26 @@ describe('the runbook procedures, run from Slack', () => {
     expect(String(playbook.args.text)).toMatch(/^Playbook: DDoS Attack/);
   });
 
+  it('a title that fits two playbooks alike gets the first, and its message names the other with how to attach it', async () => {
+    bot.fake.reset();
+    const opened = await declareThroughBot(bot, 'sev2 payments api slow for EU customers', REPORTER);
+    const playbook = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === opened.channelId && /^Playbook:/.test(String(m.args.text)),
+    );
+    expect(String(playbook.args.text)).toMatch(/^Playbook: Stripe Webhook Failures/);
+    expect(JSON.stringify(playbook.args.blocks)).toContain(
+      'Suggested from the incident title, which fits *Slow Response Times (&gt; 3s p95)* (`/incident playbook slow-response-times`) as well: attach the one that is the trouble.',
+    );
+    // A title one playbook fits best says nothing of others.
+    const alone = await declareThroughBot(bot, 'sev2 slow checkout, p95 at 4 s', REPORTER);
+    const only = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === alone.channelId && /^Playbook:/.test(String(m.args.text)),
+    );
+    expect(JSON.stringify(only.args.blocks)).toContain('Suggested from the incident title. `/incident playbook` lists');
+  });
+
   it('a full disk on db-1 suggests no playbook (its alert row names none), not Database Connection Failures', async () => {
     bot.fake.reset();
     const disk = await declareThroughBot(bot, 'sev2 disk full on db-1', REPORTER);

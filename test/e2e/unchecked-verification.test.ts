@@ -162,4 +162,36 @@ describe('a deployment and a rollback whose post-deployment checks could none be
     }
     expect((await atomCliRuns(log)).map((r) => r.argv.join(' '))).toEqual(['deploy', 'rollback v57']);
   });
+  it("a click that comes before the run's message is recorded still answers in the run's thread", async () => {
+    bot.fake.reset();
+    await bot.command('run deploy-web', { channel_id: GENERAL, user_id: RESPONDER });
+    const posted = await bot.fake.waitFor('chat.postMessage', (m) =>
+      /^Playbook: Deploy the web app/.test(String(m.args.text)),
+    );
+    const ts = (posted.response as { ts: string }).ts;
+    // Its start is said in its thread once its message is recorded.
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.thread_ts === ts && /started \*Deploy/.test(String(m.args.text)),
+    );
+    // As a busy bot has it a moment after posting the message: not yet recorded.
+    await bot.db.query('UPDATE playbook_runs SET message_ts = NULL WHERE channel_id = $1 AND message_ts = $2', [
+      GENERAL,
+      ts,
+    ]);
+    const value = elementsOf(bot, GENERAL, ts, ACTION.runStep).find(
+      (x) => JSON.parse(x.element.value!).s === 'mitigation.0',
+    )!.element.value!;
+    await bot.click({ channelId: GENERAL, messageTs: ts, actionId: ACTION.runStep, value, userId: RESPONDER });
+    const deployed = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => /post-deployment check/.test(String(m.args.text)),
+      20_000,
+    );
+    expect(deployed.args.thread_ts).toBe(ts);
+    const running = bot.fake
+      .callsTo('chat.postMessage')
+      .find((m) => /Running: atom-cli deploy/.test(String(m.args.text)));
+    expect(running?.args.thread_ts).toBe(ts);
+  });
 });

@@ -100,3 +100,11 @@ export const RESTART_PLAYBOOK = {
   match: ['restart me'],
   mitigation: [{ text: 'Restart every node', run: ['atom-cli', 'restart'], destructive: true, timeout: '5s' }],
 };
+
+/** A security playbook: "unauthorized access" in a title makes the incident private. */
+export const UNAUTHORIZED_ACCESS_PLAYBOOK = {
+  title: 'Unauthorized Access',
+  kind: 'security',
+  match: ['unauthorized access'],
+  mitigation: ['Revoke sessions, force password reset'],
+};

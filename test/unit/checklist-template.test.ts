@@ -196,13 +196,24 @@ describe('the checklist message within Slack’s limits', () => {
 
   it('says where a playbook nobody attached came from: the alert row that named it, else the title', () => {
     const pb = longest();
-    const text = (origin: { kind: 'suggested'; alertRule?: string }) =>
+    const text = (origin: Extract<ChecklistView['origin'], { kind: 'suggested' }>) =>
       JSON.stringify(renderChecklist(view(pb, { runId: null, origin })).blocks);
     expect(text({ kind: 'suggested', alertRule: 'HighCpuUsage' })).toContain(
       "From the runbook's alert row *HighCpuUsage*, for this incident's alerts.",
     );
     expect(text({ kind: 'suggested', alertRule: 'HighCpuUsage' })).not.toContain('incident title');
     expect(text({ kind: 'suggested' })).toContain('Suggested from the incident title.');
+    // A title that fits others as well: they are named, with how to attach each.
+    const tie = text({
+      kind: 'suggested',
+      alsoFits: [
+        { id: 'slow-response-times', title: 'Slow Response Times (> 3s p95)' },
+        { id: 'memory-leaks', title: 'Memory Leaks' },
+      ],
+    });
+    expect(tie).toContain(
+      'Suggested from the incident title, which fits *Slow Response Times (&gt; 3s p95)* (`/incident playbook slow-response-times`), *Memory Leaks* (`/incident playbook memory-leaks`) as well: attach the one that is the trouble.',
+    );
   });
 
   it('a detached playbook keeps its record and loses every button', () => {

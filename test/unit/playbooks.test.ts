@@ -1,17 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { AlertRule } from '../../src/incidents/alert-types.js';
 import { checksAfter, isDeployStep, verificationOf } from '../../src/incidents/verification.service.js';
+import { titleClaims } from '../../src/runbook/alert-rules.js';
 import {
   type CommandStep,
+  expected,
   KNOWN_BINARIES,
   PARAM_KINDS,
+  type ParamKind,
   type Playbook,
   type PlaybookStep,
   validateParams,
 } from '../../src/runbook/playbooks.js';
 import { isRollbackStep, POST_DEPLOYMENT_VERIFICATION } from '../../src/runbook/rollback-playbook.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
-import { suggestPlaybook, winningClaim } from '../../src/runbook/suggest-playbook.js';
+import { equalFits, suggestPlaybook, winningClaim } from '../../src/runbook/suggest-playbook.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const base = (playbooks: unknown) => ({ ...testRunbookData(), playbooks });
@@ -430,8 +434,9 @@ const SAMPLES: Record<keyof typeof PARAM_KINDS, string> = {
 
 describe('suggestPlaybook', () => {
   let playbooks: Playbook[];
+  let runbookAlerts: AlertRule[];
   beforeAll(async () => {
-    playbooks = (await loadRunbook(DEFAULT_RUNBOOK_FILE)).playbooks;
+    ({ playbooks, alerts: runbookAlerts } = await loadRunbook(DEFAULT_RUNBOOK_FILE));
   });
 
   it.each([
@@ -503,6 +508,28 @@ describe('suggestPlaybook', () => {
       expect(kindOf(title), title).not.toBe('security');
     for (const title of ['unauthorized access to admin', 'Unauthorised access on tenant acme'])
       expect(kindOf(title), title).toBe('security');
+  });
+
+  it('names the playbooks a title fits exactly as well as the suggested one, and none when one fits best', () => {
+    const claims = titleClaims(runbookAlerts);
+    // "payment" and "slow" are one word each: only the order of the words chose Stripe Webhook Failures.
+    expect(suggestPlaybook('payments api slow for EU customers', playbooks, claims)).toBe('stripe-webhook-failures');
+    expect(equalFits('payments api slow for EU customers', playbooks, claims, 'stripe-webhook-failures')).toEqual([
+      'slow-response-times',
+    ]);
+    // Two words of one playbook against one of another: no tie.
+    expect(equalFits('redis connection errors on payments', playbooks, claims, 'redis-connection-errors')).toEqual([]);
+    expect(equalFits('DB down', playbooks, claims, 'database-connection-failures')).toEqual([]);
+    // A security playbook is suggested ahead of any other match: no tie with an ordinary one.
+    const custom = [
+      { id: 'rate', kind: 'issue' as const, match: ['throttled'] },
+      { id: 'attack', kind: 'security' as const, match: ['ddos'] },
+      { id: 'slow', kind: 'incident' as const, match: ['slow'] },
+    ];
+    expect(equalFits('ddos: throttled, site slow', custom, [], 'attack')).toEqual([]);
+    expect(equalFits('site slow, throttled', custom, [], 'slow')).toEqual(['rate']);
+    // Not the suggestion (attached by hand, or the title renamed since): nothing to name.
+    expect(equalFits('payments api slow', playbooks, claims, 'slow-response-times')).toEqual([]);
   });
 
   it('matches whole words only, and nothing is null', () => {
@@ -601,10 +628,10 @@ describe('validateParams', () => {
     ['node1&&id'],
     ['../etc'],
     ['NODE1'],
-  ])('rejects %j, naming the expected pattern', (value) => {
+  ])('rejects %j, naming the form it takes', (value) => {
     const r = validateParams(restart, { node_id: value });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.node_id).toContain(PARAM_KINDS.node_id.pattern.source);
+    if (!r.ok) expect(r.errors.node_id).toContain(PARAM_KINDS.node_id.shape);
   });
 
   it.each(
@@ -623,7 +650,9 @@ describe('validateParams', () => {
     expect(r).toEqual({
       ok: false,
       errors: {
-        node_id: expect.stringMatching(/^required; expected a node id .*\(pattern \^\[a-z0-9\]/),
+        node_id: expect.stringMatching(
+          /^required; expected a node id .*\(pattern 2-64 of a-z 0-9 -, starting with a letter or digit\)$/,
+        ),
         node: 'not a parameter of this step',
       },
     });
@@ -631,8 +660,14 @@ describe('validateParams', () => {
     expect(long.ok || long.errors.node_id).toMatch(/^too long \(500 characters\)/);
     const bad = validateParams(logs, { lines: '100; reboot' });
     expect(bad.ok || bad.errors.lines).toBe(
-      `"100; reboot" is not valid; expected a number of log lines from 1 to 9999 (pattern ^[1-9]\\d{0,3}$)`,
+      `"100; reboot" is not valid; expected a number of log lines from 1 to 9999 (pattern a whole number, 1 to 9999)`,
     );
+  });
+
+  it('says the form a value takes in words, never as a regular expression (a person on call reads it)', () => {
+    for (const kind of Object.keys(PARAM_KINDS) as ParamKind[]) {
+      expect(expected(kind), kind).not.toMatch(/\^|\\d|\$\)|\[[a-z0-9]-/);
+    }
   });
 
   it('does not take names from the object prototype', () => {
@@ -879,7 +914,7 @@ describe('checklist fields of the runbook file: cwd on command steps, outside_in
       'playbooks.backup-check.outside_incident.channel: must be a channel ID such as C0123456789 (channel details, at the bottom)',
     ]);
     expect(problems(pb({ chanel: 'C0DEPLOYS' }))).toEqual([
-      'playbooks.backup-check.outside_incident: Unrecognized key: "chanel"',
+      'playbooks.backup-check.outside_incident: unknown key "chanel"; the keys here are channel',
     ]);
   });
 

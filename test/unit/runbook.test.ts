@@ -1,6 +1,10 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeDuration, parseDuration } from '../../src/runbook/duration.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+import { unstaffedRoles } from '../../src/runbook/unstaffed-roles.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const base = () => testRunbookData({ contacts: { on_call: ['U0123ABC', 'S0GROUP1'] } });
@@ -215,7 +219,98 @@ describe('the runbook file', () => {
 
   it('a missing file or bad YAML is a RunbookError naming the file', async () => {
     await expect(loadRunbook('/nonexistent/runbook.yml')).rejects.toThrow(
-      /\/nonexistent\/runbook.yml.*cannot read it/s,
+      /\/nonexistent\/runbook.yml.*there is no such file/s,
     );
+  });
+
+  it('a file that cannot be the runbook says why and what to do: missing, a directory, empty, not a mapping, too large, binary', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rb-read-'));
+    const file = async (name: string, content: string | Buffer) => {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      return path;
+    };
+    const only = async (path: string) => {
+      const err = await loadRunbook(path).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunbookError);
+      expect((err as Error).message).toContain(path);
+      expect((err as RunbookError).problems).toHaveLength(1);
+      return (err as RunbookError).problems[0];
+    };
+    expect(await only(join(dir, 'missing.yml'))).toMatch(/^there is no such file: set RUNBOOK_FILE to the path/);
+    expect(await only(dir)).toMatch(/^it is a directory, not a file: set RUNBOOK_FILE/);
+    expect(await only(await file('empty.yml', ''))).toMatch(/^it is empty \(or only comments\): write the runbook/);
+    expect(await only(await file('comments.yml', '# to do\n'))).toMatch(/^it is empty/);
+    expect(await only(await file('list.yml', '- a\n- b\n'))).toMatch(/^it is a list .*must be a mapping of name:/);
+    expect(await only(await file('text.yml', 'hello\n'))).toMatch(/^it holds only the text "hello"/);
+    const huge = await file('huge.yml', `name: x\n${'# padding\n'.repeat(200_000)}`);
+    expect(await only(huge)).toMatch(
+      /^it is 1\.9 MB, and a runbook file is at most 1 MB .*check that RUNBOOK_FILE names/,
+    );
+    const binary = await file('binary.yml', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0xff, 0xfe, 0x0a]));
+    expect(await only(binary)).toMatch(/^it is not a text file in UTF-8 \(it holds binary data\)/);
+  });
+
+  it("a missing entry, a wrong type or an unknown key says what to write, not zod's words", () => {
+    const data = base() as { severities: Record<string, unknown>; escalation: Record<string, unknown> };
+    const { 'SEV-3': _gone, ...three } = data.severities;
+    expect(problems({ ...data, severities: three })).toEqual([
+      'severities.SEV-3: missing: add it as runbooks/atom.yml does (a mapping of keys (key: value))',
+    ]);
+    expect(problems({ ...data, escalation: { ...data.escalation, order: 'on_call' } })).toEqual([
+      'escalation.order: must be a list, such as [a, b] or lines starting with "- ", not the text "on_call"',
+    ]);
+    expect(problems({ ...data, escalation: { ...data.escalation, paging: true } })).toEqual([
+      'escalation: unknown key "paging"; the keys here are order, roles, rules',
+    ]);
+  });
+
+  it('a problem in a file names its line; a missing entry the line of the one that should hold it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rb-lines-'));
+    const path = join(dir, 'runbook.yml');
+    const atom = await readFile(DEFAULT_RUNBOOK_FILE, 'utf8');
+    const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+    const bad = atom
+      .replace('respond_within: 15m', 'respond_within: 30 mins')
+      .replace('order: [on_call, senior_devops, engineering_manager, cto]', 'order: on_call')
+      .replace(
+        '      - text: Check health endpoint\n        http: { path: /api/health }',
+        '      - text: Check health endpoint\n        ssh: { host: db1 }',
+      )
+      .replace('  SEV-3:\n    name: Low\n', '  SEV-3:\n');
+    await writeFile(path, bad);
+    const err = (await loadRunbook(path).catch((e: unknown) => e)) as RunbookError;
+    expect(err).toBeInstanceOf(RunbookError);
+    expect(err.problems).toEqual(
+      expect.arrayContaining([
+        `severities.SEV-1.respond_within (line ${lineOf(bad, '30 mins')}): "30 mins" is not a duration; write e.g. 30s, 15m, 4h or 1h30m`,
+        `severities.SEV-3.name (near line ${lineOf(bad, '  SEV-3:')}): missing: add it as runbooks/atom.yml does (a text)`,
+        `escalation.order (line ${lineOf(bad, 'order: on_call')}): must be a list, such as [a, b] or lines starting with "- ", not the text "on_call"`,
+        expect.stringMatching(
+          new RegExp(
+            `^playbooks\\.database-connection-failures\\.detection\\.0 \\(line ${lineOf(bad, '- text: Check health endpoint')}\\): unknown key "ssh"; the keys here are text, http, run,`,
+          ),
+        ),
+      ]),
+    );
+    expect(err.problems).toHaveLength(4);
+  });
+
+  it('a role the escalation names with nobody to page is said at start, with where to add contacts', async () => {
+    const bundled = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    const said = unstaffedRoles(bundled, 'atom.yml');
+    expect(said.map((l) => /escalation role (\w+)/.exec(l)?.[1])).toEqual([
+      'on_call',
+      'senior_devops',
+      'engineering_manager',
+      'cto',
+      'database_team',
+    ]);
+    expect(said[0]).toBe(
+      "The runbook's escalation role on_call (On-Call Engineer) has no contacts, rotation or PagerDuty service: its " +
+        'pages reach nobody. Add Slack user or user-group IDs under escalation.roles.on_call.contacts in atom.yml.',
+    );
+    const staffed = parseRunbook(base());
+    expect(unstaffedRoles(staffed, 'rb.yml').some((l) => l.includes('role on_call '))).toBe(false);
   });
 });

@@ -1,0 +1,61 @@
+import type { z } from 'zod';
+
+/**
+ * zod's own words for a runbook problem ("Invalid input: expected array, received string", "Unrecognized key") put as
+ * what to write instead. Passed as the `error` of the runbook's parse: a schema's own message still wins.
+ */
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  array: 'a list, such as [a, b] or lines starting with "- "',
+  object: 'a mapping of keys (key: value)',
+  record: 'a mapping of keys (key: value)',
+  string: 'a text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+};
+
+/** What a value read from YAML is, in words. */
+function described(input: unknown): string {
+  if (input === null) return 'nothing (the key has no value)';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'string')
+    return `the text ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`;
+  if (typeof input === 'number') return `the number ${input}`;
+  if (typeof input === 'boolean') return `${input}`;
+  if (typeof input === 'object') return 'a mapping';
+  return typeof input;
+}
+
+/** The keys an object schema takes, when the issue came from one (zod passes the schema that raised it). */
+function keysOf(inst: unknown): string[] {
+  const shape = (inst as { _zod?: { def?: { shape?: unknown } } } | undefined)?._zod?.def?.shape;
+  return shape && typeof shape === 'object' ? Object.keys(shape) : [];
+}
+
+type RawIssue = Parameters<z.core.$ZodErrorMap>[0];
+
+export function runbookIssueMessage(iss: RawIssue): string | undefined {
+  switch (iss.code) {
+    case 'invalid_type': {
+      const expected = EXPECTED[iss.expected] ?? iss.expected;
+      if (iss.input === undefined) return `missing: add it as runbooks/atom.yml does (${expected})`;
+      return `must be ${expected}, not ${described(iss.input)}`;
+    }
+    case 'unrecognized_keys': {
+      const known = keysOf(iss.inst);
+      const what =
+        iss.keys.length === 1
+          ? `unknown key "${iss.keys[0]}"`
+          : `unknown keys ${iss.keys.map((k) => `"${k}"`).join(', ')}`;
+      return known.length
+        ? `${what}; the keys here are ${known.join(', ')}`
+        : `${what}; remove it or check its spelling`;
+    }
+    case 'invalid_union':
+      if (iss.input === undefined) return 'missing: add it as runbooks/atom.yml does';
+      return `${described(iss.input)} is not a form this entry takes: write it as runbooks/atom.yml does`;
+    default:
+      return undefined;
+  }
+}
