@@ -2,7 +2,7 @@ import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { tellClicker } from '../slack/direct-tell.js';
-import { afterAck, namesFrom } from '../slack/handle.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { renderItemClosed } from '../templates/action-items.js';
 import { ACTION } from '../templates/ids.js';
@@ -13,7 +13,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.actionItemDone, ({ ack, body, action, respond, client, logger }) => {
     const tell = tellClicker(body, respond, client);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const itemId = actionItemRef.decode(action.value);
         if (!itemId) throw new DomainError('action_item_not_found', 'That action item no longer exists.');

@@ -3,7 +3,7 @@ import { TITLE_MAX } from '../commands/subcommands.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { tellClicker } from '../slack/direct-tell.js';
-import { afterAck, namesFrom } from '../slack/handle.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { declareModal } from '../templates/declare-modal.js';
@@ -15,7 +15,7 @@ import { declareMetadata } from '../templates/payloads.js';
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.homeDeclare, ({ ack, body, respond, client, logger }) =>
     afterAck(
-      { ack: () => ack(), names: namesFrom(deps), logger, tell: tellClicker(body, respond, client) },
+      { ack: () => ack(), deps, logger, tell: tellClicker(body, respond, client) },
       () =>
         openModal(
           client,
@@ -34,7 +34,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   ] as const) {
     app.action<BlockAction<ButtonAction>>(actionId, ({ ack, body, respond, client, logger }) =>
       afterAck(
-        { ack: () => ack(), names: namesFrom(deps), logger, tell: tellClicker(body, respond, client) },
+        { ack: () => ack(), deps, logger, tell: tellClicker(body, respond, client) },
         async () => {
           const roles = deps.oncall.rotationRoles();
           if (roles.length === 0)

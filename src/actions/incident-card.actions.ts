@@ -4,8 +4,9 @@ import { AlreadyDoneError, DomainError, IncidentNotFoundError } from '../inciden
 import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
+import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
 import { downWords } from '../slack/down-words.js';
-import { afterAck, namesFrom, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
+import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import type { WhenDown } from '../slack/report-error.js';
@@ -37,8 +38,13 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   ) => {
     app.action<BlockAction<CardAction>>(actionId, ({ ack, body, action, respond, client, logger }) => {
       const tell = replyTo(respond);
+      // An error is told in the channel (ephemeral), else by direct message, when Slack refuses the response_url.
+      const channelId = body.channel?.id;
+      const tellElse = channelId
+        ? ephemeralElseDirect(client, channelId, body.user.id)
+        : directMessageTo(client, body.user.id);
       return afterAck(
-        { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+        { ack: () => ack(), deps, logger, tell, tellElse },
         () => {
           const value = action.type === 'button' ? action.value : undefined;
           const incidentId = clickedIncident(value, action.block_id);

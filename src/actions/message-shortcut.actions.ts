@@ -4,7 +4,7 @@ import { noteDetails, noteIncident } from '../audit/request-context.js';
 import { TITLE_MAX } from '../commands/subcommands.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
-import { afterAck, namesFrom, replyTo } from '../slack/handle.js';
+import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { declareModal, messagePrefill } from '../templates/declare-modal.js';
@@ -60,7 +60,7 @@ async function warnOfSecret(
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.shortcut<MessageShortcut>(SHORTCUT.declareFromMessage, ({ ack, shortcut, client, logger }) =>
     afterAck(
-      { ack: () => ack(), names: namesFrom(deps), logger, tell: directMessageTo(client, shortcut.user.id) },
+      { ack: () => ack(), deps, logger, tell: directMessageTo(client, shortcut.user.id) },
       async () => {
         const channelId = shortcut.channel.id;
         const ts = shortcut.message.ts;
@@ -88,7 +88,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.shortcut<MessageShortcut>(SHORTCUT.addToTimeline, ({ ack, shortcut, respond, client, logger }) => {
     const tell = replyTo(respond);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const incident = await deps.incidents.findByChannel(shortcut.channel.id);
         if (!incident) {

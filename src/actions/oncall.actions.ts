@@ -4,7 +4,7 @@ import { DomainError } from '../incidents/errors.js';
 import { startAndEnd } from '../incidents/oncall.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { tellClicker } from '../slack/direct-tell.js';
-import { afterAck, namesFrom } from '../slack/handle.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { ACTION } from '../templates/ids.js';
 import { renderOverrideRecorded } from '../templates/oncall.js';
@@ -15,7 +15,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.oncallConfirm, ({ ack, body, action, respond, client, logger }) => {
     const tell = tellClicker(body, respond, client);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const ref = overrideRef.decode(action.value);
         if (!ref) throw new DomainError('override_stale', 'That question is out of date: type the override again.');

@@ -2,7 +2,7 @@ import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { noteIncident } from '../audit/request-context.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
-import { afterAck, namesFrom, replyTo } from '../slack/handle.js';
+import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { ACTION } from '../templates/ids.js';
 import { parseIncidentRef } from '../templates/payloads.js';
@@ -23,7 +23,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.makePublic, ({ ack, body, action, respond, logger }) => {
     const tell = replyTo(respond);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const incidentId = incidentIdOf(action.value);
         noteIncident(incidentId);
@@ -37,7 +37,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.joinIncident, ({ ack, body, action, respond, logger }) => {
     const tell = replyTo(respond);
     return afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const incidentId = incidentIdOf(action.value);
         noteIncident(incidentId);

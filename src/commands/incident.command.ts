@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { noteIncident, noteOutcome } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
-import { AlreadyDoneError, NotAnIncidentChannelError } from '../incidents/errors.js';
+import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from '../incidents/errors.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
@@ -9,7 +9,7 @@ import type { Incident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { downWords } from '../slack/down-words.js';
-import { afterAck, namesFrom, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
+import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
@@ -33,7 +33,7 @@ import {
   renderPersonShifts,
 } from '../templates/oncall.js';
 import { declareMetadata, modalMetadata } from '../templates/payloads.js';
-import { renderPlaybookList } from '../templates/playbook.js';
+import { renderAttachedList, renderPlaybookList } from '../templates/playbook.js';
 import { postmortemModal } from '../templates/postmortem-modal.js';
 import { renderMakePublicOffer } from '../templates/private-incidents.js';
 import { renderTimeline } from '../templates/timeline.js';
@@ -105,7 +105,7 @@ const HANDLERS: {
       return r;
     }
     // Its warnings are in the reply, said once.
-    await c.tell(renderDeclaredReply(r.incident, r.problems));
+    await c.tell(renderDeclaredReply(r.incident, r.problems, cmd.private === true));
     return null;
   },
   async declare_form(cmd, c) {
@@ -179,19 +179,33 @@ const HANDLERS: {
     if (r.already) throw new AlreadyDoneError(`*${found.title}* is already attached to this incident.`);
   },
   async detach(cmd, c, i) {
+    // Only what is attached can be detached: the answers name those, not the runbook's every playbook.
+    const { playbooks } = c.deps;
+    const attached = await playbooks.attachedTo(i.id);
+    const list = async (problem?: string, shown = attached) => {
+      await c.tell(renderAttachedList(shown, problem).text);
+    };
     if (!cmd.name) {
-      await c.tell('Name the playbook to detach, e.g. `/incident detach database-connection-failures`.');
+      await list(attached.length ? 'Name the playbook to detach.' : undefined);
       return;
     }
-    const matches = c.deps.playbooks.matching(cmd.name);
-    if (matches.length !== 1) {
-      await c.tell(
-        renderPlaybookList(matches.length ? matches : c.deps.playbooks.list(), fitsNotOne(cmd.name, matches.length)),
-      );
+    const named = playbooks.matching(cmd.name);
+    const matches = named.filter((p) => attached.some((a) => a.id === p.id));
+    // One playbook of the runbook, not attached now: the service says whether it was detached already, and by whom.
+    const found = matches.length === 1 ? matches[0]! : matches.length === 0 && named.length === 1 ? named[0]! : null;
+    if (!found) {
+      await (matches.length > 1
+        ? list(`\`${cmd.name}\` fits ${matches.length} attached playbooks; name one by its id.`, matches)
+        : list(attached.length ? `No attached playbook is called \`${cmd.name}\`.` : undefined));
       return;
     }
-    const found = matches[0]!;
-    await c.deps.playbooks.detach(i.id, found.id, c.userId);
+    try {
+      await playbooks.detach(i.id, found.id, c.userId);
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === 'not_attached')) throw err;
+      await list(`*${found.title}* is not attached to this incident.`);
+      return;
+    }
     await c.tell(
       `:information_source: Detached *${found.title}*: its message keeps what was done, without buttons. \`/incident playbook ${found.id}\` attaches it again, where it was left.`,
     );
@@ -238,8 +252,8 @@ const HANDLERS: {
     });
     await c.tell(renderRunStarted(found, r.run, r.kind === 'started' ? r.link : null, r.kind === 'already'));
   },
-  async rollback(_cmd, c, i) {
-    await c.deps.rollback.showDeployments(i.id, c.userId);
+  async rollback(cmd, c, i) {
+    await c.deps.rollback.showDeployments(i.id, c.userId, cmd.version);
   },
   async status(_cmd, c, i) {
     await c.tell(renderIncidentCard(i, new Date(), c.deps.severities));
@@ -344,10 +358,14 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx, chan
     try {
       incident = await incidentInChannel(c.deps, channelId, notHere(spec.names[0] ?? cmd.kind));
     } catch (err) {
-      if (!(err instanceof NotAnIncidentChannelError && spec.elsewhere)) throw err;
-      // Refused as it is without `elsewhere`; the person is shown what they may have meant.
-      noteOutcome('refused', `${err.code}: not in an incident channel; answered with the usage`);
-      await c.tell(renderHelp(USAGE, spec.elsewhere(cmd)).text);
+      const said = err instanceof NotAnIncidentChannelError ? spec.elsewhere?.(cmd) : undefined;
+      if (!said) throw err;
+      // Refused as it is without `elsewhere`; the person is shown what they may have meant, and how to declare.
+      noteOutcome(
+        'refused',
+        `${(err as NotAnIncidentChannelError).code}: not in an incident channel; answered with the usage`,
+      );
+      await c.tell(renderMistake(said, SUBCOMMANDS.declare.usage).text);
       return;
     }
   }
@@ -383,18 +401,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       key: `cmd:${command.trigger_id}`,
     };
     const spec: SubcommandSpec = SUBCOMMANDS[cmd.kind];
-    // A declaration's error is told where the person still can be when Slack refuses its response_url: once the
-    // incident is whole, that answer names it, and is what keeps them from declaring it a second time.
-    const tellElse =
-      cmd.kind === 'declare' ? ephemeralElseDirect(client, command.channel_id, command.user_id) : undefined;
-    await afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell, tellElse },
-      () => run(cmd, ctx, command.channel_id),
-      {
-        admit: spec.opensForm ? 'always' : spec.heavy ? 'heavy' : 'gate',
-        refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
-        whenDown: downWords(typeof spec.whenDown === 'function' ? spec.whenDown(cmd) : spec.whenDown, deps),
-      },
-    );
+    // An error is told where the person still can be when Slack refuses the response_url: an ephemeral message in
+    // the channel, else a direct message. A declaration's, once the incident is whole, names it, and is what keeps
+    // them from declaring it a second time.
+    const tellElse = ephemeralElseDirect(client, command.channel_id, command.user_id);
+    await afterAck({ ack: () => ack(), deps, logger, tell, tellElse }, () => run(cmd, ctx, command.channel_id), {
+      admit: spec.opensForm ? 'always' : spec.heavy ? 'heavy' : 'gate',
+      refuse: () => ack({ response_type: 'ephemeral', text: BUSY_TEXT }),
+      whenDown: downWords(typeof spec.whenDown === 'function' ? spec.whenDown(cmd) : spec.whenDown, deps),
+    });
   });
 }

@@ -19,6 +19,15 @@ export const ACTION_ITEM_FORM = 'TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow or
 const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
 const NAME = /^@([\p{L}\p{N}._-]{1,80})$/u;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DURATION_SHAPE = /^(\d+(ms|s|m|h|d))+$/i;
+/** Texts that are another subcommand typed after `action` (`/incident action list`), with what to type instead. */
+const NOT_AN_ITEM: readonly [RegExp, string][] = [
+  [/^(list|ls|show|all)$/i, 'To see the open action items, type `/incident actions`.'],
+  [
+    /^(done|complete|close|finish)\s+#?\d+$/i,
+    'Action items are closed with their *Done* button: `/incident actions` lists the open ones, each with one.',
+  ],
+];
 
 type Token = { kind: 'owner'; owner: OwnerRef } | { kind: 'due'; at: Date } | { kind: 'error'; error: string };
 
@@ -68,17 +77,39 @@ function dueToken(raw: string, now: Date, before: string | undefined): Token | n
     if (at.getUTCFullYear() !== y || at.getUTCMonth() !== m - 1 || at.getUTCDate() !== d)
       return { kind: 'error', error: `\`${word}\` is not a date; write the due date as YYYY-MM-DD, e.g. 2026-12-01.` };
     const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-    if (Date.UTC(y, m - 1, d) < today) return { kind: 'error', error: `The due date ${word} is in the past.` };
+    if (Date.UTC(y, m - 1, d) < today)
+      return {
+        kind: 'error',
+        error: `The due date ${word} is in the past; give one to come (a date, \`3d\`, \`tomorrow\` or \`by friday\`), or leave it out.`,
+      };
     return { kind: 'due', at };
   }
   const ms = parseDuration(word);
   if (ms !== null) return { kind: 'due', at: new Date(now.getTime() + ms) };
+  // Shaped as a length but of none (`0d`): a due date meant, not a word of the text (nor the owner before it).
+  if (DURATION_SHAPE.test(word))
+    return {
+      kind: 'error',
+      error: `\`${word}\` is no time from now; give a due date to come (\`3d\`, \`tomorrow\`, \`2026-12-01\`), or leave it out.`,
+    };
   if (word !== raw)
     return { kind: 'error', error: `\`${raw}\` is not a due date; write due:2026-12-01, due:3d or due:friday.` };
   return null;
 }
 
+/** `@here`, `@channel`, `@everyone` as typed or as Slack sends them, and user groups: many people, never an owner. */
+const NOT_PERSON =
+  /^(?:@(here|channel|everyone)|<!(here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>)$/i;
+
 function ownerToken(raw: string): Token | null {
+  const many = NOT_PERSON.exec(raw);
+  if (many) {
+    const shown = (many[1] ?? many[2]) ? `@${many[1] ?? many[2]}` : (many[3] ?? 'a user group');
+    return {
+      kind: 'error',
+      error: `\`${shown}\` is not a person: an action item has one owner. Mention one, e.g. \`@alice\`, or leave the owner out.`,
+    };
+  }
   const mention = MENTION.exec(raw);
   if (mention) return { kind: 'owner', owner: { id: mention[1]! } };
   const name = NAME.exec(raw);
@@ -94,18 +125,40 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
   const words = cleanText(raw).replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   let owner: OwnerRef | null = null;
   let dueAt: Date | null = null;
+  let ownerWord: string | null = null;
+  let dueWord: string | null = null;
   for (let taken = 0; taken < 2 && words.length > 0; taken++) {
     const last = words.at(-1)!;
     const t: Token | null = (!owner && ownerToken(last)) || (!dueAt && dueToken(last, now, words.at(-2))) || null;
     if (!t) break;
     if (t.kind === 'error') return { ok: false, error: t.error };
     words.pop();
-    if (t.kind === 'owner') owner = t.owner;
-    else {
+    if (t.kind === 'owner') {
+      owner = t.owner;
+      ownerWord = last;
+    } else {
       dueAt = t.at;
+      dueWord = last;
       // "in 3d", "by friday", "due tomorrow"
       if (words.length > 1 && ['in', ...BEFORE_A_DAY].includes(words.at(-1)!.toLowerCase())) words.pop();
     }
+  }
+  // One more owner, or one more due date, just before those taken: two of them typed, of which only one would be kept
+  // (the other left in the text, as if part of it).
+  const before = words.at(-1);
+  const again = before && owner ? ownerToken(before) : null;
+  if (again?.kind === 'owner' && ownerWord) {
+    return {
+      ok: false,
+      error: `An action item has one owner, and this one names two (\`${before}\` and \`${ownerWord}\`). Add one item per owner, each with its own owner at the end, e.g. ${words.slice(0, -1).join(' ')} ${ownerWord}.`,
+    };
+  }
+  const dueAgain = before && dueAt ? dueToken(before, now, words.at(-2)) : null;
+  if (dueAgain?.kind === 'due' && dueWord) {
+    return {
+      ok: false,
+      error: `An action item has one due date, and this one names two (\`${before}\` and \`${dueWord}\`). Keep one, e.g. ${words.slice(0, -1).join(' ')} ${dueWord}.`,
+    };
   }
   const text = words.join(' ');
   if (!text || isBlank(text))
@@ -113,6 +166,8 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
       ok: false,
       error: `An action item needs a text: \`${ACTION_ITEM_FORM}\`, e.g. Add pool monitoring @alice 2026-12-01.`,
     };
+  const other = NOT_AN_ITEM.find(([re]) => re.test(text));
+  if (other && !owner && !dueAt) return { ok: false, error: `${other[1]} (Nothing was added.)` };
   if ([...text].length > ACTION_ITEM_MAX)
     return { ok: false, error: `Keep an action item to ${ACTION_ITEM_MAX} characters (it has ${[...text].length}).` };
   return { ok: true, item: { text, owner, dueAt } };

@@ -104,6 +104,28 @@ export function statusUpdatePrefill(text: string | null): StatusUpdatePrefill {
 const severityNamed = (word: string, names?: SeverityNames): Severity | undefined =>
   names ? SEVERITIES.find((s) => names[s].toLowerCase() === word.toLowerCase()) : undefined;
 
+/** Whether `typed` is `word` with one slip of the fingers: a letter missing, added, wrong, or two swapped. */
+function oneSlipFrom(typed: string, word: string): boolean {
+  if (typed === word) return false;
+  if (typed.length === word.length) {
+    const diff = [...typed].flatMap((c, i) => (c === word[i] ? [] : [i]));
+    if (diff.length === 1) return true;
+    const [i, j] = diff;
+    return diff.length === 2 && j === i! + 1 && typed[i!] === word[j] && typed[j] === word[i!];
+  }
+  const [short, long] = typed.length < word.length ? [typed, word] : [word, typed];
+  if (long.length - short.length !== 1) return false;
+  return [...long].some((_, i) => long.slice(0, i) + long.slice(i + 1) === short);
+}
+
+/** The subcommand a word is one slip of the fingers from (`ackk`, `resolev`), when exactly one is; else undefined. */
+function subcommandMeant(word: string): string | undefined {
+  const typed = word.normalize('NFKC').toLowerCase();
+  if (typed.length < 3) return undefined;
+  const near = SUBCOMMAND_ROWS.flatMap(([, spec]) => spec.names).filter((n) => n.length >= 3 && oneSlipFrom(typed, n));
+  return near.length === 1 ? near[0] : undefined;
+}
+
 /**
  * What a declaration typed another way should have been: `p1 db down` (another tool's priorities), `critical db down`
  * (the runbook's name of a level), `db down sev1` (the severity last). Undefined when it looks like none of those.
@@ -123,6 +145,9 @@ function declarationHint(first: string, rest: string, text: string, names?: Seve
       `${command(named, rest)}.`
     );
   }
+  const typo = /^(s[a-z]{0,3})[-_]?([0-3])$/i.exec(first);
+  if (typo && oneSlipFrom(typo[1]!.toLowerCase(), 'sev'))
+    return `\`${first}\` is not a severity. ${levels}: ${command(Number(typo[2]) as Severity, rest)}.`;
   const words = text.split(' ');
   const last = words.length > 1 ? parseSeverityToken(words[words.length - 1]!) : undefined;
   if (last?.ok) return `Put the severity first: ${command(last.severity, words.slice(0, -1).join(' '))}.`;
@@ -130,15 +155,16 @@ function declarationHint(first: string, rest: string, text: string, names?: Seve
 }
 
 /**
- * A leading severity as one word: `sev 1` is `sev1`, and one typed full width (`ｓｅｖ１`, as a Chinese or Japanese
+ * A leading severity as one word: `sev 1` is `sev1` (and `sev1:` too), and one typed full width (`ｓｅｖ１`, as a Chinese or Japanese
  * keyboard types it) is read as `sev1` too (NFKC). Only the severity is normalised: the title stays as typed.
  */
 const joinSeverity = (s: string) => {
   const words = s.split(' ');
   const one = words[0]!.normalize('NFKC');
-  if (/^sev[-_]?\d+$/i.test(one)) return [one, ...words.slice(1)].join(' ');
+  // A colon after it (`SEV1: db down`, as incident titles are often written) is not part of the severity.
+  if (/^sev[-_]?\d+:?$/i.test(one)) return [one.replace(/:$/, ''), ...words.slice(1)].join(' ');
   const two = words.length > 1 ? `${one}${words[1]!.normalize('NFKC')}` : '';
-  if (/^sev\d+$/i.test(two)) return [two, ...words.slice(2)].join(' ');
+  if (/^sev\d+:?$/i.test(two)) return [two.replace(/:$/, ''), ...words.slice(2)].join(' ');
   return s;
 };
 /**
@@ -169,7 +195,7 @@ function namedSeverity(
       error: `\`/incident ${typed} sev${severity}\` takes nothing after the severity. To declare an incident, start with it: \`/incident sev${severity} ${words.slice(1).join(' ')}\`.`,
     };
   }
-  return withText(kind, spec, typed, '', { severity });
+  return withText(kind, spec, typed, '', { severity, named: true });
 }
 
 /** The flags a text starts with (`--private `), maybe none. */
@@ -208,12 +234,31 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     };
   }
 
+  // A flag of the declaration typed as the first word, without its dashes (`private sev2 payroll leak`): the
+  // declaration with it (`sev2 --private payroll leak`).
+  const flag = BY_SEVERITY.withText[1].flags?.find((f) => f === first.normalize('NFKC').toLowerCase());
+  if (!row && flag) {
+    const after = joinSeverity(rest);
+    const space = after.indexOf(' ');
+    const word = space === -1 ? after : after.slice(0, space);
+    if (parseSeverityToken(word).ok)
+      return parseTyped(`${word} --${flag} ${space === -1 ? '' : after.slice(space + 1)}`.trim(), names);
+    return {
+      ok: false,
+      error: `To declare a ${flag} incident, start with its severity: \`/incident sev1 --${flag} ${rest || '<title>'}\`.`,
+      kind: BY_SEVERITY.withText[0],
+    };
+  }
+
   if (!row) {
+    const meant = subcommandMeant(first);
     return {
       ok: false,
       error:
         declarationHint(first, rest, text, names) ??
-        `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\` (or \`/incident declare ${text}\` to choose it in a form).`,
+        (meant
+          ? `I don't know \`${first}\`. Did you mean \`/incident ${[meant, rest].filter(Boolean).join(' ')}\`? To declare an incident instead, start with its severity: \`/incident sev1 ${text}\`.`
+          : `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\` (or \`/incident declare ${text}\` to choose it in a form).`),
     };
   }
   // A row chosen by its name that takes a severity (`severity sev1`): the severity, and nothing after it.

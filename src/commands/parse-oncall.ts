@@ -60,7 +60,17 @@ export function endOf(words: string[]): OverrideEnd | string {
   }
   const rest = first === 'for' ? words.slice(1) : words;
   const ms = rest.length === 1 ? parseDuration(rest[0]!) : null;
-  return ms === null ? HOW_LONG : { kind: 'for', ms };
+  return ms === null ? howLong(rest.at(-1)) : { kind: 'for', ms };
+}
+
+/** Shaped as a length (`0h`, `0m30s`…) but parseDuration took none: a length of nothing. */
+const LENGTH_SHAPE = /^(\d+(ms|s|m|h|d))+$/i;
+
+/** What to say of a length that is missing or not one; a length of nothing says so. */
+function howLong(word: string | undefined): string {
+  if (word && LENGTH_SHAPE.test(word))
+    return `\`${word}\` is no time at all: say how long the override lasts, e.g. \`2h\`, \`30m\` or \`until 18:00\`.`;
+  return HOW_LONG;
 }
 
 type Timing = { role: string | null; start: WallTime | null; end: OverrideEnd };
@@ -91,10 +101,22 @@ function roleAndTiming(words: string[]): Timing | string {
   }
   const last = words.at(-1);
   const ms = last ? parseDuration(last) : null;
-  if (ms === null) return HOW_LONG;
+  if (ms === null) return howLong(last);
   const roleWords = words.slice(0, -1);
   if (roleWords.at(-1)?.toLowerCase() === 'for') roleWords.pop();
   return { role: role(roleWords), start: null, end: { kind: 'for', ms } };
+}
+
+/**
+ * Moves the people named after the verb (`override 2h @bob`, `swap @a 2h @b`) to just after it, in the order typed,
+ * so the time and the role may come before them. Role and time words never start with @ or <@.
+ */
+function peopleFirst(words: string[], count: number): void {
+  const at: number[] = [];
+  for (let i = 1; i < words.length && at.length < count; i++) if (person(words[i]) !== null) at.push(i);
+  const people = at.map((i) => words[i]!);
+  for (const i of at.reverse()) words.splice(i, 1);
+  words.splice(1, 0, ...people);
 }
 
 /** Reads what follows `/incident oncall`. Errors are sentences for the person who typed it. */
@@ -104,6 +126,7 @@ export function parseOnCall(raw: string | null): OnCallParse {
   const first = words[0]!.toLowerCase();
   const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
   if (first === 'override' || first === 'swap') {
+    peopleFirst(words, first === 'swap' ? 2 : 1);
     const who = person(words[1]);
     if (typeof who === 'string') return bad(who);
     if (!who)

@@ -13,7 +13,7 @@ export type IncidentCommand =
   | { kind: 'help' }
   | { kind: 'declare'; severity: Severity; title: string; private: boolean }
   | { kind: 'declare_form'; title: string | null; severity?: Severity; private: boolean }
-  | { kind: 'set_severity'; severity: Severity }
+  | { kind: 'set_severity'; severity: Severity /** Typed by its name (`/incident severity sev0`). */; named?: true }
   | { kind: 'list' }
   | { kind: 'ack' }
   | { kind: 'update'; summary: string | null }
@@ -30,7 +30,7 @@ export type IncidentCommand =
   | { kind: 'playbook'; name: string | null }
   | { kind: 'detach'; name: string | null }
   | { kind: 'run'; name: string | null }
-  | { kind: 'rollback' }
+  | { kind: 'rollback'; version: string | null }
   | { kind: 'postmortem' }
   | { kind: 'action'; item: string | null }
   | { kind: 'actions' }
@@ -49,7 +49,7 @@ export interface SubcommandSpec {
    */
   args: 'none' | 'text' | 'severity';
   text?: {
-    field: 'title' | 'summary' | 'name' | 'item' | 'args' | 'what';
+    field: 'title' | 'summary' | 'name' | 'item' | 'args' | 'what' | 'version';
     max?: number;
     tooLong?: (length: number) => string;
     /** When set, the text is required: said when it is missing, or shows nothing. */
@@ -73,8 +73,11 @@ export interface SubcommandSpec {
   where: 'anywhere' | 'incident channel' | 'anywhere / incident channel';
   /** Its line in `/incident help`: the form in backticks, then what it does. */
   usage: string;
-  /** Said with the usage outside an incident channel, instead of "works inside an incident channel". */
-  elsewhere?: (cmd: IncidentCommand) => string;
+  /**
+   * Said with the usage outside an incident channel, instead of "works inside an incident channel" (which is said
+   * when it gives nothing).
+   */
+  elsewhere?: (cmd: IncidentCommand) => string | undefined;
   /** Its work takes the heavy gate (few at once, held back while the process is busy) instead of the light one. */
   heavy?: true;
   /**
@@ -142,7 +145,10 @@ export const SUBCOMMANDS = {
     where: 'incident channel',
     whenDown: (cmd) => (cmd.kind === 'set_severity' && cmd.severity === 0 ? 'page' : 'change'),
     usage: '`/incident sev0` — change the severity (`/incident severity sev0` too)',
+    // `/incident sev0` alone outside an incident channel was most likely a declaration without its title;
+    // `/incident severity sev0` was not.
     elsewhere: (cmd) => {
+      if (cmd.kind === 'set_severity' && cmd.named) return undefined;
       const sev = cmd.kind === 'set_severity' ? cmd.severity : 1;
       return `To declare an incident, add a title after the severity, e.g. \`/incident sev${sev} db down\`. (\`/incident sev${sev}\` alone changes the severity inside an incident channel.)`;
     },
@@ -232,11 +238,12 @@ export const SUBCOMMANDS = {
       '`/incident escalate [role]` — page the next role in the contact order now; with a role of the runbook (`/incident escalate cto`, `page database team`), that role',
   },
   playbook: {
-    names: ['playbook', 'playbooks'],
+    names: ['playbook', 'playbooks', 'attach'],
     args: 'text',
     text: { field: 'name' },
     where: 'anywhere / incident channel',
-    usage: '`/incident playbook [name]` — list the playbooks, or attach one (a checklist: Done, Skip, Run)',
+    usage:
+      '`/incident playbook [name]` — list the playbooks, or attach one (a checklist: Done, Skip, Run; `attach [name]` too)',
   },
   run: {
     names: ['run'],
@@ -255,9 +262,15 @@ export const SUBCOMMANDS = {
   },
   rollback: {
     names: ['rollback'],
-    args: 'none',
+    args: 'text',
+    text: {
+      field: 'version',
+      max: 100,
+      tooLong: () => 'That is not a version: name one as `atom-cli deployments` lists it, e.g. `v57`.',
+    },
     where: 'incident channel',
-    usage: '`/incident rollback` — list recent deployments with a one-click roll back (also the Roll back button)',
+    usage:
+      '`/incident rollback [version]` — list recent deployments with a one-click roll back (also the Roll back button); with a version (`v57`, `previous`), its button to press',
   },
   status: {
     names: ['status'],

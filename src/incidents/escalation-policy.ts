@@ -48,7 +48,7 @@ export interface RuleDef {
   /** For timers made by hand rather than from the incident's state: kept while this holds. */
   keptWhile?(i: Incident): boolean;
   /** Why it pages, in words for the channel and the page itself. */
-  reason(rb: PolicyRunbook, i: Pick<Incident, 'severity'>): string;
+  reason(rb: PolicyRunbook, i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean }): string;
   /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
   unless(rb: PolicyRunbook): string | null;
   /** Whether its due time follows the incident (a severity change moves it); the others keep the time they were set. */
@@ -59,7 +59,16 @@ export interface RuleDef {
    * commander in the channel.
    */
   readonly pages: 'roles' | 'role_and_next' | 'commander';
+  /**
+   * Paged at once when a flag is raised (customer impact, SEV-0, a data-loss risk): a role paged for the incident
+   * less than RECENT_PAGE_MS before is not paged again for it (its page is still reaching them); a timer's page
+   * (`unresolved` after 30 minutes) pages again, as the card says.
+   */
+  readonly onFlag?: true;
 }
+
+/** How long a role's page counts as still reaching them: a flag raised meanwhile does not page them a second time. */
+export const RECENT_PAGE_MS = 5 * 60_000;
 
 const investigating = (i: Incident) => i.status === 'investigating';
 /**
@@ -111,14 +120,24 @@ export const RULES = {
     unless: () => null,
     movable: false,
     pages: 'roles',
+    onFlag: true,
   },
   critical: {
     file: { key: 'critical', form: 'role' },
     due: (i, _rb, now) => (notResolved(i) && (i.severity === 0 || i.dataLossRisk) ? now : null),
-    reason: () => 'the incident is SEV-0 or at risk of data loss',
+    // The reason that holds as the page goes (both, when both do).
+    reason: (_rb, i) =>
+      i.severity === 0 && i.dataLossRisk
+        ? 'the incident is SEV-0 and at risk of data loss'
+        : i.severity === 0
+          ? 'the incident is SEV-0'
+          : i.dataLossRisk
+            ? 'a data-loss risk was flagged'
+            : 'the incident is SEV-0 or at risk of data loss',
     unless: () => null,
     movable: false,
     pages: 'roles',
+    onFlag: true,
   },
   data_loss: {
     // "Data loss risk: escalate immediately, involve database team" (critical covers the immediate escalation).
@@ -128,6 +147,7 @@ export const RULES = {
     unless: () => null,
     movable: false,
     pages: 'roles',
+    onFlag: true,
   },
   manual: {
     file: null,
@@ -170,7 +190,11 @@ export interface JobSpec {
 }
 
 /** Why a page was sent, in words for the channel and the page itself. */
-export function ruleReason(rule: string, rb: PolicyRunbook, i: Pick<Incident, 'severity'>): string {
+export function ruleReason(
+  rule: string,
+  rb: PolicyRunbook,
+  i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean },
+): string {
   return ruleDef(rule)?.reason(rb, i) ?? `the escalation rule "${rule}" fired`;
 }
 
@@ -227,17 +251,19 @@ export function remindsCommander(rule: string): boolean {
 
 /**
  * The roles a firing job pages. `unacknowledged` pages its role again together with the next role in the contact
- * order that has not been paged yet.
+ * order that has not been paged yet; a rule paging on a flag leaves out the roles paged recently (RECENT_PAGE_MS).
  */
 export function rolesToPage(
   job: { rule: string; role: string | null },
   rb: PolicyRunbook,
   pagedRoles: ReadonlySet<string>,
+  pagedRecently: ReadonlySet<string> = new Set(),
 ): string[] {
-  const def = ruleDef(job.rule);
+  const def: RuleDef | undefined = ruleDef(job.rule);
   if (!def || def.pages === 'commander' || !job.role) return [];
   if (def.pages === 'roles') {
-    return [...(rb.escalation.rules[job.rule as EscalationRule]?.roles ?? [job.role])];
+    const roles = rb.escalation.rules[job.rule as EscalationRule]?.roles ?? [job.role];
+    return def.onFlag ? roles.filter((r) => !pagedRecently.has(r)) : [...roles];
   }
   const order = rb.escalation.order;
   const next = order.slice(order.indexOf(job.role) + 1).find((r) => !pagedRoles.has(r));

@@ -30,6 +30,7 @@ import {
   keptByHand,
   MOVABLE_RULES,
   nextRoleToPage,
+  RECENT_PAGE_MS,
   REMINDER_RULES,
   remindsCommander,
   roleNamed,
@@ -387,10 +388,16 @@ export class EscalationService {
         const incidents = await getIncidents(tx, [...new Set(jobs.map((j) => j.incidentId))]); // locked by the claim
         const stored = await pagesOfIncidents(tx, [...incidents.keys()]);
         const paged = new Map<number, Set<string>>();
+        const recently = new Map<number, Set<string>>();
         for (const p of stored) {
           const set = paged.get(p.incidentId) ?? new Set<string>();
           set.add(p.role);
           paged.set(p.incidentId, set);
+          if (now.getTime() - p.createdAt.getTime() < RECENT_PAGE_MS) {
+            const recent = recently.get(p.incidentId) ?? new Set<string>();
+            recent.add(p.role);
+            recently.set(p.incidentId, recent);
+          }
         }
         const cancelled: number[] = [];
         const fired: FiredJob[] = [];
@@ -414,7 +421,7 @@ export class EscalationService {
           pagingNow.set(incident.id, anew);
           const roles = earlier.length
             ? earlier.map((p) => p.role)
-            : rolesToPage(job, this.runbook, incidentPaged).filter((r) => !anew.has(r));
+            : rolesToPage(job, this.runbook, incidentPaged, recently.get(incident.id)).filter((r) => !anew.has(r));
           for (const role of roles) {
             const e = earlier.find((p) => p.role === role);
             if (e) {

@@ -16,6 +16,7 @@ import {
 } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { insertPublicUpdate } from '../store/status-page.repo.js';
+import { Coalesced } from './coalesced.js';
 import {
   advance,
   CommandHeld,
@@ -35,8 +36,10 @@ import {
 import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';
 import type { EscalateResult, EscalationService } from './escalation.service.js';
 import { incidentNotFound, incidentOrThrow } from './find-incident.js';
+import { mustFitForm } from './form-fit.js';
 import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
+import { maskedIncident } from './shown-incident.js';
 import { mergeOverNewer, REQUIRED_FIELDS, type SeenFields, WRITTEN_FIELDS } from './status-merge.js';
 import { publicUpdateOf } from './status-page.js';
 import { isBlank } from './text.js';
@@ -112,10 +115,27 @@ export class IncidentService {
 
   /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
   async refreshCard(incidentId: number): Promise<void> {
-    const found = await getVersionedIncident(this.db, incidentId);
-    if (!found) throw await incidentNotFound(this.db, incidentId);
-    await this.showLatest(found);
+    await this.showCard(incidentId, async () => {
+      const found = await getVersionedIncident(this.db, incidentId);
+      if (!found) throw await incidentNotFound(this.db, incidentId);
+      return found;
+    });
   }
+
+  /**
+   * Shows the incident on its card (`first`: the state to show when no refresh of it is under way in this process).
+   * Refreshes of one incident asked while one is under way are folded into one after it, which shows the row as it is
+   * then, if it changed since: a burst of changes to one incident (people clicking on its card at once) updates the
+   * card twice, not once per change, and the last update shows the last change.
+   */
+  private async showCard(incidentId: number, first: () => Promise<VersionedIncident>): Promise<void> {
+    await this.cardRuns.run(incidentId, async (shown) => {
+      const latest = shown === undefined ? await first() : await incidentIfChanged(this.db, incidentId, shown);
+      return latest ? this.showLatest(latest) : shown;
+    });
+  }
+
+  private readonly cardRuns = new Coalesced<number, string | undefined>();
 
   /**
    * Shows `shown` on the card, then reads the incident again: when another change (in this process or another
@@ -124,26 +144,34 @@ export class IncidentService {
    * ends as the database has it (bench/mixed found a card showing the commander one change behind without this).
    * The check compares the version of the row (one small statement), and reads the row only when it changed.
    */
-  private async showLatest(shown: VersionedIncident): Promise<void> {
-    for (let round = 0; round < 3; round++) {
+  private async showLatest(shown: VersionedIncident): Promise<string> {
+    for (let round = 0; ; round++) {
       await this.chat.refreshCard(shown.incident, await this.escalationView(shown.incident));
+      if (round === 2) return shown.version;
       const newer = await incidentIfChanged(this.db, shown.incident.id, shown.version);
-      if (!newer) return;
+      if (!newer) return shown.version;
       shown = newer;
     }
   }
 
+  /** The incident whose channel this is, as shown: what people typed in it masked as it is read (maskedIncident). */
   async findByChannel(channelId: string): Promise<Incident | null> {
-    return getIncidentByChannel(this.db, channelId);
+    const incident = await getIncidentByChannel(this.db, channelId);
+    return incident && maskedIncident(incident, this.typed);
   }
 
+  /** The incident, as shown (see findByChannel). */
   async get(id: number): Promise<Incident> {
-    return incidentOrThrow(this.db, id);
+    return maskedIncident(await incidentOrThrow(this.db, id), this.typed);
   }
 
-  /** The first open incidents `userId` may see (most severe, then newest), and how many of them are open in all. */
+  /**
+   * The first open incidents `userId` may see (most severe, then newest), and how many of them are open in all; what
+   * people typed in them masked as it is read (see maskedIncident).
+   */
   async listOpen(teamId: string, userId: string | null = null): Promise<OpenIncidents> {
-    return listOpenIncidents(this.db, teamId, undefined, userId);
+    const open = await listOpenIncidents(this.db, teamId, undefined, userId);
+    return { ...open, incidents: open.incidents.map((i) => maskedIncident(i, this.typed)) };
   }
 
   /** The incident's events, their text masked as it is read: a row stored before a value was known secret holds it. */
@@ -179,7 +207,7 @@ export class IncidentService {
     this.countMilestones(result.before, result.incident);
     const warnings: string[] = [...(result.said ?? [])];
     try {
-      await this.showLatest(result.written);
+      await this.showCard(incidentId, async () => result.written);
     } catch (err) {
       warnings.push(`the card could not be updated (${describe(err)})`);
       this.log.warn('refreshCard failed', err);
@@ -298,7 +326,11 @@ export class IncidentService {
   ) {
     return this.change(incidentId, requestKey, (cur) => {
       if (formChannelId && cur.channelId && formChannelId !== cur.channelId) throw formOutOfDate();
-      const { update, kept } = maskedUpdate(mergeOverNewer(submitted, seen, cur), this.typed);
+      // The form showed the incident masked (see get): its fields are compared with the incident as it shows now.
+      const { update, kept } = maskedUpdate(
+        mergeOverNewer(submitted, seen, maskedIncident(cur, this.typed)),
+        this.typed,
+      );
       // The status as submitted: a form left at its status does not take the resolution over.
       if (cur.status === 'resolved' && submitted.status !== 'resolved') throw resolvedMeanwhile(submitted, seen);
       // A field left as the form showed it takes the incident's; a form that does not fit the incident (another
@@ -435,9 +467,17 @@ export class IncidentService {
     return this.escalation.escalateNow(incidentId, actorId, request);
   }
 
-  resolve(incidentId: number, actorId: string, typed: string, requestKey?: string) {
+  resolve(
+    incidentId: number,
+    actorId: string,
+    typed: string,
+    requestKey?: string,
+    /** The channel the resolve form was opened for: a form of another incident's channel does not fit this one. */
+    formChannelId?: string,
+  ) {
     const summary = this.typed(typed);
     return this.change(incidentId, requestKey, (cur) => {
+      mustFitForm(cur, formChannelId, '/incident resolve');
       if (cur.status === 'resolved') throw alreadyResolved(cur, actorId, summary);
       const now = new Date();
       return {
@@ -469,10 +509,6 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-/**
- * A status update for an incident resolved meanwhile (another person resolved it while this one wrote): refused, and
- * what the person wrote is given back to them, so that it is not lost.
- */
 /** A status update form that does not fit the incident it names (another incident's, or forged). */
 function formOutOfDate(): DomainError {
   return new DomainError(
@@ -514,6 +550,10 @@ function maskedUpdate<T extends { update: StatusUpdateInput }>(merged: T, mask: 
   };
 }
 
+/**
+ * A status update for an incident resolved meanwhile (another person resolved it while this one wrote): refused, and
+ * what the person wrote is given back to them, so that it is not lost.
+ */
 function resolvedMeanwhile(update: StatusUpdateInput, seen: SeenFields | undefined): DomainError {
   const lead = `This incident ${seen ? 'was resolved while you wrote your update' : 'is resolved'}, so it takes no more status updates and yours was not posted.`;
   return new DomainError(

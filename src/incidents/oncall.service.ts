@@ -163,10 +163,18 @@ export class OnCallService implements OnCallResolver, Sweep {
      */
     private readonly typed: (text: string) => string = (text) => text,
   ) {
-    this.handoffs = new HandoffNotices(db, runbook, chat, opts, log, {
-      rotations: () => this.rotations(),
-      overrides: (since) => this.overrides(since),
-    });
+    this.handoffs = new HandoffNotices(
+      db,
+      runbook,
+      chat,
+      opts,
+      log,
+      {
+        rotations: () => this.rotations(),
+        overrides: (since) => this.overrides(since),
+      },
+      typed,
+    );
   }
 
   private readonly handoffs: HandoffNotices;
@@ -374,6 +382,11 @@ export class OnCallService implements OnCallResolver, Sweep {
       );
     const members = new Set([...def.rotation.people, ...(def.rotation.layer?.people ?? [])]);
     const notIn = people.filter((p) => !members.has(p));
+    if (req.kind === 'swap' && !(await this.swapTrades(def, people, startsAt, endsAt)))
+      throw new DomainError(
+        'swap_nothing',
+        `Neither of them is on call for *${def.name}* ${later ? `from ${stamp(startsAt)} ` : ''}until ${stamp(endsAt)}: a swap trades shifts, and there is no shift to trade, so nothing was recorded. To put one of them on call, use \`/incident oncall override @person 2h\`.`,
+      );
     const gaps = people
       .map((userId) => ({ userId, vias: reachGaps(this.runbook.people[userId], def) }))
       .filter((g) => g.vias.length > 0);
@@ -393,6 +406,16 @@ export class OnCallService implements OnCallResolver, Sweep {
     });
     if (!override) return { kind: 'retry' };
     return { kind: 'recorded', override, roleName: def.name, timeZone, gaps };
+  }
+
+  /**
+   * Whether a swap of these people over that time trades anything: one of them is on call in the rotation (with the
+   * overrides recorded) at some moment of it. People of the second layer are taken as trading (its hours are its own).
+   */
+  private async swapTrades(def: RotationRole, people: string[], from: Date, to: Date) {
+    if (people.some((p) => def.rotation.layer?.people.includes(p))) return true;
+    const overrides = (await this.overrides(from)).get(def.id) ?? [];
+    return segments(def.rotation, overrides, from, to).some((seg) => people.includes(seg.userId));
   }
 
   /** Records the notices of hand-offs coming within ONCALL_HANDOFF_NOTICE (or just past), then sends those due. */

@@ -307,10 +307,10 @@ export interface ChecklistView {
   runId: number | null;
   /**
    * How it came: suggested by the bot (from the runbook row of the incident's alerts, `alertRule`, or else from its
-   * title), attached by someone, or started outside an incident.
+   * title, with the playbooks the title fits as well, `alsoFits`), attached by someone, or started outside an incident.
    */
   origin:
-    | { kind: 'suggested'; alertRule?: string }
+    | { kind: 'suggested'; alertRule?: string; alsoFits?: readonly { id: string; title: string }[] }
     | { kind: 'attached'; by: string | null }
     | { kind: 'run'; by: string };
   /** By step key (`mitigation.2`); a step without an entry is open. */
@@ -355,6 +355,7 @@ export interface PlaybookChat {
     deployments: DeploymentView[],
     suggested: string | null,
     runId?: number | null,
+    asked?: AskedVersion,
   ): Promise<void>;
   /**
    * Posts the result of a rollback (to `subject`, a version) or a deployment (`{ deployed }`, the command as shown) and
@@ -378,6 +379,16 @@ export interface CheckResult {
   detail: string;
   /** It could not be run (not configured: no health URL, say): neither passed nor failed; `detail` says why. */
   unchecked?: true;
+}
+
+/**
+ * A version the person typed (`/incident rollback v57`), as the deployments list answers it: `version` the one it
+ * names (null: none of them), `offered` whether its button is there to press, else why not.
+ */
+export interface AskedVersion {
+  typed: string;
+  version: string | null;
+  answer: 'offered' | 'current' | 'unhealthy' | 'unknown';
 }
 
 export interface DeploymentView {

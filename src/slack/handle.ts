@@ -44,7 +44,12 @@ const warningsOf = (r: unknown): string[] => {
 export interface AfterAckArgs {
   /** Bolt's ack, called without a payload once the request is admitted. */
   ack: () => Promise<void>;
-  /** Needed for `admit: 'gate'` and `'heavy'`. */
+  /**
+   * The listener's deps: the work gates (`gate`) and the names of people (`names`) are taken from them unless given
+   * apart.
+   */
+  deps?: Pick<ListenerDeps, 'gate' | 'notes'>;
+  /** Needed for `admit: 'gate'` and `'heavy'` (or `deps`). */
   gate?: WorkGates;
   logger: Pick<Logger, 'error' | 'warn'>;
   tell: Tell;
@@ -55,7 +60,7 @@ export interface AfterAckArgs {
 }
 
 /** The names of people and user groups, by id, as the listeners' deps know them (cached users.info), for afterAck. */
-export function namesFrom(deps: Pick<ListenerDeps, 'notes'>): ContactNames {
+function namesFrom(deps: Pick<ListenerDeps, 'notes'>): ContactNames {
   return (ids) => deps.notes.contactNames(ids);
 }
 
@@ -86,7 +91,7 @@ export interface AfterAckOptions {
  * outages as "follow the runbook by hand", anything else with a reference id).
  */
 export async function afterAck(
-  { ack, gate, logger, tell, names, tellElse }: AfterAckArgs,
+  { ack, deps, gate = deps?.gate, logger, tell, names = deps && namesFrom(deps), tellElse }: AfterAckArgs,
   work: () => WorkResult,
   { admit, refuse, done = 'Recorded', whenDown = 'change' }: AfterAckOptions,
 ): Promise<void> {

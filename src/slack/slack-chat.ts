@@ -4,6 +4,7 @@ import { incidentChannelName } from '../incidents/channel-name.js';
 import { ChatPlatformError } from '../incidents/errors.js';
 import {
   type ApprovalView,
+  type AskedVersion,
   type ChatPlace,
   type ChecklistView,
   type CheckResult,
@@ -440,8 +441,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     deployments: DeploymentView[],
     suggested: string | null,
     runId: number | null = null,
+    asked?: AskedVersion,
   ): Promise<void> {
-    const msg = renderDeployments(deployments, suggested, runId);
+    const msg = renderDeployments(deployments, suggested, runId, asked);
     await this.call('post the deployments', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),

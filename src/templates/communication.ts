@@ -34,6 +34,16 @@ export function communicationTemplate(i: Incident, u: Omit<StatusUpdateInput, 'p
 }
 
 /** A status update as posted in Slack: the template's fields in its order, user text escaped. Pure. */
+/**
+ * What an update marked for the status page says of it: a private incident is never on the page, so its update is
+ * kept for the page until the incident is made public.
+ */
+function publishedNote(i: Incident): string {
+  return i.private
+    ? ':lock: Not on the status page while the incident is private: shown there once it is made public'
+    : ':globe_with_meridians: Published on the status page';
+}
+
 export function renderStatusUpdate(i: Incident, u: StatusUpdateInput, authorId: string): Message {
   const head = `*SUBJECT: [${severityLabel(i.severity)}] ${mrkdwnClip(i.title, 200)}*`;
   const facts = [
@@ -78,11 +88,7 @@ export function renderStatusUpdate(i: Incident, u: StatusUpdateInput, authorId: 
       elements: [
         {
           type: 'mrkdwn',
-          text: [
-            `Posted by ${mention(authorId)}`,
-            flags,
-            u.publish ? ':globe_with_meridians: Published on the status page' : null,
-          ]
+          text: [`Posted by ${mention(authorId)}`, flags, u.publish ? publishedNote(i) : null]
             .filter(Boolean)
             .join('  ·  '),
         },

@@ -98,7 +98,9 @@ export function renderIncidentCard(
     const sameRole = escalateTo && escalation.next && escalateTo.roleName === escalation.next.roleName;
     const escalateNow = escalateTo
       ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}${nobody(escalateTo.who) ? ' (no contacts)' : sameRole ? '' : whoLine(escalateTo.who)}`
-      : null;
+      : i.status === 'investigating' && escalation.paged.length
+        ? 'Everyone in the contact order has been paged'
+        : null;
     blocks.push({
       type: 'context',
       elements: [
@@ -129,7 +131,9 @@ export function renderIncidentCard(
       text: { type: 'mrkdwn', text: `*Resolution:* ${mrkdwnClip(i.resolutionSummary, LIMITS.sectionText - 20)}` },
     });
   }
-  if (i.status !== 'resolved') blocks.push(cardActions(i, severities, escalateTo?.role ?? null));
+  // Everyone in the contact order paged (the escalation read, with nobody left): no Escalate now to press for nothing.
+  const nobodyLeft = escalation !== undefined && !escalation.escalateTo;
+  if (i.status !== 'resolved') blocks.push(cardActions(i, severities, escalateTo?.role ?? null, nobodyLeft));
   else
     blocks.push({
       type: 'actions',
@@ -144,17 +148,23 @@ export function renderIncidentCard(
 /** People named at most on one escalation line; the rest are counted. */
 const WHO_SHOWN = 3;
 
-/** ` (<@U1>, on call until <date>)`: whom a role would page now; empty when nobody is known. */
 /** Known to have nobody to page (no contacts, nobody on call): unknown (not read) is not nobody. */
 const nobody = (who: OnCallPeople | undefined) => who !== undefined && who.userIds.length === 0;
 
+/**
+ * ` (<@U1>, on call until <date>)`: whom a role would page now; empty when nobody is known. The end is that of the
+ * first person's shift (the rotation's person on call): said right after them, so that a second layer's person or a
+ * fixed contact after them is not said to be on call until then (` (<@U1>, on call until <date>; <@U2>)`).
+ */
 function whoLine(who: OnCallPeople | undefined): string {
   if (!who || who.userIds.length === 0) return '';
   // A user group is named, not mentioned: the card would ping all of it whenever it is posted.
   const names = who.userIds.slice(0, WHO_SHOWN).map((id) => (id.startsWith('S') ? `\`${id}\`` : mention(id)));
   const more = who.userIds.length > WHO_SHOWN ? ` +${who.userIds.length - WHO_SHOWN} more` : '';
-  const until = who.until ? `, on call until ${slackDate(who.until, utcStamp(who.until))}` : '';
-  return ` (${names.join(', ')}${more}${until})`;
+  if (!who.until) return ` (${names.join(', ')}${more})`;
+  const until = `, on call until ${slackDate(who.until, utcStamp(who.until))}`;
+  const rest = names.slice(1);
+  return ` (${names[0]}${until}${rest.length ? `; ${rest.join(', ')}` : ''}${more})`;
 }
 
 /** `2 hours` or `2-4 hours`: an objective as the runbook writes it. */
@@ -208,7 +218,12 @@ function mrkdwnSafeJoin(parts: string[]): string {
   return truncate(parts.join('  ·  '), LIMITS.sectionText);
 }
 
-function cardActions(i: Incident, severities: SeverityDefs, escalateTo: string | null): ActionsBlock {
+function cardActions(
+  i: Incident,
+  severities: SeverityDefs,
+  escalateTo: string | null,
+  nobodyLeft = false,
+): ActionsBlock {
   const value = String(i.id);
   const elements: ActionsBlock['elements'] = [];
   // Once acknowledged, the button takes command from the commander it shows (its value carries them).
@@ -227,7 +242,10 @@ function cardActions(i: Incident, severities: SeverityDefs, escalateTo: string |
   elements.push(button(ACTION.postUpdate, 'Post status update', value));
   if (i.status === 'investigating') {
     elements.push(button(ACTION.markMitigated, 'Mark mitigated', value));
-    elements.push(button(ACTION.escalate, 'Escalate now', escalateRef.encode({ incidentId: i.id, role: escalateTo })));
+    if (!nobodyLeft)
+      elements.push(
+        button(ACTION.escalate, 'Escalate now', escalateRef.encode({ incidentId: i.id, role: escalateTo })),
+      );
   }
   elements.push(button(ACTION.rollback, 'Roll back', value));
   elements.push(button(ACTION.resolve, 'Resolve', value, 'danger'));

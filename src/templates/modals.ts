@@ -7,6 +7,12 @@ import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
 import { modalMetadata } from './payloads.js';
 import { truncate } from './text.js';
 
+/** The status update form's one-line fields (affected, current impact) and its paragraphs, in characters. */
+export const UPDATE_LINE_MAX = 500;
+export const UPDATE_TEXT_MAX = 2900;
+/** How far ahead the next update may be promised: past it, the next-update reminder would never come. */
+export const NEXT_UPDATE_MAX_DAYS = 7;
+
 const statusOption = (s: (typeof INCIDENT_STATUSES)[number]) => ({
   text: { type: 'plain_text' as const, text: STATUS_LABELS[s] },
   value: s,
@@ -31,14 +37,19 @@ const incidentContext = (i: Incident): KnownBlock => ({
   elements: [{ type: 'plain_text', text: truncate(`[${severityLabel(i.severity)}] #${i.number} ${i.title}`, 2000) }],
 });
 
-const publishOption = {
+/** The "Publish to status page" box, with what it says of the incident. */
+const publishOptionSaying = (description: string) => ({
   text: { type: 'plain_text' as const, text: 'Publish to status page' },
-  description: {
-    type: 'plain_text' as const,
-    text: 'Public: the title, status, Affected, Current impact and Current status only',
-  },
+  description: { type: 'plain_text' as const, text: description },
   value: FLAG.publish,
-};
+});
+
+const publishOption = publishOptionSaying(
+  'Public: the title, status, Affected, Current impact and Current status only',
+);
+
+/** A private incident is never on the status page: its box says so, and is never ticked for it. */
+const privatePublishOption = publishOptionSaying('Private incident: shown there only once it is made public');
 
 /**
  * The runbook's communication template as a form, prefilled from the incident's last update. "Publish to status page"
@@ -86,9 +97,9 @@ export function statusUpdateModal(
       type: 'plain_text_input' as const,
       action_id: actionId,
       multiline,
-      max_length: multiline ? 2900 : 500,
+      max_length: multiline ? UPDATE_TEXT_MAX : UPDATE_LINE_MAX,
       placeholder: { type: 'plain_text' as const, text: placeholder },
-      ...(initial ? { initial_value: truncate(initial, multiline ? 2900 : 500) } : {}),
+      ...(initial ? { initial_value: truncate(initial, multiline ? UPDATE_TEXT_MAX : UPDATE_LINE_MAX) } : {}),
     },
   });
   return modal({
@@ -153,8 +164,8 @@ export function statusUpdateModal(
         element: {
           type: 'checkboxes',
           action_id: INPUT.publish,
-          options: [publishOption],
-          ...(publishByDefault ? { initial_options: [publishOption] } : {}),
+          options: [i.private ? privatePublishOption : publishOption],
+          ...(publishByDefault && !i.private ? { initial_options: [publishOption] } : {}),
         },
       },
     ],

@@ -65,7 +65,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return renderMadePublicNotice(n.actorId, n.announced);
     case 'runbook_action':
       return simple(
-        `:clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for *${mrkdwnClip(n.rule.name, 100)}* (${mrkdwnClip(`${n.rule.metric} ${n.rule.threshold} for ${n.rule.duration}`, 200)}): *${mrkdwnClip(n.rule.action, 500)}*.`,
+        `:clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for *${mrkdwnClip(n.rule.name, 100)}* (${mrkdwnClip(`${n.rule.metric} ${n.rule.threshold}${n.rule.duration ? ` for ${n.rule.duration}` : ''}`, 200)}): *${mrkdwnClip(n.rule.action, 500)}*.`,
       );
     case 'reminder':
       return simple(
@@ -234,10 +234,15 @@ export function renderAlreadyDeclared(i: Incident, asked: Incident['severity']):
 }
 
 /**
- * The private reply to whoever declared it. `problems` are the parts that did not happen in Slack: the card and the
+ * The private reply to whoever declared it. A private incident says so (and why, when `askedPrivate` is false: its
+ * title made it private). `problems` are the parts that did not happen in Slack: the card and the
  * announcement are each said with what to do; anything else is listed after "But".
  */
-export function renderDeclaredReply(i: Incident, problems: readonly (string | DeclareProblem)[]): string {
+export function renderDeclaredReply(
+  i: Incident,
+  problems: readonly (string | DeclareProblem)[],
+  askedPrivate?: boolean,
+): string {
   const where = i.channelId ? channelLink(i.channelId) : 'its channel';
   const of = (step: DeclareProblem['step']) =>
     problems.find((p): p is DeclareProblem => typeof p !== 'string' && p.step === step);
@@ -251,6 +256,13 @@ export function renderDeclaredReply(i: Incident, problems: readonly (string | De
     : [
         `Incident #${i.number} (${severityLabel(i.severity)}) is open: ${where}. The card there has the buttons; \`/incident help\` lists the commands.`,
       ];
+  if (i.private) {
+    // Declared without asking for it, a private incident surprises its declarer: nobody else hears of it.
+    const why = askedPrivate === false ? ' because its title reads as a security incident' : '';
+    lines.push(
+      `:lock: It is private${why}: announced nowhere, listed only to its people. \`/incident public\` in ${where} makes it public (it asks first).`,
+    );
+  }
   if (announce) {
     lines.push(
       `:warning: It was not announced in the incidents channel: ${sentence(announce.reason)} Until that is fixed, tell them yourself: post a link to ${where} there.`,

@@ -2,7 +2,7 @@ import { noteError } from '../audit/outcome.js';
 import { noteIncident } from '../audit/request-context.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
-import { afterAck, namesFrom } from '../slack/handle.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { alreadyInIncident } from '../templates/alerts.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
@@ -49,7 +49,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const tell =
       meta.from === 'home' ? directMessageTo(client, user) : ephemeralElseDirect(client, meta.channelId, user);
     await afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       async () => {
         const { severity, title, description, private: isPrivate } = parsed.value;
         const requestKey = `view:${view.id}`;
@@ -80,7 +80,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           return r;
         }
         const warnings = description ? await deps.notes.describe(r.incident, user, description) : [];
-        await tell(renderDeclaredReply(r.incident, r.problems));
+        await tell(renderDeclaredReply(r.incident, r.problems, isPrivate === true));
         // Those who saw the message learn of the incident in its thread; a private one is not named there.
         if (meta.from === 'message' && !r.incident.private) {
           await client.chat

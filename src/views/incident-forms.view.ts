@@ -1,7 +1,7 @@
 import { type ChangeResult, givenBack } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
-import { afterAck, namesFrom } from '../slack/handle.js';
+import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { UPDATE_NOT_POSTED, type WhenDown } from '../slack/report-error.js';
 import type { ModalMetadata } from '../templates/payloads.js';
@@ -67,7 +67,7 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
     const value = asSubmitted(checked.value);
     const tell = ephemeralElseDirect(client, meta.channelId, body.user.id);
     await afterAck(
-      { ack: () => ack(), gate: deps.gate, names: namesFrom(deps), logger, tell },
+      { ack: () => ack(), deps, logger, tell },
       () => spec.submit(meta, body.user.id, value, `view:${view.id}`),
       {
         admit: 'gate',
@@ -110,7 +110,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   });
   onForm(app, deps, {
     ...RESOLVE_FORM,
-    submit: (meta, user, value, key) => incidents.resolve(meta.incidentId, user, value, key),
+    submit: (meta, user, value, key) => incidents.resolve(meta.incidentId, user, value, key, meta.channelId),
     done: 'Resolved',
     whenDown: 'update',
   });

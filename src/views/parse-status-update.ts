@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cleanText, isBlank } from '../incidents/text.js';
 import { INCIDENT_STATUSES, type StatusUpdateInput } from '../incidents/types.js';
 import { BLOCK, FLAG, INPUT } from '../templates/ids.js';
+import { NEXT_UPDATE_MAX_DAYS, UPDATE_LINE_MAX, UPDATE_TEXT_MAX } from '../templates/modals.js';
 
 type StateValues = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -25,22 +26,38 @@ export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<St
   const status = INCIDENT_STATUSES.find((s) => s === statusRaw);
   if (!status) errors[BLOCK.updStatus] = 'Choose Investigating, Mitigated or Resolved.';
 
-  const affected = text(BLOCK.updAffected, INPUT.affected);
-  const currentImpact = text(BLOCK.updImpact, INPUT.impact);
-  const currentStatus = text(BLOCK.updCurrentStatus, INPUT.currentStatus);
-  const mitigationSteps = text(BLOCK.updMitigation, INPUT.mitigation);
-  // A field of only invisible characters (a zero-width space) shows nothing: as good as empty.
+  // Past the form's own limits (Slack keeps to them; a payload sent otherwise may not): refused, not stored and shown.
+  const capped = (block: string, v: string, max: number) => {
+    if ([...v].length > max) errors[block] = `Keep it to ${max} characters (it has ${[...v].length}).`;
+    return v;
+  };
+  const affected = capped(BLOCK.updAffected, text(BLOCK.updAffected, INPUT.affected), UPDATE_LINE_MAX);
+  const currentImpact = capped(BLOCK.updImpact, text(BLOCK.updImpact, INPUT.impact), UPDATE_LINE_MAX);
+  const currentStatus = capped(
+    BLOCK.updCurrentStatus,
+    text(BLOCK.updCurrentStatus, INPUT.currentStatus),
+    UPDATE_TEXT_MAX,
+  );
+  const mitigation = capped(BLOCK.updMitigation, text(BLOCK.updMitigation, INPUT.mitigation), UPDATE_TEXT_MAX);
+  // A field of only invisible characters (a zero-width space) shows nothing: as good as empty. The optional
+  // mitigation steps then are none (they would otherwise move the phase to mitigation, and post an empty section).
+  const mitigationSteps = isBlank(mitigation) ? '' : mitigation;
   if (isBlank(affected)) errors[BLOCK.updAffected] = 'Say who or what is affected (users, services).';
   if (isBlank(currentImpact)) errors[BLOCK.updImpact] = 'Describe the current impact.';
   if (isBlank(currentStatus)) errors[BLOCK.updCurrentStatus] = "Say what's happening now.";
 
   const seconds = dateTimeValue.safeParse(get(values, BLOCK.updNextUpdate, INPUT.nextUpdate)).data?.selected_date_time;
   let nextUpdateAt: Date | null = null;
-  if (typeof seconds === 'number') {
-    nextUpdateAt = new Date(seconds * 1000);
+  const at = typeof seconds === 'number' ? new Date(seconds * 1000) : null;
+  // A number past what a date can hold is no time at all: as if none were picked.
+  if (at && !Number.isNaN(at.getTime())) {
+    nextUpdateAt = at;
     // A minute of slack for clocks and for the time it takes to fill the form.
-    if (status !== 'resolved' && nextUpdateAt.getTime() < now.getTime() - 60_000) {
+    if (status !== 'resolved' && at.getTime() < now.getTime() - 60_000) {
       errors[BLOCK.updNextUpdate] = 'The next update must be in the future.';
+    } else if (status !== 'resolved' && at.getTime() > now.getTime() + NEXT_UPDATE_MAX_DAYS * 86_400_000) {
+      errors[BLOCK.updNextUpdate] =
+        `Pick a time within the next ${NEXT_UPDATE_MAX_DAYS} days; if it takes longer, say so in the next update.`;
     }
   } else if (status && status !== 'resolved') {
     errors[BLOCK.updNextUpdate] = 'Pick when the next update will come.';

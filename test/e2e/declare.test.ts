@@ -144,6 +144,19 @@ describe('bad input: a clear private message, nothing stored, no channel', () =>
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
   });
 
+  it('/incident sev1 alone outside an incident channel says to add a title, with the declaration usage, not all of it', async () => {
+    const reply = await bot.answer(await bot.command('sev1'));
+    expect(reply.text).toMatch(/add a title after the severity/);
+    expect(reply.text).toContain('/incident sev1 db down');
+    expect(reply.text).not.toContain('/incident timeline');
+  });
+
+  it('/incident severity sev0 outside an incident channel says where it works: it was no declaration', async () => {
+    const reply = await bot.answer(await bot.command('severity sev0'));
+    expect(reply.text).toMatch(/`\/incident severity` works inside an incident channel/);
+    expect(reply.text).not.toMatch(/add a title/);
+  });
+
   it('/incident and /incident help show the usage', async () => {
     for (const text of ['', 'help']) {
       const body = await bot.answer(await bot.command(text));

@@ -275,6 +275,32 @@ describe('escalation rules', () => {
     expect(dmsTo(bot, 'U0MANAGER')).toHaveLength(0);
   });
 
+  it('a role paged by hand moments before is not paged again when a flag asks for it', async () => {
+    const inc = await declare(bot, 'sev2 orders table at risk');
+    await bot.command('escalate cto', { channel_id: inc.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0CTO' && json(c).includes('orders table at risk'),
+    );
+    bot.fake.reset();
+    await bot.command('data-loss orders may be lost', { channel_id: inc.channelId });
+    // The flag's timer fires and ends without a page: the CTO's page of moments ago is still reaching them.
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ state: string }>(
+        "SELECT state FROM escalation_jobs WHERE incident_id = $1 AND rule = 'critical'",
+        [inc.id],
+      );
+      expect(rows.map((r) => r.state)).toEqual(['done']);
+    });
+    await sleep(300);
+    expect(dmsTo(bot, 'U0CTO')).toHaveLength(0);
+    const { rows } = await bot.db.query<{ role: string; rule: string }>(
+      'SELECT role, rule FROM pages WHERE incident_id = $1 ORDER BY id',
+      [inc.id],
+    );
+    expect(rows.filter((r) => r.role === 'cto')).toEqual([{ role: 'cto', rule: 'manual' }]);
+  });
+
   it('customer impact from the status update form pages the engineering manager', async () => {
     const inc = await declare(bot, 'sev2 form impact');
     await bot.submit({

@@ -277,6 +277,27 @@ describe('an override for someone the notification rule cannot reach by every me
   });
 });
 
+describe('a swap of two people neither of whom is on call then (a rotation of three)', () => {
+  const runbook = rotationRunbook({ ...WEEKLY, people: ['U0ALICE', 'U0BOB', 'U0CAROL'] });
+  const bot = useBot({ runbook });
+
+  it('is refused with the reason and the override to use instead, and nothing is recorded', async () => {
+    const now = new Date();
+    const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, now);
+    const [a, b] = ['U0ALICE', 'U0BOB', 'U0CAROL'].filter((p) => p !== onCall);
+    const before = (await overrides(bot)).length;
+    const reply = await ask(bot, `oncall swap <@${a}> <@${b}> 2h`);
+    expect(reply.text).toContain('Neither of them is on call for *On-Call Engineer* until');
+    expect(reply.text).toContain('nothing was recorded');
+    expect(reply.text).toContain('`/incident oncall override @person 2h`');
+    expect(await overrides(bot)).toHaveLength(before);
+    // With the person on call, it trades.
+    const traded = await ask(bot, `oncall swap <@${a}> <@${onCall}> 2h`);
+    expect(traded.text).toContain('trade their *On-Call Engineer* shifts');
+    expect(await overrides(bot)).toHaveLength(before + 1);
+  });
+});
+
 describe('/incident oncall @person, from a weekly rotation with no override yet', () => {
   const bot = useBot({ runbook: rotationRunbook(WEEKLY) });
   const TZ = 'Europe/London';

@@ -9,7 +9,7 @@ import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../su
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
 import { declareThroughBot, postStatusUpdate } from '../support/incident-flow.js';
 import { makeAppHomeOpened, stateValue, TEST_REPORTER_ID, TEST_TEAM_ID } from '../support/slack-request.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { testRunbookData, UNAUTHORIZED_ACCESS_PLAYBOOK } from '../support/test-runbook.js';
 
 const OUTSIDER = 'U0OUTSIDER';
 const OWNER = 'U0ITEMOWNER';
@@ -20,14 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The runbook of the tests, with a security playbook (its titles declare private incidents) and notices on. */
 const runbook = parseRunbook({
   ...testRunbookData(),
-  playbooks: {
-    'unauthorized-access': {
-      title: 'Unauthorized Access',
-      kind: 'security',
-      match: ['unauthorized access'],
-      mitigation: ['Revoke sessions, force password reset'],
-    },
-  },
+  playbooks: { 'unauthorized-access': UNAUTHORIZED_ACCESS_PLAYBOOK },
   private_incidents: { announce: 'notice' },
 });
 

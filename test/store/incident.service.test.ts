@@ -485,8 +485,9 @@ forEachDatabase(
         expect((await kinds(incident.id)).filter((k) => k === 'severity_changed')).toHaveLength(1);
       });
 
-      it('two changes at once: when the older card update reaches Slack last, the card is shown again as it is now', async () => {
-        // The severity change's card update is slow; the acknowledgement commits after it and its update lands first.
+      it('two changes at once in two replicas: when the older card update reaches Slack last, the card is shown again as it is now', async () => {
+        // The severity change's card update is slow; the acknowledgement (another replica's) commits after it and its
+        // update lands first.
         const shown: Incident[] = [];
         let first = true;
         chat.port.refreshCard = async (i: Incident) => {
@@ -496,13 +497,56 @@ forEachDatabase(
           }
           shown.push(i);
         };
+        const replica = new IncidentService(ctx.db, chat.port, logger.log);
         const sev = service.changeSeverity(incident.id, 'UCMD', 2, 'act:race-sev');
         await new Promise((r) => setTimeout(r, 50));
-        await service.acknowledge(incident.id, 'UCMD', 'act:race-ack');
+        await replica.acknowledge(incident.id, 'UCMD', 'act:race-ack');
         await sev;
         const last = shown.at(-1)!;
         expect(last).toMatchObject({ severity: 2, commanderId: 'UCMD' });
         expect(last).toEqual(await service.get(incident.id));
+      });
+
+      it('a burst of changes to one incident updates its card a few times, not once each, and ends as it is now', async () => {
+        // Each card update takes 300 ms (Slack under load); eight changes come while the first is shown. (At 100 ms,
+        // a busy machine spread the eight transactions over more than two card updates.)
+        const shown: Incident[] = [];
+        chat.port.refreshCard = async (i: Incident) => {
+          await new Promise((r) => setTimeout(r, 300));
+          shown.push(i);
+        };
+        const first = service.changeSeverity(incident.id, 'UCMD', 2, 'act:burst-0');
+        await new Promise((r) => setTimeout(r, 30));
+        const updates = Array.from({ length: 7 }, (_, n) =>
+          service.postStatusUpdate(incident.id, 'UCMD', update({ currentStatus: `step ${n}` }), `act:upd-${n}`),
+        );
+        const results = await Promise.all([first, ...updates, service.acknowledge(incident.id, 'UCMD', 'act:ack')]);
+        expect(results.every((r) => r !== null)).toBe(true);
+        expect((await kinds(incident.id)).filter((k) => k === 'status_update')).toHaveLength(7);
+        // The first change's update, then one for all the changes that came meanwhile.
+        expect(shown.length).toBeLessThanOrEqual(3);
+        const now = await service.get(incident.id);
+        expect(shown.at(-1)).toEqual(now);
+        expect(now).toMatchObject({ severity: 2, commanderId: 'UCMD' });
+        // Every change's own notice is still posted.
+        expect(chat.notices().filter((n) => n.kind === 'status_update')).toHaveLength(7);
+        // Nothing changed since: a refresh asked now shows the card once more, as it is.
+        await service.refreshCard(incident.id);
+        expect(shown.at(-1)).toEqual(await service.get(incident.id));
+      });
+
+      it('a failed card update is told to every change that waited for it', async () => {
+        chat.port.refreshCard = async () => {
+          await new Promise((r) => setTimeout(r, 80));
+          throw new ChatPlatformError('message_not_found', 'the card message is gone');
+        };
+        const first = service.changeSeverity(incident.id, 'UCMD', 2, 'act:fail-0');
+        await new Promise((r) => setTimeout(r, 20));
+        const rest = [3, 0].map((to, n) =>
+          service.changeSeverity(incident.id, 'UCMD', to as 3 | 0, `act:fail-${n + 1}`),
+        );
+        for (const r of await Promise.all([first, ...rest]))
+          expect(r!.warnings.join(' ')).toMatch(/the card could not be updated/);
       });
 
       it('a refused change does not use up its request key', async () => {
@@ -559,6 +603,19 @@ forEachDatabase(
         expect(chat.notices()).toEqual([{ kind: 'mitigated', actorId: 'UCMD' }]);
         await expect(service.markMitigated(incident.id, 'UCMD')).rejects.toThrow(AlreadyDoneError);
         expect((await service.listOpen('T0001')).incidents.map((x) => x.id)).toEqual([incident.id]);
+      });
+
+      it("a resolve form opened for another incident's channel resolves nothing, and says how to open one that fits", async () => {
+        const err = (await service
+          .resolve(incident.id, 'UCMD', 'fixed', 'k-other-form', 'C0ANOTHERINCIDENT')
+          .catch((e: unknown) => e)) as DomainError;
+        expect(err.code).toBe('form_out_of_date');
+        expect(err.message).toMatch(/nothing was changed.*`\/incident resolve` in the incident channel/);
+        expect((await service.get(incident.id)).status).not.toBe('resolved');
+        expect(chat.notices()).toEqual([]);
+        // Its request key was not spent: the same form, fitting, resolves.
+        const fits = await service.resolve(incident.id, 'UCMD', 'fixed', 'k-other-form', incident.channelId!);
+        expect(fits!.incident.status).toBe('resolved');
       });
 
       it('resolve sets the time, summary and post-mortem phase; twice is AlreadyDoneError', async () => {

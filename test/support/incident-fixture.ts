@@ -1,3 +1,4 @@
+import type { PostmortemAnswers } from '../../src/incidents/postmortem.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from '../../src/incidents/types.js';
 
 export const CREATED_AT = new Date('2026-11-27T23:14:00.000Z');
@@ -87,5 +88,19 @@ export function makeEvent(overrides: Partial<IncidentEvent> = {}): IncidentEvent
     kind: 'note',
     details: { text: 'a note' },
     ...overrides,
+  };
+}
+
+/** Post-mortem answers: a root cause, the rest empty, with `over` on top. */
+export function makePostmortemAnswers(over: Partial<PostmortemAnswers> = {}): PostmortemAnswers {
+  return {
+    rootCause: 'A connection leak',
+    factors: '',
+    wentWell: '',
+    wentBadly: '',
+    runbookSection: null,
+    runbookNote: '',
+    checked: [],
+    ...over,
   };
 }

@@ -28,10 +28,13 @@ describe('the card carries what it showed', () => {
     expect(escalateRef.decode(find(card, ACTION.escalate)?.value)).toEqual({ incidentId: 7, role: 'senior_devops' });
   });
 
-  it('with every role paged, Escalate now carries no role (and says so when clicked)', () => {
+  it('with every role paged, the card has no Escalate now to press for nothing, and says why', () => {
     const card = renderIncidentCard(makeIncident(), NOW, SEV, { ...escalation, escalateTo: null });
     expect(JSON.stringify(card.blocks)).not.toContain('Escalate now:');
-    expect(find(card, ACTION.escalate)?.value).toBe('7');
+    expect(find(card, ACTION.escalate)).toBeUndefined();
+    expect(JSON.stringify(card.blocks)).toContain('Everyone in the contact order has been paged');
+    // Without the escalation read (the card could not read it), the button stays: a click still pages.
+    expect(find(renderIncidentCard(makeIncident(), NOW, SEV), ACTION.escalate)?.value).toBe('7');
   });
 
   it('once acknowledged, Take command carries the commander it shows', () => {

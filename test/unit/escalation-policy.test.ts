@@ -144,6 +144,26 @@ describe('who is paged', () => {
     expect(desiredJobs(sev0, withDb, NOW).map((j) => j.rule)).not.toContain('data_loss');
     expect(ruleReason('data_loss', withDb, atRisk)).toBe('a data-loss risk was flagged');
   });
+  it('a flag leaves out a role paged moments ago; a timer pages it again', () => {
+    const withDb = testRunbook({ dataLoss: 'database_team', critical: ['senior_devops', 'cto'] });
+    const paged = new Set(['on_call', 'database_team', 'senior_devops']);
+    const recent = new Set(['database_team']);
+    expect(rolesToPage({ rule: 'data_loss', role: 'database_team' }, withDb, paged, recent)).toEqual([]);
+    expect(rolesToPage({ rule: 'critical', role: 'senior_devops' }, withDb, paged, recent)).toEqual([
+      'senior_devops',
+      'cto',
+    ]);
+    expect(
+      rolesToPage({ rule: 'unresolved', role: 'senior_devops' }, withDb, paged, new Set(['senior_devops'])),
+    ).toEqual(['senior_devops']);
+  });
+  it("SEV-0's page names the reason that holds", () => {
+    expect(ruleReason('critical', rb, { severity: 0 })).toBe('the incident is SEV-0');
+    expect(ruleReason('critical', rb, { severity: 2, dataLossRisk: true })).toBe('a data-loss risk was flagged');
+    expect(ruleReason('critical', rb, { severity: 0, dataLossRisk: true })).toBe(
+      'the incident is SEV-0 and at risk of data loss',
+    );
+  });
   it('escalate now takes the next role in the contact order, or none when all were paged', () => {
     expect(nextRoleToPage(rb, new Set(['on_call']))).toBe('senior_devops');
     expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager', 'cto']))).toBeNull();

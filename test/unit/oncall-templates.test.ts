@@ -35,6 +35,16 @@ describe("the card's escalation line with the people on call", () => {
     expect(text).toContain('Escalate now: Engineering Manager (<@U0MGR>)');
   });
 
+  it('says the end of the shift of the person on call only, not of the second layer or contacts after them', () => {
+    const at = `<!date^${until.getTime() / 1000}^{date_short_pretty} {time}|`;
+    const text = line(base({ userIds: ['U0CAROL', 'U0DAVE'], until }));
+    expect(text).toContain(`Next: Senior DevOps Engineer (<@U0CAROL>, on call until ${at}`);
+    expect(text).toMatch(/on call until <!date\^[^>]+>; <@U0DAVE>\)/);
+    expect(line(base({ userIds: ['U0A1', 'U0A2', 'U0A3', 'U0A4'], until }))).toMatch(
+      /\(<@U0A1>, on call until <!date\^[^>]+>; <@U0A2>, <@U0A3> \+1 more\)/,
+    );
+  });
+
   it('names three at most, counts the rest, and never mentions a user group (it would ping all of it)', () => {
     const text = line(base({ userIds: ['U0A1', 'S0GROUP', 'U0A3', 'U0A4', 'U0A5'], until: null }));
     expect(text).toContain('Next: Senior DevOps Engineer (<@U0A1>, `S0GROUP`, <@U0A3> +2 more) <!date^');

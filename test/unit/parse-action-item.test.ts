@@ -59,6 +59,47 @@ describe('an action item as typed', () => {
     expect(error('x'.repeat(ACTION_ITEM_MAX + 1))).toMatch(new RegExp(`${ACTION_ITEM_MAX} characters`));
   });
 
+  it('refuses two owners or two due dates at the end, rather than keeping one and leaving the other in the text', () => {
+    expect(error('Add pool monitoring @alice @bob')).toBe(
+      'An action item has one owner, and this one names two (`@alice` and `@bob`). Add one item per owner, each with its own owner at the end, e.g. Add pool monitoring @bob.',
+    );
+    expect(error('Add pool monitoring <@U0ALICE> @bob 3d')).toMatch(
+      /^An action item has one owner, and this one names two/,
+    );
+    expect(error('Rotate the key 2d 3d')).toBe(
+      'An action item has one due date, and this one names two (`2d` and `3d`). Keep one, e.g. Rotate the key 3d.',
+    );
+    expect(error('Rotate the key 2d @bob 2026-12-01')).toMatch(
+      /^An action item has one due date, and this one names two/,
+    );
+    // A mention inside the text, not beside the owner, stays in it.
+    expect(ok('Ask @alice about the pool @bob')).toMatchObject({
+      text: 'Ask @alice about the pool',
+      owner: { name: 'bob' },
+    });
+  });
+
+  it('refuses a length of nothing (0d) as a due date, instead of keeping it and the owner before it in the text', () => {
+    expect(error('Fix 3 @alice 0d')).toMatch(/`0d` is no time from now/);
+    expect(error('Fix 3 due:0h')).toMatch(/no time from now/);
+    expect(error('Rotate the key 2020-01-01')).toMatch(/give one to come/);
+  });
+
+  it('answers another subcommand typed after action (list, done 1) with what to type, adding nothing', () => {
+    expect(error('list')).toMatch(/`\/incident actions`/);
+    expect(error('LS')).toMatch(/`\/incident actions`/);
+    expect(error('done 1')).toMatch(/Done\* button/);
+    expect(error('close #2')).toMatch(/Done\* button/);
+    expect(ok('Close port 22').text).toBe('Close port 22');
+    expect(ok('List the dashboards').text).toBe('List the dashboards');
+  });
+
+  it('refuses @here, @channel and user groups as the owner: many people, not one', () => {
+    expect(error('Ping the team @here 3d')).toMatch(/`@here` is not a person/);
+    expect(error('Ping the team <!channel>')).toMatch(/`@channel` is not a person/);
+    expect(error('Ping the team <!subteam^S0DBA|@dba>')).toMatch(/`@dba` is not a person/);
+  });
+
   it('drops control characters', () => {
     expect(ok('Add\u0000 monitoring').text).toBe('Add monitoring');
   });

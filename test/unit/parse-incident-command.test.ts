@@ -94,6 +94,28 @@ describe('parseIncidentCommand', () => {
     });
   });
 
+  describe('a flag of the declaration typed as the first word', () => {
+    it.each([
+      ['private sev2 payroll leak', 2, 'payroll leak'],
+      ['Private SEV-1 keys exposed', 1, 'keys exposed'],
+      ['private sev 0 root login', 0, 'root login'],
+    ] as const)('%j declares a private incident', (raw, severity, title) => {
+      expect(ok(raw)).toEqual({ kind: 'declare', severity, title, private: true });
+    });
+
+    it('without a severity it says how to declare a private incident, in the declaration', () => {
+      expect(parseIncidentCommand('private payroll leak')).toEqual({
+        ok: false,
+        error: 'To declare a private incident, start with its severity: `/incident sev1 --private payroll leak`.',
+        kind: 'declare',
+      });
+      expect(parseIncidentCommand('private')).toMatchObject({
+        ok: false,
+        error: expect.stringContaining('`/incident sev1 --private <title>`'),
+      });
+    });
+  });
+
   describe('severity alone', () => {
     it.each([
       ['sev0', 0],
@@ -114,18 +136,18 @@ describe('parseIncidentCommand', () => {
       ['severity 3', 3],
       ['ｓｅｖｅｒｉｔｙ ｓｅｖ１', 1],
     ] as const)('%j, as other incident tools spell it, changes the severity too', (raw, s) => {
-      expect(ok(raw)).toEqual({ kind: 'set_severity', severity: s });
+      expect(ok(raw)).toEqual({ kind: 'set_severity', severity: s, named: true });
     });
 
     it("reads the runbook's name of a level after `severity`", () => {
       const names = { 0: 'Critical', 1: 'High', 2: 'Medium', 3: 'Low' } as const;
       expect(parseIncidentCommand('severity critical', names)).toEqual({
         ok: true,
-        command: { kind: 'set_severity', severity: 0 },
+        command: { kind: 'set_severity', severity: 0, named: true },
       });
       expect(parseIncidentCommand('severity high', names)).toEqual({
         ok: true,
-        command: { kind: 'set_severity', severity: 1 },
+        command: { kind: 'set_severity', severity: 1, named: true },
       });
     });
 
@@ -357,6 +379,21 @@ describe('`/incident declare` and `/incident new`', () => {
       error:
         "I don't know `api`. To declare an incident, start with its severity: `/incident sev1 api slow` (or `/incident declare api slow` to choose it in a form).",
     });
+  });
+
+  it('a slip in a subcommand suggests it first, with what followed; a word near two or none does not', () => {
+    expect(parseIncidentCommand('resolev fixed by rollback')).toEqual({
+      ok: false,
+      error:
+        "I don't know `resolev`. Did you mean `/incident resolve fixed by rollback`? To declare an incident instead, start with its severity: `/incident sev1 resolev fixed by rollback`.",
+    });
+    expect(err('ackk')).toMatch(/Did you mean `\/incident ack`\?/);
+    expect(err('timline')).toMatch(/Did you mean `\/incident timeline`\?/);
+    expect(err('api slow')).not.toMatch(/Did you mean/);
+  });
+
+  it('attach is playbook, as detach undoes it', () => {
+    expect(ok('attach disaster-recovery')).toEqual(ok('playbook disaster-recovery'));
   });
 });
 

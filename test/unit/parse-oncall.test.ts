@@ -49,6 +49,29 @@ describe('parseOnCall', () => {
     });
   });
 
+  it('takes the people wherever they come after override or swap (the time or the role first)', () => {
+    const override = {
+      ok: true,
+      command: { kind: 'override', who: { name: 'bob' }, role: null, start: null, end: { kind: 'for', ms: 7_200_000 } },
+    };
+    expect(parseOnCall('override 2h @bob')).toEqual(override);
+    expect(parseOnCall('override for 2h @bob')).toEqual(override);
+    expect(parseOnCall('override on_call until 18:00 <@U0BOB>')).toMatchObject({
+      command: { who: { id: 'U0BOB' }, role: 'on_call', end: { kind: 'until', time: { h: 18, m: 0 } } },
+    });
+    expect(parseOnCall('swap @alice 2h @bob')).toMatchObject({
+      command: { kind: 'swap', who: { name: 'alice' }, other: { name: 'bob' }, role: null, end: { ms: 7_200_000 } },
+    });
+  });
+
+  it('says a length of nothing (0h) is no time, instead of asking how long', () => {
+    for (const text of ['override @bob 0h', 'override @bob for 0m', 'override @bob from 20:00 for 0h']) {
+      const r = parseOnCall(text);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(/`0[hm]` is no time at all/);
+    }
+  });
+
   it('says what is wrong, with the forms', () => {
     for (const [text, error] of [
       ['override 2h', 'Name the person after `override`'],

@@ -389,6 +389,10 @@ describe('the rotation schema', () => {
     expect(problems({ ...ok, handoff: { time_zone: 'UTC' } })).toEqual([
       'handoff.day: a weekly shift needs the hand-off day, e.g. day: monday',
     ]);
+    const { handoff: _, ...noHandoff } = ok;
+    expect(problems({ ...noHandoff, shift: '12h' })).toEqual([
+      "handoff: missing: say when shifts hand over, e.g. handoff: { time: '09:00', time_zone: Europe/London } (and day: monday for weekly shifts)",
+    ]);
     expect(problems({ ...ok, shift: 'fortnightly' })[0]).toMatch(/^shift: "fortnightly" is not a shift/);
     expect(problems({ ...ok, start: '2026-02-30' })[0]).toMatch(/^start: "2026-02-30" is not a start/);
     expect(problems({ ...ok, people: ['S0GROUP'] })[0]).toMatch(/^people.0: must be a Slack user ID/);

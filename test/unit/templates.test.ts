@@ -288,6 +288,13 @@ describe('notices', () => {
 
   it('declared reply links the channel and adds warnings', () => {
     expect(renderDeclaredReply(makeIncident(), [])).toContain(`Incident #42 (SEV-1) is open: <#${CHANNEL}>`);
+    expect(renderDeclaredReply(makeIncident(), [])).not.toContain('private');
+    expect(renderDeclaredReply(makeIncident({ private: true }), [], false)).toContain(
+      `:lock: It is private because its title reads as a security incident: announced nowhere, listed only to its people. \`/incident public\` in <#${CHANNEL}> makes it public (it asks first).`,
+    );
+    expect(renderDeclaredReply(makeIncident({ private: true }), [], true)).toContain(
+      ':lock: It is private: announced nowhere',
+    );
     const warned = renderDeclaredReply(makeIncident({ channelId: null }), ['the card could not be posted']);
     expect(warned).toContain('its channel');
     expect(warned).toContain(':warning: But the card could not be posted.');
@@ -596,6 +603,25 @@ describe('modals', () => {
     expect(on.initial_options).toEqual(on.options);
     expect(publish(statusUpdateModal(makeIncident(), meta, NOW, false)).initial_options).toBeUndefined();
     expect(publish(statusUpdateModal(makeIncident(), meta, NOW)).initial_options).toBeUndefined();
+  });
+
+  it('a private incident\'s form never ticks "Publish to status page" and says it shows only once made public', () => {
+    const box = el(
+      byBlock(statusUpdateModal(makeIncident({ private: true }), meta, NOW, true).blocks, BLOCK.updPublish),
+    );
+    expect(box.initial_options).toBeUndefined();
+    expect(box.options[0].description.text).toMatch(/only once it is made public/);
+    expect(box.options[0].description.text.length).toBeLessThanOrEqual(75);
+  });
+
+  it("a private incident's update marked for the status page does not say it was published", () => {
+    const text = JSON.stringify(
+      renderStatusUpdate(makeIncident({ private: true }), makeUpdate({ publish: true }), COMMANDER).blocks,
+    );
+    expect(text).not.toMatch(/Published on the status page/);
+    expect(text).toMatch(/Not on the status page while the incident is private/);
+    const pub = JSON.stringify(renderStatusUpdate(makeIncident(), makeUpdate({ publish: true }), COMMANDER).blocks);
+    expect(pub).toMatch(/Published on the status page/);
   });
 
   it('resolve modal has its callback_id, title with the number, and the summary input', () => {
