@@ -126,7 +126,13 @@ export class CallLog {
     const summary =
       [...counts].map(([m, e]) => `${m} x${e.ok}${e.failed ? ` (+${e.failed} failed)` : ''}`).join(', ') || 'none';
     const what = `${n === 1 ? 'a call' : `${n} calls`} to ${method}${withPredicate ? ' matching the predicate' : ''}`;
-    return `LocalSlack: timed out after ${timeoutMs}ms waiting for ${what} (got ${got}). Recorded calls: ${summary}`;
+    // What came to that method instead (its last few texts): a wait that timed out says what it saw.
+    const seen = this.calls
+      .filter((c) => c.method === method)
+      .slice(-3)
+      .map((c) => JSON.stringify(String(c.args.text ?? '(no text)').slice(0, 200)));
+    const texts = seen.length ? `; the last ${method} texts: ${seen.join(', ')}` : '';
+    return `LocalSlack: timed out after ${timeoutMs}ms waiting for ${what} (got ${got}). Recorded calls: ${summary}${texts}`;
   }
 
   record(call: RecordedCall): void {

@@ -604,6 +604,9 @@ describe('the audit of requests that changed nothing', () => {
     const card = await declare('sev2 nothing changes twice');
     await bot.clickCard(card, ACTION.acknowledge, 'U0FIRST');
     await bot.fake.waitFor('chat.update', (c) => c.args.ts === card.cardTs && /U0FIRST/.test(JSON.stringify(c.args)));
+    // A row is written when its request has done all it does (after the card's update): the second request waits
+    // for the first's row, or it could be written first.
+    await rowsOf('ack', 1);
     await bot.clickCard(card, ACTION.acknowledge, 'U0SECOND');
     await bot.fake.waitFor('response_url', (c) => /nothing was changed/.test(String(c.args.text)));
     const [first, second] = await rowsOf('ack', 2);
@@ -613,6 +616,7 @@ describe('the audit of requests that changed nothing', () => {
 
     await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0FIRST' });
     await bot.fake.waitFor('chat.postMessage', (c) => /Paged \*Senior DevOps Engineer\*/.test(String(c.args.text)));
+    await rowsOf('escalate', 1);
     await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0SECOND' });
     await bot.fake.waitFor('response_url', (c) => /so nobody else was paged/.test(String(c.args.text)));
     const [paged, again] = await rowsOf('escalate', 2);

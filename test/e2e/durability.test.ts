@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
-import { killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
+import { killAll, killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
 import { BOT_USER_ID, type RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
@@ -18,22 +18,6 @@ import { useTwoBots } from '../support/use-two-bots.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (c: RecordedCall) => JSON.stringify(c.args);
 const json2 = (m: { text?: string; blocks?: unknown[] }) => JSON.stringify([m.text ?? '', m.blocks ?? []]);
-
-/**
- * Kills the bot processes a test started and waits for them to exit: the next test's processes work the database
- * alone (a test's job is taken over by the process it starts for that, not by one an earlier test left running), and
- * a loaded machine has two timer loops fewer to run.
- */
-async function killAll(procs: ChildProcess[]) {
-  await Promise.all(
-    procs.splice(0).map(async (p) => {
-      if (p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise((r) => p.once('exit', r));
-      p.kill('SIGKILL');
-      await exited;
-    }),
-  );
-}
 
 /** The incident row titled `title` (still declaring, or whole) once its channel is recorded; waits up to 10 s. */
 async function rowWithChannel(db: Queryable, title: string, declaring: boolean) {

@@ -75,6 +75,20 @@ const cardText = (bot: BotHarness, card: Opened) => {
   return JSON.stringify(calls.at(-1)?.args ?? {});
 };
 
+/**
+ * Waits until the bot has recorded PagerDuty's answer to its trigger (it records it once the Events API answers,
+ * which the fake PagerDuty has seen a moment before): a webhook about it sent sooner finds no incident of the bot's.
+ */
+async function recordedByBot(bot: BotHarness, dedupKey: string): Promise<void> {
+  await eventually(
+    async () =>
+      (await bot.db.query('SELECT 1 FROM pagerduty_incidents WHERE dedup_key = $1', [dedupKey])).rows.length
+        ? true
+        : undefined,
+    'the bot to record the PagerDuty trigger',
+  );
+}
+
 describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
   let bot: BotHarness;
   let smtp: FakeSmtp;
@@ -215,6 +229,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     const trigger = await pd.waitFor(
       (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
     );
+    await recordedByBot(bot, trigger.dedup_key);
     expect(trigger.dedup_key).toMatch(/\/cto$/);
     const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, ['an-old-secret', SECRET], {
       type: 'incident.acknowledged',
@@ -260,6 +275,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     const trigger = await pd.waitFor(
       (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
     );
+    await recordedByBot(bot, trigger.dedup_key);
     // As far as the first delivery got before its 503: the PagerDuty acknowledgement recorded, the incident not.
     await bot.db.query(
       `UPDATE pagerduty_incidents SET acknowledged_at = now(), acknowledged_by = 'Carol C' WHERE dedup_key = $1`,
@@ -290,6 +306,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     const trigger = await pd.waitFor(
       (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
     );
+    await recordedByBot(bot, trigger.dedup_key);
     const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
       type: 'incident.acknowledged',
       incidentKey: trigger.dedup_key,
@@ -320,6 +337,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     const trigger = await pd.waitFor(
       (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
     );
+    await recordedByBot(bot, trigger.dedup_key);
     const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
       type: 'incident.resolved',
       incidentKey: trigger.dedup_key,
@@ -342,6 +360,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     const trigger = await pd.waitFor(
       (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
     );
+    await recordedByBot(bot, trigger.dedup_key);
     const { rows } = await bot.db.query<{ number: number; channel_name: string; private: boolean }>(
       'SELECT number, channel_name, private FROM incidents WHERE id = $1',
       [card.incidentId],
@@ -365,6 +384,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     const trigger = await pd.waitFor(
       (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
     );
+    await recordedByBot(bot, trigger.dedup_key);
     const before = await events(bot, card.incidentId);
     const forged = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, 'not-the-secret', {
       type: 'incident.acknowledged',

@@ -99,6 +99,19 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
     );
   });
 
+  it('answers what it has no route for with a JSON 404 listing what it has, and HEAD as GET (no Slack endpoint here)', async () => {
+    const base = `http://127.0.0.1:${healthPort}`;
+    const nothing = await fetch(`${base}/slack/events`);
+    expect(nothing.status).toBe(404);
+    const body = (await nothing.json()) as { error: string; message: string };
+    expect(body.error).toBe('not_found');
+    expect(body.message).toMatch(/^Nothing at \/slack\/events\. This server has: .*GET \/health/);
+    expect(body.message).not.toMatch(/POST \/slack\/events/);
+    const head = await fetch(`${base}/alive`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+    expect((await fetch(`${base}/alive`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
+  });
+
   it('serves post-mortem documents on the health port too, behind ADMIN_TOKEN', async () => {
     const url = `http://127.0.0.1:${healthPort}/incidents/T0TEST/1/postmortem.md`;
     expect((await fetch(url)).status).toBe(401);

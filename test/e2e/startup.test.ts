@@ -29,17 +29,26 @@ async function testDatabaseUrl(): Promise<string> {
 afterAll(async () => {
   for (const drop of schemas) await drop();
 });
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 
 /** Runs `npm start`'s entry point with only the given environment (plus PATH), as a person would. */
 async function startProcess(env: Record<string, string>, timeoutMs = 20_000) {
   try {
-    const r = await run(TSX, ['src/app.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: timeoutMs });
+    // Node itself with tsx's loader (as bot-process.ts): the tsx CLI is a wrapper that starts a second node.
+    const r = await run(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      timeout: timeoutMs,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** A runbook problem as the start prints it: its path, the line where it is in the file, and what is wrong. */
+function expectProblem(stderr: string, path: string, message: string): void {
+  const literal = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  expect(stderr).toMatch(new RegExp(`  - ${literal(path)} \\((near )?line \\d+\\): ${literal(message)}`));
 }
 
 describe('start-up', () => {
@@ -90,9 +99,9 @@ describe('start-up', () => {
     await rm(dir, { recursive: true, force: true });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
-    expect(r.stderr).toContain('escalation.order.1: unknown role "vp"');
-    expect(r.stderr).toContain('escalation.rules.unresolved.after: "soon" is not a duration');
-    expect(r.stderr).toContain('escalation.roles.on_call.contacts.0: must be a Slack user ID');
+    expectProblem(r.stderr, 'escalation.order.1', 'unknown role "vp"');
+    expectProblem(r.stderr, 'escalation.rules.unresolved.after', '"soon" is not a duration');
+    expectProblem(r.stderr, 'escalation.roles.on_call.contacts.0', 'must be a Slack user ID');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -128,10 +137,10 @@ describe('start-up', () => {
     await rm(dir, { recursive: true, force: true });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
-    expect(r.stderr).toContain('escalation.roles.on_call_two.rotation.people: a rotation needs at least one person');
-    expect(r.stderr).toContain('escalation.roles.night.rotation.handoff.time_zone: "Mars/Olympus" is not a time zone');
-    expect(r.stderr).toContain('escalation.roles.night.rotation.handoff.time: "25:00" is not a time of day');
-    expect(r.stderr).toContain('escalation.roles.weekend.rotation.handoff.day: unknown day "funday"');
+    expectProblem(r.stderr, 'escalation.roles.on_call_two.rotation.people', 'a rotation needs at least one person');
+    expectProblem(r.stderr, 'escalation.roles.night.rotation.handoff.time_zone', '"Mars/Olympus" is not a time zone');
+    expectProblem(r.stderr, 'escalation.roles.night.rotation.handoff.time', '"25:00" is not a time of day');
+    expectProblem(r.stderr, 'escalation.roles.weekend.rotation.handoff.day', 'unknown day "funday"');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -152,11 +161,15 @@ describe('start-up', () => {
     await rm(dir, { recursive: true, force: true });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
-    expect(r.stderr).toContain(
-      'playbooks.database-rollback.outside_incident.channel: must be a channel ID such as C0123456789',
+    expectProblem(
+      r.stderr,
+      'playbooks.database-rollback.outside_incident.channel',
+      'must be a channel ID such as C0123456789',
     );
-    expect(r.stderr).toContain(
-      'playbooks.database-rollback.detection.1.cwd: "../../etc" is not a directory under COMMAND_BASE_DIR',
+    expectProblem(
+      r.stderr,
+      'playbooks.database-rollback.detection.1.cwd',
+      '"../../etc" is not a directory under COMMAND_BASE_DIR',
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
@@ -188,6 +201,43 @@ describe('start-up', () => {
     }
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it.each([
+    [
+      'mistakes in entries',
+      (atom: string) =>
+        atom
+          .replace('respond_within: 15m', 'respond_within: 30 mins')
+          .replace('playbook: health-check-failures', 'playbook: no-such-playbook')
+          .replace('examples: [Typos, minor UI glitches, documentation errors]', 'examples: Typos'),
+      [
+        /severities\.SEV-1\.respond_within \(line \d+\): "30 mins" is not a duration; write e\.g\. 30s, 15m/,
+        /alerts\.0\.playbook \(line \d+\): unknown playbook "no-such-playbook"/,
+        /severities\.SEV-3\.examples \(line \d+\): must be a list, such as \[a, b\]/,
+      ],
+    ],
+    [
+      'a tab',
+      (atom: string) => atom.replace('    on_declare: on_call', '\ton_declare: on_call'),
+      [/Tabs are not allowed as indentation at line \d+/],
+    ],
+    ['nothing in it', () => '', [/it is empty \(or only comments\): write the runbook in it/]],
+  ])(
+    'a runbook file with %s says where and what to write, and exits 1 without a stack trace',
+    async (_, edit, said) => {
+      const dir = await mkdtemp(join(tmpdir(), 'bot-rb-'));
+      const file = join(dir, 'runbook.yml');
+      const { readFile, writeFile } = await import('node:fs/promises');
+      const atom = await readFile('runbooks/atom.yml', 'utf8');
+      await writeFile(file, edit(atom));
+      const r = await startProcess({ RUNBOOK_FILE: file });
+      await rm(dir, { recursive: true, force: true });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
+      for (const line of said) expect(r.stderr).toMatch(line);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 
   it('a Slack Web API that cannot be reached at start is reported and exits 1, without a stack trace', async () => {
     const r = await startProcess({
@@ -477,6 +527,35 @@ describe('start-up', () => {
       }
     });
 
+    it('a role the escalation names with nobody to page (no contacts, rotation or PagerDuty) is said at start, with where to add them', async () => {
+      fake.reset();
+      const lines: string[] = [];
+      const bot = await start(await env('C0INCIDENTS'), (l) => lines.push(l), {
+        runbook: (rb) => ({
+          ...rb,
+          escalation: {
+            ...rb.escalation,
+            roles: Object.fromEntries(
+              Object.entries(rb.escalation.roles).map(([id, r]) => [
+                id,
+                { ...r, contacts: id === 'cto' ? [] : ['U0STAFFED'] },
+              ]),
+            ),
+          },
+        }),
+      });
+      try {
+        const said = lines.filter((l) => l.includes('reach nobody'));
+        expect(said).toEqual([
+          expect.stringMatching(
+            /^The runbook's escalation role cto \(CTO\) has no contacts, rotation or PagerDuty service: its pages reach nobody\. Add Slack user or user-group IDs under escalation\.roles\.cto\.contacts in .*atom\.yml\.$/,
+          ),
+        ]);
+      } finally {
+        await bot.stop();
+      }
+    });
+
     it('without the scope to ask, says so once and starts', async () => {
       fake.reset();
       fake.failNext('conversations.info', { error: 'missing_scope', needed: 'channels:read' });
@@ -562,8 +641,8 @@ describe('start-up', () => {
       }
       const r = await fetch(`${base}/health`, { method: 'POST' });
       expect(r.status).toBe(405);
-      expect(r.headers.get('allow')).toBe('GET');
-      expect(await r.json()).toEqual({ error: 'method_not_allowed', message: '/health takes GET.' });
+      expect(r.headers.get('allow')).toBe('GET, HEAD');
+      expect(await r.json()).toEqual({ error: 'method_not_allowed', message: '/health takes GET, HEAD.' });
     });
   });
 

@@ -38,7 +38,8 @@ describe('Redis down, then back (redis://)', () => {
     await expect(kv.takeInWindow('n', 'a', Date.now(), 10_000, 5)).rejects.toBeInstanceOf(KvUnavailableError);
     const started = Date.now();
     for (let i = 0; i < 20; i++) await expect(kv.get('x')).rejects.toBeInstanceOf(KvUnavailableError);
-    expect(Date.now() - started).toBeLessThan(200);
+    // Twenty calls in less than one timeout (250 ms): none waited for it (a loaded machine's pauses aside).
+    expect(Date.now() - started).toBeLessThan(250);
     expect(await kv.health()).toMatchObject({ kind: 'redis', status: 'degraded' });
     expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
     expect(log.lines[0]!.text).toMatch(/rate limits.*off/);
@@ -91,7 +92,9 @@ describe('Upstash slow or hung (REST)', () => {
       expect(waited).toBeLessThan(1000);
       started = Date.now();
       await expect(kv.get('k')).rejects.toBeInstanceOf(KvUnavailableError);
-      expect(Date.now() - started).toBeLessThan(50);
+      // At once: not after another timeout (250 ms). The bound is the timeout, not a few milliseconds a loaded
+      // machine may not keep (it took 55 ms once on CI with three test files running).
+      expect(Date.now() - started).toBeLessThan(250);
       expect(await kv.health()).toMatchObject({ kind: 'upstash', status: 'degraded' });
 
       front.release();
@@ -121,7 +124,8 @@ describe('the guard', () => {
     await expect(kv.get('a')).rejects.toBeInstanceOf(KvUnavailableError);
     const started = Date.now();
     await expect(kv.get('a')).rejects.toBeInstanceOf(KvUnavailableError);
-    expect(Date.now() - started).toBeLessThan(100);
+    // At once: not after another timeout (300 ms).
+    expect(Date.now() - started).toBeLessThan(300);
   });
 });
 

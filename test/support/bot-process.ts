@@ -31,21 +31,39 @@ export function startBotProcess(
 }
 
 /**
- * Kills `proc` with SIGKILL the moment Slack records the `nth` direct message to `user` that mentions `text` (before
- * the bot has Slack's answer: nothing after that call runs); resolves once the process has exited.
+ * Kills `proc` with SIGKILL the moment Slack records the `nth` direct message to `user` that mentions `text` (and that
+ * `where` accepts, when given), before the bot has Slack's answer: nothing after that call runs; resolves once the
+ * process has exited.
  */
 export function killAtDirectMessage(
   slack: { subscribe(listener: (call: { method: string; args: Record<string, unknown> }) => void): () => void },
   proc: ChildProcess,
-  to: { user: string; mentioning: string; nth?: number },
+  to: { user: string; mentioning: string; nth?: number; where?: (args: Record<string, unknown>) => boolean },
 ): Promise<void> {
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   let seen = 0;
   const stop = slack.subscribe((c) => {
     if (c.method !== 'chat.postMessage' || c.args.channel !== to.user) return;
-    if (!JSON.stringify(c.args).includes(to.mentioning) || ++seen < (to.nth ?? 1)) return;
+    if (!JSON.stringify(c.args).includes(to.mentioning) || (to.where && !to.where(c.args))) return;
+    if (++seen < (to.nth ?? 1)) return;
     proc.kill('SIGKILL');
     stop();
   });
   return exited;
+}
+
+/**
+ * Kills the bot processes a test started (emptying `procs`) and waits for them to exit: the next test's processes work
+ * the database alone (a test's job is taken over by the process it starts for that, not by one an earlier test left
+ * running), and a loaded machine has their timer loops fewer to run.
+ */
+export async function killAll(procs: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    procs.splice(0).map(async (p) => {
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    }),
+  );
 }
