@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -118,6 +119,53 @@ describe('manifest.yml', () => {
 
   it('asks for the scopes that find what a stopped process already posted: its card (channel history), a page DM (the DM and its history)', () => {
     for (const s of ['channels:history', 'groups:history', 'im:write', 'im:history']) expect(scopes).toContain(s);
+  });
+
+  it('asks for the scope of every Slack Web API method the code calls, in public and private channels alike', () => {
+    // Per Slack's method reference: the bot-token scopes each method needs. The incident channel is private for a
+    // private incident (conversations.create with is_private), so the channel methods need the private-channel scope
+    // too; conversations.history also reads the bot's direct messages. A method the code starts calling must be added.
+    const METHOD_SCOPES: Record<string, readonly string[]> = {
+      'auth.test': [],
+      'chat.getPermalink': [],
+      'chat.postEphemeral': ['chat:write'],
+      'chat.postMessage': ['chat:write', 'chat:write.public'],
+      'chat.update': ['chat:write'],
+      'conversations.archive': ['channels:manage', 'groups:write'],
+      'conversations.create': ['channels:manage', 'groups:write'],
+      'conversations.history': ['channels:history', 'groups:history', 'im:history'],
+      'conversations.info': ['channels:read', 'groups:read'],
+      'conversations.invite': ['channels:manage', 'groups:write'],
+      'conversations.list': ['channels:read'],
+      'conversations.members': ['channels:read', 'groups:read'],
+      'conversations.open': ['im:write'],
+      'conversations.setTopic': ['channels:manage', 'groups:write'],
+      'files.uploadV2': ['files:write'],
+      'pins.add': ['pins:write'],
+      'usergroups.list': ['usergroups:read'],
+      'usergroups.users.list': ['usergroups:read'],
+      'users.info': ['users:read'],
+      'users.list': ['users:read'],
+      'views.open': [],
+      'views.publish': [],
+    };
+    const src = fileURLToPath(new URL('../../src', import.meta.url));
+    // The bot's own code; the local Slack (the console's stand-in) answers these methods rather than calling them.
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter(
+      (f) => f.endsWith('.ts') && !/^(local-slack|console)[/\\]/.test(f),
+    );
+    const called = new Set<string>();
+    for (const f of files) {
+      const text = readFileSync(join(src, f), 'utf8');
+      for (const m of text.matchAll(/\bclient\s*\.\s*([a-z]+(?:\s*\.\s*[a-z]+)?)\s*\.\s*([a-zA-Z]+)\s*\(/g))
+        called.add(`${m[1]?.replace(/\s/g, '')}.${m[2]}`);
+      if (/\.filesUploadV2\s*\(/.test(text)) called.add('files.uploadV2');
+    }
+    expect(called.size).toBeGreaterThan(10);
+    for (const method of called) {
+      expect(Object.keys(METHOD_SCOPES), `${method} is called: add it with its scopes`).toContain(method);
+      for (const scope of METHOD_SCOPES[method] ?? []) expect(scopes, `${method} needs ${scope}`).toContain(scope);
+    }
   });
 
   it('does not escape slash command text (the parser reads raw text)', () => {
