@@ -48,12 +48,24 @@ describe('hand-offs missed while no timer loop ran', () => {
           [loopFrom],
         )
       ).rows;
-    for (let i = 0; i < 100 && !(await rowsPast()).every((r) => r.done_at || r.channel_posted_at); i++) await sleep(50);
+    for (let i = 0; i < 200 && !(await rowsPast()).every((r) => r.done_at || r.channel_posted_at); i++) await sleep(50);
     await bot.timers.stop();
     const past = await rowsPast();
     expect(past.length).toBeGreaterThanOrEqual(3);
-    // The latest is announced; every earlier one is done without a post, saying why.
-    expect(past.at(-1)!.channel_posted_at).not.toBeNull();
+    // The latest is announced; every earlier one is done without a post, saying why. On a loaded machine the loop may
+    // first run after the next hand-off passed too (shifts are 2 s): then that one is the latest, and is announced.
+    const last = past.at(-1)!;
+    if (last.channel_posted_at === null) {
+      expect([last.done_at !== null, last.last_error]).toEqual([
+        true,
+        'superseded by a later hand-off before it was announced',
+      ]);
+      const { rows: later } = await bot.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM oncall_handoffs WHERE handoff_at > $1 AND channel_posted_at IS NOT NULL',
+        [last.handoff_at],
+      );
+      expect(later[0]!.n).toBeGreaterThanOrEqual(1);
+    }
     for (const r of past.slice(0, -1)) {
       expect([r.channel_posted_at, r.done_at !== null, r.last_error]).toEqual([
         null,
@@ -64,16 +76,12 @@ describe('hand-offs missed while no timer loop ran', () => {
     const posted = bot.fake
       .callsTo('chat.postMessage')
       .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && /Hand-off at/.test(String(c.args.text)));
-    const latest = past.at(-1)!.handoff_at.getTime();
-    // Only hand-offs from the latest past one on were posted (those ahead are announced ahead, by design).
+    // No hand-off before the latest past one when the loop ran was announced (those ahead are announced ahead).
     expect(posted.length).toBeGreaterThanOrEqual(1);
-    const announcedPast = (
-      await bot.db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM oncall_handoffs WHERE channel_posted_at IS NOT NULL AND handoff_at < $1',
-        [new Date(latest)],
-      )
-    ).rows[0]!.n;
-    expect(announcedPast).toBe(0);
+    const { rows: first } = await bot.db.query<{ at: Date }>(
+      'SELECT min(handoff_at) AS at FROM oncall_handoffs WHERE channel_posted_at IS NOT NULL',
+    );
+    expect(first[0]!.at.getTime()).toBeGreaterThanOrEqual(last.handoff_at.getTime());
   }, 30_000);
 });
 
