@@ -1,5 +1,5 @@
 /**
- * The embedded database as people meet it: `npm start`'s entry point run as a real process (node with tsx, so the
+ * The embedded database as people meet it: `npm start`'s entry point run as a real process (node on dist/app.js, so the
  * child's pid is the bot's), with no DATABASE_URL, on a data directory of its own; stopped with signals, killed with
  * -9, started twice.
  */
@@ -12,6 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StartupError, start } from '../../src/start.js';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
+import { appCommand } from '../support/app-entry.js';
 import { seedCluster, serverProcesses, tempDataDir } from '../support/embedded-db.js';
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -26,7 +27,7 @@ const POSTGRES_USER = (() => {
   }
 })();
 const STACK = /\n\s+at /;
-/** Loading the sources with tsx and creating a cluster take seconds; on a loaded 2-core machine, many times that. */
+/** Starting the bot and creating a cluster take seconds; on a loaded 2-core machine, many times that. */
 const START_TIMEOUT_MS = 150_000;
 
 const dirs: (() => Promise<void>)[] = [];
@@ -60,7 +61,8 @@ interface RunAs {
 }
 
 function spawnApp(dataDir: string, env: Record<string, string> = {}, as?: RunAs): App {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+  const [node, ...args] = appCommand();
+  const child = spawn(node, args, {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

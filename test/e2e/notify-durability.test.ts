@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { appCommand } from '../support/app-entry.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
 import { killAll, killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
@@ -202,12 +203,11 @@ describe('notification steps survive a kill -9', () => {
     expect(named.filter((n) => n === undefined)).toHaveLength(1);
     expect(named.filter((n) => n !== undefined)).toHaveLength(2);
     expect(new Set(named).size).toBe(3);
-    // Two processes start under tsx (each allowed startBotProcess's 60 s on a loaded machine), then the steps' wait.
+    // Two processes start (each allowed startBotProcess's 60 s on a loaded machine), then the steps' wait.
   }, 200_000);
 });
 
 const run = promisify(execFile);
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 
 describe('start-up with contact methods', () => {
   it('a bad PagerDuty routing key or email under people: is named, without the key, and the process exits 1', async () => {
@@ -220,7 +220,8 @@ describe('start-up with contact methods', () => {
     );
     let r: { code: number; stderr: string };
     try {
-      const ok = await run(TSX, ['src/app.ts'], {
+      const [node, ...args] = appCommand();
+      const ok = await run(node, args, {
         env: { PATH: process.env.PATH ?? '', RUNBOOK_FILE: file },
         timeout: 20_000,
       });

@@ -10,6 +10,7 @@ import { type RunningBot, StartupError, start } from '../../src/start.js';
 import { createPostgresDatabase } from '../../src/store/db.js';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
 import { ALERTS_TOKEN, genericAlert, postAlerts } from '../support/alert-request.js';
+import { appCommand } from '../support/app-entry.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { tempDataDir } from '../support/embedded-db.js';
 import { FakeSlack } from '../support/fake-slack.js';
@@ -33,8 +34,9 @@ afterAll(async () => {
 /** Runs `npm start`'s entry point with only the given environment (plus PATH), as a person would. */
 async function startProcess(env: Record<string, string>, timeoutMs = 20_000) {
   try {
-    // Node itself with tsx's loader (as bot-process.ts): the tsx CLI is a wrapper that starts a second node.
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+    // node on dist/app.js, built from the sources as they are (appCommand), as bot-process.ts starts the bot.
+    const [node, ...args] = appCommand();
+    const r = await run(node, args, {
       env: { PATH: process.env.PATH ?? '', ...env },
       timeout: timeoutMs,
     });
@@ -326,7 +328,7 @@ describe('start-up', () => {
     } finally {
       await fake.close();
     }
-    // Three starts under tsx one after the other, and the Socket Mode client's 5 s wait: more than the default 30 s on
+    // Three starts one after the other, and the Socket Mode client's 5 s wait: more than the default 30 s on
     // a loaded machine.
   }, 90_000);
 

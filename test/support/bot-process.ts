@@ -1,15 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appCommand } from './app-entry.js';
 
 /**
- * `npm start`'s entry point as a real process (node itself with tsx's loader, not the tsx CLI: the CLI is a wrapper,
- * and SIGKILL to it would leave the bot alive); resolves with the process and its port once it says it is listening.
- * Starting under tsx takes seconds, and far longer on a loaded machine: `timeoutMs` (60 s) is generous on purpose.
+ * `npm start`'s entry point as a real process (node on dist/app.js, built from the sources as they are: appCommand);
+ * resolves with the process and its port once it says it is listening. A start takes seconds on a loaded machine:
+ * `timeoutMs` (60 s) is generous on purpose.
  */
 export function startBotProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+  const [node, ...args] = appCommand();
+  const proc = spawn(node, args, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

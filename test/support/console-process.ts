@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { appCommand } from './app-entry.js';
 
 const PTY = join(process.cwd(), 'test', 'support', 'pseudo-terminal.py');
 
@@ -29,9 +30,8 @@ export class ConsoleProcess {
 
   private constructor(opts: ConsoleProcessOptions) {
     this.tty = opts.tty ?? true;
-    // Node itself with tsx's loader, as bot-process.ts starts the bot: the tsx CLI is a wrapper that starts a second
-    // node, a second of CPU more at each start.
-    const app = [process.execPath, '--import', 'tsx', 'src/app.ts', ...(opts.args ?? [])];
+    // node on dist/app.js, built from the sources as they are (appCommand), as bot-process.ts starts the bot.
+    const app = [...appCommand(), ...(opts.args ?? [])];
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env };
     this.child = this.tty
       ? spawn('python3', [PTY, ...app], { env, stdio: ['pipe', 'pipe', 'pipe'] })
@@ -106,15 +106,15 @@ export class ConsoleProcess {
     this.child.stdin?.end();
   }
 
-  /** `kill -9` of the console itself: its process group, tsx and the bot it runs (killing tsx alone leaves the bot). */
+  /** `kill -9` of the console itself: its process group, with whatever it started (the embedded server's too). */
   kill9(): void {
     if (this.pid !== undefined) killGroup(this.pid);
   }
 
   /**
    * Stops whatever is left (after a test that failed half-way): the console's process group first, even when the
-   * process in front of it has already exited. Killing tsx alone left the bot it runs going (seen: a console bot left
-   * running after every full run of the suite).
+   * process in front of it has already exited (seen when the bot ran under the tsx CLI: a console bot left running
+   * after every full run of the suite).
    */
   async stop(): Promise<void> {
     if (this.pid !== undefined) killGroup(this.pid);
