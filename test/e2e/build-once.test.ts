@@ -101,6 +101,30 @@ describe('npm start builds once', () => {
     BUILD_TIMEOUT,
   );
 
+  it(
+    'compiles again only what changed, and everything once dist/ lost what the last build wrote',
+    async () => {
+      // What tsc knows of the last build is kept beside the dependencies, one per project folder: this copy's.
+      const cache = join(ROOT, 'node_modules', '.cache', 'incident-bot');
+      const infos = () => (existsSync(cache) ? readdirSync(cache) : []);
+      expect(infos().length).toBeGreaterThan(0);
+      const untouched = mtime(join(dir, 'dist', 'store', 'db.js'));
+      await appendFile(join(dir, 'src', 'config.ts'), '\nexport const BUILD_PROBE_2 = 43;\n');
+      expect((await inDir(dir, 'npm', ['run', 'prestart', '--silent'])).code).toBe(0);
+      expect(readFileSync(join(dir, 'dist', 'config.js'), 'utf8')).toContain('BUILD_PROBE_2 = 43');
+      expect(mtime(join(dir, 'dist', 'store', 'db.js'))).toBe(untouched);
+      // dist/app.js removed: tsc alone would think it written; the build forgets what it knew and writes it all.
+      rmSync(join(dir, 'dist', 'app.js'));
+      rmSync(join(dir, 'dist', 'store', 'db.js'));
+      const r = await inDir(dir, 'npm', ['run', 'prestart', '--silent']);
+      expect(r.code).toBe(0);
+      expect(existsSync(join(dir, 'dist', 'app.js'))).toBe(true);
+      expect(existsSync(join(dir, 'dist', 'store', 'db.js'))).toBe(true);
+      expect(readFileSync(join(dir, 'dist', 'config.js'), 'utf8')).toContain('BUILD_PROBE_2 = 43');
+    },
+    BUILD_TIMEOUT,
+  );
+
   it('dist/ imports no development dependency, and every production dependency is imported by dist/', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
