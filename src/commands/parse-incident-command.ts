@@ -130,24 +130,27 @@ function subcommandMeant(word: string): string | undefined {
  * What a declaration typed another way should have been: `p1 db down` (another tool's priorities), `critical db down`
  * (the runbook's name of a level), `db down sev1` (the severity last). Undefined when it looks like none of those.
  */
-function declarationHint(first: string, rest: string, text: string, names?: SeverityNames): string | undefined {
+function declarationHint(typed: string, rest: string, text: string, names?: SeverityNames): string | undefined {
   const command = (s: Severity, title: string) => `\`/incident sev${s} ${title || '<title>'}\``;
   const levels = 'Severities are sev0, sev1, sev2 and sev3 (SEV-0 is the most severe)';
+  // Read as a title is often written (`P1: api down`, `Critical - db`), as a severity is (`sev1: db down`).
+  const first = typed.replace(/[:,;.]+$/, '') || typed;
+  const title = rest.replace(/^[-–—:|]+\s*/, '');
   const priority = /^p(\d)$/i.exec(first);
   if (priority) {
     const s = Math.min(Number(priority[1]), 3) as Severity;
-    return `\`${first}\` is not a severity here. ${levels}: ${command(s, rest)}.`;
+    return `\`${first}\` is not a severity here. ${levels}: ${command(s, title)}.`;
   }
   const named = severityNamed(first, names);
   if (named !== undefined && names) {
     return (
       `\`${first}\` is not how a severity is typed. ${levels}; the runbook calls SEV-${named} ${names[named]}: ` +
-      `${command(named, rest)}.`
+      `${command(named, title)}.`
     );
   }
   const typo = /^(s[a-z]{0,3})[-_]?([0-3])$/i.exec(first);
   if (typo && oneSlipFrom(typo[1]!.toLowerCase(), 'sev'))
-    return `\`${first}\` is not a severity. ${levels}: ${command(Number(typo[2]) as Severity, rest)}.`;
+    return `\`${first}\` is not a severity. ${levels}: ${command(Number(typo[2]) as Severity, title)}.`;
   const words = text.split(' ');
   const last = words.length > 1 ? parseSeverityToken(words[words.length - 1]!) : undefined;
   if (last?.ok) return `Put the severity first: ${command(last.severity, words.slice(0, -1).join(' '))}.`;

@@ -289,6 +289,20 @@ describe('parseIncidentCommand', () => {
       expect(e).toContain(command);
     });
 
+    it.each([
+      ['critical: api down', 'the runbook calls SEV-0 Critical', '`/incident sev0 api down`'],
+      ['High - auth broken', 'the runbook calls SEV-1 High', '`/incident sev1 auth broken`'],
+      ['P1: payments down', '`P1` is not a severity here', '`/incident sev1 payments down`'],
+      ['sve2: cart slow', '`sve2` is not a severity', '`/incident sev2 cart slow`'],
+    ])('%j: written as a title often is (a colon or a dash after it), it is read the same', (raw, says, command) => {
+      const e = hint(raw);
+      expect(e).toContain(says);
+      expect(e).toContain(command);
+      // Not the SEV-1 declaration of a title that starts with the level (a SEV-0 declared as SEV-1).
+      expect(e).not.toContain('/incident sev1 critical');
+      expect(e).not.toContain("I don't know");
+    });
+
     it('without the runbook names, a level name is an unknown word', () => {
       expect(err('critical login broken')).toContain('/incident sev1 critical login broken');
     });
