@@ -209,14 +209,14 @@ export class IncidentService {
     try {
       await this.showCard(incidentId, async () => result.written);
     } catch (err) {
-      warnings.push(`the card could not be updated (${describe(err)})`);
+      warnings.push(`the card could not be updated: ${describe(err).replace(/\.$/, '')}`);
       this.log.warn('refreshCard failed', err);
     }
     if (result.notice) {
       try {
         await this.chat.notify(result.incident, result.notice);
       } catch (err) {
-        warnings.push(`the notice could not be posted (${describe(err)})`);
+        warnings.push(`the notice could not be posted: ${describe(err).replace(/\.$/, '')}`);
         this.log.warn('notify failed', err);
       }
     }

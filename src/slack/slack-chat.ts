@@ -27,7 +27,7 @@ import type { Incident } from '../incidents/types.js';
 import type { PrivateAnnounce } from '../runbook/maintenance.js';
 import type { KvCache } from '../store/kv-cache.js';
 import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
-import { renderIncidentCard } from '../templates/incident-card.js';
+import { type Message, renderIncidentCard } from '../templates/incident-card.js';
 import { renderAnnouncement, renderDeclarationReport, renderNotice, renderPage } from '../templates/notices.js';
 import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
@@ -256,13 +256,25 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       : madePublicBy
         ? renderMadePublicAnnouncement(incident, this.opts.severities, madePublicBy)
         : renderAnnouncement(incident, this.opts.severities, alertSources);
+    await this.postInIncidentsChannel(channel, msg, 'announce the incident in');
+  }
+
+  /**
+   * A message in the incidents channel (an announcement, an update, a resolution). Refused for a reason the person who
+   * runs the bot can fix (the bot not in it, the channel unknown or archived): said with what to do.
+   */
+  private async postInIncidentsChannel(
+    channel: string,
+    msg: Message,
+    doing: 'announce the incident in' | 'post the update in',
+  ): Promise<void> {
     try {
       await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
     } catch (err) {
       const fix = ANNOUNCE_FIXES[slackErrorCode(err) ?? ''];
       const named = /^[CG][A-Z0-9]+$/.test(channel) ? `<#${channel}>` : `#${channel}`;
       if (fix) throw new ChatPlatformError(slackErrorCode(err)!, `Couldn't post in ${named}: ${fix(named)}.`);
-      throw toChatPlatformError(err, `announce the incident in ${named}`);
+      throw toChatPlatformError(err, `${doing} ${named}`);
     }
   }
 
@@ -299,9 +311,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       this.opts.incidentsChannel &&
       !incident.private
     ) {
-      await this.call(`post the update in ${this.opts.incidentsChannel}`, () =>
-        this.client.chat.postMessage({ channel: this.opts.incidentsChannel!, text: msg.text, blocks: msg.blocks }),
-      );
+      await this.postInIncidentsChannel(this.opts.incidentsChannel, msg, 'post the update in');
     }
   }
 

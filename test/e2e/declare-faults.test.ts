@@ -55,6 +55,29 @@ describe('declaring when a Slack step after the channel fails', () => {
       incidents.members.add(BOT_USER_ID);
     }
   });
+
+  it('a resolution the incidents channel refuses (not_in_channel): told with the channel named and the fix, once', async () => {
+    await bot.command('sev2 resolved unannounced');
+    await bot.fake.waitFor('response_url', (c) => /is open/.test(String(c.args.text)));
+    const channel = createdChannel(bot);
+    const incidents = bot.fake.channels.get(INCIDENTS_CHANNEL_ID)!;
+    incidents.members.delete(BOT_USER_ID);
+    try {
+      bot.fake.reset();
+      await bot.command('resolve a bad index, rebuilt', { channel_id: channel.id });
+      const reply = (await bot.fake.waitFor('response_url', (c) => /Recorded, but/.test(String(c.args.text)))).args
+        .text as string;
+      // The incident channel has it; the incidents channel did not take it, and the reply says how to fix that.
+      expect(bot.fake.messagesIn(channel.id).some((m) => /resolved: a bad index, rebuilt/.test(m.text ?? ''))).toBe(
+        true,
+      );
+      expect(reply).toContain(`Couldn't post in <#${INCIDENTS_CHANNEL_ID}>: the bot is not a member of`);
+      expect(reply).toContain('`/invite @Incident Bot`');
+      expect(reply).not.toMatch(/\.\)\.|\)\.$/);
+    } finally {
+      incidents.members.add(BOT_USER_ID);
+    }
+  });
 });
 
 describe('Postgres lost in the middle of a declaration', () => {

@@ -689,8 +689,8 @@ forEachDatabase(
         chat.fail.notify = new Error('not_in_channel');
         const r = await service.markMitigated(incident.id, 'UCMD');
         expect(r!.warnings).toEqual([
-          'the card could not be updated (message_not_found)',
-          'the notice could not be posted (not_in_channel)',
+          'the card could not be updated: message_not_found',
+          'the notice could not be posted: not_in_channel',
         ]);
         expect((await service.get(incident.id)).status).toBe('mitigated');
       });
