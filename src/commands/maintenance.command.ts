@@ -1,5 +1,7 @@
+import { DomainError } from '../incidents/errors.js';
+import { describeDuration, parseDuration } from '../runbook/duration.js';
 import { renderMaintenanceSchedule } from '../templates/maintenance.js';
-import { channelLink, mrkdwnClip } from '../templates/text.js';
+import { channelLink, mrkdwnClip, utcStamp } from '../templates/text.js';
 import type { Ctx } from './incident.command.js';
 
 /** A verb of `/incident maintenance`: a row of MAINTENANCE_VERBS. */
@@ -31,12 +33,18 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
   {
     name: 'start',
     aliases: ['open'],
-    usage: '`/incident maintenance start [window or title]` opens one now (e.g. `start quarterly`)',
+    usage:
+      '`/incident maintenance start [window or title] [for 2h | until 04:00]` opens one now (e.g. `start quarterly for 3h`)',
     run: async (arg, c) => {
-      const w = await c.deps.maintenance.start(arg, c.userId, c.channelId);
+      const now = new Date();
+      const { what, endsAt } = typedEnd(arg, now);
+      const w = await c.deps.maintenance.start(what, c.userId, c.channelId, endsAt);
       const where = w.channelId ? ` in ${channelLink(w.channelId)}` : '';
+      const until = w.endsAt
+        ? `until ${utcStamp(w.endsAt)} (${describeDuration(w.endsAt.getTime() - now.getTime())}; \`/incident maintenance end\` ends it sooner)`
+        : 'until `/incident maintenance end`';
       await c.tell(
-        `:construction: *${mrkdwnClip(w.title, 100)}* is open from now until \`/incident maintenance end\`; its start and checklist are posted${where}.`,
+        `:construction: *${mrkdwnClip(w.title, 100)}* is open from now ${until}; its start and checklist are posted${where}.`,
       );
     },
   },
@@ -50,6 +58,49 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
     },
   },
 ];
+
+/** The longest a window opened by hand may be given: past that, a length is more likely a slip than meant. */
+const MAX_WINDOW_MS = 7 * 86_400_000;
+
+/**
+ * The end typed after a window's name or title, taken off it: `for 2h` (a length, `2h`, `90m`, `1h30m`) or `until
+ * 04:00` (UTC, as maintenance windows are written: the next 04:00 to come). Nothing of the kind: no end (the window
+ * stays open until `/incident maintenance end`). `for` before words that are no length stays in the title.
+ */
+export function typedEnd(arg: string | null, now: Date): { what: string | null; endsAt: Date | null } {
+  const words = (arg ?? '').split(/\s+/).filter(Boolean);
+  const n = words.length;
+  const word = words[n - 2]?.toLowerCase();
+  const last = words[n - 1] ?? '';
+  const title = (k: number) => words.slice(0, n - k).join(' ') || null;
+  if (word === 'for' && /^(\d+(ms|s|m|h|d))+$/i.test(last)) {
+    const ms = parseDuration(last);
+    if (ms === null)
+      throw new DomainError(
+        'maintenance_length',
+        `\`for ${last}\` is no time at all: give the window a length, e.g. \`for 2h\` or \`for 90m\`.`,
+      );
+    if (ms > MAX_WINDOW_MS)
+      throw new DomainError(
+        'maintenance_length',
+        `\`for ${last}\` is longer than a window opened by hand may be (7 days). Give a shorter length, or leave it out and end the window with \`/incident maintenance end\`.`,
+      );
+    return { what: title(2), endsAt: new Date(now.getTime() + ms) };
+  }
+  if (word === 'until') {
+    const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(last);
+    if (!m)
+      throw new DomainError(
+        'maintenance_until',
+        `\`until ${last}\` is not a time: write \`until 04:00\` (UTC), or a length such as \`for 2h\`.`,
+      );
+    const at = new Date(now);
+    at.setUTCHours(Number(m[1]), Number(m[2]), 0, 0);
+    if (at.getTime() <= now.getTime()) at.setUTCDate(at.getUTCDate() + 1);
+    return { what: title(2), endsAt: at };
+  }
+  return { what: arg, endsAt: null };
+}
 
 /** Said with a verb that is not one. */
 export const MAINTENANCE_USAGE = `${MAINTENANCE_VERBS.map((v) => v.usage).join('; ')}.`;

@@ -145,7 +145,13 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
    * Opens a window now, by hand: a window of the runbook named by its key (`quarterly`), or one under a title of its
    * own (with the maintenance process as its checklist). Its start is said by the sweep, as a scheduled one's.
    */
-  async start(what: string | null, userId: string, typedIn: string): Promise<MaintenanceWindowRow> {
+  /** Opens a window now: one of the runbook's by its key or title, else one of its own; `endsAt`: when it ends itself. */
+  async start(
+    what: string | null,
+    userId: string,
+    typedIn: string,
+    endsAt: Date | null = null,
+  ): Promise<MaintenanceWindowRow> {
     // A title of one's own is stored and announced: cleaned as an incident title is, and refused when it shows nothing.
     // Masked first: a secret value pasted in a title is never stored, announced or shown on an incident's card.
     const typed = what ? this.typed(cleanTitle(what)).replace(/\s+/g, ' ').trim() : '';
@@ -175,7 +181,7 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
         channelId: this.channel ?? typedIn,
         noticeAt: null,
         startsAt: this.now(),
-        endsAt: null,
+        endsAt,
         scheduled: false,
         openedBy: userId,
       });

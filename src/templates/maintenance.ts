@@ -54,7 +54,7 @@ export function renderMaintenanceSchedule(s: ScheduleView, now: Date): string {
     );
   if (lines.length === 1) lines.push('The runbook file has no maintenance windows (`maintenance:`).');
   lines.push(
-    `The notice is posted ${s.noticeBefore} before a scheduled window. \`/incident maintenance start [window or title]\` opens one now, \`/incident maintenance end\` closes it.`,
+    `The notice is posted ${s.noticeBefore} before a scheduled window. \`/incident maintenance start [window or title]\` opens one now (\`for 2h\` or \`until 04:00\` after it: when it ends itself), \`/incident maintenance end\` closes it.`,
   );
   return lines.join('\n');
 }

@@ -351,6 +351,40 @@ describe('maintenance windows by hand', () => {
     expect(await incidentsOfSource(bot.db, 'after')).toHaveLength(1);
   }, 40_000);
 
+  it('opened `for 3s`, it says until when, then ends by itself, its end posted once; a length of nothing is refused', async () => {
+    const reply = await ask('maintenance start cache flush for 3s');
+    expect(reply).toMatch(/\*cache flush\* is open from now until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(3 seconds;/);
+    const started = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('*cache flush* has started'),
+    );
+    // Its end, not `/incident maintenance end`, is what the start says.
+    expect(String(started.args.text)).toMatch(/has started \(opened by <@U0REPORTER>\), until \d{4}-\d{2}-\d{2} /);
+    const ended = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('*cache flush* has ended'),
+      10_000,
+    );
+    expect(String(ended.args.text)).not.toContain('ended by');
+    // Recorded said once posted: the row is closed just after, by the sweep, not by a person.
+    const row = await waitUntil('the window closed', async () => {
+      const { rows } = await bot.db.query<{ stage: string; closed_by: string | null }>(
+        "SELECT stage, closed_by FROM maintenance_windows WHERE title = 'cache flush'",
+      );
+      return rows[0]?.stage === 'closed' ? rows[0] : null;
+    });
+    expect(row.closed_by).toBeNull();
+    expect(await ask('maintenance end')).toContain('No maintenance window is open');
+    await sleep(1000);
+    expect(
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('*cache flush* has ended')),
+    ).toHaveLength(1);
+    expect(await ask('maintenance start db for 0h')).toContain('`for 0h` is no time at all');
+    expect(await ask('maintenance start db until noon')).toContain('`until noon` is not a time');
+  }, 30_000);
+
   it('a title of its own that shows nothing is refused, and bidi controls are dropped from it as from incident titles', async () => {
     const windows = async () =>
       Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM maintenance_windows')).rows[0]!.n);

@@ -10,11 +10,12 @@ import {
   MAINTENANCE_VERBS,
   maintenanceCommand,
   maintenanceVerb,
+  typedEnd,
 } from '../../src/commands/maintenance.command.js';
 import { SUBCOMMANDS } from '../../src/commands/subcommands.js';
 
 const USAGE =
-  '`/incident maintenance schedule` shows the next windows; `/incident maintenance start [window or title]` opens one now (e.g. `start quarterly`); `/incident maintenance end` closes it.';
+  '`/incident maintenance schedule` shows the next windows; `/incident maintenance start [window or title] [for 2h | until 04:00]` opens one now (e.g. `start quarterly for 3h`); `/incident maintenance end` closes it.';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -100,5 +101,58 @@ describe('the table of maintenance verbs', () => {
       expect(help, `${v.name} in the help line`).toMatch(new RegExp(`^\`/incident maintenance [^\`]*\\b${v.name}\\b`));
       for (const w of [v.name, ...v.aliases]) expect(row, `${w} in README's row`).toMatch(new RegExp(`\\b${w}\\b`));
     }
+  });
+});
+
+describe('the end typed after a window opened by hand', () => {
+  const now = new Date('2026-12-03T20:30:00Z');
+  const end = (arg: string) => typedEnd(arg, now);
+
+  it.each([
+    ['db upgrade for 2h', 'db upgrade', '2026-12-03T22:30:00.000Z'],
+    ['quarterly for 1h30m', 'quarterly', '2026-12-03T22:00:00.000Z'],
+    ['db upgrade FOR 90m', 'db upgrade', '2026-12-03T22:00:00.000Z'],
+    ['db upgrade until 04:00', 'db upgrade', '2026-12-04T04:00:00.000Z'],
+    ['db upgrade until 21:15', 'db upgrade', '2026-12-03T21:15:00.000Z'],
+    ['for 2h', null, '2026-12-03T22:30:00.000Z'],
+  ])('%j: the title, and the end as typed', (typed, what, at) => {
+    expect(end(typed)).toEqual({ what, endsAt: new Date(at) });
+  });
+
+  it('words after `for` that are no length stay in the title; nothing typed is no end', () => {
+    expect(end('downtime for billing')).toEqual({ what: 'downtime for billing', endsAt: null });
+    expect(typedEnd(null, now)).toEqual({ what: null, endsAt: null });
+    expect(end('quarterly')).toEqual({ what: 'quarterly', endsAt: null });
+  });
+
+  it('a length of nothing or past 7 days, or an until that is no time, is refused saying what to write', () => {
+    expect(() => end('db for 0h')).toThrow(/`for 0h` is no time at all: .*`for 2h`/);
+    expect(() => end('db for 8d')).toThrow(/longer than a window opened by hand may be \(7 days\)/);
+    expect(() => end('db until noon')).toThrow(/`until noon` is not a time: write `until 04:00` \(UTC\)/);
+    expect(() => end('db until 25:00')).toThrow(/is not a time/);
+  });
+
+  it('is said in the answer: until when, how long, and that end closes it sooner', async () => {
+    const told: string[] = [];
+    const c = {
+      deps: {
+        maintenance: {
+          start: async (what: string | null, _u: string, _c: string, endsAt: Date | null) => ({
+            title: what ?? 'Maintenance',
+            channelId: 'C0MAINT',
+            endsAt,
+          }),
+        },
+      },
+      tell: async (m: string) => {
+        told.push(m);
+      },
+      userId: 'U0ALICE',
+      channelId: 'C0HERE',
+    } as unknown as Ctx;
+    await maintenanceCommand('start db upgrade for 2h', c);
+    expect(told[0]).toMatch(
+      /^:construction: \*db upgrade\* is open from now until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(2 hours; `\/incident maintenance end` ends it sooner\); its start and checklist are posted in <#C0MAINT>\.$/,
+    );
   });
 });
