@@ -39,12 +39,16 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
       const now = new Date();
       const { what, endsAt } = typedEnd(arg, now);
       const w = await c.deps.maintenance.start(what, c.userId, c.channelId, endsAt);
+      const failed = await c.deps.maintenance.postStart(w);
       const where = w.channelId ? ` in ${channelLink(w.channelId)}` : '';
       const until = w.endsAt
         ? `until ${utcStamp(w.endsAt)} (${describeDuration(w.endsAt.getTime() - now.getTime())}; \`/incident maintenance end\` ends it sooner)`
         : 'until `/incident maintenance end`';
+      const opened = `:construction: *${mrkdwnClip(w.title, 100)}* is open from now ${until}`;
       await c.tell(
-        `:construction: *${mrkdwnClip(w.title, 100)}* is open from now ${until}; its start and checklist are posted${where}.`,
+        failed
+          ? `${opened}, but its start could not be posted${where}: ${failed.message.replace(/\.$/, '')}. The bot tries again every half minute; meanwhile, tell people in that channel yourself.`
+          : `${opened}; its start and checklist are posted${where}.`,
       );
     },
   },

@@ -13,6 +13,7 @@ import type { Database, Queryable } from '../store/db.js';
 import {
   advanceWindow,
   claimDueWindows,
+  claimWindow,
   dropPlanned,
   endOpenWindows,
   type MaintenanceStage,
@@ -188,6 +189,23 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
       if (!made) throw new DomainError('maintenance_not_started', 'The window could not be opened; try again.');
       return made;
     });
+  }
+
+  /**
+   * Posts the start of a window just opened, and its checklist, now (the request that opened it waits for it), so
+   * that a refusal can be told to whoever opened it; the timer loop stays the fallback (a window another process
+   * claimed first, a post that failed: tried again when its lease runs out). Returns the failure, if any.
+   */
+  async postStart(w: MaintenanceWindowRow): Promise<Error | null> {
+    const claimed = await claimWindow(this.db, w.id, LEASE_MS);
+    if (!claimed) return null;
+    try {
+      await this.act(claimed);
+      return null;
+    } catch (err) {
+      this.log.warn(`maintenance window ${w.id}: could not post its start; the timer loop tries again`, err);
+      return err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   /** Closes the windows open now (by hand, or a scheduled one early); the sweep says so. */

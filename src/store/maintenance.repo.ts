@@ -168,6 +168,20 @@ export async function claimDueWindows(q: Queryable, limit: number, leaseMs: numb
   return rows.map(toWindow);
 }
 
+/** Claims window `id` as claimDueWindows does, when its next step is due and no other process holds it; else null. */
+export async function claimWindow(q: Queryable, id: number, leaseMs: number): Promise<MaintenanceWindowRow | null> {
+  const { rows } = await q.query<Row>(
+    `UPDATE maintenance_windows SET lease_until = now() + make_interval(secs => $2 / 1000.0)
+     WHERE id = $1 AND stage <> 'closed' AND (lease_until IS NULL OR lease_until < now())
+       AND ((stage = 'planned' AND notice_at <= now())
+         OR (stage IN ('planned', 'noticed') AND starts_at <= now())
+         OR (stage = 'open' AND ends_at <= now()))
+     RETURNING *`,
+    [id, leaseMs],
+  );
+  return rows[0] ? toWindow(rows[0]) : null;
+}
+
 /** Moves a claimed window on to `to` (from `from`, as it was claimed) and lets go of it. */
 export async function advanceWindow(
   q: Queryable,

@@ -385,6 +385,23 @@ describe('maintenance windows by hand', () => {
     expect(await ask('maintenance start db until noon')).toContain('`until noon` is not a time');
   }, 30_000);
 
+  it('a start the incidents channel refuses is told to whoever opened it; the window is open all the same', async () => {
+    const incidents = bot.fake.channels.get(INCIDENTS_CHANNEL_ID)!;
+    incidents.members.delete(BOT_USER_ID);
+    try {
+      const reply = await ask('maintenance start cert rotation');
+      expect(reply).toContain('*cert rotation* is open from now until `/incident maintenance end`, but its start');
+      expect(reply).toContain(`could not be posted in <#${INCIDENTS_CHANNEL_ID}>`);
+      expect(reply).toContain('tell people in that channel yourself');
+      expect(reply).not.toContain('are posted');
+    } finally {
+      incidents.members.add(BOT_USER_ID);
+    }
+    // The timer loop posts it once its lease runs out (30 s): not waited for here; the window is open meanwhile.
+    expect(await ask('maintenance start')).toContain('*cert rotation* is open already');
+    expect(await ask('maintenance end')).toContain('Ended *cert rotation*');
+  });
+
   it('a title of its own that shows nothing is refused, and bidi controls are dropped from it as from incident titles', async () => {
     const windows = async () =>
       Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM maintenance_windows')).rows[0]!.n);

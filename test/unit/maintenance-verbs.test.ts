@@ -32,6 +32,7 @@ async function run(what: string | null): Promise<{ told: string[]; asked: string
       asked.push(`start ${arg} ${userId} ${channelId}`);
       return { title: arg ?? 'Maintenance', channelId: 'C0MAINT' };
     },
+    postStart: async () => null,
     end: async (userId: string) => {
       asked.push(`end ${userId}`);
       return [{ title: 'Weekly' }, { title: 'db <upgrade>' }];
@@ -142,6 +143,7 @@ describe('the end typed after a window opened by hand', () => {
             channelId: 'C0MAINT',
             endsAt,
           }),
+          postStart: async () => null,
         },
       },
       tell: async (m: string) => {
