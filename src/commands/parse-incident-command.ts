@@ -86,8 +86,18 @@ function withText(kind: SubcommandKind, spec: SubcommandSpec, typed: string, res
 }
 
 /**
+ * The words of status pages' phases (Atlassian Statuspage, incident.io: Investigating, Identified, Monitoring,
+ * Resolved) for the runbook's statuses: the cause found is still investigating, a fix being watched is mitigated.
+ */
+const STATUS_PAGE_WORDS: ReadonlyMap<string, IncidentStatus> = new Map([
+  ['identified', 'investigating'],
+  ['monitoring', 'mitigated'],
+]);
+
+/**
  * `/incident update [status] [text]` as the form's first answers: a first word naming a status (`mitigated`,
- * `investigating`, `resolved`, with or without a colon) chooses it, and the rest is the current status.
+ * `investigating`, `resolved`, with or without a colon) chooses it, and the rest is the current status. A status
+ * page's word for one (`identified`, `monitoring`) chooses that status and stays in the text: it says more.
  */
 export function statusUpdatePrefill(text: string | null): StatusUpdatePrefill {
   // The status word read as a keyword is (NFKC: `ｍｉｔｉｇａｔｅｄ` typed full width is `mitigated`); the rest as typed.
@@ -95,8 +105,9 @@ export function statusUpdatePrefill(text: string | null): StatusUpdatePrefill {
   const typed = `${lead.normalize('NFKC')}${(text ?? '').slice(lead.length)}`;
   const m = /^\s*([a-z]+):?(?:\s+|$)/i.exec(typed);
   const word = m?.[1]?.toLowerCase();
-  const status = (INCIDENT_STATUSES as readonly string[]).includes(word ?? '') ? (word as IncidentStatus) : undefined;
-  const rest = (status ? typed.slice(m![0].length) : (text ?? '')).trim();
+  const own = (INCIDENT_STATUSES as readonly string[]).includes(word ?? '') ? (word as IncidentStatus) : undefined;
+  const status = own ?? (word ? STATUS_PAGE_WORDS.get(word) : undefined);
+  const rest = (own ? typed.slice(m![0].length) : (text ?? '')).trim();
   return { ...(status ? { status } : {}), ...(rest ? { currentStatus: rest } : {}) };
 }
 

@@ -339,6 +339,15 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     });
     const kept = await opened('update failover to the replica under way');
     expect(kept).toEqual({ status: (await incident()).status, now: 'failover to the replica under way' });
+    // A status page's phase (Statuspage's Identified, Monitoring) chooses the runbook's status it is; its word stays.
+    expect(await opened('update Monitoring: error rate back under 1%')).toEqual({
+      status: 'mitigated',
+      now: 'Monitoring: error rate back under 1%',
+    });
+    expect(await opened('update identified a bad index on orders')).toEqual({
+      status: 'investigating',
+      now: 'identified a bad index on orders',
+    });
     expect(bot.fake.callsTo('response_url')).toHaveLength(0);
   });
 

@@ -198,7 +198,17 @@ describe('parseIncidentCommand', () => {
         status: 'resolved',
         currentStatus: 'pool drained',
       });
-      expect(statusUpdatePrefill('monitoring the fix')).toEqual({ currentStatus: 'monitoring the fix' });
+      expect(statusUpdatePrefill('checking the fix')).toEqual({ currentStatus: 'checking the fix' });
+      // A status page's phase chooses the runbook's status it is, and stays in the text (it says more).
+      expect(statusUpdatePrefill('monitoring the fix')).toEqual({
+        status: 'mitigated',
+        currentStatus: 'monitoring the fix',
+      });
+      expect(statusUpdatePrefill('Identified: a bad index on orders')).toEqual({
+        status: 'investigating',
+        currentStatus: 'Identified: a bad index on orders',
+      });
+      expect(statusUpdatePrefill('constructor broke')).toEqual({ currentStatus: 'constructor broke' });
       expect(statusUpdatePrefill('mitigatedly odd')).toEqual({ currentStatus: 'mitigatedly odd' });
       expect(err(`update ${'x'.repeat(2901)}`)).toBe("That is 2901 characters; the form's current status takes 2900.");
     });
