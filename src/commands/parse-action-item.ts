@@ -117,12 +117,40 @@ function ownerToken(raw: string): Token | null {
   return null;
 }
 
+/** A length in words, as a count and a unit: `3 days`, `2 weeks`, `4 hours`. */
+const UNIT_WORDS: ReadonlyMap<string, number> = new Map([
+  ['hour', 3_600_000],
+  ['hours', 3_600_000],
+  ['day', 86_400_000],
+  ['days', 86_400_000],
+  ['week', 7 * 86_400_000],
+  ['weeks', 7 * 86_400_000],
+]);
+
+/**
+ * `in 3 days`, `due in 2 weeks`, `within 4 hours` at the end (or before an owner): the two words of the length made
+ * one (`3d`, `14d`, `4h`), as dueToken reads it. Only after `in` or `within`: `Cut deploy time by 2 hours` is text.
+ */
+function lengthInWords(words: string[]): void {
+  for (const end of [words.length, words.length - 1]) {
+    const unit = UNIT_WORDS.get(words[end - 1]?.toLowerCase() ?? '');
+    const count = words[end - 2];
+    const before = words[end - 3]?.toLowerCase();
+    if (!unit || !count || !/^\d{1,4}$/.test(count) || (before !== 'in' && before !== 'within')) continue;
+    const ms = Number(count) * unit;
+    const length = ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : `${ms / 3_600_000}h`;
+    words.splice(end - 3, 3, 'in', length);
+    return;
+  }
+}
+
 /**
  * Reads one action item: its text, then optionally an owner (a mention, or `@name` to look up) and a due date or
  * duration, in either order, at the end. Errors are sentences for the person who typed it.
  */
 export function parseActionItem(raw: string, now: Date): ActionItemParse {
   const words = cleanText(raw).replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
+  lengthInWords(words);
   let owner: OwnerRef | null = null;
   let dueAt: Date | null = null;
   let ownerWord: string | null = null;
@@ -139,8 +167,11 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
     } else {
       dueAt = t.at;
       dueWord = last;
-      // "in 3d", "by friday", "due tomorrow"
-      if (words.length > 1 && ['in', ...BEFORE_A_DAY].includes(words.at(-1)!.toLowerCase())) words.pop();
+      // "in 3d", "by friday", "due tomorrow", "due in 3d"
+      if (words.length > 1 && ['in', ...BEFORE_A_DAY].includes(words.at(-1)!.toLowerCase())) {
+        const marker = words.pop()!.toLowerCase();
+        if (marker === 'in' && words.length > 1 && words.at(-1)!.toLowerCase() === 'due') words.pop();
+      }
     }
   }
   // One more owner, or one more due date, just before those taken: two of them typed, of which only one would be kept

@@ -50,6 +50,24 @@ describe('action items', () => {
   });
   afterAll(async () => bot?.stop());
 
+  it('/incident action takes a due time in words (due in 3 days), out of the text; the answer says the date', async () => {
+    bot.fake.reset();
+    const before = Date.now();
+    await inChannel('action Write the runbook entry due in 3 days');
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/Added the action item \*Write the runbook entry\* \(nobody owns it, due <!date\^/);
+    const { rows } = await bot.db.query<{ due_at: Date }>(
+      "SELECT due_at FROM action_items WHERE incident_id = $1 AND text = 'Write the runbook entry'",
+      [incidentId],
+    );
+    const due = rows[0]!.due_at.getTime() - before;
+    expect(due).toBeGreaterThanOrEqual(3 * 86_400_000 - 1000);
+    expect(due).toBeLessThan(3 * 86_400_000 + 60_000);
+    await bot.db.query("DELETE FROM action_items WHERE incident_id = $1 AND text = 'Write the runbook entry'", [
+      incidentId,
+    ]);
+  });
+
   it('/incident action adds one with its owner and due time; the owner is told by direct message, then reminded when due', async () => {
     bot.fake.reset();
     await inChannel(`action Rotate the leaked key <@${OWNER}> 2s`);

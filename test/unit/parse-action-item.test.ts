@@ -138,6 +138,23 @@ describe('a due day in words', () => {
     });
   });
 
+  it('takes a length in words after in or within (3 days, 2 weeks, 4 hours), due in front or not', () => {
+    const in3d = new Date(NOW.getTime() + 3 * 86_400_000);
+    expect(ok('Write runbook entry due in 3 days')).toEqual({ text: 'Write runbook entry', owner: null, dueAt: in3d });
+    expect(ok('Write runbook entry in 3 days @bob')).toMatchObject({ text: 'Write runbook entry', dueAt: in3d });
+    expect(ok('Write runbook entry within 1 day').dueAt).toEqual(new Date(NOW.getTime() + 86_400_000));
+    expect(ok('Add alerts on pool usage in 2 weeks').dueAt).toEqual(new Date(NOW.getTime() + 14 * 86_400_000));
+    expect(ok('Page the owner in 4 hours')).toMatchObject({
+      text: 'Page the owner',
+      dueAt: new Date(NOW.getTime() + 4 * 3_600_000),
+    });
+    expect(ok('Rotate keys due in 3d').text).toBe('Rotate keys');
+    // Not a due date: a length that says how much, not when.
+    expect(ok('Cut deploy time by 2 hours')).toEqual({ text: 'Cut deploy time by 2 hours', owner: null, dueAt: null });
+    expect(ok('Keep 3 days of logs')).toEqual({ text: 'Keep 3 days of logs', owner: null, dueAt: null });
+    expect(error('Write runbook entry in 0 days')).toMatch(/is no time from now/);
+  });
+
   it('refuses due: before a word that is no day, naming the forms it takes', () => {
     expect(error('Rotate the key due:someday')).toMatch(/due:2026-12-01, due:3d or due:friday/);
   });
