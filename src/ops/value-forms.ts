@@ -60,12 +60,15 @@ function pythonBytes(value: string): string {
   return out;
 }
 
+/** `&`, `<` and `>` as HTML entities, nothing else: Markdown's way to keep text from being read as HTML. */
+const markdownText = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 /**
  * A value as programs print it, in both Unicode normal forms: as it is; in a JSON string (`\\` and `\"` escaped; every
  * character past ASCII as `\uXXXX`, as Python's json.dumps writes it; `&`, `<`, `>` as `\u0026`, `\u003c`, `\u003e`,
  * as Go's encoding/json; `/` as `\/`, as PHP's); URL-encoded (encodeURIComponent, Python's quote with `/` kept or not,
  * and with `+` for a blank; with its hex in lower case too); as bash's `printf %q`; HTML-escaped; as Python's ascii()
- * and a repr of its UTF-8 bytes; and each escaped form JSON-escaped once more (a JSON string inside a JSON string).
+ * and a repr of its UTF-8 bytes; as a Markdown document writes text, in prose and in a table cell; and each escaped form JSON-escaped once more (a JSON string inside a JSON string).
  * A Set: a form the same as the value (or as another form) is there once.
  */
 export function textForms(value: string): Set<string> {
@@ -90,6 +93,10 @@ export function textForms(value: string): Set<string> {
       .add(htmlEscaped(v, '&quot;', '&#39;'))
       .add(htmlEscaped(v, '&#34;', '&#39;'))
       .add(htmlEscaped(v, '&quot;', '&#x27;'))
+      // As a Markdown document writes people's text (the post-mortem's): `&`, `<`, `>` as entities, quotes as they
+      // are; in a table cell, `\` doubled and `|` escaped too.
+      .add(markdownText(v))
+      .add(markdownText(v).replace(/\\/g, '\\\\').replace(/\|/g, '\\|'))
       .add(pythonAscii(v))
       .add(pythonBytes(v));
   }
