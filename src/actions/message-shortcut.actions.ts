@@ -7,7 +7,7 @@ import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { declareModal, messagePrefill } from '../templates/declare-modal.js';
+import { declareModal, messagePrefill, messageWords, type ShortcutMessage } from '../templates/declare-modal.js';
 import { SHORTCUT } from '../templates/ids.js';
 import { declareMetadata } from '../templates/payloads.js';
 import { secretAuthorTold, secretInMessageWarning } from '../templates/secret-warning.js';
@@ -64,7 +64,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       async () => {
         const channelId = shortcut.channel.id;
         const ts = shortcut.message.ts;
-        const text = shortcut.message.text ?? '';
+        const message = shortcut.message as ShortcutMessage;
+        const text = messageWords(message);
         // The link and the names of the people it mentions, at once, within the wait the trigger allows.
         const [permalink, names] = await Promise.all([
           permalinkOf(client, channelId, ts, PERMALINK_WAIT_MS),
@@ -99,7 +100,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         }
         noteIncident(incident.id);
         const { message } = shortcut;
-        const text = plainFromMrkdwn(message.text ?? '').trim();
+        // An integration's message (attachments or blocks, no text) is added by the words they hold.
+        const text = plainFromMrkdwn(messageWords(message as ShortcutMessage)).trim();
         if (!text) {
           await tell(':information_source: That message has no text to put on the timeline. Nothing was added.');
           return;

@@ -128,19 +128,71 @@ function firstWords(line: string, max: number): string {
   return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
 }
 
+/** A message as Slack gives it to a shortcut: its text, and the attachments and blocks an integration posts. */
+export interface ShortcutMessage {
+  text?: string;
+  attachments?: unknown;
+  blocks?: unknown;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+const list = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
+
+/** The words of a block: a section's or a header's text and fields, a context's texts, rich text's runs. */
+function blockWords(b: Record<string, unknown>): string[] {
+  const textOf = (t: unknown) => str((t as { text?: unknown } | null)?.text);
+  const rich = (els: unknown): string =>
+    list(els)
+      .map((e) => (typeof e.text === 'string' ? e.text : e.elements ? rich(e.elements) : ''))
+      .join('');
+  switch (b.type) {
+    case 'header':
+    case 'section':
+      return [textOf(b.text), ...list(b.fields).map(textOf)];
+    case 'context':
+      return list(b.elements).map(textOf);
+    case 'rich_text':
+      return list(b.elements).map((e) => rich(e.elements).trim());
+    default:
+      return [];
+  }
+}
+
+/**
+ * The words of a message: its text; when it has none (a monitoring integration's message is often only attachments or
+ * blocks: Grafana, Alertmanager, Datadog), its attachments' pretext, title, text and fields (their fallback when they
+ * have nothing else), else its blocks' text. Pure.
+ */
+export function messageWords(message: ShortcutMessage): string {
+  const text = str(message.text);
+  if (text) return text;
+  const fromAttachments = list(message.attachments).flatMap((a) => {
+    const parts = [
+      str(a.pretext),
+      str(a.title),
+      str(a.text),
+      ...list(a.fields).map((f) => [str(f.title), str(f.value)].filter(Boolean).join(': ')),
+    ].filter(Boolean);
+    return parts.length ? parts : [str(a.fallback)].filter(Boolean);
+  });
+  if (fromAttachments.length) return fromAttachments.join('\n');
+  return list(message.blocks).flatMap(blockWords).filter(Boolean).join('\n');
+}
+
 /**
  * The declare form opened from a message (its Declare incident shortcut): the title from its first line, the
  * description its text with where it was said. Pure.
  */
 export function messagePrefill(
-  message: { text: string },
+  message: ShortcutMessage,
   where: { channelName: string | null; permalink: string | null },
   titleMax: number,
   /** The names of people the message mentions (`<@U0…>` is shown `@Alice`, not `@U0…`). */
   names?: ReadonlyMap<string, string>,
 ): DeclarePrefill {
   // As the form will store it: no control characters (they were cleaned only on submit, after showing in the form).
-  const plain = cleanText(plainFromMrkdwn(message.text, names), { multiline: true }).trim();
+  const plain = cleanText(plainFromMrkdwn(messageWords(message), names), { multiline: true }).trim();
   const firstLine =
     plain
       .split('\n')

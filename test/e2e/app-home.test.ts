@@ -319,6 +319,44 @@ describe('the App Home tab', () => {
     expect(bot.fake.callsTo('views.open')).toHaveLength(0);
   });
 
+  it("the shortcut on a monitoring integration's message (attachments, no text) fills the form from its attachment", async () => {
+    bot.fake.reset();
+    const said = bot.fake.workspace.addMessage('C0GENERAL', OTHER, '');
+    const shortcut = {
+      type: 'message_action',
+      callback_id: SHORTCUT.declareFromMessage,
+      trigger_id: 'trigger-message-grafana',
+      response_url: bot.fake.responseUrl('message-action-grafana'),
+      team: { id: 'T0TEST', domain: 'test' },
+      user: { id: SHORTCUTTER, team_id: 'T0TEST' },
+      channel: { id: 'C0GENERAL', name: 'general' },
+      // As Grafana Alerting's Slack contact point posts a firing alert.
+      message: {
+        type: 'message',
+        subtype: 'bot_message',
+        bot_id: 'B0GRAFANA',
+        ts: said.ts,
+        text: '',
+        attachments: [
+          {
+            id: 1,
+            color: '#D63232',
+            title: '[FIRING:1] HighErrorRate api (critical)',
+            title_link: 'https://grafana.example/alerting/list',
+            text: 'Value: A=14.2\nLabels: service = api',
+            fallback: '[FIRING:1] HighErrorRate api (critical)',
+          },
+        ],
+      },
+      message_ts: said.ts,
+    };
+    expect((await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut)).status).toBe(200);
+    const view = (await bot.fake.waitFor('views.open')).args.view as { blocks: unknown[] };
+    const blocks = JSON.stringify(view.blocks);
+    expect(blocks).toContain('"initial_value":"[FIRING:1] HighErrorRate api (critical)"');
+    expect(blocks).toContain('Value: A=14.2');
+  });
+
   it("a message's Add to incident timeline puts it on the timeline at its time, once; elsewhere it says where it works", async () => {
     const i = await declare('timeline from messages');
     const said = bot.fake.workspace.addMessage(
