@@ -1,8 +1,9 @@
 import { DomainError } from '../incidents/errors.js';
-import { describeDuration, parseDuration } from '../runbook/duration.js';
+import { describeDuration, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 import { renderMaintenanceSchedule } from '../templates/maintenance.js';
 import { channelLink, mrkdwnClip, utcStamp } from '../templates/text.js';
 import type { Ctx } from './incident.command.js';
+import { wallTimeOf } from './parse-oncall.js';
 
 /** A verb of `/incident maintenance`: a row of MAINTENANCE_VERBS. */
 export interface MaintenanceVerb {
@@ -77,7 +78,7 @@ export function typedEnd(arg: string | null, now: Date): { what: string | null; 
   const word = words[n - 2]?.toLowerCase();
   const last = words[n - 1] ?? '';
   const title = (k: number) => words.slice(0, n - k).join(' ') || null;
-  if (word === 'for' && /^(\d+(ms|s|m|h|d))+$/i.test(last)) {
+  if (word === 'for' && LENGTH_SHAPE.test(last)) {
     const ms = parseDuration(last);
     if (ms === null)
       throw new DomainError(
@@ -92,14 +93,15 @@ export function typedEnd(arg: string | null, now: Date): { what: string | null; 
     return { what: title(2), endsAt: new Date(now.getTime() + ms) };
   }
   if (word === 'until') {
-    const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(last);
-    if (!m)
+    // A time of day, read as an on-call override's `until` is (one word: no date before it).
+    const wall = wallTimeOf(last, 'until');
+    if (typeof wall === 'string')
       throw new DomainError(
         'maintenance_until',
         `\`until ${last}\` is not a time: write \`until 04:00\` (UTC), or a length such as \`for 2h\`.`,
       );
     const at = new Date(now);
-    at.setUTCHours(Number(m[1]), Number(m[2]), 0, 0);
+    at.setUTCHours(wall.time.h, wall.time.m, 0, 0);
     if (at.getTime() <= now.getTime()) at.setUTCDate(at.getUTCDate() + 1);
     return { what: title(2), endsAt: at };
   }

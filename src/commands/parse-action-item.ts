@@ -1,6 +1,6 @@
 import { ACTION_ITEM_MAX, type OwnerRef } from '../incidents/action-items.js';
 import { cleanText, isBlank } from '../incidents/text.js';
-import { parseDuration } from '../runbook/duration.js';
+import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 
 /** An action item as typed: `Add pool monitoring @alice 2026-12-01` or `Rotate the key <@U0123ABC> in 3d`. */
 export interface ParsedActionItem {
@@ -19,7 +19,6 @@ export const ACTION_ITEM_FORM = 'TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow or
 const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
 const NAME = /^@([\p{L}\p{N}._-]{1,80})$/u;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DURATION_SHAPE = /^(\d+(ms|s|m|h|d))+$/i;
 /** Texts that are another subcommand typed after `action` (`/incident action list`), with what to type instead. */
 const NOT_AN_ITEM: readonly [RegExp, string][] = [
   [/^(list|ls|show|all)$/i, 'To see the open action items, type `/incident actions`.'],
@@ -87,7 +86,7 @@ function dueToken(raw: string, now: Date, before: string | undefined): Token | n
   const ms = parseDuration(word);
   if (ms !== null) return { kind: 'due', at: new Date(now.getTime() + ms) };
   // Shaped as a length but of none (`0d`): a due date meant, not a word of the text (nor the owner before it).
-  if (DURATION_SHAPE.test(word))
+  if (LENGTH_SHAPE.test(word))
     return {
       kind: 'error',
       error: `\`${word}\` is no time from now; give a due date to come (\`3d\`, \`tomorrow\`, \`2026-12-01\`), or leave it out.`,

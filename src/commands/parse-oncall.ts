@@ -1,6 +1,6 @@
 import type { OwnerRef } from '../incidents/action-items.js';
 import type { OverrideEnd, WallTime } from '../incidents/oncall.service.js';
-import { parseDuration } from '../runbook/duration.js';
+import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 
 /** `/incident oncall …` as typed: the board, a person's shifts, an override or a swap. */
 export type OnCallCommand =
@@ -62,9 +62,6 @@ export function endOf(words: string[]): OverrideEnd | string {
   const ms = rest.length === 1 ? parseDuration(rest[0]!) : null;
   return ms === null ? howLong(rest.at(-1)) : { kind: 'for', ms };
 }
-
-/** Shaped as a length (`0h`, `0m30s`…) but parseDuration took none: a length of nothing. */
-const LENGTH_SHAPE = /^(\d+(ms|s|m|h|d))+$/i;
 
 /** What to say of a length that is missing or not one; a length of nothing says so. */
 function howLong(word: string | undefined): string {

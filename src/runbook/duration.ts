@@ -3,9 +3,15 @@ import { formatDuration } from 'date-fns/formatDuration';
 /** Durations as written in the runbook file: `30s`, `15m`, `4h`, `1d`, `1h30m`, `500ms`. */
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
+/**
+ * Written as a duration (`2h`, `1h30m`, `0d`), any case: what parseDuration reads, and the shape of a length of
+ * nothing (`0h`) it gives none for, which the commands refuse as no time rather than keep as words.
+ */
+export const LENGTH_SHAPE = /^(\d+(ms|s|m|h|d))+$/i;
+
 export function parseDuration(text: string): number | null {
   const s = text.trim().toLowerCase();
-  if (!/^(\d+(ms|s|m|h|d))+$/.test(s)) return null;
+  if (!LENGTH_SHAPE.test(s)) return null;
   let total = 0;
   for (const m of s.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
   return total > 0 ? total : null;
