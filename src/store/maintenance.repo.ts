@@ -150,36 +150,32 @@ export async function endOpenWindows(q: Queryable, at: Date, by: string): Promis
 
 /**
  * Claims windows with something due (their notice, start or end), for `leaseMs`: skipped by other replicas meanwhile
- * (SKIP LOCKED, then the lease), so each is said by one.
+ * (SKIP LOCKED, then the lease), so each is said by one. With `id`, that window only (one just opened by hand).
  */
-export async function claimDueWindows(q: Queryable, limit: number, leaseMs: number): Promise<MaintenanceWindowRow[]> {
+export async function claimDueWindows(
+  q: Queryable,
+  limit: number,
+  leaseMs: number,
+  id: number | null = null,
+): Promise<MaintenanceWindowRow[]> {
   const { rows } = await q.query<Row>(
     `UPDATE maintenance_windows SET lease_until = now() + make_interval(secs => $2 / 1000.0)
      WHERE id IN (
        SELECT id FROM maintenance_windows
-       WHERE stage <> 'closed' AND (lease_until IS NULL OR lease_until < now())
+       WHERE stage <> 'closed' AND (lease_until IS NULL OR lease_until < now()) AND ($3::bigint IS NULL OR id = $3)
          AND ((stage = 'planned' AND notice_at <= now())
            OR (stage IN ('planned', 'noticed') AND starts_at <= now())
            OR (stage = 'open' AND ends_at <= now()))
        ORDER BY starts_at FOR UPDATE SKIP LOCKED LIMIT $1)
      RETURNING *`,
-    [limit, leaseMs],
+    [limit, leaseMs, id],
   );
   return rows.map(toWindow);
 }
 
 /** Claims window `id` as claimDueWindows does, when its next step is due and no other process holds it; else null. */
 export async function claimWindow(q: Queryable, id: number, leaseMs: number): Promise<MaintenanceWindowRow | null> {
-  const { rows } = await q.query<Row>(
-    `UPDATE maintenance_windows SET lease_until = now() + make_interval(secs => $2 / 1000.0)
-     WHERE id = $1 AND stage <> 'closed' AND (lease_until IS NULL OR lease_until < now())
-       AND ((stage = 'planned' AND notice_at <= now())
-         OR (stage IN ('planned', 'noticed') AND starts_at <= now())
-         OR (stage = 'open' AND ends_at <= now()))
-     RETURNING *`,
-    [id, leaseMs],
-  );
-  return rows[0] ? toWindow(rows[0]) : null;
+  return (await claimDueWindows(q, 1, leaseMs, id))[0] ?? null;
 }
 
 /** Moves a claimed window on to `to` (from `from`, as it was claimed) and lets go of it. */
