@@ -763,9 +763,6 @@ describe('@mentions', () => {
 describe('npm start: the built bot (dist/app.js)', () => {
   let dir: string;
   beforeAll(async () => {
-    // What `npm start` runs first: builds dist/ when it is missing or was built from other sources than src/ holds
-    // (a digest of them), and otherwise leaves the current build as it is (CI has just built it).
-    await run(process.execPath, ['scripts/build.mjs', '--if-stale'], { timeout: 90_000 });
     dir = (await tempDataDir('bot-dist-')).dir;
   });
   afterAll(async () => {
@@ -774,7 +771,9 @@ describe('npm start: the built bot (dist/app.js)', () => {
 
   it('starts with plain node, applies the copied migrations and serves set-up mode', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['dist/app.js'], {
+    // What `npm start` runs first, then node on dist/app.js (appCommand: built when src/ changed since, else as it is).
+    const [node, ...args] = appCommand();
+    const child = spawn(node, args, {
       env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
