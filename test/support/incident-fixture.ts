@@ -1,4 +1,5 @@
-import type { PostmortemAnswers } from '../../src/incidents/postmortem.js';
+import type { PostmortemAnswers, PostmortemRecord } from '../../src/incidents/postmortem.js';
+import type { SeverityDefs } from '../../src/incidents/severity.js';
 import type { Incident, IncidentEvent, StatusUpdateInput } from '../../src/incidents/types.js';
 
 export const CREATED_AT = new Date('2026-11-27T23:14:00.000Z');
@@ -101,6 +102,45 @@ export function makePostmortemAnswers(over: Partial<PostmortemAnswers> = {}): Po
     runbookSection: null,
     runbookNote: '',
     checked: [],
+    ...over,
+  };
+}
+
+/**
+ * What the post-mortem document is written from: a resolved SEV-1 declared as `title` ("db down"; given, the incident's
+ * title too) with `description` as its declaration's note when given, answered `answers`, version 1 written by the
+ * reporter two hours in, with `over` on top.
+ */
+export function makePostmortemRecord(
+  severities: SeverityDefs,
+  answers: PostmortemAnswers,
+  { title, description, ...over }: Partial<PostmortemRecord> & { title?: string; description?: string } = {},
+): PostmortemRecord {
+  const declared = title ?? 'db down';
+  const events = [
+    makeEvent({ kind: 'declared', at: minutes(0), actorId: REPORTER, details: { title: declared, severity: 1 } }),
+  ];
+  if (description !== undefined) {
+    events.push(
+      makeEvent({
+        kind: 'note',
+        at: minutes(0),
+        actorId: REPORTER,
+        details: { text: description, source: 'declaration' },
+      }),
+    );
+  }
+  return {
+    incident: makeResolvedIncident({ severity: 1, ...(title !== undefined ? { title } : {}) }),
+    events,
+    answers,
+    items: [],
+    checklist: [],
+    severities,
+    version: 1,
+    writtenBy: REPORTER,
+    writtenAt: minutes(120),
+    names: new Map(),
     ...over,
   };
 }

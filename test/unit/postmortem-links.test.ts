@@ -8,6 +8,7 @@ import { postmortemWriter } from '../../src/templates/postmortem-markdown.js';
 import {
   makeEvent,
   makePostmortemAnswers,
+  makePostmortemRecord,
   makeResolvedIncident,
   minutes,
   REPORTER,
@@ -43,23 +44,8 @@ const unsafe = (md: string) => liveLinks(md).filter((d) => !/^(?:https?:\/\/|mai
 
 const answers = makePostmortemAnswers;
 
-function record(a: PostmortemAnswers, over: Partial<PostmortemRecord> = {}): PostmortemRecord {
-  return {
-    incident: makeResolvedIncident({ severity: 1 }),
-    events: [
-      makeEvent({ kind: 'declared', at: minutes(0), actorId: REPORTER, details: { title: 'db down', severity: 1 } }),
-    ],
-    answers: a,
-    items: [],
-    checklist: [],
-    severities: runbook.severities,
-    version: 1,
-    writtenBy: REPORTER,
-    writtenAt: minutes(120),
-    names: new Map(),
-    ...over,
-  };
-}
+const record = (a: PostmortemAnswers, over: Partial<PostmortemRecord> = {}) =>
+  makePostmortemRecord(runbook.severities, a, over);
 
 const HOSTILE = [
   '[click](javascript:alert(1))',

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { PostmortemAnswers, PostmortemRecord } from '../../src/incidents/postmortem.js';
+import type { PostmortemAnswers } from '../../src/incidents/postmortem.js';
 import { redactWith } from '../../src/ops/redact.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { postmortemWriter } from '../../src/templates/postmortem-markdown.js';
-import {
-  makeEvent,
-  makePostmortemAnswers,
-  makeResolvedIncident,
-  minutes,
-  REPORTER,
-} from '../support/incident-fixture.js';
+import { makePostmortemAnswers, makePostmortemRecord } from '../support/incident-fixture.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const runbook = parseRunbook(testRunbookData());
@@ -70,28 +64,8 @@ function outline(md: string): { headings: string[]; openFence: boolean } {
 
 const answers = makePostmortemAnswers;
 
-function record(a: PostmortemAnswers, description = 'Checkout fails'): PostmortemRecord {
-  return {
-    incident: makeResolvedIncident({ severity: 1 }),
-    events: [
-      makeEvent({ kind: 'declared', at: minutes(0), actorId: REPORTER, details: { title: 'db down', severity: 1 } }),
-      makeEvent({
-        kind: 'note',
-        at: minutes(0),
-        actorId: REPORTER,
-        details: { text: description, source: 'declaration' },
-      }),
-    ],
-    answers: a,
-    items: [],
-    checklist: [],
-    severities: runbook.severities,
-    version: 1,
-    writtenBy: REPORTER,
-    writtenAt: minutes(120),
-    names: new Map(),
-  };
-}
+const record = (a: PostmortemAnswers, description = 'Checkout fails') =>
+  makePostmortemRecord(runbook.severities, a, { description });
 
 const section = (md: string, heading: string) => md.split(`\n## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
 

@@ -5,37 +5,18 @@
  * found in those forms too, not only as typed.
  */
 import { describe, expect, it } from 'vitest';
-import type { PostmortemAnswers, PostmortemRecord } from '../../src/incidents/postmortem.js';
+import type { PostmortemAnswers } from '../../src/incidents/postmortem.js';
 import { knownValuesMask, redactWith } from '../../src/ops/redact.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { postmortemWriter } from '../../src/templates/postmortem-markdown.js';
-import {
-  makeEvent,
-  makePostmortemAnswers,
-  makeResolvedIncident,
-  minutes,
-  REPORTER,
-} from '../support/incident-fixture.js';
+import { makePostmortemAnswers, makePostmortemRecord } from '../support/incident-fixture.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const runbook = parseRunbook(testRunbookData());
 /** Written when nothing was known secret. */
 const write = postmortemWriter(runbook, redactWith([]));
 
-function record(a: PostmortemAnswers, title: string): PostmortemRecord {
-  return {
-    incident: makeResolvedIncident({ severity: 1, title }),
-    events: [makeEvent({ kind: 'declared', at: minutes(0), actorId: REPORTER, details: { title, severity: 1 } })],
-    answers: a,
-    items: [],
-    checklist: [],
-    severities: runbook.severities,
-    version: 1,
-    writtenBy: REPORTER,
-    writtenAt: minutes(120),
-    names: new Map(),
-  };
-}
+const record = (a: PostmortemAnswers, title: string) => makePostmortemRecord(runbook.severities, a, { title });
 
 describe('a secret value in a post-mortem written before it was known, served', () => {
   it.each([
