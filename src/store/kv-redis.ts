@@ -6,11 +6,12 @@ import { RedisRequester } from './redis-requester.js';
 
 /**
  * A sliding window's log in a sorted set (member scored by when it was added): what is older than the window goes,
- * then the member is added when fewer than the limit are left. One round trip, atomic. Now is Redis's own clock
- * (`TIME`), not the caller's: replicas whose clocks differ still count one window. Answers {taken, count, oldest, now}.
+ * then the member is added when fewer than the limit are left. One round trip, atomic. Now (ARGV[4]) is Redis's clock
+ * as the caller reads it (RedisKv.redisNow), not read here: a script that calls `TIME` is refused by some Redis
+ * services (AWS's serverless ElastiCache) and Upstash asks scripts to take no clock of their own.
+ * Answers {taken, count, oldest, now}.
  */
-const TAKE_IN_WINDOW = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const TAKE_IN_WINDOW = `local now = tonumber(ARGV[4])
 local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local n = redis.call('ZCARD', KEYS[1])
@@ -21,6 +22,9 @@ if n < tonumber(ARGV[2]) then
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, n, tonumber(oldest[2]), now}`;
+
+/** How often a store reads Redis's clock again (TIME) to know how far this process's clock is from it. */
+export const CLOCK_READ_EVERY_MS = 60_000;
 
 /**
  * The client over a Requester of one's own. Its constructor takes no options in that form, so the one the store needs
@@ -40,7 +44,38 @@ export class RedisKv implements KeyValue {
     /** Put before every key, so several bots (or test files) can share one Redis. */
     private readonly prefix: string,
     private readonly onClose: () => void = () => {},
+    /** This process's clock (a test gives a replica's clock that is off). */
+    private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Redis's clock less this process's, as last read, and when it was read (by this process's clock). */
+  private offsetMs = 0;
+  private offsetReadAt = Number.NEGATIVE_INFINITY;
+  private offsetReading: Promise<void> | null = null;
+
+  /**
+   * Now by Redis's clock: this process's clock and how far it is from Redis's, read with `TIME` (a command of its own,
+   * once a minute; the half round trip is the error, a few milliseconds). So replicas whose clocks differ count one
+   * window and tell a person the same wait.
+   */
+  private async redisNow(): Promise<number> {
+    if (this.clock() - this.offsetReadAt >= CLOCK_READ_EVERY_MS || this.clock() < this.offsetReadAt) {
+      this.offsetReading ??= this.readOffset().finally(() => {
+        this.offsetReading = null;
+      });
+      await this.offsetReading;
+    }
+    return Math.round(this.clock() + this.offsetMs);
+  }
+
+  private async readOffset(): Promise<void> {
+    const before = this.clock();
+    const [seconds, micros] = (await this.redis.time()).map(Number);
+    const after = this.clock();
+    if (!Number.isFinite(seconds) || !Number.isFinite(micros)) throw new Error("unexpected answer to Redis's TIME");
+    this.offsetMs = seconds! * 1000 + Math.floor(micros! / 1000) - (before + after) / 2;
+    this.offsetReadAt = after;
+  }
 
   async get(key: string): Promise<string | null> {
     // Both clients are made not to parse values as JSON; should one still, the value is turned back into its string.
@@ -56,12 +91,13 @@ export class RedisKv implements KeyValue {
     await this.redis.set(this.prefix + key, value, { px: Math.max(1, Math.round(ttlMs)) });
   }
 
-  /** The window is counted by Redis's clock (see TAKE_IN_WINDOW); the caller's is not used. */
+  /** The window is counted by Redis's clock (see redisNow); the caller's is not used. */
   async takeInWindow(key: string, member: string, _callerNowMs: number, windowMs: number, limit: number) {
+    const at = await this.redisNow();
     const r = await this.redis.eval<string[], unknown>(
       TAKE_IN_WINDOW,
       [this.prefix + key],
-      [String(Math.max(1, Math.round(windowMs))), String(limit), member],
+      [String(Math.max(1, Math.round(windowMs))), String(limit), member, String(at)],
     );
     const [taken, count, oldest, now] = (Array.isArray(r) ? r : []).map(Number);
     if (now === undefined || !Number.isFinite(now))
@@ -94,6 +130,8 @@ export interface KvSettings {
   redisUrl?: string;
   prefix: string;
   timeoutMs: number;
+  /** This process's clock, against which Redis's is read (Date.now; a test gives one that is off). */
+  clock?: () => number;
 }
 
 /**
@@ -114,13 +152,13 @@ export function openKv(settings: KvSettings, log: Pick<Logger, 'warn' | 'info'>)
       enableAutoPipelining: false,
       automaticDeserialization: false,
     });
-    return new GuardedKv('upstash', new RedisKv(redis, settings.prefix), log, guard);
+    return new GuardedKv('upstash', new RedisKv(redis, settings.prefix, undefined, settings.clock), log, guard);
   }
   if (settings.redisUrl) {
     const requester = new RedisRequester(new URL(settings.redisUrl), settings.timeoutMs);
     return new GuardedKv(
       'redis',
-      new RedisKv(new RequesterRedis(requester), settings.prefix, () => requester.close()),
+      new RedisKv(new RequesterRedis(requester), settings.prefix, () => requester.close(), settings.clock),
       log,
       guard,
     );

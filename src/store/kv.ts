@@ -14,9 +14,9 @@ export interface KeyValue {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /**
    * A sliding window's log (a rate limit): drops what is older than `windowMs` before now, then adds `member` at now
-   * when fewer than `limit` are left. Atomic. Now is the store's own clock when replicas share it (Redis's `TIME`), so
-   * every replica counts the same window however far apart their clocks are; `callerNowMs` (the caller's clock) is
-   * used only by the store in this process. `nowMs`: the now it counted from; `count`: how many are in the window with
+   * when fewer than `limit` are left. Atomic. Now is the store's own clock when replicas share it (Redis's `TIME`,
+   * read once a minute beside this process's), so every replica counts the same window however far apart their clocks
+   * are; `callerNowMs` (the caller's clock) is used only by the store in this process. `nowMs`: the now it counted from; `count`: how many are in the window with
    * it (or without, when refused); `oldestMs`: when the oldest left was added (when refused), so one more fits
    * `windowMs` after it.
    */

@@ -117,6 +117,50 @@ describe('two stores on one Redis', () => {
   });
 });
 
+describe("windows counted by Redis's clock, read apart from the script", () => {
+  it('work on a Redis whose scripts may not read the clock (as serverless ElastiCache refuses TIME in a script)', async () => {
+    const strict = await UpstashRestFront.start(TEST_REDIS_URL, { scriptsWithoutClock: true });
+    const kv = openKv(
+      { upstash: { url: strict.url, token: strict.token }, prefix: testKeyPrefix('strict'), timeoutMs: 2000 },
+      quiet,
+    );
+    try {
+      const takes = [];
+      for (const m of ['a', 'b', 'c']) takes.push(await kv.takeInWindow('w', m, Date.now(), 10_000, 2));
+      expect(takes.map((t) => t.taken)).toEqual([true, true, false]);
+      expect(takes[2]).toMatchObject({ count: 2, oldestMs: takes[0]!.nowMs });
+      expect(await kv.health()).toMatchObject({ status: 'ok' });
+    } finally {
+      await kv.close();
+      await strict.close();
+    }
+  });
+
+  it("count by Redis's clock when this process's clock is off, and read it again when this one jumps", async () => {
+    let skewMs = 3_600_000;
+    const kv = openKv(
+      { redisUrl: TEST_REDIS_URL, prefix: testKeyPrefix('skew'), timeoutMs: 2000, clock: () => Date.now() + skewMs },
+      quiet,
+    );
+    try {
+      const nearRedis = async (member: string) => {
+        const t = await kv.takeInWindow('w', member, Date.now() + skewMs, 60_000, 100);
+        // The test's process and Redis share this machine's clock: Redis's now is about the real now.
+        expect(Math.abs(t.nowMs - Date.now())).toBeLessThan(1_000);
+      };
+      await nearRedis('an hour ahead');
+      // The clock is set right (an hour back): read again, not an hour off now.
+      skewMs = 0;
+      await nearRedis('set right');
+      // Then it jumps two minutes ahead: past the minute between reads, read again.
+      skewMs = 120_000;
+      await nearRedis('two minutes ahead');
+    } finally {
+      await kv.close();
+    }
+  });
+});
+
 describe('what Redis itself holds', () => {
   it('is what the store wrote, with its expiry, as redis-cli reads it', async () => {
     const url = new URL(TEST_REDIS_URL);

@@ -117,12 +117,15 @@ describe('shared by replicas', () => {
     await front.close();
   });
 
-  /** Two replicas' stores on one Redis: one over redis://, one over the REST front, under one prefix. */
-  function replicas(): [GuardedKv, GuardedKv] {
+  /**
+   * Two replicas' stores on one Redis: one over redis://, one over the REST front, under one prefix. `clocks`: each
+   * replica's clock (a replica whose clock is off has it off for its store too).
+   */
+  function replicas(clocks: [() => number, () => number] = [Date.now, Date.now]): [GuardedKv, GuardedKv] {
     const prefix = testKeyPrefix('replicas');
     return [
-      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000 }, quiet),
-      openKv({ upstash: { url: front.url, token: front.token }, prefix, timeoutMs: 2000 }, quiet),
+      openKv({ redisUrl: TEST_REDIS_URL, prefix, timeoutMs: 2000, clock: clocks[0] }, quiet),
+      openKv({ upstash: { url: front.url, token: front.token }, prefix, timeoutMs: 2000, clock: clocks[1] }, quiet),
     ];
   }
 
@@ -175,10 +178,11 @@ describe('shared by replicas', () => {
   });
 
   it("replicas whose clocks differ count one window: Redis's clock, not theirs", async () => {
-    const [a, b] = replicas();
+    const aheadClock = () => Date.now() + 20_000;
+    const [a, b] = replicas([Date.now, aheadClock]);
     const spec = { limit: 1, windowMs: 15_000 };
     // B's clock runs 20 s ahead of A's: by its own clock, what A took has already left a 15 s window.
-    const [onA, onB] = [new RateLimit(a, 'x', spec, Date.now), new RateLimit(b, 'x', spec, () => Date.now() + 20_000)];
+    const [onA, onB] = [new RateLimit(a, 'x', spec, Date.now), new RateLimit(b, 'x', spec, aheadClock)];
     expect(await onA.take('U1')).toMatchObject({ ok: true });
     const refusedOnB = await onB.take('U1');
     const refusedOnA = await onA.take('U1');
@@ -190,11 +194,8 @@ describe('shared by replicas', () => {
       expect(wait).toBeLessThanOrEqual(15_000);
     }
     // The same holds the other way round: B takes first, A (20 s behind it) is refused for the rest of the window.
-    const [c, d] = replicas();
-    const [behind, ahead] = [
-      new RateLimit(c, 'x', spec, Date.now),
-      new RateLimit(d, 'x', spec, () => Date.now() + 20_000),
-    ];
+    const [c, d] = replicas([Date.now, aheadClock]);
+    const [behind, ahead] = [new RateLimit(c, 'x', spec, Date.now), new RateLimit(d, 'x', spec, aheadClock)];
     expect(await ahead.take('U1')).toMatchObject({ ok: true });
     const refused = await behind.take('U1');
     expect(refused).toMatchObject({ ok: false });
