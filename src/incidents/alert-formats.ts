@@ -9,6 +9,7 @@ import {
   type AlertRule,
   type IncomingAlert,
   LABELS_LEFT_OUT,
+  type UnsaidField,
 } from './alert-types.js';
 import { cleanTitle, cutToChars, isBlank, mayHoldUnstorable, storableJson } from './text.js';
 
@@ -434,8 +435,31 @@ export function parseGeneric(value: unknown, rules: readonly AlertRule[]): Parse
           runbookUrl: a.runbook_url ?? null,
           startsAt: null,
           endsAt: null,
+          ...(a.status === 'resolved' ? { unsaid: unsaidOf(a) } : {}),
         },
       ],
     },
   };
+}
+
+/**
+ * What a generic resolution leaves unsaid, kept from the alert's firing (changeAlert): its name and runbook row unless
+ * it names them (a name or a metric), its level always (a resolution does not reclassify), its summary unless it
+ * gives one, and each other field it leaves out. `{"source","key","status":"resolved","level"}` is a whole resolve.
+ */
+function unsaidOf(a: z.infer<typeof genericPayload>): UnsaidField[] {
+  const unsaid: UnsaidField[] = ['level'];
+  if (!a.name && !a.metric) unsaid.push('name', 'rule');
+  if (!a.summary) unsaid.push('summary');
+  const fields = [
+    ['service', a.service],
+    ['metric', a.metric],
+    ['value', a.value],
+    ['threshold', a.threshold],
+    ['labels', a.labels],
+    ['url', a.url],
+    ['runbookUrl', a.runbook_url],
+  ] as const;
+  for (const [field, v] of fields) if (v === undefined) unsaid.push(field);
+  return unsaid;
 }

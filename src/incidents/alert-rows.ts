@@ -7,7 +7,7 @@ import {
   updateAlerts,
 } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
-import type { IncomingAlert } from './alert-types.js';
+import type { IncomingAlert, UnsaidField } from './alert-types.js';
 import { cleanTitle, cutToChars, isBlank } from './text.js';
 
 /**
@@ -160,6 +160,7 @@ export function changeAlert(
   maintenance: boolean,
   seenAt: Date,
 ): AlertRow {
+  a = withUnsaidKept(row, a);
   const firing = a.status === 'firing' ? 1 : 0;
   const starts = a.startsAt ? new Date(a.startsAt) : null;
   const pending = batch.pending.get(row.id);
@@ -200,6 +201,28 @@ export function changeAlert(
     endsAt: a.endsAt ? new Date(a.endsAt) : null,
     firstSeen: starts && starts < row.firstSeen ? starts : row.firstSeen,
   };
+}
+
+/** The alert as a delivery says it, with what a resolution left unsaid (IncomingAlert.unsaid) as its row has it. */
+function withUnsaidKept(row: AlertRow, a: IncomingAlert): IncomingAlert {
+  if (!a.unsaid || a.unsaid.length === 0) return a;
+  const kept: Record<UnsaidField, unknown> = {
+    name: row.name,
+    rule: row.rule,
+    level: row.level,
+    summary: row.summary,
+    service: row.service,
+    metric: row.metric,
+    value: row.value,
+    threshold: row.threshold,
+    labels: row.labels,
+    url: row.url,
+    runbookUrl: row.runbookUrl,
+  };
+  const out: IncomingAlert = { ...a };
+  for (const field of a.unsaid) (out as unknown as Record<string, unknown>)[field] = kept[field];
+  delete out.unsaid;
+  return out;
 }
 
 /**

@@ -70,7 +70,27 @@ export interface IncomingAlert {
    */
   startsAt: string | null;
   endsAt: string | null;
+  /**
+   * What a resolution did not say (the generic format's resolve may send its key alone, as PagerDuty's resolve event
+   * does): these stay as the alert's firing said them, on its row and its card. Absent: everything was said (an
+   * Alertmanager alert is sent whole, a firing always).
+   */
+  unsaid?: UnsaidField[];
 }
+
+/** What describes an alert, which a resolution may leave unsaid (IncomingAlert.unsaid). */
+export type UnsaidField =
+  | 'name'
+  | 'rule'
+  | 'level'
+  | 'summary'
+  | 'service'
+  | 'metric'
+  | 'value'
+  | 'threshold'
+  | 'labels'
+  | 'url'
+  | 'runbookUrl';
 
 /** The formats the hooks take; with its source and fingerprint (or key), part of an alert's identity. */
 export const ALERT_FORMATS = ['alertmanager', 'generic'] as const;

@@ -645,6 +645,74 @@ describe('alerts open and track incidents', () => {
     ).toHaveLength(0);
   });
 
+  it('a resolve that sends its key alone keeps what the firing said: name, runbook row, level, service, value, summary', async () => {
+    await post(bot.baseUrl, {
+      source: 'key-only',
+      key: 'api-5xx',
+      value: '14%',
+      summary: 'API 5xx at 14%',
+    });
+    const inc = await waitUntil('the card', async () => {
+      const i = await one('key-only');
+      return i.card_ts ? i : null;
+    });
+    // The alert's line names it (bold), its service and its value; the runbook's row is named above it.
+    const line = '<https://console.atomagentos.com/metrics/error_rate|*HighErrorRate*> · api-service · error_rate 14%';
+    expect(cardText(inc)).toContain(line);
+    // As a script's resolve (or PagerDuty's resolve event) sends it: the key, and a level the format wants.
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', {
+      source: 'key-only',
+      key: 'api-5xx',
+      status: 'resolved',
+      level: 'info',
+    });
+    expect(r.status).toBe(202);
+    await inboxDone(bot.db);
+    await waitUntil('the card to show the alert resolved', async () => cardText(inc).includes('0 firing · 1 resolved'));
+    const resolved = cardText(inc);
+    for (const said of ['HighErrorRate', 'api-service', 'error_rate 14%', 'API 5xx at 14%'])
+      expect(resolved).toContain(said);
+    const { rows } = await bot.db.query(
+      `SELECT name, rule, level, status, service, metric, value, threshold, summary, labels, url
+       FROM alerts WHERE source = 'key-only'`,
+    );
+    expect(rows).toEqual([
+      {
+        name: 'HighErrorRate',
+        rule: 'HighErrorRate',
+        level: 'critical',
+        status: 'resolved',
+        service: 'api-service',
+        metric: 'error_rate',
+        value: '14%',
+        threshold: '> 10%',
+        summary: 'API 5xx at 14%',
+        labels: { tenant: 'acme' },
+        url: 'https://console.atomagentos.com/metrics/error_rate',
+      },
+    ]);
+    // A resolve that says more changes what it says, and keeps the rest.
+    await post(bot.baseUrl, { source: 'key-only', key: 'api-5xx', value: '16%', summary: 'API 5xx at 16%' });
+    await postAlerts(bot.baseUrl, '/hooks/alerts', {
+      source: 'key-only',
+      key: 'api-5xx',
+      status: 'resolved',
+      level: 'critical',
+      value: '2%',
+    });
+    await inboxDone(bot.db);
+    const { rows: after } = await bot.db.query(
+      `SELECT name, status, service, value, summary FROM alerts WHERE source = 'key-only' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(after[0]).toEqual({
+      name: 'HighErrorRate',
+      status: 'resolved',
+      service: 'api-service',
+      value: '2%',
+      summary: 'API 5xx at 16%',
+    });
+  });
+
   it('an alert firing again after its incident was resolved opens a new incident that links the earlier one', async () => {
     const alert = { source: 'refire', key: 'db-pool', metric: 'database_pool_usage', summary: 'DB pool at 95%' };
     await post(bot.baseUrl, { ...alert, value: '95%' });
