@@ -294,6 +294,9 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
           severity: lead.severity,
         }),
       );
+    // `declare p2 db down` (another tool's priority) is answered as `/incident p2 db down` is, not titled "p2 db down".
+    const hint = /^p\d[:,;.]?$/i.test(word) ? declarationHint(word, text, `${word} ${text}`.trim(), names) : undefined;
+    if (hint) return { ok: false, error: hint };
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
     if (lead.ok || /^sev[-_]?\d+$/i.test(word))
       return inRow(row[0], parseTyped(`${word} ${flags}${text}`.trim(), names));

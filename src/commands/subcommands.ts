@@ -114,7 +114,7 @@ export const SUBCOMMANDS = {
     usage: `\`/incident sev1 db down\` — severity \`sev0\`..\`sev3\` (SEV-0 most severe), then a title of up to ${TITLE_MAX} characters; \`/incident sev1 --private suspicious logins\` (or a security title) declares a private incident.`,
   },
   declare_form: {
-    names: ['declare', 'new'],
+    names: ['declare', 'new', 'start', 'open', 'create', 'raise', 'trigger'],
     args: 'text',
     text: {
       field: 'title',
@@ -128,7 +128,7 @@ export const SUBCOMMANDS = {
     whenDown: 'declare',
     where: 'anywhere',
     usage:
-      '`/incident declare [title]` — the declare form (severity, title, description), with what you typed as its title (`new` too; `--private` ticks Private); `/incident declare sev1 db down` declares at once',
+      '`/incident declare [title]` — the declare form (severity, title, description), with what you typed as its title (`new`, `start`, `open`, `create`, `raise` and `trigger` too; `--private` ticks Private); `/incident declare sev1 db down` declares at once',
   },
   list: {
     names: ['list', 'ls'],
@@ -187,7 +187,7 @@ export const SUBCOMMANDS = {
       '`/incident mitigated [how]` — mark mitigated, saying how if you like (`/incident mitigated rolled back to v57`)',
   },
   resolve: {
-    names: ['resolve', 'resolved'],
+    names: ['resolve', 'resolved', 'close', 'closed'],
     args: 'text',
     text: {
       field: 'summary',

@@ -231,6 +231,8 @@ describe('parseIncidentCommand', () => {
       expect(ok('resolve')).toEqual({ kind: 'resolve', summary: null });
       expect(ok('resolved')).toEqual({ kind: 'resolve', summary: null });
       expect(ok('  RESOLVE  ')).toEqual({ kind: 'resolve', summary: null });
+      expect(ok('close')).toEqual({ kind: 'resolve', summary: null });
+      expect(ok('closed')).toEqual({ kind: 'resolve', summary: null });
     });
 
     it('resolve with a summary keeps it, whitespace collapsed', () => {
@@ -259,7 +261,7 @@ describe('parseIncidentCommand', () => {
   });
 
   describe('unknown words', () => {
-    it.each(['database is down', 'foo', 'open db down', 'critical db down'])(
+    it.each(['database is down', 'foo', 'outage db down', 'critical db down'])(
       '%j is an error suggesting `/incident sev1 …`',
       (raw) => {
         const e = err(raw);
@@ -343,6 +345,12 @@ describe('`/incident declare` and `/incident new`', () => {
     expect(ok('declare sev2 cache cold')).toEqual(declared);
     expect(ok('New SEV-2 cache cold')).toEqual(declared);
     expect(ok('declare sev 2 cache cold')).toEqual(declared);
+    // The verbs people use for it elsewhere (PagerDuty's trigger, "open an incident", "raise one").
+    for (const verb of ['start', 'open', 'create', 'raise', 'trigger'])
+      expect(ok(`${verb} sev2 cache cold`)).toEqual(declared);
+    // Another tool's priority is answered as after /incident alone, not made the title's first word.
+    expect(err('start p2 cache cold')).toContain('`p2` is not a severity here');
+    expect(err('declare P1: api down')).toContain('`/incident sev1 api down`');
     expect(ok('declare sev1 --private odd logins')).toEqual({
       kind: 'declare',
       severity: 1,
@@ -360,6 +368,8 @@ describe('`/incident declare` and `/incident new`', () => {
       private: false,
     });
     expect(ok('declare sev0')).toEqual({ kind: 'declare_form', title: null, severity: 0, private: false });
+    expect(ok('open')).toEqual({ kind: 'declare_form', title: null, private: false });
+    expect(ok('start checkout is slow')).toEqual({ kind: 'declare_form', title: 'checkout is slow', private: false });
   });
 
   it('--private ticks Private in the form, or declares privately, before or after the severity', () => {
