@@ -73,6 +73,21 @@ const MAX_WINDOW_MS = 7 * 86_400_000;
  * stays open until `/incident maintenance end`). `for` before words that are no length stays in the title.
  */
 export function typedEnd(arg: string | null, now: Date): { what: string | null; endsAt: Date | null } {
+  const typed = takeEnd(arg, now);
+  // `for 2h until 03:00`: two ends, and the first would stay in the title. Said, not guessed.
+  if (typed.endsAt && typed.what && takeEnd(typed.what, now).endsAt) {
+    const words = (arg ?? '').split(/\s+/).filter(Boolean);
+    const [first, second] = [words.slice(-4, -2).join(' '), words.slice(-2).join(' ')];
+    throw new DomainError(
+      'maintenance_ends',
+      `\`${first}\` and \`${second}\` are two ends: give the window one, a length (\`for 2h\`) or a time (\`until 04:00\`).`,
+    );
+  }
+  return typed;
+}
+
+/** typedEnd's reading of one end, the last two words. */
+function takeEnd(arg: string | null, now: Date): { what: string | null; endsAt: Date | null } {
   const words = (arg ?? '').split(/\s+/).filter(Boolean);
   const n = words.length;
   const word = words[n - 2]?.toLowerCase();

@@ -133,6 +133,17 @@ describe('the end typed after a window opened by hand', () => {
     expect(() => end('db until 25:00')).toThrow(/is not a time/);
   });
 
+  it('two ends are refused naming both, whichever comes first; `for` words before one end stay in the title', () => {
+    expect(() => end('db upgrade for 2h until 03:00')).toThrow(
+      /^`for 2h` and `until 03:00` are two ends: give the window one, a length \(`for 2h`\) or a time \(`until 04:00`\)\.$/,
+    );
+    expect(() => end('db upgrade until 03:00 for 2h')).toThrow(/`until 03:00` and `for 2h` are two ends/);
+    expect(end('downtime for billing for 2h')).toEqual({
+      what: 'downtime for billing',
+      endsAt: new Date('2026-12-03T22:30:00.000Z'),
+    });
+  });
+
   it('is said in the answer: until when, how long, and that end closes it sooner', async () => {
     const told: string[] = [];
     const c = {
