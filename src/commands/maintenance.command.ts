@@ -43,7 +43,7 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
       const failed = await c.deps.maintenance.postStart(w);
       const where = w.channelId ? ` in ${channelLink(w.channelId)}` : '';
       const until = w.endsAt
-        ? `until ${utcStamp(w.endsAt)} (${describeDuration(w.endsAt.getTime() - now.getTime())}; \`/incident maintenance end\` ends it sooner)`
+        ? `until ${utcStamp(w.endsAt)} (${describeDuration(Math.max(60_000, Math.round((w.endsAt.getTime() - now.getTime()) / 60_000) * 60_000))}; \`/incident maintenance end\` ends it sooner)`
         : 'until `/incident maintenance end`';
       const opened = `:construction: *${mrkdwnClip(w.title, 100)}* is open from now ${until}`;
       await c.tell(

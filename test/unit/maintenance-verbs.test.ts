@@ -167,5 +167,10 @@ describe('the end typed after a window opened by hand', () => {
     expect(told[0]).toMatch(
       /^:construction: \*db upgrade\* is open from now until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(2 hours; `\/incident maintenance end` ends it sooner\); its start and checklist are posted in <#C0MAINT>\.$/,
     );
+    // Until a time of day: how long in whole minutes, not to the second.
+    const at = new Date(Date.now() + 90 * 60_000);
+    const hhmm = `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
+    await maintenanceCommand(`start db upgrade until ${hhmm}`, c);
+    expect(told[1]).toMatch(/ \(1 hour (29|30) minutes; `\/incident maintenance end` ends it sooner\)/);
   });
 });
