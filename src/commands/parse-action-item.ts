@@ -143,6 +143,42 @@ function lengthInWords(words: string[]): void {
   }
 }
 
+const DAY_WORDS =
+  'sunday|monday|tuesday|wednesday|thursday|friday|saturday|sun|mon|tue|tues|wed|thu|thur|thurs|fri|sat';
+/** What reads as a due date after `due` or `by` though it is none this parser knows: said, not kept as text. */
+const DUE_LIKE = new RegExp(
+  `^(?:yesterday|today|tonight|eod|eow|eom|asap|(?:next|this|last)\\s+(?:week|month|year|${DAY_WORDS})|end\\s+of\\s+(?:the\\s+)?(?:day|week|month|year)|on\\s+(?:${DAY_WORDS}))$`,
+  'i',
+);
+/** After `due` only (`by 2x` is text): a length in words this parser does not take (`in 2 months`), or a date written another way (`31/12`, `dec 31`). */
+const DUE_ONLY_LIKE =
+  /^(?:(?:in|within)\s+\d+\s+\S+|\S*\d\S*(?:\s+\S+)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?)$/i;
+
+/**
+ * The due date typed at the end that this parser cannot read (`due next week`, `due yesterday`, `due 31/12`, `by
+ * eod`), as typed from `due` or `by`; null when the end reads as text (`due to a bad cache`, `by half`).
+ */
+function unreadDue(words: readonly string[]): string | null {
+  for (let k = 1; k <= 4 && k < words.length; k++) {
+    const marker = words[words.length - k - 1]!.toLowerCase().replace(/:$/, '');
+    if (marker !== 'due' && marker !== 'by') continue;
+    const tail = words.slice(-k).join(' ');
+    if (DUE_LIKE.test(tail) || (marker === 'due' && DUE_ONLY_LIKE.test(tail)))
+      return `${words[words.length - k - 1]} ${tail}`;
+  }
+  return null;
+}
+
+/** `due on friday` (at the end, or before an owner) is `due friday`: `on` alone stays text (`what broke on friday`). */
+function dueOn(words: string[]): void {
+  for (const end of [words.length, words.length - 1]) {
+    if (words[end - 2]?.toLowerCase() === 'on' && words[end - 3]?.toLowerCase() === 'due') {
+      words.splice(end - 2, 1);
+      return;
+    }
+  }
+}
+
 /**
  * Reads one action item: its text, then optionally an owner (a mention, or `@name` to look up) and a due date or
  * duration, in either order, at the end. Errors are sentences for the person who typed it.
@@ -150,6 +186,7 @@ function lengthInWords(words: string[]): void {
 export function parseActionItem(raw: string, now: Date): ActionItemParse {
   const words = cleanText(raw).replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   lengthInWords(words);
+  dueOn(words);
   let owner: OwnerRef | null = null;
   let dueAt: Date | null = null;
   let ownerWord: string | null = null;
@@ -190,6 +227,12 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
       error: `An action item has one due date, and this one names two (\`${before}\` and \`${dueWord}\`). Keep one, e.g. ${words.slice(0, -1).join(' ')} ${dueWord}.`,
     };
   }
+  const unread = dueAt ? null : unreadDue(words);
+  if (unread)
+    return {
+      ok: false,
+      error: `\`${unread}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\` or \`in 2 weeks\` (a due day is at 09:00 UTC), or leave it out. Nothing was added.`,
+    };
   const text = words.join(' ');
   if (!text || isBlank(text))
     return {

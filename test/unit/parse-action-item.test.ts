@@ -155,6 +155,46 @@ describe('a due day in words', () => {
     expect(error('Write runbook entry in 0 days')).toMatch(/is no time from now/);
   });
 
+  it('takes due on before a weekday as due; on alone stays in the text', () => {
+    expect(ok('Rotate keys due on friday @bob')).toEqual({
+      text: 'Rotate keys',
+      owner: { name: 'bob' },
+      dueAt: new Date('2026-12-04T09:00:00Z'),
+    });
+    expect(ok('Review what broke on friday').dueAt).toBeNull();
+  });
+
+  it('refuses a due date it cannot read after due or by, naming the forms it takes, rather than keeping it as text', () => {
+    for (const typed of [
+      'due yesterday',
+      'due today',
+      'by eod',
+      'due next week',
+      'by end of week',
+      'due end of the month',
+      'due 31/12',
+      'due dec 31',
+      'due in 2 months',
+      'due in 999 years',
+      'due this friday',
+    ]) {
+      expect(error(`Rotate keys ${typed}`)).toBe(
+        `\`${typed}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\` or \`in 2 weeks\` (a due day is at 09:00 UTC), or leave it out. Nothing was added.`,
+      );
+    }
+    expect(error('Rotate keys due next week @bob')).toMatch(/^`due next week` is not a due date I can read/);
+    // Text that only looks alike stays text.
+    for (const text of [
+      'Investigate the outage due to cache',
+      'Complete the due diligence',
+      'Cut deploy time by 50%',
+      'Cut latency by 2x',
+      'Reduce errors by next release',
+      'Fix the bug due to a race in v2.3',
+    ])
+      expect(ok(text)).toEqual({ text, owner: null, dueAt: null });
+  });
+
   it('refuses due: before a word that is no day, naming the forms it takes', () => {
     expect(error('Rotate the key due:someday')).toMatch(/due:2026-12-01, due:3d or due:friday/);
   });
