@@ -135,6 +135,43 @@ export function makeBlockAction(input: BlockActionInput): Record<string, unknown
   };
 }
 
+export interface MessageShortcutInput {
+  /** The shortcut's callback id (manifest.yml's message shortcuts). */
+  callbackId: string;
+  userId: string;
+  userName?: string;
+  channelId: string;
+  channelName?: string;
+  /**
+   * The message it is used on, as Slack echoes it: its ts and author, its text, and what an integration's message holds
+   * instead (attachments, blocks, a bot_id).
+   */
+  message: { ts: string; user?: string; text?: string } & Record<string, unknown>;
+  responseUrl: string;
+  triggerId?: string;
+  teamId?: string;
+}
+
+/** A `message_action` payload (a message shortcut, from a message's ⋮ menu), shaped like Slack's. */
+export function makeMessageShortcut(input: MessageShortcutInput): Record<string, unknown> {
+  const teamId = input.teamId ?? TEAM_ID;
+  return {
+    type: 'message_action',
+    token: VERIFICATION_TOKEN,
+    action_ts: actionTs(),
+    team: { id: teamId, domain: TEAM_DOMAIN },
+    user: userObject(input.userId, teamId, input.userName),
+    channel: { id: input.channelId, name: input.channelName ?? 'general' },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: input.callbackId,
+    trigger_id: input.triggerId ?? makeTriggerId(),
+    response_url: input.responseUrl,
+    message_ts: input.message.ts,
+    message: { type: 'message', ...input.message },
+  };
+}
+
 export interface ViewSubmissionInput {
   userId: string;
   /** The user's name (default: made from the ID). */

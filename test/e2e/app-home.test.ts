@@ -4,6 +4,7 @@ import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harnes
 import {
   makeAppHomeOpened,
   makeHomeAction,
+  makeMessageShortcut,
   postInteraction,
   stateValue,
   TEST_REPORTER_ID,
@@ -247,17 +248,13 @@ describe('the App Home tab', () => {
       OTHER,
       '*Checkout throws 500s* for <@U0SOMEONE|sam> since 10:02 &lt;!here&gt;\nsee <https://grafana.example/d/1|the dashboard>\nping <@U0PRIYA>\u0000about\u0007it',
     );
-    const shortcut = {
-      type: 'message_action',
-      callback_id: SHORTCUT.declareFromMessage,
-      trigger_id: 'trigger-message-1',
-      response_url: bot.fake.responseUrl('message-action'),
-      team: { id: 'T0TEST', domain: 'test' },
-      user: { id: SHORTCUTTER, team_id: 'T0TEST' },
-      channel: { id: 'C0GENERAL', name: 'general' },
-      message: { type: 'message', user: OTHER, ts: said.ts, text: said.text },
-      message_ts: said.ts,
-    };
+    const shortcut = makeMessageShortcut({
+      callbackId: SHORTCUT.declareFromMessage,
+      userId: SHORTCUTTER,
+      channelId: 'C0GENERAL',
+      message: { user: OTHER, ts: said.ts, text: said.text },
+      responseUrl: bot.fake.responseUrl('message-action'),
+    });
     expect((await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut)).status).toBe(200);
     const view = (await bot.fake.waitFor('views.open')).args.view as { private_metadata: string; blocks: unknown[] };
     const blocks = JSON.stringify(view.blocks);
@@ -322,17 +319,13 @@ describe('the App Home tab', () => {
   it("the shortcut on a monitoring integration's message (attachments, no text) fills the form from its attachment", async () => {
     bot.fake.reset();
     const said = bot.fake.workspace.addMessage('C0GENERAL', OTHER, '');
-    const shortcut = {
-      type: 'message_action',
-      callback_id: SHORTCUT.declareFromMessage,
-      trigger_id: 'trigger-message-grafana',
-      response_url: bot.fake.responseUrl('message-action-grafana'),
-      team: { id: 'T0TEST', domain: 'test' },
-      user: { id: SHORTCUTTER, team_id: 'T0TEST' },
-      channel: { id: 'C0GENERAL', name: 'general' },
+    const shortcut = makeMessageShortcut({
+      callbackId: SHORTCUT.declareFromMessage,
+      userId: SHORTCUTTER,
+      channelId: 'C0GENERAL',
+      responseUrl: bot.fake.responseUrl('message-action-grafana'),
       // As Grafana Alerting's Slack contact point posts a firing alert.
       message: {
-        type: 'message',
         subtype: 'bot_message',
         bot_id: 'B0GRAFANA',
         ts: said.ts,
@@ -348,8 +341,7 @@ describe('the App Home tab', () => {
           },
         ],
       },
-      message_ts: said.ts,
-    };
+    });
     expect((await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut)).status).toBe(200);
     const view = (await bot.fake.waitFor('views.open')).args.view as { blocks: unknown[] };
     const blocks = JSON.stringify(view.blocks);
@@ -364,17 +356,14 @@ describe('the App Home tab', () => {
       OTHER,
       'replica lag is 40s &amp; climbing <@U0SOMEONE|sam>',
     );
-    const shortcut = (channelId: string, ts: string, text: string, key: string) => ({
-      type: 'message_action',
-      callback_id: SHORTCUT.addToTimeline,
-      trigger_id: `trigger-${key}`,
-      response_url: bot.fake.responseUrl(key),
-      team: { id: 'T0TEST', domain: 'test' },
-      user: { id: SHORTCUTTER, team_id: 'T0TEST' },
-      channel: { id: channelId, name: 'x' },
-      message: { type: 'message', user: OTHER, ts, text },
-      message_ts: ts,
-    });
+    const shortcut = (channelId: string, ts: string, text: string, key: string) =>
+      makeMessageShortcut({
+        callbackId: SHORTCUT.addToTimeline,
+        userId: SHORTCUTTER,
+        channelId,
+        message: { user: OTHER, ts, text },
+        responseUrl: bot.fake.responseUrl(key),
+      });
     const answer = async (key: string) =>
       String((await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === key)).args.text);
     await postInteraction(bot.baseUrl, SIGNING_SECRET, shortcut(i.channelId, said.ts, said.text ?? '', 'tl-1'));

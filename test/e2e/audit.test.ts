@@ -6,7 +6,13 @@ import { declareMetadata } from '../../src/templates/payloads.js';
 import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
 import { type CardRef, SIGNING_SECRET, useBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, postStatusUpdate } from '../support/incident-flow.js';
-import { postInteraction, postSlashCommand, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
+import {
+  makeMessageShortcut,
+  postInteraction,
+  postSlashCommand,
+  stateValue,
+  TEST_REPORTER_ID,
+} from '../support/slack-request.js';
 import { RESTART_PLAYBOOK, testRunbookData } from '../support/test-runbook.js';
 
 const ADMIN_TOKEN = 'audit-admin-token-0123456789';
@@ -333,17 +339,17 @@ describe('the audit', () => {
 
     // A message of the channel put on its timeline (its shortcut).
     const said = bot.fake.workspace.addMessage(channelId, 'U0SOMEONE', `try with ${SECRET} again`);
-    await postInteraction(bot.baseUrl, SIGNING_SECRET, {
-      type: 'message_action',
-      callback_id: SHORTCUT.addToTimeline,
-      trigger_id: 'trigger-mask-note',
-      response_url: bot.fake.responseUrl('mask-note'),
-      team: { id: 'T0TEST', domain: 'test' },
-      user: { id: RESPONDER, team_id: 'T0TEST' },
-      channel: { id: channelId, name: 'x' },
-      message: { type: 'message', user: 'U0SOMEONE', ts: said.ts, text: said.text },
-      message_ts: said.ts,
-    });
+    await postInteraction(
+      bot.baseUrl,
+      SIGNING_SECRET,
+      makeMessageShortcut({
+        callbackId: SHORTCUT.addToTimeline,
+        userId: RESPONDER,
+        channelId,
+        message: { user: 'U0SOMEONE', ts: said.ts, text: said.text },
+        responseUrl: bot.fake.responseUrl('mask-note'),
+      }),
+    );
     const noted = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === 'mask-note');
     expect(String(noted.args.text)).toContain('try with *** again');
 

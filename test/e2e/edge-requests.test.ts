@@ -7,6 +7,7 @@ import { countIncidents } from '../support/incident-row.js';
 import {
   encodeSlashCommand,
   makeBlockAction,
+  makeMessageShortcut,
   makeSlashCommand,
   makeTriggerId,
   makeViewSubmission,
@@ -175,21 +176,15 @@ describe('payloads no listener takes', () => {
     [
       'a message action',
       () =>
-        interaction({
-          type: 'message_action',
-          token: TEST_VERIFICATION_TOKEN,
-          action_ts: '1700000000.000300',
-          team,
-          user,
-          channel: { id: 'C0GENERAL', name: 'general' },
-          is_enterprise_install: false,
-          enterprise: null,
-          callback_id: 'incident_from_message',
-          trigger_id: makeTriggerId(),
-          response_url: bot.fake.responseUrl(),
-          message_ts: '1700000000.000100',
-          message: { type: 'message', user: TEST_REPORTER_ID, ts: '1700000000.000100', text: 'db down' },
-        }),
+        interaction(
+          makeMessageShortcut({
+            callbackId: 'incident_from_message',
+            userId: TEST_REPORTER_ID,
+            channelId: 'C0GENERAL',
+            message: { user: TEST_REPORTER_ID, ts: '1700000000.000100', text: 'db down' },
+            responseUrl: bot.fake.responseUrl(),
+          }),
+        ),
     ],
     [
       'a block suggestion',

@@ -6,7 +6,7 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, SHORTCUT, VIEW } from '../../src/templates/ids.js';
 import { atomCliRuns } from '../support/atom-cli-log.js';
 import { type BotHarness, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
-import { postInteraction, stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
+import { makeMessageShortcut, postInteraction, stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
@@ -210,17 +210,17 @@ describe('a message holding a known secret value put on the timeline', () => {
   const addToTimeline = async (channelId: string, author: string, text: string, ts?: string) => {
     const said = ts ? { ts, text } : bot.fake.workspace.addMessage(channelId, author, text);
     const k = `typed-secret-${++key}`;
-    await postInteraction(bot.baseUrl, SIGNING_SECRET, {
-      type: 'message_action',
-      callback_id: SHORTCUT.addToTimeline,
-      trigger_id: `trigger-${k}`,
-      response_url: bot.fake.responseUrl(k),
-      team: { id: 'T0TEST', domain: 'test' },
-      user: { id: RESPONDER, team_id: 'T0TEST' },
-      channel: { id: channelId, name: 'x' },
-      message: { type: 'message', user: author, ts: said.ts, text: said.text },
-      message_ts: said.ts,
-    });
+    await postInteraction(
+      bot.baseUrl,
+      SIGNING_SECRET,
+      makeMessageShortcut({
+        callbackId: SHORTCUT.addToTimeline,
+        userId: RESPONDER,
+        channelId,
+        message: { user: author, ts: said.ts, text: said.text },
+        responseUrl: bot.fake.responseUrl(k),
+      }),
+    );
     const reply = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === k);
     return { reply: String(reply.args.text), ts: said.ts };
   };

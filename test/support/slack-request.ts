@@ -20,6 +20,7 @@ export {
   type BlockActionInput,
   encodeInteraction,
   makeBlockAction,
+  makeMessageShortcut,
   makeViewSubmission,
   postInteraction,
   stateValue,
