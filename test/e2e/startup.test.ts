@@ -758,6 +758,32 @@ describe('@mentions', () => {
     const reply = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === '1700000000.000100');
     expect(reply.args.text).toContain('/incident sev1 db down');
   });
+
+  it('answers a command in a mention with the /incident line that does it, above the usage; declares nothing', async () => {
+    const body = JSON.stringify({
+      token: 't',
+      team_id: 'T0TEST',
+      api_app_id: 'A0TESTAPP',
+      type: 'event_callback',
+      event_id: 'Ev0002',
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: 'app_mention',
+        user: 'U0REPORTER',
+        text: '<@UBOT> sev2 payments db down',
+        ts: '1700000000.000200',
+        channel: 'C0GENERAL',
+        event_ts: '1700000000.000200',
+      },
+      authorizations: [{ team_id: 'T0TEST', user_id: 'UBOT', is_bot: true }],
+    });
+    expect((await postToSlackApp(bot.baseUrl, SIGNING_SECRET, body, 'application/json')).status).toBe(200);
+    const reply = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === '1700000000.000200');
+    expect(String(reply.args.text)).toMatch(
+      /^:warning: A mention only gets this help\. To do that, type `\/incident sev2 payments db down`\.\n\n/,
+    );
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+  });
 });
 
 describe('npm start: the built bot (dist/app.js)', () => {
