@@ -42,8 +42,12 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
       const w = await c.deps.maintenance.start(what, c.userId, c.channelId, endsAt);
       const failed = await c.deps.maintenance.postStart(w);
       const where = w.channelId ? ` in ${channelLink(w.channelId)}` : '';
+      // A length as typed (`for 90m`); until a time of day, how long to it in whole minutes, not to the second.
+      const left = w.endsAt ? w.endsAt.getTime() - now.getTime() : 0;
+      const byClock = /\buntil\s+\S+$/i.test(arg ?? '');
+      const length = byClock ? Math.max(60_000, Math.round(left / 60_000) * 60_000) : left;
       const until = w.endsAt
-        ? `until ${utcStamp(w.endsAt)} (${describeDuration(Math.max(60_000, Math.round((w.endsAt.getTime() - now.getTime()) / 60_000) * 60_000))}; \`/incident maintenance end\` ends it sooner)`
+        ? `until ${utcStamp(w.endsAt)} (${describeDuration(length)}; \`/incident maintenance end\` ends it sooner)`
         : 'until `/incident maintenance end`';
       const opened = `:construction: *${mrkdwnClip(w.title, 100)}* is open from now ${until}`;
       await c.tell(
