@@ -82,14 +82,25 @@ export interface SubcommandSpec {
   heavy?: true;
   /**
    * For a subcommand that takes nothing (`args: 'none'`): what to say when a text follows it, given that text, where
-   * people type it meaning another subcommand (`/incident status investigating: …` meant as a status update).
+   * people type it meaning another subcommand (`/incident status investigating: …` meant as a status update, `status 12` meant
+   * for incident #12); undefined: the default, that it takes nothing after it.
    */
-  afterIt?: (text: string) => string;
+  afterIt?: (text: string) => string | undefined;
   /**
    * What it asks, for the words said when the database cannot be reached (default: a change; see WhenDown), or how
    * to tell from the command (a severity pages only when raised to SEV-0).
    */
   whenDown?: WhenDown | ((cmd: IncidentCommand) => WhenDown);
+}
+
+/**
+ * `/incident status 12` (or `#12`, `inc-12`): an incident named by its number, which a subcommand of its channel does
+ * not take. Where to type it instead; undefined for any other text.
+ */
+function numberOfAnIncident(text: string, name: string): string | undefined {
+  const n = /^(?:#|inc-?)?(\d{1,9})$/i.exec(text.trim())?.[1];
+  if (!n) return undefined;
+  return `\`/incident ${name}\` takes no number: it is about the incident whose channel it is typed in. Type it in incident #${Number(n)}'s channel (\`/incident list\` links each open incident's).`;
 }
 
 /**
@@ -279,6 +290,7 @@ export const SUBCOMMANDS = {
     whenDown: 'read',
     usage: '`/incident status` — show the incident card (only to you)',
     afterIt: (text) =>
+      numberOfAnIncident(text, 'status') ??
       `\`/incident status\` shows the incident card and takes nothing after it. To post a status update, use \`/incident update\`: \`/incident update ${text}\` opens the form with what you typed.`,
   },
   timeline: {
@@ -287,6 +299,7 @@ export const SUBCOMMANDS = {
     where: 'incident channel',
     whenDown: 'read',
     usage: '`/incident timeline` — everything that happened, in order',
+    afterIt: (text) => numberOfAnIncident(text, 'timeline'),
   },
   alerts: {
     names: ['alerts'],

@@ -258,6 +258,20 @@ describe('parseIncidentCommand', () => {
         '`/incident status` shows the incident card and takes nothing after it. To post a status update, use `/incident update`: `/incident update investigating: rollback of 4.2 underway` opens the form with what you typed.',
       );
     });
+
+    it('`status` or `timeline` with an incident number says where to type it, not to post an update numbered 12', () => {
+      for (const [typed, name, n] of [
+        ['status 12', 'status', 12],
+        ['status #12', 'status', 12],
+        ['STATUS inc-7', 'status', 7],
+        ['timeline 3', 'timeline', 3],
+      ] as const) {
+        expect(err(typed)).toBe(
+          `\`/incident ${name}\` takes no number: it is about the incident whose channel it is typed in. Type it in incident #${n}'s channel (\`/incident list\` links each open incident's).`,
+        );
+      }
+      expect(err('timeline full')).toBe('`/incident timeline` takes nothing after it.');
+    });
   });
 
   describe('unknown words', () => {
