@@ -116,11 +116,30 @@ function peopleFirst(words: string[], count: number): void {
   words.splice(1, 0, ...people);
 }
 
+/** Words that ask who is on call now, as `/incident oncall` alone does, and the words that may follow them. */
+const BOARD_WORDS = new Set(['now', 'who', "who's", 'whos', 'list', 'ls', 'board', 'show', 'all']);
+const BOARD_FILLER = new Set([
+  'is',
+  'on',
+  'call',
+  'on-call',
+  'oncall',
+  'now',
+  'today',
+  'right',
+  'all',
+  '?',
+  'call?',
+  'now?',
+]);
+
 /** Reads what follows `/incident oncall`. Errors are sentences for the person who typed it. */
 export function parseOnCall(raw: string | null): OnCallParse {
   const words = (raw ?? '').trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return { ok: true, command: { kind: 'board' } };
-  const first = words[0]!.toLowerCase();
+  const first = words[0]?.toLowerCase();
+  // `/incident oncall`, and as people ask it: `oncall now`, `oncall who`, `oncall who is on call?`, `oncall list`.
+  if (!first || (BOARD_WORDS.has(first) && words.slice(1).every((w) => BOARD_FILLER.has(w.toLowerCase()))))
+    return { ok: true, command: { kind: 'board' } };
   const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
   if (first === 'override' || first === 'swap') {
     peopleFirst(words, first === 'swap' ? 2 : 1);

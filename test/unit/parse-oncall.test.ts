@@ -4,6 +4,10 @@ import { parseOnCall } from '../../src/commands/parse-oncall.js';
 describe('parseOnCall', () => {
   it('reads the board, a person, overrides and swaps', () => {
     expect(parseOnCall('')).toEqual({ ok: true, command: { kind: 'board' } });
+    // As people ask it.
+    for (const asked of ['now', 'who', 'Who is on call?', 'who is on call now', 'list', 'show all'])
+      expect(parseOnCall(asked)).toEqual({ ok: true, command: { kind: 'board' } });
+    expect(parseOnCall('who @alice')).toMatchObject({ ok: false });
     expect(parseOnCall('<@U0ALICE|alice>')).toEqual({ ok: true, command: { kind: 'person', who: { id: 'U0ALICE' } } });
     expect(parseOnCall('@alice')).toEqual({ ok: true, command: { kind: 'person', who: { name: 'alice' } } });
     expect(parseOnCall('override <@U0BOB> 2h')).toEqual({
@@ -84,7 +88,7 @@ describe('parseOnCall', () => {
       ['override <@U0BOB> from 20:00 until later', '`until later` is not a time'],
       ['override <@U0BOB> from 20:00 for ever', 'Say how long'],
       ['override <@U0BOB> from 2026-13-01 09:00 for 1h', '`2026-13-01` is not a date'],
-      ['who', "I don't know `oncall who`"],
+      ['whom', "I don't know `oncall whom`"],
     ] as const) {
       const r = parseOnCall(text);
       expect(r.ok).toBe(false);
