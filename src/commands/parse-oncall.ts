@@ -138,8 +138,9 @@ export function parseOnCall(raw: string | null): OnCallParse {
   const words = (raw ?? '').trim().split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
   // `/incident oncall`, and as people ask it: `oncall now`, `oncall who`, `oncall who is on call?`, `oncall list`.
-  if (!first || (BOARD_WORDS.has(first) && words.slice(1).every((w) => BOARD_FILLER.has(w.toLowerCase()))))
-    return { ok: true, command: { kind: 'board' } };
+  // (`/incident who is on call` comes here as `is on call`: `who` is a name of the subcommand.)
+  const asking = (w: string) => BOARD_WORDS.has(w.toLowerCase()) || BOARD_FILLER.has(w.toLowerCase());
+  if (!first || words.every(asking)) return { ok: true, command: { kind: 'board' } };
   const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
   if (first === 'override' || first === 'swap') {
     peopleFirst(words, first === 'swap' ? 2 : 1);

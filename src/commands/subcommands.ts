@@ -339,7 +339,7 @@ export const SUBCOMMANDS = {
     usage: '`/incident actions` — open action items across incidents, yours first, each with a Done button',
   },
   oncall: {
-    names: ['oncall', 'on-call'],
+    names: ['oncall', 'on-call', 'who', "who's", 'whos'],
     args: 'text',
     text: { field: 'args', max: 300 },
     where: 'anywhere',

@@ -8,6 +8,8 @@ describe('parseOnCall', () => {
     for (const asked of ['now', 'who', 'Who is on call?', 'who is on call now', 'list', 'show all'])
       expect(parseOnCall(asked)).toEqual({ ok: true, command: { kind: 'board' } });
     expect(parseOnCall('who @alice')).toMatchObject({ ok: false });
+    // `/incident who is on call` (who: a name of the subcommand) leaves it `is on call`.
+    expect(parseOnCall('is on call?')).toEqual({ ok: true, command: { kind: 'board' } });
     expect(parseOnCall('<@U0ALICE|alice>')).toEqual({ ok: true, command: { kind: 'person', who: { id: 'U0ALICE' } } });
     expect(parseOnCall('@alice')).toEqual({ ok: true, command: { kind: 'person', who: { name: 'alice' } } });
     expect(parseOnCall('override <@U0BOB> 2h')).toEqual({
