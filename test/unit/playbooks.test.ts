@@ -453,6 +453,16 @@ describe('suggestPlaybook', () => {
     ['Elevated 5xx', 'high-error-rates'],
     ['500s on checkout', 'high-error-rates'],
     ['Error rate 12%', 'high-error-rates'],
+    // As people title errors without a rate: the API's, the server's, HTTP's, more of them.
+    ['api errors', 'high-error-rates'],
+    ['Internal server error on login', 'high-error-rates'],
+    ['HTTP errors from the gateway', 'high-error-rates'],
+    ['Increased errors on checkout', 'high-error-rates'],
+    ['checkout errors spiking', 'high-error-rates'],
+    // A trouble with a playbook of its own keeps it.
+    ['Redis connection errors', 'redis-connection-errors'],
+    ['OAuth callback errors', 'oauth-callback-failures'],
+    ['Build errors on main', 'build-failures'],
     ['OpenAI outage', 'llm-provider-outage'],
     ['anthropic errors', 'llm-provider-outage'],
     ['LLM calls failing', 'llm-provider-outage'],
