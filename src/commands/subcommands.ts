@@ -147,6 +147,13 @@ export const SUBCOMMANDS = {
     where: 'anywhere',
     whenDown: 'read',
     usage: '`/incident list` — open incidents',
+    afterIt: (text) => {
+      if (/^(resolved|closed|recent|history|past|old|all)$/i.test(text.trim()))
+        return "`/incident list` shows the open incidents and takes nothing after it. Those resolved in the last 7 days are on the bot's Home tab (the bot's name in Slack, then Home); each one's channel keeps its `/incident timeline`.";
+      if (/^(mine|me|my)$/i.test(text.trim()))
+        return "`/incident list` shows the open incidents and takes nothing after it. Yours (declared, commanded, paged or worked on) come first on the bot's Home tab (the bot's name in Slack, then Home).";
+      return undefined;
+    },
   },
   help: { names: ['help'], args: 'text', where: 'anywhere', usage: '`/incident help` — this message' },
   set_severity: {

@@ -259,6 +259,15 @@ describe('parseIncidentCommand', () => {
       );
     });
 
+    it('`list resolved` or `list mine` says where those are (the Home tab)', () => {
+      expect(err('list resolved')).toBe(
+        "`/incident list` shows the open incidents and takes nothing after it. Those resolved in the last 7 days are on the bot's Home tab (the bot's name in Slack, then Home); each one's channel keeps its `/incident timeline`.",
+      );
+      expect(err('ls All')).toContain("resolved in the last 7 days are on the bot's Home tab");
+      expect(err('list mine')).toContain("come first on the bot's Home tab");
+      expect(err('list foo')).toBe('`/incident list` takes nothing after it.');
+    });
+
     it('`status` or `timeline` with an incident number says where to type it, not to post an update numbered 12', () => {
       for (const [typed, name, n] of [
         ['status 12', 'status', 12],
