@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeAppMention } from '../../src/local-slack/interactions.js';
 import { type RunningBot, StartupError, start } from '../../src/start.js';
 import { createPostgresDatabase } from '../../src/store/db.js';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
@@ -735,49 +736,24 @@ describe('@mentions', () => {
   });
   afterAll(async () => bot?.stop());
 
+  /** U0REPORTER mentions the bot in #general, as Slack sends it (an Events API app_mention), in a message at `ts`. */
+  const mention = (text: string, ts: string) =>
+    postToSlackApp(
+      bot.baseUrl,
+      SIGNING_SECRET,
+      JSON.stringify(makeAppMention({ userId: 'U0REPORTER', channelId: 'C0GENERAL', text, ts, botUserId: 'UBOT' })),
+      'application/json',
+    );
+
   it('answers an app_mention with the usage, in the thread', async () => {
-    const body = JSON.stringify({
-      token: 't',
-      team_id: 'T0TEST',
-      api_app_id: 'A0TESTAPP',
-      type: 'event_callback',
-      event_id: 'Ev0001',
-      event_time: Math.floor(Date.now() / 1000),
-      event: {
-        type: 'app_mention',
-        user: 'U0REPORTER',
-        text: '<@UBOT> help',
-        ts: '1700000000.000100',
-        channel: 'C0GENERAL',
-        event_ts: '1700000000.000100',
-      },
-      authorizations: [{ team_id: 'T0TEST', user_id: 'UBOT', is_bot: true }],
-    });
-    const res = await postToSlackApp(bot.baseUrl, SIGNING_SECRET, body, 'application/json');
+    const res = await mention('<@UBOT> help', '1700000000.000100');
     expect(res.status).toBe(200);
     const reply = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === '1700000000.000100');
     expect(reply.args.text).toContain('/incident sev1 db down');
   });
 
   it('answers a command in a mention with the /incident line that does it, above the usage; declares nothing', async () => {
-    const body = JSON.stringify({
-      token: 't',
-      team_id: 'T0TEST',
-      api_app_id: 'A0TESTAPP',
-      type: 'event_callback',
-      event_id: 'Ev0002',
-      event_time: Math.floor(Date.now() / 1000),
-      event: {
-        type: 'app_mention',
-        user: 'U0REPORTER',
-        text: '<@UBOT> sev2 payments db down',
-        ts: '1700000000.000200',
-        channel: 'C0GENERAL',
-        event_ts: '1700000000.000200',
-      },
-      authorizations: [{ team_id: 'T0TEST', user_id: 'UBOT', is_bot: true }],
-    });
-    expect((await postToSlackApp(bot.baseUrl, SIGNING_SECRET, body, 'application/json')).status).toBe(200);
+    expect((await mention('<@UBOT> sev2 payments db down', '1700000000.000200')).status).toBe(200);
     const reply = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === '1700000000.000200');
     expect(String(reply.args.text)).toMatch(
       /^:warning: A mention only gets this help\. To do that, type `\/incident sev2 payments db down`\.\n\n/,
