@@ -143,8 +143,8 @@ function lengthInWords(words: string[]): void {
   }
 }
 
-const DAY_WORDS =
-  'sunday|monday|tuesday|wednesday|thursday|friday|saturday|sun|mon|tue|tues|wed|thu|thur|thurs|fri|sat';
+/** The weekdays' names as typed (WEEKDAYS), as alternatives in a pattern. */
+const DAY_WORDS = [...WEEKDAYS.keys()].join('|');
 /** What reads as a due date after `due` or `by` though it is none this parser knows: said, not kept as text. */
 const DUE_LIKE = new RegExp(
   `^(?:yesterday|today|tonight|eod|eow|eom|asap|(?:next|this|last)\\s+(?:week|month|year|${DAY_WORDS})|end\\s+of\\s+(?:the\\s+)?(?:day|week|month|year)|on\\s+(?:${DAY_WORDS}))$`,
