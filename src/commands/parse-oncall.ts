@@ -116,31 +116,20 @@ function peopleFirst(words: string[], count: number): void {
   words.splice(1, 0, ...people);
 }
 
-/** Words that ask who is on call now, as `/incident oncall` alone does, and the words that may follow them. */
-const BOARD_WORDS = new Set(['now', 'who', "who's", 'whos', 'list', 'ls', 'board', 'show', 'all']);
-const BOARD_FILLER = new Set([
-  'is',
-  'on',
-  'call',
-  'on-call',
-  'oncall',
-  'now',
-  'today',
-  'right',
-  'all',
-  '?',
-  'call?',
-  'now?',
+/**
+ * Words that only ask who is on call now, as `/incident oncall` alone does (`now`, `who`, `who is on call?`, `list`),
+ * and `is on call`, what is left of `/incident who is on call` (`who` names the subcommand).
+ */
+const ASKING = new Set([
+  ...['now', 'who', "who's", 'whos', 'list', 'ls', 'board', 'show', 'all'],
+  ...['is', 'on', 'call', 'on-call', 'oncall', 'today', 'right', '?', 'call?', 'now?'],
 ]);
 
 /** Reads what follows `/incident oncall`. Errors are sentences for the person who typed it. */
 export function parseOnCall(raw: string | null): OnCallParse {
   const words = (raw ?? '').trim().split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
-  // `/incident oncall`, and as people ask it: `oncall now`, `oncall who`, `oncall who is on call?`, `oncall list`.
-  // (`/incident who is on call` comes here as `is on call`: `who` is a name of the subcommand.)
-  const asking = (w: string) => BOARD_WORDS.has(w.toLowerCase()) || BOARD_FILLER.has(w.toLowerCase());
-  if (!first || words.every(asking)) return { ok: true, command: { kind: 'board' } };
+  if (!first || words.every((w) => ASKING.has(w.toLowerCase()))) return { ok: true, command: { kind: 'board' } };
   const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
   if (first === 'override' || first === 'swap') {
     peopleFirst(words, first === 'swap' ? 2 : 1);
