@@ -178,11 +178,12 @@ export async function getIncident(
 /**
  * Whether `id` was ever given to an incident: at most the last value of the incidents' id sequence. An id above it
  * never named one; one at or below it did, unless a declaration that failed at once took it and gave nothing back.
+ * The sequence is read alone (pg_sequence_last_value: null before its first value), not found among every schema's
+ * in pg_sequences, whose names a schema dropped meanwhile by someone else made fail to resolve.
  */
 export async function incidentIdIssued(q: Queryable, id: number): Promise<boolean> {
   const { rows } = await q.query<{ issued: boolean }>(
-    `SELECT $1::bigint <= COALESCE((SELECT s.last_value FROM pg_sequences s
-       WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass = pg_get_serial_sequence('incidents', 'id')::regclass), 0)
+    `SELECT $1::bigint <= COALESCE(pg_sequence_last_value(pg_get_serial_sequence('incidents', 'id')::regclass), 0)
        AS issued`,
     [id],
   );

@@ -10,6 +10,7 @@ import {
   findRecentSameDeclaration,
   getIncident,
   getIncidentByChannel,
+  incidentIdIssued,
   insertIncident,
   isDeclaring,
   listOpenIncidents,
@@ -514,3 +515,26 @@ forEachDatabase(
   },
   { migrate: true },
 );
+
+forEachDatabase((ctx) => {
+  it("whether an id was issued reads this schema's sequence alone: schemas of others dropped meanwhile do not fail it", async () => {
+    // Test files (or other tenants of the database) create and drop schemas with sequences all the time. Reading every
+    // schema's sequences raced with such a drop ("schema … does not exist") and answered a click with an error.
+    const other = ctx.test.connectAgain();
+    let churning = true;
+    const churn = (async () => {
+      for (let i = 0; churning; i++) {
+        const schema = `churn_${process.pid}_${i}`;
+        await other.exec(`CREATE SCHEMA ${schema}; CREATE SEQUENCE ${schema}.s; SELECT nextval('${schema}.s')`);
+        await other.exec(`DROP SCHEMA ${schema} CASCADE`);
+      }
+    })();
+    try {
+      for (let i = 0; i < 300; i++) expect(await incidentIdIssued(ctx.db, 1_000_000 + i)).toBe(false);
+    } finally {
+      churning = false;
+      await churn;
+      await other.close();
+    }
+  });
+});
