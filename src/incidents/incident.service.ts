@@ -113,8 +113,13 @@ export class IncidentService {
     return incident ? existingDeclaration(incident) : null;
   }
 
-  /** Re-renders the incident's card from its current state (e.g. once its alerts changed). */
+  /**
+   * Re-renders the incident's card from its current state (e.g. once its alerts changed). What changed may be outside
+   * the incident's row (its alerts, objectives, pages), so a refresh folded into a card update under way renders the
+   * card again after it even when the row did not change: the update under way may have read the alerts before.
+   */
   async refreshCard(incidentId: number): Promise<void> {
+    this.changedOutsideRow.add(incidentId);
     await this.showCard(incidentId, async () => {
       const found = await getVersionedIncident(this.db, incidentId);
       if (!found) throw await incidentNotFound(this.db, incidentId);
@@ -130,12 +135,21 @@ export class IncidentService {
    */
   private async showCard(incidentId: number, first: () => Promise<VersionedIncident>): Promise<void> {
     await this.cardRuns.run(incidentId, async (shown) => {
-      const latest = shown === undefined ? await first() : await incidentIfChanged(this.db, incidentId, shown);
+      // Taken as the run starts: a refresh asked after this point is folded into the next run, which renders again.
+      const outside = this.changedOutsideRow.delete(incidentId);
+      const latest =
+        shown === undefined
+          ? await first()
+          : outside
+            ? await getVersionedIncident(this.db, incidentId)
+            : await incidentIfChanged(this.db, incidentId, shown);
       return latest ? this.showLatest(latest) : shown;
     });
   }
 
   private readonly cardRuns = new Coalesced<number, string | undefined>();
+  /** Incidents whose card was asked to show something kept outside their row, not shown yet (see refreshCard). */
+  private readonly changedOutsideRow = new Set<number>();
 
   /**
    * Shows `shown` on the card, then reads the incident again: when another change (in this process or another

@@ -535,6 +535,26 @@ forEachDatabase(
         expect(shown.at(-1)).toEqual(await service.get(incident.id));
       });
 
+      it('a refresh asked while a card update is under way (its alerts changed, not its row) shows the card again after it', async () => {
+        // What the card shows beside the row (its alerts) is read as each update starts; the severity change's update
+        // is slow, and an alert joins the incident while it is under way, leaving the incident's row as it was.
+        let alertsNow = 1;
+        const shown: number[] = [];
+        chat.port.refreshCard = async () => {
+          const alerts = alertsNow;
+          await new Promise((r) => setTimeout(r, 300));
+          shown.push(alerts);
+        };
+        const sev = service.changeSeverity(incident.id, 'UCMD', 2, 'act:outside-sev');
+        await new Promise((r) => setTimeout(r, 50));
+        alertsNow = 2;
+        await Promise.all([sev, service.refreshCard(incident.id)]);
+        expect(shown).toEqual([1, 2]);
+        // A refresh asked when none is under way shows the card once.
+        await service.refreshCard(incident.id);
+        expect(shown).toEqual([1, 2, 2]);
+      });
+
       it('a failed card update is told to every change that waited for it', async () => {
         chat.port.refreshCard = async () => {
           await new Promise((r) => setTimeout(r, 80));
