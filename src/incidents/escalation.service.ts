@@ -12,6 +12,8 @@ import {
   insertPages,
   lastManualRequest,
   latestPageOf,
+  pageDmShown,
+  pageDmsBehind,
   pagedRoles,
   pagesOfIncidents,
   pendingManualRoles,
@@ -50,6 +52,7 @@ import {
   type Logger,
   NO_METRICS,
   type OnCallPeople,
+  type PageDmAt,
   UnreachableContactError,
 } from './ports.js';
 import { type NoteCodec, noteKey, SideNotes } from './side-notes.js';
@@ -241,7 +244,37 @@ export class EscalationService {
     await this.chat
       .notify(r.incident, { kind: 'page_acknowledged', roleNames: r.roleNames, actorId: userId })
       .catch((err) => this.log.warn('could not post the page acknowledgement', err));
+    await this.showAnsweredPages(r.incident);
     return r;
+  }
+
+  /**
+   * Shows the incident's page direct messages answered since they were shown as answered: acknowledged (by the person
+   * paged, or by the incident's acknowledgement when the page came before it) or resolved. Their Acknowledge button
+   * goes and they say who answered and when, so a person paged does not acknowledge a page someone has answered, nor
+   * wonder whether their own click was taken. Never throws: a DM Slack does not update stays as it was (logged), and
+   * is tried again at the incident's next acknowledgement or resolution.
+   */
+  async showAnsweredPages(incident: Incident): Promise<void> {
+    const update = this.chat.updatePage?.bind(this.chat);
+    if (!update) return;
+    try {
+      const behind = await pageDmsBehind(this.db, incident.id);
+      await Promise.all(
+        behind.map(async (dm) => {
+          const { userId, state, by, at } = dm;
+          try {
+            const answered = { roleName: this.roleName(dm.role), userId, state, by, at };
+            await this.lanes.run('follow_up', () => update(incident, dm, answered));
+            await pageDmShown(this.db, dm.pageId, userId, state);
+          } catch (err) {
+            this.log.warn(`incident ${incident.id}: could not show ${userId}'s page as ${state}`, err);
+          }
+        }),
+      );
+    } catch (err) {
+      this.log.warn(`incident ${incident.id}: could not read its pages to show them answered`, err);
+    }
   }
 
   /** The card's escalation line; undefined (the card shows none) when it cannot be read, which is logged. */
@@ -593,6 +626,8 @@ export class EscalationService {
             return false;
           })
       : undefined;
+    // Where each DM sent is, to show it answered later (see showAnsweredPages).
+    const dms = new Map<string, PageDmAt>();
     // Every contact at once: nobody waits for the others' DMs.
     const sent = await Promise.allSettled(
       userIds.map(async (userId) => {
@@ -600,9 +635,10 @@ export class EscalationService {
         // Only on a retry (a first attempt spends no call on it): found, it is recorded as reached, not sent again.
         if (findPage && (await this.lanes.run('urgent', () => findPage(userId)))) return true;
         try {
-          await this.lanes.run('urgent', () =>
+          const dm = await this.lanes.run('urgent', () =>
             this.chat.sendPage(incident, { roleName, reason, ...by, pageId: page.pageId }, userId),
           );
+          if (dm) dms.set(userId, dm);
           return true;
         } catch (err) {
           if (err instanceof UnreachableContactError) return false;
@@ -626,7 +662,9 @@ export class EscalationService {
     const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
     const tried = [...new Set([...deliveredTo, ...attempted])];
     await this.lanes.run('urgent', () =>
-      this.noting(key, { to: tried, announced: note.announced }, () => recordDeliveries(this.db, page.pageId, fresh)),
+      this.noting(key, { to: tried, announced: note.announced }, () =>
+        recordDeliveries(this.db, page.pageId, fresh, dms),
+      ),
     );
     if (failure) throw failure;
     // The later steps of the notify: rules (email, PagerDuty …), as timers due from the page's time; idempotent.

@@ -234,6 +234,11 @@ export class IncidentService {
         this.log.warn('notify failed', err);
       }
     }
+    // The pages this answered (the first acknowledgement, the resolution) say so in their direct messages.
+    const { before, incident } = result;
+    const acknowledged = !before.acknowledgedAt && incident.acknowledgedAt;
+    if (acknowledged || (before.status !== 'resolved' && incident.status === 'resolved'))
+      await this.escalation?.showAnsweredPages(incident);
     return { incident: result.incident, warnings };
   }
 

@@ -126,6 +126,26 @@ export interface ObjectivesView extends RecoveryObjectives {
   playbookTitle: string;
 }
 
+/** Where a page's direct message is (Slack's answer to sending it), to update it once the page is answered. */
+export interface PageDmAt {
+  channel: string;
+  ts: string;
+}
+
+/** What a page's direct message shows: Acknowledge (open), or who answered it (acknowledged, resolved). */
+export type PageDmState = 'open' | 'acknowledged' | 'resolved';
+
+/** A page once answered, as its direct message says it: no Acknowledge any more, who answered and when. */
+export interface AnsweredPage {
+  roleName: string;
+  /** The person the DM went to (told "you" when they answered it themselves). */
+  userId: string;
+  state: Exclude<PageDmState, 'open'>;
+  /** Who acknowledged it (the person paged, or whoever acknowledged the incident first), or resolved the incident. */
+  by: string | null;
+  at: Date;
+}
+
 /** A page: a direct message to one person, with the communication template and an Acknowledge button. */
 export interface PageMessage {
   roleName: string;
@@ -197,8 +217,14 @@ export interface IncidentChat {
   notify(incident: Incident, notice: IncidentNotice): Promise<void>;
   /** Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart. */
   resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }>;
-  /** Sends one person a page. Throws UnreachableContactError when Slack says the person cannot be reached. */
-  sendPage(incident: Incident, page: PageMessage, userId: string): Promise<void>;
+  /**
+   * Sends one person a page; returns where its direct message is, when the chat can tell. Throws
+   * UnreachableContactError when Slack says the person cannot be reached.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a chat that cannot tell where its DM is returns nothing
+  sendPage(incident: Incident, page: PageMessage, userId: string): Promise<PageDmAt | void>;
+  /** Shows a page's direct message as answered: who acknowledged it or resolved the incident, without Acknowledge. */
+  updatePage?(incident: Incident, dm: PageDmAt, answered: AnsweredPage): Promise<void>;
   /**
    * Whether the page `pageId` (sent with its `pageId`) already reached `userId`, when the chat can tell: an attempt
    * stopped between sending it and recording it (the process killed) left it there. With `step`, that later Slack

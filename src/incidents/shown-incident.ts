@@ -43,6 +43,7 @@ export function maskedChat<C extends IncidentChat>(inner: C, mask: (text: string
     notify: (incident, notice) =>
       inner.notify(shown(incident), notice.kind === 'renamed' ? { ...notice, from: mask(notice.from) } : notice),
     sendPage: (incident, ...rest) => inner.sendPage(shown(incident), ...rest),
+    ...(inner.updatePage ? { updatePage: (incident, ...rest) => inner.updatePage!(shown(incident), ...rest) } : {}),
     tellDeclarer: (report) => inner.tellDeclarer({ ...report, incident: shown(report.incident) }),
   };
   return Object.assign(Object.create(inner) as C, over);

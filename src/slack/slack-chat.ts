@@ -3,6 +3,7 @@ import type { AlertCardView } from '../incidents/alert-types.js';
 import { incidentChannelName } from '../incidents/channel-name.js';
 import { ChatPlatformError } from '../incidents/errors.js';
 import {
+  type AnsweredPage,
   type ApprovalView,
   type AskedVersion,
   type ChatPlace,
@@ -15,6 +16,7 @@ import {
   type IncidentNotice,
   type Logger,
   type ObjectivesView,
+  type PageDmAt,
   type PageMessage,
   type PlaybookChat,
   type PlaybookNote,
@@ -28,7 +30,13 @@ import type { PrivateAnnounce } from '../runbook/maintenance.js';
 import type { KvCache } from '../store/kv-cache.js';
 import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
 import { type Message, renderIncidentCard } from '../templates/incident-card.js';
-import { renderAnnouncement, renderDeclarationReport, renderNotice, renderPage } from '../templates/notices.js';
+import {
+  renderAnnouncement,
+  renderAnsweredPage,
+  renderDeclarationReport,
+  renderNotice,
+  renderPage,
+} from '../templates/notices.js';
 import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
 import { mrkdwnClipUnits } from '../templates/text.js';
@@ -524,11 +532,10 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return { userIds, unresolved };
   }
 
-  async sendPage(incident: Incident, page: PageMessage, userId: string): Promise<void> {
-    const link = incident.channelId ? `https://slack.com/app_redirect?channel=${incident.channelId}` : undefined;
-    const msg = renderPage(incident, page, this.opts.severities, link);
+  async sendPage(incident: Incident, page: PageMessage, userId: string): Promise<PageDmAt | undefined> {
+    const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident));
     try {
-      await this.client.chat.postMessage({
+      const posted = await this.client.chat.postMessage({
         channel: userId,
         text: msg.text,
         blocks: msg.blocks,
@@ -548,10 +555,20 @@ export class SlackChat implements IncidentChat, PlaybookChat {
             }
           : {}),
       });
+      return posted.channel && posted.ts ? { channel: posted.channel, ts: posted.ts } : undefined;
     } catch (err) {
       const code = slackErrorCode(err);
       if (code && UNREACHABLE.has(code)) throw new UnreachableContactError(userId, code);
       throw toChatPlatformError(err, `page ${userId}`);
+    }
+  }
+
+  async updatePage(incident: Incident, dm: PageDmAt, answered: AnsweredPage): Promise<void> {
+    const msg = renderAnsweredPage(incident, answered, this.opts.severities, channelRedirect(incident));
+    try {
+      await this.client.chat.update({ channel: dm.channel, ts: dm.ts, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      throw toChatPlatformError(err, `update ${answered.userId}'s page`);
     }
   }
 
@@ -639,6 +656,10 @@ function channelOf(place: ChatPlace): string {
 }
 
 /** In the place's thread, for a playbook run outside an incident (its messages stay under its checklist). */
+/** Slack's link that opens the incident's channel (a page's button), when it has one. */
+const channelRedirect = (i: Incident) =>
+  i.channelId ? `https://slack.com/app_redirect?channel=${i.channelId}` : undefined;
+
 const inThread = (place: ChatPlace) => (place.threadTs ? { thread_ts: place.threadTs } : {});
 
 /** The metadata event type of an incident card (its payload names the incident). */

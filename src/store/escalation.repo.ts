@@ -1,3 +1,4 @@
+import type { PageDmAt, PageDmState } from '../incidents/ports.js';
 import { type Database, jsonOf, type Queryable, type StatementPart } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 
@@ -254,13 +255,85 @@ export async function cancelJobs(q: Queryable, ids: number[]): Promise<void> {
   );
 }
 
-/** Records whom a page reached (or tried to reach). */
-export async function recordDeliveries(q: Queryable, pageId: number, userIds: string[]): Promise<void> {
+/** Records whom a page reached (or tried to reach), with where its direct message is when it was sent (`dms`). */
+export async function recordDeliveries(
+  q: Queryable,
+  pageId: number,
+  userIds: string[],
+  dms: ReadonlyMap<string, PageDmAt> = new Map(),
+): Promise<void> {
   if (userIds.length === 0) return;
   await q.query(
-    `INSERT INTO page_deliveries (page_id, user_id) SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING`,
-    [pageId, userIds],
+    `INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts)
+     SELECT $1, u.user_id, u.channel, u.ts FROM unnest($2::text[], $3::text[], $4::text[]) AS u (user_id, channel, ts)
+     ON CONFLICT DO NOTHING`,
+    [pageId, userIds, userIds.map((u) => dms.get(u)?.channel ?? null), userIds.map((u) => dms.get(u)?.ts ?? null)],
   );
+}
+
+/** A page's direct message that shows less than its page's state: to update (see `pageDmsBehind`). */
+export interface PageDmBehind extends PageDmAt {
+  pageId: number;
+  userId: string;
+  role: string;
+  state: Exclude<PageDmState, 'open'>;
+  /** Who answered it: the page's own acknowledgement, else the incident's, or who resolved it. */
+  by: string | null;
+  at: Date;
+}
+
+/**
+ * The incident's page direct messages whose page has been answered since they were last shown: resolved (the
+ * incident is), or acknowledged (by the person paged, or by the incident's acknowledgement when the page came before
+ * it; a page made after it is answered only by its own). One statement; a DM without a ts (sent before its place was
+ * recorded, or found by a retry) is not among them.
+ */
+export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<PageDmBehind[]> {
+  const { rows } = await q.query<{
+    page_id: number;
+    user_id: string;
+    dm_channel: string;
+    dm_ts: string;
+    role: string;
+    state: Exclude<PageDmState, 'open'>;
+    by: string | null;
+    at: Date;
+  }>(
+    `SELECT * FROM (
+       SELECT d.page_id, d.user_id, d.dm_channel, d.dm_ts, d.dm_state, p.role,
+              CASE WHEN i.status = 'resolved' THEN 'resolved'
+                   WHEN p.acknowledged_at IS NOT NULL
+                     OR (i.acknowledged_at IS NOT NULL AND p.created_at <= i.acknowledged_at) THEN 'acknowledged'
+                   ELSE 'open' END AS state,
+              CASE WHEN i.status = 'resolved' THEN i.resolved_by
+                   ELSE coalesce(p.acknowledged_by, i.acknowledged_by) END AS by,
+              CASE WHEN i.status = 'resolved' THEN i.resolved_at
+                   ELSE coalesce(p.acknowledged_at, i.acknowledged_at) END AS at
+       FROM pages p JOIN incidents i ON i.id = p.incident_id JOIN page_deliveries d ON d.page_id = p.id
+       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL) s
+     WHERE s.state <> 'open' AND s.state <> s.dm_state
+     ORDER BY s.page_id, s.user_id`,
+    [incidentId],
+  );
+  return rows.map((r) => ({
+    pageId: Number(r.page_id),
+    userId: r.user_id,
+    channel: r.dm_channel,
+    ts: r.dm_ts,
+    role: r.role,
+    state: r.state,
+    by: r.by,
+    at: r.at,
+  }));
+}
+
+/** A page's direct message now shows `state`. */
+export async function pageDmShown(q: Queryable, pageId: number, userId: string, state: PageDmState): Promise<void> {
+  await q.query('UPDATE page_deliveries SET dm_state = $3 WHERE page_id = $1 AND user_id = $2', [
+    pageId,
+    userId,
+    state,
+  ]);
 }
 
 /**

@@ -1,5 +1,11 @@
 import type { KnownBlock } from '@slack/types';
-import type { DeclarationReport, DeclareProblem, IncidentNotice, PageMessage } from '../incidents/ports.js';
+import type {
+  AnsweredPage,
+  DeclarationReport,
+  DeclareProblem,
+  IncidentNotice,
+  PageMessage,
+} from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
@@ -145,20 +151,53 @@ export function renderPage(i: Incident, page: PageMessage, severities: SeverityD
           style: 'primary',
           value: String(i.id),
         },
-        ...(channelLinkUrl
-          ? [
-              {
-                type: 'button' as const,
-                action_id: ACTION.openChannel,
-                text: { type: 'plain_text' as const, text: 'Open the incident channel' },
-                url: channelLinkUrl,
-              },
-            ]
-          : []),
+        ...openChannelButton(channelLinkUrl),
       ],
     },
   ];
   return { text: mrkdwnClip(`Paged (${page.roleName}; ${severity}): ${template}`, 3000), blocks };
+}
+
+/** The page's link to the incident channel, when there is one. */
+const openChannelButton = (url: string | undefined) =>
+  url
+    ? [
+        {
+          type: 'button' as const,
+          action_id: ACTION.openChannel,
+          text: { type: 'plain_text' as const, text: 'Open the incident channel' },
+          url,
+        },
+      ]
+    : [];
+
+/**
+ * A page's direct message once answered (it replaces the page): for which incident and role the person was paged,
+ * who acknowledged it or resolved the incident and when ("you" when it was them), and the link to the channel; no
+ * Acknowledge, so nobody acknowledges a page already answered.
+ */
+export function renderAnsweredPage(
+  i: Incident,
+  a: AnsweredPage,
+  severities: SeverityDefs,
+  channelLinkUrl?: string,
+): Message {
+  const severity = severityWithResponse(i.severity, severities);
+  const where = i.channelId ? ` (${channelLink(i.channelId)})` : '';
+  const who = a.by === null ? '' : a.by === a.userId ? ' by you' : ` by ${mention(a.by)}`;
+  const answer =
+    a.state === 'resolved'
+      ? `:white_check_mark: The incident was *resolved*${who} ${slackDate(a.at)}: nothing to acknowledge.`
+      : `:eyes: This page was *acknowledged*${who} ${slackDate(a.at)}.`;
+  const paged = `:pager: You were paged as *${mrkdwnClip(a.roleName, 100)}* for incident #${i.number}${where}: ${mrkdwnClip(i.title, 200)}\n*${severity}*`;
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: paged } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: answer }] },
+  ];
+  const link = openChannelButton(channelLinkUrl);
+  if (link.length) blocks.push({ type: 'actions', block_id: `${BLOCK.pageActions}:${i.id}`, elements: link });
+  const said = a.state === 'resolved' ? 'resolved' : 'acknowledged';
+  return { text: mrkdwnClip(`Paged (${a.roleName}) for incident #${i.number}: ${said}`, 3000), blocks };
 }
 
 export function renderResolved(i: Incident, actorId: string, summary: string): Message {

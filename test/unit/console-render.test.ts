@@ -12,7 +12,7 @@ import {
 } from '../../src/console/render-message.js';
 import { ANSI, chooseStyle, PLAIN, stripAnsi, visibleWidth } from '../../src/console/style.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
-import { renderPage } from '../../src/templates/notices.js';
+import { renderAnsweredPage, renderPage } from '../../src/templates/notices.js';
 import { renderDeployments, renderRun } from '../../src/templates/playbook.js';
 import { makeIncident } from '../support/incident-fixture.js';
 import { testRunbook } from '../support/test-runbook.js';
@@ -115,6 +115,35 @@ describe('the console renders a message from its blocks', () => {
     const all = lines.join('\n');
     expect(all).toContain('\x1b[31mResolve\x1b[39m');
     expect(all).toContain('\x1b[32mAcknowledge\x1b[39m');
+  });
+
+  it("shows a page once answered: for which incident, who answered and when, the channel's link and no Acknowledge", () => {
+    const at = new Date('2026-11-28T00:05:00Z');
+    const answered = (state: 'acknowledged' | 'resolved', by: string | null) =>
+      renderMessage(
+        renderAnsweredPage(
+          incident,
+          { roleName: 'On-Call Engineer', userId: 'U0ONCALL', state, by, at },
+          severities,
+          'https://slack.com/app_redirect?channel=C0000001',
+        ),
+        options(),
+      );
+    const own = answered('acknowledged', 'U0ONCALL');
+    expect(own[0]).toBe('📟 You were paged as On-Call Engineer for incident #1 (#inc-1-db-down): db <down> & out');
+    expect(own).toContain('👀 This page was acknowledged by you 2026-11-28 00:05 UTC.');
+    expect(own.at(-1)).toBe('[1] Open the incident channel ↗');
+    expect(answered('acknowledged', 'U0ALICE')).toContain(
+      '👀 This page was acknowledged by @alice 2026-11-28 00:05 UTC.',
+    );
+    expect(answered('resolved', 'U0ALICE')).toContain(
+      '✅ The incident was resolved by @alice 2026-11-28 00:05 UTC: nothing to acknowledge.',
+    );
+    // Resolved with nobody named (the row holds none): said without a name.
+    expect(answered('resolved', null)).toContain(
+      '✅ The incident was resolved 2026-11-28 00:05 UTC: nothing to acknowledge.',
+    );
+    expect(answered('resolved', null).join('\n')).not.toContain('Acknowledge ');
   });
 
   it('keeps code blocks as they are, behind a bar, with entities decoded and no mrkdwn read inside', () => {
