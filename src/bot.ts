@@ -50,7 +50,7 @@ import type { Incident } from './incidents/types.js';
 import { type BotMetrics, createMetrics } from './metrics/metrics.js';
 import { SmtpEmail } from './notify/email.js';
 import { PagerDutyEvents, PagerDutyUsers } from './notify/pagerduty.js';
-import { knownValuesMask, redactWith } from './ops/redact.js';
+import { redactWith, typedTextMask } from './ops/redact.js';
 import type { Runbook } from './runbook/runbook.js';
 import type { BotIdentity } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
@@ -170,7 +170,7 @@ export function createBot({
   // reason, an on-call override's role and times, a maintenance window's title): the bot's tokens and COMMAND_ENV
   // values masked by value, as in command output, before it is posted or stored;
   // and what was stored before a value was known secret, as it is shown.
-  const typed = knownValuesMask(logSecrets(config));
+  const typed = typedTextMask(logSecrets(config));
   const metrics = givenMetrics ?? createMetrics(db, { log: warn });
   const statusPage = new StatusPage(db, runbook.severities, {}, typed);
   // The post-mortem route reads through the service made below, once the app exists (requests come after).

@@ -109,6 +109,30 @@ interface Rule {
   replace: string | Replacer;
 }
 
+/**
+ * Credentials told apart by their shape alone: a provider's prefix and body (OpenAI and Anthropic `sk-…`, Slack
+ * `xoxb-…`, AWS `AKIA…`, Stripe `sk_live_…`, GitHub `ghp_…`, the providers of PROVIDER_KEYS), a JWT, a Slack
+ * webhook's path. No word of a sentence has such a shape: what a person types is masked by them too (typedTextMask).
+ * In RULES' order: the first four come before the AWS secret's rules, the others after them.
+ */
+const PREFIXED_KEYS: readonly Rule[] = [
+  { pattern: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{8,}/g, replace: `sk-ant-${MASK}` },
+  { pattern: /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g, replace: `sk-${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])(xox[abeoprs]|xapp)-[A-Za-z0-9-]{4,}/g, replace: `$1-${MASK}` },
+  { pattern: /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g, replace: `$1${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])([sr]k_(?:live|test)_)[A-Za-z0-9]{8,}/g, replace: `$1${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])whsec_[A-Za-z0-9+/=]{8,}/g, replace: `whsec_${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])(gh[oprsu]_)[A-Za-z0-9]{20,}/g, replace: `$1${MASK}` },
+  { pattern: /(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}/g, replace: `github_pat_${MASK}` },
+  { pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, replace: MASK },
+  // Other providers' keys, each by its prefix and body (one pass for all); the prefix is kept.
+  {
+    pattern: new RegExp(`(?<![A-Za-z0-9_.-])(?:${PROVIDER_KEYS.map(([p, body]) => p + body).join('|')})`, 'g'),
+    replace: (match: string) => `${PROVIDER_PREFIX.exec(match)?.[0] ?? ''}${MASK}`,
+  },
+  { pattern: /(https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9/_-]+/g, replace: `$1${MASK}` },
+];
+
 const RULES: readonly Rule[] = [
   // A PEM private key on one line (escaped newlines in JSON or an env file).
   {
@@ -132,27 +156,14 @@ const RULES: readonly Rule[] = [
   { pattern: /=("[^"\r\n]*"|'[^'\r\n]*'|[^\s&,;'"]+)/g, replace: maskAssignment },
   // Credentials in a URL, any scheme: the password goes up to the last @ before the path.
   { pattern: /(:\/\/[^\s:/@?#]*):[^\s/?#]*@/g, replace: `$1:${MASK}@` },
-  { pattern: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{8,}/g, replace: `sk-ant-${MASK}` },
-  { pattern: /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g, replace: `sk-${MASK}` },
-  { pattern: /(?<![A-Za-z0-9])(xox[abeoprs]|xapp)-[A-Za-z0-9-]{4,}/g, replace: `$1-${MASK}` },
-  { pattern: /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g, replace: `$1${MASK}` },
+  ...PREFIXED_KEYS.slice(0, 4),
   { pattern: /(aws_secret_access_key["']?[ \t]*[=:][ \t]*["']?)[A-Za-z0-9/+=]{16,}/gi, replace: `$1${MASK}` },
   // A bare AWS secret access key: exactly 40 base64 characters, not part of a longer token or blob.
   {
     pattern: /(?<![A-Za-z0-9/+_.-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/g,
     replace: (match: string) => (looksLikeAwsSecret(match) ? MASK : match),
   },
-  { pattern: /(?<![A-Za-z0-9])([sr]k_(?:live|test)_)[A-Za-z0-9]{8,}/g, replace: `$1${MASK}` },
-  { pattern: /(?<![A-Za-z0-9])whsec_[A-Za-z0-9+/=]{8,}/g, replace: `whsec_${MASK}` },
-  { pattern: /(?<![A-Za-z0-9])(gh[oprsu]_)[A-Za-z0-9]{20,}/g, replace: `$1${MASK}` },
-  { pattern: /(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}/g, replace: `github_pat_${MASK}` },
-  { pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, replace: MASK },
-  // Other providers' keys, each by its prefix and body (one pass for all); the prefix is kept.
-  {
-    pattern: new RegExp(`(?<![A-Za-z0-9_.-])(?:${PROVIDER_KEYS.map(([p, body]) => p + body).join('|')})`, 'g'),
-    replace: (match: string) => `${PROVIDER_PREFIX.exec(match)?.[0] ?? ''}${MASK}`,
-  },
-  { pattern: /(https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9/_-]+/g, replace: `$1${MASK}` },
+  ...PREFIXED_KEYS.slice(4),
   // A long option naming a secret, then its value after a blank: `--password hunter2`, `--token "abc"`. The name ends
   // with the secret's word (`--db-password`, `--access-token`), so that a flag (`--private`, `--no-password`) or a
   // count (`--token-limit 5`) keeps its next word; spelled out in the pattern, which then matches only there.
@@ -172,9 +183,9 @@ const RULES: readonly Rule[] = [
   { pattern: /\b(Bearer[ \t]+)[A-Za-z0-9._~+/=-]{8,}/g, replace: `$1${MASK}` },
 ];
 
-function applyRules(text: string): string {
+function applyRules(text: string, rules: readonly Rule[] = RULES): string {
   let out = text;
-  for (const rule of RULES) {
+  for (const rule of rules) {
     // A string replacement keeps `$1`; a function gets the groups. Both keep the text when nothing matches.
     out =
       typeof rule.replace === 'string'
@@ -402,4 +413,19 @@ export function redactWith(known: readonly KnownSecret[]): (text: string) => str
 export function knownValuesMask(known: readonly KnownSecret[]): (text: string) => string {
   const values = knownValues(known, { namedOnly: (value) => !typedCredential(value) });
   return (text) => (values ? maskKnown(text, values, undefined, true) : text);
+}
+
+/** A private key pasted whole, on however many lines: its body masked (typed text is masked whole, not by lines). */
+const PRIVATE_KEY_BLOCK = /(-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----)[\s\S]*?(-----END \2PRIVATE KEY-----)/g;
+
+/**
+ * What a person types that is posted and stored (a title, a status update, a resolution summary, a post-mortem, an
+ * action item, a note): the known values masked (knownValuesMask), and the credentials told apart by their shape alone
+ * (PREFIXED_KEYS: `sk_live_…`, `ghp_…`, `xoxb-…`, `AKIA…`, a JWT …; a private key's body), which nobody means to post
+ * and no sentence holds. "api key sk_live_… leaked" would otherwise name the key in a channel's name, which Slack keeps.
+ * Not the other patterns of command output (see knownValuesMask). Built once, for many texts.
+ */
+export function typedTextMask(known: readonly KnownSecret[]): (text: string) => string {
+  const maskValues = knownValuesMask(known);
+  return (text) => applyRules(maskValues(text).replace(PRIVATE_KEY_BLOCK, `$1${MASK}$3`), PREFIXED_KEYS);
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, SHORTCUT, VIEW } from '../../src/templates/ids.js';
 import { atomCliRuns } from '../support/atom-cli-log.js';
-import { type BotHarness, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, SIGNING_SECRET, startBot, useBot } from '../support/bot-harness.js';
 import { makeMessageShortcut, postInteraction, stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -261,7 +261,7 @@ describe('a message holding a known secret value put on the timeline', () => {
     // The author is told, in the channel, only them.
     const warning = await bot.fake.waitFor('chat.postEphemeral', (c) => c.args.user === AUTHOR);
     expect(warning.args.channel).toBe(channelId);
-    expect(String(warning.args.text)).toMatch(/looks like a secret the bot is configured with/);
+    expect(String(warning.args.text)).toMatch(/looks like a secret: one the bot is configured with/);
     expect(String(warning.args.text)).toMatch(/delete the message or edit the secret out, and rotate/);
     for (const call of bot.fake.calls) expect(JSON.stringify(call.args), call.method).not.toMatch(/tok-4f9a/);
     expect((await auditRow(ts)).details).toMatchObject({ message_ts: ts, secret_warned: AUTHOR });
@@ -295,5 +295,28 @@ describe('a message holding a known secret value put on the timeline', () => {
     expect(details).not.toHaveProperty('secret_warned');
     expect(toldPrivately(AUTHOR)).toEqual([]);
     expect(bot.fake.callsTo('chat.postMessage').filter((c) => /secret/.test(String(c.args.text)))).toEqual([]);
+  });
+});
+
+describe("a provider's key typed in a title (no value the bot knows)", () => {
+  const bot = useBot({ incidentsChannel: true });
+  const KEY = 'sk_live_51HqLyjWDarjtT1zdp7dcXYZabc123';
+
+  it("is masked before it is stored and shown: the channel's name, its topic, the card, the announcement, the page", async () => {
+    const before = bot.fake.callsTo('conversations.create').length;
+    await bot.command(`sev1 api key ${KEY} leaked in a public repo`, { user_id: 'U0REP' });
+    const create = (await bot.fake.waitForCount('conversations.create', before + 1)).at(-1)!;
+    expect(String(create.args.name)).toMatch(/^inc-\d+-api-key-sk_live_-leaked-in-a-public-repo$/);
+    const channelId = bot.fake.channelByName(String(create.args.name))!.id;
+    await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    const { rows } = await bot.db.query<{ title: string }>('SELECT title FROM incidents WHERE channel_id = $1', [
+      channelId,
+    ]);
+    expect(rows[0]!.title).toBe('api key sk_live_*** leaked in a public repo');
+    const said = JSON.stringify(bot.fake.calls);
+    expect(said).not.toContain(KEY.slice('sk_live_'.length));
+    expect(said).toContain('api key sk_live_*** leaked in a public repo');
   });
 });

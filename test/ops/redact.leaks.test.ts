@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, knownValuesMask, redact, redactWith } from '../../src/ops/redact.js';
+import { createRedactor, knownValuesMask, redact, redactWith, typedTextMask } from '../../src/ops/redact.js';
 
 const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -349,5 +349,49 @@ describe('knownValuesMask: what a person types (a status update, a resolution su
     expect(named('pasted atk-81f0c2d9e4b7a615 by mistake')).toBe('pasted *** by mistake');
     // The bot's own tokens (no name) are masked wherever they are, as before.
     expect(knownValuesMask(['xoxb-1-2-abcdefghijkl'])('see xoxb-1-2-abcdefghijkl')).toBe('see ***');
+  });
+});
+
+describe('typedTextMask: what a person types, with the credentials told by their shape', () => {
+  const mask = typedTextMask([{ name: 'ATOM_API_TOKEN', value: 'atk-81f0c2d9e4b7a615' }]);
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXBhcnQ';
+
+  it("masks a provider's key, a JWT, a Slack webhook and a private key's body wherever they are typed, keeping the prefix", () => {
+    const cases: [string, string][] = [
+      ['api key sk_live_51HqLyjWDarjtT1zdp7dcXYZabc123 leaked', 'api key sk_live_*** leaked'],
+      ['token ghp_16C7e42F292c6912E7710c838347Ae178B4a in build logs', 'token ghp_*** in build logs'],
+      ['bot token xoxb-1234-5678-abcdefghijkl posted in #general', 'bot token xoxb-*** posted in #general'],
+      ['AKIAIOSFODNN7EXAMPLE was used from a new IP', 'AKIA*** was used from a new IP'],
+      [`session ${jwt} replayed`, 'session *** replayed'],
+      ['openai key sk-proj-abcdefghijklmnopqrstuvwx rate limited', 'openai key sk-*** rate limited'],
+      [
+        'hook https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXX spammed',
+        'hook https://hooks.slack.com/services/*** spammed',
+      ],
+      ['gitlab glpat-abcdefghij0123456789 exposed', 'gitlab glpat-*** exposed'],
+      ['pasted atk-81f0c2d9e4b7a615 by mistake', 'pasted *** by mistake'],
+    ];
+    for (const [typed, shown] of cases) expect(mask(typed), typed).toBe(shown);
+    // A private key pasted whole into a status update, over several lines.
+    expect(
+      mask(
+        'found in the repo:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nq2b3c4d5\n-----END RSA PRIVATE KEY-----\nrotated',
+      ),
+    ).toBe('found in the repo:\n-----BEGIN RSA PRIVATE KEY-----***-----END RSA PRIVATE KEY-----\nrotated');
+  });
+
+  it('leaves what people write about secrets, and words that only look alike, as typed', () => {
+    for (const text of [
+      'we set password=hunter2 by hand',
+      'see https://user:pw@example.com/x',
+      'Authorization: header missing on the proxy',
+      'Bearer authentication fails for mobile clients',
+      'the sk_live_ keys were rotated',
+      'task-runner-queue-backlog and risk-assessment-service are slow',
+      'deploy 3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39 broke the build',
+      'AKIA keys of the CI user',
+      'ghp_ tokens of the old bot',
+    ])
+      expect(mask(text), text).toBe(text);
   });
 });
