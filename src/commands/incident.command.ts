@@ -105,7 +105,7 @@ const HANDLERS: {
       return r;
     }
     // Its warnings are in the reply, said once.
-    await c.tell(renderDeclaredReply(r.incident, r.problems, cmd.private === true));
+    await c.tell(renderDeclaredReply(r.incident, r.problems, r.privateWhy));
     return null;
   },
   async declare_form(cmd, c) {

@@ -48,7 +48,15 @@ export interface DeclareInput {
   source?: DeclareSource;
   /** Declared private (`--private`, the form's Private box); a security title makes it private too (DeclarePolicy). */
   private?: boolean;
+  /**
+   * The title held a secret (a key or token, masked before it came here): private too, as a security title is, for
+   * the incident is about a secret seen where it should not be.
+   */
+  heldSecret?: boolean;
 }
+
+/** Why an incident was declared private: asked for, a security title, or a secret in its title. */
+export type PrivateWhy = 'asked' | 'security' | 'secret';
 
 /** What decides, as an incident is declared, whether it is private and which maintenance window it falls in. */
 export interface DeclarePolicy {
@@ -82,7 +90,7 @@ type CompleteHooks = Pick<DeclareOptions, 'afterCard' | 'announceInTurn'>;
 
 export type DeclareResult =
   /** `warnings` says each of `problems` in a sentence. */
-  | { kind: 'declared'; incident: Incident; warnings: string[]; problems: DeclareProblem[] }
+  | { kind: 'declared'; incident: Incident; warnings: string[]; problems: DeclareProblem[]; privateWhy?: PrivateWhy }
   /** The same person declared the same title moments ago (a double send): the existing incident. */
   | ({ kind: 'existing'; incident: Incident } & Unchanged)
   /** A retry of a request already handled: nothing to say. */
@@ -205,6 +213,13 @@ export class DeclarationService {
 
   async declare(input: DeclareInput, opts: DeclareOptions = {}): Promise<DeclareResult> {
     const owner = randomUUID();
+    const privateWhy: PrivateWhy | null = input.private
+      ? 'asked'
+      : input.heldSecret
+        ? 'secret'
+        : this.policy.sensitive?.(input.title)
+          ? 'security'
+          : null;
     const created = await this.db.transaction(async (tx) => {
       // Serialise identical declarations by the same person so a double send cannot make two incidents (the lock and
       // the request key in one statement; what follows reads after the lock).
@@ -223,9 +238,8 @@ export class DeclarationService {
               SAME_DECLARATION_WINDOW_SECONDS,
             );
       if (same) return existingDeclaration(same);
-      const sensitive = this.policy.sensitive?.(input.title) ?? false;
       const maintenance = (await this.policy.maintenanceNow?.(tx)) ?? null;
-      const isPrivate = input.private === true || sensitive;
+      const isPrivate = privateWhy !== null;
       // The row, its `declared` event and the declaration held by this process: one statement.
       const incident = await insertDeclaring(
         tx,
@@ -233,7 +247,7 @@ export class DeclarationService {
         {
           title: input.title,
           severity: input.severity,
-          ...(isPrivate ? { private: input.private === true ? 'asked' : 'security' } : {}),
+          ...(privateWhy ? { private: privateWhy } : {}),
           ...(maintenance ? { maintenance } : {}),
         },
         owner,
@@ -259,7 +273,8 @@ export class DeclarationService {
     );
     heartbeat.unref();
     try {
-      return await this.build(created.incident, owner, source, opts);
+      const r = await this.build(created.incident, owner, source, opts);
+      return r.kind === 'declared' && privateWhy ? { ...r, privateWhy } : r;
     } finally {
       clearInterval(heartbeat);
     }

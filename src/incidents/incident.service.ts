@@ -99,7 +99,10 @@ export class IncidentService {
 
   /** Declares an incident: whole (record, channel, timers) or not at all. See DeclarationService. */
   declare(input: DeclareInput, opts?: DeclareOptions): Promise<DeclareResult> {
-    return this.declarations.declare({ ...input, title: this.typed(input.title) }, opts);
+    const title = this.typed(input.title);
+    // A title that held a secret (masked now) is about one: private, as a security title is.
+    const heldSecret = title !== input.title;
+    return this.declarations.declare({ ...input, title, ...(heldSecret ? { heldSecret } : {}) }, opts);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { PrivateWhy } from '../incidents/declaration.service.js';
 import type {
   AnsweredPage,
   DeclarationReport,
@@ -273,14 +274,14 @@ export function renderAlreadyDeclared(i: Incident, asked: Incident['severity']):
 }
 
 /**
- * The private reply to whoever declared it. A private incident says so (and why, when `askedPrivate` is false: its
- * title made it private). `problems` are the parts that did not happen in Slack: the card and the
+ * The private reply to whoever declared it. A private incident says so (and why, when its title made it private: it
+ * reads as a security incident, or held a secret). `problems` are the parts that did not happen in Slack: the card and the
  * announcement are each said with what to do; anything else is listed after "But".
  */
 export function renderDeclaredReply(
   i: Incident,
   problems: readonly (string | DeclareProblem)[],
-  askedPrivate?: boolean,
+  privateWhy?: PrivateWhy,
 ): string {
   const where = i.channelId ? channelLink(i.channelId) : 'its channel';
   const of = (step: DeclareProblem['step']) =>
@@ -297,10 +298,16 @@ export function renderDeclaredReply(
       ];
   if (i.private) {
     // Declared without asking for it, a private incident surprises its declarer: nobody else hears of it.
-    const why = askedPrivate === false ? ' because its title reads as a security incident' : '';
+    const why =
+      privateWhy === 'security'
+        ? ' because its title reads as a security incident'
+        : privateWhy === 'secret'
+          ? ' because its title held a secret (a key or token, shown as `***` wherever the bot shows the title)'
+          : '';
     lines.push(
       `:lock: It is private${why}: announced nowhere, listed only to its people. \`/incident public\` in ${where} makes it public (it asks first).`,
     );
+    if (privateWhy === 'secret') lines.push(':key: Rotate that secret: it was typed into Slack, so count it as seen.');
   }
   if (announce) {
     lines.push(

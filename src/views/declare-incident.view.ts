@@ -80,7 +80,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           return r;
         }
         const warnings = description ? await deps.notes.describe(r.incident, user, description) : [];
-        await tell(renderDeclaredReply(r.incident, r.problems, isPrivate === true));
+        await tell(renderDeclaredReply(r.incident, r.problems, r.privateWhy));
         // Those who saw the message learn of the incident in its thread; a private one is not named there.
         if (meta.from === 'message' && !r.incident.private) {
           await client.chat

@@ -302,19 +302,30 @@ describe("a provider's key typed in a title (no value the bot knows)", () => {
   const bot = useBot({ incidentsChannel: true });
   const KEY = 'sk_live_51HqLyjWDarjtT1zdp7dcXYZabc123';
 
-  it("is masked before it is stored and shown: the channel's name, its topic, the card, the announcement, the page", async () => {
+  it("is masked before it is stored and shown (the channel's name too), and the incident is private: it is about a secret", async () => {
     const before = bot.fake.callsTo('conversations.create').length;
-    await bot.command(`sev1 api key ${KEY} leaked in a public repo`, { user_id: 'U0REP' });
+    const res = await bot.command(`sev1 api key ${KEY} leaked in a public repo`, { user_id: 'U0REP' });
     const create = (await bot.fake.waitForCount('conversations.create', before + 1)).at(-1)!;
     expect(String(create.args.name)).toMatch(/^inc-\d+-api-key-sk_live_-leaked-in-a-public-repo$/);
+    expect(String(create.args.is_private)).toBe('true');
     const channelId = bot.fake.channelByName(String(create.args.name))!.id;
     await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
-    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
-    const { rows } = await bot.db.query<{ title: string }>('SELECT title FROM incidents WHERE channel_id = $1', [
-      channelId,
-    ]);
-    expect(rows[0]!.title).toBe('api key sk_live_*** leaked in a public repo');
+    const reply = await bot.answer(res);
+    expect(reply.text).toContain('It is private because its title held a secret');
+    expect(reply.text).toContain('Rotate that secret');
+    const { rows } = await bot.db.query<{ title: string; private: boolean; details: { private?: string } }>(
+      `SELECT i.title, i.private, e.details FROM incidents i JOIN incident_events e ON e.incident_id = i.id
+       WHERE i.channel_id = $1 AND e.kind = 'declared'`,
+      [channelId],
+    );
+    expect(rows[0]).toMatchObject({
+      title: 'api key sk_live_*** leaked in a public repo',
+      private: true,
+      details: { private: 'secret' },
+    });
+    // Announced nowhere, as a private incident is; nothing the bot said holds the key.
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID)).toEqual([]);
     const said = JSON.stringify(bot.fake.calls);
     expect(said).not.toContain(KEY.slice('sk_live_'.length));
     expect(said).toContain('api key sk_live_*** leaked in a public repo');

@@ -289,12 +289,17 @@ describe('notices', () => {
   it('declared reply links the channel and adds warnings', () => {
     expect(renderDeclaredReply(makeIncident(), [])).toContain(`Incident #42 (SEV-1) is open: <#${CHANNEL}>`);
     expect(renderDeclaredReply(makeIncident(), [])).not.toContain('private');
-    expect(renderDeclaredReply(makeIncident({ private: true }), [], false)).toContain(
+    expect(renderDeclaredReply(makeIncident({ private: true }), [], 'security')).toContain(
       `:lock: It is private because its title reads as a security incident: announced nowhere, listed only to its people. \`/incident public\` in <#${CHANNEL}> makes it public (it asks first).`,
     );
-    expect(renderDeclaredReply(makeIncident({ private: true }), [], true)).toContain(
+    expect(renderDeclaredReply(makeIncident({ private: true }), [], 'asked')).toContain(
       ':lock: It is private: announced nowhere',
     );
+    const secret = renderDeclaredReply(makeIncident({ private: true }), [], 'secret');
+    expect(secret).toContain(
+      ':lock: It is private because its title held a secret (a key or token, shown as `***` wherever the bot shows the title): announced nowhere',
+    );
+    expect(secret).toContain(':key: Rotate that secret: it was typed into Slack, so count it as seen.');
     const warned = renderDeclaredReply(makeIncident({ channelId: null }), ['the card could not be posted']);
     expect(warned).toContain('its channel');
     expect(warned).toContain(':warning: But the card could not be posted.');
