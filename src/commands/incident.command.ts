@@ -5,7 +5,7 @@ import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from '../inc
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
-import type { Incident } from '../incidents/types.js';
+import type { Incident, PagedIncident } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { downWords } from '../slack/down-words.js';
@@ -18,7 +18,14 @@ import { renderActionItemList, renderItemsAdded } from '../templates/action-item
 import { renderAlertList, renderFiringAlerts } from '../templates/alerts.js';
 import { renderIncidentAudit } from '../templates/audit.js';
 import { renderRunnableList, renderRunStarted } from '../templates/checklist.js';
-import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
+import {
+  renderAcknowledgedElsewhere,
+  renderCommandHeld,
+  renderPageAcknowledged,
+  renderPagedChoice,
+  renderWhichIncident,
+  withLead,
+} from '../templates/commander.js';
 import { declareModal } from '../templates/declare-modal.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { renderHelp, renderMistake } from '../templates/help.js';
@@ -123,8 +130,11 @@ const HANDLERS: {
   set_severity: (cmd, c, i) => c.deps.incidents.changeSeverity(i.id, c.userId, cmd.severity, c.key),
   async ack(_cmd, c, i) {
     const r = await c.deps.incidents.acknowledge(i.id, c.userId, c.key);
-    if (r?.kind === 'commanded') await c.tell(renderCommandHeld(r));
-    if (r?.kind === 'page_acknowledged') await c.tell(renderPageAcknowledged(r));
+    // Typed outside its channel (where the page came): which incident it was, said first.
+    const which = c.channelId === i.channelId ? '' : `${renderWhichIncident(i)}\n`;
+    if (r?.kind === 'commanded') await c.tell(withLead(which, renderCommandHeld(r)));
+    if (r?.kind === 'page_acknowledged') await c.tell(which + renderPageAcknowledged(r));
+    if (r?.kind === 'changed' && which) await c.tell(renderAcknowledgedElsewhere(i));
     return r;
   },
   async update(cmd, c, i) {
@@ -347,6 +357,19 @@ const fitsNotOne = (name: string, count: number) =>
 
 const formMetadata = (i: Incident) => modalMetadata.encode({ incidentId: i.id, channelId: i.channelId! });
 
+/** A direct message with the bot (Slack's conversation ids for them start with D), where pages come. */
+const isDirectMessage = (channelId: string) => channelId.startsWith('D');
+
+/**
+ * The incident a command typed in the bot's direct messages is for: the one open incident that paged the person, or
+ * the one of several whose page to them is unanswered; null when none or several.
+ */
+function pagedOne(paged: readonly PagedIncident[]): Incident | null {
+  if (paged.length === 1) return paged[0]!.incident;
+  const unanswered = paged.filter((p) => p.unanswered);
+  return unanswered.length === 1 ? unanswered[0]!.incident : null;
+}
+
 const notHere = (what: string) =>
   `\`/incident ${what}\` works inside an incident channel (the \`#inc-…\` channel the bot made). Run it there, or use \`/incident list\` to find the incident.`;
 
@@ -355,18 +378,29 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx, chan
   const spec: SubcommandSpec = SUBCOMMANDS[cmd.kind];
   let incident: Incident | null = null;
   if (needsIncident(cmd)) {
+    const what = spec.names[0] ?? cmd.kind;
     try {
-      incident = await incidentInChannel(c.deps, channelId, notHere(spec.names[0] ?? cmd.kind));
+      incident = await incidentInChannel(c.deps, channelId, notHere(what));
     } catch (err) {
-      const said = err instanceof NotAnIncidentChannelError ? spec.elsewhere?.(cmd) : undefined;
-      if (!said) throw err;
-      // Refused as it is without `elsewhere`; the person is shown what they may have meant, and how to declare.
-      noteOutcome(
-        'refused',
-        `${(err as NotAnIncidentChannelError).code}: not in an incident channel; answered with the usage`,
-      );
-      await c.tell(renderMistake(said, SUBCOMMANDS.declare.usage).text);
-      return;
+      if (!(err instanceof NotAnIncidentChannelError)) throw err;
+      if (spec.fromPage && isDirectMessage(channelId)) {
+        // Typed where the pages came: the incident that paged them, or the ones to choose from.
+        const paged = await c.deps.incidents.pagedIncidents(c.teamId, c.userId);
+        incident = pagedOne(paged);
+        if (!incident) {
+          noteOutcome('refused', `${err.code}: typed in a direct message; ${paged.length} open incidents paged them`);
+          await c.tell(renderPagedChoice(paged, what));
+          return;
+        }
+        noteIncident(incident.id);
+      } else {
+        const said = spec.elsewhere?.(cmd);
+        if (!said) throw err;
+        // Refused as it is without `elsewhere`; the person is shown what they may have meant, and how to declare.
+        noteOutcome('refused', `${err.code}: not in an incident channel; answered with the usage`);
+        await c.tell(renderMistake(said, SUBCOMMANDS.declare.usage).text);
+        return;
+      }
     }
   }
   const handler = HANDLERS[cmd.kind] as (cmd: IncidentCommand, c: Ctx, incident: Incident | null) => WorkResult;

@@ -78,6 +78,11 @@ export interface SubcommandSpec {
    * when it gives nothing).
    */
   elsewhere?: (cmd: IncidentCommand) => string | undefined;
+  /**
+   * Typed in the bot's direct messages (where pages come) instead of an incident channel, it is for the open incident
+   * that paged the person: the one, or the one whose page to them is unanswered; several are listed to choose from.
+   */
+  fromPage?: true;
   /** Its work takes the heavy gate (few at once, held back while the process is busy) instead of the light one. */
   heavy?: true;
   /**
@@ -175,8 +180,10 @@ export const SUBCOMMANDS = {
     names: ['ack', 'acknowledge'],
     args: 'none',
     where: 'incident channel',
+    fromPage: true,
     whenDown: 'ack',
-    usage: '`/incident ack` — acknowledge and become commander',
+    usage:
+      "`/incident ack` — acknowledge and become commander (in the bot's direct messages: the incident that paged you)",
   },
   update: {
     names: ['update'],
@@ -294,8 +301,10 @@ export const SUBCOMMANDS = {
     names: ['status'],
     args: 'none',
     where: 'incident channel',
+    fromPage: true,
     whenDown: 'read',
-    usage: '`/incident status` — show the incident card (only to you)',
+    usage:
+      "`/incident status` — show the incident card (only to you; in the bot's direct messages: the incident that paged you)",
     afterIt: (text) =>
       numberOfAnIncident(text, 'status') ??
       `\`/incident status\` shows the incident card and takes nothing after it. To post a status update, use \`/incident update\`: \`/incident update ${text}\` opens the form with what you typed.`,

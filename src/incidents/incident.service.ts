@@ -1,6 +1,6 @@
 import { maskStored } from '../ops/mask-stored.js';
 import type { Database, Queryable } from '../store/db.js';
-import { nextDueOf } from '../store/escalation.repo.js';
+import { nextDueOf, pagedIncidentsOf } from '../store/escalation.repo.js';
 import { listEvents } from '../store/event.repo.js';
 import {
   changeIncident,
@@ -43,7 +43,7 @@ import { maskedIncident } from './shown-incident.js';
 import { mergeOverNewer, REQUIRED_FIELDS, type SeenFields, WRITTEN_FIELDS } from './status-merge.js';
 import { publicUpdateOf } from './status-page.js';
 import { isBlank } from './text.js';
-import type { Incident, IncidentEvent, StatusUpdateInput, Unchanged } from './types.js';
+import type { Incident, IncidentEvent, PagedIncident, StatusUpdateInput, Unchanged } from './types.js';
 
 export type { DeclareInput, DeclareOptions, DeclarePolicy, DeclareResult } from './declaration.service.js';
 
@@ -175,6 +175,12 @@ export class IncidentService {
   async findByChannel(channelId: string): Promise<Incident | null> {
     const incident = await getIncidentByChannel(this.db, channelId);
     return incident && maskedIncident(incident, this.typed);
+  }
+
+  /** The open incidents whose pages reached `userId`, the latest paged first (see pagedIncidentsOf), as shown. */
+  async pagedIncidents(teamId: string, userId: string): Promise<PagedIncident[]> {
+    const paged = await pagedIncidentsOf(this.db, teamId, userId);
+    return paged.map((p) => ({ ...p, incident: maskedIncident(p.incident, this.typed) }));
   }
 
   /** The incident, as shown (see findByChannel). */

@@ -150,3 +150,10 @@ export interface StatusUpdateInput {
 /** Who declared an incident: a person (`/incident`, the App Home form) or an alert. */
 export const DECLARE_SOURCES = ['person', 'alert'] as const;
 export type DeclareSource = (typeof DECLARE_SOURCES)[number];
+
+/** An open incident that paged a person, and whether that person's page is still unanswered. */
+export interface PagedIncident {
+  incident: Incident;
+  /** Some page of it to them is not answered: neither acknowledged by them nor before the incident's acknowledgement. */
+  unanswered: boolean;
+}

@@ -1,6 +1,8 @@
 import type { PageDmAt, PageDmState } from '../incidents/ports.js';
+import type { PagedIncident } from '../incidents/types.js';
 import { type Database, jsonOf, type Queryable, type StatementPart } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
+import { type IncidentRow, toIncident } from './incident.repo.js';
 
 export interface EscalationJob {
   id: number;
@@ -516,4 +518,27 @@ export async function extendLeases(q: Queryable, ids: number[], leaseMs: number)
      WHERE id = ANY($1::int[]) AND state = 'pending'`,
     [ids, leaseMs],
   );
+}
+
+/**
+ * The open incidents (whole ones) whose pages reached `userId`, the latest paged first, at most `limit`: what someone
+ * typing `/incident ack` in the bot's direct messages, where their pages came, means.
+ */
+export async function pagedIncidentsOf(
+  q: Queryable,
+  teamId: string,
+  userId: string,
+  limit = 10,
+): Promise<PagedIncident[]> {
+  const { rows } = await q.query<IncidentRow & { unanswered: boolean }>(
+    `SELECT i.*, bool_or(p.acknowledged_at IS NULL
+                         AND (i.acknowledged_at IS NULL OR p.created_at > i.acknowledged_at)) AS unanswered,
+            max(p.created_at) AS last_paged
+     FROM incidents i JOIN pages p ON p.incident_id = i.id
+     WHERE i.team_id = $1 AND i.status <> 'resolved' AND i.channel_id IS NOT NULL AND NOT i.declaring
+       AND EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2)
+     GROUP BY i.id ORDER BY last_paged DESC LIMIT $3`,
+    [teamId, userId, limit],
+  );
+  return rows.map((r) => ({ incident: toIncident(r), unanswered: r.unanswered }));
 }
