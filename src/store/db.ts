@@ -239,10 +239,13 @@ export function createPostgresDatabase(connection: PostgresConnection, opts: Pos
    * Every connection lent out is overload only while the database answers. A network that drops packets without
    * closing anything leaves each connection waiting for its query timeout: a statement waiting longer than a
    * connection may take, with nothing answered since it was sent, is an outage, and the person must hear "follow the
-   * runbook by hand", not "try again in a minute".
+   * runbook by hand", not "try again in a minute". Half the time a connection may take: a request that gave up
+   * waiting for one started waiting about when the statements ahead of it were sent (a busy machine sends them some
+   * milliseconds after), so they have waited a little less than it has; at the whole of it, such a request was told
+   * "overloaded" while the network was silent.
    */
   let answeredAt = performance.now();
-  const stalledMs = opts.connectionTimeoutMillis ?? 2000;
+  const stalledMs = (opts.connectionTimeoutMillis ?? 2000) / 2;
   /** The statements waiting for their answers, each with when it was sent. */
   const waiting = new Set<{ at: number }>();
   const awaited = async <T>(sent: Promise<T>): Promise<T> => {
