@@ -262,10 +262,10 @@ export class EscalationService {
       const behind = await pageDmsBehind(this.db, incident.id);
       await Promise.all(
         behind.map(async (dm) => {
-          const { userId, state, by, at } = dm;
+          const { channel, ts, userId, state, by, at } = dm;
           try {
             const answered = { roleName: this.roleName(dm.role), userId, state, by, at };
-            await this.lanes.run('follow_up', () => update(incident, dm, answered));
+            await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
             await pageDmShown(this.db, dm.pageId, userId, state);
           } catch (err) {
             this.log.warn(`incident ${incident.id}: could not show ${userId}'s page as ${state}`, err);
@@ -700,6 +700,9 @@ export class EscalationService {
       );
     });
     this.metrics.paged(role, job.rule);
+    // Answered while its DMs were on their way (an acknowledgement that read the pages before these were recorded):
+    // they say so now, not at the incident's next change.
+    if (dms.size) await this.showAnsweredPages(incident);
   }
 }
 

@@ -207,3 +207,37 @@ forEachDatabase((suite) => {
     expect(fired.map((f) => f.id)).toEqual([id]);
   });
 });
+
+forEachDatabase((suite) => {
+  it("a page acknowledged while its DM was on its way: the DM says so once recorded, not at the incident's next change", async () => {
+    await suite.truncate();
+    const db = suite.db;
+    const i = await openIncident(db);
+    const updated: { channel: string; ts: string; state: string; by: string | null }[] = [];
+    const rec = recordingChat();
+    const port: IncidentChat = {
+      ...rec.port,
+      // The incident is acknowledged (another person, another replica) while Slack takes the page's DM.
+      async sendPage() {
+        await db.query(
+          `UPDATE incidents SET acknowledged_at = clock_timestamp(), acknowledged_by = 'U0REP' WHERE id = $1`,
+          [i.id],
+        );
+        return { channel: 'D0ONCALL', ts: '1700000000.000100' };
+      },
+      async updatePage(_incident, dm, answered) {
+        updated.push({ ...dm, state: answered.state, by: answered.by });
+      },
+    };
+    const svc = new EscalationService(db, port, testRunbook(), quiet);
+    await addJob(db, i.id, 'declared', 'on_call');
+    const [fired] = (await svc.claim(100, LEASE_MS)).works;
+    await svc.run(fired!);
+    expect(updated).toEqual([{ channel: 'D0ONCALL', ts: '1700000000.000100', state: 'acknowledged', by: 'U0REP' }]);
+    const { rows } = await db.query<{ dm_state: string }>('SELECT dm_state FROM page_deliveries');
+    expect(rows).toEqual([{ dm_state: 'acknowledged' }]);
+    // Shown once: the incident's next look finds nothing behind.
+    await svc.showAnsweredPages(i);
+    expect(updated).toHaveLength(1);
+  });
+});
