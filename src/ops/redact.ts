@@ -427,5 +427,19 @@ const PRIVATE_KEY_BLOCK = /(-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----)[\s\S]*?(---
  */
 export function typedTextMask(known: readonly KnownSecret[]): (text: string) => string {
   const maskValues = knownValuesMask(known);
-  return (text) => applyRules(maskValues(text).replace(PRIVATE_KEY_BLOCK, `$1${MASK}$3`), PREFIXED_KEYS);
+  // The same texts are masked again and again as incidents are read and shown (a title, on every card and Home
+  // tab): each is masked once, while the last TYPED_MASKS_KEPT stay kept.
+  const masked = new Map<string, string>();
+  return (text) => {
+    const kept = masked.get(text);
+    if (kept !== undefined) return kept;
+    const out = applyRules(maskValues(text).replace(PRIVATE_KEY_BLOCK, `$1${MASK}$3`), PREFIXED_KEYS);
+    if (masked.size >= TYPED_MASKS_KEPT) masked.clear();
+    if (text.length <= TYPED_MASK_KEPT_CHARS) masked.set(text, out);
+    return out;
+  };
 }
+
+/** How many masked texts typedTextMask keeps, and the longest it keeps (a title is 150, a status field up to 2900). */
+const TYPED_MASKS_KEPT = 1000;
+const TYPED_MASK_KEPT_CHARS = 3000;
