@@ -194,6 +194,7 @@ export const SUBCOMMANDS = {
       tooLong: (n) => `That is ${n} characters; the form's current status takes ${STATUS_UPDATE_TEXT_MAX}.`,
     },
     where: 'incident channel',
+    fromPage: true,
     whenDown: 'update',
     usage:
       '`/incident update [text]` — post a status update (the runbook communication template); the form opens with what you typed (a first word `mitigated` chooses that status)',
@@ -313,6 +314,7 @@ export const SUBCOMMANDS = {
     names: ['timeline'],
     args: 'none',
     where: 'incident channel',
+    fromPage: true,
     whenDown: 'read',
     usage: '`/incident timeline` — everything that happened, in order',
     afterIt: (text) => numberOfAnIncident(text, 'timeline'),

@@ -67,7 +67,7 @@ export function renderAcknowledgedElsewhere(i: Incident): string {
 }
 
 /**
- * The answer to `/incident ack` (or `status`) typed in the bot's direct messages when it cannot tell which incident
+ * The answer to `/incident ack` (or `status`, `update`, `timeline`) typed in the bot's direct messages when it cannot tell which incident
  * it is for: none paged the person, or several did (each with its channel; those whose page is unanswered marked).
  */
 export function renderPagedChoice(paged: readonly PagedIncident[], what: string): string {

@@ -50,13 +50,18 @@ describe('/incident ack typed in the direct messages where the pages came', () =
     );
   });
 
-  it('/incident status there shows the card of the one incident that paged them', async () => {
+  it('/incident status there shows the card of the one incident that paged them; update opens its form', async () => {
     const only = await declareThroughBot(bot, 'sev2 search results empty', 'U0REP');
     await pagedOnCall(only.channelId);
     // Only this incident is open and paged them (the others of the file were resolved).
     await bot.db.exec(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE id <> ${only.incidentId}`);
     const card = await typed('status', 'U0ONCALL', ONCALL_DM);
     expect(card).toContain('search results empty');
+    // The status update form opens for it too, titled with it.
+    const before = bot.fake.callsTo('views.open').length;
+    await bot.command('update', { channel_id: ONCALL_DM, user_id: 'U0ONCALL' });
+    const form = (await bot.fake.waitForCount('views.open', before + 1)).at(-1)!;
+    expect(JSON.stringify(form.args.view)).toContain('search results empty');
   });
 
   it('for someone no open incident paged, says so and where to type it', async () => {

@@ -418,10 +418,12 @@ describe('the App Home tab', () => {
     expect((await bot.command('list', dm)).status).toBe(200);
     const list = await bot.fake.waitFor('response_url', (c) => String(c.args.text).startsWith('Open incidents'));
     expect(JSON.stringify(list.args.blocks)).toContain('listed from a direct message');
-    expect((await bot.command('timeline', dm)).status).toBe(200);
-    const timeline = await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes('/incident timeline'));
-    expect(String(timeline.args.text)).toContain('works inside an incident channel');
-    expect(String(timeline.args.text)).toContain('/incident list');
+    expect((await bot.command('mitigated', dm)).status).toBe(200);
+    const mitigated = await bot.fake.waitFor('response_url', (c) =>
+      String(c.args.text).includes('/incident mitigated'),
+    );
+    expect(String(mitigated.args.text)).toContain('works inside an incident channel');
+    expect(String(mitigated.args.text)).toContain('/incident list');
     // An acknowledgement there is for the incident that paged them: nobody paged this person.
     expect((await bot.command('ack', dm)).status).toBe(200);
     const ack = await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes('/incident ack'));
