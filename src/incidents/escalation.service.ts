@@ -266,7 +266,7 @@ export class EscalationService {
           try {
             const answered = { roleName: this.roleName(dm.role), userId, state, by, at };
             await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
-            await pageDmShown(this.db, dm.pageId, userId, state);
+            await pageDmShown(this.db, dm, state);
           } catch (err) {
             this.log.warn(`incident ${incident.id}: could not show ${userId}'s page as ${state}`, err);
           }

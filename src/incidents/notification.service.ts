@@ -30,7 +30,7 @@ import {
   type PageNotification,
   type PagerDutyTarget,
 } from './notification-ports.js';
-import { type IncidentChat, type Logger, UnreachableContactError } from './ports.js';
+import { type IncidentChat, type Logger, type PageDmAt, UnreachableContactError } from './ports.js';
 import type { Incident } from './types.js';
 
 /** Attempts of one step before it is reported failed. */
@@ -76,7 +76,8 @@ export interface NotifiedLine {
 interface Method {
   label: string;
   /** Sends; `skip` (a reason) when the method cannot be used for this person (not configured, no address). */
-  send(ctx: StepContext): Promise<{ skip: string } | undefined>;
+  /** Sent: nothing, or where its direct message is (a Slack step); not sent: why it was skipped. */
+  send(ctx: StepContext): Promise<{ skip: string } | { dm: PageDmAt } | undefined>;
 }
 
 interface StepContext {
@@ -123,16 +124,16 @@ export class NotificationService {
           )
             return undefined;
           try {
-            await this.chat.sendPage(
+            const dm = await this.chat.sendPage(
               incident,
               { roleName: page.roleName, reason: page.reason, pageId, step: job.id },
               userId,
             );
+            return dm ? { dm } : undefined;
           } catch (err) {
             if (err instanceof UnreachableContactError) throw new DeliveryError(err.reason, true);
             throw err;
           }
-          return undefined;
         },
       },
       email: {
@@ -317,11 +318,11 @@ export class NotificationService {
     const reason = job.rule ? ruleReason(job.rule, this.runbook, incident) : 'the incident is open';
     const page: PageNotification = { roleName: this.roleName(job.role), reason, person };
     const label = this.methods[job.via].label;
-    let outcome: { sent: true } | { skip: string } | { failed: string };
+    let outcome: { sent: true; dm?: PageDmAt } | { skip: string } | { failed: string };
     try {
       if (job.action === 'notify') {
         const r = await this.methods[job.via].send({ incident, job, page, dedupKey });
-        outcome = r ?? { sent: true };
+        outcome = r === undefined ? { sent: true } : 'dm' in r ? { sent: true, dm: r.dm } : r;
       } else {
         outcome = (await this.follow(job, dedupKey)) ?? { sent: true };
       }
@@ -341,7 +342,7 @@ export class NotificationService {
     const base = { role: job.role, roleName: page.roleName, userId: job.userId, via: job.via, action: job.action };
     try {
       if ('sent' in outcome) {
-        await finishNotification(this.db, job, 'sent', null, { kind: 'notified', details: base });
+        await finishNotification(this.db, job, 'sent', null, { kind: 'notified', details: base }, outcome.dm);
         return job.action === 'notify';
       }
       const skipped = 'skip' in outcome;

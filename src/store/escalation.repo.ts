@@ -277,6 +277,8 @@ export async function recordDeliveries(
 export interface PageDmBehind extends PageDmAt {
   pageId: number;
   userId: string;
+  /** The page's later Slack step this DM is (its notification job), or null for the page's first DM. */
+  step: number | null;
   role: string;
   state: Exclude<PageDmState, 'open'>;
   /** Who answered it: the page's own acknowledgement, else the incident's, or who resolved it. */
@@ -285,15 +287,16 @@ export interface PageDmBehind extends PageDmAt {
 }
 
 /**
- * The incident's page direct messages whose page has been answered since they were last shown: resolved (the
- * incident is), or acknowledged (by the person paged, or by the incident's acknowledgement when the page came before
- * it; a page made after it is answered only by its own). One statement; a DM without a ts (sent before its place was
- * recorded, or found by a retry) is not among them.
+ * The incident's page direct messages (each page's first DM, and its later Slack steps') whose page has been answered
+ * since they were last shown: resolved (the incident is), or acknowledged (by the person paged, or by the incident's
+ * acknowledgement when the page came before it; a page made after it is answered only by its own). One statement; a
+ * DM without a ts (sent before its place was recorded, or found by a retry) is not among them.
  */
 export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<PageDmBehind[]> {
   const { rows } = await q.query<{
     page_id: number;
     user_id: string;
+    step: number | null;
     dm_channel: string;
     dm_ts: string;
     role: string;
@@ -301,8 +304,8 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
     by: string | null;
     at: Date;
   }>(
-    `SELECT * FROM (
-       SELECT d.page_id, d.user_id, d.dm_channel, d.dm_ts, d.dm_state, p.role,
+    `WITH pg AS (
+       SELECT p.id AS page_id, p.role,
               CASE WHEN i.status = 'resolved' THEN 'resolved'
                    WHEN p.acknowledged_at IS NOT NULL
                      OR (i.acknowledged_at IS NOT NULL AND p.created_at <= i.acknowledged_at) THEN 'acknowledged'
@@ -311,15 +314,24 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
                    ELSE coalesce(p.acknowledged_by, i.acknowledged_by) END AS by,
               CASE WHEN i.status = 'resolved' THEN i.resolved_at
                    ELSE coalesce(p.acknowledged_at, i.acknowledged_at) END AS at
-       FROM pages p JOIN incidents i ON i.id = p.incident_id JOIN page_deliveries d ON d.page_id = p.id
-       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL) s
-     WHERE s.state <> 'open' AND s.state <> s.dm_state
-     ORDER BY s.page_id, s.user_id`,
+       FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.incident_id = $1
+     ), dms AS (
+       SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_state
+       FROM page_deliveries d JOIN pg ON pg.page_id = d.page_id WHERE d.dm_ts IS NOT NULL
+       UNION ALL
+       SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts, n.dm_state
+       FROM notification_jobs n WHERE n.incident_id = $1 AND n.dm_ts IS NOT NULL
+     )
+     SELECT dms.page_id, dms.user_id, dms.step, dms.dm_channel, dms.dm_ts, pg.role, pg.state, pg.by, pg.at
+     FROM dms JOIN pg ON pg.page_id = dms.page_id
+     WHERE pg.state <> 'open' AND pg.state <> dms.dm_state
+     ORDER BY dms.page_id, dms.user_id, dms.step NULLS FIRST`,
     [incidentId],
   );
   return rows.map((r) => ({
     pageId: Number(r.page_id),
     userId: r.user_id,
+    step: r.step === null ? null : Number(r.step),
     channel: r.dm_channel,
     ts: r.dm_ts,
     role: r.role,
@@ -329,13 +341,19 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
   }));
 }
 
-/** A page's direct message now shows `state`. */
-export async function pageDmShown(q: Queryable, pageId: number, userId: string, state: PageDmState): Promise<void> {
-  await q.query('UPDATE page_deliveries SET dm_state = $3 WHERE page_id = $1 AND user_id = $2', [
-    pageId,
-    userId,
-    state,
-  ]);
+/** A page's direct message (its first, or the later Slack step `step`'s) now shows `state`. */
+export async function pageDmShown(
+  q: Queryable,
+  dm: Pick<PageDmBehind, 'pageId' | 'userId' | 'step'>,
+  state: PageDmState,
+): Promise<void> {
+  if (dm.step === null)
+    await q.query('UPDATE page_deliveries SET dm_state = $3 WHERE page_id = $1 AND user_id = $2', [
+      dm.pageId,
+      dm.userId,
+      state,
+    ]);
+  else await q.query('UPDATE notification_jobs SET dm_state = $2 WHERE id = $1', [dm.step, state]);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { PageDmAt } from '../incidents/ports.js';
 import type { NotifyVia } from '../runbook/people.js';
 import type { Database, Queryable, StatementPart } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
@@ -190,6 +191,8 @@ export async function finishNotification(
   outcome: DeliveryOutcome,
   detail: string | null,
   event: { kind: string; details: Record<string, unknown> } | null,
+  /** Where a Slack step's direct message is, to show it answered later (see pageDmsBehind). */
+  dm?: PageDmAt,
 ): Promise<void> {
   // The incident first, as a change of it does (then its notification jobs): see incidentFirst. In the statement
   // itself: one round trip.
@@ -202,7 +205,8 @@ export async function finishNotification(
        SELECT $2, $11, NULL, $12::jsonb WHERE $11::text IS NOT NULL AND ${INCIDENT_FIRST}
      )
      UPDATE notification_jobs
-     SET state = $13, finished_at = now(), locked_until = NULL, last_error = CASE WHEN $8 = 'sent' THEN NULL ELSE $9 END
+     SET state = $13, finished_at = now(), locked_until = NULL, last_error = CASE WHEN $8 = 'sent' THEN NULL ELSE $9 END,
+         dm_channel = coalesce($14, dm_channel), dm_ts = coalesce($15, dm_ts)
      WHERE id = $1 AND ${INCIDENT_FIRST}`,
     [
       job.id,
@@ -218,6 +222,8 @@ export async function finishNotification(
       event?.kind ?? null,
       JSON.stringify(event?.details ?? {}),
       outcome === 'failed' ? 'failed' : 'done',
+      dm?.channel ?? null,
+      dm?.ts ?? null,
     ],
   );
 }

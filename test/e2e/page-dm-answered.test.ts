@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK } from '../../src/templates/ids.js';
 import { useBot } from '../support/bot-harness.js';
 import type { FakeSlack } from '../support/fake-slack.js';
 import { declareThroughBot, eventually } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
@@ -111,5 +113,47 @@ describe("a page's direct message once the page is answered", () => {
       'chat.postMessage',
       (c) => c.args.channel === card.channelId && json(c.args).includes('acknowledged the incident'),
     );
+  });
+});
+
+describe("a page's later Slack step (notify: { via: slack, after: … }) once the page is answered", () => {
+  const data = testRunbookData();
+  const bot = useBot({
+    runbook: parseRunbook({
+      ...data,
+      people: { U0ONCALL: { name: 'Olive', notify: [{ via: 'slack' }, { via: 'slack', after: '1s' }] } },
+    }),
+  });
+
+  it('says so too: both the page and its reminder lose Acknowledge once the incident is acknowledged', async () => {
+    const card = await declareThroughBot(bot, 'sev2 payments webhook backlog', 'U0REP');
+    const first = await pageDm(bot.fake, 'U0ONCALL', card.channelId);
+    // The step's DM: the second page DM to the same person for this channel.
+    const step = await eventually(async () => {
+      const calls = bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === 'U0ONCALL' && json(c.args).includes(card.channelId));
+      return calls.length >= 2
+        ? { channel: String(calls[1]!.response!.channel), ts: String(calls[1]!.response!.ts) }
+        : undefined;
+    }, 'the Slack step of the page');
+    expect(dmNow(bot.fake, step).acknowledge).toBe(true);
+    await bot.clickCard(
+      { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
+      ACTION.acknowledge,
+      'U0REP',
+    );
+    for (const dm of [first, step]) {
+      const acked = await eventually(async () => {
+        const now = dmNow(bot.fake, dm);
+        return now.blocks.includes('This page was *acknowledged* by <@U0REP>') ? now : undefined;
+      }, `the DM ${dm.ts}, acknowledged`);
+      expect(acked.acknowledge).toBe(false);
+    }
+    const { rows } = await bot.db.query<{ dm_state: string }>(
+      `SELECT dm_state FROM notification_jobs WHERE incident_id = $1 AND via = 'slack'`,
+      [card.incidentId],
+    );
+    expect(rows).toEqual([{ dm_state: 'acknowledged' }]);
   });
 });
