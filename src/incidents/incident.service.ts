@@ -34,7 +34,7 @@ import {
   existingDeclaration,
 } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';
-import type { EscalateResult, EscalationService } from './escalation.service.js';
+import { type EscalateResult, type EscalationService, stopsPages } from './escalation.service.js';
 import { incidentNotFound, incidentOrThrow } from './find-incident.js';
 import { mustFitForm } from './form-fit.js';
 import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
@@ -243,11 +243,8 @@ export class IncidentService {
         this.log.warn('notify failed', err);
       }
     }
-    // The pages this answered (the first acknowledgement, the resolution) say so in their direct messages.
-    const { before, incident } = result;
-    const acknowledged = !before.acknowledgedAt && incident.acknowledgedAt;
-    if (acknowledged || (before.status !== 'resolved' && incident.status === 'resolved'))
-      await this.escalation?.showAnsweredPages(incident);
+    // The pages this answered (it stopped them: an acknowledgement, the resolution) say so in their direct messages.
+    if (stopsPages(result.before, result.incident)) await this.escalation?.showAnsweredPages(result.incident);
     return { incident: result.incident, warnings };
   }
 

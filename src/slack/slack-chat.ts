@@ -655,11 +655,11 @@ function channelOf(place: ChatPlace): string {
   return place.channelId;
 }
 
-/** In the place's thread, for a playbook run outside an incident (its messages stay under its checklist). */
 /** Slack's link that opens the incident's channel (a page's button), when it has one. */
 const channelRedirect = (i: Incident) =>
   i.channelId ? `https://slack.com/app_redirect?channel=${i.channelId}` : undefined;
 
+/** In the place's thread, for a playbook run outside an incident (its messages stay under its checklist). */
 const inThread = (place: ChatPlace) => (place.threadTs ? { thread_ts: place.threadTs } : {});
 
 /** The metadata event type of an incident card (its payload names the incident). */

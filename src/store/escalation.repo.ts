@@ -273,6 +273,13 @@ export async function recordDeliveries(
   );
 }
 
+/**
+ * Whether page `p` of incident `i` was acknowledged: by the person paged (the page's own acknowledgement), or by the
+ * incident's, when the page came before it (a page made after it is answered only by its own).
+ */
+const PAGE_ACKNOWLEDGED =
+  '(p.acknowledged_at IS NOT NULL OR (i.acknowledged_at IS NOT NULL AND p.created_at <= i.acknowledged_at))';
+
 /** A page's direct message that shows less than its page's state: to update (see `pageDmsBehind`). */
 export interface PageDmBehind extends PageDmAt {
   pageId: number;
@@ -307,8 +314,7 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
     `WITH pg AS (
        SELECT p.id AS page_id, p.role,
               CASE WHEN i.status = 'resolved' THEN 'resolved'
-                   WHEN p.acknowledged_at IS NOT NULL
-                     OR (i.acknowledged_at IS NOT NULL AND p.created_at <= i.acknowledged_at) THEN 'acknowledged'
+                   WHEN ${PAGE_ACKNOWLEDGED} THEN 'acknowledged'
                    ELSE 'open' END AS state,
               CASE WHEN i.status = 'resolved' THEN i.resolved_by
                    ELSE coalesce(p.acknowledged_by, i.acknowledged_by) END AS by,
@@ -549,8 +555,7 @@ export async function pagedIncidentsOf(
   limit = 10,
 ): Promise<PagedIncident[]> {
   const { rows } = await q.query<IncidentRow & { unanswered: boolean }>(
-    `SELECT i.*, bool_or(p.acknowledged_at IS NULL
-                         AND (i.acknowledged_at IS NULL OR p.created_at > i.acknowledged_at)) AS unanswered,
+    `SELECT i.*, bool_or(NOT ${PAGE_ACKNOWLEDGED}) AS unanswered,
             max(p.created_at) AS last_paged
      FROM incidents i JOIN pages p ON p.incident_id = i.id
      WHERE i.team_id = $1 AND i.status <> 'resolved' AND i.channel_id IS NOT NULL AND NOT i.declaring
