@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useBot } from '../support/bot-harness.js';
-import { declareThroughBot } from '../support/incident-flow.js';
+import { declareThroughBot, pageDmTo } from '../support/incident-flow.js';
 
 /** The bot's direct message with the on-call engineer, where their pages come. */
 const ONCALL_DM = 'D0ONCALL';
@@ -13,17 +13,12 @@ describe('/incident ack typed in the direct messages where the pages came', () =
       .rows[0]!.commander_id;
   const typed = async (text: string, userId: string, channelId: string) =>
     (await bot.answer(await bot.command(text, { channel_id: channelId, user_id: userId }))).text;
-  const pagedOnCall = (channelId: string) =>
-    bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === 'U0ONCALL' && JSON.stringify(c.args).includes(`Join <#${channelId}>`),
-    );
 
   it('with two pages unanswered lists them and changes nothing; with one, acknowledges it and says which', async () => {
     const db = await declareThroughBot(bot, 'sev1 orders db refuses connections', 'U0REP');
     const queue = await declareThroughBot(bot, 'sev2 email queue backs up', 'U0REP');
-    await pagedOnCall(db.channelId);
-    await pagedOnCall(queue.channelId);
+    await pageDmTo(bot.fake, 'U0ONCALL', db.channelId);
+    await pageDmTo(bot.fake, 'U0ONCALL', queue.channelId);
 
     const both = await typed('ack', 'U0ONCALL', ONCALL_DM);
     expect(both).toContain('2 open incidents paged you');
@@ -52,7 +47,7 @@ describe('/incident ack typed in the direct messages where the pages came', () =
 
   it('/incident status there shows the card of the one incident that paged them; update opens its form', async () => {
     const only = await declareThroughBot(bot, 'sev2 search results empty', 'U0REP');
-    await pagedOnCall(only.channelId);
+    await pageDmTo(bot.fake, 'U0ONCALL', only.channelId);
     // Only this incident is open and paged them (the others of the file were resolved).
     await bot.db.exec(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE id <> ${only.incidentId}`);
     const card = await typed('status', 'U0ONCALL', ONCALL_DM);

@@ -3,19 +3,10 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK } from '../../src/templates/ids.js';
 import { useBot } from '../support/bot-harness.js';
 import type { FakeSlack } from '../support/fake-slack.js';
-import { declareThroughBot, eventually } from '../support/incident-flow.js';
+import { declareThroughBot, eventually, pageDmTo } from '../support/incident-flow.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
-
-/** The page DM the bot sent `userId` for incident channel `channelId`: where it is (Slack's answer to posting it). */
-async function pageDm(fake: FakeSlack, userId: string, channelId: string) {
-  const call = await fake.waitFor(
-    'chat.postMessage',
-    (c) => c.args.channel === userId && json(c.args).includes('You are paged') && json(c.args).includes(channelId),
-  );
-  return { channel: String(call.response!.channel), ts: String(call.response!.ts) };
-}
 
 /** The DM as it reads now (its last version), and whether it still offers Acknowledge. */
 function dmNow(fake: FakeSlack, dm: { channel: string; ts: string }) {
@@ -28,7 +19,7 @@ describe("a page's direct message once the page is answered", () => {
 
   it('says who acknowledged it and drops Acknowledge; a page made since keeps it until the incident is resolved', async () => {
     const card = await declareThroughBot(bot, 'sev2 checkout queue stuck', 'U0REP');
-    const onCall = await pageDm(bot.fake, 'U0ONCALL', card.channelId);
+    const onCall = await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
     expect(dmNow(bot.fake, onCall).acknowledge).toBe(true);
 
     // The person paged presses Acknowledge in the DM: their DM says so, with no button to press again.
@@ -51,7 +42,7 @@ describe("a page's direct message once the page is answered", () => {
 
     // Escalated since: senior DevOps' page came after the acknowledgement, so it is theirs to acknowledge.
     await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0ONCALL' });
-    const senior = await pageDm(bot.fake, 'U0SENIOR', card.channelId);
+    const senior = await pageDmTo(bot.fake, 'U0SENIOR', card.channelId);
     expect(dmNow(bot.fake, senior).acknowledge).toBe(true);
 
     // Resolved: every page's DM says by whom, and none offers Acknowledge.
@@ -76,7 +67,7 @@ describe("a page's direct message once the page is answered", () => {
 
   it("the incident's acknowledgement on its card answers the pages that came before it, naming who", async () => {
     const card = await declareThroughBot(bot, 'sev2 search index lagging', 'U0REP');
-    const onCall = await pageDm(bot.fake, 'U0ONCALL', card.channelId);
+    const onCall = await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
     await bot.clickCard(
       { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
       ACTION.acknowledge,
@@ -91,7 +82,7 @@ describe("a page's direct message once the page is answered", () => {
 
   it('a DM Slack cannot update (gone) is left as it was; the acknowledgement stands', async () => {
     const card = await declareThroughBot(bot, 'sev2 billing export failing', 'U0REP');
-    const onCall = await pageDm(bot.fake, 'U0ONCALL', card.channelId);
+    const onCall = await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
     bot.fake.message(onCall.channel, onCall.ts)!.deleted = true;
     await bot.clickCard(
       { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
@@ -127,7 +118,7 @@ describe("a page's later Slack step (notify: { via: slack, after: … }) once th
 
   it('says so too: both the page and its reminder lose Acknowledge once the incident is acknowledged', async () => {
     const card = await declareThroughBot(bot, 'sev2 payments webhook backlog', 'U0REP');
-    const first = await pageDm(bot.fake, 'U0ONCALL', card.channelId);
+    const first = await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
     // The step's DM: the second page DM to the same person for this channel.
     const step = await eventually(async () => {
       const calls = bot.fake

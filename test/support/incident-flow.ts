@@ -1,5 +1,6 @@
 import { VIEW } from '../../src/templates/ids.js';
 import type { BotHarness } from './bot-harness.js';
+import type { FakeSlack } from './fake-slack.js';
 import { type StatusFormInput, statusFormValues } from './status-form.js';
 
 /** An incident opened through the bot: its row id, channel and card. */
@@ -60,4 +61,20 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The page DM the bot sent `userId` for the incident in `channelId`, once sent: where it is (Slack's answer). */
+export async function pageDmTo(
+  fake: FakeSlack,
+  userId: string,
+  channelId: string,
+): Promise<{ channel: string; ts: string }> {
+  const call = await fake.waitFor(
+    'chat.postMessage',
+    (c) =>
+      c.args.channel === userId &&
+      JSON.stringify(c.args).includes('You are paged') &&
+      JSON.stringify(c.args).includes(`Join <#${channelId}>`),
+  );
+  return { channel: String(call.response!.channel), ts: String(call.response!.ts) };
 }
