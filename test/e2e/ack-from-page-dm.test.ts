@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useBot } from '../support/bot-harness.js';
-import { declareThroughBot, pageDmTo } from '../support/incident-flow.js';
+import { declareThroughBot, eventually, pageDmTo } from '../support/incident-flow.js';
 
 /** The bot's direct message with the on-call engineer, where their pages come. */
 const ONCALL_DM = 'D0ONCALL';
@@ -19,6 +19,15 @@ describe('/incident ack typed in the direct messages where the pages came', () =
     const queue = await declareThroughBot(bot, 'sev2 email queue backs up', 'U0REP');
     await pageDmTo(bot.fake, 'U0ONCALL', db.channelId);
     await pageDmTo(bot.fake, 'U0ONCALL', queue.channelId);
+    // Both pages recorded as delivered (a moment after Slack answers the DM), as they are by the time a person reads it.
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+         WHERE d.user_id = 'U0ONCALL' AND p.incident_id = ANY($1::int[])`,
+        [[db.incidentId, queue.incidentId]],
+      );
+      return rows[0]!.n === 2 ? true : undefined;
+    }, 'both pages recorded');
 
     const both = await typed('ack', 'U0ONCALL', ONCALL_DM);
     expect(both).toContain('2 open incidents paged you');
