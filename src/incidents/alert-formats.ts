@@ -134,7 +134,7 @@ export function parseJson(body: string): { ok: true; value: unknown } | { ok: fa
 /**
  * The webhook format's versions this reads: Alertmanager's (4) and Grafana Alerting's (1), which is Alertmanager's
  * with fields of its own added (orgId, title, state, message; per alert values, valueString, silenceURL, dashboardURL,
- * panelURL, imageURL): those are not read. Another version may mean another shape: refused, saying which are read.
+ * panelURL, imageURL): of those, an alert's values (or valueString) and silenceURL are read. Another version may mean another shape: refused, saying which are read.
  */
 export const WEBHOOK_VERSIONS: ReadonlyMap<string, string> = new Map([
   ['4', 'Prometheus Alertmanager'],
@@ -178,6 +178,10 @@ const amAlert = z.object({
   fingerprint: z.string({ error: 'must be text' }).optional(),
   // Grafana's: where this alert is silenced. Read loosely (not text: none).
   silenceURL: z.unknown().optional(),
+  // Grafana's: what its rule's expressions evaluated to (`{"B": 12.53, "C": 1}`), and the same as text, which older
+  // versions send alone. Read loosely (see grafanaValue).
+  values: z.unknown().optional(),
+  valueString: z.unknown().optional(),
 });
 
 const amPayload = z.object({
@@ -198,6 +202,36 @@ const amPayload = z.object({
   truncatedAlerts: z.unknown().optional(),
   alerts: z.array(amAlert, { error: missing('must be a list of alerts') }).min(1, 'must hold at least one alert'),
 });
+
+/** A number as an alert line shows it: whole above 1,000, else four significant digits (12.53, 0.1235). */
+function shownNumber(n: number): string {
+  return String(Math.abs(n) >= 1000 ? Math.round(n) : Number(n.toPrecision(4)));
+}
+
+/** `[ var='B' labels={…} value=12.53 ]` (or `metric='…'` before Grafana 9.1), each pair read from the text. */
+const VALUE_STRING_PAIR = /(?:var|metric)='([^']*)'[^\]]*?\bvalue=(-?[\d.]+(?:e[+-]?\d+)?)/gi;
+
+/**
+ * What a Grafana alert's rule evaluated to, from its `values` (or, when it sends none, its `valueString`): the one
+ * value, or, when the rule has several expressions, the one that is not its condition's 0 or 1 (`{"B": 12.53, "C": 1}`
+ * is 12.53); when that does not tell, each as `B=12.53, D=7`. Null when none is readable: the alert then shows no value.
+ */
+export function grafanaValue(values: unknown, valueString: unknown): string | null {
+  let pairs: [string, number][] = [];
+  if (values && typeof values === 'object' && !Array.isArray(values))
+    pairs = Object.entries(values).filter(
+      (e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]),
+    );
+  if (pairs.length === 0 && typeof valueString === 'string')
+    pairs = [...valueString.slice(0, 4000).matchAll(VALUE_STRING_PAIR)]
+      .map((m): [string, number] => [m[1]!, Number(m[2])])
+      .filter(([, n]) => Number.isFinite(n));
+  if (pairs.length === 0) return null;
+  if (pairs.length === 1) return shownNumber(pairs[0]![1]);
+  const measured = pairs.filter(([, n]) => n !== 0 && n !== 1);
+  if (measured.length === 1) return shownNumber(measured[0]![1]);
+  return pairs.map(([k, n]) => `${cutToChars(cleanTitle(k), 20)}=${shownNumber(n)}`).join(', ');
+}
 
 /** The labels the bot reads: kept first when an alert has more than MAX_LABELS. */
 const READ_LABELS = ['alertname', 'severity', 'service', 'job', 'metric', 'instance'];
@@ -332,7 +366,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       service: a.labels.service ?? a.labels.job ?? null,
       metric: a.labels.metric ?? rule?.metric ?? null,
       // What may come from the common annotations is cut, or left out, so that it is not copied whole to every alert.
-      value: clipOrNull(note('value'), 100),
+      value: clipOrNull(note('value') ?? grafanaValue(a.values, a.valueString) ?? undefined, 100),
       threshold: clipOrNull(note('threshold'), 100) ?? rule?.threshold ?? null,
       labels: keptLabels(a.labels),
       url: a.generatorURL || runbookUrl || null,

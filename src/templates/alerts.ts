@@ -55,10 +55,10 @@ const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl' | 'sta
   return links.length ? ` (${links.join(' · ')})` : '';
 };
 
-/** What the alert measured: `error_rate 12% (> 10%)`. */
+/** What the alert measured: `error_rate 12% (> 10%)`; a value no metric names, as one (`value 12.53`). */
 function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string {
   const parts = [
-    a.metric ? mrkdwnClip(a.metric, 60) : null,
+    a.metric ? mrkdwnClip(a.metric, 60) : a.value ? 'value' : null,
     a.value ? mrkdwnClip(a.value, 30) : null,
     a.threshold ? `(${mrkdwnClip(a.threshold, 40)})` : null,
   ].filter(Boolean);

@@ -80,6 +80,14 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(JSON.stringify(card.args)).toContain(
       '<https://grafana.example/alerting/grafana/be1xq8a2z/view?orgId=1|*HighErrorRate*> (<https://runbooks.example/high-error-rate|runbook> · <https://grafana.example/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DHighErrorRate&matcher=grafana_folder%3DAPI&matcher=service%3Dapi-service&matcher=severity%3Dcritical&matcher=zone%3Deu-1&orgId=1|silence>)',
     );
+    // What each rule measured (Grafana's values: the reduced value, not the condition's 1), named as a value: this
+    // bot's runbook has no row for the alert, so no metric names it.
+    expect(JSON.stringify(card.args)).toContain(
+      'api-service · value 12.53 · Error rate above 10% on api-service (eu-1)',
+    );
+    expect(JSON.stringify(card.args)).toContain(
+      'api-service · value 11.2 · Error rate above 10% on api-service (us-1)',
+    );
   });
 
   it('recognises a retried delivery (the same body moments later): 202, not written twice', async () => {

@@ -320,6 +320,38 @@ describe('the Alertmanager webhook format', () => {
       endsAt: null,
     });
     expect(d.alerts[1]).toMatchObject({ fingerprint: 'bc97ff14869b13e3', summary: expect.stringContaining('(us-1)') });
+    // What the rule measured, from its values: the reduced value, not the condition's 1.
+    expect(d.alerts.map((a) => a.value)).toEqual(['12.53', '11.2']);
+  });
+
+  it("reads a Grafana alert's value from its values, else its valueString; an annotation named value comes first", () => {
+    const body = JSON.parse(grafanaFixture('firing')) as { alerts: Record<string, unknown>[] };
+    const [first] = body.alerts;
+    const value = (extra: Record<string, unknown>, drop: string[] = ['values', 'valueString']) => {
+      const a = { ...first, ...extra };
+      for (const k of drop) if (!(k in extra)) delete a[k];
+      return delivery(parseAlertmanager({ ...body, alerts: [a] }, RULES, 'grafana')).alerts[0]!.value;
+    };
+    expect(value({ values: { A: 44.23943737541908 } })).toBe('44.24');
+    expect(value({ values: { B: 14151.331895396988, C: 1 } })).toBe('14151');
+    // Two measured values: each, named.
+    expect(value({ values: { B: 0.123456, D: 7, C: 0 } })).toBe('B=0.1235, D=7, C=0');
+    // Only the condition: its value.
+    expect(value({ values: { C: 1 } })).toBe('1');
+    // Older Grafana: the text alone.
+    expect(value({ valueString: "[ metric='' labels={} value=14151.331895396988 ]" })).toBe('14151');
+    expect(
+      value({ valueString: "[ var='B' labels={zone=eu-1} value=97.5 ], [ var='C' labels={zone=eu-1} value=1 ]" }),
+    ).toBe('97.5');
+    // Values that are not numbers, or text that holds none: no value, and the alert is kept.
+    expect(value({ values: { B: 'high', C: null } })).toBeNull();
+    expect(value({ values: [1, 2] })).toBeNull();
+    expect(value({ valueString: 'nothing here' })).toBeNull();
+    expect(value({})).toBeNull();
+    // Set by the rule's own annotation: that, as written.
+    expect(
+      value({ annotations: { ...(first!.annotations as object), value: '12.5% of requests' }, values: { B: 12.53 } }),
+    ).toBe('12.5% of requests');
   });
 
   it('computes a fingerprint from the labels when the sender sends none, whatever their order', () => {
