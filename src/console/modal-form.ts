@@ -138,12 +138,37 @@ export function fieldGuide(f: FormField): string[] {
 const required = (f: FormField): Answer => ({ ok: false, problem: `${f.label} is required.` });
 
 function pick(options: ControlOption[], typed: string): ControlOption | undefined {
+  const found = fits(options, typed);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * The options typed text names: its number; else the option named exactly; else those whose name starts with it; else
+ * those whose name holds every word typed, as Slack's select filters as you type (`slow response` is *Playbook: Slow
+ * Response Times*). Several: none is chosen, and the problem names them.
+ */
+function fits(options: ControlOption[], typed: string): ControlOption[] {
   const t = typed.trim().toLowerCase();
-  if (/^\d+$/.test(t)) return options[Number(t) - 1];
+  if (!t) return [];
+  if (/^\d+$/.test(t)) {
+    const o = options[Number(t) - 1];
+    return o ? [o] : [];
+  }
   const exact = options.find((o) => o.label.toLowerCase() === t || o.value.toLowerCase() === t);
-  if (exact) return exact;
+  if (exact) return [exact];
   const starts = options.filter((o) => o.label.toLowerCase().startsWith(t));
-  return starts.length === 1 ? starts[0] : undefined;
+  if (starts.length > 0) return starts;
+  const words = t.split(/\s+/);
+  return options.filter((o) => words.every((w) => o.label.toLowerCase().includes(w)));
+}
+
+/** Why typed text chose no option of a select: it names none, or several (listed with their numbers). */
+function noChoice(options: ControlOption[], typed: string): string {
+  const found = fits(options, typed);
+  if (found.length < 2) return `Choose 1 to ${options.length}, or type an option's name.`;
+  const listed = found.slice(0, 5).map((o) => `${options.indexOf(o) + 1}) ${o.label}`);
+  const more = found.length > 5 ? `, and ${found.length - 5} more` : '';
+  return `"${typed.trim()}" fits ${found.length} options: ${listed.join('; ')}${more}. Type its number, or more of its name.`;
 }
 
 const optionJson = (o: ControlOption) => ({
@@ -201,7 +226,7 @@ export function readAnswer(f: FormField, typed: string, now: Date): Answer {
       if (!chosen) {
         if (blank)
           return f.optional ? { ok: true, value: { type: f.elementType, selected_option: null } } : required(f);
-        return { ok: false, problem: `Choose 1 to ${f.options?.length ?? 0}, or type an option's name.` };
+        return { ok: false, problem: noChoice(f.options ?? [], typed) };
       }
       return { ok: true, value: { type: f.elementType, selected_option: optionJson(chosen) } };
     }

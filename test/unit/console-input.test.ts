@@ -6,7 +6,14 @@ import { describeAlertAnswer, keyOf, parseAlertLine } from '../../src/console/al
 import { CONSOLE_COMMANDS, commandList, parseConsoleInput } from '../../src/console/commands.js';
 import { ControlNumbers } from '../../src/console/control-numbers.js';
 import { cannotPost, joinChannel, leaveChannel } from '../../src/console/membership.js';
-import { formFields, formInfo, parseTime, readAnswer, readFormLine } from '../../src/console/modal-form.js';
+import {
+  type FormField,
+  formFields,
+  formInfo,
+  parseTime,
+  readAnswer,
+  readFormLine,
+} from '../../src/console/modal-form.js';
 import { cleanName, defaultName, People, userIdFor } from '../../src/console/people.js';
 import type { Control } from '../../src/console/render-message.js';
 import { withStandIns } from '../../src/console/stand-ins.js';
@@ -193,6 +200,36 @@ describe('a modal asked field by field', () => {
     });
     expect(readAnswer(flags, 'none', now)).toMatchObject({ value: { selected_options: [] } });
     expect(readAnswer(flags, '3', now)).toMatchObject({ ok: false });
+  });
+
+  it('chooses an option by words of its name, as Slack filters a select as you type; several fits are named', () => {
+    const labels = [
+      'No update needed',
+      'Playbook: Slow Response Times (> 3s p95)',
+      'Playbook: Slow Query Performance',
+      'Playbook: Redis Connection Errors',
+      'Playbook: Database Connection Failures',
+    ];
+    const section: FormField = {
+      blockId: 'b',
+      actionId: 'a',
+      label: 'Does the runbook need an update?',
+      optional: false,
+      kind: 'select',
+      elementType: 'static_select',
+      options: labels.map((label, i) => ({ label, value: `v${i}` })),
+    };
+    const chosen = (typed: string) => readAnswer(section, typed, now);
+    expect(chosen('slow response')).toMatchObject({ ok: true, value: { selected_option: { value: 'v1' } } });
+    expect(chosen('  REDIS ')).toMatchObject({ ok: true, value: { selected_option: { value: 'v3' } } });
+    expect(chosen('no update')).toMatchObject({ ok: true, value: { selected_option: { value: 'v0' } } });
+    expect(chosen('slow')).toEqual({
+      ok: false,
+      problem:
+        '"slow" fits 2 options: 2) Playbook: Slow Response Times (> 3s p95); 3) Playbook: Slow Query Performance. Type its number, or more of its name.',
+    });
+    expect(chosen('playbook')).toMatchObject({ ok: false, problem: expect.stringContaining('fits 4 options') });
+    expect(chosen('kafka')).toEqual({ ok: false, problem: "Choose 1 to 5, or type an option's name." });
   });
 
   it.each([
