@@ -428,6 +428,8 @@ export function createBot({
     },
     app.logger,
   );
+  // A resolved incident's offers to resolve it (every alert resolved, Resolve incident) say it was resolved.
+  incidents.onResolved = (incident) => alerts.closeResolveOffers(incident);
   // The alert inbox: deliveries are worked side by side (mostly Slack calls), but recorded a few at a time
   // (AlertService), so that the hooks and Slack's requests keep connections to the database.
   const alertLoop = new TimerLoop<DeliveryBatch>(

@@ -1,4 +1,4 @@
-import type { AlertCardView, AlertNoticeView, HeartbeatView, OutrankedView } from './alert-types.js';
+import type { AlertCardView, AlertNoticeView, HeartbeatView, OfferClosed, OutrankedView } from './alert-types.js';
 import type { Incident } from './types.js';
 
 /** What alerts need from the chat platform, beyond the incident's own (channel, card, pages). */
@@ -11,8 +11,13 @@ export interface AlertChat {
    */
   postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null>;
   updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void>;
-  /** Tells the incident's channel that every alert of it has resolved, and offers Resolve incident. */
-  offerResolve(incident: Incident, alerts: AlertCardView): Promise<void>;
+  /**
+   * Tells the incident's channel that every alert of it has resolved, and offers Resolve incident: where that message
+   * is, or null when there is no channel to tell.
+   */
+  offerResolve(incident: Incident, alerts: AlertCardView): Promise<{ channel: string; ts: string } | null>;
+  /** Updates an offer to resolve that no longer stands (`why`): its Resolve incident button goes. */
+  closeResolveOffer(ref: { channel: string; ts: string }, incident: Incident, why: OfferClosed): Promise<void>;
   /** Tells the incident's channel that an alert fires again after that offer: the incident is not over. */
   tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void>;
   /** Tells the incident's channel that a critical alert joined it, and that its row declares a higher severity. */

@@ -9,6 +9,8 @@ import {
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
   recordNotice,
+  recordResolveOffer,
+  takeResolveOffers,
 } from '../store/alert.repo.js';
 import { groupLockKey, sourceLockKey } from '../store/alert-lock.repo.js';
 import type { Database, Queryable } from '../store/db.js';
@@ -17,12 +19,13 @@ import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
 import { alertEventDetails } from './alert-rows.js';
-import type { AlertNoticeView, AlertRule, AlertStep } from './alert-types.js';
+import type { AlertNoticeView, AlertRule, AlertStep, OfferClosed } from './alert-types.js';
 import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
 import type { Logger } from './ports.js';
 import { RateLimitedError } from './rate-limits.js';
+import type { Incident } from './types.js';
 
 /** Refreshes of one incident's card from one process are at least this far apart (Slack's chat.update limits). */
 const CARD_INTERVAL_MS = 1000;
@@ -398,7 +401,34 @@ export class AlertSteps {
       return;
     }
     const view = await this.cards.view(incident.id);
-    if (view) await this.chat.offerResolve(incident, view);
+    if (!view) return;
+    const offer = await this.chat.offerResolve(incident, view);
+    if (!offer) return;
+    await recordResolveOffer(this.db, ai.id, offer);
+    // Resolved while the offer was on its way (the resolution found no offer to close): closed now.
+    const now = await getIncident(this.db, incident.id);
+    if (now?.status === 'resolved') await this.closeResolveOffers(now);
+  }
+
+  /**
+   * The incident was resolved: each offer to resolve it still showing Resolve incident says so instead. One that
+   * cannot be updated stays as it was (its button then answers that the incident is resolved), logged.
+   */
+  async closeResolveOffers(incident: Incident): Promise<void> {
+    const why = { kind: 'resolved', by: incident.resolvedBy, at: incident.resolvedAt ?? new Date() } as const;
+    await this.closeOffers(incident, await takeResolveOffers(this.db, { incident: incident.id }), why);
+  }
+
+  private async closeOffers(
+    incident: Incident,
+    offers: { channel: string; ts: string }[],
+    why: OfferClosed,
+  ): Promise<void> {
+    for (const offer of offers) {
+      await this.chat
+        .closeResolveOffer(offer, incident, why)
+        .catch((err) => this.log.warn(`could not update the offer to resolve incident ${incident.id}`, err));
+    }
   }
 
   /**
@@ -413,7 +443,11 @@ export class AlertSteps {
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
     const view = await this.cards.view(incident.id);
-    if (view && view.firing > 0) await this.chat.tellFiredAgain(incident, view);
+    if (!view || view.firing === 0) return;
+    // The offer above loses its button first, then the channel is told why.
+    const offers = await takeResolveOffers(this.db, { alertIncident: ai.id });
+    await this.closeOffers(incident, offers, { kind: 'fired_again', at: new Date() });
+    await this.chat.tellFiredAgain(incident, view);
   }
 }
 

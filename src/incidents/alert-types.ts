@@ -246,3 +246,6 @@ export interface HeartbeatView {
   resolved?: boolean;
   now: Date;
 }
+
+/** Why an offer to resolve no longer stands: an alert of the incident fired again, or the incident was resolved. */
+export type OfferClosed = { kind: 'fired_again'; at: Date } | { kind: 'resolved'; by: string | null; at: Date };

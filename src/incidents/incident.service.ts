@@ -88,6 +88,12 @@ export class IncidentService {
   /** Declarations, and the sweep that settles interrupted ones (run by the timer loop). */
   readonly declarations: DeclarationService;
 
+  /**
+   * Called once a change resolved an incident, after its card and notice (e.g. the offers to resolve it that alerts
+   * made lose their button). Failures are logged.
+   */
+  onResolved: ((incident: Incident) => Promise<void>) | null = null;
+
   private escalationView(incident: Incident): Promise<EscalationView | undefined> {
     return this.escalation ? this.escalation.cardView(incident) : Promise.resolve(undefined);
   }
@@ -245,6 +251,9 @@ export class IncidentService {
     }
     // The pages this answered (it stopped them: an acknowledgement, the resolution) say so in their direct messages.
     if (stopsPages(result.before, result.incident)) await this.escalation?.showAnsweredPages(result.incident);
+    if (result.before.status !== 'resolved' && result.incident.status === 'resolved' && this.onResolved) {
+      await this.onResolved(result.incident).catch((err) => this.log.warn('after resolving: could not finish', err));
+    }
     return { incident: result.incident, warnings };
   }
 

@@ -1,6 +1,12 @@
 import type { WebClient } from '@slack/web-api';
 import type { AlertChat } from '../incidents/alert-ports.js';
-import type { AlertCardView, AlertNoticeView, HeartbeatView, OutrankedView } from '../incidents/alert-types.js';
+import type {
+  AlertCardView,
+  AlertNoticeView,
+  HeartbeatView,
+  OfferClosed,
+  OutrankedView,
+} from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
 import {
   renderAlertNotice,
@@ -8,6 +14,7 @@ import {
   renderFiredAgain,
   renderHeartbeat,
   renderOutranked,
+  renderResolveOfferClosed,
 } from '../templates/alerts.js';
 import type { Message } from '../templates/incident-card.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
@@ -60,23 +67,34 @@ export class SlackAlertChat implements AlertChat {
     return true;
   }
 
-  tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {
-    return this.tellChannel(incident, renderOutranked(incident, view), 'a critical alert joined it');
+  async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {
+    await this.tellChannel(incident, renderOutranked(incident, view), 'a critical alert joined it');
   }
 
-  offerResolve(incident: Incident, alerts: AlertCardView): Promise<void> {
+  offerResolve(incident: Incident, alerts: AlertCardView): Promise<{ channel: string; ts: string } | null> {
     return this.tellChannel(incident, renderAllResolved(incident, alerts), 'its alerts resolved');
   }
 
-  tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void> {
-    return this.tellChannel(incident, renderFiredAgain(incident, alerts), 'an alert fires again');
+  async closeResolveOffer(ref: { channel: string; ts: string }, incident: Incident, why: OfferClosed): Promise<void> {
+    const msg = renderResolveOfferClosed(incident, why);
+    await this.call('update the offer to resolve the incident', () =>
+      this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
+    );
   }
 
-  /** Posts in the incident's channel (none to post in: nothing), links not unfurled. */
-  private async tellChannel(incident: Incident, msg: Message, what: string): Promise<void> {
+  async tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void> {
+    await this.tellChannel(incident, renderFiredAgain(incident, alerts), 'an alert fires again');
+  }
+
+  /** Posts in the incident's channel (none to post in: nothing, null), links not unfurled: where the message is. */
+  private async tellChannel(
+    incident: Incident,
+    msg: Message,
+    what: string,
+  ): Promise<{ channel: string; ts: string } | null> {
     const channel = incident.channelId;
-    if (!channel) return;
-    await this.call(`tell the incident channel ${what}`, () =>
+    if (!channel) return null;
+    const res = await this.call(`tell the incident channel ${what}`, () =>
       this.client.chat.postMessage({
         channel,
         text: msg.text,
@@ -84,5 +102,6 @@ export class SlackAlertChat implements AlertChat {
         unfurl_links: false,
       }),
     );
+    return res.ts ? { channel: res.channel ?? channel, ts: res.ts } : null;
   }
 }

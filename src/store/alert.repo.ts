@@ -263,6 +263,41 @@ export async function setAllResolved(q: Queryable, id: number, resolved: boolean
   );
 }
 
+/** Where an alert incident's offer to resolve (every alert resolved, with Resolve incident) was posted. */
+export async function recordResolveOffer(
+  q: Queryable,
+  id: number,
+  ref: { channel: string; ts: string },
+): Promise<void> {
+  await q.query('UPDATE alert_incidents SET offer_channel = $2, offer_ts = $3 WHERE id = $1', [
+    id,
+    ref.channel,
+    ref.ts,
+  ]);
+}
+
+/**
+ * The offers to resolve that no longer stand, taken (cleared, so that one is updated once whichever process takes it):
+ * an alert incident's (`{ alertIncident }`: one of its alerts fired again) or every one of an incident's (`{ incident }`:
+ * it was resolved).
+ */
+export async function takeResolveOffers(
+  q: Queryable,
+  of: { alertIncident: number } | { incident: number },
+): Promise<{ channel: string; ts: string }[]> {
+  const [column, id] = 'alertIncident' in of ? ['id', of.alertIncident] : ['incident_id', of.incident];
+  const { rows } = await q.query<{ channel: string; ts: string }>(
+    `WITH o AS (
+       SELECT id, offer_channel, offer_ts FROM alert_incidents
+       WHERE ${column} = $1 AND offer_ts IS NOT NULL FOR UPDATE SKIP LOCKED
+     )
+     UPDATE alert_incidents ai SET offer_channel = NULL, offer_ts = NULL FROM o WHERE ai.id = o.id
+     RETURNING o.offer_channel AS channel, o.offer_ts AS ts`,
+    [id],
+  );
+  return rows;
+}
+
 /**
  * Alert incidents whose cards are to show repeats of their alerts: a refresh due `afterMs` from now, unless one is
  * due sooner already; and the time of these repeats (`repeats_at`), which a card showing them clears the refresh by.

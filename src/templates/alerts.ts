@@ -9,6 +9,7 @@ import {
   type FiringAlerts,
   type HeartbeatView,
   LABELS_LEFT_OUT,
+  type OfferClosed,
   type OutrankedView,
 } from '../incidents/alert-types.js';
 import { severityLabel } from '../incidents/severity.js';
@@ -451,6 +452,25 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
         block_id: `${BLOCK.alertsResolvedActions}:${i.id}`,
         elements: [button(ACTION.resolve, 'Resolve incident', String(i.id), 'primary')],
       },
+    ],
+  };
+}
+
+/**
+ * The offer to resolve (renderAllResolved) once it no longer stands, in place: what it said, and why its Resolve
+ * incident button is gone. Pure.
+ */
+export function renderResolveOfferClosed(i: Incident, why: OfferClosed): Message {
+  const said = ':white_check_mark: Every alert of this incident had resolved.';
+  const now =
+    why.kind === 'resolved'
+      ? `:white_check_mark: The incident was *resolved*${why.by ? ` by ${mention(why.by)}` : ''} ${at(why.at)}.`
+      : `:fire: An alert fired again ${at(why.at)}: the incident is not over, so this offer no longer stands.`;
+  return {
+    text: `Every alert of incident #${i.number} had resolved.`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: said } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: now }] },
     ],
   };
 }

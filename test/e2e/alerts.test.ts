@@ -594,7 +594,7 @@ describe('alerts open and track incidents', () => {
     await post(bot.baseUrl, alert);
     const inc = await one('flapping');
     await post(bot.baseUrl, { ...alert, status: 'resolved' });
-    await bot.fake.waitFor(
+    const offer = await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === inc.channel_id && json(c.args).includes('Every alert of this incident'),
     );
@@ -605,6 +605,13 @@ describe('alerts open and track incidents', () => {
     );
     expect(json(told.args.blocks)).toContain('An alert of this incident fires again after every one had resolved');
     expect(json(told.args.blocks)).toContain('API 5xx spike');
+    // The offer itself no longer offers: its Resolve incident button is gone, and it says why.
+    const closed = await bot.fake.waitFor(
+      'chat.update',
+      (c) => c.args.channel === inc.channel_id && c.args.ts === offer.response!.ts,
+    );
+    expect(json(closed.args.blocks)).toContain('An alert fired again');
+    expect(json(closed.args.blocks)).not.toContain(ACTION.resolve);
     await inboxDone(bot.db);
     expect((await one('flapping')).status).toBe('investigating');
     // Told once; resolving again makes a new offer.
@@ -620,6 +627,28 @@ describe('alerts open and track incidents', () => {
         ? true
         : null,
     );
+  });
+
+  it('an offer to resolve says who resolved the incident once it is, its button gone', async () => {
+    const alert = { source: 'offer-then-resolve', key: 'api-latency', summary: 'API latency over 3s' };
+    await post(bot.baseUrl, alert);
+    const inc = await one('offer-then-resolve');
+    await post(bot.baseUrl, { ...alert, status: 'resolved' });
+    const offer = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channel_id && json(c.args).includes('Every alert of this incident'),
+    );
+    expect(json(offer.args.blocks)).toContain(ACTION.resolve);
+    await bot.command('resolve latency back under 1s', { channel_id: inc.channel_id, user_id: 'U0RESOLVER' });
+    const closed = await bot.fake.waitFor(
+      'chat.update',
+      (c) => c.args.channel === inc.channel_id && c.args.ts === offer.response!.ts,
+    );
+    expect(json(closed.args.blocks)).toContain('The incident was *resolved* by <@U0RESOLVER>');
+    expect(json(closed.args.blocks)).not.toContain(ACTION.resolve);
+    // Updated once: the offer is no longer recorded.
+    const { rows } = await bot.db.query('SELECT offer_ts FROM alert_incidents WHERE incident_id = $1', [inc.id]);
+    expect(rows).toEqual([{ offer_ts: null }]);
   });
 
   it("the card of an incident resolved by hand still shows its alerts' resolution", async () => {
