@@ -67,10 +67,13 @@ export function renderOwnerMessage(
   why: 'assigned' | 'due',
   now: Date,
 ): Message {
+  // An item its owner added (`@me`, a post-mortem's runbook update): theirs, not given to them.
   const head =
-    why === 'assigned'
-      ? `:clipboard: ${mention(item.createdBy)} made you the owner of an action item from incident ${incidentRef(incident)}:`
-      : `:alarm_clock: An action item you own from incident ${incidentRef(incident)} is due now:`;
+    why === 'due'
+      ? `:alarm_clock: An action item you own from incident ${incidentRef(incident)} is due now:`
+      : item.createdBy === item.ownerId
+        ? `:clipboard: You added an action item you own, from incident ${incidentRef(incident)}:`
+        : `:clipboard: ${mention(item.createdBy)} made you the owner of an action item from incident ${incidentRef(incident)}:`;
   const text = `${head} ${mrkdwnClip(item.text, 300)}`;
   return {
     text: truncate(text, 3000),

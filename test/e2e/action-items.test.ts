@@ -96,6 +96,17 @@ describe('action items', () => {
     expect(reminded[0]!.details).toMatchObject({ text: 'Rotate the leaked key', owner: OWNER });
   });
 
+  it('an item its author owns is told to them as theirs, not as given to them by themselves', async () => {
+    bot.fake.reset();
+    await inChannel(`action Add the pool alert <@${TEST_REPORTER_ID}> 3d`);
+    await bot.fake.waitFor('response_url');
+    const told = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID);
+    expect(json(told)).toContain('You added an action item you own, from incident');
+    expect(json(told)).not.toContain('made you the owner');
+    expect(json(told)).toContain(ACTION.actionItemDone);
+    await bot.db.query("DELETE FROM action_items WHERE text = 'Add the pool alert'");
+  });
+
   it('the reminder is a row in Postgres, not a timer in memory: with the timer loop stopped nothing is sent, and it is sent once the loop runs again', async () => {
     await bot.timers.stop();
     bot.fake.reset();
