@@ -428,6 +428,8 @@ export function createBot({
     },
     app.logger,
   );
+  // The card shown to one person (`/incident status`) has the sections its channel's card has.
+  incidents.sections = sections;
   // A resolved incident's offers to resolve it (every alert resolved, Resolve incident) say it was resolved.
   incidents.onResolved = (incident) => alerts.closeResolveOffers(incident);
   // The alert inbox: deliveries are worked side by side (mostly Slack calls), but recorded a few at a time

@@ -266,7 +266,9 @@ const HANDLERS: {
     await c.deps.rollback.showDeployments(i.id, c.userId, cmd.version);
   },
   async status(_cmd, c, i) {
-    await c.tell(renderIncidentCard(i, new Date(), c.deps.severities));
+    // As its channel's card shows it: who was paged and who is next, its alerts, its recovery objectives.
+    const p = await c.deps.incidents.cardParts(i);
+    await c.tell(renderIncidentCard(i, new Date(), c.deps.severities, p.escalation, p.alerts, p.objectives));
   },
   async timeline(_cmd, c, i) {
     await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id), c.deps.names));

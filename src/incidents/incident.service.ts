@@ -16,6 +16,8 @@ import {
 } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { insertPublicUpdate } from '../store/status-page.repo.js';
+import type { AlertCardView } from './alert-types.js';
+import type { CardSections } from './card-sections.js';
 import { Coalesced } from './coalesced.js';
 import {
   advance,
@@ -37,7 +39,14 @@ import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';
 import { type EscalateResult, type EscalationService, stopsPages } from './escalation.service.js';
 import { incidentNotFound, incidentOrThrow } from './find-incident.js';
 import { mustFitForm } from './form-fit.js';
-import { type EscalationView, type IncidentChat, type IncidentMetrics, type Logger, NO_METRICS } from './ports.js';
+import {
+  type EscalationView,
+  type IncidentChat,
+  type IncidentMetrics,
+  type Logger,
+  NO_METRICS,
+  type ObjectivesView,
+} from './ports.js';
 import { type Severity, severityLabel } from './severity.js';
 import { maskedIncident } from './shown-incident.js';
 import { mergeOverNewer, REQUIRED_FIELDS, type SeenFields, WRITTEN_FIELDS } from './status-merge.js';
@@ -93,6 +102,28 @@ export class IncidentService {
    * made lose their button). Failures are logged.
    */
   onResolved: ((incident: Incident) => Promise<void>) | null = null;
+
+  /** The card's sections besides the incident's row and its escalation line (its alerts, recovery objectives). */
+  sections: Pick<CardSections, 'view'> | null = null;
+
+  /**
+   * What the card shows besides the incident's row, as its channel's card has it: the escalation line (who was paged,
+   * who is next), the alerts, the recovery objectives. For the card shown to one person (`/incident status`).
+   */
+  async cardParts(
+    incident: Incident,
+  ): Promise<{ escalation?: EscalationView; alerts?: AlertCardView; objectives?: ObjectivesView }> {
+    // What cannot be read is left off (logged): the card is still shown, with the incident's row.
+    try {
+      const escalation = await this.escalationView(incident);
+      if (!this.sections) return { escalation };
+      const { alerts, objectives } = await this.sections.view(incident.id, escalation);
+      return { escalation, alerts, objectives };
+    } catch (err) {
+      this.log.warn(`could not read the sections of incident ${incident.id}'s card`, err);
+      return {};
+    }
+  }
 
   private escalationView(incident: Incident): Promise<EscalationView | undefined> {
     return this.escalation ? this.escalation.cardView(incident) : Promise.resolve(undefined);

@@ -629,6 +629,22 @@ describe('alerts open and track incidents', () => {
     );
   });
 
+  it('/incident status shows the card as its channel has it: who was paged and who is next, and its alerts', async () => {
+    await post(bot.baseUrl, { source: 'status-card', key: 'queue-stuck', summary: 'Queue consumer stuck' });
+    const inc = await one('status-card');
+    await waitUntil('the page', async () => (cardText(await one('status-card')).includes('Paged:') ? true : null));
+    const before = bot.replies().length;
+    await bot.command('status', { channel_id: inc.channel_id });
+    const reply = await waitUntil('the card shown', async () =>
+      bot
+        .replies()
+        .slice(before)
+        .find((m) => json(m).includes('Queue consumer stuck')),
+    );
+    expect(json(reply)).toContain(':pager: Paged: On-Call Engineer');
+    expect(json(reply)).toContain(':rotating_light: *Alerts* · 1 firing · 0 resolved · from status-card');
+  });
+
   it('an offer to resolve says who resolved the incident once it is, its button gone', async () => {
     const alert = { source: 'offer-then-resolve', key: 'api-latency', summary: 'API latency over 3s' };
     await post(bot.baseUrl, alert);
