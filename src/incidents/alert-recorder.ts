@@ -378,8 +378,10 @@ export class AlertRecorder {
         if (critical && (joins || t.becameCritical) && ai.state === 'declared' && ai.incidentId)
           plan.push({ kind: 'outranked', alert: t.alert.id, incident: ai.incidentId });
         // A noticed alert that joins an incident (a critical one once its maintenance window is over): its notice
-        // says which, after the declaration if it is the plan's.
-        if (joins && t.alert.noticePlanned) planNoticeStep(plan, t.alert);
+        // says which, after the declaration if it is the plan's. One declared from its notice that resolves, or fires
+        // again: its notice shows it, as the card does (the incidents channel would say it still fires).
+        const shownChange = t.transition === 'fired' || t.transition === 'resolved';
+        if (t.alert.noticePlanned && (joins || shownChange)) planNoticeStep(plan, t.alert);
         continue;
       }
       const notice = noticed(t);

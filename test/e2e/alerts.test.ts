@@ -357,6 +357,16 @@ describe('alerts open and track incidents', () => {
       'chat.postMessage',
       (c) => c.args.channel === incident.channel_id && json(c.args).includes('High Error Rates'),
     );
+    // The warning resolves: its notice says so, as the card does, still naming the incident.
+    await post(bot.baseUrl, { ...warning, status: 'resolved' });
+    await waitUntil('the notice to show the warning resolved', async () =>
+      json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.response!.ts)?.blocks).includes('Resolved <!date^')
+        ? true
+        : null,
+    );
+    expect(json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.response!.ts)?.blocks)).toContain(
+      `Declared as incident #${incident.number}`,
+    );
   });
 
   it("a group's warnings are one notice, updated as they come, and one Declare incident takes them all", async () => {
