@@ -623,7 +623,7 @@ export class EscalationService {
       ? (userId: string) =>
           find(incident, page.pageId, userId, undefined, page.since ?? undefined).catch((err) => {
             this.log.warn(`could not look for page ${page.pageId}'s DM to ${userId}; sending it`, err);
-            return false;
+            return null;
           })
       : undefined;
     // Where each DM sent is, to show it answered later (see showAnsweredPages).
@@ -632,8 +632,13 @@ export class EscalationService {
     const sent = await Promise.allSettled(
       userIds.map(async (userId) => {
         if (deliveredTo.has(userId)) return true;
-        // Only on a retry (a first attempt spends no call on it): found, it is recorded as reached, not sent again.
-        if (findPage && (await this.lanes.run('urgent', () => findPage(userId)))) return true;
+        // Only on a retry (a first attempt spends no call on it): found, it is recorded as reached, not sent again,
+        // with where it is (shown answered later, as one sent now).
+        const found = findPage ? await this.lanes.run('urgent', () => findPage(userId)) : null;
+        if (found) {
+          dms.set(userId, found);
+          return true;
+        }
         try {
           const dm = await this.lanes.run('urgent', () =>
             this.chat.sendPage(incident, { roleName, reason, ...by, pageId: page.pageId }, userId),

@@ -116,13 +116,12 @@ export class NotificationService {
           const pageId = job.pageId ?? undefined;
           // A retry (a lease run out after kill -9, or a failure): an earlier attempt may have sent this DM and stopped
           // before finishing the step; Slack has it (its metadata names the page, the person and this step). Found, the
-          // step is recorded as sent, not sent again. A first attempt spends no call on it.
-          if (
-            job.attempts > 1 &&
-            pageId !== undefined &&
-            (await this.foundInSlack(incident, pageId, userId, job.id, job.pagedAt))
-          )
-            return undefined;
+          // step is recorded as sent (where it is, to be shown answered), not sent again. A first attempt spends no
+          // call on it.
+          if (job.attempts > 1 && pageId !== undefined) {
+            const found = await this.foundInSlack(incident, pageId, userId, job.id, job.pagedAt);
+            if (found) return { dm: found };
+          }
           try {
             const dm = await this.chat.sendPage(
               incident,
@@ -162,21 +161,21 @@ export class NotificationService {
     };
   }
 
-  /** Whether a Slack step's DM already reached the person; false when it did not or the chat cannot tell (sent). */
+  /** Where a Slack step's DM already reached the person; null when it did not or the chat cannot tell (sent). */
   private async foundInSlack(
     incident: Incident,
     pageId: number,
     userId: string,
     step: number,
     since: Date | null,
-  ): Promise<boolean> {
-    if (!this.chat.findPage) return false;
+  ): Promise<PageDmAt | null> {
+    if (!this.chat.findPage) return null;
     try {
       // Not before the page was sent: a later step of it is later still.
       return await this.chat.findPage(incident, pageId, userId, step, since ?? undefined);
     } catch (err) {
       this.log.warn(`could not look for page ${pageId}'s Slack step ${step} to ${userId}; sending it`, err);
-      return false;
+      return null;
     }
   }
 

@@ -226,13 +226,14 @@ export interface IncidentChat {
   /** Shows a page's direct message as answered: who acknowledged it or resolved the incident, without Acknowledge. */
   updatePage?(incident: Incident, dm: PageDmAt, answered: AnsweredPage): Promise<void>;
   /**
-   * Whether the page `pageId` (sent with its `pageId`) already reached `userId`, when the chat can tell: an attempt
+   * Where the page `pageId` (sent with its `pageId`) already reached `userId`, when the chat can tell: an attempt
    * stopped between sending it and recording it (the process killed) left it there. With `step`, that later Slack
-   * step of the page (sent with its `step`); without, the page's first DM only. False when it is not there or the
+   * step of the page (sent with its `step`); without, the page's first DM only. Null when it is not there or the
    * chat cannot tell (then the page is sent: at least once stays the floor). `since`: when the page was first tried
-   * (its row made), before which none of its messages can be: the chat need not look further back.
+   * (its row made), before which none of its messages can be: the chat need not look further back. Found, it is
+   * recorded as a DM sent is, to be shown answered later.
    */
-  findPage?(incident: Incident, pageId: number, userId: string, step?: number, since?: Date): Promise<boolean>;
+  findPage?(incident: Incident, pageId: number, userId: string, step?: number, since?: Date): Promise<PageDmAt | null>;
   /** Invites people to the incident channel; returns those Slack could not invite. */
   inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }>;
 }

@@ -573,15 +573,21 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   }
 
   /**
-   * Whether the page's direct message is already in the bot's conversation with the person (its metadata names the
+   * Where the page's direct message is in the bot's conversation with the person, if it is there (its metadata names the
    * page and the person, and `step` for a later Slack step of the page; without `step`, the page's first DM): a page
    * job or a Slack step taken again after an attempt stopped between sending it and recording it finds it, instead of
    * paging the person twice. Reads that conversation (conversations.open for its id, then conversations.history),
    * newest first, page after page, from `since` (when the page was first tried: nothing of it is older) less a margin
    * for the clocks, until it is found, up to PAGE_LOOKUP_PAGES pages; needs the `im:write` and `im:history` scopes.
-   * Without them, or if Slack fails, false (the page is sent again: at least once), logged once per reason.
+   * Without them, or if Slack fails, null (the page is sent again: at least once), logged once per reason.
    */
-  async findPage(incident: Incident, pageId: number, userId: string, step?: number, since?: Date): Promise<boolean> {
+  async findPage(
+    incident: Incident,
+    pageId: number,
+    userId: string,
+    step?: number,
+    since?: Date,
+  ): Promise<PageDmAt | null> {
     const isIt = (m: { metadata?: { event_type?: string; event_payload?: unknown } }) => {
       if (m.metadata?.event_type !== PAGE_EVENT) return false;
       const p = m.metadata.event_payload as
@@ -598,7 +604,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     try {
       const open = await this.client.conversations.open({ users: userId });
       const channel = open.channel?.id;
-      if (!channel) return false;
+      if (!channel) return null;
       const oldest = since ? ((since.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6) : undefined;
       let cursor: string | undefined;
       for (let read = 0; read < PAGE_LOOKUP_PAGES; read++) {
@@ -609,14 +615,15 @@ export class SlackChat implements IncidentChat, PlaybookChat {
           ...(oldest ? { oldest } : {}),
           ...(cursor ? { cursor } : {}),
         });
-        if (res.messages?.some(isIt)) return true;
+        const found = res.messages?.find(isIt);
+        if (found?.ts) return { channel, ts: found.ts };
         cursor = res.response_metadata?.next_cursor || undefined;
-        if (!res.has_more || !cursor) return false;
+        if (!res.has_more || !cursor) return null;
       }
       this.opts.log?.warn(
         `page ${pageId}'s direct message to ${userId} not found in the last ${PAGE_LOOKUP_PAGES * PAGE_LOOKUP_LIMIT} messages of their conversation; sending it, so it may arrive twice`,
       );
-      return false;
+      return null;
     } catch (err) {
       const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
       if (!this.pageLookupFailures.has(code)) {
@@ -625,7 +632,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
           `could not look for a page's direct message already sent (${code}${code === 'missing_scope' ? ': add the im:write and im:history scopes to the Slack app and reinstall it' : ''}); sending it, so it may arrive twice. Said once per reason`,
         );
       }
-      return false;
+      return null;
     }
   }
 

@@ -68,23 +68,25 @@ it("a page's direct message carries the page and the person, and is found in the
   const c = chat('UBOT');
   const incident = makeIncident({ id: 9, number: 9, channelId: 'C0INC9' });
   const page = { roleName: 'On-call engineer', reason: 'declared' };
-  expect(await c.findPage(incident, 41, 'U0ALICE')).toBe(false);
+  expect(await c.findPage(incident, 41, 'U0ALICE')).toBeNull();
   // The same page to someone else, another page, another incident's, a DM without metadata: none is it.
   await c.sendPage(incident, { ...page, pageId: 41 }, 'U0BOB');
   await c.sendPage(incident, { ...page, pageId: 42 }, 'U0ALICE');
   await c.sendPage({ ...incident, id: 10 }, { ...page, pageId: 41 }, 'U0ALICE');
   await c.sendPage(incident, page, 'U0ALICE');
-  expect(await c.findPage(incident, 41, 'U0ALICE')).toBe(false);
-  await c.sendPage(incident, { ...page, pageId: 41 }, 'U0ALICE');
+  expect(await c.findPage(incident, 41, 'U0ALICE')).toBeNull();
+  const sent = await c.sendPage(incident, { ...page, pageId: 41 }, 'U0ALICE');
   fake.workspace.addMessage(fake.workspace.dmFor('U0ALICE'), 'U0ALICE', 'on it');
-  expect(await c.findPage(incident, 41, 'U0ALICE')).toBe(true);
+  // Found: where it is, as sending it said (to be shown answered later).
+  expect(await c.findPage(incident, 41, 'U0ALICE')).toEqual(sent);
+  expect(sent).toEqual({ channel: fake.workspace.dmFor('U0ALICE'), ts: expect.any(String) });
   // A later Slack step of a page (its notification job) names its step: found as that step only, not as the page's
   // own DM, nor another step of it; the page's own DM is not found as a step.
-  await c.sendPage(incident, { ...page, pageId: 43, step: 7 }, 'U0ALICE');
-  expect(await c.findPage(incident, 43, 'U0ALICE')).toBe(false);
-  expect(await c.findPage(incident, 43, 'U0ALICE', 8)).toBe(false);
-  expect(await c.findPage(incident, 43, 'U0ALICE', 7)).toBe(true);
-  expect(await c.findPage(incident, 41, 'U0ALICE', 7)).toBe(false);
+  const step = await c.sendPage(incident, { ...page, pageId: 43, step: 7 }, 'U0ALICE');
+  expect(await c.findPage(incident, 43, 'U0ALICE')).toBeNull();
+  expect(await c.findPage(incident, 43, 'U0ALICE', 8)).toBeNull();
+  expect(await c.findPage(incident, 43, 'U0ALICE', 7)).toEqual(step);
+  expect(await c.findPage(incident, 41, 'U0ALICE', 7)).toBeNull();
   const [dm] = fake.callsTo('chat.postMessage').filter((p) => p.args.channel === 'U0BOB');
   expect(dm!.args.metadata).toEqual({
     event_type: 'incident_page',
@@ -103,10 +105,10 @@ it('without the DM history scopes (an app not reinstalled with them), or when Sl
   await c.sendPage(incident, { roleName: 'On-call engineer', reason: 'declared', pageId: 5 }, 'U0ALICE');
   fake.failNext('conversations.history', { error: 'missing_scope', needed: 'im:history' }, 2);
   fake.failNext('conversations.open', { error: 'missing_scope', needed: 'im:write' });
-  for (let i = 0; i < 3; i++) expect(await c.findPage(incident, 5, 'U0ALICE')).toBe(false);
+  for (let i = 0; i < 3; i++) expect(await c.findPage(incident, 5, 'U0ALICE')).toBeNull();
   fake.failNext('conversations.history', { status: 500 }, 4); // each try the SDK makes
-  expect(await c.findPage(incident, 5, 'U0ALICE')).toBe(false);
-  expect(await c.findPage(incident, 5, 'U0ALICE')).toBe(true);
+  expect(await c.findPage(incident, 5, 'U0ALICE')).toBeNull();
+  expect(await c.findPage(incident, 5, 'U0ALICE')).toMatchObject({ ts: expect.any(String) });
   expect(warned.map((w) => String(w[0]))).toEqual([
     expect.stringMatching(
       /could not look for a page's direct message already sent \(missing_scope: add the im:write and im:history scopes/,

@@ -146,6 +146,13 @@ describe('escalation timers survive a kill -9', () => {
       const second = await startBotProcess(env);
       procs.push(second.proc);
       await eventually(async () => ((await delivered()) > 0 ? true : undefined), "the page's delivery recorded");
+      // Recorded with where the DM found is, so that it is shown answered later as one sent then would be.
+      const { rows: at } = await db.query<{ dm_channel: string | null; dm_ts: string | null }>(
+        `SELECT d.dm_channel, d.dm_ts FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+         WHERE p.incident_id = $1 AND d.user_id = 'U0ONCALL'`,
+        [incidentId],
+      );
+      expect(at).toEqual([{ dm_channel: fake.workspace.dmFor('U0ONCALL'), dm_ts: pageDms()[0]!.response!.ts }]);
     } finally {
       await db.close();
     }
