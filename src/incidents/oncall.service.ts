@@ -263,18 +263,25 @@ export class OnCallService implements OnCallResolver, Sweep {
       });
   }
 
-  /** A person's time on call in the next `days` days, role by role: the rotations, then their second layers' hours. */
+  /**
+   * A person's time on call starting in the next `days` days, role by role: the rotations, then their second layers'
+   * hours. A shift that starts within them ends when it ends, not where the days do (read up to as many days again).
+   */
   async shiftsOf(userId: string, now: Date, days = PERSON_DAYS): Promise<PersonShift[]> {
     const overrides = await this.overrides(now);
     const until = new Date(now.getTime() + days * 86_400_000);
+    const readTo = new Date(until.getTime() + days * 86_400_000);
+    const starting = (s: { start: Date }) => s.start < until;
     return this.rotations().flatMap((def) => {
       const { timeZone, layer } = def.rotation;
-      const first = segments(def.rotation, overrides.get(def.id) ?? [], now, until, 10_000)
+      const first = segments(def.rotation, overrides.get(def.id) ?? [], now, readTo, 10_000)
+        .filter(starting)
         .filter((s) => s.userId === userId)
         .slice(0, PERSON_SHIFTS_PER_ROLE)
         .map((s): PersonShift => ({ ...s, roleName: def.name, timeZone, layerName: null }));
       const second = layer?.people.includes(userId)
-        ? layerSegments(layer, now, until, 10_000)
+        ? layerSegments(layer, now, readTo, 10_000)
+            .filter(starting)
             .filter((s) => s.userId === userId)
             .slice(0, PERSON_SHIFTS_PER_ROLE)
             .map(

@@ -326,10 +326,11 @@ describe('/incident oncall @person, from a weekly rotation with no override yet'
     expect(shifts(nextReply)).toEqual([
       { role, from: rotationTime(theirs.start, TZ), to: rotationTime(theirs.end, TZ), mark: '' },
     ]);
-    // The person on call: the rest of this shift (from now), then the one after the next person's (to 14 days on).
+    // The person on call: the rest of this shift (from now), then the one after the next person's, which starts
+    // within the 14 days and is shown whole, to its own hand-off (not cut where the 14 days end).
     expect(shifts(await ask(bot, `oncall <@${current}>`))).toEqual([
       { role, from: expect.any(String), to: rotationTime(shift.end, TZ), mark: '' },
-      { role, from: rotationTime(theirs.end, TZ), to: expect.any(String), mark: '' },
+      { role, from: rotationTime(theirs.end, TZ), to: rotationTime(shiftAt(r, theirs.end).end, TZ), mark: '' },
     ]);
 
     // An override of the next person from now: listed first, with its end and who made it, before their own shift.
