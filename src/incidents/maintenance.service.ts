@@ -13,7 +13,6 @@ import type { Database, Queryable } from '../store/db.js';
 import {
   advanceWindow,
   claimDueWindows,
-  claimWindow,
   dropPlanned,
   endOpenWindows,
   type MaintenanceStage,
@@ -185,6 +184,9 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
         endsAt,
         scheduled: false,
         openedBy: userId,
+        // Held by this request, which posts its start (postStart): the timer loop takes it only once that lease has
+        // run out (the post failed, or the process died before it).
+        leaseMs: LEASE_MS,
       });
       if (!made) throw new DomainError('maintenance_not_started', 'The window could not be opened; try again.');
       return made;
@@ -192,15 +194,13 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
   }
 
   /**
-   * Posts the start of a window just opened, and its checklist, now (the request that opened it waits for it), so
-   * that a refusal can be told to whoever opened it; the timer loop stays the fallback (a window another process
-   * claimed first, a post that failed: tried again when its lease runs out). Returns the failure, if any.
+   * Posts the start of a window just opened by `start` (which holds it), and its checklist, now (the request that
+   * opened it waits for it), so that a refusal can be told to whoever opened it; the timer loop stays the fallback (a
+   * post that failed, or a process gone before it: tried again when the lease runs out). Returns the failure, if any.
    */
   async postStart(w: MaintenanceWindowRow): Promise<Error | null> {
-    const claimed = await claimWindow(this.db, w.id, LEASE_MS);
-    if (!claimed) return null;
     try {
-      await this.act(claimed);
+      await this.act(w);
       return null;
     } catch (err) {
       this.log.warn(`maintenance window ${w.id}: could not post its start; the timer loop tries again`, err);

@@ -61,6 +61,8 @@ export interface NewWindow {
   endsAt: Date | null;
   scheduled: boolean;
   openedBy?: string | null;
+  /** Held from the start by whoever makes it, this long (as a claim holds it): nobody else acts on it meanwhile. */
+  leaseMs?: number;
 }
 
 /**
@@ -70,8 +72,9 @@ export interface NewWindow {
 export async function planWindow(q: Queryable, w: NewWindow): Promise<MaintenanceWindowRow | null> {
   const { rows } = await q.query<Row>(
     `INSERT INTO maintenance_windows (window_key, title, playbook_id, channel_id, notice_at, starts_at, ends_at,
-       scheduled, opened_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       scheduled, opened_by, lease_until)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+       CASE WHEN $10::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $10::float8 / 1000.0) END)
      ON CONFLICT (window_key, starts_at) WHERE scheduled DO NOTHING
      RETURNING *`,
     [
@@ -84,6 +87,7 @@ export async function planWindow(q: Queryable, w: NewWindow): Promise<Maintenanc
       w.endsAt,
       w.scheduled,
       w.openedBy ?? null,
+      w.leaseMs ?? null,
     ],
   );
   return rows[0] ? toWindow(rows[0]) : null;
@@ -150,32 +154,22 @@ export async function endOpenWindows(q: Queryable, at: Date, by: string): Promis
 
 /**
  * Claims windows with something due (their notice, start or end), for `leaseMs`: skipped by other replicas meanwhile
- * (SKIP LOCKED, then the lease), so each is said by one. With `id`, that window only (one just opened by hand).
+ * (SKIP LOCKED, then the lease), so each is said by one.
  */
-export async function claimDueWindows(
-  q: Queryable,
-  limit: number,
-  leaseMs: number,
-  id: number | null = null,
-): Promise<MaintenanceWindowRow[]> {
+export async function claimDueWindows(q: Queryable, limit: number, leaseMs: number): Promise<MaintenanceWindowRow[]> {
   const { rows } = await q.query<Row>(
     `UPDATE maintenance_windows SET lease_until = now() + make_interval(secs => $2 / 1000.0)
      WHERE id IN (
        SELECT id FROM maintenance_windows
-       WHERE stage <> 'closed' AND (lease_until IS NULL OR lease_until < now()) AND ($3::bigint IS NULL OR id = $3)
+       WHERE stage <> 'closed' AND (lease_until IS NULL OR lease_until < now())
          AND ((stage = 'planned' AND notice_at <= now())
            OR (stage IN ('planned', 'noticed') AND starts_at <= now())
            OR (stage = 'open' AND ends_at <= now()))
        ORDER BY starts_at FOR UPDATE SKIP LOCKED LIMIT $1)
      RETURNING *`,
-    [limit, leaseMs, id],
+    [limit, leaseMs],
   );
   return rows.map(toWindow);
-}
-
-/** Claims window `id` as claimDueWindows does, when its next step is due and no other process holds it; else null. */
-export async function claimWindow(q: Queryable, id: number, leaseMs: number): Promise<MaintenanceWindowRow | null> {
-  return (await claimDueWindows(q, 1, leaseMs, id))[0] ?? null;
 }
 
 /** Moves a claimed window on to `to` (from `from`, as it was claimed) and lets go of it. */
