@@ -55,5 +55,6 @@ function hidden(a: AlertView): AlertView {
     url: null,
     runbookUrl: null,
     silenceUrl: null,
+    dashboardUrl: null,
   };
 }

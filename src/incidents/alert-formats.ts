@@ -176,8 +176,10 @@ const amAlert = z.object({
     .optional(),
   generatorURL: z.string({ error: 'must be text' }).optional(),
   fingerprint: z.string({ error: 'must be text' }).optional(),
-  // Grafana's: where this alert is silenced. Read loosely (not text: none).
+  // Grafana's: where this alert is silenced, and its graph (the panel, the dashboard). Read loosely (not text: none).
   silenceURL: z.unknown().optional(),
+  panelURL: z.unknown().optional(),
+  dashboardURL: z.unknown().optional(),
   // Grafana's: what its rule's expressions evaluated to (`{"B": 12.53, "C": 1}`), and the same as text, which older
   // versions send alone. Read loosely (see grafanaValue).
   values: z.unknown().optional(),
@@ -231,6 +233,14 @@ export function grafanaValue(values: unknown, valueString: unknown): string | nu
   const measured = pairs.filter(([, n]) => n !== 0 && n !== 1);
   if (measured.length === 1) return shownNumber(measured[0]![1]);
   return pairs.map(([k, n]) => `${cutToChars(cleanTitle(k), 20)}=${shownNumber(n)}`).join(', ');
+}
+
+/** Grafana's link to an alert's graph: its panel's, else its dashboard's; an http(s) URL no longer than MAX_URL. */
+function dashboardUrlOf(panel: unknown, dashboard: unknown): string | null {
+  for (const u of [panel, dashboard]) {
+    if (typeof u === 'string' && u.length <= MAX_URL && /^https?:\/\//i.test(u.trim())) return u.trim();
+  }
+  return null;
 }
 
 /** The labels the bot reads: kept first when an alert has more than MAX_LABELS. */
@@ -372,6 +382,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       url: a.generatorURL || runbookUrl || null,
       runbookUrl,
       silenceUrl: silenceUrlOf(a.silenceURL, p.externalURL, a.labels),
+      dashboardUrl: dashboardUrlOf(a.panelURL, a.dashboardURL),
       // A zero start is none, as the generic format's: first seen is then when the bot received it.
       startsAt: isZeroTime(a.startsAt) ? null : utc(a.startsAt),
       endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,

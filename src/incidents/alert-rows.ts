@@ -190,6 +190,7 @@ export function changeAlert(
     url: a.url,
     runbookUrl: a.runbookUrl ?? null,
     silenceUrl: a.silenceUrl ?? null,
+    dashboardUrl: a.dashboardUrl ?? null,
     labels: a.labels,
     lastDeliveryId: deliveryId,
     lastSeen: row.lastSeen > now ? row.lastSeen : now,

@@ -64,6 +64,8 @@ export interface IncomingAlert {
   runbookUrl?: string | null;
   /** Where it is silenced (Grafana's silenceURL, Alertmanager's silence form); absent in older deliveries. */
   silenceUrl?: string | null;
+  /** Where its graph is (Grafana's panelURL, else its dashboardURL); absent in older deliveries. */
+  dashboardUrl?: string | null;
   /**
    * When the alert's current firing started and when it ended, as the source says (ISO 8601, UTC); null when it does
    * not say (the generic format), endsAt also while it fires.
@@ -130,6 +132,8 @@ export interface AlertView {
   runbookUrl?: string | null;
   /** Where it is silenced, for a source that has silences (Alertmanager, Grafana). */
   silenceUrl?: string | null;
+  /** Where its graph is, for a source that says (Grafana's panel or dashboard). */
+  dashboardUrl?: string | null;
   /** When it first fired: the source's start when it gave one (and it was earlier), else when the bot heard of it. */
   firstSeen: Date;
   lastSeen: Date;

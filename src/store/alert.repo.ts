@@ -408,6 +408,7 @@ interface AlertDbRow {
   url: string | null;
   runbook_url?: string | null;
   silence_url?: string | null;
+  dashboard_url?: string | null;
   labels: Record<string, string> | string;
   alert_incident_id: number | null;
   first_seen: Date | string;
@@ -443,6 +444,7 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   url: r.url,
   runbookUrl: r.runbook_url ?? null,
   silenceUrl: r.silence_url ?? null,
+  dashboardUrl: r.dashboard_url ?? null,
   labels: json(r.labels),
   alertIncidentId: r.alert_incident_id === null ? null : Number(r.alert_incident_id),
   firstSeen: toDate(r.first_seen),
@@ -535,11 +537,12 @@ export async function insertAlert(
   const { rows } = await q.query<AlertDbRow>(
     `INSERT INTO alerts (name, level, rule, status, summary, service, metric, value, threshold, url, labels,
        source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, silence_url, count,
-       first_seen, last_seen, resolved_at, format)
+       first_seen, last_seen, resolved_at, format, dashboard_url)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19, $20,
        CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
        least(coalesce($17::timestamptz, $21::timestamptz), $21::timestamptz), $21::timestamptz,
-       CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, $21::timestamptz), $21::timestamptz) END, $22)
+       CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, $21::timestamptz), $21::timestamptz) END, $22,
+       $23)
      RETURNING *`,
     [
       ...alertValues(a),
@@ -554,6 +557,7 @@ export async function insertAlert(
       a.silenceUrl ?? null,
       seenAt,
       format,
+      a.dashboardUrl ?? null,
     ],
   );
   return toAlert(rows[0]!);
@@ -586,7 +590,8 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
   await q.query(
     `UPDATE alerts a SET name = u.name, level = u.level, rule = u.rule, status = u.status, summary = u.summary,
        service = u.service, metric = u.metric, value = u.value, threshold = u.threshold, url = u.url,
-       runbook_url = u.runbook_url, silence_url = u.silence_url, labels = u.labels::jsonb, last_delivery_id = u.delivery,
+       runbook_url = u.runbook_url, silence_url = u.silence_url, dashboard_url = u.dashboard_url, labels = u.labels::jsonb,
+       last_delivery_id = u.delivery,
        last_seen = greatest(a.last_seen, u.seen_at),
        count = a.count + u.firings,
        resolved_at = CASE WHEN u.status = 'resolved'
@@ -597,9 +602,9 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
        first_seen = least(a.first_seen, coalesce(u.starts_at, a.first_seen))
      FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
        $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::int[], $15::bool[], $16::bool[],
-       $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[], $21::timestamptz[])
+       $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[], $21::timestamptz[], $22::text[])
        AS u(id, name, level, rule, status, summary, service, metric, value, threshold, url, labels, delivery, firings,
-         still_resolved, maintenance, starts_at, ends_at, runbook_url, silence_url, seen_at)
+         still_resolved, maintenance, starts_at, ends_at, runbook_url, silence_url, seen_at, dashboard_url)
      WHERE a.id = u.id`,
     [
       col((c) => c.id),
@@ -623,6 +628,7 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
       col((c) => c.alert.runbookUrl ?? null),
       col((c) => c.alert.silenceUrl ?? null),
       col((c) => c.seenAt),
+      col((c) => c.alert.dashboardUrl ?? null),
     ],
   );
 }

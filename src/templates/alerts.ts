@@ -45,11 +45,13 @@ const linkable = (url: string | null | undefined): url is string =>
 /** A link whose label is escaped and whose URL cannot break out of the link. */
 const link = (url: string | null, label: string) => (linkable(url) ? `<${url}|${label}>` : label);
 /**
- * ` (<…|runbook> · <…|silence>)` after an alert's name: its runbook, when its source gave one apart from the name's own
- * link, and where it is silenced, while it fires (a resolved alert has nothing to silence).
+ * ` (<…|graph> · <…|runbook> · <…|silence>)` after an alert's name: its graph (Grafana's panel or dashboard) and its
+ * runbook, when its source gave them apart from the name's own link, and where it is silenced, while it fires (a
+ * resolved alert has nothing to silence).
  */
-const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl' | 'status'>) => {
+const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl' | 'dashboardUrl' | 'status'>) => {
   const links = [
+    linkable(a.dashboardUrl) && a.dashboardUrl !== a.url ? `<${a.dashboardUrl}|graph>` : null,
     linkable(a.runbookUrl) && a.runbookUrl !== a.url ? `<${a.runbookUrl}|runbook>` : null,
     a.status === 'firing' && linkable(a.silenceUrl) ? `<${a.silenceUrl}|silence>` : null,
   ].filter(Boolean);

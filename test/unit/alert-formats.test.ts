@@ -320,8 +320,23 @@ describe('the Alertmanager webhook format', () => {
       endsAt: null,
     });
     expect(d.alerts[1]).toMatchObject({ fingerprint: 'bc97ff14869b13e3', summary: expect.stringContaining('(us-1)') });
+    // Its graph: Grafana's panel, rather than the whole dashboard.
+    expect(d.alerts[0]!.dashboardUrl).toBe('https://grafana.example/d/api-overview?orgId=1&viewPanel=4');
     // What the rule measured, from its values: the reduced value, not the condition's 1.
     expect(d.alerts.map((a) => a.value)).toEqual(['12.53', '11.2']);
+  });
+
+  it("links a Grafana alert's graph: its panel, else its dashboard; neither when they are empty or not http(s)", () => {
+    const body = JSON.parse(grafanaFixture('firing')) as { alerts: Record<string, unknown>[] };
+    const graph = (extra: Record<string, unknown>) =>
+      delivery(parseAlertmanager({ ...body, alerts: [{ ...body.alerts[0], ...extra }] }, RULES, 'grafana')).alerts[0]!
+        .dashboardUrl;
+    expect(graph({ panelURL: '' })).toBe('https://grafana.example/d/api-overview?orgId=1');
+    expect(graph({ panelURL: '', dashboardURL: '' })).toBeNull();
+    expect(graph({ panelURL: 'javascript:alert(1)', dashboardURL: 42 })).toBeNull();
+    expect(graph({ panelURL: `https://grafana.example/${'x'.repeat(2100)}`, dashboardURL: undefined })).toBeNull();
+    // Alertmanager sends neither.
+    expect(delivery(parseAlertmanager(am(), RULES, 'alertmanager')).alerts[0]!.dashboardUrl).toBeNull();
   });
 
   it("reads a Grafana alert's value from its values, else its valueString; an annotation named value comes first", () => {
