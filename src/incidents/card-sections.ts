@@ -7,7 +7,7 @@ import {
 import type { Queryable, StatementPart } from '../store/db.js';
 import type { AlertCards, RepeatsSeen } from './alert-cards.js';
 import type { AlertCardView } from './alert-types.js';
-import type { EscalationView, IncidentChat, Logger, ObjectivesView } from './ports.js';
+import type { EscalationView, IncidentChat, Logger, ObjectivesView, PageMessage } from './ports.js';
 import type { RecoveryObjectiveCards } from './recovery-objectives.js';
 import type { Incident } from './types.js';
 
@@ -67,6 +67,8 @@ export class CardSections {
   /** The incident chat with every card it posts or refreshes carrying these sections. */
   decorate<C extends IncidentChat>(inner: C): IncidentChat {
     const sections = this;
+    /** The alerts being read for an incident's page DMs (see sendPage). */
+    const reading = new Map<number, Promise<AlertCardView | undefined>>();
     return Object.assign(Object.create(inner) as C, {
       async postCard(incident: Incident, escalation?: EscalationView) {
         const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);
@@ -87,6 +89,24 @@ export class CardSections {
         const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);
         await inner.refreshCard(incident, escalation, alerts, objectives);
         await sections.shown(incident.id, repeatsSeen);
+      },
+      // A page of an incident opened from (or joined by) alerts says what fired. Not read, the page goes without it:
+      // nothing stands between a person and their page. The DMs of one page, sent at once, share one read (and go
+      // in the order they were asked).
+      async sendPage(incident: Incident, page: PageMessage, userId: string) {
+        let alerts = reading.get(incident.id);
+        if (!alerts) {
+          alerts = sections
+            .view(incident.id)
+            .then((v) => v.alerts)
+            .catch((err) => {
+              sections.log.warn(`could not read the alerts of incident ${incident.id} for its page`, err);
+              return undefined;
+            })
+            .finally(() => reading.delete(incident.id));
+          reading.set(incident.id, alerts);
+        }
+        return inner.sendPage(incident, page, userId, await alerts);
       },
     });
   }

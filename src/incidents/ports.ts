@@ -222,7 +222,11 @@ export interface IncidentChat {
    * UnreachableContactError when Slack says the person cannot be reached.
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a chat that cannot tell where its DM is returns nothing
-  sendPage(incident: Incident, page: PageMessage, userId: string): Promise<PageDmAt | void>;
+  /**
+   * Sends a page's direct message. `alerts`: the incident's monitoring alerts, when it has any, for the page to say
+   * what fired (the card's sections add them; see CardSections.decorate).
+   */
+  sendPage(incident: Incident, page: PageMessage, userId: string, alerts?: AlertCardView): Promise<PageDmAt | void>;
   /** Shows a page's direct message as answered: who acknowledged it or resolved the incident, without Acknowledge. */
   updatePage?(incident: Incident, dm: PageDmAt, answered: AnsweredPage): Promise<void>;
   /**

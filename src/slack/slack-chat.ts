@@ -532,8 +532,13 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return { userIds, unresolved };
   }
 
-  async sendPage(incident: Incident, page: PageMessage, userId: string): Promise<PageDmAt | undefined> {
-    const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident));
+  async sendPage(
+    incident: Incident,
+    page: PageMessage,
+    userId: string,
+    alerts?: AlertCardView,
+  ): Promise<PageDmAt | undefined> {
+    const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident), alerts);
     try {
       const posted = await this.client.chat.postMessage({
         channel: userId,

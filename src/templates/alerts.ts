@@ -152,6 +152,45 @@ export function alertLine(a: AlertView, telling: readonly string[] = []): string
   return `${head} · ${clipEscaped(rest, 600)}`;
 }
 
+/** At most this many firing alerts are named in a page; the rest are counted. */
+const PAGE_ALERTS_MAX = 3;
+
+/**
+ * What fired, for a page's direct message (read on a phone, woken at night): the firing alerts, each on a short line
+ * (name, what tells it apart, service, what it measured: no times or counts), at most PAGE_ALERTS_MAX then how many
+ * more, and the runbook's action for them; the alerts' source. Null when none fires (the page says nothing of alerts).
+ * `short` is the first alert alone, as plain text (not escaped), for the notification's text. Pure.
+ */
+export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } | null {
+  const firing = v.alerts.filter((a) => a.status === 'firing');
+  if (firing.length === 0 || v.firing === 0) return null;
+  const telling = tellingLabels(firing);
+  const line = (a: AlertView) => {
+    const told = toldLabels(a, telling(a));
+    return [
+      `${STATE_EMOJI.firing} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}`,
+      told || null,
+      a.service ? mrkdwnClip(a.service, 40) : null,
+      measured(a) || null,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+  };
+  const more = v.firing - Math.min(firing.length, PAGE_ALERTS_MAX);
+  const lines = [
+    `*What fired* (from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}):`,
+    ...firing.slice(0, PAGE_ALERTS_MAX).map(line),
+    ...(more > 0 ? [`…and ${more} more firing.`] : []),
+    ...v.rules.map((r) => `*Runbook:* ${mrkdwnClip(r.name, 60)} ${thresholdFor(r)} — ${mrkdwnClip(r.action, 200)}`),
+  ];
+  const first = firing[0]!;
+  // Unescaped: the page's text is escaped as a whole.
+  const short = [first.name, first.metric, first.value, first.threshold ? `(${first.threshold})` : null]
+    .filter(Boolean)
+    .join(' ');
+  return { mrkdwn: clipEscaped(lines.join('\n'), LIMITS.sectionText), short: truncate(short, 150) };
+}
+
 /** A runbook row's threshold and how long it must hold (`> 10% for 2m`); the threshold alone when it gives no time. */
 const thresholdFor = (r: Pick<AlertRule, 'threshold' | 'duration'>) =>
   `${mrkdwnClip(r.threshold, 40)}${r.duration ? ` for ${mrkdwnClip(r.duration, 10)}` : ''}`;

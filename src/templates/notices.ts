@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { AlertCardView } from '../incidents/alert-types.js';
 import type { PrivateWhy } from '../incidents/declaration.service.js';
 import type {
   AnsweredPage,
@@ -9,6 +10,7 @@ import type {
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
+import { pageAlerts } from './alerts.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
@@ -116,10 +118,18 @@ export const roleList = (names: readonly string[]) =>
 const why = (p: { reason: string; by?: string }) => (p.by ? `${mention(p.by)} escalated by hand` : p.reason);
 
 /**
- * The page a contact receives by direct message: the severity with the runbook's response time, the communication
- * template, a link, Acknowledge.
+ * The page a contact receives by direct message: the severity with the runbook's response time, what fired (an
+ * incident opened from or joined by monitoring alerts: `alerts`), the communication template, a link, Acknowledge.
  */
-export function renderPage(i: Incident, page: PageMessage, severities: SeverityDefs, channelLinkUrl?: string): Message {
+export function renderPage(
+  i: Incident,
+  page: PageMessage,
+  severities: SeverityDefs,
+  channelLinkUrl?: string,
+  alerts?: AlertCardView,
+): Message {
+  // An incident opened from (or joined by) monitoring alerts: what fired, before the template, which is empty then.
+  const fired = alerts ? pageAlerts(alerts) : null;
   const severity = severityWithResponse(i.severity, severities);
   const template = communicationTemplate(i, {
     status: i.status,
@@ -140,6 +150,7 @@ export function renderPage(i: Incident, page: PageMessage, severities: SeverityD
         text: `:pager: You are paged as *${mrkdwnClip(page.roleName, 100)}* because ${why(page)}. Join ${where}.\n*${severity}*`,
       },
     },
+    ...(fired ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: fired.mrkdwn } }] : []),
     { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${mrkdwnClip(template, LIMITS.sectionText - 10)}\`\`\`` } },
     {
       type: 'actions',
@@ -156,7 +167,9 @@ export function renderPage(i: Incident, page: PageMessage, severities: SeverityD
       ],
     },
   ];
-  return { text: mrkdwnClip(`Paged (${page.roleName}; ${severity}): ${template}`, 3000), blocks };
+  // The notification's text (a phone's lock screen): what fired comes first.
+  const lead = fired ? `${fired.short}. ` : '';
+  return { text: mrkdwnClip(`Paged (${page.roleName}; ${severity}): ${lead}${template}`, 3000), blocks };
 }
 
 /** The page's link to the incident channel, when there is one. */

@@ -73,6 +73,16 @@ describe('alerts open and track incidents', () => {
     expect(json(playbook.args)).not.toContain('Suggested from the incident title');
     const page = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
     expect(json(page.args)).toContain('Error rate above 10% on api-service');
+    // The page says what fired, and what the runbook says to do, before the (still empty) template; its notification
+    // text starts with the first alert.
+    const fired = page.args.blocks[1].text.text as string;
+    expect(fired).toMatch(/^\*What fired\* \(from alertmanager\):\n:red_circle: /);
+    expect(fired).toContain('*HighErrorRate*');
+    expect(fired).toContain('*Runbook:* HighErrorRate &gt; 10% for 2m — Check logs, identify root cause');
+    expect(fired).not.toContain('first <!date');
+    expect(String(page.args.text)).toMatch(
+      /^Paged \(On-Call Engineer; SEV-1 · respond within 15 minutes\): HighErrorRate /,
+    );
     // Announced as declared by the bot from Alertmanager's alerts, as the card says, not as if a person had.
     const announced = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
     expect(json(announced.args)).toContain(`Declared by <@${BOT_USER_ID}> from alertmanager alerts.`);
