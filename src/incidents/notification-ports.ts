@@ -1,3 +1,4 @@
+import type { AlertCardView } from './alert-types.js';
 import type { Incident } from './types.js';
 
 /** What a page says, whichever way it reaches the person. */
@@ -6,6 +7,8 @@ export interface PageNotification {
   reason: string;
   /** Who is reached: their Slack user ID, and their name from the runbook's `people:` when it has one. */
   person: { id: string; name: string | null };
+  /** The incident's monitoring alerts, when it was opened from (or joined by) alerts: the page says what fired. */
+  alerts?: AlertCardView;
 }
 
 /** Where a PagerDuty event goes: the service's routing key, and the incident of the bot and role it is about. */

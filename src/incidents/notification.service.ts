@@ -23,6 +23,7 @@ import {
   scheduleSteps,
   syncNotifications,
 } from '../store/notification.repo.js';
+import type { AlertCardView } from './alert-types.js';
 import { ruleReason } from './escalation-policy.js';
 import {
   DeliveryError,
@@ -106,7 +107,15 @@ export class NotificationService {
     private readonly log: Logger = console,
     /** Re-renders an incident's card (its page line changed). */
     private readonly refreshCard: (incidentId: number) => Promise<void> = async () => {},
-    private readonly opts: { maxAttempts?: number; leaseMs?: number } = {},
+    private readonly opts: {
+      maxAttempts?: number;
+      leaseMs?: number;
+      /**
+       * An incident's monitoring alerts, for its email and PagerDuty pages to say what fired (its Slack DMs have them
+       * from the chat). Not given, or not read: the page goes without them.
+       */
+      alertsOf?: (incidentId: number) => Promise<AlertCardView | undefined>;
+    } = {},
   ) {
     this.methods = {
       slack: {
@@ -316,6 +325,13 @@ export class NotificationService {
     const person = { id: job.userId ?? '', name: job.userId ? (this.runbook.people[job.userId]?.name ?? null) : null };
     const reason = job.rule ? ruleReason(job.rule, this.runbook, incident) : 'the incident is open';
     const page: PageNotification = { roleName: this.roleName(job.role), reason, person };
+    if (job.action === 'notify' && job.via !== 'slack' && this.opts.alertsOf) {
+      const alerts = await this.opts.alertsOf(incident.id).catch((err) => {
+        this.log.warn(`could not read the alerts of incident ${incident.id} for its ${job.via} page`, err);
+        return undefined;
+      });
+      if (alerts) page.alerts = alerts;
+    }
     const label = this.methods[job.via].label;
     let outcome: { sent: true; dm?: PageDmAt } | { skip: string } | { failed: string };
     try {

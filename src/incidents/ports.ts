@@ -219,13 +219,10 @@ export interface IncidentChat {
   resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }>;
   /**
    * Sends one person a page; returns where its direct message is, when the chat can tell. Throws
-   * UnreachableContactError when Slack says the person cannot be reached.
+   * UnreachableContactError when Slack says the person cannot be reached. `alerts`: the incident's monitoring alerts,
+   * when it has any, for the page to say what fired (the card's sections add them; see CardSections.decorate).
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a chat that cannot tell where its DM is returns nothing
-  /**
-   * Sends a page's direct message. `alerts`: the incident's monitoring alerts, when it has any, for the page to say
-   * what fired (the card's sections add them; see CardSections.decorate).
-   */
   sendPage(incident: Incident, page: PageMessage, userId: string, alerts?: AlertCardView): Promise<PageDmAt | void>;
   /** Shows a page's direct message as answered: who acknowledged it or resolved the incident, without Acknowledge. */
   updatePage?(incident: Incident, dm: PageDmAt, answered: AnsweredPage): Promise<void>;

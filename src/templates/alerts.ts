@@ -191,6 +191,41 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
   return { mrkdwn: clipEscaped(lines.join('\n'), LIMITS.sectionText), short: truncate(short, 150) };
 }
 
+/**
+ * What fired, as plain text for a page by email or PagerDuty: `HighErrorRate · api-service · error_rate 14% (> 10%)`
+ * and its links, up to PAGE_ALERTS_MAX then how many more, then the runbook's action; the first line names the source.
+ * Empty when none fires. Pure.
+ */
+export function pageAlertsText(v: AlertCardView): string[] {
+  const firing = v.alerts.filter((a) => a.status === 'firing');
+  if (firing.length === 0 || v.firing === 0) return [];
+  const one = (s: string | null | undefined, max: number) => (s ? truncate(s.replace(/\s+/g, ' '), max) : null);
+  const line = (a: AlertView) =>
+    [
+      one(a.name, 80),
+      one(a.service, 40),
+      [
+        one(a.metric, 60) ?? (a.value ? 'value' : null),
+        one(a.value, 30),
+        a.threshold ? `(${one(a.threshold, 40)})` : null,
+      ]
+        .filter(Boolean)
+        .join(' ') || null,
+      linkable(a.url) ? a.url : null,
+      linkable(a.dashboardUrl) && a.dashboardUrl !== a.url ? `graph: ${a.dashboardUrl}` : null,
+      linkable(a.runbookUrl) && a.runbookUrl !== a.url ? `runbook: ${a.runbookUrl}` : null,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+  const more = v.firing - Math.min(firing.length, PAGE_ALERTS_MAX);
+  return [
+    `What fired (from ${v.sources.join(', ')}):`,
+    ...firing.slice(0, PAGE_ALERTS_MAX).map((a) => `- ${line(a)}`),
+    ...(more > 0 ? [`- and ${more} more firing`] : []),
+    ...v.rules.map((r) => `Runbook: ${r.name} ${r.threshold}${r.duration ? ` for ${r.duration}` : ''}: ${r.action}`),
+  ];
+}
+
 /** A runbook row's threshold and how long it must hold (`> 10% for 2m`); the threshold alone when it gives no time. */
 const thresholdFor = (r: Pick<AlertRule, 'threshold' | 'duration'>) =>
   `${mrkdwnClip(r.threshold, 40)}${r.duration ? ` for ${mrkdwnClip(r.duration, 10)}` : ''}`;

@@ -1,6 +1,7 @@
 import type { PageNotification } from '../incidents/notification-ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
+import { pageAlertsText } from './alerts.js';
 import { communicationTemplate } from './communication.js';
 
 /** A link that opens the incident's channel in Slack (the app, or the browser). */
@@ -24,19 +25,21 @@ function template(i: Incident): string {
   });
 }
 
-/** A page by email: why, where to go, and the communication template. Plain text. Pure. */
+/** A page by email: why, where to go, what fired (an incident opened from alerts), the template. Plain text. Pure. */
 export function renderPageEmail(
   i: Incident,
   page: PageNotification,
   severities: SeverityDefs,
 ): { subject: string; text: string } {
   const link = channelUrl(i);
+  const fired = page.alerts ? pageAlertsText(page.alerts) : [];
   const hello = page.person.name ? `${page.person.name}, you` : 'You';
   const text = [
     `${hello} are paged as ${page.roleName} because ${page.reason}.`,
     `${severityWithResponse(i.severity, severities)}.`,
     link ? `Join the incident channel${i.channelName ? ` #${i.channelName}` : ''}: ${link}` : null,
     'Acknowledge in Slack (the Acknowledge button of the page or of the card) to stop further notifications.',
+    ...(fired.length ? ['', ...fired] : []),
     '',
     template(i),
   ]
@@ -72,6 +75,10 @@ export function pagerdutyPayload(i: Incident, page: PageNotification) {
         paged: page.person.name ?? page.person.id,
         ...(link ? { channel: link } : {}),
         ...(i.private ? {} : { communication: template(i) }),
+        // What fired, for an incident opened from (or joined by) monitoring alerts; not for a private one.
+        ...(!i.private && page.alerts && pageAlertsText(page.alerts).length
+          ? { alerts: pageAlertsText(page.alerts).join('\n') }
+          : {}),
       },
     },
     client: 'Incident Bot',

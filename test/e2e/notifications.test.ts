@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
@@ -107,6 +108,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
         PAGERDUTY_WEBHOOK_SECRET: SECRET,
         PAGERDUTY_API_TOKEN: 'pd-rest-token-read-only',
         PAGERDUTY_API_URL: pd.apiUrl,
+        ...ALERTS_ENV,
       },
     });
   });
@@ -173,6 +175,30 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(pd.taken('resolve')).toHaveLength(1);
     expect(pd.taken('trigger')).toHaveLength(1);
     expect(smtp.messages).toHaveLength(1);
+  }, 30_000);
+
+  it('a page of an incident opened from monitoring says what fired in its email and its PagerDuty event too', async () => {
+    const r = await postAlerts(
+      bot.baseUrl,
+      '/hooks/alerts',
+      genericAlert({ source: 'pager-check', key: 'pool-full', metric: 'database_pool_usage', value: '97%' }),
+    );
+    expect(r.status).toBe(202);
+    const mail = await smtp.waitFor((m) => m.to.includes('olive@example.com'), 15_000);
+    expect(mail.text).toContain('What fired (from pager-check):');
+    expect(mail.text).toMatch(/^- .* · database_pool_usage 97% /m);
+    // Before the template, whose fields are still empty.
+    expect(mail.text.indexOf('What fired')).toBeLessThan(mail.text.indexOf('SUBJECT:'));
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger', 15_000);
+    const details = trigger.payload?.custom_details as Record<string, string> | undefined;
+    expect(details?.alerts).toContain('What fired (from pager-check):');
+    expect(details?.alerts).toContain('database_pool_usage 97%');
+    await bot.command('resolve pool resized', {
+      channel_id: (
+        await bot.db.query<{ channel_id: string }>('SELECT channel_id FROM incidents ORDER BY id DESC LIMIT 1')
+      ).rows[0]!.channel_id,
+    });
+    await pd.waitFor((e) => e.event_action === 'resolve');
   }, 30_000);
 
   it('acknowledging in Slack stops the steps still to come', async () => {
