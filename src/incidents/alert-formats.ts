@@ -134,7 +134,8 @@ export function parseJson(body: string): { ok: true; value: unknown } | { ok: fa
 /**
  * The webhook format's versions this reads: Alertmanager's (4) and Grafana Alerting's (1), which is Alertmanager's
  * with fields of its own added (orgId, title, state, message; per alert values, valueString, silenceURL, dashboardURL,
- * panelURL, imageURL): of those, an alert's values (or valueString) and silenceURL are read. Another version may mean another shape: refused, saying which are read.
+ * panelURL, imageURL): of those, an alert's values (or valueString), silenceURL and panelURL (else dashboardURL)
+ * are read. Another version may mean another shape: refused, saying which are read.
  */
 export const WEBHOOK_VERSIONS: ReadonlyMap<string, string> = new Map([
   ['4', 'Prometheus Alertmanager'],

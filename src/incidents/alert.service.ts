@@ -572,16 +572,16 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     }
   }
 
-  /**
-   * The playbook the runbook's alert rows give an incident opened from alerts (suggested on it): the first matched
-   * row's that names one; null when its alerts matched only rows that name none (the row's action, on the card, is the
-   * procedure: no guess is made from the title); undefined when no row matched (or it was not opened from alerts).
-   */
   /** The incident was resolved: its channel's offers to resolve it lose their button (AlertSteps.closeResolveOffers). */
   closeResolveOffers(incident: Incident): Promise<void> {
     return this.steps.closeResolveOffers(incident);
   }
 
+  /**
+   * The playbook the runbook's alert rows give an incident opened from alerts (suggested on it): the first matched
+   * row's that names one; null when its alerts matched only rows that name none (the row's action, on the card, is the
+   * procedure: no guess is made from the title); undefined when no row matched (or it was not opened from alerts).
+   */
   async playbookFor(incidentId: number): Promise<string | null | undefined> {
     let matched = false;
     for (const ai of await alertIncidentsOf(this.db, incidentId)) {
