@@ -155,6 +155,14 @@ export function alertLine(a: AlertView, telling: readonly string[] = []): string
 /** At most this many firing alerts are named in a page; the rest are counted. */
 const PAGE_ALERTS_MAX = 3;
 
+/** What a page says fired: every firing alert the view holds, those it names, how many more fire; null when none. */
+function pageFiring(v: AlertCardView): { firing: AlertView[]; named: AlertView[]; more: number } | null {
+  const firing = v.alerts.filter((a) => a.status === 'firing');
+  if (firing.length === 0 || v.firing === 0) return null;
+  const named = firing.slice(0, PAGE_ALERTS_MAX);
+  return { firing, named, more: v.firing - named.length };
+}
+
 /**
  * What fired, for a page's direct message (read on a phone, woken at night): the firing alerts, each on a short line
  * (name, what tells it apart, service, what it measured: no times or counts), at most PAGE_ALERTS_MAX then how many
@@ -162,8 +170,9 @@ const PAGE_ALERTS_MAX = 3;
  * `short` is the first alert alone, as plain text (not escaped), for the notification's text. Pure.
  */
 export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } | null {
-  const firing = v.alerts.filter((a) => a.status === 'firing');
-  if (firing.length === 0 || v.firing === 0) return null;
+  const fired = pageFiring(v);
+  if (!fired) return null;
+  const { firing, named, more } = fired;
   const telling = tellingLabels(firing);
   const line = (a: AlertView) => {
     const told = toldLabels(a, telling(a));
@@ -176,10 +185,9 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
       .filter(Boolean)
       .join(' · ');
   };
-  const more = v.firing - Math.min(firing.length, PAGE_ALERTS_MAX);
   const lines = [
     `*What fired* (from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}):`,
-    ...firing.slice(0, PAGE_ALERTS_MAX).map(line),
+    ...named.map(line),
     ...(more > 0 ? [`…and ${more} more firing.`] : []),
     ...v.rules.map((r) => `*Runbook:* ${mrkdwnClip(r.name, 60)} ${thresholdFor(r)} — ${mrkdwnClip(r.action, 200)}`),
   ];
@@ -197,8 +205,9 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
  * Empty when none fires. Pure.
  */
 export function pageAlertsText(v: AlertCardView): string[] {
-  const firing = v.alerts.filter((a) => a.status === 'firing');
-  if (firing.length === 0 || v.firing === 0) return [];
+  const fired = pageFiring(v);
+  if (!fired) return [];
+  const { named, more } = fired;
   const one = (s: string | null | undefined, max: number) => (s ? truncate(s.replace(/\s+/g, ' '), max) : null);
   const line = (a: AlertView) =>
     [
@@ -217,10 +226,9 @@ export function pageAlertsText(v: AlertCardView): string[] {
     ]
       .filter(Boolean)
       .join(' · ');
-  const more = v.firing - Math.min(firing.length, PAGE_ALERTS_MAX);
   return [
     `What fired (from ${v.sources.join(', ')}):`,
-    ...firing.slice(0, PAGE_ALERTS_MAX).map((a) => `- ${line(a)}`),
+    ...named.map((a) => `- ${line(a)}`),
     ...(more > 0 ? [`- and ${more} more firing`] : []),
     ...v.rules.map((r) => `Runbook: ${r.name} ${r.threshold}${r.duration ? ` for ${r.duration}` : ''}: ${r.action}`),
   ];

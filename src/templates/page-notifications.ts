@@ -60,6 +60,8 @@ export function pagerdutyPayload(i: Incident, page: PageNotification) {
   const named = i.private ? 'a private incident' : `#${i.number} ${i.title}`;
   const summary = `[${severityLabel(i.severity)}] ${named}: paging ${page.roleName} because ${page.reason}`;
   const link = channelUrl(i);
+  // What fired, for an incident opened from (or joined by) monitoring alerts; not for a private one.
+  const fired = !i.private && page.alerts ? pageAlertsText(page.alerts) : [];
   return {
     payload: {
       summary: summary.slice(0, 1024),
@@ -75,10 +77,7 @@ export function pagerdutyPayload(i: Incident, page: PageNotification) {
         paged: page.person.name ?? page.person.id,
         ...(link ? { channel: link } : {}),
         ...(i.private ? {} : { communication: template(i) }),
-        // What fired, for an incident opened from (or joined by) monitoring alerts; not for a private one.
-        ...(!i.private && page.alerts && pageAlertsText(page.alerts).length
-          ? { alerts: pageAlertsText(page.alerts).join('\n') }
-          : {}),
+        ...(fired.length ? { alerts: fired.join('\n') } : {}),
       },
     },
     client: 'Incident Bot',
