@@ -147,7 +147,7 @@ function lengthInWords(words: string[]): void {
 const DAY_WORDS = [...WEEKDAYS.keys()].join('|');
 /** What reads as a due date after `due` or `by` though it is none this parser knows: said, not kept as text. */
 const DUE_LIKE = new RegExp(
-  `^(?:yesterday|today|tonight|eod|eow|eom|asap|(?:next|this|last)\\s+(?:week|month|year|${DAY_WORDS})|end\\s+of\\s+(?:the\\s+)?(?:day|week|month|year)|on\\s+(?:${DAY_WORDS}))$`,
+  `^(?:yesterday|today|tonight|eod|eow|eom|asap|soon|someday|sometime|later|whenever|never|tbd|(?:next|this|last)\\s+(?:week|month|quarter|year|sprint|${DAY_WORDS})|end\\s+of\\s+(?:the\\s+)?(?:day|week|month|year)|on\\s+(?:${DAY_WORDS}))$`,
   'i',
 );
 /** After `due` only (`by 2x` is text): a length in words this parser does not take (`in 2 months`), or a date written another way (`31/12`, `dec 31`). */
@@ -163,7 +163,9 @@ function unreadDue(words: readonly string[]): string | null {
     const marker = words[words.length - k - 1]!.toLowerCase().replace(/:$/, '');
     if (marker !== 'due' && marker !== 'by') continue;
     const tail = words.slice(-k).join(' ');
-    if (DUE_LIKE.test(tail) || (marker === 'due' && DUE_ONLY_LIKE.test(tail)))
+    // After an owner (`fix it @bob by someday`), `by` or `due` and one word can only be a due date.
+    const afterOwner = k === 1 && ownerToken(words[words.length - 3] ?? '')?.kind === 'owner';
+    if (afterOwner || DUE_LIKE.test(tail) || (marker === 'due' && DUE_ONLY_LIKE.test(tail)))
       return `${words[words.length - k - 1]} ${tail}`;
   }
   return null;

@@ -177,12 +177,21 @@ describe('a due day in words', () => {
       'due in 2 months',
       'due in 999 years',
       'due this friday',
+      'by someday',
+      'by soon',
+      'due next sprint',
+      'by next quarter',
+      'by tbd',
     ]) {
       expect(error(`Rotate keys ${typed}`)).toBe(
         `\`${typed}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\` or \`in 2 weeks\` (a due day is at 09:00 UTC), or leave it out. Nothing was added.`,
       );
     }
     expect(error('Rotate keys due next week @bob')).toMatch(/^`due next week` is not a due date I can read/);
+    // After an owner, by or due and one word can be nothing but a due date.
+    expect(error('fix it @nobody by someday')).toMatch(/^`by someday` is not a due date I can read/);
+    expect(error('fix it <@U0BOB> due whenevs')).toMatch(/^`due whenevs` is not a due date I can read/);
+    expect(error('fix it @bob by half')).toMatch(/^`by half` is not a due date I can read/);
     // Text that only looks alike stays text.
     for (const text of [
       'Investigate the outage due to cache',
