@@ -1,6 +1,6 @@
 import { describeDuration } from '../runbook/duration.js';
 import type { SeverityDefs } from './severity.js';
-import type { Incident } from './types.js';
+import type { DeclareSource, Incident } from './types.js';
 
 export const ESCALATION_RULES = [
   'declared',
@@ -48,7 +48,7 @@ export interface RuleDef {
   /** For timers made by hand rather than from the incident's state: kept while this holds. */
   keptWhile?(i: Incident): boolean;
   /** Why it pages, in words for the channel and the page itself. */
-  reason(rb: PolicyRunbook, i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean }): string;
+  reason(rb: PolicyRunbook, i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean; source?: DeclareSource }): string;
   /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
   unless(rb: PolicyRunbook): string | null;
   /** Whether its due time follows the incident (a severity change moves it); the others keep the time they were set. */
@@ -83,7 +83,8 @@ export const RULES = {
   declared: {
     file: { key: 'on_declare', form: 'role' },
     due: (i) => (investigating(i) ? i.createdAt : null),
-    reason: () => 'a new incident was declared',
+    reason: (_rb, i) =>
+      i.source === 'alert' ? 'an alert from monitoring opened the incident' : 'a new incident was declared',
     unless: () => null,
     movable: false,
     pages: 'roles',
@@ -193,7 +194,7 @@ export interface JobSpec {
 export function ruleReason(
   rule: string,
   rb: PolicyRunbook,
-  i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean },
+  i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean; source?: DeclareSource },
 ): string {
   return ruleDef(rule)?.reason(rb, i) ?? `the escalation rule "${rule}" fired`;
 }

@@ -65,6 +65,8 @@ export interface Incident {
   private: boolean;
   /** The maintenance window that was open when it was declared (its title), or null. */
   maintenance: string | null;
+  /** Who opened it: a person, or the bot for a monitoring alert (a page says so). */
+  source: DeclareSource;
 }
 
 export const EVENT_KINDS = [

@@ -81,9 +81,9 @@ export async function insertDeclaring(
 ): Promise<Incident> {
   const { rows } = await q.query<IncidentRow>(
     `WITH i AS (${INSERT_INCIDENT}), e AS (
-       INSERT INTO incident_events (incident_id, kind, actor_id, details) SELECT id, 'declared', $5, $9::jsonb FROM i
+       INSERT INTO incident_events (incident_id, kind, actor_id, details) SELECT id, 'declared', $5, $10::jsonb FROM i
      ), d AS (
-       INSERT INTO declarations (incident_id, owner, lease_until) SELECT id, $10, now() + make_interval(secs => $11) FROM i
+       INSERT INTO declarations (incident_id, owner, lease_until) SELECT id, $11, now() + make_interval(secs => $12) FROM i
      )
      SELECT * FROM i`,
     [...newIncidentParams(n, true), JSON.stringify(details), owner, secs(leaseMs)],

@@ -1,5 +1,5 @@
 import type { Severity } from '../incidents/severity.js';
-import type { Incident, IncidentEventKind, IncidentPhase, IncidentStatus } from '../incidents/types.js';
+import type { DeclareSource, Incident, IncidentEventKind, IncidentPhase, IncidentStatus } from '../incidents/types.js';
 import type { Queryable, StatementPart } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
@@ -33,6 +33,7 @@ export interface IncidentRow {
   last_update_at: Date | string | null;
   private: boolean;
   maintenance: string | null;
+  source: string;
   declaring?: boolean;
 }
 
@@ -69,6 +70,7 @@ export function toIncident(r: IncidentRow): Incident {
     lastUpdateAt: date(r.last_update_at),
     private: r.private,
     maintenance: r.maintenance,
+    source: r.source as DeclareSource,
   };
 }
 
@@ -111,14 +113,16 @@ export interface NewIncident {
   private?: boolean;
   /** The maintenance window open as it is declared (its title). */
   maintenance?: string | null;
+  /** Who opens it: a person (default) or the bot for an alert. */
+  source?: DeclareSource;
 }
 
 /**
- * The INSERT of a new incident (parameters $1 to $8, `newIncidentParams`; the reporter is $5), for insertIncident and
+ * The INSERT of a new incident (parameters $1 to $9, `newIncidentParams`; the reporter is $5), for insertIncident and
  * for statements that write more with it (insertDeclaring).
  */
-export const INSERT_INCIDENT = `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring, private, maintenance)
-     VALUES ($1, coalesce($2::int, -pg_backend_pid()), $3, $4, 'investigating', 'detection', $5, $6, $7, $8)
+export const INSERT_INCIDENT = `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id, declaring, private, maintenance, source)
+     VALUES ($1, coalesce($2::int, -pg_backend_pid()), $3, $4, 'investigating', 'detection', $5, $6, $7, $8, $9)
      RETURNING *`;
 
 export function newIncidentParams(n: NewIncident, declaring: boolean): unknown[] {
@@ -131,6 +135,7 @@ export function newIncidentParams(n: NewIncident, declaring: boolean): unknown[]
     declaring,
     n.private ?? false,
     n.maintenance ?? null,
+    n.source ?? 'person',
   ];
 }
 

@@ -83,6 +83,14 @@ describe('alerts open and track incidents', () => {
     expect(String(page.args.text)).toMatch(
       /^Paged \(On-Call Engineer; SEV-1 · respond within 15 minutes\): HighErrorRate /,
     );
+    // Why: monitoring opened it, in the page and in the channel's line, not "a new incident was declared".
+    expect(json(page.args)).toContain('because an alert from monitoring opened the incident');
+    const paged = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident.channel_id && String(c.args.text).includes('Paged *On-Call Engineer*'),
+    );
+    expect(String(paged.args.text)).toContain('because an alert from monitoring opened the incident');
+    expect(json(bot.fake.calls)).not.toContain('a new incident was declared');
     // Announced as declared by the bot from Alertmanager's alerts, as the card says, not as if a person had.
     const announced = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === INCIDENTS_CHANNEL_ID);
     expect(json(announced.args)).toContain(`Declared by <@${BOT_USER_ID}> from alertmanager alerts.`);

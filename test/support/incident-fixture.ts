@@ -43,6 +43,7 @@ export function makeIncident(overrides: Partial<Incident> = {}): Incident {
     lastUpdateAt: null,
     private: false,
     maintenance: null,
+    source: 'person',
     ...overrides,
   };
 }
