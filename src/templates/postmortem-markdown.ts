@@ -8,6 +8,7 @@ import {
   PHASE_LABELS,
   STATUS_LABELS,
 } from '../incidents/types.js';
+import { markdownText } from '../ops/value-forms.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { inertLinks } from './inert-links.js';
@@ -43,8 +44,8 @@ function sourceTime(iso: unknown): string {
   return t && !Number.isNaN(t.getTime()) ? ` at ${utcSeconds(t)} UTC (its source's time)` : '';
 }
 
-/** `<`, `>` and `&` as entities: no raw HTML in Markdown. */
-const noHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** No raw HTML in Markdown (see markdownText, which known-value masking reads documents by). */
+const noHtml = markdownText;
 
 /** Text safe in Markdown: no raw HTML, no link but to http(s) or mailto, masked. */
 function inline(text: string, mask: (t: string) => string): string {

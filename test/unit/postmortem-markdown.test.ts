@@ -242,7 +242,7 @@ describe('the post-mortem document', () => {
     expect(md).toMatch(
       /^# Post-mortem: incident #42 — db down\n\nVersion 2 · written by Casey Commander \(UCOMMANDER1\)/,
     );
-    expect(md).toContain('Description: Customers report &lt;b&gt;errors&lt;/b&gt;');
+    expect(md).toContain('Description: Customers report &lt;b>errors&lt;/b>');
     expect(md).toContain('Resolution: Restarted the primary; pool leak');
   });
 
@@ -359,9 +359,18 @@ describe('the post-mortem document', () => {
     });
     const md = write(r);
     expect(md).not.toContain('<script>');
-    expect(md).toContain('&lt;script&gt;');
+    expect(md).toContain('&lt;script>');
     for (const row of tableRows(md, 'Timeline')) expect(row).toHaveLength(3);
     for (const row of tableRows(md, 'Action items')) expect(row).toHaveLength(5);
+  });
+
+  it('leaves > and & as typed where they start no HTML, and an entity typed as text', () => {
+    const r = record({
+      incident: makeResolvedIncident({ title: 'p99 > 2s & R&D <b> &lt; &#60;', affected: 'a|b' }),
+    });
+    const md = write(r);
+    expect(md).toMatch(/^# Post-mortem: incident #42 — p99 > 2s & R&D &lt;b> &amp;lt; &amp;#60;\n/);
+    expect(md).not.toContain('&gt;');
   });
 
   it('shows the severity at declaration and every change, with the highest reached', () => {

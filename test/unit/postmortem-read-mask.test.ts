@@ -1,6 +1,7 @@
 /**
  * A post-mortem document written before a value was known secret (an older version, a COMMAND_ENV value configured
- * since) holds it as the document writes people's text: `&`, `<`, `>` as entities, and in a table cell `\` doubled
+ * since) holds it as the document writes people's text (`<` as an entity, `&` where it would start one; before, `>`
+ * and every `&` too), and in a table cell `\` doubled
  * and `|` escaped. Served, it goes through the mask of known values (PostmortemService.document): the value must be
  * found in those forms too, not only as typed.
  */
@@ -32,4 +33,13 @@ describe('a secret value in a post-mortem written before it was known, served', 
     expect(served).not.toContain(secret.slice(-3));
     expect(served).toContain('the token *** leaked');
   });
+});
+
+it('a secret value in a post-mortem written before `>` stayed as typed (`&gt;`) is masked too', () => {
+  const secret = 'Zq7|Xv9&Lm3<Pr8>Ws2\\Tn4_Hk6*Jd5';
+  const mask = knownValuesMask([{ name: 'ATOM_API_TOKEN', value: secret }]);
+  const prose = 'the token Zq7|Xv9&amp;Lm3&lt;Pr8&gt;Ws2\\Tn4_Hk6*Jd5 leaked';
+  const cell = '| key Zq7\\|Xv9&amp;Lm3&lt;Pr8&gt;Ws2\\\\Tn4_Hk6*Jd5 seen |';
+  expect(mask(prose)).toBe('the token *** leaked');
+  expect(mask(cell)).toBe('| key *** seen |');
 });
