@@ -67,13 +67,15 @@ export function renderOwnerMessage(
   why: 'assigned' | 'due',
   now: Date,
 ): Message {
+  // Which incident, with its severity (SEV-2 incident #1 … in #inc-1-…).
+  const from = `${severityLabel(incident.severity)} incident ${incidentRef(incident)}`;
   // An item its owner added (`@me`, a post-mortem's runbook update): theirs, not given to them.
   const head =
     why === 'due'
-      ? `:alarm_clock: An action item you own from incident ${incidentRef(incident)} is due now:`
+      ? `:alarm_clock: An action item you own from ${from} is due now:`
       : item.createdBy === item.ownerId
-        ? `:clipboard: You added an action item you own, from incident ${incidentRef(incident)}:`
-        : `:clipboard: ${mention(item.createdBy)} made you the owner of an action item from incident ${incidentRef(incident)}:`;
+        ? `:clipboard: You added an action item you own, from ${from}:`
+        : `:clipboard: ${mention(item.createdBy)} made you the owner of an action item from ${from}:`;
   const text = `${head} ${mrkdwnClip(item.text, 300)}`;
   return {
     text: truncate(text, 3000),
@@ -85,7 +87,7 @@ export function renderOwnerMessage(
         elements: [
           {
             type: 'mrkdwn',
-            text: `[${severityLabel(incident.severity)}] Your open items are in \`/incident actions\` and in the bot's Home tab.`,
+            text: "Your open items are in `/incident actions` and in the bot's Home tab.",
           },
         ],
       },

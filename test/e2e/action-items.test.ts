@@ -101,7 +101,8 @@ describe('action items', () => {
     await inChannel(`action Add the pool alert <@${TEST_REPORTER_ID}> 3d`);
     await bot.fake.waitFor('response_url');
     const told = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID);
-    expect(json(told)).toContain('You added an action item you own, from incident');
+    expect(json(told)).toMatch(/You added an action item you own, from SEV-\d incident #\d+ /);
+    expect(json(told)).not.toContain('] Your open items');
     expect(json(told)).not.toContain('made you the owner');
     expect(json(told)).toContain(ACTION.actionItemDone);
     await bot.db.query("DELETE FROM action_items WHERE text = 'Add the pool alert'");
