@@ -208,10 +208,22 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
     }
   }
 
-  /** Closes the windows open now (by hand, or a scheduled one early); the sweep says so. */
+  /**
+   * Closes the windows open now (by hand, or a scheduled one early) and says so at once, before any alert they held
+   * back is let through (it waits while this request holds the window: see windowHeldAt), so the channel reads the end
+   * first. What cannot be said now, the sweep says once the lease runs out.
+   */
   async end(userId: string): Promise<MaintenanceWindowRow[]> {
-    const ended = await endOpenWindows(this.db, this.now(), userId);
+    const ended = await endOpenWindows(this.db, this.now(), userId, LEASE_MS);
     if (ended.length === 0) throw new DomainError('no_maintenance', 'No maintenance window is open.');
+    for (const w of ended) {
+      if (w.stage !== 'open') continue;
+      try {
+        await this.act(w);
+      } catch (err) {
+        this.log.warn(`maintenance window ${w.id}: could not post its end; the timer loop tries again`, err);
+      }
+    }
     return ended;
   }
 

@@ -123,9 +123,11 @@ export async function openWindows(q: Queryable, at: Date): Promise<MaintenanceWi
  * window lies inside that window, so counting it changes nothing.
  */
 export async function windowHeldAt(q: Queryable, at: Date): Promise<boolean> {
+  // Over, but its end being said (claimed while open: by the request that ended it, or by the sweep): it holds on until
+  // the channel has read that it ended, so what it held back comes after that, not before.
   const { rows } = await q.query<{ held: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM maintenance_windows WHERE starts_at <= $1 AND (ends_at IS NULL OR ends_at > $1))
-       AS held`,
+    `SELECT EXISTS (SELECT 1 FROM maintenance_windows WHERE starts_at <= $1
+       AND (ends_at IS NULL OR ends_at > $1 OR (stage = 'open' AND lease_until > now()))) AS held`,
     [at],
   );
   return rows[0]?.held === true;
@@ -141,13 +143,23 @@ export async function pendingWindows(q: Queryable, now: Date): Promise<Maintenan
   return rows.map(toWindow);
 }
 
-/** Ends the windows open now (by hand): their end is posted by the sweep. */
-export async function endOpenWindows(q: Queryable, at: Date, by: string): Promise<MaintenanceWindowRow[]> {
+/**
+ * Ends the windows open now (by hand). Those whose start was said are held for `leaseMs` by the request that ends them,
+ * which says their end (the sweep takes one over once that lease runs out); alerts they held back wait for it (see
+ * windowHeldAt). The others are left to the sweep.
+ */
+export async function endOpenWindows(
+  q: Queryable,
+  at: Date,
+  by: string,
+  leaseMs: number,
+): Promise<MaintenanceWindowRow[]> {
   const { rows } = await q.query<Row>(
-    `UPDATE maintenance_windows SET ends_at = $1, closed_by = $2
+    `UPDATE maintenance_windows SET ends_at = $1, closed_by = $2,
+       lease_until = CASE WHEN stage = 'open' THEN now() + make_interval(secs => $3 / 1000.0) ELSE lease_until END
      WHERE stage <> 'closed' AND starts_at <= $1 AND (ends_at IS NULL OR ends_at > $1)
      RETURNING *`,
-    [at, by],
+    [at, by, leaseMs],
   );
   return rows.map(toWindow);
 }

@@ -481,6 +481,16 @@ describe('a window ends while an alert it held back still fires, with two replic
       (await incidentsOfSource(a.db, 'pool')).find((i) => i.card_ts),
     );
     expect(incident).toMatchObject({ title: 'DB pool at 97%', severity: 1, reporter_id: BOT_USER_ID });
+    // The incidents channel reads that the window ended before the incident it let through.
+    const inIncidents = () => fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    await waitUntil('the announcement', async () =>
+      inIncidents().some((c) => String(c.args.text).includes(`incident #${incident.number}:`)),
+    );
+    const endedAt = inIncidents().findIndex((c) => json(c.args).includes('has ended'));
+    expect(endedAt).toBeGreaterThan(-1);
+    expect(endedAt).toBeLessThan(
+      inIncidents().findIndex((c) => String(c.args.text).includes(`incident #${incident.number}:`)),
+    );
     await waitUntil('the notice to say which incident', async () =>
       json(fake.message(INCIDENTS_CHANNEL_ID, notice.response!.ts)?.blocks).includes(
         `Declared as incident #${incident.number}`,

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { type MaintenanceChat, MaintenanceService } from '../../src/incidents/maintenance.service.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
+import { windowHeldAt } from '../../src/store/maintenance.repo.js';
 import { forEachDatabase } from './databases.js';
 
 const RUNBOOK = await loadRunbook();
@@ -49,6 +50,47 @@ forEachDatabase(
       expect(posted).toEqual(['started']);
       expect(started).toHaveLength(1);
       await service.end('U0OPENER');
+    });
+
+    it('a window ended by hand is said to have ended before the alerts it held back are let through', async () => {
+      const said: string[] = [];
+      let held: boolean[] = [];
+      let refuse = false;
+      const chat: MaintenanceChat = {
+        self: async () => ({ teamId: 'T0TEST', botUserId: 'UBOT' }),
+        post: async (_channel, m) => {
+          // What the alert loop would read while the end is being said.
+          held.push(await windowHeldAt(ctx.db, new Date()));
+          if (refuse) throw new Error('not_in_channel');
+          said.push(m.kind);
+        },
+      };
+      const runs = { start: async () => {} } as never;
+      const log = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} } as never;
+      const service = new MaintenanceService(ctx.db, chat, runs, RUNBOOK.maintenance, [], 'C0INCIDENTS', log);
+      const w = await service.start('db upgrade', 'U0OPENER', 'C0GENERAL');
+      await service.postStart(w);
+      expect(said).toEqual(['started']);
+      held = [];
+      // Said by the request that ends it, not left to the timer loop; the window holds until it is.
+      await service.end('U0OPENER');
+      expect(said).toEqual(['started', 'ended']);
+      expect(held).toEqual([true]);
+      expect(await windowHeldAt(ctx.db, new Date())).toBe(false);
+
+      // The channel refuses the end: it holds no longer than its lease, then the sweep says it.
+      const w2 = await service.start('db upgrade 2', 'U0OPENER', 'C0GENERAL');
+      await service.postStart(w2);
+      refuse = true;
+      await service.end('U0OPENER');
+      expect(await windowHeldAt(ctx.db, new Date())).toBe(true);
+      await ctx.db.query("UPDATE maintenance_windows SET lease_until = now() - interval '1 second' WHERE id = $1", [
+        w2.id,
+      ]);
+      expect(await windowHeldAt(ctx.db, new Date())).toBe(false);
+      refuse = false;
+      await service.sweep();
+      expect(said.filter((k) => k === 'ended')).toHaveLength(2);
     });
   },
   { migrate: true },
