@@ -37,6 +37,7 @@ import {
   renderNotice,
   renderPage,
 } from '../templates/notices.js';
+import { channelUrl } from '../templates/page-notifications.js';
 import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
 import { mrkdwnClipUnits } from '../templates/text.js';
@@ -667,9 +668,8 @@ function channelOf(place: ChatPlace): string {
   return place.channelId;
 }
 
-/** Slack's link that opens the incident's channel (a page's button), when it has one. */
-const channelRedirect = (i: Incident) =>
-  i.channelId ? `https://slack.com/app_redirect?channel=${i.channelId}` : undefined;
+/** Slack's link that opens the incident's channel (a page's button), when it has one: the email's link too. */
+const channelRedirect = (i: Incident) => channelUrl(i) ?? undefined;
 
 /** In the place's thread, for a playbook run outside an incident (its messages stay under its checklist). */
 const inThread = (place: ChatPlace) => (place.threadTs ? { thread_ts: place.threadTs } : {});

@@ -4,6 +4,7 @@ import { ACTION, BLOCK } from '../../src/templates/ids.js';
 import { useBot } from '../support/bot-harness.js';
 import type { FakeSlack } from '../support/fake-slack.js';
 import { declareThroughBot, eventually, pageDmTo } from '../support/incident-flow.js';
+import { TEST_TEAM_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -38,7 +39,9 @@ describe("a page's direct message once the page is answered", () => {
     expect(acked.acknowledge).toBe(false);
     expect(acked.blocks).toContain('You were paged as *On-Call Engineer* for incident #');
     expect(acked.blocks).toContain('checkout queue stuck');
-    expect(acked.blocks).toContain(`"url":"https://slack.com/app_redirect?channel=${card.channelId}"`);
+    expect(acked.blocks).toContain(
+      `"url":"https://slack.com/app_redirect?team=${TEST_TEAM_ID}&channel=${card.channelId}"`,
+    );
 
     // Escalated since: senior DevOps' page came after the acknowledgement, so it is theirs to acknowledge.
     await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0ONCALL' });
