@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { noteIncident, noteOutcome } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
-import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from '../incidents/errors.js';
+import { AlreadyDoneError, DomainError, NotAnIncidentChannelError, REOPEN_HINT } from '../incidents/errors.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
@@ -139,7 +139,7 @@ const HANDLERS: {
   },
   async update(cmd, c, i) {
     if (i.status === 'resolved')
-      throw new AlreadyDoneError('This incident is resolved; it takes no more status updates.');
+      throw new AlreadyDoneError(`This incident is resolved; it takes no more status updates. ${REOPEN_HINT}`);
     const publish = publishesByDefault(i.severity, c.deps.severities);
     const prefill = statusUpdatePrefill(cmd.summary);
     const now = new Date();
@@ -153,6 +153,7 @@ const HANDLERS: {
     await openModal(c.client, c.triggerId, resolveModal(i, formMetadata(i)));
     return null;
   },
+  reopen: (cmd, c, i) => c.deps.incidents.reopen(i.id, c.userId, cmd.summary, c.key),
   rename: (cmd, c, i) => c.deps.incidents.rename(i.id, c.userId, cmd.title, c.key),
   impact: (cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'customer_impact', c.key, cmd.summary),
   data_loss: (cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'data_loss_risk', c.key, cmd.summary),

@@ -19,6 +19,7 @@ export type IncidentCommand =
   | { kind: 'update'; summary: string | null }
   | { kind: 'mitigated'; summary: string | null }
   | { kind: 'resolve'; summary: string | null }
+  | { kind: 'reopen'; summary: string | null }
   | { kind: 'rename'; title: string }
   | { kind: 'status' }
   | { kind: 'timeline' }
@@ -223,6 +224,19 @@ export const SUBCOMMANDS = {
     where: 'incident channel',
     whenDown: 'update',
     usage: '`/incident resolve [summary]` — resolve with a one-line summary',
+  },
+  reopen: {
+    names: ['reopen', 're-open', 'unresolve'],
+    args: 'text',
+    text: {
+      field: 'summary',
+      max: RESOLVE_SUMMARY_MAX,
+      tooLong: () => `Keep why it is reopened to ${RESOLVE_SUMMARY_MAX} characters; details go in a status update.`,
+    },
+    where: 'incident channel',
+    whenDown: 'update',
+    usage:
+      '`/incident reopen [why]` — work on a resolved incident again (back to Investigating; escalation counts from now)',
   },
   rename: {
     names: ['rename', 'retitle'],

@@ -89,3 +89,6 @@ export class AlreadyDoneError extends DomainError {
     super('already_done', message);
   }
 }
+
+/** Said after "this incident is resolved" where someone tried to work on it: how to work on it again. */
+export const REOPEN_HINT = 'To work on it again, type `/incident reopen [why]` in its channel.';

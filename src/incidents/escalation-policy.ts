@@ -48,7 +48,10 @@ export interface RuleDef {
   /** For timers made by hand rather than from the incident's state: kept while this holds. */
   keptWhile?(i: Incident): boolean;
   /** Why it pages, in words for the channel and the page itself. */
-  reason(rb: PolicyRunbook, i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean; source?: DeclareSource }): string;
+  reason(
+    rb: PolicyRunbook,
+    i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean; source?: DeclareSource; reopenedAt?: Date | null },
+  ): string;
   /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
   unless(rb: PolicyRunbook): string | null;
   /** Whether its due time follows the incident (a severity change moves it); the others keep the time they were set. */
@@ -76,7 +79,8 @@ const investigating = (i: Incident) => i.status === 'investigating';
  * mitigated pages as at once as before (it paged nobody, and nobody was told).
  */
 const notResolved = (i: Incident) => i.status !== 'resolved';
-const after = (i: Incident, ms: number) => new Date(i.createdAt.getTime() + ms);
+/** A timed rule counts from the declaration, or from the last reopening (`/incident reopen`): ms after that. */
+const after = (i: Incident, ms: number) => new Date((i.reopenedAt ?? i.createdAt).getTime() + ms);
 
 /** The runbook's Escalation Procedures, one row per rule. */
 export const RULES = {
@@ -97,8 +101,8 @@ export const RULES = {
       const open = investigating(i) || (i.status === 'mitigated' && s?.until !== 'mitigated');
       return open ? after(i, s?.afterMs ?? 0) : null;
     },
-    reason: (rb) =>
-      `it is still not resolved ${describeDuration(rb.escalation.rules.unresolved?.afterMs ?? 0)} after it was declared`,
+    reason: (rb, i) =>
+      `it is still not resolved ${describeDuration(rb.escalation.rules.unresolved?.afterMs ?? 0)} after it was ${i.reopenedAt ? 'reopened' : 'declared'}`,
     unless: (rb) =>
       rb.escalation.rules.unresolved?.until === 'mitigated' ? 'mitigated or resolved by then' : 'resolved by then',
     movable: true,
@@ -194,7 +198,7 @@ export interface JobSpec {
 export function ruleReason(
   rule: string,
   rb: PolicyRunbook,
-  i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean; source?: DeclareSource },
+  i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean; source?: DeclareSource; reopenedAt?: Date | null },
 ): string {
   return ruleDef(rule)?.reason(rb, i) ?? `the escalation rule "${rule}" fired`;
 }

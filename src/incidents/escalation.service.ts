@@ -19,6 +19,7 @@ import {
   pendingManualRoles,
   recordDeliveries,
   retryJob,
+  type SyncRules,
   syncJobs,
   syncJobsPart,
 } from '../store/escalation.repo.js';
@@ -223,8 +224,8 @@ export class EscalationService {
     await this.notifications?.sync(tx, incident);
   }
 
-  private syncRules(incident: Incident) {
-    return { movable: MOVABLE_RULES, kept: keptByHand(incident) };
+  private syncRules(incident: Incident): SyncRules {
+    return { movable: MOVABLE_RULES, kept: keptByHand(incident), revivedSince: incident.reopenedAt };
   }
 
   /** After the transaction commits: wake the timer loop if something is due before it would wake. */

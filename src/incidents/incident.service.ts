@@ -35,7 +35,7 @@ import {
   type DeclareResult,
   existingDeclaration,
 } from './declaration.service.js';
-import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';
+import { AlreadyDoneError, DomainError, type Phrase, REOPEN_HINT } from './errors.js';
 import { type EscalateResult, type EscalationService, stopsPages } from './escalation.service.js';
 import { incidentNotFound, incidentOrThrow } from './find-incident.js';
 import { mustFitForm } from './form-fit.js';
@@ -288,8 +288,12 @@ export class IncidentService {
     return { incident: result.incident, warnings };
   }
 
-  /** Time to acknowledge, mitigate and resolve, counted when a change reaches each for the first time. */
+  /**
+   * Time to acknowledge, mitigate and resolve, counted when a change reaches each for the first time: a reopened
+   * incident (its mitigation and resolution cleared) is not counted again when it is mitigated and resolved again.
+   */
   private countMilestones(before: Incident, after: Incident): void {
+    if (after.reopenedAt) return;
     const since = (at: Date) => Math.max(0, (at.getTime() - after.createdAt.getTime()) / 1000);
     if (!before.acknowledgedAt && after.acknowledgedAt)
       this.metrics.reached('acknowledge', after.severity, since(after.acknowledgedAt));
@@ -301,7 +305,8 @@ export class IncidentService {
 
   changeSeverity(incidentId: number, actorId: string, to: Severity, requestKey?: string) {
     return this.change(incidentId, requestKey, (cur) => {
-      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is resolved; its severity is final.');
+      if (cur.status === 'resolved')
+        throw new AlreadyDoneError(`This incident is resolved; its severity is final. ${REOPEN_HINT}`);
       if (cur.severity === to) throw new AlreadyDoneError(`The incident is already ${severityLabel(to)}.`);
       return {
         patch: { severity: to },
@@ -454,7 +459,7 @@ export class IncidentService {
   markMitigated(incidentId: number, actorId: string, requestKey?: string, typedHow?: string | null) {
     const how = typedHow ? this.typed(typedHow) : typedHow;
     return this.change(incidentId, requestKey, (cur) => {
-      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+      if (cur.status === 'resolved') throw new AlreadyDoneError(`This incident is already resolved. ${REOPEN_HINT}`);
       if (cur.status === 'mitigated') throw new AlreadyDoneError('This incident is already marked mitigated.');
       const phase = advance(cur.phase, 'resolution');
       return {
@@ -563,6 +568,49 @@ export class IncidentService {
           { kind: 'phase_changed', actorId, details: { from: cur.phase, to: 'postmortem' } },
         ],
         notice: { kind: 'resolved', actorId, summary },
+      };
+    });
+  }
+
+  /**
+   * `/incident reopen [why]`: a resolved incident is worked on again (resolved too early, or its trouble came back). It
+   * goes back to Investigating, its phase to Assessment (Detection if nobody acknowledged it), and its resolution is
+   * kept only on the timeline. Its commander stays. The next update it promised is dropped: the team posts a new one.
+   * Its timed escalation rules count from now: a timer its resolution cancelled is set again (see SyncRules), and a
+   * role already paged for a reason is not paged again for it.
+   */
+  reopen(incidentId: number, actorId: string, typedWhy?: string | null, requestKey?: string) {
+    const why = typedWhy?.trim() ? this.typed(typedWhy.trim()) : null;
+    return this.change(incidentId, requestKey, (cur) => {
+      if (cur.status !== 'resolved')
+        throw new AlreadyDoneError(`This incident is not resolved (it is ${cur.status}): there is nothing to reopen.`);
+      const phase = cur.acknowledgedAt ? 'assessment' : 'detection';
+      return {
+        patch: {
+          status: 'investigating',
+          phase,
+          mitigatedAt: null,
+          resolvedAt: null,
+          resolvedBy: null,
+          resolutionSummary: null,
+          nextUpdateAt: null,
+          reopenedAt: new Date(),
+          reopenedBy: actorId,
+        },
+        events: [
+          {
+            kind: 'reopened',
+            actorId,
+            details: {
+              ...(why ? { why } : {}),
+              resolvedAt: cur.resolvedAt?.toISOString() ?? null,
+              resolvedBy: cur.resolvedBy,
+              summary: cur.resolutionSummary,
+            },
+          },
+          { kind: 'phase_changed', actorId, details: { from: cur.phase, to: phase } },
+        ],
+        notice: { kind: 'reopened', actorId, ...(why ? { why } : {}) },
       };
     });
   }

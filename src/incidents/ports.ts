@@ -55,6 +55,8 @@ export type IncidentNotice =
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
   | { kind: 'mitigated'; actorId: string; how?: string }
   | { kind: 'resolved'; actorId: string; summary: string }
+  /** A resolved incident reopened (`/incident reopen`), with why when given. */
+  | { kind: 'reopened'; actorId: string; why?: string }
   | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string; what?: string }
   | { kind: 'renamed'; from: string; actorId: string }
   /** `by`: the person who escalated by hand, when someone did (the channel names them). */

@@ -50,6 +50,9 @@ export interface Incident {
   resolvedAt: Date | null;
   resolvedBy: string | null;
   resolutionSummary: string | null;
+  /** When it was last reopened after a resolution (`/incident reopen`), and by whom; its timed rules count from then. */
+  reopenedAt: Date | null;
+  reopenedBy: string | null;
   customerImpact: boolean;
   dataLossRisk: boolean;
   affected: string | null;
@@ -78,6 +81,8 @@ export const EVENT_KINDS = [
   'status_update',
   'mitigated',
   'resolved',
+  /** A resolved incident reopened: `why` when given, and the resolution it undid (`resolvedAt`, `resolvedBy`, `summary`). */
+  'reopened',
   'phase_changed',
   /** The title changed (`/incident rename`): `from`, `to`. */
   'renamed',

@@ -304,7 +304,8 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     // What the topic names: the severity, the title, and whether it is resolved (by Resolve, or a status update).
     const resolvedNow =
       notice.kind === 'resolved' || (notice.kind === 'status_update' && notice.update.status === 'resolved');
-    if (notice.kind === 'severity_changed' || notice.kind === 'renamed' || resolvedNow) this.keepTopic(incident);
+    if (notice.kind === 'severity_changed' || notice.kind === 'renamed' || notice.kind === 'reopened' || resolvedNow)
+      this.keepTopic(incident);
     const msg = renderNotice(incident, notice, this.opts.severities);
     await this.call('post in the incident channel', () =>
       this.client.chat.postMessage({
@@ -316,7 +317,10 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
     // The incidents channel hears updates of public incidents only.
     if (
-      (notice.kind === 'status_update' || notice.kind === 'resolved' || notice.kind === 'renamed') &&
+      (notice.kind === 'status_update' ||
+        notice.kind === 'resolved' ||
+        notice.kind === 'reopened' ||
+        notice.kind === 'renamed') &&
       this.opts.incidentsChannel &&
       !incident.private
     ) {

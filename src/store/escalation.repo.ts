@@ -53,8 +53,20 @@ export interface DesiredJob {
 }
 
 /**
+ * How syncJobs treats the timers it finds: `movable` rules follow the incident's due times, `kept` rules' pending
+ * timers (made by hand) are not cancelled, and a timer cancelled before `revivedSince` (the incident's last reopening)
+ * that the incident asks for again is made pending again, with its new due time.
+ */
+export interface SyncRules {
+  movable: ReadonlySet<string>;
+  kept: ReadonlySet<string>;
+  revivedSince?: Date | null;
+}
+
+/**
  * Makes the stored timers of one incident match `desired` (call inside the transaction that changed the incident):
- * adds missing ones (a key already used, even done or cancelled, is never added again: once per reason), moves the
+ * adds missing ones (a key already used, done or cancelled, is not added again: once per reason; one cancelled before
+ * the incident was reopened is revived, see SyncRules), moves the
  * due time of pending ones whose rule is `movable`, cancels pending ones whose reason is gone (except those of the
  * rules in `kept`: timers made by hand that the incident still keeps). Returns the earliest pending due time.
  */
@@ -62,7 +74,7 @@ export async function syncJobs(
   q: Queryable,
   incidentId: number,
   desired: DesiredJob[],
-  rules: { movable: ReadonlySet<string>; kept: ReadonlySet<string> },
+  rules: SyncRules,
 ): Promise<Date | null> {
   const part = syncJobsPart('$1', 2, desired, rules);
   const { rows } = await q.query<{ next_due: Date | string | null }>(
@@ -83,13 +95,8 @@ export function nextDueOf(v: unknown): Date | null {
  * sees the jobs as they were before it, so the moved, added and cancelled sets are disjoint and the last SELECT reads
  * the untouched pending ones. Selects the earliest pending due time (null: none).
  */
-export function syncJobsPart(
-  incident: string,
-  first: number,
-  desired: DesiredJob[],
-  rules: { movable: ReadonlySet<string>; kept: ReadonlySet<string> },
-): StatementPart {
-  const [key, rule, role, due, movable, kept] = [0, 1, 2, 3, 4, 5].map((i) => `$${first + i}`);
+export function syncJobsPart(incident: string, first: number, desired: DesiredJob[], rules: SyncRules): StatementPart {
+  const [key, rule, role, due, movable, kept, revived] = [0, 1, 2, 3, 4, 5, 6].map((i) => `$${first + i}`);
   return {
     with: `sync_d AS (
        SELECT * FROM unnest(${key}::text[], ${rule}::text[], ${role}::text[], ${due}::timestamptz[], ${movable}::boolean[])
@@ -99,6 +106,13 @@ export function syncJobsPart(
        SELECT ${incident}, d.key, d.rule, d.role, d.due_at FROM sync_d d
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING due_at
+     ), sync_revived AS (
+       UPDATE escalation_jobs j SET state = 'pending', due_at = d.due_at, attempts = 0, locked_until = NULL,
+         last_error = NULL, finished_at = NULL
+       FROM sync_d d
+       WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'cancelled'
+         AND j.finished_at < ${revived}::timestamptz
+       RETURNING j.due_at
      ), sync_moved AS (
        UPDATE escalation_jobs j SET due_at = d.due_at FROM sync_d d
        WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'pending' AND d.movable
@@ -112,6 +126,7 @@ export function syncJobsPart(
      )`,
     select: `least(
        (SELECT min(due_at) FROM sync_added),
+       (SELECT min(due_at) FROM sync_revived),
        (SELECT min(due_at) FROM sync_moved),
        (SELECT min(j.due_at) FROM escalation_jobs j
         WHERE j.incident_id = ${incident} AND j.state = 'pending'
@@ -123,6 +138,7 @@ export function syncJobsPart(
       desired.map((d) => d.dueAt.toISOString()),
       desired.map((d) => rules.movable.has(d.rule)),
       [...rules.kept],
+      rules.revivedSince?.toISOString() ?? null,
     ],
   };
 }

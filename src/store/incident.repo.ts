@@ -23,6 +23,8 @@ export interface IncidentRow {
   resolved_at: Date | string | null;
   resolved_by: string | null;
   resolution_summary: string | null;
+  reopened_at: Date | string | null;
+  reopened_by: string | null;
   customer_impact: boolean;
   data_loss_risk: boolean;
   affected: string | null;
@@ -60,6 +62,8 @@ export function toIncident(r: IncidentRow): Incident {
     resolvedAt: date(r.resolved_at),
     resolvedBy: r.resolved_by,
     resolutionSummary: r.resolution_summary,
+    reopenedAt: date(r.reopened_at),
+    reopenedBy: r.reopened_by,
     customerImpact: r.customer_impact,
     dataLossRisk: r.data_loss_risk,
     affected: r.affected,
@@ -288,6 +292,8 @@ const COLUMNS = {
   resolvedAt: 'resolved_at',
   resolvedBy: 'resolved_by',
   resolutionSummary: 'resolution_summary',
+  reopenedAt: 'reopened_at',
+  reopenedBy: 'reopened_by',
   customerImpact: 'customer_impact',
   dataLossRisk: 'data_loss_risk',
   affected: 'affected',

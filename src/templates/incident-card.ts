@@ -65,6 +65,10 @@ export function renderIncidentCard(
   const facts: string[] = [];
   if (i.acknowledgedAt)
     facts.push(`Acknowledged after ${humanDuration(i.createdAt, i.acknowledgedAt)} by ${mention(i.acknowledgedBy)}`);
+  if (i.reopenedAt)
+    facts.push(
+      `:repeat: Reopened ${slackDate(i.reopenedAt, utcStamp(i.reopenedAt))}${i.reopenedBy ? ` by ${mention(i.reopenedBy)}` : ''}`,
+    );
   if (i.resolvedAt)
     facts.push(`Resolved after ${humanDuration(i.createdAt, i.resolvedAt)} by ${mention(i.resolvedBy)}`);
   if (i.private) facts.push(':lock: Private: announced nowhere, listed only to its people (`/incident public`)');

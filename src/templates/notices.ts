@@ -46,6 +46,10 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'resolved':
       return renderResolved(i, n.actorId, n.summary);
+    case 'reopened':
+      return simple(
+        `:repeat: *Incident #${i.number} reopened* by ${mention(n.actorId)}${n.why ? `: ${mrkdwnClip(n.why, 300)}` : ''}. It is *Investigating* again${i.channelId ? ` in ${channelLink(i.channelId)}` : ''}; its escalation timers count from now. \`/incident update\` says where it stands, \`/incident resolve\` closes it again.`,
+      );
     case 'renamed':
       return simple(
         `:pencil2: ${mention(n.actorId)} renamed incident #${i.number}${i.channelId ? ` (${channelLink(i.channelId)})` : ''} from *${mrkdwnClip(n.from, 200)}* to *${mrkdwnClip(i.title, 200)}*.`,

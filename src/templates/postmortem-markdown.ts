@@ -173,6 +173,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   },
   mitigated: (d, x) => `Marked mitigated${str(d.how) ? `: ${cell(str(d.how), x.c.mask)}` : ''}`,
   resolved: (d, x) => `Resolved: ${cell(str(d.summary), x.c.mask)}`,
+  reopened: (d, x) => `Reopened${str(d.why) ? `: ${cell(str(d.why), x.c.mask)}` : ''}`,
   phase_changed: (d) =>
     `Phase ${PHASE_LABELS[d.from as IncidentPhase] ?? str(d.from)} → ${PHASE_LABELS[d.to as IncidentPhase] ?? str(d.to)}`,
   renamed: (d, x) => `Renamed from ${cell(str(d.from), x.c.mask)} to ${cell(str(d.to), x.c.mask)}`,

@@ -71,6 +71,8 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       return `${who} marked the incident mitigated${str(d.how) ? `: ${mrkdwnClip(str(d.how), 300)}` : ''}`;
     case 'resolved':
       return `${who} resolved the incident: ${mrkdwnClip(str(d.summary), 300)}`;
+    case 'reopened':
+      return `${who} reopened the incident${str(d.why) ? `: ${mrkdwnClip(str(d.why), 300)}` : ''}`;
     case 'phase_changed':
       return `Phase ${PHASE_LABELS[d.from as keyof typeof PHASE_LABELS] ?? str(d.from)} → ${PHASE_LABELS[d.to as keyof typeof PHASE_LABELS] ?? str(d.to)}`;
     case 'renamed':

@@ -33,6 +33,8 @@ export function makeIncident(overrides: Partial<Incident> = {}): Incident {
     resolvedAt: null,
     resolvedBy: null,
     resolutionSummary: null,
+    reopenedAt: null,
+    reopenedBy: null,
     customerImpact: false,
     dataLossRisk: false,
     affected: null,

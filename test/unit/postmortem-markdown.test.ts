@@ -63,6 +63,15 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   ],
   mitigated: [COMMANDER, { how: `rolled back | v57; key ${SECRET}` }],
   resolved: [COMMANDER, { summary: 'Rolled back to v57', secondsToResolve: 3900 }],
+  reopened: [
+    COMMANDER,
+    {
+      why: 'errors back after the rollback',
+      resolvedAt: '2026-11-28T00:20:00Z',
+      resolvedBy: COMMANDER,
+      summary: 'Rolled back to v57',
+    },
+  ],
   phase_changed: [COMMANDER, { from: 'detection', to: 'assessment' }],
   flag_set: [COMMANDER, { flag: 'data_loss_risk', what: `orders table | replica lag; key ${SECRET}` }],
   paged: [

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { ACTION } from '../../src/templates/ids.js';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+import { declareThroughBot } from '../support/incident-flow.js';
+import { testRunbook } from '../support/test-runbook.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+
+/** Retries `check` (an assertion) until it passes, at most `ms`. */
+async function eventually(check: () => Promise<void> | void, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+describe('a resolved incident reopened', () => {
+  const bot = useBot({
+    runbook: testRunbook({ unresolvedAfter: '3s', respond: { 1: '60s' } }),
+    incidentsChannel: true,
+  });
+
+  const row = async (id: number) =>
+    (
+      await bot.db.query<{
+        status: string;
+        phase: string;
+        resolved_at: Date | null;
+        resolution_summary: string | null;
+        reopened_at: Date | null;
+        reopened_by: string | null;
+        commander_id: string | null;
+        next_update_at: Date | null;
+      }>('SELECT * FROM incidents WHERE id = $1', [id])
+    ).rows[0]!;
+  const jobs = async (id: number) =>
+    (
+      await bot.db.query<{ key: string; state: string; due_at: Date }>(
+        'SELECT key, state, due_at FROM escalation_jobs WHERE incident_id = $1 ORDER BY id',
+        [id],
+      )
+    ).rows;
+
+  it('goes back to Investigating: card, topic, both channels told, timeline; its escalation timers count from the reopening', async () => {
+    const b = bot;
+    const inc = await declareThroughBot(b, 'sev1 checkout 500s after deploy', 'U0REPORTER');
+    await b.command('ack', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
+    await eventually(async () => expect((await row(inc.incidentId)).commander_id).toBe('U0ONCALL'));
+    await b.command('resolve rolled back to v57', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
+    await eventually(async () => expect((await row(inc.incidentId)).status).toBe('resolved'));
+    // The resolution cancelled the "unresolved" timer (3 s after the declaration).
+    expect((await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')?.state).toBe('cancelled');
+
+    // Work on it after a resolution is refused, and says how to reopen.
+    b.fake.reset();
+    await b.command('sev0', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
+    expect(String((await b.fake.waitFor('response_url')).args.text)).toContain('`/incident reopen [why]`');
+
+    // Past the 3 s the timer would have waited from the declaration.
+    await new Promise((r) => setTimeout(r, 3500));
+    b.fake.reset();
+    const before = Date.now();
+    await b.command('reopen errors are back on checkout', { channel_id: inc.channelId, user_id: 'U0REPORTER' });
+    await eventually(async () => expect((await row(inc.incidentId)).status).toBe('investigating'));
+    const now = await row(inc.incidentId);
+    expect(now).toMatchObject({
+      phase: 'assessment',
+      resolved_at: null,
+      resolution_summary: null,
+      reopened_by: 'U0REPORTER',
+      commander_id: 'U0ONCALL',
+      next_update_at: null,
+    });
+    expect(now.reopened_at!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+
+    // The channel and #incidents are told; the topic no longer says Resolved.
+    const notice = await b.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && String(c.args.text).includes('reopened'),
+    );
+    expect(String(notice.args.text)).toContain('reopened* by <@U0REPORTER>: errors are back on checkout');
+    await b.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && String(c.args.text).includes('reopened'),
+    );
+    const topic = await b.fake.waitFor('conversations.setTopic', (c) => c.args.channel === inc.channelId);
+    expect(String(topic.args.topic)).not.toContain('Resolved');
+    // The card has its buttons again and says who reopened it.
+    await eventually(() => {
+      const card = json(b.fake.message(inc.channelId, inc.cardTs)?.blocks);
+      expect(card).toContain('Reopened');
+      expect(card).toContain(ACTION.resolve);
+      expect(card).not.toContain(ACTION.writePostmortem);
+    });
+
+    // Users see it open again on the status page (a SEV-1 is public from its declaration).
+    const status = (await (await fetch(`${b.baseUrl}/status.json`)).json()) as {
+      active: { title: string }[];
+      resolved: { title: string }[];
+    };
+    expect(status.active.map((a) => a.title)).toContain('checkout 500s after deploy');
+    expect(status.resolved.map((a) => a.title)).not.toContain('checkout 500s after deploy');
+
+    // The "unresolved" timer is set again, 3 s from the reopening (not at once, as 3 s from the declaration would be).
+    const unresolved = (await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')!;
+    expect(unresolved.state).toBe('pending');
+    expect(Math.abs(unresolved.due_at.getTime() - (now.reopened_at!.getTime() + 3000))).toBeLessThan(50);
+    const page = await b.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0SENIOR' && json(c.args).includes('checkout 500s'),
+      8000,
+    );
+    expect(json(page.args)).toContain('still not resolved 3 seconds after it was reopened');
+    expect(Date.now() - now.reopened_at!.getTime()).toBeGreaterThanOrEqual(2900);
+
+    // On the timeline, with the resolution it undid; reopening an open incident says there is nothing to reopen.
+    const { rows: events } = await b.db.query<{ kind: string; details: Record<string, unknown> }>(
+      `SELECT kind, details FROM incident_events WHERE incident_id = $1 AND kind IN ('resolved', 'reopened') ORDER BY id`,
+      [inc.incidentId],
+    );
+    expect(events.map((e) => e.kind)).toEqual(['resolved', 'reopened']);
+    expect(events[1]!.details).toMatchObject({
+      why: 'errors are back on checkout',
+      resolvedBy: 'U0ONCALL',
+      summary: 'rolled back to v57',
+    });
+    b.fake.reset();
+    await b.command('reopen', { channel_id: inc.channelId, user_id: 'U0REPORTER' });
+    expect(String((await b.fake.waitFor('response_url')).args.text)).toContain('there is nothing to reopen');
+
+    // Resolved again, it is resolved as any incident is.
+    await b.command('resolve fixed the cache key', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
+    await eventually(async () => expect((await row(inc.incidentId)).status).toBe('resolved'));
+    expect((await row(inc.incidentId)).resolution_summary).toBe('fixed the cache key');
+  }, 30_000);
+});
