@@ -21,6 +21,8 @@ export const ACTION = {
   rollbackTo: 'incident_rollback_to',
   openChannel: 'incident_open_channel',
   writePostmortem: 'incident_write_postmortem',
+  /** A resolved incident's card: work on it again (asks first). */
+  reopen: 'incident_reopen',
   actionItemDone: 'action_item_done',
   homeDeclare: 'home_declare_incident',
   /** A warning alert's notice: open the declare form prefilled from the alert. */

@@ -142,7 +142,21 @@ export function renderIncidentCard(
     blocks.push({
       type: 'actions',
       block_id: `${BLOCK.postmortemActions}:${i.id}`,
-      elements: [button(ACTION.writePostmortem, 'Write post-mortem', String(i.id), 'primary')],
+      elements: [
+        button(ACTION.writePostmortem, 'Write post-mortem', String(i.id), 'primary'),
+        {
+          ...button(ACTION.reopen, 'Reopen', String(i.id)),
+          confirm: {
+            title: { type: 'plain_text', text: 'Reopen the incident?' },
+            text: {
+              type: 'mrkdwn',
+              text: `Incident #${i.number} goes back to *Investigating*, and its escalation timers count from now. To say why, type \`/incident reopen [why]\` instead.`,
+            },
+            confirm: { type: 'plain_text', text: 'Reopen' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+          },
+        },
+      ],
     });
 
   const text = `${severityLabel(i.severity)} incident #${i.number}: ${mrkdwnClip(i.title, 300)} — ${STATUS_LABELS[i.status]}`;

@@ -138,5 +138,30 @@ describe('a resolved incident reopened', () => {
     await b.command('resolve fixed the cache key', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
     await eventually(async () => expect((await row(inc.incidentId)).status).toBe('resolved'));
     expect((await row(inc.incidentId)).resolution_summary).toBe('fixed the cache key');
+
+    // The resolved card's Reopen button (Slack asks first, naming what it does) reopens it too, as who clicked.
+    let reopen: { confirm?: { text: { text: string } } } | undefined;
+    await eventually(() => {
+      const blocks = b.fake.message(inc.channelId, inc.cardTs)?.blocks as
+        | { elements?: { action_id?: string; confirm?: { text: { text: string } } }[] }[]
+        | undefined;
+      reopen = blocks?.flatMap((x) => x.elements ?? []).find((e) => e.action_id === ACTION.reopen);
+      expect(reopen).toBeDefined();
+    });
+    expect(reopen!.confirm!.text.text).toContain('goes back to *Investigating*');
+    b.fake.reset();
+    await b.click({
+      channelId: inc.channelId,
+      messageTs: inc.cardTs,
+      actionId: ACTION.reopen,
+      value: String(inc.incidentId),
+      userId: 'U0ONCALL',
+    });
+    await eventually(async () => expect((await row(inc.incidentId)).reopened_by).toBe('U0ONCALL'));
+    expect((await row(inc.incidentId)).status).toBe('investigating');
+    await b.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && String(c.args.text).includes('reopened* by <@U0ONCALL>.'),
+    );
   }, 30_000);
 });

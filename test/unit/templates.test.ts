@@ -128,11 +128,15 @@ describe('renderIncidentCard', () => {
     expect(allMrkdwn(c)).toContain('*Status*\n:large_yellow_circle: Mitigated');
   });
 
-  it('once resolved, offers only Write post-mortem, and shows the resolution', () => {
+  it('once resolved, offers only Write post-mortem and Reopen (which asks first), and shows the resolution', () => {
     const c = renderIncidentCard(makeResolvedIncident(), minutes(70), SEV);
     const only = actions(c)!;
     expect(only.block_id).toBe(`${BLOCK.postmortemActions}:7`);
-    expect(only.elements.map((e) => (e as { action_id: string }).action_id)).toEqual([ACTION.writePostmortem]);
+    expect(only.elements.map((e) => (e as { action_id: string }).action_id)).toEqual([
+      ACTION.writePostmortem,
+      ACTION.reopen,
+    ]);
+    expect((only.elements[1] as { confirm?: unknown }).confirm).toBeDefined();
     const text = allMrkdwn(c).join('\n');
     expect(text).toContain('*Resolution:* Restarted the primary; pool leak');
     expect(text).toContain(`Resolved after 1 hour 5 minutes by <@${COMMANDER}>`);
