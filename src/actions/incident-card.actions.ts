@@ -75,11 +75,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     'ack',
   );
   // A resolved incident's card: Reopen (Slack asked first).
-  on(
-    ACTION.reopen,
-    ({ incidentId, userId, body }) => incidents.reopen(incidentId, userId, null, key(body)),
-    'update',
-  );
+  on(ACTION.reopen, ({ incidentId, userId, body }) => incidents.reopen(incidentId, userId, null, key(body)), 'update');
   on(
     ACTION.markMitigated,
     ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)),
