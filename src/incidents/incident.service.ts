@@ -280,8 +280,11 @@ export class IncidentService {
         this.log.warn('notify failed', err);
       }
     }
-    // The pages this answered (it stopped them: an acknowledgement, the resolution) say so in their direct messages.
-    if (stopsPages(result.before, result.incident)) await this.escalation?.showAnsweredPages(result.incident);
+    // The pages this answered (it stopped them: an acknowledgement, the resolution) say so in their direct messages;
+    // reopened, those that said it was resolved say again who acknowledged it.
+    const reopened = result.before.status === 'resolved' && result.incident.status !== 'resolved';
+    if (stopsPages(result.before, result.incident) || reopened)
+      await this.escalation?.showAnsweredPages(result.incident);
     if (result.before.status !== 'resolved' && result.incident.status === 'resolved' && this.onResolved) {
       await this.onResolved(result.incident).catch((err) => this.log.warn('after resolving: could not finish', err));
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
-import { declareThroughBot } from '../support/incident-flow.js';
+import { declareThroughBot, pageDmTo } from '../support/incident-flow.js';
 import { testRunbook } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -50,10 +50,13 @@ describe('a resolved incident reopened', () => {
   it('goes back to Investigating: card, topic, both channels told, timeline; its escalation timers count from the reopening', async () => {
     const b = bot;
     const inc = await declareThroughBot(b, 'sev1 checkout 500s after deploy', 'U0REPORTER');
+    const dm = await pageDmTo(b.fake, 'U0ONCALL', inc.channelId);
+    const dmText = () => json(b.fake.message(dm.channel, dm.ts)?.blocks);
     await b.command('ack', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
     await eventually(async () => expect((await row(inc.incidentId)).commander_id).toBe('U0ONCALL'));
     await b.command('resolve rolled back to v57', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
     await eventually(async () => expect((await row(inc.incidentId)).status).toBe('resolved'));
+    await eventually(() => expect(dmText()).toContain('was *resolved*'));
     // The resolution cancelled the "unresolved" timer (3 s after the declaration).
     expect((await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')?.state).toBe('cancelled');
 
@@ -98,6 +101,13 @@ describe('a resolved incident reopened', () => {
       expect(card).toContain(ACTION.resolve);
       expect(card).not.toContain(ACTION.writePostmortem);
     });
+
+    // The on-call engineer's page no longer says the incident was resolved: it says who acknowledged it.
+    // (At once: not only when the next page, 3 s after the reopening, shows the pages again.)
+    await eventually(() => {
+      expect(dmText()).toContain('This page was *acknowledged* by you');
+      expect(dmText()).not.toContain('was *resolved*');
+    }, 1500);
 
     // Users see it open again on the status page (a SEV-1 is public from its declaration).
     const status = (await (await fetch(`${b.baseUrl}/status.json`)).json()) as {
