@@ -174,4 +174,37 @@ describe('a resolved incident reopened', () => {
       (c) => c.args.channel === inc.channelId && String(c.args.text).includes('reopened* by <@U0ONCALL>.'),
     );
   }, 30_000);
+
+  it('Reopen pressed by two people at once reopens once; the second is told there is nothing to reopen', async () => {
+    const b = bot;
+    const inc = await declareThroughBot(b, 'sev2 search index stale', 'U0REPORTER');
+    await b.command('resolve reindexed', { channel_id: inc.channelId, user_id: 'U0REPORTER' });
+    await eventually(async () => expect((await row(inc.incidentId)).status).toBe('resolved'));
+    b.fake.reset();
+    const press = (userId: string, triggerId: string) =>
+      b.click({
+        channelId: inc.channelId,
+        messageTs: inc.cardTs,
+        actionId: ACTION.reopen,
+        value: String(inc.incidentId),
+        userId,
+        triggerId,
+      });
+    const answers = await Promise.all([press('U0REPORTER', 'trig-reopen-1'), press('U0ONCALL', 'trig-reopen-2')]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    await eventually(async () => expect((await row(inc.incidentId)).status).toBe('investigating'));
+    const told = await b.fake.waitFor('response_url', (c) => String(c.args.text).includes('nothing to reopen'));
+    expect(String(told.args.text)).toContain('(it is investigating)');
+    const { rows } = await b.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM incident_events WHERE incident_id = $1 AND kind = 'reopened'`,
+      [inc.incidentId],
+    );
+    expect(rows[0]!.n).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      b.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === inc.channelId && String(c.args.text).includes('reopened')),
+    ).toHaveLength(1);
+  });
 });
