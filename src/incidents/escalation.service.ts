@@ -208,9 +208,11 @@ export class EscalationService {
    * the timers `incident` (as the change leaves it) asks for, as part of that statement (it selects the earliest due
    * time: `nextDueOf`)...
    */
-  timersPart(incident: Incident): (first: number) => StatementPart {
+  timersPart(incident: Incident, before?: Incident): (first: number) => StatementPart {
     const desired = desiredJobs(incident, this.runbook, new Date());
-    return (first) => syncJobsPart('$1', first, desired, this.syncRules(incident));
+    // Reopened: the timers its resolution cancelled are set again (those it asks for, due from the reopening).
+    const revive = before?.status === 'resolved' && incident.status !== 'resolved';
+    return (first) => syncJobsPart('$1', first, desired, { ...this.syncRules(incident), revive });
   }
 
   /**
@@ -225,7 +227,7 @@ export class EscalationService {
   }
 
   private syncRules(incident: Incident): SyncRules {
-    return { movable: MOVABLE_RULES, kept: keptByHand(incident), revivedSince: incident.reopenedAt };
+    return { movable: MOVABLE_RULES, kept: keptByHand(incident) };
   }
 
   /** After the transaction commits: wake the timer loop if something is due before it would wake. */

@@ -255,7 +255,7 @@ export class IncidentService {
       if (!claimed) return null;
       if (!current) throw await incidentNotFound(tx, incidentId);
       const d = decide(current);
-      const timers = this.escalation?.timersPart(patched(current, d.patch));
+      const timers = this.escalation?.timersPart(patched(current, d.patch), current);
       const written = await changeIncident(tx, incidentId, d.patch, d.events, timers);
       if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
       await this.escalation?.syncNotifications(tx, written.incident, current);

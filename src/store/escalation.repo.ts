@@ -54,19 +54,19 @@ export interface DesiredJob {
 
 /**
  * How syncJobs treats the timers it finds: `movable` rules follow the incident's due times, `kept` rules' pending
- * timers (made by hand) are not cancelled, and a timer cancelled before `revivedSince` (the incident's last reopening)
- * that the incident asks for again is made pending again, with its new due time.
+ * timers (made by hand) are not cancelled, and with `revive` (the change that reopens a resolved incident) a cancelled
+ * timer the incident asks for again is made pending again, with its new due time.
  */
 export interface SyncRules {
   movable: ReadonlySet<string>;
   kept: ReadonlySet<string>;
-  revivedSince?: Date | null;
+  revive?: boolean;
 }
 
 /**
  * Makes the stored timers of one incident match `desired` (call inside the transaction that changed the incident):
- * adds missing ones (a key already used, done or cancelled, is not added again: once per reason; one cancelled before
- * the incident was reopened is revived, see SyncRules), moves the
+ * adds missing ones (a key already used, done or cancelled, is not added again: once per reason; a cancelled one is
+ * revived when the incident is reopened, see SyncRules), moves the
  * due time of pending ones whose rule is `movable`, cancels pending ones whose reason is gone (except those of the
  * rules in `kept`: timers made by hand that the incident still keeps). Returns the earliest pending due time.
  */
@@ -110,8 +110,7 @@ export function syncJobsPart(incident: string, first: number, desired: DesiredJo
        UPDATE escalation_jobs j SET state = 'pending', due_at = d.due_at, attempts = 0, locked_until = NULL,
          last_error = NULL, finished_at = NULL
        FROM sync_d d
-       WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'cancelled'
-         AND j.finished_at < ${revived}::timestamptz
+       WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'cancelled' AND ${revived}::boolean
        RETURNING j.due_at
      ), sync_moved AS (
        UPDATE escalation_jobs j SET due_at = d.due_at FROM sync_d d
@@ -138,7 +137,7 @@ export function syncJobsPart(incident: string, first: number, desired: DesiredJo
       desired.map((d) => d.dueAt.toISOString()),
       desired.map((d) => rules.movable.has(d.rule)),
       [...rules.kept],
-      rules.revivedSince?.toISOString() ?? null,
+      rules.revive ?? false,
     ],
   };
 }

@@ -204,6 +204,20 @@ forEachDatabase(
         expect(await jobs(i.id)).toEqual([['update', 'cancelled', at(40).getTime()]]);
       });
 
+      it('revives a cancelled timer the incident asks for again only when told to (a reopening), due anew', async () => {
+        const i = await declare();
+        await syncJobs(ctx.db, i.id, [{ key: 'u', rule: 'unresolved', role: 'sd', dueAt: at(30) }], rules);
+        await syncJobs(ctx.db, i.id, [], rules);
+        expect(await jobs(i.id)).toEqual([['u', 'cancelled', at(30).getTime()]]);
+        const wanted = [{ key: 'u', rule: 'unresolved', role: 'sd', dueAt: at(90) }];
+        // Asked for again by any other change: once per reason, it stays cancelled.
+        expect(await syncJobs(ctx.db, i.id, wanted, rules)).toBeNull();
+        expect(await jobs(i.id)).toEqual([['u', 'cancelled', at(30).getTime()]]);
+        // By the reopening: pending again, at its new due time, which is selected as the earliest.
+        expect(await syncJobs(ctx.db, i.id, wanted, { ...rules, revive: true })).toEqual(at(90));
+        expect(await jobs(i.id)).toEqual([['u', 'pending', at(90).getTime()]]);
+      });
+
       it('keeps a due time that is not movable, and says null when nothing is pending', async () => {
         const i = await declare();
         await syncJobs(ctx.db, i.id, [{ key: 'a', rule: 'unacknowledged', role: 'lead', dueAt: at(30) }], rules);
