@@ -312,6 +312,18 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
   );
   if (description) push(paragraph(str(description.details.text), c.mask, undefined, 'Description: '));
   if (i.resolutionSummary) push(paragraph(i.resolutionSummary, c.mask, undefined, 'Resolution: '));
+  // Reopened after a resolution: each time, by whom and why, and the resolution it undid.
+  for (const e of events.filter((x) => x.kind === 'reopened')) {
+    const d = e.details;
+    const undid = typeof d.resolvedAt === 'string' ? new Date(d.resolvedAt) : null;
+    const earlier =
+      undid && !Number.isNaN(undid.getTime())
+        ? `; it had been resolved ${utcSeconds(undid)} UTC${typeof d.resolvedBy === 'string' ? ` by ${who(d.resolvedBy)}` : ''}${str(d.summary) ? ` (${inline(str(d.summary), c.mask)})` : ''}`
+        : '';
+    push(
+      `Reopened ${utcSeconds(e.at)} UTC by ${who(e.actorId)}${str(d.why) ? `: ${inline(str(d.why), c.mask)}` : ''}${earlier}.`,
+    );
+  }
 
   // Severity and every change
   const declared = events.find((e) => e.kind === 'declared');

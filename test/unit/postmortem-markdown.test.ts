@@ -373,6 +373,14 @@ describe('the post-mortem document', () => {
     for (const row of tableRows(md, 'Action items')) expect(row).toHaveLength(5);
   });
 
+  it('says in its summary when the incident was reopened, by whom and why, and the resolution it undid', () => {
+    const md = write(record());
+    const summary = md.slice(md.indexOf('## Summary'), md.indexOf('## Severity'));
+    expect(summary).toMatch(
+      /\nReopened 2026-11-2\d \d\d:\d\d:\d\d UTC by Casey Commander \(UCOMMANDER1\): errors back after the rollback; it had been resolved 2026-11-28 00:20:00 UTC by Casey Commander \(UCOMMANDER1\) \(Rolled back to v57\)\.\n/,
+    );
+  });
+
   it('leaves > and & as typed where they start no HTML, and an entity typed as text', () => {
     const r = record({
       incident: makeResolvedIncident({ title: 'p99 > 2s & R&D <b> &lt; &#60;', affected: 'a|b' }),
