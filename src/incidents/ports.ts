@@ -134,8 +134,11 @@ export interface PageDmAt {
   ts: string;
 }
 
-/** What a page's direct message shows: Acknowledge (open), or who answered it (acknowledged, resolved). */
-export type PageDmState = 'open' | 'acknowledged' | 'resolved';
+/**
+ * What a page's direct message shows: Acknowledge (open), or who answered it (acknowledged, resolved); or, once an
+ * incident resolved before anyone acknowledged it is reopened, that it was reopened, with Acknowledge again.
+ */
+export type PageDmState = 'open' | 'acknowledged' | 'resolved' | 'reopened';
 
 /** A page once answered, as its direct message says it: no Acknowledge any more, who answered and when. */
 export interface AnsweredPage {

@@ -330,10 +330,15 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
        SELECT p.id AS page_id, p.role,
               CASE WHEN i.status = 'resolved' THEN 'resolved'
                    WHEN ${PAGE_ACKNOWLEDGED} THEN 'acknowledged'
+                   WHEN i.reopened_at IS NOT NULL THEN 'reopened'
                    ELSE 'open' END AS state,
               CASE WHEN i.status = 'resolved' THEN i.resolved_by
+                   WHEN ${PAGE_ACKNOWLEDGED} THEN coalesce(p.acknowledged_by, i.acknowledged_by)
+                   WHEN i.reopened_at IS NOT NULL THEN i.reopened_by
                    ELSE coalesce(p.acknowledged_by, i.acknowledged_by) END AS by,
               CASE WHEN i.status = 'resolved' THEN i.resolved_at
+                   WHEN ${PAGE_ACKNOWLEDGED} THEN coalesce(p.acknowledged_at, i.acknowledged_at)
+                   WHEN i.reopened_at IS NOT NULL THEN i.reopened_at
                    ELSE coalesce(p.acknowledged_at, i.acknowledged_at) END AS at
        FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.incident_id = $1
      ), dms AS (
@@ -346,6 +351,8 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
      SELECT dms.page_id, dms.user_id, dms.step, dms.dm_channel, dms.dm_ts, pg.role, pg.state, pg.by, pg.at
      FROM dms JOIN pg ON pg.page_id = dms.page_id
      WHERE pg.state <> 'open' AND pg.state <> dms.dm_state
+       -- Reopened: only a DM that said it was resolved says so (one sent since still shows its page).
+       AND NOT (pg.state = 'reopened' AND dms.dm_state = 'open')
      ORDER BY dms.page_id, dms.user_id, dms.step NULLS FIRST`,
     [incidentId],
   );

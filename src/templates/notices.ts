@@ -192,7 +192,8 @@ const openChannelButton = (url: string | undefined) =>
 /**
  * A page's direct message once answered (it replaces the page): for which incident and role the person was paged,
  * who acknowledged it or resolved the incident and when ("you" when it was them), and the link to the channel; no
- * Acknowledge, so nobody acknowledges a page already answered.
+ * Acknowledge, so nobody acknowledges a page already answered. An incident resolved before anyone acknowledged it and
+ * then reopened: who reopened it and when, with Acknowledge again.
  */
 export function renderAnsweredPage(
   i: Incident,
@@ -206,15 +207,31 @@ export function renderAnsweredPage(
   const answer =
     a.state === 'resolved'
       ? `:white_check_mark: The incident was *resolved*${who} ${slackDate(a.at)}: nothing to acknowledge.`
-      : `:eyes: This page was *acknowledged*${who} ${slackDate(a.at)}.`;
+      : a.state === 'reopened'
+        ? `:repeat: The incident was *reopened*${who} ${slackDate(a.at)}, and nobody has acknowledged it: this page is open again.`
+        : `:eyes: This page was *acknowledged*${who} ${slackDate(a.at)}.`;
   const paged = `:pager: You were paged as *${mrkdwnClip(a.roleName, 100)}* for incident #${i.number}${where}: ${mrkdwnClip(i.title, 200)}\n*${severity}*`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: paged } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: answer }] },
   ];
-  const link = openChannelButton(channelLinkUrl);
-  if (link.length) blocks.push({ type: 'actions', block_id: `${BLOCK.pageActions}:${i.id}`, elements: link });
-  const said = a.state === 'resolved' ? 'resolved' : 'acknowledged';
+  // Reopened and not acknowledged: Acknowledge again, as the page had it.
+  const buttons = [
+    ...(a.state === 'reopened'
+      ? [
+          {
+            type: 'button' as const,
+            action_id: ACTION.acknowledge,
+            text: { type: 'plain_text' as const, text: 'Acknowledge' },
+            style: 'primary' as const,
+            value: String(i.id),
+          },
+        ]
+      : []),
+    ...openChannelButton(channelLinkUrl),
+  ];
+  if (buttons.length) blocks.push({ type: 'actions', block_id: `${BLOCK.pageActions}:${i.id}`, elements: buttons });
+  const said = a.state;
   return { text: mrkdwnClip(`Paged (${a.roleName}) for incident #${i.number}: ${said}`, 3000), blocks };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTION } from '../../src/templates/ids.js';
+import { ACTION, BLOCK } from '../../src/templates/ids.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 import { declareThroughBot, pageDmTo } from '../support/incident-flow.js';
 import { testRunbook } from '../support/test-runbook.js';
@@ -206,5 +206,30 @@ describe('a resolved incident reopened', () => {
         .callsTo('chat.postMessage')
         .filter((c) => c.args.channel === inc.channelId && String(c.args.text).includes('reopened')),
     ).toHaveLength(1);
+  });
+
+  it('a page nobody acknowledged before the resolution says the incident was reopened, with Acknowledge again', async () => {
+    const b = bot;
+    const inc = await declareThroughBot(b, 'sev2 exports stuck', 'U0REPORTER');
+    const dm = await pageDmTo(b.fake, 'U0ONCALL', inc.channelId);
+    const dmNow = () => json(b.fake.message(dm.channel, dm.ts)?.blocks);
+    await b.command('resolve queue drained', { channel_id: inc.channelId, user_id: 'U0REPORTER' });
+    await eventually(() => expect(dmNow()).toContain('was *resolved*'));
+    expect(dmNow()).not.toContain(ACTION.acknowledge);
+    await b.command('reopen stuck again', { channel_id: inc.channelId, user_id: 'U0REPORTER' });
+    await eventually(() => expect(dmNow()).toContain('The incident was *reopened* by <@U0REPORTER>'), 1500);
+    expect(dmNow()).toContain(ACTION.acknowledge);
+    // Acknowledged from that DM: the incident is, and the DM says so.
+    await b.click({
+      channelId: dm.channel,
+      messageTs: dm.ts,
+      actionId: ACTION.acknowledge,
+      blockId: `${BLOCK.pageActions}:${inc.incidentId}`,
+      value: String(inc.incidentId),
+      userId: 'U0ONCALL',
+    });
+    await eventually(async () => expect((await row(inc.incidentId)).commander_id).toBe('U0ONCALL'));
+    await eventually(() => expect(dmNow()).toContain('This page was *acknowledged* by you'));
+    expect(dmNow()).not.toContain(ACTION.acknowledge);
   });
 });
