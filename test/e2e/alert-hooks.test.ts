@@ -75,7 +75,12 @@ describe('the alert hooks at the HTTP edge', () => {
     ]);
     // The card's alert lines link each alert's source and, beside it, its graph (Grafana's panelURL), its runbook (the
     // runbook_url annotation) and where it is silenced (Grafana's silenceURL).
-    const card = await bot.fake.waitFor('chat.postMessage', (c) => /runbook>/.test(JSON.stringify(c.args)));
+    // The card, in the incident's channel (the page's direct message links the runbook too, and may come first).
+    const channelId = bot.fake.channelByName(String(created.args.name))!.id;
+    const card = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /runbook>/.test(JSON.stringify(c.args)),
+    );
     expect(String(card.args.text)).toMatch(/^SEV-1 incident #\d+: /);
     expect(JSON.stringify(card.args)).toContain(
       '<https://grafana.example/alerting/grafana/be1xq8a2z/view?orgId=1|*HighErrorRate*> (<https://grafana.example/d/api-overview?orgId=1&viewPanel=4|graph> · <https://runbooks.example/high-error-rate|runbook> · <https://grafana.example/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DHighErrorRate&matcher=grafana_folder%3DAPI&matcher=service%3Dapi-service&matcher=severity%3Dcritical&matcher=zone%3Deu-1&orgId=1|silence>)',

@@ -185,9 +185,13 @@ describe('GET /metrics', () => {
     expect(rolled.sum('incident_bot_playbook_step_runs_total', { playbook: 'rollback' })).toBeGreaterThanOrEqual(2);
 
     await a.command('mitigated', { channel_id: i.channelId, user_id: RESPONDER });
+    // The gauge is read from the database as a scrape begins, the counter as it ends: a scrape made while the change
+    // commits can show the counter moved and the gauge not yet. The next one shows both.
     const mitigated = await until(
       a,
-      (m) => m.value('incident_bot_time_to_mitigate_seconds_count', { severity: 'SEV-1' }) === 1,
+      (m) =>
+        m.value('incident_bot_time_to_mitigate_seconds_count', { severity: 'SEV-1' }) === 1 &&
+        m.value('incident_bot_open_incidents', { severity: 'SEV-1', status: 'mitigated' }) === 1,
       'mitigated',
     );
     expect(mitigated.value('incident_bot_open_incidents', { severity: 'SEV-1', status: 'mitigated' })).toBe(1);
@@ -196,7 +200,9 @@ describe('GET /metrics', () => {
     await a.command('resolve fixed it', { channel_id: i.channelId, user_id: RESPONDER });
     const resolved = await until(
       a,
-      (m) => m.value('incident_bot_time_to_resolve_seconds_count', { severity: 'SEV-1' }) === 1,
+      (m) =>
+        m.value('incident_bot_time_to_resolve_seconds_count', { severity: 'SEV-1' }) === 1 &&
+        m.sum('incident_bot_open_incidents') === 0,
       'resolved',
     );
     expect(resolved.sum('incident_bot_open_incidents')).toBe(0);
