@@ -37,15 +37,17 @@ export interface PublicIncident {
   status: IncidentStatus;
   startedAt: Date;
   resolvedAt: Date | null;
+  /** When it was last reopened after a resolution, or null (the feed has an entry for it). */
+  reopenedAt: Date | null;
   /** The latest published update; null while none has been. */
   latest: PublicUpdate | null;
 }
 
-/** One entry of the feed: an incident made public, one of its published updates, or its resolution. */
+/** One entry of the feed: an incident made public, one of its published updates, its resolution, or its reopening. */
 export interface FeedEntry {
   /** Stable across reads, unique in the feed. */
   key: string;
-  kind: 'opened' | 'update' | 'resolved';
+  kind: 'opened' | 'update' | 'resolved' | 'reopened';
   at: Date;
   incident: PublicIncident;
   /** For `update` entries. */
@@ -146,6 +148,7 @@ export class StatusPage {
       status: r.status,
       startedAt: r.startedAt,
       resolvedAt: r.resolvedAt,
+      reopenedAt: r.reopenedAt,
       latest: r.latest && maskedUpdate(r.latest, this.mask),
     }));
     const byId = new Map(incidents.map((i) => [i.id, i]));
@@ -167,9 +170,32 @@ export class StatusPage {
           update: maskedUpdate(update, this.mask),
         };
       }),
+      // A reopening is an entry of its own, and a resolution after it too (an entry's id never changes, so a feed
+      // reader that showed the first resolution would not show the second under the same id).
+      ...incidents.flatMap((incident) =>
+        incident.reopenedAt
+          ? [
+              {
+                key: `incident/${incident.id}/reopened/${incident.reopenedAt.getTime()}`,
+                kind: 'reopened' as const,
+                at: incident.reopenedAt,
+                incident,
+              },
+            ]
+          : [],
+      ),
       ...incidents.flatMap((incident) =>
         incident.resolvedAt
-          ? [{ key: `incident/${incident.id}/resolved`, kind: 'resolved' as const, at: incident.resolvedAt, incident }]
+          ? [
+              {
+                key: incident.reopenedAt
+                  ? `incident/${incident.id}/resolved/${incident.resolvedAt.getTime()}`
+                  : `incident/${incident.id}/resolved`,
+                kind: 'resolved' as const,
+                at: incident.resolvedAt,
+                incident,
+              },
+            ]
           : [],
       ),
     ]

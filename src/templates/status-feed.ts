@@ -54,7 +54,13 @@ export function renderStatusJson(
 /** An entry's title: "Investigating: Checkout is slow", "Resolved: Checkout is slow". */
 function entryTitle(e: FeedEntry): string {
   const status =
-    e.kind === 'opened' ? 'Investigating' : e.kind === 'resolved' ? 'Resolved' : STATUS_LABELS[e.update!.status];
+    e.kind === 'opened'
+      ? 'Investigating'
+      : e.kind === 'resolved'
+        ? 'Resolved'
+        : e.kind === 'reopened'
+          ? 'Reopened'
+          : STATUS_LABELS[e.update!.status];
   return `${status}: ${e.incident.title}`;
 }
 
@@ -63,6 +69,7 @@ function entryText(e: FeedEntry): string {
   const head = `${e.incident.impact}.`;
   if (e.kind === 'opened') return `${head} We are investigating.`;
   if (e.kind === 'resolved') return `${head} Resolved at ${utcStamp(e.at)}.`;
+  if (e.kind === 'reopened') return `${head} Reopened at ${utcStamp(e.at)}: we are investigating again.`;
   const u = e.update!;
   return [
     head,
@@ -75,7 +82,7 @@ function entryText(e: FeedEntry): string {
 
 /**
  * `GET /status.atom`: an Atom 1.0 feed (RFC 4287) with an entry when an incident is made public, one per published
- * update and one when it is resolved, newest first. Entry ids are tag URIs that never change, so feed readers and
+ * update, one when it is resolved and one when it is reopened, newest first. Entry ids are tag URIs that never change, so feed readers and
  * Slack's RSS app show each once. Every piece of text is escaped. Pure.
  */
 export function renderStatusAtom(s: StatusSnapshot, o: FeedOptions): string {

@@ -116,6 +116,11 @@ describe('a resolved incident reopened', () => {
     };
     expect(status.active.map((a) => a.title)).toContain('checkout 500s after deploy');
     expect(status.resolved.map((a) => a.title)).not.toContain('checkout 500s after deploy');
+    // Its feed says it was reopened, in an entry of its own.
+    const feed = await (await fetch(`${b.baseUrl}/status.atom`)).text();
+    expect(feed).toContain('<title type="text">Reopened: checkout 500s after deploy</title>');
+    expect(feed).toContain(`tag:incident-bot,2025:incident/${inc.incidentId}/reopened/`);
+    expect(feed).not.toContain(`incident/${inc.incidentId}/resolved<`);
 
     // The "unresolved" timer is set again, 3 s from the reopening (not at once, as 3 s from the declaration would be).
     const unresolved = (await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')!;
@@ -148,6 +153,11 @@ describe('a resolved incident reopened', () => {
     await b.command('resolve fixed the cache key', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
     await eventually(async () => expect((await row(inc.incidentId)).status).toBe('resolved'));
     expect((await row(inc.incidentId)).resolution_summary).toBe('fixed the cache key');
+    // Resolved again: an entry of its own, not the first resolution's id (which a feed reader has shown already).
+    await new Promise((r) => setTimeout(r, 5200)); // the page reads the database at most once every 5 s
+    const again = await (await fetch(`${b.baseUrl}/status.atom`)).text();
+    expect(again).toMatch(new RegExp(`incident/${inc.incidentId}/resolved/\\d+<`));
+    expect(again).toContain('Reopened: checkout 500s after deploy');
 
     // The resolved card's Reopen button (Slack asks first, naming what it does) reopens it too, as who clicked.
     let reopen: { confirm?: { text: { text: string } } } | undefined;

@@ -17,6 +17,7 @@ const incident = (over: Partial<PublicIncident>): PublicIncident => ({
   status: 'investigating',
   startedAt: at,
   resolvedAt: null,
+  reopenedAt: null,
   latest: {
     at,
     status: 'investigating',
