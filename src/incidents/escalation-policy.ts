@@ -33,6 +33,13 @@ export interface PolicyRunbook {
   };
 }
 
+/** What of an incident a rule's reason reads. */
+export type ReasonIncident = Pick<Incident, 'severity'> & {
+  dataLossRisk?: boolean;
+  source?: DeclareSource;
+  reopenedAt?: Date | null;
+};
+
 /** One escalation rule: everything the bot knows about it, in one place. */
 export interface RuleDef {
   /**
@@ -48,10 +55,7 @@ export interface RuleDef {
   /** For timers made by hand rather than from the incident's state: kept while this holds. */
   keptWhile?(i: Incident): boolean;
   /** Why it pages, in words for the channel and the page itself. */
-  reason(
-    rb: PolicyRunbook,
-    i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean; source?: DeclareSource; reopenedAt?: Date | null },
-  ): string;
+  reason(rb: PolicyRunbook, i: ReasonIncident): string;
   /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
   unless(rb: PolicyRunbook): string | null;
   /** Whether its due time follows the incident (a severity change moves it); the others keep the time they were set. */
@@ -195,11 +199,7 @@ export interface JobSpec {
 }
 
 /** Why a page was sent, in words for the channel and the page itself. */
-export function ruleReason(
-  rule: string,
-  rb: PolicyRunbook,
-  i: Pick<Incident, 'severity'> & { dataLossRisk?: boolean; source?: DeclareSource; reopenedAt?: Date | null },
-): string {
+export function ruleReason(rule: string, rb: PolicyRunbook, i: ReasonIncident): string {
   return ruleDef(rule)?.reason(rb, i) ?? `the escalation rule "${rule}" fired`;
 }
 

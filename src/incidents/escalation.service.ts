@@ -211,7 +211,7 @@ export class EscalationService {
   timersPart(incident: Incident, before?: Incident): (first: number) => StatementPart {
     const desired = desiredJobs(incident, this.runbook, new Date());
     // Reopened: the timers its resolution cancelled are set again (those it asks for, due from the reopening).
-    const revive = before?.status === 'resolved' && incident.status !== 'resolved';
+    const revive = before !== undefined && reopens(before, incident);
     return (first) => syncJobsPart('$1', first, desired, { ...this.syncRules(incident), revive });
   }
 
@@ -716,6 +716,11 @@ export class EscalationService {
 
 /** Slack's answers for an incident channel that cannot be posted in again as it is: archived, or gone. */
 const CHANNEL_GONE = new Set(['is_archived', 'channel_not_found']);
+
+/** Whether a change from `before` to `after` reopens a resolved incident (its cancelled timers and its DMs follow). */
+export function reopens(before: Incident, after: Incident): boolean {
+  return before.status === 'resolved' && after.status !== 'resolved';
+}
 
 /** Whether a change from `before` to `after` stops pages' remaining steps: it acknowledged anew, or it resolved. */
 export function stopsPages(before: Incident, after: Incident): boolean {

@@ -36,7 +36,7 @@ import {
   existingDeclaration,
 } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, type Phrase, REOPEN_HINT } from './errors.js';
-import { type EscalateResult, type EscalationService, stopsPages } from './escalation.service.js';
+import { type EscalateResult, type EscalationService, reopens, stopsPages } from './escalation.service.js';
 import { incidentNotFound, incidentOrThrow } from './find-incident.js';
 import { mustFitForm } from './form-fit.js';
 import {
@@ -282,8 +282,7 @@ export class IncidentService {
     }
     // The pages this answered (it stopped them: an acknowledgement, the resolution) say so in their direct messages;
     // reopened, those that said it was resolved say again who acknowledged it.
-    const reopened = result.before.status === 'resolved' && result.incident.status !== 'resolved';
-    if (stopsPages(result.before, result.incident) || reopened)
+    if (stopsPages(result.before, result.incident) || reopens(result.before, result.incident))
       await this.escalation?.showAnsweredPages(result.incident);
     if (result.before.status !== 'resolved' && result.incident.status === 'resolved' && this.onResolved) {
       await this.onResolved(result.incident).catch((err) => this.log.warn('after resolving: could not finish', err));

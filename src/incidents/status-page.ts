@@ -172,32 +172,23 @@ export class StatusPage {
       }),
       // A reopening is an entry of its own, and a resolution after it too (an entry's id never changes, so a feed
       // reader that showed the first resolution would not show the second under the same id).
-      ...incidents.flatMap((incident) =>
-        incident.reopenedAt
-          ? [
-              {
-                key: `incident/${incident.id}/reopened/${incident.reopenedAt.getTime()}`,
-                kind: 'reopened' as const,
-                at: incident.reopenedAt,
-                incident,
-              },
-            ]
-          : [],
-      ),
-      ...incidents.flatMap((incident) =>
-        incident.resolvedAt
-          ? [
-              {
-                key: incident.reopenedAt
-                  ? `incident/${incident.id}/resolved/${incident.resolvedAt.getTime()}`
-                  : `incident/${incident.id}/resolved`,
-                kind: 'resolved' as const,
-                at: incident.resolvedAt,
-                incident,
-              },
-            ]
-          : [],
-      ),
+      ...incidents.flatMap((incident) => {
+        const { id, reopenedAt, resolvedAt } = incident;
+        return [
+          ...(reopenedAt
+            ? [{ key: `incident/${id}/reopened/${reopenedAt.getTime()}`, kind: 'reopened' as const, at: reopenedAt }]
+            : []),
+          ...(resolvedAt
+            ? [
+                {
+                  key: `incident/${id}/resolved${reopenedAt ? `/${resolvedAt.getTime()}` : ''}`,
+                  kind: 'resolved' as const,
+                  at: resolvedAt,
+                },
+              ]
+            : []),
+        ].map((e) => ({ ...e, incident }));
+      }),
     ]
       .sort((a, b) => b.at.getTime() - a.at.getTime())
       .slice(0, FEED_ENTRIES);

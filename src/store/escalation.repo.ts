@@ -327,20 +327,19 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
     at: Date;
   }>(
     `WITH pg AS (
-       SELECT p.id AS page_id, p.role,
-              CASE WHEN i.status = 'resolved' THEN 'resolved'
-                   WHEN ${PAGE_ACKNOWLEDGED} THEN 'acknowledged'
-                   WHEN i.reopened_at IS NOT NULL THEN 'reopened'
-                   ELSE 'open' END AS state,
-              CASE WHEN i.status = 'resolved' THEN i.resolved_by
-                   WHEN ${PAGE_ACKNOWLEDGED} THEN coalesce(p.acknowledged_by, i.acknowledged_by)
-                   WHEN i.reopened_at IS NOT NULL THEN i.reopened_by
+       SELECT p.id AS page_id, p.role, s.state,
+              CASE s.state WHEN 'resolved' THEN i.resolved_by WHEN 'reopened' THEN i.reopened_by
                    ELSE coalesce(p.acknowledged_by, i.acknowledged_by) END AS by,
-              CASE WHEN i.status = 'resolved' THEN i.resolved_at
-                   WHEN ${PAGE_ACKNOWLEDGED} THEN coalesce(p.acknowledged_at, i.acknowledged_at)
-                   WHEN i.reopened_at IS NOT NULL THEN i.reopened_at
+              CASE s.state WHEN 'resolved' THEN i.resolved_at WHEN 'reopened' THEN i.reopened_at
                    ELSE coalesce(p.acknowledged_at, i.acknowledged_at) END AS at
-       FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.incident_id = $1
+       FROM pages p JOIN incidents i ON i.id = p.incident_id
+       CROSS JOIN LATERAL (
+         SELECT CASE WHEN i.status = 'resolved' THEN 'resolved'
+                     WHEN ${PAGE_ACKNOWLEDGED} THEN 'acknowledged'
+                     WHEN i.reopened_at IS NOT NULL THEN 'reopened'
+                     ELSE 'open' END AS state
+       ) s
+       WHERE p.incident_id = $1
      ), dms AS (
        SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_state
        FROM page_deliveries d JOIN pg ON pg.page_id = d.page_id WHERE d.dm_ts IS NOT NULL

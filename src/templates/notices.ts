@@ -159,22 +159,22 @@ export function renderPage(
     {
       type: 'actions',
       block_id: `${BLOCK.pageActions}:${i.id}`,
-      elements: [
-        {
-          type: 'button',
-          action_id: ACTION.acknowledge,
-          text: { type: 'plain_text', text: 'Acknowledge' },
-          style: 'primary',
-          value: String(i.id),
-        },
-        ...openChannelButton(channelLinkUrl),
-      ],
+      elements: [acknowledgeButton(i), ...openChannelButton(channelLinkUrl)],
     },
   ];
   // The notification's text (a phone's lock screen): what fired comes first.
   const lead = fired ? `${fired.short}. ` : '';
   return { text: mrkdwnClip(`Paged (${page.roleName}; ${severity}): ${lead}${template}`, 3000), blocks };
 }
+
+/** A page's Acknowledge (its value the incident). */
+const acknowledgeButton = (i: Incident) => ({
+  type: 'button' as const,
+  action_id: ACTION.acknowledge,
+  text: { type: 'plain_text' as const, text: 'Acknowledge' },
+  style: 'primary' as const,
+  value: String(i.id),
+});
 
 /** The page's link to the incident channel, when there is one. */
 const openChannelButton = (url: string | undefined) =>
@@ -216,23 +216,9 @@ export function renderAnsweredPage(
     { type: 'context', elements: [{ type: 'mrkdwn', text: answer }] },
   ];
   // Reopened and not acknowledged: Acknowledge again, as the page had it.
-  const buttons = [
-    ...(a.state === 'reopened'
-      ? [
-          {
-            type: 'button' as const,
-            action_id: ACTION.acknowledge,
-            text: { type: 'plain_text' as const, text: 'Acknowledge' },
-            style: 'primary' as const,
-            value: String(i.id),
-          },
-        ]
-      : []),
-    ...openChannelButton(channelLinkUrl),
-  ];
+  const buttons = [...(a.state === 'reopened' ? [acknowledgeButton(i)] : []), ...openChannelButton(channelLinkUrl)];
   if (buttons.length) blocks.push({ type: 'actions', block_id: `${BLOCK.pageActions}:${i.id}`, elements: buttons });
-  const said = a.state;
-  return { text: mrkdwnClip(`Paged (${a.roleName}) for incident #${i.number}: ${said}`, 3000), blocks };
+  return { text: mrkdwnClip(`Paged (${a.roleName}) for incident #${i.number}: ${a.state}`, 3000), blocks };
 }
 
 export function renderResolved(i: Incident, actorId: string, summary: string): Message {

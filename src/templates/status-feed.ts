@@ -82,8 +82,8 @@ function entryText(e: FeedEntry): string {
 
 /**
  * `GET /status.atom`: an Atom 1.0 feed (RFC 4287) with an entry when an incident is made public, one per published
- * update, one when it is resolved and one when it is reopened, newest first. Entry ids are tag URIs that never change, so feed readers and
- * Slack's RSS app show each once. Every piece of text is escaped. Pure.
+ * update, one when it is resolved and one when it is reopened, newest first. Entry ids are tag URIs that never change,
+ * so feed readers and Slack's RSS app show each once. Every piece of text is escaped. Pure.
  */
 export function renderStatusAtom(s: StatusSnapshot, o: FeedOptions): string {
   const updated = s.entries[0]?.at ?? s.generatedAt;
