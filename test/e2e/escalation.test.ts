@@ -3,25 +3,13 @@ import { ACTION, VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
+import { untilPasses } from '../support/incident-flow.js';
 import { statusFormValues } from '../support/status-form.js';
 import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 import { testRunbook } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `check` passes (it throws until then), at most `ms`. */
-async function eventually(check: () => Promise<void> | void, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await sleep(50);
-    }
-  }
-}
 const dmsTo = (bot: BotHarness, user: string) =>
   bot.fake.callsTo('chat.postMessage').filter((c) => !c.failed && c.args.channel === user);
 const json = (c: RecordedCall | undefined) => JSON.stringify(c?.args ?? {});
@@ -90,7 +78,7 @@ describe.each(['postgres', 'embedded'] as const)('escalation by the contact orde
         c.args.channel === inc.channelId &&
         /Paged \*On-Call Engineer\* \(<@U0ONCALL>\) because a new incident was declared/.test(String(c.args.text)),
     );
-    await eventually(async () => {
+    await untilPasses(async () => {
       const events = await bot.db.query<{ kind: string }>(
         "SELECT kind FROM incident_events WHERE incident_id = $1 AND kind = 'paged'",
         [inc.id],
@@ -285,7 +273,7 @@ describe('escalation rules', () => {
     bot.fake.reset();
     await bot.command('data-loss orders may be lost', { channel_id: inc.channelId });
     // The flag's timer fires and ends without a page: the CTO's page of moments ago is still reaching them.
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { rows } = await bot.db.query<{ state: string }>(
         "SELECT state FROM escalation_jobs WHERE incident_id = $1 AND rule = 'critical'",
         [inc.id],
@@ -389,7 +377,7 @@ describe('contacts that cannot be paged', () => {
     expect(warn.args.text).toContain('On-Call Engineer');
     // The card does not say the role was paged: it says it was not, and why (as posted, when the page was skipped
     // before the card was; else once it is updated).
-    await eventually(() => {
+    await untilPasses(() => {
       expect(JSON.stringify(bot.fake.message(inc.channelId, inc.cardTs)?.blocks)).toMatch(
         /Not paged \(no contacts\): On-Call Engineer/,
       );

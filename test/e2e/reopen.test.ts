@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION, BLOCK } from '../../src/templates/ids.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
-import { declareThroughBot, pageDmTo } from '../support/incident-flow.js';
+import { declareThroughBot, pageDmTo, untilPasses } from '../support/incident-flow.js';
 import { testRunbook } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
-/** Retries `check` (an assertion) until it passes, at most `ms`. */
-async function eventually(check: () => Promise<void> | void, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+/** untilPasses, waiting up to 5 s unless told. */
+const eventually = (check: () => Promise<void> | void, ms = 5000) => untilPasses(check, ms);
 
 describe('a resolved incident reopened', () => {
   const bot = useBot({

@@ -63,6 +63,20 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
   }
 }
 
+/** Retries `check` (an assertion) every 50 ms until it passes; past `ms`, its last failure is thrown. */
+export async function untilPasses(check: () => Promise<void> | void, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** The page DM the bot sent `userId` for the incident in `channelId`, once sent: where it is (Slack's answer). */
 export async function pageDmTo(
   fake: FakeSlack,
