@@ -8,7 +8,7 @@ import { LEVEL_EMOJI, placeOf } from './alerts.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import { rotationTime } from './oncall.js';
-import { ago, channelLink, humanDuration, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
+import { channelLink, humanDuration, mention, mrkdwnClip, slackAgo, slackDate, truncate, utcStamp } from './text.js';
 
 /** Slack's limit on the blocks of a Home tab. */
 export const HOME_MAX_BLOCKS = 100;
@@ -28,7 +28,7 @@ function openIncident(i: Incident, mine: boolean, now: Date, severities: Severit
       : 'no update scheduled';
   const lines = [
     `*${severityLabel(i.severity)}* (${mrkdwnClip(severities[i.severity].name, 30)}) · *#${i.number} ${mrkdwnClip(i.title, 150)}* ${link}${mine ? '  · _you are in it_' : ''}`,
-    `${STATUS_LABELS[i.status]} · started ${ago(i.createdAt, now)} · commander ${mention(i.commanderId)} · ${next}`,
+    `${STATUS_LABELS[i.status]} · started ${slackAgo(i.createdAt, utcStamp(i.createdAt))} · commander ${mention(i.commanderId)} · ${next}`,
   ];
   return section(truncate(lines.join('\n'), 3000));
 }

@@ -10,7 +10,7 @@ import { ACTION, BLOCK } from './ids.js';
 import { renderNotifiedLines } from './notified.js';
 import { ackRef, escalateRef } from './payloads.js';
 import { severityOption } from './severities.js';
-import { ago, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
+import { humanDuration, LIMITS, mention, mrkdwnClip, slackAgo, slackDate, truncate, utcStamp } from './text.js';
 
 export interface Message {
   text: string;
@@ -45,7 +45,7 @@ export function renderIncidentCard(
     `*Severity*\n${severityWithResponse(i.severity, severities)}`,
     `*Status*\n${STATUS_EMOJI[i.status]} ${STATUS_LABELS[i.status]}`,
     `*Phase*\n${PHASE_LABELS[i.phase]}`,
-    `*Started*\n${slackDate(i.createdAt, utcStamp(i.createdAt))} (${ago(i.createdAt, now)})`,
+    `*Started*\n${slackDate(i.createdAt, utcStamp(i.createdAt), '{date_short_pretty} {time} ({ago})')}`,
     `*Commander*\n${mention(i.commanderId)}`,
     // Opened from alerts (or declared from a warning's notice): by whom, and from which monitoring.
     `*Reported by*\n${mention(i.reporterId)}${alerts?.sources.length ? ` from ${alerts.sources.map((s) => mrkdwnClip(s, 40)).join(', ')} alerts` : ''}`,
@@ -84,7 +84,7 @@ export function renderIncidentCard(
     const skipped = [...new Set(escalation.paged.filter((p) => p.skipped).map((p) => p.roleName))];
     const paged = [
       reached.length
-        ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)} (${ago(p.at, now)})`).join(', ')}`
+        ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)} (${slackAgo(p.at)})`).join(', ')}`
         : ':pager: Nobody paged yet',
       // A role without contacts was not paged: the card must not say it was (the channel has the fix).
       skipped.length ? `:warning: Not paged (no contacts): ${skipped.map((r) => mrkdwnClip(r, 60)).join(', ')}` : null,

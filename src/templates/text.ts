@@ -119,6 +119,15 @@ export function slackDate(d: Date, fallback?: string, format = '{date_short_pret
   return `<!date^${ts}^${format}|${fallback ?? utcStamp(d)}>`;
 }
 
+/**
+ * "3 minutes ago" as Slack shows it to each reader, counted when they read it: a message that stays up (the card, the
+ * App Home) never says "0 seconds ago" of something an hour old, and renders the same whenever it is rendered.
+ * `fallback` (where tokens do not show): the moment itself, "at 02:14 UTC" by default.
+ */
+export function slackAgo(d: Date, fallback = `at ${utcStamp(d).slice(11)}`): string {
+  return slackDate(d, fallback, '{ago}');
+}
+
 /** The time of day alone, as a Slack date token in the reader's time zone; "02:14 UTC" where tokens do not show. */
 export function slackTime(d: Date): string {
   return slackDate(d, utcStamp(d).slice(11), '{time}');

@@ -41,7 +41,9 @@ describe('Escalate now pages the role the card showed, once', () => {
     await bot.fake.waitFor(
       'chat.update',
       // Paged, not only named as next: the card names who each role would page too.
-      (c) => c.args.ts === card.cardTs && /Paged: [^"]*Senior DevOps Engineer \(\d/.test(json(c.args.blocks)),
+      (c) =>
+        c.args.ts === card.cardTs &&
+        /Paged: [^"]*Senior DevOps Engineer \(<!date\^\d+\^\{ago\}\|/.test(json(c.args.blocks)),
     );
     const shown = json(bot.fake.message(card.channelId, card.cardTs)!.blocks);
     const button = escalateButton(bot, card);

@@ -28,6 +28,16 @@ describe('the card carries what it showed', () => {
     expect(escalateRef.decode(find(card, ACTION.escalate)?.value)).toEqual({ incidentId: 7, role: 'senior_devops' });
   });
 
+  it('says when each role was paged as Slack counts it for the reader, so the card renders the same whenever', () => {
+    const at = minutes(1);
+    const card = JSON.stringify(renderIncidentCard(makeIncident(), NOW, SEV, escalation).blocks);
+    const stamp = at.toISOString().slice(11, 16);
+    expect(card).toContain(`Paged: On-Call Engineer (<!date^${at.getTime() / 1000}^{ago}|at ${stamp} UTC>)`);
+    // Rendered an hour later from the same state: the same card, so an update to it can be left out.
+    const later = new Date(NOW.getTime() + 3_600_000);
+    expect(JSON.stringify(renderIncidentCard(makeIncident(), later, SEV, escalation).blocks)).toBe(card);
+  });
+
   it('with every role paged, the card has no Escalate now to press for nothing, and says why', () => {
     const card = renderIncidentCard(makeIncident(), NOW, SEV, { ...escalation, escalateTo: null });
     expect(JSON.stringify(card.blocks)).not.toContain('Escalate now:');
