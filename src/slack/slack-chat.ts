@@ -41,6 +41,7 @@ import { channelUrl } from '../templates/page-notifications.js';
 import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
 import { mrkdwnClipUnits } from '../templates/text.js';
+import { ShownCards } from './shown-cards.js';
 import { rateLimitedFor, slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 export interface SlackChatOptions {
@@ -74,6 +75,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   /** Channels whose topic is being set, and the incident as it should show next, if it changed meanwhile. */
   private readonly topics = new Map<string, { next: Incident | null }>();
+
+  /** What each card was last updated to here: an update that would show the same again is left out. */
+  private readonly shownCards = new ShownCards();
 
   /** Why looking for a page already sent failed, each said once in the log (a missing scope fails every retry). */
   private readonly pageLookupFailures = new Set<string>();
@@ -198,6 +202,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         metadata: { event_type: CARD_EVENT, event_payload: { incident_id: incident.id } },
       }),
     );
+    this.shownCards.showing(channel, res.ts!, cardBody(card));
     return res.ts!;
   }
 
@@ -245,14 +250,18 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   ): Promise<void> {
     if (!incident.channelId || !incident.cardTs) return;
     const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
-    await this.call('update the incident card', () =>
-      this.client.chat.update({
-        channel: incident.channelId!,
-        ts: incident.cardTs!,
-        text: card.text,
-        blocks: card.blocks,
-      }),
-    );
+    const [channel, ts, body] = [incident.channelId, incident.cardTs, cardBody(card)];
+    // Shown already by this process's last update of it: the card would not change.
+    if (this.shownCards.shows(channel, ts, body)) return;
+    try {
+      await this.call('update the incident card', () =>
+        this.client.chat.update({ channel, ts, text: card.text, blocks: card.blocks }),
+      );
+    } catch (err) {
+      this.shownCards.forget(channel, ts);
+      throw err;
+    }
+    this.shownCards.showing(channel, ts, body);
   }
 
   async announce(incident: Incident, madePublicBy?: string, alertSources?: readonly string[]): Promise<void> {
@@ -717,3 +726,6 @@ export const UNREACHABLE = new Set([
   'invalid_users',
   'no_user',
 ]);
+
+/** A card as sent: its text and blocks. */
+const cardBody = (card: Message) => JSON.stringify([card.text, card.blocks]);
