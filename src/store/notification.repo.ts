@@ -349,8 +349,11 @@ export async function syncNotifications(
        RETURNING n.id
      ), follow AS (
        INSERT INTO notification_jobs (incident_id, key, role, via, action, dedup_key, due_at)
-       SELECT DISTINCT ON (n.dedup_key) n.incident_id, 'pd:' || $2 || ':' || n.dedup_key, n.role, 'pagerduty', $2,
-              n.dedup_key, now()
+       -- Keyed by the PagerDuty incident (its trigger's time too): a reopened incident paged again triggers the role's
+       -- key again, a new incident there, which its next resolution resolves; the first resolve's key would take it.
+       SELECT DISTINCT ON (n.dedup_key) n.incident_id,
+              'pd:' || $2 || ':' || n.dedup_key || coalesce(':' || (extract(epoch FROM d.triggered_at) * 1e6)::bigint, ''),
+              n.role, 'pagerduty', $2, n.dedup_key, now()
        FROM notification_jobs n JOIN pages p ON p.id = n.page_id
        LEFT JOIN pagerduty_incidents d ON d.dedup_key = n.dedup_key
        WHERE n.incident_id = $1 AND n.via = 'pagerduty' AND n.action = 'notify'
