@@ -1,5 +1,5 @@
 import type { Database } from '../store/db.js';
-import { listPublicIncidents, listPublicUpdates } from '../store/status-page.repo.js';
+import { listPublicIncidents, listPublicUpdates, listReopenings } from '../store/status-page.repo.js';
 import { SEVERITIES, type Severity, type SeverityDefs } from './severity.js';
 import type { IncidentStatus, StatusUpdateInput } from './types.js';
 
@@ -152,7 +152,10 @@ export class StatusPage {
       latest: r.latest && maskedUpdate(r.latest, this.mask),
     }));
     const byId = new Map(incidents.map((i) => [i.id, i]));
-    const updates = await listPublicUpdates(this.db, [...byId.keys()], FEED_ENTRIES);
+    const [updates, reopenings] = await Promise.all([
+      listPublicUpdates(this.db, [...byId.keys()], FEED_ENTRIES),
+      listReopenings(this.db, [...byId.keys()]),
+    ]);
     const entries: FeedEntry[] = [
       ...incidents.map((incident) => ({
         key: `incident/${incident.id}/opened`,
@@ -170,23 +173,27 @@ export class StatusPage {
           update: maskedUpdate(update, this.mask),
         };
       }),
-      // A reopening is an entry of its own, and a resolution after it too (an entry's id never changes, so a feed
-      // reader that showed the first resolution would not show the second under the same id).
+      // Each resolution and each reopening is an entry of its own, those a reopening undid too: the feed tells its
+      // readers the incident's story (resolved, reopened, resolved again). An entry's id never changes: the first
+      // resolution's is the one it had before any reopening, a later one's has its time.
       ...incidents.flatMap((incident) => {
-        const { id, reopenedAt, resolvedAt } = incident;
+        const { id, resolvedAt } = incident;
+        const reopened = reopenings.filter((r) => r.incidentId === id);
+        const resolutions = [
+          ...reopened.flatMap((r) => (r.undoneResolutionAt ? [r.undoneResolutionAt] : [])),
+          ...(resolvedAt ? [resolvedAt] : []),
+        ];
         return [
-          ...(reopenedAt
-            ? [{ key: `incident/${id}/reopened/${reopenedAt.getTime()}`, kind: 'reopened' as const, at: reopenedAt }]
-            : []),
-          ...(resolvedAt
-            ? [
-                {
-                  key: `incident/${id}/resolved${reopenedAt ? `/${resolvedAt.getTime()}` : ''}`,
-                  kind: 'resolved' as const,
-                  at: resolvedAt,
-                },
-              ]
-            : []),
+          ...reopened.map((r) => ({
+            key: `incident/${id}/reopened/${r.at.getTime()}`,
+            kind: 'reopened' as const,
+            at: r.at,
+          })),
+          ...resolutions.map((at, n) => ({
+            key: `incident/${id}/resolved${n === 0 ? '' : `/${at.getTime()}`}`,
+            kind: 'resolved' as const,
+            at,
+          })),
         ].map((e) => ({ ...e, incident }));
       }),
     ]

@@ -128,3 +128,24 @@ export async function listPublicUpdates(
   );
   return rows.map((r) => ({ id: Number(r.id), incidentId: Number(r.incident_id), ...toUpdate(r) }));
 }
+
+/**
+ * Each reopening of these incidents (`/incident reopen`): when, and when the resolution it undid was made (its event
+ * keeps it), oldest first.
+ */
+export async function listReopenings(
+  q: Queryable,
+  incidentIds: readonly number[],
+): Promise<{ incidentId: number; at: Date; undoneResolutionAt: Date | null }[]> {
+  if (incidentIds.length === 0) return [];
+  const { rows } = await q.query<{ incident_id: number; at: Date | string; resolved_at: string | null }>(
+    `SELECT incident_id, at, details->>'resolvedAt' AS resolved_at
+     FROM incident_events WHERE kind = 'reopened' AND incident_id = ANY($1::int[]) ORDER BY at, id`,
+    [incidentIds],
+  );
+  return rows.map((r) => ({
+    incidentId: Number(r.incident_id),
+    at: date(r.at)!,
+    undoneResolutionAt: r.resolved_at ? date(r.resolved_at) : null,
+  }));
+}

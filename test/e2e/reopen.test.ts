@@ -109,7 +109,8 @@ describe('a resolved incident reopened', () => {
     const feed = await (await fetch(`${b.baseUrl}/status.atom`)).text();
     expect(feed).toContain('<title type="text">Reopened: checkout 500s after deploy</title>');
     expect(feed).toContain(`tag:incident-bot,2025:incident/${inc.incidentId}/reopened/`);
-    expect(feed).not.toContain(`incident/${inc.incidentId}/resolved<`);
+    // The resolution it undid stays in the feed, under the id it had: its readers are told the incident's story.
+    expect(feed).toContain(`incident/${inc.incidentId}/resolved<`);
 
     // The "unresolved" timer is set again, 3 s from the reopening (not at once, as 3 s from the declaration would be).
     const unresolved = (await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')!;
@@ -172,7 +173,14 @@ describe('a resolved incident reopened', () => {
       'chat.postMessage',
       (c) => c.args.channel === inc.channelId && String(c.args.text).includes('reopened* by <@U0ONCALL>.'),
     );
-  }, 30_000);
+    // Reopened twice: each reopening and each resolution has its entry (the first ones too), newest first.
+    await new Promise((r) => setTimeout(r, 5200));
+    const story = await (await fetch(`${b.baseUrl}/status.atom`)).text();
+    const ids = [...story.matchAll(new RegExp(`incident/${inc.incidentId}/(resolved|reopened)(/\\d+)?<`, 'g'))].map(
+      (m) => m[1],
+    );
+    expect(ids).toEqual(['reopened', 'resolved', 'reopened', 'resolved']);
+  }, 40_000);
 
   it('Reopen pressed by two people at once reopens once; the second is told there is nothing to reopen', async () => {
     const b = bot;
