@@ -132,13 +132,15 @@ export class AlertAuth {
     }
     // `sha256=<hex>` as documented, or the bare hex, in either case; several (a sender rotating its secret signs with
     // both) separated by commas or blanks, any of them matching. Each compared in constant time.
+    // Its base64 too (what many senders' HMAC helpers give), compared as sent: base64 has cases of its own.
     const expected = alertSignature(secret, timestamp, body).slice('sha256='.length);
+    const expected64 = Buffer.from(expected, 'hex').toString('base64');
     const sent = signature
       .split(/[\s,]+/)
       .filter(Boolean)
       .slice(0, 8)
-      .map((s) => s.replace(/^sha256=/i, '').toLowerCase());
-    if (!sent.some((s) => same(s, expected))) {
+      .map((s) => s.replace(/^sha256=/i, ''));
+    if (!sent.some((s) => same(s.toLowerCase(), expected) || same(s, expected64))) {
       return {
         ok: false,
         reason: `the signature does not match the body and timestamp (${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with ALERTS_SIGNING_SECRET>)`,

@@ -164,7 +164,7 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(r.json).toMatchObject({ status: 'accepted', alerts: 2 });
   });
 
-  it('takes the HMAC signature as bare hex, in upper case, or among several (a secret being rotated)', async () => {
+  it('takes the HMAC signature as bare hex, in upper case, in base64, or among several (a secret being rotated)', async () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const signedAs = async (key: string, form: (hex: string) => string) => {
       const body = JSON.stringify(genericAlert({ key, level: 'info' }));
@@ -174,6 +174,14 @@ describe('the alert hooks at the HTTP edge', () => {
     expect((await signedAs('bare-hex', (h) => h)).status).toBe(202);
     expect((await signedAs('upper-hex', (h) => `SHA256=${h.toUpperCase()}`)).status).toBe(202);
     expect((await signedAs('rotating', (h) => `sha256=${'0'.repeat(64)}, sha256=${h}`)).status).toBe(202);
+    // Base64, as many HMAC helpers give it (`openssl dgst -binary | base64`), with or without `sha256=`; its case is
+    // its own, so the same letters in another case are refused.
+    const b64 = (h: string) => Buffer.from(h, 'hex').toString('base64');
+    expect((await signedAs('base64', (h) => b64(h))).status).toBe(202);
+    expect((await signedAs('base64-prefixed', (h) => `sha256=${b64(h)}`)).status).toBe(202);
+    const swapped = (t: string) =>
+      t.replace(/[a-zA-Z]/g, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+    await refused(401, () => signedAs('base64-case', (h) => swapped(b64(h))));
     const wrong = await refused(401, () => signedAs('wrong', () => `sha256=${'0'.repeat(64)}`));
     expect(wrong.json.message).toMatch(/sha256=<hex HMAC-SHA256 of "<timestamp>\.<body>" with ALERTS_SIGNING_SECRET>/);
     const sentMs = Date.now();
