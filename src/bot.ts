@@ -269,6 +269,7 @@ export function createBot({
         incidentsChannel: config.incidentsChannel,
         severities: runbook.severities,
         cache: new KvCache(kv),
+        shared: kv,
         privateAnnounce: runbook.privateIncidents.announce,
         log: app.logger,
         ...(identity ? { botUserId: identity.botUserId } : {}),

@@ -1,41 +1,48 @@
-/** How long a card's last update here is trusted to be what the card shows: past it, an identical update is sent. */
+import { createHash } from 'node:crypto';
+import type { KeyValue } from '../store/kv.js';
+import { MemoryKv } from '../store/kv-memory.js';
+
+/** How long a card's last update is trusted to be what the card shows: past it, an identical update is sent. */
 export const SHOWN_TRUSTED_MS = 60_000;
-/** Cards remembered at most; the oldest are forgotten first. */
-const KEPT = 2_000;
+/** Stands for "not known" (a refused update): never a hash. */
+const UNKNOWN = '-';
 
 /**
- * What this process last put on each card (posted or updated, and answered ok by Slack), so that an update that
- * would show exactly that again is left out. A declaration's card is refreshed by several things that each may have
- * changed it (the pages made while it was posted, the notification run, the alert loop), and the same card was sent
- * two or three times over; each update costs a call Slack rate-limits per channel.
+ * What each card was last put in Slack as (posted or updated, and answered ok), so that an update that would show
+ * exactly that again is left out. A declaration's card is refreshed by several things that each may have changed it
+ * (the pages made while it was posted, the notification run, the alert loop), and the same card was sent two or three
+ * times over; each update is a call Slack rate-limits.
  *
- * Only this process's updates are known: another replica's update to the card is not, so an entry is trusted for a
- * minute only. Within it, a wrong skip needs the state to go from what this process showed to something else (shown
- * by another replica) and back; row changes are checked after each update besides (IncidentService.showLatest).
+ * Kept in the store replicas share (Redis, when configured): a card another replica changed meanwhile is not taken
+ * for the one this replica showed (a severity set to SEV-2, then SEV-1 by another replica, then SEV-2 again here, is
+ * sent). Without Redis the store is this process's, which is right for one replica. Trusted for a minute at most; a
+ * store that cannot be reached knows nothing, so the update is sent.
  */
 export class ShownCards {
-  private readonly shown = new Map<string, { body: string; at: number }>();
+  constructor(
+    private readonly kv: Pick<KeyValue, 'get' | 'set'> = new MemoryKv(),
+    private readonly trustedMs = SHOWN_TRUSTED_MS,
+  ) {}
 
-  constructor(private readonly trustedMs = SHOWN_TRUSTED_MS) {}
-
-  /** Whether the card at `channel`/`ts` shows `body`, as far as this process knows. */
-  shows(channel: string, ts: string, body: string): boolean {
-    const last = this.shown.get(key(channel, ts));
-    return last !== undefined && last.body === body && Date.now() - last.at < this.trustedMs;
+  /** Whether the card at `channel`/`ts` was last put in Slack as `body`, as far as is known. */
+  async shows(channel: string, ts: string, body: string): Promise<boolean> {
+    try {
+      return (await this.kv.get(key(channel, ts))) === hash(body);
+    } catch {
+      return false;
+    }
   }
 
   /** The card shows `body` now (Slack answered ok). */
-  showing(channel: string, ts: string, body: string): void {
-    const k = key(channel, ts);
-    this.shown.delete(k);
-    if (this.shown.size >= KEPT) this.shown.delete(this.shown.keys().next().value!);
-    this.shown.set(k, { body, at: Date.now() });
+  async showing(channel: string, ts: string, body: string): Promise<void> {
+    await this.kv.set(key(channel, ts), hash(body), this.trustedMs).catch(() => {});
   }
 
   /** What the card shows is not known (an update failed, or may have reached Slack without an answer). */
-  forget(channel: string, ts: string): void {
-    this.shown.delete(key(channel, ts));
+  async forget(channel: string, ts: string): Promise<void> {
+    await this.kv.set(key(channel, ts), UNKNOWN, this.trustedMs).catch(() => {});
   }
 }
 
-const key = (channel: string, ts: string) => `${channel}:${ts}`;
+const key = (channel: string, ts: string) => `card:${channel}:${ts}`;
+const hash = (body: string) => createHash('sha256').update(body).digest('base64url').slice(0, 22);

@@ -27,6 +27,7 @@ import {
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import type { PrivateAnnounce } from '../runbook/maintenance.js';
+import type { KeyValue } from '../store/kv.js';
 import type { KvCache } from '../store/kv-cache.js';
 import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
 import { type Message, renderIncidentCard } from '../templates/incident-card.js';
@@ -53,6 +54,8 @@ export interface SlackChatOptions {
   maxNameAttempts?: number;
   /** Keeps user-group members for a minute, shared by every replica. */
   cache?: KvCache;
+  /** The store replicas share (Redis, else this process's): what each card was last put in Slack as. */
+  shared?: Pick<KeyValue, 'get' | 'set'>;
   /** What the incidents channel hears of a private incident (the runbook's `private_incidents.announce`). */
   privateAnnounce?: PrivateAnnounce;
   /** Where failures of what is done in the background (a channel topic) are told. */
@@ -71,13 +74,15 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   constructor(
     private readonly client: WebClient,
     private readonly opts: SlackChatOptions,
-  ) {}
+  ) {
+    this.shownCards = new ShownCards(opts.shared);
+  }
 
   /** Channels whose topic is being set, and the incident as it should show next, if it changed meanwhile. */
   private readonly topics = new Map<string, { next: Incident | null }>();
 
-  /** What each card was last updated to here: an update that would show the same again is left out. */
-  private readonly shownCards = new ShownCards();
+  /** What each card was last put in Slack as: an update that would show the same again is left out. */
+  private readonly shownCards: ShownCards;
 
   /** Why looking for a page already sent failed, each said once in the log (a missing scope fails every retry). */
   private readonly pageLookupFailures = new Set<string>();
@@ -202,7 +207,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         metadata: { event_type: CARD_EVENT, event_payload: { incident_id: incident.id } },
       }),
     );
-    this.shownCards.showing(channel, res.ts!, cardBody(card));
+    await this.shownCards.showing(channel, res.ts!, cardBody(card));
     return res.ts!;
   }
 
@@ -252,16 +257,16 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
     const [channel, ts, body] = [incident.channelId, incident.cardTs, cardBody(card)];
     // Shown already by this process's last update of it: the card would not change.
-    if (this.shownCards.shows(channel, ts, body)) return;
+    if (await this.shownCards.shows(channel, ts, body)) return;
     try {
       await this.call('update the incident card', () =>
         this.client.chat.update({ channel, ts, text: card.text, blocks: card.blocks }),
       );
     } catch (err) {
-      this.shownCards.forget(channel, ts);
+      await this.shownCards.forget(channel, ts);
       throw err;
     }
-    this.shownCards.showing(channel, ts, body);
+    await this.shownCards.showing(channel, ts, body);
   }
 
   async announce(incident: Incident, madePublicBy?: string, alertSources?: readonly string[]): Promise<void> {

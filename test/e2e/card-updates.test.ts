@@ -1,14 +1,19 @@
 import { WebClient } from '@slack/web-api';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackClientOptions } from '../../src/slack/client-options.js';
 import { ShownCards } from '../../src/slack/shown-cards.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
+import { MemoryKv } from '../../src/store/kv-memory.js';
+import { openKv } from '../../src/store/kv-redis.js';
 import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
 import { alertRunbook, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { useBot } from '../support/bot-harness.js';
 import { makeIncident } from '../support/incident-fixture.js';
 import { testRunbook } from '../support/test-runbook.js';
+import { TEST_REDIS_URL, testKeyPrefix } from '../support/upstash-rest.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
+
+const quiet = { warn: () => {}, info: () => {} };
 
 const body = (args: Record<string, unknown>) => JSON.stringify([args.text, args.blocks]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,17 +59,52 @@ describe('an incident card is updated only to change it', () => {
     });
   });
 
-  it('what this process showed is trusted for a while only (another replica may have updated the card since)', async () => {
-    const shown = new ShownCards(150);
-    shown.showing('C1', '1.0', 'a');
-    expect(shown.shows('C1', '1.0', 'a')).toBe(true);
-    expect(shown.shows('C1', '1.0', 'b')).toBe(false);
-    expect(shown.shows('C2', '1.0', 'a')).toBe(false);
+  it('what was shown is trusted for a while only; a refused update makes it unknown', async () => {
+    const shown = new ShownCards(new MemoryKv(), 150);
+    await shown.showing('C1', '1.0', 'a');
+    expect(await shown.shows('C1', '1.0', 'a')).toBe(true);
+    expect(await shown.shows('C1', '1.0', 'b')).toBe(false);
+    expect(await shown.shows('C2', '1.0', 'a')).toBe(false);
     await sleep(200);
-    expect(shown.shows('C1', '1.0', 'a')).toBe(false);
-    shown.showing('C1', '1.0', 'a');
-    shown.forget('C1', '1.0');
-    expect(shown.shows('C1', '1.0', 'a')).toBe(false);
+    expect(await shown.shows('C1', '1.0', 'a')).toBe(false);
+    await shown.showing('C1', '1.0', 'a');
+    await shown.forget('C1', '1.0');
+    expect(await shown.shows('C1', '1.0', 'a')).toBe(false);
+    // A store that cannot be reached knows nothing: the update is sent.
+    const down = {
+      get: async () => Promise.reject(new Error('down')),
+      set: async () => Promise.reject(new Error('down')),
+    };
+    const blind = new ShownCards(down);
+    await blind.showing('C1', '1.0', 'a');
+    expect(await blind.shows('C1', '1.0', 'a')).toBe(false);
+  });
+
+  describe('two replicas sharing Redis', () => {
+    const fake = useFakeSlack({ reset: true });
+    const kv = openKv({ redisUrl: TEST_REDIS_URL, prefix: testKeyPrefix('cards'), timeoutMs: 2000 }, quiet);
+    afterAll(() => kv.close());
+
+    it('a card the other replica changed since is sent again, though this one showed the same before', async () => {
+      fake.addChannel('inc-8-db-down', { id: 'C0INC8', botIsMember: true });
+      const replica = () =>
+        new SlackChat(new WebClient('xoxb-test', { ...slackClientOptions(fake.url), retryConfig: { retries: 0 } }), {
+          severities: testRunbook().severities,
+          shared: kv,
+        });
+      const [a, b] = [replica(), replica()];
+      const posted = makeIncident({ number: 8, channelId: 'C0INC8', severity: 2 });
+      const incident = { ...posted, cardTs: await a.postCard(posted) };
+      // A sets SEV-1, B (another person's change) SEV-2, then A SEV-1 again: the card must say SEV-1.
+      await a.refreshCard({ ...incident, severity: 1 });
+      await b.refreshCard({ ...incident, severity: 2 });
+      await a.refreshCard({ ...incident, severity: 1 });
+      expect(fake.callsTo('chat.update')).toHaveLength(3);
+      expect(JSON.stringify(fake.message('C0INC8', incident.cardTs)!.blocks)).toContain('SEV-1');
+      // The same again, from either replica: left out.
+      await b.refreshCard({ ...incident, severity: 1 });
+      expect(fake.callsTo('chat.update')).toHaveLength(3);
+    });
   });
 
   describe('end to end', () => {
