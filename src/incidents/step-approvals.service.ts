@@ -91,13 +91,14 @@ export class StepApprovals {
   /**
    * Throws (and records) the refusal of a step that changes production on a resolved incident. Refused rather than
    * confirmed: a resolved incident is in its post-mortem, its escalation and updates are over, so a change to
-   * production now is a new incident by the runbook's process, tracked, paged and announced as one.
+   * production now belongs to an open incident, tracked, paged and announced as one: this one reopened (its trouble is
+   * back), or a new one.
    */
   async checkOpen(host: PlaybookHost, r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
     if (host.kind !== 'incident' || host.incident.status !== 'resolved') return;
     if (step.type !== 'command' || (!step.destructive && !step.approval)) return;
     await this.recordRefusal(r, userId, [
-      `This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (\`/incident sev2 <title>\`)${playbookAct(r.playbookId).elsewhere(r.playbookId)}.`,
+      `This incident is resolved, so nothing that changes production runs from it. If its trouble is back, reopen it first (\`/incident reopen [why]\`, or the card's Reopen); if this is for something new, declare a new incident (\`/incident sev2 <title>\`)${playbookAct(r.playbookId).elsewhere(r.playbookId)}.`,
     ]);
   }
 

@@ -515,7 +515,7 @@ describe('playbooks from the incident channel', () => {
     await clickRollbackTo(c, 'v57', RESPONDER);
     // A roll back is no playbook to attach: a new incident rolls back with /incident rollback.
     const rollbackElsewhere =
-      'This incident is resolved, so nothing that changes production runs from it. If this must run now, declare a new incident (`/incident sev2 <title>`), then `/incident rollback` there.';
+      "This incident is resolved, so nothing that changes production runs from it. If its trouble is back, reopen it first (`/incident reopen [why]`, or the card's Reopen); if this is for something new, declare a new incident (`/incident sev2 <title>`), then `/incident rollback` there.";
     expect((await bot.fake.waitFor('response_url')).args.text).toBe(`:warning: ${rollbackElsewhere}`);
     // The card's Roll back: refused at the click, before any deployment is listed.
     bot.fake.reset();
@@ -578,7 +578,7 @@ describe('playbooks from the incident channel', () => {
       response_action: 'errors',
       errors: {
         [`${BLOCK.paramPrefix}node_id`]: expect.stringMatching(
-          /^This incident is resolved, so nothing that changes production runs from it\. If this must run now, declare a new incident/,
+          /^This incident is resolved, so nothing that changes production runs from it\. If its trouble is back, reopen it first \(\/incident reopen \[why\], or the card's Reopen\); if this is for something new, declare a new incident/,
         ),
       },
     });
