@@ -161,7 +161,8 @@ export const RULES = {
   manual: {
     file: null,
     due: () => null,
-    keptWhile: investigating,
+    // Asked for by a person, while the incident is open: a mitigated one still has its root cause to fix.
+    keptWhile: notResolved,
     reason: () => 'someone escalated by hand',
     unless: () => null,
     movable: false,

@@ -27,7 +27,7 @@ import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import { AlreadyDoneError, ChatPlatformError, DomainError } from './errors.js';
+import { AlreadyDoneError, ChatPlatformError, DomainError, REOPEN_HINT } from './errors.js';
 import {
   desiredJobs,
   keptByHand,
@@ -363,8 +363,10 @@ export class EscalationService {
     const result = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
       const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
-      if (incident.status !== 'investigating') {
-        throw new AlreadyDoneError(`This incident is ${incident.status}; there is nobody left to escalate to for it.`);
+      // A mitigated incident still has its root cause to fix: paging someone for it is the person's call. A resolved
+      // one pages nobody (its pages were answered by the resolution); reopened, it does again.
+      if (incident.status === 'resolved') {
+        throw new AlreadyDoneError(`This incident is resolved, so nobody is paged for it. ${REOPEN_HINT}`);
       }
       const taken = new Set([...(await pagedRoles(tx, incidentId)), ...(await pendingManualRoles(tx, incidentId))]);
       let meant = namedRole ?? (shownRole && order.includes(shownRole) ? shownRole : undefined);

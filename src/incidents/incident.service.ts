@@ -511,7 +511,7 @@ export class IncidentService {
   ) {
     const what = typedWhat ? this.typed(typedWhat) : typedWhat;
     return this.change(incidentId, requestKey, (cur) => {
-      if (cur.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
+      if (cur.status === 'resolved') throw new AlreadyDoneError(`This incident is already resolved. ${REOPEN_HINT}`);
       const already = flag === 'customer_impact' ? cur.customerImpact : cur.dataLossRisk;
       if (already) {
         throw new AlreadyDoneError(

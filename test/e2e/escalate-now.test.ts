@@ -128,6 +128,36 @@ describe('Escalate now pages the role the card showed, once', () => {
     expect(rows.map((r) => r.details.role)).toEqual(['database_team', 'cto']);
   });
 
+  it('/incident escalate pages on a mitigated incident (its root cause is still to fix); on a resolved one it says to reopen it', async () => {
+    const card = await declare(bot, 'sev2 cache stampede');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.command('mitigated warmed the cache', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /mitigated/i.test(json(c.args)),
+    );
+    await bot.command('escalate database team', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await bot.fake.waitFor('response_url', (c) => /Paging \*Database Team\* now/.test(String(c.args.text)));
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0DBTEAM' && json(c.args).includes('cache stampede'),
+    );
+
+    await bot.command('resolve fixed the ttl', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /resolved/.test(json(c.args)),
+    );
+    bot.fake.reset();
+    await bot.command('escalate cto', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    const told = await bot.fake.waitFor('response_url');
+    expect(told.args.text).toMatch(
+      /This incident is resolved, so nobody is paged for it\. .*`\/incident reopen \[why\]`/,
+    );
+    await sleep(500);
+    expect(pagesTo(bot, 'U0CTO', 'cache stampede')).toHaveLength(0);
+  });
+
   it('/incident escalate with a role the runbook does not have, or one that fits several, says which roles there are', async () => {
     const card = await declare(bot, 'sev2 unknown role');
     bot.fake.reset();

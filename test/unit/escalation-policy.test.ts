@@ -109,7 +109,9 @@ describe('desiredJobs', () => {
     expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, { ...i, acknowledgedAt: NOW }, rb, NOW)).toBe(
       false,
     );
-    expect(stillHolds({ key: 'manual:cto', rule: 'manual' }, { ...i, status: 'mitigated' }, rb, NOW)).toBe(false);
+    // Paging by hand is the person's call while the incident is open (a mitigated one too); resolved, nobody is paged.
+    expect(stillHolds({ key: 'manual:cto', rule: 'manual' }, { ...i, status: 'mitigated' }, rb, NOW)).toBe(true);
+    expect(stillHolds({ key: 'manual:cto', rule: 'manual' }, { ...i, status: 'resolved' }, rb, NOW)).toBe(false);
   });
 });
 
@@ -197,7 +199,8 @@ describe('the rule table', () => {
     expect([...MOVABLE_RULES].sort()).toEqual(['unacknowledged', 'unresolved']);
     expect(REMINDER_RULES).toEqual(['next_update']);
     expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual']);
-    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual([]);
+    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual']);
+    expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual([]);
   });
 
   it('a stored job of a rule this version does not know no longer holds, and pages nobody', () => {
