@@ -30,6 +30,7 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.writePostmortem]: { action: 'postmortem_form', carriesIncident: true },
   [ACTION.actionItemDone]: { action: 'action_done', carriesIncident: false },
   [ACTION.homeDeclare]: { action: 'declare_form', carriesIncident: false },
+  [ACTION.declareTyped]: { action: 'declare_form', carriesIncident: false },
   [ACTION.declareFromAlert]: { action: 'declare_form', carriesIncident: false },
 };
 

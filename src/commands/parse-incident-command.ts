@@ -298,8 +298,15 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     const hint = /^p\d[:,;.]?$/i.test(word) ? declarationHint(word, text, `${word} ${text}`.trim(), names) : undefined;
     if (hint) return { ok: false, error: hint };
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
-    if (lead.ok || /^sev[-_]?\d+$/i.test(word))
-      return inRow(row[0], parseTyped(`${word} ${flags}${text}`.trim(), names));
+    if (lead.ok || /^sev[-_]?\d+$/i.test(word)) {
+      const typed = parseTyped(`${word} ${flags}${text}`.trim(), names);
+      return inRow(
+        row[0],
+        typed.ok && typed.command.kind === 'declare'
+          ? { ok: true, command: { ...typed.command, explicit: true } }
+          : typed,
+      );
+    }
   }
   return inRow(row[0], withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), rest));
 }

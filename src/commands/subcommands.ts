@@ -11,7 +11,14 @@ export const STATUS_UPDATE_TEXT_MAX = 2900;
 /** A parsed `/incident …`: the subcommand's key in SUBCOMMANDS and its argument, named as the table says. */
 export type IncidentCommand =
   | { kind: 'help' }
-  | { kind: 'declare'; severity: Severity; title: string; private: boolean }
+  | {
+      kind: 'declare';
+      severity: Severity;
+      title: string;
+      private: boolean;
+      /** Typed as `/incident declare sev1 …`: a new incident, wherever it is typed (see HANDLERS.declare). */
+      explicit?: true;
+    }
   | { kind: 'declare_form'; title: string | null; severity?: Severity; private: boolean }
   | { kind: 'set_severity'; severity: Severity /** Typed by its name (`/incident severity sev0`). */; named?: true }
   | { kind: 'list' }

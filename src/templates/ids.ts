@@ -25,6 +25,8 @@ export const ACTION = {
   reopen: 'incident_reopen',
   actionItemDone: 'action_item_done',
   homeDeclare: 'home_declare_incident',
+  /** `/incident sev0 …` typed in an open incident's channel: declare it as a new incident after all (the form). */
+  declareTyped: 'incident_declare_typed',
   /** A warning alert's notice: open the declare form prefilled from the alert. */
   declareFromAlert: 'alert_declare_incident',
   /** Confirm or Cancel an on-call override for someone outside the role's rotation. */

@@ -173,6 +173,14 @@ export const declareMetadata = jsonCodec(
   ]),
 );
 
+/**
+ * What was typed to declare (`/incident sev0 everything is down`) in an open incident's channel, carried by the reply's
+ * Declare it as a new incident button: its severity, title and Private flag, `{"s":0,"t":"everything is down","p":false}`.
+ */
+export const typedDeclarationRef = jsonCodec(
+  z.object({ s: z.number().int().min(0).max(3), t: z.string().min(1).max(600), p: z.boolean() }),
+);
+
 /** A warning alert's Declare incident button carries the alert's id. */
 export const alertRef = jsonCodec(rowId);
 

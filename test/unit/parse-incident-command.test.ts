@@ -364,7 +364,9 @@ describe('`/incident declare` and `/incident new`', () => {
   };
 
   it('with a severity and a title, declares at once, as `/incident sev1 …`', () => {
-    const declared = { kind: 'declare', severity: 2, title: 'cache cold', private: false };
+    // Said with a verb: a new incident wherever it is typed (an open incident's channel asks about `/incident sev2 …`).
+    const declared = { kind: 'declare', severity: 2, title: 'cache cold', private: false, explicit: true };
+    expect(ok('sev2 cache cold')).toEqual({ kind: 'declare', severity: 2, title: 'cache cold', private: false });
     expect(ok('declare sev2 cache cold')).toEqual(declared);
     expect(ok('New SEV-2 cache cold')).toEqual(declared);
     expect(ok('declare sev 2 cache cold')).toEqual(declared);
@@ -379,6 +381,7 @@ describe('`/incident declare` and `/incident new`', () => {
       severity: 1,
       title: 'odd logins',
       private: true,
+      explicit: true,
     });
   });
 
@@ -400,7 +403,7 @@ describe('`/incident declare` and `/incident new`', () => {
     expect(ok('declare --private odd logins')).toEqual({ kind: 'declare_form', title: 'odd logins', private: true });
     expect(ok('declare sev1 --private')).toEqual({ kind: 'declare_form', title: null, severity: 1, private: true });
     expect(ok('declare --private sev1')).toEqual({ kind: 'declare_form', title: null, severity: 1, private: true });
-    const privately = { kind: 'declare', severity: 1, title: 'odd logins', private: true };
+    const privately = { kind: 'declare', severity: 1, title: 'odd logins', private: true, explicit: true };
     expect(ok('declare --private sev1 odd logins')).toEqual(privately);
     expect(ok('declare sev1 --private odd logins')).toEqual(privately);
     expect(parseIncidentCommand('declare --loud x')).toEqual({
@@ -470,7 +473,10 @@ describe('review fixes', () => {
     expect(parseIncidentCommand('ｓｅｖ１ ＡＰＩ down')).toEqual(declared(1, 'ＡＰＩ down'));
     expect(parseIncidentCommand('ＳＥＶ－２ db down')).toEqual(declared(2, 'db down'));
     expect(parseIncidentCommand('ｓｅｖ　１ db down')).toEqual(declared(1, 'db down'));
-    expect(parseIncidentCommand('declare ｓｅｖ３ 決済 遅延')).toEqual(declared(3, '決済 遅延'));
+    expect(parseIncidentCommand('declare ｓｅｖ３ 決済 遅延')).toEqual({
+      ok: true,
+      command: { ...(declared(3, '決済 遅延') as { command: object }).command, explicit: true },
+    });
     expect(parseIncidentCommand('ｌｉｓｔ')).toEqual({ ok: true, command: { kind: 'list' } });
     expect(parseIncidentCommand('ｓｅｖ０')).toEqual({ ok: true, command: { kind: 'set_severity', severity: 0 } });
     expect(statusUpdatePrefill('ｍｉｔｉｇａｔｅｄ rolled back')).toEqual({

@@ -11,7 +11,10 @@ describe('a severity typed as people type it in a hurry', () => {
     expect(parseIncidentCommand('SEV1: db down')).toEqual(declared(1, 'db down'));
     expect(parseIncidentCommand('sev-2: checkout errors')).toEqual(declared(2, 'checkout errors'));
     expect(parseIncidentCommand('sev 0: payments down')).toEqual(declared(0, 'payments down'));
-    expect(parseIncidentCommand('declare sev3: slow search')).toEqual(declared(3, 'slow search'));
+    expect(parseIncidentCommand('declare sev3: slow search')).toEqual({
+      ok: true,
+      command: { kind: 'declare', severity: 3, title: 'slow search', private: false, explicit: true },
+    });
     // Alone, in an incident channel: the severity change.
     expect(parseIncidentCommand('sev0:')).toEqual({ ok: true, command: { kind: 'set_severity', severity: 0 } });
   });

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { ACTION, BLOCK } from '../../src/templates/ids.js';
+import { useBot } from '../support/bot-harness.js';
+import { declareThroughBot, untilPasses } from '../support/incident-flow.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+type Button = { action_id: string; value: string; text: { text: string } };
+
+/**
+ * `/incident sev0 everything is down` typed in an open incident's channel declared a second incident, which paged
+ * everyone again for what was most likely the same trouble, worse. It is asked instead: raise this one, or declare a
+ * new one (the form, filled in). `/incident declare sev0 …` still declares at once, anywhere.
+ */
+describe('a declaration typed in an open incident channel', () => {
+  const bot = useBot({ incidentsChannel: true });
+  const incidents = async () =>
+    (await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents')).rows[0]!.n;
+  const severityOf = async (id: number) =>
+    (await bot.db.query<{ severity: number }>('SELECT severity FROM incidents WHERE id = $1', [id])).rows[0]!.severity;
+
+  it('asks whether it is this incident: Raise raises it, Declare a new incident opens the form filled in', async () => {
+    const inc = await declareThroughBot(bot, 'sev1 db down');
+    const before = await incidents();
+    bot.fake.reset();
+    await bot.command('sev0 everything is down now', { channel_id: inc.channelId });
+    const reply = await bot.fake.waitFor('response_url', (c) => /Nothing was declared/.test(String(c.args.text)));
+    expect(String(reply.args.text)).toContain('This channel is incident #');
+    expect(String(reply.args.text)).toContain('is *everything is down now* this incident, or another one?');
+    const actions = (reply.args.blocks as { type: string; block_id?: string; elements?: Button[] }[]).find(
+      (b) => b.type === 'actions',
+    )!;
+    expect(actions.block_id).toBe(`${BLOCK.raiseSeverity}:${inc.incidentId}`);
+    expect(actions.elements!.map((e) => e.text.text)).toEqual([
+      expect.stringMatching(/^Raise #\d+ to SEV-0$/),
+      'Declare a new incident',
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    expect(await incidents()).toBe(before);
+
+    // Raise: this incident is SEV-0 now.
+    await bot.click({
+      channelId: inc.channelId,
+      messageTs: '0',
+      actionId: ACTION.raiseSeverity,
+      blockId: actions.block_id!,
+      value: actions.elements![0]!.value,
+    });
+    await untilPasses(async () => expect(await severityOf(inc.incidentId)).toBe(0));
+
+    // Declare a new incident: the declare form, with what was typed.
+    await bot.click({
+      channelId: inc.channelId,
+      messageTs: '0',
+      actionId: ACTION.declareTyped,
+      blockId: actions.block_id!,
+      value: actions.elements![1]!.value,
+    });
+    const form = await bot.fake.waitFor('views.open');
+    const view = json(form.args.view);
+    expect(view).toContain('"initial_value":"everything is down now"');
+    const select = (form.args.view as { blocks: { element?: { initial_option?: { value: string } } }[] }).blocks.find(
+      (b) => b.element?.initial_option,
+    );
+    expect(select?.element?.initial_option?.value).toBe('0');
+    expect(await incidents()).toBe(before);
+  });
+
+  it('the same severity says so; `declare` declares at once; a resolved incident channel declares at once', async () => {
+    const inc = await declareThroughBot(bot, 'sev2 queue backs up');
+    bot.fake.reset();
+    await bot.command('sev2 queue still backs up', { channel_id: inc.channelId });
+    const same = await bot.fake.waitFor('response_url', (c) => /Nothing was declared/.test(String(c.args.text)));
+    expect(String(same.args.text)).toContain('it is SEV-2 already');
+    expect(json(same.args.blocks)).not.toContain(ACTION.raiseSeverity);
+
+    const before = await incidents();
+    await bot.command('declare sev2 billing export fails', { channel_id: inc.channelId });
+    await bot.fake.waitFor('conversations.create');
+    await untilPasses(async () => expect(await incidents()).toBe(before + 1));
+
+    await bot.command('resolve drained', { channel_id: inc.channelId });
+    await untilPasses(async () =>
+      expect(
+        (await bot.db.query('SELECT 1 FROM incidents WHERE id = $1 AND status = $2', [inc.incidentId, 'resolved']))
+          .rows,
+      ).toHaveLength(1),
+    );
+    bot.fake.reset();
+    await bot.command('sev2 queue backs up again', { channel_id: inc.channelId });
+    await bot.fake.waitFor('conversations.create');
+    await untilPasses(async () => expect(await incidents()).toBe(before + 2));
+  });
+});
