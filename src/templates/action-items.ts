@@ -6,7 +6,7 @@ import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { actionItemRef } from './payloads.js';
-import { ago, channelLink, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
+import { channelLink, LIMITS, mention, mrkdwnClip, slackAgo, slackDate, truncate, utcStamp } from './text.js';
 
 /** "due <date> (overdue)" */
 export function dueText(item: Pick<ActionItem, 'dueAt' | 'state'>, now: Date): string {
@@ -124,9 +124,9 @@ export function renderItemsAdded(added: ActionItem[], skipped: string[], now: Da
   return lines.join('\n');
 }
 
-/** The reply to a Done click. */
+/** The reply to a Done click: when it was closed, as Slack counts it for the reader ("just now" read later is wrong). */
 export function renderItemClosed(item: ActionItem, last: boolean, now: Date): string {
-  return `:white_check_mark: Done: *${mrkdwnClip(item.text, 300)}* (closed ${ago(item.closedAt ?? now, now)}).${
+  return `:white_check_mark: Done: *${mrkdwnClip(item.text, 300)}* (closed ${slackAgo(item.closedAt ?? now)}).${
     last ? ' That was the last open action item of its incident.' : ''
   }`;
 }
