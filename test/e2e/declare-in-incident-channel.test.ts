@@ -38,24 +38,22 @@ describe('a declaration typed in an open incident channel', () => {
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
     expect(await incidents()).toBe(before);
 
+    // The reply's buttons, pressed as Slack sends an ephemeral message's clicks (no message ts of its own).
+    const press = (n: number) =>
+      bot.click({
+        channelId: inc.channelId,
+        messageTs: '0',
+        actionId: actions.elements![n]!.action_id,
+        blockId: actions.block_id!,
+        value: actions.elements![n]!.value,
+      });
     // Raise: this incident is SEV-0 now.
-    await bot.click({
-      channelId: inc.channelId,
-      messageTs: '0',
-      actionId: ACTION.raiseSeverity,
-      blockId: actions.block_id!,
-      value: actions.elements![0]!.value,
-    });
+    expect(actions.elements!.map((e) => e.action_id)).toEqual([ACTION.raiseSeverity, ACTION.declareTyped]);
+    await press(0);
     await untilPasses(async () => expect(await severityOf(inc.incidentId)).toBe(0));
 
     // Declare a new incident: the declare form, with what was typed.
-    await bot.click({
-      channelId: inc.channelId,
-      messageTs: '0',
-      actionId: ACTION.declareTyped,
-      blockId: actions.block_id!,
-      value: actions.elements![1]!.value,
-    });
+    await press(1);
     const form = await bot.fake.waitFor('views.open');
     const view = json(form.args.view);
     expect(view).toContain('"initial_value":"everything is down now"');
