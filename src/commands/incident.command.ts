@@ -92,13 +92,13 @@ const HANDLERS: {
   [K in Exclude<SubcommandKind, 'help'>]: (cmd: CommandOf<K>, c: Ctx, incident: IncidentFor<K>) => WorkResult;
 } = {
   async declare(cmd, c) {
-    // `/incident sev0 everything is down` in an open incident's channel is most likely about that incident: asked,
-    // with a button for each, rather than a second incident paging everyone again. `/incident declare sev0 …` is not.
+    // `/incident sev0 everything is down` in an incident's channel is most likely about that incident: asked, with a
+    // button for each, rather than a second incident paging everyone again. `/incident declare sev0 …` is not.
     if (!cmd.explicit) {
       const here = await c.deps.incidents.findByChannel(c.channelId);
-      if (here && here.status !== 'resolved') {
+      if (here) {
         noteIncident(here.id);
-        noteOutcome('answered', 'typed a declaration in an open incident channel: asked whether it is this incident');
+        noteOutcome('answered', 'typed a declaration in an incident channel: asked whether it is this incident');
         await c.tell(renderDeclareHere(here, cmd));
         return null;
       }

@@ -15,29 +15,34 @@ export interface TypedDeclaration {
 }
 
 /**
- * The private reply to `/incident sev0 everything is down` typed in the channel of an open incident: most likely it is
- * about that incident (worse now), and a second incident would page everyone twice for one trouble. Asked, not
- * guessed: raise this one (when the severity typed is higher), or declare a new incident after all (the declare form,
- * filled in with what was typed). Nothing is changed until a button is pressed. Pure.
+ * The private reply to `/incident sev0 everything is down` typed in an incident's channel: most likely it is about that
+ * incident (worse now, or back after its resolution), and a second incident would page everyone again for one trouble.
+ * Asked, not guessed: raise this one (when the severity typed is higher), reopen it (when it is resolved), or declare a
+ * new incident after all (the declare form, filled in with what was typed). Nothing is changed until a button is
+ * pressed. Pure.
  */
 export function renderDeclareHere(i: Incident, typed: TypedDeclaration): Message {
   const asked = severityLabel(typed.severity);
   const title = mrkdwnClip(typed.title, 150);
-  const thisOne =
-    typed.severity < i.severity
+  const resolved = i.status === 'resolved';
+  const thisOne = resolved
+    ? `• If its trouble is back: *Reopen #${i.number}* below (or \`/incident reopen ${title}\`, which says why).`
+    : typed.severity < i.severity
       ? `• If it is this incident, worse now: *Raise #${i.number} to ${asked}* below (or \`/incident sev${typed.severity}\` alone).`
       : typed.severity === i.severity
         ? `• If it is this incident: it is ${asked} already; say what you see with \`/incident update ${title}\`.`
         : `• If it is this incident, less severe now: \`/incident sev${typed.severity}\` alone sets its severity.`;
   const text = [
-    `:question: This channel is incident #${i.number} (${severityLabel(i.severity)}): ${mrkdwnClip(i.title, 150)}, still open. Nothing was declared: is *${title}* this incident, or another one?`,
+    `:question: This channel is incident #${i.number} (${severityLabel(i.severity)}): ${mrkdwnClip(i.title, 150)}, ${resolved ? 'resolved' : 'still open'}. Nothing was declared: is *${title}* this incident${resolved ? ' again' : ''}, or another one?`,
     thisOne,
     `• If it is another incident: *Declare a new incident* below opens the declare form filled in (or \`/incident declare sev${typed.severity} ${title}\` declares it at once).`,
   ].join('\n');
   const elements = [
-    ...(typed.severity < i.severity
-      ? [button(ACTION.raiseSeverity, `Raise #${i.number} to ${asked}`, `sev${typed.severity}`, 'danger')]
-      : []),
+    ...(resolved
+      ? [button(ACTION.reopen, `Reopen #${i.number}`, String(i.id), 'danger')]
+      : typed.severity < i.severity
+        ? [button(ACTION.raiseSeverity, `Raise #${i.number} to ${asked}`, `sev${typed.severity}`, 'danger')]
+        : []),
     button(
       ACTION.declareTyped,
       'Declare a new incident',

@@ -7,9 +7,9 @@ const json = (v: unknown) => JSON.stringify(v);
 type Button = { action_id: string; value: string; text: { text: string } };
 
 /**
- * `/incident sev0 everything is down` typed in an open incident's channel declared a second incident, which paged
- * everyone again for what was most likely the same trouble, worse. It is asked instead: raise this one, or declare a
- * new one (the form, filled in). `/incident declare sev0 …` still declares at once, anywhere.
+ * `/incident sev0 everything is down` typed in an incident's channel declared a second incident, which paged everyone
+ * again for what was most likely the same trouble, worse (or back). It is asked instead: raise this one (reopen it, if
+ * resolved), or declare a new one (the form, filled in). `/incident declare sev0 …` still declares at once, anywhere.
  */
 describe('a declaration typed in an open incident channel', () => {
   const bot = useBot({ incidentsChannel: true });
@@ -64,7 +64,7 @@ describe('a declaration typed in an open incident channel', () => {
     expect(await incidents()).toBe(before);
   });
 
-  it('the same severity says so; `declare` declares at once; a resolved incident channel declares at once', async () => {
+  it("the same severity says so; `declare` declares at once; a resolved incident's channel offers Reopen", async () => {
     const inc = await declareThroughBot(bot, 'sev2 queue backs up');
     bot.fake.reset();
     await bot.command('sev2 queue still backs up', { channel_id: inc.channelId });
@@ -84,9 +84,32 @@ describe('a declaration typed in an open incident channel', () => {
           .rows,
       ).toHaveLength(1),
     );
+    // Its channel once it is resolved: asked too, with Reopen (its trouble back) beside Declare a new incident.
     bot.fake.reset();
     await bot.command('sev2 queue backs up again', { channel_id: inc.channelId });
-    await bot.fake.waitFor('conversations.create');
-    await untilPasses(async () => expect(await incidents()).toBe(before + 2));
+    const back = await bot.fake.waitFor('response_url', (c) => /Nothing was declared/.test(String(c.args.text)));
+    expect(String(back.args.text)).toContain(
+      'resolved. Nothing was declared: is *queue backs up again* this incident again',
+    );
+    const buttons = (back.args.blocks as { type: string; block_id?: string; elements?: Button[] }[]).find(
+      (b) => b.type === 'actions',
+    )!;
+    expect(buttons.elements!.map((e) => e.action_id)).toEqual([ACTION.reopen, ACTION.declareTyped]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    expect(await incidents()).toBe(before + 1);
+    await bot.click({
+      channelId: inc.channelId,
+      messageTs: '0',
+      actionId: ACTION.reopen,
+      blockId: buttons.block_id!,
+      value: buttons.elements![0]!.value,
+    });
+    await untilPasses(async () =>
+      expect(
+        (await bot.db.query('SELECT 1 FROM incidents WHERE id = $1 AND status = $2', [inc.incidentId, 'investigating']))
+          .rows,
+      ).toHaveLength(1),
+    );
   });
 });
