@@ -115,6 +115,8 @@ describe('a form in the console', () => {
       '/open inc-1',
       '/incident resolve',
       '/api/health answers again',
+      // Declared from #general: typed in #inc-1 it would ask whether it is incident #1 again.
+      '/open general',
       '/incident sev2 tmp full',
       '/open inc-2',
       '/incident resolve',
