@@ -25,6 +25,12 @@ interface CardClick {
   body: BlockAction;
   client: WebClient;
   tell: Tell;
+  /**
+   * When the button was on a private reply (the question a declaration typed in an incident channel gets), replaces
+   * that reply with what was done, so its buttons are not left to press again; on a message in a channel (the card, an
+   * alert's notice), nothing.
+   */
+  settle: (text: string) => Promise<void>;
 }
 
 /** The buttons and the severity select on the incident card. */
@@ -50,7 +56,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           const incidentId = clickedIncident(value, action.block_id);
           // A value naming no incident id at all: none was ever given.
           if (!incidentId) throw new IncidentNotFoundError(false);
-          return work({ incidentId, userId: body.user.id, action, body, client, tell });
+          const onReply = body.container?.is_ephemeral === true;
+          const settle = async (text: string) => {
+            if (onReply) await respond({ response_type: 'ephemeral', replace_original: true, text }).catch(() => {});
+          };
+          return work({ incidentId, userId: body.user.id, action, body, client, tell, settle });
         },
         { admit: 'gate', whenDown: downWords(typeof whenDown === 'function' ? whenDown(action) : whenDown, deps) },
       );
@@ -75,16 +85,25 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     'ack',
   );
   // A resolved incident's card: Reopen (Slack asked first).
-  on(ACTION.reopen, ({ incidentId, userId, body }) => incidents.reopen(incidentId, userId, null, key(body)), 'update');
+  on(
+    ACTION.reopen,
+    async ({ incidentId, userId, body, settle }) => {
+      const r = await incidents.reopen(incidentId, userId, null, key(body));
+      if (r) await settle(`:repeat: You reopened incident #${r.incident.number}: it is Investigating again.`);
+      return r;
+    },
+    'update',
+  );
   on(
     ACTION.markMitigated,
     ({ incidentId, userId, body }) => incidents.markMitigated(incidentId, userId, key(body)),
     'update',
   );
-  // A critical alert's notice: Raise to SEV-N (its value `sev1`), unless the incident is that severe already.
+  // A critical alert's notice, or the reply to a declaration typed in the incident's channel: Raise to SEV-N (its
+  // value `sev1`), unless the incident is that severe already.
   on(
     ACTION.raiseSeverity,
-    async ({ incidentId, userId, action, body }) => {
+    async ({ incidentId, userId, action, body, settle }) => {
       const parsed = parseSeverityToken(action.type === 'button' ? (action.value ?? '') : '');
       if (!parsed.ok) return null;
       const { severity } = parsed;
@@ -94,7 +113,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           `Incident #${i.number} is ${severityLabel(i.severity)} already; nothing was changed.`,
         );
       }
-      return incidents.changeSeverity(incidentId, userId, severity, key(body));
+      const r = await incidents.changeSeverity(incidentId, userId, severity, key(body));
+      if (r) await settle(`:arrow_up: You raised incident #${i.number} to ${severityLabel(severity)}.`);
+      return r;
     },
     // Only a SEV-0 pages at once; a raise to another severity changes the incident's timers.
     (action) => (action.type === 'button' && /^sev-?0$/i.test(action.value ?? '') ? 'page' : 'change'),

@@ -46,11 +46,15 @@ describe('a declaration typed in an open incident channel', () => {
         actionId: actions.elements![n]!.action_id,
         blockId: actions.block_id!,
         value: actions.elements![n]!.value,
+        ephemeral: true,
       });
     // Raise: this incident is SEV-0 now.
     expect(actions.elements!.map((e) => e.action_id)).toEqual([ACTION.raiseSeverity, ACTION.declareTyped]);
     await press(0);
     await untilPasses(async () => expect(await severityOf(inc.incidentId)).toBe(0));
+    // The reply becomes what was done: its buttons are not left to press again.
+    const settled = await bot.fake.waitFor('response_url', (c) => c.args.replace_original === true);
+    expect(settled.args.text).toMatch(/^:arrow_up: You raised incident #\d+ to SEV-0\.$/);
 
     // Declare a new incident: the declare form, with what was typed.
     await press(1);
@@ -104,6 +108,7 @@ describe('a declaration typed in an open incident channel', () => {
       actionId: ACTION.reopen,
       blockId: buttons.block_id!,
       value: buttons.elements![0]!.value,
+      ephemeral: true,
     });
     await untilPasses(async () =>
       expect(
@@ -111,5 +116,7 @@ describe('a declaration typed in an open incident channel', () => {
           .rows,
       ).toHaveLength(1),
     );
+    const reopened = await bot.fake.waitFor('response_url', (c) => c.args.replace_original === true);
+    expect(reopened.args.text).toMatch(/^:repeat: You reopened incident #\d+: it is Investigating again\.$/);
   });
 });

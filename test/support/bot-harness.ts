@@ -86,6 +86,8 @@ export interface BotHarness {
     selectedOption?: { value: string; text: string };
     userId?: string;
     triggerId?: string;
+    /** The message is a private reply (Slack's `container.is_ephemeral`). */
+    ephemeral?: boolean;
   }): ReturnType<typeof postInteraction>;
   /** Clicks a button on an incident's card (its value is the incident id), as `userId` (default: the reporter). */
   clickCard(card: CardRef, actionId: string, userId?: string): ReturnType<typeof postInteraction>;
@@ -197,6 +199,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
         selectedOption: a.selectedOption,
         responseUrl: fake.responseUrl(`a${++responseKey}`),
         triggerId: a.triggerId,
+        ...(a.ephemeral ? { ephemeral: true } : {}),
       }),
     );
 
