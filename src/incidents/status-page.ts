@@ -37,8 +37,6 @@ export interface PublicIncident {
   status: IncidentStatus;
   startedAt: Date;
   resolvedAt: Date | null;
-  /** When it was last reopened after a resolution, or null (the feed has an entry for it). */
-  reopenedAt: Date | null;
   /** The latest published update; null while none has been. */
   latest: PublicUpdate | null;
 }
@@ -148,7 +146,6 @@ export class StatusPage {
       status: r.status,
       startedAt: r.startedAt,
       resolvedAt: r.resolvedAt,
-      reopenedAt: r.reopenedAt,
       latest: r.latest && maskedUpdate(r.latest, this.mask),
     }));
     const byId = new Map(incidents.map((i) => [i.id, i]));

@@ -47,8 +47,6 @@ export interface PublicIncidentRow {
   status: IncidentStatus;
   startedAt: Date;
   resolvedAt: Date | null;
-  /** When it was last reopened after a resolution (`/incident reopen`), or null. */
-  reopenedAt: Date | null;
   latest: PublicUpdate | null;
 }
 
@@ -73,12 +71,11 @@ export async function listPublicIncidents(
       status: string;
       created_at: Date | string;
       resolved_at: Date | string | null;
-      reopened_at: Date | string | null;
       update_at: Date | string | null;
     } & Omit<UpdateRow, 'at' | 'incident_id' | 'status'> & { update_status: string | null }
   >(
     `SELECT i.id, CASE WHEN a.from_alerts THEN u.affected ELSE i.title END AS title, i.severity, i.status,
-            i.created_at, i.resolved_at, i.reopened_at,
+            i.created_at, i.resolved_at,
             u.at AS update_at, u.status AS update_status, u.affected, u.current_impact, u.current_status,
             u.next_update_at
      FROM incidents i
@@ -106,7 +103,6 @@ export async function listPublicIncidents(
     status: r.status as IncidentStatus,
     startedAt: date(r.created_at)!,
     resolvedAt: date(r.resolved_at),
-    reopenedAt: date(r.reopened_at),
     latest:
       r.update_at === null
         ? null

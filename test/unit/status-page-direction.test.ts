@@ -17,7 +17,6 @@ const incident = (over: Partial<PublicIncident>): PublicIncident => ({
   status: 'investigating',
   startedAt: at,
   resolvedAt: null,
-  reopenedAt: null,
   latest: {
     at,
     status: 'investigating',

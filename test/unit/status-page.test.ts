@@ -34,7 +34,6 @@ const incident = (o: Partial<PublicIncident> = {}): PublicIncident => ({
   status: 'investigating',
   startedAt: T0,
   resolvedAt: null,
-  reopenedAt: null,
   latest: update(),
   ...o,
 });
