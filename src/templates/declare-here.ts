@@ -1,4 +1,4 @@
-import type { KnownBlock } from '@slack/types';
+import type { Button, KnownBlock } from '@slack/types';
 import { type Severity, severityLabel } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { button } from './blocks.js';
@@ -25,24 +25,31 @@ export function renderDeclareHere(i: Incident, typed: TypedDeclaration): Message
   const asked = severityLabel(typed.severity);
   const title = mrkdwnClip(typed.title, 150);
   const resolved = i.status === 'resolved';
-  const thisOne = resolved
-    ? `• If its trouble is back: *Reopen #${i.number}* below (or \`/incident reopen ${title}\`, which says why).`
+  // What to do if it is this incident: the line saying so, and its button when one does it.
+  const thisOne: { line: string; button?: Button } = resolved
+    ? {
+        line: `• If its trouble is back: *Reopen #${i.number}* below (or \`/incident reopen ${title}\`, which says why).`,
+        button: button(ACTION.reopen, `Reopen #${i.number}`, String(i.id), 'danger'),
+      }
     : typed.severity < i.severity
-      ? `• If it is this incident, worse now: *Raise #${i.number} to ${asked}* below (or \`/incident sev${typed.severity}\` alone).`
+      ? {
+          line: `• If it is this incident, worse now: *Raise #${i.number} to ${asked}* below (or \`/incident sev${typed.severity}\` alone).`,
+          button: button(ACTION.raiseSeverity, `Raise #${i.number} to ${asked}`, `sev${typed.severity}`, 'danger'),
+        }
       : typed.severity === i.severity
-        ? `• If it is this incident: it is ${asked} already; say what you see with \`/incident update ${title}\`.`
-        : `• If it is this incident, less severe now: \`/incident sev${typed.severity}\` alone sets its severity.`;
+        ? {
+            line: `• If it is this incident: it is ${asked} already; say what you see with \`/incident update ${title}\`.`,
+          }
+        : {
+            line: `• If it is this incident, less severe now: \`/incident sev${typed.severity}\` alone sets its severity.`,
+          };
   const text = [
     `:question: This channel is incident #${i.number} (${severityLabel(i.severity)}): ${mrkdwnClip(i.title, 150)}, ${resolved ? 'resolved' : 'still open'}. Nothing was declared: is *${title}* this incident${resolved ? ' again' : ''}, or another one?`,
-    thisOne,
+    thisOne.line,
     `• If it is another incident: *Declare a new incident* below opens the declare form filled in (or \`/incident declare sev${typed.severity} ${title}\` declares it at once).`,
   ].join('\n');
   const elements = [
-    ...(resolved
-      ? [button(ACTION.reopen, `Reopen #${i.number}`, String(i.id), 'danger')]
-      : typed.severity < i.severity
-        ? [button(ACTION.raiseSeverity, `Raise #${i.number} to ${asked}`, `sev${typed.severity}`, 'danger')]
-        : []),
+    ...(thisOne.button ? [thisOne.button] : []),
     button(
       ACTION.declareTyped,
       'Declare a new incident',
