@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
-import { ACTION, BLOCK } from '../../src/templates/ids.js';
+import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
-import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
+import { acknowledgeInDm, declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -161,15 +161,7 @@ describe('acknowledging your own page stops its steps', () => {
   it("the page DM's Acknowledge: steps stop, PagerDuty acknowledged once, on the timeline; command unchanged", async () => {
     const { card, key } = await pagedAfterAck('queue backs up', 'U0ONCALL');
     const n = bot.fake.callsTo('response_url').length;
-    const press = () =>
-      bot.click({
-        channelId: 'D0SENIOR',
-        messageTs: '1.1',
-        actionId: ACTION.acknowledge,
-        blockId: `${BLOCK.pageActions}:${card.incidentId}`,
-        value: String(card.incidentId),
-        userId: 'U0SENIOR',
-      });
+    const press = () => acknowledgeInDm(bot, { channel: 'D0SENIOR', ts: '1.1' }, card.incidentId, 'U0SENIOR');
     await press();
     const reply = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
     expect(reply.text).toContain(

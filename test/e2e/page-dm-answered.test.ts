@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION, BLOCK } from '../../src/templates/ids.js';
+import { ACTION } from '../../src/templates/ids.js';
 import { useBot } from '../support/bot-harness.js';
 import type { FakeSlack } from '../support/fake-slack.js';
-import { declareThroughBot, eventually, pageDmTo } from '../support/incident-flow.js';
+import { acknowledgeInDm, declareThroughBot, eventually, pageDmTo } from '../support/incident-flow.js';
 import { TEST_TEAM_ID } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -24,14 +24,7 @@ describe("a page's direct message once the page is answered", () => {
     expect(dmNow(bot.fake, onCall).acknowledge).toBe(true);
 
     // The person paged presses Acknowledge in the DM: their DM says so, with no button to press again.
-    await bot.click({
-      channelId: onCall.channel,
-      messageTs: onCall.ts,
-      actionId: ACTION.acknowledge,
-      blockId: `${BLOCK.pageActions}:${card.incidentId}`,
-      value: String(card.incidentId),
-      userId: 'U0ONCALL',
-    });
+    await acknowledgeInDm(bot, onCall, card.incidentId, 'U0ONCALL');
     const acked = await eventually(async () => {
       const now = dmNow(bot.fake, onCall);
       return now.blocks.includes('This page was *acknowledged* by you') ? now : undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ACTION, BLOCK } from '../../src/templates/ids.js';
+import { ACTION } from '../../src/templates/ids.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
-import { declareThroughBot, pageDmTo, untilPasses } from '../support/incident-flow.js';
+import { acknowledgeInDm, declareThroughBot, pageDmTo, untilPasses } from '../support/incident-flow.js';
 import { testRunbook } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -227,14 +227,7 @@ describe('a resolved incident reopened', () => {
     await eventually(() => expect(dmNow()).toContain('The incident was *reopened* by <@U0REPORTER>'), 1500);
     expect(dmNow()).toContain(ACTION.acknowledge);
     // Acknowledged from that DM: the incident is, and the DM says so.
-    await b.click({
-      channelId: dm.channel,
-      messageTs: dm.ts,
-      actionId: ACTION.acknowledge,
-      blockId: `${BLOCK.pageActions}:${inc.incidentId}`,
-      value: String(inc.incidentId),
-      userId: 'U0ONCALL',
-    });
+    await acknowledgeInDm(b, dm, inc.incidentId, 'U0ONCALL');
     await eventually(async () => expect((await row(inc.incidentId)).commander_id).toBe('U0ONCALL'));
     await eventually(() => expect(dmNow()).toContain('This page was *acknowledged* by you'));
     expect(dmNow()).not.toContain(ACTION.acknowledge);

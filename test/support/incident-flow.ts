@@ -1,4 +1,4 @@
-import { VIEW } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, VIEW } from '../../src/templates/ids.js';
 import type { BotHarness } from './bot-harness.js';
 import type { FakeSlack } from './fake-slack.js';
 import { type StatusFormInput, statusFormValues } from './status-form.js';
@@ -91,4 +91,21 @@ export async function pageDmTo(
       JSON.stringify(c.args).includes(`Join <#${channelId}>`),
   );
   return { channel: String(call.response!.channel), ts: String(call.response!.ts) };
+}
+
+/** Presses Acknowledge on the page direct message `dm` (in the bot's DM with `userId`), as that person. */
+export function acknowledgeInDm(
+  bot: BotHarness,
+  dm: { channel: string; ts: string },
+  incidentId: number,
+  userId: string,
+) {
+  return bot.click({
+    channelId: dm.channel,
+    messageTs: dm.ts,
+    actionId: ACTION.acknowledge,
+    blockId: `${BLOCK.pageActions}:${incidentId}`,
+    value: String(incidentId),
+    userId,
+  });
 }
