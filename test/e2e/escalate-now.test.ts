@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, type CardRef, useBot } from '../support/bot-harness.js';
-import { declareThroughBot } from '../support/incident-flow.js';
+import { cardShows, declareThroughBot } from '../support/incident-flow.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v ?? {});
@@ -186,11 +186,7 @@ describe('Escalate now with the incident channel archived in Slack', () => {
     const card = await declare(bot, 'sev2 archived channel escalate');
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
     // The card once on-call's page is on it: its Escalate now then names senior DevOps.
-    await bot.fake.waitFor(
-      'chat.update',
-      (c) => c.args.ts === card.cardTs && json(c.args.blocks).includes('Escalate now: Senior DevOps Engineer'),
-      20_000,
-    );
+    await cardShows(bot, card, 'Escalate now: Senior DevOps Engineer');
     // Someone archives the channel in Slack while the incident is open.
     const archived = await fetch(`${bot.fake.url}conversations.archive`, {
       method: 'POST',

@@ -3,7 +3,7 @@ import { ACTION, VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
-import { untilPasses } from '../support/incident-flow.js';
+import { cardShows, untilPasses } from '../support/incident-flow.js';
 import { statusFormValues } from '../support/status-form.js';
 import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 import { testRunbook } from '../support/test-runbook.js';
@@ -352,7 +352,7 @@ describe('escalation rules', () => {
       'chat.postMessage',
       (c) => c.args.channel === inc.channelId && /Paged \*On-Call/.test(String(c.args.text)),
     );
-    await bot.fake.waitFor('chat.update', (c) => c.args.ts === inc.cardTs && /Paged: On-Call Engineer/.test(json(c)));
+    await cardShows(bot, inc, /Paged: On-Call Engineer/);
     const card = bot.fake.message(inc.channelId, inc.cardTs)!;
     // SEV-2 responds within 60 s in this runbook: next is on-call again if nobody acknowledges by then.
     expect(JSON.stringify(card.blocks)).toMatch(

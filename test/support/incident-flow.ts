@@ -63,6 +63,28 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
   }
 }
 
+/**
+ * The card as Slack shows it now, once it matches `pattern`. The card a state shows may be the one first posted (the
+ * state came before the post) or any update after: a wait for an update alone misses the first, and an update that
+ * would show the same is not sent.
+ */
+export async function cardShows(
+  bot: BotHarness,
+  card: { channelId: string; cardTs: string },
+  pattern: RegExp | string,
+  ms = 20_000,
+): Promise<string> {
+  const matches = (s: string) => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s));
+  return eventually(
+    async () => {
+      const shown = JSON.stringify(bot.fake.message(card.channelId, card.cardTs)?.blocks ?? []);
+      return matches(shown) ? shown : undefined;
+    },
+    `the card to show ${pattern}`,
+    ms,
+  );
+}
+
 /** Retries `check` (an assertion) every 50 ms until it passes; past `ms`, its last failure is thrown. */
 export async function untilPasses(check: () => Promise<void> | void, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
