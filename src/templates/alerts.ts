@@ -165,17 +165,19 @@ function pageFiring(v: AlertCardView): { firing: AlertView[]; named: AlertView[]
 
 /**
  * What fired, for a page's direct message (read on a phone, woken at night): the firing alerts, each on a short line
- * (name, what tells it apart, service, what it measured: no times or counts), at most PAGE_ALERTS_MAX then how many
- * more, and the runbook's action for them; the alerts' source. Null when none fires (the page says nothing of alerts).
+ * (name, the labels that tell it from the others of its name, service, what it measured: no summaries, times or
+ * counts), at most PAGE_ALERTS_MAX then how many more, and the runbook's action for them; the alerts' source. Null when none fires (the page says nothing of alerts).
  * `short` is the first alert alone, as plain text (not escaped), for the notification's text. Pure.
  */
 export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } | null {
   const fired = pageFiring(v);
   if (!fired) return null;
   const { firing, named, more } = fired;
-  const telling = tellingLabels(firing);
+  // A page leaves summaries out: alerts of one name are twins there whatever their summaries say.
+  const unsummed = (a: Pick<AlertView, 'name'>) => ({ name: a.name, summary: '' });
+  const tellingByName = tellingLabels(firing.map((a) => ({ ...unsummed(a), labels: a.labels })));
   const line = (a: AlertView) => {
-    const told = toldLabels(a, telling(a));
+    const told = toldLabels(a, tellingByName(unsummed(a)));
     return [
       `${STATE_EMOJI.firing} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}`,
       told || null,

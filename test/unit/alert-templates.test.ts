@@ -5,6 +5,7 @@ import { loadRunbook } from '../../src/runbook/runbook.js';
 import {
   alertLine,
   alreadyInIncident,
+  pageAlerts,
   renderAlertList,
   renderAlertNotice,
   renderAlertSection,
@@ -390,6 +391,32 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(text).not.toContain('namespace=');
     // A single alert has nothing to be told apart from.
     expect(alertLine(alerts[0]!)).not.toContain('instance=');
+  });
+
+  it('a page tells apart alerts of one name by their labels, since it leaves out their summaries', () => {
+    // One Alertmanager group: InstanceDown on two hosts, each with its own summary.
+    const down = (id: number, host: string) =>
+      makeAlert({
+        id,
+        name: 'InstanceDown',
+        summary: `${host} is down`,
+        service: 'node',
+        metric: null,
+        value: null,
+        threshold: null,
+        labels: { alertname: 'InstanceDown', job: 'node', severity: 'critical', instance: `${host}:9100` },
+      });
+    const page = pageAlerts({ ...makeView(2), firing: 2, resolved: 0, alerts: [down(1, 'web-1'), down(2, 'web-2')] })!;
+    const lines = page.mrkdwn.split('\n').filter((l) => l.includes('InstanceDown'));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('instance=web-1:9100');
+    expect(lines[1]).toContain('instance=web-2:9100');
+    expect(page.mrkdwn).not.toContain('job=');
+    // Alerts of different names need nothing more.
+    const other = makeAlert({ id: 3, name: 'DiskFull', summary: 'disk', labels: { instance: 'web-1:9100' } });
+    expect(
+      pageAlerts({ ...makeView(2), firing: 2, resolved: 0, alerts: [down(1, 'web-1'), other] })!.mrkdwn,
+    ).not.toContain('instance=');
   });
 
   it('each set of alerts sharing a name and summary is told apart by its own labels, whatever else the list holds', () => {
