@@ -212,7 +212,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
     `Detached the playbook ${cell(x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook), x.c.mask)}`,
   alert_fired: (d, x) =>
     `Alert ${cell(str(d.name), x.c.mask)} (${cell(str(d.level), x.c.mask)}) fired${sourceTime(d.startsAt)}: ${cell(str(d.summary), x.c.mask)}`,
-  alert_resolved: (d, x) => `Alert ${cell(str(d.name), x.c.mask)} resolved${sourceTime(d.endsAt)}`,
+  alert_resolved: (d, x) =>
+    `Alert ${cell(str(d.name), x.c.mask)} resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${cell(str(d.summary), x.c.mask)}` : ''}`,
   notified: (d, x) => notifiedLine(d, x),
   notify_failed: (d, x) =>
     `${d.skipped ? 'Could not use' : 'Failed'} ${methodName(d.via)}${d.action !== 'notify' ? ` ${str(d.action)}` : ''} for ${role(x, d.role)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''}: ${cell(str(d.detail), x.c.mask)}`,

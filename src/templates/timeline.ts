@@ -134,7 +134,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'alert_fired':
       return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired${sourceTime(d.startsAt)}: ${mrkdwnClip(str(d.summary), 200)}`;
     case 'alert_resolved':
-      return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved${sourceTime(d.endsAt)}`;
+      return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${mrkdwnClip(str(d.summary), 200)}` : ''}`;
     case 'notified': {
       if (d.action === 'acknowledge' || d.action === 'resolve')
         return `Sent PagerDuty ${str(d.action)} for ${roleOf(d, names)}`;

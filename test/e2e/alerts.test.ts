@@ -866,7 +866,9 @@ describe('alerts open and track incidents', () => {
     const timeline = await waitUntil('the timeline', async () =>
       bot.replies().find((m) => json(m).includes('Timeline · #')),
     );
-    expect(json(timeline)).toContain(`*DatabasePoolSaturated* resolved at ${ended.replace('T', ' ').slice(0, 16)} UTC`);
+    expect(json(timeline)).toContain(
+      `*DatabasePoolSaturated* resolved at ${ended.replace('T', ' ').slice(0, 16)} UTC: Connection pool at 97% on db`,
+    );
     expect(json(timeline)).toContain(
       `*DatabasePoolSaturated* (critical) fired at ${secondStart.replace('T', ' ').slice(0, 16)} UTC`,
     );

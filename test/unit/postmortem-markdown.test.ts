@@ -340,7 +340,8 @@ describe('the post-mortem document', () => {
     const rows = tableRows(write(record({ events })), 'Timeline');
     expect(rows.map((r) => r[2])).toEqual([
       "Alert HighErrorRate (critical) fired at 2026-11-30 08:02:05 UTC (its source's time): Error rate above 10%",
-      "Alert HighErrorRate resolved at 2026-11-30 08:40:00 UTC (its source's time)",
+      // Its summary too: two alerts of one name (web-1, web-2 down) are told apart by it, as when they fired.
+      "Alert HighErrorRate resolved at 2026-11-30 08:40:00 UTC (its source's time): Error rate above 10%",
       'Alert HighErrorRate (critical) fired: Error rate above 10%',
     ]);
   });
