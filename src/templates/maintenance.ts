@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { MaintenanceMessage, ScheduleView } from '../incidents/maintenance.service.js';
 import type { Message } from './incident-card.js';
-import { ago, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+import { ago, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
 
 const section = (text: string): KnownBlock => ({
   type: 'section',
@@ -11,7 +11,11 @@ const section = (text: string): KnownBlock => ({
 const span = (w: { startsAt: Date; endsAt: Date | null }) =>
   w.endsAt ? `${utcStamp(w.startsAt)} – ${utcStamp(w.endsAt)}` : `${utcStamp(w.startsAt)}, until ended by hand`;
 
-/** A maintenance window's notice, start and end, in the incidents channel. Pure. */
+/**
+ * A maintenance window's notice, start and end, in the incidents channel. The notice stays up a day: when the window
+ * starts is a Slack date token ("tomorrow at 3:00 AM" in each reader's zone), "in 1 day" only where tokens do not
+ * show. Pure.
+ */
 export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Message {
   const title = `*${mrkdwnClip(m.window.title, 100)}*`;
   const takesIn =
@@ -20,7 +24,7 @@ export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Mess
       : '';
   switch (m.kind) {
     case 'notice': {
-      const text = `:wrench: ${title} is scheduled: ${span(m.window)} (${ago(m.window.startsAt, now)}).${takesIn} Notify users of the maintenance now; the checklist is posted here when it starts.`;
+      const text = `:wrench: ${title} is scheduled: ${span(m.window)} (${slackDate(m.window.startsAt, ago(m.window.startsAt, now), '{date_short_pretty} at {time}')}).${takesIn} Notify users of the maintenance now; the checklist is posted here when it starts.`;
       return { text, blocks: [section(text)] };
     }
     case 'started': {

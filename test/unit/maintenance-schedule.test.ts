@@ -7,6 +7,8 @@ import {
   takesPrecedence,
 } from '../../src/runbook/maintenance.js';
 import { loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+import type { MaintenanceWindowRow } from '../../src/store/maintenance.repo.js';
+import { renderMaintenanceMessage } from '../../src/templates/maintenance.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const at = (iso: string) => new Date(iso);
@@ -120,5 +122,33 @@ describe('the maintenance section of the runbook file', () => {
         { playbooks: { maintenance: { title: 'Mine', kind: 'procedure', detection: ['y'] } } },
       ),
     ).toEqual([expect.stringContaining('maintenance.process: its checklist is the playbook "maintenance"')]);
+  });
+});
+
+describe("a scheduled window's notice", () => {
+  const startsAt = new Date('2026-12-06T02:00:00Z');
+  const window: MaintenanceWindowRow = {
+    id: 1,
+    windowKey: 'weekly',
+    title: 'Weekly Maintenance',
+    playbookId: null,
+    channelId: 'C0INCIDENTS',
+    noticeAt: new Date('2026-12-05T02:00:00Z'),
+    startsAt,
+    endsAt: new Date('2026-12-06T04:00:00Z'),
+    stage: 'noticed',
+    scheduled: true,
+    openedBy: null,
+    closedBy: null,
+  };
+
+  it('says when it starts as Slack shows each reader, not "in 1 day" written once and read a day later', () => {
+    const posted = renderMaintenanceMessage({ kind: 'notice', window }, new Date('2026-12-05T02:00:00Z'));
+    const ts = startsAt.getTime() / 1000;
+    // The time in the reader's own zone, counted as they read it; "in 1 day" only where tokens do not show.
+    expect(posted.text).toContain(`(<!date^${ts}^{date_short_pretty} at {time}|in 1 day>)`);
+    // The same notice whenever it is rendered but for that fallback.
+    const later = renderMaintenanceMessage({ kind: 'notice', window }, new Date('2026-12-06T01:00:00Z'));
+    expect(later.text.replace(/\|[^>]*>/, '')).toBe(posted.text.replace(/\|[^>]*>/, ''));
   });
 });
