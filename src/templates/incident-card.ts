@@ -78,7 +78,8 @@ export function renderIncidentCard(
   if (i.nextUpdateAt && i.status !== 'resolved')
     facts.push(`Next update due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}`);
   if (facts.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwnSafeJoin(facts) }] });
-  const escalateTo = i.status === 'investigating' ? (escalation?.escalateTo ?? null) : null;
+  // Until resolved, someone may page the next role: a mitigated incident's root cause is still to fix.
+  const escalateTo = i.status !== 'resolved' ? (escalation?.escalateTo ?? null) : null;
   if (escalation && (escalation.paged.length || escalation.next || escalateTo)) {
     const reached = escalation.paged.filter((p) => !p.skipped);
     const skipped = [...new Set(escalation.paged.filter((p) => p.skipped).map((p) => p.roleName))];
@@ -102,7 +103,7 @@ export function renderIncidentCard(
     const sameRole = escalateTo && escalation.next && escalateTo.roleName === escalation.next.roleName;
     const escalateNow = escalateTo
       ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}${nobody(escalateTo.who) ? ' (no contacts)' : sameRole ? '' : whoLine(escalateTo.who)}`
-      : i.status === 'investigating' && escalation.paged.length
+      : i.status !== 'resolved' && escalation.paged.length
         ? 'Everyone in the contact order has been paged'
         : null;
     blocks.push({
@@ -258,13 +259,9 @@ function cardActions(
     initial_option: severityOption(i.severity, severities),
   });
   elements.push(button(ACTION.postUpdate, 'Post status update', value));
-  if (i.status === 'investigating') {
-    elements.push(button(ACTION.markMitigated, 'Mark mitigated', value));
-    if (!nobodyLeft)
-      elements.push(
-        button(ACTION.escalate, 'Escalate now', escalateRef.encode({ incidentId: i.id, role: escalateTo })),
-      );
-  }
+  if (i.status === 'investigating') elements.push(button(ACTION.markMitigated, 'Mark mitigated', value));
+  if (!nobodyLeft)
+    elements.push(button(ACTION.escalate, 'Escalate now', escalateRef.encode({ incidentId: i.id, role: escalateTo })));
   elements.push(button(ACTION.rollback, 'Roll back', value));
   elements.push(button(ACTION.resolve, 'Resolve', value, 'danger'));
   return { type: 'actions', block_id: `${BLOCK.cardActions}:${i.id}`, elements };

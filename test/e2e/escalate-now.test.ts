@@ -158,6 +158,30 @@ describe('Escalate now pages the role the card showed, once', () => {
     expect(pagesTo(bot, 'U0CTO', 'cache stampede')).toHaveLength(0);
   });
 
+  it('the card of a mitigated incident keeps its Escalate now, and a click pages the role it names', async () => {
+    const card = await declare(bot, 'sev2 mitigated card escalate');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.command('mitigated failed over', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await cardShows(bot, card, /Mitigated.*Escalate now: Senior DevOps Engineer/);
+    const button = escalateButton(bot, card);
+    bot.fake.reset();
+    await bot.click({
+      channelId: card.channelId,
+      messageTs: card.cardTs,
+      actionId: ACTION.escalate,
+      blockId: button.block_id,
+      value: button.value,
+      userId: 'U0RESP1',
+    });
+    await bot.fake.waitFor('response_url', (c) => /Paging \*Senior DevOps Engineer\* now/.test(String(c.args.text)));
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0SENIOR' && json(c.args).includes('mitigated card escalate'),
+    );
+    // The card then names the role after it.
+    await cardShows(bot, card, 'Escalate now: Engineering Manager');
+  });
+
   it('/incident escalate with a role the runbook does not have, or one that fits several, says which roles there are', async () => {
     const card = await declare(bot, 'sev2 unknown role');
     bot.fake.reset();

@@ -47,6 +47,27 @@ describe('the card carries what it showed', () => {
     expect(find(renderIncidentCard(makeIncident(), NOW, SEV), ACTION.escalate)?.value).toBe('7');
   });
 
+  it('a mitigated incident still offers Escalate now (its root cause is still to fix; `/incident escalate` works), a resolved one not', () => {
+    const mitigated = renderIncidentCard(
+      makeIncident({ status: 'mitigated', phase: 'resolution' }),
+      NOW,
+      SEV,
+      escalation,
+    );
+    expect(JSON.stringify(mitigated.blocks)).toContain('Escalate now: Senior DevOps Engineer');
+    expect(escalateRef.decode(find(mitigated, ACTION.escalate)?.value)).toEqual({
+      incidentId: 7,
+      role: 'senior_devops',
+    });
+    expect(find(mitigated, ACTION.markMitigated)).toBeUndefined();
+    const everyone = renderIncidentCard(makeIncident({ status: 'mitigated' }), NOW, SEV, {
+      ...escalation,
+      escalateTo: null,
+    });
+    expect(JSON.stringify(everyone.blocks)).toContain('Everyone in the contact order has been paged');
+    expect(find(everyone, ACTION.escalate)).toBeUndefined();
+  });
+
   it('once acknowledged, Take command carries the commander it shows', () => {
     const card = renderIncidentCard(
       makeIncident({ commanderId: COMMANDER, acknowledgedAt: minutes(2), acknowledgedBy: COMMANDER }),
