@@ -13,6 +13,7 @@ export type ActionItemParse = { ok: true; item: ParsedActionItem } | { ok: false
 
 /** The hour (UTC) a due date given as a day stands for: the start of that working day. */
 export const DUE_DAY_HOUR_UTC = 9;
+const DAY_MS = 86_400_000;
 
 export const ACTION_ITEM_FORM = 'TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow or by friday]';
 
@@ -63,7 +64,7 @@ function namedDay(word: string, now: Date, marked: boolean): Date | null {
 
 /**
  * A date (`2026-12-01`, at 09:00 UTC), a day in words (`tomorrow`, `by friday`; see namedDay) or a duration from now
- * (`3d`, `2s`, `1h30m`), with `due:` in front or not. `before` is the word typed before it.
+ * (`2s`, `4h`, `48h`, `1h30m`; days, `3d`, are that day at 09:00 UTC), with `due:` in front or not. `before` is the word typed before it.
  */
 function dueToken(raw: string, now: Date, before: string | undefined): Token | null {
   const word = raw.replace(/^due:/i, '');
@@ -84,6 +85,11 @@ function dueToken(raw: string, now: Date, before: string | undefined): Token | n
     return { kind: 'due', at };
   }
   const ms = parseDuration(word);
+  if (ms !== null && /^\d+d$/i.test(word)) {
+    // Days (`3d`, `in 3 days`, `in 2 weeks`): that day, at 09:00 UTC as every due day, not at the time it was typed.
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), DUE_DAY_HOUR_UTC);
+    return { kind: 'due', at: new Date(today + ms) };
+  }
   if (ms !== null) return { kind: 'due', at: new Date(now.getTime() + ms) };
   // Shaped as a length but of none (`0d`): a due date meant, not a word of the text (nor the owner before it).
   if (LENGTH_SHAPE.test(word))
@@ -137,7 +143,8 @@ function lengthInWords(words: string[]): void {
     const before = words[end - 3]?.toLowerCase();
     if (!unit || !count || !/^\d{1,4}$/.test(count) || (before !== 'in' && before !== 'within')) continue;
     const ms = Number(count) * unit;
-    const length = ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : `${ms / 3_600_000}h`;
+    // Hours stay hours (`in 24 hours` is a time from now); days and weeks are days (that day at 09:00 UTC).
+    const length = unit < DAY_MS ? `${ms / 3_600_000}h` : `${ms / DAY_MS}d`;
     words.splice(end - 3, 3, 'in', length);
     return;
   }

@@ -60,9 +60,11 @@ describe('action items', () => {
       "SELECT due_at FROM action_items WHERE incident_id = $1 AND text = 'Write the runbook entry'",
       [incidentId],
     );
-    const due = rows[0]!.due_at.getTime() - before;
-    expect(due).toBeGreaterThanOrEqual(3 * 86_400_000 - 1000);
-    expect(due).toBeLessThan(3 * 86_400_000 + 60_000);
+    // Three days on, at 09:00 UTC as every due day (not at the time it was typed).
+    const day = new Date(before);
+    expect(rows[0]!.due_at).toEqual(
+      new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 3, 9)),
+    );
     await bot.db.query("DELETE FROM action_items WHERE incident_id = $1 AND text = 'Write the runbook entry'", [
       incidentId,
     ]);

@@ -33,11 +33,15 @@ describe('an action item as typed', () => {
       owner: { name: 'bob' },
       dueAt: new Date('2026-12-01T09:00:00Z'),
     });
+    // Whole days are that day at 09:00 UTC, as a date is (typed at 15:30 on 2026-11-28).
     expect(ok('Rotate the key @bob in 3d')).toMatchObject({
       text: 'Rotate the key',
-      dueAt: new Date(NOW.getTime() + 3 * 86_400_000),
+      dueAt: new Date('2026-12-01T09:00:00Z'),
     });
     expect(ok('Rotate the key <@U0BOB> 2s').dueAt).toEqual(new Date(NOW.getTime() + 2000));
+    // Hours are a time from now, however many.
+    expect(ok('Rotate the key 48h').dueAt).toEqual(new Date(NOW.getTime() + 48 * 3_600_000));
+    expect(ok('Rotate the key in 24 hours').dueAt).toEqual(new Date(NOW.getTime() + 24 * 3_600_000));
     expect(ok('Rotate the key today 2026-11-28').dueAt).toEqual(new Date('2026-11-28T09:00:00Z'));
   });
 
@@ -139,11 +143,11 @@ describe('a due day in words', () => {
   });
 
   it('takes a length in words after in or within (3 days, 2 weeks, 4 hours), due in front or not', () => {
-    const in3d = new Date(NOW.getTime() + 3 * 86_400_000);
+    const in3d = new Date('2026-12-01T09:00:00Z');
     expect(ok('Write runbook entry due in 3 days')).toEqual({ text: 'Write runbook entry', owner: null, dueAt: in3d });
     expect(ok('Write runbook entry in 3 days @bob')).toMatchObject({ text: 'Write runbook entry', dueAt: in3d });
-    expect(ok('Write runbook entry within 1 day').dueAt).toEqual(new Date(NOW.getTime() + 86_400_000));
-    expect(ok('Add alerts on pool usage in 2 weeks').dueAt).toEqual(new Date(NOW.getTime() + 14 * 86_400_000));
+    expect(ok('Write runbook entry within 1 day').dueAt).toEqual(new Date('2026-11-29T09:00:00Z'));
+    expect(ok('Add alerts on pool usage in 2 weeks').dueAt).toEqual(new Date('2026-12-12T09:00:00Z'));
     expect(ok('Page the owner in 4 hours')).toMatchObject({
       text: 'Page the owner',
       dueAt: new Date(NOW.getTime() + 4 * 3_600_000),
