@@ -27,6 +27,18 @@ function escalateButton(bot: BotHarness, card: CardRef): { value?: string; block
   return { value: button.value, block_id: row.block_id };
 }
 
+/** A click on the card's Escalate now as `userId`, with the button as it was read (`button`, from escalateButton). */
+function pressEscalate(bot: BotHarness, card: CardRef, button: { value?: string; block_id: string }, userId: string) {
+  return bot.click({
+    channelId: card.channelId,
+    messageTs: card.cardTs,
+    actionId: ACTION.escalate,
+    blockId: button.block_id,
+    value: button.value,
+    userId,
+  });
+}
+
 describe('Escalate now pages the role the card showed, once', () => {
   const bot = useBot();
 
@@ -48,15 +60,7 @@ describe('Escalate now pages the role the card showed, once', () => {
     const shown = json(bot.fake.message(card.channelId, card.cardTs)!.blocks);
     const button = escalateButton(bot, card);
     bot.fake.reset();
-    const click = (user: string) =>
-      bot.click({
-        channelId: card.channelId,
-        messageTs: card.cardTs,
-        actionId: ACTION.escalate,
-        blockId: button.block_id,
-        value: button.value,
-        userId: user,
-      });
+    const click = (user: string) => pressEscalate(bot, card, button, user);
     await Promise.all([click('U0RESP1'), click('U0RESP2')]);
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0MANAGER');
     await sleep(1500);
@@ -165,14 +169,7 @@ describe('Escalate now pages the role the card showed, once', () => {
     await cardShows(bot, card, /Mitigated.*Escalate now: Senior DevOps Engineer/);
     const button = escalateButton(bot, card);
     bot.fake.reset();
-    await bot.click({
-      channelId: card.channelId,
-      messageTs: card.cardTs,
-      actionId: ACTION.escalate,
-      blockId: button.block_id,
-      value: button.value,
-      userId: 'U0RESP1',
-    });
+    await pressEscalate(bot, card, button, 'U0RESP1');
     await bot.fake.waitFor('response_url', (c) => /Paging \*Senior DevOps Engineer\* now/.test(String(c.args.text)));
     await bot.fake.waitFor(
       'chat.postMessage',
@@ -220,14 +217,7 @@ describe('Escalate now with the incident channel archived in Slack', () => {
     expect(((await archived.json()) as { ok: boolean }).ok).toBe(true);
     const button = escalateButton(bot, card);
     bot.fake.reset();
-    await bot.click({
-      channelId: card.channelId,
-      messageTs: card.cardTs,
-      actionId: ACTION.escalate,
-      blockId: button.block_id,
-      value: button.value,
-      userId: 'U0RESP1',
-    });
+    await pressEscalate(bot, card, button, 'U0RESP1');
     // Its answer, whatever it says (a failure then shows what it said); a loaded machine may take a while.
     const answer = await bot.fake.waitFor(
       'response_url',
