@@ -114,6 +114,38 @@ function problemOf(err: ZodError, extra: string[] = []): PayloadProblem {
 }
 
 /**
+ * Payloads of another format than the hook reads, each told where it goes (a sender who pasted the wrong URL fixes it
+ * at once, not field by field): the hook it came to, the fields that mark it (all of them present), what to say.
+ * Looked at only when the payload is not the hook's own.
+ */
+const SENT_ELSEWHERE: readonly { hook: 'alertmanager' | 'generic'; marks: readonly string[]; says: string }[] = [
+  {
+    hook: 'generic',
+    marks: ['alerts', 'groupKey', 'status'],
+    says: 'this is an Alertmanager webhook delivery (it has alerts, groupKey and status): send it to POST /hooks/alertmanager, which reads that format; /hooks/alerts takes one alert in the generic format',
+  },
+  {
+    hook: 'alertmanager',
+    marks: ['source', 'key', 'level'],
+    says: 'this is an alert in the generic format (it has source, key and level): send it to POST /hooks/alerts; /hooks/alertmanager takes the Alertmanager webhook format',
+  },
+  {
+    hook: 'alertmanager',
+    marks: ['ruleName', 'state', 'evalMatches'],
+    says: "this is Grafana's legacy alerting webhook (ruleName, state, evalMatches), which the bot does not read: send from a Grafana Alerting contact point of type Webhook (Grafana 9 and later; legacy alerting is gone since Grafana 11), or post each alert to /hooks/alerts in the generic format",
+  },
+];
+
+/** What to tell the sender of a payload of another format than `hook` reads (see SENT_ELSEWHERE); null when none. */
+function sentElsewhere(value: unknown, hook: 'alertmanager' | 'generic'): PayloadProblem | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const row = SENT_ELSEWHERE.find((r) => r.hook === hook && r.marks.every((m) => m in value));
+  if (!row) return null;
+  const message = `body: ${row.says}`;
+  return { error: 'invalid_payload', message, problems: [message] };
+}
+
+/**
  * JSON text to a value; a body that is not JSON is named as such. Valid JSON may still carry what Postgres cannot
  * store (a NUL, a lone surrogate, escaped, in a label or its name): made storable, not refused, for no alert is dropped
  * and a sender told to send again would send the same.
@@ -342,7 +374,7 @@ const GRAFANA_DATA_STATES: Readonly<Record<string, string>> = {
 
 export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], source: string): ParsedDelivery {
   const r = amPayload.safeParse(value);
-  if (!r.success) return { ok: false, problem: problemOf(r.error) };
+  if (!r.success) return { ok: false, problem: sentElsewhere(value, 'alertmanager') ?? problemOf(r.error) };
   const p = r.data;
   const alerts: IncomingAlert[] = [];
   for (const a of p.alerts) {
@@ -444,7 +476,7 @@ export function parseGeneric(value: unknown, rules: readonly AlertRule[]): Parse
     return { ok: false, problem: { error: 'invalid_payload', message, problems: [message] } };
   }
   const r = genericPayload.safeParse(value);
-  if (!r.success) return { ok: false, problem: problemOf(r.error) };
+  if (!r.success) return { ok: false, problem: sentElsewhere(value, 'generic') ?? problemOf(r.error) };
   const a = r.data;
   const rule = matchRule(rules, { name: a.name ?? null, metric: a.metric ?? null, level: a.level });
   const name = a.name || rule?.name || a.metric || a.key;

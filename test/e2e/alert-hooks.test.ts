@@ -318,6 +318,14 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(amLevel.status).toBe(202);
     const empty = await refused(400, () => post('/hooks/alertmanager', { ...am, alerts: [] }));
     expect(empty.json.message).toBe('alerts: must hold at least one alert');
+
+    // Each hook given the other's format (a URL pasted wrong) says where it goes, not every field it lacks.
+    const amToGeneric = await refused(400, () => post('/hooks/alerts', am));
+    expect(amToGeneric.json.message).toMatch(
+      /^body: this is an Alertmanager webhook delivery .*POST \/hooks\/alertmanager/,
+    );
+    const genericToAm = await refused(400, () => post('/hooks/alertmanager', genericAlert()));
+    expect(genericToAm.json.message).toMatch(/^body: this is an alert in the generic format .*POST \/hooks\/alerts;/);
   });
 
   it("takes a generic alert whose optional fields are null (a script's None) as if they were left out", async () => {

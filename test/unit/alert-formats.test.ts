@@ -564,3 +564,42 @@ describe('alert text as people will read it', () => {
     expect(summaryOf('a'.repeat(1001))).toBe(`${'a'.repeat(999)}…`);
   });
 });
+
+describe('a payload sent to the wrong hook', () => {
+  const problemOf = (r: ReturnType<typeof parseGeneric>) => (r.ok ? null : r.problem);
+
+  it('an Alertmanager (or Grafana Alerting) delivery to /hooks/alerts is told to go to /hooks/alertmanager', () => {
+    const p = problemOf(parseGeneric(am(), RULES));
+    expect(p?.error).toBe('invalid_payload');
+    expect(p?.message).toBe(
+      'body: this is an Alertmanager webhook delivery (it has alerts, groupKey and status): send it to POST /hooks/alertmanager, which reads that format; /hooks/alerts takes one alert in the generic format',
+    );
+  });
+
+  it('a generic alert to /hooks/alertmanager is told to go to /hooks/alerts', () => {
+    const p = problemOf(parseAlertmanager(genericAlert(), RULES, 'alertmanager'));
+    expect(p?.error).toBe('invalid_payload');
+    expect(p?.message).toBe(
+      'body: this is an alert in the generic format (it has source, key and level): send it to POST /hooks/alerts; /hooks/alertmanager takes the Alertmanager webhook format',
+    );
+  });
+
+  it("Grafana's legacy alerting webhook is told what to send instead", () => {
+    const legacy = {
+      title: '[Alerting] CPU high',
+      ruleId: 1,
+      ruleName: 'CPU high',
+      state: 'alerting',
+      evalMatches: [{ value: 95, metric: 'cpu', tags: {} }],
+      message: 'cpu',
+      ruleUrl: 'http://grafana/d/1',
+    };
+    const p = problemOf(parseAlertmanager(legacy, RULES, 'grafana'));
+    expect(p?.error).toBe('invalid_payload');
+    expect(p?.message).toMatch(
+      /^body: this is Grafana's legacy alerting webhook \(ruleName, state, evalMatches\), which the bot does not read: send from a Grafana Alerting contact point of type Webhook/,
+    );
+    // Anything else keeps zod's words, field by field.
+    expect(problemOf(parseAlertmanager({ status: 'firing' }, RULES, 'am'))?.problems).toContain('groupKey: is missing');
+  });
+});
