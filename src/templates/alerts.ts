@@ -68,6 +68,10 @@ function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string 
   return parts.join(' ');
 }
 
+/** The alert's service as its line shows it; none when it is the alert's name too (a generic alert keyed by it). */
+const shownService = (a: Pick<AlertView, 'service' | 'name'>) =>
+  a.service && a.service !== a.name ? mrkdwnClip(a.service, 40) : null;
+
 /** Labels never shown to tell alerts apart: the name is shown already, the other is the bot's own note. */
 const UNTOLD_LABELS = new Set(['alertname', LABELS_LEFT_OUT]);
 /** At most this many labels tell an alert apart, each cut, so a line stays well within a section's 3000. */
@@ -139,7 +143,7 @@ export function alertLine(a: AlertView, telling: readonly string[] = []): string
   const head = `${STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}${told ? ` · ${told}` : ''}`;
   const what = measured(a);
   const rest = [
-    a.service ? mrkdwnClip(a.service, 40) : null,
+    shownService(a),
     what || null,
     a.summary !== a.name ? mrkdwnClip(a.summary, 160) : null,
     `${a.status}${a.status === 'resolved' && a.resolvedAt ? ` ${at(a.resolvedAt)}` : ''}${a.maintenance ? ' (maintenance: not declared)' : ''}`,
@@ -181,7 +185,7 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
     return [
       `${STATE_EMOJI.firing} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}`,
       told || null,
-      a.service ? mrkdwnClip(a.service, 40) : null,
+      shownService(a),
       measured(a) || null,
     ]
       .filter(Boolean)

@@ -393,6 +393,20 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(alertLine(alerts[0]!)).not.toContain('instance=');
   });
 
+  it("a service that is the alert's name too (a generic alert keyed by its service) is said once", () => {
+    const a = makeAlert({
+      name: 'svc-6',
+      service: 'svc-6',
+      summary: 'svc-6 is down',
+      metric: null,
+      value: null,
+      threshold: null,
+    });
+    expect(alertLine(a)).toMatch(/^:red_circle: \*svc-6\* · svc-6 is down · firing/);
+    const page = pageAlerts({ ...makeView(1), firing: 1, resolved: 0, alerts: [a] })!;
+    expect(page.mrkdwn).toContain(':red_circle: *svc-6*\n');
+  });
+
   it('a page tells apart alerts of one name by their labels, since it leaves out their summaries', () => {
     // One Alertmanager group: InstanceDown on two hosts, each with its own summary.
     const down = (id: number, host: string) =>
