@@ -389,7 +389,7 @@ describe('the runbook procedures, run from Slack', () => {
     }
   });
 
-  it('shows the Disaster Recovery RTO on the card as time elapsed against it, and the RPO', async () => {
+  it('shows the Disaster Recovery RTO on the card as the time since it started against it, and the RPO', async () => {
     const opened = await declareThroughBot(bot, 'sev0 complete site failure in iad', REPORTER);
     bot.fake.reset();
     await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
@@ -399,7 +399,7 @@ describe('the runbook procedures, run from Slack', () => {
       10_000,
     );
     expect(json(card)).toMatch(
-      /Disaster Recovery: Complete Site Failure\* · :stopwatch: RTO 2-4 hours: \d+ seconds? elapsed, due by <!date\^\d+/,
+      /Disaster Recovery: Complete Site Failure\* · :stopwatch: RTO 2-4 hours: started <!date\^\d+\^\{ago\}\|at \d\d:\d\d UTC>, due by <!date\^\d+/,
     );
     expect(json(card)).toContain('RPO 5 minutes (Neon continuous backups)');
   });

@@ -161,7 +161,7 @@ describe('the runbook file: new fields named when malformed', () => {
 });
 
 describe('the card of an incident with recovery objectives', () => {
-  it('shows the time elapsed against the RTO, then past it, and the RPO', () => {
+  it('shows the time since it started against the RTO, then past it, and the RPO', () => {
     const created = new Date('2026-03-01T08:00:00Z');
     const incident = makeIncident({ createdAt: created });
     const objectives = {
@@ -181,9 +181,15 @@ describe('the card of an incident with recovery objectives', () => {
           objectives,
         ),
       );
-    expect(at(1)).toContain('RTO 2-4 hours: 1 hour elapsed, due by <!date^');
+    // The time since it started as Slack counts it for each reader when they read the card (not "1 hour elapsed"
+    // written once): the card renders the same until a bound is passed.
+    const started = `<!date^${created.getTime() / 1000}^{ago}|at 08:00 UTC>`;
+    expect(at(1)).toContain(`RTO 2-4 hours: started ${started}, due by <!date^`);
+    expect(at(1.5)).toBe(at(1));
     expect(at(1)).toContain('RPO 5 minutes (Neon continuous backups)');
     expect(at(3)).toContain('past the lower bound');
-    expect(at(5)).toContain('past the RTO by 1 hour');
+    const due = new Date(created.getTime() + 4 * 3_600_000);
+    expect(at(5)).toContain(`past the RTO, due <!date^${due.getTime() / 1000}^{ago}|at 12:00 UTC>`);
+    expect(at(6)).toBe(at(5));
   });
 });
