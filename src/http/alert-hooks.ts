@@ -2,7 +2,6 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
-import type { CustomRoute } from '@slack/bolt';
 import { remoteAddress } from '../audit/bad-signatures.js';
 import type { Accepted } from '../incidents/alert.service.js';
 import {
@@ -18,6 +17,7 @@ import { cutToChars } from '../incidents/text.js';
 import { DatabaseBusyError, DatabaseUnavailableError, isDatabaseUnavailable, mayHaveRun } from '../store/db.js';
 import type { AlertAuth, AuthMethod } from './alert-auth.js';
 import { reply } from './json-reply.js';
+import type { AdvertisedRoute } from './not-found.js';
 import { closeAfterAnswer, header, readBody as readRawBody } from './request-body.js';
 
 export const HOOKS_PREFIX = '/hooks';
@@ -289,7 +289,7 @@ export function refuseStrayHookPaths(
  * gets a 5xx, save the database being unreachable (503: nothing was recorded, or, when the statement was sent and no
  * answer came, it may have been; either way send it again, a resend being recognised: unrecordedMessage).
  */
-export function alertHookRoutes(deps: AlertHookDeps): CustomRoute[] {
+export function alertHookRoutes(deps: AlertHookDeps): AdvertisedRoute[] {
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
   const guarded =
     (fn: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
@@ -300,11 +300,15 @@ export function alertHookRoutes(deps: AlertHookDeps): CustomRoute[] {
       });
     };
   return [
-    ...Object.values(ALERT_SOURCES).map((src) => ({
-      path: src.path,
-      method: methods,
-      handler: guarded((req, res) => handle(src, deps, req, res)),
-    })),
+    ...Object.values(ALERT_SOURCES).map(
+      (src): AdvertisedRoute => ({
+        path: src.path,
+        method: methods,
+        // Listed among what the server has once it receives alerts (a proof of origin is configured).
+        advertised: deps.auth.configured(src.auth) ? ['POST'] : [],
+        handler: guarded((req, res) => handle(src, deps, req, res)),
+      }),
+    ),
     {
       // `/hooks` itself and `/hooks/` too (path-to-regexp 8: the braces make the rest optional).
       path: `${HOOKS_PREFIX}{/*rest}`,

@@ -16,12 +16,19 @@ function pathPattern(path: string): RegExp {
 const methodsOf = (r: CustomRoute) => (Array.isArray(r.method) ? r.method : [r.method]).map((m) => m.toUpperCase());
 
 /**
+ * A route that takes every method to answer the wrong ones itself (the hooks: their own 405 in JSON, their own 404
+ * under /hooks) says which it serves, for the 404's list of what the server has: none while it is not configured (it
+ * answers 404 then).
+ */
+export type AdvertisedRoute = CustomRoute & { advertised?: readonly string[] };
+
+/**
  * The route after every other: what no route took gets an answer that says why, never Bolt's empty 404. A `HEAD` of a
  * path served by `GET` is answered as `GET` is, without the body (as an uptime checker or load balancer asks); another
  * method on a path the server has is a 405 naming the methods it takes (`Allow`); any other path is a 404 listing what
- * the server has. `slackPath`: Slack's own endpoint in HTTP mode (Bolt takes its `POST` before any route).
+ * the server has (a route's `advertised` methods where it takes every method to answer the others itself). `slackPath`: Slack's own endpoint in HTTP mode (Bolt takes its `POST` before any route).
  */
-export function fallbackRoute(routes: readonly CustomRoute[], slackPath?: string): CustomRoute {
+export function fallbackRoute(routes: readonly AdvertisedRoute[], slackPath?: string): CustomRoute {
   const known = routes
     .filter((r) => !r.path.includes('*'))
     .map((r) => ({ route: r, pattern: pathPattern(r.path), methods: methodsOf(r) }));
@@ -33,8 +40,10 @@ export function fallbackRoute(routes: readonly CustomRoute[], slackPath?: string
     });
   }
   const listed = known
-    .filter((k) => k.methods.length < ALL_METHODS.length)
-    .map((k) => `${k.methods.join('/')} ${k.route.path}`)
+    .flatMap((k) => {
+      const methods = (k.route as AdvertisedRoute).advertised ?? k.methods;
+      return methods.length > 0 && methods.length < ALL_METHODS.length ? [`${methods.join('/')} ${k.route.path}`] : [];
+    })
     .join(', ');
   return {
     // Every path, `/` too (path-to-regexp 8: the braces make the rest optional).

@@ -1,6 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CustomRoute } from '@slack/bolt';
 import { z } from 'zod';
 import { remoteAddress } from '../audit/bad-signatures.js';
 import type { PagerDutyWebhookEvent, WebhookOutcome } from '../incidents/pagerduty-webhook.service.js';
@@ -8,6 +7,7 @@ import type { Logger } from '../incidents/ports.js';
 import { isDatabaseUnavailable, mayHaveRun } from '../store/db.js';
 import { HOOKS_PREFIX, MAX_BODY_BYTES, readBody, tooLarge } from './alert-hooks.js';
 import { reply } from './json-reply.js';
+import type { AdvertisedRoute } from './not-found.js';
 
 export const PAGERDUTY_HOOK_PATH = `${HOOKS_PREFIX}/pagerduty`;
 export const PAGERDUTY_SIGNATURE_HEADER = 'x-pagerduty-signature';
@@ -116,10 +116,11 @@ export function pagerdutyUnhandled(err: unknown): string {
 }
 
 /** `POST /hooks/pagerduty`: PagerDuty's v3 webhooks, signed with the subscription's secret. Mounted before /hooks/*. */
-export function pagerdutyHookRoute(deps: PagerDutyHookDeps): CustomRoute {
+export function pagerdutyHookRoute(deps: PagerDutyHookDeps): AdvertisedRoute {
   return {
     path: PAGERDUTY_HOOK_PATH,
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+    advertised: deps.secret ? ['POST'] : [],
     handler: (req, res) => {
       handle(deps, req, res).catch((err) => {
         deps.log.warn('a PagerDuty webhook could not be handled', err);

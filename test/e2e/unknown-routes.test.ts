@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ALERTS_ENV } from '../support/alert-request.js';
 import { useBot } from '../support/bot-harness.js';
 
 /**
@@ -22,6 +23,8 @@ describe.each(['on', 'off'])('requests no route takes (HTTP mode, ACK_THREAD=%s)
         ),
       );
       expect(body.message).toMatch(/GET \/status\.json/);
+      // No hook is configured here: none is listed (each answers 404 saying what to set).
+      expect(body.message).not.toContain('/hooks');
     }
   });
 
@@ -70,5 +73,20 @@ describe.each(['on', 'off'])('requests no route takes (HTTP mode, ACK_THREAD=%s)
     expect(((await hook.json()) as { message: string }).message).not.toMatch(/This server has/);
     const slackPost = await send('/slack/events', 'POST');
     expect(slackPost.status).not.toBe(405);
+  });
+});
+
+describe('the 404 of a bot that receives alerts and PagerDuty webhooks', () => {
+  const bot = useBot({
+    timers: false,
+    alertLoop: false,
+    env: { ...ALERTS_ENV, PAGERDUTY_WEBHOOK_SECRET: 'pd-webhook-secret-0123456789' },
+  });
+
+  it('lists the hooks by the method they take (they answer the other methods themselves)', async () => {
+    const res = await fetch(`${bot.baseUrl}/nope`);
+    expect(res.status).toBe(404);
+    const { message } = (await res.json()) as { message: string };
+    expect(message).toContain('POST /hooks/pagerduty, POST /hooks/alertmanager, POST /hooks/alerts.');
   });
 });
