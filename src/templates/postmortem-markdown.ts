@@ -307,9 +307,19 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
     ? `resolved ${utcSeconds(i.resolvedAt)} UTC by ${who(i.resolvedBy)}, after ${humanDuration(i.createdAt, i.resolvedAt)}`
     : `not resolved yet (${STATUS_LABELS[i.status].toLowerCase()})`;
   const description = events.find((e) => e.kind === 'note' && e.details.source === 'declaration');
+  // Opened from alerts: from which monitoring, as the card's "Reported by" says.
+  const sources = [
+    ...new Set(
+      events.flatMap((e) => (e.kind === 'alert_fired' && str(e.details.source) ? [str(e.details.source)] : [])),
+    ),
+  ];
+  const fromAlerts =
+    i.source === 'alert'
+      ? ` from ${sources.length ? inline(sources.length > 1 ? `${sources.slice(0, -1).join(', ')} and ${sources.at(-1)}` : sources[0]!, c.mask) : 'monitoring'} alerts`
+      : '';
   push(
     '## Summary',
-    `${sevName(i.severity, r)} incident, declared ${utcSeconds(i.createdAt)} UTC by ${who(i.reporterId)}, ${resolvedLine}. Commander: ${i.commanderId ? who(i.commanderId) : 'nobody took command'}.`,
+    `${sevName(i.severity, r)} incident, declared ${utcSeconds(i.createdAt)} UTC by ${who(i.reporterId)}${fromAlerts}, ${resolvedLine}. Commander: ${i.commanderId ? who(i.commanderId) : 'nobody took command'}.`,
   );
   if (description) push(paragraph(str(description.details.text), c.mask, undefined, 'Description: '));
   if (i.resolutionSummary) push(paragraph(i.resolutionSummary, c.mask, undefined, 'Resolution: '));

@@ -382,6 +382,20 @@ describe('the post-mortem document', () => {
     );
   });
 
+  it('says in its summary that an incident opened from alerts was declared by the bot from which monitoring', () => {
+    const fired = (source: string, n: number) =>
+      makeEvent({ kind: 'alert_fired', at: sec(n), details: { name: `A${n}`, level: 'critical', summary: 's', source } });
+    const r = record({
+      incident: makeResolvedIncident({ reporterId: 'UBOT', source: 'alert' }),
+      events: [fired('alertmanager', 1), fired('alertmanager', 2), fired('grafana', 3)],
+      names: new Map([['UBOT', 'Incident Bot']]),
+    });
+    const summary = (md: string) => md.slice(md.indexOf('## Summary'), md.indexOf('## Severity'));
+    expect(summary(write(r))).toMatch(/ UTC by Incident Bot \(UBOT\) from alertmanager and grafana alerts, resolved /);
+    // Declared by a person: as before.
+    expect(summary(write(record()))).not.toContain(' alerts, resolved');
+  });
+
   it('leaves > and & as typed where they start no HTML, and an entity typed as text', () => {
     const r = record({
       incident: makeResolvedIncident({ title: 'p99 > 2s & R&D <b> &lt; &#60;', affected: 'a|b' }),
