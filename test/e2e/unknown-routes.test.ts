@@ -76,17 +76,20 @@ describe.each(['on', 'off'])('requests no route takes (HTTP mode, ACK_THREAD=%s)
   });
 });
 
-describe('the 404 of a bot that receives alerts and PagerDuty webhooks', () => {
-  const bot = useBot({
-    timers: false,
-    alertLoop: false,
-    env: { ...ALERTS_ENV, PAGERDUTY_WEBHOOK_SECRET: 'pd-webhook-secret-0123456789' },
-  });
+describe.each(['on', 'off'])(
+  'the 404 of a bot that receives alerts and PagerDuty webhooks (ACK_THREAD=%s)',
+  (ackThread) => {
+    const bot = useBot({
+      timers: false,
+      alertLoop: false,
+      env: { ...ALERTS_ENV, PAGERDUTY_WEBHOOK_SECRET: 'pd-webhook-secret-0123456789', ACK_THREAD: ackThread },
+    });
 
-  it('lists the hooks by the method they take (they answer the other methods themselves)', async () => {
-    const res = await fetch(`${bot.baseUrl}/nope`);
-    expect(res.status).toBe(404);
-    const { message } = (await res.json()) as { message: string };
-    expect(message).toContain('POST /hooks/pagerduty, POST /hooks/alertmanager, POST /hooks/alerts.');
-  });
-});
+    it('lists the hooks by the method they take (they answer the other methods themselves)', async () => {
+      const res = await fetch(`${bot.baseUrl}/nope`);
+      expect(res.status).toBe(404);
+      const { message } = (await res.json()) as { message: string };
+      expect(message).toContain('POST /hooks/pagerduty, POST /hooks/alertmanager, POST /hooks/alerts.');
+    });
+  },
+);

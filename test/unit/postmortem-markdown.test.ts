@@ -384,7 +384,11 @@ describe('the post-mortem document', () => {
 
   it('says in its summary that an incident opened from alerts was declared by the bot from which monitoring', () => {
     const fired = (source: string, n: number) =>
-      makeEvent({ kind: 'alert_fired', at: sec(n), details: { name: `A${n}`, level: 'critical', summary: 's', source } });
+      makeEvent({
+        kind: 'alert_fired',
+        at: sec(n),
+        details: { name: `A${n}`, level: 'critical', summary: 's', source },
+      });
     const r = record({
       incident: makeResolvedIncident({ reporterId: 'UBOT', source: 'alert' }),
       events: [fired('alertmanager', 1), fired('alertmanager', 2), fired('grafana', 3)],
