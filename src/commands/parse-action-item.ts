@@ -64,7 +64,8 @@ function namedDay(word: string, now: Date, marked: boolean): Date | null {
 
 /**
  * A date (`2026-12-01`, at 09:00 UTC), a day in words (`tomorrow`, `by friday`; see namedDay) or a duration from now
- * (`2s`, `4h`, `48h`, `1h30m`; days, `3d`, are that day at 09:00 UTC), with `due:` in front or not. `before` is the word typed before it.
+ * (`2s`, `4h`, `48h`, `1h30m`; days, `3d`, are that day at 09:00 UTC), with `due:` in front or not. `before` is the
+ * word typed before it.
  */
 function dueToken(raw: string, now: Date, before: string | undefined): Token | null {
   const word = raw.replace(/^due:/i, '');

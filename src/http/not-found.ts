@@ -26,7 +26,8 @@ export type AdvertisedRoute = CustomRoute & { advertised?: readonly string[] };
  * The route after every other: what no route took gets an answer that says why, never Bolt's empty 404. A `HEAD` of a
  * path served by `GET` is answered as `GET` is, without the body (as an uptime checker or load balancer asks); another
  * method on a path the server has is a 405 naming the methods it takes (`Allow`); any other path is a 404 listing what
- * the server has (a route's `advertised` methods where it takes every method to answer the others itself). `slackPath`: Slack's own endpoint in HTTP mode (Bolt takes its `POST` before any route).
+ * the server has (a route's `advertised` methods where it takes every method to answer the others itself).
+ * `slackPath`: Slack's own endpoint in HTTP mode (Bolt takes its `POST` before any route).
  */
 export function fallbackRoute(routes: readonly AdvertisedRoute[], slackPath?: string): CustomRoute {
   const known = routes

@@ -170,8 +170,9 @@ function pageFiring(v: AlertCardView): { firing: AlertView[]; named: AlertView[]
 /**
  * What fired, for a page's direct message (read on a phone, woken at night): the firing alerts, each on a short line
  * (name, the labels that tell it from the others of its name, service, what it measured: no summaries, times or
- * counts), at most PAGE_ALERTS_MAX then how many more, and the runbook's action for them; the alerts' source. Null when none fires (the page says nothing of alerts).
- * `short` is the first alert alone, as plain text (not escaped), for the notification's text. Pure.
+ * counts), at most PAGE_ALERTS_MAX then how many more, and the runbook's action for them; the alerts' source. Null
+ * when none fires (the page says nothing of alerts). `short` is the first alert alone, as plain text (not escaped),
+ * for the notification's text. Pure.
  */
 export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } | null {
   const fired = pageFiring(v);

@@ -313,10 +313,9 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
       events.flatMap((e) => (e.kind === 'alert_fired' && str(e.details.source) ? [str(e.details.source)] : [])),
     ),
   ];
-  const fromAlerts =
-    i.source === 'alert'
-      ? ` from ${sources.length ? inline(sources.length > 1 ? `${sources.slice(0, -1).join(', ')} and ${sources.at(-1)}` : sources[0]!, c.mask) : 'monitoring'} alerts`
-      : '';
+  const named =
+    sources.length > 1 ? `${sources.slice(0, -1).join(', ')} and ${sources.at(-1)}` : (sources[0] ?? 'monitoring');
+  const fromAlerts = i.source === 'alert' ? ` from ${inline(named, c.mask)} alerts` : '';
   push(
     '## Summary',
     `${sevName(i.severity, r)} incident, declared ${utcSeconds(i.createdAt)} UTC by ${who(i.reporterId)}${fromAlerts}, ${resolvedLine}. Commander: ${i.commanderId ? who(i.commanderId) : 'nobody took command'}.`,
