@@ -1,5 +1,5 @@
 import type { IncidentPatch } from '../store/incident.repo.js';
-import { AlreadyDoneError, REOPEN_HINT } from './errors.js';
+import { AlreadyDoneError, resolvedError } from './errors.js';
 import type { IncidentNotice } from './ports.js';
 import type { PublicUpdate } from './status-page.js';
 import { INCIDENT_PHASES, type Incident, type IncidentEvent, type IncidentPhase, type Unchanged } from './types.js';
@@ -55,7 +55,7 @@ export const advance = (current: IncidentPhase, to: IncidentPhase): IncidentPhas
  * commander themself.
  */
 export function decideAcknowledge(cur: Incident, actorId: string, now = new Date()): Decision {
-  if (cur.status === 'resolved') throw new AlreadyDoneError(`This incident is already resolved. ${REOPEN_HINT}`);
+  if (cur.status === 'resolved') throw resolvedError();
   if (cur.acknowledgedAt && cur.commanderId === actorId) {
     throw new AlreadyDoneError('You have already acknowledged this incident; you are its commander.');
   }
@@ -86,7 +86,7 @@ export function decideAcknowledge(cur: Incident, actorId: string, now = new Date
  * changes (CommandHeld names the one now); an incident nobody has acknowledged is acknowledged instead.
  */
 export function decideTakeCommand(cur: Incident, actorId: string, from: string): Decision {
-  if (cur.status === 'resolved') throw new AlreadyDoneError(`This incident is already resolved. ${REOPEN_HINT}`);
+  if (cur.status === 'resolved') throw resolvedError();
   if (cur.commanderId === actorId) throw new AlreadyDoneError('You are already the commander of this incident.');
   if (!cur.acknowledgedAt || !cur.commanderId) return decideAcknowledge(cur, actorId);
   if (cur.commanderId !== from) throw new CommandHeld(cur, cur.commanderId);

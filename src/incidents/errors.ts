@@ -92,3 +92,8 @@ export class AlreadyDoneError extends DomainError {
 
 /** Said after "this incident is resolved" where someone tried to work on it: how to work on it again. */
 export const REOPEN_HINT = 'To work on it again, type `/incident reopen [why]` in its channel.';
+
+/** The refusal of work on a resolved incident: why (`why`, "already resolved" by default), then how to reopen it. */
+export function resolvedError(why = 'This incident is already resolved.'): AlreadyDoneError {
+  return new AlreadyDoneError(`${why} ${REOPEN_HINT}`);
+}

@@ -27,7 +27,7 @@ import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
-import { AlreadyDoneError, ChatPlatformError, DomainError, REOPEN_HINT } from './errors.js';
+import { AlreadyDoneError, ChatPlatformError, DomainError, resolvedError } from './errors.js';
 import {
   desiredJobs,
   keptByHand,
@@ -366,7 +366,7 @@ export class EscalationService {
       // A mitigated incident still has its root cause to fix: paging someone for it is the person's call. A resolved
       // one pages nobody (its pages were answered by the resolution); reopened, it does again.
       if (incident.status === 'resolved') {
-        throw new AlreadyDoneError(`This incident is resolved, so nobody is paged for it. ${REOPEN_HINT}`);
+        throw resolvedError('This incident is resolved, so nobody is paged for it.');
       }
       const taken = new Set([...(await pagedRoles(tx, incidentId)), ...(await pendingManualRoles(tx, incidentId))]);
       let meant = namedRole ?? (shownRole && order.includes(shownRole) ? shownRole : undefined);

@@ -35,7 +35,7 @@ import {
   type DeclareResult,
   existingDeclaration,
 } from './declaration.service.js';
-import { AlreadyDoneError, DomainError, type Phrase, REOPEN_HINT } from './errors.js';
+import { AlreadyDoneError, DomainError, type Phrase, resolvedError } from './errors.js';
 import { type EscalateResult, type EscalationService, reopens, stopsPages } from './escalation.service.js';
 import { incidentNotFound, incidentOrThrow } from './find-incident.js';
 import { mustFitForm } from './form-fit.js';
@@ -307,8 +307,7 @@ export class IncidentService {
 
   changeSeverity(incidentId: number, actorId: string, to: Severity, requestKey?: string) {
     return this.change(incidentId, requestKey, (cur) => {
-      if (cur.status === 'resolved')
-        throw new AlreadyDoneError(`This incident is resolved; its severity is final. ${REOPEN_HINT}`);
+      if (cur.status === 'resolved') throw resolvedError('This incident is resolved; its severity is final.');
       if (cur.severity === to) throw new AlreadyDoneError(`The incident is already ${severityLabel(to)}.`);
       return {
         patch: { severity: to },
@@ -461,7 +460,7 @@ export class IncidentService {
   markMitigated(incidentId: number, actorId: string, requestKey?: string, typedHow?: string | null) {
     const how = typedHow ? this.typed(typedHow) : typedHow;
     return this.change(incidentId, requestKey, (cur) => {
-      if (cur.status === 'resolved') throw new AlreadyDoneError(`This incident is already resolved. ${REOPEN_HINT}`);
+      if (cur.status === 'resolved') throw resolvedError();
       if (cur.status === 'mitigated') throw new AlreadyDoneError('This incident is already marked mitigated.');
       const phase = advance(cur.phase, 'resolution');
       return {
@@ -511,7 +510,7 @@ export class IncidentService {
   ) {
     const what = typedWhat ? this.typed(typedWhat) : typedWhat;
     return this.change(incidentId, requestKey, (cur) => {
-      if (cur.status === 'resolved') throw new AlreadyDoneError(`This incident is already resolved. ${REOPEN_HINT}`);
+      if (cur.status === 'resolved') throw resolvedError();
       const already = flag === 'customer_impact' ? cur.customerImpact : cur.dataLossRisk;
       if (already) {
         throw new AlreadyDoneError(
