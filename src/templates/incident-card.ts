@@ -209,27 +209,19 @@ function renderObjectives(i: Incident, o: ObjectivesView, now: Date): KnownBlock
     const rto = `RTO ${span(o.rto.minMs, o.rto.maxMs)}`;
     const taken = humanDuration(i.createdAt, end);
     const due = new Date(i.createdAt.getTime() + o.rto.maxMs);
-    if (i.resolvedAt) {
-      const state =
-        elapsed > o.rto.maxMs
-          ? `:rotating_light: past the RTO by ${humanDuration(due, end)}`
-          : elapsed > o.rto.minMs
-            ? ':warning: past the lower bound'
-            : null;
-      parts.push(`:stopwatch: ${rto}: recovered in ${taken}${state ? ` (${state})` : ' (within the RTO)'}`);
-    } else {
-      // Open: the times as Slack counts them for each reader when they read it (the card stays up for hours), so it
-      // renders the same until a bound is passed.
-      const state =
-        elapsed > o.rto.maxMs
-          ? `:rotating_light: past the RTO, due ${slackAgo(due)}`
-          : elapsed > o.rto.minMs
-            ? ':warning: past the lower bound'
-            : null;
-      parts.push(
-        `:stopwatch: ${rto}: started ${slackAgo(i.createdAt)}, due by ${slackDate(due, utcStamp(due))}${state ? ` · ${state}` : ''}`,
-      );
-    }
+    // Open, the times are as Slack counts them for each reader when they read it (the card stays up for hours), so it
+    // renders the same until a bound is passed; resolved, how long the recovery took.
+    const state =
+      elapsed > o.rto.maxMs
+        ? `:rotating_light: past the RTO${i.resolvedAt ? ` by ${humanDuration(due, end)}` : `, due ${slackAgo(due)}`}`
+        : elapsed > o.rto.minMs
+          ? ':warning: past the lower bound'
+          : null;
+    parts.push(
+      i.resolvedAt
+        ? `:stopwatch: ${rto}: recovered in ${taken}${state ? ` (${state})` : ' (within the RTO)'}`
+        : `:stopwatch: ${rto}: started ${slackAgo(i.createdAt)}, due by ${slackDate(due, utcStamp(due))}${state ? ` · ${state}` : ''}`,
+    );
   }
   if (o.rpo) parts.push(`RPO ${describeDuration(o.rpo.ms)}${o.rpo.note ? ` (${mrkdwnClip(o.rpo.note, 100)})` : ''}`);
   return {
