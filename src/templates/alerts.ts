@@ -79,16 +79,20 @@ const TOLD_LABELS_MAX = 3;
 const TOLD_NAME_MAX = 40;
 const TOLD_VALUE_MAX = 60;
 
+/** Alerts a line tells apart by name and summary alone are twins when they share both. */
+const byNameAndSummary = (a: Pick<AlertView, 'name' | 'summary'>) => `${a.name}\u0000${a.summary ?? ''}`;
+
 /**
- * The labels that tell each listed alert from the others of its name and summary (the alerts a reader could not tell
- * apart otherwise): those whose values differ among them (or that some have and others not), in name order, at most
- * TOLD_LABELS_MAX; none for an alert whose name and summary are its own. Two PodCrash alerts that share a summary
- * differ by `instance`: each line shows its own, whatever other alerts the list holds.
+ * The labels that tell each listed alert from its twins (the alerts a reader could not tell apart otherwise: by
+ * default those that share its name and summary; `twinsOf` says what a line shows of them): those whose values differ
+ * among them (or that some have and others not), in name order, at most TOLD_LABELS_MAX; none for an alert with no
+ * twin. Two PodCrash alerts that share a summary differ by `instance`: each line shows its own, whatever other alerts
+ * the list holds.
  */
-export function tellingLabels(
-  alerts: readonly Pick<AlertView, 'labels' | 'name' | 'summary'>[],
-): (a: Pick<AlertView, 'name' | 'summary'>) => string[] {
-  const twinsOf = (a: Pick<AlertView, 'name' | 'summary'>) => `${a.name}\u0000${a.summary ?? ''}`;
+export function tellingLabels<A extends Pick<AlertView, 'labels' | 'name' | 'summary'>>(
+  alerts: readonly A[],
+  twinsOf: (a: A) => string = byNameAndSummary,
+): (a: A) => string[] {
   const sets = new Map<string, Pick<AlertView, 'labels'>[]>();
   for (const a of alerts) {
     const twins = sets.get(twinsOf(a));
@@ -179,10 +183,9 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
   if (!fired) return null;
   const { firing, named, more } = fired;
   // A page leaves summaries out: alerts of one name are twins there whatever their summaries say.
-  const unsummed = (a: Pick<AlertView, 'name'>) => ({ name: a.name, summary: '' });
-  const tellingByName = tellingLabels(firing.map((a) => ({ ...unsummed(a), labels: a.labels })));
+  const telling = tellingLabels(firing, (a) => a.name);
   const line = (a: AlertView) => {
-    const told = toldLabels(a, tellingByName(unsummed(a)));
+    const told = toldLabels(a, telling(a));
     return [
       `${STATE_EMOJI.firing} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}`,
       told || null,
