@@ -27,6 +27,12 @@ function escalateButton(bot: BotHarness, card: CardRef): { value?: string; block
   return { value: button.value, block_id: row.block_id };
 }
 
+/** Waits for the clicker's or typist's "Paging *role* now" and for the page itself, a DM to `to` naming `title`. */
+async function pagedNow(bot: BotHarness, roleName: string, to: string, title: string): Promise<void> {
+  await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes(`Paging *${roleName}* now`));
+  await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === to && json(c.args).includes(title));
+}
+
 /** A click on the card's Escalate now as `userId`, with the button as it was read (`button`, from escalateButton). */
 function pressEscalate(bot: BotHarness, card: CardRef, button: { value?: string; block_id: string }, userId: string) {
   return bot.click({
@@ -106,18 +112,10 @@ describe('Escalate now pages the role the card showed, once', () => {
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
     // The database team is not in the contact order: named, it is paged at once.
     await bot.command('escalate database team', { channel_id: card.channelId, user_id: 'U0RESP1' });
-    await bot.fake.waitFor('response_url', (c) => /Paging \*Database Team\* now/.test(String(c.args.text)));
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === 'U0DBTEAM' && json(c.args).includes('replica lag'),
-    );
+    await pagedNow(bot, 'Database Team', 'U0DBTEAM', 'replica lag');
     // Named by a part of it (`cto`), the CTO, skipping the roles before it in the order.
     await bot.command('page cto', { channel_id: card.channelId, user_id: 'U0RESP1' });
-    await bot.fake.waitFor('response_url', (c) => /Paging \*CTO\* now/.test(String(c.args.text)));
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === 'U0CTO' && json(c.args).includes('replica lag'),
-    );
+    await pagedNow(bot, 'CTO', 'U0CTO', 'replica lag');
     await bot.command('escalate CTO', { channel_id: card.channelId, user_id: 'U0RESP2' });
     const told = await bot.fake.waitFor('response_url', (c) => /already/.test(String(c.args.text)));
     expect(told.args.text).toMatch(/CTO/);
@@ -141,11 +139,7 @@ describe('Escalate now pages the role the card showed, once', () => {
       (c) => c.args.channel === card.channelId && /mitigated/i.test(json(c.args)),
     );
     await bot.command('escalate database team', { channel_id: card.channelId, user_id: 'U0RESP1' });
-    await bot.fake.waitFor('response_url', (c) => /Paging \*Database Team\* now/.test(String(c.args.text)));
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === 'U0DBTEAM' && json(c.args).includes('cache stampede'),
-    );
+    await pagedNow(bot, 'Database Team', 'U0DBTEAM', 'cache stampede');
 
     await bot.command('resolve fixed the ttl', { channel_id: card.channelId, user_id: 'U0RESP1' });
     await bot.fake.waitFor(
@@ -170,11 +164,7 @@ describe('Escalate now pages the role the card showed, once', () => {
     const button = escalateButton(bot, card);
     bot.fake.reset();
     await pressEscalate(bot, card, button, 'U0RESP1');
-    await bot.fake.waitFor('response_url', (c) => /Paging \*Senior DevOps Engineer\* now/.test(String(c.args.text)));
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === 'U0SENIOR' && json(c.args).includes('mitigated card escalate'),
-    );
+    await pagedNow(bot, 'Senior DevOps Engineer', 'U0SENIOR', 'mitigated card escalate');
     // The card then names the role after it.
     await cardShows(bot, card, 'Escalate now: Engineering Manager');
   });
