@@ -256,7 +256,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     if (!incident.channelId || !incident.cardTs) return;
     const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
     const [channel, ts, body] = [incident.channelId, incident.cardTs, cardBody(card)];
-    // Shown already by this process's last update of it: the card would not change.
+    // Put in Slack as exactly this already (posted or last updated so, by any replica): the card would not change.
     if (await this.shownCards.shows(channel, ts, body)) return;
     try {
       await this.call('update the incident card', () =>
