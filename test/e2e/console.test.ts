@@ -363,8 +363,9 @@ describe("the console's selects, reminders and set-up instructions", () => {
     at = c.mark();
     c.type('/alert critical checkout error rate above 10% service=checkout');
     await c.waitFor('Sent critical alert "checkout-error-rate-above-10" from console', { from: at });
+    // The card (its Reported by, then its alert line): the page's DM, which may be printed first, has the line too.
     const opened = await c.waitFor(
-      /#inc-2-checkout-error-rate-above-10[\s\S]*🔴 checkout-error-rate-above-10 · checkout/,
+      /#inc-2-checkout-error-rate-above-10[\s\S]*from console alerts[\s\S]*🔴 checkout-error-rate-above-10 · checkout/,
       {
         from: at,
         timeoutMs: 30_000,
