@@ -385,9 +385,11 @@ export function createBot({
     notify.pagerdutyApiToken ? new PagerDutyUsers(notify.pagerdutyApiUrl, notify.pagerdutyApiToken) : null,
     app.logger,
   );
-  // Attaching a procedure with recovery objectives puts them on the card at once.
-  playbooks.onAttached = async (incidentId, playbookId) => {
-    if (objectiveCards.shows(playbookId)) await incidents.refreshCard(incidentId);
+  // Attaching (or detaching) a procedure with recovery objectives shows them on the card at once, and the incident
+  // keeps its RTO: the reminders of its bounds are set, moved or cancelled with it.
+  playbooks.onAttachedChanged = async (incidentId, playbookId, attachedIds) => {
+    if (objectiveCards.shows(playbookId))
+      await incidents.setRecovery(incidentId, objectiveCards.recoveryOf(attachedIds));
   };
   // The owners of a private incident's items are let into its channel (recorded), as paged people are.
   const actionItems = new ActionItemService(

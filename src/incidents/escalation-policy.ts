@@ -1,6 +1,7 @@
 import { describeDuration } from '../runbook/duration.js';
+import type { IncidentNotice } from './ports.js';
 import type { SeverityDefs } from './severity.js';
-import type { DeclareSource, Incident } from './types.js';
+import type { DeclareSource, Incident, RecoveryTime } from './types.js';
 
 export const ESCALATION_RULES = [
   'declared',
@@ -11,6 +12,8 @@ export const ESCALATION_RULES = [
   'data_loss',
   'manual',
   'next_update',
+  'rto_lower_bound',
+  'rto_passed',
 ] as const;
 export type EscalationRule = (typeof ESCALATION_RULES)[number];
 
@@ -61,11 +64,24 @@ export interface RuleDef {
   /** Whether its due time follows the incident (a severity change moves it); the others keep the time they were set. */
   readonly movable: boolean;
   /**
+   * Whether a change from `before` to `after` sets its cancelled timer again, when `after` asks for it (every rule's
+   * is, for a change that reopens the incident).
+   */
+  revivedBy?(before: Incident, after: Incident): boolean;
+  /**
    * Whom it pages: `roles` the roles the rule names (a by-hand rule: the role it was made for); `role_and_next` its
    * role again together with the next role in the contact order not paged yet; `commander` nobody: it reminds the
    * commander in the channel.
    */
   readonly pages: 'roles' | 'role_and_next' | 'commander';
+  /**
+   * A rule that reminds (`pages: 'commander'`): what the channel is told, and the details its timeline event keeps
+   * (`rule` among them). `playbookTitle` names a playbook of the runbook by its id.
+   */
+  remind?(
+    i: Incident,
+    playbookTitle: (id: string) => string,
+  ): { notice: IncidentNotice; details: Record<string, unknown> };
   /**
    * Paged at once when a flag is raised (customer impact, SEV-0, a data-loss risk): a role paged for the incident
    * less than RECENT_PAGE_MS before is not paged again for it (its page is still reaching them); a timer's page
@@ -85,6 +101,36 @@ const investigating = (i: Incident) => i.status === 'investigating';
 const notResolved = (i: Incident) => i.status !== 'resolved';
 /** A timed rule counts from the declaration, or from the last reopening (`/incident reopen`): ms after that. */
 const after = (i: Incident, ms: number) => new Date((i.reopenedAt ?? i.createdAt).getTime() + ms);
+
+/** When an RTO bound of `ms` is reached: counted from the declaration, as the card counts it. */
+const rtoAt = (i: Incident, ms: number) => new Date(i.createdAt.getTime() + ms);
+
+/** The incident's RTO while it is not resolved (a reminder about it then has a reason to fire). */
+const openRecovery = (i: Incident): RecoveryTime | null => (notResolved(i) ? i.recovery : null);
+
+/** A procedure with an RTO attached, none or another before: its reminders count again, cancelled or not. */
+const recoveryAttached = (before: Incident, after: Incident): boolean => {
+  const [a, b] = [before.recovery, after.recovery];
+  return b !== null && (a === null || a.playbook !== b.playbook || a.minMs !== b.minMs || a.maxMs !== b.maxMs);
+};
+
+/** A reminder of an RTO bound: the notice and the timeline's details, the same for both bounds. */
+function rtoReminder(
+  bound: 'lower' | 'rto',
+): (
+  i: Incident,
+  playbookTitle: (id: string) => string,
+) => { notice: IncidentNotice; details: Record<string, unknown> } {
+  return (i, playbookTitle) => {
+    const r = i.recovery!;
+    const title = playbookTitle(r.playbook);
+    const rto = { minMs: r.minMs, maxMs: r.maxMs };
+    return {
+      notice: { kind: 'recovery_time', bound, commanderId: i.commanderId, playbookTitle: title, ...rto },
+      details: { rule: bound === 'lower' ? 'rto_lower_bound' : 'rto_passed', playbook: r.playbook, ...rto },
+    };
+  };
+}
 
 /** The runbook's Escalation Procedures, one row per rule. */
 export const RULES = {
@@ -177,6 +223,41 @@ export const RULES = {
     unless: () => null,
     movable: false,
     pages: 'commander',
+    remind: (i) => ({
+      notice: { kind: 'reminder', commanderId: i.commanderId, nextUpdateAt: i.nextUpdateAt! },
+      details: { to: i.commanderId, nextUpdateAt: i.nextUpdateAt },
+    }),
+  },
+  rto_lower_bound: {
+    file: null,
+    // The channel is told when its procedure's RTO range is entered (Disaster Recovery: 2 hours of 2-4), mitigated
+    // too: recovered is resolved. Not for a single-duration RTO, nor once the RTO itself has passed (a bot down over
+    // both bounds, or reopened after both): its own reminder says more.
+    due: (i, _rb, now) => {
+      const r = openRecovery(i);
+      if (!r || r.minMs >= r.maxMs || now >= rtoAt(i, r.maxMs)) return null;
+      return rtoAt(i, r.minMs);
+    },
+    reason: () => "the recovery time objective's lower bound passed",
+    unless: () => null,
+    // Another procedure's RTO (attached first, the first detached) moves it.
+    movable: true,
+    revivedBy: recoveryAttached,
+    pages: 'commander',
+    remind: rtoReminder('lower'),
+  },
+  rto_passed: {
+    file: null,
+    due: (i) => {
+      const r = openRecovery(i);
+      return r ? rtoAt(i, r.maxMs) : null;
+    },
+    reason: () => 'the recovery time objective passed',
+    unless: () => null,
+    movable: true,
+    revivedBy: recoveryAttached,
+    pages: 'commander',
+    remind: rtoReminder('rto'),
   },
 } as const satisfies Record<EscalationRule, RuleDef>;
 
@@ -237,6 +318,15 @@ export function stillHolds(job: { key: string; rule: string }, i: Incident, rb: 
   if (!def) return false;
   if (def.keptWhile) return def.keptWhile(i);
   return desiredJobs(i, rb, now).some((d) => d.key === job.key);
+}
+
+/**
+ * The rules whose cancelled timers a change from `before` to `after` sets again (when `after` asks for them): every
+ * rule's for a change that reopens a resolved incident, else those whose row says so (`revivedBy`).
+ */
+export function revivedRules(before: Incident, after: Incident): ReadonlySet<string> {
+  if (before.status === 'resolved' && after.status !== 'resolved') return new Set(ESCALATION_RULES);
+  return new Set(ESCALATION_RULES.filter((r) => (RULES[r] as RuleDef).revivedBy?.(before, after) ?? false));
 }
 
 /** Rules whose due time follows the incident (severity changes move it); the others keep the time they were set. */

@@ -36,8 +36,10 @@ import {
   RECENT_PAGE_MS,
   REMINDER_RULES,
   remindsCommander,
+  revivedRules,
   roleNamed,
   rolesToPage,
+  ruleDef,
   ruleReason,
   ruleUnless,
   stillHolds,
@@ -210,9 +212,11 @@ export class EscalationService {
    */
   timersPart(incident: Incident, before?: Incident): (first: number) => StatementPart {
     const desired = desiredJobs(incident, this.runbook, new Date());
-    // Reopened: the timers its resolution cancelled are set again (those it asks for, due from the reopening).
-    const revive = before !== undefined && reopens(before, incident);
-    return (first) => syncJobsPart('$1', first, desired, { ...this.syncRules(incident), revive });
+    // Reopened: the timers its resolution cancelled are set again (those it asks for, due from the reopening); an RTO
+    // attached again: its reminders.
+    const revive = before ? revivedRules(before, incident) : undefined;
+    return (first) =>
+      syncJobsPart('$1', first, desired, { ...this.syncRules(incident), ...(revive ? { revive } : {}) });
   }
 
   /**
@@ -537,25 +541,19 @@ export class EscalationService {
 
   private async carryOut({ job, incident, pages }: FiredJob): Promise<void> {
     if (remindsCommander(job.rule)) {
+      const reminder = ruleDef(job.rule)?.remind?.(incident, (id) => this.playbookTitle(id));
       // Reminded, and its record lost with the database: the retried job only records it.
       const key = noteKey(incident.id, incident.createdAt, 'reminder', job.id);
-      if (!(await this.noteOf(job, key)).announced) {
-        await this.lanes.run('urgent', () =>
-          this.chat.notify(incident, {
-            kind: 'reminder',
-            commanderId: incident.commanderId,
-            nextUpdateAt: incident.nextUpdateAt!,
-          }),
-        );
+      if (reminder && !(await this.noteOf(job, key)).announced) {
+        await this.lanes.run('urgent', () => this.chat.notify(incident, reminder.notice));
       }
       await this.lanes.run('follow_up', () =>
         this.noting(key, { to: [], announced: true }, () =>
-          finishReminder(this.db, job.id, {
-            incidentId: incident.id,
-            details: { to: incident.commanderId, nextUpdateAt: incident.nextUpdateAt },
-          }),
+          finishReminder(this.db, job.id, { incidentId: incident.id, details: reminder?.details ?? {} }),
         ),
       );
+      // What the card shows may change with it (past an RTO bound); an identical card is not sent again.
+      await this.refreshAfter(incident, 'a reminder');
       return;
     }
     const reason = ruleReason(job.rule, this.runbook, incident);
@@ -563,12 +561,22 @@ export class EscalationService {
     const open = pages.filter((p) => !p.announced);
     for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
+    await this.refreshAfter(incident, 'a page');
+  }
+
+  /** Refreshes the card after a fired timer (logged when it cannot). */
+  private async refreshAfter(incident: Incident, what: string): Promise<void> {
     await this.lanes
       .run('follow_up', async () => {
         const [view, current] = await Promise.all([this.view(this.db, incident), getIncident(this.db, incident.id)]);
         await this.chat.refreshCard(current ?? incident, view);
       })
-      .catch((err) => this.log.warn('could not refresh the card after a page', err));
+      .catch((err) => this.log.warn(`could not refresh the card after ${what}`, err));
+  }
+
+  /** A playbook's title in the runbook (its id when the runbook no longer has it). */
+  private playbookTitle(id: string): string {
+    return this.runbook.playbooks.find((p) => p.id === id)?.title ?? id;
   }
 
   /**

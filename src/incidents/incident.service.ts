@@ -52,7 +52,7 @@ import { maskedIncident } from './shown-incident.js';
 import { mergeOverNewer, REQUIRED_FIELDS, type SeenFields, WRITTEN_FIELDS } from './status-merge.js';
 import { publicUpdateOf } from './status-page.js';
 import { isBlank } from './text.js';
-import type { Incident, IncidentEvent, PagedIncident, StatusUpdateInput, Unchanged } from './types.js';
+import type { Incident, IncidentEvent, PagedIncident, RecoveryTime, StatusUpdateInput, Unchanged } from './types.js';
 
 export type { DeclareInput, DeclareOptions, DeclarePolicy, DeclareResult } from './declaration.service.js';
 
@@ -303,6 +303,14 @@ export class IncidentService {
       this.metrics.reached('mitigate', after.severity, since(after.mitigatedAt));
     if (!before.resolvedAt && after.resolvedAt)
       this.metrics.reached('resolve', after.severity, since(after.resolvedAt));
+  }
+
+  /**
+   * Keeps the RTO of the incident's procedure (see Incident.recovery), which sets, moves or cancels the reminders of
+   * its bounds, and shows the card (its objectives line). Nothing is recorded: attaching the playbook was.
+   */
+  async setRecovery(incidentId: number, recovery: RecoveryTime | null): Promise<void> {
+    await this.change(incidentId, undefined, () => ({ patch: { recovery }, events: [] }));
   }
 
   changeSeverity(incidentId: number, actorId: string, to: Severity, requestKey?: string) {

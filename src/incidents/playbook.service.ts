@@ -164,9 +164,7 @@ export class PlaybookService implements StepRuns {
     const { view } = await this.checklists.view({ kind: 'incident', incident }, playbook);
     const ts = await this.chat.postPlaybook(incident, view);
     await setPlaybookMessage(this.db, incidentId, playbookId, ts);
-    await this.onAttached?.(incidentId, playbookId).catch((e) =>
-      this.log.warn('could not show the attached playbook on the card', e),
-    );
+    await this.attachedChanged(incidentId, playbookId, 'attached');
     return { already: false };
   }
 
@@ -200,6 +198,15 @@ export class PlaybookService implements StepRuns {
       ]);
     }
     await this.checklists.refresh({ kind: 'incident', incident }, playbookId);
+    await this.attachedChanged(incidentId, playbookId, 'detached');
+  }
+
+  /** Tells `onAttachedChanged` (logged when it fails: the playbook is attached or detached all the same). */
+  private async attachedChanged(incidentId: number, playbookId: string, how: 'attached' | 'detached'): Promise<void> {
+    const ids = await attachedPlaybookIds(this.db, incidentId);
+    await this.onAttachedChanged?.(incidentId, playbookId, ids).catch((e) =>
+      this.log.warn(`could not show on the incident that a playbook was ${how}`, e),
+    );
   }
 
   /** What a step would run with these values, as shown, for a confirmation; throws ParamsError on bad values. */
@@ -335,8 +342,13 @@ export class PlaybookService implements StepRuns {
    */
   rollbackOffer: ((host: PlaybookHost, userId: string) => Promise<void>) | null = null;
 
-  /** What follows attaching a playbook to an incident (its card shows the recovery objectives of some). */
-  onAttached: ((incidentId: number, playbookId: string) => Promise<void>) | null = null;
+  /**
+   * What follows attaching or detaching a playbook (`attachedIds`: the incident's playbooks now, first attached
+   * first): the incident keeps the RTO of some, and its card shows their recovery objectives.
+   */
+  onAttachedChanged:
+    | ((incidentId: number, playbookId: string, attachedIds: readonly string[]) => Promise<void>)
+    | null = null;
 
   /** The thread a host's playbook works in: the incident's playbook message, or the run's checklist. */
   private async threadOf(host: PlaybookHost, playbookId: string): Promise<string | null> {

@@ -63,6 +63,18 @@ export type IncidentNotice =
   | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[]; by?: string }
   | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
   | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
+  /**
+   * Its procedure's recovery time objective: the lower bound of its range passed (`lower`), or the RTO itself (`rto`),
+   * counted from the declaration.
+   */
+  | {
+      kind: 'recovery_time';
+      bound: 'lower' | 'rto';
+      commanderId: string | null;
+      playbookTitle: string;
+      minMs: number;
+      maxMs: number;
+    }
   /** A page's later step (email, PagerDuty, Slack again) failed after its attempts, or could not be used (skipped). */
   | {
       kind: 'notify_failed';

@@ -70,6 +70,18 @@ export interface Incident {
   maintenance: string | null;
   /** Who opened it: a person, or the bot for a monitoring alert (a page says so). */
   source: DeclareSource;
+  /**
+   * The recovery time objective of its procedure (the first attached playbook that has one), counted from the
+   * declaration: its escalation rules tell the channel when the lower bound and the RTO pass. null: none attached.
+   */
+  recovery: RecoveryTime | null;
+}
+
+/** A playbook's RTO as an incident keeps it: the playbook's id and the bounds (equal for a single duration). */
+export interface RecoveryTime {
+  playbook: string;
+  minMs: number;
+  maxMs: number;
 }
 
 export const EVENT_KINDS = [

@@ -54,21 +54,22 @@ export interface DesiredJob {
 
 /**
  * How syncJobs treats the timers it finds: `movable` rules follow the incident's due times, `kept` rules' pending
- * timers (made by hand) are not cancelled, and with `revive` (the change that reopens a resolved incident) a cancelled
- * timer the incident asks for again is made pending again, with its new due time.
+ * timers (made by hand) are not cancelled, and a cancelled timer of a `revive` rule that the incident asks for again
+ * is made pending again, with its new due time (every rule, for the change that reopens a resolved incident; the RTO's
+ * rules, for a procedure with an RTO attached again).
  */
 export interface SyncRules {
   movable: ReadonlySet<string>;
   kept: ReadonlySet<string>;
-  revive?: boolean;
+  revive?: ReadonlySet<string>;
 }
 
 /**
  * Makes the stored timers of one incident match `desired` (call inside the transaction that changed the incident):
  * adds missing ones (a key already used, done or cancelled, is not added again: once per reason; a cancelled one is
- * revived when the incident is reopened, see SyncRules), moves the
- * due time of pending ones whose rule is `movable`, cancels pending ones whose reason is gone (except those of the
- * rules in `kept`: timers made by hand that the incident still keeps). Returns the earliest pending due time.
+ * revived when the incident is reopened, see SyncRules), moves the due time of pending ones whose rule is `movable`,
+ * cancels pending ones whose reason is gone (except those of the rules in `kept`: timers made by hand that the incident
+ * still keeps). Returns the earliest pending due time.
  */
 export async function syncJobs(
   q: Queryable,
@@ -110,7 +111,7 @@ export function syncJobsPart(incident: string, first: number, desired: DesiredJo
        UPDATE escalation_jobs j SET state = 'pending', due_at = d.due_at, attempts = 0, locked_until = NULL,
          last_error = NULL, finished_at = NULL
        FROM sync_d d
-       WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'cancelled' AND ${revived}::boolean
+       WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'cancelled' AND d.rule = ANY (${revived}::text[])
        RETURNING j.due_at
      ), sync_moved AS (
        UPDATE escalation_jobs j SET due_at = d.due_at FROM sync_d d
@@ -137,7 +138,7 @@ export function syncJobsPart(incident: string, first: number, desired: DesiredJo
       desired.map((d) => d.dueAt.toISOString()),
       desired.map((d) => rules.movable.has(d.rule)),
       [...rules.kept],
-      rules.revive ?? false,
+      [...(rules.revive ?? [])],
     ],
   };
 }

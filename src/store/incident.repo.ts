@@ -1,5 +1,12 @@
 import type { Severity } from '../incidents/severity.js';
-import type { DeclareSource, Incident, IncidentEventKind, IncidentPhase, IncidentStatus } from '../incidents/types.js';
+import type {
+  DeclareSource,
+  Incident,
+  IncidentEventKind,
+  IncidentPhase,
+  IncidentStatus,
+  RecoveryTime,
+} from '../incidents/types.js';
 import type { Queryable, StatementPart } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
@@ -36,6 +43,7 @@ export interface IncidentRow {
   private: boolean;
   maintenance: string | null;
   source: string;
+  recovery?: RecoveryTime | null;
   declaring?: boolean;
 }
 
@@ -75,7 +83,16 @@ export function toIncident(r: IncidentRow): Incident {
     private: r.private,
     maintenance: r.maintenance,
     source: r.source as DeclareSource,
+    recovery: recoveryOf(r.recovery),
   };
+}
+
+/** The stored RTO, when it has the shape written (a row from before the column, or a hand edit, reads as none). */
+function recoveryOf(v: unknown): RecoveryTime | null {
+  const r = v as Partial<RecoveryTime> | null | undefined;
+  return r && typeof r.playbook === 'string' && typeof r.minMs === 'number' && typeof r.maxMs === 'number'
+    ? { playbook: r.playbook, minMs: r.minMs, maxMs: r.maxMs }
+    : null;
 }
 
 /** Takes the next per-workspace incident number; the counter row stays locked until the transaction ends. */
@@ -302,6 +319,7 @@ const COLUMNS = {
   mitigationSteps: 'mitigation_steps',
   nextUpdateAt: 'next_update_at',
   lastUpdateAt: 'last_update_at',
+  recovery: 'recovery',
 } as const satisfies Partial<Record<keyof Incident, string>>;
 
 export type IncidentPatch = Partial<Pick<Incident, keyof typeof COLUMNS>>;

@@ -187,7 +187,7 @@ function whoLine(who: OnCallPeople | undefined): string {
 }
 
 /** `2 hours` or `2-4 hours`: an objective as the runbook writes it. */
-function span(minMs: number, maxMs: number): string {
+export function span(minMs: number, maxMs: number): string {
   if (minMs === maxMs) return describeDuration(minMs);
   const [lo, hi] = [describeDuration(minMs), describeDuration(maxMs)];
   const unit = / (\S+)$/.exec(hi)?.[1];

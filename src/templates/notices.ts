@@ -10,10 +10,11 @@ import type {
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
+import { describeDuration } from '../runbook/duration.js';
 import { pageAlerts } from './alerts.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
-import type { Message } from './incident-card.js';
+import { type Message, span } from './incident-card.js';
 import { renderMadePublicNotice } from './private-incidents.js';
 import { channelLink, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, utcStamp } from './text.js';
 
@@ -84,6 +85,16 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return simple(
         `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the next status update was due ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}. Post one with \`/incident update\`.`,
       );
+    case 'recovery_time': {
+      const who = n.commanderId ? mention(n.commanderId) : 'Commander';
+      const title = `*${mrkdwnClip(n.playbookTitle, 100)}*`;
+      const due = new Date(i.createdAt.getTime() + n.maxMs);
+      return simple(
+        n.bound === 'lower'
+          ? `:hourglass_flowing_sand: ${who}: ${describeDuration(n.minMs)} since the incident was declared, ${title} is past the lower bound of its RTO (${span(n.minMs, n.maxMs)}); the RTO is due ${slackDate(due, utcStamp(due))}. If recovery will take longer, say so in a status update (\`/incident update\`).`
+          : `:rotating_light: ${who}: ${describeDuration(n.maxMs)} since the incident was declared, ${title} is past its RTO (${span(n.minMs, n.maxMs)}). Give stakeholders a new estimate (\`/incident update\`), and page more help if you need it (\`/incident escalate\`).`,
+      );
+    }
     case 'notify_failed': {
       const who = n.userId ? ` (${mention(n.userId)})` : '';
       const what = n.action === 'notify' ? `by ${n.method}` : `${n.method} ${n.action}`;

@@ -13,7 +13,7 @@ import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
-import { runbookNames } from './timeline.js';
+import { rtoPassed, runbookNames } from './timeline.js';
 
 /** What the document needs beyond the record: names for runbook ids, and the mask every shown text goes through. */
 export interface MarkdownContext {
@@ -186,7 +186,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   },
   page_skipped: (d, x) => `Could not page ${cell(role(x, d.role), x.c.mask)}: ${cell(str(d.reason), x.c.mask)}`,
   escalation_requested: (d, x) => `Escalated to ${cell(role(x, d.role), x.c.mask)}`,
-  reminder_sent: () => 'Reminded the commander that a status update was due',
+  reminder_sent: (d, x) =>
+    `Reminded the commander that ${rtoPassed(d, (e) => cell(x.c.playbooks.get(str(e.playbook)) ?? str(e.playbook), x.c.mask)) ?? 'a status update was due'}`,
   playbook_attached: (d, x) => {
     const title = x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook);
     return `${d.suggested === true ? 'Suggested' : 'Attached'} the playbook ${cell(title, x.c.mask)}`;

@@ -3,7 +3,7 @@ import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
-import type { Message } from './incident-card.js';
+import { type Message, span } from './incident-card.js';
 import { clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
 
 const sev = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 3 ? severityLabel(v as 0 | 1 | 2 | 3) : String(v));
@@ -36,6 +36,17 @@ const playbookOf = (d: Record<string, unknown>, n: TimelineNames) =>
 /** A checklist step as its event names it: "*Title* · mitigation.2 “Restart node”". */
 const stepOf = (d: Record<string, unknown>, n: TimelineNames) =>
   `*${mrkdwnClip(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 120)}* · ${mrkdwnClip(str(d.step), 30)} “${mrkdwnClip(str(d.text), 200)}”`;
+
+/**
+ * What a reminder of an RTO bound said (`… is past the lower bound of its RTO (2-4 hours)`), the playbook named by
+ * `title`; null for another reminder (a status update due, and the reminders from before the RTO's).
+ */
+export function rtoPassed(d: Record<string, unknown>, title: (d: Record<string, unknown>) => string): string | null {
+  if (d.rule !== 'rto_lower_bound' && d.rule !== 'rto_passed') return null;
+  const [min, max] = [Number(d.minMs), Number(d.maxMs)];
+  const rto = Number.isFinite(min) && Number.isFinite(max) && min > 0 && max >= min ? ` (${span(min, max)})` : '';
+  return `${title(d)} is past ${d.rule === 'rto_lower_bound' ? 'the lower bound of its RTO' : 'its RTO'}${rto}`;
+}
 
 const methodName = (via: unknown) => (via === 'pagerduty' ? 'PagerDuty' : via === 'email' ? 'email' : 'Slack');
 
@@ -88,7 +99,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'escalation_requested':
       return `${who} escalated to ${roleOf(d, names)}`;
     case 'reminder_sent':
-      return 'Reminded the commander that a status update is due';
+      return `Reminded the commander that ${rtoPassed(d, (x) => playbookOf(x, names)) ?? 'a status update is due'}`;
     case 'playbook_attached':
       return `${e.actorId ? `${who} attached` : 'Suggested'} the playbook ${playbookOf(d, names)}`;
     case 'step_run': {

@@ -204,7 +204,7 @@ forEachDatabase(
         expect(await jobs(i.id)).toEqual([['update', 'cancelled', at(40).getTime()]]);
       });
 
-      it('revives a cancelled timer the incident asks for again only when told to (a reopening), due anew', async () => {
+      it('revives a cancelled timer the incident asks for again only when told to for its rule (a reopening), due anew', async () => {
         const i = await declare();
         await syncJobs(ctx.db, i.id, [{ key: 'u', rule: 'unresolved', role: 'sd', dueAt: at(30) }], rules);
         await syncJobs(ctx.db, i.id, [], rules);
@@ -213,8 +213,11 @@ forEachDatabase(
         // Asked for again by any other change: once per reason, it stays cancelled.
         expect(await syncJobs(ctx.db, i.id, wanted, rules)).toBeNull();
         expect(await jobs(i.id)).toEqual([['u', 'cancelled', at(30).getTime()]]);
-        // By the reopening: pending again, at its new due time, which is selected as the earliest.
-        expect(await syncJobs(ctx.db, i.id, wanted, { ...rules, revive: true })).toEqual(at(90));
+        // Told to revive another rule's timers: it stays cancelled.
+        expect(await syncJobs(ctx.db, i.id, wanted, { ...rules, revive: new Set(['rto_passed']) })).toBeNull();
+        expect(await jobs(i.id)).toEqual([['u', 'cancelled', at(30).getTime()]]);
+        // By the reopening (every rule): pending again, at its new due time, which is selected as the earliest.
+        expect(await syncJobs(ctx.db, i.id, wanted, { ...rules, revive: new Set(['unresolved']) })).toEqual(at(90));
         expect(await jobs(i.id)).toEqual([['u', 'pending', at(90).getTime()]]);
       });
 

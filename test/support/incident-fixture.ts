@@ -45,6 +45,7 @@ export function makeIncident(overrides: Partial<Incident> = {}): Incident {
     lastUpdateAt: null,
     private: false,
     maintenance: null,
+    recovery: null,
     source: 'person',
     ...overrides,
   };

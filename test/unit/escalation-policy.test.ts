@@ -8,6 +8,7 @@ import {
   nextRoleToPage,
   REMINDER_RULES,
   RULES,
+  revivedRules,
   roleNamed,
   rolesToPage,
   ruleReason,
@@ -103,6 +104,59 @@ describe('desiredJobs', () => {
       'next_update:2026-11-27T03:30:00.000Z',
     );
   });
+  it('an RTO gives a reminder at its lower bound and one at the RTO, counted from the declaration, while not resolved', () => {
+    const H = 3_600_000;
+    const dr = { playbook: 'disaster-recovery', minMs: 2 * H, maxMs: 4 * H };
+    const i = makeIncident({ createdAt: T0, status: 'investigating', acknowledgedAt: NOW, recovery: dr });
+    const rto = (x: typeof i, now = NOW) =>
+      desiredJobs(x, rb, now)
+        .filter((j) => j.rule.startsWith('rto'))
+        .map((j) => [j.key, j.role, j.dueAt.toISOString()]);
+    expect(rto(i)).toEqual([
+      ['rto_lower_bound', null, '2026-11-27T05:00:00.000Z'],
+      ['rto_passed', null, '2026-11-27T07:00:00.000Z'],
+    ]);
+    // Mitigated is not recovered; resolved is; no procedure with an RTO, nothing.
+    expect(rto({ ...i, status: 'mitigated' })).toHaveLength(2);
+    expect(rto({ ...i, status: 'resolved' })).toEqual([]);
+    expect(rto({ ...i, recovery: null })).toEqual([]);
+    // A single duration has no lower bound; once the RTO itself is past, its lower bound is not said before it.
+    expect(rto({ ...i, recovery: { ...dr, minMs: 4 * H } })).toEqual([
+      ['rto_passed', null, '2026-11-27T07:00:00.000Z'],
+    ]);
+    expect(rto(i, new Date('2026-11-27T07:00:00Z'))).toEqual([['rto_passed', null, '2026-11-27T07:00:00.000Z']]);
+    // Firing at its time, the lower bound's reason holds; the incident resolved meanwhile, it does not.
+    const at5 = new Date('2026-11-27T05:00:01Z');
+    expect(stillHolds({ key: 'rto_lower_bound', rule: 'rto_lower_bound' }, i, rb, at5)).toBe(true);
+    expect(stillHolds({ key: 'rto_lower_bound', rule: 'rto_lower_bound' }, { ...i, status: 'resolved' }, rb, at5)).toBe(
+      false,
+    );
+    // What it tells: the commander, the playbook by its title, the bounds; the timeline keeps the rule.
+    expect(RULES.rto_passed.remind(i, (id) => `Title of ${id}`)).toEqual({
+      notice: {
+        kind: 'recovery_time',
+        bound: 'rto',
+        commanderId: i.commanderId,
+        playbookTitle: 'Title of disaster-recovery',
+        minMs: 2 * H,
+        maxMs: 4 * H,
+      },
+      details: { rule: 'rto_passed', playbook: 'disaster-recovery', minMs: 2 * H, maxMs: 4 * H },
+    });
+  });
+
+  it('revives every rule when reopened, and the RTO reminders when a procedure with an RTO is attached anew', () => {
+    const dr = { playbook: 'disaster-recovery', minMs: 1000, maxMs: 2000 };
+    const i = makeIncident({ createdAt: T0, status: 'investigating', recovery: null });
+    expect([...revivedRules({ ...i, status: 'resolved' }, i)]).toEqual([...ESCALATION_RULES]);
+    expect([...revivedRules(i, { ...i, recovery: dr })]).toEqual(['rto_lower_bound', 'rto_passed']);
+    expect([...revivedRules({ ...i, recovery: dr }, { ...i, recovery: { ...dr, playbook: 'other' } })]).toHaveLength(2);
+    // The same RTO kept, or dropped (detached), or any other change: nothing.
+    expect([...revivedRules({ ...i, recovery: dr }, { ...i, recovery: { ...dr } })]).toEqual([]);
+    expect([...revivedRules({ ...i, recovery: dr }, i)]).toEqual([]);
+    expect([...revivedRules(i, { ...i, severity: 0 })]).toEqual([]);
+  });
+
   it('stillHolds re-checks the reason against the current state', () => {
     const i = makeIncident({ severity: 1, createdAt: T0, acknowledgedAt: null, status: 'investigating' });
     expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, i, rb, NOW)).toBe(true);
@@ -196,8 +250,8 @@ describe('the rule table', () => {
   });
 
   it('derives the movable and reminder rules, and what a by-hand escalation is kept for', () => {
-    expect([...MOVABLE_RULES].sort()).toEqual(['unacknowledged', 'unresolved']);
-    expect(REMINDER_RULES).toEqual(['next_update']);
+    expect([...MOVABLE_RULES].sort()).toEqual(['rto_lower_bound', 'rto_passed', 'unacknowledged', 'unresolved']);
+    expect(REMINDER_RULES).toEqual(['next_update', 'rto_lower_bound', 'rto_passed']);
     expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual']);
     expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual']);
     expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual([]);

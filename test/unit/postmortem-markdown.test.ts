@@ -346,6 +346,23 @@ describe('the post-mortem document', () => {
     ]);
   });
 
+  it("a reminder says what it was about: a status update due, or an RTO bound of the incident's procedure passed", () => {
+    // By its title in the runbook (this one's only playbook); by its id when the runbook no longer has it.
+    const rto = { playbook: 'db-connection', minMs: 2 * 3_600_000, maxMs: 4 * 3_600_000 };
+    const events = [
+      makeEvent({ kind: 'reminder_sent', at: sec(5), details: { to: COMMANDER } }),
+      makeEvent({ kind: 'reminder_sent', at: sec(6), details: { rule: 'rto_lower_bound', ...rto } }),
+      makeEvent({ kind: 'reminder_sent', at: sec(7), details: { rule: 'rto_passed', ...rto } }),
+      makeEvent({ kind: 'reminder_sent', at: sec(8), details: { rule: 'rto_passed', ...rto, playbook: 'gone' } }),
+    ];
+    expect(tableRows(write(record({ events })), 'Timeline').map((r) => r[2])).toEqual([
+      'Reminded the commander that a status update was due',
+      'Reminded the commander that Database Connection Failures is past the lower bound of its RTO (2-4 hours)',
+      'Reminded the commander that Database Connection Failures is past its RTO (2-4 hours)',
+      'Reminded the commander that gone is past its RTO (2-4 hours)',
+    ]);
+  });
+
   it('an event of a kind it does not know (from a newer version) still has its row', () => {
     const events = [
       makeEvent({ kind: 'alert_received' as IncidentEventKind, details: { source: 'grafana', title: 'p95 > 3s' } }),

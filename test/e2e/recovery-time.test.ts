@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { useBot } from '../support/bot-harness.js';
+import { cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const REPORTER = 'U0REPORTER';
+const TITLE = 'Disaster Recovery: Complete Site Failure';
+
+/**
+ * Two procedures with recovery objectives, their RTOs in seconds so that the test waits for them: a range, as the
+ * runbook gives Disaster Recovery's (2-4 hours), and a single duration.
+ */
+const runbook = () =>
+  parseRunbook({
+    ...testRunbookData(),
+    playbooks: {
+      'disaster-recovery': {
+        title: TITLE,
+        kind: 'procedure',
+        rto: '3s-6s',
+        rpo: { within: '5m', note: 'Neon continuous backups' },
+        mitigation: ['Restore the database from the latest backup'],
+      },
+      'region-failover': {
+        title: 'Region failover',
+        kind: 'procedure',
+        rto: '3s',
+        mitigation: ['Fail over to the standby region'],
+      },
+    },
+  });
+
+/** The channel's messages that say an RTO bound passed. */
+const rtoNotices = (bot: ReturnType<typeof useBot>, channelId: string) =>
+  bot.fake
+    .callsTo('chat.postMessage')
+    .filter((c) => c.args.channel === channelId && /past (the lower bound of )?its RTO/.test(String(c.args.text)));
+
+describe('the RTO of an incident’s procedure, told when its bounds pass', () => {
+  const bot = useBot({ runbook: runbook() });
+
+  it('tells the channel and the commander when the lower bound passes, then the RTO, once each, and the card and timeline show it', async () => {
+    const opened = await declareThroughBot(bot, 'sev0 complete site failure in iad', REPORTER);
+    await bot.clickCard({ ...opened, id: opened.incidentId }, ACTION.acknowledge, REPORTER);
+    await cardShows(bot, opened, 'Take command');
+    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
+    await cardShows(bot, opened, /RTO 3-6 seconds: started <!date/);
+
+    const lower = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('lower bound'),
+      15_000,
+    );
+    expect(String(lower.args.text)).toMatch(
+      new RegExp(
+        `^:hourglass_flowing_sand: <@${REPORTER}>: 3 seconds since the incident was declared, \\*${TITLE}\\* is past the lower bound of its RTO \\(3-6 seconds\\); the RTO is due <!date\\^\\d+\\^`,
+      ),
+    );
+    // Not before its time: the declaration's own time plus 3 s.
+    const { rows } = await bot.db.query<{ created_at: Date }>(
+      'SELECT created_at FROM incidents WHERE channel_id = $1',
+      [opened.channelId],
+    );
+    const declaredAt = rows[0]!.created_at.getTime();
+    expect(lower.at).toBeGreaterThanOrEqual(declaredAt + 3000);
+    await cardShows(bot, opened, ':warning: past the lower bound');
+
+    const passed = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('past its RTO'),
+      15_000,
+    );
+    expect(String(passed.args.text)).toBe(
+      `:rotating_light: <@${REPORTER}>: 6 seconds since the incident was declared, *${TITLE}* is past its RTO (3-6 seconds). Give stakeholders a new estimate (\`/incident update\`), and page more help if you need it (\`/incident escalate\`).`,
+    );
+    expect(passed.at).toBeGreaterThanOrEqual(declaredAt + 6000);
+    await cardShows(bot, opened, ':rotating_light: past the RTO, due <!date');
+
+    // Once each: a second later nothing more was said.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(rtoNotices(bot, opened.channelId)).toHaveLength(2);
+
+    await bot.command('timeline', { channel_id: opened.channelId, user_id: REPORTER });
+    const timeline = await eventually(
+      async () => bot.replies().find((r) => JSON.stringify(r).includes('Timeline · #')),
+      'the timeline',
+    );
+    const shown = JSON.stringify(timeline);
+    expect(shown).toContain(`Reminded the commander that ${TITLE} is past the lower bound of its RTO (3-6 seconds)`);
+    expect(shown).toContain(`Reminded the commander that ${TITLE} is past its RTO (3-6 seconds)`);
+  });
+
+  it('says nothing of an RTO whose procedure was detached before its bounds, and the card drops it', async () => {
+    const opened = await declareThroughBot(bot, 'sev1 site failure in fra', REPORTER);
+    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
+    await cardShows(bot, opened, /RTO 3-6 seconds/);
+    await bot.command('detach disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
+    await cardShows(bot, opened, /^(?![\s\S]*RTO)/);
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(rtoNotices(bot, opened.channelId)).toEqual([]);
+  });
+
+  it('counts an RTO attached again after a detach, and says nothing once the incident is resolved', async () => {
+    const again = await declareThroughBot(bot, 'sev1 site failure in sin', REPORTER);
+    await bot.command('playbook disaster-recovery', { channel_id: again.channelId, user_id: REPORTER });
+    await cardShows(bot, again, /RTO 3-6 seconds/);
+    await bot.command('detach disaster-recovery', { channel_id: again.channelId, user_id: REPORTER });
+    await cardShows(bot, again, /^(?![\s\S]*RTO)/);
+    await bot.command('playbook disaster-recovery', { channel_id: again.channelId, user_id: REPORTER });
+    await cardShows(bot, again, /RTO 3-6 seconds/);
+
+    const resolved = await declareThroughBot(bot, 'sev1 site failure in syd', REPORTER);
+    await bot.command('playbook region-failover', { channel_id: resolved.channelId, user_id: REPORTER });
+    await cardShows(bot, resolved, /RTO 3 seconds/);
+    await bot.command('resolve restored from backup', { channel_id: resolved.channelId, user_id: REPORTER });
+    await cardShows(bot, resolved, /recovered in/);
+
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === again.channelId && String(c.args.text).includes('past its RTO'),
+      15_000,
+    );
+    expect(rtoNotices(bot, again.channelId)).toHaveLength(2);
+    expect(rtoNotices(bot, resolved.channelId)).toEqual([]);
+  });
+
+  it('reopened past its RTO, tells the RTO passed once, and not the lower bound before it', async () => {
+    const opened = await declareThroughBot(bot, 'sev1 site failure in gru', REPORTER);
+    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
+    await cardShows(bot, opened, /RTO 3-6 seconds/);
+    await bot.command('resolve failed over', { channel_id: opened.channelId, user_id: REPORTER });
+    await cardShows(bot, opened, /recovered in/);
+    await new Promise((r) => setTimeout(r, 6500));
+    expect(rtoNotices(bot, opened.channelId)).toEqual([]);
+    await bot.command('reopen errors are back', { channel_id: opened.channelId, user_id: REPORTER });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('past its RTO'),
+      15_000,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(rtoNotices(bot, opened.channelId).map((c) => String(c.args.text).slice(0, 25))).toEqual([
+      ':rotating_light: Commande',
+    ]);
+  });
+
+  it('tells a single-duration RTO once, when it passes (no lower bound to pass)', async () => {
+    const opened = await declareThroughBot(bot, 'sev1 region down in ams', REPORTER);
+    await bot.command('playbook region-failover', { channel_id: opened.channelId, user_id: REPORTER });
+    const passed = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('past its RTO'),
+      15_000,
+    );
+    // Nobody has acknowledged: the commander is named as a role.
+    expect(String(passed.args.text)).toMatch(
+      /^:rotating_light: Commander: 3 seconds since .*\*Region failover\* is past its RTO \(3 seconds\)/,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(rtoNotices(bot, opened.channelId)).toHaveLength(1);
+  });
+});
