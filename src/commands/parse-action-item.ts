@@ -69,7 +69,10 @@ function namedDay(word: string, now: Date, marked: boolean): Date | null {
  */
 function dueToken(raw: string, now: Date, before: string | undefined): Token | null {
   const word = raw.replace(/^due:/i, '');
-  const named = namedDay(word, now, word !== raw || BEFORE_A_DAY.has(before?.toLowerCase() ?? ''));
+  // Marked as a due day: `due:friday`, `by friday`, or straight after the owner (`@bob friday`), where the form puts it.
+  const marked =
+    word !== raw || BEFORE_A_DAY.has(before?.toLowerCase() ?? '') || (before !== undefined && isOwner(before));
+  const named = namedDay(word, now, marked);
   if (named) return { kind: 'due', at: named };
   const day = DAY.exec(word);
   if (day) {
@@ -106,6 +109,9 @@ function dueToken(raw: string, now: Date, before: string | undefined): Token | n
 /** `@here`, `@channel`, `@everyone` as typed or as Slack sends them, and user groups: many people, never an owner. */
 const NOT_PERSON =
   /^(?:@(here|channel|everyone)|<!(here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>)$/i;
+
+/** Whether a word names one person (a mention or `@name`), as an owner is typed. */
+const isOwner = (word: string) => ownerToken(word)?.kind === 'owner';
 
 function ownerToken(raw: string): Token | null {
   const many = NOT_PERSON.exec(raw);
@@ -168,13 +174,15 @@ const DUE_ONLY_LIKE =
  */
 function unreadDue(words: readonly string[]): string | null {
   for (let k = 1; k <= 4 && k < words.length; k++) {
-    const marker = words[words.length - k - 1]!.toLowerCase().replace(/:$/, '');
-    if (marker !== 'due' && marker !== 'by') continue;
+    const before = words[words.length - k - 1]!;
     const tail = words.slice(-k).join(' ');
+    // Straight after the owner, where the form puts the due date (`fix it @bob next week`, `@bob eod`).
+    if (isOwner(before) && DUE_LIKE.test(tail)) return tail;
+    const marker = before.toLowerCase().replace(/:$/, '');
+    if (marker !== 'due' && marker !== 'by') continue;
     // After an owner (`fix it @bob by someday`), `by` or `due` and one word can only be a due date.
-    const afterOwner = k === 1 && ownerToken(words[words.length - 3] ?? '')?.kind === 'owner';
-    if (afterOwner || DUE_LIKE.test(tail) || (marker === 'due' && DUE_ONLY_LIKE.test(tail)))
-      return `${words[words.length - k - 1]} ${tail}`;
+    const afterOwner = k === 1 && isOwner(words[words.length - 3] ?? '');
+    if (afterOwner || DUE_LIKE.test(tail) || (marker === 'due' && DUE_ONLY_LIKE.test(tail))) return `${before} ${tail}`;
   }
   return null;
 }

@@ -126,6 +126,30 @@ describe('a due day in words', () => {
     expect(ok('Rotate keys by thurs').dueAt).toEqual(new Date('2026-12-03T09:00:00Z'));
   });
 
+  it('takes a weekday straight after the owner as the due day, as the form puts it (TEXT @owner due)', () => {
+    expect(ok('fix the pool sizing @on-call friday')).toEqual({
+      text: 'fix the pool sizing',
+      owner: { name: 'on-call' },
+      dueAt: new Date('2026-12-04T09:00:00Z'),
+    });
+    expect(ok('Rotate keys <@U0BOB> mon')).toMatchObject({
+      owner: { id: 'U0BOB' },
+      dueAt: new Date('2026-11-30T09:00:00Z'),
+    });
+    // Before the owner it may name a past day, as without one.
+    expect(ok('Review what broke friday @bob')).toMatchObject({
+      text: 'Review what broke friday',
+      owner: { name: 'bob' },
+    });
+  });
+
+  it('refuses a due date it cannot read straight after the owner, rather than keeping both in the text', () => {
+    for (const typed of ['next week', 'eod', 'today', 'end of week', 'this friday'])
+      expect(error(`fix it @bob ${typed}`)).toMatch(new RegExp(`^\`${typed}\` is not a due date I can read`));
+    // Words after an owner that read as no day at all are the text's: the owner is in the middle of it.
+    expect(ok('ask @bob about the cache')).toEqual({ text: 'ask @bob about the cache', owner: null, dueAt: null });
+  });
+
   it('leaves a weekday without by or due in the text: it may name a past day', () => {
     expect(ok('Review what broke on friday')).toEqual({
       text: 'Review what broke on friday',
