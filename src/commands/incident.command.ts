@@ -328,7 +328,10 @@ const HANDLERS: {
     const p = parsed.command;
     const now = new Date();
     if (p.kind === 'board') {
-      await c.tell(renderOnCallBoard(await c.deps.oncall.board(now)));
+      // Later (`/incident oncall tomorrow 09:00`): the board as it will be then, overrides and swaps taken in.
+      const at = p.at ? c.deps.oncall.boardMoment(p.at, now) : now;
+      const board = await c.deps.oncall.board(at);
+      await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone: c.deps.oncall.boardZone() } : undefined));
       return;
     }
     // People typed as @name are looked up as action item owners are.

@@ -1,10 +1,10 @@
 import type { OwnerRef } from '../incidents/action-items.js';
-import type { OverrideEnd, WallTime } from '../incidents/oncall.service.js';
+import type { BoardMoment, OverrideEnd, WallTime } from '../incidents/oncall.service.js';
 import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 
-/** `/incident oncall …` as typed: the board, a person's shifts, an override or a swap. */
+/** `/incident oncall …` as typed: the board (now, or at a moment), a person's shifts, an override or a swap. */
 export type OnCallCommand =
-  | { kind: 'board' }
+  | { kind: 'board'; at?: BoardMoment }
   | { kind: 'person'; who: OwnerRef }
   | { kind: 'override'; who: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd }
   | { kind: 'swap'; who: OwnerRef; other: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd };
@@ -12,7 +12,8 @@ export type OnCallCommand =
 export type OnCallParse = { ok: true; command: OnCallCommand } | { ok: false; error: string };
 
 export const ONCALL_FORMS =
-  '`/incident oncall` (who is on call), `/incident oncall @person` (their shifts), ' +
+  '`/incident oncall` (who is on call; `tomorrow`, `at 18:00`, `friday 09:00`, `2026-12-01 09:00`, `in 8h` for later), ' +
+  '`/incident oncall @person` (their shifts), ' +
   '`/incident oncall override @person [role] 2h` (or `until 18:00`, `until 2026-12-01 09:00`; ' +
   'later: `from 20:00 until 23:00`, `from 2026-12-01 09:00 for 8h`), ' +
   '`/incident oncall swap @a @b [role] 2h`';
@@ -125,12 +126,56 @@ const ASKING = new Set([
   ...['is', 'on', 'call', 'on-call', 'oncall', 'today', 'right', '?', 'call?', 'now?'],
 ]);
 
+const WEEKDAY_NUMBERS = new Map<string, number>(
+  ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'].flatMap((d, i): [string, number][] => [
+    [d, i],
+    [d.slice(0, 3), i],
+  ]),
+);
+
+/**
+ * A moment typed after the asking words (`at 18:00`, `tomorrow`, `tomorrow at 09:00`, `friday 18:00`, `on
+ * 2026-12-05 09:00`, `in 8h`, `next week`); null when the words are no moment; a sentence when they are one badly.
+ */
+function boardMoment(words: readonly string[]): BoardMoment | string | null {
+  const ws = words.map((w) => w.toLowerCase().replace(/\?$/, '')).filter(Boolean);
+  if (ws[0] === 'in' && ws.length === 2) {
+    const ms = parseDuration(ws[1]!);
+    if (ms !== null && ms > 0) return { kind: 'in', ms };
+    return LENGTH_SHAPE.test(ws[1]!) ? `\`in ${ws[1]}\` is no time from now: write a length, e.g. \`in 8h\`.` : null;
+  }
+  if (ws.join(' ') === 'next week') return { kind: 'in', ms: 7 * 86_400_000 };
+  const rest = ws[0] === 'at' || ws[0] === 'on' ? ws.slice(1) : ws;
+  let day: Extract<BoardMoment, { kind: 'wall' }>['day'] = null;
+  let at = 0;
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(rest[0] ?? '');
+  if (rest[0] === 'tomorrow') day = { kind: 'tomorrow' };
+  else if (rest[0] && WEEKDAY_NUMBERS.has(rest[0])) day = { kind: 'weekday', dow: WEEKDAY_NUMBERS.get(rest[0])! };
+  else if (date) {
+    const [y, mo, d] = [Number(date[1]), Number(date[2]) - 1, Number(date[3])];
+    const check = new Date(Date.UTC(y, mo, d));
+    if (check.getUTCMonth() !== mo || check.getUTCDate() !== d) return `\`${rest[0]}\` is not a date.`;
+    day = { kind: 'date', y, mo, d };
+  }
+  if (day) at = rest[1] === 'at' ? 2 : 1;
+  const clock = rest.slice(at);
+  if (clock.length === 0) return day ? { kind: 'wall', day, time: null } : null;
+  const t = clock.length === 1 ? /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(clock[0]!) : null;
+  if (!t) return day ? `\`${clock.join(' ')}\` is not a time: write it as \`18:00\`.` : null;
+  return { kind: 'wall', day, time: { h: Number(t[1]), m: Number(t[2]) } };
+}
+
 /** Reads what follows `/incident oncall`. Errors are sentences for the person who typed it. */
 export function parseOnCall(raw: string | null): OnCallParse {
   const words = (raw ?? '').trim().split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
   if (!first || words.every((w) => ASKING.has(w.toLowerCase()))) return { ok: true, command: { kind: 'board' } };
   const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
+  // Who is on call later: the asking words (`who is on call`), then a moment.
+  const asking = words.findIndex((w) => !ASKING.has(w.toLowerCase()));
+  const moment = boardMoment(words.slice(asking));
+  if (typeof moment === 'string') return bad(moment);
+  if (moment) return { ok: true, command: { kind: 'board', at: moment } };
   if (first === 'override' || first === 'swap') {
     peopleFirst(words, first === 'swap' ? 2 : 1);
     const who = person(words[1]);
@@ -152,5 +197,5 @@ export function parseOnCall(raw: string | null): OnCallParse {
   const who = person(words[0]);
   if (typeof who === 'string') return bad(who);
   if (who && words.length === 1) return { ok: true, command: { kind: 'person', who } };
-  return bad(`I don't know \`oncall ${words.join(' ')}\`.`);
+  return bad(`\`/incident oncall\` does not take \`${words.join(' ')}\`.`);
 }

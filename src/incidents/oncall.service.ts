@@ -54,6 +54,22 @@ export interface WallTime {
   time: ClockTime;
 }
 
+/**
+ * A moment asked about (`/incident oncall tomorrow 09:00`): a length from now, or a wall-clock day and time read in
+ * the rotations' time zone (see `boardMoment`). No day: the next such time; no time: that day at the time it is now.
+ */
+export type BoardMoment =
+  | { kind: 'in'; ms: number }
+  | {
+      kind: 'wall';
+      day:
+        | { kind: 'date'; y: number; mo: number; d: number }
+        | { kind: 'tomorrow' }
+        | { kind: 'weekday'; dow: number }
+        | null;
+      time: ClockTime | null;
+    };
+
 /** The end of an override as typed: a length from its start, or a wall-clock time (the next after its start). */
 export type OverrideEnd = { kind: 'for'; ms: number } | ({ kind: 'until' } & WallTime) | { kind: 'at'; at: Date };
 
@@ -233,6 +249,40 @@ export class OnCallService implements OnCallResolver, Sweep {
   }
 
   /** Every role: who is on call now, until when, who is next (rotations), or its fixed contacts. */
+  /** The time zone a moment typed for the board is read in: the rotations' one when they all share it, else UTC. */
+  boardZone(): string {
+    const zones = new Set(this.rotations().map((r) => r.rotation.timeZone));
+    return zones.size === 1 ? [...zones][0]! : 'UTC';
+  }
+
+  /**
+   * When a moment typed for the board is (see BoardMoment), in `boardZone`; a DomainError for one that is over (a
+   * date before today, or today at a time already past). A time alone is the next such time.
+   */
+  boardMoment(m: BoardMoment, now: Date): Date {
+    // To the minute, as a time typed is (the board names it).
+    if (m.kind === 'in') return new Date(Math.floor((now.getTime() + m.ms) / 60_000) * 60_000);
+    const zone = this.boardZone();
+    const p = localParts(now, zone);
+    const time = m.time ?? { h: p.h, m: p.mi };
+    if (!m.day) {
+      const today = atLocal(p.y, p.mo, p.d, time, zone);
+      return today > now ? today : atLocal(p.y, p.mo, p.d + 1, time, zone);
+    }
+    const at =
+      m.day.kind === 'tomorrow'
+        ? atLocal(p.y, p.mo, p.d + 1, time, zone)
+        : m.day.kind === 'weekday'
+          ? atLocal(p.y, p.mo, p.d + ((m.day.dow - p.dow + 7) % 7 || 7), time, zone)
+          : atLocal(m.day.y, m.day.mo, m.day.d, time, zone);
+    if (at.getTime() < now.getTime() - 60_000)
+      throw new DomainError(
+        'past',
+        'That time is over: `/incident oncall` shows who is on call now, or at a time to come (`tomorrow`, `friday 09:00`).',
+      );
+    return at;
+  }
+
   async board(now: Date): Promise<RoleBoard[]> {
     const overrides = await this.overrides(now);
     return this.runbook.escalation.order

@@ -31,7 +31,7 @@ const section = (text: string): KnownBlock => ({
   text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) },
 });
 
-function roleLines(r: RoleBoard): string {
+function roleLines(r: RoleBoard, later: boolean): string {
   const name = `*${mrkdwnClip(r.roleName, 100)}*`;
   const contacts = r.contacts.length ? r.contacts.map(mentionContact).join(', ') : '';
   if (!r.rotation) return `${name}: ${contacts || '_nobody configured_'} (fixed contacts)`;
@@ -44,18 +44,22 @@ function roleLines(r: RoleBoard): string {
     const hours = layer.hours ? ` ${clock(layer.hours.from)}–${clock(layer.hours.to)}` : '';
     const days = layer.days ? ` ${layer.days.map((d) => WEEKDAYS[d]!.slice(0, 3)).join(' ')}` : '';
     lines.push(
-      `   ${mrkdwnClip(layer.name, 60)} (${(hours + days).trim() || 'all day'}): ${mention(layer.userId)}${layer.on ? '' : ' _(off now)_'}`,
+      `   ${mrkdwnClip(layer.name, 60)} (${(hours + days).trim() || 'all day'}): ${mention(layer.userId)}${layer.on ? '' : later ? ' _(off then)_' : ' _(off now)_'}`,
     );
   }
   if (contacts) lines.push(`   Also paged: ${contacts}`);
   return lines.join('\n');
 }
 
-/** `/incident oncall`: each role, who is on call now, until when, who is next. */
-export function renderOnCallBoard(roles: readonly RoleBoard[]): Message {
+/**
+ * `/incident oncall`: each role, who is on call now, until when, who is next. `later`: the same at a moment asked
+ * about (`/incident oncall tomorrow 09:00`), named on the rotations' clock.
+ */
+export function renderOnCallBoard(roles: readonly RoleBoard[], later?: { at: Date; timeZone: string }): Message {
   if (roles.length === 0) return { text: 'The runbook file has no roles.', blocks: [] };
-  const blocks: KnownBlock[] = [section(':pager: *Who is on call now*')];
-  for (const r of roles.slice(0, 45)) blocks.push(section(roleLines(r)));
+  const when = later ? `on ${rotationTime(later.at, later.timeZone)}` : 'now';
+  const blocks: KnownBlock[] = [section(`:pager: *Who is on call ${when}*`)];
+  for (const r of roles.slice(0, 45)) blocks.push(section(roleLines(r, later !== undefined)));
   blocks.push({
     type: 'context',
     elements: [
@@ -68,7 +72,7 @@ export function renderOnCallBoard(roles: readonly RoleBoard[]): Message {
   const text = roles
     .map((r) => (r.rotation ? `${r.roleName}: <@${r.rotation.now.userId}>` : `${r.roleName}: fixed contacts`))
     .join('; ');
-  return { text: truncate(`Who is on call now: ${text}`, 3000), blocks };
+  return { text: truncate(`Who is on call ${when}: ${text}`, 3000), blocks };
 }
 
 /** `/incident oncall @person`: their time on call in the days ahead. */

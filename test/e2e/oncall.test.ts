@@ -123,6 +123,35 @@ describe('/incident oncall with a weekly rotation', () => {
     ]);
   });
 
+  it("shows who will be on call at a moment asked about, on the rotation's clock, overrides taken in", async () => {
+    // The override above: Bob from 10:00 to 18:00 on Monday 7 January 2030.
+    const during = await ask(bot, 'who is on call on 2030-01-07 12:00?');
+    expect(json(during.blocks)).toContain('*Who is on call on Mon 7 Jan 12:00 (Europe/London)*');
+    expect(json(during.blocks)).toContain(
+      '*On-Call Engineer*: <@U0BOB> :repeat: _override by <@U0BOSS>_ until Mon 7 Jan 18:00',
+    );
+    expect(during.text).toContain('Who is on call on Mon 7 Jan 12:00 (Europe/London): On-Call Engineer: <@U0BOB>');
+    const before = await ask(bot, 'oncall 2030-01-07 08:00');
+    const scheduled = scheduledAt(rb(), new Date('2030-01-07T08:00:00Z'));
+    expect(json(before.blocks)).toContain(`*On-Call Engineer*: <@${scheduled}> until Mon 7 Jan 09:00 (Europe/London)`);
+    // Either side of the next Monday's hand-off, two people (a weekday is the next one, never today).
+    const early = await ask(bot, 'oncall monday 08:00');
+    const late = await ask(bot, 'oncall monday at 10:00');
+    const who = (r: { text: string }) => /On-Call Engineer: <@(\w+)>/.exec(r.text)?.[1];
+    expect(early.text).toMatch(/^Who is on call on Mon \d+ \w+ 08:00 \(Europe\/London\)/);
+    expect(who(early)).toBeDefined();
+    expect(who(late)).toBeDefined();
+    expect(who(early)).not.toBe(who(late));
+    expect((await ask(bot, 'oncall in 8h')).text).toMatch(
+      /^Who is on call on \w{3} \d+ \w+ \d\d:\d\d \(Europe\/London\)/,
+    );
+    // A moment over, or no moment: said what to type.
+    expect((await ask(bot, 'oncall 2020-01-01 09:00')).text).toContain('That time is over');
+    expect((await ask(bot, 'who is on call next month')).text).toContain(
+      '`/incident oncall` does not take `is on call next month`',
+    );
+  });
+
   it('refuses a later override that ends before it starts, starts in the past, or lasts past ONCALL_OVERRIDE_MAX', async () => {
     const before = (await overrides(bot)).length;
     const backwards = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 until 2030-01-07 09:00');

@@ -78,6 +78,21 @@ describe('parseOnCall', () => {
     }
   });
 
+  it('reads who is on call at a moment to come, as people ask it', () => {
+    const board = (at: unknown) => ({ ok: true, command: { kind: 'board', at } });
+    const wall = (day: unknown, time: unknown) => board({ kind: 'wall', day, time });
+    expect(parseOnCall('tomorrow')).toEqual(wall({ kind: 'tomorrow' }, null));
+    // `/incident who is on call tomorrow at 9:00?` (who: a name of the subcommand).
+    expect(parseOnCall('is on call tomorrow at 9:00?')).toEqual(wall({ kind: 'tomorrow' }, { h: 9, m: 0 }));
+    expect(parseOnCall('at 18:00')).toEqual(wall(null, { h: 18, m: 0 }));
+    expect(parseOnCall('18:30')).toEqual(wall(null, { h: 18, m: 30 }));
+    expect(parseOnCall('who is on call on Friday')).toEqual(wall({ kind: 'weekday', dow: 5 }, null));
+    expect(parseOnCall('sat 07:15')).toEqual(wall({ kind: 'weekday', dow: 6 }, { h: 7, m: 15 }));
+    expect(parseOnCall('on 2026-12-24 20:00')).toEqual(wall({ kind: 'date', y: 2026, mo: 11, d: 24 }, { h: 20, m: 0 }));
+    expect(parseOnCall('in 8h')).toEqual(board({ kind: 'in', ms: 8 * 3_600_000 }));
+    expect(parseOnCall('who is on call next week?')).toEqual(board({ kind: 'in', ms: 7 * 86_400_000 }));
+  });
+
   it('says what is wrong, with the forms', () => {
     for (const [text, error] of [
       ['override 2h', 'Name the person after `override`'],
@@ -90,7 +105,11 @@ describe('parseOnCall', () => {
       ['override <@U0BOB> from 20:00 until later', '`until later` is not a time'],
       ['override <@U0BOB> from 20:00 for ever', 'Say how long'],
       ['override <@U0BOB> from 2026-13-01 09:00 for 1h', '`2026-13-01` is not a date'],
-      ['whom', "I don't know `oncall whom`"],
+      ['whom', '`/incident oncall` does not take `whom`'],
+      ['is on call next month', '`/incident oncall` does not take `is on call next month`'],
+      ['tomorrow at tea time', '`tea time` is not a time'],
+      ['on 2026-02-30', '`2026-02-30` is not a date'],
+      ['in 0h', '`in 0h` is no time from now'],
     ] as const) {
       const r = parseOnCall(text);
       expect(r.ok).toBe(false);
