@@ -72,16 +72,20 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
 const MAX_WINDOW_MS = 7 * 86_400_000;
 
 /**
- * The end typed after a window's name or title, taken off it: `for 2h` (a length, `2h`, `90m`, `1h30m`) or `until
- * 04:00` (UTC, as maintenance windows are written: the next 04:00 to come). Nothing of the kind: no end (the window
- * stays open until `/incident maintenance end`). `for` before words that are no length stays in the title.
+ * The end typed after a window's name or title, taken off it: `for 2h` (a length, `2h`, `90m`, `1h30m`, with `for`
+ * or without) or `until 04:00` (UTC, as maintenance windows are written: the next 04:00 to come). Nothing of the kind:
+ * no end (the window stays open until `/incident maintenance end`). `for` before words that are no length stays in the
+ * title.
  */
 export function typedEnd(arg: string | null, now: Date): { what: string | null; endsAt: Date | null } {
   const typed = takeEnd(arg, now);
   // `for 2h until 03:00`: two ends, and the first would stay in the title. Said, not guessed.
-  if (typed.endsAt && typed.what && takeEnd(typed.what, now).endsAt) {
+  const inner = typed.endsAt && typed.what ? takeEnd(typed.what, now) : null;
+  if (inner?.endsAt) {
+    // Each end as typed: what taking it off left out.
     const words = (arg ?? '').split(/\s+/).filter(Boolean);
-    const [first, second] = [words.slice(-4, -2).join(' '), words.slice(-2).join(' ')];
+    const [kept, before] = [(inner.what ?? '').split(/\s+/).filter(Boolean), typed.what!.split(/\s+/)];
+    const [first, second] = [words.slice(kept.length, before.length).join(' '), words.slice(before.length).join(' ')];
     throw new DomainError(
       'maintenance_ends',
       `\`${first}\` and \`${second}\` are two ends: give the window one, a length (\`for 2h\`) or a time (\`until 04:00\`).`,
@@ -97,19 +101,21 @@ function takeEnd(arg: string | null, now: Date): { what: string | null; endsAt: 
   const word = words[n - 2]?.toLowerCase();
   const last = words[n - 1] ?? '';
   const title = (k: number) => words.slice(0, n - k).join(' ') || null;
-  if (word === 'for' && LENGTH_SHAPE.test(last)) {
+  // `for 2h`, or the length alone at the end (`start db upgrade 2h`): a title does not end in one.
+  if (LENGTH_SHAPE.test(last)) {
     const ms = parseDuration(last);
+    const typedLength = word === 'for' ? `for ${last}` : last;
     if (ms === null)
       throw new DomainError(
         'maintenance_length',
-        `\`for ${last}\` is no time at all: give the window a length, e.g. \`for 2h\` or \`for 90m\`.`,
+        `\`${typedLength}\` is no time at all: give the window a length, e.g. \`for 2h\` or \`for 90m\`.`,
       );
     if (ms > MAX_WINDOW_MS)
       throw new DomainError(
         'maintenance_length',
-        `\`for ${last}\` is longer than a window opened by hand may be (7 days). Give a shorter length, or leave it out and end the window with \`/incident maintenance end\`.`,
+        `\`${typedLength}\` is longer than a window opened by hand may be (7 days). Give a shorter length, or leave it out and end the window with \`/incident maintenance end\`.`,
       );
-    return { what: title(2), endsAt: new Date(now.getTime() + ms) };
+    return { what: title(word === 'for' ? 2 : 1), endsAt: new Date(now.getTime() + ms) };
   }
   if (word === 'until') {
     // A time of day, read as an on-call override's `until` is (one word: no date before it).

@@ -116,6 +116,10 @@ describe('the end typed after a window opened by hand', () => {
     ['db upgrade until 04:00', 'db upgrade', '2026-12-04T04:00:00.000Z'],
     ['db upgrade until 21:15', 'db upgrade', '2026-12-03T21:15:00.000Z'],
     ['for 2h', null, '2026-12-03T22:30:00.000Z'],
+    // The length alone at the end, as people type it.
+    ['db upgrade 2h', 'db upgrade', '2026-12-03T22:30:00.000Z'],
+    ['quarterly 90m', 'quarterly', '2026-12-03T22:00:00.000Z'],
+    ['3h', null, '2026-12-03T23:30:00.000Z'],
   ])('%j: the title, and the end as typed', (typed, what, at) => {
     expect(end(typed)).toEqual({ what, endsAt: new Date(at) });
   });
@@ -138,6 +142,10 @@ describe('the end typed after a window opened by hand', () => {
       /^`for 2h` and `until 03:00` are two ends: give the window one, a length \(`for 2h`\) or a time \(`until 04:00`\)\.$/,
     );
     expect(() => end('db upgrade until 03:00 for 2h')).toThrow(/`until 03:00` and `for 2h` are two ends/);
+    expect(() => end('db upgrade 2h until 03:00')).toThrow(/^`2h` and `until 03:00` are two ends/);
+    expect(() => end('db upgrade until 03:00 2h')).toThrow(/^`until 03:00` and `2h` are two ends/);
+    expect(() => end('db 0h')).toThrow(/^`0h` is no time at all/);
+    expect(() => end('db 8d')).toThrow(/^`8d` is longer than a window opened by hand may be/);
     expect(end('downtime for billing for 2h')).toEqual({
       what: 'downtime for billing',
       endsAt: new Date('2026-12-03T22:30:00.000Z'),
