@@ -10,13 +10,12 @@ import type {
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
-import { describeDuration } from '../runbook/duration.js';
 import { pageAlerts } from './alerts.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
 import { type Message, span } from './incident-card.js';
 import { renderMadePublicNotice } from './private-incidents.js';
-import { channelLink, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, utcStamp } from './text.js';
+import { channelLink, humanDuration, LIMITS, mention, mrkdwnClip, slackAgo, slackDate, utcStamp } from './text.js';
 
 const simple = (text: string): Message => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 
@@ -89,10 +88,13 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       const who = n.commanderId ? mention(n.commanderId) : 'Commander';
       const title = `*${mrkdwnClip(n.playbookTitle, 100)}*`;
       const due = new Date(i.createdAt.getTime() + n.maxMs);
+      // When it was declared as Slack counts it for the reader: right however late the reminder came (a procedure
+      // attached late, the bot down over the bound) and however long after it is read.
+      const declared = `the incident was declared ${slackAgo(i.createdAt, utcStamp(i.createdAt))}`;
       return simple(
         n.bound === 'lower'
-          ? `:hourglass_flowing_sand: ${who}: ${describeDuration(n.minMs)} since the incident was declared, ${title} is past the lower bound of its RTO (${span(n.minMs, n.maxMs)}); the RTO is due ${slackDate(due, utcStamp(due))}. If recovery will take longer, say so in a status update (\`/incident update\`).`
-          : `:rotating_light: ${who}: ${describeDuration(n.maxMs)} since the incident was declared, ${title} is past its RTO (${span(n.minMs, n.maxMs)}). Give stakeholders a new estimate (\`/incident update\`), and page more help if you need it (\`/incident escalate\`).`,
+          ? `:hourglass_flowing_sand: ${who}: ${title} is past the lower bound of its RTO (${span(n.minMs, n.maxMs)}): ${declared}, and the RTO is due ${slackDate(due, utcStamp(due))}. If recovery will take longer, say so in a status update (\`/incident update\`).`
+          : `:rotating_light: ${who}: ${title} is past its RTO (${span(n.minMs, n.maxMs)}): ${declared}. Give stakeholders a new estimate (\`/incident update\`), and page more help if you need it (\`/incident escalate\`).`,
       );
     }
     case 'notify_failed': {

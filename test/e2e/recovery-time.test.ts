@@ -55,7 +55,7 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     );
     expect(String(lower.args.text)).toMatch(
       new RegExp(
-        `^:hourglass_flowing_sand: <@${REPORTER}>: 3 seconds since the incident was declared, \\*${TITLE}\\* is past the lower bound of its RTO \\(3-6 seconds\\); the RTO is due <!date\\^\\d+\\^`,
+        `^:hourglass_flowing_sand: <@${REPORTER}>: \\*${TITLE}\\* is past the lower bound of its RTO \\(3-6 seconds\\): the incident was declared <!date\\^\\d+\\^\\{ago\\}\\|[^>]+>, and the RTO is due <!date\\^\\d+\\^`,
       ),
     );
     // Not before its time: the declaration's own time plus 3 s.
@@ -72,8 +72,10 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
       (c) => c.args.channel === opened.channelId && String(c.args.text).includes('past its RTO'),
       15_000,
     );
-    expect(String(passed.args.text)).toBe(
-      `:rotating_light: <@${REPORTER}>: 6 seconds since the incident was declared, *${TITLE}* is past its RTO (3-6 seconds). Give stakeholders a new estimate (\`/incident update\`), and page more help if you need it (\`/incident escalate\`).`,
+    expect(String(passed.args.text)).toMatch(
+      new RegExp(
+        `^:rotating_light: <@${REPORTER}>: \\*${TITLE}\\* is past its RTO \\(3-6 seconds\\): the incident was declared <!date\\^${Math.floor(declaredAt / 1000)}\\^\\{ago\\}\\|[^>]+>\\. Give stakeholders a new estimate \\(\`/incident update\`\\), and page more help if you need it \\(\`/incident escalate\`\\)\\.$`,
+      ),
     );
     expect(passed.at).toBeGreaterThanOrEqual(declaredAt + 6000);
     await cardShows(bot, opened, ':rotating_light: past the RTO, due <!date');
@@ -156,7 +158,7 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     );
     // Nobody has acknowledged: the commander is named as a role.
     expect(String(passed.args.text)).toMatch(
-      /^:rotating_light: Commander: 3 seconds since .*\*Region failover\* is past its RTO \(3 seconds\)/,
+      /^:rotating_light: Commander: \*Region failover\* is past its RTO \(3 seconds\): the incident was declared <!date/,
     );
     await new Promise((r) => setTimeout(r, 1500));
     expect(rtoNotices(bot, opened.channelId)).toHaveLength(1);
