@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { useBot } from '../support/bot-harness.js';
-import { cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
+import { cardShows, declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const REPORTER = 'U0REPORTER';
@@ -40,13 +40,27 @@ const rtoNotices = (bot: ReturnType<typeof useBot>, channelId: string) =>
 
 describe('the RTO of an incident’s procedure, told when its bounds pass', () => {
   const bot = useBot({ runbook: runbook() });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Types `/incident <text>` in the incident's channel as the reporter. */
+  const type = (opened: Opened, text: string) => bot.command(text, { channel_id: opened.channelId, user_id: REPORTER });
+  /** Attaches a playbook by typing it, and waits for the card to show its RTO (`shown`) or none (`null`). */
+  const attach = async (opened: Opened, how: 'playbook' | 'detach', playbook: string, shown: RegExp | null) => {
+    await type(opened, `${how} ${playbook}`);
+    await cardShows(bot, opened, shown ?? /^(?![\s\S]*RTO)/);
+  };
+  /** The channel's message saying the RTO passed. */
+  const rtoPassed = (opened: Opened) =>
+    bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('past its RTO'),
+      15_000,
+    );
 
   it('tells the channel and the commander when the lower bound passes, then the RTO, once each, and the card and timeline show it', async () => {
     const opened = await declareThroughBot(bot, 'sev0 complete site failure in iad', REPORTER);
     await bot.clickCard({ ...opened, id: opened.incidentId }, ACTION.acknowledge, REPORTER);
     await cardShows(bot, opened, 'Take command');
-    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
-    await cardShows(bot, opened, /RTO 3-6 seconds: started <!date/);
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds: started <!date/);
 
     const lower = await bot.fake.waitFor(
       'chat.postMessage',
@@ -67,11 +81,7 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     expect(lower.at).toBeGreaterThanOrEqual(declaredAt + 3000);
     await cardShows(bot, opened, ':warning: past the lower bound');
 
-    const passed = await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('past its RTO'),
-      15_000,
-    );
+    const passed = await rtoPassed(opened);
     expect(String(passed.args.text)).toMatch(
       new RegExp(
         `^:rotating_light: <@${REPORTER}>: \\*${TITLE}\\* is past its RTO \\(3-6 seconds\\): the incident was declared <!date\\^${Math.floor(declaredAt / 1000)}\\^\\{ago\\}\\|[^>]+>\\. Give stakeholders a new estimate \\(\`/incident update\`\\), and page more help if you need it \\(\`/incident escalate\`\\)\\.$`,
@@ -81,10 +91,10 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     await cardShows(bot, opened, ':rotating_light: past the RTO, due <!date');
 
     // Once each: a second later nothing more was said.
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     expect(rtoNotices(bot, opened.channelId)).toHaveLength(2);
 
-    await bot.command('timeline', { channel_id: opened.channelId, user_id: REPORTER });
+    await type(opened, 'timeline');
     const timeline = await eventually(
       async () => bot.replies().find((r) => JSON.stringify(r).includes('Timeline · #')),
       'the timeline',
@@ -96,53 +106,38 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
 
   it('says nothing of an RTO whose procedure was detached before its bounds, and the card drops it', async () => {
     const opened = await declareThroughBot(bot, 'sev1 site failure in fra', REPORTER);
-    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
-    await cardShows(bot, opened, /RTO 3-6 seconds/);
-    await bot.command('detach disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
-    await cardShows(bot, opened, /^(?![\s\S]*RTO)/);
-    await new Promise((r) => setTimeout(r, 7000));
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await attach(opened, 'detach', 'disaster-recovery', null);
+    await sleep(7000);
     expect(rtoNotices(bot, opened.channelId)).toEqual([]);
   });
 
   it('counts an RTO attached again after a detach, and says nothing once the incident is resolved', async () => {
     const again = await declareThroughBot(bot, 'sev1 site failure in sin', REPORTER);
-    await bot.command('playbook disaster-recovery', { channel_id: again.channelId, user_id: REPORTER });
-    await cardShows(bot, again, /RTO 3-6 seconds/);
-    await bot.command('detach disaster-recovery', { channel_id: again.channelId, user_id: REPORTER });
-    await cardShows(bot, again, /^(?![\s\S]*RTO)/);
-    await bot.command('playbook disaster-recovery', { channel_id: again.channelId, user_id: REPORTER });
-    await cardShows(bot, again, /RTO 3-6 seconds/);
+    await attach(again, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await attach(again, 'detach', 'disaster-recovery', null);
+    await attach(again, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
 
     const resolved = await declareThroughBot(bot, 'sev1 site failure in syd', REPORTER);
-    await bot.command('playbook region-failover', { channel_id: resolved.channelId, user_id: REPORTER });
-    await cardShows(bot, resolved, /RTO 3 seconds/);
-    await bot.command('resolve restored from backup', { channel_id: resolved.channelId, user_id: REPORTER });
+    await attach(resolved, 'playbook', 'region-failover', /RTO 3 seconds/);
+    await type(resolved, 'resolve restored from backup');
     await cardShows(bot, resolved, /recovered in/);
 
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === again.channelId && String(c.args.text).includes('past its RTO'),
-      15_000,
-    );
+    await rtoPassed(again);
     expect(rtoNotices(bot, again.channelId)).toHaveLength(2);
     expect(rtoNotices(bot, resolved.channelId)).toEqual([]);
   });
 
   it('reopened past its RTO, tells the RTO passed once, and not the lower bound before it', async () => {
     const opened = await declareThroughBot(bot, 'sev1 site failure in gru', REPORTER);
-    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
-    await cardShows(bot, opened, /RTO 3-6 seconds/);
-    await bot.command('resolve failed over', { channel_id: opened.channelId, user_id: REPORTER });
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await type(opened, 'resolve failed over');
     await cardShows(bot, opened, /recovered in/);
-    await new Promise((r) => setTimeout(r, 6500));
+    await sleep(6500);
     expect(rtoNotices(bot, opened.channelId)).toEqual([]);
-    await bot.command('reopen errors are back', { channel_id: opened.channelId, user_id: REPORTER });
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('past its RTO'),
-      15_000,
-    );
-    await new Promise((r) => setTimeout(r, 1500));
+    await type(opened, 'reopen errors are back');
+    await rtoPassed(opened);
+    await sleep(1500);
     expect(rtoNotices(bot, opened.channelId).map((c) => String(c.args.text).slice(0, 25))).toEqual([
       ':rotating_light: Commande',
     ]);
@@ -150,17 +145,13 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
 
   it('tells a single-duration RTO once, when it passes (no lower bound to pass)', async () => {
     const opened = await declareThroughBot(bot, 'sev1 region down in ams', REPORTER);
-    await bot.command('playbook region-failover', { channel_id: opened.channelId, user_id: REPORTER });
-    const passed = await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === opened.channelId && String(c.args.text).includes('past its RTO'),
-      15_000,
-    );
+    await type(opened, 'playbook region-failover');
+    const passed = await rtoPassed(opened);
     // Nobody has acknowledged: the commander is named as a role.
     expect(String(passed.args.text)).toMatch(
       /^:rotating_light: Commander: \*Region failover\* is past its RTO \(3 seconds\): the incident was declared <!date/,
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     expect(rtoNotices(bot, opened.channelId)).toHaveLength(1);
   });
 });
