@@ -221,6 +221,12 @@ export interface IncidentChat {
     alerts?: AlertCardView,
     objectives?: ObjectivesView,
   ): Promise<void>;
+  /**
+   * What the card shows may not be what was last sent to it (an update from another replica may have reached Slack
+   * after this one's, though answered before it): the next refresh is sent, even one that would show the same as the
+   * last update. None: every refresh is sent.
+   */
+  cardMayDiffer?(incident: Incident): Promise<void>;
   /** Tells a declarer privately how a declaration that was interrupted (the bot restarted, the database went) ended. */
   tellDeclarer(report: DeclarationReport): Promise<void>;
   /**

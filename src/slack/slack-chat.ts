@@ -269,6 +269,10 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     await this.shownCards.showing(channel, ts, body);
   }
 
+  async cardMayDiffer(incident: Incident): Promise<void> {
+    if (incident.channelId && incident.cardTs) await this.shownCards.forget(incident.channelId, incident.cardTs);
+  }
+
   async announce(incident: Incident, madePublicBy?: string, alertSources?: readonly string[]): Promise<void> {
     if (!this.opts.incidentsChannel) return;
     // A private incident is announced nowhere; at most, as the runbook file says, that one exists.

@@ -57,6 +57,13 @@ describe('an incident card is updated only to change it', () => {
       await chat.refreshCard(incident);
       expect(fake.callsTo('chat.update')).toHaveLength(3);
       expect(body(fake.message('C0INC7', ts)! as never)).toBe(body(fake.callsTo('chat.update')[2]!.args));
+
+      // Told the card may differ from what was last sent (replicas' updates crossing): the same update is sent.
+      await chat.cardMayDiffer(incident);
+      await chat.refreshCard(incident);
+      expect(fake.callsTo('chat.update')).toHaveLength(4);
+      await chat.refreshCard(incident);
+      expect(fake.callsTo('chat.update')).toHaveLength(4);
     });
   });
 

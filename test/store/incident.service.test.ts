@@ -507,6 +507,43 @@ forEachDatabase(
         expect(last).toEqual(await service.get(incident.id));
       });
 
+      it('the card shown again after another replica changed it meanwhile is sent even if the last update was the same', async () => {
+        // A chat that leaves out an update identical to the last one sent (as SlackChat does), unless told the card
+        // may differ: with two replicas' updates crossing, the last one answered may not be the last one Slack applied.
+        const sent: string[] = [];
+        const said: string[] = [];
+        let last: string | null = null;
+        let slow = true;
+        const render = (i: Incident) => `SEV-${i.severity} ${i.commanderId ?? '-'}`;
+        chat.port.refreshCard = async (i: Incident) => {
+          if (slow) {
+            // This replica's update is applied after the other replica's, but the other replica's answer is written
+            // down after this one's: what was last sent says what Slack no longer shows.
+            slow = false;
+            await new Promise((r) => setTimeout(r, 300));
+            sent.push(render(i));
+            last = 'SEV-2 UCMD';
+            return;
+          }
+          if (render(i) === last) return;
+          last = render(i);
+          sent.push(last);
+        };
+        chat.port.cardMayDiffer = async (i: Incident) => {
+          said.push(render(i));
+          last = null;
+        };
+        const replica = new IncidentService(ctx.db, chat.port, logger.log);
+        const sev = service.changeSeverity(incident.id, 'UCMD', 2, 'act:cross-sev');
+        await new Promise((r) => setTimeout(r, 50));
+        await replica.acknowledge(incident.id, 'UCMD', 'act:cross-ack');
+        await sev;
+        // Slack applied: the other replica's card, then this one's older one, then this one's again as it is now.
+        expect(sent).toEqual(['SEV-2 UCMD', 'SEV-2 -', 'SEV-2 UCMD']);
+        expect(said).toEqual(['SEV-2 UCMD']);
+        delete chat.port.cardMayDiffer;
+      });
+
       it('a burst of changes to one incident updates its card a few times, not once each, and ends as it is now', async () => {
         // Each card update takes 300 ms (Slack under load); eight changes come while the first is shown. (At 100 ms,
         // a busy machine spread the eight transactions over more than two card updates.)
