@@ -319,7 +319,13 @@ export function createBot({
     runbook,
     app.logger,
     (at) => timers.poke(at),
-    { ...escalationOptions, cardSections: sections, shared: kv },
+    // A fired timer's card is shown as every change's is (checked against the row after its update).
+    {
+      ...escalationOptions,
+      cardSections: sections,
+      shared: kv,
+      refreshCard: (id): Promise<void> => incidents.refreshCard(id),
+    },
     metrics,
     notifications,
     oncall,

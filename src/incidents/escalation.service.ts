@@ -163,6 +163,12 @@ export class EscalationService {
       cardSections?: { part(incidentId: number): (first: number) => StatementPart };
       /** Where notes of what pages did are shared with other replicas (see `notes`); none: this process's memory. */
       shared?: KeyValue;
+      /**
+       * Shows an incident's card again after a fired timer: the incident service's, which renders it after any
+       * refresh under way and checks the row again after its update (a change committed meanwhile by another
+       * replica is shown). None: rendered here from the row as read.
+       */
+      refreshCard?: (incidentId: number) => Promise<void>;
     } = {},
     private readonly metrics: IncidentMetrics = NO_METRICS,
     /** How pages reach people after the Slack DM (the runbook's notify: rules); none: the DM only. */
@@ -566,8 +572,10 @@ export class EscalationService {
 
   /** Refreshes the card after a fired timer (logged when it cannot). */
   private async refreshAfter(incident: Incident, what: string): Promise<void> {
+    const refresh = this.opts.refreshCard;
     await this.lanes
       .run('follow_up', async () => {
+        if (refresh) return refresh(incident.id);
         const [view, current] = await Promise.all([this.view(this.db, incident), getIncident(this.db, incident.id)]);
         await this.chat.refreshCard(current ?? incident, view);
       })

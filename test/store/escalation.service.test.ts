@@ -118,6 +118,22 @@ forEachDatabase((suite) => {
     expect(rows.map((r) => r.kind)).toEqual(['paged']);
   });
 
+  it("shows the card after a page through the incident service's refresh when given one (it checks the row after its update)", async () => {
+    const refreshed: number[] = [];
+    const own = new EscalationService(db, rec.port, runbook, quiet, undefined, {
+      refreshCard: async (id) => {
+        refreshed.push(id);
+      },
+    });
+    const i = await openIncident(db);
+    await addJob(db, i.id, 'declared', 'on_call');
+    const [fired] = (await own.claim(100, LEASE_MS)).works;
+    await own.run(fired!);
+    expect(rec.chat.pages).toHaveLength(1);
+    expect(refreshed).toEqual([i.id]);
+    expect(rec.chat.cards).toBe(0);
+  });
+
   it('two timers due at once that name the same role (both overdue after an outage) page it once', async () => {
     const i = await openIncident(db);
     // Nobody acknowledged (on-call again, and senior DevOps next), and not resolved in time (senior DevOps).
