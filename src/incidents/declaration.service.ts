@@ -189,6 +189,11 @@ export class DeclarationService {
     private readonly policy: DeclarePolicy = {},
     /** Where notes of declarations the database could not record are shared with other replicas (see `notes`). */
     shared: KeyValue | null = null,
+    /**
+     * Shows the card again once it is linked to the incident, as every change's card is shown (IncidentService's
+     * refreshCard: the row and its pages read then, and checked again after the update).
+     */
+    private readonly refreshLinked: (incidentId: number) => Promise<void> = async () => {},
   ) {
     this.notes = new SideNotes(shared, 'declaration', DECLARATION_NOTE_CODEC, log);
   }
@@ -422,16 +427,14 @@ export class DeclarationService {
           this.log.error('saving the card ts failed', err);
           this.share(incident, note);
         }
-        // A page that fired while the card was being posted refreshed no card (there was none yet): what the card
-        // shows of paging is read again once it is linked, and shown if it changed (a role skipped for want of
-        // contacts left the card saying "Next: On-Call Engineer" for good).
+        // A page that fired while the card was being posted refreshed no card (there was none yet), nor did a change
+        // made meanwhile (an acknowledgement from the page's DM, on another replica): the card is shown again once it
+        // is linked, from the row and pages as they are then (a role skipped for want of contacts left the card
+        // saying "Next: On-Call Engineer" for good). A card that would not change is not sent again.
         if (incident.cardTs) {
-          try {
-            const now = await this.escalationView(incident);
-            if (JSON.stringify(now) !== JSON.stringify(shown)) await this.chat.refreshCard(incident, now);
-          } catch (err) {
-            this.log.warn('could not show the pages made while the card was posted', err);
-          }
+          await this.refreshLinked(incident.id).catch((err) =>
+            this.log.warn('could not show the changes made while the card was posted', err),
+          );
         }
       }
     }

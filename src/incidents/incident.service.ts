@@ -91,6 +91,7 @@ export class IncidentService {
       metrics,
       policy,
       shared,
+      (id) => this.refreshCard(id),
     );
   }
 
