@@ -191,11 +191,18 @@ export class DeclarationService {
     shared: KeyValue | null = null,
     /**
      * Shows the card again once it is linked to the incident, as every change's card is shown (IncidentService's
-     * refreshCard: the row and its pages read then, and checked again after the update).
+     * refreshCard: the row and its pages read then, and checked again after the update). None: rendered here from
+     * the incident as linked.
      */
-    private readonly refreshLinked: (incidentId: number) => Promise<void> = async () => {},
+    private readonly refreshLinked: ((incidentId: number) => Promise<void>) | null = null,
   ) {
     this.notes = new SideNotes(shared, 'declaration', DECLARATION_NOTE_CODEC, log);
+  }
+
+  /** Shows the card linked to `incident` again (see `refreshLinked`). */
+  private async showAgain(incident: Incident): Promise<void> {
+    if (this.refreshLinked) return this.refreshLinked(incident.id);
+    await this.chat.refreshCard(incident, await this.escalationView(incident));
   }
 
   private escalationView(incident: Incident): Promise<EscalationView | undefined> {
@@ -400,9 +407,9 @@ export class DeclarationService {
       incident = await updateIncident(this.db, incident.id, { cardTs: posted });
       cardTs = posted;
       // It shows the incident as it was then: shown as it is now.
-      await this.chat
-        .refreshCard(incident, await this.escalationView(incident))
-        .catch((err) => this.log.warn('could not refresh the card found in the channel', err));
+      await this.showAgain(incident).catch((err) =>
+        this.log.warn('could not refresh the card found in the channel', err),
+      );
     }
     if (!cardTs) {
       let shown: EscalationView | undefined;
@@ -432,7 +439,7 @@ export class DeclarationService {
         // is linked, from the row and pages as they are then (a role skipped for want of contacts left the card
         // saying "Next: On-Call Engineer" for good). A card that would not change is not sent again.
         if (incident.cardTs) {
-          await this.refreshLinked(incident.id).catch((err) =>
+          await this.showAgain(incident).catch((err) =>
             this.log.warn('could not show the changes made while the card was posted', err),
           );
         }
