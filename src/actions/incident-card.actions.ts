@@ -1,6 +1,7 @@
 import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { AlreadyDoneError, DomainError, IncidentNotFoundError, resolvedError } from '../incidents/errors.js';
+import { AlreadyDoneError, DomainError, IncidentNotFoundError } from '../incidents/errors.js';
+import { mustTakeUpdates } from '../incidents/incident.service.js';
 import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -156,7 +157,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     ACTION.postUpdate,
     async ({ incidentId, body, client }) => {
       const i = await incidents.get(incidentId);
-      if (i.status === 'resolved') throw resolvedError('This incident is resolved; it takes no more status updates.');
+      mustTakeUpdates(i);
       const now = new Date();
       const meta = statusUpdateMetadata(i, i.channelId ?? body.channel?.id ?? '', now);
       await openModal(

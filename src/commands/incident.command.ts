@@ -1,7 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import { noteIncident, noteOutcome } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
-import { AlreadyDoneError, DomainError, NotAnIncidentChannelError, resolvedError } from '../incidents/errors.js';
+import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from '../incidents/errors.js';
+import { mustTakeUpdates } from '../incidents/incident.service.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
@@ -150,7 +151,7 @@ const HANDLERS: {
     return r;
   },
   async update(cmd, c, i) {
-    if (i.status === 'resolved') throw resolvedError('This incident is resolved; it takes no more status updates.');
+    mustTakeUpdates(i);
     const publish = publishesByDefault(i.severity, c.deps.severities);
     const prefill = statusUpdatePrefill(cmd.summary);
     const now = new Date();

@@ -678,6 +678,14 @@ function maskedUpdate<T extends { update: StatusUpdateInput }>(merged: T, mask: 
 }
 
 /**
+ * Refuses to open the status update form of a resolved incident (its card's Post status update, `/incident update`),
+ * saying how to reopen it: its submission would be refused (resolvedMeanwhile).
+ */
+export function mustTakeUpdates(i: Incident): void {
+  if (i.status === 'resolved') throw resolvedError('This incident is resolved; it takes no more status updates.');
+}
+
+/**
  * A status update for an incident resolved meanwhile (another person resolved it while this one wrote): refused, and
  * what the person wrote is given back to them, so that it is not lost.
  */
