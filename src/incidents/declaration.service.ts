@@ -424,6 +424,7 @@ export class DeclarationService {
       }
       if (cardTs) {
         const ts = cardTs;
+        const postedAs = incident;
         try {
           incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
         } catch (err) {
@@ -435,13 +436,19 @@ export class DeclarationService {
           this.share(incident, note);
         }
         // A page that fired while the card was being posted refreshed no card (there was none yet), nor did a change
-        // made meanwhile (an acknowledgement from the page's DM, on another replica): the card is shown again once it
-        // is linked, from the row and pages as they are then (a role skipped for want of contacts left the card
-        // saying "Next: On-Call Engineer" for good). A card that would not change is not sent again.
+        // made meanwhile (an acknowledgement from the page's DM, on another replica): once the card is linked, when
+        // the row (as linking it returned it) or the pages differ from what the card was posted with, it is shown
+        // again from them (a role skipped for want of contacts left the card saying "Next: On-Call Engineer" for
+        // good). Most declarations have nothing new by then: one statement, and no card render.
         if (incident.cardTs) {
-          await this.showAgain(incident).catch((err) =>
-            this.log.warn('could not show the changes made while the card was posted', err),
-          );
+          try {
+            const now = await this.escalationView(incident);
+            const unlinked = (i: Incident) => JSON.stringify({ ...i, cardTs: null });
+            if (unlinked(incident) !== unlinked(postedAs) || JSON.stringify(now) !== JSON.stringify(shown))
+              await this.showAgain(incident);
+          } catch (err) {
+            this.log.warn('could not show the changes made while the card was posted', err);
+          }
         }
       }
     }
