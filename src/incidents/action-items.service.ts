@@ -6,8 +6,10 @@ import {
   finishItemReminder,
   getActionItem,
   insertActionItems,
+  itemDms,
   itemsOfIncident,
   openItems,
+  recordItemDm,
   retryItemReminder,
 } from '../store/action-item.repo.js';
 import type { Database, Queryable } from '../store/db.js';
@@ -19,7 +21,7 @@ import type { ActionItem, ActionItemWithIncident, NewActionItem, OwnerRef } from
 import { AlreadyDoneError, DomainError } from './errors.js';
 import { retryDelayMs } from './escalation.service.js';
 import { incidentOrThrow } from './find-incident.js';
-import type { FollowUpChat } from './follow-up-ports.js';
+import type { FollowUpChat, OwnerDm } from './follow-up-ports.js';
 import { type Logger, UnreachableContactError } from './ports.js';
 import type { Sweep } from './timer-loop.js';
 import type { Incident } from './types.js';
@@ -151,7 +153,7 @@ export class ActionItemService implements Sweep {
     for (const item of added) {
       if (!item.ownerId) continue;
       try {
-        await this.chat.tellOwner(incident, item, 'assigned');
+        await this.noteDm(item, await this.chat.tellOwner(incident, item, 'assigned'), 'assigned');
       } catch (err) {
         this.log.warn(`could not tell the owner of action item ${item.id}`, err);
         warnings.push(`<@${item.ownerId}> could not be sent a direct message about "${item.text}"`);
@@ -222,7 +224,28 @@ export class ActionItemService implements Sweep {
       });
     }
     this.chat.changed(r.incident.teamId, [actorId, ...(r.item.ownerId ? [r.item.ownerId] : [])]);
+    await this.showClosedInDms(r.incident, r.item);
     return { item: r.item, incident: r.incident, last: r.last, warnings };
+  }
+
+  /**
+   * Keeps where a direct message about an item is, to update it once the item is closed. Not kept: that message keeps
+   * its Done button (which says the item is closed when pressed), so it is logged, not raised.
+   */
+  private async noteDm(item: ActionItem, dm: OwnerDm | null, why: 'assigned' | 'due'): Promise<void> {
+    if (!dm) return;
+    await recordItemDm(this.db, item.id, { ...dm, why }).catch((err) =>
+      this.log.warn(`could not record the direct message about action item ${item.id}`, err),
+    );
+  }
+
+  /** The owner's direct messages about a closed item say so, in place, without their Done button (logged if not). */
+  private async showClosedInDms(incident: Incident, item: ActionItem): Promise<void> {
+    try {
+      for (const dm of await itemDms(this.db, item.id)) await this.chat.showItemClosed(incident, item, dm);
+    } catch (err) {
+      this.log.warn(`could not show action item ${item.id} as done in its owner's direct messages`, err);
+    }
   }
 
   /** Open items across a workspace's incidents, the person's own first. */
@@ -248,7 +271,7 @@ export class ActionItemService implements Sweep {
       let told: string | null = null;
       if (item.ownerId) {
         try {
-          await this.chat.tellOwner(incident, item, 'due');
+          await this.noteDm(item, await this.chat.tellOwner(incident, item, 'due'), 'due');
           told = item.ownerId;
         } catch (err) {
           if (!(err instanceof UnreachableContactError)) throw err;

@@ -10,6 +10,12 @@ export type FollowUpNotice =
   /** What the declarer wrote about the incident in the declare form. */
   | { kind: 'description'; actorId: string; text: string };
 
+/** Where a direct message to an item's owner is (Slack's answer to sending it). */
+export interface OwnerDm {
+  channelId: string;
+  ts: string;
+}
+
 /** A document to post in the incident channel as a file. */
 export interface PostedDocument {
   filename: string;
@@ -33,8 +39,13 @@ export interface ContactName {
  * views (in Slack, the Home tab). src/slack implements it; the domain never imports Slack.
  */
 export interface FollowUpChat {
-  /** A direct message to an item's owner: it was assigned to them, or it is due. */
-  tellOwner(incident: Incident, item: ActionItem, why: 'assigned' | 'due'): Promise<void>;
+  /**
+   * A direct message to an item's owner: it was assigned to them, or it is due. Where it is (to update it once the
+   * item is closed), or null when nothing was sent (no owner).
+   */
+  tellOwner(incident: Incident, item: ActionItem, why: 'assigned' | 'due'): Promise<OwnerDm | null>;
+  /** Updates a direct message sent by tellOwner: the item, closed, says so, without its Done button. */
+  showItemClosed(incident: Incident, item: ActionItem, dm: OwnerDm & { why: 'assigned' | 'due' }): Promise<void>;
   /** A line in the incident channel. */
   postFollowUp(incident: Incident, notice: FollowUpNotice): Promise<void>;
   /** Posts a document in the incident channel as a file; returns the file's id. */

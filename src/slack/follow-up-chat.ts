@@ -1,6 +1,12 @@
 import type { WebClient } from '@slack/web-api';
 import type { ActionItem, UserLookup } from '../incidents/action-items.js';
-import type { ContactName, FollowUpChat, FollowUpNotice, PostedDocument } from '../incidents/follow-up-ports.js';
+import type {
+  ContactName,
+  FollowUpChat,
+  FollowUpNotice,
+  OwnerDm,
+  PostedDocument,
+} from '../incidents/follow-up-ports.js';
 import { UnreachableContactError } from '../incidents/ports.js';
 import type { Incident } from '../incidents/types.js';
 import type { KeyValue } from '../store/kv.js';
@@ -52,15 +58,25 @@ export class SlackFollowUpChat implements FollowUpChat {
     private readonly caches: FollowUpCaches = {},
   ) {}
 
-  async tellOwner(incident: Incident, item: ActionItem, why: 'assigned' | 'due'): Promise<void> {
-    if (!item.ownerId) return;
+  async tellOwner(incident: Incident, item: ActionItem, why: 'assigned' | 'due'): Promise<OwnerDm | null> {
+    if (!item.ownerId) return null;
     const msg = renderOwnerMessage(incident, item, why, new Date());
     try {
-      await this.client.chat.postMessage({ channel: item.ownerId, text: msg.text, blocks: msg.blocks });
+      const res = await this.client.chat.postMessage({ channel: item.ownerId, text: msg.text, blocks: msg.blocks });
+      return res.channel && res.ts ? { channelId: res.channel, ts: res.ts } : null;
     } catch (err) {
       const code = slackErrorCode(err);
       if (code && UNREACHABLE.has(code)) throw new UnreachableContactError(item.ownerId, code);
       throw toChatPlatformError(err, `send <@${item.ownerId}> a direct message`);
+    }
+  }
+
+  async showItemClosed(incident: Incident, item: ActionItem, dm: OwnerDm & { why: 'assigned' | 'due' }): Promise<void> {
+    const msg = renderOwnerMessage(incident, item, dm.why, new Date());
+    try {
+      await this.client.chat.update({ channel: dm.channelId, ts: dm.ts, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      throw toChatPlatformError(err, "update the owner's direct message");
     }
   }
 

@@ -257,3 +257,28 @@ export async function retryItemReminder(q: Queryable, id: number, at: Date, erro
     error.slice(0, 1000),
   ]);
 }
+
+/** A direct message sent to an item's owner about it, to update once the item is closed. */
+export interface ItemDm {
+  channelId: string;
+  ts: string;
+  why: 'assigned' | 'due';
+}
+
+/** Records a direct message sent about an item (a retried send recorded twice is one row). */
+export async function recordItemDm(q: Queryable, itemId: number, dm: ItemDm): Promise<void> {
+  await q.query(
+    `INSERT INTO action_item_dms (item_id, channel_id, ts, why) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (item_id, ts) DO NOTHING`,
+    [itemId, dm.channelId, dm.ts, dm.why],
+  );
+}
+
+/** The direct messages sent about an item, oldest first. */
+export async function itemDms(q: Queryable, itemId: number): Promise<ItemDm[]> {
+  const { rows } = await q.query<{ channel_id: string; ts: string; why: 'assigned' | 'due' }>(
+    'SELECT channel_id, ts, why FROM action_item_dms WHERE item_id = $1 ORDER BY ts',
+    [itemId],
+  );
+  return rows.map((r) => ({ channelId: r.channel_id, ts: r.ts, why: r.why }));
+}

@@ -26,10 +26,12 @@ export function itemSection(
   now: Date,
   opts: { showOwner?: boolean } = {},
 ): SectionBlock {
+  const open = item.state === 'open';
   const facts = [
     incidentRef(incident),
     ...(opts.showOwner === false ? [] : [item.ownerId ? `owner ${mention(item.ownerId)}` : 'nobody owns it']),
-    dueText(item, now),
+    // Closed (a message sent before, updated in place): who closed it and when, instead of its due date and button.
+    open ? dueText(item, now) : closedText(item),
   ];
   return {
     type: 'section',
@@ -38,8 +40,14 @@ export function itemSection(
       type: 'mrkdwn',
       text: truncate(`*${mrkdwnClip(item.text, 400)}*\n${facts.join(' · ')}`, LIMITS.sectionText),
     },
-    accessory: button(ACTION.actionItemDone, 'Done', actionItemRef.encode(item.id)),
+    ...(open ? { accessory: button(ACTION.actionItemDone, 'Done', actionItemRef.encode(item.id)) } : {}),
   };
+}
+
+/** ":white_check_mark: done by @x 2 hours ago": a closed item. */
+function closedText(item: Pick<ActionItem, 'closedBy' | 'closedAt'>): string {
+  const by = item.closedBy ? ` by ${mention(item.closedBy)}` : '';
+  return `:white_check_mark: done${by}${item.closedAt ? ` ${slackAgo(item.closedAt, utcStamp(item.closedAt))}` : ''}`;
 }
 
 /** `/incident actions`: open items across incidents, the person's own first, each with Done. Pure; within 50 blocks. */
@@ -87,7 +95,7 @@ export function renderOwnerMessage(
         elements: [
           {
             type: 'mrkdwn',
-            text: "Your open items are in `/incident actions` and in the bot's Home tab.",
+            text: `${item.state === 'open' ? '' : 'Done, nothing more to do here. '}Your open items are in \`/incident actions\` and in the bot's Home tab.`,
           },
         ],
       },

@@ -30,12 +30,20 @@ function makeChat(unreachable: string[] = []) {
     told: [] as { owner: string | null; why: string; text: string }[],
     posted: [] as FollowUpNotice[],
     refreshed: [] as string[],
+    /** The direct messages updated once their item was closed: ts, and what the item said then. */
+    closed: [] as { ts: string; why: string; state: string; closedBy: string | null }[],
   };
   const port: FollowUpChat = {
     async tellOwner(_i: Incident, item: ActionItem, why: 'assigned' | 'due') {
       if (item.ownerId && unreachable.includes(item.ownerId))
         throw new UnreachableContactError(item.ownerId, 'user_not_found');
       chat.told.push({ owner: item.ownerId, why, text: item.text });
+      return item.ownerId
+        ? { channelId: `D${item.ownerId}`, ts: `1700000000.${String(chat.told.length).padStart(6, '0')}` }
+        : null;
+    },
+    async showItemClosed(_i: Incident, item: ActionItem, dm: { ts: string; why: string }) {
+      chat.closed.push({ ts: dm.ts, why: dm.why, state: item.state, closedBy: item.closedBy });
     },
     async postFollowUp(_i: Incident, n: FollowUpNotice) {
       chat.posted.push(n);
@@ -155,6 +163,14 @@ forEachDatabase((ctx) => {
           ['gone', true],
         ]),
       );
+      // Closed: both direct messages its owner got (assigned, then due) say so in place, with who closed it.
+      const owned = (await service.listOpen(TEAM, 'U0OWNER')).items.find((i) => i.item.text === 'owned')!;
+      expect(chat.closed).toEqual([]);
+      await service.close(owned.item.id, 'U0OWNER');
+      expect(chat.closed).toEqual([
+        { ts: '1700000000.000001', why: 'assigned', state: 'done', closedBy: 'U0OWNER' },
+        { ts: '1700000000.000002', why: 'due', state: 'done', closedBy: 'U0OWNER' },
+      ]);
     });
 
     it('closing the last open item notes it on the timeline and in the channel; a second close says who closed it', async () => {

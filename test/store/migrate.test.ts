@@ -11,6 +11,7 @@ import {
 import { forEachDatabase } from './databases.js';
 
 const TABLES = [
+  'action_item_dms',
   'action_items',
   'alert_deliveries',
   'alert_delivery_hashes',
