@@ -161,7 +161,8 @@ function boardMoment(words: readonly string[]): BoardMoment | string | null {
   const clock = rest.slice(at);
   if (clock.length === 0) return day ? { kind: 'wall', day, time: null } : null;
   const t = clock.length === 1 ? /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(clock[0]!) : null;
-  if (!t) return day ? `\`${clock.join(' ')}\` is not a time: write it as \`18:00\`.` : null;
+  // After a day or `at`, what follows can only be meant as the time.
+  if (!t) return day || ws[0] === 'at' ? `\`${clock.join(' ')}\` is not a time: write it as \`18:00\`.` : null;
   return { kind: 'wall', day, time: { h: Number(t[1]), m: Number(t[2]) } };
 }
 

@@ -108,6 +108,8 @@ describe('parseOnCall', () => {
       ['whom', '`/incident oncall` does not take `whom`'],
       ['is on call next month', '`/incident oncall` does not take `is on call next month`'],
       ['tomorrow at tea time', '`tea time` is not a time'],
+      ['at 25:00', '`25:00` is not a time'],
+      ['who is on call at noon', '`noon` is not a time'],
       ['on 2026-02-30', '`2026-02-30` is not a date'],
       ['in 0h', '`in 0h` is no time from now'],
     ] as const) {
