@@ -133,6 +133,15 @@ export function renderItemsAdded(added: ActionItem[], skipped: string[], now: Da
 }
 
 /** The reply to a Done click: when it was closed, as Slack counts it for the reader ("just now" read later is wrong). */
+/** `/incident actions` shown again after an item of it was closed: the line saying so, then the list. Pure. */
+export function renderListAfterClose(closed: string, list: Message): Message {
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: closed } }, ...list.blocks];
+  // The list fills a message's blocks at most; with the line, its last item goes.
+  if (blocks.length > LIMITS.blocksPerMessage)
+    blocks.splice(LIMITS.blocksPerMessage - 1, blocks.length - LIMITS.blocksPerMessage);
+  return { text: truncate(`${closed}\n${list.text}`, 3000), blocks };
+}
+
 export function renderItemClosed(item: ActionItem, last: boolean, now: Date): string {
   return `:white_check_mark: Done: *${mrkdwnClip(item.text, 300)}* (closed ${slackAgo(item.closedAt ?? now)}).${
     last ? ' That was the last open action item of its incident.' : ''

@@ -111,12 +111,11 @@ describe('action items', () => {
       value: actionItemRef.encode(id!),
       userId: OWNER,
     });
-    await bot.fake.waitForCount('chat.update', 2);
     for (const dm of dms) {
-      const shown = JSON.stringify(bot.fake.message('D0OWNER', dm.ts)!.blocks);
-      expect(shown).toContain(`:white_check_mark: done by <@${OWNER}> <!date^`);
-      expect(shown).toContain('Done, nothing more to do here.');
-      expect(shown).not.toContain(ACTION.actionItemDone);
+      const update = await bot.fake.waitFor('chat.update', (c) => c.args.channel === 'D0OWNER' && c.args.ts === dm.ts);
+      expect(json(update)).toContain(`:white_check_mark: done by <@${OWNER}> <!date^`);
+      expect(json(update)).toContain('Done, nothing more to do here.');
+      expect(json(update)).not.toContain(ACTION.actionItemDone);
     }
     expect((await items())[0]!.state).toBe('done');
   });
@@ -241,6 +240,22 @@ describe('action items', () => {
     expect(others.length).toBeGreaterThan(0);
     for (const other of others) expect(body.indexOf('Add pool monitoring')).toBeLessThan(body.indexOf(other.text));
     expect(body.match(new RegExp(ACTION.actionItemDone, 'g'))?.length).toBe(open.length);
+
+    // Done pressed on that list: the list is shown again in its place without the item, the line saying so first.
+    const pool = open.find((i) => i.text === 'Add pool monitoring')!;
+    await bot.click({
+      channelId: 'C0GENERAL',
+      messageTs: '1.1',
+      actionId: ACTION.actionItemDone,
+      value: actionItemRef.encode(pool.id),
+      userId: ALICE,
+      ephemeral: true,
+    });
+    const again = await bot.fake.waitFor('response_url', (c) => c.args.replace_original === true);
+    expect(String(again.args.text)).toMatch(/^:white_check_mark: Done: \*Add pool monitoring\*/);
+    expect(json(again)).toContain(`Open action items (${open.length - 1})`);
+    expect(json(again).match(new RegExp(ACTION.actionItemDone, 'g'))?.length).toBe(open.length - 1);
+    expect((await items()).find((i) => i.id === pool.id)!.state).toBe('done');
   });
 
   it('without ADMIN_TOKEN the post-mortem route answers 404', async () => {
