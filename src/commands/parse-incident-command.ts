@@ -238,8 +238,15 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     const [kind, spec] = rest ? BY_SEVERITY.withText : BY_SEVERITY.alone;
     return inRow(kind, withText(kind, spec, first, rest, { severity: sev.severity }));
   }
-  // A subcommand typed full width (`ｌｉｓｔ`) is the subcommand.
-  const row = BY_NAME.get(first.normalize('NFKC').toLowerCase());
+  // A subcommand typed full width (`ｌｉｓｔ`) is the subcommand; so is one with punctuation after it (`resolve:
+  // rolled back`, `ack.`), as a severity may have (`sev1: db down`). A question mark only after one that asks
+  // (`who?`, `list?`): `resolved? no` is asked, not a resolution to make.
+  const typedName = first.normalize('NFKC').toLowerCase();
+  const bareName = typedName.replace(/[:,;.!?]+$/, '');
+  const bare = bareName ? BY_NAME.get(bareName) : undefined;
+  const asks = (r: NonNullable<typeof bare>) => r[1].whenDown === 'read' || r[0] === 'oncall';
+  const name = BY_NAME.has(typedName) || !bare || (/\?$/.test(typedName) && !asks(bare)) ? typedName : bareName;
+  const row = BY_NAME.get(name);
   if (sev.looksLikeSeverity && !row) {
     return {
       ok: false,
@@ -277,7 +284,7 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
   }
   // A row chosen by its name that takes a severity (`severity sev1`): the severity, and nothing after it.
   if (row[1].args === 'severity')
-    return inRow(row[0], namedSeverity(row, first.normalize('NFKC').toLowerCase(), rest, names));
+    return inRow(row[0], namedSeverity(row, name, rest, names));
   if (row[1].severityFirst) {
     // Flags may come before or after the severity: `declare --private sev1 x` is `declare sev1 --private x`.
     const flags = LEADING_FLAGS.exec(rest)![0];
@@ -290,7 +297,7 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     if (lead.ok && LEADING_FLAGS.exec(text)![0] === text)
       return inRow(
         row[0],
-        withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), `${flags}${text}`.trim(), {
+        withText(row[0], row[1], name, `${flags}${text}`.trim(), {
           severity: lead.severity,
         }),
       );
@@ -308,5 +315,5 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
       );
     }
   }
-  return inRow(row[0], withText(row[0], row[1], first.normalize('NFKC').toLowerCase(), rest));
+  return inRow(row[0], withText(row[0], row[1], name, rest));
 }

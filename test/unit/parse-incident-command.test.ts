@@ -527,6 +527,21 @@ describe('declare flags', () => {
     expect(ok('sev2 -5xx errors on api')).toMatchObject({ title: '-5xx errors on api' });
     expect(ok('sev2 api - slow')).toMatchObject({ title: 'api - slow' });
   });
+  it('reads a subcommand with punctuation after it as the subcommand (resolve: rolled back, ack.)', () => {
+    expect(ok('resolve: rolled back the consumer')).toEqual({ kind: 'resolve', summary: 'rolled back the consumer' });
+    expect(ok('Mitigated. restarted the pool')).toEqual({ kind: 'mitigated', summary: 'restarted the pool' });
+    expect(ok('ack.')).toEqual({ kind: 'ack' });
+    expect(ok('list!')).toEqual({ kind: 'list' });
+    expect(ok('update: investigating, db-1 still slow')).toMatchObject({ kind: 'update' });
+    expect(ok('severity: sev0')).toMatchObject({ kind: 'set_severity', severity: 0 });
+    // Punctuation alone is no subcommand; a word that is none stays unknown with it; a question is not a command.
+    expect(err(':')).toContain("I don't know `:`");
+    expect(err('resolved? no')).toContain("I don't know `resolved?`");
+    expect(ok('who?')).toEqual({ kind: 'oncall', args: null });
+    expect(ok('list?')).toEqual({ kind: 'list' });
+    expect(err('frobnicate: now')).toContain("I don't know `frobnicate:`");
+  });
+
   it('leaves words that only look like it in the title', () => {
     expect(ok('sev2 non-private db down')).toMatchObject({ title: 'non-private db down', private: false });
     expect(ok('sev2 db down --privately')).toMatchObject({ title: 'db down --privately', private: false });
