@@ -283,8 +283,7 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     };
   }
   // A row chosen by its name that takes a severity (`severity sev1`): the severity, and nothing after it.
-  if (row[1].args === 'severity')
-    return inRow(row[0], namedSeverity(row, name, rest, names));
+  if (row[1].args === 'severity') return inRow(row[0], namedSeverity(row, name, rest, names));
   if (row[1].severityFirst) {
     // Flags may come before or after the severity: `declare --private sev1 x` is `declare sev1 --private x`.
     const flags = LEADING_FLAGS.exec(rest)![0];
