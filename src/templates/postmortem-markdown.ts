@@ -6,11 +6,13 @@ import {
   type IncidentEventKind,
   type IncidentPhase,
   PHASE_LABELS,
+  type RecoveryTime,
   STATUS_LABELS,
 } from '../incidents/types.js';
 import { markdownText } from '../ops/value-forms.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
+import { span as rtoSpan } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
 import { rtoPassed, runbookNames } from './timeline.js';
@@ -281,6 +283,25 @@ function itemRows(items: ActionItem[], x: Ctx): string[][] {
 }
 
 /**
+ * The recovery time objective of the incident's procedure against the time to resolve, as the resolved card says it:
+ * within it, past its lower bound, or past it and by how long; not resolved yet, by when it is due.
+ */
+function recoveryLine(i: PostmortemRecord['incident'], r: RecoveryTime, c: MarkdownContext): string {
+  const title = cell(c.playbooks.get(r.playbook) ?? r.playbook, c.mask);
+  const head = `Recovery time objective of ${title}: RTO ${rtoSpan(r.minMs, r.maxMs)}`;
+  const due = new Date(i.createdAt.getTime() + r.maxMs);
+  if (!i.resolvedAt) return `${head}; not recovered yet, due ${utcSeconds(due)} UTC.`;
+  const taken = i.resolvedAt.getTime() - i.createdAt.getTime();
+  const state =
+    taken > r.maxMs
+      ? `past the RTO by ${humanDuration(due, i.resolvedAt)}`
+      : taken > r.minMs
+        ? 'past its lower bound, within the RTO'
+        : 'within the RTO';
+  return `${head}; recovered (resolved) after ${humanDuration(i.createdAt, i.resolvedAt)}: ${state}.`;
+}
+
+/**
  * The post-mortem document, in Markdown, from the record: summary; severity and every change; impact; time to
  * acknowledge, mitigate and resolve; the timeline (every recorded event, time in UTC, who, what); root cause and
  * factors; what went well and badly; the runbook; action items with owners and due dates; the runbook's post-mortem
@@ -391,6 +412,7 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
         ['Time to resolve', ...span(i.resolvedAt, i.resolvedBy)],
       ],
     ),
+    ...(i.recovery ? [recoveryLine(i, i.recovery, c)] : []),
   );
 
   // Timeline

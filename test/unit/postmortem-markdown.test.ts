@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionItem } from '../../src/incidents/action-items.js';
 import { evaluateChecklist, type PostmortemAnswers, type PostmortemRecord } from '../../src/incidents/postmortem.js';
-import { EVENT_KINDS, type IncidentEvent, type IncidentEventKind } from '../../src/incidents/types.js';
+import { EVENT_KINDS, type Incident, type IncidentEvent, type IncidentEventKind } from '../../src/incidents/types.js';
 import { redactWith } from '../../src/ops/redact.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { postmortemWriter, renderPostmortemMarkdown, utcSeconds } from '../../src/templates/postmortem-markdown.js';
@@ -454,6 +454,32 @@ describe('the post-mortem document', () => {
       ['Time to mitigate', '1 hour', utcSeconds(minutes(60))],
       ['Time to resolve', '1 hour 5 minutes', `${utcSeconds(minutes(65))} by Casey Commander (UCOMMANDER1)`],
     ]);
+  });
+
+  it("says the time to resolve against the RTO of the incident's procedure, as the resolved card does", () => {
+    const H = 3_600_000;
+    // Resolved 1 hour 5 minutes after it was declared (makeResolvedIncident).
+    const withRto = (minMs: number, maxMs: number, over: Partial<Incident> = {}) =>
+      write(
+        record({
+          incident: makeResolvedIncident({ recovery: { playbook: 'db-connection', minMs, maxMs }, ...over }),
+        }),
+      );
+    const head = 'Recovery time objective of Database Connection Failures: RTO';
+    expect(withRto(2 * H, 4 * H)).toContain(
+      `${head} 2-4 hours; recovered (resolved) after 1 hour 5 minutes: within the RTO.`,
+    );
+    expect(withRto(H / 2, 2 * H)).toContain(
+      `${head} 30 minutes to 2 hours; recovered (resolved) after 1 hour 5 minutes: past its lower bound, within the RTO.`,
+    );
+    expect(withRto(H / 2, H)).toContain(
+      `${head} 30 minutes to 1 hour; recovered (resolved) after 1 hour 5 minutes: past the RTO by 5 minutes.`,
+    );
+    expect(withRto(2 * H, 4 * H, { status: 'mitigated', resolvedAt: null, resolvedBy: null })).toMatch(
+      /RTO 2-4 hours; not recovered yet, due \d{4}-\d\d-\d\d [\d:]+ UTC\./,
+    );
+    // No procedure with an RTO: no such line.
+    expect(write(record())).not.toContain('Recovery time objective');
   });
 
   it('lists the action items with owners, due dates and state', () => {
