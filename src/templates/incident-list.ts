@@ -1,8 +1,19 @@
 import type { KnownBlock } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
-import type { Message } from './incident-card.js';
-import { ago, channelLink, LIMITS, mention, mrkdwnClip } from './text.js';
+import { type Message, span } from './incident-card.js';
+import { ago, channelLink, LIMITS, mention, mrkdwnClip, slackDate, utcStamp } from './text.js';
+
+/** Where an incident with a procedure's RTO stands against it (`· RTO 2-4 hours, due …`, `past its RTO`); else nothing. */
+function rtoState(i: Incident, now: Date): string {
+  const r = i.recovery;
+  if (!r) return '';
+  const due = new Date(i.createdAt.getTime() + r.maxMs);
+  const elapsed = now.getTime() - i.createdAt.getTime();
+  const rto = `RTO ${span(r.minMs, r.maxMs)}`;
+  if (elapsed > r.maxMs) return ` · :rotating_light: past its ${rto}`;
+  return ` · ${rto}, due ${slackDate(due, utcStamp(due))}${elapsed > r.minMs ? ' (:warning: past the lower bound)' : ''}`;
+}
 
 /**
  * `/incident list`: open incidents, most severe first. `total` is how many are open in all when `incidents` holds only
@@ -24,7 +35,7 @@ export function renderIncidentList(incidents: Incident[], now: Date, total = inc
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `*${severityLabel(i.severity)}* · #${i.number} ${mrkdwnClip(i.title, 200)} — ${i.channelId ? channelLink(i.channelId) : ''}\n${STATUS_LABELS[i.status]} · ${PHASE_LABELS[i.phase]} · started ${ago(i.createdAt, now)} · commander ${mention(i.commanderId)}`,
+          text: `*${severityLabel(i.severity)}* · #${i.number} ${mrkdwnClip(i.title, 200)} — ${i.channelId ? channelLink(i.channelId) : ''}\n${STATUS_LABELS[i.status]} · ${PHASE_LABELS[i.phase]} · started ${ago(i.createdAt, now)} · commander ${mention(i.commanderId)}${rtoState(i, now)}`,
         },
       }),
     ),

@@ -377,6 +377,27 @@ describe('renderIncidentList and renderHelp', () => {
     expect(msg.text).toBe('Open incidents: SEV-0 #3, SEV-1 #5');
   });
 
+  it("says where an incident with a procedure's RTO stands against it", () => {
+    // Declared 5 minutes before NOW.
+    const M = 60_000;
+    const row = (minMs: number, maxMs: number) =>
+      allMrkdwn(
+        renderIncidentList(
+          [makeIncident({ recovery: { playbook: 'disaster-recovery', minMs, maxMs } }), makeIncident({ id: 9 })],
+          NOW,
+        ),
+      );
+    const due = (ms: number) => Math.floor((CREATED_AT.getTime() + ms) / 1000);
+    expect(row(10 * M, 20 * M)[0]).toContain(`· RTO 10-20 minutes, due <!date^${due(20 * M)}^`);
+    expect(row(10 * M, 20 * M)[0]).not.toContain('past');
+    expect(row(2 * M, 20 * M)[0]).toMatch(
+      /RTO 2-20 minutes, due <!date\^\d+\^[^>]+> \(:warning: past the lower bound\)$/,
+    );
+    expect(row(2 * M, 4 * M)[0]).toMatch(/ · :rotating_light: past its RTO 2-4 minutes$/);
+    // Without one, nothing of it.
+    expect(row(2 * M, 4 * M)[1]).not.toContain('RTO');
+  });
+
   it('stays within 50 blocks for 200 open incidents and says how many more there are', () => {
     const many = Array.from({ length: 200 }, (_, k) => makeIncident({ id: k + 1, number: k + 1 }));
     const msg = renderIncidentList(many, NOW);
