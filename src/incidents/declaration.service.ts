@@ -424,7 +424,6 @@ export class DeclarationService {
       }
       if (cardTs) {
         const ts = cardTs;
-        const postedAs = incident;
         try {
           incident = await retry(() => updateIncident(this.db, incident.id, { cardTs: ts })); // one statement
         } catch (err) {
@@ -436,19 +435,15 @@ export class DeclarationService {
           this.share(incident, note);
         }
         // A page that fired while the card was being posted refreshed no card (there was none yet), nor did a change
-        // made meanwhile (an acknowledgement from the page's DM, on another replica): once the card is linked, when
-        // the row (as linking it returned it) or the pages differ from what the card was posted with, it is shown
-        // again from them (a role skipped for want of contacts left the card saying "Next: On-Call Engineer" for
-        // good). Most declarations have nothing new by then: one statement, and no card render.
+        // made meanwhile (an acknowledgement from the page's DM, on another replica), nor alerts that joined the
+        // incident meanwhile (a storm's): the card is shown again once it is linked, from the row, pages and alerts as
+        // they are then (a role skipped for want of contacts left the card saying "Next: On-Call Engineer" for good).
+        // Always: the alerts are not in what the card was posted with to compare. A card that would not change is not
+        // sent again.
         if (incident.cardTs) {
-          try {
-            const now = await this.escalationView(incident);
-            const unlinked = (i: Incident) => JSON.stringify({ ...i, cardTs: null });
-            if (unlinked(incident) !== unlinked(postedAs) || JSON.stringify(now) !== JSON.stringify(shown))
-              await this.showAgain(incident);
-          } catch (err) {
-            this.log.warn('could not show the changes made while the card was posted', err);
-          }
+          await this.showAgain(incident).catch((err) =>
+            this.log.warn('could not show the changes made while the card was posted', err),
+          );
         }
       }
     }
