@@ -186,6 +186,21 @@ function whoLine(who: OnCallPeople | undefined): string {
   return ` (${names[0]}${until}${rest.length ? `; ${rest.join(', ')}` : ''}${more})`;
 }
 
+/**
+ * Where a recovery stands against its RTO at `end` (now, or when it was resolved), counted from the declaration: past
+ * the RTO, past its lower bound, or within it; and when the RTO is due. The card, `/incident list` and the post-mortem
+ * say it from this.
+ */
+export function rtoStanding(
+  createdAt: Date,
+  end: Date,
+  rto: { minMs: number; maxMs: number },
+): { state: 'past' | 'past_lower' | 'within'; due: Date } {
+  const elapsed = end.getTime() - createdAt.getTime();
+  const state = elapsed > rto.maxMs ? 'past' : elapsed > rto.minMs ? 'past_lower' : 'within';
+  return { state, due: new Date(createdAt.getTime() + rto.maxMs) };
+}
+
 /** `2 hours` or `2-4 hours`: an objective as the runbook writes it. */
 export function span(minMs: number, maxMs: number): string {
   if (minMs === maxMs) return describeDuration(minMs);
@@ -203,18 +218,17 @@ export function span(minMs: number, maxMs: number): string {
  */
 function renderObjectives(i: Incident, o: ObjectivesView, now: Date): KnownBlock {
   const end = i.resolvedAt ?? now;
-  const elapsed = Math.max(0, end.getTime() - i.createdAt.getTime());
   const parts: string[] = [];
   if (o.rto) {
     const rto = `RTO ${span(o.rto.minMs, o.rto.maxMs)}`;
     const taken = humanDuration(i.createdAt, end);
-    const due = new Date(i.createdAt.getTime() + o.rto.maxMs);
+    const { state: standing, due } = rtoStanding(i.createdAt, end, o.rto);
     // Open, the times are as Slack counts them for each reader when they read it (the card stays up for hours), so it
     // renders the same until a bound is passed; resolved, how long the recovery took.
     const state =
-      elapsed > o.rto.maxMs
+      standing === 'past'
         ? `:rotating_light: past the RTO${i.resolvedAt ? ` by ${humanDuration(due, end)}` : `, due ${slackAgo(due)}`}`
-        : elapsed > o.rto.minMs
+        : standing === 'past_lower'
           ? ':warning: past the lower bound'
           : null;
     parts.push(

@@ -1,18 +1,17 @@
 import type { KnownBlock } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
-import { type Message, span } from './incident-card.js';
+import { type Message, rtoStanding, span } from './incident-card.js';
 import { ago, channelLink, LIMITS, mention, mrkdwnClip, slackDate, utcStamp } from './text.js';
 
 /** Where an incident with a procedure's RTO stands against it (`· RTO 2-4 hours, due …`, `past its RTO`); else nothing. */
 function rtoState(i: Incident, now: Date): string {
   const r = i.recovery;
   if (!r) return '';
-  const due = new Date(i.createdAt.getTime() + r.maxMs);
-  const elapsed = now.getTime() - i.createdAt.getTime();
+  const { state, due } = rtoStanding(i.createdAt, now, r);
   const rto = `RTO ${span(r.minMs, r.maxMs)}`;
-  if (elapsed > r.maxMs) return ` · :rotating_light: past its ${rto}`;
-  return ` · ${rto}, due ${slackDate(due, utcStamp(due))}${elapsed > r.minMs ? ' (:warning: past the lower bound)' : ''}`;
+  if (state === 'past') return ` · :rotating_light: past its ${rto}`;
+  return ` · ${rto}, due ${slackDate(due, utcStamp(due))}${state === 'past_lower' ? ' (:warning: past the lower bound)' : ''}`;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
 import { markdownText } from '../ops/value-forms.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
-import { span as rtoSpan } from './incident-card.js';
+import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
 import { rtoPassed, runbookNames } from './timeline.js';
@@ -289,13 +289,12 @@ function itemRows(items: ActionItem[], x: Ctx): string[][] {
 function recoveryLine(i: PostmortemRecord['incident'], r: RecoveryTime, c: MarkdownContext): string {
   const title = cell(c.playbooks.get(r.playbook) ?? r.playbook, c.mask);
   const head = `Recovery time objective of ${title}: RTO ${rtoSpan(r.minMs, r.maxMs)}`;
-  const due = new Date(i.createdAt.getTime() + r.maxMs);
+  const { state: standing, due } = rtoStanding(i.createdAt, i.resolvedAt ?? i.createdAt, r);
   if (!i.resolvedAt) return `${head}; not recovered yet, due ${utcSeconds(due)} UTC.`;
-  const taken = i.resolvedAt.getTime() - i.createdAt.getTime();
   const state =
-    taken > r.maxMs
+    standing === 'past'
       ? `past the RTO by ${humanDuration(due, i.resolvedAt)}`
-      : taken > r.minMs
+      : standing === 'past_lower'
         ? 'past its lower bound, within the RTO'
         : 'within the RTO';
   return `${head}; recovered (resolved) after ${humanDuration(i.createdAt, i.resolvedAt)}: ${state}.`;
