@@ -320,12 +320,17 @@ export function stillHolds(job: { key: string; rule: string }, i: Incident, rb: 
   return desiredJobs(i, rb, now).some((d) => d.key === job.key);
 }
 
+/** Whether a change from `before` to `after` reopens a resolved incident (its cancelled timers and its DMs follow). */
+export function reopens(before: Incident, after: Incident): boolean {
+  return before.status === 'resolved' && after.status !== 'resolved';
+}
+
 /**
  * The rules whose cancelled timers a change from `before` to `after` sets again (when `after` asks for them): every
  * rule's for a change that reopens a resolved incident, else those whose row says so (`revivedBy`).
  */
 export function revivedRules(before: Incident, after: Incident): ReadonlySet<string> {
-  if (before.status === 'resolved' && after.status !== 'resolved') return new Set(ESCALATION_RULES);
+  if (reopens(before, after)) return new Set(ESCALATION_RULES);
   return new Set(ESCALATION_RULES.filter((r) => (RULES[r] as RuleDef).revivedBy?.(before, after) ?? false));
 }
 

@@ -735,11 +735,6 @@ export class EscalationService {
 /** Slack's answers for an incident channel that cannot be posted in again as it is: archived, or gone. */
 const CHANNEL_GONE = new Set(['is_archived', 'channel_not_found']);
 
-/** Whether a change from `before` to `after` reopens a resolved incident (its cancelled timers and its DMs follow). */
-export function reopens(before: Incident, after: Incident): boolean {
-  return before.status === 'resolved' && after.status !== 'resolved';
-}
-
 /** Whether a change from `before` to `after` stops pages' remaining steps: it acknowledged anew, or it resolved. */
 export function stopsPages(before: Incident, after: Incident): boolean {
   if (after.status === 'resolved') return before.status !== 'resolved';

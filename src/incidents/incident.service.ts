@@ -36,7 +36,8 @@ import {
   existingDeclaration,
 } from './declaration.service.js';
 import { AlreadyDoneError, DomainError, type Phrase, resolvedError } from './errors.js';
-import { type EscalateResult, type EscalationService, reopens, stopsPages } from './escalation.service.js';
+import { type EscalateResult, type EscalationService, stopsPages } from './escalation.service.js';
+import { reopens } from './escalation-policy.js';
 import { incidentNotFound, incidentOrThrow } from './find-incident.js';
 import { mustFitForm } from './form-fit.js';
 import {
