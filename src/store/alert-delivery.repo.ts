@@ -259,12 +259,15 @@ export async function nextDeliveryDueAt(q: Queryable): Promise<Date | null> {
   return at === null ? null : toDate(at);
 }
 
-/** Extends the leases of deliveries still being worked (a batch's, all of them). */
+/**
+ * Extends the leases of deliveries still being worked (a batch's, all of them). Only leases still held: one put back
+ * (retryDelivery) gave its lease up, and a late heartbeat must not hold it past its backoff (see extendLeases).
+ */
 export async function renewDeliveries(q: Queryable, ids: number[], leaseMs: number): Promise<void> {
   if (ids.length === 0) return;
   await q.query(
     `UPDATE alert_deliveries SET locked_until = clock_timestamp() + make_interval(secs => $2)
-     WHERE id = ANY($1::bigint[]) AND state IN ('received', 'recorded')`,
+     WHERE id = ANY($1::bigint[]) AND state IN ('received', 'recorded') AND locked_until IS NOT NULL`,
     [ids, ms(leaseMs)],
   );
 }

@@ -556,12 +556,16 @@ export async function pendingManualRoles(q: Queryable, incidentId: number): Prom
   return new Set(rows.map((r) => r.role));
 }
 
-/** Keeps the lease of jobs this process is still running, so no other process takes them over mid-job. */
+/**
+ * Keeps the lease of jobs this process is still running, so no other process takes them over mid-job. Only a lease
+ * still held: a job that failed gave its lease up when it was rescheduled (retryJob), and a heartbeat that read its id
+ * before then must not lease it again, or its retry waits for the whole lease instead of its backoff.
+ */
 export async function extendLeases(q: Queryable, ids: number[], leaseMs: number): Promise<void> {
   if (ids.length === 0) return;
   await q.query(
     `UPDATE escalation_jobs SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
-     WHERE id = ANY($1::int[]) AND state = 'pending'`,
+     WHERE id = ANY($1::int[]) AND state = 'pending' AND locked_until IS NOT NULL`,
     [ids, leaseMs],
   );
 }

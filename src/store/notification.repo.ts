@@ -163,12 +163,12 @@ export async function cancelNotifications(q: Queryable, ids: number[]): Promise<
   );
 }
 
-/** Keeps the leases of timers this process is still sending. */
+/** Keeps the leases of timers this process is still sending (only leases still held: see extendLeases). */
 export async function extendNotificationLeases(q: Queryable, ids: number[], leaseMs: number): Promise<void> {
   if (ids.length === 0) return;
   await q.query(
     `UPDATE notification_jobs SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
-     WHERE id = ANY($1::int[]) AND state = 'pending'`,
+     WHERE id = ANY($1::int[]) AND state = 'pending' AND locked_until IS NOT NULL`,
     [ids, leaseMs],
   );
 }

@@ -422,8 +422,9 @@ describe('contacts that cannot be paged', () => {
       (c) => c.args.channel === inc.channelId && /Paged \*On-Call/.test(String(c.args.text)),
     );
     bot.fake.failNext('chat.postMessage', { status: 500 }, 5);
-    // Each retry of the job waits longer (1 s, 2 s, 4 s, 8 s): on a loaded machine the fifth failure may come only
-    // after 15 s (a fresh-clone CI saw four in 15 s).
+    // The Slack client tries each call four times (a quarter second to two seconds apart), then the job is tried again
+    // a second later. A fresh-clone CI once saw the second try of the job only after 15 s: a lease heartbeat that
+    // reached the database after the job was rescheduled had leased it again (test/store/lease-renewal.test.ts).
     const dm = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR', 40_000);
     expect(json(dm)).toContain('slack flaky while paging');
     expect(bot.fake.callsTo('chat.postMessage').filter((c) => c.failed).length).toBe(5);
