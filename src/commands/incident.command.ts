@@ -50,6 +50,7 @@ import { maintenanceCommand } from './maintenance.command.js';
 import { parseActionItem } from './parse-action-item.js';
 import { parseIncidentCommand, statusUpdatePrefill } from './parse-incident-command.js';
 import { parseOnCall } from './parse-oncall.js';
+import { parsePerson } from './parse-person.js';
 import {
   type IncidentCommand,
   needsIncident,
@@ -149,6 +150,19 @@ const HANDLERS: {
     if (r?.kind === 'page_acknowledged') await c.tell(which + renderPageAcknowledged(r));
     if (r?.kind === 'changed' && which) await c.tell(renderAcknowledgedElsewhere(i));
     return r;
+  },
+  async commander(cmd, c, i) {
+    const typed = (cmd.who ?? '').trim();
+    const who = /\s/.test(typed) ? null : parsePerson(typed, 'an incident has one commander');
+    if (typeof who === 'string' || !who) {
+      await c.tell(
+        `:warning: ${who ?? '`/incident commander` takes one person: name them, e.g. `/incident commander @alice`.'} (\`/incident ack\` or the card's *Take command* makes it you.)`,
+      );
+      return null;
+    }
+    // People typed as @name are looked up as action item owners are.
+    const toId = await c.deps.actionItems.resolveOwner(who, 'person');
+    return c.deps.incidents.handOver(i.id, c.userId, toId, c.key);
   },
   async update(cmd, c, i) {
     mustTakeUpdates(i);

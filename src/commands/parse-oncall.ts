@@ -1,6 +1,7 @@
 import type { OwnerRef } from '../incidents/action-items.js';
 import type { BoardMoment, OverrideEnd, WallTime } from '../incidents/oncall.service.js';
 import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
+import { parsePerson } from './parse-person.js';
 
 /** `/incident oncall …` as typed: the board (now, or at a moment), a person's shifts, an override or a swap. */
 export type OnCallCommand =
@@ -18,25 +19,7 @@ export const ONCALL_FORMS =
   'later: `from 20:00 until 23:00`, `from 2026-12-01 09:00 for 8h`), ' +
   '`/incident oncall swap @a @b [role] 2h`';
 
-const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
-const NAME = /^@([\p{L}\p{N}._-]{1,80})$/u;
-
-/** `@here`, `@channel`, `@everyone` as typed or as Slack sends them, and user groups: many people, never one. */
-const NOT_PERSON =
-  /^(?:@(here|channel|everyone)|<!(here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>)$/i;
-
-function person(raw: string | undefined): OwnerRef | string | null {
-  if (!raw) return null;
-  const many = NOT_PERSON.exec(raw);
-  if (many) {
-    const shown = (many[1] ?? many[2]) ? `@${many[1] ?? many[2]}` : (many[3] ?? 'a user group');
-    return `\`${shown}\` is not a person: on call is one person at a time. Mention one, e.g. \`@alice\`.`;
-  }
-  const m = MENTION.exec(raw);
-  if (m) return { id: m[1]! };
-  const n = NAME.exec(raw);
-  return n ? { name: n[1]! } : null;
-}
+const person = (raw: string | undefined) => parsePerson(raw, 'on call is one person at a time');
 
 /** `18:00`, `2026-12-01 09:00`, `2026-12-01T09:00`: a wall-clock time, read in the rotation's time zone. */
 export function wallTimeOf(text: string, word: 'until' | 'from'): WallTime | string {

@@ -23,6 +23,7 @@ export type IncidentCommand =
   | { kind: 'set_severity'; severity: Severity /** Typed by its name (`/incident severity sev0`). */; named?: true }
   | { kind: 'list' }
   | { kind: 'ack' }
+  | { kind: 'commander'; who: string | null }
   | { kind: 'update'; summary: string | null }
   | { kind: 'mitigated'; summary: string | null }
   | { kind: 'resolve'; summary: string | null }
@@ -57,7 +58,7 @@ export interface SubcommandSpec {
    */
   args: 'none' | 'text' | 'severity';
   text?: {
-    field: 'title' | 'summary' | 'name' | 'item' | 'args' | 'what' | 'version';
+    field: 'title' | 'summary' | 'name' | 'item' | 'args' | 'what' | 'version' | 'who';
     max?: number;
     tooLong?: (length: number) => string;
     /** When set, the text is required: said when it is missing, or shows nothing. */
@@ -192,6 +193,19 @@ export const SUBCOMMANDS = {
     whenDown: 'ack',
     usage:
       "`/incident ack` — acknowledge and become commander (in the bot's direct messages: the incident that paged you)",
+  },
+  commander: {
+    names: ['commander', 'lead', 'ic', 'handover', 'hand-over'],
+    args: 'text',
+    text: {
+      field: 'who',
+      max: 100,
+      tooLong: () => 'Name one person after it, e.g. `/incident commander @alice`.',
+      required: 'Name the new commander after it, e.g. `/incident commander @alice`.',
+    },
+    where: 'incident channel',
+    usage:
+      '`/incident commander @person` — hand command to someone (`lead` too): announced and recorded; they are invited to the channel and told in a direct message',
   },
   update: {
     names: ['update'],

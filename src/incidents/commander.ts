@@ -96,3 +96,38 @@ export function decideTakeCommand(cur: Incident, actorId: string, from: string):
     notice: { kind: 'command_taken', actorId, previousCommanderId: cur.commanderId },
   };
 }
+
+/**
+ * Command handed to `toId` by `actorId` (`/incident commander @person`): anyone in the channel may name the commander,
+ * as in other incident tools. Handing it to oneself is taking command. An incident nobody has acknowledged is
+ * acknowledged by the handing over (someone is on it: the unacknowledged page stops); the time to acknowledge is then
+ * counted to it.
+ */
+export function decideHandOver(cur: Incident, actorId: string, toId: string, now = new Date()): Decision {
+  if (cur.status === 'resolved') throw resolvedError();
+  if (cur.commanderId === toId) {
+    throw new AlreadyDoneError(
+      toId === actorId ? 'You are already the commander of this incident.' : `<@${toId}> is already the commander.`,
+    );
+  }
+  const first = !cur.acknowledgedAt;
+  const phase = first ? advance(cur.phase, 'assessment') : cur.phase;
+  return {
+    patch: first ? { commanderId: toId, acknowledgedAt: now, acknowledgedBy: actorId, phase } : { commanderId: toId },
+    events: [
+      {
+        kind: 'command_handed',
+        actorId,
+        details: {
+          from: cur.commanderId,
+          to: toId,
+          ...(first ? { secondsToAcknowledge: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000) } : {}),
+        },
+      },
+      ...(phase !== cur.phase
+        ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }]
+        : []),
+    ],
+    notice: { kind: 'command_handed', actorId, toId, previousCommanderId: cur.commanderId },
+  };
+}

@@ -25,6 +25,7 @@ import {
   type CommandResult,
   type Decision,
   decideAcknowledge,
+  decideHandOver,
   decideTakeCommand,
 } from './commander.js';
 import {
@@ -371,6 +372,11 @@ export class IncidentService {
     requestKey?: string,
   ): Promise<CommandResult<ChangeResult> | null> {
     return this.commandChange(incidentId, requestKey, (cur) => decideTakeCommand(cur, actorId, from));
+  }
+
+  /** Command handed to `toId` (`/incident commander @person`); recorded and announced (see decideHandOver). */
+  handOver(incidentId: number, actorId: string, toId: string, requestKey?: string) {
+    return this.change(incidentId, requestKey, (cur) => decideHandOver(cur, actorId, toId));
   }
 
   private async commandChange(

@@ -52,6 +52,8 @@ export type IncidentNotice =
   | { kind: 'acknowledged'; actorId: string; previousCommanderId: string | null }
   /** Someone took command on purpose (Take command) from the commander. */
   | { kind: 'command_taken'; actorId: string; previousCommanderId: string }
+  /** Someone named the commander (`/incident commander @person`): `toId` commands now. */
+  | { kind: 'command_handed'; actorId: string; toId: string; previousCommanderId: string | null }
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
   | { kind: 'mitigated'; actorId: string; how?: string }
   | { kind: 'resolved'; actorId: string; summary: string }

@@ -90,6 +90,8 @@ export const EVENT_KINDS = [
   'severity_changed',
   'acknowledged',
   'command_taken',
+  /** Someone named the commander (`/incident commander @person`): `from` (or null), `to`. */
+  'command_handed',
   'status_update',
   'mitigated',
   'resolved',

@@ -30,6 +30,7 @@ import type { PrivateAnnounce } from '../runbook/maintenance.js';
 import type { KeyValue } from '../store/kv.js';
 import type { KvCache } from '../store/kv-cache.js';
 import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
+import { renderMadeCommander } from '../templates/commander.js';
 import { type Message, renderIncidentCard } from '../templates/incident-card.js';
 import {
   renderAnnouncement,
@@ -333,6 +334,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         unfurl_links: false,
       }),
     );
+    // Someone named commander by another is brought in and told; the change stands if Slack cannot.
+    if (notice.kind === 'command_handed' && notice.toId !== notice.actorId)
+      await this.tellMadeCommander(incident, notice);
     // The incidents channel hears updates of public incidents only.
     if (
       (notice.kind === 'status_update' ||
@@ -662,6 +666,18 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       }
       return null;
     }
+  }
+
+  private async tellMadeCommander(incident: Incident, n: { actorId: string; toId: string }): Promise<void> {
+    try {
+      await this.inviteToChannel(incident, [n.toId]);
+    } catch (err) {
+      this.opts.log?.warn(`could not invite the new commander ${n.toId} to the incident channel`, err);
+    }
+    const msg = renderMadeCommander(incident, n.actorId, this.opts.severities, channelRedirect(incident));
+    await this.client.chat
+      .postMessage({ channel: n.toId, text: msg.text, blocks: msg.blocks, unfurl_links: false })
+      .catch((err) => this.opts.log?.warn(`could not tell ${n.toId} they were made commander`, err));
   }
 
   async inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }> {

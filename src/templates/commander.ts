@@ -1,5 +1,6 @@
 import type { CommandResult } from '../incidents/commander.js';
-import { severityLabel } from '../incidents/severity.js';
+import type { SeverityDefs } from '../incidents/severity.js';
+import { severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident, PagedIncident } from '../incidents/types.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
@@ -77,4 +78,34 @@ export function renderPagedChoice(paged: readonly PagedIncident[], what: string)
     (p) => `• ${renderWhichIncident(p.incident)}${p.unanswered ? ' — your page is unanswered' : ''}`,
   );
   return `:pager: ${paged.length} open incidents paged you:\n${lines.join('\n')}\nType \`/incident ${what}\` in the channel of the one you mean${what === 'ack' ? ', or press *Acknowledge* on its page here' : ''}.`;
+}
+
+/**
+ * The direct message to someone made commander by another (`/incident commander @person`): who did, of which
+ * incident, and the way to its channel (they were invited to it). `url`: the channel's link, when known. Pure.
+ */
+export function renderMadeCommander(i: Incident, actorId: string, severities: SeverityDefs, url?: string): Message {
+  const where = i.channelId ? ` in ${channelLink(i.channelId)}` : '';
+  const text = `:raising_hand: ${mention(actorId)} made you the commander of incident #${i.number}${where}: *${mrkdwnClip(i.title, 200)}* (${severityWithResponse(i.severity, severities)}). The card there has the buttons; \`/incident update\` posts where it stands.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      ...(url
+        ? [
+            {
+              type: 'actions' as const,
+              elements: [
+                {
+                  type: 'button' as const,
+                  action_id: ACTION.openChannel,
+                  text: { type: 'plain_text' as const, text: 'Open the incident channel' },
+                  url,
+                },
+              ],
+            },
+          ]
+        : []),
+    ],
+  };
 }

@@ -38,6 +38,12 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'command_taken':
       return simple(`:raising_hand: ${mention(n.actorId)} took command from ${mention(n.previousCommanderId)}.`);
+    case 'command_handed':
+      return simple(
+        n.toId === n.actorId
+          ? `:raising_hand: ${mention(n.actorId)} took command${n.previousCommanderId ? ` from ${mention(n.previousCommanderId)}` : ''}.`
+          : `:raising_hand: ${mention(n.actorId)} handed command to ${mention(n.toId)}${n.previousCommanderId ? ` (from ${mention(n.previousCommanderId)})` : ''}. ${mention(n.toId)} is the commander now.`,
+      );
     case 'status_update':
       return renderStatusUpdate(i, n.update, n.authorId);
     case 'mitigated':

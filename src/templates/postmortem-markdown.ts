@@ -162,6 +162,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
   severity_changed: (d, x) => `Severity ${sevName(d.from, x.r)} → ${sevName(d.to, x.r)}`,
   acknowledged: () => 'Acknowledged and became commander',
   command_taken: (d, x) => `Took command${typeof d.from === 'string' ? ` from ${x.who(d.from)}` : ''}`,
+  command_handed: (d, x) =>
+    `Handed command to ${x.who(String(d.to))}${typeof d.from === 'string' ? ` (from ${x.who(d.from)})` : ''}`,
   status_update: (d, x) => {
     const status = STATUS_LABELS[d.status as keyof typeof STATUS_LABELS] ?? str(d.status);
     const parts = [

@@ -74,6 +74,10 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       return `${who} acknowledged and became commander`;
     case 'command_taken':
       return `${who} took command${typeof d.from === 'string' ? ` from ${mention(d.from)}` : ''}`;
+    case 'command_handed':
+      return d.to === e.actorId
+        ? `${who} took command${typeof d.from === 'string' ? ` from ${mention(d.from)}` : ''}`
+        : `${who} handed command to ${mention(str(d.to))}${typeof d.from === 'string' ? ` (from ${mention(d.from)})` : ''}`;
     case 'status_update': {
       const status = STATUS_LABELS[d.status as keyof typeof STATUS_LABELS] ?? str(d.status);
       return `${who} posted a status update (${status}): ${mrkdwnClip(str(d.currentStatus), 300) || '-'}`;

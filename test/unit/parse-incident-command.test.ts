@@ -432,6 +432,17 @@ describe('`/incident declare` and `/incident new`', () => {
     expect(parseIncidentCommand('api slow')).not.toHaveProperty('kind');
   });
 
+  it('reads the commander named in the ways people hand it over', () => {
+    for (const typed of ['commander <@U0BOB|bob>', 'lead <@U0BOB|bob>', 'ic: <@U0BOB|bob>', 'handover <@U0BOB|bob>'])
+      expect(parseIncidentCommand(typed)).toEqual({ ok: true, command: { kind: 'commander', who: '<@U0BOB|bob>' } });
+    expect(parseIncidentCommand('hand-over @bob')).toEqual({ ok: true, command: { kind: 'commander', who: '@bob' } });
+    expect(parseIncidentCommand('commander')).toMatchObject({
+      ok: false,
+      kind: 'commander',
+      error: expect.stringContaining('Name the new commander after it'),
+    });
+  });
+
   it('an unknown first word names the form besides the severity', () => {
     const r = parseIncidentCommand('api slow');
     expect(r).toEqual({

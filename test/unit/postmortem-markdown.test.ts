@@ -50,6 +50,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   renamed: [COMMANDER, { from: 'db down', to: `primary db | out of connections; key ${SECRET}` }],
   acknowledged: [COMMANDER, {}],
   command_taken: [REPORTER, { from: COMMANDER, to: REPORTER }],
+  command_handed: [REPORTER, { from: COMMANDER, to: 'U0NEXT' }],
   status_update: [
     COMMANDER,
     {
