@@ -300,6 +300,8 @@ const HANDLERS: {
   async timeline(_cmd, c, i) {
     await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id), c.deps.names));
   },
+  // Posted in the channel, which is the answer; what could not be posted is told as a warning.
+  note: (cmd, c, i) => c.deps.notes.note(i, c.userId, cmd.text ?? '', c.key),
   async alerts(_cmd, c) {
     // In an incident channel, that incident's alerts; anywhere else, what is firing now.
     const i = await c.deps.incidents.findByChannel(c.channelId);

@@ -1,3 +1,4 @@
+import { TYPED_NOTE_MAX } from '../incidents/incident-notes.js';
 import type { Severity } from '../incidents/severity.js';
 import type { WhenDown } from '../slack/report-error.js';
 
@@ -31,6 +32,7 @@ export type IncidentCommand =
   | { kind: 'rename'; title: string }
   | { kind: 'status' }
   | { kind: 'timeline' }
+  | { kind: 'note'; text: string | null }
   | { kind: 'alerts' }
   | { kind: 'audit' }
   | { kind: 'impact'; summary: string | null }
@@ -58,7 +60,7 @@ export interface SubcommandSpec {
    */
   args: 'none' | 'text' | 'severity';
   text?: {
-    field: 'title' | 'summary' | 'name' | 'item' | 'args' | 'what' | 'version' | 'who';
+    field: 'title' | 'summary' | 'name' | 'item' | 'args' | 'what' | 'version' | 'who' | 'text';
     max?: number;
     tooLong?: (length: number) => string;
     /** When set, the text is required: said when it is missing, or shows nothing. */
@@ -353,6 +355,19 @@ export const SUBCOMMANDS = {
     whenDown: 'read',
     usage: '`/incident timeline` — everything that happened, in order',
     afterIt: (text) => numberOfAnIncident(text, 'timeline'),
+  },
+  note: {
+    names: ['note', 'log'],
+    args: 'text',
+    text: {
+      field: 'text',
+      max: TYPED_NOTE_MAX,
+      tooLong: (n) => `The note is ${n} characters long; keep it to ${TYPED_NOTE_MAX} or fewer.`,
+      required: 'Write the note after it, e.g. `/incident note EU customers report timeouts since 02:10`.',
+    },
+    where: 'incident channel',
+    usage:
+      '`/incident note TEXT` — put a note on the timeline (posted in the channel; the post-mortem keeps it), resolved incidents too',
   },
   alerts: {
     names: ['alerts'],

@@ -8,7 +8,9 @@ export type FollowUpNotice =
   /** An item with nobody owning it is due. */
   | { kind: 'item_due'; item: ActionItem }
   /** What the declarer wrote about the incident in the declare form. */
-  | { kind: 'description'; actorId: string; text: string };
+  | { kind: 'description'; actorId: string; text: string }
+  /** A note put on the timeline with `/incident note`. */
+  | { kind: 'note'; actorId: string; text: string };
 
 /** Where a direct message to an item's owner is (Slack's answer to sending it). */
 export interface OwnerDm {

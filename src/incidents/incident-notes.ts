@@ -1,5 +1,7 @@
 import type { Database } from '../store/db.js';
 import { insertEvent, insertMessageNote } from '../store/event.repo.js';
+import { claimRequestKey } from '../store/request-key.repo.js';
+import { DomainError } from './errors.js';
 import type { ContactName, FollowUpChat } from './follow-up-ports.js';
 import type { Logger } from './ports.js';
 import { cleanText, cutToChars } from './text.js';
@@ -7,6 +9,8 @@ import type { Incident } from './types.js';
 
 /** The most of a message put on the timeline. */
 const MESSAGE_NOTE_MAX = 4000;
+/** The most of a note typed with `/incident note` (the subcommand table refuses more). */
+export const TYPED_NOTE_MAX = 2000;
 
 /** What a declarer wrote about an incident in the declare form: on its timeline, and posted in its channel. */
 export class IncidentNotes {
@@ -50,6 +54,39 @@ export class IncidentNotes {
       link: message.link,
     });
     return { result: id === null ? 'already' : 'added', text, heldSecret: masked !== message.text };
+  }
+
+  /**
+   * A note typed with `/incident note`: on the timeline (a known secret value in it masked, what Postgres cannot store
+   * dropped) and posted in the channel. A resolved incident takes notes too (for its post-mortem). Null for a request
+   * already handled (`requestKey`); `warnings`: what could not be posted.
+   */
+  async note(
+    incident: Incident,
+    actorId: string,
+    typedText: string,
+    requestKey?: string,
+  ): Promise<{ text: string; warnings: string[] } | null> {
+    const text = cutToChars(cleanText(this.typed(typedText), { multiline: true }).trim(), TYPED_NOTE_MAX);
+    if (!text) throw new DomainError('empty_note', 'The note shows nothing. Write it after `/incident note`.');
+    const added = await this.db.transaction(async (tx) => {
+      if (requestKey && !(await claimRequestKey(tx, requestKey))) return false;
+      await insertEvent(tx, incident.id, 'note', actorId, { text, source: 'command' });
+      return true;
+    });
+    if (!added) return null;
+    try {
+      await this.chat.postFollowUp(incident, { kind: 'note', actorId, text });
+      return { text, warnings: [] };
+    } catch (err) {
+      this.log.warn('could not post the note in the incident channel', err);
+      return {
+        text,
+        warnings: [
+          `the note is on the timeline but could not be posted in the channel (${err instanceof Error ? err.message : String(err)})`,
+        ],
+      };
+    }
   }
 
   /** Records the description (a known secret value in it masked) and posts it; returns what could not be shown. */

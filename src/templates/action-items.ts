@@ -114,6 +114,10 @@ export function renderFollowUpNotice(notice: FollowUpNotice, now: Date): Message
       const text = `:alarm_clock: An action item nobody owns is due: *${mrkdwnClip(notice.item.text, 400)}* (${dueText(notice.item, now)}). Whoever takes it, close it with its Done button in \`/incident actions\`.`;
       return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
+    case 'note': {
+      const text = `:memo: ${mention(notice.actorId)} noted on the timeline: ${mrkdwnClip(notice.text, LIMITS.sectionText - 100)}`;
+      return { text: truncate(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    }
     case 'description': {
       const text = `:memo: *Description* from ${mention(notice.actorId)}:\n${mrkdwnClip(notice.text, LIMITS.sectionText - 100)}`;
       return { text: truncate(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
