@@ -354,7 +354,10 @@ const HANDLERS: {
     // People typed as @name are looked up as action item owners are.
     const userId = await c.deps.actionItems.resolveOwner(p.who, 'person');
     if (p.kind === 'person') {
-      await c.tell(renderPersonShifts(userId, await c.deps.oncall.shiftsOf(userId, now), PERSON_DAYS));
+      // From a moment on (`@alice tomorrow`): the shifts of the 14 days from then, headed with it.
+      const from = p.at ? c.deps.oncall.boardMoment(p.at, now) : now;
+      const later = p.at ? { at: from, timeZone: c.deps.oncall.boardZone() } : undefined;
+      await c.tell(renderPersonShifts(userId, await c.deps.oncall.shiftsOf(userId, from), PERSON_DAYS, later));
       return;
     }
     const otherId = p.kind === 'swap' ? await c.deps.actionItems.resolveOwner(p.other, 'person') : null;

@@ -6,7 +6,7 @@ import { parsePerson } from './parse-person.js';
 /** `/incident oncall …` as typed: the board (now, or at a moment), a person's shifts, an override or a swap. */
 export type OnCallCommand =
   | { kind: 'board'; at?: BoardMoment }
-  | { kind: 'person'; who: OwnerRef }
+  | { kind: 'person'; who: OwnerRef; at?: BoardMoment }
   | { kind: 'override'; who: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd }
   | { kind: 'swap'; who: OwnerRef; other: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd };
 
@@ -14,7 +14,7 @@ export type OnCallParse = { ok: true; command: OnCallCommand } | { ok: false; er
 
 export const ONCALL_FORMS =
   '`/incident oncall` (who is on call; `tomorrow`, `at 18:00`, `friday 09:00`, `2026-12-01 09:00`, `in 8h` for later), ' +
-  '`/incident oncall @person` (their shifts), ' +
+  '`/incident oncall @person` (their shifts; `@person tomorrow` from then), ' +
   '`/incident oncall override @person [role] 2h` (or `until 18:00`, `until 2026-12-01 09:00`; ' +
   'later: `from 20:00 until 23:00`, `from 2026-12-01 09:00 for 8h`), ' +
   '`/incident oncall swap @a @b [role] 2h`';
@@ -181,5 +181,14 @@ export function parseOnCall(raw: string | null): OnCallParse {
   const who = person(words[0]);
   if (typeof who === 'string') return bad(who);
   if (who && words.length === 1) return { ok: true, command: { kind: 'person', who } };
+  // Their shifts from a moment on (`@alice tomorrow`, `@alice next week`, `@alice is on call friday?`).
+  if (who) {
+    const after = words.slice(1);
+    const from = after.findIndex((w) => !ASKING.has(w.toLowerCase()));
+    const at = from < 0 ? null : boardMoment(after.slice(from));
+    if (typeof at === 'string') return bad(at);
+    if (from < 0) return { ok: true, command: { kind: 'person', who } };
+    if (at) return { ok: true, command: { kind: 'person', who, at } };
+  }
   return bad(`\`/incident oncall\` does not take \`${words.join(' ')}\`.`);
 }

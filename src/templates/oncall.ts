@@ -76,9 +76,16 @@ export function renderOnCallBoard(roles: readonly RoleBoard[], later?: { at: Dat
 }
 
 /** `/incident oncall @person`: their time on call in the days ahead. */
-export function renderPersonShifts(userId: string, shifts: readonly PersonShift[], days: number): Message {
+export function renderPersonShifts(
+  userId: string,
+  shifts: readonly PersonShift[],
+  days: number,
+  /** Asked from a moment to come (`@alice tomorrow`): the days counted from it, said on the rotations' clock. */
+  later?: { at: Date; timeZone: string },
+): Message {
+  const span = later ? `in the ${days} days from ${rotationTime(later.at, later.timeZone)}` : `in the next ${days} days`;
   if (shifts.length === 0) {
-    const text = `${mention(userId)} is not on call in any rotation in the next ${days} days.`;
+    const text = `${mention(userId)} is not on call in any rotation ${span}.`;
     return { text, blocks: [section(text)] };
   }
   const lines = shifts
@@ -87,7 +94,7 @@ export function renderPersonShifts(userId: string, shifts: readonly PersonShift[
       (s) =>
         `• *${mrkdwnClip(s.roleName, 80)}*${s.layerName ? ` · ${mrkdwnClip(s.layerName, 60)} (second layer)` : ''}: ${rotationTime(s.start, s.timeZone)} → ${rotationTime(s.end, s.timeZone)}${mark(s)}`,
     );
-  const head = `:calendar: ${mention(userId)} on call in the next ${days} days`;
+  const head = `:calendar: ${mention(userId)} on call ${span}`;
   const blocks: KnownBlock[] = [section(head)];
   for (let i = 0; i < lines.length; i += 20) blocks.push(section(lines.slice(i, i + 20).join('\n')));
   return { text: `${head}: ${shifts.length} shift${shifts.length === 1 ? '' : 's'}`, blocks };

@@ -382,6 +382,38 @@ describe('/incident oncall @person, from a weekly rotation with no override yet'
     const nobody = await ask(bot, 'oncall <@U0NOBODY>');
     expect(nobody.text).toContain('<@U0NOBODY> is not on call in any rotation in the next 14 days');
   });
+
+  it('from a moment to come (`@person next week`, `@person tomorrow`): the 14 days from then, headed with it', async () => {
+    await bot.db.exec('DELETE FROM oncall_overrides');
+    const r = rotationRunbook(WEEKLY).escalation.roles.on_call!.rotation!;
+    const now = new Date();
+    const shift = shiftAt(r, now);
+    const next = scheduledAt(r, now) === 'U0ALICE' ? 'U0BOB' : 'U0ALICE';
+    const theirs = shiftAt(r, shift.end);
+    const role = 'On-Call Engineer';
+    // A week from now the next person is on call (their shift began at this one's hand-off): the rest of it, then
+    // their shift after, which begins within the 14 days from then.
+    const later = await ask(bot, `oncall <@${next}> next week`);
+    expect(later.text).toMatch(
+      new RegExp(`^:calendar: <@${next}> on call in the 14 days from .+ \\(Europe/London\\): 2 shifts$`),
+    );
+    expect(shifts(later)).toEqual([
+      { role, from: expect.any(String), to: rotationTime(theirs.end, TZ), mark: '' },
+      {
+        role,
+        from: rotationTime(shiftAt(r, theirs.end).end, TZ),
+        to: rotationTime(shiftAt(r, shiftAt(r, theirs.end).end).end, TZ),
+        mark: '',
+      },
+    ]);
+    // Asked as a question, with the asking words people use.
+    const asked = await ask(bot, `oncall <@${next}> is on call tomorrow?`);
+    expect(asked.text).toMatch(new RegExp(`^:calendar: <@${next}> on call in the 14 days from `));
+    // A moment badly typed is refused with the forms.
+    const bad = await ask(bot, `oncall <@${next}> at 25:00`);
+    expect(bad.text).toContain('`25:00` is not a time');
+    expect(bad.text).toContain('`@person tomorrow` from then');
+  });
 });
 
 describe('ONCALL_OVERRIDE_MAX set shorter than its default (12h)', () => {

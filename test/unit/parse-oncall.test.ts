@@ -12,6 +12,20 @@ describe('parseOnCall', () => {
     expect(parseOnCall('is on call?')).toEqual({ ok: true, command: { kind: 'board' } });
     expect(parseOnCall('<@U0ALICE|alice>')).toEqual({ ok: true, command: { kind: 'person', who: { id: 'U0ALICE' } } });
     expect(parseOnCall('@alice')).toEqual({ ok: true, command: { kind: 'person', who: { name: 'alice' } } });
+    expect(parseOnCall('<@U0ALICE|alice> tomorrow')).toEqual({
+      ok: true,
+      command: { kind: 'person', who: { id: 'U0ALICE' }, at: { kind: 'wall', day: { kind: 'tomorrow' }, time: null } },
+    });
+    expect(parseOnCall('@alice next week')).toEqual({
+      ok: true,
+      command: { kind: 'person', who: { name: 'alice' }, at: { kind: 'in', ms: 7 * 86_400_000 } },
+    });
+    expect(parseOnCall('@alice on call?')).toEqual({ ok: true, command: { kind: 'person', who: { name: 'alice' } } });
+    expect(parseOnCall('@alice friday 25:00')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('`25:00` is not a time'),
+    });
+    expect(parseOnCall('@alice please')).toMatchObject({ ok: false, error: expect.stringContaining('does not take') });
     expect(parseOnCall('override <@U0BOB> 2h')).toEqual({
       ok: true,
       command: {
