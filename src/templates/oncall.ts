@@ -83,7 +83,9 @@ export function renderPersonShifts(
   /** Asked from a moment to come (`@alice tomorrow`): the days counted from it, said on the rotations' clock. */
   later?: { at: Date; timeZone: string },
 ): Message {
-  const span = later ? `in the ${days} days from ${rotationTime(later.at, later.timeZone)}` : `in the next ${days} days`;
+  const span = later
+    ? `in the ${days} days from ${rotationTime(later.at, later.timeZone)}`
+    : `in the next ${days} days`;
   if (shifts.length === 0) {
     const text = `${mention(userId)} is not on call in any rotation ${span}.`;
     return { text, blocks: [section(text)] };
