@@ -1,5 +1,6 @@
 import { describeDuration } from '../runbook/duration.js';
 import type { IncidentNotice } from './ports.js';
+import { recoveredAt } from './recovery-objectives.js';
 import type { SeverityDefs } from './severity.js';
 import type { DeclareSource, Incident, RecoveryTime } from './types.js';
 
@@ -106,7 +107,15 @@ const after = (i: Incident, ms: number) => new Date((i.reopenedAt ?? i.createdAt
 const rtoAt = (i: Incident, ms: number) => new Date(i.createdAt.getTime() + ms);
 
 /** The incident's RTO while it is not resolved (a reminder about it then has a reason to fire). */
-const openRecovery = (i: Incident): RecoveryTime | null => (notResolved(i) ? i.recovery : null);
+/** The RTO still counting: until service is restored (mitigated or resolved; see recoveredAt). */
+const openRecovery = (i: Incident): RecoveryTime | null => (recoveredAt(i) ? null : i.recovery);
+
+/**
+ * The RTO's reminders count again: a procedure with one attached (none or another before), or a mitigation undone
+ * (back to Investigating: the service is down again, and the bounds not yet told are told).
+ */
+const recoveryCountsAgain = (before: Incident, after: Incident): boolean =>
+  recoveryAttached(before, after) || (before.status === 'mitigated' && after.status === 'investigating');
 
 /** A procedure with an RTO attached, none or another before: its reminders count again, cancelled or not. */
 const recoveryAttached = (before: Incident, after: Incident): boolean => {
@@ -230,9 +239,9 @@ export const RULES = {
   },
   rto_lower_bound: {
     file: null,
-    // The channel is told when its procedure's RTO range is entered (Disaster Recovery: 2 hours of 2-4), mitigated
-    // too: recovered is resolved. Not for a single-duration RTO, nor once the RTO itself has passed (a bot down over
-    // both bounds, or reopened after both): its own reminder says more.
+    // The channel is told when its procedure's RTO range is entered (Disaster Recovery: 2 hours of 2-4) while the
+    // service is not restored yet (mitigated is recovered: see recoveredAt). Not for a single-duration RTO, nor once the
+    // RTO itself has passed (a bot down over both bounds, or reopened after both): its own reminder says more.
     due: (i, _rb, now) => {
       const r = openRecovery(i);
       if (!r || r.minMs >= r.maxMs || now >= rtoAt(i, r.maxMs)) return null;
@@ -242,7 +251,7 @@ export const RULES = {
     unless: () => null,
     // Another procedure's RTO (attached first, the first detached) moves it.
     movable: true,
-    revivedBy: recoveryAttached,
+    revivedBy: recoveryCountsAgain,
     pages: 'commander',
     remind: rtoReminder('lower'),
   },
@@ -255,7 +264,7 @@ export const RULES = {
     reason: () => 'the recovery time objective passed',
     unless: () => null,
     movable: true,
-    revivedBy: recoveryAttached,
+    revivedBy: recoveryCountsAgain,
     pages: 'commander',
     remind: rtoReminder('rto'),
   },

@@ -1,6 +1,25 @@
 import type { Playbook } from '../runbook/playbooks.js';
 import type { ObjectivesView } from './ports.js';
-import type { RecoveryTime } from './types.js';
+import type { Incident, RecoveryTime } from './types.js';
+
+/**
+ * When service was restored, as a recovery time objective counts it: when the incident was mitigated (the service back,
+ * by a workaround or a fix), or resolved without being mitigated first. Null while it is investigating, a mitigation
+ * undone (back to Investigating) included: the recovery counts on.
+ */
+export function recoveredAt(i: Pick<Incident, 'status' | 'mitigatedAt' | 'resolvedAt'>): Date | null {
+  return recovery(i)?.at ?? null;
+}
+
+/** recoveredAt, and how: mitigated, or resolved at once (resolving stamps the mitigation then too). */
+export function recovery(
+  i: Pick<Incident, 'status' | 'mitigatedAt' | 'resolvedAt'>,
+): { at: Date; by: 'mitigated' | 'resolved' } | null {
+  if (i.status === 'investigating') return null;
+  const at = i.mitigatedAt ?? i.resolvedAt;
+  if (!at) return null;
+  return { at, by: i.resolvedAt && at.getTime() >= i.resolvedAt.getTime() ? 'resolved' : 'mitigated' };
+}
 
 /**
  * The recovery objectives of the first playbook attached to an incident that has any, shown on its card each time it

@@ -1,6 +1,7 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { AlertCardView } from '../incidents/alert-types.js';
 import type { EscalationView, ObjectivesView, OnCallPeople } from '../incidents/ports.js';
+import { recoveredAt, recovery } from '../incidents/recovery-objectives.js';
 import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
@@ -214,26 +215,29 @@ export function span(minMs: number, maxMs: number): string {
 
 /**
  * The recovery objectives of the incident's procedure (Disaster Recovery): the time elapsed since declaration against
- * the RTO (and by when it is due, in each reader's time zone), then the RPO. Resolved: how long recovery took.
+ * the RTO (and by when it is due, in each reader's time zone), then the RPO. Recovered (mitigated or resolved: see
+ * recoveredAt): how long recovery took.
  */
 function renderObjectives(i: Incident, o: ObjectivesView, now: Date): KnownBlock {
-  const end = i.resolvedAt ?? now;
+  const recovered = recoveredAt(i);
+  const end = recovered ?? now;
   const parts: string[] = [];
   if (o.rto) {
     const rto = `RTO ${span(o.rto.minMs, o.rto.maxMs)}`;
     const taken = humanDuration(i.createdAt, end);
     const { state: standing, due } = rtoStanding(i.createdAt, end, o.rto);
     // Open, the times are as Slack counts them for each reader when they read it (the card stays up for hours), so it
-    // renders the same until a bound is passed; resolved, how long the recovery took.
+    // renders the same until a bound is passed; recovered, how long the recovery took.
     const state =
       standing === 'past'
-        ? `:rotating_light: past the RTO${i.resolvedAt ? ` by ${humanDuration(due, end)}` : `, due ${slackAgo(due)}`}`
+        ? `:rotating_light: past the RTO${recovered ? ` by ${humanDuration(due, end)}` : `, due ${slackAgo(due)}`}`
         : standing === 'past_lower'
           ? ':warning: past the lower bound'
           : null;
+    const how = recovery(i)?.by;
     parts.push(
-      i.resolvedAt
-        ? `:stopwatch: ${rto}: recovered in ${taken}${state ? ` (${state})` : ' (within the RTO)'}`
+      recovered
+        ? `:stopwatch: ${rto}: recovered (${how}) in ${taken}${state ? ` (${state})` : ' (within the RTO)'}`
         : `:stopwatch: ${rto}: started ${slackAgo(i.createdAt)}, due by ${slackDate(due, utcStamp(due))}${state ? ` · ${state}` : ''}`,
     );
   }

@@ -1,15 +1,22 @@
 import type { KnownBlock } from '@slack/types';
+import { recoveredAt } from '../incidents/recovery-objectives.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { type Message, rtoStanding, span } from './incident-card.js';
-import { ago, channelLink, LIMITS, mention, mrkdwnClip, slackDate, utcStamp } from './text.js';
+import { ago, channelLink, humanDuration, LIMITS, mention, mrkdwnClip, slackDate, utcStamp } from './text.js';
 
-/** Where an incident with a procedure's RTO stands against it (`· RTO 2-4 hours, due …`, `past its RTO`); else nothing. */
+/**
+ * Where an incident with a procedure's RTO stands against it (`· RTO 2-4 hours, due …`, `past its RTO`), or, mitigated,
+ * how long recovery took against it; else nothing.
+ */
 function rtoState(i: Incident, now: Date): string {
   const r = i.recovery;
   if (!r) return '';
-  const { state, due } = rtoStanding(i.createdAt, now, r);
+  const recovered = recoveredAt(i);
+  const { state, due } = rtoStanding(i.createdAt, recovered ?? now, r);
   const rto = `RTO ${span(r.minMs, r.maxMs)}`;
+  if (recovered)
+    return ` · recovered in ${humanDuration(i.createdAt, recovered)} (${state === 'past' ? `:rotating_light: past its ${rto}` : `within its ${rto}`})`;
   if (state === 'past') return ` · :rotating_light: past its ${rto}`;
   return ` · ${rto}, due ${slackDate(due, utcStamp(due))}${state === 'past_lower' ? ' (:warning: past the lower bound)' : ''}`;
 }

@@ -1,5 +1,6 @@
 import type { ActionItem } from '../incidents/action-items.js';
 import type { PostmortemRecord } from '../incidents/postmortem.js';
+import { recoveredAt, recovery } from '../incidents/recovery-objectives.js';
 import { type Severity, severityLabel } from '../incidents/severity.js';
 import {
   type IncidentEvent,
@@ -285,21 +286,24 @@ function itemRows(items: ActionItem[], x: Ctx): string[][] {
 }
 
 /**
- * The recovery time objective of the incident's procedure against the time to resolve, as the resolved card says it:
- * within it, past its lower bound, or past it and by how long; not resolved yet, by when it is due.
+ * The recovery time objective of the incident's procedure against the time to recover (to mitigation, or resolution
+ * when it was not mitigated first: see recoveredAt), as the card says it: within it, past its lower bound, or past it
+ * and by how long; not recovered yet, by when it is due.
  */
 function recoveryLine(i: PostmortemRecord['incident'], r: RecoveryTime, c: MarkdownContext): string {
   const title = cell(c.playbooks.get(r.playbook) ?? r.playbook, c.mask);
   const head = `Recovery time objective of ${title}: RTO ${rtoSpan(r.minMs, r.maxMs)}`;
-  const { state: standing, due } = rtoStanding(i.createdAt, i.resolvedAt ?? i.createdAt, r);
-  if (!i.resolvedAt) return `${head}; not recovered yet, due ${utcSeconds(due)} UTC.`;
+  const recovered = recoveredAt(i);
+  const { state: standing, due } = rtoStanding(i.createdAt, recovered ?? i.createdAt, r);
+  if (!recovered) return `${head}; not recovered yet, due ${utcSeconds(due)} UTC.`;
   const state =
     standing === 'past'
-      ? `past the RTO by ${humanDuration(due, i.resolvedAt)}`
+      ? `past the RTO by ${humanDuration(due, recovered)}`
       : standing === 'past_lower'
         ? 'past its lower bound, within the RTO'
         : 'within the RTO';
-  return `${head}; recovered (resolved) after ${humanDuration(i.createdAt, i.resolvedAt)}: ${state}.`;
+  const how = recovery(i)?.by;
+  return `${head}; recovered (${how}) after ${humanDuration(i.createdAt, recovered)}: ${state}.`;
 }
 
 /**

@@ -121,18 +121,29 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     const resolved = await declareThroughBot(bot, 'sev1 site failure in syd', REPORTER);
     await attach(resolved, 'playbook', 'region-failover', /RTO 3 seconds/);
     await type(resolved, 'resolve restored from backup');
-    await cardShows(bot, resolved, /recovered in/);
+    await cardShows(bot, resolved, /recovered \(resolved\) in/);
 
     await rtoPassed(again);
     expect(rtoNotices(bot, again.channelId)).toHaveLength(2);
     expect(rtoNotices(bot, resolved.channelId)).toEqual([]);
   });
 
+  it('mitigated before its bounds: the service is restored, nothing is told, and the card and list say when', async () => {
+    const opened = await declareThroughBot(bot, 'sev1 site failure in ams', REPORTER);
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await type(opened, 'mitigated failed over to the standby region');
+    await cardShows(bot, opened, /RTO 3-6 seconds: recovered \(mitigated\) in \d+ seconds? \(within the RTO\)/);
+    await sleep(7000);
+    expect(rtoNotices(bot, opened.channelId)).toEqual([]);
+    const list = await bot.answer(await bot.command('list', { user_id: REPORTER }));
+    expect(JSON.stringify(list)).toMatch(/recovered in \d+ seconds? \(within its RTO 3-6 seconds\)/);
+  });
+
   it('reopened past its RTO, tells the RTO passed once, and not the lower bound before it', async () => {
     const opened = await declareThroughBot(bot, 'sev1 site failure in gru', REPORTER);
     await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
     await type(opened, 'resolve failed over');
-    await cardShows(bot, opened, /recovered in/);
+    await cardShows(bot, opened, /recovered \(resolved\) in/);
     await sleep(6500);
     expect(rtoNotices(bot, opened.channelId)).toEqual([]);
     await type(opened, 'reopen errors are back');

@@ -116,8 +116,8 @@ describe('desiredJobs', () => {
       ['rto_lower_bound', null, '2026-11-27T05:00:00.000Z'],
       ['rto_passed', null, '2026-11-27T07:00:00.000Z'],
     ]);
-    // Mitigated is not recovered; resolved is; no procedure with an RTO, nothing.
-    expect(rto({ ...i, status: 'mitigated' })).toHaveLength(2);
+    // Mitigated is recovered (the service restored), as resolved is; no procedure with an RTO, nothing.
+    expect(rto({ ...i, status: 'mitigated', mitigatedAt: NOW })).toEqual([]);
     expect(rto({ ...i, status: 'resolved' })).toEqual([]);
     expect(rto({ ...i, recovery: null })).toEqual([]);
     // A single duration has no lower bound; once the RTO itself is past, its lower bound is not said before it.
@@ -154,6 +154,10 @@ describe('desiredJobs', () => {
     // The same RTO kept, or dropped (detached), or any other change: nothing.
     expect([...revivedRules({ ...i, recovery: dr }, { ...i, recovery: { ...dr } })]).toEqual([]);
     expect([...revivedRules({ ...i, recovery: dr }, i)]).toEqual([]);
+    // A mitigation undone (back to Investigating): the RTO counts again; mitigating does not.
+    const drI = { ...i, recovery: dr };
+    expect([...revivedRules({ ...drI, status: 'mitigated' }, drI)]).toEqual(['rto_lower_bound', 'rto_passed']);
+    expect([...revivedRules(drI, { ...drI, status: 'mitigated' })]).toEqual([]);
     expect([...revivedRules(i, { ...i, severity: 0 })]).toEqual([]);
   });
 

@@ -457,9 +457,9 @@ describe('the post-mortem document', () => {
     ]);
   });
 
-  it("says the time to resolve against the RTO of the incident's procedure, as the resolved card does", () => {
+  it("says the time to recover (mitigated, else resolved) against the RTO of the incident's procedure, as the card does", () => {
     const H = 3_600_000;
-    // Resolved 1 hour 5 minutes after it was declared (makeResolvedIncident).
+    // Mitigated 1 hour, resolved 1 hour 5 minutes after it was declared (makeResolvedIncident).
     const withRto = (minMs: number, maxMs: number, over: Partial<Incident> = {}) =>
       write(
         record({
@@ -467,18 +467,24 @@ describe('the post-mortem document', () => {
         }),
       );
     const head = 'Recovery time objective of Database Connection Failures: RTO';
-    expect(withRto(2 * H, 4 * H)).toContain(
-      `${head} 2-4 hours; recovered (resolved) after 1 hour 5 minutes: within the RTO.`,
-    );
+    expect(withRto(2 * H, 4 * H)).toContain(`${head} 2-4 hours; recovered (mitigated) after 1 hour: within the RTO.`);
     expect(withRto(H / 2, 2 * H)).toContain(
-      `${head} 30 minutes to 2 hours; recovered (resolved) after 1 hour 5 minutes: past its lower bound, within the RTO.`,
+      `${head} 30 minutes to 2 hours; recovered (mitigated) after 1 hour: past its lower bound, within the RTO.`,
     );
-    expect(withRto(H / 2, H)).toContain(
+    expect(withRto(H / 4, H / 2)).toContain(
+      `${head} 15-30 minutes; recovered (mitigated) after 1 hour: past the RTO by 30 minutes.`,
+    );
+    // Resolved without being mitigated first (resolving stamps the mitigation at the same time): recovered when resolved.
+    const resolvedAt = makeResolvedIncident().resolvedAt!;
+    expect(withRto(H / 2, H, { mitigatedAt: resolvedAt })).toContain(
       `${head} 30 minutes to 1 hour; recovered (resolved) after 1 hour 5 minutes: past the RTO by 5 minutes.`,
     );
-    expect(withRto(2 * H, 4 * H, { status: 'mitigated', resolvedAt: null, resolvedBy: null })).toMatch(
-      /RTO 2-4 hours; not recovered yet, due \d{4}-\d\d-\d\d [\d:]+ UTC\./,
+    expect(withRto(H / 2, H, { mitigatedAt: null })).toContain(
+      `${head} 30 minutes to 1 hour; recovered (resolved) after 1 hour 5 minutes: past the RTO by 5 minutes.`,
     );
+    expect(
+      withRto(2 * H, 4 * H, { status: 'investigating', mitigatedAt: null, resolvedAt: null, resolvedBy: null }),
+    ).toMatch(/RTO 2-4 hours; not recovered yet, due \d{4}-\d\d-\d\d [\d:]+ UTC\./);
     // No procedure with an RTO: no such line.
     expect(write(record())).not.toContain('Recovery time objective');
   });
