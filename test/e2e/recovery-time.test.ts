@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION } from '../../src/templates/ids.js';
+import { ACTION, VIEW } from '../../src/templates/ids.js';
 import { useBot } from '../support/bot-harness.js';
 import { cardShows, declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
+import { statusFormValues } from '../support/status-form.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const REPORTER = 'U0REPORTER';
@@ -137,6 +138,30 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     expect(rtoNotices(bot, opened.channelId)).toEqual([]);
     const list = await bot.answer(await bot.command('list', { user_id: REPORTER }));
     expect(JSON.stringify(list)).toMatch(/recovered in \d+ seconds? \(within its RTO 3-6 seconds\)/);
+  });
+
+  it('a mitigation undone (a status update back to Investigating) counts again: both bounds are told', async () => {
+    const opened = await declareThroughBot(bot, 'sev1 site failure in lhr', REPORTER);
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await type(opened, 'mitigated failed over');
+    await cardShows(bot, opened, /recovered \(mitigated\)/);
+    await type(opened, 'update');
+    const form = await bot.fake.waitFor('views.open', (c) => JSON.stringify(c.args).includes(VIEW.statusUpdate));
+    const meta = (form.args.view as { private_metadata: string }).private_metadata;
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: meta,
+      values: statusFormValues({
+        status: 'investigating',
+        affected: 'all tenants',
+        impact: 'site down again',
+        currentStatus: 'the standby region failed too',
+      }),
+      userId: REPORTER,
+    });
+    await cardShows(bot, opened, /RTO 3-6 seconds: started/);
+    await rtoPassed(opened);
+    expect(rtoNotices(bot, opened.channelId)).toHaveLength(2);
   });
 
   it('reopened past its RTO, tells the RTO passed once, and not the lower bound before it', async () => {
