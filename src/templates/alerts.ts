@@ -160,6 +160,10 @@ export function alertLine(a: AlertView, telling: readonly string[] = []): string
   return `${head} · ${clipEscaped(rest, 600)}`;
 }
 
+/** An alert's summary where it says more than its name, cut to 120 characters by `cut`; null otherwise. */
+const bareSummary = (a: AlertView, cut: (text: string, max: number) => string | null): string | null =>
+  a.summary && a.summary.trim() !== a.name ? cut(a.summary, 120) : null;
+
 /** At most this many firing alerts are named in a page; the rest are counted. */
 const PAGE_ALERTS_MAX = 3;
 
@@ -185,12 +189,12 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
   // A page leaves summaries out: alerts of one name are twins there whatever their summaries say.
   const telling = tellingLabels(firing, (a) => a.name);
   const line = (a: AlertView) => {
-    const told = toldLabels(a, telling(a));
+    const told = [toldLabels(a, telling(a)) || null, shownService(a), measured(a) || null].filter(Boolean);
     return [
       `${STATE_EMOJI.firing} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}`,
-      told || null,
-      shownService(a),
-      measured(a) || null,
+      ...told,
+      // An alert that says nothing else (a script's key alone): its summary is what tells the person what happened.
+      ...(told.length === 0 ? [bareSummary(a, (t, n) => mrkdwnClip(t, n))] : []),
     ]
       .filter(Boolean)
       .join(' · ');
@@ -219,23 +223,28 @@ export function pageAlertsText(v: AlertCardView): string[] {
   if (!fired) return [];
   const { named, more } = fired;
   const one = (s: string | null | undefined, max: number) => (s ? truncate(s.replace(/\s+/g, ' '), max) : null);
-  const line = (a: AlertView) =>
-    [
-      one(a.name, 80),
-      one(a.service, 40),
+  const line = (a: AlertView) => {
+    const what =
       [
         one(a.metric, 60) ?? (a.value ? 'value' : null),
         one(a.value, 30),
         a.threshold ? `(${one(a.threshold, 40)})` : null,
       ]
         .filter(Boolean)
-        .join(' ') || null,
+        .join(' ') || null;
+    return [
+      one(a.name, 80),
+      one(a.service, 40),
+      what,
+      // Nothing else said of it: its summary (see pageAlerts).
+      !a.service && !what ? bareSummary(a, (t, n) => one(t, n)) : null,
       linkable(a.url) ? a.url : null,
       linkable(a.dashboardUrl) && a.dashboardUrl !== a.url ? `graph: ${a.dashboardUrl}` : null,
       linkable(a.runbookUrl) && a.runbookUrl !== a.url ? `runbook: ${a.runbookUrl}` : null,
     ]
       .filter(Boolean)
       .join(' · ');
+  };
   return [
     `What fired (from ${v.sources.join(', ')}):`,
     ...named.map((a) => `- ${line(a)}`),

@@ -6,6 +6,7 @@ import {
   alertLine,
   alreadyInIncident,
   pageAlerts,
+  pageAlertsText,
   renderAlertList,
   renderAlertNotice,
   renderAlertSection,
@@ -404,7 +405,30 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     });
     expect(alertLine(a)).toMatch(/^:red_circle: \*svc-6\* · svc-6 is down · firing/);
     const page = pageAlerts({ ...makeView(1), firing: 1, resolved: 0, alerts: [a] })!;
-    expect(page.mrkdwn).toContain(':red_circle: *svc-6*\n');
+    // Nothing else said of it on the page: its summary is.
+    expect(page.mrkdwn).toContain(':red_circle: *svc-6* · svc-6 is down\n');
+  });
+
+  it('a page names what an alert keyed alone (no labels, service or measure) says happened: its summary', () => {
+    const a = makeAlert({
+      name: 'disk-usage-85-on-db-2',
+      service: null,
+      summary: 'disk usage 85% on db-2',
+      metric: null,
+      value: null,
+      threshold: null,
+      labels: {},
+    });
+    const view = { ...makeView(1), firing: 1, resolved: 0, alerts: [a] };
+    expect(pageAlerts(view)!.mrkdwn).toContain(':red_circle: *disk-usage-85-on-db-2* · disk usage 85% on db-2');
+    expect(pageAlertsText(view)).toContain('- disk-usage-85-on-db-2 · disk usage 85% on db-2');
+    // With a measure it says enough; the summary stays on the card.
+    const measured = { ...a, metric: 'disk_usage', value: '85%', threshold: '> 80%' };
+    expect(pageAlerts({ ...view, alerts: [measured] })!.mrkdwn).not.toContain('disk usage 85% on db-2');
+    // A summary that only repeats the name adds nothing.
+    expect(pageAlerts({ ...view, alerts: [{ ...a, summary: a.name }] })!.mrkdwn).toContain(
+      ':red_circle: *disk-usage-85-on-db-2*\n',
+    );
   });
 
   it('a page tells apart alerts of one name by their labels, since it leaves out their summaries', () => {
