@@ -79,6 +79,8 @@ export interface Ctx {
   triggerId: string;
   /** The trigger_id is unique per command; a Slack retry carries it again and changes nothing twice. */
   key: string;
+  /** The bot's own user id, when Bolt knows it (a person typing the bot's name means another person). */
+  botUserId?: string;
 }
 
 type CommandOf<K extends SubcommandKind> = Extract<IncidentCommand, { kind: K }>;
@@ -162,6 +164,10 @@ const HANDLERS: {
     }
     // People typed as @name are looked up as action item owners are.
     const toId = await c.deps.actionItems.resolveOwner(who, 'person');
+    if (toId === c.botUserId) {
+      await c.tell(':warning: The bot cannot command an incident: name a person, e.g. `/incident commander @alice`.');
+      return null;
+    }
     return c.deps.incidents.handOver(i.id, c.userId, toId, c.key);
   },
   async update(cmd, c, i) {
@@ -446,7 +452,7 @@ async function run(cmd: Exclude<IncidentCommand, { kind: 'help' }>, c: Ctx, chan
 
 /** `/incident …`: parse, ack (the usage at once for help and mistakes), one service call, render. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
-  app.command(INCIDENT_COMMAND, async ({ command, ack, respond, client, logger }) => {
+  app.command(INCIDENT_COMMAND, async ({ command, ack, respond, client, logger, context }) => {
     const parsed = parseIncidentCommand(command.text ?? '', severityNames(deps.severities));
     if (!parsed.ok) {
       // A mistake quotes what was typed (`I don't know \`…\``): a secret value pasted there is masked.
@@ -470,6 +476,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       channelId: command.channel_id,
       triggerId: command.trigger_id,
       key: `cmd:${command.trigger_id}`,
+      ...(context.botUserId ? { botUserId: context.botUserId } : {}),
     };
     const spec: SubcommandSpec = SUBCOMMANDS[cmd.kind];
     // An error is told where the person still can be when Slack refuses the response_url: an ephemeral message in

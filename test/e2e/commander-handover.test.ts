@@ -124,6 +124,7 @@ describe('/incident commander @person: command handed to someone, recorded, anno
     expect(await say('commander <!here>')).toMatch(/`@here` is not a person: an incident has one commander/);
     expect(await say('commander <!subteam^S0DBA|@dba>')).toMatch(/is not a person/);
     expect(await say('commander <@U0SENIOR> and <@U0MANAGER>')).toMatch(/takes one person/);
+    expect(await say('commander <@UBOT>')).toMatch(/The bot cannot command an incident: name a person/);
     expect(await say('commander @nobody-by-that-name')).toMatch(
       /Nobody in this workspace is called `@nobody-by-that-name`/,
     );
