@@ -154,7 +154,9 @@ const HANDLERS: {
     return r;
   },
   async commander(cmd, c, i) {
-    const typed = (cmd.who ?? '').trim();
+    // `@bob.`, `bob`: a name typed without its @ or with the sentence's stop is still that name.
+    const word = (cmd.who ?? '').trim().replace(/[.!,;:]+$/, '');
+    const typed = /^[\p{L}\p{N}._-]+$/u.test(word) ? `@${word}` : word;
     const who = /\s/.test(typed) ? null : parsePerson(typed, 'an incident has one commander');
     if (typeof who === 'string' || !who) {
       await c.tell(

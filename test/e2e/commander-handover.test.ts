@@ -89,6 +89,17 @@ describe('/incident commander @person: command handed to someone, recorded, anno
     expect(dmsTo(bot, 'U0SENIOR', /made you the commander/)).toHaveLength(1);
   }, 30_000);
 
+  it('a person typed by name (with @ or without, a stop after it) is looked up', async () => {
+    bot.fake.addUser('U0DANA', { name: 'dana', real_name: 'Dana Scully' });
+    const card = await declare(bot, 'sev2 handover by name');
+    await bot.command('commander dana.', { channel_id: card.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /handed command to <@U0DANA>/.test(String(c.args.text)),
+    );
+    expect((await row(bot, card.id)).commander_id).toBe('U0DANA');
+  }, 30_000);
+
   it('from a commander to another: the channel names both; handing it to oneself is taking command', async () => {
     const card = await declare(bot, 'sev2 handover chain');
     await bot.command('ack', { channel_id: card.channelId });
@@ -125,6 +136,7 @@ describe('/incident commander @person: command handed to someone, recorded, anno
     expect(await say('commander <!subteam^S0DBA|@dba>')).toMatch(/is not a person/);
     expect(await say('commander <@U0SENIOR> and <@U0MANAGER>')).toMatch(/takes one person/);
     expect(await say('commander <@UBOT>')).toMatch(/The bot cannot command an incident: name a person/);
+    expect(await say('commander nobody-at-all.')).toMatch(/Nobody in this workspace is called `@nobody-at-all`/);
     expect(await say('commander @nobody-by-that-name')).toMatch(
       /Nobody in this workspace is called `@nobody-by-that-name`/,
     );
