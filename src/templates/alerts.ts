@@ -545,7 +545,11 @@ export function alreadyInIncident(incident: Incident): string {
 export function renderAllResolved(i: Incident, v: AlertCardView): Message {
   const last = v.alerts.map((a) => a.resolvedAt).filter((d): d is Date => d !== null);
   const latest = last.length ? new Date(Math.max(...last.map((d) => d.getTime()))) : null;
-  const text = `:white_check_mark: Every alert of this incident has resolved (${v.total === 1 ? 'its alert' : `all ${v.total}`}${latest ? `, the last ${at(latest)}` : ''}). If the incident is over, resolve it; if not, carry on: an alert that fires again shows here.`;
+  const only = v.total === 1 ? v.alerts[0] : undefined;
+  const head = only
+    ? `Every alert of this incident has resolved (its one alert, *${mrkdwnClip(only.name, 80)}*${latest ? `, ${at(latest)}` : ''})`
+    : `Every alert of this incident has resolved (all ${v.total}${latest ? `, the last ${at(latest)}` : ''})`;
+  const text = `:white_check_mark: ${head}. If the incident is over, resolve it; if not, carry on: an alert that fires again shows here.`;
   return {
     text: `Every alert of incident #${i.number} has resolved.`,
     blocks: [

@@ -354,6 +354,9 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
       elements: [{ action_id: ACTION.resolve, value: '7', text: { text: 'Resolve incident' } }],
     });
     expect(allText(m)).toContain('Every alert of this incident has resolved (all 2, the last <!date^');
+    // One alert: named, with when it resolved.
+    const one = renderAllResolved(makeIncident(), makeView(1, { status: 'resolved', resolvedAt: minutes(9) }));
+    expect(allText(one)).toMatch(/Every alert of this incident has resolved \(its one alert, \*[^*]+\*, <!date\^/);
   });
 
   it('`/incident alerts` lists every alert it can within Slack limits and counts the rest', () => {
