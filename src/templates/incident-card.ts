@@ -47,7 +47,8 @@ export function renderIncidentCard(
     `*Status*\n${STATUS_EMOJI[i.status]} ${STATUS_LABELS[i.status]}`,
     `*Phase*\n${PHASE_LABELS[i.phase]}`,
     `*Started*\n${slackDate(i.createdAt, utcStamp(i.createdAt), '{date_short_pretty} {time} ({ago})')}`,
-    `*Commander*\n${mention(i.commanderId)}`,
+    // Resolved with nobody in command: nobody, not "nobody yet".
+    `*Commander*\n${i.commanderId || i.status !== 'resolved' ? mention(i.commanderId) : '_nobody_'}`,
     // Opened from alerts (or declared from a warning's notice): by whom, and from which monitoring.
     `*Reported by*\n${mention(i.reporterId)}${alerts?.sources.length ? ` from ${alerts.sources.map((s) => mrkdwnClip(s, 40)).join(', ')} alerts` : ''}`,
   ];

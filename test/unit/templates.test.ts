@@ -57,6 +57,12 @@ describe('renderIncidentCard', () => {
     expect(fieldTexts).toContain('*Status*\n:red_circle: Investigating');
     expect(fieldTexts).toContain('*Phase*\nDetection');
     expect(fieldTexts).toContain('*Commander*\n_nobody yet_');
+    const resolvedFields = (
+      renderIncidentCard(makeIncident({ status: 'resolved', commanderId: null }), NOW, SEV).blocks.find(
+        (b) => b.type === 'section' && 'fields' in b,
+      ) as SectionBlock
+    ).fields!.map((f) => f.text);
+    expect(resolvedFields).toContain('*Commander*\n_nobody_');
     expect(fieldTexts).toContain(`*Reported by*\n<@${REPORTER}>`);
     const started = fieldTexts.find((t) => t.startsWith('*Started*'))!;
     // How long ago is Slack's to say, as each reader reads it: the card never goes stale ("0 seconds ago" an hour on).
