@@ -395,7 +395,8 @@ export function roleNamed(
   roles: Readonly<Record<string, { id: string; name: string }>>,
   typed: string,
 ): { kind: 'found'; role: string } | { kind: 'several'; roles: string[] } | { kind: 'none' } {
-  const want = roleSlug(typed);
+  // `@database-team`: typed as a Slack handle, out of habit.
+  const want = roleSlug(typed.trim().replace(/^@/, ''));
   const all = Object.values(roles);
   const exact = all.find((r) => roleSlug(r.id) === want || roleSlug(r.name) === want);
   if (exact) return { kind: 'found', role: exact.id };

@@ -192,7 +192,7 @@ export class EscalationService {
       );
     throw new DomainError(
       'unknown_role',
-      `There is no role \`${typed}\` in the runbook. Its roles: ${list(Object.keys(roles))}. \`/incident escalate\` alone pages the next in the contact order.`,
+      `There is no role \`${typed}\` in the runbook${typed.trim().startsWith('@') ? ' (escalating pages a role of the runbook, whoever is on call for it, not a person named)' : ''}. Its roles: ${list(Object.keys(roles))}. \`/incident escalate\` alone pages the next in the contact order.`,
     );
   }
 

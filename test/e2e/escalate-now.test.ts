@@ -179,6 +179,12 @@ describe('Escalate now pages the role the card showed, once', () => {
     );
     expect(none.args.text).toContain('Database Team (`database_team`)');
     bot.fake.reset();
+    // A person typed with @ is no role: said so.
+    await bot.command('page @dana', { channel_id: card.channelId });
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain(
+      'There is no role `@dana` in the runbook (escalating pages a role of the runbook, whoever is on call for it, not a person named)',
+    );
+    bot.fake.reset();
     await bot.command('escalate e', { channel_id: card.channelId });
     const several = await bot.fake.waitFor('response_url');
     expect(several.args.text).toMatch(/`e` fits several roles: .*Name one, e\.g\. `\/incident escalate /);

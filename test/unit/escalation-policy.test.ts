@@ -283,6 +283,8 @@ describe('roleNamed', () => {
     ['on call', 'on_call'],
     ['DATABASE', 'database_team'],
     ['manager', 'engineering_manager'],
+    ['@database-team', 'database_team'],
+    [' @on-call', 'on_call'],
   ])('%j is %s', (typed, role) => {
     expect(roleNamed(roles, typed)).toEqual({ kind: 'found', role });
   });
