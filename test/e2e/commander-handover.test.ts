@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { type BotHarness, type CardRef, useBot } from '../support/bot-harness.js';
+import { declareThroughBot } from '../support/incident-flow.js';
 import { testRunbook } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v ?? {});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Declares through the bot as a person does; the incident as a card reference. */
 async function declare(bot: BotHarness, text: string): Promise<CardRef> {
-  await bot.command(text);
-  const created = await bot.fake.waitFor('conversations.create');
-  const channelId = bot.fake.channelByName(created.args.name as string)!.id;
-  await bot.fake.waitFor('pins.add', (c) => c.args.channel === channelId);
-  await bot.fake.waitFor('response_url', (c) => /is open/.test(String(c.args.text)));
-  const { rows } = await bot.db.query<{ id: number; card_ts: string }>(
-    'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
-    [channelId],
-  );
-  return { id: Number(rows[0]!.id), channelId, cardTs: rows[0]!.card_ts };
+  const { incidentId, channelId, cardTs } = await declareThroughBot(bot, text);
+  return { id: incidentId, channelId, cardTs };
 }
 
 const row = async (bot: BotHarness, id: number) =>

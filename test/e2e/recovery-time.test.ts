@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION, VIEW } from '../../src/templates/ids.js';
+import { ACTION } from '../../src/templates/ids.js';
 import { useBot } from '../support/bot-harness.js';
-import { cardShows, declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
-import { statusFormValues } from '../support/status-form.js';
+import { cardShows, declareThroughBot, eventually, type Opened, postStatusUpdate } from '../support/incident-flow.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const REPORTER = 'U0REPORTER';
@@ -145,20 +144,17 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
     await type(opened, 'mitigated failed over');
     await cardShows(bot, opened, /recovered \(mitigated\)/);
-    await type(opened, 'update');
-    const form = await bot.fake.waitFor('views.open', (c) => JSON.stringify(c.args).includes(VIEW.statusUpdate));
-    const meta = (form.args.view as { private_metadata: string }).private_metadata;
-    await bot.submit({
-      callbackId: VIEW.statusUpdate,
-      privateMetadata: meta,
-      values: statusFormValues({
+    await postStatusUpdate(
+      bot,
+      opened,
+      {
         status: 'investigating',
         affected: 'all tenants',
         impact: 'site down again',
         currentStatus: 'the standby region failed too',
-      }),
-      userId: REPORTER,
-    });
+      },
+      REPORTER,
+    );
     await cardShows(bot, opened, /RTO 3-6 seconds: started/);
     await rtoPassed(opened);
     expect(rtoNotices(bot, opened.channelId)).toHaveLength(2);
