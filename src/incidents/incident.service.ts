@@ -281,7 +281,8 @@ export class IncidentService {
     }
     if (result.notice) {
       try {
-        await this.chat.notify(result.incident, result.notice);
+        const problems = await this.chat.notify(result.incident, result.notice);
+        if (problems) warnings.push(...problems);
       } catch (err) {
         warnings.push(`the notice could not be posted: ${describe(err).replace(/\.$/, '')}`);
         this.log.warn('notify failed', err);

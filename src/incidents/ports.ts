@@ -238,8 +238,13 @@ export interface IncidentChat {
    * declared it (the bot, for one opened from alerts).
    */
   announce(incident: Incident, madePublicBy?: string, alertSources?: readonly string[]): Promise<void>;
-  /** Posts what happened in the incident channel (and, for status updates, the incidents channel). */
-  notify(incident: Incident, notice: IncidentNotice): Promise<void>;
+  /**
+   * Posts what happened in the incident channel (and, for status updates, the incidents channel). Returns, when there
+   * are any, what could not be done beyond that post, for the person who made the change: someone made commander
+   * whom Slack would not invite or message.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most notices have nothing beyond their post to report
+  notify(incident: Incident, notice: IncidentNotice): Promise<void | readonly string[]>;
   /** Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart. */
   resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }>;
   /**

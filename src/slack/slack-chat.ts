@@ -318,8 +318,8 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return mrkdwnClipUnits(`${state} · #${incident.number} ${incident.title}`, 250);
   }
 
-  async notify(incident: Incident, notice: IncidentNotice): Promise<void> {
-    if (!incident.channelId) return;
+  async notify(incident: Incident, notice: IncidentNotice): Promise<readonly string[] | undefined> {
+    if (!incident.channelId) return undefined;
     // What the topic names: the severity, the title, and whether it is resolved (by Resolve, or a status update).
     const resolvedNow =
       notice.kind === 'resolved' || (notice.kind === 'status_update' && notice.update.status === 'resolved');
@@ -334,9 +334,12 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         unfurl_links: false,
       }),
     );
-    // Someone named commander by another is brought in and told; the change stands if Slack cannot.
-    if (notice.kind === 'command_handed' && notice.toId !== notice.actorId)
-      await this.tellMadeCommander(incident, notice);
+    // Someone named commander by another is brought in and told; the change stands if Slack cannot, and whoever made
+    // it is told what to do.
+    const problems =
+      notice.kind === 'command_handed' && notice.toId !== notice.actorId
+        ? await this.tellMadeCommander(incident, notice)
+        : [];
     // The incidents channel hears updates of public incidents only.
     if (
       (notice.kind === 'status_update' ||
@@ -348,6 +351,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     ) {
       await this.postInIncidentsChannel(this.opts.incidentsChannel, msg, 'post the update in');
     }
+    return problems.length ? problems : undefined;
   }
 
   /**
@@ -668,16 +672,32 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
-  private async tellMadeCommander(incident: Incident, n: { actorId: string; toId: string }): Promise<void> {
+  /** Invites and tells someone made commander by another; what could not be done, for whoever made them. */
+  private async tellMadeCommander(incident: Incident, n: { actorId: string; toId: string }): Promise<string[]> {
+    const problems: string[] = [];
+    const who = `<@${n.toId}>`;
     try {
-      await this.inviteToChannel(incident, [n.toId]);
+      const { unreachable } = await this.inviteToChannel(incident, [n.toId]);
+      if (unreachable.length)
+        problems.push(
+          `Slack would not invite ${who} to this channel (not an active member of the workspace?): invite them by hand, or hand command to someone else`,
+        );
     } catch (err) {
       this.opts.log?.warn(`could not invite the new commander ${n.toId} to the incident channel`, err);
+      problems.push(
+        `${who} could not be invited to this channel (${slackErrorCode(err) ?? 'Slack did not answer'}): invite them by hand`,
+      );
     }
     const msg = renderMadeCommander(incident, n.actorId, this.opts.severities, channelRedirect(incident));
-    await this.client.chat
-      .postMessage({ channel: n.toId, text: msg.text, blocks: msg.blocks, unfurl_links: false })
-      .catch((err) => this.opts.log?.warn(`could not tell ${n.toId} they were made commander`, err));
+    try {
+      await this.client.chat.postMessage({ channel: n.toId, text: msg.text, blocks: msg.blocks, unfurl_links: false });
+    } catch (err) {
+      this.opts.log?.warn(`could not tell ${n.toId} they were made commander`, err);
+      problems.push(
+        `${who} could not be told in a direct message (${slackErrorCode(err) ?? 'Slack did not answer'}): tell them yourself`,
+      );
+    }
+    return problems;
   }
 
   async inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }> {

@@ -94,6 +94,19 @@ describe('/incident commander @person: command handed to someone, recorded, anno
     expect((await row(bot, card.id)).commander_id).toBe('U0DANA');
   }, 30_000);
 
+  it('to someone Slack will not invite or message: the change stands, and whoever made it is told what to do', async () => {
+    bot.fake.unknownUsers.add('U0GONE');
+    const card = await declare(bot, 'sev2 handover to someone gone');
+    const res = await bot.command('commander <@U0GONE>', { channel_id: card.channelId });
+    const told = await bot.answer(res);
+    expect(told.text).toMatch(/^:warning: .*, but Slack would not invite <@U0GONE> to this channel/);
+    expect(told.text).toContain('invite them by hand, or hand command to someone else');
+    expect(told.text).toContain(
+      '<@U0GONE> could not be told in a direct message (channel_not_found): tell them yourself',
+    );
+    expect((await row(bot, card.id)).commander_id).toBe('U0GONE');
+  }, 30_000);
+
   it('from a commander to another: the channel names both; handing it to oneself is taking command', async () => {
     const card = await declare(bot, 'sev2 handover chain');
     await bot.command('ack', { channel_id: card.channelId });
