@@ -158,18 +158,20 @@ const HANDLERS: {
     const word = (cmd.who ?? '').trim().replace(/[.!,;:]+$/, '');
     const typed = /^[\p{L}\p{N}._-]+$/u.test(word) ? `@${word}` : word;
     const who = /\s/.test(typed) ? null : parsePerson(typed, 'an incident has one commander');
+    // Refusals are DomainErrors: told as the others are, and audited as refused.
     if (typeof who === 'string' || !who) {
-      await c.tell(
-        `:warning: ${who ?? '`/incident commander` takes one person: name them, e.g. `/incident commander @alice`.'} (\`/incident ack\` or the card's *Take command* makes it you.)`,
+      throw new DomainError(
+        'not_one_person',
+        `${who ?? '`/incident commander` takes one person: name them, e.g. `/incident commander @alice`.'} (\`/incident ack\` or the card's *Take command* makes it you.)`,
       );
-      return null;
     }
     // People typed as @name are looked up as action item owners are.
     const toId = await c.deps.actionItems.resolveOwner(who, 'person');
-    if (toId === c.botUserId) {
-      await c.tell(':warning: The bot cannot command an incident: name a person, e.g. `/incident commander @alice`.');
-      return null;
-    }
+    if (toId === c.botUserId)
+      throw new DomainError(
+        'not_a_person',
+        'The bot cannot command an incident: name a person, e.g. `/incident commander @alice`.',
+      );
     return c.deps.incidents.handOver(i.id, c.userId, toId, c.key);
   },
   async update(cmd, c, i) {

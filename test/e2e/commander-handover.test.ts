@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type BotHarness, type CardRef, useBot } from '../support/bot-harness.js';
-import { declareThroughBot } from '../support/incident-flow.js';
+import { declareThroughBot, eventually } from '../support/incident-flow.js';
 import { testRunbook } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v ?? {});
@@ -149,6 +149,14 @@ describe('/incident commander @person: command handed to someone, recorded, anno
     );
     expect(await events(bot, card.id, 'command_handed')).toHaveLength(0);
     expect((await row(bot, card.id)).commander_id).toBeNull();
+    // Each refusal past the parser is audited as one.
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ outcome: string }>(
+        "SELECT outcome FROM audit_log WHERE action = 'commander' AND incident_id = $1",
+        [card.id],
+      );
+      return rows.length === 6 && rows.every((r) => r.outcome === 'refused') ? rows : undefined;
+    }, 'six refusals audited (the one with nothing after it is answered with the usage)');
 
     await bot.command('resolve done', { channel_id: card.channelId });
     await bot.fake.waitFor(
