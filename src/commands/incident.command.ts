@@ -348,9 +348,9 @@ const HANDLERS: {
   async oncall(cmd, c) {
     const parsed = parseOnCall(cmd.args);
     if (!parsed.ok) {
-      // A refusal quotes what was typed (`from <text>` is not a time): a secret value pasted there is masked.
-      await c.tell(`:warning: ${c.deps.oncall.masked(parsed.error)}`);
-      return;
+      // A refusal quotes what was typed (`from <text>` is not a time): a secret value pasted there is masked. Thrown,
+      // so that it is told as the others are and audited as refused.
+      throw new DomainError('oncall_typed', c.deps.oncall.masked(parsed.error));
     }
     const p = parsed.command;
     const now = new Date();

@@ -4,6 +4,7 @@ import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
+import { eventually } from '../support/incident-flow.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
@@ -413,6 +414,14 @@ describe('/incident oncall @person, from a weekly rotation with no override yet'
     const bad = await ask(bot, `oncall <@${next}> at 25:00`);
     expect(bad.text).toContain('`25:00` is not a time');
     expect(bad.text).toContain('`@person tomorrow` from then');
+    // Audited as a refusal, not as done.
+    const refused = await eventually(async () => {
+      const { rows } = await bot.db.query<{ outcome: string; reason: string | null }>(
+        "SELECT outcome, reason FROM audit_log WHERE action = 'oncall' AND reason LIKE '%25:00%'",
+      );
+      return rows.length ? rows : undefined;
+    }, 'the refusal audited');
+    expect(refused.map((r) => r.outcome)).toEqual(['refused']);
   });
 });
 
