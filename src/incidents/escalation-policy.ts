@@ -106,7 +106,6 @@ const after = (i: Incident, ms: number) => new Date((i.reopenedAt ?? i.createdAt
 /** When an RTO bound of `ms` is reached: counted from the declaration, as the card counts it. */
 const rtoAt = (i: Incident, ms: number) => new Date(i.createdAt.getTime() + ms);
 
-/** The incident's RTO while it is not resolved (a reminder about it then has a reason to fire). */
 /** The RTO still counting: until service is restored (mitigated or resolved; see recoveredAt). */
 const openRecovery = (i: Incident): RecoveryTime | null => (recoveredAt(i) ? null : i.recovery);
 

@@ -136,7 +136,6 @@ export function renderItemsAdded(added: ActionItem[], skipped: string[], now: Da
   return lines.join('\n');
 }
 
-/** The reply to a Done click: when it was closed, as Slack counts it for the reader ("just now" read later is wrong). */
 /** `/incident actions` shown again after an item of it was closed: the line saying so, then the list. Pure. */
 export function renderListAfterClose(closed: string, list: Message): Message {
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: closed } }, ...list.blocks];
@@ -146,6 +145,7 @@ export function renderListAfterClose(closed: string, list: Message): Message {
   return { text: truncate(`${closed}\n${list.text}`, 3000), blocks };
 }
 
+/** The reply to a Done click: when it was closed, as Slack counts it for the reader ("just now" read later is wrong). */
 export function renderItemClosed(item: ActionItem, last: boolean, now: Date): string {
   return `:white_check_mark: Done: *${mrkdwnClip(item.text, 300)}* (closed ${slackAgo(item.closedAt ?? now)}).${
     last ? ' That was the last open action item of its incident.' : ''

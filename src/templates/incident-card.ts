@@ -189,7 +189,7 @@ function whoLine(who: OnCallPeople | undefined): string {
 }
 
 /**
- * Where a recovery stands against its RTO at `end` (now, or when it was resolved), counted from the declaration: past
+ * Where a recovery stands against its RTO at `end` (now, or when service was restored: see recoveredAt), counted from the declaration: past
  * the RTO, past its lower bound, or within it; and when the RTO is due. The card, `/incident list` and the post-mortem
  * say it from this.
  */
