@@ -1,7 +1,7 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { AlertCardView } from '../incidents/alert-types.js';
 import type { EscalationView, ObjectivesView, OnCallPeople } from '../incidents/ports.js';
-import { recoveredAt, recovery } from '../incidents/recovery-objectives.js';
+import { recovery } from '../incidents/recovery-objectives.js';
 import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
@@ -220,8 +220,8 @@ export function span(minMs: number, maxMs: number): string {
  * recoveredAt): how long recovery took.
  */
 function renderObjectives(i: Incident, o: ObjectivesView, now: Date): KnownBlock {
-  const recovered = recoveredAt(i);
-  const end = recovered ?? now;
+  const recovered = recovery(i);
+  const end = recovered?.at ?? now;
   const parts: string[] = [];
   if (o.rto) {
     const rto = `RTO ${span(o.rto.minMs, o.rto.maxMs)}`;
@@ -235,10 +235,9 @@ function renderObjectives(i: Incident, o: ObjectivesView, now: Date): KnownBlock
         : standing === 'past_lower'
           ? ':warning: past the lower bound'
           : null;
-    const how = recovery(i)?.by;
     parts.push(
       recovered
-        ? `:stopwatch: ${rto}: recovered (${how}) in ${taken}${state ? ` (${state})` : ' (within the RTO)'}`
+        ? `:stopwatch: ${rto}: recovered (${recovered.by}) in ${taken}${state ? ` (${state})` : ' (within the RTO)'}`
         : `:stopwatch: ${rto}: started ${slackAgo(i.createdAt)}, due by ${slackDate(due, utcStamp(due))}${state ? ` · ${state}` : ''}`,
     );
   }

@@ -1,6 +1,6 @@
 import type { ActionItem } from '../incidents/action-items.js';
 import type { PostmortemRecord } from '../incidents/postmortem.js';
-import { recoveredAt, recovery } from '../incidents/recovery-objectives.js';
+import { recovery } from '../incidents/recovery-objectives.js';
 import { type Severity, severityLabel } from '../incidents/severity.js';
 import {
   type IncidentEvent,
@@ -293,17 +293,16 @@ function itemRows(items: ActionItem[], x: Ctx): string[][] {
 function recoveryLine(i: PostmortemRecord['incident'], r: RecoveryTime, c: MarkdownContext): string {
   const title = cell(c.playbooks.get(r.playbook) ?? r.playbook, c.mask);
   const head = `Recovery time objective of ${title}: RTO ${rtoSpan(r.minMs, r.maxMs)}`;
-  const recovered = recoveredAt(i);
-  const { state: standing, due } = rtoStanding(i.createdAt, recovered ?? i.createdAt, r);
+  const recovered = recovery(i);
+  const { state: standing, due } = rtoStanding(i.createdAt, recovered?.at ?? i.createdAt, r);
   if (!recovered) return `${head}; not recovered yet, due ${utcSeconds(due)} UTC.`;
   const state =
     standing === 'past'
-      ? `past the RTO by ${humanDuration(due, recovered)}`
+      ? `past the RTO by ${humanDuration(due, recovered.at)}`
       : standing === 'past_lower'
         ? 'past its lower bound, within the RTO'
         : 'within the RTO';
-  const how = recovery(i)?.by;
-  return `${head}; recovered (${how}) after ${humanDuration(i.createdAt, recovered)}: ${state}.`;
+  return `${head}; recovered (${recovered.by}) after ${humanDuration(i.createdAt, recovered.at)}: ${state}.`;
 }
 
 /**
