@@ -5,7 +5,7 @@ import type { Incident, PagedIncident } from '../incidents/types.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
-import { roleList } from './notices.js';
+import { openChannelButton, roleList } from './notices.js';
 import { ackRef } from './payloads.js';
 import { channelLink, mention, mrkdwnClip } from './text.js';
 
@@ -87,25 +87,12 @@ export function renderPagedChoice(paged: readonly PagedIncident[], what: string)
 export function renderMadeCommander(i: Incident, actorId: string, severities: SeverityDefs, url?: string): Message {
   const where = i.channelId ? ` in ${channelLink(i.channelId)}` : '';
   const text = `:raising_hand: ${mention(actorId)} made you the commander of incident #${i.number}${where}: *${mrkdwnClip(i.title, 200)}* (${severityWithResponse(i.severity, severities)}). The card there has the buttons; \`/incident update\` posts where it stands.`;
+  const open = openChannelButton(url);
   return {
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
-      ...(url
-        ? [
-            {
-              type: 'actions' as const,
-              elements: [
-                {
-                  type: 'button' as const,
-                  action_id: ACTION.openChannel,
-                  text: { type: 'plain_text' as const, text: 'Open the incident channel' },
-                  url,
-                },
-              ],
-            },
-          ]
-        : []),
+      ...(open.length ? [{ type: 'actions' as const, elements: open }] : []),
     ],
   };
 }

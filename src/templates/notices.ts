@@ -195,8 +195,8 @@ const acknowledgeButton = (i: Incident) => ({
   value: String(i.id),
 });
 
-/** The page's link to the incident channel, when there is one. */
-const openChannelButton = (url: string | undefined) =>
+/** The link to the incident channel (a page's, a new commander's), when there is one. */
+export const openChannelButton = (url: string | undefined) =>
   url
     ? [
         {
