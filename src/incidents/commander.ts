@@ -50,6 +50,20 @@ export const advance = (current: IncidentPhase, to: IncidentPhase): IncidentPhas
   phaseIndex(to) > phaseIndex(current) ? to : current;
 
 /**
+ * What a first acknowledgement by `actorId` writes, besides who commands: its time and who made it, the phase moved on
+ * to Assessment (and that move's event), and the time to acknowledge for the acknowledging event's details.
+ */
+function firstAcknowledgement(cur: Incident, actorId: string, now: Date) {
+  const phase = advance(cur.phase, 'assessment');
+  return {
+    patch: { acknowledgedAt: now, acknowledgedBy: actorId, phase },
+    secondsToAcknowledge: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000),
+    phaseEvents:
+      phase !== cur.phase ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }] : [],
+  };
+}
+
+/**
  * The first acknowledgement makes the commander and stamps the time to acknowledge. A later one changes nothing: it
  * throws CommandHeld naming the commander (taking command is a separate, explicit act), or AlreadyDoneError for the
  * commander themself.
@@ -60,9 +74,9 @@ export function decideAcknowledge(cur: Incident, actorId: string, now = new Date
     throw new AlreadyDoneError('You have already acknowledged this incident; you are its commander.');
   }
   if (cur.acknowledgedAt && cur.commanderId) throw new CommandHeld(cur, cur.commanderId);
-  const phase = advance(cur.phase, 'assessment');
+  const ack = firstAcknowledgement(cur, actorId, now);
   return {
-    patch: { commanderId: actorId, acknowledgedAt: now, acknowledgedBy: actorId, phase },
+    patch: { commanderId: actorId, ...ack.patch },
     events: [
       {
         kind: 'acknowledged',
@@ -70,12 +84,10 @@ export function decideAcknowledge(cur: Incident, actorId: string, now = new Date
         details: {
           commander: actorId,
           previousCommander: cur.commanderId,
-          secondsToAcknowledge: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000),
+          secondsToAcknowledge: ack.secondsToAcknowledge,
         },
       },
-      ...(phase !== cur.phase
-        ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }]
-        : []),
+      ...ack.phaseEvents,
     ],
     notice: { kind: 'acknowledged', actorId, previousCommanderId: cur.commanderId },
   };
@@ -110,10 +122,9 @@ export function decideHandOver(cur: Incident, actorId: string, toId: string, now
       toId === actorId ? 'You are already the commander of this incident.' : `<@${toId}> is already the commander.`,
     );
   }
-  const first = !cur.acknowledgedAt;
-  const phase = first ? advance(cur.phase, 'assessment') : cur.phase;
+  const ack = cur.acknowledgedAt ? null : firstAcknowledgement(cur, actorId, now);
   return {
-    patch: first ? { commanderId: toId, acknowledgedAt: now, acknowledgedBy: actorId, phase } : { commanderId: toId },
+    patch: { commanderId: toId, ...ack?.patch },
     events: [
       {
         kind: 'command_handed',
@@ -121,12 +132,10 @@ export function decideHandOver(cur: Incident, actorId: string, toId: string, now
         details: {
           from: cur.commanderId,
           to: toId,
-          ...(first ? { secondsToAcknowledge: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000) } : {}),
+          ...(ack ? { secondsToAcknowledge: ack.secondsToAcknowledge } : {}),
         },
       },
-      ...(phase !== cur.phase
-        ? [{ kind: 'phase_changed' as const, actorId, details: { from: cur.phase, to: phase } }]
-        : []),
+      ...(ack?.phaseEvents ?? []),
     ],
     notice: { kind: 'command_handed', actorId, toId, previousCommanderId: cur.commanderId },
   };
