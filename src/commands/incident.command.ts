@@ -155,9 +155,8 @@ const HANDLERS: {
   },
   async commander(cmd, c, i) {
     // `@bob.`, `bob`: a name typed without its @ or with the sentence's stop is still that name.
-    const word = (cmd.who ?? '').trim().replace(/[.!,;:]+$/, '');
-    const typed = /^[\p{L}\p{N}._-]+$/u.test(word) ? `@${word}` : word;
-    const who = /\s/.test(typed) ? null : parsePerson(typed, 'an incident has one commander');
+    const typed = (cmd.who ?? '').trim();
+    const who = /\s/.test(typed) ? null : parsePerson(typed, 'an incident has one commander', { loose: true });
     // Refusals are DomainErrors: told as the others are, and audited as refused.
     if (typeof who === 'string' || !who) {
       throw new DomainError(
