@@ -230,6 +230,18 @@ describe('end to end with a real Prometheus Alertmanager', () => {
         return null;
       },
       15_000,
+      async () => {
+        const seen = [];
+        for (const i of await incidentsOfSource(a.db, 'am-storm')) {
+          const blocks = i.card_ts ? json(fake.message(i.channel_id, i.card_ts)?.blocks) : '(no card)';
+          seen.push(`#${i.number} ${i.title}: ${/\*Alerts\*[^"]*/.exec(blocks)?.[0] ?? blocks.slice(0, 300)}`);
+        }
+        const { rows } = await a.db.query(
+          'SELECT ai.id, ai.incident_id, ai.storm, ai.state, ai.card_due_at, count(al.id)::int AS alerts FROM alert_incidents ai LEFT JOIN alerts al ON al.alert_incident_id = ai.id WHERE ai.source = $1 GROUP BY ai.id ORDER BY ai.id',
+          ['am-storm'],
+        );
+        return [...seen, json(rows)].join('\n');
+      },
     );
   }, 60_000);
 

@@ -31,12 +31,19 @@ export function alertRunbook(o: TestRunbookOptions = {}): Runbook {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `fn` returns something truthy (polling every 50 ms); throws with `what` after `timeoutMs`. */
-export async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 10_000) {
+export async function waitUntil<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 10_000,
+  /** What was seen instead, told when it times out. */
+  seen?: () => Promise<string> | string,
+) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}${seen ? `; seen instead:\n${await seen()}` : ''}`);
     await sleep(50);
   }
 }
