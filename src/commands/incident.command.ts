@@ -193,9 +193,10 @@ const HANDLERS: {
   impact: (cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'customer_impact', c.key, cmd.summary),
   data_loss: (cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'data_loss_risk', c.key, cmd.summary),
   async escalate(cmd, c, i) {
+    // `/incident page @dana`: that person, by name. A role typed as a handle (`@database-team`) stays the role.
     const r = await c.deps.incidents.escalateNow(i.id, c.userId, {
       requestKey: c.key,
-      ...(cmd.name ? { named: cmd.name } : {}),
+      ...(cmd.name ? await pageTarget(cmd.name, c) : {}),
     });
     if (r) await c.tell(r.kind === 'paging' ? renderEscalationReply(r) : renderAlreadyEscalated(r, new Date()));
     return r;
@@ -396,6 +397,46 @@ const HANDLERS: {
 };
 
 /** Why a name did not pick one playbook: it fits several, or none. */
+/**
+ * Whom `/incident page` names: a person (a mention, or `@name` that no role of the runbook answers to), with their
+ * name; else the role typed (`cto`, `@database-team`, a user group of that handle). Many people (`@here`) are refused.
+ */
+async function pageTarget(
+  typed: string,
+  c: Ctx,
+): Promise<{ person: { userId: string; name: string } } | { named: string }> {
+  const raw = typed.trim();
+  const { incidents } = c.deps;
+  // A user group that Slack filled in for a role's handle (`@database-team`): the role.
+  const group = /^<!subteam\^[A-Z0-9]+\|@?([^>]+)>$/.exec(raw)?.[1];
+  if (group && incidents.namesRole(group)) return { named: group };
+  const who = /\s/.test(raw) ? null : parsePerson(raw, 'a page by name goes to one person');
+  if (typeof who === 'string')
+    throw new DomainError('not_one_person', `${who} Or name a role: \`/incident page cto\`.`);
+  if (!who || ('name' in who && incidents.namesRole(raw))) return { named: raw };
+  let userId: string;
+  try {
+    userId = await c.deps.actionItems.resolveOwner(who, 'person');
+  } catch (err) {
+    // Nobody of that name: told with the roles there are, as a role of no such name is.
+    if (err instanceof DomainError && err.code === 'owner_unknown') return { named: raw };
+    throw err;
+  }
+  if (userId === c.botUserId)
+    throw new DomainError(
+      'not_a_person',
+      'The bot cannot be paged: name a person (`/incident page @alice`) or a role (`/incident page cto`).',
+    );
+  if (userId === c.userId)
+    throw new DomainError(
+      'page_yourself',
+      'That is you: name someone else (`/incident page @alice`), or a role (`/incident page cto`).',
+    );
+  const label = /^<@[UW][A-Z0-9]+\|([^>]+)>$/.exec(raw)?.[1] ?? ('name' in who ? who.name : null);
+  const known = await c.deps.notes.contactNames([userId]).catch(() => new Map<string, { name: string }>());
+  return { person: { userId, name: known.get(userId)?.name || label || userId } };
+}
+
 const fitsNotOne = (name: string, count: number) =>
   count
     ? `\`${name}\` fits ${count} playbooks; name one by its id:`

@@ -298,7 +298,7 @@ export const SUBCOMMANDS = {
     where: 'incident channel',
     whenDown: 'page',
     usage:
-      '`/incident escalate [role]` — page the next role in the contact order now; with a role of the runbook (`/incident escalate cto`, `page database team`), that role',
+      '`/incident escalate [role or @person]` — page the next role in the contact order now; with a role of the runbook (`/incident escalate cto`, `page database team`), that role; with a person (`/incident page @dana`), them',
   },
   playbook: {
     names: ['playbook', 'playbooks', 'attach'],

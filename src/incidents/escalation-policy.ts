@@ -379,6 +379,32 @@ export function rolesToPage(
   return next ? [job.role, next] : [job.role];
 }
 
+/**
+ * A page of one person named by hand (`/incident page @dana`), not of a role: its role, where pages and their timers
+ * keep one, is `person:<Slack user id>:<their name when paged>`, so that what shows the page (the card, the timeline,
+ * the post-mortem) names them without asking Slack, and no role of the runbook can be mistaken for it.
+ */
+const PERSON_ROLE = /^person:([UW][A-Z0-9]{2,}):(.*)$/s;
+
+export function personRole(userId: string, name: string): string {
+  const clean = name
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+    .trim()
+    .slice(0, 80);
+  return `person:${userId}:${clean || userId}`;
+}
+
+/** The person a page by name went to; null for a role's page. */
+export function pagedPerson(role: string | null | undefined): { userId: string; name: string } | null {
+  const m = role ? PERSON_ROLE.exec(role) : null;
+  return m ? { userId: m[1]!, name: m[2]! } : null;
+}
+
+/** What a page's role is called: the runbook role's name, or the person's name for a page by name. */
+export function roleLabel(roles: Readonly<Record<string, { name: string }>>, role: string): string {
+  return pagedPerson(role)?.name ?? roles[role]?.name ?? role;
+}
+
 /** A role as typed, compared loosely: case, spaces, dashes and underscores aside (`Senior DevOps`, `senior-devops`). */
 export const roleSlug = (s: string) =>
   s

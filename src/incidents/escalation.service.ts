@@ -33,10 +33,13 @@ import {
   keptByHand,
   MOVABLE_RULES,
   nextRoleToPage,
+  pagedPerson,
+  personRole,
   RECENT_PAGE_MS,
   REMINDER_RULES,
   remindsCommander,
   revivedRules,
+  roleLabel,
   roleNamed,
   rolesToPage,
   ruleDef,
@@ -192,12 +195,19 @@ export class EscalationService {
       );
     throw new DomainError(
       'unknown_role',
-      `There is no role \`${typed}\` in the runbook${typed.trim().startsWith('@') ? ' (escalating pages a role of the runbook, whoever is on call for it, not a person named)' : ''}. Its roles: ${list(Object.keys(roles))}. \`/incident escalate\` alone pages the next in the contact order.`,
+      typed.trim().startsWith('@')
+        ? `Nobody in this workspace is called \`${typed.trim()}\`, and no role of the runbook is. Mention the person so Slack fills in who you mean, or name a role: ${list(Object.keys(roles))}. \`/incident escalate\` alone pages the next in the contact order.`
+        : `There is no role \`${typed}\` in the runbook. Its roles: ${list(Object.keys(roles))}. To page a person, mention them: \`/incident page @alice\`. \`/incident escalate\` alone pages the next in the contact order.`,
     );
   }
 
+  /** Whether `typed` names a role of the runbook (one or several). */
+  namesRole(typed: string): boolean {
+    return roleNamed(this.runbook.escalation.roles, typed).kind !== 'none';
+  }
+
   roleName(role: string | null): string {
-    return role ? (this.runbook.escalation.roles[role]?.name ?? role) : 'the commander';
+    return role ? roleLabel(this.runbook.escalation.roles, role) : 'the commander';
   }
 
   /** The runbook's contact order, by role name (no database: what to page by hand when it is down). */
@@ -277,7 +287,8 @@ export class EscalationService {
         behind.map(async (dm) => {
           const { channel, ts, userId, state, by, at } = dm;
           try {
-            const answered = { roleName: this.roleName(dm.role), userId, state, by, at };
+            const byName = pagedPerson(dm.role) ? { byName: true } : {};
+            const answered = { roleName: this.roleName(dm.role), userId, state, by, at, ...byName };
             await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
             await pageDmShown(this.db, dm, state);
           } catch (err) {
@@ -365,11 +376,23 @@ export class EscalationService {
   async escalateNow(
     incidentId: number,
     actorId: string,
-    { requestKey, shownRole, named }: { requestKey?: string; shownRole?: string; named?: string } = {},
+    {
+      requestKey,
+      shownRole,
+      named,
+      person,
+    }: {
+      requestKey?: string;
+      shownRole?: string;
+      named?: string;
+      /** A person to page by name (`/incident page @dana`), not a role: their Slack user id and name. */
+      person?: { userId: string; name: string };
+    } = {},
   ): Promise<EscalateResult | null> {
     const { order } = this.runbook.escalation;
     // A role the person named (`/incident escalate cto`): that one, in the contact order or not (the database team).
-    const namedRole = named ? this.roleTyped(named) : undefined;
+    // A person named: a page of its own, as a role's is (durable, retried, shown, acknowledged), to them alone.
+    const namedRole = person ? personRole(person.userId, person.name) : named ? this.roleTyped(named) : undefined;
     const result = await this.db.transaction(async (tx) => {
       if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
       const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
@@ -379,7 +402,9 @@ export class EscalationService {
         throw resolvedError('This incident is resolved, so nobody is paged for it.');
       }
       const taken = new Set([...(await pagedRoles(tx, incidentId)), ...(await pendingManualRoles(tx, incidentId))]);
-      let meant = namedRole ?? (shownRole && order.includes(shownRole) ? shownRole : undefined);
+      // The same person paged by name before (under the name they had then): that page is theirs.
+      const earlier = person ? [...taken].find((r) => pagedPerson(r)?.userId === person.userId) : undefined;
+      let meant = earlier ?? namedRole ?? (shownRole && order.includes(shownRole) ? shownRole : undefined);
       if (!meant) {
         const last = await lastManualRequest(tx, incidentId, this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS);
         if (last && order.includes(last.role)) meant = last.role;
@@ -622,8 +647,9 @@ export class EscalationService {
     const key = noteKey(incident.id, incident.createdAt, 'page', page.pageId);
     const note = await this.noteOf(job, key);
     const deliveredTo = new Set([...page.deliveredTo, ...note.to]);
-    // Asked when the page fires: a timer that fires just after a hand-off pages the new person.
-    const contacts = await this.oncall.contactsFor(role, new Date());
+    // Asked when the page fires: a timer that fires just after a hand-off pages the new person. A page by name: them.
+    const person = pagedPerson(role);
+    const contacts = person ? [person.userId] : await this.oncall.contactsFor(role, new Date());
     const roleName = this.roleName(role);
     if (contacts.length === 0) {
       await this.lanes.run('urgent', async () => {
@@ -662,7 +688,11 @@ export class EscalationService {
         }
         try {
           const dm = await this.lanes.run('urgent', () =>
-            this.chat.sendPage(incident, { roleName, reason, ...by, pageId: page.pageId }, userId),
+            this.chat.sendPage(
+              incident,
+              { roleName, reason, ...by, pageId: page.pageId, ...(person ? { byName: true } : {}) },
+              userId,
+            ),
           );
           if (dm) dms.set(userId, dm);
           return true;

@@ -553,10 +553,15 @@ export class IncidentService {
   async escalateNow(
     incidentId: number,
     actorId: string,
-    request: { requestKey?: string; shownRole?: string; named?: string } = {},
+    request: Parameters<EscalationService['escalateNow']>[2] = {},
   ): Promise<EscalateResult | null> {
     if (!this.escalation) throw new DomainError('no_escalation', 'Escalation is not configured for this bot.');
     return this.escalation.escalateNow(incidentId, actorId, request);
+  }
+
+  /** Whether what a person typed after `/incident page` names a role of the runbook (`@database-team` does). */
+  namesRole(typed: string): boolean {
+    return this.escalation?.namesRole(typed) ?? false;
   }
 
   resolve(

@@ -4,6 +4,8 @@ import type { Incident } from './types.js';
 /** What a page says, whichever way it reaches the person. */
 export interface PageNotification {
   roleName: string;
+  /** Paged by name (`/incident page @dana`), not for a role: roleName is the person's name. */
+  byName?: boolean;
   reason: string;
   /** Who is reached: their Slack user ID, and their name from the runbook's `people:` when it has one. */
   person: { id: string; name: string | null };

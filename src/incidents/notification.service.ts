@@ -24,7 +24,7 @@ import {
   syncNotifications,
 } from '../store/notification.repo.js';
 import type { AlertCardView } from './alert-types.js';
-import { ruleReason } from './escalation-policy.js';
+import { pagedPerson, roleLabel, ruleReason } from './escalation-policy.js';
 import {
   DeliveryError,
   type NotificationSenders,
@@ -134,7 +134,13 @@ export class NotificationService {
           try {
             const dm = await this.chat.sendPage(
               incident,
-              { roleName: page.roleName, reason: page.reason, pageId, step: job.id },
+              {
+                roleName: page.roleName,
+                reason: page.reason,
+                pageId,
+                step: job.id,
+                ...(page.byName ? { byName: true } : {}),
+              },
               userId,
             );
             return dm ? { dm } : undefined;
@@ -189,7 +195,7 @@ export class NotificationService {
   }
 
   private roleName(role: string): string {
-    return this.runbook.escalation.roles[role]?.name ?? role;
+    return roleLabel(this.runbook.escalation.roles, role);
   }
 
   /** A person's routing key wins over the role's. */
@@ -324,7 +330,12 @@ export class NotificationService {
     const dedupKey = job.dedupKey ?? dedupKeyOf(incident, job.role);
     const person = { id: job.userId ?? '', name: job.userId ? (this.runbook.people[job.userId]?.name ?? null) : null };
     const reason = job.rule ? ruleReason(job.rule, this.runbook, incident) : 'the incident is open';
-    const page: PageNotification = { roleName: this.roleName(job.role), reason, person };
+    const page: PageNotification = {
+      roleName: this.roleName(job.role),
+      reason,
+      person,
+      ...(pagedPerson(job.role) ? { byName: true } : {}),
+    };
     if (job.action === 'notify' && job.via !== 'slack' && this.opts.alertsOf) {
       const alerts = await this.opts.alertsOf(incident.id).catch((err) => {
         this.log.warn(`could not read the alerts of incident ${incident.id} for its ${job.via} page`, err);

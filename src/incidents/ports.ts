@@ -157,6 +157,8 @@ export type PageDmState = 'open' | 'acknowledged' | 'resolved' | 'reopened';
 /** A page once answered, as its direct message says it: no Acknowledge any more, who answered and when. */
 export interface AnsweredPage {
   roleName: string;
+  /** Paged by name (`/incident page @dana`), not for a role: roleName is the person's name. */
+  byName?: boolean;
   /** The person the DM went to (told "you" when they answered it themselves). */
   userId: string;
   state: Exclude<PageDmState, 'open'>;
@@ -168,6 +170,8 @@ export interface AnsweredPage {
 /** A page: a direct message to one person, with the communication template and an Acknowledge button. */
 export interface PageMessage {
   roleName: string;
+  /** Paged by name (`/incident page @dana`), not for a role: roleName is the person's name. */
+  byName?: boolean;
   reason: string;
   /** The person who escalated by hand, when someone did: the page names them. */
   by?: string;

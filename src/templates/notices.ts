@@ -170,7 +170,7 @@ export function renderPage(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `:pager: You are paged as *${mrkdwnClip(page.roleName, 100)}* because ${why(page)}. Join ${where}.\n*${severity}*`,
+        text: `:pager: You are paged ${page.byName ? 'by name' : `as *${mrkdwnClip(page.roleName, 100)}*`} because ${why(page)}. Join ${where}.\n*${severity}*`,
       },
     },
     ...(fired ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: fired.mrkdwn } }] : []),
@@ -183,7 +183,10 @@ export function renderPage(
   ];
   // The notification's text (a phone's lock screen): what fired comes first.
   const lead = fired ? `${fired.short}. ` : '';
-  return { text: mrkdwnClip(`Paged (${page.roleName}; ${severity}): ${lead}${template}`, 3000), blocks };
+  return {
+    text: mrkdwnClip(`Paged (${page.byName ? 'by name' : page.roleName}; ${severity}): ${lead}${template}`, 3000),
+    blocks,
+  };
 }
 
 /** A page's Acknowledge (its value the incident). */
@@ -229,7 +232,7 @@ export function renderAnsweredPage(
       : a.state === 'reopened'
         ? `:repeat: The incident was *reopened*${who} ${slackDate(a.at)}, and nobody has acknowledged it: this page is open again.`
         : `:eyes: This page was *acknowledged*${who} ${slackDate(a.at)}.`;
-  const paged = `:pager: You were paged as *${mrkdwnClip(a.roleName, 100)}* for incident #${i.number}${where}: ${mrkdwnClip(i.title, 200)}\n*${severity}*`;
+  const paged = `:pager: You were paged ${a.byName ? 'by name' : `as *${mrkdwnClip(a.roleName, 100)}*`} for incident #${i.number}${where}: ${mrkdwnClip(i.title, 200)}\n*${severity}*`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: paged } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: answer }] },
@@ -237,7 +240,10 @@ export function renderAnsweredPage(
   // Reopened and not acknowledged: Acknowledge again, as the page had it.
   const buttons = [...(a.state === 'reopened' ? [acknowledgeButton(i)] : []), ...openChannelButton(channelLinkUrl)];
   if (buttons.length) blocks.push({ type: 'actions', block_id: `${BLOCK.pageActions}:${i.id}`, elements: buttons });
-  return { text: mrkdwnClip(`Paged (${a.roleName}) for incident #${i.number}: ${a.state}`, 3000), blocks };
+  return {
+    text: mrkdwnClip(`Paged (${a.byName ? 'by name' : a.roleName}) for incident #${i.number}: ${a.state}`, 3000),
+    blocks,
+  };
 }
 
 export function renderResolved(i: Incident, actorId: string, summary: string): Message {

@@ -35,7 +35,7 @@ export function renderPageEmail(
   const fired = page.alerts ? pageAlertsText(page.alerts) : [];
   const hello = page.person.name ? `${page.person.name}, you` : 'You';
   const text = [
-    `${hello} are paged as ${page.roleName} because ${page.reason}.`,
+    `${hello} are paged ${page.byName ? 'by name' : `as ${page.roleName}`} because ${page.reason}.`,
     `${severityWithResponse(i.severity, severities)}.`,
     link ? `Join the incident channel${i.channelName ? ` #${i.channelName}` : ''}: ${link}` : null,
     'Acknowledge in Slack (the Acknowledge button of the page or of the card) to stop further notifications.',
@@ -58,7 +58,7 @@ export function pagerdutyPayload(i: Incident, page: PageNotification) {
   // Whoever can see the PagerDuty service reads the event: a private incident is named there by nothing but its link
   // (a channel id; the paged person is let in), as in the incidents channel.
   const named = i.private ? 'a private incident' : `#${i.number} ${i.title}`;
-  const summary = `[${severityLabel(i.severity)}] ${named}: paging ${page.roleName} because ${page.reason}`;
+  const summary = `[${severityLabel(i.severity)}] ${named}: paging ${page.roleName}${page.byName ? ' by name' : ''} because ${page.reason}`;
   const link = channelUrl(i);
   // What fired, for an incident opened from (or joined by) monitoring alerts; not for a private one.
   const fired = !i.private && page.alerts ? pageAlertsText(page.alerts) : [];

@@ -1,4 +1,5 @@
 import type { ActionItem } from '../incidents/action-items.js';
+import { pagedPerson } from '../incidents/escalation-policy.js';
 import type { PostmortemRecord } from '../incidents/postmortem.js';
 import { recovery } from '../incidents/recovery-objectives.js';
 import { type Severity, severityLabel } from '../incidents/severity.js';
@@ -139,7 +140,11 @@ interface Ctx {
   who: (id: unknown) => string;
 }
 
-const role = (ctx: Ctx, id: unknown) => ctx.c.roles.get(str(id)) ?? str(id);
+/** A role by its runbook name; the person, for a page by name. */
+const role = (ctx: Ctx, id: unknown) => {
+  const person = pagedPerson(str(id));
+  return person ? ctx.who(person.userId) : (ctx.c.roles.get(str(id)) ?? str(id));
+};
 
 /** "step 3 (Restart the pool) of Database Connection Failures", from a checklist event's details. */
 function checklistStep(d: Details, x: Ctx): string {

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { pagedPerson } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { ROLLBACK } from '../runbook/rollback-playbook.js';
@@ -25,9 +26,15 @@ export function runbookNames(runbook: Pick<Runbook, 'escalation' | 'playbooks'>)
   };
 }
 
-/** A role as the runbook names it ("Senior DevOps Engineer"); its id where the runbook no longer has it. */
-const roleOf = (d: Record<string, unknown>, n: TimelineNames) =>
-  mrkdwnClip(str(d.roleName) || n.roles.get(str(d.role)) || str(d.role), 60);
+/**
+ * A role as the runbook names it ("Senior DevOps Engineer"); its id where the runbook no longer has it; the person for
+ * a page by name.
+ */
+const roleOf = (d: Record<string, unknown>, n: TimelineNames) => {
+  const person = pagedPerson(str(d.role));
+  if (person) return mention(person.userId);
+  return mrkdwnClip(str(d.roleName) || n.roles.get(str(d.role)) || str(d.role), 60);
+};
 
 /** A playbook by its title; its id where the runbook no longer has it. */
 const playbookOf = (d: Record<string, unknown>, n: TimelineNames) =>

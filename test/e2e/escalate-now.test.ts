@@ -178,11 +178,18 @@ describe('Escalate now pages the role the card showed, once', () => {
       'There is no role `the janitor` in the runbook. Its roles: On-Call Engineer (`on_call`)',
     );
     expect(none.args.text).toContain('Database Team (`database_team`)');
+    expect(none.args.text).toContain('To page a person, mention them: `/incident page @alice`.');
     bot.fake.reset();
-    // A person typed with @ is no role: said so.
-    await bot.command('page @dana', { channel_id: card.channelId });
+    // A handle that is nobody in the workspace and no role: said so, with the roles.
+    await bot.command('page @nobody-at-all', { channel_id: card.channelId });
+    const nobody = String((await bot.fake.waitFor('response_url')).args.text);
+    expect(nobody).toContain('Nobody in this workspace is called `@nobody-at-all`, and no role of the runbook is.');
+    expect(nobody).toContain('Database Team (`database_team`)');
+    bot.fake.reset();
+    // Many people are not one person to page.
+    await bot.command('page <!here>', { channel_id: card.channelId });
     expect((await bot.fake.waitFor('response_url')).args.text).toContain(
-      'There is no role `@dana` in the runbook (escalating pages a role of the runbook, whoever is on call for it, not a person named)',
+      '`@here` is not a person: a page by name goes to one person.',
     );
     bot.fake.reset();
     await bot.command('escalate e', { channel_id: card.channelId });
@@ -193,6 +200,79 @@ describe('Escalate now pages the role the card showed, once', () => {
       [card.id],
     );
     expect(rows).toHaveLength(0);
+  });
+});
+
+describe('/incident page @person pages that person, by name', () => {
+  const bot = useBot();
+
+  it('pages the person (a DM with Acknowledge, the channel, the card, the timeline), once; @role stays the role; yourself and the bot are refused', async () => {
+    bot.fake.addUser('U0DANA', { name: 'dana', real_name: 'Dana Scully' });
+    const card = await declare(bot, 'sev2 search latency doubled');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    // As Slack sends a mention, and as typed by handle: the same person.
+    await bot.command('page <@U0DANA|dana>', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await pagedNow(bot, 'Dana Scully', 'U0DANA', 'search latency doubled');
+    const dm = pagesTo(bot, 'U0DANA', 'search latency doubled')[0]!;
+    expect(json(dm.args.blocks)).toContain('You are paged by name because');
+    expect(json(dm.args.blocks)).toContain(ACTION.acknowledge);
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && String(c.args.text).includes('Paged *Dana Scully* (<@U0DANA>)'),
+    );
+    await bot.fake.waitFor(
+      'conversations.invite',
+      (c) => c.args.channel === card.channelId && /U0DANA/.test(json(c.args)),
+    );
+    await cardShows(bot, card, /Paged: [^"]*Dana Scully \(/);
+    // A second time: paged already, nobody else; the next role is offered.
+    await bot.command('page @dana', { channel_id: card.channelId, user_id: 'U0RESP2' });
+    const told = await bot.fake.waitFor('response_url', (c) => /already/.test(json(c.args)));
+    expect(json(told.args)).toContain('Dana Scully* was already paged');
+    await sleep(800);
+    expect(pagesTo(bot, 'U0DANA', 'search latency doubled')).toHaveLength(1);
+    // The role named as a handle stays the role; the contact order is not moved by a page by name.
+    await bot.command('page @database-team', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await pagedNow(bot, 'Database Team', 'U0DBTEAM', 'search latency doubled');
+    await cardShows(bot, card, 'Escalate now: Senior DevOps Engineer');
+    // Oneself and the bot: refused, nobody paged.
+    bot.fake.reset();
+    await bot.command('page <@U0RESP1|resp1>', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toContain('That is you');
+    bot.fake.reset();
+    await bot.command('page <@UBOT>', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toContain('The bot cannot be paged');
+    const { rows } = await bot.db.query<{ kind: string; details: { role: string } }>(
+      `SELECT kind, details FROM incident_events WHERE incident_id = $1 AND kind IN ('escalation_requested', 'paged') ORDER BY id`,
+      [card.id],
+    );
+    const byName = rows.filter((r) => r.details.role.startsWith('person:U0DANA:'));
+    expect(byName.map((r) => r.kind)).toEqual(['escalation_requested', 'paged']);
+    // The timeline names the person.
+    bot.fake.reset();
+    await bot.command('timeline', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    const timeline = json((await bot.fake.waitFor('response_url')).args);
+    expect(timeline).toContain('<@U0DANA>');
+    expect(timeline).not.toContain('person:U0DANA');
+
+    // Dana acknowledges from her page: she commands, and her page says it was acknowledged, by name.
+    const actions = (
+      dm.args.blocks as { type: string; block_id: string; elements: { action_id: string; value: string }[] }[]
+    ).find((b) => b.type === 'actions')!;
+    const ack = actions.elements.find((e) => e.action_id === ACTION.acknowledge)!;
+    await bot.click({
+      channelId: 'U0DANA',
+      messageTs: dm.response!.ts,
+      actionId: ACTION.acknowledge,
+      blockId: actions.block_id,
+      value: ack.value,
+      userId: 'U0DANA',
+    });
+    const answered = await bot.fake.waitFor(
+      'chat.update',
+      (c) => c.args.ts === dm.response!.ts && json(c.args).includes('acknowledged'),
+    );
+    expect(json(answered.args.blocks)).toContain('You were paged by name for incident');
   });
 });
 

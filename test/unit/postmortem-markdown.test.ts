@@ -297,6 +297,23 @@ describe('the post-mortem document', () => {
     expect(what.action_items_completed).toBe('Every action item is done (1)');
   });
 
+  it('a page by name (`/incident page @dana`) names the person, not its stored role', () => {
+    const role = 'person:U0DANA:Dana Scully';
+    const events = [
+      makeEvent({ kind: 'escalation_requested', actorId: REPORTER, at: sec(5), details: { role } }),
+      makeEvent({
+        kind: 'paged',
+        at: sec(6),
+        details: { role, rule: 'manual', reason: 'someone escalated by hand', userIds: ['U0DANA'], unreachable: [] },
+      }),
+    ];
+    const rows = tableRows(write(record({ events })), 'Timeline');
+    expect(rows.map((r) => r[2])).toEqual([
+      'Escalated to U0DANA',
+      'Paged U0DANA (U0DANA) because someone escalated by hand',
+    ]);
+  });
+
   it('reads rollbacks and the post-deployment checks after them as such', () => {
     const events = [
       makeEvent({
