@@ -162,14 +162,17 @@ function notifiedLine(d: Details, x: Ctx): string {
 }
 
 /** What each kind of event says in the timeline's "What" column. A new kind does not compile without its line. */
-const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
+const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | null) => string } = {
   declared: (d, x) => `Declared ${sevName(d.severity, x.r)}: ${cell(str(d.title), x.c.mask)}`,
   channel_created: (d) => `Channel #${str(d.channelName)} created`,
   severity_changed: (d, x) => `Severity ${sevName(d.from, x.r)} → ${sevName(d.to, x.r)}`,
   acknowledged: () => 'Acknowledged and became commander',
   command_taken: (d, x) => `Took command${typeof d.from === 'string' ? ` from ${x.who(d.from)}` : ''}`,
-  command_handed: (d, x) =>
-    `Handed command to ${x.who(String(d.to))}${typeof d.from === 'string' ? ` (from ${x.who(d.from)})` : ''}`,
+  // Handed to oneself (`/incident commander @me`): taking command, as the timeline says.
+  command_handed: (d, x, actorId) =>
+    d.to === actorId
+      ? `Took command${typeof d.from === 'string' ? ` from ${x.who(d.from)}` : ''}`
+      : `Handed command to ${x.who(String(d.to))}${typeof d.from === 'string' ? ` (from ${x.who(d.from)})` : ''}`,
   status_update: (d, x) => {
     const status = STATUS_LABELS[d.status as keyof typeof STATUS_LABELS] ?? str(d.status);
     const parts = [
@@ -258,7 +261,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx) => string } = {
 /** The "What" of any event; a kind this version does not know (written by a newer one) shows its details. */
 export function describeEventMarkdown(e: IncidentEvent, x: Ctx): string {
   const line = WHAT[e.kind];
-  if (line) return line(e.details, x);
+  if (line) return line(e.details, x, e.actorId);
   return `${cell(String(e.kind), x.c.mask)}: ${cell(JSON.stringify(e.details), x.c.mask)}`;
 }
 

@@ -297,6 +297,18 @@ describe('the post-mortem document', () => {
     expect(what.action_items_completed).toBe('Every action item is done (1)');
   });
 
+  it('command handed to oneself reads as taking command, as the timeline says', () => {
+    const events = [
+      makeEvent({ kind: 'command_handed', actorId: REPORTER, at: sec(5), details: { from: COMMANDER, to: REPORTER } }),
+      makeEvent({ kind: 'command_handed', actorId: REPORTER, at: sec(6), details: { from: REPORTER, to: 'U0NEXT' } }),
+    ];
+    const rows = tableRows(write(record({ events })), 'Timeline');
+    expect(rows.map((r) => r[2])).toEqual([
+      'Took command from Casey Commander (UCOMMANDER1)',
+      'Handed command to U0NEXT (from Riley Reporter (UREPORTER1))',
+    ]);
+  });
+
   it('a page by name (`/incident page @dana`) names the person, not its stored role', () => {
     const role = 'person:U0DANA:Dana Scully';
     const events = [
