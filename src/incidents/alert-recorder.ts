@@ -476,7 +476,7 @@ export class AlertRecorder {
       batch.sources.set(d.source, source);
     }
     if (source.opened >= this.maxIncidents) {
-      source.latest ??= await latestOpenAlertIncidentOfSource(tx, d.source);
+      source.latest ??= await latestOpenAlertIncidentOfSource(tx, d.source, STORM_WINDOW_MS);
       const latest = source.latest;
       // A security alert joins only a private incident: on a public one its summary would be on the card for all.
       const apart =

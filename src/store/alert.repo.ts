@@ -134,15 +134,22 @@ export async function openAlertIncidentsOfGroups(
 export const pairKey = (source: string, key: string) => `${source}\u0000${key}`;
 
 /**
- * The latest open alert incident the bot opened for a source: where a storm's further critical alerts go. Latest as
- * people see it, by incident number: incidents recorded together are declared side by side, so the one recorded last
- * is not always numbered last. One still being declared, numbered yet or not, is the latest (the last recorded first).
+ * The open alert incident of a source where a storm's further critical alerts go. The storm's own, once it has one
+ * (marked a storm within the last `stormWindowMs`): a storm's alerts stay together, however the declarations of the
+ * incidents beside it end. Else the latest the bot opened, as people see it, by incident number: incidents recorded
+ * together are declared side by side, so the one recorded last is not always numbered last. One still being
+ * declared, numbered yet or not, is the latest (the last recorded first).
  */
-export async function latestOpenAlertIncidentOfSource(q: Queryable, source: string): Promise<AlertIncidentRow | null> {
+export async function latestOpenAlertIncidentOfSource(
+  q: Queryable,
+  source: string,
+  stormWindowMs: number,
+): Promise<AlertIncidentRow | null> {
   const { rows } = await q.query<AlertIncidentDbRow>(
     `${AI_SELECT} WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN}
-     ORDER BY ai.state = 'declaring' DESC, i.number DESC NULLS FIRST, ai.id DESC LIMIT 1`,
-    [source],
+     ORDER BY (ai.storm AND ai.created_at > clock_timestamp() - make_interval(secs => $2)) DESC,
+       ai.state = 'declaring' DESC, i.number DESC NULLS FIRST, ai.id DESC LIMIT 1`,
+    [source, ms(stormWindowMs)],
   );
   return rows[0] ? toAlertIncident(rows[0]) : null;
 }

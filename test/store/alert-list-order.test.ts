@@ -1,10 +1,12 @@
 import { expect, it } from 'vitest';
+import { STORM_WINDOW_MS } from '../../src/incidents/alert-recorder.js';
 import {
   alertSectionRows,
   alertSourcesOf,
   alertsOf,
   insertAlertIncident,
   latestOpenAlertIncidentOfSource,
+  markStorm,
 } from '../../src/store/alert.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
@@ -87,9 +89,41 @@ forEachDatabase((ctx) => {
     await declare(a, 9);
     await declare(c, 10);
     await declare(b, 11);
-    expect((await latestOpenAlertIncidentOfSource(ctx.db, 'storm'))?.id).toBe(b);
+    expect((await latestOpenAlertIncidentOfSource(ctx.db, 'storm', STORM_WINDOW_MS))?.id).toBe(b);
     // One still being declared is the latest: it will be numbered after them.
     const d = await open('svc-8');
-    expect((await latestOpenAlertIncidentOfSource(ctx.db, 'storm'))?.id).toBe(d);
+    expect((await latestOpenAlertIncidentOfSource(ctx.db, 'storm', STORM_WINDOW_MS))?.id).toBe(d);
+  });
+
+  it("a storm's alerts keep joining the incident the storm joined first, however its neighbours' declarations end", async () => {
+    await ctx.truncate();
+    const open = (groupKey: string) =>
+      insertAlertIncident(ctx.db, {
+        source: 'storm',
+        groupKey,
+        title: groupKey,
+        severity: 1,
+        rule: null,
+        previousIncidentId: null,
+      });
+    const declare = async (ai: number, number: number) => {
+      const i = await insertIncident(ctx.db, { teamId: 'T1', number, title: 't', severity: 1, reporterId: 'U' });
+      await ctx.db.query(`UPDATE alert_incidents SET state = 'declared', incident_id = $2 WHERE id = $1`, [ai, i.id]);
+    };
+    const latest = async () => (await latestOpenAlertIncidentOfSource(ctx.db, 'storm', STORM_WINDOW_MS))?.id;
+    // Three recorded together, all being declared: the fourth group joins the last recorded, and marks it a storm.
+    const [a, b, c] = [await open('node-1'), await open('node-2'), await open('node-3')];
+    expect(await latest()).toBe(c);
+    await markStorm(ctx.db, c);
+    // Its declaration ends first; the one beside it is still being declared: the fifth group joins the storm's.
+    await declare(c, 20);
+    expect(await latest()).toBe(c);
+    // All declared, the storm's numbered below another of them: still the storm's.
+    await declare(a, 21);
+    await declare(b, 22);
+    expect(await latest()).toBe(c);
+    // A storm incident older than the storm window is no longer where a new storm goes: the latest one is.
+    await ctx.db.query(`UPDATE alert_incidents SET created_at = now() - interval '11 minutes' WHERE id = $1`, [c]);
+    expect(await latest()).toBe(b);
   });
 });
