@@ -12,6 +12,22 @@ import { insertIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
 forEachDatabase((ctx) => {
+  /** A storm source's alert incident, recorded and being declared. */
+  const open = (groupKey: string) =>
+    insertAlertIncident(ctx.db, {
+      source: 'storm',
+      groupKey,
+      title: groupKey,
+      severity: 1,
+      rule: null,
+      previousIncidentId: null,
+    });
+  /** Its declaration done, as incident `number`. */
+  const declare = async (ai: number, number: number) => {
+    const i = await insertIncident(ctx.db, { teamId: 'T1', number, title: 't', severity: 1, reporterId: 'U' });
+    await ctx.db.query(`UPDATE alert_incidents SET state = 'declared', incident_id = $2 WHERE id = $1`, [ai, i.id]);
+  };
+
   it("an incident's alert list starts with the alerts of the group that opened it, then the latest", async () => {
     await ctx.db.exec('TRUNCATE alerts, alert_incidents CASCADE');
     const ai = await insertAlertIncident(ctx.db, {
@@ -71,19 +87,6 @@ forEachDatabase((ctx) => {
 
   it("a storm joins the source's open alert incident numbered last, not the one recorded last", async () => {
     await ctx.truncate();
-    const open = (groupKey: string) =>
-      insertAlertIncident(ctx.db, {
-        source: 'storm',
-        groupKey,
-        title: groupKey,
-        severity: 1,
-        rule: null,
-        previousIncidentId: null,
-      });
-    const declare = async (ai: number, number: number) => {
-      const i = await insertIncident(ctx.db, { teamId: 'T1', number, title: 't', severity: 1, reporterId: 'U' });
-      await ctx.db.query(`UPDATE alert_incidents SET state = 'declared', incident_id = $2 WHERE id = $1`, [ai, i.id]);
-    };
     // Recorded together, declared side by side: the one recorded last was numbered first of the two.
     const [a, b, c] = [await open('svc-1'), await open('svc-3'), await open('svc-6')];
     await declare(a, 9);
@@ -97,19 +100,6 @@ forEachDatabase((ctx) => {
 
   it("a storm's alerts keep joining the incident the storm joined first, however its neighbours' declarations end", async () => {
     await ctx.truncate();
-    const open = (groupKey: string) =>
-      insertAlertIncident(ctx.db, {
-        source: 'storm',
-        groupKey,
-        title: groupKey,
-        severity: 1,
-        rule: null,
-        previousIncidentId: null,
-      });
-    const declare = async (ai: number, number: number) => {
-      const i = await insertIncident(ctx.db, { teamId: 'T1', number, title: 't', severity: 1, reporterId: 'U' });
-      await ctx.db.query(`UPDATE alert_incidents SET state = 'declared', incident_id = $2 WHERE id = $1`, [ai, i.id]);
-    };
     const latest = async () => (await latestOpenAlertIncidentOfSource(ctx.db, 'storm', STORM_WINDOW_MS))?.id;
     // Three recorded together, all being declared: the fourth group joins the last recorded, and marks it a storm.
     const [a, b, c] = [await open('node-1'), await open('node-2'), await open('node-3')];
