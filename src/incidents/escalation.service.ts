@@ -736,7 +736,16 @@ export class EscalationService {
         const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
         for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
         if (!note.announced) {
-          await this.chat.notify(incident, { kind: 'paged', roleName, reason, userIds: reached, unreachable, ...by });
+          const byName = person ? { byName: true } : {};
+          await this.chat.notify(incident, {
+            kind: 'paged',
+            roleName,
+            reason,
+            userIds: reached,
+            unreachable,
+            ...by,
+            ...byName,
+          });
         }
       } catch (err) {
         if (!(err instanceof ChatPlatformError && CHANNEL_GONE.has(err.slackError))) throw err;

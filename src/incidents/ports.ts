@@ -62,7 +62,16 @@ export type IncidentNotice =
   | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string; what?: string }
   | { kind: 'renamed'; from: string; actorId: string }
   /** `by`: the person who escalated by hand, when someone did (the channel names them). */
-  | { kind: 'paged'; roleName: string; reason: string; userIds: string[]; unreachable: string[]; by?: string }
+  | {
+      kind: 'paged';
+      roleName: string;
+      reason: string;
+      userIds: string[];
+      unreachable: string[];
+      by?: string;
+      /** A person paged by name (`/incident page @dana`), not a role: roleName is their name. */
+      byName?: boolean;
+    }
   | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
   | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
   /**

@@ -68,11 +68,18 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'paged': {
       const who = n.userIds.length ? n.userIds.map(mention).join(', ') : 'nobody could be reached';
+      const unreachable = n.unreachable.map((u) => (/^[UW]/.test(u) ? mention(u) : `\`${u}\``)).join(', ');
+      // A person paged by name: them, once; or that Slack could not reach them.
+      if (n.byName) {
+        return simple(
+          n.userIds.length
+            ? `:pager: Paged ${who} by name because ${why(n)}.`
+            : `:warning: Could not page *${mrkdwnClip(n.roleName, 100)}* by name: Slack could not reach ${unreachable || 'them'}. Reach them another way.`,
+        );
+      }
       const lines = [`:pager: Paged *${mrkdwnClip(n.roleName, 100)}* (${who}) because ${why(n)}.`];
       if (n.unreachable.length) {
-        lines.push(
-          `:warning: Could not reach ${n.unreachable.map((u) => (/^[UW]/.test(u) ? mention(u) : `\`${u}\``)).join(', ')}: check the contacts of this role in the runbook file.`,
-        );
+        lines.push(`:warning: Could not reach ${unreachable}: check the contacts of this role in the runbook file.`);
       }
       return simple(lines.join('\n'));
     }

@@ -195,10 +195,16 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
   paged: (d, x) => {
     const reached = strs(d.userIds).map(x.who);
     const missed = strs(d.unreachable);
+    // A person paged by name: named once.
+    if (pagedPerson(str(d.role)))
+      return `Paged ${cell(role(x, d.role), x.c.mask)} by name${reached.length ? '' : ' (not reached)'} because ${cell(str(d.reason), x.c.mask)}`;
     return `Paged ${cell(role(x, d.role), x.c.mask)} (${reached.length ? reached.join(', ') : 'nobody reached'}) because ${cell(str(d.reason), x.c.mask)}${missed.length ? `; could not reach ${missed.join(', ')}` : ''}`;
   },
   page_skipped: (d, x) => `Could not page ${cell(role(x, d.role), x.c.mask)}: ${cell(str(d.reason), x.c.mask)}`,
-  escalation_requested: (d, x) => `Escalated to ${cell(role(x, d.role), x.c.mask)}`,
+  escalation_requested: (d, x) =>
+    pagedPerson(str(d.role))
+      ? `Asked for a page of ${cell(role(x, d.role), x.c.mask)} by name`
+      : `Escalated to ${cell(role(x, d.role), x.c.mask)}`,
   reminder_sent: (d, x) =>
     `Reminded the commander that ${rtoPassed(d, (e) => cell(x.c.playbooks.get(str(e.playbook)) ?? str(e.playbook), x.c.mask)) ?? 'a status update was due'}`,
   playbook_attached: (d, x) => {

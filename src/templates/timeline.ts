@@ -103,12 +103,16 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       return `${who} flagged ${d.flag === 'data_loss_risk' ? 'a data-loss risk' : 'customer impact'}${str(d.what) ? `: ${mrkdwnClip(str(d.what), 300)}` : ''}`;
     case 'paged': {
       const users = Array.isArray(d.userIds) ? (d.userIds as string[]).map(mention).join(', ') : '';
+      // A person paged by name: named once.
+      if (pagedPerson(str(d.role))) return `Paged ${roleOf(d, names)} by name: ${mrkdwnClip(str(d.reason), 200)}`;
       return `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}`;
     }
     case 'page_skipped':
       return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;
     case 'escalation_requested':
-      return `${who} escalated to ${roleOf(d, names)}`;
+      return pagedPerson(str(d.role))
+        ? `${who} paged ${roleOf(d, names)} by name`
+        : `${who} escalated to ${roleOf(d, names)}`;
     case 'reminder_sent':
       return `Reminded the commander that ${rtoPassed(d, (x) => playbookOf(x, names)) ?? 'a status update is due'}`;
     case 'playbook_attached':

@@ -218,7 +218,7 @@ describe('/incident page @person pages that person, by name', () => {
     expect(json(dm.args.blocks)).toContain(ACTION.acknowledge);
     await bot.fake.waitFor(
       'chat.postMessage',
-      (c) => c.args.channel === card.channelId && String(c.args.text).includes('Paged *Dana Scully* (<@U0DANA>)'),
+      (c) => c.args.channel === card.channelId && String(c.args.text).includes('Paged <@U0DANA> by name because'),
     );
     await bot.fake.waitFor(
       'conversations.invite',
@@ -252,7 +252,8 @@ describe('/incident page @person pages that person, by name', () => {
     bot.fake.reset();
     await bot.command('timeline', { channel_id: card.channelId, user_id: 'U0RESP1' });
     const timeline = json((await bot.fake.waitFor('response_url')).args);
-    expect(timeline).toContain('<@U0DANA>');
+    expect(timeline).toContain('<@U0RESP1> paged <@U0DANA> by name');
+    expect(timeline).toContain('Paged <@U0DANA> by name: someone escalated by hand');
     expect(timeline).not.toContain('person:U0DANA');
 
     // Dana acknowledges from her page: she commands, and her page says it was acknowledged, by name.

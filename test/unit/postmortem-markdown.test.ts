@@ -321,8 +321,8 @@ describe('the post-mortem document', () => {
     ];
     const rows = tableRows(write(record({ events })), 'Timeline');
     expect(rows.map((r) => r[2])).toEqual([
-      'Escalated to U0DANA',
-      'Paged U0DANA (U0DANA) because someone escalated by hand',
+      'Asked for a page of U0DANA by name',
+      'Paged U0DANA by name because someone escalated by hand',
     ]);
   });
 
