@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { noteIncident, noteOutcome } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from '../incidents/errors.js';
+import type { EscalateResult } from '../incidents/escalation.service.js';
 import { mustTakeUpdates } from '../incidents/incident.service.js';
 import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
@@ -194,12 +195,26 @@ const HANDLERS: {
   data_loss: (cmd, c, i) => c.deps.incidents.setFlag(i.id, c.userId, 'data_loss_risk', c.key, cmd.summary),
   async escalate(cmd, c, i) {
     // `/incident page @dana`: that person, by name. A role typed as a handle (`@database-team`) stays the role.
-    const r = await c.deps.incidents.escalateNow(i.id, c.userId, {
-      requestKey: c.key,
-      ...(cmd.name ? await pageTarget(cmd.name, c) : {}),
-    });
-    if (r) await c.tell(r.kind === 'paging' ? renderEscalationReply(r) : renderAlreadyEscalated(r, new Date()));
-    return r;
+    // `/incident page @dana @bob`: each, once every one named is known (nobody is paged when one is not).
+    const handles = (cmd.name ?? '').trim().split(/\s+/);
+    const several = handles.length > 1 && handles.every((h) => /^(?:@|<[@!])/.test(h));
+    if (several && handles.length > MAX_PAGED_AT_ONCE) {
+      throw new DomainError(
+        'too_many_to_page',
+        `Page at most ${MAX_PAGED_AT_ONCE} people or roles at once; nobody was paged. For a whole team, name its role (\`/incident page database team\`).`,
+      );
+    }
+    const targets = several ? await Promise.all(handles.map((h) => pageTarget(h, c, { known: true }))) : null;
+    let last: EscalateResult | null = null;
+    for (const [n, target] of (targets ?? [cmd.name ? await pageTarget(cmd.name, c) : {}]).entries()) {
+      const r = await c.deps.incidents.escalateNow(i.id, c.userId, {
+        requestKey: targets ? `${c.key}:${n}` : c.key,
+        ...target,
+      });
+      if (r) await c.tell(r.kind === 'paging' ? renderEscalationReply(r) : renderAlreadyEscalated(r, new Date()));
+      last = r ?? last;
+    }
+    return last;
   },
   async playbook(cmd, c, i) {
     const { playbooks } = c.deps;
@@ -404,22 +419,35 @@ const HANDLERS: {
 async function pageTarget(
   typed: string,
   c: Ctx,
+  /** One of several named at once: a name that is nobody and no role is refused here, before anyone is paged. */
+  { known = false }: { known?: boolean } = {},
 ): Promise<{ person: { userId: string; name: string } } | { named: string }> {
   const raw = typed.trim();
   const { incidents } = c.deps;
+  const nobody = () =>
+    new DomainError(
+      'unknown_person_or_role',
+      `Nobody in this workspace is called \`${raw}\`, and no role of the runbook is: nobody was paged. Mention each person so Slack fills in who you mean.`,
+    );
   // A user group that Slack filled in for a role's handle (`@database-team`): the role.
   const group = /^<!subteam\^[A-Z0-9]+\|@?([^>]+)>$/.exec(raw)?.[1];
   if (group && incidents.namesRole(group)) return { named: group };
   const who = /\s/.test(raw) ? null : parsePerson(raw, 'a page by name goes to one person');
   if (typeof who === 'string')
     throw new DomainError('not_one_person', `${who} Or name a role: \`/incident page cto\`.`);
-  if (!who || ('name' in who && incidents.namesRole(raw))) return { named: raw };
+  if (!who || ('name' in who && incidents.namesRole(raw))) {
+    if (known && !incidents.namesRole(raw)) throw nobody();
+    return { named: raw };
+  }
   let userId: string;
   try {
     userId = await c.deps.actionItems.resolveOwner(who, 'person');
   } catch (err) {
     // Nobody of that name: told with the roles there are, as a role of no such name is.
-    if (err instanceof DomainError && err.code === 'owner_unknown') return { named: raw };
+    if (err instanceof DomainError && err.code === 'owner_unknown') {
+      if (known) throw nobody();
+      return { named: raw };
+    }
     throw err;
   }
   if (userId === c.botUserId)
@@ -433,9 +461,12 @@ async function pageTarget(
       'That is you: name someone else (`/incident page @alice`), or a role (`/incident page cto`).',
     );
   const label = /^<@[UW][A-Z0-9]+\|([^>]+)>$/.exec(raw)?.[1] ?? ('name' in who ? who.name : null);
-  const known = await c.deps.notes.contactNames([userId]).catch(() => new Map<string, { name: string }>());
-  return { person: { userId, name: known.get(userId)?.name || label || userId } };
+  const names = await c.deps.notes.contactNames([userId]).catch(() => new Map<string, { name: string }>());
+  return { person: { userId, name: names.get(userId)?.name || label || userId } };
 }
+
+/** People (and roles) one `/incident page` names at most. */
+const MAX_PAGED_AT_ONCE = 5;
 
 const fitsNotOne = (name: string, count: number) =>
   count

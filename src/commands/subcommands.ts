@@ -294,7 +294,7 @@ export const SUBCOMMANDS = {
   escalate: {
     names: ['escalate', 'page'],
     args: 'text',
-    text: { field: 'name', max: 80 },
+    text: { field: 'name', max: 200 },
     where: 'incident channel',
     whenDown: 'page',
     usage:

@@ -277,6 +277,41 @@ describe('/incident page @person pages that person, by name', () => {
   });
 });
 
+describe('/incident page @a @b pages each', () => {
+  const bot = useBot();
+
+  it('pages every person named, each once; one nobody knows and nobody is paged', async () => {
+    bot.fake.addUser('U0ERIN', { name: 'erin', real_name: 'Erin Ops' });
+    bot.fake.addUser('U0FRANK', { name: 'frank', real_name: 'Frank Db' });
+    const card = await declare(bot, 'sev2 queue backlog');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    bot.fake.reset();
+    // One of them is nobody: refused before anyone is paged.
+    await bot.command('page @erin @nobody-at-all', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toContain(
+      'Nobody in this workspace is called `@nobody-at-all`, and no role of the runbook is: nobody was paged.',
+    );
+    await sleep(500);
+    expect(pagesTo(bot, 'U0ERIN', 'queue backlog')).toHaveLength(0);
+    // Both known (one as Slack sends a mention, one by handle), and a role's handle beside them: each is paged.
+    await bot.command('page <@U0ERIN|erin> @frank @database-team', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await pagedNow(bot, 'Erin Ops', 'U0ERIN', 'queue backlog');
+    await pagedNow(bot, 'Frank Db', 'U0FRANK', 'queue backlog');
+    await pagedNow(bot, 'Database Team', 'U0DBTEAM', 'queue backlog');
+    // Again: each was paged already, nobody twice.
+    await bot.command('page @erin @frank', { channel_id: card.channelId, user_id: 'U0RESP2' });
+    await bot.fake.waitFor('response_url', (c) => /Frank Db\* was already paged/.test(json(c.args)));
+    await sleep(500);
+    expect(pagesTo(bot, 'U0ERIN', 'queue backlog')).toHaveLength(1);
+    expect(pagesTo(bot, 'U0FRANK', 'queue backlog')).toHaveLength(1);
+    bot.fake.reset();
+    await bot.command('page @a @b @c @d @e @f', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toContain(
+      'Page at most 5 people or roles at once',
+    );
+  });
+});
+
 describe('Escalate now with the incident channel archived in Slack', () => {
   const bot = useBot();
 
