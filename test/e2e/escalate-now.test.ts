@@ -304,6 +304,15 @@ describe('/incident page @a @b pages each', () => {
     await sleep(500);
     expect(pagesTo(bot, 'U0ERIN', 'queue backlog')).toHaveLength(1);
     expect(pagesTo(bot, 'U0FRANK', 'queue backlog')).toHaveLength(1);
+    // Someone Slack cannot reach (deactivated): the channel is told, with what to do, not to check a role's contacts.
+    bot.fake.unknownUsers.add('U0GONE');
+    await bot.command('page <@U0GONE|gone>', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    const gone = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /Could not page/.test(String(c.args.text)),
+    );
+    expect(gone.args.text).toContain('by name: Slack could not reach <@U0GONE>. Reach them another way.');
+    expect(gone.args.text).not.toContain('runbook');
     bot.fake.reset();
     await bot.command('page @a @b @c @d @e @f', { channel_id: card.channelId, user_id: 'U0RESP1' });
     expect(String((await bot.fake.waitFor('response_url')).args.text)).toContain(
