@@ -130,6 +130,15 @@ function oneSlipFrom(typed: string, word: string): boolean {
 }
 
 /** The subcommand a word is one slip of the fingers from (`ackk`, `resolev`), when exactly one is; else undefined. */
+/** Words people reach for that are no subcommand, with what does what they mean. */
+const WORDS_MEANT: Readonly<Record<string, (rest: string) => string>> = Object.fromEntries(
+  ['invite', 'add', 'call', 'ping', 'summon', 'notify'].map((w) => [
+    w,
+    (rest: string) =>
+      `To bring someone in, page them: \`/incident page ${rest || '@alice'}\` (a page with Acknowledge, and they are added to the channel), or add them without a page with Slack's own \`/invite ${rest || '@alice'}\`.`,
+  ]),
+);
+
 function subcommandMeant(word: string): string | undefined {
   const typed = word.normalize('NFKC').toLowerCase();
   if (typed.length < 3) return undefined;
@@ -272,6 +281,8 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
   }
 
   if (!row) {
+    const word = WORDS_MEANT[first.normalize('NFKC').toLowerCase()];
+    if (word) return { ok: false, error: `I don't know \`${first}\`. ${word(rest)}` };
     const meant = subcommandMeant(first);
     return {
       ok: false,

@@ -463,6 +463,14 @@ describe('`/incident declare` and `/incident new`', () => {
     expect(err('api slow')).not.toMatch(/Did you mean/);
   });
 
+  it('invite (add, call, ping…) someone is answered with how to page them or add them, not with a declaration', () => {
+    expect(err('invite @dana')).toBe(
+      "I don't know `invite`. To bring someone in, page them: `/incident page @dana` (a page with Acknowledge, and they are added to the channel), or add them without a page with Slack's own `/invite @dana`.",
+    );
+    expect(err('Ping')).toContain('`/incident page @alice`');
+    expect(err('invite @dana')).not.toContain('sev1');
+  });
+
   it('attach is playbook, as detach undoes it', () => {
     expect(ok('attach disaster-recovery')).toEqual(ok('playbook disaster-recovery'));
   });
