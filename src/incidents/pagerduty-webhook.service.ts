@@ -8,6 +8,7 @@ import {
   recordPagerDutyResolved,
 } from '../store/notification.repo.js';
 import { DomainError } from './errors.js';
+import { roleLabel } from './escalation-policy.js';
 import type { PagerDutyDirectory } from './notification-ports.js';
 import type { IncidentChat, Logger } from './ports.js';
 import type { Incident } from './types.js';
@@ -61,7 +62,7 @@ export class PagerDutyWebhooks {
   ) {}
 
   private roleName(role: string): string {
-    return this.runbook.escalation.roles[role]?.name ?? role;
+    return roleLabel(this.runbook.escalation.roles, role);
   }
 
   /** The Slack user PagerDuty's user is, by email (REST API) or else by name; null when nobody matches. */

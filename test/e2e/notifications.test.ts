@@ -12,6 +12,7 @@ import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const OLIVE_KEY = '0123456789abcdef0123456789abcdef';
 const CTO_KEY = 'fedcba9876543210fedcba9876543210';
+const PAT_KEY = '00112233445566778899aabbccddeeff';
 const SECRET = 'pagerduty-webhook-secret-0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,6 +30,13 @@ function notifyRunbook(o: TestRunbookOptions = {}) {
         pagerduty: { routing_key: OLIVE_KEY },
       },
       U0CTO: { name: 'Carol', email: 'carol@example.com' },
+      // Holds no role: reached only when paged by name, by her own rules.
+      U0PAT: {
+        name: 'Pat',
+        email: 'pat@example.com',
+        pagerduty: { routing_key: PAT_KEY },
+        notify: [{ via: 'slack' }, { via: 'pagerduty', after: '1s' }],
+      },
     },
     escalation: {
       ...data.escalation,
@@ -293,6 +301,29 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
       agent: { id: 'PCAROL1', summary: 'Carol C' },
     });
     expect(again.json).toMatchObject({ status: 'ignored' });
+  }, 30_000);
+
+  it('a person paged by name (`/incident page @pat`) is reached by her own rules: PagerDuty says so, and its acknowledgement names her', async () => {
+    pd.users.set('PPAT1', { name: 'Pat P', email: 'pat@example.com' });
+    bot.fake.addUser('U0PAT', { name: 'pat', real_name: 'Pat Person' });
+    const card = await declareThroughBot(bot, 'sev2 checkout slow');
+    await bot.command('page <@U0PAT|pat>', { channel_id: card.channelId, user_id: 'U0ONCALL' });
+    const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === PAT_KEY);
+    expect(trigger.dedup_key).toMatch(/\/person:U0PAT:Pat Person$/);
+    expect(trigger.payload.summary).toContain('paging Pat Person by name because');
+    await recordedByBot(bot, trigger.dedup_key);
+    const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
+      type: 'incident.acknowledged',
+      incidentKey: trigger.dedup_key,
+      agent: { id: 'PPAT1', summary: 'Pat P' },
+    });
+    expect(r).toEqual({ status: 200, json: { status: 'acknowledged', incidentId: card.incidentId } });
+    await eventually(
+      async () =>
+        said(bot, card.channelId, /acknowledged the page of \*Pat Person\* in PagerDuty/).length ? true : undefined,
+      'the channel told, naming Pat',
+    );
+    expect(JSON.stringify(said(bot, card.channelId, /in PagerDuty/))).not.toContain('person:U0PAT');
   }, 30_000);
 
   it('an acknowledgement recorded but not carried out (the database went away) is carried out when PagerDuty sends it again', async () => {
