@@ -764,7 +764,8 @@ export class EscalationService {
         announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes),
       );
     });
-    this.metrics.paged(role, job.rule);
+    // A page by name is counted as `person`: a label per person paged would grow without bound, and name them.
+    this.metrics.paged(person ? 'person' : role, job.rule);
     // Answered while its DMs were on their way (an acknowledgement that read the pages before these were recorded):
     // they say so now, not at the incident's next change.
     if (dms.size) await this.showAnsweredPages(incident);

@@ -163,7 +163,7 @@ export function createMetrics(db: Queryable, opts: MetricsOptions = {}): BotMetr
 
   const pages = new Counter({
     name: `${METRIC_PREFIX}pages_sent_total`,
-    help: 'Roles paged, by role (the runbook file id) and reason (the escalation rule: declared, unresolved, manual, …).',
+    help: 'Roles paged, by role (the runbook file id; `person` for a person paged by name) and reason (the escalation rule: declared, unresolved, manual, …).',
     labelNames: ['role', 'reason'] as const,
     registers,
   });

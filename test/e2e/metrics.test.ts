@@ -184,6 +184,17 @@ describe('GET /metrics', () => {
     );
     expect(rolled.sum('incident_bot_playbook_step_runs_total', { playbook: 'rollback' })).toBeGreaterThanOrEqual(2);
 
+    // A person paged by name is counted as `person`, not by a label of their own.
+    a.fake.addUser('U0DANA', { name: 'dana', real_name: 'Dana Scully' });
+    await a.command('page <@U0DANA|dana>', { channel_id: i.channelId, user_id: RESPONDER });
+    const byName = await until(
+      a,
+      (m) => m.value('incident_bot_pages_sent_total', { role: 'person', reason: 'manual' }) === 1,
+      'the page by name',
+    );
+    expect((await (await scrape(a)).text()).includes('U0DANA')).toBe(false);
+    expect(byName.value('incident_bot_pages_sent_total', { role: 'on_call', reason: 'declared' })).toBe(1);
+
     await a.command('mitigated', { channel_id: i.channelId, user_id: RESPONDER });
     // The gauge is read from the database as a scrape begins, the counter as it ends: a scrape made while the change
     // commits can show the counter moved and the gauge not yet. The next one shows both.

@@ -310,7 +310,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     await bot.command('page <@U0PAT|pat>', { channel_id: card.channelId, user_id: 'U0ONCALL' });
     const trigger = await pd.waitFor((e) => e.event_action === 'trigger' && e.routing_key === PAT_KEY);
     expect(trigger.dedup_key).toMatch(/\/person:U0PAT:Pat Person$/);
-    expect(trigger.payload.summary).toContain('paging Pat Person by name because');
+    expect(trigger.payload?.summary).toContain('paging Pat Person by name because');
     await recordedByBot(bot, trigger.dedup_key);
     const r = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
       type: 'incident.acknowledged',
