@@ -411,7 +411,6 @@ const HANDLERS: {
   maintenance: (cmd, c) => maintenanceCommand(cmd.what, c),
 };
 
-/** Why a name did not pick one playbook: it fits several, or none. */
 /**
  * Whom `/incident page` names: a person (a mention, or `@name` that no role of the runbook answers to), with their
  * name; else the role typed (`cto`, `@database-team`, a user group of that handle). Many people (`@here`) are refused.
@@ -468,6 +467,7 @@ async function pageTarget(
 /** People (and roles) one `/incident page` names at most. */
 const MAX_PAGED_AT_ONCE = 5;
 
+/** Why a name did not pick one playbook: it fits several, or none. */
 const fitsNotOne = (name: string, count: number) =>
   count
     ? `\`${name}\` fits ${count} playbooks; name one by its id:`
