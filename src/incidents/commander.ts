@@ -39,10 +39,16 @@ export type CommandResult<C> =
       incidentId: number;
       commanderId: string;
       warnings: string[];
-      pageAcknowledged?: string[];
+      pageAcknowledged?: PagesAcknowledged;
     } & Partial<Unchanged>)
-  /** The commander acknowledged their own later page (as `roleNames`): its remaining notifications stopped. */
-  | { kind: 'page_acknowledged'; incident: Incident; incidentId: number; roleNames: string[]; warnings: string[] };
+  /** The commander acknowledged their own later page (`pages`): its remaining notifications stopped. */
+  | { kind: 'page_acknowledged'; incident: Incident; incidentId: number; pages: PagesAcknowledged; warnings: string[] };
+
+/** A person's own pages acknowledged: the roles they were paged as, and whether they were paged by name too. */
+export interface PagesAcknowledged {
+  roleNames: string[];
+  byName?: boolean;
+}
 
 const phaseIndex = (p: IncidentPhase) => INCIDENT_PHASES.indexOf(p);
 /** Phases only move forward. */

@@ -265,7 +265,12 @@ export class EscalationService {
     if (!r) return null;
     this.onScheduled(new Date()); // the PagerDuty acknowledge is due now
     await this.chat
-      .notify(r.incident, { kind: 'page_acknowledged', roleNames: r.roleNames, actorId: userId })
+      .notify(r.incident, {
+        kind: 'page_acknowledged',
+        roleNames: r.roleNames,
+        ...(r.byName ? { byName: true } : {}),
+        actorId: userId,
+      })
       .catch((err) => this.log.warn('could not post the page acknowledgement', err));
     await this.showAnsweredPages(r.incident);
     return r;

@@ -355,13 +355,15 @@ export class IncidentService {
         await refresh();
         // Their page is acknowledged: a change, though command stays where it was.
         const { kind, incident, commanderId, warnings } = r;
-        return { kind, incident, incidentId, commanderId, warnings, pageAcknowledged: own.roleNames };
+        const pageAcknowledged = { roleNames: own.roleNames, ...(own.byName ? { byName: true } : {}) };
+        return { kind, incident, incidentId, commanderId, warnings, pageAcknowledged };
       }
       return r;
     } catch (err) {
       if (!(own && err instanceof AlreadyDoneError)) throw err;
       await refresh();
-      return { kind: 'page_acknowledged', incident: own.incident, incidentId, roleNames: own.roleNames, warnings: [] };
+      const pages = { roleNames: own.roleNames, ...(own.byName ? { byName: true } : {}) };
+      return { kind: 'page_acknowledged', incident: own.incident, incidentId, pages, warnings: [] };
     }
   }
 

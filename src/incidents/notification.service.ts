@@ -61,7 +61,10 @@ export interface SentPage {
 /** A person's acknowledgement of their own page: the incident, and the roles they were paged as. */
 export interface OwnPageAck {
   incident: Incident;
+  /** The roles its acknowledged pages paged them as (none for pages by name only). */
   roleNames: string[];
+  /** Among them, a page of them by name (`/incident page @dana`). */
+  byName?: boolean;
 }
 
 /** What one person's page line on the card shows: each method with its outcome, and the latest time. */
@@ -254,13 +257,15 @@ export class NotificationService {
       const pages = await acknowledgeOwnPages(tx, incidentId, userId, incident.acknowledgedAt);
       if (pages.length === 0) return null;
       const roles = [...new Set(pages.map((p) => p.role))];
-      const roleNames = roles.map((r) => this.roleName(r));
+      // A page by name is theirs, not a role's: said as such (`by name`), not as a role of their own name.
+      const roleNames = roles.filter((r) => !pagedPerson(r)).map((r) => this.roleName(r));
+      const byName = roles.some((r) => pagedPerson(r) !== null);
       await insertEvent(tx, incidentId, 'page_acknowledged', userId, {
         roles,
-        roleNames,
+        roleNames: byName ? [...roleNames, 'by name'] : roleNames,
         pageIds: pages.map((p) => p.pageId),
       });
-      return { incident, roleNames };
+      return { incident, roleNames, ...(byName ? { byName } : {}) };
     });
   }
 

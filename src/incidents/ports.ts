@@ -100,7 +100,7 @@ export type IncidentNotice =
   /** Someone acknowledged the role's PagerDuty incident; `userId` when the runbook's people: knows them. */
   | { kind: 'pagerduty_acknowledged'; roleName: string; name: string; userId: string | null; commander: boolean }
   /** A paged person acknowledged their own page: its remaining notifications stopped. */
-  | { kind: 'page_acknowledged'; roleNames: string[]; actorId: string }
+  | { kind: 'page_acknowledged'; roleNames: string[]; byName?: boolean; actorId: string }
   | { kind: 'pagerduty_resolved'; roleName: string; name: string }
   /** A private incident was made public (`announced`: the incidents channel was told). */
   | { kind: 'made_public'; actorId: string; announced: boolean }

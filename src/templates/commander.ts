@@ -1,11 +1,11 @@
-import type { CommandResult } from '../incidents/commander.js';
+import type { CommandResult, PagesAcknowledged } from '../incidents/commander.js';
 import type { SeverityDefs } from '../incidents/severity.js';
 import { severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident, PagedIncident } from '../incidents/types.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
-import { openChannelButton, roleList } from './notices.js';
+import { openChannelButton, pagesAs } from './notices.js';
 import { ackRef } from './payloads.js';
 import { channelLink, mention, mrkdwnClip } from './text.js';
 
@@ -14,7 +14,7 @@ import { channelLink, mention, mrkdwnClip } from './text.js';
  * incident, and a Take command button that takes it from them on purpose. Pure.
  */
 export function renderCommandHeld(r: Extract<CommandResult<unknown>, { kind: 'commanded' }>): Message {
-  const page = r.pageAcknowledged?.length ? `${pageAcknowledgedLine(r.pageAcknowledged)}\n` : '';
+  const page = r.pageAcknowledged ? `${pageAcknowledgedLine(r.pageAcknowledged)}\n` : '';
   const text = `${page}:information_source: ${mention(r.commanderId)} is the commander of this incident; ${page ? 'command was not changed' : 'nothing was changed'}. To take command from them, press *Take command*: the channel will be told.`;
   return {
     text,
@@ -35,12 +35,12 @@ export function renderCommandHeld(r: Extract<CommandResult<unknown>, { kind: 'co
   };
 }
 
-const pageAcknowledgedLine = (roleNames: readonly string[]) =>
-  `:white_check_mark: You acknowledged your page as ${roleList(roleNames)}: its remaining notifications (email, PagerDuty) are stopped.`;
+const pageAcknowledgedLine = (p: PagesAcknowledged) =>
+  `:white_check_mark: You acknowledged your page ${pagesAs(p)}: its remaining notifications (email, PagerDuty) are stopped.`;
 
 /** The private reply to the commander who acknowledged their own later page. Pure. */
 export function renderPageAcknowledged(r: Extract<CommandResult<unknown>, { kind: 'page_acknowledged' }>): string {
-  return `${pageAcknowledgedLine(r.roleNames)} You are the commander already.`;
+  return `${pageAcknowledgedLine(r.pages)} You are the commander already.`;
 }
 
 /** `Incident #3 (SEV-1): db down, in #inc-3-db-down`: which incident a command typed outside its channel was for. */

@@ -131,7 +131,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
     }
     case 'page_acknowledged':
       return simple(
-        `:pager: ${mention(n.actorId)} acknowledged the page of ${roleList(n.roleNames)}: its remaining notifications are stopped.`,
+        `:pager: ${mention(n.actorId)} acknowledged ${n.roleNames.length ? `the page of ${roleList(n.roleNames)}${n.byName ? ' and their page by name' : ''}` : 'their page by name'}: its remaining notifications are stopped.`,
       );
     case 'pagerduty_resolved':
       return simple(
@@ -143,6 +143,12 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
 /** `*Senior DevOps Engineer*` or `*A* and *B*`. */
 export const roleList = (names: readonly string[]) =>
   names.map((n) => `*${mrkdwnClip(n, 100)}*`).join(' and ') || 'their role';
+
+/** How a person's own acknowledged pages were sent: `as *CTO*`, `by name`, `as *CTO* and your page by name`. Pure. */
+export const pagesAs = (p: { roleNames: readonly string[]; byName?: boolean }) =>
+  [p.roleNames.length ? `as ${roleList(p.roleNames)}` : null, p.byName ? 'by name' : null]
+    .filter(Boolean)
+    .join(' and your page ') || `as ${roleList([])}`;
 
 /** Why a role was paged: the rule's reason, or the person who escalated by hand. */
 const why = (p: { reason: string; by?: string }) => (p.by ? `${mention(p.by)} escalated by hand` : p.reason);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, type CardRef, useBot } from '../support/bot-harness.js';
-import { cardShows, declareThroughBot } from '../support/incident-flow.js';
+import { acknowledgeInDm, cardShows, declareThroughBot } from '../support/incident-flow.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v ?? {});
@@ -274,6 +274,39 @@ describe('/incident page @person pages that person, by name', () => {
       (c) => c.args.ts === dm.response!.ts && json(c.args).includes('acknowledged'),
     );
     expect(json(answered.args.blocks)).toContain('You were paged by name for incident');
+  });
+});
+
+describe('a person paged by name acknowledges their page on an incident someone commands', () => {
+  const bot = useBot();
+
+  it('their page stops; the channel, the reply and the timeline say "by name", not "the page of <their name>"', async () => {
+    bot.fake.addUser('U0GINA', { name: 'gina', real_name: 'Gina Net' });
+    const card = await declare(bot, 'sev2 packet loss');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.command('ack', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await cardShows(bot, card, 'Take command');
+    await bot.command('page @gina', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await pagedNow(bot, 'Gina Net', 'U0GINA', 'packet loss');
+    const dm = pagesTo(bot, 'U0GINA', 'packet loss')[0]!;
+    const n = bot.fake.callsTo('response_url').length;
+    await acknowledgeInDm(bot, { channel: 'U0GINA', ts: dm.response!.ts }, card.id, 'U0GINA');
+    const reply = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
+    expect(reply.text).toContain(
+      'You acknowledged your page by name: its remaining notifications (email, PagerDuty) are stopped.',
+    );
+    expect(reply.text).toContain('<@U0RESP1> is the commander of this incident; command was not changed');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === card.channelId &&
+        String(c.args.text).includes('<@U0GINA> acknowledged their page by name: its remaining notifications'),
+    );
+    const before = bot.fake.callsTo('response_url').length;
+    await bot.command('timeline', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    const timeline = json((await bot.fake.waitForCount('response_url', before + 1)).at(-1)!.args.blocks);
+    expect(timeline).toContain('<@U0GINA> acknowledged the page (by name)');
+    expect(timeline).not.toContain('Gina Net');
   });
 });
 
