@@ -196,8 +196,14 @@ const HANDLERS: {
   async escalate(cmd, c, i) {
     // `/incident page @dana`: that person, by name. A role typed as a handle (`@database-team`) stays the role.
     // `/incident page @dana @bob`: each, once every one named is known (nobody is paged when one is not).
-    const handles = (cmd.name ?? '').trim().split(/\s+/);
-    const several = handles.length > 1 && handles.every((h) => /^(?:@|<[@!])/.test(h));
+    // Listed as people write lists: `@dana, @bob`, `@dana and @bob.`
+    const handles = (cmd.name ?? '')
+      .trim()
+      .split(/[\s,;]+/)
+      .map((h) => h.replace(/[.:!?]+$/, ''))
+      .filter((h) => h && !/^(?:and|&|\+)$/i.test(h));
+    const onlyHandles = handles.length > 0 && handles.every((h) => /^(?:@|<[@!])/.test(h));
+    const several = onlyHandles && handles.length > 1;
     if (several && handles.length > MAX_PAGED_AT_ONCE) {
       throw new DomainError(
         'too_many_to_page',
@@ -206,7 +212,9 @@ const HANDLERS: {
     }
     const targets = several ? await Promise.all(handles.map((h) => pageTarget(h, c, { known: true }))) : null;
     let last: EscalateResult | null = null;
-    for (const [n, target] of (targets ?? [cmd.name ? await pageTarget(cmd.name, c) : {}]).entries()) {
+    // One handle: as typed, but for the list's punctuation (`@dana,`); a role's name keeps its spaces.
+    const one = onlyHandles ? handles[0]! : cmd.name;
+    for (const [n, target] of (targets ?? [one ? await pageTarget(one, c) : {}]).entries()) {
       const r = await c.deps.incidents.escalateNow(i.id, c.userId, {
         requestKey: targets ? `${c.key}:${n}` : c.key,
         ...target,

@@ -226,7 +226,7 @@ describe('/incident page @person pages that person, by name', () => {
     );
     await cardShows(bot, card, /Paged: [^"]*Dana Scully \(/);
     // A second time: paged already, nobody else; the next role is offered.
-    await bot.command('page @dana', { channel_id: card.channelId, user_id: 'U0RESP2' });
+    await bot.command('page @dana.', { channel_id: card.channelId, user_id: 'U0RESP2' });
     const told = await bot.fake.waitFor('response_url', (c) => /already/.test(json(c.args)));
     expect(json(told.args)).toContain('Dana Scully* was already paged');
     await sleep(800);
@@ -331,8 +331,8 @@ describe('/incident page @a @b pages each', () => {
     await pagedNow(bot, 'Erin Ops', 'U0ERIN', 'queue backlog');
     await pagedNow(bot, 'Frank Db', 'U0FRANK', 'queue backlog');
     await pagedNow(bot, 'Database Team', 'U0DBTEAM', 'queue backlog');
-    // Again: each was paged already, nobody twice.
-    await bot.command('page @erin @frank', { channel_id: card.channelId, user_id: 'U0RESP2' });
+    // Again, listed as people write lists: each was paged already, nobody twice.
+    await bot.command('page @erin, and @frank', { channel_id: card.channelId, user_id: 'U0RESP2' });
     await bot.fake.waitFor('response_url', (c) => /Frank Db\* was already paged/.test(json(c.args)));
     await sleep(500);
     expect(pagesTo(bot, 'U0ERIN', 'queue backlog')).toHaveLength(1);
