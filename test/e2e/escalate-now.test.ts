@@ -288,6 +288,11 @@ describe('a person paged by name acknowledges their page on an incident someone 
     await cardShows(bot, card, 'Take command');
     await bot.command('page @gina', { channel_id: card.channelId, user_id: 'U0RESP1' });
     await pagedNow(bot, 'Gina Net', 'U0GINA', 'packet loss');
+    // The page is said in the channel once its DM is recorded as hers: a click sooner finds no page of hers yet.
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && String(c.args.text).includes('Paged <@U0GINA> by name'),
+    );
     const dm = pagesTo(bot, 'U0GINA', 'packet loss')[0]!;
     const n = bot.fake.callsTo('response_url').length;
     await acknowledgeInDm(bot, { channel: 'U0GINA', ts: dm.response!.ts }, card.id, 'U0GINA');
