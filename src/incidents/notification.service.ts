@@ -205,9 +205,22 @@ export class NotificationService {
   private routingKeyOf(role: string, userId: string | null): string | null {
     return (
       (userId ? this.runbook.people[userId]?.pagerdutyRoutingKey : null) ??
-      this.runbook.escalation.roles[role]?.pagerdutyRoutingKey ??
+      this.roleDef(role)?.pagerdutyRoutingKey ??
       null
     );
+  }
+
+  /**
+   * The runbook role whose rules (notify:, PagerDuty service) a page follows: its own. A page by name follows the
+   * first role (in the contact order, then the others) that names the person among its contacts: paged by name at
+   * 3 a.m., the CTO's phone rings as the CTO's page would ring it. None for someone no role names.
+   */
+  private roleDef(role: string) {
+    const roles = this.runbook.escalation.roles;
+    const person = pagedPerson(role);
+    if (!person) return roles[role];
+    const ids = [...this.runbook.escalation.order, ...Object.keys(roles)];
+    return ids.map((id) => roles[id]).find((r) => r?.contacts.includes(person.userId));
   }
 
   /**
@@ -216,7 +229,7 @@ export class NotificationService {
    * the page is for, reached in Slack or not (`reached`): a DM Slack could not deliver is what the others are for.
    */
   async paged(page: SentPage, userIds: string[], reached: string[]): Promise<void> {
-    const def = this.runbook.escalation.roles[page.role];
+    const def = this.roleDef(page.role);
     const dedupKey = dedupKeyOf(page.incident, page.role);
     const steps: StepRow[] = [];
     for (const userId of userIds) {

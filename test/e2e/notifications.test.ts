@@ -326,6 +326,25 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(JSON.stringify(said(bot, card.channelId, /in PagerDuty/))).not.toContain('person:U0PAT');
   }, 30_000);
 
+  it("someone paged by name with no rules of their own follows the first role that names them: the CTO's PagerDuty, then email", async () => {
+    bot.fake.addUser('U0CTO', { name: 'carol', real_name: 'Carol Chief' });
+    const card = await declareThroughBot(bot, 'sev2 billing drift');
+    await bot.command('page <@U0CTO|carol>', { channel_id: card.channelId, user_id: 'U0ONCALL' });
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+    );
+    expect(trigger.dedup_key).toMatch(/\/person:U0CTO:Carol Chief$/);
+    expect(trigger.payload?.summary).toContain('paging Carol Chief by name because');
+    await eventually(
+      async () => (smtp.messages.some((m) => m.to.includes('carol@example.com')) ? true : undefined),
+      "the CTO's email step, 4 s after the page",
+      15_000,
+    );
+    const mail = smtp.messages.find((m) => m.to.includes('carol@example.com'))!;
+    expect(mail.text).toContain('Carol, you are paged by name because');
+  }, 30_000);
+
   it('an acknowledgement recorded but not carried out (the database went away) is carried out when PagerDuty sends it again', async () => {
     const card = await declareThroughBot(bot, 'sev0 payments are down');
     const prefix = await dedupPrefix(bot, card.incidentId);
