@@ -114,6 +114,8 @@ export type EscalateResult =
       pending: boolean;
       /** It was "paged" with nobody in it: no contacts for the role (the channel was told how to add them). */
       skipped?: boolean;
+      /** A person paged by name: asked for again once the repeat window has passed, they are paged again. */
+      againAfter?: Date;
       at: Date;
       by: string | null;
       reason: string | null;
@@ -419,8 +421,14 @@ export class EscalationService {
         const names = order.map((r) => this.roleName(r)).join(', ');
         throw new AlreadyDoneError(`Every role in the contact order has been paged already (${names}).`);
       }
-      if (taken.has(role)) {
-        const before = await latestPageOf(tx, incidentId, role);
+      const before = taken.has(role) ? await latestPageOf(tx, incidentId, role) : null;
+      // A person paged by name is paged again when asked again once the repeat window has passed since their page
+      // went (nobody answered it: ring them again); a role is paged again by its own timers. Within the window, a
+      // second request (a double submission, two people at once) pages nobody.
+      const repeatWindowMs = this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS;
+      const again =
+        person !== undefined && before !== null && !before.pending && Date.now() - before.at.getTime() > repeatWindowMs;
+      if (taken.has(role) && !again) {
         const roleName = this.roleName(role);
         const pending = before?.pending ?? true;
         const already: EscalateResult = {
@@ -430,6 +438,9 @@ export class EscalationService {
           pending,
           unchanged: `${roleName} was ${before?.skipped ? 'reached with no contacts' : pending ? 'being paged' : 'paged'} already: nobody else was paged`,
           ...(before?.skipped ? { skipped: true } : {}),
+          ...(person && before && !before.pending
+            ? { againAfter: new Date(before.at.getTime() + repeatWindowMs) }
+            : {}),
           at: before?.at ?? new Date(),
           by: before?.requestedBy ?? null,
           reason: before && before.rule !== 'manual' ? ruleReason(before.rule, this.runbook, incident) : null,
@@ -437,7 +448,7 @@ export class EscalationService {
         };
         return { done: false as const, already };
       }
-      await insertManualJob(tx, incidentId, role, actorId);
+      await insertManualJob(tx, incidentId, role, actorId, again ? new Date() : undefined);
       await insertEvent(tx, incidentId, 'escalation_requested', actorId, { role });
       return { done: true as const, role, incident };
     });

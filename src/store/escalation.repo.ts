@@ -149,11 +149,13 @@ export async function insertManualJob(
   incidentId: number,
   role: string,
   requestedBy: string,
+  /** A person paged by name again: a timer of its own (its key names when), beside the first one's. */
+  again?: Date,
 ): Promise<boolean> {
   const { rows } = await q.query<{ id: number }>(
     `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, requested_by)
      VALUES ($1, $2, 'manual', $3, now(), $4) ON CONFLICT (incident_id, key) DO NOTHING RETURNING id`,
-    [incidentId, `manual:${role}`, role, requestedBy],
+    [incidentId, `manual:${role}${again ? `:again:${again.toISOString()}` : ''}`, role, requestedBy],
   );
   return rows.length === 1;
 }

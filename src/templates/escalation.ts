@@ -4,7 +4,7 @@ import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { escalateRef } from './payloads.js';
-import { ago, mention, mrkdwnClip } from './text.js';
+import { ago, mention, mrkdwnClip, slackDate } from './text.js';
 
 /** The private reply to the person who escalated: whom it pages. */
 export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging' }>): string {
@@ -26,7 +26,7 @@ export function renderAlreadyEscalated(
     ? `:warning: ${role} has nobody to page: it was reached ${when}${why ? ` (${why})` : ''} with no contacts, so nobody was paged. Add contacts under \`escalation.roles\` in the runbook file.`
     : r.pending
       ? `:information_source: ${role} is already being paged (${[why, when].filter(Boolean).join(', ')}), so nobody else was paged.`
-      : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}, so nobody else was paged.`;
+      : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}, so nobody else was paged.${r.againAfter ? ` Asked for again ${slackDate(r.againAfter)} or later, they are paged again.` : ''}`;
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: head } }];
   if (r.next) {
     blocks.push({

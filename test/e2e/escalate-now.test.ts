@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, type CardRef, useBot } from '../support/bot-harness.js';
-import { acknowledgeInDm, cardShows, declareThroughBot } from '../support/incident-flow.js';
+import { acknowledgeInDm, cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v ?? {});
@@ -312,6 +312,42 @@ describe('a person paged by name acknowledges their page on an incident someone 
     const timeline = json((await bot.fake.waitForCount('response_url', before + 1)).at(-1)!.args.blocks);
     expect(timeline).toContain('<@U0GINA> acknowledged the page (by name)');
     expect(timeline).not.toContain('Gina Net');
+  });
+});
+
+describe('a person paged by name and not answering is paged again when asked again', () => {
+  const bot = useBot({ escalation: { repeatWindowMs: 4000 } });
+
+  it('asked again at once: paged already (a double submission), with when asking again pages again; asked again later: a second page', async () => {
+    bot.fake.addUser('U0HANK', { name: 'hank', real_name: 'Hank Storage' });
+    const card = await declare(bot, 'sev2 disk filling');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.command('page @hank', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await pagedNow(bot, 'Hank Storage', 'U0HANK', 'disk filling');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && String(c.args.text).includes('Paged <@U0HANK> by name'),
+    );
+    await bot.command('page @hank', { channel_id: card.channelId, user_id: 'U0RESP2' });
+    const told = await bot.fake.waitFor('response_url', (c) => /already paged/.test(json(c.args)));
+    expect(json(told.args)).toMatch(
+      /Hank Storage\* was already paged .*Asked for again <!date\^\d+\^[^|]+\|[^>]+> or later, they are paged again\./,
+    );
+    await sleep(800);
+    expect(pagesTo(bot, 'U0HANK', 'disk filling')).toHaveLength(1);
+    // Past the window, nobody having answered: asked again, he is paged again.
+    await sleep(4000);
+    bot.fake.reset();
+    await bot.command('page @hank', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await pagedNow(bot, 'Hank Storage', 'U0HANK', 'disk filling');
+    const pagesOfHank = async () =>
+      (
+        await bot.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM incident_events WHERE incident_id = $1 AND kind = 'paged' AND details->>'role' LIKE 'person:U0HANK:%'`,
+          [card.id],
+        )
+      ).rows[0]!.n;
+    await eventually(async () => ((await pagesOfHank()) === 2 ? true : undefined), 'the second page recorded');
   });
 });
 
