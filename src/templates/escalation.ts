@@ -26,7 +26,7 @@ export function renderAlreadyEscalated(
     ? `:warning: ${role} has nobody to page: it was reached ${when}${why ? ` (${why})` : ''} with no contacts, so nobody was paged. Add contacts under \`escalation.roles\` in the runbook file.`
     : r.pending
       ? `:information_source: ${role} is already being paged (${[why, when].filter(Boolean).join(', ')}), so nobody else was paged.`
-      : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}, so nobody else was paged.${r.againAfter ? ` Asked for again ${slackDate(r.againAfter)} or later, they are paged again.` : ''}`;
+      : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}, so nobody else was paged.${r.againAfter ? ` To page them again, ask again ${slackDate(r.againAfter)} or later.` : ''}`;
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: head } }];
   if (r.next) {
     blocks.push({

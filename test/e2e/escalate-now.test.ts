@@ -331,7 +331,7 @@ describe('a person paged by name and not answering is paged again when asked aga
     await bot.command('page @hank', { channel_id: card.channelId, user_id: 'U0RESP2' });
     const told = await bot.fake.waitFor('response_url', (c) => /already paged/.test(json(c.args)));
     expect(json(told.args)).toMatch(
-      /Hank Storage\* was already paged .*Asked for again <!date\^\d+\^[^|]+\|[^>]+> or later, they are paged again\./,
+      /Hank Storage\* was already paged .*To page them again, ask again <!date\^\d+\^[^|]+\|[^>]+> or later\./,
     );
     await sleep(800);
     expect(pagesTo(bot, 'U0HANK', 'disk filling')).toHaveLength(1);
