@@ -129,7 +129,6 @@ function oneSlipFrom(typed: string, word: string): boolean {
   return [...long].some((_, i) => long.slice(0, i) + long.slice(i + 1) === short);
 }
 
-/** The subcommand a word is one slip of the fingers from (`ackk`, `resolev`), when exactly one is; else undefined. */
 /** Words people reach for that are no subcommand, with what does what they mean. */
 const WORDS_MEANT: Readonly<Record<string, (rest: string) => string>> = Object.fromEntries(
   ['invite', 'add', 'call', 'ping', 'summon', 'notify'].map((w) => [
@@ -139,6 +138,7 @@ const WORDS_MEANT: Readonly<Record<string, (rest: string) => string>> = Object.f
   ]),
 );
 
+/** The subcommand a word is one slip of the fingers from (`ackk`, `resolev`), when exactly one is; else undefined. */
 function subcommandMeant(word: string): string | undefined {
   const typed = word.normalize('NFKC').toLowerCase();
   if (typed.length < 3) return undefined;

@@ -400,6 +400,10 @@ export function pagedPerson(role: string | null | undefined): { userId: string; 
   return m ? { userId: m[1]!, name: m[2]! } : null;
 }
 
+/** `{ byName: true }` for a page by name, else nothing: what the objects that show a page carry to say so. */
+export const byNameOf = (role: string | null | undefined): { byName?: true } =>
+  pagedPerson(role) ? { byName: true } : {};
+
 /** What a page's role is called: the runbook role's name, or the person's name for a page by name. */
 export function roleLabel(roles: Readonly<Record<string, { name: string }>>, role: string): string {
   return pagedPerson(role)?.name ?? roles[role]?.name ?? role;

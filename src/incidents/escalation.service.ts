@@ -29,6 +29,7 @@ import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError, resolvedError } from './errors.js';
 import {
+  byNameOf,
   desiredJobs,
   keptByHand,
   MOVABLE_RULES,
@@ -267,12 +268,7 @@ export class EscalationService {
     if (!r) return null;
     this.onScheduled(new Date()); // the PagerDuty acknowledge is due now
     await this.chat
-      .notify(r.incident, {
-        kind: 'page_acknowledged',
-        roleNames: r.roleNames,
-        ...(r.byName ? { byName: true } : {}),
-        actorId: userId,
-      })
+      .notify(r.incident, { kind: 'page_acknowledged', ...r.pages, actorId: userId })
       .catch((err) => this.log.warn('could not post the page acknowledgement', err));
     await this.showAnsweredPages(r.incident);
     return r;
@@ -294,8 +290,7 @@ export class EscalationService {
         behind.map(async (dm) => {
           const { channel, ts, userId, state, by, at } = dm;
           try {
-            const byName = pagedPerson(dm.role) ? { byName: true } : {};
-            const answered = { roleName: this.roleName(dm.role), userId, state, by, at, ...byName };
+            const answered = { roleName: this.roleName(dm.role), userId, state, by, at, ...byNameOf(dm.role) };
             await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
             await pageDmShown(this.db, dm, state);
           } catch (err) {
@@ -412,8 +407,9 @@ export class EscalationService {
       // The same person paged by name before (under the name they had then): that page is theirs.
       const earlier = person ? [...taken].find((r) => pagedPerson(r)?.userId === person.userId) : undefined;
       let meant = earlier ?? namedRole ?? (shownRole && order.includes(shownRole) ? shownRole : undefined);
+      const repeatWindowMs = this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS;
       if (!meant) {
-        const last = await lastManualRequest(tx, incidentId, this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS);
+        const last = await lastManualRequest(tx, incidentId, repeatWindowMs);
         if (last && order.includes(last.role)) meant = last.role;
       }
       const role = meant ?? nextRoleToPage(this.runbook, taken);
@@ -425,9 +421,9 @@ export class EscalationService {
       // A person paged by name is paged again when asked again once the repeat window has passed since their page
       // went (nobody answered it: ring them again); a role is paged again by its own timers. Within the window, a
       // second request (a double submission, two people at once) pages nobody.
-      const repeatWindowMs = this.opts.repeatWindowMs ?? ESCALATE_REPEAT_WINDOW_MS;
-      const again =
-        person !== undefined && before !== null && !before.pending && Date.now() - before.at.getTime() > repeatWindowMs;
+      const againAfter =
+        person && before && !before.pending ? new Date(before.at.getTime() + repeatWindowMs) : undefined;
+      const again = againAfter !== undefined && Date.now() > againAfter.getTime();
       if (taken.has(role) && !again) {
         const roleName = this.roleName(role);
         const pending = before?.pending ?? true;
@@ -438,9 +434,7 @@ export class EscalationService {
           pending,
           unchanged: `${roleName} was ${before?.skipped ? 'reached with no contacts' : pending ? 'being paged' : 'paged'} already: nobody else was paged`,
           ...(before?.skipped ? { skipped: true } : {}),
-          ...(person && before && !before.pending
-            ? { againAfter: new Date(before.at.getTime() + repeatWindowMs) }
-            : {}),
+          ...(againAfter ? { againAfter } : {}),
           at: before?.at ?? new Date(),
           by: before?.requestedBy ?? null,
           reason: before && before.rule !== 'manual' ? ruleReason(before.rule, this.runbook, incident) : null,
@@ -704,11 +698,7 @@ export class EscalationService {
         }
         try {
           const dm = await this.lanes.run('urgent', () =>
-            this.chat.sendPage(
-              incident,
-              { roleName, reason, ...by, pageId: page.pageId, ...(person ? { byName: true } : {}) },
-              userId,
-            ),
+            this.chat.sendPage(incident, { roleName, reason, ...by, pageId: page.pageId, ...byNameOf(role) }, userId),
           );
           if (dm) dms.set(userId, dm);
           return true;
@@ -752,7 +742,6 @@ export class EscalationService {
         const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
         for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
         if (!note.announced) {
-          const byName = person ? { byName: true } : {};
           await this.chat.notify(incident, {
             kind: 'paged',
             roleName,
@@ -760,7 +749,7 @@ export class EscalationService {
             userIds: reached,
             unreachable,
             ...by,
-            ...byName,
+            ...byNameOf(role),
           });
         }
       } catch (err) {

@@ -355,15 +355,13 @@ export class IncidentService {
         await refresh();
         // Their page is acknowledged: a change, though command stays where it was.
         const { kind, incident, commanderId, warnings } = r;
-        const pageAcknowledged = { roleNames: own.roleNames, ...(own.byName ? { byName: true } : {}) };
-        return { kind, incident, incidentId, commanderId, warnings, pageAcknowledged };
+        return { kind, incident, incidentId, commanderId, warnings, pageAcknowledged: own.pages };
       }
       return r;
     } catch (err) {
       if (!(own && err instanceof AlreadyDoneError)) throw err;
       await refresh();
-      const pages = { roleNames: own.roleNames, ...(own.byName ? { byName: true } : {}) };
-      return { kind: 'page_acknowledged', incident: own.incident, incidentId, pages, warnings: [] };
+      return { kind: 'page_acknowledged', incident: own.incident, incidentId, pages: own.pages, warnings: [] };
     }
   }
 

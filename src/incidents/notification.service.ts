@@ -24,7 +24,8 @@ import {
   syncNotifications,
 } from '../store/notification.repo.js';
 import type { AlertCardView } from './alert-types.js';
-import { pagedPerson, roleLabel, ruleReason } from './escalation-policy.js';
+import type { PagesAcknowledged } from './commander.js';
+import { byNameOf, pagedPerson, roleLabel, ruleReason } from './escalation-policy.js';
 import {
   DeliveryError,
   type NotificationSenders,
@@ -61,10 +62,8 @@ export interface SentPage {
 /** A person's acknowledgement of their own page: the incident, and the roles they were paged as. */
 export interface OwnPageAck {
   incident: Incident;
-  /** The roles its acknowledged pages paged them as (none for pages by name only). */
-  roleNames: string[];
-  /** Among them, a page of them by name (`/incident page @dana`). */
-  byName?: boolean;
+  /** The roles its acknowledged pages paged them as (none for pages by name only), and any page of them by name. */
+  pages: PagesAcknowledged;
 }
 
 /** What one person's page line on the card shows: each method with its outcome, and the latest time. */
@@ -278,7 +277,7 @@ export class NotificationService {
         roleNames: byName ? [...roleNames, 'by name'] : roleNames,
         pageIds: pages.map((p) => p.pageId),
       });
-      return { incident, roleNames, ...(byName ? { byName } : {}) };
+      return { incident, pages: { roleNames, ...(byName ? { byName } : {}) } };
     });
   }
 
@@ -352,7 +351,7 @@ export class NotificationService {
       roleName: this.roleName(job.role),
       reason,
       person,
-      ...(pagedPerson(job.role) ? { byName: true } : {}),
+      ...byNameOf(job.role),
     };
     if (job.action === 'notify' && job.via !== 'slack' && this.opts.alertsOf) {
       const alerts = await this.opts.alertsOf(incident.id).catch((err) => {

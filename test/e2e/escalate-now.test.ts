@@ -33,6 +33,14 @@ async function pagedNow(bot: BotHarness, roleName: string, to: string, title: st
   await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === to && json(c.args).includes(title));
 }
 
+/** Waits for the channel's line of a page by name to `userId` (said once its DM is recorded as theirs). */
+function saidPagedByName(bot: BotHarness, card: CardRef, userId: string) {
+  return bot.fake.waitFor(
+    'chat.postMessage',
+    (c) => c.args.channel === card.channelId && String(c.args.text).includes(`Paged <@${userId}> by name because`),
+  );
+}
+
 /** A click on the card's Escalate now as `userId`, with the button as it was read (`button`, from escalateButton). */
 function pressEscalate(bot: BotHarness, card: CardRef, button: { value?: string; block_id: string }, userId: string) {
   return bot.click({
@@ -216,10 +224,7 @@ describe('/incident page @person pages that person, by name', () => {
     const dm = pagesTo(bot, 'U0DANA', 'search latency doubled')[0]!;
     expect(json(dm.args.blocks)).toContain('You are paged by name because');
     expect(json(dm.args.blocks)).toContain(ACTION.acknowledge);
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === card.channelId && String(c.args.text).includes('Paged <@U0DANA> by name because'),
-    );
+    await saidPagedByName(bot, card, 'U0DANA');
     await bot.fake.waitFor(
       'conversations.invite',
       (c) => c.args.channel === card.channelId && /U0DANA/.test(json(c.args)),
@@ -289,10 +294,7 @@ describe('a person paged by name acknowledges their page on an incident someone 
     await bot.command('page @gina', { channel_id: card.channelId, user_id: 'U0RESP1' });
     await pagedNow(bot, 'Gina Net', 'U0GINA', 'packet loss');
     // The page is said in the channel once its DM is recorded as hers: a click sooner finds no page of hers yet.
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === card.channelId && String(c.args.text).includes('Paged <@U0GINA> by name'),
-    );
+    await saidPagedByName(bot, card, 'U0GINA');
     const dm = pagesTo(bot, 'U0GINA', 'packet loss')[0]!;
     const n = bot.fake.callsTo('response_url').length;
     await acknowledgeInDm(bot, { channel: 'U0GINA', ts: dm.response!.ts }, card.id, 'U0GINA');
@@ -324,10 +326,7 @@ describe('a person paged by name and not answering is paged again when asked aga
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
     await bot.command('page @hank', { channel_id: card.channelId, user_id: 'U0RESP1' });
     await pagedNow(bot, 'Hank Storage', 'U0HANK', 'disk filling');
-    await bot.fake.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === card.channelId && String(c.args.text).includes('Paged <@U0HANK> by name'),
-    );
+    await saidPagedByName(bot, card, 'U0HANK');
     await bot.command('page @hank', { channel_id: card.channelId, user_id: 'U0RESP2' });
     const told = await bot.fake.waitFor('response_url', (c) => /already paged/.test(json(c.args)));
     expect(json(told.args)).toMatch(
