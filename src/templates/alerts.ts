@@ -59,11 +59,17 @@ const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl' | 'das
 };
 
 /** What the alert measured: `error_rate 12% (> 10%)`; a value no metric names, as one (`value 12.53`). */
+/**
+ * The alert's own threshold, beside its value: as sent when it compares (`> 10%`), else named as a threshold, since
+ * `87% (85%)` read as two measurements (and the runbook row's threshold may be shown beside it).
+ */
+const thresholdShown = (t: string) => (/^\s*[<>=≤≥!]/.test(t) ? mrkdwnClip(t, 40) : `threshold ${mrkdwnClip(t, 40)}`);
+
 function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string {
   const parts = [
     a.metric ? mrkdwnClip(a.metric, 60) : a.value ? 'value' : null,
     a.value ? mrkdwnClip(a.value, 30) : null,
-    a.threshold ? `(${mrkdwnClip(a.threshold, 40)})` : null,
+    a.threshold ? `(${thresholdShown(a.threshold)})` : null,
   ].filter(Boolean);
   return parts.join(' ');
 }

@@ -228,6 +228,18 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     ...over,
   });
 
+  it("an alert's own threshold is named as one when it carries no comparison; with one it reads as it is", () => {
+    // `87% (85%)` read as two measurements; the alert's threshold beside the runbook's row must say which it is.
+    const bare = renderAlertNotice(
+      notice({ alert: makeAlert({ level: 'warning', metric: 'disk_usage', value: '87%', threshold: '85%' }) }),
+    );
+    expect(allText(bare)).toContain('*Measured* disk_usage 87% (threshold 85%)');
+    const compared = renderAlertNotice(
+      notice({ alert: makeAlert({ level: 'warning', metric: 'error_rate', value: '7%', threshold: '> 5%' }) }),
+    );
+    expect(allText(compared)).toContain('*Measured* error_rate 7% (&gt; 5%)');
+  });
+
   it('a notice shows the alert and the runbook action, with Declare incident until someone declares', () => {
     const m = renderAlertNotice(notice());
     expect(allText(m)).toContain('*Runbook action:* Check logs for patterns');
