@@ -309,7 +309,8 @@ export function createBot({
     app.logger,
     (id) => incidents.refreshCard(id),
     // Its email and PagerDuty pages say what fired, as its Slack DMs do.
-    { alertsOf: (id) => sections.view(id).then((v) => v.alerts) },
+    // A page by name follows the role that has the person on call (its rotation), as the escalation's pages do.
+    { alertsOf: (id) => sections.view(id).then((v) => v.alerts), onCall: oncall },
   );
   // The timer loop runs the escalation service's timers, and the service wakes the loop: the wake-up is only called
   // once requests arrive, after both exist.

@@ -32,6 +32,7 @@ import {
   type PageNotification,
   type PagerDutyTarget,
 } from './notification-ports.js';
+import type { OnCallResolver } from './oncall.service.js';
 import { type IncidentChat, type Logger, type PageDmAt, UnreachableContactError } from './ports.js';
 import type { Incident } from './types.js';
 
@@ -117,6 +118,8 @@ export class NotificationService {
        * from the chat). Not given, or not read: the page goes without them.
        */
       alertsOf?: (incidentId: number) => Promise<AlertCardView | undefined>;
+      /** Who each rotation has on call, for the role a page by name follows (see roleDef). Not given: contacts only. */
+      onCall?: Pick<OnCallResolver, 'onCallNow'>;
     } = {},
   ) {
     this.methods = {
@@ -166,7 +169,7 @@ export class NotificationService {
       pagerduty: {
         label: 'PagerDuty',
         send: async ({ incident, page, job, dedupKey }) => {
-          const routingKey = this.routingKeyOf(job.role, job.userId);
+          const routingKey = await this.routingKeyOf(job.role, job.userId, job.pagedAt ?? new Date());
           if (!routingKey)
             return { skip: `no PagerDuty routing key for ${job.userId} or the role in the runbook file` };
           if (!this.senders.pagerduty) return { skip: 'PagerDuty is not configured' };
@@ -200,26 +203,39 @@ export class NotificationService {
     return roleLabel(this.runbook.escalation.roles, role);
   }
 
-  /** A person's routing key wins over the role's. */
-  private routingKeyOf(role: string, userId: string | null): string | null {
-    return (
-      (userId ? this.runbook.people[userId]?.pagerdutyRoutingKey : null) ??
-      this.roleDef(role)?.pagerdutyRoutingKey ??
-      null
-    );
+  /** A person's routing key wins over the role's (the role a page by name follows as at `at`: see roleDef). */
+  private async routingKeyOf(role: string, userId: string | null, at: Date): Promise<string | null> {
+    const own = userId ? this.runbook.people[userId]?.pagerdutyRoutingKey : null;
+    return own ?? (await this.roleDef(role, at))?.pagerdutyRoutingKey ?? null;
   }
 
   /**
    * The runbook role whose rules (notify:, PagerDuty service) a page follows: its own. A page by name follows the
-   * first role (in the contact order, then the others) that names the person among its contacts: paged by name at
-   * 3 a.m., the CTO's phone rings as the CTO's page would ring it. None for someone no role names.
+   * first role (in the contact order, then the others) that names the person among its contacts or has them on call
+   * at `at` (its rotation, with the overrides people made): paged by name at 3 a.m., the CTO's phone rings as the
+   * CTO's page would ring it, and this week's payments on-call's as that rotation's page would. None for someone no
+   * role names or has on call (or when who is on call cannot be read: the contacts alone then).
    */
-  private roleDef(role: string) {
+  private async roleDef(role: string, at: Date) {
     const roles = this.runbook.escalation.roles;
     const person = pagedPerson(role);
     if (!person) return roles[role];
-    const ids = [...this.runbook.escalation.order, ...Object.keys(roles)];
-    return ids.map((id) => roles[id]).find((r) => r?.contacts.includes(person.userId));
+    const ids = [...new Set([...this.runbook.escalation.order, ...Object.keys(roles)])];
+    const rotating = ids.filter((id) => roles[id]?.rotation);
+    const onCall =
+      rotating.length > 0 && this.opts.onCall
+        ? await this.opts.onCall.onCallNow(rotating, at).catch((err) => {
+            this.log.warn(
+              `could not read who is on call to page ${person.userId} by name; their role's contacts only`,
+              err,
+            );
+            return null;
+          })
+        : null;
+    const holds = (id: string) =>
+      Boolean(roles[id]?.contacts.includes(person.userId) || onCall?.get(id)?.userIds.includes(person.userId));
+    const id = ids.find(holds);
+    return id ? roles[id] : undefined;
   }
 
   /**
@@ -228,7 +244,7 @@ export class NotificationService {
    * the page is for, reached in Slack or not (`reached`): a DM Slack could not deliver is what the others are for.
    */
   async paged(page: SentPage, userIds: string[], reached: string[]): Promise<void> {
-    const def = this.roleDef(page.role);
+    const def = await this.roleDef(page.role, new Date());
     const dedupKey = dedupKeyOf(page.incident, page.role);
     const steps: StepRow[] = [];
     for (const userId of userIds) {
@@ -418,7 +434,7 @@ export class NotificationService {
     const users = await pagerdutyRecipients(this.db, job.incidentId, dedupKey);
     const keys = new Set<string>();
     for (const u of users.length ? users : [null]) {
-      const key = this.routingKeyOf(job.role, u);
+      const key = await this.routingKeyOf(job.role, u, job.pagedAt ?? new Date());
       if (key) keys.add(key);
     }
     if (keys.size === 0) return { skip: 'no PagerDuty routing key for the role in the runbook file any more' };

@@ -13,6 +13,7 @@ import { useFakeSlack } from '../support/use-fake-slack.js';
 const OLIVE_KEY = '0123456789abcdef0123456789abcdef';
 const CTO_KEY = 'fedcba9876543210fedcba9876543210';
 const PAT_KEY = '00112233445566778899aabbccddeeff';
+const ROTA_KEY = 'abcdefabcdefabcdefabcdefabcdef01';
 const SECRET = 'pagerduty-webhook-secret-0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,6 +46,15 @@ function notifyRunbook(o: TestRunbookOptions = {}) {
         on_call: {
           ...roles.on_call,
           notify: [{ via: 'slack' }, { via: 'email', after: '1s' }, { via: 'pagerduty', after: '2s' }],
+        },
+        // A rotation of one, outside the contact order (never paged by the timers): whoever it puts on call, paged by
+        // name, rings as its page would.
+        payments_oncall: {
+          name: 'Payments On-Call',
+          contacts: [],
+          rotation: { people: ['U0ROTA'], shift: 'daily', handoff: { time_zone: 'UTC' }, start: '2026-01-05' },
+          pagerduty: { routing_key: ROTA_KEY },
+          notify: [{ via: 'slack' }, { via: 'pagerduty', after: '1s' }],
         },
         // PagerDuty first, then email: an acknowledgement in PagerDuty stops the email.
         cto: {
@@ -343,6 +353,18 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     );
     const mail = smtp.messages.find((m) => m.to.includes('carol@example.com'))!;
     expect(mail.text).toContain('Carol, you are paged by name because');
+  }, 30_000);
+
+  it("someone paged by name whom a rotation has on call, with no rules of their own, follows that rotation's role", async () => {
+    bot.fake.addUser('U0ROTA', { name: 'rota', real_name: 'Rita Rota' });
+    const card = await declareThroughBot(bot, 'sev2 refunds stuck');
+    await bot.command('page <@U0ROTA|rota>', { channel_id: card.channelId, user_id: 'U0ONCALL' });
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === ROTA_KEY && e.dedup_key.startsWith(prefix),
+    );
+    expect(trigger.dedup_key).toMatch(/\/person:U0ROTA:Rita Rota$/);
+    expect(trigger.payload?.summary).toContain('paging Rita Rota by name because');
   }, 30_000);
 
   it('an acknowledgement recorded but not carried out (the database went away) is carried out when PagerDuty sends it again', async () => {
