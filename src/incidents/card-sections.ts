@@ -7,7 +7,7 @@ import {
 import type { Queryable, StatementPart } from '../store/db.js';
 import type { AlertCards, RepeatsSeen } from './alert-cards.js';
 import type { AlertCardView } from './alert-types.js';
-import type { EscalationView, IncidentChat, Logger, ObjectivesView, PageMessage } from './ports.js';
+import type { EscalationView, IncidentChat, IncidentNotice, Logger, ObjectivesView, PageMessage } from './ports.js';
 import type { RecoveryObjectiveCards } from './recovery-objectives.js';
 import type { Incident } from './types.js';
 
@@ -89,6 +89,20 @@ export class CardSections {
         const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);
         await inner.refreshCard(incident, escalation, alerts, objectives);
         await sections.shown(incident.id, repeatsSeen);
+      },
+      // Resolved while alerts of it still fire: the resolution says so. Not read, it goes without (it is said on the
+      // card all the same).
+      async notify(incident: Incident, notice: IncidentNotice) {
+        if (notice.kind !== 'resolved') return inner.notify(incident, notice);
+        const alerts = await sections
+          .view(incident.id)
+          .then((v) => v.alerts)
+          .catch((err) => {
+            sections.log.warn(`could not read the alerts of incident ${incident.id} for its resolution`, err);
+            return undefined;
+          });
+        const stillFiring = alerts?.firing ? { count: alerts.firing, sources: alerts.sources } : undefined;
+        return inner.notify(incident, stillFiring ? { ...notice, stillFiring } : notice);
       },
       // A page of an incident opened from (or joined by) alerts says what fired. Not read, the page goes without it:
       // nothing stands between a person and their page. The DMs of one page, sent at once, share one read (and go

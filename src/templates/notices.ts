@@ -51,7 +51,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
         `:large_yellow_circle: ${mention(n.actorId)} marked the incident *mitigated*${n.how ? `: ${mrkdwnClip(n.how, 300)}` : ''}. Next: fix the root cause, then resolve.`,
       );
     case 'resolved':
-      return renderResolved(i, n.actorId, n.summary);
+      return renderResolved(i, n.actorId, n.summary, n.stillFiring);
     case 'reopened':
       return simple(
         `:repeat: *Incident #${i.number} reopened* by ${mention(n.actorId)}${n.why ? `: ${mrkdwnClip(n.why, 300)}` : ''}. It is *Investigating* again${i.channelId ? ` in ${channelLink(i.channelId)}` : ''}; its escalation timers count from now. \`/incident update\` says where it stands, \`/incident resolve\` closes it again.`,
@@ -259,7 +259,12 @@ export function renderAnsweredPage(
   };
 }
 
-export function renderResolved(i: Incident, actorId: string, summary: string): Message {
+export function renderResolved(
+  i: Incident,
+  actorId: string,
+  summary: string,
+  stillFiring?: { count: number; sources: string[] },
+): Message {
   const resolvedAt = i.resolvedAt ?? new Date();
   const tta = i.acknowledgedAt ? humanDuration(i.createdAt, i.acknowledgedAt) : 'never acknowledged';
   const ttr = humanDuration(i.createdAt, resolvedAt);
@@ -278,6 +283,7 @@ export function renderResolved(i: Incident, actorId: string, summary: string): M
         { type: 'mrkdwn', text: `*Time to resolve*\n${ttr}` },
       ],
     },
+    ...(stillFiring && stillFiring.count > 0 ? [stillFiringBlock(stillFiring)] : []),
     {
       type: 'context',
       elements: [
@@ -291,6 +297,24 @@ export function renderResolved(i: Incident, actorId: string, summary: string): M
   return {
     text: `Incident #${i.number} resolved: ${mrkdwnClip(summary, 300)} (time to acknowledge: ${tta}; time to resolve: ${ttr})`,
     blocks,
+  };
+}
+
+/**
+ * Resolved while monitoring still reports alerts of the incident firing: said, with what to do, as a person resolving
+ * with alerts firing would want to be told (the trouble may not be over).
+ */
+function stillFiringBlock(f: { count: number; sources: string[] }): KnownBlock {
+  const from = f.sources.length ? ` (from ${f.sources.map((s) => mrkdwnClip(s, 40)).join(', ')})` : '';
+  const alerts =
+    f.count === 1 ? '1 alert of this incident still fires' : `${f.count} alerts of this incident still fire`;
+  const them = f.count === 1 ? 'it' : 'they';
+  return {
+    type: 'section',
+    text: {
+      type: 'mrkdwn',
+      text: `:warning: *${alerts}*${from}: monitoring still sees the trouble. If it is not over, reopen the incident (\`/incident reopen\`); if it is, ${them} should resolve by ${them === 'it' ? 'itself' : 'themselves'}: silence ${them === 'it' ? 'it' : 'them'} at the source if not. The card shows each alert as it changes.`,
+    },
   };
 }
 

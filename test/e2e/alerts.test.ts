@@ -702,6 +702,14 @@ describe('alerts open and track incidents', () => {
     await waitUntil('the card', async () => (await one('by-hand')).card_ts);
     await bot.command('resolve drained the queue', { channel_id: inc.channel_id });
     await waitUntil('the resolution', async () => (await one('by-hand')).status === 'resolved');
+    // Resolved while monitoring still reports its alert firing: the resolution says so, and what to do.
+    const resolution = await waitUntil('the resolution message', async () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .find((c) => c.args.channel === inc.channel_id && json(c.args).includes('resolved* by')),
+    );
+    expect(json(resolution.args)).toContain('1 alert of this incident still fires');
+    expect(json(resolution.args)).toContain('/incident reopen');
     const resolvedCard = await waitUntil('the resolved card', async () =>
       cardText(await one('by-hand')).includes('1 firing') ? await one('by-hand') : null,
     );
@@ -784,6 +792,22 @@ describe('alerts open and track incidents', () => {
       value: '2%',
       summary: 'API 5xx at 16%',
     });
+  });
+
+  it('an incident resolved once its alerts resolved says nothing of alerts still firing', async () => {
+    const alert = { source: 'all-clear', key: 'cache-misses', summary: 'Cache misses at 60%' };
+    await post(bot.baseUrl, alert);
+    const inc = await one('all-clear');
+    await waitUntil('the card', async () => (await one('all-clear')).card_ts);
+    await post(bot.baseUrl, { ...alert, status: 'resolved' });
+    await inboxDone(bot.db);
+    await bot.command('resolve cache warmed', { channel_id: inc.channel_id });
+    const resolution = await waitUntil('the resolution message', async () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .find((c) => c.args.channel === inc.channel_id && json(c.args).includes('resolved* by')),
+    );
+    expect(json(resolution.args)).not.toContain('still fire');
   });
 
   it('an alert firing again after its incident was resolved opens a new incident that links the earlier one', async () => {

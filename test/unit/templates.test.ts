@@ -278,6 +278,28 @@ describe('notices', () => {
     );
   });
 
+  it('a resolution with alerts still firing says how many, from where, and what to do; without, nothing of them', () => {
+    const text = (stillFiring?: { count: number; sources: string[] }) =>
+      JSON.stringify(
+        renderNotice(
+          resolved,
+          { kind: 'resolved', actorId: COMMANDER, summary: 'fixed', ...(stillFiring ? { stillFiring } : {}) },
+          SEV,
+        ).blocks,
+      );
+    expect(text({ count: 1, sources: ['alertmanager'] })).toContain(
+      '*1 alert of this incident still fires* (from alertmanager)',
+    );
+    expect(text({ count: 3, sources: ['a', 'b<c>'] })).toContain(
+      '*3 alerts of this incident still fire* (from a, b&lt;c&gt;)',
+    );
+    expect(text({ count: 3, sources: [] })).toContain(
+      'reopen the incident (`/incident reopen`); if it is, they should resolve by themselves',
+    );
+    expect(text()).not.toContain('still fire');
+    expect(text({ count: 0, sources: ['a'] })).not.toContain('still fire');
+  });
+
   it('acknowledged mentions the new commander, and whom they took over from', () => {
     const first = renderNotice(resolved, { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: null }, SEV);
     expect(first.text).toContain(`<@${COMMANDER}> acknowledged`);
