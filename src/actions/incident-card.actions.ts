@@ -174,7 +174,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       const i = await incidents.get(incidentId);
       if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
       const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
-      await openModal(client, body.trigger_id, resolveModal(i, meta));
+      await openModal(client, body.trigger_id, resolveModal(i, meta, await deps.alerts.firingOf(i.id)));
     },
     'update',
   );

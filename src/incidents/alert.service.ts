@@ -593,6 +593,20 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   }
 
   /** Every alert of an incident (`/incident alerts`): firing first, at most `limit`, and how many there are. */
+  /**
+   * How many alerts of an incident fire now (none for one opened by hand), for the resolve form to say so; 0 when they
+   * cannot be read (the form opens all the same: the resolution says it again).
+   */
+  async firingOf(incidentId: number): Promise<number> {
+    return this.ofIncident(incidentId, 1).then(
+      (l) => l.firing,
+      (err) => {
+        this.log.warn(`could not count the firing alerts of incident ${incidentId} for its resolve form`, err);
+        return 0;
+      },
+    );
+  }
+
   async ofIncident(incidentId: number, limit = 200): Promise<AlertList> {
     const ais = await alertIncidentsOf(this.db, incidentId);
     const list = await alertsOf(

@@ -172,8 +172,12 @@ export function statusUpdateModal(
   });
 }
 
-/** Resolve asks for a one-line summary. Pure. */
-export function resolveModal(i: Incident, privateMetadata: string): ModalView {
+/**
+ * Resolve asks for a one-line summary; with alerts of the incident still firing (`firing`), it says so first: the
+ * trouble may not be over. Pure.
+ */
+export function resolveModal(i: Incident, privateMetadata: string, firing = 0): ModalView {
+  const alerts = firing === 1 ? '1 alert of this incident still fires' : `${firing} alerts of this incident still fire`;
   return modal({
     callbackId: VIEW.resolve,
     privateMetadata,
@@ -181,6 +185,17 @@ export function resolveModal(i: Incident, privateMetadata: string): ModalView {
     submit: 'Resolve',
     blocks: [
       incidentContext(i),
+      ...(firing > 0
+        ? [
+            {
+              type: 'section' as const,
+              text: {
+                type: 'mrkdwn' as const,
+                text: `:warning: *${alerts}*: monitoring still sees the trouble. Resolve if it is over all the same; \`/incident alerts\` lists them.`,
+              },
+            },
+          ]
+        : []),
       {
         type: 'input',
         block_id: BLOCK.resolveSummary,

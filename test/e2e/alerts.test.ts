@@ -700,6 +700,11 @@ describe('alerts open and track incidents', () => {
     await post(bot.baseUrl, alert);
     const inc = await one('by-hand');
     await waitUntil('the card', async () => (await one('by-hand')).card_ts);
+    // The resolve form says the alert still fires before anyone resolves.
+    const opened = bot.fake.callsTo('views.open').length;
+    await bot.command('resolve', { channel_id: inc.channel_id });
+    const form = await waitUntil('the resolve form', async () => bot.fake.callsTo('views.open')[opened]);
+    expect(json(form.args)).toContain('1 alert of this incident still fires');
     await bot.command('resolve drained the queue', { channel_id: inc.channel_id });
     await waitUntil('the resolution', async () => (await one('by-hand')).status === 'resolved');
     // Resolved while monitoring still reports its alert firing: the resolution says so, and what to do.
@@ -801,6 +806,10 @@ describe('alerts open and track incidents', () => {
     await waitUntil('the card', async () => (await one('all-clear')).card_ts);
     await post(bot.baseUrl, { ...alert, status: 'resolved' });
     await inboxDone(bot.db);
+    const opened = bot.fake.callsTo('views.open').length;
+    await bot.command('resolve', { channel_id: inc.channel_id });
+    const form = await waitUntil('the resolve form', async () => bot.fake.callsTo('views.open')[opened]);
+    expect(json(form.args)).not.toContain('still fire');
     await bot.command('resolve cache warmed', { channel_id: inc.channel_id });
     const resolution = await waitUntil('the resolution message', async () =>
       bot.fake
