@@ -48,6 +48,22 @@ function sourceTime(iso: unknown): string {
   return t && !Number.isNaN(t.getTime()) ? ` at ${utcSeconds(t)} UTC (its source's time)` : '';
 }
 
+/**
+ * The first alert of the incident to fire, by its source's own time, when that was before the incident was declared:
+ * how long monitoring saw the trouble before the incident opened (the post-mortem's time to detect). None without an
+ * alert that says when it started before then (one that joined later, a generic alert, which gives no start).
+ */
+function firstAlertBefore(events: readonly IncidentEvent[], declared: Date): { at: Date; name: string } | null {
+  let first: { at: Date; name: string } | null = null;
+  for (const e of events) {
+    if (e.kind !== 'alert_fired' || typeof e.details.startsAt !== 'string') continue;
+    const at = new Date(e.details.startsAt);
+    if (Number.isNaN(at.getTime()) || at >= declared || (first && first.at <= at)) continue;
+    first = { at, name: str(e.details.name) };
+  }
+  return first;
+}
+
 /** No raw HTML in Markdown (see markdownText, which known-value masking reads documents by). */
 const noHtml = markdownText;
 
@@ -420,11 +436,21 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
   // Response times
   const span = (to: Date | null, by: string | null) =>
     to ? [humanDuration(i.createdAt, to), `${utcSeconds(to)}${by ? ` by ${who(by)}` : ''}`] : ['—', 'not yet'];
+  const detected = firstAlertBefore(events, i.createdAt);
   push(
     '## Response times',
     table(
       ['Measure', 'Time', 'At (UTC)'],
       [
+        ...(detected
+          ? [
+              [
+                'Time to detect',
+                humanDuration(detected.at, i.createdAt),
+                `${utcSeconds(i.createdAt)} (declared; the first alert, ${cell(detected.name, c.mask)}, fired ${utcSeconds(detected.at)})`,
+              ],
+            ]
+          : []),
         ['Time to acknowledge', ...span(i.acknowledgedAt, i.acknowledgedBy)],
         ['Time to mitigate', ...span(i.mitigatedAt, null)],
         ['Time to resolve', ...span(i.resolvedAt, i.resolvedBy)],

@@ -486,6 +486,36 @@ describe('the post-mortem document', () => {
     ]);
   });
 
+  it("an incident its alerts opened says the time to detect: from the first alert firing (its source's time) to the declaration", () => {
+    const alert = { name: 'HighErrorRate', level: 'critical', summary: 'Error rate above 10%' };
+    const fired = new Date(CREATED_AT.getTime() - 44 * 60_000);
+    const events = [
+      makeEvent({
+        kind: 'alert_fired',
+        at: sec(0),
+        details: { ...alert, startsAt: new Date(fired.getTime() + 60_000).toISOString() },
+      }),
+      makeEvent({
+        kind: 'alert_fired',
+        at: sec(0),
+        details: { ...alert, name: 'HighLatency', startsAt: fired.toISOString() },
+      }),
+      makeEvent({ kind: 'alert_fired', at: sec(30), details: alert }),
+    ];
+    expect(tableRows(write(record({ events })), 'Response times')[0]).toEqual([
+      'Time to detect',
+      '44 minutes',
+      `${utcSeconds(CREATED_AT)} (declared; the first alert, HighLatency, fired ${utcSeconds(fired)})`,
+    ]);
+    // No alert, or none firing before the declaration (one that joined later, one with no time of its own): no row.
+    const measures = (evs: ReturnType<typeof makeEvent>[]) =>
+      tableRows(write(record({ events: evs })), 'Response times').map((r) => r[0]);
+    expect(measures([])).not.toContain('Time to detect');
+    expect(measures([makeEvent({ kind: 'alert_fired', at: sec(30), details: alert })])).not.toContain('Time to detect');
+    const later = { ...alert, startsAt: sec(20).toISOString() };
+    expect(measures([makeEvent({ kind: 'alert_fired', at: sec(30), details: later })])).not.toContain('Time to detect');
+  });
+
   it("says the time to recover (mitigated, else resolved) against the RTO of the incident's procedure, as the card does", () => {
     const H = 3_600_000;
     // Mitigated 1 hour, resolved 1 hour 5 minutes after it was declared (makeResolvedIncident).
