@@ -349,7 +349,12 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       this.opts.incidentsChannel &&
       !incident.private
     ) {
-      await this.postInIncidentsChannel(this.opts.incidentsChannel, msg, 'post the update in');
+      // Alerts still firing at a resolution are for the incident's people (what to do is done in its channel).
+      const told =
+        notice.kind === 'resolved' && notice.stillFiring
+          ? renderNotice(incident, { ...notice, stillFiring: undefined }, this.opts.severities)
+          : msg;
+      await this.postInIncidentsChannel(this.opts.incidentsChannel, told, 'post the update in');
     }
     return problems.length ? problems : undefined;
   }

@@ -715,6 +715,15 @@ describe('alerts open and track incidents', () => {
     );
     expect(json(resolution.args)).toContain('1 alert of this incident still fires');
     expect(json(resolution.args)).toContain('/incident reopen');
+    // The incidents channel hears of the resolution, not what to do in the incident's channel.
+    const announced = await waitUntil('the resolution in the incidents channel', async () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .find(
+          (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes(`Incident #${inc.number} resolved`),
+        ),
+    );
+    expect(json(announced.args)).not.toContain('still fire');
     const resolvedCard = await waitUntil('the resolved card', async () =>
       cardText(await one('by-hand')).includes('1 firing') ? await one('by-hand') : null,
     );
