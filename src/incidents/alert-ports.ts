@@ -22,6 +22,11 @@ export interface AlertChat {
   tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void>;
   /** Tells the incident's channel that a critical alert joined it, and that its row declares a higher severity. */
   tellOutranked(incident: Incident, view: OutrankedView): Promise<void>;
+  /**
+   * Tells the incident's channel, and the incidents channel for a public incident, that an alert storm's further
+   * critical alerts join this incident instead of opening more.
+   */
+  tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void>;
   /** Tells the incidents channel that a heartbeat went quiet, or is back; false when no incidents channel is set. */
   tellHeartbeat(view: HeartbeatView): Promise<boolean>;
 }

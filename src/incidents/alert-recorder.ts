@@ -484,7 +484,11 @@ export class AlertRecorder {
         this.sensitive(groupTitle(lead.map((t) => t.alert))) &&
         !(await isPrivateIncident(tx, latest.incidentId));
       if (latest && !apart) {
-        if (!latest.storm) await markStorm(tx, latest.id);
+        if (!latest.storm) {
+          await markStorm(tx, latest.id);
+          // Said once, when the storm starts: people watching the incidents channel see only the incidents it opened.
+          plan.push({ kind: 'storm', alertIncident: latest.id, source: d.source, maxIncidents: this.maxIncidents });
+        }
         source.latest = { ...latest, storm: true };
         // Opened by this recording: its title counts the alerts it is declared with.
         retitle(

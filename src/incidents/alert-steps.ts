@@ -93,9 +93,20 @@ export class AlertSteps {
         return this.firedAgain(step.alertIncident);
       case 'outranked':
         return this.outranked(step.alert, step.incident);
+      case 'storm':
+        return this.storm(step);
       case 'heartbeat':
         return this.heartbeat(step);
     }
+  }
+
+  /** A storm started joining this incident: its channel and the incidents channel are told, once. */
+  private async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
+    const declared = await this.declaredIncident(step.alertIncident);
+    if (!declared) return;
+    const incident = await getIncident(this.db, declared.incidentId);
+    if (!incident || incident.status === 'resolved') return;
+    await this.chat.tellStorm(incident, { source: step.source, maxIncidents: step.maxIncidents });
   }
 
   /** A heartbeat gone quiet, or back, told in the incidents channel (logged too: without one, only logged). */

@@ -228,6 +228,11 @@ export type AlertStep =
   | { kind: 'fired_again'; alertIncident: number }
   /** A critical alert joined an incident declared before it: its channel is told if the incident is less severe. */
   | { kind: 'outranked'; alert: number; incident: number }
+  /**
+   * Storm control first sent a source's further critical alerts to this alert incident's incident: its channel and the
+   * incidents channel are told, once (the card says it from then on).
+   */
+  | { kind: 'storm'; alertIncident: number; source: string; maxIncidents: number }
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
   | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
 

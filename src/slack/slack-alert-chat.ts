@@ -15,6 +15,7 @@ import {
   renderHeartbeat,
   renderOutranked,
   renderResolveOfferClosed,
+  renderStorm,
 } from '../templates/alerts.js';
 import type { Message } from '../templates/incident-card.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
@@ -65,6 +66,17 @@ export class SlackAlertChat implements AlertChat {
       this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
     );
     return true;
+  }
+
+  async tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void> {
+    await this.tellChannel(incident, renderStorm(incident, storm, 'here'), 'an alert storm joins it');
+    const channel = this.opts.incidentsChannel;
+    // The incidents channel is everyone's: a private incident is not named there.
+    if (!channel || incident.private) return;
+    const msg = renderStorm(incident, storm, 'everyone');
+    await this.call(`tell ${channel} of the alert storm`, () =>
+      this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+    );
   }
 
   async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {

@@ -619,6 +619,28 @@ export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
 }
 
 /** A heartbeat gone quiet, or back, in the incidents channel: what it means and what to do (its row's action). Pure. */
+/**
+ * Storm control started sending a source's further critical alerts to this incident: said once, in its channel
+ * (`here`) and in the incidents channel (`everyone`, naming the incident). Pure.
+ */
+export function renderStorm(
+  i: Incident,
+  s: { source: string; maxIncidents: number },
+  to: 'here' | 'everyone',
+): Message {
+  const source = `*${mrkdwnClip(s.source, 40)}*`;
+  const opened = s.maxIncidents === 1 ? 'an incident' : `${s.maxIncidents} incidents`;
+  const where = to === 'here' ? 'this incident' : `incident #${i.number}${i.channelId ? ` (<#${i.channelId}>)` : ''}`;
+  const text =
+    `:cyclone: *Alert storm:* ${source} opened ${opened} in 10 minutes (\`ALERTS_MAX_INCIDENTS\`), the most it may; ` +
+    `its further critical alerts join ${where} instead of opening more. None is dropped: ` +
+    `\`/incident alerts\`${to === 'here' ? '' : ' in its channel'} lists every one.`;
+  return {
+    text: `Alert storm: ${mrkdwnClip(s.source, 40)}'s further critical alerts join ${to === 'here' ? 'this incident' : `incident #${i.number}`}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  };
+}
+
 export function renderHeartbeat(v: HeartbeatView): Message {
   const name = `*${mrkdwnClip(v.rule.name, 60)}* from *${mrkdwnClip(v.source, 40)}*`;
   const silent = describeDuration(Math.max(0, Math.round((v.now.getTime() - v.since.getTime()) / 1000) * 1000));

@@ -588,6 +588,23 @@ describe('alerts open and track incidents', () => {
       if (n === opener) expect(json(reply)).not.toContain(`Node ${n} failing`);
       else expect(json(reply)).toContain(`Node ${n} failing`);
     }
+    // The storm is said once where people look: the incidents channel (naming the incident it joins) and its channel.
+    const storms = (channel: string) =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === channel && String(c.args.text).startsWith('Alert storm:'));
+    const everyone = await waitUntil(
+      'the storm told in the incidents channel',
+      async () => storms(INCIDENTS_CHANNEL_ID)[0],
+    );
+    expect(json(everyone.args.blocks)).toContain(`*storm* opened 2 incidents in 10 minutes`);
+    expect(json(everyone.args.blocks)).toContain(`join incident #${latest.number} (<#${latest.channel_id}>)`);
+    await waitUntil('the storm told in its channel', async () => storms(latest.channel_id!)[0]);
+    await post(bot.baseUrl, { source: 'storm', key: 'node-7', summary: 'Node 7 failing health checks' });
+    await inboxDone(bot.db);
+    await waitUntil('the seventh on the card', async () => cardText(latest).includes('6 firing'));
+    expect(storms(INCIDENTS_CHANNEL_ID)).toHaveLength(1);
+    expect(storms(latest.channel_id!)).toHaveLength(1);
   });
 
   it("a storm's incidents, opened at once from several sources, are announced in the order of their numbers", async () => {

@@ -223,8 +223,13 @@ forEachDatabase((ctx) => {
       );
     expect((await fire('a')).map((s) => s.kind)).toEqual(['declare']);
     expect((await fire('b')).map((s) => s.kind)).toEqual(['declare']);
-    // At the cap: a third joins the latest (a storm), opening none.
-    expect(await fire('c')).toEqual([]);
+    // At the cap: a third joins the latest (a storm), opening none; that the storm starts is to be said, once.
+    const b = await ctx.db.query<{ id: number }>(
+      'SELECT id FROM alert_incidents WHERE source = $1 AND group_key = $2',
+      [source, 'b'],
+    );
+    expect(await fire('c')).toEqual([{ kind: 'storm', alertIncident: b.rows[0]!.id, source, maxIncidents: 2 }]);
+    expect(await fire('c2')).toEqual([]);
     expect(await count()).toBe(2);
     // Opened 9 minutes ago: still in the window.
     await openedAgo('a', 9);
@@ -254,7 +259,10 @@ forEachDatabase((ctx) => {
       capped,
     );
     // The first three open one each (at the cap); the rest join the latest, a storm. Counted once, then counted on.
-    expect(r.groups.map((g) => g.plan.map((s) => s.kind))).toEqual(groups.map((_, i) => (i < 3 ? ['declare'] : [])));
+    // The first to join says the storm started, once.
+    expect(r.groups.map((g) => g.plan.map((s) => s.kind))).toEqual(
+      groups.map((_, i) => (i < 3 ? ['declare'] : i === 3 ? ['storm'] : [])),
+    );
     // Per new group its alert's row and its alert incident; the source's lock and count, the links, and the title of
     // the incident the storm joined (it counts them), once each. Opening each group's incident used to take five
     // (lock, count, alert incident, alert, link).
