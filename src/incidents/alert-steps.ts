@@ -23,7 +23,7 @@ import type { AlertNoticeView, AlertRule, AlertStep, OfferClosed } from './alert
 import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
-import type { Logger } from './ports.js';
+import type { IncidentMetrics, Logger } from './ports.js';
 import { RateLimitedError } from './rate-limits.js';
 import type { Incident } from './types.js';
 
@@ -76,6 +76,8 @@ export class AlertSteps {
     private readonly log: Logger = console,
     /** Slack's channel-creation budget, shared with people's declarations (ChannelBudget). */
     private readonly channels?: { take(): Promise<unknown> },
+    /** Time to detect (`detect`), counted once per incident declared from alerts. */
+    private readonly metrics?: Pick<IncidentMetrics, 'reached'>,
   ) {}
 
   run(step: AlertStep): Promise<void> {
@@ -207,6 +209,8 @@ export class AlertSteps {
     };
     this.beforeCard.add();
     const turn = this.announcements.take();
+    /** When its first alert fired, as read with its alerts in the declaring transaction. */
+    let firstFired: number | null = null;
     const r = await this.incidents
       .declare(
         {
@@ -225,6 +229,7 @@ export class AlertSteps {
               throw new DomainError('alert_incident_taken', 'Another process is declaring this alert incident.');
             }
             await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId, alerts);
+            firstFired = alerts.length ? Math.min(...alerts.map((a) => a.firstSeen.getTime())) : null;
           },
           afterCard: () => {
             cardUp();
@@ -238,6 +243,10 @@ export class AlertSteps {
         turn.leave();
       });
     if (r.kind === 'declared') {
+      if (firstFired !== null) {
+        const seconds = Math.max(0, (r.incident.createdAt.getTime() - firstFired) / 1000);
+        this.metrics?.reached('detect', r.incident.severity, seconds);
+      }
       await this.declared(ai);
       // Its card was just posted: refreshed no sooner than a refresh would follow another (not while the other
       // declarations of a storm are still posting theirs).

@@ -106,7 +106,7 @@ export interface AlertServiceOptions {
   /** Finished deliveries are deleted from the inbox this long after (ALERT_DELIVERY_RETENTION); default 30 days. */
   deliveryRetentionMs?: number;
   /** Counts each alert of an accepted delivery (a sender's retry of the same body is not counted again). */
-  metrics?: Pick<IncidentMetrics, 'alertReceived'>;
+  metrics?: Pick<IncidentMetrics, 'alertReceived' | 'reached'>;
   /** Whether an alert's title declares a private (security) incident: past the storm cap it joins only a private one. */
   sensitive?: (title: string) => boolean;
   /** A card shows repeats of its alerts (counts, last seen) this long after, at most (ALERTS_REPEAT_REFRESH). */
@@ -179,7 +179,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       opts.sensitive,
       opts.repeatRefreshMs,
     );
-    this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels);
+    this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels, opts.metrics);
     this.heldBackWarning = new RepeatedWarning(
       log,
       'could not look at the alerts a maintenance window held back; trying again shortly',

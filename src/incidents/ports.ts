@@ -10,8 +10,11 @@ export interface Logger {
   error(...args: unknown[]): void;
 }
 
-/** Moments of an incident whose time since its declaration is measured (MTTA, time to mitigate, MTTR). */
-export type Milestone = 'acknowledge' | 'mitigate' | 'resolve';
+/**
+ * Moments of an incident whose time since its declaration is measured (MTTA, time to mitigate, MTTR), and its
+ * detection: for an incident opened from alerts, the time from its first alert's firing to its declaration (MTTD).
+ */
+export type Milestone = 'detect' | 'acknowledge' | 'mitigate' | 'resolve';
 
 /**
  * What the domain counts, for the operators' metrics. src/metrics implements it with prom-client; the domain never
@@ -21,7 +24,10 @@ export type Milestone = 'acknowledge' | 'mitigate' | 'resolve';
 export interface IncidentMetrics {
   /** An incident became whole (channel, timers): declared by a person or an alert. */
   declared(severity: Severity, source: DeclareSource): void;
-  /** An incident reached `milestone` for the first time, `seconds` after it was declared. */
+  /**
+   * An incident reached `milestone` for the first time, `seconds` after it was declared; `detect`: it was declared
+   * from alerts `seconds` after the first of them fired.
+   */
   reached(milestone: Milestone, severity: Severity, seconds: number): void;
   /** A role was paged (`reason`: the escalation rule, e.g. `declared`, `unresolved`, `manual`). */
   paged(role: string, reason: string): void;

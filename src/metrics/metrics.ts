@@ -142,6 +142,12 @@ export function createMetrics(db: Queryable, opts: MetricsOptions = {}): BotMetr
   };
   const milestones = new Map([
     histogram(
+      'detect',
+      `${METRIC_PREFIX}time_to_detect_seconds`,
+      "For an incident declared from alerts: from its first alert's firing (its source's start, else when the bot heard it) to the declaration (MTTD), by severity then.",
+      ACK_BUCKETS,
+    ),
+    histogram(
       'acknowledge',
       `${METRIC_PREFIX}time_to_acknowledge_seconds`,
       'From declaration to the first acknowledgement (MTTA), by severity then.',

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
-import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { ALERTS_ENV, alertmanagerFixture, genericAlert, postAlerts } from '../support/alert-request.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
 import { type Exposition, parsePrometheusText } from '../support/prometheus-text.js';
@@ -85,6 +85,7 @@ describe('GET /metrics', () => {
     for (const [name, type] of [
       ['incident_bot_incidents_declared_total', 'counter'],
       ['incident_bot_open_incidents', 'gauge'],
+      ['incident_bot_time_to_detect_seconds', 'histogram'],
       ['incident_bot_time_to_acknowledge_seconds', 'histogram'],
       ['incident_bot_time_to_mitigate_seconds', 'histogram'],
       ['incident_bot_time_to_resolve_seconds', 'histogram'],
@@ -245,5 +246,34 @@ describe('GET /metrics', () => {
     expect((await postAlerts(a.baseUrl, '/hooks/alerts', delivery)).status).toBe(202);
     await eventually(async () => ((await declared('alert')) === 1 ? true : undefined), 'the alert declaration counted');
     expect(await declared('person')).toBe(people);
+  });
+
+  it("counts the time to detect of an incident declared from alerts: from its first alert's own start to the declaration", async () => {
+    const detect = async (what: 'count' | 'sum') =>
+      (await Promise.all([a, b].map(metrics)))
+        .map((m) => m.value(`incident_bot_time_to_detect_seconds_${what}`, { severity: 'SEV-1' }) ?? 0)
+        .reduce((x, y) => x + y, 0);
+    const before = { count: await detect('count'), sum: await detect('sum') };
+    // Alertmanager says the alerts started 10 and 9 minutes ago (Prometheus held them until their `for:` passed).
+    const started = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const payload = JSON.parse(alertmanagerFixture('group-firing')) as {
+      groupKey: string;
+      alerts: { startsAt: string; fingerprint: string }[];
+    };
+    payload.groupKey = '{}:{alertname="HighErrorRate", service="detect-probe"}';
+    payload.alerts.forEach((alert, n) => {
+      alert.startsAt = started(10 - n);
+      alert.fingerprint = `detect-${n}`;
+    });
+    expect(
+      (await postAlerts(a.baseUrl, '/hooks/alertmanager?source=detect-probe', JSON.stringify(payload))).status,
+    ).toBe(202);
+    await eventually(
+      async () => ((await detect('count')) === before.count + 1 ? true : undefined),
+      'the time to detect counted once',
+    );
+    const seconds = (await detect('sum')) - before.sum;
+    expect(seconds).toBeGreaterThanOrEqual(600);
+    expect(seconds).toBeLessThan(660);
   });
 });
