@@ -592,7 +592,6 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     return matched ? null : undefined;
   }
 
-  /** Every alert of an incident (`/incident alerts`): firing first, at most `limit`, and how many there are. */
   /**
    * How many alerts of an incident fire now (none for one opened by hand), for the resolve form to say so; 0 when they
    * cannot be read (the form opens all the same: the resolution says it again).
@@ -607,6 +606,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     );
   }
 
+  /** Every alert of an incident (`/incident alerts`): firing first, at most `limit`, and how many there are. */
   async ofIncident(incidentId: number, limit = 200): Promise<AlertList> {
     const ais = await alertIncidentsOf(this.db, incidentId);
     const list = await alertsOf(

@@ -41,14 +41,21 @@ export class SlackAlertChat implements AlertChat {
     }
   }
 
-  async postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null> {
+  /** Posts in the incidents channel, links not unfurled: where the message is; null when none is configured. */
+  private async tellIncidentsChannel(
+    msg: Message,
+    doing: (channel: string) => string,
+  ): Promise<{ channel: string; ts: string } | null> {
     const channel = this.opts.incidentsChannel;
     if (!channel) return null;
-    const msg = renderAlertNotice(notice);
-    const res = await this.call(`post the alert notice in <#${channel}>`, () =>
+    const res = await this.call(doing(channel), () =>
       this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
     );
     return { channel: res.channel ?? channel, ts: res.ts! };
+  }
+
+  postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null> {
+    return this.tellIncidentsChannel(renderAlertNotice(notice), (c) => `post the alert notice in <#${c}>`);
   }
 
   async updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void> {
@@ -59,24 +66,14 @@ export class SlackAlertChat implements AlertChat {
   }
 
   async tellHeartbeat(view: HeartbeatView): Promise<boolean> {
-    const channel = this.opts.incidentsChannel;
-    if (!channel) return false;
-    const msg = renderHeartbeat(view);
-    await this.call(`tell ${channel} of the heartbeat`, () =>
-      this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
-    );
-    return true;
+    return (await this.tellIncidentsChannel(renderHeartbeat(view), (c) => `tell ${c} of the heartbeat`)) !== null;
   }
 
   async tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void> {
     await this.tellChannel(incident, renderStorm(incident, storm, 'here'), 'an alert storm joins it');
-    const channel = this.opts.incidentsChannel;
     // The incidents channel is everyone's: a private incident is not named there.
-    if (!channel || incident.private) return;
-    const msg = renderStorm(incident, storm, 'everyone');
-    await this.call(`tell ${channel} of the alert storm`, () =>
-      this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
-    );
+    if (incident.private) return;
+    await this.tellIncidentsChannel(renderStorm(incident, storm, 'everyone'), (c) => `tell ${c} of the alert storm`);
   }
 
   async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {

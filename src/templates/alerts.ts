@@ -58,13 +58,13 @@ const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl' | 'das
   return links.length ? ` (${links.join(' · ')})` : '';
 };
 
-/** What the alert measured: `error_rate 12% (> 10%)`; a value no metric names, as one (`value 12.53`). */
 /**
  * The alert's own threshold, beside its value: as sent when it compares (`> 10%`), else named as a threshold, since
  * `87% (85%)` read as two measurements (and the runbook row's threshold may be shown beside it).
  */
 const thresholdShown = (t: string) => (/^\s*[<>=≤≥!]/.test(t) ? mrkdwnClip(t, 40) : `threshold ${mrkdwnClip(t, 40)}`);
 
+/** What the alert measured: `error_rate 12% (> 10%)`; a value no metric names, as one (`value 12.53`). */
 function measured(a: Pick<AlertView, 'metric' | 'value' | 'threshold'>): string {
   const parts = [
     a.metric ? mrkdwnClip(a.metric, 60) : a.value ? 'value' : null,
@@ -618,7 +618,10 @@ export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
   };
 }
 
-/** A heartbeat gone quiet, or back, in the incidents channel: what it means and what to do (its row's action). Pure. */
+/** `1 alert of this incident still fires`, `3 alerts of this incident still fire`: the resolve form's and resolution's. */
+export const alertsStillFiring = (count: number) =>
+  count === 1 ? '1 alert of this incident still fires' : `${count} alerts of this incident still fire`;
+
 /**
  * Storm control started sending a source's further critical alerts to this incident: said once, in its channel
  * (`here`) and in the incidents channel (`everyone`, naming the incident). Pure.
@@ -641,6 +644,7 @@ export function renderStorm(
   };
 }
 
+/** A heartbeat gone quiet, or back, in the incidents channel: what it means and what to do (its row's action). Pure. */
 export function renderHeartbeat(v: HeartbeatView): Message {
   const name = `*${mrkdwnClip(v.rule.name, 60)}* from *${mrkdwnClip(v.source, 40)}*`;
   const silent = describeDuration(Math.max(0, Math.round((v.now.getTime() - v.since.getTime()) / 1000) * 1000));

@@ -2,6 +2,7 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { nextUpdateShown, seenOf } from '../incidents/status-merge.js';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus, STATUS_LABELS } from '../incidents/types.js';
+import { alertsStillFiring } from './alerts.js';
 import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
 import { modalMetadata } from './payloads.js';
@@ -177,7 +178,6 @@ export function statusUpdateModal(
  * trouble may not be over. Pure.
  */
 export function resolveModal(i: Incident, privateMetadata: string, firing = 0): ModalView {
-  const alerts = firing === 1 ? '1 alert of this incident still fires' : `${firing} alerts of this incident still fire`;
   return modal({
     callbackId: VIEW.resolve,
     privateMetadata,
@@ -191,7 +191,7 @@ export function resolveModal(i: Incident, privateMetadata: string, firing = 0): 
               type: 'section' as const,
               text: {
                 type: 'mrkdwn' as const,
-                text: `:warning: *${alerts}*: monitoring still sees the trouble. Resolve if it is over all the same; \`/incident alerts\` lists them.`,
+                text: `:warning: *${alertsStillFiring(firing)}*: monitoring still sees the trouble. Resolve if it is over all the same; \`/incident alerts\` lists them.`,
               },
             },
           ]

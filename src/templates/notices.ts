@@ -10,7 +10,7 @@ import type {
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
-import { pageAlerts } from './alerts.js';
+import { alertsStillFiring, pageAlerts } from './alerts.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
 import { type Message, span } from './incident-card.js';
@@ -306,14 +306,12 @@ export function renderResolved(
  */
 function stillFiringBlock(f: { count: number; sources: string[] }): KnownBlock {
   const from = f.sources.length ? ` (from ${f.sources.map((s) => mrkdwnClip(s, 40)).join(', ')})` : '';
-  const alerts =
-    f.count === 1 ? '1 alert of this incident still fires' : `${f.count} alerts of this incident still fire`;
-  const them = f.count === 1 ? 'it' : 'they';
+  const [they, themselves, them] = f.count === 1 ? ['it', 'itself', 'it'] : ['they', 'themselves', 'them'];
   return {
     type: 'section',
     text: {
       type: 'mrkdwn',
-      text: `:warning: *${alerts}*${from}: monitoring still sees the trouble. If it is not over, reopen the incident (\`/incident reopen\`); if it is, ${them} should resolve by ${them === 'it' ? 'itself' : 'themselves'}: silence ${them === 'it' ? 'it' : 'them'} at the source if not. The card shows each alert as it changes.`,
+      text: `:warning: *${alertsStillFiring(f.count)}*${from}: monitoring still sees the trouble. If it is not over, reopen the incident (\`/incident reopen\`); if it is, ${they} should resolve by ${themselves}: silence ${them} at the source if not. The card shows each alert as it changes.`,
     },
   };
 }
