@@ -336,16 +336,24 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(JSON.stringify(said(bot, card.channelId, /in PagerDuty/))).not.toContain('person:U0PAT');
   }, 30_000);
 
-  it("someone paged by name with no rules of their own follows the first role that names them: the CTO's PagerDuty, then email", async () => {
-    bot.fake.addUser('U0CTO', { name: 'carol', real_name: 'Carol Chief' });
-    const card = await declareThroughBot(bot, 'sev2 billing drift');
-    await bot.command('page <@U0CTO|carol>', { channel_id: card.channelId, user_id: 'U0ONCALL' });
+  /**
+   * Declares an incident, pages the person by name in it (as on-call), and waits for its PagerDuty trigger to the
+   * routing key their page follows: keyed and worded as theirs.
+   */
+  async function pagedByNameThrough(person: { id: string; handle: string; name: string }, title: string, key: string) {
+    bot.fake.addUser(person.id, { name: person.handle, real_name: person.name });
+    const card = await declareThroughBot(bot, title);
+    await bot.command(`page <@${person.id}|${person.handle}>`, { channel_id: card.channelId, user_id: 'U0ONCALL' });
     const prefix = await dedupPrefix(bot, card.incidentId);
     const trigger = await pd.waitFor(
-      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+      (e) => e.event_action === 'trigger' && e.routing_key === key && e.dedup_key.startsWith(prefix),
     );
-    expect(trigger.dedup_key).toMatch(/\/person:U0CTO:Carol Chief$/);
-    expect(trigger.payload?.summary).toContain('paging Carol Chief by name because');
+    expect(trigger.dedup_key).toMatch(new RegExp(`/person:${person.id}:${person.name}$`));
+    expect(trigger.payload?.summary).toContain(`paging ${person.name} by name because`);
+  }
+
+  it("someone paged by name with no rules of their own follows the first role that names them: the CTO's PagerDuty, then email", async () => {
+    await pagedByNameThrough({ id: 'U0CTO', handle: 'carol', name: 'Carol Chief' }, 'sev2 billing drift', CTO_KEY);
     await eventually(
       async () => (smtp.messages.some((m) => m.to.includes('carol@example.com')) ? true : undefined),
       "the CTO's email step, 4 s after the page",
@@ -356,15 +364,7 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
   }, 30_000);
 
   it("someone paged by name whom a rotation has on call, with no rules of their own, follows that rotation's role", async () => {
-    bot.fake.addUser('U0ROTA', { name: 'rota', real_name: 'Rita Rota' });
-    const card = await declareThroughBot(bot, 'sev2 refunds stuck');
-    await bot.command('page <@U0ROTA|rota>', { channel_id: card.channelId, user_id: 'U0ONCALL' });
-    const prefix = await dedupPrefix(bot, card.incidentId);
-    const trigger = await pd.waitFor(
-      (e) => e.event_action === 'trigger' && e.routing_key === ROTA_KEY && e.dedup_key.startsWith(prefix),
-    );
-    expect(trigger.dedup_key).toMatch(/\/person:U0ROTA:Rita Rota$/);
-    expect(trigger.payload?.summary).toContain('paging Rita Rota by name because');
+    await pagedByNameThrough({ id: 'U0ROTA', handle: 'rota', name: 'Rita Rota' }, 'sev2 refunds stuck', ROTA_KEY);
   }, 30_000);
 
   it('an acknowledgement recorded but not carried out (the database went away) is carried out when PagerDuty sends it again', async () => {
