@@ -49,6 +49,7 @@ import { renderMakePublicOffer } from '../templates/private-incidents.js';
 import { renderTimeline } from '../templates/timeline.js';
 import { maintenanceCommand } from './maintenance.command.js';
 import { parseActionItem } from './parse-action-item.js';
+import { parseAlertQuery } from './parse-alert-query.js';
 import { parseIncidentCommand, statusUpdatePrefill } from './parse-incident-command.js';
 import { parseOnCall } from './parse-oncall.js';
 import { parsePerson } from './parse-person.js';
@@ -64,6 +65,10 @@ import {
 } from './subcommands.js';
 
 export const INCIDENT_COMMAND = '/incident';
+
+/** At most this many alerts are read for `/incident alerts` in an incident channel, and of those firing elsewhere. */
+const ALERT_LIST_MAX = 200;
+const FIRING_LIST_MAX = 100;
 
 const ROLL_BACK = /^\s*roll[\s-]?back\s*$/i;
 const ROLL_BACK_HINT =
@@ -335,15 +340,20 @@ const HANDLERS: {
   },
   // Posted in the channel, which is the answer; what could not be posted is told as a warning.
   note: (cmd, c, i) => c.deps.notes.note(i, c.userId, cmd.text ?? '', c.key),
-  async alerts(_cmd, c) {
+  async alerts(cmd, c) {
+    const asked = parseAlertQuery(cmd.text);
+    if (!asked.ok) {
+      await c.tell(`:warning: ${asked.error}`);
+      return;
+    }
     // In an incident channel, that incident's alerts; anywhere else, what is firing now.
     const i = await c.deps.incidents.findByChannel(c.channelId);
     if (i) {
       noteIncident(i.id);
-      await c.tell(renderAlertList(i, await c.deps.alerts.ofIncident(i.id)));
+      await c.tell(renderAlertList(i, await c.deps.alerts.ofIncident(i.id, ALERT_LIST_MAX, asked.query)));
       return;
     }
-    await c.tell(renderFiringAlerts(await c.deps.alerts.firingNow(c.userId), new Date()));
+    await c.tell(renderFiringAlerts(await c.deps.alerts.firingNow(c.userId, FIRING_LIST_MAX, asked.query), new Date()));
   },
   async audit(_cmd, c, i) {
     await c.tell(renderIncidentAudit(i, await c.deps.audit.forIncident(i.id, c.userId), INCIDENT_AUDIT_MAX));

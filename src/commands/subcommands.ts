@@ -33,7 +33,7 @@ export type IncidentCommand =
   | { kind: 'status' }
   | { kind: 'timeline' }
   | { kind: 'note'; text: string | null }
-  | { kind: 'alerts' }
+  | { kind: 'alerts'; text: string | null }
   | { kind: 'audit' }
   | { kind: 'impact'; summary: string | null }
   | { kind: 'data_loss'; summary: string | null }
@@ -371,11 +371,16 @@ export const SUBCOMMANDS = {
   },
   alerts: {
     names: ['alerts'],
-    args: 'none',
+    args: 'text',
+    text: {
+      field: 'text',
+      max: 200,
+      tooLong: () => 'Narrow the alerts with a few words (a host, an alert name): 200 characters at most.',
+    },
     where: 'anywhere',
     whenDown: 'read',
     usage:
-      '`/incident alerts` — in an incident channel, its monitoring alerts (state, first and last seen, count); elsewhere, every alert firing now, most severe first, and where each is',
+      '`/incident alerts [words] [from N]` — in an incident channel, its monitoring alerts (state, first and last seen, count); elsewhere, every alert firing now, most severe first, and where each is. Words keep only the alerts holding each (`/incident alerts node-12`, `/incident alerts resolved`); `from 201` shows a long list from its 201st',
   },
   audit: {
     names: ['audit'],

@@ -1,6 +1,6 @@
 import { firingAlerts } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
-import type { AlertRule, AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js';
+import type { AlertQuery, AlertRule, AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js';
 
 /**
  * What is firing now, whatever the source, most severe first: each alert with where it is (its incident, named only
@@ -12,10 +12,13 @@ export async function firingNow(
   limit: number,
   /** The heartbeat rows (a Watchdog always fires while monitoring works: not something firing to look at). */
   heartbeats: readonly string[] = [],
+  /** Only those holding every word, from the `from`th of them (`/incident alerts WORDS from N`). */
+  query: AlertQuery = { words: [], from: 1 },
 ): Promise<FiringAlerts> {
-  const { alerts, total } = await firingAlerts(db, userId, limit, heartbeats);
+  const { alerts, total } = await firingAlerts(db, userId, limit, heartbeats, query);
   return {
     total,
+    query,
     alerts: alerts.map(({ alert, incident }) => {
       // An alert of a private incident the person may not see says nothing of itself either: a security alert's
       // summary ("suspicious logins on the admin console") is what the incident is private for.

@@ -168,11 +168,28 @@ export interface AlertCardView {
   follows: { number: number; channelId: string | null } | { private: true } | null;
 }
 
+/** What `/incident alerts WORDS from N` asks: only the alerts holding every word (lower case), from the Nth on. */
+export interface AlertQuery {
+  words: string[];
+  /** The first to show, counted from 1 in the list's order. */
+  from: number;
+}
+
+/** How many alerts a narrowed list matches (`words` given), of the whole's `total` and `firing`. */
+export interface AlertMatches {
+  total: number;
+  firing: number;
+}
+
 /** What `/incident alerts` lists: the alerts (firing first, at most a limit), how many in all, what was left out. */
 export interface AlertList {
   alerts: AlertView[];
   firing: number;
   total: number;
+  /** What was asked (absent, or no words from 1: the whole list). */
+  query?: AlertQuery;
+  /** With words: how many match them (the list is of those). */
+  matches?: AlertMatches | null;
   /** Alerts their sources left out of the groups' latest deliveries (see AlertCardView). */
   truncated: AlertCardView['truncated'];
 }
@@ -188,6 +205,8 @@ export type FiringAlertPlace =
 export interface FiringAlerts {
   alerts: (AlertView & { place: FiringAlertPlace })[];
   total: number;
+  /** What was asked (absent, or no words from 1: everything firing); `total` counts what matches it. */
+  query?: AlertQuery;
 }
 
 /** A warning alert's notice in the incidents channel. */

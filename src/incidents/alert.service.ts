@@ -38,7 +38,15 @@ import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './a
 import { AlertRecorder } from './alert-recorder.js';
 import { isOpen } from './alert-rows.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
-import type { AlertDelivery, AlertLevel, AlertList, AlertRule, AlertStep, FiringAlerts } from './alert-types.js';
+import type {
+  AlertDelivery,
+  AlertLevel,
+  AlertList,
+  AlertQuery,
+  AlertRule,
+  AlertStep,
+  FiringAlerts,
+} from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
@@ -606,28 +614,33 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     );
   }
 
-  /** Every alert of an incident (`/incident alerts`): firing first, at most `limit`, and how many there are. */
-  async ofIncident(incidentId: number, limit = 200): Promise<AlertList> {
+  /**
+   * Every alert of an incident (`/incident alerts`): firing first, at most `limit`, and how many there are; with a
+   * query, those holding its words, from its `from`th.
+   */
+  async ofIncident(incidentId: number, limit = 200, query: AlertQuery = { words: [], from: 1 }): Promise<AlertList> {
     const ais = await alertIncidentsOf(this.db, incidentId);
     const list = await alertsOf(
       this.db,
       ais.map((a) => a.id),
       limit,
+      query,
     );
     // What their sources left out of the groups' latest deliveries (Alertmanager's max_alerts): not recorded, said.
-    return { ...list, truncated: leftOut(ais) };
+    return { ...list, query, truncated: leftOut(ais) };
   }
 
   /**
    * What is firing now, whatever the source (`/incident alerts` outside an incident channel), most severe first: each
    * alert with where it is. An incident `userId` may not see (private) is named as private, not by number.
    */
-  firingNow(userId: string, limit = 100): Promise<FiringAlerts> {
+  firingNow(userId: string, limit = 100, query: AlertQuery = { words: [], from: 1 }): Promise<FiringAlerts> {
     return firingNow(
       this.db,
       userId,
       limit,
       this.heartbeats.map((h) => h.rule),
+      query,
     );
   }
 

@@ -366,11 +366,21 @@ export async function cardRefreshed(q: Queryable, id: number, claim: string): Pr
 }
 
 /** How many of an alert incident's alerts fire and how many there are. */
-export async function alertCounts(q: Queryable, alertIncidentIds: number[]) {
+/**
+ * The alert `a` holds every word of the text array parameter `param` (lower case; none: every alert does): in its
+ * name, summary, state, level, service, metric, value or labels (as `key=value`). `/incident alerts node-12 firing`.
+ */
+const holdsEvery = (param: string) =>
+  `NOT EXISTS (SELECT 1 FROM unnest(${param}::text[]) AS w(word) WHERE strpos(lower(concat_ws(' ', a.name, a.summary,
+     a.status, a.level, a.service, a.metric, a.value,
+     (SELECT string_agg(l.k || '=' || l.v, ' ') FROM jsonb_each_text(a.labels) AS l(k, v)))), w.word) = 0)`;
+
+/** How many alerts some alert incidents have, and how many fire; with `words`, of those holding every word. */
+export async function alertCounts(q: Queryable, alertIncidentIds: number[], words: readonly string[] = []) {
   const { rows } = await q.query<{ firing: string | number; total: string | number }>(
-    `SELECT count(*) FILTER (WHERE status = 'firing') AS firing, count(*) AS total
-     FROM alerts WHERE alert_incident_id = ANY($1::int[])`,
-    [alertIncidentIds],
+    `SELECT count(*) FILTER (WHERE a.status = 'firing') AS firing, count(*) AS total
+     FROM alerts a WHERE a.alert_incident_id = ANY($1::int[])${words.length > 0 ? ` AND ${holdsEvery('$2')}` : ''}`,
+    words.length > 0 ? [alertIncidentIds, words] : [alertIncidentIds],
   );
   return { firing: Number(rows[0]?.firing ?? 0), total: Number(rows[0]?.total ?? 0) };
 }
@@ -784,6 +794,11 @@ export async function firingAlerts(
   limit: number,
   /** Rows whose alerts are left out (heartbeats: they always fire). */
   exceptRules: readonly string[] = [],
+  /**
+   * Only those holding every word (lower case), from the `from`th of them (counted from 1). An alert of a private
+   * incident `userId` may not see matches no word: which words its text holds is what it is private for.
+   */
+  query: { words: readonly string[]; from: number } = { words: [], from: 1 },
 ) {
   const { rows } = await q.query<
     AlertDbRow & {
@@ -801,12 +816,18 @@ export async function firingAlerts(
      LEFT JOIN incidents i ON i.id = ai.incident_id
      WHERE a.status = 'firing' AND (a.rule IS NULL OR NOT a.rule = ANY($3::text[]))
        AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.format = a.format AND b.fingerprint = a.fingerprint AND b.id > a.id)
+       AND (cardinality($4::text[]) = 0 OR ((i.id IS NULL OR ${visibleTo('$1')}) AND ${holdsEvery('$4')}))
      ORDER BY CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.last_seen DESC, a.id DESC
-     LIMIT $2`,
-    [userId, limit, exceptRules],
+     LIMIT $2 OFFSET $5`,
+    [userId, limit, exceptRules, query.words, query.from - 1],
   );
+  // Asked from past the end: how many there are all the same (the window counts only the rows it returns).
+  const total: number =
+    rows.length === 0 && query.from > 1
+      ? (await firingAlerts(q, userId, 1, exceptRules, { words: query.words, from: 1 })).total
+      : Number(rows[0]?.firing_total ?? 0);
   return {
-    total: Number(rows[0]?.firing_total ?? 0),
+    total,
     alerts: rows.map((r) => ({
       alert: toAlert(r),
       incident:
@@ -827,20 +848,23 @@ export async function alertsOf(
   q: Queryable,
   alertIncidentIds: number[],
   limit: number,
-): Promise<{ alerts: AlertRow[]; firing: number; total: number }> {
-  if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0 };
+  /** Only those holding every word (lower case), from the `from`th of them (counted from 1). */
+  query: { words: readonly string[]; from: number } = { words: [], from: 1 },
+): Promise<{ alerts: AlertRow[]; firing: number; total: number; matches: { firing: number; total: number } | null }> {
+  if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0, matches: null };
   const { rows } = await q.query<AlertDbRow>(
     // The alerts of the group that opened each alert incident first (a storm's joined groups after them: 300 joined
     // alerts hid the two that opened it), then firing before resolved, latest first.
     `SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
-     WHERE a.alert_incident_id = ANY($1::int[])
+     WHERE a.alert_incident_id = ANY($1::int[]) AND ${holdsEvery('$4')}
      ORDER BY (a.source = ai.source AND a.group_key = ai.group_key) DESC, (a.status = 'firing') DESC,
        a.last_seen DESC, a.id DESC
-     LIMIT $2`,
-    [alertIncidentIds, limit],
+     LIMIT $2 OFFSET $3`,
+    [alertIncidentIds, limit, query.from - 1, query.words],
   );
   const counts = await alertCounts(q, alertIncidentIds);
-  return { alerts: rows.map(toAlert), ...counts };
+  const matches = query.words.length > 0 ? await alertCounts(q, alertIncidentIds, query.words) : null;
+  return { alerts: rows.map(toAlert), ...counts, matches };
 }
 
 /** What the card's alert section is made of: the incident's alert incidents, its first alerts, and their counts. */

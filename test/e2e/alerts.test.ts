@@ -121,6 +121,68 @@ describe('alerts open and track incidents', () => {
     expect(String(announced.args.text)).toContain('node-0 down, and 39 more NodeDown alerts');
   });
 
+  it('`/incident alerts` of a long list gives the command for the rest, and words narrow it: every alert can be read', async () => {
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+      alerts: Record<string, unknown>[];
+    };
+    const pad = (i: number) => String(i).padStart(3, '0');
+    const disk = (i: number, status = 'firing') => ({
+      ...am.alerts[0],
+      status,
+      labels: { alertname: 'DiskFull', severity: 'critical', instance: `node-${pad(i)}:9100`, mountpoint: '/data' },
+      annotations: { summary: `disk 9${i % 10}% on node-${pad(i)}`, description: 'x'.repeat(200) },
+      fingerprint: `disk-${pad(i)}`,
+    });
+    const send = (alerts: Record<string, unknown>[], status = 'firing') =>
+      postAlerts(bot.baseUrl, '/hooks/alertmanager?source=disks', {
+        ...am,
+        status,
+        groupKey: '{}:{alertname="DiskFull"}',
+        commonAnnotations: {},
+        alerts,
+      });
+    expect((await send(Array.from({ length: 250 }, (_, i) => disk(i)))).status).toBe(202);
+    const incident = await one('disks');
+    const ask = async (text: string) => {
+      const before = bot.replies().length;
+      await bot.command(`alerts${text ? ` ${text}` : ''}`, { channel_id: incident.channel_id });
+      return json(await waitUntil(`the reply to "${text}"`, async () => bot.replies().slice(before)[0]));
+    };
+    // Each alert's line in the blocks (the header names the first summary too).
+    const shown = (reply: string) => new Set([...reply.matchAll(/· disk 9\d% on node-(\d{3}) ·/g)].map((m) => m[1]));
+    // The first part: as many as fit, which they are, and the command for the rest.
+    const first = await ask('');
+    const next = /showing 1–(\d+) · (\d+) more not shown: `\/incident alerts from (\d+)` shows the next/.exec(first);
+    expect(next, first.slice(-600)).not.toBeNull();
+    const [upTo, more, from] = [Number(next![1]), Number(next![2]), Number(next![3])];
+    expect(upTo + more).toBe(250);
+    expect(from).toBe(upTo + 1);
+    expect(shown(first).size).toBe(upTo);
+    // The rest, with that command: together, every alert once.
+    const rest = await ask(`from ${from}`);
+    expect(rest).toContain(`showing ${from}–250`);
+    expect(rest).not.toContain('more not shown');
+    expect(new Set([...shown(first), ...shown(rest)]).size).toBe(250);
+    // Words keep the alerts holding each, in their labels or summary, in any case.
+    const node = await ask('NODE-042');
+    expect(node).toContain('250 alerts · 250 firing · 0 resolved · 1 holds “node-042” (1 firing)');
+    expect([...shown(node)]).toEqual(['042']);
+    const byLabel = await ask('mountpoint=/data 97%');
+    expect([...shown(byLabel)].sort()).toEqual(Array.from({ length: 25 }, (_, i) => pad(i * 10 + 7)));
+    // A state is a word too, once some have resolved.
+    expect((await send([disk(3, 'resolved'), disk(4, 'resolved')], 'resolved')).status).toBe(202);
+    await inboxDone(bot.db);
+    const resolved = await ask('resolved');
+    expect(resolved).toContain('250 alerts · 248 firing · 2 resolved · 2 hold “resolved” (0 firing)');
+    expect([...shown(resolved)].sort()).toEqual(['003', '004']);
+    // Nothing matching, a start past the end, and an incident's number are each said, with what to type.
+    expect(await ask('eu-west')).toContain('No alert of this incident holds “eu-west”');
+    expect(await ask('disk from 900')).toContain(
+      'none from number 900 on. `/incident alerts disk` lists them from the first.',
+    );
+    expect(await ask('#12')).toContain("type it in incident #12's channel");
+  }, 60_000);
+
   it('alerts Alertmanager left out of a delivery (its max_alerts) are named on the card until it sends them all', async () => {
     const am = JSON.parse(alertmanagerFixture('group-firing')) as { alerts: Record<string, unknown>[] };
     // A summary of its own: an alert incident titled as another one the bot declared moments ago joins it.

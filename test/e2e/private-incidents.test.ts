@@ -523,6 +523,17 @@ describe('alerts that lead to private incidents', () => {
     expect(JSON.stringify(outside.args)).not.toContain('Suspicious login');
     expect(JSON.stringify(outside.args)).toContain('An alert* · firing');
     expect(JSON.stringify(outside.args)).toContain('→ a private incident');
+    // Words that its alert holds do not find it: which words it holds is what it is private for.
+    for (const [i, words] of ['suspicious', 'login firing', 'critical'].entries()) {
+      const k = `alerts-words-${i}`;
+      await bot.command(`alerts ${words}`, { user_id: OUTSIDER, response_url: bot.fake.responseUrl(k) });
+      const found = JSON.stringify(
+        (await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === k)).args,
+      );
+      expect(found, words).not.toContain('Suspicious login');
+      expect(found, words).not.toContain('a private incident');
+      expect(found, words).toContain(`No alert firing now holds “${words}”`);
+    }
 
     // Status page and an outsider's Home tab: nothing of either.
     const status = await (await fetch(`${bot.baseUrl}/status.json`)).text();

@@ -378,8 +378,76 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
       expect(limitProblems(m, 'message'), `${n} alerts`).toEqual([]);
       expect(m.text.length).toBeLessThanOrEqual(40_000);
       if (n === 0) expect(allText(m)).toContain('not opened from alerts');
-      if (n === 300) expect(allText(m)).toMatch(/307 alerts · 300 firing · 7 resolved · \d+ more not shown/);
+      if (n === 300)
+        expect(allText(m)).toMatch(/307 alerts · 300 firing · 7 resolved · showing 1–\d+ · \d+ more not shown/);
     }
+  });
+
+  it('`/incident alerts WORDS from N` says what it holds, which it shows, and the command for the next', () => {
+    const alerts = Array.from({ length: 5 }, (_, i) => makeAlert({ id: i, summary: `disk full ${i}` }));
+    const query = { words: ['node-12', 'firing'], from: 1 };
+    const narrowed = renderAlertList(makeIncident(), {
+      alerts,
+      firing: 300,
+      total: 307,
+      query,
+      matches: { total: 5, firing: 5 },
+      truncated: [],
+    });
+    // Every match fits: nothing more to show, and no command for a next part.
+    expect(allText(narrowed)).toContain('307 alerts · 300 firing · 7 resolved · 5 hold “node-12 firing” (5 firing)');
+    expect(allText(narrowed)).not.toContain('from ');
+    // From the 201st of 300: which it shows (its lines), and none more after them.
+    const later = renderAlertList(makeIncident(), {
+      alerts: alerts.slice(0, 3),
+      firing: 203,
+      total: 203,
+      query: { words: [], from: 201 },
+      truncated: [],
+    });
+    expect(allText(later)).toContain('203 alerts · 203 firing · 0 resolved · showing 201–203');
+    expect(allText(later)).not.toContain('more not shown');
+    // No match: said, with the whole list's counts and the command for all of them.
+    const none = renderAlertList(makeIncident(), {
+      alerts: [],
+      firing: 2,
+      total: 2,
+      query: { words: ['<!channel>'], from: 1 },
+      matches: { total: 0, firing: 0 },
+      truncated: [],
+    });
+    expect(allText(none)).toContain(
+      'No alert of this incident holds “&lt;!channel&gt;” (2 alerts · 2 firing · 0 resolved)',
+    );
+    expect(allText(none)).toContain('`/incident alerts` lists them all');
+    // Past the end: how many there are, and the command from the first, with the same words.
+    const past = renderAlertList(makeIncident(), {
+      alerts: [],
+      firing: 300,
+      total: 300,
+      query: { words: ['disk'], from: 500 },
+      matches: { total: 40, firing: 40 },
+      truncated: [],
+    });
+    expect(allText(past)).toContain(
+      'Alerts of this incident holding “disk”: 40, none from number 500 on. `/incident alerts disk` lists them from the first.',
+    );
+    for (const m of [narrowed, later, none, past]) expect(limitProblems(m, 'message')).toEqual([]);
+  });
+
+  it('alerts firing now, narrowed by words: what matched, or that nothing did', () => {
+    const firing = renderFiringAlerts(
+      { alerts: [], total: 0, query: { words: ['eu-west'], from: 1 } },
+      new Date('2026-11-27T23:19:00Z'),
+    );
+    expect(allText(firing)).toContain('No alert firing now holds “eu-west”');
+    const past = renderFiringAlerts(
+      { alerts: [], total: 12, query: { words: [], from: 101 } },
+      new Date('2026-11-27T23:19:00Z'),
+    );
+    expect(allText(past)).toContain(
+      'Alerts firing now: 12, none from number 101 on. `/incident alerts` lists them from the first.',
+    );
   });
 
   it('alerts that share a summary are told apart by the labels whose values differ, on the card and in the list', () => {
@@ -639,7 +707,9 @@ describe('what is firing now (`/incident alerts` outside an incident channel)', 
     const shown = sections(m)
       .split('\n')
       .filter((l) => l.includes('→ recorded only')).length;
-    expect(footer).toContain(`250 firing · ${250 - shown} more not shown`);
+    expect(footer).toContain(
+      `250 firing · showing 1–${shown} · ${250 - shown} more not shown: \`/incident alerts from ${shown + 1}\` shows the next`,
+    );
     expect(sections(m)).toContain('*Critical* (100+)');
   });
 });
