@@ -6,11 +6,15 @@ import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { alreadyInIncident } from '../templates/alerts.js';
+import { attachModal, nothingToAttachTo } from '../templates/attach-modal.js';
 import { declareModal } from '../templates/declare-modal.js';
 import { ACTION } from '../templates/ids.js';
-import { alertRef, declareMetadata } from '../templates/payloads.js';
+import { alertRef, attachMetadata, declareMetadata } from '../templates/payloads.js';
 
-/** A warning alert's Declare incident button: the declare form, prefilled from the alert and its runbook row. */
+/**
+ * A warning alert's notice: Declare incident (the declare form, prefilled from the alert and its runbook row) and Add
+ * to an open incident (a form to pick which).
+ */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.declareFromAlert, ({ ack, body, action, respond, client, logger }) => {
     const tell = replyTo(respond);
@@ -33,6 +37,34 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
             severity: form.severity,
             ...(form.about ? { about: form.about } : {}),
           }),
+        );
+      },
+      { admit: 'gate' },
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION.attachAlert, ({ ack, body, action, respond, client, logger }) => {
+    const tell = replyTo(respond);
+    return afterAck(
+      { ack: () => ack(), deps, logger, tell },
+      async () => {
+        const alertId = alertRef.decode(action.value);
+        const teamId = body.team?.id ?? body.user.team_id ?? '';
+        const r = alertId ? await deps.alerts.attachChoices(alertId, teamId, body.user.id) : null;
+        if (!alertId || !r) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
+        if (r.kind === 'declared') {
+          await tell(alreadyInIncident(r.incident));
+          return;
+        }
+        if (r.incidents.length === 0) {
+          await tell(nothingToAttachTo(r.alert));
+          return;
+        }
+        const channelId = body.channel?.id ?? body.container?.channel_id ?? '';
+        await openModal(
+          client,
+          body.trigger_id,
+          attachModal(r.alert, r.incidents, r.total, attachMetadata.encode({ alertId, channelId })),
         );
       },
       { admit: 'gate' },

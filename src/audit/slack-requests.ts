@@ -32,6 +32,7 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.homeDeclare]: { action: 'declare_form', carriesIncident: false },
   [ACTION.declareTyped]: { action: 'declare_form', carriesIncident: false },
   [ACTION.declareFromAlert]: { action: 'declare_form', carriesIncident: false },
+  [ACTION.attachAlert]: { action: 'attach_alert_form', carriesIncident: false },
 };
 
 /** What each form's submission does, as the audit names it. */
@@ -44,6 +45,7 @@ const FORMS: Record<string, string> = {
   [VIEW.skipReason]: 'step_skip',
   [VIEW.postmortem]: 'postmortem',
   [VIEW.declare]: 'declare',
+  [VIEW.attachAlert]: 'attach_alert',
 };
 
 /** What each message shortcut does, as the audit names it. */

@@ -74,6 +74,7 @@ export const EMOJI: Record<string, string> = {
   point_right: '👉',
   rotating_light: '🚨',
   white_check_mark: '✅',
+  link: '🔗',
   x: '❌',
   pager: '📟',
   raising_hand: '🙋',

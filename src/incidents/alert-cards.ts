@@ -89,6 +89,7 @@ export class AlertCards {
     const previous = previousId ? await getIncident(this.db, previousId) : null;
     return {
       sources: [...new Set(ais.map((a) => a.source))],
+      openedFrom: [...new Set(ais.filter((a) => !a.attachedBy).map((a) => a.source))],
       firing,
       resolved: total - firing,
       total,

@@ -1,4 +1,11 @@
-import type { AlertCardView, AlertNoticeView, HeartbeatView, OfferClosed, OutrankedView } from './alert-types.js';
+import type {
+  AlertCardView,
+  AlertNoticeView,
+  AlertView,
+  HeartbeatView,
+  OfferClosed,
+  OutrankedView,
+} from './alert-types.js';
 import type { Incident } from './types.js';
 
 /** What alerts need from the chat platform, beyond the incident's own (channel, card, pages). */
@@ -27,6 +34,8 @@ export interface AlertChat {
    * critical alerts join this incident instead of opening more.
    */
   tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void>;
+  /** Tells the incident's channel that a person added alerts to it from their notice (Add to incident). */
+  tellAttached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void>;
   /** Tells the incidents channel that a heartbeat went quiet, or is back; false when no incidents channel is set. */
   tellHeartbeat(view: HeartbeatView): Promise<boolean>;
 }

@@ -523,6 +523,7 @@ export class AlertRecorder {
       severity: rule?.severity ?? 1,
       rule: rule?.name ?? null,
       declaredBy: null,
+      attachedBy: null,
       storm: false,
       allResolvedAt: null,
       createdAt: new Date(),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type AlertIncidentRow,
   type AlertRow,
+  alertIncidentsOf,
   alertsOfAlertIncident,
   alertsOfNotice,
   getAlert,
@@ -48,6 +49,15 @@ export class NotYet extends Error {
     super(message);
   }
 }
+
+/** Each alert's firing on an incident's timeline (and its resolution, for one resolved already). */
+export const alertEvents = (alerts: readonly AlertRow[]) =>
+  alerts.flatMap((a) => [
+    { kind: 'alert_fired' as const, actorId: null, details: alertEventDetails({ ...a, status: 'firing' }) },
+    ...(a.status === 'resolved'
+      ? [{ kind: 'alert_resolved' as const, actorId: null, details: alertEventDetails(a) }]
+      : []),
+  ]);
 
 /**
  * What a recorded delivery does outside the database, step by step (AlertStep): declare an alert incident through the
@@ -100,6 +110,11 @@ export class AlertSteps {
       case 'heartbeat':
         return this.heartbeat(step);
     }
+  }
+
+  /** A person added alerts to an open incident (Add to incident): its channel is told who added which. */
+  tellAttached(incident: Incident, by: string, alerts: readonly AlertRow[]): Promise<void> {
+    return this.chat.tellAttached(incident, by, alerts);
   }
 
   /** A storm started joining this incident: its channel and the incidents channel are told, once. */
@@ -285,12 +300,7 @@ export class AlertSteps {
           text: `Opened from ${alerts.length === 1 ? 'an alert' : `${alerts.length} alerts`} of ${source}${previous ? `; the same alert opened ${previous.private ? 'a private incident' : `incident #${previous.number}`} before, resolved` : ''}`,
         },
       },
-      ...alerts.flatMap((a) => [
-        { kind: 'alert_fired' as const, actorId: null, details: alertEventDetails({ ...a, status: 'firing' }) },
-        ...(a.status === 'resolved'
-          ? [{ kind: 'alert_resolved' as const, actorId: null, details: alertEventDetails(a) }]
-          : []),
-      ]),
+      ...alertEvents(alerts),
     ]);
   }
 
@@ -373,7 +383,12 @@ export class AlertSteps {
         ? null
         : incident.private
           ? { private: true }
-          : { number: incident.number, channelId: incident.channelId, by: ai?.declaredBy ?? incident.reporterId },
+          : {
+              number: incident.number,
+              channelId: incident.channelId,
+              by: ai?.declaredBy ?? incident.reporterId,
+              ...(ai?.attachedBy ? { attached: true as const } : {}),
+            },
     };
   }
 
@@ -405,7 +420,13 @@ export class AlertSteps {
     if (!declared || !ai?.allResolvedAt) return;
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
-    if (ai.rule && this.rules.get(ai.rule)?.autoResolve) {
+    // The incident's alerts as one: those people added to it (Add to incident) with those that opened it. Only an
+    // incident opened from alerts is offered to resolve (or resolved, as its opening row says) once none fires.
+    const opening = (await alertIncidentsOf(this.db, incident.id)).find((o) => !o.attachedBy);
+    if (!opening) return;
+    const view = await this.cards.view(incident.id);
+    if (!view || view.firing > 0) return;
+    if (opening.rule && this.rules.get(opening.rule)?.autoResolve) {
       const self = await this.chat.self();
       try {
         const r = await this.incidents.resolve(
@@ -420,8 +441,6 @@ export class AlertSteps {
       }
       return;
     }
-    const view = await this.cards.view(incident.id);
-    if (!view) return;
     const offer = await this.chat.offerResolve(incident, view);
     if (!offer) return;
     await recordResolveOffer(this.db, ai.id, offer);
@@ -465,7 +484,8 @@ export class AlertSteps {
     const view = await this.cards.view(incident.id);
     if (!view || view.firing === 0) return;
     // The offer above loses its button first, then the channel is told why.
-    const offers = await takeResolveOffers(this.db, { alertIncident: ai.id });
+    // Whichever of its alert incidents' resolving made the offer (one people added may have been the last).
+    const offers = await takeResolveOffers(this.db, { incident: incident.id });
     await this.closeOffers(incident, offers, { kind: 'fired_again', at: new Date() });
     await this.chat.tellFiredAgain(incident, view);
   }

@@ -150,6 +150,8 @@ export interface AlertView {
 /** What the incident card shows about the alerts of an incident opened from (or joined by) alerts. */
 export interface AlertCardView {
   sources: string[];
+  /** The sources whose alerts opened it (not those people added later); absent: every source of `sources`. */
+  openedFrom?: string[];
   firing: number;
   resolved: number;
   total: number;
@@ -229,7 +231,16 @@ export interface AlertNoticeView {
    * Set once someone declared an incident from it (or it joined one). A private incident is not named in the
    * incidents channel: neither its number, nor its channel, nor who declared it.
    */
-  declared: { number: number; channelId: string | null; by: string } | { private: true } | null;
+  declared:
+    | {
+        number: number;
+        channelId: string | null;
+        by: string;
+        /** Added to the incident, already open, rather than declared from the notice (Add to incident). */
+        attached?: true;
+      }
+    | { private: true }
+    | null;
 }
 
 /**

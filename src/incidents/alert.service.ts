@@ -1,5 +1,6 @@
 import {
   type AlertIdentity,
+  type AlertRow,
   alertIncidentsOf,
   alertsOf,
   alertsOfAlertIncident,
@@ -30,7 +31,8 @@ import {
 import { heartbeatChanges, markHeartbeat } from '../store/alert-heartbeat.repo.js';
 import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
-import { getIncident } from '../store/incident.repo.js';
+import { getIncident, openIncidentFor } from '../store/incident.repo.js';
+import { attachToIncident } from './alert-attach.js';
 import { type AlertCards, leftOut } from './alert-cards.js';
 import { firingNow } from './alert-firing.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
@@ -91,6 +93,8 @@ const DUE_CARD_LEASE_MS = 30_000;
 const HELD_BACK_AT_ONCE = 50;
 /** How often a process looks at the heartbeats, at most (a heartbeat is minutes; its notice comes this much later). */
 const HEARTBEAT_CHECK_MS = 1_000;
+/** At most this many open incidents are offered to add an alert to (a menu holds 100 options). */
+const ATTACH_CHOICES_MAX = 100;
 /** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
 const OPEN_GROUPS_KEPT = 1000;
 
@@ -733,19 +737,77 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       if (!incident) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
       return alreadyIn(incident);
     }
-    if (r.kind === 'declared') {
-      // Every notice showing an alert that joined (its own, and older notices of the group) says where they went.
-      const leads = new Set<number>();
-      const joined = [alert];
-      for (const ai of await alertIncidentsOf(this.db, r.incident.id))
-        joined.push(...(await alertsOfAlertIncident(this.db, ai.id)));
-      for (const a of joined)
-        if (a.noticePlanned && a.source === alert.source && a.groupKey === alert.groupKey)
-          leads.add(a.noticeLead ?? a.id);
-      for (const lead of leads)
-        await this.steps.notice(lead).catch((err) => this.log.warn('could not update the alert notice', err));
-    }
+    if (r.kind === 'declared') await this.noticesOf(alert, r.incident.id);
     return r;
+  }
+
+  /**
+   * A warning's Add to incident button: the open incidents `userId` may add it to (most severe first, then newest; at
+   * most 100, as a menu holds), or, when the alert is in an open incident already, that incident. Null: not recorded.
+   */
+  async attachChoices(
+    alertId: number,
+    teamId: string,
+    userId: string,
+  ): Promise<
+    | { kind: 'choose'; alert: AlertRow; incidents: Incident[]; total: number }
+    | { kind: 'declared'; incident: Incident }
+    | null
+  > {
+    const form = await this.declareForm(alertId);
+    if (!form || form.kind === 'declared') return form;
+    const alert = await getAlert(this.db, alertId);
+    if (!alert) return null;
+    const open = await this.incidents.listOpen(teamId, userId, ATTACH_CHOICES_MAX);
+    return { kind: 'choose', alert, incidents: open.incidents, total: open.total };
+  }
+
+  /**
+   * Adds an alert (and its group's firing alerts in no incident) to an open incident `userId` may see, as they chose
+   * from the notice: the incident's card shows them, its timeline and channel say who added what, and the notice says
+   * where they went. Their repeats and resolution go to that incident from then on; their resolving neither offers
+   * to resolve it nor resolves it alone (AlertSteps.allResolved).
+   */
+  async attach(
+    alertId: number,
+    input: { teamId: string; userId: string; incidentId: number },
+  ): Promise<
+    { kind: 'attached'; incident: Incident; alerts: number } | ({ kind: 'already'; incident: Incident } & Unchanged)
+  > {
+    const incident = await openIncidentFor(this.db, input.incidentId, input.teamId, input.userId);
+    if (!incident)
+      throw new DomainError(
+        'incident_not_open',
+        'That incident is resolved, or not one you may add alerts to. Pick another, or declare one from the notice.',
+      );
+    const r = await attachToIncident(this.db, alertId, incident, input.userId);
+    if (!r) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
+    if (r.kind === 'taken') {
+      const where = await getIncident(this.db, r.incidentId);
+      if (!where) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
+      return alreadyIn(where);
+    }
+    await this.noticesOf(r.lead, incident.id);
+    await this.steps
+      .run({ kind: 'card', alertIncident: r.alertIncident, incident: incident.id })
+      .catch((err) => this.log.warn(`could not refresh the card of incident ${incident.id}`, err));
+    await this.steps
+      .tellAttached(incident, input.userId, r.alerts)
+      .catch((err) => this.log.warn(`could not tell incident ${incident.id}'s channel of the alerts added`, err));
+    return { kind: 'attached', incident, alerts: r.alerts.length };
+  }
+
+  /** Every notice showing an alert of `alert`'s group that joined `incidentId` (its own, older ones) says where. */
+  private async noticesOf(alert: AlertRow, incidentId: number): Promise<void> {
+    const leads = new Set<number>();
+    const joined = [alert];
+    for (const ai of await alertIncidentsOf(this.db, incidentId))
+      joined.push(...(await alertsOfAlertIncident(this.db, ai.id)));
+    for (const a of joined)
+      if (a.noticePlanned && a.source === alert.source && a.groupKey === alert.groupKey)
+        leads.add(a.noticeLead ?? a.id);
+    for (const lead of leads)
+      await this.steps.notice(lead).catch((err) => this.log.warn('could not update the alert notice', err));
   }
 }
 

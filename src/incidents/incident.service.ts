@@ -236,8 +236,8 @@ export class IncidentService {
    * The first open incidents `userId` may see (most severe, then newest), and how many of them are open in all; what
    * people typed in them masked as it is read (see maskedIncident).
    */
-  async listOpen(teamId: string, userId: string | null = null): Promise<OpenIncidents> {
-    const open = await listOpenIncidents(this.db, teamId, undefined, userId);
+  async listOpen(teamId: string, userId: string | null = null, limit?: number): Promise<OpenIncidents> {
+    const open = await listOpenIncidents(this.db, teamId, limit, userId);
     return { ...open, incidents: open.incidents.map((i) => maskedIncident(i, this.typed)) };
   }
 

@@ -3,6 +3,7 @@ import type { AlertChat } from '../incidents/alert-ports.js';
 import type {
   AlertCardView,
   AlertNoticeView,
+  AlertView,
   HeartbeatView,
   OfferClosed,
   OutrankedView,
@@ -11,6 +12,7 @@ import type { Incident } from '../incidents/types.js';
 import {
   renderAlertNotice,
   renderAllResolved,
+  renderAttached,
   renderFiredAgain,
   renderHeartbeat,
   renderOutranked,
@@ -93,6 +95,10 @@ export class SlackAlertChat implements AlertChat {
 
   async tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void> {
     await this.tellChannel(incident, renderFiredAgain(incident, alerts), 'an alert fires again');
+  }
+
+  async tellAttached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void> {
+    await this.tellChannel(incident, renderAttached(by, alerts), 'alerts were added to it');
   }
 
   /** Posts in the incident's channel (none to post in: nothing, null), links not unfurled: where the message is. */

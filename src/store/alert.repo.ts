@@ -22,6 +22,8 @@ export interface AlertIncidentRow {
   severity: Severity;
   rule: string | null;
   declaredBy: string | null;
+  /** Who added its group's alerts to an incident already open (Add to incident); null: it opened its incident. */
+  attachedBy: string | null;
   storm: boolean;
   allResolvedAt: Date | null;
   createdAt: Date;
@@ -49,6 +51,8 @@ interface AlertIncidentDbRow {
   severity: number;
   rule: string | null;
   declared_by: string | null;
+  /** Absent in rows a replica older than migration 042 selected. */
+  attached_by?: string | null;
   storm: boolean;
   all_resolved_at: Date | string | null;
   created_at: Date | string;
@@ -70,6 +74,7 @@ const toAlertIncident = (r: AlertIncidentDbRow): AlertIncidentRow => ({
   severity: Number(r.severity) as Severity,
   rule: r.rule,
   declaredBy: r.declared_by,
+  attachedBy: r.attached_by ?? null,
   storm: r.storm,
   allResolvedAt: toDateOrNull(r.all_resolved_at),
   createdAt: toDate(r.created_at),
@@ -103,8 +108,9 @@ export async function alertIncidentsOf(q: Queryable, incidentId: number): Promis
  * alert incidents (their incident_id index), for its announcement, which names only them.
  */
 export async function alertSourcesOf(q: Queryable, incidentId: number): Promise<string[]> {
+  // Alerts people added to it later (Add to incident) did not open it.
   const { rows } = await q.query<{ source: string }>(
-    'SELECT source FROM alert_incidents WHERE incident_id = $1 GROUP BY source ORDER BY min(id)',
+    'SELECT source FROM alert_incidents WHERE incident_id = $1 AND attached_by IS NULL GROUP BY source ORDER BY min(id)',
     [incidentId],
   );
   return rows.map((r) => r.source);
@@ -172,15 +178,18 @@ export interface NewAlertIncident {
   severity: Severity;
   rule: string | null;
   previousIncidentId: number | null;
-  /** Declared by a person (from a warning's notice): declared at once, with its incident. */
-  declaredBy?: { userId: string; incidentId: number };
+  /**
+   * Declared by a person (from a warning's notice): declared at once, with its incident; `attached`: added to an
+   * incident already open (Add to incident), not its opening.
+   */
+  declaredBy?: { userId: string; incidentId: number; attached?: boolean };
 }
 
 export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Promise<number> {
   const { rows } = await q.query<{ id: number }>(
     `INSERT INTO alert_incidents (source, group_key, title, severity, rule, previous_incident_id, declared_by,
-       incident_id, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+       incident_id, state, attached_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
     [
       n.source,
       n.groupKey,
@@ -191,6 +200,7 @@ export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Pr
       n.declaredBy?.userId ?? null,
       n.declaredBy?.incidentId ?? null,
       n.declaredBy ? 'declared' : 'declaring',
+      n.declaredBy?.attached ? n.declaredBy.userId : null,
     ],
   );
   return Number(rows[0]!.id);

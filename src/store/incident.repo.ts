@@ -257,6 +257,25 @@ export async function listOpenIncidents(
   return { incidents: rows.map(toIncident), total: Number(rows[0]?.open_total ?? 0) };
 }
 
+/**
+ * One incident if it is open and whole (its channel made, not being declared) in `teamId` and `userId` may see it (a
+ * private one only its people: see visibleTo); null otherwise. What a person picked from a list of them, checked again.
+ */
+export async function openIncidentFor(
+  q: Queryable,
+  incidentId: number,
+  teamId: string,
+  userId: string,
+): Promise<Incident | null> {
+  const { rows } = await q.query<IncidentRow>(
+    `SELECT i.* FROM incidents i
+     WHERE i.id = $1 AND i.team_id = $2 AND i.status <> 'resolved' AND i.channel_id IS NOT NULL AND NOT i.declaring
+       AND ${visibleTo('$3')}`,
+    [incidentId, teamId, userId],
+  );
+  return rows[0] ? toIncident(rows[0]) : null;
+}
+
 /** Open incidents of every workspace, whole ones only, most severe first (what an incoming on-call inherits). */
 export async function listOpenIncidentsEverywhere(q: Queryable, limit = 50): Promise<OpenIncidents> {
   const { rows } = await q.query<IncidentRow & { open_total: string | number }>(

@@ -290,6 +290,30 @@ export function renderOutranked(i: Incident, v: OutrankedView): Message {
   };
 }
 
+/**
+ * In an incident's channel: someone added alerts to it from their notice (Add to incident): who, which (the first few
+ * lines, then how many more), and that their repeats and resolution show on the card from now on. Pure.
+ */
+export function renderAttached(by: string, alerts: readonly AlertView[]): Message {
+  const first = alerts[0];
+  const source = first ? mrkdwnClip(first.source, 40) : '';
+  const what =
+    alerts.length === 1 && first
+      ? `the ${first.level} alert *${mrkdwnClip(first.name, 80)}* (${source})`
+      : `${alerts.length} alerts of ${source}`;
+  const head = `:link: ${mention(by)} added ${what} to this incident. The card shows ${alerts.length === 1 ? 'it' : 'them'} with the others, as ${alerts.length === 1 ? 'it fires or resolves' : 'they fire or resolve'}; \`/incident alerts\` lists every one.`;
+  const telling = tellingLabels(alerts);
+  const { blocks: lines, shown } = packLines(
+    alerts.map((a) => alertLine(a, telling(a))),
+    3,
+  );
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: head } }, ...lines];
+  if (alerts.length > shown)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${alerts.length - shown} more.` }] });
+  const plain = alerts.length === 1 && first ? `the ${first.level} alert ${first.name}` : `${alerts.length} alerts`;
+  return { text: `Alerts added to this incident: ${escapeMrkdwn(plain)}`, blocks };
+}
+
 /** Where a firing alert is, after its line. */
 export function placeOf(p: FiringAlertPlace): string {
   switch (p.kind) {
@@ -486,7 +510,7 @@ function noticeOutcome(n: AlertNoticeView, what: string, resolved: boolean): Kno
     const said =
       'private' in n.declared
         ? `:lock: A private incident was declared from ${what}.`
-        : `Declared as incident #${n.declared.number}${n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : ''} by ${mention(n.declared.by)}.`;
+        : `${n.declared.attached ? 'Added to' : 'Declared as'} incident #${n.declared.number}${n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : ''} by ${mention(n.declared.by)}.`;
     return [{ type: 'context', elements: [{ type: 'mrkdwn', text: said }] }];
   }
   const actions: KnownBlock = {
@@ -499,6 +523,8 @@ function noticeOutcome(n: AlertNoticeView, what: string, resolved: boolean): Kno
         alertRef.encode(n.alert.id),
         resolved ? undefined : 'primary',
       ),
+      // What it warns of may be part of an incident already open: its alerts join that one instead.
+      button(ACTION.attachAlert, 'Add to an open incident', alertRef.encode(n.alert.id)),
     ],
   };
   if (!resolved) return [actions];

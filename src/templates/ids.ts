@@ -29,6 +29,8 @@ export const ACTION = {
   declareTyped: 'incident_declare_typed',
   /** A warning alert's notice: open the declare form prefilled from the alert. */
   declareFromAlert: 'alert_declare_incident',
+  /** A warning's notice: its alerts join an incident already open, picked in a form. */
+  attachAlert: 'alert_attach_incident',
   /** Confirm or Cancel an on-call override for someone outside the role's rotation. */
   oncallConfirm: 'oncall_override_confirm',
   oncallCancel: 'oncall_override_cancel',
@@ -58,6 +60,8 @@ export const VIEW = {
   skipReason: 'playbook_skip_reason',
   postmortem: 'incident_postmortem',
   declare: 'incident_declare',
+  /** A warning's Add to an open incident: which incident. */
+  attachAlert: 'alert_attach',
   /** The Home tab's override form, and its second step for someone outside the rotation. */
   oncallOverride: 'oncall_override',
   oncallOverrideConfirm: 'oncall_override_confirm_form',
@@ -67,6 +71,8 @@ export const BLOCK = {
   /** The Confirm/Cancel of an override for someone outside the rotation. */
   oncallConfirm: 'oncall_override_actions',
   cardActions: 'incident_card_actions',
+  /** The Add to an open incident form's incident menu. */
+  attachIncident: 'alert_attach_incident',
   /** The Raise to SEV-N of a critical alert's notice, with the incident (`incident_raise:42`). */
   raiseSeverity: 'incident_raise',
   pageActions: 'incident_page_actions',

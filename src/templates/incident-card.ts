@@ -29,6 +29,12 @@ export function incidentName(i: Pick<Incident, 'number' | 'title'>): string {
   return `#${i.number} ${i.title}`;
 }
 
+/** " from prom alerts": the monitoring whose alerts opened it, after who reported it; '' for one typed. */
+const openedFrom = (alerts: AlertCardView | undefined) => {
+  const sources = alerts?.openedFrom ?? alerts?.sources ?? [];
+  return sources.length ? ` from ${sources.map((s) => mrkdwnClip(s, 40)).join(', ')} alerts` : '';
+};
+
 /**
  * The pinned card: everything a responder needs at a glance, and the buttons to act. Severity names and response
  * times come from the runbook (`severities`), as the escalation timers do; an incident opened from monitoring alerts
@@ -50,7 +56,7 @@ export function renderIncidentCard(
     // Resolved with nobody in command: nobody, not "nobody yet".
     `*Commander*\n${i.commanderId || i.status !== 'resolved' ? mention(i.commanderId) : '_nobody_'}`,
     // Opened from alerts (or declared from a warning's notice): by whom, and from which monitoring.
-    `*Reported by*\n${mention(i.reporterId)}${alerts?.sources.length ? ` from ${alerts.sources.map((s) => mrkdwnClip(s, 40)).join(', ')} alerts` : ''}`,
+    `*Reported by*\n${mention(i.reporterId)}${openedFrom(alerts)}`,
   ];
   const blocks: KnownBlock[] = [
     {

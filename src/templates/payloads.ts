@@ -184,6 +184,9 @@ export const typedDeclarationRef = jsonCodec(
 /** A warning alert's Declare incident button carries the alert's id. */
 export const alertRef = jsonCodec(rowId);
 
+/** The Add to an open incident form: which alert, and the channel of its notice (the answer goes there). */
+export const attachMetadata = jsonCodec(z.object({ alertId: rowId, channelId }));
+
 /**
  * An on-call override waiting for Confirm: its kind, role, people and end (an instant), `{"k":"override","r":"on_call",
  * "u":"U…","e":"2026-12-01T09:00:00.000Z"}`; a swap has the other person in `o`, one that starts later its start in

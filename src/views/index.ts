@@ -1,5 +1,6 @@
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
+import { register as registerAttachAlert } from './attach-alert.view.js';
 import { register as registerDeclare } from './declare-incident.view.js';
 import { register as registerForms } from './incident-forms.view.js';
 import { register as registerOnCallOverride } from './oncall-override.view.js';
@@ -11,5 +12,6 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   registerPlaybookForms(app, deps);
   registerPostmortem(app, deps);
   registerDeclare(app, deps);
+  registerAttachAlert(app, deps);
   registerOnCallOverride(app, deps);
 }

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MaintenanceWindows } from '../../src/incidents/alert-ports.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { ALERTS_ENV, alertmanagerFixture, genericAlert, postAlerts } from '../support/alert-request.js';
@@ -1051,6 +1052,224 @@ describe('alerts open and track incidents', () => {
     expect(await incidentsOfSource(bot.db, 'held-back')).toHaveLength(1);
     expect(bot.fake.callsTo('conversations.create').filter((c) => json(c.args).includes('on-node-2'))).toHaveLength(1);
     expect(await alertRows('held-back')).toMatchObject([{ status: 'firing', alert_incident_id: expect.any(Number) }]);
+  });
+
+  describe("a warning's Add to an open incident", () => {
+    /** The notice of a warning whose summary is `summary`, and its actions block. */
+    const noticeOf = async (summary: string) => {
+      const notice = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes(summary),
+      );
+      const actions = notice.args.blocks.find((b: { type: string }) => b.type === 'actions');
+      return { ts: notice.response!.ts as string, actions };
+    };
+    /** Clicks Add to an open incident on a notice: the form it opened, or null when it answered instead. */
+    const clickAdd = async (n: Awaited<ReturnType<typeof noticeOf>>, userId?: string) => {
+      const opened = bot.fake.callsTo('views.open').length;
+      await bot.click({
+        channelId: INCIDENTS_CHANNEL_ID,
+        messageTs: n.ts,
+        actionId: ACTION.attachAlert,
+        blockId: n.actions.block_id,
+        value: n.actions.elements[1].value,
+        ...(userId ? { userId } : {}),
+      });
+      return (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view;
+    };
+    const pick = (view: { private_metadata: string }, incidentId: number) =>
+      bot.submit({
+        callbackId: VIEW.attachAlert,
+        privateMetadata: view.private_metadata,
+        values: {
+          [BLOCK.attachIncident]: {
+            [INPUT.select]: { type: 'static_select', selected_option: { value: String(incidentId) } },
+          },
+        },
+      });
+    const typedIncident = async (title: string) => {
+      await bot.command(`sev2 ${title}`);
+      return waitUntil('the typed incident', async () => {
+        const { rows } = await bot.db.query<{ id: number; number: number; channel_id: string; card_ts: string }>(
+          'SELECT id, number, channel_id, card_ts FROM incidents WHERE title = $1 AND card_ts IS NOT NULL',
+          [title],
+        );
+        return rows[0];
+      });
+    };
+
+    it('joins the incident picked: its card, timeline and channel say so, the notice says where, and its resolving offers nothing', async () => {
+      const incident = await typedIncident('Checkout slow for EU users');
+      const warning = {
+        source: 'attach-metrics',
+        key: 'db-disk',
+        level: 'warning',
+        metric: 'disk_usage',
+        value: '87%',
+        threshold: '85%',
+        service: 'postgres',
+        summary: 'Disk 87% on db-eu-1',
+      };
+      expect((await post(bot.baseUrl, warning)).status).toBe(202);
+      const notice = await noticeOf('Disk 87% on db-eu-1');
+      expect(notice.actions.elements.map((e: { text: { text: string } }) => e.text.text)).toEqual([
+        'Declare incident',
+        'Add to an open incident',
+      ]);
+      // The form lists the open incidents, this one among them.
+      const view = await clickAdd(notice);
+      expect(view.callback_id).toBe(VIEW.attachAlert);
+      expect(json(view)).toContain(`#${incident.number} · SEV-2 · Checkout slow for EU users`);
+      expect((await pick(view, incident.id)).status).toBe(200);
+      // Its channel is told who added what; its card shows the alert; the timeline has both.
+      const told = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === incident.channel_id && json(c.args).includes('added the warning alert'),
+      );
+      expect(json(told.args)).toContain(
+        `<@${TEST_REPORTER_ID}> added the warning alert *ElevatedDiskUsage* (attach-metrics)`,
+      );
+      const card = () => json(bot.fake.message(incident.channel_id, incident.card_ts)?.blocks);
+      await waitUntil('the card to show the alert', async () => card().includes('Disk 87% on db-eu-1'));
+      expect(card()).toContain('1 firing');
+      // It was typed, not opened from alerts: the card does not say it was reported from them.
+      expect(card()).toContain(`*Reported by*\\n<@${TEST_REPORTER_ID}>"`);
+      const { rows: events } = await bot.db.query<{
+        kind: string;
+        actor_id: string | null;
+        details: { text?: string };
+      }>(
+        `SELECT kind, actor_id, details FROM incident_events WHERE incident_id = $1 AND kind IN ('note', 'alert_fired', 'alert_resolved') ORDER BY id`,
+        [incident.id],
+      );
+      expect(events.map((e) => e.kind)).toEqual(['note', 'alert_fired']);
+      expect(events[0]).toMatchObject({
+        actor_id: TEST_REPORTER_ID,
+        details: { text: 'Added the warning alert ElevatedDiskUsage of attach-metrics to this incident' },
+      });
+      // The notice says where it went, without its buttons; the person who added it is answered.
+      await waitUntil('the notice to say where', async () =>
+        json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.ts)?.blocks).includes(
+          `Added to incident #${incident.number} in <#${incident.channel_id}> by <@${TEST_REPORTER_ID}>.`,
+        ),
+      );
+      expect(json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.ts)?.blocks)).not.toContain(ACTION.attachAlert);
+      await waitUntil('the answer to whoever added it', async () =>
+        json(bot.fake.calls).includes(`Added the alert to incident #${incident.number}`),
+      );
+      // Its repeats go to the incident (no second notice), and its resolution too.
+      expect((await post(bot.baseUrl, { ...warning, value: '89%' })).status).toBe(202);
+      await inboxDone(bot.db);
+      expect((await post(bot.baseUrl, { ...warning, status: 'resolved', value: '60%' })).status).toBe(202);
+      await inboxDone(bot.db);
+      await waitUntil('the card to show it resolved', async () => card().includes('0 firing · 1 resolved'));
+      expect(
+        bot.fake
+          .callsTo('chat.postMessage')
+          .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Disk 87% on db-eu-1'))
+          .length,
+      ).toBe(1);
+      // A typed incident is not offered to resolve because an alert people added to it resolved.
+      await sleep(500);
+      expect(json(bot.fake.calls)).not.toContain('Every alert of this incident has resolved');
+      // The old notice's button, pressed again (another person's stale view): told where the alert is.
+      const before = bot.replies().length;
+      await bot.click({
+        channelId: INCIDENTS_CHANNEL_ID,
+        messageTs: notice.ts,
+        actionId: ACTION.attachAlert,
+        blockId: notice.actions.block_id,
+        value: notice.actions.elements[1].value,
+      });
+      const again = await waitUntil('the answer', async () => bot.replies().slice(before)[0]);
+      expect(json(again)).toContain(`incident #${incident.number}`);
+    });
+
+    it('alerts added to an incident opened from alerts: it is offered to resolve once none of them fires', async () => {
+      const critical = { source: 'attach-open', key: 'api-5xx', summary: 'API 5xx above 10% (attach-open)' };
+      expect((await post(bot.baseUrl, critical)).status).toBe(202);
+      const incident = await one('attach-open');
+      await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'attach-open'))[0]?.card_ts);
+      const warning = {
+        source: 'attach-side',
+        key: 'queue',
+        level: 'warning',
+        metric: 'queue_depth',
+        value: '900',
+        summary: 'Queue depth 900 (attach-side)',
+      };
+      expect((await post(bot.baseUrl, warning)).status).toBe(202);
+      const view = await clickAdd(await noticeOf('Queue depth 900 (attach-side)'));
+      expect((await pick(view, incident.id)).status).toBe(200);
+      await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === incident.channel_id && json(c.args).includes('added the warning alert'),
+      );
+      // The alert that opened it resolves while the one added still fires: no offer.
+      expect((await post(bot.baseUrl, { ...critical, status: 'resolved' })).status).toBe(202);
+      await inboxDone(bot.db);
+      await sleep(800);
+      const offers = () =>
+        bot.fake
+          .callsTo('chat.postMessage')
+          .filter((c) => c.args.channel === incident.channel_id && json(c.args).includes('has resolved'));
+      expect(offers()).toHaveLength(0);
+      // The one added resolves too: now the channel is offered to resolve.
+      expect((await post(bot.baseUrl, { ...warning, status: 'resolved' })).status).toBe(202);
+      await inboxDone(bot.db);
+      await waitUntil('the offer', async () => offers().length === 1);
+    });
+
+    it('refuses what it cannot do with what to do instead', async () => {
+      // No incident open that the person may see: told to declare one instead.
+      const { rows: open } = await bot.db.query<{ id: number; status: string }>(
+        `SELECT id, status FROM incidents WHERE status <> 'resolved'`,
+      );
+      await bot.db.query(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE status <> 'resolved'`);
+      // The others' incidents are open again after (the tests after these find theirs as they left them).
+      onTestFinished(async () => {
+        for (const o of open)
+          await bot.db.query('UPDATE incidents SET status = $2, resolved_at = NULL WHERE id = $1', [o.id, o.status]);
+      });
+      const warning = {
+        source: 'attach-none',
+        key: 'cert',
+        level: 'warning',
+        summary: 'TLS certificate expires in 9 days (attach-none)',
+      };
+      expect((await post(bot.baseUrl, warning)).status).toBe(202);
+      const notice = await noticeOf('TLS certificate expires in 9 days (attach-none)');
+      const before = bot.replies().length;
+      await bot.click({
+        channelId: INCIDENTS_CHANNEL_ID,
+        messageTs: notice.ts,
+        actionId: ACTION.attachAlert,
+        blockId: notice.actions.block_id,
+        value: notice.actions.elements[1].value,
+      });
+      const none = await waitUntil('the answer', async () => bot.replies().slice(before)[0]);
+      expect(json(none)).toContain('No incident is open (that you may see) to add');
+      expect(json(none)).toContain('*Declare incident* on its notice opens one with it');
+      // An incident resolved while the form was open: refused in words, nothing added.
+      const incident = await typedIncident('Payments retries piling up');
+      const view = await clickAdd(notice);
+      await bot.db.query(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE id = $1`, [incident.id]);
+      expect((await pick(view, incident.id)).status).toBe(200);
+      await waitUntil('the refusal', async () =>
+        json(bot.fake.calls).includes('That incident is resolved, or not one you may add alerts to'),
+      );
+      const { rows } = await bot.db.query(`SELECT 1 FROM alert_incidents WHERE source = 'attach-none'`);
+      expect(rows).toHaveLength(0);
+      // A form with nothing picked, or of another version: said on the form.
+      const empty = await bot.submit({
+        callbackId: VIEW.attachAlert,
+        privateMetadata: view.private_metadata,
+        values: {},
+      });
+      expect(json(empty.json)).toContain('Pick the incident to add it to.');
+      const stale = await bot.submit({ callbackId: VIEW.attachAlert, privateMetadata: '{"x":1}', values: {} });
+      expect(json(stale.json)).toContain('This form is out of date');
+    });
   });
 });
 

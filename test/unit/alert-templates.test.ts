@@ -240,18 +240,26 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(allText(compared)).toContain('*Measured* error_rate 7% (&gt; 5%)');
   });
 
-  it('a notice shows the alert and the runbook action, with Declare incident until someone declares', () => {
+  it('a notice shows the alert and the runbook action, with Declare incident and Add until someone does', () => {
     const m = renderAlertNotice(notice());
     expect(allText(m)).toContain('*Runbook action:* Check logs for patterns');
     expect(allText(m)).toContain('*Threshold* &gt; 5% for 5m');
     const actions = m.blocks.find((b) => b.type === 'actions');
     expect(actions).toMatchObject({
       block_id: `${BLOCK.alertNoticeActions}:1`,
-      elements: [{ action_id: ACTION.declareFromAlert, value: '1', text: { text: 'Declare incident' } }],
+      elements: [
+        { action_id: ACTION.declareFromAlert, value: '1', text: { text: 'Declare incident' } },
+        { action_id: ACTION.attachAlert, value: '1', text: { text: 'Add to an open incident' } },
+      ],
     });
     const declared = renderAlertNotice(notice({ declared: { number: 12, channelId: 'C0INC12', by: 'U0ALICE' } }));
     expect(allText(declared)).toContain('Declared as incident #12 in <#C0INC12> by <@U0ALICE>.');
     expect(declared.blocks.some((b) => b.type === 'actions')).toBe(false);
+    const added = renderAlertNotice(
+      notice({ declared: { number: 12, channelId: 'C0INC12', by: 'U0ALICE', attached: true } }),
+    );
+    expect(allText(added)).toContain('Added to incident #12 in <#C0INC12> by <@U0ALICE>.');
+    expect(added.blocks.some((b) => b.type === 'actions')).toBe(false);
     // A private incident: said, never named (no number, channel or declarer), and no second Declare.
     const secret = renderAlertNotice(notice({ declared: { private: true } }));
     expect(allText(secret)).toContain('A private incident was declared from this alert.');
