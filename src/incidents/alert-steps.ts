@@ -382,7 +382,7 @@ export class AlertSteps {
       declared: !incident
         ? null
         : incident.private
-          ? { private: true }
+          ? { private: true, ...(ai?.attachedBy ? { attached: true as const } : {}) }
           : {
               number: incident.number,
               channelId: incident.channelId,

@@ -239,7 +239,7 @@ export interface AlertNoticeView {
         /** Added to the incident, already open, rather than declared from the notice (Add to incident). */
         attached?: true;
       }
-    | { private: true }
+    | { private: true; attached?: true }
     | null;
 }
 

@@ -505,11 +505,13 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
  * The notice's last part: who declared an incident from it, or its Declare incident button; once every alert of it
  * has resolved, the button stays (the incident may not be over) but is not the one to press first, and says so.
  */
-function noticeOutcome(n: AlertNoticeView, what: string, resolved: boolean): KnownBlock[] {
+function noticeOutcome(n: AlertNoticeView, what: 'this alert' | 'these alerts', resolved: boolean): KnownBlock[] {
   if (n.declared) {
     const said =
       'private' in n.declared
-        ? `:lock: A private incident was declared from ${what}.`
+        ? n.declared.attached
+          ? `:lock: ${what === 'these alerts' ? 'These alerts were' : 'This alert was'} added to a private incident.`
+          : `:lock: A private incident was declared from ${what}.`
         : `${n.declared.attached ? 'Added to' : 'Declared as'} incident #${n.declared.number}${n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : ''} by ${mention(n.declared.by)}.`;
     return [{ type: 'context', elements: [{ type: 'mrkdwn', text: said }] }];
   }

@@ -1064,18 +1064,26 @@ describe('alerts open and track incidents', () => {
       const actions = notice.args.blocks.find((b: { type: string }) => b.type === 'actions');
       return { ts: notice.response!.ts as string, actions };
     };
-    /** Clicks Add to an open incident on a notice: the form it opened, or null when it answered instead. */
-    const clickAdd = async (n: Awaited<ReturnType<typeof noticeOf>>, userId?: string) => {
-      const opened = bot.fake.callsTo('views.open').length;
-      await bot.click({
+    type Notice = Awaited<ReturnType<typeof noticeOf>>;
+    const pressAdd = (n: Notice) =>
+      bot.click({
         channelId: INCIDENTS_CHANNEL_ID,
         messageTs: n.ts,
         actionId: ACTION.attachAlert,
         blockId: n.actions.block_id,
         value: n.actions.elements[1].value,
-        ...(userId ? { userId } : {}),
       });
+    /** Clicks Add to an open incident on a notice: the form it opened. */
+    const clickAdd = async (n: Notice) => {
+      const opened = bot.fake.callsTo('views.open').length;
+      await pressAdd(n);
       return (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view;
+    };
+    /** Clicks Add to an open incident on a notice: what it answered instead of a form. */
+    const addAnswer = async (n: Notice) => {
+      const before = bot.replies().length;
+      await pressAdd(n);
+      return json(await waitUntil('the answer', async () => bot.replies().slice(before)[0]));
     };
     const pick = (view: { private_metadata: string }, incidentId: number) =>
       bot.submit({
@@ -1173,16 +1181,7 @@ describe('alerts open and track incidents', () => {
       await sleep(500);
       expect(json(bot.fake.calls)).not.toContain('Every alert of this incident has resolved');
       // The old notice's button, pressed again (another person's stale view): told where the alert is.
-      const before = bot.replies().length;
-      await bot.click({
-        channelId: INCIDENTS_CHANNEL_ID,
-        messageTs: notice.ts,
-        actionId: ACTION.attachAlert,
-        blockId: notice.actions.block_id,
-        value: notice.actions.elements[1].value,
-      });
-      const again = await waitUntil('the answer', async () => bot.replies().slice(before)[0]);
-      expect(json(again)).toContain(`incident #${incident.number}`);
+      expect(await addAnswer(notice)).toContain(`incident #${incident.number}`);
     });
 
     it('alerts added to an incident opened from alerts: it is offered to resolve once none of them fires', async () => {
@@ -1239,17 +1238,9 @@ describe('alerts open and track incidents', () => {
       };
       expect((await post(bot.baseUrl, warning)).status).toBe(202);
       const notice = await noticeOf('TLS certificate expires in 9 days (attach-none)');
-      const before = bot.replies().length;
-      await bot.click({
-        channelId: INCIDENTS_CHANNEL_ID,
-        messageTs: notice.ts,
-        actionId: ACTION.attachAlert,
-        blockId: notice.actions.block_id,
-        value: notice.actions.elements[1].value,
-      });
-      const none = await waitUntil('the answer', async () => bot.replies().slice(before)[0]);
-      expect(json(none)).toContain('No incident is open (that you may see) to add');
-      expect(json(none)).toContain('*Declare incident* on its notice opens one with it');
+      const none = await addAnswer(notice);
+      expect(none).toContain('No incident is open (that you may see) to add');
+      expect(none).toContain('*Declare incident* on its notice opens one with it');
       // An incident resolved while the form was open: refused in words, nothing added.
       const incident = await typedIncident('Payments retries piling up');
       const view = await clickAdd(notice);

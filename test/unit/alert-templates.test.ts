@@ -265,6 +265,10 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(allText(secret)).toContain('A private incident was declared from this alert.');
     expect(allText(secret)).not.toMatch(/#\d|<#|<@/);
     expect(secret.blocks.some((b) => b.type === 'actions')).toBe(false);
+    // Added to a private incident (by one of its people): said so, as little named.
+    const addedSecretly = renderAlertNotice(notice({ declared: { private: true, attached: true } }));
+    expect(allText(addedSecretly)).toContain('This alert was added to a private incident.');
+    expect(allText(addedSecretly)).not.toMatch(/#\d|<#|<@/);
     expect(alreadyInIncident(makeIncident({ number: 9, channelId: 'C0SECRET', private: true }))).not.toMatch(
       /#9|C0SECRET/,
     );
