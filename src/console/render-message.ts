@@ -141,7 +141,22 @@ function token(inner: string, o: RenderOptions): string {
   if (target.startsWith('!')) return style.cyan(`@${target.slice(1)}`);
   const url = decodeEntities(target);
   if (!label || decodeEntities(label) === url) return style.cyan(url);
-  return `${decodeEntities(label)} (${style.cyan(url)})`;
+  // A label is mrkdwn too: Slack shows `<url|*HighErrorRate*>` bold.
+  return `${decodeEntities(emphasis(label, style))} (${style.cyan(url)})`;
+}
+
+/** Bold, italic and struck-through spans (`*…*`, `_…_`, `~…~`) styled, the markers gone. */
+function emphasis(s: string, style: RenderOptions['style']): string {
+  let out = s;
+  const mark = (ch: string, apply: (t: string) => string) => {
+    const c = `\\${ch}`;
+    const re = new RegExp(`(^|[^\\w${c}])${c}(?=\\S)([^${c}\\n]*?\\S)${c}(?![\\w${c}])`, 'g');
+    out = out.replace(re, (_, pre: string, t: string) => `${pre}${apply(t)}`);
+  };
+  mark('*', style.bold);
+  mark('_', style.italic);
+  mark('~', style.strike);
+  return out;
 }
 
 /**
@@ -157,15 +172,7 @@ export function inlineMrkdwn(s: string, o: RenderOptions): string {
   );
   out = out.replace(/<([^<>\n]+)>/g, (_, inner: string) => keep(token(inner, o)));
   out = out.replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m);
-  const mark = (ch: string, apply: (t: string) => string) => {
-    const c = `\\${ch}`;
-    const re = new RegExp(`(^|[^\\w${c}])${c}(?=\\S)([^${c}\\n]*?\\S)${c}(?![\\w${c}])`, 'g');
-    out = out.replace(re, (_, pre: string, t: string) => `${pre}${apply(t)}`);
-  };
-  mark('*', o.style.bold);
-  mark('_', o.style.italic);
-  mark('~', o.style.strike);
-  out = decodeEntities(out);
+  out = decodeEntities(emphasis(out, o.style));
   return out.replace(/\uE000(\d+)\uE001/g, (_, i: string) => kept[Number(i)] ?? '');
 }
 

@@ -250,6 +250,11 @@ describe('mrkdwn as terminal text', () => {
     [':warning: :pager: :not_an_emoji:', '⚠️ 📟 :not_an_emoji:'],
     ['*bold* _italic_ ~gone~ snake_case_name 2*3*4', 'bold italic gone snake_case_name 2*3*4'],
     ['`code *kept*` and *bold*', '`code *kept*` and bold'],
+    // A link's label is mrkdwn too (an alert's name, bold, linking to its source).
+    [
+      '<http://prom/g|*HighErrorRate*> (<https://am/s|silence>)',
+      'HighErrorRate (http://prom/g) (silence (https://am/s))',
+    ],
   ])('%s', (input, expected) => {
     expect(inlineMrkdwn(input, o)).toBe(expected);
   });
