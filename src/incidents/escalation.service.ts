@@ -364,6 +364,14 @@ export class EscalationService {
     }
   }
 
+  /** A page of `role`'s Escalate to …: the role after it in the contact order (see PageMessage.escalateTo). */
+  private escalateFrom(role: string): { escalateTo?: { role: string; roleName: string } } {
+    const { order } = this.runbook.escalation;
+    const at = order.indexOf(role);
+    const next = at >= 0 ? order[at + 1] : undefined;
+    return next ? { escalateTo: { role: next, roleName: this.roleName(next) } } : {};
+  }
+
   private escalateTo(taken: ReadonlySet<string>): { role: string; roleName: string } | null {
     const role = nextRoleToPage(this.runbook, taken);
     return role ? { role, roleName: this.roleName(role) } : null;
@@ -698,7 +706,11 @@ export class EscalationService {
         }
         try {
           const dm = await this.lanes.run('urgent', () =>
-            this.chat.sendPage(incident, { roleName, reason, ...by, pageId: page.pageId, ...byNameOf(role) }, userId),
+            this.chat.sendPage(
+              incident,
+              { roleName, reason, ...by, pageId: page.pageId, ...byNameOf(role), ...this.escalateFrom(role) },
+              userId,
+            ),
           );
           if (dm) dms.set(userId, dm);
           return true;

@@ -192,6 +192,11 @@ export interface PageMessage {
   /** The person who escalated by hand, when someone did: the page names them. */
   by?: string;
   /**
+   * The role after this one in the contact order, for a role of it: the paged person can page it at once from the page
+   * (Escalate to …), as the card's Escalate now does. Absent for the last role, one outside the order, a page by name.
+   */
+  escalateTo?: { role: string; roleName: string };
+  /**
    * The page (its row) this message is for: the message carries it, so that a retry of an attempt stopped between
    * sending it and recording it can find it (`findPage`) instead of paging the person twice.
    */

@@ -14,8 +14,19 @@ import { alertsStillFiring, pageAlerts } from './alerts.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
 import { type Message, span } from './incident-card.js';
+import { escalateRef } from './payloads.js';
 import { renderMadePublicNotice } from './private-incidents.js';
-import { channelLink, humanDuration, LIMITS, mention, mrkdwnClip, slackAgo, slackDate, utcStamp } from './text.js';
+import {
+  channelLink,
+  humanDuration,
+  LIMITS,
+  mention,
+  mrkdwnClip,
+  slackAgo,
+  slackDate,
+  truncate,
+  utcStamp,
+} from './text.js';
 
 const simple = (text: string): Message => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 
@@ -191,7 +202,7 @@ export function renderPage(
     {
       type: 'actions',
       block_id: `${BLOCK.pageActions}:${i.id}`,
-      elements: [acknowledgeButton(i), ...openChannelButton(channelLinkUrl)],
+      elements: [acknowledgeButton(i), ...escalateButton(i, page), ...openChannelButton(channelLinkUrl)],
     },
   ];
   // The notification's text (a phone's lock screen): what fired comes first.
@@ -201,6 +212,26 @@ export function renderPage(
     blocks,
   };
 }
+
+/**
+ * A page's Escalate to …: the paged person who cannot take it pages the next role at once, as the card's Escalate now
+ * (its value the same: the incident and that role, so a role paged meanwhile is not paged twice). None when there is
+ * no next role (see PageMessage.escalateTo).
+ */
+const escalateButton = (i: Incident, page: PageMessage) =>
+  page.escalateTo
+    ? [
+        {
+          type: 'button' as const,
+          action_id: ACTION.escalate,
+          text: {
+            type: 'plain_text' as const,
+            text: truncate(`Escalate to ${page.escalateTo.roleName}`, LIMITS.buttonLabel),
+          },
+          value: escalateRef.encode({ incidentId: i.id, role: page.escalateTo.role }),
+        },
+      ]
+    : [];
 
 /** A page's Acknowledge (its value the incident). */
 const acknowledgeButton = (i: Incident) => ({

@@ -211,6 +211,75 @@ describe('Escalate now pages the role the card showed, once', () => {
   });
 });
 
+describe("a page's Escalate to …: the person paged pages the next role from the page", () => {
+  const bot = useBot();
+  type Dm = ReturnType<typeof pagesTo>[number];
+  const actionsOf = (dm: Dm) =>
+    (
+      dm.args.blocks as {
+        type: string;
+        block_id: string;
+        elements: { action_id: string; value?: string; text: { text: string } }[];
+      }[]
+    ).find((b) => b.type === 'actions')!;
+  const pressOnPage = (dm: Dm, userId: string) => {
+    const actions = actionsOf(dm);
+    const button = actions.elements.find((e) => e.action_id === ACTION.escalate)!;
+    return bot.click({
+      channelId: dm.args.channel,
+      messageTs: dm.response!.ts,
+      actionId: ACTION.escalate,
+      blockId: actions.block_id,
+      value: button.value,
+      userId,
+    });
+  };
+
+  it('the on-call who cannot take it pages senior DevOps at once; pressed again, nobody more', async () => {
+    const card = await declare(bot, 'sev2 queue consumers stuck');
+    const page = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    expect(actionsOf(page).elements.map((e) => e.text.text)).toEqual([
+      'Acknowledge',
+      'Escalate to Senior DevOps Engineer',
+      'Open the incident channel',
+    ]);
+    await pressOnPage(page, 'U0ONCALL');
+    await pagedNow(bot, 'Senior DevOps Engineer', 'U0SENIOR', 'queue consumers stuck');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === card.channelId &&
+        String(c.args.text).includes('Paged *Senior DevOps Engineer*') &&
+        String(c.args.text).includes('<@U0ONCALL>'),
+    );
+    // The senior's page offers the next in turn.
+    const senior = pagesTo(bot, 'U0SENIOR', 'queue consumers stuck')[0]!;
+    expect(json(actionsOf(senior))).toContain('Escalate to Engineering Manager');
+    // The on-call's page pressed again (a double tap): said, nobody else paged.
+    bot.fake.reset();
+    await pressOnPage(page, 'U0ONCALL');
+    const told = await bot.fake.waitFor('response_url', (c) => /already/.test(json(c.args)));
+    expect(json(told.args)).toContain('Senior DevOps Engineer');
+    await sleep(800);
+    expect(pagesTo(bot, 'U0MANAGER', 'queue consumers stuck')).toHaveLength(0);
+    expect(pagesTo(bot, 'U0SENIOR', 'queue consumers stuck')).toHaveLength(0);
+  });
+
+  it('the last role of the contact order and a person paged by name have no one to escalate to from their page', async () => {
+    bot.fake.addUser('U0DANA', { name: 'dana', real_name: 'Dana Scully' });
+    const card = await declare(bot, 'sev2 cache stampede');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    await bot.command('page cto', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await pagedNow(bot, 'CTO', 'U0CTO', 'cache stampede');
+    await bot.command('page <@U0DANA|dana>', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    await pagedNow(bot, 'Dana Scully', 'U0DANA', 'cache stampede');
+    for (const to of ['U0CTO', 'U0DANA']) {
+      const dm = pagesTo(bot, to, 'cache stampede')[0]!;
+      expect(json(actionsOf(dm)), to).not.toContain(ACTION.escalate);
+    }
+  });
+});
+
 describe('/incident page @person pages that person, by name', () => {
   const bot = useBot();
 
