@@ -1,4 +1,5 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
+import { noteIncident } from '../audit/request-context.js';
 import { TITLE_MAX } from '../commands/subcommands.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -6,10 +7,10 @@ import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
 import { alreadyInIncident } from '../templates/alerts.js';
-import { attachModal, nothingToAttachTo } from '../templates/attach-modal.js';
+import { attachModal, nothingToAttachTo, renderDetachedReply } from '../templates/attach-modal.js';
 import { declareModal } from '../templates/declare-modal.js';
 import { ACTION } from '../templates/ids.js';
-import { alertRef, attachMetadata, declareMetadata } from '../templates/payloads.js';
+import { alertRef, attachedRef, attachMetadata, declareMetadata } from '../templates/payloads.js';
 
 /**
  * A warning alert's notice: Declare incident (the declare form, prefilled from the alert and its runbook row) and Add
@@ -68,6 +69,23 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         );
       },
       { admit: 'gate' },
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION.detachAlerts, ({ ack, body, action, respond, logger }) => {
+    const tell = replyTo(respond);
+    return afterAck(
+      { ack: () => ack(), deps, logger, tell },
+      async () => {
+        const id = attachedRef.decode(action.value);
+        if (!id)
+          throw new DomainError('not_attached', 'Those alerts are no longer in this incident: nothing was taken out.');
+        const r = await deps.alerts.detach(id, body.user.id);
+        noteIncident(r.incident.id);
+        await tell(renderDetachedReply(r.incident, r.alerts));
+        return r;
+      },
+      { admit: 'gate', done: 'Taken out' },
     );
   });
 }

@@ -33,6 +33,7 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.declareTyped]: { action: 'declare_form', carriesIncident: false },
   [ACTION.declareFromAlert]: { action: 'declare_form', carriesIncident: false },
   [ACTION.attachAlert]: { action: 'attach_alert_form', carriesIncident: false },
+  [ACTION.detachAlerts]: { action: 'detach_alerts', carriesIncident: false },
 };
 
 /** What each form's submission does, as the audit names it. */

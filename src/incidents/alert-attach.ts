@@ -1,6 +1,7 @@
 import {
   type AlertRow,
   alertsOfAlertIncident,
+  deleteAttached,
   getAlert,
   getAlertIncident,
   insertAlertIncident,
@@ -10,8 +11,10 @@ import {
 import { lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { insertEvents } from '../store/event.repo.js';
+import { getIncident } from '../store/incident.repo.js';
 import { isOpen } from './alert-rows.js';
 import { alertEvents } from './alert-steps.js';
+import { DomainError } from './errors.js';
 import type { Incident } from './types.js';
 
 /** What adding an alert to an incident did: added (with its group's alerts), or found it in an incident meanwhile. */
@@ -59,5 +62,44 @@ export async function attachToIncident(
       ...alertEvents(alerts),
     ]);
     return { kind: 'attached', alertIncident: id, alerts, lead: alert };
+  });
+}
+
+/**
+ * Takes alerts a person added to an incident (Add to an open incident) out of it again, as added by mistake: they are
+ * in no incident once more (their notice offers Declare incident and Add again), the incident's timeline says who took
+ * which out (their firing stays on it: it happened), and from then on their repeats and resolution go to their notice.
+ * Only alerts added by hand, to an incident not resolved (a resolved one keeps its record). Under the group's lock, as
+ * a delivery of the group being recorded. The incident and the alerts taken out.
+ */
+export async function detachFromIncident(
+  db: Database,
+  alertIncidentId: number,
+  userId: string,
+): Promise<{ incidentId: number; alerts: AlertRow[] }> {
+  return db.transaction(async (tx) => {
+    const seen = await getAlertIncident(tx, alertIncidentId);
+    if (!seen?.attachedBy || seen.incidentId === null)
+      throw new DomainError('not_attached', 'Those alerts are no longer in this incident: nothing was taken out.');
+    await lockGroup(tx, seen.source, seen.groupKey);
+    const incident = await getIncident(tx, seen.incidentId);
+    if (!incident || incident.status === 'resolved')
+      throw new DomainError(
+        'incident_resolved',
+        'This incident is resolved: the alerts added to it stay on its record. Reopen it first to take them out.',
+      );
+    const alerts = await alertsOfAlertIncident(tx, alertIncidentId);
+    if (!(await deleteAttached(tx, alertIncidentId)))
+      throw new DomainError('not_attached', 'Those alerts are no longer in this incident: nothing was taken out.');
+    const first = alerts[0];
+    const what = alerts.length === 1 && first ? `the ${first.level} alert ${first.name}` : `${alerts.length} alerts`;
+    await insertEvents(tx, incident.id, [
+      {
+        kind: 'note',
+        actorId: userId,
+        details: { text: `Took ${what} of ${seen.source} out of this incident (added by mistake)` },
+      },
+    ]);
+    return { incidentId: incident.id, alerts };
   });
 }

@@ -34,8 +34,13 @@ export interface AlertChat {
    * critical alerts join this incident instead of opening more.
    */
   tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void>;
-  /** Tells the incident's channel that a person added alerts to it from their notice (Add to incident). */
-  tellAttached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void>;
+  /**
+   * Tells the incident's channel that a person added alerts to it from their notice (Add to incident), with a button
+   * to take them out again (`alertIncident`: the alert incident they form).
+   */
+  tellAttached(incident: Incident, by: string, alerts: readonly AlertView[], alertIncident: number): Promise<void>;
+  /** Tells the incident's channel that a person took alerts added by hand out of it again. */
+  tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void>;
   /** Tells the incidents channel that a heartbeat went quiet, or is back; false when no incidents channel is set. */
   tellHeartbeat(view: HeartbeatView): Promise<boolean>;
 }

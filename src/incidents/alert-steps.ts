@@ -113,8 +113,13 @@ export class AlertSteps {
   }
 
   /** A person added alerts to an open incident (Add to incident): its channel is told who added which. */
-  tellAttached(incident: Incident, by: string, alerts: readonly AlertRow[]): Promise<void> {
-    return this.chat.tellAttached(incident, by, alerts);
+  tellAttached(incident: Incident, by: string, alerts: readonly AlertRow[], alertIncident: number): Promise<void> {
+    return this.chat.tellAttached(incident, by, alerts, alertIncident);
+  }
+
+  /** A person took alerts added by hand out of an incident again: its channel is told. */
+  tellDetached(incident: Incident, by: string, alerts: readonly AlertRow[]): Promise<void> {
+    return this.chat.tellDetached(incident, by, alerts);
   }
 
   /** A storm started joining this incident: its channel and the incidents channel are told, once. */

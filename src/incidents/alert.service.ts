@@ -32,7 +32,7 @@ import { heartbeatChanges, markHeartbeat } from '../store/alert-heartbeat.repo.j
 import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident, openIncidentFor } from '../store/incident.repo.js';
-import { attachToIncident } from './alert-attach.js';
+import { attachToIncident, detachFromIncident } from './alert-attach.js';
 import { type AlertCards, leftOut } from './alert-cards.js';
 import { firingNow } from './alert-firing.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
@@ -792,9 +792,30 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       .run({ kind: 'card', alertIncident: r.alertIncident, incident: incident.id })
       .catch((err) => this.log.warn(`could not refresh the card of incident ${incident.id}`, err));
     await this.steps
-      .tellAttached(incident, input.userId, r.alerts)
+      .tellAttached(incident, input.userId, r.alerts, r.alertIncident)
       .catch((err) => this.log.warn(`could not tell incident ${incident.id}'s channel of the alerts added`, err));
     return { kind: 'attached', incident, alerts: r.alerts.length };
+  }
+
+  /**
+   * Takes alerts added to an incident by hand out of it again (the Take out button of the message that said they were
+   * added): its card and channel show it, and their notices offer Declare incident and Add again.
+   */
+  async detach(alertIncidentId: number, userId: string): Promise<{ incident: Incident; alerts: number }> {
+    const r = await detachFromIncident(this.db, alertIncidentId, userId);
+    const incident = await getIncident(this.db, r.incidentId);
+    if (!incident) throw new DomainError('alert_not_found', 'That incident is no longer recorded.');
+    // Each notice showing one of them is live again, with its buttons.
+    const leads = new Set(r.alerts.filter((a) => a.noticePlanned).map((a) => a.noticeLead ?? a.id));
+    for (const lead of leads)
+      await this.steps.notice(lead).catch((err) => this.log.warn('could not update the alert notice', err));
+    await this.steps
+      .run({ kind: 'card', alertIncident: alertIncidentId, incident: incident.id })
+      .catch((err) => this.log.warn(`could not refresh the card of incident ${incident.id}`, err));
+    await this.steps
+      .tellDetached(incident, userId, r.alerts)
+      .catch((err) => this.log.warn(`could not tell incident ${incident.id}'s channel of the alerts taken out`, err));
+    return { incident, alerts: r.alerts.length };
   }
 
   /** Every notice showing an alert of `alert`'s group that joined `incidentId` (its own, older ones) says where. */

@@ -13,6 +13,7 @@ import {
   renderAlertNotice,
   renderAllResolved,
   renderAttached,
+  renderDetached,
   renderFiredAgain,
   renderHeartbeat,
   renderOutranked,
@@ -97,8 +98,17 @@ export class SlackAlertChat implements AlertChat {
     await this.tellChannel(incident, renderFiredAgain(incident, alerts), 'an alert fires again');
   }
 
-  async tellAttached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void> {
-    await this.tellChannel(incident, renderAttached(by, alerts), 'alerts were added to it');
+  async tellAttached(
+    incident: Incident,
+    by: string,
+    alerts: readonly AlertView[],
+    alertIncident: number,
+  ): Promise<void> {
+    await this.tellChannel(incident, renderAttached(by, alerts, alertIncident), 'alerts were added to it');
+  }
+
+  async tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void> {
+    await this.tellChannel(incident, renderDetached(by, alerts), 'alerts were taken out of it');
   }
 
   /** Posts in the incident's channel (none to post in: nothing, null), links not unfurled: where the message is. */

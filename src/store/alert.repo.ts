@@ -207,6 +207,17 @@ export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Pr
 }
 
 /**
+ * Deletes an alert incident people added to an incident (Add to an open incident), its alerts left in none (their
+ * link is set null by the foreign key). Whether it was there, added by hand.
+ */
+export async function deleteAttached(q: Queryable, alertIncidentId: number): Promise<boolean> {
+  const { rows } = await q.query('DELETE FROM alert_incidents WHERE id = $1 AND attached_by IS NOT NULL RETURNING id', [
+    alertIncidentId,
+  ]);
+  return rows.length > 0;
+}
+
+/**
  * What a group's latest delivery said of the alerts its source left out, kept for the alert incident its alerts are
  * in (its own, or a storm's it joined), with the alert incident's `truncated` their sum (see AlertIncidentRow). One
  * statement; nothing written for a group that never left any out. The new sum when it changed, else null.

@@ -19,7 +19,7 @@ import { describeDuration } from '../runbook/duration.js';
 import { button, packLines } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
-import { alertRef } from './payloads.js';
+import { alertRef, attachedRef } from './payloads.js';
 import {
   channelLink,
   clipEscaped,
@@ -294,7 +294,7 @@ export function renderOutranked(i: Incident, v: OutrankedView): Message {
  * In an incident's channel: someone added alerts to it from their notice (Add to incident): who, which (the first few
  * lines, then how many more), and that their repeats and resolution show on the card from now on. Pure.
  */
-export function renderAttached(by: string, alerts: readonly AlertView[]): Message {
+export function renderAttached(by: string, alerts: readonly AlertView[], alertIncident: number): Message {
   const first = alerts[0];
   const source = first ? mrkdwnClip(first.source, 40) : '';
   const what =
@@ -310,8 +310,31 @@ export function renderAttached(by: string, alerts: readonly AlertView[]): Messag
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: head } }, ...lines];
   if (alerts.length > shown)
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${alerts.length - shown} more.` }] });
+  // Added to the wrong incident: undone here, while the incident is open.
+  blocks.push({
+    type: 'actions',
+    block_id: `${BLOCK.attachedActions}:${alertIncident}`,
+    elements: [
+      button(
+        ACTION.detachAlerts,
+        alerts.length === 1 ? 'Take it out (added by mistake)' : 'Take them out (added by mistake)',
+        attachedRef.encode(alertIncident),
+      ),
+    ],
+  });
   const plain = alerts.length === 1 && first ? `the ${first.level} alert ${first.name}` : `${alerts.length} alerts`;
   return { text: `Alerts added to this incident: ${escapeMrkdwn(plain)}`, blocks };
+}
+
+/** In an incident's channel: someone took alerts added by hand out of it again (see renderAttached). Pure. */
+export function renderDetached(by: string, alerts: readonly AlertView[]): Message {
+  const first = alerts[0];
+  const what =
+    alerts.length === 1 && first
+      ? `the ${first.level} alert *${mrkdwnClip(first.name, 80)}* (${mrkdwnClip(first.source, 40)})`
+      : `${alerts.length} alerts${first ? ` of ${mrkdwnClip(first.source, 40)}` : ''}`;
+  const text = `:leftwards_arrow_with_hook: ${mention(by)} took ${what} out of this incident: ${alerts.length === 1 ? 'it is' : 'they are'} in no incident again, and ${alerts.length === 1 ? 'its' : 'their'} notice in the incidents channel offers *Declare incident* and *Add to an open incident* again.`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
 /** Where a firing alert is, after its line. */

@@ -65,3 +65,8 @@ export function nothingToAttachTo(alert: Pick<AlertView, 'name'>): string {
 export function renderAttachedReply(i: Pick<Incident, 'number' | 'channelId'>, alerts: number): string {
   return `:white_check_mark: Added ${alerts === 1 ? 'the alert' : `${alerts} alerts`} to incident #${i.number}${i.channelId ? ` (${channelLink(i.channelId)})` : ''}: its card shows ${alerts === 1 ? 'it' : 'them'}, and its channel was told.`;
 }
+
+/** The answer to whoever took alerts out of an incident: how many, and where they went (their notice). Pure. */
+export function renderDetachedReply(i: Pick<Incident, 'number'>, alerts: number): string {
+  return `:white_check_mark: Took ${alerts === 1 ? 'the alert' : `${alerts} alerts`} out of incident #${i.number}: ${alerts === 1 ? 'its' : 'their'} notice in the incidents channel has *Declare incident* and *Add to an open incident* again.`;
+}

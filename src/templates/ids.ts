@@ -31,6 +31,8 @@ export const ACTION = {
   declareFromAlert: 'alert_declare_incident',
   /** A warning's notice: its alerts join an incident already open, picked in a form. */
   attachAlert: 'alert_attach_incident',
+  /** The message saying alerts were added to an incident: take them out again (added by mistake). */
+  detachAlerts: 'alert_detach_incident',
   /** Confirm or Cancel an on-call override for someone outside the role's rotation. */
   oncallConfirm: 'oncall_override_confirm',
   oncallCancel: 'oncall_override_cancel',
@@ -73,6 +75,8 @@ export const BLOCK = {
   cardActions: 'incident_card_actions',
   /** The Add to an open incident form's incident menu. */
   attachIncident: 'alert_attach_incident',
+  /** The Take out button of the message saying alerts were added (`alert_attached_actions:7`, the alert incident). */
+  attachedActions: 'alert_attached_actions',
   /** The Raise to SEV-N of a critical alert's notice, with the incident (`incident_raise:42`). */
   raiseSeverity: 'incident_raise',
   pageActions: 'incident_page_actions',

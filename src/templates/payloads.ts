@@ -184,6 +184,9 @@ export const typedDeclarationRef = jsonCodec(
 /** A warning alert's Declare incident button carries the alert's id. */
 export const alertRef = jsonCodec(rowId);
 
+/** The Take out button of the message saying alerts were added to an incident: their alert incident's id. */
+export const attachedRef = jsonCodec(rowId);
+
 /** The Add to an open incident form: which alert, and the channel of its notice (the answer goes there). */
 export const attachMetadata = jsonCodec(z.object({ alertId: rowId, channelId }));
 

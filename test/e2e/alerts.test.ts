@@ -1219,6 +1219,86 @@ describe('alerts open and track incidents', () => {
       await waitUntil('the offer', async () => offers().length === 1);
     });
 
+    it('added by mistake, taken out again from the message that said so: in no incident, its notice live again', async () => {
+      const incident = await typedIncident('Login page slow in APAC');
+      const warning = {
+        source: 'detach-metrics',
+        key: 'redis-hit',
+        level: 'warning',
+        summary: 'Redis hit rate 62% (detach)',
+      };
+      expect((await post(bot.baseUrl, warning)).status).toBe(202);
+      const notice = await noticeOf('Redis hit rate 62% (detach)');
+      expect((await pick(await clickAdd(notice), incident.id)).status).toBe(200);
+      const added = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === incident.channel_id && json(c.args).includes('added the warning alert'),
+      );
+      const card = () => json(bot.fake.message(incident.channel_id, incident.card_ts)?.blocks);
+      await waitUntil('the card to show it', async () => card().includes('Redis hit rate 62%'));
+      const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
+      expect(row.elements[0].text.text).toBe('Take it out (added by mistake)');
+      const takeOut = () =>
+        bot.click({
+          channelId: incident.channel_id,
+          messageTs: added.response!.ts,
+          actionId: ACTION.detachAlerts,
+          blockId: row.block_id,
+          value: row.elements[0].value,
+          userId: 'U0RESP2',
+        });
+      await takeOut();
+      // The channel says who took it out; the card no longer shows it; the notice has its buttons again.
+      await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) =>
+          c.args.channel === incident.channel_id && String(c.args.text).includes('<@U0RESP2> took the warning alert'),
+      );
+      await waitUntil('the card without it', async () => !card().includes('Redis hit rate 62%'));
+      await waitUntil('the notice live again', async () =>
+        json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.ts)?.blocks).includes(ACTION.attachAlert),
+      );
+      const { rows: events } = await bot.db.query<{ actor_id: string; details: { text?: string } }>(
+        `SELECT actor_id, details FROM incident_events WHERE incident_id = $1 AND kind = 'note' ORDER BY id`,
+        [incident.id],
+      );
+      expect(events.at(-1)).toMatchObject({ actor_id: 'U0RESP2' });
+      expect(events.at(-1)!.details.text).toMatch(/^Took the warning alert .* of detach-metrics out of this incident/);
+      // Pressed again: nothing to take out, said.
+      await takeOut();
+      await waitUntil('the answer', async () =>
+        json(bot.fake.calls).includes('Those alerts are no longer in this incident: nothing was taken out.'),
+      );
+      // Its next delivery goes to its notice, not the incident; it can be added again.
+      expect((await post(bot.baseUrl, { ...warning, summary: 'Redis hit rate 61% (detach)' })).status).toBe(202);
+      await inboxDone(bot.db);
+      await sleep(300);
+      expect(card()).not.toContain('Redis hit rate 61%');
+      expect((await pick(await clickAdd(notice), incident.id)).status).toBe(200);
+      await waitUntil('the card to show it again', async () => card().includes('Redis hit rate 61%'));
+      // Once the incident is resolved, what was added stays on its record.
+      const again = (
+        await bot.fake.waitForCount(
+          'chat.postMessage',
+          2,
+          (c) => c.args.channel === incident.channel_id && json(c.args).includes('added the warning alert'),
+        )
+      ).at(-1)!;
+      await bot.db.query(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE id = $1`, [incident.id]);
+      const later = again.args.blocks.find((b: { type: string }) => b.type === 'actions');
+      await bot.click({
+        channelId: incident.channel_id,
+        messageTs: again.response!.ts,
+        actionId: ACTION.detachAlerts,
+        blockId: later.block_id,
+        value: later.elements[0].value,
+      });
+      await waitUntil('the refusal', async () =>
+        json(bot.fake.calls).includes('This incident is resolved: the alerts added to it stay on its record.'),
+      );
+      expect(card()).toContain('Redis hit rate 61%');
+    });
+
     it('refuses what it cannot do with what to do instead', async () => {
       // No incident open that the person may see: told to declare one instead.
       const { rows: open } = await bot.db.query<{ id: number; status: string }>(
