@@ -97,7 +97,11 @@ export async function detachFromIncident(
       {
         kind: 'note',
         actorId: userId,
-        details: { text: `Took ${what} of ${seen.source} out of this incident (added by mistake)` },
+        details: {
+          text: `Took ${what} of ${seen.source} out of this incident (added by mistake)`,
+          // Their firing stays on the timeline; the post-mortem does not take it for the incident's detection.
+          alertsTakenOut: alerts.map((a) => a.id),
+        },
       },
     ]);
     return { incidentId: incident.id, alerts };

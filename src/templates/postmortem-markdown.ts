@@ -54,13 +54,23 @@ function sourceTime(iso: unknown): string {
  * alert that says when it started before then (one that joined later, a generic alert, which gives no start).
  */
 function firstAlertBefore(events: readonly IncidentEvent[], declared: Date): { at: Date; name: string } | null {
-  let first: { at: Date; name: string } | null = null;
+  // Each alert's firing as the timeline has it, by alert; one taken out of the incident since (added by mistake) is
+  // not its detection.
+  const fired = new Map<unknown, { at: Date; name: string }>();
   for (const e of events) {
+    if (e.kind === 'note' && Array.isArray(e.details.alertsTakenOut)) {
+      for (const id of e.details.alertsTakenOut) fired.delete(id);
+      continue;
+    }
     if (e.kind !== 'alert_fired' || typeof e.details.startsAt !== 'string') continue;
     const at = new Date(e.details.startsAt);
-    if (Number.isNaN(at.getTime()) || at >= declared || (first && first.at <= at)) continue;
-    first = { at, name: str(e.details.name) };
+    if (Number.isNaN(at.getTime()) || at >= declared) continue;
+    const key = e.details.alert ?? e.id;
+    const seen = fired.get(key);
+    if (!seen || at < seen.at) fired.set(key, { at, name: str(e.details.name) });
   }
+  let first: { at: Date; name: string } | null = null;
+  for (const f of fired.values()) if (!first || f.at < first.at) first = f;
   return first;
 }
 

@@ -514,6 +514,18 @@ describe('the post-mortem document', () => {
     expect(measures([makeEvent({ kind: 'alert_fired', at: sec(30), details: alert })])).not.toContain('Time to detect');
     const later = { ...alert, startsAt: sec(20).toISOString() };
     expect(measures([makeEvent({ kind: 'alert_fired', at: sec(30), details: later })])).not.toContain('Time to detect');
+    // An alert added by mistake and taken out again is not the incident's detection; added again, it is.
+    const mistaken = makeEvent({
+      kind: 'alert_fired',
+      at: sec(40),
+      details: { ...alert, alert: 7, name: 'DiskWarn', startsAt: new Date(fired.getTime() - 3_600_000).toISOString() },
+    });
+    const takenOut = makeEvent({ kind: 'note', at: sec(50), details: { text: 'Took …', alertsTakenOut: [7] } });
+    const detectedBy = (evs: ReturnType<typeof makeEvent>[]) =>
+      tableRows(write(record({ events: evs })), 'Response times')[0]!.slice(0, 2);
+    expect(detectedBy([...events, mistaken, takenOut])).toEqual(['Time to detect', '44 minutes']);
+    expect(detectedBy([...events, mistaken])).toEqual(['Time to detect', '1 hour 44 minutes']);
+    expect(detectedBy([...events, mistaken, takenOut, mistaken])).toEqual(['Time to detect', '1 hour 44 minutes']);
   });
 
   it("says the time to recover (mitigated, else resolved) against the RTO of the incident's procedure, as the card does", () => {
