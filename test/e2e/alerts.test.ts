@@ -1095,6 +1095,12 @@ describe('alerts open and track incidents', () => {
           },
         },
       });
+    /** The incident channel's message saying a warning alert was added to it. */
+    const toldAdded = (channel: string) =>
+      bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === channel && json(c.args).includes('added the warning alert'),
+      );
     const typedIncident = async (title: string) => {
       await bot.command(`sev2 ${title}`);
       return waitUntil('the typed incident', async () => {
@@ -1130,10 +1136,7 @@ describe('alerts open and track incidents', () => {
       expect(json(view)).toContain(`#${incident.number} · SEV-2 · Checkout slow for EU users`);
       expect((await pick(view, incident.id)).status).toBe(200);
       // Its channel is told who added what; its card shows the alert; the timeline has both.
-      const told = await bot.fake.waitFor(
-        'chat.postMessage',
-        (c) => c.args.channel === incident.channel_id && json(c.args).includes('added the warning alert'),
-      );
+      const told = await toldAdded(incident.channel_id);
       expect(json(told.args)).toContain(
         `<@${TEST_REPORTER_ID}> added the warning alert *ElevatedDiskUsage* (attach-metrics)`,
       );
@@ -1200,10 +1203,7 @@ describe('alerts open and track incidents', () => {
       expect((await post(bot.baseUrl, warning)).status).toBe(202);
       const view = await clickAdd(await noticeOf('Queue depth 900 (attach-side)'));
       expect((await pick(view, incident.id)).status).toBe(200);
-      await bot.fake.waitFor(
-        'chat.postMessage',
-        (c) => c.args.channel === incident.channel_id && json(c.args).includes('added the warning alert'),
-      );
+      await toldAdded(incident.channel_id);
       // The alert that opened it resolves while the one added still fires: no offer.
       expect((await post(bot.baseUrl, { ...critical, status: 'resolved' })).status).toBe(202);
       await inboxDone(bot.db);
@@ -1230,10 +1230,7 @@ describe('alerts open and track incidents', () => {
       expect((await post(bot.baseUrl, warning)).status).toBe(202);
       const notice = await noticeOf('Redis hit rate 62% (detach)');
       expect((await pick(await clickAdd(notice), incident.id)).status).toBe(200);
-      const added = await bot.fake.waitFor(
-        'chat.postMessage',
-        (c) => c.args.channel === incident.channel_id && json(c.args).includes('added the warning alert'),
-      );
+      const added = await toldAdded(incident.channel_id);
       const card = () => json(bot.fake.message(incident.channel_id, incident.card_ts)?.blocks);
       await waitUntil('the card to show it', async () => card().includes('Redis hit rate 62%'));
       const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
