@@ -1296,6 +1296,35 @@ describe('alerts open and track incidents', () => {
       expect(card()).toContain('Redis hit rate 61%');
     });
 
+    it('two people adding one alert to two incidents at once: one of them has it, the other is told where it is', async () => {
+      const first = await typedIncident('Search results empty (race one)');
+      const second = await typedIncident('Search results empty (race two)');
+      const warning = { source: 'race-metrics', key: 'es-heap', level: 'warning', summary: 'ES heap 91% (race)' };
+      expect((await post(bot.baseUrl, warning)).status).toBe(202);
+      const notice = await noticeOf('ES heap 91% (race)');
+      const [a, b] = [await clickAdd(notice), await clickAdd(notice)];
+      const sent = await Promise.all([pick(a, first.id), pick(b, second.id)]);
+      expect(sent.map((r) => r.status)).toEqual([200, 200]);
+      // One alert incident, in one of them; the channel of that one only is told.
+      await waitUntil('the answers', async () => {
+        const calls = json(bot.fake.calls);
+        return calls.includes('Added the alert to incident #') && calls.includes('This alert is already in incident #');
+      });
+      const { rows } = await bot.db.query<{ incident_id: number }>(
+        `SELECT incident_id FROM alert_incidents WHERE source = 'race-metrics'`,
+      );
+      expect(rows).toHaveLength(1);
+      const winner = rows[0]!.incident_id === first.id ? first : second;
+      const loser = winner === first ? second : first;
+      await toldAdded(winner.channel_id);
+      await sleep(300);
+      expect(
+        bot.fake
+          .callsTo('chat.postMessage')
+          .filter((c) => c.args.channel === loser.channel_id && json(c.args).includes('added the warning alert')),
+      ).toHaveLength(0);
+    });
+
     it('refuses what it cannot do with what to do instead', async () => {
       // No incident open that the person may see: told to declare one instead.
       const { rows: open } = await bot.db.query<{ id: number; status: string }>(
