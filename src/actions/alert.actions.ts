@@ -1,6 +1,7 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { noteIncident } from '../audit/request-context.js';
 import { TITLE_MAX } from '../commands/subcommands.js';
+import { NOT_ATTACHED } from '../incidents/alert-attach.js';
 import { DomainError } from '../incidents/errors.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo } from '../slack/handle.js';
@@ -78,8 +79,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       { ack: () => ack(), deps, logger, tell },
       async () => {
         const id = attachedRef.decode(action.value);
-        if (!id)
-          throw new DomainError('not_attached', 'Those alerts are no longer in this incident: nothing was taken out.');
+        if (!id) throw new DomainError('not_attached', NOT_ATTACHED);
         const r = await deps.alerts.detach(id, body.user.id);
         noteIncident(r.incident.id);
         await tell(renderDetachedReply(r.incident, r.alerts));

@@ -12,10 +12,18 @@ import { lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { insertEvents } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
-import { isOpen } from './alert-rows.js';
-import { alertEvents } from './alert-steps.js';
+import { alertEvents, isOpen } from './alert-rows.js';
 import { DomainError } from './errors.js';
 import type { Incident } from './types.js';
+
+/** Said when alerts taken out of an incident are not (or no longer) in it by hand. */
+export const NOT_ATTACHED = 'Those alerts are no longer in this incident: nothing was taken out.';
+
+/** The alerts as a timeline note names them: `the warning alert DiskFull`, or `3 alerts`. */
+const named = (alerts: readonly AlertRow[]) => {
+  const first = alerts[0];
+  return alerts.length === 1 && first ? `the ${first.level} alert ${first.name}` : `${alerts.length} alerts`;
+};
 
 /** What adding an alert to an incident did: added (with its group's alerts), or found it in an incident meanwhile. */
 export type Attached =
@@ -56,9 +64,12 @@ export async function attachToIncident(
     const ids = [...new Set([alert.id, ...loose.map((a) => a.id)])];
     await linkAlerts(tx, new Map(ids.map((a) => [a, id])));
     const alerts = await alertsOfAlertIncident(tx, id);
-    const what = alerts.length === 1 ? `the ${alert.level} alert ${alert.name}` : `${alerts.length} alerts`;
     await insertEvents(tx, incident.id, [
-      { kind: 'note', actorId: userId, details: { text: `Added ${what} of ${alert.source} to this incident` } },
+      {
+        kind: 'note',
+        actorId: userId,
+        details: { text: `Added ${named(alerts)} of ${alert.source} to this incident` },
+      },
       ...alertEvents(alerts),
     ]);
     return { kind: 'attached', alertIncident: id, alerts, lead: alert };
@@ -79,8 +90,7 @@ export async function detachFromIncident(
 ): Promise<{ incidentId: number; alerts: AlertRow[] }> {
   return db.transaction(async (tx) => {
     const seen = await getAlertIncident(tx, alertIncidentId);
-    if (!seen?.attachedBy || seen.incidentId === null)
-      throw new DomainError('not_attached', 'Those alerts are no longer in this incident: nothing was taken out.');
+    if (!seen?.attachedBy || seen.incidentId === null) throw new DomainError('not_attached', NOT_ATTACHED);
     await lockGroup(tx, seen.source, seen.groupKey);
     const incident = await getIncident(tx, seen.incidentId);
     if (!incident || incident.status === 'resolved')
@@ -89,16 +99,13 @@ export async function detachFromIncident(
         'This incident is resolved: the alerts added to it stay on its record. Reopen it first to take them out.',
       );
     const alerts = await alertsOfAlertIncident(tx, alertIncidentId);
-    if (!(await deleteAttached(tx, alertIncidentId)))
-      throw new DomainError('not_attached', 'Those alerts are no longer in this incident: nothing was taken out.');
-    const first = alerts[0];
-    const what = alerts.length === 1 && first ? `the ${first.level} alert ${first.name}` : `${alerts.length} alerts`;
+    if (!(await deleteAttached(tx, alertIncidentId))) throw new DomainError('not_attached', NOT_ATTACHED);
     await insertEvents(tx, incident.id, [
       {
         kind: 'note',
         actorId: userId,
         details: {
-          text: `Took ${what} of ${seen.source} out of this incident (added by mistake)`,
+          text: `Took ${named(alerts)} of ${seen.source} out of this incident (added by mistake)`,
           // Their firing stays on the timeline; the post-mortem does not take it for the incident's detection.
           alertsTakenOut: alerts.map((a) => a.id),
         },

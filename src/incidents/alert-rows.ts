@@ -264,3 +264,12 @@ export function alertEventDetails(a: AlertRow): Record<string, unknown> {
     ...(a.status === 'resolved' && a.endsAt ? { endsAt: a.endsAt.toISOString() } : {}),
   };
 }
+
+/** Each alert's firing on an incident's timeline (and its resolution, for one resolved already). */
+export const alertEvents = (alerts: readonly AlertRow[]) =>
+  alerts.flatMap((a) => [
+    { kind: 'alert_fired' as const, actorId: null, details: alertEventDetails({ ...a, status: 'firing' }) },
+    ...(a.status === 'resolved'
+      ? [{ kind: 'alert_resolved' as const, actorId: null, details: alertEventDetails(a) }]
+      : []),
+  ]);

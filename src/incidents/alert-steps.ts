@@ -19,7 +19,7 @@ import { insertEvents } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
-import { alertEventDetails } from './alert-rows.js';
+import { alertEvents } from './alert-rows.js';
 import type { AlertNoticeView, AlertRule, AlertStep, OfferClosed } from './alert-types.js';
 import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
@@ -49,15 +49,6 @@ export class NotYet extends Error {
     super(message);
   }
 }
-
-/** Each alert's firing on an incident's timeline (and its resolution, for one resolved already). */
-export const alertEvents = (alerts: readonly AlertRow[]) =>
-  alerts.flatMap((a) => [
-    { kind: 'alert_fired' as const, actorId: null, details: alertEventDetails({ ...a, status: 'firing' }) },
-    ...(a.status === 'resolved'
-      ? [{ kind: 'alert_resolved' as const, actorId: null, details: alertEventDetails(a) }]
-      : []),
-  ]);
 
 /**
  * What a recorded delivery does outside the database, step by step (AlertStep): declare an alert incident through the
@@ -369,6 +360,8 @@ export class AlertSteps {
     const rule = lead.rule ? this.rules.get(lead.rule) : undefined;
     const ai = inIncident?.alertIncidentId ? await getAlertIncident(this.db, inIncident.alertIncidentId) : null;
     const incident = ai?.incidentId ? await getIncident(this.db, ai.incidentId) : null;
+    // Added to an incident already open (Add to incident), rather than declared from the notice.
+    const attached = ai?.attachedBy ? { attached: true as const } : {};
     return {
       alert: lead,
       ...(shown.total > 1 || lead.noticeLeftOut > 0
@@ -387,12 +380,12 @@ export class AlertSteps {
       declared: !incident
         ? null
         : incident.private
-          ? { private: true, ...(ai?.attachedBy ? { attached: true as const } : {}) }
+          ? { private: true, ...attached }
           : {
               number: incident.number,
               channelId: incident.channelId,
               by: ai?.declaredBy ?? incident.reporterId,
-              ...(ai?.attachedBy ? { attached: true as const } : {}),
+              ...attached,
             },
     };
   }

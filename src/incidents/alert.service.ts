@@ -659,11 +659,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   > {
     const alert = await getAlert(this.db, alertId);
     if (!alert) return null;
-    const ai = alert.alertIncidentId ? await getAlertIncident(this.db, alert.alertIncidentId) : null;
-    if (ai?.incidentId && ai.state === 'declared' && ai.incidentStatus !== 'resolved') {
-      const incident = await getIncident(this.db, ai.incidentId);
-      if (incident) return { kind: 'declared', incident };
-    }
+    const incident = await this.openIncidentOf(alert);
+    if (incident) return { kind: 'declared', incident };
     const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
     // Declared, it takes every firing alert of its group not in an incident: the form says how many.
     const loose = (await looseAlertsOfGroup(this.db, alert.source, alert.groupKey)).filter((a) => a.id !== alert.id);
@@ -754,10 +751,10 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     | { kind: 'declared'; incident: Incident }
     | null
   > {
-    const form = await this.declareForm(alertId);
-    if (!form || form.kind === 'declared') return form;
     const alert = await getAlert(this.db, alertId);
     if (!alert) return null;
+    const incident = await this.openIncidentOf(alert);
+    if (incident) return { kind: 'declared', incident };
     const open = await this.incidents.listOpen(teamId, userId, ATTACH_CHOICES_MAX);
     return { kind: 'choose', alert, incidents: open.incidents, total: open.total };
   }
@@ -806,9 +803,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     const incident = await getIncident(this.db, r.incidentId);
     if (!incident) throw new DomainError('alert_not_found', 'That incident is no longer recorded.');
     // Each notice showing one of them is live again, with its buttons.
-    const leads = new Set(r.alerts.filter((a) => a.noticePlanned).map((a) => a.noticeLead ?? a.id));
-    for (const lead of leads)
-      await this.steps.notice(lead).catch((err) => this.log.warn('could not update the alert notice', err));
+    await this.refreshNotices(r.alerts);
     await this.steps
       .run({ kind: 'card', alertIncident: alertIncidentId, incident: incident.id })
       .catch((err) => this.log.warn(`could not refresh the card of incident ${incident.id}`, err));
@@ -820,15 +815,24 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
 
   /** Every notice showing an alert of `alert`'s group that joined `incidentId` (its own, older ones) says where. */
   private async noticesOf(alert: AlertRow, incidentId: number): Promise<void> {
-    const leads = new Set<number>();
     const joined = [alert];
     for (const ai of await alertIncidentsOf(this.db, incidentId))
       joined.push(...(await alertsOfAlertIncident(this.db, ai.id)));
-    for (const a of joined)
-      if (a.noticePlanned && a.source === alert.source && a.groupKey === alert.groupKey)
-        leads.add(a.noticeLead ?? a.id);
+    await this.refreshNotices(joined.filter((a) => a.source === alert.source && a.groupKey === alert.groupKey));
+  }
+
+  /** The notices showing these alerts (each once, by its lead), as the alerts are now. */
+  private async refreshNotices(alerts: readonly AlertRow[]): Promise<void> {
+    const leads = new Set(alerts.filter((a) => a.noticePlanned).map((a) => a.noticeLead ?? a.id));
     for (const lead of leads)
       await this.steps.notice(lead).catch((err) => this.log.warn('could not update the alert notice', err));
+  }
+
+  /** The open incident an alert is in (declared, not resolved); null when it is in none. */
+  private async openIncidentOf(alert: AlertRow): Promise<Incident | null> {
+    const ai = alert.alertIncidentId ? await getAlertIncident(this.db, alert.alertIncidentId) : null;
+    if (!ai?.incidentId || ai.state !== 'declared' || ai.incidentStatus === 'resolved') return null;
+    return getIncident(this.db, ai.incidentId);
   }
 }
 

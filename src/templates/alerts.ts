@@ -290,18 +290,22 @@ export function renderOutranked(i: Incident, v: OutrankedView): Message {
   };
 }
 
+/** Alerts of one group, as a channel message names them: `the warning alert *DiskFull* (prom)`, `3 alerts of prom`. */
+function alertsNamed(alerts: readonly AlertView[]): string {
+  const first = alerts[0];
+  const source = first ? mrkdwnClip(first.source, 40) : '';
+  return alerts.length === 1 && first
+    ? `the ${first.level} alert *${mrkdwnClip(first.name, 80)}* (${source})`
+    : `${alerts.length} alerts${source ? ` of ${source}` : ''}`;
+}
+
 /**
  * In an incident's channel: someone added alerts to it from their notice (Add to incident): who, which (the first few
  * lines, then how many more), and that their repeats and resolution show on the card from now on. Pure.
  */
 export function renderAttached(by: string, alerts: readonly AlertView[], alertIncident: number): Message {
   const first = alerts[0];
-  const source = first ? mrkdwnClip(first.source, 40) : '';
-  const what =
-    alerts.length === 1 && first
-      ? `the ${first.level} alert *${mrkdwnClip(first.name, 80)}* (${source})`
-      : `${alerts.length} alerts of ${source}`;
-  const head = `:link: ${mention(by)} added ${what} to this incident. The card shows ${alerts.length === 1 ? 'it' : 'them'} with the others, as ${alerts.length === 1 ? 'it fires or resolves' : 'they fire or resolve'}; \`/incident alerts\` lists every one.`;
+  const head = `:link: ${mention(by)} added ${alertsNamed(alerts)} to this incident. The card shows ${alerts.length === 1 ? 'it' : 'them'} with the others, as ${alerts.length === 1 ? 'it fires or resolves' : 'they fire or resolve'}; \`/incident alerts\` lists every one.`;
   const telling = tellingLabels(alerts);
   const { blocks: lines, shown } = packLines(
     alerts.map((a) => alertLine(a, telling(a))),
@@ -328,12 +332,7 @@ export function renderAttached(by: string, alerts: readonly AlertView[], alertIn
 
 /** In an incident's channel: someone took alerts added by hand out of it again (see renderAttached). Pure. */
 export function renderDetached(by: string, alerts: readonly AlertView[]): Message {
-  const first = alerts[0];
-  const what =
-    alerts.length === 1 && first
-      ? `the ${first.level} alert *${mrkdwnClip(first.name, 80)}* (${mrkdwnClip(first.source, 40)})`
-      : `${alerts.length} alerts${first ? ` of ${mrkdwnClip(first.source, 40)}` : ''}`;
-  const text = `:leftwards_arrow_with_hook: ${mention(by)} took ${what} out of this incident: ${alerts.length === 1 ? 'it is' : 'they are'} in no incident again, and ${alerts.length === 1 ? 'its' : 'their'} notice in the incidents channel offers *Declare incident* and *Add to an open incident* again.`;
+  const text = `:leftwards_arrow_with_hook: ${mention(by)} took ${alertsNamed(alerts)} out of this incident: ${alerts.length === 1 ? 'it is' : 'they are'} in no incident again, and ${alerts.length === 1 ? 'its' : 'their'} notice in the incidents channel offers *Declare incident* and *Add to an open incident* again.`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
