@@ -23,7 +23,6 @@ import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js'
 import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js';
 import type { Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
-import { isPrivateIncident } from '../store/incident.repo.js';
 import type { MaintenanceWindows } from './alert-ports.js';
 import {
   alertEventDetails,
@@ -205,8 +204,11 @@ export class AlertRecorder {
     const sum = await keepGroupTruncated(tx, ai.id, last, last.truncated);
     if (sum === null) return;
     if (own) batch.own.set(group, { ...own, truncated: sum });
-    const source = batch.sources.get(last.source);
-    if (source?.latest?.id === ai.id) source.latest = { ...source.latest, truncated: sum };
+    const latest = batch.sources.get(last.source)?.latest;
+    for (const side of ['public', 'private'] as const) {
+      const kept = latest?.[side];
+      if (latest && kept?.id === ai.id) latest[side] = { ...kept, truncated: sum };
+    }
     if (!changes.changed.has(ai.id)) changes.changed.set(ai.id, ai);
     changes.major.add(ai.id);
     if (ai.state === 'declared' && ai.incidentId !== null) changes.cards.set(ai.id, ai.incidentId);
@@ -215,9 +217,10 @@ export class AlertRecorder {
   /** The open alert incident a group's alerts joined (a storm's), as the batch last saw it; null when none. */
   private joined(d: DeliveryRow, batch: Batch): AlertIncidentRow | null {
     const latest = batch.sources.get(d.source)?.latest;
+    const kept = [latest?.public, latest?.private];
     for (const a of d.alerts) {
       const ai = batch.latest.get(alertKey(identity(d, a.fingerprint)))?.alertIncident;
-      if (ai && isOpen(ai)) return latest?.id === ai.id ? latest : ai;
+      if (ai && isOpen(ai)) return kept.find((k) => k?.id === ai.id) ?? ai;
     }
     return null;
   }
@@ -475,28 +478,36 @@ export class AlertRecorder {
       source = { opened: await countRecentAlertIncidents(tx, d.source, STORM_WINDOW_MS) };
       batch.sources.set(d.source, source);
     }
+    // A security alert joins only a private incident (on a public one its summary would be on the card for all), and
+    // any other alert only a public one (in a private one it would be hidden from all but its few members).
+    const side = this.sensitive(groupTitle(lead.map((t) => t.alert))) ? 'private' : 'public';
     if (source.opened >= this.maxIncidents) {
-      source.latest ??= await latestOpenAlertIncidentOfSource(tx, d.source, STORM_WINDOW_MS);
-      const latest = source.latest;
-      // A security alert joins only a private incident: on a public one its summary would be on the card for all.
-      const apart =
-        latest !== null &&
-        this.sensitive(groupTitle(lead.map((t) => t.alert))) &&
-        !(await isPrivateIncident(tx, latest.incidentId));
-      if (latest && !apart) {
+      source.latest ??= {};
+      if (source.latest[side] === undefined) {
+        source.latest[side] = await latestOpenAlertIncidentOfSource(
+          tx,
+          d.source,
+          STORM_WINDOW_MS,
+          // Not declared yet: private as its title will make it.
+          (ai, isPrivate) => (isPrivate ?? this.sensitive(ai.title)) === (side === 'private'),
+        );
+      }
+      const latest = source.latest[side];
+      if (latest) {
         if (!latest.storm) {
           await markStorm(tx, latest.id);
           // Said once, when the storm starts: people watching the incidents channel see only the incidents it opened.
           plan.push({ kind: 'storm', alertIncident: latest.id, source: d.source, maxIncidents: this.maxIncidents });
         }
-        source.latest = { ...latest, storm: true };
+        const joined = { ...latest, storm: true };
+        source.latest[side] = joined;
         // Opened by this recording: its title counts the alerts it is declared with.
         retitle(
           batch,
           latest.id,
           lead.map((t) => t.alert),
         );
-        return { ai: source.latest, group: false, created: false };
+        return { ai: joined, group: false, created: false };
       }
       // Nothing open to join (or nothing private for a security alert): a new incident all the same, for no critical
       // alert goes without one.
@@ -535,7 +546,7 @@ export class AlertRecorder {
     batch.own.set(group, ai);
     batch.opened.set(id, { lead: lead.map((t) => t.alert), retitled: false });
     source.opened += 1;
-    source.latest = ai;
+    source.latest = { ...source.latest, [side]: ai };
     return { ai, group: true, created: true };
   }
 }

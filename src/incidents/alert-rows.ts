@@ -102,7 +102,11 @@ export interface Batch {
    * latest open one once known (what a storm joins). Read once, after the lock, then kept as the batch opens more:
    * nobody else opens one while the lock is held.
    */
-  sources: Map<string, { opened: number; latest?: AlertIncidentRow | null }>;
+  sources: Map<
+    string,
+    // The latest open one of each side: a security alert joins only a private incident, any other a public one.
+    { opened: number; latest?: { public?: AlertIncidentRow | null; private?: AlertIncidentRow | null } }
+  >;
   /**
    * Alert incidents this recording opened, by id: the alerts that opened them and those a storm sent to them in the
    * same recording (what their title counts: see retitle); written with the batch's other changes (flush).

@@ -150,14 +150,23 @@ export async function latestOpenAlertIncidentOfSource(
   q: Queryable,
   source: string,
   stormWindowMs: number,
+  /** Whether one may be joined: its row, and whether its incident is private (null: not declared yet). Default: any. */
+  fits: (ai: AlertIncidentRow, isPrivate: boolean | null) => boolean = () => true,
 ): Promise<AlertIncidentRow | null> {
-  const { rows } = await q.query<AlertIncidentDbRow>(
-    `${AI_SELECT} WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN}
+  // The latest few: a source has few open incidents (storm control), and the one wanted is among the latest.
+  const { rows } = await q.query<AlertIncidentDbRow & { incident_private: boolean | null }>(
+    `SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status, i.private AS incident_private
+     FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id
+     WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN}
      ORDER BY (ai.storm AND ai.created_at > clock_timestamp() - make_interval(secs => $2)) DESC,
-       ai.state = 'declaring' DESC, i.number DESC NULLS FIRST, ai.id DESC LIMIT 1`,
+       ai.state = 'declaring' DESC, i.number DESC NULLS FIRST, ai.id DESC LIMIT 50`,
     [source, ms(stormWindowMs)],
   );
-  return rows[0] ? toAlertIncident(rows[0]) : null;
+  for (const r of rows) {
+    const ai = toAlertIncident(r);
+    if (fits(ai, r.incident_private ?? null)) return ai;
+  }
+  return null;
 }
 
 /** Incidents the bot opened from a source's alerts in the last `windowMs` (given up ones do not count). */

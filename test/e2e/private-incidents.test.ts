@@ -616,4 +616,35 @@ describe('a storm of alerts with a security alert in it', () => {
     );
     expect(posted).not.toContain('Suspicious login');
   }, 30_000);
+
+  it('past the cap, an ordinary alert joins the public incident and not the later private one (hidden there from everyone else); a security alert joins the private one', async () => {
+    const before = await incidentsOfSource(bot.db, 'edge');
+    expect(before).toHaveLength(2);
+    const [open, secret] = before;
+    await post({
+      source: 'edge',
+      key: 'payments',
+      metric: 'payments_5xx',
+      summary: 'Payments API returning 503 for all customers',
+    });
+    await post({
+      source: 'edge',
+      key: 'vpn-logins',
+      metric: 'vpn_logins',
+      summary: 'Suspicious login attempts on the VPN',
+    });
+    await inboxDone(bot.db);
+    await sleep(500);
+    expect(await incidentsOfSource(bot.db, 'edge')).toHaveLength(2);
+    const incidentOf = async (key: string) => {
+      const { rows } = await bot.db.query<{ incident_id: number }>(
+        `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+         WHERE a.source = 'edge' AND a.fingerprint = $1`,
+        [key],
+      );
+      return rows.map((r) => Number(r.incident_id));
+    };
+    expect(await incidentOf('payments')).toEqual([open!.id]);
+    expect(await incidentOf('vpn-logins')).toEqual([secret!.id]);
+  }, 30_000);
 });
