@@ -711,13 +711,15 @@ export async function linkAlerts(q: Queryable, links: ReadonlyMap<number, number
   );
 }
 
-/** The firing alerts of a group not in an open alert incident (a person declaring from one takes them all). */
+/**
+ * The firing alerts of a group in no incident (a person declaring from one takes them all): one whose declaring failed
+ * is in none; one still firing in an incident resolved meanwhile stays on that incident's record.
+ */
 export async function looseAlertsOfGroup(q: Queryable, source: string, groupKey: string): Promise<AlertRow[]> {
   const { rows } = await q.query<AlertDbRow>(
-    `SELECT a.* FROM alerts a
-     LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id LEFT JOIN incidents i ON i.id = ai.incident_id
+    `SELECT a.* FROM alerts a LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id
      WHERE a.source = $1 AND a.group_key = $2 AND a.status = 'firing'
-       AND (a.alert_incident_id IS NULL OR NOT ${AI_OPEN})
+       AND (a.alert_incident_id IS NULL OR ai.state = 'failed')
        AND a.id = (SELECT max(b.id) FROM alerts b WHERE b.source = a.source AND b.format = a.format AND b.fingerprint = a.fingerprint)`,
     [source, groupKey],
   );

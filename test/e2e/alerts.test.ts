@@ -1296,6 +1296,59 @@ describe('alerts open and track incidents', () => {
       expect(card()).toContain('Redis hit rate 61%');
     });
 
+    it('an alert still firing in a resolved incident stays on its record when a new alert of its group is added elsewhere', async () => {
+      const first = await typedIncident('Replica lag on EU (kept)');
+      const second = await typedIncident('Replica lag on EU again (kept)');
+      const startsAt = new Date(Date.now() - 60_000).toISOString();
+      const lag = (n: number) => ({
+        status: 'firing',
+        labels: { alertname: 'ReplicaLag', severity: 'warning', instance: `db-${n}` },
+        annotations: { summary: `Replica lag 30s on db-${n} (kept)` },
+        startsAt,
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: `lag-${n}`,
+      });
+      const group = (alerts: unknown[]) => ({
+        receiver: 'incident-bot',
+        status: 'firing',
+        alerts,
+        groupLabels: { alertname: 'ReplicaLag' },
+        commonLabels: { alertname: 'ReplicaLag', severity: 'warning' },
+        commonAnnotations: {},
+        externalURL: 'http://alertmanager.example:9093',
+        version: '4',
+        groupKey: '{}:{alertname="ReplicaLag"}',
+        truncatedAlerts: 0,
+      });
+      const hook = '/hooks/alertmanager?source=kept-am';
+      expect((await postAlerts(bot.baseUrl, hook, group([lag(1)]))).status).toBe(202);
+      expect((await pick(await clickAdd(await noticeOf('Replica lag 30s on db-1 (kept)')), first.id)).status).toBe(200);
+      await toldAdded(first.channel_id);
+      await bot.command('resolve lag gone by hand', { channel_id: first.channel_id });
+      await waitUntil('the resolution', async () => {
+        const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
+          first.id,
+        ]);
+        return rows[0]?.status === 'resolved';
+      });
+      // Alertmanager's next delivery: db-1 the same firing (its start unchanged), and a new db-2 on a notice of its own.
+      expect((await postAlerts(bot.baseUrl, hook, group([lag(1), lag(2)]))).status).toBe(202);
+      await inboxDone(bot.db);
+      const view = await clickAdd(await noticeOf('Replica lag 30s on db-2 (kept)'));
+      expect(json(view.blocks)).not.toContain('on db-1 (kept)');
+      expect((await pick(view, second.id)).status).toBe(200);
+      await toldAdded(second.channel_id);
+      const { rows } = await bot.db.query<{ fingerprint: string; incident_id: number }>(
+        `SELECT a.fingerprint, ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+         WHERE a.source = 'kept-am' ORDER BY a.fingerprint`,
+      );
+      expect(rows.map((r) => [r.fingerprint, Number(r.incident_id)])).toEqual([
+        ['lag-1', first.id],
+        ['lag-2', second.id],
+      ]);
+    });
+
     it('two people adding one alert to two incidents at once: one of them has it, the other is told where it is', async () => {
       const first = await typedIncident('Search results empty (race one)');
       const second = await typedIncident('Search results empty (race two)');
