@@ -7,6 +7,7 @@ import {
   insertAlertIncident,
   linkAlerts,
   looseAlertsOfGroup,
+  planNotice,
 } from '../store/alert.repo.js';
 import { lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
@@ -98,8 +99,18 @@ export async function detachFromIncident(
         'incident_resolved',
         'This incident is resolved: the alerts added to it stay on its record. Reopen it first to take them out.',
       );
-    const alerts = await alertsOfAlertIncident(tx, alertIncidentId);
+    const taken = await alertsOfAlertIncident(tx, alertIncidentId);
     if (!(await deleteAttached(tx, alertIncidentId))) throw new DomainError('not_attached', NOT_ATTACHED);
+    // One that joined the incident after it was added (a later alert of its group) has no notice yet: it gets one (its
+    // group's live notice, or one of its own), as the message saying they were taken out tells.
+    const alerts: AlertRow[] = [];
+    for (const a of taken) {
+      if (a.noticePlanned || a.status !== 'firing') alerts.push(a);
+      else {
+        const lead = await planNotice(tx, a);
+        alerts.push({ ...a, noticePlanned: true, noticeLead: lead === a.id ? null : lead });
+      }
+    }
     await insertEvents(tx, incident.id, [
       {
         kind: 'note',

@@ -7,10 +7,12 @@ import {
   alertsOfNotice,
   getAlert,
   getAlertIncident,
+  hasResolveOffer,
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
   recordNotice,
   recordResolveOffer,
+  setAllResolved,
   takeResolveOffers,
 } from '../store/alert.repo.js';
 import { groupLockKey, sourceLockKey } from '../store/alert-lock.repo.js';
@@ -484,8 +486,33 @@ export class AlertSteps {
     // The offer above loses its button first, then the channel is told why.
     // Whichever of its alert incidents' resolving made the offer (one people added may have been the last).
     const offers = await takeResolveOffers(this.db, { incident: incident.id });
+    // No offer stands (one closed when a firing alert was added, or never posted): nothing to say no longer stands.
+    if (offers.length === 0) return;
     await this.closeOffers(incident, offers, { kind: 'fired_again', at: new Date() });
     await this.chat.tellFiredAgain(incident, view);
+  }
+
+  /**
+   * People changed which alerts an incident opened from alerts holds (Add to an open incident, Take it out): whether
+   * every alert of it has resolved may have changed with them. One that fires among those added: an offer to resolve
+   * standing no longer does (said in place). None firing once some were taken out: offered to resolve (or resolved, as
+   * its opening row says), as when its last alert resolves, unless an offer stands already.
+   */
+  async alertsChangedByHand(incidentId: number): Promise<void> {
+    const ais = await alertIncidentsOf(this.db, incidentId);
+    const opening = ais.find((o) => !o.attachedBy);
+    if (!opening) return;
+    const view = await this.cards.view(incidentId);
+    const incident = await getIncident(this.db, incidentId);
+    if (!view || !incident || incident.status === 'resolved') return;
+    if (view.firing > 0) {
+      const offers = await takeResolveOffers(this.db, { incident: incidentId });
+      await this.closeOffers(incident, offers, { kind: 'added', at: new Date() });
+      return;
+    }
+    if (view.total === 0 || (await hasResolveOffer(this.db, incidentId))) return;
+    if (!opening.allResolvedAt) await setAllResolved(this.db, opening.id, true);
+    await this.allResolved(opening.id);
   }
 }
 

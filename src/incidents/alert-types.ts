@@ -287,4 +287,8 @@ export interface HeartbeatView {
 }
 
 /** Why an offer to resolve no longer stands: an alert of the incident fired again, or the incident was resolved. */
-export type OfferClosed = { kind: 'fired_again'; at: Date } | { kind: 'resolved'; by: string | null; at: Date };
+export type OfferClosed =
+  | { kind: 'fired_again'; at: Date }
+  /** A person added an alert that fires to the incident (Add to an open incident). */
+  | { kind: 'added'; at: Date }
+  | { kind: 'resolved'; by: string | null; at: Date };

@@ -791,6 +791,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     await this.steps
       .tellAttached(incident, input.userId, r.alerts, r.alertIncident)
       .catch((err) => this.log.warn(`could not tell incident ${incident.id}'s channel of the alerts added`, err));
+    await this.steps
+      .alertsChangedByHand(incident.id)
+      .catch((err) => this.log.warn(`could not update the offer to resolve incident ${incident.id}`, err));
     return { kind: 'attached', incident, alerts: r.alerts.length };
   }
 
@@ -810,6 +813,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     await this.steps
       .tellDetached(incident, userId, r.alerts)
       .catch((err) => this.log.warn(`could not tell incident ${incident.id}'s channel of the alerts taken out`, err));
+    await this.steps
+      .alertsChangedByHand(incident.id)
+      .catch((err) => this.log.warn(`could not offer to resolve incident ${incident.id}`, err));
     return { incident, alerts: r.alerts.length };
   }
 

@@ -300,6 +300,15 @@ export async function setAllResolved(q: Queryable, id: number, resolved: boolean
   );
 }
 
+/** Whether an offer to resolve an incident (every alert resolved, with Resolve incident) stands in its channel. */
+export async function hasResolveOffer(q: Queryable, incidentId: number): Promise<boolean> {
+  const { rows } = await q.query(
+    'SELECT 1 FROM alert_incidents WHERE incident_id = $1 AND offer_ts IS NOT NULL LIMIT 1',
+    [incidentId],
+  );
+  return rows.length > 0;
+}
+
 /** Where an alert incident's offer to resolve (every alert resolved, with Resolve incident) was posted. */
 export async function recordResolveOffer(
   q: Queryable,

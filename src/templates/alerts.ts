@@ -664,7 +664,9 @@ export function renderResolveOfferClosed(i: Incident, why: OfferClosed): Message
   const now =
     why.kind === 'resolved'
       ? `:white_check_mark: The incident was *resolved*${why.by ? ` by ${mention(why.by)}` : ''} ${at(why.at)}.`
-      : `:fire: An alert fired again ${at(why.at)}: the incident is not over, so this offer no longer stands.`;
+      : why.kind === 'added'
+        ? `:link: A firing alert was added to this incident ${at(why.at)}: the incident is not over, so this offer no longer stands.`
+        : `:fire: An alert fired again ${at(why.at)}: the incident is not over, so this offer no longer stands.`;
   return {
     text: `Every alert of incident #${i.number} had resolved.`,
     blocks: [

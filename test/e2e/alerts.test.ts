@@ -1219,6 +1219,71 @@ describe('alerts open and track incidents', () => {
       await waitUntil('the offer', async () => offers().length === 1);
     });
 
+    it('a firing alert added after the offer to resolve: the offer no longer stands, said in place; the opener firing again is not told as a second alert firing again', async () => {
+      const critical = { source: 'offer-open', key: 'api-5xx', summary: 'API 5xx above 10% (offer-open)' };
+      expect((await post(bot.baseUrl, critical)).status).toBe(202);
+      const incident = await one('offer-open');
+      await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'offer-open'))[0]?.card_ts);
+      expect((await post(bot.baseUrl, { ...critical, status: 'resolved' })).status).toBe(202);
+      const offer = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) =>
+          c.args.channel === incident.channel_id && json(c.args).includes('Every alert of this incident has resolved'),
+      );
+      const warning = { source: 'offer-side', key: 'queue', level: 'warning', summary: 'Queue depth 950 (offer-side)' };
+      expect((await post(bot.baseUrl, warning)).status).toBe(202);
+      expect((await pick(await clickAdd(await noticeOf('Queue depth 950 (offer-side)')), incident.id)).status).toBe(
+        200,
+      );
+      await toldAdded(incident.channel_id);
+      const offerNow = () => json(bot.fake.message(incident.channel_id, offer.response!.ts)?.blocks);
+      await waitUntil('the offer closed', async () => !offerNow().includes(ACTION.resolve));
+      expect(offerNow()).toContain('A firing alert was added to this incident');
+      // The alert that opened it fires again: no offer stood, so nothing says one no longer stands.
+      expect((await post(bot.baseUrl, critical)).status).toBe(202);
+      await inboxDone(bot.db);
+      await sleep(800);
+      expect(
+        bot.fake
+          .callsTo('chat.postMessage')
+          .filter((c) => c.args.channel === incident.channel_id && json(c.args).includes('fire again')),
+      ).toHaveLength(0);
+    });
+
+    it('the only firing alert taken out of an incident opened from alerts, whose own alerts resolved: offered to resolve', async () => {
+      const critical = { source: 'offer-out', key: 'api-5xx', summary: 'API 5xx above 10% (offer-out)' };
+      expect((await post(bot.baseUrl, critical)).status).toBe(202);
+      const incident = await one('offer-out');
+      await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'offer-out'))[0]?.card_ts);
+      const warning = {
+        source: 'offer-out-side',
+        key: 'queue',
+        level: 'warning',
+        summary: 'Queue depth 990 (offer-out)',
+      };
+      expect((await post(bot.baseUrl, warning)).status).toBe(202);
+      expect((await pick(await clickAdd(await noticeOf('Queue depth 990 (offer-out)')), incident.id)).status).toBe(200);
+      const added = await toldAdded(incident.channel_id);
+      expect((await post(bot.baseUrl, { ...critical, status: 'resolved' })).status).toBe(202);
+      await inboxDone(bot.db);
+      await sleep(500);
+      const offers = () =>
+        bot.fake
+          .callsTo('chat.postMessage')
+          .filter((c) => c.args.channel === incident.channel_id && json(c.args).includes('has resolved'));
+      expect(offers()).toHaveLength(0);
+      const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
+      await bot.click({
+        channelId: incident.channel_id,
+        messageTs: added.response!.ts,
+        actionId: ACTION.detachAlerts,
+        blockId: row.block_id,
+        value: row.elements[0].value,
+      });
+      await waitUntil('the offer', async () => offers().length === 1);
+      expect(json(offers()[0]!.args)).toContain(ACTION.resolve);
+    });
+
     it('added by mistake, taken out again from the message that said so: in no incident, its notice live again', async () => {
       const incident = await typedIncident('Login page slow in APAC');
       const warning = {
@@ -1347,6 +1412,66 @@ describe('alerts open and track incidents', () => {
         ['lag-1', first.id],
         ['lag-2', second.id],
       ]);
+    });
+
+    it('a group taken out again, with an alert that joined after it was added: that alert is on the notice too', async () => {
+      const incident = await typedIncident('Queue workers lagging (group out)');
+      const startsAt = new Date(Date.now() - 60_000).toISOString();
+      const queue = (n: string, status = 'firing') => ({
+        status,
+        labels: { alertname: 'QueueLag', severity: 'warning', queue: `q-${n}` },
+        annotations: { summary: `Queue q-${n} lagging (group out)` },
+        startsAt,
+        endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
+        generatorURL: '',
+        fingerprint: `queue-${n}`,
+      });
+      const group = (alerts: unknown[]) => ({
+        receiver: 'incident-bot',
+        status: 'firing',
+        alerts,
+        groupLabels: { alertname: 'QueueLag' },
+        commonLabels: { alertname: 'QueueLag', severity: 'warning' },
+        commonAnnotations: {},
+        externalURL: 'http://alertmanager.example:9093',
+        version: '4',
+        groupKey: '{}:{alertname="QueueLag"}',
+        truncatedAlerts: 0,
+      });
+      const hook = '/hooks/alertmanager?source=group-out';
+      expect((await postAlerts(bot.baseUrl, hook, group([queue('a'), queue('b')]))).status).toBe(202);
+      const notice = await noticeOf('Queue q-a lagging (group out)');
+      expect((await pick(await clickAdd(notice), incident.id)).status).toBe(200);
+      const added = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) =>
+          c.args.channel === incident.channel_id && String(c.args.text).startsWith('Alerts added to this incident'),
+      );
+      // The group's next delivery: q-a resolved, a new q-c, which joins the incident as the group's alerts do.
+      expect(
+        (await postAlerts(bot.baseUrl, hook, group([queue('a', 'resolved'), queue('b'), queue('c')]))).status,
+      ).toBe(202);
+      await inboxDone(bot.db);
+      const card = () => json(bot.fake.message(incident.channel_id, incident.card_ts)?.blocks);
+      await waitUntil('the card to show q-c', async () => card().includes('Queue q-c lagging'));
+      const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
+      await bot.click({
+        channelId: incident.channel_id,
+        messageTs: added.response!.ts,
+        actionId: ACTION.detachAlerts,
+        blockId: row.block_id,
+        value: row.elements[0].value,
+      });
+      await waitUntil('the card without them', async () => !card().includes('Queue q-c lagging'));
+      // Every alert taken out is on a notice at once, with its buttons: q-c too (on the group's notice).
+      const notices = () =>
+        bot.fake
+          .postedIn(INCIDENTS_CHANNEL_ID)
+          .map((m) => json(m.blocks))
+          .filter((t) => t.includes('(group out)'));
+      await waitUntil('q-c on a live notice', async () =>
+        notices().some((t) => t.includes('Queue q-c lagging') && t.includes(ACTION.attachAlert)),
+      );
     });
 
     it('two people adding one alert to two incidents at once: one of them has it, the other is told where it is', async () => {
