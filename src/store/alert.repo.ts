@@ -89,6 +89,9 @@ const AI_SELECT = `SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS
 /** Still taking alerts: being declared, or declared and its incident not resolved. */
 const AI_OPEN = `(ai.state = 'declaring' OR (ai.state = 'declared' AND i.id IS NOT NULL AND i.status <> 'resolved'))`;
 
+/** Critical alerts first, then warnings, then info: an incident's lists put what it is about before what came along. */
+const LEVEL_ORDER = "CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END";
+
 export async function getAlertIncident(q: Queryable, id: number): Promise<AlertIncidentRow | null> {
   const { rows } = await q.query<AlertIncidentDbRow>(`${AI_SELECT} WHERE ai.id = $1`, [id]);
   return rows[0] ? toAlertIncident(rows[0]) : null;
@@ -858,7 +861,7 @@ export async function firingAlerts(
      WHERE a.status = 'firing' AND (a.rule IS NULL OR NOT a.rule = ANY($3::text[]))
        AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.format = a.format AND b.fingerprint = a.fingerprint AND b.id > a.id)
        AND (cardinality($4::text[]) = 0 OR ((i.id IS NULL OR ${visibleTo('$1')}) AND ${holdsEvery('$4')}))
-     ORDER BY CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.last_seen DESC, a.id DESC
+     ORDER BY ${LEVEL_ORDER}, a.last_seen DESC, a.id DESC
      LIMIT $2 OFFSET $5`,
     [userId, limit, exceptRules, query.words, query.from - 1],
   );
@@ -895,10 +898,11 @@ export async function alertsOf(
   if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0, matches: null };
   const { rows } = await q.query<AlertDbRow>(
     // The alerts of the group that opened each alert incident first (a storm's joined groups after them: 300 joined
-    // alerts hid the two that opened it), then firing before resolved, latest first.
+    // alerts hid the two that opened it), then firing before resolved, critical before warning before info (nine info
+    // alerts of a group hid the critical one that opened it), latest first.
     `SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
      WHERE a.alert_incident_id = ANY($1::int[]) AND ${holdsEvery('$4')}
-     ORDER BY (a.source = ai.source AND a.group_key = ai.group_key) DESC, (a.status = 'firing') DESC,
+     ORDER BY (a.source = ai.source AND a.group_key = ai.group_key) DESC, (a.status = 'firing') DESC, ${LEVEL_ORDER},
        a.last_seen DESC, a.id DESC
      LIMIT $2 OFFSET $3`,
     [alertIncidentIds, limit, query.from - 1, query.words],
@@ -928,10 +932,10 @@ export function alertSectionPart(incidentId: number, limit: number): (first: num
       params: [incidentId, limit],
       select: `(SELECT json_build_object(
          'ais', (SELECT json_agg(x ORDER BY x.id) FROM (${AI_SELECT} WHERE ai.incident_id = ${incident}) x),
-         'alerts', (SELECT json_agg(a ORDER BY (a.status = 'firing') DESC, a.last_seen DESC, a.id DESC) FROM (
+         'alerts', (SELECT json_agg(a ORDER BY (a.status = 'firing') DESC, ${LEVEL_ORDER}, a.last_seen DESC, a.id DESC) FROM (
             SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
             WHERE ai.incident_id = ${incident}
-            ORDER BY (a.status = 'firing') DESC, a.last_seen DESC, a.id DESC LIMIT ${max}) a),
+            ORDER BY (a.status = 'firing') DESC, ${LEVEL_ORDER}, a.last_seen DESC, a.id DESC LIMIT ${max}) a),
          'counts', (SELECT json_build_object('firing', count(*) FILTER (WHERE a.status = 'firing'), 'total', count(*))
             FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE ai.incident_id = ${incident})))`,
     };

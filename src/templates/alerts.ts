@@ -154,6 +154,8 @@ export function alertLine(a: AlertView, telling: readonly string[] = []): string
   const head = `${STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}${told ? ` · ${told}` : ''}`;
   const what = measured(a);
   const rest = [
+    // A warning or info alert among an incident's critical ones (a group's, a storm's, one added) says so.
+    a.level === 'critical' ? null : a.level,
     shownService(a),
     what || null,
     a.summary !== a.name ? mrkdwnClip(a.summary, 160) : null,

@@ -578,6 +578,65 @@ describe('alerts open and track incidents', () => {
     expect(notices()).toHaveLength(1);
   }, 30_000);
 
+  it("a group's critical alert with nine info alerts: the card, the page and the list name the critical one first", async () => {
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const alert = (labels: Record<string, string>, summary: string) => ({
+      status: 'firing',
+      labels,
+      annotations: { summary },
+      startsAt,
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: '',
+      fingerprint: Object.values(labels).join('-'),
+    });
+    const pods = Array.from({ length: 9 }, (_, n) =>
+      alert(
+        { alertname: 'KubePodRestarting', service: 'payments', severity: 'info', pod: `pay-worker-${n}` },
+        `Pod pay-worker-${n} restarting`,
+      ),
+    );
+    const down = alert(
+      { alertname: 'PaymentsDown', service: 'payments', severity: 'critical' },
+      'Payments API returns 503 for all requests',
+    );
+    expect(
+      (
+        await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=mixed-levels', {
+          receiver: 'incident-bot',
+          status: 'firing',
+          alerts: [down, ...pods],
+          groupLabels: { service: 'payments' },
+          commonLabels: { service: 'payments' },
+          commonAnnotations: {},
+          externalURL: 'http://alertmanager.example:9093',
+          version: '4',
+          groupKey: '{}:{service="payments"}',
+          truncatedAlerts: 0,
+        })
+      ).status,
+    ).toBe(202);
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'mixed-levels')).find((i) => i.card_ts),
+    );
+    expect(incident.title).toBe('Payments API returns 503 for all requests');
+    const text = cardText(incident);
+    expect(text).toContain('PaymentsDown');
+    expect(text.indexOf('PaymentsDown')).toBeLessThan(text.indexOf('KubePodRestarting'));
+    expect(text).toMatch(/KubePodRestarting\*>?(?: \([^)]*\))? · info · /);
+    const page = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => String(c.args.channel).startsWith('U') && json(c.args).includes('Payments API returns 503'),
+    );
+    const paged = json(page.args.blocks);
+    expect(paged.indexOf('PaymentsDown')).toBeGreaterThan(-1);
+    expect(paged.indexOf('PaymentsDown')).toBeLessThan(paged.indexOf('KubePodRestarting'));
+    await bot.command('alerts', { channel_id: incident.channel_id });
+    const reply = await waitUntil('the alert list', async () =>
+      bot.replies().find((m) => json(m).includes('PaymentsDown') && json(m).includes('KubePodRestarting')),
+    );
+    expect(json(reply).indexOf('PaymentsDown')).toBeLessThan(json(reply).indexOf('KubePodRestarting'));
+  });
+
   it('groups with one summary are incidents of their own, whichever their source', async () => {
     for (const [source, key] of [
       ['twins', 'cpu-api'],

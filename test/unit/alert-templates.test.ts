@@ -151,6 +151,12 @@ describe('the alert section of the card', () => {
     );
   });
 
+  it("says a warning's or an info alert's level on its line (a critical one's is the incident's own)", () => {
+    expect(alertLine(makeAlert({ level: 'warning' }))).toMatch(/\*>? · warning · /);
+    expect(alertLine(makeAlert({ level: 'info' }))).toMatch(/\*>? · info · /);
+    expect(alertLine(makeAlert({ level: 'critical' }))).not.toMatch(/· critical ·/);
+  });
+
   it('links an alert to its source only with a safe URL', () => {
     expect(alertLine(makeAlert({ url: 'https://grafana.example/d/1?x=1' }))).toContain(
       '<https://grafana.example/d/1?x=1|*HighErrorRate*>',
