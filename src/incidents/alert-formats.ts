@@ -385,7 +385,9 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
     const stated = severity ? levelOfSeverity(severity) : null;
     const rule = matchRule(rules, { name, metric: a.labels.metric ?? null, level: stated });
     const level: AlertLevel = rule?.level ?? stated ?? 'warning';
-    const note = (k: string) => a.annotations[k] ?? p.commonAnnotations[k];
+    // An empty or blank annotation is none (a template that rendered nothing): the next one says what fired.
+    const note = (k: string) =>
+      [a.annotations[k], p.commonAnnotations[k]].find((v) => v !== undefined && v.trim() !== '');
     const unknown =
       !rule && severity && !stated
         ? ` (severity "${cutToChars(severity, 40)}" is not a level the bot knows: taken as a warning; add a row for ${cutToChars(name, 60)} to the runbook file's alerts, or use critical, warning or info)`

@@ -237,6 +237,22 @@ describe('the Alertmanager webhook format', () => {
     expect(summaryOf(`\u0000ab${'c'.repeat(5000)}`)).toBe(`ab${'c'.repeat(997)}…`);
   });
 
+  it('an empty or blank summary is none: the description (else the message) says what fired', () => {
+    const summaryOf = (annotations: Record<string, string>, common: Record<string, string> = {}) => {
+      const p = am();
+      p.alerts = [{ ...p.alerts[0], annotations }];
+      p.commonAnnotations = common;
+      return delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts[0]!.summary;
+    };
+    const description = 'Disk on db-9 is 99% full, writes will fail within 10 minutes';
+    expect(summaryOf({ summary: '', description })).toBe(description);
+    expect(summaryOf({ summary: '  ', description })).toBe(description);
+    expect(summaryOf({ summary: '', description: ' ', message: 'Disk full on db-9' })).toBe('Disk full on db-9');
+    // The alert's own empty summary does not hide the group's common one.
+    expect(summaryOf({ summary: '' }, { summary: 'Disks filling' })).toBe('Disks filling');
+    expect(summaryOf({ summary: 'Disk 99% on db-9', description })).toBe('Disk 99% on db-9');
+  });
+
   it('reads truncatedAlerts (the alerts its max_alerts left out); a count that is none is none, not a refusal', () => {
     const truncated = (t: unknown) =>
       delivery(parseAlertmanager({ ...am(), truncatedAlerts: t }, RULES, 'alertmanager')).truncated;
