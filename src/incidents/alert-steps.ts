@@ -295,7 +295,7 @@ export class AlertSteps {
         kind: 'note',
         actorId: null,
         details: {
-          text: `Opened from ${alerts.length === 1 ? 'an alert' : `${alerts.length} alerts`} of ${source}${previous ? `; the same alert opened ${previous.private ? 'a private incident' : `incident #${previous.number}`} before, resolved` : ''}`,
+          text: `Opened from ${alerts.length === 1 ? 'an alert' : `${alerts.length} alerts`} of ${source}${previous ? `; the same alert was in ${previous.private ? 'a private incident' : `incident #${previous.number}`} before, resolved` : ''}`,
         },
       },
       ...alertEvents(alerts),

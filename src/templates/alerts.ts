@@ -459,14 +459,14 @@ export function renderAlertSection(v: AlertCardView): KnownBlock[] {
     `:rotating_light: *Alerts* · ${counted(v)}`,
     ...v.rules.map((r) => `*Runbook:* ${mrkdwnClip(r.name, 60)} ${thresholdFor(r)} — ${mrkdwnClip(r.action, 200)}`),
     v.storm
-      ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} opened ${v.storm.maxIncidents === 1 ? 'an incident' : `${v.storm.maxIncidents} incidents`} in 10 minutes; its further critical alerts join this one.`
+      ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} reached its cap of ${capOf(v.storm.maxIncidents)} opened in 10 minutes; its further critical alerts join this one.`
       : null,
     ...v.truncated.map(
       (t) =>
         `:warning: *${t.count.toLocaleString('en-US')} more alert${t.count === 1 ? '' : 's'} not sent:* ${mrkdwnClip(t.source, 40)} left ${t.count === 1 ? 'it' : 'them'} out of ${t.groups === 'storm' ? "its latest deliveries of this storm's groups" : 'its latest delivery of this group'} (its webhook's \`max_alerts\`), so ${t.count === 1 ? 'it is' : 'they are'} not listed here: see them in Alertmanager, or raise \`max_alerts\`.`,
     ),
     v.follows
-      ? `:leftwards_arrow_with_hook: The same alert opened ${'private' in v.follows ? 'a private incident' : `incident #${v.follows.number}${v.follows.channelId ? ` (${channelLink(v.follows.channelId)})` : ''}`} before; it was resolved and fired again.`
+      ? `:leftwards_arrow_with_hook: The same alert was in ${'private' in v.follows ? 'a private incident' : `incident #${v.follows.number}${v.follows.channelId ? ` (${channelLink(v.follows.channelId)})` : ''}`} before; it was resolved and fired again.`
       : null,
   ].filter(Boolean);
   const blocks: KnownBlock[] = [
@@ -712,6 +712,9 @@ export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
 export const alertsStillFiring = (count: number) =>
   count === 1 ? '1 alert of this incident still fires' : `${count} alerts of this incident still fire`;
 
+/** Storm control's cap, as said: `one incident`, `3 incidents`. */
+const capOf = (max: number) => (max === 1 ? 'one incident' : `${max} incidents`);
+
 /**
  * Storm control started sending a source's further critical alerts to this incident: said once, in its channel
  * (`here`) and in the incidents channel (`everyone`, naming the incident). Pure.
@@ -722,10 +725,11 @@ export function renderStorm(
   to: 'here' | 'everyone',
 ): Message {
   const source = `*${mrkdwnClip(s.source, 40)}*`;
-  const opened = s.maxIncidents === 1 ? 'an incident' : `${s.maxIncidents} incidents`;
+
   const where = to === 'here' ? 'this incident' : `incident #${i.number}${i.channelId ? ` (<#${i.channelId}>)` : ''}`;
   const text =
-    `:cyclone: *Alert storm:* ${source} opened ${opened} in 10 minutes (\`ALERTS_MAX_INCIDENTS\`), the most it may; ` +
+    // The cap, not a count: past it, an alert with no open incident on its side (public or private) opens one still.
+    `:cyclone: *Alert storm:* ${source} reached its cap of ${capOf(s.maxIncidents)} opened in 10 minutes (\`ALERTS_MAX_INCIDENTS\`); ` +
     `its further critical alerts join ${where} instead of opening more. None is dropped: ` +
     `\`/incident alerts\`${to === 'here' ? '' : ' in its channel'} lists every one.`;
   return {

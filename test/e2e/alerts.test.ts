@@ -719,7 +719,7 @@ describe('alerts open and track incidents', () => {
       'the storm told in the incidents channel',
       async () => storms(INCIDENTS_CHANNEL_ID)[0],
     );
-    expect(json(everyone.args.blocks)).toContain(`*storm* opened 2 incidents in 10 minutes`);
+    expect(json(everyone.args.blocks)).toContain(`*storm* reached its cap of 2 incidents opened in 10 minutes`);
     expect(json(everyone.args.blocks)).toContain(`join incident #${latest.number} (<#${latest.channel_id}>)`);
     await waitUntil('the storm told in its channel', async () => storms(latest.channel_id!)[0]);
     await post(bot.baseUrl, { source: 'storm', key: 'node-7', summary: 'Node 7 failing health checks' });
@@ -981,7 +981,7 @@ describe('alerts open and track incidents', () => {
     const second = await waitUntil('the second card', async () =>
       (await incidentsOfSource(bot.db, 'refire')).find((i) => i.id !== first.id && i.card_ts),
     );
-    expect(cardText(second)).toContain(`The same alert opened incident #${first.number}`);
+    expect(cardText(second)).toContain(`The same alert was in incident #${first.number}`);
     expect((await alertRows('refire')).map((a) => a.count)).toEqual([1, 1]);
   });
 
@@ -1031,7 +1031,7 @@ describe('alerts open and track incidents', () => {
     const second = await waitUntil('the second card', async () =>
       (await incidentsOfSource(bot.db, 'am-times')).find((i) => i.id !== first.id && i.card_ts),
     );
-    expect(cardText(second)).toContain(`The same alert opened incident #${first.number}`);
+    expect(cardText(second)).toContain(`The same alert was in incident #${first.number}`);
     expect(cardText(second)).toContain(`first ${token(secondStart)}`);
 
     // Its resolution: the card and the timeline say when it ended (endsAt), not when the bot heard.

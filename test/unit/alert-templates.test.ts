@@ -117,19 +117,21 @@ describe('the alert section of the card', () => {
     }
   });
 
-  it('says when a storm sent alerts here, and which incident the same alert opened before', () => {
+  it('says when a storm sent alerts here, and which incident the same alert was in before', () => {
     const view = makeView(3);
     view.storm = { source: 'alertmanager', maxIncidents: 3 };
     view.follows = { number: 41, channelId: 'C0OLD' };
     const text = allText({ text: '', blocks: renderAlertSection(view) });
-    expect(text).toContain(':cyclone: *Alert storm:* alertmanager opened 3 incidents in 10 minutes');
+    expect(text).toContain(':cyclone: *Alert storm:* alertmanager reached its cap of 3 incidents opened in 10 minutes');
     view.storm = { source: 'alertmanager', maxIncidents: 1 };
-    expect(allText({ text: '', blocks: renderAlertSection(view) })).toContain('alertmanager opened an incident in 10');
-    expect(text).toContain('The same alert opened incident #41 (<#C0OLD>) before');
+    expect(allText({ text: '', blocks: renderAlertSection(view) })).toContain(
+      'alertmanager reached its cap of one incident opened in 10',
+    );
+    expect(text).toContain('The same alert was in incident #41 (<#C0OLD>) before');
     // A private one is not named: its number and channel are its people's.
     view.follows = { private: true };
     const hidden = allText({ text: '', blocks: renderAlertSection(view) });
-    expect(hidden).toContain('The same alert opened a private incident before');
+    expect(hidden).toContain('The same alert was in a private incident before');
     expect(hidden).not.toContain('#41');
   });
 
