@@ -50,8 +50,12 @@ export const ALERT_SOURCES: Record<'alertmanager' | 'generic', AlertSource> = {
     parse(value, rules, url) {
       const named = url.searchParams.getAll('source');
       const source = sourceParam(url) ?? 'alertmanager';
-      const message =
-        named.length > 1
+      // A parameter it does not know (`?Source=grafana`, `?source[]=a`) would be taken for no source at all: these
+      // alerts would be counted, grouped and stormed with another sender's.
+      const unknown = [...new Set(url.searchParams.keys())].filter((k) => k !== 'source');
+      const message = unknown.length
+        ? `${cutToChars(unknown[0]!, 40)} (query): not a parameter this hook takes; it takes only source (?source=grafana)`
+        : named.length > 1
           ? `source (query): given ${named.length} times (${named
               .slice(0, 3)
               .map((n) => JSON.stringify(cutToChars(n, 40)))

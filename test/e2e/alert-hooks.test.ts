@@ -435,7 +435,7 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(again.json.status).toBe('accepted');
   });
 
-  it('400 for a hook URL naming its source twice (which one was meant?), or not as a source is written; nothing recorded', async () => {
+  it('400 for a hook URL naming its source twice (which one was meant?), not as a source is written, or misspelled; nothing recorded', async () => {
     const am = alertmanagerFixture('group-firing');
     const twice = await refused(400, () =>
       postAlerts(bot.baseUrl, '/hooks/alertmanager?source=grafana&source=prod', am),
@@ -446,6 +446,11 @@ describe('the alert hooks at the HTTP edge', () => {
     });
     const odd = await refused(400, () => postAlerts(bot.baseUrl, '/hooks/alertmanager?source=has%20space', am));
     expect(odd.json.message).toMatch(/^source \(query\): must be 1 to 64 letters/);
+    // A misspelled parameter would be no source at all: these alerts counted and stormed with another sender's.
+    for (const query of ['Source=grafana', 'source[]=grafana', 'source=grafana&team=db']) {
+      const misspelled = await refused(400, () => postAlerts(bot.baseUrl, `/hooks/alertmanager?${query}`, am));
+      expect(misspelled.json.message).toMatch(/ \(query\): not a parameter this hook takes; it takes only source/);
+    }
   });
 
   it('an odd alert does not cost its Alertmanager group: no alertname, 80 labels, a 3,000-character group key', async () => {
