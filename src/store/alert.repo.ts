@@ -410,11 +410,13 @@ export async function cardRefreshed(q: Queryable, id: number, claim: string): Pr
 /** How many of an alert incident's alerts fire and how many there are. */
 /**
  * The alert `a` holds every word of the text array parameter `param` (lower case; none: every alert does): in its
- * name, summary, state, level, service, metric, value or labels (as `key=value`). `/incident alerts node-12 firing`.
+ * name, summary, state, level, service, metric, value, source or labels (as `key=value`), its fields also as
+ * `key=value` whatever its format (`service=api`). `/incident alerts node-12 firing`.
  */
 const holdsEvery = (param: string) =>
   `NOT EXISTS (SELECT 1 FROM unnest(${param}::text[]) AS w(word) WHERE strpos(lower(concat_ws(' ', a.name, a.summary,
-     a.status, a.level, a.service, a.metric, a.value,
+     a.status, a.level, a.service, a.metric, a.value, a.source,
+     'source=' || a.source, 'service=' || a.service, 'metric=' || a.metric, 'level=' || a.level, 'status=' || a.status,
      (SELECT string_agg(l.k || '=' || l.v, ' ') FROM jsonb_each_text(a.labels) AS l(k, v)))), w.word) = 0)`;
 
 /** How many alerts some alert incidents have, and how many fire; with `words`, of those holding every word. */

@@ -184,6 +184,36 @@ describe('alerts open and track incidents', () => {
     expect(await ask('#12')).toContain("type it in incident #12's channel");
   }, 60_000);
 
+  it('`/incident alerts` words name the fields of any format as key=value: service=, metric=, source=, level=', async () => {
+    const warn = (source: string, key: string, service: string, metric: string) =>
+      post(bot.baseUrl, {
+        source,
+        key,
+        level: 'warning',
+        service,
+        metric,
+        summary: `${metric} high on ${service} (fields)`,
+      });
+    expect((await warn('fields-nagios', 'a', 'api-fields', 'p95_latency')).status).toBe(202);
+    expect((await warn('fields-cron', 'b', 'db-fields', 'replica_lag')).status).toBe(202);
+    await inboxDone(bot.db);
+    const ask = async (text: string) => {
+      const before = bot.replies().length;
+      await bot.command(`alerts ${text}`);
+      return json(await waitUntil(`the reply to "${text}"`, async () => bot.replies().slice(before)[0]));
+    };
+    for (const [words, found, not] of [
+      ['service=api-fields', 'high on api-fields', 'high on db-fields'],
+      ['metric=replica_lag', 'high on db-fields', 'high on api-fields'],
+      ['source=fields-nagios', 'high on api-fields', 'high on db-fields'],
+      ['fields-cron level=warning', 'high on db-fields', 'high on api-fields'],
+    ]) {
+      const reply = await ask(words!);
+      expect(reply, words).toContain(found);
+      expect(reply, words).not.toContain(not);
+    }
+  });
+
   it('alerts Alertmanager left out of a delivery (its max_alerts) are named on the card until it sends them all', async () => {
     const am = JSON.parse(alertmanagerFixture('group-firing')) as { alerts: Record<string, unknown>[] };
     // A summary of its own: an alert incident titled as another one the bot declared moments ago joins it.
