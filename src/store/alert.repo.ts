@@ -129,13 +129,17 @@ export async function openAlertIncidentsOfGroups(
 ): Promise<Map<string, AlertIncidentRow>> {
   const found = new Map<string, AlertIncidentRow>();
   if (groups.length === 0) return found;
-  const { rows } = await q.query<AlertIncidentDbRow>(
-    `SELECT o.* FROM unnest($1::text[], $2::text[]) AS g(source, group_key)
-     CROSS JOIN LATERAL (${AI_SELECT} WHERE ai.source = g.source AND ai.group_key = g.group_key AND ${AI_OPEN}
-       ORDER BY ai.id DESC LIMIT 1) AS o`,
+  // The group's own; else one its alerts are in (a storm's, opened for another group of the source): several alerts of
+  // one group go to one incident, during the storm and after it.
+  const { rows } = await q.query<AlertIncidentDbRow & { g_source: string; g_key: string }>(
+    `SELECT g.source AS g_source, g.group_key AS g_key, o.* FROM unnest($1::text[], $2::text[]) AS g(source, group_key)
+     CROSS JOIN LATERAL (${AI_SELECT} WHERE ai.source = g.source AND ${AI_OPEN}
+       AND (ai.group_key = g.group_key OR ai.id IN (SELECT a.alert_incident_id FROM alerts a
+         WHERE a.source = g.source AND a.group_key = g.group_key AND a.alert_incident_id IS NOT NULL))
+       ORDER BY ai.group_key = g.group_key DESC, ai.id DESC LIMIT 1) AS o`,
     [groups.map((g) => g.source), groups.map((g) => g.groupKey)],
   );
-  for (const r of rows) found.set(pairKey(r.source, r.group_key), toAlertIncident(r));
+  for (const r of rows) found.set(pairKey(r.g_source, r.g_key), toAlertIncident(r));
   return found;
 }
 

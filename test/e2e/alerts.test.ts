@@ -689,6 +689,77 @@ describe('alerts open and track incidents', () => {
     }
   });
 
+  it("a group whose alerts a storm sent to another group's incident: its later alerts join them there, a warning too", async () => {
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const group = (service: string, alerts: { instance: string; severity: string }[]) => ({
+      receiver: 'incident-bot',
+      status: 'firing',
+      alerts: alerts.map((a) => ({
+        status: 'firing',
+        labels: { alertname: 'ServiceDown', service, severity: a.severity, instance: a.instance },
+        annotations: { summary: `${a.instance} is down (split)` },
+        startsAt,
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: `split-${a.instance}`,
+      })),
+      groupLabels: { service },
+      commonLabels: { alertname: 'ServiceDown', service },
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager.example:9093',
+      version: '4',
+      groupKey: `{}:{service="${service}"}`,
+      truncatedAlerts: 0,
+    });
+    const hook = '/hooks/alertmanager?source=split-storm';
+    for (const n of [1, 2, 3]) {
+      expect(
+        (await postAlerts(bot.baseUrl, hook, group(`svc-${n}`, [{ instance: `svc-${n}-a`, severity: 'critical' }])))
+          .status,
+      ).toBe(202);
+      await inboxDone(bot.db);
+    }
+    const incidents = await incidentsOfSource(bot.db, 'split-storm');
+    expect(incidents).toHaveLength(2);
+    const incidentOf = async (fingerprint: string) => {
+      const { rows } = await bot.db.query<{ incident_id: number | null }>(
+        `SELECT ai.incident_id FROM alerts a LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+         WHERE a.source = 'split-storm' AND a.fingerprint = $1`,
+        [fingerprint],
+      );
+      return rows[0]?.incident_id === undefined || rows[0]?.incident_id === null ? null : Number(rows[0].incident_id);
+    };
+    const storm = await incidentOf('split-svc-3-a');
+    expect(storm).toBe(incidents[1]!.id);
+    // svc-3's group again: a new warning, then a new critical. Both join svc-3's first alert: no notice, no incident.
+    expect(
+      (
+        await postAlerts(
+          bot.baseUrl,
+          hook,
+          group('svc-3', [
+            { instance: 'svc-3-a', severity: 'critical' },
+            { instance: 'svc-3-b', severity: 'warning' },
+          ]),
+        )
+      ).status,
+    ).toBe(202);
+    await inboxDone(bot.db);
+    expect(await incidentOf('split-svc-3-b')).toBe(storm);
+    expect(
+      (await postAlerts(bot.baseUrl, hook, group('svc-3', [{ instance: 'svc-3-c', severity: 'critical' }]))).status,
+    ).toBe(202);
+    await inboxDone(bot.db);
+    expect(await incidentOf('split-svc-3-c')).toBe(storm);
+    expect(await incidentsOfSource(bot.db, 'split-storm')).toHaveLength(2);
+    await sleep(300);
+    expect(
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('svc-3-b is down')),
+    ).toHaveLength(0);
+  });
+
   it('info is recorded only', async () => {
     await post(bot.baseUrl, {
       source: 'business',
