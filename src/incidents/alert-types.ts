@@ -119,6 +119,8 @@ export interface AlertDelivery {
 export interface AlertView {
   id: number;
   source: string;
+  /** Its hook's format (a generic alert gives no start time: a report after its incident is over is a new firing). */
+  format?: AlertFormat;
   name: string;
   level: AlertLevel;
   status: AlertStatus;

@@ -101,7 +101,19 @@ export class CardSections {
             sections.log.warn(`could not read the alerts of incident ${incident.id} for its resolution`, err);
             return undefined;
           });
-        const stillFiring = alerts?.firing ? { count: alerts.firing, sources: alerts.sources } : undefined;
+        const firing = alerts?.alerts.filter((a) => a.status === 'firing') ?? [];
+        const stillFiring =
+          alerts?.firing && firing.length > 0
+            ? {
+                count: alerts.firing,
+                sources: alerts.sources,
+                lastHeard: new Date(Math.max(...firing.map((a) => a.lastSeen.getTime()))),
+                // The generic format gives no start: its next report of a firing is a new one (see sameFiring).
+                opensAgain: firing.some((a) => a.format === 'generic'),
+              }
+            : alerts?.firing
+              ? { count: alerts.firing, sources: alerts.sources }
+              : undefined;
         return inner.notify(incident, stillFiring ? { ...notice, stillFiring } : notice);
       },
       // A page of an incident opened from (or joined by) alerts says what fired. Not read, the page goes without it:

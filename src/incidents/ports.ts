@@ -53,6 +53,16 @@ export const NO_METRICS: IncidentMetrics = {
 };
 
 /** What happened, for the chat surface to show. The domain says what; the chat adapter decides how. */
+/** Monitoring alerts of an incident still firing as it is resolved: how many, from where, and what tells more. */
+export interface StillFiring {
+  count: number;
+  sources: string[];
+  /** The latest report of one firing (one heard of long ago may be over: its source may not send resolutions). */
+  lastHeard?: Date;
+  /** One comes from a source that gives no start time: its next report while it fires is a new firing. */
+  opensAgain?: boolean;
+}
+
 export type IncidentNotice =
   | { kind: 'severity_changed'; from: Severity; to: Severity; actorId: string }
   | { kind: 'acknowledged'; actorId: string; previousCommanderId: string | null }
@@ -63,7 +73,7 @@ export type IncidentNotice =
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
   | { kind: 'mitigated'; actorId: string; how?: string }
   /** `stillFiring`: monitoring alerts of the incident still firing as it was resolved (said, with what to do). */
-  | { kind: 'resolved'; actorId: string; summary: string; stillFiring?: { count: number; sources: string[] } }
+  | { kind: 'resolved'; actorId: string; summary: string; stillFiring?: StillFiring }
   /** A resolved incident reopened (`/incident reopen`), with why when given. */
   | { kind: 'reopened'; actorId: string; why?: string }
   | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string; what?: string }

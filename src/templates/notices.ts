@@ -7,9 +7,11 @@ import type {
   DeclareProblem,
   IncidentNotice,
   PageMessage,
+  StillFiring,
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
+import { describeDuration } from '../runbook/duration.js';
 import { alertsStillFiring, pageAlerts } from './alerts.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
@@ -290,12 +292,7 @@ export function renderAnsweredPage(
   };
 }
 
-export function renderResolved(
-  i: Incident,
-  actorId: string,
-  summary: string,
-  stillFiring?: { count: number; sources: string[] },
-): Message {
+export function renderResolved(i: Incident, actorId: string, summary: string, stillFiring?: StillFiring): Message {
   const resolvedAt = i.resolvedAt ?? new Date();
   const tta = i.acknowledgedAt ? humanDuration(i.createdAt, i.acknowledgedAt) : 'never acknowledged';
   const ttr = humanDuration(i.createdAt, resolvedAt);
@@ -314,7 +311,7 @@ export function renderResolved(
         { type: 'mrkdwn', text: `*Time to resolve*\n${ttr}` },
       ],
     },
-    ...(stillFiring && stillFiring.count > 0 ? [stillFiringBlock(stillFiring)] : []),
+    ...(stillFiring && stillFiring.count > 0 ? [stillFiringBlock(stillFiring, i.resolvedAt ?? new Date())] : []),
     {
       type: 'context',
       elements: [
@@ -335,17 +332,30 @@ export function renderResolved(
  * Resolved while monitoring still reports alerts of the incident firing: said, with what to do, as a person resolving
  * with alerts firing would want to be told (the trouble may not be over).
  */
-function stillFiringBlock(f: { count: number; sources: string[] }): KnownBlock {
+function stillFiringBlock(f: StillFiring, at: Date): KnownBlock {
   const from = f.sources.length ? ` (from ${f.sources.map((s) => mrkdwnClip(s, 40)).join(', ')})` : '';
-  const [they, themselves, them] = f.count === 1 ? ['it', 'itself', 'it'] : ['they', 'themselves', 'them'];
+  const [they, themselves, them, its] =
+    f.count === 1 ? ['it', 'itself', 'it', 'its'] : ['they', 'themselves', 'them', 'their'];
+  const quiet = f.lastHeard ? at.getTime() - f.lastHeard.getTime() : 0;
+  // Heard of long ago: its source may send no resolutions (Alertmanager's send_resolved: false), so it may be over.
+  const seen =
+    quiet >= STILL_FIRING_QUIET_MS
+      ? `last reported firing ${describeDuration(Math.round(quiet / 60_000) * 60_000)} before: ${f.count === 1 ? 'its source' : 'their sources'} may not send resolutions, check ${them} there`
+      : 'monitoring still sees the trouble';
+  const again = f.opensAgain
+    ? ` A source that gives no start time cannot tell a report of the same firing from a new one: ${its} next report while ${they} ${f.count === 1 ? 'fires' : 'fire'} opens a new incident and pages again, so resolve or silence ${them} at the source.`
+    : '';
   return {
     type: 'section',
     text: {
       type: 'mrkdwn',
-      text: `:warning: *${alertsStillFiring(f.count)}*${from}: monitoring still sees the trouble. If it is not over, reopen the incident (\`/incident reopen\`); if it is, ${they} should resolve by ${themselves}: silence ${them} at the source if not. The card shows each alert as it changes.`,
+      text: `:warning: *${alertsStillFiring(f.count)}*${from}: ${seen}. If it is not over, reopen the incident (\`/incident reopen\`); if it is, ${they} should resolve by ${themselves}: silence ${them} at the source if not.${again} The card shows each alert as it changes.`,
     },
   };
 }
+
+/** Alerts last reported firing this long before a resolution may be over (their source may not send resolutions). */
+const STILL_FIRING_QUIET_MS = 10 * 60_000;
 
 /** The incidents channel hears of a new incident, with a link to its channel. */
 export function renderAnnouncement(i: Incident, severities: SeverityDefs, alertSources?: readonly string[]): Message {

@@ -955,6 +955,8 @@ describe('alerts open and track incidents', () => {
     );
     expect(json(resolution.args)).toContain('1 alert of this incident still fires');
     expect(json(resolution.args)).toContain('/incident reopen');
+    // A generic alert gives no start time: its next report while it fires opens a new incident, said before it does.
+    expect(json(resolution.args)).toContain('opens a new incident and pages again');
     // The incidents channel hears of the resolution, not what to do in the incident's channel.
     const announced = await waitUntil('the resolution in the incidents channel', async () =>
       bot.fake

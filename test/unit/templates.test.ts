@@ -300,6 +300,23 @@ describe('notices', () => {
     expect(text({ count: 0, sources: ['a'] })).not.toContain('still fire');
   });
 
+  it('a resolution with alerts still firing says when a source gives no start (its next report opens an incident) and when it was last heard long ago', () => {
+    const at = resolved.resolvedAt ?? new Date();
+    const text = (stillFiring: { count: number; sources: string[]; lastHeard?: Date; opensAgain?: boolean }) =>
+      JSON.stringify(
+        renderNotice(resolved, { kind: 'resolved', actorId: COMMANDER, summary: 'fixed', stillFiring }, SEV).blocks,
+      );
+    const generic = text({ count: 1, sources: ['cron'], lastHeard: at, opensAgain: true });
+    expect(generic).toContain('its next report while it fires opens a new incident and pages again');
+    expect(generic).toContain('monitoring still sees the trouble');
+    const quiet = text({ count: 1, sources: ['nores'], lastHeard: new Date(at.getTime() - 12 * 60_000) });
+    expect(quiet).not.toContain('monitoring still sees the trouble');
+    expect(quiet).toMatch(
+      /last reported firing 12 minutes before: its source may not send resolutions, check it there/,
+    );
+    expect(quiet).not.toContain('opens a new incident');
+  });
+
   it('acknowledged mentions the new commander, and whom they took over from', () => {
     const first = renderNotice(resolved, { kind: 'acknowledged', actorId: COMMANDER, previousCommanderId: null }, SEV);
     expect(first.text).toContain(`<@${COMMANDER}> acknowledged`);
