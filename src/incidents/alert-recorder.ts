@@ -15,8 +15,9 @@ import {
   latestOpenAlertIncidentOfSource,
   markStorm,
   openAlertIncidentsOfGroups,
-  pairKey,
+  ownKey,
   planNotice,
+  type Side,
   setAllResolved,
 } from '../store/alert.repo.js';
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
@@ -26,6 +27,7 @@ import { insertEvent } from '../store/event.repo.js';
 import type { MaintenanceWindows } from './alert-ports.js';
 import {
   alertEventDetails,
+  alertTitle,
   type Batch,
   changeAlert,
   flush,
@@ -140,7 +142,7 @@ export class AlertRecorder {
     }
     const batch = newBatch({
       latest: await latestAlerts(tx, [...alerts.values()]),
-      own: await openAlertIncidentsOfGroups(tx, heads),
+      own: await openAlertIncidentsOfGroups(tx, heads, this.sideOf),
     });
     const recorded: RecordedGroup[] = [];
     /** Cards with only repeats to show (counts, last seen): refreshed a while later, by the alert loop's sweep. */
@@ -173,7 +175,7 @@ export class AlertRecorder {
     return {
       last: deliveries[deliveries.length - 1]!.id,
       plan: changes.plan,
-      open: batch.own.has(pairKey(deliveries[0]!.source, deliveries[0]!.groupKey)),
+      open: ownOf(batch, deliveries[0]!) !== null,
       repeats,
     };
   }
@@ -196,14 +198,14 @@ export class AlertRecorder {
    * many as before.
    */
   private async keepTruncated(tx: Queryable, last: DeliveryRow, batch: Batch, changes: Changes): Promise<void> {
-    const group = pairKey(last.source, last.groupKey);
-    const own = batch.own.get(group);
+    const found = ownOf(batch, last);
+    const own = found?.ai;
     const ai = own ?? this.joined(last, batch);
     if (!ai || (ai.truncated === 0 && last.truncated === 0)) return;
     if (own && !own.storm && own.truncated === last.truncated) return;
     const sum = await keepGroupTruncated(tx, ai.id, last, last.truncated);
     if (sum === null) return;
-    if (own) batch.own.set(group, { ...own, truncated: sum });
+    if (found) batch.own.set(found.key, { ...found.ai, truncated: sum });
     const latest = batch.sources.get(last.source)?.latest;
     for (const side of ['public', 'private'] as const) {
       const kept = latest?.[side];
@@ -257,7 +259,7 @@ export class AlertRecorder {
     const ids = alerts.map((a) => ({ source, format: a.format, fingerprint: a.fingerprint }));
     const batch = newBatch({
       latest: await latestAlerts(tx, ids),
-      own: await openAlertIncidentsOfGroups(tx, [group]),
+      own: await openAlertIncidentsOfGroups(tx, [group], this.sideOf),
     });
     const touched: Touched[] = [];
     for (const id of ids) {
@@ -334,8 +336,36 @@ export class AlertRecorder {
     batch: Batch,
     changes: Changes,
   ): Promise<void> {
+    // Each side apart: a security alert of a group whose incident is public opens (or joins) a private one, and the
+    // reverse, so that its summary is not on a card for all, nor an ordinary alert hidden in a private channel.
+    const sides = new Map<Side, Touched[]>();
+    for (const t of touched) {
+      const side = this.sideOfAlert(t.alert);
+      sides.set(side, [...(sides.get(side) ?? []), t]);
+    }
+    for (const [side, part] of sides) await this.placeSide(tx, d, part, batch, changes, side);
+  }
+
+  /** The side of an alert: private when its title would declare a private incident (a security alert). */
+  private sideOfAlert(alert: Pick<AlertRow, 'summary' | 'name'>): Side {
+    return this.sensitive(alertTitle(alert.summary, alert.name)) ? 'private' : 'public';
+  }
+
+  /** The side of an alert incident: its incident's, or, not declared yet, the one its title will give it. */
+  private readonly sideOf = (ai: AlertIncidentRow, isPrivate: boolean | null): Side =>
+    (isPrivate ?? this.sensitive(ai.title)) ? 'private' : 'public';
+
+  /** place, for the alerts of one side. */
+  private async placeSide(
+    tx: Queryable,
+    d: { source: string; groupKey: string },
+    touched: Touched[],
+    batch: Batch,
+    changes: Changes,
+    side: Side,
+  ): Promise<void> {
     const { plan } = changes;
-    const target = await this.incidentFor(tx, d, touched, plan, batch);
+    const target = await this.incidentFor(tx, d, touched, plan, batch, side);
 
     for (const t of touched) {
       let ai = isOpen(t.was) ? t.was : null;
@@ -463,8 +493,9 @@ export class AlertRecorder {
     touched: Touched[],
     plan: AlertStep[],
     batch: Batch,
+    side: Side,
   ): Promise<{ ai: AlertIncidentRow; group: boolean; created: boolean } | null> {
-    const group = pairKey(d.source, d.groupKey);
+    const group = ownKey(d.source, d.groupKey, side);
     const own = batch.own.get(group);
     if (own) return { ai: own, group: true, created: false };
     const lead = touched.filter(needsIncident);
@@ -480,7 +511,6 @@ export class AlertRecorder {
     }
     // A security alert joins only a private incident (on a public one its summary would be on the card for all), and
     // any other alert only a public one (in a private one it would be hidden from all but its few members).
-    const side = this.sensitive(groupTitle(lead.map((t) => t.alert))) ? 'private' : 'public';
     if (source.opened >= this.maxIncidents) {
       source.latest ??= {};
       if (source.latest[side] === undefined) {
@@ -488,8 +518,7 @@ export class AlertRecorder {
           tx,
           d.source,
           STORM_WINDOW_MS,
-          // Not declared yet: private as its title will make it.
-          (ai, isPrivate) => (isPrivate ?? this.sensitive(ai.title)) === (side === 'private'),
+          (ai, isPrivate) => this.sideOf(ai, isPrivate) === side,
         );
       }
       const latest = source.latest[side];
@@ -549,6 +578,16 @@ export class AlertRecorder {
     source.latest = { ...source.latest, [side]: ai };
     return { ai, group: true, created: true };
   }
+}
+
+/** A group's open alert incident (either side's: the public one first) and its key in the batch; null: none. */
+function ownOf(batch: Batch, d: { source: string; groupKey: string }): { key: string; ai: AlertIncidentRow } | null {
+  for (const side of ['public', 'private'] as const) {
+    const key = ownKey(d.source, d.groupKey, side);
+    const ai = batch.own.get(key);
+    if (ai) return { key, ai };
+  }
+  return null;
 }
 
 /** Posting or updating the notice an alert is shown in (its lead's): once in a plan, however many of its alerts changed. */

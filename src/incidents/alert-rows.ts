@@ -91,7 +91,7 @@ export function groupTitle(lead: readonly Pick<AlertRow, 'summary' | 'name'>[]):
 export interface Batch {
   /** Each alert's latest row and the alert incident it is in, by alertKey (source, format, fingerprint); absent: none. */
   latest: Map<string, { alert: AlertRow; alertIncident: AlertIncidentRow | null }>;
-  /** Each group's open alert incident, by pairKey(source, group key); absent: none. */
+  /** Each group's open alert incident on each side (public, private), by ownKey(source, group key, side); absent: none. */
   own: Map<string, AlertIncidentRow>;
   /** Alert rows changed by the batch's deliveries and not written yet, by alert id. */
   pending: Map<number, AlertChange>;

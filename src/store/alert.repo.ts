@@ -119,29 +119,46 @@ export async function alertSourcesOf(q: Queryable, incidentId: number): Promise<
   return rows.map((r) => r.source);
 }
 
+/** Which incidents an alert may join: a security alert only a private one, any other only a public one. */
+export type Side = 'public' | 'private';
+
 /**
- * The open alert incidents of several groups at once (each group's latest), keyed by `source`, a NUL, `group key`;
- * a group without one is not in the map.
+ * The open alert incidents of several groups at once, on each side (each group's latest there), keyed by ownKey; a
+ * group without one on a side is not in the map. The group's own first; else one its alerts are in (a storm's, opened
+ * for another group of the source): several alerts of one group go to one incident, during the storm and after it.
+ * `sideOf`: the side of an alert incident (whether its incident is private; null: not declared yet).
  */
 export async function openAlertIncidentsOfGroups(
   q: Queryable,
   groups: readonly { source: string; groupKey: string }[],
+  sideOf: (ai: AlertIncidentRow, isPrivate: boolean | null) => Side,
 ): Promise<Map<string, AlertIncidentRow>> {
   const found = new Map<string, AlertIncidentRow>();
   if (groups.length === 0) return found;
-  // The group's own; else one its alerts are in (a storm's, opened for another group of the source): several alerts of
-  // one group go to one incident, during the storm and after it.
-  const { rows } = await q.query<AlertIncidentDbRow & { g_source: string; g_key: string }>(
+  const { rows } = await q.query<
+    AlertIncidentDbRow & { g_source: string; g_key: string; incident_private: boolean | null }
+  >(
     `SELECT g.source AS g_source, g.group_key AS g_key, o.* FROM unnest($1::text[], $2::text[]) AS g(source, group_key)
-     CROSS JOIN LATERAL (${AI_SELECT} WHERE ai.source = g.source AND ${AI_OPEN}
-       AND (ai.group_key = g.group_key OR ai.id IN (SELECT a.alert_incident_id FROM alerts a
-         WHERE a.source = g.source AND a.group_key = g.group_key AND a.alert_incident_id IS NOT NULL))
-       ORDER BY ai.group_key = g.group_key DESC, ai.id DESC LIMIT 1) AS o`,
+     CROSS JOIN LATERAL (
+       SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status, i.private AS incident_private
+       FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id
+       WHERE ai.source = g.source AND ${AI_OPEN}
+         AND (ai.group_key = g.group_key OR ai.id IN (SELECT a.alert_incident_id FROM alerts a
+           WHERE a.source = g.source AND a.group_key = g.group_key AND a.alert_incident_id IS NOT NULL))
+       ORDER BY ai.group_key = g.group_key DESC, ai.id DESC LIMIT 8) AS o
+     ORDER BY o.group_key = g.group_key DESC, o.id DESC`,
     [groups.map((g) => g.source), groups.map((g) => g.groupKey)],
   );
-  for (const r of rows) found.set(pairKey(r.g_source, r.g_key), toAlertIncident(r));
+  for (const r of rows) {
+    const ai = toAlertIncident(r);
+    const key = ownKey(r.g_source, r.g_key, sideOf(ai, r.incident_private ?? null));
+    if (!found.has(key)) found.set(key, ai);
+  }
   return found;
 }
+
+/** The key of a group's open alert incident on a side, in the map openAlertIncidentsOfGroups returns. */
+export const ownKey = (source: string, groupKey: string, side: Side) => `${pairKey(source, groupKey)}\u0000${side}`;
 
 /** The key of a (source, group key) pair in the maps the batch reads return (an alert's: alertKey). */
 export const pairKey = (source: string, key: string) => `${source}\u0000${key}`;

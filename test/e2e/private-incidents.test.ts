@@ -563,6 +563,88 @@ describe('alerts that lead to private incidents', () => {
   });
 });
 
+describe('an Alertmanager group with a security alert in it', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ incidentsChannel: true, runbook: parseRunbook(alertRunbookData()), env: { ...ALERTS_ENV } });
+  });
+  afterAll(async () => {
+    await sleep(300);
+    await bot?.stop();
+  });
+  const startsAt = new Date(Date.now() - 60_000).toISOString();
+  const group = (alerts: { name: string; summary: string }[]) => ({
+    receiver: 'incident-bot',
+    status: 'firing',
+    alerts: alerts.map((a) => ({
+      status: 'firing',
+      labels: { alertname: a.name, service: 'admin', severity: 'critical' },
+      annotations: { summary: a.summary },
+      startsAt,
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: '',
+      fingerprint: a.name,
+    })),
+    groupLabels: { service: 'admin' },
+    commonLabels: { service: 'admin', severity: 'critical' },
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager.example:9093',
+    version: '4',
+    groupKey: '{}:{service="admin"}',
+    truncatedAlerts: 0,
+  });
+  const errors = { name: 'AdminErrors', summary: 'Admin console 5xx rate high' };
+  const logins = {
+    name: 'AdminLoginAnomaly',
+    summary: 'Suspicious login attempts on the admin console from 203.0.113.7',
+  };
+  const latency = { name: 'AdminLatency', summary: 'Admin console p95 above 3s' };
+  const hook = '/hooks/alertmanager?source=admin-am';
+
+  it("a security alert joining its group's public incident opens a private one instead; the group's next ordinary alert joins the public one", async () => {
+    expect((await postAlerts(bot.baseUrl, hook, group([errors]))).status).toBe(202);
+    const open = await waitUntil('the public incident', async () =>
+      (await incidentsOfSource(bot.db, 'admin-am')).find((i) => i.card_ts),
+    );
+    expect((await postAlerts(bot.baseUrl, hook, group([errors, logins]))).status).toBe(202);
+    await inboxDone(bot.db);
+    const list = await waitUntil('the private incident', async () => {
+      const l = await incidentsOfSource(bot.db, 'admin-am');
+      return l.length === 2 && l[1]?.card_ts ? l : null;
+    });
+    const secret = list.find((i) => i.id !== open.id)!;
+    const { rows } = await bot.db.query<{ id: number; private: boolean }>(
+      'SELECT id, private FROM incidents WHERE id = ANY($1) ORDER BY id',
+      [[open.id, secret.id]],
+    );
+    expect(rows.map((r) => [Number(r.id), r.private])).toEqual([
+      [open.id, false],
+      [secret.id, true],
+    ]);
+    expect((await postAlerts(bot.baseUrl, hook, group([errors, logins, latency]))).status).toBe(202);
+    await inboxDone(bot.db);
+    const where = async (fingerprint: string) => {
+      const { rows: r } = await bot.db.query<{ incident_id: number }>(
+        `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+         WHERE a.source = 'admin-am' AND a.fingerprint = $1`,
+        [fingerprint],
+      );
+      return r.map((x) => Number(x.incident_id));
+    };
+    expect(await where('AdminErrors')).toEqual([open.id]);
+    expect(await where('AdminLoginAnomaly')).toEqual([secret.id]);
+    expect(await where('AdminLatency')).toEqual([open.id]);
+    await sleep(1000);
+    // Nothing of the security alert outside its private channel (pages go to people).
+    const posted = JSON.stringify(
+      [...bot.fake.callsTo('chat.postMessage'), ...bot.fake.callsTo('chat.update')]
+        .filter((c) => String(c.args.channel).startsWith('C') && c.args.channel !== secret.channel_id)
+        .map((c) => c.args),
+    );
+    expect(posted).not.toContain('203.0.113.7');
+  }, 30_000);
+});
+
 describe('a storm of alerts with a security alert in it', () => {
   let bot: BotHarness;
   const post = (over: Record<string, unknown>) => postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
