@@ -5,6 +5,7 @@ import {
   alertIncidentsOf,
   alertsOfAlertIncident,
   alertsOfNotice,
+  earlierIncidentOf,
   getAlert,
   getAlertIncident,
   hasResolveOffer,
@@ -364,6 +365,11 @@ export class AlertSteps {
     const incident = ai?.incidentId ? await getIncident(this.db, ai.incidentId) : null;
     // Added to an incident already open (Add to incident), rather than declared from the notice.
     const attached = ai?.attachedBy ? { attached: true as const } : {};
+    // Not in an incident now, it was in one before (resolved, then it fired again): the notice says which.
+    // (A group's notice lists several alerts: not said of one of them.)
+    const single = shown.total <= 1 && lead.noticeLeftOut === 0;
+    const earlier = incident || !single ? null : await earlierIncidentOf(this.db, lead);
+    const before = earlier ? await getIncident(this.db, earlier) : null;
     return {
       alert: lead,
       ...(shown.total > 1 || lead.noticeLeftOut > 0
@@ -378,6 +384,13 @@ export class AlertSteps {
             severity: rule.severity,
           }
         : null,
+      ...(before
+        ? {
+            before: before.private
+              ? { private: true as const }
+              : { number: before.number, channelId: before.channelId },
+          }
+        : {}),
       // The incidents channel is everyone's: a private incident is not named there.
       declared: !incident
         ? null

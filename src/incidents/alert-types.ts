@@ -242,7 +242,11 @@ export interface AlertNoticeView {
         attached?: true;
       }
     | { private: true; attached?: true }
-    | null;
+    | null /**
+   * The incident the lead alert was in before this firing (resolved since: it fired again), while none holds it now;
+   * a private one is not named.
+   */;
+  before?: { number: number; channelId: string | null } | { private: true } | null;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   alertsOfAlertIncident,
   cardRefreshed,
   claimDueCards,
+  earlierIncidentOf,
   getAlert,
   getAlertIncident,
   heldBackAlerts,
@@ -712,19 +713,21 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
             const now = await getAlert(tx, alertId);
             const taken = now?.alertIncidentId ? await getAlertIncident(tx, now.alertIncidentId) : null;
             if (taken && isOpen(taken) && taken.incidentId !== null) throw new TakenMeanwhile(taken.incidentId);
+            // The incident the same alert was in before it fired again: the card and timeline say so.
+            const previous = await earlierIncidentOf(tx, alert);
             const id = await insertAlertIncident(tx, {
               source: alert.source,
               groupKey: alert.groupKey,
               title: input.title,
               severity: input.severity,
               rule: alert.rule,
-              previousIncidentId: null,
+              previousIncidentId: previous,
               declaredBy: { userId: input.userId, incidentId: incident.id },
             });
             const loose = await looseAlertsOfGroup(tx, alert.source, alert.groupKey);
             const ids = [...new Set([alert.id, ...loose.map((a) => a.id)])];
             await linkAlerts(tx, new Map(ids.map((alert) => [alert, id])));
-            await this.steps.recordOpening(tx, id, incident.id, alert.source, null);
+            await this.steps.recordOpening(tx, id, incident.id, alert.source, previous);
           },
         },
       );

@@ -747,6 +747,23 @@ export async function linkAlerts(q: Queryable, links: ReadonlyMap<number, number
 }
 
 /**
+ * The incident the same alert (source, format, fingerprint) was in before this row of it: its firing before, in an
+ * incident since resolved (a row starts again when its incident is over). Null: it was in none.
+ */
+export async function earlierIncidentOf(
+  q: Queryable,
+  alert: Pick<AlertRow, 'id' | 'source' | 'format' | 'fingerprint'>,
+): Promise<number | null> {
+  const { rows } = await q.query<{ incident_id: number }>(
+    `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+     WHERE a.source = $1 AND a.format = $2 AND a.fingerprint = $3 AND a.id < $4 AND ai.incident_id IS NOT NULL
+     ORDER BY a.id DESC LIMIT 1`,
+    [alert.source, alert.format, alert.fingerprint, alert.id],
+  );
+  return rows[0] ? Number(rows[0].incident_id) : null;
+}
+
+/**
  * The firing alerts of a group in no incident (a person declaring from one takes them all): one whose declaring failed
  * is in none; one still firing in an incident resolved meanwhile stays on that incident's record.
  */

@@ -516,6 +516,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
     n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, 300)}` : null,
     `${a.status === 'resolved' ? `Resolved ${a.resolvedAt ? at(a.resolvedAt) : ''}` : 'Firing'} · first ${at(a.firstSeen)} · last ${at(a.lastSeen)} · ×${a.count}`,
     held,
+    beforeLine(n),
   ].filter(Boolean);
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
@@ -523,6 +524,16 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
   blocks.push(...noticeOutcome(n, 'this alert', a.status === 'resolved'));
   const text = `${a.status === 'resolved' ? 'Resolved' : a.level === 'critical' ? 'Critical' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}${held ? ' (recorded during maintenance, not declared)' : ''}: ${mrkdwnClip(a.summary, 300)}`;
   return { text, blocks };
+}
+
+/** The incident the notice's alert was in before it fired again (said while no incident holds it); null: none. */
+function beforeLine(n: AlertNoticeView): string | null {
+  if (!n.before || n.declared) return null;
+  const where =
+    'private' in n.before
+      ? 'a private incident'
+      : `incident #${n.before.number}${n.before.channelId ? ` (${channelLink(n.before.channelId)})` : ''}`;
+  return `:leftwards_arrow_with_hook: The same alert was in ${where} before; it was resolved and this alert fired again.`;
 }
 
 /**

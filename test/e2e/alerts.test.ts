@@ -1636,6 +1636,59 @@ describe('alerts open and track incidents', () => {
       );
     });
 
+    it('a warning that fires again after its incident was resolved: its notice names that incident, and one declared from it links it', async () => {
+      const warning = { source: 'again-metrics', key: 'mq-depth', level: 'warning', summary: 'MQ depth 5k (again)' };
+      expect((await post(bot.baseUrl, warning)).status).toBe(202);
+      const first = await noticeOf('MQ depth 5k (again)');
+      const earlier = await typedIncident('Message queue backing up (again)');
+      expect((await pick(await clickAdd(first), earlier.id)).status).toBe(200);
+      await toldAdded(earlier.channel_id);
+      await bot.command('resolve consumers scaled', { channel_id: earlier.channel_id });
+      await waitUntil('the resolution', async () => {
+        const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
+          earlier.id,
+        ]);
+        return rows[0]?.status === 'resolved';
+      });
+      // It resolves, then fires again: a new notice, which says where it was.
+      expect((await post(bot.baseUrl, { ...warning, status: 'resolved' })).status).toBe(202);
+      await inboxDone(bot.db);
+      expect((await post(bot.baseUrl, { ...warning, summary: 'MQ depth 6k (again)' })).status).toBe(202);
+      const notice = await noticeOf('MQ depth 6k (again)');
+      expect(notice.ts).not.toBe(first.ts);
+      const text = json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.ts)?.blocks);
+      expect(text).toContain(`The same alert was in incident #${earlier.number} (<#${earlier.channel_id}>) before`);
+      // Declared from it: the new incident's card links the earlier one.
+      const opened = bot.fake.callsTo('views.open').length;
+      await bot.click({
+        channelId: INCIDENTS_CHANNEL_ID,
+        messageTs: notice.ts,
+        actionId: ACTION.declareFromAlert,
+        blockId: notice.actions.block_id,
+        value: notice.actions.elements[0].value,
+      });
+      const view = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view;
+      await bot.submit({
+        callbackId: VIEW.declare,
+        privateMetadata: view.private_metadata,
+        values: {
+          [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '3' } } },
+          [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: 'Message queue backing up again' } },
+        },
+      });
+      const again = await waitUntil('the new incident', async () => {
+        const { rows } = await bot.db.query<{ channel_id: string; card_ts: string }>(
+          `SELECT channel_id, card_ts FROM incidents WHERE title = 'Message queue backing up again' AND card_ts IS NOT NULL`,
+        );
+        return rows[0];
+      });
+      await waitUntil('the card to link the earlier one', async () =>
+        json(bot.fake.message(again.channel_id, again.card_ts)?.blocks).includes(
+          `The same alert was in incident #${earlier.number}`,
+        ),
+      );
+    });
+
     it('two people adding one alert to two incidents at once: one of them has it, the other is told where it is', async () => {
       const first = await typedIncident('Search results empty (race one)');
       const second = await typedIncident('Search results empty (race two)');
