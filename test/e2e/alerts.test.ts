@@ -1689,6 +1689,31 @@ describe('alerts open and track incidents', () => {
       );
     });
 
+    it('a critical alert a window held back, added to a less severe incident: its channel is offered to raise it', async () => {
+      const incident = await typedIncident('Nodes flapping (held, added)');
+      maintenance = true;
+      try {
+        const health = {
+          source: 'held-added',
+          key: 'health',
+          metric: 'app_health_check_failures',
+          summary: 'Health checks failing on node-9 (held, added)',
+        };
+        expect((await post(bot.baseUrl, health)).status).toBe(202);
+        const notice = await noticeOf('Health checks failing on node-9 (held, added)');
+        expect((await pick(await clickAdd(notice), incident.id)).status).toBe(200);
+      } finally {
+        maintenance = false;
+      }
+      const told = await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) =>
+          c.args.channel === incident.channel_id &&
+          String(c.args.text).includes('A critical alert joined this SEV-2 incident'),
+      );
+      expect(json(told.args.blocks)).toContain(ACTION.raiseSeverity);
+    });
+
     it('two people adding one alert to two incidents at once: one of them has it, the other is told where it is', async () => {
       const first = await typedIncident('Search results empty (race one)');
       const second = await typedIncident('Search results empty (race two)');
