@@ -264,7 +264,8 @@ export function alertEventDetails(a: AlertRow): Record<string, unknown> {
     source: a.source,
     ...(a.status === 'resolved' && a.resolvedAt ? { resolvedAt: a.resolvedAt.toISOString() } : {}),
     firstSeen: a.firstSeen.toISOString(),
-    ...(a.startsAt ? { startsAt: a.startsAt.toISOString() } : {}),
+    // A start after the bot heard of it (a sender's clock ahead) is not when it fired: the event's own time says that.
+    ...(a.startsAt && a.startsAt.getTime() <= a.firstSeen.getTime() ? { startsAt: a.startsAt.toISOString() } : {}),
     ...(a.status === 'resolved' && a.endsAt ? { endsAt: a.endsAt.toISOString() } : {}),
   };
 }

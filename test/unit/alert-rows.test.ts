@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupTitle } from '../../src/incidents/alert-rows.js';
+import { alertEventDetails, groupTitle } from '../../src/incidents/alert-rows.js';
+import type { AlertRow } from '../../src/store/alert.repo.js';
 
 const a = (summary: string, name = 'NodeDown') => ({ summary, name });
 
@@ -28,5 +29,34 @@ describe('groupTitle: an incident opened by several alerts at once', () => {
     const hugeName = 'N'.repeat(400);
     const u = groupTitle([a('one', hugeName), a('two', hugeName)]);
     expect([...u].length).toBeLessThanOrEqual(150);
+  });
+});
+
+describe("alertEventDetails: what an alert's timeline event records", () => {
+  const row = (startsAt: Date | null, firstSeen: Date) =>
+    ({
+      id: 1,
+      name: 'HighCpuUsage',
+      level: 'critical',
+      summary: 'CPU 97%',
+      source: 'am',
+      status: 'firing',
+      resolvedAt: null,
+      firstSeen,
+      startsAt,
+      endsAt: null,
+    }) as unknown as AlertRow;
+
+  it("keeps the source's start when it is not after the bot heard of it", () => {
+    const start = new Date('2026-12-05T07:10:00Z');
+    expect(alertEventDetails(row(start, start))).toMatchObject({ startsAt: start.toISOString() });
+  });
+
+  it("leaves out a start in the future (a sender's clock ahead): the timeline says when the bot heard of it", () => {
+    const heard = new Date('2026-12-05T07:18:00Z');
+    const ahead = new Date('2026-12-05T08:18:00Z');
+    const d = alertEventDetails(row(ahead, heard));
+    expect(d).not.toHaveProperty('startsAt');
+    expect(d).toMatchObject({ firstSeen: heard.toISOString() });
   });
 });
