@@ -80,7 +80,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       async () => {
         const id = attachedRef.decode(action.value);
         if (!id) throw new DomainError('not_attached', NOT_ATTACHED);
-        const r = await deps.alerts.detach(id, body.user.id);
+        const message =
+          body.channel?.id && body.message?.ts ? { channel: body.channel.id, ts: body.message.ts } : undefined;
+        const r = await deps.alerts.detach(id, body.user.id, message);
         noteIncident(r.incident.id);
         await tell(renderDetachedReply(r.incident, r.alerts));
         return r;

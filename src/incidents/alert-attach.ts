@@ -88,7 +88,7 @@ export async function detachFromIncident(
   db: Database,
   alertIncidentId: number,
   userId: string,
-): Promise<{ incidentId: number; alerts: AlertRow[] }> {
+): Promise<{ incidentId: number; alerts: AlertRow[]; addedBy: string }> {
   return db.transaction(async (tx) => {
     const seen = await getAlertIncident(tx, alertIncidentId);
     if (!seen?.attachedBy || seen.incidentId === null) throw new DomainError('not_attached', NOT_ATTACHED);
@@ -122,6 +122,6 @@ export async function detachFromIncident(
         },
       },
     ]);
-    return { incidentId: incident.id, alerts };
+    return { incidentId: incident.id, alerts, addedBy: seen.attachedBy };
   });
 }

@@ -41,6 +41,15 @@ export interface AlertChat {
   tellAttached(incident: Incident, by: string, alerts: readonly AlertView[], alertIncident: number): Promise<void>;
   /** Tells the incident's channel that a person took alerts added by hand out of it again. */
   tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void>;
+  /**
+   * The message saying alerts were added (`ref`, as posted by tellAttached) once they were taken out: the same, its
+   * Take it out button gone, saying who took them out and when.
+   */
+  closeAttached(
+    ref: { channel: string; ts: string },
+    added: { by: string; alerts: readonly AlertView[] },
+    takenOut: { by: string; at: Date },
+  ): Promise<void>;
   /** Tells the incidents channel that a heartbeat went quiet, or is back; false when no incidents channel is set. */
   tellHeartbeat(view: HeartbeatView): Promise<boolean>;
 }

@@ -116,6 +116,14 @@ export class AlertSteps {
     return this.chat.tellDetached(incident, by, alerts);
   }
 
+  closeAttached(
+    ref: { channel: string; ts: string },
+    added: { by: string; alerts: readonly AlertRow[] },
+    takenOut: { by: string; at: Date },
+  ): Promise<void> {
+    return this.chat.closeAttached(ref, added, takenOut);
+  }
+
   /** A storm started joining this incident: its channel and the incidents channel are told, once. */
   private async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
     const declared = await this.declaredIncident(step.alertIncident);

@@ -809,8 +809,17 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * Takes alerts added to an incident by hand out of it again (the Take out button of the message that said they were
    * added): its card and channel show it, and their notices offer Declare incident and Add again.
    */
-  async detach(alertIncidentId: number, userId: string): Promise<{ incident: Incident; alerts: number }> {
+  async detach(
+    alertIncidentId: number,
+    userId: string,
+    /** The message whose button was pressed (the one saying they were added): it loses its button. */
+    message?: { channel: string; ts: string },
+  ): Promise<{ incident: Incident; alerts: number }> {
     const r = await detachFromIncident(this.db, alertIncidentId, userId);
+    if (message)
+      await this.steps
+        .closeAttached(message, { by: r.addedBy, alerts: r.alerts }, { by: userId, at: new Date() })
+        .catch((err) => this.log.warn('could not update the message saying alerts were added', err));
     const incident = await getIncident(this.db, r.incidentId);
     if (!incident) throw new DomainError('alert_not_found', 'That incident is no longer recorded.');
     // Each notice showing one of them is live again, with its buttons.

@@ -111,6 +111,17 @@ export class SlackAlertChat implements AlertChat {
     await this.tellChannel(incident, renderDetached(by, alerts), 'alerts were taken out of it');
   }
 
+  async closeAttached(
+    ref: { channel: string; ts: string },
+    added: { by: string; alerts: readonly AlertView[] },
+    takenOut: { by: string; at: Date },
+  ): Promise<void> {
+    const msg = renderAttached(added.by, added.alerts, null, takenOut);
+    await this.call('update the message saying alerts were added', () =>
+      this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
   /** Posts in the incident's channel (none to post in: nothing, null), links not unfurled: where the message is. */
   private async tellChannel(
     incident: Incident,

@@ -305,7 +305,13 @@ function alertsNamed(alerts: readonly AlertView[]): string {
  * In an incident's channel: someone added alerts to it from their notice (Add to incident): who, which (the first few
  * lines, then how many more), and that their repeats and resolution show on the card from now on. Pure.
  */
-export function renderAttached(by: string, alerts: readonly AlertView[], alertIncident: number): Message {
+export function renderAttached(
+  by: string,
+  alerts: readonly AlertView[],
+  alertIncident: number | null,
+  /** Taken out since: the button is gone, and the message says who took them out and when. */
+  takenOut?: { by: string; at: Date },
+): Message {
   const first = alerts[0];
   const head = `:link: ${mention(by)} added ${alertsNamed(alerts)} to this incident. The card shows ${alerts.length === 1 ? 'it' : 'them'} with the others, as ${alerts.length === 1 ? 'it fires or resolves' : 'they fire or resolve'}; \`/incident alerts\` lists every one.`;
   const telling = tellingLabels(alerts);
@@ -317,17 +323,28 @@ export function renderAttached(by: string, alerts: readonly AlertView[], alertIn
   if (alerts.length > shown)
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${alerts.length - shown} more.` }] });
   // Added to the wrong incident: undone here, while the incident is open.
-  blocks.push({
-    type: 'actions',
-    block_id: `${BLOCK.attachedActions}:${alertIncident}`,
-    elements: [
-      button(
-        ACTION.detachAlerts,
-        alerts.length === 1 ? 'Take it out (added by mistake)' : 'Take them out (added by mistake)',
-        attachedRef.encode(alertIncident),
-      ),
-    ],
-  });
+  if (takenOut || alertIncident === null)
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `:leftwards_arrow_with_hook: Taken out${takenOut ? ` by ${mention(takenOut.by)} ${at(takenOut.at)}` : ''}.`,
+        },
+      ],
+    });
+  else
+    blocks.push({
+      type: 'actions',
+      block_id: `${BLOCK.attachedActions}:${alertIncident}`,
+      elements: [
+        button(
+          ACTION.detachAlerts,
+          alerts.length === 1 ? 'Take it out (added by mistake)' : 'Take them out (added by mistake)',
+          attachedRef.encode(alertIncident),
+        ),
+      ],
+    });
   const plain = alerts.length === 1 && first ? `the ${first.level} alert ${first.name}` : `${alerts.length} alerts`;
   return { text: `Alerts added to this incident: ${escapeMrkdwn(plain)}`, blocks };
 }

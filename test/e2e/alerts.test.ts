@@ -1479,6 +1479,11 @@ describe('alerts open and track incidents', () => {
           c.args.channel === incident.channel_id && String(c.args.text).includes('<@U0RESP2> took the warning alert'),
       );
       await waitUntil('the card without it', async () => !card().includes('Redis hit rate 62%'));
+      // The message saying it was added loses its button, and says who took it out.
+      await waitUntil('the added message closed', async () => {
+        const now = json(bot.fake.message(incident.channel_id, added.response!.ts)?.blocks);
+        return !now.includes(ACTION.detachAlerts) && now.includes('Taken out by <@U0RESP2>');
+      });
       await waitUntil('the notice live again', async () =>
         json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.ts)?.blocks).includes(ACTION.attachAlert),
       );
