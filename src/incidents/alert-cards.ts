@@ -76,7 +76,13 @@ export class AlertCards {
     await cardsShowRepeats(this.db, seen);
   }
 
-  private async viewOf({ alertIncidents: ais, alerts, firing, total }: AlertSectionRows): Promise<AlertCardView> {
+  private async viewOf({
+    alertIncidents: ais,
+    alerts,
+    firing,
+    firingInfo,
+    total,
+  }: AlertSectionRows): Promise<AlertCardView> {
     const ruleNames = [...new Set([...ais.map((a) => a.rule), ...alerts.map((a) => a.rule)])];
     const rules = ruleNames.flatMap((n) => {
       const r = n ? this.rules.get(n) : undefined;
@@ -91,6 +97,7 @@ export class AlertCards {
       sources: [...new Set(ais.map((a) => a.source))],
       openedFrom: [...new Set(ais.filter((a) => !a.attachedBy).map((a) => a.source))],
       firing,
+      firingInfo,
       resolved: total - firing,
       total,
       alerts,

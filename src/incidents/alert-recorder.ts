@@ -301,10 +301,12 @@ export class AlertRecorder {
       if (!changes.resolved.has(id) && !ai.allResolvedAt) continue;
       await flush(tx, batch);
       const counts = await alertCounts(tx, [id]);
-      if (counts.firing === 0 && counts.total > 0 && !ai.allResolvedAt) {
+      // Info alerts are recorded only: one still firing keeps no incident open.
+      const firing = counts.firing - counts.firingInfo;
+      if (firing === 0 && counts.total > 0 && !ai.allResolvedAt) {
         await setAllResolved(tx, id, true);
         plan.push({ kind: 'all_resolved', alertIncident: id });
-      } else if (counts.firing > 0 && ai.allResolvedAt) {
+      } else if (firing > 0 && ai.allResolvedAt) {
         await setAllResolved(tx, id, false);
         // Its channel was told every alert had resolved and offered Resolve incident: told this one fires again.
         if (ai.state === 'declared' && ai.incidentStatus !== 'resolved') {

@@ -23,7 +23,7 @@ import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
 import { alertEvents } from './alert-rows.js';
-import type { AlertNoticeView, AlertRule, AlertStep, OfferClosed } from './alert-types.js';
+import type { AlertCardView, AlertNoticeView, AlertRule, AlertStep, OfferClosed } from './alert-types.js';
 import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
@@ -446,7 +446,7 @@ export class AlertSteps {
     const opening = (await alertIncidentsOf(this.db, incident.id)).find((o) => !o.attachedBy);
     if (!opening) return;
     const view = await this.cards.view(incident.id);
-    if (!view || view.firing > 0) return;
+    if (!view || pressing(view) > 0) return;
     if (opening.rule && this.rules.get(opening.rule)?.autoResolve) {
       const self = await this.chat.self();
       try {
@@ -503,7 +503,7 @@ export class AlertSteps {
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
     const view = await this.cards.view(incident.id);
-    if (!view || view.firing === 0) return;
+    if (!view || pressing(view) === 0) return;
     // The offer above loses its button first, then the channel is told why.
     // Whichever of its alert incidents' resolving made the offer (one people added may have been the last).
     const offers = await takeResolveOffers(this.db, { incident: incident.id });
@@ -526,7 +526,7 @@ export class AlertSteps {
     const view = await this.cards.view(incidentId);
     const incident = await getIncident(this.db, incidentId);
     if (!view || !incident || incident.status === 'resolved') return;
-    if (view.firing > 0) {
+    if (pressing(view) > 0) {
       const offers = await takeResolveOffers(this.db, { incident: incidentId });
       await this.closeOffers(incident, offers, { kind: 'added', at: new Date() });
       return;
@@ -536,6 +536,9 @@ export class AlertSteps {
     await this.allResolved(opening.id);
   }
 }
+
+/** An incident's alerts that fire and keep it open: all those firing but info alerts (recorded only). */
+const pressing = (v: AlertCardView) => v.firing - (v.firingInfo ?? 0);
 
 /** Work in progress, counted: what waits for none to be left is woken when the count falls to zero. */
 class InFlight {

@@ -155,6 +155,8 @@ export interface AlertCardView {
   /** The sources whose alerts opened it (not those people added later); absent: every source of `sources`. */
   openedFrom?: string[];
   firing: number;
+  /** Of the firing, the info alerts: recorded only, they keep no incident open (nor its offer to resolve away). */
+  firingInfo?: number;
   resolved: number;
   total: number;
   /** The alerts shown (firing first, latest first); `total - alerts.length` more are not shown. */

@@ -440,14 +440,22 @@ const holdsEvery = (param: string) =>
      'source=' || a.source, 'service=' || a.service, 'metric=' || a.metric, 'level=' || a.level, 'status=' || a.status,
      (SELECT string_agg(l.k || '=' || l.v, ' ') FROM jsonb_each_text(a.labels) AS l(k, v)))), w.word) = 0)`;
 
-/** How many alerts some alert incidents have, and how many fire; with `words`, of those holding every word. */
+/**
+ * How many alerts some alert incidents have, and how many fire (`firingInfo`: of those, the info alerts, which keep no
+ * incident open); with `words`, of those holding every word.
+ */
 export async function alertCounts(q: Queryable, alertIncidentIds: number[], words: readonly string[] = []) {
-  const { rows } = await q.query<{ firing: string | number; total: string | number }>(
-    `SELECT count(*) FILTER (WHERE a.status = 'firing') AS firing, count(*) AS total
+  const { rows } = await q.query<{ firing: string | number; total: string | number; info: string | number }>(
+    `SELECT count(*) FILTER (WHERE a.status = 'firing') AS firing, count(*) AS total,
+       count(*) FILTER (WHERE a.status = 'firing' AND a.level = 'info') AS info
      FROM alerts a WHERE a.alert_incident_id = ANY($1::int[])${words.length > 0 ? ` AND ${holdsEvery('$2')}` : ''}`,
     words.length > 0 ? [alertIncidentIds, words] : [alertIncidentIds],
   );
-  return { firing: Number(rows[0]?.firing ?? 0), total: Number(rows[0]?.total ?? 0) };
+  return {
+    firing: Number(rows[0]?.firing ?? 0),
+    total: Number(rows[0]?.total ?? 0),
+    firingInfo: Number(rows[0]?.info ?? 0),
+  };
 }
 
 // --- Alerts ------------------------------------------------------------------------------------------------------
@@ -958,6 +966,8 @@ export interface AlertSectionRows {
   alerts: AlertRow[];
   firing: number;
   total: number;
+  /** Of the firing, the info alerts (they keep no incident open). */
+  firingInfo: number;
 }
 
 /**
@@ -976,7 +986,8 @@ export function alertSectionPart(incidentId: number, limit: number): (first: num
             SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
             WHERE ai.incident_id = ${incident}
             ORDER BY (a.status = 'firing') DESC, ${LEVEL_ORDER}, a.last_seen DESC, a.id DESC LIMIT ${max}) a),
-         'counts', (SELECT json_build_object('firing', count(*) FILTER (WHERE a.status = 'firing'), 'total', count(*))
+         'counts', (SELECT json_build_object('firing', count(*) FILTER (WHERE a.status = 'firing'), 'total', count(*),
+            'info', count(*) FILTER (WHERE a.status = 'firing' AND a.level = 'info'))
             FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE ai.incident_id = ${incident})))`,
     };
   };
@@ -1002,7 +1013,7 @@ export function alertSectionRowsOf(selected: unknown): AlertSectionRows {
       | {
           ais: AlertIncidentDbRow[] | null;
           alerts: AlertDbRow[] | null;
-          counts: { firing: number; total: number };
+          counts: { firing: number; total: number; info?: number };
         },
   );
   return {
@@ -1010,6 +1021,7 @@ export function alertSectionRowsOf(selected: unknown): AlertSectionRows {
     alerts: (v.alerts ?? []).map(toAlert),
     firing: Number(v.counts.firing),
     total: Number(v.counts.total),
+    firingInfo: Number(v.counts.info ?? 0),
   };
 }
 

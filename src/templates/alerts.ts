@@ -668,9 +668,12 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
   const last = v.alerts.map((a) => a.resolvedAt).filter((d): d is Date => d !== null);
   const latest = last.length ? new Date(Math.max(...last.map((d) => d.getTime()))) : null;
   const only = v.total === 1 ? v.alerts[0] : undefined;
-  const head = only
-    ? `Every alert of this incident has resolved (its one alert, *${mrkdwnClip(only.name, 80)}*${latest ? `, ${at(latest)}` : ''})`
-    : `Every alert of this incident has resolved (all ${v.total}${latest ? `, the last ${at(latest)}` : ''})`;
+  const info = v.firingInfo ?? 0;
+  const head = info
+    ? `Every critical and warning alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''}; ${info === 1 ? '1 info alert still fires' : `${info} info alerts still fire`}, recorded only: ${info === 1 ? 'it keeps' : 'they keep'} no incident open`
+    : only
+      ? `Every alert of this incident has resolved (its one alert, *${mrkdwnClip(only.name, 80)}*${latest ? `, ${at(latest)}` : ''})`
+      : `Every alert of this incident has resolved (all ${v.total}${latest ? `, the last ${at(latest)}` : ''})`;
   const text = `:white_check_mark: ${head}. If the incident is over, resolve it; if not, carry on: an alert that fires again shows here.`;
   return {
     text: `Every alert of incident #${i.number} has resolved.`,
@@ -711,11 +714,13 @@ export function renderResolveOfferClosed(i: Incident, why: OfferClosed): Message
  * over (the offer to resolve it no longer stands). The firing alerts, as the card lists them. Pure.
  */
 export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
-  const firing = v.alerts.filter((a) => a.status === 'firing');
+  // Info alerts are recorded only: they neither made the offer wait nor close it.
+  const firing = v.alerts.filter((a) => a.status === 'firing' && a.level !== 'info');
+  const count = v.firing - (v.firingInfo ?? 0);
   const shown = firing.slice(0, 3);
   const telling = tellingLabels(v.alerts);
-  const more = v.firing - shown.length;
-  const text = `:fire: ${v.firing === 1 ? 'An alert of this incident fires again' : `${v.firing} alerts of this incident fire again`} after every one had resolved: the incident is not over, and the offer above to resolve it no longer stands.`;
+  const more = count - shown.length;
+  const text = `:fire: ${count === 1 ? 'An alert of this incident fires again' : `${count} alerts of this incident fire again`} after every one had resolved: the incident is not over, and the offer above to resolve it no longer stands.`;
   return {
     text: `An alert of incident #${i.number} fires again.`,
     blocks: [

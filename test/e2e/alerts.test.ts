@@ -667,6 +667,56 @@ describe('alerts open and track incidents', () => {
     expect(json(reply).indexOf('PaymentsDown')).toBeLessThan(json(reply).indexOf('KubePodRestarting'));
   });
 
+  it("an info alert still firing keeps no incident open: once the group's critical alert resolves, Resolve is offered", async () => {
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const alert = (name: string, severity: string, status = 'firing') => ({
+      status,
+      labels: { alertname: name, service: 'search', severity },
+      annotations: { summary: `${name} on search (info stays)` },
+      startsAt,
+      endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
+      generatorURL: '',
+      fingerprint: `${name}-info-stays`,
+    });
+    const group = (alerts: unknown[], status = 'firing') => ({
+      receiver: 'incident-bot',
+      status,
+      alerts,
+      groupLabels: { service: 'search' },
+      commonLabels: { service: 'search' },
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager.example:9093',
+      version: '4',
+      groupKey: '{}:{service="search"}',
+      truncatedAlerts: 0,
+    });
+    const hook = '/hooks/alertmanager?source=info-stays';
+    expect(
+      (await postAlerts(bot.baseUrl, hook, group([alert('SearchDown', 'critical'), alert('PodRestarts', 'info')])))
+        .status,
+    ).toBe(202);
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'info-stays')).find((i) => i.card_ts),
+    );
+    expect(
+      (
+        await postAlerts(
+          bot.baseUrl,
+          hook,
+          group([alert('SearchDown', 'critical', 'resolved'), alert('PodRestarts', 'info')]),
+        )
+      ).status,
+    ).toBe(202);
+    await inboxDone(bot.db);
+    const offer = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident.channel_id && json(c.args).includes('has resolved'),
+    );
+    expect(json(offer.args.blocks)).toContain('Every critical and warning alert of this incident has resolved');
+    expect(json(offer.args.blocks)).toContain('1 info alert still fires');
+    expect(json(offer.args.blocks)).toContain(ACTION.resolve);
+  });
+
   it('groups with one summary are incidents of their own, whichever their source', async () => {
     for (const [source, key] of [
       ['twins', 'cpu-api'],

@@ -350,6 +350,7 @@ forEachDatabase((ctx) => {
       alerts: each.alerts,
       firing: each.firing,
       total: each.total,
+      firingInfo: each.firingInfo,
     });
   });
 });
