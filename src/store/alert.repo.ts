@@ -942,8 +942,14 @@ export async function alertsOf(
   limit: number,
   /** Only those holding every word (lower case), from the `from`th of them (counted from 1). */
   query: { words: readonly string[]; from: number } = { words: [], from: 1 },
-): Promise<{ alerts: AlertRow[]; firing: number; total: number; matches: { firing: number; total: number } | null }> {
-  if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0, matches: null };
+): Promise<{
+  alerts: AlertRow[];
+  firing: number;
+  total: number;
+  firingInfo: number;
+  matches: { firing: number; total: number } | null;
+}> {
+  if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0, firingInfo: 0, matches: null };
   const { rows } = await q.query<AlertDbRow>(
     // The alerts of the group that opened each alert incident first (a storm's joined groups after them: 300 joined
     // alerts hid the two that opened it), then firing before resolved, critical before warning before info (nine info

@@ -178,10 +178,14 @@ const PAGE_ALERTS_MAX = 3;
 
 /** What a page says fired: every firing alert the view holds, those it names, how many more fire; null when none. */
 function pageFiring(v: AlertCardView): { firing: AlertView[]; named: AlertView[]; more: number } | null {
-  const firing = v.alerts.filter((a) => a.status === 'firing');
-  if (firing.length === 0 || v.firing === 0) return null;
+  const all = v.alerts.filter((a) => a.status === 'firing');
+  if (all.length === 0 || v.firing === 0) return null;
+  // Info alerts are recorded only: not what a person is woken for, unless nothing else fires.
+  const info = v.firingInfo ?? 0;
+  const pressing = all.filter((a) => a.level !== 'info');
+  const [firing, count] = pressing.length > 0 && v.firing > info ? [pressing, v.firing - info] : [all, v.firing];
   const named = firing.slice(0, PAGE_ALERTS_MAX);
-  return { firing, named, more: v.firing - named.length };
+  return { firing, named, more: count - named.length };
 }
 
 /**

@@ -608,7 +608,7 @@ describe('alerts open and track incidents', () => {
     expect(notices()).toHaveLength(1);
   }, 30_000);
 
-  it("a group's critical alert with nine info alerts: the card, the page and the list name the critical one first", async () => {
+  it("a group's critical alert with nine info alerts: the card and the list name the critical one first, the page it alone", async () => {
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     const alert = (labels: Record<string, string>, summary: string) => ({
       status: 'firing',
@@ -658,8 +658,9 @@ describe('alerts open and track incidents', () => {
       (c) => String(c.args.channel).startsWith('U') && json(c.args).includes('Payments API returns 503'),
     );
     const paged = json(page.args.blocks);
-    expect(paged.indexOf('PaymentsDown')).toBeGreaterThan(-1);
-    expect(paged.indexOf('PaymentsDown')).toBeLessThan(paged.indexOf('KubePodRestarting'));
+    // The page names what the person is woken for: the critical alert, not the info ones (recorded only).
+    expect(paged).toContain('PaymentsDown');
+    expect(paged).not.toContain('KubePodRestarting');
     await bot.command('alerts', { channel_id: incident.channel_id });
     const reply = await waitUntil('the alert list', async () =>
       bot.replies().find((m) => json(m).includes('PaymentsDown') && json(m).includes('KubePodRestarting')),

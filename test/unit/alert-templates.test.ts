@@ -512,6 +512,18 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(page.mrkdwn).toContain(':red_circle: *svc-6* · svc-6 is down\n');
   });
 
+  it('a page names the critical and warning alerts that fired, not the info ones beside them (unless only they fire)', () => {
+    const down = makeAlert({ id: 1, name: 'PaymentsDown', level: 'critical' });
+    const pods = [2, 3, 4].map((id) => makeAlert({ id, name: `PodRestart${id}`, level: 'info' }));
+    const view = { ...makeView(4), firing: 4, firingInfo: 3, resolved: 0, total: 4, alerts: [...pods, down] };
+    const page = pageAlerts(view)!.mrkdwn;
+    expect(page).toContain('PaymentsDown');
+    expect(page).not.toContain('PodRestart');
+    expect(page).not.toContain('more firing');
+    const onlyInfo = pageAlerts({ ...view, firing: 3, total: 3, alerts: pods })!.mrkdwn;
+    expect(onlyInfo).toContain('PodRestart2');
+  });
+
   it('a page names what an alert keyed alone (no labels, service or measure) says happened: its summary', () => {
     const a = makeAlert({
       name: 'disk-usage-85-on-db-2',
