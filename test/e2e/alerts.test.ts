@@ -2,7 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MaintenanceWindows } from '../../src/incidents/alert-ports.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
-import { ALERTS_ENV, alertmanagerFixture, genericAlert, postAlerts } from '../support/alert-request.js';
+import {
+  ALERTS_ENV,
+  alertmanagerAlert,
+  alertmanagerFixture,
+  alertmanagerGroup,
+  genericAlert,
+  postAlerts,
+} from '../support/alert-request.js';
 import {
   alertRunbook,
   type IncidentOfAlert,
@@ -610,15 +617,8 @@ describe('alerts open and track incidents', () => {
 
   it("a group's critical alert with nine info alerts: the card and the list name the critical one first, the page it alone", async () => {
     const startsAt = new Date(Date.now() - 60_000).toISOString();
-    const alert = (labels: Record<string, string>, summary: string) => ({
-      status: 'firing',
-      labels,
-      annotations: { summary },
-      startsAt,
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: '',
-      fingerprint: Object.values(labels).join('-'),
-    });
+    const alert = (labels: Record<string, string>, summary: string) =>
+      alertmanagerAlert(Object.values(labels).join('-'), labels, { summary }, { startsAt });
     const pods = Array.from({ length: 9 }, (_, n) =>
       alert(
         { alertname: 'KubePodRestarting', service: 'payments', severity: 'info', pod: `pay-worker-${n}` },
@@ -631,18 +631,11 @@ describe('alerts open and track incidents', () => {
     );
     expect(
       (
-        await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=mixed-levels', {
-          receiver: 'incident-bot',
-          status: 'firing',
-          alerts: [down, ...pods],
-          groupLabels: { service: 'payments' },
-          commonLabels: { service: 'payments' },
-          commonAnnotations: {},
-          externalURL: 'http://alertmanager.example:9093',
-          version: '4',
-          groupKey: '{}:{service="payments"}',
-          truncatedAlerts: 0,
-        })
+        await postAlerts(
+          bot.baseUrl,
+          '/hooks/alertmanager?source=mixed-levels',
+          alertmanagerGroup('{}:{service="payments"}', [down, ...pods]),
+        )
       ).status,
     ).toBe(202);
     const incident = await waitUntil('the card', async () =>
@@ -670,27 +663,14 @@ describe('alerts open and track incidents', () => {
 
   it("an info alert still firing keeps no incident open: once the group's critical alert resolves, Resolve is offered", async () => {
     const startsAt = new Date(Date.now() - 60_000).toISOString();
-    const alert = (name: string, severity: string, status = 'firing') => ({
-      status,
-      labels: { alertname: name, service: 'search', severity },
-      annotations: { summary: `${name} on search (info stays)` },
-      startsAt,
-      endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
-      generatorURL: '',
-      fingerprint: `${name}-info-stays`,
-    });
-    const group = (alerts: unknown[], status = 'firing') => ({
-      receiver: 'incident-bot',
-      status,
-      alerts,
-      groupLabels: { service: 'search' },
-      commonLabels: { service: 'search' },
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager.example:9093',
-      version: '4',
-      groupKey: '{}:{service="search"}',
-      truncatedAlerts: 0,
-    });
+    const alert = (name: string, severity: string, status: 'firing' | 'resolved' = 'firing') =>
+      alertmanagerAlert(
+        `${name}-info-stays`,
+        { alertname: name, service: 'search', severity },
+        { summary: `${name} on search (info stays)` },
+        { startsAt, status },
+      );
+    const group = (alerts: Record<string, unknown>[]) => alertmanagerGroup('{}:{service="search"}', alerts);
     const hook = '/hooks/alertmanager?source=info-stays';
     expect(
       (await postAlerts(bot.baseUrl, hook, group([alert('SearchDown', 'critical'), alert('PodRestarts', 'info')])))
@@ -742,26 +722,18 @@ describe('alerts open and track incidents', () => {
 
   it("a group whose alerts a storm sent to another group's incident: its later alerts join them there, a warning too", async () => {
     const startsAt = new Date(Date.now() - 60_000).toISOString();
-    const group = (service: string, alerts: { instance: string; severity: string }[]) => ({
-      receiver: 'incident-bot',
-      status: 'firing',
-      alerts: alerts.map((a) => ({
-        status: 'firing',
-        labels: { alertname: 'ServiceDown', service, severity: a.severity, instance: a.instance },
-        annotations: { summary: `${a.instance} is down (split)` },
-        startsAt,
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: `split-${a.instance}`,
-      })),
-      groupLabels: { service },
-      commonLabels: { alertname: 'ServiceDown', service },
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager.example:9093',
-      version: '4',
-      groupKey: `{}:{service="${service}"}`,
-      truncatedAlerts: 0,
-    });
+    const group = (service: string, alerts: { instance: string; severity: string }[]) =>
+      alertmanagerGroup(
+        `{}:{service="${service}"}`,
+        alerts.map((a) =>
+          alertmanagerAlert(
+            `split-${a.instance}`,
+            { alertname: 'ServiceDown', service, severity: a.severity, instance: a.instance },
+            { summary: `${a.instance} is down (split)` },
+            { startsAt },
+          ),
+        ),
+      );
     const hook = '/hooks/alertmanager?source=split-storm';
     for (const n of [1, 2, 3]) {
       expect(
@@ -1314,6 +1286,42 @@ describe('alerts open and track incidents', () => {
         'chat.postMessage',
         (c) => c.args.channel === channel && json(c.args).includes('added the warning alert'),
       );
+    /** A critical alert opens an incident: that incident, once its card is posted. */
+    const openedBy = async (critical: { source: string; key: string; summary: string }) => {
+      expect((await post(bot.baseUrl, critical)).status).toBe(202);
+      const incident = await one(critical.source);
+      await waitUntil('the card', async () => (await incidentsOfSource(bot.db, critical.source))[0]?.card_ts);
+      return incident;
+    };
+    /** An alert posted, then added to `incident` from its notice. */
+    const addFromNotice = async (alert: { summary: string } & Record<string, unknown>, incident: { id: number }) => {
+      expect((await post(bot.baseUrl, alert)).status).toBe(202);
+      expect((await pick(await clickAdd(await noticeOf(alert.summary)), incident.id)).status).toBe(200);
+    };
+    /** Presses Take it out on the channel's message saying alerts were added (`added`, as the fake Slack recorded it). */
+    const pressTakeOut = (channel: string, added: Awaited<ReturnType<typeof toldAdded>>) => {
+      const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
+      return bot.click({
+        channelId: channel,
+        messageTs: added.response!.ts,
+        actionId: ACTION.detachAlerts,
+        blockId: row.block_id,
+        value: row.elements[0].value,
+      });
+    };
+    /** Resolves an incident with `/incident resolve <summary>` in its channel, and waits until it is. */
+    const resolveTyped = async (incident: { id: number; channel_id: string }, summary: string) => {
+      await bot.command(`resolve ${summary}`, { channel_id: incident.channel_id });
+      await waitUntil('the resolution', async () => {
+        const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
+          incident.id,
+        ]);
+        return rows[0]?.status === 'resolved';
+      });
+    };
+    /** What the bot posted in a channel holding `words`. */
+    const postedIn = (channel: string, words: string) =>
+      bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && json(c.args).includes(words));
     const typedIncident = async (title: string) => {
       await bot.command(`sev2 ${title}`);
       return waitUntil('the typed incident', async () => {
@@ -1434,19 +1442,16 @@ describe('alerts open and track incidents', () => {
 
     it('a firing alert added after the offer to resolve: the offer no longer stands, said in place; the opener firing again is not told as a second alert firing again', async () => {
       const critical = { source: 'offer-open', key: 'api-5xx', summary: 'API 5xx above 10% (offer-open)' };
-      expect((await post(bot.baseUrl, critical)).status).toBe(202);
-      const incident = await one('offer-open');
-      await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'offer-open'))[0]?.card_ts);
+      const incident = await openedBy(critical);
       expect((await post(bot.baseUrl, { ...critical, status: 'resolved' })).status).toBe(202);
       const offer = await bot.fake.waitFor(
         'chat.postMessage',
         (c) =>
           c.args.channel === incident.channel_id && json(c.args).includes('Every alert of this incident has resolved'),
       );
-      const warning = { source: 'offer-side', key: 'queue', level: 'warning', summary: 'Queue depth 950 (offer-side)' };
-      expect((await post(bot.baseUrl, warning)).status).toBe(202);
-      expect((await pick(await clickAdd(await noticeOf('Queue depth 950 (offer-side)')), incident.id)).status).toBe(
-        200,
+      await addFromNotice(
+        { source: 'offer-side', key: 'queue', level: 'warning', summary: 'Queue depth 950 (offer-side)' },
+        incident,
       );
       await toldAdded(incident.channel_id);
       const offerNow = () => json(bot.fake.message(incident.channel_id, offer.response!.ts)?.blocks);
@@ -1456,43 +1461,23 @@ describe('alerts open and track incidents', () => {
       expect((await post(bot.baseUrl, critical)).status).toBe(202);
       await inboxDone(bot.db);
       await sleep(800);
-      expect(
-        bot.fake
-          .callsTo('chat.postMessage')
-          .filter((c) => c.args.channel === incident.channel_id && json(c.args).includes('fire again')),
-      ).toHaveLength(0);
+      expect(postedIn(incident.channel_id, 'fire again')).toHaveLength(0);
     });
 
     it('the only firing alert taken out of an incident opened from alerts, whose own alerts resolved: offered to resolve', async () => {
       const critical = { source: 'offer-out', key: 'api-5xx', summary: 'API 5xx above 10% (offer-out)' };
-      expect((await post(bot.baseUrl, critical)).status).toBe(202);
-      const incident = await one('offer-out');
-      await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'offer-out'))[0]?.card_ts);
-      const warning = {
-        source: 'offer-out-side',
-        key: 'queue',
-        level: 'warning',
-        summary: 'Queue depth 990 (offer-out)',
-      };
-      expect((await post(bot.baseUrl, warning)).status).toBe(202);
-      expect((await pick(await clickAdd(await noticeOf('Queue depth 990 (offer-out)')), incident.id)).status).toBe(200);
+      const incident = await openedBy(critical);
+      await addFromNotice(
+        { source: 'offer-out-side', key: 'queue', level: 'warning', summary: 'Queue depth 990 (offer-out)' },
+        incident,
+      );
       const added = await toldAdded(incident.channel_id);
       expect((await post(bot.baseUrl, { ...critical, status: 'resolved' })).status).toBe(202);
       await inboxDone(bot.db);
       await sleep(500);
-      const offers = () =>
-        bot.fake
-          .callsTo('chat.postMessage')
-          .filter((c) => c.args.channel === incident.channel_id && json(c.args).includes('has resolved'));
+      const offers = () => postedIn(incident.channel_id, 'has resolved');
       expect(offers()).toHaveLength(0);
-      const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
-      await bot.click({
-        channelId: incident.channel_id,
-        messageTs: added.response!.ts,
-        actionId: ACTION.detachAlerts,
-        blockId: row.block_id,
-        value: row.elements[0].value,
-      });
+      await pressTakeOut(incident.channel_id, added);
       await waitUntil('the offer', async () => offers().length === 1);
       expect(json(offers()[0]!.args)).toContain(ACTION.resolve);
     });
@@ -1565,14 +1550,7 @@ describe('alerts open and track incidents', () => {
         )
       ).at(-1)!;
       await bot.db.query(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE id = $1`, [incident.id]);
-      const later = again.args.blocks.find((b: { type: string }) => b.type === 'actions');
-      await bot.click({
-        channelId: incident.channel_id,
-        messageTs: again.response!.ts,
-        actionId: ACTION.detachAlerts,
-        blockId: later.block_id,
-        value: later.elements[0].value,
-      });
+      await pressTakeOut(incident.channel_id, again);
       await waitUntil('the refusal', async () =>
         json(bot.fake.calls).includes('This incident is resolved: the alerts added to it stay on its record.'),
       );
@@ -1583,38 +1561,19 @@ describe('alerts open and track incidents', () => {
       const first = await typedIncident('Replica lag on EU (kept)');
       const second = await typedIncident('Replica lag on EU again (kept)');
       const startsAt = new Date(Date.now() - 60_000).toISOString();
-      const lag = (n: number) => ({
-        status: 'firing',
-        labels: { alertname: 'ReplicaLag', severity: 'warning', instance: `db-${n}` },
-        annotations: { summary: `Replica lag 30s on db-${n} (kept)` },
-        startsAt,
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: `lag-${n}`,
-      });
-      const group = (alerts: unknown[]) => ({
-        receiver: 'incident-bot',
-        status: 'firing',
-        alerts,
-        groupLabels: { alertname: 'ReplicaLag' },
-        commonLabels: { alertname: 'ReplicaLag', severity: 'warning' },
-        commonAnnotations: {},
-        externalURL: 'http://alertmanager.example:9093',
-        version: '4',
-        groupKey: '{}:{alertname="ReplicaLag"}',
-        truncatedAlerts: 0,
-      });
+      const lag = (n: number) =>
+        alertmanagerAlert(
+          `lag-${n}`,
+          { alertname: 'ReplicaLag', severity: 'warning', instance: `db-${n}` },
+          { summary: `Replica lag 30s on db-${n} (kept)` },
+          { startsAt },
+        );
+      const group = (alerts: Record<string, unknown>[]) => alertmanagerGroup('{}:{alertname="ReplicaLag"}', alerts);
       const hook = '/hooks/alertmanager?source=kept-am';
       expect((await postAlerts(bot.baseUrl, hook, group([lag(1)]))).status).toBe(202);
       expect((await pick(await clickAdd(await noticeOf('Replica lag 30s on db-1 (kept)')), first.id)).status).toBe(200);
       await toldAdded(first.channel_id);
-      await bot.command('resolve lag gone by hand', { channel_id: first.channel_id });
-      await waitUntil('the resolution', async () => {
-        const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
-          first.id,
-        ]);
-        return rows[0]?.status === 'resolved';
-      });
+      await resolveTyped(first, 'lag gone by hand');
       // Alertmanager's next delivery: db-1 the same firing (its start unchanged), and a new db-2 on a notice of its own.
       expect((await postAlerts(bot.baseUrl, hook, group([lag(1), lag(2)]))).status).toBe(202);
       await inboxDone(bot.db);
@@ -1635,27 +1594,14 @@ describe('alerts open and track incidents', () => {
     it('a group taken out again, with an alert that joined after it was added: that alert is on the notice too', async () => {
       const incident = await typedIncident('Queue workers lagging (group out)');
       const startsAt = new Date(Date.now() - 60_000).toISOString();
-      const queue = (n: string, status = 'firing') => ({
-        status,
-        labels: { alertname: 'QueueLag', severity: 'warning', queue: `q-${n}` },
-        annotations: { summary: `Queue q-${n} lagging (group out)` },
-        startsAt,
-        endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
-        generatorURL: '',
-        fingerprint: `queue-${n}`,
-      });
-      const group = (alerts: unknown[]) => ({
-        receiver: 'incident-bot',
-        status: 'firing',
-        alerts,
-        groupLabels: { alertname: 'QueueLag' },
-        commonLabels: { alertname: 'QueueLag', severity: 'warning' },
-        commonAnnotations: {},
-        externalURL: 'http://alertmanager.example:9093',
-        version: '4',
-        groupKey: '{}:{alertname="QueueLag"}',
-        truncatedAlerts: 0,
-      });
+      const queue = (n: string, status: 'firing' | 'resolved' = 'firing') =>
+        alertmanagerAlert(
+          `queue-${n}`,
+          { alertname: 'QueueLag', severity: 'warning', queue: `q-${n}` },
+          { summary: `Queue q-${n} lagging (group out)` },
+          { startsAt, status },
+        );
+      const group = (alerts: Record<string, unknown>[]) => alertmanagerGroup('{}:{alertname="QueueLag"}', alerts);
       const hook = '/hooks/alertmanager?source=group-out';
       expect((await postAlerts(bot.baseUrl, hook, group([queue('a'), queue('b')]))).status).toBe(202);
       const notice = await noticeOf('Queue q-a lagging (group out)');
@@ -1672,14 +1618,7 @@ describe('alerts open and track incidents', () => {
       await inboxDone(bot.db);
       const card = () => json(bot.fake.message(incident.channel_id, incident.card_ts)?.blocks);
       await waitUntil('the card to show q-c', async () => card().includes('Queue q-c lagging'));
-      const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
-      await bot.click({
-        channelId: incident.channel_id,
-        messageTs: added.response!.ts,
-        actionId: ACTION.detachAlerts,
-        blockId: row.block_id,
-        value: row.elements[0].value,
-      });
+      await pressTakeOut(incident.channel_id, added);
       await waitUntil('the card without them', async () => !card().includes('Queue q-c lagging'));
       // Every alert taken out is on a notice at once, with its buttons: q-c too (on the group's notice).
       const notices = () =>
@@ -1699,13 +1638,7 @@ describe('alerts open and track incidents', () => {
       const earlier = await typedIncident('Message queue backing up (again)');
       expect((await pick(await clickAdd(first), earlier.id)).status).toBe(200);
       await toldAdded(earlier.channel_id);
-      await bot.command('resolve consumers scaled', { channel_id: earlier.channel_id });
-      await waitUntil('the resolution', async () => {
-        const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
-          earlier.id,
-        ]);
-        return rows[0]?.status === 'resolved';
-      });
+      await resolveTyped(earlier, 'consumers scaled');
       // It resolves, then fires again: a new notice, which says where it was.
       expect((await post(bot.baseUrl, { ...warning, status: 'resolved' })).status).toBe(202);
       await inboxDone(bot.db);
@@ -1749,15 +1682,15 @@ describe('alerts open and track incidents', () => {
       const incident = await typedIncident('Nodes flapping (held, added)');
       maintenance = true;
       try {
-        const health = {
-          source: 'held-added',
-          key: 'health',
-          metric: 'app_health_check_failures',
-          summary: 'Health checks failing on node-9 (held, added)',
-        };
-        expect((await post(bot.baseUrl, health)).status).toBe(202);
-        const notice = await noticeOf('Health checks failing on node-9 (held, added)');
-        expect((await pick(await clickAdd(notice), incident.id)).status).toBe(200);
+        await addFromNotice(
+          {
+            source: 'held-added',
+            key: 'health',
+            metric: 'app_health_check_failures',
+            summary: 'Health checks failing on node-9 (held, added)',
+          },
+          incident,
+        );
       } finally {
         maintenance = false;
       }

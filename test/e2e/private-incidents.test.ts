@@ -4,7 +4,13 @@ import { parse as parseYaml } from 'yaml';
 import { DEFAULT_RUNBOOK_FILE, parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import { NO_RUNBOOK_UPDATE } from '../../src/templates/postmortem-modal.js';
-import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import {
+  ALERTS_ENV,
+  alertmanagerAlert,
+  alertmanagerGroup,
+  genericAlert,
+  postAlerts,
+} from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
 import { declareThroughBot, postStatusUpdate } from '../support/incident-flow.js';
@@ -573,26 +579,18 @@ describe('an Alertmanager group with a security alert in it', () => {
     await bot?.stop();
   });
   const startsAt = new Date(Date.now() - 60_000).toISOString();
-  const group = (alerts: { name: string; summary: string }[]) => ({
-    receiver: 'incident-bot',
-    status: 'firing',
-    alerts: alerts.map((a) => ({
-      status: 'firing',
-      labels: { alertname: a.name, service: 'admin', severity: 'critical' },
-      annotations: { summary: a.summary },
-      startsAt,
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: '',
-      fingerprint: a.name,
-    })),
-    groupLabels: { service: 'admin' },
-    commonLabels: { service: 'admin', severity: 'critical' },
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager.example:9093',
-    version: '4',
-    groupKey: '{}:{service="admin"}',
-    truncatedAlerts: 0,
-  });
+  const group = (alerts: { name: string; summary: string }[]) =>
+    alertmanagerGroup(
+      '{}:{service="admin"}',
+      alerts.map((a) =>
+        alertmanagerAlert(
+          a.name,
+          { alertname: a.name, service: 'admin', severity: 'critical' },
+          { summary: a.summary },
+          { startsAt },
+        ),
+      ),
+    );
   const errors = { name: 'AdminErrors', summary: 'Admin console 5xx rate high' };
   const logins = {
     name: 'AdminLoginAnomaly',

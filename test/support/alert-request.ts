@@ -129,3 +129,45 @@ export function genericAlert(over: Record<string, unknown> = {}): Record<string,
     ...over,
   };
 }
+
+/**
+ * One alert of an Alertmanager delivery: firing since `startsAt` (keep one start across deliveries: a new start is a
+ * new firing), or resolved now.
+ */
+export function alertmanagerAlert(
+  fingerprint: string,
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+  o: { startsAt: string; status?: 'firing' | 'resolved' },
+): Record<string, unknown> {
+  const status = o.status ?? 'firing';
+  return {
+    status,
+    labels,
+    annotations,
+    startsAt: o.startsAt,
+    endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
+    generatorURL: '',
+    fingerprint,
+  };
+}
+
+/** An Alertmanager webhook delivery (version 4) of one group: firing while one of its alerts fires. */
+export function alertmanagerGroup(
+  groupKey: string,
+  alerts: readonly Record<string, unknown>[],
+  common: { groupLabels?: Record<string, string>; commonLabels?: Record<string, string> } = {},
+): Record<string, unknown> {
+  return {
+    receiver: 'incident-bot',
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    alerts,
+    groupLabels: common.groupLabels ?? {},
+    commonLabels: common.commonLabels ?? {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager.example:9093',
+    version: '4',
+    groupKey,
+    truncatedAlerts: 0,
+  };
+}
