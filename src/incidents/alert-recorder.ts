@@ -281,6 +281,8 @@ export class AlertRecorder {
     );
     const changes = noChanges();
     await this.place(tx, group, touched, batch, changes);
+    // Each notice showing one said the window holds it back: it no longer does (one in an incident since included).
+    for (const t of touched) if (t.alert.noticePlanned) planNoticeStep(changes.plan, t.alert);
     await cardDueLater(tx, await this.settle(tx, changes, batch), this.repeatRefreshMs);
     await flush(tx, batch);
     return changes.plan;

@@ -1694,6 +1694,16 @@ describe('alerts open and track incidents', () => {
       } finally {
         maintenance = false;
       }
+      // The window is over: the notice no longer says it holds the alert back (the alert is in the incident).
+      const notice = await noticeOf('Health checks failing on node-9 (held, added)');
+      await waitUntil(
+        'the notice without its maintenance mark',
+        async () => {
+          const now = json(bot.fake.message(INCIDENTS_CHANNEL_ID, notice.ts)?.blocks);
+          return now.includes('Added to incident') && !now.includes('Recorded, not declared') ? now : null;
+        },
+        15_000,
+      );
       const told = await bot.fake.waitFor(
         'chat.postMessage',
         (c) =>
