@@ -1194,6 +1194,12 @@ describe('commands that fail, hang, flood, or are missing', () => {
     const c = await declareWithPlaybook(bot, 'db down slow');
     await click(c, 'detection.0', 'U0FIRST');
     await bot.fake.waitFor('chat.postMessage', (m) => m.args.thread_ts === c.playbookTs);
+    // Its output message is recorded once Slack answered the post (a loaded machine answers the next click sooner).
+    await expect
+      .poll(async () => (await bot.db.query('SELECT 1 FROM step_runs WHERE thread_ts IS NOT NULL')).rows.length, {
+        timeout: 5000,
+      })
+      .toBe(1);
     bot.fake.reset();
     await click(c, 'detection.0', 'U0SECOND');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
