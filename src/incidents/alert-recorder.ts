@@ -42,7 +42,7 @@ import {
   type Touched,
   type Transition,
 } from './alert-rows.js';
-import type { AlertFormat, AlertRule, AlertStep, IncomingAlert } from './alert-types.js';
+import { type AlertFormat, type AlertRule, type AlertStep, type IncomingAlert, pressingCount } from './alert-types.js';
 
 /** Storm control's window: at most `maxIncidents` incidents opened from one source's alerts in it. */
 export const STORM_WINDOW_MS = 10 * 60_000;
@@ -304,7 +304,7 @@ export class AlertRecorder {
       await flush(tx, batch);
       const counts = await alertCounts(tx, [id]);
       // Info alerts are recorded only: one still firing keeps no incident open.
-      const firing = counts.firing - counts.firingInfo;
+      const firing = pressingCount(counts);
       if (firing === 0 && counts.total > 0 && !ai.allResolvedAt) {
         await setAllResolved(tx, id, true);
         plan.push({ kind: 'all_resolved', alertIncident: id });

@@ -23,7 +23,13 @@ import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
 import { alertEvents } from './alert-rows.js';
-import type { AlertCardView, AlertNoticeView, AlertRule, AlertStep, OfferClosed } from './alert-types.js';
+import {
+  type AlertNoticeView,
+  type AlertRule,
+  type AlertStep,
+  type OfferClosed,
+  pressingCount as pressing,
+} from './alert-types.js';
 import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
@@ -536,9 +542,6 @@ export class AlertSteps {
     await this.allResolved(opening.id);
   }
 }
-
-/** An incident's alerts that fire and keep it open: all those firing but info alerts (recorded only). */
-const pressing = (v: AlertCardView) => v.firing - (v.firingInfo ?? 0);
 
 /** Work in progress, counted: what waits for none to be left is woken when the count falls to zero. */
 class InFlight {

@@ -149,6 +149,12 @@ export interface AlertView {
   labels?: Record<string, string>;
 }
 
+/**
+ * Of the alerts counted as firing (`firingInfo`: info alerts among them), those that keep an incident open: all but
+ * the info alerts, which are recorded only.
+ */
+export const pressingCount = (c: { firing: number; firingInfo?: number }) => c.firing - (c.firingInfo ?? 0);
+
 /** What the incident card shows about the alerts of an incident opened from (or joined by) alerts. */
 export interface AlertCardView {
   sources: string[];

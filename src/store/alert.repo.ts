@@ -59,6 +59,8 @@ interface AlertIncidentDbRow {
   incident_status: IncidentStatus | null;
   card_due_at: Date | string | null;
   repeats_text: string | null;
+  /** Whether its incident is private (null: none yet). */
+  incident_private?: boolean | null;
   /** Absent in rows a replica older than migration 024 selected. */
   truncated?: number | null;
 }
@@ -84,8 +86,8 @@ const toAlertIncident = (r: AlertIncidentDbRow): AlertIncidentRow => ({
   truncated: Number(r.truncated ?? 0),
 });
 
-const AI_SELECT = `SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status
-  FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id`;
+const AI_SELECT = `SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status,
+  i.private AS incident_private FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id`;
 /** Still taking alerts: being declared, or declared and its incident not resolved. */
 const AI_OPEN = `(ai.state = 'declaring' OR (ai.state = 'declared' AND i.id IS NOT NULL AND i.status <> 'resolved'))`;
 
@@ -135,14 +137,10 @@ export async function openAlertIncidentsOfGroups(
 ): Promise<Map<string, AlertIncidentRow>> {
   const found = new Map<string, AlertIncidentRow>();
   if (groups.length === 0) return found;
-  const { rows } = await q.query<
-    AlertIncidentDbRow & { g_source: string; g_key: string; incident_private: boolean | null }
-  >(
+  const { rows } = await q.query<AlertIncidentDbRow & { g_source: string; g_key: string }>(
     `SELECT g.source AS g_source, g.group_key AS g_key, o.* FROM unnest($1::text[], $2::text[]) AS g(source, group_key)
      CROSS JOIN LATERAL (
-       SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status, i.private AS incident_private
-       FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id
-       WHERE ai.source = g.source AND ${AI_OPEN}
+       ${AI_SELECT} WHERE ai.source = g.source AND ${AI_OPEN}
          AND (ai.group_key = g.group_key OR ai.id IN (SELECT a.alert_incident_id FROM alerts a
            WHERE a.source = g.source AND a.group_key = g.group_key AND a.alert_incident_id IS NOT NULL))
        ORDER BY ai.group_key = g.group_key DESC, ai.id DESC LIMIT 8) AS o
@@ -178,10 +176,8 @@ export async function latestOpenAlertIncidentOfSource(
   fits: (ai: AlertIncidentRow, isPrivate: boolean | null) => boolean = () => true,
 ): Promise<AlertIncidentRow | null> {
   // The latest few: a source has few open incidents (storm control), and the one wanted is among the latest.
-  const { rows } = await q.query<AlertIncidentDbRow & { incident_private: boolean | null }>(
-    `SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status, i.private AS incident_private
-     FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id
-     WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN}
+  const { rows } = await q.query<AlertIncidentDbRow>(
+    `${AI_SELECT} WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN}
      ORDER BY (ai.storm AND ai.created_at > clock_timestamp() - make_interval(secs => $2)) DESC,
        ai.state = 'declaring' DESC, i.number DESC NULLS FIRST, ai.id DESC LIMIT 50`,
     [source, ms(stormWindowMs)],

@@ -12,6 +12,7 @@ import {
   LABELS_LEFT_OUT,
   type OfferClosed,
   type OutrankedView,
+  pressingCount,
 } from '../incidents/alert-types.js';
 import { severityLabel } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
@@ -181,9 +182,8 @@ function pageFiring(v: AlertCardView): { firing: AlertView[]; named: AlertView[]
   const all = v.alerts.filter((a) => a.status === 'firing');
   if (all.length === 0 || v.firing === 0) return null;
   // Info alerts are recorded only: not what a person is woken for, unless nothing else fires.
-  const info = v.firingInfo ?? 0;
   const pressing = all.filter((a) => a.level !== 'info');
-  const [firing, count] = pressing.length > 0 && v.firing > info ? [pressing, v.firing - info] : [all, v.firing];
+  const [firing, count] = pressing.length > 0 && pressingCount(v) > 0 ? [pressing, pressingCount(v)] : [all, v.firing];
   const named = firing.slice(0, PAGE_ALERTS_MAX);
   return { firing, named, more: count - named.length };
 }
@@ -720,7 +720,7 @@ export function renderResolveOfferClosed(i: Incident, why: OfferClosed): Message
 export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
   // Info alerts are recorded only: they neither made the offer wait nor close it.
   const firing = v.alerts.filter((a) => a.status === 'firing' && a.level !== 'info');
-  const count = v.firing - (v.firingInfo ?? 0);
+  const count = pressingCount(v);
   const shown = firing.slice(0, 3);
   const telling = tellingLabels(v.alerts);
   const more = count - shown.length;
