@@ -412,8 +412,15 @@ export class AlertRecorder {
         // A critical alert joining an incident declared before it (from a warning at a lower severity, say): its
         // channel is told if the incident is less severe than the alert's row declares.
         const critical = t.alert.level === 'critical' && t.alert.status === 'firing';
-        if (critical && (joins || t.becameCritical) && ai.state === 'declared' && ai.incidentId)
-          plan.push({ kind: 'outranked', alert: t.alert.id, incident: ai.incidentId });
+        // Several in one delivery (a group's): one message names them all.
+        if (critical && (joins || t.becameCritical) && ai.state === 'declared' && ai.incidentId) {
+          const incident = ai.incidentId;
+          const same = plan.find(
+            (s): s is Extract<AlertStep, { kind: 'outranked' }> => s.kind === 'outranked' && s.incident === incident,
+          );
+          if (same) same.alerts = [...(same.alerts ?? [same.alert]), t.alert.id];
+          else plan.push({ kind: 'outranked', alert: t.alert.id, alerts: [t.alert.id], incident });
+        }
         // A noticed alert that joins an incident (a critical one once its maintenance window is over): its notice
         // says which, after the declaration if it is the plan's. One declared from its notice that resolves, or fires
         // again: its notice shows it, as the card does (the incidents channel would say it still fires).

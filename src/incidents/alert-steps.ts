@@ -18,7 +18,7 @@ import {
 } from '../store/alert.repo.js';
 import { groupLockKey, sourceLockKey } from '../store/alert-lock.repo.js';
 import type { Database, Queryable } from '../store/db.js';
-import { insertEvents } from '../store/event.repo.js';
+import { deleteEvent, insertEvents, recordRaiseOffer } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
@@ -104,7 +104,7 @@ export class AlertSteps {
       case 'fired_again':
         return this.firedAgain(step.alertIncident);
       case 'outranked':
-        return this.outranked(step.alert, step.incident);
+        return this.outranked(step.alerts ?? [step.alert], step.incident);
       case 'storm':
         return this.storm(step);
       case 'heartbeat':
@@ -420,24 +420,45 @@ export class AlertSteps {
   }
 
   /**
-   * A critical alert joined an incident declared before it: when the incident (open, whole) is less severe than the
-   * alert's row declares (SEV-1 without a row), its channel is told, with how to raise it. The severity is not raised
-   * by itself: people declared it, and may know better; a critical alert in a SEV-3 must not go unseen either.
+   * Critical alerts joined an incident declared before them: when the incident (open, whole) is less severe than their
+   * rows declare (SEV-1 without a row), its channel is told, with how to raise it; once, in one message for them all,
+   * and not again at that severity until the severity changes (recorded on the timeline: `raise_offered`). The
+   * severity is not raised by itself: people declared it, and may know better; a critical alert in a SEV-3 must not go
+   * unseen either.
    */
-  private async outranked(alertId: number, incidentId: number): Promise<void> {
-    const alert = await getAlert(this.db, alertId);
-    if (alert?.status !== 'firing') return;
+  private async outranked(alertIds: readonly number[], incidentId: number): Promise<void> {
+    const alerts = (await Promise.all(alertIds.map((id) => getAlert(this.db, id)))).filter(
+      (a): a is AlertRow => a?.status === 'firing',
+    );
+    if (alerts.length === 0) return;
     const incident = await getIncident(this.db, incidentId);
     if (!incident || incident.status === 'resolved' || !incident.channelId) return;
-    const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
-    const severity = rule?.severity ?? 1;
-    // SEV-0 is the most severe: nothing to say when the incident is at least as severe.
-    if (incident.severity <= severity) return;
-    await this.chat.tellOutranked(incident, {
-      alert,
-      severity,
-      rule: rule ? { name: rule.name, threshold: rule.threshold, duration: rule.duration } : null,
+    const ruled = alerts.map((alert) => {
+      const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
+      return { alert, rule, severity: rule?.severity ?? 1 };
     });
+    // The most severe of their rows (SEV-0 is the most severe), the first of them on a tie.
+    const lead = ruled.reduce((a, b) => (b.severity < a.severity ? b : a));
+    const { rule, severity } = lead;
+    if (incident.severity <= severity) return;
+    const others = alerts.filter((a) => a.id !== lead.alert.id);
+    const offered = await this.db.transaction((tx) =>
+      recordRaiseOffer(tx, incident.id, severity, { alerts: alerts.map((a) => a.name) }),
+    );
+    // An offer at least as severe stands (made by an earlier delivery, and the severity not changed since).
+    if (offered === null) return;
+    try {
+      await this.chat.tellOutranked(incident, {
+        alert: lead.alert,
+        others,
+        severity,
+        rule: rule ? { name: rule.name, threshold: rule.threshold, duration: rule.duration } : null,
+      });
+    } catch (err) {
+      // Not offered after all: a later critical alert may offer it.
+      await deleteEvent(this.db, offered).catch(() => {});
+      throw err;
+    }
   }
 
   async allResolved(alertIncidentId: number): Promise<void> {

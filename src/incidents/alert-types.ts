@@ -270,8 +270,12 @@ export type AlertStep =
   | { kind: 'all_resolved'; alertIncident: number }
   /** An alert fired again after every alert of the incident had resolved (and its channel was offered to resolve). */
   | { kind: 'fired_again'; alertIncident: number }
-  /** A critical alert joined an incident declared before it: its channel is told if the incident is less severe. */
-  | { kind: 'outranked'; alert: number; incident: number }
+  /**
+   * Critical alerts joined an incident declared before them (in one delivery, or added by hand at once): its channel
+   * is told, once, if the incident is less severe than they declare. `alert`: the first (all of them in `alerts`; a
+   * step planned before `alerts` existed has only `alert`).
+   */
+  | { kind: 'outranked'; alert: number; alerts?: number[]; incident: number }
   /**
    * Storm control first sent a source's further critical alerts to this alert incident's incident: its channel and the
    * incidents channel are told, once (the card says it from then on).
@@ -280,9 +284,12 @@ export type AlertStep =
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
   | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
 
-/** A critical alert that joined an incident less severe than its runbook row declares (AlertStep `outranked`). */
+/** Critical alerts that joined an incident less severe than their runbook rows declare (AlertStep `outranked`). */
 export interface OutrankedView {
+  /** The one whose row declares the most severe (its row is `rule`). */
   alert: AlertView;
+  /** The others that joined with it, still firing. */
+  others: AlertView[];
   /** The severity its row declares (SEV-1 without a row), and the row. */
   severity: Severity;
   rule: Pick<AlertRule, 'name' | 'threshold' | 'duration'> | null;

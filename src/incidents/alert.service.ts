@@ -798,9 +798,10 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       .alertsChangedByHand(incident.id)
       .catch((err) => this.log.warn(`could not update the offer to resolve incident ${incident.id}`, err));
     // A critical alert added to a less severe incident: its channel is told, with how to raise it, as when one joins.
-    for (const a of r.alerts.filter((x) => x.level === 'critical' && x.status === 'firing').slice(0, 1))
+    const critical = r.alerts.filter((x) => x.level === 'critical' && x.status === 'firing').map((x) => x.id);
+    if (critical[0] !== undefined)
       await this.steps
-        .run({ kind: 'outranked', alert: a.id, incident: incident.id })
+        .run({ kind: 'outranked', alert: critical[0], alerts: critical, incident: incident.id })
         .catch((err) => this.log.warn(`could not compare incident ${incident.id}'s severity with its alerts'`, err));
     return { kind: 'attached', incident, alerts: r.alerts.length };
   }

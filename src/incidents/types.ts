@@ -124,6 +124,11 @@ export const EVENT_KINDS = [
   /** A monitoring alert fired in this incident (its first firing, or joining it firing; not every repeat). */
   'alert_fired',
   'alert_resolved',
+  /**
+   * The bot offered to raise the severity: critical alerts joined an incident less severe than their runbook rows
+   * declare (`severity`, `alerts`: their names). Not offered again at that severity until the severity changes.
+   */
+  'raise_offered',
   /** A page's later step reached someone (email, PagerDuty, Slack again), or PagerDuty took an acknowledge/resolve. */
   'notified',
   /** A page's later step failed after its attempts, or could not be used (no address, not configured). */

@@ -67,6 +67,37 @@ export async function insertEvents(
   );
 }
 
+/**
+ * Records the bot's offer to raise an incident to `severity` (a critical alert outranked it), unless an offer at least
+ * as severe stands: one made since the incident's severity last changed. Returns the event's id, or null when one
+ * stands. Run in a transaction: the incident's lock is taken first, so two deliveries at once make one offer.
+ */
+export async function recordRaiseOffer(
+  tx: Queryable,
+  incidentId: number,
+  severity: number,
+  details: Record<string, unknown>,
+): Promise<number | null> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`raise-offer:${incidentId}`]);
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO incident_events (incident_id, kind, actor_id, details)
+     SELECT $1, 'raise_offered', NULL, $3::jsonb
+     WHERE NOT EXISTS (
+       SELECT 1 FROM incident_events o
+       WHERE o.incident_id = $1 AND o.kind = 'raise_offered' AND (o.details->>'severity')::int <= $2
+         AND NOT EXISTS (SELECT 1 FROM incident_events s WHERE s.incident_id = $1 AND s.kind = 'severity_changed'
+                         AND (s.at, s.id) > (o.at, o.id)))
+     RETURNING id`,
+    [incidentId, severity, JSON.stringify({ ...details, severity })],
+  );
+  return rows[0] ? Number(rows[0].id) : null;
+}
+
+/** Removes an event recorded ahead of what it records, when that could not be done (a post Slack refused). */
+export async function deleteEvent(q: Queryable, id: number): Promise<void> {
+  await q.query('DELETE FROM incident_events WHERE id = $1', [id]);
+}
+
 /** Whether the incident's timeline has an event of this kind (`made_public`: the incident was private before). */
 export async function hasEvent(q: Queryable, incidentId: number, kind: IncidentEventKind): Promise<boolean> {
   const { rows } = await q.query('SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = $2 LIMIT 1', [

@@ -273,6 +273,9 @@ const thresholdFor = (r: Pick<AlertRule, 'threshold' | 'duration'>) =>
 const counted = (v: AlertCardView) =>
   `${v.firing} firing · ${v.resolved} resolved · from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}`;
 
+/** The alerts a Raise offer names, at most (the card lists them all). */
+const OUTRANKED_SHOWN = 5;
+
 /**
  * In an incident's channel: a critical alert joined it, and its runbook row declares a higher severity than the
  * incident has. Says how to raise it (the bot does not on its own). Pure.
@@ -281,12 +284,17 @@ export function renderOutranked(i: Incident, v: OutrankedView): Message {
   const row = v.rule
     ? `the runbook's row *${mrkdwnClip(v.rule.name, 60)}* (${thresholdFor(v.rule)}) declares`
     : 'a critical alert without a runbook row is declared';
-  const text = `:rotating_light: A critical alert joined this ${severityLabel(i.severity)} incident, and ${row} ${severityLabel(v.severity)}. The severity was not changed: *Raise to ${severityLabel(v.severity)}* below (or \`/incident sev${v.severity}\`) raises it.`;
+  const joined = v.others.length ? `${v.others.length + 1} critical alerts` : 'A critical alert';
+  const text = `:rotating_light: ${joined} joined this ${severityLabel(i.severity)} incident, and ${row} ${severityLabel(v.severity)}. The severity was not changed: *Raise to ${severityLabel(v.severity)}* below (or \`/incident sev${v.severity}\`) raises it.`;
+  // The one whose row declares it first, then a few of the others (the card lists them all).
+  const shown = [v.alert, ...v.others.slice(0, OUTRANKED_SHOWN - 1)].map((a) => alertLine(a));
+  const more = v.others.length - (OUTRANKED_SHOWN - 1);
+  if (more > 0) shown.push(`…and ${more} more (the card lists them).`);
   return {
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
-      { type: 'section', text: { type: 'mrkdwn', text: alertLine(v.alert) } },
+      { type: 'section', text: { type: 'mrkdwn', text: mrkdwnClip(shown.join('\n'), 3000) } },
       {
         type: 'actions',
         block_id: `${BLOCK.raiseSeverity}:${i.id}`,

@@ -258,6 +258,12 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     `Detached the playbook ${cell(x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook), x.c.mask)}`,
   alert_fired: (d, x) =>
     `Alert ${cell(str(d.name), x.c.mask)} (${cell(str(d.level), x.c.mask)}) fired${sourceTime(d.startsAt)}: ${cell(str(d.summary), x.c.mask)}`,
+  raise_offered: (d, x) =>
+    `Offered to raise the severity to ${sevName(d.severity, x.r)}: critical ${strs(d.alerts).length === 1 ? 'alert' : 'alerts'} ${strs(
+      d.alerts,
+    )
+      .map((n) => cell(n, x.c.mask))
+      .join(', ')} joined`,
   alert_resolved: (d, x) =>
     `Alert ${cell(str(d.name), x.c.mask)} resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${cell(str(d.summary), x.c.mask)}` : ''}`,
   notified: (d, x) => notifiedLine(d, x),

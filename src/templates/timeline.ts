@@ -159,6 +159,12 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       return `${who} wrote the post-mortem (version ${String(d.version)})`;
     case 'alert_fired':
       return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired${sourceTime(d.startsAt)}: ${mrkdwnClip(str(d.summary), 200)}`;
+    case 'raise_offered': {
+      const names = Array.isArray(d.alerts) ? d.alerts.filter((n): n is string => typeof n === 'string') : [];
+      const named = names.slice(0, 5).map((n) => `*${mrkdwnClip(n, 100)}*`);
+      if (names.length > 5) named.push(`${names.length - 5} more`);
+      return `Offered to raise the severity to ${sev(d.severity)}: critical ${names.length === 1 ? 'alert' : 'alerts'} ${named.join(', ')} joined`;
+    }
     case 'alert_resolved':
       return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${mrkdwnClip(str(d.summary), 200)}` : ''}`;
     case 'notified': {

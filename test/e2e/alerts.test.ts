@@ -2146,6 +2146,10 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
       bot.fake
         .callsTo('chat.postMessage')
         .filter((c) => c.args.channel === channel && json(c.args).includes('A critical alert joined'));
+    const toldIn2 = (channel: string) =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === channel && /critical alerts? joined/.test(json(c.args)));
 
     // One key, a warning that grows critical (the generic format: disk 85%, then 99%).
     const grow = { source: 'outranked', key: 'disk-db1', metric: 'disk_fill', service: 'db-1' };
@@ -2200,24 +2204,80 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
       labels: { alertname: `DbDown${n}`, severity: 'critical' },
       annotations: { summary },
     });
-    await postAlerts(bot.baseUrl, '/hooks/alertmanager', { ...group, alerts: [warning, critical(1, 'db-2 down')] });
+    // Two at once: one message names both.
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', {
+      ...group,
+      alerts: [warning, critical(1, 'db-2 down'), critical(3, 'db-2 disk gone')],
+    });
     await inboxDone(bot.db);
-    const joined = await waitUntil('the channel told', async () => toldIn(second.channel_id)[0]);
+    const joined = await waitUntil('the channel told', async () => toldIn2(second.channel_id)[0]);
+    expect(String(joined.args.text)).toContain('2 critical alerts joined this SEV-3 incident');
     expect(json(joined.args.blocks)).toContain('db-2 down');
+    expect(json(joined.args.blocks)).toContain('db-2 disk gone');
+    // Another one later, while that offer stands (the severity unchanged): not offered again; the card shows it.
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', {
+      ...group,
+      alerts: [warning, critical(1, 'db-2 down'), critical(3, 'db-2 disk gone'), critical(4, 'db-2 wal full')],
+    });
+    await inboxDone(bot.db);
+    await waitUntil('the card shows it', async () =>
+      json(bot.fake.message(second.channel_id, second.card_ts!)?.blocks).includes('db-2 wal full'),
+    );
+    // Raised to SEV-2 only: still less severe than they declare, so the next critical alert offers SEV-1 again.
+    await bot.command('sev2', { channel_id: second.channel_id });
+    await waitUntil(
+      'SEV-2',
+      async () =>
+        (await bot.db.query('SELECT severity FROM incidents WHERE id = $1', [second.id])).rows[0]?.severity === 2,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(toldIn2(second.channel_id)).toHaveLength(1);
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager', {
+      ...group,
+      alerts: [
+        warning,
+        critical(1, 'db-2 down'),
+        critical(3, 'db-2 disk gone'),
+        critical(4, 'db-2 wal full'),
+        critical(5, 'db-2 backups failing'),
+      ],
+    });
+    await inboxDone(bot.db);
+    const offeredAgain = await waitUntil('offered again', async () => toldIn2(second.channel_id)[1]);
+    expect(String(offeredAgain.args.text)).toContain('A critical alert joined this SEV-2 incident');
+    expect(json(offeredAgain.args.blocks)).toContain('db-2 backups failing');
+    // Each offer is on the timeline, for the post-mortem.
+    const offers = (
+      await bot.db.query<{ details: { severity: number; alerts: string[] } }>(
+        `SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'raise_offered' ORDER BY id`,
+        [second.id],
+      )
+    ).rows.map((r) => r.details);
+    expect(offers).toEqual([
+      { severity: 1, alerts: ['DbDown1', 'DbDown3'] },
+      { severity: 1, alerts: ['DbDown5'] },
+    ]);
     await bot.command('sev1', { channel_id: second.channel_id });
     await waitUntil(
       'SEV-1',
       async () =>
         (await bot.db.query('SELECT severity FROM incidents WHERE id = $1', [second.id])).rows[0]?.severity === 1,
     );
-    const alerts = [warning, critical(1, 'db-2 down'), critical(2, 'db-2 replica down')];
+    const alerts = [
+      warning,
+      critical(1, 'db-2 down'),
+      critical(3, 'db-2 disk gone'),
+      critical(4, 'db-2 wal full'),
+      critical(5, 'db-2 backups failing'),
+      critical(2, 'db-2 replica down'),
+    ];
     await postAlerts(bot.baseUrl, '/hooks/alertmanager', { ...group, alerts });
     await inboxDone(bot.db);
     await waitUntil('the card shows it', async () =>
       json(bot.fake.message(second.channel_id, second.card_ts!)?.blocks).includes('db-2 replica down'),
     );
     await new Promise((r) => setTimeout(r, 300));
-    expect(toldIn(second.channel_id)).toHaveLength(1);
+    expect(toldIn2(second.channel_id)).toHaveLength(2);
     expect(toldIn(incident.channel_id)).toHaveLength(1);
   }, 30_000);
 });

@@ -750,6 +750,7 @@ describe('a critical alert joining a less severe incident', () => {
   it('names the severities, the row and how to raise it; hostile text is escaped and within limits', () => {
     const m = renderOutranked(makeIncident({ severity: 3 }), {
       alert: makeAlert({ name: HOSTILE, summary: HOSTILE }),
+      others: [],
       severity: 1,
       rule: { name: 'HighDiskUsage', threshold: '> 95%', duration: '5m' },
     });
@@ -763,7 +764,29 @@ describe('a critical alert joining a less severe incident', () => {
     });
     expect(limitProblems(m, 'message')).toEqual([]);
     for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, []), t.path).toEqual([]);
-    const bare = renderOutranked(makeIncident({ severity: 2 }), { alert: makeAlert(), severity: 1, rule: null });
+    const bare = renderOutranked(makeIncident({ severity: 2 }), {
+      alert: makeAlert(),
+      others: [],
+      severity: 1,
+      rule: null,
+    });
     expect(bare.text).toContain('a critical alert without a runbook row is declared SEV-1');
+  });
+
+  it('names several that joined at once in one message: the first five, and how many more', () => {
+    const others = Array.from({ length: 6 }, (_, n) => makeAlert({ id: 100 + n, name: `Replica${n}Down` }));
+    const m = renderOutranked(makeIncident({ severity: 3 }), {
+      alert: makeAlert({ name: 'PrimaryDown' }),
+      others,
+      severity: 1,
+      rule: null,
+    });
+    expect(m.text).toMatch(/^:rotating_light: 7 critical alerts joined this SEV-3 incident/);
+    const listed = JSON.stringify(m.blocks[1]);
+    for (const name of ['PrimaryDown', 'Replica0Down', 'Replica3Down']) expect(listed).toContain(name);
+    expect(listed).not.toContain('Replica4Down');
+    expect(listed).toContain('…and 2 more (the card lists them).');
+    expect(m.blocks).toHaveLength(3);
+    expect(limitProblems(m, 'message')).toEqual([]);
   });
 });

@@ -47,6 +47,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   declared: [REPORTER, { title: 'db down', severity: 2 }],
   channel_created: [null, { channelId: 'CINC42', channelName: 'inc-42-db-down' }],
   severity_changed: [COMMANDER, { from: 2, to: 1 }],
+  raise_offered: [null, { severity: 1, alerts: ['DbDown', `Replica | down; key ${SECRET}`] }],
   renamed: [COMMANDER, { from: 'db down', to: `primary db | out of connections; key ${SECRET}` }],
   acknowledged: [COMMANDER, {}],
   command_taken: [REPORTER, { from: COMMANDER, to: REPORTER }],
