@@ -6,6 +6,7 @@ import {
   alertKey,
   cardDueLater,
   clearMaintenance,
+  closeFiredAgain,
   countRecentAlertIncidents,
   insertAlert,
   insertAlertIncident,
@@ -462,6 +463,12 @@ export class AlertRecorder {
       isClosed(latest.alert, latest.alertIncident) &&
       !(latest.alertIncident?.incidentStatus === 'resolved' && sameFiring(latest.alert, a));
     if (!latest || firesAgain) {
+      // Still firing in its resolved incident: that row is no longer followed (its next resolution comes to the new
+      // row), and says so; its changes in this batch are written first.
+      if (latest && latest.alert.status === 'firing') {
+        if (batch.pending.has(latest.alert.id)) await flush(tx, batch);
+        await closeFiredAgain(tx, latest.alert.id, d.receivedAt);
+      }
       const alert = await insertAlert(tx, d.source, alertFormat(d), d.groupKey, a, d.id, maintenance, d.receivedAt);
       batch.latest.set(key, { alert, alertIncident: null });
       const previousIncidentId =

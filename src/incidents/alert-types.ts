@@ -141,6 +141,11 @@ export interface AlertView {
   lastSeen: Date;
   /** When it resolved: the source's end when it gave one (never later than the bot heard), else when heard. */
   resolvedAt: Date | null;
+  /**
+   * Set when it was still firing in its incident, resolved, and fired again (a new firing, followed by a row of its own
+   * from then on): when that was heard. Such a row is closed (`resolved`, at that time) but did not resolve.
+   */
+  firedAgainAt?: Date | null;
   /** How many deliveries carried it while firing. */
   count: number;
   /** Recorded during a maintenance window and, as its rule says, not declared. */

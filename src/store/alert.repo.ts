@@ -500,6 +500,7 @@ interface AlertDbRow {
   first_seen: Date | string;
   last_seen: Date | string;
   resolved_at: Date | string | null;
+  fired_again_at?: Date | string | null;
   starts_at: Date | string | null;
   ends_at: Date | string | null;
   count: number;
@@ -536,6 +537,7 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   firstSeen: toDate(r.first_seen),
   lastSeen: toDate(r.last_seen),
   resolvedAt: toDateOrNull(r.resolved_at),
+  firedAgainAt: toDateOrNull(r.fired_again_at ?? null),
   startsAt: toDateOrNull(r.starts_at ?? null),
   endsAt: toDateOrNull(r.ends_at ?? null),
   count: Number(r.count),
@@ -739,6 +741,17 @@ export async function heldBackAlerts(q: Queryable, limit: number): Promise<Alert
 export async function clearMaintenance(q: Queryable, alertIds: number[]): Promise<void> {
   if (alertIds.length === 0) return;
   await q.query('UPDATE alerts SET maintenance = false WHERE id = ANY($1::int[])', [alertIds]);
+}
+
+/**
+ * Closes the row of an alert still firing in a resolved incident, as its next firing starts a new row (`at`: when that
+ * was heard): the row is no longer followed, and says when it fired again (see AlertView.firedAgainAt).
+ */
+export async function closeFiredAgain(q: Queryable, alertId: number, at: Date): Promise<void> {
+  await q.query(
+    `UPDATE alerts SET status = 'resolved', resolved_at = $2, fired_again_at = $2 WHERE id = $1 AND status = 'firing'`,
+    [alertId, at],
+  );
 }
 
 /** Puts each alert in its alert incident (alert incident id by alert id), in one statement. */

@@ -152,7 +152,7 @@ function toldLabels(a: Pick<AlertView, 'labels'>, names: readonly string[]): str
 export function alertLine(a: AlertView, telling: readonly string[] = []): string {
   // The name, its links and what tells it apart are kept whole; the rest of the line is what gets cut when it is long.
   const told = toldLabels(a, telling);
-  const head = `${STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}${told ? ` · ${told}` : ''}`;
+  const head = `${a.firedAgainAt ? ':arrow_right:' : STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}${told ? ` · ${told}` : ''}`;
   const what = measured(a);
   const rest = [
     // A warning or info alert among an incident's critical ones (a group's, a storm's, one added) says so.
@@ -160,7 +160,9 @@ export function alertLine(a: AlertView, telling: readonly string[] = []): string
     shownService(a),
     what || null,
     a.summary !== a.name ? mrkdwnClip(a.summary, 160) : null,
-    `${a.status}${a.status === 'resolved' && a.resolvedAt ? ` ${at(a.resolvedAt)}` : ''}${a.maintenance ? ' (maintenance: not declared)' : ''}`,
+    a.firedAgainAt
+      ? `fired again after this incident was resolved (${at(a.firedAgainAt)}): no longer followed here`
+      : `${a.status}${a.status === 'resolved' && a.resolvedAt ? ` ${at(a.resolvedAt)}` : ''}${a.maintenance ? ' (maintenance: not declared)' : ''}`,
     `first ${at(a.firstSeen)}`,
     `last ${at(a.lastSeen)}`,
     `×${a.count}`,

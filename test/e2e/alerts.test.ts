@@ -1109,6 +1109,27 @@ describe('alerts open and track incidents', () => {
     );
     expect(cardText(second)).toContain(`The same alert was in incident #${first.number}`);
     expect((await alertRows('refire')).map((a) => a.count)).toEqual([1, 1]);
+
+    // The first incident's record no longer follows it: reopened, its card does not show it firing (its firing goes
+    // on in the second), nor counts it, and its resolution there is not the first's.
+    expect((await alertRows('refire')).map((a) => a.status)).toEqual(['resolved', 'firing']);
+    await bot.command('reopen pool again', { channel_id: first.channel_id });
+    await waitUntil(
+      'reopened',
+      async () => (await incidentsOfSource(bot.db, 'refire')).find((i) => i.id === first.id)?.status !== 'resolved',
+    );
+    const moved = await waitUntil('the reopened card', async () =>
+      cardText(first).includes('fired again after this incident was resolved') ? cardText(first) : null,
+    );
+    expect(moved).toContain('0 firing · 1 resolved');
+    expect(moved).toContain(':arrow_right: <');
+    expect(moved).not.toContain(':red_circle: <');
+    await bot.command('alerts', { channel_id: first.channel_id });
+    const list = await waitUntil('the list', async () =>
+      bot.replies().find((m) => json(m).includes(`Alerts · #${first.number}`)),
+    );
+    expect(json(list)).toContain('fired again after this incident was resolved');
+    expect(json(list)).not.toContain(':red_circle: <');
   });
 
   it("Alertmanager's times: first seen is startsAt, resolved is endsAt; a resend of the same firing after a person resolved its incident opens nothing, a new startsAt does", async () => {
