@@ -437,8 +437,11 @@ export class AlertSteps {
       const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
       return { alert, rule, severity: rule?.severity ?? 1 };
     });
-    // The most severe of their rows (SEV-0 is the most severe), the first of them on a tie.
-    const lead = ruled.reduce((a, b) => (b.severity < a.severity ? b : a));
+    // The most severe of their rows (SEV-0 is the most severe); on a tie one that has a row (its row is shown), the
+    // first of them.
+    const lead = ruled.reduce((a, b) =>
+      b.severity < a.severity || (b.severity === a.severity && !a.rule && b.rule) ? b : a,
+    );
     const { rule, severity } = lead;
     if (incident.severity <= severity) return;
     const others = alerts.filter((a) => a.id !== lead.alert.id);

@@ -296,7 +296,7 @@ export function renderOutranked(i: Incident, v: OutrankedView): Message {
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
-      { type: 'section', text: { type: 'mrkdwn', text: mrkdwnClip(shown.join('\n'), 3000) } },
+      { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(shown.join('\n'), 3000) } },
       {
         type: 'actions',
         block_id: `${BLOCK.raiseSeverity}:${i.id}`,

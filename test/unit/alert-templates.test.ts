@@ -776,7 +776,7 @@ describe('a critical alert joining a less severe incident', () => {
   it('names several that joined at once in one message: the first five, and how many more', () => {
     const others = Array.from({ length: 6 }, (_, n) => makeAlert({ id: 100 + n, name: `Replica${n}Down` }));
     const m = renderOutranked(makeIncident({ severity: 3 }), {
-      alert: makeAlert({ name: 'PrimaryDown' }),
+      alert: makeAlert({ name: 'PrimaryDown', summary: HOSTILE, threshold: '> 90%' }),
       others,
       severity: 1,
       rule: null,
@@ -788,5 +788,10 @@ describe('a critical alert joining a less severe incident', () => {
     expect(listed).toContain('…and 2 more (the card lists them).');
     expect(m.blocks).toHaveLength(3);
     expect(limitProblems(m, 'message')).toEqual([]);
+    // Each line escaped once: the threshold's > is &gt;, never &amp;gt;.
+    expect(listed).toContain('&gt; 90%');
+    expect(listed).not.toContain('&amp;gt;');
+    expect(listed).not.toContain('&amp;amp;');
+    for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, []), t.path).toEqual([]);
   });
 });
