@@ -83,12 +83,32 @@ const quantity = z
     (v) => (typeof v === 'boolean' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v),
     z.union([z.number(), z.string()], { error: 'must be a number, a text or true/false' }),
   )
-  .transform((v) => cutToChars(String(v), 100));
+  .transform((v) => cutToChars(oneLine(String(v)) ?? '', 100));
 
 /** The longest link kept from an annotation (as the generic format's `url` and `runbook_url`); a longer one is left out. */
 const MAX_URL = 2000;
 
-const clipOrNull = (s: string | undefined, max: number) => (s === undefined ? null : cutToChars(s, max));
+/**
+ * A field shown on one line (a name, a label, a value): without line breaks (one in a label made a fake alert line
+ * under a firing one, `✅ DiskFull · resolved`), bidi controls (which turn the rest of a line around) or runs of
+ * spaces; null when nothing visible is left (a name of zero-width spaces is none).
+ */
+export function oneLine(s: string | null | undefined): string | null {
+  if (s === null || s === undefined) return null;
+  const line = cleanTitle(s).replace(/\s+/g, ' ').trim();
+  return isBlank(line) ? null : line;
+}
+
+/** A severity label as it reads: one line, lower case, without invisible characters (`critical\u200b` is critical). */
+const severityWord = (s: string | undefined) =>
+  oneLine(s)
+    ?.replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '')
+    .toLowerCase() || undefined;
+
+const clipOrNull = (s: string | undefined, max: number) => {
+  const line = oneLine(s);
+  return line === null ? null : cutToChars(line, max);
+};
 
 /** The first `units` UTF-16 units of a text, not splitting a character: what is worth cleaning of a long one. */
 function head(s: string, units: number): string {
@@ -379,11 +399,11 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
   const alerts: IncomingAlert[] = [];
   for (const a of p.alerts) {
     const fingerprint = fingerprintOf(a.fingerprint, a.labels);
-    const named = a.labels.alertname?.trim();
+    const named = oneLine(a.labels.alertname);
     const name = named || `unnamed alert ${fingerprint}`;
-    const severity = a.labels.severity?.trim().toLowerCase();
+    const severity = severityWord(a.labels.severity);
     const stated = severity ? levelOfSeverity(severity) : null;
-    const rule = matchRule(rules, { name, metric: a.labels.metric ?? null, level: stated });
+    const rule = matchRule(rules, { name, metric: oneLine(a.labels.metric), level: stated });
     const level: AlertLevel = rule?.level ?? stated ?? 'warning';
     // An empty or blank annotation is none (a template that rendered nothing): the next one says what fired.
     const note = (k: string) =>
@@ -408,8 +428,8 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       rule: rule?.name ?? null,
       // A summary may be the group's common one: cleaned only as far as it can be kept, not whole for each alert.
       summary: cutToChars(cleanTitle(head(summary, 4 * MAX_TEXT)).trim() || name, MAX_TEXT),
-      service: a.labels.service ?? a.labels.job ?? null,
-      metric: a.labels.metric ?? rule?.metric ?? null,
+      service: oneLine(a.labels.service) ?? oneLine(a.labels.job),
+      metric: oneLine(a.labels.metric) ?? rule?.metric ?? null,
       // What may come from the common annotations is cut, or left out, so that it is not copied whole to every alert.
       value: clipOrNull(note('value') ?? grafanaValue(a.values, a.valueString) ?? undefined, 100),
       threshold: clipOrNull(note('threshold'), 100) ?? rule?.threshold ?? null,
@@ -481,7 +501,7 @@ export function parseGeneric(value: unknown, rules: readonly AlertRule[]): Parse
   if (!r.success) return { ok: false, problem: sentElsewhere(value, 'generic') ?? problemOf(r.error) };
   const a = r.data;
   const rule = matchRule(rules, { name: a.name ?? null, metric: a.metric ?? null, level: a.level });
-  const name = a.name || rule?.name || a.metric || a.key;
+  const name = oneLine(a.name) || rule?.name || oneLine(a.metric) || a.key;
   const summary =
     a.summary ||
     [

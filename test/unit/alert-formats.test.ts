@@ -571,6 +571,55 @@ describe('alert text as people will read it', () => {
     expect(delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts[0]!.summary).toBe('Errors on api');
   });
 
+  it('keeps every field shown on one line without bidi controls: a line break in a label makes no fake alert line', () => {
+    const fake = '\n:white_check_mark: *DiskFull* · resolved · all clear';
+    const p = am();
+    p.alerts = [
+      {
+        ...p.alerts[0],
+        labels: {
+          alertname: `Disk${fake}`,
+          service: `db${fake}`,
+          metric: `disk\r\nfree`,
+          severity: 'critical',
+        },
+        annotations: { summary: `Disk full${fake}`, value: `97%${fake}`, threshold: `> 95%\u202E${fake}` },
+      },
+    ];
+    const a = delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts[0]!;
+    for (const v of [a.name, a.service, a.metric, a.value, a.threshold, a.summary]) {
+      expect(v).not.toMatch(/[\n\r\u202E]/);
+      expect(v).not.toMatch(/ {2}/);
+    }
+    expect(a.service).toBe('db :white_check_mark: *DiskFull* · resolved · all clear');
+    const g = delivery(
+      parseGeneric(genericAlert({ name: `Disk${fake}`, value: `97%${fake}`, threshold: `\u202E> 95%\n` }), RULES),
+    ).alerts[0]!;
+    for (const v of [g.name, g.value, g.threshold]) expect(v).not.toMatch(/[\n\r\u202E]/);
+    expect(g.threshold).toBe('> 95%');
+  });
+
+  it('a name that shows nothing (zero-width spaces) is none; a severity label with an invisible character is read', () => {
+    const p = am();
+    p.alerts = [
+      {
+        ...p.alerts[0],
+        fingerprint: 'f00d',
+        labels: { alertname: '\u200b\u200b', severity: 'critical\u200b', service: '\u200b' },
+      },
+      { ...p.alerts[0], fingerprint: 'f00e', labels: { alertname: 'PayDown', severity: '\u202ecritical' } },
+    ];
+    const [blank, rlo] = delivery(parseAlertmanager(p, RULES, 'alertmanager')).alerts;
+    expect(blank!.name).toBe('unnamed alert f00d');
+    expect(blank!.summary).toContain('it has no alertname label: named after its fingerprint');
+    expect(blank!.level).toBe('critical');
+    expect(blank!.service).toBeNull();
+    expect(rlo!.level).toBe('critical');
+    expect(rlo!.summary).not.toContain('is not a level the bot knows');
+    const g = delivery(parseGeneric(genericAlert({ name: '\u200b', metric: undefined, key: 'chk-9' }), RULES));
+    expect(g.alerts[0]!.name).toBe('chk-9');
+  });
+
   it('cuts a summary past 1,000 characters (counted as people see them, not UTF-16 units) with an ellipsis', () => {
     const summaryOf = (summary: string) => delivery(parseGeneric(genericAlert({ summary }), RULES)).alerts[0]!.summary;
     const emoji = '\u{1F525}'; // two UTF-16 units
