@@ -17,7 +17,7 @@ import {
 import { severityLabel } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
-import { button, packLines } from './blocks.js';
+import { button, packLines, wholeLines } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { alertRef, attachedRef } from './payloads.js';
@@ -44,21 +44,37 @@ const MAX_LINKED_URL = 1000;
 /** Whether a URL can be linked: http(s), not too long, and nothing in it that could break out of the link. */
 const linkable = (url: string | null | undefined): url is string =>
   !!url && url.length <= MAX_LINKED_URL && /^https?:\/\/[^\s<>|]+$/.test(url);
-/** A link whose label is escaped and whose URL cannot break out of the link. */
-const link = (url: string | null, label: string) => (linkable(url) ? `<${url}|${label}>` : label);
 /**
- * ` (<…|graph> · <…|runbook> · <…|silence>)` after an alert's name: its graph (Grafana's panel or dashboard) and its
- * runbook, when its source gave them apart from the name's own link, and where it is silenced, while it fires (a
- * resolved alert has nothing to silence).
+ * The URLs of one alert's name and links, in characters, at most: four links of 1,000 characters each (a long
+ * generatorURL, runbook, graph and a silence link of many labels) made a line, and so a card's section, longer than
+ * the 3,000 characters Slack takes, and the card was refused.
  */
-const sideLinks = (a: Pick<AlertView, 'url' | 'runbookUrl' | 'silenceUrl' | 'dashboardUrl' | 'status'>) => {
-  const links = [
-    linkable(a.dashboardUrl) && a.dashboardUrl !== a.url ? `<${a.dashboardUrl}|graph>` : null,
-    linkable(a.runbookUrl) && a.runbookUrl !== a.url ? `<${a.runbookUrl}|runbook>` : null,
-    a.status === 'firing' && linkable(a.silenceUrl) ? `<${a.silenceUrl}|silence>` : null,
-  ].filter(Boolean);
-  return links.length ? ` (${links.join(' · ')})` : '';
-};
+const LINE_LINKS_MAX = 1200;
+
+/**
+ * An alert's name (bold), linked to its source, then ` (<…|graph> · <…|runbook> · <…|silence>)`: its graph (Grafana's
+ * panel or dashboard) and its runbook, when its source gave them apart from the name's own link, and where it is
+ * silenced, while it fires (a resolved alert has nothing to silence). Within `budget` characters of URLs: the name's
+ * link first, then the runbook, the graph and the silence form; one past what is left is left out.
+ */
+function namedWithLinks(
+  a: Pick<AlertView, 'name' | 'url' | 'runbookUrl' | 'silenceUrl' | 'dashboardUrl' | 'status'>,
+  budget = LINE_LINKS_MAX,
+): string {
+  let left = budget;
+  const take = (url: string | null | undefined): url is string => {
+    if (!linkable(url) || url.length > left) return false;
+    left -= url.length;
+    return true;
+  };
+  const name = `*${mrkdwnClip(a.name, 80)}*`;
+  const own = take(a.url) ? `<${a.url}|${name}>` : name;
+  const runbook = a.runbookUrl !== a.url && take(a.runbookUrl) ? `<${a.runbookUrl}|runbook>` : null;
+  const graph = a.dashboardUrl !== a.url && take(a.dashboardUrl) ? `<${a.dashboardUrl}|graph>` : null;
+  const silence = a.status === 'firing' && take(a.silenceUrl) ? `<${a.silenceUrl}|silence>` : null;
+  const links = [graph, runbook, silence].filter(Boolean);
+  return `${own}${links.length ? ` (${links.join(' · ')})` : ''}`;
+}
 
 /**
  * The alert's own threshold, beside its value: as sent when it compares (`> 10%`), else named as a threshold, since
@@ -152,7 +168,7 @@ function toldLabels(a: Pick<AlertView, 'labels'>, names: readonly string[]): str
 export function alertLine(a: AlertView, telling: readonly string[] = []): string {
   // The name, its links and what tells it apart are kept whole; the rest of the line is what gets cut when it is long.
   const told = toldLabels(a, telling);
-  const head = `${a.firedAgainAt ? ':arrow_right:' : STATE_EMOJI[a.status]} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}${told ? ` · ${told}` : ''}`;
+  const head = `${a.firedAgainAt ? ':arrow_right:' : STATE_EMOJI[a.status]} ${namedWithLinks(a)}${told ? ` · ${told}` : ''}`;
   const what = measured(a);
   const rest = [
     // A warning or info alert among an incident's critical ones (a group's, a storm's, one added) says so.
@@ -178,6 +194,8 @@ const bareSummary = (a: AlertView, cut: (text: string, max: number) => string | 
 
 /** At most this many firing alerts are named in a page; the rest are counted. */
 const PAGE_ALERTS_MAX = 3;
+/** A page's alert lines' URLs, each: three of them and the runbook's actions fit its section whole. */
+const PAGE_LINKS_MAX = 500;
 
 /** What a page says fired: every firing alert the view holds, those it names, how many more fire; null when none. */
 function pageFiring(v: AlertCardView): { firing: AlertView[]; named: AlertView[]; more: number } | null {
@@ -206,7 +224,7 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
   const line = (a: AlertView) => {
     const told = [toldLabels(a, telling(a)) || null, shownService(a), measured(a) || null].filter(Boolean);
     return [
-      `${STATE_EMOJI.firing} ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)}`,
+      `${STATE_EMOJI.firing} ${namedWithLinks(a, PAGE_LINKS_MAX)}`,
       ...told,
       // An alert that says nothing else (a script's key alone): its summary is what tells the person what happened.
       ...(told.length === 0 ? [bareSummary(a, (t, n) => mrkdwnClip(t, n))] : []),
@@ -225,7 +243,7 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
   const short = [first.name, first.metric, first.value, first.threshold ? `(${first.threshold})` : null]
     .filter(Boolean)
     .join(' ');
-  return { mrkdwn: clipEscaped(lines.join('\n'), LIMITS.sectionText), short: truncate(short, 150) };
+  return { mrkdwn: wholeLines(lines), short: truncate(short, 150) };
 }
 
 /**
@@ -530,7 +548,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
   const a = n.alert;
   const emoji =
     a.status === 'resolved' ? ':white_check_mark:' : a.level === 'critical' ? ':rotating_light:' : ':warning:';
-  const title = `${emoji} *${NOTICE_LABEL[a.level]}:* ${link(a.url, `*${mrkdwnClip(a.name, 80)}*`)}${sideLinks(a)} — ${mrkdwnClip(a.summary, 300)}`;
+  const title = `${emoji} *${NOTICE_LABEL[a.level]}:* ${namedWithLinks(a)} — ${mrkdwnClip(a.summary, 300)}`;
   const held =
     a.level === 'critical' && a.maintenance
       ? `:construction: *Recorded, not declared:* a maintenance window is open and the runbook's row for this alert says \`during_maintenance: record\`.${a.status === 'firing' && !n.declared ? ' Declare an incident if it needs one; if it still fires once the window is over, the bot declares it.' : ''}`
@@ -548,10 +566,8 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
     `${a.status === 'resolved' ? `Resolved ${a.resolvedAt ? at(a.resolvedAt) : ''}` : 'Firing'} · first ${at(a.firstSeen)} · last ${at(a.lastSeen)} · ×${a.count}`,
     held,
     beforeLine(n),
-  ].filter(Boolean);
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
-  ];
+  ].filter((l): l is string => Boolean(l));
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: wholeLines(lines) } }];
   blocks.push(...noticeOutcome(n, 'this alert', a.status === 'resolved'));
   const text = `${a.status === 'resolved' ? 'Resolved' : a.level === 'critical' ? 'Critical' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}${held ? ' (recorded during maintenance, not declared)' : ''}: ${mrkdwnClip(a.summary, 300)}`;
   return { text, blocks };

@@ -1,5 +1,5 @@
 import type { Button, KnownBlock, ModalView } from '@slack/types';
-import { LIMITS, truncate } from './text.js';
+import { clipEscaped, LIMITS, truncate } from './text.js';
 
 /** A button; the label is cut to Slack's 75 characters. */
 export function button(actionId: string, label: string, value: string, style?: 'primary' | 'danger'): Button {
@@ -50,4 +50,19 @@ export function packLines(lines: string[], maxSections: number): { blocks: Known
   }
   if (chunk) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
   return { blocks, shown };
+}
+
+/**
+ * Escaped mrkdwn lines as one section's text, of at most `max` characters: whole lines, in order, leaving out a line
+ * that does not fit (never cut inside a link or a date token, as cutting the text at `max` did); the first line is cut
+ * if it alone is too long.
+ */
+export function wholeLines(lines: readonly string[], max: number = LIMITS.sectionText): string {
+  let text = '';
+  for (const line of lines) {
+    const next = text ? `${text}\n${line}` : line;
+    if (next.length <= max) text = next;
+    else if (!text) text = clipEscaped(line, max);
+  }
+  return text;
 }

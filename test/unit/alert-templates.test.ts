@@ -29,6 +29,14 @@ const LONG_LINKS = {
   runbookUrl: `https://runbooks.example/${'r'.repeat(1975)}`,
 };
 
+/** Four links each short enough to be linked (under 1,000 characters), as a long Alertmanager alert has them. */
+const LINKABLE_LINKS = {
+  url: `https://prometheus.example/graph?g0.expr=${'e'.repeat(940)}`,
+  runbookUrl: `https://runbooks.example/${'r'.repeat(960)}`,
+  dashboardUrl: `https://grafana.example/d/${'d'.repeat(960)}`,
+  silenceUrl: `https://alertmanager.example/#/silences/new?filter=${'s'.repeat(930)}`,
+};
+
 function makeAlert(over: Partial<AlertView> = {}): AlertView {
   return {
     id: 1,
@@ -115,6 +123,32 @@ describe('the alert section of the card', () => {
       if (more > 0) expect(allText(card)).toContain(`…and ${more} more: \`/incident alerts\` lists every one.`);
       else expect(allText(card)).not.toContain('more:');
     }
+  });
+
+  it('four long links on each alert: the card, the notice and the page stay under 3,000 characters a section, no link cut', () => {
+    const over = { name: HOSTILE, service: HOSTILE, metric: 'error_rate', value: '14%', ...LINKABLE_LINKS };
+    const view = makeView(9, over);
+    const card = renderIncidentCard(makeIncident(), NOW, SEV, undefined, view);
+    const notice = renderAlertNotice({
+      alert: makeAlert({ level: 'warning', ...over }),
+      rule: view.rules[0]!,
+    } as never);
+    const page = pageAlerts(view)!;
+    for (const m of [
+      card,
+      notice,
+      { text: '', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: page.mrkdwn } }] },
+    ]) {
+      expect(limitProblems(m as never, 'message')).toEqual([]);
+      for (const t of mrkdwnTexts(m as never)) {
+        // Every link whole: as many < as > (escapingProblems takes no links).
+        expect((t.text.match(/</g) ?? []).length, t.path).toBe((t.text.match(/>/g) ?? []).length);
+      }
+    }
+    // The name's own link is kept first; the page keeps the runbook's action and the notice its times.
+    expect(allText(card)).toContain(`<${LINKABLE_LINKS.url}|`);
+    expect(page.mrkdwn).toContain('*Runbook:*');
+    expect(allText(notice)).toMatch(/Firing · first .* · last .* · ×3/);
   });
 
   it('says when a storm sent alerts here, and which incident the same alert was in before', () => {
