@@ -26,10 +26,15 @@ export function escapeMrkdwn(s: string): string {
 /** Cuts to at most `max` characters (by code point, so emoji are never split), ending with an ellipsis when cut. */
 export const truncate = cutToChars;
 
-/** Truncates text that is already escaped without cutting an entity like `&amp;` in half. */
+/**
+ * Truncates text that is already escaped without cutting an entity like `&amp;` in half, nor leaving a code span or
+ * block open: cut inside one (an odd number of backticks kept), its backticks are shown as ˋ, so that what follows it
+ * in the message (a mention, the next lines) is not taken into it.
+ */
 export function clipEscaped(escaped: string, max: number): string {
   if ([...escaped].length <= max) return escaped;
-  return truncate(escaped, max).replace(/&[a-z]{0,3}…$/, '…');
+  const cut = truncate(escaped, max).replace(/&[a-z]{0,3}…$/, '…');
+  return (cut.match(/`/g)?.length ?? 0) % 2 === 1 ? cut.replace(/`/g, 'ˋ') : cut;
 }
 
 /** Escapes, then truncates without cutting an entity like `&amp;` in half. */
