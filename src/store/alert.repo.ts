@@ -975,6 +975,15 @@ export async function alertsOf(
   return { alerts: rows.map(toAlert), ...counts, matches };
 }
 
+/**
+ * The order of a card's alerts (and so of a page's): firing before resolved; then the alerts of the group that opened
+ * the incident, in the order they came (the one it is titled after first: a page for "node-0 down, and 149 more" named
+ * node-149, node-148 and node-147, and a storm's card showed only the groups that joined it last); critical before
+ * warning before info; the others latest first.
+ */
+const CARD_ORDER = `(a.status = 'firing') DESC, (a.source = ai.source AND a.group_key = ai.group_key) DESC, ${LEVEL_ORDER},
+  CASE WHEN a.source = ai.source AND a.group_key = ai.group_key THEN a.id END, a.last_seen DESC, a.id DESC`;
+
 /** What the card's alert section is made of: the incident's alert incidents, its first alerts, and their counts. */
 export interface AlertSectionRows {
   alertIncidents: AlertIncidentRow[];
@@ -997,10 +1006,11 @@ export function alertSectionPart(incidentId: number, limit: number): (first: num
       params: [incidentId, limit],
       select: `(SELECT json_build_object(
          'ais', (SELECT json_agg(x ORDER BY x.id) FROM (${AI_SELECT} WHERE ai.incident_id = ${incident}) x),
-         'alerts', (SELECT json_agg(a ORDER BY (a.status = 'firing') DESC, ${LEVEL_ORDER}, a.last_seen DESC, a.id DESC) FROM (
-            SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+         'alerts', (SELECT json_agg(a ORDER BY a.n) FROM (
+            SELECT a.*, row_number() OVER (ORDER BY ${CARD_ORDER}) AS n
+            FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
             WHERE ai.incident_id = ${incident}
-            ORDER BY (a.status = 'firing') DESC, ${LEVEL_ORDER}, a.last_seen DESC, a.id DESC LIMIT ${max}) a),
+            ORDER BY ${CARD_ORDER} LIMIT ${max}) a),
          'counts', (SELECT json_build_object('firing', count(*) FILTER (WHERE a.status = 'firing'), 'total', count(*),
             'info', count(*) FILTER (WHERE a.status = 'firing' AND a.level = 'info'))
             FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE ai.incident_id = ${incident})))`,

@@ -1806,6 +1806,33 @@ describe('alerts open and track incidents', () => {
       expect(json(stale.json)).toContain('This form is out of date');
     });
   });
+  it("a big group's card and page start with the alert the incident is titled after, then those that came next", async () => {
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const nodes = Array.from({ length: 12 }, (_, n) =>
+      alertmanagerAlert(
+        `order-node-${n}`,
+        { alertname: 'OrderNodeDown', instance: `node-${n}`, severity: 'critical' },
+        { summary: `node-${n} is down` },
+        { startsAt },
+      ),
+    );
+    await postAlerts(bot.baseUrl, '/hooks/alertmanager?source=order', alertmanagerGroup('order-nodes', nodes));
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'order')).find((i) => i.card_ts),
+    );
+    expect(incident.title).toMatch(/^node-0 is down/);
+    const text = cardText(incident);
+    // The card's first lines: node-0, node-1, node-2 (not node-11, node-10, node-9).
+    const shown = [...text.matchAll(/ · node-(\d+) is down · /g)].map((m) => Number(m[1]));
+    expect(shown.slice(0, 3)).toEqual([0, 1, 2]);
+    const page = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0ONCALL' && json(c.args).includes('node-0 is down'),
+    );
+    const fired = String(page.args.blocks[1].text.text);
+    expect([...fired.matchAll(/instance=node-(\d+)/g)].map((m) => Number(m[1]))).toEqual([0, 1, 2]);
+    expect(fired).toContain('…and 9 more firing.');
+  });
 });
 
 describe('alerts on the embedded database', () => {
