@@ -1,7 +1,7 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { alertSignature } from '../../src/http/alert-auth.js';
 import { type RunningBot, start } from '../../src/start.js';
@@ -684,6 +684,33 @@ describe.each([
     expect(Number(rows[0]!.n)).toBe(0);
     // The server goes on taking deliveries.
     expect((await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ level: 'info' }))).status).toBe(202);
+  });
+
+  it("a keep-alive client (Node's http, as a sender's SDK) reads every 413, its connection kept for the next", async () => {
+    const agent = new Agent({ keepAlive: true });
+    onTestFinished(() => agent.destroy());
+    const body = Buffer.alloc(1024 * 1024 + 1, 'x');
+    const once = () =>
+      new Promise<{ status: number } | { error: string }>((resolve) => {
+        const req = httpRequest(`${bot.baseUrl}/hooks/alerts`, {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(body.length),
+            authorization: `Bearer ${ALERTS_TOKEN}`,
+          },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode! }));
+        });
+        req.on('error', (err) => resolve({ error: err.message }));
+        req.end(body);
+      });
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await once());
+    expect(answers).toEqual(Array(5).fill({ status: 413 }));
   });
 
   it('answers the same JSON 404 for /hooks, /hooks/ and any other unknown path under it', async () => {
