@@ -16,7 +16,8 @@ export const MAX_SKEW_SECONDS = 5 * 60;
 /** How a hook lets a sender prove who it is. */
 export type AuthMethod = 'bearer' | 'hmac' | 'qstash';
 
-export type AuthResult = { ok: true; method: AuthMethod } | { ok: false; reason: string };
+/** `proof`: what proved it, good for one delivery only (a signature, a JWT; see AlertDelivery.proof). */
+export type AuthResult = { ok: true; method: AuthMethod; proof?: string } | { ok: false; reason: string };
 
 const digest = (s: string | Buffer) => createHash('sha256').update(s).digest();
 /** Equal, compared in constant time (by digest, so the lengths need not match). */
@@ -62,13 +63,27 @@ export class AlertAuth {
     );
   }
 
+  /**
+   * Every proof the request carries is checked, and a wrong one refuses it whatever else came with it (a right token
+   * beside a wrong signature is a sender that signs wrongly, or someone guessing); save an Authorization header beside a
+   * signature that holds, which is a proxy's (its basic auth), not the sender's. A signature or a JWT that holds is the
+   * delivery's proof, good once (a replay of it is a duplicate).
+   */
   async check(req: IncomingMessage, body: string, methods: readonly AuthMethod[]): Promise<AuthResult> {
     const authorization = header(req, 'authorization');
-    if (authorization !== undefined && methods.includes('bearer')) return this.checkToken(authorization);
     const signature = header(req, SIGNATURE_HEADER);
-    if (signature !== undefined && methods.includes('hmac')) return this.checkHmac(req, signature, body);
     const jwt = header(req, QSTASH_HEADER);
-    if (jwt !== undefined && methods.includes('qstash')) return this.checkQstash(req, jwt, body);
+    const signed: AuthResult[] = [];
+    if (signature !== undefined && methods.includes('hmac')) signed.push(this.checkHmac(req, signature, body));
+    if (jwt !== undefined && methods.includes('qstash')) signed.push(await this.checkQstash(req, jwt, body));
+    const wrong = signed.find((r) => !r.ok);
+    if (wrong) return wrong;
+    if (authorization !== undefined && methods.includes('bearer')) {
+      const token = this.checkToken(authorization);
+      if (signed[0]) return signed[0];
+      return token;
+    }
+    if (signed[0]) return signed[0];
     return {
       ok: false,
       reason: `no ${methods.map((m) => (m === 'bearer' ? 'bearer token' : m === 'hmac' ? `${SIGNATURE_HEADER} signature` : `${QSTASH_HEADER}`)).join(' or ')}`,
@@ -146,7 +161,12 @@ export class AlertAuth {
         reason: `the signature does not match the body and timestamp (${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with ALERTS_SIGNING_SECRET>)`,
       };
     }
-    return { ok: true, method: 'hmac' };
+    // The signed message is its timestamp and body, whichever form of the signature came.
+    return {
+      ok: true,
+      method: 'hmac',
+      proof: `hmac\u0000${timestamp}\u0000${createHash('sha256').update(body).digest('hex')}`,
+    };
   }
 
   /**
@@ -173,7 +193,7 @@ export class AlertAuth {
     const target = sub !== undefined && URL.canParse(sub) ? new URL(sub) : null;
     const urls = this.settings.qstash?.urls;
     if (urls) {
-      if (target && urls.includes(target.href)) return { ok: true, method: 'qstash' };
+      if (target && urls.includes(target.href)) return { ok: true, method: 'qstash', proof: jwtProof(jwt) };
       return {
         ok: false,
         reason: `QStash signature refused: signed for another URL (${JSON.stringify(cutToChars(sub ?? '', 120))}, not QSTASH_URL ${JSON.stringify(cutToChars(urls.join(', '), 240))})`,
@@ -207,8 +227,19 @@ export class AlertAuth {
         reason: `QStash signature refused: signed for another URL (${JSON.stringify(cutToChars(sub ?? '', 120))}, not ${JSON.stringify(cutToChars(seen, 120))})`,
       };
     }
-    return { ok: true, method: 'qstash' };
+    return { ok: true, method: 'qstash', proof: jwtProof(jwt) };
   }
+}
+
+/** A QStash JWT as a proof good once: its id (`jti`, QStash's own for each delivery it signs), else the JWT itself. */
+function jwtProof(jwt: string): string {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti?: unknown };
+    if (typeof payload.jti === 'string' && payload.jti) return `qstash\u0000jti\u0000${payload.jti}`;
+  } catch {
+    // verified already: not reached
+  }
+  return `qstash\u0000jwt\u0000${jwt}`;
 }
 
 /** The `sub` of a JWT whose signature was checked; undefined when it has none. */

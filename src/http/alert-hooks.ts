@@ -217,7 +217,10 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
   const parsed = json.ok ? src.parse(json.value, deps.rules, url) : json;
   if (!parsed.ok) return reply(res, 400, { ...parsed.problem });
   const senderId = who.method === 'qstash' ? qstashMessageId(req) : undefined;
-  const r = await deps.accept(senderId ? { ...parsed.delivery, senderId } : parsed.delivery, body);
+  const r = await deps.accept(
+    { ...parsed.delivery, ...(senderId ? { senderId } : {}), ...(who.proof ? { proof: who.proof } : {}) },
+    body,
+  );
   reply(res, 202, { status: r.duplicate ? 'duplicate' : 'accepted', delivery: r.delivery, alerts: r.alerts });
 }
 

@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
-import { insertDelivery } from '../store/alert-delivery.repo.js';
-import type { Queryable } from '../store/db.js';
+import { claimProof, insertDelivery, proofDelivered } from '../store/alert-delivery.repo.js';
+import type { Database, Queryable } from '../store/db.js';
 import type { AlertDelivery } from './alert-types.js';
 
 /** What a hook answers for a delivery: its id in the inbox, whether it was a resend, how many alerts it held. */
@@ -33,6 +33,31 @@ export const SENDER_ID_WINDOW_MS = 2 * 24 * 60 * 60 * 1000;
  * the acknowledging front writes deliveries with it too.
  */
 export async function writeDelivery(
+  db: Database,
+  delivery: AlertDelivery,
+  body: string,
+  duplicateWindowMs: number,
+): Promise<Accepted> {
+  if (!delivery.proof) return write(db, delivery, body, duplicateWindowMs);
+  // A proof good once (a signature, a JWT): taken with the delivery, in one transaction, so that a delivery that could
+  // not be written leaves its proof free for the sender's retry of the same request.
+  const proof = sha256(`proof\u0000${delivery.proof}`);
+  return db.transaction(async (tx) => {
+    const replayed = await claimProof(tx, delivery.source, proof, PROOF_WINDOW_MS);
+    if (replayed !== null) return { delivery: replayed, duplicate: true, alerts: delivery.alerts.length };
+    const r = await write(tx, delivery, body, duplicateWindowMs);
+    await proofDelivered(tx, delivery.source, proof, r.delivery);
+    return r;
+  });
+}
+
+/**
+ * How long a proof good once is remembered: past the 5 minutes either way a signature's timestamp is taken for, and
+ * the few minutes a QStash JWT is good for.
+ */
+export const PROOF_WINDOW_MS = 60 * 60 * 1000;
+
+async function write(
   db: Queryable,
   delivery: AlertDelivery,
   body: string,

@@ -113,6 +113,12 @@ export interface AlertDelivery {
    * known by it, however late and whatever came between, not by its body within the duplicate window.
    */
   senderId?: string;
+  /**
+   * What proved where it came from, when it can be used once only (a signature over its timestamp and body, a QStash
+   * JWT): the same proof again is a replay of this delivery (someone who captured it sending it again while its
+   * timestamp is still good), answered as a duplicate and not recorded again.
+   */
+  proof?: string;
 }
 
 /** An alert as recorded, as the card and `/incident alerts` show it. */

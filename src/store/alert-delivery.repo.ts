@@ -112,6 +112,41 @@ export async function insertDelivery(
 }
 
 /**
+ * Takes a proof good for one delivery (its hash, kept beside the bodies' hashes) for `windowMs`: null when it was free,
+ * else the id of the delivery it came with before (0 when unknown). In the transaction that writes the delivery.
+ */
+export async function claimProof(
+  tx: Queryable,
+  source: string,
+  proofHash: string,
+  windowMs: number,
+): Promise<number | null> {
+  const { rows } = await tx.query(
+    `INSERT INTO alert_delivery_hashes AS h (source, body_hash, until, delivery_id)
+     VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3), NULL)
+     ON CONFLICT (source, body_hash) DO UPDATE SET until = EXCLUDED.until, delivery_id = NULL
+       WHERE h.until < clock_timestamp()
+     RETURNING 1`,
+    [source, proofHash, ms(windowMs)],
+  );
+  if (rows.length > 0) return null;
+  const { rows: before } = await tx.query<{ id: number | string | null }>(
+    'SELECT delivery_id AS id FROM alert_delivery_hashes WHERE source = $1 AND body_hash = $2',
+    [source, proofHash],
+  );
+  return Number(before[0]?.id ?? 0);
+}
+
+/** The delivery a proof taken by claimProof came with: a replay of it is answered with its id. */
+export async function proofDelivered(tx: Queryable, source: string, proofHash: string, id: number): Promise<void> {
+  await tx.query('UPDATE alert_delivery_hashes SET delivery_id = $3 WHERE source = $1 AND body_hash = $2', [
+    source,
+    proofHash,
+    id,
+  ]);
+}
+
+/**
  * A plan the bot made itself (alerts of a group released from a maintenance window), held by a row of the inbox as a
  * recorded delivery's is: any process's alert loop claims it and carries it out, each step once, as it does theirs.
  * Written in the transaction that made the plan, so the plan and what it was made from are kept together or not at

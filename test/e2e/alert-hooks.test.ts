@@ -15,6 +15,7 @@ import {
   type PostedAlert,
   postAlerts,
   QSTASH_NEXT,
+  qstashSignature,
 } from '../support/alert-request.js';
 import { inboxDone, waitUntil } from '../support/alert-runbook.js';
 import { startBot, useBot } from '../support/bot-harness.js';
@@ -433,6 +434,71 @@ describe('the alert hooks at the HTTP edge', () => {
     // Two messages are two deliveries, whatever their bodies: a check that fires, resolves and fires again.
     const again = await send(firing, 'msg_2XbbHqPE7fKj3FnpXeT9Vz');
     expect(again.json.status).toBe('accepted');
+  });
+
+  it('a signed delivery sent again as it was (a replay within the 5 minutes its timestamp is good for) is recorded once', async () => {
+    const firing = JSON.stringify(genericAlert({ source: 'replayed', key: 'checkout', level: 'info' }));
+    const resolved = JSON.stringify({ ...JSON.parse(firing), status: 'resolved' });
+    const signed = (body: string, timestamp: number) => ({
+      timestamp,
+      signature: alertSignature(ALERTS_SIGNING_SECRET, String(timestamp), body),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const captured = signed(firing, now - 20);
+    const first = await postAlerts(bot.baseUrl, '/hooks/alerts', firing, { hmac: captured });
+    expect(first.json.status, first.text).toBe('accepted');
+    expect(
+      (await postAlerts(bot.baseUrl, '/hooks/alerts', resolved, { hmac: signed(resolved, now) })).json.status,
+    ).toBe('accepted');
+    // The captured request, sent again: not the alert firing again (it would open an incident and page).
+    const replay = await postAlerts(bot.baseUrl, '/hooks/alerts', firing, { hmac: captured });
+    expect(replay.status, replay.text).toBe(202);
+    expect(replay.json).toMatchObject({ status: 'duplicate', delivery: first.json.delivery });
+    // Its base64 form is the same signature.
+    const b64 = Buffer.from(captured.signature.slice('sha256='.length), 'hex').toString('base64');
+    const again = await postAlerts(bot.baseUrl, '/hooks/alerts', firing, { hmac: { ...captured, signature: b64 } });
+    expect(again.json.status).toBe('duplicate');
+    // Signed anew (a later timestamp), the same body is a new delivery: the check fired again.
+    const fresh = await postAlerts(bot.baseUrl, '/hooks/alerts', firing, { hmac: signed(firing, now + 1) });
+    expect(fresh.json.status).toBe('accepted');
+
+    // A QStash JWT is good for one delivery: sent again under another message id, it is the same one.
+    const body = JSON.stringify(genericAlert({ source: 'replayed', key: 'qstash-jwt', level: 'info' }));
+    const jwt = await qstashSignature(body, { url: `${bot.baseUrl}/hooks/alerts` });
+    const once = await postAlerts(bot.baseUrl, '/hooks/alerts', body, {
+      token: null,
+      headers: { 'upstash-signature': jwt, 'upstash-message-id': 'msg_replay_1' },
+    });
+    expect(once.json.status, once.text).toBe('accepted');
+    await postAlerts(bot.baseUrl, '/hooks/alerts', { ...JSON.parse(body), status: 'resolved' }, { qstash: {} });
+    const twice = await postAlerts(bot.baseUrl, '/hooks/alerts', body, {
+      token: null,
+      headers: { 'upstash-signature': jwt, 'upstash-message-id': 'msg_replay_2' },
+    });
+    expect(twice.json).toMatchObject({ status: 'duplicate', delivery: once.json.delivery });
+    const { rows } = await bot.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM alert_deliveries WHERE source = 'replayed'`,
+    );
+    expect(rows[0]!.n).toBe(5);
+  });
+
+  it("checks every proof sent: a wrong signature beside the right token refuses; a proxy's Authorization beside a right signature does not", async () => {
+    const body = JSON.stringify(genericAlert({ source: 'proofs', key: 'both', level: 'info' }));
+    const wrong = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', body, {
+        token: null,
+        headers: {
+          authorization: `Bearer ${ALERTS_TOKEN}`,
+          'x-alerts-timestamp': String(Math.floor(Date.now() / 1000)),
+          'x-alerts-signature': `sha256=${'0'.repeat(64)}`,
+        },
+      }),
+    );
+    expect(wrong.json.message).toMatch(/the signature does not match the body and timestamp/);
+    for (const authorization of ['', 'Basic cHJveHk6cGFzcw==']) {
+      const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body, { hmac: {}, headers: { authorization } });
+      expect(r.status, `${JSON.stringify(authorization)}: ${r.text}`).toBe(202);
+    }
   });
 
   it('400 for a hook URL naming its source twice (which one was meant?), not as a source is written, or misspelled; nothing recorded', async () => {
