@@ -2,6 +2,7 @@ import type {
   AlertCardView,
   AlertNoticeView,
   AlertView,
+  ChannelBudgetView,
   HeartbeatView,
   OfferClosed,
   OutrankedView,
@@ -52,6 +53,8 @@ export interface AlertChat {
   ): Promise<void>;
   /** Tells the incidents channel that a heartbeat went quiet, or is back; false when no incidents channel is set. */
   tellHeartbeat(view: HeartbeatView): Promise<boolean>;
+  /** Incidents from alerts wait for Slack's channel budget (see ChannelBudgetView). */
+  tellChannelBudget(view: ChannelBudgetView): Promise<void>;
 }
 
 /** An alert as a maintenance window is asked about it. */

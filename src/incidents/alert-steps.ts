@@ -5,6 +5,7 @@ import {
   alertIncidentsOf,
   alertsOfAlertIncident,
   alertsOfNotice,
+  countWaitingDeclarations,
   earlierIncidentOf,
   getAlert,
   getAlertIncident,
@@ -203,6 +204,7 @@ export class AlertSteps {
     } catch (err) {
       // The budget is spent (a storm, or people declaring too): the alert incident waits its turn, never dropped.
       if (err instanceof RateLimitedError) {
+        await this.tellBudgetSpent(err);
         throw new NotYet(
           `Slack's channel budget is spent; declaring again in ${err.retryAfterMs} ms`,
           err.retryAfterMs,
@@ -211,6 +213,29 @@ export class AlertSteps {
       throw err;
     }
     return this.declareNew(ai);
+  }
+
+  /** Until when this process has told the incidents channel that incidents from alerts wait for channels. */
+  private budgetToldUntil = 0;
+
+  /**
+   * Slack's channel budget is spent and incidents from alerts wait: the incidents channel is told, once a window by
+   * this process (a person declaring is told in their answer; alerts have nobody to answer), how many wait and when the
+   * next comes. A failure to tell is logged: the declaration waits its turn either way.
+   */
+  private async tellBudgetSpent(err: RateLimitedError): Promise<void> {
+    if (Date.now() < this.budgetToldUntil) return;
+    this.budgetToldUntil = Date.now() + Math.max(err.retryAfterMs, 1000);
+    try {
+      const waiting = await countWaitingDeclarations(this.db);
+      await this.chat.tellChannelBudget({
+        limit: err.limit ?? "Slack's limit on new channels is reached",
+        waiting: Math.max(waiting, 1),
+        nextInMs: err.retryAfterMs,
+      });
+    } catch (e) {
+      this.log.warn('could not tell the incidents channel that incidents from alerts wait for channels', e);
+    }
   }
 
   /** Declarations this process is making now. */

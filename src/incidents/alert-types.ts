@@ -306,6 +306,17 @@ export interface OutrankedView {
   rule: Pick<AlertRule, 'name' | 'threshold' | 'duration'> | null;
 }
 
+/**
+ * Slack's channel budget is spent while incidents from alerts wait to be declared: the incidents channel is told how
+ * many wait and when the next comes, once a window (no titles: a private incident may be among them).
+ */
+export interface ChannelBudgetView {
+  /** The limit in words (`Slack lets the bot create only 20 channels a minute`). */
+  limit: string;
+  waiting: number;
+  nextInMs: number;
+}
+
 /** What the incidents channel is told of a heartbeat (see AlertStep `heartbeat`). */
 export interface HeartbeatView {
   rule: Pick<AlertRule, 'name' | 'action'> & { heartbeatMs: number };

@@ -21,9 +21,11 @@ export class ChannelBudget {
     const r = await this.rate.take('workspace');
     if (!r.ok) {
       const { limit } = r.spec;
+      const allowed = `Slack lets the bot create only ${counted(limit, 'channel')} ${eachWindow(r.spec)}`;
       throw new RateLimitedError(
         r.retryAfterMs,
-        `Slack lets the bot create only ${counted(limit, 'channel')} ${eachWindow(r.spec)} and ${limit === 1 ? 'it was' : 'they were all'} used just now. No incident was opened; declare again in ${tryAgainIn(r.retryAfterMs)}, or follow the runbook by hand if it cannot wait.`,
+        `${allowed} and ${limit === 1 ? 'it was' : 'they were all'} used just now. No incident was opened; declare again in ${tryAgainIn(r.retryAfterMs)}, or follow the runbook by hand if it cannot wait.`,
+        allowed,
       );
     }
     return r.giveBack;

@@ -72,6 +72,8 @@ export class RateLimitedError extends DomainError {
   constructor(
     readonly retryAfterMs: number,
     message: string,
+    /** The limit in words, for others than the person refused (`Slack lets the bot create only 20 channels a minute`). */
+    readonly limit?: string,
   ) {
     super('rate_limited', message);
   }

@@ -4,6 +4,7 @@ import type {
   AlertCardView,
   AlertNoticeView,
   AlertView,
+  ChannelBudgetView,
   HeartbeatView,
   OfferClosed,
   OutrankedView,
@@ -13,6 +14,7 @@ import {
   renderAlertNotice,
   renderAllResolved,
   renderAttached,
+  renderChannelBudget,
   renderDetached,
   renderFiredAgain,
   renderHeartbeat,
@@ -70,6 +72,10 @@ export class SlackAlertChat implements AlertChat {
 
   async tellHeartbeat(view: HeartbeatView): Promise<boolean> {
     return (await this.tellIncidentsChannel(renderHeartbeat(view), (c) => `tell ${c} of the heartbeat`)) !== null;
+  }
+
+  async tellChannelBudget(view: ChannelBudgetView): Promise<void> {
+    await this.tellIncidentsChannel(renderChannelBudget(view), (c) => `tell ${c} that incidents from alerts wait`);
   }
 
   async tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void> {

@@ -6,6 +6,7 @@ import {
   type AlertQuery,
   type AlertRule,
   type AlertView,
+  type ChannelBudgetView,
   type FiringAlertPlace,
   type FiringAlerts,
   type HeartbeatView,
@@ -818,6 +819,20 @@ export function renderHeartbeat(v: HeartbeatView): Message {
         : `Monitoring may be down: no ${v.rule.name} from ${v.source} for ${silent}.`
       : `${v.rule.name} from ${v.source} is back.`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clipEscaped(text, LIMITS.sectionText) } }],
+  };
+}
+
+/**
+ * In the incidents channel: incidents from alerts wait for Slack's channel budget, with how many and when the next
+ * comes; nothing is dropped. Pure.
+ */
+export function renderChannelBudget(v: ChannelBudgetView): Message {
+  const waiting = v.waiting === 1 ? '1 incident from alerts waits' : `${v.waiting} incidents from alerts wait`;
+  const next = describeDuration(Math.max(1, Math.ceil(v.nextInMs / 1000)) * 1000);
+  const text = `:hourglass_flowing_sand: *Incidents from alerts are waiting:* ${mrkdwnClip(v.limit, 200)}, and they were all used just now. ${waiting} to be declared: each is declared, and its on-call paged, as channels come free (the next in about ${next}). No alert is dropped; \`/incident alerts\` lists what fires.`;
+  return {
+    text: `${waiting} for Slack's limit on new channels; the next in about ${next}.`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
   };
 }
 

@@ -1875,6 +1875,15 @@ describe("Slack's channel budget, shared by alerts and people", () => {
       /only 2 channels every 8 seconds/.test(String(c.args.text)),
     );
     expect(told.args.text).toMatch(/No incident was opened; declare again in/);
+    // Alerts have nobody to answer: the incidents channel is told that one waits, and when the next comes.
+    const waits = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Incidents from alerts are waiting'),
+    );
+    expect(json(waits.args.blocks)).toContain('Slack lets the bot create only 2 channels every 8 seconds');
+    expect(json(waits.args.blocks)).toMatch(
+      /1 incident from alerts waits to be declared: .* \(the next in about \d+ seconds?\)/,
+    );
     // The third alert incident is declared once the window turns.
     await inboxDone(bot.db, WINDOW_MS + 15_000);
     const opened = [];
@@ -1888,6 +1897,11 @@ describe("Slack's channel budget, shared by alerts and people", () => {
       `SELECT state, attempts FROM alert_deliveries WHERE source LIKE 'budget-%' ORDER BY id`,
     );
     expect(rows.map((r) => r.state)).toEqual(['done', 'done', 'done']);
+    // Told once, not at each retry of the waiting declaration.
+    const told2 = bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => json(c.args).includes('Incidents from alerts are waiting'));
+    expect(told2).toHaveLength(1);
   }, 45_000);
 });
 
