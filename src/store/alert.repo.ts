@@ -952,6 +952,15 @@ export async function firingAlerts(
   };
 }
 
+/**
+ * The order of a card's alerts (and so of a page's, and of `/incident alerts` in the incident's channel): firing
+ * before resolved; then the alerts of the group that opened the incident, in the order they came (the one it is titled
+ * after first: a page for "node-0 down, and 149 more" named node-149, node-148 and node-147, and a storm's card showed
+ * only the groups that joined it last); critical before warning before info; the others latest first.
+ */
+const CARD_ORDER = `(a.status = 'firing') DESC, (a.source = ai.source AND a.group_key = ai.group_key) DESC, ${LEVEL_ORDER},
+  CASE WHEN a.source = ai.source AND a.group_key = ai.group_key THEN a.id END, a.last_seen DESC, a.id DESC`;
+
 /** Alerts of some alert incidents: firing first, then the latest seen; at most `limit`, and how many there are. */
 export async function alertsOf(
   q: Queryable,
@@ -968,13 +977,12 @@ export async function alertsOf(
 }> {
   if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0, firingInfo: 0, matches: null };
   const { rows } = await q.query<AlertDbRow>(
-    // The alerts of the group that opened each alert incident first (a storm's joined groups after them: 300 joined
-    // alerts hid the two that opened it), then firing before resolved, critical before warning before info (nine info
-    // alerts of a group hid the critical one that opened it), latest first.
+    // As the card lists them (CARD_ORDER): firing first; the group that opened each alert incident first, in the order
+    // its alerts came (a storm's joined groups after them: 300 joined alerts hid the two that opened it); critical
+    // before warning before info (nine info alerts of a group hid the critical one that opened it); latest first.
     `SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
      WHERE a.alert_incident_id = ANY($1::int[]) AND ${holdsEvery('$4')}
-     ORDER BY (a.source = ai.source AND a.group_key = ai.group_key) DESC, (a.status = 'firing') DESC, ${LEVEL_ORDER},
-       a.last_seen DESC, a.id DESC
+     ORDER BY ${CARD_ORDER}
      LIMIT $2 OFFSET $3`,
     [alertIncidentIds, limit, query.from - 1, query.words],
   );
@@ -982,15 +990,6 @@ export async function alertsOf(
   const matches = query.words.length > 0 ? await alertCounts(q, alertIncidentIds, query.words) : null;
   return { alerts: rows.map(toAlert), ...counts, matches };
 }
-
-/**
- * The order of a card's alerts (and so of a page's): firing before resolved; then the alerts of the group that opened
- * the incident, in the order they came (the one it is titled after first: a page for "node-0 down, and 149 more" named
- * node-149, node-148 and node-147, and a storm's card showed only the groups that joined it last); critical before
- * warning before info; the others latest first.
- */
-const CARD_ORDER = `(a.status = 'firing') DESC, (a.source = ai.source AND a.group_key = ai.group_key) DESC, ${LEVEL_ORDER},
-  CASE WHEN a.source = ai.source AND a.group_key = ai.group_key THEN a.id END, a.last_seen DESC, a.id DESC`;
 
 /** What the card's alert section is made of: the incident's alert incidents, its first alerts, and their counts. */
 export interface AlertSectionRows {
