@@ -35,8 +35,12 @@ export function alertSignature(secret: string, timestamp: string, body: string):
  * request carries is the one checked; the reason never holds a secret.
  */
 export class AlertAuth {
-  /** Made at the first QStash delivery: @upstash/qstash is loaded only by a bot that takes them. */
-  private receiver: Promise<Receiver> | null = null;
+  /**
+   * One per signing key (current, next), made at the first QStash delivery: @upstash/qstash is loaded only by a bot
+   * that takes them. Apart, so that what was wrong with a JWT signed with the current key (expired, another issuer) is
+   * said, not the next key's failed try.
+   */
+  private receivers: Promise<[Receiver, Receiver]> | null = null;
 
   constructor(
     private readonly settings: Pick<AlertsSettings, 'token' | 'signingSecret' | 'qstash'>,
@@ -47,13 +51,35 @@ export class AlertAuth {
     return !!this.settings.qstash;
   }
 
-  private qstashReceiver(): Promise<Receiver> {
+  private qstashReceivers(): Promise<[Receiver, Receiver]> {
     const q = this.settings.qstash!;
-    this.receiver ??= import('@upstash/qstash').then(
-      ({ Receiver }) =>
-        new Receiver({ currentSigningKey: q.currentSigningKey, nextSigningKey: q.nextSigningKey, devMode: false }),
-    );
-    return this.receiver;
+    const one = (R: typeof Receiver, key: string) =>
+      new R({ currentSigningKey: key, nextSigningKey: key, devMode: false });
+    this.receivers ??= import('@upstash/qstash').then(({ Receiver }) => [
+      one(Receiver, q.currentSigningKey),
+      one(Receiver, q.nextSigningKey),
+    ]);
+    return this.receivers;
+  }
+
+  /**
+   * The JWT checked with the current key, then, when its signature is not the current key's, with the next; the reason
+   * it is refused, or null. A JWT without an expiry would be good forever: refused.
+   */
+  private async qstashRefusal(jwt: string, body: string): Promise<string | null> {
+    const [current, next] = await this.qstashReceivers();
+    const why = (err: unknown) => (err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : 'invalid');
+    try {
+      await current.verify({ signature: jwt, body });
+    } catch (err) {
+      if (!/signature verification failed/i.test(why(err))) return why(err);
+      try {
+        await next.verify({ signature: jwt, body });
+      } catch (err2) {
+        return why(err2);
+      }
+    }
+    return typeof jwtClaims(jwt).exp === 'number' ? null : 'the JWT has no expiry: QStash always sets one';
   }
 
   /** Whether any of `methods` is configured: a hook with none answers 404. */
@@ -183,12 +209,8 @@ export class AlertAuth {
         reason: 'QStash deliveries are not accepted (the QSTASH_*_SIGNING_KEY variables are not set)',
       };
     }
-    try {
-      await (await this.qstashReceiver()).verify({ signature: jwt, body });
-    } catch (err) {
-      const why = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : 'invalid';
-      return { ok: false, reason: `QStash signature refused (${why})` };
-    }
+    const refused = await this.qstashRefusal(jwt, body);
+    if (refused) return { ok: false, reason: `QStash signature refused (${refused})` };
     const sub = jwtSubject(jwt);
     const target = sub !== undefined && URL.canParse(sub) ? new URL(sub) : null;
     const urls = this.settings.qstash?.urls;
@@ -231,23 +253,24 @@ export class AlertAuth {
   }
 }
 
+/** The claims of a JWT whose signature was checked; none when they do not read. */
+function jwtClaims(jwt: string): { jti?: unknown; sub?: unknown; exp?: unknown } {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown;
+    return claims !== null && typeof claims === 'object' ? claims : {};
+  } catch {
+    return {};
+  }
+}
+
 /** A QStash JWT as a proof good once: its id (`jti`, QStash's own for each delivery it signs), else the JWT itself. */
 function jwtProof(jwt: string): string {
-  try {
-    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti?: unknown };
-    if (typeof payload.jti === 'string' && payload.jti) return `qstash\u0000jti\u0000${payload.jti}`;
-  } catch {
-    // verified already: not reached
-  }
-  return `qstash\u0000jwt\u0000${jwt}`;
+  const { jti } = jwtClaims(jwt);
+  return typeof jti === 'string' && jti ? `qstash\u0000jti\u0000${jti}` : `qstash\u0000jwt\u0000${jwt}`;
 }
 
 /** The `sub` of a JWT whose signature was checked; undefined when it has none. */
 function jwtSubject(jwt: string): string | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
-    return typeof payload.sub === 'string' ? payload.sub : undefined;
-  } catch {
-    return undefined;
-  }
+  const { sub } = jwtClaims(jwt);
+  return typeof sub === 'string' ? sub : undefined;
 }

@@ -239,7 +239,20 @@ describe('the alert hooks at the HTTP edge', () => {
     await refused(401, () =>
       postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { body: JSON.stringify(genericAlert({ key: 'other' })) } }),
     );
-    await refused(401, () => postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { expiresIn: -60 } }));
+    // Signed with the current key but expired, or with no expiry, or from another issuer: said as such (the next key's
+    // failed try is not what went wrong).
+    const expired = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { expiresIn: -60 } }),
+    );
+    expect(expired.json.message).toMatch(/QStash signature refused \(.*"exp" claim timestamp check failed/);
+    const forever = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { expiresIn: null } }),
+    );
+    expect(forever.json.message).toContain('QStash signature refused (the JWT has no expiry');
+    const issuer = await refused(401, () =>
+      postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { issuer: 'Somebody' } }),
+    );
+    expect(issuer.json.message).toMatch(/QStash signature refused \(.*"iss" claim/);
     // Signed with the right key for the right body, but for another app's endpoint (or another path of this host).
     const other = await refused(401, () =>
       postAlerts(bot.baseUrl, '/hooks/alerts', g, { qstash: { url: 'https://other-app.example/api/webhook' } }),

@@ -42,7 +42,7 @@ export interface AlertAuthOptions {
   /** Signs `<timestamp>.<body>` with the secret; `timestamp` in Unix seconds (default now). */
   hmac?: { secret?: string; timestamp?: number; signature?: string };
   /** Signs as QStash does (a JWT with the body's hash) with `key` (default the current signing key). */
-  qstash?: { key?: string; url?: string; expiresIn?: number; body?: string };
+  qstash?: { key?: string; url?: string; expiresIn?: number | null; issuer?: string; body?: string };
   headers?: Record<string, string>;
   method?: string;
   /** Sends the body compressed, with its `Content-Encoding` (signatures are of the text, as the bot reads it back). */
@@ -54,19 +54,20 @@ export interface AlertAuthOptions {
 /** The JWT Upstash QStash puts in `Upstash-Signature`: HS256, issuer Upstash, subject the URL, the body's SHA-256. */
 export async function qstashSignature(
   body: string,
-  o: { key?: string; url?: string; expiresIn?: number } = {},
+  /** `expiresIn`: seconds from now (null: no expiry); `issuer`: default Upstash. */
+  o: { key?: string; url?: string; expiresIn?: number | null; issuer?: string } = {},
 ): Promise<string> {
   const hash = createHash('sha256').update(body).digest('base64url');
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ body: hash })
+  const jwt = new SignJWT({ body: hash })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer('Upstash')
+    .setIssuer(o.issuer ?? 'Upstash')
     .setSubject(o.url ?? 'http://127.0.0.1/hooks/alerts')
     .setIssuedAt(now)
     .setNotBefore(now)
-    .setExpirationTime(now + (o.expiresIn ?? 300))
-    .setJti(`jwt_${randomUUID()}`)
-    .sign(new TextEncoder().encode(o.key ?? QSTASH_CURRENT));
+    .setJti(`jwt_${randomUUID()}`);
+  if (o.expiresIn !== null) jwt.setExpirationTime(now + (o.expiresIn ?? 300));
+  return jwt.sign(new TextEncoder().encode(o.key ?? QSTASH_CURRENT));
 }
 
 /** POSTs a delivery to a hook as a sender does; returns the status and the JSON answer. */
