@@ -282,7 +282,9 @@ export class AlertSteps {
               throw new DomainError('alert_incident_taken', 'Another process is declaring this alert incident.');
             }
             await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId, alerts);
-            firstFired = alerts.length ? Math.min(...alerts.map((a) => a.firstSeen.getTime())) : null;
+            // Detected when its first alert fired that is not an info alert (recorded only), unless only those fired.
+            const pressing = alerts.some((a) => a.level !== 'info') ? alerts.filter((a) => a.level !== 'info') : alerts;
+            firstFired = pressing.length ? Math.min(...pressing.map((a) => a.firstSeen.getTime())) : null;
           },
           afterCard: () => {
             cardUp();

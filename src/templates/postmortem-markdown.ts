@@ -56,7 +56,7 @@ function sourceTime(iso: unknown): string {
 function firstAlertBefore(events: readonly IncidentEvent[], declared: Date): { at: Date; name: string } | null {
   // Each alert's firing as the timeline has it, by alert; one taken out of the incident since (added by mistake) is
   // not its detection.
-  const fired = new Map<unknown, { at: Date; name: string }>();
+  const fired = new Map<unknown, { at: Date; name: string; info: boolean }>();
   for (const e of events) {
     if (e.kind === 'note' && Array.isArray(e.details.alertsTakenOut)) {
       for (const id of e.details.alertsTakenOut) fired.delete(id);
@@ -67,10 +67,14 @@ function firstAlertBefore(events: readonly IncidentEvent[], declared: Date): { a
     if (Number.isNaN(at.getTime()) || at >= declared) continue;
     const key = e.details.alert ?? e.id;
     const seen = fired.get(key);
-    if (!seen || at < seen.at) fired.set(key, { at, name: str(e.details.name) });
+    if (!seen || at < seen.at) fired.set(key, { at, name: str(e.details.name), info: e.details.level === 'info' });
   }
+  // Info alerts are recorded only: a pod restarting 20 minutes before the outage is not when it was detected (unless
+  // nothing else fired).
+  const all = [...fired.values()];
+  const pressing = all.some((f) => !f.info) ? all.filter((f) => !f.info) : all;
   let first: { at: Date; name: string } | null = null;
-  for (const f of fired.values()) if (!first || f.at < first.at) first = f;
+  for (const f of pressing) if (!first || f.at < first.at) first = { at: f.at, name: f.name };
   return first;
 }
 
@@ -374,9 +378,11 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
     `Version ${r.version} · written by ${who(r.writtenBy)} · ${utcSeconds(r.writtenAt)} UTC`,
   );
 
-  // Summary
+  // Summary. Declared when its timeline says (the incident's row is made a moment before), the same time throughout.
+  const declared = events.find((e) => e.kind === 'declared');
+  const declaredAt = declared?.at ?? i.createdAt;
   const resolvedLine = i.resolvedAt
-    ? `resolved ${utcSeconds(i.resolvedAt)} UTC by ${who(i.resolvedBy)}, after ${humanDuration(i.createdAt, i.resolvedAt)}`
+    ? `resolved ${utcSeconds(i.resolvedAt)} UTC by ${who(i.resolvedBy)}, after ${humanDuration(declaredAt, i.resolvedAt)}`
     : `not resolved yet (${STATUS_LABELS[i.status].toLowerCase()})`;
   const description = events.find((e) => e.kind === 'note' && e.details.source === 'declaration');
   // Opened from alerts: from which monitoring, as the card's "Reported by" says.
@@ -390,7 +396,7 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
   const fromAlerts = i.source === 'alert' ? ` from ${inline(named, c.mask)} alerts` : '';
   push(
     '## Summary',
-    `${sevName(i.severity, r)} incident, declared ${utcSeconds(i.createdAt)} UTC by ${who(i.reporterId)}${fromAlerts}, ${resolvedLine}. Commander: ${i.commanderId ? who(i.commanderId) : 'nobody took command'}.`,
+    `${sevName(i.severity, r)} incident, declared ${utcSeconds(declaredAt)} UTC by ${who(i.reporterId)}${fromAlerts}, ${resolvedLine}. Commander: ${i.commanderId ? who(i.commanderId) : 'nobody took command'}.`,
   );
   if (description) push(paragraph(str(description.details.text), c.mask, undefined, 'Description: '));
   if (i.resolutionSummary) push(paragraph(i.resolutionSummary, c.mask, undefined, 'Resolution: '));
@@ -408,7 +414,6 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
   }
 
   // Severity and every change
-  const declared = events.find((e) => e.kind === 'declared');
   const changes = events.filter((e) => e.kind === 'severity_changed');
   const firstSeverity = declared?.details.severity ?? changes[0]?.details.from ?? i.severity;
   const reached = [firstSeverity, ...changes.map((e) => e.details.to)].filter(isSeverity);
@@ -418,11 +423,7 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
     table(
       ['Time (UTC)', 'Who', 'Severity'],
       [
-        [
-          declared ? utcSeconds(declared.at) : utcSeconds(i.createdAt),
-          who(i.reporterId),
-          `${sevName(firstSeverity, r)} at declaration`,
-        ],
+        [utcSeconds(declaredAt), who(i.reporterId), `${sevName(firstSeverity, r)} at declaration`],
         ...changes.map((e) => [
           utcSeconds(e.at),
           who(e.actorId),
@@ -451,8 +452,11 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
 
   // Response times
   const span = (to: Date | null, by: string | null) =>
-    to ? [humanDuration(i.createdAt, to), `${utcSeconds(to)}${by ? ` by ${who(by)}` : ''}`] : ['—', 'not yet'];
-  const detected = firstAlertBefore(events, i.createdAt);
+    to ? [humanDuration(declaredAt, to), `${utcSeconds(to)}${by ? ` by ${who(by)}` : ''}`] : ['—', 'not yet'];
+  const detected = firstAlertBefore(events, declaredAt);
+  // Mitigated first: marked mitigated, else resolved (a reopening clears the incident's own, and its second resolution
+  // is not when it was first mitigated; the metrics count the first too).
+  const mitigation = events.find((e) => e.kind === 'mitigated' || e.kind === 'resolved');
   push(
     '## Response times',
     table(
@@ -462,13 +466,13 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
           ? [
               [
                 'Time to detect',
-                humanDuration(detected.at, i.createdAt),
-                `${utcSeconds(i.createdAt)} (declared; the first alert, ${cell(detected.name, c.mask)}, fired ${utcSeconds(detected.at)})`,
+                humanDuration(detected.at, declaredAt),
+                `${utcSeconds(declaredAt)} (declared; the first alert, ${cell(detected.name, c.mask)}, fired ${utcSeconds(detected.at)})`,
               ],
             ]
           : []),
         ['Time to acknowledge', ...span(i.acknowledgedAt, i.acknowledgedBy)],
-        ['Time to mitigate', ...span(i.mitigatedAt, null)],
+        ['Time to mitigate', ...span(mitigation?.at ?? i.mitigatedAt, mitigation?.actorId ?? null)],
         ['Time to resolve', ...span(i.resolvedAt, i.resolvedBy)],
       ],
     ),

@@ -265,6 +265,13 @@ describe('GET /metrics', () => {
       alert.startsAt = started(10 - n);
       alert.fingerprint = `detect-${n}`;
     });
+    // An info alert of the group (recorded only) that started half an hour before is not when it was detected.
+    payload.alerts.push({
+      ...payload.alerts[0]!,
+      labels: { alertname: 'PodRestarts', severity: 'info', service: 'detect-probe' },
+      startsAt: started(30),
+      fingerprint: 'detect-info',
+    } as (typeof payload.alerts)[number]);
     expect(
       (await postAlerts(a.baseUrl, '/hooks/alertmanager?source=detect-probe', JSON.stringify(payload))).status,
     ).toBe(202);

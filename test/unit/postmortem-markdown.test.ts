@@ -473,7 +473,14 @@ describe('the post-mortem document', () => {
   });
 
   it('gives impact from the record and the times to acknowledge, mitigate and resolve', () => {
-    const md = write(record());
+    // The record's own times, on its timeline as its writers record them.
+    const events = [
+      makeEvent({ kind: 'declared', at: sec(0), actorId: REPORTER, details: { title: 'db down', severity: 1 } }),
+      ...everyKind.filter((e) => !['declared', 'mitigated', 'resolved', 'reopened'].includes(e.kind)),
+      makeEvent({ kind: 'mitigated', at: minutes(60), actorId: COMMANDER, details: { how: 'rolled back' } }),
+      makeEvent({ kind: 'resolved', at: minutes(65), actorId: COMMANDER, details: { summary: 'Rolled back' } }),
+    ];
+    const md = write(record({ events }));
     expect(md).toContain('- Affected: EU tenants \\| API');
     expect(md).toMatch(
       /- Customer impact: yes \(flagged \d{4}-\d\d-\d\d [\d:]+ UTC by Casey Commander \(UCOMMANDER1\)\)/,
@@ -482,9 +489,52 @@ describe('the post-mortem document', () => {
     expect(md).toContain('- Impact at the last status update: 500s on checkout');
     expect(tableRows(md, 'Response times')).toEqual([
       ['Time to acknowledge', '4 minutes', `${utcSeconds(minutes(4))} by Casey Commander (UCOMMANDER1)`],
-      ['Time to mitigate', '1 hour', utcSeconds(minutes(60))],
+      ['Time to mitigate', '1 hour', `${utcSeconds(minutes(60))} by Casey Commander (UCOMMANDER1)`],
       ['Time to resolve', '1 hour 5 minutes', `${utcSeconds(minutes(65))} by Casey Commander (UCOMMANDER1)`],
     ]);
+  });
+
+  it('reopened and resolved again: mitigated is the first mitigation (not the second resolution); declared one time throughout', () => {
+    // Declared a second after its row was made (the channel, the card): the timeline's time is the one shown.
+    const events = [
+      makeEvent({ kind: 'declared', at: sec(1), actorId: REPORTER, details: { title: 'db down', severity: 1 } }),
+      makeEvent({ kind: 'mitigated', at: minutes(20), actorId: COMMANDER, details: { how: 'retries off' } }),
+      makeEvent({ kind: 'resolved', at: minutes(30), actorId: COMMANDER, details: { summary: 'x' } }),
+      makeEvent({ kind: 'reopened', at: minutes(40), actorId: COMMANDER, details: { why: 'not over' } }),
+      makeEvent({ kind: 'resolved', at: minutes(65), actorId: COMMANDER, details: { summary: 'really over' } }),
+    ];
+    // The incident as a reopening left it: its own mitigation time cleared, then set by the second resolution.
+    const r = record({ events });
+    const md = write({ ...r, incident: { ...r.incident, mitigatedAt: minutes(65) } });
+    expect(tableRows(md, 'Response times').find((row) => row[0] === 'Time to mitigate')).toEqual([
+      'Time to mitigate',
+      '19 minutes',
+      `${utcSeconds(minutes(20))} by Casey Commander (UCOMMANDER1)`,
+    ]);
+    expect(md).toContain(`declared ${utcSeconds(sec(1))} UTC by`);
+    expect(tableRows(md, 'Severity')[0]![0]).toBe(utcSeconds(sec(1)));
+    expect(md).not.toContain(utcSeconds(CREATED_AT));
+  });
+
+  it('the time to detect is from the first alert that is not an info alert (recorded only), unless only info fired', () => {
+    const fired = (name: string, level: string, before: number) =>
+      makeEvent({
+        kind: 'alert_fired',
+        at: sec(0),
+        details: {
+          name,
+          level,
+          summary: name,
+          startsAt: new Date(CREATED_AT.getTime() - before * 60_000).toISOString(),
+        },
+      });
+    const declared = makeEvent({ kind: 'declared', at: sec(0), actorId: REPORTER, details: { severity: 1 } });
+    const both = write(
+      record({ events: [declared, fired('PodRestarts', 'info', 20), fired('ApiDown', 'critical', 3)] }),
+    );
+    expect(both).toMatch(/\| Time to detect \| 3 minutes \| .*the first alert, ApiDown, fired/);
+    const info = write(record({ events: [declared, fired('PodRestarts', 'info', 20)] }));
+    expect(info).toMatch(/\| Time to detect \| 20 minutes \| .*the first alert, PodRestarts, fired/);
   });
 
   it("an incident its alerts opened says the time to detect: from the first alert firing (its source's time) to the declaration", () => {
