@@ -901,6 +901,30 @@ function freePort(): Promise<number> {
   });
 }
 
+describe('the alert hooks with the bearer token only', () => {
+  const bot = useBot({ env: { ALERTS_TOKEN } });
+
+  it('takes a delivery on the right token whatever signature headers of kinds it is not set up for come with it', async () => {
+    const body = JSON.stringify(genericAlert({ source: 'token-only', key: 'k', level: 'info' }));
+    // As QStash posts (it signs every delivery) to a bot told only the token; a stray X-Alerts-Signature too.
+    const stray: Record<string, string>[] = [
+      { 'upstash-signature': 'eyJhbGciOiJIUzI1NiJ9.e30.x' },
+      { 'x-alerts-signature': 'sha256=00' },
+    ];
+    for (const headers of stray) {
+      const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body, { headers });
+      expect(r.status, `${Object.keys(headers)[0]}: ${r.text}`).toBe(202);
+    }
+    // Without the token, such a signature is still refused, saying the bot does not take it.
+    const bare = await postAlerts(bot.baseUrl, '/hooks/alerts', body, {
+      token: null,
+      headers: { 'x-alerts-signature': 'sha256=00', 'x-alerts-timestamp': String(Math.floor(Date.now() / 1000)) },
+    });
+    expect(bare.status).toBe(401);
+    expect(bare.json.message).toContain('ALERTS_SIGNING_SECRET is not set');
+  });
+});
+
 describe('the alert hooks in Socket Mode', () => {
   const fake = useFakeSlack();
   let wss: WebSocketServer;
