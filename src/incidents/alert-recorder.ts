@@ -25,6 +25,7 @@ import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js'
 import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js';
 import type { Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
+import { getIncident } from '../store/incident.repo.js';
 import type { MaintenanceWindows } from './alert-ports.js';
 import {
   alertEventDetails,
@@ -47,6 +48,10 @@ import { type AlertFormat, type AlertRule, type AlertStep, type IncomingAlert, p
 
 /** Storm control's window: at most `maxIncidents` incidents opened from one source's alerts in it. */
 export const STORM_WINDOW_MS = 10 * 60_000;
+
+/** The timeline's note of a storm joining an incident (its channel and the incidents channel are told apart). */
+export const stormNote = (source: string) =>
+  `Alert storm: ${source} reached its cap of incidents from alerts in ${STORM_WINDOW_MS / 60_000} minutes (ALERTS_MAX_INCIDENTS); its further critical alerts join this incident`;
 /** How soon a card shows repeats of its alerts, by default (ALERTS_REPEAT_REFRESH). */
 export const DEFAULT_REPEAT_REFRESH_MS = 10_000;
 
@@ -409,6 +414,17 @@ export class AlertRecorder {
                 ? 'alert_fired'
                 : null;
           if (kind) await insertEvent(tx, ai.incidentId, kind, null, alertEventDetails(t.alert));
+          // Firing again after the incident it was in was resolved, and joining this one (a storm's, a group's): its
+          // timeline names the earlier incident, as the card of one it opens does (a private one unnamed).
+          if (kind === 'alert_fired' && t.previousIncidentId !== null && t.previousIncidentId !== ai.incidentId) {
+            const before = await getIncident(tx, t.previousIncidentId);
+            if (before) {
+              const where = before.private ? 'a private incident' : `incident #${before.number}`;
+              await insertEvent(tx, ai.incidentId, 'note', null, {
+                text: `The alert ${t.alert.name} was in ${where} before, resolved; it fired again and joined this incident`,
+              });
+            }
+          }
         }
         // A critical alert joining an incident declared before it (from a warning at a lower severity, say): its
         // channel is told if the incident is less severe than the alert's row declares.
@@ -543,6 +559,9 @@ export class AlertRecorder {
       if (latest) {
         if (!latest.storm) {
           await markStorm(tx, latest.id);
+          // On its timeline (so in its post-mortem) too; one still being declared gets it with its opening.
+          if (latest.state === 'declared' && latest.incidentId !== null)
+            await insertEvent(tx, latest.incidentId, 'note', null, { text: stormNote(d.source) });
           // Said once, when the storm starts: people watching the incidents channel see only the incidents it opened.
           plan.push({ kind: 'storm', alertIncident: latest.id, source: d.source, maxIncidents: this.maxIncidents });
         }

@@ -5,7 +5,6 @@ import {
   alertIncidentsOf,
   alertsOfAlertIncident,
   alertsOfNotice,
-  countWaitingDeclarations,
   earlierIncidentOf,
   getAlert,
   getAlertIncident,
@@ -23,6 +22,7 @@ import { deleteEvent, insertEvents, recordRaiseOffer } from '../store/event.repo
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
+import { stormNote } from './alert-recorder.js';
 import { alertEvents } from './alert-rows.js';
 import {
   type AlertNoticeView,
@@ -219,18 +219,18 @@ export class AlertSteps {
   private budgetToldUntil = 0;
 
   /**
-   * Slack's channel budget is spent and incidents from alerts wait: the incidents channel is told, once a window by
-   * this process (a person declaring is told in their answer; alerts have nobody to answer), how many wait and when the
-   * next comes. A failure to tell is logged: the declaration waits its turn either way.
+   * Slack's channel budget is spent and incidents from alerts wait: the incidents channel is told, once a window of the
+   * limit by this process (a person declaring is told in their answer; alerts have nobody to answer), when the next
+   * comes. A failure to tell is logged: the declaration waits its turn either way.
    */
   private async tellBudgetSpent(err: RateLimitedError): Promise<void> {
+    // Once a window of the limit, not at each declaration that waits (the window slides: the next slot is often a
+    // second or two away, and each wait was told again).
     if (Date.now() < this.budgetToldUntil) return;
-    this.budgetToldUntil = Date.now() + Math.max(err.retryAfterMs, 1000);
+    this.budgetToldUntil = Date.now() + Math.max(err.windowMs ?? 0, err.retryAfterMs, 1000);
     try {
-      const waiting = await countWaitingDeclarations(this.db);
       await this.chat.tellChannelBudget({
         limit: err.limit ?? "Slack's limit on new channels is reached",
-        waiting: Math.max(waiting, 1),
         nextInMs: err.retryAfterMs,
       });
     } catch (e) {
@@ -281,7 +281,7 @@ export class AlertSteps {
             if (!alerts) {
               throw new DomainError('alert_incident_taken', 'Another process is declaring this alert incident.');
             }
-            await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId, alerts);
+            await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId, alerts, ai.storm);
             // Detected when its first alert fired that is not an info alert (recorded only), unless only those fired.
             const pressing = alerts.some((a) => a.level !== 'info') ? alerts.filter((a) => a.level !== 'info') : alerts;
             firstFired = pressing.length ? Math.min(...pressing.map((a) => a.firstSeen.getTime())) : null;
@@ -329,6 +329,8 @@ export class AlertSteps {
     previousIncidentId: number | null,
     /** Its alerts, when the caller read them already. */
     read?: AlertRow[],
+    /** A storm joined it while it was being declared (said on its timeline after the alerts). */
+    storm = false,
   ): Promise<void> {
     const alerts = read ?? (await alertsOfAlertIncident(tx, alertIncidentId));
     const previous = previousIncidentId ? await getIncident(tx, previousIncidentId) : null;
@@ -341,6 +343,7 @@ export class AlertSteps {
         },
       },
       ...alertEvents(alerts),
+      ...(storm ? [{ kind: 'note' as const, actorId: null, details: { text: stormNote(source) } }] : []),
     ]);
   }
 

@@ -307,13 +307,13 @@ export interface OutrankedView {
 }
 
 /**
- * Slack's channel budget is spent while incidents from alerts wait to be declared: the incidents channel is told how
- * many wait and when the next comes, once a window (no titles: a private incident may be among them).
+ * Slack's channel budget is spent while incidents from alerts wait to be declared: the incidents channel is told when
+ * the next comes, once a window (no titles: a private incident may be among them; no count: those being declared at
+ * that moment are not told apart from those that wait).
  */
 export interface ChannelBudgetView {
-  /** The limit in words (`Slack lets the bot create only 20 channels a minute`). */
+  /** The limit in words (`Slack lets the bot create only 20 channels a minute`), all used. */
   limit: string;
-  waiting: number;
   nextInMs: number;
 }
 

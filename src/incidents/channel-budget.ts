@@ -26,6 +26,7 @@ export class ChannelBudget {
         r.retryAfterMs,
         `${allowed} and ${limit === 1 ? 'it was' : 'they were all'} used just now. No incident was opened; declare again in ${tryAgainIn(r.retryAfterMs)}, or follow the runbook by hand if it cannot wait.`,
         allowed,
+        r.spec.windowMs,
       );
     }
     return r.giveBack;

@@ -74,6 +74,8 @@ export class RateLimitedError extends DomainError {
     message: string,
     /** The limit in words, for others than the person refused (`Slack lets the bot create only 20 channels a minute`). */
     readonly limit?: string,
+    /** The limit's window (a minute): what waits past it is told again at most once in it. */
+    readonly windowMs?: number,
   ) {
     super('rate_limited', message);
   }

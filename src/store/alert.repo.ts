@@ -94,14 +94,6 @@ const AI_OPEN = `(ai.state = 'declaring' OR (ai.state = 'declared' AND i.id IS N
 /** Critical alerts first, then warnings, then info: an incident's lists put what it is about before what came along. */
 const LEVEL_ORDER = "CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END";
 
-/** Alert incidents waiting to be declared (no incident made for them yet): a storm past Slack's channel budget. */
-export async function countWaitingDeclarations(q: Queryable): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM alert_incidents WHERE state = 'declaring' AND incident_id IS NULL`,
-  );
-  return Number(rows[0]?.n ?? 0);
-}
-
 export async function getAlertIncident(q: Queryable, id: number): Promise<AlertIncidentRow | null> {
   const { rows } = await q.query<AlertIncidentDbRow>(`${AI_SELECT} WHERE ai.id = $1`, [id]);
   return rows[0] ? toAlertIncident(rows[0]) : null;

@@ -827,11 +827,10 @@ export function renderHeartbeat(v: HeartbeatView): Message {
  * comes; nothing is dropped. Pure.
  */
 export function renderChannelBudget(v: ChannelBudgetView): Message {
-  const waiting = v.waiting === 1 ? '1 incident from alerts waits' : `${v.waiting} incidents from alerts wait`;
   const next = describeDuration(Math.max(1, Math.ceil(v.nextInMs / 1000)) * 1000);
-  const text = `:hourglass_flowing_sand: *Incidents from alerts are waiting:* ${mrkdwnClip(v.limit, 200)}, and they were all used just now. ${waiting} to be declared: each is declared, and its on-call paged, as channels come free (the next in about ${next}). No alert is dropped; \`/incident alerts\` lists what fires.`;
+  const text = `:hourglass_flowing_sand: *Incidents from alerts are waiting:* ${mrkdwnClip(v.limit, 200)}, and they were all used just now. Incidents from alerts wait their turn to be declared: each is declared, and its on-call paged, as channels come free (the next in about ${next}). No alert is dropped; \`/incident alerts\` lists what fires.`;
   return {
-    text: `${waiting} for Slack's limit on new channels; the next in about ${next}.`,
+    text: `Incidents from alerts wait for Slack's limit on new channels; the next in about ${next}.`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
   };
 }

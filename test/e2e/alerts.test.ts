@@ -851,6 +851,37 @@ describe('alerts open and track incidents', () => {
     await waitUntil('the seventh on the card', async () => cardText(latest).includes('6 firing'));
     expect(storms(INCIDENTS_CHANNEL_ID)).toHaveLength(1);
     expect(storms(latest.channel_id!)).toHaveLength(1);
+    // On its timeline (so in its post-mortem) once, whether the storm came while it was being declared or after.
+    const notes = async (id: number) =>
+      (
+        await bot.db.query<{ text: string }>(
+          `SELECT details->>'text' AS text FROM incident_events WHERE incident_id = $1 AND kind = 'note' ORDER BY id`,
+          [id],
+        )
+      ).rows.map((r) => r.text);
+    expect((await notes(latest.id)).filter((t) => t.startsWith('Alert storm: storm reached its cap'))).toHaveLength(1);
+
+    // The first incident resolved, its alert fires again: past the cap it joins the storm's incident, whose timeline
+    // names the incident it was in before (as the card of an incident it opened would).
+    const firstIncident = incidents[0]!;
+    await bot.command('resolve node replaced', { channel_id: firstIncident.channel_id });
+    await waitUntil(
+      'the first resolved',
+      async () =>
+        (await incidentsOfSource(bot.db, 'storm')).find((i) => i.id === firstIncident.id)?.status === 'resolved',
+    );
+    await post(bot.baseUrl, {
+      source: 'storm',
+      key: `node-${opener}`,
+      summary: `Node ${opener} failing health checks`,
+    });
+    await inboxDone(bot.db);
+    expect(await incidentsOfSource(bot.db, 'storm')).toHaveLength(2);
+    const joined = (await notes(latest.id)).filter((t) =>
+      t.includes(`was in incident #${firstIncident.number} before`),
+    );
+    expect(joined).toHaveLength(1);
+    expect(joined[0]).toMatch(/resolved; it fired again and joined this incident$/);
   });
 
   it("a storm's incidents, opened at once from several sources, are announced in the order of their numbers", async () => {
@@ -1881,9 +1912,7 @@ describe("Slack's channel budget, shared by alerts and people", () => {
       (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Incidents from alerts are waiting'),
     );
     expect(json(waits.args.blocks)).toContain('Slack lets the bot create only 2 channels every 8 seconds');
-    expect(json(waits.args.blocks)).toMatch(
-      /1 incident from alerts waits to be declared: .* \(the next in about \d+ seconds?\)/,
-    );
+    expect(json(waits.args.blocks)).toMatch(/wait their turn to be declared: .* \(the next in about \d+ seconds?\)/);
     // The third alert incident is declared once the window turns.
     await inboxDone(bot.db, WINDOW_MS + 15_000);
     const opened = [];
