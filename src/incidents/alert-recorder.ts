@@ -394,6 +394,13 @@ export class AlertRecorder {
         changes.cards.set(over.id, over.incidentId!);
         changes.major.add(over.id);
       }
+      // Its previous row, closed as it fired again: that incident's card shows it no longer followed there.
+      const left = t.closedIn;
+      if (left?.state === 'declared' && left.incidentId !== null) {
+        if (!changes.changed.has(left.id)) changes.changed.set(left.id, left);
+        changes.cards.set(left.id, left.incidentId);
+        changes.major.add(left.id);
+      }
       batch.latest.set(alertKey(t.alert), {
         alert: { ...t.alert, alertIncidentId: ai?.id ?? t.alert.alertIncidentId },
         alertIncident: ai ?? t.was,
@@ -489,7 +496,14 @@ export class AlertRecorder {
       batch.latest.set(key, { alert, alertIncident: null });
       const previousIncidentId =
         latest?.alertIncident?.incidentStatus === 'resolved' ? latest.alertIncident.incidentId : null;
-      return { alert, transition: a.status === 'firing' ? 'fired' : 'still_resolved', was: null, previousIncidentId };
+      const closedIn = latest?.alert.status === 'firing' ? latest.alertIncident : null;
+      return {
+        alert,
+        transition: a.status === 'firing' ? 'fired' : 'still_resolved',
+        was: null,
+        previousIncidentId,
+        closedIn,
+      };
     }
     if (latest.alert.lastDeliveryId >= d.id) return null;
     const before = latest.alert.status;

@@ -29,6 +29,8 @@ export interface Touched {
   was: AlertIncidentRow | null;
   /** The resolved incident its previous row belonged to (it fired again after that incident). */
   previousIncidentId: number | null;
+  /** The alert incident of its previous row, closed by this firing again (its card shows it no longer followed). */
+  closedIn?: AlertIncidentRow | null;
   /** Its level became critical with this delivery (a warning that grew: `disk 85%` then `disk 99%`, one key). */
   becameCritical?: boolean;
   /** A repeat that says something new: its measured value or its summary changed (a notice shows it again). */

@@ -948,10 +948,12 @@ export async function firingAlerts(
  * The order of a card's alerts (and so of a page's, and of `/incident alerts` in the incident's channel): firing
  * before resolved; then the alerts of the group that opened the incident, in the order they came (the one it is titled
  * after first: a page for "node-0 down, and 149 more" named node-149, node-148 and node-147, and a storm's card showed
- * only the groups that joined it last); critical before warning before info; the others latest first.
+ * only the groups that joined it last; a group people added by hand is not one); critical before warning before info;
+ * the others latest first.
  */
-const CARD_ORDER = `(a.status = 'firing') DESC, (a.source = ai.source AND a.group_key = ai.group_key) DESC, ${LEVEL_ORDER},
-  CASE WHEN a.source = ai.source AND a.group_key = ai.group_key THEN a.id END, a.last_seen DESC, a.id DESC`;
+const OPENING = 'ai.attached_by IS NULL AND a.source = ai.source AND a.group_key = ai.group_key';
+const CARD_ORDER = `(a.status = 'firing') DESC, (${OPENING}) DESC, ${LEVEL_ORDER},
+  CASE WHEN ${OPENING} THEN a.id END, a.last_seen DESC, a.id DESC`;
 
 /** Alerts of some alert incidents: firing first, then the latest seen; at most `limit`, and how many there are. */
 export async function alertsOf(

@@ -1144,6 +1144,10 @@ describe('alerts open and track incidents', () => {
     // The first incident's record no longer follows it: reopened, its card does not show it firing (its firing goes
     // on in the second), nor counts it, and its resolution there is not the first's.
     expect((await alertRows('refire')).map((a) => a.status)).toEqual(['resolved', 'firing']);
+    // Its card, resolved, shows it at once (not once reopened).
+    await waitUntil('the resolved card updated', async () =>
+      cardText(first).includes('fired again after this incident was resolved'),
+    );
     await bot.command('reopen pool again', { channel_id: first.channel_id });
     await waitUntil(
       'reopened',
@@ -1835,6 +1839,34 @@ describe('alerts open and track incidents', () => {
       expect(json(empty.json)).toContain('Pick the incident to add it to.');
       const stale = await bot.submit({ callbackId: VIEW.attachAlert, privateMetadata: '{"x":1}', values: {} });
       expect(json(stale.json)).toContain('This form is out of date');
+    });
+
+    it("alerts added by hand come after a storm's critical alerts on the card: only the group that opened it leads", async () => {
+      // Past the storm cap (2 here), the third critical alert of the source joins the second's incident.
+      for (const key of ['k1', 'k2', 'k3'])
+        expect((await post(bot.baseUrl, { source: 'order-add', key, summary: `Order ${key} down` })).status).toBe(202);
+      await inboxDone(bot.db);
+      const incidents = await incidentsOfSource(bot.db, 'order-add');
+      expect(incidents).toHaveLength(2);
+      const stormed = await waitUntil('the storm incident with its card', async () => {
+        const all = await incidentsOfSource(bot.db, 'order-add');
+        const { rows } = await bot.db.query<{ incident_id: number }>(
+          `SELECT ai.incident_id FROM alert_incidents ai WHERE ai.source = 'order-add' AND ai.storm`,
+        );
+        return all.find((i) => i.id === rows[0]?.incident_id && i.card_ts);
+      });
+      await addFromNotice({ source: 'order-add-w', key: 'w', level: 'warning', summary: 'Order queue slow' }, stormed);
+      const text = await waitUntil('the card with the warning', async () =>
+        cardText(stormed).includes('Order queue slow') ? cardText(stormed) : null,
+      );
+      const order = ['Order queue slow', ...['k1', 'k2', 'k3'].map((k) => `Order ${k} down`)]
+        .map((s) => ({ s, at: text.indexOf(` · ${s} · `) }))
+        .filter((x) => x.at >= 0)
+        .sort((a, b) => a.at - b.at)
+        .map((x) => x.s);
+      expect(order).toHaveLength(3);
+      // The opener, then the storm's other critical alert, then the warning added by hand.
+      expect(order.at(-1)).toBe('Order queue slow');
     });
   });
   it("a big group's card and page start with the alert the incident is titled after, then those that came next", async () => {
