@@ -21,8 +21,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const LINE_BREAKS = /\r\n?/g;
 const TAB_AND_BREAKS = /[\t\n\r]/g;
 
-/** Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), LRM and RLM. */
-const BIDI_CONTROLS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+/** Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), LRM, RLM and ALM. */
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 /**
  * The bidi controls that reorder a span of text until their pop (embeddings, overrides, isolates): `db down \u202Eevil`
  * reads backwards from there on. The marks LRM and RLM, which a right-to-left writer may need, reorder nothing.

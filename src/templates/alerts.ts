@@ -16,6 +16,7 @@ import {
   pressingCount,
 } from '../incidents/alert-types.js';
 import { severityLabel } from '../incidents/severity.js';
+import { cleanTitle } from '../incidents/text.js';
 import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
 import { button, packLines, wholeLines } from './blocks.js';
@@ -145,7 +146,9 @@ export function tellingLabels<A extends Pick<AlertView, 'labels' | 'name' | 'sum
  * and `…/us`), so the end is kept.
  */
 function oneLineCut(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  // Without bidi controls, as every field shown on a line is read: a label `pod-b\u202Eevil` turned the rest of the
+  // line around.
+  const flat = cleanTitle(text).replace(/\s+/g, ' ').trim();
   const chars = [...flat];
   if (chars.length <= max) return escapeMrkdwn(flat);
   const head = Math.floor((max - 1) / 3);
@@ -307,9 +310,18 @@ export function renderOutranked(i: Incident, v: OutrankedView): Message {
     : 'a critical alert without a runbook row is declared';
   const joined = v.others.length ? `${v.others.length + 1} critical alerts` : 'A critical alert';
   const text = `:rotating_light: ${joined} joined this ${severityLabel(i.severity)} incident, and ${row} ${severityLabel(v.severity)}. The severity was not changed: *Raise to ${severityLabel(v.severity)}* below (or \`/incident sev${v.severity}\`) raises it.`;
-  // The one whose row declares it first, then a few of the others (the card lists them all).
-  const shown = [v.alert, ...v.others.slice(0, OUTRANKED_SHOWN - 1)].map((a) => alertLine(a));
-  const more = v.others.length - (OUTRANKED_SHOWN - 1);
+  // The one whose row declares it first, then a few of the others (the card lists them all): whole lines, as many as
+  // fit beside the count of the rest (long links make long lines).
+  const all = [v.alert, ...v.others];
+  const shown: string[] = [];
+  let size = 0;
+  for (const a of all.slice(0, OUTRANKED_SHOWN)) {
+    const line = alertLine(a);
+    if (shown.length > 0 && size + line.length + 1 > LIMITS.sectionText - 100) break;
+    shown.push(line);
+    size += line.length + 1;
+  }
+  const more = all.length - shown.length;
   if (more > 0) shown.push(`…and ${more} more (the card lists them).`);
   return {
     text,

@@ -189,6 +189,10 @@ describe('the alert section of the card', () => {
 
   it("says a warning's or an info alert's level on its line (a critical one's is the incident's own)", () => {
     expect(alertLine(makeAlert({ level: 'warning' }))).toMatch(/\*>? · warning · /);
+    // A label that tells it apart is shown without bidi controls (the rest of the line would read backwards).
+    const told = alertLine(makeAlert({ labels: { instance: 'pod-b\u202Eevil\u061C' } }), ['instance']);
+    expect(told).toContain('instance=pod-bevil');
+    expect(told).not.toMatch(/[\u202E\u061C]/);
     expect(alertLine(makeAlert({ level: 'info' }))).toMatch(/\*>? · info · /);
     expect(alertLine(makeAlert({ level: 'critical' }))).not.toMatch(/· critical ·/);
   });
@@ -805,6 +809,24 @@ describe('a critical alert joining a less severe incident', () => {
       rule: null,
     });
     expect(bare.text).toContain('a critical alert without a runbook row is declared SEV-1');
+  });
+
+  it('several with long links: whole lines as many as fit, then how many more; no link cut', () => {
+    const others = Array.from({ length: 6 }, (_, n) =>
+      makeAlert({ id: 100 + n, name: `Replica${n}Down`, summary: 'x'.repeat(400), ...LINKABLE_LINKS }),
+    );
+    const m = renderOutranked(makeIncident({ severity: 3 }), {
+      alert: makeAlert({ name: 'PrimaryDown', summary: 'y'.repeat(400), ...LINKABLE_LINKS }),
+      others,
+      severity: 1,
+      rule: null,
+    });
+    expect(limitProblems(m, 'message')).toEqual([]);
+    const listed = (m.blocks[1] as { text: { text: string } }).text.text;
+    expect((listed.match(/</g) ?? []).length).toBe((listed.match(/>/g) ?? []).length);
+    const lines = listed.split('\n');
+    expect(lines.at(-1)).toBe(`…and ${7 - (lines.length - 1)} more (the card lists them).`);
+    expect(lines[0]).toContain('PrimaryDown');
   });
 
   it('names several that joined at once in one message: the first five, and how many more', () => {

@@ -50,6 +50,8 @@ describe('cleanText', () => {
 describe('cleanTitle and isBlank', () => {
   it('strips bidi embeddings, overrides, isolates and marks from a title', () => {
     expect(cleanTitle('\u202Eknird\u202C db \u2066down\u2069\u200E\u200F')).toBe('knird db down');
+    // The Arabic letter mark is a bidi control too.
+    expect(cleanTitle('Name\u061CABC')).toBe('NameABC');
   });
 
   it.each([
