@@ -39,28 +39,20 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer | nu
 }
 
 /**
- * What a sender may still send after a refusal, in bytes, and have it taken in and dropped with the connection kept
- * open; past it the connection is closed (see closeAfterAnswer).
- */
-const DRAIN_MAX = 32 * 1024 * 1024;
-
-/**
  * Once the answer to a request refused before its body was read (a 413) has been written, what the sender still sends
  * of that body is taken in and dropped, and the connection stays open for its next request, as the answer (keep-alive)
  * says. Closing it after the answer made a keep-alive client (Node's http) send its next request on a connection being
  * closed ("socket hang up" instead of the 413), and saying so (`Connection: close`) made fetch (undici) fail its upload
- * with EPIPE. Past DRAIN_MAX more bytes, or LINGER_MS after the answer with the body still coming, the connection is
- * closed: its sending side first (the sender sees the end after the answer), then the whole of it when the sender closes
- * it or after LINGER_MS. Closing it outright with a body still arriving resets it, and a sender reset before it reads
+ * with EPIPE. LINGER_MS after the answer with the body still coming, the connection is closed: its sending side first
+ * (the sender sees the end after the answer), then the whole of it when the sender closes it or after LINGER_MS. (Node
+ * drops what comes of a body once it is answered, unread: a fast sender's whole body is dropped within that time, and
+ * the connection kept.) Closing it outright with a body still arriving resets it, and a sender reset before it reads
  * the answer never sees it. (nginx's "lingering close" does the same.)
  */
 export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   res.once('finish', () => {
     if (req.complete) return;
-    let drained = 0;
     const close = () => {
-      req.off('data', onData);
-      clearTimeout(slow);
       const socket = req.socket;
       req.resume();
       socket.end();
@@ -68,17 +60,9 @@ export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): voi
       timer.unref();
       socket.once('close', () => clearTimeout(timer));
     };
-    const onData = (c: Buffer) => {
-      drained += c.length;
-      if (drained > DRAIN_MAX) close();
-    };
     const slow = setTimeout(close, LINGER_MS);
     slow.unref();
-    req.on('data', onData);
-    req.once('end', () => {
-      req.off('data', onData);
-      clearTimeout(slow);
-    });
+    req.once('end', () => clearTimeout(slow));
     req.resume();
   });
 }
