@@ -435,16 +435,25 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
   );
 
   // Impact
-  const customer = flaggedBy(events, 'customer_impact');
-  const dataLoss = flaggedBy(events, 'data_loss_risk');
-  const flag = (on: boolean, e: IncidentEvent | undefined) =>
-    on ? `yes${e ? ` (flagged ${utcSeconds(e.at)} UTC by ${who(e.actorId)})` : ''}` : 'no';
+  // Flagged, and cleared since (a later status update left it unticked): it was so all the same, and the record says
+  // so, with who cleared it and when ("no" read as if customers had never been hit).
+  const flag = (on: boolean, name: 'customer_impact' | 'data_loss_risk') => {
+    const set = flaggedBy(events, name);
+    const flagged = set ? ` (flagged ${utcSeconds(set.at)} UTC by ${who(set.actorId)}` : '';
+    if (on) return `yes${set ? `${flagged})` : ''}`;
+    if (!set) return 'no';
+    const field = name === 'customer_impact' ? 'customerImpact' : 'dataLossRisk';
+    const cleared = events
+      .slice(events.indexOf(set) + 1)
+      .find((e) => e.kind === 'status_update' && e.details[field] === false);
+    return `yes, cleared since${flagged}${cleared ? `; cleared ${utcSeconds(cleared.at)} UTC by ${who(cleared.actorId)}` : ''})`;
+  };
   push(
     '## Impact',
     [
       `- Affected: ${i.affected?.trim() ? cell(i.affected, c.mask) : '_not stated in any status update_'}`,
-      `- Customer impact: ${flag(i.customerImpact, customer)}`,
-      `- Data-loss risk: ${flag(i.dataLossRisk, dataLoss)}`,
+      `- Customer impact: ${flag(i.customerImpact, 'customer_impact')}`,
+      `- Data-loss risk: ${flag(i.dataLossRisk, 'data_loss_risk')}`,
       `- Impact at the last status update: ${i.currentImpact?.trim() ? cell(i.currentImpact, c.mask) : '_none posted_'}`,
       `- Status updates posted: ${events.filter((e) => e.kind === 'status_update').length}`,
     ].join('\n'),

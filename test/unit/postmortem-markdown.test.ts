@@ -476,7 +476,8 @@ describe('the post-mortem document', () => {
     // The record's own times, on its timeline as its writers record them.
     const events = [
       makeEvent({ kind: 'declared', at: sec(0), actorId: REPORTER, details: { title: 'db down', severity: 1 } }),
-      ...everyKind.filter((e) => !['declared', 'mitigated', 'resolved', 'reopened'].includes(e.kind)),
+      // (Not the data-loss flag: this incident never had it.)
+      ...everyKind.filter((e) => !['declared', 'mitigated', 'resolved', 'reopened', 'flag_set'].includes(e.kind)),
       makeEvent({ kind: 'mitigated', at: minutes(60), actorId: COMMANDER, details: { how: 'rolled back' } }),
       makeEvent({ kind: 'resolved', at: minutes(65), actorId: COMMANDER, details: { summary: 'Rolled back' } }),
     ];
@@ -492,6 +493,26 @@ describe('the post-mortem document', () => {
       ['Time to mitigate', '1 hour', `${utcSeconds(minutes(60))} by Casey Commander (UCOMMANDER1)`],
       ['Time to resolve', '1 hour 5 minutes', `${utcSeconds(minutes(65))} by Casey Commander (UCOMMANDER1)`],
     ]);
+  });
+
+  it('customer impact flagged in a status update, then left unticked in a later one: yes, cleared since, by whom', () => {
+    const update = (at: Date, customerImpact: boolean, by: string) =>
+      makeEvent({ kind: 'status_update', at, actorId: by, details: { status: 'investigating', customerImpact } });
+    const events = [
+      makeEvent({ kind: 'declared', at: sec(0), actorId: REPORTER, details: { severity: 1 } }),
+      update(minutes(5), true, COMMANDER),
+      update(minutes(30), false, REPORTER),
+    ];
+    const r = record({ events });
+    const md = write({ ...r, incident: { ...r.incident, customerImpact: false } });
+    expect(md).toContain(
+      `- Customer impact: yes, cleared since (flagged ${utcSeconds(minutes(5))} UTC by Casey Commander (UCOMMANDER1); cleared ${utcSeconds(minutes(30))} UTC by Riley Reporter (UREPORTER1))`,
+    );
+    // Never flagged: no.
+    const never = record({ events: [events[0]!] });
+    expect(write({ ...never, incident: { ...never.incident, customerImpact: false } })).toContain(
+      '- Customer impact: no',
+    );
   });
 
   it('reopened and resolved again: mitigated is the first mitigation (not the second resolution); declared one time throughout', () => {
