@@ -208,6 +208,8 @@ export interface AlertMatches {
 export interface AlertList {
   alerts: AlertView[];
   firing: number;
+  /** Of the firing, the info alerts (recorded only). */
+  firingInfo?: number;
   total: number;
   /** What was asked (absent, or no words from 1: the whole list). */
   query?: AlertQuery;

@@ -41,14 +41,15 @@ import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './a
 import { AlertRecorder } from './alert-recorder.js';
 import { isOpen } from './alert-rows.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
-import type {
-  AlertDelivery,
-  AlertLevel,
-  AlertList,
-  AlertQuery,
-  AlertRule,
-  AlertStep,
-  FiringAlerts,
+import {
+  type AlertDelivery,
+  type AlertLevel,
+  type AlertList,
+  type AlertQuery,
+  type AlertRule,
+  type AlertStep,
+  type FiringAlerts,
+  pressingCount,
 } from './alert-types.js';
 import { DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
@@ -610,8 +611,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * cannot be read (the form opens all the same: the resolution says it again).
    */
   async firingOf(incidentId: number): Promise<number> {
+    // Info alerts are recorded only: one still firing is not the trouble going on.
     return this.ofIncident(incidentId, 1).then(
-      (l) => l.firing,
+      (l) => pressingCount(l),
       (err) => {
         this.log.warn(`could not count the firing alerts of incident ${incidentId} for its resolve form`, err);
         return 0;

@@ -6,7 +6,7 @@ import {
 } from '../store/card-sections.repo.js';
 import type { Queryable, StatementPart } from '../store/db.js';
 import type { AlertCards, RepeatsSeen } from './alert-cards.js';
-import type { AlertCardView } from './alert-types.js';
+import { type AlertCardView, pressingCount } from './alert-types.js';
 import type { EscalationView, IncidentChat, IncidentNotice, Logger, ObjectivesView, PageMessage } from './ports.js';
 import type { RecoveryObjectiveCards } from './recovery-objectives.js';
 import type { Incident } from './types.js';
@@ -101,18 +101,20 @@ export class CardSections {
             sections.log.warn(`could not read the alerts of incident ${incident.id} for its resolution`, err);
             return undefined;
           });
-        const firing = alerts?.alerts.filter((a) => a.status === 'firing') ?? [];
+        // Info alerts are recorded only: one still firing (a pod restarting) is not the trouble going on.
+        const firing = alerts?.alerts.filter((a) => a.status === 'firing' && a.level !== 'info') ?? [];
+        const pressing = alerts ? pressingCount(alerts) : 0;
         const stillFiring =
-          alerts?.firing && firing.length > 0
+          alerts && pressing > 0 && firing.length > 0
             ? {
-                count: alerts.firing,
+                count: pressing,
                 sources: alerts.sources,
                 lastHeard: new Date(Math.max(...firing.map((a) => a.lastSeen.getTime()))),
                 // The generic format gives no start: its next report of a firing is a new one (see sameFiring).
                 opensAgain: firing.some((a) => a.format === 'generic'),
               }
-            : alerts?.firing
-              ? { count: alerts.firing, sources: alerts.sources }
+            : alerts && pressing > 0
+              ? { count: pressing, sources: alerts.sources }
               : undefined;
         return inner.notify(incident, stillFiring ? { ...notice, stillFiring } : notice);
       },

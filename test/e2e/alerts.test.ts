@@ -696,6 +696,24 @@ describe('alerts open and track incidents', () => {
     expect(json(offer.args.blocks)).toContain('Every critical and warning alert of this incident has resolved');
     expect(json(offer.args.blocks)).toContain('1 info alert still fires');
     expect(json(offer.args.blocks)).toContain(ACTION.resolve);
+    // Resolved: the info alert still firing is not "monitoring still sees the trouble", in the form or the resolution.
+    const opened = bot.fake.callsTo('views.open').length;
+    await bot.command('resolve', { channel_id: incident.channel_id, trigger_id: 'info-stays-resolve' });
+    const form = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!;
+    expect(json(form.args)).not.toContain('of this incident still fire');
+    await bot.command('resolve search is back', { channel_id: incident.channel_id });
+    const resolution = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident.channel_id && json(c.args).includes('resolved'),
+    );
+    await waitUntil('resolved', async () => (await incidentsOfSource(bot.db, 'info-stays'))[0]?.status === 'resolved');
+    const said = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === incident.channel_id);
+    expect(resolution).toBeDefined();
+    const stillFire = said.filter((c) => json(c.args).includes('of this incident still fire'));
+    expect(
+      stillFire.map((c) => String(c.args.text)),
+      JSON.stringify(stillFire.map((c) => c.args.blocks)),
+    ).toHaveLength(0);
   });
 
   it('groups with one summary are incidents of their own, whichever their source', async () => {
