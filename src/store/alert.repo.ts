@@ -945,14 +945,15 @@ export async function firingAlerts(
 }
 
 /**
- * The order of a card's alerts (and so of a page's, and of `/incident alerts` in the incident's channel): firing
- * before resolved; then the alerts of the group that opened the incident, in the order they came (the one it is titled
- * after first: a page for "node-0 down, and 149 more" named node-149, node-148 and node-147, and a storm's card showed
- * only the groups that joined it last; a group people added by hand is not one); critical before warning before info;
+ * The order of a card's alerts (and so of a page's, and of `/incident alerts` in the incident's channel): the alerts of
+ * the group that opened the incident first (a storm's joined groups after them: 300 joined alerts hid the two that
+ * opened it; a group people added by hand is not one); then firing before resolved; critical before warning before
+ * info (nine info alerts of a group hid the critical one that opened it); the opening group's in the order they came
+ * (the one it is titled after first: a page for "node-0 down, and 149 more" named node-149, node-148 and node-147),
  * the others latest first.
  */
 const OPENING = 'ai.attached_by IS NULL AND a.source = ai.source AND a.group_key = ai.group_key';
-const CARD_ORDER = `(a.status = 'firing') DESC, (${OPENING}) DESC, ${LEVEL_ORDER},
+const CARD_ORDER = `(${OPENING}) DESC, (a.status = 'firing') DESC, ${LEVEL_ORDER},
   CASE WHEN ${OPENING} THEN a.id END, a.last_seen DESC, a.id DESC`;
 
 /** Alerts of some alert incidents: firing first, then the latest seen; at most `limit`, and how many there are. */
@@ -971,9 +972,7 @@ export async function alertsOf(
 }> {
   if (alertIncidentIds.length === 0) return { alerts: [], firing: 0, total: 0, firingInfo: 0, matches: null };
   const { rows } = await q.query<AlertDbRow>(
-    // As the card lists them (CARD_ORDER): firing first; the group that opened each alert incident first, in the order
-    // its alerts came (a storm's joined groups after them: 300 joined alerts hid the two that opened it); critical
-    // before warning before info (nine info alerts of a group hid the critical one that opened it); latest first.
+    // As the card lists them (CARD_ORDER).
     `SELECT a.* FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
      WHERE a.alert_incident_id = ANY($1::int[]) AND ${holdsEvery('$4')}
      ORDER BY ${CARD_ORDER}
