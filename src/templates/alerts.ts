@@ -708,15 +708,23 @@ export function alreadyInIncident(incident: Incident): string {
 
 /** Every alert of the incident resolved: said in its channel, with Resolve incident. Pure. */
 export function renderAllResolved(i: Incident, v: AlertCardView): Message {
-  const last = v.alerts.map((a) => a.resolvedAt).filter((d): d is Date => d !== null);
+  // One that fired again after the incident was resolved (followed in a later incident) did not resolve: its time is
+  // not a resolution's, and it is not said to have resolved.
+  const movedOn = v.alerts.filter((a) => a.firedAgainAt).length;
+  const last = v.alerts
+    .filter((a) => !a.firedAgainAt)
+    .map((a) => a.resolvedAt)
+    .filter((d): d is Date => d !== null);
   const latest = last.length ? new Date(Math.max(...last.map((d) => d.getTime()))) : null;
   const only = v.total === 1 ? v.alerts[0] : undefined;
   const info = v.firingInfo ?? 0;
-  const head = info
-    ? `Every critical and warning alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''}; ${info === 1 ? '1 info alert still fires' : `${info} info alerts still fire`}, recorded only: ${info === 1 ? 'it keeps' : 'they keep'} no incident open`
-    : only
-      ? `Every alert of this incident has resolved (its one alert, *${mrkdwnClip(only.name, 80)}*${latest ? `, ${at(latest)}` : ''})`
-      : `Every alert of this incident has resolved (all ${v.total}${latest ? `, the last ${at(latest)}` : ''})`;
+  const head = movedOn
+    ? `Every alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''} or, for ${movedOn === 1 ? 'one' : movedOn}, fired again after the incident was resolved and is followed in a later incident`
+    : info
+      ? `Every critical and warning alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''}; ${info === 1 ? '1 info alert still fires' : `${info} info alerts still fire`}, recorded only: ${info === 1 ? 'it keeps' : 'they keep'} no incident open`
+      : only
+        ? `Every alert of this incident has resolved (its one alert, *${mrkdwnClip(only.name, 80)}*${latest ? `, ${at(latest)}` : ''})`
+        : `Every alert of this incident has resolved (all ${v.total}${latest ? `, the last ${at(latest)}` : ''})`;
   const text = `:white_check_mark: ${head}. If the incident is over, resolve it; if not, carry on: an alert that fires again shows here.`;
   return {
     text: `Every alert of incident #${i.number} has resolved.`,

@@ -427,6 +427,15 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     // One alert: named, with when it resolved.
     const one = renderAllResolved(makeIncident(), makeView(1, { status: 'resolved', resolvedAt: minutes(9) }));
     expect(allText(one)).toMatch(/Every alert of this incident has resolved \(its one alert, \*[^*]+\*, <!date\^/);
+    // One of them fired again after the incident was resolved (followed in a later incident): not said to have resolved,
+    // and its time is not the last resolution's.
+    const view = makeView(2, { status: 'resolved', resolvedAt: minutes(9) });
+    view.alerts[1] = { ...view.alerts[1]!, resolvedAt: minutes(20), firedAgainAt: minutes(20) };
+    const moved = allText(renderAllResolved(makeIncident(), view));
+    expect(moved).toContain(
+      'or, for one, fired again after the incident was resolved and is followed in a later incident',
+    );
+    expect(moved).toContain(`(the last <!date^${Math.floor(minutes(9).getTime() / 1000)}^`);
   });
 
   it('`/incident alerts` lists every alert it can within Slack limits and counts the rest', () => {
