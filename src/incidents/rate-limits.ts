@@ -62,8 +62,11 @@ export class RateLimit {
       return { ok: true, giveBack: NOTHING_TAKEN };
     }
     if (r.taken) return { ok: true, giveBack: () => this.kv.giveBackInWindow(key, member).catch(() => {}) };
-    // One more fits once the oldest in the window leaves it, by the clock the window was counted with (the store's).
-    return { ok: false, retryAfterMs: Math.max(1, (r.oldestMs ?? r.nowMs) + windowMs - r.nowMs), spec: this.spec };
+    // One more fits once the oldest in the window leaves it, by the clock the window was counted with (the store's),
+    // never later than a whole window: that clock is read once a minute and followed here, and an entry taken a moment
+    // ago by a replica whose reading is a few ms ahead made the wait a few ms longer than the window.
+    const wait = (r.oldestMs ?? r.nowMs) + windowMs - r.nowMs;
+    return { ok: false, retryAfterMs: Math.min(windowMs, Math.max(1, wait)), spec: this.spec };
   }
 }
 
