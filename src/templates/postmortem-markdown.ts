@@ -463,9 +463,15 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
   const span = (to: Date | null, by: string | null) =>
     to ? [humanDuration(declaredAt, to), `${utcSeconds(to)}${by ? ` by ${who(by)}` : ''}`] : ['—', 'not yet'];
   const detected = firstAlertBefore(events, declaredAt);
-  // Mitigated first: marked mitigated, else resolved (a reopening clears the incident's own, and its second resolution
-  // is not when it was first mitigated; the metrics count the first too).
-  const mitigation = events.find((e) => e.kind === 'mitigated' || e.kind === 'resolved');
+  // Mitigated first: marked mitigated (or a status update posted as Mitigated), else resolved (a reopening clears the
+  // incident's own, and its second resolution is not when it was first mitigated; the metrics count the first too).
+  const mitigation = events.find(
+    (e) =>
+      e.kind === 'mitigated' ||
+      e.kind === 'resolved' ||
+      // A status update posted as Mitigated marks it mitigated too.
+      (e.kind === 'status_update' && e.details.status === 'mitigated'),
+  );
   push(
     '## Response times',
     table(

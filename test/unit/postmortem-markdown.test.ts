@@ -495,6 +495,19 @@ describe('the post-mortem document', () => {
     ]);
   });
 
+  it('a status update posted as Mitigated is when it was mitigated, as the metrics count it', () => {
+    const events = [
+      makeEvent({ kind: 'declared', at: sec(0), actorId: REPORTER, details: { severity: 2 } }),
+      makeEvent({ kind: 'status_update', at: minutes(7), actorId: COMMANDER, details: { status: 'mitigated' } }),
+      makeEvent({ kind: 'resolved', at: minutes(30), actorId: REPORTER, details: { summary: 'x' } }),
+    ];
+    expect(tableRows(write(record({ events })), 'Response times').find((r) => r[0] === 'Time to mitigate')).toEqual([
+      'Time to mitigate',
+      '7 minutes',
+      `${utcSeconds(minutes(7))} by Casey Commander (UCOMMANDER1)`,
+    ]);
+  });
+
   it('customer impact flagged in a status update, then left unticked in a later one: yes, cleared since, by whom', () => {
     const update = (at: Date, customerImpact: boolean, by: string) =>
       makeEvent({ kind: 'status_update', at, actorId: by, details: { status: 'investigating', customerImpact } });
