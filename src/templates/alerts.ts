@@ -718,8 +718,11 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
   const latest = last.length ? new Date(Math.max(...last.map((d) => d.getTime()))) : null;
   const only = v.total === 1 ? v.alerts[0] : undefined;
   const info = v.firingInfo ?? 0;
+  const stillInfo = info
+    ? `; ${info === 1 ? '1 info alert still fires' : `${info} info alerts still fire`}, recorded only: ${info === 1 ? 'it keeps' : 'they keep'} no incident open`
+    : '';
   const head = movedOn
-    ? `Every alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''} or, for ${movedOn === 1 ? 'one' : movedOn}, fired again after the incident was resolved and is followed in a later incident`
+    ? `Every ${info ? 'critical and warning ' : ''}alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''} or, for ${movedOn === 1 ? 'one' : movedOn}, fired again after the incident was resolved and is followed in a later incident${stillInfo}`
     : info
       ? `Every critical and warning alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''}; ${info === 1 ? '1 info alert still fires' : `${info} info alerts still fire`}, recorded only: ${info === 1 ? 'it keeps' : 'they keep'} no incident open`
       : only
@@ -744,7 +747,8 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
  * incident button is gone. Pure.
  */
 export function renderResolveOfferClosed(i: Incident, why: OfferClosed): Message {
-  const said = ':white_check_mark: Every alert of this incident had resolved.';
+  // What the offer said (its info alerts may still fire: recorded only, they kept no incident open).
+  const said = ':white_check_mark: Every alert of this incident that keeps it open had resolved.';
   const now =
     why.kind === 'resolved'
       ? `:white_check_mark: The incident was *resolved*${why.by ? ` by ${mention(why.by)}` : ''} ${at(why.at)}.`

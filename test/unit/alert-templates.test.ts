@@ -14,6 +14,7 @@ import {
   renderFiringAlerts,
   renderHeartbeat,
   renderOutranked,
+  renderResolveOfferClosed,
 } from '../../src/templates/alerts.js';
 import { declareModal } from '../../src/templates/declare-modal.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
@@ -436,6 +437,13 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
       'or, for one, fired again after the incident was resolved and is followed in a later incident',
     );
     expect(moved).toContain(`(the last <!date^${Math.floor(minutes(9).getTime() / 1000)}^`);
+    // An info alert still firing beside it is still said.
+    const withInfo = allText(renderAllResolved(makeIncident(), { ...view, firingInfo: 1 }));
+    expect(withInfo).toContain('Every critical and warning alert of this incident has resolved');
+    expect(withInfo).toContain('1 info alert still fires, recorded only');
+    // Closed, the offer does not say every alert had resolved (an info alert may still fire).
+    const closed = allText(renderResolveOfferClosed(makeIncident(), { kind: 'resolved', by: REPORTER, at: NOW }));
+    expect(closed).toContain('Every alert of this incident that keeps it open had resolved.');
   });
 
   it('`/incident alerts` lists every alert it can within Slack limits and counts the rest', () => {
