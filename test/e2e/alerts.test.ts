@@ -428,13 +428,7 @@ describe('alerts open and track incidents', () => {
     const button = actions.elements[0];
     expect(button).toMatchObject({ action_id: ACTION.declareFromAlert, text: { text: 'Declare incident' } });
 
-    await bot.click({
-      channelId: INCIDENTS_CHANNEL_ID,
-      messageTs: notice.response!.ts,
-      actionId: ACTION.declareFromAlert,
-      blockId: actions.block_id,
-      value: button.value,
-    });
+    await bot.press(notice, ACTION.declareFromAlert);
     const opened = await bot.fake.waitFor('views.open');
     const view = opened.args.view;
     expect(view.callback_id).toBe(VIEW.declare);
@@ -1373,16 +1367,7 @@ describe('alerts open and track incidents', () => {
       expect((await pick(await clickAdd(await noticeOf(alert.summary)), incident.id)).status).toBe(200);
     };
     /** Presses Take it out on the channel's message saying alerts were added (`added`, as the fake Slack recorded it). */
-    const pressTakeOut = (channel: string, added: Awaited<ReturnType<typeof toldAdded>>) => {
-      const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
-      return bot.click({
-        channelId: channel,
-        messageTs: added.response!.ts,
-        actionId: ACTION.detachAlerts,
-        blockId: row.block_id,
-        value: row.elements[0].value,
-      });
-    };
+    const pressTakeOut = (added: Awaited<ReturnType<typeof toldAdded>>) => bot.press(added, ACTION.detachAlerts);
     /** Resolves an incident with `/incident resolve <summary>` in its channel, and waits until it is. */
     const resolveTyped = async (incident: { id: number; channel_id: string }, summary: string) => {
       await bot.command(`resolve ${summary}`, { channel_id: incident.channel_id });
@@ -1551,7 +1536,7 @@ describe('alerts open and track incidents', () => {
       await sleep(500);
       const offers = () => postedIn(incident.channel_id, 'has resolved');
       expect(offers()).toHaveLength(0);
-      await pressTakeOut(incident.channel_id, added);
+      await pressTakeOut(added);
       await waitUntil('the offer', async () => offers().length === 1);
       expect(json(offers()[0]!.args)).toContain(ACTION.resolve);
     });
@@ -1572,15 +1557,7 @@ describe('alerts open and track incidents', () => {
       await waitUntil('the card to show it', async () => card().includes('Redis hit rate 62%'));
       const row = added.args.blocks.find((b: { type: string }) => b.type === 'actions');
       expect(row.elements[0].text.text).toBe('Take it out (added by mistake)');
-      const takeOut = () =>
-        bot.click({
-          channelId: incident.channel_id,
-          messageTs: added.response!.ts,
-          actionId: ACTION.detachAlerts,
-          blockId: row.block_id,
-          value: row.elements[0].value,
-          userId: 'U0RESP2',
-        });
+      const takeOut = () => bot.press(added, ACTION.detachAlerts, 'U0RESP2');
       await takeOut();
       // The channel says who took it out; the card no longer shows it; the notice has its buttons again.
       await bot.fake.waitFor(
@@ -1624,7 +1601,7 @@ describe('alerts open and track incidents', () => {
         )
       ).at(-1)!;
       await bot.db.query(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE id = $1`, [incident.id]);
-      await pressTakeOut(incident.channel_id, again);
+      await pressTakeOut(again);
       await waitUntil('the refusal', async () =>
         json(bot.fake.calls).includes('This incident is resolved: the alerts added to it stay on its record.'),
       );
@@ -1692,7 +1669,7 @@ describe('alerts open and track incidents', () => {
       await inboxDone(bot.db);
       const card = () => json(bot.fake.message(incident.channel_id, incident.card_ts)?.blocks);
       await waitUntil('the card to show q-c', async () => card().includes('Queue q-c lagging'));
-      await pressTakeOut(incident.channel_id, added);
+      await pressTakeOut(added);
       await waitUntil('the card without them', async () => !card().includes('Queue q-c lagging'));
       // Every alert taken out is on a notice at once, with its buttons: q-c too (on the group's notice).
       const notices = () =>
@@ -2261,15 +2238,8 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
         'chat.postMessage',
         (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes(summary),
       );
-      const actions = notice.args.blocks.find((b: { type: string }) => b.type === 'actions');
       const opened = bot.fake.callsTo('views.open').length;
-      await bot.click({
-        channelId: INCIDENTS_CHANNEL_ID,
-        messageTs: notice.response!.ts,
-        actionId: ACTION.declareFromAlert,
-        blockId: actions.block_id,
-        value: actions.elements[0].value,
-      });
+      await bot.press(notice, ACTION.declareFromAlert);
       const view = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!.args.view;
       await bot.submit({
         callbackId: VIEW.declare,
@@ -2309,15 +2279,7 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
         .severity;
     expect(await severity(incident.id)).toBe(3);
     // Its button raises it (once: a second click is told it is that severe already).
-    const raise = told.args.blocks.find((b: { type: string }) => b.type === 'actions');
-    const clickRaise = () =>
-      bot.click({
-        channelId: incident.channel_id,
-        messageTs: told.response!.ts,
-        actionId: ACTION.raiseSeverity,
-        blockId: raise.block_id,
-        value: raise.elements[0].value,
-      });
+    const clickRaise = () => bot.press(told, ACTION.raiseSeverity);
     await clickRaise();
     await waitUntil('SEV-1', async () => (await severity(incident.id)) === 1);
     const replies = bot.replies().length;

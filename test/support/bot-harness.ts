@@ -11,7 +11,7 @@ import type { DeliveryBatch } from '../../src/store/alert-delivery.repo.js';
 import { createPostgresDatabase, type Database, type PostgresOptions } from '../../src/store/db.js';
 import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from './embedded-db.js';
-import { FakeSlack } from './fake-slack.js';
+import { FakeSlack, type RecordedCall } from './fake-slack.js';
 import {
   makeBlockAction,
   makeViewSubmission,
@@ -89,6 +89,11 @@ export interface BotHarness {
     /** The message is a private reply (Slack's `container.is_ephemeral`). */
     ephemeral?: boolean;
   }): ReturnType<typeof postInteraction>;
+  /**
+   * Presses the button `actionId` of a message the bot posted, as the fake Slack recorded it (`chat.postMessage`): in
+   * the message's channel, with the button's block and value as sent; as `userId` (default: the reporter).
+   */
+  press(message: RecordedCall, actionId: string, userId?: string): ReturnType<typeof postInteraction>;
   /** Clicks a button on an incident's card (its value is the incident id), as `userId` (default: the reporter). */
   clickCard(card: CardRef, actionId: string, userId?: string): ReturnType<typeof postInteraction>;
   submit(a: {
@@ -224,6 +229,20 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       return posted.args as { text: string; response_type?: string };
     },
     click,
+    press: (message, actionId, userId) => {
+      type Actions = { type: string; block_id: string; elements: { action_id: string; value?: string }[] };
+      const blocks = (message.args.blocks ?? []) as Actions[];
+      const row = blocks.find((b) => b.type === 'actions' && b.elements.some((e) => e.action_id === actionId));
+      if (!row) throw new Error(`no ${actionId} button on the message: ${JSON.stringify(message.args.blocks)}`);
+      return click({
+        channelId: String(message.args.channel),
+        messageTs: String(message.response!.ts),
+        actionId,
+        blockId: row.block_id,
+        value: row.elements.find((e) => e.action_id === actionId)!.value,
+        userId,
+      });
+    },
     clickCard: (card, actionId, userId) =>
       click({ channelId: card.channelId, messageTs: card.cardTs, actionId, value: String(card.id), userId }),
     submit: (a) =>
