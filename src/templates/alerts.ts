@@ -721,10 +721,12 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
   const stillInfo = info
     ? `; ${info === 1 ? '1 info alert still fires' : `${info} info alerts still fire`}, recorded only: ${info === 1 ? 'it keeps' : 'they keep'} no incident open`
     : '';
-  const head = movedOn
-    ? `Every ${info ? 'critical and warning ' : ''}alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''} or, for ${movedOn === 1 ? 'one' : movedOn}, fired again after the incident was resolved and is followed in a later incident${stillInfo}`
-    : info
-      ? `Every critical and warning alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''}; ${info === 1 ? '1 info alert still fires' : `${info} info alerts still fire`}, recorded only: ${info === 1 ? 'it keeps' : 'they keep'} no incident open`
+  const moved = movedOn
+    ? ` or, for ${movedOn === 1 ? 'one' : movedOn}, fired again after the incident was resolved and is followed in a later incident`
+    : '';
+  const head =
+    movedOn || info
+      ? `Every ${info ? 'critical and warning ' : ''}alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''}${moved}${stillInfo}`
       : only
         ? `Every alert of this incident has resolved (its one alert, *${mrkdwnClip(only.name, 80)}*${latest ? `, ${at(latest)}` : ''})`
         : `Every alert of this incident has resolved (all ${v.total}${latest ? `, the last ${at(latest)}` : ''})`;
