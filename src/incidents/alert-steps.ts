@@ -8,6 +8,7 @@ import {
   earlierIncidentOf,
   getAlert,
   getAlertIncident,
+  getAlerts,
   hasResolveOffer,
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
@@ -457,9 +458,8 @@ export class AlertSteps {
    * unseen either.
    */
   private async outranked(alertIds: readonly number[], incidentId: number): Promise<void> {
-    const alerts = (await Promise.all(alertIds.map((id) => getAlert(this.db, id)))).filter(
-      (a): a is AlertRow => a?.status === 'firing',
-    );
+    // One read for them all: a group of 150 critical alerts joining at once is one statement, not 150.
+    const alerts = (await getAlerts(this.db, alertIds)).filter((a) => a.status === 'firing');
     if (alerts.length === 0) return;
     const incident = await getIncident(this.db, incidentId);
     if (!incident || incident.status === 'resolved' || !incident.channelId) return;

@@ -591,6 +591,15 @@ export async function getAlert(q: Queryable, id: number): Promise<AlertRow | nul
   return rows[0] ? toAlert(rows[0]) : null;
 }
 
+/** Alerts by id, in the order of `ids` (those that are gone left out), in one statement. */
+export async function getAlerts(q: Queryable, ids: readonly number[]): Promise<AlertRow[]> {
+  const { rows } = await q.query<AlertDbRow>(
+    'SELECT * FROM alerts WHERE id = ANY($1::int[]) ORDER BY array_position($1::int[], id)',
+    [ids],
+  );
+  return rows.map(toAlert);
+}
+
 /** The fields a delivery sets on an alert's row. */
 const alertValues = (a: IncomingAlert) => [
   a.name,
