@@ -532,7 +532,7 @@ export class AlertRecorder {
   /**
    * The alert incident this delivery's alerts go to: the group's open one; else, when a critical alert fires outside
    * any open incident (and not in a maintenance window its row heeds), a new one, or past the storm cap the source's
-   * latest open one, marked a storm. `group`: it is the group's own (every alert of the delivery joins it);
+   * latest open one, marked a storm (the group's own from then on). `group`: every alert of the delivery joins it;
    * `created`: it is new (its card comes with its declaration).
    */
   private async incidentFor(
@@ -587,7 +587,10 @@ export class AlertRecorder {
           latest.id,
           lead.map((t) => t.alert),
         );
-        return { ai: joined, group: false, created: false };
+        // The group's incident from now on, as the next batch would find it (by its alerts): every alert of the
+        // group joins it, its warnings and info ones too (a notice of their own would split the group).
+        batch.own.set(group, joined);
+        return { ai: joined, group: true, created: false };
       }
       // Nothing open to join (or nothing private for a security alert): a new incident all the same, for no critical
       // alert goes without one.

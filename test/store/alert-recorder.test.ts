@@ -288,6 +288,41 @@ forEachDatabase((ctx) => {
     expect(await countRecentAlertIncidents(ctx.db, source, STORM_WINDOW_MS)).toBe(3);
   });
 
+  it("a group's first delivery joining a storm brings every alert of it: its warnings are in the incident, not a notice", async () => {
+    const source = `storm-group-${ctx.kind}`;
+    const capped = new AlertRecorder(new Map(), 1, NOT_IN_MAINTENANCE);
+    await recordBatch(source, [{ group: 'a', alert: alert('a', 'firing', 'critical', '1') }], capped);
+    // Past the cap: group b's first delivery holds a critical alert, a warning and an info one.
+    const d = {
+      source,
+      format: 'generic' as const,
+      groupKey: 'b',
+      alerts: [
+        alert('b-crit', 'firing', 'critical', '1'),
+        alert('b-warn', 'firing', 'warning', '2'),
+        alert('b-info', 'firing', 'info', '3'),
+      ],
+    };
+    const { id } = await insertDelivery(ctx.db, d, `body-${++seq}`, 60_000);
+    const groups = await ctx.db.transaction(async (tx) => capped.record(tx, await lockDeliveries(tx, [id])));
+    // The storm is said; no notice is planned for the group's warning, which is in the storm's incident.
+    expect(groups[0]!.plan.map((s) => s.kind)).toEqual(['storm']);
+    const { rows } = await ctx.db.query<{ fingerprint: string; alert_incident_id: number | null; group_key: string }>(
+      `SELECT a.fingerprint, a.alert_incident_id, ai.group_key FROM alerts a
+       LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE a.source = $1 ORDER BY a.id`,
+      [source],
+    );
+    expect(rows.map((r) => [r.fingerprint, r.group_key])).toEqual([
+      ['a', 'a'],
+      ['b-crit', 'a'],
+      ['b-warn', 'a'],
+      ['b-info', 'a'],
+    ]);
+    // Its next delivery (the warning's repeat) stays there and plans nothing new.
+    const again = await recordBatch(source, [{ group: 'b', alert: alert('b-warn', 'firing', 'warning', '2') }], capped);
+    expect(again.groups[0]!.plan).toEqual([]);
+  });
+
   it('an incident opened with alerts a storm sent it in the same recording is titled with how many; later ones change nothing', async () => {
     const source = `storm-title-${ctx.kind}`;
     const capped = new AlertRecorder(new Map(), 3, NOT_IN_MAINTENANCE);
