@@ -56,6 +56,11 @@ export interface RuleDef {
   due(i: Incident, rb: PolicyRunbook, now: Date): Date | null;
   /** The timer's key (once per key and incident); the rule's name unless it can recur. */
   key?(i: Incident): string;
+  /**
+   * A rule that fires in rounds: the timers it wants now (keys and due times), in place of `due` and `key`. A fired
+   * round's timer holds while it is among them; the claim that fires it sets the next (see recurs).
+   */
+  rounds?(i: Incident, rb: PolicyRunbook, now: Date): { key: string; dueAt: Date }[];
   /** For timers made by hand rather than from the incident's state: kept while this holds. */
   keptWhile?(i: Incident): boolean;
   /** Why it pages, in words for the channel and the page itself. */
@@ -102,6 +107,35 @@ const investigating = (i: Incident) => i.status === 'investigating';
 const notResolved = (i: Incident) => i.status !== 'resolved';
 /** A timed rule counts from the declaration, or from the last reopening (`/incident reopen`): ms after that. */
 const after = (i: Incident, ms: number) => new Date((i.reopenedAt ?? i.createdAt).getTime() + ms);
+
+/**
+ * A timed rule's key: its name, and after a reopening the time of it too, so that a rule fired before the resolution
+ * fires again from the reopening (the channel is told its timers count from then).
+ */
+const sinceKey = (rule: string, i: Incident) => (i.reopenedAt ? `${rule}@${i.reopenedAt.toISOString()}` : rule);
+
+/**
+ * How many times `unacknowledged` fires while nobody acknowledges: each round, one response time after the last,
+ * pages the on-call again together with the next role of the contact order not paged yet (the whole order, then the
+ * on-call alone), as PagerDuty walks and repeats an escalation policy.
+ */
+export const UNACKNOWLEDGED_ROUNDS = 10;
+
+/**
+ * The rounds of `unacknowledged` the incident wants now: the last one due by now (fired, or overdue and still to fire)
+ * and the next, each one response time after the last, counted from the declaration or the reopening. Round 1's key is
+ * the rule's name (as timers set before rounds existed have it); round k's adds `:k`.
+ */
+function unacknowledgedRounds(i: Incident, rb: PolicyRunbook, now: Date): { key: string; dueAt: Date }[] {
+  if (!investigating(i) || i.acknowledgedAt) return [];
+  const every = Math.max(1, rb.severities[i.severity].respondWithinMs);
+  const start = (i.reopenedAt ?? i.createdAt).getTime();
+  const passed = Math.max(0, Math.floor((now.getTime() - start) / every));
+  const base = sinceKey('unacknowledged', i);
+  return [passed, passed + 1]
+    .filter((k) => k >= 1 && k <= UNACKNOWLEDGED_ROUNDS)
+    .map((k) => ({ key: k === 1 ? base : `${base}:${k}`, dueAt: new Date(start + k * every) }));
+}
 
 /** When an RTO bound of `ms` is reached: counted from the declaration, as the card counts it. */
 const rtoAt = (i: Incident, ms: number) => new Date(i.createdAt.getTime() + ms);
@@ -159,6 +193,7 @@ export const RULES = {
       const open = investigating(i) || (i.status === 'mitigated' && s?.until !== 'mitigated');
       return open ? after(i, s?.afterMs ?? 0) : null;
     },
+    key: (i) => sinceKey('unresolved', i),
     reason: (rb, i) =>
       `it is still not resolved ${describeDuration(rb.escalation.rules.unresolved?.afterMs ?? 0)} after it was ${i.reopenedAt ? 'reopened' : 'declared'}`,
     unless: (rb) =>
@@ -170,6 +205,7 @@ export const RULES = {
     file: { key: 'unacknowledged', form: 'role' },
     due: (i, rb) =>
       investigating(i) && !i.acknowledgedAt ? after(i, rb.severities[i.severity].respondWithinMs) : null,
+    rounds: unacknowledgedRounds,
     reason: (rb, i) =>
       `nobody acknowledged within the SEV-${i.severity} response time (${describeDuration(rb.severities[i.severity].respondWithinMs)})`,
     unless: () => 'acknowledged by then',
@@ -314,6 +350,10 @@ export function desiredJobs(i: Incident, rb: PolicyRunbook, now: Date): JobSpec[
   for (const rule of ESCALATION_RULES) {
     const def: RuleDef = RULES[rule];
     if (def.file && !rb.escalation.rules[rule]) continue; // an optional rule the runbook file leaves out
+    if (def.rounds) {
+      for (const r of def.rounds(i, rb, now)) jobs.push({ ...r, rule, role: ruleRole(rule, rb) });
+      continue;
+    }
     const dueAt = def.due(i, rb, now);
     if (dueAt) jobs.push({ key: def.key?.(i) ?? rule, rule, role: ruleRole(rule, rb), dueAt });
   }
@@ -327,6 +367,14 @@ export function stillHolds(job: { key: string; rule: string }, i: Incident, rb: 
   if (def.keptWhile) return def.keptWhile(i);
   return desiredJobs(i, rb, now).some((d) => d.key === job.key);
 }
+
+/**
+ * Rules whose timers a claim sets again for the incident as it is then, when one of them fires or is found stale: a
+ * rule in rounds sets its next round; a rule whose key changed (a reopening) replaces a timer set under the old one.
+ */
+export const RESYNCED_RULES: ReadonlySet<string> = new Set(
+  ESCALATION_RULES.filter((r) => (RULES[r] as RuleDef).rounds !== undefined || (RULES[r] as RuleDef).key !== undefined),
+);
 
 /** Whether a change from `before` to `after` reopens a resolved incident (its cancelled timers and its DMs follow). */
 export function reopens(before: Incident, after: Incident): boolean {

@@ -38,6 +38,7 @@ import {
   personRole,
   RECENT_PAGE_MS,
   REMINDER_RULES,
+  RESYNCED_RULES,
   remindsCommander,
   revivedRules,
   roleLabel,
@@ -328,6 +329,9 @@ export class EscalationService {
     const escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested]));
     const who = await this.whoIsOn([s.next?.role ?? null, escalateTo?.role ?? null]);
     const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
+    // Paged with it by the same timer (nobody acknowledging: the next role of the contact order).
+    const pagedRoles = new Set(s.paged.filter((p) => !p.skipped).map((p) => p.role));
+    const withNext = s.next ? rolesToPage(s.next, this.runbook, pagedRoles).slice(1) : [];
     const toWho = escalateTo ? who.get(escalateTo.role) : undefined;
     return {
       paged: s.paged.map((p) => ({
@@ -344,6 +348,7 @@ export class EscalationService {
             ...(nextWho ? { who: nextWho } : {}),
             // Paged already (Escalate now, another rule): its timer pages it again, which the card says.
             ...(s.paged.some((p) => p.role === s.next!.role && !p.skipped) ? { again: true } : {}),
+            ...(withNext.length ? { with: withNext.map((r) => this.roleName(r)) } : {}),
           }
         : null,
       escalateTo: escalateTo && toWho ? { ...escalateTo, who: toWho } : escalateTo,
@@ -533,6 +538,13 @@ export class EscalationService {
           paged.set(incident.id, incidentPaged);
         }
         await cancelJobs(tx, cancelled);
+        // A round fired (or found stale): the incident's next round is set now, nobody having changed it meanwhile.
+        const resync = new Set(jobs.filter((j) => RESYNCED_RULES.has(j.rule)).map((j) => j.incidentId));
+        for (const id of resync) {
+          const incident = incidents.get(id)!;
+          const due = await syncJobs(tx, id, desiredJobs(incident, this.runbook, now), this.syncRules(incident));
+          if (due && (!nextDueAt || due < nextDueAt)) nextDueAt = due;
+        }
         const inserted = await insertPages(tx, newPages);
         const byJob = new Map(fired.map((f) => [f.id, f]));
         for (const row of inserted) {

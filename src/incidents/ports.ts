@@ -145,6 +145,8 @@ export interface EscalationView {
     dueAt: Date;
     who?: OnCallPeople;
     again?: boolean;
+    /** The other roles the same timer pages (nobody acknowledging: the next role of the contact order with it). */
+    with?: string[];
   } | null;
   /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
   escalateTo: { role: string; roleName: string; who?: OnCallPeople } | null;

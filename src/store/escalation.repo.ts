@@ -116,7 +116,7 @@ export function syncJobsPart(incident: string, first: number, desired: DesiredJo
      ), sync_moved AS (
        UPDATE escalation_jobs j SET due_at = d.due_at FROM sync_d d
        WHERE j.incident_id = ${incident} AND j.key = d.key AND j.state = 'pending' AND d.movable
-         AND j.due_at <> d.due_at
+         AND j.fired_at IS NULL AND j.due_at <> d.due_at
        RETURNING j.id, j.due_at
      ), sync_cancelled AS (
        UPDATE escalation_jobs j SET state = 'cancelled', finished_at = now()

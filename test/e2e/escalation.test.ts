@@ -189,6 +189,65 @@ describe('escalation rules', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
+  it('nobody acknowledging: each response time pages on-call again with the next role, down the contact order, until someone acknowledges', async () => {
+    const inc = await declare(bot, 'sev1 nobody answers');
+    const title = (c: RecordedCall) => json(c).includes('nobody answers');
+    // Round 1 (2 s): on-call again and senior DevOps; round 2 (4 s): on-call again and the engineering manager; round
+    // 3 (6 s): on-call again and the CTO. Each role of the order is paged once, in the order's turn.
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR' && title(c), 10_000);
+    // The card names both roles the next round pages.
+    await cardShows(
+      bot,
+      inc,
+      /Next: On-Call Engineer again[^"]* and Engineering Manager [^"]*unless acknowledged by then/,
+    );
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0MANAGER' && title(c), 10_000);
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0CTO' && title(c), 10_000);
+    expect(dmsTo(bot, 'U0ONCALL').filter(title)).toHaveLength(4);
+    for (const user of ['U0SENIOR', 'U0MANAGER', 'U0CTO']) expect(dmsTo(bot, user).filter(title)).toHaveLength(1);
+    expect(
+      channelSays(bot, inc.channelId, /nobody acknowledged within the SEV-1 response time \(2 seconds\)/).length,
+    ).toBeGreaterThanOrEqual(4);
+    // Acknowledged: no round after it.
+    await bot.clickCard(inc, ACTION.acknowledge, 'U0ONCALL');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /acknowledged/.test(String(c.args.text)),
+    );
+    const onCall = dmsTo(bot, 'U0ONCALL').filter(title).length;
+    await sleep(4500);
+    expect(dmsTo(bot, 'U0ONCALL').filter(title)).toHaveLength(onCall);
+    const { rows } = await bot.db.query<{ n: string }>(
+      "SELECT count(*) AS n FROM escalation_jobs WHERE incident_id = $1 AND rule = 'unacknowledged' AND state = 'pending'",
+      [inc.id],
+    );
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+
+  it('reopened with nobody having acknowledged: the response time counts again from the reopening and pages as at first', async () => {
+    // SEV-3 responds within 4 s here. Its first round fires (on-call again, senior DevOps), then it is resolved.
+    const inc = await declare(bot, 'sev3 flapping link');
+    const title = (c: RecordedCall) => json(c).includes('flapping link');
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR' && title(c), 8000);
+    await bot.command('resolve it came back', { channel_id: inc.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /resolved/.test(String(c.args.text)),
+    );
+    const onCall = dmsTo(bot, 'U0ONCALL').filter(title).length;
+    const reopened = Date.now();
+    await bot.command('reopen it is down again', { channel_id: inc.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /reopened/.test(String(c.args.text)),
+    );
+    // One response time after the reopening, nobody having acknowledged: on-call again, with the next role not paged.
+    const manager = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0MANAGER' && title(c), 8000);
+    expect(manager.at - reopened).toBeGreaterThanOrEqual(3500);
+    expect(dmsTo(bot, 'U0ONCALL').filter(title)).toHaveLength(onCall + 1);
+    await bot.command('resolve done', { channel_id: inc.channelId });
+  });
+
   it('acknowledging stops the response-time timer', async () => {
     // SEV-3 responds within 4 s in this runbook: room to acknowledge first even on a slow machine.
     const inc = await declare(bot, 'sev3 acked in time');
@@ -354,9 +413,10 @@ describe('escalation rules', () => {
     );
     await cardShows(bot, inc, /Paged: On-Call Engineer/);
     const card = bot.fake.message(inc.channelId, inc.cardTs)!;
-    // SEV-2 responds within 60 s in this runbook: next is on-call again if nobody acknowledges by then.
+    // SEV-2 responds within 60 s in this runbook: next is on-call again if nobody acknowledges by then, and with them
+    // the next role of the contact order (the same timer pages both).
     expect(JSON.stringify(card.blocks)).toMatch(
-      /Next: On-Call Engineer again \(<@U0ONCALL>\) <!date\^\d+\^[^>]*> unless acknowledged by then/,
+      /Next: On-Call Engineer again \(<@U0ONCALL>\) and Senior DevOps Engineer <!date\^\d+\^[^>]*> unless acknowledged by then/,
     );
   });
 });

@@ -667,10 +667,12 @@ describe('a role paged again updates its one PagerDuty incident', () => {
        WHERE n.incident_id = $1 AND n.via = 'pagerduty' ORDER BY n.id`,
       [card.incidentId],
     );
-    expect(steps).toEqual([
+    // The first two done; a next round of the unacknowledged rule (at 6 s) may have paged meanwhile, to the same key.
+    expect(steps.slice(0, 2)).toEqual([
       { rule: 'declared', dedup_key: `${prefix}on_call`, state: 'done' },
       { rule: 'unacknowledged', dedup_key: `${prefix}on_call`, state: 'done' },
     ]);
+    expect(steps.every((s) => s.dedup_key === `${prefix}on_call`)).toBe(true);
     const { rows: opened } = await bot.db.query<{ dedup_key: string }>(
       'SELECT dedup_key FROM pagerduty_incidents WHERE incident_id = $1',
       [card.incidentId],

@@ -112,8 +112,11 @@ describe('a resolved incident reopened', () => {
     // The resolution it undid stays in the feed, under the id it had: its readers are told the incident's story.
     expect(feed).toContain(`incident/${inc.incidentId}/resolved<`);
 
-    // The "unresolved" timer is set again, 3 s from the reopening (not at once, as 3 s from the declaration would be).
-    const unresolved = (await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')!;
+    // The "unresolved" timer is set again, 3 s from the reopening (not at once, as 3 s from the declaration would be),
+    // under a key of the reopening's (it fires again, had it fired before the resolution).
+    const unresolved = (await jobs(inc.incidentId)).find(
+      (j) => j.key === `unresolved@${now.reopened_at!.toISOString()}`,
+    )!;
     expect(unresolved.state).toBe('pending');
     expect(Math.abs(unresolved.due_at.getTime() - (now.reopened_at!.getTime() + 3000))).toBeLessThan(50);
     const page = await b.fake.waitFor(

@@ -159,6 +159,11 @@ forEachDatabase((suite) => {
 
   it('a retried job pages the roles it chose the first time, and does not page twice whom it reached', async () => {
     const i = await openIncident(db);
+    // Its declaration's page went (a claim sets the incident's timers again: this one is there, done).
+    await db.query(
+      "INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, state) VALUES ($1, 'declared', 'declared', 'on_call', now(), 'done')",
+      [i.id],
+    );
     // Nobody acknowledged: on-call again, with the next role in the contact order (senior DevOps).
     const id = await addJob(db, i.id, 'unacknowledged', 'on_call');
     const [first] = (await svc.claim(100, LEASE_MS)).works;

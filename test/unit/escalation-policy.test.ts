@@ -36,6 +36,43 @@ describe('desiredJobs', () => {
       ['unacknowledged', 'on_call', '2026-11-27T03:15:00.000Z'],
     ]);
   });
+  it('nobody acknowledging: rounds one response time apart, the last due by now and the next; none past the tenth', () => {
+    const i = makeIncident({ severity: 1, createdAt: T0, acknowledgedAt: null, status: 'investigating' });
+    const rounds = (now: string, inc = i) =>
+      desiredJobs(inc, rb, new Date(now))
+        .filter((j) => j.rule === 'unacknowledged')
+        .map((j) => [j.key, j.dueAt.toISOString()]);
+    // Before the first is due: only the first (its key the rule's name, as timers set before rounds have it).
+    expect(rounds('2026-11-27T03:14:59Z')).toEqual([['unacknowledged', '2026-11-27T03:15:00.000Z']]);
+    // As the first fires (a little late): it still holds, and the second is wanted.
+    expect(rounds('2026-11-27T03:15:01Z')).toEqual([
+      ['unacknowledged', '2026-11-27T03:15:00.000Z'],
+      ['unacknowledged:2', '2026-11-27T03:30:00.000Z'],
+    ]);
+    expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, i, rb, new Date('2026-11-27T03:15:01Z'))).toBe(
+      true,
+    );
+    // A round missed by more than a response time (the bot down): stale; the one due last fires instead, once.
+    expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, i, rb, new Date('2026-11-27T03:47:00Z'))).toBe(
+      false,
+    );
+    expect(rounds('2026-11-27T03:47:00Z')).toEqual([
+      ['unacknowledged:3', '2026-11-27T03:45:00.000Z'],
+      ['unacknowledged:4', '2026-11-27T04:00:00.000Z'],
+    ]);
+    // The tenth is the last.
+    expect(rounds('2026-11-27T05:31:00Z')).toEqual([['unacknowledged:10', '2026-11-27T05:30:00.000Z']]);
+    expect(rounds('2026-11-27T05:46:00Z')).toEqual([]);
+    // Reopened: the rounds (and the unresolved timer) count from the reopening, under keys of their own.
+    const reopenedAt = new Date('2026-11-27T06:00:00Z');
+    const reopened = { ...i, reopenedAt };
+    expect(rounds('2026-11-27T06:00:01Z', reopened)).toEqual([
+      ['unacknowledged@2026-11-27T06:00:00.000Z', '2026-11-27T06:15:00.000Z'],
+    ]);
+    expect(
+      desiredJobs(reopened, rb, new Date('2026-11-27T06:00:01Z')).find((j) => j.rule === 'unresolved'),
+    ).toMatchObject({ key: 'unresolved@2026-11-27T06:00:00.000Z', dueAt: new Date('2026-11-27T06:30:00Z') });
+  });
   it('SEV-0 or data-loss risk adds the CTO now; customer impact adds the engineering manager now', () => {
     expect(keys(makeIncident({ severity: 0, createdAt: T0, status: 'investigating' }))).toContain('critical');
     expect(keys(makeIncident({ severity: 2, dataLossRisk: true, createdAt: T0, status: 'investigating' }))).toContain(
