@@ -36,6 +36,7 @@ import {
   groupTitle,
   isClosed,
   isOpen,
+  lateCopy,
   needsIncident,
   newBatch,
   noticed,
@@ -475,6 +476,8 @@ export class AlertRecorder {
   private async recordAlert(tx: Queryable, d: DeliveryRow, a: IncomingAlert, batch: Batch): Promise<Touched | null> {
     const key = alertKey(identity(d, a.fingerprint));
     const latest = batch.latest.get(key) ?? null;
+    // A late copy of an earlier state (a resolution of an earlier firing, a firing already over): nothing changes.
+    if (latest && latest.alert.lastDeliveryId < d.id && lateCopy(latest.alert, a, d.receivedAt)) return null;
     // Judged when the delivery was received, as its times are: one that came during a window and is recorded after it
     // (a backlog, a database outage) is held back (and released by the sweep if it still fires), and the reverse.
     const maintenance = await this.heldBack(d.source, a, d.receivedAt);

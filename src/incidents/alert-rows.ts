@@ -253,6 +253,29 @@ export function sameFiring(row: AlertRow, a: IncomingAlert): boolean {
   return Math.abs(row.startsAt.getTime() - Date.parse(a.startsAt)) <= 1;
 }
 
+/** How long after a resolution was heard a firing with that resolution's start is taken for a late copy of it. */
+export const LATE_COPY_MS = 5 * 60_000;
+
+/**
+ * Whether a delivery of an alert is a late copy of an earlier state of it (a retried delivery, an Alertmanager peer
+ * behind the other), not news, when its source gives starts (Alertmanager, Grafana): a resolution of an earlier
+ * firing than the one its row follows (an older start: it says nothing of this firing), or a firing with the start of
+ * the firing whose resolution was heard less than LATE_COPY_MS before `at` (that firing is over: the same condition
+ * firing anew gets a new start). Such a delivery changes nothing. A source that gives no start cannot tell.
+ */
+export function lateCopy(row: AlertRow, a: IncomingAlert, at: Date): boolean {
+  if (!row.startsAt || !a.startsAt) return false;
+  const starts = Date.parse(a.startsAt);
+  if (Number.isNaN(starts)) return false;
+  if (a.status === 'resolved') return row.status === 'firing' && starts < row.startsAt.getTime() - 1;
+  return (
+    row.status === 'resolved' &&
+    !row.firedAgainAt &&
+    Math.abs(row.startsAt.getTime() - starts) <= 1 &&
+    at.getTime() - row.lastSeen.getTime() < LATE_COPY_MS
+  );
+}
+
 /**
  * What an alert's timeline event records. `startsAt` (its firing's start) and, resolved, `endsAt` are the source's own
  * times, when it gives them: the timeline says them, as the event's time is when the bot recorded it.

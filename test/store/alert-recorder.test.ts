@@ -209,6 +209,58 @@ forEachDatabase((ctx) => {
     expect(await times()).toEqual({ first: firstAt, last: overAt, resolved: overAt });
   });
 
+  it('a late copy of an earlier state changes nothing: a resolution of an earlier firing, a firing already over', async () => {
+    const source = `late-copy-${ctx.kind}`;
+    const at = (firing: string, status: AlertStatus, ends: string | null = null): IncomingAlert => ({
+      ...alert('lc', status, 'critical', status),
+      startsAt: firing,
+      endsAt: ends,
+    });
+    const plan = async (a: IncomingAlert, lateMs = 0) =>
+      (await recordBatch(source, [{ group: 'g', alert: a }], recorder, lateMs)).groups[0]!.plan.map((s) => s.kind);
+    const row = async () => {
+      const { rows } = await ctx.db.query<{ status: string; starts_at: Date | string; count: number }>(
+        'SELECT status, starts_at, count FROM alerts WHERE source = $1 ORDER BY id',
+        [source],
+      );
+      return rows.map((r) => [r.status, new Date(r.starts_at).toISOString(), r.count]);
+    };
+    const T1 = '2026-12-05T10:00:00.000Z';
+    const T2 = '2026-12-05T10:05:00.000Z';
+    const T3 = '2026-12-05T10:08:00.000Z';
+    expect(await plan(at(T1, 'firing'))).toEqual(['declare']);
+    await plan(at(T1, 'resolved', T2));
+    // It fires anew (a new start) in its incident, still open.
+    await plan(at(T3, 'firing'));
+    expect(await row()).toEqual([['firing', T3, 2]]);
+    // The first firing's resolution again, late: not this firing's; the alert still fires, nothing is offered.
+    expect(await plan(at(T1, 'resolved', T2))).toEqual([]);
+    expect(await row()).toEqual([['firing', T3, 2]]);
+    // Its real resolution.
+    expect(await plan(at(T3, 'resolved', '2026-12-05T10:09:00.000Z'))).toContain('all_resolved');
+    // The firing that just resolved, again, late: over; nothing fires again, nothing is withdrawn.
+    expect(await plan(at(T3, 'firing'))).toEqual([]);
+    expect(await row()).toEqual([['resolved', T3, 2]]);
+  });
+
+  it('a firing with the start of one resolved longer ago than a late copy takes is taken as firing', async () => {
+    const source = `late-copy-old-${ctx.kind}`;
+    const at = (status: AlertStatus): IncomingAlert => ({
+      ...alert('lco', status, 'critical', status),
+      startsAt: '2026-12-05T09:00:00.000Z',
+      endsAt: status === 'resolved' ? '2026-12-05T09:05:00.000Z' : null,
+    });
+    await recordBatch(source, [{ group: 'g', alert: at('firing') }], recorder, 7 * 60_000);
+    // Its resolution heard 6 minutes ago (received then, recorded now).
+    await recordBatch(source, [{ group: 'g', alert: at('resolved') }], recorder, 6 * 60_000);
+    await recordBatch(source, [{ group: 'g', alert: at('firing') }]);
+    const { rows } = await ctx.db.query<{ status: string; count: number }>(
+      'SELECT status, count FROM alerts WHERE source = $1',
+      [source],
+    );
+    expect(rows.map((r) => [r.status, r.count])).toEqual([['firing', 2]]);
+  });
+
   it("storm control's window is 10 minutes: an alert incident opened longer ago no longer counts", async () => {
     const source = `storm-window-${ctx.kind}`;
     const capped = new AlertRecorder(new Map(), 2, NOT_IN_MAINTENANCE);
