@@ -480,7 +480,9 @@ export class AlertRecorder {
     if (latest && latest.alert.lastDeliveryId < d.id && lateCopy(latest.alert, a, d.receivedAt)) return null;
     // Judged when the delivery was received, as its times are: one that came during a window and is recorded after it
     // (a backlog, a database outage) is held back (and released by the sweep if it still fires), and the reverse.
-    const maintenance = await this.heldBack(d.source, a, d.receivedAt);
+    // Not one in an incident already (declared before the window opened, or by a person from its notice).
+    const inIncident = isOpen(latest?.alertIncident ?? null);
+    const maintenance = !inIncident && (await this.heldBack(d.source, a, d.receivedAt));
     // A new row for a first firing, or one after its row is over (its incident resolved, or resolved itself without
     // one); not for a resend of the firing its incident was resolved during, which stays there (see sameFiring).
     const firesAgain =

@@ -763,11 +763,15 @@ export async function closeFiredAgain(q: Queryable, alertId: number, at: Date): 
   );
 }
 
-/** Puts each alert in its alert incident (alert incident id by alert id), in one statement. */
+/**
+ * Puts each alert in its alert incident (alert incident id by alert id), in one statement. An alert in an incident is
+ * held back by no maintenance window (it is declared: its card must not say otherwise).
+ */
 export async function linkAlerts(q: Queryable, links: ReadonlyMap<number, number>): Promise<void> {
   if (links.size === 0) return;
   await q.query(
-    `UPDATE alerts a SET alert_incident_id = l.ai FROM unnest($1::int[], $2::int[]) AS l(id, ai) WHERE a.id = l.id`,
+    `UPDATE alerts a SET alert_incident_id = l.ai, maintenance = false
+     FROM unnest($1::int[], $2::int[]) AS l(id, ai) WHERE a.id = l.id`,
     [[...links.keys()], [...links.values()]],
   );
 }

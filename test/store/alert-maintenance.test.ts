@@ -92,6 +92,21 @@ forEachDatabase(
       expect(await rows(source)).toEqual([{ fingerprint: 'n1', maintenance: false, count: 3, linked: true }]);
     });
 
+    it('an alert in an incident already is not held back by a window opened since: its card must not say "not declared"', async () => {
+      const source = `in-incident-${ctx.kind}`;
+      open = false;
+      // Declared before the window; a warning of its group joins it.
+      expect(await record(source, [alert('i1', 'Health', 'critical')])).toEqual(['declare']);
+      open = true;
+      // Repeats during the window, and a warning of the group new to it (it joins the group's incident).
+      await record(source, [alert('i1', 'Health', 'critical'), alert('i2', 'Latency', 'warning')]);
+      expect(await rows(source)).toEqual([
+        { fingerprint: 'i1', maintenance: false, count: 2, linked: true },
+        { fingerprint: 'i2', maintenance: false, count: 1, linked: true },
+      ]);
+      open = false;
+    });
+
     it('judges a delivery by when it was received, not when it is recorded: a window closed since holds it back, one opened since does not', async () => {
       const source = `received-${ctx.kind}`;
       // The windows' rows, as the bot asks them (a window the sweep has closed is still a window for its time).
