@@ -403,11 +403,12 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
     const name = named || `unnamed alert ${fingerprint}`;
     const severity = severityWord(a.labels.severity);
     const stated = severity ? levelOfSeverity(severity) : null;
-    const rule = matchRule(rules, { name, metric: oneLine(a.labels.metric), level: stated });
-    const level: AlertLevel = rule?.level ?? stated ?? 'warning';
     // An empty or blank annotation is none (a template that rendered nothing): the next one says what fired.
     const note = (k: string) =>
       [a.annotations[k], p.commonAnnotations[k]].find((v) => v !== undefined && v.trim() !== '');
+    const value = clipOrNull(note('value') ?? grafanaValue(a.values, a.valueString) ?? undefined, 100);
+    const rule = matchRule(rules, { name, metric: oneLine(a.labels.metric), level: stated, value });
+    const level: AlertLevel = rule?.level ?? stated ?? 'warning';
     const unknown =
       !rule && severity && !stated
         ? ` (severity "${cutToChars(severity, 40)}" is not a level the bot knows: taken as a warning; add a row for ${cutToChars(name, 60)} to the runbook file's alerts, or use critical, warning or info)`
@@ -431,7 +432,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       service: oneLine(a.labels.service) ?? oneLine(a.labels.job),
       metric: oneLine(a.labels.metric) ?? rule?.metric ?? null,
       // What may come from the common annotations is cut, or left out, so that it is not copied whole to every alert.
-      value: clipOrNull(note('value') ?? grafanaValue(a.values, a.valueString) ?? undefined, 100),
+      value,
       threshold: clipOrNull(note('threshold'), 100) ?? rule?.threshold ?? null,
       labels: keptLabels(a.labels),
       url: a.generatorURL || runbookUrl || null,

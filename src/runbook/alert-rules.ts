@@ -134,15 +134,35 @@ function normalisedRules(rules: readonly AlertRule[]) {
   return rows;
 }
 
+/** The levels, most severe first. */
+const LEVEL_ORDER: readonly AlertLevel[] = ['critical', 'warning', 'info'];
+
+/** `> 10%` → [>, 10]; null when the threshold is not a comparison with a number. */
+function comparison(threshold: string): { op: string; n: number } | null {
+  const m = /^\s*([<>]=?)\s*(-?\d+(?:\.\d+)?)/.exec(threshold);
+  return m ? { op: m[1]!, n: Number(m[2]) } : null;
+}
+
+/** Whether a value (`6%`, `0.82`, `2.731`) is past a row's threshold (`> 5%`); null when either cannot be read. */
+function crosses(threshold: string, value: string): boolean | null {
+  const c = comparison(threshold);
+  const m = /-?\d+(?:\.\d+)?/.exec(value);
+  if (!c || !m) return null;
+  const v = Number(m[0]);
+  return c.op === '>' ? v > c.n : c.op === '>=' ? v >= c.n : c.op === '<' ? v < c.n : v <= c.n;
+}
+
 /**
  * The row an alert matches: by its name (alertname), else by its metric. The runbook has a row per level for some
  * metrics (error rate: critical over 10%, warning over 5%), so by metric an alert that says its level gets the row of
- * that level (none: no row), and one that does not, the first row of the metric. Names and metrics are compared
- * ignoring case and punctuation (`HighErrorRate`, `high-error-rate`).
+ * that level (none: no row). One that does not say it (no severity label) gets its metric's one row; of several, the
+ * most severe whose threshold its value is past, else (no value, or one no threshold reads) the least severe: an alert
+ * that does not say how bad it is does not page on the strength of the row listed first. Names and metrics are
+ * compared ignoring case and punctuation (`HighErrorRate`, `high-error-rate`).
  */
 export function matchRule(
   rules: readonly AlertRule[],
-  alert: { name?: string | null; metric?: string | null; level?: AlertLevel | null },
+  alert: { name?: string | null; metric?: string | null; level?: AlertLevel | null; value?: string | null },
 ): AlertRule | null {
   const rows = normalisedRules(rules);
   if (alert.name) {
@@ -154,7 +174,11 @@ export function matchRule(
   if (!metric) return null;
   const byMetric = rows.filter((r) => r.metric === metric).map((r) => r.rule);
   if (alert.level) return byMetric.find((r) => r.level === alert.level) ?? null;
-  return byMetric[0] ?? null;
+  if (byMetric.length <= 1) return byMetric[0] ?? null;
+  const bySeverity = [...byMetric].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
+  const value = alert.value;
+  const crossed = value ? bySeverity.find((r) => crosses(r.threshold, value) === true) : undefined;
+  return crossed ?? bySeverity[bySeverity.length - 1]!;
 }
 
 /**

@@ -147,12 +147,38 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
     expect(matchRule(RULES, { metric: 'error_rate', level: 'warning' })?.name).toBe('ElevatedErrorRate');
     expect(matchRule(RULES, { metric: 'error_rate', level: 'critical' })?.name).toBe('HighErrorRate');
     expect(matchRule(RULES, { metric: 'error_rate', level: 'info' })).toBeNull();
-    expect(matchRule(RULES, { metric: 'ERROR-RATE' })?.name).toBe('HighErrorRate');
+    // No level said, the metric having a row per level: the most severe row its value is past, else the least severe
+    // (it does not page on the strength of the row listed first).
+    expect(matchRule(RULES, { metric: 'ERROR-RATE' })?.name).toBe('ElevatedErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', value: '6%' })?.name).toBe('ElevatedErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', value: '14.2%' })?.name).toBe('HighErrorRate');
+    expect(matchRule(RULES, { metric: 'cpu_usage', value: '82' })?.name).toBe('ElevatedCpuUsage');
+    expect(matchRule(RULES, { metric: 'cpu_usage', value: 'n/a' })?.name).toBe('ElevatedCpuUsage');
+    // A metric with one row: that row, whatever the value.
+    expect(matchRule(RULES, { metric: 'response_time_p95', value: '1s' })?.name).toBe('SlowResponseTime');
     expect(matchRule(RULES, { name: 'Unknown', metric: 'unknown' })).toBeNull();
   });
 });
 
 describe('the Alertmanager webhook format', () => {
+  it('an alert with no severity label matched by its metric takes the row its value is past, not the first listed', () => {
+    const payload = am();
+    const first = payload.alerts[0]!;
+    const at = (value: string) => {
+      const alerts = [
+        {
+          ...first,
+          labels: { alertname: 'ApiErrors', metric: 'error_rate' },
+          annotations: { summary: 'api errors', value },
+        },
+      ];
+      return delivery(parseAlertmanager({ ...payload, alerts, commonLabels: {}, commonAnnotations: {} }, RULES, 'am'))
+        .alerts[0]!;
+    };
+    expect(at('6%')).toMatchObject({ level: 'warning', rule: 'ElevatedErrorRate', threshold: '> 5%' });
+    expect(at('14%')).toMatchObject({ level: 'critical', rule: 'HighErrorRate', threshold: '> 10%' });
+  });
+
   it('reads a real delivery: each alert with its fingerprint, level from its row, summary, service and link', () => {
     const r = parseAlertmanager(am(), RULES, 'alertmanager');
     const d = delivery(r);
