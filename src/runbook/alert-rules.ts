@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ALERT_LEVELS, type AlertLevel, type AlertRule, MAINTENANCE_BEHAVIOURS } from '../incidents/alert-types.js';
 import { parseSeverityToken } from '../incidents/severity.js';
-import { parseDuration } from './duration.js';
+import { parseDuration, runbookDuration } from './duration.js';
 import { keyword, keywordKey } from './playbooks.js';
 
 const severity = z.string().transform((s, ctx) => {
@@ -13,8 +13,14 @@ const severity = z.string().transform((s, ctx) => {
   return r.severity;
 });
 
-const duration = z.string().refine((s) => parseDuration(s) !== null, {
-  message: 'is not a duration; write e.g. 1m, 5m, 1h or 1d',
+const duration = z.string().superRefine((s, ctx) => {
+  const d = runbookDuration(s);
+  if ('problem' in d) ctx.addIssue({ code: 'custom', message: d.problem });
+});
+
+/** A heartbeat: a second at least (shorter, every delivery would be late). */
+const heartbeat = duration.refine((s) => (parseDuration(s) ?? 0) >= 1000, {
+  message: 'is shorter than a second: a heartbeat is how long the silence of an always-firing alert may last (e.g. 10m)',
 });
 
 /** One row of the runbook's Alert Thresholds table, as the runbook file writes it. */
@@ -42,7 +48,7 @@ const row = z
      * A heartbeat (a dead man's switch, Alertmanager's always-firing `Watchdog`): the incidents channel is told when
      * no delivery of it has come from a source for this long, and again when it comes back.
      */
-    heartbeat: duration.optional(),
+    heartbeat: heartbeat.optional(),
   })
   .strict()
   .refine((r) => r.match.length === 0 || r.playbook === undefined, {

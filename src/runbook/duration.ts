@@ -18,6 +18,20 @@ export function parseDuration(text: string): number | null {
 }
 
 /**
+ * The longest duration a runbook file may write (a response time, a heartbeat, an alert's duration): a year. Longer is
+ * a slip of the keyboard, and past about 178 million years no date or database interval holds it.
+ */
+export const MAX_RUNBOOK_DURATION_MS = 366 * UNIT_MS.d;
+
+/** A runbook file's duration in ms, or what is wrong with it (for its message). */
+export function runbookDuration(text: string): { ms: number } | { problem: string } {
+  const ms = parseDuration(text);
+  if (ms === null) return { problem: `"${text}" is not a duration; write e.g. 30s, 15m, 4h or 1h30m` };
+  if (ms > MAX_RUNBOOK_DURATION_MS) return { problem: `"${text}" is longer than a year: write at most 366d` };
+  return { ms };
+}
+
+/**
  * 900000 -> "15 minutes", 3600000 -> "1 hour", 5400000 -> "1 hour 30 minutes", 1000 -> "1 second": the one way a
  * length of time is put in words (response times, escalation reasons, time to acknowledge). date-fns does the
  * plurals; parts under a second are dropped unless that is all there is.

@@ -6,7 +6,7 @@ import { type EscalationRule, FILE_RULES, type RuleSettings } from '../incidents
 import type { Rotation } from '../incidents/rotation.js';
 import { type SeverityDefs, STATUS_PAGE_DEFAULTS } from '../incidents/severity.js';
 import { alertRuleProblems, alertRulesSchema, toAlertRules } from './alert-rules.js';
-import { parseDuration } from './duration.js';
+import { runbookDuration } from './duration.js';
 import {
   type Maintenance,
   maintenanceProblems,
@@ -34,12 +34,12 @@ import { type Place, placeOf, withLine } from './yaml-places.js';
 export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
 
 const duration = z.string().transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: `"${s}" is not a duration; write e.g. 30s, 15m, 4h or 1h30m` });
+  const d = runbookDuration(s);
+  if ('problem' in d) {
+    ctx.addIssue({ code: 'custom', message: d.problem });
     return z.NEVER;
   }
-  return ms;
+  return d.ms;
 });
 
 const contact = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)');

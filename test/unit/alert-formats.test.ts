@@ -124,7 +124,12 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       expect.stringMatching(/^alerts\.0\.playbook: unknown playbook "nope"; the file's playbooks: database-connection/),
     ]);
     expect(problems([row, { ...row, name: 'x' }])).toEqual(['alerts.1.name: "x" is named twice']);
-    expect(problems([{ ...row, duration: '5 minutes' }])[0]).toMatch(/^alerts\.0\.duration: is not a duration/);
+    expect(problems([{ ...row, duration: '5 minutes' }])[0]).toMatch(
+      /^alerts\.0\.duration: "5 minutes" is not a duration/,
+    );
+    expect(problems([{ ...row, duration: '99999999999d' }])[0]).toBe(
+      'alerts.0.duration: "99999999999d" is longer than a year: write at most 366d',
+    );
     expect(problems([{ ...row, severity: 'SEV-9' }])[0]).toMatch(/^alerts\.0\.severity: "SEV-9" is not a severity/);
     expect(problems([{ ...row, level: 'urgent' }])[0]).toMatch(/^alerts\.0\.level: /);
     expect(problems([{ ...row, during_maintenance: 'skip' }])[0]).toMatch(/^alerts\.0\.during_maintenance: /);
@@ -135,7 +140,14 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       'alerts.0.level: must be info for a heartbeat row: its alert always fires, and only its silence is news',
     ]);
     expect(problems([{ ...row, level: 'info', heartbeat: 'often' }])[0]).toMatch(
-      /^alerts\.0\.heartbeat: is not a duration/,
+      /^alerts\.0\.heartbeat: "often" is not a duration/,
+    );
+    // Out of range: refused at start (one such row turned every heartbeat off: its interval overflowed Postgres's).
+    expect(problems([{ ...row, level: 'info', heartbeat: '99999999999d' }])[0]).toMatch(
+      /^alerts\.0\.heartbeat: "99999999999d" is longer than a year/,
+    );
+    expect(problems([{ ...row, level: 'info', heartbeat: '1ms' }])[0]).toMatch(
+      /^alerts\.0\.heartbeat: is shorter than a second/,
     );
     const beat = parseRunbook({ ...data, alerts: [{ ...row, level: 'info', heartbeat: '10m' }] }).alerts[0];
     expect(beat).toMatchObject({ level: 'info', heartbeatMs: 600_000 });

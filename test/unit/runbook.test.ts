@@ -97,6 +97,14 @@ describe('the runbook file', () => {
     expect(p).toContain('severities.SEV-1.respond_within: "15" is not a duration; write e.g. 30s, 15m, 4h or 1h30m');
   });
 
+  it('names a duration longer than a year (its timers would fall past any date)', () => {
+    const rb = base();
+    rb.severities['SEV-2'].respond_within = '99999999999d';
+    expect(problems(rb)).toContain(
+      'severities.SEV-2.respond_within: "99999999999d" is longer than a year: write at most 366d',
+    );
+  });
+
   it('names a missing severity and an unknown key', () => {
     const rb = base() as Record<string, unknown> & ReturnType<typeof base>;
     delete (rb.severities as Record<string, unknown>)['SEV-3'];
