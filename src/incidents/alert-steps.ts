@@ -274,6 +274,7 @@ export class AlertSteps {
           severity: ai.severity,
           requestKey: `alerts:${ai.id}:${randomUUID()}`,
           source: 'alert',
+          ...(ai.rule && this.rules.get(ai.rule)?.security ? { security: true } : {}),
         },
         {
           within: async (tx, incident) => {

@@ -37,6 +37,11 @@ export interface AlertRule {
   match?: readonly string[];
   /** A heartbeat row: its silence for this long (from a source that sent it) is told in the incidents channel. */
   heartbeatMs?: number;
+  /**
+   * Its playbook is a security one (a DDoS attack, a breach): an incident its alerts open is private, as one whose title
+   * suggests such a playbook is, and its alerts join only private ones.
+   */
+  security?: boolean;
 }
 
 /** The label that says how many of an alert's labels were left out, past the most kept (alert-formats). */

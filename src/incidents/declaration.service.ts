@@ -53,6 +53,8 @@ export interface DeclareInput {
    * the incident is about a secret seen where it should not be.
    */
   heldSecret?: boolean;
+  /** A security matter by more than its title (an alert whose runbook row points at a security playbook): private. */
+  security?: boolean;
 }
 
 /** Why an incident was declared private: asked for, a security title, or a secret in its title. */
@@ -229,7 +231,7 @@ export class DeclarationService {
       ? 'asked'
       : input.heldSecret
         ? 'secret'
-        : this.policy.sensitive?.(input.title)
+        : input.security || this.policy.sensitive?.(input.title)
           ? 'security'
           : null;
     const created = await this.db.transaction(async (tx) => {

@@ -20,7 +20,8 @@ const duration = z.string().superRefine((s, ctx) => {
 
 /** A heartbeat: a second at least (shorter, every delivery would be late). */
 const heartbeat = duration.refine((s) => (parseDuration(s) ?? 0) >= 1000, {
-  message: 'is shorter than a second: a heartbeat is how long the silence of an always-firing alert may last (e.g. 10m)',
+  message:
+    'is shorter than a second: a heartbeat is how long the silence of an always-firing alert may last (e.g. 10m)',
 });
 
 /** One row of the runbook's Alert Thresholds table, as the runbook file writes it. */

@@ -264,11 +264,17 @@ export function parseRunbook(data: unknown, file = 'runbook', locate?: (path: st
     playbooks: [...(rb.playbooks ?? []), ...maintenance.playbooks],
     access: { responders: rb.access?.responders ?? [], approvers: rb.access?.approvers ?? [] },
     postmortem: { checklist: rb.postmortem?.checklist ?? [] },
-    alerts: toAlertRules(rb.alerts),
+    alerts: securityRows(toAlertRules(rb.alerts), [...(rb.playbooks ?? []), ...maintenance.playbooks]),
     people: toPeople(rb.people),
     maintenance: maintenance.maintenance,
     privateIncidents: { announce: rb.private_incidents?.announce ?? 'none' },
   };
+}
+
+/** The rows whose playbook is a security one, marked so (AlertRule.security). */
+function securityRows(rows: AlertRule[], playbooks: readonly { id: string; kind?: string }[]): AlertRule[] {
+  const security = new Set(playbooks.filter((p) => p.kind === 'security').map((p) => p.id));
+  return rows.map((r) => (r.playbook && security.has(r.playbook) ? { ...r, security: true } : r));
 }
 
 export async function loadRunbook(file = DEFAULT_RUNBOOK_FILE): Promise<Runbook> {

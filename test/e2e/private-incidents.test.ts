@@ -569,6 +569,56 @@ describe('alerts that lead to private incidents', () => {
   });
 });
 
+describe('an alert whose runbook row points at a security playbook', () => {
+  let bot: BotHarness;
+  /** A row of an operator's own: request spikes are handled as a DDoS attack (a security playbook). */
+  const SPIKE_ROW = {
+    name: 'TrafficSpike',
+    metric: 'request_spike',
+    threshold: '> 10x normal',
+    level: 'critical',
+    action: 'Check the edge, block abusive sources',
+    playbook: 'ddos-attack',
+    severity: 'SEV-1',
+  };
+  beforeAll(async () => {
+    const data = alertRunbookData();
+    bot = await startBot({
+      incidentsChannel: true,
+      runbook: parseRunbook({ ...data, alerts: [...data.alerts, SPIKE_ROW] }),
+      env: { ...ALERTS_ENV },
+    });
+  });
+  afterAll(async () => bot?.stop());
+
+  it('opens a private incident, although its summary reads as no security matter', async () => {
+    await postAlerts(
+      bot.baseUrl,
+      '/hooks/alerts',
+      genericAlert({
+        source: 'edge',
+        key: 'spike',
+        metric: 'request_spike',
+        summary: 'Requests 15x normal on api-service',
+      }),
+    );
+    const [incident] = await waitUntil('the alert incident', async () => {
+      const list = await incidentsOfSource(bot.db, 'edge');
+      return list[0]?.card_ts ? list : null;
+    });
+    const { rows } = await bot.db.query<{ private: boolean }>('SELECT private FROM incidents WHERE id = $1', [
+      incident!.id,
+    ]);
+    expect(rows[0]).toEqual({ private: true });
+    // Its playbook is the row's; nothing of it in the incidents channel.
+    await sleep(300);
+    const announced = bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && JSON.stringify(c.args).includes('15x normal'));
+    expect(announced).toEqual([]);
+  });
+});
+
 describe('an Alertmanager group with a security alert in it', () => {
   let bot: BotHarness;
   beforeAll(async () => {
