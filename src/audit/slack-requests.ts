@@ -34,6 +34,13 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.declareFromAlert]: { action: 'declare_form', carriesIncident: false },
   [ACTION.attachAlert]: { action: 'attach_alert_form', carriesIncident: false },
   [ACTION.detachAlerts]: { action: 'detach_alerts', carriesIncident: false },
+  [ACTION.reopen]: { action: 'reopen', carriesIncident: true },
+  [ACTION.makePublic]: { action: 'public', carriesIncident: true },
+  [ACTION.joinIncident]: { action: 'join', carriesIncident: true },
+  [ACTION.oncallConfirm]: { action: 'oncall_override', carriesIncident: false },
+  [ACTION.oncallCancel]: { action: 'oncall_override_cancel', carriesIncident: false },
+  [ACTION.homeTakeOnCall]: { action: 'oncall_override_form', carriesIncident: false },
+  [ACTION.homeOverride]: { action: 'oncall_override_form', carriesIncident: false },
 };
 
 /** What each form's submission does, as the audit names it. */

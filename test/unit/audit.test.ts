@@ -45,6 +45,14 @@ describe('describeRequest', () => {
     expect(describeRequest(click(ACTION.changeSeverity, undefined, `${BLOCK.cardActions}:7`))?.incidentId).toBe(7);
     expect(describeRequest(click(ACTION.runStep, '{"p":"x","s":"detection.0"}'))).not.toHaveProperty('incidentId');
     expect(describeRequest(click(ACTION.openChannel))).toBeNull();
+    // Buttons that change an incident without a form: each is an action of its own.
+    expect(describeRequest(click(ACTION.reopen, undefined, `${BLOCK.cardActions}:9`))).toMatchObject({
+      action: 'reopen',
+      incidentId: 9,
+    });
+    expect(describeRequest(click(ACTION.makePublic, '12'))).toMatchObject({ action: 'public', incidentId: 12 });
+    expect(describeRequest(click(ACTION.joinIncident, '12'))).toMatchObject({ action: 'join', incidentId: 12 });
+    expect(describeRequest(click(ACTION.oncallConfirm, '{}'))?.action).toBe('oncall_override');
     expect(describeRequest(click('unknown_action'))).toBeNull();
   });
 
