@@ -221,7 +221,7 @@ function pageFiring(v: AlertCardView): { firing: AlertView[]; named: AlertView[]
  */
 export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } | null {
   const fired = pageFiring(v);
-  if (!fired) return null;
+  if (!fired) return pageAllResolved(v);
   const { firing, named, more } = fired;
   // A page leaves summaries out: alerts of one name are twins there whatever their summaries say.
   const telling = tellingLabels(firing, (a) => a.name);
@@ -229,6 +229,8 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
     const told = [toldLabels(a, telling(a)) || null, shownService(a), measured(a) || null].filter(Boolean);
     return [
       `${STATE_EMOJI.firing} ${namedWithLinks(a, PAGE_LINKS_MAX)}`,
+      // Critical goes without saying on a page; a warning or an info alert says what it is.
+      a.level !== 'critical' ? a.level : null,
       ...told,
       // An alert that says nothing else (a script's key alone): its summary is what tells the person what happened.
       ...(told.length === 0 ? [bareSummary(a, (t, n) => mrkdwnClip(t, n))] : []),
@@ -250,6 +252,31 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
   return { mrkdwn: wholeLines(lines), short: truncate(short, 150) };
 }
 
+/** The time the last alert of an incident whose alerts have all resolved resolved; null when none says. */
+function lastResolved(v: AlertCardView): Date | null {
+  const times = v.alerts.filter((a) => !a.firedAgainAt && a.resolvedAt).map((a) => a.resolvedAt!.getTime());
+  return times.length ? new Date(Math.max(...times)) : null;
+}
+
+/**
+ * A page of an incident opened from alerts that have all resolved since (a later page: nobody acknowledged): what fired,
+ * and that monitoring no longer sees it, so that the person woken knows it may be over, and that it stays open until
+ * someone resolves it. Null when it has no alerts.
+ */
+function pageAllResolved(v: AlertCardView): { mrkdwn: string; short: string } | null {
+  if (v.total === 0 || v.alerts.length === 0) return null;
+  const last = lastResolved(v);
+  const named = v.alerts.slice(0, PAGE_ALERTS_MAX);
+  const more = v.total - named.length;
+  const lines = [
+    `*What fired* (from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}) *has resolved*${last ? `, the last ${at(last)}` : ''}: monitoring no longer sees the trouble. The incident stays open until someone resolves it: check, then resolve it, or acknowledge and carry on.`,
+    ...named.map((a) => `${STATE_EMOJI.resolved} ${namedWithLinks(a, PAGE_LINKS_MAX)}`),
+    ...(more > 0 ? [`…and ${more} more, resolved.`] : []),
+  ];
+  const first = v.alerts[0]!;
+  return { mrkdwn: wholeLines(lines), short: truncate(`${first.name} resolved`, 150) };
+}
+
 /**
  * What fired, as plain text for a page by email or PagerDuty: `HighErrorRate · api-service · error_rate 14% (> 10%)`
  * and its links, up to PAGE_ALERTS_MAX then how many more, then the runbook's action; the first line names the source.
@@ -257,7 +284,14 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
  */
 export function pageAlertsText(v: AlertCardView): string[] {
   const fired = pageFiring(v);
-  if (!fired) return [];
+  if (!fired) {
+    if (v.total === 0 || v.alerts.length === 0) return [];
+    const last = lastResolved(v);
+    return [
+      `What fired (from ${v.sources.join(', ')}) has resolved${last ? `, the last at ${last.toISOString()}` : ''}: monitoring no longer sees the trouble. The incident stays open until someone resolves it.`,
+      ...v.alerts.slice(0, PAGE_ALERTS_MAX).map((a) => `- ${truncate(a.name.replace(/\s+/g, ' '), 80)} (resolved)`),
+    ];
+  }
   const { named, more } = fired;
   const one = (s: string | null | undefined, max: number) => (s ? truncate(s.replace(/\s+/g, ' '), max) : null);
   const line = (a: AlertView) => {

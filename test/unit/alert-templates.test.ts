@@ -579,6 +579,29 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(onlyInfo).toContain('PodRestart2');
   });
 
+  it('a page sent once every alert has resolved (nobody acknowledged) says so, with when the last did', () => {
+    const resolvedAt = new Date('2026-12-05T03:10:00Z');
+    const alerts = [1, 2].map((id) =>
+      makeAlert({ id, name: `ApiErrors${id}`, status: 'resolved', resolvedAt, level: 'critical' }),
+    );
+    const view = { ...makeView(2), firing: 0, resolved: 2, total: 2, alerts };
+    const page = pageAlerts(view)!;
+    expect(page.mrkdwn).toMatch(/^\*What fired\* \(from alertmanager\) \*has resolved\*, the last <!date\^/);
+    expect(page.mrkdwn).toContain(
+      'monitoring no longer sees the trouble. The incident stays open until someone resolves it',
+    );
+    expect(page.mrkdwn).toContain(':white_check_mark: *ApiErrors1*');
+    expect(page.short).toBe('ApiErrors1 resolved');
+    expect(pageAlertsText(view)[0]).toBe(
+      'What fired (from alertmanager) has resolved, the last at 2026-12-05T03:10:00.000Z: monitoring no longer sees the trouble. The incident stays open until someone resolves it.',
+    );
+    // A warning firing says it is one (a page's red dot alone reads as critical).
+    const warn = makeAlert({ id: 3, name: 'SlowApi', level: 'warning', status: 'firing' });
+    expect(pageAlerts({ ...makeView(1), firing: 1, resolved: 0, total: 1, alerts: [warn] })!.mrkdwn).toContain(
+      ':red_circle: *SlowApi* · warning',
+    );
+  });
+
   it('a page names what an alert keyed alone (no labels, service or measure) says happened: its summary', () => {
     const a = makeAlert({
       name: 'disk-usage-85-on-db-2',
