@@ -253,6 +253,15 @@ export function sameFiring(row: AlertRow, a: IncomingAlert): boolean {
   return Math.abs(row.startsAt.getTime() - Date.parse(a.startsAt)) <= 1;
 }
 
+/** Labels that say where an alert fired, in this order: what tells a group's nodes apart on the timeline. */
+const WHERE_LABELS = ['instance', 'pod', 'node', 'host', 'hostname', 'container', 'device', 'mountpoint'];
+
+/** `instance=db-1` (two at most, each cut to 80 characters), or null when the alert has none of WHERE_LABELS. */
+function whereLabels(labels: Readonly<Record<string, string>> | null | undefined): string | null {
+  const found = WHERE_LABELS.filter((k) => labels?.[k]).slice(0, 2);
+  return found.length ? found.map((k) => `${k}=${cutToChars(labels![k]!.replace(/\s+/g, ' '), 80)}`).join(', ') : null;
+}
+
 /** How long after a resolution was heard a firing with that resolution's start is taken for a late copy of it. */
 export const LATE_COPY_MS = 5 * 60_000;
 
@@ -281,9 +290,11 @@ export function lateCopy(row: AlertRow, a: IncomingAlert, at: Date): boolean {
  * times, when it gives them: the timeline says them, as the event's time is when the bot recorded it.
  */
 export function alertEventDetails(a: AlertRow): Record<string, unknown> {
+  const where = whereLabels(a.labels);
   return {
     alert: a.id,
     name: a.name,
+    ...(where ? { where } : {}),
     level: a.level,
     summary: a.summary,
     source: a.source,

@@ -517,13 +517,15 @@ export function renderFiringAlerts(f: FiringAlerts, now: Date): Message {
       'No alert firing from there.',
     );
   }
-  // Each level's heading, then its alerts (in the order given: the most severe level first).
+  // Each level's heading, then its alerts (in the order given: the most severe level first). Alerts of one name and
+  // summary (a group's nodes) say the labels that tell them apart, as on the card.
+  const telling = tellingLabels(f.alerts);
   const lines: { text: string; alert: boolean }[] = [];
   for (const level of ['critical', 'warning', 'info'] as const) {
     const of = f.alerts.filter((a) => a.level === level);
     if (of.length === 0) continue;
     lines.push({ text: `${LEVEL_HEADING[level]} (${of.length}${f.alerts.length < f.total ? '+' : ''})`, alert: false });
-    for (const a of of) lines.push({ text: `${alertLine(a)} ${placeOf(a.place)}`, alert: true });
+    for (const a of of) lines.push({ text: `${alertLine(a, telling(a))} ${placeOf(a.place)}`, alert: true });
   }
   const { blocks: listed, shown } = packLines(
     lines.map((l) => l.text),

@@ -261,7 +261,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
   playbook_detached: (d, x) =>
     `Detached the playbook ${cell(x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook), x.c.mask)}`,
   alert_fired: (d, x) =>
-    `Alert ${cell(str(d.name), x.c.mask)} (${cell(str(d.level), x.c.mask)}) fired${sourceTime(d.startsAt)}: ${cell(str(d.summary), x.c.mask)}`,
+    `Alert ${cell(str(d.name), x.c.mask)}${typeof d.where === 'string' ? ` on ${cell(d.where, x.c.mask)}` : ''} (${cell(str(d.level), x.c.mask)}) fired${sourceTime(d.startsAt)}: ${cell(str(d.summary), x.c.mask)}`,
   raise_offered: (d, x) =>
     `Offered to raise the severity to ${sevName(d.severity, x.r)}: critical ${strs(d.alerts).length === 1 ? 'alert' : 'alerts'} ${strs(
       d.alerts,
@@ -269,7 +269,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
       .map((n) => cell(n, x.c.mask))
       .join(', ')} joined`,
   alert_resolved: (d, x) =>
-    `Alert ${cell(str(d.name), x.c.mask)} resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${cell(str(d.summary), x.c.mask)}` : ''}`,
+    `Alert ${cell(str(d.name), x.c.mask)}${typeof d.where === 'string' ? ` on ${cell(d.where, x.c.mask)}` : ''} resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${cell(str(d.summary), x.c.mask)}` : ''}`,
   notified: (d, x) => notifiedLine(d, x),
   notify_failed: (d, x) =>
     `${d.skipped ? 'Could not use' : 'Failed'} ${methodName(d.via)}${d.action !== 'notify' ? ` ${str(d.action)}` : ''} for ${role(x, d.role)}${typeof d.userId === 'string' ? ` (${x.who(d.userId)})` : ''}: ${cell(str(d.detail), x.c.mask)}`,

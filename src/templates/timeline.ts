@@ -19,6 +19,9 @@ export interface TimelineNames {
 const NO_NAMES: TimelineNames = { roles: new Map(), playbooks: new Map() };
 
 /** The names a runbook gives its roles and playbooks (the built-in rollback playbook's too). */
+/** Where an alert fired (`on instance=db-1`), as its event keeps it; nothing when it keeps none. */
+const onWhere = (d: Record<string, unknown>) => (typeof d.where === 'string' ? ` on ${mrkdwnClip(d.where, 170)}` : '');
+
 export function runbookNames(runbook: Pick<Runbook, 'escalation' | 'playbooks'>): TimelineNames {
   return {
     roles: new Map(Object.values(runbook.escalation.roles).map((r) => [r.id, r.name])),
@@ -158,7 +161,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'postmortem_written':
       return `${who} wrote the post-mortem (version ${String(d.version)})`;
     case 'alert_fired':
-      return `Alert *${mrkdwnClip(str(d.name), 100)}* (${mrkdwnClip(str(d.level), 10)}) fired${sourceTime(d.startsAt)}: ${mrkdwnClip(str(d.summary), 200)}`;
+      return `Alert *${mrkdwnClip(str(d.name), 100)}*${onWhere(d)} (${mrkdwnClip(str(d.level), 10)}) fired${sourceTime(d.startsAt)}: ${mrkdwnClip(str(d.summary), 200)}`;
     case 'raise_offered': {
       const names = Array.isArray(d.alerts) ? d.alerts.filter((n): n is string => typeof n === 'string') : [];
       const named = names.slice(0, 5).map((n) => `*${mrkdwnClip(n, 100)}*`);
@@ -166,7 +169,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       return `Offered to raise the severity to ${sev(d.severity)}: critical ${names.length === 1 ? 'alert' : 'alerts'} ${named.join(', ')} joined`;
     }
     case 'alert_resolved':
-      return `Alert *${mrkdwnClip(str(d.name), 100)}* resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${mrkdwnClip(str(d.summary), 200)}` : ''}`;
+      return `Alert *${mrkdwnClip(str(d.name), 100)}*${onWhere(d)} resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${mrkdwnClip(str(d.summary), 200)}` : ''}`;
     case 'notified': {
       if (d.action === 'acknowledge' || d.action === 'resolve')
         return `Sent PagerDuty ${str(d.action)} for ${roleOf(d, names)}`;

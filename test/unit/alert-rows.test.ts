@@ -59,4 +59,14 @@ describe("alertEventDetails: what an alert's timeline event records", () => {
     expect(d).not.toHaveProperty('startsAt');
     expect(d).toMatchObject({ firstSeen: heard.toISOString() });
   });
+
+  it('keeps where it fired, from the labels that say it (instance, pod, node…), two at most; none when none says', () => {
+    const start = new Date('2026-12-05T07:10:00Z');
+    const labelled = (labels: Record<string, string>) => ({ ...row(start, start), labels }) as AlertRow;
+    expect(alertEventDetails(labelled({ alertname: 'X', instance: 'web-2:9100', job: 'node' }))).toMatchObject({
+      where: 'instance=web-2:9100',
+    });
+    expect(alertEventDetails(labelled({ pod: 'api-7f', node: 'n-3', host: 'h' })).where).toBe('pod=api-7f, node=n-3');
+    expect(alertEventDetails(labelled({ alertname: 'X', severity: 'critical' }))).not.toHaveProperty('where');
+  });
 });

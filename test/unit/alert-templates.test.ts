@@ -537,7 +537,12 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     const view = { ...makeView(2), firing: 2, resolved: 0, alerts };
     const card = allText({ text: '', blocks: renderAlertSection(view) });
     const list = allText(renderAlertList(makeIncident(), { alerts, firing: 2, total: 2, truncated: [] }));
-    for (const text of [card, list]) {
+    // What fires now, outside an incident channel, too.
+    const place = { kind: 'incident' as const, number: 4, channelId: 'C0INC4', resolved: false };
+    const now = allText(
+      renderFiringAlerts({ alerts: alerts.map((a) => ({ ...a, place })), total: 2 }, new Date('2026-12-05T03:00:00Z')),
+    );
+    for (const text of [card, list, now]) {
       // Each line its own instance; what they share (namespace, severity, the name) is not repeated.
       expect(text).toContain('*PodCrash* · instance=pod-a ·');
       expect(text).toContain('*PodCrash* · instance=pod-b ·');

@@ -367,6 +367,8 @@ describe('the post-mortem document', () => {
       makeEvent({ kind: 'alert_fired', at: sec(5), details: { ...alert, startsAt: '2026-11-30T08:02:05.288Z' } }),
       makeEvent({ kind: 'alert_resolved', at: sec(9), details: { ...alert, endsAt: '2026-11-30T08:40:00.000Z' } }),
       makeEvent({ kind: 'alert_fired', at: sec(12), details: alert }),
+      // Where it fired, when its labels said (two nodes of one alert are told apart).
+      makeEvent({ kind: 'alert_fired', at: sec(13), details: { ...alert, where: 'instance=web-2' } }),
     ];
     const rows = tableRows(write(record({ events })), 'Timeline');
     expect(rows.map((r) => r[2])).toEqual([
@@ -374,6 +376,7 @@ describe('the post-mortem document', () => {
       // Its summary too: two alerts of one name (web-1, web-2 down) are told apart by it, as when they fired.
       "Alert HighErrorRate resolved at 2026-11-30 08:40:00 UTC (its source's time): Error rate above 10%",
       'Alert HighErrorRate (critical) fired: Error rate above 10%',
+      'Alert HighErrorRate on instance=web-2 (critical) fired: Error rate above 10%',
     ]);
   });
 
