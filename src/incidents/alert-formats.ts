@@ -11,6 +11,7 @@ import {
   LABELS_LEFT_OUT,
   type UnsaidField,
 } from './alert-types.js';
+import type { Severity } from './severity.js';
 import { cleanTitle, cutToChars, isBlank, mayHoldUnstorable, storableJson } from './text.js';
 
 /**
@@ -103,7 +104,18 @@ export function oneLine(s: string | null | undefined): string | null {
 const severityWord = (s: string | undefined) =>
   oneLine(s)
     ?.replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '')
-    .toLowerCase() || undefined;
+    .toLowerCase()
+    // `SEV-1`, `sev 1`, `Sev_1`: the one word `sev1`.
+    .replace(/^sev[-_ ]+(?=\d$)/, 'sev') || undefined;
+
+/**
+ * The severity an alert's `severity` label names when it is a SEV level of critical alerts (`sev0`, `SEV-1`): the
+ * incident it opens is declared at it, when no runbook row says otherwise. Null for any other label.
+ */
+export function labelSeverity(label: string | undefined): Severity | null {
+  const m = /^sev([01])$/.exec(severityWord(label) ?? '');
+  return m ? (Number(m[1]) as Severity) : null;
+}
 
 const clipOrNull = (s: string | undefined, max: number) => {
   const line = oneLine(s);

@@ -26,6 +26,7 @@ import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js'
 import type { Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
+import { labelSeverity } from './alert-formats.js';
 import type { MaintenanceWindows } from './alert-ports.js';
 import {
   alertEventDetails,
@@ -606,12 +607,14 @@ export class AlertRecorder {
       // alert goes without one.
     }
     const rule = first.alert.rule ? this.rules.get(first.alert.rule) : undefined;
+    // Its row's severity; with none, the SEV its severity label names (`sev0`), else SEV-1.
+    const severity = rule?.severity ?? labelSeverity(first.alert.labels?.severity) ?? 1;
     const previous = lead.map((t) => t.previousIncidentId).find((id) => id !== null) ?? null;
     const id = await insertAlertIncident(tx, {
       source: d.source,
       groupKey: d.groupKey,
       title: groupTitle(lead.map((t) => t.alert)),
-      severity: rule?.severity ?? 1,
+      severity,
       rule: rule?.name ?? null,
       previousIncidentId: previous,
     });
@@ -624,7 +627,7 @@ export class AlertRecorder {
       incidentId: null,
       previousIncidentId: previous,
       title: '',
-      severity: rule?.severity ?? 1,
+      severity,
       rule: rule?.name ?? null,
       declaredBy: null,
       attachedBy: null,

@@ -261,6 +261,28 @@ forEachDatabase((ctx) => {
     expect(rows.map((r) => [r.status, r.count])).toEqual([['firing', 2]]);
   });
 
+  it('an alert with no runbook row is declared at the SEV its severity label names (sev0, SEV-1), else SEV-1', async () => {
+    const source = `label-sev-${ctx.kind}`;
+    const labelled = (fp: string, severity?: string): IncomingAlert => ({
+      ...alert(fp, 'firing', 'critical', '1'),
+      labels: severity ? { severity } : {},
+    });
+    await recordBatch(source, [
+      { group: 'a', alert: labelled('a', 'sev0') },
+      { group: 'b', alert: labelled('b', 'SEV-1') },
+      { group: 'c', alert: labelled('c') },
+    ]);
+    const { rows } = await ctx.db.query<{ group_key: string; severity: number }>(
+      'SELECT group_key, severity FROM alert_incidents WHERE source = $1 ORDER BY group_key',
+      [source],
+    );
+    expect(rows.map((r) => [r.group_key, r.severity])).toEqual([
+      ['a', 0],
+      ['b', 1],
+      ['c', 1],
+    ]);
+  });
+
   it("storm control's window is 10 minutes: an alert incident opened longer ago no longer counts", async () => {
     const source = `storm-window-${ctx.kind}`;
     const capped = new AlertRecorder(new Map(), 2, NOT_IN_MAINTENANCE);

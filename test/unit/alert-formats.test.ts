@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LABELS_LEFT_OUT, parseAlertmanager, parseGeneric, parseJson } from '../../src/incidents/alert-formats.js';
+import {
+  LABELS_LEFT_OUT,
+  labelSeverity,
+  parseAlertmanager,
+  parseGeneric,
+  parseJson,
+} from '../../src/incidents/alert-formats.js';
 import type { AlertDelivery } from '../../src/incidents/alert-types.js';
 import { matchRule } from '../../src/runbook/alert-rules.js';
 import { loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
@@ -173,6 +179,24 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
 });
 
 describe('the Alertmanager webhook format', () => {
+  it('a severity label written SEV-0, sev 1 or Sev_1 is the word sev0, sev1: critical', () => {
+    const payload = am();
+    const first = payload.alerts[0]!;
+    const level = (severity: string) =>
+      delivery(
+        parseAlertmanager(
+          { ...payload, alerts: [{ ...first, labels: { alertname: 'NoRow', severity } }], commonLabels: {} },
+          RULES,
+          'am',
+        ),
+      ).alerts[0]!;
+    for (const s of ['SEV-0', 'sev 1', 'Sev_1', 'sev0']) expect(level(s), s).toMatchObject({ level: 'critical' });
+    expect(labelSeverity('SEV-0')).toBe(0);
+    expect(labelSeverity('sev1')).toBe(1);
+    expect(labelSeverity('sev2')).toBeNull();
+    expect(labelSeverity('critical')).toBeNull();
+  });
+
   it('an alert with no severity label matched by its metric takes the row its value is past, not the first listed', () => {
     const payload = am();
     const first = payload.alerts[0]!;
