@@ -583,10 +583,10 @@ export class AlertRecorder {
       const latest = source.latest[side];
       if (latest) {
         if (!latest.storm) {
-          await markStorm(tx, latest.id);
-          // On its timeline (so in its post-mortem) too; one still being declared gets it with its opening.
-          if (latest.state === 'declared' && latest.incidentId !== null)
-            await insertEvent(tx, latest.incidentId, 'note', null, { text: stormNote(d.source) });
+          // On its timeline (so in its post-mortem) too: here when it is linked to its incident as the mark is made,
+          // else with its opening, whose link reads the mark (the two updates of its row take turns).
+          const linked = await markStorm(tx, latest.id);
+          if (linked !== null) await insertEvent(tx, linked, 'note', null, { text: stormNote(d.source) });
           // Said once, when the storm starts: people watching the incidents channel see only the incidents it opened.
           plan.push({ kind: 'storm', alertIncident: latest.id, source: d.source, maxIncidents: this.maxIncidents });
         }

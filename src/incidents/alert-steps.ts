@@ -279,11 +279,13 @@ export class AlertSteps {
         {
           within: async (tx, incident) => {
             // Linked, and its alerts read, in one statement.
-            const alerts = await linkIncidentReadingAlerts(tx, ai.id, incident.id);
-            if (!alerts) {
+            const linked = await linkIncidentReadingAlerts(tx, ai.id, incident.id);
+            if (!linked) {
               throw new DomainError('alert_incident_taken', 'Another process is declaring this alert incident.');
             }
-            await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId, alerts, ai.storm);
+            const { alerts, storm } = linked;
+            // A storm that joined it meanwhile is read with the link (not from `ai`, read before: its note was lost).
+            await this.recordOpening(tx, ai.id, incident.id, ai.source, ai.previousIncidentId, alerts, storm);
             // Detected when its first alert fired that is not an info alert (recorded only), unless only those fired.
             const pressing = alerts.some((a) => a.level !== 'info') ? alerts.filter((a) => a.level !== 'info') : alerts;
             firstFired = pressing.length ? Math.min(...pressing.map((a) => a.firstSeen.getTime())) : null;

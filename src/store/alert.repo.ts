@@ -309,8 +309,17 @@ export async function markDeclaredUnderLocks(
   );
 }
 
-export async function markStorm(q: Queryable, id: number): Promise<void> {
-  await q.query('UPDATE alert_incidents SET storm = true WHERE id = $1', [id]);
+/**
+ * Marks an alert incident a storm's; returns its incident as the update finds it under the row's lock (null: not linked
+ * yet, so its declaration, linking it after, reads the mark: see linkIncidentReadingAlerts).
+ */
+export async function markStorm(q: Queryable, id: number): Promise<number | null> {
+  const { rows } = await q.query<{ incident_id: number | null }>(
+    'UPDATE alert_incidents SET storm = true WHERE id = $1 RETURNING incident_id',
+    [id],
+  );
+  const linked = rows[0]?.incident_id;
+  return linked === null || linked === undefined ? null : Number(linked);
 }
 
 export async function setAllResolved(q: Queryable, id: number, resolved: boolean): Promise<void> {
@@ -1071,17 +1080,24 @@ export async function linkIncidentReadingAlerts(
   q: Queryable,
   id: number,
   incidentId: number,
-): Promise<AlertRow[] | null> {
-  const { rows } = await q.query<Partial<AlertDbRow> & { linked: number }>(
+): Promise<{ alerts: AlertRow[]; storm: boolean } | null> {
+  const { rows } = await q.query<Partial<AlertDbRow> & { linked: number; linked_storm: boolean }>(
     `WITH l AS (
        UPDATE alert_incidents SET incident_id = $2 WHERE id = $1 AND incident_id IS NULL AND state = 'declaring'
-       RETURNING id
+       RETURNING id, storm
      )
-     SELECT l.id AS linked, a.* FROM l LEFT JOIN alerts a ON a.alert_incident_id = l.id ORDER BY a.id`,
+     SELECT l.id AS linked, l.storm AS linked_storm, a.* FROM l LEFT JOIN alerts a ON a.alert_incident_id = l.id
+     ORDER BY a.id`,
     [id, incidentId],
   );
   if (rows.length === 0) return null;
-  return rows.filter((r): r is AlertDbRow & { linked: number } => r.id !== null && r.id !== undefined).map(toAlert);
+  return {
+    alerts: rows
+      .filter((r): r is AlertDbRow & { linked: number; linked_storm: boolean } => r.id !== null && r.id !== undefined)
+      .map(toAlert),
+    // As the link finds it under the row's lock: a storm marked it before (markStorm then found it unlinked).
+    storm: rows[0]!.linked_storm === true,
+  };
 }
 
 /** Every alert event of the incident's timeline needs: the alerts linked, with their state. */

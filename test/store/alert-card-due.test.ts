@@ -5,6 +5,7 @@ import {
   cardDueLater,
   cardsShowRepeats,
   linkIncidentReadingAlerts,
+  markStorm,
 } from '../../src/store/alert.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
@@ -55,8 +56,10 @@ forEachDatabase(
              VALUES ($1, 'generic', 'generic', $2, 'g1', $2, 'critical', $3, 's', 1)`,
             [withAlerts, fp, status],
           );
-        const alerts = await linkIncidentReadingAlerts(ctx.db, withAlerts, i.id);
+        const linked = await linkIncidentReadingAlerts(ctx.db, withAlerts, i.id);
+        const alerts = linked?.alerts;
         expect(alerts).toEqual(await alertsOfAlertIncident(ctx.db, withAlerts));
+        expect(linked?.storm).toBe(false);
         expect(alerts?.map((a) => [a.name, a.status])).toEqual([
           ['b', 'firing'],
           ['a', 'resolved'],
@@ -64,7 +67,11 @@ forEachDatabase(
         expect(await linkIncidentReadingAlerts(ctx.db, withAlerts, i.id)).toBeNull(); // linked already
         // One without alerts yet is linked all the same.
         const bare = await ai('g2');
-        expect(await linkIncidentReadingAlerts(ctx.db, bare, i.id)).toEqual([]);
+        // A storm marked it before it was linked: the link says so (markStorm found it unlinked).
+        expect(await markStorm(ctx.db, bare)).toBeNull();
+        expect(await linkIncidentReadingAlerts(ctx.db, bare, i.id)).toEqual({ alerts: [], storm: true });
+        // Marked once linked: the mark finds its incident (its note goes on the timeline there).
+        expect(await markStorm(ctx.db, bare)).toBe(i.id);
         const { rows } = await ctx.db.query<{ incident_id: number }>(
           'SELECT incident_id FROM alert_incidents WHERE id = ANY($1::int[]) ORDER BY id',
           [[withAlerts, bare]],
