@@ -786,13 +786,14 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
  */
 export function renderResolveOfferClosed(i: Incident, why: OfferClosed): Message {
   // What the offer said (its info alerts may still fire: recorded only, they kept no incident open).
-  const said = ':white_check_mark: Every alert of this incident that keeps it open had resolved.';
+  const said =
+    ':white_check_mark: Every alert of this incident had resolved (info alerts aside: they keep no incident open).';
   const now =
     why.kind === 'resolved'
       ? `:white_check_mark: The incident was *resolved*${why.by ? ` by ${mention(why.by)}` : ''} ${at(why.at)}.`
       : why.kind === 'added'
         ? `:link: A firing alert was added to this incident ${at(why.at)}: the incident is not over, so this offer no longer stands.`
-        : `:fire: An alert fired again ${at(why.at)}: the incident is not over, so this offer no longer stands.`;
+        : `:fire: An alert of this incident is firing (${at(why.at)}): the incident is not over, so this offer no longer stands.`;
   return {
     text: `Every alert of incident #${i.number} had resolved.`,
     blocks: [
@@ -813,9 +814,10 @@ export function renderFiredAgain(i: Incident, v: AlertCardView): Message {
   const shown = firing.slice(0, 3);
   const telling = tellingLabels(v.alerts);
   const more = count - shown.length;
-  const text = `:fire: ${count === 1 ? 'An alert of this incident fires again' : `${count} alerts of this incident fire again`} after every one had resolved: the incident is not over, and the offer above to resolve it no longer stands.`;
+  // Firing again, or new to the incident (another node of its group): either way firing now.
+  const text = `:fire: ${count === 1 ? 'An alert of this incident is firing' : `${count} alerts of this incident are firing`} after every one had resolved: the incident is not over, and the offer above to resolve it no longer stands.`;
   return {
-    text: `An alert of incident #${i.number} fires again.`,
+    text: `An alert of incident #${i.number} is firing again.`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
       ...shown.map((a) => ({

@@ -36,7 +36,7 @@ export function renderCommandHeld(r: Extract<CommandResult<unknown>, { kind: 'co
 }
 
 const pageAcknowledgedLine = (p: PagesAcknowledged) =>
-  `:white_check_mark: You acknowledged your page ${pagesAs(p)}: its remaining notifications (email, PagerDuty) are stopped.`;
+  `:white_check_mark: You acknowledged your page ${pagesAs(p)}: its remaining notifications, if any, are stopped.`;
 
 /** The private reply to the commander who acknowledged their own later page. Pure. */
 export function renderPageAcknowledged(r: Extract<CommandResult<unknown>, { kind: 'page_acknowledged' }>): string {

@@ -79,7 +79,8 @@ export function renderIncidentCard(
     );
   if (i.resolvedAt)
     facts.push(`Resolved after ${humanDuration(i.createdAt, i.resolvedAt)} by ${mention(i.resolvedBy)}`);
-  if (i.private) facts.push(':lock: Private: announced nowhere, listed only to its people (`/incident public`)');
+  if (i.private)
+    facts.push(':lock: Private: listed only to its people, its title shown nowhere public (`/incident public`)');
   if (i.maintenance) facts.push(`:construction: Declared during *${mrkdwnClip(i.maintenance, 100)}*`);
   if (i.customerImpact) facts.push(':warning: Customer impact');
   if (i.dataLossRisk) facts.push(':rotating_light: Data-loss risk');
@@ -89,11 +90,21 @@ export function renderIncidentCard(
   // Until resolved, someone may page the next role: a mitigated incident's root cause is still to fix.
   const escalateTo = i.status !== 'resolved' ? (escalation?.escalateTo ?? null) : null;
   if (escalation && (escalation.paged.length || escalation.next || escalateTo)) {
-    const reached = escalation.paged.filter((p) => !p.skipped);
+    // Each role once, in the order first paged: how many times and the last (rounds page on-call again and again).
+    const byRole = new Map<string, { roleName: string; at: Date; times: number }>();
+    for (const p of escalation.paged) {
+      if (p.skipped) continue;
+      const seen = byRole.get(p.roleName);
+      if (seen) {
+        seen.times += 1;
+        if (p.at > seen.at) seen.at = p.at;
+      } else byRole.set(p.roleName, { roleName: p.roleName, at: p.at, times: 1 });
+    }
+    const reached = [...byRole.values()];
     const skipped = [...new Set(escalation.paged.filter((p) => p.skipped).map((p) => p.roleName))];
     const paged = [
       reached.length
-        ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)} (${slackAgo(p.at)})`).join(', ')}`
+        ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)}${p.times > 1 ? ` ×${p.times} (last ${slackAgo(p.at)})` : ` (${slackAgo(p.at)})`}`).join(', ')}`
         : ':pager: Nobody paged yet',
       // A role without contacts was not paged: the card must not say it was (the channel has the fix).
       skipped.length ? `:warning: Not paged (no contacts): ${skipped.map((r) => mrkdwnClip(r, 60)).join(', ')}` : null,

@@ -937,14 +937,14 @@ describe('alerts open and track incidents', () => {
       'chat.postMessage',
       (c) => c.args.channel === inc.channel_id && json(c.args).includes('no longer stands'),
     );
-    expect(json(told.args.blocks)).toContain('An alert of this incident fires again after every one had resolved');
+    expect(json(told.args.blocks)).toContain('An alert of this incident is firing after every one had resolved');
     expect(json(told.args.blocks)).toContain('API 5xx spike');
     // The offer itself no longer offers: its Resolve incident button is gone, and it says why.
     const closed = await bot.fake.waitFor(
       'chat.update',
       (c) => c.args.channel === inc.channel_id && c.args.ts === offer.response!.ts,
     );
-    expect(json(closed.args.blocks)).toContain('An alert fired again');
+    expect(json(closed.args.blocks)).toContain('An alert of this incident is firing (');
     expect(json(closed.args.blocks)).not.toContain(ACTION.resolve);
     await inboxDone(bot.db);
     expect((await one('flapping')).status).toBe('investigating');
@@ -1520,7 +1520,7 @@ describe('alerts open and track incidents', () => {
       expect((await post(bot.baseUrl, critical)).status).toBe(202);
       await inboxDone(bot.db);
       await sleep(800);
-      expect(postedIn(incident.channel_id, 'fire again')).toHaveLength(0);
+      expect(postedIn(incident.channel_id, 'after every one had resolved')).toHaveLength(0);
     });
 
     it('the only firing alert taken out of an incident opened from alerts, whose own alerts resolved: offered to resolve', async () => {

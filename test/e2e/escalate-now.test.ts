@@ -369,7 +369,7 @@ describe('a person paged by name acknowledges their page on an incident someone 
     await acknowledgeInDm(bot, { channel: 'U0GINA', ts: dm.response!.ts }, card.id, 'U0GINA');
     const reply = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
     expect(reply.text).toContain(
-      'You acknowledged your page by name: its remaining notifications (email, PagerDuty) are stopped.',
+      'You acknowledged your page by name: its remaining notifications, if any, are stopped.',
     );
     expect(reply.text).toContain('<@U0RESP1> is the commander of this incident; command was not changed');
     await bot.fake.waitFor(

@@ -165,7 +165,7 @@ describe('acknowledging your own page stops its steps', () => {
     await press();
     const reply = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
     expect(reply.text).toContain(
-      'You acknowledged your page as *Senior DevOps Engineer*: its remaining notifications (email, PagerDuty) are stopped.',
+      'You acknowledged your page as *Senior DevOps Engineer*: its remaining notifications, if any, are stopped.',
     );
     expect(reply.text).toContain('<@U0ONCALL> is the commander of this incident; command was not changed');
     const ack = await pd.waitFor((e) => e.event_action === 'acknowledge' && e.dedup_key === key);
@@ -207,7 +207,7 @@ describe('acknowledging your own page stops its steps', () => {
     await bot.command('ack', { channel_id: card.channelId, user_id: 'U0SENIOR' });
     const reply = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
     expect(reply.text).toBe(
-      ':white_check_mark: You acknowledged your page as *Senior DevOps Engineer*: its remaining notifications (email, PagerDuty) are stopped. You are the commander already.',
+      ':white_check_mark: You acknowledged your page as *Senior DevOps Engineer*: its remaining notifications, if any, are stopped. You are the commander already.',
     );
     await pd.waitFor((e) => e.event_action === 'acknowledge' && e.dedup_key === key);
 

@@ -443,7 +443,9 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(withInfo).toContain('1 info alert still fires, recorded only');
     // Closed, the offer does not say every alert had resolved (an info alert may still fire).
     const closed = allText(renderResolveOfferClosed(makeIncident(), { kind: 'resolved', by: REPORTER, at: NOW }));
-    expect(closed).toContain('Every alert of this incident that keeps it open had resolved.');
+    expect(closed).toContain(
+      'Every alert of this incident had resolved (info alerts aside: they keep no incident open).',
+    );
   });
 
   it('`/incident alerts` lists every alert it can within Slack limits and counts the rest', () => {

@@ -38,6 +38,25 @@ describe('the card carries what it showed', () => {
     expect(JSON.stringify(renderIncidentCard(makeIncident(), later, SEV, escalation).blocks)).toBe(card);
   });
 
+  it('a role paged several times (rounds nobody acknowledged) is named once, with how many times and the last', () => {
+    const card = JSON.stringify(
+      renderIncidentCard(makeIncident(), NOW, SEV, {
+        ...escalation,
+        paged: [
+          { roleName: 'On-Call Engineer', at: minutes(10) },
+          { roleName: 'On-Call Engineer', at: minutes(25) },
+          { roleName: 'Senior DevOps Engineer', at: minutes(25) },
+          { roleName: 'On-Call Engineer', at: minutes(40) },
+          { roleName: 'Engineering Manager', at: minutes(40) },
+        ],
+      }).blocks,
+    );
+    const ago = (d: Date) => `<!date^${d.getTime() / 1000}^{ago}|at ${d.toISOString().slice(11, 16)} UTC>`;
+    expect(card).toContain(
+      `Paged: On-Call Engineer ×3 (last ${ago(minutes(40))}), Senior DevOps Engineer (${ago(minutes(25))}), Engineering Manager (${ago(minutes(40))})`,
+    );
+  });
+
   it('with every role paged, the card has no Escalate now to press for nothing, and says why', () => {
     const card = renderIncidentCard(makeIncident(), NOW, SEV, { ...escalation, escalateTo: null });
     expect(JSON.stringify(card.blocks)).not.toContain('Escalate now:');
