@@ -435,6 +435,7 @@ export function createBot({
       wake: () => alertLoop.poke(),
       metrics,
       sensitive,
+      onCall: () => escalation.declarationContacts(),
       maintenance: alertOptions?.maintenance ?? { inMaintenance: (a, at) => maintenance.inMaintenance(a, at) },
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
     },

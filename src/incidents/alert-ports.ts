@@ -4,6 +4,7 @@ import type {
   AlertView,
   ChannelBudgetView,
   HeartbeatView,
+  NotDeclaredView,
   OfferClosed,
   OutrankedView,
 } from './alert-types.js';
@@ -55,6 +56,11 @@ export interface AlertChat {
   tellHeartbeat(view: HeartbeatView): Promise<boolean>;
   /** Incidents from alerts wait for Slack's channel budget (see ChannelBudgetView). */
   tellChannelBudget(view: ChannelBudgetView): Promise<void>;
+  /**
+   * Slack refused what declaring an incident from a critical alert needs (its channel): the incidents channel is told,
+   * and `to` (the people its declaration would page) by direct message, for nobody is paged until it is declared.
+   */
+  tellNotDeclared(view: NotDeclaredView, to: readonly string[]): Promise<void>;
 }
 
 /** An alert as a maintenance window is asked about it. */

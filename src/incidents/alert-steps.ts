@@ -33,7 +33,7 @@ import {
   pressingCount as pressing,
 } from './alert-types.js';
 import { AnnounceOrder } from './announce-order.js';
-import { AlreadyDoneError, DomainError } from './errors.js';
+import { AlreadyDoneError, ChatPlatformError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { RateLimitedError } from './rate-limits.js';
@@ -60,6 +60,17 @@ export class NotYet extends Error {
     super(message);
   }
 }
+
+/** Slack errors a retry soon gets over (its edge, the network, its rate limit): not told as a refusal. */
+const TRANSIENT_SLACK_ERRORS = new Set([
+  'http_error',
+  'request_error',
+  'ratelimited',
+  'fatal_error',
+  'internal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
 
 /**
  * What a recorded delivery does outside the database, step by step (AlertStep): declare an alert incident through the
@@ -90,7 +101,43 @@ export class AlertSteps {
     private readonly channels?: { take(): Promise<unknown> },
     /** Time to detect (`detect`), counted once per incident declared from alerts. */
     private readonly metrics?: Pick<IncidentMetrics, 'reached'>,
+    private readonly more: {
+      /** The people a declaration pages first (the on-call), told directly when Slack refuses the incident's channel. */
+      onCall?: () => Promise<string[]>;
+      /** Whether a title declares a private (security) incident: not said where a refusal is told. */
+      sensitive?: (title: string) => boolean;
+    } = {},
   ) {}
+
+  /** Alert incidents whose refusal by Slack this process has told (once each: every retry would fail alike). */
+  private readonly toldNotDeclared = new Set<number>();
+
+  /**
+   * Slack refused what declaring the alert incident needs (its channel: `restricted_action`, a missing scope), which no
+   * retry gets over soon: nobody is paged until it is declared, so the incidents channel and the on-call are told at
+   * once, directly, with what to do. Once per alert incident by this process; a failure to tell is logged.
+   */
+  private async tellNotDeclared(ai: AlertIncidentRow, err: ChatPlatformError): Promise<void> {
+    if (TRANSIENT_SLACK_ERRORS.has(err.slackError) || this.toldNotDeclared.has(ai.id)) return;
+    this.toldNotDeclared.add(ai.id);
+    const secret = (ai.rule !== null && this.rules.get(ai.rule)?.security === true) || this.more.sensitive?.(ai.title);
+    const view = {
+      title: secret ? null : ai.title,
+      severity: ai.severity,
+      source: ai.source,
+      slackError: err.slackError,
+    };
+    try {
+      const to =
+        (await this.more.onCall?.().catch((e: unknown) => {
+          this.log.warn('could not read who is on call, to tell them an alert could not be declared', e);
+          return [];
+        })) ?? [];
+      await this.chat.tellNotDeclared(view, to);
+    } catch (e) {
+      this.log.warn(`could not tell that alert incident ${ai.id} could not be declared`, e);
+    }
+  }
 
   run(step: AlertStep): Promise<void> {
     switch (step.kind) {
@@ -300,6 +347,11 @@ export class AlertSteps {
       .finally(() => {
         cardUp();
         turn.leave();
+      })
+      .catch(async (err: unknown) => {
+        // Slack refused its channel: nobody is paged until it is declared, so people are told now.
+        if (err instanceof ChatPlatformError) await this.tellNotDeclared(ai, err);
+        throw err;
       });
     if (r.kind === 'declared') {
       if (firstFired !== null) {

@@ -324,6 +324,17 @@ export interface ChannelBudgetView {
   nextInMs: number;
 }
 
+/**
+ * A critical alert whose incident could not be declared: Slack refused (`slackError`) what the declaration needs. Its
+ * title is null for a security alert (said nowhere public, nor in a DM that may be forwarded).
+ */
+export interface NotDeclaredView {
+  title: string | null;
+  severity: Severity;
+  source: string;
+  slackError: string;
+}
+
 /** What the incidents channel is told of a heartbeat (see AlertStep `heartbeat`). */
 export interface HeartbeatView {
   rule: Pick<AlertRule, 'name' | 'action'> & { heartbeatMs: number };

@@ -123,6 +123,8 @@ export interface AlertServiceOptions {
   metrics?: Pick<IncidentMetrics, 'alertReceived' | 'reached'>;
   /** Whether an alert's title declares a private (security) incident: past the storm cap it joins only a private one. */
   sensitive?: (title: string) => boolean;
+  /** The people a declaration pages first (user ids): told directly when Slack refuses an alert incident's channel. */
+  onCall?: () => Promise<string[]>;
   /** A card shows repeats of its alerts (counts, last seen) this long after, at most (ALERTS_REPEAT_REFRESH). */
   repeatRefreshMs?: number;
 }
@@ -193,7 +195,10 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       opts.sensitive,
       opts.repeatRefreshMs,
     );
-    this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels, opts.metrics);
+    this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels, opts.metrics, {
+      ...(opts.onCall ? { onCall: opts.onCall } : {}),
+      ...(opts.sensitive ? { sensitive: opts.sensitive } : {}),
+    });
     this.heldBackWarning = new RepeatedWarning(
       log,
       'could not look at the alerts a maintenance window held back; trying again shortly',

@@ -214,6 +214,21 @@ export class EscalationService {
     return role ? roleLabel(this.runbook.escalation.roles, role) : 'the commander';
   }
 
+  /**
+   * Who a declaration pages now (the roles of the rule `declared`, their people on call, user groups expanded): user
+   * ids, for telling them directly when no incident can be opened to page them through.
+   */
+  async declarationContacts(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const role of this.runbook.escalation.rules.declared?.roles ?? []) {
+      const contacts = await this.oncall.contactsFor(role, new Date());
+      if (contacts.length === 0) continue;
+      const { userIds } = await this.chat.resolveContacts(contacts);
+      for (const id of userIds) ids.add(id);
+    }
+    return [...ids];
+  }
+
   /** The runbook's contact order, by role name (no database: what to page by hand when it is down). */
   contactOrder(): string[] {
     return this.runbook.escalation.order.map((r) => this.roleName(r));

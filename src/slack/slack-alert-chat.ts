@@ -6,6 +6,7 @@ import type {
   AlertView,
   ChannelBudgetView,
   HeartbeatView,
+  NotDeclaredView,
   OfferClosed,
   OutrankedView,
 } from '../incidents/alert-types.js';
@@ -18,6 +19,7 @@ import {
   renderDetached,
   renderFiredAgain,
   renderHeartbeat,
+  renderNotDeclared,
   renderOutranked,
   renderResolveOfferClosed,
   renderStorm,
@@ -76,6 +78,27 @@ export class SlackAlertChat implements AlertChat {
 
   async tellChannelBudget(view: ChannelBudgetView): Promise<void> {
     await this.tellIncidentsChannel(renderChannelBudget(view), (c) => `tell ${c} that incidents from alerts wait`);
+  }
+
+  async tellNotDeclared(view: NotDeclaredView, to: readonly string[]): Promise<void> {
+    // Each person apart: one who cannot be written to does not keep the others from hearing.
+    const dm = renderNotDeclared(view, true);
+    const sent = await Promise.allSettled(
+      to.map((userId) =>
+        this.call(`tell ${userId} that an alert's incident could not be opened`, () =>
+          this.client.chat.postMessage({ channel: userId, text: dm.text, blocks: dm.blocks, unfurl_links: false }),
+        ),
+      ),
+    );
+    const told = await this.tellIncidentsChannel(
+      renderNotDeclared(view, false),
+      (c) => `tell ${c} that an alert's incident could not be opened`,
+    ).catch((err: unknown) => err);
+    const failed = [
+      ...sent.filter((s) => s.status === 'rejected').map((s) => s.reason),
+      ...(told instanceof Error ? [told] : []),
+    ];
+    if (failed.length === to.length + 1 || (to.length === 0 && told instanceof Error)) throw failed[0];
   }
 
   async tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void> {

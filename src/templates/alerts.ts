@@ -11,6 +11,7 @@ import {
   type FiringAlerts,
   type HeartbeatView,
   LABELS_LEFT_OUT,
+  type NotDeclaredView,
   type OfferClosed,
   type OutrankedView,
   pressingCount,
@@ -896,6 +897,21 @@ export function renderChannelBudget(v: ChannelBudgetView): Message {
   return {
     text: `Incidents from alerts wait for Slack's limit on new channels; the next in about ${next}.`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  };
+}
+
+/**
+ * A critical alert whose incident Slack would not let the bot open (its channel refused): in the incidents channel and,
+ * as `dm`, to the people its declaration would have paged. What fired, what Slack said, and what to do meanwhile.
+ * Pure.
+ */
+export function renderNotDeclared(v: NotDeclaredView, dm: boolean): Message {
+  const what = v.title === null ? 'A security alert' : `*${mrkdwnClip(v.title, 200)}*`;
+  const head = `:rotating_light: ${dm ? 'You would be paged: a' : 'A'} critical alert fired (${mrkdwnClip(v.source, 40)}, ${severityLabel(v.severity)}) and its incident *could not be opened*: Slack answered \`${mrkdwnClip(v.slackError, 60)}\` when the bot made its channel.`;
+  const todo = `The bot keeps trying, and pages on-call as soon as the incident is open. Meanwhile follow the runbook by hand${dm ? '' : ' (page on-call yourself)'}, and have a Slack admin let the app create channels (its \`channels:manage\` scope, the workspace's channel-creation policy).`;
+  return {
+    text: `${dm ? 'Paged by hand: ' : ''}a critical alert's incident could not be opened (Slack: ${v.slackError})${v.title === null ? '' : `: ${v.title}`}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: wholeLines([head, what, todo]) } }],
   };
 }
 
