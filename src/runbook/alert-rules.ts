@@ -63,12 +63,22 @@ const row = z
 
 /** `alerts:` in the runbook file: the Alert Thresholds table, one row per alert, names unique. */
 export const alertRulesSchema = z.array(row).superRefine((rows, ctx) => {
-  const seen = new Set<string>();
+  // Names compared as alerts are matched to them (case and punctuation aside): two that match the same alerts are one.
+  const seen = new Map<string, string>();
   const words = new Map<string, string>();
   for (const [i, r] of rows.entries()) {
-    const key = r.name.toLowerCase();
-    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${r.name}" is named twice` });
-    seen.add(key);
+    const key = norm(r.name);
+    const first = seen.get(key);
+    if (first !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'name'],
+        message:
+          first.toLowerCase() === r.name.toLowerCase()
+            ? `"${r.name}" is named twice`
+            : `"${r.name}" matches the same alerts as "${first}" (names are matched ignoring case and punctuation): give one another name`,
+      });
+    else seen.set(key, r.name);
     r.match.forEach((kw, j) => {
       const w = keywordKey(kw);
       const other = words.get(w);

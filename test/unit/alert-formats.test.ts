@@ -130,6 +130,15 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       expect.stringMatching(/^alerts\.0\.playbook: unknown playbook "nope"; the file's playbooks: database-connection/),
     ]);
     expect(problems([row, { ...row, name: 'x' }])).toEqual(['alerts.1.name: "x" is named twice']);
+    // Names are matched ignoring case and punctuation: High_Error_Rate would never be reached beside HighErrorRate.
+    expect(
+      problems([
+        { ...row, name: 'HighErrorRate' },
+        { ...row, name: 'High_Error_Rate' },
+      ]),
+    ).toEqual([
+      'alerts.1.name: "High_Error_Rate" matches the same alerts as "HighErrorRate" (names are matched ignoring case and punctuation): give one another name',
+    ]);
     expect(problems([{ ...row, duration: '5 minutes' }])[0]).toMatch(
       /^alerts\.0\.duration: "5 minutes" is not a duration/,
     );
