@@ -122,6 +122,13 @@ const clipOrNull = (s: string | undefined, max: number) => {
   return line === null ? null : cutToChars(line, max);
 };
 
+/** An alert's description as kept: one line (no fake alert lines), at most 500 characters; null when it is its summary. */
+function descriptionOf(text: string, summary: string): string | null {
+  const line = oneLine(cleanTitle(head(text, 4 * MAX_TEXT)));
+  if (!line || isBlank(line) || line === summary.trim()) return null;
+  return cutToChars(line, 500);
+}
+
 /** The first `units` UTF-16 units of a text, not splitting a character: what is worth cleaning of a long one. */
 function head(s: string, units: number): string {
   if (s.length <= units) return s;
@@ -431,6 +438,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
     const ruleName = a.labels.rulename?.trim();
     const fallback = state && ruleName ? `${ruleName}: ${state} (${name})` : name;
     const summary = `${note('summary') ?? note('description') ?? note('message') ?? fallback}${unknown}${unnamed}`;
+    const described = note('description');
     const given = note('runbook_url');
     const runbookUrl = given && given.length <= MAX_URL ? given : null;
     alerts.push({
@@ -451,6 +459,8 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       runbookUrl,
       silenceUrl: silenceUrlOf(a.silenceURL, p.externalURL, a.labels),
       dashboardUrl: dashboardUrlOf(a.panelURL, a.dashboardURL),
+      // The description, when the summary is something else (the title falls back to it when there is no summary).
+      ...(described && note('summary') ? { description: descriptionOf(described, note('summary')!) } : {}),
       // A zero start is none, as the generic format's: first seen is then when the bot received it.
       startsAt: isZeroTime(a.startsAt) ? null : utc(a.startsAt),
       endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,
@@ -498,6 +508,8 @@ const genericPayload = z.object({
   labels: optional(labels),
   url: optional(z.url({ error: 'must be a URL' }).max(2000)),
   runbook_url: optional(z.url({ error: 'must be a URL' }).max(2000)),
+  /** What fired in more words than the summary (shown in `/incident alerts` and on a page). */
+  description: optional(text()),
 });
 
 /**
@@ -546,6 +558,7 @@ export function parseGeneric(value: unknown, rules: readonly AlertRule[]): Parse
           labels: a.labels ?? {},
           url: a.url ?? null,
           runbookUrl: a.runbook_url ?? null,
+          ...(a.description ? { description: descriptionOf(a.description, summary) } : {}),
           startsAt: null,
           endsAt: null,
           ...(a.status === 'resolved' ? { unsaid: unsaidOf(a) } : {}),

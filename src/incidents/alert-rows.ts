@@ -195,6 +195,8 @@ export function changeAlert(
     threshold: a.threshold,
     url: a.url,
     runbookUrl: a.runbookUrl ?? null,
+    // A delivery that leaves it out (a resolution's) keeps what an earlier one said.
+    description: a.description ?? row.description ?? null,
     silenceUrl: a.silenceUrl ?? null,
     dashboardUrl: a.dashboardUrl ?? null,
     labels: a.labels,

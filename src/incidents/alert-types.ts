@@ -71,6 +71,8 @@ export interface IncomingAlert {
   silenceUrl?: string | null;
   /** Where its graph is (Grafana's panelURL, else its dashboardURL); absent in older deliveries. */
   dashboardUrl?: string | null;
+  /** What fired in more words than its summary (the `description` annotation or field); absent when none was given. */
+  description?: string | null;
   /**
    * When the alert's current firing started and when it ended, as the source says (ISO 8601, UTC); null when it does
    * not say (the generic format), endsAt also while it fires.
@@ -147,6 +149,8 @@ export interface AlertView {
   silenceUrl?: string | null;
   /** Where its graph is, for a source that says (Grafana's panel or dashboard). */
   dashboardUrl?: string | null;
+  /** What fired in more words than its summary, when the source said. */
+  description?: string | null;
   /** When it first fired: the source's start when it gave one (and it was earlier), else when the bot heard of it. */
   firstSeen: Date;
   lastSeen: Date;

@@ -504,6 +504,7 @@ interface AlertDbRow {
   runbook_url?: string | null;
   silence_url?: string | null;
   dashboard_url?: string | null;
+  description?: string | null;
   labels: Record<string, string> | string;
   alert_incident_id: number | null;
   first_seen: Date | string;
@@ -541,6 +542,7 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   runbookUrl: r.runbook_url ?? null,
   silenceUrl: r.silence_url ?? null,
   dashboardUrl: r.dashboard_url ?? null,
+  description: r.description ?? null,
   labels: json(r.labels),
   alertIncidentId: r.alert_incident_id === null ? null : Number(r.alert_incident_id),
   firstSeen: toDate(r.first_seen),
@@ -643,12 +645,12 @@ export async function insertAlert(
   const { rows } = await q.query<AlertDbRow>(
     `INSERT INTO alerts (name, level, rule, status, summary, service, metric, value, threshold, url, labels,
        source, fingerprint, group_key, last_delivery_id, maintenance, starts_at, ends_at, runbook_url, silence_url, count,
-       first_seen, last_seen, resolved_at, format, dashboard_url)
+       first_seen, last_seen, resolved_at, format, dashboard_url, description)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19, $20,
        CASE WHEN $4 = 'firing' THEN 1 ELSE 0 END,
        least(coalesce($17::timestamptz, $21::timestamptz), $21::timestamptz), $21::timestamptz,
        CASE WHEN $4 = 'resolved' THEN least(coalesce($18::timestamptz, $21::timestamptz), $21::timestamptz) END, $22,
-       $23)
+       $23, $24)
      RETURNING *`,
     [
       ...alertValues(a),
@@ -664,6 +666,7 @@ export async function insertAlert(
       seenAt,
       format,
       a.dashboardUrl ?? null,
+      a.description ?? null,
     ],
   );
   return toAlert(rows[0]!);
@@ -697,6 +700,7 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
     `UPDATE alerts a SET name = u.name, level = u.level, rule = u.rule, status = u.status, summary = u.summary,
        service = u.service, metric = u.metric, value = u.value, threshold = u.threshold, url = u.url,
        runbook_url = u.runbook_url, silence_url = u.silence_url, dashboard_url = u.dashboard_url, labels = u.labels::jsonb,
+       description = coalesce(u.description, a.description),
        last_delivery_id = u.delivery,
        last_seen = greatest(a.last_seen, u.seen_at),
        count = a.count + u.firings,
@@ -708,9 +712,9 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
        first_seen = least(a.first_seen, coalesce(u.starts_at, a.first_seen))
      FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
        $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::int[], $15::bool[], $16::bool[],
-       $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[], $21::timestamptz[], $22::text[])
+       $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::text[])
        AS u(id, name, level, rule, status, summary, service, metric, value, threshold, url, labels, delivery, firings,
-         still_resolved, maintenance, starts_at, ends_at, runbook_url, silence_url, seen_at, dashboard_url)
+         still_resolved, maintenance, starts_at, ends_at, runbook_url, silence_url, seen_at, dashboard_url, description)
      WHERE a.id = u.id`,
     [
       col((c) => c.id),
@@ -735,6 +739,7 @@ export async function updateAlerts(q: Queryable, changes: readonly AlertChange[]
       col((c) => c.alert.silenceUrl ?? null),
       col((c) => c.seenAt),
       col((c) => c.alert.dashboardUrl ?? null),
+      col((c) => c.alert.description ?? null),
     ],
   );
 }

@@ -193,6 +193,10 @@ export function alertLine(a: AlertView, telling: readonly string[] = []): string
   return `${head} · ${clipEscaped(rest, 600)}`;
 }
 
+/** An alert's description on a quoted line of its own under its line (`max` characters at most); '' when it has none. */
+const describedBelow = (a: Pick<AlertView, 'description'>, max: number): string =>
+  a.description ? `\n> ${mrkdwnClip(a.description, max)}` : '';
+
 /** An alert's summary where it says more than its name, cut to 120 characters by `cut`; null otherwise. */
 const bareSummary = (a: AlertView, cut: (text: string, max: number) => string | null): string | null =>
   a.summary && a.summary.trim() !== a.name ? cut(a.summary, 120) : null;
@@ -237,7 +241,8 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
       ...(told.length === 0 ? [bareSummary(a, (t, n) => mrkdwnClip(t, n))] : []),
     ]
       .filter(Boolean)
-      .join(' · ');
+      .join(' · ')
+      .concat(describedBelow(a, 200));
   };
   const lines = [
     `*What fired* (from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}):`,
@@ -950,7 +955,7 @@ export function renderAlertList(i: Incident, list: AlertList): Message {
   }
   const telling = tellingLabels(list.alerts);
   const { blocks: listed, shown } = packLines(
-    list.alerts.map((a) => alertLine(a, telling(a))),
+    list.alerts.map((a) => `${alertLine(a, telling(a))}${describedBelow(a, 300)}`),
     LIMITS.blocksPerMessage - 3,
   );
   blocks.push(...listed);

@@ -283,6 +283,23 @@ forEachDatabase((ctx) => {
     ]);
   });
 
+  it("keeps an alert's description, and what an earlier delivery said of it when a later one leaves it out", async () => {
+    const source = `described-${ctx.kind}`;
+    const described = (status: AlertStatus, description?: string): IncomingAlert => ({
+      ...alert('d1', status, 'info', status),
+      ...(description ? { description } : {}),
+    });
+    const read = async () =>
+      (await ctx.db.query<{ description: string | null }>('SELECT description FROM alerts WHERE source = $1', [source]))
+        .rows[0]?.description;
+    await recordBatch(source, [{ group: 'g', alert: described('firing', 'queue depth 40k, growing') }]);
+    expect(await read()).toBe('queue depth 40k, growing');
+    await recordBatch(source, [{ group: 'g', alert: described('firing', 'queue depth 55k, growing') }]);
+    expect(await read()).toBe('queue depth 55k, growing');
+    await recordBatch(source, [{ group: 'g', alert: described('resolved') }]);
+    expect(await read()).toBe('queue depth 55k, growing');
+  });
+
   it("storm control's window is 10 minutes: an alert incident opened longer ago no longer counts", async () => {
     const source = `storm-window-${ctx.kind}`;
     const capped = new AlertRecorder(new Map(), 2, NOT_IN_MAINTENANCE);

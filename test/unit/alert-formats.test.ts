@@ -357,6 +357,33 @@ describe('the Alertmanager webhook format', () => {
     expect(odd.labels.severity).toBe('purple');
   });
 
+  it('keeps the description annotation beside the summary (one line, at most 500 characters); the generic field too', () => {
+    const d = delivery(parseAlertmanager(JSON.parse(grafanaFixture('firing')), RULES, 'grafana'));
+    expect(d.alerts[0]!.description).toBe('5xx responses above 10% of requests for 2 minutes');
+    // No summary: the description is the title, not said twice.
+    const body = JSON.parse(grafanaFixture('firing'));
+    const only = {
+      ...body,
+      commonAnnotations: {},
+      alerts: [{ ...body.alerts[0], annotations: { description: 'line one\nline two' } }],
+    };
+    const [a] = delivery(parseAlertmanager(only, RULES, 'grafana')).alerts;
+    expect(a!.summary).toBe('line one line two');
+    expect(a!.description).toBeUndefined();
+    const long = {
+      ...body,
+      commonAnnotations: {},
+      alerts: [{ ...body.alerts[0], annotations: { summary: 's', description: `a\nb ${'x'.repeat(900)}` } }],
+    };
+    const [l] = delivery(parseAlertmanager(long, RULES, 'grafana')).alerts;
+    expect(l!.description!.startsWith('a b xx')).toBe(true);
+    expect([...l!.description!].length).toBeLessThanOrEqual(500);
+    const g = delivery(
+      parseGeneric(genericAlert({ summary: 'disk 91%', description: 'db-1 /data fills at 2%/h' }), RULES),
+    );
+    expect(g.alerts[0]!.description).toBe('db-1 /data fills at 2%/h');
+  });
+
   it("titles Grafana's no-data and data-source-error alerts by the rule they are about", () => {
     const body = JSON.parse(grafanaFixture('firing'));
     const noData = (alertname: string, labels: Record<string, string> = { rulename: 'Disk usage' }) => ({

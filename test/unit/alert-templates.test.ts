@@ -586,6 +586,16 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(onlyInfo).toContain('PodRestart2');
   });
 
+  it('the description of an alert is shown under it in /incident alerts and on a page, not on the card', () => {
+    const a = makeAlert({ id: 1, status: 'firing', description: 'p99 latency of <checkout> above 2s for 5 minutes' });
+    const list = allText(renderAlertList(makeIncident(), { alerts: [a], firing: 1, total: 1, truncated: [] }));
+    expect(list).toContain('\n> p99 latency of &lt;checkout&gt; above 2s for 5 minutes');
+    const page = pageAlerts({ ...makeView(1), firing: 1, resolved: 0, total: 1, alerts: [a] })!;
+    expect(page.mrkdwn).toContain('\n> p99 latency of &lt;checkout&gt; above 2s for 5 minutes');
+    const card = allText({ text: '', blocks: renderAlertSection({ ...makeView(1), alerts: [a] }) });
+    expect(card).not.toContain('p99 latency');
+  });
+
   it('a page sent once every alert has resolved (nobody acknowledged) says so, with when the last did', () => {
     const resolvedAt = new Date('2026-12-05T03:10:00Z');
     const alerts = [1, 2].map((id) =>
