@@ -127,6 +127,11 @@ export function alertRuleProblems(data: unknown): string[] {
     const p = row?.playbook;
     if (typeof p === 'string' && !known.includes(p)) {
       out.push(`alerts.${i}.playbook: unknown playbook "${p}"; the file's playbooks: ${known.join(', ') || 'none'}`);
+    } else if (typeof p === 'string' && (playbooks[p] as { kind?: unknown } | null)?.kind === 'procedure') {
+      // A procedure (a deployment, a restore) is run on purpose, never suggested: not what an alert points at.
+      out.push(
+        `alerts.${i}.playbook: "${p}" is a procedure (kind: procedure), run on purpose and never suggested on an incident; name an incident playbook, or none`,
+      );
     }
     if (Array.isArray(row?.match)) {
       row.match.forEach((kw, j) => {

@@ -130,6 +130,10 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       expect.stringMatching(/^alerts\.0\.playbook: unknown playbook "nope"; the file's playbooks: database-connection/),
     ]);
     expect(problems([row, { ...row, name: 'x' }])).toEqual(['alerts.1.name: "x" is named twice']);
+    // A procedure is run on purpose, never suggested: an alert's incident does not get a deployment's checklist.
+    expect(problems([{ ...row, playbook: 'deploy-web-platform' }])).toEqual([
+      'alerts.0.playbook: "deploy-web-platform" is a procedure (kind: procedure), run on purpose and never suggested on an incident; name an incident playbook, or none',
+    ]);
     // Names are matched ignoring case and punctuation: High_Error_Rate would never be reached beside HighErrorRate.
     expect(
       problems([
