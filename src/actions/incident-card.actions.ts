@@ -173,8 +173,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     async ({ incidentId, body, client }) => {
       const i = await incidents.get(incidentId);
       if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
-      const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '' });
-      await openModal(client, body.trigger_id, resolveModal(i, meta, await deps.alerts.firingOf(i.id)));
+      const firing = await deps.alerts.firingOf(i.id);
+      const meta = modalMetadata.encode({ incidentId, channelId: i.channelId ?? body.channel?.id ?? '', firing });
+      await openModal(client, body.trigger_id, resolveModal(i, meta, firing));
     },
     'update',
   );

@@ -191,7 +191,9 @@ const HANDLERS: {
   async resolve(cmd, c, i) {
     if (cmd.summary) return c.deps.incidents.resolve(i.id, c.userId, cmd.summary, c.key);
     if (i.status === 'resolved') throw new AlreadyDoneError('This incident is already resolved.');
-    await openModal(c.client, c.triggerId, resolveModal(i, formMetadata(i), await c.deps.alerts.firingOf(i.id)));
+    const firing = await c.deps.alerts.firingOf(i.id);
+    const meta = modalMetadata.encode({ incidentId: i.id, channelId: i.channelId!, firing });
+    await openModal(c.client, c.triggerId, resolveModal(i, meta, firing));
     return null;
   },
   reopen: (cmd, c, i) => c.deps.incidents.reopen(i.id, c.userId, cmd.summary, c.key),

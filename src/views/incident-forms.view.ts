@@ -1,3 +1,4 @@
+import { DomainError } from '../incidents/errors.js';
 import { type ChangeResult, givenBack } from '../incidents/incident.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
@@ -83,6 +84,18 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
   });
 }
 
+/**
+ * The refusal of a resolve form submitted while more alerts of the incident fire than as it opened: what changed, how
+ * to resolve all the same, the summary given back.
+ */
+function firedSinceOpened(now: number, before: number, summary: string): DomainError {
+  const fired = now - before === 1 ? 'An alert fired' : `${now - before} alerts fired`;
+  return new DomainError('alerts_fired_since', [
+    `Not resolved: ${fired} since you opened the form (${now === 1 ? '1 alert fires' : `${now} alerts fire`} now): monitoring sees trouble the form did not show. Look at the card or \`/incident alerts\`; to resolve all the same, \`/incident resolve\` with your summary: `,
+    { typed: summary, max: 300 },
+  ]);
+}
+
 /** Submissions of the status update and resolve forms. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
@@ -110,7 +123,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   });
   onForm(app, deps, {
     ...RESOLVE_FORM,
-    submit: (meta, user, value, key) => incidents.resolve(meta.incidentId, user, value, key, meta.channelId),
+    submit: async (meta, user, value, key) => {
+      // More alerts fire than as the form opened (one fired meanwhile): the person resolved what they saw, not this.
+      if (meta.firing !== undefined) {
+        const now = await deps.alerts.firingOf(meta.incidentId);
+        if (now > meta.firing) throw firedSinceOpened(now, meta.firing, value);
+      }
+      return incidents.resolve(meta.incidentId, user, value, key, meta.channelId);
+    },
     done: 'Resolved',
     whenDown: 'update',
   });

@@ -19,7 +19,7 @@ import {
 } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 import { BOT_USER_ID } from '../support/fake-slack.js';
-import { makeAppHomeOpened, TEST_REPORTER_ID } from '../support/slack-request.js';
+import { makeAppHomeOpened, stateValue, TEST_REPORTER_ID } from '../support/slack-request.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
@@ -387,6 +387,37 @@ describe('alerts open and track incidents', () => {
       bot.replies().find((m) => json(m).includes('Alerts · #')),
     );
     expect(json(reply)).toContain('2 alerts · 0 firing · 2 resolved');
+  });
+
+  it('a resolve form opened when every alert had resolved does not resolve once one fires again: the person is told', async () => {
+    const alert = { source: 'form-race', key: 'checkout-5xx', summary: 'Checkout 5xx above 10%' };
+    await post(bot.baseUrl, alert);
+    const incident = await one('form-race');
+    await post(bot.baseUrl, { ...alert, status: 'resolved' });
+    const offer = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident.channel_id && json(c.args).includes('Every alert of this incident'),
+    );
+    const opened = bot.fake.callsTo('views.open').length;
+    await bot.press(offer, ACTION.resolve);
+    const form = await bot.fake.waitForCount('views.open', opened + 1);
+    const view = form.at(-1)!.args.view as { private_metadata: string };
+    // It fires again while the form is open.
+    await post(bot.baseUrl, alert);
+    await inboxDone(bot.db);
+    await waitUntil('the card to show it firing', async () => cardText(incident).includes('1 firing'));
+    await bot.submit({
+      callbackId: VIEW.resolve,
+      privateMetadata: view.private_metadata,
+      values: { [BLOCK.resolveSummary]: { [INPUT.summary]: stateValue.plainText('Rolled back the deploy') } },
+    });
+    const told = await bot.fake.waitFor(
+      'chat.postEphemeral',
+      (c) => c.args.channel === incident.channel_id && json(c.args).includes('Not resolved: An alert fired since'),
+    );
+    expect(json(told.args)).toContain('Rolled back the deploy');
+    await sleep(300);
+    expect((await one('form-race')).status).toBe('investigating');
   });
 
   it('a row with auto_resolve resolves its incident once every alert resolved', async () => {
