@@ -38,6 +38,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
             title: form.title,
             severity: form.severity,
             ...(form.about ? { about: form.about } : {}),
+            ...(form.private ? { private: true } : {}),
           }),
         );
       },

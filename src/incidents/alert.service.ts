@@ -39,7 +39,7 @@ import { firingNow } from './alert-firing.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
-import { isOpen } from './alert-rows.js';
+import { alertTitle, isOpen } from './alert-rows.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
 import {
   type AlertDelivery,
@@ -663,7 +663,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   async declareForm(
     alertId: number,
   ): Promise<
-    { kind: 'form'; title: string; severity: Severity; about: string } | { kind: 'declared'; incident: Incident } | null
+    | { kind: 'form'; title: string; severity: Severity; about: string; private?: true }
+    | { kind: 'declared'; incident: Incident }
+    | null
   > {
     const alert = await getAlert(this.db, alertId);
     if (!alert) return null;
@@ -677,7 +679,16 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       : '';
     const from = `From the ${alert.level} alert ${alert.name} (${alert.source})${rule ? `: ${rule.threshold}${rule.duration ? ` for ${rule.duration}` : ''}. Runbook: ${rule.action}` : ''}`;
     const about = joining ? `${from.replace(/[.\s]+$/, '')}.${joining}` : from;
-    return { kind: 'form', title: alert.summary, severity: rule?.severity ?? 2, about };
+    // A security alert (its row's playbook a security one, or its title reading as one): the form's Private box is
+    // ticked, as the incident would be declared private from that title anyway.
+    const secret = rule?.security === true || this.opts.sensitive?.(alertTitle(alert.summary, alert.name)) === true;
+    return {
+      kind: 'form',
+      title: alert.summary,
+      severity: rule?.severity ?? 2,
+      about,
+      ...(secret ? { private: true as const } : {}),
+    };
   }
 
   /**

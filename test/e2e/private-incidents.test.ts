@@ -591,6 +591,31 @@ describe('an alert whose runbook row points at a security playbook', () => {
   });
   afterAll(async () => bot?.stop());
 
+  it("a security warning's Declare incident opens the form with Private ticked", async () => {
+    await postAlerts(
+      bot.baseUrl,
+      '/hooks/alerts',
+      genericAlert({
+        source: 'falco',
+        key: 'bastion-logins',
+        level: 'warning',
+        summary: 'Suspicious login attempts on the bastion host',
+      }),
+    );
+    const notice = await waitUntil('the notice', async () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .find((c) => c.args.channel === INCIDENTS_CHANNEL_ID && JSON.stringify(c.args).includes('bastion')),
+    );
+    const opened = bot.fake.callsTo('views.open').length;
+    await bot.press(notice, ACTION.declareFromAlert);
+    const form = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!;
+    const box = (form.args.view.blocks as { block_id?: string; element?: { initial_options?: unknown[] } }[]).find(
+      (b) => b.block_id === BLOCK.declarePrivate,
+    );
+    expect(box?.element?.initial_options).toHaveLength(1);
+  });
+
   it('opens a private incident, although its summary reads as no security matter', async () => {
     await postAlerts(
       bot.baseUrl,
