@@ -408,13 +408,16 @@ export function remindsCommander(rule: string): boolean {
 
 /**
  * The roles a firing job pages. `unacknowledged` pages its role again together with the next role in the contact
- * order that has not been paged yet; a rule paging on a flag leaves out the roles paged recently (RECENT_PAGE_MS).
+ * order that has not been paged yet (its role alone when `alone`: every alert of an incident opened from alerts has
+ * resolved, and nobody further up is woken for what monitoring no longer sees); a rule paging on a flag leaves out
+ * the roles paged recently (RECENT_PAGE_MS).
  */
 export function rolesToPage(
   job: { rule: string; role: string | null },
   rb: PolicyRunbook,
   pagedRoles: ReadonlySet<string>,
   pagedRecently: ReadonlySet<string> = new Set(),
+  alone = false,
 ): string[] {
   const def: RuleDef | undefined = ruleDef(job.rule);
   if (!def || def.pages === 'commander' || !job.role) return [];
@@ -422,6 +425,7 @@ export function rolesToPage(
     const roles = rb.escalation.rules[job.rule as EscalationRule]?.roles ?? [job.role];
     return def.onFlag ? roles.filter((r) => !pagedRecently.has(r)) : [...roles];
   }
+  if (alone) return [job.role];
   const order = rb.escalation.order;
   const next = order.slice(order.indexOf(job.role) + 1).find((r) => !pagedRoles.has(r));
   return next ? [job.role, next] : [job.role];

@@ -1,4 +1,5 @@
 import type { Runbook } from '../runbook/runbook.js';
+import { incidentsWithAlertsAllResolved } from '../store/alert.repo.js';
 import { type Database, jointPart, partsOf, type Queryable, type StatementPart } from '../store/db.js';
 import {
   announcePage,
@@ -516,6 +517,9 @@ export class EscalationService {
         // Roles this claim pages anew, by incident: two timers due at once (both overdue after an outage, say) that
         // name the same role page it once, not twice a moment apart.
         const pagingNow = new Map<number, Set<string>>();
+        // Incidents whose alerts have all resolved: a round of nobody acknowledging pages on-call alone there.
+        const rounds = jobs.filter((j) => ruleDef(j.rule)?.pages === 'role_and_next').map((j) => j.incidentId);
+        const quiet = await incidentsWithAlertsAllResolved(tx, [...new Set(rounds)]);
         for (const job of jobs) {
           const incident = incidents.get(job.incidentId)!;
           if (!stillHolds(job, incident, this.runbook, now)) {
@@ -532,7 +536,9 @@ export class EscalationService {
           pagingNow.set(incident.id, anew);
           const roles = earlier.length
             ? earlier.map((p) => p.role)
-            : rolesToPage(job, this.runbook, incidentPaged, recently.get(incident.id)).filter((r) => !anew.has(r));
+            : rolesToPage(job, this.runbook, incidentPaged, recently.get(incident.id), quiet.has(incident.id)).filter(
+                (r) => !anew.has(r),
+              );
           for (const role of roles) {
             const e = earlier.find((p) => p.role === role);
             if (e) {

@@ -778,6 +778,23 @@ export async function closeFiredAgain(q: Queryable, alertId: number, at: Date): 
 }
 
 /**
+ * Of these incidents, those with alerts whose every alert incident has all its alerts resolved (monitoring no longer
+ * sees the trouble): one statement.
+ */
+export async function incidentsWithAlertsAllResolved(
+  q: Queryable,
+  incidentIds: readonly number[],
+): Promise<Set<number>> {
+  if (incidentIds.length === 0) return new Set();
+  const { rows } = await q.query<{ incident_id: number | string }>(
+    `SELECT incident_id FROM alert_incidents WHERE incident_id = ANY($1::int[])
+     GROUP BY incident_id HAVING bool_and(all_resolved_at IS NOT NULL)`,
+    [incidentIds],
+  );
+  return new Set(rows.map((r) => Number(r.incident_id)));
+}
+
+/**
  * Puts each alert in its alert incident (alert incident id by alert id), in one statement. An alert in an incident is
  * held back by no maintenance window (it is declared: its card must not say otherwise).
  */
