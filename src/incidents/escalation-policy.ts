@@ -123,8 +123,10 @@ export const UNACKNOWLEDGED_ROUNDS = 10;
 
 /**
  * The rounds of `unacknowledged` the incident wants now: the last one due by now (fired, or overdue and still to fire)
- * and the next, each one response time after the last, counted from the declaration or the reopening. Round 1's key is
- * the rule's name (as timers set before rounds existed have it); round k's adds `:k`.
+ * and every later one, each one response time after the last, counted from the declaration or the reopening. Every
+ * later one, not only the next: a round fired already keeps its key (done), so after a severity change to a longer
+ * response time the next rounds by time may all have fired, and the first not fired is the one that comes. Round 1's
+ * key is the rule's name (as timers set before rounds existed have it); round k's adds `:k`.
  */
 function unacknowledgedRounds(i: Incident, rb: PolicyRunbook, now: Date): { key: string; dueAt: Date }[] {
   if (!investigating(i) || i.acknowledgedAt) return [];
@@ -132,9 +134,10 @@ function unacknowledgedRounds(i: Incident, rb: PolicyRunbook, now: Date): { key:
   const start = (i.reopenedAt ?? i.createdAt).getTime();
   const passed = Math.max(0, Math.floor((now.getTime() - start) / every));
   const base = sinceKey('unacknowledged', i);
-  return [passed, passed + 1]
-    .filter((k) => k >= 1 && k <= UNACKNOWLEDGED_ROUNDS)
-    .map((k) => ({ key: k === 1 ? base : `${base}:${k}`, dueAt: new Date(start + k * every) }));
+  const rounds: { key: string; dueAt: Date }[] = [];
+  for (let k = Math.max(1, passed); k <= UNACKNOWLEDGED_ROUNDS; k++)
+    rounds.push({ key: k === 1 ? base : `${base}:${k}`, dueAt: new Date(start + k * every) });
+  return rounds;
 }
 
 /** When an RTO bound of `ms` is reached: counted from the declaration, as the card counts it. */

@@ -30,49 +30,54 @@ describe('desiredJobs', () => {
       rb,
       NOW,
     );
-    expect(jobs.map((j) => [j.key, j.role, j.dueAt.toISOString()])).toEqual([
+    // (The response time's later rounds, one each 15 minutes, follow the first: see the rounds below.)
+    expect(jobs.slice(0, 3).map((j) => [j.key, j.role, j.dueAt.toISOString()])).toEqual([
       ['declared', 'on_call', '2026-11-27T03:00:00.000Z'],
       ['unresolved', 'senior_devops', '2026-11-27T03:30:00.000Z'],
       ['unacknowledged', 'on_call', '2026-11-27T03:15:00.000Z'],
     ]);
   });
-  it('nobody acknowledging: rounds one response time apart, the last due by now and the next; none past the tenth', () => {
+  it('nobody acknowledging: rounds one response time apart, the last due by now and every later one; none past the tenth', () => {
     const i = makeIncident({ severity: 1, createdAt: T0, acknowledgedAt: null, status: 'investigating' });
     const rounds = (now: string, inc = i) =>
       desiredJobs(inc, rb, new Date(now))
         .filter((j) => j.rule === 'unacknowledged')
         .map((j) => [j.key, j.dueAt.toISOString()]);
-    // Before the first is due: only the first (its key the rule's name, as timers set before rounds have it).
-    expect(rounds('2026-11-27T03:14:59Z')).toEqual([['unacknowledged', '2026-11-27T03:15:00.000Z']]);
-    // As the first fires (a little late): it still holds, and the second is wanted.
-    expect(rounds('2026-11-27T03:15:01Z')).toEqual([
+    // Before the first is due: all ten (round 1's key the rule's name, as timers set before rounds have it).
+    const before = rounds('2026-11-27T03:14:59Z');
+    expect(before).toHaveLength(10);
+    expect(before.slice(0, 2)).toEqual([
       ['unacknowledged', '2026-11-27T03:15:00.000Z'],
       ['unacknowledged:2', '2026-11-27T03:30:00.000Z'],
     ]);
-    expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, i, rb, new Date('2026-11-27T03:15:01Z'))).toBe(
-      true,
-    );
+    expect(before.at(-1)).toEqual(['unacknowledged:10', '2026-11-27T05:30:00.000Z']);
+    // As the first fires (a little late, or a little early by the bot's clock): it still holds.
+    for (const at of ['2026-11-27T03:14:59.990Z', '2026-11-27T03:15:01Z'])
+      expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, i, rb, new Date(at))).toBe(true);
     // A round missed by more than a response time (the bot down): stale; the one due last fires instead, once.
     expect(stillHolds({ key: 'unacknowledged', rule: 'unacknowledged' }, i, rb, new Date('2026-11-27T03:47:00Z'))).toBe(
       false,
     );
-    expect(rounds('2026-11-27T03:47:00Z')).toEqual([
-      ['unacknowledged:3', '2026-11-27T03:45:00.000Z'],
-      ['unacknowledged:4', '2026-11-27T04:00:00.000Z'],
-    ]);
+    expect(rounds('2026-11-27T03:47:00Z')[0]).toEqual(['unacknowledged:3', '2026-11-27T03:45:00.000Z']);
     // The tenth is the last.
     expect(rounds('2026-11-27T05:31:00Z')).toEqual([['unacknowledged:10', '2026-11-27T05:30:00.000Z']]);
     expect(rounds('2026-11-27T05:46:00Z')).toEqual([]);
+    // A severity change to a longer response time: the later rounds (those not fired yet keep coming) by the new one.
+    const sev2 = rounds('2026-11-27T03:50:00Z', { ...i, severity: 2 });
+    expect(sev2[0]).toEqual(['unacknowledged', '2026-11-27T04:00:00.000Z']);
+    expect(sev2).toHaveLength(10);
     // Reopened: the rounds (and the unresolved timer) count from the reopening, under keys of their own.
     const reopenedAt = new Date('2026-11-27T06:00:00Z');
     const reopened = { ...i, reopenedAt };
-    expect(rounds('2026-11-27T06:00:01Z', reopened)).toEqual([
-      ['unacknowledged@2026-11-27T06:00:00.000Z', '2026-11-27T06:15:00.000Z'],
+    expect(rounds('2026-11-27T06:00:01Z', reopened)[0]).toEqual([
+      'unacknowledged@2026-11-27T06:00:00.000Z',
+      '2026-11-27T06:15:00.000Z',
     ]);
     expect(
       desiredJobs(reopened, rb, new Date('2026-11-27T06:00:01Z')).find((j) => j.rule === 'unresolved'),
     ).toMatchObject({ key: 'unresolved@2026-11-27T06:00:00.000Z', dueAt: new Date('2026-11-27T06:30:00Z') });
   });
+
   it('SEV-0 or data-loss risk adds the CTO now; customer impact adds the engineering manager now', () => {
     expect(keys(makeIncident({ severity: 0, createdAt: T0, status: 'investigating' }))).toContain('critical');
     expect(keys(makeIncident({ severity: 2, dataLossRisk: true, createdAt: T0, status: 'investigating' }))).toContain(
