@@ -19,9 +19,15 @@ const duration = z.string().superRefine((s, ctx) => {
 });
 
 /** A heartbeat: a second at least (shorter, every delivery would be late). */
-const heartbeat = duration.refine((s) => (parseDuration(s) ?? 0) >= 1000, {
-  message:
-    'is shorter than a second: a heartbeat is how long the silence of an always-firing alert may last (e.g. 10m)',
+const heartbeat = z.string().superRefine((s, ctx) => {
+  const d = runbookDuration(s);
+  const problem =
+    'problem' in d
+      ? d.problem
+      : d.ms < 1000
+        ? `"${s}" is shorter than a second: a heartbeat is how long the silence of an always-firing alert may last (e.g. 10m)`
+        : null;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 /** One row of the runbook's Alert Thresholds table, as the runbook file writes it. */
@@ -170,7 +176,9 @@ function crosses(threshold: string, value: string): boolean | null {
   const c = comparison(threshold);
   const m = /-?\d+(?:\.\d+)?/.exec(value);
   if (!c || !m) return null;
-  const v = Number(m[0]);
+  // A ratio (`0.14`, as `{{ $value }}` of an error-rate rule gives it) against a threshold in percent (`> 10%`).
+  const percent = /^\s*[<>]=?\s*-?[\d.]+\s*%/.test(threshold) && !value.includes('%') && Math.abs(Number(m[0])) <= 1;
+  const v = Number(m[0]) * (percent ? 100 : 1);
   return c.op === '>' ? v > c.n : c.op === '>=' ? v >= c.n : c.op === '<' ? v < c.n : v <= c.n;
 }
 

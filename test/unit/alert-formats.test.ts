@@ -166,7 +166,7 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       /^alerts\.0\.heartbeat: "99999999999d" is longer than a year/,
     );
     expect(problems([{ ...row, level: 'info', heartbeat: '1ms' }])[0]).toMatch(
-      /^alerts\.0\.heartbeat: is shorter than a second/,
+      /^alerts\.0\.heartbeat: "1ms" is shorter than a second/,
     );
     const beat = parseRunbook({ ...data, alerts: [{ ...row, level: 'info', heartbeat: '10m' }] }).alerts[0];
     expect(beat).toMatchObject({ level: 'info', heartbeatMs: 600_000 });
@@ -183,6 +183,9 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
     expect(matchRule(RULES, { metric: 'ERROR-RATE' })?.name).toBe('ElevatedErrorRate');
     expect(matchRule(RULES, { metric: 'error_rate', value: '6%' })?.name).toBe('ElevatedErrorRate');
     expect(matchRule(RULES, { metric: 'error_rate', value: '14.2%' })?.name).toBe('HighErrorRate');
+    // A ratio against thresholds in percent (`{{ $value }}` of an error-rate rule): 0.14 is 14%.
+    expect(matchRule(RULES, { metric: 'error_rate', value: '0.14' })?.name).toBe('HighErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', value: '0.06' })?.name).toBe('ElevatedErrorRate');
     expect(matchRule(RULES, { metric: 'cpu_usage', value: '82' })?.name).toBe('ElevatedCpuUsage');
     expect(matchRule(RULES, { metric: 'cpu_usage', value: 'n/a' })?.name).toBe('ElevatedCpuUsage');
     // A metric with one row: that row, whatever the value.
