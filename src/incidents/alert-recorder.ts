@@ -43,6 +43,7 @@ import {
   noticed,
   retitle,
   sameFiring,
+  securityAlert,
   type Touched,
   type Transition,
 } from './alert-rows.js';
@@ -360,17 +361,13 @@ export class AlertRecorder {
 
   /** The side of an alert: private when its title would declare a private incident (a security alert). */
   private sideOfAlert(alert: Pick<AlertRow, 'summary' | 'name' | 'rule'>): Side {
-    return this.securityRow(alert.rule) || this.sensitive(alertTitle(alert.summary, alert.name)) ? 'private' : 'public';
-  }
-
-  /** Whether a runbook row points at a security playbook (its alerts' incidents are private). */
-  private securityRow(rule: string | null): boolean {
-    return rule !== null && this.rules.get(rule)?.security === true;
+    const title = alertTitle(alert.summary, alert.name);
+    return securityAlert(this.rules, this.sensitive, { rule: alert.rule, title }) ? 'private' : 'public';
   }
 
   /** The side of an alert incident: its incident's, or, not declared yet, the one its title will give it. */
   private readonly sideOf = (ai: AlertIncidentRow, isPrivate: boolean | null): Side =>
-    (isPrivate ?? (this.securityRow(ai.rule) || this.sensitive(ai.title))) ? 'private' : 'public';
+    (isPrivate ?? securityAlert(this.rules, this.sensitive, ai)) ? 'private' : 'public';
 
   /** place, for the alerts of one side. */
   private async placeSide(

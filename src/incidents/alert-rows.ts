@@ -7,7 +7,7 @@ import {
   updateAlerts,
 } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
-import type { IncomingAlert, UnsaidField } from './alert-types.js';
+import type { AlertRule, IncomingAlert, UnsaidField } from './alert-types.js';
 import { cleanTitle, cutToChars, isBlank } from './text.js';
 
 /**
@@ -253,6 +253,19 @@ function endOf(a: IncomingAlert, now: Date): Date {
 export function sameFiring(row: AlertRow, a: IncomingAlert): boolean {
   if (row.status !== 'firing' || !row.startsAt || !a.startsAt) return false;
   return Math.abs(row.startsAt.getTime() - Date.parse(a.startsAt)) <= 1;
+}
+
+/**
+ * Whether an alert (or an alert incident) is a security matter, kept private: its runbook row points at a security
+ * playbook, or its title reads as one (`sensitive`, IncidentService's policy). The one check the recorder (which side
+ * it joins), the declare form (Private ticked) and a refused declaration (its title unsaid) make.
+ */
+export function securityAlert(
+  rules: ReadonlyMap<string, AlertRule>,
+  sensitive: ((title: string) => boolean) | undefined,
+  alert: { rule: string | null; title: string },
+): boolean {
+  return (alert.rule !== null && rules.get(alert.rule)?.security === true) || sensitive?.(alert.title) === true;
 }
 
 /** Labels that say where an alert fired, in this order: what tells a group's nodes apart on the timeline. */

@@ -24,7 +24,7 @@ import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
 import { stormNote } from './alert-recorder.js';
-import { alertEvents } from './alert-rows.js';
+import { alertEvents, securityAlert } from './alert-rows.js';
 import {
   type AlertNoticeView,
   type AlertRule,
@@ -120,9 +120,8 @@ export class AlertSteps {
   private async tellNotDeclared(ai: AlertIncidentRow, err: ChatPlatformError): Promise<void> {
     if (TRANSIENT_SLACK_ERRORS.has(err.slackError) || this.toldNotDeclared.has(ai.id)) return;
     this.toldNotDeclared.add(ai.id);
-    const secret = (ai.rule !== null && this.rules.get(ai.rule)?.security === true) || this.more.sensitive?.(ai.title);
     const view = {
-      title: secret ? null : ai.title,
+      title: securityAlert(this.rules, this.more.sensitive, ai) ? null : ai.title,
       severity: ai.severity,
       source: ai.source,
       slackError: err.slackError,

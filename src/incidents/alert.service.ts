@@ -39,7 +39,7 @@ import { firingNow } from './alert-firing.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
-import { alertTitle, isOpen } from './alert-rows.js';
+import { alertTitle, isOpen, securityAlert } from './alert-rows.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
 import {
   type AlertDelivery,
@@ -681,7 +681,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     const about = joining ? `${from.replace(/[.\s]+$/, '')}.${joining}` : from;
     // A security alert (its row's playbook a security one, or its title reading as one): the form's Private box is
     // ticked, as the incident would be declared private from that title anyway.
-    const secret = rule?.security === true || this.opts.sensitive?.(alertTitle(alert.summary, alert.name)) === true;
+    const title = alertTitle(alert.summary, alert.name);
+    const secret = securityAlert(this.rules, this.opts.sensitive, { rule: alert.rule, title });
     return {
       kind: 'form',
       title: alert.summary,

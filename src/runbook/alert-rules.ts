@@ -13,21 +13,21 @@ const severity = z.string().transform((s, ctx) => {
   return r.severity;
 });
 
-const duration = z.string().superRefine((s, ctx) => {
-  const d = runbookDuration(s);
-  if ('problem' in d) ctx.addIssue({ code: 'custom', message: d.problem });
-});
+/** A runbook duration (see runbookDuration), and at least `min` when given (what it is for, said when shorter). */
+const durationOf = (min?: { ms: number; shorter: string }) =>
+  z.string().superRefine((s, ctx) => {
+    const d = runbookDuration(s);
+    const problem = 'problem' in d ? d.problem : min && d.ms < min.ms ? `"${s}" ${min.shorter}` : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const duration = durationOf();
 
 /** A heartbeat: a second at least (shorter, every delivery would be late). */
-const heartbeat = z.string().superRefine((s, ctx) => {
-  const d = runbookDuration(s);
-  const problem =
-    'problem' in d
-      ? d.problem
-      : d.ms < 1000
-        ? `"${s}" is shorter than a second: a heartbeat is how long the silence of an always-firing alert may last (e.g. 10m)`
-        : null;
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+const heartbeat = durationOf({
+  ms: 1000,
+  shorter:
+    'is shorter than a second: a heartbeat is how long the silence of an always-firing alert may last (e.g. 10m)',
 });
 
 /** One row of the runbook's Alert Thresholds table, as the runbook file writes it. */
@@ -165,10 +165,10 @@ function normalisedRules(rules: readonly AlertRule[]) {
 /** The levels, most severe first. */
 const LEVEL_ORDER: readonly AlertLevel[] = ['critical', 'warning', 'info'];
 
-/** `> 10%` → [>, 10]; null when the threshold is not a comparison with a number. */
-function comparison(threshold: string): { op: string; n: number } | null {
-  const m = /^\s*([<>]=?)\s*(-?\d+(?:\.\d+)?)/.exec(threshold);
-  return m ? { op: m[1]!, n: Number(m[2]) } : null;
+/** `> 10%` → [>, 10, in percent]; null when the threshold is not a comparison with a number. */
+function comparison(threshold: string): { op: string; n: number; percent: boolean } | null {
+  const m = /^\s*([<>]=?)\s*(-?\d+(?:\.\d+)?)\s*(%)?/.exec(threshold);
+  return m ? { op: m[1]!, n: Number(m[2]), percent: m[3] === '%' } : null;
 }
 
 /** Whether a value (`6%`, `0.82`, `2.731`) is past a row's threshold (`> 5%`); null when either cannot be read. */
@@ -177,7 +177,7 @@ function crosses(threshold: string, value: string): boolean | null {
   const m = /-?\d+(?:\.\d+)?/.exec(value);
   if (!c || !m) return null;
   // A ratio (`0.14`, as `{{ $value }}` of an error-rate rule gives it) against a threshold in percent (`> 10%`).
-  const percent = /^\s*[<>]=?\s*-?[\d.]+\s*%/.test(threshold) && !value.includes('%') && Math.abs(Number(m[0])) <= 1;
+  const percent = c.percent && !value.includes('%') && Math.abs(Number(m[0])) <= 1;
   const v = Number(m[0]) * (percent ? 100 : 1);
   return c.op === '>' ? v > c.n : c.op === '>=' ? v >= c.n : c.op === '<' ? v < c.n : v <= c.n;
 }

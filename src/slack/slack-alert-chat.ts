@@ -98,7 +98,8 @@ export class SlackAlertChat implements AlertChat {
       ...sent.filter((s) => s.status === 'rejected').map((s) => s.reason),
       ...(told instanceof Error ? [told] : []),
     ];
-    if (failed.length === to.length + 1 || (to.length === 0 && told instanceof Error)) throw failed[0];
+    // Nobody told at all: the caller logs it.
+    if (failed.length === to.length + 1) throw failed[0];
   }
 
   async tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void> {
