@@ -470,7 +470,11 @@ export class DeclarationService {
       }
     };
     const { announceInTurn } = hooks;
-    await step('announce', () => (announceInTurn ? announceInTurn(incident, announce) : announce()));
+    await step('announce', async () => {
+      // Finishing an interrupted declaration: its process may have announced it and stopped before recording that.
+      if (findPosted && (await this.chat.findAnnouncement?.(incident).catch(() => false))) return;
+      await (announceInTurn ? announceInTurn(incident, announce) : announce());
+    });
     const after = this.afterDeclare;
     if (after) {
       await step('after', async () => {

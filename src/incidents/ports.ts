@@ -251,6 +251,12 @@ export interface IncidentChat {
    * posting its card and recording it); null when there is none or it cannot tell.
    */
   findCard?(incident: Incident): Promise<string | null>;
+  /**
+   * Whether the incident's announcement (announce, without madePublicBy) is already in the incidents channel, when the
+   * chat can tell (a declaration interrupted between posting it and recording it); false when it is not there or the
+   * chat cannot tell (it is posted again then: at least once).
+   */
+  findAnnouncement?(incident: Incident): Promise<boolean>;
   /** Pins the posted card. */
   pinCard(incident: Incident): Promise<void>;
   /** Re-renders the pinned card from the incident's current state. */

@@ -87,6 +87,8 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   /** Why looking for a page already sent failed, each said once in the log (a missing scope fails every retry). */
   private readonly pageLookupFailures = new Set<string>();
+  /** Why looking for an announcement already posted failed (findAnnouncement), each said once. */
+  private readonly announceLookupFailures = new Set<string>();
 
   private botUserAsked: Promise<string | undefined> | undefined;
 
@@ -284,7 +286,53 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       : madePublicBy
         ? renderMadePublicAnnouncement(incident, this.opts.severities, madePublicBy)
         : renderAnnouncement(incident, this.opts.severities, alertSources);
-    await this.postInIncidentsChannel(channel, msg, 'announce the incident in');
+    // The declaration's announcement names its incident, so that it can be found again if the bot stops before
+    // recording that it went (findAnnouncement).
+    const metadata = madePublicBy
+      ? undefined
+      : { event_type: ANNOUNCE_EVENT, event_payload: { incident_id: incident.id } };
+    await this.postInIncidentsChannel(channel, msg, 'announce the incident in', metadata);
+  }
+
+  /**
+   * Whether the incident's announcement is in the incidents channel already (its metadata names the incident): a
+   * declaration interrupted between announcing it and recording that is finished without announcing it twice. Reads
+   * the channel newest first from a minute before the incident was declared, page after page, as findPage reads a
+   * conversation; needs the `channels:history` (private channel: `groups:history`) scope. Without it, or if Slack
+   * fails, false (announced again: at least once), logged once per reason.
+   */
+  async findAnnouncement(incident: Incident): Promise<boolean> {
+    const channel = this.opts.incidentsChannel;
+    if (!channel) return false;
+    const isIt = (m: { metadata?: { event_type?: string; event_payload?: unknown } }) =>
+      m.metadata?.event_type === ANNOUNCE_EVENT &&
+      Number((m.metadata.event_payload as { incident_id?: unknown } | undefined)?.incident_id) === incident.id;
+    const oldest = ((incident.createdAt.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6);
+    try {
+      let cursor: string | undefined;
+      for (let read = 0; read < PAGE_LOOKUP_PAGES; read++) {
+        const res = await this.client.conversations.history({
+          channel,
+          limit: PAGE_LOOKUP_LIMIT,
+          include_all_metadata: true,
+          oldest,
+          ...(cursor ? { cursor } : {}),
+        });
+        if (res.messages?.some(isIt)) return true;
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!res.has_more || !cursor) return false;
+      }
+      return false;
+    } catch (err) {
+      const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
+      if (!this.announceLookupFailures.has(code)) {
+        this.announceLookupFailures.add(code);
+        this.opts.log?.warn(
+          `could not look for an announcement already posted in the incidents channel (${code}${code === 'missing_scope' ? ': add the channels:history scope (groups:history for a private channel) to the Slack app and reinstall it' : ''}); posting it, so it may show twice. Said once per reason`,
+        );
+      }
+      return false;
+    }
   }
 
   /**
@@ -295,9 +343,15 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     channel: string,
     msg: Message,
     doing: 'announce the incident in' | 'post the update in',
+    metadata?: { event_type: string; event_payload: Record<string, number> },
   ): Promise<void> {
     try {
-      await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks });
+      await this.client.chat.postMessage({
+        channel,
+        text: msg.text,
+        blocks: msg.blocks,
+        ...(metadata ? { metadata } : {}),
+      });
     } catch (err) {
       const fix = ANNOUNCE_FIXES[slackErrorCode(err) ?? ''];
       const named = /^[CG][A-Z0-9]+$/.test(channel) ? `<#${channel}>` : `#${channel}`;
@@ -739,6 +793,9 @@ const inThread = (place: ChatPlace) => (place.threadTs ? { thread_ts: place.thre
 
 /** The metadata event type of an incident card (its payload names the incident). */
 const CARD_EVENT = 'incident_card';
+
+/** The metadata event type of an incident's announcement in the incidents channel (its payload names the incident). */
+const ANNOUNCE_EVENT = 'incident_announcement';
 
 /** The metadata event type of a page's direct message (its payload names the incident, the page and the person). */
 const PAGE_EVENT = 'incident_page';

@@ -256,6 +256,37 @@ describe('a declaration interrupted by kill -9', () => {
     );
   }, 90_000);
 
+  it('one killed as its announcement reached the incidents channel, before it recorded that: the next process finishes it without announcing it again', async () => {
+    fake.reset();
+    const first = await startBotProcess(env);
+    procs.push(first.proc);
+    const killed = killAtDirectMessage(fake, first.proc, { user: 'C0INCIDENTS', mentioning: 'killed as announced' });
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'sev2 killed as announced',
+      response_url: fake.responseUrl('kill3'),
+    });
+    await killed;
+    fake.reset(); // Slack answers normally again (what it was sent stays)
+    const row = await rowWithChannel(db, 'killed as announced', false);
+    const announced = () => fake.postedIn('C0INCIDENTS').filter((m) => json2(m).includes('killed as announced'));
+    expect(announced()).toHaveLength(1);
+    await runOutLease(row!.id);
+
+    const second = await startBotProcess(env);
+    procs.push(second.proc);
+    const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 40_000);
+    expect(dm.args.text).toMatch(/interrupted/);
+    await eventually(
+      async () => ((await db.query('SELECT * FROM declarations')).rows.length === 0 ? true : undefined),
+      'the declaration finished',
+    );
+    // Found by its metadata in the channel's history since the incident was declared: not posted again.
+    expect(announced()).toHaveLength(1);
+    const look = fake.callsTo('conversations.history').find((c) => c.args.channel === 'C0INCIDENTS');
+    expect(String(look!.args.include_all_metadata)).toBe('true');
+    expect(fake.postedIn(row!.channel_id!).filter((m) => json2(m).includes('incident_acknowledge'))).toHaveLength(1);
+  }, 90_000);
+
   it('one killed before it was whole is abandoned by the next process: channel archived, row gone, declarer told', async () => {
     fake.reset();
     const first = await startBotProcess(env);
