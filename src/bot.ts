@@ -491,6 +491,7 @@ export function createBot({
   // before it).
   const timers = new TimerLoop(db, fire, app.logger, timerOptions, [
     incidents.declarations,
+    incidents.followups,
     actionItems,
     notifications,
     oncall,

@@ -18,6 +18,7 @@ import type { KeyValue } from '../store/kv.js';
 import { insertPublicUpdate } from '../store/status-page.repo.js';
 import type { AlertCardView } from './alert-types.js';
 import type { CardSections } from './card-sections.js';
+import { ChangeFollowups, type Followup } from './change-followups.js';
 import { Coalesced } from './coalesced.js';
 import {
   advance,
@@ -83,6 +84,7 @@ export class IncidentService {
      */
     private readonly typed: (text: string) => string = (text) => text,
   ) {
+    this.followups = new ChangeFollowups(db, log, (incident, f, posted) => this.showLeft(incident, f, posted));
     this.declarations = new DeclarationService(
       db,
       chat,
@@ -99,6 +101,9 @@ export class IncidentService {
 
   /** Declarations, and the sweep that settles interrupted ones (run by the timer loop). */
   readonly declarations: DeclarationService;
+
+  /** What committed changes still have to show, and the sweep that shows what a dead process left (timer loop). */
+  readonly followups: ChangeFollowups;
 
   /**
    * Called once a change resolved an incident, after its card and notice (e.g. the offers to resolve it that alerts
@@ -267,7 +272,23 @@ export class IncidentService {
       if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
       await this.escalation?.syncNotifications(tx, written.incident, current);
       const due = nextDueOf(written.more);
-      return { before: current, written, incident: written.incident, notice: d.notice, due, said: d.said };
+      // The pages this answered (it stopped them: an acknowledgement, the resolution) say so in their direct
+      // messages; reopened, those that said it was resolved say again who acknowledged it.
+      const pages = stopsPages(current, written.incident) || reopens(current, written.incident);
+      const resolved = current.status !== 'resolved' && written.incident.status === 'resolved';
+      // What people are told of it is kept with it, until shown (a process killed meanwhile leaves it to another).
+      const followup = await this.followups.keep(tx, { incidentId, notice: d.notice, pages, resolved });
+      return {
+        before: current,
+        written,
+        incident: written.incident,
+        notice: d.notice,
+        due,
+        said: d.said,
+        pages,
+        resolved,
+        followup,
+      };
     });
     if (!result) return null;
     this.escalation?.scheduled(result.due);
@@ -287,15 +308,36 @@ export class IncidentService {
         warnings.push(`the notice could not be posted: ${describe(err).replace(/\.$/, '')}`);
         this.log.warn('notify failed', err);
       }
+      await this.followups.noticePosted(result.followup);
     }
-    // The pages this answered (it stopped them: an acknowledgement, the resolution) say so in their direct messages;
-    // reopened, those that said it was resolved say again who acknowledged it.
-    if (stopsPages(result.before, result.incident) || reopens(result.before, result.incident))
-      await this.escalation?.showAnsweredPages(result.incident);
-    if (result.before.status !== 'resolved' && result.incident.status === 'resolved' && this.onResolved) {
-      await this.onResolved(result.incident).catch((err) => this.log.warn('after resolving: could not finish', err));
-    }
+    if (result.pages) await this.escalation?.showAnsweredPages(result.incident);
+    if (result.resolved) await this.afterResolved(result.incident);
+    await this.followups.done(result.followup);
     return { incident: result.incident, warnings };
+  }
+
+  private async afterResolved(incident: Incident): Promise<void> {
+    await this.onResolved?.(incident).catch((err) => this.log.warn('after resolving: could not finish', err));
+  }
+
+  /**
+   * Shows what a change left unshown when its process died (see ChangeFollowups), from the incident as it is now: its
+   * card; its notice, unless posted already or overtaken (a resolution not said once the incident was reopened, nor a
+   * reopening once resolved again); the pages it answered; what follows a resolution. A notice Slack refuses is
+   * thrown, for a later round.
+   */
+  private async showLeft(incident: Incident | null, f: Followup, noticePosted: () => Promise<void>): Promise<void> {
+    if (!incident) return;
+    await this.refreshCard(incident.id);
+    const overtaken =
+      (f.notice.kind === 'resolved' && incident.status !== 'resolved') ||
+      (f.notice.kind === 'reopened' && incident.status === 'resolved');
+    if (!f.noticeDone && !overtaken) {
+      await this.chat.notify(incident, f.notice);
+      await noticePosted();
+    }
+    if (f.pages) await this.escalation?.showAnsweredPages(incident);
+    if (f.resolved && incident.status === 'resolved') await this.afterResolved(incident);
   }
 
   /**

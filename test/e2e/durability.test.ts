@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
-import { killAll, killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
+import { killAll, killAtCall, killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
 import { BOT_USER_ID, type RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
@@ -285,6 +285,62 @@ describe('a declaration interrupted by kill -9', () => {
     const look = fake.callsTo('conversations.history').find((c) => c.args.channel === 'C0INCIDENTS');
     expect(String(look!.args.include_all_metadata)).toBe('true');
     expect(fake.postedIn(row!.channel_id!).filter((m) => json2(m).includes('incident_acknowledge'))).toHaveLength(1);
+  }, 90_000);
+
+  it('a resolution whose process was killed as it updated the card, before telling anyone: the next process tells the channel and the incidents channel, once', async () => {
+    fake.reset();
+    const first = await startBotProcess(env);
+    procs.push(first.proc);
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'sev2 resolved then killed',
+      response_url: fake.responseUrl('kill4'),
+    });
+    const row = await rowWithChannel(db, 'resolved then killed', false);
+    const channel = row!.channel_id!;
+    await eventually(
+      async () => ((await db.query('SELECT * FROM declarations')).rows.length === 0 ? true : undefined),
+      'the declaration finished',
+    );
+    // The resolution is committed, then its card update reaches Slack and the process dies.
+    const killed = killAtCall(
+      fake,
+      first.proc,
+      (c) => c.method === 'chat.update' && c.args.channel === channel && JSON.stringify(c.args).includes('Resolved'),
+    );
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'resolve the cache was flushed',
+      channel_id: channel,
+      response_url: fake.responseUrl('kill4-resolve'),
+    });
+    await killed;
+    fake.reset();
+    const card = (await db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [row!.id]))
+      .rows[0]!.card_ts;
+    // What is said of the resolution (the card shows its summary too, and is left out).
+    const said = (where: string) =>
+      fake.postedIn(where).filter((m) => m.ts !== card && json2(m).includes('the cache was flushed'));
+    expect(said(channel)).toHaveLength(0);
+    expect(said('C0INCIDENTS')).toHaveLength(0);
+    // Its lease run out rather than waited for (FOLLOWUP_LEASE_MS).
+    const { rows } = await db.query(
+      'UPDATE change_followups SET lease_until = now() WHERE incident_id = $1 RETURNING 1',
+      [row!.id],
+    );
+    expect(rows).toHaveLength(1);
+
+    const second = await startBotProcess(env);
+    procs.push(second.proc);
+    await eventually(
+      async () => (said(channel).length && said('C0INCIDENTS').length ? true : undefined),
+      'the resolution told',
+    );
+    await eventually(
+      async () => ((await db.query('SELECT * FROM change_followups')).rows.length === 0 ? true : undefined),
+      'the follow-up ended',
+    );
+    await sleep(1000);
+    expect(said(channel)).toHaveLength(1);
+    expect(said('C0INCIDENTS')).toHaveLength(1);
   }, 90_000);
 
   it('one killed before it was whole is abandoned by the next process: channel archived, row gone, declarer told', async () => {

@@ -9,6 +9,7 @@ import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
 import { errorText } from '../../src/slack/report-error.js';
 import { createPostgresDatabase, DatabaseUnavailableError } from '../../src/store/db.js';
 import { insertDeclaring, markDeclaredHeld } from '../../src/store/declaration.repo.js';
+import { insertFollowup } from '../../src/store/followup.repo.js';
 import { nextIncidentNumber, recordDeclaringChannel } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
@@ -115,6 +116,90 @@ forEachDatabase(
     const count = async (table: string) =>
       Number((await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n);
     const kinds = async (id: number) => (await service.timeline(id)).map((e) => e.kind);
+
+    describe('a change whose process died before it was shown (its follow-up)', () => {
+      const leftBehind = async (incidentId: number, notice: IncidentNotice, o: { noticeDone?: boolean } = {}) => {
+        // As a process killed right after committing the change leaves it: its lease runs out at once.
+        const id = await insertFollowup(
+          ctx.db,
+          { incidentId, notice, pages: true, resolved: notice.kind === 'resolved' },
+          randomUUID(),
+          0,
+        );
+        if (o.noticeDone) await ctx.db.query('UPDATE change_followups SET notice_done = true WHERE id = $1', [id]);
+      };
+
+      it('a resolution is shown by the sweep: card, notice (its times read back as dates), then the row goes', async () => {
+        const { incident } = await declared();
+        await service.resolve(incident.id, 'URES', 'flushed the cache');
+        await ctx.db.query('DELETE FROM change_followups');
+        const at = new Date('2026-12-05T10:00:00Z');
+        await leftBehind(incident.id, {
+          kind: 'resolved',
+          actorId: 'URES',
+          summary: 'flushed the cache',
+          stillFiring: { count: 1, sources: ['alertmanager'], lastHeard: at },
+        });
+        chat.calls.length = 0;
+        await service.followups.sweep();
+        expect(chat.methods()).toEqual(['refreshCard', 'notify']);
+        const notice = chat.notices()[0]!;
+        expect(notice).toMatchObject({ kind: 'resolved', summary: 'flushed the cache' });
+        expect(notice.kind === 'resolved' && notice.stillFiring?.lastHeard).toEqual(at);
+        expect(await count('change_followups')).toBe(0);
+        // Shown once: a second sweep finds nothing.
+        await service.followups.sweep();
+        expect(chat.methods()).toEqual(['refreshCard', 'notify']);
+      });
+
+      it('a resolution overtaken by a reopening is not said late; a notice posted already is not posted again', async () => {
+        const { incident } = await declared();
+        await service.resolve(incident.id, 'URES', 'flushed the cache');
+        await service.reopen(incident.id, 'URES', 'back again');
+        await leftBehind(incident.id, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
+        await leftBehind(incident.id, { kind: 'reopened', actorId: 'URES', why: 'back again' }, { noticeDone: true });
+        chat.calls.length = 0;
+        await service.followups.sweep();
+        expect(chat.methods()).toEqual(['refreshCard', 'refreshCard']);
+        expect(await count('change_followups')).toBe(0);
+      });
+
+      it('a live change keeps its follow-up only until it is shown; one that tells nobody (an acknowledgement) keeps none', async () => {
+        const { incident } = await declared();
+        // What the database holds as each notice is posted.
+        const held: [string, number][] = [];
+        const notify = chat.notify;
+        chat.notify = async (i: Incident, notice: IncidentNotice) => {
+          held.push([notice.kind, await count('change_followups')]);
+          return notify(i, notice);
+        };
+        await service.acknowledge(incident.id, 'UACK');
+        await service.postStatusUpdate(incident.id, 'UACK', update());
+        await service.resolve(incident.id, 'URES', 'done');
+        expect(held).toEqual([
+          ['acknowledged', 0],
+          ['status_update', 1],
+          ['resolved', 1],
+        ]);
+        expect(await count('change_followups')).toBe(0);
+      });
+
+      it('Slack refusing the notice leaves it for a later sweep, and the fifth refusal gives it up, logged', async () => {
+        const { incident } = await declared();
+        await service.resolve(incident.id, 'URES', 'flushed the cache');
+        await leftBehind(incident.id, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
+        chat.fail.notify = new ChatPlatformError('ratelimited', 'Slack is busy');
+        for (let i = 1; i <= 5; i++) {
+          await service.followups.sweep();
+          expect(await count('change_followups')).toBe(i < 5 ? 1 : 0);
+          await ctx.db.query('UPDATE change_followups SET lease_until = now()');
+        }
+        expect(
+          logger.lines.filter((l) => l.level === 'warn' && String(l.args[0]).includes('trying again later')),
+        ).toHaveLength(4);
+        expect(logger.lines.some((l) => l.level === 'error' && String(l.args[0]).includes('gave up'))).toBe(true);
+      });
+    });
 
     describe('declare', () => {
       it('records the incident, opens its channel, posts the card, stores its ts and announces', async () => {

@@ -54,6 +54,21 @@ export function killAtDirectMessage(
   return exited;
 }
 
+/** Kills `proc` (SIGKILL) as Slack receives the first call `matches` (it is carried out); resolves once it exited. */
+export function killAtCall(
+  slack: { subscribe(listener: (call: { method: string; args: Record<string, unknown> }) => void): () => void },
+  proc: ChildProcess,
+  matches: (call: { method: string; args: Record<string, unknown> }) => boolean,
+): Promise<void> {
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = slack.subscribe((c) => {
+    if (!matches(c)) return;
+    proc.kill('SIGKILL');
+    stop();
+  });
+  return exited;
+}
+
 /**
  * Kills the bot processes a test started (emptying `procs`) and waits for them to exit: the next test's processes work
  * the database alone (a test's job is taken over by the process it starts for that, not by one an earlier test left
