@@ -308,7 +308,8 @@ export class IncidentService {
         warnings.push(`the notice could not be posted: ${describe(err).replace(/\.$/, '')}`);
         this.log.warn('notify failed', err);
       }
-      await this.followups.noticePosted(result.followup);
+      // Recorded when more is left to show after it (else the follow-up ends next, one statement fewer).
+      if (result.pages || result.resolved) await this.followups.noticePosted(result.followup);
     }
     if (result.pages) await this.escalation?.showAnsweredPages(result.incident);
     if (result.resolved) await this.afterResolved(result.incident);
