@@ -575,9 +575,10 @@ export class DeclarationService {
 
   /** A declaration that never became whole: archive its channel, tell the declarer, remove it (number given back). */
   private async abandon(incident: Incident, owner: string, last: boolean): Promise<void> {
-    const channel = incident.channelId
-      ? { id: incident.channelId, archived: await this.archive(incident.channelId) }
-      : null;
+    // Its process may have stopped between Slack making the channel and recording it: looked for, so that no empty
+    // channel is left holding the incident's name.
+    const channelId = incident.channelId ?? (await this.chat.findChannel?.(incident).catch(() => null)) ?? null;
+    const channel = channelId ? { id: channelId, archived: await this.archive(channelId) } : null;
     await this.tell({ kind: 'abandoned', incident, channel }, last);
     await this.db.transaction(async (tx) => {
       if (await holdDeclaration(tx, incident.id, owner)) await deleteAbandonedIncident(tx, incident);

@@ -252,6 +252,11 @@ export interface IncidentChat {
    */
   findCard?(incident: Incident): Promise<string | null>;
   /**
+   * The channel made for `incident` (being declared) whose id was never recorded (the process stopped between Slack
+   * making it and the database recording it), when the chat can find it; null when there is none or it cannot tell.
+   */
+  findChannel?(incident: Incident): Promise<string | null>;
+  /**
    * Whether the incident's announcement (announce, without madePublicBy) is already in the incidents channel, when the
    * chat can tell (a declaration interrupted between posting it and recording it); false when it is not there or the
    * chat cannot tell (it is posted again then: at least once).

@@ -36,6 +36,8 @@ export function maskedChat<C extends IncidentChat>(inner: C, mask: (text: string
   const shown = (incident: Incident) => maskedIncident(incident, mask);
   const over: Partial<IncidentChat> = {
     openChannel: (incident, onCreated) => inner.openChannel(shown(incident), onCreated),
+    // Its name was made from the title as shown.
+    ...(inner.findChannel ? { findChannel: (incident) => inner.findChannel!(shown(incident)) } : {}),
     postCard: (incident, ...rest) => inner.postCard(shown(incident), ...rest),
     refreshCard: (incident, ...rest) => inner.refreshCard(shown(incident), ...rest),
     announce: (incident, ...rest) => inner.announce(shown(incident), ...rest),

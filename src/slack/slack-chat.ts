@@ -169,6 +169,44 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return { channelId: channel.id, channelName: channel.name };
   }
 
+  /**
+   * The channel made for `incident` whose id was never recorded (see IncidentChat.findChannel): a channel the bot
+   * created, not archived, under one of the names openChannel tries for it, created since a minute before the incident
+   * was (clocks differ). Reads the workspace's channels, a thousand a call, up to CHANNEL_LOOKUP_PAGES calls; needs
+   * `channels:read` (`groups:read` for a private incident). Slack failing: null, logged.
+   */
+  async findChannel(incident: Incident): Promise<string | null> {
+    const attempts = this.opts.maxNameAttempts ?? 20;
+    const names = new Set(
+      Array.from({ length: attempts }, (_, i) => incidentChannelName(incident.number, incident.title, i + 1)),
+    );
+    const since = Math.floor((incident.createdAt.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000);
+    try {
+      const bot = await this.botUser();
+      let cursor: string | undefined;
+      for (let read = 0; read < CHANNEL_LOOKUP_PAGES; read++) {
+        const res = await this.client.conversations.list({
+          types: incident.private ? 'private_channel' : 'public_channel',
+          exclude_archived: true,
+          limit: 1000,
+          ...(cursor ? { cursor } : {}),
+        });
+        const found = res.channels?.find(
+          (c) => c.name && names.has(c.name) && (!bot || c.creator === bot) && (c.created ?? 0) >= since,
+        );
+        if (found?.id) return found.id;
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) return null;
+      }
+      return null;
+    } catch (err) {
+      this.opts.log?.warn(
+        `could not look for the channel of interrupted declaration ${incident.id} (${slackErrorCode(err) ?? String(err)})`,
+      );
+      return null;
+    }
+  }
+
   async abandonChannel(channelId: string): Promise<void> {
     try {
       await this.client.conversations.archive({ channel: channelId });
@@ -790,6 +828,9 @@ const channelRedirect = (i: Incident) => channelUrl(i) ?? undefined;
 
 /** In the place's thread, for a playbook run outside an incident (its messages stay under its checklist). */
 const inThread = (place: ChatPlace) => (place.threadTs ? { thread_ts: place.threadTs } : {});
+
+/** How many pages of a thousand channels findChannel reads at most. */
+const CHANNEL_LOOKUP_PAGES = 10;
 
 /** The metadata event type of an incident card (its payload names the incident). */
 const CARD_EVENT = 'incident_card';

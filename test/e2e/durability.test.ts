@@ -343,6 +343,35 @@ describe('a declaration interrupted by kill -9', () => {
     expect(said('C0INCIDENTS')).toHaveLength(1);
   }, 90_000);
 
+  it('one killed as Slack made its channel, before it recorded it: the next process finds the channel by its name and archives it', async () => {
+    fake.reset();
+    const first = await startBotProcess(env);
+    procs.push(first.proc);
+    const killed = killAtCall(fake, first.proc, (c) => c.method === 'conversations.create');
+    await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
+      text: 'sev2 killed as its channel was made',
+      response_url: fake.responseUrl('kill5'),
+    });
+    await killed;
+    fake.reset();
+    const { rows } = await db.query<{ id: number; number: number; channel_id: string | null }>(
+      "SELECT id, number, channel_id FROM incidents WHERE title = 'killed as its channel was made' AND declaring",
+    );
+    expect(rows[0]!.channel_id).toBeNull();
+    const made = [...fake.channels.values()].find(
+      (c) => c.name === `inc-${rows[0]!.number}-killed-as-its-channel-was-made`,
+    );
+    expect(made?.isArchived).toBe(false);
+    await runOutLease(rows[0]!.id);
+
+    const second = await startBotProcess(env);
+    procs.push(second.proc);
+    const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === TEST_REPORTER_ID, 40_000);
+    expect(dm.args.text).toMatch(/was not kept/);
+    expect(dm.args.text).toContain(`Its channel <#${made!.id}> is archived.`);
+    expect(made!.isArchived).toBe(true);
+  }, 90_000);
+
   it('one killed before it was whole is abandoned by the next process: channel archived, row gone, declarer told', async () => {
     fake.reset();
     const first = await startBotProcess(env);
