@@ -347,7 +347,18 @@ export class EscalationService {
     const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
     // Paged with it by the same timer (nobody acknowledging: the next role of the contact order).
     const pagedRoles = new Set(s.paged.filter((p) => !p.skipped).map((p) => p.role));
-    const withNext = s.next ? rolesToPage(s.next, this.runbook, pagedRoles).slice(1) : [];
+    // While every alert has resolved, a round of nobody acknowledging pages on-call alone (as firing it decides).
+    const quiet = s.alertsAllResolved;
+    const withNext = s.next ? rolesToPage(s.next, this.runbook, pagedRoles, new Set(), quiet).slice(1) : [];
+    // Other timers due with it page other roles then too (a round and `unresolved` at the same time): named with it.
+    const named = new Set([s.next?.role, ...withNext]);
+    const alsoNext = s.alsoDue.flatMap((d) => {
+      const roles = rolesToPage(d, this.runbook, pagedRoles, new Set(), quiet).filter((r) => !named.has(r));
+      for (const r of roles) named.add(r);
+      return roles.length
+        ? [{ roleNames: roles.map((r) => this.roleName(r)), unless: ruleUnless(d.rule, this.runbook) }]
+        : [];
+    });
     const toWho = escalateTo ? who.get(escalateTo.role) : undefined;
     return {
       paged: s.paged.map((p) => ({
@@ -365,6 +376,7 @@ export class EscalationService {
             // Paged already (Escalate now, another rule): its timer pages it again, which the card says.
             ...(s.paged.some((p) => p.role === s.next!.role && !p.skipped) ? { again: true } : {}),
             ...(withNext.length ? { with: withNext.map((r) => this.roleName(r)) } : {}),
+            ...(alsoNext.length ? { also: alsoNext } : {}),
           }
         : null,
       escalateTo: escalateTo && toWho ? { ...escalateTo, who: toWho } : escalateTo,

@@ -1,5 +1,6 @@
 import type { PageDmAt, PageDmState } from '../incidents/ports.js';
 import type { PagedIncident } from '../incidents/types.js';
+import { alertsAllResolvedOf } from './alert.repo.js';
 import { type Database, jsonOf, type Queryable, type StatementPart } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 import { type IncidentRow, toIncident } from './incident.repo.js';
@@ -458,14 +459,23 @@ export interface EscalationSummary {
   /** `skipped`: the role had no contacts (nobody was paged). */
   paged: { role: string; rule: string; at: Date; skipped: boolean }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
+  /** The other timers due with `next` (within a second of it): a round of nobody acknowledging and another rule. */
+  alsoDue: { role: string | null; rule: string; dueAt: Date }[];
   /** Roles escalated to by hand whose page has not gone out yet. */
   requested: string[];
+  /** Every alert of the incident has resolved (false for an incident without alerts). */
+  alertsAllResolved: boolean;
 }
 
 /**
  * What the card shows: who has been paged, and the next pending page with its time (one statement). Timers of the
  * `reminders` rules page nobody and are not a next page.
  */
+/** How many pending timers the card's summary reads: the next, and those due with it. */
+const NEXT_READ = 4;
+/** Timers due this close to the next one are due with it (the card names them together). */
+const DUE_TOGETHER_MS = 1000;
+
 export async function escalationSummary(
   q: Queryable,
   incidentId: number,
@@ -475,28 +485,33 @@ export async function escalationSummary(
   const part = more?.(3);
   const { rows } = await q.query<{
     paged: { role: string; rule: string; at: string; skipped: boolean }[] | string | null;
-    next: { role: string | null; rule: string; due_at: string } | string | null;
+    next: { role: string | null; rule: string; due_at: string }[] | string | null;
     requested: string[] | null;
+    quiet: boolean | null;
     more?: unknown;
   }>(
     `${part?.with ? `WITH ${part.with} ` : ''}SELECT
        (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at, 'skipped', p.skipped) ORDER BY p.created_at, p.id)
         FROM pages p WHERE p.incident_id = $1) AS paged,
-       (SELECT row_to_json(n) FROM (
-          SELECT role, rule, due_at FROM escalation_jobs
+       (SELECT json_agg(n ORDER BY n.due_at, n.id) FROM (
+          SELECT id, role, rule, due_at FROM escalation_jobs
           WHERE incident_id = $1 AND state = 'pending' AND rule <> ALL($2::text[]) AND fired_at IS NULL
-          ORDER BY due_at LIMIT 1) n) AS next,
+          ORDER BY due_at, id LIMIT ${NEXT_READ}) n) AS next,
        (SELECT array_agg(role) FROM escalation_jobs
-        WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending') AS requested
+        WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending') AS requested,
+       ${alertsAllResolvedOf('$1')} AS quiet
        ${part ? `, ${part.select} AS more` : ''}`,
     [incidentId, reminders, ...(part?.params ?? [])],
   );
   const paged = jsonOf(rows[0]?.paged) ?? [];
-  const n = jsonOf(rows[0]?.next);
+  const due = (jsonOf(rows[0]?.next) ?? []).map((n) => ({ role: n.role, rule: n.rule, dueAt: new Date(n.due_at) }));
+  const [next] = due;
   return {
     paged: paged.map((r) => ({ role: r.role, rule: r.rule, at: new Date(r.at), skipped: r.skipped === true })),
-    next: n ? { role: n.role, rule: n.rule, dueAt: new Date(n.due_at) } : null,
+    next: next ?? null,
+    alsoDue: next ? due.slice(1).filter((d) => d.dueAt.getTime() - next.dueAt.getTime() < DUE_TOGETHER_MS) : [],
     requested: rows[0]?.requested ?? [],
+    alertsAllResolved: rows[0]?.quiet === true,
     ...(part ? { more: rows[0]?.more } : {}),
   };
 }

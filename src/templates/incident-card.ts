@@ -115,7 +115,14 @@ export function renderIncidentCard(
     const next = escalation.next
       ? nobody(escalation.next.who)
         ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}, but it has no contacts: nobody will be paged`
-        : `Next: ${mrkdwnClip(escalation.next.roleName, 60)}${escalation.next.again ? ' again' : ''}${whoLine(escalation.next.who)}${(escalation.next.with ?? []).map((r) => ` and ${mrkdwnClip(r, 60)}`).join('')} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}`
+        : `Next: ${mrkdwnClip(escalation.next.roleName, 60)}${escalation.next.again ? ' again' : ''}${whoLine(escalation.next.who)}${(escalation.next.with ?? []).map((r) => ` and ${mrkdwnClip(r, 60)}`).join('')} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}${(
+            escalation.next.also ?? []
+          )
+            .map(
+              (a) =>
+                `; then too: ${a.roleNames.map((r) => mrkdwnClip(r, 60)).join(' and ')}${a.unless ? ` unless ${a.unless}` : ''}`,
+            )
+            .join('')}`
       : null;
     // What the Escalate now button pages: it carries this role, so a click pages it or, if paged meanwhile, nobody.
     // The people are said once: when the next timer pages the same role, they are on its Next.

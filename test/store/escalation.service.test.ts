@@ -2,11 +2,12 @@ import { beforeEach, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
+import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { nextDueAt } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { signal } from '../support/signal.js';
-import { testRunbook } from '../support/test-runbook.js';
+import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -87,6 +88,34 @@ forEachDatabase((suite) => {
     db = suite.db;
     rec = recordingChat();
     svc = new EscalationService(db, rec.port, runbook, quiet);
+  });
+
+  it("the card's Next names every role timers due together page (a round and `unresolved`), and a round pages on-call alone while every alert has resolved", async () => {
+    const data = testRunbookData();
+    const rb = parseRunbook({
+      ...data,
+      escalation: { ...data.escalation, rules: { ...data.escalation.rules, unresolved: { after: '1h', page: 'cto' } } },
+    });
+    const view = new EscalationService(db, rec.port, rb, quiet);
+    const i = await openIncident(db);
+    await addJob(db, i.id, 'unacknowledged', 'on_call', 60_000);
+    await addJob(db, i.id, 'unresolved', 'cto', 60_300);
+    const v = await view.view(db, i);
+    expect(v.next).toMatchObject({
+      roleName: 'On-Call Engineer',
+      with: ['Senior DevOps Engineer'],
+      also: [{ roleNames: ['CTO'], unless: expect.stringMatching(/resolved/) }],
+    });
+    // A timer due later is not named with it.
+    await db.query(`UPDATE escalation_jobs SET due_at = due_at + interval '10 minutes' WHERE rule = 'unresolved'`);
+    expect((await view.view(db, i)).next?.also).toBeUndefined();
+    // Every alert of the incident resolved: the round pages on-call alone, and the card says no more.
+    await db.query(
+      `INSERT INTO alert_incidents (source, group_key, state, incident_id, title, severity, all_resolved_at)
+       VALUES ('alertmanager', 'g', 'declared', $1, 'db down', 1, now())`,
+      [i.id],
+    );
+    expect((await view.view(db, i)).next?.with).toBeUndefined();
   });
 
   it('a claim fires only due timers, once: it leases them and records the roles they page', async () => {

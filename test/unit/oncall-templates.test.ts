@@ -52,6 +52,21 @@ describe("the card's escalation line with the people on call", () => {
     expect(line(base(undefined))).toContain('Next: Senior DevOps Engineer <!date^');
   });
 
+  it('names the roles other timers due at the same time page, each with what stops it', () => {
+    const v = base(undefined);
+    v.next = {
+      ...v.next!,
+      roleName: 'On-Call Engineer',
+      again: true,
+      with: ['Senior DevOps Engineer'],
+      unless: 'acknowledged by then',
+      also: [{ roleNames: ['CTO'], unless: 'resolved by then' }],
+    };
+    expect(line(v)).toMatch(
+      /Next: On-Call Engineer again and Senior DevOps Engineer <!date\^[^>]+> unless acknowledged by then; then too: CTO unless resolved by then/,
+    );
+  });
+
   it('a role with nobody to page is not said to be due: its timer pages nobody', () => {
     const v = base({ userIds: [], until: null });
     v.escalateTo = { role: 'engineering_manager', roleName: 'Engineering Manager', who: { userIds: [], until: null } };
