@@ -59,7 +59,7 @@ export const notifySchema = z
   .array(
     z
       .object({
-        via: z.enum(NOTIFY_VIAS, { message: `must be one of ${NOTIFY_VIAS.join(', ')}` }),
+        via: z.enum(NOTIFY_VIAS),
         after: after.optional(),
       })
       .strict()

@@ -24,15 +24,19 @@ export interface ChecklistItem {
   check: ChecklistCheck | null;
 }
 
-const item = z.union([
-  z.string().min(1),
+/**
+ * A plain text is an item ticked by hand. Read as `{ text }` rather than as a union of the two forms, so that a problem
+ * inside the mapping (`done_when: timelines`) is named there, not as a mapping that is no form of an item.
+ */
+const item = z.preprocess(
+  (v) => (typeof v === 'string' ? { text: v } : v),
   z
     .object({
       text: z.string().min(1),
-      done_when: z.enum(Object.keys(CHECKLIST_CHECKS) as [ChecklistCheck, ...ChecklistCheck[]]),
+      done_when: z.enum(Object.keys(CHECKLIST_CHECKS) as [ChecklistCheck, ...ChecklistCheck[]]).optional(),
     })
     .strict(),
-]);
+);
 
 /** `postmortem:` in the runbook file. */
 export const postmortemSchema = z
@@ -41,9 +45,7 @@ export const postmortemSchema = z
       .array(item)
       .max(20, 'keep the checklist to 20 items')
       .default([])
-      .transform((items): ChecklistItem[] =>
-        items.map((i) => (typeof i === 'string' ? { text: i, check: null } : { text: i.text, check: i.done_when })),
-      )
+      .transform((items): ChecklistItem[] => items.map((i) => ({ text: i.text, check: i.done_when ?? null })))
       .refine((items) => new Set(items.map((i) => i.text.toLowerCase())).size === items.length, {
         message: 'two checklist items have the same text',
       }),

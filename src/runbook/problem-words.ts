@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 
 /**
- * zod's own words for a runbook problem ("Invalid input: expected array, received string", "Unrecognized key") put as
- * what to write instead. Passed as the `error` of the runbook's parse: a schema's own message still wins.
+ * zod's own words for a runbook problem ("Invalid input: expected array, received string", "Unrecognized key",
+ * "Invalid option: expected one of …") put as what to write instead. Passed as the `error` of the runbook's parse: a schema's own message still wins.
  */
 
 const EXPECTED: Readonly<Record<string, string>> = {
@@ -51,6 +51,13 @@ export function runbookIssueMessage(iss: RawIssue): string | undefined {
       return known.length
         ? `${what}; the keys here are ${known.join(', ')}`
         : `${what}; remove it or check its spelling`;
+    }
+    case 'invalid_value': {
+      // A word outside a closed list (level: critcal): the value given, quoted, and every word the key takes.
+      const allowed = iss.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+      const given = typeof iss.input === 'string' ? JSON.stringify(iss.input) : described(iss.input);
+      if (iss.input === undefined) return `missing: write one of ${allowed.join(', ')}`;
+      return allowed.length === 1 ? `${given} is not ${allowed[0]}` : `${given} is not one of ${allowed.join(', ')}`;
     }
     case 'invalid_union':
       if (iss.input === undefined) return 'missing: add it as runbooks/atom.yml does';

@@ -93,7 +93,7 @@ describe('people: and notify: in the runbook file', () => {
     );
     expect(p).toContainEqual(expect.stringMatching(/^people\.alice.*Slack user ID/));
     expect(p).toContainEqual(
-      expect.stringMatching(/^escalation\.roles\.on_call\.notify\.0\.via: must be one of slack, email, pagerduty/),
+      expect.stringMatching(/^escalation\.roles\.on_call\.notify\.0\.via: "sms" is not one of slack, email, pagerduty/),
     );
     expect(p).toContainEqual(
       expect.stringMatching(/^escalation\.roles\.on_call\.notify\.1\.after: "soon" is not a duration/),

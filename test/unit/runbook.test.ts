@@ -273,6 +273,47 @@ describe('the runbook file', () => {
     ]);
   });
 
+  it("a word outside a closed list is quoted with the words its key takes, not zod's words (every such key)", () => {
+    const data = base() as ReturnType<typeof base> & Record<string, unknown>;
+    const roles = data.escalation.roles as Record<string, Record<string, unknown>>;
+    roles.on_call!.notify = [{ via: 'sms' }];
+    (data.escalation.rules.unresolved as Record<string, unknown>).until = 'fixed';
+    const p = problems({
+      ...data,
+      playbooks: { 'db-down': { title: 'Database down', kind: 'secure' } },
+      alerts: [
+        { name: 'HighErrorRate', metric: 'error_rate', threshold: '> 10%', action: 'Check logs', level: 'critcal' },
+        {
+          name: 'DiskFull',
+          metric: 'disk',
+          threshold: '> 90%',
+          action: 'Free space',
+          level: 'warning',
+          during_maintenance: 'ignore',
+        },
+        { name: 'Slow', metric: 'latency', threshold: '> 2s', action: 'Look', level: 3 },
+      ],
+      postmortem: { checklist: [{ text: 'Timeline', done_when: 'timelines' }] },
+      private_incidents: { announce: 'loudly' },
+    });
+    const said = (path: string) => p.find((x) => x.startsWith(`${path}: `))?.slice(path.length + 2);
+    expect(said('alerts.0.level')).toBe('"critcal" is not one of critical, warning, info');
+    expect(said('alerts.1.during_maintenance')).toBe('"ignore" is not one of declare, record');
+    expect(said('alerts.2.level')).toBe('the number 3 is not one of critical, warning, info');
+    expect(said('playbooks.db-down.kind')).toBe('"secure" is not one of incident, issue, security, procedure');
+    expect(said('postmortem.checklist.0.done_when')).toBe(
+      '"timelines" is not one of timeline, root_cause, action_items, runbook',
+    );
+    expect(said('private_incidents.announce')).toBe('"loudly" is not one of none, notice');
+    expect(said('escalation.roles.on_call.notify.0.via')).toBe('"sms" is not one of slack, email, pagerduty');
+    expect(said('escalation.rules.unresolved.until')).toBe('"fixed" is not one of resolved, mitigated');
+    expect(p.join('\n')).not.toMatch(/Invalid option|expected one of/);
+    const { level: _, ...noLevel } = { name: 'A', metric: 'a', threshold: '> 1', action: 'x', level: 'info' };
+    expect(problems({ ...base(), alerts: [noLevel] })).toEqual([
+      'alerts.0.level: missing: write one of critical, warning, info',
+    ]);
+  });
+
   it('a problem in a file names its line; a missing entry the line of the one that should hold it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rb-lines-'));
     const path = join(dir, 'runbook.yml');
