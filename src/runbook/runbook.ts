@@ -26,10 +26,11 @@ import {
 } from './people.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
+import { shownProblem } from './problem-paths.js';
 import { runbookIssueMessage } from './problem-words.js';
 import { readRunbookText } from './read-runbook-file.js';
 import { rotationSchema } from './rotation-schema.js';
-import { type Place, placeOf, withLine } from './yaml-places.js';
+import { type Place, placeOf } from './yaml-places.js';
 
 export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
 
@@ -206,8 +207,8 @@ export class RunbookError extends Error {
 }
 
 /**
- * Validates runbook data (already parsed from YAML); every problem names its entry, and its line when `locate` finds
- * it in the file.
+ * Validates runbook data (already parsed from YAML); every problem names its entry as a person finds it (a list's
+ * entry by its number from 1 and its name), and its line when `locate` finds it in the file.
  */
 export function parseRunbook(data: unknown, file = 'runbook', locate?: (path: string[]) => Place | null): Runbook {
   const parsed = schema.safeParse(data, { error: runbookIssueMessage });
@@ -220,7 +221,7 @@ export function parseRunbook(data: unknown, file = 'runbook', locate?: (path: st
     ...notifyProblems(data),
     ...maintenanceProblems(data),
   ];
-  const problems = locate ? found.map((p) => withLine(p, locate)) : found;
+  const problems = found.map((p) => shownProblem(p, data, locate));
   if (!parsed.success || problems.length) throw new RunbookError(file, problems);
   const rb = parsed.data;
   // The maintenance checklists are playbooks (procedures run outside incidents), after the file's own.

@@ -40,16 +40,3 @@ export function placeOf(doc: Document, lines: LineCounter, path: readonly string
   }
   return found === null ? null : { line: found, exact: true };
 }
-
-/**
- * A problem as `path: message` with its line put after the path (`path (line 12): message`, or `near line 12` when
- * the entry is missing and the line is that of the one that should hold it). A problem without a path is returned
- * as it is.
- */
-export function withLine(problem: string, locate: (path: string[]) => Place | null): string {
-  const m = /^([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*): /.exec(problem);
-  if (!m?.[1]) return problem;
-  const place = locate(pathSegments(m[1]));
-  if (!place) return problem;
-  return `${m[1]} (${place.exact ? '' : 'near '}line ${place.line})${problem.slice(m[1].length)}`;
-}

@@ -102,9 +102,9 @@ describe('start-up', () => {
     await rm(dir, { recursive: true, force: true });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
-    expectProblem(r.stderr, 'escalation.order.1', 'unknown role "vp"');
+    expectProblem(r.stderr, 'escalation.order item 2', 'unknown role "vp"');
     expectProblem(r.stderr, 'escalation.rules.unresolved.after', '"soon" is not a duration');
-    expectProblem(r.stderr, 'escalation.roles.on_call.contacts.0', 'must be a Slack user ID');
+    expectProblem(r.stderr, 'escalation.roles.on_call.contacts item 1 ("@alice")', 'must be a Slack user ID');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -171,7 +171,7 @@ describe('start-up', () => {
     );
     expectProblem(
       r.stderr,
-      'playbooks.database-rollback.detection.1.cwd',
+      'playbooks.database-rollback.detection step 2 ("Verify current revision"), cwd',
       '"../../etc" is not a directory under COMMAND_BASE_DIR',
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -212,10 +212,16 @@ describe('start-up', () => {
         atom
           .replace('respond_within: 15m', 'respond_within: 30 mins')
           .replace('playbook: health-check-failures', 'playbook: no-such-playbook')
-          .replace('examples: [Typos, minor UI glitches, documentation errors]', 'examples: Typos'),
+          .replace('examples: [Typos, minor UI glitches, documentation errors]', 'examples: Typos')
+          .replace(
+            '    level: critical\n    action: Check logs, identify root cause',
+            '    level: critcal\n    action: Check logs, identify root cause',
+          ),
       [
         /severities\.SEV-1\.respond_within \(line \d+\): "30 mins" is not a duration; write e\.g\. 30s, 15m/,
-        /alerts\.0\.playbook \(line \d+\): unknown playbook "no-such-playbook"/,
+        // A row as the person sees it: counted from 1, by its name, at its line; a wrong word with the ones it may be.
+        /\n {2}- alerts row 1 \("AppHealthCheckFailing"\), playbook \(line \d+\): unknown playbook "no-such-playbook"/,
+        /\n {2}- alerts row 3 \("HighErrorRate"\), level \(line \d+\): "critcal" is not one of critical, warning, info\n/,
         /severities\.SEV-3\.examples \(line \d+\): must be a list, such as \[a, b\]/,
       ],
     ],
@@ -239,6 +245,7 @@ describe('start-up', () => {
       expect(r.stderr).toContain(`The runbook file ${file} is not valid`);
       for (const line of said) expect(r.stderr).toMatch(line);
       expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr).not.toMatch(/alerts\.\d|Invalid option/);
     },
   );
 

@@ -127,12 +127,14 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       }
     };
     expect(problems([{ ...row, playbook: 'nope' }])).toEqual([
-      expect.stringMatching(/^alerts\.0\.playbook: unknown playbook "nope"; the file's playbooks: database-connection/),
+      expect.stringMatching(
+        /^alerts row 1 \("X"\), playbook: unknown playbook "nope"; the file's playbooks: database-connection/,
+      ),
     ]);
-    expect(problems([row, { ...row, name: 'x' }])).toEqual(['alerts.1.name: "x" is named twice']);
+    expect(problems([row, { ...row, name: 'x' }])).toEqual(['alerts row 2 ("x"), name: "x" is named twice']);
     // A procedure is run on purpose, never suggested: an alert's incident does not get a deployment's checklist.
     expect(problems([{ ...row, playbook: 'deploy-web-platform' }])).toEqual([
-      'alerts.0.playbook: "deploy-web-platform" is a procedure (kind: procedure), run on purpose and never suggested on an incident; name an incident playbook, or none',
+      'alerts row 1 ("X"), playbook: "deploy-web-platform" is a procedure (kind: procedure), run on purpose and never suggested on an incident; name an incident playbook, or none',
     ]);
     // Names are matched ignoring case and punctuation: High_Error_Rate would never be reached beside HighErrorRate.
     expect(
@@ -141,32 +143,38 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
         { ...row, name: 'High_Error_Rate' },
       ]),
     ).toEqual([
-      'alerts.1.name: "High_Error_Rate" matches the same alerts as "HighErrorRate" (names are matched ignoring case and punctuation): give one another name',
+      'alerts row 2 ("High_Error_Rate"), name: "High_Error_Rate" matches the same alerts as "HighErrorRate" (names are matched ignoring case and punctuation): give one another name',
     ]);
     expect(problems([{ ...row, duration: '5 minutes' }])[0]).toMatch(
-      /^alerts\.0\.duration: "5 minutes" is not a duration/,
+      /^alerts row 1 \("X"\), duration: "5 minutes" is not a duration/,
     );
     expect(problems([{ ...row, duration: '99999999999d' }])[0]).toBe(
-      'alerts.0.duration: "99999999999d" is longer than a year: write at most 366d',
+      'alerts row 1 ("X"), duration: "99999999999d" is longer than a year: write at most 366d',
     );
-    expect(problems([{ ...row, severity: 'SEV-9' }])[0]).toMatch(/^alerts\.0\.severity: "SEV-9" is not a severity/);
-    expect(problems([{ ...row, level: 'urgent' }])[0]).toMatch(/^alerts\.0\.level: /);
-    expect(problems([{ ...row, during_maintenance: 'skip' }])[0]).toMatch(/^alerts\.0\.during_maintenance: /);
-    expect(problems([{ ...row, colour: 'red' }])[0]).toMatch(/^alerts\.0: .*colour/);
+    expect(problems([{ ...row, severity: 'SEV-9' }])[0]).toMatch(
+      /^alerts row 1 \("X"\), severity: "SEV-9" is not a severity/,
+    );
+    expect(problems([{ ...row, level: 'urgent' }])[0]).toMatch(
+      /^alerts row 1 \("X"\), level: "urgent" is not one of critical, warning, info$/,
+    );
+    expect(problems([{ ...row, during_maintenance: 'skip' }])[0]).toMatch(
+      /^alerts row 1 \("X"\), during_maintenance: "skip" is not one of declare, record$/,
+    );
+    expect(problems([{ ...row, colour: 'red' }])[0]).toMatch(/^alerts row 1 \("X"\): .*colour/);
     expect(parseRunbook({ ...data, alerts: [row] }).alerts[0]).toMatchObject({ severity: 1, playbook: null });
     // A heartbeat row: its duration, and only at level info (its alert always fires; only its silence is news).
     expect(problems([{ ...row, heartbeat: '10m' }])).toEqual([
-      'alerts.0.level: must be info for a heartbeat row: its alert always fires, and only its silence is news',
+      'alerts row 1 ("X"), level: must be info for a heartbeat row: its alert always fires, and only its silence is news',
     ]);
     expect(problems([{ ...row, level: 'info', heartbeat: 'often' }])[0]).toMatch(
-      /^alerts\.0\.heartbeat: "often" is not a duration/,
+      /^alerts row 1 \("X"\), heartbeat: "often" is not a duration/,
     );
     // Out of range: refused at start (one such row turned every heartbeat off: its interval overflowed Postgres's).
     expect(problems([{ ...row, level: 'info', heartbeat: '99999999999d' }])[0]).toMatch(
-      /^alerts\.0\.heartbeat: "99999999999d" is longer than a year/,
+      /^alerts row 1 \("X"\), heartbeat: "99999999999d" is longer than a year/,
     );
     expect(problems([{ ...row, level: 'info', heartbeat: '1ms' }])[0]).toMatch(
-      /^alerts\.0\.heartbeat: "1ms" is shorter than a second/,
+      /^alerts row 1 \("X"\), heartbeat: "1ms" is shorter than a second/,
     );
     const beat = parseRunbook({ ...data, alerts: [{ ...row, level: 'info', heartbeat: '10m' }] }).alerts[0];
     expect(beat).toMatchObject({ level: 'info', heartbeatMs: 600_000 });

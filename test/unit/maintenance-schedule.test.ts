@@ -114,7 +114,7 @@ describe('the maintenance section of the runbook file', () => {
     expect(problems({ notice_before: 'a day' })[0]).toMatch(/^maintenance\.notice_before: /);
     expect(
       problems({ windows: { w: { title: 'W', tasks: [{ text: 'x', run: 'atom-cli nodes restart' }] } } })[0],
-    ).toMatch(/^maintenance\.windows\.w\.tasks\.0\.run: /);
+    ).toMatch(/^maintenance\.windows\.w\.tasks step 1 \("x"\), run: /);
     expect(problems({}, { private_incidents: { announce: 'loud' } })[0]).toMatch(/^private_incidents\.announce: /);
     expect(
       problems(

@@ -733,7 +733,7 @@ describe('playbook schema errors name the entry', () => {
 
   it('a bad parameter kind', () => {
     expect(problems(withSteps({ ...restart, params: { node_id: 'machine' } }))).toEqual([
-      'playbooks.db-down.mitigation.0.params.node_id.kind: unknown parameter kind "machine"; ' +
+      'playbooks.db-down.mitigation step 1 ("Restart"), params.node_id.kind: unknown parameter kind "machine"; ' +
         'kinds: node_id, version, count, cpu, memory, lines, revision, secret, s3_bucket, s3_key, s3_version_id',
     ]);
   });
@@ -743,15 +743,17 @@ describe('playbook schema errors name the entry', () => {
       withSteps({ ...restart, run: ['atom-cli', 'logs', '--lines', '{x}'], params: { lines: 'lines' } }),
     );
     expect(p).toContain(
-      'playbooks.db-down.mitigation.0.run.3: "{x}" is not declared; add params: { x: <kind> } (kinds: node_id, ' +
+      'playbooks.db-down.mitigation step 1 ("Restart"), run argument 4: "{x}" is not declared; add params: { x: <kind> } (kinds: node_id, ' +
         'version, count, cpu, memory, lines, revision, secret, s3_bucket, s3_key, s3_version_id)',
     );
-    expect(p).toContain('playbooks.db-down.mitigation.0.params.lines: "lines" is declared but run has no {lines}');
+    expect(p).toContain(
+      'playbooks.db-down.mitigation step 1 ("Restart"), params.lines: "lines" is declared but run has no {lines}',
+    );
   });
 
   it('a shell string instead of an argv list', () => {
     expect(problems(withSteps({ text: 'Restart', run: 'atom-cli nodes restart {node_id} | tee log' }))).toEqual([
-      'playbooks.db-down.mitigation.0.run: must be a list of arguments such as ' +
+      'playbooks.db-down.mitigation step 1 ("Restart"), run: must be a list of arguments such as ' +
         '[atom-cli, nodes, restart, "{node_id}"], not a shell string',
     ]);
   });
@@ -761,33 +763,37 @@ describe('playbook schema errors name the entry', () => {
     (arg) => {
       const p = problems(withSteps({ text: 'Logs', run: ['atom-cli', arg] }));
       expect(p).toHaveLength(1);
-      expect(p[0]).toMatch(/^playbooks\.db-down\.mitigation\.0\.run\.1: must be one argument/);
+      expect(p[0]).toBe(
+        `playbooks.db-down.mitigation step 1 ("Logs"), run argument 2 (${JSON.stringify(arg)}): must be one argument: ` +
+          'letters, digits and . _ : / = @ % + , - and {name} placeholders, with no spaces, quotes or shell characters ' +
+          '(the command is not run by a shell)',
+      );
     },
   );
 
   it('an unknown program', () => {
     expect(problems(withSteps({ text: 'Shell', run: ['bash', '-c', 'reboot'] }))).toEqual([
-      'playbooks.db-down.mitigation.0.run.0: "bash" is not a known program; a command starts with atom-cli, alembic or aws',
+      'playbooks.db-down.mitigation step 1 ("Shell"), run argument 1: "bash" is not a known program; a command starts with atom-cli, alembic or aws',
     ]);
   });
 
   it('a production change not marked destructive, and a downgrade without approval', () => {
     expect(problems(withSteps({ ...restart, destructive: false, params: { node_id: 'node_id' } }))).toEqual([
-      'playbooks.db-down.mitigation.0.destructive: "atom-cli nodes restart" changes production: mark the step ' +
+      'playbooks.db-down.mitigation step 1 ("Restart"), destructive: "atom-cli nodes restart" changes production: mark the step ' +
         'destructive: true',
     ]);
     expect(problems(withSteps({ text: 'Set', run: ['atom-cli', 'secrets', 'set', 'KEY=value'] }))).toEqual([
-      'playbooks.db-down.mitigation.0.destructive: "atom-cli secrets set" changes production: mark the step ' +
+      'playbooks.db-down.mitigation step 1 ("Set"), destructive: "atom-cli secrets set" changes production: mark the step ' +
         'destructive: true',
     ]);
     expect(problems(withSteps({ text: 'Down', run: ['alembic', 'downgrade', '-1'], destructive: true }))).toEqual([
-      'playbooks.db-down.mitigation.0.approval: "alembic downgrade" needs a second person: ' +
+      'playbooks.db-down.mitigation step 1 ("Down"), approval: "alembic downgrade" needs a second person: ' +
         'mark the step approval: true',
     ]);
     expect(
       problems(withSteps({ text: 'All', run: ['atom-cli', 'nodes', 'restart', '--all'], destructive: true })),
     ).toEqual([
-      'playbooks.db-down.mitigation.0.approval: "atom-cli nodes restart --all" needs a second person: ' +
+      'playbooks.db-down.mitigation step 1 ("All"), approval: "atom-cli nodes restart --all" needs a second person: ' +
         'mark the step approval: true',
     ]);
   });
@@ -802,10 +808,10 @@ describe('playbook schema errors name the entry', () => {
     );
     expect(p).toEqual([
       expect.stringMatching(
-        /^playbooks\.db-down\.mitigation\.0\.params\.node_id\.default: "--all" is not valid; expected/,
+        /^playbooks\.db-down\.mitigation step 1 \("Restart"\), params\.node_id\.default: "--all" is not valid; expected/,
       ),
-      'playbooks.db-down.mitigation.1.timeout: "two minutes" is not a duration; write e.g. 30s, 2m or 1m30s',
-      'playbooks.db-down.mitigation.2.http.path: must be a path on the app such as /api/health (the base URL comes ' +
+      'playbooks.db-down.mitigation step 2 ("Logs"), timeout: "two minutes" is not a duration; write e.g. 30s, 2m or 1m30s',
+      'playbooks.db-down.mitigation step 3 ("Health"), http.path: must be a path on the app such as /api/health (the base URL comes ' +
         'from configuration)',
     ]);
   });
@@ -818,8 +824,8 @@ describe('playbook schema errors name the entry', () => {
       ),
     );
     expect(p).toEqual([
-      'playbooks.db-down.mitigation.0.destructive: only a command step (one with run) has destructive',
-      'playbooks.db-down.mitigation.1.http: a step is an HTTP check (http) or a command (run), not both',
+      'playbooks.db-down.mitigation step 1 ("Careful"), destructive: only a command step (one with run) has destructive',
+      'playbooks.db-down.mitigation step 2 ("Both"), http: a step is an HTTP check (http) or a command (run), not both',
     ]);
   });
 
@@ -848,7 +854,7 @@ describe('playbook schema errors name the entry', () => {
           b: { title: 'B', kind: 'issue', match: ['upstash', 'redis'] },
         }),
       ),
-    ).toEqual(['playbooks.b.match.1: "redis" is already a keyword of a']);
+    ).toEqual(['playbooks.b.match item 2: "redis" is already a keyword of a']);
   });
 
   it("an alert row's match words: only on a row without a playbook, never a playbook's keyword or another row's", () => {
@@ -867,14 +873,14 @@ describe('playbook schema errors name the entry', () => {
     });
     expect(problems(withAlerts([row('Disk', { match: ['disk', 'disk full'] })]))).toEqual([]);
     expect(problems(withAlerts([row('Disk', { match: ['disk'], playbook: 'db-down' })]))).toEqual([
-      "alerts.0.match: is for a row that names no playbook (a row with a playbook: put the words in that playbook's match)",
+      'alerts row 1 ("Disk"), match: is for a row that names no playbook (a row with a playbook: put the words in that playbook\'s match)',
     ]);
     expect(problems(withAlerts([row('Disk', { match: ['disk', 'DB'] })]))).toEqual([
-      'alerts.0.match.1: "DB" is already a keyword of playbook db-down',
+      'alerts row 1 ("Disk"), match item 2: "DB" is already a keyword of playbook db-down',
     ]);
     expect(
       problems(withAlerts([row('Disk', { match: ['disk'] }), row('Storage', { match: ['storage', 'Disk'] })])),
-    ).toEqual(['alerts.1.match.1: "Disk" is already a word of Disk']);
+    ).toEqual(['alerts row 2 ("Storage"), match item 2: "Disk" is already a word of Disk']);
   });
 });
 
@@ -900,13 +906,13 @@ describe('checklist fields of the runbook file: cwd on command steps, outside_in
     [''],
   ])('cwd %j, which could lead out of COMMAND_BASE_DIR or is no directory name, is refused by name', (cwd) => {
     expect(problems(withSteps({ ...status, cwd }))).toEqual([
-      `playbooks.db-down.mitigation.0.cwd: ${JSON.stringify(cwd)} is not a directory under COMMAND_BASE_DIR: write it relative to that directory, such as backend-saas or apps/api (names of letters, digits, . _ -), without "..", "." or a leading or trailing "/"`,
+      `playbooks.db-down.mitigation step 1 ("Check status"), cwd: ${JSON.stringify(cwd)} is not a directory under COMMAND_BASE_DIR: write it relative to that directory, such as backend-saas or apps/api (names of letters, digits, . _ -), without "..", "." or a leading or trailing "/"`,
     ]);
   });
 
   it('cwd belongs to command steps only', () => {
     expect(problems(withSteps({ text: 'Open the console', cwd: 'backend-saas' }))).toEqual([
-      'playbooks.db-down.mitigation.0.cwd: only a command step (one with run) has cwd',
+      'playbooks.db-down.mitigation step 1 ("Open the console"), cwd: only a command step (one with run) has cwd',
     ]);
   });
 

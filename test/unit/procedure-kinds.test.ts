@@ -135,12 +135,12 @@ describe('the runbook file: new fields named when malformed', () => {
     ]);
     expect(problems({ rto: '4h-2h', rpo: 'often', mitigation: ['x'] })).toHaveLength(2);
     expect(problems({ mitigation: [{ text: 'Look', expect: 'nothing' }] })).toEqual([
-      'playbooks.disaster-recovery.mitigation.0.expect: only a step the bot runs (run or http) has an expected result',
+      'playbooks.disaster-recovery.mitigation step 1 ("Look"), expect: only a step the bot runs (run or http) has an expected result',
     ]);
     expect(
       problems({ mitigation: [{ text: 'Nodes', run: ['atom-cli', 'nodes', 'list'], check: 'all_good' }] }),
     ).toEqual([
-      'playbooks.disaster-recovery.mitigation.0.check: unknown output check "all_good"; checks: no_error_lines, machines_running',
+      'playbooks.disaster-recovery.mitigation step 1 ("Nodes"), check: unknown output check "all_good"; checks: no_error_lines, machines_running',
     ]);
     expect(
       problems({
@@ -152,10 +152,10 @@ describe('the runbook file: new fields named when malformed', () => {
         ],
       }),
     ).toEqual([
-      'playbooks.disaster-recovery.mitigation.0.params.database_url.default: a secret is typed when the step runs: the runbook file holds no value',
+      'playbooks.disaster-recovery.mitigation step 1 ("Set"), params.database_url.default: a secret is typed when the step runs: the runbook file holds no value',
     ]);
     expect(problems({ mitigation: [{ text: 'Cp', run: ['aws', 's3', 'cp', 'a', 's3://b/c'] }] })).toEqual([
-      'playbooks.disaster-recovery.mitigation.0.destructive: "aws s3 cp" changes production: mark the step destructive: true',
+      'playbooks.disaster-recovery.mitigation step 1 ("Cp"), destructive: "aws s3 cp" changes production: mark the step destructive: true',
     ]);
   });
 });

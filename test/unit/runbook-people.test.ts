@@ -93,10 +93,12 @@ describe('people: and notify: in the runbook file', () => {
     );
     expect(p).toContainEqual(expect.stringMatching(/^people\.alice.*Slack user ID/));
     expect(p).toContainEqual(
-      expect.stringMatching(/^escalation\.roles\.on_call\.notify\.0\.via: "sms" is not one of slack, email, pagerduty/),
+      expect.stringMatching(
+        /^escalation\.roles\.on_call\.notify item 1, via: "sms" is not one of slack, email, pagerduty/,
+      ),
     );
     expect(p).toContainEqual(
-      expect.stringMatching(/^escalation\.roles\.on_call\.notify\.1\.after: "soon" is not a duration/),
+      expect.stringMatching(/^escalation\.roles\.on_call\.notify item 2, after: "soon" is not a duration/),
     );
     expect(p.join('\n')).not.toContain('not-a-key');
   });

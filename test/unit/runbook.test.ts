@@ -72,7 +72,7 @@ describe('the runbook file', () => {
     const rb = base();
     rb.escalation.roles.on_call.contacts = ['U0123ABC', '@alice'];
     expect(problems(rb)).toEqual([
-      'escalation.roles.on_call.contacts.1: must be a Slack user ID (U…/W…) or user-group ID (S…)',
+      'escalation.roles.on_call.contacts item 2 ("@alice"): must be a Slack user ID (U…/W…) or user-group ID (S…)',
     ]);
   });
 
@@ -82,7 +82,7 @@ describe('the runbook file', () => {
     rb.escalation.rules.critical = 'ceo';
     const p = problems(rb);
     const known = 'known roles: on_call, senior_devops, engineering_manager, cto, database_team';
-    expect(p).toContain(`escalation.order.4: unknown role "vp"; ${known}`);
+    expect(p).toContain(`escalation.order item 5: unknown role "vp"; ${known}`);
     expect(p).toContain(`escalation.rules.critical: unknown role "ceo"; ${known}`);
   });
 
@@ -134,7 +134,7 @@ describe('the runbook file', () => {
     expect(parseRunbook(rb).escalation.rules.critical?.roles).toEqual(['senior_devops', 'on_call']);
     (rb.escalation.rules as Record<string, unknown>).critical = ['senior_devops', 'ceo'];
     expect(problems(rb)).toEqual([
-      'escalation.rules.critical.1: unknown role "ceo"; known roles: on_call, senior_devops, engineering_manager, cto, database_team',
+      'escalation.rules.critical item 2: unknown role "ceo"; known roles: on_call, senior_devops, engineering_manager, cto, database_team',
     ]);
     (rb.escalation.rules as Record<string, unknown>).critical = [];
     expect(problems(rb).some((x) => x.startsWith('escalation.rules.critical'))).toBe(true);
@@ -217,7 +217,7 @@ describe('the runbook file', () => {
       { text: 'Root cause', check: 'root_cause' },
     ]);
     expect(problems({ ...base(), postmortem: { checklist: [{ text: 'x', done_when: 'soon' }] } })).toEqual([
-      expect.stringMatching(/^postmortem\.checklist\.0/),
+      'postmortem.checklist item 1 ("x"), done_when: "soon" is not one of timeline, root_cause, action_items, runbook',
     ]);
     expect(problems({ ...base(), postmortem: { checklist: ['Same', 'same'] } })).toEqual([
       expect.stringMatching(/postmortem\.checklist: two checklist items have the same text/),
@@ -297,20 +297,58 @@ describe('the runbook file', () => {
       private_incidents: { announce: 'loudly' },
     });
     const said = (path: string) => p.find((x) => x.startsWith(`${path}: `))?.slice(path.length + 2);
-    expect(said('alerts.0.level')).toBe('"critcal" is not one of critical, warning, info');
-    expect(said('alerts.1.during_maintenance')).toBe('"ignore" is not one of declare, record');
-    expect(said('alerts.2.level')).toBe('the number 3 is not one of critical, warning, info');
+    expect(said('alerts row 1 ("HighErrorRate"), level')).toBe('"critcal" is not one of critical, warning, info');
+    expect(said('alerts row 2 ("DiskFull"), during_maintenance')).toBe('"ignore" is not one of declare, record');
+    expect(said('alerts row 3 ("Slow"), level')).toBe('the number 3 is not one of critical, warning, info');
     expect(said('playbooks.db-down.kind')).toBe('"secure" is not one of incident, issue, security, procedure');
-    expect(said('postmortem.checklist.0.done_when')).toBe(
+    expect(said('postmortem.checklist item 1 ("Timeline"), done_when')).toBe(
       '"timelines" is not one of timeline, root_cause, action_items, runbook',
     );
     expect(said('private_incidents.announce')).toBe('"loudly" is not one of none, notice');
-    expect(said('escalation.roles.on_call.notify.0.via')).toBe('"sms" is not one of slack, email, pagerduty');
+    expect(said('escalation.roles.on_call.notify item 1, via')).toBe('"sms" is not one of slack, email, pagerduty');
     expect(said('escalation.rules.unresolved.until')).toBe('"fixed" is not one of resolved, mitigated');
     expect(p.join('\n')).not.toMatch(/Invalid option|expected one of/);
     const { level: _, ...noLevel } = { name: 'A', metric: 'a', threshold: '> 1', action: 'x', level: 'info' };
     expect(problems({ ...base(), alerts: [noLevel] })).toEqual([
-      'alerts.0.level: missing: write one of critical, warning, info',
+      'alerts row 1 ("A"), level: missing: write one of critical, warning, info',
+    ]);
+  });
+
+  it('an entry of a list is named as a person finds it: counted from 1, by its name, never by a 0-based index', () => {
+    const row = { metric: 'm', threshold: '> 1', action: 'Look', level: 'warning' };
+    const long = `Very${'Long'.repeat(12)}Name`;
+    const p = problems({
+      ...base(),
+      playbooks: {
+        // A playbook id of digits is a key of the file, not a number to count from 1.
+        '2024': {
+          title: 'Old',
+          kind: 'incident',
+          mitigation: ['Look first', { text: 'Restart the web node', run: ['atom-cli', 'nodes', 'restart', 'web-1'] }],
+        },
+      },
+      alerts: [
+        { ...row, name: 'HighErrorRate', level: 'critcal' },
+        { ...row, name: long, playbook: 'nope' },
+        { ...row, name: 'NoLevel', level: undefined },
+      ],
+    });
+    expect(p).toEqual(
+      expect.arrayContaining([
+        'alerts row 1 ("HighErrorRate"), level: "critcal" is not one of critical, warning, info',
+        `alerts row 2 ("${long.slice(0, 40)}…"), playbook: unknown playbook "nope"; the file's playbooks: 2024`,
+        'alerts row 3 ("NoLevel"), level: missing: write one of critical, warning, info',
+        'playbooks.2024.mitigation step 2 ("Restart the web node"), destructive: "atom-cli nodes restart" changes production: mark the step destructive: true',
+      ]),
+    );
+    expect(p.join('\n')).not.toMatch(/(alerts|mitigation)\.\d/);
+    // A plain entry is named by its value, unless what is said quotes it already.
+    const rb = base();
+    rb.escalation.roles.on_call.contacts = ['U0123ABC', '@alice'];
+    rb.escalation.order.push('vp');
+    expect(problems(rb)).toEqual([
+      'escalation.roles.on_call.contacts item 2 ("@alice"): must be a Slack user ID (U…/W…) or user-group ID (S…)',
+      'escalation.order item 5: unknown role "vp"; known roles: on_call, senior_devops, engineering_manager, cto, database_team',
     ]);
   });
 
@@ -337,7 +375,7 @@ describe('the runbook file', () => {
         `escalation.order (line ${lineOf(bad, 'order: on_call')}): must be a list, such as [a, b] or lines starting with "- ", not the text "on_call"`,
         expect.stringMatching(
           new RegExp(
-            `^playbooks\\.database-connection-failures\\.detection\\.0 \\(line ${lineOf(bad, '- text: Check health endpoint')}\\): unknown key "ssh"; the keys here are text, http, run,`,
+            `^playbooks\\.database-connection-failures\\.detection step 1 \\("Check health endpoint"\\) \\(line ${lineOf(bad, '- text: Check health endpoint')}\\): unknown key "ssh"; the keys here are text, http, run,`,
           ),
         ),
       ]),
