@@ -3,6 +3,7 @@ import { ALERT_LEVELS, type AlertLevel, type AlertRule, MAINTENANCE_BEHAVIOURS }
 import { parseSeverityToken } from '../incidents/severity.js';
 import { parseDuration, runbookDuration } from './duration.js';
 import { keyword, keywordKey } from './playbooks.js';
+import { limitedText } from './text-limits.js';
 
 const severity = z.string().transform((s, ctx) => {
   const r = parseSeverityToken(s);
@@ -39,7 +40,7 @@ const row = z
     /** How long the threshold must hold; left out where the runbook gives none (its Target Thresholds). */
     duration: duration.optional(),
     level: z.enum(ALERT_LEVELS),
-    action: z.string().min(1),
+    action: limitedText(z.string().min(1), 'alertAction'),
     playbook: z.string().min(1).optional(),
     /** Default SEV-1. */
     severity: severity.optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { escapeRegExp } from './regexp.js';
+import { limitedText } from './text-limits.js';
 
 /**
  * Playbooks: the runbook's common incidents and issues as steps the bot can show and run. A step is text, an HTTP
@@ -323,7 +324,7 @@ const workingDirectory = z
 
 const stepObject = z
   .object({
-    text,
+    text: limitedText(text, 'stepText'),
     http: httpCheck.optional(),
     run: argv.optional(),
     params: z
@@ -332,9 +333,9 @@ const stepObject = z
     destructive: z.boolean().optional(),
     approval: z.boolean().optional(),
     timeout: duration.optional(),
-    warning: text.optional(),
+    warning: limitedText(text, 'stepWarning').optional(),
     cwd: workingDirectory.optional(),
-    expect: text.optional(),
+    expect: limitedText(text, 'stepExpect').optional(),
     check: z
       .enum(OUTPUT_CHECK_NAMES, {
         error: (iss) => `unknown output check ${JSON.stringify(iss.input)}; checks: ${OUTPUT_CHECK_NAMES.join(', ')}`,
@@ -453,14 +454,14 @@ const rpo = z.preprocess(
 
 const playbook = z
   .object({
-    title: text,
+    title: limitedText(text, 'playbookTitle'),
     kind: z.enum(PLAYBOOK_KINDS),
     match: z.array(keyword).default([]),
-    symptoms: z.array(text).default([]),
+    symptoms: z.array(limitedText(text, 'symptom')).default([]),
     detection: steps,
     mitigation: steps,
     resolution: steps,
-    prevention: z.array(text).default([]),
+    prevention: z.array(limitedText(text, 'prevention')).default([]),
     outside_incident: outsideIncident.optional(),
     rto: rto.optional(),
     rpo: rpo.optional(),

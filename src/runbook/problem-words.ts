@@ -2,7 +2,8 @@ import type { z } from 'zod';
 
 /**
  * zod's own words for a runbook problem ("Invalid input: expected array, received string", "Unrecognized key",
- * "Invalid option: expected one of …") put as what to write instead. Passed as the `error` of the runbook's parse: a schema's own message still wins.
+ * "Invalid option: expected one of …", "Too big: expected string to have <=300 characters") put as what to write
+ * instead. Passed as the `error` of the runbook's parse: a schema's own message still wins.
  */
 
 const EXPECTED: Readonly<Record<string, string>> = {
@@ -35,6 +36,10 @@ function keysOf(inst: unknown): string[] {
 
 type RawIssue = Parameters<z.core.$ZodErrorMap>[0];
 
+/** A length (as zod counts it) or a count as a person reads it: 5,000. */
+const count = (v: string | readonly unknown[] | number) =>
+  (typeof v === 'number' ? v : v.length).toLocaleString('en-US');
+
 export function runbookIssueMessage(iss: RawIssue): string | undefined {
   switch (iss.code) {
     case 'invalid_type': {
@@ -58,6 +63,27 @@ export function runbookIssueMessage(iss: RawIssue): string | undefined {
       const given = typeof iss.input === 'string' ? JSON.stringify(iss.input) : described(iss.input);
       if (iss.input === undefined) return `missing: write one of ${allowed.join(', ')}`;
       return allowed.length === 1 ? `${given} is not ${allowed[0]}` : `${given} is not one of ${allowed.join(', ')}`;
+    }
+    case 'too_big': {
+      const max = Number(iss.maximum);
+      if (iss.origin === 'string' && typeof iss.input === 'string')
+        return `is ${count(iss.input)} characters long; write at most ${count(max)}`;
+      if (iss.origin === 'array' && Array.isArray(iss.input))
+        return `has ${count(iss.input)} entries; at most ${count(max)}`;
+      if (typeof iss.input === 'number') return `must be at most ${max}, not ${iss.input}`;
+      return undefined;
+    }
+    case 'too_small': {
+      const min = Number(iss.minimum);
+      if (iss.origin === 'string' && min <= 1) return 'is empty: write it';
+      if (iss.origin === 'string' && typeof iss.input === 'string')
+        return `is ${count(iss.input)} characters long; write at least ${min}`;
+      if (iss.origin === 'array' && Array.isArray(iss.input))
+        return min <= 1
+          ? 'is an empty list: list at least one'
+          : `has ${count(iss.input)} entries; list at least ${min}`;
+      if (typeof iss.input === 'number') return `must be at least ${min}, not ${iss.input}`;
+      return undefined;
     }
     case 'invalid_union':
       if (iss.input === undefined) return 'missing: add it as runbooks/atom.yml does';

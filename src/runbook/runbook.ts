@@ -30,6 +30,7 @@ import { shownProblem } from './problem-paths.js';
 import { runbookIssueMessage } from './problem-words.js';
 import { readRunbookText } from './read-runbook-file.js';
 import { rotationSchema } from './rotation-schema.js';
+import { limitedText } from './text-limits.js';
 import { type Place, placeOf } from './yaml-places.js';
 
 export const DEFAULT_RUNBOOK_FILE = fileURLToPath(new URL('../../runbooks/atom.yml', import.meta.url));
@@ -61,9 +62,9 @@ const role = z
 const severity = z
   .object({
     name: z.string().min(1),
-    definition: z.string().default(''),
+    definition: limitedText(z.string(), 'severityText').default(''),
     /** Shown where a person picks a severity (the select, /incident help). */
-    impact: z.string().default(''),
+    impact: limitedText(z.string(), 'severityText').default(''),
     examples: z.array(z.string().min(1)).default([]),
     respond_within: duration,
     /** The public status page: the wording for this level, and whether its incidents are public by default. */

@@ -20,6 +20,7 @@ import { severityLabel } from '../incidents/severity.js';
 import { cleanTitle } from '../incidents/text.js';
 import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
+import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { button, packLines, wholeLines } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
@@ -248,7 +249,10 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
     `*What fired* (from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}):`,
     ...named.map(line),
     ...(more > 0 ? [`…and ${more} more firing.`] : []),
-    ...v.rules.map((r) => `*Runbook:* ${mrkdwnClip(r.name, 60)} ${thresholdFor(r)} — ${mrkdwnClip(r.action, 200)}`),
+    ...v.rules.map(
+      (r) =>
+        `*Runbook:* ${mrkdwnClip(r.name, 60)} ${thresholdFor(r)} — ${mrkdwnClip(r.action, RUNBOOK_TEXT_MAX.alertAction)}`,
+    ),
   ];
   const first = firing[0]!;
   // Unescaped: the page's text is escaped as a whole.
@@ -561,7 +565,10 @@ export function renderFiringAlerts(f: FiringAlerts, now: Date): Message {
 export function renderAlertSection(v: AlertCardView): KnownBlock[] {
   const head = [
     `:rotating_light: *Alerts* · ${counted(v)}`,
-    ...v.rules.map((r) => `*Runbook:* ${mrkdwnClip(r.name, 60)} ${thresholdFor(r)} — ${mrkdwnClip(r.action, 200)}`),
+    ...v.rules.map(
+      (r) =>
+        `*Runbook:* ${mrkdwnClip(r.name, 60)} ${thresholdFor(r)} — ${mrkdwnClip(r.action, RUNBOOK_TEXT_MAX.alertAction)}`,
+    ),
     v.storm
       ? `:cyclone: *Alert storm:* ${mrkdwnClip(v.storm.source, 40)} reached its cap of ${capOf(v.storm.maxIncidents)} opened in 10 minutes; its further critical alerts join this one.`
       : null,
@@ -617,7 +624,7 @@ export function renderAlertNotice(n: AlertNoticeView): Message {
   const lines = [
     title,
     facts.join(' · '),
-    n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, 300)}` : null,
+    n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}` : null,
     `${a.status === 'resolved' ? `Resolved ${a.resolvedAt ? at(a.resolvedAt) : ''}` : 'Firing'} · first ${at(a.firstSeen)} · last ${at(a.lastSeen)} · ×${a.count}`,
     held,
     beforeLine(n),
@@ -695,7 +702,12 @@ function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['g
     a.level === 'critical' && a.maintenance
       ? ":construction: *Recorded, not declared:* a maintenance window is open and the runbook's row for these alerts says `during_maintenance: record`."
       : null;
-  const top = [head, facts.join(' · '), n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, 300)}` : null, held]
+  const top = [
+    head,
+    facts.join(' · '),
+    n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}` : null,
+    held,
+  ]
     .filter(Boolean)
     .join('\n');
   const telling = tellingLabels(listed);
@@ -880,7 +892,7 @@ export function renderHeartbeat(v: HeartbeatView): Message {
     ? `${name} resolved ${at(v.since)}: an alert that always fires has stopped firing (its source no longer hears from what raises it)`
     : `no ${name} for ${silent} (its heartbeat is ${describeDuration(v.rule.heartbeatMs)}; the last came ${at(v.since)})`;
   const text = v.quiet
-    ? `:warning: *Monitoring may be down:* ${why}. Alerts may not be reaching anyone until it is back.\n*Runbook action:* ${mrkdwnClip(v.rule.action, 300)}`
+    ? `:warning: *Monitoring may be down:* ${why}. Alerts may not be reaching anyone until it is back.\n*Runbook action:* ${mrkdwnClip(v.rule.action, RUNBOOK_TEXT_MAX.alertAction)}`
     : `:white_check_mark: ${name} is back, after ${silent} without it (from ${at(v.since)}): alerts reach the bot again. Whatever fired meanwhile is sent again by its source while it still fires.`;
   return {
     text: v.quiet

@@ -3,6 +3,7 @@ import { type Progress, progressOf } from '../incidents/checklist.js';
 import type { ChecklistView, PlaybookNote, StepStatus } from '../incidents/ports.js';
 import { type PlacedStep, stepsOf } from '../runbook/playbook-steps.js';
 import type { Playbook, PlaybookStep } from '../runbook/playbooks.js';
+import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
@@ -68,7 +69,7 @@ function statusLine(status: StepStatus | undefined): string | null {
 
 function stepText(placed: PlacedStep, status: StepStatus | undefined): string {
   const lines = [
-    `${STATE_ICON[status?.state ?? 'open']} *${placed.number}.* ${mrkdwnClip(placed.step.text, 600)}`,
+    `${STATE_ICON[status?.state ?? 'open']} *${placed.number}.* ${mrkdwnClip(placed.step.text, RUNBOOK_TEXT_MAX.stepText)}`,
     stepDetail(placed.step),
     statusLine(status),
   ].filter((l): l is string => l !== null);
@@ -150,7 +151,7 @@ export function renderChecklist(view: ChecklistView): Message {
       text: {
         type: 'mrkdwn',
         text: truncate(
-          `*Symptoms*\n${playbook.symptoms.map((s) => `• ${mrkdwnClip(s, 300)}`).join('\n')}`,
+          `*Symptoms*\n${playbook.symptoms.map((s) => `• ${mrkdwnClip(s, RUNBOOK_TEXT_MAX.symptom)}`).join('\n')}`,
           LIMITS.sectionText,
         ),
       },
@@ -196,7 +197,7 @@ export function renderChecklist(view: ChecklistView): Message {
         {
           type: 'mrkdwn',
           text: truncate(
-            `*Prevention:* ${playbook.prevention.map((p) => mrkdwnClip(p, 200)).join(' · ')}`,
+            `*Prevention:* ${playbook.prevention.map((p) => mrkdwnClip(p, RUNBOOK_TEXT_MAX.prevention)).join(' · ')}`,
             LIMITS.sectionText,
           ),
         },

@@ -12,6 +12,7 @@ import type {
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
+import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { alertsStillFiring, pageAlerts } from './alerts.js';
 import { communicationTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
@@ -104,7 +105,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return renderMadePublicNotice(n.actorId, n.announced);
     case 'runbook_action':
       return simple(
-        `:clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for *${mrkdwnClip(n.rule.name, 100)}* (${mrkdwnClip(`${n.rule.metric} ${n.rule.threshold}${n.rule.duration ? ` for ${n.rule.duration}` : ''}`, 200)}): *${mrkdwnClip(n.rule.action, 500)}*.`,
+        `:clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for *${mrkdwnClip(n.rule.name, 100)}* (${mrkdwnClip(`${n.rule.metric} ${n.rule.threshold}${n.rule.duration ? ` for ${n.rule.duration}` : ''}`, 200)}): *${mrkdwnClip(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}*.`,
       );
     case 'reminder':
       return simple(

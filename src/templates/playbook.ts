@@ -9,6 +9,7 @@ import type {
 } from '../incidents/ports.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { maxLengthOf, PARAM_KINDS } from '../runbook/playbooks.js';
+import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
@@ -19,7 +20,8 @@ import { clipEscaped, escapeMrkdwn, LIMITS, mention, mentionContact, mrkdwnClip,
 export const commandTemplate = (step: CommandStep) => step.run.join(' ');
 
 /** The runbook's expected result of a step, under its line. */
-const expectedLine = (step: RunnableStep) => (step.expect ? `\nExpected: ${mrkdwnClip(step.expect, 300)}` : '');
+const expectedLine = (step: RunnableStep) =>
+  step.expect ? `\nExpected: ${mrkdwnClip(step.expect, RUNBOOK_TEXT_MAX.stepExpect)}` : '';
 
 interface KindView<S extends RunnableStep> {
   /** The label of the step's button in the playbook. */
@@ -40,7 +42,7 @@ const STEP_KINDS: { [K in RunnableStep['type']]: KindView<Extract<RunnableStep, 
         step.approval ? 'needs approval' : null,
       ].filter(Boolean);
       return `\`${mrkdwnClip(commandTemplate(step), 400)}\`${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}${flags.length ? `  _${flags.join(' · ')}_` : ''}${
-        step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
+        step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : ''
       }${expectedLine(step)}`;
     },
     what: (target) => target.join(' '),
@@ -189,9 +191,9 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
         text: {
           type: 'mrkdwn',
           text: truncate(
-            `*${mrkdwnClip(playbook.title, 150)}*\n${mrkdwnClip(step.text, 600)}\nRuns \`${mrkdwnClip(commandTemplate(step), 400)}\`${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}${
+            `*${mrkdwnClip(playbook.title, 150)}*\n${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nRuns \`${mrkdwnClip(commandTemplate(step), 400)}\`${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}${
               step.destructive ? '\n:warning: This changes production.' : ''
-            }${step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''}`,
+            }${step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : ''}`,
             LIMITS.sectionText,
           ),
         },
@@ -216,8 +218,8 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
 export function renderApproval(a: ApprovalView): Message {
   const what = a.target.join(' ');
   const lines = [
-    `:raised_hand: ${mention(a.requestedBy)} asks to run \`${mrkdwnClip(what, 500)}\` (${mrkdwnClip(a.stepText, 300)}).`,
-    a.warning ? `:rotating_light: ${mrkdwnClip(a.warning, 500)}` : null,
+    `:raised_hand: ${mention(a.requestedBy)} asks to run \`${mrkdwnClip(what, 500)}\` (${mrkdwnClip(a.stepText, RUNBOOK_TEXT_MAX.stepText)}).`,
+    a.warning ? `:rotating_light: ${mrkdwnClip(a.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : null,
     a.state === 'pending'
       ? `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map(mentionContact).join(', ')}` : ''}.`
       : a.state === 'approved'
@@ -404,8 +406,8 @@ export function confirmRunModal(
         text: {
           type: 'mrkdwn',
           text: truncate(
-            `*${mrkdwnClip(playbook.title, 150)}* — ${mrkdwnClip(step.text, 400)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
-              step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, 400)}` : ''
+            `*${mrkdwnClip(playbook.title, 150)}* — ${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
+              step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : ''
             }${step.approval ? '\nA second person must approve it before it runs.' : ''}`,
             LIMITS.sectionText,
           ),

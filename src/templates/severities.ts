@@ -1,5 +1,6 @@
 import type { PlainTextOption } from '@slack/types';
 import { responseText, SEVERITIES, type Severity, type SeverityDefs, severityLabel } from '../incidents/severity.js';
+import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { LIMITS, mrkdwnClip, truncate } from './text.js';
 
 /** Slack's limit on an option's description. */
@@ -34,8 +35,8 @@ export function renderSeverityLevels(severities: SeverityDefs): string {
     const d = severities[s];
     const parts = [
       `• *${severityLabel(s)} ${mrkdwnClip(d.name, 40)}* — ${responseText(s, severities)}.`,
-      d.definition ? `${mrkdwnClip(d.definition, 200)}.` : '',
-      d.impact ? `Impact: ${mrkdwnClip(d.impact, 200)}.` : '',
+      d.definition ? `${mrkdwnClip(d.definition, RUNBOOK_TEXT_MAX.severityText)}.` : '',
+      d.impact ? `Impact: ${mrkdwnClip(d.impact, RUNBOOK_TEXT_MAX.severityText)}.` : '',
       d.examples.length ? `Examples: ${mrkdwnClip(d.examples.join(', '), 300)}.` : '',
     ];
     return parts.filter(Boolean).join(' ');

@@ -226,6 +226,17 @@ describe('start-up', () => {
       ],
     ],
     [
+      "an alert row's action longer than the card shows",
+      (atom: string) =>
+        atom.replace(
+          'action: Check for connection leaks',
+          `action: Check for connection leaks.${' Then more.'.repeat(450)}`,
+        ),
+      [
+        /\n {2}- alerts row 2 \("DatabasePoolSaturated"\), action \(line \d+\): is 4,977 characters long; at most 300 fit on the incident card's alert section and the alert's notice: keep it to what to do first/,
+      ],
+    ],
+    [
       'a tab',
       (atom: string) => atom.replace('    on_declare: on_call', '\ton_declare: on_call'),
       [/Tabs are not allowed as indentation at line \d+/],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TITLE_MAX } from '../../src/commands/subcommands.js';
 import type { AlertCardView, AlertNoticeView, AlertView } from '../../src/incidents/alert-types.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
+import { RUNBOOK_TEXT_MAX } from '../../src/runbook/text-limits.js';
 import {
   alertLine,
   alreadyInIncident,
@@ -124,6 +125,23 @@ describe('the alert section of the card', () => {
       if (more > 0) expect(allText(card)).toContain(`…and ${more} more: \`/incident alerts\` lists every one.`);
       else expect(allText(card)).not.toContain('more:');
     }
+  });
+
+  it("a runbook row's action as long as the runbook file allows is shown whole: the card, the page, the notice", () => {
+    const action = `${'Check the error logs, then the last deploys. '.repeat(10).slice(0, RUNBOOK_TEXT_MAX.alertAction - 4)} END`;
+    expect(action).toHaveLength(RUNBOOK_TEXT_MAX.alertAction);
+    const base = makeView(9, { name: HOSTILE, service: HOSTILE, ...LINKABLE_LINKS });
+    const view = { ...base, rules: [{ ...base.rules[0]!, action }] };
+    const card = renderIncidentCard(makeIncident(), NOW, SEV, undefined, view);
+    const notice = renderAlertNotice({
+      alert: makeAlert({ level: 'warning' }),
+      rule: { ...view.rules[0]!, severity: 2 },
+      declared: null,
+    });
+    expect(allText(card)).toContain(`— ${action}`);
+    expect(pageAlerts(view)!.mrkdwn).toContain(`— ${action}`);
+    expect(allText(notice)).toContain(action);
+    for (const m of [card, notice]) expect(limitProblems(m as never, 'message')).toEqual([]);
   });
 
   it('four long links on each alert: the card, the notice and the page stay under 3,000 characters a section, no link cut', () => {

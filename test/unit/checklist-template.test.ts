@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { progressOf, stepStatuses } from '../../src/incidents/checklist.js';
 import type { ChecklistView, StepStatus } from '../../src/incidents/ports.js';
 import { stepsOf } from '../../src/runbook/playbook-steps.js';
-import type { Playbook, PlaybookStep } from '../../src/runbook/playbooks.js';
+import type { CommandStep, Playbook, PlaybookStep } from '../../src/runbook/playbooks.js';
 import { MAX_STEPS_PER_PHASE } from '../../src/runbook/playbooks.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
+import { RUNBOOK_TEXT_MAX } from '../../src/runbook/text-limits.js';
 import { CHECKLIST_PAGE_SIZE, renderChecklist, renderPlaybookNote, skipModal } from '../../src/templates/checklist.js';
 import { ACTION } from '../../src/templates/ids.js';
 import type { Message } from '../../src/templates/incident-card.js';
-import { renderApproval, renderRun } from '../../src/templates/playbook.js';
+import { confirmRunModal, renderApproval, renderRun } from '../../src/templates/playbook.js';
 import { escapingProblems, limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
 
 const WHO = 'U0TICKER';
@@ -214,6 +215,39 @@ describe('the checklist message within Slack’s limits', () => {
     expect(tie).toContain(
       'Suggested from the incident title, which fits *Slow Response Times (&gt; 3s p95)* (`/incident playbook slow-response-times`), *Memory Leaks* (`/incident playbook memory-leaks`) as well: attach the one that is the trouble.',
     );
+  });
+
+  it('a step as long as the runbook file allows, and its warning, are shown whole: its confirmation and its approval request', () => {
+    const long = (n: number) => `${'Restart the web machines one at a time. '.repeat(20).slice(0, n - 4)} END`;
+    const step: CommandStep = {
+      type: 'command',
+      text: long(RUNBOOK_TEXT_MAX.stepText),
+      run: ['atom-cli', 'nodes', 'restart', 'web-1'],
+      params: {},
+      destructive: true,
+      approval: true,
+      timeoutMs: 60_000,
+      warning: long(RUNBOOK_TEXT_MAX.stepWarning),
+    };
+    const pb = { ...longest(), title: long(RUNBOOK_TEXT_MAX.playbookTitle) };
+    const confirm = confirmRunModal(step, pb, step.run, '{}');
+    const approval = renderApproval({
+      approvalId: 1,
+      playbookTitle: pb.title,
+      stepText: step.text,
+      warning: step.warning,
+      target: step.run,
+      requestedBy: WHO,
+      approvers: [],
+      state: 'pending',
+      decidedBy: null,
+      reason: null,
+    });
+    for (const shown of [JSON.stringify(confirm.blocks), JSON.stringify(approval.blocks)]) {
+      expect(shown).toContain(step.text);
+      expect(shown).toContain(step.warning);
+    }
+    expect(limitProblems(approval, 'message')).toEqual([]);
   });
 
   it('a detached playbook keeps its record and loses every button', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeDuration, parseDuration } from '../../src/runbook/duration.js';
 import { DEFAULT_RUNBOOK_FILE, loadRunbook, parseRunbook, RunbookError } from '../../src/runbook/runbook.js';
+import { RUNBOOK_TEXT_MAX } from '../../src/runbook/text-limits.js';
 import { unstaffedRoles } from '../../src/runbook/unstaffed-roles.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -271,6 +272,19 @@ describe('the runbook file', () => {
     expect(problems({ ...data, escalation: { ...data.escalation, paging: true } })).toEqual([
       'escalation: unknown key "paging"; the keys here are order, roles, rules',
     ]);
+    // Too short or too long, said with the length given and allowed, not "Too big: expected string to have <=60".
+    const sev = data.severities['SEV-0'] as Record<string, unknown>;
+    const row = { name: 'A', metric: 'a', threshold: '', action: 'Look', level: 'info' };
+    expect(
+      problems({
+        ...data,
+        severities: { ...data.severities, 'SEV-0': { ...sev, status_page: { impact: 'x'.repeat(61) } } },
+      }),
+    ).toEqual(['severities.SEV-0.status_page.impact: is 61 characters long; write at most 60']);
+    expect(problems({ ...data, alerts: [row] })).toEqual(['alerts row 1 ("A"), threshold: is empty: write it']);
+    expect(problems({ ...data, escalation: { ...data.escalation, order: [] } })).toEqual([
+      'escalation.order: is an empty list: list at least one',
+    ]);
   });
 
   it("a word outside a closed list is quoted with the words its key takes, not zod's words (every such key)", () => {
@@ -349,6 +363,61 @@ describe('the runbook file', () => {
     expect(problems(rb)).toEqual([
       'escalation.roles.on_call.contacts item 2 ("@alice"): must be a Slack user ID (U…/W…) or user-group ID (S…)',
       'escalation.order item 5: unknown role "vp"; known roles: on_call, senior_devops, engineering_manager, cto, database_team',
+    ]);
+  });
+
+  it("a text longer than the bot's messages show of it is refused at start with its length and limit; one at its limit is taken whole", () => {
+    const long = (n: number, end = '') => `${'x'.repeat(n - end.length)}${end}`;
+    const row = { name: 'HighErrorRate', metric: 'error_rate', threshold: '> 10%', level: 'critical' };
+    const withTexts = (n: (limit: number) => number) => {
+      const data = base();
+      data.severities['SEV-1'].definition = long(n(RUNBOOK_TEXT_MAX.severityText));
+      return {
+        ...data,
+        playbooks: {
+          'db-down': {
+            title: long(n(RUNBOOK_TEXT_MAX.playbookTitle)),
+            kind: 'incident',
+            symptoms: [long(n(RUNBOOK_TEXT_MAX.symptom))],
+            prevention: [long(n(RUNBOOK_TEXT_MAX.prevention))],
+            mitigation: [
+              {
+                text: long(n(RUNBOOK_TEXT_MAX.stepText)),
+                run: ['atom-cli', 'status'],
+                warning: long(n(RUNBOOK_TEXT_MAX.stepWarning)),
+                expect: long(n(RUNBOOK_TEXT_MAX.stepExpect)),
+              },
+            ],
+          },
+        },
+        alerts: [{ ...row, action: long(n(RUNBOOK_TEXT_MAX.alertAction), ' END') }],
+      };
+    };
+    const rb = parseRunbook(withTexts((limit) => limit));
+    expect(rb.alerts[0]!.action).toHaveLength(RUNBOOK_TEXT_MAX.alertAction);
+    expect(rb.playbooks[0]!.mitigation[0]!.text).toHaveLength(RUNBOOK_TEXT_MAX.stepText);
+
+    const p = problems(withTexts((limit) => limit + 1));
+    expect(p).toContain(
+      `alerts row 1 ("HighErrorRate"), action: is ${RUNBOOK_TEXT_MAX.alertAction + 1} characters long; at most ${RUNBOOK_TEXT_MAX.alertAction} fit on the incident card's alert section and the alert's notice: keep it to what to do first, and put a longer procedure in a playbook's steps (the row's playbook: names it)`,
+    );
+    const paths = p.map((x) => x.slice(0, x.indexOf(': is ')).replace(/ \("x+…"\)/g, ''));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'severities.SEV-1.definition',
+        'playbooks.db-down.title',
+        'playbooks.db-down.symptoms item 1',
+        'playbooks.db-down.prevention item 1',
+        'playbooks.db-down.mitigation step 1, text',
+        'playbooks.db-down.mitigation step 1, warning',
+        'playbooks.db-down.mitigation step 1, expect',
+      ]),
+    );
+    expect(p).toHaveLength(8);
+    for (const x of p) expect(x).toMatch(/: is \d[\d,]* characters long; at most \d+ fit /);
+    // The operator's 5,000-character action: refused, with its length as a person reads it.
+    expect(problems({ ...base(), alerts: [{ ...row, action: long(5000) }] })).toEqual([
+      expect.stringMatching(/^alerts row 1 \("HighErrorRate"\), action: is 5,000 characters long; at most 300 fit /),
     ]);
   });
 
