@@ -20,6 +20,12 @@ const NOUNS: Readonly<Record<string, string>> = {
   run: 'argument',
 };
 
+/**
+ * Lists whose entries are named by their number alone, never quoted: a command's arguments, where a value meant to be
+ * typed when the step runs (a password, a URL with one) may have been written by mistake, and start-up output is logged.
+ */
+const UNQUOTED = new Set(['run']);
+
 /** The keys that name a list entry that is a mapping, the first one it has: a row's name, a step's text. */
 const NAMING_KEYS = ['name', 'text', 'title'] as const;
 
@@ -52,7 +58,7 @@ export function shownPath(path: string, data: unknown, said = ''): string {
   for (const segment of pathSegments(path)) {
     if (Array.isArray(node) && /^\d+$/.test(segment)) {
       const entry: unknown = node[Number(segment)];
-      const named = labelOf(entry);
+      const named = UNQUOTED.has(listKey) ? null : labelOf(entry);
       const label = named && !(named.plain && said.includes(named.label)) ? ` (${named.label})` : '';
       current += ` ${NOUNS[listKey] ?? 'item'} ${Number(segment) + 1}${label}`;
       parts.push(current);
