@@ -18,7 +18,7 @@ import type { KeyValue } from '../store/kv.js';
 import { insertPublicUpdate } from '../store/status-page.repo.js';
 import type { AlertCardView } from './alert-types.js';
 import type { CardSections } from './card-sections.js';
-import { ChangeFollowups, type Followup } from './change-followups.js';
+import { ChangeFollowups, type Followup, overtaken } from './change-followups.js';
 import { Coalesced } from './coalesced.js';
 import {
   advance,
@@ -46,6 +46,7 @@ import {
   type EscalationView,
   type IncidentChat,
   type IncidentMetrics,
+  type IncidentNotice,
   type Logger,
   NO_METRICS,
   type ObjectivesView,
@@ -277,7 +278,7 @@ export class IncidentService {
       const pages = stopsPages(current, written.incident) || reopens(current, written.incident);
       const resolved = current.status !== 'resolved' && written.incident.status === 'resolved';
       // What people are told of it is kept with it, until shown (a process killed meanwhile leaves it to another).
-      const followup = await this.followups.keep(tx, { incidentId, notice: d.notice, pages, resolved });
+      const followup = await this.followups.keep(tx, { incident: written.incident, notice: d.notice, pages, resolved });
       return {
         before: current,
         written,
@@ -291,6 +292,30 @@ export class IncidentService {
       };
     });
     if (!result) return null;
+    // Held (its lease renewed) while it is shown here: however long Slack takes, no other process shows it too.
+    const release = this.followups.hold(result.followup);
+    try {
+      return await this.showChange(incidentId, result);
+    } finally {
+      release();
+    }
+  }
+
+  /** What a committed change shows: the card, its notice, the pages it answered, what follows a resolution. */
+  private async showChange(
+    incidentId: number,
+    result: {
+      before: Incident;
+      written: VersionedIncident;
+      incident: Incident;
+      notice: IncidentNotice | undefined;
+      due: Date | null;
+      said?: readonly string[];
+      pages: boolean;
+      resolved: boolean;
+      followup: number | null;
+    },
+  ): Promise<ChangeResult> {
     this.escalation?.scheduled(result.due);
     this.countMilestones(result.before, result.incident);
     const warnings: string[] = [...(result.said ?? [])];
@@ -327,15 +352,18 @@ export class IncidentService {
    * reopening once resolved again); the pages it answered; what follows a resolution. A notice Slack refuses is
    * thrown, for a later round.
    */
-  private async showLeft(incident: Incident | null, f: Followup, noticePosted: () => Promise<void>): Promise<void> {
+  private async showLeft(incident: Incident | null, f: Followup, noticeTaken: () => Promise<void>): Promise<void> {
     if (!incident) return;
     await this.refreshCard(incident.id);
-    const overtaken =
-      (f.notice.kind === 'resolved' && incident.status !== 'resolved') ||
-      (f.notice.kind === 'reopened' && incident.status === 'resolved');
-    if (!f.noticeDone && !overtaken) {
-      await this.chat.notify(incident, f.notice);
-      await noticePosted();
+    if (!f.noticeDone && !overtaken(f.notice, f.incident, incident)) {
+      // At most once, late: recorded before it is posted (its two posts, the channel's and INCIDENTS_CHANNEL's, are
+      // not tried again when the second fails). Shown as the change left the incident (a rename's new title then).
+      await noticeTaken();
+      await this.chat
+        .notify(f.incident, f.notice)
+        .catch((err) =>
+          this.log.warn(`could not post the late ${f.notice.kind} notice of incident ${incident.id}`, err),
+        );
     }
     if (f.pages) await this.escalation?.showAnsweredPages(incident);
     if (f.resolved && incident.status === 'resolved') await this.afterResolved(incident);

@@ -1,10 +1,13 @@
 import type { IncidentNotice } from '../incidents/ports.js';
+import type { Incident } from '../incidents/types.js';
 import type { Queryable } from './db.js';
 
 /** What a committed change still has to show in Slack (see migration 046). */
 export interface FollowupRow {
   id: number;
   incidentId: number;
+  /** The incident as the change left it. */
+  incident: Incident;
   notice: IncidentNotice;
   /** The pages the change answered (or, reopened, those said resolved) are shown so. */
   pages: boolean;
@@ -17,26 +20,40 @@ export interface FollowupRow {
 
 const secs = (ms: number) => ms / 1000;
 
-/** The notice's times, kept as ISO text in JSON, read back as dates. */
-const DATE_KEYS = new Set(['nextUpdateAt', 'lastHeard']);
-const revive = (notice: unknown): IncidentNotice =>
-  JSON.parse(JSON.stringify(notice), (key, value) =>
-    DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value,
-  ) as IncidentNotice;
+/**
+ * The times of a notice and of an incident, kept as ISO text in JSON, read back as dates: the notice's own, and every
+ * `…At` field of the incident (createdAt, resolvedAt, nextUpdateAt…).
+ */
+const DATE_KEYS = new Set(['lastHeard']);
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const revive = <T>(value: unknown): T =>
+  JSON.parse(JSON.stringify(value), (key, v) =>
+    (DATE_KEYS.has(key) || key.endsWith('At')) && typeof v === 'string' && ISO.test(v) ? new Date(v) : v,
+  ) as T;
 
 /** Writes what `notice`'s change still has to show, held by `owner` for `leaseMs`; its id. */
 export async function insertFollowup(
   q: Queryable,
-  f: { incidentId: number; notice: IncidentNotice; pages: boolean; resolved: boolean },
+  f: { incident: Incident; notice: IncidentNotice; pages: boolean; resolved: boolean },
   owner: string,
   leaseMs: number,
 ): Promise<number> {
   const { rows } = await q.query<{ id: string }>(
-    `INSERT INTO change_followups (incident_id, notice, pages, resolved, owner, lease_until)
-     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) RETURNING id`,
-    [f.incidentId, JSON.stringify(f.notice), f.pages, f.resolved, owner, secs(leaseMs)],
+    `INSERT INTO change_followups (incident_id, incident, notice, pages, resolved, owner, lease_until)
+     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7)) RETURNING id`,
+    [f.incident.id, JSON.stringify(f.incident), JSON.stringify(f.notice), f.pages, f.resolved, owner, secs(leaseMs)],
   );
   return Number(rows[0]!.id);
+}
+
+/** Extends `owner`'s lease on the follow-up while it shows it; false when it is no longer its own (or gone). */
+export async function renewFollowup(q: Queryable, id: number, owner: string, leaseMs: number): Promise<boolean> {
+  const { rows } = await q.query(
+    `UPDATE change_followups SET lease_until = now() + make_interval(secs => $3)
+     WHERE id = $1 AND owner = $2 RETURNING id`,
+    [id, owner, secs(leaseMs)],
+  );
+  return rows.length > 0;
 }
 
 /** The notice was posted. */
@@ -62,6 +79,7 @@ export async function claimStaleFollowups(
   const { rows } = await q.query<{
     id: string;
     incident_id: number;
+    incident: unknown;
     notice: unknown;
     pages: boolean;
     resolved: boolean;
@@ -72,14 +90,15 @@ export async function claimStaleFollowups(
      WHERE id IN (
        SELECT id FROM change_followups WHERE lease_until <= now()
        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-     RETURNING id, incident_id, notice, pages, resolved, notice_done, attempts`,
+     RETURNING id, incident_id, incident, notice, pages, resolved, notice_done, attempts`,
     [owner, secs(leaseMs), limit],
   );
   return rows
     .map((r) => ({
       id: Number(r.id),
       incidentId: Number(r.incident_id),
-      notice: revive(r.notice),
+      incident: revive<Incident>(r.incident),
+      notice: revive<IncidentNotice>(r.notice),
       pages: r.pages,
       resolved: r.resolved,
       noticeDone: r.notice_done,

@@ -370,6 +370,11 @@ describe('a declaration interrupted by kill -9', () => {
     expect(dm.args.text).toMatch(/was not kept/);
     expect(dm.args.text).toContain(`Its channel <#${made!.id}> is archived.`);
     expect(made!.isArchived).toBe(true);
+    // The declarer is told first, then the row goes.
+    await eventually(
+      async () => ((await db.query('SELECT * FROM declarations')).rows.length === 0 ? true : undefined),
+      'the declaration given up',
+    );
   }, 90_000);
 
   it('one killed before it was whole is abandoned by the next process: channel archived, row gone, declarer told', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { ChangeFollowups } from '../../src/incidents/change-followups.js';
 import { incidentChannelName } from '../../src/incidents/channel-name.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError, IncidentNotFoundError } from '../../src/incidents/errors.js';
 import { type DeclareInput, IncidentService } from '../../src/incidents/incident.service.js';
@@ -9,7 +10,7 @@ import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
 import { errorText } from '../../src/slack/report-error.js';
 import { createPostgresDatabase, DatabaseUnavailableError } from '../../src/store/db.js';
 import { insertDeclaring, markDeclaredHeld } from '../../src/store/declaration.repo.js';
-import { insertFollowup } from '../../src/store/followup.repo.js';
+import { claimStaleFollowups, insertFollowup } from '../../src/store/followup.repo.js';
 import { nextIncidentNumber, recordDeclaringChannel } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 
@@ -118,11 +119,11 @@ forEachDatabase(
     const kinds = async (id: number) => (await service.timeline(id)).map((e) => e.kind);
 
     describe('a change whose process died before it was shown (its follow-up)', () => {
-      const leftBehind = async (incidentId: number, notice: IncidentNotice, o: { noticeDone?: boolean } = {}) => {
-        // As a process killed right after committing the change leaves it: its lease runs out at once.
+      /** As a process killed right after committing the change leaves it (`incident` as it left it): its lease runs out at once. */
+      const leftBehind = async (incident: Incident, notice: IncidentNotice, o: { noticeDone?: boolean } = {}) => {
         const id = await insertFollowup(
           ctx.db,
-          { incidentId, notice, pages: true, resolved: notice.kind === 'resolved' },
+          { incident, notice, pages: true, resolved: notice.kind === 'resolved' },
           randomUUID(),
           0,
         );
@@ -131,10 +132,10 @@ forEachDatabase(
 
       it('a resolution is shown by the sweep: card, notice (its times read back as dates), then the row goes', async () => {
         const { incident } = await declared();
-        await service.resolve(incident.id, 'URES', 'flushed the cache');
+        const resolved = (await service.resolve(incident.id, 'URES', 'flushed the cache'))!.incident;
         await ctx.db.query('DELETE FROM change_followups');
         const at = new Date('2026-12-05T10:00:00Z');
-        await leftBehind(incident.id, {
+        await leftBehind(resolved, {
           kind: 'resolved',
           actorId: 'URES',
           summary: 'flushed the cache',
@@ -146,6 +147,8 @@ forEachDatabase(
         const notice = chat.notices()[0]!;
         expect(notice).toMatchObject({ kind: 'resolved', summary: 'flushed the cache' });
         expect(notice.kind === 'resolved' && notice.stillFiring?.lastHeard).toEqual(at);
+        // Shown with the incident as the change left it, its times read back as dates.
+        expect(chat.calls.at(-1)!.incident).toEqual(resolved);
         expect(await count('change_followups')).toBe(0);
         // Shown once: a second sweep finds nothing.
         await service.followups.sweep();
@@ -154,14 +157,24 @@ forEachDatabase(
 
       it('a resolution overtaken by a reopening is not said late; a notice posted already is not posted again', async () => {
         const { incident } = await declared();
-        await service.resolve(incident.id, 'URES', 'flushed the cache');
-        await service.reopen(incident.id, 'URES', 'back again');
-        await leftBehind(incident.id, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
-        await leftBehind(incident.id, { kind: 'reopened', actorId: 'URES', why: 'back again' }, { noticeDone: true });
+        const first = (await service.resolve(incident.id, 'URES', 'flushed the cache'))!.incident;
+        const reopened = (await service.reopen(incident.id, 'URES', 'back again'))!.incident;
+        await leftBehind(first, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
+        await leftBehind(reopened, { kind: 'reopened', actorId: 'URES', why: 'back again' }, { noticeDone: true });
         chat.calls.length = 0;
         await service.followups.sweep();
         expect(chat.methods()).toEqual(['refreshCard', 'refreshCard']);
         expect(await count('change_followups')).toBe(0);
+        // Resolved again since (another summary): the first resolution is not said late either.
+        await service.resolve(incident.id, 'URES', 'really fixed');
+        await leftBehind(first, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
+        // Renamed twice, the first rename left unshown: not said late.
+        const renamed = (await service.rename(incident.id, 'URES', 'beta'))!.incident;
+        await service.rename(incident.id, 'URES', 'gamma');
+        await leftBehind(renamed, { kind: 'renamed', actorId: 'URES', from: 'db down' });
+        chat.calls.length = 0;
+        await service.followups.sweep();
+        expect(chat.methods()).toEqual(['refreshCard', 'refreshCard']);
       });
 
       it('a live change keeps its follow-up only until it is shown; one that tells nobody (an acknowledgement) keeps none', async () => {
@@ -184,11 +197,41 @@ forEachDatabase(
         expect(await count('change_followups')).toBe(0);
       });
 
-      it('Slack refusing the notice leaves it for a later sweep, and the fifth refusal gives it up, logged', async () => {
+      it('a process showing a change holds it while Slack is slow: no other process takes it until it lets go', async () => {
         const { incident } = await declared();
-        await service.resolve(incident.id, 'URES', 'flushed the cache');
-        await leftBehind(incident.id, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
-        chat.fail.notify = new ChatPlatformError('ratelimited', 'Slack is busy');
+        const f = new ChangeFollowups(ctx.db, logger.log, async () => {}, 600);
+        const id = await ctx.db.transaction((tx) =>
+          f.keep(tx, { incident, notice: { kind: 'renamed', actorId: 'U', from: 'x' }, pages: false, resolved: false }),
+        );
+        const release = f.hold(id);
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(await claimStaleFollowups(ctx.db, 'another', 5, 60_000)).toEqual([]);
+        release();
+        await new Promise((r) => setTimeout(r, 1000));
+        expect((await claimStaleFollowups(ctx.db, 'another', 5, 60_000)).map((r) => r.id)).toEqual([id]);
+      });
+
+      it('a late notice goes at most once: Slack refusing it (one of its two posts) is logged, not tried again', async () => {
+        const { incident } = await declared();
+        const resolved = (await service.resolve(incident.id, 'URES', 'flushed the cache'))!.incident;
+        await leftBehind(resolved, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
+        chat.fail.notify = new ChatPlatformError('not_in_channel', 'not in the incidents channel');
+        chat.calls.length = 0;
+        await service.followups.sweep();
+        await ctx.db.query('UPDATE change_followups SET lease_until = now()');
+        await service.followups.sweep();
+        expect(chat.methods().filter((m) => m === 'notify')).toHaveLength(1);
+        expect(await count('change_followups')).toBe(0);
+        expect(logger.lines.some((l) => l.level === 'warn' && String(l.args[0]).includes('late resolved notice'))).toBe(
+          true,
+        );
+      });
+
+      it('Slack refusing the card leaves the follow-up for a later sweep, and the fifth refusal gives it up, logged', async () => {
+        const { incident } = await declared();
+        const resolved = (await service.resolve(incident.id, 'URES', 'flushed the cache'))!.incident;
+        await leftBehind(resolved, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
+        chat.fail.refreshCard = new ChatPlatformError('ratelimited', 'Slack is busy');
         for (let i = 1; i <= 5; i++) {
           await service.followups.sweep();
           expect(await count('change_followups')).toBe(i < 5 ? 1 : 0);

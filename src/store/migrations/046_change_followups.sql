@@ -6,6 +6,9 @@
 CREATE TABLE change_followups (
   id bigserial PRIMARY KEY,
   incident_id integer NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+  -- The incident as the change left it: what the notice is shown with, and what tells whether a later change
+  -- overtook it.
+  incident jsonb NOT NULL,
   notice jsonb NOT NULL,
   pages boolean NOT NULL DEFAULT false,
   resolved boolean NOT NULL DEFAULT false,
