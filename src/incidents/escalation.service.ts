@@ -343,22 +343,39 @@ export class EscalationService {
     const read = partsOf(s.more);
     const [linesRead, sectionsRead] = lines ? [read[0], read[1]] : [undefined, read[0]];
     const escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested]));
-    const who = await this.whoIsOn([s.next?.role ?? null, escalateTo?.role ?? null]);
-    const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
     // Paged with it by the same timer (nobody acknowledging: the next role of the contact order).
     const pagedRoles = new Set(s.paged.filter((p) => !p.skipped).map((p) => p.role));
     // While every alert has resolved, a round of nobody acknowledging pages on-call alone (as firing it decides).
     const quiet = s.alertsAllResolved;
     const withNext = s.next ? rolesToPage(s.next, this.runbook, pagedRoles, new Set(), quiet).slice(1) : [];
     // Other timers due with it page other roles then too (a round and `unresolved` at the same time): named with it.
-    const named = new Set([s.next?.role, ...withNext]);
-    const alsoNext = s.alsoDue.flatMap((d) => {
-      const roles = rolesToPage(d, this.runbook, pagedRoles, new Set(), quiet).filter((r) => !named.has(r));
-      for (const r of roles) named.add(r);
-      return roles.length
-        ? [{ roleNames: roles.map((r) => this.roleName(r)), unless: ruleUnless(d.rule, this.runbook) }]
-        : [];
+    // A role it names already is named again only when another condition stops it (the round's page stops with an
+    // acknowledgement, `unresolved`'s only with the resolution).
+    const nextUnless = s.next ? ruleUnless(s.next.rule, this.runbook) : null;
+    const named = new Map<string | null, Set<string | null>>(
+      [s.next?.role ?? null, ...withNext].map((r) => [r, new Set([nextUnless])]),
+    );
+    const alsoDue = s.alsoDue.flatMap((d) => {
+      const unless = ruleUnless(d.rule, this.runbook);
+      const roles = rolesToPage(d, this.runbook, pagedRoles, new Set(), quiet).filter(
+        (r) => !named.get(r)?.has(unless),
+      );
+      for (const r of roles) named.set(r, new Set([...(named.get(r) ?? []), unless]));
+      return roles.length ? [{ roles, unless }] : [];
     });
+    const who = await this.whoIsOn([
+      s.next?.role ?? null,
+      escalateTo?.role ?? null,
+      ...withNext,
+      ...alsoDue.flatMap((a) => a.roles),
+    ]);
+    const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
+    /** A role as the card names it: with "no contacts" when its page would reach nobody. */
+    const shown = (role: string) => ({
+      roleName: this.roleName(role),
+      ...(who.get(role)?.userIds.length === 0 ? { noContacts: true as const } : {}),
+    });
+    const alsoNext = alsoDue.map((a) => ({ roles: a.roles.map(shown), unless: a.unless }));
     const toWho = escalateTo ? who.get(escalateTo.role) : undefined;
     return {
       paged: s.paged.map((p) => ({
@@ -375,7 +392,7 @@ export class EscalationService {
             ...(nextWho ? { who: nextWho } : {}),
             // Paged already (Escalate now, another rule): its timer pages it again, which the card says.
             ...(s.paged.some((p) => p.role === s.next!.role && !p.skipped) ? { again: true } : {}),
-            ...(withNext.length ? { with: withNext.map((r) => this.roleName(r)) } : {}),
+            ...(withNext.length ? { with: withNext.map(shown) } : {}),
             ...(alsoNext.length ? { also: alsoNext } : {}),
           }
         : null,

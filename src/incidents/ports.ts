@@ -145,10 +145,13 @@ export interface EscalationView {
     dueAt: Date;
     who?: OnCallPeople;
     again?: boolean;
-    /** The other roles the same timer pages (nobody acknowledging: the next role of the contact order with it). */
-    with?: string[];
+    /**
+     * The other roles the same timer pages (nobody acknowledging: the next role of the contact order with it);
+     * `noContacts`: its page reaches nobody.
+     */
+    with?: { roleName: string; noContacts?: true }[];
     /** Roles other timers due at the same time page (a round of nobody acknowledging and `unresolved`), and unless what. */
-    also?: { roleNames: string[]; unless: string | null }[];
+    also?: { roles: { roleName: string; noContacts?: true }[]; unless: string | null }[];
   } | null;
   /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
   escalateTo: { role: string; roleName: string; who?: OnCallPeople } | null;

@@ -112,18 +112,8 @@ export function renderIncidentCard(
       .filter(Boolean)
       .join('  ·  ');
     // A role with nobody to page is not said to be due: its timer pages nobody (the channel is told how to add them).
-    const next = escalation.next
-      ? nobody(escalation.next.who)
-        ? `Next: ${mrkdwnClip(escalation.next.roleName, 60)} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}, but it has no contacts: nobody will be paged`
-        : `Next: ${mrkdwnClip(escalation.next.roleName, 60)}${escalation.next.again ? ' again' : ''}${whoLine(escalation.next.who)}${(escalation.next.with ?? []).map((r) => ` and ${mrkdwnClip(r, 60)}`).join('')} ${slackDate(escalation.next.dueAt, utcStamp(escalation.next.dueAt))}${escalation.next.unless ? ` unless ${escalation.next.unless}` : ''}${(
-            escalation.next.also ?? []
-          )
-            .map(
-              (a) =>
-                `; then too: ${a.roleNames.map((r) => mrkdwnClip(r, 60)).join(' and ')}${a.unless ? ` unless ${a.unless}` : ''}`,
-            )
-            .join('')}`
-      : null;
+    // The roles paged with it, or by timers due with it, are said all the same, each marked when it has nobody.
+    const next = escalation.next ? nextLine(escalation.next) : null;
     // What the Escalate now button pages: it carries this role, so a click pages it or, if paged meanwhile, nobody.
     // The people are said once: when the next timer pages the same role, they are on its Next.
     const sameRole = escalateTo && escalation.next && escalateTo.roleName === escalation.next.roleName;
@@ -195,6 +185,30 @@ const WHO_SHOWN = 3;
 
 /** Known to have nobody to page (no contacts, nobody on call): unknown (not read) is not nobody. */
 const nobody = (who: OnCallPeople | undefined) => who !== undefined && who.userIds.length === 0;
+
+/** A role named beside the next one, marked when its page would reach nobody. */
+const roleNamed = (r: { roleName: string; noContacts?: true }) =>
+  `${mrkdwnClip(r.roleName, 60)}${r.noContacts ? ' (no contacts)' : ''}`;
+
+/**
+ * The card's "Next:": the role the next timer pages (again, when paged already, with who is on call), the roles it
+ * pages with it, when, unless what; then the roles of the timers due with it, each with what stops it. A next role
+ * with nobody to page, alone, is said to page nobody.
+ */
+function nextLine(n: NonNullable<EscalationView['next']>): string {
+  const at = slackDate(n.dueAt, utcStamp(n.dueAt));
+  const withIt = n.with ?? [];
+  const also = n.also ?? [];
+  if (nobody(n.who) && withIt.length === 0 && also.length === 0)
+    return `Next: ${mrkdwnClip(n.roleName, 60)} ${at}, but it has no contacts: nobody will be paged`;
+  const first = nobody(n.who)
+    ? `${mrkdwnClip(n.roleName, 60)} (no contacts)`
+    : `${mrkdwnClip(n.roleName, 60)}${n.again ? ' again' : ''}${whoLine(n.who)}`;
+  const main = `Next: ${[first, ...withIt.map(roleNamed)].join(' and ')} ${at}${n.unless ? ` unless ${n.unless}` : ''}`;
+  if (also.length === 0) return main;
+  const rest = also.map((a) => `${a.roles.map(roleNamed).join(' and ')}${a.unless ? ` unless ${a.unless}` : ''}`);
+  return `${main}; then too: ${rest.join(', and ')}`;
+}
 
 /**
  * ` (<@U1>, on call until <date>)`: whom a role would page now; empty when nobody is known. The end is that of the

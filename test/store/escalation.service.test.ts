@@ -103,9 +103,14 @@ forEachDatabase((suite) => {
     const v = await view.view(db, i);
     expect(v.next).toMatchObject({
       roleName: 'On-Call Engineer',
-      with: ['Senior DevOps Engineer'],
-      also: [{ roleNames: ['CTO'], unless: expect.stringMatching(/resolved/) }],
+      with: [{ roleName: 'Senior DevOps Engineer' }],
+      also: [{ roles: [{ roleName: 'CTO' }], unless: expect.stringMatching(/resolved/) }],
     });
+    // `unresolved` paging a role the round names already: named again, since only the resolution stops it.
+    const same = new EscalationService(db, rec.port, testRunbook(), quiet);
+    expect((await same.view(db, i)).next?.also).toEqual([
+      { roles: [{ roleName: 'Senior DevOps Engineer' }], unless: expect.stringMatching(/resolved/) },
+    ]);
     // A timer due later is not named with it.
     await db.query(`UPDATE escalation_jobs SET due_at = due_at + interval '10 minutes' WHERE rule = 'unresolved'`);
     expect((await view.view(db, i)).next?.also).toBeUndefined();

@@ -58,13 +58,32 @@ describe("the card's escalation line with the people on call", () => {
       ...v.next!,
       roleName: 'On-Call Engineer',
       again: true,
-      with: ['Senior DevOps Engineer'],
+      with: [{ roleName: 'Senior DevOps Engineer' }],
       unless: 'acknowledged by then',
-      also: [{ roleNames: ['CTO'], unless: 'resolved by then' }],
+      also: [
+        { roles: [{ roleName: 'CTO' }], unless: 'resolved by then' },
+        { roles: [{ roleName: 'Engineering Manager', noContacts: true }], unless: null },
+      ],
     };
     expect(line(v)).toMatch(
-      /Next: On-Call Engineer again and Senior DevOps Engineer <!date\^[^>]+> unless acknowledged by then; then too: CTO unless resolved by then/,
+      /Next: On-Call Engineer again and Senior DevOps Engineer <!date\^[^>]+> unless acknowledged by then; then too: CTO unless resolved by then, and Engineering Manager \(no contacts\)/,
     );
+  });
+
+  it('a next role with nobody to page beside roles that have someone: each said, not "nobody will be paged"', () => {
+    const v = base({ userIds: [], until: null });
+    v.next = {
+      ...v.next!,
+      roleName: 'On-Call Engineer',
+      with: [{ roleName: 'Senior DevOps Engineer' }],
+      unless: 'acknowledged by then',
+      also: [{ roles: [{ roleName: 'CTO' }], unless: 'resolved by then' }],
+    };
+    const text = line(v);
+    expect(text).toMatch(
+      /Next: On-Call Engineer \(no contacts\) and Senior DevOps Engineer <!date\^[^>]+> unless acknowledged by then; then too: CTO unless resolved by then/,
+    );
+    expect(text).not.toContain('nobody will be paged');
   });
 
   it('a role with nobody to page is not said to be due: its timer pages nobody', () => {
