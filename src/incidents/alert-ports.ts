@@ -19,7 +19,16 @@ export interface AlertChat {
    * back), with a Declare incident button while nobody has; null when no incidents channel is configured.
    */
   postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null>;
+  /**
+   * Updates a notice where it was posted: in the incidents channel as postAlertNotice shows it, in a direct message
+   * (sendAlertNotice's, when no incidents channel is set) whole.
+   */
   updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void>;
+  /**
+   * Sends a security alert's notice whole (what fired, the runbook, Declare incident) to `to` (on-call) by direct
+   * message, each apart: where each went (those that could not be sent left out; none sent at all: throws).
+   */
+  sendAlertNotice(notice: AlertNoticeView, to: readonly string[]): Promise<{ channel: string; ts: string }[]>;
   /**
    * Tells the incident's channel that every alert of it has resolved, and offers Resolve incident: where that message
    * is, or null when there is no channel to tell.

@@ -24,7 +24,7 @@ import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
 import { stormNote } from './alert-recorder.js';
-import { alertEvents, securityAlert } from './alert-rows.js';
+import { alertEvents, alertTitle, securityAlert } from './alert-rows.js';
 import {
   type AlertNoticeView,
   type AlertRule,
@@ -448,10 +448,34 @@ export class AlertSteps {
     if (!lead) return;
     const view = await this.noticeView(lead);
     if (lead.notice) return this.chat.updateAlertNotice(lead.notice, view);
-    const posted = await this.chat.postAlertNotice(view);
+    const inChannel = await this.chat.postAlertNotice(view);
+    // A security alert: what fired goes to on-call directly, once, as its notice is first posted (the incidents
+    // channel hears only that one fired); after it, so that a refusal there does not send it twice. Without an
+    // incidents channel, the first direct message is its notice.
+    const direct = view.security ? await this.sendToOnCall(view) : [];
+    const posted = inChannel ?? direct[0] ?? null;
     if (posted) await recordNotice(this.db, lead.id, posted.channel, posted.ts);
     else
       this.log.info(`${lead.level} alert ${lead.name} (${lead.source}) recorded; no INCIDENTS_CHANNEL for its notice`);
+  }
+
+  /**
+   * A security alert's notice, whole, to the people a declaration pages first (on-call): where each went. Nobody to
+   * send it to, or Slack refusing every one, is logged: the incidents channel says one fired all the same.
+   */
+  private async sendToOnCall(view: AlertNoticeView): Promise<{ channel: string; ts: string }[]> {
+    const a = view.alert;
+    try {
+      const to = (await this.more.onCall?.()) ?? [];
+      if (to.length === 0) {
+        this.log.warn(`security ${a.level} alert ${a.name} (${a.source}): nobody on call to send its notice to`);
+        return [];
+      }
+      return await this.chat.sendAlertNotice(view, to);
+    } catch (err) {
+      this.log.warn(`could not send the notice of security alert ${a.id} to on-call`, err);
+      return [];
+    }
   }
 
   /** What a lead's notice shows: the lead, the other alerts shown in it (at most NOTICE_LISTED), where they went. */
@@ -469,8 +493,13 @@ export class AlertSteps {
     const single = shown.total <= 1 && lead.noticeLeftOut === 0;
     const earlier = incident || !single ? null : await earlierIncidentOf(this.db, lead);
     const before = earlier ? await getIncident(this.db, earlier) : null;
+    // The same check as the recorder's (which side an alert joins) and the declare form's (Private ticked).
+    const security = [lead, ...shown.alerts].some((a) =>
+      securityAlert(this.rules, this.more.sensitive, { rule: a.rule, title: alertTitle(a.summary, a.name) }),
+    );
     return {
       alert: lead,
+      ...(security ? { security: true as const } : {}),
       ...(shown.total > 1 || lead.noticeLeftOut > 0
         ? { group: { alerts: shown.alerts, total: shown.total, firing: shown.firing, leftOut: lead.noticeLeftOut } }
         : {}),

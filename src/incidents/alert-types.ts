@@ -277,6 +277,12 @@ export interface AlertNoticeView {
    * a private one is not named.
    */;
   before?: { number: number; channelId: string | null } | { private: true } | null;
+  /**
+   * A security alert among those it shows (its row's playbook a security one, or its title reading as one): the
+   * incidents channel is everyone's, so the notice there says only that one fired, at which level; what fired, and its
+   * Declare incident, go to on-call directly (AlertChat.sendAlertNotice).
+   */
+  security?: true;
 }
 
 /**

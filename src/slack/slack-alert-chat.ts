@@ -66,10 +66,29 @@ export class SlackAlertChat implements AlertChat {
   }
 
   async updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void> {
-    const msg = renderAlertNotice(notice);
+    // A security alert's notice sent directly (no incidents channel set) stays whole there.
+    const msg = renderAlertNotice(notice, ref.channel === this.opts.incidentsChannel ? 'channel' : 'direct');
     await this.call('update the alert notice', () =>
       this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
     );
+  }
+
+  async sendAlertNotice(notice: AlertNoticeView, to: readonly string[]): Promise<{ channel: string; ts: string }[]> {
+    const msg = renderAlertNotice(notice, 'direct');
+    // Each person apart: one who cannot be written to does not keep the others from hearing.
+    const sent = await Promise.allSettled(
+      to.map((userId) =>
+        this.call(`send ${userId} a security alert's notice`, () =>
+          this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+        ),
+      ),
+    );
+    const refs = sent.flatMap((s, i) =>
+      s.status === 'fulfilled' && s.value.ts ? [{ channel: s.value.channel ?? to[i]!, ts: s.value.ts }] : [],
+    );
+    const failed = sent.find((s) => s.status === 'rejected');
+    if (refs.length === 0 && failed) throw failed.reason;
+    return refs;
   }
 
   async tellHeartbeat(view: HeartbeatView): Promise<boolean> {

@@ -605,8 +605,45 @@ const NOTICE_LABEL = { critical: 'Critical alert', warning: 'Warning', info: 'Al
  * incident. A warning's; or a critical alert's that a maintenance window held back (recorded, not declared, as its
  * runbook row says), which the notice says. Pure.
  */
-export function renderAlertNotice(n: AlertNoticeView): Message {
-  if (n.group) return renderGroupNotice(n, n.group);
+export function renderAlertNotice(
+  n: AlertNoticeView,
+  /** `direct`: a security alert's notice sent to on-call by direct message (see AlertNoticeView.security). */
+  to: 'channel' | 'direct' = 'channel',
+): Message {
+  if (n.security && to === 'channel') return renderSecurityNotice(n);
+  const notice = n.group ? renderGroupNotice(n, n.group) : renderOneNotice(n);
+  if (!n.security) return notice;
+  // Sent to on-call alone: said why, and only Declare incident (its form has Private ticked); Add to an open incident
+  // would offer public incidents too.
+  const why = `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts read' : 'this alert reads'} as a security matter, so the incidents channel was told only that ${n.group ? 'security alerts' : 'a security alert'} fired, nothing of what. Declaring from here opens a private incident.`;
+  const blocks = notice.blocks.map((b) =>
+    b.type === 'actions'
+      ? { ...b, elements: b.elements.filter((e) => 'action_id' in e && e.action_id !== ACTION.attachAlert) }
+      : b,
+  );
+  return { text: `Security alert (sent to you directly): ${notice.text}`, blocks: [sectionOf(why), ...blocks] };
+}
+
+const sectionOf = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+
+/**
+ * A security alert's notice in the incidents channel: that one fired, at which level, and whether it resolved or an
+ * incident was declared from it, no more than a private incident's announcement says (no name, summary, labels,
+ * values or links, no button: on-call has the notice whole). Pure.
+ */
+function renderSecurityNotice(n: AlertNoticeView): Message {
+  const a = n.alert;
+  const firing = n.group ? n.group.firing > 0 : a.status === 'firing';
+  const what = `${n.group ? 'Security alerts' : 'A security alert'} fired (${a.level} level)`;
+  const text = firing
+    ? `:lock: *${what}.* What fired went to on-call directly; it is not shown here.`
+    : `:white_check_mark: *${what}, and ${n.group ? 'have' : 'has'} resolved.* What fired went to on-call directly; it is not shown here.`;
+  const blocks: KnownBlock[] = [sectionOf(text)];
+  if (n.declared) blocks.push(...noticeOutcome(n, n.group ? 'these alerts' : 'this alert', !firing));
+  return { text: `${what}: sent to on-call directly`, blocks };
+}
+
+function renderOneNotice(n: AlertNoticeView): Message {
   const a = n.alert;
   const emoji =
     a.status === 'resolved' ? ':white_check_mark:' : a.level === 'critical' ? ':rotating_light:' : ':warning:';

@@ -602,10 +602,11 @@ describe('an alert whose runbook row points at a security playbook', () => {
         summary: 'Suspicious login attempts on the bastion host',
       }),
     );
+    // Its notice whole goes to on-call (the incidents channel hears only that a security alert fired).
     const notice = await waitUntil('the notice', async () =>
       bot.fake
         .callsTo('chat.postMessage')
-        .find((c) => c.args.channel === INCIDENTS_CHANNEL_ID && JSON.stringify(c.args).includes('bastion')),
+        .find((c) => c.args.channel === ON_CALL && JSON.stringify(c.args).includes('bastion')),
     );
     const opened = bot.fake.callsTo('views.open').length;
     await bot.press(notice, ACTION.declareFromAlert);

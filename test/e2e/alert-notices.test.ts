@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION, BLOCK } from '../../src/templates/ids.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { alertRunbookData, inboxDone, waitUntil } from '../support/alert-runbook.js';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+const ON_CALL = 'U0ONCALL';
+
+/** A row of an operator's own: a warning about request spikes, handled as a DDoS attack (a security playbook). */
+const SPIKE_WARNING_ROW = {
+  name: 'TrafficSpikeWarning',
+  metric: 'request_spike',
+  threshold: '> 5x normal',
+  level: 'warning',
+  action: 'Watch the edge for abusive sources',
+  playbook: 'ddos-attack',
+  severity: 'SEV-2',
+};
+
+describe("a security warning's notice", () => {
+  const data = alertRunbookData();
+  const bot = useBot({
+    incidentsChannel: true,
+    runbook: parseRunbook({ ...data, alerts: [...data.alerts, SPIKE_WARNING_ROW] }),
+    env: { ...ALERTS_ENV },
+  });
+  const post = (over: Record<string, unknown>) => postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
+  const inIncidents = () => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+  const toOnCall = () => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === ON_CALL);
+
+  it.each([
+    {
+      why: 'its row points at a security playbook',
+      alert: {
+        source: 'edge',
+        key: 'spike-eu',
+        level: 'warning',
+        metric: 'request_spike',
+        value: '7x',
+        threshold: '> 5x',
+        service: 'api-eu',
+        summary: 'Requests 7x normal from 203.0.113.9',
+        labels: { client_ip: '203.0.113.9' },
+        url: 'https://grafana.example.com/d/edge',
+      },
+      words: ['203.0.113.9', 'Requests 7x', 'api-eu', 'grafana.example.com', 'TrafficSpikeWarning'],
+    },
+    {
+      why: 'its title reads as a security matter',
+      alert: {
+        source: 'falco',
+        key: 'bastion-logins',
+        level: 'warning',
+        metric: 'auth_failures',
+        value: '42',
+        threshold: '> 20',
+        service: 'bastion',
+        summary: 'Suspicious login attempts on the bastion host',
+      },
+      words: ['Suspicious login', 'bastion'],
+    },
+  ])(
+    'says only that a security alert fired, in public, when $why; on-call gets it whole, with Declare incident (Private ticked)',
+    async ({ alert, words }) => {
+      await post({ ...alert });
+      await inboxDone(bot.db);
+      const pub = await waitUntil('the notice in the incidents channel', async () => inIncidents()[0]);
+      const shown = json(pub.args);
+      for (const w of words) expect(shown).not.toContain(w);
+      expect(String(pub.args.text)).toContain('A security alert fired (warning level)');
+      expect(shown).not.toContain(ACTION.declareFromAlert);
+      const dm = await waitUntil('the notice sent to on-call', async () => toOnCall()[0]);
+      // On-call has what fired, and declares from there: the form has Private ticked.
+      expect(json(dm.args)).toContain(words[0]);
+      expect(json(dm.args)).not.toContain(ACTION.attachAlert);
+      const opened = bot.fake.callsTo('views.open').length;
+      await bot.press(dm, ACTION.declareFromAlert);
+      const form = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!;
+      const box = (form.args.view.blocks as { block_id?: string; element?: { initial_options?: unknown[] } }[]).find(
+        (b) => b.block_id === BLOCK.declarePrivate,
+      );
+      expect(box?.element?.initial_options).toHaveLength(1);
+      // Resolving: the public notice still names nothing.
+      await post({ ...alert, status: 'resolved' });
+      await inboxDone(bot.db);
+      const updated = await waitUntil('the notice updated', async () =>
+        bot.fake.callsTo('chat.update').find((c) => c.args.channel === INCIDENTS_CHANNEL_ID),
+      );
+      for (const w of words) expect(json(updated.args)).not.toContain(w);
+      expect(json(updated.args)).toContain('has resolved');
+    },
+  );
+});
