@@ -436,6 +436,7 @@ export function createBot({
       metrics,
       sensitive,
       onCall: () => escalation.declarationContacts(),
+      playbookTitle: (id) => runbook.playbooks.find((p) => p.id === id)?.title,
       maintenance: alertOptions?.maintenance ?? { inMaintenance: (a, at) => maintenance.inMaintenance(a, at) },
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
     },

@@ -106,6 +106,8 @@ export class AlertSteps {
       onCall?: () => Promise<string[]>;
       /** Whether a title declares a private (security) incident: not said where a refusal is told. */
       sensitive?: (title: string) => boolean;
+      /** A playbook's title by its id (a notice names its row's playbook). */
+      playbookTitle?: (id: string) => string | undefined;
     } = {},
   ) {}
 
@@ -510,6 +512,9 @@ export class AlertSteps {
             threshold: rule.threshold,
             duration: rule.duration,
             severity: rule.severity,
+            playbook: rule.playbook
+              ? { id: rule.playbook, title: this.more.playbookTitle?.(rule.playbook) ?? rule.playbook }
+              : null,
           }
         : null,
       ...(before

@@ -258,7 +258,12 @@ export interface AlertNoticeView {
     /** Alerts of the group its source left out of its latest delivery (Alertmanager's max_alerts): not recorded. */
     leftOut?: number;
   };
-  rule: Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'severity'> | null;
+  rule:
+    | (Pick<AlertRule, 'name' | 'action' | 'threshold' | 'duration' | 'severity'> & {
+        /** The playbook the row points at (suggested on an incident declared from it), by its title. */
+        playbook?: { id: string; title: string } | null;
+      })
+    | null;
   /**
    * Set once someone declared an incident from it (or it joined one). A private incident is not named in the
    * incidents channel: neither its number, nor its channel, nor who declared it.

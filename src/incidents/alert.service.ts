@@ -127,6 +127,8 @@ export interface AlertServiceOptions {
   onCall?: () => Promise<string[]>;
   /** A card shows repeats of its alerts (counts, last seen) this long after, at most (ALERTS_REPEAT_REFRESH). */
   repeatRefreshMs?: number;
+  /** A playbook's title by its id: a warning's notice names its row's playbook, as the incident declared from it gets. */
+  playbookTitle?: (id: string) => string | undefined;
 }
 
 /** What `accept` did with a delivery: written (its id), or recognised as a retry of an earlier one. */
@@ -198,6 +200,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels, opts.metrics, {
       ...(opts.onCall ? { onCall: opts.onCall } : {}),
       ...(opts.sensitive ? { sensitive: opts.sensitive } : {}),
+      ...(opts.playbookTitle ? { playbookTitle: opts.playbookTitle } : {}),
     });
     this.heldBackWarning = new RepeatedWarning(
       log,

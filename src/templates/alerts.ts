@@ -661,7 +661,7 @@ function renderOneNotice(n: AlertNoticeView): Message {
   const lines = [
     title,
     facts.join(' · '),
-    n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}` : null,
+    runbookAction(n),
     `${a.status === 'resolved' ? `Resolved ${a.resolvedAt ? at(a.resolvedAt) : ''}` : 'Firing'} · first ${at(a.firstSeen)} · last ${at(a.lastSeen)} · ×${a.count}`,
     held,
     beforeLine(n),
@@ -670,6 +670,16 @@ function renderOneNotice(n: AlertNoticeView): Message {
   blocks.push(...noticeOutcome(n, 'this alert', a.status === 'resolved'));
   const text = `${a.status === 'resolved' ? 'Resolved' : a.level === 'critical' ? 'Critical' : 'Warning'} alert ${mrkdwnClip(a.name, 80)}${held ? ' (recorded during maintenance, not declared)' : ''}: ${mrkdwnClip(a.summary, 300)}`;
   return { text, blocks };
+}
+
+/**
+ * A notice's runbook line: its row's action, and the playbook the row points at (the one an incident declared from it
+ * is given, as its card shows); null without a row.
+ */
+function runbookAction(n: AlertNoticeView): string | null {
+  if (!n.rule) return null;
+  const playbook = n.rule.playbook ? ` · *Playbook:* ${mrkdwnClip(n.rule.playbook.title, RUNBOOK_TEXT_MAX.playbookTitle)}` : '';
+  return `*Runbook action:* ${mrkdwnClip(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}${playbook}`;
 }
 
 /** The incident the notice's alert was in before it fired again (said while no incident holds it); null: none. */
@@ -739,14 +749,7 @@ function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['g
     a.level === 'critical' && a.maintenance
       ? ":construction: *Recorded, not declared:* a maintenance window is open and the runbook's row for these alerts says `during_maintenance: record`."
       : null;
-  const top = [
-    head,
-    facts.join(' · '),
-    n.rule ? `*Runbook action:* ${mrkdwnClip(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}` : null,
-    held,
-  ]
-    .filter(Boolean)
-    .join('\n');
+  const top = [head, facts.join(' · '), runbookAction(n), held].filter(Boolean).join('\n');
   const telling = tellingLabels(listed);
   const { blocks: lines, shown } = packLines(
     listed.map((x) => alertLine(x, telling(x))),

@@ -19,7 +19,7 @@ const SPIKE_WARNING_ROW = {
   severity: 'SEV-2',
 };
 
-describe("a security warning's notice", () => {
+describe('warning notices', () => {
   const data = alertRunbookData();
   const bot = useBot({
     incidentsChannel: true,
@@ -92,4 +92,33 @@ describe("a security warning's notice", () => {
       expect(json(updated.args)).toContain('has resolved');
     },
   );
+
+  it("names its row's playbook beside the row's action", async () => {
+    await post({
+      source: 'integration-metrics',
+      key: 'api-error-rate-warning',
+      level: 'warning',
+      value: '7%',
+      threshold: '> 5%',
+      summary: 'Error rate above 5% on api-service',
+    });
+    await inboxDone(bot.db);
+    const notice = await waitUntil('the notice', async () => inIncidents()[0]);
+    const text = json(notice.args.blocks);
+    expect(text).toContain('*Runbook action:* Check logs for patterns · *Playbook:* High Error Rates');
+    // A row without a playbook names none.
+    await post({
+      source: 'integration-metrics',
+      key: 'redis-hit-rate',
+      level: 'warning',
+      metric: 'redis_hit_rate',
+      value: '60%',
+      threshold: '< 70%',
+      summary: 'Redis hit rate 60%',
+    });
+    await inboxDone(bot.db);
+    const other = await waitUntil('the second notice', async () => inIncidents()[1]);
+    expect(json(other.args.blocks)).toContain('*Runbook action:* Review caching strategy');
+    expect(json(other.args.blocks)).not.toContain('*Playbook:*');
+  });
 });
