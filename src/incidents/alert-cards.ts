@@ -83,7 +83,13 @@ export class AlertCards {
     firingInfo,
     total,
   }: AlertSectionRows): Promise<AlertCardView> {
-    const ruleNames = [...new Set([...ais.map((a) => a.rule), ...alerts.map((a) => a.rule)])];
+    // One runbook line per row the alerts match now: an alert whose level changed (one key, critical then a warning)
+    // matches another row than the one its alert incident was opened with, which is not shown beside it. An alert
+    // incident none of whose alerts is shown here, by its own row.
+    const shown = new Set(alerts.map((a) => a.alertIncidentId));
+    const ruleNames = [
+      ...new Set([...alerts.map((a) => a.rule), ...ais.filter((a) => !shown.has(a.id)).map((a) => a.rule)]),
+    ];
     const rules = ruleNames.flatMap((n) => {
       const r = n ? this.rules.get(n) : undefined;
       return r

@@ -412,7 +412,7 @@ export class AlertRecorder {
       if (ai) {
         if (!changes.changed.has(ai.id)) changes.changed.set(ai.id, ai);
         if (t.transition === 'resolved') changes.resolved.add(ai.id);
-        if (t.transition !== 'repeat' || joins) changes.major.add(ai.id);
+        if (t.transition !== 'repeat' || joins || t.levelChanged) changes.major.add(ai.id);
         // An incident still being declared gets its card (with every alert recorded by then) once it is declared.
         if (ai.state === 'declared' && ai.incidentId !== null) changes.cards.set(ai.id, ai.incidentId);
         // The timeline: first firing (or joining an incident firing) and resolution; a declaring incident gets its
@@ -451,8 +451,9 @@ export class AlertRecorder {
         }
         // A noticed alert that joins an incident (a critical one once its maintenance window is over): its notice
         // says which, after the declaration if it is the plan's. One declared from its notice that resolves, or fires
-        // again: its notice shows it, as the card does (the incidents channel would say it still fires).
-        const shownChange = t.transition === 'fired' || t.transition === 'resolved';
+        // again, or whose level changes (critical, then a warning again): its notice shows it, as the card does (the
+        // incidents channel would say it still fires, or is critical).
+        const shownChange = t.transition === 'fired' || t.transition === 'resolved' || t.levelChanged;
         if (t.alert.noticePlanned && (joins || shownChange)) planNoticeStep(plan, t.alert);
         continue;
       }
@@ -464,7 +465,7 @@ export class AlertRecorder {
       } else if (
         notice &&
         t.alert.noticePlanned &&
-        (t.transition === 'fired' || t.transition === 'resolved' || t.newsInRepeat)
+        (t.transition === 'fired' || t.transition === 'resolved' || t.newsInRepeat || t.levelChanged)
       ) {
         // A repeat is shown only when it says something new (`p95 3s`, then `p95 12s`): not every resend.
         planNoticeStep(plan, t.alert);
@@ -532,6 +533,7 @@ export class AlertRecorder {
       was: latest.alertIncident,
       previousIncidentId: null,
       becameCritical: !wasCritical && alert.level === 'critical',
+      levelChanged: latest.alert.level !== alert.level || latest.alert.rule !== alert.rule,
       newsInRepeat:
         transition === 'repeat' && (latest.alert.value !== alert.value || latest.alert.summary !== alert.summary),
     };

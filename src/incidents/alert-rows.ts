@@ -35,6 +35,11 @@ export interface Touched {
   becameCritical?: boolean;
   /** A repeat that says something new: its measured value or its summary changed (a notice shows it again). */
   newsInRepeat?: boolean;
+  /**
+   * Its level (or the runbook row it matches) changed with this delivery, either way (`error_rate 14%` critical, then
+   * `7%` a warning, one key): its notice and its incident's card show it at once.
+   */
+  levelChanged?: boolean;
 }
 
 /**

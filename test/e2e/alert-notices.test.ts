@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK } from '../../src/templates/ids.js';
 import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
-import { alertRunbookData, inboxDone, waitUntil } from '../support/alert-runbook.js';
+import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -120,5 +120,41 @@ describe('warning notices', () => {
     const other = await waitUntil('the second notice', async () => inIncidents()[1]);
     expect(json(other.args.blocks)).toContain('*Runbook action:* Review caching strategy');
     expect(json(other.args.blocks)).not.toContain('*Playbook:*');
+  });
+
+  it("follows an alert's level: critical, then a warning again (one key), its notice and its incident's card", async () => {
+    const alert = { source: 'levels', key: 'checkout-errors', service: 'checkout', metric: 'error_rate' };
+    const warning = { ...alert, level: 'warning', value: '7%', threshold: '> 5%', summary: 'Checkout errors 7%' };
+    await post(warning);
+    await inboxDone(bot.db);
+    const notice = await waitUntil('the notice', async () => inIncidents()[0]);
+    await post({ ...alert, level: 'critical', value: '14%', threshold: '> 10%', summary: 'Checkout errors 14%' });
+    await inboxDone(bot.db);
+    const [incident] = await waitUntil('the incident', async () => {
+      const l = await incidentsOfSource(bot.db, 'levels');
+      return l[0]?.card_ts ? l : null;
+    });
+    await post(warning);
+    await inboxDone(bot.db);
+    // The notice says what the alert is now: a warning, not a critical alert.
+    const shown = await waitUntil(
+      'the notice at warning level',
+      async () => {
+        const m = bot.fake.message(INCIDENTS_CHANNEL_ID, String(notice.response?.ts));
+        return m && json(m.blocks).includes('Checkout errors 7%') ? m : null;
+      },
+      5000,
+      async () => json(bot.fake.message(INCIDENTS_CHANNEL_ID, String(notice.response?.ts))),
+    );
+    expect(json(shown.blocks)).toContain('*Warning:*');
+    expect(json(shown.blocks)).not.toContain('Critical alert');
+    // The card: one runbook line for its one alert, its current row's.
+    const card = await waitUntil('the card at warning level', async () => {
+      const m = bot.fake.message(incident!.channel_id, incident!.card_ts!);
+      return m && json(m.blocks).includes('Checkout errors 7%') ? m : null;
+    });
+    const runbookLines = json(card.blocks).match(/\*Runbook:\*/g) ?? [];
+    expect(json(card.blocks)).toContain('ElevatedErrorRate');
+    expect(runbookLines).toHaveLength(1);
   });
 });
