@@ -46,6 +46,11 @@ export interface AlertChat {
    */
   tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void>;
   /**
+   * Tells the incident's channel that alerts of names new to it joined it (a storm's further critical alerts), in one
+   * message for them all.
+   */
+  tellJoined(incident: Incident, alerts: readonly AlertView[]): Promise<void>;
+  /**
    * Tells the incident's channel that a person added alerts to it from their notice (Add to incident), with a button
    * to take them out again (`alertIncident`: the alert incident they form).
    */

@@ -15,6 +15,7 @@ import {
   latestAlerts,
   latestOpenAlertIncidentOfSource,
   markStorm,
+  namesInIncident,
   openAlertIncidentsOfGroups,
   ownKey,
   planNotice,
@@ -380,6 +381,8 @@ export class AlertRecorder {
   ): Promise<void> {
     const { plan } = changes;
     const target = await this.incidentFor(tx, d, touched, plan, batch, side);
+    /** Alerts that fire joining a storm's incident declared before them (see stormJoined). */
+    const intoStorm: AlertRow[] = [];
 
     for (const t of touched) {
       let ai = isOpen(t.was) ? t.was : null;
@@ -389,6 +392,10 @@ export class AlertRecorder {
         // Written with the batch's other changes (flush), before anything reads it.
         batch.links.set(t.alert.id, target.ai.id);
         ai = target.ai;
+        // Info alerts are recorded only: not told. Those joining one this recording opened are in its opening.
+        const opening = target.created || batch.opened.has(target.ai.id);
+        if (!opening && target.ai.storm && t.alert.status === 'firing' && t.alert.level !== 'info')
+          intoStorm.push(t.alert);
       }
       // An alert still in an incident resolved while it fired: its card keeps showing what the alert does (its
       // resolution, a firing again), not its repeats; nothing else is said in a resolved incident.
@@ -471,6 +478,33 @@ export class AlertRecorder {
         planNoticeStep(plan, t.alert);
       }
     }
+    if (target && intoStorm.length > 0) await this.stormJoined(tx, target.ai, intoStorm, plan, batch);
+  }
+
+  /**
+   * Alerts a storm sent to an incident declared before them: those of a name the incident has no alert of yet are told
+   * in its channel (one step for them all), as the card alone said it; more of a name it has are the card's. Read in
+   * this transaction, after the batch's earlier groups are written: the first group to bring a name tells it. The
+   * incident may still be being declared (its card up, its pages going out): they are told once it is.
+   */
+  private async stormJoined(
+    tx: Queryable,
+    ai: AlertIncidentRow,
+    alerts: AlertRow[],
+    plan: AlertStep[],
+    batch: Batch,
+  ): Promise<void> {
+    await flush(tx, batch);
+    const names = [...new Set(alerts.map((a) => a.name))];
+    const known = await namesInIncident(
+      tx,
+      { alertIncident: ai.id, incident: ai.incidentId },
+      names,
+      alerts.map((a) => a.id),
+    );
+    const fresh = alerts.filter((a) => !known.has(a.name)).map((a) => a.id);
+    // Told once it is declared (a storm's first minute: it may still be).
+    if (fresh.length > 0) plan.push({ kind: 'joined', alertIncident: ai.id, alerts: fresh });
   }
 
   /**

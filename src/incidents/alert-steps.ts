@@ -157,6 +157,8 @@ export class AlertSteps {
         return this.outranked(step.alerts ?? [step.alert], step.incident);
       case 'storm':
         return this.storm(step);
+      case 'joined':
+        return this.joined(step.alertIncident, step.alerts);
       case 'heartbeat':
         return this.heartbeat(step);
     }
@@ -187,6 +189,19 @@ export class AlertSteps {
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
     await this.chat.tellStorm(incident, { source: step.source, maxIncidents: step.maxIncidents });
+  }
+
+  /**
+   * Alerts of names new to a storm's incident joined it: its channel is told, in one message (no page: a critical
+   * alert in a less severe incident is offered a raise apart, `outranked`). Nothing once it is resolved.
+   */
+  private async joined(alertIncidentId: number, alertIds: readonly number[]): Promise<void> {
+    const declared = await this.declaredIncident(alertIncidentId);
+    if (!declared) return;
+    const incident = await getIncident(this.db, declared.incidentId);
+    if (!incident || incident.status === 'resolved' || !incident.channelId) return;
+    const alerts = await getAlerts(this.db, alertIds);
+    if (alerts.length > 0) await this.chat.tellJoined(incident, alerts);
   }
 
   /** A heartbeat gone quiet, or back, told in the incidents channel (logged too: without one, only logged). */

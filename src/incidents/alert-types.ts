@@ -314,6 +314,11 @@ export type AlertStep =
    * incidents channel are told, once (the card says it from then on).
    */
   | { kind: 'storm'; alertIncident: number; source: string; maxIncidents: number }
+  /**
+   * Alerts of names new to a storm's incident joined it (storm control sent them there): its channel is told, in one
+   * line for those of one recording (a delivery, or a batch's of its group), as their card alone said it before.
+   */
+  | { kind: 'joined'; alertIncident: number; alerts: number[] }
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
   | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
 

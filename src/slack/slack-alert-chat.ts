@@ -19,6 +19,7 @@ import {
   renderDetached,
   renderFiredAgain,
   renderHeartbeat,
+  renderJoined,
   renderNotDeclared,
   renderOutranked,
   renderResolveOfferClosed,
@@ -126,6 +127,10 @@ export class SlackAlertChat implements AlertChat {
     // The incidents channel is everyone's: a private incident is not named there.
     if (incident.private) return;
     await this.tellIncidentsChannel(renderStorm(incident, storm, 'everyone'), (c) => `tell ${c} of the alert storm`);
+  }
+
+  async tellJoined(incident: Incident, alerts: readonly AlertView[]): Promise<void> {
+    await this.tellChannel(incident, renderJoined(alerts), 'alerts of new names joined it');
   }
 
   async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {

@@ -611,6 +611,24 @@ export async function getAlerts(q: Queryable, ids: readonly number[]): Promise<A
   return rows.map(toAlert);
 }
 
+/**
+ * Of `names`, those an alert of the alert incident, or of its incident once declared (any of its alert incidents),
+ * already has, leaving out the alerts `except` (those joining it now): what is not among them is new to it.
+ */
+export async function namesInIncident(
+  q: Queryable,
+  of: { alertIncident: number; incident: number | null },
+  names: readonly string[],
+  except: readonly number[],
+): Promise<Set<string>> {
+  const { rows } = await q.query<{ name: string }>(
+    `SELECT DISTINCT a.name FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+     WHERE (ai.id = $1 OR ai.incident_id = $2) AND a.name = ANY($3::text[]) AND a.id <> ALL($4::int[])`,
+    [of.alertIncident, of.incident, names, except],
+  );
+  return new Set(rows.map((r) => r.name));
+}
+
 /** The fields a delivery sets on an alert's row. */
 const alertValues = (a: IncomingAlert) => [
   a.name,

@@ -924,6 +924,31 @@ export function renderStorm(
   };
 }
 
+/** The names a message about alerts that joined names at most (the card lists every alert). */
+const JOINED_NAMES_SHOWN = 5;
+
+/**
+ * In an incident's channel: alerts of names new to it joined it (storm control sent a source's further critical alerts
+ * here), one line for them all: each name (its level, how many), the first few, then how many more names. Pure.
+ */
+export function renderJoined(alerts: readonly AlertView[]): Message {
+  const byName = new Map<string, AlertView[]>();
+  for (const a of alerts) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
+  const named = [...byName].slice(0, JOINED_NAMES_SHOWN).map(([name, of]) => {
+    const levels = [...new Set(of.map((a) => a.level))].join('/');
+    return `*${mrkdwnClip(name, 80)}* (${levels}${of.length > 1 ? `, ×${of.length}` : ''})`;
+  });
+  const more = byName.size - named.length;
+  const sources = [...new Set(alerts.map((a) => mrkdwnClip(a.source, 40)))].join(', ');
+  const [these, show] = alerts.length === 1 ? ['it', 'shows it'] : ['them', 'shows them'];
+  const text = `:heavy_plus_sign: *New alert${alerts.length === 1 ? '' : 's'} attached* from ${sources}: ${named.join(', ')}${more > 0 ? `, and ${more} more name${more === 1 ? '' : 's'}` : ''}. The card ${show} with the others; \`/incident alerts\` lists ${these}.`;
+  const plain = [...byName.keys()].slice(0, JOINED_NAMES_SHOWN).join(', ');
+  return {
+    text: `New alert${alerts.length === 1 ? '' : 's'} attached to this incident: ${escapeMrkdwn(plain)}${more > 0 ? ', …' : ''}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clipEscaped(text, LIMITS.sectionText) } }],
+  };
+}
+
 /** A heartbeat gone quiet, or back, in the incidents channel: what it means and what to do (its row's action). Pure. */
 export function renderHeartbeat(v: HeartbeatView): Message {
   const name = `*${mrkdwnClip(v.rule.name, 60)}* from *${mrkdwnClip(v.source, 40)}*`;

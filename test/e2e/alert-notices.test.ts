@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK } from '../../src/templates/ids.js';
-import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import {
+  ALERTS_ENV,
+  alertmanagerAlert,
+  alertmanagerGroup,
+  genericAlert,
+  postAlerts,
+} from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
@@ -24,7 +30,8 @@ describe('warning notices', () => {
   const bot = useBot({
     incidentsChannel: true,
     runbook: parseRunbook({ ...data, alerts: [...data.alerts, SPIKE_WARNING_ROW] }),
-    env: { ...ALERTS_ENV },
+    // Storm control at one incident a source: a source's second critical alert joins its first one's incident.
+    env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1' },
   });
   const post = (over: Record<string, unknown>) => postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
   const inIncidents = () => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
@@ -156,5 +163,73 @@ describe('warning notices', () => {
     const runbookLines = json(card.blocks).match(/\*Runbook:\*/g) ?? [];
     expect(json(card.blocks)).toContain('ElevatedErrorRate');
     expect(runbookLines).toHaveLength(1);
+  });
+
+  it("a storm's critical alerts of new names joining its incident are told in its channel, one message a delivery", async () => {
+    const critical = (key: string, name: string) => ({
+      source: 'storm',
+      key,
+      name,
+      metric: 'probe_failures',
+      value: '3',
+      threshold: '> 0',
+      summary: `${name} on ${key}`,
+    });
+    await post(critical('web-1', 'ProbeFailing'));
+    const [incident] = await waitUntil('the incident', async () => {
+      const l = await incidentsOfSource(bot.db, 'storm');
+      return l[0]?.card_ts ? l : null;
+    });
+    const told = () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === incident!.channel_id && json(c.args).includes('New alert'));
+    // Its declaration's page first (it goes out after the card).
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident!.channel_id && json(c.args).includes('Paged *On-Call Engineer*'),
+    );
+    const paged = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === ON_CALL).length;
+    expect(paged).toBe(1);
+    // Past the cap: another name joins it. Said once in its channel.
+    await post(critical('checkout', 'CheckoutDown'));
+    await inboxDone(bot.db);
+    const first = await waitUntil('the channel told', async () => told()[0]);
+    expect(json(first.args.blocks)).toContain('*CheckoutDown* (critical)');
+    expect(await incidentsOfSource(bot.db, 'storm')).toHaveLength(1);
+    // Another alert of a name it has: the card's, not said.
+    await post(critical('checkout-eu', 'CheckoutDown'));
+    await inboxDone(bot.db);
+    // An Alertmanager delivery of three alerts of two new names: one message names both.
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const alert = (fp: string, name: string) =>
+      alertmanagerAlert(
+        fp,
+        { alertname: name, severity: 'critical', instance: fp },
+        { summary: `${name} on ${fp}` },
+        {
+          startsAt,
+        },
+      );
+    await postAlerts(
+      bot.baseUrl,
+      '/hooks/alertmanager?source=storm',
+      alertmanagerGroup('{}:{alertname="db"}', [
+        alert('db-1', 'DbDown'),
+        alert('db-2', 'DbDown'),
+        alert('cache-1', 'CacheDown'),
+      ]),
+    );
+    await inboxDone(bot.db);
+    await waitUntil('the card shows them', async () =>
+      json(bot.fake.message(incident!.channel_id, incident!.card_ts!)?.blocks).includes('CacheDown'),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const all = told();
+    expect(all).toHaveLength(2);
+    expect(json(all[1]!.args.blocks)).toContain('*DbDown* (critical, ×2)');
+    expect(json(all[1]!.args.blocks)).toContain('*CacheDown* (critical)');
+    // Nobody paged again for them.
+    expect(bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === ON_CALL)).toHaveLength(paged);
   });
 });

@@ -319,8 +319,18 @@ forEachDatabase((ctx) => {
       'SELECT id FROM alert_incidents WHERE source = $1 AND group_key = $2',
       [source, 'b'],
     );
-    expect(await fire('c')).toEqual([{ kind: 'storm', alertIncident: b.rows[0]!.id, source, maxIncidents: 2 }]);
-    expect(await fire('c2')).toEqual([]);
+    // Its alert, of a name new to that incident, is to be told in its channel; so is the next one's.
+    const [joined, again] = [await fire('c'), await fire('c2')];
+    const alertIds = await ctx.db.query<{ id: number }>(
+      `SELECT id FROM alerts WHERE source = $1 AND fingerprint IN ('c', 'c2') ORDER BY fingerprint`,
+      [source],
+    );
+    const [c, c2] = alertIds.rows.map((r) => Number(r.id));
+    expect(joined).toEqual([
+      { kind: 'storm', alertIncident: b.rows[0]!.id, source, maxIncidents: 2 },
+      { kind: 'joined', alertIncident: b.rows[0]!.id, alerts: [c] },
+    ]);
+    expect(again).toEqual([{ kind: 'joined', alertIncident: b.rows[0]!.id, alerts: [c2] }]);
     expect(await count()).toBe(2);
     // Opened 9 minutes ago: still in the window.
     await openedAgo('a', 9);
@@ -396,8 +406,10 @@ forEachDatabase((ctx) => {
     };
     const { id } = await insertDelivery(ctx.db, d, `body-${++seq}`, 60_000);
     const groups = await ctx.db.transaction(async (tx) => capped.record(tx, await lockDeliveries(tx, [id])));
-    // The storm is said; no notice is planned for the group's warning, which is in the storm's incident.
-    expect(groups[0]!.plan.map((s) => s.kind)).toEqual(['storm']);
+    // The storm is said, and the alerts of new names that joined (not the info one); no notice is planned for the
+    // group's warning, which is in the storm's incident.
+    expect(groups[0]!.plan.map((s) => s.kind)).toEqual(['storm', 'joined']);
+    expect((groups[0]!.plan[1] as { alerts: number[] }).alerts).toHaveLength(2);
     const { rows } = await ctx.db.query<{ fingerprint: string; alert_incident_id: number | null; group_key: string }>(
       `SELECT a.fingerprint, a.alert_incident_id, ai.group_key FROM alerts a
        LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id WHERE a.source = $1 ORDER BY a.id`,
