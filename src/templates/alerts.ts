@@ -678,7 +678,9 @@ function renderOneNotice(n: AlertNoticeView): Message {
  */
 function runbookAction(n: AlertNoticeView): string | null {
   if (!n.rule) return null;
-  const playbook = n.rule.playbook ? ` · *Playbook:* ${mrkdwnClip(n.rule.playbook.title, RUNBOOK_TEXT_MAX.playbookTitle)}` : '';
+  const playbook = n.rule.playbook
+    ? ` · *Playbook:* ${mrkdwnClip(n.rule.playbook.title, RUNBOOK_TEXT_MAX.playbookTitle)}`
+    : '';
   return `*Runbook action:* ${mrkdwnClip(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}${playbook}`;
 }
 
