@@ -101,6 +101,7 @@ export const EMOJI: Record<string, string> = {
   arrow_forward: '▶️',
   fast_forward: '⏩',
   leftwards_arrow_with_hook: '↩️',
+  heavy_plus_sign: '➕',
   arrow_right: '➡️',
   white_large_square: '⬜',
   no_entry_sign: '🚫',

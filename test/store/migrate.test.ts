@@ -20,6 +20,7 @@ const TABLES = [
   'alert_incidents',
   'alerts',
   'audit_log',
+  'change_followups',
   'declarations',
   'escalation_jobs',
   'incident_counters',
