@@ -24,6 +24,7 @@ import { AlertService, DUPLICATE_WINDOW_MS } from './incidents/alert.service.js'
 import { AlertCards } from './incidents/alert-cards.js';
 import { heartbeatRules } from './incidents/alert-firing.js';
 import type { MaintenanceWindows } from './incidents/alert-ports.js';
+import { securityAlert } from './incidents/alert-rows.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { CardSections } from './incidents/card-sections.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
@@ -254,9 +255,14 @@ export function createBot({
     app.logger,
     typed,
   );
+  const alertRows = new Map(runbook.alerts.map((r) => [r.name, r]));
   const home = new HomeTabs(
     app.client,
-    new HomeService(db, oncall, heartbeatRules(runbook.alerts), typed),
+    // A security alert in no incident is shown without what it says (its title read as one once the playbooks are
+    // made, below: called when a Home tab is drawn).
+    new HomeService(db, oncall, heartbeatRules(runbook.alerts), typed, (a) =>
+      securityAlert(alertRows, (title) => sensitive(title), a),
+    ),
     runbook.severities,
     app.logger,
     identity ? { botUserId: identity.botUserId } : {},
@@ -286,7 +292,7 @@ export function createBot({
   // The people directory (owners typed as @name) kept ten minutes, names a minute.
   const followUps = new SlackFollowUpChat(app.client, home, followUpCaches(kv));
   // Every card posted or refreshed carries the incident's alerts, when it was opened from (or joined by) alerts...
-  const cards = new AlertCards(db, new Map(runbook.alerts.map((r) => [r.name, r])), config.alerts.maxIncidents);
+  const cards = new AlertCards(db, alertRows, config.alerts.maxIncidents);
   // ...and the recovery objectives (RTO, RPO) of its procedure, for an incident with Disaster Recovery attached.
   const objectiveCards = new RecoveryObjectiveCards(runbook.playbooks);
   const sections = new CardSections(db, cards, objectiveCards, app.logger);

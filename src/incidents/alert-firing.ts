@@ -1,5 +1,6 @@
-import { firingAlerts } from '../store/alert.repo.js';
+import { type AlertRow, firingAlerts } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
+import { alertTitle } from './alert-rows.js';
 import type { AlertQuery, AlertRule, AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js';
 
 /**
@@ -14,22 +15,33 @@ export async function firingNow(
   heartbeats: readonly string[] = [],
   /** Only those holding every word, from the `from`th of them (`/incident alerts WORDS from N`). */
   query: AlertQuery = { words: [], from: 1 },
+  /**
+   * Whether an alert reads as a security matter (securityAlert): one in no incident says nothing of itself either, as
+   * its notice in the incidents channel does not (its details went to on-call by direct message).
+   */
+  security: (alert: { rule: string | null; title: string }) => boolean = () => false,
 ): Promise<FiringAlerts> {
   const { alerts, total } = await firingAlerts(db, userId, limit, heartbeats, query);
+  const secret = (a: AlertRow) => security({ rule: a.rule, title: alertTitle(a.summary, a.name) });
   return {
     total,
     query,
-    alerts: alerts.map(({ alert, incident }) => {
-      // An alert of a private incident the person may not see says nothing of itself either: a security alert's
-      // summary ("suspicious logins on the admin console") is what the incident is private for.
-      if (incident && !incident.visible) return { ...hidden(alert), place: { kind: 'private' as const } };
-      const place: FiringAlertPlace = incident
-        ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
-        : alert.notice
-          ? { kind: 'notice', channelId: alert.notice.channel }
-          : { kind: 'recorded' };
-      return { ...alert, place };
-    }),
+    alerts: alerts
+      // Which words a security alert's text holds is what it is kept out of sight for: not found by them.
+      .filter(({ alert, incident }) => query.words.length === 0 || incident !== null || !secret(alert))
+      .map(({ alert, incident }) => {
+        // An alert of a private incident the person may not see says nothing of itself either: a security alert's
+        // summary ("suspicious logins on the admin console") is what the incident is private for.
+        if (incident && !incident.visible) return { ...hidden(alert), place: { kind: 'private' as const } };
+        if (!incident && secret(alert))
+          return { ...hidden(alert), name: 'A security alert', place: { kind: 'security' as const } };
+        const place: FiringAlertPlace = incident
+          ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
+          : alert.notice
+            ? { kind: 'notice', channelId: alert.notice.channel }
+            : { kind: 'recorded' };
+        return { ...alert, place };
+      }),
   };
 }
 

@@ -232,6 +232,8 @@ export interface AlertList {
 export type FiringAlertPlace =
   | { kind: 'incident'; number: number; channelId: string | null; resolved: boolean }
   | { kind: 'private' }
+  /** A security alert in no incident: its details went to on-call only. */
+  | { kind: 'security' }
   | { kind: 'notice'; channelId: string }
   | { kind: 'recorded' };
 

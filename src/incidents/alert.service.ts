@@ -656,6 +656,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       limit,
       this.heartbeats.map((h) => h.rule),
       query,
+      (a) => securityAlert(this.rules, this.opts.sensitive, a),
     );
   }
 

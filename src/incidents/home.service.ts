@@ -46,6 +46,8 @@ export class HomeService {
     private readonly heartbeats: readonly string[] = [],
     /** What people typed is masked by as it is shown: a row stored before a value was known secret holds it. */
     private readonly mask: (text: string) => string = (text) => text,
+    /** Whether an alert reads as a security matter: in no incident, shown without what it says (see firingNow). */
+    private readonly security: (alert: { rule: string | null; title: string }) => boolean = () => false,
   ) {}
 
   private async onCall(userId: string, now: Date): Promise<HomeOnCall | null> {
@@ -62,7 +64,7 @@ export class HomeService {
       openItems(this.db, teamId, userId, READ.items, { ownedOnly: true }),
       resolvedSince(this.db, teamId, new Date(now.getTime() - RECENTLY_RESOLVED_MS), READ.resolved, userId),
       this.onCall(userId, now),
-      firingNow(this.db, userId, READ.firing, this.heartbeats),
+      firingNow(this.db, userId, READ.firing, this.heartbeats, undefined, this.security),
     ]);
     const shown = (incident: Incident) => maskedIncident(incident, this.mask);
     return {

@@ -451,6 +451,8 @@ export function placeOf(p: FiringAlertPlace): string {
       return `→ incident #${p.number}${p.channelId ? ` ${channelLink(p.channelId)}` : ''}${p.resolved ? ' (resolved, still firing)' : ''}`;
     case 'private':
       return '→ a private incident';
+    case 'security':
+      return '→ its details went to on-call by direct message';
     case 'notice':
       return `→ its notice in ${channelLink(p.channelId)}`;
     case 'recorded':

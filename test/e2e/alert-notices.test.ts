@@ -10,6 +10,7 @@ import {
 } from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+import { makeAppHomeOpened } from '../support/slack-request.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 const ON_CALL = 'U0ONCALL';
@@ -89,6 +90,31 @@ describe('warning notices', () => {
         (b) => b.block_id === BLOCK.declarePrivate,
       );
       expect(box?.element?.initial_options).toHaveLength(1);
+      // Nor does `/incident alerts` outside an incident (anyone may type it), nor a search for what it says.
+      for (const [key, text] of [
+        [`firing-${alert.key}`, 'alerts'],
+        [`search-${alert.key}`, `alerts ${words[1]}`],
+      ] as const) {
+        await bot.command(text, { channel_id: 'C0GENERAL', response_url: bot.fake.responseUrl(key) });
+        const listed = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === key);
+        // A search answers with the words searched (the person's own): the others are what must not show.
+        for (const w of words.filter((w) => text === 'alerts' || !text.includes(w)))
+          expect(json(listed.args)).not.toContain(w);
+        if (text === 'alerts') expect(json(listed.args)).toContain('A security alert');
+        else expect(json(listed.args)).not.toContain('A security alert');
+      }
+      // Nor the Home tab's Alerts firing now.
+      const watcher = `U0W${alert.key
+        .replace(/[^a-z]/g, '')
+        .toUpperCase()
+        .slice(0, 8)}`;
+      await bot.event(makeAppHomeOpened(watcher));
+      const home = await waitUntil('the Home tab', async () => {
+        const v = json(bot.fake.homeTabs.get(watcher)?.view ?? null);
+        return v.includes('Alerts firing now') ? v : null;
+      });
+      expect(home).toContain('A security alert');
+      for (const w of words) expect(home).not.toContain(w);
       // Resolving: the public notice still names nothing.
       await post({ ...alert, status: 'resolved' });
       await inboxDone(bot.db);
