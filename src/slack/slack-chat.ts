@@ -347,20 +347,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       Number((m.metadata.event_payload as { incident_id?: unknown } | undefined)?.incident_id) === incident.id;
     const oldest = ((incident.createdAt.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6);
     try {
-      let cursor: string | undefined;
-      for (let read = 0; read < PAGE_LOOKUP_PAGES; read++) {
-        const res = await this.client.conversations.history({
-          channel,
-          limit: PAGE_LOOKUP_LIMIT,
-          include_all_metadata: true,
-          oldest,
-          ...(cursor ? { cursor } : {}),
-        });
-        if (res.messages?.some(isIt)) return true;
-        cursor = res.response_metadata?.next_cursor || undefined;
-        if (!res.has_more || !cursor) return false;
-      }
-      return false;
+      return (await this.findInHistory(channel, oldest, isIt)).ts !== null;
     } catch (err) {
       const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
       if (!this.announceLookupFailures.has(code)) {
@@ -739,20 +726,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       const channel = open.channel?.id;
       if (!channel) return null;
       const oldest = since ? ((since.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6) : undefined;
-      let cursor: string | undefined;
-      for (let read = 0; read < PAGE_LOOKUP_PAGES; read++) {
-        const res = await this.client.conversations.history({
-          channel,
-          limit: PAGE_LOOKUP_LIMIT,
-          include_all_metadata: true,
-          ...(oldest ? { oldest } : {}),
-          ...(cursor ? { cursor } : {}),
-        });
-        const found = res.messages?.find(isIt);
-        if (found?.ts) return { channel, ts: found.ts };
-        cursor = res.response_metadata?.next_cursor || undefined;
-        if (!res.has_more || !cursor) return null;
-      }
+      const found = await this.findInHistory(channel, oldest, isIt);
+      if (found.ts) return { channel, ts: found.ts };
+      if (!found.more) return null;
       this.opts.log?.warn(
         `page ${pageId}'s direct message to ${userId} not found in the last ${PAGE_LOOKUP_PAGES * PAGE_LOOKUP_LIMIT} messages of their conversation; sending it, so it may arrive twice`,
       );
@@ -767,6 +743,32 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       }
       return null;
     }
+  }
+
+  /**
+   * The newest message of `channel` (since `oldest`, when given) that `isIt`, with metadata, reading newest first up to
+   * PAGE_LOOKUP_PAGES pages of PAGE_LOOKUP_LIMIT; `more`: pages were left unread. Slack failing is thrown.
+   */
+  private async findInHistory(
+    channel: string,
+    oldest: string | undefined,
+    isIt: (m: { metadata?: { event_type?: string; event_payload?: unknown } }) => boolean,
+  ): Promise<{ ts: string | null; more: boolean }> {
+    let cursor: string | undefined;
+    for (let read = 0; read < PAGE_LOOKUP_PAGES; read++) {
+      const res = await this.client.conversations.history({
+        channel,
+        limit: PAGE_LOOKUP_LIMIT,
+        include_all_metadata: true,
+        ...(oldest ? { oldest } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
+      const found = res.messages?.find(isIt);
+      if (found?.ts) return { ts: found.ts, more: false };
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!res.has_more || !cursor) return { ts: null, more: false };
+    }
+    return { ts: null, more: true };
   }
 
   /** Invites and tells someone made commander by another; what could not be done, for whoever made them. */
