@@ -368,7 +368,7 @@ export class AlertRecorder {
 
   /** The side of an alert incident: its incident's, or, not declared yet, the one its title will give it. */
   private readonly sideOf = (ai: AlertIncidentRow, isPrivate: boolean | null): Side =>
-    (isPrivate ?? securityAlert(this.rules, this.sensitive, ai)) ? 'private' : 'public';
+    (isPrivate ?? (ai.security || securityAlert(this.rules, this.sensitive, ai))) ? 'private' : 'public';
 
   /** place, for the alerts of one side. */
   private async placeSide(
@@ -650,6 +650,8 @@ export class AlertRecorder {
       severity,
       rule: rule?.name ?? null,
       previousIncidentId: previous,
+      // Its alerts' side, kept: the group's title, cut to fit, may no longer read as what they are.
+      security: side === 'private',
     });
     plan.push({ kind: 'declare', alertIncident: id });
     const ai: AlertIncidentRow = {
@@ -665,6 +667,7 @@ export class AlertRecorder {
       declaredBy: null,
       attachedBy: null,
       storm: false,
+      security: side === 'private',
       allResolvedAt: null,
       createdAt: new Date(),
       incidentStatus: null,

@@ -123,7 +123,7 @@ export class AlertSteps {
     if (TRANSIENT_SLACK_ERRORS.has(err.slackError) || this.toldNotDeclared.has(ai.id)) return;
     this.toldNotDeclared.add(ai.id);
     const view = {
-      title: securityAlert(this.rules, this.more.sensitive, ai) ? null : ai.title,
+      title: ai.security || securityAlert(this.rules, this.more.sensitive, ai) ? null : ai.title,
       severity: ai.severity,
       source: ai.source,
       slackError: err.slackError,
@@ -337,7 +337,8 @@ export class AlertSteps {
           severity: ai.severity,
           requestKey: `alerts:${ai.id}:${randomUUID()}`,
           source: 'alert',
-          ...(ai.rule && this.rules.get(ai.rule)?.security ? { security: true } : {}),
+          // Opened for security alerts (their side kept: its title, cut to fit, may not read as one), or its row's.
+          ...(ai.security || (ai.rule && this.rules.get(ai.rule)?.security) ? { security: true } : {}),
         },
         {
           within: async (tx, incident) => {

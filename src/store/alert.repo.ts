@@ -25,6 +25,8 @@ export interface AlertIncidentRow {
   /** Who added its group's alerts to an incident already open (Add to incident); null: it opened its incident. */
   attachedBy: string | null;
   storm: boolean;
+  /** Opened for security alerts (their side private): its incident is declared private whatever its title reads. */
+  security: boolean;
   allResolvedAt: Date | null;
   createdAt: Date;
   /** The incident's status, when it has one. */
@@ -54,6 +56,8 @@ interface AlertIncidentDbRow {
   /** Absent in rows a replica older than migration 042 selected. */
   attached_by?: string | null;
   storm: boolean;
+  /** Absent in rows a replica older than migration 047 selected. */
+  security?: boolean | null;
   all_resolved_at: Date | string | null;
   created_at: Date | string;
   incident_status: IncidentStatus | null;
@@ -78,6 +82,7 @@ const toAlertIncident = (r: AlertIncidentDbRow): AlertIncidentRow => ({
   declaredBy: r.declared_by,
   attachedBy: r.attached_by ?? null,
   storm: r.storm,
+  security: r.security === true,
   allResolvedAt: toDateOrNull(r.all_resolved_at),
   createdAt: toDate(r.created_at),
   incidentStatus: r.incident_status,
@@ -212,13 +217,15 @@ export interface NewAlertIncident {
    * incident already open (Add to incident), not its opening.
    */
   declaredBy?: { userId: string; incidentId: number; attached?: boolean };
+  /** Opened for security alerts (see AlertIncidentRow.security). */
+  security?: boolean;
 }
 
 export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Promise<number> {
   const { rows } = await q.query<{ id: number }>(
     `INSERT INTO alert_incidents (source, group_key, title, severity, rule, previous_incident_id, declared_by,
-       incident_id, state, attached_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+       incident_id, state, attached_by, security)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
     [
       n.source,
       n.groupKey,
@@ -230,6 +237,7 @@ export async function insertAlertIncident(q: Queryable, n: NewAlertIncident): Pr
       n.declaredBy?.incidentId ?? null,
       n.declaredBy ? 'declared' : 'declaring',
       n.declaredBy?.attached ? n.declaredBy.userId : null,
+      n.security === true,
     ],
   );
   return Number(rows[0]!.id);

@@ -126,6 +126,42 @@ describe('warning notices', () => {
     },
   );
 
+  it('security alerts of one group open a private incident even when its title, cut to fit, no longer reads as one', async () => {
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const pad =
+      'Ledger reconciliation job on payments-eu reports unexpected bulk export of customer rows by svc-report account ';
+    // "data breach" at the 125th character: the group's title ("…, and 1 more alert") cuts it.
+    const summary = `${pad}${'x'.repeat(Math.max(0, 124 - pad.length))} data breach`;
+    await postAlerts(
+      bot.baseUrl,
+      '/hooks/alertmanager?source=ledger',
+      alertmanagerGroup('{}:{alertname="ledger"}', [
+        alertmanagerAlert('l1', { alertname: 'LedgerExport', severity: 'critical' }, { summary }, { startsAt }),
+        alertmanagerAlert(
+          'l2',
+          { alertname: 'Bastion', severity: 'critical' },
+          { summary: 'intrusion on bastion-7 from 198.51.100.4' },
+          { startsAt },
+        ),
+      ]),
+    );
+    await inboxDone(bot.db);
+    const [incident] = await waitUntil('the incident', async () => {
+      const found = await incidentsOfSource(bot.db, 'ledger');
+      return found.length ? found : null;
+    });
+    const { rows } = await bot.db.query<{ private: boolean; title: string }>(
+      'SELECT private, title FROM incidents WHERE id = $1',
+      [incident!.id],
+    );
+    expect(rows[0]!.title).not.toContain('data breach');
+    expect(rows[0]!.private).toBe(true);
+    for (const c of inIncidents()) {
+      expect(json(c.args)).not.toContain('Ledger reconciliation');
+      expect(json(c.args)).not.toContain('bastion-7');
+    }
+  });
+
   it("names its row's playbook beside the row's action", async () => {
     await post({
       source: 'integration-metrics',
