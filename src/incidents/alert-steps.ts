@@ -5,6 +5,7 @@ import {
   alertIncidentsOf,
   alertsOfAlertIncident,
   alertsOfNotice,
+  alertsOfNoticeTitles,
   earlierIncidentOf,
   getAlert,
   getAlertIncident,
@@ -13,6 +14,7 @@ import {
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
   recordNotice,
+  recordNoticeDms,
   recordResolveOffer,
   setAllResolved,
   takeResolveOffers,
@@ -465,7 +467,13 @@ export class AlertSteps {
     const lead = alert.noticeLead === null ? alert : await getAlert(this.db, alert.noticeLead);
     if (!lead) return;
     const view = await this.noticeView(lead);
-    if (lead.notice) return this.chat.updateAlertNotice(lead.notice, view);
+    if (lead.notice) {
+      await this.chat.updateAlertNotice(lead.notice, view);
+      // A security alert's notice: on-call's copies follow it; one that turned security (a security alert joined
+      // its group, or an alert's summary now reads as one) is sent them now.
+      if (view.security) await this.directNotice(lead, view);
+      return;
+    }
     const inChannel = await this.chat.postAlertNotice(view);
     // A security alert: what fired goes to on-call directly, once, as its notice is first posted (the incidents
     // channel hears only that one fired); after it, so that a refusal there does not send it twice. Without an
@@ -475,6 +483,26 @@ export class AlertSteps {
     if (posted) await recordNotice(this.db, lead.id, posted.channel, posted.ts);
     else
       this.log.info(`${lead.level} alert ${lead.name} (${lead.source}) recorded; no INCIDENTS_CHANNEL for its notice`);
+    if (direct.length) await recordNoticeDms(this.db, lead.id, direct);
+  }
+
+  /**
+   * A security notice's direct messages to on-call: sent (and recorded) when none were, else each updated as the
+   * notice changes (resolved, declared, more alerts). A copy Slack refuses to update is logged.
+   */
+  private async directNotice(lead: AlertRow, view: AlertNoticeView): Promise<void> {
+    if (!lead.noticeDms) {
+      const sent = await this.sendToOnCall(view);
+      if (sent.length) await recordNoticeDms(this.db, lead.id, sent);
+      return;
+    }
+    const same = (dm: { channel: string; ts: string }) =>
+      lead.notice !== null && dm.channel === lead.notice.channel && dm.ts === lead.notice.ts;
+    for (const dm of lead.noticeDms.filter((d) => !same(d))) {
+      await this.chat
+        .updateAlertNotice(dm, view)
+        .catch((err) => this.log.warn(`could not update on-call's copy of security alert ${lead.id}'s notice`, err));
+    }
   }
 
   /**
@@ -512,9 +540,12 @@ export class AlertSteps {
     const earlier = incident || !single ? null : await earlierIncidentOf(this.db, lead);
     const before = earlier ? await getIncident(this.db, earlier) : null;
     // The same check as the recorder's (which side an alert joins) and the declare form's (Private ticked).
-    const security = [lead, ...shown.alerts].some((a) =>
-      securityAlert(this.rules, this.more.sensitive, { rule: a.rule, title: alertTitle(a.summary, a.name) }),
-    );
+    // Every alert of the notice, not only those it lists (a security alert past the first ten was posted nowhere).
+    const isSecurity = (a: { rule: string | null; name: string; summary: string }) =>
+      securityAlert(this.rules, this.more.sensitive, { rule: a.rule, title: alertTitle(a.summary, a.name) });
+    const security =
+      [lead, ...shown.alerts].some(isSecurity) ||
+      (shown.total > shown.alerts.length && (await alertsOfNoticeTitles(this.db, lead.id)).some(isSecurity));
     return {
       alert: lead,
       ...(security ? { security: true as const } : {}),

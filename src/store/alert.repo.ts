@@ -1,7 +1,7 @@
 import type { AlertFormat, AlertLevel, AlertStatus, AlertView, IncomingAlert } from '../incidents/alert-types.js';
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
-import type { Queryable, StatementPart } from './db.js';
+import { jsonOf, type Queryable, type StatementPart } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
@@ -487,6 +487,8 @@ export interface AlertRow extends AlertView {
   lastDeliveryId: number;
   noticePlanned: boolean;
   notice: { channel: string; ts: string } | null;
+  /** Where a security alert's notice was sent whole to on-call (on its lead); null: none sent. */
+  noticeDms: { channel: string; ts: string }[] | null;
   /** The alert whose notice this one is shown in (a group's alerts share one); null: its own, or none. */
   noticeLead: number | null;
   /** On a notice's lead: how many alerts of the group its source left out of the latest delivery. */
@@ -526,6 +528,8 @@ interface AlertDbRow {
   maintenance: boolean;
   notice_planned: boolean;
   notice_channel: string | null;
+  /** Absent in rows a replica older than migration 048 selected. */
+  notice_dms?: { channel: string; ts: string }[] | string | null;
   notice_ts: string | null;
   notice_lead?: number | null;
   notice_left_out?: number | null;
@@ -564,6 +568,7 @@ const toAlert = (r: AlertDbRow): AlertRow => ({
   maintenance: r.maintenance,
   noticePlanned: r.notice_planned,
   notice: r.notice_channel && r.notice_ts ? { channel: r.notice_channel, ts: r.notice_ts } : null,
+  noticeDms: jsonOf(r.notice_dms ?? null),
   noticeLead: r.notice_lead === null || r.notice_lead === undefined ? null : Number(r.notice_lead),
   noticeLeftOut: Number(r.notice_left_out ?? 0),
 });
@@ -934,6 +939,27 @@ export async function recordNotice(q: Queryable, leadId: number, channel: string
     channel,
     ts,
   ]);
+}
+
+/** Where the lead's security notice was sent whole (see AlertRow.noticeDms). */
+export async function recordNoticeDms(
+  q: Queryable,
+  leadId: number,
+  dms: readonly { channel: string; ts: string }[],
+): Promise<void> {
+  await q.query('UPDATE alerts SET notice_dms = $2 WHERE id = $1', [leadId, JSON.stringify(dms)]);
+}
+
+/** What tells whether each alert of a lead's notice is a security matter (its row, name and summary), all of them. */
+export async function alertsOfNoticeTitles(
+  q: Queryable,
+  leadId: number,
+): Promise<{ rule: string | null; name: string; summary: string }[]> {
+  const { rows } = await q.query<{ rule: string | null; name: string; summary: string }>(
+    'SELECT DISTINCT rule, name, summary FROM alerts WHERE id = $1 OR notice_lead = $1',
+    [leadId],
+  );
+  return rows;
 }
 
 /**

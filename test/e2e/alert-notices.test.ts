@@ -162,6 +162,84 @@ describe('warning notices', () => {
     }
   });
 
+  it("a security alert joining a group's public notice, or past the ten it lists, reaches on-call; their copy follows the notice", async () => {
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const disk = alertmanagerAlert(
+      'g1',
+      { alertname: 'DiskFill', severity: 'warning', instance: 'web-1' },
+      { summary: 'Disk 80% on web-1' },
+      { startsAt },
+    );
+    const breach = alertmanagerAlert(
+      'g2',
+      { alertname: 'DiskFill', severity: 'warning', instance: 'db-9' },
+      { summary: 'suspected data breach: 40k rows exported by svc-report on db-9' },
+      { startsAt },
+    );
+    const post = (alerts: Record<string, unknown>[]) =>
+      postAlerts(
+        bot.baseUrl,
+        '/hooks/alertmanager?source=disks',
+        alertmanagerGroup('{}:{alertname="DiskFill"}', alerts),
+      );
+    await post([disk]);
+    await inboxDone(bot.db);
+    await waitUntil('the public notice', async () => inIncidents().find((c) => json(c.args).includes('Disk 80%')));
+    const before = toOnCall().length;
+    await post([disk, breach]);
+    await inboxDone(bot.db);
+    const dm = await waitUntil('the notice sent to on-call', async () => toOnCall()[before]);
+    expect(json(dm.args)).toContain('suspected data breach');
+    // Resolved: on-call's copy says so too, and is not sent again.
+    await post([
+      { ...disk, status: 'resolved', endsAt: new Date().toISOString() },
+      { ...breach, status: 'resolved', endsAt: new Date().toISOString() },
+    ]);
+    await inboxDone(bot.db);
+    await waitUntil("on-call's copy updated", async () =>
+      bot.fake
+        .callsTo('chat.update')
+        .find(
+          (c) =>
+            c.args.channel !== INCIDENTS_CHANNEL_ID &&
+            json(c.args).includes('data breach') &&
+            /[Rr]esolved/.test(json(c.args)),
+        ),
+    );
+    expect(toOnCall().length).toBe(before + 1);
+
+    // Eleven ordinary warnings and a security one in one delivery: the notice lists ten, and is a security notice.
+    const many = Array.from({ length: 11 }, (_, i) =>
+      alertmanagerAlert(
+        `m${i}`,
+        { alertname: 'HighLatencyD', severity: 'warning', instance: `web-${i}` },
+        { summary: `Latency high on web-${i}` },
+        { startsAt },
+      ),
+    );
+    many.push(
+      alertmanagerAlert(
+        'msec',
+        { alertname: 'HighLatencyD', severity: 'warning', instance: 'vault-1' },
+        { summary: 'credential stuffing against vault-1 from 192.0.2.77' },
+        { startsAt },
+      ),
+    );
+    const sent = toOnCall().length;
+    await postAlerts(
+      bot.baseUrl,
+      '/hooks/alertmanager?source=latency',
+      alertmanagerGroup('{}:{alertname="HighLatencyD"}', many),
+    );
+    await inboxDone(bot.db);
+    const copy = await waitUntil('the security notice sent to on-call', async () => toOnCall()[sent]);
+    expect(json(copy.args)).toContain('HighLatencyD');
+    const pub = inIncidents().filter(
+      (c) => json(c.args).includes('HighLatencyD') || json(c.args).includes('security alert'),
+    );
+    for (const c of pub) expect(json(c.args)).not.toContain('web-3');
+  });
+
   it("names its row's playbook beside the row's action", async () => {
     await post({
       source: 'integration-metrics',
