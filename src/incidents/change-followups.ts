@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Queryable } from '../store/db.js';
+import type { Database, Queryable, StatementPart } from '../store/db.js';
 import {
   claimStaleFollowups,
   endFollowup,
   type FollowupRow,
   insertFollowup,
+  insertFollowupPart,
   markFollowupNotice,
   renewFollowup,
 } from '../store/followup.repo.js';
@@ -62,6 +63,21 @@ export class ChangeFollowups {
   ): Promise<number | null> {
     if (!f.notice || !DURABLE.has(f.notice.kind)) return null;
     return insertFollowup(tx, { ...f, notice: f.notice }, this.owner, this.leaseMs);
+  }
+
+  /**
+   * keep, as part of the statement that writes the change (no round trip of its own): undefined when `notice` is not
+   * shown durably; the part selects the follow-up's id.
+   */
+  part(f: {
+    incident: Incident;
+    notice: IncidentNotice | undefined;
+    pages: boolean;
+    resolved: boolean;
+  }): ((first: number) => StatementPart) | undefined {
+    if (!f.notice || !DURABLE.has(f.notice.kind)) return undefined;
+    const notice = f.notice;
+    return (first) => insertFollowupPart(first, { ...f, notice }, this.owner, this.leaseMs);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { maskStored } from '../ops/mask-stored.js';
-import type { Database, Queryable } from '../store/db.js';
+import { type Database, jointPart, partsOf, type Queryable } from '../store/db.js';
 import { nextDueOf, pagedIncidentsOf } from '../store/escalation.repo.js';
 import { listEvents } from '../store/event.repo.js';
 import {
@@ -268,17 +268,23 @@ export class IncidentService {
       if (!claimed) return null;
       if (!current) throw await incidentNotFound(tx, incidentId);
       const d = decide(current);
-      const timers = this.escalation?.timersPart(patched(current, d.patch), current);
-      const written = await changeIncident(tx, incidentId, d.patch, d.events, timers);
-      if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
-      await this.escalation?.syncNotifications(tx, written.incident, current);
-      const due = nextDueOf(written.more);
+      const after = patched(current, d.patch);
       // The pages this answered (it stopped them: an acknowledgement, the resolution) say so in their direct
       // messages; reopened, those that said it was resolved say again who acknowledged it.
-      const pages = stopsPages(current, written.incident) || reopens(current, written.incident);
-      const resolved = current.status !== 'resolved' && written.incident.status === 'resolved';
-      // What people are told of it is kept with it, until shown (a process killed meanwhile leaves it to another).
-      const followup = await this.followups.keep(tx, { incident: written.incident, notice: d.notice, pages, resolved });
+      const pages = stopsPages(current, after) || reopens(current, after);
+      const resolved = current.status !== 'resolved' && after.status === 'resolved';
+      const timers = this.escalation?.timersPart(after, current);
+      // What people are told of it is kept with it, until shown (a process killed meanwhile leaves it to another):
+      // written by the same statement, as the timers are.
+      const kept = this.followups.part({ incident: after, notice: d.notice, pages, resolved });
+      const more = timers && kept ? jointPart([timers, kept]) : (timers ?? kept);
+      const written = await changeIncident(tx, incidentId, d.patch, d.events, more);
+      if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
+      await this.escalation?.syncNotifications(tx, written.incident, current);
+      const [timersRead, keptRead] =
+        timers && kept ? partsOf(written.more) : timers ? [written.more] : [undefined, written.more];
+      const due = nextDueOf(timersRead);
+      const followup = kept ? Number(keptRead) : null;
       return {
         before: current,
         written,

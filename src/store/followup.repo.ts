@@ -1,6 +1,6 @@
 import type { IncidentNotice } from '../incidents/ports.js';
 import type { Incident } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import type { Queryable, StatementPart } from './db.js';
 
 /** What a committed change still has to show in Slack (see migration 046). */
 export interface FollowupRow {
@@ -44,6 +44,34 @@ export async function insertFollowup(
     [f.incident.id, JSON.stringify(f.incident), JSON.stringify(f.notice), f.pages, f.resolved, owner, secs(leaseMs)],
   );
   return Number(rows[0]!.id);
+}
+
+/**
+ * insertFollowup as part of the statement that writes the change (see StatementPart), its parameters numbered from
+ * `first`; selects the follow-up's id.
+ */
+export function insertFollowupPart(
+  first: number,
+  f: { incident: Incident; notice: IncidentNotice; pages: boolean; resolved: boolean },
+  owner: string,
+  leaseMs: number,
+): StatementPart {
+  const p = (n: number) => `$${first + n}`;
+  return {
+    with: `followup AS (INSERT INTO change_followups (incident_id, incident, notice, pages, resolved, owner, lease_until)
+      VALUES (${p(0)}, ${p(1)}::jsonb, ${p(2)}::jsonb, ${p(3)}, ${p(4)}, ${p(5)}, now() + make_interval(secs => ${p(6)}))
+      RETURNING id)`,
+    params: [
+      f.incident.id,
+      JSON.stringify(f.incident),
+      JSON.stringify(f.notice),
+      f.pages,
+      f.resolved,
+      owner,
+      secs(leaseMs),
+    ],
+    select: '(SELECT id FROM followup)',
+  };
 }
 
 /** Extends `owner`'s lease on the follow-up while it shows it; false when it is no longer its own (or gone). */
