@@ -430,6 +430,7 @@ export function createBot({
     new SlackAlertChat(app.client, {
       ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}),
       ...(identity ? { identity } : {}),
+      privateAnnounce: runbook.privateIncidents.announce,
     }),
     cards,
     runbook.alerts,

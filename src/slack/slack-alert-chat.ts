@@ -11,6 +11,7 @@ import type {
   OutrankedView,
 } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
+import type { PrivateAnnounce } from '../runbook/maintenance.js';
 import {
   renderAlertNotice,
   renderAllResolved,
@@ -36,7 +37,12 @@ export class SlackAlertChat implements AlertChat {
 
   constructor(
     private readonly client: WebClient,
-    private readonly opts: { incidentsChannel?: string; identity?: BotIdentity },
+    private readonly opts: {
+      incidentsChannel?: string;
+      identity?: BotIdentity;
+      /** What the incidents channel hears of a private incident: of a security alert's notice, the same (none: nothing). */
+      privateAnnounce?: PrivateAnnounce;
+    },
   ) {
     this.self = workspaceSelf(client, opts.identity);
   }
@@ -63,6 +69,9 @@ export class SlackAlertChat implements AlertChat {
   }
 
   postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null> {
+    // A security alert's notice says no more there than a private incident's announcement would: nothing at all
+    // unless the runbook has private incidents announced (`private_incidents: { announce: notice }`).
+    if (notice.security && (this.opts.privateAnnounce ?? 'none') === 'none') return Promise.resolve(null);
     return this.tellIncidentsChannel(renderAlertNotice(notice), (c) => `post the alert notice in <#${c}>`);
   }
 

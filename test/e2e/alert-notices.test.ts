@@ -30,7 +30,12 @@ describe('warning notices', () => {
   const data = alertRunbookData();
   const bot = useBot({
     incidentsChannel: true,
-    runbook: parseRunbook({ ...data, alerts: [...data.alerts, SPIKE_WARNING_ROW] }),
+    // Private incidents announced as such (`notice`): a security alert's notice says as much in the incidents channel.
+    runbook: parseRunbook({
+      ...data,
+      alerts: [...data.alerts, SPIKE_WARNING_ROW],
+      private_incidents: { announce: 'notice' },
+    }),
     // Storm control at one incident a source: a source's second critical alert joins its first one's incident.
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1' },
   });
@@ -371,5 +376,42 @@ describe('warning notices', () => {
     expect(json(all[1]!.args.blocks)).toContain('*CacheDown* (critical)');
     // Nobody paged again for them.
     expect(bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === ON_CALL)).toHaveLength(paged);
+  });
+});
+
+describe('a security warning where private incidents are announced nowhere (the default)', () => {
+  const bot = useBot({
+    incidentsChannel: true,
+    runbook: parseRunbook({ ...alertRunbookData(), alerts: [...alertRunbookData().alerts, SPIKE_WARNING_ROW] }),
+    env: ALERTS_ENV,
+  });
+
+  it('says nothing of it in the incidents channel: its notice is on-call’s direct message, updated there', async () => {
+    const alert = {
+      source: 'edge',
+      key: 'spike-us',
+      level: 'warning',
+      metric: 'request_spike',
+      value: '9x',
+      threshold: '> 5x',
+      summary: 'Requests 9x normal from 203.0.113.80',
+    };
+    await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(alert));
+    await inboxDone(bot.db);
+    const dm = await waitUntil('the notice sent to on-call', async () =>
+      bot.fake.callsTo('chat.postMessage').find((c) => c.args.channel === ON_CALL),
+    );
+    expect(json(dm.args)).toContain('203.0.113.80');
+    await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ ...alert, status: 'resolved' }));
+    await inboxDone(bot.db);
+    await waitUntil('its direct message updated', async () =>
+      bot.fake
+        .callsTo('chat.update')
+        .find((c) => json(c.args).includes('203.0.113.80') && /[Rr]esolved/.test(json(c.args))),
+    );
+    const inIncidents = [...bot.fake.callsTo('chat.postMessage'), ...bot.fake.callsTo('chat.update')].filter(
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID,
+    );
+    expect(inIncidents).toEqual([]);
   });
 });
