@@ -150,9 +150,12 @@ describe('Escalate now pages the role the card showed, once', () => {
     await pagedNow(bot, 'Database Team', 'U0DBTEAM', 'cache stampede');
 
     await bot.command('resolve fixed the ttl', { channel_id: card.channelId, user_id: 'U0RESP1' });
+    // The resolution's own notice (its summary): "resolved" alone is in earlier messages too ("unless resolved by
+    // then"), and matching one of them let the escalation below run before the resolution was recorded.
     await bot.fake.waitFor(
       'chat.postMessage',
-      (c) => c.args.channel === card.channelId && /resolved/.test(json(c.args)),
+      (c) =>
+        c.args.channel === card.channelId && /resolved/.test(json(c.args)) && json(c.args).includes('fixed the ttl'),
     );
     bot.fake.reset();
     await bot.command('escalate cto', { channel_id: card.channelId, user_id: 'U0RESP1' });
