@@ -22,19 +22,20 @@ export async function firingNow(
   security: (alert: { rule: string | null; title: string }) => boolean = () => false,
 ): Promise<FiringAlerts> {
   const { alerts, total } = await firingAlerts(db, userId, limit, heartbeats, query);
+  // A security alert in no incident, told once per alert (the check reads the runbook's playbooks).
   const secret = (a: AlertRow) => security({ rule: a.rule, title: alertTitle(a.summary, a.name) });
   return {
     total,
     query,
     alerts: alerts
+      .map((found) => ({ ...found, secret: found.incident === null && secret(found.alert) }))
       // Which words a security alert's text holds is what it is kept out of sight for: not found by them.
-      .filter(({ alert, incident }) => query.words.length === 0 || incident !== null || !secret(alert))
-      .map(({ alert, incident }) => {
+      .filter(({ secret }) => query.words.length === 0 || !secret)
+      .map(({ alert, incident, secret }) => {
         // An alert of a private incident the person may not see says nothing of itself either: a security alert's
         // summary ("suspicious logins on the admin console") is what the incident is private for.
         if (incident && !incident.visible) return { ...hidden(alert), place: { kind: 'private' as const } };
-        if (!incident && secret(alert))
-          return { ...hidden(alert), name: 'A security alert', place: { kind: 'security' as const } };
+        if (secret) return { ...hidden(alert), name: 'A security alert', place: { kind: 'security' as const } };
         const place: FiringAlertPlace = incident
           ? { kind: 'incident', number: incident.number, channelId: incident.channelId, resolved: incident.resolved }
           : alert.notice

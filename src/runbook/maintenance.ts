@@ -48,6 +48,9 @@ export interface Maintenance {
 export const PRIVATE_ANNOUNCE = ['none', 'notice'] as const;
 export type PrivateAnnounce = (typeof PRIVATE_ANNOUNCE)[number];
 
+/** Whether the incidents channel hears nothing of a private incident (nor of a security alert): `none`, the default. */
+export const announcesNothing = (announce: PrivateAnnounce | undefined): boolean => (announce ?? 'none') === 'none';
+
 /** `private_incidents:`: what the incidents channel hears of a private incident (nothing, or that one exists). */
 export const privateIncidentsSchema = z.object({ announce: z.enum(PRIVATE_ANNOUNCE).default('none') }).strict();
 

@@ -11,7 +11,7 @@ import type {
   OutrankedView,
 } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
-import type { PrivateAnnounce } from '../runbook/maintenance.js';
+import { announcesNothing, type PrivateAnnounce } from '../runbook/maintenance.js';
 import {
   renderAlertNotice,
   renderAllResolved,
@@ -71,7 +71,7 @@ export class SlackAlertChat implements AlertChat {
   postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null> {
     // A security alert's notice says no more there than a private incident's announcement would: nothing at all
     // unless the runbook has private incidents announced (`private_incidents: { announce: notice }`).
-    if (notice.security && (this.opts.privateAnnounce ?? 'none') === 'none') return Promise.resolve(null);
+    if (notice.security && announcesNothing(this.opts.privateAnnounce)) return Promise.resolve(null);
     return this.tellIncidentsChannel(renderAlertNotice(notice), (c) => `post the alert notice in <#${c}>`);
   }
 

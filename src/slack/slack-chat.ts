@@ -26,7 +26,7 @@ import {
 } from '../incidents/ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
-import type { PrivateAnnounce } from '../runbook/maintenance.js';
+import { announcesNothing, type PrivateAnnounce } from '../runbook/maintenance.js';
 import type { KeyValue } from '../store/kv.js';
 import type { KvCache } from '../store/kv-cache.js';
 import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
@@ -317,7 +317,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   async announce(incident: Incident, madePublicBy?: string, alertSources?: readonly string[]): Promise<void> {
     if (!this.opts.incidentsChannel) return;
     // A private incident is announced nowhere; at most, as the runbook file says, that one exists.
-    if (incident.private && (this.opts.privateAnnounce ?? 'none') === 'none') return;
+    if (incident.private && announcesNothing(this.opts.privateAnnounce)) return;
     const channel = this.opts.incidentsChannel;
     const msg = incident.private
       ? renderPrivateNotice(incident, this.opts.severities)

@@ -38,11 +38,8 @@ export async function insertFollowup(
   owner: string,
   leaseMs: number,
 ): Promise<number> {
-  const { rows } = await q.query<{ id: string }>(
-    `INSERT INTO change_followups (incident_id, incident, notice, pages, resolved, owner, lease_until)
-     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7)) RETURNING id`,
-    [f.incident.id, JSON.stringify(f.incident), JSON.stringify(f.notice), f.pages, f.resolved, owner, secs(leaseMs)],
-  );
+  const part = insertFollowupPart(1, f, owner, leaseMs);
+  const { rows } = await q.query<{ id: string }>(`WITH ${part.with} SELECT ${part.select} AS id`, part.params);
   return Number(rows[0]!.id);
 }
 
