@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION, BLOCK } from '../../src/templates/ids.js';
+import { ACTION } from '../../src/templates/ids.js';
 import {
   ALERTS_ENV,
   alertmanagerAlert,
@@ -8,7 +8,13 @@ import {
   genericAlert,
   postAlerts,
 } from '../support/alert-request.js';
-import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import {
+  alertRunbookData,
+  declareFormPrivate,
+  inboxDone,
+  incidentsOfSource,
+  waitUntil,
+} from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 import { makeAppHomeOpened } from '../support/slack-request.js';
 
@@ -88,13 +94,7 @@ describe('warning notices', () => {
       // On-call has what fired, and declares from there: the form has Private ticked.
       expect(json(dm.args)).toContain(words[0]);
       expect(json(dm.args)).not.toContain(ACTION.attachAlert);
-      const opened = bot.fake.callsTo('views.open').length;
-      await bot.press(dm, ACTION.declareFromAlert);
-      const form = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!;
-      const box = (form.args.view.blocks as { block_id?: string; element?: { initial_options?: unknown[] } }[]).find(
-        (b) => b.block_id === BLOCK.declarePrivate,
-      );
-      expect(box?.element?.initial_options).toHaveLength(1);
+      expect(await declareFormPrivate(bot, dm)).toBe(true);
       // Nor does `/incident alerts` outside an incident (anyone may type it), nor a search for what it says.
       for (const [key, text] of [
         [`firing-${alert.key}`, 'alerts'],

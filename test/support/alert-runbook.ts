@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { DEFAULT_RUNBOOK_FILE, parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import type { Queryable } from '../../src/store/db.js';
+import { ACTION, BLOCK } from '../../src/templates/ids.js';
+import type { BotHarness } from './bot-harness.js';
+import type { RecordedCall } from './fake-slack.js';
 import { type TestRunbookOptions, testRunbookData } from './test-runbook.js';
 
 const bundled = parse(readFileSync(DEFAULT_RUNBOOK_FILE, 'utf8')) as { playbooks: unknown; alerts: unknown[] };
@@ -82,4 +85,18 @@ export async function incidentsOfSource(db: Queryable, source: string): Promise<
     [source],
   );
   return rows.map((r) => ({ ...r, id: Number(r.id), number: Number(r.number), severity: Number(r.severity) }));
+}
+
+/**
+ * Presses Declare incident on an alert's notice (`message`, wherever it went) and reads the form it opens: whether
+ * its Private box is ticked.
+ */
+export async function declareFormPrivate(bot: BotHarness, message: RecordedCall): Promise<boolean> {
+  const opened = bot.fake.callsTo('views.open').length;
+  await bot.press(message, ACTION.declareFromAlert);
+  const form = (await bot.fake.waitForCount('views.open', opened + 1)).at(-1)!;
+  const box = (form.args.view.blocks as { block_id?: string; element?: { initial_options?: unknown[] } }[]).find(
+    (b) => b.block_id === BLOCK.declarePrivate,
+  );
+  return box?.element?.initial_options?.length === 1;
 }
