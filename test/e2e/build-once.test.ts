@@ -60,7 +60,7 @@ function writeSmallSrc(src: string): void {
   writeFileSync(join(src, 'config.ts'), "export const PORT: number = Number(process.env.PORT ?? '3000');\n");
   writeFileSync(
     join(src, 'store', 'db.ts'),
-    'export const describeDb = (port: number): string => `db beside port ${port}`;\n',
+    "export const describeDb = (port: number): string => 'db beside port ' + String(port);\n",
   );
   writeFileSync(
     join(src, 'app.ts'),
