@@ -68,23 +68,34 @@ export class SlackAlertChat implements AlertChat {
     return { channel: res.channel ?? channel, ts: res.ts! };
   }
 
+  /**
+   * Whether the incidents channel hears that a security alert fired: a security alert's notice says no more there than
+   * a private incident's announcement would, nothing at all unless the runbook has private incidents announced
+   * (`private_incidents: { announce: notice }`).
+   */
+  private channelHearsSecurity(): boolean {
+    return Boolean(this.opts.incidentsChannel) && !announcesNothing(this.opts.privateAnnounce);
+  }
+
   postAlertNotice(notice: AlertNoticeView): Promise<{ channel: string; ts: string } | null> {
-    // A security alert's notice says no more there than a private incident's announcement would: nothing at all
-    // unless the runbook has private incidents announced (`private_incidents: { announce: notice }`).
-    if (notice.security && announcesNothing(this.opts.privateAnnounce)) return Promise.resolve(null);
+    if (notice.security && !this.channelHearsSecurity()) return Promise.resolve(null);
     return this.tellIncidentsChannel(renderAlertNotice(notice), (c) => `post the alert notice in <#${c}>`);
   }
 
   async updateAlertNotice(ref: { channel: string; ts: string }, notice: AlertNoticeView): Promise<void> {
     // A security alert's notice sent directly (no incidents channel set) stays whole there.
-    const msg = renderAlertNotice(notice, ref.channel === this.opts.incidentsChannel ? 'channel' : 'direct');
+    const msg = renderAlertNotice(
+      notice,
+      ref.channel === this.opts.incidentsChannel ? 'channel' : 'direct',
+      this.channelHearsSecurity(),
+    );
     await this.call('update the alert notice', () =>
       this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
     );
   }
 
   async sendAlertNotice(notice: AlertNoticeView, to: readonly string[]): Promise<{ channel: string; ts: string }[]> {
-    const msg = renderAlertNotice(notice, 'direct');
+    const msg = renderAlertNotice(notice, 'direct', this.channelHearsSecurity());
     // Each person apart: one who cannot be written to does not keep the others from hearing.
     const sent = await Promise.allSettled(
       to.map((userId) =>

@@ -611,13 +611,21 @@ export function renderAlertNotice(
   n: AlertNoticeView,
   /** `direct`: a security alert's notice sent to on-call by direct message (see AlertNoticeView.security). */
   to: 'channel' | 'direct' = 'channel',
+  /**
+   * Sent directly: whether the incidents channel heard that the alert fired (there is one, and private incidents are
+   * announced there as such), which the message tells on-call; else the channel heard nothing of it.
+   */
+  channelHeard = false,
 ): Message {
   if (n.security && to === 'channel') return renderSecurityNotice(n);
   const notice = n.group ? renderGroupNotice(n, n.group) : renderOneNotice(n);
   if (!n.security) return notice;
   // Sent to on-call alone: said why, and only Declare incident (its form has Private ticked); Add to an open incident
   // would offer public incidents too.
-  const why = `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts read' : 'this alert reads'} as a security matter, so the incidents channel was told only that ${n.group ? 'security alerts' : 'a security alert'} fired, nothing of what. Declaring from here opens a private incident.`;
+  const heard = channelHeard
+    ? `the incidents channel was told only that ${n.group ? 'security alerts' : 'a security alert'} fired, nothing of what`
+    : `the incidents channel was told nothing of ${n.group ? 'them' : 'it'}`;
+  const why = `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts read' : 'this alert reads'} as a security matter, so ${heard}. Declaring from here opens a private incident.`;
   const blocks = notice.blocks.map((b) =>
     b.type === 'actions'
       ? { ...b, elements: b.elements.filter((e) => 'action_id' in e && e.action_id !== ACTION.attachAlert) }

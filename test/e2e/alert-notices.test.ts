@@ -195,6 +195,8 @@ describe('warning notices', () => {
     await inboxDone(bot.db);
     const dm = await waitUntil('the notice sent to on-call', async () => toOnCall()[before]);
     expect(json(dm.args)).toContain('suspected data breach');
+    // Private incidents announced as such here: the channel heard that security alerts fired, and on-call is told so.
+    expect(json(dm.args)).toContain('the incidents channel was told only that security alerts fired');
     // Resolved: on-call's copy says so too, and is not sent again.
     await post([
       { ...disk, status: 'resolved', endsAt: new Date().toISOString() },
@@ -402,6 +404,9 @@ describe('a security warning where private incidents are announced nowhere (the 
       bot.fake.callsTo('chat.postMessage').find((c) => c.args.channel === ON_CALL),
     );
     expect(json(dm.args)).toContain('203.0.113.80');
+    // The channel hears nothing of it, and on-call is not told it heard that one fired.
+    expect(json(dm.args)).toContain('the incidents channel was told nothing of it');
+    expect(json(dm.args)).not.toContain('told only that');
     await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ ...alert, status: 'resolved' }));
     await inboxDone(bot.db);
     await waitUntil('its direct message updated', async () =>
