@@ -7,7 +7,15 @@ import {
 import type { Queryable, StatementPart } from '../store/db.js';
 import type { AlertCards, RepeatsSeen } from './alert-cards.js';
 import { type AlertCardView, pressingCount } from './alert-types.js';
-import type { EscalationView, IncidentChat, IncidentNotice, Logger, ObjectivesView, PageMessage } from './ports.js';
+import type {
+  EscalationView,
+  IncidentChat,
+  IncidentNotice,
+  Logger,
+  NoticePost,
+  ObjectivesView,
+  PageMessage,
+} from './ports.js';
 import type { RecoveryObjectiveCards } from './recovery-objectives.js';
 import type { Incident } from './types.js';
 
@@ -92,8 +100,8 @@ export class CardSections {
       },
       // Resolved while alerts of it still fire: the resolution says so. Not read, it goes without (it is said on the
       // card all the same).
-      async notify(incident: Incident, notice: IncidentNotice) {
-        if (notice.kind !== 'resolved') return inner.notify(incident, notice);
+      async notify(incident: Incident, notice: IncidentNotice, post?: NoticePost) {
+        if (notice.kind !== 'resolved') return inner.notify(incident, notice, post);
         const alerts = await sections
           .view(incident.id)
           .then((v) => v.alerts)
@@ -116,7 +124,7 @@ export class CardSections {
             : alerts && pressing > 0
               ? { count: pressing, sources: alerts.sources }
               : undefined;
-        return inner.notify(incident, stillFiring ? { ...notice, stillFiring } : notice);
+        return inner.notify(incident, stillFiring ? { ...notice, stillFiring } : notice, post);
       },
       // A page of an incident opened from (or joined by) alerts says what fired. Not read, the page goes without it:
       // nothing stands between a person and their page. The DMs of one page, sent at once, share one read (and go

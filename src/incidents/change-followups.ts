@@ -32,7 +32,10 @@ const SWEEP_BATCH = 20;
 const MAX_ATTEMPTS = 5;
 
 /** What a change still has to show, as the one showing it is given it. */
-export type Followup = Pick<FollowupRow, 'incident' | 'notice' | 'pages' | 'resolved' | 'noticeDone'>;
+export type Followup = Pick<
+  FollowupRow,
+  'id' | 'incident' | 'notice' | 'pages' | 'resolved' | 'noticeDone' | 'createdAt'
+>;
 
 /**
  * What a committed change of an incident still has to show in Slack, kept in Postgres from the change's own
@@ -49,10 +52,10 @@ export class ChangeFollowups {
     private readonly db: Database,
     private readonly log: Logger,
     /**
-     * Shows what is left of a follow-up taken over; `current`: the incident as it is now (null: gone).
-     * `noticeTaken` records the notice as posted: called before it is posted (a late notice goes at most once).
+     * Shows what is left of a follow-up taken over; `current`: the incident as it is now (null: gone). `noticeDone`
+     * records the notice as posted (a later round does not post it again).
      */
-    private readonly show: (current: Incident | null, f: Followup, noticeTaken: () => Promise<void>) => Promise<void>,
+    private readonly show: (current: Incident | null, f: Followup, noticeDone: () => Promise<void>) => Promise<void>,
     private readonly leaseMs = FOLLOWUP_LEASE_MS,
   ) {}
 

@@ -333,7 +333,12 @@ export class IncidentService {
     }
     if (result.notice) {
       try {
-        const problems = await this.chat.notify(result.incident, result.notice);
+        // Each of its posts names the follow-up: a process taking it over finds them (this one may die after a post).
+        const problems = await this.chat.notify(
+          result.incident,
+          result.notice,
+          result.followup === null ? undefined : { followup: result.followup },
+        );
         if (problems) warnings.push(...problems);
       } catch (err) {
         warnings.push(`the notice could not be posted: ${describe(err).replace(/\.$/, '')}`);
@@ -355,24 +360,41 @@ export class IncidentService {
   /**
    * Shows what a change left unshown when its process died (see ChangeFollowups), from the incident as it is now: its
    * card; its notice, unless posted already or overtaken (a resolution not said once the incident was reopened, nor a
-   * reopening once resolved again); the pages it answered; what follows a resolution. A notice Slack refuses is
-   * thrown, for a later round.
+   * reopening once resolved again); the pages it answered; what follows a resolution. The notice is posted where it is not
+   * yet: the dead process may have posted it in the incident channel, or in the incidents channel
+   * too, before it could record that (its posts name the follow-up: findNotice). Slack refusing a post is thrown once
+   * the rest is shown, for a later round, which posts only what is still missing. A chat that cannot tell where it is
+   * posts it at most once: recorded before it is posted, a refusal logged.
    */
-  private async showLeft(incident: Incident | null, f: Followup, noticeTaken: () => Promise<void>): Promise<void> {
+  private async showLeft(incident: Incident | null, f: Followup, noticeDone: () => Promise<void>): Promise<void> {
     if (!incident) return;
     await this.refreshCard(incident.id);
+    let refused: unknown;
     if (!f.noticeDone && !overtaken(f.notice, f.incident, incident)) {
-      // At most once, late: recorded before it is posted (its two posts, the channel's and INCIDENTS_CHANNEL's, are
-      // not tried again when the second fails). Shown as the change left the incident (a rename's new title then).
-      await noticeTaken();
-      await this.chat
-        .notify(f.incident, f.notice)
-        .catch((err) =>
-          this.log.warn(`could not post the late ${f.notice.kind} notice of incident ${incident.id}`, err),
-        );
+      // Shown as the change left the incident (a rename's new title then).
+      const post = { followup: f.id };
+      const posted = this.chat.findNotice
+        ? await this.chat.findNotice(f.incident, f.notice, f.id, f.createdAt).catch(() => null)
+        : null;
+      if (posted) {
+        try {
+          await this.chat.notify(f.incident, f.notice, { ...post, posted });
+          await noticeDone();
+        } catch (err) {
+          refused = err;
+        }
+      } else {
+        await noticeDone();
+        await this.chat
+          .notify(f.incident, f.notice, post)
+          .catch((err) =>
+            this.log.warn(`could not post the late ${f.notice.kind} notice of incident ${incident.id}`, err),
+          );
+      }
     }
     if (f.pages) await this.escalation?.showAnsweredPages(incident);
     if (f.resolved && incident.status === 'resolved') await this.afterResolved(incident);
+    if (refused) throw refused;
   }
 
   /**

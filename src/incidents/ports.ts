@@ -127,6 +127,19 @@ export type IncidentNotice =
    */
   | { kind: 'runbook_action'; rule: Pick<AlertRule, 'name' | 'metric' | 'threshold' | 'duration' | 'action'> };
 
+/** Where a change's notice is posted: the incident channel, and its copy in the incidents channel (INCIDENTS_CHANNEL). */
+export type NoticePlace = 'channel' | 'incidents';
+
+/**
+ * How the notice of a change kept until shown (its follow-up, see ChangeFollowups) is posted: each of its posts names
+ * the follow-up, so that a process taking it over (the one showing it died) can tell where it is already (findNotice).
+ */
+export interface NoticePost {
+  followup: number;
+  /** Where it is already (findNotice found it there): not posted there again. */
+  posted?: ReadonlySet<NoticePlace>;
+}
+
 /** Whom a role would page now (its person on call first), and until when that person is on call (null: no end). */
 export interface OnCallPeople {
   userIds: string[];
@@ -297,7 +310,19 @@ export interface IncidentChat {
    * whom Slack would not invite or message.
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: most notices have nothing beyond their post to report
-  notify(incident: Incident, notice: IncidentNotice): Promise<void | readonly string[]>;
+  notify(incident: Incident, notice: IncidentNotice, post?: NoticePost): Promise<void | readonly string[]>;
+  /**
+   * Where the notice of follow-up `followup` (posted by notify with it) is already, each place apart, when the chat can
+   * tell: a process killed after one or both of its posts reached the chat, before it recorded that, left them there.
+   * `since`: when the change was made (none of its posts is older). Null when the chat cannot tell (the notice is
+   * posted then at most once, as a late notice was before).
+   */
+  findNotice?(
+    incident: Incident,
+    notice: IncidentNotice,
+    followup: number,
+    since: Date,
+  ): Promise<ReadonlySet<NoticePlace> | null>;
   /** Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart. */
   resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }>;
   /**

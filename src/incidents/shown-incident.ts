@@ -42,8 +42,8 @@ export function maskedChat<C extends IncidentChat>(inner: C, mask: (text: string
     refreshCard: (incident, ...rest) => inner.refreshCard(shown(incident), ...rest),
     announce: (incident, ...rest) => inner.announce(shown(incident), ...rest),
     // A notice carries what was just typed (masked then); a rename, the old title as the row held it.
-    notify: (incident, notice) =>
-      inner.notify(shown(incident), notice.kind === 'renamed' ? { ...notice, from: mask(notice.from) } : notice),
+    notify: (incident, notice, post) =>
+      inner.notify(shown(incident), notice.kind === 'renamed' ? { ...notice, from: mask(notice.from) } : notice, post),
     sendPage: (incident, ...rest) => inner.sendPage(shown(incident), ...rest),
     ...(inner.updatePage ? { updatePage: (incident, ...rest) => inner.updatePage!(shown(incident), ...rest) } : {}),
     tellDeclarer: (report) => inner.tellDeclarer({ ...report, incident: shown(report.incident) }),

@@ -15,6 +15,8 @@ import {
   type IncidentChat,
   type IncidentNotice,
   type Logger,
+  type NoticePlace,
+  type NoticePost,
   type ObjectivesView,
   type PageDmAt,
   type PageMessage,
@@ -89,6 +91,8 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   private readonly pageLookupFailures = new Set<string>();
   /** Why looking for an announcement already posted failed (findAnnouncement), each said once. */
   private readonly announceLookupFailures = new Set<string>();
+  /** Why looking for a change's notice already posted failed (findNotice), each said once. */
+  private readonly noticeLookupFailures = new Set<string>();
 
   private botUserAsked: Promise<string | undefined> | undefined;
 
@@ -368,7 +372,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     channel: string,
     msg: Message,
     doing: 'announce the incident in' | 'post the update in',
-    metadata?: { event_type: string; event_payload: Record<string, number> },
+    metadata?: { event_type: string; event_payload: Record<string, string | number> },
   ): Promise<void> {
     try {
       await this.client.chat.postMessage({
@@ -397,7 +401,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return mrkdwnClipUnits(`${state} · #${incident.number} ${incident.title}`, 250);
   }
 
-  async notify(incident: Incident, notice: IncidentNotice): Promise<readonly string[] | undefined> {
+  async notify(incident: Incident, notice: IncidentNotice, post?: NoticePost): Promise<readonly string[] | undefined> {
     if (!incident.channelId) return undefined;
     // What the topic names: the severity, the title, and whether it is resolved (by Resolve, or a status update).
     const resolvedNow =
@@ -405,37 +409,97 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     if (notice.kind === 'severity_changed' || notice.kind === 'renamed' || notice.kind === 'reopened' || resolvedNow)
       this.keepTopic(incident);
     const msg = renderNotice(incident, notice, this.opts.severities);
-    await this.call('post in the incident channel', () =>
-      this.client.chat.postMessage({
-        channel: incident.channelId!,
-        text: msg.text,
-        blocks: msg.blocks,
-        unfurl_links: false,
-      }),
-    );
+    // A post found there already (findNotice: a process died after it reached Slack) is not posted again.
+    if (!post?.posted?.has('channel')) {
+      await this.call('post in the incident channel', () =>
+        this.client.chat.postMessage({
+          channel: incident.channelId!,
+          text: msg.text,
+          blocks: msg.blocks,
+          unfurl_links: false,
+          ...(post ? { metadata: noticeMetadata(incident, post, 'channel') } : {}),
+        }),
+      );
+    }
     // Someone named commander by another is brought in and told; the change stands if Slack cannot, and whoever made
     // it is told what to do.
     const problems =
       notice.kind === 'command_handed' && notice.toId !== notice.actorId
         ? await this.tellMadeCommander(incident, notice)
         : [];
-    // The incidents channel hears updates of public incidents only.
-    if (
-      (notice.kind === 'status_update' ||
-        notice.kind === 'resolved' ||
-        notice.kind === 'reopened' ||
-        notice.kind === 'renamed') &&
-      this.opts.incidentsChannel &&
-      !incident.private
-    ) {
+    const copyTo = this.incidentsChannelOf(incident, notice);
+    if (copyTo && !post?.posted?.has('incidents')) {
       // Alerts still firing at a resolution are for the incident's people (what to do is done in its channel).
       const told =
         notice.kind === 'resolved' && notice.stillFiring
           ? renderNotice(incident, { ...notice, stillFiring: undefined }, this.opts.severities)
           : msg;
-      await this.postInIncidentsChannel(this.opts.incidentsChannel, told, 'post the update in');
+      await this.postInIncidentsChannel(
+        copyTo,
+        told,
+        'post the update in',
+        post && noticeMetadata(incident, post, 'incidents'),
+      );
     }
     return problems.length ? problems : undefined;
+  }
+
+  /** Where the notice is copied: the incidents channel hears updates of public incidents only. */
+  private incidentsChannelOf(incident: Incident, notice: IncidentNotice): string | null {
+    const copied =
+      notice.kind === 'status_update' ||
+      notice.kind === 'resolved' ||
+      notice.kind === 'reopened' ||
+      notice.kind === 'renamed';
+    return copied && this.opts.incidentsChannel && !incident.private ? this.opts.incidentsChannel : null;
+  }
+
+  /**
+   * Where the notice of follow-up `followup` is already (its metadata names the follow-up, the incident and the place),
+   * each place notify posts it in looked at apart: the incident channel, and the incidents channel for a notice copied
+   * there. Reads each newest first from a minute before the change was made (`since`), page after page, as findPage
+   * reads a conversation; needs the `channels:history` scope (`groups:history` for a private channel). Without it, or
+   * if Slack fails, null (the notice is posted at most once then), logged once per reason.
+   */
+  async findNotice(
+    incident: Incident,
+    notice: IncidentNotice,
+    followup: number,
+    since: Date,
+  ): Promise<ReadonlySet<NoticePlace> | null> {
+    const places: [NoticePlace, string][] = [];
+    if (incident.channelId) places.push(['channel', incident.channelId]);
+    const copyTo = this.incidentsChannelOf(incident, notice);
+    if (copyTo) places.push(['incidents', copyTo]);
+    const oldest = ((since.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6);
+    const found = new Set<NoticePlace>();
+    try {
+      for (const [place, channel] of places) {
+        const isIt = (m: { metadata?: { event_type?: string; event_payload?: unknown } }) => {
+          if (m.metadata?.event_type !== NOTICE_EVENT) return false;
+          const p = m.metadata.event_payload as
+            | { incident_id?: unknown; followup_id?: unknown; place?: unknown }
+            | undefined;
+          return Number(p?.incident_id) === incident.id && Number(p?.followup_id) === followup && p?.place === place;
+        };
+        const at = await this.findInHistory(channel, oldest, isIt);
+        if (at.ts) found.add(place);
+        else if (at.more)
+          this.opts.log?.warn(
+            `incident ${incident.id}'s ${notice.kind} notice not found in the last ${PAGE_LOOKUP_PAGES * PAGE_LOOKUP_LIMIT} messages of ${channel}; posting it, so it may show twice`,
+          );
+      }
+      return found;
+    } catch (err) {
+      const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
+      if (!this.noticeLookupFailures.has(code)) {
+        this.noticeLookupFailures.add(code);
+        this.opts.log?.warn(
+          `could not look for a change's notice already posted (${code}${code === 'missing_scope' ? ': add the channels:history and groups:history scopes to the Slack app and reinstall it' : ''}); a notice left by a process that stopped is posted at most once, so it may be missing in a channel. Said once per reason`,
+        );
+      }
+      return null;
+    }
   }
 
   /**
@@ -839,6 +903,18 @@ const CARD_EVENT = 'incident_card';
 
 /** The metadata event type of an incident's announcement in the incidents channel (its payload names the incident). */
 const ANNOUNCE_EVENT = 'incident_announcement';
+
+/**
+ * The metadata event type of a change's notice kept until shown (its payload names the incident, its follow-up and
+ * the place: `channel` or `incidents`).
+ */
+const NOTICE_EVENT = 'incident_notice';
+
+/** A change's notice's metadata, in `place`, for findNotice. */
+const noticeMetadata = (incident: Incident, post: NoticePost, place: NoticePlace) => ({
+  event_type: NOTICE_EVENT,
+  event_payload: { incident_id: incident.id, followup_id: post.followup, place },
+});
 
 /** The metadata event type of a page's direct message (its payload names the incident, the page and the person). */
 const PAGE_EVENT = 'incident_page';

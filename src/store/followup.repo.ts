@@ -16,6 +16,8 @@ export interface FollowupRow {
   /** The notice was posted already. */
   noticeDone: boolean;
   attempts: number;
+  /** When the change was made (its transaction). */
+  createdAt: Date;
 }
 
 const secs = (ms: number) => ms / 1000;
@@ -110,12 +112,13 @@ export async function claimStaleFollowups(
     resolved: boolean;
     notice_done: boolean;
     attempts: number;
+    created_at: Date;
   }>(
     `UPDATE change_followups SET owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
      WHERE id IN (
        SELECT id FROM change_followups WHERE lease_until <= now()
        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-     RETURNING id, incident_id, incident, notice, pages, resolved, notice_done, attempts`,
+     RETURNING id, incident_id, incident, notice, pages, resolved, notice_done, attempts, created_at`,
     [owner, secs(leaseMs), limit],
   );
   return rows
@@ -128,6 +131,7 @@ export async function claimStaleFollowups(
       resolved: r.resolved,
       noticeDone: r.notice_done,
       attempts: Number(r.attempts),
+      createdAt: new Date(r.created_at),
     }))
     .sort((a, b) => a.id - b.id);
 }

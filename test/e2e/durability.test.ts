@@ -343,6 +343,108 @@ describe('a declaration interrupted by kill -9', () => {
     expect(said('C0INCIDENTS')).toHaveLength(1);
   }, 90_000);
 
+  /**
+   * Declares `title` in a process of its own and waits until the declaration is whole; the process, its port and the
+   * incident's row.
+   */
+  async function declaredWhole(title: string) {
+    const proc = await startBotProcess(env);
+    procs.push(proc.proc);
+    await postSlashCommand(`http://127.0.0.1:${proc.port}`, SIGNING_SECRET, {
+      text: `sev2 ${title}`,
+      response_url: fake.responseUrl(`whole-${title}`),
+    });
+    const row = await rowWithChannel(db, title, false);
+    await eventually(
+      async () => ((await db.query('SELECT * FROM declarations')).rows.length === 0 ? true : undefined),
+      'the declaration finished',
+    );
+    return { ...proc, row: row! };
+  }
+
+  /**
+   * The follow-up of incident `incidentId`'s change left by a killed process, its lease run out (rather than waited
+   * for, FOLLOWUP_LEASE_MS); a second process shows what is left of it, and the test waits until it ended.
+   */
+  async function sweptBySecond(incidentId: number) {
+    const { rows } = await db.query(
+      'UPDATE change_followups SET lease_until = now() WHERE incident_id = $1 RETURNING 1',
+      [incidentId],
+    );
+    expect(rows).toHaveLength(1);
+    const second = await startBotProcess(env);
+    procs.push(second.proc);
+    await eventually(
+      async () => ((await db.query('SELECT * FROM change_followups')).rows.length === 0 ? true : undefined),
+      'the follow-up ended',
+    );
+    await sleep(1000);
+  }
+
+  it('a resolution whose process was killed as its notice reached both places, before it recorded that: the next process finds both and posts neither again', async () => {
+    fake.reset();
+    const { proc, port, row } = await declaredWhole('resolved as told then killed');
+    const channel = row.channel_id!;
+    // Its copy in the incidents channel (the notice's last post) reaches Slack and the process dies.
+    const killed = killAtCall(
+      fake,
+      proc,
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.channel === 'C0INCIDENTS' &&
+        JSON.stringify(c.args).includes('told twice? no'),
+    );
+    await postSlashCommand(`http://127.0.0.1:${port}`, SIGNING_SECRET, {
+      text: 'resolve told twice? no',
+      channel_id: channel,
+      response_url: fake.responseUrl('kill6-resolve'),
+    });
+    await killed;
+    fake.reset();
+    const card = (await db.query<{ card_ts: string }>('SELECT card_ts FROM incidents WHERE id = $1', [row.id])).rows[0]!
+      .card_ts;
+    const said = (where: string) =>
+      fake.postedIn(where).filter((m) => m.ts !== card && json2(m).includes('told twice? no'));
+    expect(said(channel)).toHaveLength(1);
+    expect(said('C0INCIDENTS')).toHaveLength(1);
+
+    await sweptBySecond(row.id);
+    expect(said(channel)).toHaveLength(1);
+    expect(said('C0INCIDENTS')).toHaveLength(1);
+    // Looked for by its metadata in each place's history.
+    const looked = fake.callsTo('conversations.history').filter((c) => String(c.args.include_all_metadata) === 'true');
+    expect(looked.map((c) => c.args.channel)).toEqual(expect.arrayContaining([channel, 'C0INCIDENTS']));
+  }, 120_000);
+
+  it('a rename whose process was killed between its notice in the channel and its copy in the incidents channel: the next process posts only the copy', async () => {
+    fake.reset();
+    const { proc, port, row } = await declaredWhole('renamed then killed');
+    const channel = row.channel_id!;
+    const killed = killAtCall(
+      fake,
+      proc,
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.channel === channel &&
+        JSON.stringify(c.args).includes('renamed late'),
+    );
+    await postSlashCommand(`http://127.0.0.1:${port}`, SIGNING_SECRET, {
+      text: 'rename renamed late',
+      channel_id: channel,
+      response_url: fake.responseUrl('kill7-rename'),
+    });
+    await killed;
+    fake.reset();
+    const said = (where: string) => fake.postedIn(where).filter((m) => json2(m).includes('renamed incident'));
+    expect(said(channel)).toHaveLength(1);
+    expect(said('C0INCIDENTS')).toHaveLength(0);
+
+    await sweptBySecond(row.id);
+    expect(said(channel)).toHaveLength(1);
+    expect(said('C0INCIDENTS')).toHaveLength(1);
+    expect(json2(said('C0INCIDENTS')[0]!)).toContain('renamed late');
+  }, 120_000);
+
   it('one killed as Slack made its channel, before it recorded it: the next process finds the channel by its name and archives it', async () => {
     fake.reset();
     const first = await startBotProcess(env);

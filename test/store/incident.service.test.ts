@@ -4,7 +4,14 @@ import { ChangeFollowups } from '../../src/incidents/change-followups.js';
 import { incidentChannelName } from '../../src/incidents/channel-name.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError, IncidentNotFoundError } from '../../src/incidents/errors.js';
 import { type DeclareInput, IncidentService } from '../../src/incidents/incident.service.js';
-import type { DeclarationReport, IncidentChat, IncidentNotice, Logger } from '../../src/incidents/ports.js';
+import type {
+  DeclarationReport,
+  IncidentChat,
+  IncidentNotice,
+  Logger,
+  NoticePlace,
+  NoticePost,
+} from '../../src/incidents/ports.js';
 import { seenOf } from '../../src/incidents/status-merge.js';
 import type { Incident, StatusUpdateInput } from '../../src/incidents/types.js';
 import { errorText } from '../../src/slack/report-error.js';
@@ -20,6 +27,7 @@ interface ChatCall {
   incident?: Incident;
   channelId?: string;
   notice?: IncidentNotice;
+  post?: NoticePost;
 }
 
 /** A recording fake of the domain's own chat port. `fail[method]` makes that method throw; `channelIds` are handed out in order. */
@@ -52,7 +60,10 @@ function makeChat() {
     refreshCard: async (incident: Incident) => record('refreshCard', { incident }),
     announce: async (incident: Incident) => record('announce', { incident }),
     tellDeclarer: async (report: DeclarationReport) => record('tellDeclarer', { incident: report.incident }),
-    notify: async (incident: Incident, notice: IncidentNotice) => record('notify', { incident, notice }),
+    notify: async (incident: Incident, notice: IncidentNotice, post?: NoticePost) =>
+      record('notify', { incident, notice, ...(post ? { post } : {}) }),
+    /** None by default: the chat cannot tell where a notice is (it is posted at most once then). */
+    findNotice: undefined as IncidentChat['findNotice'],
     async resolveContacts(ids: string[]) {
       return { userIds: ids, unresolved: [] };
     },
@@ -225,6 +236,67 @@ forEachDatabase(
         expect(logger.lines.some((l) => l.level === 'warn' && String(l.args[0]).includes('late resolved notice'))).toBe(
           true,
         );
+      });
+
+      it('where the chat tells where a late notice is, it is posted only where it is missing; a refusal is tried again by a later sweep', async () => {
+        const { incident } = await declared();
+        const resolved = (await service.resolve(incident.id, 'URES', 'flushed the cache'))!.incident;
+        await ctx.db.query('DELETE FROM change_followups');
+        await leftBehind(resolved, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
+        const { rows } = await ctx.db.query<{ id: string; created_at: Date }>(
+          'SELECT id, created_at FROM change_followups',
+        );
+        const [id, madeAt] = [Number(rows[0]!.id), rows[0]!.created_at];
+        // The dead process posted it in the incident channel, not yet in the incidents channel.
+        const asked: [number, Date][] = [];
+        chat.findNotice = async (_i, _n, followup, since) => {
+          asked.push([followup, since]);
+          return new Set<NoticePlace>(['channel']);
+        };
+        chat.fail.notify = new ChatPlatformError('ratelimited', 'Slack is busy');
+        chat.calls.length = 0;
+        await service.followups.sweep();
+        // Refused: kept for a later sweep (what follows a resolution is shown all the same).
+        expect(await count('change_followups')).toBe(1);
+        expect(logger.lines.some((l) => l.level === 'warn' && String(l.args[0]).includes('trying again later'))).toBe(
+          true,
+        );
+        delete chat.fail.notify;
+        await ctx.db.query('UPDATE change_followups SET lease_until = now()');
+        await service.followups.sweep();
+        expect(await count('change_followups')).toBe(0);
+        expect(asked).toEqual([
+          [id, madeAt],
+          [id, madeAt],
+        ]);
+        const posts = chat.calls.filter((c) => c.method === 'notify').map((c) => c.post);
+        expect(posts).toEqual([
+          { followup: id, posted: new Set(['channel']) },
+          { followup: id, posted: new Set(['channel']) },
+        ]);
+      });
+
+      it('where the chat cannot tell where a late notice is (its lookup failed), it goes at most once, as before', async () => {
+        const { incident } = await declared();
+        const resolved = (await service.resolve(incident.id, 'URES', 'flushed the cache'))!.incident;
+        await ctx.db.query('DELETE FROM change_followups');
+        await leftBehind(resolved, { kind: 'resolved', actorId: 'URES', summary: 'flushed the cache' });
+        chat.findNotice = async () => null;
+        chat.fail.notify = new ChatPlatformError('not_in_channel', 'not in the incidents channel');
+        chat.calls.length = 0;
+        await service.followups.sweep();
+        await ctx.db.query('UPDATE change_followups SET lease_until = now()');
+        await service.followups.sweep();
+        expect(chat.calls.filter((c) => c.method === 'notify').map((c) => c.post?.posted)).toEqual([undefined]);
+        expect(await count('change_followups')).toBe(0);
+      });
+
+      it('a live change names its follow-up in its notice', async () => {
+        const { incident } = await declared();
+        chat.calls.length = 0;
+        await service.rename(incident.id, 'URES', 'beta');
+        const post = chat.calls.find((c) => c.method === 'notify')!.post;
+        expect(post).toEqual({ followup: expect.any(Number) });
       });
 
       it('Slack refusing the card leaves the follow-up for a later sweep, and the fifth refusal gives it up, logged', async () => {
