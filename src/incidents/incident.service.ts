@@ -360,8 +360,8 @@ export class IncidentService {
   /**
    * Shows what a change left unshown when its process died (see ChangeFollowups), from the incident as it is now: its
    * card; its notice, unless posted already or overtaken (a resolution not said once the incident was reopened, nor a
-   * reopening once resolved again); the pages it answered; what follows a resolution. The notice is posted where it is not
-   * yet: the dead process may have posted it in the incident channel, or in the incidents channel
+   * reopening once resolved again); the pages it answered; what follows a resolution. The notice is posted late, saying
+   * so, where it is not yet: the dead process may have posted it in the incident channel, or in the incidents channel
    * too, before it could record that (its posts name the follow-up: findNotice). Slack refusing a post is thrown once
    * the rest is shown, for a later round, which posts only what is still missing. A chat that cannot tell where it is
    * posts it at most once: recorded before it is posted, a refusal logged.
@@ -372,7 +372,7 @@ export class IncidentService {
     let refused: unknown;
     if (!f.noticeDone && !overtaken(f.notice, f.incident, incident)) {
       // Shown as the change left the incident (a rename's new title then).
-      const post = { followup: f.id };
+      const post = { followup: f.id, late: { madeAt: f.createdAt } };
       const posted = this.chat.findNotice
         ? await this.chat.findNotice(f.incident, f.notice, f.id, f.createdAt).catch(() => null)
         : null;

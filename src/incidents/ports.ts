@@ -136,6 +136,8 @@ export type NoticePlace = 'channel' | 'incidents';
  */
 export interface NoticePost {
   followup: number;
+  /** Posted late, by another process than the one that made the change at `madeAt`: each post says so. */
+  late?: { madeAt: Date };
   /** Where it is already (findNotice found it there): not posted there again. */
   posted?: ReadonlySet<NoticePlace>;
 }

@@ -35,6 +35,7 @@ import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
 import { renderMadeCommander } from '../templates/commander.js';
 import { type Message, renderIncidentCard } from '../templates/incident-card.js';
 import {
+  postedLate,
   renderAnnouncement,
   renderAnsweredPage,
   renderDeclarationReport,
@@ -408,14 +409,16 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       notice.kind === 'resolved' || (notice.kind === 'status_update' && notice.update.status === 'resolved');
     if (notice.kind === 'severity_changed' || notice.kind === 'renamed' || notice.kind === 'reopened' || resolvedNow)
       this.keepTopic(incident);
+    const shown = (m: Message) => (post?.late ? postedLate(m, post.late.madeAt) : m);
     const msg = renderNotice(incident, notice, this.opts.severities);
     // A post found there already (findNotice: a process died after it reached Slack) is not posted again.
     if (!post?.posted?.has('channel')) {
+      const posting = shown(msg);
       await this.call('post in the incident channel', () =>
         this.client.chat.postMessage({
           channel: incident.channelId!,
-          text: msg.text,
-          blocks: msg.blocks,
+          text: posting.text,
+          blocks: posting.blocks,
           unfurl_links: false,
           ...(post ? { metadata: noticeMetadata(incident, post, 'channel') } : {}),
         }),
@@ -436,7 +439,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
           : msg;
       await this.postInIncidentsChannel(
         copyTo,
-        told,
+        shown(told),
         'post the update in',
         post && noticeMetadata(incident, post, 'incidents'),
       );

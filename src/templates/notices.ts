@@ -154,6 +154,24 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
   }
 }
 
+/**
+ * A notice posted late: the process that made the change died before posting it, and another posts it now. A line
+ * under it says so, and when the change was made (as Slack shows it to each reader, the card's way), so that nobody
+ * reading it takes it for news; its text (what notifications show) says so too. Pure.
+ */
+export function postedLate(msg: Message, madeAt: Date): Message {
+  const when = slackDate(madeAt, utcStamp(madeAt), '{date_short_pretty} {time} ({ago})');
+  const line = `:hourglass: Posted late: the bot restarted before posting this (the change was made ${when}).`;
+  const tail = ` (posted late: the change was made ${utcStamp(madeAt)})`;
+  return {
+    text: `${truncate(msg.text, LIMITS.messageText - tail.length)}${tail}`,
+    blocks: [
+      ...msg.blocks.slice(0, LIMITS.blocksPerMessage - 1),
+      { type: 'context', elements: [{ type: 'mrkdwn', text: line }] },
+    ],
+  };
+}
+
 /** `*Senior DevOps Engineer*` or `*A* and *B*`. */
 export const roleList = (names: readonly string[]) =>
   names.map((n) => `*${mrkdwnClip(n, 100)}*`).join(' and ') || 'their role';

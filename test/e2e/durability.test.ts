@@ -341,6 +341,9 @@ describe('a declaration interrupted by kill -9', () => {
     await sleep(1000);
     expect(said(channel)).toHaveLength(1);
     expect(said('C0INCIDENTS')).toHaveLength(1);
+    // Posted by the second process, minutes after the change could have been: each says it is late.
+    expect(json2(said(channel)[0]!)).toContain('Posted late');
+    expect(json2(said('C0INCIDENTS')[0]!)).toContain('Posted late');
   }, 90_000);
 
   /**
@@ -416,7 +419,7 @@ describe('a declaration interrupted by kill -9', () => {
     expect(looked.map((c) => c.args.channel)).toEqual(expect.arrayContaining([channel, 'C0INCIDENTS']));
   }, 120_000);
 
-  it('a rename whose process was killed between its notice in the channel and its copy in the incidents channel: the next process posts only the copy', async () => {
+  it('a rename whose process was killed between its notice in the channel and its copy in the incidents channel: the next process posts only the copy, saying it is late', async () => {
     fake.reset();
     const { proc, port, row } = await declaredWhole('renamed then killed');
     const channel = row.channel_id!;
@@ -441,8 +444,11 @@ describe('a declaration interrupted by kill -9', () => {
 
     await sweptBySecond(row.id);
     expect(said(channel)).toHaveLength(1);
+    expect(json2(said(channel)[0]!)).not.toContain('Posted late');
     expect(said('C0INCIDENTS')).toHaveLength(1);
-    expect(json2(said('C0INCIDENTS')[0]!)).toContain('renamed late');
+    const late = json2(said('C0INCIDENTS')[0]!);
+    expect(late).toContain('renamed late');
+    expect(late).toContain('Posted late');
   }, 120_000);
 
   it('one killed as Slack made its channel, before it recorded it: the next process finds the channel by its name and archives it', async () => {

@@ -36,7 +36,7 @@ describe("a change's notice is found where it was posted", () => {
   const posts = (channel: string) =>
     fake.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && !c.failed);
 
-  it('each post carries the follow-up; the lookup finds each place apart, and a late post goes only where it is missing', async () => {
+  it('each post carries the follow-up; the lookup finds each place apart, and a late post goes only where it is missing, saying so', async () => {
     const incident = makeIncident({ id: 8, number: 8, channelId: 'C0INC8', status: 'resolved' });
     await chat.notify(incident, resolved, { followup: 31 });
     expect(posts('C0INC8')[0]!.args.metadata).toEqual({
@@ -47,6 +47,7 @@ describe("a change's notice is found where it was posted", () => {
       event_type: 'incident_notice',
       event_payload: { incident_id: 8, followup_id: 31, place: 'incidents' },
     });
+    expect(JSON.stringify(posts('C0INC8')[0]!.args)).not.toContain('Posted late');
     expect(await chat.findNotice(incident, resolved, 31, since)).toEqual(new Set(['channel', 'incidents']));
     // Another follow-up of the same incident is not taken for it.
     expect(await chat.findNotice(incident, resolved, 32, since)).toEqual(new Set());
@@ -55,9 +56,13 @@ describe("a change's notice is found where it was posted", () => {
 
     // Follow-up 32's first post reached the channel only: the late one goes to the incidents channel alone.
     fake.reset();
-    await chat.notify(incident, resolved, { followup: 32, posted: new Set(['channel']) });
+    const madeAt = new Date('2026-12-05T03:02:00Z');
+    await chat.notify(incident, resolved, { followup: 32, late: { madeAt }, posted: new Set(['channel']) });
     expect(posts('C0INC8')).toHaveLength(0);
     expect(posts('C0INCS')).toHaveLength(1);
+    const late = JSON.stringify(posts('C0INCS')[0]!.args);
+    expect(late).toContain('Posted late: the bot restarted before posting this (the change was made <!date^');
+    expect(posts('C0INCS')[0]!.args.text).toContain('(posted late: the change was made 2026-12-05 03:02 UTC)');
   });
 
   it("a private incident's notice is looked for in its channel only (it is not copied to the incidents channel)", async () => {

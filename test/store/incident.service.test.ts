@@ -238,7 +238,7 @@ forEachDatabase(
         );
       });
 
-      it('where the chat tells where a late notice is, it is posted only where it is missing; a refusal is tried again by a later sweep', async () => {
+      it('where the chat tells where a late notice is, it is posted only where it is missing, saying it is late; a refusal is tried again by a later sweep', async () => {
         const { incident } = await declared();
         const resolved = (await service.resolve(incident.id, 'URES', 'flushed the cache'))!.incident;
         await ctx.db.query('DELETE FROM change_followups');
@@ -271,8 +271,8 @@ forEachDatabase(
         ]);
         const posts = chat.calls.filter((c) => c.method === 'notify').map((c) => c.post);
         expect(posts).toEqual([
-          { followup: id, posted: new Set(['channel']) },
-          { followup: id, posted: new Set(['channel']) },
+          { followup: id, late: { madeAt }, posted: new Set(['channel']) },
+          { followup: id, late: { madeAt }, posted: new Set(['channel']) },
         ]);
       });
 
@@ -291,7 +291,7 @@ forEachDatabase(
         expect(await count('change_followups')).toBe(0);
       });
 
-      it('a live change names its follow-up in its notice', async () => {
+      it('a live change names its follow-up in its notice, and says nothing of being late', async () => {
         const { incident } = await declared();
         chat.calls.length = 0;
         await service.rename(incident.id, 'URES', 'beta');

@@ -11,6 +11,7 @@ import { type Message, renderIncidentCard } from '../../src/templates/incident-c
 import { renderIncidentList } from '../../src/templates/incident-list.js';
 import { resolveModal, statusUpdateModal } from '../../src/templates/modals.js';
 import {
+  postedLate,
   renderAlreadyDeclared,
   renderAnnouncement,
   renderDeclarationReport,
@@ -253,6 +254,27 @@ describe('notices', () => {
     const msg = renderResolved(i, COMMANDER, 'false alarm');
     expect(allMrkdwn(msg)).toContain('*Time to acknowledge*\nnever acknowledged');
     expect(allMrkdwn(msg)).toContain('*Time to resolve*\n45 seconds');
+  });
+
+  it('a notice posted late says so under it and in its text, with when the change was made; it stays within the limits', () => {
+    const madeAt = new Date('2026-12-05T03:02:00Z');
+    const msg = postedLate(renderResolved(resolved, COMMANDER, 'Restarted the primary'), madeAt);
+    expect(msg.blocks.at(-1)).toEqual({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `:hourglass: Posted late: the bot restarted before posting this (the change was made <!date^${madeAt.getTime() / 1000}^{date_short_pretty} {time} ({ago})|2026-12-05 03:02 UTC>).`,
+        },
+      ],
+    });
+    expect(msg.text).toMatch(/^Incident #42 resolved: .* \(posted late: the change was made 2026-12-05 03:02 UTC\)$/);
+    // A message at Slack's limits already (50 blocks, 40,000 characters of text) stays within them.
+    const full = { text: 'x'.repeat(40_000), blocks: Array.from({ length: 50 }, () => msg.blocks[0]!) };
+    const late = postedLate(full, madeAt);
+    expect(limitProblems(late, 'message')).toEqual([]);
+    expect(late.blocks).toHaveLength(50);
+    expect(late.text.length).toBeLessThanOrEqual(40_000);
   });
 
   it('severity change says raised or lowered', () => {
