@@ -414,11 +414,15 @@ export class EscalationService {
     }
   }
 
-  /** A page of `role`'s Escalate to …: the role after it in the contact order (see PageMessage.escalateTo). */
-  private escalateFrom(role: string): { escalateTo?: { role: string; roleName: string } } {
+  /**
+   * A page of `role`'s Escalate to … (see PageMessage.escalateTo): the first role after it in the contact order not
+   * paged (nor asked for) yet, `taken`, as the card's Escalate now offers; none past the last. A role paged already is
+   * not offered: pressing it would page nobody (a round paging on-call again with senior DevOps offered senior DevOps).
+   */
+  private escalateFrom(role: string, taken: ReadonlySet<string>): { escalateTo?: { role: string; roleName: string } } {
     const { order } = this.runbook.escalation;
     const at = order.indexOf(role);
-    const next = at >= 0 ? order[at + 1] : undefined;
+    const next = at >= 0 ? order.slice(at + 1).find((r) => !taken.has(r)) : undefined;
     return next ? { escalateTo: { role: next, roleName: this.roleName(next) } } : {};
   }
 
@@ -755,6 +759,19 @@ export class EscalationService {
       : undefined;
     // Where each DM sent is, to show it answered later (see showAnsweredPages).
     const dms = new Map<string, PageDmAt>();
+    // The roles paged (this page's round's too) or asked for by now, for the DM's Escalate to … (a person's page has none).
+    const escalateTo = person
+      ? {}
+      : this.escalateFrom(
+          role,
+          await this.lanes.run('urgent', async () => {
+            const [paged, asked] = await Promise.all([
+              pagedRoles(this.db, incident.id),
+              pendingManualRoles(this.db, incident.id),
+            ]);
+            return new Set([...paged, ...asked]);
+          }),
+        );
     // Every contact at once: nobody waits for the others' DMs.
     const sent = await Promise.allSettled(
       userIds.map(async (userId) => {
@@ -770,7 +787,7 @@ export class EscalationService {
           const dm = await this.lanes.run('urgent', () =>
             this.chat.sendPage(
               incident,
-              { roleName, reason, ...by, pageId: page.pageId, ...byNameOf(role), ...this.escalateFrom(role) },
+              { roleName, reason, ...by, pageId: page.pageId, ...byNameOf(role), ...escalateTo },
               userId,
             ),
           );

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, type CardRef, useBot } from '../support/bot-harness.js';
 import { acknowledgeInDm, cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
+import { testRunbook } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v ?? {});
@@ -280,6 +281,32 @@ describe("a page's Escalate to …: the person paged pages the next role from th
       const dm = pagesTo(bot, to, 'cache stampede')[0]!;
       expect(json(actionsOf(dm)), to).not.toContain(ACTION.escalate);
     }
+  });
+});
+
+describe("a page's Escalate to … names the next role not paged yet", () => {
+  // SEV-1's response time 2 s: nobody acknowledging, on-call is paged again with senior DevOps.
+  const bot = useBot({ runbook: testRunbook({ respond: { 0: '60s', 1: '2s', 2: '60s', 3: '60s' } }) });
+  const buttonsOf = (dm: { args: Record<string, unknown> }) =>
+    (dm.args.blocks as { type: string; elements?: { text: { text: string } }[] }[])
+      .find((b) => b.type === 'actions')!
+      .elements!.map((e) => e.text.text);
+
+  it("on-call paged again with senior DevOps: its page offers the engineering manager (the card's next), not senior DevOps", async () => {
+    await declare(bot, 'sev1 ledger writes failing');
+    const first = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
+    expect(buttonsOf(first)).toEqual([
+      'Acknowledge',
+      'Escalate to Senior DevOps Engineer',
+      'Open the incident channel',
+    ]);
+    const again = await eventually(
+      async () => pagesTo(bot, 'U0ONCALL', 'ledger writes failing')[1],
+      'on-call paged again',
+    );
+    await eventually(async () => pagesTo(bot, 'U0SENIOR', 'ledger writes failing')[0], 'senior DevOps paged');
+    // Senior DevOps is paged in the same round (pressing it would say so and page nobody).
+    expect(buttonsOf(again)).toEqual(['Acknowledge', 'Escalate to Engineering Manager', 'Open the incident channel']);
   });
 });
 
