@@ -83,6 +83,8 @@ export interface FiredJob {
     /** When the page was first tried (its row made); null for one this attempt makes. */
     since: Date | null;
   }[];
+  /** A flag's roles not paged again, paged moments before (RECENT_PAGE_MS), with when: the channel is told. */
+  held?: { role: string; pagedAt: Date }[];
 }
 
 /** What a page (or a reminder) did in Slack, noted beside the database (see EscalationService.notes). */
@@ -534,7 +536,10 @@ export class EscalationService {
         const stored = await pagesOfIncidents(tx, [...incidents.keys()]);
         const paged = new Map<number, Set<string>>();
         const recently = new Map<number, Set<string>>();
+        const lastPaged = new Map<string, Date>();
         for (const p of stored) {
+          const at = lastPaged.get(`${p.incidentId}:${p.role}`);
+          if (!at || at < p.createdAt) lastPaged.set(`${p.incidentId}:${p.role}`, p.createdAt);
           const set = paged.get(p.incidentId) ?? new Set<string>();
           set.add(p.role);
           paged.set(p.incidentId, set);
@@ -572,6 +577,14 @@ export class EscalationService {
             : rolesToPage(job, this.runbook, incidentPaged, recently.get(incident.id), quiet.has(incident.id)).filter(
                 (r) => !anew.has(r),
               );
+          // A flag's roles paged moments before, held back (a first attempt only: a retry told the channel already).
+          if (!earlier.length && job.attempts <= 1 && ruleDef(job.rule)?.onFlag) {
+            const held = rolesToPage(job, this.runbook, incidentPaged, new Set(), quiet.has(incident.id)).filter(
+              (r) => !roles.includes(r) && !anew.has(r) && recently.get(incident.id)?.has(r),
+            );
+            if (held.length)
+              work.held = held.map((role) => ({ role, pagedAt: lastPaged.get(`${incident.id}:${role}`)! }));
+          }
           for (const role of roles) {
             const e = earlier.find((p) => p.role === role);
             if (e) {
@@ -654,7 +667,29 @@ export class EscalationService {
     }
   }
 
-  private async carryOut({ job, incident, pages }: FiredJob): Promise<void> {
+  /**
+   * Says in the channel, and on the timeline, that a flag did not page roles paged moments before (their page is still
+   * reaching them), and how to page them again: raising an incident to SEV-0 after a round had paged senior DevOps and
+   * the CTO said nothing at all. The channel's line is best effort (logged); the timeline's is recorded.
+   */
+  private async tellHeld(
+    incident: Incident,
+    job: EscalationJob,
+    held: NonNullable<FiredJob['held']>,
+    reason: string,
+  ): Promise<void> {
+    const roles = held.map((h) => ({ ...h, roleName: this.roleName(h.role) }));
+    await this.lanes
+      .run('urgent', () => this.chat.notify(incident, { kind: 'page_held', roles, reason }))
+      .catch((err) => this.log.warn(`incident ${incident.id}: could not say who was not paged again`, err));
+    await insertEvent(this.db, incident.id, 'page_held', null, {
+      roles: held.map((h) => h.role),
+      rule: job.rule,
+      reason,
+    });
+  }
+
+  private async carryOut({ job, incident, pages, held }: FiredJob): Promise<void> {
     if (remindsCommander(job.rule)) {
       const reminder = ruleDef(job.rule)?.remind?.(incident, (id) => this.playbookTitle(id));
       // Reminded, and its record lost with the database: the retried job only records it.
@@ -672,6 +707,7 @@ export class EscalationService {
       return;
     }
     const reason = ruleReason(job.rule, this.runbook, incident);
+    if (held?.length) await this.tellHeld(incident, job, held, reason);
     // The last page's record also ends the job (one statement); with nothing left to announce, end it here.
     const open = pages.filter((p) => !p.announced);
     for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);

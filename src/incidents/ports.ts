@@ -90,6 +90,8 @@ export type IncidentNotice =
       byName?: boolean;
     }
   | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
+  /** A flag's page held back from roles paged moments before (each with its role id, its name and when). */
+  | { kind: 'page_held'; roles: { role: string; roleName: string; pagedAt: Date }[]; reason: string }
   | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
   /**
    * Its procedure's recovery time objective: the lower bound of its range passed (`lower`), or the RTO itself (`rto`),

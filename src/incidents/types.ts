@@ -103,6 +103,10 @@ export const EVENT_KINDS = [
   'flag_set',
   'paged',
   'page_skipped',
+  /**
+   * A flag's page not sent to roles paged for the incident moments before (RECENT_PAGE_MS): `roles`, `rule`, `reason`.
+   */
+  'page_held',
   'escalation_requested',
   'reminder_sent',
   'playbook_attached',

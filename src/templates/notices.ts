@@ -97,6 +97,14 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       }
       return simple(lines.join('\n'));
     }
+    case 'page_held': {
+      const names = n.roles.map((r) => `*${mrkdwnClip(r.roleName, 100)}*`);
+      const latest = Math.max(...n.roles.map((r) => r.pagedAt.getTime()));
+      const escalate = n.roles.map((r) => `\`/incident escalate ${r.role}\``).join(', ');
+      return simple(
+        `:information_source: Not paged again because ${mrkdwnClip(n.reason, 300)}: ${names.join(' and ')}, paged <!date^${Math.floor(latest / 1000)}^{time}|moments ago> for this incident (that page is still reaching them). To page ${n.roles.length === 1 ? 'them' : 'one'} again now: ${escalate}.`,
+      );
+    }
     case 'page_skipped':
       return simple(
         `:warning: Would have paged *${mrkdwnClip(n.roleName, 100)}* because ${why(n)}, but nobody is configured for that role. Add contacts under \`escalation.roles\` in the runbook file.`,

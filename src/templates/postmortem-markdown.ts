@@ -231,6 +231,10 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     return `Paged ${cell(role(x, d.role), x.c.mask)} (${reached.length ? reached.join(', ') : 'nobody reached'}) because ${cell(str(d.reason), x.c.mask)}${missed.length ? `; could not reach ${missed.join(', ')}` : ''}`;
   },
   page_skipped: (d, x) => `Could not page ${cell(role(x, d.role), x.c.mask)}: ${cell(str(d.reason), x.c.mask)}`,
+  page_held: (d, x) =>
+    `Did not page ${strs(d.roles)
+      .map((r) => cell(role(x, r), x.c.mask))
+      .join(', ')} again (paged moments before): ${cell(str(d.reason), x.c.mask)}`,
   escalation_requested: (d, x) =>
     pagedPerson(str(d.role))
       ? `Asked for a page of ${cell(role(x, d.role), x.c.mask)} by name`

@@ -112,6 +112,8 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     }
     case 'page_skipped':
       return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;
+    case 'page_held':
+      return `Did not page ${(Array.isArray(d.roles) ? (d.roles as string[]) : []).map((r) => roleOf({ role: r }, names)).join(', ')} again (paged moments before): ${mrkdwnClip(str(d.reason), 200)}`;
     case 'escalation_requested':
       return pagedPerson(str(d.role))
         ? `${who} paged ${roleOf(d, names)} by name`

@@ -346,6 +346,19 @@ describe('escalation rules', () => {
       [inc.id],
     );
     expect(rows.filter((r) => r.role === 'cto')).toEqual([{ role: 'cto', rule: 'manual' }]);
+    // Not in silence: the channel and the timeline say who was not paged again for it, and how to page them again.
+    const said = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Not paged again/.test(json(c)),
+    );
+    expect(json(said)).toContain('*CTO*');
+    expect(json(said)).toContain('a data-loss risk was flagged');
+    expect(json(said)).toContain('/incident escalate cto');
+    const held = await bot.db.query<{ details: { roles: string[] } }>(
+      "SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'page_held'",
+      [inc.id],
+    );
+    expect(held.rows.map((r) => r.details.roles)).toEqual([['cto']]);
   });
 
   it('customer impact from the status update form pages the engineering manager', async () => {

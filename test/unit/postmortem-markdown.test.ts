@@ -81,6 +81,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
     { role: 'on_call', rule: 'declared', reason: 'an incident was declared', userIds: ['U0ONCALL'], unreachable: [] },
   ],
   page_skipped: [null, { role: 'cto', rule: 'critical', reason: 'nobody is configured' }],
+  page_held: [null, { roles: ['senior_devops', 'cto'], rule: 'critical', reason: 'the incident is SEV-0' }],
   escalation_requested: [REPORTER, { role: 'senior_devops' }],
   reminder_sent: [null, { to: COMMANDER }],
   playbook_attached: [null, { playbook: 'db-connection', suggested: true }],
