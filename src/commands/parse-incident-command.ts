@@ -138,11 +138,16 @@ const WORDS_MEANT: Readonly<Record<string, (rest: string) => string>> = Object.f
   ]),
 );
 
-/** The subcommand a word is one slip of the fingers from (`ackk`, `resolev`), when exactly one is; else undefined. */
+/**
+ * The subcommand a word is one slip of the fingers from (`ackk`, `resolev`), when exactly one is (one or more of its
+ * names: `resolvd` is a slip from both `resolve` and `resolved`); else undefined.
+ */
 function subcommandMeant(word: string): string | undefined {
   const typed = word.normalize('NFKC').toLowerCase();
   if (typed.length < 3) return undefined;
-  const near = SUBCOMMAND_ROWS.flatMap(([, spec]) => spec.names).filter((n) => n.length >= 3 && oneSlipFrom(typed, n));
+  const near = SUBCOMMAND_ROWS.filter(([, spec]) => spec.names.some((n) => n.length >= 3 && oneSlipFrom(typed, n))).map(
+    ([, spec]) => spec.names.find((n) => n.length >= 3 && oneSlipFrom(typed, n))!,
+  );
   return near.length === 1 ? near[0] : undefined;
 }
 
@@ -169,7 +174,8 @@ function declarationHint(typed: string, rest: string, text: string, names?: Seve
     );
   }
   const typo = /^(s[a-z]{0,3})[-_]?([0-3])$/i.exec(first);
-  if (typo && oneSlipFrom(typo[1]!.toLowerCase(), 'sev'))
+  // One slip from `sev`, or its `s` alone (`s1`).
+  if (typo && (typo[1]!.toLowerCase() === 's' || oneSlipFrom(typo[1]!.toLowerCase(), 'sev')))
     return `\`${first}\` is not a severity. ${levels}: ${command(Number(typo[2]) as Severity, title)}.`;
   const words = text.split(' ');
   const last = words.length > 1 ? parseSeverityToken(words[words.length - 1]!) : undefined;

@@ -463,6 +463,13 @@ describe('`/incident declare` and `/incident new`', () => {
     expect(err('api slow')).not.toMatch(/Did you mean/);
   });
 
+  it('a slip near two names of one subcommand (resolve, resolved) suggests it; s1 is taken for sev1', () => {
+    expect(err('resolvd fixed')).toMatch(/Did you mean `\/incident resolve fixed`\?/);
+    expect(err('s1 db down')).toBe(
+      '`s1` is not a severity. Severities are sev0, sev1, sev2 and sev3 (SEV-0 is the most severe): `/incident sev1 db down`.',
+    );
+  });
+
   it('invite (add, call, ping…) someone is answered with how to page them or add them, not with a declaration', () => {
     expect(err('invite @dana')).toBe(
       "I don't know `invite`. To bring someone in, page them: `/incident page @dana` (a page with Acknowledge, and they are added to the channel), or add them without a page with Slack's own `/invite @dana`.",
