@@ -174,8 +174,7 @@ function declarationHint(typed: string, rest: string, text: string, names?: Seve
     );
   }
   const typo = /^(s[a-z]{0,3})[-_]?([0-3])$/i.exec(first);
-  // One slip from `sev`, or its `s` alone (`s1`).
-  if (typo && (typo[1]!.toLowerCase() === 's' || oneSlipFrom(typo[1]!.toLowerCase(), 'sev')))
+  if (typo && oneSlipFrom(typo[1]!.toLowerCase(), 'sev'))
     return `\`${first}\` is not a severity. ${levels}: ${command(Number(typo[2]) as Severity, title)}.`;
   const words = text.split(' ');
   const last = words.length > 1 ? parseSeverityToken(words[words.length - 1]!) : undefined;

@@ -463,11 +463,8 @@ describe('`/incident declare` and `/incident new`', () => {
     expect(err('api slow')).not.toMatch(/Did you mean/);
   });
 
-  it('a slip near two names of one subcommand (resolve, resolved) suggests it; s1 is taken for sev1', () => {
+  it('a slip near two names of one subcommand (resolve, resolved) suggests it', () => {
     expect(err('resolvd fixed')).toMatch(/Did you mean `\/incident resolve fixed`\?/);
-    expect(err('s1 db down')).toBe(
-      '`s1` is not a severity. Severities are sev0, sev1, sev2 and sev3 (SEV-0 is the most severe): `/incident sev1 db down`.',
-    );
   });
 
   it('invite (add, call, ping…) someone is answered with how to page them or add them, not with a declaration', () => {
