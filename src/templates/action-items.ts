@@ -6,7 +6,7 @@ import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { actionItemRef } from './payloads.js';
-import { channelLink, LIMITS, mention, mrkdwnClip, slackAgo, slackDate, truncate, utcStamp } from './text.js';
+import { boldName, channelLink, LIMITS, mention, mrkdwnClip, slackAgo, slackDate, truncate, utcStamp } from './text.js';
 
 /** "due <date> (overdue)" */
 export function dueText(item: Pick<ActionItem, 'dueAt' | 'state'>, now: Date): string {
@@ -38,7 +38,7 @@ export function itemSection(
     block_id: `${BLOCK.actionItem}:${item.id}`,
     text: {
       type: 'mrkdwn',
-      text: truncate(`*${mrkdwnClip(item.text, 400)}*\n${facts.join(' · ')}`, LIMITS.sectionText),
+      text: truncate(`${boldName(item.text, 400)}\n${facts.join(' · ')}`, LIMITS.sectionText),
     },
     ...(open ? { accessory: button(ACTION.actionItemDone, 'Done', actionItemRef.encode(item.id)) } : {}),
   };
@@ -111,7 +111,7 @@ export function renderFollowUpNotice(notice: FollowUpNotice, now: Date): Message
       return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
     case 'item_due': {
-      const text = `:alarm_clock: An action item nobody owns is due: *${mrkdwnClip(notice.item.text, 400)}* (${dueText(notice.item, now)}). Whoever takes it, close it with its Done button in \`/incident actions\`.`;
+      const text = `:alarm_clock: An action item nobody owns is due: ${boldName(notice.item.text, 400)} (${dueText(notice.item, now)}). Whoever takes it, close it with its Done button in \`/incident actions\`.`;
       return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
     case 'note': {
@@ -129,10 +129,10 @@ export function renderFollowUpNotice(notice: FollowUpNotice, now: Date): Message
 export function renderItemsAdded(added: ActionItem[], skipped: string[], now: Date): string {
   const lines = added.map(
     (i) =>
-      `:white_check_mark: Added the action item *${mrkdwnClip(i.text, 300)}* (${i.ownerId ? `owner ${mention(i.ownerId)}` : 'nobody owns it'}, ${dueText(i, now)}).`,
+      `:white_check_mark: Added the action item ${boldName(i.text, 300)} (${i.ownerId ? `owner ${mention(i.ownerId)}` : 'nobody owns it'}, ${dueText(i, now)}).`,
   );
   for (const s of skipped)
-    lines.push(`:information_source: This incident already has the action item *${mrkdwnClip(s, 300)}*.`);
+    lines.push(`:information_source: This incident already has the action item ${boldName(s, 300)}.`);
   return lines.join('\n');
 }
 
@@ -147,7 +147,7 @@ export function renderListAfterClose(closed: string, list: Message): Message {
 
 /** The reply to a Done click: when it was closed, as Slack counts it for the reader ("just now" read later is wrong). */
 export function renderItemClosed(item: ActionItem, last: boolean, now: Date): string {
-  return `:white_check_mark: Done: *${mrkdwnClip(item.text, 300)}* (closed ${slackAgo(item.closedAt ?? now)}).${
+  return `:white_check_mark: Done: ${boldName(item.text, 300)} (closed ${slackAgo(item.closedAt ?? now)}).${
     last ? ' That was the last open action item of its incident.' : ''
   }`;
 }

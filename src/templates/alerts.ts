@@ -26,6 +26,7 @@ import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { alertRef, attachedRef } from './payloads.js';
 import {
+  boldName,
   channelLink,
   clipEscaped,
   escapeMrkdwn,
@@ -71,7 +72,7 @@ function namedWithLinks(
     left -= url.length;
     return true;
   };
-  const name = `*${mrkdwnClip(a.name, 80)}*`;
+  const name = boldName(a.name, 80);
   const own = take(a.url) ? `<${a.url}|${name}>` : name;
   const runbook = a.runbookUrl !== a.url && take(a.runbookUrl) ? `<${a.runbookUrl}|runbook>` : null;
   const graph = a.dashboardUrl !== a.url && take(a.dashboardUrl) ? `<${a.dashboardUrl}|graph>` : null;
@@ -350,7 +351,7 @@ const OUTRANKED_SHOWN = 5;
  */
 export function renderOutranked(i: Incident, v: OutrankedView): Message {
   const row = v.rule
-    ? `the runbook's row *${mrkdwnClip(v.rule.name, 60)}* (${thresholdFor(v.rule)}) declares`
+    ? `the runbook's row ${boldName(v.rule.name, 60)} (${thresholdFor(v.rule)}) declares`
     : 'a critical alert without a runbook row is declared';
   const joined = v.others.length ? `${v.others.length + 1} critical alerts` : 'A critical alert';
   const text = `:rotating_light: ${joined} joined this ${severityLabel(i.severity)} incident, and ${row} ${severityLabel(v.severity)}. The severity was not changed: *Raise to ${severityLabel(v.severity)}* below (or \`/incident sev${v.severity}\`) raises it.`;
@@ -386,7 +387,7 @@ function alertsNamed(alerts: readonly AlertView[]): string {
   const first = alerts[0];
   const source = first ? mrkdwnClip(first.source, 40) : '';
   return alerts.length === 1 && first
-    ? `the ${first.level} alert *${mrkdwnClip(first.name, 80)}* (${source})`
+    ? `the ${first.level} alert ${boldName(first.name, 80)} (${source})`
     : `${alerts.length} alerts${source ? ` of ${source}` : ''}`;
 }
 
@@ -750,7 +751,7 @@ function renderGroupNotice(n: AlertNoticeView, g: NonNullable<AlertNoticeView['g
   const names = [...new Set(listed.map((x) => x.name))];
   const named = names
     .slice(0, 3)
-    .map((name) => `*${mrkdwnClip(name, 60)}*`)
+    .map((name) => `${boldName(name, 60)}`)
     .join(', ');
   const resolved = g.total - g.firing;
   const head = `${emoji} *${label}s of one group: ${g.total}* (${g.firing} firing${resolved ? `, ${resolved} resolved` : ''}) — ${named}${names.length > 3 ? ', …' : ''}`;
@@ -834,7 +835,7 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
     movedOn || info
       ? `Every ${info ? 'critical and warning ' : ''}alert of this incident has resolved${latest ? ` (the last ${at(latest)})` : ''}${moved}${stillInfo}`
       : only
-        ? `Every alert of this incident has resolved (its one alert, *${mrkdwnClip(only.name, 80)}*${latest ? `, ${at(latest)}` : ''})`
+        ? `Every alert of this incident has resolved (its one alert, ${boldName(only.name, 80)}${latest ? `, ${at(latest)}` : ''})`
         : `Every alert of this incident has resolved (all ${v.total}${latest ? `, the last ${at(latest)}` : ''})`;
   const text = `:white_check_mark: ${head}. If the incident is over, resolve it; if not, carry on: an alert that fires again shows here.`;
   return {
@@ -922,7 +923,7 @@ export function renderStorm(
   s: { source: string; maxIncidents: number },
   to: 'here' | 'everyone',
 ): Message {
-  const source = `*${mrkdwnClip(s.source, 40)}*`;
+  const source = boldName(s.source, 40);
 
   const where = to === 'here' ? 'this incident' : `incident #${i.number}${i.channelId ? ` (<#${i.channelId}>)` : ''}`;
   const text =
@@ -948,7 +949,7 @@ export function renderJoined(alerts: readonly AlertView[]): Message {
   for (const a of alerts) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
   const named = [...byName].slice(0, JOINED_NAMES_SHOWN).map(([name, of]) => {
     const levels = [...new Set(of.map((a) => a.level))].join('/');
-    return `*${mrkdwnClip(name, 80)}* (${levels}${of.length > 1 ? `, ×${of.length}` : ''})`;
+    return `${boldName(name, 80)} (${levels}${of.length > 1 ? `, ×${of.length}` : ''})`;
   });
   const more = byName.size - named.length;
   const sources = [...new Set(alerts.map((a) => mrkdwnClip(a.source, 40)))].join(', ');
@@ -963,7 +964,7 @@ export function renderJoined(alerts: readonly AlertView[]): Message {
 
 /** A heartbeat gone quiet, or back, in the incidents channel: what it means and what to do (its row's action). Pure. */
 export function renderHeartbeat(v: HeartbeatView): Message {
-  const name = `*${mrkdwnClip(v.rule.name, 60)}* from *${mrkdwnClip(v.source, 40)}*`;
+  const name = `${boldName(v.rule.name, 60)} from ${boldName(v.source, 40)}`;
   const silent = describeDuration(Math.max(0, Math.round((v.now.getTime() - v.since.getTime()) / 1000) * 1000));
   const why = v.resolved
     ? `${name} resolved ${at(v.since)}: an alert that always fires has stopped firing (its source no longer hears from what raises it)`
@@ -1000,7 +1001,7 @@ export function renderChannelBudget(v: ChannelBudgetView): Message {
  * Pure.
  */
 export function renderNotDeclared(v: NotDeclaredView, dm: boolean): Message {
-  const what = v.title === null ? 'A security alert' : `*${mrkdwnClip(v.title, 200)}*`;
+  const what = v.title === null ? 'A security alert' : `${boldName(v.title, 200)}`;
   const head = `:rotating_light: ${dm ? 'You would be paged: a' : 'A'} critical alert fired (${mrkdwnClip(v.source, 40)}, ${severityLabel(v.severity)}) and its incident *could not be opened*: Slack answered \`${mrkdwnClip(v.slackError, 60)}\` when the bot made its channel.`;
   const todo = `The bot keeps trying, and pages on-call as soon as the incident is open. Meanwhile follow the runbook by hand${dm ? '' : ' (page on-call yourself)'}, and have a Slack admin let the app create channels (its \`channels:manage\` scope, the workspace's channel-creation policy).`;
   return {

@@ -8,7 +8,18 @@ import { LEVEL_EMOJI, placeOf } from './alerts.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import { rotationTime } from './oncall.js';
-import { channelLink, humanDuration, mention, mrkdwnClip, slackAgo, slackDate, truncate, utcStamp } from './text.js';
+import {
+  boldName,
+  channelLink,
+  humanDuration,
+  mention,
+  mrkdwnClip,
+  mrkdwnName,
+  slackAgo,
+  slackDate,
+  truncate,
+  utcStamp,
+} from './text.js';
 
 /** Slack's limit on the blocks of a Home tab. */
 export const HOME_MAX_BLOCKS = 100;
@@ -27,7 +38,7 @@ function openIncident(i: Incident, mine: boolean, now: Date, severities: Severit
       ? `next update due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}${i.nextUpdateAt <= now ? ' :warning: late' : ''}`
       : 'no update scheduled';
   const lines = [
-    `*${severityLabel(i.severity)}* (${mrkdwnClip(severities[i.severity].name, 30)}) · *#${i.number} ${mrkdwnClip(i.title, 150)}* ${link}${mine ? '  · _you are in it_' : ''}`,
+    `*${severityLabel(i.severity)}* (${mrkdwnClip(severities[i.severity].name, 30)}) · *#${i.number} ${mrkdwnName(i.title, 150)}* ${link}${mine ? '  · _you are in it_' : ''}`,
     `${STATUS_LABELS[i.status]} · started ${slackAgo(i.createdAt, utcStamp(i.createdAt))} · commander ${mention(i.commanderId)} · ${next}`,
   ];
   return section(truncate(lines.join('\n'), 3000));
@@ -44,7 +55,7 @@ function resolvedLine(i: Incident): string {
 function firingBlocks(f: FiringAlerts): KnownBlock[] {
   const lines = f.alerts.map(
     (a) =>
-      `${LEVEL_EMOJI[a.level]} *${mrkdwnClip(a.name, 80)}*${a.summary !== a.name ? ` · ${mrkdwnClip(a.summary, 120)}` : ''} ${placeOf(a.place)}`,
+      `${LEVEL_EMOJI[a.level]} ${boldName(a.name, 80)}${a.summary !== a.name ? ` · ${mrkdwnClip(a.summary, 120)}` : ''} ${placeOf(a.place)}`,
   );
   return [
     section(truncate(`*Alerts firing now* (${f.total})\n${lines.join('\n')}`, 3000)),
@@ -66,11 +77,11 @@ function onCallBlocks(o: HomeOnCall, userId: string, now: Date): KnownBlock[] {
     const why = r.now.override ? (r.now.via === 'override' ? ' :repeat:' : ' :left_right_arrow:') : '';
     const layer = r.layer?.on ? ` · ${mrkdwnClip(r.layer.name, 40)}: ${mention(r.layer.userId)}` : '';
     const next = r.next ? ` · next ${mention(r.next.userId)}` : '';
-    return `*${mrkdwnClip(roleName, 60)}*: ${mention(r.now.userId)}${you}${why}${until}${next}${layer}`;
+    return `${boldName(roleName, 60)}: ${mention(r.now.userId)}${you}${why}${until}${next}${layer}`;
   });
   if (o.roles.length > ONCALL_ROLES_SHOWN) lines.push(`…and ${o.roles.length - ONCALL_ROLES_SHOWN} more roles`);
   const m = o.mine;
-  const where = m ? `*${mrkdwnClip(m.roleName, 60)}*${m.layerName ? ` (${mrkdwnClip(m.layerName, 40)})` : ''}` : '';
+  const where = m ? `${boldName(m.roleName, 60)}${m.layerName ? ` (${mrkdwnClip(m.layerName, 40)})` : ''}` : '';
   const mine = !m
     ? `You have no shift in the next ${o.days} days.`
     : m.start <= now

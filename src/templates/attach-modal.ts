@@ -5,7 +5,7 @@ import type { Incident } from '../incidents/types.js';
 import { alertLine } from './alerts.js';
 import { modal } from './blocks.js';
 import { BLOCK, INPUT, VIEW } from './ids.js';
-import { channelLink, LIMITS, mrkdwnClip, truncate } from './text.js';
+import { boldName, channelLink, LIMITS, truncate } from './text.js';
 
 const option = (i: Incident): PlainTextOption => ({
   text: {
@@ -58,7 +58,7 @@ export function attachModal(
 
 /** Nothing to add the alert to: no open incident the person may see. What to do instead. Pure. */
 export function nothingToAttachTo(alert: Pick<AlertView, 'name'>): string {
-  return `:information_source: No incident is open (that you may see) to add *${mrkdwnClip(alert.name, 80)}* to. *Declare incident* on its notice opens one with it.`;
+  return `:information_source: No incident is open (that you may see) to add ${boldName(alert.name, 80)} to. *Declare incident* on its notice opens one with it.`;
 }
 
 /** The answer to whoever added alerts to an incident: how many, and where (its channel tells the rest). Pure. */

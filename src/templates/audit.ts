@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { AuditRow } from '../incidents/audit.service.js';
 import type { Incident } from '../incidents/types.js';
 import type { Message } from './incident-card.js';
-import { clipEscaped, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+import { boldName, clipEscaped, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
 
 const OUTCOME_MARK: Record<AuditRow['outcome'], string> = {
   ok: ':white_check_mark:',
@@ -17,7 +17,7 @@ const who = (actor: string) => (/^[UW][A-Z0-9]+$/.test(actor) ? mention(actor) :
 /** One row: when, who, what (from where), how it ended and why. User text escaped. */
 export function describeAuditRow(r: AuditRow): string {
   const reason = r.reason ? `: ${mrkdwnClip(r.reason, 200)}` : '';
-  return `\`${utcStamp(r.at).slice(5, 16)}\` ${OUTCOME_MARK[r.outcome]} ${who(r.actor)} *${mrkdwnClip(r.action, 40)}* (${r.surface}) ${r.outcome}${reason}`;
+  return `\`${utcStamp(r.at).slice(5, 16)}\` ${OUTCOME_MARK[r.outcome]} ${who(r.actor)} ${boldName(r.action, 40)} (${r.surface}) ${r.outcome}${reason}`;
 }
 
 /** `/incident audit`: the incident's audit rows, oldest first, packed into sections under Slack's limits. Pure. */

@@ -9,7 +9,7 @@ import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { pageRef, stepRef } from './payloads.js';
 import { runButton, stepDetail } from './playbook.js';
-import { LIMITS, mention, mrkdwnClip, slackDate, truncate } from './text.js';
+import { boldName, LIMITS, mention, mrkdwnClip, slackDate, truncate } from './text.js';
 
 const PHASE_LABELS = { detection: 'Detection', mitigation: 'Mitigation', resolution: 'Resolution' } as const;
 
@@ -112,10 +112,10 @@ function originLine(view: ChecklistView): string {
   switch (view.origin.kind) {
     case 'suggested':
       return view.origin.alertRule
-        ? `From the runbook's alert row *${mrkdwnClip(view.origin.alertRule, 100)}*, for this incident's alerts. \`/incident playbook\` lists the others.`
+        ? `From the runbook's alert row ${boldName(view.origin.alertRule, 100)}, for this incident's alerts. \`/incident playbook\` lists the others.`
         : view.origin.alsoFits?.length
           ? `Suggested from the incident title, which fits ${view.origin.alsoFits
-              .map((p) => `*${mrkdwnClip(p.title, 100)}* (\`/incident playbook ${p.id}\`)`)
+              .map((p) => `${boldName(p.title, 100)} (\`/incident playbook ${p.id}\`)`)
               .join(', ')} as well: attach the one that is the trouble. \`/incident playbook\` lists the others.`
           : 'Suggested from the incident title. `/incident playbook` lists the others.';
     case 'attached':
@@ -267,8 +267,8 @@ export function skipModal(stepText: string, privateMetadata: string): ModalView 
 export function renderPlaybookNote(note: PlaybookNote): Message {
   const text =
     note.kind === 'run_started'
-      ? `:arrow_forward: ${mention(note.startedBy)} started *${mrkdwnClip(note.playbookTitle, 200)}* outside any incident (run #${note.runId}). Tick each step on the checklist above as it is done; command output, approvals and checks come here, and who did what is recorded.`
-      : `:white_check_mark: *${mrkdwnClip(note.playbookTitle, 200)}* is complete (run #${note.runId}): ${note.done} done, ${note.skipped} skipped.`;
+      ? `:arrow_forward: ${mention(note.startedBy)} started ${boldName(note.playbookTitle, 200)} outside any incident (run #${note.runId}). Tick each step on the checklist above as it is done; command output, approvals and checks come here, and who did what is recorded.`
+      : `:white_check_mark: ${boldName(note.playbookTitle, 200)} is complete (run #${note.runId}): ${note.done} done, ${note.skipped} skipped.`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
@@ -295,6 +295,6 @@ export function renderRunStarted(
 ): string {
   const where = link ? `<${link}|its thread> in <#${run.channelId}>` : `<#${run.channelId}>`;
   return already
-    ? `:information_source: You started *${mrkdwnClip(playbook.title, 200)}* a moment ago (run #${run.id}); nothing was started twice.`
-    : `:arrow_forward: Started *${mrkdwnClip(playbook.title, 200)}* outside any incident (run #${run.id}): ${where}. Tick its steps there as they are done.`;
+    ? `:information_source: You started ${boldName(playbook.title, 200)} a moment ago (run #${run.id}); nothing was started twice.`
+    : `:arrow_forward: Started ${boldName(playbook.title, 200)} outside any incident (run #${run.id}): ${where}. Tick its steps there as they are done.`;
 }

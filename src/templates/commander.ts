@@ -7,7 +7,7 @@ import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { openChannelButton, pagesAs } from './notices.js';
 import { ackRef } from './payloads.js';
-import { channelLink, mention, mrkdwnClip } from './text.js';
+import { boldName, channelLink, mention, mrkdwnClip } from './text.js';
 
 /**
  * The private reply to an acknowledgement after the first (or a Take command that came too late): who commands the
@@ -86,7 +86,7 @@ export function renderPagedChoice(paged: readonly PagedIncident[], what: string)
  */
 export function renderMadeCommander(i: Incident, actorId: string, severities: SeverityDefs, url?: string): Message {
   const where = i.channelId ? ` in ${channelLink(i.channelId)}` : '';
-  const text = `:raising_hand: ${mention(actorId)} made you the commander of incident #${i.number}${where}: *${mrkdwnClip(i.title, 200)}* (${severityWithResponse(i.severity, severities)}). The card there has the buttons; \`/incident update\` posts where it stands.`;
+  const text = `:raising_hand: ${mention(actorId)} made you the commander of incident #${i.number}${where}: ${boldName(i.title, 200)} (${severityWithResponse(i.severity, severities)}). The card there has the buttons; \`/incident update\` posts where it stands.`;
   const open = openChannelButton(url);
   return {
     text,

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, STATUS_LABELS, type StatusUpdateInput } from '../incidents/types.js';
 import type { Message } from './incident-card.js';
-import { LIMITS, mention, mrkdwnClip, utcStamp } from './text.js';
+import { LIMITS, mention, mrkdwnClip, mrkdwnName, utcStamp } from './text.js';
 
 /** When the next update comes: none once resolved (the form's date picker still sends one). */
 const nextUpdate = (u: Pick<StatusUpdateInput, 'status' | 'nextUpdateAt'>) =>
@@ -45,7 +45,7 @@ function publishedNote(i: Incident): string {
 }
 
 export function renderStatusUpdate(i: Incident, u: StatusUpdateInput, authorId: string): Message {
-  const head = `*SUBJECT: [${severityLabel(i.severity)}] ${mrkdwnClip(i.title, 200)}*`;
+  const head = `*SUBJECT: [${severityLabel(i.severity)}] ${mrkdwnName(i.title, 200)}*`;
   const facts = [
     `*SEVERITY:* ${severityLabel(i.severity)}`,
     `*STATUS:* ${STATUS_LABELS[u.status]}`,

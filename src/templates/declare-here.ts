@@ -5,7 +5,7 @@ import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { typedDeclarationRef } from './payloads.js';
-import { mrkdwnClip } from './text.js';
+import { boldName, mrkdwnClip } from './text.js';
 
 /** What was typed to declare: `/incident sev0 everything is down [--private]`. */
 export interface TypedDeclaration {
@@ -44,7 +44,7 @@ export function renderDeclareHere(i: Incident, typed: TypedDeclaration): Message
             line: `• If it is this incident, less severe now: \`/incident sev${typed.severity}\` alone sets its severity.`,
           };
   const text = [
-    `:question: This channel is incident #${i.number} (${severityLabel(i.severity)}): ${mrkdwnClip(i.title, 150)}, ${resolved ? 'resolved' : 'still open'}. Nothing was declared: is *${title}* this incident${resolved ? ' again' : ''}, or another one?`,
+    `:question: This channel is incident #${i.number} (${severityLabel(i.severity)}): ${mrkdwnClip(i.title, 150)}, ${resolved ? 'resolved' : 'still open'}. Nothing was declared: is ${boldName(typed.title, 150)} this incident${resolved ? ' again' : ''}, or another one?`,
     thisOne.line,
     `• If it is another incident: *Declare a new incident* below opens the declare form filled in (or \`/incident declare sev${typed.severity} ${title}\` declares it at once).`,
   ].join('\n');

@@ -4,11 +4,11 @@ import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { escalateRef } from './payloads.js';
-import { ago, mention, mrkdwnClip, slackDate } from './text.js';
+import { ago, boldName, mention, slackDate } from './text.js';
 
 /** The private reply to the person who escalated: whom it pages. */
 export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging' }>): string {
-  return `:arrow_double_up: Paging *${mrkdwnClip(r.roleName, 100)}* now.`;
+  return `:arrow_double_up: Paging ${boldName(r.roleName, 100)} now.`;
 }
 
 /**
@@ -19,7 +19,7 @@ export function renderAlreadyEscalated(
   r: Omit<Extract<EscalateResult, { kind: 'already' }>, 'unchanged'>,
   now: Date,
 ): Message {
-  const role = `*${mrkdwnClip(r.roleName, 100)}*`;
+  const role = boldName(r.roleName, 100);
   const when = ago(r.at, now);
   const why = r.by ? `escalated by ${mention(r.by)}` : r.reason ? `because ${r.reason}` : null;
   const head = r.skipped
@@ -46,6 +46,6 @@ export function renderAlreadyEscalated(
       elements: [{ type: 'mrkdwn', text: 'Every role in the contact order has been paged.' }],
     });
   }
-  const next = r.next ? ` To page *${mrkdwnClip(r.next.roleName, 100)}* too, press the button.` : '';
+  const next = r.next ? ` To page ${boldName(r.next.roleName, 100)} too, press the button.` : '';
   return { text: `${head}${next}`, blocks };
 }

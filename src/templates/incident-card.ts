@@ -11,7 +11,17 @@ import { ACTION, BLOCK } from './ids.js';
 import { renderNotifiedLines } from './notified.js';
 import { ackRef, escalateRef } from './payloads.js';
 import { severityOption } from './severities.js';
-import { humanDuration, LIMITS, mention, mrkdwnClip, slackAgo, slackDate, truncate, utcStamp } from './text.js';
+import {
+  boldName,
+  humanDuration,
+  LIMITS,
+  mention,
+  mrkdwnClip,
+  slackAgo,
+  slackDate,
+  truncate,
+  utcStamp,
+} from './text.js';
 
 export interface Message {
   text: string;
@@ -81,7 +91,7 @@ export function renderIncidentCard(
     facts.push(`Resolved after ${humanDuration(i.createdAt, i.resolvedAt)} by ${mention(i.resolvedBy)}`);
   if (i.private)
     facts.push(':lock: Private: listed only to its people, its title shown nowhere public (`/incident public`)');
-  if (i.maintenance) facts.push(`:construction: Declared during *${mrkdwnClip(i.maintenance, 100)}*`);
+  if (i.maintenance) facts.push(`:construction: Declared during ${boldName(i.maintenance, 100)}`);
   if (i.customerImpact) facts.push(':warning: Customer impact');
   if (i.dataLossRisk) facts.push(':rotating_light: Data-loss risk');
   if (i.nextUpdateAt && i.status !== 'resolved')
@@ -285,7 +295,7 @@ function renderObjectives(i: Incident, o: ObjectivesView, now: Date): KnownBlock
     elements: [
       {
         type: 'mrkdwn',
-        text: truncate(`*${mrkdwnClip(o.playbookTitle, 80)}* · ${parts.join('  ·  ')}`, LIMITS.sectionText),
+        text: truncate(`${boldName(o.playbookTitle, 80)} · ${parts.join('  ·  ')}`, LIMITS.sectionText),
       },
     ],
   };

@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { MaintenanceMessage, ScheduleView } from '../incidents/maintenance.service.js';
 import type { Message } from './incident-card.js';
-import { ago, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
+import { ago, boldName, LIMITS, mention, slackDate, truncate, utcStamp } from './text.js';
 
 const section = (text: string): KnownBlock => ({
   type: 'section',
@@ -17,10 +17,10 @@ const span = (w: { startsAt: Date; endsAt: Date | null }) =>
  * show. Pure.
  */
 export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Message {
-  const title = `*${mrkdwnClip(m.window.title, 100)}*`;
+  const title = boldName(m.window.title, 100);
   const takesIn =
     m.kind !== 'ended' && m.takesIn?.length
-      ? ` It takes in ${m.takesIn.map((t) => `*${mrkdwnClip(t, 100)}*`).join(', ')}, due in the same hours: one window, one checklist with ${m.takesIn.length === 1 ? 'both task lists' : 'every task list'}.`
+      ? ` It takes in ${m.takesIn.map((t) => `${boldName(t, 100)}`).join(', ')}, due in the same hours: one window, one checklist with ${m.takesIn.length === 1 ? 'both task lists' : 'every task list'}.`
       : '';
   switch (m.kind) {
     case 'notice': {
@@ -47,14 +47,14 @@ const byHandLabel = (w: { key: string }) => w.key.charAt(0).toUpperCase() + w.ke
 /** `/incident maintenance schedule`: the open windows, then the next of each scheduled one, then those by hand. */
 export function renderMaintenanceSchedule(s: ScheduleView, now: Date): string {
   const lines: string[] = ['*Maintenance windows* (UTC)'];
-  for (const w of s.open) lines.push(`• :construction: *${mrkdwnClip(w.title, 100)}* is open: ${span(w)}`);
+  for (const w of s.open) lines.push(`• :construction: ${boldName(w.title, 100)} is open: ${span(w)}`);
   for (const w of s.next) {
-    const within = w.takenInBy ? ` (taken in by *${mrkdwnClip(w.takenInBy, 100)}*: one notice, one checklist)` : '';
-    lines.push(`• *${mrkdwnClip(w.title, 100)}* (${w.describe}): next ${span(w)}, ${ago(w.startsAt, now)}${within}`);
+    const within = w.takenInBy ? ` (taken in by ${boldName(w.takenInBy, 100)}: one notice, one checklist)` : '';
+    lines.push(`• ${boldName(w.title, 100)} (${w.describe}): next ${span(w)}, ${ago(w.startsAt, now)}${within}`);
   }
   for (const w of s.byHand)
     lines.push(
-      `• *${mrkdwnClip(w.title, 100)}*: the runbook gives it no day or time. ${byHandLabel(w)}: opened by hand with \`/incident maintenance start ${w.key}\``,
+      `• ${boldName(w.title, 100)}: the runbook gives it no day or time. ${byHandLabel(w)}: opened by hand with \`/incident maintenance start ${w.key}\``,
     );
   if (lines.length === 1) lines.push('The runbook file has no maintenance windows (`maintenance:`).');
   lines.push(

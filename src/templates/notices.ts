@@ -20,6 +20,7 @@ import { type Message, span } from './incident-card.js';
 import { escalateRef } from './payloads.js';
 import { renderMadePublicNotice } from './private-incidents.js';
 import {
+  boldName,
   channelLink,
   humanDuration,
   LIMITS,
@@ -72,7 +73,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'renamed':
       return simple(
-        `:pencil2: ${mention(n.actorId)} renamed incident #${i.number}${i.channelId ? ` (${channelLink(i.channelId)})` : ''} from *${mrkdwnClip(n.from, 200)}* to *${mrkdwnClip(i.title, 200)}*.`,
+        `:pencil2: ${mention(n.actorId)} renamed incident #${i.number}${i.channelId ? ` (${channelLink(i.channelId)})` : ''} from ${boldName(n.from, 200)} to ${boldName(i.title, 200)}.`,
       );
     case 'flag_set':
       return simple(
@@ -88,10 +89,10 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
         return simple(
           n.userIds.length
             ? `:pager: Paged ${who} by name because ${why(n)}.`
-            : `:warning: Could not page *${mrkdwnClip(n.roleName, 100)}* by name: Slack could not reach ${unreachable || 'them'}. Reach them another way.`,
+            : `:warning: Could not page ${boldName(n.roleName, 100)} by name: Slack could not reach ${unreachable || 'them'}. Reach them another way.`,
         );
       }
-      const lines = [`:pager: Paged *${mrkdwnClip(n.roleName, 100)}* (${who}) because ${why(n)}.`];
+      const lines = [`:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}.`];
       if (n.unreachable.length) {
         lines.push(`:warning: Could not reach ${unreachable}: check the contacts of this role in the runbook file.`);
       }
@@ -107,13 +108,13 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
     }
     case 'page_skipped':
       return simple(
-        `:warning: Would have paged *${mrkdwnClip(n.roleName, 100)}* because ${why(n)}, but nobody is configured for that role. Add contacts under \`escalation.roles\` in the runbook file.`,
+        `:warning: Would have paged ${boldName(n.roleName, 100)} because ${why(n)}, but nobody is configured for that role. Add contacts under \`escalation.roles\` in the runbook file.`,
       );
     case 'made_public':
       return renderMadePublicNotice(n.actorId, n.announced);
     case 'runbook_action':
       return simple(
-        `:clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for *${mrkdwnClip(n.rule.name, 100)}* (${mrkdwnClip(`${n.rule.metric} ${n.rule.threshold}${n.rule.duration ? ` for ${n.rule.duration}` : ''}`, 200)}): *${mrkdwnClip(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}*.`,
+        `:clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for ${boldName(n.rule.name, 100)} (${mrkdwnClip(`${n.rule.metric} ${n.rule.threshold}${n.rule.duration ? ` for ${n.rule.duration}` : ''}`, 200)}): ${boldName(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}.`,
       );
     case 'reminder':
       return simple(
@@ -121,7 +122,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'recovery_time': {
       const who = n.commanderId ? mention(n.commanderId) : 'Commander';
-      const title = `*${mrkdwnClip(n.playbookTitle, 100)}*`;
+      const title = boldName(n.playbookTitle, 100);
       const due = new Date(i.createdAt.getTime() + n.maxMs);
       // When it was declared as Slack counts it for the reader: right however late the reminder came (a procedure
       // attached late, the bot down over the bound) and however long after it is read.
@@ -136,8 +137,8 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       const who = n.userId ? ` (${mention(n.userId)})` : '';
       const what = n.action === 'notify' ? `by ${n.method}` : `${n.method} ${n.action}`;
       const head = n.attempts
-        ? `:warning: Could not reach *${mrkdwnClip(n.roleName, 100)}*${who} ${what} after ${n.attempts} attempt${n.attempts === 1 ? '' : 's'}`
-        : `:warning: Could not page *${mrkdwnClip(n.roleName, 100)}*${who} ${what}`;
+        ? `:warning: Could not reach ${boldName(n.roleName, 100)}${who} ${what} after ${n.attempts} attempt${n.attempts === 1 ? '' : 's'}`
+        : `:warning: Could not page ${boldName(n.roleName, 100)}${who} ${what}`;
       return simple(`${head}: ${mrkdwnClip(n.detail, 500)}. The other methods go on.`);
     }
     case 'pagerduty_acknowledged': {
@@ -148,7 +149,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
           ? ''
           : ': nobody under people: in the runbook file has their email, so nobody here became commander';
       return simple(
-        `:pager: ${who} acknowledged the page of *${mrkdwnClip(n.roleName, 100)}* in PagerDuty${tail}. Its remaining notifications are stopped.`,
+        `:pager: ${who} acknowledged the page of ${boldName(n.roleName, 100)} in PagerDuty${tail}. Its remaining notifications are stopped.`,
       );
     }
     case 'page_acknowledged':
@@ -157,7 +158,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'pagerduty_resolved':
       return simple(
-        `:pager: ${mrkdwnClip(n.name, 80)} resolved the PagerDuty incident of *${mrkdwnClip(n.roleName, 100)}*. The incident here stays open: resolve it with \`/incident resolve\` when it is over.`,
+        `:pager: ${mrkdwnClip(n.name, 80)} resolved the PagerDuty incident of ${boldName(n.roleName, 100)}. The incident here stays open: resolve it with \`/incident resolve\` when it is over.`,
       );
   }
 }
@@ -182,7 +183,7 @@ export function postedLate(msg: Message, madeAt: Date): Message {
 
 /** `*Senior DevOps Engineer*` or `*A* and *B*`. */
 export const roleList = (names: readonly string[]) =>
-  names.map((n) => `*${mrkdwnClip(n, 100)}*`).join(' and ') || 'their role';
+  names.map((n) => `${boldName(n, 100)}`).join(' and ') || 'their role';
 
 /** How a person's own acknowledged pages were sent: `as *CTO*`, `by name`, `as *CTO* and your page by name`. Pure. */
 export const pagesAs = (p: { roleNames: readonly string[]; byName?: boolean }) =>
@@ -223,7 +224,7 @@ export function renderPage(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `:pager: You are paged ${page.byName ? 'by name' : `as *${mrkdwnClip(page.roleName, 100)}*`} because ${why(page)}. Join ${where}.\n*${severity}*`,
+        text: `:pager: You are paged ${page.byName ? 'by name' : `as ${boldName(page.roleName, 100)}`} because ${why(page)}. Join ${where}.\n*${severity}*`,
       },
     },
     ...(fired ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: fired.mrkdwn } }] : []),
@@ -305,7 +306,7 @@ export function renderAnsweredPage(
       : a.state === 'reopened'
         ? `:repeat: The incident was *reopened*${who} ${slackDate(a.at)}, and nobody has acknowledged it: this page is open again.`
         : `:eyes: This page was *acknowledged*${who} ${slackDate(a.at)}.`;
-  const paged = `:pager: You were paged ${a.byName ? 'by name' : `as *${mrkdwnClip(a.roleName, 100)}*`} for incident #${i.number}${where}: ${mrkdwnClip(i.title, 200)}\n*${severity}*`;
+  const paged = `:pager: You were paged ${a.byName ? 'by name' : `as ${boldName(a.roleName, 100)}`} for incident #${i.number}${where}: ${mrkdwnClip(i.title, 200)}\n*${severity}*`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: paged } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: answer }] },
@@ -493,9 +494,9 @@ export function renderDeclaredThenFailed(i: Incident, failed: string, ref: strin
 export function renderDeclarationReport(r: DeclarationReport, severities: SeverityDefs): string {
   const i = r.incident;
   if (r.kind === 'finished') {
-    return `:information_source: The bot was interrupted (it restarted or lost its database) while declaring your incident *${mrkdwnClip(i.title, 300)}*; it has finished it now.\n${renderDeclaredReply(i, r.problems)}`;
+    return `:information_source: The bot was interrupted (it restarted or lost its database) while declaring your incident ${boldName(i.title, 300)}; it has finished it now.\n${renderDeclaredReply(i, r.problems)}`;
   }
-  const what = `*${mrkdwnClip(i.title, 300)}* (${severityWithResponse(i.severity, severities)}), declared ${slackDate(i.createdAt)}`;
+  const what = `${boldName(i.title, 300)} (${severityWithResponse(i.severity, severities)}), declared ${slackDate(i.createdAt)}`;
   const channel = !r.channel
     ? ''
     : r.channel.archived

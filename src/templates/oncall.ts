@@ -9,7 +9,7 @@ import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { overrideRef } from './payloads.js';
-import { channelLink, LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
+import { boldName, channelLink, LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
 
 /** `Mon 12 Jan 09:00 (Europe/London)`: a moment on the rotation's own clock (seconds only when it has some). */
 export function rotationTime(t: Date, timeZone: string): string {
@@ -32,7 +32,7 @@ const section = (text: string): KnownBlock => ({
 });
 
 function roleLines(r: RoleBoard, later: boolean): string {
-  const name = `*${mrkdwnClip(r.roleName, 100)}*`;
+  const name = boldName(r.roleName, 100);
   const contacts = r.contacts.length ? r.contacts.map(mentionContact).join(', ') : '';
   if (!r.rotation) return `${name}: ${contacts || '_nobody configured_'} (fixed contacts)`;
   const { now, next, timeZone, layer } = r.rotation;
@@ -94,7 +94,7 @@ export function renderPersonShifts(
     .slice(0, 60)
     .map(
       (s) =>
-        `• *${mrkdwnClip(s.roleName, 80)}*${s.layerName ? ` · ${mrkdwnClip(s.layerName, 60)} (second layer)` : ''}: ${rotationTime(s.start, s.timeZone)} → ${rotationTime(s.end, s.timeZone)}${mark(s)}`,
+        `• ${boldName(s.roleName, 80)}${s.layerName ? ` · ${mrkdwnClip(s.layerName, 60)} (second layer)` : ''}: ${rotationTime(s.start, s.timeZone)} → ${rotationTime(s.end, s.timeZone)}${mark(s)}`,
     );
   const head = `:calendar: ${mention(userId)} on call ${span}`;
   const blocks: KnownBlock[] = [section(head)];
@@ -114,7 +114,7 @@ export function renderOverrideRecorded(r: {
   timeZone: string;
   gaps?: readonly OverrideGap[];
 }): string {
-  const role = `*${mrkdwnClip(r.roleName, 100)}*`;
+  const role = boldName(r.roleName, 100);
   const until = `${r.startsAt ? `from ${rotationTime(r.startsAt, r.timeZone)} ` : ''}until ${rotationTime(r.endsAt, r.timeZone)}`;
   const done =
     r.kind === 'swap'
@@ -159,7 +159,7 @@ export interface OverrideConfirm {
 /** Asks before recording an override for someone outside the role's rotation: Confirm or Cancel. */
 export function renderOverrideConfirm(c: OverrideConfirm): Message {
   const who = c.notIn.map(mention).join(' and ');
-  const text = `${who} ${c.notIn.length === 1 ? 'is' : 'are'} not in the *${mrkdwnClip(c.roleName, 100)}* rotation. ${
+  const text = `${who} ${c.notIn.length === 1 ? 'is' : 'are'} not in the ${boldName(c.roleName, 100)} rotation. ${
     c.kind === 'swap' ? 'Swap anyway' : `Put ${mention(c.userId)} on call anyway`
   }, ${c.startsAt ? `from ${rotationTime(c.startsAt, c.timeZone)} ` : ''}until ${rotationTime(c.endsAt, c.timeZone)}?${gapLines(
     c.gaps ?? [],
@@ -204,7 +204,7 @@ function inherited(n: HandoffNotice): string {
 
 /** The channel's hand-off notice. */
 export function renderHandoffNotice(n: HandoffNotice): Message {
-  const role = `*${mrkdwnClip(n.roleName, 100)}*`;
+  const role = boldName(n.roleName, 100);
   const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
   const from = n.outgoingId ? ` from ${mention(n.outgoingId)}` : '';
   const head = `:pager: Hand-off at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} takes ${role}${from}${until}.`;
@@ -213,7 +213,7 @@ export function renderHandoffNotice(n: HandoffNotice): Message {
 
 /** The incoming person's direct message: their shift, and what they inherit. */
 export function renderHandoffDm(n: HandoffNotice): Message {
-  const role = `*${mrkdwnClip(n.roleName, 100)}*`;
+  const role = boldName(n.roleName, 100);
   const until = n.until ? ` until ${rotationTime(n.until, n.timeZone)}` : '';
   const head = `:pager: You are on call for ${role} from ${rotationTime(n.at, n.timeZone)}${until}${
     n.outgoingId ? `, taking over from ${mention(n.outgoingId)}` : ''
@@ -223,7 +223,7 @@ export function renderHandoffDm(n: HandoffNotice): Message {
 
 /** The outgoing person's direct message, at the hand-off: their shift ended, who took over, what is still open. */
 export function renderHandoffOutgoingDm(n: HandoffNotice): Message {
-  const role = `*${mrkdwnClip(n.roleName, 100)}*`;
+  const role = boldName(n.roleName, 100);
   const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
   const head = `:pager: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };

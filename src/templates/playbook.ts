@@ -14,7 +14,17 @@ import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { approvalRef, rollbackRef, stepRef } from './payloads.js';
-import { clipEscaped, escapeMrkdwn, LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
+import {
+  boldName,
+  clipEscaped,
+  escapeMrkdwn,
+  LIMITS,
+  mention,
+  mentionContact,
+  mrkdwnClip,
+  mrkdwnName,
+  truncate,
+} from './text.js';
 
 /** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
 export const commandTemplate = (step: CommandStep) => step.run.join(' ');
@@ -191,7 +201,7 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
         text: {
           type: 'mrkdwn',
           text: truncate(
-            `*${mrkdwnClip(playbook.title, 150)}*\n${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nRuns \`${mrkdwnClip(commandTemplate(step), 400)}\`${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}${
+            `${boldName(playbook.title, 150)}\n${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nRuns \`${mrkdwnClip(commandTemplate(step), 400)}\`${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}${
               step.destructive ? '\n:warning: This changes production.' : ''
             }${step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : ''}`,
             LIMITS.sectionText,
@@ -291,7 +301,7 @@ function askedLine(a: AskedVersion): string {
   const v = `\`${mrkdwnClip(a.version ?? '', 40)}\``;
   switch (a.answer) {
     case 'offered':
-      return `:point_right: ${a.version === a.typed ? 'You asked for' : `You asked for ${typed}, which is`} ${v}: press *Roll back to ${mrkdwnClip(a.version ?? '', 40)}* below, then confirm.`;
+      return `:point_right: ${a.version === a.typed ? 'You asked for' : `You asked for ${typed}, which is`} ${v}: press *Roll back to ${mrkdwnName(a.version ?? '', 40)}* below, then confirm.`;
     case 'current':
       return `:information_source: ${v} is the current version: there is nothing to roll back to there. Pick an earlier one below.`;
     case 'unhealthy':
@@ -406,7 +416,7 @@ export function confirmRunModal(
         text: {
           type: 'mrkdwn',
           text: truncate(
-            `*${mrkdwnClip(playbook.title, 150)}* — ${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
+            `${boldName(playbook.title, 150)} — ${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
               step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : ''
             }${step.approval ? '\nA second person must approve it before it runs.' : ''}`,
             LIMITS.sectionText,

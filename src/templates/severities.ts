@@ -1,7 +1,7 @@
 import type { PlainTextOption } from '@slack/types';
 import { responseText, SEVERITIES, type Severity, type SeverityDefs, severityLabel } from '../incidents/severity.js';
 import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
-import { LIMITS, mrkdwnClip, truncate } from './text.js';
+import { LIMITS, mrkdwnClip, mrkdwnName, truncate } from './text.js';
 
 /** Slack's limit on an option's description. */
 const OPTION_DESCRIPTION = 75;
@@ -34,7 +34,7 @@ export function renderSeverityLevels(severities: SeverityDefs): string {
   const lines = SEVERITIES.map((s) => {
     const d = severities[s];
     const parts = [
-      `• *${severityLabel(s)} ${mrkdwnClip(d.name, 40)}* — ${responseText(s, severities)}.`,
+      `• *${severityLabel(s)} ${mrkdwnName(d.name, 40)}* — ${responseText(s, severities)}.`,
       d.definition ? `${mrkdwnClip(d.definition, RUNBOOK_TEXT_MAX.severityText)}.` : '',
       d.impact ? `Impact: ${mrkdwnClip(d.impact, RUNBOOK_TEXT_MAX.severityText)}.` : '',
       d.examples.length ? `Examples: ${mrkdwnClip(d.examples.join(', '), 300)}.` : '',

@@ -43,6 +43,41 @@ export function mrkdwnClip(s: string, max: number): string {
 }
 
 /**
+ * Slack's mrkdwn formatting characters, each with the look-alike shown in their place inside a span of formatting.
+ * Slack has no escape for them: `*Disk*Full*` is bold `Disk` and a stray `Full*`, and `*\`rm\`*` opens a code span
+ * that takes in the rest of the line. A look-alike reads the same and is never formatting, whatever Slack makes of
+ * the characters around it (a zero-width joiner beside it would rely on that, and is lost when the text is copied
+ * into a search anyway). The backtick's is clipEscaped's.
+ */
+const FORMATTING_LOOKALIKES: Readonly<Record<string, string>> = {
+  '*': '\u2217', // ∗ ASTERISK OPERATOR
+  _: '\u02CD', // ˍ MODIFIER LETTER LOW MACRON
+  '~': '\u223C', // ∼ TILDE OPERATOR
+  '`': '\u02CB', // ˋ MODIFIER LETTER GRAVE ACCENT
+};
+
+/**
+ * The formatting characters a name shown in a span must not hold: every `*`, `~` and backtick, and a `_` at a word's
+ * edge. A `_` between two letters or digits is left as written: Slack never reads it as italics, and snake_case
+ * (`orders.created_at`, `node_disk_full`) is what a reader copies into a query or a terminal.
+ */
+const FORMATTING = /[*~`]|_(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])_/gu;
+
+/**
+ * mrkdwnClip, for a name (an alert's, a role's, a title) shown inside bold, italics or code: its formatting characters
+ * become their look-alikes (FORMATTING), so the span closes where the template closes it and the name reads as written.
+ */
+export function mrkdwnName(s: string, max: number): string {
+  return mrkdwnClip(
+    s.replace(FORMATTING, (c) => FORMATTING_LOOKALIKES[c] ?? c),
+    max,
+  );
+}
+
+/** A name in bold: `*Disk∗Full*`, escaped, clipped and with its formatting characters made look-alikes (mrkdwnName). */
+export const boldName = (s: string, max: number): string => `*${mrkdwnName(s, max)}*`;
+
+/**
  * mrkdwnClip, where Slack counts UTF-16 units (a channel topic's 250): an emoji family is one character but eleven
  * units, so a title of 21 families fitted the character count and Slack refused the topic as too_long.
  */

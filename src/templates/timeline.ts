@@ -5,7 +5,7 @@ import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '
 import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { type Message, span } from './incident-card.js';
-import { clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+import { boldName, clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
 
 const sev = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 3 ? severityLabel(v as 0 | 1 | 2 | 3) : String(v));
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -45,7 +45,7 @@ const playbookOf = (d: Record<string, unknown>, n: TimelineNames) =>
 
 /** A checklist step as its event names it: "*Title* · mitigation.2 “Restart node”". */
 const stepOf = (d: Record<string, unknown>, n: TimelineNames) =>
-  `*${mrkdwnClip(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 120)}* · ${mrkdwnClip(str(d.step), 30)} “${mrkdwnClip(str(d.text), 200)}”`;
+  `${boldName(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 120)} · ${mrkdwnClip(str(d.step), 30)} “${mrkdwnClip(str(d.text), 200)}”`;
 
 /**
  * What a reminder of an RTO bound said (`… is past the lower bound of its RTO (2-4 hours)`), the playbook named by
@@ -163,15 +163,15 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'postmortem_written':
       return `${who} wrote the post-mortem (version ${String(d.version)})`;
     case 'alert_fired':
-      return `Alert *${mrkdwnClip(str(d.name), 100)}*${onWhere(d)} (${mrkdwnClip(str(d.level), 10)}) fired${sourceTime(d.startsAt)}: ${mrkdwnClip(str(d.summary), 200)}`;
+      return `Alert ${boldName(str(d.name), 100)}${onWhere(d)} (${mrkdwnClip(str(d.level), 10)}) fired${sourceTime(d.startsAt)}: ${mrkdwnClip(str(d.summary), 200)}`;
     case 'raise_offered': {
       const names = Array.isArray(d.alerts) ? d.alerts.filter((n): n is string => typeof n === 'string') : [];
-      const named = names.slice(0, 5).map((n) => `*${mrkdwnClip(n, 100)}*`);
+      const named = names.slice(0, 5).map((n) => `${boldName(n, 100)}`);
       if (names.length > 5) named.push(`${names.length - 5} more`);
       return `Offered to raise the severity to ${sev(d.severity)}: critical ${names.length === 1 ? 'alert' : 'alerts'} ${named.join(', ')} joined`;
     }
     case 'alert_resolved':
-      return `Alert *${mrkdwnClip(str(d.name), 100)}*${onWhere(d)} resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${mrkdwnClip(str(d.summary), 200)}` : ''}`;
+      return `Alert ${boldName(str(d.name), 100)}${onWhere(d)} resolved${sourceTime(d.endsAt)}${str(d.summary) ? `: ${mrkdwnClip(str(d.summary), 200)}` : ''}`;
     case 'notified': {
       if (d.action === 'acknowledge' || d.action === 'resolve')
         return `Sent PagerDuty ${str(d.action)} for ${roleOf(d, names)}`;
