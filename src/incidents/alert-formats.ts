@@ -136,9 +136,26 @@ function head(s: string, units: number): string {
   return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
+/**
+ * A field's place in the body as its sender finds it in their JSON, written as jq and JavaScript write it:
+ * `alerts[0].labels.n`, `labels["app.kubernetes.io/name"]` (a key that is no identifier quoted); `body` for the body.
+ */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  if (!path.length) return 'body';
+  return path
+    .map((k, at) =>
+      typeof k === 'number'
+        ? `[${k}]`
+        : /^[A-Za-z_$][\w$]*$/.test(String(k))
+          ? `${at ? '.' : ''}${String(k)}`
+          : `[${JSON.stringify(String(k))}]`,
+    )
+    .join('');
+}
+
 /** The codes a sender can act on, by what the first problem is. */
 function problemOf(err: ZodError, extra: string[] = []): PayloadProblem {
-  const problems = [...err.issues.map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`), ...extra];
+  const problems = [...err.issues.map((i) => `${fieldPath(i.path)}: ${i.message}`), ...extra];
   const first = err.issues[0];
   const field = String(first?.path.at(-1) ?? '');
   const error =

@@ -320,7 +320,7 @@ describe('the alert hooks at the HTTP edge', () => {
     const amStatus = await refused(400, () => post('/hooks/alertmanager', badAlert));
     expect(amStatus.json).toMatchObject({
       error: 'unknown_status',
-      message: expect.stringMatching(/^alerts\.0\.status: /),
+      message: expect.stringMatching(/^alerts\[0\]\.status: /),
     });
     // A severity label the bot does not know is taken (as a warning, saying so), not refused: a 400 would make
     // Alertmanager drop the alert.
@@ -340,6 +340,36 @@ describe('the alert hooks at the HTTP edge', () => {
     );
     const genericToAm = await refused(400, () => post('/hooks/alertmanager', genericAlert()));
     expect(genericToAm.json.message).toMatch(/^body: this is an alert in the generic format .*POST \/hooks\/alerts;/);
+  });
+
+  it('400 names each field as its sender finds it in their JSON: alerts[1].labels.n, labels["app.kubernetes.io/name"]', async () => {
+    const post = (path: string, body: unknown) => postAlerts(bot.baseUrl, path, body as object);
+    const am = JSON.parse(alertmanagerFixture('group-firing')) as Record<string, unknown> & {
+      alerts: Record<string, unknown>[];
+    };
+    // The second alert of the group (jq's `.alerts[1]`), a label of it that is not text.
+    const second = { ...am.alerts[1], labels: { alertname: 'HighErrorRate', n: 1 } };
+    const label = await refused(400, () => post('/hooks/alertmanager', { ...am, alerts: [am.alerts[0], second] }));
+    expect(label.json).toMatchObject({ error: 'invalid_payload', message: 'alerts[1].labels.n: must be text' });
+    const status = await refused(400, () =>
+      post('/hooks/alertmanager', { ...am, alerts: [am.alerts[0], { ...am.alerts[1], status: 'pending' }] }),
+    );
+    expect(status.json).toMatchObject({
+      error: 'unknown_status',
+      message: expect.stringMatching(/^alerts\[1\]\.status: /),
+    });
+    const time = await refused(400, () =>
+      post('/hooks/alertmanager', { ...am, alerts: [{ ...am.alerts[0], startsAt: 'yesterday' }] }),
+    );
+    expect(time.json.problems).toEqual([expect.stringMatching(/^alerts\[0\]\.startsAt: must be a time/)]);
+    // A label name that is no identifier (Kubernetes' dotted names) is quoted, as jq writes it: `.labels["a.b/c"]`.
+    const dotted = await refused(400, () =>
+      post('/hooks/alerts', genericAlert({ labels: { 'app.kubernetes.io/name': { x: 1 } } })),
+    );
+    expect(dotted.json).toMatchObject({
+      error: 'invalid_payload',
+      message: 'labels["app.kubernetes.io/name"]: must be text',
+    });
   });
 
   it("takes a generic alert whose optional fields are null (a script's None) as if they were left out", async () => {

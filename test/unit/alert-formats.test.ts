@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  fieldPath,
   LABELS_LEFT_OUT,
   labelSeverity,
   parseAlertmanager,
@@ -571,16 +572,16 @@ describe('the Alertmanager webhook format', () => {
     });
     const numbers = { ...p, alerts: [{ ...p.alerts[0], labels: { alertname: 'A', n: 1 } }] };
     expect(parseAlertmanager(numbers, RULES, 'x')).toMatchObject({
-      problem: { message: 'alerts.0.labels.n: must be text' },
+      problem: { message: 'alerts[0].labels.n: must be text' },
     });
     // Times are kept (first seen, resolved): one that is not a time is named, not stored.
     const when = { ...p, alerts: [{ ...p.alerts[0], startsAt: 'yesterday' }] };
     expect(parseAlertmanager(when, RULES, 'x')).toMatchObject({
-      problem: { message: 'alerts.0.startsAt: must be a time in RFC 3339, e.g. 2026-01-01T00:00:00Z' },
+      problem: { message: 'alerts[0].startsAt: must be a time in RFC 3339, e.g. 2026-01-01T00:00:00Z' },
     });
     const end = { ...p, alerts: [{ ...p.alerts[0], status: 'resolved', endsAt: '2026-13-40T00:00:00Z' }] };
     expect(parseAlertmanager(end, RULES, 'x')).toMatchObject({
-      problem: { message: 'alerts.0.endsAt: must be a time in RFC 3339, e.g. 2026-01-01T00:00:00Z' },
+      problem: { message: 'alerts[0].endsAt: must be a time in RFC 3339, e.g. 2026-01-01T00:00:00Z' },
     });
   });
 });
@@ -779,5 +780,15 @@ describe('a payload sent to the wrong hook', () => {
     );
     // Anything else keeps zod's words, field by field.
     expect(problemOf(parseAlertmanager({ status: 'firing' }, RULES, 'am'))?.problems).toContain('groupKey: is missing');
+  });
+});
+
+describe("a problem's field, named as its sender finds it in their JSON", () => {
+  it('writes indexes in brackets and quotes a key that is no identifier, as jq does', () => {
+    expect(fieldPath([])).toBe('body');
+    expect(fieldPath(['alerts', 0, 'labels', 'n'])).toBe('alerts[0].labels.n');
+    expect(fieldPath(['labels', 'app.kubernetes.io/name'])).toBe('labels["app.kubernetes.io/name"]');
+    expect(fieldPath(['labels', 'say "hi"'])).toBe('labels["say \\"hi\\""]');
+    expect(fieldPath(['x-y'])).toBe('["x-y"]');
   });
 });
