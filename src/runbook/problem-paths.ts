@@ -31,7 +31,23 @@ const NAMING_KEYS = ['name', 'text', 'title'] as const;
 
 const LABEL_MAX = 40;
 
-const quoted = (s: string) => JSON.stringify(s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX)}…` : s);
+/**
+ * What a printed line must not hold as it is: control characters (but the tab and line breaks a message is laid out
+ * with), bidi controls and other invisible format characters (U+202E turns the rest of a log line around), line and
+ * paragraph separators. The zero-width joiner is left: it joins emoji (👩‍💻), and shows nothing of its own.
+ */
+const UNPRINTABLE = /(?![\t\n\u200D])[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/** Text for a log line: each character UNPRINTABLE names shown as its escape (`\u202e`), the rest as written. */
+export function visibleText(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const hex = c.codePointAt(0)!.toString(16);
+    return hex.length > 4 ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+  });
+}
+
+const quoted = (s: string) =>
+  visibleText(JSON.stringify([...s].length > LABEL_MAX ? `${[...s].slice(0, LABEL_MAX).join('')}…` : s));
 
 /** How an entry names itself: a mapping by its name (or text, title), a plain value by itself; else nothing. */
 function labelOf(entry: unknown): { label: string; plain: boolean } | null {

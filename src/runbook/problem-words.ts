@@ -28,6 +28,21 @@ function described(input: unknown): string {
   return typeof input;
 }
 
+/** The longest wrong word quoted back: a typo of a key's word is short (`critcal`); a longer value may be anything. */
+const SHOWN_WORD_MAX = 24;
+
+/**
+ * A value written where a word of a closed list goes, as a problem says it: quoted when short and plain (`"critcal"`,
+ * the typo to fix), else "the value given". Start-up problems are logged, and what was pasted there (a token meant for
+ * another key) must not reach the log; a plain word of a few letters is what a list's words look like.
+ */
+function givenWord(input: unknown): string {
+  if (typeof input !== 'string') return described(input);
+  return input.length <= SHOWN_WORD_MAX && /^[A-Za-z][A-Za-z0-9 _.-]*$/.test(input)
+    ? JSON.stringify(input)
+    : 'the value given';
+}
+
 /** The keys an object schema takes, when the issue came from one (zod passes the schema that raised it). */
 function keysOf(inst: unknown): string[] {
   const shape = (inst as { _zod?: { def?: { shape?: unknown } } } | undefined)?._zod?.def?.shape;
@@ -60,7 +75,7 @@ export function runbookIssueMessage(iss: RawIssue): string | undefined {
     case 'invalid_value': {
       // A word outside a closed list (level: critcal): the value given, quoted, and every word the key takes.
       const allowed = iss.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-      const given = typeof iss.input === 'string' ? JSON.stringify(iss.input) : described(iss.input);
+      const given = givenWord(iss.input);
       if (iss.input === undefined) return `missing: write one of ${allowed.join(', ')}`;
       return allowed.length === 1 ? `${given} is not ${allowed[0]}` : `${given} is not one of ${allowed.join(', ')}`;
     }

@@ -26,7 +26,7 @@ import {
 } from './people.js';
 import { type Playbook, playbooksSchema } from './playbooks.js';
 import { type ChecklistItem, postmortemSchema } from './postmortem-checklist.js';
-import { shownProblem } from './problem-paths.js';
+import { shownProblem, visibleText } from './problem-paths.js';
 import { runbookIssueMessage } from './problem-words.js';
 import { readRunbookText } from './read-runbook-file.js';
 import { rotationSchema } from './rotation-schema.js';
@@ -198,12 +198,16 @@ export interface Runbook {
 }
 
 export class RunbookError extends Error {
+  /** Each problem as printed: what the file wrote in it (a name, a key) with its control and bidi characters shown. */
+  readonly problems: string[];
   constructor(
     readonly file: string,
-    readonly problems: string[],
+    problems: string[],
   ) {
-    super(`The runbook file ${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    const shown = problems.map(visibleText);
+    super(`The runbook file ${visibleText(file)} is not valid:\n${shown.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'RunbookError';
+    this.problems = shown;
   }
 }
 

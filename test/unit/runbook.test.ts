@@ -328,6 +328,48 @@ describe('the runbook file', () => {
     ]);
   });
 
+  it('prints a name with control or bidi characters made visible, and a wrong word only when short and plain', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rb-visible-'));
+    const path = join(dir, 'runbook.yml');
+    const atom = await readFile(DEFAULT_RUNBOOK_FILE, 'utf8');
+    const secret = 'sk-ant-api03-Zq8vN2xLp4Rt7Yw1Ke9Hs3Gd6Fb0Jc5Mu';
+    const bad = atom
+      // A row name that turns the rest of the log line around (U+202E), or holds a C1 control (U+009B, a CSI).
+      .replace('  - name: HighErrorRate\n', '  - name: "High\\u202EetaRrorrE"\n')
+      .replace('  - name: HighCpuUsage\n', '  - name: "HighCpu\\u009B31mUsage"\n')
+      // A secret pasted into a closed list's key: never echoed.
+      .replace(
+        '    level: critical\n    action: Check logs, identify root cause',
+        `    level: ${secret}\n    action: Check logs, identify root cause`,
+      );
+    await writeFile(path, bad);
+    const err = (await loadRunbook(path).catch((e: unknown) => e)) as RunbookError;
+    expect(err).toBeInstanceOf(RunbookError);
+    const printed = err.message;
+    expect(printed).not.toMatch(/[\u202E\u009B]/);
+    expect(printed).not.toContain(secret);
+    expect(err.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^alerts row \d+ \("High\\u202eetaRrorrE"\), name \(line \d+\): must be an alert name/),
+        expect.stringMatching(/^alerts row \d+ \("HighCpu\\u009b31mUsage"\), name \(line \d+\): must be an alert name/),
+        expect.stringMatching(
+          /^alerts row \d+ \("High\\u202eetaRrorrE"\), level \(line \d+\): the value given is not one of critical, warning, info$/,
+        ),
+      ]),
+    );
+    // A short plain word is still quoted: it is the typo to fix.
+    expect(problems({ ...base(), private_incidents: { announce: 'loudly' } })).toEqual([
+      'private_incidents.announce: "loudly" is not one of none, notice',
+    ]);
+    // A long or odd one is not: it may be anything pasted there.
+    expect(
+      problems({ ...base(), private_incidents: { announce: 'ghp_0123456789abcdefghijABCDEFGHIJ012345' } }),
+    ).toEqual(['private_incidents.announce: the value given is not one of none, notice']);
+    expect(problems({ ...base(), private_incidents: { announce: 'no\u202Etice' } })).toEqual([
+      'private_incidents.announce: the value given is not one of none, notice',
+    ]);
+  });
+
   it('an entry of a list is named as a person finds it: counted from 1, by its name, never by a 0-based index', () => {
     const row = { metric: 'm', threshold: '> 1', action: 'Look', level: 'warning' };
     const long = `Very${'Long'.repeat(12)}Name`;
