@@ -26,6 +26,27 @@ export function severityOption(s: Severity, severities: SeverityDefs): PlainText
   };
 }
 
+/** The most characters of examples a level's line in `/incident help` lists. */
+const EXAMPLES_MAX = 300;
+
+/**
+ * A level's examples, escaped, as many whole ones as fit in `max` characters: all of them with a full stop, else those
+ * that fit followed by `, …`, none cut in its middle (one alone too long for the room is cut, and ends with `…`).
+ */
+export function examplesWithin(examples: readonly string[], max: number): string {
+  const chars = (s: string) => [...s].length;
+  const all = examples.map((e) => mrkdwnClip(e, max));
+  const joined = all.join(', ');
+  if (chars(joined) <= max) return `${joined}.`;
+  let shown = '';
+  for (const e of all) {
+    const next = shown ? `${shown}, ${e}` : e;
+    if (chars(next) + ', …'.length > max) break;
+    shown = next;
+  }
+  return shown ? `${shown}, …` : mrkdwnClip(examples[0] ?? '', max);
+}
+
 /**
  * The runbook's severity levels for a person choosing one (`/incident help`), one mrkdwn line each:
  * "• *SEV-1 High* — respond within 15 minutes. Major feature degradation … Impact: … Examples: …". Pure.
@@ -37,7 +58,7 @@ export function renderSeverityLevels(severities: SeverityDefs): string {
       `• *${severityLabel(s)} ${mrkdwnName(d.name, 40)}* — ${responseText(s, severities)}.`,
       d.definition ? `${mrkdwnClip(d.definition, RUNBOOK_TEXT_MAX.severityText)}.` : '',
       d.impact ? `Impact: ${mrkdwnClip(d.impact, RUNBOOK_TEXT_MAX.severityText)}.` : '',
-      d.examples.length ? `Examples: ${mrkdwnClip(d.examples.join(', '), 300)}.` : '',
+      d.examples.length ? `Examples: ${examplesWithin(d.examples, EXAMPLES_MAX)}` : '',
     ];
     return parts.filter(Boolean).join(' ');
   });

@@ -21,11 +21,15 @@ async function responseTimerMs(bot: BotHarness, channelId: string): Promise<numb
   return new Date(rows[0]!.due_at).getTime() - new Date(rows[0]!.created_at).getTime();
 }
 
+/** More examples than /incident help has room for (300 characters): twelve of about 40. */
+const SEV3_EXAMPLES = Array.from({ length: 12 }, (_, n) => `search results slow for tenant number ${n + 1}`);
+
 describe('severity response times come from the runbook file', () => {
   let bot: BotHarness;
   beforeAll(async () => {
     const data = testRunbookData({ respond: { 1: '7m', 2: '2h' } });
     Object.assign(data.severities['SEV-1'], { impact: 'Many users affected', examples: ['auth broken'] });
+    Object.assign(data.severities['SEV-3'], { examples: SEV3_EXAMPLES });
     bot = await startBot({ incidentsChannel: true, runbook: parseRunbook(data) });
   });
   afterAll(async () => bot?.stop());
@@ -91,6 +95,13 @@ describe('severity response times come from the runbook file', () => {
       '• *SEV-1 High* — respond within 7 minutes. Impact: Many users affected. Examples: auth broken.',
     );
     expect(body.text).toContain('• *SEV-2 Medium* — respond within 2 hours.');
+    // Too many examples to list: as many whole ones as fit, then "…"; none cut in its middle.
+    const sev3 = /^• \*SEV-3 .*Examples: (.*)$/m.exec(String(body.text))?.[1];
+    expect(sev3).toMatch(/, …$/);
+    const shown = sev3!.replace(/, …$/, '').split(', ');
+    expect(shown).toEqual(SEV3_EXAMPLES.slice(0, shown.length));
+    expect(shown.length).toBeGreaterThanOrEqual(6);
+    expect([...sev3!].length).toBeLessThanOrEqual(300);
     const card = bot.fake
       .callsTo('chat.postMessage')
       .find((c) => !c.failed && JSON.stringify(c.args.blocks ?? []).includes(ACTION.changeSeverity));

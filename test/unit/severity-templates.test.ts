@@ -5,7 +5,7 @@ import { loadRunbook, parseRunbook } from '../../src/runbook/runbook.js';
 import { renderHelp } from '../../src/templates/help.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
-import { renderSeverityLevels, severityOption } from '../../src/templates/severities.js';
+import { examplesWithin, renderSeverityLevels, severityOption } from '../../src/templates/severities.js';
 import { limitProblems } from '../support/block-kit-limits.js';
 import { makeIncident, NOW } from '../support/incident-fixture.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -72,5 +72,16 @@ describe('/incident help lists the severity levels from the runbook', () => {
 
   it('without severities, help is the usage alone (as before)', () => {
     expect(renderHelp(USAGE).text).not.toContain('Severity levels');
+  });
+});
+
+describe("a level's examples in /incident help", () => {
+  it('lists as many whole examples as fit, then "…"; all of them, with a full stop, when they fit', () => {
+    expect(examplesWithin(['auth broken', 'payments down'], 300)).toBe('auth broken, payments down.');
+    expect(examplesWithin(['auth broken', 'payments down', 'search slow'], 30)).toBe('auth broken, payments down, …');
+    // One alone too long for the room is cut (there is nothing whole to show), and says so.
+    expect(examplesWithin(['a very long example of what a level means', 'b'], 20)).toBe('a very long example…');
+    // Escaped as before: `&` counts as what is sent.
+    expect(examplesWithin(['R&D down'], 300)).toBe('R&amp;D down.');
   });
 });
