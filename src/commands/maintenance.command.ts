@@ -1,7 +1,7 @@
 import { DomainError } from '../incidents/errors.js';
 import { describeDuration, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 import { renderMaintenanceSchedule } from '../templates/maintenance.js';
-import { channelLink, mrkdwnClip, utcStamp } from '../templates/text.js';
+import { boldName, channelLink, utcStamp } from '../templates/text.js';
 import type { Ctx } from './incident.command.js';
 import { wallTimeOf } from './parse-oncall.js';
 
@@ -49,7 +49,7 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
       const until = w.endsAt
         ? `until ${utcStamp(w.endsAt)} (${describeDuration(length)}; \`/incident maintenance end\` ends it sooner)`
         : 'until `/incident maintenance end`';
-      const opened = `:construction: *${mrkdwnClip(w.title, 100)}* is open from now ${until}`;
+      const opened = `:construction: ${boldName(w.title, 100)} is open from now ${until}`;
       await c.tell(
         failed
           ? `${opened}, but its start could not be posted${where}: ${failed.message.replace(/\.$/, '')}. The bot tries again every half minute; meanwhile, tell people in that channel yourself.`
@@ -63,7 +63,7 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
     usage: '`/incident maintenance end` closes it',
     run: async (_arg, c) => {
       const ended = await c.deps.maintenance.end(c.userId);
-      await c.tell(`:white_check_mark: Ended ${ended.map((w) => `*${mrkdwnClip(w.title, 100)}*`).join(', ')}.`);
+      await c.tell(`:white_check_mark: Ended ${ended.map((w) => boldName(w.title, 100)).join(', ')}.`);
     },
   },
 ];
