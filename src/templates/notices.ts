@@ -99,7 +99,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return simple(lines.join('\n'));
     }
     case 'page_held': {
-      const names = n.roles.map((r) => `*${mrkdwnClip(r.roleName, 100)}*`);
+      const names = n.roles.map((r) => boldName(r.roleName, 100));
       const latest = Math.max(...n.roles.map((r) => r.pagedAt.getTime()));
       const escalate = n.roles.map((r) => `\`/incident escalate ${r.role}\``).join(', ');
       return simple(
