@@ -94,8 +94,13 @@ export function renderIncidentCard(
   if (i.maintenance) facts.push(`:construction: Declared during ${boldName(i.maintenance, 100)}`);
   if (i.customerImpact) facts.push(':warning: Customer impact');
   if (i.dataLossRisk) facts.push(':rotating_light: Data-loss risk');
+  // Past it (the commander's reminder shows the card again then): said overdue, not as if it were still to come.
   if (i.nextUpdateAt && i.status !== 'resolved')
-    facts.push(`Next update due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}`);
+    facts.push(
+      i.nextUpdateAt <= now
+        ? `:alarm_clock: Next update was due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}: overdue`
+        : `Next update due ${slackDate(i.nextUpdateAt, utcStamp(i.nextUpdateAt))}`,
+    );
   if (facts.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwnSafeJoin(facts) }] });
   // Until resolved, someone may page the next role: a mitigated incident's root cause is still to fix.
   const escalateTo = i.status !== 'resolved' ? (escalation?.escalateTo ?? null) : null;

@@ -399,6 +399,12 @@ describe('escalation rules', () => {
       5000,
     );
     expect(reminder.args.text).toContain('<@U0CMDR>');
+    // The card no longer says it is due as if it were still to come: it was due, and is overdue.
+    await untilPasses(async () => {
+      const card = JSON.stringify(bot.fake.message(inc.channelId, inc.cardTs)?.blocks ?? []);
+      expect(card).toContain('Next update was due');
+      expect(card).toContain('overdue');
+    });
   });
 
   it('/incident escalate walks the contact order and then says everyone has been paged', async () => {
