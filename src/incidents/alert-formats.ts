@@ -530,8 +530,8 @@ const genericPayload = z.object({
 });
 
 /**
- * A delivery in the generic format: one alert. Its runbook row is found by name or metric (of its own level); the
- * row decides the level, else the alert's `level`.
+ * A delivery in the generic format: one alert. Its runbook row is found by name, else by metric and value (see
+ * matchRule); the row decides the level, else the alert's `level`.
  */
 export function parseGeneric(value: unknown, rules: readonly AlertRule[]): ParsedDelivery {
   // A list of alerts (a script batching them): said in words, not as zod's "expected object, received array".
@@ -542,7 +542,7 @@ export function parseGeneric(value: unknown, rules: readonly AlertRule[]): Parse
   const r = genericPayload.safeParse(value);
   if (!r.success) return { ok: false, problem: sentElsewhere(value, 'generic') ?? problemOf(r.error) };
   const a = r.data;
-  const rule = matchRule(rules, { name: a.name ?? null, metric: a.metric ?? null, level: a.level });
+  const rule = matchRule(rules, { name: a.name ?? null, metric: a.metric ?? null, level: a.level, value: a.value });
   const name = oneLine(a.name) || rule?.name || oneLine(a.metric) || a.key;
   const summary =
     a.summary ||

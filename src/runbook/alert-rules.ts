@@ -186,10 +186,14 @@ function crosses(threshold: string, value: string): boolean | null {
 /**
  * The row an alert matches: by its name (alertname), else by its metric. The runbook has a row per level for some
  * metrics (error rate: critical over 10%, warning over 5%), so by metric an alert that says its level gets the row of
- * that level (none: no row). One that does not say it (no severity label) gets its metric's one row; of several, the
- * most severe whose threshold its value is past, else (no value, or one no threshold reads) the least severe: an alert
- * that does not say how bad it is does not page on the strength of the row listed first. Names and metrics are
- * compared ignoring case and punctuation (`HighErrorRate`, `high-error-rate`).
+ * that level (none: no row), unless its value is short of that row's threshold: then the most severe row of the metric
+ * its value is past (`disk_usage 91%` sent as critical is past the warning row's > 90%, not the critical row's > 95%),
+ * so that the threshold shown beside a value is never one it is not past while another row's is (that row's level is
+ * then the alert's: see the parsers). A sender's level the value bears out stands (a warning at 97% is past the
+ * warning row's > 90% too: the sender chose not to page). One that does not say its level (no severity label) gets its
+ * metric's one row; of several, the most severe whose threshold its value is past, else (no value, or one no threshold
+ * reads) the least severe: an alert that does not say how bad it is does not page on the strength of the row listed
+ * first. Names and metrics are compared ignoring case and punctuation (`HighErrorRate`, `high-error-rate`).
  */
 export function matchRule(
   rules: readonly AlertRule[],
@@ -204,12 +208,18 @@ export function matchRule(
   const metric = alert.metric ? norm(alert.metric) : null;
   if (!metric) return null;
   const byMetric = rows.filter((r) => r.metric === metric).map((r) => r.rule);
-  if (alert.level) return byMetric.find((r) => r.level === alert.level) ?? null;
-  if (byMetric.length <= 1) return byMetric[0] ?? null;
-  const bySeverity = [...byMetric].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
   const value = alert.value;
-  const crossed = value ? bySeverity.find((r) => crosses(r.threshold, value) === true) : undefined;
-  return crossed ?? bySeverity[bySeverity.length - 1]!;
+  // Whether the value is past a row's threshold; null when either cannot be read (or no value was given).
+  const past = (r: AlertRule) => (value ? crosses(r.threshold, value) : null);
+  const bySeverity = () => [...byMetric].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
+  if (alert.level) {
+    const own = byMetric.find((r) => r.level === alert.level) ?? null;
+    if (!own || past(own) !== false) return own;
+    return bySeverity().find((r) => past(r) === true) ?? own;
+  }
+  if (byMetric.length <= 1) return byMetric[0] ?? null;
+  const sorted = bySeverity();
+  return sorted.find((r) => past(r) === true) ?? sorted[sorted.length - 1]!;
 }
 
 /**

@@ -43,4 +43,44 @@ describe("alerts of the runbook's Target Thresholds, with the bundled runbook", 
     );
     expect(rows).toEqual([{ level: 'warning', rule: 'DatabaseSizeNearQuota' }]);
   });
+
+  it("a disk alert sent as critical at 91% takes the row its value is past (> 90%, a warning), not the critical row's > 95%", async () => {
+    const disk = {
+      source: 'grafana',
+      key: 'disk-db',
+      status: 'firing',
+      level: 'critical',
+      metric: 'disk_usage',
+      value: '91%',
+      service: 'db',
+      summary: 'disk 91% on db',
+    };
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', disk);
+    expect(r.status, r.text).toBe(202);
+    await inboxDone(bot.db);
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('disk 91% on db'),
+    );
+    // Its row's name, the value beside the threshold it is past, and that row's action: a warning, with Declare.
+    expect(json(notice.args)).toContain('ElevatedDiskUsage');
+    expect(json(notice.args)).toContain('disk_usage 91% (&gt; 90%)');
+    expect(json(notice.args)).not.toContain('&gt; 95%');
+    expect(json(notice.args)).not.toContain(':red_circle:');
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    const row = async () =>
+      (
+        await bot.db.query<{ level: string; rule: string | null; threshold: string | null }>(
+          `SELECT level, rule, threshold FROM alerts WHERE fingerprint = 'disk-db'`,
+        )
+      ).rows;
+    expect(await row()).toEqual([{ level: 'warning', rule: 'ElevatedDiskUsage', threshold: '> 90%' }]);
+
+    // Past the critical row's > 95% (the same key): its critical row, and an incident is declared.
+    const worse = await postAlerts(bot.baseUrl, '/hooks/alerts', { ...disk, value: '97%', summary: 'disk 97% on db' });
+    expect(worse.status, worse.text).toBe(202);
+    await inboxDone(bot.db);
+    await bot.fake.waitFor('conversations.create');
+    expect(await row()).toEqual([{ level: 'critical', rule: 'HighDiskUsage', threshold: '> 95%' }]);
+  });
 });

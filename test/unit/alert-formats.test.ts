@@ -197,6 +197,20 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
     expect(matchRule(RULES, { metric: 'error_rate', value: '0.06' })?.name).toBe('ElevatedErrorRate');
     expect(matchRule(RULES, { metric: 'cpu_usage', value: '82' })?.name).toBe('ElevatedCpuUsage');
     expect(matchRule(RULES, { metric: 'cpu_usage', value: 'n/a' })?.name).toBe('ElevatedCpuUsage');
+    // A value short of the row of the level sent: the most severe row it is past (6% sent as critical is past only
+    // the warning row's > 5%, not the critical row's > 10%), as a ratio too.
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'critical', value: '6%' })?.name).toBe('ElevatedErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'critical', value: '0.06' })?.name).toBe(
+      'ElevatedErrorRate',
+    );
+    // A level the value bears out stands (14% is past the warning row's > 5% too); a value past none of the rows, or
+    // one no threshold reads, leaves the row of the level sent; no row of that level, none.
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'warning', value: '14%' })?.name).toBe('ElevatedErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'critical', value: '2%' })?.name).toBe('HighErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'critical', value: 'n/a' })?.name).toBe('HighErrorRate');
+    expect(matchRule(RULES, { metric: 'error_rate', level: 'info', value: '6%' })).toBeNull();
+    // By name, the name's row, whatever the value.
+    expect(matchRule(RULES, { name: 'HighErrorRate', metric: 'error_rate', value: '6%' })?.name).toBe('HighErrorRate');
     // A metric with one row: that row, whatever the value.
     expect(matchRule(RULES, { metric: 'response_time_p95', value: '1s' })?.name).toBe('SlowResponseTime');
     expect(matchRule(RULES, { name: 'Unknown', metric: 'unknown' })).toBeNull();
@@ -238,6 +252,18 @@ describe('the Alertmanager webhook format', () => {
     };
     expect(at('6%')).toMatchObject({ level: 'warning', rule: 'ElevatedErrorRate', threshold: '> 5%' });
     expect(at('14%')).toMatchObject({ level: 'critical', rule: 'HighErrorRate', threshold: '> 10%' });
+    // Labelled critical, its value short of the critical row's > 10%: the row it is past, and that row's level.
+    const alerts = [
+      {
+        ...first,
+        labels: { alertname: 'ApiErrors', metric: 'error_rate', severity: 'critical' },
+        annotations: { summary: 'api errors', value: '6%' },
+      },
+    ];
+    const labelled = delivery(
+      parseAlertmanager({ ...payload, alerts, commonLabels: {}, commonAnnotations: {} }, RULES, 'am'),
+    ).alerts[0]!;
+    expect(labelled).toMatchObject({ level: 'warning', rule: 'ElevatedErrorRate', threshold: '> 5%' });
   });
 
   it('reads a real delivery: each alert with its fingerprint, level from its row, summary, service and link', () => {
@@ -612,6 +638,9 @@ describe('the generic format', () => {
       name: 'error_rate',
       summary: 'api-service error_rate is 12.5%',
     });
+    // Sent as critical with a value short of the critical row's > 10%: the row it is past, and that row's level.
+    const short = delivery(parseGeneric(genericAlert({ level: 'critical', value: '6%', threshold: undefined }), RULES));
+    expect(short.alerts[0]).toMatchObject({ level: 'warning', rule: 'ElevatedErrorRate', threshold: '> 5%' });
   });
 
   it('names what is wrong', () => {
