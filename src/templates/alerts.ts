@@ -38,7 +38,14 @@ import {
   utcStamp,
 } from './text.js';
 
-const STATE_EMOJI = { firing: ':red_circle:', resolved: ':white_check_mark:' } as const;
+/**
+ * An alert's icon on its line (the card, `/incident alerts`, a group's notice, a page): resolved, or firing at its
+ * level, so that a firing warning never wears a critical's red circle. A warning's and an info alert's are the icons
+ * of their level everywhere else (LEVEL_EMOJI: the list's headings, the Home tab, a notice's title).
+ */
+const FIRING_EMOJI = { critical: ':red_circle:', warning: ':warning:', info: ':information_source:' } as const;
+const stateEmoji = (a: Pick<AlertView, 'status' | 'level'>) =>
+  a.status === 'resolved' ? ':white_check_mark:' : FIRING_EMOJI[a.level];
 
 /** A time as each reader's clock shows it (Slack's date token), `10:07 UTC` where tokens are not shown. */
 const at = (d: Date) => slackDate(d, utcStamp(d), '{date_short} {time}');
@@ -175,7 +182,7 @@ function toldLabels(a: Pick<AlertView, 'labels'>, names: readonly string[]): str
 export function alertLine(a: AlertView, telling: readonly string[] = []): string {
   // The name, its links and what tells it apart are kept whole; the rest of the line is what gets cut when it is long.
   const told = toldLabels(a, telling);
-  const head = `${a.firedAgainAt ? ':arrow_right:' : STATE_EMOJI[a.status]} ${namedWithLinks(a)}${told ? ` · ${told}` : ''}`;
+  const head = `${a.firedAgainAt ? ':arrow_right:' : stateEmoji(a)} ${namedWithLinks(a)}${told ? ` · ${told}` : ''}`;
   const what = measured(a);
   const rest = [
     // A warning or info alert among an incident's critical ones (a group's, a storm's, one added) says so.
@@ -235,7 +242,7 @@ export function pageAlerts(v: AlertCardView): { mrkdwn: string; short: string } 
   const line = (a: AlertView) => {
     const told = [toldLabels(a, telling(a)) || null, shownService(a), measured(a) || null].filter(Boolean);
     return [
-      `${STATE_EMOJI.firing} ${namedWithLinks(a, PAGE_LINKS_MAX)}`,
+      `${stateEmoji(a)} ${namedWithLinks(a, PAGE_LINKS_MAX)}`,
       // Critical goes without saying on a page; a warning or an info alert says what it is.
       a.level !== 'critical' ? a.level : null,
       ...told,
@@ -281,7 +288,7 @@ function pageAllResolved(v: AlertCardView): { mrkdwn: string; short: string } | 
   const more = v.total - named.length;
   const lines = [
     `*What fired* (from ${v.sources.map((s) => mrkdwnClip(s, 40)).join(', ')}) *has resolved*${last ? `, the last ${at(last)}` : ''}: monitoring no longer sees the trouble. The incident stays open until someone resolves it: check, then resolve it, or acknowledge and carry on.`,
-    ...named.map((a) => `${STATE_EMOJI.resolved} ${namedWithLinks(a, PAGE_LINKS_MAX)}`),
+    ...named.map((a) => `:white_check_mark: ${namedWithLinks(a, PAGE_LINKS_MAX)}`),
     ...(more > 0 ? [`…and ${more} more, resolved.`] : []),
   ];
   const first = v.alerts[0]!;

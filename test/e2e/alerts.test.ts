@@ -2243,6 +2243,10 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
     const order = ['Queue stuck', 'Queue depth rising', 'Queue depth noted'].map((s) => text.indexOf(s));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(text.indexOf(':rotating_light: *Critical*')).toBeLessThan(text.indexOf(':warning: *Warning*'));
+    // Each line's icon is its level's while it fires: a warning is not shown with a critical's red circle.
+    expect(lineOf('Queue stuck for 20 minutes')).toMatch(/^:red_circle: /);
+    expect(lineOf('Queue depth rising')).toMatch(/^:warning: /);
+    expect(lineOf('Queue depth noted')).toMatch(/^:information_source: /);
 
     // The Home tab shows them too, most severe first.
     await bot.event(makeAppHomeOpened('U0WATCHER'));
@@ -2252,6 +2256,8 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
     });
     expect(home.indexOf('Queue stuck for 20 minutes')).toBeLessThan(home.indexOf('Queue depth rising'));
     expect(home).toContain(`→ incident #${incident!.number}`);
+    expect(home).toContain(':warning: *queue_depth* · Queue depth rising');
+    expect(home).not.toContain(':red_circle:');
 
     // In the incident's channel it is still that incident's list, resolved ones too.
     await bot.command('alerts', { channel_id: incident!.channel_id });

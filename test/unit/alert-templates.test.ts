@@ -630,11 +630,18 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(pageAlertsText(view)[0]).toBe(
       'What fired (from alertmanager) has resolved, the last at 2026-12-05T03:10:00.000Z: monitoring no longer sees the trouble. The incident stays open until someone resolves it.',
     );
-    // A warning firing says it is one (a page's red dot alone reads as critical).
+    // A warning firing says it is one, and shows a warning's icon, not a critical's red dot (on the card too).
     const warn = makeAlert({ id: 3, name: 'SlowApi', level: 'warning', status: 'firing' });
     expect(pageAlerts({ ...makeView(1), firing: 1, resolved: 0, total: 1, alerts: [warn] })!.mrkdwn).toContain(
-      ':red_circle: *SlowApi* · warning',
+      ':warning: *SlowApi* · warning',
     );
+    expect(alertLine(warn)).toMatch(/^:warning: \*SlowApi\* · warning/);
+    expect(alertLine({ ...warn, level: 'info' })).toMatch(/^:information_source: \*SlowApi\* · info/);
+    expect(alertLine({ ...warn, level: 'critical' })).toMatch(/^:red_circle: \*SlowApi\*/);
+    expect(alertLine({ ...warn, status: 'resolved' })).toMatch(/^:white_check_mark: \*SlowApi\*/);
+    const card = allText({ text: '', blocks: renderAlertSection({ ...makeView(1), alerts: [warn] }) });
+    expect(card).toContain(':warning: *SlowApi*');
+    expect(card).not.toContain(':red_circle:');
   });
 
   it('a page names what an alert keyed alone (no labels, service or measure) says happened: its summary', () => {
