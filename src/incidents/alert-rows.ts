@@ -172,6 +172,11 @@ export function changeAlert(
   seenAt: Date,
 ): AlertRow {
   a = withUnsaidKept(row, a);
+  // A resolution does not reclassify: its value is what the alert recovered to, not how bad it was, and would match
+  // another runbook row (matchRule: `disk_usage 70%` sent as critical is the critical row's, 91% was the warning's).
+  // It keeps the name, row, level and threshold its firing had.
+  if (a.status === 'resolved' && row.rule !== a.rule)
+    a = { ...a, name: row.name, rule: row.rule, level: row.level, threshold: row.threshold };
   const firing = a.status === 'firing' ? 1 : 0;
   const starts = a.startsAt ? new Date(a.startsAt) : null;
   const pending = batch.pending.get(row.id);

@@ -83,4 +83,29 @@ describe("alerts of the runbook's Target Thresholds, with the bundled runbook", 
     await bot.fake.waitFor('conversations.create');
     expect(await row()).toEqual([{ level: 'critical', rule: 'HighDiskUsage', threshold: '> 95%' }]);
   });
+
+  it('its resolution, sent with the value it recovered to, keeps the row it fired under (a resolution does not reclassify)', async () => {
+    const disk = {
+      source: 'grafana',
+      key: 'disk-db-2',
+      status: 'firing',
+      level: 'critical',
+      metric: 'disk_usage',
+      value: '91%',
+      service: 'db',
+      summary: 'disk 91% on db',
+    };
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', disk)).status).toBe(202);
+    await inboxDone(bot.db);
+    const resolved = { ...disk, status: 'resolved', value: '70%', summary: 'disk 70% on db' };
+    expect((await postAlerts(bot.baseUrl, '/hooks/alerts', resolved)).status).toBe(202);
+    await inboxDone(bot.db);
+    const { rows } = await bot.db.query<{ name: string; level: string; rule: string | null; status: string }>(
+      `SELECT name, level, rule, status FROM alerts WHERE fingerprint = 'disk-db-2'`,
+    );
+    expect(rows).toEqual([
+      { name: 'ElevatedDiskUsage', level: 'warning', rule: 'ElevatedDiskUsage', status: 'resolved' },
+    ]);
+    expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+  });
 });
