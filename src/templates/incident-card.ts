@@ -159,7 +159,16 @@ export function renderIncidentCard(
       i.currentImpact ? `*Current impact:* ${mrkdwnClip(i.currentImpact, 800)}` : null,
       i.currentStatus ? `*Current status:* ${mrkdwnClip(i.currentStatus, 1500)}` : null,
     ].filter(Boolean);
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), LIMITS.sectionText) } });
+    // Reopened since the last status update: what it said is from before (a "Mitigated" update's "errors falling" is
+    // not the state of a reopened incident), and is said to be.
+    const before =
+      i.reopenedAt && i.status !== 'resolved' && (!i.lastUpdateAt || i.lastUpdateAt < i.reopenedAt)
+        ? `_From the last status update${i.lastUpdateAt ? ` (${slackDate(i.lastUpdateAt, utcStamp(i.lastUpdateAt))})` : ''}, before the incident was reopened: post a new one._`
+        : null;
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate([before, ...lines].filter(Boolean).join('\n'), LIMITS.sectionText) },
+    });
   }
   if (i.status === 'resolved' && i.resolutionSummary) {
     blocks.push({

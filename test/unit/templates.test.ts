@@ -153,6 +153,27 @@ describe('renderIncidentCard', () => {
     expect(c.text).toContain('Resolved');
   });
 
+  it('reopened since its last status update, says the status shown is from before the reopening; a newer one, not', () => {
+    const status = { currentStatus: 'restarted node, errors falling', lastUpdateAt: minutes(20) };
+    const reopened = renderIncidentCard(
+      makeIncident({ ...status, status: 'investigating', reopenedAt: minutes(40), reopenedBy: COMMANDER }),
+      minutes(41),
+      SEV,
+    );
+    expect(allMrkdwn(reopened).join('\n')).toContain('before the incident was reopened: post a new one.');
+    expect(allMrkdwn(reopened).join('\n')).toContain('*Current status:* restarted node, errors falling');
+    const updated = renderIncidentCard(
+      makeIncident({ ...status, status: 'investigating', lastUpdateAt: minutes(45), reopenedAt: minutes(40) }),
+      minutes(46),
+      SEV,
+    );
+    expect(allMrkdwn(updated).join('\n')).not.toContain('before the incident was reopened');
+    // Past the next update promised: overdue, not "due" as if still to come.
+    const overdue = renderIncidentCard(makeIncident({ nextUpdateAt: minutes(30) }), minutes(31), SEV);
+    expect(allMrkdwn(overdue).join('\n')).toContain('Next update was due');
+    expect(allMrkdwn(overdue).join('\n')).toContain(': overdue');
+  });
+
   it('shows flags, the next update and the latest status', () => {
     const c = renderIncidentCard(
       makeIncident({
