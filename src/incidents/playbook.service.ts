@@ -290,6 +290,24 @@ export class PlaybookService implements StepRuns {
   }
 
   /**
+   * Runs a read-only step quietly, for a look before a form is answered (the deployment history a version typed is
+   * checked against): not recorded nor posted, and cut short at `timeoutMs`. Its outcome, the output redacted.
+   */
+  async peek(
+    step: RunnableStep,
+    timeoutMs: number,
+  ): Promise<{ state: RunView['state']; full: string; detail: string }> {
+    const target = this.target(step, {});
+    const { state, full, detail, exitCode } = await runnerFor(step).run(
+      target,
+      { ...step, timeoutMs },
+      () => {},
+      this.opts,
+    );
+    return { state, full, detail: detail ?? (exitCode !== null ? `exit ${exitCode}` : state) };
+  }
+
+  /**
    * Runs a step for an incident or a run outside one, with its values as typed (a confirmation's carried values are
    * opened first: openParams); the output goes under the playbook (in its thread). A step that needs a second person
    * is not run: an approval request is posted instead, its values carried sealed.

@@ -531,6 +531,12 @@ export interface AskedVersion {
   answer: 'offered' | 'current' | 'unhealthy' | 'unknown';
 }
 
+/** A version a rollback is offered to, from the deployment history; `lastGood`: the last good one before the current. */
+export interface OfferedVersion {
+  version: string;
+  lastGood: boolean;
+}
+
 export interface DeploymentView {
   version: string;
   current: boolean;

@@ -1,11 +1,55 @@
-import { deploymentTyped, findRollbackTarget, isUnhealthy, parseDeployments } from '../ops/deployments.js';
+import {
+  type Deployment,
+  deploymentTyped,
+  findRollbackTarget,
+  isUnhealthy,
+  parseDeployments,
+} from '../ops/deployments.js';
+import type { CommandStep } from '../runbook/playbooks.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Database } from '../store/db.js';
 import { DomainError } from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
 import type { PlaybookService } from './playbook.service.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
-import type { AskedVersion, PlaybookChat } from './ports.js';
+import type { AskedVersion, OfferedVersion, PlaybookChat } from './ports.js';
+
+/** How many deployments the list shows, and a version typed is looked for among: the recent ones. */
+const RECENT = 10;
+
+/** How long a form's check of a typed version waits for `atom-cli deployments`: Slack wants its answer within 3 s. */
+const HISTORY_PEEK_MS = 2_000;
+
+/**
+ * What a version typed means against the recent deployments (newest first): the deployment meant, and whether a
+ * rollback is offered to it (not the current one, not one whose deployment did not succeed, not one missing). The one
+ * rule of the rollback list, `/incident rollback vN` and a playbook step's `version` parameter.
+ */
+export function askVersion(recent: readonly Deployment[], typed: string): AskedVersion {
+  const meant = deploymentTyped(recent, typed);
+  return {
+    typed,
+    version: meant?.version ?? null,
+    answer: !meant ? 'unknown' : meant.current ? 'current' : isUnhealthy(meant) ? 'unhealthy' : 'offered',
+  };
+}
+
+/** The versions a rollback is offered to, newest first, the last good one before the current marked. */
+export function offeredVersions(recent: readonly Deployment[]): OfferedVersion[] {
+  const lastGood = findRollbackTarget(recent)?.version;
+  return recent
+    .filter((d) => !d.current && !isUnhealthy(d))
+    .map((d) => ({ version: d.version, lastGood: d.version === lastGood }));
+}
+
+/**
+ * A step's `version` parameters read against the deployment history: those refused (each with what it means and the
+ * versions to choose from), or, when the history could not be read, why (the confirmation says so; the person decides).
+ */
+export type VersionCheck =
+  | { kind: 'checked'; refused: { name: string; asked: AskedVersion; offered: OfferedVersion[] }[] }
+  | { kind: 'unread'; why: string }
+  | { kind: 'none' };
 
 export interface RollbackOptions {
   /** How to read `atom-cli deployments` (DEPLOYMENTS_PATTERN); the default fits the CLI's table. */
@@ -52,10 +96,7 @@ export class RollbackService {
       approvedBy: null,
     });
     if (view.state !== 'succeeded') return; // the run message says what went wrong
-    const deployments = parseDeployments(
-      full,
-      this.opts.deploymentsPattern ? { pattern: this.opts.deploymentsPattern } : {},
-    );
+    const deployments = this.parse(full);
     if (deployments.length === 0) {
       throw new DomainError(
         'no_deployments',
@@ -63,15 +104,8 @@ export class RollbackService {
       );
     }
     // A version typed with the command is answered on the list: its button to press (confirming there), or why none.
-    const shown = deployments.slice(0, 10);
-    const meant = typed ? deploymentTyped(shown, typed) : undefined;
-    const asked: AskedVersion | undefined = typed
-      ? {
-          typed,
-          version: meant?.version ?? null,
-          answer: !meant ? 'unknown' : meant.current ? 'current' : isUnhealthy(meant) ? 'unhealthy' : 'offered',
-        }
-      : undefined;
+    const shown = deployments.slice(0, RECENT);
+    const asked = typed ? askVersion(shown, typed) : undefined;
     await this.chat.postDeployments(
       placeOf(host),
       shown.map((d) => (isUnhealthy(d) ? { ...d, unhealthy: true as const } : d)),
@@ -79,6 +113,43 @@ export class RollbackService {
       host.kind === 'run' ? host.run.id : null,
       asked,
     );
+  }
+
+  private parse(output: string): Deployment[] {
+    return parseDeployments(output, this.opts.deploymentsPattern ? { pattern: this.opts.deploymentsPattern } : {});
+  }
+
+  /**
+   * A step's `version` parameters (their values as typed, or defaults) read against the recent deployments, as the
+   * rollback list reads a version typed: the history read quietly (not recorded: a look before the form is answered).
+   * Nothing to check when the step has no such parameter or none is given.
+   */
+  async checkVersions(step: CommandStep, values: Readonly<Record<string, string>>): Promise<VersionCheck> {
+    const typed = Object.entries(step.params).flatMap(([name, spec]) => {
+      const value = values[name] || spec.default;
+      return spec.kind === 'version' && value ? [{ name, value }] : [];
+    });
+    if (typed.length === 0) return { kind: 'none' };
+    const { step: list } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
+    if (list.type !== 'command') throw new Error('rollback playbook is malformed');
+    let read: Awaited<ReturnType<PlaybookService['peek']>>;
+    try {
+      read = await this.playbooks.peek(list, HISTORY_PEEK_MS);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return { kind: 'unread', why: err.message };
+    }
+    if (read.state === 'timed_out') return { kind: 'unread', why: 'it did not answer within 2 s' };
+    if (read.state !== 'succeeded') return { kind: 'unread', why: `\`atom-cli deployments\` failed: ${read.detail}` };
+    const recent = this.parse(read.full).slice(0, RECENT);
+    if (recent.length === 0) return { kind: 'unread', why: 'no version could be read from `atom-cli deployments`' };
+    const offered = offeredVersions(recent);
+    return {
+      kind: 'checked',
+      refused: typed
+        .map(({ name, value }) => ({ name, asked: askVersion(recent, value), offered }))
+        .filter((r) => r.asked.answer !== 'offered'),
+    };
   }
 
   /**

@@ -4,6 +4,7 @@ import type {
   AskedVersion,
   CheckResult,
   DeploymentView,
+  OfferedVersion,
   RunView,
   VerificationSubject,
 } from '../incidents/ports.js';
@@ -294,7 +295,23 @@ export function denyModal(approvalId: number, privateMetadata: string): ModalVie
   });
 }
 
-/** `atom-cli deployments`, read: recent versions, the current one marked, "Roll back to vN" on the others. Pure. */
+/**
+ * What a version typed means when no rollback is offered to it: the one sentence the rollback list
+ * (`/incident rollback v56`) and a playbook step's version refused in its form both say. `where` ends the "not one of
+ * the recent deployments" sentence (" below" on the list).
+ */
+function notOfferedWords(a: AskedVersion, where = ''): string {
+  const v = `\`${mrkdwnClip(a.version ?? '', 40)}\``;
+  switch (a.answer) {
+    case 'current':
+      return `${v} is the current version: there is nothing to roll back to there.`;
+    case 'unhealthy':
+      return `${v}'s deployment did not succeed, so it is not offered.`;
+    default:
+      return `\`${mrkdwnClip(a.typed, 40)}\` is not one of the recent deployments${where}.`;
+  }
+}
+
 /** What the list says of a version typed with the command (`/incident rollback v57`). */
 function askedLine(a: AskedVersion): string {
   const typed = `\`${mrkdwnClip(a.typed, 40)}\``;
@@ -303,14 +320,33 @@ function askedLine(a: AskedVersion): string {
     case 'offered':
       return `:point_right: ${a.version === a.typed ? 'You asked for' : `You asked for ${typed}, which is`} ${v}: press *Roll back to ${mrkdwnName(a.version ?? '', 40)}* below, then confirm.`;
     case 'current':
-      return `:information_source: ${v} is the current version: there is nothing to roll back to there. Pick an earlier one below.`;
+      return `:information_source: ${notOfferedWords(a)} Pick an earlier one below.`;
     case 'unhealthy':
-      return `:warning: ${v}'s deployment did not succeed, so it is not offered. Pick another version below.`;
+      return `:warning: ${notOfferedWords(a)} Pick another version below.`;
     case 'unknown':
-      return `:warning: ${typed} is not one of the recent deployments below. Pick one of them, or run \`atom-cli rollback <version>\` by hand for an older one.`;
+      return `:warning: ${notOfferedWords(a, ' below')} Pick one of them, or run \`atom-cli rollback <version>\` by hand for an older one.`;
   }
 }
 
+/** The versions to choose from instead, as a refusal lists them: `v57 (last good before current), v55`. */
+function offeredList(offered: readonly OfferedVersion[]): string {
+  return offered.map((o) => `${o.version}${o.lastGood ? ' (last good before current)' : ''}`).join(', ');
+}
+
+/**
+ * A step's version refused in its form (plain text, under the field), in the rollback list's words, with the versions
+ * to choose from: the deployment history's, read as the list reads it.
+ */
+export function versionRefusal(r: { asked: AskedVersion; offered: readonly OfferedVersion[] }): string {
+  const older = r.asked.answer === 'unknown' ? ' (or run `atom-cli rollback <version>` by hand for an older one)' : '';
+  const choose =
+    r.offered.length > 0
+      ? ` Pick another version: ${offeredList(r.offered)}${older}.`
+      : ' No recent deployment is one to roll back to: see `atom-cli deployments`.';
+  return truncate(`${notOfferedWords(r.asked)}${choose}`, 300);
+}
+
+/** `atom-cli deployments`, read: recent versions, the current one marked, "Roll back to vN" on the others. Pure. */
 export function renderDeployments(
   deployments: DeploymentView[],
   suggested: string | null,
@@ -404,7 +440,14 @@ export function confirmRunModal(
   playbook: Playbook,
   argv: string[],
   privateMetadata: string,
+  /** Why the deployment history a version typed is checked against could not be read: said, the person decides. */
+  historyUnread?: { why: string; versions: string[] },
 ): ModalView {
+  const unread = historyUnread
+    ? `\n:grey_question: Couldn't read the deployment history (${mrkdwnClip(historyUnread.why, 300)}), so ${historyUnread.versions
+        .map((v) => `\`${mrkdwnClip(v, 40)}\``)
+        .join(', ')} is not checked against it: make sure it is a version that deployed well before you run this.`
+    : '';
   return modal({
     callbackId: VIEW.runConfirm,
     privateMetadata,
@@ -418,7 +461,7 @@ export function confirmRunModal(
           text: truncate(
             `${boldName(playbook.title, 150)} — ${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
               step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : ''
-            }${step.approval ? '\nA second person must approve it before it runs.' : ''}`,
+            }${step.approval ? '\nA second person must approve it before it runs.' : ''}${unread}`,
             LIMITS.sectionText,
           ),
         },

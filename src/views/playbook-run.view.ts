@@ -10,7 +10,7 @@ import { errorText, inlineRefusalText } from '../slack/report-error.js';
 import { runStep } from '../slack/run-step.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { denyMetadata, hostOfMetadata, runMetadata, skipMetadata } from '../templates/payloads.js';
-import { confirmRunModal, notRunModal } from '../templates/playbook.js';
+import { confirmRunModal, notRunModal, versionRefusal } from '../templates/playbook.js';
 import { parseDenyReason, parseSkipReason, parseStepParams } from './parse-playbook-forms.js';
 
 type Values = Parameters<typeof parseStepParams>[0];
@@ -107,6 +107,26 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         await ack({ response_action: 'errors', errors });
         return;
       }
+      // A version is one from the deployment history that deployed well, as the rollback list offers: a failed,
+      // current or missing one is refused here, with the versions to choose from; nothing runs.
+      const versions = await deps.rollback.checkVersions(step, params);
+      if (versions.kind === 'checked' && versions.refused.length > 0) {
+        noteError(new DomainError('version_not_offered', 'a version the deployment history does not offer'));
+        await ack({
+          response_action: 'errors',
+          errors: Object.fromEntries(versions.refused.map((r) => [`${BLOCK.paramPrefix}${r.name}`, versionRefusal(r)])),
+        });
+        return;
+      }
+      const historyUnread =
+        versions.kind === 'unread'
+          ? {
+              why: versions.why,
+              versions: Object.entries(step.params)
+                .filter(([name, spec]) => spec.kind === 'version' && (params[name] || spec.default))
+                .map(([name, spec]) => params[name] || spec.default!),
+            }
+          : undefined;
       if (step.destructive) {
         // One more look, with the exact command, before anything changes production.
         const argv = deps.playbooks.preview(meta.playbookId, meta.stepKey, params);
@@ -119,6 +139,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
             playbook,
             argv,
             runMetadata.encode({ ...meta, params: deps.playbooks.sealParams(step, params) }),
+            historyUnread,
           ),
         });
         return;

@@ -189,6 +189,8 @@ async function runMessage(c: Ctx, re: RegExp, ms = 8000) {
 interface CliScenario {
   nodes?: 'running' | 'one-stopped';
   logs?: 'errors' | 'clean';
+  deployments?: 'unreadable';
+  rollback?: 'does-not-take';
 }
 
 /**
@@ -628,7 +630,9 @@ describe('playbooks from the incident channel', () => {
       expect(json(req)).toContain('<@U0APPROVER>');
       return { ts: (req.response as { ts: string }).ts, id: /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]! };
     };
-    const before = (await cliRuns()).length;
+    // What changes anything: the form's look at the deployment history (`deployments`, read-only) aside.
+    const changing = async () => (await cliRuns()).filter((a) => a[0] !== 'deployments');
+    const before = (await changing()).length;
     const req = await requestRollback();
     const approve = (userId: string) =>
       bot.click({ channelId: c.channelId, messageTs: req.ts, actionId: ACTION.approveStep, value: req.id, userId });
@@ -703,7 +707,7 @@ describe('playbooks from the incident channel', () => {
       /Only approvers may approve this: <@U0APPROVER>/,
     );
     await sleep(200);
-    expect((await cliRuns()).length).toBe(before);
+    expect((await changing()).length).toBe(before);
 
     bot.fake.reset();
     await env.scenario({ nodes: 'running', logs: 'clean' });
@@ -799,14 +803,58 @@ describe('playbooks from the incident channel', () => {
     expect((await cliRuns()).filter((a) => a[0] === 'rollback')).toHaveLength(1);
   });
 
-  it('a playbook rollback to a version that does not exist is reported failed, and nothing is verified', async () => {
-    const c = await declareWithPlaybook(bot, 'db down unknown release');
+  it("a playbook step's version is checked against the deployment history: a failed, current or unknown one is refused in the form, nothing run", async () => {
+    const c = await declareWithPlaybook(bot, 'db down failed release');
     await env.scenario({ nodes: 'running', logs: 'clean' });
     bot.fake.reset();
     await click(c, 'mitigation.2', RESPONDER);
     const open = await bot.fake.waitFor('views.open');
     const meta = (open.args.view as { private_metadata: string }).private_metadata;
-    await submitAndConfirm(bot, meta, RESPONDER, { version: 'v99' });
+    const rollbacksBefore = (await cliRuns()).filter((a) => a[0] === 'rollback').length;
+    const submit = (version: string) =>
+      bot.submit({
+        callbackId: VIEW.runParams,
+        privateMetadata: meta,
+        userId: RESPONDER,
+        values: { [`${BLOCK.paramPrefix}version`]: { [INPUT.param]: stateValue.plainText(version) } },
+      });
+    const refusal = async (version: string) => {
+      const res = await submit(version);
+      expect(res.json, version).toMatchObject({ response_action: 'errors' });
+      return (res.json as { errors: Record<string, string> }).errors[`${BLOCK.paramPrefix}version`];
+    };
+    // The words of the rollback list and `/incident rollback v56`, and the versions to choose from instead.
+    expect(await refusal('v56')).toBe(
+      "`v56`'s deployment did not succeed, so it is not offered. Pick another version: v57 (last good before current), v55, v54.",
+    );
+    expect(await refusal('56')).toMatch(/^`v56`'s deployment did not succeed/);
+    expect(await refusal('v58')).toBe(
+      '`v58` is the current version: there is nothing to roll back to there. Pick another version: v57 (last good before current), v55, v54.',
+    );
+    expect(await refusal('v99')).toBe(
+      '`v99` is not one of the recent deployments. Pick another version: v57 (last good before current), v55, v54 (or run `atom-cli rollback <version>` by hand for an older one).',
+    );
+    await sleep(200);
+    expect((await cliRuns()).filter((a) => a[0] === 'rollback')).toHaveLength(rollbacksBefore);
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => json(m).includes(ACTION.approveStep))).toEqual([]);
+    // A good version goes on to the confirmation, which says nothing of the history.
+    const ok = await submit('v57');
+    expect(ok.json).toMatchObject({ response_action: 'update', view: { callback_id: VIEW.runConfirm } });
+    expect(JSON.stringify(ok.json)).not.toMatch(/deployment history/);
+  });
+
+  it('a playbook rollback to a version that does not exist is reported failed, and nothing is verified', async () => {
+    const c = await declareWithPlaybook(bot, 'db down unknown release');
+    // The history cannot be read: the confirmation says so, and the person decides.
+    await env.scenario({ nodes: 'running', logs: 'clean', deployments: 'unreadable' });
+    bot.fake.reset();
+    await click(c, 'mitigation.2', RESPONDER);
+    const open = await bot.fake.waitFor('views.open');
+    const meta = (open.args.view as { private_metadata: string }).private_metadata;
+    const confirmation = await submitAndConfirm(bot, meta, RESPONDER, { version: 'v99' });
+    expect(confirmation).toContain(
+      "Couldn't read the deployment history (`atom-cli deployments` failed: exit 3), so `v99` is not checked against it: make sure it is a version that deployed well before you run this.",
+    );
     const request = await approvalRequest(c);
     const before = (await cliRuns()).length;
     await approve(c, request);
