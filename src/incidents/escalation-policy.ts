@@ -2,7 +2,7 @@ import { describeDuration } from '../runbook/duration.js';
 import type { IncidentNotice } from './ports.js';
 import { recoveredAt } from './recovery-objectives.js';
 import type { SeverityDefs } from './severity.js';
-import type { DeclareSource, Incident, RecoveryTime } from './types.js';
+import type { DeclareSource, Incident, RaisedFlag, RecoveryTime } from './types.js';
 
 export const ESCALATION_RULES = [
   'declared',
@@ -94,6 +94,33 @@ export interface RuleDef {
    * (`unresolved` after 30 minutes) pages again, as the card says.
    */
   readonly onFlag?: true;
+  /**
+   * A rule raised by a flag: the flag whose note (what was said with it: `/incident data-loss writes may be lost`) its
+   * page says, for the incident as it is now; null when that flag is not what it pages for (SEV-0 alone).
+   */
+  flag?(i: FlagIncident): RaisedFlag | null;
+}
+
+/** What of an incident a flag's note is read from. */
+export type FlagIncident = Pick<Incident, 'customerImpact' | 'dataLossRisk' | 'customerImpactNote' | 'dataLossNote'>;
+
+/** A line of what was typed, its line breaks as spaces. */
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/** What was said with a flag as it was raised, on one line; null when nothing was, or the flag is down. Pure. */
+export function flagNote(i: FlagIncident, flag: RaisedFlag | null | undefined): string | null {
+  const note =
+    flag === 'customer_impact'
+      ? i.customerImpact && i.customerImpactNote
+      : flag === 'data_loss'
+        ? i.dataLossRisk && i.dataLossNote
+        : null;
+  return note ? oneLine(note) || null : null;
+}
+
+/** The flag whose note a page for `rule` says (see RuleDef.flag); null for a rule no flag raised. */
+export function ruleFlag(rule: string, i: FlagIncident): RaisedFlag | null {
+  return ruleDef(rule)?.flag?.(i) ?? null;
 }
 
 /** How long a role's page counts as still reaching them: a flag raised meanwhile does not page them a second time. */
@@ -223,6 +250,7 @@ export const RULES = {
     movable: false,
     pages: 'roles',
     onFlag: true,
+    flag: () => 'customer_impact',
   },
   critical: {
     file: { key: 'critical', form: 'role' },
@@ -240,6 +268,7 @@ export const RULES = {
     movable: false,
     pages: 'roles',
     onFlag: true,
+    flag: (i) => (i.dataLossRisk ? 'data_loss' : null),
   },
   data_loss: {
     // "Data loss risk: escalate immediately, involve database team" (critical covers the immediate escalation).
@@ -250,6 +279,7 @@ export const RULES = {
     movable: false,
     pages: 'roles',
     onFlag: true,
+    flag: () => 'data_loss',
   },
   manual: {
     file: null,

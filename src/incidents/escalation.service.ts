@@ -46,6 +46,7 @@ import {
   roleNamed,
   rolesToPage,
   ruleDef,
+  ruleFlag,
   ruleReason,
   ruleUnless,
   stillHolds,
@@ -763,6 +764,8 @@ export class EscalationService {
     const finishes = lastOfJob ? job.id : null;
     // Escalated by hand: the page and the channel name who did (one message in the channel for one escalation).
     const by = job.requestedBy ? { by: job.requestedBy } : {};
+    // Paged for a flag: the DM says what was said with it (read from the incident as the page shows it).
+    const flag = ruleFlag(job.rule, incident);
     // What an earlier attempt did and could not record, the database gone (this process's, another replica's).
     const key = noteKey(incident.id, incident.createdAt, 'page', page.pageId);
     const note = await this.noteOf(job, key);
@@ -823,7 +826,15 @@ export class EscalationService {
           const dm = await this.lanes.run('urgent', () =>
             this.chat.sendPage(
               incident,
-              { roleName, reason, ...by, pageId: page.pageId, ...byNameOf(role), ...escalateTo },
+              {
+                roleName,
+                reason,
+                ...by,
+                ...(flag ? { flag } : {}),
+                pageId: page.pageId,
+                ...byNameOf(role),
+                ...escalateTo,
+              },
               userId,
             ),
           );

@@ -544,6 +544,9 @@ export class IncidentService {
         customerImpact: update.customerImpact,
         dataLossRisk: update.dataLossRisk,
       };
+      // A flag the update lowers takes what was said with it along.
+      if (!update.customerImpact) patch.customerImpactNote = null;
+      if (!update.dataLossRisk) patch.dataLossNote = null;
       if (update.status !== 'investigating' && !cur.mitigatedAt) patch.mitigatedAt = now;
       if (update.status === 'resolved' && !cur.resolvedAt) {
         patch.resolvedAt = now;
@@ -638,7 +641,11 @@ export class IncidentService {
         );
       }
       return {
-        patch: flag === 'customer_impact' ? { customerImpact: true } : { dataLossRisk: true },
+        // What was said with it is kept while the flag is raised: the page it causes says it (see flagNote).
+        patch:
+          flag === 'customer_impact'
+            ? { customerImpact: true, customerImpactNote: what || null }
+            : { dataLossRisk: true, dataLossNote: what || null },
         events: [{ kind: 'flag_set', actorId, details: { flag, ...(what ? { what } : {}) } }],
         notice: { kind: 'flag_set', flag, actorId, ...(what ? { what } : {}) },
       };

@@ -1,5 +1,5 @@
 import type { AlertCardView } from './alert-types.js';
-import type { Incident } from './types.js';
+import type { Incident, RaisedFlag } from './types.js';
 
 /** What a page says, whichever way it reaches the person. */
 export interface PageNotification {
@@ -7,6 +7,8 @@ export interface PageNotification {
   /** Paged by name (`/incident page @dana`), not for a role: roleName is the person's name. */
   byName?: boolean;
   reason: string;
+  /** Paged for a flag: which, for the page to say what was said with it (see flagNote). */
+  flag?: RaisedFlag;
   /** Who is reached: their Slack user ID, and their name from the runbook's `people:` when it has one. */
   person: { id: string; name: string | null };
   /** The incident's monitoring alerts, when it was opened from (or joined by) alerts: the page says what fired. */

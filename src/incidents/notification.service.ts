@@ -25,7 +25,7 @@ import {
 } from '../store/notification.repo.js';
 import type { AlertCardView } from './alert-types.js';
 import type { PagesAcknowledged } from './commander.js';
-import { byNameOf, pagedPerson, roleLabel, ruleReason } from './escalation-policy.js';
+import { byNameOf, pagedPerson, roleLabel, ruleFlag, ruleReason } from './escalation-policy.js';
 import {
   DeliveryError,
   type NotificationSenders,
@@ -142,6 +142,7 @@ export class NotificationService {
               {
                 roleName: page.roleName,
                 reason: page.reason,
+                ...(page.flag ? { flag: page.flag } : {}),
                 pageId,
                 step: job.id,
                 ...(page.byName ? { byName: true } : {}),
@@ -363,9 +364,11 @@ export class NotificationService {
     const dedupKey = job.dedupKey ?? dedupKeyOf(incident, job.role);
     const person = { id: job.userId ?? '', name: job.userId ? (this.runbook.people[job.userId]?.name ?? null) : null };
     const reason = job.rule ? ruleReason(job.rule, this.runbook, incident) : 'the incident is open';
+    const flag = job.rule ? ruleFlag(job.rule, incident) : null;
     const page: PageNotification = {
       roleName: this.roleName(job.role),
       reason,
+      ...(flag ? { flag } : {}),
       person,
       ...byNameOf(job.role),
     };

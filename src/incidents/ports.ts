@@ -1,7 +1,7 @@
 import type { Playbook, RecoveryObjectives, RunnableStep } from '../runbook/playbooks.js';
 import type { AlertCardView, AlertRule } from './alert-types.js';
 import type { Severity } from './severity.js';
-import type { DeclareSource, Incident, StatusUpdateInput } from './types.js';
+import type { DeclareSource, Incident, RaisedFlag, StatusUpdateInput } from './types.js';
 
 /** Where the domain writes what went wrong (Bolt's logger, or console). */
 export interface Logger {
@@ -225,6 +225,8 @@ export interface PageMessage {
   reason: string;
   /** The person who escalated by hand, when someone did: the page names them. */
   by?: string;
+  /** Paged for a flag: which, for the page to say what was said with it (see flagNote). */
+  flag?: RaisedFlag;
   /**
    * The role after this one in the contact order, for a role of it: the paged person can page it at once from the page
    * (Escalate to …), as the card's Escalate now does. Absent for the last role, one outside the order, a page by name.

@@ -6,6 +6,8 @@ import type { Incident } from './types.js';
 const TYPED_FIELDS = [
   'title',
   'resolutionSummary',
+  'customerImpactNote',
+  'dataLossNote',
   'affected',
   'currentImpact',
   'currentStatus',

@@ -55,6 +55,12 @@ export interface Incident {
   reopenedBy: string | null;
   customerImpact: boolean;
   dataLossRisk: boolean;
+  /**
+   * What was said with each flag as it was raised (`/incident impact enterprise tenants cannot log in`), while it is
+   * raised: its page says it. null: nothing said, or raised by a status update (whose fields say it).
+   */
+  customerImpactNote: string | null;
+  dataLossNote: string | null;
   affected: string | null;
   currentImpact: string | null;
   currentStatus: string | null;
@@ -76,6 +82,9 @@ export interface Incident {
    */
   recovery: RecoveryTime | null;
 }
+
+/** A flag that pages at once: customer impact, or a data-loss risk. */
+export type RaisedFlag = 'customer_impact' | 'data_loss';
 
 /** A playbook's RTO as an incident keeps it: the playbook's id and the bounds (equal for a single duration). */
 export interface RecoveryTime {

@@ -34,6 +34,8 @@ export interface IncidentRow {
   reopened_by: string | null;
   customer_impact: boolean;
   data_loss_risk: boolean;
+  customer_impact_note?: string | null;
+  data_loss_note?: string | null;
   affected: string | null;
   current_impact: string | null;
   current_status: string | null;
@@ -74,6 +76,8 @@ export function toIncident(r: IncidentRow): Incident {
     reopenedBy: r.reopened_by,
     customerImpact: r.customer_impact,
     dataLossRisk: r.data_loss_risk,
+    customerImpactNote: r.customer_impact_note ?? null,
+    dataLossNote: r.data_loss_note ?? null,
     affected: r.affected,
     currentImpact: r.current_impact,
     currentStatus: r.current_status,
@@ -332,6 +336,8 @@ const COLUMNS = {
   reopenedBy: 'reopened_by',
   customerImpact: 'customer_impact',
   dataLossRisk: 'data_loss_risk',
+  customerImpactNote: 'customer_impact_note',
+  dataLossNote: 'data_loss_note',
   affected: 'affected',
   currentImpact: 'current_impact',
   currentStatus: 'current_status',

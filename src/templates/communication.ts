@@ -1,8 +1,9 @@
 import type { KnownBlock } from '@slack/types';
+import { flagNote } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
-import { type Incident, STATUS_LABELS, type StatusUpdateInput } from '../incidents/types.js';
+import { type Incident, type RaisedFlag, STATUS_LABELS, type StatusUpdateInput } from '../incidents/types.js';
 import type { Message } from './incident-card.js';
-import { LIMITS, mention, mrkdwnClip, mrkdwnName, utcStamp } from './text.js';
+import { LIMITS, mention, mrkdwnClip, mrkdwnName, truncate, utcStamp } from './text.js';
 
 /** When the next update comes: none once resolved (the form's date picker still sends one). */
 const nextUpdate = (u: Pick<StatusUpdateInput, 'status' | 'nextUpdateAt'>) =>
@@ -31,6 +32,44 @@ export function communicationTemplate(i: Incident, u: Omit<StatusUpdateInput, 'p
     '',
     `NEXT UPDATE: ${nextUpdate(u)}`,
   ].join('\n');
+}
+
+/**
+ * The template a page carries: the incident as it stands. While no status update has said what is affected and how,
+ * what was said with a flag stands in (the one who raised it typed it for this); a status update's words win. Pure.
+ */
+export function pageTemplate(i: Incident): string {
+  const impact = flagNote(i, 'customer_impact');
+  const dataLoss = flagNote(i, 'data_loss');
+  const flagged = [
+    impact ? `customer impact flagged: ${impact}` : null,
+    dataLoss ? `data-loss risk flagged: ${dataLoss}` : null,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return communicationTemplate(i, {
+    status: i.status,
+    affected: i.affected || (impact ? `customers (flagged: ${impact})` : ''),
+    currentImpact: i.currentImpact || flagged,
+    currentStatus: i.currentStatus ?? '',
+    mitigationSteps: i.mitigationSteps ?? '',
+    nextUpdateAt: i.nextUpdateAt,
+    customerImpact: i.customerImpact,
+    dataLossRisk: i.dataLossRisk,
+  });
+}
+
+/** How long what was said with a flag is in a page's first line (the template and the channel have all of it). */
+const FLAG_NOTE_LEAD = 150;
+
+/**
+ * What a page for a flag adds to its reason: `: "what was said"` (cut to FLAG_NOTE_LEAD), or nothing. Plain text; a
+ * caller that writes mrkdwn escapes it (`mrkdwn`). Pure.
+ */
+export function flaggedLead(i: Incident, flag: RaisedFlag | null | undefined, mrkdwn = false): string {
+  const note = flagNote(i, flag);
+  if (!note) return '';
+  return `: "${mrkdwn ? mrkdwnClip(note, FLAG_NOTE_LEAD) : truncate(note, FLAG_NOTE_LEAD)}"`;
 }
 
 /** A status update as posted in Slack: the template's fields in its order, user text escaped. Pure. */

@@ -14,7 +14,7 @@ import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
 import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { alertsStillFiring, pageAlerts } from './alerts.js';
-import { communicationTemplate, renderStatusUpdate } from './communication.js';
+import { flaggedLead, pageTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
 import { type Message, span } from './incident-card.js';
 import { escalateRef } from './payloads.js';
@@ -208,23 +208,14 @@ export function renderPage(
   // An incident opened from (or joined by) monitoring alerts: what fired, before the template, which is empty then.
   const fired = alerts ? pageAlerts(alerts) : null;
   const severity = severityWithResponse(i.severity, severities);
-  const template = communicationTemplate(i, {
-    status: i.status,
-    affected: i.affected ?? '',
-    currentImpact: i.currentImpact ?? '',
-    currentStatus: i.currentStatus ?? '',
-    mitigationSteps: i.mitigationSteps ?? '',
-    nextUpdateAt: i.nextUpdateAt,
-    customerImpact: i.customerImpact,
-    dataLossRisk: i.dataLossRisk,
-  });
+  const template = pageTemplate(i);
   const where = i.channelId ? channelLink(i.channelId) : 'the incident channel';
   const blocks: KnownBlock[] = [
     {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `:pager: You are paged ${page.byName ? 'by name' : `as ${boldName(page.roleName, 100)}`} because ${why(page)}. Join ${where}.\n*${severity}*`,
+        text: `:pager: You are paged ${page.byName ? 'by name' : `as ${boldName(page.roleName, 100)}`} because ${why(page)}${flaggedLead(i, page.flag, true)}. Join ${where}.\n*${severity}*`,
       },
     },
     ...(fired ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: fired.mrkdwn } }] : []),
@@ -235,8 +226,9 @@ export function renderPage(
       elements: [acknowledgeButton(i), ...escalateButton(i, page), ...openChannelButton(channelLinkUrl)],
     },
   ];
-  // The notification's text (a phone's lock screen): what fired comes first.
-  const lead = fired ? `${fired.short}. ` : '';
+  // The notification's text (a phone's lock screen): what was flagged, or what fired, comes first.
+  const flagged = page.flag && flaggedLead(i, page.flag) ? `Because ${page.reason}${flaggedLead(i, page.flag)}. ` : '';
+  const lead = `${flagged}${fired ? `${fired.short}. ` : ''}`;
   return {
     text: mrkdwnClip(`Paged (${page.byName ? 'by name' : page.roleName}; ${severity}): ${lead}${template}`, 3000),
     blocks,

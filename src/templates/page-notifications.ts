@@ -1,8 +1,9 @@
+import { flagNote } from '../incidents/escalation-policy.js';
 import type { PageNotification } from '../incidents/notification-ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
 import { pageAlertsText } from './alerts.js';
-import { communicationTemplate } from './communication.js';
+import { flaggedLead, pageTemplate } from './communication.js';
 
 /** A link that opens the incident's channel in Slack (the app, or the browser). */
 export function channelUrl(i: Pick<Incident, 'teamId' | 'channelId'>): string | null {
@@ -11,19 +12,8 @@ export function channelUrl(i: Pick<Incident, 'teamId' | 'channelId'>): string | 
     : null;
 }
 
-/** The runbook's communication template as the incident stands now. */
-function template(i: Incident): string {
-  return communicationTemplate(i, {
-    status: i.status,
-    affected: i.affected ?? '',
-    currentImpact: i.currentImpact ?? '',
-    currentStatus: i.currentStatus ?? '',
-    mitigationSteps: i.mitigationSteps ?? '',
-    nextUpdateAt: i.nextUpdateAt,
-    customerImpact: i.customerImpact,
-    dataLossRisk: i.dataLossRisk,
-  });
-}
+/** The runbook's communication template as the incident stands now (see pageTemplate). */
+const template = pageTemplate;
 
 /** A page by email: why, where to go, what fired (an incident opened from alerts), the template. Plain text. Pure. */
 export function renderPageEmail(
@@ -35,7 +25,7 @@ export function renderPageEmail(
   const fired = page.alerts ? pageAlertsText(page.alerts) : [];
   const hello = page.person.name ? `${page.person.name}, you` : 'You';
   const text = [
-    `${hello} are paged ${page.byName ? 'by name' : `as ${page.roleName}`} because ${page.reason}.`,
+    `${hello} are paged ${page.byName ? 'by name' : `as ${page.roleName}`} because ${page.reason}${flaggedLead(i, page.flag)}.`,
     `${severityWithResponse(i.severity, severities)}.`,
     link ? `Join the incident channel${i.channelName ? ` #${i.channelName}` : ''}: ${link}` : null,
     'Acknowledge in Slack (the Acknowledge button of the page or of the card) to stop further notifications.',
@@ -58,7 +48,9 @@ export function pagerdutyPayload(i: Incident, page: PageNotification) {
   // Whoever can see the PagerDuty service reads the event: a private incident is named there by nothing but its link
   // (a channel id; the paged person is let in), as in the incidents channel.
   const named = i.private ? 'a private incident' : `#${i.number} ${i.title}`;
-  const summary = `[${severityLabel(i.severity)}] ${named}: paging ${page.roleName}${page.byName ? ' by name' : ''} because ${page.reason}`;
+  // What was said with a flag is the incident's words: not for a private incident's event, as its title is not.
+  const flagged = i.private ? '' : flaggedLead(i, page.flag);
+  const summary = `[${severityLabel(i.severity)}] ${named}: paging ${page.roleName}${page.byName ? ' by name' : ''} because ${page.reason}${flagged}`;
   const link = channelUrl(i);
   // What fired, for an incident opened from (or joined by) monitoring alerts; not for a private one.
   const fired = !i.private && page.alerts ? pageAlertsText(page.alerts) : [];
@@ -74,6 +66,7 @@ export function pagerdutyPayload(i: Incident, page: PageNotification) {
         status: i.status,
         role: page.roleName,
         reason: page.reason,
+        ...(flagged ? { flagged: flagNote(i, page.flag) } : {}),
         paged: page.person.name ?? page.person.id,
         ...(link ? { channel: link } : {}),
         ...(i.private ? {} : { communication: template(i) }),

@@ -380,6 +380,71 @@ describe('escalation rules', () => {
     expect(json(dm)).toContain('AFFECTED: enterprise tenants');
   });
 
+  it('a page caused by a flag says what was typed with it (escaped), and its template takes it while no update says otherwise', async () => {
+    const inc = await declare(bot, 'sev2 tenant logins');
+    await bot.command('impact enterprise tenants cannot log in', { channel_id: inc.channelId });
+    const manager = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0MANAGER' && json(c).includes('tenant logins'),
+    );
+    const mtext = String(manager.args.text);
+    const mhead = JSON.stringify((manager.args.blocks as unknown[])[0]);
+    // The page itself and its notification (a phone's lock screen) say what was flagged, not only that it was.
+    expect(mhead).toContain('customer impact was flagged: \\"enterprise tenants cannot log in\\"');
+    expect(mtext).toContain('customer impact was flagged: "enterprise tenants cannot log in"');
+    // No status update yet: the template takes what was flagged.
+    expect(mtext).toContain('AFFECTED: customers (flagged: enterprise tenants cannot log in)');
+    expect(mtext).toContain('CURRENT IMPACT: customer impact flagged: enterprise tenants cannot log in');
+
+    await bot.command('data-loss writes *may* be lost <!channel>', { channel_id: inc.channelId });
+    const cto = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0CTO' && json(c).includes('tenant logins'),
+    );
+    const chead = JSON.stringify((cto.args.blocks as unknown[])[0]);
+    // Escaped: what was typed cannot ping a whole channel from a page.
+    expect(chead).toContain('a data-loss risk was flagged: \\"writes *may* be lost &lt;!channel&gt;\\"');
+    expect(json(cto)).not.toContain('<!channel>');
+    const ctext = String(cto.args.text);
+    expect(ctext).toContain('a data-loss risk was flagged: "writes *may* be lost &lt;!channel&gt;"');
+    expect(ctext).toContain(
+      'CURRENT IMPACT: customer impact flagged: enterprise tenants cannot log in; data-loss risk flagged: writes *may* be lost &lt;!channel&gt;',
+    );
+  });
+
+  it("a flag's page keeps a status update's AFFECTED, CURRENT IMPACT and next update; a long flag note is cut", async () => {
+    const inc = await declare(bot, 'sev2 updated first');
+    const next = Math.floor(Date.now() / 1000) + 3600;
+    await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: encodeModalMetadata({ incidentId: inc.id, channelId: inc.channelId }),
+      values: statusFormValues({ affected: 'EU shoppers', impact: 'slow checkout', currentStatus: 'looking', next }),
+    });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && json(c).includes('EU shoppers'),
+    );
+    // At most 300 characters may be said with a flag; the page's first line keeps the start of it.
+    const long = `orders ${'x'.repeat(270)} end-of-note`;
+    await bot.command(`data-loss ${long}`, { channel_id: inc.channelId });
+    const cto = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0CTO' && json(c).includes('updated first'),
+    );
+    const text = String(cto.args.text);
+    expect(text).toContain('AFFECTED: EU shoppers');
+    expect(text).toContain('CURRENT IMPACT: slow checkout');
+    const stamp = new Date(next * 1000).toISOString().slice(0, 16).replace('T', ' ');
+    expect(text).toContain(`NEXT UPDATE: ${stamp}`);
+    // The note in the page's lead is cut on purpose (the channel has all of it).
+    const head = JSON.stringify((cto.args.blocks as unknown[])[0]);
+    expect(head).toContain('a data-loss risk was flagged: \\"orders xxx');
+    expect(head).toContain('…');
+    expect(head).not.toContain('end-of-note');
+    expect(text).toContain('a data-loss risk was flagged: "orders xxx');
+    expect(text).not.toContain('end-of-note');
+  });
+
   it('reminds the commander when the promised next update passes without a new one', async () => {
     const inc = await declare(bot, 'sev2 reminder due');
     await bot.command('ack', { channel_id: inc.channelId, user_id: 'U0CMDR' });

@@ -219,6 +219,37 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     await pd.waitFor((e) => e.event_action === 'resolve');
   }, 30_000);
 
+  it("a flag's page says what was typed with it in its PagerDuty summary and its email; a private incident's PagerDuty event does not", async () => {
+    const card = await declareThroughBot(bot, 'sev2 order writes failing');
+    const prefix = await dedupPrefix(bot, card.incidentId);
+    await bot.command('data-loss writes to orders may be lost', { channel_id: card.channelId });
+    const trigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(prefix),
+    );
+    expect(trigger.payload?.summary).toContain('because a data-loss risk was flagged: "writes to orders may be lost"');
+    const details = trigger.payload?.custom_details as Record<string, string> | undefined;
+    expect(details?.communication).toContain('CURRENT IMPACT: data-loss risk flagged: writes to orders may be lost');
+    const mail = await smtp.waitFor((m) => m.to.includes('carol@example.com'), 15_000);
+    expect(mail.text).toContain(
+      'Carol, you are paged as CTO because a data-loss risk was flagged: "writes to orders may be lost".',
+    );
+    expect(mail.text).toContain('CURRENT IMPACT: data-loss risk flagged: writes to orders may be lost');
+    await bot.command('resolve writes replayed', { channel_id: card.channelId });
+    await pd.waitFor((e) => e.event_action === 'resolve' && e.dedup_key === trigger.dedup_key);
+
+    const secret = await declareThroughBot(bot, 'sev1 --private token theft');
+    const secretPrefix = await dedupPrefix(bot, secret.incidentId);
+    await bot.command('data-loss customer tokens copied', { channel_id: secret.channelId });
+    const secretTrigger = await pd.waitFor(
+      (e) => e.event_action === 'trigger' && e.routing_key === CTO_KEY && e.dedup_key.startsWith(secretPrefix),
+    );
+    expect(secretTrigger.payload?.summary).toContain('because a data-loss risk was flagged');
+    expect(JSON.stringify(secretTrigger)).not.toContain('tokens copied');
+    await recordedByBot(bot, secretTrigger.dedup_key);
+    await bot.command('resolve tokens revoked', { channel_id: secret.channelId });
+    await pd.waitFor((e) => e.event_action === 'resolve' && e.dedup_key === secretTrigger.dedup_key);
+  }, 40_000);
+
   it('acknowledging in Slack stops the steps still to come', async () => {
     const card = await declareThroughBot(bot, 'sev2 acknowledged at once');
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');

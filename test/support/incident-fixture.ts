@@ -37,6 +37,8 @@ export function makeIncident(overrides: Partial<Incident> = {}): Incident {
     reopenedBy: null,
     customerImpact: false,
     dataLossRisk: false,
+    customerImpactNote: null,
+    dataLossNote: null,
     affected: null,
     currentImpact: null,
     currentStatus: null,

@@ -27,4 +27,36 @@ describe('the email and PagerDuty texts of a page', () => {
       'paging Dana Scully by name because someone escalated by hand',
     );
   });
+
+  it("say what was said with the flag the page is for, on one line; a lowered flag's note is not said", () => {
+    const flagged = makeIncident({
+      title: 'writes failing',
+      dataLossRisk: true,
+      dataLossNote: 'orders table\nmay lose writes',
+      customerImpact: false,
+      customerImpactNote: 'an old note of a lowered flag',
+    });
+    const page = { roleName: 'CTO', reason: 'a data-loss risk was flagged', flag: 'data_loss' as const, person };
+    const { text } = renderPageEmail(flagged, page, severities);
+    expect(text).toContain('because a data-loss risk was flagged: "orders table may lose writes".');
+    expect(text).toContain('AFFECTED: -');
+    expect(text).toContain('CURRENT IMPACT: data-loss risk flagged: orders table may lose writes');
+    expect(text).not.toContain('old note');
+    const pd = pagerdutyPayload(flagged, page).payload;
+    expect(pd.summary).toContain('because a data-loss risk was flagged: "orders table may lose writes"');
+    expect(pd.custom_details.flagged).toBe('orders table may lose writes');
+    // A status update's words win over the flag's; its next update is said.
+    const updated = { ...flagged, affected: 'EU shoppers', currentImpact: 'slow checkout' };
+    const later = renderPageEmail(
+      { ...updated, nextUpdateAt: new Date('2026-11-28T01:00:00Z') },
+      page,
+      severities,
+    ).text;
+    expect(later).toContain('AFFECTED: EU shoppers');
+    expect(later).toContain('CURRENT IMPACT: slow checkout');
+    expect(later).toContain('NEXT UPDATE: 2026-11-28 01:00 UTC');
+    // A private incident's PagerDuty event keeps the incident's words out.
+    const secret = pagerdutyPayload({ ...flagged, private: true }, page).payload;
+    expect(JSON.stringify(secret)).not.toContain('orders table');
+  });
 });
