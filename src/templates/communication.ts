@@ -5,16 +5,20 @@ import { type Incident, type RaisedFlag, STATUS_LABELS, type StatusUpdateInput }
 import type { Message } from './incident-card.js';
 import { LIMITS, mention, mrkdwnClip, mrkdwnName, truncate, utcStamp } from './text.js';
 
-/** When the next update comes: none once resolved (the form's date picker still sends one). */
-const nextUpdate = (u: Pick<StatusUpdateInput, 'status' | 'nextUpdateAt'>) =>
-  u.status === 'resolved'
-    ? 'none: the incident is resolved'
-    : u.nextUpdateAt
-      ? utcStamp(u.nextUpdateAt)
-      : 'with the next change';
+/**
+ * When the next update comes: none once resolved (the form's date picker still sends one). Without a time, `unset`
+ * says so: an update posted without one comes "with the next change"; a page says none is set.
+ */
+const nextUpdate = (u: Pick<StatusUpdateInput, 'status' | 'nextUpdateAt'>, unset = 'with the next change') =>
+  u.status === 'resolved' ? 'none: the incident is resolved' : u.nextUpdateAt ? utcStamp(u.nextUpdateAt) : unset;
 
 /** The runbook's communication template, filled in: the plain text that goes to email, status pages and DMs. */
-export function communicationTemplate(i: Incident, u: Omit<StatusUpdateInput, 'publish'>): string {
+export function communicationTemplate(
+  i: Incident,
+  u: Omit<StatusUpdateInput, 'publish'>,
+  /** What NEXT UPDATE says when no time is set (see nextUpdate). */
+  noNextUpdate?: string,
+): string {
   return [
     `SUBJECT: [${severityLabel(i.severity)}] ${i.title}`,
     '',
@@ -30,13 +34,14 @@ export function communicationTemplate(i: Incident, u: Omit<StatusUpdateInput, 'p
     'MITIGATION STEPS:',
     u.mitigationSteps || '-',
     '',
-    `NEXT UPDATE: ${nextUpdate(u)}`,
+    `NEXT UPDATE: ${nextUpdate(u, noNextUpdate)}`,
   ].join('\n');
 }
 
 /**
  * The template a page carries: the incident as it stands. While no status update has said what is affected and how,
- * what was said with a flag stands in (the one who raised it typed it for this); a status update's words win. Pure.
+ * what was said with a flag stands in (the one who raised it typed it for this); a status update's words win. No next
+ * update promised: "none set", as the card then shows none. Pure.
  */
 export function pageTemplate(i: Incident): string {
   const impact = flagNote(i, 'customer_impact');
@@ -47,16 +52,20 @@ export function pageTemplate(i: Incident): string {
   ]
     .filter(Boolean)
     .join('; ');
-  return communicationTemplate(i, {
-    status: i.status,
-    affected: i.affected || (impact ? `customers (flagged: ${impact})` : ''),
-    currentImpact: i.currentImpact || flagged,
-    currentStatus: i.currentStatus ?? '',
-    mitigationSteps: i.mitigationSteps ?? '',
-    nextUpdateAt: i.nextUpdateAt,
-    customerImpact: i.customerImpact,
-    dataLossRisk: i.dataLossRisk,
-  });
+  return communicationTemplate(
+    i,
+    {
+      status: i.status,
+      affected: i.affected || (impact ? `customers (flagged: ${impact})` : ''),
+      currentImpact: i.currentImpact || flagged,
+      currentStatus: i.currentStatus ?? '',
+      mitigationSteps: i.mitigationSteps ?? '',
+      nextUpdateAt: i.nextUpdateAt,
+      customerImpact: i.customerImpact,
+      dataLossRisk: i.dataLossRisk,
+    },
+    'none set',
+  );
 }
 
 /** How long what was said with a flag is in a page's first line (the template and the channel have all of it). */

@@ -392,9 +392,11 @@ describe('escalation rules', () => {
     // The page itself and its notification (a phone's lock screen) say what was flagged, not only that it was.
     expect(mhead).toContain('customer impact was flagged: \\"enterprise tenants cannot log in\\"');
     expect(mtext).toContain('customer impact was flagged: "enterprise tenants cannot log in"');
-    // No status update yet: the template takes what was flagged.
+    // No status update yet: the template takes what was flagged; no next update is promised, and it says so.
     expect(mtext).toContain('AFFECTED: customers (flagged: enterprise tenants cannot log in)');
     expect(mtext).toContain('CURRENT IMPACT: customer impact flagged: enterprise tenants cannot log in');
+    expect(mtext).toContain('NEXT UPDATE: none set');
+    expect(mtext).not.toContain('with the next change');
 
     await bot.command('data-loss writes *may* be lost <!channel>', { channel_id: inc.channelId });
     const cto = await bot.fake.waitFor(

@@ -229,11 +229,13 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     expect(trigger.payload?.summary).toContain('because a data-loss risk was flagged: "writes to orders may be lost"');
     const details = trigger.payload?.custom_details as Record<string, string> | undefined;
     expect(details?.communication).toContain('CURRENT IMPACT: data-loss risk flagged: writes to orders may be lost');
+    expect(details?.communication).toContain('NEXT UPDATE: none set');
     const mail = await smtp.waitFor((m) => m.to.includes('carol@example.com'), 15_000);
     expect(mail.text).toContain(
       'Carol, you are paged as CTO because a data-loss risk was flagged: "writes to orders may be lost".',
     );
     expect(mail.text).toContain('CURRENT IMPACT: data-loss risk flagged: writes to orders may be lost');
+    expect(mail.text).not.toContain('with the next change');
     await bot.command('resolve writes replayed', { channel_id: card.channelId });
     await pd.waitFor((e) => e.event_action === 'resolve' && e.dedup_key === trigger.dedup_key);
 

@@ -41,6 +41,7 @@ describe('the email and PagerDuty texts of a page', () => {
     expect(text).toContain('because a data-loss risk was flagged: "orders table may lose writes".');
     expect(text).toContain('AFFECTED: -');
     expect(text).toContain('CURRENT IMPACT: data-loss risk flagged: orders table may lose writes');
+    expect(text).toContain('NEXT UPDATE: none set');
     expect(text).not.toContain('old note');
     const pd = pagerdutyPayload(flagged, page).payload;
     expect(pd.summary).toContain('because a data-loss risk was flagged: "orders table may lose writes"');
