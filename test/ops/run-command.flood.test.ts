@@ -81,9 +81,13 @@ describe('runCommand with 10 MiB of output', () => {
     // A loop blocked while the output streams shows a gap about as long as the streaming (a second); a full suite on
     // a loaded machine showed a quietest gap of 172 ms in three runs of code that does not block.
     const MAX_GAP_MS = 300;
+    // Too few ticks (under a third of one every 10 ms) is the other sign of a blocked loop; a loaded machine can show
+    // it too (30 ticks for 34 wanted in a full CI run, no gap past 300 ms): it is run again for it as for a gap.
+    const held = (r: { streamingGapMs: number; streamingTicks: number; streamingMs: number }) =>
+      r.streamingGapMs < MAX_GAP_MS && r.streamingTicks >= Math.floor(r.streamingMs / 10 / 3);
     const runs = [await flood()];
-    while (runs.length < 3 && runs.every((r) => r.streamingGapMs >= MAX_GAP_MS)) runs.push(await flood());
-    const quietest = runs.reduce((a, b) => (b.streamingGapMs < a.streamingGapMs ? b : a));
+    while (runs.length < 3 && !runs.some(held)) runs.push(await flood());
+    const quietest = runs.find(held) ?? runs.reduce((a, b) => (b.streamingGapMs < a.streamingGapMs ? b : a));
     const { result } = runs[0]!;
 
     expect(result.exitCode).toBe(0);
