@@ -15,14 +15,13 @@ import {
   latestPageOf,
   pageDmShown,
   pageDmsBehind,
-  pagedRoles,
   pagesOfIncidents,
-  pendingManualRoles,
   recordDeliveries,
   retryJob,
   type SyncRules,
   syncJobs,
   syncJobsPart,
+  takenRoles,
 } from '../store/escalation.repo.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
@@ -468,7 +467,7 @@ export class EscalationService {
       if (incident.status === 'resolved') {
         throw resolvedError('This incident is resolved, so nobody is paged for it.');
       }
-      const taken = new Set([...(await pagedRoles(tx, incidentId)), ...(await pendingManualRoles(tx, incidentId))]);
+      const taken = await takenRoles(tx, incidentId);
       // The same person paged by name before (under the name they had then): that page is theirs.
       const earlier = person ? [...taken].find((r) => pagedPerson(r)?.userId === person.userId) : undefined;
       let meant = earlier ?? namedRole ?? (shownRole && order.includes(shownRole) ? shownRole : undefined);
@@ -537,10 +536,7 @@ export class EscalationService {
         const stored = await pagesOfIncidents(tx, [...incidents.keys()]);
         const paged = new Map<number, Set<string>>();
         const recently = new Map<number, Set<string>>();
-        const lastPaged = new Map<string, Date>();
         for (const p of stored) {
-          const at = lastPaged.get(`${p.incidentId}:${p.role}`);
-          if (!at || at < p.createdAt) lastPaged.set(`${p.incidentId}:${p.role}`, p.createdAt);
           const set = paged.get(p.incidentId) ?? new Set<string>();
           set.add(p.role);
           paged.set(p.incidentId, set);
@@ -583,8 +579,10 @@ export class EscalationService {
             const held = rolesToPage(job, this.runbook, incidentPaged, new Set(), quiet.has(incident.id)).filter(
               (r) => !roles.includes(r) && !anew.has(r) && recently.get(incident.id)?.has(r),
             );
-            if (held.length)
-              work.held = held.map((role) => ({ role, pagedAt: lastPaged.get(`${incident.id}:${role}`)! }));
+            // When each was paged last (the stored pages come in the order they were made).
+            const lastOf = (role: string) =>
+              stored.filter((p) => p.incidentId === incident.id && p.role === role).at(-1)!.createdAt;
+            if (held.length) work.held = held.map((role) => ({ role, pagedAt: lastOf(role) }));
           }
           for (const role of roles) {
             const e = earlier.find((p) => p.role === role);
@@ -801,16 +799,7 @@ export class EscalationService {
     // The roles paged (this page's round's too) or asked for by now, for the DM's Escalate to … (a person's page has none).
     const escalateTo = person
       ? {}
-      : this.escalateFrom(
-          role,
-          await this.lanes.run('urgent', async () => {
-            const [paged, asked] = await Promise.all([
-              pagedRoles(this.db, incident.id),
-              pendingManualRoles(this.db, incident.id),
-            ]);
-            return new Set([...paged, ...asked]);
-          }),
-        );
+      : this.escalateFrom(role, await this.lanes.run('urgent', () => takenRoles(this.db, incident.id)));
     // Every contact at once: nobody waits for the others' DMs.
     const sent = await Promise.allSettled(
       userIds.map(async (userId) => {

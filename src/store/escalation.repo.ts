@@ -448,10 +448,17 @@ export async function retryJob(q: Queryable, id: number, attempts: number, dueAt
   );
 }
 
-export async function pagedRoles(q: Queryable, incidentId: number): Promise<Set<string>> {
-  const { rows } = await q.query<{ role: string }>('SELECT DISTINCT role FROM pages WHERE incident_id = $1', [
-    incidentId,
-  ]);
+/**
+ * The roles an escalation may not offer again: paged for the incident, or asked for by hand and not yet paged (a
+ * pending `manual` job). One statement.
+ */
+export async function takenRoles(q: Queryable, incidentId: number): Promise<Set<string>> {
+  const { rows } = await q.query<{ role: string }>(
+    `SELECT role FROM pages WHERE incident_id = $1
+     UNION
+     SELECT role FROM escalation_jobs WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending'`,
+    [incidentId],
+  );
   return new Set(rows.map((r) => r.role));
 }
 
@@ -563,14 +570,6 @@ export async function latestPageOf(
   return r
     ? { rule: r.rule, requestedBy: r.requested_by, at: toDate(r.at), pending: r.pending, skipped: r.skipped === true }
     : null;
-}
-
-export async function pendingManualRoles(q: Queryable, incidentId: number): Promise<Set<string>> {
-  const { rows } = await q.query<{ role: string }>(
-    `SELECT role FROM escalation_jobs WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending'`,
-    [incidentId],
-  );
-  return new Set(rows.map((r) => r.role));
 }
 
 /**
