@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { remoteAddress } from '../audit/bad-signatures.js';
+import { fieldPath } from '../incidents/alert-formats.js';
 import type { PagerDutyWebhookEvent, WebhookOutcome } from '../incidents/pagerduty-webhook.service.js';
 import type { Logger } from '../incidents/ports.js';
 import { isDatabaseUnavailable, mayHaveRun } from '../store/db.js';
@@ -84,7 +85,7 @@ async function handle(deps: PagerDutyHookDeps, req: IncomingMessage, res: Server
   }
   const parsed = webhookSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => `${fieldPath(i.path)}: ${i.message}`);
     return reply(res, 400, {
       error: 'invalid_payload',
       message: `Not a PagerDuty v3 webhook (an object with event.event_type): ${problems.join('; ')}`,

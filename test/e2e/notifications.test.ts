@@ -541,6 +541,17 @@ describe('pages that ring phones: Slack, then email, then PagerDuty', () => {
     );
     expect(shapeless.status).toBe(400);
     expect(String(shapeless.json.message)).toMatch(/Not a PagerDuty v3 webhook/);
+    // A field's place as jq writes it, the body itself as `body` (as the alert hooks say it).
+    const nested = await pd.sendWebhook(
+      `${bot.baseUrl}/hooks/pagerduty`,
+      SECRET,
+      { type: 'x' },
+      { body: '{"event":{"event_type":"incident.acknowledged","agent":{"id":7}}}' },
+    );
+    expect(nested.status).toBe(400);
+    expect(nested.json.problems).toEqual([expect.stringMatching(/^event\.agent\.id: /)]);
+    const notAnObject = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, { type: 'x' }, { body: '[1]' });
+    expect(notAnObject.json.problems).toEqual([expect.stringMatching(/^body: /)]);
     const ping = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, { type: 'pagey.ping' });
     expect(ping).toMatchObject({ status: 200, json: { status: 'ignored' } });
     const other = await pd.sendWebhook(`${bot.baseUrl}/hooks/pagerduty`, SECRET, {
