@@ -92,8 +92,10 @@ export function renderIncidentCard(
   if (i.private)
     facts.push(':lock: Private: listed only to its people, its title shown nowhere public (`/incident public`)');
   if (i.maintenance) facts.push(`:construction: Declared during ${boldName(i.maintenance, 100)}`);
-  if (i.customerImpact) facts.push(':warning: Customer impact');
-  if (i.dataLossRisk) facts.push(':rotating_light: Data-loss risk');
+  // What was said with a flag, kept while it is up (the page it caused says it too).
+  const note = (text: string | null | undefined) => (text ? `: ${mrkdwnClip(text, 150)}` : '');
+  if (i.customerImpact) facts.push(`:warning: Customer impact${note(i.customerImpactNote)}`);
+  if (i.dataLossRisk) facts.push(`:rotating_light: Data-loss risk${note(i.dataLossNote)}`);
   // Past it (the commander's reminder shows the card again then): said overdue, not as if it were still to come.
   if (i.nextUpdateAt && i.status !== 'resolved')
     facts.push(

@@ -190,6 +190,22 @@ describe('renderIncidentCard', () => {
     const text = allMrkdwn(c).join('\n');
     expect(text).toContain(':warning: Customer impact');
     expect(text).toContain(':rotating_light: Data-loss risk');
+    expect(text).not.toContain('Customer impact:');
+    // What was said with a flag is on the card while it is up, escaped.
+    const noted = allMrkdwn(
+      renderIncidentCard(
+        makeIncident({
+          customerImpact: true,
+          customerImpactNote: 'enterprise <SSO> logins fail',
+          dataLossRisk: true,
+          dataLossNote: 'orders since 02:10 may be lost',
+        }),
+        NOW,
+        SEV,
+      ),
+    ).join('\n');
+    expect(noted).toContain(':warning: Customer impact: enterprise &lt;SSO&gt; logins fail');
+    expect(noted).toContain(':rotating_light: Data-loss risk: orders since 02:10 may be lost');
     expect(text).toContain(`Next update due <!date^${minutes(30).getTime() / 1000}^`);
     expect(text).toContain('*Affected:* EU checkout');
     expect(text).toContain('*Current impact:* 30% errors');
