@@ -73,6 +73,25 @@ export interface SlackChatOptions {
   botUserId?: string;
 }
 
+/** What each look in Slack's history is for: what it looks for, the scopes it needs, what happens when it cannot. */
+const HISTORY_LOOKUPS = {
+  announcement: {
+    what: 'an announcement already posted in the incidents channel',
+    scopes: 'channels:history scope (groups:history for a private channel)',
+    so: 'posting it, so it may show twice',
+  },
+  notice: {
+    what: "a change's notice already posted",
+    scopes: 'channels:history and groups:history scopes',
+    so: 'a notice left by a process that stopped is posted at most once, so it may be missing in a channel',
+  },
+  page: {
+    what: "a page's direct message already sent",
+    scopes: 'im:write and im:history scopes',
+    so: 'sending it, so it may arrive twice',
+  },
+} as const;
+
 /** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
 export class SlackChat implements IncidentChat, PlaybookChat {
   constructor(
@@ -88,12 +107,22 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   /** What each card was last put in Slack as: an update that would show the same again is left out. */
   private readonly shownCards: ShownCards;
 
-  /** Why looking for a page already sent failed, each said once in the log (a missing scope fails every retry). */
-  private readonly pageLookupFailures = new Set<string>();
-  /** Why looking for an announcement already posted failed (findAnnouncement), each said once. */
-  private readonly announceLookupFailures = new Set<string>();
-  /** Why looking for a change's notice already posted failed (findNotice), each said once. */
-  private readonly noticeLookupFailures = new Set<string>();
+  /**
+   * Why looking in Slack's history for something already posted failed, by what was looked for: each reason said once
+   * in the log (a missing scope fails every retry).
+   */
+  private readonly lookupFailures = new Set<string>();
+
+  /** Logs once per kind and reason that a look in Slack's history failed, with the scopes to add and what follows. */
+  private lookupFailed(kind: keyof typeof HISTORY_LOOKUPS, err: unknown): void {
+    const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
+    if (this.lookupFailures.has(`${kind}:${code}`)) return;
+    this.lookupFailures.add(`${kind}:${code}`);
+    const { what, scopes, so } = HISTORY_LOOKUPS[kind];
+    this.opts.log?.warn(
+      `could not look for ${what} (${code}${code === 'missing_scope' ? `: add the ${scopes} to the Slack app and reinstall it` : ''}); ${so}. Said once per reason`,
+    );
+  }
 
   private botUserAsked: Promise<string | undefined> | undefined;
 
@@ -354,13 +383,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     try {
       return (await this.findInHistory(channel, oldest, isIt)).ts !== null;
     } catch (err) {
-      const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
-      if (!this.announceLookupFailures.has(code)) {
-        this.announceLookupFailures.add(code);
-        this.opts.log?.warn(
-          `could not look for an announcement already posted in the incidents channel (${code}${code === 'missing_scope' ? ': add the channels:history scope (groups:history for a private channel) to the Slack app and reinstall it' : ''}); posting it, so it may show twice. Said once per reason`,
-        );
-      }
+      this.lookupFailed('announcement', err);
       return false;
     }
   }
@@ -494,13 +517,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       }
       return found;
     } catch (err) {
-      const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
-      if (!this.noticeLookupFailures.has(code)) {
-        this.noticeLookupFailures.add(code);
-        this.opts.log?.warn(
-          `could not look for a change's notice already posted (${code}${code === 'missing_scope' ? ': add the channels:history and groups:history scopes to the Slack app and reinstall it' : ''}); a notice left by a process that stopped is posted at most once, so it may be missing in a channel. Said once per reason`,
-        );
-      }
+      this.lookupFailed('notice', err);
       return null;
     }
   }
@@ -801,13 +818,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       );
       return null;
     } catch (err) {
-      const code = slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
-      if (!this.pageLookupFailures.has(code)) {
-        this.pageLookupFailures.add(code);
-        this.opts.log?.warn(
-          `could not look for a page's direct message already sent (${code}${code === 'missing_scope' ? ': add the im:write and im:history scopes to the Slack app and reinstall it' : ''}); sending it, so it may arrive twice. Said once per reason`,
-        );
-      }
+      this.lookupFailed('page', err);
       return null;
     }
   }
