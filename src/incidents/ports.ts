@@ -544,6 +544,8 @@ export interface DeploymentView {
   current: boolean;
   status?: string;
   createdAt?: Date;
+  /** What was deployed (`Deploy api-service image …`), when the listing says. */
+  description?: string;
   /** Its status says it failed, was cancelled or rolled back: shown, not offered as a version to roll back to. */
   unhealthy?: true;
 }

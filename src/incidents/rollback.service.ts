@@ -100,7 +100,7 @@ export class RollbackService {
     if (deployments.length === 0) {
       throw new DomainError(
         'no_deployments',
-        "Couldn't read any version from `atom-cli deployments`. If its format changed, set DEPLOYMENTS_PATTERN (a regular expression with a named group `version`, and optionally `current`, `status` and `date`).",
+        "Couldn't read any version from `atom-cli deployments`. If its format changed, set DEPLOYMENTS_PATTERN (a regular expression with a named group `version`, and optionally `current`, `status`, `date` and `description`).",
       );
     }
     // A version typed with the command is answered on the list: its button to press (confirming there), or why none.

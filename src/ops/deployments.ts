@@ -11,14 +11,15 @@
  *
  * If the real CLI prints something else, pass another pattern. It is matched against each line on its own, and
  * uses named groups: `version` (required), `current` (optional: the row is current when it matched something
- * non-empty), `date` (optional: anything Date.parse reads), `status` (optional). Lines that do not match (headers,
+ * non-empty), `date` (optional: anything Date.parse reads), `status` (optional), `description` (optional: what was
+ * deployed, shown beside the version so a person sees which service a rollback takes back). Lines that do not match (headers,
  * blank lines, notices) are skipped. Example for a table that says `(current)` after the version instead:
  *
  *   /^(?<version>v\d+)\s+(?<current>\(current\))?\s*(?<status>\w+)\s+(?<date>\S+)/
  */
 
 export const DEFAULT_DEPLOYMENT_PATTERN =
-  /^\s*(?<current>\*)?\s*(?<version>v\d+)\s+(?<status>[A-Za-z_-]+)\s+(?<date>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?=\s|$)/;
+  /^\s*(?<current>\*)?\s*(?<version>v\d+)\s+(?<status>[A-Za-z_-]+)\s+(?<date>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?=\s|$)(?:\s+(?<description>.*\S))?/;
 
 /**
  * A version we will hand to `atom-cli rollback <version>`: no leading dash (it would read as an option), no blank,
@@ -34,6 +35,8 @@ export interface Deployment {
   current: boolean;
   createdAt?: Date;
   status?: string;
+  /** What was deployed, as the listing says it (`Deploy api-service image …`). */
+  description?: string;
   /** The line as printed. */
   raw: string;
 }
@@ -53,6 +56,8 @@ export function parseDeployments(output: string, options: ParseDeploymentsOption
     const deployment: Deployment = { version, current: Boolean(groups.current?.trim()), raw };
     const status = groups.status?.trim();
     if (status) deployment.status = status;
+    const description = groups.description?.trim();
+    if (description) deployment.description = description;
     const createdAt = groups.date ? new Date(groups.date.trim()) : undefined;
     if (createdAt && !Number.isNaN(createdAt.getTime())) deployment.createdAt = createdAt;
     deployments.push(deployment);

@@ -367,7 +367,7 @@ export function renderDeployments(
   const primary = asked?.answer === 'offered' ? asked.version : suggested;
   for (const d of deployments.slice(0, LIMITS.blocksPerMessage - 3)) {
     const when = d.createdAt ? ` · ${d.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '';
-    const line = `${d.current ? ':large_green_circle: *current* ' : ''}\`${mrkdwnClip(d.version, 40)}\`${d.status ? ` · ${mrkdwnClip(d.status, 40)}` : ''}${when}${d.version === suggested ? ' · _last good before current_' : ''}${!d.current && d.unhealthy ? ' · _not offered: this deployment did not succeed_' : ''}`;
+    const line = `${d.current ? ':large_green_circle: *current* ' : ''}\`${mrkdwnClip(d.version, 40)}\`${d.status ? ` · ${mrkdwnClip(d.status, 40)}` : ''}${when}${d.description ? ` · ${mrkdwnClip(d.description, 80)}` : ''}${d.version === suggested ? ' · _last good before current_' : ''}${!d.current && d.unhealthy ? ' · _not offered: this deployment did not succeed_' : ''}`;
     blocks.push({
       type: 'section',
       text: { type: 'mrkdwn', text: line },

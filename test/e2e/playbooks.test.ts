@@ -943,6 +943,8 @@ describe('roll back with one click', () => {
     expect(body).toMatch(/`v56` · failed · [^"]*not offered: this deployment did not succeed/);
     expect(body).not.toContain('Roll back to v56');
     expect(body).toContain('Roll back to v55');
+    // What each deployed, so a person sees v55 is another service's release.
+    expect(body).toMatch(/`v55` · complete · 2025-11-24 10:12 UTC · Deploy api-service image deployment-01JDNQ2R7C/);
     const listTs = (list.response as { ts: string }).ts;
     // Each version's button asks Slack's confirmation first.
     const v57 = elementsOf(bot, c.channelId, listTs, ACTION.rollbackTo).find((x) => x.element.value === 'v57');

@@ -22,6 +22,14 @@ describe('parseDeployments', () => {
     ]);
     expect(deployments[0]?.createdAt?.toISOString()).toBe('2025-11-27T21:04:11.000Z');
     expect(deployments[0]?.raw).toMatch(/^\*\s+v58\s+complete/);
+    // What was deployed, so a person sees which service a rollback takes back.
+    expect(deployments.map((d) => d.description)).toEqual([
+      'Deploy web-platform image deployment-01JDXK4V9Q',
+      'Deploy web-platform image deployment-01JDV0MZ3A',
+      'Health checks failed, rolled back automatically',
+      'Deploy api-service image deployment-01JDNQ2R7C',
+      'Deploy web-platform image deployment-01JD9B1E6F',
+    ]);
   });
 
   it('skips headers, blank lines and notices, and reads CRLF output', () => {
