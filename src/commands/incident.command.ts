@@ -46,6 +46,7 @@ import { declareMetadata, modalMetadata } from '../templates/payloads.js';
 import { renderAttachedList, renderPlaybookList } from '../templates/playbook.js';
 import { postmortemModal } from '../templates/postmortem-modal.js';
 import { renderMakePublicOffer } from '../templates/private-incidents.js';
+import { boldName } from '../templates/text.js';
 import { renderTimeline } from '../templates/timeline.js';
 import { maintenanceCommand } from './maintenance.command.js';
 import { parseActionItem } from './parse-action-item.js';
@@ -253,7 +254,7 @@ const HANDLERS: {
     }
     const found = matches[0]!;
     const r = await playbooks.attach(i.id, found.id, c.userId);
-    if (r.already) throw new AlreadyDoneError(`*${found.title}* is already attached to this incident.`);
+    if (r.already) throw new AlreadyDoneError([{ name: found.title }, ' is already attached to this incident.']);
   },
   async detach(cmd, c, i) {
     // Only what is attached can be detached: the answers name those, not the runbook's every playbook.
@@ -280,11 +281,11 @@ const HANDLERS: {
       await playbooks.detach(i.id, found.id, c.userId);
     } catch (err) {
       if (!(err instanceof DomainError && err.code === 'not_attached')) throw err;
-      await list(`*${found.title}* is not attached to this incident.`);
+      await list(`${boldName(found.title, 100)} is not attached to this incident.`);
       return;
     }
     await c.tell(
-      `:information_source: Detached *${found.title}*: its message keeps what was done, without buttons. \`/incident playbook ${found.id}\` attaches it again, where it was left.`,
+      `:information_source: Detached ${boldName(found.title, 100)}: its message keeps what was done, without buttons. \`/incident playbook ${found.id}\` attaches it again, where it was left.`,
     );
   },
   async run(cmd, c) {
@@ -314,9 +315,9 @@ const HANDLERS: {
     if (incident) {
       noteIncident(incident.id);
       const r = await playbooks.attach(incident.id, found.id, c.userId);
-      if (r.already) throw new AlreadyDoneError(`*${found.title}* is already attached to this incident.`);
+      if (r.already) throw new AlreadyDoneError([{ name: found.title }, ' is already attached to this incident.']);
       await c.tell(
-        `:information_source: In an incident channel a playbook belongs to the incident: *${found.title}* is attached here.`,
+        `:information_source: In an incident channel a playbook belongs to the incident: ${boldName(found.title, 100)} is attached here.`,
       );
       return;
     }

@@ -12,6 +12,8 @@ export type Phrase = readonly (
   | { link: string; label: string }
   /** `max`: the most characters shown of it (default 200). */
   | { typed: string; max?: number }
+  /** A name from the runbook file (a role, a playbook), shown bold and safe for mrkdwn; `max` as for typed (100). */
+  | { name: string; max?: number }
 )[];
 
 /** A phrase as plain text, people by id: for logs and records. */
@@ -24,7 +26,9 @@ export function plainText(phrase: Phrase): string {
           ? p.people.join(', ')
           : 'typed' in p
             ? p.typed
-            : `${p.label} (${p.link})`,
+            : 'name' in p
+              ? p.name
+              : `${p.label} (${p.link})`,
     )
     .join('');
 }

@@ -368,10 +368,10 @@ export class OnCallService implements OnCallResolver, Sweep {
           `There is no role \`${this.typed(typed)}\`. Roles with a rotation: ${names()}.`,
         );
       if (!found.rotation)
-        throw new DomainError(
-          'no_rotation',
-          `*${found.name}* has no rotation: its contacts are fixed in the runbook file. Roles with a rotation: ${names()}.`,
-        );
+        throw new DomainError('no_rotation', [
+          { name: found.name },
+          ` has no rotation: its contacts are fixed in the runbook file. Roles with a rotation: ${names()}.`,
+        ]);
       return found as RotationRole;
     }
     if (rotations.length === 1) return rotations[0]!;
@@ -440,10 +440,11 @@ export class OnCallService implements OnCallResolver, Sweep {
     const members = new Set([...def.rotation.people, ...(def.rotation.layer?.people ?? [])]);
     const notIn = people.filter((p) => !members.has(p));
     if (req.kind === 'swap' && !(await this.swapTrades(def, people, startsAt, endsAt)))
-      throw new DomainError(
-        'swap_nothing',
-        `Neither of them is on call for *${def.name}* ${later ? `from ${stamp(startsAt)} ` : ''}until ${stamp(endsAt)}: a swap trades shifts, and there is no shift to trade, so nothing was recorded. To put one of them on call, use \`/incident oncall override @person 2h\`.`,
-      );
+      throw new DomainError('swap_nothing', [
+        'Neither of them is on call for ',
+        { name: def.name },
+        ` ${later ? `from ${stamp(startsAt)} ` : ''}until ${stamp(endsAt)}: a swap trades shifts, and there is no shift to trade, so nothing was recorded. To put one of them on call, use \`/incident oncall override @person 2h\`.`,
+      ]);
     const gaps = people
       .map((userId) => ({ userId, vias: reachGaps(this.runbook.people[userId], def) }))
       .filter((g) => g.vias.length > 0);

@@ -54,10 +54,10 @@ export class PlaybookRuns {
   async start(s: StartRun): Promise<StartResult> {
     const outside = s.playbook.outsideIncident;
     if (!outside) {
-      throw new DomainError(
-        'inside_incidents_only',
-        `*${s.playbook.title}* is run inside incidents: declare one (\`/incident sev2 <title>\`) and attach it there with \`/incident playbook ${s.playbook.id}\`.`,
-      );
+      throw new DomainError('inside_incidents_only', [
+        { name: s.playbook.title },
+        ` is run inside incidents: declare one (\`/incident sev2 <title>\`) and attach it there with \`/incident playbook ${s.playbook.id}\`.`,
+      ]);
     }
     const channelId = outside.channel ?? s.typedIn;
     const run = await this.db.transaction(async (tx) => {

@@ -132,7 +132,9 @@ export function renderPhrase(phrase: Phrase, names: ReadonlyMap<string, ContactN
           ? peopleList(p.people, names, mentionContact)
           : 'typed' in p
             ? mrkdwnClip(p.typed, p.max ?? 200)
-            : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,
+            : 'name' in p
+              ? boldName(p.name, p.max ?? 100)
+              : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,
     )
     .join('');
 }

@@ -58,3 +58,12 @@ describe('people of one name in a phrase', () => {
     expect(renderPhrase(phrase)).toBe('`@AliceLiddell` fits several people (<@U0ALICE>, <@U0ALICE2>, <@U0BOB>).');
   });
 });
+
+describe('a name from the runbook file in a phrase', () => {
+  it('is bold and safe in mrkdwn (its own stars and markup shown, not read), plain in the message', () => {
+    const err = new DomainError('no_rotation', [{ name: 'DB *Team* <!here>' }, ' has no rotation.']);
+    expect(renderPhrase(err.phrase)).toBe('*DB ∗Team∗ &lt;!here&gt;* has no rotation.');
+    expect(err.message).toBe('DB *Team* <!here> has no rotation.');
+    expect(renderPhrase([{ name: 'x'.repeat(150), max: 20 }])).toBe(`*${'x'.repeat(19)}…*`);
+  });
+});
