@@ -152,8 +152,9 @@ function subcommandMeant(word: string): string | undefined {
 }
 
 /**
- * What a declaration typed another way should have been: `p1 db down` (another tool's priorities), `critical db down`
- * (the runbook's name of a level), `db down sev1` (the severity last). Undefined when it looks like none of those.
+ * What a declaration typed another way should have been: `p1 db down` (another tool's priorities), `s1 db down`,
+ * `critical db down` (the runbook's name of a level), `db down sev1` (the severity last). Undefined when it looks like
+ * none of those.
  */
 function declarationHint(typed: string, rest: string, text: string, names?: SeverityNames): string | undefined {
   const command = (s: Severity, title: string) => `\`/incident sev${s} ${title || '<title>'}\``;
@@ -165,6 +166,12 @@ function declarationHint(typed: string, rest: string, text: string, names?: Seve
   if (priority) {
     const s = Math.min(Number(priority[1]), 3) as Severity;
     return `\`${first}\` is not a severity here. ${levels}: ${command(s, title)}.`;
+  }
+  // `s1 db down`, as SEV-1 is said aloud: asked, not declared. Only s0..s2: `s3 bucket down` is about AWS S3.
+  const short = /^s[-_]?([0-2])$/i.exec(first);
+  if (short) {
+    const s = Number(short[1]) as Severity;
+    return `\`${first}\` is not a severity. Did you mean ${title ? command(s, title) : `\`/incident sev${s}\``}? ${levels}.`;
   }
   const named = severityNamed(first, names);
   if (named !== undefined && names) {
@@ -317,7 +324,9 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
         }),
       );
     // `declare p2 db down` (another tool's priority) is answered as `/incident p2 db down` is, not titled "p2 db down".
-    const hint = /^p\d[:,;.]?$/i.test(word) ? declarationHint(word, text, `${word} ${text}`.trim(), names) : undefined;
+    const hint = /^(?:p\d|s[-_]?[0-2])[:,;.]?$/i.test(word)
+      ? declarationHint(word, text, `${word} ${text}`.trim(), names)
+      : undefined;
     if (hint) return { ok: false, error: hint };
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
     if (lead.ok || /^sev[-_]?\d+$/i.test(word)) {

@@ -35,6 +35,34 @@ describe('a severity typed as people type it in a hurry', () => {
     }
   });
 
+  it('a severity said short (`s1`, `S0`, `s-2:`) declares nothing: asked, with the command meant', () => {
+    for (const [typed, meant] of [
+      ['s1 db down', '/incident sev1 db down'],
+      ['S0 checkout down', '/incident sev0 checkout down'],
+      ['s-2: search slow', '/incident sev2 search slow'],
+      ['s_1 - api errors', '/incident sev1 api errors'],
+      ['declare s1 db down', '/incident sev1 db down'],
+      ['new S2 cart slow', '/incident sev2 cart slow'],
+      ['s1', '/incident sev1'],
+    ]) {
+      const r = parseIncidentCommand(typed!);
+      expect(r, typed).toMatchObject({ ok: false });
+      expect(!r.ok && r.error, typed).toContain(`is not a severity. Did you mean \`${meant}\`?`);
+    }
+  });
+
+  it('`s3` stays a title word (AWS S3): never read as SEV-3', () => {
+    expect(parseIncidentCommand('s3 bucket down')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('`/incident sev1 s3 bucket down`'),
+    });
+    expect(parseIncidentCommand('declare s3 bucket down')).toEqual({
+      ok: true,
+      command: { kind: 'declare_form', title: 's3 bucket down', private: false },
+    });
+    expect(parseIncidentCommand('sev2 s3 bucket down')).toEqual(declared(2, 's3 bucket down'));
+  });
+
   it('a first word that only looks a little like one is not taken for a severity', () => {
     for (const typed of ['s3 bucket down', 'dev1 cluster down', 'api slow']) {
       const r = parseIncidentCommand(typed);
