@@ -31,7 +31,7 @@ import {
 import { renderDeclareHere } from '../templates/declare-here.js';
 import { declareModal } from '../templates/declare-modal.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
-import { renderHelp, renderMistake } from '../templates/help.js';
+import { renderHelp, renderMistake, renderNotUnderstood } from '../templates/help.js';
 import { renderIncidentCard } from '../templates/incident-card.js';
 import { renderIncidentList } from '../templates/incident-list.js';
 import { resolveModal, statusUpdateMetadata, statusUpdateModal } from '../templates/modals.js';
@@ -553,7 +553,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     if (!parsed.ok) {
       // A mistake quotes what was typed (`I don't know \`…\``): a secret value pasted there is masked.
       const problem = deps.typed(parsed.error);
-      const answer = parsed.kind ? renderMistake(problem, SUBCOMMANDS[parsed.kind].usage) : renderHelp(USAGE, problem);
+      const answer = parsed.kind
+        ? renderMistake(problem, SUBCOMMANDS[parsed.kind].usage)
+        : renderNotUnderstood(problem);
       await ack({ response_type: 'ephemeral', text: answer.text });
       return;
     }

@@ -8,7 +8,7 @@ export { type IncidentCommand, RESOLVE_SUMMARY_MAX, TITLE_MAX } from './subcomma
 
 /**
  * A command, or what is wrong with it; `kind` is the subcommand the mistake was made in, when it is known (its usage
- * line is then answer enough: the whole usage is for text that names no subcommand).
+ * line is then answer enough; text that names no subcommand is answered with what was meant and where the rest is).
  */
 export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; error: string; kind?: SubcommandKind };
 
@@ -138,17 +138,49 @@ const WORDS_MEANT: Readonly<Record<string, (rest: string) => string>> = Object.f
   ]),
 );
 
+/** Optimal string alignment distance: letters missing, added, wrong, or two neighbours swapped, each one step. */
+function slips(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i + j));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[a.length]![b.length]!;
+}
+
+/** The most subcommands a mistake suggests: a short answer, `/incident help` has the rest. */
+const NEAREST_MAX = 3;
+
 /**
- * The subcommand a word is one slip of the fingers from (`ackk`, `resolev`), when exactly one is (one or more of its
- * names: `resolvd` is a slip from both `resolve` and `resolved`); else undefined.
+ * The subcommands a word is near, closest first, at most NEAREST_MAX, each by its name nearest the word: one slip of
+ * the fingers (`ackk`, `resolev`; `resolvd` is a slip from both `resolve` and `resolved`, one subcommand), two in a
+ * longer word (`escalte`, `playbok`), or the start of a name (`time`, `esc`). Empty when none is.
  */
-function subcommandMeant(word: string): string | undefined {
+function subcommandsNear(word: string): string[] {
   const typed = word.normalize('NFKC').toLowerCase();
-  if (typed.length < 3) return undefined;
-  const near = SUBCOMMAND_ROWS.filter(([, spec]) => spec.names.some((n) => n.length >= 3 && oneSlipFrom(typed, n))).map(
-    ([, spec]) => spec.names.find((n) => n.length >= 3 && oneSlipFrom(typed, n))!,
-  );
-  return near.length === 1 ? near[0] : undefined;
+  if (typed.length < 3) return [];
+  const most = typed.length <= 4 ? 1 : 2;
+  const near = SUBCOMMAND_ROWS.flatMap(([, spec]) => {
+    const scored = spec.names
+      .filter((n) => n.length >= 3 && n !== typed)
+      .map((n) => ({ n, d: n.startsWith(typed) ? 0.5 : slips(typed, n) }))
+      .filter((x) => x.d <= most)
+      .sort((a, b) => a.d - b.d);
+    return scored.length ? [scored[0]!] : [];
+  });
+  return near
+    .sort((a, b) => a.d - b.d)
+    .slice(0, NEAREST_MAX)
+    .map((x) => x.n);
+}
+
+/** `/incident a`, `/incident a b` or `/incident c`, each with what followed the word. */
+function orList(names: readonly string[], rest: string): string {
+  const forms = names.map((n) => `\`/incident ${[n, rest].filter(Boolean).join(' ')}\``);
+  return forms.length < 2 ? (forms[0] ?? '') : `${forms.slice(0, -1).join(', ')} or ${forms.at(-1)}`;
 }
 
 /**
@@ -295,14 +327,15 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
   if (!row) {
     const word = WORDS_MEANT[first.normalize('NFKC').toLowerCase()];
     if (word) return { ok: false, error: `I don't know \`${first}\`. ${word(rest)}` };
-    const meant = subcommandMeant(first);
+    // A declaration typed another way is answered with the command meant and the declaration's usage line.
+    const hint = declarationHint(first, rest, text, names);
+    if (hint) return { ok: false, error: hint, kind: BY_SEVERITY.withText[0] };
+    const meant = subcommandsNear(first);
     return {
       ok: false,
-      error:
-        declarationHint(first, rest, text, names) ??
-        (meant
-          ? `I don't know \`${first}\`. Did you mean \`/incident ${[meant, rest].filter(Boolean).join(' ')}\`? To declare an incident instead, start with its severity: \`/incident sev1 ${text}\`.`
-          : `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\` (or \`/incident declare ${text}\` to choose it in a form).`),
+      error: meant.length
+        ? `I don't know \`${first}\`. Did you mean ${orList(meant, rest)}? To declare an incident instead, start with its severity: \`/incident sev1 ${text}\`.`
+        : `I don't know \`${first}\`. To declare an incident, start with its severity: \`/incident sev1 ${text}\` (or \`/incident declare ${text}\` to choose it in a form).`,
     };
   }
   // A row chosen by its name that takes a severity (`severity sev1`): the severity, and nothing after it.
@@ -327,7 +360,7 @@ function parseTyped(raw: string, names?: SeverityNames): ParseResult {
     const hint = /^(?:p\d|s[-_]?[0-2])[:,;.]?$/i.test(word)
       ? declarationHint(word, text, `${word} ${text}`.trim(), names)
       : undefined;
-    if (hint) return { ok: false, error: hint };
+    if (hint) return { ok: false, error: hint, kind: BY_SEVERITY.withText[0] };
     // `declare sev1 db down` is the declaration; `declare sev7 …` gets its answer. `declare severe latency` is a title.
     if (lead.ok || /^sev[-_]?\d+$/i.test(word)) {
       const typed = parseTyped(`${word} ${flags}${text}`.trim(), names);

@@ -22,3 +22,12 @@ export function renderMistake(problem: string, usage: string): Message {
   const text = `:warning: ${problem}\n\n${usage}\n\`/incident help\` lists every command.`;
   return { text, blocks: packLines(text.split('\n'), Number.POSITIVE_INFINITY).blocks };
 }
+
+/**
+ * Text that names no subcommand (`/incident foo`): what was not understood and what was likely meant, short, with where
+ * every command is; not the whole usage, which buried the one line that mattered. Pure.
+ */
+export function renderNotUnderstood(problem: string): Message {
+  const text = `:warning: ${problem}\n\`/incident help\` lists every command.`;
+  return { text, blocks: packLines(text.split('\n'), Number.POSITIVE_INFINITY).blocks };
+}

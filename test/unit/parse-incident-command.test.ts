@@ -463,6 +463,16 @@ describe('`/incident declare` and `/incident new`', () => {
     expect(err('api slow')).not.toMatch(/Did you mean/);
   });
 
+  it('a word near several subcommands, or the start of one, names them (at most three), with what followed', () => {
+    expect(err('time')).toMatch(/Did you mean `\/incident timeline`\?/);
+    expect(err('actio buy disks')).toContain(
+      'Did you mean `/incident action buy disks` or `/incident actions buy disks`?',
+    );
+    expect(err('escalte cto')).toMatch(/Did you mean `\/incident escalate cto`\?/);
+    expect(err('foo')).not.toMatch(/Did you mean/);
+    expect((err('re').match(/\/incident/g) ?? []).length).toBeLessThanOrEqual(2);
+  });
+
   it('a slip near two names of one subcommand (resolve, resolved) suggests it', () => {
     expect(err('resolvd fixed')).toMatch(/Did you mean `\/incident resolve fixed`\?/);
   });

@@ -46,7 +46,7 @@ describe('a severity typed as people type it in a hurry', () => {
       ['s1', '/incident sev1'],
     ]) {
       const r = parseIncidentCommand(typed!);
-      expect(r, typed).toMatchObject({ ok: false });
+      expect(r, typed).toMatchObject({ ok: false, kind: 'declare' });
       expect(!r.ok && r.error, typed).toContain(`is not a severity. Did you mean \`${meant}\`?`);
     }
   });
