@@ -478,6 +478,10 @@ describe('suggestPlaybook', () => {
     ['DB connection pool exhausted', 'connection-pool-exhaustion'],
     ['Slow queries on the agents table', 'slow-query-performance'],
     ['api machines auto-stopped', 'machine-auto-stops'],
+    // The runbook's SEV-0 examples (Incident Severity Levels): all machines down starts at the node status.
+    ['All machines down', 'machine-auto-stops'],
+    ['node down in ams', 'machine-auto-stops'],
+    ['database unavailable', 'database-connection-failures'],
     ['Agent execution failing', 'agent-execution-failures'],
     ['db down', 'database-connection-failures'],
     ['redis', 'redis-connection-errors'],
