@@ -159,7 +159,7 @@ const NEAREST_MAX = 3;
  * the fingers (`ackk`, `resolev`; `resolvd` is a slip from both `resolve` and `resolved`, one subcommand), two in a
  * longer word (`escalte`, `playbok`), or the start of a name (`time`, `esc`). Empty when none is.
  */
-function subcommandsNear(word: string): string[] {
+function subcommandsNear(word: string): { name: string; takesText: boolean }[] {
   const typed = word.normalize('NFKC').toLowerCase();
   if (typed.length < 3) return [];
   const most = typed.length <= 4 ? 1 : 2;
@@ -169,17 +169,17 @@ function subcommandsNear(word: string): string[] {
       .map((n) => ({ n, d: n.startsWith(typed) ? 0.5 : slips(typed, n) }))
       .filter((x) => x.d <= most)
       .sort((a, b) => a.d - b.d);
-    return scored.length ? [scored[0]!] : [];
+    return scored.length ? [{ ...scored[0]!, takesText: spec.args !== 'none' }] : [];
   });
   return near
     .sort((a, b) => a.d - b.d)
     .slice(0, NEAREST_MAX)
-    .map((x) => x.n);
+    .map((x) => ({ name: x.n, takesText: x.takesText }));
 }
 
-/** `/incident a`, `/incident a b` or `/incident c`, each with what followed the word. */
-function orList(names: readonly string[], rest: string): string {
-  const forms = names.map((n) => `\`/incident ${[n, rest].filter(Boolean).join(' ')}\``);
+/** `/incident a`, `/incident a b` or `/incident c`, each with what followed the word when it takes a text. */
+function orList(near: readonly { name: string; takesText: boolean }[], rest: string): string {
+  const forms = near.map((n) => `\`/incident ${[n.name, n.takesText ? rest : ''].filter(Boolean).join(' ')}\``);
   return forms.length < 2 ? (forms[0] ?? '') : `${forms.slice(0, -1).join(', ')} or ${forms.at(-1)}`;
 }
 
