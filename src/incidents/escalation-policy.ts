@@ -99,6 +99,23 @@ export interface RuleDef {
    * page says, for the incident as it is now; null when that flag is not what it pages for (SEV-0 alone).
    */
   flag?(i: FlagIncident): RaisedFlag | null;
+  /**
+   * A rule that pages on a condition of the incident (a flag raised, a severity), not on time passing: whether it holds,
+   * and what it is in words ("customer impact"). A role of the contact order that only such rules page is climbed to
+   * by a round of nobody acknowledging only while one of them holds (see climbConditions): the runbook's "Engineering
+   * Manager (if customer impact)", "CTO (if SEV-0 or data loss risk)".
+   */
+  readonly condition?: RuleCondition;
+}
+
+/** What of an incident a rule's condition reads. */
+export type ConditionIncident = Pick<Incident, 'severity' | 'customerImpact' | 'dataLossRisk'>;
+
+/** A rule's condition (RuleDef.condition). */
+export interface RuleCondition {
+  holds(i: ConditionIncident): boolean;
+  /** In words, after "paged for": `customer impact`, `SEV-0 or a data-loss risk`. */
+  readonly says: string;
 }
 
 /** What of an incident a flag's note is read from. */
@@ -132,6 +149,19 @@ const investigating = (i: Incident) => i.status === 'investigating';
  * mitigated pages as at once as before (it paged nobody, and nobody was told).
  */
 const notResolved = (i: Incident) => i.status !== 'resolved';
+/** The conditions of the rules that page at once on a flag or a severity (RuleDef.condition). */
+const CUSTOMER_IMPACT: RuleCondition = { holds: (i) => i.customerImpact, says: 'customer impact' };
+const SEV0_OR_DATA_LOSS: RuleCondition = {
+  holds: (i) => i.severity === 0 || i.dataLossRisk,
+  says: 'SEV-0 or a data-loss risk',
+};
+const DATA_LOSS: RuleCondition = { holds: (i) => i.dataLossRisk, says: 'a data-loss risk' };
+/** A rule paging on its condition: due now while it holds and the incident is not resolved. */
+const whileHolds =
+  (c: RuleCondition) =>
+  (i: Incident, _rb: PolicyRunbook, now: Date): Date | null =>
+    notResolved(i) && c.holds(i) ? now : null;
+
 /** A timed rule counts from the declaration, or from the last reopening (`/incident reopen`): ms after that. */
 const after = (i: Incident, ms: number) => new Date((i.reopenedAt ?? i.createdAt).getTime() + ms);
 
@@ -143,8 +173,8 @@ const sinceKey = (rule: string, i: Incident) => (i.reopenedAt ? `${rule}@${i.reo
 
 /**
  * How many times `unacknowledged` fires while nobody acknowledges: each round, one response time after the last,
- * pages the on-call again together with the next role of the contact order not paged yet (the whole order, then the
- * on-call alone), as PagerDuty walks and repeats an escalation policy.
+ * pages the on-call again together with the next role of the contact order not paged yet whose condition holds (see
+ * climbConditions; then the on-call alone), as PagerDuty walks and repeats an escalation policy.
  */
 export const UNACKNOWLEDGED_ROUNDS = 10;
 
@@ -244,7 +274,8 @@ export const RULES = {
   },
   customer_impact: {
     file: { key: 'customer_impact', form: 'role' },
-    due: (i, _rb, now) => (notResolved(i) && i.customerImpact ? now : null),
+    due: whileHolds(CUSTOMER_IMPACT),
+    condition: CUSTOMER_IMPACT,
     reason: () => 'customer impact was flagged',
     unless: () => null,
     movable: false,
@@ -254,7 +285,8 @@ export const RULES = {
   },
   critical: {
     file: { key: 'critical', form: 'role' },
-    due: (i, _rb, now) => (notResolved(i) && (i.severity === 0 || i.dataLossRisk) ? now : null),
+    due: whileHolds(SEV0_OR_DATA_LOSS),
+    condition: SEV0_OR_DATA_LOSS,
     // The reason that holds as the page goes (both, when both do).
     reason: (_rb, i) =>
       i.severity === 0 && i.dataLossRisk
@@ -273,7 +305,8 @@ export const RULES = {
   data_loss: {
     // "Data loss risk: escalate immediately, involve database team" (critical covers the immediate escalation).
     file: { key: 'data_loss', form: 'role', optional: true },
-    due: (i, _rb, now) => (notResolved(i) && i.dataLossRisk ? now : null),
+    due: whileHolds(DATA_LOSS),
+    condition: DATA_LOSS,
     reason: () => 'a data-loss risk was flagged',
     unless: () => null,
     movable: false,
@@ -440,28 +473,76 @@ export function remindsCommander(rule: string): boolean {
 }
 
 /**
- * The roles a firing job pages. `unacknowledged` pages its role again together with the next role in the contact
- * order that has not been paged yet (its role alone when `alone`: every alert of an incident opened from alerts has
- * resolved, and nobody further up is woken for what monitoring no longer sees); a rule paging on a flag leaves out
- * the roles paged recently (RECENT_PAGE_MS).
+ * The roles a firing job pages, for the incident `i` as it is now. `unacknowledged` pages its role again together with
+ * the next role in the contact order that has not been paged yet and that the runbook's conditions let it climb to
+ * (climbConditions: the engineering manager for customer impact, the CTO for SEV-0 or a data-loss risk); its role
+ * alone when there is none, or when `alone` (every alert of an incident opened from alerts has resolved, and nobody
+ * further up is woken for what monitoring no longer sees). A rule paging on a flag leaves out the roles paged
+ * `recently` (RECENT_PAGE_MS).
  */
 export function rolesToPage(
   job: { rule: string; role: string | null },
   rb: PolicyRunbook,
+  i: ConditionIncident,
   pagedRoles: ReadonlySet<string>,
-  pagedRecently: ReadonlySet<string> = new Set(),
-  alone = false,
+  { recently = new Set<string>(), alone = false }: { recently?: ReadonlySet<string>; alone?: boolean } = {},
 ): string[] {
   const def: RuleDef | undefined = ruleDef(job.rule);
   if (!def || def.pages === 'commander' || !job.role) return [];
   if (def.pages === 'roles') {
     const roles = rb.escalation.rules[job.rule as EscalationRule]?.roles ?? [job.role];
-    return def.onFlag ? roles.filter((r) => !pagedRecently.has(r)) : [...roles];
+    return def.onFlag ? roles.filter((r) => !recently.has(r)) : [...roles];
   }
   if (alone) return [job.role];
-  const order = rb.escalation.order;
-  const next = order.slice(order.indexOf(job.role) + 1).find((r) => !pagedRoles.has(r));
+  const next = rolesAbove(job.role, rb, pagedRoles).find((r) => mayClimbTo(r, rb, i));
   return next ? [job.role, next] : [job.role];
+}
+
+/** The roles after `role` in the contact order not paged yet, in order. */
+function rolesAbove(role: string, rb: PolicyRunbook, pagedRoles: ReadonlySet<string>): string[] {
+  const { order } = rb.escalation;
+  return order.slice(order.indexOf(role) + 1).filter((r) => !pagedRoles.has(r));
+}
+
+/**
+ * The conditions on which the runbook file pages `role`, when only rules with one (RuleDef.condition) name it
+ * (`customer_impact: engineering_manager`, `critical: [senior_devops, cto]`): the CTO's "SEV-0 or a data-loss risk".
+ * Null when a rule without one names it too (senior DevOps, paged by `unresolved` after 30 minutes) or no rule does:
+ * a round of nobody acknowledging climbs to it whatever the incident.
+ */
+export function climbConditions(role: string, rb: PolicyRunbook): RuleCondition[] | null {
+  const conditions: RuleCondition[] = [];
+  for (const rule of ESCALATION_RULES) {
+    if (!rb.escalation.rules[rule]?.roles.includes(role)) continue;
+    const c = (RULES[rule] as RuleDef).condition;
+    if (!c) return null;
+    if (!conditions.includes(c)) conditions.push(c);
+  }
+  return conditions.length ? conditions : null;
+}
+
+/** Whether a round of nobody acknowledging may page `role` for the incident as it is now (see climbConditions). */
+export function mayClimbTo(role: string, rb: PolicyRunbook, i: ConditionIncident): boolean {
+  const conditions = climbConditions(role, rb);
+  return !conditions || conditions.some((c) => c.holds(i));
+}
+
+/**
+ * A round of nobody acknowledging that pages its role alone because no role left above it in the contact order may be
+ * climbed to (rolesToPage): those roles, each with the conditions the runbook pages it on, none of which holds; empty
+ * for any other job, a round that climbs, one with nobody left to climb to, and one paging alone for `alone`.
+ */
+export function climbHeld(
+  job: { rule: string; role: string | null },
+  rb: PolicyRunbook,
+  i: ConditionIncident,
+  pagedRoles: ReadonlySet<string>,
+  alone = false,
+): { role: string; when: string[] }[] {
+  if (ruleDef(job.rule)?.pages !== 'role_and_next' || !job.role || alone) return [];
+  const above = rolesAbove(job.role, rb, pagedRoles);
+  if (above.some((r) => mayClimbTo(r, rb, i))) return [];
+  return above.map((role) => ({ role, when: (climbConditions(role, rb) ?? []).map((c) => c.says) }));
 }
 
 /**

@@ -23,13 +23,14 @@ import {
   syncJobsPart,
   takenRoles,
 } from '../store/escalation.repo.js';
-import { insertEvent } from '../store/event.repo.js';
+import { hasEvent, insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError, resolvedError } from './errors.js';
 import {
   byNameOf,
+  climbHeld,
   desiredJobs,
   keptByHand,
   MOVABLE_RULES,
@@ -85,6 +86,11 @@ export interface FiredJob {
   }[];
   /** A flag's roles not paged again, paged moments before (RECENT_PAGE_MS), with when: the channel is told. */
   held?: { role: string; pagedAt: Date }[];
+  /**
+   * A round of nobody acknowledging that pages its role alone, no role above it in the contact order being one the
+   * runbook pages on a condition that holds: those roles and their conditions (climbHeld). The channel is told once.
+   */
+  climbHeld?: { role: string; when: string[] }[];
 }
 
 /** What a page (or a reminder) did in Slack, noted beside the database (see EscalationService.notes). */
@@ -349,7 +355,7 @@ export class EscalationService {
     const pagedRoles = new Set(s.paged.filter((p) => !p.skipped).map((p) => p.role));
     // While every alert has resolved, a round of nobody acknowledging pages on-call alone (as firing it decides).
     const quiet = s.alertsAllResolved;
-    const withNext = s.next ? rolesToPage(s.next, this.runbook, pagedRoles, new Set(), quiet).slice(1) : [];
+    const withNext = s.next ? rolesToPage(s.next, this.runbook, incident, pagedRoles, { alone: quiet }).slice(1) : [];
     // Other timers due with it page other roles then too (a round and `unresolved` at the same time): named with it.
     // A role it names already is named again only when another condition stops it (the round's page stops with an
     // acknowledgement, `unresolved`'s only with the resolution).
@@ -359,7 +365,7 @@ export class EscalationService {
     );
     const alsoDue = s.alsoDue.flatMap((d) => {
       const unless = ruleUnless(d.rule, this.runbook);
-      const roles = rolesToPage(d, this.runbook, pagedRoles, new Set(), quiet).filter(
+      const roles = rolesToPage(d, this.runbook, incident, pagedRoles, { alone: quiet }).filter(
         (r) => !named.get(r)?.has(unless),
       );
       for (const r of roles) named.set(r, new Set([...(named.get(r) ?? []), unless]));
@@ -569,14 +575,21 @@ export class EscalationService {
           const incidentPaged = paged.get(incident.id) ?? new Set<string>();
           const anew = pagingNow.get(incident.id) ?? new Set<string>();
           pagingNow.set(incident.id, anew);
+          const alone = quiet.has(incident.id);
           const roles = earlier.length
             ? earlier.map((p) => p.role)
-            : rolesToPage(job, this.runbook, incidentPaged, recently.get(incident.id), quiet.has(incident.id)).filter(
-                (r) => !anew.has(r),
-              );
+            : rolesToPage(job, this.runbook, incident, incidentPaged, {
+                recently: recently.get(incident.id),
+                alone,
+              }).filter((r) => !anew.has(r));
+          // A round that climbs to nobody for the runbook's conditions: said once for the incident (a first attempt).
+          if (!earlier.length && job.attempts <= 1) {
+            const notClimbed = climbHeld(job, this.runbook, incident, incidentPaged, alone);
+            if (notClimbed.length && !(await hasEvent(tx, incident.id, 'climb_held'))) work.climbHeld = notClimbed;
+          }
           // A flag's roles paged moments before, held back (a first attempt only: a retry told the channel already).
           if (!earlier.length && job.attempts <= 1 && ruleDef(job.rule)?.onFlag) {
-            const held = rolesToPage(job, this.runbook, incidentPaged, new Set(), quiet.has(incident.id)).filter(
+            const held = rolesToPage(job, this.runbook, incident, incidentPaged, { alone }).filter(
               (r) => !roles.includes(r) && !anew.has(r) && recently.get(incident.id)?.has(r),
             );
             // When each was paged last (the stored pages come in the order they were made).
@@ -688,7 +701,28 @@ export class EscalationService {
     });
   }
 
-  private async carryOut({ job, incident, pages, held }: FiredJob): Promise<void> {
+  /**
+   * Says in the channel, and on the timeline, that a round of nobody acknowledging paged its role again and nobody
+   * further up, and why: the roles left in the contact order are paged on conditions that do not hold (a SEV-2 with no
+   * customer impact does not wake the engineering manager, nor the CTO), with the `/incident escalate …` that pages
+   * them now. Best effort (logged): the page went.
+   */
+  private async tellClimbHeld(
+    incident: Incident,
+    job: EscalationJob,
+    notClimbed: NonNullable<FiredJob['climbHeld']>,
+  ): Promise<void> {
+    const role = job.role!;
+    const roles = notClimbed.map((h) => ({ ...h, roleName: this.roleName(h.role) }));
+    await this.lanes
+      .run('urgent', () => this.chat.notify(incident, { kind: 'climb_held', roleName: this.roleName(role), roles }))
+      .catch((err) => this.log.warn(`incident ${incident.id}: could not say why nobody further up was paged`, err));
+    await insertEvent(this.db, incident.id, 'climb_held', null, { rule: job.rule, role, held: notClimbed }).catch(
+      (err) => this.log.warn(`incident ${incident.id}: could not record why nobody further up was paged`, err),
+    );
+  }
+
+  private async carryOut({ job, incident, pages, held, climbHeld: notClimbed }: FiredJob): Promise<void> {
     if (remindsCommander(job.rule)) {
       const reminder = ruleDef(job.rule)?.remind?.(incident, (id) => this.playbookTitle(id));
       // Reminded, and its record lost with the database: the retried job only records it.
@@ -711,6 +745,7 @@ export class EscalationService {
     const open = pages.filter((p) => !p.announced);
     for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
+    if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
     await this.refreshAfter(incident, 'a page');
   }
 

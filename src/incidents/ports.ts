@@ -92,6 +92,11 @@ export type IncidentNotice =
   | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
   /** A flag's page held back from roles paged moments before (each with its role id, its name and when). */
   | { kind: 'page_held'; roles: { role: string; roleName: string; pagedAt: Date }[]; reason: string }
+  /**
+   * A round of nobody acknowledging paged `roleName` again and nobody further up: the roles left in the contact order
+   * are paged on conditions (`when`, in words) none of which holds for the incident.
+   */
+  | { kind: 'climb_held'; roleName: string; roles: { role: string; roleName: string; when: string[] }[] }
   | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
   /**
    * Its procedure's recovery time objective: the lower bound of its range passed (`lower`), or the RTO itself (`rto`),

@@ -116,6 +116,11 @@ export const EVENT_KINDS = [
    * A flag's page not sent to roles paged for the incident moments before (RECENT_PAGE_MS): `roles`, `rule`, `reason`.
    */
   'page_held',
+  /**
+   * A round of nobody acknowledging paged `role` again and nobody further up: `held`, the roles left in the contact
+   * order, each with the conditions (`when`, in words) the runbook pages it on, none of which held. Once an incident.
+   */
+  'climb_held',
   'escalation_requested',
   'reminder_sent',
   'playbook_attached',

@@ -14,6 +14,7 @@ import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
 import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { alertsStillFiring, pageAlerts } from './alerts.js';
+import { climbHeldWords } from './climb-held.js';
 import { flaggedLead, pageTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
 import { type Message, span } from './incident-card.js';
@@ -104,6 +105,13 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       const escalate = n.roles.map((r) => `\`/incident escalate ${r.role}\``).join(', ');
       return simple(
         `:information_source: Not paged again because ${mrkdwnClip(n.reason, 300)}: ${names.join(' and ')}, paged <!date^${Math.floor(latest / 1000)}^{time}|moments ago> for this incident (that page is still reaching them). To page ${n.roles.length === 1 ? 'them' : 'one'} again now: ${escalate}.`,
+      );
+    }
+    case 'climb_held': {
+      const held = n.roles.map((r) => ({ name: boldName(r.roleName, 100), when: r.when }));
+      const escalate = n.roles.map((r) => `\`/incident escalate ${r.role}\``).join(', ');
+      return simple(
+        `:information_source: Nobody acknowledged: ${boldName(n.roleName, 100)} was paged again, and nobody further up. The runbook's contact order pages ${climbHeldWords(held)} to this incident. To page ${n.roles.length === 1 ? 'them' : 'one of them'} now: ${escalate}.`,
       );
     }
     case 'page_skipped':

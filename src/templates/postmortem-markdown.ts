@@ -14,6 +14,7 @@ import {
 import { markdownText } from '../ops/value-forms.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
+import { climbHeldWords, heldOf } from './climb-held.js';
 import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
@@ -235,6 +236,10 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     `Did not page ${strs(d.roles)
       .map((r) => cell(role(x, r), x.c.mask))
       .join(', ')} again (paged moments before): ${cell(str(d.reason), x.c.mask)}`,
+  climb_held: (d, x) =>
+    `Paged ${cell(role(x, d.role), x.c.mask)} again, and nobody further up: the runbook pages ${climbHeldWords(
+      heldOf(d).map((h) => ({ name: cell(role(x, h.role), x.c.mask), when: h.when.map((w) => cell(w, x.c.mask)) })),
+    )}`,
   escalation_requested: (d, x) =>
     pagedPerson(str(d.role))
       ? `Asked for a page of ${cell(role(x, d.role), x.c.mask)} by name`

@@ -4,6 +4,7 @@ import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
+import { climbHeldWords, heldOf } from './climb-held.js';
 import { type Message, span } from './incident-card.js';
 import { boldName, clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
 
@@ -114,6 +115,13 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;
     case 'page_held':
       return `Did not page ${(Array.isArray(d.roles) ? (d.roles as string[]) : []).map((r) => roleOf({ role: r }, names)).join(', ')} again (paged moments before): ${mrkdwnClip(str(d.reason), 200)}`;
+    case 'climb_held': {
+      const held = heldOf(d).map((h) => ({
+        name: roleOf({ role: h.role }, names),
+        when: h.when.map((w) => mrkdwnClip(w, 60)),
+      }));
+      return `Paged ${roleOf(d, names)} again, and nobody further up: the runbook pages ${climbHeldWords(held)}`;
+    }
     case 'escalation_requested':
       return pagedPerson(str(d.role))
         ? `${who} paged ${roleOf(d, names)} by name`

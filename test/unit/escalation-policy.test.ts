@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  climbConditions,
+  climbHeld,
   desiredJobs,
   ESCALATION_RULES,
   FILE_RULES,
@@ -15,8 +17,9 @@ import {
   ruleUnless,
   stillHolds,
 } from '../../src/incidents/escalation-policy.js';
+import { parseRunbook } from '../../src/runbook/runbook.js';
 import { makeIncident } from '../support/incident-fixture.js';
-import { testRunbook } from '../support/test-runbook.js';
+import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 
 const rb = testRunbook({ unresolvedAfter: '30m', respond: { 0: '5m', 1: '15m', 2: '1h', 3: '4h' } });
 const T0 = new Date('2026-11-27T03:00:00Z');
@@ -216,22 +219,81 @@ describe('desiredJobs', () => {
 });
 
 describe('who is paged', () => {
+  const sev2 = makeIncident({ severity: 2, createdAt: T0, status: 'investigating' });
+  const round = { rule: 'unacknowledged', role: 'on_call' };
+  const pagedSoFar = (...roles: string[]) => new Set(['on_call', ...roles]);
+
   it('unacknowledged pages its role again with the next role not yet paged', () => {
-    expect(rolesToPage({ rule: 'unacknowledged', role: 'on_call' }, rb, new Set(['on_call']))).toEqual([
+    expect(rolesToPage(round, rb, sev2, pagedSoFar())).toEqual(['on_call', 'senior_devops']);
+    expect(rolesToPage({ rule: 'unresolved', role: 'senior_devops' }, rb, sev2, new Set())).toEqual(['senior_devops']);
+  });
+
+  it('unacknowledged climbs only to a role whose condition in the runbook holds: the engineering manager for customer impact, the CTO for SEV-0 or a data-loss risk', () => {
+    // The bundled runbook's rules: critical pages senior DevOps and the CTO, data_loss the database team.
+    const atom = testRunbook({ critical: ['senior_devops', 'cto'], dataLoss: 'database_team' });
+    for (const book of [rb, atom]) {
+      // A SEV-2 nobody acknowledges: senior DevOps (paged by `unresolved` too: no condition), then on-call alone.
+      expect(rolesToPage(round, book, sev2, pagedSoFar())).toEqual(['on_call', 'senior_devops']);
+      expect(rolesToPage(round, book, sev2, pagedSoFar('senior_devops'))).toEqual(['on_call']);
+      // Customer impact: the engineering manager may be climbed to; the CTO still not.
+      const impact = { ...sev2, customerImpact: true };
+      expect(rolesToPage(round, book, impact, pagedSoFar('senior_devops'))).toEqual(['on_call', 'engineering_manager']);
+      expect(rolesToPage(round, book, impact, pagedSoFar('senior_devops', 'engineering_manager'))).toEqual(['on_call']);
+      // SEV-0, or a data-loss risk: the CTO; the engineering manager is passed over without customer impact.
+      for (const critical of [
+        { ...sev2, severity: 0 as const },
+        { ...sev2, dataLossRisk: true },
+      ]) {
+        expect(rolesToPage(round, book, critical, pagedSoFar('senior_devops'))).toEqual(['on_call', 'cto']);
+      }
+      // Every alert resolved: on-call alone, whatever holds.
+      expect(rolesToPage(round, book, { ...sev2, customerImpact: true }, pagedSoFar(), { alone: true })).toEqual([
+        'on_call',
+      ]);
+    }
+    expect(climbConditions('senior_devops', atom)).toBeNull();
+    expect(climbConditions('on_call', atom)).toBeNull();
+    expect(climbConditions('engineering_manager', atom)?.map((c) => c.says)).toEqual(['customer impact']);
+    expect(climbConditions('cto', atom)?.map((c) => c.says)).toEqual(['SEV-0 or a data-loss risk']);
+    expect(climbConditions('database_team', atom)?.map((c) => c.says)).toEqual(['a data-loss risk']);
+  });
+
+  it('a role no rule names, or one a rule without a condition names too, is climbed to as before', () => {
+    const data = testRunbookData();
+    data.escalation.order.splice(3, 0, 'database_team'); // no rule of this file names it
+    (data.escalation.rules as Record<string, unknown>).customer_impact = 'senior_devops';
+    const book = parseRunbook(data);
+    expect(climbConditions('database_team', book)).toBeNull();
+    expect(rolesToPage(round, book, sev2, pagedSoFar('senior_devops'))).toEqual(['on_call', 'engineering_manager']);
+    expect(rolesToPage(round, book, sev2, pagedSoFar('senior_devops', 'engineering_manager'))).toEqual([
       'on_call',
-      'senior_devops',
+      'database_team',
     ]);
-    expect(rolesToPage({ rule: 'unacknowledged', role: 'on_call' }, rb, new Set(['on_call', 'senior_devops']))).toEqual(
-      ['on_call', 'engineering_manager'],
-    );
-    expect(rolesToPage({ rule: 'unresolved', role: 'senior_devops' }, rb, new Set())).toEqual(['senior_devops']);
+  });
+
+  it('climbHeld: the roles a round did not climb to and their conditions, only when it pages its role alone for them', () => {
+    const atom = testRunbook({ critical: ['senior_devops', 'cto'], dataLoss: 'database_team' });
+    expect(climbHeld(round, atom, sev2, pagedSoFar())).toEqual([]); // it climbs to senior DevOps
+    expect(climbHeld(round, atom, sev2, pagedSoFar('senior_devops'))).toEqual([
+      { role: 'engineering_manager', when: ['customer impact'] },
+      { role: 'cto', when: ['SEV-0 or a data-loss risk'] },
+    ]);
+    const impact = { ...sev2, customerImpact: true };
+    expect(climbHeld(round, atom, impact, pagedSoFar('senior_devops'))).toEqual([]); // it climbs to the manager
+    expect(climbHeld(round, atom, impact, pagedSoFar('senior_devops', 'engineering_manager'))).toEqual([
+      { role: 'cto', when: ['SEV-0 or a data-loss risk'] },
+    ]);
+    // Nobody left to climb to, alerts all resolved, another rule: nothing to say.
+    expect(climbHeld(round, atom, sev2, pagedSoFar('senior_devops', 'engineering_manager', 'cto'))).toEqual([]);
+    expect(climbHeld(round, atom, sev2, pagedSoFar('senior_devops'), true)).toEqual([]);
+    expect(climbHeld({ rule: 'unresolved', role: 'senior_devops' }, atom, sev2, pagedSoFar())).toEqual([]);
   });
   it('a rule naming several roles pages them all at once (SEV-0: senior engineering and the CTO)', () => {
     const both = testRunbook({ critical: ['senior_devops', 'cto'] });
     const sev0 = makeIncident({ severity: 0, createdAt: T0, status: 'investigating' });
     const job = desiredJobs(sev0, both, NOW).find((j) => j.rule === 'critical')!;
     expect(job).toMatchObject({ role: 'senior_devops', dueAt: NOW });
-    expect(rolesToPage(job, both, new Set(['on_call']))).toEqual(['senior_devops', 'cto']);
+    expect(rolesToPage(job, both, sev0, new Set(['on_call']))).toEqual(['senior_devops', 'cto']);
   });
   it('a data-loss risk also pages the database team when the runbook names it; a file without data_loss does not', () => {
     const withDb = testRunbook({ dataLoss: 'database_team' });
@@ -250,13 +312,18 @@ describe('who is paged', () => {
     const withDb = testRunbook({ dataLoss: 'database_team', critical: ['senior_devops', 'cto'] });
     const paged = new Set(['on_call', 'database_team', 'senior_devops']);
     const recent = new Set(['database_team']);
-    expect(rolesToPage({ rule: 'data_loss', role: 'database_team' }, withDb, paged, recent)).toEqual([]);
-    expect(rolesToPage({ rule: 'critical', role: 'senior_devops' }, withDb, paged, recent)).toEqual([
+    const i = makeIncident({ severity: 2, dataLossRisk: true, createdAt: T0, status: 'investigating' });
+    expect(rolesToPage({ rule: 'data_loss', role: 'database_team' }, withDb, i, paged, { recently: recent })).toEqual(
+      [],
+    );
+    expect(rolesToPage({ rule: 'critical', role: 'senior_devops' }, withDb, i, paged, { recently: recent })).toEqual([
       'senior_devops',
       'cto',
     ]);
     expect(
-      rolesToPage({ rule: 'unresolved', role: 'senior_devops' }, withDb, paged, new Set(['senior_devops'])),
+      rolesToPage({ rule: 'unresolved', role: 'senior_devops' }, withDb, i, paged, {
+        recently: new Set(['senior_devops']),
+      }),
     ).toEqual(['senior_devops']);
   });
   it("SEV-0's page names the reason that holds", () => {
@@ -306,7 +373,7 @@ describe('the rule table', () => {
   it('a stored job of a rule this version does not know no longer holds, and pages nobody', () => {
     const i = makeIncident({ createdAt: T0, status: 'investigating' });
     expect(stillHolds({ key: 'retired', rule: 'retired' }, i, rb, NOW)).toBe(false);
-    expect(rolesToPage({ rule: 'retired', role: 'cto' }, rb, new Set())).toEqual([]);
+    expect(rolesToPage({ rule: 'retired', role: 'cto' }, rb, i, new Set())).toEqual([]);
   });
 });
 

@@ -82,6 +82,17 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   ],
   page_skipped: [null, { role: 'cto', rule: 'critical', reason: 'nobody is configured' }],
   page_held: [null, { roles: ['senior_devops', 'cto'], rule: 'critical', reason: 'the incident is SEV-0' }],
+  climb_held: [
+    null,
+    {
+      rule: 'unacknowledged',
+      role: 'on_call',
+      held: [
+        { role: 'engineering_manager', when: ['customer impact'] },
+        { role: 'cto', when: ['SEV-0 or a data-loss risk'] },
+      ],
+    },
+  ],
   escalation_requested: [REPORTER, { role: 'senior_devops' }],
   reminder_sent: [null, { to: COMMANDER }],
   playbook_attached: [null, { playbook: 'db-connection', suggested: true }],
@@ -286,6 +297,9 @@ describe('the post-mortem document', () => {
     expect(what.flag_set).toBe('Flagged a data-loss risk: orders table \\| replica lag; key sk-***');
     expect(what.paged).toBe('Paged On-Call Engineer (U0ONCALL) because an incident was declared');
     expect(what.escalation_requested).toBe('Escalated to Senior DevOps Engineer');
+    expect(what.climb_held).toBe(
+      'Paged On-Call Engineer again, and nobody further up: the runbook pages Engineering Manager for customer impact and CTO for SEV-0 or a data-loss risk, neither of which applies',
+    );
     expect(what.playbook_attached).toBe('Suggested the playbook Database Connection Failures');
     expect(what.step_run).toMatch(
       /^Ran `atom-cli secrets set OPENAI_API_KEY=\*\*\*` \(Database Connection Failures, step detection\.0\): succeeded, exit 0, 1\.2 s$/,

@@ -314,6 +314,24 @@ describe('notices', () => {
     expect(late.text.length).toBeLessThanOrEqual(40_000);
   });
 
+  it('a round that climbs to nobody says why: the roles left and the conditions the runbook pages them on, escaped', () => {
+    const roles = [
+      { role: 'engineering_manager', roleName: 'Engineering <Manager>', when: ['customer impact'] },
+      { role: 'cto', roleName: 'CTO', when: ['SEV-0 or a data-loss risk'] },
+    ];
+    expect(renderNotice(resolved, { kind: 'climb_held', roleName: 'On-Call Engineer', roles }, SEV).text).toBe(
+      ":information_source: Nobody acknowledged: *On-Call Engineer* was paged again, and nobody further up. The runbook's contact order pages *Engineering &lt;Manager&gt;* for customer impact and *CTO* for SEV-0 or a data-loss risk, neither of which applies to this incident. To page one of them now: `/incident escalate engineering_manager`, `/incident escalate cto`.",
+    );
+    const one = renderNotice(
+      resolved,
+      { kind: 'climb_held', roleName: 'On-Call Engineer', roles: roles.slice(1) },
+      SEV,
+    );
+    expect(one.text).toContain(
+      'pages *CTO* for SEV-0 or a data-loss risk, which does not apply to this incident. To page them now: `/incident escalate cto`.',
+    );
+  });
+
   it('severity change says raised or lowered', () => {
     const up = renderNotice(resolved, { kind: 'severity_changed', from: 2, to: 0, actorId: COMMANDER }, SEV);
     expect(up.text).toContain('raised');
@@ -546,6 +564,15 @@ describe('renderTimeline', () => {
     );
     expect(lines('page_skipped', { role: 'cto', reason: 'nobody on call' })).toContain(
       'Could not page cto: nobody on call',
+    );
+    expect(
+      lines('climb_held', {
+        rule: 'unacknowledged',
+        role: 'senior_devops',
+        held: [{ role: 'cto', when: ['SEV-0 or a data-loss risk'] }],
+      }),
+    ).toContain(
+      'Paged Senior DevOps Engineer again, and nobody further up: the runbook pages cto for SEV-0 or a data-loss risk, which does not apply',
     );
     expect(lines('playbook_attached', { playbook: 'connection-pool-exhaustion' })).toContain(
       'Suggested the playbook Connection Pool Exhaustion',
