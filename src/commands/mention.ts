@@ -4,10 +4,10 @@ import { parseIncidentCommand } from './parse-incident-command.js';
 const MENTION = /<@[UW][A-Z0-9]+(?:\|[^>]*)?>/g;
 
 /**
- * What a mention of the bot asked for, read as `/incident` would read it: the line put above the help it is answered
- * with. Undefined for the mention alone or `help`. A mention does nothing else (no form can open from one, and its
- * text is public), so a command in it is answered with the command to type: `@bot sev2 db down` with
- * `/incident sev2 db down`.
+ * What a mention of the bot asked for, read as `/incident` would read it: the answer in place of the whole help.
+ * Undefined for the mention alone or `help` (answered with the help). A mention does nothing else (no form can open
+ * from one, and its text is public), so a command in it is answered with the command to type: `@bot sev2 db down`
+ * with `/incident sev2 db down`.
  */
 export function mentionHint(text: string): string | undefined {
   const typed = text
@@ -19,6 +19,6 @@ export function mentionHint(text: string): string | undefined {
   const command = parseIncidentCommand(typed);
   // Echoed only as plain words: a channel or link in it is Slack's markup, not what the person would type.
   if (command.ok && !/[<>]/.test(typed) && typed.length <= 200)
-    return `A mention only gets this help. To do that, type \`/incident ${typed}\`.`;
-  return 'A mention only gets this help: commands are typed with `/incident` (`/incident list` shows the open incidents).';
+    return `A mention does not run commands. To do that, type \`/incident ${typed}\`.`;
+  return 'A mention does not run commands: they are typed with `/incident` (`/incident list` shows the open incidents).';
 }

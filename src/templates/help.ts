@@ -31,3 +31,9 @@ export function renderNotUnderstood(problem: string): Message {
   const text = `:warning: ${problem}\n\`/incident help\` lists every command.`;
   return { text, blocks: packLines(text.split('\n'), Number.POSITIVE_INFINITY).blocks };
 }
+
+/** A mention of the bot that held words: what to type instead, and where every command is; short, for it is public. */
+export function renderMentionHint(hint: string): Message {
+  const text = `:information_source: ${hint}\n\`/incident help\` lists every command.`;
+  return { text, blocks: packLines(text.split('\n'), Number.POSITIVE_INFINITY).blocks };
+}

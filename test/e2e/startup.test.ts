@@ -775,13 +775,18 @@ describe('@mentions', () => {
     expect(reply.args.text).toContain('/incident sev1 db down');
   });
 
-  it('answers a command in a mention with the /incident line that does it, above the usage; declares nothing', async () => {
+  it('answers a command in a mention with the /incident line that does it, in two lines, not the usage; declares nothing', async () => {
     expect((await mention('<@UBOT> sev2 payments db down', '1700000000.000200')).status).toBe(200);
     const reply = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === '1700000000.000200');
-    expect(String(reply.args.text)).toMatch(
-      /^:warning: A mention only gets this help\. To do that, type `\/incident sev2 payments db down`\.\n\n/,
+    expect(String(reply.args.text)).toBe(
+      ':information_source: A mention does not run commands. To do that, type `/incident sev2 payments db down`.\n`/incident help` lists every command.',
     );
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(0);
+    // Words that are no command: told where commands are typed, in two lines too.
+    expect((await mention('<@UBOT> what is going on', '1700000000.000300')).status).toBe(200);
+    const other = await bot.fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === '1700000000.000300');
+    expect(String(other.args.text).split('\n')).toHaveLength(2);
+    expect(String(other.args.text)).toContain('typed with `/incident`');
   });
 });
 

@@ -9,7 +9,7 @@ describe('a mention of the bot, read as /incident reads a command', () => {
   });
 
   it('holding a command: the /incident line that does it', () => {
-    const type = (cmd: string) => `A mention only gets this help. To do that, type \`/incident ${cmd}\`.`;
+    const type = (cmd: string) => `A mention does not run commands. To do that, type \`/incident ${cmd}\`.`;
     expect(mentionHint('<@UBOT> sev2 db down')).toBe(type('sev2 db down'));
     expect(mentionHint('<@UBOT> /incident   status')).toBe(type('status'));
     expect(mentionHint('<@UBOT|incident-bot> ack')).toBe(type('ack'));
@@ -18,7 +18,7 @@ describe('a mention of the bot, read as /incident reads a command', () => {
 
   it('holding anything else, or markup a person would not type: where commands are typed', () => {
     const general =
-      'A mention only gets this help: commands are typed with `/incident` (`/incident list` shows the open incidents).';
+      'A mention does not run commands: they are typed with `/incident` (`/incident list` shows the open incidents).';
     expect(mentionHint('<@UBOT> what is going on?')).toBe(general);
     expect(mentionHint('<@UBOT> sev1 <#C0123|general> is down')).toBe(general);
   });
