@@ -345,7 +345,7 @@ export class PlaybookService implements StepRuns {
     const r = await this.execute(run);
     if (isRollbackStep(run.step)) {
       this.metrics.rolledBack(r.view.state);
-      await this.verification.afterRollback(run.host, run.playbook, run.target, r.view, run.userId);
+      await this.verification.afterRollback(run.host, run.playbook, run.target, r, run.userId);
     } else if (isDeployStep(run.step) && r.view.state === 'succeeded') {
       const shown = this.shown(run.step, run.target).join(' ');
       const passed = await this.verification.afterDeploy(run.host, run.playbook, shown, run.userId);
@@ -374,7 +374,7 @@ export class PlaybookService implements StepRuns {
   }
 
   /** Runs a checked, allowed step and reports it in the thread; the playbook's checklist shows it running, then how. */
-  async execute({ host, playbook, step, key, target, userId, approvedBy }: StepRun): Promise<RunResult> {
+  async execute({ host, playbook, step, key, target, userId, approvedBy, checkContext }: StepRun): Promise<RunResult> {
     const ref = hostRef(host);
     const place = placeOf(host);
     const playbookId = playbook.id;
@@ -439,6 +439,7 @@ export class PlaybookService implements StepRuns {
       step,
       (p) => void update({ ...view, tail: p.tail, bytes: p.bytes, durationMs: p.elapsedMs }),
       this.opts,
+      checkContext,
     );
     const final: RunView = { ...view, ...outcome };
     await this.db.transaction(async (tx) => {

@@ -1,3 +1,4 @@
+import type { CheckContext } from '../ops/output-checks.js';
 import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import type { HostRef, PlaybookHost } from './playbook-host.js';
 import type { RunView } from './ports.js';
@@ -20,6 +21,8 @@ export interface StepRun {
   target: string[];
   userId: string;
   approvedBy: string | null;
+  /** What the step's output check knows besides the output: the rollback it verifies, when it follows one. */
+  checkContext?: CheckContext;
 }
 
 /**

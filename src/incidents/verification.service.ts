@@ -1,4 +1,4 @@
-import { OUTPUT_CHECKS } from '../ops/output-checks.js';
+import { type CheckContext, OUTPUT_CHECKS, rolledBackTo } from '../ops/output-checks.js';
 import { stepsOf } from '../runbook/playbook-steps.js';
 import type { CommandStep, Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import {
@@ -10,7 +10,7 @@ import {
 import { DomainError } from './errors.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
 import type { CheckResult, PlaybookChat, RunView } from './ports.js';
-import type { StepRuns } from './step-runs.js';
+import type { RunResult, StepRuns } from './step-runs.js';
 
 /** One check to run: as POST_DEPLOYMENT_VERIFICATION writes it, and the playbook step it is recorded as. */
 interface PlacedCheck extends VerificationCheck {
@@ -72,25 +72,30 @@ export class PostDeploymentVerification {
   ) {}
 
   /**
-   * After a rollback step of `playbook` ran (`target`, as run): reports that it failed, or verifies and reports every
-   * check.
+   * After a rollback step of `playbook` ran (`target`, as run, and its result): reports that it failed, or verifies
+   * and reports every check. The checks that read the running version (`running_version`) compare it with the version
+   * rolled back to: the one named, else the one the rollback's output says, or a release it says it made from it.
    */
   async afterRollback(
     host: PlaybookHost,
     playbook: Playbook,
     target: string[],
-    rolled: RunView,
+    rolled: RunResult,
     userId: string,
   ): Promise<void> {
     const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
-    const version = target.slice(2).find((a) => !a.startsWith('-')) ?? 'the previous release';
-    if (rolled.state !== 'succeeded') {
+    const named = target.slice(2).find((a) => !a.startsWith('-')) ?? null;
+    const version = named ?? 'the previous release';
+    const { view } = rolled;
+    if (view.state !== 'succeeded') {
       await this.chat.postVerification(placeOf(host), version, [
-        { name: command, ok: false, expected: 'exit 0', detail: rolled.detail ?? `exit ${rolled.exitCode}` },
+        { name: command, ok: false, expected: 'exit 0', detail: view.detail ?? `exit ${view.exitCode}` },
       ]);
       return;
     }
-    await this.chat.postVerification(placeOf(host), version, await this.verify(host, userId, checksAfter(playbook)));
+    const rolledBack = { version: named ?? rolledBackTo(rolled.full), output: rolled.full };
+    const checks = await this.verify(host, userId, checksAfter(playbook), { rolledBack });
+    await this.chat.postVerification(placeOf(host), version, checks);
   }
 
   /**
@@ -104,8 +109,16 @@ export class PostDeploymentVerification {
     return results.every((r) => r.ok || r.unchecked);
   }
 
-  /** Runs every check, one after another; a check that cannot run is not checked, with the reason. */
-  async verify(host: PlaybookHost, userId: string, checks: readonly PlacedCheck[] = BUILT_IN): Promise<CheckResult[]> {
+  /**
+   * Runs every check, one after another; a check that cannot run is not checked, with the reason. `context`: what
+   * the checks that read output know besides it (the rollback verified, if it is one).
+   */
+  async verify(
+    host: PlaybookHost,
+    userId: string,
+    checks: readonly PlacedCheck[] = BUILT_IN,
+    context: CheckContext = {},
+  ): Promise<CheckResult[]> {
     const results: CheckResult[] = [];
     for (const check of checks) {
       const { name, expected } = check;
@@ -120,6 +133,7 @@ export class PostDeploymentVerification {
           target,
           userId,
           approvedBy: null,
+          checkContext: context,
         });
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
@@ -128,12 +142,15 @@ export class PostDeploymentVerification {
       }
       const { view, full } = run;
       const ran = view.state === 'succeeded';
-      // A step of the runbook file reads its own output (`check`); the built-in checks are read here.
-      const verdict = ran && check.output ? OUTPUT_CHECKS[check.output](full) : null;
+      // The built-in checks' output is read here; a step of the runbook file reads its own (`check`) as it runs, and
+      // is read again here for what the report says of it (what was expected, whether it could be checked at all).
+      const output = check.output ?? (check.step.type === 'command' ? check.step.check : undefined);
+      const verdict = output && view.exitCode === 0 ? OUTPUT_CHECKS[output](full, context) : null;
       results.push({
         name,
-        expected,
-        ok: ran && (verdict?.ok ?? true),
+        expected: verdict?.expected ?? expected,
+        ok: verdict ? verdict.ok && ran : ran,
+        ...(ran && verdict?.unchecked ? { unchecked: true as const } : {}),
         detail: verdict?.detail ?? view.detail ?? (view.exitCode !== null ? `exit ${view.exitCode}` : view.state),
       });
     }

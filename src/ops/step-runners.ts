@@ -10,7 +10,7 @@ import {
   validateParams,
 } from '../runbook/playbooks.js';
 import { httpCheck } from './http-check.js';
-import { OUTPUT_CHECKS } from './output-checks.js';
+import { type CheckContext, OUTPUT_CHECKS } from './output-checks.js';
 import { type KnownSecret, namedSecrets, redact } from './redact.js';
 import { workingDirectory } from './working-directory.js';
 
@@ -63,7 +63,14 @@ export type StepOutcome = Pick<RunView, 'tail' | 'exitCode' | 'durationMs' | 'by
 export interface StepRunner<S extends RunnableStep> {
   /** What the step runs with these values (an argv, or a URL); throws ParamsError naming each bad value. */
   target(step: S, values: Record<string, string>, opts: RunnerOptions): string[];
-  run(target: string[], step: S, onProgress: (p: StepProgress) => void, opts: RunnerOptions): Promise<StepOutcome>;
+  /** `context`: what the step's output check knows besides the output (the rollback it follows, if any). */
+  run(
+    target: string[],
+    step: S,
+    onProgress: (p: StepProgress) => void,
+    opts: RunnerOptions,
+    context?: CheckContext,
+  ): Promise<StepOutcome>;
 }
 
 type RunnerTable = { [K in RunnableStep['type']]: StepRunner<Extract<RunnableStep, { type: K }>> };
@@ -83,7 +90,7 @@ const command: StepRunner<CommandStep> = {
     if (!checked.ok) throw new ParamsError(checked.errors);
     return checked.argv.map((a, i) => (i > 0 ? a : (binaryOf(a)?.binary(opts) ?? a)));
   },
-  async run(target, step, onProgress, opts) {
+  async run(target, step, onProgress, opts, context) {
     const where = await workingDirectory(opts.baseDir ?? process.cwd(), step.cwd);
     if (!where.ok) {
       return {
@@ -109,15 +116,16 @@ const command: StepRunner<CommandStep> = {
       onOutput: (snap) => onProgress({ tail: snap.tail, bytes: snap.bytes, elapsedMs: snap.elapsedMs }),
     });
     const ran = !r.notFound && !r.timedOut && r.exitCode === 0;
-    // A step that reads its output (machines running, no error lines) fails on what it finds, and says what.
-    const verdict = ran && step.check ? OUTPUT_CHECKS[step.check](r.full) : null;
+    // A step that reads its output (machines running, no error lines) fails on what it finds, and says what; one that
+    // could not find what it reads (no version shown) is not failed for it: the verification says to check by hand.
+    const verdict = ran && step.check ? OUTPUT_CHECKS[step.check](r.full, context) : null;
     const setting = binaryOf(step.run[0] ?? '')?.setting ?? 'ATOM_CLI';
     return {
       state: r.notFound
         ? 'not_found'
         : r.timedOut
           ? 'timed_out'
-          : r.exitCode === 0 && (verdict?.ok ?? true)
+          : r.exitCode === 0 && (!verdict || verdict.ok || verdict.unchecked)
             ? 'succeeded'
             : 'failed',
       tail: r.tail,

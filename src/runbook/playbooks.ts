@@ -146,8 +146,11 @@ export interface TextStep {
   text: string;
 }
 
-/** How a command's output is read besides its exit code (src/ops/output-checks.ts). */
-export const OUTPUT_CHECK_NAMES = ['no_error_lines', 'machines_running'] as const;
+/**
+ * How a command's output is read besides its exit code (src/ops/output-checks.ts). `running_version` reads the version
+ * `atom-cli status` shows running: after a rollback, it must be the version rolled back to (or a release made from it).
+ */
+export const OUTPUT_CHECK_NAMES = ['no_error_lines', 'machines_running', 'running_version'] as const;
 export type OutputCheck = (typeof OUTPUT_CHECK_NAMES)[number];
 
 export interface HttpStep {

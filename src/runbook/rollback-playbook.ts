@@ -17,7 +17,10 @@ export interface VerificationCheck {
   step: RunnableStep;
   /** The runbook's expected result, shown with pass or fail. */
   expected: string;
-  /** Read the output too: the check fails when it shows errors, or a machine not running. */
+  /**
+   * Read the output too: the check fails when it shows errors, a machine not running, or (after a rollback) a version
+   * running that is not the one rolled back to.
+   */
   output?: OutputCheck;
 }
 
@@ -39,7 +42,9 @@ export const POST_DEPLOYMENT_VERIFICATION: readonly VerificationCheck[] = [
   {
     name: 'atom-cli status',
     step: readOnly('Check app status', ['atom-cli', 'status']),
+    // After a rollback the report says what it expected instead: the version rolled back to (or a release made from it).
     expected: 'the status is shown (exit 0)',
+    output: 'running_version',
   },
   {
     name: 'GET /api/health',

@@ -96,4 +96,28 @@ describe('Emergency Access, from the bundled runbook', () => {
       'resolution.4:succeeded',
     ]);
   });
+
+  it('an emergency rollback that did not take fails its status check: the version its output named is not running', async () => {
+    const at = await env.attach('sev1 bad release, rollback did not take', 'emergency-access');
+    await env.forgetRollbacks();
+    await env.scenario({ nodes: 'running', logs: 'clean', rollback: 'does-not-take' });
+    env.bot.fake.reset();
+    await env.clickRun(at, env.keyOf('emergency-access', runs('atom-cli rollback')));
+    const report = await env.bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === at.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      20_000,
+    );
+    const text = String(report.args.text);
+    // The CLI named no version: its output said v57, and the release it made from it, v59; status still shows v58.
+    expect(text).toMatch(/^:x: Rollback to `the previous release`: 1 check\(s\) failed\./);
+    expect(text).toContain(':x: fail · `atom-cli status` — expected v57 (or v59 made from it); status shows v58');
+    // The step itself failed on it, on its run message and its checklist.
+    expect(await env.ended(at, 'atom-cli status')).toContain(':x: Failed: atom-cli status');
+    const { rows } = await env.bot.db.query<{ state: string }>(
+      `SELECT state FROM step_runs WHERE incident_id = $1 AND playbook_id = 'emergency-access' AND step_key = 'resolution.0'`,
+      [at.incident.incidentId],
+    );
+    expect(rows.map((r) => r.state)).toEqual(['failed']);
+  });
 });

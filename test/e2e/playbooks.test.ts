@@ -190,8 +190,45 @@ interface CliScenario {
   nodes?: 'running' | 'one-stopped';
   logs?: 'errors' | 'clean';
   deployments?: 'unreadable';
-  rollback?: 'does-not-take';
+  rollback?: 'does-not-take' | 'new-release';
+  status?: 'no-version';
 }
+
+/**
+ * The shapes of a rollback to v57, as `atom-cli status` shows it after (test/fixtures/atom-cli): it took, v57 itself
+ * running; it took as Fly.io's does, v59 made from v57 running; it did not take, v58 still running; status shows no
+ * version. Each with the verification's first line and its line for the status check.
+ */
+const ROLLBACK_SHAPES = [
+  {
+    shape: 'took, v57 itself running',
+    tag: 'same',
+    scenario: {},
+    head: /^:white_check_mark: Rolled back to `v57`; every post-deployment check passed\./,
+    line: ':white_check_mark: pass · `atom-cli status` — expected v57 (or v59 made from it); status shows v57',
+  },
+  {
+    shape: 'took as Fly.io rolls back, v59 made from v57 running',
+    tag: 'fly',
+    scenario: { rollback: 'new-release' },
+    head: /^:white_check_mark: Rolled back to `v57`; every post-deployment check passed\./,
+    line: ':white_check_mark: pass · `atom-cli status` — expected v57 (or v59 made from it); status shows v59, made from v57',
+  },
+  {
+    shape: 'did not take, v58 still running',
+    tag: 'not-taken',
+    scenario: { rollback: 'does-not-take' },
+    head: /^:x: Rollback to `v57`: 1 check\(s\) failed\./,
+    line: ':x: fail · `atom-cli status` — expected v57 (or v59 made from it); status shows v58',
+  },
+  {
+    shape: 'cannot be read, status showing no version',
+    tag: 'unread',
+    scenario: { status: 'no-version' },
+    head: /^:warning: Rolled back to `v57`: 4 post-deployment check\(s\) passed, 1 could not be checked \(below\): check it by hand\./,
+    line: ':warning: not checked · `atom-cli status` — expected v57 (or v59 made from it); running version not shown by `atom-cli status`: check by hand',
+  },
+] as const satisfies readonly { shape: string; tag: string; scenario: CliScenario; head: RegExp; line: string }[];
 
 /**
  * A bot with the test playbook, the fake atom-cli (logging its argv, showing the scenario set) and a local app whose
@@ -226,6 +263,8 @@ async function startPlaybookBot(status: () => number) {
     bot,
     /** What the fake atom-cli shows from its next run on. */
     scenario: (s: CliScenario) => writeFile(scenarioFile, JSON.stringify(s)),
+    /** The fake atom-cli forgets the rollbacks that took: `status` shows v58 running again. */
+    forgetRollbacks: () => rm(`${log}.running`, { force: true }),
     /** The argv of every atom-cli run so far, oldest first. */
     async cliRuns(): Promise<string[][]> {
       return (await atomCliRuns(log)).map((r) => r.argv);
@@ -890,6 +929,34 @@ describe('playbooks from the incident channel', () => {
     );
     expect(text).toContain('pass · `atom-cli logs --lines 50` — expected no errors in recent logs; no error lines');
   });
+
+  it.each(ROLLBACK_SHAPES)('a playbook rollback that $shape: the status check says so', async (shape) => {
+    const { scenario, head, line } = shape;
+    const c = await declareWithPlaybook(bot, `db down playbook rollback ${shape.tag}`);
+    await env.forgetRollbacks();
+    await env.scenario({ nodes: 'running', logs: 'clean', ...scenario });
+    bot.fake.reset();
+    await click(c, 'mitigation.2', RESPONDER);
+    const open = await bot.fake.waitFor('views.open');
+    const meta = (open.args.view as { private_metadata: string }).private_metadata;
+    await submitAndConfirm(bot, meta, RESPONDER, { version: 'v57' });
+    await approve(c, await approvalRequest(c));
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    const text = String(verification.args.text);
+    expect(text).toMatch(head);
+    expect(text.split('\n')).toContain(line);
+    const runs = (await cliRuns()).map((a) => a.join(' '));
+    expect(runs.slice(runs.lastIndexOf('rollback v57'))).toEqual([
+      'rollback v57',
+      'status',
+      'nodes list',
+      'logs --lines 50',
+    ]);
+  });
 });
 
 describe('roll back with one click', () => {
@@ -970,7 +1037,7 @@ describe('roll back with one click', () => {
     expect(verification.args.text).toMatch(/Rolled back to `v57`; every post-deployment check passed/);
     // The runbook's Post-Deployment Verification, each check with its expected result.
     for (const check of [
-      'pass · `atom-cli status` — expected the status is shown (exit 0); exit 0',
+      'pass · `atom-cli status` — expected v57 (or v59 made from it); status shows v57',
       'pass · `GET /api/health` — expected 200 OK; HTTP 200',
       'pass · `GET /api/alive` — expected 200 OK; HTTP 200',
       'pass · `atom-cli nodes list` — expected machines show "running"; 2 machine(s) running',
@@ -1025,6 +1092,23 @@ describe('roll back with one click', () => {
     // The lines shown are the redacted output.
     expect(text).not.toContain('sk-proj-Xq3TbV9mK2pL7wR4nZ8cY1hF6dJ0sA5gE');
     expect(text).not.toContain('sk-ant-api03-Hn4Kd8Wq2Zr6Tp0Lm5Xv9Bc3Fj7Gs1Ya');
+  });
+
+  it.each(ROLLBACK_SHAPES)('after a rollback that $shape, the status check says so', async (shape) => {
+    const { scenario, head, line } = shape;
+    const c = await declareWithPlaybook(bot, `db down one-click rollback ${shape.tag}`);
+    await env.forgetRollbacks();
+    await env.scenario({ nodes: 'running', logs: 'clean', ...scenario });
+    bot.fake.reset();
+    await clickRollbackTo(c, 'v57', RESPONDER);
+    const verification = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === c.channelId && /Rolled back to|Rollback to/.test(String(m.args.text)),
+      15_000,
+    );
+    const text = String(verification.args.text);
+    expect(text).toMatch(head);
+    expect(text.split('\n')).toContain(line);
   });
 
   it('/incident rollback lists the deployments too, to responders only', async () => {

@@ -19,10 +19,14 @@ export const RESPONDER = 'U0RESPONDER';
 export const APPROVER = 'U0APPROVER';
 export const GENERAL = TEST_GENERAL_CHANNEL_ID;
 
-/** What the fake atom-cli shows (test/fixtures/atom-cli): every machine running or one stopped, logs with errors or not. */
+/**
+ * What the fake atom-cli shows (test/fixtures/atom-cli): every machine running or one stopped, logs with errors or not,
+ * a rollback that takes (by default), takes as Fly.io's does (v59 made from the version) or does not take.
+ */
 export interface CliScenario {
   nodes?: 'running' | 'one-stopped';
   logs?: 'errors' | 'clean';
+  rollback?: 'does-not-take' | 'new-release';
 }
 
 /** One run of a fake CLI, as it logged itself. */
@@ -44,6 +48,8 @@ export interface ProcedureBot {
   base: string;
   /** What the fake atom-cli shows from its next run on. */
   scenario(s: CliScenario): Promise<void>;
+  /** The fake atom-cli forgets the rollbacks that took: `status` shows v58 running again. */
+  forgetRollbacks(): Promise<void>;
   /** Every run of the fake atom-cli so far, oldest first. */
   atomRuns(): Promise<CliRun[]>;
   /** Every run of the fake aws so far, oldest first. */
@@ -167,6 +173,7 @@ export async function startProcedureBot(
     runbook,
     base,
     scenario: (s) => writeFile(scenarioFile, JSON.stringify(s)),
+    forgetRollbacks: () => rm(`${atomLog}.running`, { force: true }),
     atomRuns: () => runsOf(atomLog),
     awsRuns: () => runsOf(awsLog),
     keyOf(playbookId, is) {

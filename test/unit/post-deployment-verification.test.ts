@@ -101,7 +101,9 @@ describe('the post-deployment verification after a deploy', () => {
 });
 
 describe('the post-deployment verification after a rollback step', () => {
-  const rolled = { state: 'succeeded', exitCode: 0 } as RunView;
+  const rolled = { view: { state: 'succeeded', exitCode: 0 } as RunView, full: 'Rollback to v57 complete\n' };
+  const status = (version: string) => `App\n  Name     = atom-saas\n  Version  = ${version}\n`;
+  const FLY = 'Rolling back atom-saas to v57\nRelease v59 created from v57\nRollback to v57 complete\n';
 
   it('of a playbook with its own checks runs those; of one without, the built-in ones; the report names the version', async () => {
     const own = verification({ 'atom-cli nodes list': MACHINES_UP });
@@ -117,5 +119,76 @@ describe('the post-deployment verification after a rollback step', () => {
     await builtIn.verification.afterRollback(host, ROLLBACK, ['/bin/atom-cli', 'rollback', 'v57'], rolled, 'U1');
     expect(builtIn.ran.map((r) => r.key)).toEqual(ROLLBACK_STEPS.verify);
     expect(builtIn.posted[0]!.subject).toBe('v57');
+  });
+
+  it('the status check reads the version running against the one rolled back to, or the release made from it', async () => {
+    const report = async (running: string, output: string) => {
+      const v = verification({ 'atom-cli status': status(running), 'atom-cli nodes list': MACHINES_UP });
+      await v.verification.afterRollback(
+        host,
+        ROLLBACK,
+        ['/bin/atom-cli', 'rollback', 'v57'],
+        { ...rolled, full: output },
+        'U1',
+      );
+      // Every check run is told of the rollback it verifies (a runbook step's `check` reads it as it runs).
+      expect(v.ran.every((r) => r.checkContext?.rolledBack?.version === 'v57')).toBe(true);
+      return v.posted[0]!.checks[0]!;
+    };
+    expect(await report('v57', FLY)).toEqual({
+      name: 'atom-cli status',
+      ok: true,
+      expected: 'v57 (or v59 made from it)',
+      detail: 'status shows v57',
+    });
+    expect(await report('v59', FLY)).toMatchObject({ ok: true, detail: 'status shows v59, made from v57' });
+    expect(await report('v58', FLY)).toEqual({
+      name: 'atom-cli status',
+      ok: false,
+      expected: 'v57 (or v59 made from it)',
+      detail: 'status shows v58',
+    });
+    expect(await report('v59', 'Rollback to v57 complete\n')).toMatchObject({ ok: false, expected: 'v57' });
+  });
+
+  it("a playbook's own status check reads it too; a rollback naming no version is compared with the one its output says", async () => {
+    const pb = playbook({
+      mitigation: [{ text: 'Roll back', run: ['atom-cli', 'rollback'], destructive: true }],
+      resolution: [
+        { text: 'Status', run: ['atom-cli', 'status'], expect: 'The status is shown', check: 'running_version' },
+      ],
+    });
+    const check = async (running: string, output: string) => {
+      const v = verification({ 'atom-cli status': status(running) });
+      await v.verification.afterRollback(host, pb, ['/bin/atom-cli', 'rollback'], { ...rolled, full: output }, 'U1');
+      expect(v.ran.map((r) => r.checkContext)).toEqual([{ rolledBack: { version: 'v57', output } }]);
+      return v.posted[0]!.checks[0]!;
+    };
+    expect(await check('v59', FLY)).toEqual({
+      name: 'atom-cli status',
+      ok: true,
+      expected: 'v57 (or v59 made from it)',
+      detail: 'status shows v59, made from v57',
+    });
+    expect(await check('v58', FLY)).toMatchObject({ ok: false, detail: 'status shows v58' });
+    // Nothing says which version it went back to: not checked, said.
+    const v = verification({ 'atom-cli status': status('v58') });
+    await v.verification.afterRollback(host, pb, ['/bin/atom-cli', 'rollback'], { ...rolled, full: 'Done.\n' }, 'U1');
+    expect(v.posted[0]!.checks[0]).toMatchObject({
+      ok: false,
+      unchecked: true,
+      expected: 'the version rolled back to',
+    });
+  });
+
+  it('after a deploy, the status check only reports the version running', async () => {
+    const v = verification({ 'atom-cli status': status('v59'), 'atom-cli nodes list': MACHINES_UP });
+    await v.verification.afterDeploy(host, playbook({ mitigation: [deploy] }), 'atom-cli deploy', 'U1');
+    expect(v.posted[0]!.checks[0]).toEqual({
+      name: 'atom-cli status',
+      ok: true,
+      expected: 'the status is shown (exit 0)',
+      detail: 'running v59',
+    });
   });
 });

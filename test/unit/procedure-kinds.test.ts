@@ -140,7 +140,7 @@ describe('the runbook file: new fields named when malformed', () => {
     expect(
       problems({ mitigation: [{ text: 'Nodes', run: ['atom-cli', 'nodes', 'list'], check: 'all_good' }] }),
     ).toEqual([
-      'playbooks.disaster-recovery.mitigation step 1 ("Nodes"), check: unknown output check "all_good"; checks: no_error_lines, machines_running',
+      'playbooks.disaster-recovery.mitigation step 1 ("Nodes"), check: unknown output check "all_good"; checks: no_error_lines, machines_running, running_version',
     ]);
     expect(
       problems({
