@@ -219,7 +219,7 @@ export class PlaybookService implements StepRuns {
   /**
    * At the first click, before any parameters form or confirmation: refuses someone not in the host's channel, and
    * refuses (and records) a step this person may not run, naming who can, one that changes production on a resolved
-   * incident, or one of a detached playbook. The record shows the command as the runbook writes it, its parameters
+   * incident, one of a detached playbook, or one that needs a second person when nobody else could approve it. The record shows the command as the runbook writes it, its parameters
    * unfilled.
    */
   async checkMayRun(host: PlaybookHost, playbookId: string, key: string, userId: string): Promise<void> {
@@ -230,6 +230,7 @@ export class PlaybookService implements StepRuns {
     const request = { host: hostRef(host), playbookId, key, kind: step.type, shown: step.run.map(this.mask) };
     await this.approvals.checkAllowed(request, step, userId);
     await this.approvals.checkOpen(host, request, step, userId);
+    await this.approvals.checkApprovable(request, step, userId);
   }
 
   /**

@@ -102,6 +102,58 @@ export class StepApprovals {
     ]);
   }
 
+  /**
+   * The people who could approve this person's request: the approvers, user groups expanded (`all`), less the person
+   * (`others`). Null when Slack could not say who is in a user group.
+   */
+  private async otherApprovers(userId: string): Promise<{ all: string[]; others: string[] } | null> {
+    const approvers = this.runbook.access.approvers;
+    let all: string[];
+    if (approvers.some((c) => c.startsWith('S'))) {
+      try {
+        all = (await this.chat.resolveContacts(approvers)).userIds;
+      } catch (e) {
+        this.log.warn("could not expand the approvers' user groups", e);
+        return null;
+      }
+    } else {
+      all = [...new Set(approvers)];
+    }
+    return { all, others: all.filter((u) => u !== userId) };
+  }
+
+  /**
+   * Throws (and records) the refusal of a step that needs a second person when nobody could approve this person's
+   * request: no approvers configured, or this person is the only one. At the first click, before any form, and again
+   * before a request is posted.
+   */
+  async checkApprovable(r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
+    if (step.type !== 'command' || !step.approval) return;
+    const approvers = this.runbook.access.approvers;
+    if (approvers.length === 0) {
+      await this.recordRefusal(r, userId, [
+        'This step needs approval by a second person, but no approvers are configured: add them under `access.approvers` in the runbook file.',
+      ]);
+    }
+    const found = await this.otherApprovers(userId);
+    if (!found || found.others.length > 0) return;
+    await this.recordRefusal(
+      r,
+      userId,
+      found.all.length === 0
+        ? [
+            'This step needs approval by a second person, but nobody could be found among its approvers (',
+            { people: approvers },
+            '): add people under `access.approvers` in the runbook file.',
+          ]
+        : [
+            'This step needs approval by a second person, and you are its only approver (',
+            { people: approvers },
+            '): add another under `access.approvers` in the runbook file, so that someone else can approve it.',
+          ],
+    );
+  }
+
   /** Throws (and records) the refusal when this person may not run or ask for this step. */
   async checkAllowed(r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
     const refused = await this.refusal(r.playbookId, step, userId);
@@ -117,11 +169,7 @@ export class StepApprovals {
     values: Record<string, string>,
     userId: string,
   ): Promise<void> {
-    if (this.runbook.access.approvers.length === 0) {
-      await this.recordRefusal(r, userId, [
-        'This step needs approval by a second person, but no approvers are configured: add them under `access.approvers` in the runbook file.',
-      ]);
-    }
+    await this.checkApprovable(r, step, userId);
     const made = await this.db.transaction(
       async (tx): Promise<{ waiting: StepApproval } | { created: StepApproval }> => {
         // A second Run of the same step with the same values while a request waits would post a second request, and
