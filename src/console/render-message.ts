@@ -108,6 +108,7 @@ export const EMOJI: Record<string, string> = {
   globe_with_meridians: '🌐',
   cyclone: '🌀',
   bell: '🔔',
+  bust_in_silhouette: '👤',
   lock: '🔒',
   wrench: '🔧',
   unlock: '🔓',

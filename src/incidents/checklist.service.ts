@@ -106,7 +106,7 @@ export class Checklists {
    * How someone outside the host's channel gets in. A private incident's channel is private (and stays so once the
    * incident is made public): nobody joins it on their own, so "join the channel" would send them nowhere.
    */
-  private async wayIn(host: PlaybookHost): Promise<string> {
+  async wayIn(host: PlaybookHost): Promise<string> {
     if (host.kind !== 'incident') return 'join the channel';
     if (host.incident.private) return 'the channel is private, so ask someone in it to add you (`/invite`)';
     if (await hasEvent(this.db, host.incident.id, 'made_public'))

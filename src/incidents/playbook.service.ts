@@ -144,6 +144,10 @@ export class PlaybookService implements StepRuns {
     return this.checklists.checkMember(host, userId, doing);
   }
 
+  wayIn(host: PlaybookHost): Promise<string> {
+    return this.checklists.wayIn(host);
+  }
+
   checkWorkable(host: PlaybookHost, playbookId: string): Promise<void> {
     return this.checklists.checkWorkable(host, playbookId);
   }

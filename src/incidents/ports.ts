@@ -419,6 +419,35 @@ export interface ApprovalView {
   state: 'pending' | 'approved' | 'denied';
   decidedBy: string | null;
   reason: string | null;
+  /**
+   * The approvers not in the channel the request is posted in (they cannot see it there), each with whether it was sent
+   * to them in a direct message; shown while it waits. Absent or empty: none to name.
+   */
+  outside?: { userId: string; dmed: boolean }[];
+}
+
+/** Where an approval request waits: an incident's channel, or a playbook run's thread in its channel. */
+export type ApprovalWhere =
+  | { kind: 'incident'; number: number; title: string; private: boolean; channelId: string | null }
+  | { kind: 'run'; channelId: string };
+
+/**
+ * An approval request as an approver's direct message shows it: the request, where it waits and a link to it there,
+ * with the same Approve and Deny (one decision wins, wherever it is made).
+ */
+export interface ApprovalDmView extends ApprovalView {
+  where: ApprovalWhere;
+  /** The request's message in its channel; null when Slack gave no link. */
+  link: string | null;
+  /** The approver is not in the request's channel: told that only its people approve, and how to get in. */
+  joinFirst?: string;
+}
+
+/** Where an approval request's direct message to an approver is. */
+export interface ApprovalDm {
+  user: string;
+  channel: string;
+  ts: string;
 }
 
 /**
@@ -493,6 +522,10 @@ export interface PlaybookChat {
   /** Posts an approval request with Approve and Deny buttons; returns its ts. */
   postApproval(place: ChatPlace, threadTs: string | null, approval: ApprovalView): Promise<string>;
   updateApproval(place: ChatPlace, ts: string, approval: ApprovalView): Promise<void>;
+  /** Sends an approver the request in a direct message, with Approve and Deny; returns where it is. */
+  sendApprovalDm(userId: string, approval: ApprovalDmView): Promise<ApprovalDm>;
+  /** Shows a request's direct message again: once decided, by whom, without its buttons. */
+  updateApprovalDm(dm: ApprovalDm, approval: ApprovalDmView): Promise<void>;
   /**
    * Posts the recent deployments, the current one marked, with a "Roll back to vN" button on the others (carrying
    * `runId` for a playbook run outside an incident).

@@ -11,6 +11,7 @@ import {
   type StepApproval,
   setApprovalMessage,
 } from '../store/step-run.repo.js';
+import { ApprovalDms } from './approval-dms.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.js';
 import { playbookAct } from './playbook-acts.js';
 import { type HostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
@@ -28,7 +29,8 @@ export interface StepRequest {
 
 /**
  * Who may run a step that changes production (responders), and the second person some steps need (approvers):
- * refusals are recorded and name who can; requests are posted with Approve and Deny, and run once approved.
+ * refusals are recorded and name who can; requests are posted with Approve and Deny, sent to each approver in a
+ * direct message with the same buttons, and run once approved.
  */
 export class StepApprovals {
   constructor(
@@ -36,10 +38,15 @@ export class StepApprovals {
     private readonly chat: IncidentChat & PlaybookChat,
     private readonly runbook: Runbook,
     private readonly runs: StepRuns,
-    private readonly log: Logger = console,
+    log: Logger = console,
     /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
     private readonly typed: (text: string) => string = (text) => text,
-  ) {}
+  ) {
+    this.dms = new ApprovalDms(db, chat, runbook, runs, log);
+  }
+
+  /** Who could approve a request, and the request in each approver's direct messages. */
+  private readonly dms: ApprovalDms;
 
   /**
    * Why this person may not run (or ask to run) this step of this playbook, or null when they may. Refusals name who
@@ -103,26 +110,6 @@ export class StepApprovals {
   }
 
   /**
-   * The people who could approve this person's request: the approvers, user groups expanded (`all`), less the person
-   * (`others`). Null when Slack could not say who is in a user group.
-   */
-  private async otherApprovers(userId: string): Promise<{ all: string[]; others: string[] } | null> {
-    const approvers = this.runbook.access.approvers;
-    let all: string[];
-    if (approvers.some((c) => c.startsWith('S'))) {
-      try {
-        all = (await this.chat.resolveContacts(approvers)).userIds;
-      } catch (e) {
-        this.log.warn("could not expand the approvers' user groups", e);
-        return null;
-      }
-    } else {
-      all = [...new Set(approvers)];
-    }
-    return { all, others: all.filter((u) => u !== userId) };
-  }
-
-  /**
    * Throws (and records) the refusal of a step that needs a second person when nobody could approve this person's
    * request: no approvers configured, or this person is the only one. At the first click, before any form, and again
    * before a request is posted.
@@ -135,7 +122,7 @@ export class StepApprovals {
         'This step needs approval by a second person, but no approvers are configured: add them under `access.approvers` in the runbook file.',
       ]);
     }
-    const found = await this.otherApprovers(userId);
+    const found = await this.dms.otherApprovers(userId);
     if (!found || found.others.length > 0) return;
     await this.recordRefusal(
       r,
@@ -212,8 +199,15 @@ export class StepApprovals {
     const a = made.created;
     const threadTs =
       host.kind === 'run' ? host.run.messageTs : await playbookMessage(this.db, host.incident.id, r.playbookId);
-    const ts = await this.chat.postApproval(placeOf(host), threadTs, this.approvalView(a, playbook, step, r.shown));
+    const reach = await this.dms.reach(host, userId);
+    const viewOf = (x: StepApproval) => this.approvalView(x, playbook, step, r.shown);
+    // The approvers outside the channel are named as sent it in a direct message; one that fails is corrected then.
+    const ts = await this.chat.postApproval(placeOf(host), threadTs, {
+      ...viewOf(a),
+      outside: reach.outside.map((u) => ({ userId: u, dmed: true })),
+    });
     await setApprovalMessage(this.db, a.id, ts);
+    await this.dms.send(host, { ...a, messageTs: ts }, reach, viewOf);
   }
 
   private approvalView(a: StepApproval, playbook: Playbook, step: CommandStep, shown: string[]): ApprovalView {
@@ -297,11 +291,7 @@ export class StepApprovals {
     await this.checkOpen(host, request, step, userId);
     await this.runs.checkWorkable(host, a.playbookId);
     const decided = await this.decide(a.host, approvalId, 'approved', userId, null, shown);
-    if (decided.messageTs) {
-      await this.chat
-        .updateApproval(placeOf(host), decided.messageTs, this.approvalView(decided, playbook, step, shown))
-        .catch((e) => this.log.warn('updateApproval failed', e));
-    }
+    await this.dms.showDecided(host, decided, (x) => this.approvalView(x, playbook, step, shown));
     await this.runs.perform({
       host,
       playbook,
@@ -336,10 +326,6 @@ export class StepApprovals {
     const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId);
     const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, a.params)));
     const decided = await this.decide(a.host, approvalId, 'denied', userId, reason, shown);
-    if (decided.messageTs) {
-      await this.chat
-        .updateApproval(placeOf(host), decided.messageTs, this.approvalView(decided, playbook, step, shown))
-        .catch((e) => this.log.warn('updateApproval failed', e));
-    }
+    await this.dms.showDecided(host, decided, (x) => this.approvalView(x, playbook, step, shown));
   }
 }

@@ -36,6 +36,8 @@ export interface StepRuns {
   host(ref: HostRef): Promise<PlaybookHost>;
   /** Throws when this person is not in the host's channel; `doing` is what they may not do, in words. */
   checkMember(host: PlaybookHost, userId: string, doing: string): Promise<void>;
+  /** How someone outside the host's channel gets in (join it, or ask to be added to a private one), in words. */
+  wayIn(host: PlaybookHost): Promise<string>;
   /** Throws when the playbook is not this host's to work any more (detached from the incident). */
   checkWorkable(host: PlaybookHost, playbookId: string): Promise<void>;
   /** The argv (or URL) a step runs with these values as typed. */

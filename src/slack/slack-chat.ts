@@ -4,6 +4,8 @@ import { incidentChannelName } from '../incidents/channel-name.js';
 import { ChatPlatformError } from '../incidents/errors.js';
 import {
   type AnsweredPage,
+  type ApprovalDm,
+  type ApprovalDmView,
   type ApprovalView,
   type AskedVersion,
   type ChatPlace,
@@ -31,6 +33,7 @@ import type { Incident } from '../incidents/types.js';
 import { announcesNothing, type PrivateAnnounce } from '../runbook/maintenance.js';
 import type { KeyValue } from '../store/kv.js';
 import type { KvCache } from '../store/kv-cache.js';
+import { renderApproval, renderApprovalDm } from '../templates/approval.js';
 import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
 import { renderMadeCommander } from '../templates/commander.js';
 import { type Message, renderIncidentCard } from '../templates/incident-card.js';
@@ -43,7 +46,7 @@ import {
   renderPage,
 } from '../templates/notices.js';
 import { channelUrl } from '../templates/page-notifications.js';
-import { renderApproval, renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
+import { renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
 import { mrkdwnClipUnits } from '../templates/text.js';
 import { ShownCards } from './shown-cards.js';
@@ -650,6 +653,21 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     const msg = renderApproval(approval);
     await this.call('update the approval request', () =>
       this.client.chat.update({ channel: channelOf(place), ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async sendApprovalDm(userId: string, approval: ApprovalDmView): Promise<ApprovalDm> {
+    const msg = renderApprovalDm(approval);
+    const res = await this.call(`send ${userId} the approval request`, () =>
+      this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+    );
+    return { user: userId, channel: res.channel!, ts: res.ts! };
+  }
+
+  async updateApprovalDm(dm: ApprovalDm, approval: ApprovalDmView): Promise<void> {
+    const msg = renderApprovalDm(approval);
+    await this.call(`update ${dm.user}'s approval request`, () =>
+      this.client.chat.update({ channel: dm.channel, ts: dm.ts, text: msg.text, blocks: msg.blocks }),
     );
   }
 

@@ -1,4 +1,5 @@
 import type { HostRef } from '../incidents/playbook-host.js';
+import type { ApprovalDm } from '../incidents/ports.js';
 import type { RunnableStep } from '../runbook/playbooks.js';
 import { jsonOf, type Queryable, type StatementPart } from './db.js';
 import { ownerColumn, ownerOf, ownerValues } from './owner.js';
@@ -308,6 +309,8 @@ export interface StepApproval {
   decidedBy: string | null;
   reason: string | null;
   messageTs: string | null;
+  /** Where it was sent to approvers in direct messages (empty: none, or not yet). */
+  dms: ApprovalDm[];
 }
 
 interface ApprovalRow {
@@ -322,6 +325,7 @@ interface ApprovalRow {
   decided_by: string | null;
   reason: string | null;
   message_ts: string | null;
+  dms: ApprovalDm[] | string | null;
 }
 
 const toApproval = (r: ApprovalRow): StepApproval => ({
@@ -335,6 +339,7 @@ const toApproval = (r: ApprovalRow): StepApproval => ({
   decidedBy: r.decided_by,
   reason: r.reason,
   messageTs: r.message_ts,
+  dms: jsonOf<ApprovalDm[]>(r.dms) ?? [],
 });
 
 export async function insertApproval(
@@ -392,4 +397,9 @@ export async function decideApproval(
 
 export async function setApprovalMessage(q: Queryable, id: number, ts: string): Promise<void> {
   await q.query('UPDATE step_approvals SET message_ts = $2 WHERE id = $1', [id, ts]);
+}
+
+/** Records where the request was sent to approvers in direct messages. */
+export async function setApprovalDms(q: Queryable, id: number, dms: ApprovalDm[]): Promise<void> {
+  await q.query('UPDATE step_approvals SET dms = $2 WHERE id = $1', [id, JSON.stringify(dms)]);
 }

@@ -1,6 +1,5 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import type {
-  ApprovalView,
   AskedVersion,
   CheckResult,
   DeploymentView,
@@ -14,18 +13,8 @@ import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
-import { approvalRef, rollbackRef, stepRef } from './payloads.js';
-import {
-  boldName,
-  clipEscaped,
-  escapeMrkdwn,
-  LIMITS,
-  mention,
-  mentionContact,
-  mrkdwnClip,
-  mrkdwnName,
-  truncate,
-} from './text.js';
+import { rollbackRef, stepRef } from './payloads.js';
+import { boldName, clipEscaped, escapeMrkdwn, LIMITS, mention, mrkdwnClip, mrkdwnName, truncate } from './text.js';
 
 /** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
 export const commandTemplate = (step: CommandStep) => step.run.join(' ');
@@ -223,58 +212,6 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
       })),
     ],
   });
-}
-
-/** A request to run a step that needs a second person: what would run, the warning, Approve and Deny. Pure. */
-export function renderApproval(a: ApprovalView): Message {
-  const what = a.target.join(' ');
-  const lines = [
-    `:raised_hand: ${mention(a.requestedBy)} asks to run \`${mrkdwnClip(what, 500)}\` (${mrkdwnClip(a.stepText, RUNBOOK_TEXT_MAX.stepText)}).`,
-    a.warning ? `:rotating_light: ${mrkdwnClip(a.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : null,
-    a.state === 'pending'
-      ? `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map(mentionContact).join(', ')}` : ''}.`
-      : a.state === 'approved'
-        ? `:white_check_mark: Approved by ${mention(a.decidedBy)}; running it now.`
-        : `:no_entry: Denied by ${mention(a.decidedBy)}${a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : ''}.`,
-  ].filter(Boolean);
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), LIMITS.sectionText) } },
-  ];
-  if (a.state === 'pending') {
-    blocks.push({
-      type: 'actions',
-      block_id: `approval:${a.approvalId}`,
-      elements: [
-        {
-          type: 'button',
-          action_id: ACTION.approveStep,
-          text: { type: 'plain_text', text: 'Approve and run' },
-          style: 'primary',
-          value: approvalRef.encode(a.approvalId),
-          confirm: {
-            title: { type: 'plain_text', text: 'Approve this run?' },
-            text: {
-              type: 'mrkdwn',
-              text: clipEscaped(
-                `This runs \`${escapeMrkdwn(what)}\` in production.${a.warning ? `\n${escapeMrkdwn(a.warning)}` : ''}`,
-                300,
-              ),
-            },
-            confirm: { type: 'plain_text', text: 'Approve and run' },
-            deny: { type: 'plain_text', text: 'Cancel' },
-          },
-        },
-        {
-          type: 'button',
-          action_id: ACTION.denyStep,
-          text: { type: 'plain_text', text: 'Deny' },
-          style: 'danger',
-          value: approvalRef.encode(a.approvalId),
-        },
-      ],
-    });
-  }
-  return { text: mrkdwnClip(`Approval requested: ${what}`, 500), blocks };
 }
 
 /** Deny asks why. Pure. */

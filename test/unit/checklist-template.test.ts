@@ -6,10 +6,11 @@ import type { CommandStep, Playbook, PlaybookStep } from '../../src/runbook/play
 import { MAX_STEPS_PER_PHASE } from '../../src/runbook/playbooks.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { RUNBOOK_TEXT_MAX } from '../../src/runbook/text-limits.js';
+import { renderApproval, renderApprovalDm } from '../../src/templates/approval.js';
 import { CHECKLIST_PAGE_SIZE, renderChecklist, renderPlaybookNote, skipModal } from '../../src/templates/checklist.js';
 import { ACTION } from '../../src/templates/ids.js';
 import type { Message } from '../../src/templates/incident-card.js';
-import { confirmRunModal, renderApproval, renderRun } from '../../src/templates/playbook.js';
+import { confirmRunModal, renderRun } from '../../src/templates/playbook.js';
 import { escapingProblems, limitProblems, mrkdwnTexts } from '../support/block-kit-limits.js';
 
 const WHO = 'U0TICKER';
@@ -248,6 +249,59 @@ describe('the checklist message within Slack’s limits', () => {
       expect(shown).toContain(step.warning);
     }
     expect(limitProblems(approval, 'message')).toEqual([]);
+  });
+
+  it("an approver's direct message: within limits, people's text escaped, a private incident named by its channel alone", () => {
+    const request = {
+      approvalId: 7,
+      playbookTitle: HOSTILE,
+      stepText: HOSTILE,
+      warning: HOSTILE,
+      target: ['atom-cli', 'nodes', 'restart', HOSTILE],
+      requestedBy: WHO,
+      approvers: ['U0APPROVER', 'S0LEADS'],
+      state: 'pending' as const,
+      decidedBy: null,
+      reason: null,
+      outside: Array.from({ length: 30 }, (_, i) => ({ userId: `U0OUT${i}`, dmed: i % 2 === 0 })),
+    };
+    const where = { kind: 'incident' as const, number: 12, title: HOSTILE, private: false, channelId: 'C0INC' };
+    const dm = renderApprovalDm({
+      ...request,
+      where,
+      link: 'https://test.slack.com/archives/C0INC/p1',
+      joinFirst: 'join the channel',
+    });
+    expect(limitProblems(dm, 'message')).toEqual([]);
+    expect(escapingProblems(dm.text, [WHO])).toEqual([]);
+    const ours = (t: string) => t.replace('<https://test.slack.com/archives/C0INC/p1|see the request>', '');
+    for (const t of mrkdwnTexts(dm.blocks)) expect(escapingProblems(ours(t.text), [WHO])).toEqual([]);
+    expect(JSON.stringify(dm.blocks)).toContain('incident #12');
+    expect(JSON.stringify(dm.blocks)).toContain('you are not in it: join the channel');
+    const secret = renderApprovalDm({
+      ...request,
+      where: { ...where, title: 'acme breach', private: true },
+      link: null,
+    });
+    expect(JSON.stringify(secret)).not.toContain('acme breach');
+    expect(JSON.stringify(secret.blocks)).toContain('a private incident in <#C0INC>');
+    const decided = renderApprovalDm({
+      ...request,
+      where,
+      link: null,
+      state: 'denied',
+      decidedBy: 'U0APPROVER',
+      reason: HOSTILE,
+    });
+    expect(JSON.stringify(decided.blocks)).not.toContain(ACTION.approveStep);
+    expect(JSON.stringify(decided.blocks)).toContain('Denied by <@U0APPROVER>');
+    expect(JSON.stringify(decided.blocks)).not.toContain('Approval needed');
+    // The channel's request names who is outside it, the first 20, and how many more.
+    const posted = JSON.stringify(renderApproval(request).blocks);
+    expect(posted).toContain('Not in this channel: <@U0OUT0>, <@U0OUT2>');
+    expect(posted).toContain('— could not be DMed: tell them');
+    expect(posted).toContain('(and 10 more)');
+    expect(limitProblems(renderApproval(request), 'message')).toEqual([]);
   });
 
   it('a detached playbook keeps its record and loses every button', () => {
