@@ -7,6 +7,7 @@ import type {
   NotDeclaredView,
   OfferClosed,
   OutrankedView,
+  PastCapView,
 } from './alert-types.js';
 import type { Incident } from './types.js';
 
@@ -47,9 +48,16 @@ export interface AlertChat {
   tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void>;
   /**
    * Tells the incident's channel that alerts of names new to it joined it (a storm's further critical alerts), in one
-   * message for them all.
+   * message for them all; and, for a public incident, the incidents channel, with a Declare incident button for each
+   * name shown (declares it apart: AlertService.declareFromAlert), for a different trouble must not be seen only by
+   * the people of another incident.
    */
-  tellJoined(incident: Incident, alerts: readonly AlertView[]): Promise<void>;
+  tellJoined(incident: Incident, alerts: readonly AlertView[], storm: { source: string }): Promise<void>;
+  /**
+   * Tells the incident's channel, and the incidents channel for a public incident, that storm control opened it past
+   * its source's cap, and why (its alerts more severe than every incident of the source open).
+   */
+  tellPastCap(incident: Incident, view: PastCapView): Promise<void>;
   /**
    * Tells the incident's channel that a person added alerts to it from their notice (Add to incident), with a button
    * to take them out again (`alertIncident`: the alert incident they form).

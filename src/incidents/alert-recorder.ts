@@ -7,16 +7,16 @@ import {
   cardDueLater,
   clearMaintenance,
   closeFiredAgain,
-  countRecentAlertIncidents,
+  countRecentAlertIncidentsBySide,
   insertAlert,
   insertAlertIncident,
   keepGroupTruncated,
   keepNoticeLeftOut,
   latestAlerts,
-  latestOpenAlertIncidentOfSource,
   markStorm,
   namesInIncident,
   openAlertIncidentsOfGroups,
+  openAlertIncidentsOfSource,
   ownKey,
   planNotice,
   type Side,
@@ -48,7 +48,15 @@ import {
   type Touched,
   type Transition,
 } from './alert-rows.js';
-import { type AlertFormat, type AlertRule, type AlertStep, type IncomingAlert, pressingCount } from './alert-types.js';
+import {
+  type AlertFormat,
+  type AlertRule,
+  type AlertStep,
+  type IncomingAlert,
+  type PastCapView,
+  pressingCount,
+} from './alert-types.js';
+import type { Severity } from './severity.js';
 
 /** Storm control's window: at most `maxIncidents` incidents opened from one source's alerts in it. */
 export const STORM_WINDOW_MS = 10 * 60_000;
@@ -56,6 +64,9 @@ export const STORM_WINDOW_MS = 10 * 60_000;
 /** The timeline's note of a storm joining an incident (its channel and the incidents channel are told apart). */
 export const stormNote = (source: string) =>
   `Alert storm: ${source} reached its cap of incidents from alerts in ${STORM_WINDOW_MS / 60_000} minutes (ALERTS_MAX_INCIDENTS); its further critical alerts join this incident`;
+/** The timeline's note of an incident storm control opened past the cap, its alerts more severe than any open. */
+export const pastCapNote = (v: PastCapView) =>
+  `Opened past the storm cap: ${v.source} had opened its ${v.maxIncidents} incidents from alerts in ${STORM_WINDOW_MS / 60_000} minutes (ALERTS_MAX_INCIDENTS), but these alerts declare SEV-${v.severity}, more severe than every incident of it open (the most severe SEV-${v.than}), so none took them`;
 /** How soon a card shows repeats of its alerts, by default (ALERTS_REPEAT_REFRESH). */
 export const DEFAULT_REPEAT_REFRESH_MS = 10_000;
 
@@ -216,11 +227,9 @@ export class AlertRecorder {
     const sum = await keepGroupTruncated(tx, ai.id, last, last.truncated);
     if (sum === null) return;
     if (found) batch.own.set(found.key, { ...found.ai, truncated: sum });
-    const latest = batch.sources.get(last.source)?.latest;
-    for (const side of ['public', 'private'] as const) {
-      const kept = latest?.[side];
-      if (latest && kept?.id === ai.id) latest[side] = { ...kept, truncated: sum };
-    }
+    const candidates = batch.sources.get(last.source)?.candidates;
+    for (const side of ['public', 'private'] as const)
+      for (const c of candidates?.[side] ?? []) if (c.ai.id === ai.id) c.ai = { ...c.ai, truncated: sum };
     if (!changes.changed.has(ai.id)) changes.changed.set(ai.id, ai);
     changes.major.add(ai.id);
     if (ai.state === 'declared' && ai.incidentId !== null) changes.cards.set(ai.id, ai.incidentId);
@@ -228,11 +237,11 @@ export class AlertRecorder {
 
   /** The open alert incident a group's alerts joined (a storm's), as the batch last saw it; null when none. */
   private joined(d: DeliveryRow, batch: Batch): AlertIncidentRow | null {
-    const latest = batch.sources.get(d.source)?.latest;
-    const kept = [latest?.public, latest?.private];
+    const candidates = batch.sources.get(d.source)?.candidates;
+    const kept = [...(candidates?.public ?? []), ...(candidates?.private ?? [])].map((c) => c.ai);
     for (const a of d.alerts) {
       const ai = batch.latest.get(alertKey(identity(d, a.fingerprint)))?.alertIncident;
-      if (ai && isOpen(ai)) return kept.find((k) => k?.id === ai.id) ?? ai;
+      if (ai && isOpen(ai)) return kept.find((k) => k.id === ai.id) ?? ai;
     }
     return null;
   }
@@ -364,6 +373,12 @@ export class AlertRecorder {
   private sideOfAlert(alert: Pick<AlertRow, 'summary' | 'name' | 'rule'>): Side {
     const title = alertTitle(alert.summary, alert.name);
     return securityAlert(this.rules, this.sensitive, { rule: alert.rule, title }) ? 'private' : 'public';
+  }
+
+  /** The severity a critical alert declares: its row's; with none, the SEV its severity label names (`sev0`), else SEV-1. */
+  private severityOf(alert: Pick<AlertRow, 'rule' | 'labels'>): Severity {
+    const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
+    return rule?.severity ?? labelSeverity(alert.labels?.severity) ?? 1;
   }
 
   /** The side of an alert incident: its incident's, or, not declared yet, the one its title will give it. */
@@ -593,28 +608,49 @@ export class AlertRecorder {
     const lead = touched.filter(needsIncident);
     const first = lead[0];
     if (!first) return null;
-    // The source's lock, count and latest incident once per transaction: a storm's batch opens (or joins) each group's
-    // incident in one round trip, not three.
+    // The source's lock and count once per transaction: a storm's batch opens (or joins) each group's incident in one
+    // round trip, not three.
     let source = batch.sources.get(d.source);
     if (!source) {
       await lockSource(tx, d.source);
-      source = { opened: await countRecentAlertIncidents(tx, d.source, STORM_WINDOW_MS) };
+      source = { opened: await countRecentAlertIncidentsBySide(tx, d.source, STORM_WINDOW_MS, this.sideOf) };
       batch.sources.set(d.source, source);
     }
+    // The severity the alerts declare: their rows' (with none, the SEV a severity label names, else SEV-1); the most
+    // severe of them decides whether any open incident may take them.
+    const wanted = Math.min(...lead.map((t) => this.severityOf(t.alert))) as Severity;
+    /** Past the cap, opened all the same: every open incident it could join is less severe than its alerts. */
+    let pastCap: { than: Severity } | null = null;
     // A security alert joins only a private incident (on a public one its summary would be on the card for all), and
     // any other alert only a public one (in a private one it would be hidden from all but its few members).
-    if (source.opened >= this.maxIncidents) {
-      source.latest ??= {};
-      if (source.latest[side] === undefined) {
-        source.latest[side] = await latestOpenAlertIncidentOfSource(
-          tx,
-          d.source,
-          STORM_WINDOW_MS,
-          (ai, isPrivate) => this.sideOf(ai, isPrivate) === side,
+    if (source.opened[side] >= this.maxIncidents) {
+      source.candidates ??= {};
+      let candidates = source.candidates[side];
+      if (candidates === undefined) {
+        candidates = (await openAlertIncidentsOfSource(tx, d.source, STORM_WINDOW_MS)).filter(
+          (c) => this.sideOf(c.ai, c.isPrivate) === side,
         );
+        // With the names of the alerts this batch put in them and has not written yet.
+        const byId = new Map(candidates.map((c) => [c.ai.id, c]));
+        for (const { alert } of batch.latest.values()) {
+          const into = batch.links.get(alert.id) ?? alert.alertIncidentId;
+          const c = into === null ? undefined : byId.get(into);
+          c?.names.add(alert.name);
+          if (c && alert.rule) c.rules.add(alert.rule);
+        }
+        source.candidates[side] = candidates;
       }
-      const latest = source.latest[side];
-      if (latest) {
+      // The cap stops a flood of one trouble opening dozens of channels; it never hides a more severe, different one
+      // in a less severe incident (a database outage in a memory incident's channel): only one at least as severe
+      // takes them. Of those, by preference one that has alerts of their name or row (the same trouble), else the
+      // storm's (the latest opened).
+      const fit = candidates.filter((c) => c.severity <= wanted);
+      const same = fit.find((c) =>
+        lead.some((t) => c.names.has(t.alert.name) || (t.alert.rule !== null && c.rules.has(t.alert.rule))),
+      );
+      const chosen = same ?? fit[0];
+      if (chosen) {
+        const latest = chosen.ai;
         if (!latest.storm) {
           // On its timeline (so in its post-mortem) too: here when it is linked to its incident as the mark is made,
           // else with its opening, whose link reads the mark (the two updates of its row take turns).
@@ -624,7 +660,11 @@ export class AlertRecorder {
           plan.push({ kind: 'storm', alertIncident: latest.id, source: d.source, maxIncidents: this.maxIncidents });
         }
         const joined = { ...latest, storm: true };
-        source.latest[side] = joined;
+        chosen.ai = joined;
+        for (const t of lead) {
+          chosen.names.add(t.alert.name);
+          if (t.alert.rule) chosen.rules.add(t.alert.rule);
+        }
         // Opened by this recording: its title counts the alerts it is declared with.
         retitle(
           batch,
@@ -636,12 +676,14 @@ export class AlertRecorder {
         batch.own.set(group, joined);
         return { ai: joined, group: true, created: false };
       }
-      // Nothing open to join (or nothing private for a security alert): a new incident all the same, for no critical
-      // alert goes without one.
+      // Nothing open to join (or nothing private for a security alert), or nothing as severe: a new incident all the
+      // same, for no critical alert goes without one, nor into a less severe one.
+      const most = Math.min(...candidates.map((c) => c.severity));
+      if (candidates.length > 0) pastCap = { than: most as Severity };
     }
     const rule = first.alert.rule ? this.rules.get(first.alert.rule) : undefined;
-    // Its row's severity; with none, the SEV its severity label names (`sev0`), else SEV-1.
-    const severity = rule?.severity ?? labelSeverity(first.alert.labels?.severity) ?? 1;
+    // Its row's severity (the first alert's); past the cap for being more severe, the most severe of its alerts'.
+    const severity = pastCap ? wanted : this.severityOf(first.alert);
     const previous = lead.map((t) => t.previousIncidentId).find((id) => id !== null) ?? null;
     const id = await insertAlertIncident(tx, {
       source: d.source,
@@ -654,6 +696,16 @@ export class AlertRecorder {
       security: side === 'private',
     });
     plan.push({ kind: 'declare', alertIncident: id });
+    // Its channel and the incidents channel are told why it was opened past the cap, once it is declared.
+    if (pastCap)
+      plan.push({
+        kind: 'past_cap',
+        alertIncident: id,
+        source: d.source,
+        maxIncidents: this.maxIncidents,
+        severity,
+        than: pastCap.than,
+      });
     const ai: AlertIncidentRow = {
       id,
       source: d.source,
@@ -677,8 +729,15 @@ export class AlertRecorder {
     };
     batch.own.set(group, ai);
     batch.opened.set(id, { lead: lead.map((t) => t.alert), retitled: false });
-    source.opened += 1;
-    source.latest = { ...source.latest, [side]: ai };
+    source.opened[side] += 1;
+    // What a storm's next alerts of this recording may join (one being declared first).
+    source.candidates?.[side]?.unshift({
+      ai,
+      isPrivate: null,
+      severity,
+      names: new Set(lead.map((t) => t.alert.name)),
+      rules: new Set(lead.flatMap((t) => (t.alert.rule ? [t.alert.rule] : []))),
+    });
     return { ai, group: true, created: true };
   }
 }

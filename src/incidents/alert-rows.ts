@@ -3,6 +3,8 @@ import {
   type AlertIncidentRow,
   type AlertRow,
   linkAlerts,
+  type Side,
+  type StormCandidate,
   setAlertIncidentTitles,
   updateAlerts,
 } from '../store/alert.repo.js';
@@ -105,14 +107,15 @@ export interface Batch {
   /** Alerts the batch put in an alert incident, not written yet: the alert incident's id by alert id. */
   links: Map<number, number>;
   /**
-   * Sources whose storm-control lock the transaction holds: their alert incidents counted for storm control, and their
-   * latest open one once known (what a storm joins). Read once, after the lock, then kept as the batch opens more:
-   * nobody else opens one while the lock is held.
+   * Sources whose storm-control lock the transaction holds: their alert incidents counted for storm control (on each
+   * side: a private one does not use up the public cap, nor the reverse), and, once past the cap, the open ones a
+   * storm may join, in the order it joins them. Read once, after the lock, then kept as the batch opens more or
+   * sends alerts to them: nobody else opens one while the lock is held.
    */
   sources: Map<
     string,
-    // The latest open one of each side: a security alert joins only a private incident, any other a public one.
-    { opened: number; latest?: { public?: AlertIncidentRow | null; private?: AlertIncidentRow | null } }
+    // Each side apart: a security alert joins only a private incident, any other a public one.
+    { opened: Record<Side, number>; candidates?: { public?: StormCandidate[]; private?: StormCandidate[] } }
   >;
   /**
    * Alert incidents this recording opened, by id: the alerts that opened them and those a storm sent to them in the

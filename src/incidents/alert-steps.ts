@@ -21,11 +21,11 @@ import {
 } from '../store/alert.repo.js';
 import { groupLockKey, sourceLockKey } from '../store/alert-lock.repo.js';
 import type { Database, Queryable } from '../store/db.js';
-import { deleteEvent, insertEvents, recordRaiseOffer } from '../store/event.repo.js';
+import { deleteEvent, insertEvent, insertEvents, recordRaiseOffer } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
-import { stormNote } from './alert-recorder.js';
+import { pastCapNote, stormNote } from './alert-recorder.js';
 import { alertEvents, alertTitle, securityAlert } from './alert-rows.js';
 import {
   type AlertNoticeView,
@@ -161,6 +161,8 @@ export class AlertSteps {
         return this.storm(step);
       case 'joined':
         return this.joined(step.alertIncident, step.alerts);
+      case 'past_cap':
+        return this.pastCap(step);
       case 'heartbeat':
         return this.heartbeat(step);
     }
@@ -195,15 +197,34 @@ export class AlertSteps {
 
   /**
    * Alerts of names new to a storm's incident joined it: its channel is told, in one message (no page: a critical
-   * alert in a less severe incident is offered a raise apart, `outranked`). Nothing once it is resolved.
+   * alert in a less severe incident is offered a raise apart, `outranked`), and so is the incidents channel for a
+   * public incident (a different trouble would otherwise be seen there by nobody), with a way to declare them apart.
+   * Nothing once it is resolved. Those a person declared apart since are left out.
    */
   private async joined(alertIncidentId: number, alertIds: readonly number[]): Promise<void> {
     const declared = await this.declaredIncident(alertIncidentId);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved' || !incident.channelId) return;
-    const alerts = await getAlerts(this.db, alertIds);
-    if (alerts.length > 0) await this.chat.tellJoined(incident, alerts);
+    const mine = new Set((await alertIncidentsOf(this.db, incident.id)).map((a) => a.id));
+    const alerts = (await getAlerts(this.db, alertIds)).filter(
+      (a) => a.alertIncidentId !== null && mine.has(a.alertIncidentId),
+    );
+    if (alerts.length > 0) await this.chat.tellJoined(incident, alerts, { source: declared.ai.source });
+  }
+
+  /**
+   * Storm control opened this incident past its source's cap (its alerts more severe than every incident of it
+   * open): its channel and the incidents channel are told why, then its timeline notes it (so in its post-mortem).
+   */
+  private async pastCap(step: Extract<AlertStep, { kind: 'past_cap' }>): Promise<void> {
+    const declared = await this.declaredIncident(step.alertIncident);
+    if (!declared) return;
+    const incident = await getIncident(this.db, declared.incidentId);
+    if (!incident || incident.status === 'resolved') return;
+    const view = { source: step.source, maxIncidents: step.maxIncidents, severity: step.severity, than: step.than };
+    await this.chat.tellPastCap(incident, view);
+    await insertEvent(this.db, incident.id, 'note', null, { text: pastCapNote(view) });
   }
 
   /** A heartbeat gone quiet, or back, told in the incidents channel (logged too: without one, only logged). */

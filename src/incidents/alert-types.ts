@@ -317,12 +317,35 @@ export type AlertStep =
    */
   | { kind: 'storm'; alertIncident: number; source: string; maxIncidents: number }
   /**
+   * Storm control opened this alert incident past the source's cap: its alerts declare `severity`, more severe than
+   * every incident of the source open on their side (the most severe `than`), so none took them. Its channel and the
+   * incidents channel (for a public incident) are told why, once it is declared; its timeline notes it.
+   */
+  | {
+      kind: 'past_cap';
+      alertIncident: number;
+      source: string;
+      maxIncidents: number;
+      severity: Severity;
+      than: Severity;
+    }
+  /**
    * Alerts of names new to a storm's incident joined it (storm control sent them there): its channel is told, in one
    * line for those of one recording (a delivery, or a batch's of its group), as their card alone said it before.
    */
   | { kind: 'joined'; alertIncident: number; alerts: number[] }
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
   | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
+
+/** Why storm control opened an incident past its source's cap (AlertStep `past_cap`). */
+export interface PastCapView {
+  source: string;
+  maxIncidents: number;
+  /** What its alerts declare. */
+  severity: Severity;
+  /** The most severe incident of the source open on their side when they came (less severe than they). */
+  than: Severity;
+}
 
 /** Critical alerts that joined an incident less severe than their runbook rows declare (AlertStep `outranked`). */
 export interface OutrankedView {

@@ -1,5 +1,6 @@
 import {
   type AlertIdentity,
+  type AlertIncidentRow,
   type AlertRow,
   alertIncidentsOf,
   alertsOf,
@@ -32,10 +33,12 @@ import {
 import { heartbeatChanges, markHeartbeat } from '../store/alert-heartbeat.repo.js';
 import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
+import { insertEvent } from '../store/event.repo.js';
 import { getIncident, openIncidentFor } from '../store/incident.repo.js';
 import { attachToIncident, detachFromIncident } from './alert-attach.js';
 import { type AlertCards, leftOut } from './alert-cards.js';
 import { firingNow } from './alert-firing.js';
+import { labelSeverity } from './alert-formats.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
@@ -674,7 +677,21 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     const alert = await getAlert(this.db, alertId);
     if (!alert) return null;
     const incident = await this.openIncidentOf(alert);
-    if (incident) return { kind: 'declared', incident };
+    if (incident) {
+      // Sent to another group's incident by storm control (its source past its cap): it may be declared apart.
+      const storm = await this.stormOf(alert);
+      if (!storm) return { kind: 'declared', incident };
+      const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
+      const title = alertTitle(alert.summary, alert.name);
+      const secret = securityAlert(this.rules, this.opts.sensitive, { rule: alert.rule, title });
+      return {
+        kind: 'form',
+        title: alert.summary,
+        severity: rule?.severity ?? labelSeverity(alert.labels.severity) ?? (alert.level === 'critical' ? 1 : 2),
+        about: `From the ${alert.level} alert ${alert.name} (${alert.source}), which joined incident #${incident.number} because ${alert.source} was past its storm cap. Declared, it and its group's alerts there leave #${incident.number} for the new incident.${rule ? ` Runbook: ${rule.action}` : ''}`,
+        ...(secret ? { private: true as const } : {}),
+      };
+    }
     const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
     // Declared, it takes every firing alert of its group not in an incident: the form says how many.
     const loose = (await looseAlertsOfGroup(this.db, alert.source, alert.groupKey)).filter((a) => a.id !== alert.id);
@@ -717,6 +734,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (form.kind === 'declared') return alreadyIn(form.incident);
     const alert = (await getAlert(this.db, alertId))!;
     let r: DeclareResult;
+    /** The storm's incident its group's alerts left (declared apart). */
+    let left: { incidentId: number; alertIncident: number } | null = null;
     try {
       r = await this.incidents.declare(
         {
@@ -735,7 +754,10 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
             // with the group's alerts split between them (the second is told where the alert went).
             const now = await getAlert(tx, alertId);
             const taken = now?.alertIncidentId ? await getAlertIncident(tx, now.alertIncidentId) : null;
-            if (taken && isOpen(taken) && taken.incidentId !== null) throw new TakenMeanwhile(taken.incidentId);
+            // Declared apart from a storm's incident (the form said so): its group's alerts there leave it.
+            const apart = taken && now && stormJoinedBy(taken, now) ? taken : null;
+            if (taken && !apart && isOpen(taken) && taken.incidentId !== null)
+              throw new TakenMeanwhile(taken.incidentId);
             // The incident the same alert was in before it fired again: the card and timeline say so.
             const previous = await earlierIncidentOf(tx, alert);
             const id = await insertAlertIncident(tx, {
@@ -748,9 +770,20 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
               declaredBy: { userId: input.userId, incidentId: incident.id },
             });
             const loose = await looseAlertsOfGroup(tx, alert.source, alert.groupKey);
-            const ids = [...new Set([alert.id, ...loose.map((a) => a.id)])];
+            const moved = apart
+              ? (await alertsOfAlertIncident(tx, apart.id)).filter(
+                  (a) => a.source === alert.source && a.groupKey === alert.groupKey,
+                )
+              : [];
+            const ids = [...new Set([alert.id, ...moved.map((a) => a.id), ...loose.map((a) => a.id)])];
             await linkAlerts(tx, new Map(ids.map((alert) => [alert, id])));
             await this.steps.recordOpening(tx, id, incident.id, alert.source, previous);
+            if (apart?.incidentId) {
+              left = { incidentId: apart.incidentId, alertIncident: apart.id };
+              await insertEvent(tx, apart.incidentId, 'note', input.userId, {
+                text: `${moved.length === 1 ? 'The alert' : `${moved.length} alerts`} of ${alert.name} (${alert.source}), sent here by storm control, left this incident: declared apart as ${incident.private ? 'a private incident' : `incident #${incident.number}`}`,
+              });
+            }
           },
         },
       );
@@ -760,8 +793,26 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       if (!incident) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
       return alreadyIn(incident);
     }
-    if (r.kind === 'declared') await this.noticesOf(alert, r.incident.id);
+    if (r.kind !== 'declared') return r;
+    await this.noticesOf(alert, r.incident.id);
+    // Set by the declaration's transaction (the compiler does not see it through the callback).
+    const from = left as { incidentId: number; alertIncident: number } | null;
+    if (from) {
+      // The storm's incident: its card drops them; with nothing of its own firing, it is offered to resolve.
+      await this.steps
+        .run({ kind: 'card', alertIncident: from.alertIncident, incident: from.incidentId })
+        .catch((err) => this.log.warn(`could not refresh the card of incident ${from.incidentId}`, err));
+      await this.steps
+        .alertsChangedByHand(from.incidentId)
+        .catch((err) => this.log.warn(`could not update the offer to resolve incident ${from.incidentId}`, err));
+    }
     return r;
+  }
+
+  /** The storm's incident an alert was sent to (another group's, its source past its cap); null when it is not so. */
+  private async stormOf(alert: AlertRow): Promise<AlertIncidentRow | null> {
+    const ai = alert.alertIncidentId ? await getAlertIncident(this.db, alert.alertIncidentId) : null;
+    return ai && stormJoinedBy(ai, alert) ? ai : null;
   }
 
   /**
@@ -881,6 +932,20 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (!ai?.incidentId || ai.state !== 'declared' || ai.incidentStatus === 'resolved') return null;
     return getIncident(this.db, ai.incidentId);
   }
+}
+
+/**
+ * Whether an alert is in an open storm's alert incident opened for another group (storm control sent it there), one
+ * the bot opened: such an alert may be declared apart.
+ */
+function stormJoinedBy(ai: AlertIncidentRow, alert: Pick<AlertRow, 'source' | 'groupKey'>): boolean {
+  return (
+    ai.storm &&
+    isOpen(ai) &&
+    ai.declaredBy === null &&
+    ai.attachedBy === null &&
+    (ai.source !== alert.source || ai.groupKey !== alert.groupKey)
+  );
 }
 
 /** The alert joined an incident while this declaration was being made: nothing is declared (see declareFromAlert). */

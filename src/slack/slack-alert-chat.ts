@@ -9,6 +9,7 @@ import type {
   NotDeclaredView,
   OfferClosed,
   OutrankedView,
+  PastCapView,
 } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
 import { announcesNothing, type PrivateAnnounce } from '../runbook/maintenance.js';
@@ -21,8 +22,10 @@ import {
   renderFiredAgain,
   renderHeartbeat,
   renderJoined,
+  renderJoinedElsewhere,
   renderNotDeclared,
   renderOutranked,
+  renderPastCap,
   renderResolveOfferClosed,
   renderStorm,
 } from '../templates/alerts.js';
@@ -149,8 +152,20 @@ export class SlackAlertChat implements AlertChat {
     await this.tellIncidentsChannel(renderStorm(incident, storm, 'everyone'), (c) => `tell ${c} of the alert storm`);
   }
 
-  async tellJoined(incident: Incident, alerts: readonly AlertView[]): Promise<void> {
+  async tellJoined(incident: Incident, alerts: readonly AlertView[], storm: { source: string }): Promise<void> {
     await this.tellChannel(incident, renderJoined(alerts), 'alerts of new names joined it');
+    // The incidents channel is everyone's: a private incident is not named there.
+    if (incident.private) return;
+    await this.tellIncidentsChannel(
+      renderJoinedElsewhere(incident, alerts, storm.source),
+      (c) => `tell ${c} of the alerts a storm sent to incident #${incident.number}`,
+    );
+  }
+
+  async tellPastCap(incident: Incident, view: PastCapView): Promise<void> {
+    await this.tellChannel(incident, renderPastCap(incident, view, 'here'), 'it was opened past the storm cap');
+    if (incident.private) return;
+    await this.tellIncidentsChannel(renderPastCap(incident, view, 'everyone'), (c) => `tell ${c} of the storm cap`);
   }
 
   async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {

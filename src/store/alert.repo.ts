@@ -194,6 +194,83 @@ export async function latestOpenAlertIncidentOfSource(
   return null;
 }
 
+/**
+ * An open alert incident of a source that a storm's further critical alert may join (see openAlertIncidentsOfSource):
+ * whether its incident is private (null: not declared yet), its severity now (its incident's, which people may have
+ * changed, else the one it is being declared with), and the names and runbook rows of the alerts it holds (its
+ * incident's, with those of its other alert incidents).
+ */
+export interface StormCandidate {
+  ai: AlertIncidentRow;
+  isPrivate: boolean | null;
+  severity: Severity;
+  names: Set<string>;
+  rules: Set<string>;
+}
+
+/**
+ * The open alert incidents of a source the bot opened (not those people declared or added), in the order a storm
+ * joins them (that of latestOpenAlertIncidentOfSource: the storm's own, then one being declared, then by number,
+ * latest first), each with the names and rows of its alerts: storm control sends an alert, by preference, to one
+ * that has alerts of its name, and never to one less severe than it. At most 50: a source has few open (the cap).
+ */
+export async function openAlertIncidentsOfSource(
+  q: Queryable,
+  source: string,
+  stormWindowMs: number,
+): Promise<StormCandidate[]> {
+  const { rows } = await q.query<
+    AlertIncidentDbRow & { incident_severity: number | null; alert_names: string[]; alert_rules: string[] }
+  >(
+    `SELECT o.*,
+       ARRAY(SELECT DISTINCT a.name FROM alerts a WHERE a.alert_incident_id = ANY(o.ais)) AS alert_names,
+       ARRAY(SELECT DISTINCT a.rule FROM alerts a WHERE a.alert_incident_id = ANY(o.ais) AND a.rule IS NOT NULL)
+         AS alert_rules
+     FROM (
+       SELECT ai.*, ai.repeats_at::text AS repeats_text, i.status AS incident_status, i.private AS incident_private,
+         i.severity AS incident_severity,
+         CASE WHEN ai.incident_id IS NULL THEN ARRAY[ai.id]
+           ELSE ARRAY(SELECT x.id FROM alert_incidents x WHERE x.incident_id = ai.incident_id) END AS ais,
+         (ai.storm AND ai.created_at > clock_timestamp() - make_interval(secs => $2)) AS storm_now,
+         i.number AS incident_number
+       FROM alert_incidents ai LEFT JOIN incidents i ON i.id = ai.incident_id
+       WHERE ai.source = $1 AND ai.declared_by IS NULL AND ${AI_OPEN}
+       ORDER BY storm_now DESC, ai.state = 'declaring' DESC, i.number DESC NULLS FIRST, ai.id DESC LIMIT 50
+     ) o
+     ORDER BY o.storm_now DESC, o.state = 'declaring' DESC, o.incident_number DESC NULLS FIRST, o.id DESC`,
+    [source, ms(stormWindowMs)],
+  );
+  return rows.map((r) => ({
+    ai: toAlertIncident(r),
+    isPrivate: r.incident_private ?? null,
+    severity: Number(r.incident_severity ?? r.severity) as Severity,
+    names: new Set(r.alert_names),
+    rules: new Set(r.alert_rules),
+  }));
+}
+
+/**
+ * Incidents the bot opened from a source's alerts in the last `windowMs` (given up ones do not count), on each side:
+ * a security alert's private incident does not use up the cap of public ones, nor the reverse. `sideOf`: the side of
+ * an alert incident (whether its incident is private; null: not declared yet).
+ */
+export async function countRecentAlertIncidentsBySide(
+  q: Queryable,
+  source: string,
+  windowMs: number,
+  sideOf: (ai: AlertIncidentRow, isPrivate: boolean | null) => Side,
+): Promise<Record<Side, number>> {
+  // A few rows: storm control keeps them few.
+  const { rows } = await q.query<AlertIncidentDbRow>(
+    `${AI_SELECT} WHERE ai.source = $1 AND ai.declared_by IS NULL AND ai.state <> 'failed'
+       AND ai.created_at > clock_timestamp() - make_interval(secs => $2)`,
+    [source, ms(windowMs)],
+  );
+  const counts: Record<Side, number> = { public: 0, private: 0 };
+  for (const r of rows) counts[sideOf(toAlertIncident(r), r.incident_private ?? null)] += 1;
+  return counts;
+}
+
 /** Incidents the bot opened from a source's alerts in the last `windowMs` (given up ones do not count). */
 export async function countRecentAlertIncidents(q: Queryable, source: string, windowMs: number): Promise<number> {
   const { rows } = await q.query<{ n: string | number }>(

@@ -14,6 +14,7 @@ import {
   type NotDeclaredView,
   type OfferClosed,
   type OutrankedView,
+  type PastCapView,
   pressingCount,
 } from '../incidents/alert-types.js';
 import { severityLabel } from '../incidents/severity.js';
@@ -936,7 +937,8 @@ export function renderStorm(
   const text =
     // The cap, not a count: past it, an alert with no open incident on its side (public or private) opens one still.
     `:cyclone: *Alert storm:* ${source} reached its cap of ${capOf(s.maxIncidents)} opened in 10 minutes (\`ALERTS_MAX_INCIDENTS\`); ` +
-    `its further critical alerts join ${where} instead of opening more. None is dropped: ` +
+    `its further critical alerts join ${where} (or an open one that has alerts of their name) instead of opening more; ` +
+    'one more severe than every incident open opens its own. None is dropped: ' +
     `\`/incident alerts\`${to === 'here' ? '' : ' in its channel'} lists every one.`;
   return {
     text: `Alert storm: ${mrkdwnClip(s.source, 40)}'s further critical alerts join ${to === 'here' ? 'this incident' : `incident #${i.number}`}`,
@@ -965,6 +967,72 @@ export function renderJoined(alerts: readonly AlertView[]): Message {
   const plain = [...byName.keys()].slice(0, JOINED_NAMES_SHOWN).join(', ');
   return {
     text: `New alert${alerts.length === 1 ? '' : 's'} attached to this incident: ${escapeMrkdwn(plain)}${more > 0 ? ', …' : ''}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clipEscaped(text, LIMITS.sectionText) } }],
+  };
+}
+
+/**
+ * In the incidents channel: alerts of names new to a public incident joined it under storm control (their source past
+ * its cap), so that people watching the channel see a different trouble too, each name shown with Declare incident
+ * (the declare form, prefilled: declared, its alerts leave this incident for the new one). Pure.
+ */
+export function renderJoinedElsewhere(i: Incident, alerts: readonly AlertView[], source: string): Message {
+  const byName = new Map<string, AlertView[]>();
+  for (const a of alerts) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
+  const shown = [...byName].slice(0, JOINED_NAMES_SHOWN);
+  const more = byName.size - shown.length;
+  const one = alerts.length === 1;
+  const where = `incident #${i.number}${i.channelId ? ` (${channelLink(i.channelId)})` : ''}`;
+  const head = `:cyclone: *Alert storm:* ${boldName(source, 40)} is past its cap of incidents from alerts, so ${one ? 'an alert of a name new to it' : 'alerts of names new to it'} joined ${where} instead of opening ${one ? 'its own' : 'their own'}. If ${one ? 'it is' : 'one is'} a different trouble, declare it apart: its alerts leave #${i.number} for the new incident.`;
+  const lines = shown.map(([name, of]) => {
+    const first = of[0]!;
+    const levels = [...new Set(of.map((a) => a.level))].join('/');
+    const text = `${stateEmoji(first)} ${boldName(name, 80)} (${levels}${of.length > 1 ? `, ×${of.length}` : ''}): ${mrkdwnClip(first.summary || name, 300)}`;
+    return {
+      type: 'section' as const,
+      text: { type: 'mrkdwn' as const, text: clipEscaped(text, LIMITS.sectionText) },
+      accessory: button(ACTION.declareFromAlert, 'Declare incident', alertRef.encode(first.id)),
+    };
+  });
+  const tail =
+    more > 0
+      ? [
+          {
+            type: 'context' as const,
+            elements: [
+              {
+                type: 'mrkdwn' as const,
+                text: `…and ${more} more name${more === 1 ? '' : 's'}: \`/incident alerts\` in its channel lists them.`,
+              },
+            ],
+          },
+        ]
+      : [];
+  return {
+    text: `Alert storm: ${escapeMrkdwn([...byName.keys()].slice(0, JOINED_NAMES_SHOWN).join(', '))}${more > 0 ? ', …' : ''} from ${mrkdwnClip(source, 40)} joined incident #${i.number}`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(head, LIMITS.sectionText) } },
+      ...lines,
+      ...tail,
+    ],
+  };
+}
+
+/**
+ * Storm control opened this incident past its source's cap, its alerts more severe than every incident of the source
+ * open: said in its channel (`here`) and in the incidents channel (`everyone`, naming it), so nobody takes it for a cap
+ * not working. Pure.
+ */
+export function renderPastCap(i: Incident, v: PastCapView, to: 'here' | 'everyone'): Message {
+  const source = boldName(v.source, 40);
+  const what =
+    to === 'here' ? 'This incident' : `Incident #${i.number}${i.channelId ? ` (${channelLink(i.channelId)})` : ''}`;
+  const text =
+    `:cyclone: *Past the storm cap:* ${what} was opened although ${source} reached its cap of ${capOf(v.maxIncidents)} opened in 10 minutes (\`ALERTS_MAX_INCIDENTS\`): ` +
+    `its alerts declare ${severityLabel(v.severity)}, more severe than every incident of ${source} open (the most severe ${severityLabel(v.than)}), ` +
+    'so joining one would have hidden a worse trouble in a lesser incident.';
+  return {
+    text: `${to === 'here' ? 'This incident' : `Incident #${i.number}`} was opened past ${mrkdwnClip(v.source, 40)}'s storm cap: its alerts are more severe than every one open`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clipEscaped(text, LIMITS.sectionText) } }],
   };
 }

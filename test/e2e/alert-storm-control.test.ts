@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+
+/** Storm control at two incidents a source in 10 minutes. */
+describe('storm control never hides a more severe, different trouble', () => {
+  const bot = useBot({
+    incidentsChannel: true,
+    runbook: parseRunbook(alertRunbookData()),
+    env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
+  });
+  /** One critical alert in the generic format, recorded and its plan carried out before the next. */
+  const fire = async (over: Record<string, unknown>) => {
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
+    expect(r.status).toBe(202);
+    await inboxDone(bot.db);
+  };
+  const incidentOf = async (source: string, key: string) => {
+    const { rows } = await bot.db.query<{ incident_id: number }>(
+      `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+       WHERE a.source = $1 AND a.fingerprint = $2`,
+      [source, key],
+    );
+    return rows.map((r) => Number(r.incident_id));
+  };
+  const inIncidents = () => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+
+  it('past the cap: a database outage opens its own incident (said why); the same trouble joins its own; a new name is told in the incidents channel and can be declared apart', async () => {
+    const source = 'prom-eu';
+    // Two SEV-2 incidents: the cap.
+    await fire({
+      source,
+      key: 'mem-1',
+      metric: 'memory_usage',
+      value: '97%',
+      threshold: '> 95%',
+      service: 'worker',
+      summary: 'Memory above 95% on worker-1',
+    });
+    await fire({
+      source,
+      key: 'disk-1',
+      metric: 'disk_usage',
+      value: '97%',
+      threshold: '> 95%',
+      service: 'worker',
+      summary: 'Disk above 95% on worker-1',
+    });
+    const opened = await waitUntil('the two incidents', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
+    });
+    expect(opened.map((i) => i.severity)).toEqual([2, 2]);
+    const [memory, disk] = opened;
+
+    // A critical alert no row matches declares SEV-1: no open incident of its source is that severe, so it opens its
+    // own past the cap, rather than being hidden in a SEV-2's channel.
+    await fire({
+      source,
+      key: 'db-primary',
+      name: 'DatabaseUnavailable',
+      metric: 'pg_up',
+      value: '0',
+      threshold: '< 1',
+      service: 'postgres',
+      summary: 'Database unavailable: primary refuses connections',
+    });
+    const all = await waitUntil('the database incident', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 3 && l[2]?.card_ts ? l : null;
+    });
+    const db = all[2]!;
+    expect(db.severity).toBe(1);
+    expect(db.title).toContain('Database unavailable');
+    expect(await incidentOf(source, 'db-primary')).toEqual([db.id]);
+    // Said why, where people look: the incidents channel (naming it) and its channel.
+    const everyone = await waitUntil('the incidents channel told it went past the cap', async () =>
+      inIncidents().find((c) => json(c.args.blocks).includes('Past the storm cap')),
+    );
+    expect(json(everyone.args.blocks)).toContain(`Incident #${db.number}`);
+    expect(json(everyone.args.blocks)).toContain('SEV-1');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === db.channel_id && json(c.args.blocks).includes('Past the storm cap'),
+    );
+
+    // More of the same trouble (a name the memory incident has) joins that one, not the latest opened.
+    await fire({
+      source,
+      key: 'mem-2',
+      metric: 'memory_usage',
+      value: '98%',
+      threshold: '> 95%',
+      service: 'worker',
+      summary: 'Memory above 95% on worker-2',
+    });
+    expect(await incidentOf(source, 'mem-2')).toEqual([memory!.id]);
+
+    // A SEV-2 of a name new to all of them joins an open one as severe (the cap holds), and the incidents channel is
+    // told too, with Declare incident: it may be a different trouble.
+    await fire({
+      source,
+      key: 'cpu-1',
+      metric: 'cpu_usage',
+      value: '97%',
+      threshold: '> 90%',
+      service: 'api',
+      summary: 'CPU above 90% on api-1',
+    });
+    expect(await incidentsOfSource(bot.db, source)).toHaveLength(3);
+    const [joinedTo] = await incidentOf(source, 'cpu-1');
+    expect([memory!.id, disk!.id]).toContain(joinedTo);
+    const where = all.find((i) => i.id === joinedTo)!;
+    const told = await waitUntil('the incidents channel told of the new name', async () =>
+      inIncidents().find((c) => json(c.args.blocks).includes('HighCpuUsage')),
+    );
+    expect(json(told.args.blocks)).toContain(`joined incident #${where.number}`);
+    const section = (told.args.blocks as { accessory?: { action_id: string; value: string } }[]).find(
+      (b) => b.accessory?.action_id === ACTION.declareFromAlert,
+    )!;
+    expect(section).toBeDefined();
+    // Declare incident: the form, prefilled, says it leaves the storm's incident.
+    const forms = bot.fake.callsTo('views.open').length;
+    await bot.click({
+      channelId: INCIDENTS_CHANNEL_ID,
+      messageTs: String(told.response!.ts),
+      actionId: ACTION.declareFromAlert,
+      value: section.accessory!.value,
+    });
+    const form = (await bot.fake.waitForCount('views.open', forms + 1)).at(-1)!;
+    expect(json(form.args.view.blocks)).toContain('CPU above 90% on api-1');
+    expect(json(form.args.view.blocks)).toContain(`leave #${where.number}`);
+    const submitted = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: form.args.view.private_metadata,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '2' } } },
+        [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: 'CPU saturated on api' } },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    const apart = await waitUntil('the incident declared apart', async () => {
+      const [id] = await incidentOf(source, 'cpu-1');
+      return id !== undefined && id !== joinedTo ? id : null;
+    });
+    expect(await incidentOf(source, 'cpu-1')).toEqual([apart]);
+    // Its next firing stays with the incident declared apart.
+    await fire({
+      source,
+      key: 'cpu-1',
+      metric: 'cpu_usage',
+      value: '99%',
+      threshold: '> 90%',
+      service: 'api',
+      summary: 'CPU above 90% on api-1',
+    });
+    expect(await incidentOf(source, 'cpu-1')).toEqual([apart]);
+  }, 60_000);
+
+  it('a private (security) incident does not use up the public cap, nor the reverse', async () => {
+    const source = 'edge-eu';
+    await fire({ source, key: 'errors', summary: 'Error rate above 10% on api-service' });
+    await fire({ source, key: 'admin-logins', summary: 'Suspicious login attempts on the admin console' });
+    await waitUntil('a public and a private incident', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
+    });
+    // A second public trouble: one public incident of two allowed, so it opens its own.
+    await fire({ source, key: 'checkout', metric: 'checkout_5xx', summary: 'Checkout returning 503' });
+    const l = await waitUntil('the second public incident', async () => {
+      const list = await incidentsOfSource(bot.db, source);
+      return list.length === 3 && list[2]?.card_ts ? list : null;
+    });
+    expect(await incidentOf(source, 'checkout')).toEqual([l[2]!.id]);
+    const { rows } = await bot.db.query<{ private: boolean }>(
+      'SELECT private FROM incidents WHERE id = ANY($1) ORDER BY id',
+      [l.map((i) => i.id)],
+    );
+    expect(rows.map((r) => r.private)).toEqual([false, true, false]);
+    // A second security trouble: one private incident of two allowed, so it opens its own too.
+    await fire({ source, key: 'vpn-logins', metric: 'vpn_logins', summary: 'Suspicious login attempts on the VPN' });
+    const four = await waitUntil('the second private incident', async () => {
+      const list = await incidentsOfSource(bot.db, source);
+      return list.length === 4 && list[3]?.card_ts ? list : null;
+    });
+    expect(await incidentOf(source, 'vpn-logins')).toEqual([four[3]!.id]);
+  }, 60_000);
+});
