@@ -10,6 +10,7 @@ import {
   earlierIncidentOf,
   getAlert,
   getAlertIncident,
+  getAlerts,
   heldBackAlerts,
   insertAlertIncident,
   linkAlerts,
@@ -728,12 +729,17 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       /** The form's Private box: a private (security) incident; its notice then does not name it. */
       private?: boolean;
     },
-  ): Promise<DeclareResult | ({ kind: 'already'; incident: Incident } & Unchanged)> {
+  ): Promise<
+    | (DeclareResult & { resolvedBefore?: ResolvedBeforeDeclared })
+    | ({ kind: 'already'; incident: Incident } & Unchanged)
+  > {
     const form = await this.declareForm(alertId);
     if (!form) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
     if (form.kind === 'declared') return alreadyIn(form.incident);
     const alert = (await getAlert(this.db, alertId))!;
     let r: DeclareResult;
+    /** The alert resolved between the form's opening and its submission: said, not declared silently. */
+    let resolvedBefore: ResolvedBeforeDeclared | undefined;
     /** The storm's incident its group's alerts left (declared apart). */
     let left: { incidentId: number; alertIncident: number } | null = null;
     try {
@@ -784,6 +790,19 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
                 text: `${moved.length === 1 ? 'The alert' : `${moved.length} alerts`} of ${alert.name} (${alert.source}), sent here by storm control, left this incident: declared apart as ${incident.private ? 'a private incident' : `incident #${incident.number}`}`,
               });
             }
+            // Resolved since the form was opened (or since the notice was read): declared all the same, as asked,
+            // but said on its timeline, in the reply and in its channel (offered to resolve when nothing fires).
+            if (now?.status === 'resolved') {
+              const linked = await getAlerts(tx, ids);
+              resolvedBefore = {
+                name: now.name,
+                at: now.resolvedAt ?? now.endsAt ?? now.lastSeen,
+                stillFiring: linked.filter((a) => a.status === 'firing' && a.level !== 'info').length,
+              };
+              await insertEvent(tx, incident.id, 'note', null, {
+                text: `The alert ${now.name} (${now.source}) had resolved at ${resolvedBefore.at.toISOString()}, before this incident was declared from its notice`,
+              });
+            }
           },
         },
       );
@@ -806,7 +825,16 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         .alertsChangedByHand(from.incidentId)
         .catch((err) => this.log.warn(`could not update the offer to resolve incident ${from.incidentId}`, err));
     }
-    return r;
+    // Likewise.
+    const resolved = resolvedBefore as ResolvedBeforeDeclared | undefined;
+    if (!resolved) return r;
+    // Nothing of it fires: its channel is offered to resolve it, as when its alerts resolve in an incident (not
+    // resolved by an `auto_resolve` row: a person just declared it).
+    if (resolved.stillFiring === 0 && !(alert.rule && this.rules.get(alert.rule)?.autoResolve))
+      await this.steps
+        .alertsChangedByHand(r.incident.id)
+        .catch((err) => this.log.warn(`could not offer to resolve incident ${r.incident.id}`, err));
+    return { ...r, resolvedBefore: resolved };
   }
 
   /** The storm's incident an alert was sent to (another group's, its source past its cap); null when it is not so. */
@@ -946,6 +974,13 @@ function stormJoinedBy(ai: AlertIncidentRow, alert: Pick<AlertRow, 'source' | 'g
     ai.attachedBy === null &&
     (ai.source !== alert.source || ai.groupKey !== alert.groupKey)
   );
+}
+
+/** The alert a notice's Declare incident declared had resolved before: when, and how many of its alerts still fire. */
+export interface ResolvedBeforeDeclared {
+  name: string;
+  at: Date;
+  stillFiring: number;
 }
 
 /** The alert joined an incident while this declaration was being made: nothing is declared (see declareFromAlert). */

@@ -1037,6 +1037,18 @@ export function renderPastCap(i: Incident, v: PastCapView, to: 'here' | 'everyon
   };
 }
 
+/**
+ * The declarer's answer, when the alert a notice's Declare incident declared had resolved before they submitted the
+ * form: declared as they asked, but said, with when, and what its channel offers. Pure.
+ */
+export function renderResolvedBeforeDeclared(v: { name: string; at: Date; stillFiring: number }): string {
+  const still =
+    v.stillFiring > 0
+      ? `${v.stillFiring === 1 ? '1 other alert of its group still fires' : `${v.stillFiring} other alerts of its group still fire`} in the incident.`
+      : 'Nothing of it fires now: its channel offers *Resolve incident*; if the trouble is not over, carry on.';
+  return `:warning: The alert ${boldName(v.name, 80)} had resolved ${at(v.at)}, before you declared: monitoring no longer sees it. ${still}`;
+}
+
 /** A heartbeat gone quiet, or back, in the incidents channel: what it means and what to do (its row's action). Pure. */
 export function renderHeartbeat(v: HeartbeatView): Message {
   const name = `${boldName(v.rule.name, 60)} from ${boldName(v.source, 40)}`;

@@ -4,11 +4,14 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { directMessageTo, ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { alreadyInIncident } from '../templates/alerts.js';
+import { alreadyInIncident, renderResolvedBeforeDeclared } from '../templates/alerts.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { renderAlreadyDeclared, renderDeclaredAboutMessage, renderDeclaredReply } from '../templates/notices.js';
 import { declareMetadata } from '../templates/payloads.js';
 import { parseDeclareForm } from './parse-declare.js';
+
+/** What a declaration from the form answers: an alert's (from its notice) may say the alert had resolved before. */
+type FromForm = Awaited<ReturnType<ListenerDeps['alerts']['declareFromAlert']>>;
 
 const STALE_TEXT = 'This form is out of date; close it and open a new one.';
 const BUSY_FORM_TEXT = 'The bot is overloaded right now; nothing was declared. Submit again in a minute.';
@@ -53,7 +56,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       async () => {
         const { severity, title, description, private: isPrivate } = parsed.value;
         const requestKey = `view:${view.id}`;
-        const r = await deps.limits.declaring(
+        const r = await deps.limits.declaring<FromForm>(
           user,
           () =>
             meta.from === 'alert'
@@ -80,7 +83,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           return r;
         }
         const warnings = description ? await deps.notes.describe(r.incident, user, description) : [];
-        await tell(renderDeclaredReply(r.incident, r.problems, r.privateWhy));
+        const reply = renderDeclaredReply(r.incident, r.problems, r.privateWhy);
+        // Declared from an alert's notice after the alert resolved: said, with when.
+        const resolved = 'resolvedBefore' in r && r.resolvedBefore ? r.resolvedBefore : null;
+        await tell(resolved ? `${reply}\n${renderResolvedBeforeDeclared(resolved)}` : reply);
         // Those who saw the message learn of the incident in its thread; a private one is not named there.
         if (meta.from === 'message' && !r.incident.private) {
           await client.chat

@@ -190,4 +190,54 @@ describe('storm control never hides a more severe, different trouble', () => {
     });
     expect(await incidentOf(source, 'vpn-logins')).toEqual([four[3]!.id]);
   }, 60_000);
+
+  it('declared from a notice after its alert resolved: declared, and the reply and its channel say it resolved', async () => {
+    const warning = {
+      source: 'late-declare',
+      key: 'api-errors',
+      level: 'warning',
+      value: '7%',
+      threshold: '> 5%',
+      summary: 'Error rate above 5% on api-service',
+    };
+    await fire(warning);
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Error rate above 5% on api-service'),
+    );
+    const forms = bot.fake.callsTo('views.open').length;
+    await bot.press(notice, ACTION.declareFromAlert);
+    const form = (await bot.fake.waitForCount('views.open', forms + 1)).at(-1)!;
+    // While the form is open, the alert resolves.
+    await fire({ ...warning, status: 'resolved' });
+    const submitted = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: form.args.view.private_metadata,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '2' } } },
+        [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: 'Errors creeping up on api' } },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    const incident = await waitUntil('the declared incident', async () =>
+      (await incidentsOfSource(bot.db, 'late-declare')).find((i) => i.card_ts),
+    );
+    // The declarer is told it had resolved before they declared.
+    const reply = await bot.fake.waitFor(
+      'chat.postEphemeral',
+      (c) => json(c.args).includes(`Incident #${incident.number}`) && json(c.args).includes('had resolved'),
+    );
+    expect(json(reply.args)).toContain('before you declared');
+    // Its channel is offered to resolve it, as when its alerts resolve in an incident; its timeline says so.
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === incident.channel_id && json(c.args).includes('Every alert of this incident has resolved'),
+    );
+    const { rows } = await bot.db.query<{ text: string }>(
+      `SELECT details->>'text' AS text FROM incident_events WHERE incident_id = $1 AND kind = 'note'`,
+      [incident.id],
+    );
+    expect(rows.some((r) => r.text.includes('before this incident was declared'))).toBe(true);
+  }, 60_000);
 });
