@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
-import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import {
+  ALERTS_ENV,
+  alertmanagerAlert,
+  alertmanagerGroup,
+  genericAlert,
+  postAlerts,
+} from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
@@ -160,6 +166,45 @@ describe('storm control never hides a more severe, different trouble', () => {
       summary: 'CPU above 90% on api-1',
     });
     expect(await incidentOf(source, 'cpu-1')).toEqual([apart]);
+  }, 60_000);
+
+  it('Alertmanager: past the cap, a sev0 "database unavailable" opens its own SEV-0 incident rather than join a SEV-2', async () => {
+    const source = 'am-eu';
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const group = async (name: string, severity: string, summary: string) => {
+      const r = await postAlerts(
+        bot.baseUrl,
+        `/hooks/alertmanager?source=${source}`,
+        alertmanagerGroup(`{}:{alertname="${name}"}`, [
+          alertmanagerAlert(
+            `${name}-1`,
+            { alertname: name, severity, instance: 'db-1:9100' },
+            { summary },
+            { startsAt },
+          ),
+        ]),
+      );
+      expect(r.status).toBe(202);
+      await inboxDone(bot.db);
+    };
+    await group('HighMemoryUsage', 'critical', 'Memory above 95% on db-1');
+    await group('HighDiskUsage', 'critical', 'Disk above 95% on db-1');
+    await waitUntil('the two SEV-2 incidents', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts && i.severity === 2) ? l : null;
+    });
+    await group('DatabaseUnavailable', 'sev0', 'Database unavailable');
+    const all = await waitUntil('the database incident', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 3 && l[2]?.card_ts ? l : null;
+    });
+    expect(all[2]).toMatchObject({ severity: 0, title: 'Database unavailable' });
+    expect(await incidentOf(source, 'DatabaseUnavailable-1')).toEqual([all[2]!.id]);
+    await waitUntil('the incidents channel told why', async () =>
+      inIncidents().find(
+        (c) => json(c.args.blocks).includes('Past the storm cap') && json(c.args.blocks).includes(`#${all[2]!.number}`),
+      ),
+    );
   }, 60_000);
 
   it('a private (security) incident does not use up the public cap, nor the reverse', async () => {
