@@ -85,7 +85,8 @@ export class PostDeploymentVerification {
   ): Promise<void> {
     const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
     const named = target.slice(2).find((a) => !a.startsWith('-')) ?? null;
-    const version = named ?? 'the previous release';
+    // A rollback naming no version (the runbook's emergency one) is titled with the version its output says.
+    const version = named ?? rolledBackTo(rolled.full) ?? 'the previous release';
     const { view } = rolled;
     if (view.state !== 'succeeded') {
       await this.chat.postVerification(placeOf(host), version, [

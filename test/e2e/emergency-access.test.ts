@@ -69,9 +69,7 @@ describe('Emergency Access, from the bundled runbook', () => {
       20_000,
     );
     const text = String(report.args.text);
-    expect(text).toMatch(
-      /^:white_check_mark: Rolled back to `the previous release`; every post-deployment check passed/,
-    );
+    expect(text).toMatch(/^:white_check_mark: Rolled back to `v57`; every post-deployment check passed/);
     for (const check of ['`atom-cli status`', '`GET /api/health`', '`GET /api/alive`', '`atom-cli nodes list`'])
       expect(text).toContain(`pass · ${check}`);
     expect(text).toContain('pass · `atom-cli logs --lines 50` — expected No errors in recent logs; no error lines');
@@ -110,7 +108,7 @@ describe('Emergency Access, from the bundled runbook', () => {
     );
     const text = String(report.args.text);
     // The CLI named no version: its output said v57, and the release it made from it, v59; status still shows v58.
-    expect(text).toMatch(/^:x: Rollback to `the previous release`: 1 check\(s\) failed\./);
+    expect(text).toMatch(/^:x: Rollback to `v57`: 1 check\(s\) failed\./);
     expect(text).toContain(':x: fail · `atom-cli status` — expected v57 (or v59 made from it); status shows v58');
     // The step itself failed on it, on its run message and its checklist.
     expect(await env.ended(at, 'atom-cli status')).toContain(':x: Failed: atom-cli status');

@@ -113,7 +113,12 @@ describe('the post-deployment verification after a rollback step', () => {
     });
     await own.verification.afterRollback(host, pb, ['/bin/atom-cli', 'rollback'], rolled, 'U1');
     expect(own.ran.map((r) => [r.playbook.id, r.key])).toEqual([['p', 'resolution.0']]);
-    expect(own.posted[0]!.subject).toBe('the previous release');
+    // Named by the rollback's output ("Rollback to v57 complete"), as the CLI named no version.
+    expect(own.posted[0]!.subject).toBe('v57');
+    const silent = verification({ 'atom-cli nodes list': MACHINES_UP });
+    const quiet = { ...rolled, full: 'done\n' };
+    await silent.verification.afterRollback(host, pb, ['/bin/atom-cli', 'rollback'], quiet, 'U1');
+    expect(silent.posted[0]!.subject).toBe('the previous release');
 
     const builtIn = verification({ 'atom-cli nodes list': MACHINES_UP });
     await builtIn.verification.afterRollback(host, ROLLBACK, ['/bin/atom-cli', 'rollback', 'v57'], rolled, 'U1');
