@@ -1,8 +1,8 @@
-import { stepsOf } from '../runbook/playbook-steps.js';
+import { sectionName, stepsOf } from '../runbook/playbook-steps.js';
 import type { Playbook } from '../runbook/playbooks.js';
 import type { StepCheck } from '../store/step-check.repo.js';
 import type { LastStepRun } from '../store/step-run.repo.js';
-import type { StepStatus } from './ports.js';
+import type { NotDoneStep, StepStatus } from './ports.js';
 
 /**
  * A playbook as a checklist: each step's status from what was recorded. A text step is what a person ticked (Done,
@@ -58,4 +58,30 @@ export function progressOf(playbook: Playbook, statuses: Readonly<Record<string,
     next: next ? { key: next.key, phase: next.phase, number: next.number, text: next.step.text } : null,
     complete: steps.length > 0 && !next,
   };
+}
+
+/**
+ * Before running `key`: the steps of the playbook's required sections (`sections: { detection: { required: true } }`)
+ * that come before it and are neither done nor skipped, when it is a step that changes production (destructive); none
+ * for any other step, or a playbook that requires no section. A skip (with its reason) counts as dealt with.
+ */
+export function notDoneBefore(
+  playbook: Playbook,
+  statuses: Readonly<Record<string, StepStatus>>,
+  key: string,
+): NotDoneStep[] {
+  const required = playbook.requiredSections ?? [];
+  if (!required.length) return [];
+  const steps = stepsOf(playbook);
+  const at = steps.findIndex((s) => s.key === key);
+  const target = steps[at];
+  if (target?.step.type !== 'command' || !target.step.destructive) return [];
+  return steps
+    .slice(0, at)
+    .filter((s) => s.phase !== target.phase && required.includes(s.phase))
+    .filter((s) => {
+      const state = statuses[s.key]?.state ?? 'open';
+      return state !== 'done' && state !== 'skipped';
+    })
+    .map((s) => ({ key: s.key, section: sectionName(playbook, s.phase), number: s.number, text: s.step.text }));
 }

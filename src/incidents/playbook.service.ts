@@ -24,6 +24,7 @@ import {
   setRunThread,
 } from '../store/step-run.repo.js';
 import type { AlertRule } from './alert-types.js';
+import { notDoneBefore } from './checklist.js';
 import { Checklists } from './checklist.service.js';
 import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
@@ -34,6 +35,7 @@ import {
   type IncidentMetrics,
   type Logger,
   NO_METRICS,
+  type NotDoneStep,
   type PlaybookChat,
   type RunView,
 } from './ports.js';
@@ -373,6 +375,16 @@ export class PlaybookService implements StepRuns {
     | ((incidentId: number, playbookId: string, attachedIds: readonly string[]) => Promise<void>)
     | null = null;
 
+  /**
+   * The steps of the playbook's required sections before `key` neither done nor skipped, when `key` changes production
+   * (a deploy with prerequisites not ticked); none otherwise. Read from the record, as the checklist shows it.
+   */
+  async notDoneBefore(host: PlaybookHost, playbook: Playbook, key: string): Promise<NotDoneStep[]> {
+    if (!playbook.requiredSections?.length || notDoneBefore(playbook, {}, key).length === 0) return [];
+    const { view } = await this.checklists.view(host, playbook);
+    return notDoneBefore(playbook, view.statuses, key);
+  }
+
   /** The thread a host's playbook works in: the incident's playbook message, or the run's checklist. */
   private async threadOf(host: PlaybookHost, playbookId: string): Promise<string | null> {
     return host.kind === 'run' ? host.run.messageTs : playbookMessage(this.db, host.incident.id, playbookId);
@@ -405,6 +417,7 @@ export class PlaybookService implements StepRuns {
       ]);
     }
     const threadTs = await this.threadOf(host, playbookId);
+    const notDone = await this.notDoneBefore(host, playbook, key);
     const view: RunView = {
       runId: run.id,
       playbookTitle: playbook.title,
@@ -421,6 +434,7 @@ export class PlaybookService implements StepRuns {
       ...(approvedBy ? { approvedBy } : {}),
       ...(step.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
       ...(step.expect ? { expected: step.expect } : {}),
+      ...(notDone.length ? { notDone } : {}),
     };
     let ts: string | null = null;
     try {
@@ -463,6 +477,17 @@ export class PlaybookService implements StepRuns {
         exitCode: final.exitCode,
         durationMs: Math.round(final.durationMs),
         digest,
+        // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on the record.
+        ...(notDone.length
+          ? {
+              notDone: notDone.map((s) => ({
+                step: s.key,
+                section: s.section,
+                number: s.number,
+                text: s.text.slice(0, 300),
+              })),
+            }
+          : {}),
       });
     });
     this.metrics.stepRan(playbookId, final.state);

@@ -405,6 +405,19 @@ export interface RunView {
   cwd?: string;
   /** The runbook's expected result of the step. */
   expected?: string;
+  /** Steps of required sections before it that were neither done nor skipped when it ran (a deploy's prerequisites). */
+  notDone?: NotDoneStep[];
+}
+
+/** A step of a required section neither done nor skipped, as a confirmation and the run's record name it. */
+export interface NotDoneStep {
+  /** Its key, `detection.0`. */
+  key: string;
+  /** Its section's name, as the checklist shows it ("Prerequisites checklist"). */
+  section: string;
+  /** Its number in its section, from 1. */
+  number: number;
+  text: string;
 }
 
 /** A request to run a step that needs a second person. */

@@ -1,4 +1,4 @@
-import type { Playbook, PlaybookStep } from './playbooks.js';
+import { DEFAULT_SECTION_NAMES, type Playbook, type PlaybookStep } from './playbooks.js';
 import { PHASES, type PlaybookPhase, stepKey } from './rollback-playbook.js';
 
 /** One step in the order a playbook lists them: its key (`mitigation.2`), phase, number in its phase (from 1). */
@@ -22,4 +22,9 @@ export function findStep(playbook: Playbook, key: string): PlaybookStep | null {
   const [phase, index] = key.split('.');
   if (!PHASES.includes(phase as PlaybookPhase) || !/^\d{1,3}$/.test(index ?? '')) return null;
   return playbook[phase as PlaybookPhase][Number(index)] ?? null;
+}
+
+/** A section's name as the checklist shows it: the playbook's own (`sections` in the runbook file), else the phase's. */
+export function sectionName(playbook: Playbook, phase: string): string {
+  return (playbook.phaseLabels ?? DEFAULT_SECTION_NAMES)[phase as PlaybookPhase] ?? phase;
 }

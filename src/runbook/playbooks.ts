@@ -213,8 +213,18 @@ export interface Playbook {
    * `/incident run <id>` starts it in a thread of its own, in `channel` or, when null, where it was typed.
    */
   outsideIncident: { channel: string | null } | null;
-  /** How the checklist names its three phases, when not Detection, Mitigation, Resolution (a maintenance window's). */
-  phaseLabels?: Readonly<Record<'detection' | 'mitigation' | 'resolution', string>>;
+  /**
+   * How the checklist names its three sections, when not Detection, Mitigation, Resolution: the runbook file's
+   * `sections` (a deployment's Prerequisites checklist, Deployment, Post-deployment verification), a maintenance
+   * window's Before, During, After.
+   */
+  phaseLabels?: Readonly<Record<SectionKey, string>>;
+  /**
+   * Sections marked `required` in the runbook file (a deployment's prerequisites): a later step that changes production
+   * (destructive), run while a step of one is neither done nor skipped, is confirmed naming those steps, and the run
+   * records them. Never a block: the person may run it anyway.
+   */
+  requiredSections?: readonly SectionKey[];
   /**
    * The runbook's recovery objectives for this procedure (Disaster Recovery: RTO 2-4 hours, RPO 5 minutes): the card
    * of an incident with this playbook shows the time elapsed against the RTO.
@@ -455,6 +465,52 @@ const rpo = z.preprocess(
   z.object({ within: duration, note: text.optional() }).strict(),
 );
 
+/** The three sections of a playbook, in order: the runbook's incident phases, named otherwise by `sections`. */
+export const SECTION_KEYS = ['detection', 'mitigation', 'resolution'] as const;
+export type SectionKey = (typeof SECTION_KEYS)[number];
+
+/** The names a checklist shows for a playbook's sections when the runbook file gives none. */
+export const DEFAULT_SECTION_NAMES: Readonly<Record<SectionKey, string>> = {
+  detection: 'Detection',
+  mitigation: 'Mitigation',
+  resolution: 'Resolution',
+};
+
+/** One section's entry under `sections`: its name, or `{ name, required }`. */
+const section = z.preprocess(
+  (v) => (typeof v === 'string' ? { name: v } : v),
+  z
+    .object(
+      {
+        name: limitedText(text, 'sectionName').optional(),
+        required: z.boolean().optional(),
+      },
+      {
+        error: (iss) =>
+          iss.code === 'invalid_type'
+            ? "must be the section's name (e.g. Prerequisites checklist), or { name: Prerequisites checklist, required: true }"
+            : undefined,
+      },
+    )
+    .strict(),
+);
+
+/**
+ * `sections: { detection: Prerequisites checklist, mitigation: Deployment, resolution: { name: …, required: true } }`:
+ * each optional, its name shown wherever the section is (its default the incident phase's).
+ */
+const sections = z
+  .object(
+    { detection: section.optional(), mitigation: section.optional(), resolution: section.optional() },
+    {
+      error: (iss) =>
+        iss.code === 'invalid_type'
+          ? 'must name the sections, e.g. { detection: Prerequisites checklist, mitigation: Deployment, resolution: Post-deployment verification }'
+          : undefined,
+    },
+  )
+  .strict();
+
 const playbook = z
   .object({
     title: limitedText(text, 'playbookTitle'),
@@ -468,11 +524,23 @@ const playbook = z
     outside_incident: outsideIncident.optional(),
     rto: rto.optional(),
     rpo: rpo.optional(),
+    sections: sections.optional(),
   })
   .strict()
   .refine((pb) => pb.kind !== 'procedure' || pb.match.length === 0, {
     path: ['match'],
     message: 'a procedure is attached on purpose, never suggested from a title: leave out match',
+  })
+  .superRefine((pb, ctx) => {
+    for (const key of SECTION_KEYS) {
+      if (!pb.sections?.[key]?.required) continue;
+      const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['sections', key, 'required'], message });
+      if (key === 'resolution')
+        issue(
+          'required marks steps to deal with before a later section changes production, and nothing comes after resolution',
+        );
+      else if (pb[key].length === 0) issue(`the playbook has no ${key} steps to require`);
+    }
   });
 
 export type StepInput = z.output<typeof stepObject>;
@@ -541,6 +609,7 @@ export const playbooksSchema = z
       resolution: pb.resolution.map(toStep),
       prevention: pb.prevention,
       outsideIncident: pb.outside_incident ?? null,
+      ...sectionsOf(pb.sections),
       ...(pb.rto || pb.rpo
         ? {
             objectives: {
@@ -551,6 +620,25 @@ export const playbooksSchema = z
         : {}),
     })),
   );
+
+/** A playbook's `phaseLabels` and `requiredSections` from the file's `sections` (nothing when it names none). */
+function sectionsOf(
+  given: Partial<Record<SectionKey, { name?: string | undefined; required?: boolean | undefined }>> | undefined,
+): Pick<Playbook, 'phaseLabels' | 'requiredSections'> {
+  if (!given) return {};
+  const named = SECTION_KEYS.some((k) => given[k]?.name !== undefined);
+  const required = SECTION_KEYS.filter((k) => given[k]?.required === true);
+  return {
+    ...(named
+      ? {
+          phaseLabels: Object.fromEntries(
+            SECTION_KEYS.map((k) => [k, given[k]?.name ?? DEFAULT_SECTION_NAMES[k]]),
+          ) as Record<SectionKey, string>,
+        }
+      : {}),
+    ...(required.length ? { requiredSections: required } : {}),
+  };
+}
 
 /** What a value of a kind looks like, as every refusal of a parameter says it: its hint and its pattern. */
 export function expected(kind: ParamKind): string {

@@ -35,6 +35,11 @@ export const RUNBOOK_TEXTS = {
   },
   stepWarning: { max: 400, shownOn: 'with the step and its confirmation', advice: 'shorten it' },
   stepExpect: { max: 300, shownOn: 'with the step and its run', advice: 'shorten it' },
+  sectionName: {
+    max: 60,
+    shownOn: 'as a heading of the checklist, its progress line and its confirmations',
+    advice: 'name the section in a few words (Prerequisites checklist, Deployment)',
+  },
   symptom: { max: 300, shownOn: "in the checklist's Symptoms", advice: 'shorten it, or make it two symptoms' },
   prevention: { max: 200, shownOn: "on the checklist's Prevention line", advice: 'shorten it, or make it two notes' },
   severityText: { max: 200, shownOn: 'in `/incident help`', advice: 'shorten it' },

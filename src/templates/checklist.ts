@@ -1,7 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock, ModalView } from '@slack/types';
-import { type Progress, progressOf } from '../incidents/checklist.js';
+import { notDoneBefore, type Progress, progressOf } from '../incidents/checklist.js';
 import type { ChecklistView, PlaybookNote, StepStatus } from '../incidents/ports.js';
-import { type PlacedStep, stepsOf } from '../runbook/playbook-steps.js';
+import { type PlacedStep, sectionName, stepsOf } from '../runbook/playbook-steps.js';
 import type { Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { modal } from './blocks.js';
@@ -11,11 +11,8 @@ import { pageRef, stepRef } from './payloads.js';
 import { runButton, stepDetail } from './playbook.js';
 import { boldName, LIMITS, mention, mrkdwnClip, slackDate, truncate } from './text.js';
 
-const PHASE_LABELS = { detection: 'Detection', mitigation: 'Mitigation', resolution: 'Resolution' } as const;
-
-/** A phase's heading: the playbook's own (a maintenance window's Before, During, After), else the runbook's. */
-const phaseLabel = (playbook: Playbook, phase: string): string =>
-  (playbook.phaseLabels ?? PHASE_LABELS)[phase as keyof typeof PHASE_LABELS] ?? phase;
+/** A section's heading: the playbook's own (a deployment's Prerequisites checklist, a maintenance window's Before). */
+const phaseLabel = sectionName;
 
 /**
  * Steps shown per message. A step takes two blocks (its text, and its Done/Skip/Undo buttons), and the rest of the
@@ -173,7 +170,9 @@ export function renderChecklist(view: ChecklistView): Message {
       blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${phaseLabel(playbook, placed.phase)}*` } });
     }
     const status = view.statuses[placed.key];
-    const run = interactive ? runButton(playbook, placed.step, placed.key, runId) : undefined;
+    const run = interactive
+      ? runButton(playbook, placed.step, placed.key, runId, notDoneBefore(playbook, view.statuses, placed.key))
+      : undefined;
     blocks.push({
       type: 'section',
       text: { type: 'mrkdwn', text: stepText(placed, status) },

@@ -3,6 +3,7 @@ import type {
   AskedVersion,
   CheckResult,
   DeploymentView,
+  NotDoneStep,
   OfferedVersion,
   RunView,
   VerificationSubject,
@@ -62,14 +63,47 @@ export function stepDetail(step: PlaybookStep): string | null {
 }
 
 /**
+ * The steps of required sections not done yet, by section, in mrkdwn: "Not done yet in Prerequisites checklist: 1. All
+ * tests passing locally …; 3. …; and 4 more". Each step's text cut at `each`, the whole at `max` (steps left out are
+ * counted). Pure.
+ */
+export function notDoneText(steps: readonly NotDoneStep[], max: number, each = 80): string {
+  const items = steps.map(
+    (s, i) =>
+      `${i === 0 || steps[i - 1]?.section !== s.section ? `in ${mrkdwnClip(s.section, 60)}: ` : ''}${s.number}. ${mrkdwnClip(s.text, each)}`,
+  );
+  const line = (n: number) =>
+    `Not done yet ${items.slice(0, n).join('; ')}${n < items.length ? `; and ${items.length - n} more` : ''}`;
+  let n = items.length;
+  while (n > 1 && line(n).length > max) n--;
+  return clipEscaped(line(n), max);
+}
+
+/** Slack's limit on a confirmation dialog's text. */
+const CONFIRM_TEXT_MAX = 300;
+
+/** The confirmation of a step that changes production, run on click: what runs, and the required steps not done. */
+function confirmText(step: CommandStep, notDone: readonly NotDoneStep[]): string {
+  const runs = `This runs \`${escapeMrkdwn(commandTemplate(step))}\`${notDone.length ? ' anyway' : ''}.`;
+  const warning = step.warning ? `\n${escapeMrkdwn(step.warning)}` : '';
+  if (!notDone.length) return clipEscaped(`${runs}${warning}`, CONFIRM_TEXT_MAX);
+  // The steps not done come first; the warning (shown on the step's line too) only when it fits whole.
+  const list = notDoneText(notDone, CONFIRM_TEXT_MAX - runs.length - 1, 40);
+  const whole = `${list}\n${runs}${warning}`;
+  return whole.length <= CONFIRM_TEXT_MAX ? whole : clipEscaped(`${list}\n${runs}`, CONFIRM_TEXT_MAX);
+}
+
+/**
  * A step's Run or Check button (none for a text step). `runId` is the playbook run outside an incident it belongs to,
- * carried in the button; without it the click's channel names the incident.
+ * carried in the button; without it the click's channel names the incident. `notDone`: the steps of required sections
+ * before it not done yet, named in its confirmation.
  */
 export function runButton(
   playbook: Playbook,
   step: CommandStep | Exclude<PlaybookStep, CommandStep>,
   key: string,
   runId: number | null = null,
+  notDone: readonly NotDoneStep[] = [],
 ) {
   if (step.type === 'text') return undefined;
   const destructive = step.type === 'command' && step.destructive;
@@ -83,15 +117,9 @@ export function runButton(
     ...(destructive && Object.keys(step.params).length === 0
       ? {
           confirm: {
-            title: { type: 'plain_text' as const, text: 'Run in production?' },
-            text: {
-              type: 'mrkdwn' as const,
-              text: clipEscaped(
-                `This runs \`${escapeMrkdwn(commandTemplate(step))}\`.${step.warning ? `\n${escapeMrkdwn(step.warning)}` : ''}`,
-                300,
-              ),
-            },
-            confirm: { type: 'plain_text' as const, text: 'Run it' },
+            title: { type: 'plain_text' as const, text: notDone.length ? 'Run it anyway?' : 'Run in production?' },
+            text: { type: 'mrkdwn' as const, text: confirmText(step, notDone) },
+            confirm: { type: 'plain_text' as const, text: notDone.length ? 'Run anyway' : 'Run it' },
             deny: { type: 'plain_text' as const, text: 'Cancel' },
             style: 'danger' as const,
           },
@@ -149,6 +177,17 @@ export function renderRun(run: RunView): Message {
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: truncate(facts.join(' · '), LIMITS.sectionText) } },
   ];
+  if (run.notDone?.length) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `:warning: Run with ${run.notDone.length} required ${run.notDone.length === 1 ? 'step' : 'steps'} not done: ${notDoneText(run.notDone, 2500, 150).replace(/^Not done yet /, '')}`,
+        },
+      ],
+    });
+  }
   if (run.expected || run.detail) {
     const seen = [
       run.expected ? `Expected: ${mrkdwnClip(run.expected, 300)}` : null,
@@ -379,7 +418,12 @@ export function confirmRunModal(
   privateMetadata: string,
   /** Why the deployment history a version typed is checked against could not be read: said, the person decides. */
   historyUnread?: { why: string; versions: string[] },
+  /** The steps of required sections before this one not done yet: named, the person decides. */
+  notDone: readonly NotDoneStep[] = [],
 ): ModalView {
+  const pending = notDone.length
+    ? `\n:warning: ${notDoneText(notDone, 1200, 150)}. Running it now is recorded with them.`
+    : '';
   const unread = historyUnread
     ? `\n:grey_question: Couldn't read the deployment history (${mrkdwnClip(historyUnread.why, 300)}), so ${historyUnread.versions
         .map((v) => `\`${mrkdwnClip(v, 40)}\``)
@@ -388,8 +432,8 @@ export function confirmRunModal(
   return modal({
     callbackId: VIEW.runConfirm,
     privateMetadata,
-    title: 'Run in production?',
-    submit: 'Run it',
+    title: notDone.length ? 'Run it anyway?' : 'Run in production?',
+    submit: notDone.length ? 'Run anyway' : 'Run it',
     blocks: [
       {
         type: 'section',
@@ -398,7 +442,7 @@ export function confirmRunModal(
           text: truncate(
             `${boldName(playbook.title, 150)} — ${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
               step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : ''
-            }${step.approval ? '\nA second person must approve it before it runs.' : ''}${unread}`,
+            }${step.approval ? '\nA second person must approve it before it runs.' : ''}${unread}${pending}`,
             LIMITS.sectionText,
           ),
         },

@@ -18,7 +18,7 @@ import { climbHeldWords, heldOf } from './climb-held.js';
 import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
-import { rtoPassed, runbookNames } from './timeline.js';
+import { notDoneOf, rtoPassed, runbookNames } from './timeline.js';
 
 /** What the document needs beyond the record: names for runbook ids, and the mask every shown text goes through. */
 export interface MarkdownContext {
@@ -257,7 +257,11 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     if (d.playbook === ROLLBACK.id && (ROLLBACK_STEPS.verify as readonly string[]).includes(str(d.step)))
       return `Post-deployment check ${target}: ${outcome(d)}`;
     const title = x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook);
-    return `Ran ${target} (${cell(title, x.c.mask)}, step ${str(d.step)}): ${outcome(d)}`;
+    const n = notDoneOf(d);
+    const anyway = n
+      ? `; run with ${n.count} required ${n.count === 1 ? 'step' : 'steps'} not done: ${cell(n.steps, x.c.mask)}`
+      : '';
+    return `Ran ${target} (${cell(title, x.c.mask)}, step ${str(d.step)}): ${outcome(d)}${anyway}`;
   },
   step_refused: (d, x) =>
     `Refused ${code(strs(d.target).join(' '), x.c.mask)}: ${cell(str(d.refusal) || str(d.reason), x.c.mask)}`,

@@ -70,6 +70,23 @@ function sourceTime(iso: unknown): string {
   return t && !Number.isNaN(t.getTime()) ? ` at ${utcStamp(t)}` : '';
 }
 
+/**
+ * The required steps a step that changes production was run without (a deploy's prerequisites neither done nor
+ * skipped), as its `step_run` event keeps them: " — run with 2 required steps not done: Prerequisites checklist 1, 3".
+ */
+export function notDoneOf(d: Record<string, unknown>): { count: number; steps: string } | null {
+  if (!Array.isArray(d.notDone) || d.notDone.length === 0) return null;
+  const steps = (d.notDone as Record<string, unknown>[]).map((s) => `${str(s.section)} ${String(s.number)}`);
+  return { count: steps.length, steps: steps.join(', ') };
+}
+
+const ranAnyway = (d: Record<string, unknown>) => {
+  const n = notDoneOf(d);
+  return n
+    ? ` — run with ${n.count} required ${n.count === 1 ? 'step' : 'steps'} not done: ${mrkdwnClip(n.steps, 300)}`
+    : '';
+};
+
 /** One line for one event, user text escaped; roles and playbooks by the runbook's names. */
 export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES): string {
   const who = e.actorId ? mention(e.actorId) : 'The bot';
@@ -133,7 +150,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'step_run': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
       const code = typeof d.exitCode === 'number' ? `, exit ${d.exitCode}` : '';
-      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}`;
+      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}${ranAnyway(d)}`;
     }
     case 'step_refused': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';

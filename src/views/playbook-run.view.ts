@@ -130,6 +130,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       if (step.destructive) {
         // One more look, with the exact command, before anything changes production.
         const argv = deps.playbooks.preview(meta.playbookId, meta.stepKey, params);
+        // Required steps before it not done yet (a deploy's prerequisites): named in the confirmation.
+        const notDone = await deps.playbooks.notDoneBefore(host, playbook, meta.stepKey);
         await ack({
           response_action: 'update',
           // A secret parameter, or any value holding a known secret (a token typed as a node id), goes into the form's
@@ -140,6 +142,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
             argv,
             runMetadata.encode({ ...meta, params: deps.playbooks.sealParams(step, params) }),
             historyUnread,
+            notDone,
           ),
         });
         return;

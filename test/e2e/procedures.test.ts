@@ -71,12 +71,14 @@ describe('the runbook procedures, run from Slack', () => {
     // The Prerequisites Checklist: text steps with Done and Skip.
     expect(json(posted)).toContain('All tests passing locally');
     expect(stepButton(bot, GENERAL, ts, ACTION.stepDone, 'detection.7')).toBeDefined();
-    // The deploy is destructive: Slack confirms first, naming the command and the expected duration.
+    // The deploy is destructive: Slack confirms first, naming the command and, none of them ticked here, the
+    // prerequisites not done (test/e2e/procedure-sections.test.ts); its line says the expected duration.
     const deploy = elementsOf(bot, GENERAL, ts, ACTION.runStep).find(
       (x) => JSON.parse(x.element.value!).s === 'mitigation.0',
     )!;
-    expect(JSON.stringify(deploy.element)).toContain('This runs `atom-cli deploy`.');
-    expect(JSON.stringify(deploy.element)).toContain('Expected duration: 3-5 minutes');
+    expect(JSON.stringify(deploy.element)).toContain('This runs `atom-cli deploy` anyway.');
+    expect(JSON.stringify(deploy.element)).toContain('Not done yet in Prerequisites checklist: 1. All tests passing');
+    expect(json(posted)).toContain('Expected duration: 3-5 minutes');
     // Each verification step shows the runbook's expected result.
     expect(json(posted)).toContain('Expected: Machines show \\"running\\" state');
 

@@ -991,3 +991,80 @@ describe('checklist fields of the runbook file: cwd on command steps, outside_in
     }
   });
 });
+
+describe('sections: how a playbook names its sections, and which it requires', () => {
+  const pb = (sections: unknown, extra: Record<string, unknown> = {}) =>
+    base({
+      deploy: {
+        title: 'Deploy',
+        kind: 'procedure',
+        outside_incident: true,
+        detection: ['Tests pass'],
+        mitigation: [{ text: 'Deploy', run: ['atom-cli', 'deploy'], destructive: true }],
+        resolution: ['Look'],
+        sections,
+        ...extra,
+      },
+    });
+
+  it('names each section given, the others keeping the phase names; required sections are kept', () => {
+    const deploy = parseRunbook(
+      pb({ detection: { name: 'Prerequisites checklist', required: true }, mitigation: 'Deployment' }),
+    ).playbooks[0]!;
+    expect(deploy.phaseLabels).toEqual({
+      detection: 'Prerequisites checklist',
+      mitigation: 'Deployment',
+      resolution: 'Resolution',
+    });
+    expect(deploy.requiredSections).toEqual(['detection']);
+    const plain = parseRunbook(pb(undefined)).playbooks[0]!;
+    expect(plain.phaseLabels).toBeUndefined();
+    expect(plain.requiredSections).toBeUndefined();
+  });
+
+  it('a bad sections value is refused with what to write', () => {
+    expect(problems(pb('Prerequisites'))).toEqual([
+      'playbooks.deploy.sections: must name the sections, e.g. { detection: Prerequisites checklist, mitigation: Deployment, resolution: Post-deployment verification }',
+    ]);
+    expect(problems(pb({ detection: 5 }))).toEqual([
+      "playbooks.deploy.sections.detection: must be the section's name (e.g. Prerequisites checklist), or { name: Prerequisites checklist, required: true }",
+    ]);
+    expect(problems(pb({ prerequisites: 'Prerequisites checklist' }))).toEqual([
+      'playbooks.deploy.sections: unknown key "prerequisites"; the keys here are detection, mitigation, resolution',
+    ]);
+    expect(problems(pb({ detection: { name: 'Prerequisites', requried: true } }))).toEqual([
+      'playbooks.deploy.sections.detection: unknown key "requried"; the keys here are name, required',
+    ]);
+    expect(problems(pb({ detection: '  ' }))[0]).toMatch(/^playbooks\.deploy\.sections\.detection\.name: /);
+    expect(problems(pb({ detection: 'x'.repeat(61) }))[0]).toMatch(
+      /^playbooks\.deploy\.sections\.detection\.name: is 61 characters long; at most 60 fit/,
+    );
+    expect(problems(pb({ resolution: { required: true } }))).toEqual([
+      'playbooks.deploy.sections.resolution.required: required marks steps to deal with before a later section changes production, and nothing comes after resolution',
+    ]);
+    expect(problems(pb({ detection: { required: true } }, { detection: [] }))).toEqual([
+      'playbooks.deploy.sections.detection.required: the playbook has no detection steps to require',
+    ]);
+  });
+
+  it('the bundled deployments name their sections as the runbook does and require the Prerequisites Checklist', async () => {
+    const rb = await loadRunbook(DEFAULT_RUNBOOK_FILE);
+    for (const id of ['deploy-web-platform', 'deploy-api-service']) {
+      const deploy = rb.playbooks.find((p) => p.id === id)!;
+      expect(deploy.phaseLabels).toEqual({
+        detection: 'Prerequisites checklist',
+        mitigation: 'Deployment',
+        resolution: 'Post-deployment verification',
+      });
+      expect(deploy.requiredSections).toEqual(['detection']);
+    }
+    // Every procedure run outside incidents names its sections: none reads as Detection, Mitigation, Resolution.
+    for (const p of rb.playbooks.filter((x) => x.kind === 'procedure' && x.outsideIncident))
+      expect(p.phaseLabels, p.id).toBeDefined();
+    // Only the deployments require a section.
+    expect(rb.playbooks.filter((p) => p.requiredSections).map((p) => p.id)).toEqual([
+      'deploy-web-platform',
+      'deploy-api-service',
+    ]);
+  });
+});

@@ -376,6 +376,31 @@ describe('the post-mortem document', () => {
     ]);
   });
 
+  it('a step run with required steps not done says which', () => {
+    const events = [
+      makeEvent({
+        kind: 'step_run',
+        at: sec(5),
+        details: {
+          playbook: 'disaster-recovery',
+          step: 'mitigation.2',
+          target: ['atom-cli', 'deploy'],
+          state: 'succeeded',
+          exitCode: 0,
+          durationMs: 800,
+          notDone: [
+            { step: 'detection.0', section: 'Assess impact', number: 1, text: 'Check Cloud Status page' },
+            { step: 'detection.1', section: 'Assess impact', number: 2, text: 'Determine scope' },
+          ],
+        },
+      }),
+    ];
+    const rows = tableRows(write(record({ events })), 'Timeline');
+    expect(rows[0]![2]).toMatch(
+      /^Ran `atom-cli deploy` \(.+, step mitigation\.2\): succeeded, exit 0, 800 ms; run with 2 required steps not done: Assess impact 1, Assess impact 2$/,
+    );
+  });
+
   it("an alert's firing and resolution say its source's own times (Alertmanager's startsAt, endsAt) when it gave them", () => {
     const alert = { name: 'HighErrorRate', level: 'critical', summary: 'Error rate above 10%' };
     const events = [

@@ -580,6 +580,20 @@ describe('renderTimeline', () => {
     expect(
       lines('step_done', { playbook: 'connection-pool-exhaustion', step: 'mitigation.1', text: 'Restart' }, COMMANDER),
     ).toContain('marked done: *Connection Pool Exhaustion* · mitigation.1 “Restart”');
+    const run = { playbook: 'connection-pool-exhaustion', step: 'mitigation.1', target: ['atom-cli', 'deploy'] };
+    expect(lines('step_run', { ...run, state: 'succeeded', exitCode: 0 }, COMMANDER)).toMatch(/`: succeeded, exit 0$/);
+    expect(
+      lines(
+        'step_run',
+        {
+          ...run,
+          state: 'succeeded',
+          exitCode: 0,
+          notDone: [{ step: 'detection.2', section: 'Prerequisites checklist', number: 3, text: 'Migrations tested' }],
+        },
+        COMMANDER,
+      ),
+    ).toMatch(/`: succeeded, exit 0 — run with 1 required step not done: Prerequisites checklist 3$/);
   });
 
   it('shows a message put on the timeline as said by its author, with its link, and who added it', () => {
