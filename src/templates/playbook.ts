@@ -183,7 +183,8 @@ export function renderRun(run: RunView): Message {
       elements: [
         {
           type: 'mrkdwn',
-          text: `:warning: Run with ${run.notDone.length} required ${run.notDone.length === 1 ? 'step' : 'steps'} not done: ${notDoneText(run.notDone, 2500, 150).replace(/^Not done yet /, '')}`,
+          // "Run with 6 required steps not done — Prerequisites checklist: 3. …; 4. …".
+          text: `:warning: Run with ${run.notDone.length} required ${run.notDone.length === 1 ? 'step' : 'steps'} not done — ${notDoneText(run.notDone, 2500, 150).replace(/^Not done yet in /, '')}`,
         },
       ],
     });

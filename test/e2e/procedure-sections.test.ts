@@ -100,7 +100,7 @@ describe('procedure sections and their prerequisites, through the real bot', () 
     await env.clickRun({ channelId: GENERAL, ts }, 'mitigation.0');
     const ran = await env.ended({ channelId: GENERAL, ts }, 'atom-cli deploy', 20_000);
     expect(ran).toContain(
-      ':warning: Run with 6 required steps not done: in Prerequisites checklist: 3. Database migrations tested locally (alembic upgrade head); 4. Environment variables documented;',
+      ':warning: Run with 6 required steps not done — Prerequisites checklist: 3. Database migrations tested locally (alembic upgrade head); 4. Environment variables documented;',
     );
     const { rows } = await bot.db.query<{ details: { notDone?: { step: string }[] } }>(
       "SELECT details FROM playbook_run_events WHERE run_id = $1 AND kind = 'step_run' AND details->>'step' = 'mitigation.0'",
@@ -155,7 +155,7 @@ describe('procedure sections and their prerequisites, through the real bot', () 
     bot.fake.reset();
     await env.confirm(answer);
     const ran = await env.ended({ channelId: GENERAL, ts }, 'atom-cli nodes restart web-1');
-    expect(ran).toContain(':warning: Run with 1 required step not done: in Identify the backup: 1. Identify backup');
+    expect(ran).toContain(':warning: Run with 1 required step not done — Identify the backup: 1. Identify backup');
   });
 
   it('an incident playbook requires nothing: its restart, with detection unticked, is confirmed as before', async () => {
