@@ -18,7 +18,7 @@ import { climbHeldWords, heldOf } from './climb-held.js';
 import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
-import { notDoneOf, rtoPassed, runbookNames } from './timeline.js';
+import { notDoneOf, rtoPassed, runbookNames, stepLabel } from './timeline.js';
 
 /** What the document needs beyond the record: names for runbook ids, and the mask every shown text goes through. */
 export interface MarkdownContext {
@@ -26,6 +26,8 @@ export interface MarkdownContext {
   roles: ReadonlyMap<string, string>;
   /** Playbook titles by id. */
   playbooks: ReadonlyMap<string, string>;
+  /** The section names of the playbooks that name theirs, by id (`sections` in the runbook file). */
+  sections?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Masks secrets in text: commands, outputs and whatever people typed (src/ops/redact.ts). */
   mask: (text: string) => string;
 }
@@ -180,7 +182,7 @@ const role = (ctx: Ctx, id: unknown) => {
 /** "step 3 (Restart the pool) of Database Connection Failures", from a checklist event's details. */
 function checklistStep(d: Details, x: Ctx): string {
   const title = str(d.title) || x.c.playbooks.get(str(d.playbook)) || str(d.playbook);
-  return `step ${str(d.step)} (${cell(str(d.text), x.c.mask)}) of ${cell(title, x.c.mask)}`;
+  return `step ${cell(stepLabel(d, x.c.sections), x.c.mask)} (${cell(str(d.text), x.c.mask)}) of ${cell(title, x.c.mask)}`;
 }
 
 const methodName = (via: unknown) => (via === 'pagerduty' ? 'PagerDuty' : via === 'email' ? 'email' : 'Slack');
@@ -261,7 +263,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     const anyway = n
       ? `; run with ${n.count} required ${n.count === 1 ? 'step' : 'steps'} not done: ${cell(n.steps, x.c.mask)}`
       : '';
-    return `Ran ${target} (${cell(title, x.c.mask)}, step ${str(d.step)}): ${outcome(d)}${anyway}`;
+    return `Ran ${target} (${cell(title, x.c.mask)}, step ${cell(stepLabel(d, x.c.sections), x.c.mask)}): ${outcome(d)}${anyway}`;
   },
   step_refused: (d, x) =>
     `Refused ${code(strs(d.target).join(' '), x.c.mask)}: ${cell(str(d.refusal) || str(d.reason), x.c.mask)}`,

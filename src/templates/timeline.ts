@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { pagedPerson } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import { DEFAULT_SECTION_NAMES } from '../runbook/playbooks.js';
 import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { climbHeldWords, heldOf } from './climb-held.js';
@@ -15,6 +16,23 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 export interface TimelineNames {
   roles: ReadonlyMap<string, string>;
   playbooks: ReadonlyMap<string, string>;
+  /** The section names of the playbooks that name theirs (`sections` in the runbook file), by playbook id. */
+  sections?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+/**
+ * A playbook step as a person reads it, from an event's `playbook` and `step` (`detection.2`): "Prerequisites
+ * checklist 3" (its playbook's section names, else the phase's, numbered from 1 as the checklist shows it); the key
+ * as kept when it is not one.
+ */
+export function stepLabel(
+  d: Record<string, unknown>,
+  sections?: ReadonlyMap<string, Readonly<Record<string, string>>>,
+): string {
+  const m = /^(detection|mitigation|resolution)\.(\d{1,3})$/.exec(str(d.step));
+  if (!m) return str(d.step);
+  const names: Readonly<Record<string, string>> = sections?.get(str(d.playbook)) ?? DEFAULT_SECTION_NAMES;
+  return `${names[m[1]!] ?? m[1]} ${Number(m[2]) + 1}`;
 }
 
 const NO_NAMES: TimelineNames = { roles: new Map(), playbooks: new Map() };
@@ -27,6 +45,7 @@ export function runbookNames(runbook: Pick<Runbook, 'escalation' | 'playbooks'>)
   return {
     roles: new Map(Object.values(runbook.escalation.roles).map((r) => [r.id, r.name])),
     playbooks: new Map([...runbook.playbooks, ROLLBACK].map((p) => [p.id, p.title])),
+    sections: new Map(runbook.playbooks.flatMap((p) => (p.phaseLabels ? [[p.id, p.phaseLabels] as const] : []))),
   };
 }
 
@@ -44,9 +63,9 @@ const roleOf = (d: Record<string, unknown>, n: TimelineNames) => {
 const playbookOf = (d: Record<string, unknown>, n: TimelineNames) =>
   mrkdwnClip(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 80);
 
-/** A checklist step as its event names it: "*Title* · mitigation.2 “Restart node”". */
+/** A checklist step as its event names it: "*Title* · Mitigation 3 “Restart node”". */
 const stepOf = (d: Record<string, unknown>, n: TimelineNames) =>
-  `${boldName(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 120)} · ${mrkdwnClip(str(d.step), 30)} “${mrkdwnClip(str(d.text), 200)}”`;
+  `${boldName(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 120)} · ${mrkdwnClip(stepLabel(d, n.sections), 80)} “${mrkdwnClip(str(d.text), 200)}”`;
 
 /**
  * What a reminder of an RTO bound said (`… is past the lower bound of its RTO (2-4 hours)`), the playbook named by

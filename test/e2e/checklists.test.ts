@@ -157,7 +157,7 @@ describe('a playbook as a checklist in an incident', () => {
     bot.fake.reset();
     await bot.command('timeline', { channel_id: c.channelId });
     expect(json(await bot.fake.waitFor('response_url'))).toContain(
-      `<@${REPORTER}> marked done: *Database Connection Failures* · detection.0 “Open the Neon console and check the database”`,
+      `<@${REPORTER}> marked done: *Database Connection Failures* · Detection 1 “Open the Neon console and check the database”`,
     );
   });
 

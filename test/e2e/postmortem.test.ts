@@ -74,7 +74,7 @@ const WHAT: Record<string, RegExp> = {
   status_update:
     /^Status update \(Investigating\): Pool exhausted on node 1; affected: EU tenants; impact: 500 errors; customer impact$/,
   step_run:
-    /^(Ran `atom-cli status` \(Database Connection Failures, step detection\.0\): succeeded, exit 0, [\d.]+ m?s|Ran `atom-cli deployments` \(Roll back a deployment, step detection\.0\): succeeded, exit 0, [\d.]+ m?s|Rolled back: `atom-cli rollback v57`, succeeded, exit 0, [\d.]+ m?s|Post-deployment check `.+`: succeeded(, exit 0)?, [\d.]+ m?s)$/,
+    /^(Ran `atom-cli status` \(Database Connection Failures, step Detection 1\): succeeded, exit 0, [\d.]+ m?s|Ran `atom-cli deployments` \(Roll back a deployment, step Detection 1\): succeeded, exit 0, [\d.]+ m?s|Rolled back: `atom-cli rollback v57`, succeeded, exit 0, [\d.]+ m?s|Post-deployment check `.+`: succeeded(, exit 0)?, [\d.]+ m?s)$/,
   resolved: /^Resolved: rolled back to v57$/,
   action_item_added:
     /^Added action item: (Add pool monitoring \(owner .*U0OWNER\), due 2099-01-01 09:00:00\)|Alert on pool usage \(owner .*U0ALICE\), due .+\))$/,

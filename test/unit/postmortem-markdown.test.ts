@@ -29,6 +29,17 @@ const runbook = parseRunbook({
       match: ['db'],
       detection: [{ text: 'Check the app status', run: ['atom-cli', 'status'] }],
     },
+    'site-recovery': {
+      title: 'Disaster Recovery',
+      kind: 'procedure',
+      sections: { detection: 'Assess impact', mitigation: 'Recover' },
+      detection: ['Check Cloud Status page', 'Determine scope'],
+      mitigation: [
+        'Restore database',
+        'Update DATABASE_URL',
+        { text: 'Redeploy', run: ['atom-cli', 'deploy'], destructive: true },
+      ],
+    },
   },
   postmortem: {
     checklist: [
@@ -302,7 +313,7 @@ describe('the post-mortem document', () => {
     );
     expect(what.playbook_attached).toBe('Suggested the playbook Database Connection Failures');
     expect(what.step_run).toMatch(
-      /^Ran `atom-cli secrets set OPENAI_API_KEY=\*\*\*` \(Database Connection Failures, step detection\.0\): succeeded, exit 0, 1\.2 s$/,
+      /^Ran `atom-cli secrets set OPENAI_API_KEY=\*\*\*` \(Database Connection Failures, step Detection 1\): succeeded, exit 0, 1\.2 s$/,
     );
     expect(what.status_update).toContain('affected: EU tenants \\| API');
     expect(what.status_update).toContain('customer impact');
@@ -376,13 +387,13 @@ describe('the post-mortem document', () => {
     ]);
   });
 
-  it('a step run with required steps not done says which', () => {
+  it("a step run names its step by its section (the playbook's own name), and the required steps it ran without", () => {
     const events = [
       makeEvent({
         kind: 'step_run',
         at: sec(5),
         details: {
-          playbook: 'disaster-recovery',
+          playbook: 'site-recovery',
           step: 'mitigation.2',
           target: ['atom-cli', 'deploy'],
           state: 'succeeded',
@@ -397,7 +408,7 @@ describe('the post-mortem document', () => {
     ];
     const rows = tableRows(write(record({ events })), 'Timeline');
     expect(rows[0]![2]).toMatch(
-      /^Ran `atom-cli deploy` \(.+, step mitigation\.2\): succeeded, exit 0, 800 ms; run with 2 required steps not done: Assess impact 1, Assess impact 2$/,
+      /^Ran `atom-cli deploy` \(Disaster Recovery, step Recover 3\): succeeded, exit 0, 800 ms; run with 2 required steps not done: Assess impact 1, Assess impact 2$/,
     );
   });
 

@@ -579,7 +579,7 @@ describe('renderTimeline', () => {
     );
     expect(
       lines('step_done', { playbook: 'connection-pool-exhaustion', step: 'mitigation.1', text: 'Restart' }, COMMANDER),
-    ).toContain('marked done: *Connection Pool Exhaustion* · mitigation.1 “Restart”');
+    ).toContain('marked done: *Connection Pool Exhaustion* · Mitigation 2 “Restart”');
     const run = { playbook: 'connection-pool-exhaustion', step: 'mitigation.1', target: ['atom-cli', 'deploy'] };
     expect(lines('step_run', { ...run, state: 'succeeded', exitCode: 0 }, COMMANDER)).toMatch(/`: succeeded, exit 0$/);
     expect(
