@@ -96,9 +96,16 @@ export class Checklists {
   async checkMember(host: PlaybookHost, userId: string, doing: string): Promise<void> {
     const channel = channelOf(host);
     if (channel && (await this.chat.isMember(channel, userId))) return;
+    // Named, not "this channel": the click may come from elsewhere (an approver's direct message).
     throw new DomainError(
       'not_in_channel',
-      `Only people in this channel may ${doing}, and you are not in it: ${await this.wayIn(host)}, then try again.`,
+      channel
+        ? [
+            'Only people in ',
+            { channel },
+            ` may ${doing}, and you are not in it: ${await this.wayIn(host)}, then try again.`,
+          ]
+        : `Only people in its channel may ${doing}: ${await this.wayIn(host)}, then try again.`,
     );
   }
 

@@ -14,6 +14,8 @@ export type Phrase = readonly (
   | { typed: string; max?: number }
   /** A name from the runbook file (a role, a playbook), shown bold and safe for mrkdwn; `max` as for typed (100). */
   | { name: string; max?: number }
+  /** A Slack channel by id: its link where Slack renders it; "its channel" in plain text (a form's error, a log). */
+  | { channel: string }
 )[];
 
 /** A phrase as plain text, people by id: for logs and records. */
@@ -28,7 +30,9 @@ export function plainText(phrase: Phrase): string {
             ? p.typed
             : 'name' in p
               ? p.name
-              : `${p.label} (${p.link})`,
+              : 'channel' in p
+                ? 'its channel'
+                : `${p.label} (${p.link})`,
     )
     .join('');
 }

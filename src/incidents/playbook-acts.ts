@@ -2,7 +2,7 @@ import { ROLLBACK } from '../runbook/rollback-playbook.js';
 
 /** How refusals word one kind of playbook action. */
 export interface PlaybookAct {
-  /** What someone not in the channel may not do: "Only people in this channel may …". */
+  /** What someone not in the channel may not do: "Only people in <#C…> may …". */
   inChannel: string;
   /** Why only some people may: "… changes production". */
   changes: string;

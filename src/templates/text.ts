@@ -134,7 +134,9 @@ export function renderPhrase(phrase: Phrase, names: ReadonlyMap<string, ContactN
             ? mrkdwnClip(p.typed, p.max ?? 200)
             : 'name' in p
               ? boldName(p.name, p.max ?? 100)
-              : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,
+              : 'channel' in p
+                ? channelLink(p.channel)
+                : `<${p.link}|${p.label.replace(/[<>|]/g, '')}>`,
     )
     .join('');
 }

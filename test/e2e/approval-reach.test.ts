@@ -214,7 +214,7 @@ describe('an approval request reaches every approver in a direct message', () =>
     bot.fake.reset();
     await clickDm(bot, toCto, ACTION.approveStep, CTO);
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
-      /Only people in this channel may approve this request, and you are not in it/,
+      /Only people in <#C\w+> may approve this request, and you are not in it/,
     );
 
     // The approver approves from the DM: it runs once; the channel's request and both DMs show who approved.

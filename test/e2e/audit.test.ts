@@ -146,7 +146,7 @@ describe('the audit', () => {
     // Someone not in the channel.
     const outsider = await refusedRow('U0OUTSIDER', meta());
     expect(outsider).toMatchObject({ outcome: 'refused', incident: inc.incidentId });
-    expect(outsider.reason).toMatch(/^not_in_channel: Only people in this channel/);
+    expect(outsider.reason).toMatch(/^not_in_channel: Only people in its channel may/);
     // A form whose metadata names another channel.
     const stale = await refusedRow('U0STALE', meta({ channelId: 'C0GENERAL' }));
     expect(stale).toMatchObject({ outcome: 'refused' });
@@ -161,7 +161,7 @@ describe('the audit', () => {
     expect(confirm.json).toMatchObject({ response_action: 'update' });
     const confirmRow = await waitForRow((l) => l.action === 'playbook_run_confirmed' && l.actor === 'U0OUTSIDE2');
     expect(confirmRow).toMatchObject({ outcome: 'refused', incident: inc.incidentId });
-    expect(confirmRow.reason).toMatch(/^not_in_channel: Only people in this channel/);
+    expect(confirmRow.reason).toMatch(/^not_in_channel: Only people in its channel may/);
     // A parameter with a bidi control: refused as invalid input, with what the form said.
     const bidi = { [`${BLOCK.paramPrefix}node`]: { [INPUT.param]: stateValue.plainText('ab\u202ecd') } };
     const typed = await refusedRow('U0SOMEONE', meta(), bidi);

@@ -197,7 +197,7 @@ describe('a playbook as a checklist in an incident', () => {
     const c = await declare('--private db down outsider, private');
     const r = await tick(c, ACTION.stepDone, 'resolution.0', OUTSIDER);
     expect(await privateAnswer(r.replies)).toBe(
-      ':warning: Only people in this channel may tick its steps, and you are not in it: the channel is private, so ask someone in it to add you (`/invite`), then try again.',
+      `:warning: Only people in <#${c.channelId}> may tick its steps, and you are not in it: the channel is private, so ask someone in it to add you (\`/invite\`), then try again.`,
     );
     // Made public, the channel stays private: the announcement's Join button lets them in.
     await bot.db.query('UPDATE incidents SET private = false WHERE id = $1', [c.incidentId]);
@@ -216,11 +216,11 @@ describe('a playbook as a checklist in an incident', () => {
     const c = await declare('db down outsider');
     const r = await tick(c, ACTION.stepDone, 'resolution.0', OUTSIDER);
     expect(await privateAnswer(r.replies)).toBe(
-      ':warning: Only people in this channel may tick its steps, and you are not in it: join the channel, then try again.',
+      `:warning: Only people in <#${c.channelId}> may tick its steps, and you are not in it: join the channel, then try again.`,
     );
     bot.fake.reset();
     const s = await tick(c, ACTION.stepSkip, 'resolution.0', OUTSIDER);
-    expect(await privateAnswer(s.replies)).toMatch(/Only people in this channel may tick its steps/);
+    expect(await privateAnswer(s.replies)).toMatch(/Only people in <#C\w+> may tick its steps/);
     expect(bot.fake.callsTo('views.open')).toHaveLength(0);
     // A Skip form sent anyway is refused in the form (an ephemeral message in the channel would not reach them).
     const forged = await bot.submit({
@@ -231,7 +231,7 @@ describe('a playbook as a checklist in an incident', () => {
     });
     expect(forged.json).toMatchObject({
       response_action: 'errors',
-      errors: { [BLOCK.skipReason]: expect.stringMatching(/^Only people in this channel may tick its steps/) },
+      errors: { [BLOCK.skipReason]: expect.stringMatching(/^Only people in its channel may tick its steps/) },
     });
     expect(await checks(c)).toEqual([]);
     expect(await events(c, 'step_done')).toEqual([]);

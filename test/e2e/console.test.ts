@@ -197,7 +197,7 @@ describe('the console in a terminal', () => {
     c.type('press approve and run');
     await c.waitFor('Approve and run? (y/n) ', { from: at });
     c.type('y');
-    await c.waitFor('Only people in this channel may approve this request, and you are not in it', { from: at });
+    await c.waitFor('may approve this request, and you are not in it', { from: at });
     // Nor may they write in it before they join, as in Slack.
     c.type('on my way');
     await c.waitFor('You are not in #inc-1-db-down: /join it first', { from: at });

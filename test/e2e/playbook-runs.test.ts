@@ -235,7 +235,7 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
       stepButton(bot, GENERAL, ts, ACTION.stepDone, 'detection.0')!,
       OUTSIDER,
     );
-    expect(await answerAfter(before)).toMatch(/Only people in this channel may tick its steps/);
+    expect(await answerAfter(before)).toMatch(/Only people in <#C\w+> may tick its steps/);
     await click(GENERAL, ts, ACTION.stepDone, stepButton(bot, GENERAL, ts, ACTION.stepDone, 'detection.0')!, REPORTER);
     await bot.fake.waitFor('chat.update', (u) => u.args.ts === ts && /1 of 7 done/.test(String(u.args.text)));
     // Undo is the ticker's: anyone else is told who may.

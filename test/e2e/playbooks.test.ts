@@ -414,7 +414,7 @@ describe('playbooks from the incident channel', () => {
   it('someone not in the incident channel runs no step: not at the click, nor by a form submitted on its own', async () => {
     const c = await declareWithPlaybook(bot, 'db down outsider');
     const before = (await cliRuns()).length;
-    const notIn = /Only people in this channel may run its steps, and you are not in it/;
+    const notIn = /Only people in (<#C\w+>|its channel) may run its steps, and you are not in it/;
     // A read-only step at the click: refused, as Done is.
     bot.fake.reset();
     await click(c, 'detection.0', OUTSIDER);
@@ -423,7 +423,7 @@ describe('playbooks from the incident channel', () => {
     bot.fake.reset();
     await clickRollback(bot, c, OUTSIDER);
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
-      /Only people in this channel may roll back, and you are not in it: join the channel/,
+      /Only people in <#C\w+> may roll back, and you are not in it: join the channel/,
     );
     // A step with parameters: no form.
     bot.fake.reset();
@@ -478,7 +478,7 @@ describe('playbooks from the incident channel', () => {
     // A roll back's version button (Slack's confirm, then the click) is answered through its response_url.
     bot.fake.reset();
     await clickRollbackTo(c, 'v57', OUTSIDER);
-    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/Only people in this channel may roll back/);
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/Only people in <#C\w+> may roll back/);
     await sleep(300);
     expect((await cliRuns()).length).toBe(before);
     const { rows } = await bot.db.query('SELECT 1 FROM step_runs WHERE incident_id = $1', [c.incidentId]);
@@ -682,7 +682,9 @@ describe('playbooks from the incident channel', () => {
     members.delete('U0APPROVER');
     const { rows: since } = await bot.db.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM audit_log');
     const notIn = (doing: string) =>
-      new RegExp(`Only people in this channel may ${doing} this request, and you are not in it: join the channel`);
+      new RegExp(
+        `Only people in (<#C\\w+>|its channel) may ${doing} this request, and you are not in it: join the channel`,
+      );
     bot.fake.reset();
     await approve('U0APPROVER');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn('approve'));

@@ -67,3 +67,11 @@ describe('a name from the runbook file in a phrase', () => {
     expect(renderPhrase([{ name: 'x'.repeat(150), max: 20 }])).toBe(`*${'x'.repeat(19)}…*`);
   });
 });
+
+describe('a channel in a phrase', () => {
+  it('is its link where Slack renders it, and "its channel" in plain text (a form error is not rendered)', () => {
+    const err = new DomainError('not_in_channel', ['Only people in ', { channel: 'C0INC1' }, ' may tick its steps.']);
+    expect(renderPhrase(err.phrase)).toBe('Only people in <#C0INC1> may tick its steps.');
+    expect(err.message).toBe('Only people in its channel may tick its steps.');
+  });
+});
