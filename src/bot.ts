@@ -173,7 +173,10 @@ export function createBot({
   // and what was stored before a value was known secret, as it is shown.
   const typed = typedTextMask(logSecrets(config));
   const metrics = givenMetrics ?? createMetrics(db, { log: warn });
-  const statusPage = new StatusPage(db, runbook.severities, {}, typed);
+  // The page shows the maintenance windows through the service made below, once the app exists (requests come after).
+  const statusPage = new StatusPage(db, runbook.severities, {}, typed, {
+    publicWindows: (now, horizonMs) => maintenance.publicWindows(now, horizonMs),
+  });
   // The post-mortem route reads through the service made below, once the app exists (requests come after).
   const documents: Pick<PostmortemService, 'document'> = {
     document: (team, n, v) => postmortems.document(team, n, v),

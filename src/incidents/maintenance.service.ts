@@ -26,6 +26,7 @@ import type { MaintenanceQuery, MaintenanceWindows } from './alert-ports.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { PlaybookRuns } from './playbook-run.service.js';
 import type { Logger } from './ports.js';
+import type { MaintenanceSource, PublicMaintenance } from './status-page.js';
 import { cleanTitle, isBlank } from './text.js';
 import type { Sweep } from './timer-loop.js';
 
@@ -59,6 +60,9 @@ export interface ScheduleView {
   noticeBefore: string;
 }
 
+/** Occurrences of one window the status page lists at most (a window every few seconds, for trying the bot out). */
+const PUBLIC_OCCURRENCES = 3;
+
 /** Windows claimed by one sweep at most, and how long one stays with the replica that claimed it. */
 const BATCH = 10;
 const LEASE_MS = 30_000;
@@ -71,7 +75,7 @@ const LEASE_MS = 30_000;
  * open, incidents declared say so on their card, and alerts whose runbook row says `during_maintenance: record` are
  * recorded without declaring.
  */
-export class MaintenanceService implements Sweep, MaintenanceWindows {
+export class MaintenanceService implements Sweep, MaintenanceWindows, MaintenanceSource {
   /** The start of the occurrence planned last, by window: a replica plans each once (the unique key does the rest). */
   private readonly planned = new Map<string, number>();
 
@@ -139,6 +143,47 @@ export class MaintenanceService implements Sweep, MaintenanceWindows {
       byHand: this.maintenance.windows.filter((w) => !w.schedule).map((w) => ({ key: w.key, title: w.title })),
       noticeBefore: describeDuration(this.maintenance.noticeBeforeMs),
     }));
+  }
+
+  /**
+   * What the public status page shows ("notify users 24 hours in advance"): the windows open at `now` and the
+   * runbook's scheduled ones starting within `horizonMs`, soonest first. Only a title from the runbook and times: a
+   * window opened by hand under a title of its own is "Maintenance" (what a person typed may be internal), and nothing
+   * else of a window (checklist, channel, who) is given.
+   */
+  async publicWindows(now: Date, horizonMs: number): Promise<PublicMaintenance[]> {
+    const byKey = new Map(this.maintenance.windows.map((w) => [w.key, w]));
+    const open: PublicMaintenance[] = (await pendingWindows(this.db, now))
+      .filter((w) => w.startsAt <= now)
+      .map((w) => ({
+        key: w.scheduled && w.windowKey ? `scheduled/${w.windowKey}/${w.startsAt.getTime()}` : `open/${w.id}`,
+        title: (w.windowKey && byKey.get(w.windowKey)?.title) || 'Maintenance',
+        startsAt: w.startsAt,
+        endsAt: w.endsAt,
+        inProgress: true,
+      }));
+    const until = now.getTime() + horizonMs;
+    const upcoming = this.maintenance.windows.flatMap((w) => {
+      const schedule = w.schedule;
+      if (!schedule) return [];
+      const found: PublicMaintenance[] = [];
+      let occ = nextOccurrence(schedule, now);
+      for (let n = 0; n < 50 && found.length < PUBLIC_OCCURRENCES && occ.startsAt.getTime() <= until; n++) {
+        // The one open now is listed from its row (it may have been ended by hand); one taken in by a larger window
+        // is that window.
+        if (occ.startsAt > now && !this.takenIn(w, occ))
+          found.push({
+            key: `scheduled/${w.key}/${occ.startsAt.getTime()}`,
+            title: w.title,
+            startsAt: occ.startsAt,
+            endsAt: occ.endsAt,
+            inProgress: false,
+          });
+        occ = nextOccurrence(schedule, occ.endsAt);
+      }
+      return found;
+    });
+    return [...open, ...upcoming.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime())];
   }
 
   /**

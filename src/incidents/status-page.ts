@@ -1,5 +1,10 @@
 import type { Database } from '../store/db.js';
-import { listPublicIncidents, listPublicUpdates, listReopenings } from '../store/status-page.repo.js';
+import {
+  listPublicIncidents,
+  listPublicUpdates,
+  listReopenings,
+  listSeverityChanges,
+} from '../store/status-page.repo.js';
 import { SEVERITIES, type Severity, type SeverityDefs } from './severity.js';
 import type { IncidentStatus, StatusUpdateInput } from './types.js';
 
@@ -15,6 +20,12 @@ import type { IncidentStatus, StatusUpdateInput } from './types.js';
  *   was resolved, and the latest *published* update: the template's AFFECTED, CURRENT IMPACT and CURRENT STATUS as the
  *   person wrote them, with the next update. Never who (reporter, commander, authors), mitigation steps, commands,
  *   outputs, alerts, flags, the resolution summary or any unpublished update.
+ * - reopened: an incident reopened after its latest published update says so, and that update is shown as one from
+ *   before the reopening, without the next update it promised then (as the card drops its NEXT UPDATE).
+ * - each feed entry keeps the impact the incident had when it was published (a later change of level does not rewrite
+ *   the history), and the entry of an incident made public is dated when it became public, not when it was declared.
+ * - maintenance: the runbook's scheduled windows of the next MAINTENANCE_DAYS days and those in progress, by their
+ *   runbook title and times only (a window opened by hand under a title of its own is shown as "Maintenance").
  */
 
 /** What a published status update shows publicly. */
@@ -39,17 +50,42 @@ export interface PublicIncident {
   resolvedAt: Date | null;
   /** The latest published update; null while none has been. */
   latest: PublicUpdate | null;
+  /** When it was last reopened, if it was; null else. */
+  reopenedAt: Date | null;
+  /** The latest published update was published before the last reopening (it no longer promises a next update). */
+  latestPredatesReopening: boolean;
+}
+
+/** A maintenance window as users see it: its runbook title and times. */
+export interface PublicMaintenance {
+  /** Stable across reads: the window and its start. */
+  key: string;
+  title: string;
+  startsAt: Date;
+  /** Null: opened by hand with no end set. */
+  endsAt: Date | null;
+  inProgress: boolean;
+}
+
+/** Where the page reads maintenance windows from (the maintenance service): upcoming ones and those open at `now`. */
+export interface MaintenanceSource {
+  publicWindows(now: Date, horizonMs: number): Promise<PublicMaintenance[]>;
 }
 
 /** One entry of the feed: an incident made public, one of its published updates, its resolution, or its reopening. */
 export interface FeedEntry {
   /** Stable across reads, unique in the feed. */
   key: string;
-  kind: 'opened' | 'update' | 'resolved' | 'reopened';
+  kind: 'opened' | 'update' | 'resolved' | 'reopened' | 'maintenance_scheduled' | 'maintenance_started';
   at: Date;
-  incident: PublicIncident;
+  /** Null for maintenance entries. */
+  incident: PublicIncident | null;
+  /** The level in the public's words as it was at `at` (the incident's level then), for incident entries. */
+  impact: string;
   /** For `update` entries. */
   update?: PublicUpdate;
+  /** For maintenance entries. */
+  maintenance?: PublicMaintenance;
 }
 
 export interface StatusSnapshot {
@@ -60,10 +96,16 @@ export interface StatusSnapshot {
   resolved: PublicIncident[];
   /** Newest first, at most FEED_ENTRIES. */
   entries: FeedEntry[];
+  /** Maintenance in progress, then that scheduled in the next MAINTENANCE_DAYS days, soonest first. */
+  maintenance: PublicMaintenance[];
+  /** How far ahead `maintenance` looks, in days. */
+  maintenanceDays: number;
 }
 
 /** How far back the page lists resolved incidents. */
 export const HISTORY_DAYS = 7;
+/** How far ahead the page shows scheduled maintenance. */
+export const MAINTENANCE_DAYS = 7;
 /** Incidents the page lists at most (open and resolved together). */
 const MAX_INCIDENTS = 100;
 /** Entries the feed holds at most. */
@@ -114,6 +156,8 @@ export class StatusPage {
     private readonly opts: { cacheMs?: number; historyDays?: number } = {},
     /** What people typed is masked by as it is shown: a row stored before a value was known secret holds it. */
     private readonly mask: (text: string) => string = (text) => text,
+    /** The maintenance windows shown; none when not given. */
+    private readonly maintenance: MaintenanceSource | null = null,
   ) {}
 
   /** The page as it is now (or as read less than SNAPSHOT_CACHE_MS ago). Throws when the database cannot be read. */
@@ -138,37 +182,79 @@ export class StatusPage {
       resolvedSince: new Date(now.getTime() - days * 86_400_000),
       limit: MAX_INCIDENTS,
     });
-    const incidents: PublicIncident[] = rows.map((r) => ({
-      id: r.id,
-      title: this.mask(r.title),
-      impact: this.severities[r.severity].statusPage.impact,
-      impactLevel: r.severity,
-      status: r.status,
-      startedAt: r.startedAt,
-      resolvedAt: r.resolvedAt,
-      latest: r.latest && maskedUpdate(r.latest, this.mask),
-    }));
-    const byId = new Map(incidents.map((i) => [i.id, i]));
-    const [updates, reopenings] = await Promise.all([
-      listPublicUpdates(this.db, [...byId.keys()], FEED_ENTRIES),
-      listReopenings(this.db, [...byId.keys()]),
+    const ids = rows.map((r) => r.id);
+    const [updates, reopenings, changes, maintenance] = await Promise.all([
+      listPublicUpdates(this.db, ids, FEED_ENTRIES),
+      listReopenings(this.db, ids),
+      listSeverityChanges(this.db, ids),
+      this.maintenance ? this.maintenance.publicWindows(now, MAINTENANCE_DAYS * 86_400_000) : [],
     ]);
+    const isPublic = (level: Severity) => this.severities[level].statusPage.publish;
+    const impactOf = (level: Severity) => this.severities[level].statusPage.impact;
+    const incidents: PublicIncident[] = rows.map((r) => {
+      const reopenedAt = reopenings.filter((x) => x.incidentId === r.id).at(-1)?.at ?? null;
+      const latest = r.latest && maskedUpdate(r.latest, this.mask);
+      // An update from before the last reopening is no longer current: the promise it made is dropped.
+      const stale = reopenedAt !== null && latest !== null && latest.at < reopenedAt;
+      return {
+        id: r.id,
+        title: this.mask(r.title),
+        impact: impactOf(r.severity),
+        impactLevel: r.severity,
+        status: r.status,
+        startedAt: r.startedAt,
+        resolvedAt: r.resolvedAt,
+        latest: latest && stale ? { ...latest, nextUpdateAt: null } : latest,
+        reopenedAt,
+        latestPredatesReopening: stale,
+      };
+    });
+    const rowById = new Map(rows.map((r) => [r.id, r]));
+    const byId = new Map(incidents.map((i) => [i.id, i]));
+    /** The incident's level at `at`: the last change before it, else the level the first change after it left. */
+    const levelAt = (incident: PublicIncident, at: Date): Severity => {
+      const own = changes.filter((c) => c.incidentId === incident.id);
+      const before = own.filter((c) => c.at <= at).at(-1);
+      if (before) return before.to;
+      return own.find((c) => c.at > at)?.from ?? incident.impactLevel;
+    };
+    /**
+     * When it became public: its declaration when its level then was public (and a person declared it); else the
+     * first raise to a public level, or its first published update, whichever came first.
+     */
+    const publicSince = (incident: PublicIncident): Date => {
+      const r = rowById.get(incident.id)!;
+      const times: Date[] = r.firstPublishedAt ? [r.firstPublishedAt] : [];
+      if (!r.fromAlerts) {
+        if (isPublic(levelAt(incident, incident.startedAt))) return incident.startedAt;
+        const raised = changes.find((c) => c.incidentId === incident.id && isPublic(c.to));
+        if (raised) times.push(raised.at);
+      }
+      const first = times.sort((a, b) => a.getTime() - b.getTime())[0];
+      return first ?? incident.startedAt;
+    };
+    const incidentEntry = (e: Omit<FeedEntry, 'impact'> & { incident: PublicIncident }): FeedEntry => ({
+      ...e,
+      impact: impactOf(levelAt(e.incident, e.at)),
+    });
     const entries: FeedEntry[] = [
-      ...incidents.map((incident) => ({
-        key: `incident/${incident.id}/opened`,
-        kind: 'opened' as const,
-        at: incident.startedAt,
-        incident,
-      })),
+      ...incidents.map((incident) =>
+        incidentEntry({
+          key: `incident/${incident.id}/opened`,
+          kind: 'opened' as const,
+          at: publicSince(incident),
+          incident,
+        }),
+      ),
       ...updates.map((u) => {
         const { id, incidentId, ...update } = u;
-        return {
+        return incidentEntry({
           key: `incident/${incidentId}/update/${id}`,
           kind: 'update' as const,
           at: u.at,
           incident: byId.get(incidentId)!,
           update: maskedUpdate(update, this.mask),
-        };
+        });
       }),
       // Each resolution and each reopening is an entry of its own, those a reopening undid too: the feed tells its
       // readers the incident's story (resolved, reopened, resolved again). An entry's id never changes: the first
@@ -191,8 +277,36 @@ export class StatusPage {
             kind: 'resolved' as const,
             at,
           })),
-        ].map((e) => ({ ...e, incident }));
+        ].map((e) => incidentEntry({ ...e, incident }));
       }),
+      // A scheduled window is in the feed from when the page first shows it (MAINTENANCE_DAYS ahead of its start: a
+      // date that never moves), and again when it starts.
+      ...maintenance.flatMap((m) => [
+        ...(m.key.startsWith('scheduled/')
+          ? [
+              {
+                key: `maintenance/${m.key}`,
+                kind: 'maintenance_scheduled' as const,
+                at: new Date(Math.min(m.startsAt.getTime() - MAINTENANCE_DAYS * 86_400_000, now.getTime())),
+                incident: null,
+                impact: 'Maintenance',
+                maintenance: m,
+              },
+            ]
+          : []),
+        ...(m.inProgress
+          ? [
+              {
+                key: `maintenance/${m.key}/started`,
+                kind: 'maintenance_started' as const,
+                at: m.startsAt,
+                incident: null,
+                impact: 'Maintenance',
+                maintenance: m,
+              },
+            ]
+          : []),
+      ]),
     ]
       .sort((a, b) => b.at.getTime() - a.at.getTime())
       .slice(0, FEED_ENTRIES);
@@ -201,6 +315,8 @@ export class StatusPage {
       active: incidents.filter((i) => i.status !== 'resolved'),
       resolved: incidents.filter((i) => i.status === 'resolved'),
       entries,
+      maintenance,
+      maintenanceDays: MAINTENANCE_DAYS,
     };
   }
 }

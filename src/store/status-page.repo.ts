@@ -48,6 +48,10 @@ export interface PublicIncidentRow {
   startedAt: Date;
   resolvedAt: Date | null;
   latest: PublicUpdate | null;
+  /** Opened by the bot from alerts on its own: public only once an update is published. */
+  fromAlerts: boolean;
+  /** When its first update was published; null while none has been. */
+  firstPublishedAt: Date | null;
 }
 
 /**
@@ -72,12 +76,15 @@ export async function listPublicIncidents(
       created_at: Date | string;
       resolved_at: Date | string | null;
       update_at: Date | string | null;
+      from_alerts: boolean;
+      first_published_at: Date | string | null;
     } & Omit<UpdateRow, 'at' | 'incident_id' | 'status'> & { update_status: string | null }
   >(
     `SELECT i.id, CASE WHEN a.from_alerts THEN u.affected ELSE i.title END AS title, i.severity, i.status,
             i.created_at, i.resolved_at,
             u.at AS update_at, u.status AS update_status, u.affected, u.current_impact, u.current_status,
-            u.next_update_at
+            u.next_update_at, a.from_alerts,
+            (SELECT min(f.at) FROM status_page_updates f WHERE f.incident_id = i.id) AS first_published_at
      FROM incidents i
      LEFT JOIN LATERAL (
        SELECT s.at, s.status, s.affected, s.current_impact, s.current_status, s.next_update_at
@@ -107,6 +114,8 @@ export async function listPublicIncidents(
       r.update_at === null
         ? null
         : toUpdate({ ...r, incident_id: r.id, at: r.update_at, status: r.update_status ?? r.status }),
+    fromAlerts: r.from_alerts === true,
+    firstPublishedAt: date(r.first_published_at),
   }));
 }
 
@@ -143,5 +152,29 @@ export async function listReopenings(
     incidentId: Number(r.incident_id),
     at: date(r.at)!,
     undoneResolutionAt: r.resolved_at ? date(r.resolved_at) : null,
+  }));
+}
+
+/**
+ * Each change of these incidents' severity (`/incident severity`): when, from which level to which, oldest first. The
+ * page reads what an incident's level was at a moment from them: a feed entry keeps the impact it was published with.
+ */
+export async function listSeverityChanges(
+  q: Queryable,
+  incidentIds: readonly number[],
+): Promise<{ incidentId: number; at: Date; from: Severity; to: Severity }[]> {
+  if (incidentIds.length === 0) return [];
+  const { rows } = await q.query<{ incident_id: number; at: Date | string; from: string; to: string }>(
+    `SELECT incident_id, at, details->>'from' AS "from", details->>'to' AS "to"
+     FROM incident_events WHERE kind = 'severity_changed' AND incident_id = ANY($1::int[])
+       AND details ? 'from' AND details ? 'to'
+     ORDER BY at, id`,
+    [incidentIds],
+  );
+  return rows.map((r) => ({
+    incidentId: Number(r.incident_id),
+    at: date(r.at)!,
+    from: Number(r.from) as Severity,
+    to: Number(r.to) as Severity,
   }));
 }

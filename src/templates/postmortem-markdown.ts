@@ -18,7 +18,7 @@ import { climbHeldWords, heldOf } from './climb-held.js';
 import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
-import { notDoneOf, rtoPassed, runbookNames, stepLabel } from './timeline.js';
+import { nextUpdateOf, notDoneOf, rtoPassed, runbookNames, stepLabel } from './timeline.js';
 
 /** What the document needs beyond the record: names for runbook ids, and the mask every shown text goes through. */
 export interface MarkdownContext {
@@ -208,14 +208,20 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
       : `Handed command to ${x.who(String(d.to))}${typeof d.from === 'string' ? ` (from ${x.who(d.from)})` : ''}`,
   status_update: (d, x) => {
     const status = STATUS_LABELS[d.status as keyof typeof STATUS_LABELS] ?? str(d.status);
+    const next = nextUpdateOf(d);
     const parts = [
       str(d.currentStatus) && cell(str(d.currentStatus), x.c.mask),
       str(d.affected) && `affected: ${cell(str(d.affected), x.c.mask)}`,
       str(d.currentImpact) && `impact: ${cell(str(d.currentImpact), x.c.mask)}`,
       d.customerImpact === true ? 'customer impact' : '',
       d.dataLossRisk === true ? 'data-loss risk' : '',
+      // What users were told is reviewed from here: the next update promised and the steps announced with it.
+      next ? `next update promised ${utcSeconds(next).slice(0, 16)} UTC` : '',
+      str(d.mitigationSteps).trim() && `mitigation steps: ${cell(str(d.mitigationSteps), x.c.mask)}`,
     ].filter(Boolean);
-    return `Status update (${status})${parts.length ? `: ${parts.join('; ')}` : ''}`;
+    const published =
+      d.publish === true ? ', published to the status page' : d.publish === false ? ', not published' : '';
+    return `Status update (${status})${published}${parts.length ? `: ${parts.join('; ')}` : ''}`;
   },
   mitigated: (d, x) => `Marked mitigated${str(d.how) ? `: ${cell(str(d.how), x.c.mask)}` : ''}`,
   resolved: (d, x) => `Resolved: ${cell(str(d.summary), x.c.mask)}`,

@@ -1,4 +1,10 @@
-import type { FeedEntry, PublicIncident, PublicUpdate, StatusSnapshot } from '../incidents/status-page.js';
+import type {
+  FeedEntry,
+  PublicIncident,
+  PublicMaintenance,
+  PublicUpdate,
+  StatusSnapshot,
+} from '../incidents/status-page.js';
 import { STATUS_LABELS } from '../incidents/types.js';
 import { html } from './markup.js';
 import { utcStamp } from './text.js';
@@ -33,7 +39,17 @@ const incidentJson = (i: PublicIncident) => ({
   status: i.status,
   startedAt: iso(i.startedAt),
   resolvedAt: iso(i.resolvedAt),
+  reopenedAt: iso(i.reopenedAt),
+  /** The latest update was published before the last reopening: no longer current, its next update dropped. */
+  latestUpdatePredatesReopening: i.latestPredatesReopening,
   latestUpdate: updateJson(i.latest),
+});
+
+const maintenanceJson = (m: PublicMaintenance) => ({
+  title: m.title,
+  startsAt: iso(m.startsAt),
+  endsAt: iso(m.endsAt),
+  inProgress: m.inProgress,
 });
 
 /** `GET /status.json`: what the page shows, as data. Pure. */
@@ -48,11 +64,14 @@ export function renderStatusJson(
     historyDays: o.historyDays,
     active: s.active.map(incidentJson),
     resolved: s.resolved.map(incidentJson),
+    maintenance: s.maintenance.map(maintenanceJson),
   };
 }
 
-/** An entry's title: "Investigating: Checkout is slow", "Resolved: Checkout is slow". */
+/** An entry's title: "Investigating: Checkout is slow", "Resolved: Checkout is slow", "Scheduled maintenance: …". */
 function entryTitle(e: FeedEntry): string {
+  if (e.kind === 'maintenance_scheduled') return `Scheduled maintenance: ${e.maintenance!.title}`;
+  if (e.kind === 'maintenance_started') return `Maintenance in progress: ${e.maintenance!.title}`;
   const status =
     e.kind === 'opened'
       ? 'Investigating'
@@ -61,13 +80,21 @@ function entryTitle(e: FeedEntry): string {
         : e.kind === 'reopened'
           ? 'Reopened'
           : STATUS_LABELS[e.update!.status];
-  return `${status}: ${e.incident.title}`;
+  return `${status}: ${e.incident!.title}`;
 }
 
-/** An entry's text, plain: the impact and, for an update, the template's public fields. */
+/** A window's times, plain. */
+const windowTimes = (m: PublicMaintenance) =>
+  m.endsAt ? `From ${utcStamp(m.startsAt)} to ${utcStamp(m.endsAt)}.` : `From ${utcStamp(m.startsAt)}.`;
+
+/** An entry's text, plain: the impact it had then and, for an update, the template's public fields. */
 function entryText(e: FeedEntry): string {
-  const head = `${e.incident.impact}.`;
-  if (e.kind === 'opened') return `${head} We are investigating.`;
+  if (e.kind === 'maintenance_scheduled' || e.kind === 'maintenance_started') return windowTimes(e.maintenance!);
+  const head = `${e.impact}.`;
+  if (e.kind === 'opened')
+    return e.at.getTime() === e.incident!.startedAt.getTime()
+      ? `${head} We are investigating.`
+      : `${head} We are investigating. It started at ${utcStamp(e.incident!.startedAt)}.`;
   if (e.kind === 'resolved') return `${head} Resolved at ${utcStamp(e.at)}.`;
   if (e.kind === 'reopened') return `${head} Reopened at ${utcStamp(e.at)}: we are investigating again.`;
   const u = e.update!;
@@ -82,7 +109,8 @@ function entryText(e: FeedEntry): string {
 
 /**
  * `GET /status.atom`: an Atom 1.0 feed (RFC 4287) with an entry when an incident is made public, one per published
- * update, one when it is resolved and one when it is reopened, newest first. Entry ids are tag URIs that never change,
+ * update, one when it is resolved and one when it is reopened, newest first; and one when a maintenance window is
+ * scheduled within the page's horizon and one when it starts. Entry ids are tag URIs that never change,
  * so feed readers and Slack's RSS app show each once. Every piece of text is escaped. Pure.
  */
 export function renderStatusAtom(s: StatusSnapshot, o: FeedOptions): string {
@@ -93,8 +121,8 @@ export function renderStatusAtom(s: StatusSnapshot, o: FeedOptions): string {
     <title type="text">${entryTitle(e)}</title>
     <updated>${e.at.toISOString()}</updated>
     <published>${e.at.toISOString()}</published>
-    <link rel="alternate" type="text/html" href="${`${o.pageUrl}#incident-${e.incident.id}`}"/>
-    <category term="${e.incident.impact}"/>
+    <link rel="alternate" type="text/html" href="${`${o.pageUrl}#${e.incident ? `incident-${e.incident.id}` : 'maintenance'}`}"/>
+    <category term="${e.impact}"/>
     <summary type="text">${entryText(e)}</summary>
   </entry>
 `,

@@ -1,4 +1,4 @@
-import type { PublicIncident, PublicUpdate, StatusSnapshot } from '../incidents/status-page.js';
+import type { PublicIncident, PublicMaintenance, PublicUpdate, StatusSnapshot } from '../incidents/status-page.js';
 import { STATUS_LABELS } from '../incidents/types.js';
 import { html, Markup } from './markup.js';
 import { humanDuration, utcStamp } from './text.js';
@@ -92,6 +92,7 @@ function activeIncident(i: PublicIncident, now: Date): Markup {
   return html`<li class="incident"><article id="${anchor(i)}" aria-labelledby="${anchor(i)}-title">
 <h3 id="${anchor(i)}-title" dir="auto">${i.title}</h3>
 <p class="meta"><span class="badge impact-${i.impactLevel}">${i.impact}</span> · <span class="status">${STATUS_LABELS[i.status]}</span> · started ${time(i.startedAt)}</p>
+${i.latestPredatesReopening && i.reopenedAt ? html`<p class="earlier">Reopened ${time(i.reopenedAt)}; we are investigating again. The last update, from before the reopening:</p>` : ''}
 ${updateFacts(i.latest, true, now)}
 </article></li>`;
 }
@@ -104,6 +105,14 @@ function resolvedIncident(i: PublicIncident): Markup {
 ${i.latest && i.latest.status !== 'resolved' ? html`<p class="earlier">Resolved. The last update before that:</p>` : ''}
 ${i.latest ? updateFacts(i.latest, false) : ''}
 </article></li>`;
+}
+
+/** A maintenance window: its title and times, in progress or ahead. */
+function maintenanceWindow(m: PublicMaintenance): Markup {
+  const until = m.endsAt ? html` until ${time(m.endsAt)}` : '';
+  return html`<li class="incident"><h3 dir="auto">${m.title}</h3>
+<p class="meta">${m.inProgress ? html`<span class="status">In progress</span> since ${time(m.startsAt)}${until}` : html`<span class="status">Scheduled</span> ${time(m.startsAt)}${until}`}</p>
+</li>`;
 }
 
 /** The banner under the title: all clear, or the gravest open incident's impact and how many are open. */
@@ -146,6 +155,10 @@ ${overall(s.active)}
 <section aria-labelledby="active">
 <h2 id="active">Open incidents</h2>
 ${s.active.length ? html`<ul class="incidents">${s.active.map((i) => activeIncident(i, s.generatedAt))}</ul>` : html`<p class="none">No open incidents.</p>`}
+</section>
+<section aria-labelledby="maintenance">
+<h2 id="maintenance">Scheduled maintenance</h2>
+${s.maintenance.length ? html`<ul class="incidents">${s.maintenance.map(maintenanceWindow)}</ul>` : html`<p class="none">No maintenance scheduled in the next ${s.maintenanceDays} days.</p>`}
 </section>
 <section aria-labelledby="history">
 <h2 id="history">Resolved in the last ${o.historyDays} days</h2>

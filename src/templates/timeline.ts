@@ -12,6 +12,13 @@ import { boldName, clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, trun
 const sev = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 3 ? severityLabel(v as 0 | 1 | 2 | 3) : String(v));
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
+/** The next update a status update's event promised (none for a resolution, which promises none). */
+export function nextUpdateOf(d: Record<string, unknown>): Date | null {
+  if (d.status === 'resolved' || typeof d.nextUpdateAt !== 'string') return null;
+  const at = new Date(d.nextUpdateAt);
+  return Number.isNaN(at.getTime()) ? null : at;
+}
+
 /** The runbook's names for what events keep by id: roles (`senior_devops`) and playbooks. */
 export interface TimelineNames {
   roles: ReadonlyMap<string, string>;
@@ -127,7 +134,16 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
         : `${who} handed command to ${mention(str(d.to))}${typeof d.from === 'string' ? ` (from ${mention(d.from)})` : ''}`;
     case 'status_update': {
       const status = STATUS_LABELS[d.status as keyof typeof STATUS_LABELS] ?? str(d.status);
-      return `${who} posted a status update (${status}): ${mrkdwnClip(str(d.currentStatus), 300) || '-'}`;
+      // What users were told is reviewed from here: whether it went public, the next update promised, the steps.
+      const published =
+        d.publish === true ? ', published to the status page' : d.publish === false ? ', not published' : '';
+      const next = nextUpdateOf(d);
+      const steps = str(d.mitigationSteps).trim();
+      return [
+        `${who} posted a status update (${status})${published}: ${mrkdwnClip(str(d.currentStatus), 300) || '-'}`,
+        ...(next ? [`next update promised ${utcStamp(next)}`] : []),
+        ...(steps ? [`mitigation steps: ${mrkdwnClip(steps, 300)}`] : []),
+      ].join('; ');
     }
     case 'mitigated':
       return `${who} marked the incident mitigated${str(d.how) ? `: ${mrkdwnClip(str(d.how), 300)}` : ''}`;

@@ -72,7 +72,7 @@ const WHAT: Record<string, RegExp> = {
   phase_changed: /^Phase \w[\w-]* → \w[\w-]*$/,
   escalation_requested: /^Escalated to Senior DevOps Engineer$/,
   status_update:
-    /^Status update \(Investigating\): Pool exhausted on node 1; affected: EU tenants; impact: 500 errors; customer impact$/,
+    /^Status update \(Investigating\), published to the status page: Pool exhausted on node 1; affected: EU tenants; impact: 500 errors; customer impact; next update promised \d{4}-\d\d-\d\d \d\d:\d\d UTC$/,
   step_run:
     /^(Ran `atom-cli status` \(Database Connection Failures, step Detection 1\): succeeded, exit 0, [\d.]+ m?s|Ran `atom-cli deployments` \(Roll back a deployment, step Detection 1\): succeeded, exit 0, [\d.]+ m?s|Rolled back: `atom-cli rollback v57`, succeeded, exit 0, [\d.]+ m?s|Post-deployment check `.+`: succeeded(, exit 0)?, [\d.]+ m?s)$/,
   resolved: /^Resolved: rolled back to v57$/,

@@ -25,12 +25,14 @@ const incident = (over: Partial<PublicIncident>): PublicIncident => ({
     currentStatus: STATUS,
     nextUpdateAt: new Date(at.getTime() + 1_800_000),
   },
+  reopenedAt: null,
+  latestPredatesReopening: false,
   ...over,
 });
 
 const page = (s: Partial<StatusSnapshot>) =>
   renderStatusPage(
-    { generatedAt: at, active: [], resolved: [], entries: [], ...s },
+    { generatedAt: at, active: [], resolved: [], entries: [], maintenance: [], maintenanceDays: 7, ...s },
     { title: 'ATOM status', historyDays: 7 },
   );
 

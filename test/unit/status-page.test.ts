@@ -35,6 +35,8 @@ const incident = (o: Partial<PublicIncident> = {}): PublicIncident => ({
   startedAt: T0,
   resolvedAt: null,
   latest: update(),
+  reopenedAt: null,
+  latestPredatesReopening: false,
   ...o,
 });
 
@@ -46,10 +48,19 @@ const snapshot = (): StatusSnapshot => {
     active: [open],
     resolved: [done],
     entries: [
-      { key: 'incident/3/resolved', kind: 'resolved', at: at(75), incident: done },
-      { key: 'incident/7/update/1', kind: 'update', at: at(10), incident: open, update: open.latest! },
-      { key: 'incident/7/opened', kind: 'opened', at: T0, incident: open },
+      { key: 'incident/3/resolved', kind: 'resolved', at: at(75), incident: done, impact: done.impact },
+      {
+        key: 'incident/7/update/1',
+        kind: 'update',
+        at: at(10),
+        incident: open,
+        impact: open.impact,
+        update: open.latest!,
+      },
+      { key: 'incident/7/opened', kind: 'opened', at: T0, incident: open, impact: open.impact },
     ],
+    maintenance: [],
+    maintenanceDays: 7,
   };
 };
 
@@ -262,12 +273,24 @@ describe('the JSON', () => {
       'active',
       'generatedAt',
       'historyDays',
+      'maintenance',
       'resolved',
       'statusPage',
       'title',
     ]);
     expect(Object.keys(json.active[0]!).sort()).toEqual(
-      ['id', 'impact', 'impactLevel', 'latestUpdate', 'resolvedAt', 'startedAt', 'status', 'title'].sort(),
+      [
+        'id',
+        'impact',
+        'impactLevel',
+        'latestUpdate',
+        'latestUpdatePredatesReopening',
+        'reopenedAt',
+        'resolvedAt',
+        'startedAt',
+        'status',
+        'title',
+      ].sort(),
     );
     expect(Object.keys(json.active[0]!.latestUpdate!).sort()).toEqual(
       ['affected', 'at', 'currentImpact', 'currentStatus', 'nextUpdateAt', 'status'].sort(),
