@@ -57,6 +57,7 @@ h3{font-size:1.1rem;margin:0 0 .5rem;overflow-wrap:anywhere}
 .incident a{color:${P.cardLink.fg}}
 .meta{margin:0 0 .75rem;color:${P.cardMuted.fg}}
 .meta .status{font-weight:600;color:${P.card.fg}}
+.maintenance .meta{margin:0}
 .earlier{margin:0 0 .25rem;color:${P.cardMuted.fg}}
 dl{margin:0;display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.25rem 1rem}
 dt{font-weight:600}
@@ -110,7 +111,7 @@ ${i.latest ? updateFacts(i.latest, false) : ''}
 /** A maintenance window: its title and times, in progress or ahead. */
 function maintenanceWindow(m: PublicMaintenance): Markup {
   const until = m.endsAt ? html` until ${time(m.endsAt)}` : '';
-  return html`<li class="incident"><h3 dir="auto">${m.title}</h3>
+  return html`<li class="incident maintenance"><h3 dir="auto">${m.title}</h3>
 <p class="meta">${m.inProgress ? html`<span class="status">In progress</span> since ${time(m.startsAt)}${until}` : html`<span class="status">Scheduled</span> ${time(m.startsAt)}${until}`}</p>
 </li>`;
 }

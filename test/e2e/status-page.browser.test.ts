@@ -2,9 +2,11 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
 import { useBot } from '../support/bot-harness.js';
 import { ARTIFACTS_DIR, CHROMIUM, chromiumVersion, dumpDom, screenshot } from '../support/chromium.js';
 import { declareThroughBot, eventually, postStatusUpdate } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
 
 const chromium = await chromiumVersion();
 if (!chromium) {
@@ -30,6 +32,21 @@ describe.skipIf(!chromium)(
   { timeout: BROWSER_TEST_TIMEOUT_MS },
   () => {
     const bot = useBot({
+      // A weekly window: always within the page's next 7 days, so the screenshots show the maintenance section.
+      runbook: parseRunbook({
+        ...testRunbookData(),
+        maintenance: {
+          notice_before: '24h',
+          process: { before: ['Notify users'], during: ['Watch the metrics'], after: ['Smoke test'] },
+          windows: {
+            weekly: {
+              title: 'Weekly database patching',
+              schedule: { every: 'sunday', from: '02:00', to: '04:00' },
+              tasks: ['Apply patches'],
+            },
+          },
+        },
+      }),
       env: { STATUS_PAGE_TITLE: 'ATOM status', STATUS_PAGE_URL: 'https://status.atomagentos.com' },
     });
     const page = () => `${bot.baseUrl}/status`;
@@ -57,6 +74,12 @@ describe.skipIf(!chromium)(
       expect(active).toContain('No public update yet');
       expect(opened).toContain('Partial outage: 1 open incident');
       expect(section(opened, 'history')).toContain('No incidents resolved in the last 7 days.');
+      const maintenance = section(opened, 'maintenance');
+      expect(maintenance).toContain('Weekly database patching');
+      expect(maintenance).toMatch(
+        /Scheduled<\/span> <time datetime="[^"]+">\d{4}-\d\d-\d\d 02:00 UTC<\/time> until <time/,
+      );
+      expect(maintenance).not.toContain('Apply patches');
 
       await postStatusUpdate(bot, incident, {
         affected: 'Agents in every workspace',

@@ -315,6 +315,12 @@ describe("an incident opened from alerts is public only once a person publishes,
       expect(body, name).not.toContain('db-primary-eu-1');
       expect(body, name).toContain('Sign-in for EU tenants');
     }
+    // Its feed entry for being made public is dated when it was, with its first published update: not at the
+    // declaration, when nobody outside could see it.
+    const entries = (await bodies()).atom.split('<entry>').slice(1);
+    const published = (marker: string) =>
+      /<published>([^<]+)<\/published>/.exec(entries.find((e) => e.includes(marker))!)![1];
+    expect(published(`incident/${incident.id}/opened`)).toBe(published(`incident/${incident.id}/update/`));
   });
 
   it("the declare form's description, an internal note, never shows; the SEV-1's title does", async () => {
