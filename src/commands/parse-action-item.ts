@@ -15,11 +15,19 @@ export type ActionItemParse = { ok: true; item: ParsedActionItem } | { ok: false
 export const DUE_DAY_HOUR_UTC = 9;
 const DAY_MS = 86_400_000;
 
-export const ACTION_ITEM_FORM = 'TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow or by friday]';
+export const ACTION_ITEM_FORM = 'TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow, by friday or by friday 17:00 UTC]';
 
 const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
 const NAME = /^@([\p{L}\p{N}._-]{1,80})$/u;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** A day and a time of day, UTC: `2026-12-07T17:00` (what dayAndTime makes of `by monday 17:00`). */
+const DAY_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]?\d|2[0-3]):([0-5]\d)$/;
+/** A time of day as typed after a due day: `17:00`, `17:00Z`, `9:30`, with `UTC` apart or not. */
+const CLOCK = /^([01]?\d|2[0-3]):([0-5]\d)z?$/i;
+/** A due date given as today's date is due by its end: 23:59 UTC. */
+const END_OF_DAY_MS = (23 * 60 + 59) * 60_000;
+const utcText = (t: Date) => `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const ymd = (t: Date) => t.toISOString().slice(0, 10);
 /** Texts that are another subcommand typed after `action` (`/incident action list`), with what to type instead. */
 const NOT_AN_ITEM: readonly [RegExp, string][] = [
   [/^(list|ls|show|all)$/i, 'To see the open action items, type `/incident actions`.'],
@@ -86,6 +94,22 @@ function dueToken(raw: string, now: Date, before: string | undefined): Token | n
         kind: 'error',
         error: `The due date ${word} is in the past; give one to come (a date, \`3d\`, \`tomorrow\` or \`by friday\`), or leave it out.`,
       };
+    // Today's date: by the end of today (23:59 UTC), not 09:00 already past and overdue as soon as it is added.
+    if (Date.UTC(y, m - 1, d) === today) return { kind: 'due', at: new Date(today + END_OF_DAY_MS) };
+    return { kind: 'due', at };
+  }
+  const dayTime = DAY_TIME.exec(word);
+  if (dayTime) {
+    // `2026-12-07T17:00`, or a day and a time typed as two words (see dayAndTime): that moment, UTC.
+    const [y, m, d, h, mi] = dayTime.slice(1).map(Number) as [number, number, number, number, number];
+    const at = new Date(Date.UTC(y, m - 1, d, h, mi));
+    if (at.getUTCDate() !== d || at.getUTCMonth() !== m - 1)
+      return { kind: 'error', error: `\`${word}\` is not a date; write the due date as YYYY-MM-DD, e.g. 2026-12-01.` };
+    if (at.getTime() <= now.getTime())
+      return {
+        kind: 'error',
+        error: `The due time ${utcText(at)} is already past (it is ${utcText(now)}); give one to come, e.g. \`tomorrow 17:00\`, or leave it out. Nothing was added.`,
+      };
     return { kind: 'due', at };
   }
   const ms = parseDuration(word);
@@ -131,6 +155,10 @@ function ownerToken(raw: string): Token | null {
 
 /** A length in words, as a count and a unit: `3 days`, `2 weeks`, `4 hours`. */
 const UNIT_WORDS: ReadonlyMap<string, number> = new Map([
+  ['minute', 60_000],
+  ['minutes', 60_000],
+  ['min', 60_000],
+  ['mins', 60_000],
   ['hour', 3_600_000],
   ['hours', 3_600_000],
   ['day', 86_400_000],
@@ -148,11 +176,15 @@ function lengthInWords(words: string[]): void {
     const unit = UNIT_WORDS.get(words[end - 1]?.toLowerCase() ?? '');
     const count = words[end - 2];
     const before = words[end - 3]?.toLowerCase();
-    if (!unit || !count || !/^\d{1,4}$/.test(count) || (before !== 'in' && before !== 'within')) continue;
+    // After `in`/`within`, or straight after the owner, where the form puts the due date (`@bob 2 days`).
+    const afterOwner = isOwner(words[end - 3] ?? '');
+    if (!unit || !count || !/^\d{1,4}$/.test(count) || (before !== 'in' && before !== 'within' && !afterOwner))
+      continue;
     const ms = Number(count) * unit;
-    // Hours stay hours (`in 24 hours` is a time from now); days and weeks are days (that day at 09:00 UTC).
-    const length = unit < DAY_MS ? `${ms / 3_600_000}h` : `${ms / DAY_MS}d`;
-    words.splice(end - 3, 3, 'in', length);
+    // Minutes and hours stay so (`in 90 minutes` is a time from now); days and weeks are days (that day at 09:00 UTC).
+    const length = unit < 3_600_000 ? `${ms / 60_000}m` : unit < DAY_MS ? `${ms / 3_600_000}h` : `${ms / DAY_MS}d`;
+    if (afterOwner) words.splice(end - 2, 2, length);
+    else words.splice(end - 3, 3, 'in', length);
     return;
   }
 }
@@ -187,6 +219,69 @@ function unreadDue(words: readonly string[]): string | null {
   return null;
 }
 
+/**
+ * A due day and a time of day at the end (or before an owner) made one word, `YYYY-MM-DDTHH:MM` (UTC), as dueToken
+ * reads it: `tomorrow 17:00`, `by monday 17:00`, `friday at 09:30`, `2026-12-07 17:00`, `today 18:00`, with `UTC` or `Z`
+ * after the time or not. A weekday only when marked, as namedDay takes it.
+ */
+function dayAndTime(words: string[], now: Date): void {
+  for (const end of [words.length, words.length - 1]) {
+    let last = end - 1;
+    if (/^(utc|z)$/i.test(words[last] ?? '')) last--;
+    const clock = CLOCK.exec(words[last] ?? '');
+    if (!clock) continue;
+    let dayAt = last - 1;
+    if (words[dayAt]?.toLowerCase() === 'at') dayAt--;
+    const dayWord = words[dayAt]?.replace(/^due:/i, '');
+    if (!dayWord) continue;
+    const before = words[dayAt - 1];
+    const marked =
+      dayWord !== words[dayAt] ||
+      BEFORE_A_DAY.has(before?.toLowerCase() ?? '') ||
+      (before !== undefined && isOwner(before)) ||
+      dayAt === 0;
+    const todayUtc = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), DUE_DAY_HOUR_UTC);
+    const day =
+      dayWord.toLowerCase() === 'today'
+        ? ymd(new Date(todayUtc))
+        : DAY.test(dayWord)
+          ? dayWord
+          : (() => {
+              const named = namedDay(dayWord, now, marked);
+              return named ? ymd(named) : null;
+            })();
+    if (!day) continue;
+    const time = `${clock[1]!.padStart(2, '0')}:${clock[2]}`;
+    words.splice(dayAt, end - dayAt, `${day}T${time}`);
+    return;
+  }
+}
+
+/** Words after an owner that are meant as a due date, though not one this parser reads (`by mon 5pm`, `at noon`). */
+const WHEN_LIKE = new RegExp(
+  `^(?:by|due|due:|before|until|till|within|tomorrow|today|tonight|eod|eow|asap|${DAY_WORDS})$`,
+  'i',
+);
+/** A time of day or a length as typed (`17:00`, `5pm`, `3d`), or a count before a unit word (`2 days`, `90 mins`). */
+const TIME_LIKE = /^(?:\d{1,2}:\d{2}\S*|\d{1,2}(?:am|pm)|\d+[smhdw])$/i;
+
+/**
+ * Several words after a mention near the end that are not read (`@bob by monday 5pm`): a due date meant there, as
+ * typed from the word after the owner; null when they read as text (`ask @bob about the cache`).
+ */
+function unreadAfterOwner(words: readonly string[]): string | null {
+  for (let i = Math.max(1, words.length - 6); i < words.length - 1; i++) {
+    if (!isOwner(words[i]!)) continue;
+    const tail = words.slice(i + 1);
+    const timed = tail.some(
+      (w, k) =>
+        TIME_LIKE.test(w) || (/^\d+$/.test(w) && /^(?:min|minute|hour|day|week|month)s?$/i.test(tail[k + 1] ?? '')),
+    );
+    if (WHEN_LIKE.test(tail[0]!) || timed) return tail.join(' ');
+  }
+  return null;
+}
+
 /** `due on friday` (at the end, or before an owner) is `due friday`: `on` alone stays text (`what broke on friday`). */
 function dueOn(words: string[]): void {
   for (const end of [words.length, words.length - 1]) {
@@ -205,6 +300,7 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
   const words = cleanText(raw).replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   lengthInWords(words);
   dueOn(words);
+  dayAndTime(words, now);
   let owner: OwnerRef | null = null;
   let dueAt: Date | null = null;
   let ownerWord: string | null = null;
@@ -245,11 +341,11 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
       error: `An action item has one due date, and this one names two (\`${before}\` and \`${dueWord}\`). Keep one, e.g. ${words.slice(0, -1).join(' ')} ${dueWord}.`,
     };
   }
-  const unread = dueAt ? null : unreadDue(words);
+  const unread = dueAt ? null : (unreadDue(words) ?? (owner ? null : unreadAfterOwner(words)));
   if (unread)
     return {
       ok: false,
-      error: `\`${unread}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\` or \`in 2 weeks\` (a due day is at 09:00 UTC), or leave it out. Nothing was added.`,
+      error: `\`${unread}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\`, \`by monday 17:00\` (UTC) or \`in 2 weeks\` (a due day alone is at 09:00 UTC), or leave it out. Nothing was added.`,
     };
   const text = words.join(' ');
   if (!text || isBlank(text))

@@ -285,4 +285,39 @@ describe('action items', () => {
     }
     throw new Error('the refusal was not audited');
   });
+
+  it('/incident action reads the owner before a due day and time (by monday 17:00), and refuses one it cannot read after the owner', async () => {
+    bot.fake.reset();
+    const count = (await items()).length;
+    await inChannel('action Audit keys @alice by mon 5pm');
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
+      /`by mon 5pm` is not a due date I can read.*Nothing was added/,
+    );
+    expect((await items()).length).toBe(count);
+    bot.fake.reset();
+    await inChannel('action Audit keys @alice by monday 17:00');
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/Added the action item \*Audit keys\* \(owner <@U0ALICE>, due <!date\^/);
+    const { rows } = await bot.db.query<{ owner_id: string; due_at: Date }>(
+      `SELECT owner_id, due_at FROM action_items WHERE incident_id = $1 AND text = 'Audit keys'`,
+      [incidentId],
+    );
+    expect(rows[0]!.owner_id).toBe(ALICE);
+    expect(rows[0]!.due_at.getUTCDay()).toBe(1);
+    expect(rows[0]!.due_at.toISOString().slice(11, 16)).toBe('17:00');
+    expect(rows[0]!.due_at.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("/incident action with today's date is due by the end of today, not overdue at once", async () => {
+    bot.fake.reset();
+    const today = new Date().toISOString().slice(0, 10);
+    await inChannel(`action Review pool sizing @alice ${today}`);
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).not.toMatch(/overdue/);
+    const { rows } = await bot.db.query<{ due_at: Date }>(
+      `SELECT due_at FROM action_items WHERE incident_id = $1 AND text = 'Review pool sizing'`,
+      [incidentId],
+    );
+    expect(rows[0]!.due_at.toISOString()).toBe(`${today}T23:59:00.000Z`);
+  });
 });

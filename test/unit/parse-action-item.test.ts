@@ -42,7 +42,7 @@ describe('an action item as typed', () => {
     // Hours are a time from now, however many.
     expect(ok('Rotate the key 48h').dueAt).toEqual(new Date(NOW.getTime() + 48 * 3_600_000));
     expect(ok('Rotate the key in 24 hours').dueAt).toEqual(new Date(NOW.getTime() + 24 * 3_600_000));
-    expect(ok('Rotate the key today 2026-11-28').dueAt).toEqual(new Date('2026-11-28T09:00:00Z'));
+    expect(ok('Rotate the key today 2026-11-28').dueAt).toEqual(new Date('2026-11-28T23:59:00Z'));
   });
 
   it('leaves words that only look alike in the text', () => {
@@ -212,7 +212,7 @@ describe('a due day in words', () => {
       'by tbd',
     ]) {
       expect(error(`Rotate keys ${typed}`)).toBe(
-        `\`${typed}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\` or \`in 2 weeks\` (a due day is at 09:00 UTC), or leave it out. Nothing was added.`,
+        `\`${typed}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\`, \`by monday 17:00\` (UTC) or \`in 2 weeks\` (a due day alone is at 09:00 UTC), or leave it out. Nothing was added.`,
       );
     }
     expect(error('Rotate keys due next week @bob')).toMatch(/^`due next week` is not a due date I can read/);
@@ -234,5 +234,58 @@ describe('a due day in words', () => {
 
   it('refuses due: before a word that is no day, naming the forms it takes', () => {
     expect(error('Rotate the key due:someday')).toMatch(/due:2026-12-01, due:3d or due:friday/);
+  });
+});
+
+describe('an owner before a due phrase of several words (typed at 15:30 UTC on Saturday 2026-11-28)', () => {
+  it('reads a day and a time of day (UTC), with the owner before them', () => {
+    expect(ok('Audit keys @on-call by monday 17:00')).toEqual({
+      text: 'Audit keys',
+      owner: { name: 'on-call' },
+      dueAt: new Date('2026-11-30T17:00:00Z'),
+    });
+    expect(ok('Audit keys @on-call tomorrow 17:00')).toMatchObject({
+      owner: { name: 'on-call' },
+      dueAt: new Date('2026-11-29T17:00:00Z'),
+    });
+    expect(ok('Audit keys <@U0BOB> 2026-12-02 08:30 UTC')).toMatchObject({
+      text: 'Audit keys',
+      owner: { id: 'U0BOB' },
+      dueAt: new Date('2026-12-02T08:30:00Z'),
+    });
+    expect(ok('Audit keys by friday at 17:00 @bob')).toMatchObject({
+      text: 'Audit keys',
+      owner: { name: 'bob' },
+      dueAt: new Date('2026-12-04T17:00:00Z'),
+    });
+    expect(ok('Audit keys @bob today 18:00').dueAt).toEqual(new Date('2026-11-28T18:00:00Z'));
+  });
+
+  it('reads a length in words straight after the owner, and minutes after in', () => {
+    expect(ok('Audit keys @on-call 2 days')).toMatchObject({
+      text: 'Audit keys',
+      owner: { name: 'on-call' },
+      dueAt: new Date('2026-11-30T09:00:00Z'),
+    });
+    expect(ok('Audit keys @on-call in 90 minutes')).toMatchObject({
+      text: 'Audit keys',
+      owner: { name: 'on-call' },
+      dueAt: new Date('2026-11-28T17:00:00Z'),
+    });
+  });
+
+  it('refuses a time of day already past, and what it cannot read after the owner, never dropping them', () => {
+    expect(error('Audit keys @bob today 09:00')).toMatch(/already past/);
+    expect(error('Audit keys @on-call by mon 5pm')).toMatch(
+      /^`by mon 5pm` is not a due date I can read.*Nothing was added\.$/,
+    );
+    expect(error('Audit keys @on-call at 5pm')).toMatch(/^`at 5pm` is not a due date I can read/);
+    // A mention inside the text, with no time after it, is text.
+    expect(ok('Ask @bob about the cache')).toEqual({ text: 'Ask @bob about the cache', owner: null, dueAt: null });
+    expect(ok('Review what broke on friday 17:00').dueAt).toBeNull();
+  });
+
+  it("takes today's date as due by the end of today, not at 09:00 already past", () => {
+    expect(ok('Review pool sizing @bob 2026-11-28').dueAt).toEqual(new Date('2026-11-28T23:59:00Z'));
   });
 });
