@@ -241,8 +241,13 @@ function dayAndTime(words: string[], now: Date): void {
       (before !== undefined && isOwner(before)) ||
       dayAt === 0;
     const todayUtc = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), DUE_DAY_HOUR_UTC);
+    // Today's weekday with a time still to come today (`by saturday 17:00` typed on Saturday at 15:30) is today.
+    const laterToday =
+      marked &&
+      WEEKDAYS.get(dayWord.toLowerCase()) === now.getUTCDay() &&
+      Number(clock[1]) * 60 + Number(clock[2]) > now.getUTCHours() * 60 + now.getUTCMinutes();
     const day =
-      dayWord.toLowerCase() === 'today'
+      dayWord.toLowerCase() === 'today' || laterToday
         ? ymd(new Date(todayUtc))
         : DAY.test(dayWord)
           ? dayWord

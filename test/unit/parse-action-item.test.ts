@@ -259,6 +259,9 @@ describe('an owner before a due phrase of several words (typed at 15:30 UTC on S
       dueAt: new Date('2026-12-04T17:00:00Z'),
     });
     expect(ok('Audit keys @bob today 18:00').dueAt).toEqual(new Date('2026-11-28T18:00:00Z'));
+    // Today's weekday: today when the time is still to come, else next week's.
+    expect(ok('Audit keys @bob by saturday 17:00').dueAt).toEqual(new Date('2026-11-28T17:00:00Z'));
+    expect(ok('Audit keys @bob by sat 09:00').dueAt).toEqual(new Date('2026-12-05T09:00:00Z'));
   });
 
   it('reads a length in words straight after the owner, and minutes after in', () => {
