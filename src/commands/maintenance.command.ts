@@ -1,4 +1,5 @@
 import { DomainError } from '../incidents/errors.js';
+import { resolveWallTime } from '../incidents/typed-time.js';
 import { describeDuration, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 import { renderMaintenanceSchedule } from '../templates/maintenance.js';
 import { boldName, channelLink, utcStamp } from '../templates/text.js';
@@ -44,7 +45,7 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
       const where = w.channelId ? ` in ${channelLink(w.channelId)}` : '';
       // A length as typed (`for 90m`); until a time of day, how long to it in whole minutes, not to the second.
       const left = w.endsAt ? w.endsAt.getTime() - now.getTime() : 0;
-      const byClock = /\buntil\s+\S+$/i.test(arg ?? '');
+      const byClock = /\buntil\s+(?:\S+\s+){0,3}\S*\d:\d/i.test(arg ?? '');
       const length = byClock ? Math.max(60_000, Math.round(left / 60_000) * 60_000) : left;
       const until = w.endsAt
         ? `until ${utcStamp(w.endsAt)} (${describeDuration(length)}; \`/incident maintenance end\` ends it sooner)`
@@ -117,18 +118,26 @@ function takeEnd(arg: string | null, now: Date): { what: string | null; endsAt: 
       );
     return { what: title(word === 'for' ? 2 : 1), endsAt: new Date(now.getTime() + ms) };
   }
-  if (word === 'until') {
-    // A time of day, read as an on-call override's `until` is (one word: no date before it).
-    const wall = wallTimeOf(last, 'until');
-    if (typeof wall === 'string')
+  // `until 04:00`, `until tomorrow 04:00`, `until 23:30 UTC`, `until 18:00 Europe/London`, `until 2026-12-01 09:00`.
+  const until = words.findLastIndex((w, i) => i >= n - 4 && w.toLowerCase() === 'until');
+  if (until !== -1) {
+    const after = words.slice(until + 1);
+    const wall = wallTimeOf(after.join(' '), 'until');
+    if (typeof wall !== 'string') {
+      const endsAt = resolveWallTime(wall, 'UTC', now, now, 'until', 'No window was opened.');
+      if (endsAt.getTime() <= now.getTime())
+        throw new DomainError(
+          'maintenance_until',
+          `\`until ${after.join(' ')}\` is in the past (${utcStamp(endsAt)}): no window was opened. Give a time to come, or a length such as \`for 2h\`.`,
+        );
+      return { what: title(n - until), endsAt };
+    }
+    // One word after `until` can only be meant as the end; more that hold a time of day too.
+    if (after.length === 1 || after.some((w) => /\d:\d/.test(w)))
       throw new DomainError(
         'maintenance_until',
-        `\`until ${last}\` is not a time: write \`until 04:00\` (UTC), or a length such as \`for 2h\`.`,
+        `\`until ${after.join(' ')}\` is not a time: write \`until 04:00\` (UTC), \`until tomorrow 04:00\`, \`until 18:00 Europe/London\`, or a length such as \`for 2h\`.`,
       );
-    const at = new Date(now);
-    at.setUTCHours(wall.time.h, wall.time.m, 0, 0);
-    if (at.getTime() <= now.getTime()) at.setUTCDate(at.getUTCDate() + 1);
-    return { what: title(2), endsAt: at };
   }
   return { what: arg, endsAt: null };
 }

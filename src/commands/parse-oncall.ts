@@ -1,5 +1,6 @@
 import type { OwnerRef } from '../incidents/action-items.js';
 import type { BoardMoment, OverrideEnd, WallTime } from '../incidents/oncall.service.js';
+import { isTimeZone } from '../incidents/rotation.js';
 import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 import { parsePerson } from './parse-person.js';
 
@@ -21,16 +22,38 @@ export const ONCALL_FORMS =
 
 const person = (raw: string | undefined) => parsePerson(raw, 'on call is one person at a time');
 
-/** `18:00`, `2026-12-01 09:00`, `2026-12-01T09:00`: a wall-clock time, read in the rotation's time zone. */
+/** A zone typed after a time: `UTC`, `Z`, `GMT`, or an IANA name the runtime knows (`Europe/London`), as it names it. */
+function zoneOf(word: string): string | null {
+  if (/^(utc|z|gmt)$/i.test(word)) return 'UTC';
+  if (!word.includes('/') || !isTimeZone(word)) return null;
+  return new Intl.DateTimeFormat('en', { timeZone: word }).resolvedOptions().timeZone;
+}
+
+/**
+ * `18:00`, `tomorrow 18:00`, `2026-12-01 09:00`, `2026-12-01T09:00`, each with a zone after it or not (`18:00 UTC`,
+ * `18:00Z`, `18:00 Europe/London`): a wall-clock time, read in the zone typed, else the rotation's (the command's).
+ */
 export function wallTimeOf(text: string, word: 'until' | 'from'): WallTime | string {
-  const m = /^(?:(\d{4})-(\d{2})-(\d{2})[ T])?([01]?\d|2[0-3]):([0-5]\d)$/.exec(text);
-  if (!m) return `\`${word} ${text}\` is not a time: write \`${word} 18:00\` or \`${word} 2026-12-01 09:00\`.`;
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const tomorrow = words[0]?.toLowerCase() === 'tomorrow';
+  if (tomorrow) words.shift();
+  let zone = words.length > 1 ? zoneOf(words.at(-1)!) : null;
+  if (zone) words.pop();
+  let body = words.join(' ');
+  if (!zone && /\dz$/i.test(body)) {
+    zone = 'UTC';
+    body = body.slice(0, -1);
+  }
+  const m = /^(?:(\d{4})-(\d{2})-(\d{2})[ T])?([01]?\d|2[0-3]):([0-5]\d)$/.exec(body);
+  if (!m || (tomorrow && m[1]))
+    return `\`${word} ${text}\` is not a time: write \`${word} 18:00\`, \`${word} tomorrow 18:00\`, \`${word} 18:00 UTC\` or \`${word} 2026-12-01 09:00\`.`;
   const time = { h: Number(m[4]), m: Number(m[5]) };
-  if (!m[1]) return { date: null, time };
+  const typed = { ...(tomorrow ? { tomorrow } : {}), ...(zone ? { zone } : {}) };
+  if (!m[1]) return { date: null, time, ...typed };
   const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
   const check = new Date(Date.UTC(y, mo, d));
   if (check.getUTCMonth() !== mo || check.getUTCDate() !== d) return `\`${m[1]}-${m[2]}-${m[3]}\` is not a date.`;
-  return { date: { y, mo, d }, time };
+  return { date: { y, mo, d }, time, ...typed };
 }
 
 const HOW_LONG = 'Say how long: a length (`2h`, `30m`, `1d`) or `until 18:00` / `until 2026-12-01 09:00`.';
@@ -77,6 +100,17 @@ function roleAndTiming(words: string[]): Timing | string {
   }
   const until = lower.indexOf('until');
   if (until !== -1) {
+    // `for 30m until 20:00`, `until 20:00 for 30m`: a length and an end, of which one would be taken for a role.
+    const before = words.slice(0, until);
+    const lengthBefore = before.length > 0 && LENGTH_SHAPE.test(before.at(-1)!);
+    const forAfter = lower.indexOf('for', until);
+    if (lengthBefore || forAfter !== -1) {
+      const length = lengthBefore
+        ? before.slice(lower[until - 2] === 'for' ? -2 : -1).join(' ')
+        : words.slice(forAfter).join(' ');
+      const end = words.slice(until, forAfter === -1 ? undefined : forAfter).join(' ');
+      return `\`${length}\` and \`${end}\` are both given: an override has one end. Keep one, a length (\`${length}\`) or a time (\`${end}\`). Nothing was recorded.`;
+    }
     const end = endOf(words.slice(until));
     return typeof end === 'string' ? end : { role: role(words.slice(0, until)), start: null, end };
   }

@@ -25,6 +25,7 @@ import {
   segments,
 } from './rotation.js';
 import type { Sweep } from './timer-loop.js';
+import { resolveWallTime } from './typed-time.js';
 
 export type { HandoffNotice, OnCallChat } from './oncall-handoffs.js';
 
@@ -52,6 +53,10 @@ export const fixedContacts = (rb: Pick<Runbook, 'escalation'>): OnCallResolver =
 export interface WallTime {
   date: { y: number; mo: number; d: number } | null;
   time: ClockTime;
+  /** `tomorrow 18:00`: that time tomorrow, not its next occurrence. */
+  tomorrow?: boolean;
+  /** A zone typed after the time (`18:00 UTC`, `18:00 Europe/London`), read in it rather than the rotation's. */
+  zone?: string;
 }
 
 /**
@@ -380,19 +385,11 @@ export class OnCallService implements OnCallResolver, Sweep {
     throw new DomainError('which_role', `Name the role after the people: one of ${names()}.`);
   }
 
-  /** The next occurrence of a wall-clock time after `after` (a time alone), or the day and time given. */
-  private wallTime(w: WallTime, timeZone: string, after: Date): Date {
-    if (w.date) return atLocal(w.date.y, w.date.mo, w.date.d, w.time, timeZone);
-    const p = localParts(after, timeZone);
-    const today = atLocal(p.y, p.mo, p.d, w.time, timeZone);
-    return today > after ? today : atLocal(p.y, p.mo, p.d + 1, w.time, timeZone);
-  }
-
-  /** When an override ends, in the role's time zone: from its start. */
-  private endOf(end: OverrideEnd, timeZone: string, start: Date): Date {
+  /** When an override ends, in the role's time zone: from its start (see resolveWallTime for a time of day). */
+  private endOf(end: OverrideEnd, timeZone: string, start: Date, now: Date): Date {
     if (end.kind === 'at') return end.at;
     if (end.kind === 'for') return new Date(start.getTime() + end.ms);
-    return this.wallTime(end, timeZone, start);
+    return resolveWallTime(end, timeZone, start, now, 'until', 'Nothing was recorded.');
   }
 
   /**
@@ -409,7 +406,7 @@ export class OnCallService implements OnCallResolver, Sweep {
     const stamp = (t: Date) => rotationStamp(t, timeZone);
     let later: Date | null = null;
     if (req.start?.kind === 'typed') {
-      later = this.wallTime(req.start, timeZone, now);
+      later = resolveWallTime(req.start, timeZone, now, now, 'from', 'Nothing was recorded.');
       if (later < now)
         throw new DomainError(
           'override_start_past',
@@ -420,7 +417,7 @@ export class OnCallService implements OnCallResolver, Sweep {
       later = req.start.at;
     }
     const startsAt = later ?? now;
-    const endsAt = this.endOf(req.end, timeZone, startsAt);
+    const endsAt = this.endOf(req.end, timeZone, startsAt, now);
     if (later && endsAt <= later)
       throw new DomainError(
         'override_end_before_start',

@@ -26,12 +26,15 @@ export type ParsedOverrideForm = { ok: true; value: OverrideForm } | { ok: false
 /** Inline errors are plain text: the command's `code` marks are dropped. */
 const plain = (s: string) => s.replace(/`/g, '');
 
-/** The end as written in the form: `2h`, `for 2h`, `until 18:00`, or a time alone (`18:00`, `2026-12-01 09:00`). */
+/**
+ * The end as written in the form: `2h`, `for 2h`, `until 18:00`, or a time alone (`18:00`, `2026-12-01 09:00`,
+ * `tomorrow 18:00`, `18:00 UTC`, `18:00 Europe/London`).
+ */
 function untilOf(text: string): OverrideEnd | string {
   const words = text.split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
-  if (first !== 'until' && first !== 'for' && /^(\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}$/.test(words.join(' ')))
-    return endOf(['until', ...words]);
+  const timeAlone = /^(tomorrow )?(\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}z?( [\w/+-]+)?$/i;
+  if (first !== 'until' && first !== 'for' && timeAlone.test(words.join(' '))) return endOf(['until', ...words]);
   return endOf(words);
 }
 

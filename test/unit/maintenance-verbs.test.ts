@@ -137,6 +137,23 @@ describe('the end typed after a window opened by hand', () => {
     expect(() => end('db until 25:00')).toThrow(/is not a time/);
   });
 
+  it('an until that passed less than 12 hours ago today is refused, not a window of almost a day; tomorrow and a zone are read', () => {
+    expect(() => end('hotfix until 20:00')).toThrow(
+      "20:00 UTC has passed today (30 minutes ago); for tomorrow's, write `until tomorrow 20:00`. No window was opened.",
+    );
+    expect(end('hotfix until tomorrow 20:00')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-04T20:00:00Z') });
+    expect(end('hotfix until 23:30 UTC')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-03T23:30:00Z') });
+    expect(end('hotfix until 23:30Z')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-03T23:30:00Z') });
+    expect(end('hotfix until 18:00 America/New_York')).toEqual({
+      what: 'hotfix',
+      endsAt: new Date('2026-12-03T23:00:00Z'),
+    });
+    expect(end('hotfix until 2026-12-04 01:00')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-04T01:00:00Z') });
+    // Passed more than 12 hours ago: the next one, tomorrow morning's, as a window until early morning is meant.
+    expect(end('hotfix until 08:00')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-04T08:00:00Z') });
+    expect(() => end('hotfix until 18:00 Mars/Olympus')).toThrow(/`until 18:00 Mars\/Olympus` is not a time/);
+  });
+
   it('two ends are refused naming both, whichever comes first; `for` words before one end stay in the title', () => {
     expect(() => end('db upgrade for 2h until 03:00')).toThrow(
       /^`for 2h` and `until 03:00` are two ends: give the window one, a length \(`for 2h`\) or a time \(`until 04:00`\)\.$/,

@@ -135,4 +135,31 @@ describe('parseOnCall', () => {
       }
     }
   });
+
+  describe('an override with a length and an end both, or a zone', () => {
+    it('says both were given and to keep one, rather than taking the length for a role', () => {
+      for (const typed of [
+        'override @bob for 30m until 20:00',
+        'override @bob 30m until 20:00',
+        'override @bob until 20:00 for 30m',
+      ])
+        expect(parseOnCall(typed)).toMatchObject({
+          ok: false,
+          error: expect.stringMatching(
+            /^`(for )?30m` and `until 20:00` are both given: an override has one end\. Keep one/,
+          ),
+        });
+    });
+
+    it('reads until tomorrow and a zone after the time', () => {
+      expect(parseOnCall('override @bob until tomorrow 17:30')).toMatchObject({
+        ok: true,
+        command: { end: { kind: 'until', date: null, time: { h: 17, m: 30 }, tomorrow: true } },
+      });
+      expect(parseOnCall('override @bob until 18:00 Europe/London')).toMatchObject({
+        ok: true,
+        command: { role: null, end: { kind: 'until', time: { h: 18, m: 0 }, zone: 'Europe/London' } },
+      });
+    });
+  });
 });

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { testRunbookData, WEEKLY_ON_CALL, withRotation } from '../support/test-runbook.js';
+
+/** HH:MM on a zone's clock, `minutes` from now. */
+const clock = (minutes: number, timeZone: string) =>
+  new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+    new Date(Date.now() + minutes * 60_000),
+  );
+/** Whether `minutes` from now is still today on that zone's clock (the tests of "today" need it so). */
+const sameDay = (minutes: number, timeZone: string) => {
+  const day = (t: number) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date(t));
+  return day(Date.now()) === day(Date.now() + minutes * 60_000);
+};
+
+/** Times typed after `until` in `/incident oncall override` and `/incident maintenance start`, through the bot. */
+describe('times typed after until', () => {
+  let bot: BotHarness;
+  let asked = 0;
+  const ask = async (text: string) => {
+    const key = `t${++asked}`;
+    await bot.command(text, { response_url: bot.fake.responseUrl(key) });
+    const reply = await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === key);
+    return String(reply.args.text ?? JSON.stringify(reply.args));
+  };
+  const windows = async () =>
+    Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM maintenance_windows')).rows[0]!.n);
+  const overrides = async () =>
+    Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM oncall_overrides')).rows[0]!.n);
+
+  beforeAll(async () => {
+    const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', WEEKLY_ON_CALL);
+    bot = await startBot({ runbook: parseRunbook({ ...data, maintenance: { notice_before: '1h' } }) });
+  });
+  afterAll(async () => bot?.stop());
+
+  it.skipIf(!sameDay(-30, 'UTC'))(
+    'maintenance: an until that passed half an hour ago is refused naming it, not a window of almost a day',
+    async () => {
+      const before = await windows();
+      const past = clock(-30, 'UTC');
+      const reply = await ask(`maintenance start hotfix until ${past}`);
+      expect(reply).toMatch(
+        new RegExp(
+          `${past} UTC has passed today \\(\\d+ minutes ago\\); for tomorrow's, write \`until tomorrow ${past}\``,
+        ),
+      );
+      expect(await windows()).toBe(before);
+    },
+  );
+
+  it.skipIf(!sameDay(60, 'UTC'))('maintenance: a zone after the time is read (`until HH:MM UTC`)', async () => {
+    const reply = await ask(`maintenance start hotfix until ${clock(60, 'UTC')} UTC`);
+    expect(reply).toMatch(
+      /\*hotfix\* is open from now until .*\(1 hour; `\/incident maintenance end` ends it sooner\)/,
+    );
+    await ask('maintenance end');
+  });
+
+  it.skipIf(!sameDay(-8, 'Europe/London'))(
+    "override: an until that passed minutes ago in the rotation's zone is refused, nothing recorded",
+    async () => {
+      const before = await overrides();
+      const past = clock(-8, 'Europe/London');
+      const reply = await ask(`oncall override <@U0BOB> until ${past}`);
+      expect(reply).toMatch(new RegExp(`${past} \\(Europe/London\\) has passed today .*\`until tomorrow ${past}\``));
+      expect(await overrides()).toBe(before);
+    },
+  );
+
+  it('override: a length and an end both are said to be both, not read as a role', async () => {
+    const reply = await ask('oncall override <@U0BOB> for 30m until 20:00');
+    expect(reply).toMatch(/`for 30m` and `until 20:00` are both given: an override has one end/);
+    expect(reply).not.toMatch(/no role/i);
+  });
+
+  it('override: until tomorrow and a zone after the time are read', async () => {
+    const reply = await ask(`oncall override <@U0BOB> until tomorrow ${clock(0, 'UTC')} UTC`);
+    expect(reply).not.toMatch(/not a time|passed/);
+    const { rows } = await bot.db.query<{ ends_at: Date }>('SELECT ends_at FROM oncall_overrides ORDER BY id DESC');
+    const hours = (rows[0]!.ends_at.getTime() - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(23);
+    expect(hours).toBeLessThanOrEqual(24);
+  });
+});
