@@ -40,6 +40,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           ...startAndEnd(r.override, new Date()),
           timeZone: r.timeZone,
           gaps: r.gaps,
+          nextOnCall: r.nextOnCall,
         });
         // The question is replaced by what was done, so it cannot be confirmed twice.
         await respond({ response_type: 'ephemeral', replace_original: true, text });

@@ -113,7 +113,16 @@ const PAGE_NOTE_CODEC: NoteCodec<PageNote> = {
 /** What "Escalate now" did. */
 export type EscalateResult =
   /** The role is being paged now. */
-  | { kind: 'paging'; role: string; roleName: string }
+  | {
+      kind: 'paging';
+      role: string;
+      roleName: string;
+      /**
+       * The role was paged already, when someone else was on call: `at` whom it reached then, `was`; the person on call
+       * now, `now`, is paged (a page goes to whoever is on call when it is asked for, as PagerDuty's does).
+       */
+      handedOver?: { at: Date; was: string[]; now: string };
+    }
   /**
    * The role the person meant had been paged (or asked for by hand) meanwhile: nobody was paged. `by` asked for it
    * by hand, else `reason` says why it was paged; `next` is the role a deliberate second escalation would page.
@@ -131,6 +140,8 @@ export type EscalateResult =
       by: string | null;
       reason: string | null;
       next: { role: string; roleName: string } | null;
+      /** Whom that page reached (empty: not known, or nobody yet). */
+      reached?: string[];
     } & Unchanged);
 
 /**
@@ -493,7 +504,19 @@ export class EscalationService {
       // second request (a double submission, two people at once) pages nobody.
       const againAfter =
         person && before && !before.pending ? new Date(before.at.getTime() + repeatWindowMs) : undefined;
-      const again = againAfter !== undefined && Date.now() > againAfter.getTime();
+      let again = againAfter !== undefined && Date.now() > againAfter.getTime();
+      // A role paged already whose person on call has changed since (an override, a swap, a hand-off): the page
+      // reached someone who is no longer on call, so the person on call now is paged.
+      let handedOver: { at: Date; was: string[]; now: string } | undefined;
+      if (!person && before && !before.pending && !before.skipped && before.deliveredTo.length > 0) {
+        const onNow = this.runbook.escalation.roles[role]?.rotation
+          ? (await this.oncall.contactsFor(role, new Date()))[0]
+          : undefined;
+        if (onNow && !before.deliveredTo.includes(onNow)) {
+          handedOver = { at: before.at, was: before.deliveredTo, now: onNow };
+          again = true;
+        }
+      }
       if (taken.has(role) && !again) {
         const roleName = this.roleName(role);
         const pending = before?.pending ?? true;
@@ -509,19 +532,25 @@ export class EscalationService {
           by: before?.requestedBy ?? null,
           reason: before && before.rule !== 'manual' ? ruleReason(before.rule, this.runbook, incident) : null,
           next: this.escalateTo(taken),
+          ...(before && !before.pending && !person ? { reached: before.deliveredTo } : {}),
         };
         return { done: false as const, already };
       }
       await insertManualJob(tx, incidentId, role, actorId, again ? new Date() : undefined);
       await insertEvent(tx, incidentId, 'escalation_requested', actorId, { role });
-      return { done: true as const, role, incident };
+      return { done: true as const, role, incident, handedOver };
     });
     if (!result) return null;
     if (!result.done) return result.already;
     this.onScheduled(new Date());
     // The channel hears of it once, when the page goes ("Paged … because <person> escalated by hand"); the person is
     // answered now, and the timeline records the request.
-    return { kind: 'paging', role: result.role, roleName: this.roleName(result.role) };
+    return {
+      kind: 'paging',
+      role: result.role,
+      roleName: this.roleName(result.role),
+      ...(result.handedOver ? { handedOver: result.handedOver } : {}),
+    };
   }
 
   /**

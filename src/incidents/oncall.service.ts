@@ -17,7 +17,9 @@ import {
   layerActive,
   layerSegments,
   localParts,
+  type OnCall,
   type Override,
+  onCallAt,
   pageesAt,
   type Rotation,
   type Segment,
@@ -104,7 +106,15 @@ export interface OverrideGap {
 }
 
 export type OverrideOutcome =
-  | { kind: 'recorded'; override: Override; roleName: string; timeZone: string; gaps: OverrideGap[] }
+  | {
+      kind: 'recorded';
+      override: Override;
+      roleName: string;
+      timeZone: string;
+      gaps: OverrideGap[];
+      /** Who is on call when it ends (an override: another override may take over then, not the rotation). */
+      nextOnCall: OnCall;
+    }
   /** Nothing recorded: someone named is not in the role's rotation; the person is asked to confirm. */
   | {
       kind: 'confirm';
@@ -156,6 +166,20 @@ export interface OnCallOptions {
   /** Where hand-off notices go for a rotation that names no `handoff_channel`. */
   incidentsChannel?: string;
   leaseMs?: number;
+}
+
+/**
+ * Stretches of the same person one after the other read as one (an override of the person on call by rotation, then
+ * their own shift): they are on call until the first change of person. The first stretch's reason is kept.
+ */
+function samePersonJoined(segs: readonly Segment[]): Segment[] {
+  const out: Segment[] = [];
+  for (const s of segs) {
+    const last = out.at(-1);
+    if (last && last.userId === s.userId && last.end.getTime() === s.start.getTime()) last.end = s.end;
+    else out.push({ ...s });
+  }
+  return out;
 }
 
 export const PERSON_DAYS = 14;
@@ -297,7 +321,9 @@ export class OnCallService implements OnCallResolver, Sweep {
         if (!def) return [];
         const rot = def.rotation;
         if (!rot) return [{ role: id, roleName: def.name, rotation: null, contacts: def.contacts }];
-        const segs = segments(rot, overrides.get(id) ?? [], now, new Date(now.getTime() + LOOK_AHEAD_MS), 2);
+        const segs = samePersonJoined(
+          segments(rot, overrides.get(id) ?? [], now, new Date(now.getTime() + LOOK_AHEAD_MS), 16),
+        );
         const layer = rot.layer
           ? {
               name: rot.layer.name,
@@ -436,7 +462,13 @@ export class OnCallService implements OnCallResolver, Sweep {
       );
     const members = new Set([...def.rotation.people, ...(def.rotation.layer?.people ?? [])]);
     const notIn = people.filter((p) => !members.has(p));
-    if (req.kind === 'swap' && !(await this.swapTrades(def, people, startsAt, endsAt)))
+    const trades = req.kind === 'swap' ? await this.swapTrades(def, people, startsAt, endsAt) : 'trades';
+    if (trades === 'covered')
+      throw new DomainError(
+        'swap_covered',
+        `An override covers those hours for ${def.name} (${later ? `from ${stamp(startsAt)} ` : ''}until ${stamp(endsAt)}), and an override beats a swap; outside it neither of them has a rotation shift then: the swap would change nobody's shift, so nothing was recorded. See \`/incident oncall\`, or take the shift with \`/incident oncall override @person\`.`,
+      );
+    if (trades === 'none')
       throw new DomainError('swap_nothing', [
         'Neither of them is on call for ',
         { name: def.name },
@@ -460,17 +492,39 @@ export class OnCallService implements OnCallResolver, Sweep {
       });
     });
     if (!override) return { kind: 'retry' };
-    return { kind: 'recorded', override, roleName: def.name, timeZone, gaps };
+    const nextOnCall = onCallAt(def.rotation, (await this.overrides(endsAt)).get(def.id) ?? [], endsAt);
+    return { kind: 'recorded', override, roleName: def.name, timeZone, gaps, nextOnCall };
   }
 
   /**
    * Whether a swap of these people over that time trades anything: one of them is on call in the rotation (with the
    * overrides recorded) at some moment of it. People of the second layer are taken as trading (its hours are its own).
    */
-  private async swapTrades(def: RotationRole, people: string[], from: Date, to: Date) {
-    if (people.some((p) => def.rotation.layer?.people.includes(p))) return true;
+  private async swapTrades(
+    def: RotationRole,
+    people: string[],
+    from: Date,
+    to: Date,
+  ): Promise<'trades' | 'covered' | 'none'> {
+    if (people.some((p) => def.rotation.layer?.people.includes(p))) return 'trades';
     const overrides = (await this.overrides(from)).get(def.id) ?? [];
-    return segments(def.rotation, overrides, from, to).some((seg) => people.includes(seg.userId));
+    // The swap as it would be recorded (made last): it trades something if it is what puts someone on call at some
+    // moment. An override that covers those hours beats it (nothing would change), as does no shift of either.
+    const swap: Override = {
+      id: -1,
+      role: def.id,
+      kind: 'swap',
+      userId: people[0]!,
+      otherId: people[1] ?? null,
+      startsAt: from,
+      endsAt: to,
+      createdBy: '',
+      createdAt: new Date(8.64e15),
+    };
+    const traded = (ovs: Override[]) =>
+      segments(def.rotation, [...ovs, swap], from, to, 10_000).some((seg) => seg.override?.id === -1);
+    if (traded(overrides)) return 'trades';
+    return overrides.some((o) => o.kind === 'override' && o.startsAt < to && o.endsAt > from) ? 'covered' : 'none';
   }
 
   /** Records the notices of hand-offs coming within ONCALL_HANDOFF_NOTICE (or just past), then sends those due. */

@@ -551,15 +551,25 @@ export async function latestPageOf(
   q: Queryable,
   incidentId: number,
   role: string,
-): Promise<{ rule: string; requestedBy: string | null; at: Date; pending: boolean; skipped: boolean } | null> {
+): Promise<{
+  rule: string;
+  requestedBy: string | null;
+  at: Date;
+  pending: boolean;
+  skipped: boolean;
+  /** Whom the page reached, in the order it did. */
+  deliveredTo: string[];
+} | null> {
   const { rows } = await q.query<{
     rule: string;
     requested_by: string | null;
     at: Date | string;
     pending: boolean;
     skipped: boolean | null;
+    delivered: string[] | null;
   }>(
-    `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at, p.id IS NULL AS pending, p.skipped
+    `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at, p.id IS NULL AS pending, p.skipped,
+            (SELECT array_agg(d.user_id ORDER BY d.delivered_at) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered
      FROM escalation_jobs j LEFT JOIN pages p ON p.job_id = j.id AND p.role = $2
      WHERE j.incident_id = $1
        AND (p.id IS NOT NULL OR (j.rule = 'manual' AND j.role = $2 AND j.state = 'pending'))
@@ -568,7 +578,14 @@ export async function latestPageOf(
   );
   const r = rows[0];
   return r
-    ? { rule: r.rule, requestedBy: r.requested_by, at: toDate(r.at), pending: r.pending, skipped: r.skipped === true }
+    ? {
+        rule: r.rule,
+        requestedBy: r.requested_by,
+        at: toDate(r.at),
+        pending: r.pending,
+        skipped: r.skipped === true,
+        deliveredTo: r.delivered ?? [],
+      }
     : null;
 }
 

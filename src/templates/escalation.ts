@@ -7,7 +7,10 @@ import { escalateRef } from './payloads.js';
 import { ago, boldName, mention, slackDate } from './text.js';
 
 /** The private reply to the person who escalated: whom it pages. */
-export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging' }>): string {
+export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging' }>, now = new Date()): string {
+  const h = r.handedOver;
+  if (h)
+    return `:arrow_double_up: ${boldName(r.roleName, 100)} was paged ${ago(h.at, now)} when ${h.was.map(mention).join(', ')} ${h.was.length === 1 ? 'was' : 'were'} on call; ${mention(h.now)} is on call now and is paged.`;
   return `:arrow_double_up: Paging ${boldName(r.roleName, 100)} now.`;
 }
 
@@ -26,7 +29,7 @@ export function renderAlreadyEscalated(
     ? `:warning: ${role} has nobody to page: it was reached ${when}${why ? ` (${why})` : ''} with no contacts, so nobody was paged. Add contacts under \`escalation.roles\` in the runbook file.`
     : r.pending
       ? `:information_source: ${role} is already being paged (${[why, when].filter(Boolean).join(', ')}), so nobody else was paged.`
-      : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}, so nobody else was paged.${r.againAfter ? ` To page them again, ask again ${slackDate(r.againAfter)} or later.` : ''}`;
+      : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}${r.reached?.length ? `, reaching ${r.reached.map(mention).join(', ')}` : ''}, so nobody else was paged.${r.againAfter ? ` To page them again, ask again ${slackDate(r.againAfter)} or later.` : ''}`;
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: head } }];
   if (r.next) {
     blocks.push({

@@ -2,7 +2,7 @@ import { TZDate } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
 import type { HandoffNotice, OverrideGap, PersonShift, RoleBoard } from '../incidents/oncall.service.js';
-import { type ClockTime, type Segment, WEEKDAYS } from '../incidents/rotation.js';
+import { type ClockTime, type OnCall, type Segment, WEEKDAYS } from '../incidents/rotation.js';
 import { severityLabel } from '../incidents/severity.js';
 import type { ReachGap } from '../runbook/people.js';
 import { button } from './blocks.js';
@@ -113,13 +113,15 @@ export function renderOverrideRecorded(r: {
   endsAt: Date;
   timeZone: string;
   gaps?: readonly OverrideGap[];
+  /** Who is on call when it ends: another override's person is named (the rotation does not take over then). */
+  nextOnCall?: OnCall;
 }): string {
   const role = boldName(r.roleName, 100);
   const until = `${r.startsAt ? `from ${rotationTime(r.startsAt, r.timeZone)} ` : ''}until ${rotationTime(r.endsAt, r.timeZone)}`;
   const done =
     r.kind === 'swap'
       ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts ${until}.`
-      : `:repeat: ${mention(r.userId)} ${r.startsAt ? 'will be' : 'is'} on call for ${role} ${until} (an override; the rotation takes over again then).`;
+      : `:repeat: ${mention(r.userId)} ${r.startsAt ? 'will be' : 'is'} on call for ${role} ${until} (an override; ${r.nextOnCall?.via === 'override' ? `then ${mention(r.nextOnCall.userId)} takes over, on another override${r.nextOnCall.override ? ` by ${mention(r.nextOnCall.override.createdBy)}` : ''}` : 'the rotation takes over again then'}).`;
   return [done, ...gapLines(r.gaps ?? [])].join('\n');
 }
 

@@ -82,6 +82,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         roleName: r.roleName,
         timeZone: r.timeZone,
         gaps: r.gaps,
+        nextOnCall: r.nextOnCall,
         ...startAndEnd(r.override, now),
       });
       await ack({ response_action: 'update', view: overrideDoneModal(text) });
@@ -120,6 +121,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         roleName: r.roleName,
         timeZone: r.timeZone,
         gaps: r.gaps,
+        nextOnCall: r.nextOnCall,
         ...startAndEnd(r.override, new Date()),
       });
       await ack({ response_action: 'update', view: overrideDoneModal(text) });

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
+import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { declareThroughBot, eventually } from '../support/incident-flow.js';
+import { testRunbookData, withRotation } from '../support/test-runbook.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+
+/** On-call takes turns daily at 09:00 UTC: alice, bob, carol. */
+const DAILY = {
+  people: ['U0ALICE', 'U0BOB', 'U0CAROL'],
+  shift: 'daily',
+  handoff: { time: '09:00', time_zone: 'UTC' },
+  start: '2026-01-05',
+};
+
+function dailyRunbook(): Runbook {
+  return parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY));
+}
+
+/** Types a command (in `channel`) and returns the private reply it gets. */
+async function ask(bot: BotHarness, text: string, user = 'U0BOSS', channel?: string) {
+  const before = bot.fake.callsTo('response_url').length;
+  const res = await bot.command(text, { user_id: user, ...(channel ? { channel_id: channel } : {}) });
+  expect(res.status).toBe(200);
+  const replies = await bot.fake.waitForCount('response_url', before + 1);
+  return replies.at(-1)!.args as { text: string; blocks?: unknown[] };
+}
+
+const deliveries = async (bot: BotHarness, incidentId: number, userId: string) =>
+  (
+    await bot.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+       WHERE p.incident_id = $1 AND d.user_id = $2`,
+      [incidentId, userId],
+    )
+  ).rows[0]!.n;
+
+describe('on-call changes after a page, an override or a swap', () => {
+  let bot: BotHarness;
+  let runbook: Runbook;
+  beforeAll(async () => {
+    runbook = dailyRunbook();
+    bot = await startBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d' } });
+  });
+  afterAll(async () => bot?.stop());
+  const rotation = () => runbook.escalation.roles.on_call!.rotation!;
+  const others = (who: string) => DAILY.people.filter((p) => p !== who);
+
+  it('paging on-call again after an override pages the person on call now, saying who was paged before', async () => {
+    const onCall = scheduledAt(rotation(), new Date());
+    const [stand] = others(onCall) as [string];
+    const card = await declareThroughBot(bot, 'sev2 checkout errors');
+    await eventually(async () => ((await deliveries(bot, card.incidentId, onCall)) > 0 ? true : undefined), 'page');
+    await ask(bot, `oncall override <@${stand}> 1h`);
+    const reply = await ask(bot, 'page on-call', 'U0RESP1', card.channelId);
+    expect(reply.text).toMatch(
+      new RegExp(
+        `\\*On-Call Engineer\\* was paged .* when <@${onCall}> was on call; <@${stand}> is on call now and is paged\\.`,
+      ),
+    );
+    await eventually(async () => ((await deliveries(bot, card.incidentId, stand)) > 0 ? true : undefined), 'new page');
+    expect(await deliveries(bot, card.incidentId, onCall)).toBe(1);
+    // Asked again, the same person on call: nobody else is paged, and the reply says whom the page reached.
+    const again = await ask(bot, 'page on-call', 'U0RESP2', card.channelId);
+    expect(again.text).toMatch(new RegExp(`was already paged .*, reaching <@${stand}>, so nobody else was paged`));
+    await bot.db.query('DELETE FROM oncall_overrides');
+  }, 30_000);
+
+  it('an override reply names the override that takes over when it ends, not the rotation', async () => {
+    await bot.db.query('DELETE FROM oncall_overrides');
+    const onCall = scheduledAt(rotation(), new Date());
+    const [a, b] = others(onCall) as [string, string];
+    await ask(bot, `oncall override <@${a}> 3h`, 'U0BOSS');
+    const reply = await ask(bot, `oncall override <@${b}> 1h`, 'U0RESP1');
+    expect(reply.text).toContain(`(an override; then <@${a}> takes over, on another override by <@U0BOSS>).`);
+    await bot.db.query('DELETE FROM oncall_overrides');
+  });
+
+  it('a swap of hours an override covers is refused, saying so; nothing is recorded', async () => {
+    await bot.db.query('DELETE FROM oncall_overrides');
+    const onCall = scheduledAt(rotation(), new Date());
+    const [a, b] = others(onCall) as [string, string];
+    // `a` is on call by the override, `b` has no shift then: the swap would trade nothing (overrides beat swaps).
+    await ask(bot, `oncall override <@${a}> 5h`, 'U0BOSS');
+    const reply = await ask(bot, `oncall swap <@${a}> <@${b}> 2h`, 'U0RESP1');
+    expect(reply.text).toContain('An override covers those hours');
+    expect(reply.text).toContain('nothing was recorded');
+    const { rows } = await bot.db.query("SELECT 1 FROM oncall_overrides WHERE kind = 'swap'");
+    expect(rows).toHaveLength(0);
+    await bot.db.query('DELETE FROM oncall_overrides');
+  });
+
+  it("the board reads the same person's override and own shift that follows as one stretch", async () => {
+    await bot.db.query('DELETE FROM oncall_overrides');
+    const now = new Date();
+    const onCall = scheduledAt(rotation(), now);
+    const shift = shiftAt(rotation(), now);
+    // The person on call by rotation takes an override of their own hours: they stay on until their shift ends.
+    await ask(bot, `oncall override <@${onCall}> 1h`, 'U0BOSS');
+    const board = json((await ask(bot, 'oncall')).blocks);
+    expect(board).not.toContain(`Next: <@${onCall}>`);
+    const next = scheduledAt(rotation(), shift.end);
+    expect(board).toContain(`Next: <@${next}>`);
+    expect(board).toContain(`${shift.end.getUTCHours().toString().padStart(2, '0')}:00 (UTC)`);
+    await bot.db.query('DELETE FROM oncall_overrides');
+  });
+});
