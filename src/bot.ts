@@ -393,6 +393,8 @@ export function createBot({
     kv,
     typed,
   );
+  // A card names who is on call for its next role: a hand-off (an override, a swap, a rotation's) redraws them.
+  oncall.redrawCardsWith((id) => incidents.refreshCard(id));
   const pagerdutyWebhooks = new PagerDutyWebhooks(
     db,
     incidentChat,

@@ -2,9 +2,11 @@ import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { listOpenIncidentsEverywhere } from '../store/incident.repo.js';
 import {
+  cardRedrawsDue,
   claimHandoffs,
   type HandoffRow,
   holdHandoff,
+  markCardsRedrawn,
   markHandoff,
   recordHandoffs,
   retryHandoff,
@@ -84,6 +86,7 @@ export class HandoffNotices {
       ).map((h) => ({ role: def.id, at: h.at, outgoingId: h.from.userId, incomingId: h.to.userId })),
     );
     await recordHandoffs(this.db, due);
+    await this.redrawCards();
     // Each role's latest hand-off already past: an earlier one (missed while no loop ran: the bot down, a deploy) is
     // over, its people told nothing now; the latest says who is on call.
     const latestPast = new Map<string, number>();
@@ -99,6 +102,27 @@ export class HandoffNotices {
       }
       await this.send(h, overrides.get(h.role) ?? []);
     }
+  }
+
+  /**
+   * Redraws an incident's card (set by the composition root: the incident service's refresh). A card names the person
+   * on call for its next role, so every hand-off past (a rotation's, an override or a swap starting or ending) redraws
+   * the open incidents' cards, once its row says it is due: durable, whichever replica's loop gets to it.
+   */
+  redraw: ((incidentId: number) => Promise<void>) | null = null;
+
+  private async redrawCards(): Promise<void> {
+    if (!this.redraw) return;
+    const due = await cardRedrawsDue(this.db, HANDOFF_BATCH);
+    if (due.length === 0) return;
+    const open = await listOpenIncidentsEverywhere(this.db, 50);
+    for (const i of open.incidents) {
+      // One card failing is logged: the next change of that incident redraws it anyway.
+      await this.redraw(i.id).catch((err) =>
+        this.log.warn(`could not redraw the card of incident ${i.id} after a hand-off`, err),
+      );
+    }
+    await markCardsRedrawn(this.db, due);
   }
 
   /** A hand-off direct message; a person Slack cannot reach is logged, and the notice goes on. */

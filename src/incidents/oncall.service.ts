@@ -224,6 +224,11 @@ export class OnCallService implements OnCallResolver, Sweep {
 
   private readonly handoffs: HandoffNotices;
 
+  /** How a card is redrawn once the person on call changes (the incident service's refresh; see HandoffNotices). */
+  redrawCardsWith(redraw: (incidentId: number) => Promise<void>): void {
+    this.handoffs.redraw = redraw;
+  }
+
   /** Text a person typed, as it may be shown back (a refusal that quotes it): the known secret values masked. */
   masked(text: string): string {
     return this.typed(text);

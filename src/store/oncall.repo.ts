@@ -158,3 +158,27 @@ export async function holdHandoff(q: Queryable, key: { role: string; handoffAt: 
     [key.role, key.handoffAt, until],
   );
 }
+
+/** Hand-offs past whose open incidents' cards are not redrawn yet (any replica may redraw them: it does no harm twice). */
+export async function cardRedrawsDue(q: Queryable, limit: number): Promise<{ role: string; handoffAt: Date }[]> {
+  const { rows } = await q.query<{ role: string; handoff_at: Date | string }>(
+    `SELECT role, handoff_at FROM oncall_handoffs WHERE cards_redrawn_at IS NULL AND handoff_at <= now()
+     ORDER BY handoff_at LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ role: r.role, handoffAt: new Date(r.handoff_at) }));
+}
+
+/** Marks hand-offs' cards redrawn. */
+export async function markCardsRedrawn(
+  q: Queryable,
+  rows: readonly { role: string; handoffAt: Date }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await q.query(
+    `UPDATE oncall_handoffs h SET cards_redrawn_at = now()
+     FROM unnest($1::text[], $2::timestamptz[]) AS d(role, handoff_at)
+     WHERE h.role = d.role AND h.handoff_at = d.handoff_at`,
+    [rows.map((r) => r.role), rows.map((r) => r.handoffAt)],
+  );
+}

@@ -107,3 +107,53 @@ describe('on-call changes after a page, an override or a swap', () => {
     await bot.db.query('DELETE FROM oncall_overrides');
   });
 });
+
+/** The card's escalation line as last shown (posted, then updated). */
+function cardLine(bot: BotHarness, card: { channelId: string; cardTs: string }): string {
+  const blocks = bot.fake.message(card.channelId, card.cardTs)?.blocks ?? [];
+  const line = (blocks as { type: string; elements?: { text?: string }[] }[])
+    .filter((b) => b.type === 'context')
+    .map((b) => b.elements?.[0]?.text ?? '')
+    .find((t) => t.startsWith(':pager:'));
+  return line ?? '';
+}
+
+describe('a change of the person on call redraws the open cards that name them', () => {
+  let bot: BotHarness;
+  let runbook: Runbook;
+  beforeAll(async () => {
+    runbook = parseRunbook(
+      withRotation(testRunbookData(), 'senior_devops', 'Senior DevOps Engineer', {
+        people: ['U0SEN1', 'U0SEN2'],
+        shift: 'daily',
+        handoff: { time: '09:00', time_zone: 'UTC' },
+        start: '2026-01-05',
+      }),
+    );
+    bot = await startBot({ runbook });
+  });
+  afterAll(async () => bot?.stop());
+
+  it('an override redraws the card without anything else happening to the incident', async () => {
+    const rotation = runbook.escalation.roles.senior_devops!.rotation!;
+    const onCall = scheduledAt(rotation, new Date());
+    const other = onCall === 'U0SEN1' ? 'U0SEN2' : 'U0SEN1';
+    const card = await declareThroughBot(bot, 'sev2 search is slow');
+    await eventually(
+      async () => (cardLine(bot, card).includes(`Next: Senior DevOps Engineer (<@${onCall}>`) ? true : undefined),
+      'the card naming the person on call',
+    );
+    await ask(bot, `oncall override <@${other}> senior_devops 2h`);
+    const line = await eventually(
+      async () => (cardLine(bot, card).includes(`<@${other}>`) ? cardLine(bot, card) : undefined),
+      'the card redrawn after the override',
+      15_000,
+    );
+    expect(line).toContain(`Next: Senior DevOps Engineer (<@${other}>, on call until`);
+    const { rows } = await bot.db.query(
+      'SELECT 1 FROM oncall_handoffs WHERE role = $1 AND cards_redrawn_at IS NOT NULL',
+      ['senior_devops'],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+  }, 30_000);
+});
