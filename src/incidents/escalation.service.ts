@@ -864,10 +864,14 @@ export class EscalationService {
     const escalateTo = person
       ? {}
       : this.escalateFrom(role, await this.lanes.run('urgent', () => takenRoles(this.db, incident.id)));
+    // The person on call who declared the incident themselves is not paged by their own declaration (no DM telling
+    // them to acknowledge what they just opened, no later steps): recorded as reached, and the channel is told.
+    const declarer =
+      job.rule === 'declared' && !person && userIds.includes(incident.reporterId) ? incident.reporterId : null;
     // Every contact at once: nobody waits for the others' DMs.
     const sent = await Promise.allSettled(
       userIds.map(async (userId) => {
-        if (deliveredTo.has(userId)) return true;
+        if (deliveredTo.has(userId) || userId === declarer) return true;
         // Only on a retry (a first attempt spends no call on it): found, it is recorded as reached, not sent again,
         // with where it is (shown answered later, as one sent now).
         const found = findPage ? await this.lanes.run('urgent', () => findPage(userId)) : null;
@@ -923,7 +927,10 @@ export class EscalationService {
     // The later steps of the notify: rules (email, PagerDuty …), as timers due from the page's time; idempotent.
     if (this.notifications) {
       const n = this.notifications;
-      await this.lanes.run('urgent', () => n.paged({ incident, pageId: page.pageId, role }, userIds, reached));
+      const others = (ids: string[]) => ids.filter((u) => u !== declarer);
+      await this.lanes.run('urgent', () =>
+        n.paged({ incident, pageId: page.pageId, role }, others(userIds), others(reached)),
+      );
     }
     await this.lanes.run('follow_up', async () => {
       // The channel archived (or deleted) in Slack while the incident is open: the DMs went, and trying the channel
@@ -941,6 +948,7 @@ export class EscalationService {
             unreachable,
             ...by,
             ...byNameOf(role),
+            ...(declarer ? { declarer } : {}),
           });
         }
       } catch (err) {

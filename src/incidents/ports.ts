@@ -88,6 +88,8 @@ export type IncidentNotice =
       by?: string;
       /** A person paged by name (`/incident page @dana`), not a role: roleName is their name. */
       byName?: boolean;
+      /** The declarer, on call for the role: reached by their own declaration, sent no page. */
+      declarer?: string;
     }
   | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
   /** A flag's page held back from roles paged moments before (each with its role id, its name and when). */

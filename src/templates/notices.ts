@@ -93,7 +93,12 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
             : `:warning: Could not page ${boldName(n.roleName, 100)} by name: Slack could not reach ${unreachable || 'them'}. Reach them another way.`,
         );
       }
-      const lines = [`:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}.`];
+      const others = n.userIds.filter((u) => u !== n.declarer);
+      const lines = [
+        n.declarer
+          ? `:pager: ${mention(n.declarer)} declared this and is on call for ${boldName(n.roleName, 100)}, so was not sent a page${others.length ? `; paged ${others.map(mention).join(', ')} because ${why(n)}` : ''}. Acknowledge on the card to take command.`
+          : `:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}.`,
+      ];
       if (n.unreachable.length) {
         lines.push(`:warning: Could not reach ${unreachable}: check the contacts of this role in the runbook file.`);
       }

@@ -68,6 +68,24 @@ describe('on-call changes after a page, an override or a swap', () => {
     await bot.db.query('DELETE FROM oncall_overrides');
   }, 30_000);
 
+  it('the person on call who declares is not paged by their own declaration; the channel says so', async () => {
+    await bot.db.query('DELETE FROM oncall_overrides');
+    const onCall = scheduledAt(rotation(), new Date());
+    const card = await declareThroughBot(bot, 'sev2 my own disk is full', onCall);
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /declared this and is on call/.test(json(c.args)),
+    );
+    expect(String(notice.args.text)).toContain(
+      `<@${onCall}> declared this and is on call for *On-Call Engineer*, so was not sent a page.`,
+    );
+    const pageDms = bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === onCall && json(c.args).includes('sev2 my own disk is full'))
+      .filter((c) => /paged/i.test(json(c.args)));
+    expect(pageDms).toHaveLength(0);
+  }, 30_000);
+
   it('an override reply names the override that takes over when it ends, not the rotation', async () => {
     await bot.db.query('DELETE FROM oncall_overrides');
     const onCall = scheduledAt(rotation(), new Date());
