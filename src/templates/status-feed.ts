@@ -68,10 +68,19 @@ export function renderStatusJson(
   };
 }
 
+/**
+ * A maintenance entry's title: the state, then the window's title; a window with no title of its own ("Maintenance",
+ * one opened by hand under a typed title, kept off the page) is the state alone, not "Maintenance in progress:
+ * Maintenance".
+ */
+function maintenanceTitle(state: string, m: PublicMaintenance): string {
+  return m.title.trim().toLowerCase() === 'maintenance' ? state : `${state}: ${m.title}`;
+}
+
 /** An entry's title: "Investigating: Checkout is slow", "Resolved: Checkout is slow", "Scheduled maintenance: …". */
 function entryTitle(e: FeedEntry): string {
-  if (e.kind === 'maintenance_scheduled') return `Scheduled maintenance: ${e.maintenance!.title}`;
-  if (e.kind === 'maintenance_started') return `Maintenance in progress: ${e.maintenance!.title}`;
+  if (e.kind === 'maintenance_scheduled') return maintenanceTitle('Scheduled maintenance', e.maintenance!);
+  if (e.kind === 'maintenance_started') return maintenanceTitle('Maintenance in progress', e.maintenance!);
   const status =
     e.kind === 'opened'
       ? 'Investigating'
