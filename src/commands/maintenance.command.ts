@@ -1,7 +1,7 @@
 import { DomainError } from '../incidents/errors.js';
 import { resolveWallTime } from '../incidents/typed-time.js';
 import { describeDuration, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
-import { renderMaintenanceSchedule } from '../templates/maintenance.js';
+import { renderMaintenanceEnded, renderMaintenanceSchedule } from '../templates/maintenance.js';
 import { boldName, channelLink, utcStamp } from '../templates/text.js';
 import type { Ctx } from './incident.command.js';
 import { wallTimeOf } from './parse-oncall.js';
@@ -64,7 +64,7 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
     usage: '`/incident maintenance end` closes it',
     run: async (_arg, c) => {
       const ended = await c.deps.maintenance.end(c.userId);
-      await c.tell(`:white_check_mark: Ended ${ended.map((w) => boldName(w.title, 100)).join(', ')}.`);
+      await c.tell(renderMaintenanceEnded(ended));
     },
   },
 ];

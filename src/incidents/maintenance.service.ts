@@ -8,13 +8,16 @@ import {
   nextOccurrence,
   takesPrecedence,
 } from '../runbook/maintenance.js';
+import { sectionName, stepsOf } from '../runbook/playbook-steps.js';
 import type { Playbook } from '../runbook/playbooks.js';
 import type { Database, Queryable } from '../store/db.js';
 import {
   advanceWindow,
   claimDueWindows,
+  type DeclaredDuring,
   dropPlanned,
   endOpenWindows,
+  incidentsDeclaredDuring,
   type MaintenanceStage,
   type MaintenanceWindowRow,
   openWindows,
@@ -22,7 +25,11 @@ import {
   planWindow,
   windowHeldAt,
 } from '../store/maintenance.repo.js';
+import { getPlaybookRunByRequest } from '../store/playbook-run.repo.js';
+import { currentChecks } from '../store/step-check.repo.js';
+import { lastStepRuns } from '../store/step-run.repo.js';
 import type { MaintenanceQuery, MaintenanceWindows } from './alert-ports.js';
+import { progressOf, stepStatuses } from './checklist.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { PlaybookRuns } from './playbook-run.service.js';
 import type { Logger } from './ports.js';
@@ -35,7 +42,37 @@ export type MaintenanceMessage =
   /** `takesIn`: the titles of the smaller windows this one takes in (their tasks are on its checklist). */
   | { kind: 'notice'; window: MaintenanceWindowRow; takesIn?: string[] }
   | { kind: 'started'; window: MaintenanceWindowRow; checklist: string | null; takesIn?: string[] }
-  | { kind: 'ended'; window: MaintenanceWindowRow };
+  | { kind: 'ended'; window: MaintenanceWindowRow; summary?: WindowEnd };
+
+/** How far a window's checklist got when it ended. */
+export interface WindowChecklist {
+  title: string;
+  total: number;
+  done: number;
+  skipped: number;
+  /** The first steps neither done nor skipped (at most LEFT_LISTED), in the playbook's order. */
+  left: { section: string; number: number; text: string }[];
+  /** How many steps are neither done nor skipped in all. */
+  leftCount: number;
+}
+
+/**
+ * What a window's end says of it: how far its checklist got (null: it had none, or none was started), and the
+ * incidents declared while it was open (the maintenance process ends with "Post-incident report (if issues)").
+ */
+export interface WindowEnd {
+  checklist: WindowChecklist | null;
+  incidents: DeclaredDuring[];
+}
+
+/** A window just ended by hand, with what its end says of it. */
+export interface EndedWindow {
+  window: MaintenanceWindowRow;
+  summary: WindowEnd;
+}
+
+/** Steps left named at a window's end at most (the rest are counted). */
+const LEFT_LISTED = 3;
 
 /** The chat side of maintenance windows (src/slack implements it). */
 export interface MaintenanceChat {
@@ -258,10 +295,14 @@ export class MaintenanceService implements Sweep, MaintenanceWindows, Maintenanc
    * back is let through (it waits while this request holds the window: see windowHeldAt), so the channel reads the end
    * first. What cannot be said now, the sweep says once the lease runs out.
    */
-  async end(userId: string): Promise<MaintenanceWindowRow[]> {
+  async end(userId: string): Promise<EndedWindow[]> {
     const ended = await endOpenWindows(this.db, this.now(), userId, LEASE_MS);
     if (ended.length === 0) throw new DomainError('no_maintenance', 'No maintenance window is open.');
+    const out: EndedWindow[] = [];
     for (const w of ended) {
+      // For whoever ended it: the private incidents they are part of are named to them (the channel only counts them).
+      const summary = await this.summarize(w, userId);
+      out.push({ window: w, summary });
       if (w.stage !== 'open') continue;
       try {
         await this.act(w);
@@ -269,7 +310,43 @@ export class MaintenanceService implements Sweep, MaintenanceWindows, Maintenanc
         this.log.warn(`maintenance window ${w.id}: could not post its end; the timer loop tries again`, err);
       }
     }
-    return ended;
+    return out;
+  }
+
+  /**
+   * What a window's end says of it: its checklist's progress (the run its start posted) and the incidents declared
+   * while it was open, a private one `visible` only to `userId` if part of it (null: nobody, as in the channel).
+   */
+  private async summarize(w: MaintenanceWindowRow, userId: string | null): Promise<WindowEnd> {
+    const until = w.endsAt ?? this.now();
+    const incidents = await incidentsDeclaredDuring(this.db, w.startsAt, until, userId);
+    const playbook = w.playbookId ? this.playbooks.find((p) => p.id === w.playbookId) : undefined;
+    const run = playbook ? await getPlaybookRunByRequest(this.db, `maintenance:${w.id}`) : null;
+    if (!playbook || !run) return { checklist: null, incidents };
+    const ref = { kind: 'run' as const, id: run.id };
+    const statuses = stepStatuses(
+      playbook,
+      await currentChecks(this.db, ref, playbook.id),
+      await lastStepRuns(this.db, ref, playbook.id),
+    );
+    const progress = progressOf(playbook, statuses);
+    const left = stepsOf(playbook).filter((s) => {
+      const state = statuses[s.key]?.state ?? 'open';
+      return state !== 'done' && state !== 'skipped';
+    });
+    return {
+      checklist: {
+        title: playbook.title,
+        total: progress.total,
+        done: progress.done,
+        skipped: progress.skipped,
+        left: left
+          .slice(0, LEFT_LISTED)
+          .map((s) => ({ section: sectionName(playbook, s.phase), number: s.number, text: s.step.text })),
+        leftCount: left.length,
+      },
+      incidents,
+    };
   }
 
   /** The timer loop's sweep: plan the next occurrences, then say what is due of each window. */
@@ -367,7 +444,8 @@ export class MaintenanceService implements Sweep, MaintenanceWindows, Maintenanc
       const also = takesIn.length ? { takesIn } : {};
       if (to === 'noticed') await this.chat.post(w.channelId, { kind: 'notice', window: w, ...also });
       if (to === 'open') await this.opened(w, w.channelId, takesIn);
-      if (to === 'closed') await this.chat.post(w.channelId, { kind: 'ended', window: w });
+      if (to === 'closed')
+        await this.chat.post(w.channelId, { kind: 'ended', window: w, summary: await this.summarize(w, null) });
     }
     await advanceWindow(this.db, w.id, w.stage, to);
   }

@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { visibleTo } from './incident-members.repo.js';
 
 export const MAINTENANCE_STAGES = ['planned', 'noticed', 'open', 'closed'] as const;
 export type MaintenanceStage = (typeof MAINTENANCE_STAGES)[number];
@@ -196,4 +197,49 @@ export async function advanceWindow(
     [id, from, to],
   );
   return rows.length > 0;
+}
+
+/** An incident declared while a window was open, as the window's end lists it. */
+export interface DeclaredDuring {
+  number: number;
+  severity: number;
+  status: string;
+  channelId: string | null;
+  private: boolean;
+  /** Whether the person asking may see it (a public one always; a private one if part of it). */
+  visible: boolean;
+}
+
+/**
+ * The incidents declared while a window was open (from `from` to `to`, and marked so on their card), by number; a
+ * private one `visible` only to a person part of it (`userId`; null: nobody).
+ */
+export async function incidentsDeclaredDuring(
+  q: Queryable,
+  from: Date,
+  to: Date,
+  userId: string | null,
+): Promise<DeclaredDuring[]> {
+  const { rows } = await q.query<{
+    number: number;
+    severity: number;
+    status: string;
+    channel_id: string | null;
+    private: boolean;
+    visible: boolean;
+  }>(
+    `SELECT i.number, i.severity, i.status, i.channel_id, i.private, ${visibleTo('$3')} AS visible
+     FROM incidents i
+     WHERE NOT i.declaring AND i.maintenance IS NOT NULL AND i.created_at >= $1 AND i.created_at <= $2
+     ORDER BY i.number`,
+    [from, to, userId],
+  );
+  return rows.map((r) => ({
+    number: Number(r.number),
+    severity: Number(r.severity),
+    status: r.status,
+    channelId: r.channel_id,
+    private: r.private,
+    visible: r.visible,
+  }));
 }

@@ -1,7 +1,10 @@
 import type { KnownBlock } from '@slack/types';
-import type { MaintenanceMessage, ScheduleView } from '../incidents/maintenance.service.js';
+import type { EndedWindow, MaintenanceMessage, ScheduleView, WindowEnd } from '../incidents/maintenance.service.js';
+import type { Severity } from '../incidents/severity.js';
+import { severityLabel } from '../incidents/severity.js';
+import { type IncidentStatus, STATUS_LABELS } from '../incidents/types.js';
 import type { Message } from './incident-card.js';
-import { ago, boldName, LIMITS, mention, slackDate, truncate, utcStamp } from './text.js';
+import { ago, boldName, channelLink, LIMITS, mention, mrkdwnClip, slackDate, truncate, utcStamp } from './text.js';
 
 const section = (text: string): KnownBlock => ({
   type: 'section',
@@ -35,10 +38,62 @@ export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Mess
     }
     case 'ended': {
       const by = m.window.closedBy ? ` (ended by ${mention(m.window.closedBy)})` : '';
-      const text = `:white_check_mark: ${title} has ended${by}. Alerts are handled as usual again.`;
+      const text = [
+        `:white_check_mark: ${title} has ended${by}. Alerts are handled as usual again.`,
+        ...(m.summary ? windowEndLines(m.summary, 'channel') : []),
+      ].join('\n');
       return { text, blocks: [section(text)] };
     }
   }
+}
+
+/**
+ * What a window's end says of it, a line each: how far its checklist got (and the first steps left), then the incidents
+ * declared while it was open, with the post-incident report suggested when there were any. A private incident is named
+ * only to whoever ended the window and is part of it (`for: 'person'`, its `visible`); elsewhere it is "a private
+ * incident", and in the channel only counted. Pure.
+ */
+export function windowEndLines(s: WindowEnd, audience: 'channel' | 'person'): string[] {
+  const lines: string[] = [];
+  const c = s.checklist;
+  if (c) {
+    const skipped = c.skipped ? ` (${c.skipped} skipped)` : '';
+    if (c.leftCount === 0) {
+      lines.push(`Its checklist (${boldName(c.title, 100)}) was finished: ${c.done} of ${c.total} done${skipped}.`);
+    } else {
+      const steps = c.left.map((l) => `${l.section} ${l.number}. ${mrkdwnClip(l.text, 120)}`).join('; ');
+      const more = c.leftCount > c.left.length ? `; and ${c.leftCount - c.left.length} more` : '';
+      lines.push(
+        `:warning: Its checklist (${boldName(c.title, 100)}) was left at ${c.done} of ${c.total} done${skipped}: ${c.leftCount} not done, starting with ${steps}${more}.`,
+      );
+    }
+  }
+  const named = s.incidents.filter((i) => !i.private || (audience === 'person' && i.visible));
+  const hidden = s.incidents.length - named.length;
+  if (s.incidents.length === 0) {
+    lines.push('No incident was declared during it.');
+  } else {
+    const each = named.map(
+      (i) =>
+        `#${i.number} (${severityLabel(i.severity as Severity)}, ${STATUS_LABELS[i.status as IncidentStatus] ?? i.status}${i.private ? ', private' : ''})${i.channelId ? ` ${channelLink(i.channelId)}` : ''}`,
+    );
+    if (hidden) each.push(hidden === 1 ? 'a private incident' : `${hidden} private incidents`);
+    const list = each.length > 1 ? `${each.slice(0, -1).join(', ')} and ${each[each.length - 1]}` : each[0];
+    const n = s.incidents.length;
+    lines.push(
+      `:rotating_light: ${n === 1 ? '1 incident was' : `${n} incidents were`} declared during it: ${list}. The maintenance process ends with a post-incident report if there were issues: \`/incident postmortem\` in ${n === 1 ? "the incident's channel" : 'each incident channel'} once resolved.`,
+    );
+  }
+  return lines;
+}
+
+/** `/incident maintenance end`'s reply: each window ended, and what its end says of it (to the person who ended it). */
+export function renderMaintenanceEnded(ended: EndedWindow[]): string {
+  return ended
+    .map(({ window, summary }) =>
+      [`:white_check_mark: Ended ${boldName(window.title, 100)}.`, ...windowEndLines(summary, 'person')].join('\n'),
+    )
+    .join('\n');
 }
 
 /** "Quarterly" for the window `quarterly`: its key, capitalised. */

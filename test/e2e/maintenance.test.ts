@@ -421,6 +421,53 @@ describe('maintenance windows by hand', () => {
     expect(rows[0]?.title).toBe('gnirts db upgrade');
     expect(await ask('maintenance end')).toContain('Ended *gnirts db upgrade*');
   }, 20_000);
+
+  it('its end says how far the checklist got, and the incidents declared meanwhile (a private one unnamed), with the post-incident report', async () => {
+    expect(await ask('maintenance start quarterly')).toContain('Quarterly Maintenance');
+    const checklist = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Disaster recovery drill'),
+    );
+    expect(checklist).toBeTruthy();
+    await bot.command('sev2 cache misses after the restart');
+    await bot.command('sev1 --private suspicious logins on the bastion', { user_id: 'U0OUTSIDER' });
+    const declared = await waitUntil('both declared', async () => {
+      const { rows } = await bot.db.query<{ number: number; channel_id: string; private: boolean }>(
+        `SELECT number, channel_id, private FROM incidents
+         WHERE title IN ('cache misses after the restart', 'suspicious logins on the bastion') AND card_ts IS NOT NULL`,
+      );
+      return rows.length === 2 ? rows : null;
+    });
+    const pub = declared.find((r) => !r.private)!;
+    const priv = declared.find((r) => r.private)!;
+
+    const reply = await ask('maintenance end');
+    expect(reply).toContain('Ended *Quarterly Maintenance*');
+    // Nothing was ticked: the checklist was left undone, and its first steps are named.
+    expect(reply).toMatch(/checklist \(\*[^*]+\*\) was left at 0 of \d+ done/);
+    expect(reply).toContain('Notify users');
+    expect(reply).toContain(`#${pub.number} (SEV-2, Investigating) <#${pub.channel_id}>`);
+    expect(reply).toContain('a private incident');
+    expect(reply).not.toContain(`#${priv.number} `);
+    expect(reply).not.toContain(priv.channel_id);
+    expect(reply).toContain('post-incident report');
+
+    const ended = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === INCIDENTS_CHANNEL_ID &&
+        json(c.args).includes('Quarterly Maintenance* has ended') &&
+        json(c.args).includes(`#${pub.number} `),
+    );
+    const said = String(ended.args.text);
+    expect(said).toMatch(/was left at 0 of \d+ done/);
+    expect(said).toContain('Notify users');
+    expect(said).toContain(`<#${pub.channel_id}>`);
+    expect(said).toContain('a private incident');
+    expect(said).not.toContain(priv.channel_id);
+    expect(said).not.toContain('suspicious');
+    expect(said).toContain('post-incident report');
+  }, 30_000);
 });
 
 describe('a window ends while an alert it held back still fires, with two replicas', () => {

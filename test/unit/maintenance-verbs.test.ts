@@ -35,7 +35,11 @@ async function run(what: string | null): Promise<{ told: string[]; asked: string
     postStart: async () => null,
     end: async (userId: string) => {
       asked.push(`end ${userId}`);
-      return [{ title: 'Weekly' }, { title: 'db <upgrade>' }];
+      const nothing = { checklist: null, incidents: [] };
+      return [
+        { window: { title: 'Weekly' }, summary: nothing },
+        { window: { title: 'db <upgrade>' }, summary: nothing },
+      ];
     },
     masked: (text: string) => text.replace('hunter2', '***'),
   };
@@ -72,7 +76,9 @@ describe('/incident maintenance verbs', () => {
   it.each(['end', 'close', 'stop', 'finish', 'END'])('%s ends the open window', async (verb) => {
     expect(await run(verb)).toEqual({
       asked: ['end U0ALICE'],
-      told: [':white_check_mark: Ended *Weekly*, *db &lt;upgrade&gt;*.'],
+      told: [
+        ':white_check_mark: Ended *Weekly*.\nNo incident was declared during it.\n:white_check_mark: Ended *db &lt;upgrade&gt;*.\nNo incident was declared during it.',
+      ],
     });
   });
 
