@@ -47,10 +47,13 @@ export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Mess
   }
 }
 
+/** Incidents named at a window's end at most (the rest are counted). */
+const INCIDENTS_LISTED = 10;
+
 /**
  * What a window's end says of it, a line each: how far its checklist got (and the first steps left), then the incidents
  * declared while it was open, with the post-incident report suggested when there were any. A private incident is named
- * only to whoever ended the window and is part of it (`for: 'person'`, its `visible`); elsewhere it is "a private
+ * only to whoever ended the window and is part of it (`audience: 'person'`, its `visible`); elsewhere it is "a private
  * incident", and in the channel only counted. Pure.
  */
 export function windowEndLines(s: WindowEnd, audience: 'channel' | 'person'): string[] {
@@ -68,8 +71,11 @@ export function windowEndLines(s: WindowEnd, audience: 'channel' | 'person'): st
       );
     }
   }
-  const named = s.incidents.filter((i) => !i.private || (audience === 'person' && i.visible));
-  const hidden = s.incidents.length - named.length;
+  const shown = s.incidents.filter((i) => !i.private || (audience === 'person' && i.visible));
+  // A long list is cut on purpose (the section holds 3000 characters): the first ones named, the rest counted.
+  const named = shown.slice(0, INCIDENTS_LISTED);
+  const hidden = s.incidents.length - shown.length;
+  const unlisted = shown.length - named.length;
   if (s.incidents.length === 0) {
     lines.push('No incident was declared during it.');
   } else {
@@ -77,6 +83,7 @@ export function windowEndLines(s: WindowEnd, audience: 'channel' | 'person'): st
       (i) =>
         `#${i.number} (${severityLabel(i.severity as Severity)}, ${STATUS_LABELS[i.status as IncidentStatus] ?? i.status}${i.private ? ', private' : ''})${i.channelId ? ` ${channelLink(i.channelId)}` : ''}`,
     );
+    if (unlisted) each.push(`${unlisted} more`);
     if (hidden) each.push(hidden === 1 ? 'a private incident' : `${hidden} private incidents`);
     const list = each.length > 1 ? `${each.slice(0, -1).join(', ')} and ${each[each.length - 1]}` : each[0];
     const n = s.incidents.length;

@@ -152,3 +152,52 @@ describe("a scheduled window's notice", () => {
     expect(later.text.replace(/\|[^>]*>/, '')).toBe(posted.text.replace(/\|[^>]*>/, ''));
   });
 });
+
+describe("a maintenance window's end", () => {
+  const window = {
+    id: 1,
+    windowKey: null,
+    title: 'db upgrade',
+    playbookId: 'maintenance',
+    channelId: 'C0INC',
+    noticeAt: null,
+    startsAt: at('2026-03-08T02:00:00Z'),
+    endsAt: at('2026-03-08T03:00:00Z'),
+    stage: 'open',
+    scheduled: false,
+    openedBy: 'U0A',
+    closedBy: 'U0A',
+  } satisfies MaintenanceWindowRow;
+  const incident = (number: number, priv = false, visible = !priv) => ({
+    number,
+    severity: 2,
+    status: 'investigating',
+    channelId: `C0I${number}`,
+    private: priv,
+    visible,
+  });
+
+  it('names at most ten incidents, counts the rest and the private ones, and keeps to one section', () => {
+    const incidents = [...Array.from({ length: 40 }, (_, i) => incident(i + 1)), incident(41, true, true)];
+    const checklist = {
+      title: 'Maintenance process',
+      total: 12,
+      done: 2,
+      skipped: 1,
+      leftCount: 9,
+      left: [{ section: 'During', number: 1, text: 'Execute <maintenance> tasks' }],
+    };
+    const { text, blocks } = renderMaintenanceMessage(
+      { kind: 'ended', window, summary: { checklist, incidents } },
+      at('2026-03-08T03:00:00Z'),
+    );
+    expect(text).toContain(
+      'was left at 2 of 12 done (1 skipped): 9 not done, starting with During 1. Execute &lt;maintenance&gt; tasks; and 8 more.',
+    );
+    expect(text).toContain('41 incidents were declared during it: #1 (SEV-2, Investigating) <#C0I1>, ');
+    expect(text).toContain('#10 (SEV-2, Investigating) <#C0I10>, 30 more and a private incident.');
+    expect(text).not.toContain('#11 ');
+    expect(text).not.toContain('C0I41');
+    expect(JSON.stringify(blocks)).toContain('post-incident report');
+  });
+});
