@@ -15,13 +15,14 @@ import {
   markDeclaredUnderLocks,
   recordNotice,
   recordNoticeDms,
+  recordPastCapNote,
   recordResolveOffer,
   setAllResolved,
   takeResolveOffers,
 } from '../store/alert.repo.js';
 import { groupLockKey, sourceLockKey } from '../store/alert-lock.repo.js';
 import type { Database, Queryable } from '../store/db.js';
-import { deleteEvent, insertEvent, insertEvents, recordRaiseOffer } from '../store/event.repo.js';
+import { deleteEvent, insertEvents, recordRaiseOffer } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
 import type { AlertChat } from './alert-ports.js';
@@ -215,7 +216,9 @@ export class AlertSteps {
 
   /**
    * Storm control opened this incident past its source's cap (its alerts more severe than every incident of it
-   * open): its channel and the incidents channel are told why, then its timeline notes it (so in its post-mortem).
+   * open): its channel and the incidents channel are told why, and its timeline notes it (so in its post-mortem). The
+   * note is recorded first, as the step's mark: a retry finding it tells nobody again (as `outranked` records its
+   * offer); a telling Slack refuses takes the note back, so the retry tells them.
    */
   private async pastCap(step: Extract<AlertStep, { kind: 'past_cap' }>): Promise<void> {
     const declared = await this.declaredIncident(step.alertIncident);
@@ -223,8 +226,14 @@ export class AlertSteps {
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
     const view = { source: step.source, maxIncidents: step.maxIncidents, severity: step.severity, than: step.than };
-    await this.chat.tellPastCap(incident, view);
-    await insertEvent(this.db, incident.id, 'note', null, { text: pastCapNote(view) });
+    const note = await this.db.transaction((tx) => recordPastCapNote(tx, incident.id, pastCapNote(view)));
+    if (note === null) return;
+    try {
+      await this.chat.tellPastCap(incident, view);
+    } catch (err) {
+      await deleteEvent(this.db, note).catch(() => {});
+      throw err;
+    }
   }
 
   /** A heartbeat gone quiet, or back, told in the incidents channel (logged too: without one, only logged). */

@@ -407,6 +407,23 @@ export async function markStorm(q: Queryable, id: number): Promise<number | null
   return linked === null || linked === undefined ? null : Number(linked);
 }
 
+/**
+ * Notes on an incident's timeline that storm control opened it past the cap, once: recorded ahead of telling its
+ * channels (so a retry of the step never tells them twice), under a per-incident lock. The note's id; null when it is
+ * there already (told, or being told, by an earlier attempt).
+ */
+export async function recordPastCapNote(tx: Queryable, incidentId: number, text: string): Promise<number | null> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`past-cap:${incidentId}`]);
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO incident_events (incident_id, kind, actor_id, details)
+     SELECT $1, 'note', NULL, $2::jsonb
+     WHERE NOT EXISTS (SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = 'note' AND details->>'text' = $3)
+     RETURNING id`,
+    [incidentId, JSON.stringify({ text }), text],
+  );
+  return rows[0] ? Number(rows[0].id) : null;
+}
+
 export async function setAllResolved(q: Queryable, id: number, resolved: boolean): Promise<void> {
   await q.query(
     `UPDATE alert_incidents SET all_resolved_at = CASE WHEN $2 THEN clock_timestamp() ELSE NULL END WHERE id = $1`,

@@ -168,6 +168,60 @@ describe('storm control never hides a more severe, different trouble', () => {
     expect(await incidentOf(source, 'cpu-1')).toEqual([apart]);
   }, 60_000);
 
+  it('past the cap: a failed timeline note does not make the retry tell the channels twice', async () => {
+    const source = 'cap-retry';
+    await fire({ source, key: 'mem', metric: 'memory_usage', value: '97%', threshold: '> 95%', service: 'worker' });
+    await fire({ source, key: 'disk', metric: 'disk_usage', value: '97%', threshold: '> 95%', service: 'worker' });
+    await waitUntil('the two incidents', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
+    });
+    // The first past-cap note the database is asked to write fails (a sequence: not undone with the statement).
+    await bot.db.exec(`
+      CREATE SEQUENCE past_cap_note_writes;
+      CREATE FUNCTION fail_first_past_cap_note() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.kind = 'note' AND NEW.details->>'text' LIKE 'Opened past the storm cap%'
+           AND nextval('past_cap_note_writes') = 1 THEN
+          RAISE EXCEPTION 'the timeline note could not be written (test)';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER fail_first_past_cap_note BEFORE INSERT ON incident_events
+        FOR EACH ROW EXECUTE FUNCTION fail_first_past_cap_note();`);
+    try {
+      await fire({ source, key: 'db', name: 'DatabaseUnavailable', metric: 'pg_up', value: '0', threshold: '< 1' });
+      const db = await waitUntil('the database incident', async () => {
+        const l = await incidentsOfSource(bot.db, source);
+        return l.length === 3 && l[2]?.card_ts ? l[2] : null;
+      });
+      const notes = async () =>
+        (
+          await bot.db.query(
+            `SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = 'note'
+             AND details->>'text' LIKE 'Opened past the storm cap%'`,
+            [db.id],
+          )
+        ).rows.length;
+      await waitUntil('the past-cap note, written on the retry', async () => (await notes()) > 0);
+      await inboxDone(bot.db);
+      expect(await notes()).toBe(1);
+      const told = (channel: string) =>
+        bot.fake
+          .callsTo('chat.postMessage')
+          .filter(
+            (c) =>
+              c.args.channel === channel &&
+              json(c.args.blocks).includes('Past the storm cap') &&
+              (channel !== INCIDENTS_CHANNEL_ID || json(c.args.blocks).includes(`Incident #${db.number}`)),
+          ).length;
+      expect(told(db.channel_id)).toBe(1);
+      expect(told(INCIDENTS_CHANNEL_ID)).toBe(1);
+    } finally {
+      await bot.db.exec('DROP TRIGGER fail_first_past_cap_note ON incident_events');
+    }
+  }, 60_000);
+
   it('Alertmanager: past the cap, a sev0 "database unavailable" opens its own SEV-0 incident rather than join a SEV-2', async () => {
     const source = 'am-eu';
     const startsAt = new Date(Date.now() - 60_000).toISOString();
