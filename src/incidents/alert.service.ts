@@ -15,6 +15,7 @@ import {
   insertAlertIncident,
   linkAlerts,
   looseAlertsOfGroup,
+  moveGroupTruncated,
   setAlertIncidentState,
 } from '../store/alert.repo.js';
 import {
@@ -783,6 +784,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
               : [];
             const ids = [...new Set([alert.id, ...moved.map((a) => a.id), ...loose.map((a) => a.id)])];
             await linkAlerts(tx, new Map(ids.map((alert) => [alert, id])));
+            // What its source left out of the group's deliveries is counted by the new incident's card, not the storm's.
+            if (apart) await moveGroupTruncated(tx, apart.id, id, alert);
             await this.steps.recordOpening(tx, id, incident.id, alert.source, previous);
             if (apart?.incidentId) {
               left = { incidentId: apart.incidentId, alertIncident: apart.id };

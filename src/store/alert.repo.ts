@@ -361,6 +361,29 @@ export async function keepGroupTruncated(
   return rows[0] ? Number(rows[0].truncated) : null;
 }
 
+/**
+ * A group's alerts left a storm's alert incident (`from`) for one declared apart (`to`): what its latest delivery said
+ * of the alerts its source left out goes with them, and both sums follow (the storm's card no longer counts them). One
+ * statement; nothing for a group that left none out.
+ */
+export async function moveGroupTruncated(
+  q: Queryable,
+  from: number,
+  to: number,
+  group: { source: string; groupKey: string },
+): Promise<void> {
+  await q.query(
+    `WITH moved AS (
+       UPDATE alert_group_truncations SET alert_incident_id = $2
+        WHERE alert_incident_id = $1 AND source = $3 AND group_key = $4
+       RETURNING truncated)
+     UPDATE alert_incidents ai
+        SET truncated = greatest(0, ai.truncated + CASE WHEN ai.id = $1 THEN -m.truncated ELSE m.truncated END)
+       FROM moved m WHERE ai.id IN ($1, $2)`,
+    [from, to, group.source, group.groupKey],
+  );
+}
+
 /** New titles of alert incidents not declared yet (see retitle), in one statement. */
 export async function setAlertIncidentTitles(q: Queryable, titles: readonly { id: number; title: string }[]) {
   if (titles.length === 0) return;

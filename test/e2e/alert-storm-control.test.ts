@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, FLAG, INPUT, VIEW } from '../../src/templates/ids.js';
 import {
   ALERTS_ENV,
   alertmanagerAlert,
@@ -10,6 +10,8 @@ import {
 } from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { stateValue } from '../support/slack-request.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
@@ -35,6 +37,44 @@ describe('storm control never hides a more severe, different trouble', () => {
     return rows.map((r) => Number(r.incident_id));
   };
   const inIncidents = () => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+
+  /** Presses a told alert's Declare incident and submits the form: the incident its alert is in then. */
+  const declareApart = async (told: RecordedCall, title: string, opts: { private?: boolean } = {}) => {
+    const section = (told.args.blocks as { accessory?: { action_id: string; value: string } }[]).find(
+      (b) => b.accessory?.action_id === ACTION.declareFromAlert,
+    )!;
+    const forms = bot.fake.callsTo('views.open').length;
+    await bot.click({
+      channelId: INCIDENTS_CHANNEL_ID,
+      messageTs: String(told.response!.ts),
+      actionId: ACTION.declareFromAlert,
+      value: section.accessory!.value,
+    });
+    const form = (await bot.fake.waitForCount('views.open', forms + 1)).at(-1)!;
+    const before = new Set(
+      (await bot.db.query<{ id: number }>('SELECT id FROM incidents')).rows.map((r) => Number(r.id)),
+    );
+    const submitted = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: form.args.view.private_metadata,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '2' } } },
+        [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: title } },
+        ...(opts.private
+          ? { [BLOCK.declarePrivate]: { [INPUT.checks]: stateValue.checkboxes([{ value: FLAG.private }]) } }
+          : {}),
+      },
+    });
+    expect(submitted.status).toBe(200);
+    return waitUntil('the incident declared apart', async () => {
+      const { rows } = await bot.db.query<{ id: number }>(
+        'SELECT id FROM incidents WHERE title = $1 AND NOT declaring AND card_ts IS NOT NULL',
+        [title],
+      );
+      const id = rows.map((r) => Number(r.id)).find((i) => !before.has(i));
+      return id ?? null;
+    });
+  };
 
   it('past the cap: a database outage opens its own incident (said why); the same trouble joins its own; a new name is told in the incidents channel and can be declared apart', async () => {
     const source = 'prom-eu';
@@ -259,6 +299,54 @@ describe('storm control never hides a more severe, different trouble', () => {
         (c) => json(c.args.blocks).includes('Past the storm cap') && json(c.args.blocks).includes(`#${all[2]!.number}`),
       ),
     );
+  }, 60_000);
+
+  it('declared apart from a storm: the storm card no longer counts what the source left out of that group', async () => {
+    const source = 'am-apart';
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const group = async (name: string, truncatedAlerts = 0) => {
+      const r = await postAlerts(bot.baseUrl, `/hooks/alertmanager?source=${source}`, {
+        ...alertmanagerGroup(`{}:{alertname="${name}"}`, [
+          alertmanagerAlert(
+            `${name}-1`,
+            { alertname: name, severity: 'critical', instance: 'api-1:9100' },
+            { summary: `${name} on api-1` },
+            { startsAt },
+          ),
+        ]),
+        truncatedAlerts,
+      });
+      expect(r.status).toBe(202);
+      await inboxDone(bot.db);
+    };
+    await group('HighMemoryUsage');
+    await group('HighDiskUsage');
+    const two = await waitUntil('the two SEV-2 incidents', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
+    });
+    // Past the cap, a new name joins one as severe; its source left 4 of its group out.
+    await group('HighCpuUsage', 4);
+    const [joinedTo] = await incidentOf(source, 'HighCpuUsage-1');
+    const storm = two.find((i) => i.id === joinedTo)!;
+    const cardText = () => json(bot.fake.message(storm.channel_id, storm.card_ts!)?.blocks);
+    await waitUntil('the storm card to count the 4 left out', async () =>
+      cardText().includes('4 more alerts not sent'),
+    );
+    const told = await waitUntil('the incidents channel told of the new name', async () =>
+      inIncidents().find((c) => json(c.args.blocks).includes('HighCpuUsage on api-1')),
+    );
+    const apart = await declareApart(told, 'CPU saturated on api');
+    expect(apart).not.toBe(storm.id);
+    await waitUntil('the storm card to no longer count them', async () => !cardText().includes('not sent'));
+    const { rows } = await bot.db.query<{ truncated: number; incident_id: number }>(
+      'SELECT truncated, incident_id FROM alert_incidents WHERE incident_id = ANY($1) ORDER BY id',
+      [[storm.id, apart]],
+    );
+    expect(rows.map((r) => [Number(r.incident_id), r.truncated])).toEqual([
+      [storm.id, 0],
+      [apart, 4],
+    ]);
   }, 60_000);
 
   it('a private (security) incident does not use up the public cap, nor the reverse', async () => {
