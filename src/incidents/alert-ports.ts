@@ -3,6 +3,7 @@ import type {
   AlertNoticeView,
   AlertView,
   ChannelBudgetView,
+  DeclaredApart,
   HeartbeatView,
   NotDeclaredView,
   OfferClosed,
@@ -50,9 +51,24 @@ export interface AlertChat {
    * Tells the incident's channel that alerts of names new to it joined it (a storm's further critical alerts), in one
    * message for them all; and, for a public incident, the incidents channel, with a Declare incident button for each
    * name shown (declares it apart: AlertService.declareFromAlert), for a different trouble must not be seen only by
-   * the people of another incident.
+   * the people of another incident. Where the incidents channel's message is (null: none posted there).
    */
-  tellJoined(incident: Incident, alerts: readonly AlertView[], storm: { source: string }): Promise<void>;
+  tellJoined(
+    incident: Incident,
+    alerts: readonly AlertView[],
+    storm: { source: string },
+  ): Promise<{ channel: string; ts: string } | null>;
+  /**
+   * The incidents channel's message of tellJoined (`ref`) once alerts it shows were declared apart: the same, each
+   * such name's Declare incident replaced by where it went (`apart`, by the id of the alert its button declared).
+   */
+  updateJoined(
+    ref: { channel: string; ts: string },
+    incident: Incident,
+    alerts: readonly AlertView[],
+    storm: { source: string },
+    apart: ReadonlyMap<number, DeclaredApart>,
+  ): Promise<void>;
   /**
    * Tells the incident's channel, and the incidents channel for a public incident, that storm control opened it past
    * its source's cap, and why (its alerts more severe than every incident of the source open).

@@ -11,8 +11,10 @@ import {
   getAlertIncident,
   getAlerts,
   hasResolveOffer,
+  joinedMessagesShowing,
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
+  recordJoinedMessage,
   recordNotice,
   recordNoticeDms,
   recordPastCapNote,
@@ -32,6 +34,7 @@ import {
   type AlertNoticeView,
   type AlertRule,
   type AlertStep,
+  type DeclaredApart,
   type OfferClosed,
   pressingCount as pressing,
 } from './alert-types.js';
@@ -211,7 +214,40 @@ export class AlertSteps {
     const alerts = (await getAlerts(this.db, alertIds)).filter(
       (a) => a.alertIncidentId !== null && mine.has(a.alertIncidentId),
     );
-    if (alerts.length > 0) await this.chat.tellJoined(incident, alerts, { source: declared.ai.source });
+    if (alerts.length === 0) return;
+    const told = await this.chat.tellJoined(incident, alerts, { source: declared.ai.source });
+    // Kept, so that declaring one apart replaces its button with where it went (declaredApart).
+    if (told)
+      await recordJoinedMessage(this.db, {
+        incidentId: incident.id,
+        source: declared.ai.source,
+        ...told,
+        alertIds: alerts.map((a) => a.id),
+      });
+  }
+
+  /**
+   * Alerts a storm sent to an incident were declared apart (`alertIds`, the group's that left it): each incidents
+   * channel message telling they joined it is updated, its Declare incident for them replaced by where they went
+   * (a private incident not named), so nobody presses it again to be told they are in an incident already.
+   */
+  async declaredApart(stormIncidentId: number, alertIds: readonly number[]): Promise<void> {
+    const messages = await joinedMessagesShowing(this.db, stormIncidentId, alertIds);
+    if (messages.length === 0) return;
+    const incident = await getIncident(this.db, stormIncidentId);
+    if (!incident) return;
+    for (const m of messages) {
+      const alerts = await getAlerts(this.db, m.alertIds);
+      const apart = new Map<number, DeclaredApart>();
+      for (const a of alerts) {
+        const ai = a.alertIncidentId ? await getAlertIncident(this.db, a.alertIncidentId) : null;
+        if (!ai?.incidentId || ai.incidentId === incident.id || ai.declaredBy === null) continue;
+        const went = await getIncident(this.db, ai.incidentId);
+        if (went)
+          apart.set(a.id, went.private ? { private: true } : { number: went.number, channelId: went.channelId });
+      }
+      await this.chat.updateJoined(m, incident, alerts, { source: m.source }, apart);
+    }
   }
 
   /**

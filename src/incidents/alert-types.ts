@@ -337,6 +337,9 @@ export type AlertStep =
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
   | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
 
+/** Where alerts a storm sent to an incident went once declared apart: the incident, or only that it is private. */
+export type DeclaredApart = { number: number; channelId: string | null } | { private: true };
+
 /** Why storm control opened an incident past its source's cap (AlertStep `past_cap`). */
 export interface PastCapView {
   source: string;

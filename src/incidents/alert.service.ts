@@ -742,7 +742,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     /** The alert resolved between the form's opening and its submission: said, not declared silently. */
     let resolvedBefore: ResolvedBeforeDeclared | undefined;
     /** The storm's incident its group's alerts left (declared apart). */
-    let left: { incidentId: number; alertIncident: number } | null = null;
+    let left: { incidentId: number; alertIncident: number; alerts: number[] } | null = null;
     try {
       r = await this.incidents.declare(
         {
@@ -788,7 +788,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
             if (apart) await moveGroupTruncated(tx, apart.id, id, alert);
             await this.steps.recordOpening(tx, id, incident.id, alert.source, previous);
             if (apart?.incidentId) {
-              left = { incidentId: apart.incidentId, alertIncident: apart.id };
+              left = { incidentId: apart.incidentId, alertIncident: apart.id, alerts: ids };
               await insertEvent(tx, apart.incidentId, 'note', input.userId, {
                 text: `${moved.length === 1 ? 'The alert' : `${moved.length} alerts`} of ${alert.name} (${alert.source}), sent here by storm control, left this incident: declared apart as ${incident.private ? 'a private incident' : `incident #${incident.number}`}`,
               });
@@ -818,8 +818,12 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (r.kind !== 'declared') return r;
     await this.noticesOf(alert, r.incident.id);
     // Set by the declaration's transaction (the compiler does not see it through the callback).
-    const from = left as { incidentId: number; alertIncident: number } | null;
+    const from = left as { incidentId: number; alertIncident: number; alerts: number[] } | null;
     if (from) {
+      // The incidents channel's message offering to declare them apart says where they went instead.
+      await this.steps
+        .declaredApart(from.incidentId, from.alerts)
+        .catch((err) => this.log.warn(`could not update what told of alerts joining incident ${from.incidentId}`, err));
       // The storm's incident: its card drops them; with nothing of its own firing, it is offered to resolve.
       await this.steps
         .run({ kind: 'card', alertIncident: from.alertIncident, incident: from.incidentId })

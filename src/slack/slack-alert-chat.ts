@@ -5,6 +5,7 @@ import type {
   AlertNoticeView,
   AlertView,
   ChannelBudgetView,
+  DeclaredApart,
   HeartbeatView,
   NotDeclaredView,
   OfferClosed,
@@ -152,13 +153,30 @@ export class SlackAlertChat implements AlertChat {
     await this.tellIncidentsChannel(renderStorm(incident, storm, 'everyone'), (c) => `tell ${c} of the alert storm`);
   }
 
-  async tellJoined(incident: Incident, alerts: readonly AlertView[], storm: { source: string }): Promise<void> {
+  async tellJoined(
+    incident: Incident,
+    alerts: readonly AlertView[],
+    storm: { source: string },
+  ): Promise<{ channel: string; ts: string } | null> {
     await this.tellChannel(incident, renderJoined(alerts), 'alerts of new names joined it');
     // The incidents channel is everyone's: a private incident is not named there.
-    if (incident.private) return;
-    await this.tellIncidentsChannel(
+    if (incident.private) return null;
+    return this.tellIncidentsChannel(
       renderJoinedElsewhere(incident, alerts, storm.source),
       (c) => `tell ${c} of the alerts a storm sent to incident #${incident.number}`,
+    );
+  }
+
+  async updateJoined(
+    ref: { channel: string; ts: string },
+    incident: Incident,
+    alerts: readonly AlertView[],
+    storm: { source: string },
+    apart: ReadonlyMap<number, DeclaredApart>,
+  ): Promise<void> {
+    const msg = renderJoinedElsewhere(incident, alerts, storm.source, apart);
+    await this.call('update the message saying alerts joined an incident', () =>
+      this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
     );
   }
 

@@ -384,6 +384,31 @@ export async function moveGroupTruncated(
   );
 }
 
+/** Where the incidents channel was told that alerts of new names joined a storm's incident, with the alerts shown. */
+export async function recordJoinedMessage(
+  q: Queryable,
+  m: { incidentId: number; source: string; channel: string; ts: string; alertIds: readonly number[] },
+): Promise<void> {
+  await q.query(
+    'INSERT INTO alert_joined_messages (incident_id, source, channel, ts, alert_ids) VALUES ($1, $2, $3, $4, $5)',
+    [m.incidentId, m.source, m.channel, m.ts, m.alertIds],
+  );
+}
+
+/** The messages telling that alerts joined an incident (recordJoinedMessage) that show any of these alerts. */
+export async function joinedMessagesShowing(
+  q: Queryable,
+  incidentId: number,
+  alertIds: readonly number[],
+): Promise<{ source: string; channel: string; ts: string; alertIds: number[] }[]> {
+  const { rows } = await q.query<{ source: string; channel: string; ts: string; alert_ids: number[] }>(
+    `SELECT source, channel, ts, alert_ids FROM alert_joined_messages
+      WHERE incident_id = $1 AND alert_ids && $2::int[] ORDER BY id`,
+    [incidentId, alertIds],
+  );
+  return rows.map((r) => ({ source: r.source, channel: r.channel, ts: r.ts, alertIds: r.alert_ids.map(Number) }));
+}
+
 /** New titles of alert incidents not declared yet (see retitle), in one statement. */
 export async function setAlertIncidentTitles(q: Queryable, titles: readonly { id: number; title: string }[]) {
   if (titles.length === 0) return;

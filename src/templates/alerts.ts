@@ -7,6 +7,7 @@ import {
   type AlertRule,
   type AlertView,
   type ChannelBudgetView,
+  type DeclaredApart,
   type FiringAlertPlace,
   type FiringAlerts,
   type HeartbeatView,
@@ -976,7 +977,13 @@ export function renderJoined(alerts: readonly AlertView[]): Message {
  * its cap), so that people watching the channel see a different trouble too, each name shown with Declare incident
  * (the declare form, prefilled: declared, its alerts leave this incident for the new one). Pure.
  */
-export function renderJoinedElsewhere(i: Incident, alerts: readonly AlertView[], source: string): Message {
+export function renderJoinedElsewhere(
+  i: Incident,
+  alerts: readonly AlertView[],
+  source: string,
+  /** Those declared apart since, by the id of the alert a name's button declared: the button says where instead. */
+  apart: ReadonlyMap<number, DeclaredApart> = new Map(),
+): Message {
   const byName = new Map<string, AlertView[]>();
   for (const a of alerts) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
   const shown = [...byName].slice(0, JOINED_NAMES_SHOWN);
@@ -988,6 +995,17 @@ export function renderJoinedElsewhere(i: Incident, alerts: readonly AlertView[],
     const first = of[0]!;
     const levels = [...new Set(of.map((a) => a.level))].join('/');
     const text = `${stateEmoji(first)} ${boldName(name, 80)} (${levels}${of.length > 1 ? `, ×${of.length}` : ''}): ${mrkdwnClip(first.summary || name, 300)}`;
+    const went = apart.get(first.id);
+    if (went) {
+      const where =
+        'private' in went
+          ? ':lock: Declared apart, as a private incident.'
+          : `:white_check_mark: Declared as #${went.number}${went.channelId ? ` (${channelLink(went.channelId)})` : ''}.`;
+      return {
+        type: 'section' as const,
+        text: { type: 'mrkdwn' as const, text: clipEscaped(`${text}\n${where}`, LIMITS.sectionText) },
+      };
+    }
     return {
       type: 'section' as const,
       text: { type: 'mrkdwn' as const, text: clipEscaped(text, LIMITS.sectionText) },

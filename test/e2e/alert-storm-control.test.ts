@@ -301,7 +301,7 @@ describe('storm control never hides a more severe, different trouble', () => {
     );
   }, 60_000);
 
-  it('declared apart from a storm: the storm card no longer counts what the source left out of that group', async () => {
+  it('declared apart from a storm: the incidents channel message says where it went, and the storm card no longer counts what the source left out of that group', async () => {
     const source = 'am-apart';
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     const group = async (name: string, truncatedAlerts = 0) => {
@@ -336,7 +336,7 @@ describe('storm control never hides a more severe, different trouble', () => {
     const told = await waitUntil('the incidents channel told of the new name', async () =>
       inIncidents().find((c) => json(c.args.blocks).includes('HighCpuUsage on api-1')),
     );
-    const apart = await declareApart(told, 'CPU saturated on api');
+    const apart = await declareApart(told, 'CPU saturated on api-1 (Alertmanager)');
     expect(apart).not.toBe(storm.id);
     await waitUntil('the storm card to no longer count them', async () => !cardText().includes('not sent'));
     const { rows } = await bot.db.query<{ truncated: number; incident_id: number }>(
@@ -347,6 +347,28 @@ describe('storm control never hides a more severe, different trouble', () => {
       [storm.id, 0],
       [apart, 4],
     ]);
+    // The message that offered to declare it says where it went, its button gone (pressing it again said only that
+    // the alert was in an incident already).
+    const numberOf = async (id: number) =>
+      Number(
+        (await bot.db.query<{ number: number }>('SELECT number FROM incidents WHERE id = $1', [id])).rows[0]!.number,
+      );
+    const now = (m: RecordedCall) => json(bot.fake.message(INCIDENTS_CHANNEL_ID, String(m.response!.ts))?.blocks);
+    await waitUntil('the message to say where it went', async () =>
+      now(told).includes(`Declared as #${await numberOf(apart)}`),
+    );
+    expect(now(told)).not.toContain(ACTION.declareFromAlert);
+    // Declared apart as a private incident: said, not named.
+    await group('QueueBacklogCritical');
+    const another = await waitUntil('the incidents channel told of another new name', async () =>
+      inIncidents().find((c) => json(c.args.blocks).includes('QueueBacklogCritical on api-1')),
+    );
+    const secret = await declareApart(another, 'Queue trouble, handled quietly', { private: true });
+    await waitUntil('the message to say it was declared apart', async () =>
+      now(another).includes('Declared apart, as a private incident'),
+    );
+    expect(now(another)).not.toContain(ACTION.declareFromAlert);
+    expect(now(another)).not.toContain(`#${await numberOf(secret)}`);
   }, 60_000);
 
   it('a private (security) incident does not use up the public cap, nor the reverse', async () => {

@@ -18,6 +18,7 @@ const TABLES = [
   'alert_group_truncations',
   'alert_heartbeats',
   'alert_incidents',
+  'alert_joined_messages',
   'alerts',
   'audit_log',
   'change_followups',
