@@ -114,10 +114,15 @@ export function deploymentTyped(deployments: readonly Deployment[], typed: strin
     .replace(/^to\s+/i, '')
     .trim();
   if (LAST_GOOD.test(want)) return findRollbackTarget(deployments);
-  const bare = (v: string) => v.toLowerCase().replace(/^v(?=\d)/, '');
   return (
     deployments.find((d) => d.version === want) ??
     deployments.find((d) => d.version.toLowerCase() === want.toLowerCase()) ??
-    deployments.find((d) => bare(d.version) === bare(want))
+    deployments.find((d) => sameRelease(d.version, want))
   );
 }
+
+/** A release named as a person or a CLI may write it: `v57`, `V57` and `57` are the same release. */
+const bareRelease = (v: string) => v.toLowerCase().replace(/^v(?=\d)/, '');
+
+/** Whether two names are the same release (`v57`, `V57`, `57`). */
+export const sameRelease = (a: string, b: string): boolean => bareRelease(a) === bareRelease(b);

@@ -1,4 +1,5 @@
 import type { OutputCheck } from '../runbook/rollback-playbook.js';
+import { sameRelease } from './deployments.js';
 
 /** What a check read in a command's output: whether it passes, and what it saw. */
 export interface OutputVerdict {
@@ -54,9 +55,6 @@ export function machineStates(output: string): { id: string; state: string }[] |
 }
 
 const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
-
-/** `v57`, `V57` and `57` name the same release. */
-const sameRelease = (a: string, b: string) => a.replace(/^v/i, '').toLowerCase() === b.replace(/^v/i, '').toLowerCase();
 
 /** The version `atom-cli status` says is running (its `Version  = v58` line), or null when it shows none. */
 export function runningVersion(status: string): string | null {
