@@ -62,10 +62,11 @@ export class ApprovalDms {
   /**
    * Who a request goes to in direct messages (the approvers but the requester, at most MAX_APPROVER_DMS), and which of
    * them are not in the host's channel, so cannot see it there. Slack failing to say is not a reason to hold the
-   * request: it then goes to the approvers named by id, counted as in the channel.
+   * request: it then goes to the approvers named by id, counted as in the channel. `known`: otherApprovers' answer for
+   * this person, when the caller has it already.
    */
-  async reach(host: PlaybookHost, userId: string): Promise<Reach> {
-    const found = await this.otherApprovers(userId);
+  async reach(host: PlaybookHost, userId: string, known?: { all: string[]; others: string[] } | null): Promise<Reach> {
+    const found = known !== undefined ? known : await this.otherApprovers(userId);
     const others = found
       ? found.others
       : this.runbook.access.approvers.filter((c) => !c.startsWith('S') && c !== userId);
@@ -76,16 +77,18 @@ export class ApprovalDms {
     }
     const approvers = others.slice(0, MAX_APPROVER_DMS);
     const channel = channelOf(host);
-    const outside: string[] = [];
-    for (const u of approvers) {
-      const member = channel
-        ? await this.chat.isMember(channel, u).catch((e) => {
-            this.log.warn('could not tell whether an approver is in the channel', e);
-            return true;
-          })
-        : false;
-      if (!member) outside.push(u);
-    }
+    // Asked for every approver at once: nobody waits for the others' answers.
+    const members = await Promise.all(
+      approvers.map((u) =>
+        channel
+          ? this.chat.isMember(channel, u).catch((e) => {
+              this.log.warn('could not tell whether an approver is in the channel', e);
+              return true;
+            })
+          : false,
+      ),
+    );
+    const outside = approvers.filter((_, i) => !members[i]);
     return { approvers, outside };
   }
 

@@ -112,10 +112,15 @@ export class StepApprovals {
   /**
    * Throws (and records) the refusal of a step that needs a second person when nobody could approve this person's
    * request: no approvers configured, or this person is the only one. At the first click, before any form, and again
-   * before a request is posted.
+   * before a request is posted. Returns who could approve it (null: not known, Slack could not say; undefined: the step
+   * needs no approval), for the request to be sent to them without asking Slack again.
    */
-  async checkApprovable(r: StepRequest, step: RunnableStep, userId: string): Promise<void> {
-    if (step.type !== 'command' || !step.approval) return;
+  async checkApprovable(
+    r: StepRequest,
+    step: RunnableStep,
+    userId: string,
+  ): Promise<{ all: string[]; others: string[] } | null | undefined> {
+    if (step.type !== 'command' || !step.approval) return undefined;
     const approvers = this.runbook.access.approvers;
     if (approvers.length === 0) {
       await this.recordRefusal(r, userId, [
@@ -123,8 +128,8 @@ export class StepApprovals {
       ]);
     }
     const found = await this.dms.otherApprovers(userId);
-    if (!found || found.others.length > 0) return;
-    await this.recordRefusal(
+    if (!found || found.others.length > 0) return found;
+    return await this.recordRefusal(
       r,
       userId,
       found.all.length === 0
@@ -156,7 +161,7 @@ export class StepApprovals {
     values: Record<string, string>,
     userId: string,
   ): Promise<void> {
-    await this.checkApprovable(r, step, userId);
+    const approvers = await this.checkApprovable(r, step, userId);
     const made = await this.db.transaction(
       async (tx): Promise<{ waiting: StepApproval } | { created: StepApproval }> => {
         // A second Run of the same step with the same values while a request waits would post a second request, and
@@ -199,7 +204,7 @@ export class StepApprovals {
     const a = made.created;
     const threadTs =
       host.kind === 'run' ? host.run.messageTs : await playbookMessage(this.db, host.incident.id, r.playbookId);
-    const reach = await this.dms.reach(host, userId);
+    const reach = await this.dms.reach(host, userId, approvers);
     const viewOf = (x: StepApproval) => this.approvalView(x, playbook, step, r.shown);
     // The approvers outside the channel are named as sent it in a direct message; one that fails is corrected then.
     const ts = await this.chat.postApproval(placeOf(host), threadTs, {
