@@ -191,8 +191,11 @@ export class StatusPage {
     ]);
     const isPublic = (level: Severity) => this.severities[level].statusPage.publish;
     const impactOf = (level: Severity) => this.severities[level].statusPage.impact;
+    // Each incident's reopenings and level changes, in order, read once (every feed entry asks for its incident's).
+    const reopeningsOf = byIncident(reopenings);
+    const changesOf = byIncident(changes);
     const incidents: PublicIncident[] = rows.map((r) => {
-      const reopenedAt = reopenings.filter((x) => x.incidentId === r.id).at(-1)?.at ?? null;
+      const reopenedAt = reopeningsOf(r.id).at(-1)?.at ?? null;
       const latest = r.latest && maskedUpdate(r.latest, this.mask);
       // An update from before the last reopening is no longer current: the promise it made is dropped.
       const stale = reopenedAt !== null && latest !== null && latest.at < reopenedAt;
@@ -213,7 +216,7 @@ export class StatusPage {
     const byId = new Map(incidents.map((i) => [i.id, i]));
     /** The incident's level at `at`: the last change before it, else the level the first change after it left. */
     const levelAt = (incident: PublicIncident, at: Date): Severity => {
-      const own = changes.filter((c) => c.incidentId === incident.id);
+      const own = changesOf(incident.id);
       const before = own.filter((c) => c.at <= at).at(-1);
       if (before) return before.to;
       return own.find((c) => c.at > at)?.from ?? incident.impactLevel;
@@ -227,7 +230,7 @@ export class StatusPage {
       const times: Date[] = r.firstPublishedAt ? [r.firstPublishedAt] : [];
       if (!r.fromAlerts) {
         if (isPublic(levelAt(incident, incident.startedAt))) return incident.startedAt;
-        const raised = changes.find((c) => c.incidentId === incident.id && isPublic(c.to));
+        const raised = changesOf(incident.id).find((c) => isPublic(c.to));
         if (raised) times.push(raised.at);
       }
       const first = times.sort((a, b) => a.getTime() - b.getTime())[0];
@@ -261,7 +264,7 @@ export class StatusPage {
       // resolution's is the one it had before any reopening, a later one's has its time.
       ...incidents.flatMap((incident) => {
         const { id, resolvedAt } = incident;
-        const reopened = reopenings.filter((r) => r.incidentId === id);
+        const reopened = reopeningsOf(id);
         const resolutions = [
           ...reopened.flatMap((r) => (r.undoneResolutionAt ? [r.undoneResolutionAt] : [])),
           ...(resolvedAt ? [resolvedAt] : []),
@@ -319,4 +322,15 @@ export class StatusPage {
       maintenanceDays: MAINTENANCE_DAYS,
     };
   }
+}
+
+/** A list's items by their incident, in the list's order: a lookup that gives none for an incident with none. */
+function byIncident<T extends { incidentId: number }>(list: readonly T[]): (incidentId: number) => readonly T[] {
+  const map = new Map<number, T[]>();
+  for (const item of list) {
+    const own = map.get(item.incidentId);
+    if (own) own.push(item);
+    else map.set(item.incidentId, [item]);
+  }
+  return (incidentId) => map.get(incidentId) ?? [];
 }
