@@ -6,7 +6,8 @@ export interface HeartbeatChange {
   source: string;
   /**
    * True: not firing for longer than the row's heartbeat (no delivery since, or its last said it resolved: an alert
-   * that always fires stopped), and not told yet. False: firing again, after it was told.
+   * that always fires stopped), and not told yet. False: a delivery since it was told said it fires (told even when
+   * it has gone quiet again by the time this is read: that silence is told next).
    */
   quiet: boolean;
   /** Its last delivery. */
@@ -15,9 +16,21 @@ export interface HeartbeatChange {
   resolved: boolean;
 }
 
-/** A source's alert of the row fired within the heartbeat: a delivery said it fires, `ms` ago at most. */
-const BEATING = `EXISTS (SELECT 1 FROM alerts a WHERE a.rule = $1 AND a.source = $2 AND a.status = 'firing'
-                   AND a.last_seen >= clock_timestamp() - make_interval(secs => $3::bigint / 1000.0))`;
+/**
+ * A source's alert of the row fired within the heartbeat (a delivery said it fires, `ms` ago at most), or the source
+ * has deliveries not recorded yet (the inbox is behind: they may carry it, so it is not called quiet until they are).
+ */
+const BEATING = `(EXISTS (SELECT 1 FROM alerts a WHERE a.rule = $1 AND a.source = $2 AND a.status = 'firing'
+                    AND a.last_seen >= clock_timestamp() - make_interval(secs => $3::bigint / 1000.0))
+                  OR ${pending('$2')})`;
+/** The source has hook deliveries waiting to be recorded. */
+function pending(source: string): string {
+  return `EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.source = ${source} AND d.state = 'received'
+                    AND d.format IN ('alertmanager', 'generic'))`;
+}
+/** Told quiet, and a delivery received since the silence's last one says it fires: it came back (however briefly). */
+const CAME_BACK = `EXISTS (SELECT 1 FROM alerts a WHERE a.rule = $1 AND a.source = $2 AND a.status = 'firing'
+                     AND a.last_seen > h.last_seen)`;
 const LAST_SEEN = `(SELECT max(a.last_seen) FROM alerts a WHERE a.rule = $1 AND a.source = $2)`;
 
 /**
@@ -32,17 +45,19 @@ export async function heartbeatChanges(
 ): Promise<HeartbeatChange[]> {
   if (rules.length === 0) return [];
   const { rows } = await q.query<{ rule: string; source: string; quiet: boolean; last_seen: Date; resolved: boolean }>(
-    `SELECT s.rule, s.source, s.quiet_now AS quiet, s.last_seen, s.resolved FROM (
+    `SELECT s.rule, s.source, NOT s.told AS quiet, s.last_seen, s.resolved FROM (
        SELECT r.rule, a.source, max(a.last_seen) AS last_seen,
               (array_agg(a.status ORDER BY a.id DESC))[1] = 'resolved' AS resolved,
               NOT coalesce(bool_or(a.status = 'firing'
-                   AND a.last_seen >= clock_timestamp() - make_interval(secs => r.ms / 1000.0)), false) AS quiet_now,
+                   AND a.last_seen >= clock_timestamp() - make_interval(secs => r.ms / 1000.0)), false)
+                AND NOT ${pending('a.source')} AS quiet_now,
+              coalesce(bool_or(a.status = 'firing' AND a.last_seen > h.last_seen), false) AS came_back,
               coalesce(bool_or(h.quiet), false) AS told
          FROM unnest($1::text[], $2::bigint[]) AS r(rule, ms)
          JOIN alerts a ON a.rule = r.rule
          LEFT JOIN alert_heartbeats h ON h.rule = r.rule AND h.source = a.source
         GROUP BY r.rule, r.ms, a.source) s
-      WHERE s.quiet_now <> s.told`,
+      WHERE CASE WHEN s.told THEN s.came_back ELSE s.quiet_now END`,
     [rules.map((r) => r.rule), rules.map((r) => r.ms)],
   );
   return rows.map((r) => ({
@@ -72,11 +87,10 @@ export async function markHeartbeat(q: Queryable, change: HeartbeatChange, ms: n
         [change.rule, change.source, ms],
       )
     : await q.query(
-        `UPDATE alert_heartbeats SET quiet = false, changed_at = clock_timestamp()
-          WHERE rule = $1 AND source = $2 AND quiet
-            AND ${BEATING}
-         RETURNING last_seen`,
-        [change.rule, change.source, ms],
+        `UPDATE alert_heartbeats h SET quiet = false, changed_at = clock_timestamp()
+          WHERE h.rule = $1 AND h.source = $2 AND h.quiet AND ${CAME_BACK}
+         RETURNING h.last_seen`,
+        [change.rule, change.source],
       );
   return rows[0] ? new Date((rows[0] as { last_seen: Date }).last_seen) : null;
 }
