@@ -77,6 +77,22 @@ describe('the post-mortem form', () => {
     );
     expect(body).toContain('"initial_options":[{"text":{"type":"plain_text","text":"Share with support"}');
     expect(modal.submit?.text).toBe('Write new version');
+    expect(body).toContain('The items above stay.');
+  });
+
+  it('a first post-mortem with no action items yet does not speak of items above', () => {
+    const first = postmortemModal(
+      {
+        incident: makeResolvedIncident(),
+        stored: null,
+        items: [],
+        sections: ['Escalation procedures'],
+        manualChecks: [],
+      },
+      '{"incidentId":7,"channelId":"CINC42"}',
+    );
+    expect(JSON.stringify(first)).toContain('One per line');
+    expect(JSON.stringify(first)).not.toContain('above');
   });
 
   it('reads the answers and the new items, one per line, list markers and blank lines ignored', () => {
