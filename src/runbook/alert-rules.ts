@@ -135,9 +135,10 @@ export function alertRuleProblems(data: unknown): string[] {
     if (typeof p === 'string' && !known.includes(p)) {
       out.push(`alerts.${i}.playbook: unknown playbook "${p}"; the file's playbooks: ${known.join(', ') || 'none'}`);
     } else if (typeof p === 'string' && (playbooks[p] as { kind?: unknown } | null)?.kind === 'procedure') {
-      // A procedure (a deployment, a restore) is run on purpose, never suggested: not what an alert points at.
+      // A procedure (a deployment, a restore) is run on purpose, or suggested by words a person typed: never what an
+      // alert points at.
       out.push(
-        `alerts.${i}.playbook: "${p}" is a procedure (kind: procedure), run on purpose and never suggested on an incident; name an incident playbook, or none`,
+        `alerts.${i}.playbook: "${p}" is a procedure (kind: procedure), run on purpose and never given to an alert's incident; name an incident playbook, or none`,
       );
     }
     if (Array.isArray(row?.match)) {

@@ -193,7 +193,8 @@ export type PlaybookStep = TextStep | RunnableStep;
 /**
  * `incident` and `issue`: the runbook's common incidents and issues. `security`: its security incidents, suggested
  * ahead of any other match. `procedure`: a procedure the runbook keeps apart (a database rollback, emergency access),
- * attached on purpose and never suggested from a title.
+ * attached on purpose, and suggested from a title only by the `match` words it is given (Database Recovery's restore
+ * from backup for "data corruption"), as any playbook is.
  */
 export const PLAYBOOK_KINDS = ['incident', 'issue', 'security', 'procedure'] as const;
 
@@ -527,10 +528,6 @@ const playbook = z
     sections: sections.optional(),
   })
   .strict()
-  .refine((pb) => pb.kind !== 'procedure' || pb.match.length === 0, {
-    path: ['match'],
-    message: 'a procedure is attached on purpose, never suggested from a title: leave out match',
-  })
   .superRefine((pb, ctx) => {
     for (const key of SECTION_KEYS) {
       if (!pb.sections?.[key]?.required) continue;

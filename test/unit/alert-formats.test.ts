@@ -133,9 +133,9 @@ describe("the runbook's Alert Thresholds table (alerts:)", () => {
       ),
     ]);
     expect(problems([row, { ...row, name: 'x' }])).toEqual(['alerts row 2 ("x"), name: "x" is named twice']);
-    // A procedure is run on purpose, never suggested: an alert's incident does not get a deployment's checklist.
+    // A procedure is run on purpose: an alert's incident does not get a deployment's checklist.
     expect(problems([{ ...row, playbook: 'deploy-web-platform' }])).toEqual([
-      'alerts row 1 ("X"), playbook: "deploy-web-platform" is a procedure (kind: procedure), run on purpose and never suggested on an incident; name an incident playbook, or none',
+      `alerts row 1 ("X"), playbook: "deploy-web-platform" is a procedure (kind: procedure), run on purpose and never given to an alert's incident; name an incident playbook, or none`,
     ]);
     // Names are matched ignoring case and punctuation: High_Error_Rate would never be reached beside HighErrorRate.
     expect(

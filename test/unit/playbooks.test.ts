@@ -104,7 +104,8 @@ describe('the bundled ATOM playbooks', () => {
         expect(p[part].length, `${p.id} ${part}`).toBeGreaterThan(0);
     }
     for (const p of playbooks.filter((x) => x.kind === 'procedure')) {
-      expect(p.match, p.id).toEqual([]);
+      // Only the one the runbook's SEV-0 example "data corruption" calls for is suggested from a title.
+      if (p.id !== 'restore-from-backup') expect(p.match, p.id).toEqual([]);
       // A checklist of checks (backup verification, security monitoring) has only detection steps.
       expect(p.detection.length + p.mitigation.length, p.id).toBeGreaterThan(0);
     }
@@ -481,8 +482,16 @@ describe('suggestPlaybook', () => {
     // The runbook's SEV-0 examples (Incident Severity Levels): all machines down starts at the node status.
     ['All machines down', 'machine-auto-stops'],
     ['node down in ams', 'machine-auto-stops'],
+    ['all machines are down', 'machine-auto-stops'],
     ['database unavailable', 'database-connection-failures'],
+    ['Data corruption in the orders table', 'restore-from-backup'],
+    ['db corruption after the deploy', 'restore-from-backup'],
+    // The SEV-1 examples.
     ['Agent execution failing', 'agent-execution-failures'],
+    ['auth broken', 'oauth-callback-failures'],
+    ['users cannot log in', 'oauth-callback-failures'],
+    ['Sign-in failing for acme', 'oauth-callback-failures'],
+    ['payments are down', 'stripe-webhook-failures'],
     ['db down', 'database-connection-failures'],
     ['redis', 'redis-connection-errors'],
     ['OOM', 'memory-leaks'],
@@ -841,12 +850,25 @@ describe('playbook schema errors name the entry', () => {
     ]);
   });
 
-  it('a procedure with match keywords', () => {
+  it('a procedure with match keywords is suggested by them; one without is never suggested', () => {
+    const data = base({
+      restore: { title: 'Restore from Backup', kind: 'procedure', match: ['data corruption'] },
+      'db-rollback': { title: 'Database Rollback', kind: 'procedure' },
+      'db-down': { title: 'Database Connection Failures', kind: 'incident', match: ['db', 'corrupt'] },
+    });
+    expect(problems(data)).toEqual([]);
+    const { playbooks } = parseRunbook(data, 'rb.yml');
+    expect(suggestPlaybook('data corruption in the orders table', playbooks)).toBe('restore');
+    expect(suggestPlaybook('db rollback', playbooks)).toBe('db-down');
+    // A keyword belongs to one playbook, a procedure's as any other's.
     expect(
-      problems(base({ 'db-rollback': { title: 'Database Rollback', kind: 'procedure', match: ['rollback'] } })),
-    ).toEqual([
-      'playbooks.db-rollback.match: a procedure is attached on purpose, never suggested from a title: leave out match',
-    ]);
+      problems(
+        base({
+          restore: { title: 'Restore from Backup', kind: 'procedure', match: ['data corruption'] },
+          other: { title: 'Other', kind: 'issue', match: ['Data  Corruption'] },
+        }),
+      ),
+    ).toEqual(['playbooks.other.match item 1: "Data  Corruption" is already a keyword of restore']);
   });
 
   it('a bad id, a bad kind, an unknown key, and a keyword used twice', () => {
