@@ -5,6 +5,7 @@ import {
   POST_DEPLOYMENT_VERIFICATION,
   ROLLBACK,
   ROLLBACK_STEPS,
+  rollbackVersionNamed,
   type VerificationCheck,
 } from '../runbook/rollback-playbook.js';
 import { DomainError } from './errors.js';
@@ -84,7 +85,7 @@ export class PostDeploymentVerification {
     userId: string,
   ): Promise<void> {
     const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
-    const named = target.slice(2).find((a) => !a.startsWith('-')) ?? null;
+    const named = rollbackVersionNamed(target);
     // A rollback naming no version (the runbook's emergency one) is titled with the version its output says.
     const version = named ?? rolledBackTo(rolled.full) ?? 'the previous release';
     const { view } = rolled;

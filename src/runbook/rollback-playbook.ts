@@ -1,4 +1,11 @@
-import type { CommandStep, OutputCheck, Playbook, PlaybookStep, RunnableStep } from './playbooks.js';
+import {
+  type CommandStep,
+  type OutputCheck,
+  PARAM_KINDS,
+  type Playbook,
+  type PlaybookStep,
+  type RunnableStep,
+} from './playbooks.js';
 
 export type { OutputCheck } from './playbooks.js';
 
@@ -117,4 +124,30 @@ export const ROLLBACK_STEPS = {
 /** A step that rolls production back (`atom-cli rollback …`): the post-deployment verification follows it. */
 export function isRollbackStep(step: PlaybookStep): step is CommandStep {
   return step.type === 'command' && step.run[0] === 'atom-cli' && step.run[1] === 'rollback';
+}
+
+/**
+ * The version a rollback command line names (`atom-cli rollback --app web v57`: v57), or null when it names none. An
+ * option's value is not the version: `--app=web` is one word, and the word after a bare `--app` is taken as its value
+ * unless nothing else is named and it has the shape of a version (`atom-cli rollback --yes v57`). After `--` every
+ * word is named.
+ */
+export function rollbackVersionNamed(target: readonly string[]): string | null {
+  const words = target.slice(2);
+  const named: string[] = [];
+  const optionValues: string[] = [];
+  for (let i = 0; i < words.length; i += 1) {
+    const word = words[i]!;
+    if (word === '--') {
+      named.push(...words.slice(i + 1));
+      break;
+    }
+    if (!word.startsWith('-') || word === '-') {
+      named.push(word);
+    } else if (!word.includes('=') && i + 1 < words.length && !words[i + 1]!.startsWith('-')) {
+      i += 1;
+      optionValues.push(words[i]!);
+    }
+  }
+  return named[0] ?? optionValues.find((v) => PARAM_KINDS.version.pattern.test(v)) ?? null;
 }

@@ -4,7 +4,7 @@ import type { CheckResult, PlaybookChat, RunView, VerificationSubject } from '..
 import type { RunResult, StepRun } from '../../src/incidents/step-runs.js';
 import { PostDeploymentVerification } from '../../src/incidents/verification.service.js';
 import type { Playbook } from '../../src/runbook/playbooks.js';
-import { ROLLBACK, ROLLBACK_STEPS } from '../../src/runbook/rollback-playbook.js';
+import { ROLLBACK, ROLLBACK_STEPS, rollbackVersionNamed } from '../../src/runbook/rollback-playbook.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -195,5 +195,20 @@ describe('the post-deployment verification after a rollback step', () => {
       expected: 'the status is shown (exit 0)',
       detail: 'running v59',
     });
+  });
+});
+
+describe('rollbackVersionNamed: the version a rollback command line names', () => {
+  it.each([
+    [['atom-cli', 'rollback', 'v57'], 'v57'],
+    [['atom-cli', 'rollback', '--app', 'web', 'v57'], 'v57'],
+    [['atom-cli', 'rollback', 'v57', '--app', 'web'], 'v57'],
+    [['atom-cli', 'rollback', '--app=web', 'v57'], 'v57'],
+    [['atom-cli', 'rollback', '--yes', 'v57'], 'v57'],
+    [['atom-cli', 'rollback', '--app', 'web'], null],
+    [['atom-cli', 'rollback', '--app', 'web', '--', 'v57'], 'v57'],
+    [['atom-cli', 'rollback'], null],
+  ])('%j names %s', (target, version) => {
+    expect(rollbackVersionNamed(target)).toBe(version);
   });
 });
