@@ -201,6 +201,21 @@ function sentElsewhere(value: unknown, hook: 'alertmanager' | 'generic'): Payloa
   return { error: 'invalid_payload', message, problems: [message] };
 }
 
+/** A number JSON.parse would read as Infinity may be in the text: an exponent of 3 digits or more, or 309 digits. */
+const MAY_OVERFLOW = /\d[eE]\+?\d{3}|\d{309}/;
+/** A JSON string (skipped whole, so digits inside it are not taken for a number) or a JSON number. */
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+/**
+ * The JSON text with each number too large for a double (`1e400`, which JSON.parse reads as Infinity, shown so on the
+ * card) quoted, so the field holds what the sender sent, as text: an alert's `value` is shown as sent, and a field
+ * that must be a number is refused naming it, never given Infinity.
+ */
+function hugeNumbersAsText(json: string): string {
+  if (!MAY_OVERFLOW.test(json)) return json;
+  return json.replace(STRING_OR_NUMBER, (t) => (t.startsWith('"') || Number.isFinite(Number(t)) ? t : `"${t}"`));
+}
+
 /**
  * JSON text to a value; a body that is not JSON is named as such. Valid JSON may still carry what Postgres cannot
  * store (a NUL, a lone surrogate, escaped, in a label or its name): made storable, not refused, for no alert is dropped
@@ -209,7 +224,7 @@ function sentElsewhere(value: unknown, hook: 'alertmanager' | 'generic'): Payloa
 export function parseJson(body: string): { ok: true; value: unknown } | { ok: false; problem: PayloadProblem } {
   try {
     // A byte order mark before the JSON (PowerShell's and some editors' UTF-8) is not part of it.
-    const value = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body) as unknown;
+    const value = JSON.parse(hugeNumbersAsText(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body)) as unknown;
     return { ok: true, value: mayHoldUnstorable(body) ? storableJson(value) : value };
   } catch (err) {
     const message = `the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`;

@@ -452,6 +452,28 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(listed.json.message).toBe('value: must be a number, a text or true/false');
   });
 
+  it('shows a generic value too large for a number (1e400) as the sender sent it, not as Infinity', async () => {
+    const body = JSON.stringify(
+      genericAlert({ source: 'huge-value', key: 'huge', level: 'warning', name: 'HugeValue', summary: null }),
+    )
+      .replace('"value":"12.5%"', '"value":1e400')
+      .replace('"threshold":"> 10%"', '"threshold":-2E+999');
+    expect(body).toContain('"value":1e400');
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(r.status, r.text).toBe(202);
+    const row = await waitUntil('the alert recorded', async () => {
+      const { rows } = await bot.db.query<{ value: string; threshold: string; summary: string }>(
+        `SELECT value, threshold, summary FROM alerts WHERE source = 'huge-value'`,
+      );
+      return rows[0];
+    });
+    expect(row).toEqual({ value: '1e400', threshold: '-2E+999', summary: 'api-service error_rate is 1e400 (-2E+999)' });
+    // The notice people see says it too.
+    const notice = await bot.fake.waitFor('chat.postMessage', (m) => JSON.stringify(m.args).includes('HugeValue'));
+    expect(JSON.stringify(notice.args)).toContain('1e400');
+    expect(JSON.stringify(notice.args)).not.toContain('Infinity');
+  });
+
   it('a QStash retry (its Upstash-Message-Id again) is the same delivery, even after a newer body of its key', async () => {
     const firing = genericAlert({ source: 'qstash-retry', key: 'flap', level: 'info' });
     const resolved = { ...firing, status: 'resolved' };

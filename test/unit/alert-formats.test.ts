@@ -821,3 +821,10 @@ describe("a problem's field, named as its sender finds it in their JSON", () => 
     expect(fieldPath(['x-y'])).toBe('["x-y"]');
   });
 });
+
+describe('parseJson: numbers too large for a double', () => {
+  it('keeps them as the text sent, and leaves strings and other numbers alone', () => {
+    const r = parseJson('{"a":1e400,"b":[-1E+999,1.5e3,0],"c":"say \\"1e999\\" 1e400","d":2e308}');
+    expect(r).toEqual({ ok: true, value: { a: '1e400', b: ['-1E+999', 1500, 0], c: 'say "1e999" 1e400', d: '2e308' } });
+  });
+});
