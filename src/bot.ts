@@ -236,6 +236,7 @@ export function createBot({
       onAck: metrics.acked,
       ackThread: config.ackThread,
       workNice: config.workNice,
+      requestTimeoutMs: config.requestTimeoutMs,
       frontAlerts: {
         alerts: frontAlerts(config, runbook, db, alertOptions?.duplicateWindowMs),
         // The service exists once the app does; a delivery comes after both.

@@ -250,6 +250,7 @@ const schema = z.object({
   LOG_FORMAT: oneOf(['json', 'pretty']),
   ACK_THREAD: oneOf(['on', 'off']),
   WORK_NICE: wholeNumber(0, 19, 10),
+  REQUEST_TIMEOUT_MS: wholeNumber(1000, 3_600_000, 300_000),
   ADMIN_TOKEN: longSecret,
   COMMAND_BASE_DIR: checked((s) =>
     s.trim() ? undefined : 'is set but empty: set it to the directory runbook commands run in, or unset it',
@@ -364,6 +365,8 @@ export interface Config {
   readonly ackThread: boolean;
   /** With the acknowledging thread: how much lower the CPU priority of the bot's own thread is (WORK_NICE, 0–19). */
   readonly workNice: number;
+  /** How long a request may take to arrive whole, headers and body, before it is answered 408 (REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs: number;
   readonly databaseUrl?: string;
   /** Statements with parameters are prepared once per connection (DATABASE_PREPARE, default on). */
   readonly databasePrepare: boolean;
@@ -495,6 +498,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     ackThread: c.ACK_THREAD !== 'off',
     workNice: c.WORK_NICE,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     databaseUrl: c.DATABASE_URL,
     databasePrepare: c.DATABASE_PREPARE !== 'off',
     databasePoolMax: c.DATABASE_POOL_MAX,

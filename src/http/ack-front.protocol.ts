@@ -30,6 +30,8 @@ export interface FrontInit {
   /** Where Slack posts its requests. */
   slackPath: string;
   keepAliveMs: number;
+  /** How long a request may take to arrive whole before it is answered 408 (the default when null). */
+  requestTimeoutMs: number | null;
   /** Set when the front serves the alert hooks (a database it can reach, a way for senders to prove who they are). */
   alerts: FrontAlerts | null;
 }

@@ -97,6 +97,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       signingSecret: this.secret,
       slackPath: SLACK_PATH,
       keepAliveMs: this.keepAliveMs ?? 0,
+      requestTimeoutMs: this.requestTimeoutMs ?? null,
       alerts: this.alerts,
     };
     try {

@@ -23,6 +23,7 @@ import {
   signatureValid,
 } from './ack-front.rules.js';
 import { closeAfterAnswer, header, readBody } from './request-body.js';
+import { answerAtTheEdge, setEdgeTimeouts } from './server-edges.js';
 
 /** Runs the front in this thread, as the bot started it. */
 async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
@@ -154,8 +155,18 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
     }
     passThrough(req, res, null);
   });
-  server.keepAliveTimeout = init.keepAliveMs;
-  server.headersTimeout = init.keepAliveMs + 1000;
+  const requestTimeoutMs = init.requestTimeoutMs ?? undefined;
+  setEdgeTimeouts(server, { keepAliveMs: init.keepAliveMs, requestTimeoutMs });
+  // A hook's body too large is refused before it is asked for (the hooks' rules loaded only then).
+  let hookLimits: Promise<typeof import('./hooks-before-body.js')> | null = null;
+  answerAtTheEdge(server, {
+    requestTimeoutMs,
+    refuseBeforeBody: async (req, res) => {
+      if (req.method !== 'POST' || !(req.url ?? '').startsWith('/hooks/')) return false;
+      hookLimits ??= import('./hooks-before-body.js');
+      return (await hookLimits).hookRefusedBeforeBody(req, res);
+    },
+  });
 
   server.once('error', (err: NodeJS.ErrnoException) => {
     say({ t: 'error', message: err.message, code: err.code ?? null });

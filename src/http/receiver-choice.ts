@@ -20,6 +20,8 @@ export interface ReceiverSetup {
   onAck?: AckObserver;
   /** HTTP mode: answer Slack's requests from a thread of their own (ack-front.ts). */
   ackThread?: boolean;
+  /** How long a request may take to arrive whole before it is answered 408 (DEFAULT_REQUEST_TIMEOUT_MS when unset). */
+  requestTimeoutMs?: number;
   /** With the front: how much lower the CPU priority of the bot's own thread is (nice steps). */
   workNice?: number;
   /** With the front: the alert hooks for it to serve, and who is told of each delivery it writes. */
@@ -40,9 +42,16 @@ export function slackReceiver(
     ackThread,
     workNice = 0,
     frontAlerts,
+    requestTimeoutMs,
   }: ReceiverSetup,
 ): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
-  const common = { customRoutes, logLevel, ...(logger ? { logger } : {}), ...(onAck ? { onAck } : {}) };
+  const common = {
+    customRoutes,
+    logLevel,
+    ...(logger ? { logger } : {}),
+    ...(onAck ? { onAck } : {}),
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+  };
   if (slack.mode === 'socket') {
     // loadConfig chose Socket Mode because there is an app token.
     const receiver = new SlackSocketReceiver({

@@ -14,6 +14,8 @@ import {
 import type { RequestKind } from '../metrics/metrics.js';
 import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from './ack-front.rules.js';
 import { refuseStrayHookPaths } from './alert-hooks.js';
+import { hookRefusedBeforeBody } from './hooks-before-body.js';
+import { answerAtTheEdge, edgeServerOptions, setEdgeTimeouts } from './server-edges.js';
 
 // The clock check is the front's too (ack-front.rules.ts: no Bolt there); the tests and callers read it here.
 export { clockSkew, MAX_CLOCK_SKEW_SECONDS };
@@ -94,6 +96,8 @@ export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
   onAck?: AckObserver;
   /** How long idle connections stay open (Node's default when unset). */
   keepAliveMs?: number;
+  /** How long a request may take to arrive whole before it is answered 408 (DEFAULT_REQUEST_TIMEOUT_MS when unset). */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -108,10 +112,12 @@ export class SlackHttpReceiver extends HTTPReceiver {
   private log: Pick<Logger, 'warn'> | undefined;
   private readonly onAck: AckObserver | undefined;
   protected readonly keepAliveMs: number | undefined;
+  protected readonly requestTimeoutMs: number | undefined;
 
-  constructor({ now = Date.now, onAck, keepAliveMs, ...options }: SlackHttpReceiverOptions) {
+  constructor({ now = Date.now, onAck, keepAliveMs, requestTimeoutMs, ...options }: SlackHttpReceiverOptions) {
     super(options);
     this.keepAliveMs = keepAliveMs;
+    this.requestTimeoutMs = requestTimeoutMs;
     if (options.signatureVerification === false) throw new Error('SlackHttpReceiver checks signed requests only');
     this.onAck = onAck;
     const verifyAndHandle = this.requestListener;
@@ -129,12 +135,11 @@ export class SlackHttpReceiver extends HTTPReceiver {
   }
 
   // Bolt's overloads type the result as an HTTPS server when given TLS options; this receiver takes none.
+  // Its timeouts are given as the server's options: the time between Node's checks of them is read as it listens.
   override start(listen?: number | string | ListenOptions): Promise<HTTPSServer> {
-    return (super.start(listen as number) as Promise<Server>).then((server) => {
-      if (this.keepAliveMs !== undefined) {
-        server.keepAliveTimeout = this.keepAliveMs;
-        server.headersTimeout = this.keepAliveMs + 1000;
-      }
+    const timeouts = { keepAliveMs: this.keepAliveMs, requestTimeoutMs: this.requestTimeoutMs };
+    return (super.start(listen as number, edgeServerOptions(timeouts)) as Promise<Server>).then((server) => {
+      answerAtTheEdge(server, { requestTimeoutMs: this.requestTimeoutMs, refuseBeforeBody: hookRefusedBeforeBody });
       return server as unknown as HTTPSServer;
     });
   }
@@ -153,12 +158,21 @@ export class SlackSocketReceiver extends SocketModeReceiver {
   private readonly host: string | undefined;
   private readonly onAck: AckObserver | undefined;
 
-  constructor({ host, onAck, ...options }: SocketModeReceiverOptions & { host?: string; onAck?: AckObserver }) {
+  constructor({
+    host,
+    onAck,
+    requestTimeoutMs,
+    ...options
+  }: SocketModeReceiverOptions & { host?: string; onAck?: AckObserver; requestTimeoutMs?: number }) {
     super(options);
     this.host = host;
     this.onAck = onAck;
     // Its server (health, the hooks) refuses stray paths under /hooks before Bolt's router, as the HTTP receiver does.
     const server = (this as unknown as { httpServer?: Server }).httpServer;
+    if (server) {
+      setEdgeTimeouts(server, { requestTimeoutMs });
+      answerAtTheEdge(server, { requestTimeoutMs, refuseBeforeBody: hookRefusedBeforeBody });
+    }
     const [route] = server?.listeners('request') ?? [];
     if (server && route) {
       server.removeAllListeners('request');
