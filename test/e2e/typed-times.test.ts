@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { testRunbookData, WEEKLY_ON_CALL, withRotation } from '../support/test-runbook.js';
@@ -8,11 +8,14 @@ const clock = (minutes: number, timeZone: string) =>
   new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
     new Date(Date.now() + minutes * 60_000),
   );
-/** Whether `minutes` from now is still today on that zone's clock (the tests of "today" need it so). */
-const sameDay = (minutes: number, timeZone: string) => {
-  const day = (t: number) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date(t));
-  return day(Date.now()) === day(Date.now() + minutes * 60_000);
-};
+/**
+ * The clocks the tests of "today" run at, whatever the time they are run (they were skipped near midnight): midday,
+ * and a minute before midnight UTC, on the minute, so an hour on is a whole hour (`until` an hour on is then
+ * tomorrow's; London's clock is still today's in winter, already tomorrow's in summer). A day after today's, so every
+ * time the bot records is ahead of the database's own clock, as it would be, not behind.
+ */
+const day = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+const CLOCKS = [`${day}T12:00:00Z`, `${day}T23:59:00Z`];
 
 /** Times typed after `until` in `/incident oncall override` and `/incident maintenance start`, through the bot. */
 describe('times typed after until', () => {
@@ -30,14 +33,24 @@ describe('times typed after until', () => {
     Number((await bot.db.query<{ n: string }>('SELECT count(*) AS n FROM oncall_overrides')).rows[0]!.n);
 
   beforeAll(async () => {
+    // The bot's clock is the test's (it runs in this process), set per test; it goes on running from there. The
+    // acknowledging front is off: its thread's clock is not this one, and it would refuse the requests as stale.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', WEEKLY_ON_CALL);
-    bot = await startBot({ runbook: parseRunbook({ ...data, maintenance: { notice_before: '1h' } }) });
+    bot = await startBot({
+      runbook: parseRunbook({ ...data, maintenance: { notice_before: '1h' } }),
+      env: { ACK_THREAD: 'off' },
+    });
   });
-  afterAll(async () => bot?.stop());
+  afterAll(async () => {
+    await bot?.stop();
+    vi.useRealTimers();
+  });
 
-  it.skipIf(!sameDay(-30, 'UTC'))(
-    'maintenance: an until that passed half an hour ago is refused naming it, not a window of almost a day',
-    async () => {
+  it.each(CLOCKS)(
+    'maintenance: an until that passed half an hour ago is refused naming it, not a window of almost a day (at %s)',
+    async (at) => {
+      vi.setSystemTime(new Date(at));
       const before = await windows();
       const past = clock(-30, 'UTC');
       const reply = await ask(`maintenance start hotfix until ${past}`);
@@ -50,17 +63,24 @@ describe('times typed after until', () => {
     },
   );
 
-  it.skipIf(!sameDay(60, 'UTC'))('maintenance: a zone after the time is read (`until HH:MM UTC`)', async () => {
-    const reply = await ask(`maintenance start hotfix until ${clock(60, 'UTC')} UTC`);
-    expect(reply).toMatch(
-      /\*hotfix\* is open from now until .*\(1 hour; `\/incident maintenance end` ends it sooner\)/,
-    );
-    await ask('maintenance end');
-  });
+  it.each(CLOCKS)(
+    'maintenance: a zone after the time is read (`until HH:MM UTC`), past midnight too (at %s)',
+    async (at) => {
+      vi.setSystemTime(new Date(at));
+      // A minute before midnight, an hour on is tomorrow's clock: the window crosses midnight.
+      if (at.endsWith('T23:59:00Z')) expect(clock(60, 'UTC')).toBe('00:59');
+      const reply = await ask(`maintenance start hotfix until ${clock(60, 'UTC')} UTC`);
+      expect(reply).toMatch(
+        /\*hotfix\* is open from now until .*\(1 hour; `\/incident maintenance end` ends it sooner\)/,
+      );
+      await ask('maintenance end');
+    },
+  );
 
-  it.skipIf(!sameDay(-8, 'Europe/London'))(
-    "override: an until that passed minutes ago in the rotation's zone is refused, nothing recorded",
-    async () => {
+  it.each(CLOCKS)(
+    "override: an until that passed minutes ago in the rotation's zone is refused, nothing recorded (at %s)",
+    async (at) => {
+      vi.setSystemTime(new Date(at));
       const before = await overrides();
       const past = clock(-8, 'Europe/London');
       const reply = await ask(`oncall override <@U0BOB> until ${past}`);
