@@ -23,7 +23,7 @@ import {
   syncJobsPart,
   takenRoles,
 } from '../store/escalation.repo.js';
-import { hasEvent, insertEvent } from '../store/event.repo.js';
+import { hasEventSince, insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
@@ -611,10 +611,15 @@ export class EscalationService {
                 recently: recently.get(incident.id),
                 alone,
               }).filter((r) => !anew.has(r));
-          // A round that climbs to nobody for the runbook's conditions: said once for the incident (a first attempt).
+          // A round that climbs to nobody for the runbook's conditions: said once for each opening of the incident (a
+          // first attempt). Reopened, nobody acknowledging again is a new episode: the people now in the channel may
+          // not have seen the first explanation, and without it on-call alone being paged again reads as a broken
+          // climb. Every held round would be noise: the rounds repeat every response time.
           if (!earlier.length && job.attempts <= 1) {
             const notClimbed = climbHeld(job, this.runbook, incident, incidentPaged, alone);
-            if (notClimbed.length && !(await hasEvent(tx, incident.id, 'climb_held'))) work.climbHeld = notClimbed;
+            const opened = incident.reopenedAt ?? incident.createdAt;
+            if (notClimbed.length && !(await hasEventSince(tx, incident.id, 'climb_held', opened)))
+              work.climbHeld = notClimbed;
           }
           // A flag's roles paged moments before, held back (a first attempt only: a retry told the channel already).
           if (!earlier.length && job.attempts <= 1 && ruleDef(job.rule)?.onFlag) {

@@ -107,6 +107,20 @@ export async function hasEvent(q: Queryable, incidentId: number, kind: IncidentE
   return rows.length > 0;
 }
 
+/** Whether the incident has an event of `kind` at or after `since` (its last reopening, say). */
+export async function hasEventSince(
+  q: Queryable,
+  incidentId: number,
+  kind: IncidentEventKind,
+  since: Date,
+): Promise<boolean> {
+  const { rows } = await q.query(
+    'SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = $2 AND at >= $3 LIMIT 1',
+    [incidentId, kind, since],
+  );
+  return rows.length > 0;
+}
+
 export async function listEvents(q: Queryable, incidentId: number): Promise<IncidentEvent[]> {
   const { rows } = await q.query<EventRow>('SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY at, id', [
     incidentId,

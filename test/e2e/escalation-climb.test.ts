@@ -135,4 +135,30 @@ describe('nobody acknowledging climbs the contact order only to roles whose cond
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0CTO' && json(c).includes(title));
     await bot.command('resolve done', { channel_id: card.channelId });
   });
+
+  it('reopened and again nobody acknowledging: the channel is told once more why nobody further up is paged', async () => {
+    const card = await declare(bot, 'sev2 queue backlog growing');
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /nobody further up/.test(String(c.args.text)),
+      15_000,
+    );
+    await bot.command('resolve drained the queue', { channel_id: card.channelId });
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /resolved/.test(String(c.args.text)),
+    );
+    await bot.command('reopen backlog is back', { channel_id: card.channelId });
+    // Said once for this opening too (rounds every 2 s: several page on-call alone before the end of the wait).
+    await bot.fake.waitForCount(
+      'chat.postMessage',
+      2,
+      (c) => c.args.channel === card.channelId && /nobody further up/.test(String(c.args.text)),
+      15_000,
+    );
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(channelSays(bot, card.channelId, /nobody further up/)).toHaveLength(2);
+    expect(await climbHeldEvents(bot, card.id)).toHaveLength(2);
+    await bot.command('resolve done', { channel_id: card.channelId });
+  }, 60_000);
 });
