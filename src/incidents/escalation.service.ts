@@ -401,6 +401,7 @@ export class EscalationService {
         roleName: this.roleName(p.role),
         at: p.at,
         ...(p.skipped ? { skipped: true } : {}),
+        ...(p.declarer ? { declarer: p.declarer } : {}),
       })),
       next: s.next
         ? {

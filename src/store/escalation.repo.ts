@@ -464,7 +464,11 @@ export async function takenRoles(q: Queryable, incidentId: number): Promise<Set<
 
 export interface EscalationSummary {
   /** `skipped`: the role had no contacts (nobody was paged). */
-  paged: { role: string; rule: string; at: Date; skipped: boolean }[];
+  /**
+   * `declarer`: the declarer, on call for the role, reached by their own declaration and sent no page (the declaration's
+   * page records them as reached; see EscalationService.page).
+   */
+  paged: { role: string; rule: string; at: Date; skipped: boolean; declarer?: string }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
   /** The other timers due with `next` (within a second of it): a round of nobody acknowledging and another rule. */
   alsoDue: { role: string | null; rule: string; dueAt: Date }[];
@@ -491,14 +495,17 @@ export async function escalationSummary(
 ): Promise<EscalationSummary & { more?: unknown }> {
   const part = more?.(3);
   const { rows } = await q.query<{
-    paged: { role: string; rule: string; at: string; skipped: boolean }[] | string | null;
+    paged: { role: string; rule: string; at: string; skipped: boolean; declarer: string | null }[] | string | null;
     next: { role: string | null; rule: string; due_at: string }[] | string | null;
     requested: string[] | null;
     quiet: boolean | null;
     more?: unknown;
   }>(
     `${part?.with ? `WITH ${part.with} ` : ''}SELECT
-       (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at, 'skipped', p.skipped) ORDER BY p.created_at, p.id)
+       (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at, 'skipped', p.skipped,
+          'declarer', CASE WHEN p.rule = 'declared' THEN (
+            SELECT d.user_id FROM page_deliveries d JOIN incidents i ON i.id = p.incident_id
+            WHERE d.page_id = p.id AND d.user_id = i.reporter_id) END) ORDER BY p.created_at, p.id)
         FROM pages p WHERE p.incident_id = $1) AS paged,
        (SELECT json_agg(n ORDER BY n.due_at, n.id) FROM (
           SELECT id, role, rule, due_at FROM escalation_jobs
@@ -514,7 +521,13 @@ export async function escalationSummary(
   const due = (jsonOf(rows[0]?.next) ?? []).map((n) => ({ role: n.role, rule: n.rule, dueAt: new Date(n.due_at) }));
   const [next] = due;
   return {
-    paged: paged.map((r) => ({ role: r.role, rule: r.rule, at: new Date(r.at), skipped: r.skipped === true })),
+    paged: paged.map((r) => ({
+      role: r.role,
+      rule: r.rule,
+      at: new Date(r.at),
+      skipped: r.skipped === true,
+      ...(r.declarer ? { declarer: r.declarer } : {}),
+    })),
     next: next ?? null,
     alsoDue: next ? due.slice(1).filter((d) => d.dueAt.getTime() - next.dueAt.getTime() < DUE_TOGETHER_MS) : [],
     requested: rows[0]?.requested ?? [],

@@ -119,12 +119,20 @@ export function renderIncidentCard(
     }
     const reached = [...byRole.values()];
     const skipped = [...new Set(escalation.paged.filter((p) => p.skipped).map((p) => p.roleName))];
+    const declarers = escalation.paged.flatMap((p) =>
+      p.declarer ? [{ declarer: p.declarer, roleName: p.roleName }] : [],
+    );
     const paged = [
       reached.length
         ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)}${p.times > 1 ? ` ×${p.times} (last ${slackAgo(p.at)})` : ` (${slackAgo(p.at)})`}`).join(', ')}`
         : ':pager: Nobody paged yet',
       // A role without contacts was not paged: the card must not say it was (the channel has the fix).
       skipped.length ? `:warning: Not paged (no contacts): ${skipped.map((r) => mrkdwnClip(r, 60)).join(', ')}` : null,
+      // The declarer on call for a role: their declaration reached them, and sent them no page (the channel says so).
+      ...declarers.map(
+        (d) =>
+          `${mention(d.declarer)} declared this and is on call for ${mrkdwnClip(d.roleName, 60)}, so was not sent a page`,
+      ),
     ]
       .filter(Boolean)
       .join('  ·  ');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
-import { declareThroughBot, eventually } from '../support/incident-flow.js';
+import { cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -84,6 +84,10 @@ describe('on-call changes after a page, an override or a swap', () => {
       .filter((c) => c.args.channel === onCall && json(c.args).includes('sev2 my own disk is full'))
       .filter((c) => /paged/i.test(json(c.args)));
     expect(pageDms).toHaveLength(0);
+    // The card's people say it too: not a bare "Paged: On-Call Engineer" as if a page had gone to them.
+    const shown = await cardShows(bot, card, 'declared this and is on call');
+    expect(shown).toContain(`:pager: Paged: On-Call Engineer (<!date^`);
+    expect(shown).toContain(`<@${onCall}> declared this and is on call for On-Call Engineer, so was not sent a page`);
   }, 30_000);
 
   it('an override reply names the override that takes over when it ends, not the rotation', async () => {
