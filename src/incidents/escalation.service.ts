@@ -15,6 +15,7 @@ import {
   latestPageOf,
   pageDmShown,
   pageDmsBehind,
+  pagedPeopleSince,
   pagesOfIncidents,
   recordDeliveries,
   retryJob,
@@ -852,7 +853,18 @@ export class EscalationService {
       });
       return;
     }
-    const { userIds, unresolved } = await this.lanes.run('urgent', () => this.chat.resolveContacts(contacts));
+    const resolved = await this.lanes.run('urgent', () => this.chat.resolveContacts(contacts));
+    const { unresolved } = resolved;
+    // A role paged by hand (`/incident page on-call` after a hand-off): only its people not paged for this opening of
+    // the incident yet, by any page; the others are named in the channel as paged already, not woken twice.
+    const before =
+      job.rule === 'manual' && !person
+        ? await this.lanes.run('urgent', () =>
+            pagedPeopleSince(this.db, incident.id, page.pageId, incident.reopenedAt ?? incident.createdAt),
+          )
+        : new Set<string>();
+    const alreadyPaged = resolved.userIds.filter((u) => before.has(u) && !deliveredTo.has(u));
+    const userIds = resolved.userIds.filter((u) => !alreadyPaged.includes(u));
     const unreachable = [...unresolved];
     const reached: string[] = [];
     // A retry: an earlier attempt may have sent a DM and stopped (killed) before noting it anywhere; Slack has it.
@@ -955,6 +967,7 @@ export class EscalationService {
             ...by,
             ...byNameOf(role),
             ...(declarer ? { declarer } : {}),
+            ...(alreadyPaged.length ? { alreadyPaged } : {}),
           });
         }
       } catch (err) {
@@ -968,6 +981,7 @@ export class EscalationService {
         reason,
         userIds: reached,
         unreachable,
+        ...(alreadyPaged.length ? { alreadyPaged } : {}),
         ...(channelGone ? { channelGone } : {}),
       };
       await this.noting(key, { to: tried, announced: true }, () =>

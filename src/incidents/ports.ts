@@ -90,6 +90,8 @@ export type IncidentNotice =
       byName?: boolean;
       /** The declarer, on call for the role: reached by their own declaration, sent no page. */
       declarer?: string;
+      /** A role paged by hand: its people paged for this incident already, not paged again. */
+      alreadyPaged?: string[];
     }
   | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
   /** A flag's page held back from roles paged moments before (each with its role id, its name and when). */

@@ -276,6 +276,24 @@ export async function cancelJobs(q: Queryable, ids: number[]): Promise<void> {
   );
 }
 
+/**
+ * The people the incident's pages other than `pageId` reached (or tried to reach) since `since` (its last opening): who
+ * a page by hand of a role does not page again.
+ */
+export async function pagedPeopleSince(
+  q: Queryable,
+  incidentId: number,
+  pageId: number,
+  since: Date,
+): Promise<Set<string>> {
+  const { rows } = await q.query<{ user_id: string }>(
+    `SELECT DISTINCT d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+     WHERE p.incident_id = $1 AND p.id <> $2 AND p.created_at >= $3`,
+    [incidentId, pageId, since],
+  );
+  return new Set(rows.map((r) => r.user_id));
+}
+
 /** Records whom a page reached (or tried to reach), with where its direct message is when it was sent (`dms`). */
 export async function recordDeliveries(
   q: Queryable,

@@ -94,10 +94,15 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
         );
       }
       const others = n.userIds.filter((u) => u !== n.declarer);
+      const already = n.alreadyPaged?.length ? n.alreadyPaged.map(mention).join(', ') : null;
       const lines = [
-        n.declarer
-          ? `:pager: ${mention(n.declarer)} declared this and is on call for ${boldName(n.roleName, 100)}, so was not sent a page${others.length ? `; paged ${others.map(mention).join(', ')} because ${why(n)}` : ''}. Acknowledge on the card to take command.`
-          : `:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}.`,
+        already && n.userIds.length === 0 && n.unreachable.length === 0
+          ? `:pager: Nobody new to page for ${boldName(n.roleName, 100)} (${why(n)}): ${already} ${n.alreadyPaged!.length === 1 ? 'was' : 'were'} paged for this incident already and ${n.alreadyPaged!.length === 1 ? 'is' : 'are'} not paged again.`
+          : already
+            ? `:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}. Already paged for this incident, not paged again: ${already}.`
+            : n.declarer
+              ? `:pager: ${mention(n.declarer)} declared this and is on call for ${boldName(n.roleName, 100)}, so was not sent a page${others.length ? `; paged ${others.map(mention).join(', ')} because ${why(n)}` : ''}. Acknowledge on the card to take command.`
+              : `:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}.`,
       ];
       if (n.unreachable.length) {
         lines.push(`:warning: Could not reach ${unreachable}: check the contacts of this role in the runbook file.`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { type BotHarness, startBot, useBot } from '../support/bot-harness.js';
 import { cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
@@ -177,5 +177,31 @@ describe('a change of the person on call redraws the open cards that name them',
       ['senior_devops'],
     );
     expect(rows.length).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('paging on-call by hand after a hand-off, with a fixed contact paged with the rotation', () => {
+  const runbook = dailyRunbook();
+  runbook.escalation.roles.on_call!.contacts.push('U0LEAD');
+  const bot = useBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d' } });
+
+  it('pages only the person newly on call, and the channel names who was paged already and not paged again', async () => {
+    const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date());
+    const [stand] = DAILY.people.filter((p) => p !== onCall) as [string];
+    const card = await declareThroughBot(bot, 'sev2 cart page blank');
+    await eventually(async () => ((await deliveries(bot, card.incidentId, 'U0LEAD')) > 0 ? true : undefined), 'page');
+    expect(await deliveries(bot, card.incidentId, onCall)).toBe(1);
+    await ask(bot, `oncall override <@${stand}> 1h`);
+    await ask(bot, 'page on-call', 'U0RESP1', card.channelId);
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /escalated by hand/.test(String(c.args.text)),
+    );
+    expect(String(notice.args.text)).toBe(
+      `:pager: Paged *On-Call Engineer* (<@${stand}>) because <@U0RESP1> escalated by hand. Already paged for this incident, not paged again: <@U0LEAD>.`,
+    );
+    expect(await deliveries(bot, card.incidentId, stand)).toBe(1);
+    expect(await deliveries(bot, card.incidentId, 'U0LEAD')).toBe(1);
+    expect(await deliveries(bot, card.incidentId, onCall)).toBe(1);
   }, 30_000);
 });
