@@ -390,19 +390,24 @@ const HANDLERS: {
     }
     const p = parsed.command;
     const now = new Date();
+    // A moment typed (`at 18:00`, `friday 09:00`) is read on the typing person's clock (their Slack time zone), else
+    // on the rotations'; the answer names the day and the zone.
+    const zone = async () => (await c.deps.notes.timeZoneOf(c.userId)) ?? c.deps.oncall.boardZone();
     if (p.kind === 'board') {
       // Later (`/incident oncall tomorrow 09:00`): the board as it will be then, overrides and swaps taken in.
-      const at = p.at ? c.deps.oncall.boardMoment(p.at, now) : now;
+      const timeZone = p.at?.kind === 'wall' ? await zone() : c.deps.oncall.boardZone();
+      const at = p.at ? c.deps.oncall.boardMoment(p.at, now, timeZone) : now;
       const board = await c.deps.oncall.board(at);
-      await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone: c.deps.oncall.boardZone() } : undefined));
+      await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone } : undefined));
       return;
     }
     // People typed as @name are looked up as action item owners are.
     const userId = await c.deps.actionItems.resolveOwner(p.who, 'person');
     if (p.kind === 'person') {
       // From a moment on (`@alice tomorrow`): the shifts of the 14 days from then, headed with it.
-      const from = p.at ? c.deps.oncall.boardMoment(p.at, now) : now;
-      const later = p.at ? { at: from, timeZone: c.deps.oncall.boardZone() } : undefined;
+      const timeZone = p.at?.kind === 'wall' ? await zone() : c.deps.oncall.boardZone();
+      const from = p.at ? c.deps.oncall.boardMoment(p.at, now, timeZone) : now;
+      const later = p.at ? { at: from, timeZone } : undefined;
       await c.tell(renderPersonShifts(userId, await c.deps.oncall.shiftsOf(userId, from), PERSON_DAYS, later));
       return;
     }
@@ -418,6 +423,8 @@ const HANDLERS: {
         actorId: c.userId,
         confirmed: false,
         requestKey: c.key,
+        // A time typed with no zone (`until 18:00`) is the typing person's 18:00; a length needs no zone.
+        typedZone: p.start || p.end.kind === 'until' ? await c.deps.notes.timeZoneOf(c.userId) : null,
       },
       now,
     );

@@ -58,6 +58,11 @@ export interface FollowUpChat {
   userNames(ids: readonly string[]): Promise<Map<string, string>>;
   /** People (U…, W…) and user groups (S…) named for plain text, by id; an id that cannot be named is left out. */
   contactNames(ids: readonly string[]): Promise<Map<string, ContactName>>;
+  /**
+   * The time zone a person set in the chat platform (an IANA name, Slack's users.info `tz`); null when it cannot be
+   * read. What a time they type (`/incident oncall at 18:00`) is read in.
+   */
+  timeZoneOf?(userId: string): Promise<string | null>;
   /** What these people see of the incidents changed (Home tabs). Never throws and never waits. */
   changed(teamId: string, userIds: readonly string[]): void;
 }

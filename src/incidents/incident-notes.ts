@@ -4,6 +4,7 @@ import { claimRequestKey } from '../store/request-key.repo.js';
 import { DomainError } from './errors.js';
 import type { ContactName, FollowUpChat } from './follow-up-ports.js';
 import type { Logger } from './ports.js';
+import { isTimeZone } from './rotation.js';
 import { cleanText, cutToChars } from './text.js';
 import type { Incident } from './types.js';
 
@@ -16,7 +17,7 @@ export const TYPED_NOTE_MAX = 2000;
 export class IncidentNotes {
   constructor(
     private readonly db: Database,
-    private readonly chat: Pick<FollowUpChat, 'postFollowUp' | 'userNames' | 'contactNames'>,
+    private readonly chat: Pick<FollowUpChat, 'postFollowUp' | 'userNames' | 'contactNames' | 'timeZoneOf'>,
     private readonly log: Logger = console,
     /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
     private readonly typed: (text: string) => string = (text) => text,
@@ -25,6 +26,15 @@ export class IncidentNotes {
   /** People's names by user id (those Slack gives within the cache's reach); an id not found is left out. */
   userNames(ids: readonly string[]): Promise<Map<string, string>> {
     return this.chat.userNames(ids);
+  }
+
+  /**
+   * The time zone a person set in Slack, as a time zone the runtime knows; null when it cannot be read (a time they
+   * typed is then read in the zone the command uses without one).
+   */
+  async timeZoneOf(userId: string): Promise<string | null> {
+    const tz = await this.chat.timeZoneOf?.(userId).catch(() => null);
+    return tz && isTimeZone(tz) ? tz : null;
   }
 
   /** People and user groups named for a form's plain text (see ContactName); an id not found is left out. */

@@ -63,7 +63,7 @@ export interface WallTime {
 
 /**
  * A moment asked about (`/incident oncall tomorrow 09:00`): a length from now, or a wall-clock day and time read in
- * the rotations' time zone (see `boardMoment`). No day: the next such time; no time: that day at the time it is now.
+ * the typing person's time zone (else the rotations'; see `boardMoment`). No day: the next such time; no time: that day at the time it is now.
  */
 export type BoardMoment =
   | { kind: 'in'; ms: number }
@@ -96,6 +96,11 @@ export interface OverrideRequest {
   actorId: string;
   /** Set once the person confirmed an override for someone outside the rotation. */
   confirmed: boolean;
+  /**
+   * The zone a time typed with no zone is read in (the typing person's Slack time zone); absent or null: the
+   * rotation's. The answer names its times on the rotation's clock, with the zone.
+   */
+  typedZone?: string | null;
   requestKey?: string;
 }
 
@@ -290,13 +295,13 @@ export class OnCallService implements OnCallResolver, Sweep {
   }
 
   /**
-   * When a moment typed for the board is (see BoardMoment), in `boardZone`; a DomainError for one that is over (a
+   * When a moment typed for the board is (see BoardMoment), in `zone` (the typing person's; by default `boardZone`),
+   * a time alone the next such time (tomorrow's once passed today); a DomainError for one that is over (a
    * date before today, or today at a time already past). A time alone is the next such time.
    */
-  boardMoment(m: BoardMoment, now: Date): Date {
+  boardMoment(m: BoardMoment, now: Date, zone = this.boardZone()): Date {
     // To the minute, as a time typed is (the board names it).
     if (m.kind === 'in') return new Date(Math.floor((now.getTime() + m.ms) / 60_000) * 60_000);
-    const zone = this.boardZone();
     const p = localParts(now, zone);
     const time = m.time ?? { h: p.h, m: p.mi };
     if (!m.day) {
@@ -416,7 +421,7 @@ export class OnCallService implements OnCallResolver, Sweep {
     throw new DomainError('which_role', `Name the role after the people: one of ${names()}.`);
   }
 
-  /** When an override ends, in the role's time zone: from its start (see resolveWallTime for a time of day). */
+  /** When an override ends, read in `timeZone` (the person's, else the role's): from its start (see resolveWallTime for a time of day). */
   private endOf(end: OverrideEnd, timeZone: string, start: Date, now: Date): Date {
     if (end.kind === 'at') return end.at;
     if (end.kind === 'for') return new Date(start.getTime() + end.ms);
@@ -437,7 +442,7 @@ export class OnCallService implements OnCallResolver, Sweep {
     const stamp = (t: Date) => rotationStamp(t, timeZone);
     let later: Date | null = null;
     if (req.start?.kind === 'typed') {
-      later = resolveWallTime(req.start, timeZone, now, now, 'from', 'Nothing was recorded.');
+      later = resolveWallTime(req.start, req.typedZone ?? timeZone, now, now, 'from', 'Nothing was recorded.');
       if (later < now)
         throw new DomainError(
           'override_start_past',
@@ -448,7 +453,7 @@ export class OnCallService implements OnCallResolver, Sweep {
       later = req.start.at;
     }
     const startsAt = later ?? now;
-    const endsAt = this.endOf(req.end, timeZone, startsAt, now);
+    const endsAt = this.endOf(req.end, req.typedZone ?? timeZone, startsAt, now);
     if (later && endsAt <= later)
       throw new DomainError(
         'override_end_before_start',

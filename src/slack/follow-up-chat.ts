@@ -158,6 +158,19 @@ export class SlackFollowUpChat implements FollowUpChat {
     return out;
   }
 
+  /** A person's time zone (users.info `tz`), kept a minute in the names cache; null when Slack does not say. */
+  async timeZoneOf(userId: string): Promise<string | null> {
+    const load = async (): Promise<string> => {
+      try {
+        return (await this.client.users.info({ user: userId })).user?.tz ?? '';
+      } catch {
+        return '';
+      }
+    };
+    const tz = await (this.caches.names ? this.caches.names.get(`tz:${userId}`, load) : load());
+    return tz || null;
+  }
+
   /** A person's name (users.info: full name first) and handle, kept a minute in the names cache. */
   private person(id: string): Promise<ContactName> {
     const load = async (): Promise<ContactName> => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
+import { atLocal, localParts, scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, startBot, useBot } from '../support/bot-harness.js';
 import { cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
@@ -204,4 +205,34 @@ describe('paging on-call by hand after a hand-off, with a fixed contact paged wi
     expect(await deliveries(bot, card.incidentId, 'U0LEAD')).toBe(1);
     expect(await deliveries(bot, card.incidentId, onCall)).toBe(1);
   }, 30_000);
+});
+
+describe("a time typed for the board, on the typing person's clock", () => {
+  const runbook = dailyRunbook();
+  const bot = useBot({ runbook });
+  const NY = 'America/New_York';
+
+  it("`oncall at HH:MM` is read in their Slack time zone, and a time passed there today is tomorrow's, said with its date", async () => {
+    bot.fake.addUser('U0NYC', { name: 'nyc', real_name: 'Nia York', tz: NY });
+    const now = new Date();
+    const p = localParts(now, NY);
+    // The start of the hour it is in New York: passed today there.
+    const hh = `${String(p.h).padStart(2, '0')}:00`;
+    const expected = atLocal(p.y, p.mo, p.d + 1, { h: p.h, m: 0 }, NY);
+    const reply = await ask(bot, `oncall at ${hh}`, 'U0NYC');
+    expect(reply.text).toContain(`Who is on call on ${rotationTime(expected, NY)}`);
+    const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, expected);
+    expect(reply.text).toContain(`On-Call Engineer: <@${onCall}>`);
+  });
+
+  it("`oncall override @person until HH:MM` ends at HH:MM on their clock, not the rotation's (UTC)", async () => {
+    bot.fake.addUser('U0NYC', { name: 'nyc', real_name: 'Nia York', tz: NY });
+    const p = localParts(new Date(Date.now() + 2 * 3_600_000), NY);
+    // Two hours on in New York, to the minute, tomorrow there if that is past midnight.
+    const hhmm = `${String(p.h).padStart(2, '0')}:${String(p.mi).padStart(2, '0')}`;
+    const expected = atLocal(p.y, p.mo, p.d, { h: p.h, m: p.mi }, NY);
+    await ask(bot, `oncall override <@U0BOB> until ${hhmm}`, 'U0NYC');
+    const { rows } = await bot.db.query<{ ends_at: Date }>('SELECT ends_at FROM oncall_overrides ORDER BY id DESC');
+    expect(rows[0]?.ends_at.toISOString()).toBe(expected.toISOString());
+  });
 });
