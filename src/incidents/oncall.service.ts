@@ -355,15 +355,17 @@ export class OnCallService implements OnCallResolver, Sweep {
   }
 
   /**
-   * A person's time on call starting in the next `days` days, role by role: the rotations, then their second layers'
-   * hours. A shift that starts within them ends when it ends, not where the days do (read up to as many days again).
+   * A person's time on call starting in the next `days` days, as one timeline in time order (PagerDuty's "my on-call
+   * shifts"): their own rotation shifts, the overrides and swaps that put them on call (any role), and their second
+   * layers' hours; an override of someone else that covers part of their shift shows it split. A shift that starts
+   * within them ends when it ends, not where the days do (read up to as many days again).
    */
   async shiftsOf(userId: string, now: Date, days = PERSON_DAYS): Promise<PersonShift[]> {
     const overrides = await this.overrides(now);
     const until = new Date(now.getTime() + days * 86_400_000);
     const readTo = new Date(until.getTime() + days * 86_400_000);
     const starting = (s: { start: Date }) => s.start < until;
-    return this.rotations().flatMap((def) => {
+    const byRole = this.rotations().flatMap((def) => {
       const { timeZone, layer } = def.rotation;
       const first = segments(def.rotation, overrides.get(def.id) ?? [], now, readTo, 10_000)
         .filter(starting)
@@ -386,8 +388,11 @@ export class OnCallService implements OnCallResolver, Sweep {
               }),
             )
         : [];
-      return [...first, ...second].sort((a, b) => a.start.getTime() - b.start.getTime());
+      return [...first, ...second];
     });
+    // Role by role they would list one role's shifts, then the next role's (an override of another role apart from
+    // the shifts around it): one timeline instead, the earlier start first (then the contact order, kept by the sort).
+    return byRole.sort((a, b) => a.start.getTime() - b.start.getTime());
   }
 
   /** The role an override names, or the one it must mean. */

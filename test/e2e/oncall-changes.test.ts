@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atLocal, localParts, scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
 import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, startBot, useBot } from '../support/bot-harness.js';
 import { cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
@@ -235,4 +236,57 @@ describe("a time typed for the board, on the typing person's clock", () => {
     const { rows } = await bot.db.query<{ ends_at: Date }>('SELECT ends_at FROM oncall_overrides ORDER BY id DESC');
     expect(rows[0]?.ends_at.toISOString()).toBe(expected.toISOString());
   });
+});
+
+describe('/incident oncall @person: one timeline across roles, overrides among their own shifts', () => {
+  const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY);
+  withRotation(data, 'senior_devops', 'Senior DevOps Engineer', { ...DAILY, people: ['U0DAN', 'U0ERIN'] });
+  const runbook = parseRunbook(data);
+  const bot = useBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d' } });
+  const utc = (t: Date) => `${t.toISOString().slice(0, 10)} ${t.toISOString().slice(11, 16)} UTC`;
+  /** The reply's shift lines: role, from, to, mark. */
+  const lines = (reply: { blocks?: unknown[] }) =>
+    (reply.blocks as { text?: { text: string } }[])
+      .flatMap((b) => b.text?.text.split('\n') ?? [])
+      .filter((l) => l.startsWith('• '))
+      .map((l) => /^• \*(.+?)\*: (.+? \(UTC\)) → (.+? \(UTC\))(.*)$/.exec(l)!.slice(1));
+
+  it("lists the person's shifts and their overrides of other roles in time order, a shift split by another's override", async () => {
+    // Alice's next own shift that starts later than now (daily, one day in three).
+    const rot = runbook.escalation.roles.on_call!.rotation!;
+    let shift = shiftAt(rot, new Date());
+    while (shift.start <= new Date() || scheduledAt(rot, shift.start) !== 'U0ALICE') shift = shiftAt(rot, shift.end);
+    const h = 3_600_000;
+    // Bob takes two hours of it; Alice covers Senior DevOps for an hour before it.
+    await ask(bot, `oncall override <@U0BOB> on_call from ${utc(new Date(shift.start.getTime() + 2 * h))} for 2h`);
+    // Alice is not in the Senior DevOps rotation: asked first, then confirmed.
+    const question = await ask(
+      bot,
+      `oncall override <@U0ALICE> senior_devops from ${utc(new Date(shift.start.getTime() - 3 * h))} for 1h`,
+      'U0BOSS',
+    );
+    const value = (question.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])
+      .find((b) => b.type === 'actions')!
+      .elements!.find((e) => e.action_id === ACTION.oncallConfirm)!.value;
+    const n = bot.fake.callsTo('response_url').length;
+    await bot.click({
+      channelId: 'C0GENERAL',
+      messageTs: '1.1',
+      actionId: ACTION.oncallConfirm,
+      value,
+      userId: 'U0BOSS',
+    });
+    await bot.fake.waitForCount('response_url', n + 1);
+    const reply = await ask(bot, 'oncall <@U0ALICE>');
+    console.log(JSON.stringify(reply.blocks, null, 1));
+    const rows = lines(reply);
+    const at = (t: number) => rotationTime(new Date(t), 'UTC');
+    const start = shift.start.getTime();
+    const i = rows.findIndex((r) => r[0] === 'Senior DevOps Engineer');
+    expect(rows.slice(i, i + 3)).toEqual([
+      ['Senior DevOps Engineer', at(start - 3 * h), at(start - 2 * h), ' :repeat: _override by <@U0BOSS>_'],
+      ['On-Call Engineer', at(start), at(start + 2 * h), ''],
+      ['On-Call Engineer', at(start + 4 * h), at(shift.end.getTime()), ''],
+    ]);
+  }, 30_000);
 });
