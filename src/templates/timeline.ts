@@ -161,7 +161,9 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       const users = Array.isArray(d.userIds) ? (d.userIds as string[]).map(mention).join(', ') : '';
       // A person paged by name: named once.
       if (pagedPerson(str(d.role))) return `Paged ${roleOf(d, names)} by name: ${mrkdwnClip(str(d.reason), 200)}`;
-      return `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}`;
+      // A role paged by hand: its people paged already, not paged again.
+      const already = Array.isArray(d.alreadyPaged) ? (d.alreadyPaged as string[]).map(mention).join(', ') : '';
+      return `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}${already ? `; already paged, not paged again: ${already}` : ''}`;
     }
     case 'page_skipped':
       return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;

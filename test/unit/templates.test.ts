@@ -314,6 +314,16 @@ describe('notices', () => {
     expect(late.text.length).toBeLessThanOrEqual(40_000);
   });
 
+  it('a role paged by hand names its people paged already, and says so when nobody new is left to page', () => {
+    const base = { kind: 'paged' as const, roleName: 'On-Call Engineer', reason: 'x', by: 'U0RESP', unreachable: [] };
+    expect(renderNotice(resolved, { ...base, userIds: ['U0NEW'], alreadyPaged: ['U0LEAD'] }, SEV).text).toBe(
+      ':pager: Paged *On-Call Engineer* (<@U0NEW>) because <@U0RESP> escalated by hand. Already paged for this incident, not paged again: <@U0LEAD>.',
+    );
+    expect(renderNotice(resolved, { ...base, userIds: [], alreadyPaged: ['U0A', 'U0B'] }, SEV).text).toBe(
+      ':pager: Nobody new to page for *On-Call Engineer* (<@U0RESP> escalated by hand): <@U0A>, <@U0B> were paged for this incident already and are not paged again.',
+    );
+  });
+
   it('a round that climbs to nobody says why: the roles left and the conditions the runbook pages them on, escaped', () => {
     const roles = [
       { role: 'engineering_manager', roleName: 'Engineering <Manager>', when: ['customer impact'] },
@@ -559,6 +569,9 @@ describe('renderTimeline', () => {
     expect(lines('paged', { role: 'senior_devops', userIds: ['U0SD'], reason: 'no acknowledgement' })).toContain(
       'Paged Senior DevOps Engineer (<@U0SD>): no acknowledgement',
     );
+    expect(
+      lines('paged', { role: 'senior_devops', userIds: ['U0NEW'], alreadyPaged: ['U0SD'], reason: 'by hand' }),
+    ).toContain('Paged Senior DevOps Engineer (<@U0NEW>): by hand; already paged, not paged again: <@U0SD>');
     expect(lines('escalation_requested', { role: 'senior_devops' }, COMMANDER)).toContain(
       'escalated to Senior DevOps Engineer',
     );
