@@ -16,10 +16,15 @@ import type { StepRuns } from './step-runs.js';
 /** How many approvers a request is sent to in direct messages, at most (a user group may hold a whole department). */
 const MAX_APPROVER_DMS = 25;
 
-/** Who a request goes to: the approvers but the requester (user groups expanded), and which are not in its channel. */
+/**
+ * Who a request goes to: the approvers but the requester (user groups expanded), and which are not in its channel; and
+ * for a private incident, the approvers outside its channel, who are told nothing of it (`notAsked`, not in
+ * `approvers`).
+ */
 export interface Reach {
   approvers: string[];
   outside: string[];
+  notAsked: string[];
 }
 
 /** A request as the channel shows it, in the state it is in. */
@@ -77,19 +82,23 @@ export class ApprovalDms {
     }
     const approvers = others.slice(0, MAX_APPROVER_DMS);
     const channel = channelOf(host);
+    // A private incident's business is for its channel's people only: an approver outside it is sent nothing (the
+    // step, its command, even the channel's name would tell them of it). Slack failing to say who is in counts as out.
+    const secret = host.kind === 'incident' && host.incident.private;
     // Asked for every approver at once: nobody waits for the others' answers.
     const members = await Promise.all(
       approvers.map((u) =>
         channel
           ? this.chat.isMember(channel, u).catch((e) => {
               this.log.warn('could not tell whether an approver is in the channel', e);
-              return true;
+              return !secret;
             })
           : false,
       ),
     );
     const outside = approvers.filter((_, i) => !members[i]);
-    return { approvers, outside };
+    if (secret) return { approvers: approvers.filter((_, i) => members[i]), outside: [], notAsked: outside };
+    return { approvers, outside, notAsked: [] };
   }
 
   /**
@@ -118,6 +127,7 @@ export class ApprovalDms {
         .updateApproval(placeOf(host), a.messageTs, {
           ...viewOf(a),
           outside: reach.outside.map((u) => ({ userId: u, dmed: !failed.has(u) })),
+          notAsked: reach.notAsked,
         })
         .catch((e) => this.log.warn('updateApproval failed', e));
     }

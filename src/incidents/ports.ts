@@ -442,6 +442,11 @@ export interface ApprovalView {
    * to them in a direct message; shown while it waits. Absent or empty: none to name.
    */
   outside?: { userId: string; dmed: boolean }[];
+  /**
+   * The approvers not in a private incident's channel: told nothing of it (no direct message), so not asked. The
+   * request says so, and how to add them. Absent or empty: none.
+   */
+  notAsked?: string[];
 }
 
 /** Where an approval request waits: an incident's channel, or a playbook run's thread in its channel. */

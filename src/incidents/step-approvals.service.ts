@@ -210,6 +210,7 @@ export class StepApprovals {
     const ts = await this.chat.postApproval(placeOf(host), threadTs, {
       ...viewOf(a),
       outside: reach.outside.map((u) => ({ userId: u, dmed: true })),
+      notAsked: reach.notAsked,
     });
     await setApprovalMessage(this.db, a.id, ts);
     await this.dms.send(host, { ...a, messageTs: ts }, reach, viewOf);

@@ -55,6 +55,20 @@ function outsideLine(outside: NonNullable<ApprovalView['outside']>): string | nu
   return `:bust_in_silhouette: Not in this channel: ${parts.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}.`;
 }
 
+/**
+ * The approvers not in a private incident's channel: the bot told them nothing of it, so they were not asked; adding
+ * them to the channel lets them see the request here and approve it.
+ */
+function notAskedLine(notAsked: readonly string[]): string | null {
+  if (notAsked.length === 0) return null;
+  const shown = notAsked
+    .slice(0, OUTSIDE_SHOWN)
+    .map((u) => mention(u))
+    .join(', ');
+  const more = notAsked.length - Math.min(notAsked.length, OUTSIDE_SHOWN);
+  return `:lock: Not asked: ${shown}${more > 0 ? ` (and ${more} more)` : ''} — not in this private channel, so the bot told them nothing of this incident. To have one of them approve, add them here (\`/invite @name\`): they then see this request in the channel and can approve it.`;
+}
+
 /** Approve and run (after Slack's confirmation) and Deny: the same on the channel's request and in a direct message. */
 function approvalButtons(a: ApprovalView): ActionsBlock {
   const what = a.target.join(' ');
@@ -104,6 +118,7 @@ export function renderApproval(a: ApprovalView): Message {
       ? [
           `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map(mentionContact).join(', ')}` : ''}.`,
           outsideLine(a.outside ?? []),
+          notAskedLine(a.notAsked ?? []),
         ]
       : [decidedLine(a)]),
   ].filter((l): l is string => Boolean(l));
