@@ -68,7 +68,7 @@ export const CONSOLE_COMMANDS: readonly ConsoleCommand[] = [
     kind: 'join',
     names: ['/join'],
     usage: '/join [channel]',
-    help: 'Join the channel you are in, or the one named (/join inc-1), as Slack\'s "Join channel"; an approver must be in the incident channel',
+    help: 'Join the channel you are in, or the one named (/join inc-1), as Slack\'s "Join channel"; an approver must be in the incident channel (pressing Approve adds them to a public incident\'s)',
   },
   {
     kind: 'leave',

@@ -40,7 +40,7 @@ export class ApprovalDms {
     private readonly db: Database,
     private readonly chat: IncidentChat & PlaybookChat,
     private readonly runbook: Runbook,
-    private readonly runs: Pick<StepRuns, 'wayIn'>,
+    private readonly runs: Pick<StepRuns, 'wayIn' | 'openToJoin'>,
     private readonly log: Logger = console,
   ) {}
 
@@ -109,13 +109,16 @@ export class ApprovalDms {
   async send(host: PlaybookHost, a: StepApproval, reach: Reach, viewOf: ViewOf): Promise<void> {
     if (reach.approvers.length === 0) return;
     const base = await this.dmView(host, a, viewOf);
-    const joinFirst = reach.outside.length ? await this.runs.wayIn(host) : null;
+    // Outside a public incident's channel, a press adds them to it; outside any other, they are told how to get in.
+    const addedOnClick = reach.outside.length > 0 && (await this.runs.openToJoin(host));
+    const joinFirst = reach.outside.length && !addedOnClick ? await this.runs.wayIn(host) : null;
     const dms: ApprovalDm[] = [];
     const failed = new Set<string>();
     for (const u of reach.approvers) {
-      const outside = joinFirst !== null && reach.outside.includes(u);
+      const outside = reach.outside.includes(u);
+      const how = !outside ? {} : addedOnClick ? { addedOnClick } : joinFirst !== null ? { joinFirst } : {};
       try {
-        dms.push(await this.chat.sendApprovalDm(u, { ...base, ...(outside ? { joinFirst } : {}) }));
+        dms.push(await this.chat.sendApprovalDm(u, { ...base, ...how }));
       } catch (e) {
         this.log.warn(`could not send ${u} the approval request in a direct message`, e);
         failed.add(u);

@@ -122,6 +122,16 @@ export class Checklists {
   }
 
   /**
+   * Whether the host's channel is one anyone may join: a public incident's (never private, so its channel is public).
+   * A private incident's channel, or one made public (its channel stays private), is not; nor is a run's, whose
+   * channel may be private for all the bot knows.
+   */
+  async openToJoin(host: PlaybookHost): Promise<boolean> {
+    if (host.kind !== 'incident' || host.incident.private || !host.incident.channelId) return false;
+    return !(await hasEvent(this.db, host.incident.id, 'made_public'));
+  }
+
+  /**
    * At the click, before any form: refuses (with the reason) a tick this person may not make now. Someone not in the
    * channel, a detached playbook, a step already ticked (twice, or by someone faster), an Undo by someone else.
    */

@@ -150,6 +150,10 @@ export class PlaybookService implements StepRuns {
     return this.checklists.wayIn(host);
   }
 
+  openToJoin(host: PlaybookHost): Promise<boolean> {
+    return this.checklists.openToJoin(host);
+  }
+
   checkWorkable(host: PlaybookHost, playbookId: string): Promise<void> {
     return this.checklists.checkWorkable(host, playbookId);
   }

@@ -359,8 +359,11 @@ export interface IncidentChat {
    * recorded as a DM sent is, to be shown answered later.
    */
   findPage?(incident: Incident, pageId: number, userId: string, step?: number, since?: Date): Promise<PageDmAt | null>;
-  /** Invites people to the incident channel; returns those Slack could not invite. */
-  inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }>;
+  /**
+   * Invites people to the incident channel; returns those Slack could not invite. `doing`: what a failure says the bot
+   * could not do ("invite the paged people to the incident channel").
+   */
+  inviteToChannel(incident: Incident, userIds: string[], doing?: string): Promise<{ unreachable: string[] }>;
 }
 
 /** A part of a declaration that did not happen in Slack, and Slack's reason (with its fix, where there is one). */
@@ -447,6 +450,8 @@ export interface ApprovalView {
    * request says so, and how to add them. Absent or empty: none.
    */
   notAsked?: string[];
+  /** The person who decided was not in the channel: the bot added them to it to approve (shown once decided). */
+  addedToDecide?: boolean;
 }
 
 /** Where an approval request waits: an incident's channel, or a playbook run's thread in its channel. */
@@ -464,6 +469,8 @@ export interface ApprovalDmView extends ApprovalView {
   link: string | null;
   /** The approver is not in the request's channel: told that only its people approve, and how to get in. */
   joinFirst?: string;
+  /** The approver is not in the request's (public) channel: told that a button press adds them to it. */
+  addedOnClick?: boolean;
 }
 
 /** Where an approval request's direct message to an approver is. */

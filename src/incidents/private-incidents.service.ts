@@ -69,7 +69,7 @@ export class PrivateIncidents {
     if (incident.private || !incident.channelId) {
       throw new DomainError('incident_private', 'This incident is private: ask one of its responders to invite you.');
     }
-    const { unreachable } = await this.chat.inviteToChannel(incident, [userId]);
+    const { unreachable } = await this.chat.inviteToChannel(incident, [userId], 'add you to the channel');
     if (unreachable.length) throw new DomainError('cannot_invite', 'Slack would not let the bot invite you.');
     const added = await this.db.transaction(async (tx) => {
       const fresh = await addMember(tx, incidentId, userId);

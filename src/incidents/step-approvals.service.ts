@@ -14,7 +14,7 @@ import {
 import { ApprovalDms } from './approval-dms.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.js';
 import { playbookAct } from './playbook-acts.js';
-import { type HostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
+import { channelOf, type HostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { ApprovalView, IncidentChat, Logger, PlaybookChat } from './ports.js';
 import type { StepRuns } from './step-runs.js';
 
@@ -38,7 +38,7 @@ export class StepApprovals {
     private readonly chat: IncidentChat & PlaybookChat,
     private readonly runbook: Runbook,
     private readonly runs: StepRuns,
-    log: Logger = console,
+    private readonly log: Logger = console,
     /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
     private readonly typed: (text: string) => string = (text) => text,
   ) {
@@ -233,23 +233,65 @@ export class StepApprovals {
 
   /**
    * An approval request that is still waiting for a decision, with its command step and its host, asked about by
-   * someone in the host's channel (as running a step is: `doing` says what they may not do otherwise); else a clear
-   * refusal.
+   * someone in the host's channel (as running a step is); else a clear refusal. Someone who may make this decision
+   * (`mayDecide`) but is not in the channel of a public incident is added to it first (`added`): an approver woken by
+   * the direct message need not find and join the channel before approving. Any other channel (a private incident's,
+   * one made public, a run's) keeps them out: they are told how to get in.
    */
-  private async pendingApproval(approvalId: number, userId: string, doing: string) {
+  private async pendingApproval(
+    approvalId: number,
+    userId: string,
+    decision: 'approve' | 'deny',
+    mayDecide: (a: StepApproval) => Promise<boolean>,
+  ) {
+    const doing = `${decision} this request`;
     const a = await getApproval(this.db, approvalId);
     if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
     const { playbook, step } = this.runs.step(a.playbookId, a.stepKey);
     if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
     const host = await this.runs.host(a.host);
-    await this.runs.checkMember(host, userId, doing);
+    const channel = channelOf(host);
+    let added = false;
+    if (!channel || !(await this.chat.isMember(channel, userId))) {
+      const joinable = (await this.runs.openToJoin(host)) && (await mayDecide(a));
+      if (!joinable) await this.runs.checkMember(host, userId, doing);
+      else if (a.state === 'pending') {
+        await this.addToChannel(host, userId, decision);
+        added = true;
+      }
+    }
     if (a.state !== 'pending')
       throw new AlreadyDoneError([
         `This request was already ${a.state} by `,
         a.decidedBy ? { people: [a.decidedBy] } : 'someone',
         '.',
       ]);
-    return { a, playbook, step, host };
+    return { a, playbook, step, host, added };
+  }
+
+  /**
+   * Adds someone who pressed Approve or Deny (in a direct message) to the public incident's channel: Slack's own line
+   * says the bot added them, and an approval's request says they were added to approve it. When Slack will not (the
+   * app lacks a scope), the refusal says so and to join the channel themselves.
+   */
+  private async addToChannel(host: PlaybookHost, userId: string, decision: 'approve' | 'deny'): Promise<void> {
+    if (host.kind !== 'incident' || !host.incident.channelId) return;
+    let failure: string | null = null;
+    try {
+      const { unreachable } = await this.chat.inviteToChannel(host.incident, [userId], 'add you to it');
+      if (unreachable.length) failure = 'Slack would not let the bot add you to it.';
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      this.log.warn(`could not add ${userId} to the incident channel to ${decision} a request`, e);
+      failure = e.message;
+    }
+    if (failure) {
+      throw new DomainError('not_in_channel', [
+        'Only people in ',
+        { channel: host.incident.channelId },
+        ` may ${decision} this request, and you are not in it. ${failure} Join the channel yourself, then press the button again.`,
+      ]);
+    }
   }
 
   /** Records the decision and its timeline event, once: a second decision finds it already made. */
@@ -279,13 +321,18 @@ export class StepApprovals {
 
   /** A second person with the approver role lets a requested step run; it then runs as the requester asked. */
   async approve(approvalId: number, userId: string): Promise<void> {
-    const { a, playbook, step, host } = await this.pendingApproval(approvalId, userId, 'approve this request');
+    const approvers = this.runbook.access.approvers;
+    const { a, playbook, step, host, added } = await this.pendingApproval(
+      approvalId,
+      userId,
+      'approve',
+      async (x) => userId !== x.requestedBy && (await this.isIn(approvers, userId)),
+    );
     const target = this.runs.target(step, this.runs.openParams(step, a.params));
     const shown = this.runs.shown(step, target);
     if (userId === a.requestedBy) {
       throw new DomainError('same_person', 'A different person must approve: you asked for this run.');
     }
-    const approvers = this.runbook.access.approvers;
     if (!(await this.isIn(approvers, userId))) {
       const why: Phrase = approvers.length
         ? ['Only approvers may approve this: ', { people: approvers }, '.']
@@ -297,7 +344,10 @@ export class StepApprovals {
     await this.checkOpen(host, request, step, userId);
     await this.runs.checkWorkable(host, a.playbookId);
     const decided = await this.decide(a.host, approvalId, 'approved', userId, null, shown);
-    await this.dms.showDecided(host, decided, (x) => this.approvalView(x, playbook, step, shown));
+    await this.dms.showDecided(host, decided, (x) => ({
+      ...this.approvalView(x, playbook, step, shown),
+      ...(added ? { addedToDecide: true } : {}),
+    }));
     await this.runs.perform({
       host,
       playbook,
@@ -314,8 +364,13 @@ export class StepApprovals {
    * form. Only someone in the host's channel, an approver or the requester (withdrawing), of a request still waiting.
    */
   async checkMayDeny(approvalId: number, userId: string) {
-    const found = await this.pendingApproval(approvalId, userId, 'deny this request');
     const approvers = this.runbook.access.approvers;
+    const found = await this.pendingApproval(
+      approvalId,
+      userId,
+      'deny',
+      async (x) => userId === x.requestedBy || (await this.isIn(approvers, userId)),
+    );
     if (userId !== found.a.requestedBy && !(await this.isIn(approvers, userId))) {
       throw new DomainError('not_allowed', [
         'Only approvers (or the person who asked) may deny this: ',

@@ -38,6 +38,8 @@ export interface StepRuns {
   checkMember(host: PlaybookHost, userId: string, doing: string): Promise<void>;
   /** How someone outside the host's channel gets in (join it, or ask to be added to a private one), in words. */
   wayIn(host: PlaybookHost): Promise<string>;
+  /** Whether anyone may join the host's channel (a public incident's): then the bot may add someone to it. */
+  openToJoin(host: PlaybookHost): Promise<boolean>;
   /** Throws when the playbook is not this host's to work any more (detached from the incident). */
   checkWorkable(host: PlaybookHost, playbookId: string): Promise<void>;
   /** The argv (or URL) a step runs with these values as typed. */

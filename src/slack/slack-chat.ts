@@ -895,7 +895,11 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return problems;
   }
 
-  async inviteToChannel(incident: Incident, userIds: string[]): Promise<{ unreachable: string[] }> {
+  async inviteToChannel(
+    incident: Incident,
+    userIds: string[],
+    doing = 'invite the paged people to the incident channel',
+  ): Promise<{ unreachable: string[] }> {
     const unreachable: string[] = [];
     if (!incident.channelId) return { unreachable };
     for (const user of userIds) {
@@ -908,7 +912,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
           unreachable.push(user);
           continue;
         }
-        throw toChatPlatformError(err, 'invite the paged people to the incident channel');
+        throw toChatPlatformError(err, doing);
       }
     }
     return { unreachable };

@@ -30,9 +30,12 @@ function askedLines(a: ApprovalView): string[] {
 
 /** What was decided, by whom (and why, for a denial). */
 function decidedLine(a: ApprovalView): string {
+  const added = a.addedToDecide
+    ? ` (not in this channel before: the bot added them to it to ${a.state === 'approved' ? 'approve' : 'deny'})`
+    : '';
   return a.state === 'approved'
-    ? `:white_check_mark: Approved by ${mention(a.decidedBy)}; running it now.`
-    : `:no_entry: Denied by ${mention(a.decidedBy)}${a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : ''}.`;
+    ? `:white_check_mark: Approved by ${mention(a.decidedBy)}${added}; running it now.`
+    : `:no_entry: Denied by ${mention(a.decidedBy)}${added}${a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : ''}.`;
 }
 
 /**
@@ -139,8 +142,8 @@ function whereWords(w: ApprovalWhere): string {
 /**
  * An approval request in an approver's direct message: the same request as in the channel (who asks, the command as
  * the runbook names it, the warning), for which incident and playbook, a link to the request there, and the same
- * Approve and Deny. Someone not in the channel is told that only its people approve, and how to get in. Once decided,
- * by whom, without buttons. Pure.
+ * Approve and Deny. Someone not in the channel is told that a press adds them to it, or (a channel the bot cannot add
+ * them to) that only its people approve, and how to get in. Once decided, by whom, without buttons. Pure.
  */
 export function renderApprovalDm(a: ApprovalDmView): Message {
   const what = a.target.join(' ');
@@ -152,7 +155,9 @@ export function renderApprovalDm(a: ApprovalDmView): Message {
           'You are an approver: approve or deny it here or in the channel; the first decision counts.',
           a.joinFirst
             ? `:warning: Only people in the channel may approve or deny, and you are not in it: ${escapeMrkdwn(a.joinFirst)}, then press a button.`
-            : null,
+            : a.addedOnClick
+              ? 'You are not in the channel: pressing Approve and run or Deny adds you to it.'
+              : null,
         ]
       : [decidedLine(a)]),
   ].filter((l): l is string => Boolean(l));

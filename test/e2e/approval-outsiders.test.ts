@@ -11,7 +11,8 @@ import { testRunbookData } from '../support/test-runbook.js';
 
 /**
  * Approvers outside the incident channel: a private incident's are told nothing of it (and the channel says who was
- * not asked, and how to add them).
+ * not asked, and how to add them); a public incident's are added to the channel when they press Approve in their
+ * direct message.
  */
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
@@ -91,6 +92,11 @@ describe('approvers outside the incident channel', () => {
 
   /** The request's direct message to `user`. */
   const dmTo = (user: string) => bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === user && hasApprove(m));
+  const clickDm = (dm: RecordedCall, userId: string) => {
+    const r = dm.response as { channel: string; ts: string };
+    const value = /"value":"(\d+)"/.exec(json(dm).replace(/\\/g, ''))![1]!;
+    return bot.click({ channelId: r.channel, messageTs: r.ts, actionId: ACTION.approveStep, value, userId });
+  };
   const restarts = async () => (await atomCliRuns(log)).filter((r) => r.argv.join(' ') === 'nodes restart --all');
 
   it("a private incident's approver outside its channel is sent nothing; the request says who was not asked and how to add them", async () => {
@@ -123,5 +129,61 @@ describe('approvers outside the incident channel', () => {
     );
     expect(bot.fake.callsTo('conversations.invite')).toEqual([]);
     expect(await restarts()).toHaveLength(0);
+  });
+
+  it("a public incident's approver outside its channel who presses Approve in the DM is added to it, the request says so, and it runs", async () => {
+    const before = (await restarts()).length;
+    const { channelId, requestTs } = await requested('sev1 web down at night', []);
+    const toCto = await dmTo(CTO);
+    expect(json(toCto)).toContain('You are not in the channel: pressing Approve and run or Deny adds you to it.');
+    expect(json(toCto)).not.toMatch(/you are not in it: join the channel/);
+
+    bot.fake.reset();
+    await clickDm(toCto, CTO);
+    const invite = await bot.fake.waitFor('conversations.invite');
+    expect(invite.args).toMatchObject({ channel: channelId, users: CTO });
+    await bot.fake.waitFor('chat.update', (u) => u.args.channel === channelId && /Succeeded/.test(json(u)), 8000);
+    expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(true);
+    // Slack's own line says the bot added them; the channel's request says why.
+    expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(true);
+    expect(
+      json(
+        bot.fake
+          .callsTo('chat.update')
+          .filter((u) => u.args.ts === requestTs)
+          .at(-1),
+      ),
+    ).toContain(
+      `Approved by <@${CTO}> (not in this channel before: the bot added them to it to approve); running it now.`,
+    );
+    expect(await restarts()).toHaveLength(before + 1);
+  });
+
+  it("a public incident's approver outside its channel who presses Deny in the DM is added to it, and asked why", async () => {
+    const { channelId } = await requested('sev1 web down to deny', []);
+    const toCto = await dmTo(CTO);
+    bot.fake.reset();
+    const r = toCto.response as { channel: string; ts: string };
+    const value = /"value":"(\d+)"/.exec(json(toCto).replace(/\\/g, ''))![1]!;
+    await bot.click({ channelId: r.channel, messageTs: r.ts, actionId: ACTION.denyStep, value, userId: CTO });
+    await bot.fake.waitFor('views.open');
+    expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(true);
+  });
+
+  it('when the bot cannot add them (a missing scope), the refusal says why and to join the channel; nothing runs', async () => {
+    const before = (await restarts()).length;
+    const { channelId } = await requested('sev1 web down without scope', []);
+    const toCto = await dmTo(CTO);
+    bot.fake.reset();
+    bot.fake.failNext('conversations.invite', { error: 'missing_scope', needed: 'channels:manage' });
+    await clickDm(toCto, CTO);
+    const text = String((await bot.fake.waitFor('response_url')).args.text);
+    expect(text).toContain(`Only people in <#${channelId}> may approve this request, and you are not in it.`);
+    expect(text).toContain("Couldn't add you to it: the Slack app is missing the `channels:manage` scope");
+    expect(text).toContain('Join the channel yourself, then press the button again.');
+    expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(false);
+    const { rows } = await bot.db.query<{ state: string }>('SELECT state FROM step_approvals ORDER BY id DESC LIMIT 1');
+    expect(rows[0]!.state).toBe('pending');
+    expect(await restarts()).toHaveLength(before);
   });
 });
