@@ -94,6 +94,7 @@ export const EMOJI: Record<string, string> = {
   white_circle: '⚪',
   fire: '🔥',
   eyes: '👀',
+  mag: '🔍',
   thumbsup: '👍',
   '+1': '👍',
   memo: '📝',

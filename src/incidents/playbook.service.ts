@@ -439,6 +439,7 @@ export class PlaybookService implements StepRuns {
       ...(step.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
       ...(step.expect ? { expected: step.expect } : {}),
       ...(notDone.length ? { notDone } : {}),
+      ...(step.type === 'command' && step.lookFor ? { lookFor: step.lookFor } : {}),
     };
     let ts: string | null = null;
     try {

@@ -1,3 +1,4 @@
+import type { FoundLines, LookFor } from '../runbook/look-for.js';
 import type { Playbook, RecoveryObjectives, RunnableStep } from '../runbook/playbooks.js';
 import type { AlertCardView, AlertRule } from './alert-types.js';
 import type { Severity } from './severity.js';
@@ -415,6 +416,10 @@ export interface RunView {
   expected?: string;
   /** Steps of required sections before it that were neither done nor skipped when it ran (a deploy's prerequisites). */
   notDone?: NotDoneStep[];
+  /** The lines the step looks for in its output (the runbook's `| grep "ERROR"`). */
+  lookFor?: LookFor;
+  /** Once it ran: the lines of its output that hold what it looks for. */
+  found?: FoundLines;
 }
 
 /** A step of a required section neither done nor skipped, as a confirmation and the run's record name it. */

@@ -1,16 +1,29 @@
 import { createHash } from 'node:crypto';
+import type { FoundLines } from '../runbook/look-for.js';
+import { withoutEscapes } from './mask-text.js';
 
 /**
  * Keeps what a command printed, already redacted, within fixed memory:
  * - the head of the output, up to `maxFullBytes` (cut on a line boundary), for a file or a log;
  * - a rolling tail, the last lines that fit in `maxTailChars`, for a Slack message;
- * - a sha256 of everything (kept or not), so two runs can be compared and a stored copy checked.
+ * - a sha256 of everything (kept or not), so two runs can be compared and a stored copy checked;
+ * - with `lookFor`, the lines it picks (the runbook's `| grep "ERROR"`): how many of how many, and the last of them that
+ *   fit in `maxFoundChars`, read from the same redacted text, over all of the output (kept or not).
  */
 
 export interface OutputCollectorOptions {
   maxTailChars: number;
   maxFullBytes: number;
+  /** Whether a line (as a reader sees it: without terminal escapes) is one to look for. */
+  lookFor?: (line: string) => boolean;
+  /** Room for the last lines found (each cut at FOUND_LINE_MAX). Default 2 900. */
+  maxFoundChars?: number;
 }
+
+/** Longest line kept of a line found; past it, its start and an ellipsis. */
+export const FOUND_LINE_MAX = 400;
+/** Longest stretch of one line read for what a step looks for: the rest of a longer line is not read. */
+const READ_LINE_MAX = 64 * 1024;
 
 export interface CollectedOutput {
   tail: string;
@@ -19,6 +32,8 @@ export interface CollectedOutput {
   /** UTF-8 bytes of redacted output seen, kept or not. */
   redactedBytes: number;
   digest: string;
+  /** Set when the collector was given `lookFor`. */
+  found?: FoundLines;
 }
 
 export interface OutputCollector {
@@ -28,8 +43,14 @@ export interface OutputCollector {
   finish(): CollectedOutput;
 }
 
-export function createOutputCollector({ maxTailChars, maxFullBytes }: OutputCollectorOptions): OutputCollector {
+export function createOutputCollector({
+  maxTailChars,
+  maxFullBytes,
+  lookFor,
+  maxFoundChars = 2_900,
+}: OutputCollectorOptions): OutputCollector {
   const hash = createHash('sha256');
+  const lines = lookFor ? createLineFinder(lookFor, maxFoundChars) : null;
   const head: string[] = [];
   let headBytes = 0;
   let redactedBytes = 0;
@@ -61,6 +82,7 @@ export function createOutputCollector({ maxTailChars, maxFullBytes }: OutputColl
       const bytes = Buffer.byteLength(text);
       redactedBytes += bytes;
       hash.update(text);
+      lines?.push(text);
       keepHead(text, bytes);
       recent += text;
       if (recent.length > maxTailChars * 2 + 2) {
@@ -78,7 +100,62 @@ export function createOutputCollector({ maxTailChars, maxFullBytes }: OutputColl
         const marker = `[output truncated: kept the first ${headBytes} of ${redactedBytes} bytes; the last lines follow]`;
         full = `${full}${full === '' || full.endsWith('\n') ? '' : '\n'}${marker}\n${tail}`;
       }
-      return { tail, full, truncated, redactedBytes, digest: hash.digest('hex') };
+      return {
+        tail,
+        full,
+        truncated,
+        redactedBytes,
+        digest: hash.digest('hex'),
+        ...(lines ? { found: lines.finish() } : {}),
+      };
+    },
+  };
+}
+
+/** Reads text as it comes, a line at a time, keeping the count of lines and the last of those `lookFor` picks. */
+function createLineFinder(lookFor: (line: string) => boolean, maxChars: number) {
+  let partial = '';
+  // The line being read is past READ_LINE_MAX: the rest of it is not read.
+  let overlong = false;
+  let total = 0;
+  let matched = 0;
+  const last: string[] = [];
+  let lastChars = 0;
+  const see = (raw: string): void => {
+    total += 1;
+    const line = withoutEscapes(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    if (!lookFor(line)) return;
+    matched += 1;
+    const kept = line.length > FOUND_LINE_MAX ? `${line.slice(0, FOUND_LINE_MAX - 1)}…` : line;
+    last.push(kept);
+    lastChars += kept.length + 1;
+    while (lastChars > maxChars && last.length > 1) lastChars -= last.shift()!.length + 1;
+  };
+  const add = (piece: string): void => {
+    if (overlong) return;
+    partial += piece;
+    if (partial.length > READ_LINE_MAX) {
+      partial = partial.slice(0, READ_LINE_MAX);
+      overlong = true;
+    }
+  };
+  return {
+    push(text: string): void {
+      let from = 0;
+      for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', from)) {
+        add(text.slice(from, at));
+        see(partial);
+        partial = '';
+        overlong = false;
+        from = at + 1;
+      }
+      add(text.slice(from));
+    },
+    finish(): FoundLines {
+      if (partial !== '' || overlong) see(partial);
+      partial = '';
+      overlong = false;
+      return { matched, total, last: [...last] };
     },
   };
 }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
+import type { FoundLines } from '../runbook/look-for.js';
 import { createOutputCollector } from './output-collector.js';
 import { terminateGroup, trackGroup } from './process-group.js';
 import { createRedactor, namedSecrets, redactWith } from './redact.js';
@@ -65,6 +66,8 @@ export interface RunCommandOptions {
   holdMs?: number;
   /** Aborting it terminates the command like a timeout does; the result then has `canceled: true`. */
   signal?: AbortSignal;
+  /** The lines to find in the output (redacted, as a reader sees them): the result's `found`. */
+  lookFor?: (line: string) => boolean;
 }
 
 export interface RunResult {
@@ -88,6 +91,8 @@ export interface RunResult {
   bytes: number;
   /** sha256 (hex) of the whole redacted output, including any part not kept in `full`. */
   digest: string;
+  /** With `lookFor`: the lines it picks in the whole redacted output, kept or not. */
+  found?: FoundLines;
 }
 
 export const RUN_COMMAND_DEFAULTS = {
@@ -140,7 +145,11 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
   const known = [...namedSecrets(opts.env ?? {}), ...(opts.secrets ?? [])];
   const decoder = new StringDecoder('utf8');
   const redactor = createRedactor({ known });
-  const collector = createOutputCollector({ maxTailChars: opts.maxTailChars, maxFullBytes: opts.maxFullBytes });
+  const collector = createOutputCollector({
+    maxTailChars: opts.maxTailChars,
+    maxFullBytes: opts.maxFullBytes,
+    ...(opts.lookFor ? { lookFor: opts.lookFor } : {}),
+  });
   let bytes = 0;
 
   const subprocess = execa(file, args, {
@@ -260,6 +269,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     truncated: output.truncated,
     bytes,
     digest: output.digest,
+    ...(output.found ? { found: output.found } : {}),
   };
 }
 

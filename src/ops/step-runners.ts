@@ -1,5 +1,6 @@
 import { DomainError, ParamsError } from '../incidents/errors.js';
 import type { RunView } from '../incidents/ports.js';
+import { lineMatcher } from '../runbook/look-for.js';
 import {
   type CommandStep,
   type HttpStep,
@@ -52,7 +53,10 @@ export interface StepProgress {
 }
 
 /** How a run ended, as the channel shows it, with the whole output kept apart. */
-export type StepOutcome = Pick<RunView, 'tail' | 'exitCode' | 'durationMs' | 'bytes' | 'truncated' | 'detail'> & {
+export type StepOutcome = Pick<
+  RunView,
+  'tail' | 'exitCode' | 'durationMs' | 'bytes' | 'truncated' | 'detail' | 'found'
+> & {
   state: Exclude<RunView['state'], 'running'>;
   /** A digest of the whole output, recorded with the run; null when the kind has none. */
   digest: string | null;
@@ -114,6 +118,7 @@ const command: StepRunner<CommandStep> = {
       // A secret typed as a parameter is masked by value in the output too, should the command print it.
       secrets: [...(opts.secrets ?? []), ...maskedValues(step, target)],
       onOutput: (snap) => onProgress({ tail: snap.tail, bytes: snap.bytes, elapsedMs: snap.elapsedMs }),
+      ...(step.lookFor ? { lookFor: lineMatcher(step.lookFor) } : {}),
     });
     const ran = !r.notFound && !r.timedOut && r.exitCode === 0;
     // A step that reads its output (machines running, no error lines) fails on what it finds, and says what; one that
@@ -136,6 +141,8 @@ const command: StepRunner<CommandStep> = {
       truncated: r.full.replace(/\r?\n$/, '').length > r.tail.length,
       digest: r.digest,
       full: r.full,
+      // What it looks for, found or not, once it printed something or ended by itself: not when it could not run.
+      ...(r.found && !r.notFound && !(r.error && r.bytes === 0) ? { found: r.found } : {}),
       ...(verdict
         ? { detail: verdict.detail }
         : r.notFound

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { type LookFor, lookForSchema } from './look-for.js';
 import { escapeRegExp } from './regexp.js';
 import { limitedText } from './text-limits.js';
 
@@ -183,6 +184,8 @@ export interface CommandStep {
   expect?: string;
   /** Read the output too: the run fails when the output shows what the check looks for (errors, a stopped machine). */
   check?: OutputCheck;
+  /** The lines to look for in the output (the runbook's `| grep "ERROR"`): its run shows them first. */
+  lookFor?: LookFor;
 }
 
 /** The steps the bot can run, one runner each (src/ops/step-runners.ts). */
@@ -319,7 +322,7 @@ const httpCheck = z
   })
   .strict();
 
-const COMMAND_ONLY = ['params', 'destructive', 'approval', 'warning', 'cwd', 'check'] as const;
+const COMMAND_ONLY = ['params', 'destructive', 'approval', 'warning', 'cwd', 'check', 'look_for'] as const;
 
 /** One directory name: letters, digits, `.`, `_` and `-`, and not `.` or `..`. */
 const DIRECTORY_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
@@ -355,6 +358,7 @@ const stepObject = z
         error: (iss) => `unknown output check ${JSON.stringify(iss.input)}; checks: ${OUTPUT_CHECK_NAMES.join(', ')}`,
       })
       .optional(),
+    look_for: lookForSchema.optional(),
   })
   .strict()
   .superRefine((step, ctx) => {
@@ -565,6 +569,7 @@ export function toStep(s: StepInput): PlaybookStep {
     ...(s.cwd === undefined ? {} : { cwd: s.cwd }),
     ...(s.expect === undefined ? {} : { expect: s.expect }),
     ...(s.check === undefined ? {} : { check: s.check }),
+    ...(s.look_for === undefined ? {} : { lookFor: s.look_for }),
   };
 }
 

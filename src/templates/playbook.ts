@@ -8,6 +8,7 @@ import type {
   RunView,
   VerificationSubject,
 } from '../incidents/ports.js';
+import { type FoundLines, type LookFor, lookForWords } from '../runbook/look-for.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { maxLengthOf, PARAM_KINDS } from '../runbook/playbooks.js';
 import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
@@ -196,9 +197,12 @@ export function renderRun(run: RunView): Message {
     ].filter(Boolean);
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: seen.join(' — ') }] });
   }
+  const found = run.lookFor && run.found ? foundLines(run.lookFor, run.found) : null;
+  if (found) blocks.push(found.block);
   if (run.tail) {
+    if (found) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'The last lines of the output:' }] });
     // Fence safely: the tail is escaped and cut to fit a section with its fences.
-    const body = mrkdwnClip(run.tail.replace(/```/g, "'''"), LIMITS.sectionText - 10);
+    const body = mrkdwnClip(fenced(run.tail), LIMITS.sectionText - 10);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${body}\`\`\`` } });
   }
   if (run.truncated) {
@@ -215,7 +219,41 @@ export function renderRun(run: RunView): Message {
     });
   }
   // The notification's text is mrkdwn too: escaped, not stripped (`> 10%`, a shell redirect), and cut whole.
-  return { text: mrkdwnClip(`${STATE_LINE[run.state]}: ${what}`, 500), blocks };
+  const head = mrkdwnClip(`${STATE_LINE[run.state]}: ${what}`, 500);
+  return { text: found ? `${head} — ${found.summary}` : head, blocks };
+}
+
+/** Output shown in a code block: its own fences cannot close the block. */
+const fenced = (output: string) => output.replace(/```/g, "'''");
+
+/**
+ * The lines a step looks for, first in its run's message: "7 of 200 lines have "ERROR"" and the last of them that fit
+ * a section, or that none has it. `summary` (mrkdwn, escaped) is the count alone, for the notification's text.
+ */
+function foundLines(lookFor: LookFor, found: FoundLines): { block: KnownBlock; summary: string } {
+  const words = escapeMrkdwn(lookForWords(lookFor));
+  if (found.matched === 0) {
+    const summary =
+      found.total === 0
+        ? `it printed nothing, so no line has ${words}`
+        : `no line has ${words} in the ${found.total} printed`;
+    const said = `${summary[0]!.toUpperCase()}${summary.slice(1)}`;
+    return { summary, block: { type: 'section', text: { type: 'mrkdwn', text: `:mag: ${said}.` } } };
+  }
+  const summary = `${found.matched} of ${found.total} ${found.total === 1 ? 'line' : 'lines'} ${found.matched === 1 ? 'has' : 'have'} ${words}`;
+  // The last lines found that fit the section with its heading and fences, newest kept; none is ever cut in half.
+  const room = LIMITS.sectionText - 200;
+  const shown: string[] = [];
+  let used = 0;
+  for (let i = found.last.length - 1; i >= 0; i--) {
+    const line = escapeMrkdwn(fenced(found.last[i]!));
+    if (used + line.length + 1 > room) break;
+    shown.unshift(line);
+    used += line.length + 1;
+  }
+  const which = shown.length < found.matched ? ` (the last ${shown.length === 1 ? 'one' : shown.length} below)` : '';
+  const text = `:mag: *${summary}*${which}:\n\`\`\`${shown.join('\n')}\`\`\``;
+  return { summary, block: { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(text, LIMITS.sectionText) } } };
 }
 
 /** The form that asks a step's parameters; errors show inline per parameter. Pure. */

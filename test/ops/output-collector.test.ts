@@ -20,4 +20,39 @@ describe('the output collector', () => {
     const [head] = c.finish().full.split(/\[output truncated/);
     expect(head).toBe('one\ntwo\n');
   });
+
+  it('finds the lines it looks for across chunks, as a reader sees them, over the whole output', () => {
+    const c = createOutputCollector({
+      maxFullBytes: 30,
+      maxTailChars: 20,
+      lookFor: (line) => line.includes('ERROR'),
+      maxFoundChars: 45,
+    });
+    c.push('INFO a\nER');
+    c.push('ROR one\r\nINFO b\n\u001b[31mERROR\u001b[0m two\n');
+    for (let i = 0; i < 50; i++) c.push(`INFO filler ${i}\n`);
+    c.push('ERROR three, last and unfinished');
+    const { found, truncated, tail } = c.finish();
+    expect(truncated).toBe(true);
+    expect(tail).not.toContain('ERROR one');
+    // Every line counted, the ERROR ones found though past the head kept; the last that fit in 45 characters shown.
+    expect(found).toEqual({ matched: 3, total: 55, last: ['ERROR two', 'ERROR three, last and unfinished'] });
+  });
+
+  it('keeps one very long line found, cut, and reads no further into a line past 64 KiB', () => {
+    const c = createOutputCollector({ maxFullBytes: 1000, maxTailChars: 100, lookFor: (l) => l.includes('ERROR') });
+    c.push(`ERROR ${'x'.repeat(1000)}\n`);
+    c.push(`${'y'.repeat(70 * 1024)} ERROR past the read\nlast\n`);
+    const { found } = c.finish();
+    expect(found?.matched).toBe(1);
+    expect(found?.total).toBe(3);
+    expect(found?.last[0]).toHaveLength(400);
+    expect(found?.last[0]?.endsWith('…')).toBe(true);
+  });
+
+  it('finds nothing without lookFor', () => {
+    const c = createOutputCollector({ maxFullBytes: 100, maxTailChars: 100 });
+    c.push('ERROR\n');
+    expect(c.finish().found).toBeUndefined();
+  });
 });

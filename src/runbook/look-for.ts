@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * The lines a step's output is read for, as the runbook's `atom-cli logs | grep "ERROR"` reads it: a line that holds
+ * any of `any` (text, matched as written, not a pattern), in any case when `anyCase` (`grep -i`).
+ */
+export interface LookFor {
+  any: string[];
+  anyCase: boolean;
+}
+
+/** The lines of an output that hold what a step looks for. */
+export interface FoundLines {
+  /** How many lines hold it. */
+  matched: number;
+  /** How many lines the output has. */
+  total: number;
+  /** The last lines that hold it, in order, within the room given, as a reader sees them (redacted, no escapes). */
+  last: string[];
+}
+
+/** Most texts a step looks for, and the longest of each: a run's message names them all. */
+const MAX_TEXTS = 10;
+const MAX_TEXT_CHARS = 60;
+
+const lookText = z
+  .preprocess(
+    (v) => (typeof v === 'number' ? String(v) : v),
+    z
+      .string()
+      .trim()
+      .min(1, 'is empty: write the text a line must hold, such as ERROR')
+      .max(MAX_TEXT_CHARS, `is longer than ${MAX_TEXT_CHARS} characters: look for a shorter text`),
+  )
+  .refine((s) => !s.includes('\n'), 'must be one line: a line of output is matched against it');
+
+const lookTexts = z.preprocess(
+  (v) => (Array.isArray(v) ? v : [v]),
+  z
+    .array(lookText)
+    .min(1, 'names no text: write one, such as ERROR')
+    .max(MAX_TEXTS, `names more than ${MAX_TEXTS} texts: keep the ${MAX_TEXTS} that matter`),
+);
+
+/**
+ * `look_for:` in the runbook file: `ERROR`, `[ERROR, unauthorized]` (as written), or
+ * `{ any_of: [database, connection], any_case: true }` (`grep -i`).
+ */
+export const lookForSchema = z
+  .preprocess(
+    (v) => (typeof v === 'string' || typeof v === 'number' || Array.isArray(v) ? { any_of: v } : v),
+    z
+      .object(
+        { any_of: lookTexts, any_case: z.boolean().optional() },
+        {
+          error: () =>
+            'must be a text (ERROR), a list of texts ([ERROR, unauthorized]) or { any_of: [database, connection], any_case: true }',
+        },
+      )
+      .strict(),
+  )
+  .transform((v): LookFor => ({ any: [...new Set(v.any_of)], anyCase: v.any_case ?? false }));
+
+/** Whether a line (as a reader sees it) is one the step looks for. */
+export function lineMatcher(lookFor: LookFor): (line: string) => boolean {
+  if (!lookFor.anyCase) return (line) => lookFor.any.some((t) => line.includes(t));
+  const wanted = lookFor.any.map((t) => t.toLowerCase());
+  return (line) => {
+    const lower = line.toLowerCase();
+    return wanted.some((t) => lower.includes(t));
+  };
+}
+
+/** What a step looks for, in words (plain text): `"ERROR"`, `"database" or "connection" (any case)`. */
+export function lookForWords(lookFor: LookFor): string {
+  const quoted = lookFor.any.map((t) => `"${t}"`);
+  const list = quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : (quoted[0] ?? '');
+  return `${list}${lookFor.anyCase ? ' (any case)' : ''}`;
+}

@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProcedureBot, startProcedureBot } from '../support/procedure-bot.js';
+
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+/** The fake secrets the fixture's log lines carry (test/fixtures/atom-cli). */
+const SECRETS = [
+  'sk-proj-Xq3TbV9mK2pL7wR4nZ8cY1hF6dJ0sA5gE',
+  'sk-ant-api03-Hn4Kd8Wq2Zr6Tp0Lm5Xv9Bc3Fj7Gs1Ya',
+  'hunter2',
+];
+
+interface Section {
+  type: string;
+  text?: { text: string };
+  elements?: { text: string }[];
+}
+
+/** A run message's blocks, as text, one entry a block. */
+const blocksOf = (ended: string) =>
+  ((JSON.parse(ended) as { blocks: Section[] }).blocks ?? []).map(
+    (b) => b.text?.text ?? (b.elements ?? []).map((e) => e.text).join(' '),
+  );
+
+/**
+ * The runbook's `atom-cli logs | grep "ERROR"`, as the bundled playbooks' `look_for` encodes it: a step that says to
+ * look for lines shows those lines first, whatever the last lines of the output are.
+ */
+describe('a step that looks for lines shows them first', () => {
+  let env: ProcedureBot;
+  let dir: string;
+  beforeAll(async () => {
+    env = await startProcedureBot();
+    dir = await mkdtemp(join(tmpdir(), 'look-for-'));
+  });
+  afterAll(async () => {
+    await env?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** What the fake atom-cli prints under a scenario, run by hand: to count the lines a grep would find. */
+  async function printed(scenario: object, argv: string[]) {
+    const file = join(dir, 'scenario.json');
+    await writeFile(file, JSON.stringify(scenario));
+    return execFileSync(ATOM_CLI, argv, { env: { ...process.env, ATOM_CLI_SCENARIO: file }, encoding: 'utf8' })
+      .trimEnd()
+      .split('\n');
+  }
+
+  it('High Error Rates: "View error logs" leads with the ERROR lines, masked, though none is in the last lines', async () => {
+    await env.scenario({ logs: 'errors-earlier' });
+    const lines = await printed({ logs: 'errors-earlier' }, ['logs', '--lines', '200']);
+    const errors = lines.filter((l) => l.includes('ERROR'));
+    expect(errors.length).toBeGreaterThan(0);
+    const at = await env.attach('sev1 api trouble', 'high-error-rates');
+    const key = env.keyOf('high-error-rates', (s) => s.text.startsWith('View error logs'));
+    await env.submitParams(at, key, { lines: '200' });
+    const ended = await env.ended(at, 'atom-cli logs --lines 200');
+    const blocks = blocksOf(ended);
+    const found = blocks.findIndex((b) => b.includes('lines have'));
+    expect(blocks[found]).toContain(`*${errors.length} of 200 lines have "ERROR"*`);
+    // The last ERROR line printed is there, its secret masked as in the rest of the output.
+    expect(blocks[found]).toMatch(/OpenAI request failed: 401 invalid key OPENAI_API_KEY=\*\*\*/);
+    expect(blocks[found]).toContain('anthropic fallback failed for key sk-ant-***');
+    for (const secret of SECRETS) expect(ended).not.toContain(secret);
+    // Then the last lines as before, none of them an ERROR line; the whole output is attached.
+    const tail = blocks.slice(found + 1).join('\n');
+    expect(tail).toContain('The last lines of the output');
+    expect(tail).not.toContain('ERROR');
+    expect(tail).toContain('Last lines shown; the full output');
+    // The notification's text says it too.
+    expect(JSON.parse(ended).text).toContain(`${errors.length} of 200 lines have "ERROR"`);
+    await env.bot.fake.waitFor('files.completeUploadExternal', undefined, 10_000);
+  });
+
+  it('Database Connection Failures: "database" or "connection" in any case; no ERROR line says so plainly', async () => {
+    await env.scenario({ logs: 'clean' });
+    const lines = await printed({ logs: 'clean' }, ['logs', '--lines', '100']);
+    const wanted = lines.filter((l) => /database|connection/i.test(l));
+    const at = await env.attach('sev1 login page broken', 'database-connection-failures');
+    const key = env.keyOf('database-connection-failures', (s) => s.text.startsWith('View logs for database errors'));
+    await env.submitParams(at, key, { lines: '100' });
+    const db = blocksOf(await env.ended(at, 'atom-cli logs --lines 100'));
+    expect(db.join('\n')).toContain(`*${wanted.length} of 100 lines have "database" or "connection" (any case)*`);
+    expect(db.join('\n')).toContain('database connection retry postgresql://app:***@db/x');
+    expect(db.join('\n')).not.toContain('hunter2');
+
+    const errorsAt = await env.attach('sev1 api trouble again', 'high-error-rates');
+    const errorsKey = env.keyOf('high-error-rates', (s) => s.text.startsWith('View error logs'));
+    await env.submitParams(errorsAt, errorsKey, { lines: '100' });
+    const clean = blocksOf(await env.ended(errorsAt, 'atom-cli logs --lines 100'));
+    expect(clean).toContain(':mag: No line has "ERROR" in the 100 printed.');
+  });
+});

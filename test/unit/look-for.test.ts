@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/incidents/ports.js';
+import { lineMatcher, lookForSchema, lookForWords } from '../../src/runbook/look-for.js';
+import { loadRunbook, parseRunbook } from '../../src/runbook/runbook.js';
+import { renderRun } from '../../src/templates/playbook.js';
+import { limitProblems } from '../support/block-kit-limits.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+describe('look_for: the lines a step looks for', () => {
+  it('reads a text, a list, or any_of with any_case; matches as written, or in any case', () => {
+    expect(lookForSchema.parse('ERROR')).toEqual({ any: ['ERROR'], anyCase: false });
+    expect(lookForSchema.parse(['ERROR', 429])).toEqual({ any: ['ERROR', '429'], anyCase: false });
+    const db = lookForSchema.parse({ any_of: ['database', 'connection'], any_case: true });
+    expect(lookForWords(db)).toBe('"database" or "connection" (any case)');
+    expect(lookForWords(lookForSchema.parse(['ERROR', 'unauthorized', 'forbidden']))).toBe(
+      '"ERROR", "unauthorized" or "forbidden"',
+    );
+    expect(lineMatcher(db)('WARN Database Connection retry')).toBe(true);
+    expect(lineMatcher(lookForSchema.parse('ERROR'))('an error here')).toBe(false);
+    // Text, not a pattern.
+    expect(lineMatcher(lookForSchema.parse('a.c'))('abc')).toBe(false);
+  });
+
+  it('refuses a bad look_for at start, naming the step and what to write', () => {
+    const withStep = (look_for: unknown, run = true) =>
+      parseRunbook({
+        ...testRunbookData(),
+        playbooks: {
+          logs: {
+            title: 'Logs',
+            match: [],
+            detection: [{ text: 'Read the logs', ...(run ? { run: ['atom-cli', 'logs'] } : {}), look_for }],
+          },
+        },
+      });
+    expect(() => withStep([])).toThrow(/look_for.*names no text/s);
+    expect(() => withStep('')).toThrow(/look_for.*is empty/s);
+    expect(() => withStep({ words: ['x'] })).toThrow(/look_for/);
+    expect(() => withStep('x'.repeat(61))).toThrow(/longer than 60 characters/);
+    expect(() => withStep('ERROR', false)).toThrow(/only a command step \(one with run\) has look_for/);
+  });
+
+  it('every bundled step whose text says to look for lines has one', async () => {
+    const rb = await loadRunbook();
+    const steps = rb.playbooks.flatMap((p) => [...p.detection, ...p.mitigation, ...p.resolution]);
+    const says = steps.filter((s) => s.type === 'command' && /look for (lines|"|governance)/i.test(s.text));
+    expect(says.length).toBeGreaterThanOrEqual(10);
+    for (const s of says) expect(s.type === 'command' && s.lookFor, s.text).toBeTruthy();
+  });
+});
+
+describe("a run's message with the lines found", () => {
+  const run = (found: RunView['found'], extra: Partial<RunView> = {}): RunView => ({
+    runId: 1,
+    playbookTitle: 'High Error Rates',
+    stepText: 'View error logs',
+    target: ['atom-cli', 'logs', '--lines', '200'],
+    kind: 'command',
+    requestedBy: 'U0REPORTER',
+    state: 'succeeded',
+    tail: 'INFO last',
+    exitCode: 0,
+    durationMs: 10,
+    bytes: 100,
+    truncated: true,
+    lookFor: { any: ['ERROR'], anyCase: false },
+    found,
+    ...extra,
+  });
+
+  it('leads with how many, then the lines, then the last lines; within Block Kit limits however many', () => {
+    const many = Array.from({ length: 30 }, (_, i) => `ERROR <&> ${i} ${'&'.repeat(300)}`);
+    const m = renderRun(run({ matched: 700, total: 5000, last: many }));
+    expect(limitProblems(m, 'message')).toEqual([]);
+    const texts = m.blocks.map((b) => JSON.stringify(b));
+    const at = texts.findIndex((t) => t.includes('700 of 5000 lines have'));
+    expect(at).toBeGreaterThan(0);
+    expect(texts[at]).toMatch(/\(the last (one|\d+) below\)/);
+    expect(texts[at]).toContain('ERROR &lt;&amp;&gt; 29');
+    expect(texts[at + 1]).toContain('The last lines of the output');
+    expect(m.text).toContain('— 700 of 5000 lines have "ERROR"');
+  });
+
+  it('one line; none; nothing printed', () => {
+    const one = renderRun(run({ matched: 1, total: 1, last: ['ERROR x'] }));
+    expect(JSON.stringify(one.blocks)).toContain('*1 of 1 line has \\"ERROR\\"*:');
+    const none = renderRun(run({ matched: 0, total: 200, last: [] }));
+    expect(JSON.stringify(none.blocks)).toContain(':mag: No line has \\"ERROR\\" in the 200 printed.');
+    const empty = renderRun(run({ matched: 0, total: 0, last: [] }, { tail: '' }));
+    expect(JSON.stringify(empty.blocks)).toContain('It printed nothing, so no line has \\"ERROR\\".');
+    // Not run: nothing said of what it looks for.
+    expect(JSON.stringify(renderRun(run(undefined, { state: 'not_found' })).blocks)).not.toContain('ERROR');
+  });
+});
