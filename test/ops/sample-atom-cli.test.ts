@@ -93,4 +93,15 @@ describe('the sample atom-cli', () => {
     expect(existsSync(file)).toBe(false);
     expect(runningVersion((await sample(['status'], env)).stdout)).toBe('v58');
   });
+
+  it('prints ERROR lines in its logs, but none in the last lines: the post-deployment check of the last 50 passes', async () => {
+    const hundred = (await sample(['logs', '--lines', '100'], {})).stdout.split('\n');
+    const errors = hundred.filter((l) => l.includes('ERROR'));
+    expect(errors.length).toBeGreaterThan(0);
+    // Not among the last lines a run's message shows.
+    expect(hundred.slice(-60).some((l) => l.includes('ERROR'))).toBe(false);
+    expect(OUTPUT_CHECKS.no_error_lines((await sample(['logs', '--lines', '50'], {})).stdout)).toMatchObject({
+      ok: true,
+    });
+  });
 });
