@@ -50,6 +50,17 @@ describe('runCommand: values the bot knows', () => {
     for (const text of snapshots) expect(text).not.toContain('pk_0d1e2f3a4b5c');
   });
 
+  it('the lines a step looks for are the masked lines: a value printed in two pieces, and secrets split across reads', async () => {
+    const connecting = await runCommand([ATOM_CLI, 'print-env', 'ATOM_CONNECT'], {
+      env: { ATOM_CONNECT: CONNECT },
+      lookFor: (line) => line.includes('connecting'),
+    });
+    expect(connecting.found).toEqual({ matched: 1, total: 2, last: ['connecting with *** as ATOM_CONNECT'] });
+    const split = await runCommand([ATOM_CLI, 'split-secret'], { lookFor: () => true });
+    expect(split.found?.last).toEqual(split.full.trimEnd().split('\n'));
+    for (const fragment of secretFragments()) expect(split.found?.last.join('\n')).not.toContain(fragment);
+  });
+
   it('masks the values in `env` output, short ones too, as their variables print them; what is kept is what is shown', async () => {
     const snapshots: string[] = [];
     const result = await runCommand([ATOM_CLI, 'env'], {
