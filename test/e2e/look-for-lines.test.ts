@@ -87,6 +87,16 @@ describe('a step that looks for lines shows them first', () => {
     expect(db.join('\n')).toContain(`*${wanted.length} of 100 lines have "database" or "connection" (any case)*`);
     expect(db.join('\n')).toContain('database connection retry postgresql://app:***@db/x');
     expect(db.join('\n')).not.toContain('hunter2');
+    // "Check DATABASE_URL secret (it should be listed)": its line first, the value masked.
+    await env.scenario({});
+    await env.clickRun(
+      at,
+      env.keyOf('database-connection-failures', (s) => s.text.startsWith('Check DATABASE_URL')),
+    );
+    const secrets = await env.ended(at, 'atom-cli secrets list');
+    expect(blocksOf(secrets).join('\n')).toMatch(/\*1 of \d+ lines has "DATABASE_URL"\*/);
+    expect(secrets).not.toContain('hunter2');
+    await env.scenario({ logs: 'clean' });
 
     const errorsAt = await env.attach('sev1 api trouble again', 'high-error-rates');
     const errorsKey = env.keyOf('high-error-rates', (s) => s.text.startsWith('View error logs'));
