@@ -2,6 +2,7 @@ import { redactWith } from '../ops/redact.js';
 import { createSealer, isSealed, type Sealer } from '../ops/sealed-values.js';
 import { knownSecrets, type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
 import { titleClaims } from '../runbook/alert-rules.js';
+import { lookForWords } from '../runbook/look-for.js';
 import { findStep } from '../runbook/playbook-steps.js';
 import { maskedParams, type Playbook, type PlaybookStep, type RunnableStep } from '../runbook/playbooks.js';
 import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
@@ -482,6 +483,16 @@ export class PlaybookService implements StepRuns {
         exitCode: final.exitCode,
         durationMs: Math.round(final.durationMs),
         digest,
+        // What it looked for (the runbook's `| grep "ERROR"`): how many lines had it, for the timeline.
+        ...(step.type === 'command' && step.lookFor && outcome.found
+          ? {
+              found: {
+                words: lookForWords(step.lookFor).slice(0, 300),
+                matched: outcome.found.matched,
+                total: outcome.found.total,
+              },
+            }
+          : {}),
         // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on the record.
         ...(notDone.length
           ? {

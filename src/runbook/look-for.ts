@@ -77,3 +77,19 @@ export function lookForWords(lookFor: LookFor): string {
   const list = quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : (quoted[0] ?? '');
   return `${list}${lookFor.anyCase ? ' (any case)' : ''}`;
 }
+
+/**
+ * How many lines had what a run looked for, as its timeline and post-mortem say it (plain text): "34 of 200 lines
+ * have "ERROR"", "no line has "ERROR"". `words` is lookForWords' text, kept with the run's record.
+ */
+export function foundSummary(f: { words: string; matched: number; total: number }): string {
+  if (f.matched === 0) return `no line has ${f.words}`;
+  return `${f.matched} of ${f.total} ${f.total === 1 ? 'line' : 'lines'} ${f.matched === 1 ? 'has' : 'have'} ${f.words}`;
+}
+
+/** A run's record's `found` (see foundSummary), when it has one. */
+export function foundOfRecord(d: Record<string, unknown>): { words: string; matched: number; total: number } | null {
+  const f = d.found as { words?: unknown; matched?: unknown; total?: unknown } | undefined;
+  if (!f || typeof f.words !== 'string' || typeof f.matched !== 'number' || typeof f.total !== 'number') return null;
+  return { words: f.words, matched: f.matched, total: f.total };
+}

@@ -12,6 +12,7 @@ import {
   STATUS_LABELS,
 } from '../incidents/types.js';
 import { markdownText } from '../ops/value-forms.js';
+import { foundOfRecord, foundSummary } from '../runbook/look-for.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { climbHeldWords, heldOf } from './climb-held.js';
@@ -269,7 +270,9 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     const anyway = n
       ? `; run with ${n.count} required ${n.count === 1 ? 'step' : 'steps'} not done: ${cell(n.steps, x.c.mask)}`
       : '';
-    return `Ran ${target} (${cell(title, x.c.mask)}, step ${cell(stepLabel(d, x.c.sections), x.c.mask)}): ${outcome(d)}${anyway}`;
+    const f = foundOfRecord(d);
+    const found = f ? `; ${cell(foundSummary(f), x.c.mask)}` : '';
+    return `Ran ${target} (${cell(title, x.c.mask)}, step ${cell(stepLabel(d, x.c.sections), x.c.mask)}): ${outcome(d)}${found}${anyway}`;
   },
   step_refused: (d, x) =>
     `Refused ${code(strs(d.target).join(' '), x.c.mask)}: ${cell(str(d.refusal) || str(d.reason), x.c.mask)}`,

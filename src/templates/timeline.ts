@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { pagedPerson } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import { foundOfRecord, foundSummary } from '../runbook/look-for.js';
 import { DEFAULT_SECTION_NAMES } from '../runbook/playbooks.js';
 import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
@@ -113,6 +114,12 @@ const ranAnyway = (d: Record<string, unknown>) => {
     : '';
 };
 
+/** A run that looked for lines (`look_for`): how many had them, as its message said. */
+const foundOf = (d: Record<string, unknown>) => {
+  const f = foundOfRecord(d);
+  return f ? ` — ${mrkdwnClip(foundSummary(f), 400)}` : '';
+};
+
 /** One line for one event, user text escaped; roles and playbooks by the runbook's names. */
 export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES): string {
   const who = e.actorId ? mention(e.actorId) : 'The bot';
@@ -187,7 +194,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'step_run': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
       const code = typeof d.exitCode === 'number' ? `, exit ${d.exitCode}` : '';
-      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}${ranAnyway(d)}`;
+      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}${foundOf(d)}${ranAnyway(d)}`;
     }
     case 'step_refused': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';

@@ -74,6 +74,12 @@ describe('a step that looks for lines shows them first', () => {
     // The notification's text says it too.
     expect(JSON.parse(ended).text).toContain(`${errors.length} of 200 lines have "ERROR"`);
     await env.bot.fake.waitFor('files.completeUploadExternal', undefined, 10_000);
+    // The timeline keeps the count (and the post-mortem reads it from there).
+    const { rows } = await env.bot.db.query<{ found: unknown }>(
+      `SELECT details->'found' AS found FROM incident_events WHERE incident_id = $1 AND kind = 'step_run'`,
+      [at.incident.incidentId],
+    );
+    expect(rows).toEqual([{ found: { words: '"ERROR"', matched: errors.length, total: 200 } }]);
   });
 
   it('Database Connection Failures: "database" or "connection" in any case; no ERROR line says so plainly', async () => {

@@ -5,6 +5,7 @@ import { EVENT_KINDS, type Incident, type IncidentEvent, type IncidentEventKind 
 import { redactWith } from '../../src/ops/redact.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { postmortemWriter, renderPostmortemMarkdown, utcSeconds } from '../../src/templates/postmortem-markdown.js';
+import { describeEvent } from '../../src/templates/timeline.js';
 import {
   COMMANDER,
   CREATED_AT,
@@ -385,6 +386,28 @@ describe('the post-mortem document', () => {
       'Rolled back: `atom-cli rollback v57`, succeeded, exit 0, 800 ms',
       'Post-deployment check `GET https://app/api/health`: succeeded, 40 ms',
     ]);
+  });
+
+  it('a step run that looked for lines says how many had them, in the post-mortem and on the timeline', () => {
+    const details = {
+      playbook: 'high-error-rates',
+      step: 'detection.0',
+      target: ['atom-cli', 'logs', '--lines', '200'],
+      state: 'succeeded',
+      exitCode: 0,
+      durationMs: 100,
+      found: { words: '"ERROR"', matched: 34, total: 200 },
+    };
+    const events = [makeEvent({ kind: 'step_run', at: sec(5), details })];
+    const rows = tableRows(write(record({ events })), 'Timeline');
+    expect(rows[0]![2]).toContain('; 34 of 200 lines have "ERROR"');
+    expect(describeEvent(events[0]!)).toContain('exit 0 — 34 of 200 lines have "ERROR"');
+    const none = makeEvent({
+      kind: 'step_run',
+      at: sec(5),
+      details: { ...details, found: { words: '"ERROR"', matched: 0, total: 200 } },
+    });
+    expect(describeEvent(none)).toContain('exit 0 — no line has "ERROR"');
   });
 
   it("a step run names its step by its section (the playbook's own name), and the required steps it ran without", () => {
