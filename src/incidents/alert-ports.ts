@@ -12,6 +12,9 @@ import type {
 } from './alert-types.js';
 import type { Incident } from './types.js';
 
+/** Where a storm step tells: the incident's channel, or the incidents channel (a public incident's only). */
+export type StormPlace = 'here' | 'everyone';
+
 /** What alerts need from the chat platform, beyond the incident's own (channel, card, pages). */
 export interface AlertChat {
   /** The workspace and the bot's own user: incidents opened from alerts are declared there, reported by the bot. */
@@ -43,20 +46,26 @@ export interface AlertChat {
   /** Tells the incident's channel that a critical alert joined it, and that its row declares a higher severity. */
   tellOutranked(incident: Incident, view: OutrankedView): Promise<void>;
   /**
-   * Tells the incident's channel, and the incidents channel for a public incident, that an alert storm's further
-   * critical alerts join this incident instead of opening more.
+   * Tells one place (`where`: the incident's channel `here`, the incidents channel `everyone`) that an alert storm's
+   * further critical alerts join this incident instead of opening more. One place a call, so that a step's retry
+   * posts only where it was not told yet. Where the message is (null: no such channel to tell).
    */
-  tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void>;
+  tellStorm(
+    incident: Incident,
+    storm: { source: string; maxIncidents: number },
+    where: StormPlace,
+  ): Promise<{ channel: string; ts: string } | null>;
   /**
-   * Tells the incident's channel that alerts of names new to it joined it (a storm's further critical alerts), in one
-   * message for them all; and, for a public incident, the incidents channel, with a Declare incident button for each
-   * name shown (declares it apart: AlertService.declareFromAlert), for a different trouble must not be seen only by
-   * the people of another incident. Where the incidents channel's message is (null: none posted there).
+   * Tells one place that alerts of names new to the incident joined it (a storm's further critical alerts), in one
+   * message for them all: its channel (`here`), or the incidents channel (`everyone`, for a public incident), with a
+   * Declare incident button for each name shown (declares it apart: AlertService.declareFromAlert), for a different
+   * trouble must not be seen only by the people of another incident. Where the message is (null: none posted).
    */
   tellJoined(
     incident: Incident,
     alerts: readonly AlertView[],
     storm: { source: string },
+    where: StormPlace,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * The incidents channel's message of tellJoined (`ref`) once alerts it shows were declared apart: the same, each
@@ -70,10 +79,14 @@ export interface AlertChat {
     apart: ReadonlyMap<number, DeclaredApart>,
   ): Promise<void>;
   /**
-   * Tells the incident's channel, and the incidents channel for a public incident, that storm control opened it past
-   * its source's cap, and why (its alerts more severe than every incident of the source open).
+   * Tells one place (its channel `here`, the incidents channel `everyone`) that storm control opened the incident
+   * past its source's cap, and why (its alerts more severe than every incident of the source open).
    */
-  tellPastCap(incident: Incident, view: PastCapView): Promise<void>;
+  tellPastCap(
+    incident: Incident,
+    view: PastCapView,
+    where: StormPlace,
+  ): Promise<{ channel: string; ts: string } | null>;
   /**
    * Tells the incident's channel that a person added alerts to it from their notice (Add to incident), with a button
    * to take them out again (`alertIncident`: the alert incident they form).

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type AlertIncidentRow,
   type AlertRow,
@@ -6,12 +6,14 @@ import {
   alertsOfAlertIncident,
   alertsOfNotice,
   alertsOfNoticeTitles,
+  claimStepPost,
   earlierIncidentOf,
   getAlert,
   getAlertIncident,
   getAlerts,
   hasResolveOffer,
   joinedMessagesShowing,
+  keepStepPost,
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
   recordJoinedMessage,
@@ -19,6 +21,7 @@ import {
   recordNoticeDms,
   recordPastCapNote,
   recordResolveOffer,
+  releaseStepPost,
   setAllResolved,
   takeResolveOffers,
 } from '../store/alert.repo.js';
@@ -27,7 +30,7 @@ import type { Database, Queryable } from '../store/db.js';
 import { deleteEvent, insertEvents, recordRaiseOffer } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
-import type { AlertChat } from './alert-ports.js';
+import type { AlertChat, StormPlace } from './alert-ports.js';
 import { pastCapNote, stormNote } from './alert-recorder.js';
 import { alertEvents, alertTitle, securityAlert } from './alert-rows.js';
 import {
@@ -190,20 +193,48 @@ export class AlertSteps {
     return this.chat.closeAttached(ref, added, takenOut);
   }
 
+  /**
+   * A storm step's message in each of its places (the incident's channel, then the incidents channel), each once: the
+   * post is claimed first (alert_step_posts), so a retry of the step (its process died after posting, or Slack refused
+   * its other place) does not post it again where it went; a post Slack refuses gives its claim back, for the retry.
+   * Where the incidents channel's message went (null: none there, or told by an earlier attempt).
+   */
+  private async tellOnce(
+    key: string,
+    post: (where: StormPlace) => Promise<{ channel: string; ts: string } | null>,
+  ): Promise<{ channel: string; ts: string } | null> {
+    let everyone: { channel: string; ts: string } | null = null;
+    for (const where of ['here', 'everyone'] as const) {
+      const claim = `${key}:${where}`;
+      if (!(await claimStepPost(this.db, claim))) continue;
+      let at: { channel: string; ts: string } | null;
+      try {
+        at = await post(where);
+      } catch (err) {
+        await releaseStepPost(this.db, claim).catch(() => {});
+        throw err;
+      }
+      await keepStepPost(this.db, claim, at);
+      if (where === 'everyone') everyone = at;
+    }
+    return everyone;
+  }
+
   /** A storm started joining this incident: its channel and the incidents channel are told, once. */
   private async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
     const declared = await this.declaredIncident(step.alertIncident);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
-    await this.chat.tellStorm(incident, { source: step.source, maxIncidents: step.maxIncidents });
+    const storm = { source: step.source, maxIncidents: step.maxIncidents };
+    await this.tellOnce(`storm:${step.alertIncident}`, (where) => this.chat.tellStorm(incident, storm, where));
   }
 
   /**
    * Alerts of names new to a storm's incident joined it: its channel is told, in one message (no page: a critical
    * alert in a less severe incident is offered a raise apart, `outranked`), and so is the incidents channel for a
    * public incident (a different trouble would otherwise be seen there by nobody), with a way to declare them apart.
-   * Nothing once it is resolved. Those a person declared apart since are left out.
+   * Nothing once it is resolved. Those a person declared apart since are left out. Each place once (tellOnce).
    */
   private async joined(alertIncidentId: number, alertIds: readonly number[]): Promise<void> {
     const declared = await this.declaredIncident(alertIncidentId);
@@ -215,12 +246,19 @@ export class AlertSteps {
       (a) => a.alertIncidentId !== null && mine.has(a.alertIncidentId),
     );
     if (alerts.length === 0) return;
-    const told = await this.chat.tellJoined(incident, alerts, { source: declared.ai.source });
+    // The step's own alerts name it (a storm's incident is joined by many such steps, each of other alerts).
+    const step = createHash('sha256')
+      .update([...alertIds].sort((x, y) => x - y).join(','))
+      .digest('hex');
+    const source = declared.ai.source;
+    const told = await this.tellOnce(`joined:${alertIncidentId}:${step.slice(0, 32)}`, (where) =>
+      this.chat.tellJoined(incident, alerts, { source }, where),
+    );
     // Kept, so that declaring one apart replaces its button with where it went (declaredApart).
     if (told)
       await recordJoinedMessage(this.db, {
         incidentId: incident.id,
-        source: declared.ai.source,
+        source,
         ...told,
         alertIds: alerts.map((a) => a.id),
       });
@@ -252,9 +290,8 @@ export class AlertSteps {
 
   /**
    * Storm control opened this incident past its source's cap (its alerts more severe than every incident of it
-   * open): its channel and the incidents channel are told why, and its timeline notes it (so in its post-mortem). The
-   * note is recorded first, as the step's mark: a retry finding it tells nobody again (as `outranked` records its
-   * offer); a telling Slack refuses takes the note back, so the retry tells them.
+   * open): its channel and the incidents channel are told why, each once (tellOnce), and its timeline notes it (so in
+   * its post-mortem), once, before either is told.
    */
   private async pastCap(step: Extract<AlertStep, { kind: 'past_cap' }>): Promise<void> {
     const declared = await this.declaredIncident(step.alertIncident);
@@ -262,14 +299,8 @@ export class AlertSteps {
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
     const view = { source: step.source, maxIncidents: step.maxIncidents, severity: step.severity, than: step.than };
-    const note = await this.db.transaction((tx) => recordPastCapNote(tx, incident.id, pastCapNote(view)));
-    if (note === null) return;
-    try {
-      await this.chat.tellPastCap(incident, view);
-    } catch (err) {
-      await deleteEvent(this.db, note).catch(() => {});
-      throw err;
-    }
+    await this.db.transaction((tx) => recordPastCapNote(tx, incident.id, pastCapNote(view)));
+    await this.tellOnce(`past_cap:${step.alertIncident}`, (where) => this.chat.tellPastCap(incident, view, where));
   }
 
   /** A heartbeat gone quiet, or back, told in the incidents channel (logged too: without one, only logged). */

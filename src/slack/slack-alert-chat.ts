@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { AlertChat } from '../incidents/alert-ports.js';
+import type { AlertChat, StormPlace } from '../incidents/alert-ports.js';
 import type {
   AlertCardView,
   AlertNoticeView,
@@ -146,21 +146,27 @@ export class SlackAlertChat implements AlertChat {
     if (failed.length === to.length + 1) throw failed[0];
   }
 
-  async tellStorm(incident: Incident, storm: { source: string; maxIncidents: number }): Promise<void> {
-    await this.tellChannel(incident, renderStorm(incident, storm, 'here'), 'an alert storm joins it');
+  tellStorm(
+    incident: Incident,
+    storm: { source: string; maxIncidents: number },
+    where: StormPlace,
+  ): Promise<{ channel: string; ts: string } | null> {
+    if (where === 'here')
+      return this.tellChannel(incident, renderStorm(incident, storm, 'here'), 'an alert storm joins it');
     // The incidents channel is everyone's: a private incident is not named there.
-    if (incident.private) return;
-    await this.tellIncidentsChannel(renderStorm(incident, storm, 'everyone'), (c) => `tell ${c} of the alert storm`);
+    if (incident.private) return Promise.resolve(null);
+    return this.tellIncidentsChannel(renderStorm(incident, storm, 'everyone'), (c) => `tell ${c} of the alert storm`);
   }
 
-  async tellJoined(
+  tellJoined(
     incident: Incident,
     alerts: readonly AlertView[],
     storm: { source: string },
+    where: StormPlace,
   ): Promise<{ channel: string; ts: string } | null> {
-    await this.tellChannel(incident, renderJoined(alerts), 'alerts of new names joined it');
+    if (where === 'here') return this.tellChannel(incident, renderJoined(alerts), 'alerts of new names joined it');
     // The incidents channel is everyone's: a private incident is not named there.
-    if (incident.private) return null;
+    if (incident.private) return Promise.resolve(null);
     return this.tellIncidentsChannel(
       renderJoinedElsewhere(incident, alerts, storm.source),
       (c) => `tell ${c} of the alerts a storm sent to incident #${incident.number}`,
@@ -180,10 +186,15 @@ export class SlackAlertChat implements AlertChat {
     );
   }
 
-  async tellPastCap(incident: Incident, view: PastCapView): Promise<void> {
-    await this.tellChannel(incident, renderPastCap(incident, view, 'here'), 'it was opened past the storm cap');
-    if (incident.private) return;
-    await this.tellIncidentsChannel(renderPastCap(incident, view, 'everyone'), (c) => `tell ${c} of the storm cap`);
+  tellPastCap(
+    incident: Incident,
+    view: PastCapView,
+    where: StormPlace,
+  ): Promise<{ channel: string; ts: string } | null> {
+    if (where === 'here')
+      return this.tellChannel(incident, renderPastCap(incident, view, 'here'), 'it was opened past the storm cap');
+    if (incident.private) return Promise.resolve(null);
+    return this.tellIncidentsChannel(renderPastCap(incident, view, 'everyone'), (c) => `tell ${c} of the storm cap`);
   }
 
   async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {

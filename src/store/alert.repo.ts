@@ -395,6 +395,32 @@ export async function recordJoinedMessage(
   );
 }
 
+/**
+ * Claims a storm step's post in one place (`key`: the step and the place) before it is made: true when no earlier
+ * attempt claimed it (this one posts), false when one did (posted, or its process died after claiming: not again).
+ */
+export async function claimStepPost(q: Queryable, key: string): Promise<boolean> {
+  const { rows } = await q.query(
+    'INSERT INTO alert_step_posts (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key',
+    [key],
+  );
+  return rows.length > 0;
+}
+
+/** Where a claimed post went, once Slack took it. */
+export async function keepStepPost(q: Queryable, key: string, at: { channel: string; ts: string } | null) {
+  await q.query('UPDATE alert_step_posts SET channel = $2, ts = $3 WHERE key = $1', [
+    key,
+    at?.channel ?? null,
+    at?.ts ?? null,
+  ]);
+}
+
+/** Gives a claim back: Slack refused the post, so the step's retry makes it. */
+export async function releaseStepPost(q: Queryable, key: string): Promise<void> {
+  await q.query('DELETE FROM alert_step_posts WHERE key = $1', [key]);
+}
+
 /** The messages telling that alerts joined an incident (recordJoinedMessage) that show any of these alerts. */
 export async function joinedMessagesShowing(
   q: Queryable,

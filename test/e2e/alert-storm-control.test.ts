@@ -11,6 +11,7 @@ import {
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
+import { BOT_USER_ID } from '../support/fake-slack.js';
 import { stateValue } from '../support/slack-request.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -260,6 +261,47 @@ describe('storm control never hides a more severe, different trouble', () => {
     } finally {
       await bot.db.exec('DROP TRIGGER fail_first_past_cap_note ON incident_events');
     }
+  }, 60_000);
+
+  it('a storm step whose incidents-channel post Slack refuses is retried without telling the incident channel twice', async () => {
+    const source = 'storm-retry';
+    await fire({ source, key: 'mem', metric: 'memory_usage', value: '97%', threshold: '> 95%', service: 'worker' });
+    await fire({ source, key: 'disk', metric: 'disk_usage', value: '97%', threshold: '> 95%', service: 'worker' });
+    const opened = await waitUntil('the two incidents', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
+    });
+    // Slack takes the incident channel's message, then refuses the incidents channel's (the bot was removed from it):
+    // the step fails after one of its posts went out, and is tried again once the bot is back.
+    const incidents = bot.fake.channels.get(INCIDENTS_CHANNEL_ID)!;
+    incidents.members.delete(BOT_USER_ID);
+    try {
+      const r = await postAlerts(
+        bot.baseUrl,
+        '/hooks/alerts',
+        genericAlert({ source, key: 'cpu', metric: 'cpu_usage', value: '97%', threshold: '> 90%', service: 'api' }),
+      );
+      expect(r.status).toBe(202);
+      await waitUntil('a post refused in the incidents channel', async () =>
+        bot.fake
+          .callsTo('chat.postMessage')
+          .find((c) => c.args.channel === INCIDENTS_CHANNEL_ID && c.response?.error === 'not_in_channel'),
+      );
+    } finally {
+      incidents.members.add(BOT_USER_ID);
+    }
+    await inboxDone(bot.db);
+    const [joinedTo] = await incidentOf(source, 'cpu');
+    const into = opened.find((i) => i.id === joinedTo)!;
+    const posts = (channel: string, text: string) =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === channel && c.response?.ok && json(c.args.blocks).includes(text)).length;
+    // Each message once where it went, the refused ones once on the retry.
+    expect(posts(into.channel_id, 'reached its cap')).toBe(1);
+    expect(posts(into.channel_id, 'HighCpuUsage')).toBe(1);
+    expect(posts(INCIDENTS_CHANNEL_ID, 'reached its cap')).toBe(1);
+    expect(posts(INCIDENTS_CHANNEL_ID, 'HighCpuUsage')).toBe(1);
   }, 60_000);
 
   it('Alertmanager: past the cap, a sev0 "database unavailable" opens its own SEV-0 incident rather than join a SEV-2', async () => {

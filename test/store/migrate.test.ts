@@ -19,6 +19,7 @@ const TABLES = [
   'alert_heartbeats',
   'alert_incidents',
   'alert_joined_messages',
+  'alert_step_posts',
   'alerts',
   'audit_log',
   'change_followups',
