@@ -66,7 +66,7 @@ import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { SlackMaintenanceChat } from './slack/slack-maintenance-chat.js';
 import { type GateLimits, type InFlight, workGates } from './slack/work-gate.js';
-import type { DeliveryBatch } from './store/alert-delivery.repo.js';
+import { type DeliveryBatch, failingDeliveries } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
 import type { GuardedKv } from './store/kv.js';
 import { KvCache } from './store/kv-cache.js';
@@ -198,10 +198,16 @@ export function createBot({
   });
   const routes = [
     aliveRoute,
-    healthRoute(db, slack.mode, kv, {
-      email: Boolean(notify.smtpUrl && notify.emailFrom),
-      pagerduty: { events: notify.pagerdutyEventsUrl, webhook: Boolean(notify.pagerdutyWebhookSecret) },
-    }),
+    healthRoute(
+      db,
+      slack.mode,
+      kv,
+      {
+        email: Boolean(notify.smtpUrl && notify.emailFrom),
+        pagerduty: { events: notify.pagerdutyEventsUrl, webhook: Boolean(notify.pagerdutyWebhookSecret) },
+      },
+      () => failingDeliveries(db),
+    ),
     auditRoute(audit, config.adminToken),
     metricsRoute(metrics, config.adminToken, audit),
     ...statusRoutes(

@@ -52,6 +52,8 @@ export function healthRoute(
   kv?: GuardedKv,
   /** How pages reach people besides Slack: whether email is set up, where PagerDuty events go, whether its webhook is. */
   notify?: { email: boolean; pagerduty: { events: string; webhook: boolean } },
+  /** Alert deliveries whose plan keeps failing (Slack refusing the incidents channel, say): reported, `degraded`. */
+  alerts?: () => Promise<{ count: number; oldest: Date; lastError: string } | null>,
 ): HealthRoute {
   return {
     path: '/health',
@@ -79,11 +81,22 @@ export function healthRoute(
           ...(server ? { server } : {}),
         };
         const redis = await shared;
+        const failing = await alerts?.();
         json(res, 200, {
-          status: redis?.status === 'degraded' ? 'degraded' : 'ok',
+          status: redis?.status === 'degraded' || failing ? 'degraded' : 'ok',
           mode,
           database,
           ...(redis ? { redis } : {}),
+          ...(failing
+            ? {
+                alerts: {
+                  status: 'retrying',
+                  failing: failing.count,
+                  since: failing.oldest.toISOString(),
+                  error: failing.lastError,
+                },
+              }
+            : {}),
           ...(notify
             ? { notify: { ...notify, pagerduty: { ...notify.pagerduty, events: shownUrl(notify.pagerduty.events) } } }
             : {}),

@@ -375,3 +375,21 @@ export async function retryDelivery(
     [Array.isArray(ids) ? ids : [ids], ms(delayMs), error.slice(0, 1000), counted],
   );
 }
+
+/**
+ * Deliveries tried and failed at least twice, not done nor given up (waiting for a declaration or Slack's channel
+ * budget is not a failure): how many, since when the oldest came, and the latest one's reason. Null when none.
+ */
+export async function failingDeliveries(
+  q: Queryable,
+): Promise<{ count: number; oldest: Date; lastError: string } | null> {
+  const { rows } = await q.query<{ count: string; oldest: Date | string | null; last_error: string | null }>(
+    `SELECT count(*) AS count, min(received_at) AS oldest,
+       (array_agg(last_error ORDER BY received_at DESC, id DESC))[1] AS last_error
+     FROM alert_deliveries
+     WHERE state IN ('received', 'recorded') AND last_error IS NOT NULL AND attempts >= 2`,
+  );
+  const r = rows[0];
+  if (!r || Number(r.count) === 0 || r.oldest === null) return null;
+  return { count: Number(r.count), oldest: new Date(r.oldest), lastError: r.last_error ?? '' };
+}
