@@ -9,6 +9,7 @@ import type {
   OfferClosed,
   OutrankedView,
   PastCapView,
+  WaitingForChannelView,
 } from './alert-types.js';
 import type { Incident } from './types.js';
 
@@ -107,6 +108,11 @@ export interface AlertChat {
   tellHeartbeat(view: HeartbeatView): Promise<boolean>;
   /** Incidents from alerts wait for Slack's channel budget (see ChannelBudgetView). */
   tellChannelBudget(view: ChannelBudgetView): Promise<void>;
+  /**
+   * A critical alert's incident waits for Slack's channel budget: `to` (the people its declaration will page) are told
+   * by direct message at once, each apart, rather than when it opens. Throws only when none could be told.
+   */
+  tellWaitingForChannel(view: WaitingForChannelView, to: readonly string[]): Promise<void>;
   /**
    * Slack refused what declaring an incident from a critical alert needs (its channel): the incidents channel is told,
    * and `to` (the people its declaration would page) by direct message, for nobody is paged until it is declared.

@@ -368,6 +368,7 @@ export class AlertSteps {
       // The budget is spent (a storm, or people declaring too): the alert incident waits its turn, never dropped.
       if (err instanceof RateLimitedError) {
         await this.tellBudgetSpent(err);
+        await this.tellWaiting(ai, err);
         throw new NotYet(
           `Slack's channel budget is spent; declaring again in ${err.retryAfterMs} ms`,
           err.retryAfterMs,
@@ -398,6 +399,32 @@ export class AlertSteps {
       });
     } catch (e) {
       this.log.warn('could not tell the incidents channel that incidents from alerts wait for channels', e);
+    }
+  }
+
+  /**
+   * A critical alert's incident waits for the channel budget: its page goes out with the incident, once its channel
+   * exists, so the people it will page (on-call) are told now, by direct message, what fired and that the page
+   * follows. Once per alert incident whatever the attempts and replicas (claimed in alert_step_posts first; a telling
+   * Slack refuses gives the claim back, for the next attempt). A failure to tell is logged: it waits its turn anyway.
+   */
+  private async tellWaiting(ai: AlertIncidentRow, err: RateLimitedError): Promise<void> {
+    const claim = `channel-wait:${ai.id}`;
+    try {
+      const to = (await this.more.onCall?.()) ?? [];
+      if (to.length === 0 || !(await claimStepPost(this.db, claim))) return;
+      const view = {
+        title: ai.security || securityAlert(this.rules, this.more.sensitive, ai) ? null : ai.title,
+        severity: ai.severity,
+        source: ai.source,
+        nextInMs: err.retryAfterMs,
+      };
+      await this.chat.tellWaitingForChannel(view, to).catch(async (e: unknown) => {
+        await releaseStepPost(this.db, claim).catch(() => {});
+        throw e;
+      });
+    } catch (e) {
+      this.log.warn(`could not tell on-call that alert incident ${ai.id} waits for a channel`, e);
     }
   }
 

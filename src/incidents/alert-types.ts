@@ -383,6 +383,18 @@ export interface NotDeclaredView {
   slackError: string;
 }
 
+/**
+ * A critical alert whose incident waits for Slack's channel budget: what its on-call is sent at once, for the page goes
+ * out only with the incident, once its channel exists. Its title is null for a security alert.
+ */
+export interface WaitingForChannelView {
+  title: string | null;
+  severity: Severity;
+  source: string;
+  /** When the next channel may be made, about. */
+  nextInMs: number;
+}
+
 /** What the incidents channel is told of a heartbeat (see AlertStep `heartbeat`). */
 export interface HeartbeatView {
   rule: Pick<AlertRule, 'name' | 'action'> & { heartbeatMs: number };

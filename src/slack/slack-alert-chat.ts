@@ -11,6 +11,7 @@ import type {
   OfferClosed,
   OutrankedView,
   PastCapView,
+  WaitingForChannelView,
 } from '../incidents/alert-types.js';
 import type { Incident } from '../incidents/types.js';
 import { announcesNothing, type PrivateAnnounce } from '../runbook/maintenance.js';
@@ -29,6 +30,7 @@ import {
   renderPastCap,
   renderResolveOfferClosed,
   renderStorm,
+  renderWaitingForChannel,
 } from '../templates/alerts.js';
 import type { Message } from '../templates/incident-card.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
@@ -122,6 +124,20 @@ export class SlackAlertChat implements AlertChat {
 
   async tellChannelBudget(view: ChannelBudgetView): Promise<void> {
     await this.tellIncidentsChannel(renderChannelBudget(view), (c) => `tell ${c} that incidents from alerts wait`);
+  }
+
+  async tellWaitingForChannel(view: WaitingForChannelView, to: readonly string[]): Promise<void> {
+    const msg = renderWaitingForChannel(view);
+    // Each person apart: one who cannot be written to does not keep the others from hearing.
+    const sent = await Promise.allSettled(
+      to.map((userId) =>
+        this.call(`tell ${userId} that a critical alert fired`, () =>
+          this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+        ),
+      ),
+    );
+    const failed = sent.find((s) => s.status === 'rejected');
+    if (failed && sent.every((s) => s.status === 'rejected')) throw failed.reason;
   }
 
   async tellNotDeclared(view: NotDeclaredView, to: readonly string[]): Promise<void> {

@@ -17,6 +17,7 @@ import {
   type OutrankedView,
   type PastCapView,
   pressingCount,
+  type WaitingForChannelView,
 } from '../incidents/alert-types.js';
 import { severityLabel } from '../incidents/severity.js';
 import { cleanTitle } from '../incidents/text.js';
@@ -1097,6 +1098,22 @@ export function renderChannelBudget(v: ChannelBudgetView): Message {
   return {
     text: `Incidents from alerts wait for Slack's limit on new channels; the next in about ${next}.`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  };
+}
+
+/**
+ * A critical alert whose incident waits for Slack's channel budget, sent to the people its declaration will page, at
+ * once: what fired, and that their page (with the incident's channel) follows as soon as a channel is free. Pure.
+ */
+export function renderWaitingForChannel(v: WaitingForChannelView): Message {
+  const next = describeDuration(Math.max(1, Math.ceil(v.nextInMs / 1000)) * 1000);
+  const what = v.title === null ? 'A security alert' : `${boldName(v.title, 200)}`;
+  const head = `:rotating_light: *You are on call:* a critical alert fired (${mrkdwnClip(v.source, 40)}, ${severityLabel(v.severity)}). Its incident waits for Slack's limit on new channels (the next in about ${next}), so you are told now rather than when it opens.`;
+  const todo =
+    'Your page, with the incident channel and *Acknowledge*, follows as soon as its channel is open. Meanwhile follow the runbook; `/incident alerts` lists what fires.';
+  return {
+    text: `On call: a critical alert fired (${v.source}, ${severityLabel(v.severity)})${v.title === null ? '' : `: ${v.title}`}; its incident channel follows shortly`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: wholeLines([head, what, todo]) } }],
   };
 }
 

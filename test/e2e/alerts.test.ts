@@ -1989,6 +1989,14 @@ describe("Slack's channel budget, shared by alerts and people", () => {
       .callsTo('chat.postMessage')
       .filter((c) => json(c.args).includes('Incidents from alerts are waiting'));
     expect(told2).toHaveLength(1);
+    // The waiting one's on-call is not left to wait for its channel: told at once what fired, once, before it opened
+    // (the page itself follows with the incident).
+    const early = bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === 'U0ONCALL' && json(c.args).includes('waits for Slack'));
+    expect(early).toHaveLength(1);
+    expect(json(early[0]!.args.blocks)).toMatch(/Errors from budget-[abc]/);
+    expect(early[0]!.at).toBeLessThan(creates[2]!.at);
   }, 45_000);
 });
 

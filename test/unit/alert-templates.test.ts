@@ -16,6 +16,7 @@ import {
   renderHeartbeat,
   renderOutranked,
   renderResolveOfferClosed,
+  renderWaitingForChannel,
 } from '../../src/templates/alerts.js';
 import { declareModal } from '../../src/templates/declare-modal.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
@@ -24,6 +25,7 @@ import { escapingProblems, limitProblems, mrkdwnTexts } from '../support/block-k
 import { makeIncident, minutes, NOW, REPORTER } from '../support/incident-fixture.js';
 
 const SEV = (await loadRunbook()).severities;
+const json = (v: unknown) => JSON.stringify(v);
 const HOSTILE = '<!channel> & <@U0EVIL> <https://evil.example|click> *bold* ' + 'ñ日本語🚨'.repeat(40);
 /** A source link and a runbook link as long as the generic format takes (2,000 characters). */
 const LONG_LINKS = {
@@ -931,5 +933,21 @@ describe('a critical alert joining a less severe incident', () => {
     expect(listed).not.toContain('&amp;gt;');
     expect(listed).not.toContain('&amp;amp;');
     for (const t of mrkdwnTexts(m)) expect(escapingProblems(t.text, []), t.path).toEqual([]);
+  });
+});
+
+describe('renderWaitingForChannel', () => {
+  it('tells on-call what fired and that the page follows; a security alert unnamed; hostile text escaped', () => {
+    const msg = renderWaitingForChannel({ title: HOSTILE, severity: 1, source: HOSTILE, nextInMs: 4200 });
+    expect(limitProblems(msg, 'message')).toEqual([]);
+    for (const t of mrkdwnTexts(msg)) expect(escapingProblems(t.text, []), t.path).toEqual([]);
+    const text = mrkdwnTexts(msg)
+      .map((t) => t.text)
+      .join('\n');
+    expect(text).toContain('the next in about 5 seconds');
+    expect(text).toContain('follows as soon as its channel is open');
+    const secret = renderWaitingForChannel({ title: null, severity: 0, source: 'edge', nextInMs: 1000 });
+    expect(secret.text).toBe('On call: a critical alert fired (edge, SEV-0); its incident channel follows shortly');
+    expect(json(secret.blocks)).toContain('A security alert');
   });
 });
