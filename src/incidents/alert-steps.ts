@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   type AlertIncidentRow,
   type AlertRow,
@@ -12,14 +12,10 @@ import {
   getAlertIncident,
   getAlerts,
   hasResolveOffer,
-  joinedMessagesShowing,
-  keepStepPost,
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
-  recordJoinedMessage,
   recordNotice,
   recordNoticeDms,
-  recordPastCapNote,
   recordResolveOffer,
   releaseStepPost,
   setAllResolved,
@@ -30,14 +26,14 @@ import type { Database, Queryable } from '../store/db.js';
 import { deleteEvent, insertEvents, recordRaiseOffer } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';
 import type { AlertCards } from './alert-cards.js';
-import type { AlertChat, StormPlace } from './alert-ports.js';
-import { pastCapNote, stormNote } from './alert-recorder.js';
+import type { AlertChat } from './alert-ports.js';
+import { stormNote } from './alert-recorder.js';
 import { alertEvents, alertTitle, securityAlert } from './alert-rows.js';
+import { StormSteps } from './alert-storm-steps.js';
 import {
   type AlertNoticeView,
   type AlertRule,
   type AlertStep,
-  type DeclaredApart,
   type OfferClosed,
   pressingCount as pressing,
 } from './alert-types.js';
@@ -118,7 +114,12 @@ export class AlertSteps {
       /** A playbook's title by its id (a notice names its row's playbook). */
       playbookTitle?: (id: string) => string | undefined;
     } = {},
-  ) {}
+  ) {
+    this.storms = new StormSteps(db, chat, (id) => this.declaredIncident(id));
+  }
+
+  /** The storm steps (storm, joined, past_cap) and the messages they keep. */
+  private readonly storms: StormSteps;
 
   /** Alert incidents whose refusal by Slack this process has told (once each: every retry would fail alike). */
   private readonly toldNotDeclared = new Set<number>();
@@ -165,11 +166,11 @@ export class AlertSteps {
       case 'outranked':
         return this.outranked(step.alerts ?? [step.alert], step.incident);
       case 'storm':
-        return this.storm(step);
+        return this.storms.storm(step);
       case 'joined':
-        return this.joined(step.alertIncident, step.alerts);
+        return this.storms.joined(step.alertIncident, step.alerts);
       case 'past_cap':
-        return this.pastCap(step);
+        return this.storms.pastCap(step);
       case 'heartbeat':
         return this.heartbeat(step);
     }
@@ -193,114 +194,9 @@ export class AlertSteps {
     return this.chat.closeAttached(ref, added, takenOut);
   }
 
-  /**
-   * A storm step's message in each of its places (the incident's channel, then the incidents channel), each once: the
-   * post is claimed first (alert_step_posts), so a retry of the step (its process died after posting, or Slack refused
-   * its other place) does not post it again where it went; a post Slack refuses gives its claim back, for the retry.
-   * Where the incidents channel's message went (null: none there, or told by an earlier attempt).
-   */
-  private async tellOnce(
-    key: string,
-    post: (where: StormPlace) => Promise<{ channel: string; ts: string } | null>,
-  ): Promise<{ channel: string; ts: string } | null> {
-    let everyone: { channel: string; ts: string } | null = null;
-    for (const where of ['here', 'everyone'] as const) {
-      const claim = `${key}:${where}`;
-      if (!(await claimStepPost(this.db, claim))) continue;
-      let at: { channel: string; ts: string } | null;
-      try {
-        at = await post(where);
-      } catch (err) {
-        await releaseStepPost(this.db, claim).catch(() => {});
-        throw err;
-      }
-      await keepStepPost(this.db, claim, at);
-      if (where === 'everyone') everyone = at;
-    }
-    return everyone;
-  }
-
-  /** A storm started joining this incident: its channel and the incidents channel are told, once. */
-  private async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
-    const declared = await this.declaredIncident(step.alertIncident);
-    if (!declared) return;
-    const incident = await getIncident(this.db, declared.incidentId);
-    if (!incident || incident.status === 'resolved') return;
-    const storm = { source: step.source, maxIncidents: step.maxIncidents };
-    await this.tellOnce(`storm:${step.alertIncident}`, (where) => this.chat.tellStorm(incident, storm, where));
-  }
-
-  /**
-   * Alerts of names new to a storm's incident joined it: its channel is told, in one message (no page: a critical
-   * alert in a less severe incident is offered a raise apart, `outranked`), and so is the incidents channel for a
-   * public incident (a different trouble would otherwise be seen there by nobody), with a way to declare them apart.
-   * Nothing once it is resolved. Those a person declared apart since are left out. Each place once (tellOnce).
-   */
-  private async joined(alertIncidentId: number, alertIds: readonly number[]): Promise<void> {
-    const declared = await this.declaredIncident(alertIncidentId);
-    if (!declared) return;
-    const incident = await getIncident(this.db, declared.incidentId);
-    if (!incident || incident.status === 'resolved' || !incident.channelId) return;
-    const mine = new Set((await alertIncidentsOf(this.db, incident.id)).map((a) => a.id));
-    const alerts = (await getAlerts(this.db, alertIds)).filter(
-      (a) => a.alertIncidentId !== null && mine.has(a.alertIncidentId),
-    );
-    if (alerts.length === 0) return;
-    // The step's own alerts name it (a storm's incident is joined by many such steps, each of other alerts).
-    const step = createHash('sha256')
-      .update([...alertIds].sort((x, y) => x - y).join(','))
-      .digest('hex');
-    const source = declared.ai.source;
-    const told = await this.tellOnce(`joined:${alertIncidentId}:${step.slice(0, 32)}`, (where) =>
-      this.chat.tellJoined(incident, alerts, { source }, where),
-    );
-    // Kept, so that declaring one apart replaces its button with where it went (declaredApart).
-    if (told)
-      await recordJoinedMessage(this.db, {
-        incidentId: incident.id,
-        source,
-        ...told,
-        alertIds: alerts.map((a) => a.id),
-      });
-  }
-
-  /**
-   * Alerts a storm sent to an incident were declared apart (`alertIds`, the group's that left it): each incidents
-   * channel message telling they joined it is updated, its Declare incident for them replaced by where they went
-   * (a private incident not named), so nobody presses it again to be told they are in an incident already.
-   */
-  async declaredApart(stormIncidentId: number, alertIds: readonly number[]): Promise<void> {
-    const messages = await joinedMessagesShowing(this.db, stormIncidentId, alertIds);
-    if (messages.length === 0) return;
-    const incident = await getIncident(this.db, stormIncidentId);
-    if (!incident) return;
-    for (const m of messages) {
-      const alerts = await getAlerts(this.db, m.alertIds);
-      const apart = new Map<number, DeclaredApart>();
-      for (const a of alerts) {
-        const ai = a.alertIncidentId ? await getAlertIncident(this.db, a.alertIncidentId) : null;
-        if (!ai?.incidentId || ai.incidentId === incident.id || ai.declaredBy === null) continue;
-        const went = await getIncident(this.db, ai.incidentId);
-        if (went)
-          apart.set(a.id, went.private ? { private: true } : { number: went.number, channelId: went.channelId });
-      }
-      await this.chat.updateJoined(m, incident, alerts, { source: m.source }, apart);
-    }
-  }
-
-  /**
-   * Storm control opened this incident past its source's cap (its alerts more severe than every incident of it
-   * open): its channel and the incidents channel are told why, each once (tellOnce), and its timeline notes it (so in
-   * its post-mortem), once, before either is told.
-   */
-  private async pastCap(step: Extract<AlertStep, { kind: 'past_cap' }>): Promise<void> {
-    const declared = await this.declaredIncident(step.alertIncident);
-    if (!declared) return;
-    const incident = await getIncident(this.db, declared.incidentId);
-    if (!incident || incident.status === 'resolved') return;
-    const view = { source: step.source, maxIncidents: step.maxIncidents, severity: step.severity, than: step.than };
-    await this.db.transaction((tx) => recordPastCapNote(tx, incident.id, pastCapNote(view)));
-    await this.tellOnce(`past_cap:${step.alertIncident}`, (where) => this.chat.tellPastCap(incident, view, where));
+  /** Alerts a storm sent to an incident were declared apart: their incidents-channel messages say where they went. */
+  declaredApart(stormIncidentId: number, alertIds: readonly number[]): Promise<void> {
+    return this.storms.declaredApart(stormIncidentId, alertIds);
   }
 
   /** A heartbeat gone quiet, or back, told in the incidents channel (logged too: without one, only logged). */

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import {
+  type AlertIncidentRow,
+  alertIncidentsOf,
+  claimStepPost,
+  getAlertIncident,
+  getAlerts,
+  joinedMessagesShowing,
+  keepStepPost,
+  recordJoinedMessage,
+  recordPastCapNote,
+  releaseStepPost,
+} from '../store/alert.repo.js';
+import type { Database } from '../store/db.js';
+import { getIncident } from '../store/incident.repo.js';
+import type { AlertChat, StormPlace } from './alert-ports.js';
+import { pastCapNote } from './alert-recorder.js';
+import type { AlertStep, DeclaredApart } from './alert-types.js';
+
+/**
+ * Storm control's steps (AlertStep `storm`, `joined`, `past_cap`): what a storm's incident, its channel and the
+ * incidents channel are told as storm control sends alerts to it or opens one past the cap, each message once in each
+ * place however often the step runs (tellOnce), and the incidents channel's messages of new names kept up to date as
+ * they are declared apart. AlertSteps runs them.
+ */
+export class StormSteps {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: AlertChat,
+    /** The incident an alert incident was declared as (null: none, or failed); throws NotYet while it is declared. */
+    private readonly declaredIncident: (
+      alertIncidentId: number,
+    ) => Promise<{ incidentId: number; ai: AlertIncidentRow } | null>,
+  ) {}
+
+  /**
+   * A storm step's message in each of its places (the incident's channel, then the incidents channel), each once: the
+   * post is claimed first (alert_step_posts), so a retry of the step (its process died after posting, or Slack refused
+   * its other place) does not post it again where it went; a post Slack refuses gives its claim back, for the retry.
+   * Where the incidents channel's message went (null: none there, or told by an earlier attempt).
+   */
+  private async tellOnce(
+    key: string,
+    post: (where: StormPlace) => Promise<{ channel: string; ts: string } | null>,
+  ): Promise<{ channel: string; ts: string } | null> {
+    let everyone: { channel: string; ts: string } | null = null;
+    for (const where of ['here', 'everyone'] as const) {
+      const claim = `${key}:${where}`;
+      if (!(await claimStepPost(this.db, claim))) continue;
+      let at: { channel: string; ts: string } | null;
+      try {
+        at = await post(where);
+      } catch (err) {
+        await releaseStepPost(this.db, claim).catch(() => {});
+        throw err;
+      }
+      await keepStepPost(this.db, claim, at);
+      if (where === 'everyone') everyone = at;
+    }
+    return everyone;
+  }
+
+  /** A storm started joining this incident: its channel and the incidents channel are told, once. */
+  async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
+    const declared = await this.declaredIncident(step.alertIncident);
+    if (!declared) return;
+    const incident = await getIncident(this.db, declared.incidentId);
+    if (!incident || incident.status === 'resolved') return;
+    const storm = { source: step.source, maxIncidents: step.maxIncidents };
+    await this.tellOnce(`storm:${step.alertIncident}`, (where) => this.chat.tellStorm(incident, storm, where));
+  }
+
+  /**
+   * Alerts of names new to a storm's incident joined it: its channel is told, in one message (no page: a critical
+   * alert in a less severe incident is offered a raise apart, `outranked`), and so is the incidents channel for a
+   * public incident (a different trouble would otherwise be seen there by nobody), with a way to declare them apart.
+   * Nothing once it is resolved. Those a person declared apart since are left out. Each place once (tellOnce).
+   */
+  async joined(alertIncidentId: number, alertIds: readonly number[]): Promise<void> {
+    const declared = await this.declaredIncident(alertIncidentId);
+    if (!declared) return;
+    const incident = await getIncident(this.db, declared.incidentId);
+    if (!incident || incident.status === 'resolved' || !incident.channelId) return;
+    const mine = new Set((await alertIncidentsOf(this.db, incident.id)).map((a) => a.id));
+    const alerts = (await getAlerts(this.db, alertIds)).filter(
+      (a) => a.alertIncidentId !== null && mine.has(a.alertIncidentId),
+    );
+    if (alerts.length === 0) return;
+    // The step's own alerts name it (a storm's incident is joined by many such steps, each of other alerts).
+    const step = createHash('sha256')
+      .update([...alertIds].sort((x, y) => x - y).join(','))
+      .digest('hex');
+    const source = declared.ai.source;
+    const told = await this.tellOnce(`joined:${alertIncidentId}:${step.slice(0, 32)}`, (where) =>
+      this.chat.tellJoined(incident, alerts, { source }, where),
+    );
+    // Kept, so that declaring one apart replaces its button with where it went (declaredApart).
+    if (told)
+      await recordJoinedMessage(this.db, {
+        incidentId: incident.id,
+        source,
+        ...told,
+        alertIds: alerts.map((a) => a.id),
+      });
+  }
+
+  /**
+   * Alerts a storm sent to an incident were declared apart (`alertIds`, the group's that left it): each incidents
+   * channel message telling they joined it is updated, its Declare incident for them replaced by where they went
+   * (a private incident not named), so nobody presses it again to be told they are in an incident already.
+   */
+  async declaredApart(stormIncidentId: number, alertIds: readonly number[]): Promise<void> {
+    const messages = await joinedMessagesShowing(this.db, stormIncidentId, alertIds);
+    if (messages.length === 0) return;
+    const incident = await getIncident(this.db, stormIncidentId);
+    if (!incident) return;
+    for (const m of messages) {
+      const alerts = await getAlerts(this.db, m.alertIds);
+      const apart = new Map<number, DeclaredApart>();
+      for (const a of alerts) {
+        const ai = a.alertIncidentId ? await getAlertIncident(this.db, a.alertIncidentId) : null;
+        if (!ai?.incidentId || ai.incidentId === incident.id || ai.declaredBy === null) continue;
+        const went = await getIncident(this.db, ai.incidentId);
+        if (went)
+          apart.set(a.id, went.private ? { private: true } : { number: went.number, channelId: went.channelId });
+      }
+      await this.chat.updateJoined(m, incident, alerts, { source: m.source }, apart);
+    }
+  }
+
+  /**
+   * Storm control opened this incident past its source's cap (its alerts more severe than every incident of it
+   * open): its channel and the incidents channel are told why, each once (tellOnce), and its timeline notes it (so in
+   * its post-mortem), once, before either is told.
+   */
+  async pastCap(step: Extract<AlertStep, { kind: 'past_cap' }>): Promise<void> {
+    const declared = await this.declaredIncident(step.alertIncident);
+    if (!declared) return;
+    const incident = await getIncident(this.db, declared.incidentId);
+    if (!incident || incident.status === 'resolved') return;
+    const view = { source: step.source, maxIncidents: step.maxIncidents, severity: step.severity, than: step.than };
+    await this.db.transaction((tx) => recordPastCapNote(tx, incident.id, pastCapNote(view)));
+    await this.tellOnce(`past_cap:${step.alertIncident}`, (where) => this.chat.tellPastCap(incident, view, where));
+  }
+}
