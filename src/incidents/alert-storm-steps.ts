@@ -7,6 +7,7 @@ import {
   getAlerts,
   joinedMessagesShowing,
   keepStepPost,
+  keptStepPost,
   recordJoinedMessage,
   recordPastCapNote,
   releaseStepPost,
@@ -37,7 +38,7 @@ export class StormSteps {
    * A storm step's message in each of its places (the incident's channel, then the incidents channel), each once: the
    * post is claimed first (alert_step_posts), so a retry of the step (its process died after posting, or Slack refused
    * its other place) does not post it again where it went; a post Slack refuses gives its claim back, for the retry.
-   * Where the incidents channel's message went (null: none there, or told by an earlier attempt).
+   * Where the incidents channel's message went, by this attempt or an earlier one (null: none there).
    */
   private async tellOnce(
     key: string,
@@ -46,7 +47,11 @@ export class StormSteps {
     let everyone: { channel: string; ts: string } | null = null;
     for (const where of ['here', 'everyone'] as const) {
       const claim = `${key}:${where}`;
-      if (!(await claimStepPost(this.db, claim))) continue;
+      if (!(await claimStepPost(this.db, claim))) {
+        // Posted by an earlier attempt: where it went, for what the step keeps of it (joined: its message).
+        if (where === 'everyone') everyone = await keptStepPost(this.db, claim);
+        continue;
+      }
       let at: { channel: string; ts: string } | null;
       try {
         at = await post(where);
@@ -94,7 +99,8 @@ export class StormSteps {
     const told = await this.tellOnce(`joined:${alertIncidentId}:${step.slice(0, 32)}`, (where) =>
       this.chat.tellJoined(incident, alerts, { source }, where),
     );
-    // Kept, so that declaring one apart replaces its button with where it went (declaredApart).
+    // Kept, so that declaring one apart replaces its button with where it went (declaredApart); by a retry too, when
+    // the attempt that posted it could not.
     if (told)
       await recordJoinedMessage(this.db, {
         incidentId: incident.id,

@@ -389,8 +389,11 @@ export async function recordJoinedMessage(
   q: Queryable,
   m: { incidentId: number; source: string; channel: string; ts: string; alertIds: readonly number[] },
 ): Promise<void> {
+  // Once a message: a retry of its step records it only if the attempt that posted it did not.
   await q.query(
-    'INSERT INTO alert_joined_messages (incident_id, source, channel, ts, alert_ids) VALUES ($1, $2, $3, $4, $5)',
+    `INSERT INTO alert_joined_messages (incident_id, source, channel, ts, alert_ids)
+     SELECT $1, $2, $3, $4, $5
+     WHERE NOT EXISTS (SELECT 1 FROM alert_joined_messages WHERE incident_id = $1 AND channel = $3 AND ts = $4)`,
     [m.incidentId, m.source, m.channel, m.ts, m.alertIds],
   );
 }
@@ -414,6 +417,16 @@ export async function keepStepPost(q: Queryable, key: string, at: { channel: str
     at?.channel ?? null,
     at?.ts ?? null,
   ]);
+}
+
+/** Where an earlier attempt's claimed post went (null: not kept, or nowhere to post). */
+export async function keptStepPost(q: Queryable, key: string): Promise<{ channel: string; ts: string } | null> {
+  const { rows } = await q.query<{ channel: string | null; ts: string | null }>(
+    'SELECT channel, ts FROM alert_step_posts WHERE key = $1',
+    [key],
+  );
+  const r = rows[0];
+  return r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : null;
 }
 
 /** Gives a claim back: Slack refused the post, so the step's retry makes it. */

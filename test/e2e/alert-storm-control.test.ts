@@ -304,6 +304,46 @@ describe('storm control never hides a more severe, different trouble', () => {
     expect(posts(INCIDENTS_CHANNEL_ID, 'HighCpuUsage')).toBe(1);
   }, 60_000);
 
+  it('new names joining: a message posted but not recorded (the write failed) is recorded by the retry, not posted again', async () => {
+    const source = 'joined-retry';
+    await fire({ source, key: 'mem', metric: 'memory_usage', value: '97%', threshold: '> 95%', service: 'worker' });
+    await fire({ source, key: 'disk', metric: 'disk_usage', value: '97%', threshold: '> 95%', service: 'worker' });
+    await waitUntil('the two incidents', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
+    });
+    // The first joined message the database is asked to keep fails, after Slack took it (as a process dying would).
+    await bot.db.exec(`
+      CREATE SEQUENCE joined_message_writes;
+      CREATE FUNCTION fail_first_joined_message() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('joined_message_writes') = 1 THEN
+          RAISE EXCEPTION 'the joined message could not be recorded (test)';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER fail_first_joined_message BEFORE INSERT ON alert_joined_messages
+        FOR EACH ROW EXECUTE FUNCTION fail_first_joined_message();`);
+    try {
+      await fire({ source, key: 'cpu', metric: 'cpu_usage', value: '97%', threshold: '> 90%', service: 'api' });
+      const [joinedTo] = await incidentOf(source, 'cpu');
+      const kept = await bot.db.query<{ ts: string }>('SELECT ts FROM alert_joined_messages WHERE incident_id = $1', [
+        joinedTo,
+      ]);
+      const told = bot.fake
+        .callsTo('chat.postMessage')
+        .filter(
+          (c) =>
+            c.args.channel === INCIDENTS_CHANNEL_ID && c.response?.ok && json(c.args.blocks).includes('HighCpuUsage'),
+        );
+      expect(told).toHaveLength(1);
+      // Kept, so that declaring it apart updates that message's button.
+      expect(kept.rows.map((r) => r.ts)).toEqual([String(told[0]!.response!.ts)]);
+    } finally {
+      await bot.db.exec('DROP TRIGGER fail_first_joined_message ON alert_joined_messages');
+    }
+  }, 60_000);
+
   it('Alertmanager: past the cap, a sev0 "database unavailable" opens its own SEV-0 incident rather than join a SEV-2', async () => {
     const source = 'am-eu';
     const startsAt = new Date(Date.now() - 60_000).toISOString();
