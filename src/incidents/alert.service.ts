@@ -457,12 +457,25 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     try {
       const done = new Set(d.done);
       const last = d.plan.length - 1;
+      /** A step Slack refused for a reason a person must fix: the steps after it are carried out all the same. */
+      let refused: ChatPlatformError | null = null;
       for (const [i, step] of d.plan.entries()) {
         if (done.has(i)) continue;
-        await this.steps.run(step);
+        try {
+          await this.steps.run(step);
+        } catch (err) {
+          // A message the incidents channel refuses (the bot removed from it) does not hold back the cards and
+          // messages of the plan's other steps for as long as it takes someone to invite the bot back; it is tried
+          // again with the delivery. A declaration is another matter: what follows it needs its incident.
+          if (!(err instanceof ChatPlatformError && NEEDS_A_PERSON.has(err.slackError)) || step.kind === 'declare')
+            throw err;
+          refused ??= err;
+          continue;
+        }
         // The last step is recorded done with the delivery (run again, should the process die in between).
-        if (i < last) await markStepDone(this.db, d.id, i);
+        if (i < last || refused) await markStepDone(this.db, d.id, i);
       }
+      if (refused) throw refused;
       await finishDelivery(this.db, d.id, 'done');
     } catch (err) {
       await this.failed(d, [d.id], err);

@@ -344,6 +344,40 @@ describe('storm control never hides a more severe, different trouble', () => {
     }
   }, 60_000);
 
+  it("the incidents channel refusing a new name's message does not hold back its incident's card", async () => {
+    const source = 'card-not-held';
+    await fire({ source, key: 'mem', metric: 'memory_usage', value: '97%', threshold: '> 95%', service: 'worker' });
+    await fire({ source, key: 'disk', metric: 'disk_usage', value: '97%', threshold: '> 95%', service: 'worker' });
+    const opened = await waitUntil('the two incidents', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
+    });
+    const incidents = bot.fake.channels.get(INCIDENTS_CHANNEL_ID)!;
+    incidents.members.delete(BOT_USER_ID);
+    try {
+      const r = await postAlerts(
+        bot.baseUrl,
+        '/hooks/alerts',
+        genericAlert({ source, key: 'cpu', metric: 'cpu_usage', value: '97%', threshold: '> 90%', service: 'api' }),
+      );
+      expect(r.status).toBe(202);
+      const [joinedTo] = await waitUntil('the alert joined', async () => {
+        const l = await incidentOf(source, 'cpu');
+        return l[0] ? l : null;
+      });
+      const into = opened.find((i) => i.id === joinedTo)!;
+      // While the bot is still out of the incidents channel, the card shows the alert that joined.
+      await waitUntil(
+        'the card showing the new alert',
+        async () => json(bot.fake.message(into.channel_id, into.card_ts!)?.blocks).includes('HighCpuUsage') || null,
+        8000,
+      );
+    } finally {
+      incidents.members.add(BOT_USER_ID);
+    }
+    await inboxDone(bot.db);
+  }, 60_000);
+
   it('Alertmanager: past the cap, a sev0 "database unavailable" opens its own SEV-0 incident rather than join a SEV-2', async () => {
     const source = 'am-eu';
     const startsAt = new Date(Date.now() - 60_000).toISOString();
