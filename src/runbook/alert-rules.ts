@@ -126,7 +126,10 @@ export function alertRuleProblems(data: unknown): string[] {
   const keywordOf = new Map<string, string>();
   for (const [id, pb] of Object.entries(playbooks)) {
     const match = (pb as { match?: unknown } | null)?.match;
-    if (Array.isArray(match)) for (const kw of match) if (typeof kw === 'string') keywordOf.set(keywordKey(kw), id);
+    // A list, or { what, where, also }: `also` words suggest nothing, so a row may say them.
+    const m = match as { what?: unknown; where?: unknown } | null;
+    const words = Array.isArray(match) ? match : [m?.what, m?.where].flatMap((w) => (Array.isArray(w) ? w : []));
+    for (const kw of words) if (typeof kw === 'string') keywordOf.set(keywordKey(kw), id);
   }
   const out: string[] = [];
   for (const [i, r] of d.alerts.entries()) {

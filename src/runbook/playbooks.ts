@@ -205,8 +205,18 @@ export interface Playbook {
   id: string;
   title: string;
   kind: (typeof PLAYBOOK_KINDS)[number];
-  /** Words and phrases that suggest this playbook from an incident title. */
+  /** Words and phrases that suggest this playbook from an incident title (its `what` and `where` words). */
   match: string[];
+  /**
+   * The `match` words that name only where the trouble is (login, postgres, payments): when a title fits two
+   * playbooks with as many words, a word saying what is wrong (500s, slow, corruption) wins over these.
+   */
+  where?: string[];
+  /**
+   * Words that never suggest this playbook but name it, in the message of the playbook they suggest, as fitting too
+   * ("all machines down": Machine Auto-Stops is suggested, Disaster Recovery named).
+   */
+  also?: string[];
   symptoms: string[];
   detection: PlaybookStep[];
   mitigation: PlaybookStep[];
@@ -516,11 +526,37 @@ const sections = z
   )
   .strict();
 
+/**
+ * `match`: a list of words (each saying what is wrong, or both what and where), or `{ what, where, also }` (see
+ * Playbook's `where` and `also`).
+ */
+const match = z
+  .union(
+    [
+      z.array(keyword),
+      z
+        .object({
+          what: z.array(keyword).default([]),
+          where: z.array(keyword).default([]),
+          also: z.array(keyword).default([]),
+        })
+        .strict(),
+    ],
+    {
+      error: (iss) =>
+        iss.code === 'invalid_union'
+          ? 'must be a list of words, or { what: [words], where: [words], also: [words] }'
+          : undefined,
+    },
+  )
+  .default([])
+  .transform((m) => (Array.isArray(m) ? { what: m, where: [], also: [], list: true } : { ...m, list: false }));
+
 const playbook = z
   .object({
     title: limitedText(text, 'playbookTitle'),
     kind: z.enum(PLAYBOOK_KINDS),
-    match: z.array(keyword).default([]),
+    match,
     symptoms: z.array(limitedText(text, 'symptom')).default([]),
     detection: steps,
     mitigation: steps,
@@ -591,20 +627,27 @@ export const playbooksSchema = z
   .superRefine((all, ctx) => {
     const owner = new Map<string, string>();
     for (const [id, pb] of Object.entries(all))
-      pb.match.forEach((kw, i) => {
-        const key = keywordKey(kw);
-        const other = owner.get(key);
-        if (other)
-          ctx.addIssue({ code: 'custom', path: [id, 'match', i], message: `"${kw}" is already a keyword of ${other}` });
-        else owner.set(key, id);
-      });
+      for (const [part, words] of [
+        ['what', pb.match.what],
+        ['where', pb.match.where],
+      ] as const)
+        words.forEach((kw, i) => {
+          const key = keywordKey(kw);
+          const other = owner.get(key);
+          // A plain list is read as `what`: its items are named as written, `match item 3`.
+          const path = pb.match.list ? [id, 'match', i] : [id, 'match', part, i];
+          if (other) ctx.addIssue({ code: 'custom', path, message: `"${kw}" is already a keyword of ${other}` });
+          else owner.set(key, id);
+        });
   })
   .transform((all): Playbook[] =>
     Object.entries(all).map(([id, pb]) => ({
       id,
       title: pb.title,
       kind: pb.kind,
-      match: pb.match,
+      match: [...pb.match.what, ...pb.match.where],
+      ...(pb.match.where.length ? { where: pb.match.where } : {}),
+      ...(pb.match.also.length ? { also: pb.match.also } : {}),
       symptoms: pb.symptoms,
       detection: pb.detection.map(toStep),
       mitigation: pb.mitigation.map(toStep),

@@ -1,4 +1,4 @@
-import type { Playbook } from './playbooks.js';
+import { keywordKey, type Playbook } from './playbooks.js';
 import { escapeRegExp } from './regexp.js';
 
 /** Compiled keyword patterns: a Unicode pattern costs far more to build than to run, and keywords are few. */
@@ -18,17 +18,27 @@ function keywordPattern(kw: string): RegExp {
 /** Kinds suggested ahead of any other match: an attack reads like an ordinary fault ("DDoS: rate limit alerts"). */
 const SUGGESTED_FIRST: ReadonlySet<Playbook['kind']> = new Set(['security']);
 
+/** What a title is fitted against: a playbook's words (or an alert row's), and its kind. */
+interface Candidate {
+  match: readonly string[];
+  where?: readonly string[] | undefined;
+  also?: readonly string[] | undefined;
+  kind?: Playbook['kind'] | undefined;
+}
+
 /**
  * The id of the playbook whose keywords best fit an incident title, or null. Overlapping matches go to the longest
- * keyword ("redis connection" beats "connection"); a matched security playbook wins; otherwise each playbook scores
- * the number of words its matches cover; ties go to the playbook matched earliest in the title, then to the one first
- * in the file. `claims`: words that mean a trouble the runbook has no playbook for (an alert row whose action is the
- * procedure: "disk full"), scored as a playbook after the file's: when one fits best, no playbook is suggested, not
- * the one a lesser word would ("db" in "disk full on db-1").
+ * keyword ("redis connection" beats "connection"); a matched security playbook wins; otherwise the playbook whose
+ * matches cover the most words of the title; on equal words, one with a word saying what is wrong (500s, slow,
+ * corruption) beats one whose words only name where (its `where` words: login, postgres, payments), so "auth 500s" is
+ * High Error Rates; then the playbook matched earliest in the title, then the one first in the file. `claims`: words
+ * that mean a trouble the runbook has no playbook for (an alert row whose action is the procedure: "disk full"),
+ * scored as a playbook after the file's: when one fits best, no playbook is suggested, not the one a lesser word would
+ * ("db" in "disk full on db-1").
  */
 export function suggestPlaybook(
   title: string,
-  playbooks: readonly (Pick<Playbook, 'id' | 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+  playbooks: readonly (Pick<Playbook, 'id'> & Candidate)[],
   claims: readonly { match: readonly string[] }[] = [],
 ): string | null {
   const best = bestFit(title, [...playbooks, ...claims]);
@@ -41,7 +51,7 @@ export function suggestPlaybook(
  */
 export function winningClaim<C extends { match: readonly string[] }>(
   title: string,
-  playbooks: readonly (Pick<Playbook, 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+  playbooks: readonly Candidate[],
   claims: readonly C[],
 ): C | null {
   const best = bestFit(title, [...playbooks, ...claims]);
@@ -49,33 +59,57 @@ export function winningClaim<C extends { match: readonly string[] }>(
 }
 
 /**
- * The other playbooks a title fits exactly as well as the one suggested (the same number of words, neither a security
- * one unless both are), in the order the tie is broken: "payments api slow" fits Stripe Webhook Failures (payment) and
- * Slow Response Times (slow) alike, and only the order of the words chose the first. Empty when the suggestion stands
- * alone, or when `suggested` is not the one the title suggests (attached after a rename).
+ * The other playbooks a title fits as well as the one suggested, to name beside it: those whose matches cover as many
+ * words (neither a security one unless both are), in the order they rank: "payments api slow" fits Stripe Webhook
+ * Failures (payment) and Slow Response Times (slow) alike, and only "slow" saying what is wrong chose the second; then
+ * those whose `also` words are in the title ("all machines down" names Disaster Recovery beside Machine Auto-Stops).
+ * Empty when the suggestion stands alone, or when `suggested` is not the one the title suggests (attached after a
+ * rename).
  */
 export function equalFits(
   title: string,
-  playbooks: readonly (Pick<Playbook, 'id' | 'match'> & Partial<Pick<Playbook, 'kind'>>)[],
+  playbooks: readonly (Pick<Playbook, 'id'> & Candidate)[],
   claims: readonly { match: readonly string[] }[],
   suggested: string,
 ): string[] {
   const ranked = rankedFits(title, [...playbooks, ...claims]);
   const [best] = ranked;
   if (!best || best.index >= playbooks.length || playbooks[best.index]!.id !== suggested) return [];
-  return ranked
+  const tied = ranked
     .slice(1)
     .filter((r) => r.index < playbooks.length && r.words === best.words && r.ahead === best.ahead)
     .map((r) => playbooks[r.index]!.id);
+  const t = readable(title);
+  const also = playbooks
+    .filter((pb) => pb.id !== suggested && !tied.includes(pb.id) && (pb.also ?? []).some((kw) => occurs(t, kw)))
+    .map((pb) => pb.id);
+  return [...tied, ...also];
 }
 
 /** The index of the candidate whose keywords best fit the title (as suggestPlaybook says), or null. */
-function bestFit(
-  typed: string,
-  candidates: readonly { match: readonly string[]; kind?: Playbook['kind'] }[],
-): number | null {
+function bestFit(typed: string, candidates: readonly Candidate[]): number | null {
   return rankedFits(typed, candidates)[0]?.index ?? null;
 }
+
+/**
+ * A title as keywords are read (NFKC: `ｄｂ down`, typed full width, is `db down`), and in lower case when it is
+ * printable ASCII, where lower case and Unicode case folding agree (else null).
+ */
+function readable(typed: string): { title: string; lower: string | null } {
+  const title = typed.normalize('NFKC');
+  return { title, lower: /[^ -~\t]/.test(title) ? null : title.toLowerCase() };
+}
+
+/**
+ * Where a keyword is in a title. Its first word must appear in the lower-case title for its pattern to match: the rest
+ * is skipped (Unicode patterns cost about 10 µs each to run).
+ */
+function* matchesOf(t: { title: string; lower: string | null }, kw: string): Generator<RegExpExecArray> {
+  if (t.lower !== null && !t.lower.includes(kw.trim().split(/\s+/)[0]!.toLowerCase())) return;
+  yield* t.title.matchAll(keywordPattern(kw));
+}
+
+const occurs = (t: { title: string; lower: string | null }, kw: string) => !matchesOf(t, kw).next().done;
 
 /**
  * Every candidate the title fits, best first (see suggestPlaybook): its index, the words its matches cover, and whether
@@ -83,31 +117,39 @@ function bestFit(
  */
 function rankedFits(
   typed: string,
-  candidates: readonly { match: readonly string[]; kind?: Playbook['kind'] }[],
+  candidates: readonly Candidate[],
 ): { index: number; words: number; ahead: number }[] {
-  // Read as keywords are (NFKC): `ｄｂ down`, typed full width, is `db down`.
-  const title = typed.normalize('NFKC');
-  const found: { start: number; end: number; index: number; words: number }[] = [];
-  // A keyword's first word must appear in the title for its pattern to match: skip the rest (Unicode patterns cost
-  // about 10 µs each to run). Only for printable ASCII titles, where lower case and Unicode case folding agree.
-  const lower = /[^ -~\t]/.test(title) ? null : title.toLowerCase();
+  const t = readable(typed);
+  const found: { start: number; end: number; index: number; words: number; where: boolean }[] = [];
   candidates.forEach((pb, index) => {
-    for (const kw of pb.match) {
-      if (lower !== null && !lower.includes(kw.trim().split(/\s+/)[0]!.toLowerCase())) continue;
-      for (const m of title.matchAll(keywordPattern(kw)))
-        found.push({ start: m.index, end: m.index + m[0].length, index, words: kw.trim().split(/\s+/).length });
-    }
+    const where = new Set((pb.where ?? []).map(keywordKey));
+    for (const kw of pb.match)
+      for (const m of matchesOf(t, kw))
+        found.push({
+          start: m.index,
+          end: m.index + m[0].length,
+          index,
+          words: kw.trim().split(/\s+/).length,
+          where: where.has(keywordKey(kw)),
+        });
   });
   found.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start || a.index - b.index);
   const kept: typeof found = [];
   for (const f of found) if (!kept.some((k) => f.start < k.end && k.start < f.end)) kept.push(f);
-  const score = new Map<number, { words: number; first: number }>();
+  const score = new Map<number, { words: number; what: number; first: number }>();
   for (const k of kept) {
-    const s = score.get(k.index) ?? { words: 0, first: Number.POSITIVE_INFINITY };
-    score.set(k.index, { words: s.words + k.words, first: Math.min(s.first, k.start) });
+    const s = score.get(k.index) ?? { words: 0, what: 0, first: Number.POSITIVE_INFINITY };
+    score.set(k.index, {
+      words: s.words + k.words,
+      what: k.where ? s.what : 1,
+      first: Math.min(s.first, k.start),
+    });
   }
   const first = (i: number) => (SUGGESTED_FIRST.has(candidates[i]!.kind ?? 'incident') ? 1 : 0);
   return [...score.entries()]
-    .sort(([ia, a], [ib, b]) => first(ib) - first(ia) || b.words - a.words || a.first - b.first || ia - ib)
+    .sort(
+      ([ia, a], [ib, b]) =>
+        first(ib) - first(ia) || b.words - a.words || b.what - a.what || a.first - b.first || ia - ib,
+    )
     .map(([index, s]) => ({ index, words: s.words, ahead: first(index) }));
 }

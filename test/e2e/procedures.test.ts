@@ -441,16 +441,17 @@ describe('the runbook procedures, run from Slack', () => {
     expect(String(playbook.args.text)).toMatch(/^Playbook: DDoS Attack/);
   });
 
-  it('a title that fits two playbooks alike gets the first, and its message names the other with how to attach it', async () => {
+  it('a title that fits two playbooks with as many words gets the one saying what is wrong, and its message names the other with how to attach it', async () => {
     bot.fake.reset();
+    // "payments" names only where, "slow" what is wrong: Slow Response Times, Stripe Webhook Failures named.
     const opened = await declareThroughBot(bot, 'sev2 payments api slow for EU customers', REPORTER);
     const playbook = await bot.fake.waitFor(
       'chat.postMessage',
       (m) => m.args.channel === opened.channelId && /^Playbook:/.test(String(m.args.text)),
     );
-    expect(String(playbook.args.text)).toMatch(/^Playbook: Stripe Webhook Failures/);
+    expect(String(playbook.args.text)).toMatch(/^Playbook: Slow Response Times/);
     expect(JSON.stringify(playbook.args.blocks)).toContain(
-      'Suggested from the incident title, which fits *Slow Response Times (&gt; 3s p95)* (`/incident playbook slow-response-times`) as well: attach the one that is the trouble.',
+      'Suggested from the incident title, which fits *Stripe Webhook Failures* (`/incident playbook stripe-webhook-failures`) as well: attach the one that is the trouble.',
     );
     // A title one playbook fits best says nothing of others.
     const alone = await declareThroughBot(bot, 'sev2 slow checkout, p95 at 4 s', REPORTER);

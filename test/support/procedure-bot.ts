@@ -152,7 +152,8 @@ export async function startProcedureBot(
 
   /** The message of a playbook in an incident's channel (whose responder and approver then join it). */
   const playbookMessage = async (channelId: string, playbookId: string): Promise<Checklist> => {
-    const title = playbookOf(playbookId).title;
+    // As the message's text has it: mrkdwn escaped ("High Error Rates (&gt; 10%)").
+    const title = playbookOf(playbookId).title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     const pb = await bot.fake.waitFor(
       'chat.postMessage',
       // The text is mrkdwn: a title's `>` (High Error Rates (> 10%)) is escaped there.

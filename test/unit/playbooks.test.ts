@@ -535,11 +535,14 @@ describe('suggestPlaybook', () => {
 
   it('names the playbooks a title fits exactly as well as the suggested one, and none when one fits best', () => {
     const claims = titleClaims(runbookAlerts);
-    // "payment" and "slow" are one word each: only the order of the words chose Stripe Webhook Failures.
-    expect(suggestPlaybook('payments api slow for EU customers', playbooks, claims)).toBe('stripe-webhook-failures');
-    expect(equalFits('payments api slow for EU customers', playbooks, claims, 'stripe-webhook-failures')).toEqual([
-      'slow-response-times',
+    // "payment" and "slow" are one word each: "slow" says what is wrong, "payment" only where; Stripe is named.
+    expect(suggestPlaybook('payments api slow for EU customers', playbooks, claims)).toBe('slow-response-times');
+    expect(equalFits('payments api slow for EU customers', playbooks, claims, 'slow-response-times')).toEqual([
+      'stripe-webhook-failures',
     ]);
+    // Two words that both say what is wrong: the earlier in the title chose, the other is named.
+    expect(suggestPlaybook('webhooks slow', playbooks, claims)).toBe('stripe-webhook-failures');
+    expect(equalFits('webhooks slow', playbooks, claims, 'stripe-webhook-failures')).toEqual(['slow-response-times']);
     // Two words of one playbook against one of another: no tie.
     expect(equalFits('redis connection errors on payments', playbooks, claims, 'redis-connection-errors')).toEqual([]);
     expect(equalFits('DB down', playbooks, claims, 'database-connection-failures')).toEqual([]);
@@ -552,7 +555,49 @@ describe('suggestPlaybook', () => {
     expect(equalFits('ddos: throttled, site slow', custom, [], 'attack')).toEqual([]);
     expect(equalFits('site slow, throttled', custom, [], 'slow')).toEqual(['rate']);
     // Not the suggestion (attached by hand, or the title renamed since): nothing to name.
-    expect(equalFits('payments api slow', playbooks, claims, 'slow-response-times')).toEqual([]);
+    expect(equalFits('payments api slow', playbooks, claims, 'stripe-webhook-failures')).toEqual([]);
+  });
+
+  it.each([
+    // A word saying what is wrong beats one naming only where, wherever each is in the title; the other is named.
+    ['auth 500s', 'high-error-rates', ['oauth-callback-failures']],
+    ['500s on auth', 'high-error-rates', ['oauth-callback-failures']],
+    ['login slow', 'slow-response-times', ['oauth-callback-failures']],
+    ['slow login', 'slow-response-times', ['oauth-callback-failures']],
+    ['postgres corruption', 'restore-from-backup', ['database-connection-failures']],
+    ['billing 502', 'high-error-rates', ['stripe-webhook-failures']],
+    // The runbook's own symptoms stay with their playbook: "Webhook returns 500", a slow database ("queries > 1s").
+    ['Webhooks returning 500', 'stripe-webhook-failures', ['high-error-rates']],
+    ['db slow', 'slow-query-performance', []],
+    ['database is slow for acme', 'slow-query-performance', []],
+    // A where word alone still suggests its playbook.
+    ['auth broken', 'oauth-callback-failures', []],
+    ['database unavailable', 'database-connection-failures', []],
+    // Two where words: the earlier in the title, as before.
+    ['login to billing broken', 'oauth-callback-failures', ['stripe-webhook-failures']],
+    // More words first: a two-word phrase beats a one-word symptom.
+    ['Internal server error on login', 'high-error-rates', []],
+    ['redis down, connection refused', 'redis-connection-errors', ['database-connection-failures']],
+  ])('%j -> %s, naming %j', (title, id, named) => {
+    const claims = titleClaims(runbookAlerts);
+    expect(suggestPlaybook(title, playbooks, claims)).toBe(id);
+    expect(equalFits(title, playbooks, claims, id)).toEqual(named);
+  });
+
+  it('where words rank below what words on equal words, and also words name a playbook without suggesting it', () => {
+    const custom = [
+      { id: 'login', match: ['login', 'sso'], where: ['login'] },
+      { id: 'slow', match: ['slow'] },
+      { id: 'dr', match: ['site down'], also: ['all machines down'] },
+      { id: 'machines', match: ['machines down'] },
+    ];
+    expect(suggestPlaybook('login slow', custom)).toBe('slow');
+    expect(suggestPlaybook('sso slow', custom)).toBe('login');
+    expect(suggestPlaybook('login', custom)).toBe('login');
+    expect(suggestPlaybook('all machines down', custom)).toBe('machines');
+    expect(equalFits('all machines down', custom, [], 'machines')).toEqual(['dr']);
+    expect(suggestPlaybook('all machines', custom)).toBeNull();
+    expect(equalFits('site down, all machines down', custom, [], 'dr')).toEqual(['machines']);
   });
 
   it('matches whole words only, and nothing is null', () => {
@@ -889,6 +934,36 @@ describe('playbook schema errors name the entry', () => {
         }),
       ),
     ).toEqual(['playbooks.b.match item 2: "redis" is already a keyword of a']);
+  });
+
+  it('match as { what, where, also }: each word checked, a where word owned as any keyword, an also word free', () => {
+    const data = base({
+      a: { title: 'A', kind: 'issue', match: { what: ['oauth'], where: ['login'] } },
+      b: { title: 'B', kind: 'procedure', match: { what: ['site down'], also: ['oauth', 'all machines down'] } },
+    });
+    expect(problems(data)).toEqual([]);
+    const { playbooks } = parseRunbook(data, 'rb.yml');
+    expect(playbooks.find((p) => p.id === 'a')).toMatchObject({ match: ['oauth', 'login'], where: ['login'] });
+    expect(playbooks.find((p) => p.id === 'b')).toMatchObject({
+      match: ['site down'],
+      also: ['oauth', 'all machines down'],
+    });
+    expect(
+      problems(
+        base({
+          a: { title: 'A', kind: 'issue', match: { what: ['oauth'], where: ['login'] } },
+          b: { title: 'B', kind: 'issue', match: { where: ['Login'] } },
+        }),
+      ),
+    ).toEqual(['playbooks.b.match.where item 1: "Login" is already a keyword of a']);
+    for (const match of ['login', { who: ['login'] }, { where: 'login' }, [42]]) {
+      const p = problems(base({ a: { title: 'A', kind: 'issue', match } }));
+      expect(p, JSON.stringify(match)).toHaveLength(1);
+      expect(p[0], JSON.stringify(match)).toMatch(/^playbooks\.a\.match/);
+    }
+    expect(problems(base({ a: { title: 'A', kind: 'issue', match: 'login' } }))).toEqual([
+      'playbooks.a.match: must be a list of words, or { what: [words], where: [words], also: [words] }',
+    ]);
   });
 
   it("an alert row's match words: only on a row without a playbook, never a playbook's keyword or another row's", () => {
