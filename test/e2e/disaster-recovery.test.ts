@@ -7,7 +7,7 @@ const NEW_URL = `postgresql://atom_dr:${NEW_PASSWORD}@ep-bright-sun-445566.us-ea
 
 const runs = (argv: string) => (s: PlaybookStep) => s.type === 'command' && s.run.join(' ') === argv;
 
-/** The bundled Disaster Recovery procedure (Data Backup & Recovery -> Disaster Recovery), attached to an incident. */
+/** The bundled Disaster Recovery procedure (Data Backup & Recovery -> Disaster Recovery), suggested from its title. */
 describe('Disaster Recovery, from the bundled runbook', () => {
   let env: ProcedureBot;
   beforeAll(async () => {
@@ -16,7 +16,7 @@ describe('Disaster Recovery, from the bundled runbook', () => {
   afterAll(async () => env?.stop());
 
   it('runs the recovery steps in order: assess, the DATABASE_URL secret once approved, the redeploy with its whole verification, S3 connectivity', async () => {
-    const at = await env.attach('sev0 complete site failure, all cloud nodes down', 'disaster-recovery');
+    const at = await env.declare('sev0 complete site failure, all cloud nodes down', 'disaster-recovery');
     await env.scenario({ nodes: 'running', logs: 'clean' });
     const atomBefore = (await env.atomRuns()).length;
     const awsBefore = (await env.awsRuns()).length;

@@ -392,9 +392,9 @@ describe('the runbook procedures, run from Slack', () => {
   });
 
   it('shows the Disaster Recovery RTO on the card as the time since it started against it, and the RPO', async () => {
-    const opened = await declareThroughBot(bot, 'sev0 complete site failure in iad', REPORTER);
+    // The title suggests it (the runbook's Complete Site Failure).
     bot.fake.reset();
-    await bot.command('playbook disaster-recovery', { channel_id: opened.channelId, user_id: REPORTER });
+    const opened = await declareThroughBot(bot, 'sev0 complete site failure in iad', REPORTER);
     const card = await bot.fake.waitFor(
       'chat.update',
       (u) => u.args.ts === opened.cardTs && json(u).includes('RTO'),

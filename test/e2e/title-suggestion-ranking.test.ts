@@ -3,8 +3,8 @@ import { type ProcedureBot, startProcedureBot } from '../support/procedure-bot.j
 
 /**
  * Titles as a person types them, declared through the bot with the bundled runbook: the playbook suggested, and the
- * ones its message names as fitting too. When a title names where (login, postgres) and what is wrong (500s, slow,
- * corruption), the latter's playbook is suggested.
+ * ones its message names as fitting too. The runbook's Complete Site Failure is suggested Disaster Recovery; when a
+ * title names where (login, postgres) and what is wrong (500s, slow, corruption), the latter's playbook is suggested.
  */
 describe('the playbook a typed title is suggested, and the others its message names', () => {
   let env: ProcedureBot;
@@ -14,6 +14,15 @@ describe('the playbook a typed title is suggested, and the others its message na
   afterAll(async () => env?.stop());
 
   it.each<[string, string, string[]]>([
+    // Data Backup & Recovery -> Disaster Recovery: Complete Site Failure ("All Cloud Nodes down, data center outage").
+    ['sev0 complete site failure', 'disaster-recovery', []],
+    ['sev0 site down', 'disaster-recovery', []],
+    ['sev0 everything is down', 'disaster-recovery', []],
+    ['sev0 total outage', 'disaster-recovery', []],
+    ['sev0 region outage', 'disaster-recovery', []],
+    ['sev0 data center outage', 'disaster-recovery', []],
+    // The SEV-0 example "All machines down": the node status first (Machine Auto-Stops), Disaster Recovery named.
+    ['sev0 all machines down', 'machine-auto-stops', ['disaster-recovery']],
     // What is wrong over where it is.
     ['sev1 auth 500s', 'high-error-rates', ['oauth-callback-failures']],
     ['sev0 postgres corruption', 'restore-from-backup', ['database-connection-failures']],

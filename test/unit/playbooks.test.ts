@@ -104,8 +104,9 @@ describe('the bundled ATOM playbooks', () => {
         expect(p[part].length, `${p.id} ${part}`).toBeGreaterThan(0);
     }
     for (const p of playbooks.filter((x) => x.kind === 'procedure')) {
-      // Only the one the runbook's SEV-0 example "data corruption" calls for is suggested from a title.
-      if (p.id !== 'restore-from-backup') expect(p.match, p.id).toEqual([]);
+      // Only the ones the runbook's SEV-0 example "data corruption" and its Complete Site Failure call for are
+      // suggested from a title.
+      if (!['restore-from-backup', 'disaster-recovery'].includes(p.id)) expect(p.match, p.id).toEqual([]);
       // A checklist of checks (backup verification, security monitoring) has only detection steps.
       expect(p.detection.length + p.mitigation.length, p.id).toBeGreaterThan(0);
     }
@@ -578,6 +579,30 @@ describe('suggestPlaybook', () => {
     // More words first: a two-word phrase beats a one-word symptom.
     ['Internal server error on login', 'high-error-rates', []],
     ['redis down, connection refused', 'redis-connection-errors', ['database-connection-failures']],
+  ])('%j -> %s, naming %j', (title, id, named) => {
+    const claims = titleClaims(runbookAlerts);
+    expect(suggestPlaybook(title, playbooks, claims)).toBe(id);
+    expect(equalFits(title, playbooks, claims, id)).toEqual(named);
+  });
+
+  it.each([
+    // Disaster Recovery: Complete Site Failure, its scenario "All Cloud Nodes down, data center outage".
+    ['complete site failure', 'disaster-recovery', []],
+    ['site down', 'disaster-recovery', []],
+    ['The site is down for everyone', 'disaster-recovery', []],
+    ['everything is down', 'disaster-recovery', []],
+    ['total outage', 'disaster-recovery', []],
+    ['region outage in iad', 'disaster-recovery', []],
+    ['data center outage', 'disaster-recovery', []],
+    ['Datacenter outage at the provider', 'disaster-recovery', []],
+    ['complete site failure, all cloud nodes down', 'disaster-recovery', []],
+    // All machines down: Machine Auto-Stops (the node status first), Disaster Recovery named.
+    ['All machines down', 'machine-auto-stops', ['disaster-recovery']],
+    ['all machines are down', 'machine-auto-stops', ['disaster-recovery']],
+    ['all nodes down in iad', 'machine-auto-stops', ['disaster-recovery']],
+    // One machine down is no site failure; an LLM provider's outage neither.
+    ['machine down in ams', 'machine-auto-stops', []],
+    ['OpenAI outage', 'llm-provider-outage', []],
   ])('%j -> %s, naming %j', (title, id, named) => {
     const claims = titleClaims(runbookAlerts);
     expect(suggestPlaybook(title, playbooks, claims)).toBe(id);
