@@ -1015,6 +1015,17 @@ describe('playbook schema errors name the entry', () => {
     expect(
       problems(withAlerts([row('Disk', { match: ['disk'] }), row('Storage', { match: ['storage', 'Disk'] })])),
     ).toEqual(['alerts row 2 ("Storage"), match item 2: "Disk" is already a word of Disk']);
+    // A playbook's where words are its keywords too; its also words suggest nothing, so a row may have them.
+    const split = (alerts: unknown[]) => ({
+      ...base({
+        'db-down': { title: 'DB', kind: 'incident', match: { what: ['db down'], where: ['db'], also: ['disk'] } },
+      }),
+      alerts,
+    });
+    expect(problems(split([row('Disk', { match: ['disk', 'DB'] })]))).toEqual([
+      'alerts row 1 ("Disk"), match item 2: "DB" is already a keyword of playbook db-down',
+    ]);
+    expect(problems(split([row('Disk', { match: ['disk'] })]))).toEqual([]);
   });
 });
 
