@@ -110,4 +110,27 @@ describe('a step that looks for lines shows them first', () => {
     const clean = blocksOf(await env.ended(errorsAt, 'atom-cli logs --lines 100'));
     expect(clean).toContain(':mag: No line has "ERROR" in the 100 printed.');
   });
+
+  it('output with a NUL byte and other control characters is recorded and shown: the run ends, on the timeline', async () => {
+    await env.scenario({ logs: 'control-bytes' });
+    const at = await env.attach('sev1 api trouble with raw payloads', 'high-error-rates');
+    const key = env.keyOf('high-error-rates', (s) => s.text.startsWith('View error logs'));
+    await env.submitParams(at, key, { lines: '10' });
+    const ended = await env.ended(at, 'atom-cli logs --lines 10');
+    expect(ended).toContain('Succeeded');
+    expect(ended).toContain('1 of 2 lines has');
+    expect(ended).not.toContain('\u0000');
+    // Recorded: the run is finished in Postgres (text there cannot hold a NUL) and on the timeline.
+    const { rows } = await env.bot.db.query<{ state: string; tail: string }>(
+      `SELECT state, output_tail AS tail FROM step_runs WHERE incident_id = $1`,
+      [at.incident.incidentId],
+    );
+    expect(rows.map((r) => r.state)).toEqual(['succeeded']);
+    expect(rows[0]!.tail).toContain('bad payload');
+    const { rows: events } = await env.bot.db.query(
+      `SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = 'step_run'`,
+      [at.incident.incidentId],
+    );
+    expect(events).toHaveLength(1);
+  });
 });

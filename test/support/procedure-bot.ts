@@ -26,7 +26,7 @@ export const GENERAL = TEST_GENERAL_CHANNEL_ID;
 export interface CliScenario {
   nodes?: 'running' | 'one-stopped';
   /** errors-earlier: ERROR lines, none in the last 80 lines (not among the last lines a run's message shows). */
-  logs?: 'errors' | 'clean' | 'errors-earlier';
+  logs?: 'errors' | 'clean' | 'errors-earlier' | 'control-bytes';
   rollback?: 'does-not-take' | 'new-release';
 }
 
@@ -152,8 +152,7 @@ export async function startProcedureBot(
 
   /** The message of a playbook in an incident's channel (whose responder and approver then join it). */
   const playbookMessage = async (channelId: string, playbookId: string): Promise<Checklist> => {
-    // As the message's text has it: mrkdwn escaped ("High Error Rates (&gt; 10%)").
-    const title = playbookOf(playbookId).title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const { title } = playbookOf(playbookId);
     const pb = await bot.fake.waitFor(
       'chat.postMessage',
       // The text is mrkdwn: a title's `>` (High Error Rates (> 10%)) is escaped there.
