@@ -1,6 +1,6 @@
 import { DomainError, ParamsError } from '../incidents/errors.js';
 import type { RunView } from '../incidents/ports.js';
-import { lineMatcher } from '../runbook/look-for.js';
+import { lineMatcher, notFoundDetail } from '../runbook/look-for.js';
 import {
   type CommandStep,
   type HttpStep,
@@ -123,7 +123,11 @@ const command: StepRunner<CommandStep> = {
     const ran = !r.notFound && !r.timedOut && r.exitCode === 0;
     // A step that reads its output (machines running, no error lines) fails on what it finds, and says what; one that
     // could not find what it reads (no version shown) is not failed for it: the verification says to check by hand.
-    const verdict = ran && step.check ? OUTPUT_CHECKS[step.check](r.full, context) : null;
+    const checked = ran && step.check ? OUTPUT_CHECKS[step.check](r.full, context) : null;
+    // A line it must find ("it should be listed") and the output has none: failed, saying so.
+    const missing = ran && step.lookFor?.mustFind && r.found?.matched === 0;
+    const verdict =
+      missing && step.lookFor && r.found ? { ok: false, detail: notFoundDetail(step.lookFor, r.found.total) } : checked;
     const setting = binaryOf(step.run[0] ?? '')?.setting ?? 'ATOM_CLI';
     return {
       state: r.notFound

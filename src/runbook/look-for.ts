@@ -2,11 +2,15 @@ import { z } from 'zod';
 
 /**
  * The lines a step's output is read for, as the runbook's `atom-cli logs | grep "ERROR"` reads it: a line that holds
- * any of `any` (text, matched as written, not a pattern), in any case when `anyCase` (`grep -i`).
+ * any of `any` (text, matched as written, not a pattern), in any case when `anyCase` (`grep -i`), only as a whole word
+ * when `wholeWord` (`grep -w`: DATABASE_URL is not found in OLD_DATABASE_URL_2, nor 401 in 12:00:01.401Z). `mustFind`:
+ * the step expects such a line ("it should be listed"), and fails when the output has none.
  */
 export interface LookFor {
   any: string[];
   anyCase: boolean;
+  wholeWord: boolean;
+  mustFind: boolean;
 }
 
 /** The lines of an output that hold what a step looks for. */
@@ -51,18 +55,35 @@ export const lookForSchema = z
     (v) => (typeof v === 'string' || typeof v === 'number' || Array.isArray(v) ? { any_of: v } : v),
     z
       .object(
-        { any_of: lookTexts, any_case: z.boolean().optional() },
+        {
+          any_of: lookTexts,
+          any_case: z.boolean().optional(),
+          whole_word: z.boolean().optional(),
+          must_find: z.boolean().optional(),
+        },
         {
           error: () =>
-            'must be a text (ERROR), a list of texts ([ERROR, unauthorized]) or { any_of: [database, connection], any_case: true }',
+            'must be a text (ERROR), a list of texts ([ERROR, unauthorized]) or { any_of: [database, connection], any_case: true, whole_word: true, must_find: true }',
         },
       )
       .strict(),
   )
-  .transform((v): LookFor => ({ any: [...new Set(v.any_of)], anyCase: v.any_case ?? false }));
+  .transform(
+    (v): LookFor => ({
+      any: [...new Set(v.any_of)],
+      anyCase: v.any_case ?? false,
+      wholeWord: v.whole_word ?? false,
+      mustFind: v.must_find ?? false,
+    }),
+  );
 
 /** Whether a line (as a reader sees it) is one the step looks for. */
 export function lineMatcher(lookFor: LookFor): (line: string) => boolean {
+  if (lookFor.wholeWord) {
+    const escaped = lookFor.any.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const re = new RegExp(`(?<![A-Za-z0-9_])(?:${escaped.join('|')})(?![A-Za-z0-9_])`, lookFor.anyCase ? 'i' : '');
+    return (line) => re.test(line);
+  }
   if (!lookFor.anyCase) return (line) => lookFor.any.some((t) => line.includes(t));
   const wanted = lookFor.any.map((t) => t.toLowerCase());
   return (line) => {
@@ -76,6 +97,14 @@ export function lookForWords(lookFor: LookFor): string {
   const quoted = lookFor.any.map((t) => `"${t}"`);
   const list = quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : (quoted[0] ?? '');
   return `${list}${lookFor.anyCase ? ' (any case)' : ''}`;
+}
+
+/** Why a run that must find a line (`must_find`) failed, when its output has none: said where its outcome is. */
+export function notFoundDetail(lookFor: LookFor, total: number): string {
+  const words = lookForWords(lookFor);
+  return total === 0
+    ? `Expected a line with ${words}, and it printed nothing.`
+    : `Expected a line with ${words}: none of the ${total} printed has it.`;
 }
 
 /**

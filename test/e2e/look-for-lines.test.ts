@@ -102,6 +102,20 @@ describe('a step that looks for lines shows them first', () => {
     const secrets = await env.ended(at, 'atom-cli secrets list');
     expect(blocksOf(secrets).join('\n')).toMatch(/\*1 of \d+ lines has "DATABASE_URL"\*/);
     expect(secrets).not.toContain('hunter2');
+    // Not listed (only an older secret whose name holds it): the step fails and says so; the step is not done.
+    await env.scenario({ secrets: 'no-database-url' });
+    await env.clickRun(
+      at,
+      env.keyOf('database-connection-failures', (s) => s.text.startsWith('Check DATABASE_URL')),
+    );
+    const failed = await env.bot.fake.waitFor(
+      'chat.update',
+      (c) => c.args.channel === at.channelId && /Failed: atom-cli secrets list/.test(String(c.args.text)),
+      10_000,
+    );
+    const missing = JSON.stringify(failed.args);
+    expect(missing).toContain('Expected a line with \\"DATABASE_URL\\": none of the 2 printed has it.');
+    expect(missing).not.toContain('hunter2');
     await env.scenario({ logs: 'clean' });
 
     const errorsAt = await env.attach('sev1 api trouble again', 'high-error-rates');

@@ -27,6 +27,7 @@ export interface CliScenario {
   nodes?: 'running' | 'one-stopped';
   /** errors-earlier: ERROR lines, none in the last 80 lines (not among the last lines a run's message shows). */
   logs?: 'errors' | 'clean' | 'errors-earlier' | 'control-bytes';
+  secrets?: 'no-database-url';
   rollback?: 'does-not-take' | 'new-release';
 }
 

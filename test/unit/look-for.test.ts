@@ -8,8 +8,9 @@ import { testRunbookData } from '../support/test-runbook.js';
 
 describe('look_for: the lines a step looks for', () => {
   it('reads a text, a list, or any_of with any_case; matches as written, or in any case', () => {
-    expect(lookForSchema.parse('ERROR')).toEqual({ any: ['ERROR'], anyCase: false });
-    expect(lookForSchema.parse(['ERROR', 429])).toEqual({ any: ['ERROR', '429'], anyCase: false });
+    const plain = { anyCase: false, wholeWord: false, mustFind: false };
+    expect(lookForSchema.parse('ERROR')).toEqual({ any: ['ERROR'], ...plain });
+    expect(lookForSchema.parse(['ERROR', 429])).toEqual({ any: ['ERROR', '429'], ...plain });
     const db = lookForSchema.parse({ any_of: ['database', 'connection'], any_case: true });
     expect(lookForWords(db)).toBe('"database" or "connection" (any case)');
     expect(lookForWords(lookForSchema.parse(['ERROR', 'unauthorized', 'forbidden']))).toBe(
@@ -19,6 +20,22 @@ describe('look_for: the lines a step looks for', () => {
     expect(lineMatcher(lookForSchema.parse('ERROR'))('an error here')).toBe(false);
     // Text, not a pattern.
     expect(lineMatcher(lookForSchema.parse('a.c'))('abc')).toBe(false);
+  });
+
+  it('whole_word (grep -w): a name is not found inside a longer one, nor a status code inside a timestamp', () => {
+    const url = lineMatcher(lookForSchema.parse({ any_of: ['DATABASE_URL'], whole_word: true }));
+    expect(url('DATABASE_URL=***')).toBe(true);
+    expect(url('DATABASE_URL   3f2a1c   ***')).toBe(true);
+    expect(url('OLD_DATABASE_URL_BACKUP=***')).toBe(false);
+    expect(url('database_url=x')).toBe(false);
+    const auth = lineMatcher(
+      lookForSchema.parse({ any_of: ['401', '403', 'failed login'], whole_word: true, any_case: true }),
+    );
+    expect(auth('2025-11-27T21:04:11.401Z INFO GET /api/health 200')).toBe(false);
+    expect(auth('GET /api/admin 403 12ms')).toBe(true);
+    expect(auth('Failed login for alice')).toBe(true);
+    // Text still, not a pattern, inside the word bounds.
+    expect(lineMatcher(lookForSchema.parse({ any_of: ['a.c'], whole_word: true }))('x abc y')).toBe(false);
   });
 
   it('refuses a bad look_for at start, naming the step and what to write', () => {
@@ -63,7 +80,7 @@ describe("a run's message with the lines found", () => {
     durationMs: 10,
     bytes: 100,
     truncated: true,
-    lookFor: { any: ['ERROR'], anyCase: false },
+    lookFor: { any: ['ERROR'], anyCase: false, wholeWord: false, mustFind: false },
     found,
     ...extra,
   });
