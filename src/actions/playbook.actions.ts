@@ -1,6 +1,7 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { DomainError } from '../incidents/errors.js';
+import type { PastRollback } from '../incidents/ports.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import { incidentInChannel } from '../slack/incident-in-channel.js';
@@ -9,8 +10,15 @@ import { openModal } from '../slack/open-modal.js';
 import { playbookHostAt } from '../slack/playbook-host-at.js';
 import { runStep } from '../slack/run-step.js';
 import { ACTION } from '../templates/ids.js';
-import { approvalRef, denyMetadata, rollbackRef, runMetadata, stepRef } from '../templates/payloads.js';
-import { denyModal, runParamsModal } from '../templates/playbook.js';
+import {
+  approvalRef,
+  denyMetadata,
+  rollbackAgainRef,
+  rollbackRef,
+  runMetadata,
+  stepRef,
+} from '../templates/payloads.js';
+import { denyModal, renderRollbackAgain, runParamsModal, settledDeployments } from '../templates/playbook.js';
 
 interface Click {
   body: BlockAction<ButtonAction>;
@@ -69,15 +77,50 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const incident = await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE);
     await deps.rollback.showDeployments(incident.id, body.user.id);
   });
-  on(ACTION.rollbackTo, async ({ body, action }) => {
+  const rollbackHost = (body: Click['body'], runId: number | undefined) =>
+    runId !== undefined
+      ? playbookHostAt(deps, body.channel?.id, runId, ROLLBACK_HERE, body.message)
+      : incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE).then(
+          (incident) => ({ kind: 'incident', incident }) as const,
+        );
+  on(ACTION.rollbackTo, async ({ body, action, client, tell }) => {
     // In a playbook run's thread (a deployment that failed its checks) the button names the run; else the incident.
     const inRun = rollbackRef.decode(action.value);
-    const host = inRun
-      ? await playbookHostAt(deps, body.channel?.id, inRun.r, ROLLBACK_HERE, body.message)
-      : ({ kind: 'incident', incident: await incidentInChannel(deps, body.channel?.id, ROLLBACK_HERE) } as const);
+    const host = await rollbackHost(body, inRun?.r);
+    const version = inRun ? inRun.v : (action.value ?? '');
+    const list = body.message;
+    // A list older than a rollback shows versions no longer right: say what happened, mark it so, and ask first.
+    const since = list?.ts ? await deps.rollback.rolledBackSince(host, new Date(Number(list.ts) * 1000)) : null;
+    if (since) {
+      await settleList(client, body, since);
+      await tell(renderRollbackAgain(since, version, inRun?.r ?? null));
+      return;
+    }
     await deps.limits.run(body.user.id);
-    await deps.rollback.rollbackAt(host, inRun ? inRun.v : (action.value ?? ''), body.user.id);
+    const verdict = await deps.rollback.rollbackAt(host, version, body.user.id);
+    if (verdict) await settleList(client, body, { at: new Date(), by: body.user.id, verdict });
   });
+  // Asked first (the list was older than a rollback), and confirmed: roll back to that version again.
+  on(ACTION.rollbackAgain, async ({ body, action }) => {
+    const again = rollbackAgainRef.decode(action.value);
+    if (!again)
+      throw new DomainError(
+        'bad_rollback',
+        'That button is out of date; `/incident rollback` lists the deployments again.',
+      );
+    const host = await rollbackHost(body, again.r);
+    await deps.limits.run(body.user.id);
+    await deps.rollback.rollbackAt(host, again.v, body.user.id);
+  });
+
+  /** The list of deployments clicked, once a rollback made it out of date: updated to say so (best effort). */
+  const settleList = async (client: WebClient, body: Click['body'], past: PastRollback) => {
+    const list = body.message;
+    const channel = body.channel?.id;
+    if (!list?.ts || !channel || !Array.isArray(list.blocks) || body.container?.is_ephemeral) return;
+    const msg = settledDeployments(list.blocks as unknown[], past);
+    await client.chat.update({ channel, ts: list.ts, text: msg.text, blocks: msg.blocks }).catch(() => undefined); // the rollback is done and said; an old list left as it was is only untidy
+  };
 
   const approvalId = (value: string | undefined) => {
     const id = approvalRef.decode(value);

@@ -24,6 +24,7 @@ const BUTTONS: Record<string, { action: string; carriesIncident: boolean }> = {
   [ACTION.denyStep]: { action: 'playbook_deny_form', carriesIncident: false },
   [ACTION.rollback]: { action: 'rollback_list', carriesIncident: false },
   [ACTION.rollbackTo]: { action: 'rollback', carriesIncident: false },
+  [ACTION.rollbackAgain]: { action: 'rollback', carriesIncident: false },
   [ACTION.stepDone]: { action: 'step_done', carriesIncident: false },
   [ACTION.stepSkip]: { action: 'step_skip_form', carriesIncident: false },
   [ACTION.stepUndo]: { action: 'step_undo', carriesIncident: false },

@@ -70,6 +70,7 @@ export const EMOJI: Record<string, string> = {
   warning: '⚠️',
   key: '🔑',
   information_source: 'ℹ️',
+  rewind: '⏪',
   question: '❓',
   point_right: '👉',
   rotating_light: '🚨',

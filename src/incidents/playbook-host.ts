@@ -45,7 +45,14 @@ export const channelOf = (host: PlaybookHost): string | null =>
 /** What steps of a playbook record on their host's timeline. */
 export type StepEventKind = Extract<
   IncidentEventKind,
-  'step_run' | 'step_refused' | 'approval_requested' | 'approval_decided' | 'step_done' | 'step_skipped' | 'step_undone'
+  | 'step_run'
+  | 'rollback_verified'
+  | 'step_refused'
+  | 'approval_requested'
+  | 'approval_decided'
+  | 'step_done'
+  | 'step_skipped'
+  | 'step_undone'
 >;
 
 /** Records a step's event on its host's timeline: the incident's (incident_events) or the run's. */

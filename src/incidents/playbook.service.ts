@@ -38,6 +38,7 @@ import {
   NO_METRICS,
   type NotDoneStep,
   type PlaybookChat,
+  type RollbackVerdict,
   type RunView,
 } from './ports.js';
 import { StepApprovals } from './step-approvals.service.js';
@@ -71,7 +72,9 @@ export class PlaybookService implements StepRuns {
     this.mask = redactWith(knownSecrets(opts));
     this.sealer = createSealer(opts.secrets ?? []);
     this.approvals = new StepApprovals(db, chat, runbook, this, log, typed);
-    this.verification = new PostDeploymentVerification(chat, this);
+    this.verification = new PostDeploymentVerification(chat, this, (host, userId, verdict) =>
+      recordStepEvent(this.db, hostRef(host), 'rollback_verified', userId, { ...verdict }),
+    );
     this.checklists = new Checklists(db, chat, runbook, log, typed);
   }
 
@@ -330,7 +333,7 @@ export class PlaybookService implements StepRuns {
     key: string,
     userId: string,
     values: Record<string, string> = {},
-  ): Promise<{ kind: 'ran' } | { kind: 'approval_requested' }> {
+  ): Promise<{ kind: 'ran'; verdict?: RollbackVerdict } | { kind: 'approval_requested' }> {
     const { playbook, step } = this.step(playbookId, key);
     if (step.type === 'text') throw new DomainError('not_runnable', 'That step is text to read, not something to run.');
     // Checked again here, not only at the click: a form's submission (or a forged one) is its own request.
@@ -345,19 +348,20 @@ export class PlaybookService implements StepRuns {
       await this.approvals.request(host, playbook, step, request, this.sealParams(step, values), userId);
       return { kind: 'approval_requested' };
     }
-    await this.perform({ host, playbook, step, key, target, userId, approvedBy: null });
-    return { kind: 'ran' };
+    const { verdict } = await this.perform({ host, playbook, step, key, target, userId, approvedBy: null });
+    return verdict ? { kind: 'ran', verdict } : { kind: 'ran' };
   }
 
   /**
    * Runs a step a person asked for, at once or once approved. A rollback (`atom-cli rollback …`, from the card or a
    * playbook) is followed by the runbook's post-deployment verification.
    */
-  async perform(run: StepRun): Promise<RunResult> {
+  async perform(run: StepRun): Promise<RunResult & { verdict?: RollbackVerdict }> {
     const r = await this.execute(run);
     if (isRollbackStep(run.step)) {
       this.metrics.rolledBack(r.view.state);
-      await this.verification.afterRollback(run.host, run.playbook, run.target, r, run.userId);
+      const verdict = await this.verification.afterRollback(run.host, run.playbook, run.target, r, run.userId);
+      return { ...r, verdict };
     } else if (isDeployStep(run.step) && r.view.state === 'succeeded') {
       const shown = this.shown(run.step, run.target).join(' ');
       const passed = await this.verification.afterDeploy(run.host, run.playbook, shown, run.userId);

@@ -573,10 +573,24 @@ export interface PlaybookChat {
     asked?: AskedVersion,
   ): Promise<void>;
   /**
+   * Says the deployment history could not be read (`why`), and what can be done still: with a version typed, a
+   * "Roll back to vN anyway" button (confirming first, saying the history was not read); else the commands to run by
+   * hand. `runId` as for postDeployments.
+   */
+  postHistoryUnread(
+    place: ChatPlace,
+    unread: { typed: string | null; why: string; runId: number | null },
+  ): Promise<void>;
+  /**
    * Posts the result of a rollback (to `subject`, a version) or a deployment (`{ deployed }`, the command as shown) and
    * of each post-deployment check.
    */
-  postVerification(place: ChatPlace, subject: VerificationSubject, checks: CheckResult[]): Promise<void>;
+  postVerification(
+    place: ChatPlace,
+    subject: VerificationSubject,
+    checks: CheckResult[],
+    verdict?: RollbackVerdict,
+  ): Promise<void>;
   /** A link to a message in the place's channel. */
   permalink(place: ChatPlace, ts: string): Promise<string>;
   /** Attaches the full output of a run as a file in the thread. */
@@ -594,6 +608,27 @@ export interface CheckResult {
   detail: string;
   /** It could not be run (not configured: no health URL, say): neither passed nor failed; `detail` says why. */
   unchecked?: true;
+  /** The version it saw running (`atom-cli status`'s Version line), for a check that reads it. */
+  running?: string;
+}
+
+/** A rollback on a host's record: when it ended, who asked for it, and how it ended. */
+export interface PastRollback {
+  at: Date;
+  by: string | null;
+  verdict: RollbackVerdict;
+}
+
+/**
+ * How a rollback ended, as its post-deployment verification found: `passed` (every check), `failed` (`failed`: each
+ * check that failed, with what it saw), `unchecked` (none failed, some could not be checked), `not_run` (the rollback
+ * command itself failed). `running`: the version `atom-cli status` showed after, when it showed one.
+ */
+export interface RollbackVerdict {
+  version: string;
+  result: 'passed' | 'failed' | 'unchecked' | 'not_run';
+  running: string | null;
+  failed: { name: string; detail: string }[];
 }
 
 /**

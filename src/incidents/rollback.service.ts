@@ -8,11 +8,12 @@ import {
 import type { CommandStep } from '../runbook/playbooks.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Database } from '../store/db.js';
+import { lastRollbackSince } from '../store/step-run.repo.js';
 import { DomainError } from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
 import type { PlaybookService } from './playbook.service.js';
-import { type PlaybookHost, placeOf } from './playbook-host.js';
-import type { AskedVersion, OfferedVersion, PlaybookChat } from './ports.js';
+import { hostRef, type PlaybookHost, placeOf } from './playbook-host.js';
+import type { AskedVersion, OfferedVersion, PastRollback, PlaybookChat, RollbackVerdict } from './ports.js';
 
 /** How many deployments the list shows, and a version typed is looked for among: the recent ones. */
 const RECENT = 10;
@@ -95,7 +96,16 @@ export class RollbackService {
       userId,
       approvedBy: null,
     });
-    if (view.state !== 'succeeded') return; // the run message says what went wrong
+    if (view.state !== 'succeeded') {
+      // The run message says what went wrong; this says what the person can do still (as a step's form does).
+      const why = view.detail ?? (view.exitCode !== null ? `exit ${view.exitCode}` : view.state);
+      await this.chat.postHistoryUnread(placeOf(host), {
+        typed: typed?.trim() || null,
+        why: `\`atom-cli deployments\` ${view.state === 'timed_out' ? 'timed out' : 'failed'}: ${why}`,
+        runId: host.kind === 'run' ? host.run.id : null,
+      });
+      return;
+    }
     const deployments = this.parse(full);
     if (deployments.length === 0) {
       throw new DomainError(
@@ -161,8 +171,41 @@ export class RollbackService {
     await this.rollbackAt(host, version, userId);
   }
 
-  /** Roll back, step 2, for any host (an incident, or a playbook run outside one). */
-  async rollbackAt(host: PlaybookHost, version: string, userId: string): Promise<void> {
-    await this.playbooks.run(host, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId, { version });
+  /**
+   * Roll back, step 2, for any host (an incident, or a playbook run outside one): how it ended, as its verification
+   * found (null when it did not run here: a second person's approval was asked for instead).
+   */
+  async rollbackAt(host: PlaybookHost, version: string, userId: string): Promise<RollbackVerdict | null> {
+    const r = await this.playbooks.run(host, ROLLBACK.id, ROLLBACK_STEPS.rollback, userId, { version });
+    return r.kind === 'ran' ? (r.verdict ?? null) : null;
+  }
+
+  /**
+   * The newest rollback this host made after `since` (when a list of deployments was posted: a list older than it shows
+   * versions that are no longer right), or null.
+   */
+  async rolledBackSince(host: PlaybookHost, since: Date): Promise<PastRollback | null> {
+    const found = await lastRollbackSince(this.db, hostRef(host), since);
+    if (!found) return null;
+    const d = found.details;
+    const result = ['passed', 'failed', 'unchecked', 'not_run'].includes(String(d.result))
+      ? (d.result as RollbackVerdict['result'])
+      : 'unchecked';
+    const failed = Array.isArray(d.failed)
+      ? (d.failed as Record<string, unknown>[]).map((f) => ({
+          name: String(f.name ?? ''),
+          detail: String(f.detail ?? ''),
+        }))
+      : [];
+    return {
+      at: found.at,
+      by: found.by,
+      verdict: {
+        version: typeof d.version === 'string' ? d.version : '?',
+        result,
+        running: typeof d.running === 'string' ? d.running : null,
+        failed,
+      },
+    };
   }
 }

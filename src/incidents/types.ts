@@ -125,6 +125,12 @@ export const EVENT_KINDS = [
   'reminder_sent',
   'playbook_attached',
   'step_run',
+  /**
+   * What the post-deployment verification found after a rollback (`version`): `result` passed, failed (`failed`: each
+   * check that failed, with what it saw), unchecked (some could not be checked), or not_run (the rollback itself
+   * failed); `running`, the version `atom-cli status` showed, when it showed one.
+   */
+  'rollback_verified',
   'step_refused',
   'approval_requested',
   'approval_decided',

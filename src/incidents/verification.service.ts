@@ -1,4 +1,4 @@
-import { type CheckContext, OUTPUT_CHECKS, rolledBackTo } from '../ops/output-checks.js';
+import { type CheckContext, OUTPUT_CHECKS, rolledBackTo, runningVersion } from '../ops/output-checks.js';
 import { stepsOf } from '../runbook/playbook-steps.js';
 import type { CommandStep, Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import {
@@ -10,7 +10,7 @@ import {
 } from '../runbook/rollback-playbook.js';
 import { DomainError } from './errors.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
-import type { CheckResult, PlaybookChat, RunView } from './ports.js';
+import type { CheckResult, PlaybookChat, RollbackVerdict, RunView } from './ports.js';
 import type { RunResult, StepRuns } from './step-runs.js';
 
 /** One check to run: as POST_DEPLOYMENT_VERIFICATION writes it, and the playbook step it is recorded as. */
@@ -70,6 +70,12 @@ export class PostDeploymentVerification {
   constructor(
     private readonly chat: PlaybookChat,
     private readonly runs: Pick<StepRuns, 'target' | 'execute' | 'mask'>,
+    /** Keeps how a rollback ended on its host's timeline (`rollback_verified`), by whom it was asked. */
+    private readonly record: (
+      host: PlaybookHost,
+      userId: string,
+      verdict: RollbackVerdict,
+    ) => Promise<void> = async () => {},
   ) {}
 
   /**
@@ -83,21 +89,42 @@ export class PostDeploymentVerification {
     target: string[],
     rolled: RunResult,
     userId: string,
-  ): Promise<void> {
+  ): Promise<RollbackVerdict> {
     const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
     const named = rollbackVersionNamed(target);
     // A rollback naming no version (the runbook's emergency one) is titled with the version its output says.
     const version = named ?? rolledBackTo(rolled.full) ?? 'the previous release';
     const { view } = rolled;
     if (view.state !== 'succeeded') {
-      await this.chat.postVerification(placeOf(host), version, [
-        { name: command, ok: false, expected: 'exit 0', detail: view.detail ?? `exit ${view.exitCode}` },
-      ]);
-      return;
+      const detail = view.detail ?? `exit ${view.exitCode}`;
+      const verdict: RollbackVerdict = {
+        version,
+        result: 'not_run',
+        running: null,
+        failed: [{ name: command, detail }],
+      };
+      await this.record(host, userId, verdict);
+      await this.chat.postVerification(
+        placeOf(host),
+        version,
+        [{ name: command, ok: false, expected: 'exit 0', detail }],
+        verdict,
+      );
+      return verdict;
     }
     const rolledBack = { version: named ?? rolledBackTo(rolled.full), output: rolled.full };
     const checks = await this.verify(host, userId, checksAfter(playbook), { rolledBack });
-    await this.chat.postVerification(placeOf(host), version, checks);
+    const failed = checks.filter((c) => !c.ok && !c.unchecked);
+    const verdict: RollbackVerdict = {
+      version,
+      result: failed.length ? 'failed' : checks.some((c) => c.unchecked) ? 'unchecked' : 'passed',
+      running: checks.find((c) => c.running)?.running ?? null,
+      failed: failed.map((c) => ({ name: c.name, detail: c.detail })),
+    };
+    // On the record before it is said: a click on an old list's button reads it.
+    await this.record(host, userId, verdict);
+    await this.chat.postVerification(placeOf(host), version, checks, verdict);
+    return verdict;
   }
 
   /**
@@ -148,7 +175,9 @@ export class PostDeploymentVerification {
       // is read again here for what the report says of it (what was expected, whether it could be checked at all).
       const output = check.output ?? (check.step.type === 'command' ? check.step.check : undefined);
       const verdict = output && view.exitCode === 0 ? OUTPUT_CHECKS[output](full, context) : null;
+      const running = output === 'running_version' && view.exitCode === 0 ? runningVersion(full) : null;
       results.push({
+        ...(running ? { running } : {}),
         name,
         expected: verdict?.expected ?? expected,
         ok: verdict ? verdict.ok && ran : ran,

@@ -24,6 +24,7 @@ import {
   type PageMessage,
   type PlaybookChat,
   type PlaybookNote,
+  type RollbackVerdict,
   type RunView,
   UnreachableContactError,
   type VerificationSubject,
@@ -46,7 +47,7 @@ import {
   renderPage,
 } from '../templates/notices.js';
 import { channelUrl } from '../templates/page-notifications.js';
-import { renderDeployments, renderRun, renderVerification } from '../templates/playbook.js';
+import { renderDeployments, renderHistoryUnread, renderRun, renderVerification } from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
 import { mrkdwnClipUnits } from '../templates/text.js';
 import { ShownCards } from './shown-cards.js';
@@ -689,8 +690,28 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
-  async postVerification(place: ChatPlace, subject: VerificationSubject, checks: CheckResult[]): Promise<void> {
-    const msg = renderVerification(subject, checks);
+  async postHistoryUnread(
+    place: ChatPlace,
+    unread: { typed: string | null; why: string; runId: number | null },
+  ): Promise<void> {
+    const msg = renderHistoryUnread(unread.typed, unread.why, unread.runId);
+    await this.call('say the deployments could not be read', () =>
+      this.client.chat.postMessage({
+        channel: channelOf(place),
+        text: msg.text,
+        blocks: msg.blocks,
+        ...inThread(place),
+      }),
+    );
+  }
+
+  async postVerification(
+    place: ChatPlace,
+    subject: VerificationSubject,
+    checks: CheckResult[],
+    verdict?: RollbackVerdict,
+  ): Promise<void> {
+    const msg = renderVerification(subject, checks, verdict);
     await this.call('post the post-deployment verification', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),

@@ -79,6 +79,7 @@ export type RunEventKind =
   | 'run_started'
   | 'run_completed'
   | 'step_run'
+  | 'rollback_verified'
   | 'step_refused'
   | 'approval_requested'
   | 'approval_decided'

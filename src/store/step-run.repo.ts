@@ -403,3 +403,31 @@ export async function setApprovalMessage(q: Queryable, id: number, ts: string): 
 export async function setApprovalDms(q: Queryable, id: number, dms: ApprovalDm[]): Promise<void> {
   await q.query('UPDATE step_approvals SET dms = $2 WHERE id = $1', [id, JSON.stringify(dms)]);
 }
+
+/** A rollback's post-deployment verification as its host's timeline keeps it (`rollback_verified`). */
+export interface RecordedRollback {
+  at: Date;
+  by: string | null;
+  details: Record<string, unknown>;
+}
+
+/** The newest rollback a host recorded after `since` (its `rollback_verified` event), or null when there is none. */
+export async function lastRollbackSince(q: Queryable, ref: HostRef, since: Date): Promise<RecordedRollback | null> {
+  const table = ref.kind === 'incident' ? 'incident_events' : 'playbook_run_events';
+  const { rows } = await q.query<{
+    at: Date | string;
+    actor_id: string | null;
+    details: Record<string, unknown> | string;
+  }>(
+    `SELECT at, actor_id, details FROM ${table}
+     WHERE ${ownerColumn(ref)} = $1 AND kind = 'rollback_verified' AND at > $2 ORDER BY at DESC, id DESC LIMIT 1`,
+    [ref.id, since],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    at: r.at instanceof Date ? r.at : new Date(r.at),
+    by: r.actor_id,
+    details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
+  };
+}

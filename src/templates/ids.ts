@@ -19,6 +19,8 @@ export const ACTION = {
   checklistPage: 'playbook_checklist_page',
   rollback: 'incident_rollback',
   rollbackTo: 'incident_rollback_to',
+  /** Asked first on a list older than a rollback: roll back to that version again after all. */
+  rollbackAgain: 'incident_rollback_again',
   openChannel: 'incident_open_channel',
   writePostmortem: 'incident_write_postmortem',
   /** A resolved incident's card: work on it again (asks first). */
@@ -70,6 +72,8 @@ export const VIEW = {
 } as const;
 
 export const BLOCK = {
+  /** A deployments list's first line once a rollback made it out of date: what happened. */
+  rollbackDone: 'deployments_rollback_done',
   /** The Confirm/Cancel of an override for someone outside the rotation. */
   oncallConfirm: 'oncall_override_actions',
   cardActions: 'incident_card_actions',

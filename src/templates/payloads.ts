@@ -91,6 +91,9 @@ export const stepRef = jsonCodec(z.object({ p: playbookRef, s: stepKeyRef, r: ru
 /** A "Roll back to vN" button in a playbook run's thread: the version, and the run (its channel has no incident). */
 export const rollbackRef = jsonCodec(z.object({ v: z.string().min(1).max(100), r: runId }));
 
+/** "Roll back again" (asked first, on a list older than a rollback): the version, and the run outside an incident. */
+export const rollbackAgainRef = jsonCodec(z.object({ v: z.string().min(1).max(100), r: runId.optional() }));
+
 /** The page select of a long playbook: which playbook (and run), and the page chosen. */
 export const pageRef = jsonCodec(z.object({ p: playbookRef, n: z.number().int().min(0).max(99), r: runId.optional() }));
 

@@ -5,6 +5,8 @@ import type {
   DeploymentView,
   NotDoneStep,
   OfferedVersion,
+  PastRollback,
+  RollbackVerdict,
   RunView,
   VerificationSubject,
 } from '../incidents/ports.js';
@@ -15,7 +17,7 @@ import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
-import { rollbackRef, stepRef } from './payloads.js';
+import { rollbackAgainRef, rollbackRef, stepRef } from './payloads.js';
 import { boldName, clipEscaped, escapeMrkdwn, LIMITS, mention, mrkdwnClip, mrkdwnName, truncate } from './text.js';
 
 /** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
@@ -390,21 +392,7 @@ export function renderDeployments(
       ...(d.current || d.unhealthy
         ? {}
         : {
-            accessory: {
-              type: 'button' as const,
-              action_id: ACTION.rollbackTo,
-              text: { type: 'plain_text' as const, text: truncate(`Roll back to ${d.version}`, LIMITS.buttonLabel) },
-              // In a playbook run outside an incident, the button names the run too (its channel has no incident).
-              value: runId === null ? d.version : rollbackRef.encode({ v: d.version, r: runId }),
-              ...(d.version === primary ? { style: 'primary' as const } : {}),
-              confirm: {
-                title: { type: 'plain_text' as const, text: 'Roll back production?' },
-                text: { type: 'mrkdwn' as const, text: truncate(`This runs \`atom-cli rollback ${d.version}\`.`, 300) },
-                confirm: { type: 'plain_text' as const, text: 'Roll back' },
-                deny: { type: 'plain_text' as const, text: 'Cancel' },
-                style: 'danger' as const,
-              },
-            },
+            accessory: rollbackButton(d.version, runId, `Roll back to ${d.version}`, '', d.version === primary),
           }),
     });
   }
@@ -417,11 +405,72 @@ export function renderDeployments(
   };
 }
 
+/** A "Roll back to vN" button: its value (naming the run outside an incident), its confirmation (`why`, what to know). */
+function rollbackButton(version: string, runId: number | null, label: string, why: string, primary: boolean) {
+  return {
+    type: 'button' as const,
+    action_id: ACTION.rollbackTo,
+    text: { type: 'plain_text' as const, text: truncate(label, LIMITS.buttonLabel) },
+    // In a playbook run outside an incident, the button names the run too (its channel has no incident).
+    value: runId === null ? version : rollbackRef.encode({ v: version, r: runId }),
+    ...(primary ? { style: 'primary' as const } : {}),
+    confirm: {
+      title: { type: 'plain_text' as const, text: 'Roll back production?' },
+      text: { type: 'mrkdwn' as const, text: truncate(`${why}This runs \`atom-cli rollback ${version}\`.`, 300) },
+      confirm: { type: 'plain_text' as const, text: 'Roll back' },
+      deny: { type: 'plain_text' as const, text: 'Cancel' },
+      style: 'danger' as const,
+    },
+  };
+}
+
+/**
+ * The deployment history could not be read (`why`): with a version typed that can be rolled back to, a button to roll
+ * back to it anyway (its confirmation says the history was not read); else, or besides, the commands to run by hand.
+ * Pure.
+ */
+export function renderHistoryUnread(typed: string | null, why: string, runId: number | null = null): Message {
+  const version = typed && PARAM_KINDS.version.pattern.test(typed) ? typed : null;
+  const head = `:warning: Couldn't read the deployment history (${mrkdwnClip(why, 300)}), so the bot cannot check ${
+    typed ? `\`${mrkdwnClip(typed, 40)}\`` : 'which versions to offer'
+  }.`;
+  const byHand = version
+    ? `Roll back to \`${version}\` anyway only if you know it is a good version, or run \`atom-cli deployments\` by hand to check first (then \`atom-cli rollback ${version}\`).`
+    : typed
+      ? `\`${mrkdwnClip(typed, 40)}\` needs the history to be read. Run \`atom-cli deployments\` by hand, then \`/incident rollback <version>\` with the version you pick (or \`atom-cli rollback <version>\` by hand).`
+      : 'Run `atom-cli deployments` by hand, then `/incident rollback <version>` with the version you pick (the bot rolls back without the history, asking first), or `atom-cli rollback <version>` by hand.';
+  const text = `${head}\n${byHand}`;
+  return {
+    text,
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text },
+        ...(version
+          ? {
+              accessory: rollbackButton(
+                version,
+                runId,
+                `Roll back to ${version} anyway`,
+                `The deployment history could not be read: the bot has not checked that ${version} exists or is a good version. `,
+                false,
+              ),
+            }
+          : {}),
+      },
+    ],
+  };
+}
+
 /**
  * The rollback's (or deployment's) result and each post-deployment check: pass, fail, or not checked (it could not be
  * run, as not configured: to be checked by hand, neither a pass nor a failure). Pure.
  */
-export function renderVerification(subject: VerificationSubject, checks: CheckResult[]): Message {
+export function renderVerification(
+  subject: VerificationSubject,
+  checks: CheckResult[],
+  verdict?: RollbackVerdict,
+): Message {
   const failed = checks.filter((c) => !c.ok && !c.unchecked).length;
   const unchecked = checks.filter((c) => c.unchecked).length;
   const passed = checks.length - failed - unchecked;
@@ -446,7 +495,37 @@ export function renderVerification(subject: VerificationSubject, checks: CheckRe
       `${mark(c)} · \`${mrkdwnClip(c.name, 200)}\` — expected ${mrkdwnClip(c.expected, 100)}; ${mrkdwnClip(c.detail, 500)}`,
   );
   const text = truncate(`${head}\n${lines.join('\n')}`, LIMITS.sectionText);
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  const next = verdict ? rollbackNextSteps(verdict) : null;
+  return {
+    text: next ? truncate(`${text}\n${next}`, 3000) : text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      ...(next ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: next } }] : []),
+    ],
+  };
+}
+
+/**
+ * After a rollback that failed (it did not run, or a check failed): what is running, and what to do next, with the
+ * commands. Null when nothing failed. Pure.
+ */
+export function rollbackNextSteps(verdict: RollbackVerdict): string | null {
+  if (verdict.result !== 'failed' && verdict.result !== 'not_run') return null;
+  const to = `\`${mrkdwnClip(verdict.version, 40)}\``;
+  const running = verdict.running ? `\`${mrkdwnClip(verdict.running, 40)}\`` : null;
+  const statusFailed = verdict.failed.some((f) => f.name === 'atom-cli status');
+  const now =
+    verdict.result === 'not_run'
+      ? 'The rollback failed, so nothing was rolled back: the version running before it still is.'
+      : running
+        ? statusFailed
+          ? `${running} is still running, not ${to}: the rollback did not take.`
+          : `${running} is running, but the check(s) above failed.`
+        : '`atom-cli status` showed no running version.';
+  const again = PARAM_KINDS.version.pattern.test(verdict.version)
+    ? ` \`/incident rollback ${mrkdwnClip(verdict.version, 40)}\``
+    : '';
+  return `*What now:* ${now} Try again${again ? ` with${again}` : ''}, roll back further with \`/incident rollback\` (pick an older version), or check by hand: \`atom-cli status\`, \`atom-cli deployments\`, then \`atom-cli rollback <version>\`.`;
 }
 
 /** The last look before a destructive step runs: the exact command, values filled in. Pure. */
@@ -500,5 +579,94 @@ export function notRunModal(text: string): ModalView {
     title: { type: 'plain_text', text: 'Nothing was run' },
     close: { type: 'plain_text', text: 'Close' },
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } }],
+  };
+}
+
+const bareRelease = (v: string) => v.toLowerCase().replace(/^v(?=\d)/, '');
+
+/**
+ * What a rollback on record did, in words after "rolled back" or "Already rolled back": " to `v57` at 01:03 UTC by
+ * @on-call; `v59`, made from it, is running". Pure.
+ */
+export function rolledBackWords(p: PastRollback): string {
+  const { verdict } = p;
+  const to = `to \`${mrkdwnClip(verdict.version, 40)}\` at ${p.at.toISOString().slice(11, 16)} UTC${p.by ? ` by ${mention(p.by)}` : ''}`;
+  const running = verdict.running ? `\`${mrkdwnClip(verdict.running, 40)}\`` : null;
+  if (verdict.result === 'not_run') return `${to}: tried, and it failed (nothing was rolled back)`;
+  if (verdict.result === 'failed') {
+    return verdict.failed.some((f) => f.name === 'atom-cli status') && running
+      ? `${to}, but it did not take: ${running} is still running`
+      : `${to}${running ? `; ${running} is running` : ''}, but post-deployment checks failed`;
+  }
+  if (!verdict.running) return `${to}; the version running now was not shown by \`atom-cli status\``;
+  return bareRelease(verdict.running) === bareRelease(verdict.version)
+    ? `${to}; ${running} is running`
+    : `${to}; ${running}, made from it, is running`;
+}
+
+/**
+ * A "Roll back to vN" pressed on a list older than a rollback: what happened since, and a button to roll back to
+ * `version` again after all (Slack asking first). Pure.
+ */
+export function renderRollbackAgain(past: PastRollback, version: string, runId: number | null): Message {
+  const same = bareRelease(past.verdict.version) === bareRelease(version);
+  const text = `:warning: ${same ? 'Already rolled back' : 'Since this list was posted, rolled back'} ${rolledBackWords(past)}. This list is out of date. Roll back to \`${mrkdwnClip(version, 40)}\`${same ? ' again' : ''}?`;
+  return {
+    text,
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text },
+        accessory: {
+          type: 'button',
+          action_id: ACTION.rollbackAgain,
+          style: 'danger',
+          text: {
+            type: 'plain_text',
+            text: truncate(`Roll back to ${version}${same ? ' again' : ''}`, LIMITS.buttonLabel),
+          },
+          value: rollbackAgainRef.encode(runId === null ? { v: version } : { v: version, r: runId }),
+          confirm: {
+            title: { type: 'plain_text', text: 'Roll back production?' },
+            text: { type: 'mrkdwn', text: truncate(`This runs \`atom-cli rollback ${version}\` again.`, 300) },
+            confirm: { type: 'plain_text', text: 'Roll back' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+            style: 'danger',
+          },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * A list of deployments (as the click echoes its blocks) once a rollback made it out of date: what happened first,
+ * its "Roll back to vN" buttons removed and its "current" mark struck, since both are no longer right. Pure.
+ */
+export function settledDeployments(blocks: readonly unknown[], past: PastRollback): Message {
+  const head = `:rewind: Rolled back ${rolledBackWords(past)}. This list is out of date, so its buttons are gone: \`/incident rollback\` lists the deployments again.`;
+  const rows = blocks.flatMap((b): KnownBlock[] => {
+    const block = b as KnownBlock & { block_id?: string; accessory?: { action_id?: string }; text?: { text?: string } };
+    if (block.block_id === BLOCK.rollbackDone) return [];
+    const { accessory, ...rest } = block;
+    const kept = (accessory?.action_id === ACTION.rollbackTo ? rest : block) as KnownBlock & {
+      text?: { text?: string };
+    };
+    if (kept.type === 'section' && kept.text?.text) {
+      return [
+        {
+          ...kept,
+          text: { ...kept.text, text: kept.text.text.replace(':large_green_circle: *current* ', '_was current_ ') },
+        } as KnownBlock,
+      ];
+    }
+    return [kept];
+  });
+  return {
+    text: head,
+    blocks: [
+      { type: 'section' as const, block_id: BLOCK.rollbackDone, text: { type: 'mrkdwn' as const, text: head } },
+      ...rows,
+    ].slice(0, LIMITS.blocksPerMessage),
   };
 }

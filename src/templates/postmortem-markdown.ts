@@ -19,7 +19,7 @@ import { climbHeldWords, heldOf } from './climb-held.js';
 import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
-import { nextUpdateOf, notDoneOf, rtoPassed, runbookNames, stepLabel } from './timeline.js';
+import { nextUpdateOf, notDoneOf, rollbackVerifiedWords, rtoPassed, runbookNames, stepLabel } from './timeline.js';
 
 /** What the document needs beyond the record: names for runbook ids, and the mask every shown text goes through. */
 export interface MarkdownContext {
@@ -274,6 +274,12 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     const found = f ? `; ${cell(foundSummary(f), x.c.mask)}` : '';
     return `Ran ${target} (${cell(title, x.c.mask)}, step ${cell(stepLabel(d, x.c.sections), x.c.mask)}): ${outcome(d)}${found}${anyway}`;
   },
+  rollback_verified: (d, x) =>
+    `Rollback ${rollbackVerifiedWords(
+      d,
+      (t) => code(t, x.c.mask),
+      (t) => cell(t, x.c.mask),
+    )}`,
   step_refused: (d, x) =>
     `Refused ${code(strs(d.target).join(' '), x.c.mask)}: ${cell(str(d.refusal) || str(d.reason), x.c.mask)}`,
   approval_requested: (d, x) => `Asked for approval to run ${code(strs(d.target).join(' '), x.c.mask)}`,

@@ -120,6 +120,34 @@ const foundOf = (d: Record<string, unknown>) => {
   return f ? ` — ${mrkdwnClip(foundSummary(f), 400)}` : '';
 };
 
+/**
+ * What a rollback's post-deployment verification found (a `rollback_verified` event), in words: "to `v57`: verification
+ * failed — `atom-cli status`: status shows v58". `code` shows a command or version (escaped as its surface needs).
+ */
+export function rollbackVerifiedWords(
+  d: Record<string, unknown>,
+  code: (text: string) => string,
+  plain: (text: string) => string,
+): string {
+  const to = `to ${code(str(d.version))}`;
+  const running = typeof d.running === 'string' ? code(d.running) : null;
+  const failed = Array.isArray(d.failed) ? (d.failed as Record<string, unknown>[]) : [];
+  const whats = failed
+    .slice(0, 5)
+    .map((f) => `${code(str(f.name))}: ${plain(str(f.detail).slice(0, 200))}`)
+    .join('; ');
+  switch (d.result) {
+    case 'passed':
+      return `${to}: verification passed${running ? ` (${running} running)` : ''}`;
+    case 'failed':
+      return `${to}: verification failed — ${whats}`;
+    case 'unchecked':
+      return `${to}: verification not checked in full (some checks could not be run: check by hand)${running ? `; ${running} running` : ''}`;
+    default:
+      return `${to} failed, so nothing was verified — ${whats}`;
+  }
+}
+
 /** One line for one event, user text escaped; roles and playbooks by the runbook's names. */
 export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES): string {
   const who = e.actorId ? mention(e.actorId) : 'The bot';
@@ -196,6 +224,12 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       const code = typeof d.exitCode === 'number' ? `, exit ${d.exitCode}` : '';
       return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}${foundOf(d)}${ranAnyway(d)}`;
     }
+    case 'rollback_verified':
+      return `${who}'s rollback ${rollbackVerifiedWords(
+        d,
+        (t) => `\`${mrkdwnClip(t, 300)}\``,
+        (t) => mrkdwnClip(t, 200),
+      )}`;
     case 'step_refused': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
       return `${who} was refused \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.refusal), 200)}`;

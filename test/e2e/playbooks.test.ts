@@ -905,7 +905,8 @@ describe('playbooks from the incident channel', () => {
       15_000,
     );
     expect(verification.args.text).toBe(
-      ':x: Rollback to `v99`: 1 check(s) failed.\n:x: fail · `atom-cli rollback v99` — expected exit 0; exit 1',
+      ':x: Rollback to `v99`: 1 check(s) failed.\n:x: fail · `atom-cli rollback v99` — expected exit 0; exit 1\n' +
+        '*What now:* The rollback failed, so nothing was rolled back: the version running before it still is. Try again with `/incident rollback v99`, roll back further with `/incident rollback` (pick an older version), or check by hand: `atom-cli status`, `atom-cli deployments`, then `atom-cli rollback <version>`.',
     );
     expect((await cliRuns()).slice(before).map((a) => a.join(' '))).toEqual(['rollback v99']);
   });

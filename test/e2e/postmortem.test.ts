@@ -75,6 +75,7 @@ const WHAT: Record<string, RegExp> = {
     /^Status update \(Investigating\), published to the status page: Pool exhausted on node 1; affected: EU tenants; impact: 500 errors; customer impact; next update promised \d{4}-\d\d-\d\d \d\d:\d\d UTC$/,
   step_run:
     /^(Ran `atom-cli status` \(Database Connection Failures, step Detection 1\): succeeded, exit 0, [\d.]+ m?s|Ran `atom-cli deployments` \(Roll back a deployment, step Detection 1\): succeeded, exit 0, [\d.]+ m?s|Rolled back: `atom-cli rollback v57`, succeeded, exit 0, [\d.]+ m?s|Post-deployment check `.+`: succeeded(, exit 0)?, [\d.]+ m?s)$/,
+  rollback_verified: /^Rollback to `v57`: verification (passed|failed|not checked in full)\b.*$/,
   resolved: /^Resolved: rolled back to v57$/,
   action_item_added:
     /^Added action item: (Add pool monitoring \(owner .*U0OWNER\), due 2099-01-01 09:00:00\)|Alert on pool usage \(owner .*U0ALICE\), due .+\))$/,

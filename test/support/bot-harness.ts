@@ -88,6 +88,8 @@ export interface BotHarness {
     triggerId?: string;
     /** The message is a private reply (Slack's `container.is_ephemeral`). */
     ephemeral?: boolean;
+    /** The message as Slack echoes it with the click (its text and blocks); by default none. */
+    message?: { text?: string; blocks?: unknown[] };
   }): ReturnType<typeof postInteraction>;
   /**
    * Presses the button `actionId` of a message the bot posted, as the fake Slack recorded it (`chat.postMessage`): in
@@ -205,6 +207,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
         responseUrl: fake.responseUrl(`a${++responseKey}`),
         triggerId: a.triggerId,
         ...(a.ephemeral ? { ephemeral: true } : {}),
+        ...(a.message ? { message: a.message } : {}),
       }),
     );
 

@@ -119,6 +119,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
       durationMs: 1234,
     },
   ],
+  rollback_verified: [COMMANDER, { version: 'v57', result: 'passed', running: 'v59', failed: [] }],
   step_refused: [REPORTER, { target: ['atom-cli', 'nodes', 'restart', 'n1'], refusal: 'only responders may run it' }],
   approval_requested: [REPORTER, { target: ['alembic', 'downgrade', '-1'] }],
   approval_decided: [COMMANDER, { approval: 3, state: 'denied', reason: `no backup; pw ${KNOWN}` }],
@@ -380,11 +381,22 @@ describe('the post-mortem document', () => {
           durationMs: 40,
         },
       }),
+      makeEvent({
+        kind: 'rollback_verified',
+        at: sec(7),
+        details: {
+          version: 'v57',
+          result: 'failed',
+          running: 'v58',
+          failed: [{ name: 'atom-cli status', detail: 'status shows v58' }],
+        },
+      }),
     ];
     const rows = tableRows(write(record({ events })), 'Timeline');
     expect(rows.map((r) => r[2])).toEqual([
       'Rolled back: `atom-cli rollback v57`, succeeded, exit 0, 800 ms',
       'Post-deployment check `GET https://app/api/health`: succeeded, 40 ms',
+      'Rollback to `v57`: verification failed — `atom-cli status`: status shows v58',
     ]);
   });
 

@@ -1,0 +1,195 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { atomCliRuns } from '../support/atom-cli-log.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { declareThroughBot } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+const RESPONDER = 'U0RESPONDER';
+
+interface Button {
+  action_id: string;
+  value: string;
+  text: { text: string };
+  confirm?: { text: { text: string } };
+}
+type Block = { type: string; text?: { text: string }; accessory?: Button };
+
+const buttonsOf = (blocks: unknown, actionId: string): Button[] =>
+  ((blocks ?? []) as Block[]).flatMap((b) => (b.accessory?.action_id === actionId ? [b.accessory] : []));
+
+/**
+ * What a person meets around a rollback from the outside: the list pressed twice, a rollback that does not take, the
+ * history that cannot be read, and `/incident deployments`. The fake atom-cli (test/fixtures/atom-cli) shows the
+ * scenario set.
+ */
+describe('after a rollback', () => {
+  let bot: BotHarness;
+  let dir: string;
+  let log: string;
+  let scenarioFile: string;
+  const scenario = (s: Record<string, string>) => writeFile(scenarioFile, JSON.stringify(s));
+  const rollbacks = async () => (await atomCliRuns(log)).filter((r) => r.argv[0] === 'rollback').length;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rollback-aftermath-'));
+    log = join(dir, 'atom-cli.log');
+    scenarioFile = join(dir, 'scenario.json');
+    await scenario({});
+    bot = await startBot({
+      runbook: parseRunbook({ ...testRunbookData(), access: { responders: [RESPONDER], approvers: [] } }),
+      timers: false,
+      env: {
+        ATOM_CLI,
+        COMMAND_ENV: 'ATOM_CLI_LOG,ATOM_CLI_SCENARIO',
+        ATOM_CLI_LOG: log,
+        ATOM_CLI_SCENARIO: scenarioFile,
+      },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Declares an incident; its channel, with the responder in it. */
+  async function declare(title: string): Promise<string> {
+    const { channelId } = await declareThroughBot(bot, `sev2 ${title}`, RESPONDER);
+    bot.fake.channels.get(channelId)!.members.add(RESPONDER);
+    return channelId;
+  }
+
+  /** Types `/incident <text>` in the channel as the responder; the next message the bot posts there matching `re`. */
+  async function typed(channelId: string, text: string, re: RegExp): Promise<RecordedCall> {
+    const seen = bot.fake.callsTo('chat.postMessage').length;
+    await bot.command(text, { channel_id: channelId, user_id: RESPONDER });
+    return bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === channelId &&
+        re.test(String(c.args.text)) &&
+        bot.fake.callsTo('chat.postMessage').indexOf(c) >= seen,
+    );
+  }
+
+  /** Presses "Roll back to `version`" on a posted list, Slack echoing the list's blocks with the click. */
+  function press(list: RecordedCall, version: string, actionId: string = ACTION.rollbackTo) {
+    const button = buttonsOf(list.args.blocks, actionId).find((b) => b.text.text.includes(version))!;
+    return bot.click({
+      channelId: String(list.args.channel),
+      messageTs: (list.response as { ts: string }).ts,
+      actionId,
+      value: button.value,
+      userId: RESPONDER,
+      message: { text: String(list.args.text), blocks: list.args.blocks as unknown[] },
+    });
+  }
+
+  it('the list pressed is updated with what happened; an older list pressed asks first, saying what happened', async () => {
+    await scenario({ rollback: 'new-release', logs: 'clean' });
+    const channelId = await declare('checkout down after deploy');
+    const older = await typed(channelId, 'rollback', /^Recent deployments/);
+    const list = await typed(channelId, 'rollback', /^Recent deployments/);
+    const before = await rollbacks();
+
+    await press(list, 'v57');
+    const listTs = (list.response as { ts: string }).ts;
+    const updated = await bot.fake.waitFor('chat.update', (u) => u.args.ts === listTs, 20_000);
+    expect(String(updated.args.text)).toMatch(
+      /^:rewind: Rolled back to `v57` at \d\d:\d\d UTC by <@U0RESPONDER>; `v59`, made from it, is running\. This list is out of date/,
+    );
+    expect(buttonsOf(updated.args.blocks, ACTION.rollbackTo)).toEqual([]);
+    expect(JSON.stringify(updated.args.blocks)).not.toContain('*current*');
+    expect(await rollbacks()).toBe(before + 1);
+
+    // The older list, pressed later: nothing runs; it asks first with what happened.
+    const replies = bot.replies().length;
+    await press(older, 'v57');
+    const asked = await bot.fake.waitForCount('response_url', replies + 1);
+    const ask = asked.at(-1)!.args as { text: string; blocks: unknown[] };
+    expect(ask.text).toMatch(
+      /^:warning: Already rolled back to `v57` at \d\d:\d\d UTC by <@U0RESPONDER>; `v59`, made from it, is running\. This list is out of date\. Roll back to `v57` again\?$/,
+    );
+    const again = buttonsOf(ask.blocks, ACTION.rollbackAgain);
+    expect(again.map((b) => b.text.text)).toEqual(['Roll back to v57 again']);
+    expect(again[0]!.confirm?.text.text).toContain('atom-cli rollback v57');
+    await bot.fake.waitFor('chat.update', (u) => u.args.ts === (older.response as { ts: string }).ts);
+    expect(await rollbacks()).toBe(before + 1);
+
+    // Confirmed: it rolls back again.
+    await bot.click({
+      channelId,
+      messageTs: '1.000001',
+      actionId: ACTION.rollbackAgain,
+      value: again[0]!.value,
+      userId: RESPONDER,
+      ephemeral: true,
+    });
+    await expect.poll(rollbacks, { timeout: 20_000 }).toBe(before + 2);
+  });
+
+  it('a rollback that does not take: the timeline and the post-mortem say so, and the channel says what to do next', async () => {
+    await rm(`${log}.running`, { force: true });
+    await scenario({ rollback: 'does-not-take', logs: 'clean' });
+    const channelId = await declare('api errors after release');
+    const list = await typed(channelId, 'rollback v57', /Recent deployments/);
+    await press(list, 'v57');
+    const result = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /^:x: Rollback to `v57`/.test(String(c.args.text)),
+      20_000,
+    );
+    expect(String(result.args.text)).toContain(
+      '*What now:* `v58` is still running, not `v57`: the rollback did not take. Try again with `/incident rollback v57`, roll back further with `/incident rollback` (pick an older version), or check by hand: `atom-cli status`, `atom-cli deployments`, then `atom-cli rollback <version>`.',
+    );
+
+    const replies = bot.replies().length;
+    await bot.command('timeline', { channel_id: channelId, user_id: RESPONDER });
+    const timeline = (await bot.fake.waitForCount('response_url', replies + 1)).at(-1)!.args as { text: string };
+    expect(JSON.stringify(timeline)).toContain(
+      "<@U0RESPONDER>'s rollback to `v57`: verification failed — `atom-cli status`: status shows v58",
+    );
+
+    const { rows } = await bot.db.query<{ id: number }>('SELECT id FROM incidents WHERE channel_id = $1', [channelId]);
+    const { rows: events } = await bot.db.query<{ details: Record<string, unknown> }>(
+      "SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'rollback_verified'",
+      [rows[0]!.id],
+    );
+    expect(events.map((e) => e.details)).toEqual([
+      {
+        version: 'v57',
+        result: 'failed',
+        running: 'v58',
+        failed: [{ name: 'atom-cli status', detail: 'status shows v58' }],
+      },
+    ]);
+  });
+
+  it('/incident rollback v57 while the history cannot be read offers v57 anyway (asking first), else the commands', async () => {
+    await scenario({ deployments: 'unreadable' });
+    const channelId = await declare('deploys unreadable');
+    const unread = await typed(channelId, 'rollback v57', /^:warning: Couldn't read the deployment history/);
+    expect(String(unread.args.text)).toMatch(
+      /^:warning: Couldn't read the deployment history \(`atom-cli deployments` failed: .*\), so the bot cannot check `v57`\.\nRoll back to `v57` anyway only if you know it is a good version, or run `atom-cli deployments` by hand to check first \(then `atom-cli rollback v57`\)\.$/s,
+    );
+    const [button] = buttonsOf(unread.args.blocks, ACTION.rollbackTo);
+    expect(button?.text.text).toBe('Roll back to v57 anyway');
+    expect(button?.confirm?.text.text).toContain('could not be read');
+
+    const bare = await typed(channelId, 'rollback', /^:warning: Couldn't read the deployment history/);
+    expect(String(bare.args.text)).toContain('Run `atom-cli deployments` by hand, then `/incident rollback <version>`');
+    expect(buttonsOf(bare.args.blocks, ACTION.rollbackTo)).toEqual([]);
+
+    // Pressed and confirmed: the rollback runs.
+    const before = await rollbacks();
+    await scenario({ logs: 'clean' });
+    await press(unread, 'v57');
+    await expect.poll(rollbacks, { timeout: 20_000 }).toBe(before + 1);
+  });
+});
