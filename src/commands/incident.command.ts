@@ -333,6 +333,10 @@ const HANDLERS: {
   async rollback(cmd, c, i) {
     await c.deps.rollback.showDeployments(i.id, c.userId, cmd.version);
   },
+  // The same list as `/incident rollback`, under the name people look for it by: one list, one rule for its buttons.
+  async deployments(_cmd, c, i) {
+    await c.deps.rollback.showDeployments(i.id, c.userId);
+  },
   async status(_cmd, c, i) {
     // As its channel's card shows it: who was paged and who is next, its alerts, its recovery objectives.
     const p = await c.deps.incidents.cardParts(i);

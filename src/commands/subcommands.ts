@@ -42,6 +42,7 @@ export type IncidentCommand =
   | { kind: 'detach'; name: string | null }
   | { kind: 'run'; name: string | null }
   | { kind: 'rollback'; version: string | null }
+  | { kind: 'deployments' }
   | { kind: 'postmortem' }
   | { kind: 'action'; item: string | null }
   | { kind: 'actions' }
@@ -334,6 +335,13 @@ export const SUBCOMMANDS = {
     where: 'incident channel',
     usage:
       '`/incident rollback [version]` — list recent deployments with a one-click roll back (also the Roll back button); with a version (`v57`, `previous`), its button to press',
+  },
+  deployments: {
+    names: ['deployments', 'deploys'],
+    args: 'none',
+    where: 'incident channel',
+    usage:
+      '`/incident deployments` — list recent deployments (`atom-cli deployments`), each with its Roll back button, as `/incident rollback` does',
   },
   status: {
     names: ['status'],

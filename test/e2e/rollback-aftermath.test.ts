@@ -192,4 +192,17 @@ describe('after a rollback', () => {
     await press(unread, 'v57');
     await expect.poll(rollbacks, { timeout: 20_000 }).toBe(before + 1);
   });
+
+  it('/incident deployments (and deploys) lists the deployments as /incident rollback does; help names it', async () => {
+    await scenario({});
+    const channelId = await declare('which version is live');
+    for (const word of ['deployments', 'deploys']) {
+      const list = await typed(channelId, word, /^Recent deployments/);
+      expect(buttonsOf(list.args.blocks, ACTION.rollbackTo).map((b) => b.value)).toEqual(['v57', 'v55', 'v54']);
+    }
+    const replies = bot.replies().length;
+    await bot.command('help', { channel_id: channelId, user_id: RESPONDER });
+    const help = (await bot.fake.waitForCount('response_url', replies + 1)).at(-1)!.args;
+    expect(JSON.stringify(help)).toContain('`/incident deployments`');
+  });
 });
