@@ -80,6 +80,26 @@ describe('the sample atom-cli', () => {
     expect(existsSync(env.ATOM_CLI_STATE)).toBe(false);
   });
 
+  it('takes the scenarios of the test fixture (ATOM_CLI_SCENARIO): a rollback that does not take, history unreadable', async () => {
+    const env = { ATOM_CLI_STATE: join(dir, 'scenario.json'), ATOM_CLI_SCENARIO: '{"rollback": "does-not-take"}' };
+    const rolled = await sample(['rollback', 'v57'], env);
+    expect(rolled.exitCode).toBe(0);
+    expect(rolled.stdout).toMatch(/Rollback to v57 complete$/);
+    const status = (await sample(['status'], env)).stdout;
+    expect(OUTPUT_CHECKS.running_version(status, { rolledBack: { version: 'v57', output: rolled.stdout } })).toEqual({
+      ok: false,
+      expected: 'v57 (or v59 made from it)',
+      detail: 'status shows v58',
+    });
+    const unread = await sample(['deployments'], { ...env, ATOM_CLI_SCENARIO: '{"deployments": "unreadable"}' });
+    expect(unread.exitCode).toBe(3);
+    expect(unread.stderr).toContain('503 Service Unavailable');
+    const stopped = await sample(['nodes', 'list'], { ...env, ATOM_CLI_SCENARIO: '{"nodes": "one-stopped"}' });
+    expect(OUTPUT_CHECKS.machines_running(stopped.stdout)).toMatchObject({ ok: false });
+    const logs = await sample(['logs', '--lines', '50'], { ...env, ATOM_CLI_SCENARIO: '{"logs": "errors"}' });
+    expect(OUTPUT_CHECKS.no_error_lines(logs.stdout)).toMatchObject({ ok: false });
+  });
+
   it('without ATOM_CLI_STATE, keeps its releases per process that runs it, in the temporary directory', async () => {
     // What the bot passes: TMPDIR is not among it, so the default temporary directory.
     const env = {};
