@@ -641,10 +641,12 @@ export function renderRollbackAgain(past: PastRollback, version: string, runId: 
 
 /**
  * A list of deployments (as the click echoes its blocks) once a rollback made it out of date: what happened first,
- * its "Roll back to vN" buttons removed and its "current" mark struck, since both are no longer right. Pure.
+ * its "Roll back to vN" buttons removed and, when the rollback took, its "current" mark struck, since they are no
+ * longer right. Pure.
  */
 export function settledDeployments(blocks: readonly unknown[], past: PastRollback): Message {
   const head = `:rewind: Rolled back ${rolledBackWords(past)}. This list is out of date, so its buttons are gone: \`/incident rollback\` lists the deployments again.`;
+  const took = past.verdict.result === 'passed' || past.verdict.result === 'unchecked';
   const rows = blocks.flatMap((b): KnownBlock[] => {
     const block = b as KnownBlock & { block_id?: string; accessory?: { action_id?: string }; text?: { text?: string } };
     if (block.block_id === BLOCK.rollbackDone) return [];
@@ -652,7 +654,8 @@ export function settledDeployments(blocks: readonly unknown[], past: PastRollbac
     const kept = (accessory?.action_id === ACTION.rollbackTo ? rest : block) as KnownBlock & {
       text?: { text?: string };
     };
-    if (kept.type === 'section' && kept.text?.text) {
+    // The version marked current is no longer so once the rollback took; when it did not, it still is.
+    if (took && kept.type === 'section' && kept.text?.text) {
       return [
         {
           ...kept,

@@ -145,6 +145,13 @@ describe('after a rollback', () => {
       (c) => c.args.channel === channelId && /^:x: Rollback to `v57`/.test(String(c.args.text)),
       20_000,
     );
+    // The list says so; the version it marked current still is.
+    const listTs = (list.response as { ts: string }).ts;
+    const updated = await bot.fake.waitFor('chat.update', (u) => u.args.ts === listTs);
+    expect(String(updated.args.text)).toMatch(
+      /^:rewind: Rolled back to `v57` at \d\d:\d\d UTC by <@U0RESPONDER>, but it did not take: `v58` is still running\./,
+    );
+    expect(JSON.stringify(updated.args.blocks)).toContain(':large_green_circle: *current* `v58`');
     expect(String(result.args.text)).toContain(
       '*What now:* `v58` is still running, not `v57`: the rollback did not take. Try again with `/incident rollback v57`, roll back further with `/incident rollback` (pick an older version), or check by hand: `atom-cli status`, `atom-cli deployments`, then `atom-cli rollback <version>`.',
     );
