@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { PlaybookHost } from '../../src/incidents/playbook-host.js';
-import type { CheckResult, PlaybookChat, RunView, VerificationSubject } from '../../src/incidents/ports.js';
+import type {
+  CheckResult,
+  PlaybookChat,
+  RollbackVerdict,
+  RunView,
+  VerificationSubject,
+} from '../../src/incidents/ports.js';
 import type { RunResult, StepRun } from '../../src/incidents/step-runs.js';
 import { PostDeploymentVerification } from '../../src/incidents/verification.service.js';
 import type { Playbook } from '../../src/runbook/playbooks.js';
@@ -35,6 +41,7 @@ function playbook(data: Record<string, unknown>): Playbook {
 /** A verification whose steps "run" at once: every command exits 0 and prints `outputs[argv]` (or nothing). */
 function verification(outputs: Record<string, string> = {}) {
   const ran: StepRun[] = [];
+  const recorded: RollbackVerdict[] = [];
   const posted: { subject: VerificationSubject; checks: CheckResult[] }[] = [];
   const chat = {
     postVerification: async (_place: unknown, subject: VerificationSubject, checks: CheckResult[]) => {
@@ -51,7 +58,10 @@ function verification(outputs: Record<string, string> = {}) {
       return { view, full };
     },
   };
-  return { verification: new PostDeploymentVerification(chat, runs), ran, posted };
+  const record = async (_host: PlaybookHost, _userId: string, verdict: RollbackVerdict) => {
+    recorded.push(verdict);
+  };
+  return { verification: new PostDeploymentVerification(chat, runs, record), ran, posted, recorded };
 }
 
 const deploy = { text: 'Deploy', run: ['atom-cli', 'deploy'], destructive: true };
@@ -141,6 +151,7 @@ describe('the post-deployment verification after a rollback step', () => {
       return v.posted[0]!.checks[0]!;
     };
     expect(await report('v57', FLY)).toEqual({
+      running: 'v57',
       name: 'atom-cli status',
       ok: true,
       expected: 'v57 (or v59 made from it)',
@@ -148,12 +159,26 @@ describe('the post-deployment verification after a rollback step', () => {
     });
     expect(await report('v59', FLY)).toMatchObject({ ok: true, detail: 'status shows v59, made from v57' });
     expect(await report('v58', FLY)).toEqual({
+      running: 'v58',
       name: 'atom-cli status',
       ok: false,
       expected: 'v57 (or v59 made from it)',
       detail: 'status shows v58',
     });
     expect(await report('v59', 'Rollback to v57 complete\n')).toMatchObject({ ok: false, expected: 'v57' });
+
+    // How it ended is kept on the record (and returned): failed, with what status showed.
+    const v = verification({ 'atom-cli status': status('v58'), 'atom-cli nodes list': MACHINES_UP });
+    const verdict = await v.verification.afterRollback(
+      host,
+      ROLLBACK,
+      ['/bin/atom-cli', 'rollback', 'v57'],
+      { ...rolled, full: FLY },
+      'U1',
+    );
+    expect(verdict).toMatchObject({ version: 'v57', result: 'failed', running: 'v58' });
+    expect(verdict.failed[0]).toEqual({ name: 'atom-cli status', detail: 'status shows v58' });
+    expect(v.recorded).toEqual([verdict]);
   });
 
   it("a playbook's own status check reads it too; a rollback naming no version is compared with the one its output says", async () => {
@@ -170,6 +195,7 @@ describe('the post-deployment verification after a rollback step', () => {
       return v.posted[0]!.checks[0]!;
     };
     expect(await check('v59', FLY)).toEqual({
+      running: 'v59',
       name: 'atom-cli status',
       ok: true,
       expected: 'v57 (or v59 made from it)',
@@ -190,6 +216,7 @@ describe('the post-deployment verification after a rollback step', () => {
     const v = verification({ 'atom-cli status': status('v59'), 'atom-cli nodes list': MACHINES_UP });
     await v.verification.afterDeploy(host, playbook({ mitigation: [deploy] }), 'atom-cli deploy', 'U1');
     expect(v.posted[0]!.checks[0]).toEqual({
+      running: 'v59',
       name: 'atom-cli status',
       ok: true,
       expected: 'the status is shown (exit 0)',
