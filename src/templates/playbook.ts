@@ -610,7 +610,13 @@ export function rolledBackWords(p: PastRollback): string {
  */
 export function renderRollbackAgain(past: PastRollback, version: string, runId: number | null): Message {
   const same = bareRelease(past.verdict.version) === bareRelease(version);
-  const text = `:warning: ${same ? 'Already rolled back' : 'Since this list was posted, rolled back'} ${rolledBackWords(past)}. This list is out of date. Roll back to \`${mrkdwnClip(version, 40)}\`${same ? ' again' : ''}?`;
+  const lead =
+    past.verdict.result === 'not_run'
+      ? 'Since this list was posted, a rollback'
+      : same
+        ? 'Already rolled back'
+        : 'Since this list was posted, rolled back';
+  const text = `:warning: ${lead} ${rolledBackWords(past)}. This list is out of date. Roll back to \`${mrkdwnClip(version, 40)}\`${same ? ' again' : ''}?`;
   return {
     text,
     blocks: [
@@ -645,7 +651,7 @@ export function renderRollbackAgain(past: PastRollback, version: string, runId: 
  * longer right. Pure.
  */
 export function settledDeployments(blocks: readonly unknown[], past: PastRollback): Message {
-  const head = `:rewind: Rolled back ${rolledBackWords(past)}. This list is out of date, so its buttons are gone: \`/incident rollback\` lists the deployments again.`;
+  const head = `:rewind: ${past.verdict.result === 'not_run' ? 'A rollback' : 'Rolled back'} ${rolledBackWords(past)}. This list is out of date, so its buttons are gone: \`/incident rollback\` lists the deployments again.`;
   const took = past.verdict.result === 'passed' || past.verdict.result === 'unchecked';
   const rows = blocks.flatMap((b): KnownBlock[] => {
     const block = b as KnownBlock & { block_id?: string; accessory?: { action_id?: string }; text?: { text?: string } };
