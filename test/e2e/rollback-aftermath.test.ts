@@ -132,6 +132,10 @@ describe('after a rollback', () => {
       ephemeral: true,
     });
     await expect.poll(rollbacks, { timeout: 20_000 }).toBe(before + 2);
+    // Its verification ends here, not in the next test (whose fake CLI state it would change).
+    const verified = (c: RecordedCall) =>
+      c.args.channel === channelId && /(Rolled back to|Rollback to) `v57`/.test(String(c.args.text));
+    await expect.poll(() => bot.fake.callsTo('chat.postMessage').filter(verified).length, { timeout: 20_000 }).toBe(2);
   });
 
   it('a rollback that does not take: the timeline and the post-mortem say so, and the channel says what to do next', async () => {
@@ -198,6 +202,11 @@ describe('after a rollback', () => {
     await scenario({ logs: 'clean' });
     await press(unread, 'v57');
     await expect.poll(rollbacks, { timeout: 20_000 }).toBe(before + 1);
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /(Rolled back to|Rollback to) `v57`/.test(String(c.args.text)),
+      20_000,
+    );
   });
 
   it('/incident deployments (and deploys) lists the deployments as /incident rollback does; help names it', async () => {
