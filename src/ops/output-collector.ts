@@ -81,7 +81,7 @@ export function createOutputCollector({
       if (raw === '') return;
       // A NUL byte (a binary payload logged raw) cannot be stored in Postgres text: the run would never be recorded.
       // Shown as ␀, the same in the message, the file, the tail kept and the digest.
-      const text = raw.includes('\u0000') ? raw.replace(/\u0000/g, '\u2400') : raw;
+      const text = raw.includes('\u0000') ? raw.replaceAll('\u0000', '\u2400') : raw;
       const bytes = Buffer.byteLength(text);
       redactedBytes += bytes;
       hash.update(text);
