@@ -510,6 +510,8 @@ describe('suggestPlaybook', () => {
     // An HTTP 401 is an ordinary fault, not a security incident: no bare "unauthorized" keyword
     ['401 Unauthorised on the OAuth callback', 'oauth-callback-failures'],
     ['Suspicious login attempts on acme', 'unauthorized-access'],
+    ['suspicious admin logins', 'unauthorized-access'],
+    ['Suspicious sign-ins from new countries', 'unauthorized-access'],
     ['Possible data breach', 'unauthorized-access'],
     ['suspected breach of the admin panel', 'unauthorized-access'],
     ['Potential breach on tenant accounts', 'unauthorized-access'],
