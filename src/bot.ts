@@ -463,8 +463,12 @@ export function createBot({
   );
   // The card shown to one person (`/incident status`) has the sections its channel's card has.
   incidents.sections = sections;
-  // A resolved incident's offers to resolve it (every alert resolved, Resolve incident) say it was resolved.
-  incidents.onResolved = (incident) => alerts.closeResolveOffers(incident);
+  // A resolved incident's offers to resolve it (every alert resolved, Resolve incident) say it was resolved, and its
+  // approval requests still waiting are closed (nothing runs from a resolved incident), in the channel and every DM.
+  incidents.onResolved = async (incident) => {
+    await alerts.closeResolveOffers(incident).catch((e) => app.logger.warn('could not close the resolve offers', e));
+    await playbooks.approvals.closePending({ kind: 'incident', incident }, 'incident_resolved', null);
+  };
   // The alert inbox: deliveries are worked side by side (mostly Slack calls), but recorded a few at a time
   // (AlertService), so that the hooks and Slack's requests keep connections to the database.
   const alertLoop = new TimerLoop<DeliveryBatch>(

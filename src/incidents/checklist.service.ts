@@ -16,7 +16,14 @@ import {
   type StepCheck,
   undoCheck,
 } from '../store/step-check.repo.js';
-import { checklistRecords, getAttachedPlaybook, lastStepRuns } from '../store/step-run.repo.js';
+import {
+  checklistRecords,
+  closePendingApprovals,
+  getAttachedPlaybook,
+  lastStepRuns,
+  lockStepApprovals,
+  type StepApproval,
+} from '../store/step-run.repo.js';
 import { progressOf, stepStatuses } from './checklist.js';
 import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';
 import { channelOf, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
@@ -37,6 +44,9 @@ export type Tick = 'done' | 'skip' | 'undo';
 export class Checklists {
   /** Message refreshes one after another per message, so an older view never lands after a newer one. */
   private readonly refreshing = new Map<string, Promise<void>>();
+
+  /** Shows approval requests a tick closed as closed, everywhere they were sent (set by the playbook service). */
+  onApprovalsClosed: ((host: PlaybookHost, closed: readonly StepApproval[]) => Promise<void>) | null = null;
 
   constructor(
     private readonly db: Database,
@@ -176,9 +186,12 @@ export class Checklists {
     await this.checkMayTick(host, playbookId, key, userId, t.state === 'done' ? 'done' : 'skip');
     const { playbook, step } = this.step(playbookId, key);
     const ref = hostRef(host);
-    await this.db.transaction(async (tx) => {
+    const closed = await this.db.transaction(async (tx) => {
       // Under the attachment's lock, so a detach and a tick are one before the other.
       await this.checkWorkable(host, playbookId, tx);
+      // Under the step's approval lock, so an approval and a tick are one before the other: a request waiting on a
+      // step skipped or done no longer stands, and is closed; an Approve after it runs nothing.
+      await lockStepApprovals(tx, ref, playbookId, key);
       const added = await insertCheck(tx, ref, { playbookId, stepKey: key, ...t, checkedBy: userId });
       if (!added) {
         const standing = await currentCheckForUpdate(tx, ref, playbookId, key);
@@ -188,7 +201,18 @@ export class Checklists {
         ...eventStep(playbook, key, step),
         ...(t.reason === null ? {} : { reason: t.reason }),
       });
+      return await closePendingApprovals(tx, {
+        host: ref,
+        playbookId,
+        stepKey: key,
+        why: t.state === 'done' ? 'step_done' : 'step_skipped',
+        by: userId,
+        reason: t.reason,
+      });
     });
+    if (closed.length && this.onApprovalsClosed) {
+      await this.onApprovalsClosed(host, closed).catch((e) => this.log.warn('could not show closed requests', e));
+    }
     await this.afterChange(host, playbook, key);
   }
 

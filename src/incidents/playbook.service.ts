@@ -76,6 +76,7 @@ export class PlaybookService implements StepRuns {
       recordStepEvent(this.db, hostRef(host), 'rollback_verified', userId, { ...verdict }),
     );
     this.checklists = new Checklists(db, chat, runbook, log, typed);
+    this.checklists.onApprovalsClosed = (host, closed) => this.approvals.showClosed(host, closed);
   }
 
   /** The playbooks people are offered (not the checklists the bot makes for itself). */
@@ -211,7 +212,12 @@ export class PlaybookService implements StepRuns {
         '.',
       ]);
     }
-    await this.checklists.refresh({ kind: 'incident', incident }, playbookId);
+    const host = { kind: 'incident', incident } as const;
+    // Its requests waiting for approval no longer stand: closed, and shown so everywhere they were sent.
+    await this.approvals
+      .closePending(host, 'playbook_detached', actorId, playbookId)
+      .catch((e) => this.log.warn('could not close the detached playbook’s approval requests', e));
+    await this.checklists.refresh(host, playbookId);
     await this.attachedChanged(incidentId, playbookId, 'detached');
   }
 
@@ -521,6 +527,6 @@ export class PlaybookService implements StepRuns {
     await showChecklist;
     if (host.kind === 'run' && playbookId === host.run.playbookId) await this.checklists.settleRun(host, playbook);
     await this.checklists.refresh(host, playbookId, { focus: key });
-    return { view: final, full };
+    return { view: final, full, ts };
   }
 }

@@ -442,7 +442,9 @@ export interface ApprovalView {
   warning?: string;
   requestedBy: string;
   approvers: string[];
-  state: 'pending' | 'approved' | 'denied';
+  state: 'pending' | 'approved' | 'denied' | 'closed';
+  /** Why a request nobody decided was closed (its step skipped or done, its playbook detached, the incident resolved). */
+  closedWhy?: 'step_skipped' | 'step_done' | 'playbook_detached' | 'incident_resolved' | null;
   decidedBy: string | null;
   reason: string | null;
   /**
@@ -457,6 +459,8 @@ export interface ApprovalView {
   notAsked?: string[];
   /** The person who decided was not in the channel: the bot added them to it to approve (shown once decided). */
   addedToDecide?: boolean;
+  /** How the approved run ended (absent while it runs): its state, exit code, and a link to its output. */
+  outcome?: { state: RunView['state']; exitCode: number | null; link: string | null };
 }
 
 /** Where an approval request waits: an incident's channel, or a playbook run's thread in its channel. */

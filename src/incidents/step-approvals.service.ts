@@ -2,11 +2,13 @@ import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.j
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import {
+  closePendingApprovals,
   decideApproval,
   getApproval,
   insertApproval,
   insertRefusedStep,
   lockPendingApproval,
+  lockStepApprovals,
   playbookMessage,
   type StepApproval,
   setApprovalMessage,
@@ -14,7 +16,7 @@ import {
 import { ApprovalDms } from './approval-dms.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.js';
 import { playbookAct } from './playbook-acts.js';
-import { channelOf, type HostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
+import { channelOf, type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { ApprovalView, IncidentChat, Logger, PlaybookChat } from './ports.js';
 import type { StepRuns } from './step-runs.js';
 
@@ -226,6 +228,7 @@ export class StepApprovals {
       requestedBy: a.requestedBy,
       approvers: this.runbook.access.approvers,
       state: a.state,
+      closedWhy: a.closedWhy,
       decidedBy: a.decidedBy,
       reason: a.reason,
     };
@@ -234,9 +237,10 @@ export class StepApprovals {
   /**
    * An approval request that is still waiting for a decision, with its command step and its host, asked about by
    * someone in the host's channel (as running a step is); else a clear refusal. Someone who may make this decision
-   * (`mayDecide`) but is not in the channel of a public incident is added to it first (`added`): an approver woken by
-   * the direct message need not find and join the channel before approving. Any other channel (a private incident's,
-   * one made public, a run's) keeps them out: they are told how to get in.
+   * (`mayDecide`) but is not in the channel of a public incident is to be added to it (`join`), by the caller, once the
+   * decision will go ahead: an approver woken by the direct message need not find and join the channel before
+   * approving. Any other channel (a private incident's, one made public, a run's) keeps them out: they are told how to
+   * get in. A request already decided or closed is refused first, before anything about the channel.
    */
   private async pendingApproval(
     approvalId: number,
@@ -247,26 +251,18 @@ export class StepApprovals {
     const doing = `${decision} this request`;
     const a = await getApproval(this.db, approvalId);
     if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
+    if (a.state !== 'pending') throw notPending(a);
     const { playbook, step } = this.runs.step(a.playbookId, a.stepKey);
     if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
     const host = await this.runs.host(a.host);
     const channel = channelOf(host);
-    let added = false;
+    let join = false;
     if (!channel || !(await this.chat.isMember(channel, userId))) {
       const joinable = (await this.runs.openToJoin(host)) && (await mayDecide(a));
       if (!joinable) await this.runs.checkMember(host, userId, doing);
-      else if (a.state === 'pending') {
-        await this.addToChannel(host, userId, decision);
-        added = true;
-      }
+      else join = true;
     }
-    if (a.state !== 'pending')
-      throw new AlreadyDoneError([
-        `This request was already ${a.state} by `,
-        a.decidedBy ? { people: [a.decidedBy] } : 'someone',
-        '.',
-      ]);
-    return { a, playbook, step, host, added };
+    return { a, playbook, step, host, join };
   }
 
   /**
@@ -294,7 +290,11 @@ export class StepApprovals {
     }
   }
 
-  /** Records the decision and its timeline event, once: a second decision finds it already made. */
+  /**
+   * Records the decision and its timeline event, once: a second decision finds it already made. Under the step's
+   * approval lock, as a skip or a Done tick of the step is: an approval finding the step skipped or done (a tick that
+   * came first, which closed this request) is refused, and runs nothing.
+   */
   private async decide(
     host: HostRef,
     approvalId: number,
@@ -302,8 +302,10 @@ export class StepApprovals {
     userId: string,
     reason: string | null,
     shown: string[],
+    step: { playbookId: string; key: string },
   ) {
     const decided = await this.db.transaction(async (tx) => {
+      await lockStepApprovals(tx, host, step.playbookId, step.key);
       const d = await decideApproval(tx, approvalId, state, userId, reason);
       if (d) {
         await recordStepEvent(tx, host, 'approval_decided', userId, {
@@ -315,14 +317,24 @@ export class StepApprovals {
       }
       return d;
     });
-    if (!decided) throw new AlreadyDoneError('This request was already decided.');
+    if (!decided) {
+      const now = await getApproval(this.db, approvalId);
+      throw now && now.state !== 'pending'
+        ? notPending(now)
+        : new AlreadyDoneError('This request was already decided.');
+    }
     return decided;
   }
 
-  /** A second person with the approver role lets a requested step run; it then runs as the requester asked. */
+  /**
+   * A second person with the approver role lets a requested step run; it then runs as the requester asked. Every
+   * reason to refuse (decided or closed already, not an approver, the incident resolved, the playbook detached) is
+   * looked at before an approver outside a public incident's channel is added to it: nobody is pulled into a channel
+   * for a press that runs nothing. Once the run ends, the request (in the channel and every direct message) says how.
+   */
   async approve(approvalId: number, userId: string): Promise<void> {
     const approvers = this.runbook.access.approvers;
-    const { a, playbook, step, host, added } = await this.pendingApproval(
+    const { a, playbook, step, host, join } = await this.pendingApproval(
       approvalId,
       userId,
       'approve',
@@ -343,12 +355,18 @@ export class StepApprovals {
     const request = { host: a.host, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
     await this.checkOpen(host, request, step, userId);
     await this.runs.checkWorkable(host, a.playbookId);
-    const decided = await this.decide(a.host, approvalId, 'approved', userId, null, shown);
-    await this.dms.showDecided(host, decided, (x) => ({
+    if (join) await this.addToChannel(host, userId, 'approve');
+    const decided = await this.decide(a.host, approvalId, 'approved', userId, null, shown, {
+      playbookId: a.playbookId,
+      key: a.stepKey,
+    });
+    const viewOf = (x: StepApproval, outcome?: ApprovalView['outcome']) => ({
       ...this.approvalView(x, playbook, step, shown),
-      ...(added ? { addedToDecide: true } : {}),
-    }));
-    await this.runs.perform({
+      ...(join ? { addedToDecide: true } : {}),
+      ...(outcome ? { outcome } : {}),
+    });
+    await this.dms.showDecided(host, decided, (x) => viewOf(x));
+    const ran = await this.runs.perform({
       host,
       playbook,
       step,
@@ -357,6 +375,45 @@ export class StepApprovals {
       userId: a.requestedBy,
       approvedBy: userId,
     });
+    const link = ran.ts ? await this.chat.permalink(placeOf(host), ran.ts).catch(() => null) : null;
+    const outcome = { state: ran.view.state, exitCode: ran.view.exitCode, link };
+    await this.dms.showDecided(host, decided, (x) => viewOf(x, outcome));
+  }
+
+  /**
+   * Closes the requests still waiting on a host's steps when they no longer stand (the incident resolved, a playbook
+   * detached): recorded, and every place they were sent then says why nothing ran. Failures to show it are logged; a
+   * press on a closed request is refused all the same.
+   */
+  async closePending(
+    host: PlaybookHost,
+    why: 'incident_resolved' | 'playbook_detached',
+    by: string | null,
+    playbookId: string | null = null,
+  ): Promise<void> {
+    const closed = await closePendingApprovals(this.db, {
+      host: hostRef(host),
+      playbookId,
+      stepKey: null,
+      why,
+      by,
+      reason: null,
+    });
+    await this.showClosed(host, closed);
+  }
+
+  /** Shows requests just closed (their step skipped or done, the incident resolved) as closed, everywhere. */
+  async showClosed(host: PlaybookHost, closed: readonly StepApproval[]): Promise<void> {
+    for (const c of closed) {
+      try {
+        const { playbook, step } = this.runs.step(c.playbookId, c.stepKey);
+        if (step.type !== 'command') continue;
+        const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, c.params)));
+        await this.dms.showDecided(host, c, (x) => this.approvalView(x, playbook, step, shown));
+      } catch (e) {
+        this.log.warn(`could not show approval request ${c.id} as closed`, e);
+      }
+    }
   }
 
   /**
@@ -378,7 +435,9 @@ export class StepApprovals {
         '.',
       ]);
     }
-    return found;
+    // Deny's form is opened for someone this adds: a denial runs nothing, so it may go ahead on any request waiting.
+    if (found.join) await this.addToChannel(found.host, userId, 'deny');
+    return { ...found, added: found.join };
   }
 
   /** An approver (or the requester, withdrawing) turns a request down, saying why (a known secret value masked). */
@@ -386,7 +445,46 @@ export class StepApprovals {
     const reason = this.typed(typedReason);
     const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId);
     const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, a.params)));
-    const decided = await this.decide(a.host, approvalId, 'denied', userId, reason, shown);
+    const decided = await this.decide(a.host, approvalId, 'denied', userId, reason, shown, {
+      playbookId: a.playbookId,
+      key: a.stepKey,
+    });
     await this.dms.showDecided(host, decided, (x) => this.approvalView(x, playbook, step, shown));
+  }
+}
+
+/** The refusal of a press on a request that waits no more: decided, or closed (and why: nothing ran). */
+function notPending(a: StepApproval): AlreadyDoneError {
+  if (a.state !== 'closed') {
+    return new AlreadyDoneError([
+      `This request was already ${a.state} by `,
+      a.decidedBy ? { people: [a.decidedBy] } : 'someone',
+      '.',
+    ]);
+  }
+  const who: Phrase[number] = a.decidedBy ? { people: [a.decidedBy] } : 'someone';
+  switch (a.closedWhy) {
+    case 'step_skipped':
+      return new AlreadyDoneError([
+        'Not run: ',
+        who,
+        ` skipped the step${a.reason ? ` (${a.reason})` : ''}, which closed this request. Nothing was run.`,
+      ]);
+    case 'step_done':
+      return new AlreadyDoneError([
+        'Not run: ',
+        who,
+        ' ticked the step done, which closed this request. Nothing was run.',
+      ]);
+    case 'playbook_detached':
+      return new AlreadyDoneError([
+        'Not run: ',
+        who,
+        ' detached the playbook from the incident, which closed this request. Nothing was run.',
+      ]);
+    case 'incident_resolved':
+      return new AlreadyDoneError('Not run: the incident was resolved, which closed this request. Nothing was run.');
+    default:
+      return new AlreadyDoneError('Not run: this request was closed. Nothing was run.');
   }
 }

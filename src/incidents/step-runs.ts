@@ -7,6 +7,8 @@ import type { RunView } from './ports.js';
 export interface RunResult {
   view: RunView;
   full: string;
+  /** The run's message (in the playbook's thread), where its output is; null when it could not be posted. */
+  ts?: string | null;
 }
 
 /**

@@ -305,13 +305,18 @@ export interface StepApproval {
   stepKey: string;
   params: Record<string, string>;
   requestedBy: string;
-  state: 'pending' | 'approved' | 'denied';
+  state: 'pending' | 'approved' | 'denied' | 'closed';
+  /** Why a request nobody decided was closed (state `closed`): who (decidedBy) and the skip's reason (reason). */
+  closedWhy: ApprovalClosedWhy | null;
   decidedBy: string | null;
   reason: string | null;
   messageTs: string | null;
   /** Where it was sent to approvers in direct messages (empty: none, or not yet). */
   dms: ApprovalDm[];
 }
+
+/** Why a request that waited was closed without a decision: it no longer stands, so it runs nothing. */
+export type ApprovalClosedWhy = 'step_skipped' | 'step_done' | 'playbook_detached' | 'incident_resolved';
 
 interface ApprovalRow {
   id: number;
@@ -322,6 +327,7 @@ interface ApprovalRow {
   params: Record<string, string> | string;
   requested_by: string;
   state: StepApproval['state'];
+  closed_why: ApprovalClosedWhy | null;
   decided_by: string | null;
   reason: string | null;
   message_ts: string | null;
@@ -336,6 +342,7 @@ const toApproval = (r: ApprovalRow): StepApproval => ({
   params: typeof r.params === 'string' ? (JSON.parse(r.params) as Record<string, string>) : r.params,
   requestedBy: r.requested_by,
   state: r.state,
+  closedWhy: r.closed_why ?? null,
   decidedBy: r.decided_by,
   reason: r.reason,
   messageTs: r.message_ts,
@@ -362,9 +369,7 @@ export async function lockPendingApproval(
   q: Queryable,
   a: { host: HostRef; playbookId: string; stepKey: string; params: Record<string, string> },
 ): Promise<StepApproval | null> {
-  await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-    `step_approval:${a.host.kind}:${a.host.id}:${a.playbookId}:${a.stepKey}`,
-  ]);
+  await lockStepApprovals(q, a.host, a.playbookId, a.stepKey);
   const { rows } = await q.query<ApprovalRow>(
     `SELECT * FROM step_approvals
       WHERE ${ownerColumn(a.host)} = $1 AND playbook_id = $2 AND step_key = $3 AND state = 'pending' AND params = $4::jsonb
@@ -372,6 +377,41 @@ export async function lockPendingApproval(
     [a.host.id, a.playbookId, a.stepKey, JSON.stringify(a.params)],
   );
   return rows[0] ? toApproval(rows[0]) : null;
+}
+
+/**
+ * Takes the lock on a step's approval requests until the transaction ends: a request, a decision and a tick (skip or
+ * done) of the same step are then one before the other, never interleaved.
+ */
+export async function lockStepApprovals(q: Queryable, host: HostRef, playbookId: string, stepKey: string) {
+  await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+    `step_approval:${host.kind}:${host.id}:${playbookId}:${stepKey}`,
+  ]);
+}
+
+/**
+ * Closes the requests still waiting on a step (or on every step of a playbook: stepKey null), for `why`; returns them
+ * closed. Take lockStepApprovals first for one step.
+ */
+export async function closePendingApprovals(
+  q: Queryable,
+  c: {
+    host: HostRef;
+    playbookId: string | null;
+    stepKey: string | null;
+    why: ApprovalClosedWhy;
+    by: string | null;
+    reason: string | null;
+  },
+): Promise<StepApproval[]> {
+  const { rows } = await q.query<ApprovalRow>(
+    `UPDATE step_approvals SET state = 'closed', closed_why = $4, decided_by = $5, reason = $6, decided_at = now()
+      WHERE ${ownerColumn(c.host)} = $1 AND ($2::text IS NULL OR playbook_id = $2) AND ($3::text IS NULL OR step_key = $3)
+        AND state = 'pending'
+      RETURNING *`,
+    [c.host.id, c.playbookId, c.stepKey, c.why, c.by, c.reason],
+  );
+  return rows.map(toApproval);
 }
 
 export async function getApproval(q: Queryable, id: number): Promise<StepApproval | null> {

@@ -28,14 +28,58 @@ function askedLines(a: ApprovalView): string[] {
   ];
 }
 
-/** What was decided, by whom (and why, for a denial). */
+/** Why a request nobody decided was closed, in words: it ran nothing. */
+function closedLine(a: ApprovalView): string {
+  const who = a.decidedBy ? mention(a.decidedBy) : 'someone';
+  switch (a.closedWhy) {
+    case 'step_skipped':
+      return `:no_entry_sign: Not run: ${who} skipped the step${a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : ''}.`;
+    case 'step_done':
+      return `:no_entry_sign: Not run: ${who} ticked the step done.`;
+    case 'playbook_detached':
+      return `:no_entry_sign: Not run: ${who} detached the playbook from the incident.`;
+    case 'incident_resolved':
+      return ':no_entry_sign: Not run: the incident was resolved.';
+    default:
+      return ':no_entry_sign: Not run: this request was closed.';
+  }
+}
+
+/** How an approved run ended, once it has: its state, exit code, and a link to its output. */
+function outcomeLine(o: NonNullable<ApprovalView['outcome']>): string {
+  const how = {
+    succeeded: ':large_green_circle: It ran and succeeded',
+    failed: ':red_circle: It ran and failed',
+    timed_out: ':red_circle: It ran and timed out',
+    not_found: ':red_circle: It could not run: the command was not found',
+    running: ':hourglass_flowing_sand: It is running',
+  }[o.state];
+  const code = o.exitCode === null ? '' : ` (exit code ${o.exitCode})`;
+  return `${how}${code}${o.link ? `: <${o.link}|see its output>` : ''}.`;
+}
+
+/** What was decided, by whom (and why, for a denial); a request closed without a decision, why. */
 function decidedLine(a: ApprovalView): string {
+  if (a.state === 'closed') return closedLine(a);
   const added = a.addedToDecide
     ? ` (not in this channel before: the bot added them to it to ${a.state === 'approved' ? 'approve' : 'deny'})`
     : '';
-  return a.state === 'approved'
-    ? `:white_check_mark: Approved by ${mention(a.decidedBy)}${added}; running it now.`
-    : `:no_entry: Denied by ${mention(a.decidedBy)}${added}${a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : ''}.`;
+  if (a.state === 'approved') {
+    return a.outcome
+      ? `:white_check_mark: Approved by ${mention(a.decidedBy)}${added}. ${outcomeLine(a.outcome)}`
+      : `:white_check_mark: Approved by ${mention(a.decidedBy)}${added}; running it now.`;
+  }
+  const reason = a.reason ? `: ${mrkdwnClip(a.reason, 500)}` : '';
+  // The person who asked, turning their own request down, withdrew it: nobody denied them.
+  if (a.decidedBy === a.requestedBy)
+    return `:leftwards_arrow_with_hook: Withdrawn by ${mention(a.decidedBy)} (who asked)${reason}.`;
+  return `:no_entry: Denied by ${mention(a.decidedBy)}${added}${reason}.`;
+}
+
+/** Who may approve, as the request names them: never the person who asked (they may not approve their own). */
+function approversLine(a: ApprovalView): string {
+  const others = a.approvers.filter((c) => c !== a.requestedBy);
+  return `It needs approval by a second person${others.length ? `: ${others.map(mentionContact).join(', ')}` : ''}.`;
 }
 
 /**
@@ -118,11 +162,7 @@ export function renderApproval(a: ApprovalView): Message {
   const lines = [
     ...askedLines(a),
     ...(a.state === 'pending'
-      ? [
-          `It needs approval by a second person${a.approvers.length ? `: ${a.approvers.map(mentionContact).join(', ')}` : ''}.`,
-          outsideLine(a.outside ?? []),
-          notAskedLine(a.notAsked ?? []),
-        ]
+      ? [approversLine(a), outsideLine(a.outside ?? []), notAskedLine(a.notAsked ?? [])]
       : [decidedLine(a)]),
   ].filter((l): l is string => Boolean(l));
   const blocks: KnownBlock[] = [
@@ -165,6 +205,15 @@ export function renderApprovalDm(a: ApprovalDmView): Message {
     { type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), LIMITS.sectionText) } },
   ];
   if (a.state === 'pending') blocks.push(approvalButtons(a));
-  const state = a.state === 'pending' ? 'Approval needed' : a.state === 'approved' ? 'Approved' : 'Denied';
+  const state =
+    a.state === 'pending'
+      ? 'Approval needed'
+      : a.state === 'approved'
+        ? 'Approved'
+        : a.state === 'closed'
+          ? 'Not run'
+          : a.decidedBy === a.requestedBy
+            ? 'Withdrawn'
+            : 'Denied';
   return { text: mrkdwnClip(`${state}: ${what}`, 500), blocks };
 }

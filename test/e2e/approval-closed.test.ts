@@ -1,0 +1,203 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { atomCliRuns } from '../support/atom-cli-log.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { stepButton } from '../support/checklist-helpers.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { stateValue } from '../support/slack-request.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+/**
+ * An approval request that no longer stands (its step skipped, its incident resolved) is closed everywhere and runs
+ * nothing; an approved one says how its run ended; a requester's own Deny is a withdrawal.
+ */
+
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+const RESPONDER = 'U0RESPONDER';
+const APPROVER = 'U0APPROVER';
+/** An approver never paged, so never in the incident channel. */
+const CTO = 'U0CTO';
+const json = (c: RecordedCall | undefined) => JSON.stringify(c?.args ?? {});
+const hasApprove = (m: RecordedCall) => json(m).includes(ACTION.approveStep);
+
+const runbook = parseRunbook({
+  ...testRunbookData(),
+  access: { responders: [RESPONDER], approvers: [RESPONDER, APPROVER, CTO] },
+  playbooks: {
+    'web-down': {
+      title: 'Web Down',
+      kind: 'incident',
+      match: ['web down'],
+      symptoms: ['502 everywhere'],
+      detection: [],
+      mitigation: [
+        {
+          text: 'Restart every node',
+          run: ['atom-cli', 'nodes', 'restart', '--all'],
+          destructive: true,
+          approval: true,
+          timeout: '5s',
+        },
+      ],
+      resolution: [],
+      prevention: [],
+    },
+  },
+});
+
+describe('approval requests that no longer stand, and how they end', () => {
+  let bot: BotHarness;
+  let dir: string;
+  let log: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bot-approval-closed-'));
+    log = join(dir, 'atom-cli.log');
+    bot = await startBot({ runbook, timers: false, env: { ATOM_CLI, COMMAND_ENV: 'ATOM_CLI_LOG', ATOM_CLI_LOG: log } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Declares an incident the playbook fits (APPROVER in its channel, CTO not) and asks for the step's approval. */
+  async function requested(text: string) {
+    bot.fake.reset();
+    await bot.command(text);
+    await bot.fake.waitFor('response_url');
+    const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
+    const channelId = String(pb.args.channel);
+    const playbookTs = (pb.response as { ts: string }).ts;
+    for (const u of [RESPONDER, APPROVER]) bot.fake.channels.get(channelId)!.members.add(u);
+    bot.fake.reset();
+    await bot.click({
+      channelId,
+      messageTs: playbookTs,
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'web-down', s: 'mitigation.0' }),
+      userId: RESPONDER,
+    });
+    const request = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === channelId && hasApprove(m));
+    const requestTs = (request.response as { ts: string }).ts;
+    await bot.fake.waitFor('response_url', (r) => /Approval requested/.test(String(r.args.text)));
+    const dms: Record<string, RecordedCall> = { [APPROVER]: await dmTo(APPROVER), [CTO]: await dmTo(CTO) };
+    return { channelId, playbookTs, request, requestTs, dms };
+  }
+
+  const dmTo = (user: string) => bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === user && hasApprove(m));
+  const press = (dm: RecordedCall, userId: string, actionId: string = ACTION.approveStep) => {
+    const r = dm.response as { channel: string; ts: string };
+    const value = /"value":"(\d+)"/.exec(json(dm).replace(/\\/g, ''))![1]!;
+    return bot.click({ channelId: r.channel, messageTs: r.ts, actionId, value, userId });
+  };
+  /** The last update of a message (the channel's request, or a DM), waited for until it matches. */
+  const shownAs = (channel: string, ts: string, re: RegExp) =>
+    bot.fake.waitFor('chat.update', (u) => u.args.channel === channel && u.args.ts === ts && re.test(json(u)), 8000);
+  const restarts = async () => (await atomCliRuns(log)).filter((r) => r.argv.join(' ') === 'nodes restart --all');
+
+  it('the requester skipping the step closes the request everywhere; an Approve after it runs nothing', async () => {
+    const before = (await restarts()).length;
+    const { channelId, playbookTs, requestTs, dms } = await requested('sev1 web down skipped');
+    // The requester thinks better of it: Skip, with a reason.
+    const skip = stepButton(bot, channelId, playbookTs, ACTION.stepSkip, 'mitigation.0');
+    expect(skip).toBeDefined();
+    bot.fake.reset();
+    await bot.click({
+      channelId,
+      messageTs: playbookTs,
+      actionId: ACTION.stepSkip,
+      blockId: 'step:mitigation.0',
+      value: skip!,
+      userId: RESPONDER,
+    });
+    const open = await bot.fake.waitFor('views.open');
+    await bot.submit({
+      callbackId: VIEW.skipReason,
+      privateMetadata: (open.args.view as { private_metadata: string }).private_metadata,
+      userId: RESPONDER,
+      values: { [BLOCK.skipReason]: { [INPUT.reason]: stateValue.plainText('traffic recovered on its own') } },
+    });
+    const closed = new RegExp(`Not run: <@${RESPONDER}> skipped the step: traffic recovered on its own`);
+    const inChannel = await shownAs(channelId, requestTs, closed);
+    expect(json(inChannel)).not.toContain(ACTION.approveStep);
+    for (const u of [APPROVER, CTO]) {
+      const r = dms[u]!.response as { channel: string; ts: string };
+      expect(json(await shownAs(r.channel, r.ts, closed))).not.toContain(ACTION.approveStep);
+    }
+
+    // A stale button pressed after (an approver who had the DM open) is refused, and runs nothing.
+    bot.fake.reset();
+    await press(dms[APPROVER]!, APPROVER);
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toMatch(
+      /Not run: <@U0RESPONDER> skipped the step \(traffic recovered on its own\).*Nothing was run/,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await restarts()).toHaveLength(before);
+    const { rows } = await bot.db.query<{ state: string }>('SELECT state FROM step_approvals WHERE message_ts = $1', [
+      requestTs,
+    ]);
+    expect(rows).toEqual([{ state: 'closed' }]);
+  });
+
+  it('resolving the incident closes its requests everywhere; a press after adds nobody to the channel and runs nothing', async () => {
+    const before = (await restarts()).length;
+    const { channelId, requestTs, dms } = await requested('sev1 web down resolved');
+    bot.fake.reset();
+    await bot.command('resolve it came back', { channel_id: channelId, user_id: RESPONDER });
+    const closed = /Not run: the incident was resolved/;
+    expect(json(await shownAs(channelId, requestTs, closed))).not.toContain(ACTION.approveStep);
+    for (const u of [APPROVER, CTO]) {
+      const r = dms[u]!.response as { channel: string; ts: string };
+      expect(json(await shownAs(r.channel, r.ts, closed))).not.toContain(ACTION.approveStep);
+    }
+    // The CTO (outside the public channel) presses the DM's stale button: told why, not added to the channel.
+    bot.fake.reset();
+    await press(dms[CTO]!, CTO);
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toMatch(/Not run: the incident was resolved/);
+    expect(bot.fake.callsTo('conversations.invite')).toEqual([]);
+    expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(false);
+    expect(await restarts()).toHaveLength(before);
+  });
+
+  it('an approved run says how it ended, in the channel and every DM, with a link to its output', async () => {
+    const { channelId, requestTs, dms } = await requested('sev1 web down approved');
+    bot.fake.reset();
+    await press(dms[APPROVER]!, APPROVER);
+    const ended =
+      /Approved by <@U0APPROVER>\. :large_green_circle: It ran and succeeded \(exit code 0\): <[^|>]+\|see its output>/;
+    await shownAs(channelId, requestTs, ended);
+    for (const u of [APPROVER, CTO]) {
+      const r = dms[u]!.response as { channel: string; ts: string };
+      await shownAs(r.channel, r.ts, ended);
+    }
+  });
+
+  it('the requester turning down their own request is shown as withdrawn; the request never lists them as approver', async () => {
+    const { channelId, request, requestTs, dms } = await requested('sev1 web down withdrawn');
+    expect(json(request)).toContain(`needs approval by a second person: <@${APPROVER}>, <@${CTO}>.`);
+    expect(json(dms[CTO])).not.toContain(`second person: <@${RESPONDER}>`);
+    bot.fake.reset();
+    await bot.click({
+      channelId,
+      messageTs: requestTs,
+      actionId: ACTION.denyStep,
+      value: /"value":"(\d+)"/.exec(json(request).replace(/\\/g, ''))![1]!,
+      userId: RESPONDER,
+    });
+    const open = await bot.fake.waitFor('views.open');
+    const view = open.args.view as { callback_id: string; private_metadata: string };
+    await bot.submit({
+      callbackId: view.callback_id,
+      privateMetadata: view.private_metadata,
+      userId: RESPONDER,
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText('wrong cluster') } },
+    });
+    const withdrawn = /Withdrawn by <@U0RESPONDER> \(who asked\): wrong cluster/;
+    expect(json(await shownAs(channelId, requestTs, withdrawn))).not.toContain('Denied by');
+    const r = dms[CTO]!.response as { channel: string; ts: string };
+    await shownAs(r.channel, r.ts, withdrawn);
+  });
+});
