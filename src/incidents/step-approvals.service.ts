@@ -92,6 +92,8 @@ export class StepApprovals {
         step: r.key,
         target: r.shown,
         refusal,
+        // The refusal as the reply showed it (people named, not by id), for the timeline to show it the same way.
+        refusalPhrase: phrase,
       });
     });
     throw new DomainError('not_allowed', phrase);

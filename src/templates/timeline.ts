@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { Phrase } from '../incidents/errors.js';
 import { pagedPerson } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
@@ -8,10 +9,50 @@ import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { climbHeldWords, heldOf } from './climb-held.js';
 import { type Message, span } from './incident-card.js';
-import { boldName, clipEscaped, humanDuration, LIMITS, mention, mrkdwnClip, truncate, utcStamp } from './text.js';
+import {
+  boldName,
+  clipEscaped,
+  humanDuration,
+  LIMITS,
+  mention,
+  mrkdwnClip,
+  renderPhrase,
+  truncate,
+  utcStamp,
+} from './text.js';
 
 const sev = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 3 ? severityLabel(v as 0 | 1 | 2 | 3) : String(v));
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** Longest refusal a timeline line shows, rendered (mentions and all). */
+const REFUSAL_SHOWN = 400;
+
+/**
+ * A refusal as the reply showed it: people as mentions (recorded as its phrase, `refusalPhrase`). An older record
+ * (plain text only), one whose phrase does not read, or one too long to show whole: its plain text, clipped.
+ */
+function refusalOf(d: Record<string, unknown>): string {
+  const phrase = phraseOf(d.refusalPhrase);
+  const rendered = phrase ? renderPhrase(phrase) : null;
+  return rendered && rendered.length <= REFUSAL_SHOWN ? rendered : mrkdwnClip(str(d.refusal), 200);
+}
+
+/** A phrase read back from a record, or null when it is not one. */
+function phraseOf(v: unknown): Phrase | null {
+  if (!Array.isArray(v)) return null;
+  const ok = v.every(
+    (p) =>
+      typeof p === 'string' ||
+      (p !== null &&
+        typeof p === 'object' &&
+        ((Array.isArray(p.people) && p.people.every((x: unknown) => typeof x === 'string')) ||
+          typeof p.typed === 'string' ||
+          typeof p.name === 'string' ||
+          typeof p.channel === 'string' ||
+          (typeof p.link === 'string' && typeof p.label === 'string'))),
+  );
+  return ok ? (v as Phrase) : null;
+}
 
 /** The next update a status update's event promised (none for a resolution, which promises none). */
 export function nextUpdateOf(d: Record<string, unknown>): Date | null {
@@ -232,7 +273,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       )}`;
     case 'step_refused': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
-      return `${who} was refused \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.refusal), 200)}`;
+      return `${who} was refused \`${mrkdwnClip(target, 300)}\`: ${refusalOf(d)}`;
     }
     case 'approval_requested': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';

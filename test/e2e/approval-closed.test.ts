@@ -200,4 +200,29 @@ describe('approval requests that no longer stand, and how they end', () => {
     const r = dms[CTO]!.response as { channel: string; ts: string };
     await shownAs(r.channel, r.ts, withdrawn);
   });
+
+  it("the timeline shows a refusal's people as the reply did: mentions, not raw ids", async () => {
+    bot.fake.reset();
+    await bot.command('sev1 web down refused');
+    await bot.fake.waitFor('response_url');
+    const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
+    const channelId = String(pb.args.channel);
+    bot.fake.channels.get(channelId)!.members.add('U0SOMEONE');
+    bot.fake.reset();
+    await bot.click({
+      channelId,
+      messageTs: (pb.response as { ts: string }).ts,
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'web-down', s: 'mitigation.0' }),
+      userId: 'U0SOMEONE',
+    });
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toContain(
+      `only responders may run it: <@${RESPONDER}>`,
+    );
+    bot.fake.reset();
+    await bot.command('timeline', { channel_id: channelId });
+    const timeline = String((await bot.fake.waitFor('response_url')).args.text);
+    expect(timeline).toContain(`only responders may run it: <@${RESPONDER}>.`);
+    expect(timeline).not.toMatch(/run it: U0RESPONDER/);
+  });
 });
