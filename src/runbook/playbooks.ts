@@ -19,8 +19,11 @@ import { limitedText } from './text-limits.js';
 export interface ParamKindRow {
   pattern: RegExp;
   hint: string;
-  /** The expected form as a refusal shows it, in words: a person on call reads it, not a regular expression. */
-  shape: string;
+  /**
+   * The expected form as a refusal shows it, in words: a person on call reads it, not a regular expression. None when
+   * the hint says it already ("a number of log lines from 1 to 9999"): a refusal says each thing once.
+   */
+  shape?: string;
   maxLength?: number;
   masked?: boolean;
 }
@@ -47,13 +50,12 @@ export const PARAM_KINDS = {
     hint: 'a version from `atom-cli deployments`, e.g. v42 or v2.3',
     shape: 'v42, 42, v2.3 or v2.3.1',
   },
-  count: { pattern: /^[1-9]\d?$/, hint: 'a number of machines from 1 to 99', shape: 'a whole number, 1 to 99' },
-  cpu: { pattern: /^([1-9]|1[0-6])$/, hint: 'a number of CPUs from 1 to 16', shape: 'a whole number, 1 to 16' },
+  count: { pattern: /^[1-9]\d?$/, hint: 'a whole number of machines from 1 to 99' },
+  cpu: { pattern: /^([1-9]|1[0-6])$/, hint: 'a whole number of CPUs from 1 to 16' },
   memory: { pattern: /^[1-9]\d{2,4}$/, hint: 'memory in MB, e.g. 2048', shape: 'a whole number, 100 to 99999' },
   lines: {
     pattern: /^[1-9]\d{0,3}$/,
-    hint: 'a number of log lines from 1 to 9999',
-    shape: 'a whole number, 1 to 9999',
+    hint: 'a whole number of log lines from 1 to 9999',
   },
   revision: {
     pattern: /^[0-9a-f]{4,40}$/,
@@ -685,10 +687,10 @@ function sectionsOf(
   };
 }
 
-/** What a value of a kind looks like, as every refusal of a parameter says it: its hint and its pattern. */
+/** What a value of a kind looks like, as every refusal of a parameter says it: its hint and (if it adds) its pattern. */
 export function expected(kind: ParamKind): string {
   const k = kindRow(kind);
-  return `expected ${k.hint} (pattern ${k.shape})`;
+  return `expected ${k.hint}${k.shape ? ` (pattern ${k.shape})` : ''}`;
 }
 
 /** What is wrong with a value for its kind, or null. A masked kind's value is never repeated in the answer. */

@@ -33,7 +33,13 @@ const runbook = parseRunbook({
       kind: 'incident',
       match: ['web down'],
       symptoms: ['502 everywhere'],
-      detection: [],
+      detection: [
+        {
+          text: 'Read the logs',
+          run: ['atom-cli', 'logs', '--lines', '{lines}'],
+          params: { lines: { kind: 'lines', default: 100 } },
+        },
+      ],
       mitigation: [
         {
           text: 'Restart every node',
@@ -224,5 +230,35 @@ describe('approval requests that no longer stand, and how they end', () => {
     const timeline = String((await bot.fake.waitFor('response_url')).args.text);
     expect(timeline).toContain(`only responders may run it: <@${RESPONDER}>.`);
     expect(timeline).not.toMatch(/run it: U0RESPONDER/);
+  });
+
+  it('a value refused in a run form is told what is expected once, not twice', async () => {
+    bot.fake.reset();
+    await bot.command('sev1 web down logs');
+    await bot.fake.waitFor('response_url');
+    const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
+    const channelId = String(pb.args.channel);
+    bot.fake.channels.get(channelId)!.members.add(RESPONDER);
+    bot.fake.reset();
+    await bot.click({
+      channelId,
+      messageTs: (pb.response as { ts: string }).ts,
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'web-down', s: 'detection.0' }),
+      userId: RESPONDER,
+    });
+    const open = await bot.fake.waitFor('views.open');
+    const res = await bot.submit({
+      callbackId: VIEW.runParams,
+      privateMetadata: (open.args.view as { private_metadata: string }).private_metadata,
+      userId: RESPONDER,
+      values: { [`${BLOCK.paramPrefix}lines`]: { [INPUT.param]: stateValue.plainText('100000') } },
+    });
+    expect(res.json).toEqual({
+      response_action: 'errors',
+      errors: {
+        [`${BLOCK.paramPrefix}lines`]: '"100000" is not valid; expected a whole number of log lines from 1 to 9999',
+      },
+    });
   });
 });
