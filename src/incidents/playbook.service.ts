@@ -476,7 +476,11 @@ export class PlaybookService implements StepRuns {
       this.opts,
       checkContext,
     );
-    const final: RunView = { ...view, ...outcome };
+    const final: RunView = {
+      ...view,
+      ...outcome,
+      ...(outcome.truncated && full ? { fileBytes: Buffer.byteLength(full) } : {}),
+    };
     await this.db.transaction(async (tx) => {
       await finishStepRun(tx, run.id, {
         state: final.state,

@@ -406,6 +406,11 @@ export interface RunView {
   bytes: number;
   /** The whole output was longer than the message shows (it is attached as a file). */
   truncated: boolean;
+  /**
+   * The size of the attached file (the output as kept: secrets masked, past 5 MiB its first 5 MiB and its last lines),
+   * in bytes, once the run ended truncated; `bytes` is what the command printed.
+   */
+  fileBytes?: number;
   /** For HTTP checks: the status and latency line; for a missing binary: what to set. */
   detail?: string;
   /** Set when a second person approved the run. */

@@ -213,9 +213,9 @@ export function renderRun(run: RunView): Message {
       elements: [
         {
           type: 'mrkdwn',
-          // The bytes as the command printed them; the file holds the masked text, at most its first 5 MiB (run-command's
-          // maxFullBytes) and then its last lines, with a line saying so.
-          text: `Last lines shown; the full output (${run.bytes} bytes as printed, secrets masked; past 5 MiB, its first 5 MiB and its last lines) is attached as a file.`,
+          // The file holds the masked text, at most its first 5 MiB (run-command's maxFullBytes) and then its last lines,
+          // with a line saying so: its size is said, and what the command printed when that differs, and why.
+          text: attachedLine(run),
         },
       ],
     });
@@ -343,6 +343,15 @@ function askedLine(a: AskedVersion): string {
     case 'unknown':
       return `:warning: ${notOfferedWords(a, ' below')} Pick one of them, or run \`atom-cli rollback <version>\` by hand for an older one.`;
   }
+}
+
+/** What the attached file of a long output holds: its size, and the command's own when they differ (and why). */
+function attachedLine(run: RunView): string {
+  const printed = run.bytes.toLocaleString('en-US');
+  if (run.fileBytes === undefined || run.fileBytes === run.bytes) {
+    return `Last lines shown; the full output (${printed} bytes, secrets masked; past 5 MiB, its first 5 MiB and its last lines) is attached as a file.`;
+  }
+  return `Last lines shown; the full output is attached as a file of ${run.fileBytes.toLocaleString('en-US')} bytes. The command printed ${printed} bytes: the file has secrets masked (and terminal codes around them removed) and, past 5 MiB, only its first 5 MiB and its last lines.`;
 }
 
 /** The versions to choose from instead, as a refusal lists them: `v57 (last good before current), v55`. */

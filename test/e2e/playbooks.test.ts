@@ -1319,11 +1319,14 @@ describe('commands that fail, hang, flood, or are missing', () => {
     const done = await runMessage(c, /Succeeded/, 20_000);
     for (const b of (done.args.blocks as { text?: { text: string } }[]) ?? [])
       expect((b.text?.text ?? '').length).toBeLessThanOrEqual(3000);
-    expect(json(done)).toMatch(/full output .* is attached as a file/);
+    expect(json(done)).toMatch(/full output.*is attached as a file/);
     await bot.fake.waitFor('files.completeUploadExternal', undefined, 10_000);
     const file = [...bot.fake.uploads.values()].at(-1)!;
     expect(file.channel).toBe(c.channelId);
     expect(file.content.length).toBeGreaterThan(1_000_000);
+    // The message gives the size of the file it points to (and what the command printed, as they differ).
+    const size = Buffer.byteLength(file.content).toLocaleString('en-US');
+    expect(json(done)).toContain(`attached as a file of ${size} bytes. The command printed `);
   }, 30_000);
 
   it('a second click while the step runs is told it is already running', async () => {
