@@ -84,7 +84,9 @@ export class ApprovalDms {
     const channel = channelOf(host);
     // A private incident's business is for its channel's people only: an approver outside it is sent nothing (the
     // step, its command, even the channel's name would tell them of it). Slack failing to say who is in counts as out.
-    const secret = host.kind === 'incident' && host.incident.private;
+    // A run outside an incident in a private channel is the same: the channel is looked up (Slack failing to say counts
+    // as private: nobody outside is told of it).
+    const secret = host.kind === 'incident' ? host.incident.private : await this.privateRunChannel(host.run.channelId);
     // Asked for every approver at once: nobody waits for the others' answers.
     const members = await Promise.all(
       approvers.map((u) =>
@@ -99,6 +101,15 @@ export class ApprovalDms {
     const outside = approvers.filter((_, i) => !members[i]);
     if (secret) return { approvers: approvers.filter((_, i) => members[i]), outside: [], notAsked: outside };
     return { approvers, outside, notAsked: [] };
+  }
+
+  private async privateRunChannel(channelId: string): Promise<boolean> {
+    try {
+      return await this.chat.isPrivateChannel(channelId);
+    } catch (e) {
+      this.log.warn('could not tell whether the run’s channel is private; treated as private', e);
+      return true;
+    }
   }
 
   /**

@@ -560,6 +560,8 @@ export interface PlaybookChat {
   postNote(place: ChatPlace, threadTs: string, note: PlaybookNote): Promise<void>;
   /** Whether this person is a member of the channel (only members tick a checklist's steps). */
   isMember(channelId: string, userId: string): Promise<boolean>;
+  /** Whether the channel is private (Slack's `is_private`): what is said in it is for its members only. */
+  isPrivateChannel(channelId: string): Promise<boolean>;
   /** Posts a run's message (in the playbook's thread when there is one); returns its ts. */
   postRun(place: ChatPlace, threadTs: string | null, run: RunView): Promise<string>;
   updateRun(place: ChatPlace, ts: string, run: RunView): Promise<void>;

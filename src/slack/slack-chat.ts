@@ -611,6 +611,11 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return false;
   }
 
+  async isPrivateChannel(channelId: string): Promise<boolean> {
+    const res = await this.call('look up the channel', () => this.client.conversations.info({ channel: channelId }));
+    return res.channel?.is_private === true;
+  }
+
   async postRun(place: ChatPlace, threadTs: string | null, run: RunView): Promise<string> {
     const msg = renderRun(run);
     const res = await this.call('post the run', () =>

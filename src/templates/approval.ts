@@ -113,7 +113,7 @@ function notAskedLine(notAsked: readonly string[]): string | null {
     .map((u) => mention(u))
     .join(', ');
   const more = notAsked.length - Math.min(notAsked.length, OUTSIDE_SHOWN);
-  return `:lock: Not asked: ${shown}${more > 0 ? ` (and ${more} more)` : ''} — not in this private channel, so the bot told them nothing of this incident. To have one of them approve, add them here (\`/invite @name\`): they then see this request in the channel and can approve it.`;
+  return `:lock: Not asked: ${shown}${more > 0 ? ` (and ${more} more)` : ''} — not in this private channel, so the bot told them nothing of it. To have one of them approve, add them here (\`/invite @name\`): they then see this request in the channel and can approve it.`;
 }
 
 /** Approve and run (after Slack's confirmation) and Deny: the same on the channel's request and in a direct message. */
