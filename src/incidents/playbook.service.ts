@@ -8,7 +8,7 @@ import { maskedParams, type Playbook, type PlaybookStep, type RunnableStep } fro
 import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { suggestPlaybook, winningClaim } from '../runbook/suggest-playbook.js';
-import type { Database } from '../store/db.js';
+import type { Database, Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncidentByChannel } from '../store/incident.repo.js';
 import { getPlaybookRun } from '../store/playbook-run.repo.js';
@@ -159,8 +159,8 @@ export class PlaybookService implements StepRuns {
     return this.checklists.openToJoin(host);
   }
 
-  checkWorkable(host: PlaybookHost, playbookId: string): Promise<void> {
-    return this.checklists.checkWorkable(host, playbookId);
+  checkWorkable(host: PlaybookHost, playbookId: string, q?: Queryable): Promise<void> {
+    return this.checklists.checkWorkable(host, playbookId, q);
   }
 
   /** Posts a playbook in the incident channel (once per incident, or again once detached), with its checklist. */

@@ -1,6 +1,7 @@
 import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
+import { getIncident } from '../store/incident.repo.js';
 import {
   closePendingApprovals,
   decideApproval,
@@ -298,7 +299,7 @@ export class StepApprovals {
    * came first, which closed this request) is refused, and runs nothing.
    */
   private async decide(
-    host: HostRef,
+    host: PlaybookHost,
     approvalId: number,
     state: 'approved' | 'denied',
     userId: string,
@@ -306,11 +307,25 @@ export class StepApprovals {
     shown: string[],
     step: { playbookId: string; key: string },
   ) {
+    const ref = hostRef(host);
     const decided = await this.db.transaction(async (tx) => {
-      await lockStepApprovals(tx, host, step.playbookId, step.key);
+      if (state === 'approved') {
+        // Looked at again under their locks, as resolving and detaching take them: an incident resolved or a playbook
+        // detached since the checks before (a race) lets nothing run.
+        if (ref.kind === 'incident') {
+          const now = await getIncident(tx, ref.id, { forUpdate: true });
+          if (now?.status === 'resolved') {
+            throw new AlreadyDoneError(
+              'Not run: the incident was resolved, which closed this request. Nothing was run.',
+            );
+          }
+        }
+        await this.runs.checkWorkable(host, step.playbookId, tx);
+      }
+      await lockStepApprovals(tx, ref, step.playbookId, step.key);
       const d = await decideApproval(tx, approvalId, state, userId, reason);
       if (d) {
-        await recordStepEvent(tx, host, 'approval_decided', userId, {
+        await recordStepEvent(tx, ref, 'approval_decided', userId, {
           approval: approvalId,
           state,
           ...(reason === null ? {} : { reason }),
@@ -358,7 +373,7 @@ export class StepApprovals {
     await this.checkOpen(host, request, step, userId);
     await this.runs.checkWorkable(host, a.playbookId);
     if (join) await this.addToChannel(host, userId, 'approve');
-    const decided = await this.decide(a.host, approvalId, 'approved', userId, null, shown, {
+    const decided = await this.decide(host, approvalId, 'approved', userId, null, shown, {
       playbookId: a.playbookId,
       key: a.stepKey,
     });
@@ -447,7 +462,7 @@ export class StepApprovals {
     const reason = this.typed(typedReason);
     const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId);
     const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, a.params)));
-    const decided = await this.decide(a.host, approvalId, 'denied', userId, reason, shown, {
+    const decided = await this.decide(host, approvalId, 'denied', userId, reason, shown, {
       playbookId: a.playbookId,
       key: a.stepKey,
     });

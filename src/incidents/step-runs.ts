@@ -1,5 +1,6 @@
 import type { CheckContext } from '../ops/output-checks.js';
 import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
+import type { Queryable } from '../store/db.js';
 import type { HostRef, PlaybookHost } from './playbook-host.js';
 import type { RunView } from './ports.js';
 
@@ -42,8 +43,11 @@ export interface StepRuns {
   wayIn(host: PlaybookHost): Promise<string>;
   /** Whether anyone may join the host's channel (a public incident's): then the bot may add someone to it. */
   openToJoin(host: PlaybookHost): Promise<boolean>;
-  /** Throws when the playbook is not this host's to work any more (detached from the incident). */
-  checkWorkable(host: PlaybookHost, playbookId: string): Promise<void>;
+  /**
+   * Throws when the playbook is not this host's to work any more (detached from the incident). In a transaction (`q`),
+   * the attachment stays locked until it ends.
+   */
+  checkWorkable(host: PlaybookHost, playbookId: string, q?: Queryable): Promise<void>;
   /** The argv (or URL) a step runs with these values as typed. */
   target(step: RunnableStep, values: Record<string, string>): string[];
   /** The values as typed, from the values an approval request carries (some sealed); throws when one cannot be opened. */
