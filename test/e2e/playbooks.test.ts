@@ -389,7 +389,11 @@ describe('playbooks from the incident channel', () => {
       });
       expect(res.json, bad).toMatchObject({
         response_action: 'errors',
-        errors: { [`${BLOCK.paramPrefix}lines`]: expect.stringMatching(/pattern|too long/) },
+        errors: {
+          [`${BLOCK.paramPrefix}lines`]: expect.stringMatching(
+            /expected a whole number of log lines from 1 to 9999\.?$/,
+          ),
+        },
       });
     }
     await sleep(200);
