@@ -328,6 +328,8 @@ export class StepApprovals {
         await recordStepEvent(tx, ref, 'approval_decided', userId, {
           approval: approvalId,
           state,
+          // The requester turning down their own request withdrew it: nobody denied them.
+          ...(state === 'denied' && d.requestedBy === userId ? { withdrawn: true } : {}),
           ...(reason === null ? {} : { reason }),
           target: shown,
         });

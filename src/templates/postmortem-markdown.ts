@@ -284,7 +284,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     `Refused ${code(strs(d.target).join(' '), x.c.mask)}: ${cell(str(d.refusal) || str(d.reason), x.c.mask)}`,
   approval_requested: (d, x) => `Asked for approval to run ${code(strs(d.target).join(' '), x.c.mask)}`,
   approval_decided: (d, x) =>
-    `${d.state === 'approved' ? 'Approved' : 'Denied'} request #${String(d.approval)}${str(d.reason) ? `: ${cell(str(d.reason), x.c.mask)}` : ''}`,
+    `${d.state === 'approved' ? 'Approved' : d.withdrawn === true ? 'Withdrew' : 'Denied'} request #${String(d.approval)}${str(d.reason) ? `: ${cell(str(d.reason), x.c.mask)}` : ''}`,
   step_done: (d, x) => `Checked off ${checklistStep(d, x)}`,
   step_skipped: (d, x) => `Skipped ${checklistStep(d, x)}: ${cell(str(d.reason), x.c.mask)}`,
   step_undone: (d, x) => `Undid ${d.undid === 'skipped' ? 'the skip of' : 'the check of'} ${checklistStep(d, x)}`,

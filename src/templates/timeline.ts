@@ -280,7 +280,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       return `${who} asked for approval to run \`${mrkdwnClip(target, 300)}\``;
     }
     case 'approval_decided':
-      return `${who} ${d.state === 'approved' ? 'approved' : 'denied'} request #${String(d.approval)}${d.reason ? `: ${mrkdwnClip(str(d.reason), 200)}` : ''}`;
+      return `${who} ${d.state === 'approved' ? 'approved' : d.withdrawn === true ? 'withdrew' : 'denied'} request #${String(d.approval)}${d.reason ? `: ${mrkdwnClip(str(d.reason), 200)}` : ''}`;
     case 'step_done':
       return `${who} marked done: ${stepOf(d, names)}`;
     case 'step_skipped':

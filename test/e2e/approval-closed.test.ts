@@ -205,6 +205,11 @@ describe('approval requests that no longer stand, and how they end', () => {
     expect(json(await shownAs(channelId, requestTs, withdrawn))).not.toContain('Denied by');
     const r = dms[CTO]!.response as { channel: string; ts: string };
     await shownAs(r.channel, r.ts, withdrawn);
+    // The timeline says so too: withdrawn, not denied.
+    bot.fake.reset();
+    await bot.command('timeline', { channel_id: channelId });
+    const timeline = String((await bot.fake.waitFor('response_url')).args.text);
+    expect(timeline).toMatch(/<@U0RESPONDER> withdrew request #\d+: wrong cluster/);
   });
 
   it("the timeline shows a refusal's people as the reply did: mentions, not raw ids", async () => {
