@@ -121,10 +121,15 @@ export class Checklists {
 
   /**
    * How someone outside the host's channel gets in. A private incident's channel is private (and stays so once the
-   * incident is made public): nobody joins it on their own, so "join the channel" would send them nowhere.
+   * incident is made public), as a run's may be: nobody joins it on their own, so "join the channel" would send them
+   * nowhere.
    */
   async wayIn(host: PlaybookHost): Promise<string> {
-    if (host.kind !== 'incident') return 'join the channel';
+    if (host.kind !== 'incident') {
+      // A run's channel is any channel: a private one is looked up (Slack failing to say counts as private).
+      const closed = await this.chat.isPrivateChannel(host.run.channelId).catch(() => true);
+      return closed ? 'the channel is private, so ask someone in it to add you (`/invite`)' : 'join the channel';
+    }
     if (host.incident.private) return 'the channel is private, so ask someone in it to add you (`/invite`)';
     if (await hasEvent(this.db, host.incident.id, 'made_public'))
       return "the channel is private, so use the Join button of the incident's announcement in the incidents channel, or ask someone in it to add you (`/invite`)";

@@ -81,6 +81,18 @@ describe('an approval request of a run in a private channel', () => {
     expect(json(request)).toContain(`Not asked: <@${CTO}> — not in this private channel`);
     expect(json(request)).toContain('/invite @name');
     expect(json(request)).not.toContain('DMed');
+    // The CTO pressing Approve on the channel's request (a link passed around) is told how to get in: not "join".
+    bot.fake.reset();
+    await bot.click({
+      channelId: PRIVATE,
+      messageTs: (request.response as { ts: string }).ts,
+      actionId: ACTION.approveStep,
+      value: /"value":"(\d+)"/.exec(json(request).replace(/\\/g, ''))![1]!,
+      userId: CTO,
+    });
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toMatch(
+      /you are not in it: the channel is private, so ask someone in it to add you/,
+    );
   });
 
   it('in a public channel, goes to every approver, as before', async () => {
