@@ -243,7 +243,7 @@ export class StepApprovals {
    * (`mayDecide`) but is not in the channel of a public incident is to be added to it (`join`), by the caller, once the
    * decision will go ahead: an approver woken by the direct message need not find and join the channel before
    * approving. Any other channel (a private incident's, one made public, a run's) keeps them out: they are told how to
-   * get in. A request already decided or closed is refused first, before anything about the channel.
+   * get in. A request already decided or closed is refused before anyone is added.
    */
   private async pendingApproval(
     approvalId: number,
@@ -254,17 +254,18 @@ export class StepApprovals {
     const doing = `${decision} this request`;
     const a = await getApproval(this.db, approvalId);
     if (!a) throw new DomainError('approval_not_found', 'That approval request no longer exists.');
-    if (a.state !== 'pending') throw notPending(a);
     const { playbook, step } = this.runs.step(a.playbookId, a.stepKey);
     if (step.type !== 'command') throw new DomainError('not_runnable', 'That step cannot be run.');
     const host = await this.runs.host(a.host);
     const channel = channelOf(host);
     let join = false;
     if (!channel || !(await this.chat.isMember(channel, userId))) {
+      // Someone who could not be added (a private channel, a run's, not theirs to decide) learns nothing of it.
       const joinable = (await this.runs.openToJoin(host)) && (await mayDecide(a));
       if (!joinable) await this.runs.checkMember(host, userId, doing);
       else join = true;
     }
+    if (a.state !== 'pending') throw notPending(a);
     return { a, playbook, step, host, join };
   }
 

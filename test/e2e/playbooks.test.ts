@@ -681,18 +681,23 @@ describe('playbooks from the incident channel', () => {
       bot.click({ channelId: c.channelId, messageTs: req.ts, actionId: ACTION.approveStep, value: req.id, userId });
 
     // An approver who is not in the incident channel neither approves nor denies, as nobody outside it runs a step:
-    // told at the click (Deny: before its form), and a Deny form sent anyway is refused in the form; each audited.
+    // the bot would add them to this public incident's channel, and when Slack will not (here: a missing scope), they
+    // are told at the click (Deny: before its form), and a Deny form sent anyway is refused in the form; each audited.
     const members = bot.fake.channels.get(c.channelId)!.members;
     members.delete('U0APPROVER');
+    const noScope = () =>
+      bot.fake.failNext('conversations.invite', { error: 'missing_scope', needed: 'channels:manage' });
     const { rows: since } = await bot.db.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM audit_log');
     const notIn = (doing: string) =>
       new RegExp(
-        `Only people in (<#C\\w+>|its channel) may ${doing} this request, and you are not in it: join the channel`,
+        `Only people in (<#C\\w+>|its channel) may ${doing} this request, and you are not in it\\. .*Join the channel yourself`,
       );
     bot.fake.reset();
+    noScope();
     await approve('U0APPROVER');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn('approve'));
     bot.fake.reset();
+    noScope();
     await bot.click({
       channelId: c.channelId,
       messageTs: req.ts,
@@ -702,6 +707,7 @@ describe('playbooks from the incident channel', () => {
     });
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn('deny'));
     expect(bot.fake.callsTo('views.open')).toHaveLength(0);
+    noScope();
     const forged = await bot.submit({
       callbackId: VIEW.denyReason,
       privateMetadata: JSON.stringify({ approvalId: Number(req.id), channelId: c.channelId }),
@@ -790,23 +796,36 @@ describe('playbooks from the incident channel', () => {
     bot.fake.reset();
     await approve('U0APPROVER');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already approved/);
-    // Decided, clicked by someone not in the channel: the same refusal as while it waited, nothing about the decision.
+    // Decided, clicked by an approver not in this public channel (their DM showed the decision): told it was decided,
+    // and not added to the channel for a press that does nothing. Someone who may not decide learns nothing of it.
     members.delete('U0APPROVER');
-    for (const [actionId, doing] of [
-      [ACTION.approveStep, 'approve'],
-      [ACTION.denyStep, 'deny'],
-    ] as const) {
+    for (const actionId of [ACTION.approveStep, ACTION.denyStep]) {
       bot.fake.reset();
       await bot.click({ channelId: c.channelId, messageTs: req.ts, actionId, value: req.id, userId: 'U0APPROVER' });
-      expect((await bot.fake.waitFor('response_url')).args.text).toMatch(notIn(doing));
+      expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already approved by <@U0APPROVER>/);
+      expect(bot.fake.callsTo('conversations.invite')).toEqual([]);
     }
+    bot.fake.reset();
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: req.ts,
+      actionId: ACTION.approveStep,
+      value: req.id,
+      userId: 'U0NOTINIT',
+    });
+    expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
+      /may approve this request, and you are not in it/,
+    );
     const decidedForm = await bot.submit({
       callbackId: VIEW.denyReason,
       privateMetadata: JSON.stringify({ approvalId: Number(req.id), channelId: c.channelId }),
       userId: 'U0APPROVER',
       values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText('too late') } },
     });
-    expect(decidedForm.json).toMatchObject({ errors: { [BLOCK.denyReason]: expect.stringMatching(notIn('deny')) } });
+    expect(decidedForm.json).toMatchObject({
+      errors: { [BLOCK.denyReason]: expect.stringMatching(/already approved/) },
+    });
+    expect(members.has('U0APPROVER')).toBe(false);
     members.add('U0APPROVER');
 
     const second = await requestRollback();
