@@ -266,4 +266,43 @@ describe('approval requests that no longer stand, and how they end', () => {
       },
     });
   });
+
+  it("someone outside a private incident's channel pressing a decided request's button learns nothing of it", async () => {
+    const { requestTs, request, channelId, dms } = await requestedPrivate();
+    bot.fake.reset();
+    await press(dms[APPROVER]!, APPROVER);
+    await shownAs(channelId, requestTs, /Approved by <@U0APPROVER>/);
+    bot.fake.reset();
+    await bot.click({
+      channelId,
+      messageTs: requestTs,
+      actionId: ACTION.approveStep,
+      value: /"value":"(\d+)"/.exec(json(request).replace(/\\/g, ''))![1]!,
+      userId: CTO,
+    });
+    const text = String((await bot.fake.waitFor('response_url')).args.text);
+    expect(text).toMatch(/you are not in it: the channel is private/);
+    expect(text).not.toContain('approved');
+  });
+
+  /** A private incident (APPROVER in its channel, CTO not), its step asked for: the channel's request and the DM. */
+  async function requestedPrivate() {
+    bot.fake.reset();
+    await bot.command('sev1 --private web down quietly');
+    await bot.fake.waitFor('response_url');
+    const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
+    const channelId = String(pb.args.channel);
+    for (const u of [RESPONDER, APPROVER]) bot.fake.channels.get(channelId)!.members.add(u);
+    bot.fake.reset();
+    await bot.click({
+      channelId,
+      messageTs: (pb.response as { ts: string }).ts,
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'web-down', s: 'mitigation.0' }),
+      userId: RESPONDER,
+    });
+    const request = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === channelId && hasApprove(m));
+    const dms: Record<string, RecordedCall> = { [APPROVER]: await dmTo(APPROVER) };
+    return { channelId, request, requestTs: (request.response as { ts: string }).ts, dms };
+  }
 });
