@@ -1,6 +1,7 @@
 import type { FoundLines, LookFor } from '../runbook/look-for.js';
 import type { Playbook, RecoveryObjectives, RunnableStep } from '../runbook/playbooks.js';
 import type { AlertCardView, AlertRule } from './alert-types.js';
+import type { Phrase } from './errors.js';
 import type { Severity } from './severity.js';
 import type { DeclareSource, Incident, RaisedFlag, StatusUpdateInput } from './types.js';
 
@@ -464,8 +465,13 @@ export interface ApprovalView {
   notAsked?: string[];
   /** The person who decided was not in the channel: the bot added them to it to approve (shown once decided). */
   addedToDecide?: boolean;
-  /** How the approved run ended (absent while it runs): its state, exit code, and a link to its output. */
-  outcome?: { state: RunView['state']; exitCode: number | null; link: string | null };
+  /**
+   * How the approved run ended (absent while it runs): its state, exit code, and a link to its output; or that it did
+   * not run at all, and why (`not_run`: the step was already running, say).
+   */
+  outcome?:
+    | { state: RunView['state']; exitCode: number | null; link: string | null }
+    | { state: 'not_run'; why: Phrase };
 }
 
 /** Where an approval request waits: an incident's channel, or a playbook run's thread in its channel. */

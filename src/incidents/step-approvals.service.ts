@@ -19,7 +19,7 @@ import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.
 import { playbookAct } from './playbook-acts.js';
 import { channelOf, type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { ApprovalView, IncidentChat, Logger, PlaybookChat } from './ports.js';
-import type { StepRuns } from './step-runs.js';
+import type { RunResult, StepRuns } from './step-runs.js';
 
 /** Where a step is asked for: whose (an incident, a run outside one), which playbook and step, what it would run. */
 export interface StepRequest {
@@ -386,15 +386,24 @@ export class StepApprovals {
       ...(outcome ? { outcome } : {}),
     });
     await this.dms.showDecided(host, decided, (x) => viewOf(x));
-    const ran = await this.runs.perform({
-      host,
-      playbook,
-      step,
-      key: a.stepKey,
-      target,
-      userId: a.requestedBy,
-      approvedBy: userId,
-    });
+    let ran: RunResult;
+    try {
+      ran = await this.runs.perform({
+        host,
+        playbook,
+        step,
+        key: a.stepKey,
+        target,
+        userId: a.requestedBy,
+        approvedBy: userId,
+      });
+    } catch (e) {
+      // Approved but not run (the step already running, say): the request says so, not "running it now".
+      if (e instanceof DomainError) {
+        await this.dms.showDecided(host, decided, (x) => viewOf(x, { state: 'not_run', why: e.phrase }));
+      }
+      throw e;
+    }
     const link = ran.ts ? await this.chat.permalink(placeOf(host), ran.ts).catch(() => null) : null;
     const outcome = { state: ran.view.state, exitCode: ran.view.exitCode, link };
     await this.dms.showDecided(host, decided, (x) => viewOf(x, outcome));

@@ -13,6 +13,7 @@ import {
   mention,
   mentionContact,
   mrkdwnClip,
+  renderPhrase,
   truncate,
 } from './text.js';
 
@@ -45,8 +46,9 @@ function closedLine(a: ApprovalView): string {
   }
 }
 
-/** How an approved run ended, once it has: its state, exit code, and a link to its output. */
+/** How an approved run ended, once it has: its state, exit code, and a link to its output; or why it did not run. */
 function outcomeLine(o: NonNullable<ApprovalView['outcome']>): string {
+  if (o.state === 'not_run') return `:warning: It did not run: ${truncate(renderPhrase(o.why), 600)}`;
   const how = {
     succeeded: ':large_green_circle: It ran and succeeded',
     failed: ':red_circle: It ran and failed',

@@ -306,3 +306,54 @@ describe('approval requests that no longer stand, and how they end', () => {
     return { channelId, request, requestTs: (request.response as { ts: string }).ts, dms };
   }
 });
+
+describe('an approved run that cannot start', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({
+      runbook,
+      timers: false,
+      env: { ATOM_CLI, COMMAND_ENV: 'ATOM_CLI_SLOW_MS', ATOM_CLI_SLOW_MS: '300' },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('says it did not run, and why, where it said "running it now"', async () => {
+    await bot.command('sev1 web down twice over');
+    await bot.fake.waitFor('response_url');
+    const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
+    const channelId = String(pb.args.channel);
+    for (const u of [RESPONDER, APPROVER]) bot.fake.channels.get(channelId)!.members.add(u);
+    const ask = async () => {
+      bot.fake.reset();
+      await bot.click({
+        channelId,
+        messageTs: (pb.response as { ts: string }).ts,
+        actionId: ACTION.runStep,
+        value: JSON.stringify({ p: 'web-down', s: 'mitigation.0' }),
+        userId: RESPONDER,
+      });
+      const request = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === channelId && hasApprove(m));
+      return {
+        ts: (request.response as { ts: string }).ts,
+        id: /"value":"(\d+)"/.exec(json(request).replace(/\\/g, ''))![1]!,
+      };
+    };
+    const approve = (r: { ts: string; id: string }) =>
+      bot.click({ channelId, messageTs: r.ts, actionId: ACTION.approveStep, value: r.id, userId: APPROVER });
+    // The first, approved, runs for a few seconds; a second request, approved meanwhile, finds it running.
+    const first = await ask();
+    await approve(first);
+    await bot.fake.waitFor('chat.update', (u) => u.args.ts === first.ts && /running it now/.test(json(u)));
+    const second = await ask();
+    await approve(second);
+    const shown = await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === second.ts && /It did not run/.test(json(u)),
+      8000,
+    );
+    expect(json(shown)).toMatch(/Approved by <@U0APPROVER>\. :warning: It did not run: That step is already running/);
+  });
+});
