@@ -447,9 +447,10 @@ export class StepApprovals {
 
   /**
    * Refuses (with the reason) a denial this person may not make: at Deny's click, before its form, and again with the
-   * form. Only someone in the host's channel, an approver or the requester (withdrawing), of a request still waiting.
+   * form. Only someone in the host's channel, an approver or the requester (withdrawing), of a request still waiting;
+   * someone a public incident's channel will take is added to it with `add` (the denial itself), not at the click.
    */
-  async checkMayDeny(approvalId: number, userId: string) {
+  async checkMayDeny(approvalId: number, userId: string, opts: { add?: boolean } = {}) {
     const approvers = this.runbook.access.approvers;
     const found = await this.pendingApproval(
       approvalId,
@@ -464,15 +465,15 @@ export class StepApprovals {
         '.',
       ]);
     }
-    // Deny's form is opened for someone this adds: a denial runs nothing, so it may go ahead on any request waiting.
-    if (found.join) await this.addToChannel(found.host, userId, 'deny');
-    return { ...found, added: found.join };
+    // Added once the denial is sent (`add`), not when its form opens: a form closed unsent leaves them out.
+    if (found.join && opts.add) await this.addToChannel(found.host, userId, 'deny');
+    return { ...found, added: found.join && opts.add === true };
   }
 
   /** An approver (or the requester, withdrawing) turns a request down, saying why (a known secret value masked). */
   async deny(approvalId: number, userId: string, typedReason: string): Promise<void> {
     const reason = this.typed(typedReason);
-    const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId);
+    const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId, { add: true });
     const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, a.params)));
     const decided = await this.decide(host, approvalId, 'denied', userId, reason, shown, {
       playbookId: a.playbookId,

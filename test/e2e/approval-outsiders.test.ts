@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, INPUT } from '../../src/templates/ids.js';
 import { atomCliRuns } from '../support/atom-cli-log.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
+import { stateValue } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 /**
@@ -159,14 +160,25 @@ describe('approvers outside the incident channel', () => {
     expect(await restarts()).toHaveLength(before + 1);
   });
 
-  it("a public incident's approver outside its channel who presses Deny in the DM is added to it, and asked why", async () => {
+  it("a public incident's approver outside its channel who presses Deny in the DM is asked why, and added to it only when the denial is sent", async () => {
     const { channelId } = await requested('sev1 web down to deny', []);
     const toCto = await dmTo(CTO);
     bot.fake.reset();
     const r = toCto.response as { channel: string; ts: string };
     const value = /"value":"(\d+)"/.exec(json(toCto).replace(/\\/g, ''))![1]!;
     await bot.click({ channelId: r.channel, messageTs: r.ts, actionId: ACTION.denyStep, value, userId: CTO });
-    await bot.fake.waitFor('views.open');
+    const open = await bot.fake.waitFor('views.open');
+    // The form is open: nothing decided yet, so nobody added (closing the form leaves them out).
+    expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(false);
+    expect(bot.fake.callsTo('conversations.invite')).toHaveLength(0);
+    const view = open.args.view as { callback_id: string; private_metadata: string };
+    await bot.submit({
+      callbackId: view.callback_id,
+      privateMetadata: view.private_metadata,
+      userId: CTO,
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText('not during peak hours') } },
+    });
+    await bot.fake.waitFor('chat.update', (u) => /Denied by <@U0CTO>/.test(json(u)));
     expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(true);
   });
 
