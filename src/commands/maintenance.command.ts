@@ -2,6 +2,7 @@ import { DomainError } from '../incidents/errors.js';
 import { resolveWallTime } from '../incidents/typed-time.js';
 import { describeDuration, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 import { renderMaintenanceEnded, renderMaintenanceSchedule } from '../templates/maintenance.js';
+import { rotationTime } from '../templates/oncall.js';
 import { boldName, channelLink, utcStamp } from '../templates/text.js';
 import type { Ctx } from './incident.command.js';
 import { wallTimeOf } from './parse-oncall.js';
@@ -39,18 +40,24 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
       '`/incident maintenance start [window or title] [for 2h | until 04:00]` opens one now (e.g. `start quarterly for 3h`)',
     run: async (arg, c) => {
       const now = new Date();
-      const { what, endsAt } = typedEnd(arg, now);
+      // `until 04:00` is the typing person's 04:00 (their Slack time zone), as `/incident oncall` reads times; UTC
+      // when Slack does not say. A zone typed after the time (`until 18:00 UTC`) wins.
+      const byClock = /\buntil\s+(?:\S+\s+){0,3}\S*\d:\d/i.test(arg ?? '');
+      const until = /\buntil\b/i.test(arg ?? '');
+      const zone = until ? ((await c.deps.notes.timeZoneOf(c.userId)) ?? 'UTC') : 'UTC';
+      const { what, endsAt } = typedEnd(arg, now, zone);
       const w = await c.deps.maintenance.start(what, c.userId, c.channelId, endsAt);
       const failed = await c.deps.maintenance.postStart(w);
       const where = w.channelId ? ` in ${channelLink(w.channelId)}` : '';
       // A length as typed (`for 90m`); until a time of day, how long to it in whole minutes, not to the second.
       const left = w.endsAt ? w.endsAt.getTime() - now.getTime() : 0;
-      const byClock = /\buntil\s+(?:\S+\s+){0,3}\S*\d:\d/i.test(arg ?? '');
       const length = byClock ? Math.max(60_000, Math.round(left / 60_000) * 60_000) : left;
-      const until = w.endsAt
-        ? `until ${utcStamp(w.endsAt)} (${describeDuration(length)}; \`/incident maintenance end\` ends it sooner)`
+      // Read on their clock: said on it first, then in UTC as the window's posts say it.
+      const local = byClock && zone !== 'UTC' && w.endsAt ? `${rotationTime(w.endsAt, zone)}, ` : '';
+      const ends = w.endsAt
+        ? `until ${local}${utcStamp(w.endsAt)} (${describeDuration(length)}; \`/incident maintenance end\` ends it sooner)`
         : 'until `/incident maintenance end`';
-      const opened = `:construction: ${boldName(w.title, 100)} is open from now ${until}`;
+      const opened = `:construction: ${boldName(w.title, 100)} is open from now ${ends}`;
       await c.tell(
         failed
           ? `${opened}, but its start could not be posted${where}: ${failed.message.replace(/\.$/, '')}. The bot tries again every half minute; meanwhile, tell people in that channel yourself.`
@@ -74,14 +81,18 @@ const MAX_WINDOW_MS = 7 * 86_400_000;
 
 /**
  * The end typed after a window's name or title, taken off it: `for 2h` (a length, `2h`, `90m`, `1h30m`, with `for`
- * or without) or `until 04:00` (UTC, as maintenance windows are written: the next 04:00 to come). Nothing of the kind:
+ * or without) or `until 04:00` (in `timeZone`, the typing person's, UTC when unknown: the next 04:00 to come). Nothing of the kind:
  * no end (the window stays open until `/incident maintenance end`). `for` before words that are no length stays in the
  * title.
  */
-export function typedEnd(arg: string | null, now: Date): { what: string | null; endsAt: Date | null } {
-  const typed = takeEnd(arg, now);
+export function typedEnd(
+  arg: string | null,
+  now: Date,
+  timeZone = 'UTC',
+): { what: string | null; endsAt: Date | null } {
+  const typed = takeEnd(arg, now, timeZone);
   // `for 2h until 03:00`: two ends, and the first would stay in the title. Said, not guessed.
-  const inner = typed.endsAt && typed.what ? takeEnd(typed.what, now) : null;
+  const inner = typed.endsAt && typed.what ? takeEnd(typed.what, now, timeZone) : null;
   if (inner?.endsAt) {
     // Each end as typed: what taking it off left out.
     const words = (arg ?? '').split(/\s+/).filter(Boolean);
@@ -96,7 +107,7 @@ export function typedEnd(arg: string | null, now: Date): { what: string | null; 
 }
 
 /** typedEnd's reading of one end, the last two words. */
-function takeEnd(arg: string | null, now: Date): { what: string | null; endsAt: Date | null } {
+function takeEnd(arg: string | null, now: Date, timeZone: string): { what: string | null; endsAt: Date | null } {
   const words = (arg ?? '').split(/\s+/).filter(Boolean);
   const n = words.length;
   const word = words[n - 2]?.toLowerCase();
@@ -124,7 +135,7 @@ function takeEnd(arg: string | null, now: Date): { what: string | null; endsAt: 
     const after = words.slice(until + 1);
     const wall = wallTimeOf(after.join(' '), 'until');
     if (typeof wall !== 'string') {
-      const endsAt = resolveWallTime(wall, 'UTC', now, now, 'until', 'No window was opened.');
+      const endsAt = resolveWallTime(wall, timeZone, now, now, 'until', 'No window was opened.');
       if (endsAt.getTime() <= now.getTime())
         throw new DomainError(
           'maintenance_until',
@@ -136,7 +147,7 @@ function takeEnd(arg: string | null, now: Date): { what: string | null; endsAt: 
     if (after.length === 1 || after.some((w) => /\d:\d/.test(w)))
       throw new DomainError(
         'maintenance_until',
-        `\`until ${after.join(' ')}\` is not a time: write \`until 04:00\` (UTC), \`until tomorrow 04:00\`, \`until 18:00 Europe/London\`, or a length such as \`for 2h\`.`,
+        `\`until ${after.join(' ')}\` is not a time: write \`until 04:00\` (${timeZone === 'UTC' ? 'UTC' : `your time zone, ${timeZone}`}), \`until tomorrow 04:00\`, \`until 18:00 Europe/London\`, or a length such as \`for 2h\`.`,
       );
   }
   return { what: arg, endsAt: null };

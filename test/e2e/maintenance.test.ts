@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MaintenanceMessage, MaintenanceService } from '../../src/incidents/maintenance.service.js';
+import { atLocal, localParts } from '../../src/incidents/rotation.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
+import { rotationTime } from '../../src/templates/oncall.js';
 import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
@@ -386,6 +388,35 @@ describe('maintenance windows by hand', () => {
     ).toHaveLength(1);
     expect(await ask('maintenance start db for 0h')).toContain('`for 0h` is no time at all');
     expect(await ask('maintenance start db until noon')).toContain('`until noon` is not a time');
+  }, 30_000);
+
+  it("`until HH:MM` is read on the typing person's clock (their Slack time zone), named; UTC when Slack gives none", async () => {
+    const NY = 'America/New_York';
+    bot.fake.addUser('U0NYC', { name: 'nyc', real_name: 'Nia York', tz: NY });
+    // Two hours on in New York, to the minute.
+    const p = localParts(new Date(Date.now() + 2 * 3_600_000), NY);
+    const hhmm = `${String(p.h).padStart(2, '0')}:${String(p.mi).padStart(2, '0')}`;
+    const expected = atLocal(p.y, p.mo, p.d, { h: p.h, m: p.mi }, NY);
+    const endsAt = async (title: string) => {
+      const { rows } = await bot.db.query<{ ends_at: Date }>(
+        'SELECT ends_at FROM maintenance_windows WHERE title = $1 ORDER BY id DESC',
+        [title],
+      );
+      return rows[0]?.ends_at.toISOString();
+    };
+    const reply = await ask(`maintenance start nyc upgrade until ${hhmm}`, { user_id: 'U0NYC' });
+    expect(reply).toContain(`until ${rotationTime(expected, NY)}, `);
+    expect(reply).toMatch(/\(1 hour 59 minutes;|\(2 hours;/);
+    expect(await endsAt('nyc upgrade')).toBe(expected.toISOString());
+    expect(await ask('maintenance end', { user_id: 'U0NYC' })).toContain('nyc upgrade');
+    // Slack gives no time zone: UTC, as before.
+    bot.fake.addUser('U0NOTZ', { name: 'notz', real_name: 'No Zone', tz: '' });
+    const u = new Date(Date.now() + 2 * 3_600_000);
+    const utcHhmm = u.toISOString().slice(11, 16);
+    const utcReply = await ask(`maintenance start utc upgrade until ${utcHhmm}`, { user_id: 'U0NOTZ' });
+    expect(utcReply).not.toContain('(America/New_York)');
+    expect(await endsAt('utc upgrade')).toBe(`${u.toISOString().slice(0, 16)}:00.000Z`);
+    expect(await ask('maintenance end', { user_id: 'U0NOTZ' })).toContain('utc upgrade');
   }, 30_000);
 
   it('a start the incidents channel refuses is told to whoever opened it; the window is open all the same', async () => {

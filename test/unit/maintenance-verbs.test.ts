@@ -187,6 +187,8 @@ describe('the end typed after a window opened by hand', () => {
           }),
           postStart: async () => null,
         },
+        // Slack gives no time zone: `until` is read in UTC.
+        notes: { timeZoneOf: async () => null },
       },
       tell: async (m: string) => {
         told.push(m);
