@@ -865,6 +865,9 @@ export class EscalationService {
         : new Set<string>();
     const alreadyPaged = resolved.userIds.filter((u) => before.has(u) && !deliveredTo.has(u));
     const userIds = resolved.userIds.filter((u) => !alreadyPaged.includes(u));
+    // Nobody new to page: no page is stored (the card would count the role as paged once more); the channel and the
+    // timeline say who was paged already. Only as the job's last page: a retry of the job finds its pages by row.
+    const nobodyNew = alreadyPaged.length > 0 && userIds.length === 0 && unresolved.length === 0 && lastOfJob;
     const unreachable = [...unresolved];
     const reached: string[] = [];
     // A retry: an earlier attempt may have sent a DM and stopped (killed) before noting it anywhere; Slack has it.
@@ -985,9 +988,15 @@ export class EscalationService {
         ...(channelGone ? { channelGone } : {}),
       };
       await this.noting(key, { to: tried, announced: true }, () =>
-        announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes),
+        announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes, {
+          drop: nobodyNew,
+        }),
       );
     });
+    if (nobodyNew) {
+      // Nobody was paged: the card counts what it did, nothing.
+      return;
+    }
     // A page by name is counted as `person`: a label per person paged would grow without bound, and name them.
     this.metrics.paged(person ? 'person' : role, job.rule);
     // Answered while its DMs were on their way (an acknowledgement that read the pages before these were recorded):

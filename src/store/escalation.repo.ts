@@ -414,6 +414,11 @@ export async function announcePage(
   pageId: number,
   event: { incidentId: number; kind: 'paged' | 'page_skipped'; details: Record<string, unknown> },
   finishJobId: number | null,
+  /**
+   * The page reached nobody new (a role paged by hand whose people were all paged already): its row goes, so that
+   * the card does not count the role as paged once more; the timeline keeps what was asked and why.
+   */
+  { drop = false }: { drop?: boolean } = {},
 ): Promise<void> {
   // The incident first, then the job (see incidentFirst): in the statement itself.
   await db.query(
@@ -423,9 +428,12 @@ export async function announcePage(
      ), fin AS (
        UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL
        WHERE id = $5 AND ${INCIDENT_FIRST}
+     ), gone AS (
+       DELETE FROM pages WHERE id = $1 AND $6::boolean AND ${INCIDENT_FIRST}
      )
-     UPDATE pages SET announced_at = now(), skipped = ($3 = 'page_skipped') WHERE id = $1 AND ${INCIDENT_FIRST}`,
-    [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId],
+     UPDATE pages SET announced_at = now(), skipped = ($3 = 'page_skipped')
+     WHERE id = $1 AND NOT $6::boolean AND ${INCIDENT_FIRST}`,
+    [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId, drop],
   );
 }
 

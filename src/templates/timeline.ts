@@ -239,6 +239,9 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       if (pagedPerson(str(d.role))) return `Paged ${roleOf(d, names)} by name: ${mrkdwnClip(str(d.reason), 200)}`;
       // A role paged by hand: its people paged already, not paged again.
       const already = Array.isArray(d.alreadyPaged) ? (d.alreadyPaged as string[]).map(mention).join(', ') : '';
+      const nobody = !users && !(Array.isArray(d.unreachable) && d.unreachable.length);
+      if (already && nobody)
+        return `Nobody new to page for ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}; already paged, not paged again: ${already}`;
       return `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}${already ? `; already paged, not paged again: ${already}` : ''}`;
     }
     case 'page_skipped':

@@ -290,3 +290,44 @@ describe('/incident oncall @person: one timeline across roles, overrides among t
     ]);
   }, 30_000);
 });
+
+describe('paging on-call by hand when everyone of the role was paged already', () => {
+  const runbook = dailyRunbook();
+  const bot = useBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d' } });
+  const pagesOf = async (incidentId: number, role: string) =>
+    (
+      await bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pages WHERE incident_id = $1 AND role = $2', [
+        incidentId,
+        role,
+      ])
+    ).rows[0]!.n;
+
+  it('stores no page: the card does not count the role as paged once more', async () => {
+    const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date());
+    const [stand] = DAILY.people.filter((p) => p !== onCall) as [string];
+    const card = await declareThroughBot(bot, 'sev2 search results empty');
+    await eventually(async () => ((await deliveries(bot, card.incidentId, onCall)) > 0 ? true : undefined), 'page');
+    // Handed over and paged by hand, then handed back: both people of the role have been paged.
+    await ask(bot, `oncall override <@${stand}> 1h`);
+    await ask(bot, 'page on-call', 'U0RESP1', card.channelId);
+    await eventually(async () => ((await deliveries(bot, card.incidentId, stand)) > 0 ? true : undefined), 'page 2');
+    await eventually(async () => (cardLine(bot, card).includes('×2') ? true : undefined), 'the card counting 2');
+    await ask(bot, `oncall override <@${onCall}> 1h`);
+    await ask(bot, 'page on-call', 'U0RESP1', card.channelId);
+    const notice = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === card.channelId && /Nobody new to page/.test(String(c.args.text)),
+    );
+    expect(String(notice.args.text)).toContain(`<@${onCall}>`);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await pagesOf(card.incidentId, 'on_call')).toBe(2);
+    expect(cardLine(bot, card)).toContain('×2');
+    expect(cardLine(bot, card)).not.toContain('×3');
+    // The timeline keeps what was asked and why nobody was paged.
+    const { rows } = await bot.db.query<{ details: { alreadyPaged?: string[] } }>(
+      "SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'paged' ORDER BY id DESC LIMIT 1",
+      [card.incidentId],
+    );
+    expect(rows[0]?.details.alreadyPaged).toEqual([onCall]);
+  }, 40_000);
+});

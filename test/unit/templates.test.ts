@@ -572,6 +572,15 @@ describe('renderTimeline', () => {
     expect(
       lines('paged', { role: 'senior_devops', userIds: ['U0NEW'], alreadyPaged: ['U0SD'], reason: 'by hand' }),
     ).toContain('Paged Senior DevOps Engineer (<@U0NEW>): by hand; already paged, not paged again: <@U0SD>');
+    expect(
+      lines('paged', {
+        role: 'senior_devops',
+        userIds: [],
+        unreachable: [],
+        alreadyPaged: ['U0SD'],
+        reason: 'by hand',
+      }),
+    ).toContain('Nobody new to page for Senior DevOps Engineer: by hand; already paged, not paged again: <@U0SD>');
     expect(lines('escalation_requested', { role: 'senior_devops' }, COMMANDER)).toContain(
       'escalated to Senior DevOps Engineer',
     );
