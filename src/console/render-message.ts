@@ -89,6 +89,7 @@ export const EMOJI: Record<string, string> = {
   arrow_up: '⬆️',
   arrow_down: '⬇️',
   alarm_clock: '⏰',
+  no_bell: '🔕',
   speech_balloon: '💬',
   hourglass: '⌛',
   hourglass_flowing_sand: '⏳',

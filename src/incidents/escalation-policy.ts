@@ -15,6 +15,7 @@ export const ESCALATION_RULES = [
   'next_update',
   'rto_lower_bound',
   'rto_passed',
+  'paging_stopped',
 ] as const;
 export type EscalationRule = (typeof ESCALATION_RULES)[number];
 
@@ -87,6 +88,7 @@ export interface RuleDef {
   remind?(
     i: Incident,
     playbookTitle: (id: string) => string,
+    rb: PolicyRunbook,
   ): { notice: IncidentNotice; details: Record<string, unknown> };
   /**
    * Paged at once when a flag is raised (customer impact, SEV-0, a data-loss risk): a role paged for the incident
@@ -195,6 +197,24 @@ function unacknowledgedRounds(i: Incident, rb: PolicyRunbook, now: Date): { key:
   for (let k = Math.max(1, passed); k <= UNACKNOWLEDGED_ROUNDS; k++)
     rounds.push({ key: k === 1 ? base : `${base}:${k}`, dueAt: new Date(start + k * every) });
   return rounds;
+}
+
+/**
+ * When paging stops for an incident nobody acknowledges: one response time after its last round of `unacknowledged`
+ * (UNACKNOWLEDGED_ROUNDS), counted from the declaration or the reopening, as PagerDuty gives up once an escalation
+ * policy's last repeat passes unanswered. Null while someone has acknowledged, once it is no longer investigating, or
+ * when the runbook file sets no `unacknowledged` rule (no rounds to run out).
+ */
+export function pagingStopsAt(i: Incident, rb: PolicyRunbook): Date | null {
+  if (!investigating(i) || i.acknowledgedAt || !rb.escalation.rules.unacknowledged) return null;
+  return after(i, (UNACKNOWLEDGED_ROUNDS + 1) * Math.max(1, rb.severities[i.severity].respondWithinMs));
+}
+
+/** Whether paging has stopped for the incident as it is at `now` (its card says so, and what to do). */
+export function pagingStopped(i: Incident, rb: PolicyRunbook, now: Date): { rounds: number; afterMs: number } | null {
+  const at = pagingStopsAt(i, rb);
+  if (!at || at > now) return null;
+  return { rounds: UNACKNOWLEDGED_ROUNDS, afterMs: at.getTime() - (i.reopenedAt ?? i.createdAt).getTime() };
 }
 
 /** When an RTO bound of `ms` is reached: counted from the declaration, as the card counts it. */
@@ -368,6 +388,25 @@ export const RULES = {
     revivedBy: recoveryCountsAgain,
     pages: 'commander',
     remind: rtoReminder('rto'),
+  },
+  paging_stopped: {
+    file: null,
+    // The rounds of nobody acknowledging have run out: the channel, the incidents channel and the timeline are told
+    // once for each opening (its key counts from the reopening), so that an unanswered incident does not go silent.
+    due: (i, rb) => pagingStopsAt(i, rb),
+    key: (i) => sinceKey('paging_stopped', i),
+    reason: () => `nobody acknowledged in ${UNACKNOWLEDGED_ROUNDS} rounds of paging`,
+    unless: () => 'acknowledged by then',
+    movable: true,
+    pages: 'commander',
+    remind: (i, _title, rb) => {
+      const stopsAt = pagingStopsAt(i, rb);
+      const afterMs = stopsAt ? stopsAt.getTime() - (i.reopenedAt ?? i.createdAt).getTime() : 0;
+      return {
+        notice: { kind: 'paging_stopped', rounds: UNACKNOWLEDGED_ROUNDS, afterMs, commanderId: i.commanderId },
+        details: { rule: 'paging_stopped', rounds: UNACKNOWLEDGED_ROUNDS, afterMs },
+      };
+    },
   },
 } as const satisfies Record<EscalationRule, RuleDef>;
 

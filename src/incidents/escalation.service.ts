@@ -37,6 +37,7 @@ import {
   MOVABLE_RULES,
   nextRoleToPage,
   pagedPerson,
+  pagingStopped,
   personRole,
   RECENT_PAGE_MS,
   REMINDER_RULES,
@@ -397,6 +398,8 @@ export class EscalationService {
     });
     const alsoNext = alsoDue.map((a) => ({ roles: a.roles.map(shown), unless: a.unless }));
     const toWho = escalateTo ? who.get(escalateTo.role) : undefined;
+    // The rounds of nobody acknowledging ran out: the card says paging stopped, and what to do.
+    const stopped = pagingStopped(incident, this.runbook, new Date());
     return {
       paged: s.paged.map((p) => ({
         roleName: this.roleName(p.role),
@@ -418,6 +421,7 @@ export class EscalationService {
           }
         : null,
       escalateTo: escalateTo && toWho ? { ...escalateTo, who: toWho } : escalateTo,
+      ...(stopped ? { stopped } : {}),
       ...(this.notifications ? { notified: this.notifications.cardLines(linesRead) } : {}),
       ...(sections ? { sectionsRead } : {}),
     };
@@ -760,7 +764,7 @@ export class EscalationService {
 
   private async carryOut({ job, incident, pages, held, climbHeld: notClimbed }: FiredJob): Promise<void> {
     if (remindsCommander(job.rule)) {
-      const reminder = ruleDef(job.rule)?.remind?.(incident, (id) => this.playbookTitle(id));
+      const reminder = ruleDef(job.rule)?.remind?.(incident, (id) => this.playbookTitle(id), this.runbook);
       // Reminded, and its record lost with the database: the retried job only records it.
       const key = noteKey(incident.id, incident.createdAt, 'reminder', job.id);
       if (reminder && !(await this.noteOf(job, key)).announced) {

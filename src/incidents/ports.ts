@@ -104,6 +104,8 @@ export type IncidentNotice =
    */
   | { kind: 'climb_held'; roleName: string; roles: { role: string; roleName: string; when: string[] }[] }
   | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
+  /** The rounds of nobody acknowledging ran out (`rounds` of them, `afterMs` after declaring or reopening). */
+  | { kind: 'paging_stopped'; rounds: number; afterMs: number; commanderId: string | null }
   /**
    * Its procedure's recovery time objective: the lower bound of its range passed (`lower`), or the RTO itself (`rto`),
    * counted from the declaration.
@@ -182,6 +184,8 @@ export interface EscalationView {
     /** Roles other timers due at the same time page (a round of nobody acknowledging and `unresolved`), and unless what. */
     also?: { roles: { roleName: string; noContacts?: true }[]; unless: string | null }[];
   } | null;
+  /** Nobody acknowledged through every round of paging (`rounds`, `afterMs` after declaring or reopening): it stopped. */
+  stopped?: { rounds: number; afterMs: number };
   /** The role "Escalate now" pages: the next in the contact order not paged or asked for yet; null when none is left. */
   escalateTo: { role: string; roleName: string; who?: OnCallPeople } | null;
   /** Each person paged with more than the Slack DM: every method and its outcome ("Slack ✓, email ✓, PagerDuty ✗"). */

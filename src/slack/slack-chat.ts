@@ -464,12 +464,22 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         notice.kind === 'resolved' && notice.stillFiring
           ? renderNotice(incident, { ...notice, stillFiring: undefined }, this.opts.severities)
           : msg;
-      await this.postInIncidentsChannel(
+      const copying = this.postInIncidentsChannel(
         copyTo,
         shown(told),
         'post the update in',
         post && noticeMetadata(incident, post, 'incidents'),
       );
+      // Paging stopped is said once, by a timer that is tried again when this throws: the incidents channel failing
+      // would say it again and again in the incident's channel. Its copy is best effort (logged).
+      if (notice.kind === 'paging_stopped')
+        await copying.catch((err) =>
+          this.opts.log?.warn(
+            `incident ${incident.id}: could not say in the incidents channel that paging stopped`,
+            err,
+          ),
+        );
+      else await copying;
     }
     return problems.length ? problems : undefined;
   }
@@ -480,7 +490,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       notice.kind === 'status_update' ||
       notice.kind === 'resolved' ||
       notice.kind === 'reopened' ||
-      notice.kind === 'renamed';
+      notice.kind === 'renamed' ||
+      // Nobody acknowledged through every round of paging: people watching #incidents may pick it up.
+      notice.kind === 'paging_stopped';
     return copied && this.opts.incidentsChannel && !incident.private ? this.opts.incidentsChannel : null;
   }
 

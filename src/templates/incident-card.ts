@@ -138,6 +138,11 @@ export function renderIncidentCard(
       .join('  ·  ');
     // A role with nobody to page is not said to be due: its timer pages nobody (the channel is told how to add them).
     // The roles paged with it, or by timers due with it, are said all the same, each marked when it has nobody.
+    // Nobody acknowledged through every round: paging stopped, and the card says what to do (not just no Next).
+    const stopped =
+      escalation.stopped && i.status === 'investigating' && !i.acknowledgedAt
+        ? `:no_bell: Paging stopped after ${escalation.stopped.rounds} rounds, nobody acknowledging: page someone with \`/incident page @person\` or \`/incident escalate <role>\``
+        : null;
     const next = escalation.next ? nextLine(escalation.next) : null;
     // What the Escalate now button pages: it carries this role, so a click pages it or, if paged meanwhile, nobody.
     // The people are said once: when the next timer pages the same role, they are on its Next.
@@ -152,7 +157,7 @@ export function renderIncidentCard(
       elements: [
         {
           type: 'mrkdwn',
-          text: truncate([paged, next, escalateNow].filter(Boolean).join('  ·  '), LIMITS.sectionText),
+          text: truncate([paged, stopped, next, escalateNow].filter(Boolean).join('  ·  '), LIMITS.sectionText),
         },
       ],
     });

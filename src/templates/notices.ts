@@ -134,6 +134,11 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return simple(
         `:clipboard: The runbook has no playbook for this. Its Alert Thresholds say, for ${boldName(n.rule.name, 100)} (${mrkdwnClip(`${n.rule.metric} ${n.rule.threshold}${n.rule.duration ? ` for ${n.rule.duration}` : ''}`, 200)}): ${boldName(n.rule.action, RUNBOOK_TEXT_MAX.alertAction)}.`,
       );
+    case 'paging_stopped':
+      // Said in the incident's channel and copied to the incidents channel: it names the incident.
+      return simple(
+        `:no_bell: Paging stopped after ${n.rounds} rounds: nobody acknowledged *incident #${i.number}* (${severityLabel(i.severity)}: ${mrkdwnClip(i.title, 150)}${i.channelId ? `, ${channelLink(i.channelId)}` : ''}) in ${describeDuration(n.afterMs)}. The bot pages nobody more for it by itself. Page someone by name with \`/incident page @person\`, or a role with \`/incident escalate <role>\`; whoever takes it, acknowledge on the card.`,
+      );
     case 'reminder':
       return simple(
         `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the next status update was due ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}. Post one with \`/incident update\`.`,

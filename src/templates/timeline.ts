@@ -3,6 +3,7 @@ import type { Phrase } from '../incidents/errors.js';
 import { pagedPerson } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type IncidentEvent, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
+import { describeDuration } from '../runbook/duration.js';
 import { foundOfRecord, foundSummary } from '../runbook/look-for.js';
 import { DEFAULT_SECTION_NAMES } from '../runbook/playbooks.js';
 import { ROLLBACK } from '../runbook/rollback-playbook.js';
@@ -260,6 +261,8 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
         ? `${who} paged ${roleOf(d, names)} by name`
         : `${who} escalated to ${roleOf(d, names)}`;
     case 'reminder_sent':
+      if (d.rule === 'paging_stopped')
+        return `Paging stopped after ${typeof d.rounds === 'number' ? d.rounds : 'its'} rounds: nobody acknowledged in ${describeDuration(typeof d.afterMs === 'number' ? d.afterMs : 0)}`;
       return `Reminded the commander that ${rtoPassed(d, (x) => playbookOf(x, names)) ?? 'a status update is due'}`;
     case 'playbook_attached':
       return `${e.actorId ? `${who} attached` : 'Suggested'} the playbook ${playbookOf(d, names)}`;

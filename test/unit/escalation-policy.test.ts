@@ -27,6 +27,21 @@ const NOW = new Date('2026-11-27T03:01:00Z');
 const keys = (i: ReturnType<typeof makeIncident>) => desiredJobs(i, rb, NOW).map((j) => j.key);
 
 describe('desiredJobs', () => {
+  it('paging stops one response time after the tenth round, once per opening; not once acknowledged', () => {
+    const i = makeIncident({ severity: 1, createdAt: T0, acknowledgedAt: null, status: 'investigating' });
+    const stop = (inc: ReturnType<typeof makeIncident>) =>
+      desiredJobs(inc, rb, NOW)
+        .filter((j) => j.rule === 'paging_stopped')
+        .map((j) => [j.key, j.dueAt.toISOString()]);
+    // SEV-1 responds within 15 minutes: ten rounds to 05:30, and paging stops at 05:45.
+    expect(stop(i)).toEqual([['paging_stopped', '2026-11-27T05:45:00.000Z']]);
+    const reopenedAt = new Date('2026-11-27T06:00:00Z');
+    expect(stop({ ...i, reopenedAt })).toEqual([
+      [`paging_stopped@${reopenedAt.toISOString()}`, '2026-11-27T08:45:00.000Z'],
+    ]);
+    expect(stop({ ...i, acknowledgedAt: NOW })).toEqual([]);
+    expect(stop({ ...i, status: 'mitigated' })).toEqual([]);
+  });
   it('a fresh SEV-1: page on-call now, senior DevOps at 30 minutes, on-call again at 15 minutes if unacknowledged', () => {
     const jobs = desiredJobs(
       makeIncident({ severity: 1, createdAt: T0, acknowledgedAt: null, status: 'investigating' }),
@@ -363,8 +378,14 @@ describe('the rule table', () => {
   });
 
   it('derives the movable and reminder rules, and what a by-hand escalation is kept for', () => {
-    expect([...MOVABLE_RULES].sort()).toEqual(['rto_lower_bound', 'rto_passed', 'unacknowledged', 'unresolved']);
-    expect(REMINDER_RULES).toEqual(['next_update', 'rto_lower_bound', 'rto_passed']);
+    expect([...MOVABLE_RULES].sort()).toEqual([
+      'paging_stopped',
+      'rto_lower_bound',
+      'rto_passed',
+      'unacknowledged',
+      'unresolved',
+    ]);
+    expect(REMINDER_RULES).toEqual(['next_update', 'rto_lower_bound', 'rto_passed', 'paging_stopped']);
     expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual']);
     expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual']);
     expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual([]);

@@ -581,6 +581,9 @@ describe('renderTimeline', () => {
         reason: 'by hand',
       }),
     ).toContain('Nobody new to page for Senior DevOps Engineer: by hand; already paged, not paged again: <@U0SD>');
+    expect(lines('reminder_sent', { rule: 'paging_stopped', rounds: 10, afterMs: 55 * 60_000 })).toContain(
+      'Paging stopped after 10 rounds: nobody acknowledged in 55 minutes',
+    );
     expect(lines('escalation_requested', { role: 'senior_devops' }, COMMANDER)).toContain(
       'escalated to Senior DevOps Engineer',
     );
