@@ -14,6 +14,7 @@ import type {
   Logger,
   NoticePost,
   ObjectivesView,
+  PageDmAt,
   PageMessage,
 } from './ports.js';
 import type { RecoveryObjectiveCards } from './recovery-objectives.js';
@@ -144,6 +145,18 @@ export class CardSections {
         }
         return inner.sendPage(incident, page, userId, await alerts);
       },
+      // A page shown again (a new severity) keeps what fired, as it was sent with it.
+      ...(inner.refreshPage
+        ? {
+            async refreshPage(incident: Incident, dm: PageDmAt, page: PageMessage) {
+              const alerts = await sections
+                .view(incident.id)
+                .then((v) => v.alerts)
+                .catch(() => undefined);
+              return inner.refreshPage!(incident, dm, page, alerts);
+            },
+          }
+        : {}),
     });
   }
 }

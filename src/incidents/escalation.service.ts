@@ -13,6 +13,7 @@ import {
   insertPages,
   lastManualRequest,
   latestPageOf,
+  openPageDms,
   pageDmShown,
   pageDmsBehind,
   pagedPeopleSince,
@@ -65,6 +66,7 @@ import {
   NO_METRICS,
   type OnCallPeople,
   type PageDmAt,
+  type PageMessage,
   UnreachableContactError,
 } from './ports.js';
 import { type NoteCodec, noteKey, SideNotes } from './side-notes.js';
@@ -338,6 +340,46 @@ export class EscalationService {
       );
     } catch (err) {
       this.log.warn(`incident ${incident.id}: could not read its pages to show them answered`, err);
+    }
+  }
+
+  /**
+   * Shows the incident's unanswered page direct messages again as the incident is now: a severity changed (raised to
+   * SEV-0, a person paged for a SEV-2 holds a DM saying "SEV-2 · respond within 1 hour" and "[SEV-2]"), or roles were
+   * paged since (each DM's Escalate to … names the next role of the contact order not paged yet, or goes). `except`:
+   * a job whose DMs were just sent as they should be. Never throws: a DM Slack does not update stays as it was
+   * (logged).
+   */
+  async showPagesAsNow(incident: Incident, { except }: { except?: number } = {}): Promise<void> {
+    const refresh = this.chat.refreshPage?.bind(this.chat);
+    if (!refresh || incident.status === 'resolved') return;
+    try {
+      const [dms, taken] = await Promise.all([openPageDms(this.db, incident.id), takenRoles(this.db, incident.id)]);
+      await Promise.all(
+        dms
+          .filter((dm) => dm.jobId !== except)
+          .map(async (dm) => {
+            const person = pagedPerson(dm.role);
+            const flag = ruleFlag(dm.rule, incident);
+            const page: PageMessage = {
+              roleName: this.roleName(dm.role),
+              // Why it was paged then (a round of nobody acknowledging within the SEV-2 response time), as it went.
+              reason: dm.reason ?? ruleReason(dm.rule, this.runbook, incident),
+              ...(dm.requestedBy ? { by: dm.requestedBy } : {}),
+              ...(flag ? { flag } : {}),
+              pageId: dm.pageId,
+              ...byNameOf(dm.role),
+              ...(person ? {} : this.escalateFrom(dm.role, taken)),
+            };
+            try {
+              await this.lanes.run('follow_up', () => refresh(incident, { channel: dm.channel, ts: dm.ts }, page));
+            } catch (err) {
+              this.log.warn(`incident ${incident.id}: could not show ${dm.userId}'s page as the incident is now`, err);
+            }
+          }),
+      );
+    } catch (err) {
+      this.log.warn(`incident ${incident.id}: could not read its pages to show them as it is now`, err);
     }
   }
 
@@ -786,6 +828,9 @@ export class EscalationService {
     for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
     if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
+    // Paged for a severity or a flag raised: the roles it paged are paged now, so the earlier pages' Escalate to …
+    // (a severity raised: their SEV too) are shown as they are now.
+    if (ruleDef(job.rule)?.onFlag && open.length) await this.showPagesAsNow(incident, { except: job.id });
     await this.refreshAfter(incident, 'a page');
   }
 

@@ -356,6 +356,8 @@ export interface IncidentChat {
   sendPage(incident: Incident, page: PageMessage, userId: string, alerts?: AlertCardView): Promise<PageDmAt | void>;
   /** Shows a page's direct message as answered: who acknowledged it or resolved the incident, without Acknowledge. */
   updatePage?(incident: Incident, dm: PageDmAt, answered: AnsweredPage): Promise<void>;
+  /** Shows an open page's direct message again as `page` of the incident as it is now (a new severity). */
+  refreshPage?(incident: Incident, dm: PageDmAt, page: PageMessage, alerts?: AlertCardView): Promise<void>;
   /**
    * Where the page `pageId` (sent with its `pageId`) already reached `userId`, when the chat can tell: an attempt
    * stopped between sending it and recording it (the process killed) left it there. With `step`, that later Slack

@@ -823,6 +823,15 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     }
   }
 
+  async refreshPage(incident: Incident, dm: PageDmAt, page: PageMessage, alerts?: AlertCardView): Promise<void> {
+    const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident), alerts);
+    try {
+      await this.client.chat.update({ channel: dm.channel, ts: dm.ts, text: msg.text, blocks: msg.blocks });
+    } catch (err) {
+      throw toChatPlatformError(err, 'update a page');
+    }
+  }
+
   async updatePage(incident: Incident, dm: PageDmAt, answered: AnsweredPage): Promise<void> {
     const msg = renderAnsweredPage(incident, answered, this.opts.severities, channelRedirect(incident));
     try {

@@ -317,6 +317,60 @@ export async function recordDeliveries(
 const PAGE_ACKNOWLEDGED =
   '(p.acknowledged_at IS NOT NULL OR (i.acknowledged_at IS NOT NULL AND p.created_at <= i.acknowledged_at))';
 
+/** A page's direct message still showing its page as open (nobody answered it): what it was sent for. */
+export interface OpenPageDm extends PageDmAt {
+  pageId: number;
+  jobId: number;
+  userId: string;
+  role: string;
+  rule: string;
+  requestedBy: string | null;
+  /** Why it was paged, as the channel was told when it went (null: not recorded). */
+  reason: string | null;
+}
+
+/**
+ * The incident's page direct messages that still show their page open (not acknowledged, the incident neither
+ * acknowledged since nor resolved): what a change of the incident they show (its severity) updates.
+ */
+export async function openPageDms(q: Queryable, incidentId: number): Promise<OpenPageDm[]> {
+  const { rows } = await q.query<{
+    page_id: number;
+    job_id: number;
+    user_id: string;
+    dm_channel: string;
+    dm_ts: string;
+    role: string;
+    rule: string;
+    requested_by: string | null;
+    reason: string | null;
+  }>(
+    `SELECT p.id AS page_id, p.job_id, d.user_id, d.dm_channel, d.dm_ts, p.role, p.rule, j.requested_by,
+            (SELECT e.details->>'reason' FROM incident_events e
+             WHERE e.incident_id = p.incident_id AND e.kind = 'paged' AND e.details->>'role' = p.role
+               AND e.details->>'rule' = p.rule AND e.at >= p.created_at
+             ORDER BY e.at LIMIT 1) AS reason
+     FROM pages p JOIN incidents i ON i.id = p.incident_id
+     JOIN page_deliveries d ON d.page_id = p.id
+     JOIN escalation_jobs j ON j.id = p.job_id
+     WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open' AND i.status <> 'resolved'
+       AND NOT ${PAGE_ACKNOWLEDGED}
+     ORDER BY p.id, d.user_id`,
+    [incidentId],
+  );
+  return rows.map((r) => ({
+    pageId: Number(r.page_id),
+    jobId: Number(r.job_id),
+    userId: r.user_id,
+    channel: r.dm_channel,
+    ts: r.dm_ts,
+    role: r.role,
+    rule: r.rule,
+    requestedBy: r.requested_by,
+    reason: r.reason,
+  }));
+}
+
 /** A page's direct message that shows less than its page's state: to update (see `pageDmsBehind`). */
 export interface PageDmBehind extends PageDmAt {
   pageId: number;

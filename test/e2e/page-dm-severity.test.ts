@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { useBot } from '../support/bot-harness.js';
+import { declareThroughBot, eventually } from '../support/incident-flow.js';
+import { testRunbook } from '../support/test-runbook.js';
+
+type Blocks = { type: string; elements?: { text?: { text: string } }[] }[];
+
+/** The page DM to `user` for `title`, as it shows now (after any update). */
+const shownPage = (bot: ReturnType<typeof useBot>, user: string, title: string) =>
+  bot.fake.messagesIn(user).find((m) => JSON.stringify(m).includes(title) && /SUBJECT|Paged/.test(String(m.text)));
+const buttons = (m: { blocks?: unknown[] } | undefined) =>
+  ((m?.blocks ?? []) as Blocks)
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements ?? [])
+    .map((e) => e.text?.text ?? '');
+
+describe("a severity raised: the pages people hold say the incident's severity as it is now", () => {
+  const bot = useBot({
+    runbook: testRunbook({ respond: { 0: '5m', 1: '15m', 2: '1h', 3: '4h' }, critical: ['senior_devops', 'cto'] }),
+  });
+
+  it('SEV-2 raised to SEV-0: the on-call DM says SEV-0, and its Escalate names no role already paged', async () => {
+    const title = 'checkout latency up';
+    const card = await declareThroughBot(bot, `sev2 ${title}`);
+    const first = await eventually(async () => shownPage(bot, 'U0ONCALL', title), 'the page to on-call');
+    expect(JSON.stringify(first)).toContain('[SEV-2]');
+    expect(buttons(first)).toContain('Escalate to Senior DevOps Engineer');
+    await bot.command('severity sev0', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    // SEV-0 pages senior DevOps and the CTO at once.
+    await eventually(async () => shownPage(bot, 'U0CTO', title), 'the page to the CTO');
+    const now = await eventually(
+      async () => {
+        const m = shownPage(bot, 'U0ONCALL', title);
+        const shown = JSON.stringify({ text: m?.text, blocks: m?.blocks });
+        return shown.includes('[SEV-0]') && !buttons(m).includes('Escalate to Senior DevOps Engineer') ? m : undefined;
+      },
+      `the on-call page shown as SEV-0: ${JSON.stringify(shownPage(bot, 'U0ONCALL', title))}`,
+    );
+    // What it shows now (the fake keeps its earlier versions beside it).
+    const shown = JSON.stringify({ text: now.text, blocks: now.blocks });
+    expect(shown).not.toContain('SEV-2');
+    expect(shown).toContain('SEV-0 · respond within 5 minutes');
+    expect(buttons(now)).not.toContain('Escalate to CTO');
+    expect(buttons(now)).toContain('Escalate to Engineering Manager');
+    // Still a page: its Acknowledge stays.
+    expect(buttons(now).some((b) => /Acknowledge/.test(b))).toBe(true);
+  }, 30_000);
+});
