@@ -12,6 +12,7 @@ import {
   STATUS_LABELS,
 } from '../incidents/types.js';
 import { markdownText } from '../ops/value-forms.js';
+import { describeDuration } from '../runbook/duration.js';
 import { foundOfRecord, foundSummary } from '../runbook/look-for.js';
 import { ROLLBACK, ROLLBACK_STEPS } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
@@ -254,7 +255,9 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
       ? `Asked for a page of ${cell(role(x, d.role), x.c.mask)} by name`
       : `Escalated to ${cell(role(x, d.role), x.c.mask)}`,
   reminder_sent: (d, x) =>
-    `Reminded the commander that ${rtoPassed(d, (e) => cell(x.c.playbooks.get(str(e.playbook)) ?? str(e.playbook), x.c.mask)) ?? 'a status update was due'}`,
+    d.rule === 'paging_stopped'
+      ? `Paging stopped after ${typeof d.rounds === 'number' ? d.rounds : 'its'} rounds: nobody acknowledged in ${describeDuration(typeof d.afterMs === 'number' ? d.afterMs : 0)}`
+      : `Reminded the commander that ${rtoPassed(d, (e) => cell(x.c.playbooks.get(str(e.playbook)) ?? str(e.playbook), x.c.mask)) ?? 'a status update was due'}`,
   playbook_attached: (d, x) => {
     const title = x.c.playbooks.get(str(d.playbook)) ?? str(d.playbook);
     return `${d.suggested === true ? 'Suggested' : 'Attached'} the playbook ${cell(title, x.c.mask)}`;

@@ -474,12 +474,18 @@ describe('the post-mortem document', () => {
       makeEvent({ kind: 'reminder_sent', at: sec(6), details: { rule: 'rto_lower_bound', ...rto } }),
       makeEvent({ kind: 'reminder_sent', at: sec(7), details: { rule: 'rto_passed', ...rto } }),
       makeEvent({ kind: 'reminder_sent', at: sec(8), details: { rule: 'rto_passed', ...rto, playbook: 'gone' } }),
+      makeEvent({
+        kind: 'reminder_sent',
+        at: sec(9),
+        details: { rule: 'paging_stopped', rounds: 10, afterMs: 55 * 60_000 },
+      }),
     ];
     expect(tableRows(write(record({ events })), 'Timeline').map((r) => r[2])).toEqual([
       'Reminded the commander that a status update was due',
       'Reminded the commander that Database Connection Failures is past the lower bound of its RTO (2-4 hours)',
       'Reminded the commander that Database Connection Failures is past its RTO (2-4 hours)',
       'Reminded the commander that gone is past its RTO (2-4 hours)',
+      'Paging stopped after 10 rounds: nobody acknowledged in 55 minutes',
     ]);
   });
 
