@@ -369,7 +369,8 @@ export class EscalationService {
               ...(flag ? { flag } : {}),
               pageId: dm.pageId,
               ...byNameOf(dm.role),
-              ...(person ? {} : this.escalateFrom(dm.role, taken)),
+              // A later Slack step is sent with no Escalate to … (see NotificationService): none is added.
+              ...(dm.step !== null ? { step: dm.step } : person ? {} : this.escalateFrom(dm.role, taken)),
             };
             try {
               await this.lanes.run('follow_up', () => refresh(incident, { channel: dm.channel, ts: dm.ts }, page));

@@ -322,6 +322,8 @@ export interface OpenPageDm extends PageDmAt {
   pageId: number;
   jobId: number;
   userId: string;
+  /** A later Slack step of the page (its notification job's id); null for the page's first DM. */
+  step: number | null;
   role: string;
   rule: string;
   requestedBy: string | null;
@@ -338,6 +340,7 @@ export async function openPageDms(q: Queryable, incidentId: number): Promise<Ope
     page_id: number;
     job_id: number;
     user_id: string;
+    step: number | null;
     dm_channel: string;
     dm_ts: string;
     role: string;
@@ -345,23 +348,33 @@ export async function openPageDms(q: Queryable, incidentId: number): Promise<Ope
     requested_by: string | null;
     reason: string | null;
   }>(
-    `SELECT p.id AS page_id, p.job_id, d.user_id, d.dm_channel, d.dm_ts, p.role, p.rule, j.requested_by,
+    `WITH dms AS (
+       SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts
+       FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open'
+       UNION ALL
+       SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts
+       FROM notification_jobs n
+       WHERE n.incident_id = $1 AND n.page_id IS NOT NULL AND n.dm_ts IS NOT NULL AND n.dm_state = 'open'
+     )
+     SELECT p.id AS page_id, p.job_id, dms.user_id, dms.step, dms.dm_channel, dms.dm_ts, p.role, p.rule,
+            j.requested_by,
             (SELECT e.details->>'reason' FROM incident_events e
              WHERE e.incident_id = p.incident_id AND e.kind = 'paged' AND e.details->>'role' = p.role
                AND e.details->>'rule' = p.rule AND e.at >= p.created_at
              ORDER BY e.at LIMIT 1) AS reason
-     FROM pages p JOIN incidents i ON i.id = p.incident_id
-     JOIN page_deliveries d ON d.page_id = p.id
+     FROM dms JOIN pages p ON p.id = dms.page_id
+     JOIN incidents i ON i.id = p.incident_id
      JOIN escalation_jobs j ON j.id = p.job_id
-     WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open' AND i.status <> 'resolved'
-       AND NOT ${PAGE_ACKNOWLEDGED}
-     ORDER BY p.id, d.user_id`,
+     WHERE i.status <> 'resolved' AND NOT ${PAGE_ACKNOWLEDGED}
+     ORDER BY p.id, dms.user_id, dms.step NULLS FIRST`,
     [incidentId],
   );
   return rows.map((r) => ({
     pageId: Number(r.page_id),
     jobId: Number(r.job_id),
     userId: r.user_id,
+    step: r.step === null ? null : Number(r.step),
     channel: r.dm_channel,
     ts: r.dm_ts,
     role: r.role,

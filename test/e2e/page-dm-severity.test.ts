@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
 import { useBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually } from '../support/incident-flow.js';
-import { testRunbook } from '../support/test-runbook.js';
+import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 
 type Blocks = { type: string; elements?: { text?: { text: string } }[] }[];
 
@@ -44,5 +45,33 @@ describe("a severity raised: the pages people hold say the incident's severity a
     expect(buttons(now)).toContain('Escalate to Engineering Manager');
     // Still a page: its Acknowledge stays.
     expect(buttons(now).some((b) => /Acknowledge/.test(b))).toBe(true);
+  }, 30_000);
+});
+
+describe("a severity raised: a page's later Slack step says it too", () => {
+  const data = testRunbookData({ respond: { 0: '5m', 1: '15m', 2: '1h', 3: '4h' } });
+  const bot = useBot({
+    runbook: parseRunbook({
+      ...data,
+      people: { U0ONCALL: { name: 'Olive', notify: [{ via: 'slack' }, { via: 'slack', after: '1s' }] } },
+    }),
+  });
+
+  it('both DMs to on-call say SEV-1 once it is raised, with no Escalate added to the step', async () => {
+    const title = 'webhooks backing up';
+    const card = await declareThroughBot(bot, `sev2 ${title}`);
+    const dms = () =>
+      bot.fake.messagesIn('U0ONCALL').filter((m) => JSON.stringify(m.blocks).includes(card.channelId) && m.text);
+    await eventually(async () => (dms().length >= 2 ? true : undefined), 'the page and its Slack step');
+    expect(buttons(dms()[1]).some((b) => b.startsWith('Escalate to'))).toBe(false);
+    await bot.command('severity sev1', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    await eventually(
+      async () => (dms().every((m) => String(m.text).includes('[SEV-1]')) ? true : undefined),
+      `both DMs shown as SEV-1: ${dms()
+        .map((m) => m.text)
+        .join(' | ')}`,
+    );
+    expect(buttons(dms()[0])).toContain('Escalate to Senior DevOps Engineer');
+    expect(buttons(dms()[1]).some((b) => b.startsWith('Escalate to'))).toBe(false);
   }, 30_000);
 });
