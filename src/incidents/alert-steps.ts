@@ -554,6 +554,17 @@ export class AlertSteps {
     const incident = ai?.incidentId ? await getIncident(this.db, ai.incidentId) : null;
     // Added to an incident already open (Add to incident), rather than declared from the notice.
     const attached = ai?.attachedBy ? { attached: true as const } : {};
+    // Sent by storm control to an incident opened for another group's alerts (its source past its cap, as when a window
+    // held it back and it fired on after): it joined that incident, nobody declared one from it.
+    const joined =
+      ai &&
+      inIncident &&
+      !ai.attachedBy &&
+      !ai.declaredBy &&
+      ai.storm &&
+      (ai.source !== inIncident.source || ai.groupKey !== inIncident.groupKey)
+        ? { joined: true as const }
+        : {};
     // Not in an incident now, it was in one before (resolved, then it fired again): the notice says which.
     // (A group's notice lists several alerts: not said of one of them.)
     const single = shown.total <= 1 && lead.noticeLeftOut === 0;
@@ -595,12 +606,13 @@ export class AlertSteps {
       declared: !incident
         ? null
         : incident.private
-          ? { private: true, ...attached }
+          ? { private: true, ...attached, ...joined }
           : {
               number: incident.number,
               channelId: incident.channelId,
               by: ai?.declaredBy ?? incident.reporterId,
               ...attached,
+              ...joined,
             },
     };
   }

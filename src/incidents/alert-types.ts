@@ -277,8 +277,10 @@ export interface AlertNoticeView {
         by: string;
         /** Added to the incident, already open, rather than declared from the notice (Add to incident). */
         attached?: true;
+        /** Sent by storm control to an incident opened for other alerts (its source past its cap): it joined, not declared. */
+        joined?: true;
       }
-    | { private: true; attached?: true }
+    | { private: true; attached?: true; joined?: true }
     | null /**
    * The incident the lead alert was in before this firing (resolved since: it fired again), while none holds it now;
    * a private one is not named.

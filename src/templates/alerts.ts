@@ -721,13 +721,29 @@ function beforeLine(n: AlertNoticeView): string | null {
  */
 function noticeOutcome(n: AlertNoticeView, what: 'this alert' | 'these alerts', resolved: boolean): KnownBlock[] {
   if (n.declared) {
-    const said =
-      'private' in n.declared
+    const source = mrkdwnClip(n.alert.source, 40);
+    const cap = `past the storm cap: ${source} had opened as many incidents from alerts as \`ALERTS_MAX_INCIDENTS\` allows in 10 minutes, so storm control sent ${what === 'these alerts' ? 'them' : 'it'} there instead of declaring one`;
+    const said = n.declared.joined
+      ? 'private' in n.declared
+        ? `:lock: ${what === 'these alerts' ? 'These alerts' : 'This alert'} joined a private incident, ${cap}.`
+        : `:twisted_rightwards_arrows: Joined incident #${n.declared.number}${n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : ''}, ${cap}. A different trouble? Declare incident takes ${what === 'these alerts' ? 'them' : 'it'} out of #${n.declared.number} into ${what === 'these alerts' ? 'their' : 'its'} own.`
+      : 'private' in n.declared
         ? n.declared.attached
           ? `:lock: ${what === 'these alerts' ? 'These alerts were' : 'This alert was'} added to a private incident.`
           : `:lock: A private incident was declared from ${what}.`
         : `${n.declared.attached ? 'Added to' : 'Declared as'} incident #${n.declared.number}${n.declared.channelId ? ` in ${channelLink(n.declared.channelId)}` : ''} by ${mention(n.declared.by)}.`;
-    return [{ type: 'context', elements: [{ type: 'mrkdwn', text: said }] }];
+    const context: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: said }] };
+    // Joined a storm's public incident: it may be a different trouble, declared apart from here as from the incidents
+    // channel's message of names new to that incident.
+    if (!n.declared.joined || 'private' in n.declared || resolved) return [context];
+    return [
+      context,
+      {
+        type: 'actions',
+        block_id: `${BLOCK.alertNoticeActions}:${n.alert.id}`,
+        elements: [button(ACTION.declareFromAlert, 'Declare incident', alertRef.encode(n.alert.id))],
+      },
+    ];
   }
   const actions: KnownBlock = {
     type: 'actions',
