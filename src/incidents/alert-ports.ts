@@ -93,6 +93,11 @@ export interface AlertChat {
    * to take them out again (`alertIncident`: the alert incident they form).
    */
   tellAttached(incident: Incident, by: string, alerts: readonly AlertView[], alertIncident: number): Promise<void>;
+  /**
+   * Tells a storm's incident channel that alerts storm control had sent to it were declared apart by `by`, and where
+   * they went (`to`; a private incident not named): it no longer follows them.
+   */
+  tellMovedOut(incident: Incident, alerts: readonly AlertView[], to: DeclaredApart, by: string): Promise<void>;
   /** Tells the incident's channel that a person took alerts added by hand out of it again. */
   tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void>;
   /**

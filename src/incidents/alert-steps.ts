@@ -181,6 +181,19 @@ export class AlertSteps {
     return this.chat.tellAttached(incident, by, alerts, alertIncident);
   }
 
+  /**
+   * Alerts a storm had sent to an incident were declared apart by `by` as `to`: that incident's channel is told which,
+   * and where they went (a private incident not named). Nothing once it is resolved.
+   */
+  async tellMovedOut(stormIncidentId: number, alertIds: readonly number[], to: Incident, by: string): Promise<void> {
+    const incident = await getIncident(this.db, stormIncidentId);
+    if (!incident || incident.status === 'resolved' || alertIds.length === 0) return;
+    const alerts = await getAlerts(this.db, alertIds);
+    if (alerts.length === 0) return;
+    const where = to.private ? { private: true as const } : { number: to.number, channelId: to.channelId };
+    await this.chat.tellMovedOut(incident, alerts, where, by);
+  }
+
   /** A person took alerts added by hand out of an incident again: its channel is told. */
   tellDetached(incident: Incident, by: string, alerts: readonly AlertRow[]): Promise<void> {
     return this.chat.tellDetached(incident, by, alerts);

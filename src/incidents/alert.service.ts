@@ -791,7 +791,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     /** The alert resolved between the form's opening and its submission: said, not declared silently. */
     let resolvedBefore: ResolvedBeforeDeclared | undefined;
     /** The storm's incident its group's alerts left (declared apart). */
-    let left: { incidentId: number; alertIncident: number; alerts: number[] } | null = null;
+    let left: { incidentId: number; alertIncident: number; alerts: number[]; moved: number[] } | null = null;
     try {
       r = await this.incidents.declare(
         {
@@ -837,7 +837,12 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
             if (apart) await moveGroupTruncated(tx, apart.id, id, alert);
             await this.steps.recordOpening(tx, id, incident.id, alert.source, previous);
             if (apart?.incidentId) {
-              left = { incidentId: apart.incidentId, alertIncident: apart.id, alerts: ids };
+              left = {
+                incidentId: apart.incidentId,
+                alertIncident: apart.id,
+                alerts: ids,
+                moved: moved.map((a) => a.id),
+              };
               await insertEvent(tx, apart.incidentId, 'note', input.userId, {
                 text: `${moved.length === 1 ? 'The alert' : `${moved.length} alerts`} of ${alert.name} (${alert.source}), sent here by storm control, left this incident: declared apart as ${incident.private ? 'a private incident' : `incident #${incident.number}`}`,
               });
@@ -867,8 +872,12 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (r.kind !== 'declared') return r;
     await this.noticesOf(alert, r.incident.id);
     // Set by the declaration's transaction (the compiler does not see it through the callback).
-    const from = left as { incidentId: number; alertIncident: number; alerts: number[] } | null;
+    const from = left as { incidentId: number; alertIncident: number; alerts: number[]; moved: number[] } | null;
     if (from) {
+      // The storm's incident channel was told they joined it: told they left, and where to (not only its card).
+      await this.steps
+        .tellMovedOut(from.incidentId, from.moved, r.incident, input.userId)
+        .catch((err) => this.log.warn(`could not tell incident ${from.incidentId} that alerts left it`, err));
       // The incidents channel's message offering to declare them apart says where they went instead.
       await this.steps
         .declaredApart(from.incidentId, from.alerts)

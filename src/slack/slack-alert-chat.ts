@@ -25,6 +25,7 @@ import {
   renderHeartbeat,
   renderJoined,
   renderJoinedElsewhere,
+  renderMovedOut,
   renderNotDeclared,
   renderOutranked,
   renderPastCap,
@@ -239,6 +240,10 @@ export class SlackAlertChat implements AlertChat {
     alertIncident: number,
   ): Promise<void> {
     await this.tellChannel(incident, renderAttached(by, alerts, alertIncident), 'alerts were added to it');
+  }
+
+  async tellMovedOut(incident: Incident, alerts: readonly AlertView[], to: DeclaredApart, by: string): Promise<void> {
+    await this.tellChannel(incident, renderMovedOut(alerts, to, by), 'alerts were declared apart from it');
   }
 
   async tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void> {

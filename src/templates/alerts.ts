@@ -455,6 +455,29 @@ export function renderDetached(by: string, alerts: readonly AlertView[]): Messag
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
+/**
+ * In a storm's incident channel: alerts storm control sent here were declared apart (Declare incident on the incidents
+ * channel's message, or on their notice): which, where they went (a private incident not named), by whom, and that
+ * this incident no longer follows them. Pure.
+ */
+export function renderMovedOut(
+  alerts: readonly AlertView[],
+  to: { number: number; channelId: string | null } | { private: true },
+  by: string,
+): Message {
+  const where =
+    'private' in to
+      ? 'a private incident'
+      : `incident #${to.number}${to.channelId ? ` (${channelLink(to.channelId)})` : ''}`;
+  const [them, it] = alerts.length === 1 ? ['it', 'it is'] : ['them', 'they are'];
+  const text = `:heavy_minus_sign: ${alertsNamed(alerts)} moved to ${where}, declared apart by ${mention(by)}: ${it} no longer followed here, and the card no longer shows ${them}.`;
+  const plain = `${alerts.length === 1 ? `The alert ${alerts[0]!.name}` : `${alerts.length} alerts`} moved to ${'private' in to ? 'a private incident' : `incident #${to.number}`}`;
+  return {
+    text: escapeMrkdwn(plain),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clipEscaped(text, LIMITS.sectionText) } }],
+  };
+}
+
 /** Where a firing alert is, after its line. */
 export function placeOf(p: FiringAlertPlace): string {
   switch (p.kind) {

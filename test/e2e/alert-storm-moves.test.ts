@@ -51,6 +51,67 @@ describe('alerts storm control moves are told where people look', () => {
     });
   };
 
+  /** Presses a message's Declare incident and submits the form: the incident its alert is in then. */
+  const declareApart = async (told: RecordedCall, title: string, by = 'U0DECLARER') => {
+    const section = (told.args.blocks as { accessory?: { action_id: string; value: string } }[]).find(
+      (b) => b.accessory?.action_id === ACTION.declareFromAlert,
+    )!;
+    const forms = bot.fake.callsTo('views.open').length;
+    await bot.click({
+      channelId: INCIDENTS_CHANNEL_ID,
+      messageTs: String(told.response!.ts),
+      actionId: ACTION.declareFromAlert,
+      value: section.accessory!.value,
+      userId: by,
+    });
+    const form = (await bot.fake.waitForCount('views.open', forms + 1)).at(-1)!;
+    const submitted = await bot.submit({
+      callbackId: VIEW.declare,
+      privateMetadata: form.args.view.private_metadata,
+      userId: by,
+      values: {
+        [BLOCK.declareSeverity]: { [INPUT.severity]: { type: 'static_select', selected_option: { value: '2' } } },
+        [BLOCK.declareTitle]: { [INPUT.text]: { type: 'plain_text_input', value: title } },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    return waitUntil('the incident declared apart', async () => {
+      const { rows } = await bot.db.query<{ id: number; number: number; channel_id: string }>(
+        'SELECT id, number, channel_id FROM incidents WHERE title = $1 AND NOT declaring AND card_ts IS NOT NULL',
+        [title],
+      );
+      return rows[0] ? { id: Number(rows[0].id), number: Number(rows[0].number), channelId: rows[0].channel_id } : null;
+    });
+  };
+
+  it('declared apart from a storm: the channel it left is told where it went and by whom, not only its card', async () => {
+    const source = 'apart-told';
+    const opened = await twoIncidents(source);
+    await fire({ source, key: 'cpu', metric: 'cpu_usage', value: '97%', threshold: '> 90%', summary: 'CPU on api-7' });
+    const stormId = await incidentOf(source, 'cpu');
+    const left = opened.find((i) => i.id === stormId)!;
+    expect(left).toBeDefined();
+    // Its channel was told it joined.
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === left.channel_id && json(c.args).includes('New alert attached'),
+    );
+    const told = await waitUntil('the incidents channel told of the new name', async () =>
+      posts(INCIDENTS_CHANNEL_ID).find((c) => json(c.args.blocks).includes('HighCpuUsage') && c.response?.ok),
+    );
+    const apart = await declareApart(told, 'CPU saturated on api-7');
+    expect(await incidentOf(source, 'cpu')).toBe(apart.id);
+    const movedOut = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === left.channel_id && json(c.args.blocks).includes('moved to incident'),
+    );
+    const said = json(movedOut.args.blocks);
+    expect(said).toContain('HighCpuUsage');
+    expect(said).toContain(`incident #${apart.number}`);
+    expect(said).toContain(`<#${apart.channelId}>`);
+    expect(said).toContain('<@U0DECLARER>');
+  }, 60_000);
+
   it('a critical alert a window held back that joins a storm incident once it ends: its notice says it joined, not declared', async () => {
     const source = 'held-storm';
     const opened = await twoIncidents(source);
