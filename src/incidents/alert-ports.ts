@@ -57,6 +57,17 @@ export interface AlertChat {
     where: StormPlace,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
+   * The incidents channel's storm message (`ref`, posted by tellStorm for an earlier incident of the same storm) once
+   * the storm's further alerts join `incident` instead: updated to name it (and `earlier`, oldest first), and the
+   * change said in its thread.
+   */
+  tellStormMoved(
+    ref: { channel: string; ts: string },
+    incident: Incident,
+    storm: { source: string; maxIncidents: number },
+    earlier: readonly { number: number; channelId: string | null }[],
+  ): Promise<void>;
+  /**
    * Tells one place that alerts of names new to the incident joined it (a storm's further critical alerts), in one
    * message for them all: its channel (`here`), or the incidents channel (`everyone`, for a public incident), with a
    * Declare incident button for each name shown (declares it apart: AlertService.declareFromAlert), for a different

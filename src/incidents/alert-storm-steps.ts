@@ -3,10 +3,12 @@ import {
   type AlertIncidentRow,
   alertIncidentsOf,
   claimStepPost,
+  claimStormMessage,
   getAlertIncident,
   getAlerts,
   joinedMessagesShowing,
   keepStepPost,
+  keepStormMessage,
   keptStepPost,
   recordJoinedMessage,
   recordPastCapNote,
@@ -15,8 +17,9 @@ import {
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat, StormPlace } from './alert-ports.js';
-import { pastCapNote } from './alert-recorder.js';
+import { pastCapNote, STORM_WINDOW_MS } from './alert-recorder.js';
 import type { AlertStep, DeclaredApart } from './alert-types.js';
+import type { Incident } from './types.js';
 
 /**
  * Storm control's steps (AlertStep `storm`, `joined`, `past_cap`): what a storm's incident, its channel and the
@@ -72,7 +75,45 @@ export class StormSteps {
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
     const storm = { source: step.source, maxIncidents: step.maxIncidents };
-    await this.tellOnce(`storm:${step.alertIncident}`, (where) => this.chat.tellStorm(incident, storm, where));
+    await this.tellOnce(`storm:${step.alertIncident}`, (where) =>
+      // Its channel hears it as news; a private incident is not named in the incidents channel.
+      where === 'here' || incident.private
+        ? this.chat.tellStorm(incident, storm, where)
+        : this.tellStormEveryone(incident, storm),
+    );
+  }
+
+  /**
+   * The incidents channel hears of a source's storm once while it goes on (alert_storm_messages): the first incident it
+   * joins is told in a message; the next (that one resolved, or one more severe opened past the cap) updates that
+   * message, and its thread says when. A storm quiet for the cap's window is over: the next is a new message.
+   */
+  private async tellStormEveryone(
+    incident: Incident,
+    storm: { source: string; maxIncidents: number },
+  ): Promise<{ channel: string; ts: string } | null> {
+    const claim = await claimStormMessage(this.db, storm.source, incident.id, STORM_WINDOW_MS);
+    if (claim.kind === 'ongoing' && claim.at) {
+      const earlier: { number: number; channelId: string | null }[] = [];
+      for (const id of claim.incidents.filter((i) => i !== incident.id)) {
+        const e = await getIncident(this.db, id);
+        if (e && !e.private) earlier.push({ number: e.number, channelId: e.channelId });
+      }
+      await this.chat.tellStormMoved(claim.at, incident, storm, earlier);
+      return claim.at;
+    }
+    // Another step of the storm is posting its message at this moment (two replicas at once): said apart, rather than
+    // not at all.
+    if (claim.kind === 'ongoing') return this.chat.tellStorm(incident, storm, 'everyone');
+    let at: { channel: string; ts: string } | null;
+    try {
+      at = await this.chat.tellStorm(incident, storm, 'everyone');
+    } catch (err) {
+      await keepStormMessage(this.db, storm.source, null).catch(() => {});
+      throw err;
+    }
+    await keepStormMessage(this.db, storm.source, at);
+    return at;
   }
 
   /**

@@ -31,6 +31,7 @@ import {
   renderPastCap,
   renderResolveOfferClosed,
   renderStorm,
+  renderStormMoved,
   renderWaitingForChannel,
 } from '../templates/alerts.js';
 import type { Message } from '../templates/incident-card.js';
@@ -173,6 +174,28 @@ export class SlackAlertChat implements AlertChat {
     // The incidents channel is everyone's: a private incident is not named there.
     if (incident.private) return Promise.resolve(null);
     return this.tellIncidentsChannel(renderStorm(incident, storm, 'everyone'), (c) => `tell ${c} of the alert storm`);
+  }
+
+  async tellStormMoved(
+    ref: { channel: string; ts: string },
+    incident: Incident,
+    storm: { source: string; maxIncidents: number },
+    earlier: readonly { number: number; channelId: string | null }[],
+  ): Promise<void> {
+    const msg = renderStorm(incident, storm, 'everyone', earlier);
+    await this.call('update the alert storm message', () =>
+      this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
+    );
+    const moved = renderStormMoved(incident, storm.source, earlier.at(-1) ?? null);
+    await this.call('say in its thread where the alert storm goes now', () =>
+      this.client.chat.postMessage({
+        channel: ref.channel,
+        thread_ts: ref.ts,
+        text: moved.text,
+        blocks: moved.blocks,
+        unfurl_links: false,
+      }),
+    );
   }
 
   tellJoined(

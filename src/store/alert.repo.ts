@@ -434,6 +434,53 @@ export async function releaseStepPost(q: Queryable, key: string): Promise<void> 
   await q.query('DELETE FROM alert_step_posts WHERE key = $1', [key]);
 }
 
+/**
+ * The incidents channel's message of a source's storm (alert_storm_messages), for a storm step sending its alerts to
+ * `incidentId`: `new` when none was told within `windowMs` (or one being posted was given up), claimed for this step to
+ * post; else the storm's message (null while another step posts it) with the incidents it was sent to, this one last.
+ */
+export async function claimStormMessage(
+  q: Queryable,
+  source: string,
+  incidentId: number,
+  windowMs: number,
+): Promise<{ kind: 'new' } | { kind: 'ongoing'; at: { channel: string; ts: string } | null; incidents: number[] }> {
+  const claimed = await q.query(
+    `INSERT INTO alert_storm_messages (source, incidents) VALUES ($1, ARRAY[$2::int])
+     ON CONFLICT (source) DO UPDATE SET channel = NULL, ts = NULL, incidents = ARRAY[$2::int], told_at = now()
+       WHERE alert_storm_messages.told_at < now() - make_interval(secs => $3)
+          OR (alert_storm_messages.ts IS NULL AND alert_storm_messages.told_at < now() - interval '1 minute')
+     RETURNING source`,
+    [source, incidentId, ms(windowMs)],
+  );
+  if (claimed.rows.length > 0) return { kind: 'new' };
+  const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[] }>(
+    `UPDATE alert_storm_messages
+        SET incidents = array_remove(incidents, $2::int) || $2::int, told_at = now()
+      WHERE source = $1 RETURNING channel, ts, incidents`,
+    [source, incidentId],
+  );
+  const r = rows[0];
+  return {
+    kind: 'ongoing',
+    at: r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : null,
+    incidents: (r?.incidents ?? []).map(Number),
+  };
+}
+
+/** Where a storm's message went once posted (null: nowhere to post: the claim is given back). */
+export async function keepStormMessage(
+  q: Queryable,
+  source: string,
+  at: { channel: string; ts: string } | null,
+): Promise<void> {
+  if (!at) {
+    await q.query('DELETE FROM alert_storm_messages WHERE source = $1 AND ts IS NULL', [source]);
+    return;
+  }
+  await q.query('UPDATE alert_storm_messages SET channel = $2, ts = $3 WHERE source = $1', [source, at.channel, at.ts]);
+}
+
 /** The messages telling that alerts joined an incident (recordJoinedMessage) that show any of these alerts. */
 export async function joinedMessagesShowing(
   q: Queryable,

@@ -971,18 +971,43 @@ export function renderStorm(
   i: Incident,
   s: { source: string; maxIncidents: number },
   to: 'here' | 'everyone',
+  /** The incidents the storm sent them to before this one, oldest first (the incidents channel's message, updated). */
+  earlier: readonly { number: number; channelId: string | null }[] = [],
 ): Message {
   const source = boldName(s.source, 40);
 
   const where = to === 'here' ? 'this incident' : `incident #${i.number}${i.channelId ? ` (<#${i.channelId}>)` : ''}`;
+  const before = earlier.length
+    ? ` now (before: ${earlier
+        .slice(-5)
+        .map((e) => `#${e.number}`)
+        .join(', ')}; the thread says when it changed)`
+    : '';
   const text =
     // The cap, not a count: past it, an alert with no open incident on its side (public or private) opens one still.
     `:cyclone: *Alert storm:* ${source} reached its cap of ${capOf(s.maxIncidents)} opened in 10 minutes (\`ALERTS_MAX_INCIDENTS\`); ` +
-    `its further critical alerts join ${where} (or an open one that has alerts of their name) instead of opening more; ` +
+    `its further critical alerts join ${where}${before} (or an open one that has alerts of their name) instead of opening more; ` +
     'one more severe than every incident open opens its own. None is dropped: ' +
     `\`/incident alerts\`${to === 'here' ? '' : ' in its channel'} lists every one.`;
   return {
     text: `Alert storm: ${mrkdwnClip(s.source, 40)}'s further critical alerts join ${to === 'here' ? 'this incident' : `incident #${i.number}`}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  };
+}
+
+/**
+ * In the thread of the incidents channel's storm message: the storm's further critical alerts now join another
+ * incident (the one they joined was resolved, or one more severe was opened past the cap). Pure.
+ */
+export function renderStormMoved(
+  i: Incident,
+  source: string,
+  from: { number: number; channelId: string | null } | null,
+): Message {
+  const where = `incident #${i.number}${i.channelId ? ` (<#${i.channelId}>)` : ''}`;
+  const text = `:cyclone: ${boldName(source, 40)}'s further critical alerts now join ${where}${from ? `, no longer #${from.number}` : ''}.`;
+  return {
+    text: `Alert storm: ${mrkdwnClip(source, 40)}'s further critical alerts now join incident #${i.number}`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
   };
 }

@@ -112,6 +112,55 @@ describe('alerts storm control moves are told where people look', () => {
     expect(said).toContain('<@U0DECLARER>');
   }, 60_000);
 
+  it('one storm is one message in the incidents channel: when the incident it joins changes, that message says so', async () => {
+    const source = 'storm-once';
+    const opened = await twoIncidents(source);
+    await fire({ source, key: 'cpu', metric: 'cpu_usage', value: '97%', threshold: '> 90%', summary: 'CPU on api-8' });
+    const firstId = await incidentOf(source, 'cpu');
+    const first = opened.find((i) => i.id === firstId)!;
+    const stormPosts = () =>
+      posts(INCIDENTS_CHANNEL_ID).filter(
+        (c) => c.response?.ok && json(c.args.blocks).includes('reached its cap') && json(c.args).includes(source),
+      );
+    const storm = await waitUntil('the storm told in the incidents channel', async () => stormPosts()[0]);
+    expect(json(storm.args.blocks)).toContain(`incident #${first.number}`);
+    // The incident it joined is resolved: the storm's next new name joins the other one.
+    await bot.command('resolve cpu throttled', { channel_id: first.channel_id });
+    await waitUntil('resolved', async () =>
+      (await bot.db.query("SELECT 1 FROM incidents WHERE id = $1 AND status = 'resolved'", [first.id])).rows.length
+        ? true
+        : null,
+    );
+    await fire({
+      source,
+      key: 'disk',
+      metric: 'disk_usage',
+      value: '97%',
+      threshold: '> 95%',
+      summary: 'Disk on api-8',
+    });
+    const secondId = await incidentOf(source, 'disk');
+    const second = opened.find((i) => i.id === secondId)!;
+    expect(second.id).not.toBe(first.id);
+    // Its channel is told (news there); the incidents channel's first message says where the storm goes now, and its
+    // thread says when that changed: no second top-level message.
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === second.channel_id && json(c.args.blocks).includes('reached its cap'),
+    );
+    const reply = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && c.args.thread_ts === storm.response!.ts,
+    );
+    expect(json(reply.args.blocks)).toContain(`incident #${second.number}`);
+    const updated = await waitUntil('the first message to name the incident joined now', async () =>
+      now(storm).includes(`incident #${second.number}`) ? now(storm) : null,
+    );
+    expect(updated).toContain(`#${first.number}`);
+    await inboxDone(bot.db);
+    expect(stormPosts().filter((c) => !c.args.thread_ts)).toHaveLength(1);
+  }, 60_000);
+
   it('a critical alert a window held back that joins a storm incident once it ends: its notice says it joined, not declared', async () => {
     const source = 'held-storm';
     const opened = await twoIncidents(source);

@@ -20,6 +20,7 @@ const TABLES = [
   'alert_incidents',
   'alert_joined_messages',
   'alert_step_posts',
+  'alert_storm_messages',
   'alerts',
   'audit_log',
   'change_followups',
