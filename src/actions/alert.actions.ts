@@ -7,7 +7,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, replyTo } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import { alreadyInIncident } from '../templates/alerts.js';
+import { alreadyInIncident, renderReopenedForAlert } from '../templates/alerts.js';
 import { attachModal, nothingToAttachTo, renderDetachedReply } from '../templates/attach-modal.js';
 import { declareModal } from '../templates/declare-modal.js';
 import { ACTION } from '../templates/ids.js';
@@ -69,6 +69,24 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           body.trigger_id,
           attachModal(r.alert, r.incidents, r.total, attachMetadata.encode({ alertId, channelId })),
         );
+      },
+      { admit: 'gate' },
+    );
+  });
+
+  // A resolved incident's channel told its alert fired again and joined another incident (storm control): Reopen
+  // (Slack asks first) works on it again, the alert followed there again.
+  app.action<BlockAction<ButtonAction>>(ACTION.reopenForAlert, ({ ack, body, action, respond, logger }) => {
+    const tell = replyTo(respond);
+    return afterAck(
+      { ack: () => ack(), deps, logger, tell },
+      async () => {
+        const alertId = alertRef.decode(action.value);
+        if (!alertId) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
+        const r = await deps.alerts.reopenForAlert(alertId, body.user.id, `action:${body.trigger_id}`);
+        noteIncident(r.incident.id);
+        await tell(renderReopenedForAlert(r));
+        return r;
       },
       { admit: 'gate' },
     );

@@ -78,6 +78,8 @@ export interface AlertChat {
     alerts: readonly AlertView[],
     storm: { source: string },
     where: StormPlace,
+    /** The resolved incident an alert was in before it fired again, by its id (said in the incident's channel). */
+    before?: ReadonlyMap<number, DeclaredApart>,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * The incidents channel's message of tellJoined (`ref`) once alerts it shows were declared apart: the same, each
@@ -108,7 +110,23 @@ export interface AlertChat {
    * Tells a storm's incident channel that alerts storm control had sent to it were declared apart by `by`, and where
    * they went (`to`; a private incident not named): it no longer follows them.
    */
-  tellMovedOut(incident: Incident, alerts: readonly AlertView[], to: DeclaredApart, by: string): Promise<void>;
+  tellMovedOut(
+    incident: Incident,
+    alerts: readonly AlertView[],
+    to: DeclaredApart,
+    by: string,
+    /** Declared apart as `to`, or `to` (the incident they were in before) reopened for them. */
+    how: 'declared' | 'reopened',
+  ): Promise<void>;
+  /**
+   * Tells a resolved incident's channel that its alerts fired again and joined `joined` (storm control; a private one
+   * not named), with Reopen (the alerts followed here again) while it is resolved. Where the message is.
+   */
+  tellFiredElsewhere(
+    resolved: Incident,
+    alerts: readonly AlertView[],
+    joined: DeclaredApart,
+  ): Promise<{ channel: string; ts: string } | null>;
   /** Tells the incident's channel that a person took alerts added by hand out of it again. */
   tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void>;
   /**

@@ -411,6 +411,23 @@ export class AlertRecorder {
         const opening = target.created || batch.opened.has(target.ai.id);
         if (!opening && target.ai.storm && t.alert.status === 'firing' && t.alert.level !== 'info')
           intoStorm.push(t.alert);
+        // Fired again after its incident was resolved, and sent to another one open (a storm's): the resolved one's
+        // channel is told where it went (its card alone said it is no longer followed there), with Reopen.
+        if (
+          !opening &&
+          t.previousIncidentId !== null &&
+          t.previousIncidentId !== target.ai.incidentId &&
+          t.alert.status === 'firing' &&
+          t.alert.level !== 'info'
+        ) {
+          const from = t.previousIncidentId;
+          const same = plan.find(
+            (s): s is Extract<AlertStep, { kind: 'fired_elsewhere' }> =>
+              s.kind === 'fired_elsewhere' && s.from === from && s.alertIncident === target.ai.id,
+          );
+          if (same) same.alerts.push(t.alert.id);
+          else plan.push({ kind: 'fired_elsewhere', alertIncident: target.ai.id, from, alerts: [t.alert.id] });
+        }
       }
       // An alert still in an incident resolved while it fired: its card keeps showing what the alert does (its
       // resolution, a firing again), not its repeats; nothing else is said in a resolved incident.

@@ -171,6 +171,8 @@ export class AlertSteps {
         return this.storms.joined(step.alertIncident, step.alerts);
       case 'past_cap':
         return this.storms.pastCap(step);
+      case 'fired_elsewhere':
+        return this.storms.firedElsewhere(step);
       case 'heartbeat':
         return this.heartbeat(step);
     }
@@ -185,13 +187,20 @@ export class AlertSteps {
    * Alerts a storm had sent to an incident were declared apart by `by` as `to`: that incident's channel is told which,
    * and where they went (a private incident not named). Nothing once it is resolved.
    */
-  async tellMovedOut(stormIncidentId: number, alertIds: readonly number[], to: Incident, by: string): Promise<void> {
+  async tellMovedOut(
+    stormIncidentId: number,
+    alertIds: readonly number[],
+    to: Incident,
+    by: string,
+    how: 'declared' | 'reopened',
+  ): Promise<void> {
     const incident = await getIncident(this.db, stormIncidentId);
     if (!incident || incident.status === 'resolved' || alertIds.length === 0) return;
     const alerts = await getAlerts(this.db, alertIds);
     if (alerts.length === 0) return;
-    const where = to.private ? { private: true as const } : { number: to.number, channelId: to.channelId };
-    await this.chat.tellMovedOut(incident, alerts, where, by);
+    const where =
+      to.private && !incident.private ? { private: true as const } : { number: to.number, channelId: to.channelId };
+    await this.chat.tellMovedOut(incident, alerts, where, by, how);
   }
 
   /** A person took alerts added by hand out of an incident again: its channel is told. */

@@ -4,6 +4,7 @@ import {
   alertIncidentsOf,
   claimStepPost,
   claimStormMessage,
+  earlierIncidentOf,
   getAlertIncident,
   getAlerts,
   joinedMessagesShowing,
@@ -137,8 +138,20 @@ export class StormSteps {
       .update([...alertIds].sort((x, y) => x - y).join(','))
       .digest('hex');
     const source = declared.ai.source;
+    // One that fired again after the incident it was in was resolved: its channel is told which (a private one, to
+    // the people of a public incident, not named).
+    const before = new Map<number, DeclaredApart>();
+    for (const a of alerts) {
+      const earlier = await earlierIncidentOf(this.db, a);
+      const e = earlier && earlier !== incident.id ? await getIncident(this.db, earlier) : null;
+      if (e?.status === 'resolved')
+        before.set(
+          a.id,
+          e.private && !incident.private ? { private: true } : { number: e.number, channelId: e.channelId },
+        );
+    }
     const told = await this.tellOnce(`joined:${alertIncidentId}:${step.slice(0, 32)}`, (where) =>
-      this.chat.tellJoined(incident, alerts, { source }, where),
+      this.chat.tellJoined(incident, alerts, { source }, where, before),
     );
     // Kept, so that declaring one apart replaces its button with where it went (declaredApart); by a retry too, when
     // the attempt that posted it could not.
@@ -149,6 +162,36 @@ export class StormSteps {
         ...told,
         alertIds: alerts.map((a) => a.id),
       });
+  }
+
+  /**
+   * Alerts fired again after the incident they were in was resolved, and joined another (storm control): the resolved
+   * incident's channel is told, once, which and where they went (a private incident not named), with Reopen while it
+   * is resolved (AlertService.reopenForAlert). Those that left the incident they joined since are left out.
+   */
+  async firedElsewhere(step: Extract<AlertStep, { kind: 'fired_elsewhere' }>): Promise<void> {
+    const declared = await this.declaredIncident(step.alertIncident);
+    if (!declared) return;
+    const [joined, resolved] = await Promise.all([
+      getIncident(this.db, declared.incidentId),
+      getIncident(this.db, step.from),
+    ]);
+    if (!joined || !resolved?.channelId) return;
+    const mine = new Set((await alertIncidentsOf(this.db, joined.id)).map((a) => a.id));
+    const alerts = (await getAlerts(this.db, step.alerts)).filter(
+      (a) => a.alertIncidentId !== null && mine.has(a.alertIncidentId),
+    );
+    if (alerts.length === 0) return;
+    const claim = `fired_elsewhere:${step.from}:${[...step.alerts].sort((x, y) => x - y).join(',')}`.slice(0, 200);
+    if (!(await claimStepPost(this.db, claim))) return;
+    const where: DeclaredApart =
+      joined.private && !resolved.private ? { private: true } : { number: joined.number, channelId: joined.channelId };
+    try {
+      await keepStepPost(this.db, claim, await this.chat.tellFiredElsewhere(resolved, alerts, where));
+    } catch (err) {
+      await releaseStepPost(this.db, claim).catch(() => {});
+      throw err;
+    }
   }
 
   /**

@@ -336,6 +336,11 @@ export type AlertStep =
    * line for those of one recording (a delivery, or a batch's of its group), as their card alone said it before.
    */
   | { kind: 'joined'; alertIncident: number; alerts: number[] }
+  /**
+   * Alerts fired again after the incident they were in (`from`) was resolved, and joined this alert incident's (storm
+   * control: their source past its cap): the resolved incident's channel is told where they went, with Reopen.
+   */
+  | { kind: 'fired_elsewhere'; alertIncident: number; from: number; alerts: number[] }
   /** A heartbeat row's alert went quiet from a source (`quiet`), or came back; `since`: its last delivery then. */
   | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
 

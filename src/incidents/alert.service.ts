@@ -44,6 +44,7 @@ import { labelSeverity } from './alert-formats.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
+import { bringBack } from './alert-reopen.js';
 import { alertTitle, isOpen, securityAlert } from './alert-rows.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
 import {
@@ -56,7 +57,7 @@ import {
   type FiringAlerts,
   pressingCount,
 } from './alert-types.js';
-import { ChatPlatformError, DomainError } from './errors.js';
+import { AlreadyDoneError, ChatPlatformError, DomainError } from './errors.js';
 import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { type Signal, Slots, signal } from './queues.js';
@@ -876,7 +877,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     if (from) {
       // The storm's incident channel was told they joined it: told they left, and where to (not only its card).
       await this.steps
-        .tellMovedOut(from.incidentId, from.moved, r.incident, input.userId)
+        .tellMovedOut(from.incidentId, from.moved, r.incident, input.userId, 'declared')
         .catch((err) => this.log.warn(`could not tell incident ${from.incidentId} that alerts left it`, err));
       // The incidents channel's message offering to declare them apart says where they went instead.
       await this.steps
@@ -900,6 +901,59 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         .alertsChangedByHand(r.incident.id)
         .catch((err) => this.log.warn(`could not offer to resolve incident ${r.incident.id}`, err));
     return { ...r, resolvedBefore: resolved };
+  }
+
+  /**
+   * Reopen on a resolved incident's message that its alert fired again and joined another incident (storm control):
+   * the incident is worked on again (reopened by this person, unless someone did first), and the alert, with its
+   * group's alerts that joined with it, leaves the storm's incident to be followed in it again, as an on-call engineer
+   * reopening it for that alert expects (its resolution, its card, the offer to resolve, all there). The channel it
+   * left is told, its card and offer to resolve follow.
+   */
+  async reopenForAlert(
+    alertId: number,
+    userId: string,
+    requestKey: string,
+  ): Promise<{ incident: Incident; reopened: boolean; movedFrom: Incident | null; alerts: AlertRow[] }> {
+    const alert = await getAlert(this.db, alertId);
+    const earlier = alert ? await earlierIncidentOf(this.db, alert) : null;
+    let incident = earlier === null ? null : await getIncident(this.db, earlier);
+    if (!alert || !incident) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
+    let reopened = false;
+    if (incident.status === 'resolved') {
+      try {
+        const r = await this.incidents.reopen(incident.id, userId, `its alert ${alert.name} fired again`, requestKey);
+        if (r) {
+          incident = r.incident;
+          reopened = true;
+        }
+      } catch (err) {
+        // Reopened by someone else meanwhile: the alert is brought back all the same.
+        if (!(err instanceof AlreadyDoneError)) throw err;
+        incident = (await getIncident(this.db, incident.id)) ?? incident;
+      }
+    }
+    const back = await bringBack(this.db, alertId, incident, userId);
+    if (!back) return { incident, reopened, movedFrom: null, alerts: [] };
+    const { from } = back;
+    const warn = (what: string) => (err: unknown) => this.log.warn(`could not ${what}`, err);
+    await this.steps.refreshCard(incident.id).catch(warn(`refresh the card of incident ${incident.id}`));
+    await this.steps
+      .tellMovedOut(
+        from.incidentId,
+        back.alerts.map((a) => a.id),
+        incident,
+        userId,
+        'reopened',
+      )
+      .catch(warn(`tell incident ${from.incidentId} that alerts left it`));
+    await this.steps
+      .run({ kind: 'card', alertIncident: from.alertIncident, incident: from.incidentId })
+      .catch(warn(`refresh the card of incident ${from.incidentId}`));
+    await this.steps
+      .alertsChangedByHand(from.incidentId)
+      .catch(warn(`update the offer to resolve incident ${from.incidentId}`));
+    return { incident, reopened, movedFrom: await getIncident(this.db, from.incidentId), alerts: back.alerts };
   }
 
   /** The storm's incident an alert was sent to (another group's, its source past its cap); null when it is not so. */

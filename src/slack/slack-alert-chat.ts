@@ -22,6 +22,7 @@ import {
   renderChannelBudget,
   renderDetached,
   renderFiredAgain,
+  renderFiredElsewhere,
   renderHeartbeat,
   renderJoined,
   renderJoinedElsewhere,
@@ -203,8 +204,10 @@ export class SlackAlertChat implements AlertChat {
     alerts: readonly AlertView[],
     storm: { source: string },
     where: StormPlace,
+    before?: ReadonlyMap<number, DeclaredApart>,
   ): Promise<{ channel: string; ts: string } | null> {
-    if (where === 'here') return this.tellChannel(incident, renderJoined(alerts), 'alerts of new names joined it');
+    if (where === 'here')
+      return this.tellChannel(incident, renderJoined(alerts, before), 'alerts of new names joined it');
     // The incidents channel is everyone's: a private incident is not named there.
     if (incident.private) return Promise.resolve(null);
     return this.tellIncidentsChannel(
@@ -265,8 +268,26 @@ export class SlackAlertChat implements AlertChat {
     await this.tellChannel(incident, renderAttached(by, alerts, alertIncident), 'alerts were added to it');
   }
 
-  async tellMovedOut(incident: Incident, alerts: readonly AlertView[], to: DeclaredApart, by: string): Promise<void> {
-    await this.tellChannel(incident, renderMovedOut(alerts, to, by), 'alerts were declared apart from it');
+  async tellMovedOut(
+    incident: Incident,
+    alerts: readonly AlertView[],
+    to: DeclaredApart,
+    by: string,
+    how: 'declared' | 'reopened',
+  ): Promise<void> {
+    await this.tellChannel(incident, renderMovedOut(alerts, to, by, how), 'alerts moved out of it');
+  }
+
+  tellFiredElsewhere(
+    resolved: Incident,
+    alerts: readonly AlertView[],
+    joined: DeclaredApart,
+  ): Promise<{ channel: string; ts: string } | null> {
+    return this.tellChannel(
+      resolved,
+      renderFiredElsewhere(resolved, alerts, joined),
+      'its alert fired again elsewhere',
+    );
   }
 
   async tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void> {

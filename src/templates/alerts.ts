@@ -464,18 +464,83 @@ export function renderMovedOut(
   alerts: readonly AlertView[],
   to: { number: number; channelId: string | null } | { private: true },
   by: string,
+  /** Declared apart as `to`, or `to` (the incident they were in before they fired again) reopened for them. */
+  how: 'declared' | 'reopened' = 'declared',
 ): Message {
   const where =
     'private' in to
       ? 'a private incident'
       : `incident #${to.number}${to.channelId ? ` (${channelLink(to.channelId)})` : ''}`;
   const [them, it] = alerts.length === 1 ? ['it', 'it is'] : ['them', 'they are'];
-  const text = `:heavy_minus_sign: ${alertsNamed(alerts)} moved to ${where}, declared apart by ${mention(by)}: ${it} no longer followed here, and the card no longer shows ${them}.`;
+  const why =
+    how === 'declared'
+      ? `declared apart by ${mention(by)}`
+      : `which ${mention(by)} reopened for ${them} (${it} had fired again after it was resolved)`;
+  const text = `:heavy_minus_sign: ${alertsNamed(alerts)} moved to ${where}, ${why}: ${it} no longer followed here, and the card no longer shows ${them}.`;
   const plain = `${alerts.length === 1 ? `The alert ${alerts[0]!.name}` : `${alerts.length} alerts`} moved to ${'private' in to ? 'a private incident' : `incident #${to.number}`}`;
   return {
     text: escapeMrkdwn(plain),
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clipEscaped(text, LIMITS.sectionText) } }],
   };
+}
+
+/**
+ * In a resolved incident's channel: its alerts fired again and, their source past its storm cap, joined another incident
+ * open (a private one not named), where they are followed now; Reopen (while it is resolved) works on this one again
+ * and brings them back here. Pure.
+ */
+export function renderFiredElsewhere(resolved: Incident, alerts: readonly AlertView[], joined: DeclaredApart): Message {
+  const where =
+    'private' in joined
+      ? 'a private incident'
+      : `incident #${joined.number}${joined.channelId ? ` (${channelLink(joined.channelId)})` : ''}`;
+  const [it, its] = alerts.length === 1 ? ['it', 'its'] : ['they', 'their'];
+  const named = alertsNamed(alerts);
+  const lines = [
+    `:leftwards_arrow_with_hook: ${named.charAt(0).toUpperCase()}${named.slice(1)} fired again after this incident was resolved. ${alerts[0] ? mrkdwnClip(alerts[0].source, 40) : 'Its source'} is past its storm cap (\`ALERTS_MAX_INCIDENTS\`), so ${it} joined ${where}, where ${it} ${alerts.length === 1 ? 'is' : 'are'} followed now, not here.`,
+    resolved.status === 'resolved'
+      ? `If this incident's trouble is back, *Reopen* works on it again and brings ${its === 'its' ? 'the alert' : 'them'} back here.`
+      : null,
+  ].filter((l): l is string => l !== null);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
+  ];
+  if (resolved.status === 'resolved' && alerts[0])
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          ...button(ACTION.reopenForAlert, 'Reopen incident', alertRef.encode(alerts[0].id)),
+          confirm: {
+            title: { type: 'plain_text', text: `Reopen incident #${resolved.number}?` },
+            text: {
+              type: 'plain_text',
+              text: `It goes back to Investigating, and ${alerts.length === 1 ? 'the alert leaves' : 'the alerts leave'} ${'private' in joined ? 'the incident it joined' : `#${joined.number}`} to be followed here again.`,
+            },
+            confirm: { type: 'plain_text', text: 'Reopen' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+          },
+        },
+      ],
+    });
+  const plain = `${alerts.length === 1 ? `The alert ${alerts[0]?.name ?? ''}` : `${alerts.length} alerts`} fired again after incident #${resolved.number} was resolved and joined ${'private' in joined ? 'a private incident' : `incident #${joined.number}`}`;
+  return { text: escapeMrkdwn(plain), blocks };
+}
+
+/** The answer to Reopen on a message that an incident's alert fired again elsewhere (AlertService.reopenForAlert). */
+export function renderReopenedForAlert(r: {
+  incident: Pick<Incident, 'number'>;
+  reopened: boolean;
+  movedFrom: Pick<Incident, 'number' | 'private'> | null;
+  alerts: readonly AlertView[];
+}): string {
+  const state = r.reopened
+    ? `:repeat: You reopened incident #${r.incident.number}: it is Investigating again.`
+    : `Incident #${r.incident.number} is open already.`;
+  if (!r.movedFrom || r.alerts.length === 0)
+    return `${state} Its alert is no longer in the incident it had joined, so nothing was moved: \`/incident alerts\` shows where it is.`;
+  const from = r.movedFrom.private ? 'the private incident it had joined' : `#${r.movedFrom.number}`;
+  return `${state} ${r.alerts.length === 1 ? 'Its alert left' : `${r.alerts.length} of its alerts left`} ${from} and ${r.alerts.length === 1 ? 'is' : 'are'} followed here again.`;
 }
 
 /** Where a firing alert is, after its line. */
@@ -1019,7 +1084,11 @@ const JOINED_NAMES_SHOWN = 5;
  * In an incident's channel: alerts of names new to it joined it (storm control sent a source's further critical alerts
  * here), one line for them all: each name (its level, how many), the first few, then how many more names. Pure.
  */
-export function renderJoined(alerts: readonly AlertView[]): Message {
+export function renderJoined(
+  alerts: readonly AlertView[],
+  /** The resolved incident an alert was in before it fired again, by the alert's id (a private one not named). */
+  before: ReadonlyMap<number, { number: number; channelId: string | null } | { private: true }> = new Map(),
+): Message {
   const byName = new Map<string, AlertView[]>();
   for (const a of alerts) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
   const named = [...byName].slice(0, JOINED_NAMES_SHOWN).map(([name, of]) => {
@@ -1029,7 +1098,19 @@ export function renderJoined(alerts: readonly AlertView[]): Message {
   const more = byName.size - named.length;
   const sources = [...new Set(alerts.map((a) => mrkdwnClip(a.source, 40)))].join(', ');
   const [these, show] = alerts.length === 1 ? ['it', 'shows it'] : ['them', 'shows them'];
-  const text = `:heavy_plus_sign: *New alert${alerts.length === 1 ? '' : 's'} attached* from ${sources}: ${named.join(', ')}${more > 0 ? `, and ${more} more name${more === 1 ? '' : 's'}` : ''}. The card ${show} with the others; \`/incident alerts\` lists ${these}.`;
+  const earlier = [...byName]
+    .slice(0, JOINED_NAMES_SHOWN)
+    .flatMap(([name, of]) => {
+      const b = of.map((a) => before.get(a.id)).find((x) => x !== undefined);
+      if (!b) return [];
+      const where =
+        'private' in b
+          ? 'a private incident'
+          : `incident #${b.number}${b.channelId ? ` (${channelLink(b.channelId)})` : ''}`;
+      return [`${boldName(name, 80)} fired before in ${where}, resolved since: it fired again and came here.`];
+    })
+    .join(' ');
+  const text = `:heavy_plus_sign: *New alert${alerts.length === 1 ? '' : 's'} attached* from ${sources}: ${named.join(', ')}${more > 0 ? `, and ${more} more name${more === 1 ? '' : 's'}` : ''}. The card ${show} with the others; \`/incident alerts\` lists ${these}.${earlier ? ` ${earlier}` : ''}`;
   const plain = [...byName.keys()].slice(0, JOINED_NAMES_SHOWN).join(', ');
   return {
     text: `New alert${alerts.length === 1 ? '' : 's'} attached to this incident: ${escapeMrkdwn(plain)}${more > 0 ? ', …' : ''}`,

@@ -33,6 +33,11 @@ export const ACTION = {
   declareFromAlert: 'alert_declare_incident',
   /** A warning's notice: its alerts join an incident already open, picked in a form. */
   attachAlert: 'alert_attach_incident',
+  /**
+   * A resolved incident's channel, told its alert fired again and joined another incident (storm control): reopen it,
+   * the alert (and its group's) followed there again.
+   */
+  reopenForAlert: 'alert_reopen_incident',
   /** The message saying alerts were added to an incident: take them out again (added by mistake). */
   detachAlerts: 'alert_detach_incident',
   /** Confirm or Cancel an on-call override for someone outside the role's rotation. */

@@ -112,6 +112,51 @@ describe('alerts storm control moves are told where people look', () => {
     expect(said).toContain('<@U0DECLARER>');
   }, 60_000);
 
+  it('fired again after its incident was resolved, past the cap: that channel is told where it went, and Reopen brings it back', async () => {
+    const source = 'again-storm';
+    const [first, second] = await twoIncidents(source);
+    // Incident A is resolved while its alert still fires; it fires again: the cap is reached, so it joins B.
+    await bot.command('resolve queue drained by hand', { channel_id: first!.channel_id });
+    await waitUntil('resolved', async () =>
+      (await bot.db.query("SELECT 1 FROM incidents WHERE id = $1 AND status = 'resolved'", [first!.id])).rows.length
+        ? true
+        : null,
+    );
+    // (Another value: the same body again soon after is taken for a retry of the delivery.)
+    await fire({ source, key: 'a', metric: 'queue_depth_a', value: '40', summary: `Queue A stuck (${source})` });
+    expect(await incidentOf(source, 'a')).toBe(second!.id);
+    // The resolved incident's channel is told in a message (not only on its card): where it went, with Reopen.
+    const told = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === first!.channel_id && json(c.args.blocks).includes('fired again'),
+    );
+    expect(json(told.args.blocks)).toContain(`incident #${second!.number}`);
+    expect(json(told.args.blocks)).toContain(ACTION.reopenForAlert);
+    // The incident it joined is told it fired before in the resolved one.
+    const joined = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === second!.channel_id && json(c.args.blocks).includes('New alert attached'),
+    );
+    expect(json(joined.args.blocks)).toContain(`fired before in incident #${first!.number}`);
+    // Reopen: the incident is worked on again, and the alert is followed there again (not in B).
+    await bot.press(told, ACTION.reopenForAlert, 'U0ONCALL');
+    await waitUntil('reopened with its alert back', async () => {
+      const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
+        first!.id,
+      ]);
+      return rows[0]?.status !== 'resolved' && (await incidentOf(source, 'a')) === first!.id ? true : null;
+    });
+    const movedOut = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === second!.channel_id && json(c.args.blocks).includes('moved to incident'),
+    );
+    expect(json(movedOut.args.blocks)).toContain(`incident #${first!.number}`);
+    expect(json(movedOut.args.blocks)).toContain('<@U0ONCALL>');
+    // Its next firing stays in the reopened incident.
+    await fire({ source, key: 'a', metric: 'queue_depth_a', value: '99', summary: `Queue A stuck (${source})` });
+    expect(await incidentOf(source, 'a')).toBe(first!.id);
+  }, 60_000);
+
   it('one storm is one message in the incidents channel: when the incident it joins changes, that message says so', async () => {
     const source = 'storm-once';
     const opened = await twoIncidents(source);
