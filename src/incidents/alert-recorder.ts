@@ -411,10 +411,12 @@ export class AlertRecorder {
         const opening = target.created || batch.opened.has(target.ai.id);
         if (!opening && target.ai.storm && t.alert.status === 'firing' && t.alert.level !== 'info')
           intoStorm.push(t.alert);
-        // Fired again after its incident was resolved, and sent to another one open (a storm's): the resolved one's
+        // Fired again after its incident was resolved, and sent to another group's open one (a storm's): the resolved one's
         // channel is told where it went (its card alone said it is no longer followed there), with Reopen.
         if (
           !opening &&
+          target.ai.storm &&
+          (target.ai.source !== d.source || target.ai.groupKey !== d.groupKey) &&
           t.previousIncidentId !== null &&
           t.previousIncidentId !== target.ai.incidentId &&
           t.alert.status === 'firing' &&
