@@ -195,7 +195,8 @@ export class StormSteps {
   }
 
   /**
-   * Alerts a storm sent to an incident were declared apart (`alertIds`, the group's that left it): each incidents
+   * Alerts a storm sent to an incident were declared apart, or brought back to the incident they were in before
+   * (`alertIds`, the group's that left it): each incidents
    * channel message telling they joined it is updated, its Declare incident for them replaced by where they went
    * (a private incident not named), so nobody presses it again to be told they are in an incident already.
    */
@@ -209,10 +210,19 @@ export class StormSteps {
       const apart = new Map<number, DeclaredApart>();
       for (const a of alerts) {
         const ai = a.alertIncidentId ? await getAlertIncident(this.db, a.alertIncidentId) : null;
-        if (!ai?.incidentId || ai.incidentId === incident.id || ai.declaredBy === null) continue;
+        if (!ai?.incidentId || ai.incidentId === incident.id) continue;
+        // Declared apart by a person, or back in the incident it was in before (reopened for it: AlertService
+        // reopenForAlert), its group's own.
+        const back = ai.declaredBy === null && ai.source === a.source && ai.groupKey === a.groupKey;
+        if (ai.declaredBy === null && !back) continue;
         const went = await getIncident(this.db, ai.incidentId);
         if (went)
-          apart.set(a.id, went.private ? { private: true } : { number: went.number, channelId: went.channelId });
+          apart.set(
+            a.id,
+            went.private
+              ? { private: true }
+              : { number: went.number, channelId: went.channelId, ...(back ? { reopened: true as const } : {}) },
+          );
       }
       await this.chat.updateJoined(m, incident, alerts, { source: m.source }, apart);
     }

@@ -345,7 +345,9 @@ export type AlertStep =
   | { kind: 'heartbeat'; rule: string; source: string; quiet: boolean; since: string; resolved?: boolean };
 
 /** Where alerts a storm sent to an incident went once declared apart: the incident, or only that it is private. */
-export type DeclaredApart = { number: number; channelId: string | null } | { private: true };
+export type DeclaredApart =
+  /** `reopened`: not declared apart, but back in the incident they were in before, reopened for them. */
+  { number: number; channelId: string | null; reopened?: true } | { private: true };
 
 /** Why storm control opened an incident past its source's cap (AlertStep `past_cap`). */
 export interface PastCapView {

@@ -947,6 +947,13 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         'reopened',
       )
       .catch(warn(`tell incident ${from.incidentId} that alerts left it`));
+    // The incidents channel's message offering to declare them apart says where they are instead.
+    await this.steps
+      .declaredApart(
+        from.incidentId,
+        back.alerts.map((a) => a.id),
+      )
+      .catch(warn(`update what told of alerts joining incident ${from.incidentId}`));
     await this.steps
       .run({ kind: 'card', alertIncident: from.alertIncident, incident: from.incidentId })
       .catch(warn(`refresh the card of incident ${from.incidentId}`));

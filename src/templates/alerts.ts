@@ -1146,7 +1146,9 @@ export function renderJoinedElsewhere(
       const where =
         'private' in went
           ? ':lock: Declared apart, as a private incident.'
-          : `:white_check_mark: Declared as #${went.number}${went.channelId ? ` (${channelLink(went.channelId)})` : ''}.`;
+          : went.reopened
+            ? `:repeat: Back in #${went.number}${went.channelId ? ` (${channelLink(went.channelId)})` : ''}, reopened for it.`
+            : `:white_check_mark: Declared as #${went.number}${went.channelId ? ` (${channelLink(went.channelId)})` : ''}.`;
       return {
         type: 'section' as const,
         text: { type: 'mrkdwn' as const, text: clipEscaped(`${text}\n${where}`, LIMITS.sectionText) },

@@ -152,6 +152,14 @@ describe('alerts storm control moves are told where people look', () => {
     );
     expect(json(movedOut.args.blocks)).toContain(`incident #${first!.number}`);
     expect(json(movedOut.args.blocks)).toContain('<@U0ONCALL>');
+    // The incidents channel's message offering to declare it apart says where it is now.
+    const offered = posts(INCIDENTS_CHANNEL_ID).find(
+      (c) => json(c.args.blocks).includes('queue_depth_a') && json(c.args.blocks).includes(ACTION.declareFromAlert),
+    )!;
+    await waitUntil('the incidents channel message to say it is back', async () =>
+      now(offered).includes(`Back in #${first!.number}`) ? true : null,
+    );
+    expect(now(offered)).not.toContain(ACTION.declareFromAlert);
     // Its next firing stays in the reopened incident.
     await fire({ source, key: 'a', metric: 'queue_depth_a', value: '99', summary: `Queue A stuck (${source})` });
     expect(await incidentOf(source, 'a')).toBe(first!.id);
